@@ -1,0 +1,224 @@
+// The engine-neutral interface: load/validate a module, describe its imports and exports,
+// instantiate it against a table of host functions, run it under limits.
+//
+// Every backend (the wabt interpreter today, the wasm2c AOT tier later) implements Engine,
+// and all host code (WASI, host APIs) is written once against HostFuncTable + GuestMemory.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasmcap/error.h"
+
+namespace wasmcap {
+
+enum class ValType : uint8_t { kI32, kI64, kF32, kF64, kV128, kFuncRef, kExternRef };
+std::string_view val_type_name(ValType t);
+
+// A WebAssembly value. Reference and v128 values are not passed across the host boundary.
+struct Value {
+  ValType type = ValType::kI32;
+  union {
+    uint32_t i32;
+    uint64_t i64;
+    float f32;
+    double f64;
+  };
+  Value() : i64(0) {}
+  static Value I32(uint32_t v) { Value x; x.type = ValType::kI32; x.i64 = 0; x.i32 = v; return x; }
+  static Value I64(uint64_t v) { Value x; x.type = ValType::kI64; x.i64 = v; return x; }
+  static Value F32(float v) { Value x; x.type = ValType::kF32; x.i64 = 0; x.f32 = v; return x; }
+  static Value F64(double v) { Value x; x.type = ValType::kF64; x.f64 = v; return x; }
+};
+
+struct FuncSig {
+  std::vector<ValType> params;
+  std::vector<ValType> results;
+  // "(i32, i64) -> (i32)"
+  std::string to_string() const;
+  friend bool operator==(const FuncSig& a, const FuncSig& b) {
+    return a.params == b.params && a.results == b.results;
+  }
+  friend bool operator!=(const FuncSig& a, const FuncSig& b) { return !(a == b); }
+};
+
+enum class ExternKind : uint8_t { kFunc, kTable, kMemory, kGlobal, kTag };
+std::string_view extern_kind_name(ExternKind k);
+
+struct MemoryLimits {
+  uint64_t min_pages = 0;
+  uint64_t max_pages = 0;  // meaningful only when has_max
+  bool has_max = false;
+  bool is64 = false;
+  bool shared = false;
+};
+
+struct ImportDesc {
+  std::string module;
+  std::string name;
+  ExternKind kind = ExternKind::kFunc;
+  FuncSig sig;          // kind == kFunc
+  MemoryLimits memory;  // kind == kMemory
+};
+
+struct ExportDesc {
+  std::string name;
+  ExternKind kind = ExternKind::kFunc;
+  FuncSig sig;          // kind == kFunc
+  MemoryLimits memory;  // kind == kMemory
+};
+
+struct ModuleInfo {
+  std::vector<ImportDesc> imports;
+  std::vector<ExportDesc> exports;
+  std::vector<MemoryLimits> memories;  // memories defined (not imported) by the module
+  uint64_t size_bytes = 0;
+  uint32_t defined_funcs = 0;
+
+  const ExportDesc* find_export(std::string_view name) const;
+};
+
+constexpr uint64_t kWasmPageSize = 65536;
+
+// Bounds-checked view of a guest's linear memory, handed to host functions.
+// The view is valid for the duration of one host call (memory may grow between calls).
+// All accessors are overflow-safe: an out-of-range (offset, len) yields nullptr/false,
+// which host functions turn into EFAULT, never a host crash.
+class GuestMemory {
+ public:
+  GuestMemory() = default;
+  GuestMemory(uint8_t* base, uint64_t size) : base_(base), size_(size) {}
+
+  uint64_t size() const { return size_; }
+  bool valid() const { return base_ != nullptr; }
+
+  bool in_bounds(uint64_t offset, uint64_t len) const {
+    return base_ != nullptr && offset <= size_ && len <= size_ - offset;
+  }
+  // Pointer to [offset, offset+len), or nullptr when any byte is outside memory.
+  uint8_t* range(uint64_t offset, uint64_t len) const {
+    return in_bounds(offset, len) ? base_ + offset : nullptr;
+  }
+  // Little-endian scalar access (wasm is little-endian; so are our supported hosts).
+  template <class T>
+  bool load(uint64_t offset, T* out) const {
+    const uint8_t* p = range(offset, sizeof(T));
+    if (p == nullptr) return false;
+    std::memcpy(out, p, sizeof(T));
+    return true;
+  }
+  template <class T>
+  bool store(uint64_t offset, T value) const {
+    uint8_t* p = range(offset, sizeof(T));
+    if (p == nullptr) return false;
+    std::memcpy(p, &value, sizeof(T));
+    return true;
+  }
+
+ private:
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+// What a host function asks the engine to do once it returns.
+enum class HostStatus : uint8_t {
+  kOk,    // results are written; the guest continues
+  kExit,  // the guest exits (WASI proc_exit) with exit_code
+  kTrap,  // the guest traps with message (a host invariant was broken)
+};
+
+struct HostCallResult {
+  HostStatus status = HostStatus::kOk;
+  int32_t exit_code = 0;
+  std::string message;
+
+  static HostCallResult ok() { return {}; }
+  static HostCallResult exit(int32_t code) { return {HostStatus::kExit, code, {}}; }
+  static HostCallResult trap(std::string msg) { return {HostStatus::kTrap, 0, std::move(msg)}; }
+};
+
+struct HostContext {
+  GuestMemory memory;  // the instance's memory, refreshed for each call
+};
+
+using HostCallback =
+    std::function<HostCallResult(HostContext& ctx, const Value* args, Value* results)>;
+
+struct HostFunc {
+  std::string module;
+  std::string name;
+  FuncSig sig;
+  HostCallback callback;
+};
+
+// The set of host functions an instance may import. One table serves every engine.
+class HostFuncTable {
+ public:
+  // Adds or replaces (module, name).
+  void add(HostFunc f);
+  const HostFunc* find(std::string_view module, std::string_view name) const;
+  bool has_module(std::string_view module) const;
+  const std::vector<HostFunc>& funcs() const { return funcs_; }
+
+ private:
+  std::vector<HostFunc> funcs_;
+};
+
+// Execution limits. Defaults are "no limit" except memory, capped at 4 GiB (wasm32's max).
+struct ExecLimits {
+  uint64_t max_memory_pages = 65536;
+  uint64_t fuel = 0;  // instructions (interpreter) / fuel units; 0 = unlimited
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Optional cooperative cancellation from another thread; checked like the deadline.
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+// Outcome of a call that did not fail: either it returned values, or the guest exited
+// (WASI proc_exit) with a status.
+struct CallOutcome {
+  bool exited = false;
+  int32_t exit_code = 0;
+  std::vector<Value> results;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual const ModuleInfo& info() const = 0;
+};
+
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  // Calls an exported function. Traps and limit violations are errors; proc_exit is not.
+  virtual Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) = 0;
+  // The instance's memory (export "memory", else memory 0); invalid view when it has none.
+  virtual GuestMemory memory() = 0;
+  // Instructions / fuel units consumed so far (granularity depends on the engine).
+  virtual uint64_t fuel_consumed() const = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string_view name() const = 0;
+  // Decodes and validates a module. Malformed/unsupported input is an error, never a crash.
+  virtual Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) = 0;
+  // Links the module's imports against `host` (unknown imports or signature mismatches are
+  // link errors) and instantiates it under `limits` (the memory cap applies from here on).
+  virtual Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
+                                                        const HostFuncTable& host,
+                                                        const ExecLimits& limits) = 0;
+};
+
+// The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
+std::unique_ptr<Engine> make_interp_engine();
+
+}  // namespace wasmcap

@@ -1,0 +1,76 @@
+// Errors as values: every fallible wasmcap API returns Result<T>.
+//
+// Public headers of wasmcap are kept C++17-compatible because the interpreter backend's
+// translation units must be compiled as C++17 (wabt's interp headers do not build as C++20).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace wasmcap {
+
+// X-macro: (enumerator, stable snake_case name, CLI exit code).
+// Exit codes are documented in docs/cli.md; keep the table and the doc in sync.
+#define WASMCAP_ERROR_CODES(X)                                   \
+  X(kInvalidArgument, "invalid_argument", 64)                    \
+  X(kIo, "io_error", 74)                                         \
+  X(kNotFound, "not_found", 66)                                  \
+  X(kModuleMalformed, "module_malformed", 65)                    \
+  X(kModuleUnsupported, "module_unsupported", 65)                \
+  X(kLinkError, "link_error", 67)                                \
+  X(kNoEntryPoint, "no_entry_point", 67)                         \
+  X(kTrapUnreachable, "trap_unreachable", 134)                   \
+  X(kTrapMemoryOutOfBounds, "trap_memory_out_of_bounds", 134)    \
+  X(kTrapTableOutOfBounds, "trap_table_out_of_bounds", 134)      \
+  X(kTrapIntegerDivideByZero, "trap_integer_divide_by_zero", 134) \
+  X(kTrapIntegerOverflow, "trap_integer_overflow", 134)          \
+  X(kTrapInvalidConversion, "trap_invalid_conversion", 134)      \
+  X(kTrapIndirectCallNull, "trap_indirect_call_null", 134)       \
+  X(kTrapIndirectCallMismatch, "trap_indirect_call_mismatch", 134) \
+  X(kTrapStackExhausted, "trap_stack_exhausted", 134)            \
+  X(kTrapHost, "trap_host", 134)                                 \
+  X(kTrapOther, "trap", 134)                                     \
+  X(kFuelExhausted, "fuel_exhausted", 137)                       \
+  X(kDeadlineExceeded, "deadline_exceeded", 142)                 \
+  X(kMemoryLimit, "memory_limit", 139)                           \
+  X(kOutputLimit, "output_limit", 141)                           \
+  X(kInternal, "internal_error", 70)
+
+enum class ErrorCode : uint16_t {
+#define WASMCAP_X(e, name, exit) e,
+  WASMCAP_ERROR_CODES(WASMCAP_X)
+#undef WASMCAP_X
+};
+
+// Stable machine-readable name of an error code ("trap_unreachable", ...).
+std::string_view error_code_name(ErrorCode code);
+// Documented process exit code the CLI uses for an error of this code.
+int error_exit_code(ErrorCode code);
+// True for every kTrap* code.
+bool is_trap(ErrorCode code);
+
+// A small error value: a code for programs, a message for humans. The message says what went
+// wrong and, where possible, what to do next. It never contains secret values.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+
+  Error() = default;
+  Error(ErrorCode c, std::string m) : code(c), message(std::move(m)) {}
+
+  // "code_name: message"
+  std::string to_string() const;
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
+  return tl::unexpected<Error>(Error(code, std::move(message)));
+}
+
+}  // namespace wasmcap

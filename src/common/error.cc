@@ -1,0 +1,53 @@
+#include "wasmcap/error.h"
+
+namespace wasmcap {
+
+std::string_view error_code_name(ErrorCode code) {
+  switch (code) {
+#define WASMCAP_X(e, name, exit) \
+  case ErrorCode::e:             \
+    return name;
+    WASMCAP_ERROR_CODES(WASMCAP_X)
+#undef WASMCAP_X
+  }
+  return "unknown";
+}
+
+int error_exit_code(ErrorCode code) {
+  switch (code) {
+#define WASMCAP_X(e, name, exit) \
+  case ErrorCode::e:             \
+    return exit;
+    WASMCAP_ERROR_CODES(WASMCAP_X)
+#undef WASMCAP_X
+  }
+  return 70;
+}
+
+bool is_trap(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kTrapUnreachable:
+    case ErrorCode::kTrapMemoryOutOfBounds:
+    case ErrorCode::kTrapTableOutOfBounds:
+    case ErrorCode::kTrapIntegerDivideByZero:
+    case ErrorCode::kTrapIntegerOverflow:
+    case ErrorCode::kTrapInvalidConversion:
+    case ErrorCode::kTrapIndirectCallNull:
+    case ErrorCode::kTrapIndirectCallMismatch:
+    case ErrorCode::kTrapStackExhausted:
+    case ErrorCode::kTrapHost:
+    case ErrorCode::kTrapOther:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Error::to_string() const {
+  std::string s(error_code_name(code));
+  s += ": ";
+  s += message;
+  return s;
+}
+
+}  // namespace wasmcap

@@ -1,0 +1,467 @@
+// Backend 1: wabt's interpreter (libwabt.a).
+//
+// This translation unit is compiled as C++17: wabt 1.0.32's interp headers do not compile as
+// C++20 with g++ 12 (see ../shared/NOTES-toolchain.md). No wabt type leaks out of this file.
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "wabt/binary-reader.h"
+#include "wabt/error-formatter.h"
+#include "wabt/feature.h"
+#include "wabt/interp/binary-reader-interp.h"
+#include "wabt/interp/interp.h"
+#include "wasmcap/engine.h"
+
+namespace wasmcap {
+namespace {
+
+namespace wi = wabt::interp;
+
+// --- Access to three private members of wabt::interp::Thread -------------------------------
+// wabt exposes Thread::Run(num_instructions) to execute a bounded slice, which is exactly what
+// fuel and deadlines need, but the calls that set up the first frame (PushValues/PushCall) and
+// collect the results (PopValues) are private: the public Func::Call runs to completion with no
+// way to stop a runaway guest. Explicit template instantiation is exempt from access checking
+// ([temp.spec.general]/6), which lets us name those members without patching wabt.
+template <class Tag, typename Tag::type Member>
+struct PrivateMember {
+  friend typename Tag::type get(Tag) { return Member; }
+};
+struct PushValuesTag {
+  using type = void (wi::Thread::*)(const wi::ValueTypes&, const wi::Values&);
+  friend type get(PushValuesTag);
+};
+struct PushCallTag {
+  using type = wi::RunResult (wi::Thread::*)(const wi::DefinedFunc&, wi::Trap::Ptr*);
+  friend type get(PushCallTag);
+};
+struct PopValuesTag {
+  using type = void (wi::Thread::*)(const wi::ValueTypes&, wi::Values*);
+  friend type get(PopValuesTag);
+};
+template struct PrivateMember<PushValuesTag, &wi::Thread::PushValues>;
+template struct PrivateMember<PushCallTag, &wi::Thread::PushCall>;
+template struct PrivateMember<PopValuesTag, &wi::Thread::PopValues>;
+
+// Instructions executed between two checks of fuel, deadline and interrupt flag. Small enough
+// that a deadline is honoured within ~1 ms in the interpreter, large enough to be free.
+constexpr int kSliceInstructions = 20000;
+
+// Marker message of the trap a host function raises to unwind for proc_exit.
+constexpr const char* kExitTrapMarker = "\x01wasmcap-exit";
+
+ValType from_wabt(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return ValType::kI32;
+    case wabt::Type::I64: return ValType::kI64;
+    case wabt::Type::F32: return ValType::kF32;
+    case wabt::Type::F64: return ValType::kF64;
+    case wabt::Type::V128: return ValType::kV128;
+    case wabt::Type::FuncRef: return ValType::kFuncRef;
+    default: return ValType::kExternRef;
+  }
+}
+
+wabt::Type to_wabt(ValType t) {
+  switch (t) {
+    case ValType::kI32: return wabt::Type::I32;
+    case ValType::kI64: return wabt::Type::I64;
+    case ValType::kF32: return wabt::Type::F32;
+    case ValType::kF64: return wabt::Type::F64;
+    case ValType::kV128: return wabt::Type::V128;
+    case ValType::kFuncRef: return wabt::Type::FuncRef;
+    case ValType::kExternRef: return wabt::Type::ExternRef;
+  }
+  return wabt::Type::I32;
+}
+
+FuncSig sig_from(const wi::FuncType& ft) {
+  FuncSig s;
+  for (auto t : ft.params) s.params.push_back(from_wabt(t));
+  for (auto t : ft.results) s.results.push_back(from_wabt(t));
+  return s;
+}
+
+MemoryLimits limits_from(const wabt::Limits& l) {
+  MemoryLimits m;
+  m.min_pages = l.initial;
+  m.max_pages = l.max;
+  m.has_max = l.has_max;
+  m.is64 = l.is_64;
+  m.shared = l.is_shared;
+  return m;
+}
+
+ExternKind kind_from(wabt::ExternalKind k) {
+  switch (k) {
+    case wabt::ExternalKind::Func: return ExternKind::kFunc;
+    case wabt::ExternalKind::Table: return ExternKind::kTable;
+    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
+    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
+    case wabt::ExternalKind::Tag: return ExternKind::kTag;
+  }
+  return ExternKind::kFunc;
+}
+
+void fill_extern(const wi::ExternType& type, ExternKind* kind, FuncSig* sig, MemoryLimits* mem) {
+  *kind = kind_from(type.kind);
+  if (auto* ft = wabt::dyn_cast<wi::FuncType>(&type)) *sig = sig_from(*ft);
+  if (auto* mt = wabt::dyn_cast<wi::MemoryType>(&type)) *mem = limits_from(mt->limits);
+}
+
+// Maps wabt's trap message to a structured trap code.
+ErrorCode classify_trap(const std::string& msg) {
+  auto has = [&](const char* s) { return msg.find(s) != std::string::npos; };
+  if (has("unreachable")) return ErrorCode::kTrapUnreachable;
+  if (has("out of bounds memory access") || has("out of bounds memory")) {
+    return ErrorCode::kTrapMemoryOutOfBounds;
+  }
+  if (has("integer divide by zero")) return ErrorCode::kTrapIntegerDivideByZero;
+  if (has("integer overflow")) return ErrorCode::kTrapIntegerOverflow;
+  if (has("invalid conversion")) return ErrorCode::kTrapInvalidConversion;
+  if (has("uninitialized table element") || has("null function") ||
+      has("uninitialized element")) {
+    return ErrorCode::kTrapIndirectCallNull;
+  }
+  if (has("indirect call signature mismatch") || has("signature mismatch")) {
+    return ErrorCode::kTrapIndirectCallMismatch;
+  }
+  if (has("stack exhausted")) return ErrorCode::kTrapStackExhausted;
+  if (has("out of bounds table access") || has("undefined table index")) {
+    return ErrorCode::kTrapTableOutOfBounds;
+  }
+  return ErrorCode::kTrapOther;
+}
+
+wabt::Features all_features() {
+  wabt::Features f;
+  // Wasm 2.0 as produced by current Go, Rust, C and C++ toolchains.
+  f.enable_mutable_globals();
+  f.enable_sat_float_to_int();
+  f.enable_sign_extension();
+  f.enable_simd();
+  f.enable_multi_value();
+  f.enable_bulk_memory();
+  f.enable_reference_types();
+  return f;
+}
+
+class InterpModule final : public Module {
+ public:
+  InterpModule(wi::ModuleDesc desc, ModuleInfo info)
+      : desc_(std::move(desc)), info_(std::move(info)) {}
+  const ModuleInfo& info() const override { return info_; }
+  const wi::ModuleDesc& desc() const { return desc_; }
+
+ private:
+  wi::ModuleDesc desc_;
+  ModuleInfo info_;
+};
+
+class InterpInstance final : public Instance {
+ public:
+  explicit InterpInstance(const ExecLimits& limits)
+      : store_(all_features()), limits_(limits) {}
+
+  Result<void> init(std::shared_ptr<const InterpModule> module, const HostFuncTable& host) {
+    module_ = std::move(module);
+    wi::ModuleDesc desc = module_->desc();  // per-instance copy: instances share no state
+
+    // Memory cap: lower every defined memory's maximum to the limit, so memory.grow beyond it
+    // fails inside the guest (returns -1) exactly as the spec allows.
+    for (auto& m : desc.memories) {
+      auto& l = m.type.limits;
+      if (l.initial > limits_.max_memory_pages) {
+        return make_error(ErrorCode::kMemoryLimit,
+                          "module needs " + std::to_string(l.initial) +
+                              " pages of memory initially, above the limit of " +
+                              std::to_string(limits_.max_memory_pages) +
+                              " pages; raise --max-memory-mb");
+      }
+      if (!l.has_max || l.max > limits_.max_memory_pages) {
+        l.max = limits_.max_memory_pages;
+        l.has_max = true;
+      }
+    }
+
+    wi::Module::Ptr mod = wi::Module::New(store_, std::move(desc));
+    wi::RefVec imports;
+    for (const auto& import : mod->import_types()) {
+      if (import.type->kind != wabt::ExternalKind::Func) {
+        return make_error(ErrorCode::kLinkError,
+                          "unsupported import " + import.module + "." + import.name + " (" +
+                              std::string(wabt::GetKindName(import.type->kind)) +
+                              "): wasmcap provides only host functions");
+      }
+      const HostFunc* hf = host.find(import.module, import.name);
+      auto& ft = *wabt::cast<wi::FuncType>(import.type.get());
+      FuncSig want = sig_from(ft);
+      if (hf == nullptr) {
+        return make_error(ErrorCode::kLinkError,
+                          "unknown import " + import.module + "." + import.name + " " +
+                              want.to_string() + ": no host function of that name is granted");
+      }
+      if (hf->sig != want) {
+        return make_error(ErrorCode::kLinkError,
+                          "import " + import.module + "." + import.name + " has signature " +
+                              want.to_string() + ", host provides " + hf->sig.to_string());
+      }
+      imports.push_back(make_host_func(ft, hf).ref());
+    }
+
+    wi::Trap::Ptr trap;
+    instance_ = wi::Instance::Instantiate(store_, mod.ref(), imports, &trap);
+    if (!instance_) {
+      return trap_error(trap, "instantiation failed");
+    }
+    // The memory host functions see: the exported "memory", else the first memory.
+    const auto& exports = mod->export_types();
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].type->kind == wabt::ExternalKind::Memory && exports[i].name == "memory") {
+        memory_ = store_.UnsafeGet<wi::Memory>(instance_->exports()[i]).get();
+      }
+    }
+    if (memory_ == nullptr && !instance_->memories().empty()) {
+      memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]).get();
+    }
+    return {};
+  }
+
+  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
+    const auto& exports = module_->info().exports;
+    size_t index = exports.size();
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name == export_name && exports[i].kind == ExternKind::kFunc) index = i;
+    }
+    if (index == exports.size()) {
+      return make_error(ErrorCode::kNoEntryPoint,
+                        "module has no exported function \"" + std::string(export_name) + "\"");
+    }
+    wi::Ref ref = instance_->exports()[index];
+    auto func = store_.UnsafeGet<wi::Func>(ref);
+    const wi::FuncType& ft = func->type();
+    if (args.size() != ft.params.size()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "export \"" + std::string(export_name) + "\" takes " +
+                            std::to_string(ft.params.size()) + " arguments, got " +
+                            std::to_string(args.size()));
+    }
+    wi::Values params;
+    for (size_t i = 0; i < args.size(); ++i) params.push_back(to_wabt_value(args[i]));
+
+    exit_requested_ = false;
+    host_error_.reset();
+    wi::Values results;
+    wi::Trap::Ptr trap;
+    wi::RunResult rr;
+    if (auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get())) {
+      wi::Thread thread(store_);
+      (thread.*get(PushValuesTag{}))(ft.params, params);
+      rr = (thread.*get(PushCallTag{}))(*defined, &trap);
+      while (rr == wi::RunResult::Ok) {
+        if (auto e = check_limits()) return tl::unexpected(*e);
+        int slice = kSliceInstructions;
+        if (limits_.fuel != 0) {
+          uint64_t left = limits_.fuel - std::min(limits_.fuel, fuel_used_);
+          if (left == 0) {
+            return make_error(ErrorCode::kFuelExhausted,
+                              "fuel exhausted after " + std::to_string(fuel_used_) +
+                                  " instructions; raise --fuel");
+          }
+          slice = static_cast<int>(std::min<uint64_t>(left, kSliceInstructions));
+        }
+        rr = thread.Run(slice, &trap);
+        fuel_used_ += static_cast<uint64_t>(slice);
+      }
+      if (rr == wi::RunResult::Return) {
+        (thread.*get(PopValuesTag{}))(ft.results, &results);
+      }
+    } else {
+      // Calling a re-exported host import directly: runs to completion (host code is ours).
+      rr = func->Call(store_, params, results, &trap) == wabt::Result::Ok ? wi::RunResult::Return
+                                                                          : wi::RunResult::Trap;
+    }
+
+    if (exit_requested_) {
+      CallOutcome out;
+      out.exited = true;
+      out.exit_code = exit_code_;
+      return out;
+    }
+    if (rr == wi::RunResult::Trap) return trap_error(trap, "trap");
+    if (rr == wi::RunResult::Exception) {
+      return make_error(ErrorCode::kTrapOther, "uncaught wasm exception");
+    }
+    CallOutcome out;
+    for (size_t i = 0; i < results.size(); ++i) {
+      out.results.push_back(from_wabt_value(ft.results[i], results[i]));
+    }
+    return out;
+  }
+
+  GuestMemory memory() override {
+    if (memory_ == nullptr) return {};
+    return GuestMemory(memory_->UnsafeData(), memory_->ByteSize());
+  }
+
+  uint64_t fuel_consumed() const override { return fuel_used_; }
+
+ private:
+  std::optional<Error> check_limits() const {
+    if (limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) {
+      return Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
+    }
+    if (limits_.deadline != std::chrono::steady_clock::time_point::max() &&
+        std::chrono::steady_clock::now() >= limits_.deadline) {
+      return Error(ErrorCode::kDeadlineExceeded,
+                   "wall-clock deadline exceeded; raise --timeout-ms");
+    }
+    return std::nullopt;
+  }
+
+  tl::unexpected<Error> trap_error(const wi::Trap::Ptr& trap, const char* fallback) {
+    if (host_error_) return tl::unexpected(*host_error_);
+    std::string msg = trap ? trap->message() : std::string(fallback);
+    ErrorCode code = classify_trap(msg);
+    // A guest that traps right after memory.grow was refused at the cap ran out of memory.
+    if (code != ErrorCode::kTrapHost && memory_ != nullptr &&
+        memory_->PageSize() >= limits_.max_memory_pages && limits_.max_memory_pages < 65536) {
+      msg += " (memory is at the limit of " + std::to_string(limits_.max_memory_pages) +
+             " pages; raise --max-memory-mb)";
+      return tl::unexpected(Error(ErrorCode::kMemoryLimit, msg));
+    }
+    return tl::unexpected(Error(code, msg));
+  }
+
+  static wi::Value to_wabt_value(const Value& v) {
+    switch (v.type) {
+      case ValType::kI32: return wi::Value::Make(v.i32);
+      case ValType::kI64: return wi::Value::Make(v.i64);
+      case ValType::kF32: return wi::Value::Make(v.f32);
+      case ValType::kF64: return wi::Value::Make(v.f64);
+      default: return wi::Value::Make(uint64_t{0});
+    }
+  }
+
+  static Value from_wabt_value(wabt::Type t, const wi::Value& v) {
+    switch (t) {
+      case wabt::Type::I32: return Value::I32(v.Get<uint32_t>());
+      case wabt::Type::I64: return Value::I64(v.Get<uint64_t>());
+      case wabt::Type::F32: return Value::F32(v.Get<float>());
+      case wabt::Type::F64: return Value::F64(v.Get<double>());
+      default: return Value::I64(0);
+    }
+  }
+
+  wi::HostFunc::Ptr make_host_func(const wi::FuncType& ft, const HostFunc* hf) {
+    FuncSig sig = hf->sig;
+    const HostCallback* cb = &hf->callback;  // HostFuncTable outlives the instance
+    std::string qualified = hf->module + "." + hf->name;
+    return wi::HostFunc::New(
+        store_, ft,
+        [this, sig, cb, qualified](wi::Thread&, const wi::Values& params, wi::Values& results,
+                                   wi::Trap::Ptr* out_trap) -> wabt::Result {
+          Value args[16];
+          Value rets[4];
+          size_t np = std::min<size_t>(params.size(), 16);
+          for (size_t i = 0; i < np; ++i) {
+            args[i] = from_wabt_value(to_wabt(sig.params[i]), params[i]);
+          }
+          HostContext ctx;
+          ctx.memory = memory();
+          HostCallResult r = (*cb)(ctx, args, rets);
+          switch (r.status) {
+            case HostStatus::kOk:
+              for (size_t i = 0; i < results.size() && i < 4; ++i) {
+                results[i] = to_wabt_value(rets[i]);
+              }
+              return wabt::Result::Ok;
+            case HostStatus::kExit:
+              exit_requested_ = true;
+              exit_code_ = r.exit_code;
+              *out_trap = wi::Trap::New(store_, kExitTrapMarker);
+              return wabt::Result::Error;
+            case HostStatus::kTrap:
+              host_error_ = Error(ErrorCode::kTrapHost, qualified + ": " + r.message);
+              *out_trap = wi::Trap::New(store_, r.message);
+              return wabt::Result::Error;
+          }
+          return wabt::Result::Error;
+        });
+  }
+
+  wi::Store store_;
+  ExecLimits limits_;
+  std::shared_ptr<const InterpModule> module_;
+  wi::Instance::Ptr instance_;
+  wi::Memory* memory_ = nullptr;
+  uint64_t fuel_used_ = 0;
+  bool exit_requested_ = false;
+  int32_t exit_code_ = 0;
+  std::optional<Error> host_error_;
+};
+
+class InterpEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "interp"; }
+
+  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) {
+      return make_error(ErrorCode::kModuleMalformed,
+                        "not a WebAssembly binary (missing \\0asm magic)");
+    }
+    wabt::Errors errors;
+    wabt::ReadBinaryOptions options(all_features(), /*log_stream=*/nullptr,
+                                    /*read_debug_names=*/false, /*stop_on_first_error=*/true,
+                                    /*fail_on_custom_section_error=*/false);
+    wi::ModuleDesc desc;
+    wabt::Result r = wi::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
+    if (wabt::Failed(r)) {
+      std::string msg = "invalid module";
+      if (!errors.empty()) {
+        msg += ": " + errors.front().message;
+        msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
+      }
+      return make_error(ErrorCode::kModuleMalformed, msg);
+    }
+    ModuleInfo info;
+    info.size_bytes = size;
+    info.defined_funcs = static_cast<uint32_t>(desc.funcs.size());
+    for (const auto& imp : desc.imports) {
+      ImportDesc d;
+      d.module = imp.type.module;
+      d.name = imp.type.name;
+      fill_extern(*imp.type.type, &d.kind, &d.sig, &d.memory);
+      info.imports.push_back(std::move(d));
+    }
+    for (const auto& exp : desc.exports) {
+      ExportDesc d;
+      d.name = exp.type.name;
+      fill_extern(*exp.type.type, &d.kind, &d.sig, &d.memory);
+      info.exports.push_back(std::move(d));
+    }
+    for (const auto& m : desc.memories) info.memories.push_back(limits_from(m.type.limits));
+    return std::shared_ptr<const Module>(
+        std::make_shared<InterpModule>(std::move(desc), std::move(info)));
+  }
+
+  Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
+                                                const HostFuncTable& host,
+                                                const ExecLimits& limits) override {
+    auto im = std::dynamic_pointer_cast<const InterpModule>(module);
+    if (!im) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "module was loaded by a different engine than \"interp\"");
+    }
+    auto inst = std::make_unique<InterpInstance>(limits);
+    if (auto r = inst->init(std::move(im), host); !r) return tl::unexpected(r.error());
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_interp_engine() { return std::make_unique<InterpEngine>(); }
+
+}  // namespace wasmcap

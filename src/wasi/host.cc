@@ -1,0 +1,624 @@
+// WASI Preview 1 host: process, clocks, random, stdio, fd table, poll, sockets.
+// Filesystem functions live in fs.cc; registration in register.cc.
+#include "wasi/host.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+namespace wasmcap {
+
+using namespace wasi;
+
+WasiHost::WasiHost(WasiConfig config) : config_(std::move(config)) {}
+
+WasiHost::~WasiHost() {
+  for (auto& e : fds_) {
+    if (e) close_entry(*e);
+  }
+}
+
+void WasiHost::close_entry(FdEntry& e) {
+  if (e.dir_stream != nullptr) {
+    closedir(e.dir_stream);  // closes its own dup of host_fd
+    e.dir_stream = nullptr;
+  }
+  if ((e.kind == FdKind::kFile || e.kind == FdKind::kDir) && e.host_fd >= 0) {
+    ::close(e.host_fd);
+  }
+  e.host_fd = -1;
+}
+
+Result<void> WasiHost::init() {
+  // Guest fds 0..2 are always present; rights reflect what the stream can do.
+  auto stdio = [](FdKind kind, Rights rights) {
+    auto e = std::make_unique<FdEntry>();
+    e->kind = kind;
+    e->filetype = kFiletypeCharacterDevice;
+    e->base = rights;
+    e->inheriting = 0;
+    return e;
+  };
+  fds_.push_back(stdio(FdKind::kStdin, kRightFdRead | kRightPollFdReadwrite | kRightFdFilestatGet));
+  fds_.push_back(stdio(FdKind::kStdout, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
+  fds_.push_back(stdio(FdKind::kStderr, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
+
+  for (const auto& p : config_.preopens) {
+    if (p.guest_path.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "preopen of '" + p.host_path + "' has an empty guest path");
+    }
+    int fd = ::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                        "cannot preopen directory '" + p.host_path + "': " + strerror(err) +
+                            (err == ENOTDIR ? " (it is not a directory)" : ""));
+    }
+    auto e = std::make_unique<FdEntry>();
+    e->kind = FdKind::kDir;
+    e->host_fd = fd;
+    e->filetype = kFiletypeDirectory;
+    e->base = kDirectoryRights;
+    e->inheriting = kDirectoryRights | kFileRights;
+    e->read_only = p.read_only;
+    if (p.read_only) {
+      // Read-only preopen: strip every right that could modify the tree, here and below.
+      e->base &= ~kWriteRights;
+      e->inheriting &= ~kWriteRights;
+    }
+    e->preopen_name = p.guest_path;
+    e->guest_path = p.guest_path;
+    if (fds_.size() >= config_.max_fds) {
+      ::close(fd);
+      return make_error(ErrorCode::kInvalidArgument, "more preopens than max_fds allows");
+    }
+    fds_.push_back(std::move(e));
+  }
+  return {};
+}
+
+Errno WasiHost::errno_from_host(int err) {
+  switch (err) {
+    case 0: return kSuccess;
+    case E2BIG: return kE2big;
+    case EACCES: return kEacces;
+    case EAGAIN: return kEagain;
+    case EBADF: return kEbadf;
+    case EBUSY: return kEbusy;
+    case ECANCELED: return kEcanceled;
+    case EDQUOT: return kEdquot;
+    case EEXIST: return kEexist;
+    case EFAULT: return kEfault;
+    case EFBIG: return kEfbig;
+    case EILSEQ: return kEilseq;
+    case EINTR: return kEintr;
+    case EINVAL: return kEinval;
+    case EIO: return kEio;
+    case EISDIR: return kEisdir;
+    case ELOOP: return kEloop;
+    case EMFILE: return kEmfile;
+    case EMLINK: return kEmlink;
+    case ENAMETOOLONG: return kEnametoolong;
+    case ENFILE: return kEnfile;
+    case ENODEV: return kEnodev;
+    case ENOENT: return kEnoent;
+    case ENOMEM: return kEnomem;
+    case ENOSPC: return kEnospc;
+    case ENOSYS: return kEnosys;
+    case ENOTDIR: return kEnotdir;
+    case ENOTEMPTY: return kEnotempty;
+    case ENOTSUP: return kEnotsup;
+    case ENOTTY: return kEnotty;
+    case ENXIO: return kEnxio;
+    case EOVERFLOW: return kEoverflow;
+    case EPERM: return kEperm;
+    case EPIPE: return kEpipe;
+    case ERANGE: return kErange;
+    case EROFS: return kErofs;
+    case ESPIPE: return kEspipe;
+    case ETIMEDOUT: return kEtimedout;
+    case ETXTBSY: return kEtxtbsy;
+    case EXDEV: return kExdev;
+    default: return kEio;
+  }
+}
+
+Errno WasiHost::get_fd(uint32_t fd, Rights rights, FdEntry** out) {
+  if (fd >= fds_.size() || !fds_[fd]) return kEbadf;
+  FdEntry* e = fds_[fd].get();
+  if ((e->base & rights) != rights) return kEnotcapable;
+  *out = e;
+  return kSuccess;
+}
+
+Errno WasiHost::alloc_fd(FdEntry entry, uint32_t* fd_out) {
+  for (size_t i = 0; i < fds_.size(); ++i) {
+    if (!fds_[i]) {
+      fds_[i] = std::make_unique<FdEntry>(std::move(entry));
+      *fd_out = static_cast<uint32_t>(i);
+      return kSuccess;
+    }
+  }
+  if (fds_.size() >= config_.max_fds) {
+    close_entry(entry);
+    return kEmfile;
+  }
+  fds_.push_back(std::make_unique<FdEntry>(std::move(entry)));
+  *fd_out = static_cast<uint32_t>(fds_.size() - 1);
+  return kSuccess;
+}
+
+Errno WasiHost::read_iovecs(const GuestMemory& m, uint32_t iovs, uint32_t iovs_len,
+                            std::vector<IoSlice>* out) {
+  // Guard the multiplication below and bound host-side allocation by guest memory size.
+  if (iovs_len > 1024) return kEinval;  // IOV_MAX
+  if (!m.in_bounds(iovs, uint64_t{iovs_len} * kIovecSize)) return kEfault;
+  out->clear();
+  out->reserve(iovs_len);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < iovs_len; ++i) {
+    uint32_t buf = 0, len = 0;
+    m.load(iovs + uint64_t{i} * kIovecSize, &buf);
+    m.load(iovs + uint64_t{i} * kIovecSize + 4, &len);
+    uint8_t* p = m.range(buf, len);
+    if (p == nullptr) return kEfault;
+    // Cap one transfer at max_io_bytes (a short read/write, which POSIX allows).
+    uint64_t room = config_.max_io_bytes > total ? config_.max_io_bytes - total : 0;
+    uint32_t take = static_cast<uint32_t>(std::min<uint64_t>(len, room));
+    total += take;
+    out->push_back({p, take});
+  }
+  return kSuccess;
+}
+
+Errno WasiHost::read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out) {
+  const uint8_t* p = m.range(ptr, len);
+  if (p == nullptr) return kEfault;
+  if (len > 4096) return kEnametoolong;
+  out->assign(reinterpret_cast<const char*>(p), len);
+  // A NUL would truncate the path the kernel sees: refuse instead of silently cutting it.
+  if (out->find('\0') != std::string::npos) return kEilseq;
+  return kSuccess;
+}
+
+// --- args / environ ---------------------------------------------------------------------------
+
+namespace {
+
+// Writes a list of NUL-terminated strings: pointers to `ptrs`, bytes to `buf`.
+Errno write_string_list(const GuestMemory& m, const std::vector<std::string>& items,
+                        uint32_t ptrs, uint32_t buf) {
+  uint64_t size = 0;
+  for (const auto& s : items) size += s.size() + 1;
+  if (!m.in_bounds(ptrs, uint64_t{4} * items.size()) || !m.in_bounds(buf, size)) return kEfault;
+  uint64_t off = buf;
+  for (size_t i = 0; i < items.size(); ++i) {
+    m.store<uint32_t>(ptrs + 4 * i, static_cast<uint32_t>(off));
+    std::memcpy(m.range(off, items[i].size() + 1), items[i].c_str(), items[i].size() + 1);
+    off += items[i].size() + 1;
+  }
+  return kSuccess;
+}
+
+Errno write_sizes(const GuestMemory& m, const std::vector<std::string>& items, uint32_t count_out,
+                  uint32_t size_out) {
+  uint64_t size = 0;
+  for (const auto& s : items) size += s.size() + 1;
+  if (!m.in_bounds(count_out, 4) || !m.in_bounds(size_out, 4)) return kEfault;
+  m.store<uint32_t>(count_out, static_cast<uint32_t>(items.size()));
+  m.store<uint32_t>(size_out, static_cast<uint32_t>(size));
+  return kSuccess;
+}
+
+std::vector<std::string> env_strings(const WasiConfig& c) {
+  std::vector<std::string> v;
+  for (const auto& [k, val] : c.env) v.push_back(k + "=" + val);
+  return v;
+}
+
+}  // namespace
+
+Errno WasiHost::args_get(const GuestMemory& m, uint32_t argv, uint32_t argv_buf) {
+  return write_string_list(m, config_.args, argv, argv_buf);
+}
+Errno WasiHost::args_sizes_get(const GuestMemory& m, uint32_t argc_out, uint32_t size_out) {
+  return write_sizes(m, config_.args, argc_out, size_out);
+}
+Errno WasiHost::environ_get(const GuestMemory& m, uint32_t environ, uint32_t environ_buf) {
+  return write_string_list(m, env_strings(config_), environ, environ_buf);
+}
+Errno WasiHost::environ_sizes_get(const GuestMemory& m, uint32_t count_out, uint32_t size_out) {
+  return write_sizes(m, env_strings(config_), count_out, size_out);
+}
+
+// --- clocks -----------------------------------------------------------------------------------
+
+namespace {
+
+bool host_clock(uint32_t id, clockid_t* out) {
+  switch (id) {
+    case kClockRealtime: *out = CLOCK_REALTIME; return true;
+    case kClockMonotonic: *out = CLOCK_MONOTONIC; return true;
+    case kClockProcessCputime: *out = CLOCK_PROCESS_CPUTIME_ID; return true;
+    case kClockThreadCputime: *out = CLOCK_THREAD_CPUTIME_ID; return true;
+    default: return false;
+  }
+}
+
+uint64_t to_ns(const timespec& ts) {
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+Errno WasiHost::clock_res_get(const GuestMemory& m, uint32_t id, uint32_t out) {
+  clockid_t cid;
+  if (!host_clock(id, &cid)) return kEinval;
+  timespec ts{};
+  if (clock_getres(cid, &ts) != 0) return errno_from_host(errno);
+  return m.store<uint64_t>(out, std::max<uint64_t>(to_ns(ts), 1)) ? kSuccess : kEfault;
+}
+
+Errno WasiHost::clock_time_get(const GuestMemory& m, uint32_t id, uint64_t, uint32_t out) {
+  clockid_t cid;
+  if (!host_clock(id, &cid)) return kEinval;
+  timespec ts{};
+  if (clock_gettime(cid, &ts) != 0) return errno_from_host(errno);
+  return m.store<uint64_t>(out, to_ns(ts)) ? kSuccess : kEfault;
+}
+
+// --- fd table ---------------------------------------------------------------------------------
+
+Errno WasiHost::fd_close(const GuestMemory&, uint32_t fd) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  // Preopens may be closed like any fd (wasi-libc does so); stdio too.
+  close_entry(*e);
+  fds_[fd].reset();
+  return kSuccess;
+}
+
+Errno WasiHost::fd_fdstat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  if (!m.in_bounds(out, kFdstatSize)) return kEfault;
+  uint8_t* p = m.range(out, kFdstatSize);
+  std::memset(p, 0, kFdstatSize);
+  m.store<uint8_t>(out, e->filetype);
+  m.store<uint16_t>(out + 2, e->flags);
+  m.store<uint64_t>(out + 8, e->base);
+  m.store<uint64_t>(out + 16, e->inheriting);
+  return kSuccess;
+}
+
+Errno WasiHost::fd_prestat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  if (e->preopen_name.empty()) return kEbadf;
+  if (!m.in_bounds(out, kPrestatSize)) return kEfault;
+  std::memset(m.range(out, kPrestatSize), 0, kPrestatSize);
+  m.store<uint8_t>(out, kPreopentypeDir);
+  m.store<uint32_t>(out + 4, static_cast<uint32_t>(e->preopen_name.size()));
+  return kSuccess;
+}
+
+Errno WasiHost::fd_prestat_dir_name(const GuestMemory& m, uint32_t fd, uint32_t path,
+                                    uint32_t len) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  if (e->preopen_name.empty()) return kEbadf;
+  if (len < e->preopen_name.size()) return kEnametoolong;
+  uint8_t* p = m.range(path, e->preopen_name.size());
+  if (p == nullptr) return kEfault;
+  std::memcpy(p, e->preopen_name.data(), e->preopen_name.size());
+  return kSuccess;
+}
+
+Errno WasiHost::fd_renumber(const GuestMemory&, uint32_t from, uint32_t to) {
+  FdEntry* src = nullptr;
+  FdEntry* dst = nullptr;
+  if (Errno r = get_fd(from, 0, &src)) return r;
+  if (Errno r = get_fd(to, 0, &dst)) return r;
+  if (from == to) return kSuccess;
+  close_entry(*dst);
+  fds_[to] = std::move(fds_[from]);
+  return kSuccess;
+}
+
+// --- read / write -----------------------------------------------------------------------------
+
+Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written) {
+  const OutputSink& sink = kind == FdKind::kStdout ? config_.stdout_sink : config_.stderr_sink;
+  int host_fd = kind == FdKind::kStdout ? config_.stdout_fd : config_.stderr_fd;
+  *written = 0;
+  for (const auto& s : iovs) {
+    uint64_t len = s.len;
+    // Output cap: a flooding guest is cut off at max_output_bytes; the runtime reports it.
+    if (config_.max_output_bytes != 0) {
+      uint64_t room = config_.max_output_bytes - std::min(config_.max_output_bytes, output_bytes_);
+      if (len > room) {
+        len = room;
+        output_limit_hit_ = true;
+      }
+    }
+    if (len > 0) {
+      if (sink) {
+        if (!sink(s.data, len)) return kEio;
+      } else if (host_fd >= 0) {
+        uint64_t done = 0;
+        while (done < len) {
+          ssize_t n = ::write(host_fd, s.data + done, len - done);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_from_host(errno);
+          }
+          done += static_cast<uint64_t>(n);
+        }
+      }
+      output_bytes_ += len;
+      *written += len;
+    }
+    if (output_limit_hit_) return *written > 0 ? kSuccess : kEio;
+  }
+  return kSuccess;
+}
+
+Errno WasiHost::fd_write(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                         uint32_t nwritten_out) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, kRightFdWrite, &e)) return r;
+  if (!m.in_bounds(nwritten_out, 4)) return kEfault;
+  std::vector<IoSlice> slices;
+  if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
+  uint64_t written = 0;
+  if (e->kind == FdKind::kStdout || e->kind == FdKind::kStderr) {
+    if (Errno r = write_output(e->kind, slices, &written)) return r;
+  } else if (e->kind == FdKind::kFile) {
+    std::vector<iovec> v;
+    for (const auto& s : slices) v.push_back({s.data, s.len});
+    ssize_t n;
+    if (e->flags & kFdflagAppend) {
+      n = ::pwritev2(e->host_fd, v.data(), static_cast<int>(v.size()), -1, RWF_APPEND);
+      if (n < 0 && errno == EOPNOTSUPP) n = ::writev(e->host_fd, v.data(), static_cast<int>(v.size()));
+    } else {
+      n = ::writev(e->host_fd, v.data(), static_cast<int>(v.size()));
+    }
+    if (n < 0) return errno_from_host(errno);
+    written = static_cast<uint64_t>(n);
+  } else {
+    return kEisdir;
+  }
+  m.store<uint32_t>(nwritten_out, static_cast<uint32_t>(written));
+  return kSuccess;
+}
+
+Errno WasiHost::fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                        uint32_t nread_out) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, kRightFdRead, &e)) return r;
+  if (!m.in_bounds(nread_out, 4)) return kEfault;
+  std::vector<IoSlice> slices;
+  if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
+  int host_fd = -1;
+  if (e->kind == FdKind::kStdin) {
+    host_fd = config_.stdin_fd;
+    if (host_fd < 0) {  // no stdin granted: always EOF
+      m.store<uint32_t>(nread_out, 0);
+      return kSuccess;
+    }
+  } else if (e->kind == FdKind::kFile) {
+    host_fd = e->host_fd;
+  } else {
+    return kEisdir;
+  }
+  std::vector<iovec> v;
+  for (const auto& s : slices) v.push_back({s.data, s.len});
+  ssize_t n;
+  do {
+    n = ::readv(host_fd, v.data(), static_cast<int>(v.size()));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno_from_host(errno);
+  m.store<uint32_t>(nread_out, static_cast<uint32_t>(n));
+  return kSuccess;
+}
+
+// --- poll_oneoff ------------------------------------------------------------------------------
+
+Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
+                            uint32_t nevents_out) {
+  if (nsubs == 0) return kEinval;
+  if (nsubs > 4096) return kEinval;  // bound host work per call
+  if (!m.in_bounds(in, uint64_t{nsubs} * kSubscriptionSize) ||
+      !m.in_bounds(out, uint64_t{nsubs} * kEventSize) || !m.in_bounds(nevents_out, 4)) {
+    return kEfault;
+  }
+  struct Ev {
+    uint64_t userdata;
+    uint16_t error;
+    uint8_t type;
+    uint64_t nbytes;
+    uint16_t flags;
+  };
+  std::vector<Ev> ready;
+  int64_t timeout_ns = -1;  // -1: no clock subscription
+  uint64_t clock_userdata = 0;
+  bool have_clock = false;
+  struct PendingRead {
+    uint64_t userdata;
+    int host_fd;
+  };
+  std::vector<PendingRead> pending;
+
+  for (uint32_t i = 0; i < nsubs; ++i) {
+    uint64_t base = in + uint64_t{i} * kSubscriptionSize;
+    uint64_t userdata = 0;
+    uint8_t tag = 0;
+    m.load(base, &userdata);
+    m.load(base + 8, &tag);
+    if (tag == kEventClock) {
+      uint32_t id = 0;
+      uint64_t timeout = 0;
+      uint16_t flags = 0;
+      m.load(base + 16, &id);
+      m.load(base + 24, &timeout);
+      m.load(base + 40, &flags);
+      clockid_t cid;
+      if (!host_clock(id, &cid)) {
+        ready.push_back({userdata, kEinval, kEventClock, 0, 0});
+        continue;
+      }
+      int64_t rel = static_cast<int64_t>(std::min<uint64_t>(timeout, INT64_MAX));
+      if (flags & kSubclockAbstime) {
+        timespec ts{};
+        clock_gettime(cid, &ts);
+        uint64_t now = to_ns(ts);
+        rel = timeout > now ? static_cast<int64_t>(timeout - now) : 0;
+      }
+      if (!have_clock || rel < timeout_ns) {
+        timeout_ns = rel;
+        clock_userdata = userdata;
+        have_clock = true;
+      }
+    } else if (tag == kEventFdRead || tag == kEventFdWrite) {
+      uint32_t fd = 0;
+      m.load(base + 16, &fd);
+      FdEntry* e = nullptr;
+      Errno r = get_fd(fd, kRightPollFdReadwrite, &e);
+      if (r != kSuccess) {
+        ready.push_back({userdata, r, tag, 0, 0});
+        continue;
+      }
+      if (tag == kEventFdRead && e->kind == FdKind::kStdin && config_.stdin_fd >= 0) {
+        pending.push_back({userdata, config_.stdin_fd});
+        continue;
+      }
+      uint64_t nbytes = 0;
+      if (tag == kEventFdRead && e->kind == FdKind::kFile) {
+        struct stat st {};
+        off_t pos = lseek(e->host_fd, 0, SEEK_CUR);
+        if (fstat(e->host_fd, &st) == 0 && pos >= 0 && st.st_size > pos) {
+          nbytes = static_cast<uint64_t>(st.st_size - pos);
+        }
+      }
+      // Regular files, stdout/stderr and an absent stdin are always ready.
+      ready.push_back({userdata, kSuccess, tag, nbytes, 0});
+    } else {
+      ready.push_back({userdata, kEinval, tag, 0, 0});
+    }
+  }
+
+  auto cap_to_deadline = [&](int64_t ns) {
+    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ns;
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    deadline_ - std::chrono::steady_clock::now())
+                    .count();
+    left = std::max<int64_t>(left, 0);
+    return ns < 0 ? left : std::min(ns, left);
+  };
+
+  if (ready.empty()) {
+    // Block on stdin readiness and/or the clock, never past the run's deadline.
+    int64_t wait_ns = cap_to_deadline(have_clock ? timeout_ns : -1);
+    if (!pending.empty()) {
+      std::vector<pollfd> pfds;
+      for (const auto& p : pending) pfds.push_back({p.host_fd, POLLIN, 0});
+      timespec ts{};
+      timespec* tsp = nullptr;
+      if (wait_ns >= 0) {
+        ts.tv_sec = wait_ns / 1000000000;
+        ts.tv_nsec = wait_ns % 1000000000;
+        tsp = &ts;
+      }
+      int n = ppoll(pfds.data(), pfds.size(), tsp, nullptr);
+      if (n < 0 && errno != EINTR) return errno_from_host(errno);
+      for (size_t i = 0; i < pfds.size(); ++i) {
+        if (pfds[i].revents != 0) {
+          uint16_t fl = (pfds[i].revents & POLLHUP) ? kEventrwflagHangup : 0;
+          ready.push_back({pending[i].userdata, kSuccess, kEventFdRead, 0, fl});
+        }
+      }
+      if (ready.empty() && have_clock) {
+        ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
+      }
+    } else if (have_clock) {
+      if (wait_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
+      ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
+    }
+  }
+
+  uint32_t count = 0;
+  for (const auto& ev : ready) {
+    if (count >= nsubs) break;
+    uint64_t base = out + uint64_t{count} * kEventSize;
+    std::memset(m.range(base, kEventSize), 0, kEventSize);
+    m.store<uint64_t>(base, ev.userdata);
+    m.store<uint16_t>(base + 8, ev.error);
+    m.store<uint8_t>(base + 10, ev.type);
+    m.store<uint64_t>(base + 16, ev.nbytes);
+    m.store<uint16_t>(base + 24, ev.flags);
+    ++count;
+  }
+  m.store<uint32_t>(nevents_out, count);
+  return kSuccess;
+}
+
+// --- process, random, sockets ----------------------------------------------------------------
+
+// Signals are not part of the sandbox: a guest cannot signal anything, itself included.
+Errno WasiHost::proc_raise(const GuestMemory&, uint32_t) { return kEnosys; }
+
+Errno WasiHost::sched_yield(const GuestMemory&) {
+  std::this_thread::yield();
+  return kSuccess;
+}
+
+Errno WasiHost::random_get(const GuestMemory& m, uint32_t buf, uint32_t len) {
+  uint8_t* p = m.range(buf, len);
+  if (p == nullptr) return kEfault;
+  uint32_t done = 0;
+  while (done < len) {
+    ssize_t n = getrandom(p + done, len - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return kEio;
+    }
+    done += static_cast<uint32_t>(n);
+  }
+  return kSuccess;
+}
+
+// No ambient network: WASI sockets are never handed out, so every socket call sees a
+// descriptor that is not a socket (or a bad one). Network access goes through host APIs.
+Errno WasiHost::sock_accept(const GuestMemory&, uint32_t fd, uint32_t, uint32_t) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  return kEnotsock;
+}
+Errno WasiHost::sock_recv(const GuestMemory&, uint32_t fd, uint32_t, uint32_t, uint32_t,
+                          uint32_t, uint32_t) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  return kEnotsock;
+}
+Errno WasiHost::sock_send(const GuestMemory&, uint32_t fd, uint32_t, uint32_t, uint32_t,
+                          uint32_t) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  return kEnotsock;
+}
+Errno WasiHost::sock_shutdown(const GuestMemory&, uint32_t fd, uint32_t) {
+  FdEntry* e = nullptr;
+  if (Errno r = get_fd(fd, 0, &e)) return r;
+  return kEnotsock;
+}
+
+}  // namespace wasmcap

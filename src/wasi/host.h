@@ -1,0 +1,157 @@
+// Internal: the WASI Preview 1 host. One object per instance; owns the fd table.
+// Every function takes the guest memory view first and returns a WASI errno; guest pointers
+// are validated through GuestMemory (out of range -> EFAULT).
+#pragma once
+
+#include <dirent.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasi/abi.h"
+#include "wasmcap/engine.h"
+#include "wasmcap/wasi.h"
+
+namespace wasmcap {
+
+namespace wasi {
+
+enum class FdKind : uint8_t { kStdin, kStdout, kStderr, kFile, kDir };
+
+struct FdEntry {
+  FdKind kind = FdKind::kFile;
+  int host_fd = -1;  // owned for kFile/kDir; stdio entries refer to WasiConfig's fds
+  Filetype filetype = kFiletypeUnknown;
+  Rights base = 0;
+  Rights inheriting = 0;
+  Fdflags flags = 0;
+  bool read_only = false;     // inherited from the preopen it was opened under
+  std::string preopen_name;   // set for preopened directories (fd_prestat_*)
+  std::string guest_path;     // for diagnostics: guest-visible path the fd was opened with
+  // Directory iteration state (fd_readdir), owned.
+  DIR* dir_stream = nullptr;
+  uint64_t dir_cookie = 0;  // cookie of the next entry dir_stream would return
+};
+
+}  // namespace wasi
+
+class WasiHost {
+ public:
+  using Errno = wasi::Errno;
+  explicit WasiHost(WasiConfig config);
+  ~WasiHost();
+  WasiHost(const WasiHost&) = delete;
+  WasiHost& operator=(const WasiHost&) = delete;
+
+  Result<void> init();  // opens preopens
+
+  void set_deadline(std::chrono::steady_clock::time_point d) { deadline_ = d; }
+  bool output_limit_hit() const { return output_limit_hit_; }
+
+  // --- wasi_snapshot_preview1 (host.cc) ---
+  Errno args_get(const GuestMemory& m, uint32_t argv, uint32_t argv_buf);
+  Errno args_sizes_get(const GuestMemory& m, uint32_t argc_out, uint32_t size_out);
+  Errno environ_get(const GuestMemory& m, uint32_t environ, uint32_t environ_buf);
+  Errno environ_sizes_get(const GuestMemory& m, uint32_t count_out, uint32_t size_out);
+  Errno clock_res_get(const GuestMemory& m, uint32_t id, uint32_t out);
+  Errno clock_time_get(const GuestMemory& m, uint32_t id, uint64_t precision, uint32_t out);
+  Errno fd_close(const GuestMemory& m, uint32_t fd);
+  Errno fd_fdstat_get(const GuestMemory& m, uint32_t fd, uint32_t out);
+  Errno fd_prestat_get(const GuestMemory& m, uint32_t fd, uint32_t out);
+  Errno fd_prestat_dir_name(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len);
+  Errno fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                uint32_t nread_out);
+  Errno fd_write(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                 uint32_t nwritten_out);
+  Errno fd_renumber(const GuestMemory& m, uint32_t from, uint32_t to);
+  Errno poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
+                    uint32_t nevents_out);
+  Errno proc_raise(const GuestMemory& m, uint32_t sig);
+  Errno sched_yield(const GuestMemory& m);
+  Errno random_get(const GuestMemory& m, uint32_t buf, uint32_t len);
+  Errno sock_accept(const GuestMemory& m, uint32_t fd, uint32_t flags, uint32_t out_fd);
+  Errno sock_recv(const GuestMemory& m, uint32_t fd, uint32_t ri_data, uint32_t ri_data_len,
+                  uint32_t ri_flags, uint32_t ro_datalen, uint32_t ro_flags);
+  Errno sock_send(const GuestMemory& m, uint32_t fd, uint32_t si_data, uint32_t si_data_len,
+                  uint32_t si_flags, uint32_t so_datalen);
+  Errno sock_shutdown(const GuestMemory& m, uint32_t fd, uint32_t how);
+
+  // --- filesystem (fs.cc) ---
+  Errno fd_advise(const GuestMemory& m, uint32_t fd, uint64_t offset, uint64_t len,
+                  uint32_t advice);
+  Errno fd_allocate(const GuestMemory& m, uint32_t fd, uint64_t offset, uint64_t len);
+  Errno fd_datasync(const GuestMemory& m, uint32_t fd);
+  Errno fd_sync(const GuestMemory& m, uint32_t fd);
+  Errno fd_fdstat_set_flags(const GuestMemory& m, uint32_t fd, uint32_t flags);
+  Errno fd_fdstat_set_rights(const GuestMemory& m, uint32_t fd, uint64_t base,
+                             uint64_t inheriting);
+  Errno fd_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t out);
+  Errno fd_filestat_set_size(const GuestMemory& m, uint32_t fd, uint64_t size);
+  Errno fd_filestat_set_times(const GuestMemory& m, uint32_t fd, uint64_t atim, uint64_t mtim,
+                              uint32_t fst_flags);
+  Errno fd_pread(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                 uint64_t offset, uint32_t nread_out);
+  Errno fd_pwrite(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
+                  uint64_t offset, uint32_t nwritten_out);
+  Errno fd_readdir(const GuestMemory& m, uint32_t fd, uint32_t buf, uint32_t buf_len,
+                   uint64_t cookie, uint32_t bufused_out);
+  Errno fd_seek(const GuestMemory& m, uint32_t fd, uint64_t offset, uint32_t whence,
+                uint32_t newoffset_out);
+  Errno fd_tell(const GuestMemory& m, uint32_t fd, uint32_t offset_out);
+  Errno path_create_directory(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len);
+  Errno path_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t flags, uint32_t path,
+                          uint32_t len, uint32_t out);
+  Errno path_filestat_set_times(const GuestMemory& m, uint32_t fd, uint32_t flags,
+                                uint32_t path, uint32_t len, uint64_t atim, uint64_t mtim,
+                                uint32_t fst_flags);
+  Errno path_link(const GuestMemory& m, uint32_t old_fd, uint32_t old_flags, uint32_t old_path,
+                  uint32_t old_len, uint32_t new_fd, uint32_t new_path, uint32_t new_len);
+  Errno path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, uint32_t path,
+                  uint32_t len, uint32_t oflags, uint64_t base, uint64_t inheriting,
+                  uint32_t fdflags, uint32_t fd_out);
+  Errno path_readlink(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len,
+                      uint32_t buf, uint32_t buf_len, uint32_t bufused_out);
+  Errno path_remove_directory(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len);
+  Errno path_rename(const GuestMemory& m, uint32_t fd, uint32_t old_path, uint32_t old_len,
+                    uint32_t new_fd, uint32_t new_path, uint32_t new_len);
+  Errno path_symlink(const GuestMemory& m, uint32_t old_path, uint32_t old_len, uint32_t fd,
+                     uint32_t new_path, uint32_t new_len);
+  Errno path_unlink_file(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len);
+
+  // --- helpers shared by host.cc and fs.cc ---
+  // Looks up fd and checks it holds all of `rights`. EBADF if absent, ENOTCAPABLE if lacking.
+  Errno get_fd(uint32_t fd, wasi::Rights rights, wasi::FdEntry** out);
+  // Allocates the lowest free guest fd (EMFILE beyond max_fds). Takes ownership of entry.
+  Errno alloc_fd(wasi::FdEntry entry, uint32_t* fd_out);
+  // Reads an iovec array from guest memory into host spans (EFAULT on any bad pointer,
+  // EINVAL when the total would exceed max_io_bytes... caps instead).
+  struct IoSlice {
+    uint8_t* data;
+    uint32_t len;
+  };
+  Errno read_iovecs(const GuestMemory& m, uint32_t iovs, uint32_t iovs_len,
+                    std::vector<IoSlice>* out);
+  // Copies the guest path string (EFAULT / EILSEQ on invalid UTF-8 / EINVAL on NUL).
+  Errno read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out);
+  const WasiConfig& config() const { return config_; }
+
+  static Errno errno_from_host(int err);
+
+ private:
+  Errno write_output(wasi::FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written);
+  void close_entry(wasi::FdEntry& e);
+
+  WasiConfig config_;
+  std::vector<std::unique_ptr<wasi::FdEntry>> fds_;  // index = guest fd; null = free
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  uint64_t output_bytes_ = 0;
+  bool output_limit_hit_ = false;
+};
+
+}  // namespace wasmcap
