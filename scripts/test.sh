@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up (idempotent apt-get install), builds with warnings as errors, and runs every test:
+# unit tests, guest tests, the official WASI test suite (from ../shared) — first in Release,
+# then the unit and guest tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+JOBS=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON >/dev/null
+cmake --build build -j "$JOBS"
+(cd build && ctest --output-on-failure -j "$JOBS" --timeout 300)
+
+if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_WERROR=ON \
+    -DWASMCAP_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j "$JOBS"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" \
+     --timeout 600 -LE slow)
+fi
