@@ -43,6 +43,24 @@ struct PopValuesTag {
 template struct PrivateMember<PushValuesTag, &wi::Thread::PushValues>;
 template struct PrivateMember<PushCallTag, &wi::Thread::PushCall>;
 template struct PrivateMember<PopValuesTag, &wi::Thread::PopValues>;
+// Thread sizes its call and value stacks from fixed 64 KiB defaults (about 1,600 frames), and
+// traps when a vector reaches its reserved capacity. Real programs recurse deeper, so we
+// reserve more; the capacity stays the bound, so runaway recursion still traps cleanly.
+struct FramesTag {
+  using type = std::vector<wi::Frame> wi::Thread::*;
+  friend type get(FramesTag);
+};
+struct ValuesTag {
+  using type = std::vector<wi::Value> wi::Thread::*;
+  friend type get(ValuesTag);
+};
+template struct PrivateMember<FramesTag, &wi::Thread::frames_>;
+template struct PrivateMember<ValuesTag, &wi::Thread::values_>;
+
+// Maximum wasm call depth (frames are ~48 bytes: 2.4 MB reserved, committed lazily).
+constexpr size_t kMaxCallFrames = 50000;
+// Maximum operand-stack + locals slots (16 bytes each: 16 MB reserved, committed lazily).
+constexpr size_t kMaxValueSlots = 1u << 20;
 
 // Instructions executed between two checks of fuel, deadline and interrupt flag. Small enough
 // that a deadline is honoured within ~1 ms in the interpreter, large enough to be free.
@@ -257,6 +275,8 @@ class InterpInstance final : public Instance {
     wi::RunResult rr;
     if (auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get())) {
       wi::Thread thread(store_);
+      (thread.*get(FramesTag{})).reserve(kMaxCallFrames);
+      (thread.*get(ValuesTag{})).reserve(kMaxValueSlots);
       (thread.*get(PushValuesTag{}))(ft.params, params);
       rr = (thread.*get(PushCallTag{}))(*defined, &trap);
       while (rr == wi::RunResult::Ok) {
