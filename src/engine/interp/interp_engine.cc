@@ -55,6 +55,13 @@ struct ValuesTag {
   friend type get(ValuesTag);
 };
 template struct PrivateMember<FramesTag, &wi::Thread::frames_>;
+// A trap records the call stack at the trap site; we read the innermost frame to name the
+// function that trapped.
+struct TrapTraceTag {
+  using type = std::vector<wi::Frame> wi::Trap::*;
+  friend type get(TrapTraceTag);
+};
+template struct PrivateMember<TrapTraceTag, &wi::Trap::trace_>;
 template struct PrivateMember<ValuesTag, &wi::Thread::values_>;
 
 // Maximum wasm call depth (frames are ~48 bytes: 2.4 MB reserved, committed lazily).
@@ -344,6 +351,7 @@ class InterpInstance final : public Instance {
     if (host_error_) return tl::unexpected(*host_error_);
     std::string msg = trap ? trap->message() : std::string(fallback);
     ErrorCode code = classify_trap(msg);
+    if (trap) msg += where(*trap);
     // A guest that traps right after memory.grow was refused at the cap ran out of memory.
     if (code != ErrorCode::kTrapHost && memory_ != nullptr &&
         memory_->PageSize() >= limits_.max_memory_pages && limits_.max_memory_pages < 65536) {
@@ -352,6 +360,21 @@ class InterpInstance final : public Instance {
       return tl::unexpected(Error(ErrorCode::kMemoryLimit, msg));
     }
     return tl::unexpected(Error(code, msg));
+  }
+
+  // " (in function N)" for the innermost wasm frame of a trap, or "" when unknown.
+  std::string where(wi::Trap& trap) const {
+    const std::vector<wi::Frame>& trace = trap.*get(TrapTraceTag{});
+    for (auto it = trace.rbegin(); it != trace.rend(); ++it) {
+      const wi::RefVec& funcs = instance_ ? instance_->funcs() : wi::RefVec{};
+      for (size_t i = 0; i < funcs.size(); ++i) {
+        if (funcs[i] == it->func) {
+          // (Frame::offset is an interpreter-stream offset, meaningless to users: omitted.)
+          return " (in function " + std::to_string(i) + ")";
+        }
+      }
+    }
+    return "";
   }
 
   static wi::Value to_wabt_value(const Value& v) {
