@@ -1,0 +1,299 @@
+// Guest path resolution beneath a preopen: openat2(RESOLVE_BENEATH) and a portable fallback.
+// See path.h for the contract and the threat model.
+#include "wasi/path.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "wasi/host.h"
+
+namespace wasmcap::wasi {
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+namespace {
+
+constexpr int kUnset = -1;
+std::atomic<int> g_impl{kUnset};
+
+Errno host_err(int err) { return WasiHost::errno_from_host(err); }
+
+long sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = resolve;
+  return ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+bool same_inode(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// Reads a symlink's target. `dirfd`+`name`, or an O_PATH fd of the link itself with name "".
+// Targets are at most PATH_MAX by the kernel; we bound the buffer anyway.
+Errno read_link(int dirfd, const char* name, std::string* out) {
+  char buf[4096];
+  ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
+  if (n < 0) return host_err(errno);
+  if (static_cast<size_t>(n) >= sizeof buf) return kEnametoolong;
+  out->assign(buf, static_cast<size_t>(n));
+  return kSuccess;
+}
+
+// Threat: a symlink whose target is absolute would restart resolution at the host's "/".
+// Refused outright (EPERM), like an absolute guest path. An empty target names nothing.
+Errno check_link_target(const std::string& target) {
+  if (target.empty()) return kEnoent;
+  if (target[0] == '/') return kEperm;
+  return kSuccess;
+}
+
+Errno dup_fd(int fd, UniqueFd* out) {
+  int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return host_err(errno);
+  out->reset(d);
+  return kSuccess;
+}
+
+// --- openat2 implementation -------------------------------------------------------------------
+
+// Opens directory `dir` (relative, possibly with `..` and symlinks) beneath root.
+// Threat: every escape route (`..` above root, absolute symlinks, symlinks climbing out,
+// /proc magic links, a concurrent rename moving a component out mid-walk) is caught by the
+// kernel: RESOLVE_BENEATH fails the lookup with EXDEV (mapped to EPERM), and EAGAIN when a
+// concurrent rename may have raced with `..` resolution (retried a bounded number of times).
+Errno openat2_dir(int root, const std::string& dir, UniqueFd* out) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    long fd = sys_openat2(root, dir.c_str(), O_PATH | O_DIRECTORY,
+                          RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+    if (fd >= 0) {
+      out->reset(static_cast<int>(fd));
+      return kSuccess;
+    }
+    if (errno == EAGAIN || errno == EINTR) continue;
+    if (errno == EXDEV) return kEperm;
+    return host_err(errno);
+  }
+  return kEagain;
+}
+
+// `path` is relative, non-empty, without trailing slashes.
+Errno resolve_openat2(int root, std::string path, bool follow_final, ResolvedPath* out) {
+  for (int hops = 0;;) {
+    size_t slash = path.rfind('/');
+    std::string last = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (last == "." || last == "..") {
+      // The path names a directory itself: resolve all of it (checked beneath root).
+      out->name.assign(1, '.');  // (not = ".": works around a GCC 12 -Wrestrict false positive)
+      return openat2_dir(root, path, &out->dir);
+    }
+    std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+    if (Errno r = openat2_dir(root, dir, &out->dir)) return r;
+    out->name = last;
+    if (!follow_final) return kSuccess;
+    struct stat st {};
+    if (::fstatat(out->dir.get(), last.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return kSuccess;  // final entry may be created by the caller
+      return host_err(errno);
+    }
+    if (!S_ISLNK(st.st_mode)) return kSuccess;
+    // Expand the final symlink ourselves and resolve again from the root, so the target is
+    // subject to the same RESOLVE_BENEATH check (a relative target full of `..` included).
+    if (++hops > kMaxSymlinkHops) return kEloop;
+    std::string target;
+    Errno r = read_link(out->dir.get(), last.c_str(), &target);
+    if (r == kEinval) continue;  // replaced by a non-link meanwhile: look again
+    if (r != kSuccess) return r;
+    if (Errno c = check_link_target(target)) return c;
+    if (target.back() == '/') out->trailing_slash = true;  // "dir/" target: must be a dir
+    while (target.size() > 1 && target.back() == '/') target.pop_back();
+    if (slash == std::string::npos) {
+      path = std::move(target);
+    } else {
+      path.resize(slash + 1);  // keep "dir/" and append the target to it
+      path.append(target);
+    }
+  }
+}
+
+// --- fallback implementation ------------------------------------------------------------------
+
+void push_components_front(std::deque<std::string>* q, std::string_view path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) q->push_front(std::move(*it));
+}
+
+// `path` is relative, non-empty, without trailing slashes.
+Errno resolve_fallback(int root, std::string_view path, bool follow_final, ResolvedPath* out) {
+  std::deque<std::string> comps;
+  push_components_front(&comps, path);
+  // Our own chain of directories from root down to the current one. Threat: asking the kernel
+  // for ".." could leave the tree (a directory moved out from under us, or bind mounts);
+  // popping this stack can only ever return to a directory we already walked through, and
+  // popping past the root is refused.
+  std::vector<UniqueFd> stack;
+  auto cur = [&] { return stack.empty() ? root : stack.back().get(); };
+  auto finish = [&](std::string name) -> Errno {
+    out->name = std::move(name);
+    if (stack.empty()) return dup_fd(root, &out->dir);
+    out->dir = std::move(stack.back());
+    return kSuccess;
+  };
+  int hops = 0;
+  while (!comps.empty()) {
+    std::string c = std::move(comps.front());
+    comps.pop_front();
+    bool last = comps.empty();
+    if (c == ".") {
+      if (last) return finish(".");
+      continue;
+    }
+    if (c == "..") {
+      // Threat: `..` above the preopen (directly, or via a relative symlink full of `..`).
+      if (stack.empty()) return kEperm;
+      stack.pop_back();
+      if (last) return finish(".");
+      continue;
+    }
+    if (last && !follow_final) return finish(std::move(c));
+    // Open the entry itself, never following it. Threat (TOCTOU): if the component was
+    // swapped for a symlink after some earlier check, O_NOFOLLOW | O_PATH gives us the link
+    // itself and fstat below sees it as a link; nothing is followed behind our back.
+    int fd = ::openat(cur(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (last && err == ENOENT) return finish(std::move(c));  // may be created by the caller
+      return host_err(err);
+    }
+    UniqueFd entry(fd);
+    struct stat st {};
+    if (::fstat(entry.get(), &st) != 0) return host_err(errno);
+    if (S_ISLNK(st.st_mode)) {
+      // Threat: symlink loops and chains (bounded), absolute targets (refused), relative
+      // targets climbing out (their `..` go through the stack check above).
+      if (++hops > kMaxSymlinkHops) return kEloop;
+      std::string target;
+      if (Errno r = read_link(entry.get(), "", &target)) return r;
+      if (Errno r = check_link_target(target)) return r;
+      if (last && target.back() == '/') out->trailing_slash = true;
+      push_components_front(&comps, target);
+      if (comps.empty()) comps.push_back(".");  // unreachable: target is non-empty, relative
+      continue;
+    }
+    if (last) return finish(std::move(c));
+    if (!S_ISDIR(st.st_mode)) return kEnotdir;
+    stack.push_back(std::move(entry));
+  }
+  return finish(".");
+}
+
+}  // namespace
+
+void set_resolver_impl(ResolverImpl impl) { g_impl.store(static_cast<int>(impl)); }
+
+ResolverImpl resolver_impl() {
+  int v = g_impl.load();
+  if (v == kUnset) {
+    ResolverImpl impl = ResolverImpl::kAuto;
+    if (const char* env = std::getenv("WASMCAP_PATH_RESOLVER")) {
+      if (std::strcmp(env, "fallback") == 0) impl = ResolverImpl::kFallback;
+      if (std::strcmp(env, "openat2") == 0) impl = ResolverImpl::kOpenat2;
+    }
+    int expected = kUnset;
+    g_impl.compare_exchange_strong(expected, static_cast<int>(impl));
+    v = g_impl.load();
+  }
+  return static_cast<ResolverImpl>(v);
+}
+
+bool kernel_has_openat2() {
+  static const bool has = [] {
+    long fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0);
+    if (fd >= 0) {
+      ::close(static_cast<int>(fd));
+      return true;
+    }
+    return errno != ENOSYS;
+  }();
+  return has;
+}
+
+Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out) {
+  out->dir.reset();
+  out->name.clear();
+  out->trailing_slash = false;
+  if (path.empty()) return kEnoent;
+  // Threat: an absolute path would name the host's root, not the preopen.
+  if (path.front() == '/') return kEperm;
+  while (path.size() > 1 && path.back() == '/') {
+    path.remove_suffix(1);
+    out->trailing_slash = true;
+  }
+  ResolverImpl impl = resolver_impl();
+  if (impl == ResolverImpl::kAuto) {
+    impl = kernel_has_openat2() ? ResolverImpl::kOpenat2 : ResolverImpl::kFallback;
+  }
+  Errno r = impl == ResolverImpl::kOpenat2
+                ? resolve_openat2(root, std::string(path), follow_final, out)
+                : resolve_fallback(root, path, follow_final, out);
+  if (r != kSuccess) out->dir.reset();
+  return r;
+}
+
+int depth_below(int root, int dir) {
+  struct stat rs {};
+  if (::fstat(root, &rs) != 0) return -1;
+  UniqueFd cur;
+  if (dup_fd(dir, &cur) != kSuccess) return -1;
+  for (int depth = 0; depth < 4096; ++depth) {
+    struct stat cs {};
+    if (::fstat(cur.get(), &cs) != 0) return -1;
+    if (same_inode(cs, rs)) return depth;
+    UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!up.valid()) return -1;
+    struct stat us {};
+    if (::fstat(up.get(), &us) != 0 || same_inode(us, cs)) return -1;  // reached "/"
+    cur = std::move(up);
+  }
+  return -1;
+}
+
+bool symlink_target_escapes(std::string_view target, int depth) {
+  if (!target.empty() && target.front() == '/') return true;
+  if (depth < 0) return true;
+  size_t i = 0;
+  while (i < target.size()) {
+    size_t j = target.find('/', i);
+    if (j == std::string_view::npos) j = target.size();
+    std::string_view c = target.substr(i, j - i);
+    if (c == "..") {
+      if (--depth < 0) return true;
+    } else if (!c.empty() && c != ".") {
+      ++depth;
+    }
+    i = j + 1;
+  }
+  return false;
+}
+
+}  // namespace wasmcap::wasi

@@ -1,0 +1,112 @@
+// Internal: resolution of guest paths beneath a preopened directory.
+//
+// This is the sandbox boundary of the filesystem layer. A guest path is always interpreted
+// relative to a directory fd the guest holds (a preopen or something opened beneath one), and
+// resolution never leaves the preopen it started from:
+//   - absolute paths and absolute symlink targets are refused (EPERM, what the WASI test
+//     suite expects for sandbox escapes);
+//   - `..` may climb only as far as the preopen (EPERM beyond);
+//   - symlinks are expanded by us or by openat2(RESOLVE_BENEATH), never by a plain kernel
+//     lookup that could leave the tree, and at most kMaxSymlinkHops times (ELOOP);
+//   - the result is a (directory fd, final name) pair so that every operation on the final
+//     entry is an *at() syscall on a directory already known to be beneath the root, with
+//     AT_SYMLINK_NOFOLLOW / O_NOFOLLOW: swapping the final entry for a symlink after
+//     resolution (a race) cannot make the operation follow it.
+//
+// Two implementations with identical results:
+//   - openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS resolves the directory part in
+//     the kernel (race-free against concurrent renames of intermediate components);
+//   - a portable fallback (kernels before 5.6, seccomp filters returning ENOSYS) walks one
+//     component at a time with openat(O_PATH | O_NOFOLLOW), inspects each entry through the
+//     fd it opened (so a component swapped for a symlink is seen as a symlink, not followed),
+//     keeps its own stack of directory fds for `..` (so it never asks the kernel for ".."),
+//     and expands symlinks itself.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "wasi/abi.h"
+
+namespace wasmcap::wasi {
+
+// Owning file descriptor.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// Symlink expansions allowed in one resolution (Linux's own limit is 40).
+constexpr int kMaxSymlinkHops = 40;
+
+enum class ResolverImpl : uint8_t {
+  kAuto,      // openat2 when the kernel has it, else the fallback
+  kOpenat2,   // force openat2 (resolution fails with ENOSYS where the kernel lacks it)
+  kFallback,  // force the component-by-component walk
+};
+
+// Process-wide choice of implementation. The default is kAuto, unless the environment
+// variable WASMCAP_PATH_RESOLVER is "fallback" or "openat2" when first consulted. Tests use
+// this to run the same cases through both implementations.
+void set_resolver_impl(ResolverImpl impl);
+ResolverImpl resolver_impl();
+// True if openat2(2) works on this kernel (probed once).
+bool kernel_has_openat2();
+
+struct ResolvedPath {
+  UniqueFd dir;               // O_PATH fd of the directory holding the final entry
+  std::string name;           // the final entry: a plain name, or "." for `dir` itself
+  bool trailing_slash = false;  // the guest path ended in '/' (the entry must be a directory)
+};
+
+// True if the guest path ends in '/', i.e. it names a directory (POSIX: trailing slashes also
+// make the final symlink followed).
+inline bool has_trailing_slash(std::string_view path) {
+  return path.size() > 1 && path.back() == '/';
+}
+
+// Resolves `path` relative to `root` (a directory fd; the resolution never leaves it).
+//
+// follow_final: expand a symlink in the final position (repeatedly), still beneath root, so
+// that on success `name` is not a symlink (or does not exist). Without it the final entry is
+// returned as named. A final `..` or `.` is always resolved: the result is then (that
+// directory, ".").
+//
+// The final entry need not exist (creation): only the directories leading to it must.
+// Returns a WASI errno: EPERM for escapes (absolute path, `..` above root, absolute symlink),
+// ELOOP after kMaxSymlinkHops, ENOENT for an empty path, ENOTDIR / ENOENT / EACCES from the
+// walk.
+Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
+
+// Number of directory levels `dir` is below `root` (0 when it is root), found by walking
+// ".." from dir (never used for access, only for judging symlink targets). -1 if `dir` is not
+// beneath root.
+int depth_below(int root, int dir);
+
+// True if the symlink target `target`, stored in a directory `depth` levels below the root,
+// would point outside the root when interpreted lexically (absolute, or more `..` than
+// levels available at some point).
+bool symlink_target_escapes(std::string_view target, int depth);
+
+}  // namespace wasmcap::wasi
