@@ -192,8 +192,13 @@ Errno WasiHost::fd_allocate(const GuestMemory&, uint32_t fd, uint64_t offset, ui
   // Threat: offset + len overflowing off_t (kernel UB-free, but refuse clearly).
   if (offset > INT64_MAX || len > INT64_MAX || offset > INT64_MAX - len) return kEfbig;
   if (len == 0) return kEinval;
-  int err = ::posix_fallocate(e->host_fd, static_cast<off_t>(offset), static_cast<off_t>(len));
-  return errno_from_host(err);
+  // fallocate(2), not posix_fallocate(3): where the filesystem cannot preallocate, glibc's
+  // emulation writes a byte per block over a guest-chosen (huge) range, stalling the host.
+  // Such filesystems give ENOTSUP here instead.
+  if (::fallocate(e->host_fd, 0, static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
+    return errno_from_host(errno);
+  }
+  return kSuccess;
 }
 
 Errno WasiHost::fd_datasync(const GuestMemory&, uint32_t fd) {

@@ -12,6 +12,8 @@ unlisted test must pass.
 
 Usage: run_wasi_testsuite.py --wasmcap BIN --test SUITE/tests/LANG/.../NAME.wasm
                              --id LANG/NAME [--expectations FILE] [--timeout S]
+       run_wasi_testsuite.py --wasmcap BIN --batch SUITE/tests/LANG/.../ --lang LANG
+                             [--resolver openat2|fallback] [--expectations FILE]
 """
 import argparse
 import json
@@ -132,37 +134,60 @@ def run_test(wasmcap, wasm, timeout):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def judge(test_id, problems, expected, expectations_path):
+    """Prints the verdict for one test; returns True if it is as expected."""
+    if test_id in expected:
+        if problems:
+            print("XFAIL %s (expected failure: %s)" % (test_id, expected[test_id]))
+            for p in problems:
+                print("  " + p)
+            return True
+        print("XPASS %s: listed in %s as failing (%s) but it passes; remove the line"
+              % (test_id, expectations_path, expected[test_id]))
+        return False
+    if problems:
+        print("FAIL %s" % test_id)
+        for p in problems:
+            print("  " + p)
+        return False
+    print("PASS %s" % test_id)
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wasmcap", required=True)
-    ap.add_argument("--test", required=True, help="path of the test's .wasm")
-    ap.add_argument("--id", required=True, help="LANG/NAME, as in the expectations file")
+    ap.add_argument("--test", help="path of the test's .wasm")
+    ap.add_argument("--id", help="LANG/NAME, as in the expectations file")
+    ap.add_argument("--batch", help="run every .wasm of this folder (ids LANG/NAME)")
+    ap.add_argument("--lang", help="LANG for --batch")
+    ap.add_argument("--resolver", choices=["openat2", "fallback"],
+                    help="force wasmcap's path resolver (WASMCAP_PATH_RESOLVER)")
     ap.add_argument("--expectations")
     ap.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args()
+    if a.resolver:
+        os.environ["WASMCAP_PATH_RESOLVER"] = a.resolver
+
+    if a.batch:
+        if not a.lang:
+            ap.error("--batch needs --lang")
+        tests = [("%s/%s" % (a.lang, n[:-5]), os.path.join(a.batch, n))
+                 for n in sorted(os.listdir(a.batch)) if n.endswith(".wasm")]
+    elif a.test and a.id:
+        tests = [(a.id, a.test)]
+    else:
+        ap.error("give --test and --id, or --batch and --lang")
 
     expected = load_expectations(a.expectations)
-    try:
-        problems = run_test(a.wasmcap, a.test, a.timeout)
-    except (OSError, ValueError) as e:
-        problems = ["runner error: %s" % e]
-
-    if a.id in expected:
-        if problems:
-            print("XFAIL %s (expected failure: %s)" % (a.id, expected[a.id]))
-            for p in problems:
-                print("  " + p)
-            return 0
-        print("XPASS %s: listed in %s as failing (%s) but it passes; remove the line"
-              % (a.id, a.expectations, expected[a.id]))
-        return 1
-    if problems:
-        print("FAIL %s" % a.id)
-        for p in problems:
-            print("  " + p)
-        return 1
-    print("PASS %s" % a.id)
-    return 0
+    ok = True
+    for test_id, wasm in tests:
+        try:
+            problems = run_test(a.wasmcap, wasm, a.timeout)
+        except (OSError, ValueError) as e:
+            problems = ["runner error: %s" % e]
+        ok = judge(test_id, problems, expected, a.expectations) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
