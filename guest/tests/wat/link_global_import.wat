@@ -1,0 +1,1 @@
+(module (import "env" "g" (global i32)) (func (export "_start")))

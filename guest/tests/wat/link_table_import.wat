@@ -1,0 +1,1 @@
+(module (import "env" "tab" (table 1 funcref)) (func (export "_start")))

@@ -1,0 +1,290 @@
+// The `wasmcap` command line: flag parsing (--dir, --env), subcommands, exit codes for each
+// error class, `inspect` output, help and version.
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/cli.h"
+#include "test_support.h"
+
+namespace wasmcap {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::describe;
+using testing::guest_path;
+using testing::run_cli;
+
+// --- --dir ------------------------------------------------------------------------------------
+
+struct DirCase {
+  const char* spec;
+  const char* host;
+  const char* guest;
+  bool read_only;
+};
+
+TEST(CliDirSpec, ValidSpecs) {
+  const DirCase cases[] = {
+      {"/data", "/data", "/data", false},
+      {"data", "data", "data", false},
+      {"/data::/work", "/data", "/work", false},
+      {"/data::/work:ro", "/data", "/work", true},
+      {"/data::/work:rw", "/data", "/work", false},
+      {"/data:ro", "/data", "/data", true},
+      {"/data:rw", "/data", "/data", false},
+      {"./rel/dir::sandbox", "./rel/dir", "sandbox", false},
+      {"/a b/c::/x y:ro", "/a b/c", "/x y", true},
+      {"/tmp/x::.", "/tmp/x", ".", false},
+  };
+  for (const auto& c : cases) {
+    auto p = cli::parse_dir_spec(c.spec);
+    ASSERT_TRUE(p.has_value()) << c.spec << ": " << p.error().to_string();
+    EXPECT_EQ(p->host_path, c.host) << c.spec;
+    EXPECT_EQ(p->guest_path, c.guest) << c.spec;
+    EXPECT_EQ(p->read_only, c.read_only) << c.spec;
+  }
+}
+
+TEST(CliDirSpec, EmptyPartsAreRejected) {
+  for (const char* spec : {"", "::", "::/work", "/data::", "::/work:ro", "/data:::ro", ":ro",
+                           ":rw", "::ro"}) {
+    auto p = cli::parse_dir_spec(spec);
+    if (p.has_value()) {
+      ADD_FAILURE() << "'" << spec << "' was accepted as host='" << p->host_path << "' guest='"
+                    << p->guest_path << "' ro=" << p->read_only;
+      continue;
+    }
+    EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument) << spec;
+    EXPECT_NE(p.error().message.find("HOST[::GUEST]"), std::string::npos)
+        << "the message should show the syntax: " << p.error().message;
+  }
+}
+
+// The :ro/:rw suffix belongs after the guest part; stripping it must not cut into the "::"
+// separator ("/data::ro" is host /data with guest "ro", or an error -- never host "/data:").
+TEST(CliDirSpec, AccessSuffixDoesNotEatTheSeparator) {
+  for (const char* spec : {"/data::ro", "/data::rw"}) {
+    auto p = cli::parse_dir_spec(spec);
+    if (!p.has_value()) continue;
+    EXPECT_EQ(p->host_path, "/data") << spec << " -> host '" << p->host_path << "' guest '"
+                                     << p->guest_path << "'";
+  }
+}
+
+// --- --env ------------------------------------------------------------------------------------
+
+TEST(CliEnvSpec, ValidSpecs) {
+  struct Case {
+    const char* spec;
+    const char* name;
+    const char* value;
+  } cases[] = {{"A=1", "A", "1"},
+               {"EMPTY=", "EMPTY", ""},
+               {"X=a=b=c", "X", "a=b=c"},
+               {"PATH=/bin:/usr/bin", "PATH", "/bin:/usr/bin"},
+               {"SP=has space", "SP", "has space"},
+               {"lower_case=v", "lower_case", "v"}};
+  for (const auto& c : cases) {
+    auto kv = cli::parse_env_spec(c.spec);
+    ASSERT_TRUE(kv.has_value()) << c.spec;
+    EXPECT_EQ(kv->first, c.name) << c.spec;
+    EXPECT_EQ(kv->second, c.value) << c.spec;
+  }
+}
+
+TEST(CliEnvSpec, InvalidSpecsAreRejected) {
+  for (const char* spec : {"", "=", "=value", "NOEQUALS"}) {
+    auto kv = cli::parse_env_spec(spec);
+    ASSERT_FALSE(kv.has_value()) << "'" << spec << "' accepted";
+    EXPECT_EQ(kv.error().code, ErrorCode::kInvalidArgument) << spec;
+    EXPECT_NE(kv.error().message.find("NAME=VALUE"), std::string::npos) << kv.error().message;
+  }
+}
+
+// --- exit codes -------------------------------------------------------------------------------
+
+// One line on stderr: "wasmcap: error: <code_name>: <message>", and the documented exit code.
+void expect_error(const testing::ProcResult& r, ErrorCode code, const std::string& needle = "") {
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, error_exit_code(code)) << describe(r);
+  const std::string prefix = "wasmcap: error: " + std::string(error_code_name(code)) + ": ";
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << describe(r);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line expected\n" << r.err;
+  if (!needle.empty()) {
+    EXPECT_NE(r.err.find(needle), std::string::npos) << describe(r);
+  }
+}
+
+TEST(CliExitCodes, MissingModuleIsNotFound66) {
+  auto r = run_cli({"run", "/nonexistent/dir/missing.wasm"});
+  expect_error(r, ErrorCode::kNotFound, "/nonexistent/dir/missing.wasm");
+  EXPECT_EQ(r.exit_code, 66);
+  auto i = run_cli({"inspect", "/nonexistent/dir/missing.wasm"});
+  expect_error(i, ErrorCode::kNotFound, "missing.wasm");
+}
+
+TEST(CliExitCodes, MalformedModuleIs65) {
+  testing::TempDir dir;
+  const fs::path junk = dir.path() / "junk.wasm";
+  testing::write_text(junk, "this is not a wasm module at all");
+  auto r = run_cli({"run", junk.string()});
+  expect_error(r, ErrorCode::kModuleMalformed);
+  EXPECT_EQ(r.exit_code, 65);
+  const fs::path empty = dir.path() / "empty.wasm";
+  testing::write_text(empty, "");
+  expect_error(run_cli({"run", empty.string()}), ErrorCode::kModuleMalformed);
+  const fs::path truncated = dir.path() / "truncated.wasm";
+  auto bytes = testing::guest_bytes("hello");
+  testing::write_text(truncated, std::string(bytes.begin(), bytes.begin() + bytes.size() / 2));
+  expect_error(run_cli({"run", truncated.string()}), ErrorCode::kModuleMalformed);
+  expect_error(run_cli({"inspect", junk.string()}), ErrorCode::kModuleMalformed);
+}
+
+TEST(CliExitCodes, UsageErrorsAre64) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"frobnicate", "x.wasm"},
+                                             {"run"},
+                                             {"run", "--bogus-flag", guest_path("hello")},
+                                             {"--bogus-flag"},
+                                             {"run", "--fuel", "lots", guest_path("hello")},
+                                             {"run", "--fuel", "-5", guest_path("hello")},
+                                             {"run", "--max-memory-mb", "0", guest_path("hello")},
+                                             {"run", "--max-memory-mb", "5000", guest_path("hello")},
+                                             {"run", "--engine", "v8", guest_path("hello")},
+                                             {"inspect"}}) {
+    auto r = run_cli(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    ASSERT_TRUE(r.exited) << joined << describe(r);
+    EXPECT_EQ(r.exit_code, 64) << "wasmcap " << joined << "\n" << describe(r);
+    EXPECT_FALSE(r.err.empty()) << joined;
+  }
+}
+
+TEST(CliExitCodes, BadDirAndEnvFlagsAre64) {
+  expect_error(run_cli({"run", "--dir", "::/work", guest_path("hello")}),
+               ErrorCode::kInvalidArgument, "::/work");
+  expect_error(run_cli({"run", "--dir", "/tmp::", guest_path("hello")}),
+               ErrorCode::kInvalidArgument);
+  expect_error(run_cli({"run", "--env", "=x", guest_path("hello")}), ErrorCode::kInvalidArgument,
+               "NAME=VALUE");
+  expect_error(run_cli({"run", "--env", "NOVALUE", guest_path("hello")}),
+               ErrorCode::kInvalidArgument);
+}
+
+TEST(CliExitCodes, PreopenThatIsNotADirectory) {
+  testing::TempDir dir;
+  expect_error(run_cli({"run", "--dir", (dir.path() / "absent").string() + "::/x",
+                        guest_path("hello")}),
+               ErrorCode::kNotFound, "absent");
+  const fs::path file = dir.path() / "file.txt";
+  testing::write_text(file, "x");
+  auto r = run_cli({"run", "--dir", file.string() + "::/x", guest_path("hello")});
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.err.find("file.txt"), std::string::npos) << describe(r);
+}
+
+TEST(CliExitCodes, LinkTrapAndEntryErrors) {
+  expect_error(run_cli({"run", guest_path("info")}), ErrorCode::kLinkError, "env.log");
+  expect_error(run_cli({"run", guest_path("values")}), ErrorCode::kNoEntryPoint, "_start");
+  expect_error(run_cli({"run", "--invoke", "nope", guest_path("hello")}), ErrorCode::kNoEntryPoint,
+               "nope");
+  expect_error(run_cli({"run", "--invoke", "unreachable", guest_path("traps")}),
+               ErrorCode::kTrapUnreachable);
+  expect_error(run_cli({"run", "--invoke", "div_zero_s", guest_path("traps")}),
+               ErrorCode::kTrapIntegerDivideByZero);
+  expect_error(run_cli({"run", "--invoke", "mem_oob_load", guest_path("traps")}),
+               ErrorCode::kTrapMemoryOutOfBounds);
+}
+
+// --- run ------------------------------------------------------------------------------------
+
+TEST(CliRun, HelloWithArgsAndEnv) {
+  auto r = run_cli({"run", "--env", "WHO=tester", guest_path("hello"), "one", "two"});
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "hello from wasm\narg[1]=one\narg[2]=two\nWHO=tester\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CliRun, FlagsAfterTheModuleBelongToTheGuest) {
+  auto r = run_cli({"run", guest_path("hello"), "--env", "WHO=x", "--help"});
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "hello from wasm\narg[1]=--env\narg[2]=WHO=x\narg[3]=--help\n");
+}
+
+TEST(CliRun, StdinIsPassedThrough) {
+  testing::ProcOptions po;
+  po.stdin_data = "abc";
+  auto r = run_cli({"run", guest_path("stdin_read")}, po);
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 3) << describe(r);
+}
+
+// --- inspect ----------------------------------------------------------------------------------
+
+TEST(CliInspect, ListsImportsExportsAndMemory) {
+  auto r = run_cli({"inspect", guest_path("info")});
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  const auto lines = testing::lines_of(r.out);
+  auto has = [&](const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0].rfind("module: ", 0), 0u) << r.out;
+  EXPECT_NE(lines[0].find("3 functions"), std::string::npos) << r.out;
+  EXPECT_TRUE(has("imports (2):")) << r.out;
+  EXPECT_TRUE(has("  func env.log (i32, i64) -> (f32)")) << r.out;
+  EXPECT_TRUE(has("  func wasi_snapshot_preview1.proc_exit (i32) -> ()")) << r.out;
+  EXPECT_TRUE(has("exports (5):")) << r.out;
+  EXPECT_TRUE(has("  memory memory pages min=2 max=10")) << r.out;
+  EXPECT_TRUE(has("  global counter")) << r.out;
+  EXPECT_TRUE(has("  table tbl")) << r.out;
+  EXPECT_TRUE(has("  func run (f64) -> (i32, i64)")) << r.out;
+  EXPECT_TRUE(has("  func _start () -> ()")) << r.out;
+  EXPECT_TRUE(has("memories (1):")) << r.out;
+  EXPECT_TRUE(has("  memory 0 pages min=2 max=10")) << r.out;
+}
+
+TEST(CliInspect, RealGuest) {
+  auto r = run_cli({"inspect", guest_path("hello")});
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("  func wasi_snapshot_preview1.fd_write (i32, i32, i32, i32) -> (i32)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  func _start () -> ()"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory memory pages min="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max=none"), std::string::npos) << r.out;
+}
+
+// --- help / version -----------------------------------------------------------------------------
+
+TEST(CliHelp, HelpAndVersion) {
+  auto h = run_cli({"--help"});
+  ASSERT_TRUE(h.exited) << describe(h);
+  EXPECT_EQ(h.exit_code, 0) << describe(h);
+  EXPECT_NE(h.out.find("run"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("inspect"), std::string::npos) << h.out;
+
+  auto rh = run_cli({"run", "--help"});
+  ASSERT_TRUE(rh.exited) << describe(rh);
+  EXPECT_EQ(rh.exit_code, 0) << describe(rh);
+  for (const char* flag : {"--dir", "--env", "--fuel", "--timeout-ms", "--max-memory-mb",
+                           "--max-output-bytes", "--invoke"}) {
+    EXPECT_NE(rh.out.find(flag), std::string::npos) << flag << " missing from run --help";
+  }
+
+  auto v = run_cli({"--version"});
+  ASSERT_TRUE(v.exited) << describe(v);
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("wasmcap"), std::string::npos) << v.out;
+}
+
+}  // namespace
+}  // namespace wasmcap

@@ -1,0 +1,832 @@
+// The engine contract, exercised in-process through the Engine interface (make_interp_engine):
+// malformed input, module description, linking, trap classification, values across the
+// boundary, host-function outcomes, wasm 2.0 features, and the execution limits.
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include "test_support.h"
+#include "wasmcap/engine.h"
+
+namespace wasmcap {
+namespace {
+
+using testing::guest_bytes;
+
+// A loaded module plus the host table its instance links against. The table must outlive
+// the instance (host functions refer to its callbacks), hence the member order.
+struct Loaded {
+  std::unique_ptr<Engine> engine = make_interp_engine();
+  std::shared_ptr<const Module> module;
+  HostFuncTable host;
+  std::unique_ptr<Instance> instance;
+};
+
+std::shared_ptr<const Module> load_or_die(Engine& engine, const std::vector<uint8_t>& bytes) {
+  auto m = engine.load(bytes.data(), bytes.size());
+  EXPECT_TRUE(m.has_value()) << m.error().to_string();
+  return m ? *m : nullptr;
+}
+
+// Loads and instantiates guest `name` with `host`; fails the test on error.
+std::unique_ptr<Loaded> instantiate(const std::string& name, HostFuncTable host = {},
+                                    ExecLimits limits = {}) {
+  auto l = std::make_unique<Loaded>();
+  l->host = std::move(host);
+  l->module = load_or_die(*l->engine, guest_bytes(name));
+  if (!l->module) return l;
+  auto inst = l->engine->instantiate(l->module, l->host, limits);
+  EXPECT_TRUE(inst.has_value()) << inst.error().to_string();
+  if (inst) l->instance = std::move(*inst);
+  return l;
+}
+
+Result<std::unique_ptr<Instance>> try_instantiate(Loaded& l, const std::string& name,
+                                                  const ExecLimits& limits = {}) {
+  l.module = load_or_die(*l.engine, guest_bytes(name));
+  if (!l.module) return make_error(ErrorCode::kInternal, "load failed");
+  return l.engine->instantiate(l.module, l.host, limits);
+}
+
+HostFunc host_func(std::string module, std::string name, FuncSig sig, HostCallback cb) {
+  HostFunc f;
+  f.module = std::move(module);
+  f.name = std::move(name);
+  f.sig = std::move(sig);
+  f.callback = std::move(cb);
+  return f;
+}
+
+HostFuncTable exit_only_table() {
+  HostFuncTable t;
+  t.add(host_func("wasi_snapshot_preview1", "proc_exit", {{ValType::kI32}, {}},
+                  [](HostContext&, const Value* a, Value*) {
+                    return HostCallResult::exit(static_cast<int32_t>(a[0].i32));
+                  }));
+  return t;
+}
+
+// --- malformed input ----------------------------------------------------------------------------
+
+void expect_malformed(const std::vector<uint8_t>& bytes, const std::string& what) {
+  auto engine = make_interp_engine();
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.has_value()) << what << " loaded";
+  EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed) << what << ": " << m.error().to_string();
+  EXPECT_FALSE(m.error().message.empty()) << what;
+}
+
+std::vector<uint8_t> bytes_of(std::initializer_list<int> v) {
+  std::vector<uint8_t> b;
+  for (int x : v) b.push_back(static_cast<uint8_t>(x));
+  return b;
+}
+
+const std::vector<uint8_t> kHeader = bytes_of({0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00});
+
+std::vector<uint8_t> with_header(std::initializer_list<int> rest) {
+  auto b = kHeader;
+  for (int x : rest) b.push_back(static_cast<uint8_t>(x));
+  return b;
+}
+
+TEST(EngineMalformed, EmptyInput) {
+  auto engine = make_interp_engine();
+  auto m = engine->load(nullptr, 0);
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed);
+  uint8_t one = 0;
+  auto m2 = engine->load(&one, 0);
+  ASSERT_FALSE(m2.has_value());
+  EXPECT_EQ(m2.error().code, ErrorCode::kModuleMalformed);
+}
+
+TEST(EngineMalformed, BadMagicAndVersion) {
+  expect_malformed(bytes_of({0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00}), "bad magic");
+  expect_malformed(bytes_of({0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00}), "ELF header");
+  expect_malformed(bytes_of({0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00}), "version 2");
+  expect_malformed(bytes_of({0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00}), "short header");
+  expect_malformed(bytes_of({0x00, 0x61, 0x73, 0x6d}), "magic only");
+  std::string text = "(module (func))";
+  expect_malformed(std::vector<uint8_t>(text.begin(), text.end()), "wat text");
+}
+
+TEST(EngineMalformed, HeaderOnlyIsAValidEmptyModule) {
+  auto engine = make_interp_engine();
+  auto m = engine->load(kHeader.data(), kHeader.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_TRUE((*m)->info().imports.empty());
+  EXPECT_TRUE((*m)->info().exports.empty());
+  EXPECT_EQ((*m)->info().size_bytes, 8u);
+}
+
+TEST(EngineMalformed, GarbageSections) {
+  expect_malformed(with_header({0x7f, 0x03, 0x01, 0x02, 0x03}), "unknown section id");
+  expect_malformed(with_header({0x01, 0x7f, 0x00}), "section longer than the input");
+  expect_malformed(with_header({0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f}), "overlong LEB");
+  expect_malformed(with_header({0x01, 0x04, 0x01, 0x42, 0x00, 0x00}), "bad type form");
+  expect_malformed(with_header({0x03, 0x02, 0x01, 0x05}), "function of undefined type");
+  // type () -> i32, one function whose body is `i32.add` on an empty stack: invalid.
+  expect_malformed(with_header({0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,  //
+                                0x03, 0x02, 0x01, 0x00,                    //
+                                0x0a, 0x05, 0x01, 0x03, 0x00, 0x6a, 0x0b}),
+                   "invalid function body");
+  // Sections out of order (function section after code section).
+  expect_malformed(with_header({0x01, 0x04, 0x01, 0x60, 0x00, 0x00,  //
+                                0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,  //
+                                0x03, 0x02, 0x01, 0x00}),
+                   "sections out of order");
+  expect_malformed(with_header({0x05, 0x03, 0x01, 0x00, 0x01,  // memory min 1
+                                0x05, 0x03, 0x01, 0x00, 0x01}),
+                   "duplicate section");
+  // Trailing junk after the last section.
+  expect_malformed(with_header({0x00, 0x03, 0x01, 0x61, 0x00, 0xff}), "trailing bytes");
+}
+
+TEST(EngineMalformed, EveryTruncationFailsCleanly) {
+  auto bytes = guest_bytes("traps");
+  ASSERT_GT(bytes.size(), 100u);
+  auto engine = make_interp_engine();
+  size_t failures = 0;
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto m = engine->load(bytes.data(), n);
+    if (!m) {
+      ++failures;
+      EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed) << "prefix " << n;
+    }
+  }
+  // Only prefixes that end exactly on a section boundary can be valid modules.
+  EXPECT_GE(failures, bytes.size() - 16);
+  // A cut in the middle of the code section is never valid.
+  auto m = engine->load(bytes.data(), bytes.size() - 3);
+  EXPECT_FALSE(m.has_value());
+}
+
+TEST(EngineMalformed, RandomMutationsNeverCrash) {
+  std::mt19937 rng(12345);
+  auto engine = make_interp_engine();
+  int loaded = 0, rejected = 0;
+  for (const char* name : {"traps", "features", "probe"}) {
+    auto orig = guest_bytes(name);
+    ASSERT_FALSE(orig.empty());
+    for (int i = 0; i < 700; ++i) {
+      auto b = orig;
+      int edits = 1 + static_cast<int>(rng() % 4);
+      for (int e = 0; e < edits; ++e) {
+        size_t pos = 8 + rng() % (b.size() - 8);
+        switch (rng() % 3) {
+          case 0: b[pos] = static_cast<uint8_t>(rng()); break;
+          case 1: b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+          case 2: b.erase(b.begin() + static_cast<long>(pos)); break;
+        }
+      }
+      auto m = engine->load(b.data(), b.size());
+      if (m) {
+        ++loaded;
+      } else {
+        ++rejected;
+        EXPECT_TRUE(m.error().code == ErrorCode::kModuleMalformed ||
+                    m.error().code == ErrorCode::kModuleUnsupported)
+            << m.error().to_string();
+      }
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_EQ(loaded + rejected, 2100);
+}
+
+// --- module description ---------------------------------------------------------------------
+
+TEST(EngineInfo, ImportsExportsAndMemory) {
+  auto engine = make_interp_engine();
+  auto bytes = guest_bytes("info");
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  const ModuleInfo& info = (*m)->info();
+  EXPECT_EQ(info.size_bytes, bytes.size());
+  EXPECT_EQ(info.defined_funcs, 3u);
+
+  ASSERT_EQ(info.imports.size(), 2u);
+  EXPECT_EQ(info.imports[0].module, "env");
+  EXPECT_EQ(info.imports[0].name, "log");
+  EXPECT_EQ(info.imports[0].kind, ExternKind::kFunc);
+  EXPECT_EQ(info.imports[0].sig, (FuncSig{{ValType::kI32, ValType::kI64}, {ValType::kF32}}));
+  EXPECT_EQ(info.imports[0].sig.to_string(), "(i32, i64) -> (f32)");
+  EXPECT_EQ(info.imports[1].module, "wasi_snapshot_preview1");
+  EXPECT_EQ(info.imports[1].name, "proc_exit");
+  EXPECT_EQ(info.imports[1].sig, (FuncSig{{ValType::kI32}, {}}));
+
+  ASSERT_EQ(info.exports.size(), 5u);
+  const ExportDesc* mem = info.find_export("memory");
+  ASSERT_NE(mem, nullptr);
+  EXPECT_EQ(mem->kind, ExternKind::kMemory);
+  EXPECT_EQ(mem->memory.min_pages, 2u);
+  EXPECT_TRUE(mem->memory.has_max);
+  EXPECT_EQ(mem->memory.max_pages, 10u);
+  const ExportDesc* g = info.find_export("counter");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->kind, ExternKind::kGlobal);
+  const ExportDesc* t = info.find_export("tbl");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->kind, ExternKind::kTable);
+  const ExportDesc* run = info.find_export("run");
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->kind, ExternKind::kFunc);
+  EXPECT_EQ(run->sig, (FuncSig{{ValType::kF64}, {ValType::kI32, ValType::kI64}}));
+  ASSERT_NE(info.find_export("_start"), nullptr);
+  EXPECT_EQ(info.find_export("internal"), nullptr);
+  EXPECT_EQ(info.find_export("missing"), nullptr);
+
+  ASSERT_EQ(info.memories.size(), 1u);
+  EXPECT_EQ(info.memories[0].min_pages, 2u);
+  EXPECT_EQ(info.memories[0].max_pages, 10u);
+  EXPECT_TRUE(info.memories[0].has_max);
+  EXPECT_FALSE(info.memories[0].is64);
+  EXPECT_FALSE(info.memories[0].shared);
+}
+
+TEST(EngineInfo, MemoryWithoutMaximum) {
+  auto engine = make_interp_engine();
+  auto bytes = guest_bytes("traps");
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value());
+  ASSERT_EQ((*m)->info().memories.size(), 1u);
+  EXPECT_EQ((*m)->info().memories[0].min_pages, 1u);
+  EXPECT_FALSE((*m)->info().memories[0].has_max);
+  EXPECT_TRUE((*m)->info().imports.empty());
+}
+
+// --- linking --------------------------------------------------------------------------------
+
+TEST(EngineLink, UnknownImportNamesIt) {
+  Loaded l;
+  l.host = exit_only_table();
+  auto inst = try_instantiate(l, "info");
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kLinkError);
+  EXPECT_NE(inst.error().message.find("env.log"), std::string::npos) << inst.error().message;
+}
+
+TEST(EngineLink, UnknownModuleNamesIt) {
+  Loaded l;  // empty host table: nothing granted at all
+  auto inst = try_instantiate(l, "info");
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kLinkError);
+  EXPECT_NE(inst.error().message.find("env.log"), std::string::npos) << inst.error().message;
+}
+
+TEST(EngineLink, SignatureMismatchNamesImportAndBothSignatures) {
+  Loaded l;
+  l.host = exit_only_table();
+  // Right name, wrong signature: (i32, i32) -> (f32) instead of (i32, i64) -> (f32).
+  l.host.add(host_func("env", "log", {{ValType::kI32, ValType::kI32}, {ValType::kF32}},
+                       [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }));
+  auto inst = try_instantiate(l, "info");
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kLinkError);
+  const std::string& msg = inst.error().message;
+  EXPECT_NE(msg.find("env.log"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(i32, i64) -> (f32)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(i32, i32) -> (f32)"), std::string::npos) << msg;
+}
+
+TEST(EngineLink, ResultMismatchIsALinkError) {
+  Loaded l;
+  l.host = exit_only_table();
+  l.host.add(host_func("env", "log", {{ValType::kI32, ValType::kI64}, {}},
+                       [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }));
+  auto inst = try_instantiate(l, "info");
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kLinkError);
+}
+
+TEST(EngineLink, CorrectHostTableLinks) {
+  HostFuncTable t = exit_only_table();
+  t.add(host_func("env", "log", {{ValType::kI32, ValType::kI64}, {ValType::kF32}},
+                  [](HostContext&, const Value*, Value* r) {
+                    r[0] = Value::F32(1.5f);
+                    return HostCallResult::ok();
+                  }));
+  auto l = instantiate("info", std::move(t));
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("run", {Value::F64(0)});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->results.size(), 2u);
+  EXPECT_EQ(r->results[0].i32, 1u);
+  EXPECT_EQ(r->results[1].i64, 2u);
+}
+
+TEST(EngineLink, NonFunctionImportsAreLinkErrors) {
+  for (auto [guest, name] : {std::pair{"link_memory_import", "env.mem"},
+                             std::pair{"link_global_import", "env.g"},
+                             std::pair{"link_table_import", "env.tab"}}) {
+    Loaded l;
+    auto inst = try_instantiate(l, guest);
+    ASSERT_FALSE(inst.has_value()) << guest;
+    EXPECT_EQ(inst.error().code, ErrorCode::kLinkError) << guest;
+    EXPECT_NE(inst.error().message.find(name), std::string::npos) << inst.error().message;
+  }
+}
+
+TEST(EngineLink, ModuleFromAnotherEngineObjectStillWorks) {
+  // Two engine objects of the same kind: a module loaded by one instantiates on the other.
+  auto e1 = make_interp_engine();
+  auto e2 = make_interp_engine();
+  auto bytes = guest_bytes("values");
+  auto m = e1->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value());
+  HostFuncTable t;
+  auto inst = e2->instantiate(*m, t, {});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  auto r = (*inst)->call("add_i32", {Value::I32(2), Value::I32(3)});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->results[0].i32, 5u);
+}
+
+// --- calls and values -----------------------------------------------------------------------
+
+TEST(EngineCall, ValuesRoundTrip) {
+  auto l = instantiate("values");
+  ASSERT_TRUE(l->instance);
+  Instance& in = *l->instance;
+  for (uint32_t v : {0u, 1u, 0x7fffffffu, 0x80000000u, 0xffffffffu}) {
+    auto r = in.call("id_i32", {Value::I32(v)});
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->results.size(), 1u);
+    EXPECT_EQ(r->results[0].type, ValType::kI32);
+    EXPECT_EQ(r->results[0].i32, v);
+  }
+  for (uint64_t v : {uint64_t{0}, uint64_t{1} << 32, ~uint64_t{0}, uint64_t{0x8000000000000000},
+                     uint64_t{0x0123456789abcdef}}) {
+    auto r = in.call("id_i64", {Value::I64(v)});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->results[0].type, ValType::kI64);
+    EXPECT_EQ(r->results[0].i64, v);
+  }
+  for (float v : {0.0f, -0.0f, 1.5f, -3.25e38f, std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::denorm_min()}) {
+    auto r = in.call("id_f32", {Value::F32(v)});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->results[0].type, ValType::kF32);
+    EXPECT_EQ(std::memcmp(&r->results[0].f32, &v, 4), 0) << v;
+  }
+  for (double v : {0.0, -0.0, 3.141592653589793, -1e308, std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::denorm_min()}) {
+    auto r = in.call("id_f64", {Value::F64(v)});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->results[0].type, ValType::kF64);
+    EXPECT_EQ(std::memcmp(&r->results[0].f64, &v, 8), 0) << v;
+  }
+  auto nan = in.call("id_f64", {Value::F64(std::numeric_limits<double>::quiet_NaN())});
+  ASSERT_TRUE(nan.has_value());
+  EXPECT_TRUE(std::isnan(nan->results[0].f64));
+
+  auto add = in.call("add_i32", {Value::I32(0xffffffffu), Value::I32(2)});
+  ASSERT_TRUE(add.has_value());
+  EXPECT_EQ(add->results[0].i32, 1u);  // wraps
+
+  auto mix = in.call("mix", {Value::I32(static_cast<uint32_t>(-5)), Value::I64(1000000000000ull),
+                             Value::F32(0.5f), Value::F64(0.25)});
+  ASSERT_TRUE(mix.has_value());
+  EXPECT_DOUBLE_EQ(mix->results[0].f64, 1000000000000.0 - 5 + 0.75);
+
+  auto swap = in.call("swap4", {Value::I32(7), Value::I64(8), Value::F32(9.5f), Value::F64(10.5)});
+  ASSERT_TRUE(swap.has_value()) << swap.error().to_string();
+  ASSERT_EQ(swap->results.size(), 4u);
+  EXPECT_EQ(swap->results[0].type, ValType::kF64);
+  EXPECT_EQ(swap->results[0].f64, 10.5);
+  EXPECT_EQ(swap->results[1].type, ValType::kF32);
+  EXPECT_EQ(swap->results[1].f32, 9.5f);
+  EXPECT_EQ(swap->results[2].type, ValType::kI64);
+  EXPECT_EQ(swap->results[2].i64, 8u);
+  EXPECT_EQ(swap->results[3].type, ValType::kI32);
+  EXPECT_EQ(swap->results[3].i32, 7u);
+
+  auto nothing = in.call("nothing", {});
+  ASSERT_TRUE(nothing.has_value());
+  EXPECT_TRUE(nothing->results.empty());
+  EXPECT_FALSE(nothing->exited);
+}
+
+TEST(EngineCall, BadCallsAreErrors) {
+  auto l = instantiate("info", [] {
+    HostFuncTable t = exit_only_table();
+    t.add(host_func("env", "log", {{ValType::kI32, ValType::kI64}, {ValType::kF32}},
+                    [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }));
+    return t;
+  }());
+  ASSERT_TRUE(l->instance);
+  auto missing = l->instance->call("does_not_exist", {});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNoEntryPoint);
+  EXPECT_NE(missing.error().message.find("does_not_exist"), std::string::npos);
+  // Exports that are not functions cannot be called.
+  for (const char* name : {"memory", "counter", "tbl"}) {
+    auto r = l->instance->call(name, {});
+    ASSERT_FALSE(r.has_value()) << name;
+    EXPECT_EQ(r.error().code, ErrorCode::kNoEntryPoint) << name;
+  }
+  auto arity = l->instance->call("run", {});
+  ASSERT_FALSE(arity.has_value());
+  EXPECT_EQ(arity.error().code, ErrorCode::kInvalidArgument);
+  auto arity2 = l->instance->call("run", {Value::F64(1), Value::F64(2)});
+  ASSERT_FALSE(arity2.has_value());
+  EXPECT_EQ(arity2.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(EngineCall, InstancesShareNoState) {
+  auto a = instantiate("traps");
+  auto b = instantiate("traps");
+  ASSERT_TRUE(a->instance && b->instance);
+  GuestMemory ma = a->instance->memory();
+  GuestMemory mb = b->instance->memory();
+  ASSERT_TRUE(ma.valid() && mb.valid());
+  EXPECT_EQ(ma.size(), kWasmPageSize);
+  ASSERT_TRUE(ma.store<uint32_t>(100, 0xdeadbeef));
+  uint32_t v = 1;
+  ASSERT_TRUE(mb.load<uint32_t>(100, &v));
+  EXPECT_EQ(v, 0u);
+  // Two instances of one module object, too.
+  Loaded l;
+  l.module = load_or_die(*l.engine, guest_bytes("traps"));
+  auto i1 = l.engine->instantiate(l.module, l.host, {});
+  auto i2 = l.engine->instantiate(l.module, l.host, {});
+  ASSERT_TRUE(i1 && i2);
+  ASSERT_TRUE((*i1)->memory().store<uint32_t>(8, 77));
+  ASSERT_TRUE((*i2)->memory().load<uint32_t>(8, &v));
+  EXPECT_EQ(v, 0u);
+}
+
+TEST(EngineCall, GuestMemoryViewIsBoundsChecked) {
+  auto l = instantiate("traps");
+  ASSERT_TRUE(l->instance);
+  GuestMemory m = l->instance->memory();
+  EXPECT_TRUE(m.in_bounds(0, kWasmPageSize));
+  EXPECT_FALSE(m.in_bounds(1, kWasmPageSize));
+  EXPECT_FALSE(m.in_bounds(kWasmPageSize, 1));
+  EXPECT_TRUE(m.in_bounds(kWasmPageSize, 0));
+  EXPECT_EQ(m.range(0xFFFFFFF0u, 16), nullptr);
+  EXPECT_EQ(m.range(~uint64_t{0}, 2), nullptr);  // offset + len overflows
+  EXPECT_EQ(m.range(8, ~uint64_t{0}), nullptr);
+  uint64_t x;
+  EXPECT_FALSE(m.load(kWasmPageSize - 4, &x));
+  EXPECT_FALSE(m.store<uint64_t>(kWasmPageSize - 7, 1));
+  GuestMemory none;
+  EXPECT_FALSE(none.valid());
+  EXPECT_FALSE(none.in_bounds(0, 0));
+  // A module without memory gives an invalid view.
+  auto v = instantiate("values");
+  ASSERT_TRUE(v->instance);
+  EXPECT_FALSE(v->instance->memory().valid());
+}
+
+// --- traps ----------------------------------------------------------------------------------
+
+struct TrapCase {
+  const char* export_name;
+  ErrorCode code;
+};
+
+const TrapCase kTrapCases[] = {
+    {"unreachable", ErrorCode::kTrapUnreachable},
+    {"mem_oob_load", ErrorCode::kTrapMemoryOutOfBounds},
+    {"mem_oob_store", ErrorCode::kTrapMemoryOutOfBounds},
+    {"mem_oob_fill", ErrorCode::kTrapMemoryOutOfBounds},
+    {"mem_oob_copy", ErrorCode::kTrapMemoryOutOfBounds},
+    {"div_zero_s", ErrorCode::kTrapIntegerDivideByZero},
+    {"div_zero_u64", ErrorCode::kTrapIntegerDivideByZero},
+    {"rem_zero", ErrorCode::kTrapIntegerDivideByZero},
+    {"int_overflow", ErrorCode::kTrapIntegerOverflow},
+    {"int_overflow64", ErrorCode::kTrapIntegerOverflow},
+    {"invalid_conversion", ErrorCode::kTrapInvalidConversion},
+    {"trunc_out_of_range", ErrorCode::kTrapIntegerOverflow},
+    {"call_null", ErrorCode::kTrapIndirectCallNull},
+    {"call_mismatch", ErrorCode::kTrapIndirectCallMismatch},
+    {"table_oob_call", ErrorCode::kTrapTableOutOfBounds},
+    {"table_oob_get", ErrorCode::kTrapTableOutOfBounds},
+    {"recurse_forever", ErrorCode::kTrapStackExhausted},
+    {"recurse_indirect_forever", ErrorCode::kTrapStackExhausted},
+};
+
+TEST(EngineTraps, EachTrapKindIsClassified) {
+  auto l = instantiate("traps");
+  ASSERT_TRUE(l->instance);
+  for (const auto& c : kTrapCases) {
+    auto r = l->instance->call(c.export_name, {});
+    if (r.has_value()) {
+      ADD_FAILURE() << c.export_name << " did not trap";
+      continue;
+    }
+    EXPECT_EQ(r.error().code, c.code)
+        << c.export_name << ": got " << r.error().to_string() << ", want "
+        << error_code_name(c.code);
+    EXPECT_TRUE(is_trap(r.error().code)) << c.export_name;
+    EXPECT_FALSE(r.error().message.empty());
+    // The instance survives a trap: the next call works.
+    auto ok = l->instance->call("ok", {});
+    ASSERT_TRUE(ok.has_value()) << "after " << c.export_name << ": " << ok.error().to_string();
+    EXPECT_EQ(ok->results[0].i32, 42u);
+  }
+  auto ind = l->instance->call("call_indirect_ok", {});
+  ASSERT_TRUE(ind.has_value()) << ind.error().to_string();
+  EXPECT_EQ(ind->results[0].i32, 7u);
+}
+
+// The trap kind must not depend on how full memory is: a guest whose memory sits exactly at
+// the cap and divides by zero hit a divide-by-zero, not the memory limit.
+TEST(EngineTraps, ClassificationIndependentOfMemoryCap) {
+  ExecLimits limits;
+  limits.max_memory_pages = 1;  // traps.wat declares exactly 1 page
+  auto l = instantiate("traps", {}, limits);
+  ASSERT_TRUE(l->instance);
+  for (const auto& c : kTrapCases) {
+    auto r = l->instance->call(c.export_name, {});
+    if (r.has_value()) {
+      ADD_FAILURE() << c.export_name << " did not trap";
+      continue;
+    }
+    EXPECT_EQ(r.error().code, c.code) << c.export_name << ": " << r.error().to_string();
+  }
+}
+
+TEST(EngineTraps, DataSegmentOutOfBoundsFailsInstantiation) {
+  // (memory 1) (data (i32.const 65535) "ab"): the segment does not fit.
+  auto bytes = with_header({0x05, 0x03, 0x01, 0x00, 0x01,                        // memory 1
+                            0x0b, 0x0a, 0x01, 0x00, 0x41, 0xff, 0xff, 0x03, 0x0b,  // data @65535
+                            0x02, 0x61, 0x62});
+  auto engine = make_interp_engine();
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  HostFuncTable t;
+  auto inst = engine->instantiate(*m, t, {});
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kTrapMemoryOutOfBounds) << inst.error().to_string();
+}
+
+// --- host functions -------------------------------------------------------------------------
+
+HostFuncTable host_calls_table(std::vector<std::string>* log) {
+  HostFuncTable t;
+  t.add(host_func("test", "mix",
+                  {{ValType::kI32, ValType::kI64, ValType::kF32, ValType::kF64}, {ValType::kF64}},
+                  [log](HostContext&, const Value* a, Value* r) {
+                    log->push_back("mix " + std::to_string(a[0].i32) + " " +
+                                   std::to_string(a[1].i64) + " " + std::to_string(a[2].f32) +
+                                   " " + std::to_string(a[3].f64));
+                    r[0] = Value::F64(static_cast<int32_t>(a[0].i32) +
+                                      static_cast<double>(a[1].i64) + a[2].f32 + a[3].f64);
+                    return HostCallResult::ok();
+                  }));
+  t.add(host_func("test", "pair", {{}, {ValType::kI32, ValType::kI64}},
+                  [](HostContext&, const Value*, Value* r) {
+                    r[0] = Value::I32(0xffffffffu);
+                    r[1] = Value::I64(0x100000000ull);
+                    return HostCallResult::ok();
+                  }));
+  t.add(host_func("test", "exit", {{ValType::kI32}, {}},
+                  [log](HostContext&, const Value* a, Value*) {
+                    log->push_back("exit " + std::to_string(a[0].i32));
+                    return HostCallResult::exit(static_cast<int32_t>(a[0].i32));
+                  }));
+  t.add(host_func("test", "fail", {{}, {}}, [](HostContext&, const Value*, Value*) {
+    return HostCallResult::trap("host invariant broken");
+  }));
+  t.add(host_func("test", "peek", {{ValType::kI32}, {ValType::kI32}},
+                  [](HostContext& ctx, const Value* a, Value* r) {
+                    uint32_t v = 0;
+                    // Out-of-range guest pointers are reported, never dereferenced.
+                    r[0] = Value::I32(ctx.memory.load<uint32_t>(a[0].i32, &v) ? v : 0xEFAu);
+                    return HostCallResult::ok();
+                  }));
+  return t;
+}
+
+TEST(EngineHost, ArgumentsAndResultsCrossTheBoundary) {
+  std::vector<std::string> log;
+  auto l = instantiate("host_calls", host_calls_table(&log));
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call(
+      "call_mix", {Value::I32(static_cast<uint32_t>(-2)), Value::I64(40), Value::F32(0.5f),
+                   Value::F64(0.25)});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_DOUBLE_EQ(r->results[0].f64, 38.75);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0], "mix 4294967294 40 0.500000 0.250000");
+
+  auto p = l->instance->call("call_pair", {});
+  ASSERT_TRUE(p.has_value()) << p.error().to_string();
+  EXPECT_EQ(p->results[0].i64, 0xffffffffull + 0x100000000ull);
+
+  auto peek = l->instance->call("call_peek", {Value::I32(16)});
+  ASSERT_TRUE(peek.has_value());
+  EXPECT_EQ(peek->results[0].i32, 42u);  // from the data segment
+  auto bad = l->instance->call("call_peek", {Value::I32(0xFFFFFFFEu)});
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->results[0].i32, 0xEFAu);
+}
+
+TEST(EngineHost, ExitUnwindsTheGuest) {
+  std::vector<std::string> log;
+  auto l = instantiate("host_calls", host_calls_table(&log));
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("call_exit", {Value::I32(17)});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_TRUE(r->exited);
+  EXPECT_EQ(r->exit_code, 17);
+  // The code after the host call did not run.
+  auto after = l->instance->call("after_exit", {});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->results[0].i32, 0u);
+  EXPECT_FALSE(after->exited);  // exit state does not stick to later calls
+
+  auto neg = l->instance->call("call_exit", {Value::I32(static_cast<uint32_t>(-1))});
+  ASSERT_TRUE(neg.has_value());
+  EXPECT_TRUE(neg->exited);
+  EXPECT_EQ(neg->exit_code, -1);
+}
+
+TEST(EngineHost, TrapIsAHostTrapWithTheMessage) {
+  std::vector<std::string> log;
+  auto l = instantiate("host_calls", host_calls_table(&log));
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("call_fail", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrapHost);
+  EXPECT_NE(r.error().message.find("host invariant broken"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("test.fail"), std::string::npos) << r.error().message;
+  // A later guest trap is not reported as the earlier host trap.
+  auto ok = l->instance->call("call_peek", {Value::I32(16)});
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->results[0].i32, 42u);
+}
+
+// --- features used by real toolchains --------------------------------------------------------
+
+TEST(EngineFeatures, Wasm2FeaturesRun) {
+  auto l = instantiate("features");
+  ASSERT_TRUE(l->instance);
+  struct Case {
+    const char* name;
+    uint32_t want;
+  } cases[] = {{"bulk_memory", 1},     {"sign_ext", 1}, {"sat_trunc", 1},
+               {"multi_value", 314},   {"reference_types", 160}, {"simd", 44}};
+  for (const auto& c : cases) {
+    auto r = l->instance->call(c.name, {});
+    ASSERT_TRUE(r.has_value()) << c.name << ": " << r.error().to_string();
+    ASSERT_EQ(r->results.size(), 1u) << c.name;
+    EXPECT_EQ(r->results[0].i32, c.want) << c.name;
+  }
+  auto dropped = l->instance->call("init_after_drop", {});
+  ASSERT_FALSE(dropped.has_value());
+  EXPECT_EQ(dropped.error().code, ErrorCode::kTrapMemoryOutOfBounds)
+      << dropped.error().to_string();
+}
+
+TEST(EngineFeatures, ClangCompiledGuestsLoad) {
+  // Real toolchain output (clang-19 enables sign-ext, multivalue, reference-types).
+  auto engine = make_interp_engine();
+  for (const char* name : {"hello", "args_env", "escape", "malloc_bomb"}) {
+    auto bytes = guest_bytes(name);
+    auto m = engine->load(bytes.data(), bytes.size());
+    ASSERT_TRUE(m.has_value()) << name << ": " << m.error().to_string();
+    EXPECT_NE((*m)->info().find_export("_start"), nullptr) << name;
+    EXPECT_NE((*m)->info().find_export("memory"), nullptr) << name;
+  }
+}
+
+// --- limits ---------------------------------------------------------------------------------
+
+TEST(EngineLimits, FuelStopsAnInfiniteLoop) {
+  ExecLimits limits;
+  limits.fuel = 200000;
+  auto l = instantiate("spin", {}, limits);
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("spin", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kFuelExhausted) << r.error().to_string();
+  EXPECT_GE(l->instance->fuel_consumed(), 200000u);
+  EXPECT_LE(l->instance->fuel_consumed(), 200000u + 20000u);
+}
+
+TEST(EngineLimits, FuelIsCountedInInstructions) {
+  ExecLimits limits;
+  limits.fuel = 1000000;
+  auto l = instantiate("spin", {}, limits);
+  ASSERT_TRUE(l->instance);
+  auto small = l->instance->call("count", {Value::I32(1000)});  // ~10k instructions
+  ASSERT_TRUE(small.has_value()) << small.error().to_string();
+  EXPECT_EQ(small->results[0].i32, 1000u);
+  // ~10 instructions per iteration: one million iterations cannot fit in the budget.
+  auto big = l->instance->call("count", {Value::I32(1000000)});
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error().code, ErrorCode::kFuelExhausted);
+  // Fuel is per instance and does not come back.
+  auto again = l->instance->call("count", {Value::I32(10)});
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kFuelExhausted);
+}
+
+TEST(EngineLimits, DeadlineStopsAnInfiniteLoop) {
+  ExecLimits limits;
+  const auto budget = std::chrono::milliseconds(200);
+  auto start = std::chrono::steady_clock::now();
+  limits.deadline = start + budget;
+  auto l = instantiate("spin", {}, limits);
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("spin", {});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_GE(elapsed, budget);
+  EXPECT_LT(elapsed, 5 * budget) << "stopped too late";
+}
+
+TEST(EngineLimits, InterruptFromAnotherThreadStopsALoop) {
+  std::atomic<bool> stop{false};
+  ExecLimits limits;
+  limits.interrupt = &stop;
+  auto l = instantiate("spin", {}, limits);
+  ASSERT_TRUE(l->instance);
+  auto start = std::chrono::steady_clock::now();
+  std::thread setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop.store(true);
+  });
+  auto r = l->instance->call("spin", {});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  setter.join();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("interrupt"), std::string::npos) << r.error().message;
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  // While the flag stays set, nothing runs.
+  auto again = l->instance->call("count", {Value::I32(1)});
+  ASSERT_FALSE(again.has_value());
+  // Cleared, the instance runs again.
+  stop.store(false);
+  auto ok = l->instance->call("count", {Value::I32(5)});
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->results[0].i32, 5u);
+}
+
+TEST(EngineLimits, MemoryCapMakesGrowFail) {
+  ExecLimits limits;
+  limits.max_memory_pages = 5;
+  auto l = instantiate("grow_bomb", exit_only_table(), limits);
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("_start", {});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_TRUE(r->exited);
+  EXPECT_EQ(r->exit_code, 5);  // ended with exactly the cap, the last page usable
+  EXPECT_EQ(l->instance->memory().size(), 5 * kWasmPageSize);
+}
+
+TEST(EngineLimits, DeclaredMaximumBelowTheCapIsKept) {
+  // info.wat declares (memory 2 10): a cap of 100 must not raise its maximum.
+  HostFuncTable t = exit_only_table();
+  t.add(host_func("env", "log", {{ValType::kI32, ValType::kI64}, {ValType::kF32}},
+                  [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }));
+  ExecLimits limits;
+  limits.max_memory_pages = 100;
+  auto l = instantiate("info", std::move(t), limits);
+  ASSERT_TRUE(l->instance);
+  EXPECT_EQ(l->instance->memory().size(), 2 * kWasmPageSize);
+}
+
+TEST(EngineLimits, InitialMemoryAboveTheCapIsRefused) {
+  Loaded l;
+  ExecLimits limits;
+  limits.max_memory_pages = 16;
+  auto inst = try_instantiate(l, "big_memory", limits);
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kMemoryLimit) << inst.error().to_string();
+  EXPECT_NE(inst.error().message.find("100"), std::string::npos) << inst.error().message;
+  // Exactly at the cap is fine.
+  limits.max_memory_pages = 100;
+  auto ok = try_instantiate(l, "big_memory", limits);
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+}
+
+TEST(EngineLimits, StackExhaustionIsATrapAndTheEngineLivesOn) {
+  auto l = instantiate("traps");
+  ASSERT_TRUE(l->instance);
+  for (int i = 0; i < 3; ++i) {
+    auto r = l->instance->call("recurse_forever", {});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kTrapStackExhausted) << r.error().to_string();
+  }
+  auto ok = l->instance->call("ok", {});
+  ASSERT_TRUE(ok.has_value());
+  auto fresh = instantiate("values");
+  ASSERT_TRUE(fresh->instance);
+  auto v = fresh->instance->call("add_i32", {Value::I32(1), Value::I32(2)});
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->results[0].i32, 3u);
+}
+
+}  // namespace
+}  // namespace wasmcap

@@ -1,0 +1,275 @@
+// Shared helpers for wasmcap's GoogleTest suites: guest modules, temp dirs, child processes
+// with a watchdog, and in-process runs with captured output. Header-only; each test
+// executable includes it (tests/<dir>/CMakeLists.txt adds tests/support to the include path).
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <ostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "wasmcap/engine.h"
+#include "wasmcap/runtime.h"
+#include "wasmcap/wasi.h"
+
+namespace wasmcap {
+// Readable ErrorCode values in GoogleTest failure messages ("trap_unreachable").
+inline void PrintTo(ErrorCode c, std::ostream* os) { *os << error_code_name(c); }
+}  // namespace wasmcap
+
+namespace wasmcap::testing {
+
+inline std::string guest_path(const std::string& name) {
+  return std::string(WASMCAP_GUEST_DIR) + "/" + name + ".wasm";
+}
+
+inline std::string cli_path() { return WASMCAP_CLI_PATH; }
+
+// The bytes of build/guest/NAME.wasm (a test failure, and empty, when missing).
+inline std::vector<uint8_t> guest_bytes(const std::string& name) {
+  auto bytes = read_file_bytes(guest_path(name));
+  EXPECT_TRUE(bytes.has_value()) << "guest " << name << ": " << bytes.error().to_string();
+  return bytes ? *bytes : std::vector<uint8_t>{};
+}
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const std::filesystem::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
+}
+
+inline std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string line;
+  while (std::getline(ss, line)) v.push_back(line);
+  return v;
+}
+
+// Parses "key=value" lines.
+inline std::map<std::string, std::string> key_values(const std::string& s) {
+  std::map<std::string, std::string> m;
+  for (const auto& line : lines_of(s)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return m;
+}
+
+// A fresh directory under the test temp dir, removed (without following symlinks) at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "wasmcap-test-XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    char* p = mkdtemp(buf.data());
+    if (p == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+      return;
+    }
+    path_ = std::filesystem::canonical(p);
+  }
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    // Make read-only dirs writable again so everything can be removed.
+    for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) {
+        std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::add, ec);
+      }
+    }
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct ProcResult {
+  bool started = false;
+  bool exited = false;     // exited normally (exit_code valid)
+  int exit_code = -1;
+  int term_signal = 0;     // signal that ended it, if any
+  bool timed_out = false;  // killed by the watchdog
+  std::string out, err;
+  double wall_ms = 0;
+};
+
+inline std::string describe(const ProcResult& r) {
+  std::ostringstream os;
+  os << "exit=" << r.exit_code << " signal=" << r.term_signal << " timed_out=" << r.timed_out
+     << " wall_ms=" << r.wall_ms << "\n--- stdout (" << r.out.size() << " bytes) ---\n"
+     << r.out.substr(0, 4000) << "\n--- stderr ---\n"
+     << r.err.substr(0, 4000);
+  return os.str();
+}
+
+struct ProcOptions {
+  double timeout_ms = 20000;    // watchdog: SIGKILL after this long
+  std::string stdin_data;       // written to the child's stdin, then closed
+  bool keep_stdin_open = false; // stdin is a pipe that stays open (and empty) until exit
+  size_t max_capture = 64 << 20;
+  std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
+};
+
+// Runs argv as a child process with piped stdio and a watchdog. Never throws.
+inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOptions& opt = {}) {
+  ProcResult r;
+  signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the test with EPIPE
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return r;
+  }
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid < 0) return r;
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    for (const auto& [k, v] : opt.extra_env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  r.started = true;
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (!opt.stdin_data.empty()) {
+    // Small inputs only: fits in the pipe buffer.
+    ssize_t n = write(in_pipe[1], opt.stdin_data.data(), opt.stdin_data.size());
+    (void)n;
+  }
+  int stdin_w = in_pipe[1];
+  if (!opt.keep_stdin_open) {
+    close(stdin_w);
+    stdin_w = -1;
+  }
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  bool killed = false;
+  while (open_fds > 0) {
+    double elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (elapsed > opt.timeout_ms && !killed) {
+      kill(pid, SIGKILL);
+      killed = true;
+      r.timed_out = true;
+    }
+    int n = poll(fds, 2, 50);
+    if (n < 0 && errno != EINTR) break;
+    for (auto& f : fds) {
+      if (f.fd < 0 || (f.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      ssize_t got = read(f.fd, buf, sizeof buf);
+      if (got <= 0) {
+        close(f.fd);
+        f.fd = -1;
+        --open_fds;
+        continue;
+      }
+      std::string& dst = (&f == &fds[0]) ? r.out : r.err;
+      if (dst.size() < opt.max_capture) dst.append(buf, static_cast<size_t>(got));
+    }
+  }
+  int status = 0;
+  while (true) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    double elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (elapsed > opt.timeout_ms && !killed) {
+      kill(pid, SIGKILL);
+      killed = true;
+      r.timed_out = true;
+    }
+    usleep(2000);
+  }
+  if (stdin_w >= 0) close(stdin_w);
+  r.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (WIFEXITED(status)) {
+    r.exited = true;
+    r.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    r.term_signal = WTERMSIG(status);
+  }
+  return r;
+}
+
+// Runs `wasmcap ARGS...`.
+inline ProcResult run_cli(const std::vector<std::string>& args, const ProcOptions& opt = {}) {
+  std::vector<std::string> argv{cli_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, opt);
+}
+
+// In-process run of a guest through run_module, capturing stdout and stderr.
+struct Captured {
+  Result<RunReport> report = RunReport{};
+  std::string out, err;
+};
+
+inline Captured run_guest(const std::vector<uint8_t>& bytes, RunOptions opts) {
+  auto cap = std::make_shared<Captured>();
+  opts.wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
+    cap->out.append(reinterpret_cast<const char*>(d), n);
+    return true;
+  };
+  opts.wasi.stderr_sink = [cap](const uint8_t* d, size_t n) {
+    cap->err.append(reinterpret_cast<const char*>(d), n);
+    return true;
+  };
+  auto report = run_module(bytes, std::move(opts));
+  Captured c;
+  c.report = std::move(report);
+  c.out = cap->out;
+  c.err = cap->err;
+  return c;
+}
+
+inline Captured run_guest(const std::string& name, RunOptions opts) {
+  if (opts.wasi.args.empty()) opts.wasi.args.push_back(name);
+  return run_guest(guest_bytes(name), std::move(opts));
+}
+
+inline std::string code_name(const Result<RunReport>& r) {
+  return r ? std::string("ok") : std::string(error_code_name(r.error().code));
+}
+
+}  // namespace wasmcap::testing
