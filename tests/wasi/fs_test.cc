@@ -49,8 +49,8 @@ class FsHostTest : public ::testing::TestWithParam<ResolverImpl> {
     }
     saved_ = resolver_impl();
     set_resolver_impl(GetParam());
-    char tmpl[] = "/tmp/wasmcap-fs-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string tmpl = (fs::temp_directory_path() / "wasmcap-fs-test-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     top_ = tmpl;
     root_ = top_ / "root";
     fs::create_directories(top_ / "outside");

@@ -41,10 +41,10 @@ namespace fs = std::filesystem;
 class ScratchTree {
  public:
   ScratchTree() {
-    char tmpl[] = "/tmp/wasmcap-path-test-XXXXXX";
-    char* d = mkdtemp(tmpl);
+    std::string tmpl = (fs::temp_directory_path() / "wasmcap-path-test-XXXXXX").string();
+    char* d = mkdtemp(tmpl.data());
     EXPECT_NE(d, nullptr);
-    top_ = d;
+    top_ = tmpl;
     root_ = top_ / "root";
     fs::create_directories(top_ / "outside");
     std::ofstream(top_ / "outside" / "secret") << "secret";
