@@ -664,6 +664,62 @@ TEST(EngineHost, TrapIsAHostTrapWithTheMessage) {
   EXPECT_EQ(ok->results[0].i32, 42u);
 }
 
+// Host functions with many parameters receive all of them (or are refused at link time):
+// the engine must not truncate the argument list to a fixed-size buffer.
+TEST(EngineHost, ManyParametersArriveIntact) {
+  // (module (import "test" "many" (func (param i32 x 20) (result i64)))
+  //         (func (export "go") (result i64) i32.const 1 ... i32.const 20 call 0))
+  std::vector<uint8_t> b = with_header({});
+  std::vector<uint8_t> type = {0x01, 0x60, 20};
+  for (int i = 0; i < 20; ++i) type.push_back(0x7f);
+  type.insert(type.end(), {0x01, 0x7e});
+  type.insert(type.end(), {0x60, 0x00, 0x01, 0x7e});
+  type[0] = 2;
+  b.push_back(0x01);
+  b.push_back(static_cast<uint8_t>(type.size()));
+  b.insert(b.end(), type.begin(), type.end());
+  const char imp[] = "\x01\x04test\x04many\x00\x00";
+  b.push_back(0x02);
+  b.push_back(sizeof imp - 1);
+  b.insert(b.end(), imp, imp + sizeof imp - 1);
+  b.insert(b.end(), {0x03, 0x02, 0x01, 0x01});                          // func go: type 1
+  b.insert(b.end(), {0x07, 0x06, 0x01, 0x02, 'g', 'o', 0x00, 0x01});    // export "go"
+  std::vector<uint8_t> body = {0x00};
+  for (int i = 1; i <= 20; ++i) body.insert(body.end(), {0x41, static_cast<uint8_t>(i)});
+  body.insert(body.end(), {0x10, 0x00, 0x0b});
+  b.insert(b.end(), {0x0a, static_cast<uint8_t>(body.size() + 2), 0x01,
+                     static_cast<uint8_t>(body.size())});
+  b.insert(b.end(), body.begin(), body.end());
+
+  auto engine = make_interp_engine();
+  auto m = engine->load(b.data(), b.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  HostFuncTable t;
+  FuncSig sig;
+  sig.params.assign(20, ValType::kI32);
+  sig.results = {ValType::kI64};
+  std::vector<uint32_t> seen;
+  t.add(host_func("test", "many", sig, [&seen](HostContext&, const Value* a, Value* r) {
+    uint64_t weighted = 0;
+    for (int i = 0; i < 20; ++i) {
+      seen.push_back(a[i].i32);
+      weighted += uint64_t{a[i].i32} << (2 * (i % 16));
+    }
+    r[0] = Value::I64(weighted);
+    return HostCallResult::ok();
+  }));
+  auto inst = engine->instantiate(*m, t, {});
+  if (!inst.has_value()) {
+    EXPECT_EQ(inst.error().code, ErrorCode::kLinkError) << inst.error().to_string();
+    return;
+  }
+  auto r = (*inst)->call("go", {});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  std::vector<uint32_t> want;
+  for (uint32_t i = 1; i <= 20; ++i) want.push_back(i);
+  EXPECT_EQ(seen, want);
+}
+
 // --- features used by real toolchains --------------------------------------------------------
 
 TEST(EngineFeatures, Wasm2FeaturesRun) {

@@ -244,6 +244,19 @@ TEST(LimitsMemory, InitialMemoryAboveTheCapIsRefused) {
   expect_host_lives_on();
 }
 
+// table.grow allocates host memory too (8 bytes per element in the interpreter). A guest
+// capped at 16 MiB of linear memory must not be able to take gigabytes through a table, nor
+// crash the host with std::bad_alloc. The child runs with a 1 GiB address-space limit.
+TEST(LimitsMemory, TableGrowBombIsRefused) {
+  testing::ProcOptions po;
+  po.timeout_ms = 20000;
+  po.address_space_mb = 1024;
+  auto r = run_cli({"run", "--max-memory-mb", "16", guest_path("table_grow_bomb")}, po);
+  EXPECT_EQ(r.term_signal, 0) << "table.grow crashed the host\n" << describe(r);
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 99) << "table.grow of 2^28 elements was not refused\n" << describe(r);
+}
+
 // --- output ---------------------------------------------------------------------------------
 
 TEST(LimitsOutput, FloodIsCappedInProcess) {

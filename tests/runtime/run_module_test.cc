@@ -61,6 +61,23 @@ TEST(RunModule, TrapsKeepTheirCode) {
   EXPECT_EQ(d.report.error().code, ErrorCode::kTrapStackExhausted);
 }
 
+// A huge timeout means "practically unlimited"; it must not overflow into a deadline in the
+// past (which would fail every run at once with deadline_exceeded).
+TEST(RunModule, HugeTimeoutDoesNotOverflow) {
+  for (uint64_t ms : {uint64_t{10000000000000}, ~uint64_t{0}}) {
+    RunOptions o;
+    o.timeout_ms = ms;
+    o.wasi.args = {"hello"};
+    Captured c = run_guest("hello", o);
+    if (c.report.has_value()) {
+      EXPECT_EQ(c.out, "hello from wasm\n");
+    } else {
+      EXPECT_EQ(c.report.error().code, ErrorCode::kInvalidArgument)
+          << "timeout_ms=" << ms << ": " << c.report.error().to_string();
+    }
+  }
+}
+
 TEST(RunModule, UnknownEngineIsRefused) {
   RunOptions o;
   o.engine = "v8";

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,6 +140,8 @@ struct ProcOptions {
   bool keep_stdin_open = false; // stdin is a pipe that stays open (and empty) until exit
   size_t max_capture = 64 << 20;
   std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
+  // RLIMIT_AS for the child (0 = inherit): keeps a runaway allocation from hurting the machine.
+  uint64_t address_space_mb = 0;
 };
 
 // Runs argv as a child process with piped stdio and a watchdog. Never throws.
@@ -158,6 +161,11 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     for (const auto& [k, v] : opt.extra_env) setenv(k.c_str(), v.c_str(), 1);
+    if (opt.address_space_mb != 0) {
+      rlimit rl{};
+      rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(opt.address_space_mb) << 20;
+      setrlimit(RLIMIT_AS, &rl);
+    }
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
