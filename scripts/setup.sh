@@ -9,6 +9,8 @@ PACKAGES=(
   wabt
   # guest toolchain (C -> wasm32-wasi)
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+  # fuzzing: libFuzzer + ASan runtimes for clang-19 (scripts/fuzz.sh)
+  libclang-rt-19-dev
   # libraries
   libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libsodium-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (idempotent apt-get install), builds with warnings as errors, and runs every test:
 # unit tests, guest tests, the official WASI test suite (from ../shared) — first in Release,
-# then the unit and guest tests again under AddressSanitizer + UBSan.
+# then the unit and guest tests again under AddressSanitizer + UBSan, then 30 s of fuzzing per
+# policy parser (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,4 +18,10 @@ if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
   cmake --build build-asan -j "$JOBS"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" \
      --timeout 600 -LE slow)
+fi
+
+# --- Fuzzing: the manifest and host-config parsers, 30 s each (FUZZ_SECONDS to change, ----------
+# WASMCAP_SKIP_FUZZ=1 to skip). Separate clang-19 build in build-fuzz/; see scripts/fuzz.sh.
+if [ "${WASMCAP_SKIP_FUZZ:-0}" != "1" ]; then
+  bash scripts/fuzz.sh
 fi

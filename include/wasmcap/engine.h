@@ -213,10 +213,99 @@ class Engine {
   virtual Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) = 0;
   // Links the module's imports against `host` (unknown imports or signature mismatches are
   // link errors) and instantiates it under `limits` (the memory cap applies from here on).
+// --- Capabilities: what an engine (and this build's host) can actually provide ----------------
+//
+// "No silent ignore": a plan that needs a capability the chosen engine or this build cannot
+// provide is refused before the module runs, never run without it. Each backend declares what it
+// can enforce or serve; the host build declares which host APIs exist (host_build_capabilities()
+// in wasmcap/runtime.h). The truth table is in docs/capabilities.md.
+//
+// X-macro: (enumerator, stable dotted name). Names match the manifest vocabulary.
+#define WASMCAP_CAPABILITIES(X)        \
+  X(kWasiArgs, "wasi.args")            \
+  X(kWasiEnv, "wasi.env")              \
+  X(kWasiClocks, "wasi.clocks")        \
+  X(kWasiRandom, "wasi.random")        \
+  X(kWasiStdio, "wasi.stdio")          \
+  X(kWasiFs, "wasi.fs")                \
+  X(kHostApiHttps, "host_api.https")   \
+  X(kLimitFuel, "limits.fuel")         \
+  X(kLimitTimeout, "limits.timeout")   \
+  X(kLimitMemory, "limits.memory")
+
+enum class Capability : uint8_t {
+#define WASMCAP_X(e, name) e,
+  WASMCAP_CAPABILITIES(WASMCAP_X)
+#undef WASMCAP_X
+};
+
+// Stable name of a capability ("host_api.https", "limits.fuel", ...).
+inline std::string_view capability_name(Capability c) {
+  switch (c) {
+#define WASMCAP_X(e, name) \
+  case Capability::e:      \
+    return name;
+    WASMCAP_CAPABILITIES(WASMCAP_X)
+#undef WASMCAP_X
+  }
+  return "?";
+}
+
+// True for capabilities served by host code (wasi.*, host_api.*) rather than enforced by the
+// engine alone (limits.*). Host capabilities must exist both in the build and on the engine.
+inline bool is_host_capability(Capability c) {
+  return c != Capability::kLimitFuel && c != Capability::kLimitTimeout &&
+         c != Capability::kLimitMemory;
+}
+
+// A small set of capabilities (a bit mask over Capability).
+class CapabilitySet {
+ public:
+  CapabilitySet() = default;
+  // Every capability wasmcap knows.
+  static CapabilitySet all() {
+    CapabilitySet s;
+#define WASMCAP_X(e, name) s.add(Capability::e);
+    WASMCAP_CAPABILITIES(WASMCAP_X)
+#undef WASMCAP_X
+    return s;
+  }
+  CapabilitySet& add(Capability c) {
+    bits_ |= bit(c);
+    return *this;
+  }
+  CapabilitySet& remove(Capability c) {
+    bits_ &= ~bit(c);
+    return *this;
+  }
+  bool has(Capability c) const { return (bits_ & bit(c)) != 0; }
+  bool empty() const { return bits_ == 0; }
+  // Members in declaration order.
+  std::vector<Capability> list() const {
+    std::vector<Capability> out;
+#define WASMCAP_X(e, name) \
+  if (has(Capability::e)) out.push_back(Capability::e);
+    WASMCAP_CAPABILITIES(WASMCAP_X)
+#undef WASMCAP_X
+    return out;
+  }
+  friend bool operator==(CapabilitySet a, CapabilitySet b) { return a.bits_ == b.bits_; }
+  friend bool operator!=(CapabilitySet a, CapabilitySet b) { return a.bits_ != b.bits_; }
+
+ private:
+  static uint32_t bit(Capability c) { return uint32_t{1} << static_cast<uint32_t>(c); }
+  uint32_t bits_ = 0;
+};
+
   virtual Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
                                                         const HostFuncTable& host,
                                                         const ExecLimits& limits) = 0;
 };
+  // The capabilities this backend can provide: the limits it enforces (limits.*) and the host
+  // functions it can link and call (wasi.*, host_api.*). Runs that need anything outside this
+  // set are refused before the module is loaded (capability_unavailable). The default declares
+  // nothing, so a backend that forgets to declare fails closed.
+  virtual CapabilitySet capabilities() const { return CapabilitySet(); }
 
 // The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
 std::unique_ptr<Engine> make_interp_engine();

@@ -38,6 +38,10 @@ namespace wasmcap {
   X(kDeadlineExceeded, "deadline_exceeded", 142)                 \
   X(kMemoryLimit, "memory_limit", 139)                           \
   X(kOutputLimit, "output_limit", 141)                           \
+  X(kManifestInvalid, "manifest_invalid", 65)                    \
+  X(kConfigInvalid, "config_invalid", 78)                        \
+  X(kGrantDenied, "grant_denied", 77)                            \
+  X(kCapabilityUnavailable, "capability_unavailable", 69)        \
   X(kInternal, "internal_error", 70)
 
 enum class ErrorCode : uint16_t {

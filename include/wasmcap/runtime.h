@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "wasmcap/engine.h"
 #include "wasmcap/error.h"
+#include "wasmcap/policy.h"
 #include "wasmcap/wasi.h"
 
 namespace wasmcap {
@@ -22,6 +24,13 @@ struct RunOptions {
   std::string entry = "_start";
 };
 
+  // Host APIs the run may link (host_api.*; from the plan's requests). A module importing a
+  // host API module ("wasmcap_*") not in this set is refused before instantiation
+  // (grant_denied). Empty for flag-based runs: no host APIs without a manifest.
+  CapabilitySet host_apis;
+  // The plan this run enforces (`wasmcap run --manifest`); null for flag-based runs, whose
+  // fields above are the whole grant. Host APIs read their effective rules from it.
+  std::shared_ptr<const policy::Plan> plan;
 struct RunReport {
   int32_t exit_code = 0;  // the guest's exit status (0 when _start returned)
   uint64_t fuel_consumed = 0;
@@ -38,4 +47,33 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name);
 // structured codes; a guest exit (any status) is a RunReport.
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options);
 
+//
+// Before loading, the capabilities the options need (required_capabilities()) are checked
+// against the engine and this build: any missing one is capability_unavailable and nothing
+// runs. After loading, the module's imports are checked against options.host_apis
+// (policy::check_imports; grant_denied).
 }  // namespace wasmcap
+// The same on a given engine (options.engine is ignored): embedders and tests with their own
+// Engine implementation.
+Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
+                             RunOptions options);
+
+// The host capabilities this build of wasmcap has: WASI args, env, clocks, random, stdio and fs.
+// Not (yet) host_api.https. Limits are the engine's to declare.
+CapabilitySet host_build_capabilities();
+
+// What a run with these options needs: WASI stdio/clocks/random always; args when argv has more
+// than argv[0]; env/fs when given; options.host_apis; each limit that is set (memory when below
+// 4 GiB).
+CapabilitySet required_capabilities(const RunOptions& options);
+
+// Run options enforcing `plan`: its fs mounts as preopens, env values, limits and host APIs, and
+// `argv` (argv[0] first) as the guest's arguments.
+//
+// Errors (grant_denied): the plan has denials and `degrade` is false (each denial is named);
+// argv has arguments beyond argv[0] but the manifest does not request args. With `degrade`,
+// a denied fs request becomes a Preopen with `denied` set (every operation: ENOTCAPABLE), a
+// narrowed one is mounted read-only, and other denied grants are simply absent.
+Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> plan,
+                                         std::vector<std::string> argv, bool degrade);
+

@@ -21,6 +21,10 @@ struct Preopen {
   std::string guest_path;  // the name the guest sees (fd_prestat_dir_name)
   bool read_only = false;  // ro: no write/create/delete/rename/link/truncate/set-times
 };
+  // A requested-but-not-granted directory (wasmcap run --degrade): the guest sees guest_path as
+  // a preopen, but it holds no host directory and no rights, so every operation on it or
+  // beneath it fails with ENOTCAPABLE. host_path is ignored.
+  bool denied = false;
 
 // Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO).
 using OutputSink = std::function<bool(const uint8_t* data, size_t len)>;

@@ -6,8 +6,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
+#include "wasmcap/policy.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap::cli {
@@ -61,10 +63,116 @@ int report_error(const Error& e) {
   return error_exit_code(e.code);
 }
 
+// Where the grants of a run come from: a manifest + host config, or (without --manifest) the
+// --dir/--env flags, which form an implicit manifest and grant of exactly what they name.
+struct PlanFlags {
+  std::string manifest;
+  std::string config;
+  bool degrade = false;
+  policy::Limits bounds;  // --fuel / --timeout-ms / --max-memory-mb given explicitly
+};
+
+// Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
+// the manifest's module path.
+Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
+                                                 const std::string& module_override) {
+  if (flags.config.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--manifest needs --config (the host config holding the operator's grants)");
+  }
+  auto manifest = policy::load_manifest(flags.manifest);
+  if (!manifest) return tl::unexpected(manifest.error());
+  auto config = policy::load_host_config(flags.config);
+  if (!config) return tl::unexpected(config.error());
+  std::string dir = std::filesystem::path(flags.manifest).parent_path().string();
+  auto plan = std::make_shared<policy::Plan>(policy::make_plan(*manifest, *config, dir));
+  if (!module_override.empty()) plan->module_path = module_override;
+  policy::bound_limits(*plan, flags.bounds);
+  return plan;
+}
+
+int cmd_plan(const PlanFlags& flags, const std::string& module_override, const std::string& engine_name,
+             bool json) {
+  auto plan = build_plan(flags, module_override);
+  if (!plan) return report_error(plan.error());
+  auto engine = make_engine(engine_name);
+  if (!engine) return report_error(engine.error());
+  policy::PlanReport report;
+  report.engine = std::string((*engine)->name());
+  report.unavailable = policy::unavailable_capabilities(policy::required_capabilities(**plan),
+                                                        **engine, host_build_capabilities());
+  if (auto bytes = read_file_bytes((*plan)->module_path); !bytes) {
+    report.imports_note = bytes.error().message;
+  } else if (auto module = (*engine)->load(bytes->data(), bytes->size()); !module) {
+    report.imports_note = module.error().to_string();
+  } else {
+    report.imports_checked = true;
+    if (auto r = policy::check_imports((*module)->info(), policy::requested_host_apis(**plan)); !r) {
+      report.imports_problem = r.error().message;
+    }
+  }
+  std::string out = json ? policy::plan_to_json(**plan, report) : policy::plan_to_text(**plan, report);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (auto r = policy::require_fully_granted(**plan); !r) return report_error(r.error());
+  if (!report.imports_problem.empty()) {
+    return report_error(Error(ErrorCode::kGrantDenied, report.imports_problem));
+  }
+  if (auto r = policy::check_capabilities(policy::required_capabilities(**plan), **engine,
+                                          host_build_capabilities());
+      !r) {
+    return report_error(r.error());
+  }
+  return 0;
+}
+
 int cmd_run(const std::string& module_path, const std::vector<std::string>& guest_args,
             const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
             const std::string& engine, uint64_t fuel, uint64_t timeout_ms, uint64_t max_memory_mb,
-            uint64_t max_output_bytes, const std::string& invoke, const std::string& argv0) {
+            uint64_t max_output_bytes, const std::string& invoke, const std::string& argv0,
+            const PlanFlags& flags) {
+  if (!flags.manifest.empty()) {
+    // One source of grants: mixing flag grants into a manifest run would make the host config
+    // no longer the whole story of what the plugin may touch.
+    if (!dirs.empty() || !envs.empty()) {
+      return report_error(Error(ErrorCode::kInvalidArgument,
+                                std::string(!dirs.empty() ? "--dir" : "--env") +
+                                    " cannot be combined with --manifest: grants come from the "
+                                    "host config (--config) only"));
+    }
+    auto plan = build_plan(flags, module_path);
+    if (!plan) return report_error(plan.error());
+    std::vector<std::string> argv{argv0.empty() ? (*plan)->module_path : argv0};
+    argv.insert(argv.end(), guest_args.begin(), guest_args.end());
+    std::string path = (*plan)->module_path;
+    auto opts = run_options_from_plan(*plan, std::move(argv), flags.degrade);
+    if (!opts) return report_error(opts.error());
+    if (flags.degrade && !(*plan)->denied.empty()) {
+      // Degraded runs are loud: each missing grant is named, then fails at call time.
+      for (const auto& d : (*plan)->denied) {
+        std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
+      }
+    }
+    opts->engine = engine;
+    opts->wasi.max_output_bytes = max_output_bytes;
+    opts->wasi.stdin_fd = STDIN_FILENO;
+    if (!invoke.empty()) opts->entry = invoke;
+    auto bytes = read_file_bytes(path);
+    if (!bytes) return report_error(bytes.error());
+    std::fflush(stdout);
+    auto report = run_module(*bytes, std::move(*opts));
+    if (!report) return report_error(report.error());
+    return report->exit_code;
+  }
+  if (!flags.config.empty() || flags.degrade) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              std::string(flags.degrade ? "--degrade" : "--config") +
+                                  " needs --manifest"));
+  }
+  if (module_path.empty()) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "run: MODULE.wasm is required (or --manifest with --config)"));
+  }
   RunOptions opts;
   opts.engine = engine;
   opts.fuel = fuel;
@@ -143,6 +251,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> dirs, envs;
   uint64_t fuel = 0, timeout_ms = 0, max_memory_mb = 4096, max_output_bytes = 0;
 
+  // CLI11 converts "-5" to an unsigned option by wrapping it to 2^64-5: refuse the sign first.
+  const CLI::Validator kNonNegative(
+      [](std::string& v) {
+        return v.find('-') != std::string::npos ? std::string("must not be negative") : std::string();
+      },
+      "NONNEGATIVE", "non-negative");
   CLI::App* run = app.add_subcommand("run", "Run a WASI command module in a sandbox");
   run->add_option("--dir", dirs,
                   "Preopen a host directory: HOST[::GUEST][:ro|:rw] (GUEST defaults to HOST; "
@@ -151,31 +265,105 @@ int main(int argc, char** argv) {
   run->add_option("--env", envs, "Give the guest an environment variable NAME=VALUE. Repeatable.")
       ->allow_extra_args(false);
   run->add_option("--engine", engine, "Engine: interp")->check(CLI::IsMember({"interp"}));
-  run->add_option("--fuel", fuel, "Instruction budget (0 = unlimited)");
-  run->add_option("--timeout-ms", timeout_ms, "Wall-clock deadline in ms (0 = unlimited)");
+  run->add_option("--fuel", fuel, "Instruction budget (0 = unlimited)")
+      ->check(kNonNegative);
+  run->add_option("--timeout-ms", timeout_ms, "Wall-clock deadline in ms (0 = unlimited)")
+      ->check(kNonNegative);
   run->add_option("--max-memory-mb", max_memory_mb, "Linear memory cap in MiB (default 4096)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}));
   run->add_option("--max-output-bytes", max_output_bytes,
-                  "Cap on bytes written to stdout+stderr (0 = unlimited)");
+                  "Cap on bytes written to stdout+stderr (0 = unlimited)")
+      ->check(kNonNegative);
   run->add_option("--invoke", invoke, "Call this export instead of _start (reactor modules)");
   run->add_option("--argv0", argv0, "argv[0] the guest sees (default: the module path)");
-  run->add_option("module", module_path, "The .wasm module")->required();
+  PlanFlags run_flags;
+  run->add_option("--manifest", run_flags.manifest,
+                  "Plugin manifest (JSON): what the plugin requests. Needs --config; excludes "
+                  "--dir/--env. MODULE defaults to the manifest's module.");
+  run->add_option("--config", run_flags.config,
+                  "Host config (JSON): what the operator grants. The run gets the intersection.");
+  run->add_flag("--degrade", run_flags.degrade,
+                "Run even if some requests are not granted; each use of a missing grant fails at "
+                "call time (denied directories: ENOTCAPABLE)");
+  run->add_option("module", module_path,
+                  "The .wasm module (required without --manifest; with it, overrides the "
+                  "manifest's module)");
   run->prefix_command();
+
+  PlanFlags plan_flags;
+  std::string plan_module, plan_engine = "interp";
+  bool plan_json = false;
+  CLI::App* plan = app.add_subcommand(
+      "plan", "Show what a plugin would get: manifest requests x host config grants");
+  plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)")->required();
+  plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
+  plan->add_option("--engine", plan_engine, "Engine to check capabilities against: interp")
+      ->check(CLI::IsMember({"interp"}));
+  plan->add_flag("--json", plan_json, "Print the plan as JSON");
+  plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
 
   std::string inspect_path;
   CLI::App* inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
   inspect->add_option("module", inspect_path, "The .wasm module")->required();
 
+  // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
+  // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
+  // any positional ends wasmcap's options: with --manifest all that follows goes to the guest
+  // (the module comes from the manifest); without, the first is the module.
+  std::vector<char*> cli_args(argv, argv + argc);
+  std::vector<std::string> guest_tail;
+  bool dashdash = false;
+  if (argc > 1 && std::string_view(argv[1]) == "run") {
+    for (int i = 2; i < argc; ++i) {
+      std::string_view tok = argv[i];
+      if (tok == "--") {
+        dashdash = true;
+        guest_tail.assign(argv + i + 1, argv + argc);
+        cli_args.resize(static_cast<size_t>(i));
+        break;
+      }
+      if (tok.size() < 2 || tok[0] != '-') {  // MODULE
+        guest_tail.assign(argv + i + 1, argv + argc);
+        cli_args.resize(static_cast<size_t>(i) + 1);
+        break;
+      }
+      if (tok.find('=') != std::string_view::npos) continue;
+      const CLI::Option* opt = run->get_option_no_throw(std::string(tok));
+      if (opt == nullptr) break;  // CLI11 reports it
+      if (opt->get_expected_min() > 0) ++i;  // skip the option's value
+    }
+  }
+
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(cli_args.size()), cli_args.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : error_exit_code(ErrorCode::kInvalidArgument);
   }
   if (*run) {
-    return cmd_run(module_path, run->remaining(), dirs, envs, engine, fuel, timeout_ms,
-                   max_memory_mb, max_output_bytes, invoke, argv0);
+    // Limits given explicitly bound a manifest run further (the smaller value wins).
+    if (run->count("--fuel") != 0 && fuel != 0) run_flags.bounds.fuel = fuel;
+    if (run->count("--timeout-ms") != 0 && timeout_ms != 0) run_flags.bounds.timeout_ms = timeout_ms;
+    if (run->count("--max-memory-mb") != 0) run_flags.bounds.max_memory_mb = max_memory_mb;
+    // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
+    // an option wasmcap does not know. Refuse it rather than drop it.
+    if (!run->remaining().empty()) {
+      std::fprintf(stderr, "wasmcap: error: %s: unknown option '%s' (see wasmcap run --help)\n",
+                   std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(),
+                   run->remaining().front().c_str());
+      return error_exit_code(ErrorCode::kInvalidArgument);
+    }
+    std::vector<std::string> guest_args = guest_tail;
+    if (dashdash) {
+      if (run_flags.manifest.empty() && !guest_args.empty()) {
+        module_path = guest_args.front();
+        guest_args.erase(guest_args.begin());
+      }
+    }
+    return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
+                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags);
   }
+  if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, plan_json);
   if (*inspect) return cmd_inspect(inspect_path);
   return 0;
 }

@@ -464,7 +464,8 @@ Errno WasiHost::path_create_directory(const GuestMemory& m, uint32_t fd, uint32_
                                       uint32_t len) {
   FdEntry* e = nullptr;
   ResolvedPath rp;
-  if (Errno r = resolve_at(*this, m, fd, kRightPathCreateDirectory, path, len, Final::kEntry, &e, &rp)) {
+  if (Errno r = resolve_at(*this, m, fd, kRightPathCreateDirectory, path, len, Final::kEntry, &e,
+                           &rp)) {
     return r;
   }
   if (Errno r = deny_read_only(*e)) return r;
@@ -526,8 +527,8 @@ Errno WasiHost::path_link(const GuestMemory& m, uint32_t old_fd, uint32_t old_fl
                            follow ? Final::kFollow : Final::kNoFollow, &oe, &orp)) {
     return r;
   }
-  if (Errno r = resolve_at(*this, m, new_fd, kRightPathLinkTarget, new_path, new_len, Final::kEntry, &ne,
-                           &nrp)) {
+  if (Errno r = resolve_at(*this, m, new_fd, kRightPathLinkTarget, new_path, new_len,
+                           Final::kEntry, &ne, &nrp)) {
     return r;
   }
   if (Errno r = deny_read_only(*ne)) return r;
@@ -561,8 +562,8 @@ Errno WasiHost::path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, 
   if ((oflags & kOflagCreat) && (oflags & kOflagExcl)) follow = false;
   ResolvedPath rp;
   std::string guest_path;
-  if (Errno r = resolve_at(*this, m, fd, need, path, len, follow ? Final::kFollow : Final::kNoFollow,
-                           &dir, &rp, &guest_path)) {
+  if (Errno r = resolve_at(*this, m, fd, need, path, len,
+                           follow ? Final::kFollow : Final::kNoFollow, &dir, &rp, &guest_path)) {
     return r;
   }
 
@@ -664,7 +665,8 @@ Errno WasiHost::path_remove_directory(const GuestMemory& m, uint32_t fd, uint32_
                                       uint32_t len) {
   FdEntry* e = nullptr;
   ResolvedPath rp;
-  if (Errno r = resolve_at(*this, m, fd, kRightPathRemoveDirectory, path, len, Final::kEntry, &e, &rp)) {
+  if (Errno r = resolve_at(*this, m, fd, kRightPathRemoveDirectory, path, len, Final::kEntry, &e,
+                           &rp)) {
     return r;
   }
   if (Errno r = deny_read_only(*e)) return r;
@@ -680,12 +682,12 @@ Errno WasiHost::path_rename(const GuestMemory& m, uint32_t fd, uint32_t old_path
   FdEntry* oe = nullptr;
   FdEntry* ne = nullptr;
   ResolvedPath orp, nrp;
-  if (Errno r = resolve_at(*this, m, fd, kRightPathRenameSource, old_path, old_len, Final::kEntry, &oe,
-                           &orp)) {
+  if (Errno r = resolve_at(*this, m, fd, kRightPathRenameSource, old_path, old_len,
+                           Final::kEntry, &oe, &orp)) {
     return r;
   }
-  if (Errno r = resolve_at(*this, m, new_fd, kRightPathRenameTarget, new_path, new_len, Final::kEntry,
-                           &ne, &nrp)) {
+  if (Errno r = resolve_at(*this, m, new_fd, kRightPathRenameTarget, new_path, new_len,
+                           Final::kEntry, &ne, &nrp)) {
     return r;
   }
   if (Errno r = deny_read_only(*oe)) return r;
@@ -705,7 +707,8 @@ Errno WasiHost::path_symlink(const GuestMemory& m, uint32_t old_path, uint32_t o
   if (Errno r = read_path(m, old_path, old_len, &target)) return r;
   FdEntry* e = nullptr;
   ResolvedPath rp;
-  if (Errno r = resolve_at(*this, m, fd, kRightPathSymlink, new_path, new_len, Final::kEntry, &e, &rp)) {
+  if (Errno r = resolve_at(*this, m, fd, kRightPathSymlink, new_path, new_len, Final::kEntry, &e,
+                           &rp)) {
     return r;
   }
   if (Errno r = deny_read_only(*e)) return r;

@@ -56,6 +56,22 @@ Result<void> WasiHost::init() {
       return make_error(ErrorCode::kInvalidArgument,
                         "preopen of '" + p.host_path + "' has an empty guest path");
     }
+    if (p.denied) {
+      // Degraded run: the plugin asked for this directory and was not granted it. It still
+      // finds the name (so it fails where it uses it, not at startup), but with no host fd and
+      // zero rights every operation is refused by get_fd's rights check (ENOTCAPABLE).
+      if (fds_.size() >= config_.max_fds) {
+        return make_error(ErrorCode::kInvalidArgument, "more preopens than max_fds allows");
+      }
+      auto e = std::make_unique<FdEntry>();
+      e->kind = FdKind::kDir;
+      e->filetype = kFiletypeDirectory;
+      e->read_only = true;
+      e->preopen_name = p.guest_path;
+      e->guest_path = p.guest_path;
+      fds_.push_back(std::move(e));
+      continue;
+    }
     int fd = ::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
       int err = errno;

@@ -269,6 +269,37 @@ TEST_P(FsHostTest, EveryPathCallStaysBeneathThePreopen) {
   EXPECT_EQ(slurp(root_ / "file"), "original");
 }
 
+// A trailing slash names a directory: calls reading through the entry follow a final symlink
+// (beneath the preopen only); calls acting on the entry itself never do.
+TEST_P(FsHostTest, TrailingSlashes) {
+  fs::create_symlink("dir", root_ / "ldir");
+  make_host(false);
+  ASSERT_EQ(filestat("ldir/", 0), kSuccess);
+  EXPECT_EQ(mem_[kBuf + 16], kFiletypeDirectory);
+  EXPECT_EQ(filestat("file/", 0), kEnotdir);
+  EXPECT_EQ(filestat("link_out/", 0), kEperm);  // followed because of the slash: refused
+  EXPECT_EQ(filestat("link_etc/", 0), kEperm);
+  uint32_t fd = 0;
+  EXPECT_EQ(open(kPreopen, "file/", 0, kRightFdRead, &fd), kEnotdir);
+  EXPECT_EQ(open(kPreopen, "new/", kOflagCreat, kRightFdRead, &fd), kEisdir);
+  EXPECT_EQ(open(kPreopen, "link_out/", 0, kRightFdRead, &fd), kEperm);
+  ASSERT_EQ(open(kPreopen, "ldir/", 0, kRightFdReaddir, &fd), kSuccess);
+  // Removing "ldir/" must not remove (or unlink inside) the directory it points to.
+  EXPECT_EQ(path_op1(&WasiHost::path_remove_directory, "ldir/"), kEnotdir);
+  EXPECT_EQ(path_op1(&WasiHost::path_unlink_file, "ldir/"), kEnotdir);
+  EXPECT_EQ(path_op1(&WasiHost::path_unlink_file, "file/"), kEnotdir);
+  EXPECT_EQ(path_op1(&WasiHost::path_unlink_file, "dir/"), kEisdir);
+  EXPECT_EQ(symlink("x", "file/"), kEnotdir);
+  EXPECT_EQ(symlink("x", "missing/"), kEnoent);
+  EXPECT_EQ(path_op1(&WasiHost::path_create_directory, "made/"), kSuccess);
+  EXPECT_EQ(rename("made/", "made2/"), kSuccess);
+  EXPECT_EQ(rename("file", "file2/"), kEnotdir);
+  EXPECT_EQ(path_op1(&WasiHost::path_remove_directory, "made2/"), kSuccess);
+  EXPECT_TRUE(fs::is_directory(root_ / "dir"));
+  EXPECT_TRUE(fs::is_symlink(root_ / "ldir"));
+  EXPECT_EQ(slurp(root_ / "file"), "original");
+}
+
 // Guest pointers out of range are EFAULT, never a host crash.
 TEST_P(FsHostTest, BadGuestPointersAreEfault) {
   make_host(false);

@@ -507,4 +507,10 @@ class InterpEngine final : public Engine {
 
 std::unique_ptr<Engine> make_interp_engine() { return std::make_unique<InterpEngine>(); }
 
+  // Limits: fuel is counted per slice, the deadline and interrupt flag are checked between
+  // slices, memory maxima are lowered before instantiation. Host functions of any module can be
+  // linked, so every WASI and host-API capability is servable (whether the build has the host
+  // API is declared separately by host_build_capabilities()).
+  CapabilitySet capabilities() const override { return CapabilitySet::all(); }
+
 }  // namespace wasmcap

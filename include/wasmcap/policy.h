@@ -1,0 +1,304 @@
+// Permissions: a plugin manifest (what the plugin requests) × a host config (what the operator
+// grants) → one fail-closed Plan (the intersection, plus a named reason for everything requested
+// but not granted).
+//
+// Strings are parsed only here (src/policy/); everything a Plan holds is typed and normalized,
+// so later stages (runtime, WASI, https) never re-parse policy text. File formats:
+// docs/manifest.md and docs/host-config.md.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wasmcap/engine.h"
+#include "wasmcap/error.h"
+
+namespace wasmcap {
+namespace policy {
+
+// A manifest or host config larger than this is refused before parsing: both are small,
+// hand-written documents, and the cap bounds the parser's memory on hostile input.
+constexpr size_t kMaxDocumentBytes = size_t{1} << 20;
+// Deeper nesting than this is never valid in either format; refusing it early keeps hostile
+// documents from costing more than their size.
+constexpr size_t kMaxNestingDepth = 16;
+// wasm32 linear memory cannot exceed 4 GiB.
+constexpr uint64_t kMaxMemoryMb = 4096;
+
+// Filesystem access, deliberately two-valued (see wasmtime's DirPerms/FilePerms advisories).
+enum class Access : uint8_t { kReadOnly, kReadWrite };
+std::string_view access_name(Access a);  // "ro" / "rw"
+
+// One https allow rule. Hosts are lowercase ASCII without a trailing dot: an exact name, a
+// leading-label wildcard "*.example.com" (any subdomain at any depth, not the apex) or "*" (any
+// host). Methods are uppercase, distinct, in canonical order (GET HEAD POST PUT PATCH DELETE
+// OPTIONS). path_prefix starts with '/' and is matched as a string prefix.
+struct HttpsRule {
+  std::string host;
+  std::vector<std::string> methods;
+  std::string path_prefix = "/";
+};
+
+// Limits, each optional: absent means "no opinion" (the other side's value or the runtime
+// default applies).
+struct Limits {
+  std::optional<uint64_t> max_memory_mb;
+  std::optional<uint64_t> timeout_ms;
+  std::optional<uint64_t> fuel;
+};
+
+// --- The plugin's side ------------------------------------------------------------------------
+
+struct HttpsRequest {
+  std::vector<HttpsRule> allow;      // non-empty
+  std::vector<std::string> secrets;  // names, distinct
+};
+
+struct FsRequest {
+  std::string guest;  // absolute, normalized guest path
+  Access access = Access::kReadOnly;
+};
+
+struct Permissions {
+  std::optional<HttpsRequest> https;  // host_api.https
+  std::vector<FsRequest> fs;          // distinct guest paths
+  std::vector<std::string> env;       // variable names, distinct
+  bool args = false;                  // the plugin accepts command-line arguments
+};
+
+struct Manifest {
+  std::string name;     // [a-z0-9][a-z0-9._-]{0,63}
+  std::string version;  // SemVer 2.0.0
+  std::string module;   // relative path of the .wasm, resolved against the manifest's directory
+  std::string description;
+  Permissions permissions;
+  Limits limits;
+};
+
+// --- The operator's side ----------------------------------------------------------------------
+
+enum class SecretSource : uint8_t { kFile, kEnv };
+
+// Where a secret's value comes from. The value itself is never stored in policy objects and is
+// never printed: only this reference is.
+struct SecretRef {
+  std::string name;
+  SecretSource source = SecretSource::kFile;
+  std::string ref;                 // absolute file path, or the name of a host env variable
+  std::vector<std::string> hosts;  // the secret may be sent only to these hosts (normalized)
+};
+
+// Bounds on https use (type-checked now; enforced by the https host API).
+struct HttpsBounds {
+  std::optional<uint64_t> max_redirects;
+  std::optional<uint64_t> max_response_bytes;
+  std::optional<uint64_t> timeout_ms;
+  std::optional<uint64_t> max_requests;
+};
+
+struct HttpsGrant {
+  std::vector<HttpsRule> allow;
+  std::vector<SecretRef> secrets;  // distinct names
+  HttpsBounds bounds;
+};
+
+struct FsGrant {
+  std::string guest;  // absolute, normalized guest path
+  std::string host;   // absolute host path
+  Access access = Access::kReadOnly;
+};
+
+struct Grants {
+  std::optional<HttpsGrant> https;
+  std::vector<FsGrant> fs;                                 // distinct guest paths
+  std::vector<std::pair<std::string, std::string>> env;  // name → value, distinct names
+};
+
+struct PluginConfig {
+  Grants grants;
+  Limits limits;
+};
+
+// An IPv4 or IPv6 address in network byte order (IPv4 uses the first 4 bytes).
+struct IpAddress {
+  bool v6 = false;
+  std::array<uint8_t, 16> bytes{};
+  std::string to_string() const;
+};
+
+struct Cidr {
+  IpAddress address;  // host bits are zero
+  uint8_t prefix_len = 0;
+  std::string to_string() const;
+};
+
+// Host-wide network settings (type-checked now; used by the https host API).
+struct NetworkConfig {
+  std::vector<std::pair<std::string, IpAddress>> resolve;  // pinned name → address
+  std::vector<Cidr> allow_private;  // private ranges plugins may reach anyway
+  std::optional<std::string> ca_file;  // absolute path of a PEM CA bundle
+};
+
+struct AuditConfig {
+  std::optional<std::string> file;  // absolute path of the audit log
+};
+
+struct HostConfig {
+  std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
+  NetworkConfig network;
+  AuditConfig audit;
+
+  // The plugin's entry, or nullptr.
+  const PluginConfig* find(std::string_view plugin) const;
+};
+
+// --- Parsing ----------------------------------------------------------------------------------
+//
+// Errors are manifest_invalid / config_invalid with "FILE: JSONPATH: problem", e.g.
+// "config.json: $.plugins.gh-issues.grants.fs[0].host: must be an absolute path". Rejected:
+// malformed JSON, duplicate object keys, unknown keys or permission kinds, wrong types,
+// out-of-range numbers, invalid names/hosts/paths/methods/versions, duplicate entries, and
+// documents larger than kMaxDocumentBytes or nested deeper than kMaxNestingDepth.
+// `file_name` is used only in messages.
+
+Result<Manifest> parse_manifest(std::string_view json_text, std::string_view file_name);
+Result<HostConfig> parse_host_config(std::string_view json_text, std::string_view file_name);
+
+// Reads and parses a file (io_error / not_found when unreadable; the same errors as above).
+Result<Manifest> load_manifest(const std::string& path);
+Result<HostConfig> load_host_config(const std::string& path);
+
+// --- Intersection rules (exposed for tests and for the https host API) ------------------------
+
+// Normalizes a host pattern: lowercase, one trailing dot stripped, validated. `allow_wildcard`
+// permits "*.suffix" and "*". Returns the normalized form or a description of the problem.
+Result<std::string> normalize_host(std::string_view host, bool allow_wildcard);
+
+// True when `pattern` (normalized) covers the concrete, normalized `host`: equal, "*", or
+// "*.suffix" with host a strict subdomain of suffix.
+bool host_matches(std::string_view pattern, std::string_view host);
+
+// The hosts both patterns cover, when that is a single pattern: equal → it; "*" with x → x;
+// a wildcard covering the other → the narrower one; otherwise none.
+std::optional<std::string> intersect_hosts(std::string_view a, std::string_view b);
+
+// The more specific of two nested prefixes; none when disjoint.
+std::optional<std::string> intersect_path_prefixes(std::string_view a, std::string_view b);
+
+// Methods both lists contain, in canonical order.
+std::vector<std::string> intersect_methods(const std::vector<std::string>& a,
+                                           const std::vector<std::string>& b);
+
+// The weaker access (ro < rw).
+Access weaker(Access a, Access b);
+
+// The smaller of two optional limits; absent = the other's value.
+std::optional<uint64_t> smaller_limit(std::optional<uint64_t> a, std::optional<uint64_t> b);
+
+// --- The plan -----------------------------------------------------------------------------------
+
+// One preopen of the plan. `denied` mounts were requested and not granted: they exist only so a
+// --degrade run can show the guest an ENOTCAPABLE directory (host is empty then).
+struct FsMount {
+  std::string guest;
+  std::string host;
+  Access access = Access::kReadOnly;
+  bool denied = false;
+};
+
+struct HttpsPlan {
+  std::vector<HttpsRule> allow;     // the effective rules (may be empty when all were denied)
+  std::vector<SecretRef> secrets;   // references only; values are loaded by the https API
+  HttpsBounds bounds;
+};
+
+// What a run of one plugin may do: the intersection of its manifest and the host config.
+struct Plan {
+  std::string plugin;
+  std::string version;
+  std::string module_path;  // the manifest's module resolved against its directory
+
+  std::optional<HttpsPlan> https;  // present when the manifest requests host_api.https
+  std::vector<FsMount> fs;
+  std::vector<std::pair<std::string, std::string>> env;
+  bool args = false;
+  Limits limits;  // absent = runtime default
+
+  // Everything requested but not granted, one reason each, in manifest order, e.g.
+  // "fs /work: requested ro, not granted",
+  // "https api.github.com GET /repos/: no matching grant",
+  // "env LANG: requested, not granted", "secret github_token: requested, not granted",
+  // "fs /work: requested rw, granted ro".
+  std::vector<std::string> denied;
+
+  NetworkConfig network;
+  AuditConfig audit;
+
+  bool fully_granted() const { return denied.empty(); }
+};
+
+// Intersects `manifest` with `config`'s entry for the plugin (a plugin without an entry is
+// granted nothing). `manifest_dir` is the directory module paths are relative to ("" = cwd).
+// Never fails: what is not granted is listed in Plan::denied.
+Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_view manifest_dir);
+
+// Narrows the plan's limits by operator bounds given elsewhere (CLI flags): smaller wins.
+void bound_limits(Plan& plan, const Limits& bounds);
+
+// grant_denied naming every denial, unless the plan is fully granted.
+Result<void> require_fully_granted(const Plan& plan);
+
+// --- Capabilities and imports -----------------------------------------------------------------
+
+// The capabilities a run of `plan` needs (WASI basics always; fs/env/args when used; each host
+// API requested; each limit set below the runtime's "unlimited").
+CapabilitySet required_capabilities(const Plan& plan);
+
+// The host APIs the manifest requested (whether or not they were granted: a degraded run still
+// links them, and each call is then refused).
+CapabilitySet requested_host_apis(const Plan& plan);
+
+// One line per capability in `required` that `engine` or the build (`build`, see
+// host_build_capabilities()) lacks: "engine interp cannot provide limits.fuel",
+// "this wasmcap build cannot provide host_api.https". Empty when all are available.
+std::vector<std::string> unavailable_capabilities(CapabilitySet required, const Engine& engine,
+                                                  CapabilitySet build);
+
+// capability_unavailable naming each line of unavailable_capabilities(), or success.
+Result<void> check_capabilities(CapabilitySet required, const Engine& engine, CapabilitySet build);
+
+// The import module name a host API is served under ("wasmcap_https"), or "" for
+// non-host-API capabilities.
+std::string_view host_api_import_module(Capability c);
+
+// Checks a module's imports against the requested host APIs: importing a host API module
+// ("wasmcap_*") that was not requested, or that wasmcap does not know, is grant_denied.
+Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis);
+
+// --- Output -----------------------------------------------------------------------------------
+
+// What `wasmcap plan` found beyond the plan itself.
+struct PlanReport {
+  std::string engine;                       // the engine the plan was checked against
+  std::vector<std::string> unavailable;     // unavailable_capabilities() lines
+  bool imports_checked = false;             // the module was read and its imports checked
+  std::string imports_problem;              // check_imports() message when it failed
+  std::string imports_note;                 // why imports were not checked
+};
+
+// Human-readable plan (what `wasmcap plan` prints). Never contains secret values.
+std::string plan_to_text(const Plan& plan, const PlanReport& report);
+
+// Machine-readable plan as one JSON object (schema in docs/manifest.md). Never contains secret
+// values.
+std::string plan_to_json(const Plan& plan, const PlanReport& report);
+
+}  // namespace policy
+}  // namespace wasmcap

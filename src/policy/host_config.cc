@@ -1,0 +1,225 @@
+// The host config: what the operator grants each plugin, plus host-wide settings.
+// Format: docs/host-config.md.
+#include <algorithm>
+#include <limits>
+
+#include "policy/fields.h"
+
+namespace wasmcap::policy {
+
+namespace {
+
+// Bounds accepted for the https grant's numeric settings (enforced by the https host API).
+constexpr uint64_t kMaxRedirectsCap = 20;              // browsers stop at about 20 too
+constexpr uint64_t kMaxResponseBytesCap = 1ull << 30;  // 1 GiB: beyond is not a tool call
+constexpr uint64_t kMaxRequestsCap = std::numeric_limits<uint32_t>::max();
+
+Result<SecretRef> read_secret(const Doc& d, const Json& v, const std::string& path,
+                              const std::string& name) {
+  WASMCAP_TRY(d.object(v, path, {"file", "env", "hosts"}));
+  SecretRef s;
+  s.name = name;
+  const Json* file = member(v, "file");
+  const Json* env = member(v, "env");
+  // Exactly one source, named explicitly: a secret is never looked up implicitly (e.g. from an
+  // environment variable that happens to share its name).
+  if ((file == nullptr) == (env == nullptr)) {
+    return d.fail(path, "must have exactly one of \"file\" or \"env\"");
+  }
+  if (file != nullptr) {
+    s.source = SecretSource::kFile;
+    WASMCAP_TRY_ASSIGN(s.ref, checked_string(d, *file, member_path(path, "file"), check_host_path));
+  } else {
+    s.source = SecretSource::kEnv;
+    WASMCAP_TRY_ASSIGN(s.ref, checked_string(d, *env, member_path(path, "env"), check_env_name));
+  }
+  const Json* hosts = nullptr;
+  WASMCAP_TRY_ASSIGN(hosts, d.required(v, path, "hosts"));
+  std::string hpath = member_path(path, "hosts");
+  WASMCAP_TRY(d.array(*hosts, hpath));
+  if (hosts->empty()) return d.fail(hpath, "must list at least one host the secret may be sent to");
+  for (size_t i = 0; i < hosts->size(); ++i) {
+    std::string ipath = index_path(hpath, i);
+    std::string h;
+    WASMCAP_TRY_ASSIGN(h, read_host(d, (*hosts)[i], ipath, true));
+    // A secret bound to every host is not bound at all.
+    if (h == "*") return d.fail(ipath, "a secret cannot be bound to every host ('*')");
+    if (std::find(s.hosts.begin(), s.hosts.end(), h) != s.hosts.end()) {
+      return d.fail(ipath, "duplicate host " + quote(h));
+    }
+    s.hosts.push_back(std::move(h));
+  }
+  return s;
+}
+
+Result<HttpsGrant> read_https_grant(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"allow", "secrets", "max_redirects", "max_response_bytes",
+                                 "timeout_ms", "max_requests"}));
+  HttpsGrant g;
+  const Json* allow = nullptr;
+  WASMCAP_TRY_ASSIGN(allow, d.required(v, path, "allow"));
+  WASMCAP_TRY_ASSIGN(g.allow, read_https_rules(d, *allow, member_path(path, "allow"), true));
+  if (const Json* secrets = member(v, "secrets")) {
+    std::string spath = member_path(path, "secrets");
+    WASMCAP_TRY(d.map(*secrets, spath));
+    for (const auto& [name, ref] : secrets->items()) {
+      std::string npath = member_path(spath, name);
+      if (Problem p = check_secret_name(name)) return d.fail(npath, "invalid secret name: " + *p);
+      SecretRef s;
+      WASMCAP_TRY_ASSIGN(s, read_secret(d, ref, npath, name));
+      g.secrets.push_back(std::move(s));
+    }
+  }
+  if (const Json* n = member(v, "max_redirects")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_redirects,
+                       d.uint(*n, member_path(path, "max_redirects"), 0, kMaxRedirectsCap));
+  }
+  if (const Json* n = member(v, "max_response_bytes")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_response_bytes,
+                       d.uint(*n, member_path(path, "max_response_bytes"), 1, kMaxResponseBytesCap));
+  }
+  if (const Json* n = member(v, "timeout_ms")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.timeout_ms,
+                       d.uint(*n, member_path(path, "timeout_ms"), 1, kMaxTimeoutMs));
+  }
+  if (const Json* n = member(v, "max_requests")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_requests,
+                       d.uint(*n, member_path(path, "max_requests"), 1, kMaxRequestsCap));
+  }
+  return g;
+}
+
+Result<Grants> read_grants(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env"}, "grant kind"));
+  Grants g;
+  if (const Json* host_api = member(v, "host_api")) {
+    std::string hpath = member_path(path, "host_api");
+    WASMCAP_TRY(d.object(*host_api, hpath, {"https"}, "host API"));
+    if (const Json* https = member(*host_api, "https")) {
+      WASMCAP_TRY_ASSIGN(g.https, read_https_grant(d, *https, member_path(hpath, "https")));
+    }
+  }
+  if (const Json* fs = member(v, "fs")) {
+    std::string fpath = member_path(path, "fs");
+    WASMCAP_TRY(d.array(*fs, fpath));
+    for (size_t i = 0; i < fs->size(); ++i) {
+      const Json& e = (*fs)[i];
+      std::string epath = index_path(fpath, i);
+      WASMCAP_TRY(d.object(e, epath, {"guest", "host", "access"}));
+      FsGrant gr;
+      const Json* x = nullptr;
+      WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "guest"));
+      std::string gpath = member_path(epath, "guest");
+      WASMCAP_TRY_ASSIGN(gr.guest, checked_string(d, *x, gpath, check_guest_path));
+      for (const auto& prev : g.fs) {
+        if (prev.guest == gr.guest) return d.fail(gpath, "duplicate guest path " + quote(gr.guest));
+      }
+      WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "host"));
+      WASMCAP_TRY_ASSIGN(gr.host, checked_string(d, *x, member_path(epath, "host"), check_host_path));
+      WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "access"));
+      WASMCAP_TRY_ASSIGN(gr.access, read_access(d, *x, member_path(epath, "access")));
+      g.fs.push_back(std::move(gr));
+    }
+  }
+  if (const Json* env = member(v, "env")) {
+    std::string epath = member_path(path, "env");
+    WASMCAP_TRY(d.map(*env, epath));
+    for (const auto& [name, value] : env->items()) {
+      std::string npath = member_path(epath, name);
+      if (Problem p = check_env_name(name)) return d.fail(npath, *p);
+      std::string val;
+      WASMCAP_TRY_ASSIGN(val, checked_string(d, value, npath, check_env_value));
+      g.env.emplace_back(name, std::move(val));
+    }
+  }
+  return g;
+}
+
+Result<NetworkConfig> read_network(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"resolve", "allow_private", "ca_file"}));
+  NetworkConfig n;
+  if (const Json* resolve = member(v, "resolve")) {
+    std::string rpath = member_path(path, "resolve");
+    WASMCAP_TRY(d.map(*resolve, rpath));
+    for (const auto& [name, addr] : resolve->items()) {
+      std::string npath = member_path(rpath, name);
+      auto host = normalize_host(name, false);
+      if (!host) return d.fail(npath, "invalid host name: " + host.error().message);
+      for (const auto& prev : n.resolve) {
+        if (prev.first == *host) return d.fail(npath, "duplicate host " + quote(*host));
+      }
+      std::string text;
+      WASMCAP_TRY_ASSIGN(text, d.string(addr, npath));
+      auto ip = parse_ip(text);
+      if (!ip) return d.fail(npath, "must be an IPv4 or IPv6 address, got " + quote(text));
+      n.resolve.emplace_back(*host, *ip);
+    }
+  }
+  if (const Json* priv = member(v, "allow_private")) {
+    std::string ppath = member_path(path, "allow_private");
+    WASMCAP_TRY(d.array(*priv, ppath));
+    for (size_t i = 0; i < priv->size(); ++i) {
+      std::string ipath = index_path(ppath, i);
+      std::string text;
+      WASMCAP_TRY_ASSIGN(text, d.string((*priv)[i], ipath));
+      auto cidr = parse_cidr(text);
+      if (!cidr) return d.fail(ipath, cidr.error().message);
+      n.allow_private.push_back(*cidr);
+    }
+  }
+  if (const Json* ca = member(v, "ca_file")) {
+    WASMCAP_TRY_ASSIGN(n.ca_file, checked_string(d, *ca, member_path(path, "ca_file"), check_host_path));
+  }
+  return n;
+}
+
+}  // namespace
+
+const PluginConfig* HostConfig::find(std::string_view plugin) const {
+  for (const auto& [name, cfg] : plugins) {
+    if (name == plugin) return &cfg;
+  }
+  return nullptr;
+}
+
+Result<HostConfig> parse_host_config(std::string_view json_text, std::string_view file_name) {
+  Doc d(file_name, ErrorCode::kConfigInvalid);
+  Json doc;
+  WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit"}));
+  HostConfig c;
+  if (const Json* plugins = member(doc, "plugins")) {
+    WASMCAP_TRY(d.map(*plugins, "$.plugins"));
+    for (const auto& [name, entry] : plugins->items()) {
+      std::string ppath = member_path("$.plugins", name);
+      if (Problem p = check_plugin_name(name)) return d.fail(ppath, "invalid plugin name: " + *p);
+      WASMCAP_TRY(d.object(entry, ppath, {"grants", "limits"}));
+      PluginConfig pc;
+      if (const Json* grants = member(entry, "grants")) {
+        WASMCAP_TRY_ASSIGN(pc.grants, read_grants(d, *grants, member_path(ppath, "grants")));
+      }
+      if (const Json* limits = member(entry, "limits")) {
+        WASMCAP_TRY_ASSIGN(pc.limits, read_limits(d, *limits, member_path(ppath, "limits")));
+      }
+      c.plugins.emplace_back(name, std::move(pc));
+    }
+  }
+  if (const Json* network = member(doc, "network")) {
+    WASMCAP_TRY_ASSIGN(c.network, read_network(d, *network, "$.network"));
+  }
+  if (const Json* audit = member(doc, "audit")) {
+    WASMCAP_TRY(d.object(*audit, "$.audit", {"file"}));
+    if (const Json* file = member(*audit, "file")) {
+      WASMCAP_TRY_ASSIGN(c.audit.file, checked_string(d, *file, "$.audit.file", check_host_path));
+    }
+  }
+  return c;
+}
+
+Result<HostConfig> load_host_config(const std::string& path) {
+  std::string text;
+  WASMCAP_TRY_ASSIGN(text, read_document(path));
+  return parse_host_config(text, path);
+}
+
+}  // namespace wasmcap::policy

@@ -1,0 +1,117 @@
+// The plugin manifest: what a plugin requests. Format: docs/manifest.md.
+#include <algorithm>
+
+#include "policy/fields.h"
+
+namespace wasmcap::policy {
+
+namespace {
+
+Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"allow", "secrets"}));
+  HttpsRequest req;
+  const Json* allow = nullptr;
+  WASMCAP_TRY_ASSIGN(allow, d.required(v, path, "allow"));
+  WASMCAP_TRY_ASSIGN(req.allow, read_https_rules(d, *allow, member_path(path, "allow"), false));
+  if (const Json* secrets = member(v, "secrets")) {
+    std::string spath = member_path(path, "secrets");
+    WASMCAP_TRY(d.array(*secrets, spath));
+    for (size_t i = 0; i < secrets->size(); ++i) {
+      std::string ipath = index_path(spath, i);
+      std::string name;
+      WASMCAP_TRY_ASSIGN(name, checked_string(d, (*secrets)[i], ipath, check_secret_name));
+      if (std::find(req.secrets.begin(), req.secrets.end(), name) != req.secrets.end()) {
+        return d.fail(ipath, "duplicate secret " + quote(name));
+      }
+      req.secrets.push_back(std::move(name));
+    }
+  }
+  return req;
+}
+
+Result<Permissions> read_permissions(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env", "args"}, "permission kind"));
+  Permissions p;
+  if (const Json* host_api = member(v, "host_api")) {
+    std::string hpath = member_path(path, "host_api");
+    WASMCAP_TRY(d.object(*host_api, hpath, {"https"}, "host API"));
+    if (const Json* https = member(*host_api, "https")) {
+      WASMCAP_TRY_ASSIGN(p.https, read_https_request(d, *https, member_path(hpath, "https")));
+    }
+  }
+  if (const Json* fs = member(v, "fs")) {
+    std::string fpath = member_path(path, "fs");
+    WASMCAP_TRY(d.array(*fs, fpath));
+    for (size_t i = 0; i < fs->size(); ++i) {
+      const Json& e = (*fs)[i];
+      std::string epath = index_path(fpath, i);
+      WASMCAP_TRY(d.object(e, epath, {"guest", "access"}));
+      FsRequest r;
+      const Json* guest = nullptr;
+      WASMCAP_TRY_ASSIGN(guest, d.required(e, epath, "guest"));
+      std::string gpath = member_path(epath, "guest");
+      WASMCAP_TRY_ASSIGN(r.guest, checked_string(d, *guest, gpath, check_guest_path));
+      for (const auto& prev : p.fs) {
+        if (prev.guest == r.guest) return d.fail(gpath, "duplicate guest path " + quote(r.guest));
+      }
+      const Json* access = nullptr;
+      WASMCAP_TRY_ASSIGN(access, d.required(e, epath, "access"));
+      WASMCAP_TRY_ASSIGN(r.access, read_access(d, *access, member_path(epath, "access")));
+      p.fs.push_back(std::move(r));
+    }
+  }
+  if (const Json* env = member(v, "env")) {
+    std::string epath = member_path(path, "env");
+    WASMCAP_TRY(d.array(*env, epath));
+    for (size_t i = 0; i < env->size(); ++i) {
+      std::string ipath = index_path(epath, i);
+      std::string name;
+      WASMCAP_TRY_ASSIGN(name, checked_string(d, (*env)[i], ipath, check_env_name));
+      if (std::find(p.env.begin(), p.env.end(), name) != p.env.end()) {
+        return d.fail(ipath, "duplicate variable " + quote(name));
+      }
+      p.env.push_back(std::move(name));
+    }
+  }
+  if (const Json* args = member(v, "args")) {
+    WASMCAP_TRY_ASSIGN(p.args, d.boolean(*args, member_path(path, "args")));
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<Manifest> parse_manifest(std::string_view json_text, std::string_view file_name) {
+  Doc d(file_name, ErrorCode::kManifestInvalid);
+  Json doc;
+  WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
+  const std::string root = "$";
+  WASMCAP_TRY(d.object(doc, root,
+                       {"name", "version", "module", "description", "permissions", "limits"}));
+  Manifest m;
+  const Json* v = nullptr;
+  WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
+  WASMCAP_TRY_ASSIGN(m.name, checked_string(d, *v, "$.name", check_plugin_name));
+  WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "version"));
+  WASMCAP_TRY_ASSIGN(m.version, checked_string(d, *v, "$.version", check_semver));
+  WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "module"));
+  WASMCAP_TRY_ASSIGN(m.module, checked_string(d, *v, "$.module", check_module_path));
+  if (const Json* desc = member(doc, "description")) {
+    WASMCAP_TRY_ASSIGN(m.description, d.string(*desc, "$.description"));
+  }
+  if (const Json* perms = member(doc, "permissions")) {
+    WASMCAP_TRY_ASSIGN(m.permissions, read_permissions(d, *perms, "$.permissions"));
+  }
+  if (const Json* limits = member(doc, "limits")) {
+    WASMCAP_TRY_ASSIGN(m.limits, read_limits(d, *limits, "$.limits"));
+  }
+  return m;
+}
+
+Result<Manifest> load_manifest(const std::string& path) {
+  std::string text;
+  WASMCAP_TRY_ASSIGN(text, read_document(path));
+  return parse_manifest(text, path);
+}
+
+}  // namespace wasmcap::policy
