@@ -20,10 +20,10 @@ struct RunOptions {
   uint64_t max_memory_bytes = 4ull << 30;  // rounded down to whole 64 KiB pages
   uint64_t fuel = 0;                       // 0 = unlimited
   uint64_t timeout_ms = 0;                 // wall clock; 0 = unlimited
+  // Cooperative cancellation: set it (from any thread) to stop the run with deadline_exceeded.
+  const std::atomic<bool>* interrupt = nullptr;
   // Export to run. "_start" for commands; reactors get "_initialize" called first.
   std::string entry = "_start";
-};
-
   // Host APIs the run may link (host_api.*; from the plan's requests). A module importing a
   // host API module ("wasmcap_*") not in this set is refused before instantiation
   // (grant_denied). Empty for flag-based runs: no host APIs without a manifest.
@@ -31,6 +31,8 @@ struct RunOptions {
   // The plan this run enforces (`wasmcap run --manifest`); null for flag-based runs, whose
   // fields above are the whole grant. Host APIs read their effective rules from it.
   std::shared_ptr<const policy::Plan> plan;
+};
+
 struct RunReport {
   int32_t exit_code = 0;  // the guest's exit status (0 when _start returned)
   uint64_t fuel_consumed = 0;
@@ -45,14 +47,13 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name);
 
 // Loads, links against WASI, instantiates and runs. Traps and limits are errors with their
 // structured codes; a guest exit (any status) is a RunReport.
-Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options);
-
 //
 // Before loading, the capabilities the options need (required_capabilities()) are checked
 // against the engine and this build: any missing one is capability_unavailable and nothing
 // runs. After loading, the module's imports are checked against options.host_apis
 // (policy::check_imports; grant_denied).
-}  // namespace wasmcap
+Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options);
+
 // The same on a given engine (options.engine is ignored): embedders and tests with their own
 // Engine implementation.
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
@@ -77,3 +78,4 @@ CapabilitySet required_capabilities(const RunOptions& options);
 Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> plan,
                                          std::vector<std::string> argv, bool degrade);
 
+}  // namespace wasmcap

@@ -3,6 +3,7 @@
 // embedder puts it here explicitly.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -20,11 +21,11 @@ struct Preopen {
   std::string host_path;   // must exist and be a directory
   std::string guest_path;  // the name the guest sees (fd_prestat_dir_name)
   bool read_only = false;  // ro: no write/create/delete/rename/link/truncate/set-times
-};
   // A requested-but-not-granted directory (wasmcap run --degrade): the guest sees guest_path as
   // a preopen, but it holds no host directory and no rights, so every operation on it or
   // beneath it fails with ENOTCAPABLE. host_path is ignored.
   bool denied = false;
+};
 
 // Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO).
 using OutputSink = std::function<bool(const uint8_t* data, size_t len)>;
@@ -59,6 +60,9 @@ void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table);
 
 // Tells the host the run's deadline, so blocking calls (poll_oneoff sleeps) end by then.
 void wasi_set_deadline(WasiHost& host, std::chrono::steady_clock::time_point deadline);
+
+// Gives the host the run's interrupt flag, so blocking calls end when it is set.
+void wasi_set_interrupt(WasiHost& host, const std::atomic<bool>* flag);
 
 // True if the guest exceeded max_output_bytes.
 bool wasi_output_limit_hit(const WasiHost& host);
