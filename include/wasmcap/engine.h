@@ -132,20 +132,28 @@ enum class HostStatus : uint8_t {
   kOk,    // results are written; the guest continues
   kExit,  // the guest exits (WASI proc_exit) with exit_code
   kTrap,  // the guest traps with message (a host invariant was broken)
+  kFail,  // the host ends the run with error_code (a limit hit inside a host call, ...)
 };
 
 struct HostCallResult {
   HostStatus status = HostStatus::kOk;
   int32_t exit_code = 0;
   std::string message;
+  ErrorCode error_code = ErrorCode::kTrapHost;
 
   static HostCallResult ok() { return {}; }
   static HostCallResult exit(int32_t code) { return {HostStatus::kExit, code, {}}; }
   static HostCallResult trap(std::string msg) { return {HostStatus::kTrap, 0, std::move(msg)}; }
+  static HostCallResult fail(Error e) {
+    return {HostStatus::kFail, 0, std::move(e.message), e.code};
+  }
 };
 
+struct ExecLimits;
+
 struct HostContext {
-  GuestMemory memory;  // the instance's memory, refreshed for each call
+  GuestMemory memory;                  // the instance's memory, refreshed for each call
+  const ExecLimits* limits = nullptr;  // the running instance's limits (deadline, interrupt)
 };
 
 using HostCallback =
@@ -174,6 +182,9 @@ class HostFuncTable {
 // Execution limits. Defaults are "no limit" except memory, capped at 4 GiB (wasm32's max).
 struct ExecLimits {
   uint64_t max_memory_pages = 65536;
+  // Cap on every table's size: table.grow beyond it fails (-1) instead of allocating host
+  // memory without bound (each element costs the host 8+ bytes).
+  uint64_t max_table_elements = 1u << 20;
   uint64_t fuel = 0;  // instructions (interpreter) / fuel units; 0 = unlimited
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Optional cooperative cancellation from another thread; checked like the deadline.

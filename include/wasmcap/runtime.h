@@ -20,6 +20,8 @@ struct RunOptions {
   uint64_t max_memory_bytes = 4ull << 30;  // rounded down to whole 64 KiB pages
   uint64_t fuel = 0;                       // 0 = unlimited
   uint64_t timeout_ms = 0;                 // wall clock; 0 = unlimited
+  // Cooperative cancellation: set it (from any thread) to stop the run with deadline_exceeded.
+  const std::atomic<bool>* interrupt = nullptr;
   // Export to run. "_start" for commands; reactors get "_initialize" called first.
   std::string entry = "_start";
   // Host APIs the run may link (host_api.*; from the plan's requests). A module importing a

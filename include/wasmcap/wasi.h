@@ -3,6 +3,7 @@
 // embedder puts it here explicitly.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -59,6 +60,9 @@ void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table);
 
 // Tells the host the run's deadline, so blocking calls (poll_oneoff sleeps) end by then.
 void wasi_set_deadline(WasiHost& host, std::chrono::steady_clock::time_point deadline);
+
+// Gives the host the run's interrupt flag, so blocking calls end when it is set.
+void wasi_set_interrupt(WasiHost& host, const std::atomic<bool>* flag);
 
 // True if the guest exceeded max_output_bytes.
 bool wasi_output_limit_hit(const WasiHost& host);

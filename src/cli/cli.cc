@@ -22,10 +22,15 @@ Result<Preopen> parse_dir_spec(const std::string& spec) {
     size_t n = std::strlen(suf);
     return s.size() > n && s.compare(s.size() - n, n, suf) == 0;
   };
-  if (ends_with(":ro")) {
+  // The suffix is an access mode only when it does not complete a "::" separator:
+  // "/data::ro" is host /data with guest path "ro".
+  auto is_suffix = [&](const char* suf) {
+    return ends_with(suf) && (s.size() < 4 || s[s.size() - 4] != ':');
+  };
+  if (is_suffix(":ro")) {
     p.read_only = true;
     s.resize(s.size() - 3);
-  } else if (ends_with(":rw")) {
+  } else if (is_suffix(":rw")) {
     s.resize(s.size() - 3);
   }
   size_t sep = s.find("::");
@@ -36,6 +41,9 @@ Result<Preopen> parse_dir_spec(const std::string& spec) {
     p.host_path = s.substr(0, sep);
     p.guest_path = s.substr(sep + 2);
   }
+  // A part that starts with ':' is a mistyped separator or suffix (":ro", "/a:::ro").
+  if (!p.host_path.empty() && p.host_path.front() == ':') p.host_path.clear();
+  if (!p.guest_path.empty() && p.guest_path.front() == ':') p.guest_path.clear();
   if (p.host_path.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--dir '" + spec + "': empty host path; use HOST[::GUEST][:ro]");

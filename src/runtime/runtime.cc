@@ -106,8 +106,12 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   ExecLimits limits;
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
   limits.fuel = options.fuel;
+  limits.interrupt = options.interrupt;
   if (options.timeout_ms != 0) {
-    limits.deadline = start + std::chrono::milliseconds(options.timeout_ms);
+    // Clamp: a huge timeout must mean "far future", not overflow into the past.
+    constexpr uint64_t kMaxTimeoutMs = 1000ull * 60 * 60 * 24 * 365 * 100;  // a century
+    limits.deadline =
+        start + std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
   }
 
   auto host = make_wasi_host(std::move(options.wasi));
@@ -125,6 +129,12 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
         init != nullptr && init->kind == ExternKind::kFunc) {
       auto r = (*instance)->call("_initialize", {});
       if (!r) return tl::unexpected(r.error());
+      if (r->exited) {  // proc_exit during initialisation ends the run
+        RunReport report;
+        report.exit_code = r->exit_code;
+        report.fuel_consumed = (*instance)->fuel_consumed();
+        return report;
+      }
     }
   }
   auto outcome = (*instance)->call(options.entry, {});

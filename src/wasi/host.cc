@@ -364,6 +364,9 @@ Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint
       if (len > room) {
         len = room;
         output_limit_hit_ = true;
+        termination_ = Error(ErrorCode::kOutputLimit,
+                             "guest output exceeded " + std::to_string(config_.max_output_bytes) +
+                                 " bytes; raise --max-output-bytes");
       }
     }
     if (len > 0) {
@@ -438,6 +441,9 @@ Errno WasiHost::fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32
   }
   std::vector<iovec> v;
   for (const auto& s : slices) v.push_back({s.data, s.len});
+  // A read from stdin may block for ever: wait in bounded steps so the deadline and the
+  // interrupt flag still end the run.
+  if (e->kind == FdKind::kStdin && !wait_readable(host_fd, -1)) return kEintr;
   ssize_t n;
   do {
     n = ::readv(host_fd, v.data(), static_cast<int>(v.size()));
@@ -445,6 +451,56 @@ Errno WasiHost::fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32
   if (n < 0) return errno_from_host(errno);
   m.store<uint32_t>(nread_out, static_cast<uint32_t>(n));
   return kSuccess;
+}
+
+// --- blocking with a deadline ----------------------------------------------------------------
+
+// Longest uninterrupted wait inside a host call: bounds how late an interrupt is noticed.
+constexpr int64_t kWaitStepNs = 20'000'000;
+
+bool WasiHost::must_stop() {
+  if (termination_) return true;
+  if (interrupt_ != nullptr && interrupt_->load(std::memory_order_relaxed)) {
+    termination_ = Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
+    return true;
+  }
+  if (deadline_ != std::chrono::steady_clock::time_point::max() &&
+      std::chrono::steady_clock::now() >= deadline_) {
+    termination_ = Error(ErrorCode::kDeadlineExceeded,
+                         "wall-clock deadline exceeded while the guest was blocked; raise "
+                         "--timeout-ms");
+    return true;
+  }
+  return false;
+}
+
+bool WasiHost::wait_readable(int host_fd, int64_t timeout_ns) {
+  auto end = timeout_ns < 0 ? std::chrono::steady_clock::time_point::max()
+                            : std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
+  for (;;) {
+    if (must_stop()) return false;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= end) return false;
+    int64_t step = kWaitStepNs;
+    if (end != std::chrono::steady_clock::time_point::max()) {
+      step = std::min<int64_t>(step, std::chrono::duration_cast<std::chrono::nanoseconds>(end - now).count());
+    }
+    pollfd pfd{host_fd, POLLIN, 0};
+    timespec ts{static_cast<time_t>(step / 1000000000), static_cast<long>(step % 1000000000)};
+    int n = ppoll(&pfd, 1, &ts, nullptr);
+    if (n > 0) return true;  // readable, EOF or error: read() will tell
+    if (n < 0 && errno != EINTR) return true;
+  }
+}
+
+void WasiHost::sleep_bounded(int64_t ns) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<int64_t>(ns, 0));
+  while (!must_stop()) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= end) return;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+        end - now, std::chrono::nanoseconds(kWaitStepNs)));
+  }
 }
 
 // --- poll_oneoff ------------------------------------------------------------------------------
@@ -532,43 +588,23 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
     }
   }
 
-  auto cap_to_deadline = [&](int64_t ns) {
-    if (deadline_ == std::chrono::steady_clock::time_point::max()) return ns;
-    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    deadline_ - std::chrono::steady_clock::now())
-                    .count();
-    left = std::max<int64_t>(left, 0);
-    return ns < 0 ? left : std::min(ns, left);
-  };
+
 
   if (ready.empty()) {
     // Block on stdin readiness and/or the clock, never past the run's deadline.
-    int64_t wait_ns = cap_to_deadline(have_clock ? timeout_ns : -1);
+    int64_t wait_ns = have_clock ? timeout_ns : -1;
     if (!pending.empty()) {
-      std::vector<pollfd> pfds;
-      for (const auto& p : pending) pfds.push_back({p.host_fd, POLLIN, 0});
-      timespec ts{};
-      timespec* tsp = nullptr;
-      if (wait_ns >= 0) {
-        ts.tv_sec = wait_ns / 1000000000;
-        ts.tv_nsec = wait_ns % 1000000000;
-        tsp = &ts;
-      }
-      int n = ppoll(pfds.data(), pfds.size(), tsp, nullptr);
-      if (n < 0 && errno != EINTR) return errno_from_host(errno);
-      for (size_t i = 0; i < pfds.size(); ++i) {
-        if (pfds[i].revents != 0) {
-          uint16_t fl = (pfds[i].revents & POLLHUP) ? kEventrwflagHangup : 0;
-          ready.push_back({pending[i].userdata, kSuccess, kEventFdRead, 0, fl});
-        }
-      }
-      if (ready.empty() && have_clock) {
+      // Only stdin can be pending (files and output streams are always ready).
+      if (wait_readable(pending.front().host_fd, wait_ns)) {
+        for (const auto& p : pending) ready.push_back({p.userdata, kSuccess, kEventFdRead, 0, 0});
+      } else if (have_clock && !termination_) {
         ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
       }
     } else if (have_clock) {
-      if (wait_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
+      sleep_bounded(wait_ns);
       ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
     }
+    if (termination_) return kEintr;
   }
 
   uint32_t count = 0;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,7 +52,21 @@ class WasiHost {
   Result<void> init();  // opens preopens
 
   void set_deadline(std::chrono::steady_clock::time_point d) { deadline_ = d; }
+  void set_interrupt(const std::atomic<bool>* flag) { interrupt_ = flag; }
+  // Takes the deadline and interrupt flag of the instance making the current call.
+  void adopt_limits(const ExecLimits& l) {
+    if (l.deadline < deadline_) deadline_ = l.deadline;
+    if (l.interrupt != nullptr) interrupt_ = l.interrupt;
+  }
   bool output_limit_hit() const { return output_limit_hit_; }
+  // A host call that must end the run (a limit reached while inside the host: the output
+  // cap, the deadline or an interrupt while blocked) records the reason here; the binding
+  // layer turns it into HostCallResult::fail so the guest cannot ignore it.
+  std::optional<Error> take_termination() {
+    auto t = std::move(termination_);
+    termination_.reset();
+    return t;
+  }
 
   // --- wasi_snapshot_preview1 (host.cc) ---
   Errno args_get(const GuestMemory& m, uint32_t argv, uint32_t argv_buf);
@@ -144,6 +159,12 @@ class WasiHost {
 
  private:
   Errno write_output(wasi::FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written);
+  // Waits until host_fd is readable, the timeout (ns, <0 = none) passes, or the run must end
+  // (deadline/interrupt: sets termination_). Returns true if readable.
+  bool wait_readable(int host_fd, int64_t timeout_ns);
+  // Sleeps ns, waking early for deadline/interrupt (sets termination_).
+  void sleep_bounded(int64_t ns);
+  bool must_stop();
   void close_entry(wasi::FdEntry& e);
 
   WasiConfig config_;
@@ -151,6 +172,8 @@ class WasiHost {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   uint64_t output_bytes_ = 0;
+  const std::atomic<bool>* interrupt_ = nullptr;
+  std::optional<Error> termination_;
   bool output_limit_hit_ = false;
 };
 

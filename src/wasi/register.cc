@@ -46,7 +46,9 @@ struct Binder<Method> {
     WasiHost* h = host.get();
     std::shared_ptr<WasiHost> keep = host;
     f.callback = [h, keep](HostContext& ctx, const Value* args, Value* results) {
+      if (ctx.limits != nullptr) h->adopt_limits(*ctx.limits);
       results[0] = Value::I32(invoke(*h, ctx.memory, args, std::index_sequence_for<A...>{}));
+      if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
       return HostCallResult::ok();
     };
     return f;
@@ -138,6 +140,10 @@ Result<std::shared_ptr<WasiHost>> make_wasi_host(WasiConfig config) {
 
 void wasi_set_deadline(WasiHost& host, std::chrono::steady_clock::time_point deadline) {
   host.set_deadline(deadline);
+}
+
+void wasi_set_interrupt(WasiHost& host, const std::atomic<bool>* flag) {
+  host.set_interrupt(flag);
 }
 
 bool wasi_output_limit_hit(const WasiHost& host) { return host.output_limit_hit(); }

@@ -210,6 +210,26 @@ class InterpInstance final : public Instance {
       }
     }
 
+    // The start function would run inside Instance::Instantiate with no slicing, so a looping
+    // start function would escape fuel and deadline. Take it out and run it ourselves below.
+    std::optional<wi::Index> start_func;
+    if (!desc.starts.empty()) start_func = desc.starts.front().func_index;
+    desc.starts.clear();
+
+    for (auto& t : desc.tables) {
+      auto& l = t.type.limits;
+      if (l.initial > limits_.max_table_elements) {
+        return make_error(ErrorCode::kMemoryLimit,
+                          "module needs a table of " + std::to_string(l.initial) +
+                              " elements, above the limit of " +
+                              std::to_string(limits_.max_table_elements));
+      }
+      if (!l.has_max || l.max > limits_.max_table_elements) {
+        l.max = limits_.max_table_elements;
+        l.has_max = true;
+      }
+    }
+
     wi::Module::Ptr mod = wi::Module::New(store_, std::move(desc));
     wi::RefVec imports;
     for (const auto& import : mod->import_types()) {
@@ -250,6 +270,16 @@ class InterpInstance final : public Instance {
     if (memory_ == nullptr && !instance_->memories().empty()) {
       memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]).get();
     }
+    if (start_func) {
+      auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start_func]);
+      wi::Values none;
+      if (auto r = run_func(func, {}, &none); !r) return r;
+      if (exit_requested_) {
+        return make_error(ErrorCode::kTrapOther,
+                          "module exited (status " + std::to_string(exit_code_) +
+                              ") during its start function");
+      }
+    }
     return {};
   }
 
@@ -274,51 +304,14 @@ class InterpInstance final : public Instance {
     }
     wi::Values params;
     for (size_t i = 0; i < args.size(); ++i) params.push_back(to_wabt_value(args[i]));
-
-    exit_requested_ = false;
-    host_error_.reset();
     wi::Values results;
-    wi::Trap::Ptr trap;
-    wi::RunResult rr;
-    if (auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get())) {
-      wi::Thread thread(store_);
-      (thread.*get(FramesTag{})).reserve(kMaxCallFrames);
-      (thread.*get(ValuesTag{})).reserve(kMaxValueSlots);
-      (thread.*get(PushValuesTag{}))(ft.params, params);
-      rr = (thread.*get(PushCallTag{}))(*defined, &trap);
-      while (rr == wi::RunResult::Ok) {
-        if (auto e = check_limits()) return tl::unexpected(*e);
-        int slice = kSliceInstructions;
-        if (limits_.fuel != 0) {
-          uint64_t left = limits_.fuel - std::min(limits_.fuel, fuel_used_);
-          if (left == 0) {
-            return make_error(ErrorCode::kFuelExhausted,
-                              "fuel exhausted after " + std::to_string(fuel_used_) +
-                                  " instructions; raise --fuel");
-          }
-          slice = static_cast<int>(std::min<uint64_t>(left, kSliceInstructions));
-        }
-        rr = thread.Run(slice, &trap);
-        fuel_used_ += static_cast<uint64_t>(slice);
-      }
-      if (rr == wi::RunResult::Return) {
-        (thread.*get(PopValuesTag{}))(ft.results, &results);
-      }
-    } else {
-      // Calling a re-exported host import directly: runs to completion (host code is ours).
-      rr = func->Call(store_, params, results, &trap) == wabt::Result::Ok ? wi::RunResult::Return
-                                                                          : wi::RunResult::Trap;
-    }
-
+    auto rr = run_func(func, params, &results);
+    if (!rr) return tl::unexpected(rr.error());
     if (exit_requested_) {
       CallOutcome out;
       out.exited = true;
       out.exit_code = exit_code_;
       return out;
-    }
-    if (rr == wi::RunResult::Trap) return trap_error(trap, "trap");
-    if (rr == wi::RunResult::Exception) {
-      return make_error(ErrorCode::kTrapOther, "uncaught wasm exception");
     }
     CallOutcome out;
     for (size_t i = 0; i < results.size(); ++i) {
@@ -335,6 +328,63 @@ class InterpInstance final : public Instance {
   uint64_t fuel_consumed() const override { return fuel_used_; }
 
  private:
+  // Runs `func` under the instance's limits, in slices. Ok() also covers a guest exit
+  // (exit_requested_); traps and limit violations are errors.
+  Result<void> run_func(const wi::Func::Ptr& func, const wi::Values& params,
+                        wi::Values* results) {
+    exit_requested_ = false;
+    host_error_.reset();
+    const wi::FuncType& ft = func->type();
+    wi::Trap::Ptr trap;
+    pending_trap_ = &trap;
+    struct Reset {
+      wi::Trap::Ptr** p;
+      ~Reset() { *p = nullptr; }
+    } reset{&pending_trap_};
+    wi::RunResult rr;
+    if (auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get())) {
+      wi::Thread thread(store_);
+      (thread.*get(FramesTag{})).reserve(kMaxCallFrames);
+      (thread.*get(ValuesTag{})).reserve(kMaxValueSlots);
+      (thread.*get(PushValuesTag{}))(ft.params, params);
+      rr = (thread.*get(PushCallTag{}))(*defined, &trap);
+      while (rr == wi::RunResult::Ok && !trap) {
+        if (auto e = check_limits()) return tl::unexpected(*e);
+        int slice = kSliceInstructions;
+        if (limits_.fuel != 0) {
+          uint64_t left = limits_.fuel - std::min(limits_.fuel, fuel_used_);
+          if (left == 0) {
+            return make_error(ErrorCode::kFuelExhausted,
+                              "fuel exhausted after " + std::to_string(fuel_used_) +
+                                  " instructions; raise --fuel");
+          }
+          slice = static_cast<int>(std::min<uint64_t>(left, kSliceInstructions));
+        }
+        rr = thread.Run(slice, &trap);
+        fuel_used_ += static_cast<uint64_t>(slice);
+      }
+      // wabt 1.0.32 bug: when call_indirect exceeds the call-stack capacity, the trap is
+      // recorded in `trap` but the RunResult says Ok and execution continues with a corrupt
+      // stack. A recorded trap is therefore authoritative whatever Run() returned (and host
+      // functions refuse to run once one is pending: see make_host_func).
+      if (trap && rr != wi::RunResult::Trap) rr = wi::RunResult::Trap;
+      if (rr == wi::RunResult::Return) {
+        (thread.*get(PopValuesTag{}))(ft.results, results);
+      }
+    } else {
+      // Calling a re-exported host import directly: runs to completion (host code is ours).
+      rr = func->Call(store_, params, *results, &trap) == wabt::Result::Ok
+               ? wi::RunResult::Return
+               : wi::RunResult::Trap;
+    }
+    if (exit_requested_) return {};
+    if (rr == wi::RunResult::Trap) return trap_error(trap, "trap");
+    if (rr == wi::RunResult::Exception) {
+      return make_error(ErrorCode::kTrapOther, "uncaught wasm exception");
+    }
+    return {};
+  }
+
   std::optional<Error> check_limits() const {
     if (limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) {
       return Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
@@ -352,12 +402,13 @@ class InterpInstance final : public Instance {
     std::string msg = trap ? trap->message() : std::string(fallback);
     ErrorCode code = classify_trap(msg);
     if (trap) msg += where(*trap);
-    // A guest that traps right after memory.grow was refused at the cap ran out of memory.
-    if (code != ErrorCode::kTrapHost && memory_ != nullptr &&
-        memory_->PageSize() >= limits_.max_memory_pages && limits_.max_memory_pages < 65536) {
-      msg += " (memory is at the limit of " + std::to_string(limits_.max_memory_pages) +
-             " pages; raise --max-memory-mb)";
-      return tl::unexpected(Error(ErrorCode::kMemoryLimit, msg));
+    // The trap keeps its own code; when memory sits at the cap, say so, since a refused
+    // memory.grow is the usual cause of a later trap (allocators abort on failure).
+    if (memory_ != nullptr && limits_.max_memory_pages < 65536 &&
+        memory_->PageSize() >= limits_.max_memory_pages) {
+      msg += " (note: linear memory is at the limit of " +
+             std::to_string(limits_.max_memory_pages) + " pages; raise --max-memory-mb if the "
+             "guest needs more)";
     }
     return tl::unexpected(Error(code, msg));
   }
@@ -405,18 +456,35 @@ class InterpInstance final : public Instance {
         store_, ft,
         [this, sig, cb, qualified](wi::Thread&, const wi::Values& params, wi::Values& results,
                                    wi::Trap::Ptr* out_trap) -> wabt::Result {
-          Value args[16];
-          Value rets[4];
-          size_t np = std::min<size_t>(params.size(), 16);
-          for (size_t i = 0; i < np; ++i) {
+          // Never run host code on top of a corrupt guest stack (see run_func).
+          if (pending_trap_ != nullptr && *pending_trap_) {
+            *out_trap = *pending_trap_;
+            return wabt::Result::Error;
+          }
+          Value small_args[16];
+          std::vector<Value> big_args;
+          Value* args = small_args;
+          if (params.size() > 16) {
+            big_args.resize(params.size());
+            args = big_args.data();
+          }
+          for (size_t i = 0; i < params.size(); ++i) {
             args[i] = from_wabt_value(to_wabt(sig.params[i]), params[i]);
+          }
+          Value small_rets[4];
+          std::vector<Value> big_rets;
+          Value* rets = small_rets;
+          if (results.size() > 4) {
+            big_rets.resize(results.size());
+            rets = big_rets.data();
           }
           HostContext ctx;
           ctx.memory = memory();
+          ctx.limits = &limits_;
           HostCallResult r = (*cb)(ctx, args, rets);
           switch (r.status) {
             case HostStatus::kOk:
-              for (size_t i = 0; i < results.size() && i < 4; ++i) {
+              for (size_t i = 0; i < results.size(); ++i) {
                 results[i] = to_wabt_value(rets[i]);
               }
               return wabt::Result::Ok;
@@ -427,6 +495,10 @@ class InterpInstance final : public Instance {
               return wabt::Result::Error;
             case HostStatus::kTrap:
               host_error_ = Error(ErrorCode::kTrapHost, qualified + ": " + r.message);
+              *out_trap = wi::Trap::New(store_, r.message);
+              return wabt::Result::Error;
+            case HostStatus::kFail:
+              host_error_ = Error(r.error_code, r.message);
               *out_trap = wi::Trap::New(store_, r.message);
               return wabt::Result::Error;
           }
@@ -443,6 +515,7 @@ class InterpInstance final : public Instance {
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
+  wi::Trap::Ptr* pending_trap_ = nullptr;  // the trap slot of the running call, if any
 };
 
 class InterpEngine final : public Engine {
