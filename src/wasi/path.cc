@@ -227,13 +227,16 @@ ResolverImpl resolver_impl() {
 }
 
 bool kernel_has_openat2() {
+  // Only a successful call counts: besides ENOSYS (kernel < 5.6), seccomp filters of some
+  // container runtimes answer unknown syscalls with EPERM, which would otherwise make every
+  // resolution fail.
   static const bool has = [] {
-    long fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0);
+    long fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY, RESOLVE_NO_MAGICLINKS);
     if (fd >= 0) {
       ::close(static_cast<int>(fd));
       return true;
     }
-    return errno != ENOSYS;
+    return false;
   }();
   return has;
 }
@@ -249,13 +252,19 @@ Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedP
     path.remove_suffix(1);
     out->trailing_slash = true;
   }
+  const bool slash = out->trailing_slash;
   ResolverImpl impl = resolver_impl();
-  if (impl == ResolverImpl::kAuto) {
-    impl = kernel_has_openat2() ? ResolverImpl::kOpenat2 : ResolverImpl::kFallback;
-  }
+  bool auto_impl = impl == ResolverImpl::kAuto;
+  if (auto_impl) impl = kernel_has_openat2() ? ResolverImpl::kOpenat2 : ResolverImpl::kFallback;
   Errno r = impl == ResolverImpl::kOpenat2
                 ? resolve_openat2(root, std::string(path), follow_final, out)
                 : resolve_fallback(root, path, follow_final, out);
+  if (r == kEnosys && auto_impl && impl == ResolverImpl::kOpenat2) {
+    // openat2 vanished after the probe (e.g. a seccomp filter installed later): fall back.
+    out->dir.reset();
+    out->trailing_slash = slash;
+    r = resolve_fallback(root, path, follow_final, out);
+  }
   if (r != kSuccess) out->dir.reset();
   return r;
 }

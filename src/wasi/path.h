@@ -16,7 +16,7 @@
 // Two implementations with identical results:
 //   - openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS resolves the directory part in
 //     the kernel (race-free against concurrent renames of intermediate components);
-//   - a portable fallback (kernels before 5.6, seccomp filters returning ENOSYS) walks one
+//   - a portable fallback (kernels before 5.6, or openat2 filtered by seccomp) walks one
 //     component at a time with openat(O_PATH | O_NOFOLLOW), inspects each entry through the
 //     fd it opened (so a component swapped for a symlink is seen as a symlink, not followed),
 //     keeps its own stack of directory fds for `..` (so it never asks the kernel for ".."),

@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -311,6 +313,18 @@ TEST(DepthBelow, CountsLevels) {
   EXPECT_EQ(depth_below(tree.root_fd(), top), -1);  // above root
   ::close(sub);
   ::close(top);
+}
+
+// The openat2 cases above skip where the kernel lacks openat2; make sure that is not because
+// the probe itself is wrong on a kernel that has it (Linux >= 5.6).
+TEST(ResolverImpl, ProbeFindsOpenat2OnKernelsThatHaveIt) {
+  struct utsname u {};
+  ASSERT_EQ(::uname(&u), 0);
+  int major = 0, minor = 0;
+  ASSERT_EQ(std::sscanf(u.release, "%d.%d", &major, &minor), 2) << u.release;
+  if (major > 5 || (major == 5 && minor >= 6)) {
+    EXPECT_TRUE(kernel_has_openat2()) << "kernel " << u.release;
+  }
 }
 
 TEST(ResolverImpl, EnvironmentAndSwitch) {
