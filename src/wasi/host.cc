@@ -143,6 +143,11 @@ Errno WasiHost::errno_from_host(int err) {
     case ESPIPE: return kEspipe;
     case ETIMEDOUT: return kEtimedout;
     case ETXTBSY: return kEtxtbsy;
+    case ESTALE: return kEstale;
+    case ENOLCK: return kEnolck;
+    case EMSGSIZE: return kEmsgsize;
+    case ENOBUFS: return kEnobufs;
+    case EDEADLK: return kEdeadlk;
     case EXDEV: return kExdev;
     default: return kEio;
   }
@@ -196,6 +201,44 @@ Errno WasiHost::read_iovecs(const GuestMemory& m, uint32_t iovs, uint32_t iovs_l
   return kSuccess;
 }
 
+namespace {
+
+// Strict UTF-8 check (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+// Hand-written: the standard library has no validator and this is the only place we need one.
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + static_cast<size_t>(extra) >= n) return false;  // truncated sequence
+    for (int k = 1; k <= extra; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 Errno WasiHost::read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out) {
   const uint8_t* p = m.range(ptr, len);
   if (p == nullptr) return kEfault;
@@ -203,6 +246,9 @@ Errno WasiHost::read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std:
   out->assign(reinterpret_cast<const char*>(p), len);
   // A NUL would truncate the path the kernel sees: refuse instead of silently cutting it.
   if (out->find('\0') != std::string::npos) return kEilseq;
+  // WASI paths are Unicode strings; invalid UTF-8 is refused rather than handed to the
+  // kernel as arbitrary bytes.
+  if (!valid_utf8(*out)) return kEilseq;
   return kSuccess;
 }
 

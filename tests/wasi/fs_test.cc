@@ -445,6 +445,35 @@ TEST_P(FsHostTest, ReaddirCookiesAndTruncation) {
   EXPECT_EQ(load<uint32_t>(kOut), 0u);
 }
 
+// Threat: a path the kernel would read differently from the guest's string (a NUL cuts it
+// short; invalid UTF-8 is not a WASI string). Each is EILSEQ, and nothing is created.
+TEST_P(FsHostTest, PathsMustBeValidUtf8WithoutNul) {
+  make_host(false);
+  uint32_t fd = 0;
+  const std::vector<std::string> bad = {
+      std::string("file\0/../x", 10),  // NUL
+      "caf\xC3",                         // truncated 2-byte sequence
+      "\xC0\xAF",                        // overlong '/'
+      "\xED\xA0\x80",                    // UTF-16 surrogate
+      "\xF4\x90\x80\x80",                // above U+10FFFF
+      "\xFFname",                        // invalid lead byte
+  };
+  for (const auto& p : bad) {
+    EXPECT_EQ(open(kPreopen, p, kOflagCreat, kRightFdWrite, &fd), kEilseq) << testing::PrintToString(p);
+    EXPECT_EQ(path_op1(&WasiHost::path_create_directory, p), kEilseq) << testing::PrintToString(p);
+  }
+  // Valid multi-byte names work.
+  EXPECT_EQ(open(kPreopen, "caf\xC3\xA9-\xE2\x82\xAC-\xF0\x9F\x98\x80", kOflagCreat,
+                 kRightFdWrite, &fd),
+            kSuccess);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(root_)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 5u) << "file, dir, link_out, link_etc and the one valid new file";
+}
+
 INSTANTIATE_TEST_SUITE_P(Impl, FsHostTest,
                          ::testing::Values(ResolverImpl::kOpenat2, ResolverImpl::kFallback),
                          [](const ::testing::TestParamInfo<ResolverImpl>& i) {
