@@ -367,5 +367,17 @@ TEST(LimitsStack, IndirectOverflowCannotCorruptTheHost) {
   }
 }
 
+// The overflowing call_indirect must stop the guest at once, not at the next limit check:
+// here the guest keeps calling and dropping on the empty value stack right after it.
+TEST(LimitsStack, IndirectOverflowStopsImmediately) {
+  for (const char* entry : {"_start", "pad_b"}) {
+    testing::ProcOptions po;
+    po.timeout_ms = 20000;
+    auto r = run_cli({"run", "--invoke", entry, guest_path("indirect_overflow_midslice")}, po);
+    EXPECT_EQ(r.term_signal, 0) << entry << " crashed the host process\n" << describe(r);
+    expect_cli_error(r, 134, "trap_stack_exhausted");
+  }
+}
+
 }  // namespace
 }  // namespace wasmcap

@@ -161,6 +161,8 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     for (const auto& [k, v] : opt.extra_env) setenv(k.c_str(), v.c_str(), 1);
+    rlimit no_core{};  // crashes under test are expected findings: no core dumps
+    setrlimit(RLIMIT_CORE, &no_core);
     if (opt.address_space_mb != 0) {
       rlimit rl{};
       rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(opt.address_space_mb) << 20;
