@@ -260,6 +260,26 @@ TEST(LimitsMemory, TableGrowBombIsRefused) {
   EXPECT_EQ(r.exit_code, 99) << "table.grow of 2^28 elements was not refused\n" << describe(r);
 }
 
+// The table cap must bound the total, not each table: reference types allow many tables, and
+// 200 tables at the per-table cap are gigabytes of host memory. Child limited to 1 GiB.
+TEST(LimitsMemory, ManyTablesCannotExhaustTheHost) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS cannot be combined with AddressSanitizer's shadow memory";
+#endif
+  testing::ProcOptions po;
+  po.timeout_ms = 20000;
+  po.address_space_mb = 1024;
+  auto grow = run_cli({"run", "--max-memory-mb", "16", guest_path("multi_table_grow_bomb")}, po);
+  EXPECT_EQ(grow.term_signal, 0) << "growing 200 tables crashed the host\n" << describe(grow);
+  ASSERT_TRUE(grow.exited) << describe(grow);
+  EXPECT_LT(grow.exit_code, 200) << "every table grew to the per-table cap\n" << describe(grow);
+
+  auto initial =
+      run_cli({"run", "--max-memory-mb", "16", guest_path("multi_table_initial_bomb")}, po);
+  EXPECT_EQ(initial.term_signal, 0) << "200 large tables crashed the host\n" << describe(initial);
+  expect_cli_error(initial, 139, "memory_limit");
+}
+
 // --- output ---------------------------------------------------------------------------------
 
 TEST(LimitsOutput, FloodIsCappedInProcess) {
