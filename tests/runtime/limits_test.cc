@@ -387,6 +387,23 @@ TEST(LimitsStack, IndirectOverflowCannotCorruptTheHost) {
   }
 }
 
+// Locals live on the interpreter's value stack: deep recursion of a function with many locals
+// must hit a bound (trap) long before the host runs out of memory. Child limited to 1 GiB.
+TEST(LimitsStack, ValueStackIsBounded) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS cannot be combined with AddressSanitizer's shadow memory";
+#endif
+  testing::ProcOptions po;
+  po.timeout_ms = 20000;
+  po.address_space_mb = 1024;
+  auto r = run_cli({"run", "--max-memory-mb", "16", guest_path("locals_stack_bomb")}, po);
+  EXPECT_EQ(r.term_signal, 0) << "the value stack exhausted host memory\n" << describe(r);
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_TRUE(r.err.rfind("wasmcap: error: trap_stack_exhausted: ", 0) == 0 ||
+              r.err.rfind("wasmcap: error: memory_limit: ", 0) == 0)
+      << describe(r);
+}
+
 // The overflowing call_indirect must stop the guest at once, not at the next limit check:
 // here the guest keeps calling and dropping on the empty value stack right after it.
 TEST(LimitsStack, IndirectOverflowStopsImmediately) {
