@@ -202,6 +202,55 @@ TEST(LimitsInterrupt, FlagStopsASleepingGuest) {
   }
 }
 
+// ... and one blocked reading a stdin that never delivers data.
+TEST(LimitsInterrupt, FlagStopsAGuestBlockedOnStdin) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::atomic<bool> stop{false};
+  ExecLimits limits;
+  limits.interrupt = &stop;
+  auto w = std::make_unique<WasiInstance>();
+  WasiConfig config;
+  config.stdin_fd = fds[0];  // the write end stays open and silent
+  config.stdout_fd = -1;
+  auto host = make_wasi_host(config);
+  ASSERT_TRUE(host.has_value());
+  w->host = *host;
+  register_wasi(w->host, w->table);
+  auto bytes = guest_bytes("stdin_read");
+  auto m = w->engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value());
+  auto inst = w->engine->instantiate(*m, w->table, limits);
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  auto start = std::chrono::steady_clock::now();
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop = true;
+  });
+  // Watchdog for the test itself: if the interrupt is ignored, unblock the read after 2.5 s.
+  std::atomic<bool> returned{false};
+  std::thread unblock([&] {
+    for (int i = 0; i < 250 && !returned.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!returned.load()) {
+      ssize_t n = write(fds[1], "x", 1);
+      (void)n;
+    }
+  });
+  auto r = (*inst)->call("_start", {});
+  returned = true;
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  t.join();
+  unblock.join();
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500))
+      << "the interrupt flag did not end a guest blocked reading stdin";
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+}
+
 // --- memory ---------------------------------------------------------------------------------
 
 TEST(LimitsMemory, GrowBombIsCappedThroughTheCli) {
