@@ -64,10 +64,17 @@ struct TrapTraceTag {
 template struct PrivateMember<TrapTraceTag, &wi::Trap::trace_>;
 template struct PrivateMember<ValuesTag, &wi::Thread::values_>;
 
-// Maximum wasm call depth (frames are ~48 bytes: 2.4 MB reserved, committed lazily).
+// Maximum wasm call depth. The frame vector starts small and is re-reserved (between
+// slices, never during one) as a guest recurses deeper, up to this bound.
 constexpr size_t kMaxCallFrames = 50000;
-// Maximum operand-stack + locals slots (16 bytes each: 16 MB reserved, committed lazily).
-constexpr size_t kMaxValueSlots = 1u << 20;
+constexpr size_t kInitialCallFrames = 1024;
+// Maximum operand-stack + locals slots (16 bytes each: 64 MB at most per running call).
+// wabt never bounds this stack itself (it is a growing vector), so without this budget a deep
+// recursion through a function with many locals could exhaust host memory.
+constexpr size_t kMaxValueSlots = 4u << 20;
+// Upper bound on value-stack growth by one instruction besides a call's locals: a push, or a
+// host call's results.
+constexpr size_t kMaxPushPerInstruction = 16;
 
 // Instructions executed between two checks of fuel, deadline and interrupt flag. Small enough
 // that a deadline is honoured within ~1 ms in the interpreter, large enough to be free.
@@ -175,13 +182,21 @@ wabt::Features all_features() {
 class InterpModule final : public Module {
  public:
   InterpModule(wi::ModuleDesc desc, ModuleInfo info)
-      : desc_(std::move(desc)), info_(std::move(info)) {}
+      : desc_(std::move(desc)), info_(std::move(info)) {
+    for (const auto& f : desc_.funcs) {
+      size_t n = f.type.params.size() + (f.locals.empty() ? 0 : f.locals.back().end);
+      max_frame_slots_ = std::max(max_frame_slots_, n);
+    }
+  }
   const ModuleInfo& info() const override { return info_; }
   const wi::ModuleDesc& desc() const { return desc_; }
+  // Largest number of value-stack slots one call can allocate (params + locals).
+  size_t max_frame_slots() const { return max_frame_slots_; }
 
  private:
   wi::ModuleDesc desc_;
   ModuleInfo info_;
+  size_t max_frame_slots_ = 0;
 };
 
 class InterpInstance final : public Instance {
@@ -216,17 +231,26 @@ class InterpInstance final : public Instance {
     if (!desc.starts.empty()) start_func = desc.starts.front().func_index;
     desc.starts.clear();
 
-    for (auto& t : desc.tables) {
-      auto& l = t.type.limits;
-      if (l.initial > limits_.max_table_elements) {
-        return make_error(ErrorCode::kMemoryLimit,
-                          "module needs a table of " + std::to_string(l.initial) +
-                              " elements, above the limit of " +
-                              std::to_string(limits_.max_table_elements));
-      }
-      if (!l.has_max || l.max > limits_.max_table_elements) {
-        l.max = limits_.max_table_elements;
-        l.has_max = true;
+    // Table cap: one budget of elements for all tables together (each element costs the
+    // host memory). The initial sizes must fit; the rest is shared out equally as growth
+    // room, so no combination of table.grow calls can exceed the budget.
+    uint64_t initial_elements = 0;
+    for (const auto& t : desc.tables) initial_elements += t.type.limits.initial;
+    if (initial_elements > limits_.max_table_elements) {
+      return make_error(ErrorCode::kMemoryLimit,
+                        "module's tables need " + std::to_string(initial_elements) +
+                            " elements initially, above the limit of " +
+                            std::to_string(limits_.max_table_elements));
+    }
+    if (!desc.tables.empty()) {
+      uint64_t room = (limits_.max_table_elements - initial_elements) / desc.tables.size();
+      for (auto& t : desc.tables) {
+        auto& l = t.type.limits;
+        uint64_t cap = l.initial + room;
+        if (!l.has_max || l.max > cap) {
+          l.max = cap;
+          l.has_max = true;
+        }
       }
     }
 
@@ -274,16 +298,19 @@ class InterpInstance final : public Instance {
       auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start_func]);
       wi::Values none;
       if (auto r = run_func(func, {}, &none); !r) return r;
-      if (exit_requested_) {
-        return make_error(ErrorCode::kTrapOther,
-                          "module exited (status " + std::to_string(exit_code_) +
-                              ") during its start function");
-      }
+      // proc_exit in the start function ends the run: every later call reports that exit.
+      if (exit_requested_) start_exit_ = exit_code_;
     }
     return {};
   }
 
   Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
+    if (start_exit_) {
+      CallOutcome out;
+      out.exited = true;
+      out.exit_code = *start_exit_;
+      return out;
+    }
     const auto& exports = module_->info().exports;
     size_t index = exports.size();
     for (size_t i = 0; i < exports.size(); ++i) {
@@ -344,13 +371,16 @@ class InterpInstance final : public Instance {
     wi::RunResult rr;
     if (auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get())) {
       wi::Thread thread(store_);
-      (thread.*get(FramesTag{})).reserve(kMaxCallFrames);
-      (thread.*get(ValuesTag{})).reserve(kMaxValueSlots);
+      std::vector<wi::Frame>& frames = thread.*get(FramesTag{});
+      std::vector<wi::Value>& values = thread.*get(ValuesTag{});
+      frames.reserve(kInitialCallFrames);
+      values.reserve(std::min<size_t>(kMaxValueSlots, 1u << 16));
       (thread.*get(PushValuesTag{}))(ft.params, params);
       rr = (thread.*get(PushCallTag{}))(*defined, &trap);
+      const size_t per_instruction = module_->max_frame_slots() + kMaxPushPerInstruction;
       while (rr == wi::RunResult::Ok && !trap) {
         if (auto e = check_limits()) return tl::unexpected(*e);
-        int slice = kSliceInstructions;
+        uint64_t slice = kSliceInstructions;
         if (limits_.fuel != 0) {
           uint64_t left = limits_.fuel - std::min(limits_.fuel, fuel_used_);
           if (left == 0) {
@@ -358,15 +388,33 @@ class InterpInstance final : public Instance {
                               "fuel exhausted after " + std::to_string(fuel_used_) +
                                   " instructions; raise --fuel");
           }
-          slice = static_cast<int>(std::min<uint64_t>(left, kSliceInstructions));
+          slice = std::min(slice, left);
         }
-        rr = thread.Run(slice, &trap);
-        fuel_used_ += static_cast<uint64_t>(slice);
+        // Size the slice so that it cannot reach the call-stack capacity: an instruction
+        // pushes at most one frame, so h-1 instructions are safe with h frames of headroom.
+        // In the last frame we single-step, and the check of `trap` after every instruction
+        // catches wabt's call_indirect bug (below) before anything else runs.
+        if (frames.size() > frames.capacity() / 2 && frames.capacity() < kMaxCallFrames) {
+          // Frames hold no pointers into the vector, so moving them between slices is safe.
+          frames.reserve(std::min(kMaxCallFrames, frames.capacity() * 4));
+        }
+        size_t frame_room = frames.capacity() - frames.size();
+        slice = frame_room <= 1 ? 1 : std::min<uint64_t>(slice, frame_room - 1);
+        // Likewise for the value stack, which wabt lets grow without bound.
+        if (values.size() + per_instruction > kMaxValueSlots) {
+          return make_error(ErrorCode::kTrapStackExhausted,
+                            "value stack exhausted (" + std::to_string(kMaxValueSlots) +
+                                " slots: too deep a recursion)");
+        }
+        slice = std::min<uint64_t>(slice, (kMaxValueSlots - values.size()) / per_instruction);
+        rr = thread.Run(static_cast<int>(slice), &trap);
+        fuel_used_ += slice;
       }
-      // wabt 1.0.32 bug: when call_indirect exceeds the call-stack capacity, the trap is
-      // recorded in `trap` but the RunResult says Ok and execution continues with a corrupt
-      // stack. A recorded trap is therefore authoritative whatever Run() returned (and host
-      // functions refuse to run once one is pending: see make_host_func).
+      // wabt 1.0.32 bug (Thread::DoCall): when call_indirect exceeds the call-stack capacity,
+      // the trap is recorded in `trap` but the RunResult says Ok and execution would continue
+      // on a corrupt stack. The slicing above stops right after that one instruction; a
+      // recorded trap is authoritative whatever Run() returned, and host functions refuse to
+      // run once one is pending (make_host_func).
       if (trap && rr != wi::RunResult::Trap) rr = wi::RunResult::Trap;
       if (rr == wi::RunResult::Return) {
         (thread.*get(PopValuesTag{}))(ft.results, results);
@@ -516,6 +564,7 @@ class InterpInstance final : public Instance {
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
   wi::Trap::Ptr* pending_trap_ = nullptr;  // the trap slot of the running call, if any
+  std::optional<int32_t> start_exit_;      // the start function called proc_exit
 };
 
 class InterpEngine final : public Engine {
