@@ -298,9 +298,7 @@ Errno WasiHost::fd_pread(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint3
   if (offset > INT64_MAX) return kEinval;
   std::vector<IoSlice> slices;
   if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
-  std::vector<iovec> v;
-  v.reserve(slices.size());
-  for (const auto& s : slices) v.push_back({s.data, s.len});
+  std::vector<iovec> v = to_host_iovecs(slices);
   ssize_t n;
   do {
     n = ::preadv(e->host_fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(offset));
@@ -321,9 +319,7 @@ Errno WasiHost::fd_pwrite(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint
   if (offset > INT64_MAX) return kEinval;
   std::vector<IoSlice> slices;
   if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
-  std::vector<iovec> v;
-  v.reserve(slices.size());
-  for (const auto& s : slices) v.push_back({s.data, s.len});
+  std::vector<iovec> v = to_host_iovecs(slices);
   // Note: on an O_APPEND fd Linux appends regardless of offset (the suite accepts both).
   ssize_t n;
   do {

@@ -448,8 +448,7 @@ Errno WasiHost::fd_write(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint3
   if (e->kind == FdKind::kStdout || e->kind == FdKind::kStderr) {
     if (Errno r = write_output(e->kind, slices, &written)) return r;
   } else if (e->kind == FdKind::kFile) {
-    std::vector<iovec> v;
-    for (const auto& s : slices) v.push_back({s.data, s.len});
+    std::vector<iovec> v = to_host_iovecs(slices);
     ssize_t n;
     if (e->flags & kFdflagAppend) {
       n = ::pwritev2(e->host_fd, v.data(), static_cast<int>(v.size()), -1, RWF_APPEND);
@@ -485,8 +484,7 @@ Errno WasiHost::fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32
   } else {
     return kEisdir;
   }
-  std::vector<iovec> v;
-  for (const auto& s : slices) v.push_back({s.data, s.len});
+  std::vector<iovec> v = to_host_iovecs(slices);
   // A read from stdin may block for ever: wait in bounded steps so the deadline and the
   // interrupt flag still end the run.
   if (e->kind == FdKind::kStdin && !wait_readable(host_fd, -1)) return kEintr;

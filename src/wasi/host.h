@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <chrono>
@@ -151,6 +152,13 @@ class WasiHost {
   };
   Errno read_iovecs(const GuestMemory& m, uint32_t iovs, uint32_t iovs_len,
                     std::vector<IoSlice>* out);
+  // The same slices as host iovecs, for readv/writev/preadv/pwritev.
+  static std::vector<iovec> to_host_iovecs(const std::vector<IoSlice>& slices) {
+    std::vector<iovec> v;
+    v.reserve(slices.size());
+    for (const auto& s : slices) v.push_back({s.data, s.len});
+    return v;
+  }
   // Copies the guest path string (EFAULT / EILSEQ on invalid UTF-8 / EINVAL on NUL).
   Errno read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out);
   const WasiConfig& config() const { return config_; }
