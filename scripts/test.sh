@@ -8,16 +8,30 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 JOBS=$(nproc)
 
+PASSED=0
+# Runs ctest in build dir $1 with extra args; adds its test count to PASSED (set -e stops the
+# script on any failure, so a counted run is a passing run).
+run_ctest() {
+  local dir=$1
+  shift
+  local log
+  log=$(mktemp)
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" "$@") | tee "$log"
+  local n
+  n=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  rm -f "$log"
+  PASSED=$((PASSED + ${n:-0}))
+}
+
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
-(cd build && ctest --output-on-failure -j "$JOBS" --timeout 300)
+run_ctest build --timeout 300
 
 if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_WERROR=ON \
     -DWASMCAP_SANITIZE=ON >/dev/null
   cmake --build build-asan -j "$JOBS"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" \
-     --timeout 600 -LE slow)
+  ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan --timeout 600 -LE slow
 fi
 
 # --- Fuzzing: the manifest and host-config parsers, 30 s each (FUZZ_SECONDS to change, ----------
@@ -25,3 +39,7 @@ fi
 if [ "${WASMCAP_SKIP_FUZZ:-0}" != "1" ]; then
   bash scripts/fuzz.sh
 fi
+
+echo
+echo "wasmcap tests (Release + ASan ctest runs):"
+echo "${PASSED} passed, 0 failed"
