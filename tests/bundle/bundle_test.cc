@@ -214,6 +214,12 @@ TEST_F(BundleTest, SignatureEntryOfWrongLengthIsRefused) {
   expect_error(encode(es), ErrorCode::kBundleInvalid, "exactly 96 bytes");
 }
 
+TEST_F(BundleTest, OversizedSignatureEntryIsRefused) {
+  auto es = entries();
+  find(es, kSignatureEntry)->data.push_back(0);
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "entry 'manifest.sig' is too large");
+}
+
 // --- Canonical form ----------------------------------------------------------------------------
 
 TEST_F(BundleTest, ReorderedButEqualManifestStillVerifies) {
@@ -255,6 +261,17 @@ TEST_F(BundleTest, DuplicateKeyInManifestIsRefused) {
   text.insert(1, "\"name\":\"evil\",");
   d = bytes_of(text);
   expect_error(encode(es), ErrorCode::kBundleInvalid, "duplicate");
+}
+
+TEST_F(BundleTest, ManifestJcsCannotRepresentIsRefused) {
+  auto es = entries();
+  Json m = manifest_of(es);
+  std::string text = m.dump();
+  size_t pos = text.find("1000000");
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, 7, "9007199254740993");
+  find(es, kManifestEntry)->data = bytes_of(text);
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "manifest.json: canonical JSON");
 }
 
 // --- Module list ---------------------------------------------------------------------------------
@@ -477,6 +494,25 @@ TEST_F(BundleTest, PackMissingModuleIsNotFound) {
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(BundleTest, PackRefusesReservedModuleNames) {
+  write_text(dir_ / "p/manifest.sig", "x");
+  write_text(dir_ / "p/reserved.json",
+             R"({"name":"demo","version":"1.0.0","module":"manifest.sig"})");
+  auto r = pack((dir_ / "p/reserved.json").string(), key_a_);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleInvalid);
+  EXPECT_NE(r.error().message.find("reserved"), std::string::npos);
+}
+
+TEST_F(BundleTest, PackRefusesOversizedModuleUnread) {
+  std::string path = (dir_ / "p/plugin.wasm").string();
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(kMaxModuleBytes + 1)), 0);  // sparse
+  auto r = pack((dir_ / "p/manifest.json").string(), key_a_);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleInvalid);
+  EXPECT_NE(r.error().message.find("larger than"), std::string::npos);
+}
+
 // --- Manifest "modules" field ----------------------------------------------------------------------
 
 TEST(ManifestModules, ParsedAndChecked) {
@@ -531,6 +567,24 @@ TEST_F(BundleTest, KeygenNeverOverwrites) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kIo);
   EXPECT_NE(r.error().message.find("refusing to overwrite"), std::string::npos);
+}
+
+TEST_F(BundleTest, KeygenRefusesNamesThatAreNotPlainFileNames) {
+  for (const char* name : {"", "../x", "a/b", "/abs", "a b"}) {
+    auto r = keygen((dir_ / "keys").string(), name);
+    ASSERT_FALSE(r.has_value()) << name;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << name;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "x.key"));
+}
+
+TEST_F(BundleTest, OversizedKeyFileIsRefused) {
+  std::string path = (dir_ / "big.pub").string();
+  write_text(path, public_key_text(pub_a_) + std::string(5000, '\n'));
+  auto r = load_public_key(path);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleInvalid);
+  EXPECT_NE(r.error().message.find("larger than 4096"), std::string::npos);
 }
 
 TEST_F(BundleTest, MalformedKeysAreRefused) {
