@@ -65,7 +65,8 @@ std::string_view key_line(std::string_view text, std::string_view prefix, bool* 
 // Reads a whole regular file of at most `limit` bytes; a larger file is refused unread.
 Result<std::vector<uint8_t>> read_bounded(const std::string& path, uint64_t limit,
                                           ErrorCode too_large) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not hang; it is refused as not a regular file below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
@@ -340,7 +341,9 @@ Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
   }
   out.manifest_jcs = std::move(*canonical);
 
-  WASMCAP_TRY_ASSIGN(out.manifest, policy::parse_manifest(text, "bundle manifest.json"));
+  // The canonical bytes are parsed, not the entry's own spelling: what is interpreted is exactly
+  // what was signed (e.g. 1e6 and 1000000 canonicalize alike but differ in type).
+  WASMCAP_TRY_ASSIGN(out.manifest, policy::parse_manifest(out.manifest_jcs, "bundle manifest.json"));
   const auto& hashes = out.manifest.module_sha256;
   auto hash_of = [&](std::string_view name) -> const std::string* {
     for (const auto& [n, h] : hashes) {

@@ -546,6 +546,15 @@ TEST(ManifestModules, ParsedAndChecked) {
   }
 }
 
+TEST_F(BundleTest, FifoIsRefusedWithoutBlocking) {
+  std::string path = (dir_ / "fifo.pub").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto r = load_public_key(path);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().message.find("not a regular file"), std::string::npos);
+}
+
 // --- Keys -------------------------------------------------------------------------------------------
 
 TEST_F(BundleTest, KeyFilesHaveDocumentedFormAndModes) {
