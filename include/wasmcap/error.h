@@ -42,6 +42,8 @@ namespace wasmcap {
   X(kConfigInvalid, "config_invalid", 78)                        \
   X(kGrantDenied, "grant_denied", 77)                            \
   X(kCapabilityUnavailable, "capability_unavailable", 69)        \
+  X(kBundleInvalid, "bundle_invalid", 65)                        \
+  X(kBundleUntrusted, "bundle_untrusted", 77)                    \
   X(kInternal, "internal_error", 70)
 
 enum class ErrorCode : uint16_t {

@@ -78,6 +78,9 @@ struct Manifest {
   std::string version;  // SemVer 2.0.0
   std::string module;   // relative path of the .wasm, resolved against the manifest's directory
   std::string description;
+  // "modules": module path → lowercase hex SHA-256, in path order. Written by `wasmcap bundle
+  // pack`; a signed bundle's modules must match it exactly.
+  std::vector<std::pair<std::string, std::string>> module_sha256;
   Permissions permissions;
   Limits limits;
 };

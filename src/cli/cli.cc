@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/runtime.h"
 
@@ -248,6 +249,42 @@ int cmd_inspect(const std::string& module_path) {
   return 0;
 }
 
+int cmd_bundle_keygen(const std::string& dir, const std::string& name) {
+  auto pk = bundle::keygen(dir, name);
+  if (!pk) return report_error(pk.error());
+  std::string base = (std::filesystem::path(dir) / name).string();
+  std::printf("secret key: %s.key (keep it private)\npublic key: %s.pub (id %s)\n", base.c_str(),
+              base.c_str(), pk->id().c_str());
+  return 0;
+}
+
+int cmd_bundle_pack(const std::string& manifest, const std::string& key_path,
+                    const std::string& out) {
+  auto key = bundle::load_secret_key(key_path);
+  if (!key) return report_error(key.error());
+  if (auto r = bundle::pack_to_file(manifest, *key, out); !r) return report_error(r.error());
+  std::printf("packed %s, signed by key %s\n", out.c_str(), key->public_key().id().c_str());
+  return 0;
+}
+
+int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& trust) {
+  std::vector<bundle::PublicKey> keys;
+  for (const auto& t : trust) {
+    auto k = bundle::load_public_key(t);
+    if (!k) return report_error(k.error());
+    keys.push_back(*k);
+  }
+  auto b = bundle::verify_file(path, keys);
+  if (!b) return report_error(b.error());
+  std::printf("ok: %s %s, signed by key %s\n", b->manifest.name.c_str(),
+              b->manifest.version.c_str(), b->signer.id().c_str());
+  for (const auto& [name, data] : b->modules) {
+    std::printf("  %s %zu bytes sha256 %s\n", name.c_str(), data.size(),
+                bundle::sha256_hex(data).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -314,6 +351,24 @@ int main(int argc, char** argv) {
   CLI::App* inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
   inspect->add_option("module", inspect_path, "The .wasm module")->required();
 
+  CLI::App* bundle_cmd = app.add_subcommand("bundle", "Signed plugin bundles (docs/bundles.md)");
+  bundle_cmd->require_subcommand(1);
+  std::string keygen_dir, keygen_name = "wasmcap-signing";
+  CLI::App* keygen = bundle_cmd->add_subcommand("keygen", "Generate an Ed25519 signing key pair");
+  keygen->add_option("--out", keygen_dir, "Directory for NAME.key (0600) and NAME.pub")->required();
+  keygen->add_option("--name", keygen_name, "Key file base name (default wasmcap-signing)");
+  std::string pack_manifest, pack_key, pack_out;
+  CLI::App* pack = bundle_cmd->add_subcommand("pack", "Pack and sign a plugin bundle");
+  pack->add_option("--manifest", pack_manifest, "Plugin manifest (JSON)")->required();
+  pack->add_option("--key", pack_key, "Secret key file (from bundle keygen)")->required();
+  pack->add_option("--out", pack_out, "Bundle file to write")->required();
+  std::string verify_path;
+  std::vector<std::string> verify_trust;
+  CLI::App* verify = bundle_cmd->add_subcommand("verify", "Verify a bundle against trusted keys");
+  verify->add_option("bundle", verify_path, "The bundle file")->required();
+  verify->add_option("--trust", verify_trust, "Trusted public key file (*.pub). Repeatable.")
+      ->allow_extra_args(false);
+
   // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
   // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
   // any positional ends wasmcap's options: with --manifest all that follows goes to the guest
@@ -373,6 +428,9 @@ int main(int argc, char** argv) {
   }
   if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, plan_json);
   if (*inspect) return cmd_inspect(inspect_path);
+  if (*keygen) return cmd_bundle_keygen(keygen_dir, keygen_name);
+  if (*pack) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);
+  if (*verify) return cmd_bundle_verify(verify_path, verify_trust);
   return 0;
 }
 

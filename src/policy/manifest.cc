@@ -29,6 +29,29 @@ Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::
   return req;
 }
 
+// {"PATH": {"sha256": "<64 lowercase hex>"}, ...}. Lowercase only, so one digest has one
+// spelling in the signed (canonical) manifest.
+Result<std::vector<std::pair<std::string, std::string>>> read_module_hashes(
+    const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.map(v, path));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, entry] : v.items()) {
+    std::string epath = member_path(path, name);
+    if (auto problem = check_module_path(name)) return d.fail(epath, *problem);
+    WASMCAP_TRY(d.object(entry, epath, {"sha256"}));
+    const Json* h = nullptr;
+    WASMCAP_TRY_ASSIGN(h, d.required(entry, epath, "sha256"));
+    std::string hex;
+    WASMCAP_TRY_ASSIGN(hex, d.string(*h, member_path(epath, "sha256")));
+    bool ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+              });
+    if (!ok) return d.fail(member_path(epath, "sha256"), "must be 64 lowercase hex digits");
+    out.emplace_back(name, std::move(hex));
+  }
+  return out;
+}
+
 Result<Permissions> read_permissions(const Doc& d, const Json& v, const std::string& path) {
   WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env", "args"}, "permission kind"));
   Permissions p;
@@ -87,7 +110,8 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
   const std::string root = "$";
   WASMCAP_TRY(d.object(doc, root,
-                       {"name", "version", "module", "description", "permissions", "limits"}));
+                       {"name", "version", "module", "modules", "description", "permissions",
+                        "limits"}));
   Manifest m;
   const Json* v = nullptr;
   WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
@@ -98,6 +122,9 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   WASMCAP_TRY_ASSIGN(m.module, checked_string(d, *v, "$.module", check_module_path));
   if (const Json* desc = member(doc, "description")) {
     WASMCAP_TRY_ASSIGN(m.description, d.string(*desc, "$.description"));
+  }
+  if (const Json* modules = member(doc, "modules")) {
+    WASMCAP_TRY_ASSIGN(m.module_sha256, read_module_hashes(d, *modules, "$.modules"));
   }
   if (const Json* perms = member(doc, "permissions")) {
     WASMCAP_TRY_ASSIGN(m.permissions, read_permissions(d, *perms, "$.permissions"));

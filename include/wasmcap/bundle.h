@@ -1,0 +1,140 @@
+// Signed plugin bundles: one file holding a plugin's manifest, its module(s) and an Ed25519
+// signature over the manifest's canonical JSON (RFC 8785). The manifest records each module's
+// SHA-256, so the one signature covers every byte the plugin runs. Format and signing scheme:
+// docs/bundles.md.
+//
+// Nothing inside a bundle is used before verify() has checked all of it: the container's limits
+// and entry names, the signature under a trusted key, then every module against its hash.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap {
+namespace bundle {
+
+// --- Limits (each refuses hostile input before it costs more than its size) --------------------
+
+// A whole bundle file; verify_file() refuses a larger file before reading it.
+constexpr uint64_t kMaxBundleBytes = uint64_t{256} << 20;
+// Entries per bundle: a manifest, a signature and a handful of modules.
+constexpr uint32_t kMaxEntries = 64;
+// Entry names are relative paths of at most this many bytes.
+constexpr size_t kMaxEntryNameBytes = 255;
+// One module; wasm modules this large are not plugins.
+constexpr uint64_t kMaxModuleBytes = uint64_t{128} << 20;
+// The manifest entry: the same cap as any manifest document.
+constexpr uint64_t kMaxManifestBytes = policy::kMaxDocumentBytes;
+
+// Reserved entry names. Every other entry is a module listed in the manifest's "modules".
+constexpr std::string_view kManifestEntry = "manifest.json";
+constexpr std::string_view kSignatureEntry = "manifest.sig";
+
+constexpr size_t kPublicKeyBytes = 32;  // Ed25519
+constexpr size_t kSecretKeyBytes = 64;  // libsodium form: seed || public key
+constexpr size_t kSignatureBytes = 64;
+// The signature entry: the signer's public key, then the detached signature.
+constexpr size_t kSignatureEntryBytes = kPublicKeyBytes + kSignatureBytes;
+
+// --- Keys ---------------------------------------------------------------------------------------
+
+struct PublicKey {
+  std::array<uint8_t, kPublicKeyBytes> bytes{};
+  // Short fingerprint for messages: the first 16 hex digits of SHA-256(public key).
+  std::string id() const;
+};
+
+struct SecretKey {
+  std::array<uint8_t, kSecretKeyBytes> bytes{};
+  PublicKey public_key() const;
+  ~SecretKey();  // wipes the key
+};
+
+// Key file texts (one line each; docs/bundles.md):
+//   wasmcap-ed25519-public-v1:<64 lowercase hex>
+//   wasmcap-ed25519-secret-v1:<128 lowercase hex>   (libsodium's seed || public key)
+std::string public_key_text(const PublicKey& key);
+// bundle_invalid for anything but exactly that line (one trailing newline allowed), or a secret
+// key whose embedded public key does not match its seed.
+Result<PublicKey> parse_public_key(std::string_view text);
+Result<SecretKey> parse_secret_key(std::string_view text);
+Result<PublicKey> load_public_key(const std::string& path);
+Result<SecretKey> load_secret_key(const std::string& path);
+
+// Generates a key pair into DIR/NAME.key (mode 0600) and DIR/NAME.pub (mode 0644), creating DIR
+// when missing. Never overwrites: io_error when either file exists. Returns the public key.
+Result<PublicKey> keygen(const std::string& dir, const std::string& name);
+
+// --- Container ----------------------------------------------------------------------------------
+
+// Entry type 1 is a regular file, the only type verify() accepts (links and directories are
+// refused, so extracting a bundle can never write outside its target).
+constexpr uint8_t kEntryFile = 1;
+
+struct Entry {
+  std::string name;
+  std::vector<uint8_t> data;
+  uint8_t type = kEntryFile;
+};
+
+// Serializes entries as they are, without any check (pack() checks first; tests use this to
+// build hostile bundles).
+std::vector<uint8_t> encode(const std::vector<Entry>& entries);
+
+// Why `name` is not a valid entry name (see decode()), or nullopt.
+std::optional<std::string> entry_name_problem(std::string_view name);
+
+// Parses a container and checks its structure: magic and version, entry count, every entry's
+// type, name (relative, [A-Za-z0-9._-] segments, no '.'/'..'/empty segments) and size against the
+// limits above, no duplicate names, no truncation, no trailing bytes. bundle_invalid otherwise.
+Result<std::vector<Entry>> decode(const std::vector<uint8_t>& bytes);
+
+// --- Pack and verify ---------------------------------------------------------------------------
+
+// Lowercase hex SHA-256.
+std::string sha256_hex(const std::vector<uint8_t>& data);
+
+// Ed25519 detached signature over `message` (for tests that sign hostile manifests).
+std::array<uint8_t, kSignatureBytes> sign(std::string_view message, const SecretKey& key);
+
+// Builds a bundle from a manifest file: packs the manifest's `module` plus every module its
+// `modules` already names (paths relative to the manifest's directory), writes each one's
+// SHA-256 into `modules`, stores the manifest in canonical form and signs that with `key`.
+// manifest_invalid for an invalid manifest (or one JCS cannot represent); bundle_invalid for a
+// module name that is not a valid entry name or a module over the limits; not_found / io_error.
+Result<std::vector<uint8_t>> pack(const std::string& manifest_path, const SecretKey& key);
+Result<void> pack_to_file(const std::string& manifest_path, const SecretKey& key,
+                          const std::string& out_path);
+
+struct VerifiedBundle {
+  policy::Manifest manifest;
+  std::string manifest_jcs;  // the signed bytes
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> modules;  // in entry-name order
+  PublicKey signer;
+};
+
+// Verifies a bundle, in this order, and returns its contents only if all of it holds:
+// 1. decode() (bundle_invalid);
+// 2. manifest.json and manifest.sig present, the signature entry kSignatureEntryBytes long, the
+//    manifest strict JSON (no duplicate keys) that JCS can represent (bundle_invalid);
+// 3. the signer's key is one of `trusted` (bundle_untrusted; also when `trusted` is empty) and
+//    the signature verifies over the manifest's JCS (bundle_invalid: tampered);
+// 4. the manifest is valid (manifest_invalid);
+// 5. its `modules` names its `module`, every module entry is listed there with a matching
+//    SHA-256, every listed module is present (bundle_invalid).
+Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
+                              const std::vector<PublicKey>& trusted);
+// Reads at most kMaxBundleBytes (a larger file is bundle_invalid unread), then verify().
+Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<PublicKey>& trusted);
+
+}  // namespace bundle
+}  // namespace wasmcap

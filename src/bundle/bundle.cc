@@ -1,0 +1,385 @@
+// Keys, pack and verify. The order of verify() is the point of this file: nothing from the
+// bundle is interpreted beyond the container and strict JSON syntax until the signature over the
+// manifest's canonical form has verified under a trusted key, and no module is returned before
+// its hash matched the signed manifest.
+#include "wasmcap/bundle.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "bundle/jcs.h"
+#include "policy/json_doc.h"
+
+namespace wasmcap::bundle {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kPublicPrefix = "wasmcap-ed25519-public-v1:";
+constexpr std::string_view kSecretPrefix = "wasmcap-ed25519-secret-v1:";
+// Key files are one short line; anything longer is not a key file.
+constexpr size_t kMaxKeyFileBytes = 4096;
+
+tl::unexpected<Error> invalid(std::string message) {
+  return make_error(ErrorCode::kBundleInvalid, std::move(message));
+}
+
+Result<void> init_sodium() {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium failed to initialize");
+  return {};
+}
+
+std::string to_hex(const uint8_t* data, size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, n);
+  out.pop_back();
+  return out;
+}
+
+// Exactly `n` bytes of lowercase hex.
+bool from_hex(std::string_view hex, uint8_t* out, size_t n) {
+  if (hex.size() != n * 2) return false;
+  if (!std::all_of(hex.begin(), hex.end(),
+                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    return false;
+  }
+  size_t got = 0;
+  return sodium_hex2bin(out, n, hex.data(), hex.size(), nullptr, &got, nullptr) == 0 && got == n;
+}
+
+std::string_view key_line(std::string_view text, std::string_view prefix, bool* ok) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  *ok = text.substr(0, prefix.size()) == prefix;
+  return text.substr(std::min(prefix.size(), text.size()));
+}
+
+// Reads a whole regular file of at most `limit` bytes; a larger file is refused unread.
+Result<std::vector<uint8_t>> read_bounded(const std::string& path, uint64_t limit,
+                                          ErrorCode too_large) {
+  // O_NONBLOCK: opening a FIFO must not hang; it is refused as not a regular file below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                      path + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(ErrorCode::kIo, path + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > limit) {
+    ::close(fd);
+    return make_error(too_large, path + ": larger than " + std::to_string(limit) + " bytes");
+  }
+  std::vector<uint8_t> data;
+  data.reserve(static_cast<size_t>(st.st_size));
+  uint8_t buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return make_error(ErrorCode::kIo, path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    data.insert(data.end(), buf, buf + n);
+    // The file may grow while being read: the limit holds for the bytes actually read too.
+    if (data.size() > limit) {
+      ::close(fd);
+      return make_error(too_large, path + ": larger than " + std::to_string(limit) + " bytes");
+    }
+  }
+  ::close(fd);
+  return data;
+}
+
+Result<void> write_new_file(const std::string& path, std::string_view text, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIo, path + ": " + std::strerror(errno) +
+                                          (errno == EEXIST ? " (refusing to overwrite a key)" : ""));
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return make_error(ErrorCode::kIo, path + ": write failed");
+  return {};
+}
+
+}  // namespace
+
+// --- Keys -----------------------------------------------------------------------------------------
+
+std::string PublicKey::id() const {
+  uint8_t h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, bytes.data(), bytes.size());
+  return to_hex(h, 8);
+}
+
+PublicKey SecretKey::public_key() const {
+  PublicKey pk;
+  crypto_sign_ed25519_sk_to_pk(pk.bytes.data(), bytes.data());
+  return pk;
+}
+
+SecretKey::~SecretKey() { sodium_memzero(bytes.data(), bytes.size()); }
+
+std::string public_key_text(const PublicKey& key) {
+  return std::string(kPublicPrefix) + to_hex(key.bytes.data(), key.bytes.size()) + "\n";
+}
+
+Result<PublicKey> parse_public_key(std::string_view text) {
+  bool ok = false;
+  std::string_view hex = key_line(text, kPublicPrefix, &ok);
+  PublicKey key;
+  if (!ok || !from_hex(hex, key.bytes.data(), key.bytes.size())) {
+    return invalid("not a wasmcap public key (expected one line 'wasmcap-ed25519-public-v1:<64 hex>')");
+  }
+  return key;
+}
+
+Result<SecretKey> parse_secret_key(std::string_view text) {
+  WASMCAP_TRY(init_sodium());
+  bool ok = false;
+  std::string_view hex = key_line(text, kSecretPrefix, &ok);
+  SecretKey key;
+  if (!ok || !from_hex(hex, key.bytes.data(), key.bytes.size())) {
+    return invalid("not a wasmcap secret key (expected one line 'wasmcap-ed25519-secret-v1:<128 hex>')");
+  }
+  // The stored public half must be the one the seed derives: a corrupted key file would
+  // otherwise sign with one key while naming another as the signer.
+  std::array<uint8_t, kPublicKeyBytes> derived{};
+  std::array<uint8_t, kSecretKeyBytes> scratch{};
+  crypto_sign_seed_keypair(derived.data(), scratch.data(), key.bytes.data());
+  sodium_memzero(scratch.data(), scratch.size());
+  if (sodium_memcmp(derived.data(), key.bytes.data() + 32, kPublicKeyBytes) != 0) {
+    return invalid("secret key is corrupt (its public half does not match its seed)");
+  }
+  return key;
+}
+
+Result<PublicKey> load_public_key(const std::string& path) {
+  std::vector<uint8_t> data;
+  WASMCAP_TRY_ASSIGN(data, read_bounded(path, kMaxKeyFileBytes, ErrorCode::kBundleInvalid));
+  auto key = parse_public_key(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  if (!key) return make_error(key.error().code, path + ": " + key.error().message);
+  return key;
+}
+
+Result<SecretKey> load_secret_key(const std::string& path) {
+  std::vector<uint8_t> data;
+  WASMCAP_TRY_ASSIGN(data, read_bounded(path, kMaxKeyFileBytes, ErrorCode::kBundleInvalid));
+  auto key = parse_secret_key(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  sodium_memzero(data.data(), data.size());
+  if (!key) return make_error(key.error().code, path + ": " + key.error().message);
+  return key;
+}
+
+Result<PublicKey> keygen(const std::string& dir, const std::string& name) {
+  WASMCAP_TRY(init_sodium());
+  if (name.empty() || entry_name_problem(name) || name.find('/') != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument, "key name must be [A-Za-z0-9._-]+");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, dir + ": " + ec.message());
+  PublicKey pk;
+  SecretKey sk;
+  crypto_sign_keypair(pk.bytes.data(), sk.bytes.data());
+  std::string secret_text =
+      std::string(kSecretPrefix) + to_hex(sk.bytes.data(), sk.bytes.size()) + "\n";
+  std::string base = (std::filesystem::path(dir) / name).string();
+  auto r = write_new_file(base + ".key", secret_text, 0600);
+  sodium_memzero(secret_text.data(), secret_text.size());
+  if (!r) return tl::unexpected(r.error());
+  WASMCAP_TRY(write_new_file(base + ".pub", public_key_text(pk), 0644));
+  return pk;
+}
+
+// --- Pack -----------------------------------------------------------------------------------------
+
+std::string sha256_hex(const std::vector<uint8_t>& data) {
+  uint8_t h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, data.data(), data.size());
+  return to_hex(h, sizeof h);
+}
+
+std::array<uint8_t, kSignatureBytes> sign(std::string_view message, const SecretKey& key) {
+  std::array<uint8_t, kSignatureBytes> sig{};
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const uint8_t*>(message.data()),
+                       message.size(), key.bytes.data());
+  return sig;
+}
+
+Result<std::vector<uint8_t>> pack(const std::string& manifest_path, const SecretKey& key) {
+  WASMCAP_TRY(init_sodium());
+  std::string text;
+  WASMCAP_TRY_ASSIGN(text, policy::read_document(manifest_path));
+  policy::Manifest manifest;
+  WASMCAP_TRY_ASSIGN(manifest, policy::parse_manifest(text, manifest_path));
+  policy::Doc doc(manifest_path, ErrorCode::kManifestInvalid);
+  Json json;
+  WASMCAP_TRY_ASSIGN(json, doc.parse(text));
+
+  std::map<std::string, std::vector<uint8_t>> modules;  // sorted: deterministic output
+  std::vector<std::string> names{manifest.module};
+  for (const auto& [name, hash] : manifest.module_sha256) names.push_back(name);
+  std::filesystem::path dir = std::filesystem::path(manifest_path).parent_path();
+  for (const auto& name : names) {
+    if (modules.count(name) != 0) continue;
+    if (auto problem = entry_name_problem(name)) {
+      return invalid("module " + name + ": " + *problem);
+    }
+    if (name == kManifestEntry || name == kSignatureEntry) {
+      return invalid("module name " + name + " is reserved for the bundle itself");
+    }
+    std::vector<uint8_t> data;
+    WASMCAP_TRY_ASSIGN(data, read_bounded((dir / name).string(), kMaxModuleBytes,
+                                          ErrorCode::kBundleInvalid));
+    modules.emplace(name, std::move(data));
+  }
+  Json hashes = Json::object();
+  for (const auto& [name, data] : modules) hashes[name] = Json{{"sha256", sha256_hex(data)}};
+  json["modules"] = hashes;
+
+  std::string canonical;
+  auto jcs = canonicalize(json);
+  if (!jcs) return make_error(ErrorCode::kManifestInvalid, manifest_path + ": " + jcs.error().message);
+  canonical = std::move(*jcs);
+  // What is signed must be what verify() will accept.
+  WASMCAP_TRY(policy::parse_manifest(canonical, manifest_path));
+
+  auto sig = sign(canonical, key);
+  PublicKey signer = key.public_key();
+  std::vector<Entry> entries;
+  entries.push_back(Entry{std::string(kManifestEntry),
+                          std::vector<uint8_t>(canonical.begin(), canonical.end()), kEntryFile});
+  Entry sig_entry{std::string(kSignatureEntry), {}, kEntryFile};
+  sig_entry.data.insert(sig_entry.data.end(), signer.bytes.begin(), signer.bytes.end());
+  sig_entry.data.insert(sig_entry.data.end(), sig.begin(), sig.end());
+  entries.push_back(std::move(sig_entry));
+  uint64_t total = canonical.size();
+  for (auto& [name, data] : modules) {
+    total += data.size();
+    entries.push_back(Entry{name, std::move(data), kEntryFile});
+  }
+  if (total > kMaxBundleBytes - 4096) return invalid("bundle would be larger than 256 MiB");
+  if (entries.size() > kMaxEntries) return invalid("too many modules for one bundle");
+  return encode(entries);
+}
+
+Result<void> pack_to_file(const std::string& manifest_path, const SecretKey& key,
+                          const std::string& out_path) {
+  std::vector<uint8_t> bytes;
+  WASMCAP_TRY_ASSIGN(bytes, pack(manifest_path, key));
+  // Written beside the target and renamed, so a failed pack never leaves a partial bundle.
+  std::string tmp = out_path + ".tmp";
+  ::unlink(tmp.c_str());
+  WASMCAP_TRY(write_new_file(tmp, std::string_view(reinterpret_cast<const char*>(bytes.data()),
+                                                   bytes.size()),
+                             0644));
+  if (::rename(tmp.c_str(), out_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kIo, out_path + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+// --- Verify ---------------------------------------------------------------------------------------
+
+Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
+                              const std::vector<PublicKey>& trusted) {
+  WASMCAP_TRY(init_sodium());
+  std::vector<Entry> entries;
+  WASMCAP_TRY_ASSIGN(entries, decode(bytes));
+  const Entry* manifest_entry = nullptr;
+  const Entry* sig_entry = nullptr;
+  for (const auto& e : entries) {
+    if (e.name == kManifestEntry) manifest_entry = &e;
+    if (e.name == kSignatureEntry) sig_entry = &e;
+  }
+  if (manifest_entry == nullptr) return invalid("bundle has no manifest.json");
+  if (sig_entry == nullptr) return invalid("bundle has no manifest.sig (unsigned)");
+  if (sig_entry->data.size() != kSignatureEntryBytes) {
+    return invalid("manifest.sig must be exactly 96 bytes (public key + signature)");
+  }
+
+  // Strict syntax only (duplicate keys refused: the signed canonical form must have exactly one
+  // meaning). Nothing in the manifest is interpreted before the signature has verified.
+  const std::string text(manifest_entry->data.begin(), manifest_entry->data.end());
+  policy::Doc doc("bundle manifest.json", ErrorCode::kBundleInvalid);
+  Json json;
+  WASMCAP_TRY_ASSIGN(json, doc.parse(text));
+  auto canonical = canonicalize(json);
+  if (!canonical) return invalid("manifest.json: " + canonical.error().message);
+
+  VerifiedBundle out;
+  std::copy_n(sig_entry->data.begin(), kPublicKeyBytes, out.signer.bytes.begin());
+  bool known = std::any_of(trusted.begin(), trusted.end(),
+                           [&](const PublicKey& k) { return k.bytes == out.signer.bytes; });
+  if (!known) {
+    return make_error(ErrorCode::kBundleUntrusted,
+                      "bundle is signed by key " + out.signer.id() +
+                          ", which is not a trusted key" +
+                          (trusted.empty() ? " (no trusted keys given; use --trust)" : ""));
+  }
+  if (crypto_sign_verify_detached(sig_entry->data.data() + kPublicKeyBytes,
+                                  reinterpret_cast<const uint8_t*>(canonical->data()),
+                                  canonical->size(), out.signer.bytes.data()) != 0) {
+    return invalid("signature does not match the manifest (the bundle was modified after signing)");
+  }
+  out.manifest_jcs = std::move(*canonical);
+
+  // The canonical bytes are parsed, not the entry's own spelling: what is interpreted is exactly
+  // what was signed (e.g. 1e6 and 1000000 canonicalize alike but differ in type).
+  WASMCAP_TRY_ASSIGN(out.manifest, policy::parse_manifest(out.manifest_jcs, "bundle manifest.json"));
+  const auto& hashes = out.manifest.module_sha256;
+  auto hash_of = [&](std::string_view name) -> const std::string* {
+    for (const auto& [n, h] : hashes) {
+      if (n == name) return &h;
+    }
+    return nullptr;
+  };
+  if (hash_of(out.manifest.module) == nullptr) {
+    return invalid("the manifest's module " + out.manifest.module + " has no sha256 in modules");
+  }
+  for (const auto& e : entries) {
+    if (e.name == kManifestEntry || e.name == kSignatureEntry) continue;
+    const std::string* want = hash_of(e.name);
+    if (want == nullptr) return invalid("entry " + e.name + " is not listed in the manifest's modules");
+    if (sha256_hex(e.data) != *want) return invalid("module " + e.name + ": sha256 mismatch");
+  }
+  for (const auto& [name, hash] : hashes) {
+    if (name == kManifestEntry || name == kSignatureEntry) {
+      return invalid("module name " + name + " is reserved for the bundle itself");
+    }
+    auto it = std::find_if(entries.begin(), entries.end(),
+                           [&](const Entry& e) { return e.name == name; });
+    if (it == entries.end()) return invalid("module " + name + " is listed but missing from the bundle");
+  }
+  for (auto& e : entries) {
+    if (e.name == kManifestEntry || e.name == kSignatureEntry) continue;
+    out.modules.emplace_back(std::move(e.name), std::move(e.data));
+  }
+  std::sort(out.modules.begin(), out.modules.end());
+  return out;
+}
+
+Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<PublicKey>& trusted) {
+  std::vector<uint8_t> bytes;
+  WASMCAP_TRY_ASSIGN(bytes, read_bounded(path, kMaxBundleBytes, ErrorCode::kBundleInvalid));
+  return verify(bytes, trusted);
+}
+
+}  // namespace wasmcap::bundle
