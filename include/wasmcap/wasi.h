@@ -3,8 +3,6 @@
 // embedder puts it here explicitly.
 #pragma once
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,14 +56,6 @@ Result<std::shared_ptr<WasiHost>> make_wasi_host(WasiConfig config);
 // Binds every function of wasi_snapshot_preview1 into `table`, served by `host`.
 void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table);
 
-// Tells the host the run's deadline, so blocking calls (poll_oneoff sleeps) end by then.
-void wasi_set_deadline(WasiHost& host, std::chrono::steady_clock::time_point deadline);
-
-// Gives the host the run's interrupt flag, so blocking calls end when it is set.
-void wasi_set_interrupt(WasiHost& host, const std::atomic<bool>* flag);
-
-// True if the guest exceeded max_output_bytes.
-bool wasi_output_limit_hit(const WasiHost& host);
 
 // The names of all wasi_snapshot_preview1 functions, in witx order.
 const std::vector<std::string>& wasi_function_names();

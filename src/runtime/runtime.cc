@@ -116,7 +116,6 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
 
   auto host = make_wasi_host(std::move(options.wasi));
   if (!host) return tl::unexpected(host.error());
-  wasi_set_deadline(**host, limits.deadline);
   HostFuncTable table;
   register_wasi(*host, table);
 
@@ -141,10 +140,6 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   RunReport report;
   report.fuel_consumed = (*instance)->fuel_consumed();
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (wasi_output_limit_hit(**host)) {
-    return make_error(ErrorCode::kOutputLimit,
-                      "guest output exceeded the limit; raise --max-output-bytes");
-  }
   if (!outcome) return tl::unexpected(outcome.error());
   if (outcome->exited) report.exit_code = outcome->exit_code;
   return report;

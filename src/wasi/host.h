@@ -52,14 +52,13 @@ class WasiHost {
 
   Result<void> init();  // opens preopens
 
-  void set_deadline(std::chrono::steady_clock::time_point d) { deadline_ = d; }
-  void set_interrupt(const std::atomic<bool>* flag) { interrupt_ = flag; }
-  // Takes the deadline and interrupt flag of the instance making the current call.
+  // Takes the deadline and interrupt flag of the instance making the current call, so
+  // blocking calls (stdin reads, poll sleeps) end with the run. The engine passes its limits
+  // with every host call (HostContext::limits); this is the only way they reach the host.
   void adopt_limits(const ExecLimits& l) {
-    if (l.deadline < deadline_) deadline_ = l.deadline;
-    if (l.interrupt != nullptr) interrupt_ = l.interrupt;
+    deadline_ = l.deadline;
+    interrupt_ = l.interrupt;
   }
-  bool output_limit_hit() const { return output_limit_hit_; }
   // A host call that must end the run (a limit reached while inside the host: the output
   // cap, the deadline or an interrupt while blocked) records the reason here; the binding
   // layer turns it into HostCallResult::fail so the guest cannot ignore it.

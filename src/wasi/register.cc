@@ -138,14 +138,5 @@ Result<std::shared_ptr<WasiHost>> make_wasi_host(WasiConfig config) {
   return host;
 }
 
-void wasi_set_deadline(WasiHost& host, std::chrono::steady_clock::time_point deadline) {
-  host.set_deadline(deadline);
-}
-
-void wasi_set_interrupt(WasiHost& host, const std::atomic<bool>* flag) {
-  host.set_interrupt(flag);
-}
-
-bool wasi_output_limit_hit(const WasiHost& host) { return host.output_limit_hit(); }
 
 }  // namespace wasmcap
