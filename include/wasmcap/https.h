@@ -1,0 +1,117 @@
+// The https host API, host side: the only way a plugin reaches the network.
+//
+// A Client enforces one plugin's HttpsPlan (the intersection of its manifest and the host config)
+// plus the operator's NetworkConfig for every request: strict URL parsing (https only), grant
+// match on host + method + path prefix, public-address check on the resolved addresses with the
+// connection pinned to exactly the checked address, re-checks on every redirect hop, bounds on
+// request and response, secret injection by reference (never into guest memory), and one audit
+// event per request (see wasmcap/audit.h). The guest-facing ABI that sits on top of it is
+// documented in docs/abi-https.md.
+//
+// Split of responsibilities:
+//   - src/https/        this header: policy checks, the libcurl transfer, secrets, audit events;
+//   - src/https/abi*    the wasmcap_https import module (guest memory <-> Request/Response).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap {
+namespace audit {
+class Sink;
+}
+
+namespace https {
+
+// Structured failure codes, stable strings in the guest ABI and the audit log.
+// X-macro: (enumerator, stable name).
+#define WASMCAP_HTTPS_ERRORS(X)                  \
+  X(kGrantDenied, "grant_denied")                \
+  X(kUrlRejected, "url_rejected")                \
+  X(kPrivateAddress, "private_address")          \
+  X(kMethodNotAllowed, "method_not_allowed")     \
+  X(kRequestTooLarge, "request_too_large")       \
+  X(kRedirectDenied, "redirect_denied")          \
+  X(kTooManyRedirects, "too_many_redirects")     \
+  X(kTimeout, "timeout")                         \
+  X(kResponseTooLarge, "response_too_large")     \
+  X(kTlsError, "tls_error")                      \
+  X(kNetworkError, "network_error")              \
+  X(kRateLimited, "rate_limited")
+
+enum class HttpsError : uint8_t {
+#define WASMCAP_X(e, name) e,
+  WASMCAP_HTTPS_ERRORS(WASMCAP_X)
+#undef WASMCAP_X
+};
+
+// "grant_denied", ...
+std::string_view https_error_name(HttpsError e);
+
+struct Header {
+  std::string name;
+  std::string value;  // in a Request, "secret:NAME" is a reference to the operator's secret NAME
+};
+
+struct Request {
+  std::string method;  // uppercase token: GET, POST, ...
+  std::string url;
+  std::vector<Header> headers;
+  std::string body;
+  // Over the response-size bound: fail with response_too_large instead of truncating.
+  bool strict = false;
+};
+
+struct Response {
+  uint16_t status = 0;
+  std::vector<Header> headers;  // after scrubbing (secret values replaced)
+  std::string body;             // after scrubbing; at most the response-size bound
+  bool truncated = false;       // the body was cut at the bound
+};
+
+// A refused or failed request. The message tells the plugin author what happened and never
+// contains a secret value.
+struct Failure {
+  HttpsError code = HttpsError::kNetworkError;
+  std::string message;
+};
+
+using Outcome = tl::expected<Response, Failure>;
+
+// The TCP connect step, injectable so tests can prove that a denied request never reached the
+// network (a recorder that fails the test when called) without naming a reachable address.
+// Production: nullptr (libcurl connects to the pinned, checked address).
+using ConnectObserver = std::function<void(const policy::IpAddress& address, uint16_t port)>;
+
+struct ClientOptions {
+  std::string plugin;         // for audit events
+  std::string invocation_id;  // for audit events; one per run
+  std::shared_ptr<audit::Sink> audit;  // may be null: no audit output (embedders' choice)
+  ConnectObserver on_connect;          // called just before each connection attempt
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+
+  // Creates a client for one plugin invocation. Loads secret values from the files the host
+  // config names (errors name the secret and file, never the value). Fails closed: an unreadable
+  // secret or CA file is an error here, not a per-request surprise.
+  static Result<std::unique_ptr<Client>> create(const policy::HttpsPlan& plan,
+                                                const policy::NetworkConfig& network,
+                                                ClientOptions options);
+
+  // Performs one request synchronously under the plan. Every call (allowed or denied) produces
+  // exactly one audit event. Denials happen before any DNS lookup or connection.
+  virtual Outcome fetch(const Request& request) = 0;
+};
+
+}  // namespace https
+}  // namespace wasmcap
