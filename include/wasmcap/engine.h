@@ -22,7 +22,9 @@ namespace wasmcap {
 enum class ValType : uint8_t { kI32, kI64, kF32, kF64, kV128, kFuncRef, kExternRef };
 std::string_view val_type_name(ValType t);
 
-// A WebAssembly value. Reference and v128 values are not passed across the host boundary.
+// A WebAssembly value. v128 values may be passed to and returned from exported functions
+// (Instance::call; the core spec test suite needs them); host functions take only i32/i64/f32/
+// f64. Reference values are not passed across the host boundary.
 struct Value {
   ValType type = ValType::kI32;
   union {
@@ -30,12 +32,19 @@ struct Value {
     uint64_t i64;
     float f32;
     double f64;
+    uint8_t v128[16];  // little-endian lane bytes
   };
-  Value() : i64(0) {}
-  static Value I32(uint32_t v) { Value x; x.type = ValType::kI32; x.i64 = 0; x.i32 = v; return x; }
+  Value() : v128{} {}
+  static Value I32(uint32_t v) { Value x; x.type = ValType::kI32; x.i32 = v; return x; }
   static Value I64(uint64_t v) { Value x; x.type = ValType::kI64; x.i64 = v; return x; }
-  static Value F32(float v) { Value x; x.type = ValType::kF32; x.i64 = 0; x.f32 = v; return x; }
+  static Value F32(float v) { Value x; x.type = ValType::kF32; x.f32 = v; return x; }
   static Value F64(double v) { Value x; x.type = ValType::kF64; x.f64 = v; return x; }
+  static Value V128(const uint8_t (&bytes)[16]) {
+    Value x;
+    x.type = ValType::kV128;
+    std::memcpy(x.v128, bytes, 16);
+    return x;
+  }
 };
 
 struct FuncSig {
@@ -209,7 +218,15 @@ class Instance {
  public:
   virtual ~Instance() = default;
   // Calls an exported function. Traps and limit violations are errors; proc_exit is not.
+  // Arguments must match the export's parameter types (invalid_argument otherwise).
   virtual Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) = 0;
+  // Reads an exported global (i32/i64/f32/f64/v128). Backends that cannot read globals say so
+  // (module_unsupported), never return a made-up value.
+  virtual Result<Value> get_global(std::string_view export_name) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "this engine cannot read exported global \"" + std::string(export_name) +
+                          "\"");
+  }
   // The instance's memory (export "memory", else memory 0); invalid view when it has none.
   virtual GuestMemory memory() = 0;
   // Instructions / fuel units consumed so far (granularity depends on the engine).

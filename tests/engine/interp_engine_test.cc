@@ -437,6 +437,121 @@ TEST(EngineCall, BadCallsAreErrors) {
   EXPECT_EQ(arity2.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Boundary values (guest/tests/wat/boundary.wat): what the core spec tests rely on.
+HostFuncTable seven_table() {
+  HostFuncTable t;
+  t.add(host_func("env", "seven", {{}, {ValType::kI32}}, [](HostContext&, const Value*, Value* r) {
+    r[0] = Value::I32(7);
+    return HostCallResult::ok();
+  }));
+  return t;
+}
+
+TEST(EngineCall, ReexportedHostImportReturnsItsResults) {
+  auto l = instantiate("boundary", seven_table());
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("seven", {});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->results.size(), 1u);
+  EXPECT_EQ(r->results[0].type, ValType::kI32);
+  EXPECT_EQ(r->results[0].i32, 7u);
+}
+
+TEST(EngineCall, V128CrossesTheBoundary) {
+  auto l = instantiate("boundary", seven_table());
+  ASSERT_TRUE(l->instance);
+  uint8_t a[16], b[16];
+  for (int i = 0; i < 16; ++i) {
+    a[i] = static_cast<uint8_t>(i);
+    b[i] = static_cast<uint8_t>(0x10 * (i % 4));
+  }
+  auto r = l->instance->call("add_i32x4", {Value::V128(a), Value::V128(b)});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->results.size(), 1u);
+  ASSERT_EQ(r->results[0].type, ValType::kV128);
+  for (int lane = 0; lane < 4; ++lane) {
+    uint32_t x, y, z;
+    std::memcpy(&x, a + 4 * lane, 4);
+    std::memcpy(&y, b + 4 * lane, 4);
+    std::memcpy(&z, r->results[0].v128 + 4 * lane, 4);
+    EXPECT_EQ(z, x + y) << "lane " << lane;
+  }
+}
+
+TEST(EngineCall, ArgumentTypesAreChecked) {
+  auto l = instantiate("boundary", seven_table());
+  ASSERT_TRUE(l->instance);
+  auto ok = l->instance->call("mix", {Value::I32(2), Value::I64(40), Value::F32(0), Value::F64(0)});
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->results[0].i64, 42u);
+  // Right arity, wrong type in each position: refused, naming the position and both types.
+  std::vector<std::vector<Value>> bad = {
+      {Value::I64(2), Value::I64(40), Value::F32(0), Value::F64(0)},
+      {Value::I32(2), Value::I32(40), Value::F32(0), Value::F64(0)},
+      {Value::I32(2), Value::I64(40), Value::F64(0), Value::F64(0)},
+      {Value::I32(2), Value::I64(40), Value::F32(0), Value::F32(0)},
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    auto r = l->instance->call("mix", bad[i]);
+    ASSERT_FALSE(r.has_value()) << i;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << i;
+    EXPECT_NE(r.error().message.find("argument " + std::to_string(i)), std::string::npos)
+        << r.error().message;
+  }
+}
+
+TEST(EngineCall, ExportedGlobalsCanBeRead) {
+  auto l = instantiate("boundary", seven_table());
+  ASSERT_TRUE(l->instance);
+  auto i32 = l->instance->get_global("g_i32");
+  ASSERT_TRUE(i32.has_value()) << i32.error().to_string();
+  EXPECT_EQ(i32->type, ValType::kI32);
+  EXPECT_EQ(static_cast<int32_t>(i32->i32), -5);
+  auto i64 = l->instance->get_global("g_i64");
+  ASSERT_TRUE(i64.has_value());
+  EXPECT_EQ(i64->i64, 1234567890123u);
+  auto f32 = l->instance->get_global("g_f32");
+  ASSERT_TRUE(f32.has_value());
+  EXPECT_EQ(f32->f32, 1.5f);
+  auto f64 = l->instance->get_global("g_f64");
+  ASSERT_TRUE(f64.has_value());
+  EXPECT_EQ(f64->f64, -2.25);
+  auto v = l->instance->get_global("g_v128");
+  ASSERT_TRUE(v.has_value());
+  ASSERT_EQ(v->type, ValType::kV128);
+  for (uint32_t lane = 0; lane < 4; ++lane) {
+    uint32_t x;
+    std::memcpy(&x, v->v128 + 4 * lane, 4);
+    EXPECT_EQ(x, lane + 1);
+  }
+  // A reference global cannot be read from the host; a function is not a global; a missing
+  // name is not_found.
+  auto ref = l->instance->get_global("g_ref");
+  ASSERT_FALSE(ref.has_value());
+  EXPECT_EQ(ref.error().code, ErrorCode::kModuleUnsupported);
+  auto fn = l->instance->get_global("mix");
+  ASSERT_FALSE(fn.has_value());
+  EXPECT_EQ(fn.error().code, ErrorCode::kNotFound);
+  auto missing = l->instance->get_global("nope");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST(EngineMalformed, CustomSectionWithInvalidUtf8NameIsRejected) {
+  auto engine = make_interp_engine();
+  // Header, then custom section (id 0, size 3): name length 2, bytes 0xff 0xfe (not UTF-8).
+  std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                0x00, 0x03, 0x02, 0xff, 0xfe};
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed);
+  // The same section with a valid name loads.
+  std::vector<uint8_t> good = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                               0x00, 0x03, 0x02, 'h', 'i'};
+  auto g = engine->load(good.data(), good.size());
+  EXPECT_TRUE(g.has_value()) << g.error().to_string();
+}
+
 TEST(EngineCall, InstancesShareNoState) {
   auto a = instantiate("traps");
   auto b = instantiate("traps");

@@ -330,7 +330,19 @@ class InterpInstance final : public Instance {
                             std::to_string(args.size()));
     }
     wi::Values params;
-    for (size_t i = 0; i < args.size(); ++i) params.push_back(to_wabt_value(args[i]));
+    for (size_t i = 0; i < args.size(); ++i) {
+      ValType want = from_wabt(ft.params[i]);
+      if (args[i].type != want || (want != ValType::kI32 && want != ValType::kI64 &&
+                                   want != ValType::kF32 && want != ValType::kF64 &&
+                                   want != ValType::kV128)) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "export \"" + std::string(export_name) + "\" argument " +
+                              std::to_string(i) + " must be " +
+                              std::string(val_type_name(want)) + ", got " +
+                              std::string(val_type_name(args[i].type)));
+      }
+      params.push_back(to_wabt_value(args[i]));
+    }
     wi::Values results;
     auto rr = run_func(func, params, &results);
     if (!rr) return tl::unexpected(rr.error());
@@ -345,6 +357,24 @@ class InterpInstance final : public Instance {
       out.results.push_back(from_wabt_value(ft.results[i], results[i]));
     }
     return out;
+  }
+
+  Result<Value> get_global(std::string_view export_name) override {
+    const auto& exports = module_->info().exports;
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name != export_name || exports[i].kind != ExternKind::kGlobal) continue;
+      auto global = store_.UnsafeGet<wi::Global>(instance_->exports()[i]);
+      wabt::Type t = global->type().type;
+      if (t != wabt::Type::I32 && t != wabt::Type::I64 && t != wabt::Type::F32 &&
+          t != wabt::Type::F64 && t != wabt::Type::V128) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "exported global \"" + std::string(export_name) +
+                              "\" holds a reference, which cannot be read from the host");
+      }
+      return from_wabt_value(t, global->Get());
+    }
+    return make_error(ErrorCode::kNotFound,
+                      "module has no exported global \"" + std::string(export_name) + "\"");
   }
 
   GuestMemory memory() override {
@@ -421,6 +451,9 @@ class InterpInstance final : public Instance {
       }
     } else {
       // Calling a re-exported host import directly: runs to completion (host code is ours).
+      // wabt passes `results` straight to the host callback, which fills results.size()
+      // values: size it to the function's arity (a Thread call would do this itself).
+      results->assign(ft.results.size(), wi::Value::Make(uint64_t{0}));
       rr = func->Call(store_, params, *results, &trap) == wabt::Result::Ok
                ? wi::RunResult::Return
                : wi::RunResult::Trap;
@@ -482,6 +515,11 @@ class InterpInstance final : public Instance {
       case ValType::kI64: return wi::Value::Make(v.i64);
       case ValType::kF32: return wi::Value::Make(v.f32);
       case ValType::kF64: return wi::Value::Make(v.f64);
+      case ValType::kV128: {
+        ::v128 x;
+        for (int i = 0; i < 16; ++i) x.set_u8(i, v.v128[i]);
+        return wi::Value::Make(x);
+      }
       default: return wi::Value::Make(uint64_t{0});
     }
   }
@@ -492,6 +530,12 @@ class InterpInstance final : public Instance {
       case wabt::Type::I64: return Value::I64(v.Get<uint64_t>());
       case wabt::Type::F32: return Value::F32(v.Get<float>());
       case wabt::Type::F64: return Value::F64(v.Get<double>());
+      case wabt::Type::V128: {
+        ::v128 x = v.Get<::v128>();
+        uint8_t bytes[16];
+        for (int i = 0; i < 16; ++i) bytes[i] = x.u8(i);
+        return Value::V128(bytes);
+      }
       default: return Value::I64(0);
     }
   }
@@ -585,7 +629,7 @@ class InterpEngine final : public Engine {
     wabt::Errors errors;
     wabt::ReadBinaryOptions options(all_features(), /*log_stream=*/nullptr,
                                     /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                    /*fail_on_custom_section_error=*/false);
+                                    /*fail_on_custom_section_error=*/true);
     wi::ModuleDesc desc;
     wabt::Result r = wi::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     if (wabt::Failed(r)) {
