@@ -758,8 +758,12 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
     }
   }
   if (pick == nullptr) {
+    std::vector<std::string> versions;
+    for (const auto& e : *rows) versions.push_back(e.version);
+    std::sort(versions.begin(), versions.end(),
+              [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
     std::string have;
-    for (const auto& e : *rows) have += (have.empty() ? "" : ", ") + e.version;
+    for (const auto& v : versions) have += (have.empty() ? "" : ", ") + v;
     std::string what = std::string(name) + (version ? "@" + *version : "");
     return make_error(ErrorCode::kNotFound,
                       "no installed bundle " + what +

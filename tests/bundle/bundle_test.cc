@@ -181,7 +181,7 @@ TEST_F(BundleTest, UnknownKeyIsUntrusted) {
 }
 
 TEST_F(BundleTest, NoTrustedKeysIsUntrusted) {
-  auto r = verify(packed(), {});
+  auto r = verify(packed(), std::vector<PublicKey>{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kBundleUntrusted);
   EXPECT_NE(r.error().message.find("no trusted keys given"), std::string::npos);
