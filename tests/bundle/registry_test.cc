@@ -158,6 +158,45 @@ TEST_F(RegistryTest, InvalidBundleInstallsNothing) {
   EXPECT_TRUE(store_dirs().empty());
 }
 
+TEST_F(RegistryTest, InstallRefusesTraversalLinksAndOversizedEntries) {
+  auto good = bundle::decode(*wasmcap::read_file_bytes(echo("1.0.0", official_)));
+  ASSERT_TRUE(good.has_value());
+  struct Case {
+    const char* needle;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<Case> cases;
+  for (const char* name : {"../escape.wasm", "modules/../../x", "/etc/cron.d/x"}) {
+    auto es = *good;
+    es.push_back(bundle::Entry{name, {1, 2, 3}, bundle::kEntryFile});
+    cases.push_back({name[0] == '/' ? "absolute entry name" : "path traversal", bundle::encode(es)});
+  }
+  auto link = *good;
+  link.push_back(bundle::Entry{"plugin2.wasm", {'/', 'e', 't', 'c'}, 2});
+  cases.push_back({"only regular files", bundle::encode(link)});
+  // An entry declaring more than the module limit, with no data behind it.
+  auto big = bundle::encode(*good);
+  big[12] = static_cast<uint8_t>(big[12] + 1);
+  const std::string name = "big.wasm";
+  big.push_back(bundle::kEntryFile);
+  big.push_back(static_cast<uint8_t>(name.size()));
+  big.push_back(0);
+  big.insert(big.end(), name.begin(), name.end());
+  for (int i = 0; i < 8; ++i) big.push_back(static_cast<uint8_t>((bundle::kMaxModuleBytes + 1) >> (8 * i)));
+  cases.push_back({"too large", big});
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string path = (dir_ / ("hostile" + std::to_string(i) + ".wcb")).string();
+    write_text(path, std::string(cases[i].bytes.begin(), cases[i].bytes.end()));
+    auto r = install(path, /*allow_untrusted=*/true, /*force=*/true);
+    ASSERT_FALSE(r.has_value()) << cases[i].needle;
+    expect_error(r.error(), ErrorCode::kBundleInvalid, cases[i].needle);
+  }
+  EXPECT_TRUE(reg().list()->empty());
+  EXPECT_TRUE(store_dirs().empty());
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "escape.wasm"));
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "registry/escape.wasm"));
+}
+
 TEST_F(RegistryTest, RemoveOneVersionOrAll) {
   ASSERT_TRUE(install(echo("1.0.0", official_)));
   ASSERT_TRUE(install(echo("1.1.0", official_)));
