@@ -2,7 +2,7 @@
 # Sets up (idempotent apt-get install), builds with warnings as errors, and runs every test:
 # unit tests, guest tests, the official WASI test suite (from ../shared) — first in Release,
 # then the unit and guest tests again under AddressSanitizer + UBSan, then 30 s of fuzzing per
-# policy parser (scripts/fuzz.sh).
+# target: the policy parsers and the bundle reader (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,7 +34,7 @@ if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan --timeout 600 -LE slow
 fi
 
-# --- Fuzzing: the manifest and host-config parsers, 30 s each (FUZZ_SECONDS to change, ----------
+# --- Fuzzing: the manifest and host-config parsers and the bundle reader, 30 s each (FUZZ_SECONDS to change,
 # WASMCAP_SKIP_FUZZ=1 to skip). Separate clang-19 build in build-fuzz/; see scripts/fuzz.sh.
 if [ "${WASMCAP_SKIP_FUZZ:-0}" != "1" ]; then
   bash scripts/fuzz.sh
