@@ -1,0 +1,271 @@
+// grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]: POSIX regular expressions
+// (wasi-libc's regcomp: basic by default, extended with -E). Exit 0 if a line was selected,
+// 1 if none, 2 on an error (unless -q and a line was selected), like GNU grep.
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cu.h"
+
+static int o_ext, o_fixed, o_icase, o_invert, o_count, o_number, o_list, o_list_none, o_quiet,
+    o_silent, o_recursive, o_follow, o_line, o_word;
+static int o_with_name = -1;  // -1: decided by the number of inputs
+static regex_t *g_res;
+static size_t g_nres;
+static int g_error;  // an input could not be read
+static int g_found;  // a line was selected somewhere
+
+// -F: the pattern with every BRE metacharacter escaped.
+static char *escape_fixed(const char *p) {
+  char *out = cu_xmalloc(strlen(p) * 2 + 1), *o = out;
+  for (; *p; ++p) {
+    if (strchr("\\.[]*^$", *p)) *o++ = '\\';
+    *o++ = *p;
+  }
+  *o = '\0';
+  return out;
+}
+
+static int compile(const char *pat) {
+  char *p = o_fixed ? escape_fixed(pat) : cu_xstrdup(pat);
+  if (o_line) {
+    char *w = cu_xmalloc(strlen(p) + 8);
+    sprintf(w, o_ext && !o_fixed ? "^(%s)$" : "^\\(%s\\)$", p);
+    free(p);
+    p = w;
+  }
+  g_res = cu_xrealloc(g_res, (g_nres + 1) * sizeof(regex_t));
+  int flags = (o_ext && !o_fixed ? REG_EXTENDED : 0) | (o_icase ? REG_ICASE : 0);
+  int rc = regcomp(&g_res[g_nres], p, flags);
+  if (rc != 0) {
+    char msg[256];
+    regerror(rc, &g_res[g_nres], msg, sizeof(msg));
+    cu_errx("invalid regular expression '%s': %s", pat, msg);
+    free(p);
+    return -1;
+  }
+  free(p);
+  ++g_nres;
+  return 0;
+}
+
+static int is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Does LINE (NUL-terminated, no newline) match any pattern?
+static int line_matches(const char *line, size_t len) {
+  for (size_t i = 0; i < g_nres; ++i) {
+    if (!o_word) {
+      if (regexec(&g_res[i], line, 0, NULL, 0) == 0) return 1;
+      continue;
+    }
+    // -w: a match must be bounded by non-word characters; try later starts until one is.
+    size_t off = 0;
+    while (off <= len) {
+      regmatch_t m;
+      if (regexec(&g_res[i], line + off, 1, &m, off > 0 ? REG_NOTBOL : 0) != 0) break;
+      size_t s = off + (size_t)m.rm_so, e = off + (size_t)m.rm_eo;
+      int left = s == 0 || !is_word_char(line[s - 1]);
+      int right = e >= len || !is_word_char(line[e]);
+      if (left && right && e > s) return 1;
+      off = s + 1;
+    }
+  }
+  return 0;
+}
+
+static void grep_buffer(char *buf, size_t len, const char *name) {
+  // An input with a NUL byte is binary: matches are counted and named, never printed (GNU
+  // prints "binary file matches" once, on stderr).
+  int binary = memchr(buf, '\0', len) != NULL;
+  unsigned long long count = 0, lineno = 0;
+  int show_name = o_with_name == 1;
+  int said_binary = 0;
+  size_t i = 0;
+  while (i < len) {
+    char *nl = memchr(buf + i, '\n', len - i);
+    size_t end = nl ? (size_t)(nl - buf) : len;
+    ++lineno;
+    char saved = buf[end];
+    buf[end] = '\0';
+    int sel = line_matches(buf + i, end - i) != o_invert;
+    buf[end] = saved;
+    if (sel) {
+      ++count;
+      g_found = 1;
+      if (o_quiet) return;
+      if (o_list || o_list_none) break;
+      if (!o_count) {
+        if (binary) {
+          if (!said_binary) {
+            fflush(stdout);
+            fprintf(stderr, "grep: %s: binary file matches\n", name);
+            said_binary = 1;
+          }
+          break;
+        }
+        if (show_name) printf("%s:", name);
+        if (o_number) printf("%llu:", lineno);
+        cu_out(buf + i, end - i);
+        putchar('\n');
+      }
+    }
+    i = end + 1;
+  }
+  if (o_count) {
+    if (show_name) printf("%s:", name);
+    printf("%llu\n", count);
+  }
+  if (o_list && count > 0) printf("%s\n", name);
+  if (o_list_none && count == 0) printf("%s\n", name);
+}
+
+static void grep_fd(int fd, const char *name) {
+  char *buf;
+  size_t len;
+  if (cu_read_all(fd, &buf, &len) != 0) {
+    if (!o_silent) cu_err(NULL, name, errno);
+    g_error = 1;
+    return;
+  }
+  grep_buffer(buf, len, name);
+  free(buf);
+}
+
+// One operand or walked path. `operand`: named on the command line (symlinks followed even
+// under -r, as GNU does).
+static void grep_path(const char *path, const char *shown, int operand) {
+  if (strcmp(path, "-") == 0 && operand) {
+    grep_fd(STDIN_FILENO, "(standard input)");
+    return;
+  }
+  struct stat st;
+  int r = (operand || o_follow) ? stat(path, &st) : lstat(path, &st);
+  if (r != 0) {
+    if (!o_silent) cu_err(NULL, path, errno);
+    g_error = 1;
+    return;
+  }
+  if (S_ISLNK(st.st_mode)) return;  // -r skips symlinks met while walking
+  if (S_ISDIR(st.st_mode)) {
+    if (!o_recursive) {
+      if (!o_silent) cu_err(NULL, path, EISDIR);
+      g_error = 1;
+      return;
+    }
+    if (o_with_name == -1) o_with_name = 1;
+    struct cu_list names = {0};
+    if (cu_read_dir(path, 0, &names) != 0) {
+      if (!o_silent) cu_err(NULL, path, errno);
+      g_error = 1;
+      return;
+    }
+    for (size_t i = 0; i < names.n && !(o_quiet && g_found); ++i) {
+      char *child = cu_join(path, names.v[i]);
+      // With no operand grep -r searches "." and shows paths without the "./" prefix.
+      char *child_shown = shown[0] ? cu_join(shown, names.v[i]) : cu_xstrdup(names.v[i]);
+      grep_path(child, child_shown, 0);
+      free(child);
+      free(child_shown);
+    }
+    cu_list_free(&names);
+    return;
+  }
+  if (!operand && !S_ISREG(st.st_mode)) return;  // devices/FIFOs met while walking
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    if (!o_silent) cu_err(NULL, path, errno);
+    g_error = 1;
+    return;
+  }
+  grep_fd(fd, shown);
+  close(fd);
+}
+
+// Adds each newline-separated pattern of P.
+static int add_patterns(const char *p, struct cu_list *pats) {
+  const char *s = p;
+  for (;;) {
+    const char *nl = strchr(s, '\n');
+    size_t n = nl ? (size_t)(nl - s) : strlen(s);
+    char *one = cu_xmalloc(n + 1);
+    memcpy(one, s, n);
+    one[n] = '\0';
+    cu_list_push(pats, one);
+    if (!nl) break;
+    s = nl + 1;
+  }
+  return 0;
+}
+
+int cu_grep(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"extended-regexp", no_argument, 0, 'E'}, {"fixed-strings", no_argument, 0, 'F'},
+      {"ignore-case", no_argument, 0, 'i'},     {"invert-match", no_argument, 0, 'v'},
+      {"count", no_argument, 0, 'c'},           {"line-number", no_argument, 0, 'n'},
+      {"files-with-matches", no_argument, 0, 'l'}, {"files-without-match", no_argument, 0, 'L'},
+      {"quiet", no_argument, 0, 'q'},           {"silent", no_argument, 0, 'q'},
+      {"no-messages", no_argument, 0, 's'},     {"recursive", no_argument, 0, 'r'},
+      {"dereference-recursive", no_argument, 0, 'R'}, {"with-filename", no_argument, 0, 'H'},
+      {"no-filename", no_argument, 0, 'h'},     {"regexp", required_argument, 0, 'e'},
+      {"line-regexp", no_argument, 0, 'x'},     {"word-regexp", no_argument, 0, 'w'},
+      {0, 0, 0, 0}};
+  struct cu_list pats = {0};
+  int have_e = 0, c;
+  while ((c = getopt_long(argc, argv, "EFGivcnlLqsrRHhe:xwy", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'E': o_ext = 1; o_fixed = 0; break;
+      case 'F': o_fixed = 1; o_ext = 0; break;
+      case 'G': o_ext = o_fixed = 0; break;
+      case 'i': case 'y': o_icase = 1; break;
+      case 'v': o_invert = 1; break;
+      case 'c': o_count = 1; break;
+      case 'n': o_number = 1; break;
+      case 'l': o_list = 1; o_list_none = 0; break;
+      case 'L': o_list_none = 1; o_list = 0; break;
+      case 'q': o_quiet = 1; break;
+      case 's': o_silent = 1; break;
+      case 'r': o_recursive = 1; break;
+      case 'R': o_recursive = 1; o_follow = 1; break;
+      case 'H': o_with_name = 1; break;
+      case 'h': o_with_name = 0; break;
+      case 'e': add_patterns(optarg, &pats); have_e = 1; break;
+      case 'x': o_line = 1; break;
+      case 'w': o_word = 1; break;
+      default:
+        fprintf(stderr, "usage: grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
+        return 2;
+    }
+  }
+  if (!have_e) {
+    if (optind >= argc) {
+      fprintf(stderr, "usage: grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
+      return 2;
+    }
+    add_patterns(argv[optind++], &pats);
+  }
+  for (size_t i = 0; i < pats.n; ++i) {
+    if (compile(pats.v[i]) != 0) return 2;
+  }
+  int nops = argc - optind;
+  // Names are shown for several operands; under -r, once a directory is searched (GNU: a
+  // single regular-file operand shows no names even with -r).
+  if (o_with_name == -1 && (nops > 1 || !o_recursive)) o_with_name = nops > 1;
+  if (nops == 0) {
+    if (o_recursive) {
+      grep_path(".", "", 1);
+    } else {
+      grep_fd(STDIN_FILENO, "(standard input)");
+    }
+  } else {
+    for (int i = optind; i < argc && !(o_quiet && g_found); ++i) grep_path(argv[i], argv[i], 1);
+  }
+  if (o_quiet && g_found) return 0;
+  if (g_error) return 2;
+  return g_found ? 0 : 1;
+}
