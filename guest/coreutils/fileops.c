@@ -24,7 +24,10 @@ static int mkdir_parents(const char *path) {
       struct stat st;
       // EEXIST: fine if it is a directory. Other errors on an existing directory (the preopen
       // root itself cannot be created: ENOTCAPABLE/EPERM) are fine too, as in GNU.
-      if (!(stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
+      if (stat(p, &st) != 0) {
+        cu_err("cannot create directory", p, e == EEXIST ? errno : e);
+        rc = 1;
+      } else if (!S_ISDIR(st.st_mode)) {
         cu_err("cannot create directory", p, e == EEXIST ? ENOTDIR : e);
         rc = 1;
       }

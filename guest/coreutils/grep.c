@@ -57,8 +57,8 @@ static int is_word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// Does LINE (NUL-terminated, no newline) match any pattern?
-static int line_matches(const char *line, size_t len) {
+// Does the segment LINE (NUL-terminated, no newline or NUL inside) match any pattern?
+static int segment_matches(const char *line, size_t len) {
   for (size_t i = 0; i < g_nres; ++i) {
     if (!o_word) {
       if (regexec(&g_res[i], line, 0, NULL, 0) == 0) return 1;
@@ -79,6 +79,22 @@ static int line_matches(const char *line, size_t len) {
   return 0;
 }
 
+// Does LINE[0..len) match? regexec stops at a NUL byte, so a line of a binary file is matched
+// piece by piece between its NULs (GNU treats those NULs as line ends too).
+static int line_matches(char *line, size_t len) {
+  size_t start = 0;
+  for (;;) {
+    char *nul = memchr(line + start, '\0', len - start);
+    size_t end = nul ? (size_t)(nul - line) : len;
+    char saved = line[end];
+    line[end] = '\0';
+    int m = segment_matches(line + start, end - start);
+    line[end] = saved;
+    if (m || nul == NULL) return m;
+    start = end + 1;
+  }
+}
+
 static void grep_buffer(char *buf, size_t len, const char *name) {
   // An input with a NUL byte is binary: matches are counted and named, never printed (GNU
   // prints "binary file matches" once, on stderr).
@@ -91,10 +107,7 @@ static void grep_buffer(char *buf, size_t len, const char *name) {
     char *nl = memchr(buf + i, '\n', len - i);
     size_t end = nl ? (size_t)(nl - buf) : len;
     ++lineno;
-    char saved = buf[end];
-    buf[end] = '\0';
     int sel = line_matches(buf + i, end - i) != o_invert;
-    buf[end] = saved;
     if (sel) {
       ++count;
       g_found = 1;

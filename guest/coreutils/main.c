@@ -92,6 +92,8 @@ void cu_err(const char *what, const char *path, int err) {
   const char *note = "";
   if ((err == ENOENT || err == EPERM || err == ENOTCAPABLE) && outside_grants(path)) {
     note = " (outside the granted directories)";
+  } else if (err == ENOTCAPABLE) {
+    note = " (not allowed by the grant; read-only?)";
   }
   if (what != NULL) {
     fprintf(stderr, "%s: %s '%s': %s%s\n", cu_prog, what, path, msg, note);
