@@ -24,12 +24,21 @@ struct tool {
   int (*fn)(int, char **);
 };
 
+#ifdef CU_ONLY_TOOL
+// Single-tool build (measure.sh compares it with the multi-call module): -DCU_ONLY_TOOL=ls
+#define CU_STR2(x) #x
+#define CU_STR(x) CU_STR2(x)
+#define CU_FN2(x) cu_##x
+#define CU_FN(x) CU_FN2(x)
+static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}};
+#else
 static const struct tool kTools[] = {
     {"cat", cu_cat},   {"cp", cu_cp},     {"find", cu_find}, {"grep", cu_grep},
     {"head", cu_head}, {"ls", cu_ls},     {"mkdir", cu_mkdir}, {"mv", cu_mv},
     {"pwd", cu_pwd},   {"rm", cu_rm},     {"sed", cu_sed},   {"tail", cu_tail},
     {"wc", cu_wc},
 };
+#endif
 
 static const struct tool *find_tool(const char *name) {
   for (size_t i = 0; i < sizeof(kTools) / sizeof(kTools[0]); ++i) {

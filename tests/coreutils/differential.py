@@ -295,6 +295,21 @@ case("sed", "-n", "/^$/=", "with space.txt")
 case("sed", "s/\\t/T/;s/  / /", "b.txt")
 
 
+# Cases with a fixed expectation instead of GNU: what the guest's working directory is, and
+# the multi-call dispatch. (extra wasmcap flags, guest argv after the module, status, stdout)
+EXPECT = [
+    ([], ["pwd"], 0, b"/work\n"),
+    (["--env", "PWD=/work/sub/deep"], ["pwd"], 0, b"/work/sub/deep\n"),
+    (["--env", "PWD=/work/sub"], ["cat", "c.txt", "../a.txt"], 0, None),
+    (["--dir", "{tree}/sub::/data"], ["pwd"], 0, b"/work\n"),  # the first grant
+    (["--dir", "{tree}/sub::/data"], ["cat", "/data/deep/d.txt"], 0, b"deep foo\n"),
+    (["--argv0", "ls"], ["-d", "sub"], 0, b"sub\n"),  # dispatch on argv[0]
+    ([], [], 2, b""),
+    ([], ["nosuchtool"], 2, b""),
+    ([], ["--help"], 0, b""),
+]
+
+
 def run_guest(wasmcap, module, tree, tool, args, stdin, subdir):
     cmd = [wasmcap, "run", "--dir", tree + "::/work"]
     if subdir:
@@ -367,6 +382,24 @@ def main():
                     only_g = {k: v for k, v in sg.items() if sn.get(k) != v}
                     only_n = {k: v for k, v in sn.items() if sg.get(k) != v}
                     problems.append("tree differs:\n  guest: %r\n  GNU:   %r" % (only_g, only_n))
+            if problems:
+                failures.append(label)
+                print("FAIL: %s\n  %s" % (label, "\n  ".join(problems)))
+            else:
+                print("ok:   %s" % label)
+        for flags, argv, status, out in EXPECT if not a.list and not a.k else []:
+            flags = [f.replace("{tree}", shared) for f in flags]
+            label = "expect: wasmcap run %s coreutils.wasm %s" % (" ".join(flags).replace(shared, "TREE"), " ".join(argv))
+            cmd = [wasmcap, "run", "--dir", shared + "::/work"] + flags + [module] + argv
+            p = subprocess.run(cmd, capture_output=True, timeout=60)
+            ran += 1
+            problems = []
+            if p.returncode != status:
+                problems.append("exit status %d, expected %d (stderr %r)" % (p.returncode, status, p.stderr))
+            if out is not None and p.stdout != out:
+                problems.append("stdout %r, expected %r" % (p.stdout, out))
+            if status != 0 and not p.stderr:
+                problems.append("no message on stderr")
             if problems:
                 failures.append(label)
                 print("FAIL: %s\n  %s" % (label, "\n  ".join(problems)))
