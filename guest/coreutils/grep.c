@@ -1,4 +1,4 @@
-// grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]: POSIX regular expressions
+// grep [-EFiRrvcnlLoqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]: POSIX regular expressions
 // (wasi-libc's regcomp: basic by default, extended with -E). Exit 0 if a line was selected,
 // 1 if none, 2 on an error (unless -q and a line was selected), like GNU grep.
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include "cu.h"
 
 static int o_ext, o_fixed, o_icase, o_invert, o_count, o_number, o_list, o_list_none, o_quiet,
-    o_silent, o_recursive, o_follow, o_line, o_word;
+    o_silent, o_recursive, o_follow, o_line, o_word, o_only;
 static int o_with_name = -1;  // -1: decided by the number of inputs
 static regex_t *g_res;
 static size_t g_nres;
@@ -95,6 +95,45 @@ static int line_matches(char *line, size_t len) {
   }
 }
 
+// -o: prints each non-empty match of a selected line on a line of its own: at each position
+// the leftmost match of any pattern, the longest among those starting there.
+static void print_only_matches(char *line, size_t len, const char *prefix_name,
+                               unsigned long long lineno) {
+  size_t start = 0;
+  while (start <= len) {
+    char *nul = memchr(line + start, '\0', len - start);
+    size_t end = nul ? (size_t)(nul - line) : len;
+    char saved = line[end];
+    line[end] = '\0';
+    size_t pos = start;
+    while (pos < end) {
+      size_t best_s = (size_t)-1, best_e = 0;
+      for (size_t i = 0; i < g_nres; ++i) {
+        regmatch_t m;
+        if (regexec(&g_res[i], line + pos, 1, &m, pos > start ? REG_NOTBOL : 0) != 0) continue;
+        size_t s = pos + (size_t)m.rm_so, e = pos + (size_t)m.rm_eo;
+        if (s < best_s || (s == best_s && e > best_e)) {
+          best_s = s;
+          best_e = e;
+        }
+      }
+      if (best_s == (size_t)-1) break;
+      if (best_e == best_s) {  // empty matches are not printed; move on
+        pos = best_s + 1;
+        continue;
+      }
+      if (prefix_name) printf("%s:", prefix_name);
+      if (o_number) printf("%llu:", lineno);
+      cu_out(line + best_s, best_e - best_s);
+      putchar('\n');
+      pos = best_e;
+    }
+    line[end] = saved;
+    if (nul == NULL) break;
+    start = end + 1;
+  }
+}
+
 static void grep_buffer(char *buf, size_t len, const char *name) {
   // An input with a NUL byte is binary: matches are counted and named, never printed (GNU
   // prints "binary file matches" once, on stderr).
@@ -122,10 +161,14 @@ static void grep_buffer(char *buf, size_t len, const char *name) {
           }
           break;
         }
-        if (show_name) printf("%s:", name);
-        if (o_number) printf("%llu:", lineno);
-        cu_out(buf + i, end - i);
-        putchar('\n');
+        if (o_only) {
+          if (!o_invert) print_only_matches(buf + i, end - i, show_name ? name : NULL, lineno);
+        } else {
+          if (show_name) printf("%s:", name);
+          if (o_number) printf("%llu:", lineno);
+          cu_out(buf + i, end - i);
+          putchar('\n');
+        }
       }
     }
     i = end + 1;
@@ -227,10 +270,11 @@ int cu_grep(int argc, char **argv) {
       {"dereference-recursive", no_argument, 0, 'R'}, {"with-filename", no_argument, 0, 'H'},
       {"no-filename", no_argument, 0, 'h'},     {"regexp", required_argument, 0, 'e'},
       {"line-regexp", no_argument, 0, 'x'},     {"word-regexp", no_argument, 0, 'w'},
+      {"only-matching", no_argument, 0, 'o'},
       {0, 0, 0, 0}};
   struct cu_list pats = {0};
   int have_e = 0, c;
-  while ((c = getopt_long(argc, argv, "EFGivcnlLqsrRHhe:xwy", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "EFGivcnlLqsrRHhe:xwyo", longopts, NULL)) != -1) {
     switch (c) {
       case 'E': o_ext = 1; o_fixed = 0; break;
       case 'F': o_fixed = 1; o_ext = 0; break;
@@ -250,14 +294,15 @@ int cu_grep(int argc, char **argv) {
       case 'e': add_patterns(optarg, &pats); have_e = 1; break;
       case 'x': o_line = 1; break;
       case 'w': o_word = 1; break;
+      case 'o': o_only = 1; break;
       default:
-        fprintf(stderr, "usage: grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
+        fprintf(stderr, "usage: grep [-EFiRrvcnlLoqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
         return 2;
     }
   }
   if (!have_e) {
     if (optind >= argc) {
-      fprintf(stderr, "usage: grep [-EFiRrvcnlLqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
+      fprintf(stderr, "usage: grep [-EFiRrvcnlLoqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]\n");
       return 2;
     }
     add_patterns(argv[optind++], &pats);

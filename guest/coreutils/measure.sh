@@ -9,7 +9,7 @@ build=${1:-$src/../../build}
 wasmcap=$build/bin/wasmcap
 out=$(mktemp -d /tmp/coreutils-measure.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-flags=(--target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
+flags=(--target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -Wl,-z,stack-size=1048576)
 sources=("$src"/*.c)
 clang-19 "${flags[@]}" "${sources[@]}" -o "$out/coreutils.wasm"
 tools=(cat cp find grep head ls mkdir mv pwd rm sed tail wc)
