@@ -187,11 +187,20 @@ static int copy_tree_rec(const char *src, const char *dst, int follow, int no_cl
     cu_errx("'%s': not a regular file, directory or symbolic link; skipping", src);
     return 1;
   }
+  // An existing symlink destination is written through, as GNU does (the sandbox still
+  // refuses a target outside the grants); a dangling one is refused rather than created.
+  if (dst_exists && S_ISLNK(dt.st_mode) && stat(dst, &dt) != 0) {
+    if (errno == ENOENT) {
+      cu_errx("not writing through dangling symlink '%s'", dst);
+    } else {
+      cu_err("cannot stat", dst, errno);  // e.g. a link the sandbox will not follow
+    }
+    return 1;
+  }
   if (dst_exists && dt.st_dev == st.st_dev && dt.st_ino == st.st_ino) {
     cu_errx("'%s' and '%s' are the same file", src, dst);
     return 1;
   }
-  if (dst_exists && S_ISLNK(dt.st_mode)) unlink(dst);  // replace the link, never write through it
   return cu_copy_file(src, dst) == 0 ? 0 : 1;
 }
 

@@ -90,6 +90,8 @@ def main():
             (["cp", "-r", "dir-out/", "stolen-dir"], []),
             (["cp", "own.txt", "../outside/planted.txt"], []),
             (["cp", "own.txt", "dir-out/planted.txt"], []),
+            (["cp", "own.txt", "rel-out"], []),
+            (["cp", "-r", "own.txt", "abs-out"], []),
             (["mv", "own.txt", "../outside/moved.txt"], []),
             (["mv", "../outside/secret.txt", "taken.txt"], []),
             (["mv", "dir-out/s2.txt", "taken2.txt"], []),
