@@ -1,4 +1,5 @@
 // cat, head, tail, wc, pwd.
+#define _GNU_SOURCE  // memrchr
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -172,13 +173,94 @@ static void tail_slice(const char *buf, size_t len, long long n, char sign, int 
   size_t i = len;
   if (i > 0 && buf[i - 1] == '\n') --i;  // a final newline ends the last line, it starts none
   long long k = 0;
-  while (i > 0) {
-    if (buf[i - 1] == '\n') {
-      if (++k == n) break;
+  const char *nl;
+  size_t start = 0;
+  while ((nl = memrchr(buf, '\n', i)) != NULL) {
+    i = (size_t)(nl - buf);
+    if (++k == n) {
+      start = i + 1;
+      break;
     }
-    --i;
   }
-  cu_out(buf + i, len - i);
+  cu_out(buf + start, len - start);
+}
+
+// head -n N / -c N: streams, stopping after N lines or bytes (a huge file is not read whole).
+static int head_stream(int fd, long long n, int bytes) {
+  static char buf[1 << 16];
+  long long left = n;
+  while (left > 0) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (r == 0) break;
+    size_t take = (size_t)r;
+    if (bytes) {
+      if ((long long)take > left) take = (size_t)left;
+      left -= (long long)take;
+    } else {
+      size_t i = 0;
+      while (i < (size_t)r && left > 0) {
+        const char *nl = memchr(buf + i, '\n', (size_t)r - i);
+        if (nl == NULL) {
+          i = (size_t)r;
+          break;
+        }
+        i = (size_t)(nl - buf) + 1;
+        --left;
+      }
+      take = i;
+    }
+    cu_out(buf, take);
+  }
+  return 0;
+}
+
+// tail -n N / -c N of a regular file: reads backwards from the end in growing chunks until
+// the chunk holds N lines (or bytes), so only the end of a large file is read. Returns 1 when
+// it handled the file, 0 when the input is not a seekable regular file, -1 on a read error.
+static int tail_seek(int fd, long long n, int bytes) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return 0;
+  off_t size = st.st_size;
+  size_t chunk = 1 << 16;
+  for (;;) {
+    off_t start = size > (off_t)chunk ? size - (off_t)chunk : 0;
+    size_t len = (size_t)(size - start), got = 0;
+    char *buf = cu_xmalloc(len + 1);
+    while (got < len) {
+      ssize_t r = pread(fd, buf + got, len - got, start + (off_t)got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        free(buf);
+        return -1;
+      }
+      if (r == 0) break;
+      got += (size_t)r;
+    }
+    int enough = start == 0 || got < len;
+    if (!enough && bytes) enough = (long long)got >= n;
+    if (!enough) {
+      // Is the n-th newline from the end (a final newline aside) inside the chunk?
+      size_t end = got > 0 && buf[got - 1] == '\n' ? got - 1 : got;
+      long long lines = 0;
+      const char *nl;
+      while (lines < n && (nl = memrchr(buf, '\n', end)) != NULL) {
+        ++lines;
+        end = (size_t)(nl - buf);
+      }
+      enough = lines >= n;
+    }
+    if (enough) {
+      tail_slice(buf, got, n, 0, bytes);
+      free(buf);
+      return 1;
+    }
+    free(buf);
+    chunk *= 4;
+  }
 }
 
 static int head_tail(int argc, char **argv, slice_fn fn, int is_head) {
@@ -223,22 +305,33 @@ static int head_tail(int argc, char **argv, slice_fn fn, int is_head) {
       status = 1;
       continue;
     }
-    char *buf;
-    size_t len;
-    if (cu_read_all(fd, &buf, &len) != 0) {
-      cu_err("error reading", ops[i], errno);
-      close_input(fd);
-      status = 1;
-      continue;
-    }
-    close_input(fd);
     if (headers) {
       printf("%s==> %s <==\n", printed ? "\n" : "",
              strcmp(ops[i], "-") == 0 ? "standard input" : ops[i]);
     }
     printed = 1;
-    fn(buf, len, n, sign, bytes);
-    free(buf);
+    int done = 0;
+    if (is_head && sign == 0) {
+      done = head_stream(fd, n, bytes) == 0 ? 1 : -1;
+    } else if (!is_head && sign == 0) {
+      done = tail_seek(fd, n, bytes);
+    }
+    if (done == 0) {
+      char *buf;
+      size_t len;
+      if (cu_read_all(fd, &buf, &len) == 0) {
+        fn(buf, len, n, sign, bytes);
+        free(buf);
+        done = 1;
+      } else {
+        done = -1;
+      }
+    }
+    if (done < 0) {
+      cu_err("error reading", ops[i], errno);
+      status = 1;
+    }
+    close_input(fd);
   }
   return status;
 }
@@ -252,17 +345,56 @@ struct counts {
   unsigned long long lines, words, bytes;
 };
 
+// The interpreter runs a byte loop at a few microseconds per byte, so the counts work on 8
+// bytes at a time where they can (SWAR on 64-bit words, which wasm has natively).
+static const uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull,
+                      kLow7 = 0x7f7f7f7f7f7f7f7full;
+
+// High bit set in each zero byte of x, exactly (no carries between bytes).
+static uint64_t zero_bytes(uint64_t x) { return ~(((x & kLow7) + kLow7) | x) & kHigh; }
+
+static unsigned long long count_newlines(const char *p, size_t n) {
+  unsigned long long c = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    c += (unsigned long long)__builtin_popcountll(zero_bytes(w ^ (kOnes * '\n')));
+  }
+  for (; i < n; ++i) c += p[i] == '\n';
+  return c;
+}
+
 // Words as GNU wc counts them in the C locale: maximal runs not broken by whitespace that
 // contain at least one printable character.
-static void count(const char *buf, size_t len, struct counts *c, int *in_word) {
-  for (size_t i = 0; i < len; ++i) {
-    unsigned char ch = (unsigned char)buf[i];
-    if (ch == '\n') ++c->lines;
-    if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v') {
-      if (*in_word) ++c->words;
-      *in_word = 0;
-    } else if (ch >= 0x20 && ch < 0x7f) {
+static void count(const char *buf, size_t len, struct counts *c, int *in_word, int words) {
+  if (!words) {
+    c->lines += count_newlines(buf, len);
+    c->bytes += len;
+    return;
+  }
+  size_t i = 0;
+  for (;;) {
+    // A block of 8 printable non-space ASCII bytes (0x21..0x7e) only continues a word.
+    while (i + 8 <= len) {
+      uint64_t w;
+      memcpy(&w, buf + i, 8);
+      uint64_t below = (w - kOnes * 0x21) & ~w & kHigh;  // some byte < 0x21 (exact test)
+      if (below | (w & kHigh) | zero_bytes(w ^ (kOnes * 0x7f))) break;
       *in_word = 1;
+      i += 8;
+    }
+    if (i >= len) break;
+    size_t stop = i + 8 < len ? i + 8 : len;
+    for (; i < stop; ++i) {
+      unsigned char ch = (unsigned char)buf[i];
+      if (ch == '\n') ++c->lines;
+      if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v') {
+        if (*in_word) ++c->words;
+        *in_word = 0;
+      } else if (ch > 0x20 && ch < 0x7f) {
+        *in_word = 1;
+      }
     }
   }
   c->bytes += len;
@@ -348,7 +480,7 @@ int cu_wc(int argc, char **argv) {
         break;
       }
       if (r == 0) break;
-      count(buf, (size_t)r, &cnt, &in_word);
+      count(buf, (size_t)r, &cnt, &in_word, opt_w);
     }
     if (in_word) ++cnt.words;
     close_input(fd);
