@@ -58,6 +58,9 @@ int cu_read_dir(const char *path, int dots, struct cu_list *out);
 // -1 with errno set.
 int cu_read_all(int fd, char **buf, size_t *len);
 
+// Number of '\n' bytes in P[0..n), 8 bytes at a time.
+unsigned long long cu_count_newlines(const char *p, size_t n);
+
 // Writes all bytes to stdout (buffered stdio). Returns 0 or -1.
 int cu_out(const void *p, size_t n);
 

@@ -1,6 +1,7 @@
 // grep [-EFiRrvcnlLoqsHhxw] [-e PATTERN]... [PATTERN] [FILE...]: POSIX regular expressions
 // (wasi-libc's regcomp: basic by default, extended with -E). Exit 0 if a line was selected,
 // 1 if none, 2 on an error (unless -q and a line was selected), like GNU grep.
+#define _GNU_SOURCE  // memmem, memrchr
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +19,116 @@ static regex_t *g_res;
 static size_t g_nres;
 static int g_error;  // an input could not be read
 static int g_found;  // a line was selected somewhere
+
+// --- literal prefilter -------------------------------------------------------------------------
+// The regex engine costs milliseconds per line on the interpreter. When every match must contain
+// a known literal string (one pattern, no alternation), grep first looks for that string in
+// the whole buffer (memmem) and runs regexec only on lines holding it; lines before the next
+// occurrence are skipped without being matched.
+static char *g_lit;  // the required literal (lowercase under -i), or NULL
+static size_t g_litlen;
+
+// Longest run of literal characters at parenthesis depth 0, none quantified, in a pattern
+// without alternation: every match contains it. Writes it to OUT (malloc'd) and returns its
+// length, or 0 when the pattern gives none.
+static size_t required_literal(const char *p, int ere, char **out) {
+  size_t n = strlen(p), best = 0, cur = 0;
+  char *run = cu_xmalloc(n + 1), *best_run = cu_xmalloc(n + 1);
+  int depth = 0;
+  for (size_t i = 0; i < n;) {
+    char lit = 0;
+    int is_lit = 0;
+    size_t next = i + 1;
+    char c = p[i];
+    if (c == '\\' && i + 1 < n) {
+      char d = p[i + 1];
+      next = i + 2;
+      if (!ere && d == '|') goto none;
+      if (!ere && d == '(') ++depth;
+      if (!ere && d == ')') --depth;
+      if (!ere && d == '{') {  // interval "\{m,n\}": skip it whole
+        const char *close = strstr(p + i + 2, "\\}");
+        next = close ? (size_t)(close - p) + 2 : n;
+      }
+      // "\." and other escaped punctuation are literal; "\w", "\<", "\1", "\(", ... are not.
+      if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9') ||
+            strchr("(){}|+?<>`'", d))) {
+        is_lit = 1;
+        lit = d;
+      }
+    } else if (c == '[') {
+      // Skip the bracket expression: "[]..." / "[^]..." hold a literal ']', "[:x:]" classes.
+      size_t j = i + 1;
+      if (j < n && p[j] == '^') ++j;
+      if (j < n && p[j] == ']') ++j;
+      while (j < n && p[j] != ']') {
+        if (p[j] == '[' && j + 1 < n && (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
+          const char *close = strstr(p + j + 2, p[j + 1] == ':' ? ":]" : p[j + 1] == '.' ? ".]" : "=]");
+          j = close ? (size_t)(close - p) + 2 : n;
+        } else {
+          ++j;
+        }
+      }
+      next = j < n ? j + 1 : n;
+    } else if (ere && c == '|') {
+      goto none;
+    } else if (ere && c == '{') {  // interval "{m,n}": skip it whole
+      const char *close = strchr(p + i + 1, '}');
+      next = close ? (size_t)(close - p) + 1 : n;
+    } else if (ere && c == '(') {
+      ++depth;
+    } else if (ere && c == ')') {
+      --depth;
+    } else if (strchr(".*^$", c) == NULL && !(ere && strchr("+?{}", c))) {
+      is_lit = 1;
+      lit = c;
+    }
+    // A quantifier after this token makes it optional or repeated: it ends the run.
+    int quantified = next < n && (p[next] == '*' || (ere && strchr("+?{", p[next])) ||
+                                  (!ere && p[next] == '\\' && next + 1 < n && strchr("{?+", p[next + 1])));
+    if (is_lit && depth == 0 && !quantified && lit != '\n') {
+      run[cur++] = o_icase && lit >= 'A' && lit <= 'Z' ? (char)(lit + 32) : lit;
+      if (cur > best) {
+        best = cur;
+        memcpy(best_run, run, cur);
+      }
+    } else {
+      cur = 0;
+    }
+    i = next;
+  }
+  free(run);
+  if (best == 0) {
+    free(best_run);
+    return 0;
+  }
+  *out = best_run;
+  return best;
+none:
+  free(run);
+  free(best_run);
+  return 0;
+}
+
+// ASCII lowercase copy of BUF, 8 bytes at a time (for the -i prefilter).
+static char *lower_copy(const char *buf, size_t len) {
+  char *out = cu_xmalloc(len + 1);
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, buf + i, 8);
+    uint64_t h = w & ~high;                  // each byte's low 7 bits (no carries between bytes)
+    uint64_t ge_a = h + ones * (0x80 - 'A');  // high bit: byte >= 'A'
+    uint64_t gt_z = h + ones * (0x7f - 'Z');  // high bit: byte > 'Z'
+    uint64_t upper = (ge_a ^ gt_z) & ~w & high;
+    w |= upper >> 2;  // 0x80 >> 2 = 0x20
+    memcpy(out + i, &w, 8);
+  }
+  for (; i < len; ++i) out[i] = buf[i] >= 'A' && buf[i] <= 'Z' ? (char)(buf[i] + 32) : buf[i];
+  out[len] = '\0';
+  return out;
+}
 
 // -F: the pattern with every BRE metacharacter escaped.
 static char *escape_fixed(const char *p) {
@@ -72,7 +183,7 @@ static int segment_matches(const char *line, size_t len) {
       size_t s = off + (size_t)m.rm_so, e = off + (size_t)m.rm_eo;
       int left = s == 0 || !is_word_char(line[s - 1]);
       int right = e >= len || !is_word_char(line[e]);
-      if (left && right && e > s) return 1;
+      if (left && right) return 1;  // an empty match counts too (GNU)
       off = s + 1;
     }
   }
@@ -141,16 +252,37 @@ static void grep_buffer(char *buf, size_t len, const char *name) {
   unsigned long long count = 0, lineno = 0;
   int show_name = o_with_name == 1;
   int said_binary = 0;
+  char *lowered = g_lit && o_icase ? lower_copy(buf, len) : NULL;
+  const char *hay = lowered ? lowered : buf;
+  size_t hit = 0;  // offset of the literal's next occurrence, or len
+  int hit_valid = 0;
   size_t i = 0;
   while (i < len) {
+    if (g_lit && (!hit_valid || hit < i)) {
+      const char *h = memmem(hay + i, len - i, g_lit, g_litlen);
+      hit = h ? (size_t)(h - hay) : len;
+      hit_valid = 1;
+    }
+    if (g_lit && !o_invert && hit > i) {
+      // No line before the one holding the next occurrence can match: skip them (counting
+      // them for -n), or stop when there is none.
+      if (hit >= len) break;
+      const char *prev = memrchr(hay + i, '\n', hit - i);
+      if (prev != NULL) {
+        size_t line_start = (size_t)(prev - hay) + 1;
+        lineno += cu_count_newlines(buf + i, line_start - i);
+        i = line_start;
+      }
+    }
     char *nl = memchr(buf + i, '\n', len - i);
     size_t end = nl ? (size_t)(nl - buf) : len;
     ++lineno;
-    int sel = line_matches(buf + i, end - i) != o_invert;
+    int may_match = !g_lit || (hit >= i && hit + g_litlen <= end);
+    int sel = (may_match && line_matches(buf + i, end - i)) != o_invert;
     if (sel) {
       ++count;
       g_found = 1;
-      if (o_quiet) return;
+      if (o_quiet) break;
       if (o_list || o_list_none) break;
       if (!o_count) {
         if (binary) {
@@ -173,6 +305,8 @@ static void grep_buffer(char *buf, size_t len, const char *name) {
     }
     i = end + 1;
   }
+  free(lowered);
+  if (o_quiet) return;
   if (o_count) {
     if (show_name) printf("%s:", name);
     printf("%llu\n", count);
@@ -309,6 +443,15 @@ int cu_grep(int argc, char **argv) {
   }
   for (size_t i = 0; i < pats.n; ++i) {
     if (compile(pats.v[i]) != 0) return 2;
+  }
+  if (pats.n == 1) {
+    if (o_fixed) {
+      g_litlen = strlen(pats.v[0]);
+      g_lit = g_litlen ? lower_copy(pats.v[0], g_litlen) : NULL;
+      if (g_lit && !o_icase) memcpy(g_lit, pats.v[0], g_litlen);
+    } else {
+      g_litlen = required_literal(pats.v[0], o_ext, &g_lit);
+    }
   }
   int nops = argc - optind;
   // Names are shown for several operands; under -r, once a directory is searched (GNU: a

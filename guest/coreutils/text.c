@@ -353,7 +353,7 @@ static const uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080u
 // High bit set in each zero byte of x, exactly (no carries between bytes).
 static uint64_t zero_bytes(uint64_t x) { return ~(((x & kLow7) + kLow7) | x) & kHigh; }
 
-static unsigned long long count_newlines(const char *p, size_t n) {
+unsigned long long cu_count_newlines(const char *p, size_t n) {
   unsigned long long c = 0;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -369,7 +369,7 @@ static unsigned long long count_newlines(const char *p, size_t n) {
 // contain at least one printable character.
 static void count(const char *buf, size_t len, struct counts *c, int *in_word, int words) {
   if (!words) {
-    c->lines += count_newlines(buf, len);
+    c->lines += cu_count_newlines(buf, len);
     c->bytes += len;
     return;
   }

@@ -44,6 +44,11 @@ def build_tree(root):
     w("sub/.dot/x", "x\n")
     w("dir with space/f.txt", "spaced foo\n")
     w("crlf.txt", "dos line\r\nnext\r\n")
+    # Lines of regex-significant words, for grep's literal prefilter (guest/coreutils/grep.c).
+    words = ["foo", "bar", "Foo", "BAR", "a.b", "a*b", "x+y", "(p)", "[q]", "fooo", "ba", "^x",
+             "x$", "a{2}", "tab\there", "\\"]
+    w("patterns.txt", "".join(" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(i % 5)) + "\n"
+                              for i in range(120)))
     os.makedirs(os.path.join(root, "emptydir"))
     os.symlink("a.txt", os.path.join(root, "link"))
     os.symlink("sub", os.path.join(root, "dirlink"))
@@ -186,6 +191,13 @@ case("grep", "\\<bar", "sub/c.txt")
 case("grep", "-E", "\\w+_?[0-9]", "lines.txt", "a.txt")
 case("grep", "-E", "[[:space:]]{2}", "b.txt")
 case("sed", "s/\\(o\\+\\)/[\\1]/", "sub/c.txt")
+for flags, pat in ((["-c"], "fooo"), (["-n"], "a\\.b"), (["-c"], "a.b"), (["-in"], "bar"),
+                   (["-vc"], "foo"), (["-n"], "a\\*b"), (["-cE"], "x\\+y"), (["-cE"], "x+y"),
+                   (["-c"], "\\(p\\)"), (["-cE"], "\\(p\\)"), (["-c"], "\\[q\\]"), (["-cF"], "[q]"),
+                   (["-ciF"], "FOO"), (["-c"], "o\\{2\\}"), (["-cE"], "a{2}"), (["-c"], "foo\\|bar"),
+                   (["-cE"], "fo+ ba"), (["-cw"], "foo"), (["-cx"], "foo"), (["-co"], "[[:upper:]]AR"),
+                   (["-cw"], ""), (["-c"], "^$"), (["-cn"], "\\\\"), (["-cE"], "(foo|bar) a")):
+    case("grep", *flags, "-e", pat, "patterns.txt")
 case("grep", "-E", "(", "a.txt")
 case("grep")
 # mkdir
