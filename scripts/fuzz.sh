@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the policy-parser fuzz targets (manifest, host config) with clang-19, libFuzzer and
-# AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds (default 30) from the
-# seed corpus in tests/policy/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
+# Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle) with
+# clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
+# (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
 # the reproducer is saved as build-fuzz/artifacts/<target>-crash-*; replay it with
 #   build-fuzz/bin/fuzz_<target> build-fuzz/artifacts/<file>
@@ -21,14 +21,18 @@ mkdir -p build-fuzz/artifacts
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
-for target in manifest host_config; do
+# target:component:max_len
+for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536; do
+  IFS=: read -r target component max_len <<<"$spec"
+  dict=tests/policy/fuzz/json.dict
+  [ "$component" = bundle ] && dict=tests/bundle/fuzz/bundle.dict
   mkdir -p "build-fuzz/corpus/$target"
   echo "fuzz: fuzz_$target for ${FUZZ_SECONDS}s"
   "build-fuzz/bin/fuzz_$target" \
-    -max_total_time="$FUZZ_SECONDS" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-    -dict=tests/policy/fuzz/json.dict -print_final_stats=1 \
+    -max_total_time="$FUZZ_SECONDS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+    -dict="$dict" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/artifacts/$target-" \
-    "build-fuzz/corpus/$target" "tests/policy/corpus/$target" 2>&1 | tail -n 12
+    "build-fuzz/corpus/$target" "tests/$component/corpus/$target" 2>&1 | tail -n 12
   # tail hides libFuzzer's exit status; PIPESTATUS keeps it.
   status=${PIPESTATUS[0]}
   if [ "$status" -ne 0 ]; then

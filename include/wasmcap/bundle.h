@@ -4,7 +4,9 @@
 // docs/bundles.md.
 //
 // Nothing inside a bundle is used before verify() has checked all of it: the container's limits
-// and entry names, the signature under a trusted key, then every module against its hash.
+// and entry names, the signature under a trusted (and not revoked) key over the raw manifest
+// bytes, that those bytes are canonical, then every module against its hash. The local registry
+// of installed bundles is wasmcap/registry.h.
 #pragma once
 
 #include <array>
@@ -115,26 +117,78 @@ Result<std::vector<uint8_t>> pack(const std::string& manifest_path, const Secret
 Result<void> pack_to_file(const std::string& manifest_path, const SecretKey& key,
                           const std::string& out_path);
 
+// --- Trust ---------------------------------------------------------------------------------------
+
+// The keys a host trusts and the keys it has revoked. Revocation wins: a revoked key is refused
+// even when it is also in `trusted`, and even when untrusted signers are allowed.
+struct TrustStore {
+  std::vector<PublicKey> trusted;
+  std::vector<PublicKey> revoked;
+  std::vector<std::string> revoked_ids;  // PublicKey::id() values (16 lowercase hex digits)
+
+  bool is_revoked(const PublicKey& key) const;
+  // In `trusted` and not revoked.
+  bool is_trusted(const PublicKey& key) const;
+};
+
+struct VerifyOptions {
+  TrustStore trust;
+  // Accept a valid signature by a key that is neither trusted nor revoked (VerifiedBundle::trusted
+  // is false then). `wasmcap bundle install --allow-untrusted`.
+  bool allow_untrusted = false;
+};
+
+// A manifest whose signature verified: the exact signed bytes and what they mean.
+struct SignedManifest {
+  policy::Manifest manifest;
+  std::string manifest_jcs;  // the signed bytes, which are exactly their own canonical form
+  PublicKey signer;
+  bool trusted = false;  // the signer is in the trust store (false only with allow_untrusted)
+};
+
+// Checks a manifest entry and its signature entry, in this order, interpreting nothing before
+// the signature holds:
+// 1. the signature entry is kSignatureEntryBytes long (bundle_invalid);
+// 2. the signer is not revoked (bundle_revoked, always) and is trusted, unless
+//    options.allow_untrusted (bundle_untrusted; also when no key is trusted);
+// 3. the Ed25519 signature verifies over the raw manifest bytes, before any JSON parsing
+//    (bundle_invalid: tampered);
+// 4. the bytes are strict JSON (no duplicate keys, bounded nesting) and exactly their own RFC 8785
+//    canonical form (bundle_invalid);
+// 5. the manifest is valid (manifest_invalid) and its `modules` names its `module`
+//    (bundle_invalid).
+Result<SignedManifest> verify_signed_manifest(std::string_view manifest_bytes,
+                                              const std::vector<uint8_t>& signature_entry,
+                                              const VerifyOptions& options);
+
 struct VerifiedBundle {
   policy::Manifest manifest;
   std::string manifest_jcs;  // the signed bytes
   std::vector<std::pair<std::string, std::vector<uint8_t>>> modules;  // in entry-name order
   PublicKey signer;
+  bool trusted = false;                 // see SignedManifest::trusted
+  std::vector<uint8_t> signature_entry;  // manifest.sig as stored (signer key + signature)
 };
 
 // Verifies a bundle, in this order, and returns its contents only if all of it holds:
 // 1. decode() (bundle_invalid);
-// 2. manifest.json and manifest.sig present, the signature entry kSignatureEntryBytes long, the
-//    manifest strict JSON (no duplicate keys) that JCS can represent (bundle_invalid);
-// 3. the signer's key is one of `trusted` (bundle_untrusted; also when `trusted` is empty) and
-//    the signature verifies over the manifest's JCS (bundle_invalid: tampered);
-// 4. the manifest is valid (manifest_invalid);
-// 5. its `modules` names its `module`, every module entry is listed there with a matching
-//    SHA-256, every listed module is present (bundle_invalid).
+// 2. manifest.json and manifest.sig present (bundle_invalid);
+// 3. verify_signed_manifest() (its errors);
+// 4. every module entry is listed in `modules` with a matching SHA-256 and every listed module is
+//    present (bundle_invalid).
+Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes, const VerifyOptions& options);
+// The same with `trusted` as the trust store and no untrusted signers allowed.
 Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
                               const std::vector<PublicKey>& trusted);
 // Reads at most kMaxBundleBytes (a larger file is bundle_invalid unread), then verify().
+Result<VerifiedBundle> verify_file(const std::string& path, const VerifyOptions& options);
 Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<PublicKey>& trusted);
+
+// Reads a whole regular file of at most `limit` bytes (never following a symlink in the last
+// component when `no_follow`); a larger file is `too_large` unread, a FIFO or device io_error
+// without blocking. not_found / io_error name the path.
+Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
+                                               ErrorCode too_large, bool no_follow = false);
 
 }  // namespace bundle
 }  // namespace wasmcap

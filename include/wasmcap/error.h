@@ -44,6 +44,8 @@ namespace wasmcap {
   X(kCapabilityUnavailable, "capability_unavailable", 69)        \
   X(kBundleInvalid, "bundle_invalid", 65)                        \
   X(kBundleUntrusted, "bundle_untrusted", 77)                    \
+  X(kBundleRevoked, "bundle_revoked", 77)                        \
+  X(kBundleConflict, "bundle_conflict", 73)                      \
   X(kInternal, "internal_error", 70)
 
 enum class ErrorCode : uint16_t {

@@ -153,10 +153,21 @@ struct AuditConfig {
   std::optional<std::string> file;  // absolute path of the audit log
 };
 
+// Which bundle signers the host trusts (docs/host-config.md#trust, docs/bundles.md). Added to
+// the keys in $WASMCAP_HOME/trust/; files are read by the registry, not here.
+struct TrustConfig {
+  std::vector<std::string> keys;  // absolute paths of public key files (*.pub), distinct
+  // Revoked signers, distinct: a key id (16 lowercase hex digits, as `wasmcap bundle list`
+  // shows), a whole public key (64 lowercase hex digits) or the absolute path of a *.pub file.
+  // A revoked key is refused always, even when it is also listed as trusted.
+  std::vector<std::string> revoked;
+};
+
 struct HostConfig {
   std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
   NetworkConfig network;
   AuditConfig audit;
+  TrustConfig trust;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

@@ -31,6 +31,10 @@ struct RunOptions {
   // The plan this run enforces (`wasmcap run --manifest`); null for flag-based runs, whose
   // fields above are the whole grant. Host APIs read their effective rules from it.
   std::shared_ptr<const policy::Plan> plan;
+  // Runs of an installed bundle (`wasmcap run NAME`): the SHA-256 (lowercase hex) of the module
+  // bytes, verified against the signed manifest before this run. Empty otherwise. A compilation
+  // cache keyed by the module bytes' hash keys on this same value.
+  std::string module_sha256;
 };
 
 struct RunReport {

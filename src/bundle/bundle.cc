@@ -62,15 +62,17 @@ std::string_view key_line(std::string_view text, std::string_view prefix, bool* 
   return text.substr(std::min(prefix.size(), text.size()));
 }
 
-// Reads a whole regular file of at most `limit` bytes; a larger file is refused unread.
-Result<std::vector<uint8_t>> read_bounded(const std::string& path, uint64_t limit,
-                                          ErrorCode too_large) {
+}  // namespace
+
+Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
+                                               ErrorCode too_large, bool no_follow) {
   // O_NONBLOCK: opening a FIFO must not hang; it is refused as not a regular file below.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0));
   if (fd < 0) {
     int err = errno;
     return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
-                      path + ": " + std::strerror(err));
+                      path + ": " + std::strerror(err) +
+                          (err == ELOOP && no_follow ? " (a symbolic link; refused)" : ""));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -102,6 +104,13 @@ Result<std::vector<uint8_t>> read_bounded(const std::string& path, uint64_t limi
   }
   ::close(fd);
   return data;
+}
+
+namespace {
+
+Result<std::vector<uint8_t>> read_bounded(const std::string& path, uint64_t limit,
+                                          ErrorCode too_large) {
+  return read_file_bounded(path, limit, too_large, false);
 }
 
 Result<void> write_new_file(const std::string& path, std::string_view text, mode_t mode) {
@@ -298,8 +307,82 @@ Result<void> pack_to_file(const std::string& manifest_path, const SecretKey& key
 
 // --- Verify ---------------------------------------------------------------------------------------
 
-Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
-                              const std::vector<PublicKey>& trusted) {
+bool TrustStore::is_revoked(const PublicKey& key) const {
+  if (std::any_of(revoked.begin(), revoked.end(),
+                  [&](const PublicKey& k) { return k.bytes == key.bytes; })) {
+    return true;
+  }
+  if (revoked_ids.empty()) return false;
+  std::string id = key.id();
+  return std::find(revoked_ids.begin(), revoked_ids.end(), id) != revoked_ids.end();
+}
+
+bool TrustStore::is_trusted(const PublicKey& key) const {
+  return !is_revoked(key) && std::any_of(trusted.begin(), trusted.end(), [&](const PublicKey& k) {
+    return k.bytes == key.bytes;
+  });
+}
+
+Result<SignedManifest> verify_signed_manifest(std::string_view manifest_bytes,
+                                              const std::vector<uint8_t>& signature_entry,
+                                              const VerifyOptions& options) {
+  WASMCAP_TRY(init_sodium());
+  if (signature_entry.size() != kSignatureEntryBytes) {
+    return invalid("manifest.sig must be exactly 96 bytes (public key + signature)");
+  }
+  if (manifest_bytes.size() > kMaxManifestBytes) return invalid("manifest.json is too large");
+  SignedManifest out;
+  std::copy_n(signature_entry.begin(), kPublicKeyBytes, out.signer.bytes.begin());
+  // Revocation first and always: no flag makes a revoked key acceptable.
+  if (options.trust.is_revoked(out.signer)) {
+    return make_error(ErrorCode::kBundleRevoked,
+                      "bundle is signed by key " + out.signer.id() +
+                          ", which is revoked; it is refused whatever the flags (ask the "
+                          "publisher for a bundle signed by a current key)");
+  }
+  out.trusted = options.trust.is_trusted(out.signer);
+  if (!out.trusted && !options.allow_untrusted) {
+    return make_error(
+        ErrorCode::kBundleUntrusted,
+        "bundle is signed by key " + out.signer.id() + ", which is not a trusted key" +
+            (options.trust.trusted.empty() ? " (no trusted keys given; use --trust)" : ""));
+  }
+  // The signature covers the raw stored bytes and is checked before any JSON is parsed: a parser
+  // bug can only ever be reached by bytes a trusted signer produced.
+  if (crypto_sign_verify_detached(signature_entry.data() + kPublicKeyBytes,
+                                  reinterpret_cast<const uint8_t*>(manifest_bytes.data()),
+                                  manifest_bytes.size(), out.signer.bytes.data()) != 0) {
+    return invalid("signature does not match the manifest (the bundle was modified after signing)");
+  }
+  // Strict syntax (duplicate keys refused), then the bytes must be exactly their canonical form:
+  // one signed manifest has one spelling, and what is interpreted is exactly what was signed
+  // (e.g. 1e6 and 1000000 canonicalize alike but differ in type).
+  policy::Doc doc("bundle manifest.json", ErrorCode::kBundleInvalid);
+  Json json;
+  WASMCAP_TRY_ASSIGN(json, doc.parse(manifest_bytes));
+  auto canonical = canonicalize(json);
+  if (!canonical) return invalid("manifest.json: " + canonical.error().message);
+  if (*canonical != manifest_bytes) {
+    return invalid("manifest.json is not in RFC 8785 canonical form (bundles store the exact "
+                   "signed canonical bytes; re-pack with wasmcap bundle pack)");
+  }
+  out.manifest_jcs = std::move(*canonical);
+  WASMCAP_TRY_ASSIGN(out.manifest, policy::parse_manifest(out.manifest_jcs, "bundle manifest.json"));
+  bool listed = std::any_of(out.manifest.module_sha256.begin(), out.manifest.module_sha256.end(),
+                            [&](const auto& m) { return m.first == out.manifest.module; });
+  if (!listed) {
+    return invalid("the manifest's module " + out.manifest.module + " has no sha256 in modules");
+  }
+  for (const auto& [name, hash] : out.manifest.module_sha256) {
+    if (name == kManifestEntry || name == kSignatureEntry) {
+      return invalid("module name " + name + " is reserved for the bundle itself");
+    }
+    if (auto problem = entry_name_problem(name)) return invalid("module " + name + ": " + *problem);
+  }
+  return out;
+}
+
+Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes, const VerifyOptions& options) {
   WASMCAP_TRY(init_sodium());
   std::vector<Entry> entries;
   WASMCAP_TRY_ASSIGN(entries, decode(bytes));
@@ -311,39 +394,20 @@ Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
   }
   if (manifest_entry == nullptr) return invalid("bundle has no manifest.json");
   if (sig_entry == nullptr) return invalid("bundle has no manifest.sig (unsigned)");
-  if (sig_entry->data.size() != kSignatureEntryBytes) {
-    return invalid("manifest.sig must be exactly 96 bytes (public key + signature)");
-  }
 
-  // Strict syntax only (duplicate keys refused: the signed canonical form must have exactly one
-  // meaning). Nothing in the manifest is interpreted before the signature has verified.
-  const std::string text(manifest_entry->data.begin(), manifest_entry->data.end());
-  policy::Doc doc("bundle manifest.json", ErrorCode::kBundleInvalid);
-  Json json;
-  WASMCAP_TRY_ASSIGN(json, doc.parse(text));
-  auto canonical = canonicalize(json);
-  if (!canonical) return invalid("manifest.json: " + canonical.error().message);
-
+  SignedManifest signed_manifest;
+  WASMCAP_TRY_ASSIGN(
+      signed_manifest,
+      verify_signed_manifest(std::string_view(reinterpret_cast<const char*>(manifest_entry->data.data()),
+                                              manifest_entry->data.size()),
+                             sig_entry->data, options));
   VerifiedBundle out;
-  std::copy_n(sig_entry->data.begin(), kPublicKeyBytes, out.signer.bytes.begin());
-  bool known = std::any_of(trusted.begin(), trusted.end(),
-                           [&](const PublicKey& k) { return k.bytes == out.signer.bytes; });
-  if (!known) {
-    return make_error(ErrorCode::kBundleUntrusted,
-                      "bundle is signed by key " + out.signer.id() +
-                          ", which is not a trusted key" +
-                          (trusted.empty() ? " (no trusted keys given; use --trust)" : ""));
-  }
-  if (crypto_sign_verify_detached(sig_entry->data.data() + kPublicKeyBytes,
-                                  reinterpret_cast<const uint8_t*>(canonical->data()),
-                                  canonical->size(), out.signer.bytes.data()) != 0) {
-    return invalid("signature does not match the manifest (the bundle was modified after signing)");
-  }
-  out.manifest_jcs = std::move(*canonical);
+  out.manifest = std::move(signed_manifest.manifest);
+  out.manifest_jcs = std::move(signed_manifest.manifest_jcs);
+  out.signer = signed_manifest.signer;
+  out.trusted = signed_manifest.trusted;
+  out.signature_entry = sig_entry->data;
 
-  // The canonical bytes are parsed, not the entry's own spelling: what is interpreted is exactly
-  // what was signed (e.g. 1e6 and 1000000 canonicalize alike but differ in type).
-  WASMCAP_TRY_ASSIGN(out.manifest, policy::parse_manifest(out.manifest_jcs, "bundle manifest.json"));
   const auto& hashes = out.manifest.module_sha256;
   auto hash_of = [&](std::string_view name) -> const std::string* {
     for (const auto& [n, h] : hashes) {
@@ -351,9 +415,6 @@ Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
     }
     return nullptr;
   };
-  if (hash_of(out.manifest.module) == nullptr) {
-    return invalid("the manifest's module " + out.manifest.module + " has no sha256 in modules");
-  }
   for (const auto& e : entries) {
     if (e.name == kManifestEntry || e.name == kSignatureEntry) continue;
     const std::string* want = hash_of(e.name);
@@ -361,9 +422,6 @@ Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
     if (sha256_hex(e.data) != *want) return invalid("module " + e.name + ": sha256 mismatch");
   }
   for (const auto& [name, hash] : hashes) {
-    if (name == kManifestEntry || name == kSignatureEntry) {
-      return invalid("module name " + name + " is reserved for the bundle itself");
-    }
     auto it = std::find_if(entries.begin(), entries.end(),
                            [&](const Entry& e) { return e.name == name; });
     if (it == entries.end()) return invalid("module " + name + " is listed but missing from the bundle");
@@ -376,10 +434,23 @@ Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
   return out;
 }
 
-Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<PublicKey>& trusted) {
+Result<VerifiedBundle> verify(const std::vector<uint8_t>& bytes,
+                              const std::vector<PublicKey>& trusted) {
+  VerifyOptions options;
+  options.trust.trusted = trusted;
+  return verify(bytes, options);
+}
+
+Result<VerifiedBundle> verify_file(const std::string& path, const VerifyOptions& options) {
   std::vector<uint8_t> bytes;
   WASMCAP_TRY_ASSIGN(bytes, read_bounded(path, kMaxBundleBytes, ErrorCode::kBundleInvalid));
-  return verify(bytes, trusted);
+  return verify(bytes, options);
+}
+
+Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<PublicKey>& trusted) {
+  VerifyOptions options;
+  options.trust.trusted = trusted;
+  return verify_file(path, options);
 }
 
 }  // namespace wasmcap::bundle

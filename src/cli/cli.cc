@@ -9,8 +9,14 @@
 #include <filesystem>
 #include <iostream>
 
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "policy/json_doc.h"
+#include "policy/syntax.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
+#include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap::cli {
@@ -135,6 +141,12 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
   return 0;
 }
 
+std::optional<registry::Reference> bundle_reference(const std::string& arg);
+int cmd_run_installed(const registry::Reference& ref, const std::vector<std::string>& guest_args,
+                      const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
+                      const std::string& engine, uint64_t max_output_bytes,
+                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags);
+
 int cmd_run(const std::string& module_path, const std::vector<std::string>& guest_args,
             const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
             const std::string& engine, uint64_t fuel, uint64_t timeout_ms, uint64_t max_memory_mb,
@@ -173,10 +185,14 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     if (!report) return report_error(report.error());
     return report->exit_code;
   }
+  if (auto ref = bundle_reference(module_path)) {
+    return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
+                             flags);
+  }
   if (!flags.config.empty() || flags.degrade) {
     return report_error(Error(ErrorCode::kInvalidArgument,
                               std::string(flags.degrade ? "--degrade" : "--config") +
-                                  " needs --manifest"));
+                                  " needs --manifest or an installed bundle NAME[@VERSION]"));
   }
   if (module_path.empty()) {
     return report_error(Error(ErrorCode::kInvalidArgument,
@@ -246,6 +262,240 @@ int cmd_inspect(const std::string& module_path) {
   for (size_t i = 0; i < info.memories.size(); ++i) {
     std::printf("  memory %zu %s\n", i, limits_str(info.memories[i]).c_str());
   }
+  return 0;
+}
+
+// --- Installed bundles (docs/bundles.md#the-local-registry) ---------------------------------------
+
+// What `wasmcap run X` means: X is an installed bundle NAME[@VERSION] when it does not end in
+// ".wasm", contains no '/', and is a valid plugin name (optionally @ a SemVer version); otherwise
+// it is a module path. The rule is syntax only, never "does a file of that name exist": a file a
+// plugin wrote into the working directory cannot turn `wasmcap run coreutils` into a run of an
+// unverified module.
+std::optional<registry::Reference> bundle_reference(const std::string& arg) {
+  if (arg.empty() || arg.find('/') != std::string::npos) return std::nullopt;
+  if (arg.size() >= 5 && arg.compare(arg.size() - 5, 5, ".wasm") == 0) return std::nullopt;
+  return registry::parse_reference(arg);
+}
+
+struct RegistryContext {
+  std::string home;
+  policy::HostConfig config;
+  bundle::TrustStore trust;
+  std::optional<registry::Registry> reg;
+};
+
+// The registry, the host config (when given) and the trust store it and $WASMCAP_HOME/trust form.
+Result<RegistryContext> open_registry(const std::string& config_path) {
+  RegistryContext c;
+  WASMCAP_TRY_ASSIGN(c.home, registry::default_home());
+  if (!config_path.empty()) WASMCAP_TRY_ASSIGN(c.config, policy::load_host_config(config_path));
+  WASMCAP_TRY_ASSIGN(c.trust, registry::load_trust_store(c.home, &c.config.trust));
+  WASMCAP_TRY_ASSIGN(c.reg, registry::Registry::open(c.home));
+  return c;
+}
+
+// --dir/--env of a run of an installed bundle: the operator's grants for that plugin, added to
+// its host config entry (created when missing). A guest path or variable granted twice is refused
+// rather than resolved by precedence.
+Result<void> add_flag_grants(policy::HostConfig& config, const std::string& plugin,
+                             const std::vector<std::string>& dirs,
+                             const std::vector<std::string>& envs) {
+  policy::PluginConfig* pc = nullptr;
+  for (auto& [name, entry] : config.plugins) {
+    if (name == plugin) pc = &entry;
+  }
+  if (pc == nullptr) {
+    config.plugins.emplace_back(plugin, policy::PluginConfig{});
+    pc = &config.plugins.back().second;
+  }
+  for (const auto& d : dirs) {
+    Preopen p;
+    WASMCAP_TRY_ASSIGN(p, parse_dir_spec(d));
+    if (auto problem = policy::check_guest_path(p.guest_path)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "--dir '" + d + "': guest path " + *problem +
+                            " (an installed bundle's requests name absolute guest paths: "
+                            "--dir HOST::/GUEST)");
+    }
+    std::error_code ec;
+    std::string host = std::filesystem::absolute(p.host_path, ec).lexically_normal().string();
+    if (ec) return make_error(ErrorCode::kInvalidArgument, "--dir '" + d + "': " + ec.message());
+    if (host.size() > 1 && host.back() == '/') host.pop_back();
+    for (const auto& g : pc->grants.fs) {
+      if (g.guest == p.guest_path) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "--dir '" + d + "': guest path " + p.guest_path +
+                              " is already granted (by the host config or another --dir)");
+      }
+    }
+    pc->grants.fs.push_back(policy::FsGrant{
+        p.guest_path, host, p.read_only ? policy::Access::kReadOnly : policy::Access::kReadWrite});
+  }
+  for (const auto& e : envs) {
+    std::pair<std::string, std::string> kv;
+    WASMCAP_TRY_ASSIGN(kv, parse_env_spec(e));
+    if (auto problem = policy::check_env_name(kv.first)) {
+      return make_error(ErrorCode::kInvalidArgument, "--env '" + kv.first + "': " + *problem);
+    }
+    for (const auto& [name, value] : pc->grants.env) {
+      if (name == kv.first) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "--env " + kv.first + " is already granted (by the host config or "
+                                                "another --env)");
+      }
+    }
+    pc->grants.env.push_back(std::move(kv));
+  }
+  return {};
+}
+
+int cmd_run_installed(const registry::Reference& ref, const std::vector<std::string>& guest_args,
+                      const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
+                      const std::string& engine, uint64_t max_output_bytes,
+                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags) {
+  auto ctx = open_registry(flags.config);
+  if (!ctx) return report_error(ctx.error());
+  // Verified before anything else looks at it: signature, trust, revocation, module hash.
+  auto resolved = ctx->reg->resolve(ref.name, ref.version, ctx->trust);
+  if (!resolved) return report_error(resolved.error());
+  if (!resolved->signer_trusted) {
+    std::fprintf(stderr,
+                 "wasmcap: warning: %s@%s is signed by key %s, which is not trusted (installed "
+                 "with --allow-untrusted)\n",
+                 ref.name.c_str(), resolved->installed.version.c_str(),
+                 resolved->installed.signer_id.c_str());
+  }
+  // Without --config, the operator's command line is the whole grant (an entry with exactly the
+  // flags' grants); with it, the flags add to the config's entry for the plugin.
+  if (flags.config.empty() || !dirs.empty() || !envs.empty()) {
+    if (auto r = add_flag_grants(ctx->config, resolved->manifest.name, dirs, envs); !r) {
+      return report_error(r.error());
+    }
+  }
+  auto plan = std::make_shared<policy::Plan>(
+      policy::make_plan(resolved->manifest, ctx->config, resolved->installed.dir + "/modules"));
+  plan->module_path = resolved->module_path;
+  policy::bound_limits(*plan, flags.bounds);
+  std::vector<std::string> argv{argv0.empty() ? resolved->manifest.name : argv0};
+  argv.insert(argv.end(), guest_args.begin(), guest_args.end());
+  auto opts = run_options_from_plan(plan, std::move(argv), flags.degrade);
+  if (!opts) return report_error(opts.error());
+  if (flags.degrade) {
+    for (const auto& d : plan->denied) {
+      std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
+    }
+  }
+  opts->engine = engine;
+  opts->module_sha256 = resolved->module_sha256;
+  opts->wasi.max_output_bytes = max_output_bytes;
+  opts->wasi.stdin_fd = STDIN_FILENO;
+  if (!invoke.empty()) opts->entry = invoke;
+  std::fflush(stdout);
+  auto report = run_module(resolved->module_bytes, std::move(*opts));
+  if (!report) return report_error(report.error());
+  return report->exit_code;
+}
+
+const char* outcome_text(registry::InstallOutcome o) {
+  switch (o) {
+    case registry::InstallOutcome::kInstalled: return "installed";
+    case registry::InstallOutcome::kAlreadyInstalled: return "already installed";
+    case registry::InstallOutcome::kReplaced: return "replaced";
+  }
+  return "installed";
+}
+
+std::string flags_of(const registry::Installed& i) {
+  std::string f;
+  auto add = [&](const char* s) { f += (f.empty() ? "" : ",") + std::string(s); };
+  if (i.allow_untrusted) add("allow-untrusted");
+  if (i.forced_downgrade) add("forced-downgrade");
+  if (i.forced_replace) add("forced-replace");
+  return f.empty() ? "-" : f;
+}
+
+std::string utc_time(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force,
+                       const std::string& config) {
+  auto ctx = open_registry(config);
+  if (!ctx) return report_error(ctx.error());
+  registry::InstallOptions o;
+  o.allow_untrusted = allow_untrusted;
+  o.force = force;
+  auto r = ctx->reg->install(path, ctx->trust, o);
+  if (!r) return report_error(r.error());
+  const auto& i = r->installed;
+  std::printf("%s %s@%s, signed by key %s (%s)\n", outcome_text(r->outcome), i.name.c_str(),
+              i.version.c_str(), i.signer_id.c_str(),
+              i.trusted_at_install ? "trusted" : "NOT trusted: installed with --allow-untrusted");
+  if (i.forced_downgrade) std::printf("  forced downgrade (recorded)\n");
+  for (const auto& v : r->replaced) std::printf("  replaced the content of %s (forced, recorded)\n", v.c_str());
+  return 0;
+}
+
+int cmd_bundle_list(bool json, const std::string& config) {
+  auto ctx = open_registry(config);
+  if (!ctx) return report_error(ctx.error());
+  auto all = ctx->reg->list();
+  if (!all) return report_error(all.error());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& i : *all) {
+      nlohmann::json modules = nlohmann::json::object();
+      for (const auto& [p, h] : i.modules) modules[p] = {{"sha256", h}};
+      out.push_back({{"name", i.name},
+                     {"version", i.version},
+                     {"signer_key_id", i.signer_id},
+                     {"signer_key", i.signer_key},
+                     {"trust", registry::trust_status(i, ctx->trust)},
+                     {"trusted_at_install", i.trusted_at_install},
+                     {"allow_untrusted", i.allow_untrusted},
+                     {"forced_downgrade", i.forced_downgrade},
+                     {"forced_replace", i.forced_replace},
+                     {"installed_at", utc_time(i.installed_at)},
+                     {"source", i.source},
+                     {"manifest_sha256", i.manifest_sha256},
+                     {"modules", modules},
+                     {"path", i.dir}});
+    }
+    std::string text = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  if (all->empty()) {
+    std::printf("no bundles installed in %s (wasmcap bundle install FILE)\n", ctx->home.c_str());
+    return 0;
+  }
+  std::printf("%-24s %-14s %-16s %-17s %-20s %s\n", "NAME", "VERSION", "SIGNER", "TRUST",
+              "INSTALLED", "FLAGS");
+  for (const auto& i : *all) {
+    std::printf("%-24s %-14s %-16s %-17s %-20s %s\n", i.name.c_str(), i.version.c_str(),
+                i.signer_id.c_str(), registry::trust_status(i, ctx->trust).c_str(),
+                utc_time(i.installed_at).c_str(), flags_of(i).c_str());
+  }
+  return 0;
+}
+
+int cmd_bundle_remove(const std::string& what) {
+  auto ref = registry::parse_reference(what);
+  if (!ref) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "'" + what + "' is not NAME or NAME@VERSION"));
+  }
+  auto ctx = open_registry("");
+  if (!ctx) return report_error(ctx.error());
+  auto removed = ctx->reg->remove(ref->name, ref->version);
+  if (!removed) return report_error(removed.error());
+  for (const auto& i : *removed) std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
   return 0;
 }
 
@@ -326,13 +576,15 @@ int main(int argc, char** argv) {
                   "Plugin manifest (JSON): what the plugin requests. Needs --config; excludes "
                   "--dir/--env. MODULE defaults to the manifest's module.");
   run->add_option("--config", run_flags.config,
-                  "Host config (JSON): what the operator grants. The run gets the intersection.");
+                  "Host config (JSON): what the operator grants. The run gets the intersection. "
+                  "With --manifest, or for an installed bundle.");
   run->add_flag("--degrade", run_flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
   run->add_option("module", module_path,
                   "The .wasm module (required without --manifest; with it, overrides the "
-                  "manifest's module)");
+                  "manifest's module), or an installed bundle NAME[@VERSION] (no '/', not ending "
+                  "in .wasm)");
   run->prefix_command();
 
   PlanFlags plan_flags;
@@ -368,6 +620,23 @@ int main(int argc, char** argv) {
   verify->add_option("bundle", verify_path, "The bundle file")->required();
   verify->add_option("--trust", verify_trust, "Trusted public key file (*.pub). Repeatable.")
       ->allow_extra_args(false);
+  std::string install_path, install_config, list_config, remove_what;
+  bool install_untrusted = false, install_force = false, list_json = false;
+  CLI::App* install = bundle_cmd->add_subcommand(
+      "install", "Verify a bundle and install it into the local registry ($WASMCAP_HOME)");
+  install->add_option("bundle", install_path, "The bundle file")->required();
+  install->add_flag("--allow-untrusted", install_untrusted,
+                    "Install a bundle whose (valid) signature is by a key that is not trusted; "
+                    "recorded. Never allows a revoked key.");
+  install->add_flag("--force", install_force,
+                    "Install a lower version than one installed now or before, or replace the "
+                    "same version's other content; recorded");
+  install->add_option("--config", install_config, "Host config whose trust section applies");
+  CLI::App* list = bundle_cmd->add_subcommand("list", "List installed bundles");
+  list->add_flag("--json", list_json, "Print a JSON array");
+  list->add_option("--config", list_config, "Host config whose trust section applies");
+  CLI::App* remove = bundle_cmd->add_subcommand("remove", "Remove NAME (all versions) or NAME@VERSION");
+  remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
 
   // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
   // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
@@ -431,6 +700,9 @@ int main(int argc, char** argv) {
   if (*keygen) return cmd_bundle_keygen(keygen_dir, keygen_name);
   if (*pack) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);
   if (*verify) return cmd_bundle_verify(verify_path, verify_trust);
+  if (*install) return cmd_bundle_install(install_path, install_untrusted, install_force, install_config);
+  if (*list) return cmd_bundle_list(list_json, list_config);
+  if (*remove) return cmd_bundle_remove(remove_what);
   return 0;
 }
 

@@ -173,6 +173,50 @@ Result<NetworkConfig> read_network(const Doc& d, const Json& v, const std::strin
   return n;
 }
 
+bool is_lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<TrustConfig> read_trust(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"keys", "revoked"}));
+  TrustConfig t;
+  if (const Json* keys = member(v, "keys")) {
+    std::string kpath = member_path(path, "keys");
+    WASMCAP_TRY(d.array(*keys, kpath));
+    for (size_t i = 0; i < keys->size(); ++i) {
+      std::string ipath = index_path(kpath, i);
+      std::string k;
+      WASMCAP_TRY_ASSIGN(k, checked_string(d, (*keys)[i], ipath, check_host_path));
+      if (std::find(t.keys.begin(), t.keys.end(), k) != t.keys.end()) {
+        return d.fail(ipath, "duplicate key " + quote(k));
+      }
+      t.keys.push_back(std::move(k));
+    }
+  }
+  if (const Json* revoked = member(v, "revoked")) {
+    std::string rpath = member_path(path, "revoked");
+    WASMCAP_TRY(d.array(*revoked, rpath));
+    for (size_t i = 0; i < revoked->size(); ++i) {
+      std::string ipath = index_path(rpath, i);
+      std::string r;
+      WASMCAP_TRY_ASSIGN(r, d.string((*revoked)[i], ipath));
+      // A revocation that names nothing recognizable would silently revoke nothing.
+      bool id = (r.size() == 16 || r.size() == 64) && is_lower_hex(r);
+      if (!id && check_host_path(r)) {
+        return d.fail(ipath, "must be a key id (16 lowercase hex digits), a public key (64 "
+                             "lowercase hex digits) or the absolute path of a .pub file, got " +
+                                 quote(r));
+      }
+      if (std::find(t.revoked.begin(), t.revoked.end(), r) != t.revoked.end()) {
+        return d.fail(ipath, "duplicate entry " + quote(r));
+      }
+      t.revoked.push_back(std::move(r));
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 const PluginConfig* HostConfig::find(std::string_view plugin) const {
@@ -186,7 +230,7 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Doc d(file_name, ErrorCode::kConfigInvalid);
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
-  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit"}));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -212,6 +256,9 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
     if (const Json* file = member(*audit, "file")) {
       WASMCAP_TRY_ASSIGN(c.audit.file, checked_string(d, *file, "$.audit.file", check_host_path));
     }
+  }
+  if (const Json* trust = member(doc, "trust")) {
+    WASMCAP_TRY_ASSIGN(c.trust, read_trust(d, *trust, "$.trust"));
   }
   return c;
 }

@@ -71,13 +71,17 @@ class BundleTest : public ::testing::Test {
     const auto& d = find(es, kManifestEntry)->data;
     return Json::parse(std::string(d.begin(), d.end()));
   }
-  // Replaces the manifest with `text` and signs it properly with `key`: for rules that must hold
-  // even when the signer is trusted.
+  // Replaces the manifest with the canonical form of `text` and signs it properly with `key`: for
+  // rules that must hold even when the signer is trusted.
   static void resign(std::vector<Entry>& es, const std::string& text, const SecretKey& key) {
-    find(es, kManifestEntry)->data = bytes_of(text);
     auto canonical = canonicalize(Json::parse(text));
     ASSERT_TRUE(canonical.has_value());
-    auto sig = sign(*canonical, key);
+    resign_raw(es, *canonical, key);
+  }
+  // Stores exactly `raw` as the manifest and signs exactly those bytes.
+  static void resign_raw(std::vector<Entry>& es, const std::string& raw, const SecretKey& key) {
+    find(es, kManifestEntry)->data = bytes_of(raw);
+    auto sig = sign(raw, key);
     PublicKey pk = key.public_key();
     auto& d = find(es, kSignatureEntry)->data;
     d.assign(pk.bytes.begin(), pk.bytes.end());
@@ -177,7 +181,7 @@ TEST_F(BundleTest, UnknownKeyIsUntrusted) {
 }
 
 TEST_F(BundleTest, NoTrustedKeysIsUntrusted) {
-  auto r = verify(packed(), {});
+  auto r = verify(packed(), std::vector<PublicKey>{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kBundleUntrusted);
   EXPECT_NE(r.error().message.find("no trusted keys given"), std::string::npos);
@@ -222,11 +226,8 @@ TEST_F(BundleTest, OversizedSignatureEntryIsRefused) {
 
 // --- Canonical form ----------------------------------------------------------------------------
 
-TEST_F(BundleTest, ReorderedButEqualManifestStillVerifies) {
-  auto es = entries();
-  Json m = manifest_of(es);
-  // Another spelling of the same JSON: keys reversed, whitespace, escaped characters, 1e6 for
-  // 1000000 would be a float; keep integers integers.
+// Another spelling of the same manifest: keys reversed, whitespace, an escaped character.
+std::string respelled(const Json& m) {
   std::string text = "{\n";
   std::vector<std::string> keys;
   for (auto it = m.begin(); it != m.end(); ++it) keys.push_back(it.key());
@@ -236,12 +237,36 @@ TEST_F(BundleTest, ReorderedButEqualManifestStillVerifies) {
   }
   text += "}\n";
   size_t pos = text.find("demo\"");
-  ASSERT_NE(pos, std::string::npos);
-  text.replace(pos, 4, "\\u0064emo");  // "demo" spelled with an escape
+  if (pos != std::string::npos) text.replace(pos, 4, "\\u0064emo");  // "demo" with an escape
+  return text;
+}
+
+TEST_F(BundleTest, RespelledManifestFailsTheSignature) {
+  // The signature covers the stored bytes, checked before any JSON is parsed: a re-spelling of
+  // the same JSON is a modification.
+  auto es = entries();
+  std::string text = respelled(manifest_of(es));
+  ASSERT_EQ(Json::parse(text), manifest_of(es));  // the same JSON value
   find(es, kManifestEntry)->data = bytes_of(text);
-  auto r = verify(encode(es), {pub_a_});
-  ASSERT_TRUE(r.has_value()) << r.error().to_string() << "\n" << text;
-  EXPECT_EQ(r->manifest.name, "demo");
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "signature does not match");
+}
+
+TEST_F(BundleTest, SignedNonCanonicalManifestIsRefused) {
+  // Even validly signed, a manifest must be stored in its one canonical spelling.
+  auto es = entries();
+  resign_raw(es, respelled(manifest_of(es)), key_a_);
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "not in RFC 8785 canonical form");
+  es = entries();
+  auto& d = find(es, kManifestEntry)->data;
+  resign_raw(es, std::string(d.begin(), d.end()) + "\n", key_a_);  // one trailing newline
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "not in RFC 8785 canonical form");
+}
+
+TEST_F(BundleTest, SignatureIsCheckedBeforeJsonIsParsed) {
+  // Bytes that are not JSON at all, not validly signed: the signature error, not a parse error.
+  auto es = entries();
+  find(es, kManifestEntry)->data = bytes_of("{\"name\":");
+  expect_error(encode(es), ErrorCode::kBundleInvalid, "signature does not match");
 }
 
 TEST_F(BundleTest, ReorderedManifestWithChangedValueFails) {
@@ -253,25 +278,63 @@ TEST_F(BundleTest, ReorderedManifestWithChangedValueFails) {
 }
 
 TEST_F(BundleTest, DuplicateKeyInManifestIsRefused) {
-  // With duplicates, which value "the" manifest holds depends on the parser: refused before the
-  // signature is even checked.
+  // With duplicates, which value "the" manifest holds depends on the parser: refused even when
+  // validly signed.
   auto es = entries();
   auto& d = find(es, kManifestEntry)->data;
   std::string text(d.begin(), d.end());
   text.insert(1, "\"name\":\"evil\",");
-  d = bytes_of(text);
+  resign_raw(es, text, key_a_);
   expect_error(encode(es), ErrorCode::kBundleInvalid, "duplicate");
 }
 
 TEST_F(BundleTest, ManifestJcsCannotRepresentIsRefused) {
   auto es = entries();
-  Json m = manifest_of(es);
-  std::string text = m.dump();
+  auto& d = find(es, kManifestEntry)->data;
+  std::string text(d.begin(), d.end());
   size_t pos = text.find("1000000");
   ASSERT_NE(pos, std::string::npos);
   text.replace(pos, 7, "9007199254740993");
-  find(es, kManifestEntry)->data = bytes_of(text);
+  resign_raw(es, text, key_a_);
   expect_error(encode(es), ErrorCode::kBundleInvalid, "manifest.json: canonical JSON");
+}
+
+TEST_F(BundleTest, RevokedKeyIsRefusedEvenWhenTrustedOrUntrustedAllowed) {
+  VerifyOptions o;
+  o.trust.trusted = {pub_a_};
+  o.trust.revoked = {pub_a_};
+  o.allow_untrusted = true;
+  auto r = verify(packed(), o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleRevoked);
+  EXPECT_NE(r.error().message.find(pub_a_.id() + ", which is revoked"), std::string::npos);
+  // By key id, too.
+  VerifyOptions by_id;
+  by_id.trust.trusted = {pub_a_};
+  by_id.trust.revoked_ids = {pub_a_.id()};
+  r = verify(packed(), by_id);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleRevoked);
+  // Another key's revocation changes nothing.
+  by_id.trust.revoked_ids = {pub_b_.id()};
+  EXPECT_TRUE(verify(packed(), by_id).has_value());
+}
+
+TEST_F(BundleTest, AllowUntrustedStillNeedsAValidSignature) {
+  VerifyOptions o;
+  o.allow_untrusted = true;  // no trusted keys at all
+  auto ok = verify(packed(), o);
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_FALSE(ok->trusted);
+  auto es = entries();
+  find(es, kSignatureEntry)->data.back() ^= 1;
+  auto bad = verify(encode(es), o);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kBundleInvalid);
+  o.trust.trusted = {pub_a_};
+  auto trusted = verify(packed(), o);
+  ASSERT_TRUE(trusted.has_value());
+  EXPECT_TRUE(trusted->trusted);
 }
 
 // --- Module list ---------------------------------------------------------------------------------

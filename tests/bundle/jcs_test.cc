@@ -111,5 +111,39 @@ TEST(Jcs, NestedStructures) {
             R"([[],{},[[1.5,{"y":{"a":0,"b":2},"z":[]}]],"s"])");
 }
 
+TEST(Jcs, Rfc8785NumbersArray) {
+  // RFC 8785 §3.2.2.3's example, as one document.
+  EXPECT_EQ(jcs("[333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001]"),
+            "[333333333.3333333,1e+30,4.5,0.002,1e-27]");
+}
+
+TEST(Jcs, MoreNumberForms) {
+  EXPECT_EQ(jcs("1e-6"), "0.000001");
+  EXPECT_EQ(jcs("-1e-7"), "-1e-7");
+  EXPECT_EQ(jcs("1.5e300"), "1.5e+300");
+  EXPECT_EQ(jcs("0.1"), "0.1");
+  EXPECT_EQ(jcs("0.1e1"), "1");
+  EXPECT_EQ(jcs("1e2"), "100");
+  EXPECT_EQ(jcs("0.0"), "0");
+  EXPECT_EQ(jcs("-5e-324"), "-5e-324");
+  EXPECT_EQ(jcs("1.2345678901234567e16"), "12345678901234568");
+  EXPECT_EQ(jcs("123456789012345680000.0"), "123456789012345680000");
+  EXPECT_EQ(jcs("0.3333333333333333"), "0.3333333333333333");
+}
+
+TEST(Jcs, MoreStringForms) {
+  // U+2028/U+2029 are literal in JCS (JSON allows them; only C0 controls are escaped).
+  EXPECT_EQ(jcs(R"("\u2028\u2029")"), "\"\xe2\x80\xa8\xe2\x80\xa9\"");
+  // Escapes are normalized: uppercase hex in, lowercase out; "\/" is just "/".
+  EXPECT_EQ(jcs(R"("\u001F\/\u0041")"), "\"\\u001f/A\"");
+  // A surrogate pair written as escapes is one UTF-8 character.
+  EXPECT_EQ(jcs(R"("\uD834\uDD1E")"), "\"\xf0\x9d\x84\x9e\"");
+}
+
+TEST(Jcs, AsciiKeyOrder) {
+  EXPECT_EQ(jcs(R"({"b":0,"aa":0,"a":0,"_":0,"A":0,"1":0,"":0})"),
+            R"({"":0,"1":0,"A":0,"_":0,"a":0,"aa":0,"b":0})");
+}
+
 }  // namespace
 }  // namespace wasmcap::bundle

@@ -96,6 +96,20 @@ TEST(ConfigParse, DocumentedExample) {
   EXPECT_FALSE(p->limits.fuel);
 }
 
+TEST(ConfigParse, TrustSection) {
+  const std::string key(64, 'a');
+  auto c = parse_host_config(R"({"trust":{"keys":["/etc/wasmcap/trust/acme.pub"],
+      "revoked":["0123456789abcdef",")" + key + R"(","/etc/wasmcap/old.pub"]}})", "c.json");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->trust.keys, std::vector<std::string>{"/etc/wasmcap/trust/acme.pub"});
+  EXPECT_EQ(c->trust.revoked,
+            (std::vector<std::string>{"0123456789abcdef", key, "/etc/wasmcap/old.pub"}));
+  auto empty = parse_host_config(R"({"trust":{}})", "c.json");
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_TRUE(empty->trust.keys.empty());
+  EXPECT_TRUE(empty->trust.revoked.empty());
+}
+
 TEST(ConfigParse, EmptyConfigGrantsNothing) {
   auto c = parse_host_config("{}", "c.json");
   ASSERT_TRUE(c) << c.error().message;
@@ -317,11 +331,30 @@ const BadCase kBad[] = {
     {"AuditUnknownKey", Kind::kConfig, R"({"audit":{"path":"/var/log/a"}})",
      kCP + "$.audit.path: unknown key (allowed: file)"},
     {"UnknownTopLevelConfigKey", Kind::kConfig, R"({"plugin":{}})",
-     kCP + "$.plugin: unknown key (allowed: plugins, network, audit)"},
+     kCP + "$.plugin: unknown key (allowed: plugins, network, audit, trust)"},
     {"OversizedDocument", Kind::kConfig, "{\"plugins\":{}}" + std::string(kMaxDocumentBytes, ' '),
      kCP + "$: document is 1048590 bytes; the limit is 1048576"},
     {"HostileKeyIsQuotedInMessage", Kind::kConfig, "{\"plu\\ngins\\u0007\":1}",
-     kCP + "$[\"plu\\x0agins\\x07\"]: unknown key (allowed: plugins, network, audit)"},
+     kCP + "$[\"plu\\x0agins\\x07\"]: unknown key (allowed: plugins, network, audit, trust)"},
+    {"TrustUnknownKey", Kind::kConfig, R"({"trust":{"key":[]}})",
+     kCP + "$.trust.key: unknown key (allowed: keys, revoked)"},
+    {"TrustKeyRelative", Kind::kConfig, R"({"trust":{"keys":["keys/a.pub"]}})",
+     kCP + "$.trust.keys[0]: must be an absolute path"},
+    {"TrustKeysNotArray", Kind::kConfig, R"({"trust":{"keys":"/k/a.pub"}})",
+     kCP + "$.trust.keys: must be an array, got string"},
+    {"TrustKeyDuplicate", Kind::kConfig, R"({"trust":{"keys":["/k/a.pub","/k/a.pub"]}})",
+     kCP + "$.trust.keys[1]: duplicate key '/k/a.pub'"},
+    {"TrustRevokedUnrecognized", Kind::kConfig, R"({"trust":{"revoked":["0123456789ABCDEF"]}})",
+     kCP + "$.trust.revoked[0]: must be a key id (16 lowercase hex digits), a public key (64 "
+           "lowercase hex digits) or the absolute path of a .pub file, got '0123456789ABCDEF'"},
+    {"TrustRevokedShortId", Kind::kConfig, R"({"trust":{"revoked":["0123456789abcde"]}})",
+     kCP + "$.trust.revoked[0]: must be a key id (16 lowercase hex digits), a public key (64 "
+           "lowercase hex digits) or the absolute path of a .pub file, got '0123456789abcde'"},
+    {"TrustRevokedDuplicate", Kind::kConfig,
+     R"({"trust":{"revoked":["0123456789abcdef","0123456789abcdef"]}})",
+     kCP + "$.trust.revoked[1]: duplicate entry '0123456789abcdef'"},
+    {"TrustRevokedNotString", Kind::kConfig, R"({"trust":{"revoked":[1]}})",
+     kCP + "$.trust.revoked[0]: must be a string, got integer"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, PolicyBadInput, ::testing::ValuesIn(kBad),

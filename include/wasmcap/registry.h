@@ -1,0 +1,134 @@
+// The local registry of installed bundles: `wasmcap bundle install/list/remove` and
+// `wasmcap run NAME[@VERSION]`. Layout, trust store and rules: docs/bundles.md.
+//
+// Installs verify the bundle first (signature, trust, revocation, module hashes), then stage its
+// manifest, signature and modules in a temporary directory inside the registry, rename that into
+// place and record it in the SQLite index in one transaction, all under an exclusive lock, so
+// concurrent wasmcap processes always see a consistent registry. A run re-verifies what is stored
+// (signature over the stored manifest, trust and revocation as they are now, the module's
+// SHA-256), so tampering inside the registry is detected, not trusted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wasmcap/bundle.h"
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap {
+namespace registry {
+
+// $WASMCAP_HOME, else $XDG_DATA_HOME/wasmcap, else $HOME/.local/share/wasmcap (relative values
+// of the XDG variables are ignored, as the XDG spec says). invalid_argument when none is usable.
+Result<std::string> default_home();
+
+// SemVer 2.0.0 precedence of two valid versions: <0, 0 or >0. Build metadata is ignored
+// (1.0.0+a and 1.0.0+b have equal precedence).
+int compare_versions(std::string_view a, std::string_view b);
+
+// "NAME" or "NAME@VERSION" (a valid plugin name and SemVer version); nullopt otherwise.
+struct Reference {
+  std::string name;
+  std::optional<std::string> version;
+};
+std::optional<Reference> parse_reference(std::string_view text);
+
+// The trust store: HOME/trust/*.pub trusted, HOME/trust/revoked/*.pub revoked, plus the host
+// config's `trust` section (`config` may be null). Every listed key file must load: a broken
+// trust or revocation entry is an error, never silently skipped.
+Result<bundle::TrustStore> load_trust_store(const std::string& home,
+                                            const policy::TrustConfig* config);
+
+struct InstallOptions {
+  bool allow_untrusted = false;  // a valid signature by an unknown (not revoked) key installs
+  bool force = false;            // a downgrade or a same-version replacement installs
+};
+
+// One installed bundle, as the index records it.
+struct Installed {
+  std::string name;
+  std::string version;
+  std::string signer_key;  // 64 lowercase hex digits
+  std::string signer_id;   // PublicKey::id()
+  bool trusted_at_install = false;
+  bool allow_untrusted = false;   // installed only because of --allow-untrusted
+  bool forced_downgrade = false;  // installed below a version installed before, with --force
+  bool forced_replace = false;    // replaced the same version's other content, with --force
+  int64_t installed_at = 0;       // Unix seconds
+  std::string source;             // the bundle file it was installed from (absolute)
+  std::string manifest_sha256;    // SHA-256 of the stored (signed, canonical) manifest bytes
+  std::vector<std::pair<std::string, std::string>> modules;  // path → sha256, in path order
+  std::string dir;                // absolute path of its directory in the store
+};
+
+enum class InstallOutcome { kInstalled, kAlreadyInstalled, kReplaced };
+
+struct InstallResult {
+  Installed installed;
+  InstallOutcome outcome = InstallOutcome::kInstalled;
+  std::vector<std::string> replaced;  // versions whose content this install replaced (--force)
+};
+
+// A bundle resolved for running, re-verified from the store.
+struct Resolved {
+  Installed installed;
+  policy::Manifest manifest;
+  std::string module_path;  // the stored file of the manifest's `module`
+  std::vector<uint8_t> module_bytes;
+  std::string module_sha256;  // verified: equals SHA-256(module_bytes) and the signed manifest
+  bool signer_trusted = false;  // trusted now (false: allowed only by its --allow-untrusted install)
+};
+
+// Current trust status of an installed bundle's signer: "trusted", "revoked", "untrusted-allowed"
+// (installed with --allow-untrusted and not trusted now) or "untrusted" (installed as trusted,
+// its key no longer in the trust store: it will not run).
+std::string trust_status(const Installed& installed, const bundle::TrustStore& trust);
+
+class Registry {
+ public:
+  // Opens (creating when missing) the registry under `home`: HOME/registry/{index.sqlite3, lock,
+  // store/, tmp/}.
+  static Result<Registry> open(const std::string& home);
+  ~Registry();
+  Registry(Registry&&) noexcept;
+  Registry& operator=(Registry&&) noexcept;
+
+  const std::string& home() const;
+
+  // Verifies `bundle_path` against `trust` (+ options.allow_untrusted), then installs it:
+  // bundle_revoked / bundle_untrusted / bundle_invalid / manifest_invalid from verification;
+  // bundle_conflict for a downgrade (a lower version than one installed now or before) or the
+  // same version with other content (other manifest or signer), unless options.force.
+  // Installing exactly what is installed already is kAlreadyInstalled and changes nothing.
+  Result<InstallResult> install(const std::string& bundle_path, const bundle::TrustStore& trust,
+                                const InstallOptions& options);
+
+  // Every installed bundle, by name then version precedence.
+  Result<std::vector<Installed>> list();
+
+  // Removes NAME (every version) or NAME@VERSION; not_found when nothing matches. Returns what
+  // was removed. The downgrade watermark of NAME is kept.
+  Result<std::vector<Installed>> remove(std::string_view name,
+                                        const std::optional<std::string>& version);
+
+  // Resolves NAME (the highest version) or NAME@VERSION and re-verifies it (signature over the
+  // stored manifest by the recorded signer, revocation and trust as `trust` says now, the
+  // manifest's name and version, the module's SHA-256). not_found when not installed;
+  // bundle_invalid when the store was modified; bundle_revoked / bundle_untrusted.
+  Result<Resolved> resolve(std::string_view name, const std::optional<std::string>& version,
+                           const bundle::TrustStore& trust);
+
+ private:
+  struct Impl;
+  explicit Registry(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace registry
+}  // namespace wasmcap

@@ -1,0 +1,836 @@
+// The local registry (docs/bundles.md#the-local-registry). The index is SQLite: one file,
+// transactions, and a schema the registry can check, instead of a directory of JSON files that
+// would need its own locking and crash recovery. Files live in a content store beside it:
+//   HOME/registry/index.sqlite3      the index (bundles, downgrade watermarks)
+//   HOME/registry/lock               flock: exclusive for install/remove, shared for resolve/list
+//   HOME/registry/store/<32 hex>/    manifest.json, manifest.sig, modules/<entry path>
+//   HOME/registry/tmp/               staging; emptied under the exclusive lock
+// Every install gets a fresh store directory, so the index transaction is the one atomic switch:
+// a crash leaves at worst an unreferenced directory, which the next install or remove deletes.
+#include "wasmcap/registry.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include "policy/json_doc.h"
+#include "policy/syntax.h"
+
+namespace wasmcap::registry {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr size_t kStoreIdHexDigits = 32;
+constexpr std::string_view kModulesDir = "modules";
+// Key files in a trust directory; more than this is not a trust store.
+constexpr size_t kMaxTrustFiles = 1024;
+
+tl::unexpected<Error> io_error(const std::string& what, int err) {
+  return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
+}
+
+std::string hex(const uint8_t* data, size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, n);
+  out.pop_back();
+  return out;
+}
+
+bool is_lower_hex(std::string_view s, size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string sha256_of(std::string_view s) {
+  return bundle::sha256_hex(std::vector<uint8_t>(s.begin(), s.end()));
+}
+
+// --- Files ---------------------------------------------------------------------------------------
+
+Result<void> make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) return {};
+  if (errno != EEXIST) return io_error(path, errno);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return io_error(path, errno);
+  if (!S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kIo, path + ": exists and is not a directory (a symlink is refused)");
+  }
+  return {};
+}
+
+Result<void> fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return io_error(path, errno);
+  int r = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (r != 0) return io_error(path, err);
+  return {};
+}
+
+// Creates a new file (never following or replacing anything) with exactly `data`, synced.
+Result<void> write_new(const std::string& path, const uint8_t* data, size_t size) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+  if (fd < 0) return io_error(path, errno);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return io_error(path, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error(path, errno);
+  return {};
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  // Store files are read-only; directories stay writable, so remove_all succeeds. It does not
+  // follow symlinks.
+  fs::remove_all(path, ec);
+}
+
+std::string random_id() {
+  uint8_t b[kStoreIdHexDigits / 2];
+  randombytes_buf(b, sizeof b);
+  return hex(b, sizeof b);
+}
+
+// An exclusive or shared flock on HOME/registry/lock for this object's lifetime.
+class Lock {
+ public:
+  static Result<Lock> take(const std::string& path, bool exclusive) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return io_error(path, errno);
+    while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return io_error(path + " (lock)", err);
+    }
+    return Lock(fd);
+  }
+  Lock(Lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Lock& operator=(Lock&&) = delete;
+  ~Lock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  }
+
+ private:
+  explicit Lock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// --- SQLite --------------------------------------------------------------------------------------
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return stmt_ != nullptr; }
+  Stmt& bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return stmt_ == nullptr ? SQLITE_ERROR : sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
+                                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+const char* kColumns =
+    "name, version, signer_key, trusted_at_install, allow_untrusted, forced_downgrade, "
+    "forced_replace, installed_at, source, manifest_sha256, modules, store_id";
+
+}  // namespace
+
+struct Registry::Impl {
+  std::string home;
+  std::string root;  // HOME/registry
+  sqlite3* db = nullptr;
+
+  ~Impl() {
+    if (db != nullptr) sqlite3_close(db);
+  }
+  std::string lock_path() const { return root + "/lock"; }
+  std::string store() const { return root + "/store"; }
+  std::string tmp() const { return root + "/tmp"; }
+
+  tl::unexpected<Error> db_error(const std::string& what) const {
+    return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + what + ": " +
+                                          sqlite3_errmsg(db));
+  }
+  Result<void> exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string m = msg != nullptr ? msg : "unknown error";
+      sqlite3_free(msg);
+      return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + m);
+    }
+    return {};
+  }
+
+  // A row of the bundles table, checked: the index is data on disk like the store, so values
+  // used as paths or keys are validated before use.
+  Result<Installed> row(const Stmt& s) const {
+    Installed i;
+    i.name = s.text(0);
+    i.version = s.text(1);
+    i.signer_key = s.text(2);
+    i.trusted_at_install = s.integer(3) != 0;
+    i.allow_untrusted = s.integer(4) != 0;
+    i.forced_downgrade = s.integer(5) != 0;
+    i.forced_replace = s.integer(6) != 0;
+    i.installed_at = s.integer(7);
+    i.source = s.text(8);
+    i.manifest_sha256 = s.text(9);
+    std::string modules = s.text(10);
+    std::string id = s.text(11);
+    if (policy::check_plugin_name(i.name) || policy::check_semver(i.version) ||
+        !is_lower_hex(i.signer_key, 64) || !is_lower_hex(i.manifest_sha256, 64) ||
+        !is_lower_hex(id, kStoreIdHexDigits)) {
+      return make_error(ErrorCode::kBundleInvalid,
+                        "registry index " + root + "/index.sqlite3 holds a malformed row for " +
+                            policy::quote(i.name) +
+                            " (the index was modified; remove and re-install the bundle)");
+    }
+    bundle::PublicKey pk;
+    sodium_hex2bin(pk.bytes.data(), pk.bytes.size(), i.signer_key.data(), i.signer_key.size(),
+                   nullptr, nullptr, nullptr);
+    i.signer_id = pk.id();
+    // modules: "PATH SHA256\n" lines (for listing; runs re-verify from the signed manifest).
+    size_t pos = 0;
+    while (pos < modules.size()) {
+      size_t nl = modules.find('\n', pos);
+      if (nl == std::string::npos) nl = modules.size();
+      std::string line = modules.substr(pos, nl - pos);
+      size_t sp = line.rfind(' ');
+      if (sp != std::string::npos) i.modules.emplace_back(line.substr(0, sp), line.substr(sp + 1));
+      pos = nl + 1;
+    }
+    i.dir = store() + "/" + id;
+    return i;
+  }
+
+  Result<std::vector<Installed>> rows_for(std::string_view name) {
+    std::string sql = std::string("SELECT ") + kColumns + " FROM bundles WHERE name = ?1";
+    Stmt s(db, sql.c_str());
+    if (!s.ok()) return db_error("select");
+    s.bind(1, std::string(name));
+    std::vector<Installed> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      Installed i;
+      WASMCAP_TRY_ASSIGN(i, row(s));
+      out.push_back(std::move(i));
+    }
+    if (rc != SQLITE_DONE) return db_error("select");
+    return out;
+  }
+
+  // Deletes staging leftovers and store directories no row references (an interrupted install).
+  // Only under the exclusive lock.
+  void collect_garbage() {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(tmp(), ec)) remove_tree(e.path().string());
+    std::set<std::string> referenced;
+    Stmt s(db, "SELECT store_id FROM bundles");
+    while (s.ok() && s.step() == SQLITE_ROW) referenced.insert(s.text(0));
+    if (!s.ok()) return;
+    for (const auto& e : fs::directory_iterator(store(), ec)) {
+      if (referenced.count(e.path().filename().string()) == 0) remove_tree(e.path().string());
+    }
+  }
+};
+
+// --- Free functions ------------------------------------------------------------------------------
+
+Result<std::string> default_home() {
+  auto absolute_env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (v == nullptr || v[0] != '/') return std::nullopt;
+    return std::string(v);
+  };
+  if (const char* v = std::getenv("WASMCAP_HOME"); v != nullptr && v[0] != '\0') {
+    if (v[0] != '/') {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "WASMCAP_HOME must be an absolute path, got '" + std::string(v) + "'");
+    }
+    return std::string(v);
+  }
+  if (auto xdg = absolute_env("XDG_DATA_HOME")) return *xdg + "/wasmcap";
+  if (auto home = absolute_env("HOME")) return *home + "/.local/share/wasmcap";
+  return make_error(ErrorCode::kInvalidArgument,
+                    "cannot find the registry: set WASMCAP_HOME (or HOME) to an absolute path");
+}
+
+namespace {
+
+// Splits a valid SemVer into its core numbers (as digit strings) and pre-release identifiers.
+struct Parsed {
+  std::string core[3];
+  std::vector<std::string> pre;
+};
+
+Parsed parse_semver(std::string_view v) {
+  Parsed p;
+  size_t plus = v.find('+');
+  if (plus != std::string_view::npos) v = v.substr(0, plus);
+  size_t dash = v.find('-');
+  std::string_view core = v.substr(0, dash);
+  if (dash != std::string_view::npos) {
+    std::string_view pre = v.substr(dash + 1);
+    size_t start = 0;
+    while (true) {
+      size_t dot = pre.find('.', start);
+      p.pre.emplace_back(pre.substr(start, dot == std::string_view::npos ? dot : dot - start));
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+  }
+  int i = 0;
+  size_t start = 0;
+  while (i < 3) {
+    size_t dot = core.find('.', start);
+    p.core[i++] = std::string(core.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return p;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Numeric strings without leading zeros (SemVer forbids them) compare by length, then text.
+int compare_numeric(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+}
+
+}  // namespace
+
+int compare_versions(std::string_view a, std::string_view b) {
+  Parsed x = parse_semver(a), y = parse_semver(b);
+  for (int i = 0; i < 3; ++i) {
+    if (int c = compare_numeric(x.core[i], y.core[i]); c != 0) return c;
+  }
+  // A pre-release has lower precedence than the release.
+  if (x.pre.empty() != y.pre.empty()) return x.pre.empty() ? 1 : -1;
+  for (size_t i = 0; i < std::min(x.pre.size(), y.pre.size()); ++i) {
+    const std::string &p = x.pre[i], &q = y.pre[i];
+    bool pn = all_digits(p), qn = all_digits(q);
+    int c;
+    if (pn && qn) {
+      c = compare_numeric(p, q);
+    } else if (pn != qn) {
+      c = pn ? -1 : 1;  // numeric identifiers sort before alphanumeric ones
+    } else {
+      c = p.compare(q) < 0 ? -1 : (p == q ? 0 : 1);
+    }
+    if (c != 0) return c;
+  }
+  if (x.pre.size() != y.pre.size()) return x.pre.size() < y.pre.size() ? -1 : 1;
+  return 0;
+}
+
+std::optional<Reference> parse_reference(std::string_view text) {
+  Reference r;
+  size_t at = text.find('@');
+  r.name = std::string(text.substr(0, at));
+  if (policy::check_plugin_name(r.name)) return std::nullopt;
+  if (at != std::string_view::npos) {
+    std::string v(text.substr(at + 1));
+    if (policy::check_semver(v)) return std::nullopt;
+    r.version = std::move(v);
+  }
+  return r;
+}
+
+namespace {
+
+// Loads every *.pub in `dir` (a missing directory is an empty list). Anything else there that is
+// not a directory is ignored only if it does not end in ".pub".
+Result<void> load_key_dir(const std::string& dir, std::vector<bundle::PublicKey>* out) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return {};
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".pub") == 0) files.push_back(e.path().string());
+    if (files.size() > kMaxTrustFiles) {
+      return make_error(ErrorCode::kIo, dir + ": more than 1024 key files");
+    }
+  }
+  if (ec) return make_error(ErrorCode::kIo, dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto k = bundle::load_public_key(f);
+    if (!k) {
+      return make_error(k.error().code, "trust store: " + k.error().message +
+                                            " (fix or remove the file: a trust store entry is "
+                                            "never skipped)");
+    }
+    out->push_back(*k);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<bundle::TrustStore> load_trust_store(const std::string& home,
+                                            const policy::TrustConfig* config) {
+  bundle::TrustStore t;
+  WASMCAP_TRY(load_key_dir(home + "/trust", &t.trusted));
+  WASMCAP_TRY(load_key_dir(home + "/trust/revoked", &t.revoked));
+  if (config != nullptr) {
+    for (const auto& path : config->keys) {
+      auto k = bundle::load_public_key(path);
+      if (!k) return make_error(k.error().code, "host config trust.keys: " + k.error().message);
+      t.trusted.push_back(*k);
+    }
+    for (const auto& r : config->revoked) {
+      if (is_lower_hex(r, 16)) {
+        t.revoked_ids.push_back(r);
+      } else if (is_lower_hex(r, 64)) {
+        bundle::PublicKey k;
+        sodium_hex2bin(k.bytes.data(), k.bytes.size(), r.data(), r.size(), nullptr, nullptr, nullptr);
+        t.revoked.push_back(k);
+      } else {
+        // A revocation that cannot be read must not turn into "nothing revoked".
+        auto k = bundle::load_public_key(r);
+        if (!k) return make_error(k.error().code, "host config trust.revoked: " + k.error().message);
+        t.revoked.push_back(*k);
+      }
+    }
+  }
+  return t;
+}
+
+std::string trust_status(const Installed& installed, const bundle::TrustStore& trust) {
+  bundle::PublicKey pk;
+  sodium_hex2bin(pk.bytes.data(), pk.bytes.size(), installed.signer_key.data(),
+                 installed.signer_key.size(), nullptr, nullptr, nullptr);
+  if (trust.is_revoked(pk)) return "revoked";
+  if (trust.is_trusted(pk)) return "trusted";
+  return installed.allow_untrusted ? "untrusted-allowed" : "untrusted";
+}
+
+// --- Registry ------------------------------------------------------------------------------------
+
+Registry::Registry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Registry::~Registry() = default;
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+const std::string& Registry::home() const { return impl_->home; }
+
+Result<Registry> Registry::open(const std::string& home) {
+  if (home.empty() || home[0] != '/') {
+    return make_error(ErrorCode::kInvalidArgument, "registry home must be an absolute path");
+  }
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium failed to initialize");
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return make_error(ErrorCode::kIo, home + ": " + ec.message());
+  auto impl = std::make_unique<Impl>();
+  impl->home = home;
+  impl->root = home + "/registry";
+  WASMCAP_TRY(make_dir(impl->root, 0755));
+  WASMCAP_TRY(make_dir(impl->store(), 0755));
+  WASMCAP_TRY(make_dir(impl->tmp(), 0700));
+  std::string db_path = impl->root + "/index.sqlite3";
+  if (sqlite3_open_v2(db_path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                          SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return impl->db_error("open");
+  }
+  // Writers are serialized by the registry lock; the timeout covers readers of other processes.
+  sqlite3_busy_timeout(impl->db, 30000);
+  // Schema creation is itself serialized: two first runs must not race on CREATE TABLE.
+  auto lock = Lock::take(impl->lock_path(), true);
+  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(impl->exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+      "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS bundles("
+      "  name TEXT NOT NULL, version TEXT NOT NULL, signer_key TEXT NOT NULL,"
+      "  trusted_at_install INTEGER NOT NULL, allow_untrusted INTEGER NOT NULL,"
+      "  forced_downgrade INTEGER NOT NULL, forced_replace INTEGER NOT NULL,"
+      "  installed_at INTEGER NOT NULL, source TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,"
+      "  modules TEXT NOT NULL, store_id TEXT NOT NULL UNIQUE,"
+      "  PRIMARY KEY(name, version));"
+      "CREATE TABLE IF NOT EXISTS watermarks(name TEXT PRIMARY KEY, highest TEXT NOT NULL);"
+      "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');"));
+  Stmt s(impl->db, "SELECT value FROM meta WHERE key = 'schema_version'");
+  if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
+    return make_error(ErrorCode::kIo, db_path + ": unknown registry schema version (written by "
+                                                "another wasmcap version?)");
+  }
+  return Registry(std::move(impl));
+}
+
+Result<InstallResult> Registry::install(const std::string& bundle_path,
+                                        const bundle::TrustStore& trust,
+                                        const InstallOptions& options) {
+  Impl& r = *impl_;
+  // 1. Verify completely before touching the registry.
+  bundle::VerifyOptions vo;
+  vo.trust = trust;
+  vo.allow_untrusted = options.allow_untrusted;
+  auto verified = bundle::verify_file(bundle_path, vo);
+  if (!verified) {
+    Error e = verified.error();
+    if (e.code == ErrorCode::kBundleUntrusted) {
+      e.message = bundle_path + ": " + e.message.substr(0, e.message.find(" (no trusted keys")) +
+                  "; to trust it, add its .pub to " + r.home + "/trust/ or to the host config's "
+                  "trust.keys; to install it anyway, use --allow-untrusted (recorded)";
+    }
+    return tl::unexpected(std::move(e));
+  }
+  bundle::VerifiedBundle b = std::move(*verified);
+  // The container already refused these; install re-checks every name and size it writes, so a
+  // path never comes from an unchecked string.
+  for (const auto& [name, data] : b.modules) {
+    if (auto problem = bundle::entry_name_problem(name)) {
+      return make_error(ErrorCode::kBundleInvalid, "module " + name + ": " + *problem);
+    }
+    if (data.size() > bundle::kMaxModuleBytes) {
+      return make_error(ErrorCode::kBundleInvalid, "module " + name + " is too large");
+    }
+  }
+
+  Installed rec;
+  rec.name = b.manifest.name;
+  rec.version = b.manifest.version;
+  rec.signer_key = hex(b.signer.bytes.data(), b.signer.bytes.size());
+  rec.signer_id = b.signer.id();
+  rec.trusted_at_install = b.trusted;
+  rec.allow_untrusted = !b.trusted;  // only reachable with options.allow_untrusted
+  rec.installed_at = static_cast<int64_t>(std::time(nullptr));
+  std::error_code ec;
+  rec.source = fs::absolute(bundle_path, ec).lexically_normal().string();
+  rec.manifest_sha256 = sha256_of(b.manifest_jcs);
+  for (const auto& [name, hash] : b.manifest.module_sha256) rec.modules.emplace_back(name, hash);
+  std::string modules_text;
+  for (const auto& [name, hash] : rec.modules) modules_text += name + " " + hash + "\n";
+
+  // 2. Decide under the lock, in one transaction.
+  auto lock = Lock::take(r.lock_path(), true);
+  if (!lock) return tl::unexpected(lock.error());
+  r.collect_garbage();
+  WASMCAP_TRY(r.exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Error e) -> Result<InstallResult> {
+    (void)r.exec("ROLLBACK");
+    return tl::unexpected(std::move(e));
+  };
+  auto existing = r.rows_for(rec.name);
+  if (!existing) return rollback(existing.error());
+  InstallResult result;
+  std::vector<Installed> replaced;
+  std::string highest;
+  for (const auto& e : *existing) {
+    if (highest.empty() || compare_versions(e.version, highest) > 0) highest = e.version;
+    if (compare_versions(e.version, rec.version) != 0) continue;
+    if (e.version == rec.version && e.manifest_sha256 == rec.manifest_sha256 &&
+        e.signer_key == rec.signer_key) {
+      (void)r.exec("ROLLBACK");
+      result.installed = e;
+      result.outcome = InstallOutcome::kAlreadyInstalled;
+      return result;
+    }
+    replaced.push_back(e);
+  }
+  {
+    Stmt s(r.db, "SELECT highest FROM watermarks WHERE name = ?1");
+    if (!s.ok()) return rollback(r.db_error("select").value());
+    s.bind(1, rec.name);
+    if (s.step() == SQLITE_ROW) {
+      std::string w = s.text(0);
+      if (!policy::check_semver(w) && (highest.empty() || compare_versions(w, highest) > 0)) {
+        highest = w;
+      }
+    }
+  }
+  if (!replaced.empty()) {
+    if (!options.force) {
+      return rollback(Error(
+          ErrorCode::kBundleConflict,
+          rec.name + " " + replaced.front().version +
+              " is installed with other content (manifest sha256 " +
+              replaced.front().manifest_sha256.substr(0, 16) + ", signer " +
+              replaced.front().signer_id + "; this bundle: " + rec.manifest_sha256.substr(0, 16) +
+              ", signer " + rec.signer_id +
+              "); a version's content never changes silently: use --force to replace it"));
+    }
+    rec.forced_replace = true;
+  }
+  if (!highest.empty() && compare_versions(rec.version, highest) < 0) {
+    if (!options.force) {
+      return rollback(Error(ErrorCode::kBundleConflict,
+                            "refusing to downgrade " + rec.name + " to " + rec.version + ": " +
+                                highest + " is or was installed (use --force to install an "
+                                          "older version; it is recorded)"));
+    }
+    rec.forced_downgrade = true;
+  }
+
+  // 3. Stage inside the registry (same filesystem: the rename is atomic), then rename into place.
+  std::string id = random_id();
+  std::string stage = r.tmp() + "/" + id;
+  std::string dest = r.store() + "/" + id;
+  auto stage_all = [&]() -> Result<void> {
+    WASMCAP_TRY(make_dir(stage, 0755));
+    WASMCAP_TRY(write_new(stage + "/" + std::string(bundle::kManifestEntry),
+                          reinterpret_cast<const uint8_t*>(b.manifest_jcs.data()),
+                          b.manifest_jcs.size()));
+    WASMCAP_TRY(write_new(stage + "/" + std::string(bundle::kSignatureEntry),
+                          b.signature_entry.data(), b.signature_entry.size()));
+    std::string mdir = stage + "/" + std::string(kModulesDir);
+    WASMCAP_TRY(make_dir(mdir, 0755));
+    for (const auto& [name, data] : b.modules) {
+      // Parent directories one segment at a time (each a fresh real directory, never a link).
+      size_t pos = 0;
+      while ((pos = name.find('/', pos)) != std::string::npos) {
+        WASMCAP_TRY(make_dir(mdir + "/" + name.substr(0, pos), 0755));
+        ++pos;
+      }
+      WASMCAP_TRY(write_new(mdir + "/" + name, data.data(), data.size()));
+    }
+    WASMCAP_TRY(fsync_path(stage, O_RDONLY | O_DIRECTORY));
+    if (::rename(stage.c_str(), dest.c_str()) != 0) return io_error(dest, errno);
+    return fsync_path(r.store(), O_RDONLY | O_DIRECTORY);
+  };
+  if (auto s = stage_all(); !s) {
+    remove_tree(stage);
+    remove_tree(dest);
+    return rollback(s.error());
+  }
+
+  // 4. Record: the commit is the moment the install happens.
+  auto record = [&]() -> Result<void> {
+    for (const auto& e : replaced) {
+      Stmt d(r.db, "DELETE FROM bundles WHERE name = ?1 AND version = ?2");
+      d.bind(1, e.name).bind(2, e.version);
+      if (d.step() != SQLITE_DONE) return r.db_error("delete");
+    }
+    std::string sql = std::string("INSERT INTO bundles(") + kColumns +
+                      ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    Stmt s(r.db, sql.c_str());
+    s.bind(1, rec.name).bind(2, rec.version).bind(3, rec.signer_key);
+    s.bind(4, int64_t{rec.trusted_at_install}).bind(5, int64_t{rec.allow_untrusted});
+    s.bind(6, int64_t{rec.forced_downgrade}).bind(7, int64_t{rec.forced_replace});
+    s.bind(8, rec.installed_at).bind(9, rec.source).bind(10, rec.manifest_sha256);
+    s.bind(11, modules_text).bind(12, id);
+    if (s.step() != SQLITE_DONE) return r.db_error("insert");
+    if (highest.empty() || compare_versions(rec.version, highest) > 0) {
+      Stmt w(r.db, "INSERT INTO watermarks(name, highest) VALUES(?1, ?2) "
+                   "ON CONFLICT(name) DO UPDATE SET highest = excluded.highest");
+      w.bind(1, rec.name).bind(2, rec.version);
+      if (w.step() != SQLITE_DONE) return r.db_error("watermark");
+    }
+    return r.exec("COMMIT");
+  };
+  if (auto s = record(); !s) {
+    (void)r.exec("ROLLBACK");
+    remove_tree(dest);
+    return tl::unexpected(s.error());
+  }
+  for (const auto& e : replaced) {
+    remove_tree(e.dir);
+    result.replaced.push_back(e.version);
+  }
+  rec.dir = dest;
+  result.installed = std::move(rec);
+  result.outcome = replaced.empty() ? InstallOutcome::kInstalled : InstallOutcome::kReplaced;
+  return result;
+}
+
+Result<std::vector<Installed>> Registry::list() {
+  Impl& r = *impl_;
+  auto lock = Lock::take(r.lock_path(), false);
+  if (!lock) return tl::unexpected(lock.error());
+  std::string sql = std::string("SELECT ") + kColumns + " FROM bundles";
+  Stmt s(r.db, sql.c_str());
+  if (!s.ok()) return r.db_error("select");
+  std::vector<Installed> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    auto i = r.row(s);
+    if (!i) return tl::unexpected(i.error());
+    out.push_back(std::move(*i));
+  }
+  if (rc != SQLITE_DONE) return r.db_error("select");
+  std::sort(out.begin(), out.end(), [](const Installed& a, const Installed& b) {
+    if (a.name != b.name) return a.name < b.name;
+    return compare_versions(a.version, b.version) < 0;
+  });
+  return out;
+}
+
+Result<std::vector<Installed>> Registry::remove(std::string_view name,
+                                                const std::optional<std::string>& version) {
+  Impl& r = *impl_;
+  auto lock = Lock::take(r.lock_path(), true);
+  if (!lock) return tl::unexpected(lock.error());
+  r.collect_garbage();
+  WASMCAP_TRY(r.exec("BEGIN IMMEDIATE"));
+  auto rows = r.rows_for(name);
+  if (!rows) {
+    (void)r.exec("ROLLBACK");
+    return tl::unexpected(rows.error());
+  }
+  std::vector<Installed> removed;
+  for (auto& e : *rows) {
+    if (!version || e.version == *version) removed.push_back(std::move(e));
+  }
+  if (removed.empty()) {
+    (void)r.exec("ROLLBACK");
+    return make_error(ErrorCode::kNotFound,
+                      "no installed bundle " + std::string(name) + (version ? "@" + *version : "") +
+                          " (see wasmcap bundle list)");
+  }
+  for (const auto& e : removed) {
+    Stmt d(r.db, "DELETE FROM bundles WHERE name = ?1 AND version = ?2");
+    d.bind(1, e.name).bind(2, e.version);
+    if (d.step() != SQLITE_DONE) {
+      auto err = r.db_error("delete");
+      (void)r.exec("ROLLBACK");
+      return err;
+    }
+  }
+  WASMCAP_TRY(r.exec("COMMIT"));
+  for (const auto& e : removed) remove_tree(e.dir);
+  return removed;
+}
+
+Result<Resolved> Registry::resolve(std::string_view name, const std::optional<std::string>& version,
+                                   const bundle::TrustStore& trust) {
+  Impl& r = *impl_;
+  // Shared: no install or remove changes the store while its files are read.
+  auto lock = Lock::take(r.lock_path(), false);
+  if (!lock) return tl::unexpected(lock.error());
+  auto rows = r.rows_for(name);
+  if (!rows) return tl::unexpected(rows.error());
+  const Installed* pick = nullptr;
+  for (const auto& e : *rows) {
+    if (version) {
+      if (e.version == *version) pick = &e;
+    } else if (pick == nullptr || compare_versions(e.version, pick->version) > 0) {
+      pick = &e;
+    }
+  }
+  if (pick == nullptr) {
+    std::vector<std::string> versions;
+    for (const auto& e : *rows) versions.push_back(e.version);
+    std::sort(versions.begin(), versions.end(),
+              [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
+    std::string have;
+    for (const auto& v : versions) have += (have.empty() ? "" : ", ") + v;
+    std::string what = std::string(name) + (version ? "@" + *version : "");
+    return make_error(ErrorCode::kNotFound,
+                      "no installed bundle " + what +
+                          (have.empty() ? "; install it with: wasmcap bundle install FILE"
+                                        : "; installed versions: " + have) +
+                          " (see wasmcap bundle list; a module path must end in .wasm or "
+                          "contain a /)");
+  }
+  Resolved out;
+  out.installed = *pick;
+  const Installed& in = out.installed;
+  auto tampered = [&](const std::string& what) {
+    return make_error(ErrorCode::kBundleInvalid,
+                      "installed bundle " + in.name + "@" + in.version + " was modified in the "
+                          "registry (" + what + "); refusing to run it. Remove and re-install: "
+                          "wasmcap bundle remove " + in.name + "@" + in.version);
+  };
+  auto manifest = bundle::read_file_bounded(in.dir + "/manifest.json", bundle::kMaxManifestBytes,
+                                            ErrorCode::kBundleInvalid, true);
+  if (!manifest) return tampered(manifest.error().message);
+  auto sig = bundle::read_file_bounded(in.dir + "/manifest.sig", bundle::kSignatureEntryBytes,
+                                       ErrorCode::kBundleInvalid, true);
+  if (!sig) return tampered(sig.error().message);
+  std::string_view text(reinterpret_cast<const char*>(manifest->data()), manifest->size());
+  if (sha256_of(text) != in.manifest_sha256) return tampered("manifest.json changed");
+  if (sig->size() != bundle::kSignatureEntryBytes ||
+      hex(sig->data(), bundle::kPublicKeyBytes) != in.signer_key) {
+    return tampered("manifest.sig names another signer");
+  }
+  bundle::VerifyOptions vo;
+  vo.trust = trust;
+  vo.allow_untrusted = in.allow_untrusted;
+  auto sm = bundle::verify_signed_manifest(text, *sig, vo);
+  if (!sm) {
+    const Error& e = sm.error();
+    if (e.code == ErrorCode::kBundleRevoked) {
+      return make_error(e.code, "installed bundle " + in.name + "@" + in.version + ": " +
+                                    e.message + "; remove it: wasmcap bundle remove " + in.name +
+                                    "@" + in.version);
+    }
+    if (e.code == ErrorCode::kBundleUntrusted) {
+      return make_error(e.code, "installed bundle " + in.name + "@" + in.version +
+                                    " was installed as trusted, but its signer " + in.signer_id +
+                                    " is no longer in the trust store; restore the key, or "
+                                    "re-install with --allow-untrusted");
+    }
+    return tampered(e.to_string());
+  }
+  if (sm->manifest.name != in.name || sm->manifest.version != in.version) {
+    return tampered("the manifest is " + sm->manifest.name + "@" + sm->manifest.version);
+  }
+  out.signer_trusted = sm->trusted;
+  out.manifest = std::move(sm->manifest);
+  const std::string& module = out.manifest.module;
+  std::string want;
+  for (const auto& [n, h] : out.manifest.module_sha256) {
+    if (n == module) want = h;
+  }
+  // verify_signed_manifest checked the name is a plain relative entry name and is listed.
+  out.module_path = in.dir + "/" + std::string(kModulesDir) + "/" + module;
+  auto bytes = bundle::read_file_bounded(out.module_path, bundle::kMaxModuleBytes,
+                                         ErrorCode::kBundleInvalid, true);
+  if (!bytes) return tampered(bytes.error().message);
+  out.module_sha256 = bundle::sha256_hex(*bytes);
+  if (out.module_sha256 != want) return tampered("module " + module + ": sha256 mismatch");
+  out.module_bytes = std::move(*bytes);
+  return out;
+}
+
+}  // namespace wasmcap::registry
