@@ -86,6 +86,9 @@ static size_t required_literal(const char *p, int ere, char **out) {
     // A quantifier after this token makes it optional or repeated: it ends the run.
     int quantified = next < n && (p[next] == '*' || (ere && strchr("+?{", p[next])) ||
                                   (!ere && p[next] == '\\' && next + 1 < n && strchr("{?+", p[next + 1])));
+    // Under -i only ASCII letters are folded here; a non-ASCII byte ends the run, so the
+    // prefilter never rejects a line the regex engine's own case folding would accept.
+    if (o_icase && (unsigned char)lit >= 0x80) is_lit = 0;
     if (is_lit && depth == 0 && !quantified && lit != '\n') {
       run[cur++] = o_icase && lit >= 'A' && lit <= 'Z' ? (char)(lit + 32) : lit;
       if (cur > best) {
@@ -447,8 +450,14 @@ int cu_grep(int argc, char **argv) {
   if (pats.n == 1) {
     if (o_fixed) {
       g_litlen = strlen(pats.v[0]);
-      g_lit = g_litlen ? lower_copy(pats.v[0], g_litlen) : NULL;
-      if (g_lit && !o_icase) memcpy(g_lit, pats.v[0], g_litlen);
+      int ascii = 1;
+      for (size_t k = 0; k < g_litlen; ++k) ascii &= (unsigned char)pats.v[0][k] < 0x80;
+      if (g_litlen == 0 || (o_icase && !ascii)) {
+        g_litlen = 0;  // no prefilter (see required_literal on -i and non-ASCII)
+      } else {
+        g_lit = lower_copy(pats.v[0], g_litlen);
+        if (!o_icase) memcpy(g_lit, pats.v[0], g_litlen);
+      }
     } else {
       g_litlen = required_literal(pats.v[0], o_ext, &g_lit);
     }
