@@ -92,8 +92,14 @@ def main():
         check("run without the /work grant is refused before it starts (exit 77)",
               p.returncode == 77 and b"/work" in p.stderr, "exit %d: %r" % (p.returncode, p.stderr))
         p = wc("run", "--dir", ws + "::/work:ro", "coreutils", "rm", "notes.txt")
-        check("run with a read-only grant cannot remove",
-              p.returncode == 1 and os.path.exists(os.path.join(ws, "notes.txt")),
+        check("run with a read-only grant for the rw request is refused (exit 77)",
+              p.returncode == 77 and b"requested rw, granted ro" in p.stderr
+              and os.path.exists(os.path.join(ws, "notes.txt")),
+              "exit %d: %r" % (p.returncode, p.stderr))
+        p = wc("run", "--degrade", "--dir", ws + "::/work:ro", "coreutils", "rm", "notes.txt")
+        check("run --degrade with a read-only grant: rm fails cleanly, the file stays",
+              p.returncode == 1 and p.stderr.count(b"rm: ") == 1
+              and os.path.exists(os.path.join(ws, "notes.txt")),
               "exit %d: %r" % (p.returncode, p.stderr))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
