@@ -1,0 +1,82 @@
+// Shared declarations of the wasmcap core utilities (one multi-call WASI module; see README.md).
+#ifndef WASMCAP_COREUTILS_CU_H
+#define WASMCAP_COREUTILS_CU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+// The name used as the prefix of every diagnostic ("ls", "grep", ...).
+extern const char *cu_prog;
+
+// Tool entry points: argv[0] is the tool name; the return value is the exit status.
+int cu_ls(int argc, char **argv);
+int cu_cat(int argc, char **argv);
+int cu_grep(int argc, char **argv);
+int cu_mkdir(int argc, char **argv);
+int cu_rm(int argc, char **argv);
+int cu_cp(int argc, char **argv);
+int cu_mv(int argc, char **argv);
+int cu_head(int argc, char **argv);
+int cu_tail(int argc, char **argv);
+int cu_wc(int argc, char **argv);
+int cu_pwd(int argc, char **argv);
+int cu_find(int argc, char **argv);
+int cu_sed(int argc, char **argv);
+
+// "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
+// so. `what` (may be NULL) is a GNU-style context such as "cannot remove".
+void cu_err(const char *what, const char *path, int err);
+// "PROG: <formatted message>" on stderr.
+void cu_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Allocation that ends the tool (exit 1, message) when memory runs out.
+void *cu_xmalloc(size_t n);
+void *cu_xrealloc(void *p, size_t n);
+char *cu_xstrdup(const char *s);
+
+// DIR + "/" + NAME (no doubled slash), malloc'd.
+char *cu_join(const char *dir, const char *name);
+// The last path component, ignoring trailing slashes ("a/b/" -> "b"); malloc'd.
+char *cu_basename(const char *path);
+
+// A growable list of strings.
+struct cu_list {
+  char **v;
+  size_t n, cap;
+};
+void cu_list_push(struct cu_list *l, char *s);
+void cu_list_free(struct cu_list *l);
+void cu_list_sort(struct cu_list *l);  // bytewise (strcmp), like GNU tools under LC_ALL=C
+
+// The names in directory PATH, sorted bytewise. `dots` keeps "." and "..". Returns 0, or -1
+// with errno set.
+int cu_read_dir(const char *path, int dots, struct cu_list *out);
+
+// Reads all of fd into a malloc'd buffer (NUL-terminated, *len excludes the NUL). Returns 0 or
+// -1 with errno set.
+int cu_read_all(int fd, char **buf, size_t *len);
+
+// Number of '\n' bytes in P[0..n), 8 bytes at a time.
+unsigned long long cu_count_newlines(const char *p, size_t n);
+
+// Writes all bytes to stdout (buffered stdio). Returns 0 or -1.
+int cu_out(const void *p, size_t n);
+
+// Copies regular file SRC to DST (created or truncated). Returns 0, or -1 after printing an
+// error naming the failing path.
+int cu_copy_file(const char *src, const char *dst);
+
+// Recursive copy used by cp -r and by mv across devices. Returns 0 or 1 (errors printed).
+// `follow` follows symlinks in the source (cp without -r); otherwise links are copied as links.
+int cu_copy_tree(const char *src, const char *dst, int follow, int no_clobber);
+
+// Recursive removal used by rm -r and by mv across devices. Returns 0 or 1 (errors printed).
+int cu_remove_tree(const char *path, int force);
+
+// Lexically normalizes PATH against the guest's cwd (no symlinks resolved): absolute, no ".",
+// "..", doubled or trailing slashes. malloc'd.
+char *cu_abspath(const char *path);
+
+#endif

@@ -1,0 +1,285 @@
+// mkdir, rm, cp, mv. WASI has no permission bits: new files and directories get the host's
+// defaults, and -m / -p (preserve) are not offered.
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cu.h"
+
+// --- mkdir ----------------------------------------------------------------------------------
+
+static int mkdir_parents(const char *path) {
+  char *p = cu_xstrdup(path);
+  size_t len = strlen(p);
+  int rc = 0;
+  for (size_t i = 1; i <= len && rc == 0; ++i) {
+    if (p[i] != '/' && p[i] != '\0') continue;
+    if (p[i - 1] == '/') continue;  // doubled slash
+    char saved = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0777) != 0) {
+      int e = errno;
+      struct stat st;
+      // EEXIST: fine if it is a directory. Other errors on an existing directory (the preopen
+      // root itself cannot be created: ENOTCAPABLE/EPERM) are fine too, as in GNU.
+      if (stat(p, &st) != 0) {
+        cu_err("cannot create directory", p, e == EEXIST ? errno : e);
+        rc = 1;
+      } else if (!S_ISDIR(st.st_mode)) {
+        cu_err("cannot create directory", p, e == EEXIST ? ENOTDIR : e);
+        rc = 1;
+      }
+    }
+    p[i] = saved;
+  }
+  free(p);
+  return rc;
+}
+
+int cu_mkdir(int argc, char **argv) {
+  static const struct option longopts[] = {{"parents", no_argument, 0, 'p'}, {0, 0, 0, 0}};
+  int parents = 0, c;
+  while ((c = getopt_long(argc, argv, "p", longopts, NULL)) != -1) {
+    if (c != 'p') {
+      fprintf(stderr, "usage: mkdir [-p] DIR...\n");
+      return 1;
+    }
+    parents = 1;
+  }
+  if (optind >= argc) {
+    cu_errx("missing operand");
+    return 1;
+  }
+  int status = 0;
+  for (int i = optind; i < argc; ++i) {
+    if (parents) {
+      status |= mkdir_parents(argv[i]);
+    } else if (mkdir(argv[i], 0777) != 0) {
+      cu_err("cannot create directory", argv[i], errno);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+// --- rm -------------------------------------------------------------------------------------
+
+int cu_rm(int argc, char **argv) {
+  static const struct option longopts[] = {{"recursive", no_argument, 0, 'r'},
+                                           {"force", no_argument, 0, 'f'},
+                                           {"dir", no_argument, 0, 'd'},
+                                           {0, 0, 0, 0}};
+  int recursive = 0, force = 0, dirs = 0, c;
+  while ((c = getopt_long(argc, argv, "rRfd", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'r': case 'R': recursive = 1; break;
+      case 'f': force = 1; break;
+      case 'd': dirs = 1; break;
+      default:
+        fprintf(stderr, "usage: rm [-rfd] PATH...\n");
+        return 1;
+    }
+  }
+  if (optind >= argc) {
+    if (force) return 0;
+    cu_errx("missing operand");
+    return 1;
+  }
+  int status = 0;
+  for (int i = optind; i < argc; ++i) {
+    const char *path = argv[i];
+    char *base = cu_basename(path);
+    int dots = strcmp(base, ".") == 0 || strcmp(base, "..") == 0;
+    free(base);
+    if (dots) {
+      cu_errx("refusing to remove '.' or '..' directory: skipping '%s'", path);
+      status = 1;
+      continue;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+      if (!(force && errno == ENOENT)) {
+        cu_err("cannot remove", path, errno);
+        status = 1;
+      }
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (recursive) {
+        status |= cu_remove_tree(path, force);
+      } else if (dirs) {
+        if (rmdir(path) != 0) {
+          cu_err("cannot remove", path, errno);
+          status = 1;
+        }
+      } else {
+        cu_err("cannot remove", path, EISDIR);
+        status = 1;
+      }
+      continue;
+    }
+    if (unlink(path) != 0) {
+      cu_err("cannot remove", path, errno);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+// --- cp / mv --------------------------------------------------------------------------------
+
+// "a/b/" -> is "a/b" lexically beneath or equal to "a"? Used to refuse copying or moving a
+// directory into itself before any byte is written.
+static int lexically_within(const char *inner, const char *outer) {
+  char *a = cu_abspath(inner), *b = cu_abspath(outer);
+  size_t n = strlen(b);
+  int r = strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/' || strcmp(b, "/") == 0);
+  free(a);
+  free(b);
+  return r;
+}
+
+// The destination for SRC: TARGET itself, or TARGET/basename(SRC) when TARGET is a directory.
+static char *destination(const char *src, const char *target, int into_dir) {
+  if (!into_dir) return cu_xstrdup(target);
+  char *base = cu_basename(src);
+  char *d = cu_join(target, base);
+  free(base);
+  return d;
+}
+
+// Parses operands shared by cp and mv. Returns 0 and sets *into_dir, or prints and returns 1.
+static int plan_operands(int nops, char **ops, int *into_dir) {
+  if (nops < 1) {
+    cu_errx("missing file operand");
+    return 1;
+  }
+  if (nops < 2) {
+    cu_errx("missing destination file operand after '%s'", ops[0]);
+    return 1;
+  }
+  struct stat st;
+  *into_dir = stat(ops[nops - 1], &st) == 0 && S_ISDIR(st.st_mode);
+  if (nops > 2 && !*into_dir) {
+    cu_errx("target '%s' is not a directory", ops[nops - 1]);
+    return 1;
+  }
+  return 0;
+}
+
+int cu_cp(int argc, char **argv) {
+  static const struct option longopts[] = {{"recursive", no_argument, 0, 'r'},
+                                           {"force", no_argument, 0, 'f'},
+                                           {"no-clobber", no_argument, 0, 'n'},
+                                           {0, 0, 0, 0}};
+  int recursive = 0, no_clobber = 0, c;
+  while ((c = getopt_long(argc, argv, "rRfn", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'r': case 'R': recursive = 1; break;
+      case 'f': break;  // never prompts; files are replaced
+      case 'n': no_clobber = 1; break;
+      default:
+        fprintf(stderr, "usage: cp [-rfn] SRC DEST | SRC... DIR\n");
+        return 1;
+    }
+  }
+  int nops = argc - optind, into_dir;
+  char **ops = argv + optind;
+  if (plan_operands(nops, ops, &into_dir) != 0) return 1;
+  int status = 0;
+  for (int i = 0; i < nops - 1; ++i) {
+    const char *src = ops[i];
+    struct stat st;
+    // Without -r symlinks are followed; with -r they are copied as links (GNU).
+    if ((recursive ? lstat(src, &st) : stat(src, &st)) != 0) {
+      cu_err("cannot stat", src, errno);
+      status = 1;
+      continue;
+    }
+    char *dst = destination(src, ops[nops - 1], into_dir);
+    if (S_ISDIR(st.st_mode)) {
+      if (!recursive) {
+        cu_errx("-r not specified; omitting directory '%s'", src);
+        status = 1;
+      } else if (lexically_within(dst, src)) {
+        cu_errx("cannot copy a directory, '%s', into itself, '%s'", src, dst);
+        status = 1;
+      } else {
+        status |= cu_copy_tree(src, dst, 0, no_clobber);
+      }
+    } else {
+      struct stat dt;
+      if (stat(dst, &dt) == 0 && dt.st_dev == st.st_dev && dt.st_ino == st.st_ino) {
+        cu_errx("'%s' and '%s' are the same file", src, dst);
+        status = 1;
+      } else {
+        status |= cu_copy_tree(src, dst, !recursive, no_clobber);
+      }
+    }
+    free(dst);
+  }
+  return status;
+}
+
+int cu_mv(int argc, char **argv) {
+  static const struct option longopts[] = {{"force", no_argument, 0, 'f'},
+                                           {"no-clobber", no_argument, 0, 'n'},
+                                           {0, 0, 0, 0}};
+  int no_clobber = 0, c;
+  while ((c = getopt_long(argc, argv, "fn", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'f': no_clobber = 0; break;
+      case 'n': no_clobber = 1; break;
+      default:
+        fprintf(stderr, "usage: mv [-fn] SRC DEST | SRC... DIR\n");
+        return 1;
+    }
+  }
+  int nops = argc - optind, into_dir;
+  char **ops = argv + optind;
+  if (plan_operands(nops, ops, &into_dir) != 0) return 1;
+  int status = 0;
+  for (int i = 0; i < nops - 1; ++i) {
+    const char *src = ops[i];
+    struct stat st, dt;
+    if (lstat(src, &st) != 0) {
+      cu_err("cannot stat", src, errno);
+      status = 1;
+      continue;
+    }
+    char *dst = destination(src, ops[nops - 1], into_dir);
+    int dst_exists = lstat(dst, &dt) == 0;
+    if (dst_exists && dt.st_dev == st.st_dev && dt.st_ino == st.st_ino) {
+      cu_errx("'%s' and '%s' are the same file", src, dst);
+      status = 1;
+    } else if (dst_exists && no_clobber) {
+      // -n: keep the existing destination
+    } else if (S_ISDIR(st.st_mode) && lexically_within(dst, src)) {
+      cu_errx("cannot move '%s' to a subdirectory of itself, '%s'", src, dst);
+      status = 1;
+    } else if (dst_exists && S_ISDIR(dt.st_mode) && !S_ISDIR(st.st_mode)) {
+      cu_errx("cannot overwrite directory '%s' with non-directory", dst);
+      status = 1;
+    } else if (dst_exists && !S_ISDIR(dt.st_mode) && S_ISDIR(st.st_mode)) {
+      cu_errx("cannot overwrite non-directory '%s' with directory '%s'", dst, src);
+      status = 1;
+    } else if (rename(src, dst) != 0) {
+      if (errno == EXDEV) {
+        // Different host file systems (two grants): copy, then remove the source.
+        if (cu_copy_tree(src, dst, 0, 0) == 0) {
+          status |= cu_remove_tree(src, 0);
+        } else {
+          status = 1;
+        }
+      } else {
+        int e = errno;
+        fprintf(stderr, "mv: cannot move '%s' to '%s': %s\n", src, dst, strerror(e));
+        status = 1;
+      }
+    }
+    free(dst);
+  }
+  return status;
+}
