@@ -42,7 +42,7 @@ typedef struct {
 _Static_assert(sizeof(abi_header) == 16, "ABI header entries are 16 bytes");
 _Static_assert(sizeof(wasmcap_https_info_t) == 24, "response_info writes 24 bytes");
 
-#define MAX_HEADERS 256
+#define MAX_HEADERS 1024 /* the ABI bound (kMaxRequestHeaders) */
 
 uint32_t wasmcap_https_abi_version(void) { return __wasmcap_https_version(); }
 
@@ -69,20 +69,29 @@ int wasmcap_https_send(const wasmcap_https_request_t* req, wasmcap_https_handle*
   }
   if (req == NULL || req->url == NULL || out == NULL) return WASMCAP_HTTPS_EINVAL;
   if (req->header_count > MAX_HEADERS) return WASMCAP_HTTPS_EINVAL;
-  abi_header entries[MAX_HEADERS];
+  abi_header* entries = NULL;
+  if (req->header_count > 0) {
+    entries = (abi_header*)malloc(req->header_count * sizeof(abi_header));
+    if (entries == NULL) return WASMCAP_HTTPS_ENOMEM;
+  }
   for (size_t i = 0; i < req->header_count; ++i) {
     const wasmcap_https_header_t* h = &req->headers[i];
-    if (h->name == NULL || h->value == NULL) return WASMCAP_HTTPS_EINVAL;
+    if (h->name == NULL || h->value == NULL) {
+      free(entries);
+      return WASMCAP_HTTPS_EINVAL;
+    }
     entries[i].name = h->name;
     entries[i].name_len = (uint32_t)strlen(h->name);
     entries[i].value = h->value;
     entries[i].value_len = (uint32_t)strlen(h->value);
   }
   const char* method = req->method != NULL ? req->method : "GET";
-  return (int)__wasmcap_https_request(method, (uint32_t)strlen(method), req->url,
-                                      (uint32_t)strlen(req->url), entries,
-                                      (uint32_t)req->header_count, req->body,
-                                      (uint32_t)req->body_len, req->strict ? 1u : 0u, out);
+  int rc = (int)__wasmcap_https_request(method, (uint32_t)strlen(method), req->url,
+                                        (uint32_t)strlen(req->url), entries,
+                                        (uint32_t)req->header_count, req->body,
+                                        (uint32_t)req->body_len, req->strict ? 1u : 0u, out);
+  free(entries);
+  return rc;
 }
 
 int wasmcap_https_info_get(wasmcap_https_handle h, wasmcap_https_info_t* out) {

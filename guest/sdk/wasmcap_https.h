@@ -68,7 +68,7 @@ typedef struct wasmcap_https_request {
   const char* method;                  /* "GET", "POST", ...; NULL means "GET" */
   const char* url;                     /* https://host/path?query (NUL-terminated) */
   const wasmcap_https_header_t* headers; /* header_count entries (may be NULL when 0) */
-  size_t header_count;                 /* at most 256 */
+  size_t header_count;                   /* at most 1024 */
   const void* body;                    /* body_len bytes (may be NULL when 0) */
   size_t body_len;
   int strict; /* nonzero: a response over the size cap fails (response_too_large) instead of

@@ -49,9 +49,10 @@ enum class AbiErrno : uint32_t {
 // Open response handles per instance. Each holds at most the plan's response-size bound on the
 // host; the cap bounds what one guest can make the host retain.
 constexpr uint32_t kMaxOpenHandles = 8;
-// Request headers per call (an ABI bound on the host-side copy; the client applies the operator's
-// tighter bounds on header count and size).
-constexpr uint32_t kMaxRequestHeaders = 256;
+// Request headers per call: an ABI bound on the host-side copy, equal to the largest
+// max_request_headers an operator may configure (the client applies the configured bound, default
+// 64, as request_too_large).
+constexpr uint32_t kMaxRequestHeaders = 1024;
 // Longest method token accepted.
 constexpr uint32_t kMaxMethodBytes = 32;
 // Size of the struct response_info() writes.
