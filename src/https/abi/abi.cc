@@ -10,6 +10,7 @@
 //     through *_out values, never by writing more.
 //   - Every failure is an errno result; no callback traps (safe under a longjmp-based engine).
 #include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <string>
@@ -244,7 +245,15 @@ void register_https_abi(std::shared_ptr<Client> client, HostFuncTable& table) {
   }));
   table.add(make("request", {I, I, I, I, I, I, I, I, I, I}, {I},
                  [st](HostContext& c, const Value* a, Value* r) {
-                   return ret(r, st->request(c.memory, a));
+                   // The only callback that allocates in proportion to guest input (the copied
+                   // request, the stored response): running out of host memory ends the run
+                   // with an error instead of unwinding an exception through the engine.
+                   try {
+                     return ret(r, st->request(c.memory, a));
+                   } catch (const std::exception& e) {
+                     return HostCallResult::fail(Error(
+                         ErrorCode::kInternal, std::string("wasmcap_https.request: ") + e.what()));
+                   }
                  }));
   table.add(make("response_info", {I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
     return ret(r, st->response_info(c.memory, a[0].i32, a[1].i32));
