@@ -56,14 +56,13 @@ class HttpsClient : public ::testing::Test {
     ASSERT_TRUE(pki_->generate(*dir_ + "/pki", {"api.test", "other.test", "evil.test",
                                                 "rebind.test", "chain.test"}))
         << pki_->error();
-    server_ = new HttpsTestServer();
-    ASSERT_TRUE(server_->start(*pki_)) << server_->error();
     // Secret files as an operator would write them (trailing newline trimmed on load).
     write(*dir_ + "/tok", kToken + "\n");
     write(*dir_ + "/other", kOtherSecret);
   }
   static void TearDownTestSuite() {
     delete server_;
+    server_ = nullptr;
     delete pki_;
     std::filesystem::remove_all(*dir_);
     delete dir_;
@@ -130,7 +129,15 @@ class HttpsClient : public ::testing::Test {
     auto c = client();
     return fetch(*c, Request{"GET", url, std::move(headers), "", false});
   }
-  std::string url(const std::string& host, const std::string& path) { return server_->url(host, path); }
+  std::string url(const std::string& host, const std::string& path) { return server()->url(host, path); }
+  // Started on first use: tests that stop at the policy layer never need it.
+  static HttpsTestServer* server() {
+    if (server_ == nullptr) {
+      server_ = new HttpsTestServer();
+      if (!server_->start(*pki_)) ADD_FAILURE() << server_->error();
+    }
+    return server_;
+  }
   Json last_audit() { return audit_.empty() ? Json() : Json::parse(audit_.back()); }
 
   static std::string* dir_;
@@ -167,7 +174,7 @@ TEST_F(HttpsClient, AllowedGetReachesTheServer) {
   Json body = Json::parse(o->body);
   EXPECT_EQ(body["method"], "GET");
   EXPECT_EQ(body["path"], "/echo");
-  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server_->port())});
+  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server()->port())});
   Json a = last_audit();
   EXPECT_EQ(a["decision"], "allowed");
   EXPECT_EQ(a["status"], 200);
@@ -175,7 +182,7 @@ TEST_F(HttpsClient, AllowedGetReachesTheServer) {
   EXPECT_EQ(a["plugin"], "fetch");
   EXPECT_EQ(a["invocation_id"], "inv-1");
   EXPECT_EQ(a["rule"], "GET,HEAD,POST,PUT,DELETE api.test /");
-  EXPECT_EQ(a["url"], "https://api.test:" + std::to_string(server_->port()) + "/echo?x=[REDACTED]");
+  EXPECT_EQ(a["url"], "https://api.test:" + std::to_string(server()->port()) + "/echo?x=[REDACTED]");
   EXPECT_TRUE(a["error"].is_null());
 }
 
@@ -221,7 +228,7 @@ TEST_F(HttpsClient, MissingGrantIsDeniedBeforeDns) {
 TEST_F(HttpsClient, DisallowedHostIsDenied) {
   EXPECT_FAILS_WITH(get(url("evil.test", "/echo")), HttpsError::kGrantDenied);
   EXPECT_TRUE(connects_.empty());
-  EXPECT_EQ(server_->requests().find("evil.test"), std::string::npos);
+  EXPECT_EQ(server()->requests().find("evil.test"), std::string::npos);
 }
 
 TEST_F(HttpsClient, MethodNotGrantedIsMethodNotAllowed) {
@@ -254,9 +261,9 @@ TEST_F(HttpsClient, WildcardGrantCoversSubdomainsOnly) {
 }
 
 TEST_F(HttpsClient, HostIsCanonicalizedBeforeMatching) {
-  auto o = get("https://API.Test.:" + std::to_string(server_->port()) + "/echo");
+  auto o = get("https://API.Test.:" + std::to_string(server()->port()) + "/echo");
   ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(Json::parse(o->body)["host"], "api.test:" + std::to_string(server_->port()));
+  EXPECT_EQ(Json::parse(o->body)["host"], "api.test:" + std::to_string(server()->port()));
 }
 
 // --- URLs ------------------------------------------------------------------------------------------
@@ -368,7 +375,7 @@ TEST_F(HttpsClient, DnsRebindingCannotSwapTheCheckedAddress) {
   auto o = get(url("rebind.test", "/echo"));
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server_->port())});
+  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server()->port())});
   EXPECT_EQ(last_audit()["address"], "127.0.0.1");
 }
 
@@ -399,7 +406,7 @@ TEST_F(HttpsClient, GrantedRedirectIsFollowedAndAudited) {
   auto o = get(url("api.test", "/redirect?to=" + url("other.test", "/echo")));
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->status, 200);
-  EXPECT_EQ(Json::parse(o->body)["host"], "other.test:" + std::to_string(server_->port()));
+  EXPECT_EQ(Json::parse(o->body)["host"], "other.test:" + std::to_string(server()->port()));
   Json a = last_audit();
   ASSERT_EQ(a["hops"].size(), 1u);
   EXPECT_EQ(a["hops"][0]["status"], 302);
@@ -412,7 +419,7 @@ TEST_F(HttpsClient, RedirectToDisallowedHostIsDenied) {
   EXPECT_FAILS_WITH(get(url("api.test", "/redirect?to=" + url("evil.test", "/echo"))),
                     HttpsError::kRedirectDenied);
   EXPECT_EQ(connects_.size(), 1u);
-  EXPECT_EQ(server_->requests().find("\"host\": \"evil.test"), std::string::npos);
+  EXPECT_EQ(server()->requests().find("\"host\": \"evil.test"), std::string::npos);
   EXPECT_EQ(last_audit()["hops"][0]["decision"], "denied");
 }
 
@@ -559,9 +566,9 @@ TEST_F(HttpsClient, ProxyVariablesAndNetrcAreIgnored) {
   auto o = get(url("api.test", "/echo"));
   for (const char* v : {"https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "NETRC"}) ::unsetenv(v);
   ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server_->port())});
+  EXPECT_EQ(connects_, std::vector<std::string>{"127.0.0.1:" + std::to_string(server()->port())});
   EXPECT_EQ(o->body.find("Authorization"), std::string::npos);
-  EXPECT_EQ(server_->requests().find("hunter2"), std::string::npos);
+  EXPECT_EQ(server()->requests().find("hunter2"), std::string::npos);
 }
 
 // --- Secrets ---------------------------------------------------------------------------------------
@@ -570,7 +577,7 @@ TEST_F(HttpsClient, SecretIsInjectedHostSide) {
   auto o = get(url("api.test", "/echo?marker=inject"), {{"Authorization", "secret:tok"}});
   ASSERT_TRUE(o) << o.error().message;
   // The server saw the value (its log is outside what the plugin sees) ...
-  std::string seen = server_->requests();
+  std::string seen = server()->requests();
   EXPECT_NE(seen.find(kToken), std::string::npos);
   // ... and the plugin never does: the echo is scrubbed.
   EXPECT_EQ(o->body.find(kToken.substr(7)), std::string::npos);
@@ -609,7 +616,7 @@ TEST_F(HttpsClient, SecretOnlyGoesToItsBoundHosts) {
   EXPECT_FAILS_WITH(get(url("api.test", "/echo"), {{"Authorization", "secret:nope"}}), HttpsError::kGrantDenied);
   auto ok = get(url("other.test", "/echo"), {{"X-Key", "secret:other"}});
   ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_NE(server_->requests().find(kOtherSecret), std::string::npos);
+  EXPECT_NE(server()->requests().find(kOtherSecret), std::string::npos);
 }
 
 TEST_F(HttpsClient, AuditRecordsAreSanitized) {
@@ -621,7 +628,7 @@ TEST_F(HttpsClient, AuditRecordsAreSanitized) {
                      {"X-Plain", "prefix-" + kOtherSecret}},
                     "", false});
   Json a = last_audit();
-  EXPECT_EQ(a["url"], "https://api.test:" + std::to_string(server_->port()) +
+  EXPECT_EQ(a["url"], "https://api.test:" + std::to_string(server()->port()) +
                           "/echo?q=[REDACTED]&page=[REDACTED]&flag");
   for (const auto& h : a["request_headers"]) {
     if (h[0] == "X-Plain") {

@@ -316,7 +316,7 @@ const BadCase kBad[] = {
     {"RequestHeaderBytesNegative", Kind::kConfig,
      C(R"({"host_api":{"https":{"allow":[],"max_request_header_bytes":-1}}})"),
      kCP + "$.plugins.gh-issues.grants.host_api.https.max_request_header_bytes: must be an integer "
-           "from 0 to 1048576, got -1"},
+           "from 0 to 1048576, got a negative number"},
     {"UrlBytesTooSmall", Kind::kConfig, C(R"({"host_api":{"https":{"allow":[],"max_url_bytes":10}}})"),
      kCP + "$.plugins.gh-issues.grants.host_api.https.max_url_bytes: must be an integer from 64 to "
            "65536, got 10"},
