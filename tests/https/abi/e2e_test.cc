@@ -133,8 +133,12 @@ TEST(HttpsEndToEnd, AllowedGetPrintsTheResponseAndAuditsIt) {
 TEST(HttpsEndToEnd, EachRunHasItsOwnInvocationId) {
   World w;
   ASSERT_TRUE(w.setup());
-  ASSERT_EQ(w.fetch({w.server.url("api.test", "/echo")}).exit_code, 0);
-  ASSERT_EQ(w.fetch({w.server.url("api.test", "/echo")}).exit_code, 0);
+  ProcResult a = w.fetch({"-H", "X-Api-Key: secret:tok", w.server.url("api.test", "/echo")});
+  ProcResult b = w.fetch({w.server.url("api.test", "/echo")});
+  ASSERT_EQ(a.exit_code, 0) << testing::describe(a);
+  ASSERT_EQ(b.exit_code, 0) << testing::describe(b);
+  w.expect_no_secret(a);
+  w.expect_no_secret(b);
   auto lines = testing::lines_of(w.audit_text());
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(json::parse(lines[0])["invocation_id"], json::parse(lines[1])["invocation_id"]);
@@ -237,6 +241,7 @@ TEST(HttpsEndToEnd, ModuleWithoutTheImportHasNoNetwork) {
   EXPECT_EQ(r.out, "hello from wasm\narg[1]=x\n");
   EXPECT_EQ(w.server_requests(), 0u);
   EXPECT_TRUE(w.audit_text().empty());
+  w.expect_no_secret(r);
 }
 
 TEST(HttpsEndToEnd, ImportWithoutRequestIsRefused) {
@@ -247,6 +252,7 @@ TEST(HttpsEndToEnd, ImportWithoutRequestIsRefused) {
   EXPECT_NE(r.err.find("wasmcap_https"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
   EXPECT_EQ(w.server_requests(), 0u);
+  w.expect_no_secret(r);
 }
 
 TEST(HttpsEndToEnd, UnwritableAuditFileStopsTheRunBeforeItStarts) {
@@ -259,6 +265,7 @@ TEST(HttpsEndToEnd, UnwritableAuditFileStopsTheRunBeforeItStarts) {
   EXPECT_EQ(r.exit_code, error_exit_code(ErrorCode::kIo)) << testing::describe(r);
   EXPECT_TRUE(r.out.empty());
   EXPECT_EQ(w.server_requests(), 0u);
+  w.expect_no_secret(r);
 }
 
 // --- In-process -------------------------------------------------------------------------------
@@ -276,7 +283,8 @@ TEST(HttpsEndToEnd, EmbedderAuditCallbackAndTheOperatorsFileBothGetEvents) {
   ASSERT_TRUE(w.setup());
   auto plan = load_plan(w);
   ASSERT_TRUE(plan);
-  auto opts = run_options_from_plan(plan, {"fetch", w.server.url("api.test", "/echo")}, false);
+  auto opts = run_options_from_plan(
+      plan, {"fetch", "-H", "Authorization: secret:tok", w.server.url("api.test", "/echo")}, false);
   ASSERT_TRUE(opts.has_value()) << opts.error().to_string();
   auto events = std::make_shared<std::vector<std::string>>();
   opts->audit_sink = audit::callback_sink(
@@ -286,7 +294,10 @@ TEST(HttpsEndToEnd, EmbedderAuditCallbackAndTheOperatorsFileBothGetEvents) {
   EXPECT_EQ(c.report->exit_code, 0) << c.out << c.err;
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ(json::parse((*events)[0])["decision"], "allowed");
+  EXPECT_EQ(count_of((*events)[0], kSecret), 0u);
+  EXPECT_EQ(count_of(c.out + c.err, kSecret), 0u);
   EXPECT_EQ(testing::lines_of(w.audit_text()).size(), 1u);
+  EXPECT_EQ(count_of(w.audit_text(), kSecret), 0u);
 }
 
 TEST(HttpsEndToEnd, HttpsWithoutPlanOrClientIsAnError) {

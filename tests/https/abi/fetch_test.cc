@@ -161,3 +161,73 @@ TEST(FetchGuest, HeaderValuesAreEscapedToo) {
 
 }  // namespace
 }  // namespace wasmcap
+
+namespace wasmcap {
+namespace {
+
+testing::Captured run_sdk(const std::shared_ptr<testing::FakeClient>& client,
+                          std::vector<std::string> args) {
+  RunOptions o;
+  o.host_apis.add(Capability::kHostApiHttps);
+  o.https_client = client;
+  o.wasi.args = {"https_sdk"};
+  for (auto& a : args) o.wasi.args.push_back(std::move(a));
+  return testing::run_guest("https_sdk", o);
+}
+
+TEST(GuestSdk, HighLevelRequestReadsTheWholeResponse) {
+  std::string body(70000, 'q');
+  body[5] = '\0';  // binary-safe: the length, not strlen, counts
+  auto client = std::make_shared<testing::FakeClient>([&](const https::Request&) {
+    return testing::ok_response(203, body, {{"A", "1"}, {"Long-Header", std::string(300, 'L')}},
+                                true);
+  });
+  auto c = run_sdk(client, {"high", "https://x.example/", "Authorization", "secret:tok"});
+  ASSERT_TRUE(c.report.has_value()) << c.report.error().to_string();
+  EXPECT_EQ(c.report->exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("ok=1\nstatus=203\nheaders=2\nh=A:1 (1,1)\nh=Long-Header:" +
+                       std::string(300, 'L') + " (11,300)\nbody_len=70000\ntruncated=1\nnul=1\n"),
+            std::string::npos)
+      << c.out.substr(0, 600);
+  EXPECT_NE(c.out.find(body + "\nfreed=1\n"), std::string::npos);
+  ASSERT_EQ(client->seen.size(), 1u);
+  EXPECT_EQ(client->seen[0].method, "GET");
+  ASSERT_EQ(client->seen[0].headers.size(), 1u);
+  EXPECT_EQ(client->seen[0].headers[0].value, "secret:tok");
+}
+
+TEST(GuestSdk, HighLevelRequestReportsStructuredErrors) {
+  auto client = std::make_shared<testing::FakeClient>([](const https::Request&) {
+    return testing::failure(https::HttpsError::kPrivateAddress, "10.0.0.1 is a private address");
+  });
+  auto c = run_sdk(client, {"high", "https://x.example/"});
+  ASSERT_TRUE(c.report.has_value());
+  EXPECT_EQ(c.report->exit_code, 1);
+  EXPECT_EQ(c.out, "ok=0\nerror=private_address\nmessage=10.0.0.1 is a private address\n");
+}
+
+TEST(GuestSdk, AbiErrorsBecomeAbiErrorCodes) {
+  auto client = std::make_shared<testing::FakeClient>(
+      [](const https::Request&) { return testing::ok_response(200, ""); });
+  // A header name the ABI refuses (not a token): the SDK reports abi_error, nothing is sent.
+  auto c = run_sdk(client, {"high", "https://x.example/", "Bad Name", "v"});
+  ASSERT_TRUE(c.report.has_value());
+  EXPECT_EQ(c.report->exit_code, 1);
+  EXPECT_EQ(c.out, "ok=0\nerror=abi_error\nmessage=wasmcap_https request failed: inval\n");
+  EXPECT_TRUE(client->seen.empty());
+}
+
+TEST(GuestSdk, NinthOpenHandleIsRefusedAndNotSent) {
+  auto client = std::make_shared<testing::FakeClient>(
+      [](const https::Request&) { return testing::ok_response(200, "x"); });
+  auto c = run_sdk(client, {"leak", "https://x.example/"});
+  ASSERT_TRUE(c.report.has_value());
+  std::string want;
+  for (int i = 0; i < 8; ++i) want += "rc[" + std::to_string(i) + "]=ok\n";
+  want += "rc[8]=toomany\n";
+  EXPECT_EQ(c.out, want);
+  EXPECT_EQ(client->seen.size(), 8u);
+}
+
+}  // namespace
+}  // namespace wasmcap
