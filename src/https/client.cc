@@ -664,7 +664,9 @@ Outcome ClientImpl::fetch(const Request& request) {
   ev.invocation_id = options_.invocation_id;
   ev.method = request.method;
   ev.url = audit::redact_url(request.url);
-  ev.request_bytes = 0;
+  // As the plugin gave them (a denial is audited with them too); replaced by the headers as sent
+  // once the request is allowed. Sanitized when the record is serialized.
+  for (const auto& h : request.headers) ev.request_headers.emplace_back(h.name, h.value);
 
   // 1. Rate limit and URL length: cheap checks first, so a flood costs the host little.
   uint64_t n = ++requests_;
@@ -776,6 +778,7 @@ Outcome ClientImpl::fetch(const Request& request) {
     }
     if (hop == 0) {
       ev.address = address->to_string();
+      ev.request_headers.clear();
       for (const auto& h : out) ev.request_headers.emplace_back(h.name, h.value);
       ev.request_bytes = body.size();
     } else {

@@ -223,6 +223,7 @@ TEST_F(HttpsClient, MissingGrantIsDeniedBeforeDns) {
   EXPECT_EQ(last_audit()["decision"], "denied");
   EXPECT_EQ(last_audit()["error"], "grant_denied");
   EXPECT_TRUE(last_audit()["address"].is_null());
+  EXPECT_EQ(last_audit()["rule"], "grant");
 }
 
 TEST_F(HttpsClient, DisallowedHostIsDenied) {
@@ -600,18 +601,24 @@ TEST_F(HttpsClient, EchoedSecretIsScrubbedFromHeadersAndBody) {
 
 TEST_F(HttpsClient, SecretCutByTruncationLeavesNoPrefix) {
   plan_.bounds.max_response_bytes = 1010;
-  // 1000 bytes of padding, then the secret straddles the 1010-byte cap.
-  auto o = get(url("api.test", "/echo-header?name=X-T&pad=1000"), {{"X-T", "secret:tok"}});
+  // 1005 bytes of padding, then the secret straddles the 1010-byte cap: the plugin gets the
+  // padding and a replacement marker cut at the cap, never the secret's first bytes.
+  auto o = get(url("api.test", "/echo-header?name=X-T&pad=1005"), {{"X-T", "secret:tok"}});
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_TRUE(o->truncated);
-  EXPECT_LE(o->body.size(), 1010u);
-  EXPECT_EQ(o->body.find(kToken.substr(0, 8)), std::string::npos) << o->body.substr(990);
+  EXPECT_EQ(o->body, std::string(1005, 'a') + "[REDA");
+  EXPECT_EQ(o->body.find(kToken.substr(0, 5)), std::string::npos) << o->body.substr(990);
 }
 
 TEST_F(HttpsClient, SecretOnlyGoesToItsBoundHosts) {
   auto o = get(url("other.test", "/echo"), {{"Authorization", "secret:tok"}});
   EXPECT_FAILS_WITH(o, HttpsError::kGrantDenied);
   EXPECT_NE(o.error().message.find("secret tok"), std::string::npos);
+  // The denial is audited with the rule and the headers the plugin gave (sanitized).
+  Json a = last_audit();
+  EXPECT_EQ(a["rule"], "secret tok");
+  ASSERT_EQ(a["request_headers"].size(), 1u);
+  EXPECT_EQ(a["request_headers"][0][1], "[REDACTED]");
   EXPECT_TRUE(connects_.empty());
   EXPECT_FAILS_WITH(get(url("api.test", "/echo"), {{"Authorization", "secret:nope"}}), HttpsError::kGrantDenied);
   auto ok = get(url("other.test", "/echo"), {{"X-Key", "secret:other"}});
