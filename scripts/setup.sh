@@ -12,7 +12,7 @@ PACKAGES=(
   # fuzzing: libFuzzer + ASan runtimes for clang-19 (scripts/fuzz.sh)
   libclang-rt-19-dev
   # libraries
-  libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libsodium-dev
+  libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libidn2-dev libsodium-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   # test tooling
   openssl python3 iproute2 util-linux

@@ -90,11 +90,35 @@ using Outcome = tl::expected<Response, Failure>;
 // Production: nullptr (libcurl connects to the pinned, checked address).
 using ConnectObserver = std::function<void(const policy::IpAddress& address, uint16_t port)>;
 
+// Name resolution, injectable so tests can play a DNS-rebinding resolver. Returns every address
+// the name resolves to (all of them are checked; the connection goes to the first). An error's
+// message is shown to the plugin as a network_error. Production: nullptr (getaddrinfo). Names
+// pinned by network.resolve never reach the resolver.
+using Resolver = std::function<Result<std::vector<policy::IpAddress>>(const std::string& host)>;
+
+// Defaults for the operator's bounds (policy::HttpsBounds), used when the grant leaves one unset.
+// Each is the safe end of "enough for a tool call"; docs/https.md explains them.
+inline constexpr uint64_t kDefaultMaxRedirects = 0;                // redirects off unless granted
+inline constexpr uint64_t kDefaultMaxResponseBytes = 1u << 20;     // 1 MiB body to the plugin
+inline constexpr uint64_t kDefaultMaxRequestBytes = 1u << 20;      // 1 MiB request body
+inline constexpr uint64_t kDefaultTimeoutMs = 10000;               // whole request, all hops
+inline constexpr uint64_t kDefaultConnectTimeoutMs = 5000;         // each TCP + TLS connect
+inline constexpr uint64_t kDefaultMaxRequests = 100;               // per Client (one invocation)
+inline constexpr uint64_t kDefaultMaxRequestHeaders = 64;          // header lines from the plugin
+inline constexpr uint64_t kDefaultMaxRequestHeaderBytes = 16384;   // their total size
+inline constexpr uint64_t kDefaultMaxUrlBytes = 8192;              // the URL as given
+inline constexpr uint64_t kDefaultMaxResponseHeaderBytes = 65536;  // all response header lines
+// Not configurable: a response with more header lines than this is refused (response_too_large).
+inline constexpr uint64_t kMaxResponseHeaders = 256;
+// A secret file larger than this is refused by Client::create (a header value, not a blob).
+inline constexpr uint64_t kMaxSecretBytes = 16384;
+
 struct ClientOptions {
   std::string plugin;         // for audit events
   std::string invocation_id;  // for audit events; one per run
   std::shared_ptr<audit::Sink> audit;  // may be null: no audit output (embedders' choice)
   ConnectObserver on_connect;          // called just before each connection attempt
+  Resolver resolver;                   // nullptr: getaddrinfo
 };
 
 class Client {

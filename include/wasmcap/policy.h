@@ -87,23 +87,32 @@ struct Manifest {
 
 // --- The operator's side ----------------------------------------------------------------------
 
-enum class SecretSource : uint8_t { kFile, kEnv };
+// Where a secret's value comes from: only a file the operator names. (Never the host's
+// environment: credentials must not be ambient.)
+enum class SecretSource : uint8_t { kFile };
 
 // Where a secret's value comes from. The value itself is never stored in policy objects and is
 // never printed: only this reference is.
 struct SecretRef {
   std::string name;
   SecretSource source = SecretSource::kFile;
-  std::string ref;                 // absolute file path, or the name of a host env variable
+  std::string ref;                 // absolute file path
   std::vector<std::string> hosts;  // the secret may be sent only to these hosts (normalized)
 };
 
-// Bounds on https use (type-checked now; enforced by the https host API).
+// Bounds on https use, enforced by the https host API. Absent = the default documented in
+// docs/https.md (wasmcap/https.h kDefault*).
 struct HttpsBounds {
   std::optional<uint64_t> max_redirects;
   std::optional<uint64_t> max_response_bytes;
   std::optional<uint64_t> timeout_ms;
   std::optional<uint64_t> max_requests;
+  std::optional<uint64_t> max_request_bytes;           // request body
+  std::optional<uint64_t> max_request_headers;         // header lines a plugin may send
+  std::optional<uint64_t> max_request_header_bytes;    // their total size
+  std::optional<uint64_t> max_url_bytes;               // URL length
+  std::optional<uint64_t> max_response_header_bytes;   // response header block
+  std::optional<uint64_t> connect_timeout_ms;          // each TCP + TLS connect
 };
 
 struct HttpsGrant {

@@ -14,6 +14,13 @@
 
 namespace wasmcap {
 
+namespace audit {
+class Sink;
+}
+namespace https {
+class Client;
+}
+
 struct RunOptions {
   std::string engine = "interp";  // "interp" (the AOT tier arrives later)
   WasiConfig wasi;
@@ -35,6 +42,17 @@ struct RunOptions {
   // bytes, verified against the signed manifest before this run. Empty otherwise. A compilation
   // cache keyed by the module bytes' hash keys on this same value.
   std::string module_sha256;
+
+  // --- The https host API (linked when host_apis has host_api.https) ---
+  // The client serving the wasmcap_https import. Null (the default): run_module creates one for
+  // this run from plan->https and plan->network, with a fresh random invocation id and the audit
+  // sinks below. Embedders may supply their own (e.g. a shared or instrumented client).
+  std::shared_ptr<https::Client> https_client;
+  // An extra destination for https audit events (audit::callback_sink(fn) for an in-process
+  // callback, audit::stderr_sink()). Events also go to plan->audit.file when the host config
+  // names one: an embedder's sink never replaces the operator's log. Used only when run_module
+  // creates the client.
+  std::shared_ptr<audit::Sink> audit_sink;
 };
 
 struct RunReport {
@@ -49,8 +67,14 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
 // Creates the engine named `name` ("interp"), or an error listing the available engines.
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name);
 
-// Loads, links against WASI, instantiates and runs. Traps and limits are errors with their
+// Loads, links against WASI (and, when options.host_apis has host_api.https, the wasmcap_https
+// import module, docs/abi-https.md), instantiates and runs. Traps and limits are errors with their
 // structured codes; a guest exit (any status) is a RunReport.
+//
+// https: the client is options.https_client or one created from the plan (errors before the
+// module runs: no plan with https and no client → invalid_argument; an unreadable secret, CA or
+// audit file → its error). In a --degrade run the import is linked as usual and the client
+// refuses each call the plan does not allow (grant_denied).
 //
 // Before loading, the capabilities the options need (required_capabilities()) are checked
 // against the engine and this build: any missing one is capability_unavailable and nothing
@@ -63,8 +87,8 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options);
 
-// The host capabilities this build of wasmcap has: WASI args, env, clocks, random, stdio and fs.
-// Not (yet) host_api.https. Limits are the engine's to declare.
+// The host capabilities this build of wasmcap has: WASI args, env, clocks, random, stdio and fs,
+// and host_api.https. Limits are the engine's to declare.
 CapabilitySet host_build_capabilities();
 
 // What a run with these options needs: WASI stdio/clocks/random always; args when argv has more

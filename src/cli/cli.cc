@@ -14,6 +14,7 @@
 
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
+#include "wasmcap/audit.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
@@ -84,6 +85,7 @@ struct PlanFlags {
   std::string manifest;
   std::string config;
   bool degrade = false;
+  bool audit_stderr = false;  // https audit events also to stderr
   policy::Limits bounds;  // --fuel / --timeout-ms / --max-memory-mb given explicitly
 };
 
@@ -175,6 +177,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
       }
     }
     opts->engine = engine;
+    if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
     opts->wasi.max_output_bytes = max_output_bytes;
     opts->wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) opts->entry = invoke;
@@ -189,9 +192,11 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
                              flags);
   }
-  if (!flags.config.empty() || flags.degrade) {
+  if (!flags.config.empty() || flags.degrade || flags.audit_stderr) {
     return report_error(Error(ErrorCode::kInvalidArgument,
-                              std::string(flags.degrade ? "--degrade" : "--config") +
+                              std::string(flags.degrade        ? "--degrade"
+                                          : flags.audit_stderr ? "--audit-stderr"
+                                                               : "--config") +
                                   " needs --manifest or an installed bundle NAME[@VERSION]"));
   }
   if (module_path.empty()) {
@@ -388,6 +393,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
   }
   opts->engine = engine;
   opts->module_sha256 = resolved->module_sha256;
+  if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
   opts->wasi.max_output_bytes = max_output_bytes;
   opts->wasi.stdin_fd = STDIN_FILENO;
   if (!invoke.empty()) opts->entry = invoke;
@@ -581,6 +587,9 @@ int main(int argc, char** argv) {
   run->add_flag("--degrade", run_flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
+  run->add_flag("--audit-stderr", run_flags.audit_stderr,
+                "Also write https audit events (JSON Lines) to stderr, besides the host config's "
+                "audit.file");
   run->add_option("module", module_path,
                   "The .wasm module (required without --manifest; with it, overrides the "
                   "manifest's module), or an installed bundle NAME[@VERSION] (no '/', not ending "

@@ -13,26 +13,28 @@ namespace {
 constexpr uint64_t kMaxRedirectsCap = 20;              // browsers stop at about 20 too
 constexpr uint64_t kMaxResponseBytesCap = 1ull << 30;  // 1 GiB: beyond is not a tool call
 constexpr uint64_t kMaxRequestsCap = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kMaxRequestBytesCap = 1ull << 30;   // 1 GiB request body
+constexpr uint64_t kMaxRequestHeadersCap = 1024;       // header lines a plugin may send
+constexpr uint64_t kMaxHeaderBytesCap = 1ull << 20;    // 1 MiB of header text either way
+constexpr uint64_t kMinTextBytes = 64;  // below this not even a short URL or a status line fits
+constexpr uint64_t kMaxUrlBytesCap = 1ull << 16;       // 64 KiB: far beyond what servers accept
 
 Result<SecretRef> read_secret(const Doc& d, const Json& v, const std::string& path,
                               const std::string& name) {
+  // "env" is recognised only to explain why it is refused: a credential read from the host's
+  // environment is ambient (every child of the host inherits it), so secrets come from files.
   WASMCAP_TRY(d.object(v, path, {"file", "env", "hosts"}));
   SecretRef s;
   s.name = name;
-  const Json* file = member(v, "file");
-  const Json* env = member(v, "env");
-  // Exactly one source, named explicitly: a secret is never looked up implicitly (e.g. from an
-  // environment variable that happens to share its name).
-  if ((file == nullptr) == (env == nullptr)) {
-    return d.fail(path, "must have exactly one of \"file\" or \"env\"");
+  if (member(v, "env") != nullptr) {
+    return d.fail(member_path(path, "env"),
+                  "secrets are not read from the host environment; put the value in a file "
+                  "readable only by wasmcap and name it with \"file\"");
   }
-  if (file != nullptr) {
-    s.source = SecretSource::kFile;
-    WASMCAP_TRY_ASSIGN(s.ref, checked_string(d, *file, member_path(path, "file"), check_host_path));
-  } else {
-    s.source = SecretSource::kEnv;
-    WASMCAP_TRY_ASSIGN(s.ref, checked_string(d, *env, member_path(path, "env"), check_env_name));
-  }
+  const Json* file = nullptr;
+  WASMCAP_TRY_ASSIGN(file, d.required(v, path, "file"));
+  s.source = SecretSource::kFile;
+  WASMCAP_TRY_ASSIGN(s.ref, checked_string(d, *file, member_path(path, "file"), check_host_path));
   const Json* hosts = nullptr;
   WASMCAP_TRY_ASSIGN(hosts, d.required(v, path, "hosts"));
   std::string hpath = member_path(path, "hosts");
@@ -54,7 +56,10 @@ Result<SecretRef> read_secret(const Doc& d, const Json& v, const std::string& pa
 
 Result<HttpsGrant> read_https_grant(const Doc& d, const Json& v, const std::string& path) {
   WASMCAP_TRY(d.object(v, path, {"allow", "secrets", "max_redirects", "max_response_bytes",
-                                 "timeout_ms", "max_requests"}));
+                                 "timeout_ms", "max_requests", "max_request_bytes",
+                                 "max_request_headers", "max_request_header_bytes",
+                                 "max_url_bytes", "max_response_header_bytes",
+                                 "connect_timeout_ms"}));
   HttpsGrant g;
   const Json* allow = nullptr;
   WASMCAP_TRY_ASSIGN(allow, d.required(v, path, "allow"));
@@ -85,6 +90,32 @@ Result<HttpsGrant> read_https_grant(const Doc& d, const Json& v, const std::stri
   if (const Json* n = member(v, "max_requests")) {
     WASMCAP_TRY_ASSIGN(g.bounds.max_requests,
                        d.uint(*n, member_path(path, "max_requests"), 1, kMaxRequestsCap));
+  }
+  if (const Json* n = member(v, "max_request_bytes")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_request_bytes,
+                       d.uint(*n, member_path(path, "max_request_bytes"), 0, kMaxRequestBytesCap));
+  }
+  if (const Json* n = member(v, "max_request_headers")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_request_headers,
+                       d.uint(*n, member_path(path, "max_request_headers"), 0, kMaxRequestHeadersCap));
+  }
+  if (const Json* n = member(v, "max_request_header_bytes")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_request_header_bytes,
+                       d.uint(*n, member_path(path, "max_request_header_bytes"), 0,
+                              kMaxHeaderBytesCap));
+  }
+  if (const Json* n = member(v, "max_url_bytes")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_url_bytes,
+                       d.uint(*n, member_path(path, "max_url_bytes"), kMinTextBytes, kMaxUrlBytesCap));
+  }
+  if (const Json* n = member(v, "max_response_header_bytes")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.max_response_header_bytes,
+                       d.uint(*n, member_path(path, "max_response_header_bytes"), kMinTextBytes,
+                              kMaxHeaderBytesCap));
+  }
+  if (const Json* n = member(v, "connect_timeout_ms")) {
+    WASMCAP_TRY_ASSIGN(g.bounds.connect_timeout_ms,
+                       d.uint(*n, member_path(path, "connect_timeout_ms"), 1, kMaxTimeoutMs));
   }
   return g;
 }

@@ -15,7 +15,7 @@ std::string limit_text(const std::optional<uint64_t>& v, const char* dflt) {
 }
 
 std::string secret_source(const SecretRef& s) {
-  return s.source == SecretSource::kFile ? "file " + s.ref : "host env " + s.ref;
+  return "file " + s.ref;
 }
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
@@ -54,6 +54,18 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
     if (b.max_response_bytes) bounds += " max_response_bytes=" + std::to_string(*b.max_response_bytes);
     if (b.timeout_ms) bounds += " timeout_ms=" + std::to_string(*b.timeout_ms);
     if (b.max_requests) bounds += " max_requests=" + std::to_string(*b.max_requests);
+    if (b.max_request_bytes) bounds += " max_request_bytes=" + std::to_string(*b.max_request_bytes);
+    if (b.max_request_headers) {
+      bounds += " max_request_headers=" + std::to_string(*b.max_request_headers);
+    }
+    if (b.max_request_header_bytes) {
+      bounds += " max_request_header_bytes=" + std::to_string(*b.max_request_header_bytes);
+    }
+    if (b.max_url_bytes) bounds += " max_url_bytes=" + std::to_string(*b.max_url_bytes);
+    if (b.max_response_header_bytes) {
+      bounds += " max_response_header_bytes=" + std::to_string(*b.max_response_header_bytes);
+    }
+    if (b.connect_timeout_ms) bounds += " connect_timeout_ms=" + std::to_string(*b.connect_timeout_ms);
     if (!bounds.empty()) o += "    bounds " + bounds + "\n";
   }
   for (const auto& m : plan.fs) {
@@ -123,7 +135,7 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
     for (const auto& s : plan.https->secrets) {
       OJson sj;
       sj["name"] = s.name;
-      sj[s.source == SecretSource::kFile ? "file" : "env"] = s.ref;
+      sj["file"] = s.ref;
       sj["hosts"] = s.hosts;
       https["secrets"].push_back(sj);
     }
@@ -132,6 +144,12 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
     https["max_response_bytes"] = opt(b.max_response_bytes);
     https["timeout_ms"] = opt(b.timeout_ms);
     https["max_requests"] = opt(b.max_requests);
+    https["max_request_bytes"] = opt(b.max_request_bytes);
+    https["max_request_headers"] = opt(b.max_request_headers);
+    https["max_request_header_bytes"] = opt(b.max_request_header_bytes);
+    https["max_url_bytes"] = opt(b.max_url_bytes);
+    https["max_response_header_bytes"] = opt(b.max_response_header_bytes);
+    https["connect_timeout_ms"] = opt(b.connect_timeout_ms);
     grants["host_api"]["https"] = https;
   } else {
     grants["host_api"] = OJson::object();

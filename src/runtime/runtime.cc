@@ -1,10 +1,81 @@
 #include "wasmcap/runtime.h"
 
+#include <sys/random.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
+#include "wasmcap/audit.h"
+#include "wasmcap/https.h"
+#include "wasmcap/https_abi.h"
+
 namespace wasmcap {
+namespace {
+
+// Both the operator's audit file and an embedder's sink receive every event.
+class TeeSink : public audit::Sink {
+ public:
+  TeeSink(std::shared_ptr<audit::Sink> a, std::shared_ptr<audit::Sink> b)
+      : a_(std::move(a)), b_(std::move(b)) {}
+  void write(std::string_view json_line) override {
+    a_->write(json_line);
+    b_->write(json_line);
+  }
+
+ private:
+  std::shared_ptr<audit::Sink> a_, b_;
+};
+
+// 128 random bits, hex: ties one run's audit events together without being guessable.
+Result<std::string> new_invocation_id() {
+  uint8_t bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, std::string("getrandom: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (uint8_t b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+// The client behind wasmcap_https for this run (see run_module's contract in runtime.h).
+Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& options) {
+  if (options.https_client) return options.https_client;
+  if (!options.plan || !options.plan->https) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "host_api.https is requested, but the run has neither a plan with an https "
+                      "section nor an https client (RunOptions::https_client)");
+  }
+  const policy::Plan& plan = *options.plan;
+  std::shared_ptr<audit::Sink> sink = options.audit_sink;
+  if (plan.audit.file) {
+    // Fail closed: an operator who asked for an audit log gets one, or no run.
+    auto file = audit::open_file_sink(*plan.audit.file);
+    if (!file) return tl::unexpected(file.error());
+    sink = sink ? std::make_shared<TeeSink>(*file, sink) : *file;
+  }
+  auto id = new_invocation_id();
+  if (!id) return tl::unexpected(id.error());
+  https::ClientOptions co;
+  co.plugin = plan.plugin;
+  co.invocation_id = std::move(*id);
+  co.audit = std::move(sink);
+  auto client = https::Client::create(*plan.https, plan.network, std::move(co));
+  if (!client) return tl::unexpected(client.error());
+  return std::shared_ptr<https::Client>(std::move(*client));
+}
+
+}  // namespace
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -24,8 +95,8 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name) {
 }
 
 CapabilitySet host_build_capabilities() {
-  // host_api.https arrives with the https host API; until then a plan requesting it is refused.
   return CapabilitySet()
+      .add(Capability::kHostApiHttps)
       .add(Capability::kWasiArgs)
       .add(Capability::kWasiEnv)
       .add(Capability::kWasiClocks)
@@ -118,6 +189,13 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   if (!host) return tl::unexpected(host.error());
   HostFuncTable table;
   register_wasi(*host, table);
+  if (options.host_apis.has(Capability::kHostApiHttps)) {
+    // Linked whenever the manifest requests https, granted or not: in a degraded run the client
+    // refuses each call the plan does not allow, so the plugin sees grant_denied at call time.
+    auto client = https_client_for(options);
+    if (!client) return tl::unexpected(client.error());
+    https::register_https_abi(std::move(*client), table);
+  }
 
   auto instance = engine.instantiate(*module, table, limits);
   if (!instance) return tl::unexpected(instance.error());

@@ -133,19 +133,28 @@ TEST(PolicyCapability, FlagRunsAreCheckedTooNotJustManifests) {
   EXPECT_EQ(engine.loads, 0);
 }
 
-TEST(PolicyCapability, ThisBuildCannotProvideHttpsYet) {
+// host_api.https needs both sides: this build provides it (src/https + src/https/abi), and a
+// build or an engine without it refuses the plan before loading anything, even under --degrade.
+TEST(PolicyCapability, HttpsNeedsTheBuildAndTheEngine) {
   auto plan = plan_from(R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}]}}})",
                         R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}]}}})");
-  EXPECT_FALSE(host_build_capabilities().has(Capability::kHostApiHttps));
-  auto engine = make_interp_engine();
-  EXPECT_EQ(unavailable_capabilities(required_capabilities(*plan), *engine, host_build_capabilities()),
+  EXPECT_TRUE(host_build_capabilities().has(Capability::kHostApiHttps));
+  auto interp = make_interp_engine();
+  EXPECT_TRUE(unavailable_capabilities(required_capabilities(*plan), *interp, host_build_capabilities())
+                  .empty());
+  CapabilitySet without = host_build_capabilities();
+  without.remove(Capability::kHostApiHttps);
+  EXPECT_EQ(unavailable_capabilities(required_capabilities(*plan), *interp, without),
             std::vector<std::string>{"this wasmcap build cannot provide host_api.https"});
-  // Even a degraded run never starts without it.
+  FakeEngine engine(CapabilitySet::all().remove(Capability::kHostApiHttps));
+  EXPECT_EQ(unavailable_capabilities(required_capabilities(*plan), engine, host_build_capabilities()),
+            std::vector<std::string>{"engine fake cannot provide host_api.https"});
   auto opts = run_options_from_plan(plan, {"p.wasm"}, true);
   ASSERT_TRUE(opts);
-  auto run = run_module(kEmptyModule, *opts);
+  auto run = run_module(engine, kEmptyModule, *opts);
   ASSERT_FALSE(run);
   EXPECT_EQ(run.error().code, ErrorCode::kCapabilityUnavailable);
+  EXPECT_EQ(engine.loads, 0);
 }
 
 TEST(PolicyCapability, InterpDeclaresEveryLimitAndWasi) {

@@ -295,10 +295,14 @@ const BadCase kBad[] = {
      kCP + "$.plugins.gh-issues.grants.env.LANG: must not contain NUL"},
     {"ConfigEnvIsAnObject", Kind::kConfig, C(R"({"env":["LANG"]})"),
      kCP + "$.plugins.gh-issues.grants.env: must be an object, got array"},
+    {"SecretFromHostEnvIsRefused", Kind::kConfig, Csecret(R"({"env":"TOKEN","hosts":["a.test"]})"),
+     kCP + kSecretPath + ".env: secrets are not read from the host environment; put the value in a "
+                         "file readable only by wasmcap and name it with \"file\""},
     {"SecretBothSources", Kind::kConfig, Csecret(R"({"file":"/s","env":"TOKEN","hosts":["a.test"]})"),
-     kCP + kSecretPath + ": must have exactly one of \"file\" or \"env\""},
+     kCP + kSecretPath + ".env: secrets are not read from the host environment; put the value in a "
+                         "file readable only by wasmcap and name it with \"file\""},
     {"SecretNoSource", Kind::kConfig, Csecret(R"({"hosts":["a.test"]})"),
-     kCP + kSecretPath + ": must have exactly one of \"file\" or \"env\""},
+     kCP + kSecretPath + ".file: missing required key"},
     {"SecretRelativeFile", Kind::kConfig, Csecret(R"({"file":"secrets/gh","hosts":["a.test"]})"),
      kCP + kSecretPath + ".file: must be an absolute path"},
     {"SecretNoHosts", Kind::kConfig, Csecret(R"({"file":"/s","hosts":[]})"),
@@ -315,6 +319,29 @@ const BadCase kBad[] = {
      C(R"({"host_api":{"https":{"allow":[],"max_response_bytes":"1MB"}}})"),
      kCP + "$.plugins.gh-issues.grants.host_api.https.max_response_bytes: must be an integer from 1 "
            "to 1073741824, got string"},
+    {"RequestBytesTooLarge", Kind::kConfig,
+     C(R"({"host_api":{"https":{"allow":[],"max_request_bytes":2147483648}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.max_request_bytes: must be an integer from 0 "
+           "to 1073741824, got 2147483648"},
+    {"RequestHeadersTooMany", Kind::kConfig,
+     C(R"({"host_api":{"https":{"allow":[],"max_request_headers":5000}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.max_request_headers: must be an integer from 0 "
+           "to 1024, got 5000"},
+    {"RequestHeaderBytesNegative", Kind::kConfig,
+     C(R"({"host_api":{"https":{"allow":[],"max_request_header_bytes":-1}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.max_request_header_bytes: must be an integer "
+           "from 0 to 1048576, got a negative number"},
+    {"UrlBytesTooSmall", Kind::kConfig, C(R"({"host_api":{"https":{"allow":[],"max_url_bytes":10}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.max_url_bytes: must be an integer from 64 to "
+           "65536, got 10"},
+    {"ResponseHeaderBytesTooLarge", Kind::kConfig,
+     C(R"({"host_api":{"https":{"allow":[],"max_response_header_bytes":2000000}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.max_response_header_bytes: must be an integer "
+           "from 64 to 1048576, got 2000000"},
+    {"ConnectTimeoutZero", Kind::kConfig,
+     C(R"({"host_api":{"https":{"allow":[],"connect_timeout_ms":0}}})"),
+     kCP + "$.plugins.gh-issues.grants.host_api.https.connect_timeout_ms: must be an integer from 1 "
+           "to 31536000000, got 0"},
     // host config: network and audit
     {"ResolveBadAddress", Kind::kConfig, R"({"network":{"resolve":{"api.github.com":"300.1.1.1"}}})",
      kCP + "$.network.resolve[\"api.github.com\"]: must be an IPv4 or IPv6 address, got '300.1.1.1'"},

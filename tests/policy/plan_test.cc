@@ -23,7 +23,7 @@ std::vector<std::string> summarize(const Plan& p) {
       std::string hosts;
       for (const auto& h : s.hosts) hosts += (hosts.empty() ? "" : ",") + h;
       out.push_back("secret " + s.name + " " +
-                    (s.source == SecretSource::kFile ? "file:" : "env:") + s.ref + " -> " + hosts);
+                    "file:" + s.ref + " -> " + hosts);
     }
   }
   for (const auto& m : p.fs) {
@@ -147,13 +147,13 @@ const PlanCase kCases[] = {
     {"SecretGrantedButNotRequestedIsAbsent",
      R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}]}}})",
      R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}],
-         "secrets":{"tok":{"env":"HOST_TOKEN","hosts":["a.test"]}}}}})", "{}", "{}",
+         "secrets":{"tok":{"file":"/run/secrets/tok","hosts":["a.test"]}}}}})", "{}", "{}",
      {"https a.test GET /"}},
-    {"SecretFromExplicitHostEnvVariable",
+    {"SecretFromExplicitFile",
      R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}],"secrets":["tok"]}}})",
      R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}],
-         "secrets":{"tok":{"env":"HOST_TOKEN","hosts":["A.test.","*.b.test"]}}}}})", "{}", "{}",
-     {"https a.test GET /", "secret tok env:HOST_TOKEN -> a.test,*.b.test"}},
+         "secrets":{"tok":{"file":"/run/secrets/tok","hosts":["A.test.","*.b.test"]}}}}})", "{}", "{}",
+     {"https a.test GET /", "secret tok file:/run/secrets/tok -> a.test,*.b.test"}},
     // fs
     {"FsWeakerAccessWhenGrantIsStronger", R"({"fs":[{"guest":"/work","access":"ro"}]})",
      R"({"fs":[{"guest":"/work","host":"/srv/w","access":"rw"}]})", "{}", "{}", {"fs /work -> /srv/w ro"}},
@@ -298,7 +298,9 @@ TEST(PlanHostConfig, NetworkAndAuditSectionsAreTypedAndCarried) {
 TEST(PlanHostConfig, HttpsBoundsAreCarried) {
   auto h = parse_host_config(
       R"({"plugins":{"p":{"grants":{"host_api":{"https":{"allow":[],"max_redirects":3,
-          "max_response_bytes":1048576,"timeout_ms":2000,"max_requests":10}}}}}})",
+          "max_response_bytes":1048576,"timeout_ms":2000,"max_requests":10,
+          "max_request_bytes":65536,"max_request_headers":8,"max_request_header_bytes":4096,
+          "max_url_bytes":1024,"max_response_header_bytes":8192,"connect_timeout_ms":500}}}}}})",
       "c.json");
   ASSERT_TRUE(h) << h.error().message;
   auto m = parse_manifest(
@@ -311,6 +313,12 @@ TEST(PlanHostConfig, HttpsBoundsAreCarried) {
   EXPECT_EQ(p.https->bounds.max_response_bytes, 1048576u);
   EXPECT_EQ(p.https->bounds.timeout_ms, 2000u);
   EXPECT_EQ(p.https->bounds.max_requests, 10u);
+  EXPECT_EQ(p.https->bounds.max_request_bytes, 65536u);
+  EXPECT_EQ(p.https->bounds.max_request_headers, 8u);
+  EXPECT_EQ(p.https->bounds.max_request_header_bytes, 4096u);
+  EXPECT_EQ(p.https->bounds.max_url_bytes, 1024u);
+  EXPECT_EQ(p.https->bounds.max_response_header_bytes, 8192u);
+  EXPECT_EQ(p.https->bounds.connect_timeout_ms, 500u);
   EXPECT_EQ(p.denied, std::vector<std::string>{"https a.test GET /: no matching grant"});
 }
 

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kConfig = R"({"plugins":{"fuzz":{"grants":{
   "host_api":{"https":{"allow":[{"host":"*.example.com","methods":["GET","POST"],"path_prefix":"/v1/"},
                                 {"host":"api.test","methods":["GET"]}],
-                       "secrets":{"tok":{"env":"TOKEN","hosts":["api.test"]}}}},
+                       "secrets":{"tok":{"file":"/run/secrets/tok","hosts":["api.test"]}}}},
   "fs":[{"guest":"/work","host":"/srv/work","access":"rw"},{"guest":"/ro","host":"/srv/ro","access":"ro"}],
   "env":{"LANG":"C","TZ":"UTC"}},
   "limits":{"fuel":1000,"max_memory_mb":64}}}})";

@@ -1,0 +1,112 @@
+// Audit events: one JSON Lines record per https request (allowed, denied or failed), written to a
+// sink the operator chooses (host config `audit.file`, stderr, or an in-process callback).
+//
+// The record schema is documented in docs/https.md ("Audit events"). Records are sanitized here,
+// at the last step before a sink sees them: sensitive header values and every configured secret
+// value are replaced with "[REDACTED]", whatever field they appear in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wasmcap/error.h"
+
+namespace wasmcap {
+namespace audit {
+
+// What replaces a sensitive value in audit records (and in responses, for echoed secrets).
+inline constexpr std::string_view kRedacted = "[REDACTED]";
+
+// A destination for audit records. Implementations must be safe to call from several threads.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Receives one complete JSON object, without a trailing newline. Failures to write are the
+  // sink's to report (an audit sink never fails the request it describes).
+  virtual void write(std::string_view json_line) = 0;
+};
+
+// Appends records to `path` (created with mode 0600 if missing; O_APPEND | O_CLOEXEC), one
+// write(2) per line so concurrent writers never interleave within a record. io_error when the
+// file cannot be opened (the message names the path and the OS error).
+Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path);
+
+// Writes records to the process's stderr (fd 2), one write(2) per line.
+std::shared_ptr<Sink> stderr_sink();
+
+// Calls `fn` with each record (embedders, tests). `fn` must not throw.
+std::shared_ptr<Sink> callback_sink(std::function<void(std::string_view json_line)> fn);
+
+// --- Records --------------------------------------------------------------------------------
+
+// One redirect hop (the first request is not a hop).
+struct Hop {
+  std::string url;       // redacted URL of the hop target (see redact_url)
+  uint16_t status = 0;   // the status of the response that redirected to it
+  std::string address;   // the checked address the hop connected to ("" if it did not)
+  std::string decision;  // "allowed" or "denied"
+  std::string reason;    // why it was denied ("" when allowed)
+};
+
+struct Durations {
+  double dns_ms = 0;      // name resolution by wasmcap (pinned names: ~0)
+  double connect_ms = 0;  // TCP connect, summed over hops
+  double tls_ms = 0;      // TLS handshake, summed over hops
+  double total_ms = 0;    // the whole request, policy checks included
+};
+
+struct Event {
+  std::string time;  // RFC 3339 UTC with milliseconds; filled by to_json_line when empty
+  std::string plugin;
+  std::string invocation_id;
+  std::string method;
+  std::string url;       // scheme://host[:port]/path?name=[REDACTED] (see redact_url)
+  std::string address;   // the checked address of the first connection ("" if none)
+  std::string decision;  // "allowed" (policy allowed the request) or "denied"
+  std::string rule;      // the matching grant ("GET api.example.com /v1/") or the denying rule
+  std::vector<Hop> hops;
+  std::vector<std::pair<std::string, std::string>> request_headers;   // as sent (secrets resolved)
+  std::vector<std::pair<std::string, std::string>> response_headers;  // as received
+  std::optional<uint16_t> status;
+  uint64_t request_bytes = 0;   // request body bytes sent
+  uint64_t response_bytes = 0;  // response body bytes returned to the plugin
+  bool truncated = false;
+  Durations durations;
+  std::string error;    // https error code name ("" on success)
+  std::string message;  // the error message ("" on success)
+};
+
+// True for header names whose values are always redacted: Authorization, Proxy-Authorization,
+// Cookie, Set-Cookie, and any name containing "token", "key", "secret", "password" or "auth"
+// (case-insensitive).
+bool is_sensitive_header(std::string_view name);
+
+// Replaces every occurrence of any of `secrets` in `text` with kRedacted. Empty secrets are
+// ignored; overlapping matches are merged into one replacement. With `limit` set, only
+// text[0, limit) is kept, and a secret that starts before `limit` and extends past it is
+// replaced entirely (so truncating a body can never leave a secret's prefix behind, provided
+// `text` holds at least the longest secret's length - 1 bytes beyond `limit`).
+std::string scrub(std::string_view text, const std::vector<std::string>& secrets,
+                  size_t limit = std::string_view::npos);
+
+// "scheme://host[:port]/path" of an absolute URL with each query parameter's value replaced by
+// kRedacted ("?q=[REDACTED]&page=[REDACTED]"; a parameter without '=' is kept as a name) and the
+// fragment and any userinfo dropped. Input that is not an absolute URL is returned as "[REDACTED]"
+// (never echoed raw: it could carry anything).
+std::string redact_url(std::string_view url);
+
+// The record as one JSON object (no newline), sanitized: sensitive header values redacted, and
+// every string field scrubbed of `secrets`.
+std::string to_json_line(const Event& event, const std::vector<std::string>& secrets);
+
+// The current time as RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z").
+std::string now_rfc3339();
+
+}  // namespace audit
+}  // namespace wasmcap

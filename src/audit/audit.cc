@@ -1,0 +1,242 @@
+// Audit sinks and records. Records are sanitized at this last step (header values and secret
+// values redacted) so no caller can forget to do it.
+#include "wasmcap/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+namespace wasmcap::audit {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// Writes all of `line` + '\n' with a single write(2) call where the kernel allows it (regular
+// files opened O_APPEND: atomic with respect to other appenders), retrying on EINTR and on short
+// writes.
+void write_line(int fd, std::string_view json_line) {
+  std::string buf;
+  buf.reserve(json_line.size() + 1);
+  buf.append(json_line);
+  buf.push_back('\n');
+  const char* p = buf.data();
+  size_t left = buf.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // an audit sink never fails the request it describes
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+class FdSink final : public Sink {
+ public:
+  FdSink(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  ~FdSink() override {
+    if (owned_) ::close(fd_);
+  }
+  void write(std::string_view json_line) override { write_line(fd_, json_line); }
+
+ private:
+  int fd_;
+  bool owned_;
+};
+
+class CallbackSink final : public Sink {
+ public:
+  explicit CallbackSink(std::function<void(std::string_view)> fn) : fn_(std::move(fn)) {}
+  void write(std::string_view json_line) override {
+    // Callbacks are user code: serialize calls so they need not be thread-safe themselves.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fn_) fn_(json_line);
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void(std::string_view)> fn_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path) {
+  // O_APPEND: records from several processes interleave only between lines. O_CLOEXEC: the log fd
+  // never leaks into a child. 0600: the log names hosts and paths the operator may consider
+  // private; only the owner reads it. O_NOCTTY in case the operator points it at a terminal.
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIo, "cannot open audit log " + path + ": " +
+                                          std::strerror(errno) +
+                                          " (check audit.file in the host config)");
+  }
+  return std::shared_ptr<Sink>(std::make_shared<FdSink>(fd, true));
+}
+
+std::shared_ptr<Sink> stderr_sink() { return std::make_shared<FdSink>(STDERR_FILENO, false); }
+
+std::shared_ptr<Sink> callback_sink(std::function<void(std::string_view json_line)> fn) {
+  return std::make_shared<CallbackSink>(std::move(fn));
+}
+
+bool is_sensitive_header(std::string_view name) {
+  std::string n = to_lower(name);
+  if (n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie") {
+    return true;
+  }
+  for (const char* word : {"token", "key", "secret", "password", "auth"}) {
+    if (n.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string scrub(std::string_view text, const std::vector<std::string>& secrets, size_t limit) {
+  limit = std::min(limit, text.size());
+  // Find every occurrence of every secret, then replace greedily left to right: earliest start
+  // first, longest on ties, skipping matches that overlap one already replaced.
+  std::vector<std::pair<size_t, size_t>> hits;  // (pos, len)
+  for (const auto& s : secrets) {
+    if (s.empty()) continue;
+    for (size_t pos = text.find(s); pos != std::string_view::npos; pos = text.find(s, pos + 1)) {
+      if (pos >= limit) break;
+      hits.emplace_back(pos, s.size());
+    }
+  }
+  if (hits.empty()) return std::string(text.substr(0, limit));
+  std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  });
+  std::string out;
+  out.reserve(text.size());
+  size_t at = 0;
+  for (const auto& [pos, len] : hits) {
+    if (pos < at) {
+      // Overlaps the previous replacement: extend it if this match reaches further, so no tail
+      // of a secret survives.
+      if (pos + len > at) at = pos + len;
+      continue;
+    }
+    out.append(text.substr(at, pos - at));
+    out.append(kRedacted);
+    at = pos + len;
+  }
+  if (at < limit) out.append(text.substr(at, limit - at));
+  return out;
+}
+
+std::string redact_url(std::string_view url) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return std::string(kRedacted);
+  std::string_view scheme = url.substr(0, sep);
+  std::string_view rest = url.substr(sep + 3);
+  size_t end_auth = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end_auth);
+  // Userinfo never reaches a record (wasmcap refuses it anyway; this is for hop Location values).
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view tail = end_auth == std::string_view::npos ? std::string_view() : rest.substr(end_auth);
+  if (size_t hash = tail.find('#'); hash != std::string_view::npos) tail = tail.substr(0, hash);
+  std::string_view path = tail.substr(0, tail.find('?'));
+  std::string out = to_lower(scheme) + "://" + std::string(authority) + std::string(path);
+  if (path.size() < tail.size()) {
+    std::string_view query = tail.substr(path.size() + 1);
+    out += '?';
+    bool first = true;
+    while (true) {
+      size_t amp = query.find('&');
+      std::string_view param = query.substr(0, amp);
+      if (!first) out += '&';
+      first = false;
+      size_t eq = param.find('=');
+      if (eq == std::string_view::npos) {
+        out.append(param);
+      } else {
+        out.append(param.substr(0, eq));
+        out += '=';
+        out.append(kRedacted);
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  return out;
+}
+
+std::string now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string to_json_line(const Event& e, const std::vector<std::string>& secrets) {
+  using Json = nlohmann::ordered_json;
+  auto s = [&](std::string_view v) { return scrub(v, secrets); };
+  auto headers = [&](const std::vector<std::pair<std::string, std::string>>& hs) {
+    Json arr = Json::array();
+    for (const auto& [name, value] : hs) {
+      std::string v = is_sensitive_header(name) ? std::string(kRedacted) : s(value);
+      arr.push_back(Json::array({s(name), v}));
+    }
+    return arr;
+  };
+  Json j;
+  j["time"] = e.time.empty() ? now_rfc3339() : e.time;
+  j["event"] = "https_request";
+  j["plugin"] = s(e.plugin);
+  j["invocation_id"] = s(e.invocation_id);
+  j["method"] = s(e.method);
+  j["url"] = s(e.url);
+  j["address"] = e.address.empty() ? Json(nullptr) : Json(e.address);
+  j["decision"] = e.decision;
+  j["rule"] = s(e.rule);
+  Json hops = Json::array();
+  for (const auto& h : e.hops) {
+    Json hj;
+    hj["url"] = s(h.url);
+    hj["status"] = h.status;
+    hj["address"] = h.address.empty() ? Json(nullptr) : Json(h.address);
+    hj["decision"] = h.decision;
+    if (!h.reason.empty()) hj["reason"] = s(h.reason);
+    hops.push_back(std::move(hj));
+  }
+  j["hops"] = std::move(hops);
+  j["request_headers"] = headers(e.request_headers);
+  j["response_headers"] = headers(e.response_headers);
+  j["status"] = e.status ? Json(*e.status) : Json(nullptr);
+  j["request_bytes"] = e.request_bytes;
+  j["response_bytes"] = e.response_bytes;
+  j["truncated"] = e.truncated;
+  j["durations_ms"] = {{"dns", e.durations.dns_ms},
+                       {"connect", e.durations.connect_ms},
+                       {"tls", e.durations.tls_ms},
+                       {"total", e.durations.total_ms}};
+  j["error"] = e.error.empty() ? Json(nullptr) : Json(e.error);
+  j["message"] = e.message.empty() ? Json(nullptr) : Json(s(e.message));
+  // Invalid UTF-8 (a hostile server's header bytes) is replaced, never a throw.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace wasmcap::audit

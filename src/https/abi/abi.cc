@@ -1,0 +1,292 @@
+// The wasmcap_https import module (ABI v1, docs/abi-https.md): guest memory <-> https::Request /
+// https::Outcome. Policy lives in the Client; this file is the memory-safety boundary.
+//
+// Rules every function follows (each has a test in tests/https/abi_test.cc):
+//   - Arguments are checked in a fixed order (flags/counts, handle, then every pointer range)
+//     BEFORE anything is done, so a bad call has no effect: no request is sent, no handle is
+//     consumed, no byte of guest memory is written.
+//   - Ranges are computed in 64 bits (ptr + len cannot wrap) and checked by GuestMemory.
+//   - The host writes at most buf_len bytes to buf, always; lengths that do not fit are reported
+//     through *_out values, never by writing more.
+//   - Every failure is an errno result; no callback traps (safe under a longjmp-based engine).
+#include <cstring>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "wasmcap/https.h"
+#include "wasmcap/https_abi.h"
+
+namespace wasmcap {
+namespace https {
+namespace {
+
+using E = AbiErrno;
+
+// Stable error names straight from the X-macro (no link dependency on the client library).
+std::string_view error_name(HttpsError e) {
+  switch (e) {
+#define WASMCAP_X(en, name) \
+  case HttpsError::en:      \
+    return name;
+    WASMCAP_HTTPS_ERRORS(WASMCAP_X)
+#undef WASMCAP_X
+  }
+  return "network_error";
+}
+
+// RFC 9110 token characters (methods and header names). Anything else could smuggle a second
+// header line or request line into the wire format, whatever the client does later.
+bool is_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+bool is_token(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+// Header values: no CR, LF or NUL (header injection / truncation in the wire format).
+bool is_safe_value(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+// Copies guest bytes [ptr, ptr+len) into `out`. False when any byte is outside memory.
+bool copy_in(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out) {
+  const uint8_t* p = m.range(ptr, len);
+  if (p == nullptr) return false;
+  out->assign(reinterpret_cast<const char*>(p), len);
+  return true;
+}
+
+class AbiState {
+ public:
+  explicit AbiState(std::shared_ptr<Client> client) : client_(std::move(client)) {}
+
+  E request(const GuestMemory& m, const Value* a) {
+    const uint32_t method_ptr = a[0].i32, method_len = a[1].i32;
+    const uint32_t url_ptr = a[2].i32, url_len = a[3].i32;
+    const uint32_t headers_ptr = a[4].i32, header_count = a[5].i32;
+    const uint32_t body_ptr = a[6].i32, body_len = a[7].i32;
+    const uint32_t flags = a[8].i32, handle_out = a[9].i32;
+
+    if ((flags & ~kFlagStrict) != 0) return E::kInval;  // unknown bits: a newer ABI's guest
+    if (header_count > kMaxRequestHeaders) return E::kInval;
+    if (method_len > kMaxMethodBytes) return E::kInval;
+
+    Request req;
+    req.strict = (flags & kFlagStrict) != 0;
+    if (!copy_in(m, method_ptr, method_len, &req.method)) return E::kFault;
+    if (!copy_in(m, url_ptr, url_len, &req.url)) return E::kFault;
+    // header_count <= 256, so the product cannot overflow even in 32 bits; 64 bits regardless.
+    if (!m.in_bounds(headers_ptr, uint64_t{header_count} * kHeaderEntrySize)) return E::kFault;
+    req.headers.resize(header_count);
+    for (uint32_t i = 0; i < header_count; ++i) {
+      uint32_t f[4];
+      const uint64_t at = uint64_t{headers_ptr} + uint64_t{i} * kHeaderEntrySize;
+      for (uint32_t k = 0; k < 4; ++k) {
+        if (!m.load(at + 4 * k, &f[k])) return E::kFault;
+      }
+      if (!copy_in(m, f[0], f[1], &req.headers[i].name)) return E::kFault;
+      if (!copy_in(m, f[2], f[3], &req.headers[i].value)) return E::kFault;
+    }
+    if (!copy_in(m, body_ptr, body_len, &req.body)) return E::kFault;
+    if (!m.in_bounds(handle_out, 4)) return E::kFault;
+
+    if (!is_token(req.method)) return E::kInval;
+    for (const auto& h : req.headers) {
+      if (!is_token(h.name) || !is_safe_value(h.value)) return E::kInval;
+    }
+
+    std::lock_guard<std::mutex> lock(mu_);
+    // Room for the handle is checked before the request goes out: a call that cannot return a
+    // handle must not reach the network.
+    if (open_.size() >= kMaxOpenHandles || next_handle_ == 0) return E::kTooManyHandles;
+    Outcome outcome = client_->fetch(req);
+    const uint32_t h = next_handle_++;  // never reused: a stale handle stays invalid
+    open_.emplace(h, std::move(outcome));
+    m.store<uint32_t>(handle_out, h);  // checked above; memory cannot shrink during the call
+    return E::kOk;
+  }
+
+  // info layout (docs/abi-https.md): u32 kind, u32 status, u64 body_len, u32 header_count,
+  // u32 flags (bit 0: truncated).
+  E response_info(const GuestMemory& m, uint32_t handle, uint32_t info_out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Outcome* o = find(handle);
+    if (o == nullptr) return E::kBadHandle;
+    uint8_t* p = m.range(info_out, kResponseInfoSize);
+    if (p == nullptr) return E::kFault;
+    uint32_t kind = 1, status = 0, header_count = 0, flags = 0;
+    uint64_t body_len = 0;
+    if (o->has_value()) {
+      kind = 0;
+      status = (*o)->status;
+      body_len = (*o)->body.size();
+      header_count = static_cast<uint32_t>((*o)->headers.size());
+      flags = (*o)->truncated ? 1u : 0u;
+    }
+    std::memcpy(p + 0, &kind, 4);
+    std::memcpy(p + 4, &status, 4);
+    std::memcpy(p + 8, &body_len, 8);
+    std::memcpy(p + 16, &header_count, 4);
+    std::memcpy(p + 20, &flags, 4);
+    return E::kOk;
+  }
+
+  E header_part(const GuestMemory& m, const Value* a, bool name) {
+    const uint32_t handle = a[0].i32, index = a[1].i32, buf = a[2].i32, buf_len = a[3].i32,
+                   len_out = a[4].i32;
+    std::lock_guard<std::mutex> lock(mu_);
+    const Outcome* o = find(handle);
+    if (o == nullptr) return E::kBadHandle;
+    if (!o->has_value()) return E::kWrongKind;
+    if (index >= (*o)->headers.size()) return E::kRange;
+    const Header& h = (*o)->headers[index];
+    return copy_out(m, name ? h.name : h.value, buf, buf_len, len_out);
+  }
+
+  E body_read(const GuestMemory& m, const Value* a) {
+    const uint32_t handle = a[0].i32;
+    const uint64_t offset = a[1].i64;
+    const uint32_t buf = a[2].i32, buf_len = a[3].i32, nread_out = a[4].i32;
+    std::lock_guard<std::mutex> lock(mu_);
+    const Outcome* o = find(handle);
+    if (o == nullptr) return E::kBadHandle;
+    if (!o->has_value()) return E::kWrongKind;
+    uint8_t* dst = m.range(buf, buf_len);
+    if (dst == nullptr || !m.in_bounds(nread_out, 4)) return E::kFault;
+    const std::string& body = (*o)->body;
+    // offset at or past the end: 0 bytes (end of body), not an error.
+    uint64_t n = 0;
+    if (offset < body.size()) n = std::min<uint64_t>(buf_len, body.size() - offset);
+    if (n != 0) std::memcpy(dst, body.data() + offset, n);
+    m.store<uint32_t>(nread_out, static_cast<uint32_t>(n));
+    return E::kOk;
+  }
+
+  E error_part(const GuestMemory& m, const Value* a, bool code) {
+    const uint32_t handle = a[0].i32, buf = a[1].i32, buf_len = a[2].i32, len_out = a[3].i32;
+    std::lock_guard<std::mutex> lock(mu_);
+    const Outcome* o = find(handle);
+    if (o == nullptr) return E::kBadHandle;
+    if (o->has_value()) return E::kWrongKind;
+    if (code) return copy_out(m, error_name(o->error().code), buf, buf_len, len_out);
+    return copy_out(m, o->error().message, buf, buf_len, len_out);
+  }
+
+  E close(uint32_t handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return open_.erase(handle) == 1 ? E::kOk : E::kBadHandle;
+  }
+
+ private:
+  static constexpr uint32_t kFlagStrict = 1;
+
+  const Outcome* find(uint32_t handle) const {
+    auto it = open_.find(handle);
+    return it == open_.end() ? nullptr : &it->second;
+  }
+
+  // Writes min(len, buf_len) bytes of `s` to buf and the full length to *len_out, so a guest with
+  // a short buffer learns the size it needs without the host writing past its buffer.
+  static E copy_out(const GuestMemory& m, std::string_view s, uint32_t buf, uint32_t buf_len,
+                    uint32_t len_out) {
+    uint8_t* dst = m.range(buf, buf_len);
+    if (dst == nullptr || !m.in_bounds(len_out, 4)) return E::kFault;
+    // Strings stored here come from a bounded response (or a short message); a length over 4 GiB
+    // cannot be described in the ABI, so it is reported as 4 GiB - 1 (never happens in practice).
+    const uint64_t full = std::min<uint64_t>(s.size(), UINT32_MAX);
+    const uint64_t n = std::min<uint64_t>(full, buf_len);
+    if (n != 0) std::memcpy(dst, s.data(), n);
+    m.store<uint32_t>(len_out, static_cast<uint32_t>(full));
+    return E::kOk;
+  }
+
+  std::shared_ptr<Client> client_;
+  std::mutex mu_;
+  std::map<uint32_t, Outcome> open_;
+  uint32_t next_handle_ = 1;  // 0 is never a handle; wraps to 0 only after 2^32-1 requests
+};
+
+HostFunc make(const char* name, std::vector<ValType> params, std::vector<ValType> results,
+              HostCallback cb) {
+  HostFunc f;
+  f.module = kAbiModule;
+  f.name = name;
+  f.sig = FuncSig{std::move(params), std::move(results)};
+  f.callback = std::move(cb);
+  return f;
+}
+
+HostCallResult ret(Value* results, E e) {
+  results[0] = Value::I32(static_cast<uint32_t>(e));
+  return HostCallResult::ok();
+}
+
+}  // namespace
+
+void register_https_abi(std::shared_ptr<Client> client, HostFuncTable& table) {
+  auto st = std::make_shared<AbiState>(std::move(client));
+  constexpr ValType I = ValType::kI32, L = ValType::kI64;
+  table.add(make("version", {}, {I}, [](HostContext&, const Value*, Value* r) {
+    r[0] = Value::I32(kAbiVersion);
+    return HostCallResult::ok();
+  }));
+  table.add(make("request", {I, I, I, I, I, I, I, I, I, I}, {I},
+                 [st](HostContext& c, const Value* a, Value* r) {
+                   // The only callback that allocates in proportion to guest input (the copied
+                   // request, the stored response): running out of host memory ends the run
+                   // with an error instead of unwinding an exception through the engine.
+                   try {
+                     return ret(r, st->request(c.memory, a));
+                   } catch (const std::exception& e) {
+                     return HostCallResult::fail(Error(
+                         ErrorCode::kInternal, std::string("wasmcap_https.request: ") + e.what()));
+                   }
+                 }));
+  table.add(make("response_info", {I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
+    return ret(r, st->response_info(c.memory, a[0].i32, a[1].i32));
+  }));
+  table.add(make("header_name", {I, I, I, I, I}, {I},
+                 [st](HostContext& c, const Value* a, Value* r) {
+                   return ret(r, st->header_part(c.memory, a, true));
+                 }));
+  table.add(make("header_value", {I, I, I, I, I}, {I},
+                 [st](HostContext& c, const Value* a, Value* r) {
+                   return ret(r, st->header_part(c.memory, a, false));
+                 }));
+  table.add(make("body_read", {I, L, I, I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
+    return ret(r, st->body_read(c.memory, a));
+  }));
+  table.add(make("error_code", {I, I, I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
+    return ret(r, st->error_part(c.memory, a, true));
+  }));
+  table.add(make("error_message", {I, I, I, I}, {I},
+                 [st](HostContext& c, const Value* a, Value* r) {
+                   return ret(r, st->error_part(c.memory, a, false));
+                 }));
+  table.add(make("close", {I}, {I}, [st](HostContext&, const Value* a, Value* r) {
+    return ret(r, st->close(a[0].i32));
+  }));
+}
+
+const std::vector<std::string>& https_abi_function_names() {
+  static const std::vector<std::string> names = {
+      "version",    "request",    "response_info", "header_name", "header_value",
+      "body_read",  "error_code", "error_message", "close"};
+  return names;
+}
+
+}  // namespace https
+}  // namespace wasmcap
