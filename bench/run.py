@@ -409,6 +409,55 @@ def render_rest(report):
     return "\n".join(lines)
 
 
+def render_markdown(report):
+    """The report as Markdown tables (for docs/benchmarks.md): --markdown RESULT.json."""
+    lines = []
+    unavailable = report["unavailable"]
+    for metric in ("wall", "cpu"):
+        key, rkey = f"{metric}_s", f"ratio_{metric}"
+        title = "Wall-clock" if metric == "wall" else "CPU (user+sys)"
+        lines.append(f"**{title} seconds, median of {report['reps']}; ratio to native**\n")
+        lines.append("| program | scale | native | wasmcap aot | node (V8) | interp scale "
+                     "| native @ interp scale | wasmcap interp |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+        def cell(row, label):
+            if label in unavailable:
+                return "n/a"
+            e = row["runtimes"].get(label)
+            if not e:
+                return "-"
+            if key not in e:
+                return e["status"].split(":")[0]
+            if label.startswith("native"):
+                return fmt_s(e[key])
+            return f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})"
+
+        for row in report["programs"]:
+            lines.append(f"| {row['program']} | {row['scale']} | {cell(row, 'native')} | "
+                         f"{cell(row, 'aot')} | {cell(row, 'node')} | {row['interp_scale']} | "
+                         f"{cell(row, 'native@interp')} | {cell(row, 'interp')} |")
+        g = report["geomean"][metric]
+
+        def gm(rt):
+            return "n/a" if rt in unavailable else f"**{fmt_x(g.get(rt))}**"
+        lines.append(f"| **geomean** | | 1.00x | {gm('aot')} | {gm('node')} | | | "
+                     f"{gm('interp')} |")
+        lines.append("")
+    if report["cold_start"]:
+        lines.append(f"**Cold start: `hello` wall time, median of {report['cold_reps']}**\n")
+        lines.append("| what | ms |")
+        lines.append("| --- | ---: |")
+        for c in report["cold_start"]:
+            v = (f"{c['wall_s'] * 1000:.2f}" if c["status"] == "ok"
+                 else "n/a" if c["status"] == "n/a" else c["status"])
+            lines.append(f"| {c['what']} | {v} |")
+        lines.append("")
+    for rt, why in unavailable.items():
+        lines.append(f"n/a {rt}: {why}")
+    return "\n".join(lines)
+
+
 def machine_info():
     cpu = platform.processor() or ""
     try:
@@ -451,7 +500,13 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per run before it is killed")
     ap.add_argument("--out", help="JSON output (default bench/results/DATE-HOST.json)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--markdown", metavar="RESULT.json",
+                    help="print an earlier run's JSON as Markdown tables and exit")
     args = ap.parse_args()
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(render_markdown(json.load(f)))
+        return 0
     if args.quick:
         args.reps = 1
     if args.cold_reps is None:
