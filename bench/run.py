@@ -95,6 +95,7 @@ class Runner:
     def aot_env(self, cache_dir):
         env = dict(os.environ)
         env["XDG_CACHE_HOME"] = cache_dir
+        env["WASMCAP_CACHE_DIR"] = cache_dir  # the AOT tier's documented override
         return env
 
     def command(self, runtime, program, scale, cache_dir=None):
@@ -149,9 +150,9 @@ class Runner:
         return reasons
 
     def find_aot_cache_flag(self):
-        """The AOT tier keeps its cache under the XDG cache dir (XDG_CACHE_HOME, which this
-        runner sets) or a configured dir; if `wasmcap run --help` lists a cache-dir option,
-        it is passed as well so the cache is ours either way."""
+        """The AOT tier keeps its cache in --cache-dir, else $WASMCAP_CACHE_DIR, else under
+        $XDG_CACHE_HOME (this runner sets both variables); if `wasmcap run --help` lists a
+        cache-dir option, it is passed as well so the cache is ours either way."""
         r = self.run([self.cli, "run", "--help"], timeout=60)
         m = re.search(r"(--(?:aot-)?cache-dir)\b", r["out"] + r["err"])
         self.aot_cache_flag = m.group(1) if m else None
