@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""wasmcap benchmark runner (docs/benchmarks.md). Python 3 standard library only.
+
+In one run, for every program in bench/programs/: the native build (gcc -O2), wasmcap's AOT
+engine (after a warm-up run that fills its cache), wasmcap's interpreter (at a reduced scale,
+with its own native baseline at that scale) and node's V8 through node:wasi. Each measurement
+is the median of --reps runs, interleaved (rep 1 of every runtime, then rep 2, ...) so that
+load drift on a shared machine hits every runtime alike. Prints a table of seconds and
+ratio-to-native with the geometric mean per runtime, writes the same as JSON, and checks that
+every runtime printed exactly the native checksum line. Then cold-start figures: wall time of
+`hello` per engine (interp; AOT cached and uncached; node; a native hello as the floor).
+
+An engine that is not available (e.g. no AOT engine in this build) is reported as "n/a" with
+the reason; it is not an error. A checksum mismatch or a failing run is: the exit status is 1.
+
+  python3 bench/run.py [--build-dir build] [--reps 5] [--quick] [--programs fib,sieve]
+                       [--runtimes native,aot,interp,node] [--out results.json]
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# name -> (full scale, interpreter scale). Full scales give ~0.6-1 s of native CPU time on
+# the reference machine (docs/benchmarks.md), long enough that process start-up (node's is
+# ~0.1 s of CPU) is a small part; interpreter scales are 1/100 of that, so the interpreter
+# (~100-300x native) runs ~1-3 s. Ratios are always taken at equal scale.
+PROGRAMS = {
+    "bytecode": (1200, 12),
+    "fib": (20000, 200),
+    "json": (2000, 20),
+    "lz": (2000, 20),
+    "matmul": (8000, 80),
+    "nbody": (3000, 30),
+    "sha256": (8000, 80),
+    "sieve": (6000, 60),
+    "sort": (1200, 12),
+    "strsearch": (1600, 16),
+}
+QUICK_DIVISOR = 100  # --quick: full scales / 100, interpreter scale 1, one repetition
+
+RUNTIMES = ["native", "aot", "interp", "node"]
+NODE_FLAGS = ["--no-incremental-marking", "--disable-warning=ExperimentalWarning"]
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build_dir)
+        self.cli = os.path.join(self.build, "bin", "wasmcap")
+        self.node = shutil.which("node")
+        self.node_script = os.path.join(HERE, "node_wasi.mjs")
+        self.tmp = tempfile.mkdtemp(prefix="wasmcap-bench-")
+        # The AOT cache used by this run: private, so "cached" means cached by this run's
+        # warm-up, not by whatever was in the user's cache.
+        self.aot_cache = os.path.join(self.tmp, "aot-cache")
+        os.makedirs(self.aot_cache)
+        self.aot_cache_flag = None  # set by probe_aot() when `run --help` shows one
+        self.failures = []
+
+    # --- running one command ---------------------------------------------------------------
+    def run(self, argv, env=None, timeout=None):
+        """Runs argv; returns dict(wall, cpu, rc, out, err). cpu = user+sys of the child (and
+        its threads), from RUSAGE_CHILDREN deltas: this runner waits for one child at a time."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        try:
+            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env, timeout=timeout or self.args.timeout)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = "timeout", e.stdout or b"", (e.stderr or b"") + b" (timed out)"
+        except OSError as e:
+            rc, out, err = "oserror", b"", str(e).encode()
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return {"wall": wall, "cpu": cpu, "rc": rc,
+                "out": out.decode("utf-8", "replace"), "err": err.decode("utf-8", "replace")}
+
+    def aot_env(self, cache_dir):
+        env = dict(os.environ)
+        env["XDG_CACHE_HOME"] = cache_dir
+        env["WASMCAP_CACHE_DIR"] = cache_dir  # the AOT tier's documented override
+        return env
+
+    def command(self, runtime, program, scale, cache_dir=None):
+        """(argv, env) running `program` (a name, or a .wasm / native path for hello)."""
+        wasm = program if program.endswith(".wasm") else os.path.join(
+            self.build, "bench", "wasm", program + ".wasm")
+        args = [] if scale is None else [str(scale)]
+        if runtime == "native":
+            exe = program if os.path.isabs(program) else os.path.join(
+                self.build, "bench", "native", program)
+            return [exe] + args, None
+        if runtime == "interp":
+            return [self.cli, "run", "--engine", "interp", wasm] + args, None
+        if runtime == "aot":
+            cache = cache_dir or self.aot_cache
+            flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
+            return ([self.cli, "run", "--engine", "aot"] + flag + [wasm] + args,
+                    self.aot_env(cache))
+        if runtime == "node":
+            return [self.node] + NODE_FLAGS + [self.node_script, wasm] + args, None
+        raise ValueError(runtime)
+
+    # --- availability ------------------------------------------------------------------------
+    def probe(self):
+        """runtime -> None (available) or the reason it is not."""
+        hello = os.path.join(self.build, "guest", "hello.wasm")
+        reasons = {"native": None}
+        if not os.access(self.cli, os.X_OK):
+            reasons["interp"] = reasons["aot"] = f"{self.cli} not built"
+        else:
+            for engine in ("interp", "aot"):
+                if engine == "aot":
+                    self.find_aot_cache_flag()
+                argv, env = self.command(engine, hello, None)
+                r = self.run(argv, env=env, timeout=600)
+                if r["rc"] == 0 and r["out"].startswith("hello from wasm"):
+                    reasons[engine] = None
+                else:
+                    first = (r["err"].strip() or r["out"].strip() or f"exit {r['rc']}")
+                    reasons[engine] = (f"`wasmcap run --engine {engine}` failed: "
+                                       + first.splitlines()[0])
+        if not self.node:
+            reasons["node"] = "node not found on PATH"
+        else:
+            argv, _ = self.command("node", hello, None)
+            r = self.run(argv, timeout=120)
+            if r["rc"] == 0 and r["out"].startswith("hello from wasm"):
+                reasons["node"] = None
+            else:
+                first = (r["err"].strip() or f"exit {r['rc']}").splitlines()[0]
+                reasons["node"] = f"node:wasi failed: {first}"
+        return reasons
+
+    def find_aot_cache_flag(self):
+        """The AOT tier keeps its cache in --cache-dir, else $WASMCAP_CACHE_DIR, else under
+        $XDG_CACHE_HOME (this runner sets both variables); if `wasmcap run --help` lists a
+        cache-dir option, it is passed as well so the cache is ours either way."""
+        r = self.run([self.cli, "run", "--help"], timeout=60)
+        m = re.search(r"(--(?:aot-)?cache-dir)\b", r["out"] + r["err"])
+        self.aot_cache_flag = m.group(1) if m else None
+
+    # --- measurements ------------------------------------------------------------------------
+    def expected_line(self, program, scale):
+        return f"{program} scale={scale} checksum="
+
+    def measure_programs(self, programs, runtimes, reasons):
+        reps = self.args.reps
+        results = []
+        for name in programs:
+            full, small = PROGRAMS[name]
+            if self.args.quick:
+                full, small = max(1, full // QUICK_DIVISOR), 1
+            # (label, runtime, scale): the interpreter has its own native baseline at its scale.
+            plan = []
+            for rt in runtimes:
+                if reasons.get(rt):
+                    continue
+                if rt == "interp":
+                    plan.append(("native@interp", "native", small))
+                    plan.append(("interp", "interp", small))
+                else:
+                    plan.append((rt, rt, full))
+            # Reference checksums from the native build, and the AOT warm-up (fills the cache).
+            ref = {}
+            for scale in {full, small}:
+                r = self.run(self.command("native", name, scale)[0])
+                if r["rc"] != 0:
+                    self.fail(f"{name}: native run at scale {scale} failed: {r['err'].strip()}")
+                ref[scale] = r["out"]
+            warm = None
+            if any(rt == "aot" for _, rt, _ in plan):
+                argv, env = self.command("aot", name, 1)
+                w = self.run(argv, env=env)
+                warm = w["wall"]
+                if w["rc"] != 0:
+                    self.fail(f"{name}: AOT warm-up failed: {w['err'].strip()}")
+            samples = {label: [] for label, _, _ in plan}
+            status = {label: "ok" for label, _, _ in plan}
+            for rep in range(reps):
+                for label, rt, scale in plan:
+                    if status[label] != "ok":
+                        continue
+                    argv, env = self.command(rt, name, scale)
+                    r = self.run(argv, env=env)
+                    if r["rc"] != 0:
+                        status[label] = f"failed (exit {r['rc']}): " + (
+                            r["err"].strip().splitlines() or [""])[0]
+                        self.fail(f"{name} on {label}: {status[label]}")
+                    elif r["out"] != ref[scale] or not r["out"].startswith(
+                            self.expected_line(name, scale)):
+                        status[label] = (f"checksum mismatch: got {r['out'].strip()!r}, "
+                                         f"native printed {ref[scale].strip()!r}")
+                        self.fail(f"{name} on {label}: {status[label]}")
+                    else:
+                        samples[label].append((r["wall"], r["cpu"]))
+                self.progress(f"{name}: rep {rep + 1}/{reps}")
+            row = {"program": name, "scale": full, "interp_scale": small,
+                   "checksum": ref[full].strip(), "aot_warmup_wall_s": warm, "runtimes": {}}
+            for label, rt, scale in plan:
+                s = samples[label]
+                entry = {"scale": scale, "status": status[label], "runs": len(s)}
+                if status[label] == "ok" and s:
+                    entry["wall_s"] = statistics.median(w for w, _ in s)
+                    entry["cpu_s"] = statistics.median(c for _, c in s)
+                    entry["wall_samples_s"] = [round(w, 6) for w, _ in s]
+                row["runtimes"][label] = entry
+            for label, base in (("aot", "native"), ("node", "native"),
+                                ("interp", "native@interp")):
+                e, b = row["runtimes"].get(label), row["runtimes"].get(base)
+                if e and b and "wall_s" in e and "wall_s" in b:
+                    e["ratio_wall"] = e["wall_s"] / b["wall_s"]
+                    e["ratio_cpu"] = e["cpu_s"] / b["cpu_s"] if b["cpu_s"] > 0 else None
+            results.append(row)
+        return results
+
+    def measure_cold(self, runtimes, reasons):
+        """Wall time of `hello` per engine (median of --cold-reps)."""
+        hello_wasm = os.path.join(self.build, "guest", "hello.wasm")
+        hello_native = os.path.join(self.build, "bench", "native", "hello")
+        n = self.args.cold_reps
+        rows = []
+
+        def series(label, make):
+            walls, err = [], None
+            for _ in range(n):
+                argv, env = make()
+                r = self.run(argv, env=env)
+                if r["rc"] != 0 or not r["out"].startswith("hello from wasm"):
+                    err = (r["err"].strip() or f"exit {r['rc']}").splitlines()[0]
+                    self.fail(f"cold start {label}: {err}")
+                    break
+                walls.append(r["wall"])
+            row = {"what": label, "runs": len(walls)}
+            if err:
+                row["status"] = f"failed: {err}"
+            else:
+                row["status"] = "ok"
+                row["wall_s"] = statistics.median(walls)
+                row["wall_samples_s"] = [round(w, 6) for w in walls]
+            rows.append(row)
+
+        def na(label, reason):
+            rows.append({"what": label, "status": "n/a", "reason": reason})
+
+        if "native" in runtimes:
+            if os.access(hello_native, os.X_OK):
+                series("native hello (process floor)", lambda: ([hello_native], None))
+            else:
+                na("native hello (process floor)", f"{hello_native} not built")
+        if "interp" in runtimes:
+            if reasons.get("interp"):
+                na("wasmcap interp", reasons["interp"])
+            else:
+                series("wasmcap interp", lambda: self.command("interp", hello_wasm, None))
+        if "aot" in runtimes:
+            if reasons.get("aot"):
+                na("wasmcap aot, cached", reasons["aot"])
+                na("wasmcap aot, uncached", reasons["aot"])
+            else:
+                # probe() ran hello once with our cache: it is hot.
+                series("wasmcap aot, cached", lambda: self.command("aot", hello_wasm, None))
+                # Uncached: a fresh, empty cache dir per run. Check the engine really used it
+                # (it must hold something afterwards), else the figure would be a cached one.
+                probe_dir = tempfile.mkdtemp(dir=self.tmp, prefix="cold-")
+                argv, env = self.command("aot", hello_wasm, None, cache_dir=probe_dir)
+                self.run(argv, env=env)
+                if not any(os.scandir(probe_dir)):
+                    na("wasmcap aot, uncached",
+                       "the AOT engine wrote nothing to the XDG_CACHE_HOME / cache-dir given "
+                       "to it, so its cache could not be pointed at an empty dir")
+                else:
+                    series("wasmcap aot, uncached", lambda: self.command(
+                        "aot", hello_wasm, None,
+                        cache_dir=tempfile.mkdtemp(dir=self.tmp, prefix="cold-")))
+        if "node" in runtimes:
+            if reasons.get("node"):
+                na("node (V8) node:wasi", reasons["node"])
+            else:
+                series("node (V8) node:wasi", lambda: self.command("node", hello_wasm, None))
+        return rows
+
+    # --- reporting -----------------------------------------------------------------------
+    def fail(self, msg):
+        self.failures.append(msg)
+        print(f"FAIL: {msg}", file=sys.stderr)
+
+    def progress(self, msg):
+        if not self.args.quiet:
+            print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def geomean(values):
+    values = [v for v in values if v and v > 0]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def fmt_s(v):
+    return "-" if v is None else f"{v:.4f}"
+
+
+def fmt_x(v):
+    if v is None:
+        return "-"
+    return f"{v:.0f}x" if v >= 20 else f"{v:.2f}x"
+
+
+def render(report):
+    metrics = [report["metric"]] + [m for m in ("wall", "cpu") if m != report["metric"]]
+    parts = [render_table(report, m) for m in metrics]
+    return "\n\n".join(parts) + "\n\n" + render_rest(report)
+
+
+def render_table(report, metric):
+    key, rkey = f"{metric}_s", f"ratio_{metric}"
+    lines = []
+    rts = report["runtimes"]
+    cols = [("native", "native"), ("aot", "wasmcap aot"), ("node", "node (V8)")]
+    cols = [c for c in cols if c[0] in rts]
+    head = f"{'program':<10} {'scale':>6}"
+    for rt, title in cols:
+        head += f" | {title:>20}"
+    if "interp" in rts:
+        head += f" || {'interp scale':>12} {'native':>8} {'wasmcap interp':>18}"
+    what = ("wall-clock time" if metric == "wall"
+            else "CPU time (user+sys of the process, all threads)")
+    lines.append(f"Seconds of {what}, median of {report['reps']}, and ratio to native")
+    lines.append(head)
+    lines.append("-" * len(head))
+    for row in report["programs"]:
+        line = f"{row['program']:<10} {row['scale']:>6}"
+        for rt, _ in cols:
+            e = row["runtimes"].get(rt)
+            if rt in report["unavailable"]:
+                cell = "n/a"
+            elif not e or key not in e:
+                cell = e["status"].split(":")[0] if e else "-"
+            elif rt == "native":
+                cell = fmt_s(e[key])
+            else:
+                cell = f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})"
+            line += f" | {cell:>20}"
+        if "interp" in rts:
+            b = row["runtimes"].get("native@interp")
+            e = row["runtimes"].get("interp")
+            if "interp" in report["unavailable"]:
+                line += f" || {'':>12} {'':>8} {'n/a':>18}"
+            else:
+                cell = (f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})" if e and key in e
+                        else (e["status"].split(":")[0] if e else "-"))
+                line += (f" || {row['interp_scale']:>12} "
+                         f"{fmt_s(b.get(key) if b else None):>8} {cell:>18}")
+        lines.append(line)
+    g = report["geomean"][metric]
+    line = f"{'geomean':<10} {'':>6}"
+    for rt, _ in cols:
+        cell = "1.00x" if rt == "native" else (
+            "n/a" if rt in report["unavailable"] else fmt_x(g.get(rt)))
+        line += f" | {cell:>20}"
+    if "interp" in rts:
+        cell = "n/a" if "interp" in report["unavailable"] else fmt_x(g.get("interp"))
+        line += f" || {'':>12} {'':>8} {cell:>18}"
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def render_rest(report):
+    lines = []
+    if "interp" in report["runtimes"]:
+        lines.append("The interpreter runs at 'interp scale' (smaller); its ratio is against the "
+                     "native build at that same scale (the 'native' column beside it).")
+    for rt, why in report["unavailable"].items():
+        lines.append(f"n/a {rt}: {why}")
+    if report["cold_start"]:
+        lines.append("")
+        lines.append(f"Cold start: `hello` wall time, median of {report['cold_reps']}")
+    for c in report["cold_start"]:
+        if c["status"] == "ok":
+            lines.append(f"  {c['what']:<32} {c['wall_s'] * 1000:9.2f} ms")
+        elif c["status"] == "n/a":
+            lines.append(f"  {c['what']:<32} {'n/a':>9}    ({c['reason']})")
+        else:
+            lines.append(f"  {c['what']:<32} {c['status']}")
+    if report["failures"]:
+        lines.append("")
+        lines.append("FAILURES:")
+        lines.extend(f"  {f}" for f in report["failures"])
+    else:
+        lines.append("")
+        lines.append("Every runtime printed the native checksum line for every program.")
+    return "\n".join(lines)
+
+
+def render_markdown(report):
+    """The report as Markdown tables (for docs/benchmarks.md): --markdown RESULT.json."""
+    lines = []
+    unavailable = report["unavailable"]
+    for metric in ("wall", "cpu"):
+        key, rkey = f"{metric}_s", f"ratio_{metric}"
+        title = "Wall-clock" if metric == "wall" else "CPU (user+sys)"
+        lines.append(f"**{title} seconds, median of {report['reps']}; ratio to native**\n")
+        lines.append("| program | scale | native | wasmcap aot | node (V8) | interp scale "
+                     "| native @ interp scale | wasmcap interp |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+        def cell(row, label):
+            if label in unavailable:
+                return "n/a"
+            e = row["runtimes"].get(label)
+            if not e:
+                return "-"
+            if key not in e:
+                return e["status"].split(":")[0]
+            if label.startswith("native"):
+                return fmt_s(e[key])
+            return f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})"
+
+        for row in report["programs"]:
+            lines.append(f"| {row['program']} | {row['scale']} | {cell(row, 'native')} | "
+                         f"{cell(row, 'aot')} | {cell(row, 'node')} | {row['interp_scale']} | "
+                         f"{cell(row, 'native@interp')} | {cell(row, 'interp')} |")
+        g = report["geomean"][metric]
+
+        def gm(rt):
+            return "n/a" if rt in unavailable else f"**{fmt_x(g.get(rt))}**"
+        lines.append(f"| **geomean** | | 1.00x | {gm('aot')} | {gm('node')} | | | "
+                     f"{gm('interp')} |")
+        lines.append("")
+    if report["cold_start"]:
+        lines.append(f"**Cold start: `hello` wall time, median of {report['cold_reps']}**\n")
+        lines.append("| what | ms |")
+        lines.append("| --- | ---: |")
+        for c in report["cold_start"]:
+            v = (f"{c['wall_s'] * 1000:.2f}" if c["status"] == "ok"
+                 else "n/a" if c["status"] == "n/a" else c["status"])
+            lines.append(f"| {c['what']} | {v} |")
+        lines.append("")
+    for rt, why in unavailable.items():
+        lines.append(f"n/a {rt}: {why}")
+    return "\n".join(lines)
+
+
+def machine_info():
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    def version(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=30).stdout.splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return None
+    return {"host": platform.node(), "cpu": cpu, "cores": os.cpu_count(),
+            "kernel": platform.release(), "loadavg_at_start": os.getloadavg(),
+            "gcc": version(["gcc", "--version"]), "clang": version(["clang-19", "--version"]),
+            "node": version(["node", "--version"])}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                    help="CMake build dir holding bin/wasmcap, bench/ and guest/ (default build)")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per measurement (median)")
+    ap.add_argument("--cold-reps", type=int, default=None,
+                    help="repetitions of the cold-start runs (default 20; 3 with --quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: scales / %d, interpreter scale 1, 1 repetition" % QUICK_DIVISOR)
+    ap.add_argument("--programs", default=",".join(PROGRAMS),
+                    help="comma-separated subset of: " + ",".join(PROGRAMS))
+    ap.add_argument("--runtimes", default=",".join(RUNTIMES),
+                    help="comma-separated subset of: " + ",".join(RUNTIMES))
+    ap.add_argument("--metric", choices=["wall", "cpu"], default="wall",
+                    help="which table is printed first (both are printed; the JSON has both)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-start figures")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per run before it is killed")
+    ap.add_argument("--out", help="JSON output (default bench/results/DATE-HOST.json)")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--markdown", metavar="RESULT.json",
+                    help="print an earlier run's JSON as Markdown tables and exit")
+    args = ap.parse_args()
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(render_markdown(json.load(f)))
+        return 0
+    if args.quick:
+        args.reps = 1
+    if args.cold_reps is None:
+        args.cold_reps = 3 if args.quick else 20
+    if args.reps < 1 or args.cold_reps < 1:
+        ap.error("--reps and --cold-reps must be >= 1")
+    programs = [p for p in args.programs.split(",") if p]
+    for p in programs:
+        if p not in PROGRAMS:
+            ap.error(f"unknown program {p!r}; known: {', '.join(PROGRAMS)}")
+    runtimes = [r for r in args.runtimes.split(",") if r]
+    for r in runtimes:
+        if r not in RUNTIMES:
+            ap.error(f"unknown runtime {r!r}; known: {', '.join(RUNTIMES)}")
+    if "native" not in runtimes:
+        runtimes.insert(0, "native")  # every ratio needs it
+
+    runner = Runner(args)
+    missing = [p for p in programs
+               if not os.access(os.path.join(runner.build, "bench", "native", p), os.X_OK)
+               or not os.path.exists(os.path.join(runner.build, "bench", "wasm", p + ".wasm"))]
+    if missing:
+        print(f"error: benchmark programs not built in {runner.build}: {', '.join(missing)}. "
+              "Build first: cmake --preset release && cmake --build build", file=sys.stderr)
+        return 2
+    try:
+        started = datetime.datetime.now(datetime.timezone.utc)
+        info = machine_info()
+        reasons = runner.probe()
+        unavailable = {rt: reasons[rt] for rt in runtimes if reasons.get(rt)}
+        results = runner.measure_programs(programs, runtimes, reasons)
+        cold = [] if args.no_cold else runner.measure_cold(runtimes, reasons)
+        geo = {}
+        for metric in ("wall", "cpu"):
+            geo[metric] = {}
+            for rt in ("aot", "node", "interp"):
+                vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
+                        if rt in row["runtimes"]]
+                if vals and all(v is not None for v in vals):
+                    geo[metric][rt] = geomean(vals)
+        report = {
+            "schema": "wasmcap-bench/1",
+            "date_utc": started.isoformat(timespec="seconds"),
+            "duration_s": round((datetime.datetime.now(datetime.timezone.utc)
+                                 - started).total_seconds(), 1),
+            "machine": info, "quick": args.quick, "reps": args.reps,
+            "cold_reps": args.cold_reps, "metric": args.metric, "runtimes": runtimes,
+            "unavailable": unavailable, "aot_cache_flag": runner.aot_cache_flag,
+            "programs": results, "geomean": geo, "cold_start": cold,
+            "failures": runner.failures,
+            "notes": ("interp rows run at interp_scale; their ratio is against native at that "
+                      "scale (runtimes['native@interp']). Times are per process, including "
+                      "startup. cpu = user+sys of the process (all its threads)."),
+        }
+        print(render(report))
+        out = args.out or os.path.join(
+            HERE, "results", f"{started.strftime('%Y-%m-%d')}-{platform.node() or 'host'}"
+            f"{'-quick' if args.quick else ''}.json")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+        print(f"\nJSON: {out}")
+    finally:
+        shutil.rmtree(runner.tmp, ignore_errors=True)
+    return 1 if runner.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
