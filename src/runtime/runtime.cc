@@ -17,10 +17,14 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
-Result<std::unique_ptr<Engine>> make_engine(const std::string& name) {
+Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
   if (name == "interp") return make_interp_engine();
+  if (name == "aot") return make_aot_engine(aot);
+  // auto: native speed when this machine can compile; otherwise the interpreter, which needs
+  // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
+  if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_interp_engine();
   return make_error(ErrorCode::kInvalidArgument,
-                    "unknown engine '" + name + "'; available engines: interp");
+                    "unknown engine '" + name + "'; available engines: interp, aot, auto");
 }
 
 CapabilitySet host_build_capabilities() {
@@ -80,7 +84,7 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
 }
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  auto engine = make_engine(options.engine);
+  auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
   return run_module(**engine, module_bytes, std::move(options));
 }
