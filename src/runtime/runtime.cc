@@ -84,6 +84,22 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
 }
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+  if (options.engine == "auto") {
+    // auto picks the engine that can run this request: the interpreter when fuel is asked for
+    // (aot does not meter), when no C compiler is found, or when the AOT translator refuses the
+    // module (module_unsupported, e.g. SIMD); otherwise aot.
+    bool aot = aot_available(options.aot) &&
+               !required_capabilities(options).has(Capability::kLimitFuel);
+    if (aot) {
+      auto engine = make_aot_engine(options.aot);
+      auto probe = engine->load(module_bytes.data(), module_bytes.size());
+      if (probe || probe.error().code != ErrorCode::kModuleUnsupported) {
+        return run_module(*engine, module_bytes, std::move(options));
+      }
+    }
+    auto interp = make_interp_engine();
+    return run_module(*interp, module_bytes, std::move(options));
+  }
   auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
   return run_module(**engine, module_bytes, std::move(options));

@@ -352,6 +352,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   struct Cleanup {
     std::string dir;
     ~Cleanup() {
+      if (std::getenv("WASMCAP_AOT_KEEP_SOURCES") != nullptr) return;  // debugging aid
       std::error_code ec;
       fs::remove_all(dir, ec);
     }

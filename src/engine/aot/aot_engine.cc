@@ -9,6 +9,7 @@
 //                interrupt flag at the deadline or on interrupt.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,12 +109,26 @@ struct LoadedObject {
   }
 };
 
-// dlopen()s a verified object and checks its ABI. `fd` is consumed.
-Result<std::shared_ptr<LoadedObject>> load_object(int fd) {
-  std::string path = "/proc/self/fd/" + std::to_string(fd);
+bool same_file(int fd, const std::string& path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+// dlopen()s the verified object open as `fd` (consumed), found at `path`, and checks its ABI.
+// The path is content-addressed (the cache key), which matters because glibc reuses an already
+// loaded object of the same name; the descriptor must still be the file at `path` on both sides
+// of dlopen, so the object loaded is the object verified.
+Result<std::shared_ptr<LoadedObject>> load_object(int fd, const std::string& path) {
   auto obj = std::make_shared<LoadedObject>();
-  obj->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  bool same = same_file(fd, path);
+  if (same) obj->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  same = same && same_file(fd, path);
   close(fd);
+  if (!same) {
+    return make_error(ErrorCode::kIo, "the cached object '" + path +
+                                          "' changed while it was loaded; try again");
+  }
   if (obj->handle == nullptr) {
     const char* err = dlerror();
     return make_error(ErrorCode::kIo, std::string("cannot load the compiled module: ") +
@@ -280,9 +295,9 @@ class AotInstance final : public Instance {
     }
     std::vector<wasmcap_val_t> a(std::max<size_t>(1, args.size()));
     for (size_t i = 0; i < args.size(); ++i) a[i] = to_val(args[i]);
-    wasmcap_val_t r[1];
-    r[0].i64 = 0;
-    int rc = run_guarded(thunk, a.data(), r);
+    std::vector<wasmcap_val_t> r(std::max<size_t>(1, e->sig.results.size()));
+    for (auto& v : r) v.i64 = 0;
+    int rc = run_guarded(thunk, a.data(), r.data());
     CallOutcome out;
     if (rc != 0) {
       auto o = outcome_error(rc);
@@ -291,7 +306,9 @@ class AotInstance final : public Instance {
       out.exit_code = exit_code_;
       return out;
     }
-    if (!e->sig.results.empty()) out.results.push_back(from_val(e->sig.results[0], r[0]));
+    for (size_t i = 0; i < e->sig.results.size(); ++i) {
+      out.results.push_back(from_val(e->sig.results[i], r[i]));
+    }
     return out;
   }
 
@@ -299,7 +316,7 @@ class AotInstance final : public Instance {
     const wasmcap_module_desc* d = module_->desc();
     if (inst_ == nullptr || d->memory == nullptr) return {};
     wasm_rt_memory_t* m = d->memory(inst_);
-    if (m->data == nullptr) return {};
+    if (m->data == nullptr || m->pages == 0) return {};  // as the interpreter: no bytes, no view
     return GuestMemory(m->data, uint64_t{m->pages} * kWasmPageSize);
   }
 
@@ -318,14 +335,20 @@ class AotInstance final : public Instance {
         av = big.data();
       }
       for (size_t i = 0; i < sig.params.size(); ++i) av[i] = from_val(sig.params[i], args[i]);
-      Value rets[4];
+      Value small_rets[4];
+      std::vector<Value> big_rets;
+      Value* rets = small_rets;
+      if (sig.results.size() > 4) {
+        big_rets.resize(sig.results.size());
+        rets = big_rets.data();
+      }
       HostContext hc;
       hc.memory = memory();
       hc.limits = &limits_;
       HostCallResult r = hf->callback(hc, av, rets);
       switch (r.status) {
         case HostStatus::kOk:
-          if (!sig.results.empty()) results[0] = to_val(rets[0]);
+          for (size_t i = 0; i < sig.results.size(); ++i) results[i] = to_val(rets[i]);
           return 0;
         case HostStatus::kExit:
           exit_requested_ = true;
@@ -376,6 +399,12 @@ class AotInstance final : public Instance {
   int run_guarded(wasmcap_thunk_t fn, void* a, void* b) {
     exit_requested_ = false;
     host_error_.reset();
+    // Already interrupted or past the deadline: do not start (the interpreter checks before its
+    // first slice too), even if the call would be too short for the watchdog to catch it.
+    if ((limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) ||
+        (limits_.deadline != Clock::time_point::max() && Clock::now() >= limits_.deadline)) {
+      return WASMCAP_TRAP_INTERRUPTED;
+    }
     if (ctx_.flag != nullptr) *ctx_.flag = 0;
     uint64_t watch = 0;
     const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
@@ -502,7 +531,7 @@ class AotEngine final : public Engine {
       if (!r) return tl::unexpected(r.error());
       fd = *r;
     }
-    auto obj = load_object(fd);
+    auto obj = load_object(fd, *dir + "/" + key + ".so");
     if (!obj) return tl::unexpected(obj.error());
     g_objects[key] = *obj;
     return *obj;

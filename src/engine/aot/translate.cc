@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <vector>
 
 #include "wabt/apply-names.h"
@@ -111,19 +113,19 @@ struct Decl {
   std::string first;   // first parameter type ("struct Z_x_instance_t*")
 };
 
-// The prototypes following each "/* import: " (or "/* export: ") comment of the header, in order.
-std::vector<Decl> declarations(const std::string& h, const char* marker) {
-  std::vector<Decl> out;
-  size_t pos = 0;
-  while ((pos = h.find(marker, pos)) != std::string::npos) {
+// The prototype following the comment `marker` in the header (wasm2c writes one comment per
+// import and export: "/* import: 'mod' 'name' */", "/* export: 'name' */"), or nullopt.
+std::optional<Decl> declaration(const std::string& h, const std::string& marker) {
+  size_t pos = h.find(marker);
+  if (pos == std::string::npos || h.find(marker, pos + 1) != std::string::npos) return {};
+  {
     size_t eol = h.find('\n', pos);
-    if (eol == std::string::npos) break;
+    if (eol == std::string::npos) return {};
     size_t end = h.find(';', eol);
-    if (end == std::string::npos) break;
+    if (end == std::string::npos) return {};
     std::string line = h.substr(eol + 1, end - eol - 1);
-    pos = end;
     size_t paren = line.find('(');
-    if (paren == std::string::npos) continue;
+    if (paren == std::string::npos) return {};
     size_t name_end = paren;
     size_t name_begin = name_end;
     while (name_begin > 0 && (std::isalnum(static_cast<unsigned char>(line[name_begin - 1])) ||
@@ -136,9 +138,8 @@ std::vector<Decl> declarations(const std::string& h, const char* marker) {
     while (!d.ret.empty() && d.ret.back() == ' ') d.ret.pop_back();
     size_t first_end = line.find_first_of(",)", paren);
     d.first = line.substr(paren + 1, first_end - paren - 1);
-    out.push_back(std::move(d));
+    return d;
   }
-  return out;
 }
 
 const char* c_type(wabt::Type t) {
@@ -168,7 +169,13 @@ bool scalar_sig(const wabt::FuncSignature& sig) {
   for (auto t : sig.result_types) {
     if (c_type(t) == nullptr) return false;
   }
-  return sig.result_types.size() <= 1;
+  return true;
+}
+
+// wasm2c's field of result `i` in a multi-value struct ("i0", "j1", "f2", "d3").
+std::string multi_field(wabt::Type t, size_t i) {
+  const char* c = t == wabt::Type::I32 ? "i" : t == wabt::Type::I64 ? "j" : t == wabt::Type::F32 ? "f" : "d";
+  return c + std::to_string(i);
 }
 
 std::string c_string_literal(const std::string& s) {
@@ -223,6 +230,22 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size) {
                       "invalid module" + (errors.empty() ? std::string()
                                                          : ": " + errors.front().message));
   }
+  {
+    // wasm2c 1.0.32 has no SIMD support and aborts the process (WABT_UNREACHABLE) on v128
+    // values: a module must never reach the C writer with them. Reading it again with SIMD
+    // disabled is the complete check (every v128 type and opcode is refused by the reader).
+    wabt::Features no_simd = features;
+    no_simd.disable_simd();
+    wabt::ReadBinaryOptions strict(no_simd, nullptr, false, true, false);
+    wabt::Errors simd_errors;
+    wabt::Module probe;
+    if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes, size, strict, &simd_errors, &probe))) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the module uses SIMD (v128), which the AOT engine's translator (wabt " +
+                            std::string(wabt_version()) + ") does not support; run with "
+                            "--engine interp");
+    }
+  }
   for (const wabt::Import* imp : m.imports) {
     if (imp->kind() != wabt::ExternalKind::Func) {
       return make_error(ErrorCode::kLinkError,
@@ -234,7 +257,7 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size) {
       return make_error(ErrorCode::kModuleUnsupported,
                         "import " + imp->module_name + "." + imp->field_name +
                             " has a signature the AOT engine cannot bind (only i32/i64/f32/f64 "
-                            "parameters and at most one result); run with --engine interp");
+                            "values); run with --engine interp");
     }
   }
   if (!m.tags.empty()) {
@@ -310,13 +333,28 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size) {
   }
 
   // Accessors of the reserved exports, from the header, in export order.
-  std::vector<Decl> exports = declarations(out.module_h, "/* export: ");
-  if (exports.size() != m.exports.size()) return unexpected_output("export declarations");
-  std::vector<Decl> imports = declarations(out.module_h, "/* import: ");
-  if (imports.size() != m.num_func_imports) {
-    return make_error(ErrorCode::kModuleUnsupported,
-                      "the module imports the same function more than once, which the AOT "
-                      "engine cannot bind; run with --engine interp");
+  // wasm2c groups declarations its own way: find each by its comment, never by position.
+  std::vector<Decl> exports;
+  for (const wabt::Export* e : m.exports) {
+    auto d = declaration(out.module_h, "/* export: '" + e->name + "' */");
+    if (!d) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "export name " + c_string_literal(e->name) +
+                            " cannot be bound by the AOT engine; run with --engine interp");
+    }
+    exports.push_back(std::move(*d));
+  }
+  std::vector<Decl> imports;
+  for (const wabt::Import* imp : m.imports) {
+    auto d = declaration(out.module_h, "/* import: '" + imp->module_name + "' '" +
+                                            imp->field_name + "' */");
+    if (!d) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "import " + c_string_literal(imp->module_name + "." + imp->field_name) +
+                            " cannot be bound by the AOT engine (a duplicate import or an unusual "
+                            "name); run with --engine interp");
+    }
+    imports.push_back(std::move(*d));
   }
   const Decl& flag_accessor = exports[num_user_exports];
   // 3. The interrupt flag is written by the watchdog thread while the guest runs: every read
@@ -349,7 +387,7 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size) {
   std::string g;
   g += "/* Generated by wasmcap (AOT glue, instrumentation v" +
        std::to_string(kInstrumentationVersion) + "). */\n";
-  g += "#include <alloca.h>\n#include <stdarg.h>\n#include <stdbool.h>\n#include \"module.h\"\n";
+  g += "#include <alloca.h>\n#include <stdarg.h>\n#include <stdbool.h>\n#include <string.h>\n#include \"module.h\"\n";
   g += kAbiHeader;
   g += R"(
 #define WASMCAP_PUBLIC __attribute__((visibility("default")))
@@ -398,23 +436,45 @@ uint32_t wasm_rt_exception_size(void) { return 0; }
 void* wasm_rt_exception(void) { return NULL; }
 )";
 
-  // Import trampolines: every import calls the host's one dispatcher with its index.
+  // Import trampolines: every import calls the host's one dispatcher with its index. wasm2c
+  // declares an import listed twice (same module and name) once; both wasm imports then call
+  // that one function, which is sound only when the signatures agree.
+  std::map<std::string, const wabt::FuncSignature*> defined;
   for (size_t i = 0; i < imports.size(); ++i) {
     const auto& sig = wabt::cast<wabt::FuncImport>(m.imports[i])->func.decl.sig;
     const Decl& d = imports[i];
+    if (auto it = defined.find(d.name); it != defined.end()) {
+      if (!(*it->second == sig)) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "import " + c_string_literal(m.imports[i]->module_name + "." +
+                                                       m.imports[i]->field_name) +
+                              " is declared twice with different signatures; run with "
+                              "--engine interp");
+      }
+      continue;
+    }
+    defined[d.name] = &sig;
     g += d.ret + " " + d.name + "(" + d.first + " ctx";
     for (size_t p = 0; p < sig.param_types.size(); ++p) {
       g += std::string(", ") + c_type(sig.param_types[p]) + " p" + std::to_string(p);
     }
     g += ") {\n  wasmcap_val_t a[" + std::to_string(std::max<size_t>(1, sig.param_types.size())) +
-         "];\n  wasmcap_val_t r[1];\n  r[0].i64 = 0;\n";
+         "];\n  wasmcap_val_t r[" + std::to_string(std::max<size_t>(1, sig.result_types.size())) +
+         "];\n  memset(r, 0, sizeof r);\n";
     for (size_t p = 0; p < sig.param_types.size(); ++p) {
       g += "  a[" + std::to_string(p) + "]." + val_field(sig.param_types[p]) + " = p" +
            std::to_string(p) + ";\n";
     }
     g += "  wasmcap_rt->host_call((void*)ctx, " + std::to_string(i) + "u, a, r);\n";
-    if (!sig.result_types.empty()) {
+    if (sig.result_types.size() == 1) {
       g += std::string("  return r[0].") + val_field(sig.result_types[0]) + ";\n";
+    } else if (sig.result_types.size() > 1) {
+      g += "  " + d.ret + " out;\n";
+      for (size_t k = 0; k < sig.result_types.size(); ++k) {
+        g += "  out." + multi_field(sig.result_types[k], k) + " = r[" + std::to_string(k) + "]." +
+             val_field(sig.result_types[k]) + ";\n";
+      }
+      g += "  return out;\n";
     } else {
       g += "  (void)r;\n";
     }
@@ -433,14 +493,23 @@ void* wasm_rt_exception(void) { return NULL; }
     std::string t = "wasmcap_export_" + std::to_string(i);
     g += "static void " + t + "(void* inst, void* a_, void* r_) {\n";
     g += "  const wasmcap_val_t* a = (const wasmcap_val_t*)a_;\n  wasmcap_val_t* r = (wasmcap_val_t*)r_;\n  (void)a;\n  (void)r;\n  ";
-    if (!sig.result_types.empty()) {
+    if (sig.result_types.size() == 1) {
       g += std::string("r[0].") + val_field(sig.result_types[0]) + " = ";
+    } else if (sig.result_types.size() > 1) {
+      g += exports[i].ret + " out = ";
     }
     g += exports[i].name + "((" + inst_t + "*)inst";
     for (size_t p = 0; p < sig.param_types.size(); ++p) {
       g += std::string(", a[") + std::to_string(p) + "]." + val_field(sig.param_types[p]);
     }
-    g += ");\n}\n";
+    g += ");\n";
+    if (sig.result_types.size() > 1) {
+      for (size_t k = 0; k < sig.result_types.size(); ++k) {
+        g += "  r[" + std::to_string(k) + "]." + val_field(sig.result_types[k]) + " = out." +
+             multi_field(sig.result_types[k], k) + ";\n";
+      }
+    }
+    g += "}\n";
     table += "  {" + c_string_literal(e->name) + ", " + t + "},\n";
     ++num_thunks;
   }

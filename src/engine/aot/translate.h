@@ -15,7 +15,7 @@ namespace wasmcap::aot {
 
 // Bumped whenever the instrumentation or the glue changes what a compiled object does: it is
 // part of the cache key, so old objects are never reused across such changes.
-constexpr int kInstrumentationVersion = 1;
+constexpr int kInstrumentationVersion = 2;
 
 struct TranslatedModule {
   std::string module_c;  // wasm2c output (patched: trap classification, volatile interrupt flag)
