@@ -332,6 +332,10 @@ struct AotOptions {
   int opt_level = -1;
   // Show a progress line on stderr (only when it is a terminal) while a compile takes long.
   bool progress = false;
+  // Compile the interrupt checks (loop headers, function entries) that enforce deadlines and
+  // interrupts. Only for measuring their cost: without them the engine does not declare
+  // limits.timeout, so runs with a deadline or an interrupt flag are refused.
+  bool interruptible = true;
 };
 
 // The AOT backend: wasm -> C (wabt's wasm2c writer, in-process) -> native code (the system C

@@ -219,6 +219,7 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
   if (!cc) return tl::unexpected(cc.error());
   Toolchain tc;
   tc.compiler = *cc;
+  tc.interruptible = options.interruptible;
   int opt = options.opt_level;
   if (opt < 0) {
     std::string e = env_or("WASMCAP_AOT_OPT", "2");
@@ -290,7 +291,8 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc) {
     crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
   };
   add("wasmcap-aot");
-  add(std::to_string(kInstrumentationVersion) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION));
+  add(std::to_string(kInstrumentationVersion) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
+      (tc.interruptible ? "/interruptible" : "/plain"));
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;

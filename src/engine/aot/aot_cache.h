@@ -16,6 +16,7 @@ struct Toolchain {
   std::string compiler;  // absolute path
   std::string identity;  // `cc --version` output + path (memoised on disk, see compiler_identity)
   std::vector<std::string> flags;
+  bool interruptible = true;  // translation setting, part of the key
 };
 
 // The cache directory for `options` (option, $WASMCAP_CACHE_DIR, $XDG_CACHE_HOME/wasmcap/aot,

@@ -462,7 +462,9 @@ class AotEngine final : public Engine {
   // Everything but fuel: the generated code is not metered (instruction counting would cost a
   // counter update per loop iteration and call), so limits.fuel is refused, never ignored.
   CapabilitySet capabilities() const override {
-    return CapabilitySet::all().remove(Capability::kLimitFuel);
+    CapabilitySet s = CapabilitySet::all().remove(Capability::kLimitFuel);
+    if (!options_.interruptible) s.remove(Capability::kLimitTimeout);
+    return s;
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
@@ -498,6 +500,12 @@ class AotEngine final : public Engine {
                         "module was loaded by a different engine than \"aot\"");
     }
     if (am->link_error()) return tl::unexpected(*am->link_error());
+    if (!options_.interruptible &&
+        (limits.deadline != Clock::time_point::max() || limits.interrupt != nullptr)) {
+      return make_error(ErrorCode::kCapabilityUnavailable,
+                        "this aot engine was built without interrupt checks and cannot enforce a "
+                        "deadline or an interrupt");
+    }
     auto inst = std::make_unique<AotInstance>(std::move(am), limits);
     if (auto r = inst->init(host); !r) return tl::unexpected(r.error());
     return std::unique_ptr<Instance>(std::move(inst));
@@ -518,7 +526,7 @@ class AotEngine final : public Engine {
     int fd = aot::lookup(*dir, key);
     if (fd < 0) {
       auto r = aot::compile_and_store(*dir, key, *tc, [&]() -> Result<aot::CompileRequest> {
-        auto t = aot::translate(bytes, size);
+        auto t = aot::translate(bytes, size, options_.interruptible);
         if (!t) return tl::unexpected(t.error());
         aot::CompileRequest req;
         req.module_c = std::move(t->module_c);

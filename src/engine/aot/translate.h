@@ -28,6 +28,7 @@ std::string_view wabt_version();
 
 // Translates a validated module. Errors: module_malformed (invalid), module_unsupported (a
 // construct the AOT tier cannot translate: non-function imports, multi-value imports, ...).
-Result<TranslatedModule> translate(const uint8_t* bytes, size_t size);
+// `interruptible`: add the interrupt checks (docs/aot.md); off only to measure their cost.
+Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);
 
 }  // namespace wasmcap::aot
