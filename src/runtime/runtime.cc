@@ -130,8 +130,10 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   if (options.timeout_ms != 0) {
     // Clamp: a huge timeout must mean "far future", not overflow into the past.
     constexpr uint64_t kMaxTimeoutMs = 1000ull * 60 * 60 * 24 * 365 * 100;  // a century
-    limits.deadline =
-        start + std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
+    // Counted from the end of loading: the deadline bounds guest execution, not an AOT compile
+    // on a cold cache (which is bounded by the module's size, not by the guest).
+    limits.deadline = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
   }
 
   auto host = make_wasi_host(std::move(options.wasi));
