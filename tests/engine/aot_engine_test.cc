@@ -239,10 +239,12 @@ TEST(AotSignalsDeathTest, HostFaultIsNotClaimed) {
     f.module = "test";
     f.name = "peek";
     f.sig = FuncSig{{ValType::kI32}, {ValType::kI32}};
-    f.callback = [](HostContext&, const Value*, Value* r) {
-      // A host bug: a load from an unmapped address (not null, which UBSan reports itself).
-      volatile int* p = reinterpret_cast<volatile int*>(uintptr_t{8});
-      r[0] = Value::I32(static_cast<uint32_t>(*p));
+    f.callback = [](HostContext& hc, const Value*, Value* r) {
+      // A host bug: a raw read 2 GiB past the guest's memory base, inside the instance's
+      // PROT_NONE reservation, from host code. A guest doing this would get a trap; host code
+      // must not (in_guest is 0 during host calls).
+      volatile const uint8_t* p = hc.memory.range(0, 1) + (2ull << 30);
+      r[0] = Value::I32(*p);
       return HostCallResult::ok();
     };
     host.add(f);
