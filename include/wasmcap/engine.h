@@ -338,4 +338,30 @@ class Engine {
 // The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
 std::unique_ptr<Engine> make_interp_engine();
 
+// Options of the AOT backend (docs/aot.md). Empty/negative fields take their defaults.
+struct AotOptions {
+  // Where compiled objects are cached. Default: $WASMCAP_CACHE_DIR, else
+  // $XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot.
+  std::string cache_dir;
+  // The C compiler. Default: $WASMCAP_CC, else "cc" found in PATH.
+  std::string compiler;
+  // -O level for compiles (0..3). Default: $WASMCAP_AOT_OPT, else 2. Part of the cache key.
+  int opt_level = -1;
+  // Show a progress line on stderr (only when it is a terminal) while a compile takes long.
+  bool progress = false;
+  // Compile the interrupt checks (loop headers, function entries) that enforce deadlines and
+  // interrupts. Only for measuring their cost: without them the engine does not declare
+  // limits.timeout, so runs with a deadline or an interrupt flag are refused.
+  bool interruptible = true;
+};
+
+// The AOT backend: wasm -> C (wabt's wasm2c writer, in-process) -> native code (the system C
+// compiler), cached, run on wasmcap's own thread-safe runtime. Deadlines and interrupts are
+// enforced by checks compiled into loop headers and function entries; fuel is not available
+// (capabilities() does not declare limits.fuel, so runs that set it are refused).
+std::unique_ptr<Engine> make_aot_engine(AotOptions options = {});
+
+// True when the AOT engine can compile modules here (its C compiler is found).
+bool aot_available(const AotOptions& options = {});
+
 }  // namespace wasmcap

@@ -22,7 +22,10 @@ class Client;
 }
 
 struct RunOptions {
-  std::string engine = "interp";  // "interp" (the AOT tier arrives later)
+  // "interp", "aot", or "auto" (aot when a C compiler is available, else interp).
+  std::string engine = "interp";
+  // AOT engine: cache directory, compiler, progress line (docs/aot.md). Ignored by interp.
+  AotOptions aot;
   WasiConfig wasi;
   uint64_t max_memory_bytes = 4ull << 30;  // rounded down to whole 64 KiB pages
   uint64_t fuel = 0;                       // 0 = unlimited
@@ -64,8 +67,9 @@ struct RunReport {
 // Reads a whole file (modules, manifests). Errors name the path.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
 
-// Creates the engine named `name` ("interp"), or an error listing the available engines.
-Result<std::unique_ptr<Engine>> make_engine(const std::string& name);
+// Creates the engine named `name`: "interp", "aot", or "auto" (the AOT engine when a C compiler
+// is available, else the interpreter). Unknown names are an error listing the engines.
+Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot = {});
 
 // Loads, links against WASI (and, when options.host_apis has host_api.https, the wasmcap_https
 // import module, docs/abi-https.md), instantiates and runs. Traps and limits are errors with their

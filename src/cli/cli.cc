@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -109,10 +110,10 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
 }
 
 int cmd_plan(const PlanFlags& flags, const std::string& module_override, const std::string& engine_name,
-             bool json) {
+             const AotOptions& aot, bool json) {
   auto plan = build_plan(flags, module_override);
   if (!plan) return report_error(plan.error());
-  auto engine = make_engine(engine_name);
+  auto engine = make_engine(engine_name, aot);
   if (!engine) return report_error(engine.error());
   policy::PlanReport report;
   report.engine = std::string((*engine)->name());
@@ -147,13 +148,14 @@ std::optional<registry::Reference> bundle_reference(const std::string& arg);
 int cmd_run_installed(const registry::Reference& ref, const std::vector<std::string>& guest_args,
                       const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
                       const std::string& engine, uint64_t max_output_bytes,
-                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags);
+                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags,
+                      const AotOptions& aot);
 
 int cmd_run(const std::string& module_path, const std::vector<std::string>& guest_args,
             const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
             const std::string& engine, uint64_t fuel, uint64_t timeout_ms, uint64_t max_memory_mb,
             uint64_t max_output_bytes, const std::string& invoke, const std::string& argv0,
-            const PlanFlags& flags) {
+            const PlanFlags& flags, const AotOptions& aot) {
   if (!flags.manifest.empty()) {
     // One source of grants: mixing flag grants into a manifest run would make the host config
     // no longer the whole story of what the plugin may touch.
@@ -178,6 +180,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     }
     opts->engine = engine;
     if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
+    opts->aot = aot;
     opts->wasi.max_output_bytes = max_output_bytes;
     opts->wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) opts->entry = invoke;
@@ -190,7 +193,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
-                             flags);
+                             flags, aot);
   }
   if (!flags.config.empty() || flags.degrade || flags.audit_stderr) {
     return report_error(Error(ErrorCode::kInvalidArgument,
@@ -205,6 +208,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   }
   RunOptions opts;
   opts.engine = engine;
+  opts.aot = aot;
   opts.fuel = fuel;
   opts.timeout_ms = timeout_ms;
   opts.max_memory_bytes = max_memory_mb * (1ull << 20);
@@ -358,7 +362,8 @@ Result<void> add_flag_grants(policy::HostConfig& config, const std::string& plug
 int cmd_run_installed(const registry::Reference& ref, const std::vector<std::string>& guest_args,
                       const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
                       const std::string& engine, uint64_t max_output_bytes,
-                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags) {
+                      const std::string& invoke, const std::string& argv0, const PlanFlags& flags,
+                      const AotOptions& aot) {
   auto ctx = open_registry(flags.config);
   if (!ctx) return report_error(ctx.error());
   // Verified before anything else looks at it: signature, trust, revocation, module hash.
@@ -393,6 +398,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
   }
   opts->engine = engine;
   opts->module_sha256 = resolved->module_sha256;
+  opts->aot = aot;
   if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
   opts->wasi.max_output_bytes = max_output_bytes;
   opts->wasi.stdin_fd = STDIN_FILENO;
@@ -505,6 +511,19 @@ int cmd_bundle_remove(const std::string& what) {
   return 0;
 }
 
+// Compiles MODULE for the AOT engine into the cache, so later runs start at native speed.
+int cmd_compile(const std::string& module_path, const AotOptions& aot) {
+  auto bytes = read_file_bytes(module_path);
+  if (!bytes) return report_error(bytes.error());
+  auto engine = make_aot_engine(aot);
+  auto start = std::chrono::steady_clock::now();
+  auto module = engine->load(bytes->data(), bytes->size());
+  if (!module) return report_error(module.error());
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("compiled %s for the aot engine (%.2f s; cached)\n", module_path.c_str(), s);
+  return 0;
+}
+
 int cmd_bundle_keygen(const std::string& dir, const std::string& name) {
   auto pk = bundle::keygen(dir, name);
   if (!pk) return report_error(pk.error());
@@ -565,7 +584,15 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--env", envs, "Give the guest an environment variable NAME=VALUE. Repeatable.")
       ->allow_extra_args(false);
-  run->add_option("--engine", engine, "Engine: interp")->check(CLI::IsMember({"interp"}));
+  AotOptions aot;
+  aot.progress = true;
+  run->add_option("--engine", engine,
+                  "Engine: interp, aot (compiled to native code, cached) or auto (aot when a C "
+                  "compiler is available, else interp). Default interp.")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+  run->add_option("--cache-dir", aot.cache_dir,
+                  "AOT cache directory (default $WASMCAP_CACHE_DIR, else "
+                  "$XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot)");
   run->add_option("--fuel", fuel, "Instruction budget (0 = unlimited)")
       ->check(kNonNegative);
   run->add_option("--timeout-ms", timeout_ms, "Wall-clock deadline in ms (0 = unlimited)")
@@ -603,8 +630,16 @@ int main(int argc, char** argv) {
       "plan", "Show what a plugin would get: manifest requests x host config grants");
   plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)")->required();
   plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
-  plan->add_option("--engine", plan_engine, "Engine to check capabilities against: interp")
-      ->check(CLI::IsMember({"interp"}));
+  plan->add_option("--engine", plan_engine,
+                   "Engine to check capabilities against: interp, aot or auto")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+  plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
+
+  std::string compile_path;
+  CLI::App* compile = app.add_subcommand(
+      "compile", "Precompile a module for the aot engine into the cache (docs/aot.md)");
+  compile->add_option("module", compile_path, "The .wasm module")->required();
+  compile->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
   plan->add_flag("--json", plan_json, "Print the plan as JSON");
   plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
 
@@ -702,9 +737,10 @@ int main(int argc, char** argv) {
       }
     }
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
-                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags);
+                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot);
   }
-  if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, plan_json);
+  if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
+  if (*compile) return cmd_compile(compile_path, aot);
   if (*inspect) return cmd_inspect(inspect_path);
   if (*keygen) return cmd_bundle_keygen(keygen_dir, keygen_name);
   if (*pack) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);

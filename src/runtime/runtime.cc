@@ -88,10 +88,14 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
-Result<std::unique_ptr<Engine>> make_engine(const std::string& name) {
+Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
   if (name == "interp") return make_interp_engine();
+  if (name == "aot") return make_aot_engine(aot);
+  // auto: native speed when this machine can compile; otherwise the interpreter, which needs
+  // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
+  if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_interp_engine();
   return make_error(ErrorCode::kInvalidArgument,
-                    "unknown engine '" + name + "'; available engines: interp");
+                    "unknown engine '" + name + "'; available engines: interp, aot, auto");
 }
 
 CapabilitySet host_build_capabilities() {
@@ -151,7 +155,23 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
 }
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  auto engine = make_engine(options.engine);
+  if (options.engine == "auto") {
+    // auto picks the engine that can run this request: the interpreter when fuel is asked for
+    // (aot does not meter), when no C compiler is found, or when the AOT translator refuses the
+    // module (module_unsupported, e.g. SIMD); otherwise aot.
+    bool aot = aot_available(options.aot) &&
+               !required_capabilities(options).has(Capability::kLimitFuel);
+    if (aot) {
+      auto engine = make_aot_engine(options.aot);
+      auto probe = engine->load(module_bytes.data(), module_bytes.size());
+      if (probe || probe.error().code != ErrorCode::kModuleUnsupported) {
+        return run_module(*engine, module_bytes, std::move(options));
+      }
+    }
+    auto interp = make_interp_engine();
+    return run_module(*interp, module_bytes, std::move(options));
+  }
+  auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
   return run_module(**engine, module_bytes, std::move(options));
 }
@@ -181,8 +201,10 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   if (options.timeout_ms != 0) {
     // Clamp: a huge timeout must mean "far future", not overflow into the past.
     constexpr uint64_t kMaxTimeoutMs = 1000ull * 60 * 60 * 24 * 365 * 100;  // a century
-    limits.deadline =
-        start + std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
+    // Counted from the end of loading: the deadline bounds guest execution, not an AOT compile
+    // on a cold cache (which is bounded by the module's size, not by the guest).
+    limits.deadline = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
   }
 
   auto host = make_wasi_host(std::move(options.wasi));

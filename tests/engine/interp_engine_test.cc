@@ -19,7 +19,7 @@ using testing::guest_bytes;
 // A loaded module plus the host table its instance links against. The table must outlive
 // the instance (host functions refer to its callbacks), hence the member order.
 struct Loaded {
-  std::unique_ptr<Engine> engine = make_interp_engine();
+  std::unique_ptr<Engine> engine = testing::make_test_engine();
   std::shared_ptr<const Module> module;
   HostFuncTable host;
   std::unique_ptr<Instance> instance;
@@ -72,7 +72,7 @@ HostFuncTable exit_only_table() {
 // --- malformed input ----------------------------------------------------------------------------
 
 void expect_malformed(const std::vector<uint8_t>& bytes, const std::string& what) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto m = engine->load(bytes.data(), bytes.size());
   ASSERT_FALSE(m.has_value()) << what << " loaded";
   EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed) << what << ": " << m.error().to_string();
@@ -94,7 +94,7 @@ std::vector<uint8_t> with_header(std::initializer_list<int> rest) {
 }
 
 TEST(EngineMalformed, EmptyInput) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto m = engine->load(nullptr, 0);
   ASSERT_FALSE(m.has_value());
   EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed);
@@ -115,7 +115,7 @@ TEST(EngineMalformed, BadMagicAndVersion) {
 }
 
 TEST(EngineMalformed, HeaderOnlyIsAValidEmptyModule) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto m = engine->load(kHeader.data(), kHeader.size());
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE((*m)->info().imports.empty());
@@ -149,7 +149,7 @@ TEST(EngineMalformed, GarbageSections) {
 TEST(EngineMalformed, EveryTruncationFailsCleanly) {
   auto bytes = guest_bytes("traps");
   ASSERT_GT(bytes.size(), 100u);
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   size_t failures = 0;
   for (size_t n = 0; n < bytes.size(); ++n) {
     auto m = engine->load(bytes.data(), n);
@@ -166,8 +166,14 @@ TEST(EngineMalformed, EveryTruncationFailsCleanly) {
 }
 
 TEST(EngineMalformed, RandomMutationsNeverCrash) {
+  if (testing::test_engine_name() == "aot") {
+    // Would compile every mutant that validates (~1 s each). The AOT loader validates with this
+    // same (interpreter) loader first; its translator gets the mutants in
+    // AotTranslate.RandomMutationsNeverCrash, without the C compiler.
+    GTEST_SKIP() << "covered by AotTranslate.RandomMutationsNeverCrash";
+  }
   std::mt19937 rng(12345);
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   int loaded = 0, rejected = 0;
   for (const char* name : {"traps", "features", "probe"}) {
     auto orig = guest_bytes(name);
@@ -201,7 +207,7 @@ TEST(EngineMalformed, RandomMutationsNeverCrash) {
 // --- module description ---------------------------------------------------------------------
 
 TEST(EngineInfo, ImportsExportsAndMemory) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto bytes = guest_bytes("info");
   auto m = engine->load(bytes.data(), bytes.size());
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
@@ -249,7 +255,7 @@ TEST(EngineInfo, ImportsExportsAndMemory) {
 }
 
 TEST(EngineInfo, MemoryWithoutMaximum) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto bytes = guest_bytes("traps");
   auto m = engine->load(bytes.data(), bytes.size());
   ASSERT_TRUE(m.has_value());
@@ -333,8 +339,8 @@ TEST(EngineLink, NonFunctionImportsAreLinkErrors) {
 
 TEST(EngineLink, ModuleFromAnotherEngineObjectStillWorks) {
   // Two engine objects of the same kind: a module loaded by one instantiates on the other.
-  auto e1 = make_interp_engine();
-  auto e2 = make_interp_engine();
+  auto e1 = testing::make_test_engine();
+  auto e2 = testing::make_test_engine();
   auto bytes = guest_bytes("values");
   auto m = e1->load(bytes.data(), bytes.size());
   ASSERT_TRUE(m.has_value());
@@ -672,7 +678,7 @@ TEST(EngineTraps, DataSegmentOutOfBoundsFailsInstantiation) {
   auto bytes = with_header({0x05, 0x03, 0x01, 0x00, 0x01,                        // memory 1
                             0x0b, 0x0a, 0x01, 0x00, 0x41, 0xff, 0xff, 0x03, 0x0b,  // data @65535
                             0x02, 0x61, 0x62});
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto m = engine->load(bytes.data(), bytes.size());
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   HostFuncTable t;
@@ -806,7 +812,7 @@ TEST(EngineHost, ManyParametersArriveIntact) {
                      static_cast<uint8_t>(body.size())});
   b.insert(b.end(), body.begin(), body.end());
 
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   auto m = engine->load(b.data(), b.size());
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   HostFuncTable t;
@@ -838,6 +844,16 @@ TEST(EngineHost, ManyParametersArriveIntact) {
 // --- features used by real toolchains --------------------------------------------------------
 
 TEST(EngineFeatures, Wasm2FeaturesRun) {
+  if (testing::test_engine_name() == "aot") {
+    // wasm2c 1.0.32 cannot translate SIMD: the module is refused cleanly (never an abort).
+    auto engine = testing::make_test_engine();
+    auto bytes = guest_bytes("features");
+    auto m = engine->load(bytes.data(), bytes.size());
+    ASSERT_FALSE(m.has_value());
+    EXPECT_EQ(m.error().code, ErrorCode::kModuleUnsupported) << m.error().to_string();
+    EXPECT_NE(m.error().message.find("SIMD"), std::string::npos) << m.error().message;
+    return;
+  }
   auto l = instantiate("features");
   ASSERT_TRUE(l->instance);
   struct Case {
@@ -859,7 +875,7 @@ TEST(EngineFeatures, Wasm2FeaturesRun) {
 
 TEST(EngineFeatures, ClangCompiledGuestsLoad) {
   // Real toolchain output (clang-19 enables sign-ext, multivalue, reference-types).
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   for (const char* name : {"hello", "args_env", "escape", "malloc_bomb"}) {
     auto bytes = guest_bytes(name);
     auto m = engine->load(bytes.data(), bytes.size());
@@ -872,6 +888,7 @@ TEST(EngineFeatures, ClangCompiledGuestsLoad) {
 // --- limits ---------------------------------------------------------------------------------
 
 TEST(EngineLimits, FuelStopsAnInfiniteLoop) {
+  WASMCAP_SKIP_UNLESS_ENGINE_HAS(Capability::kLimitFuel);
   ExecLimits limits;
   limits.fuel = 200000;
   auto l = instantiate("spin", {}, limits);
@@ -884,6 +901,7 @@ TEST(EngineLimits, FuelStopsAnInfiniteLoop) {
 }
 
 TEST(EngineLimits, FuelIsCountedInInstructions) {
+  WASMCAP_SKIP_UNLESS_ENGINE_HAS(Capability::kLimitFuel);
   ExecLimits limits;
   limits.fuel = 1000000;
   auto l = instantiate("spin", {}, limits);
@@ -902,6 +920,12 @@ TEST(EngineLimits, FuelIsCountedInInstructions) {
 }
 
 TEST(EngineLimits, DeadlineStopsAnInfiniteLoop) {
+  {
+    // Load once first: on aot with a cold cache, the compile must not eat the budget.
+    auto warm = testing::make_test_engine();
+    auto b = guest_bytes("spin");
+    ASSERT_TRUE(warm->load(b.data(), b.size()).has_value());
+  }
   ExecLimits limits;
   const auto budget = std::chrono::milliseconds(200);
   auto start = std::chrono::steady_clock::now();

@@ -243,7 +243,7 @@ class Probe {
   const std::string& output() const { return out_; }
 
  private:
-  std::unique_ptr<Engine> engine_ = make_interp_engine();
+  std::unique_ptr<Engine> engine_ = testing::make_test_engine();
   std::shared_ptr<WasiHost> host_;
   HostFuncTable table_;
   std::unique_ptr<Instance> instance_;

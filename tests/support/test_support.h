@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -41,6 +42,41 @@ inline std::string guest_path(const std::string& name) {
 }
 
 inline std::string cli_path() { return WASMCAP_CLI_PATH; }
+
+// The engine under test: $WASMCAP_TEST_ENGINE, default "interp". ctest runs the engine and
+// runtime suites once per engine (tests/CMakeLists.txt: wasmcap_aot_variant); the aot variant
+// shares one cache directory inside the build tree, so each guest compiles once per build.
+inline std::string test_engine_name() {
+  const char* e = std::getenv("WASMCAP_TEST_ENGINE");
+#ifdef WASMCAP_AOT_TEST_CACHE
+  // The shared test cache, for this process and the wasmcap CLIs it starts.
+  if (e != nullptr && std::string(e) == "aot") {
+    setenv("WASMCAP_CACHE_DIR", WASMCAP_AOT_TEST_CACHE, 0);
+    setenv("WASMCAP_AOT_OPT", "1", 0);  // tests check behaviour; -O1 compiles ~2x faster
+  }
+#endif
+  return e != nullptr && *e != '\0' ? std::string(e) : std::string("interp");
+}
+
+inline std::unique_ptr<Engine> make_test_engine() {
+  auto e = make_engine(test_engine_name());
+  if (!e) {
+    ADD_FAILURE() << e.error().to_string();
+    return make_interp_engine();
+  }
+  return std::move(*e);
+}
+
+// True when the engine under test provides `c` (e.g. limits.fuel: not on aot).
+inline bool test_engine_has(Capability c) { return make_test_engine()->capabilities().has(c); }
+
+#define WASMCAP_SKIP_UNLESS_ENGINE_HAS(cap)                                                  \
+  do {                                                                                     \
+    if (!::wasmcap::testing::test_engine_has(cap)) {                                       \
+      GTEST_SKIP() << "engine " << ::wasmcap::testing::test_engine_name() << " does not provide " \
+                   << ::wasmcap::capability_name(cap);                                     \
+    }                                                                                      \
+  } while (0)
 
 // The bytes of build/guest/NAME.wasm (a test failure, and empty, when missing).
 inline std::vector<uint8_t> guest_bytes(const std::string& name) {
@@ -246,6 +282,12 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
 inline ProcResult run_cli(const std::vector<std::string>& args, const ProcOptions& opt = {}) {
   std::vector<std::string> argv{cli_path()};
   argv.insert(argv.end(), args.begin(), args.end());
+  // `run` and `plan` use the engine under test unless the test names one.
+  if (args.size() > 1 && (args[0] == "run" || args[0] == "plan") &&
+      std::find(args.begin(), args.end(), "--engine") == args.end() &&
+      test_engine_name() != "interp") {
+    argv.insert(argv.begin() + 2, {"--engine", test_engine_name()});
+  }
   return run_process(argv, opt);
 }
 
@@ -265,6 +307,7 @@ inline Captured run_guest(const std::vector<uint8_t>& bytes, RunOptions opts) {
     cap->err.append(reinterpret_cast<const char*>(d), n);
     return true;
   };
+  if (opts.engine == "interp") opts.engine = test_engine_name();
   auto report = run_module(bytes, std::move(opts));
   Captured c;
   c.report = std::move(report);

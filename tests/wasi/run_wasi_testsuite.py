@@ -87,10 +87,16 @@ def child_env():
     # wasmcap gives the guest no host environment anyway; pass only what affects wasmcap
     # itself: WASMCAP_PATH_RESOLVER=fallback|openat2 runs the suite on one path resolver.
     env = {"PATH": os.environ.get("PATH", "")}
-    for k in ("WASMCAP_PATH_RESOLVER", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    # WASMCAP_AOT_OPT / WASMCAP_CC: the AOT engine's compile settings (--engine aot runs).
+    for k in ("WASMCAP_PATH_RESOLVER", "ASAN_OPTIONS", "UBSAN_OPTIONS", "WASMCAP_AOT_OPT",
+              "WASMCAP_CC"):
         if k in os.environ:
             env[k] = os.environ[k]
     return env
+
+
+# Extra `wasmcap run` arguments selecting the engine (--engine/--cache-dir of this script).
+ENGINE_ARGS = []
 
 
 def run_test(wasmcap, wasm, timeout):
@@ -99,7 +105,7 @@ def run_test(wasmcap, wasm, timeout):
     test_dir = os.path.dirname(os.path.abspath(wasm))
     work = tempfile.mkdtemp(prefix="wasmcap-wasi-")
     try:
-        cmd = [wasmcap, "run"]
+        cmd = [wasmcap, "run"] + ENGINE_ARGS
         for d in dirs:
             src = os.path.join(test_dir, d)
             dst = os.path.join(work, d)
@@ -164,8 +170,15 @@ def main():
     ap.add_argument("--resolver", choices=["openat2", "fallback"],
                     help="force wasmcap's path resolver (WASMCAP_PATH_RESOLVER)")
     ap.add_argument("--expectations")
+    ap.add_argument("--engine", choices=["interp", "aot", "auto"],
+                    help="wasmcap engine (default: wasmcap's default, interp)")
+    ap.add_argument("--cache-dir", help="AOT cache directory (--engine aot)")
     ap.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args()
+    if a.engine:
+        ENGINE_ARGS.extend(["--engine", a.engine])
+    if a.cache_dir:
+        ENGINE_ARGS.extend(["--cache-dir", a.cache_dir])
     if a.resolver:
         os.environ["WASMCAP_PATH_RESOLVER"] = a.resolver
 

@@ -1,0 +1,57 @@
+// The AOT object cache: compiled modules under a per-user directory, keyed by everything that
+// determines the object's bytes, verified before every dlopen.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wasmcap/engine.h"
+#include "wasmcap/error.h"
+
+namespace wasmcap::aot {
+
+// The C compiler and flags one engine uses.
+struct Toolchain {
+  std::string compiler;  // absolute path
+  std::string identity;  // `cc --version` output + path (memoised on disk, see compiler_identity)
+  std::vector<std::string> flags;
+  bool interruptible = true;  // translation setting, part of the key
+};
+
+// The cache directory for `options` (option, $WASMCAP_CACHE_DIR, $XDG_CACHE_HOME/wasmcap/aot,
+// ~/.cache/wasmcap/aot), created 0700 when missing. Refused (io_error) when it is not a directory
+// owned by this user, or is group/world-writable: another user could plant objects there.
+Result<std::string> open_cache_dir(const AotOptions& options);
+
+// The compiler named by options/$WASMCAP_CC/"cc", resolved through PATH; not_found if none.
+Result<std::string> find_compiler(const AotOptions& options);
+
+// Compiler + identity + flags for `options`. The identity is memoised under the cache dir by the
+// compiler binary's (path, size, mtime, inode), so a cached run does not spawn the compiler.
+Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& cache_dir);
+
+// Lowercase hex sha256 of the cache key: module bytes + wabt version + compiler identity and
+// flags + instrumentation and ABI versions.
+std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc);
+
+// The path of a verified object for `key`: its sidecar names the key and the sha256 of the .so,
+// both files are regular, owned by this user and not group/world-writable. Returns an open file
+// descriptor of the verified object (dlopen it through /proc/self/fd, so what was checked is
+// what is loaded), or -1 when there is no valid entry (missing, corrupt or foreign).
+int lookup(const std::string& dir, const std::string& key);
+
+struct CompileRequest {
+  std::string module_c, module_h, glue_c;
+  bool progress = false;     // spinner on stderr when it is a terminal and the compile is long
+  std::string what;          // shown in the progress line
+};
+
+// Compiles under an exclusive lock on the entry (concurrent compiles of one module wait, then
+// reuse), writing to temporary names and renaming into place (sidecar last). Returns an open,
+// verified descriptor like lookup(). `translate` is called only if the entry is still missing
+// once the lock is held.
+Result<int> compile_and_store(const std::string& dir, const std::string& key, const Toolchain& tc,
+                              const std::function<Result<CompileRequest>()>& translate);
+
+}  // namespace wasmcap::aot

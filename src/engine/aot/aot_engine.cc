@@ -1,0 +1,565 @@
+// Backend 2: ahead-of-time compilation through wasm2c and the system C compiler.
+//
+// load():        validate + describe with the interpreter's loader (both engines accept and
+//                describe modules identically), then find the compiled object in the cache or
+//                translate + compile + store it, and dlopen it (RTLD_LOCAL).
+// instantiate(): link imports against the HostFuncTable (the same one the interpreter uses),
+//                allocate the instance, run wasm2c's instantiation inside a trap boundary.
+// call():        run an export inside a trap boundary; a watchdog thread raises the instance's
+//                interrupt flag at the deadline or on interrupt.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/aot/aot_cache.h"
+#include "engine/aot/aot_runtime.h"
+#include "engine/aot/translate.h"
+#include "wasmcap/engine.h"
+
+namespace wasmcap {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// --- Watchdog: one thread per process, raising interrupt flags ----------------------------
+class Watchdog {
+ public:
+  static Watchdog& get() {
+    static Watchdog* w = new Watchdog();  // never destroyed: its thread may outlive main()
+    return *w;
+  }
+
+  uint64_t add(volatile uint32_t* flag, Clock::time_point deadline,
+               const std::atomic<bool>* interrupt) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) {
+      std::thread([this] { loop(); }).detach();
+      started_ = true;
+    }
+    uint64_t id = ++next_id_;
+    entries_.push_back({id, flag, deadline, interrupt, false});
+    cv_.notify_one();
+    return id;
+  }
+
+  // After remove() returns, the watchdog never touches the flag again.
+  void remove(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const Entry& e) { return e.id == id; }),
+                   entries_.end());
+  }
+
+ private:
+  struct Entry {
+    uint64_t id;
+    volatile uint32_t* flag;
+    Clock::time_point deadline;
+    const std::atomic<bool>* interrupt;
+    bool fired;
+  };
+
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      auto now = Clock::now();
+      auto wake = Clock::time_point::max();
+      for (auto& e : entries_) {
+        if (e.fired) continue;
+        if (now >= e.deadline ||
+            (e.interrupt != nullptr && e.interrupt->load(std::memory_order_relaxed))) {
+          __atomic_store_n(e.flag, 1u, __ATOMIC_RELAXED);
+          e.fired = true;
+          continue;
+        }
+        wake = std::min(wake, e.deadline);
+        // Interrupts are polled: the embedder's atomic cannot notify us.
+        if (e.interrupt != nullptr) wake = std::min(wake, now + std::chrono::milliseconds(1));
+      }
+      if (wake == Clock::time_point::max()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, wake);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Entry> entries_;
+  uint64_t next_id_ = 0;
+  bool started_ = false;
+};
+
+// --- Loaded objects ---------------------------------------------------------------------------
+struct LoadedObject {
+  void* handle = nullptr;
+  const wasmcap_module_desc* desc = nullptr;
+  ~LoadedObject() {
+    if (handle != nullptr) dlclose(handle);
+  }
+};
+
+bool same_file(int fd, const std::string& path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+// dlopen()s the verified object open as `fd` (consumed), found at `path`, and checks its ABI.
+// The path is content-addressed (the cache key), which matters because glibc reuses an already
+// loaded object of the same name; the descriptor must still be the file at `path` on both sides
+// of dlopen, so the object loaded is the object verified.
+Result<std::shared_ptr<LoadedObject>> load_object(int fd, const std::string& path) {
+  auto obj = std::make_shared<LoadedObject>();
+  bool same = same_file(fd, path);
+  if (same) obj->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  same = same && same_file(fd, path);
+  close(fd);
+  if (!same) {
+    return make_error(ErrorCode::kIo, "the cached object '" + path +
+                                          "' changed while it was loaded; try again");
+  }
+  if (obj->handle == nullptr) {
+    const char* err = dlerror();
+    return make_error(ErrorCode::kIo, std::string("cannot load the compiled module: ") +
+                                          (err ? err : "dlopen failed"));
+  }
+  obj->desc = static_cast<const wasmcap_module_desc*>(dlsym(obj->handle, "wasmcap_aot_module_v1"));
+  if (obj->desc == nullptr || obj->desc->abi_version != WASMCAP_AOT_ABI_VERSION ||
+      obj->desc->vtable_size != sizeof(wasmcap_rt_vtable) ||
+      obj->desc->desc_size != sizeof(wasmcap_module_desc)) {
+    return make_error(ErrorCode::kIo,
+                      "the compiled module does not match this wasmcap's AOT ABI; clear the "
+                      "AOT cache directory");
+  }
+  // bind + init_module run once per loaded object (dlopen of an already loaded file returns the
+  // same object, hence the registry below).
+  obj->desc->bind(wasmcap_aot_vtable());
+  obj->desc->init_module();
+  return obj;
+}
+
+std::mutex g_objects_mu;
+std::map<std::string, std::weak_ptr<LoadedObject>> g_objects;  // by cache key
+
+class AotModule final : public Module {
+ public:
+  AotModule(std::shared_ptr<const Module> validated, std::shared_ptr<LoadedObject> obj,
+            std::optional<Error> link_error)
+      : validated_(std::move(validated)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
+  const ModuleInfo& info() const override { return validated_->info(); }
+  const wasmcap_module_desc* desc() const { return obj_ ? obj_->desc : nullptr; }
+  const std::optional<Error>& link_error() const { return link_error_; }
+
+ private:
+  std::shared_ptr<const Module> validated_;  // the interpreter's description of the module
+  std::shared_ptr<LoadedObject> obj_;
+  std::optional<Error> link_error_;  // a module the AOT tier refuses at link time, as interp does
+};
+
+ErrorCode trap_code(int trap, std::string* msg) {
+  switch (trap) {
+    case WASM_RT_TRAP_OOB: *msg = "out of bounds memory access"; return ErrorCode::kTrapMemoryOutOfBounds;
+    case WASM_RT_TRAP_INT_OVERFLOW: *msg = "integer overflow"; return ErrorCode::kTrapIntegerOverflow;
+    case WASM_RT_TRAP_DIV_BY_ZERO: *msg = "integer divide by zero"; return ErrorCode::kTrapIntegerDivideByZero;
+    case WASM_RT_TRAP_INVALID_CONVERSION: *msg = "invalid conversion to integer"; return ErrorCode::kTrapInvalidConversion;
+    case WASM_RT_TRAP_UNREACHABLE: *msg = "unreachable executed"; return ErrorCode::kTrapUnreachable;
+    case WASM_RT_TRAP_CALL_INDIRECT:
+    case WASMCAP_TRAP_INDIRECT_MISMATCH: *msg = "indirect call signature mismatch"; return ErrorCode::kTrapIndirectCallMismatch;
+    case WASMCAP_TRAP_INDIRECT_NULL: *msg = "uninitialized table element"; return ErrorCode::kTrapIndirectCallNull;
+    case WASMCAP_TRAP_INDIRECT_OOB: *msg = "undefined table index"; return ErrorCode::kTrapTableOutOfBounds;
+    case WASMCAP_TRAP_TABLE_OOB: *msg = "out of bounds table access"; return ErrorCode::kTrapTableOutOfBounds;
+    case WASM_RT_TRAP_EXHAUSTION: *msg = "call stack exhausted"; return ErrorCode::kTrapStackExhausted;
+    case WASMCAP_TRAP_RESOURCE: *msg = "the host could not allocate the guest's memory or tables"; return ErrorCode::kMemoryLimit;
+    case WASMCAP_TRAP_UNSUPPORTED: *msg = "a wasm feature the AOT engine does not support (exceptions)"; return ErrorCode::kModuleUnsupported;
+    default: *msg = "trap " + std::to_string(trap); return ErrorCode::kTrapOther;
+  }
+}
+
+class AotInstance final : public Instance {
+ public:
+  AotInstance(std::shared_ptr<const AotModule> module, const ExecLimits& limits)
+      : module_(std::move(module)), limits_(limits) {
+    ctx_.host = this;
+  }
+
+  ~AotInstance() override {
+    if (inst_ != nullptr) {
+      module_->desc()->free_instance(inst_);
+      std::free(inst_);
+    }
+  }
+
+  Result<void> init(const HostFuncTable& host) {
+    const ModuleInfo& info = module_->info();
+    for (const auto& m : info.memories) {
+      if (m.min_pages > limits_.max_memory_pages) {
+        return make_error(ErrorCode::kMemoryLimit,
+                          "module needs " + std::to_string(m.min_pages) +
+                              " pages of memory initially, above the limit of " +
+                              std::to_string(limits_.max_memory_pages) +
+                              " pages; raise --max-memory-mb");
+      }
+    }
+    // Link: the same checks and messages as the interpreter.
+    if (module_->link_error()) return tl::unexpected(*module_->link_error());
+    for (const auto& imp : info.imports) {
+      const HostFunc* hf = host.find(imp.module, imp.name);
+      if (hf == nullptr) {
+        return make_error(ErrorCode::kLinkError,
+                          "unknown import " + imp.module + "." + imp.name + " " +
+                              imp.sig.to_string() + ": no host function of that name is granted");
+      }
+      if (hf->sig != imp.sig) {
+        return make_error(ErrorCode::kLinkError,
+                          "import " + imp.module + "." + imp.name + " has signature " +
+                              imp.sig.to_string() + ", host provides " + hf->sig.to_string());
+      }
+      imports_.push_back(hf);
+    }
+    const wasmcap_module_desc* d = module_->desc();
+    if (d->num_func_imports != imports_.size()) {
+      return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
+    }
+    // Table budget, shared out as the interpreter does: initial sizes must fit, the rest is
+    // growth room split equally between the tables.
+    uint64_t initial = 0;
+    for (uint32_t i = 0; i < d->num_tables; ++i) initial += d->table_initial[i];
+    if (initial > limits_.max_table_elements) {
+      return make_error(ErrorCode::kMemoryLimit,
+                        "module's tables need " + std::to_string(initial) +
+                            " elements initially, above the limit of " +
+                            std::to_string(limits_.max_table_elements));
+    }
+    ctx_.table_room = d->num_tables ? (limits_.max_table_elements - initial) / d->num_tables : 0;
+    ctx_.max_pages = static_cast<uint32_t>(std::min<uint64_t>(limits_.max_memory_pages, 65536));
+
+    size_t size = (d->instance_size + 63) / 64 * 64;
+    inst_ = std::aligned_alloc(64, size == 0 ? 64 : size);
+    if (inst_ == nullptr) return make_error(ErrorCode::kMemoryLimit, "out of host memory");
+    std::memset(inst_, 0, size == 0 ? 64 : size);
+    ctx_.flag = d->interrupt_flag(inst_);
+
+    // wasm2c's instantiation runs data/element initialisation and the start function: guest
+    // code, so it runs inside the trap boundary and under the deadline.
+    int rc = run_guarded(d->instantiate, &ctx_, nullptr);
+    if (rc != 0) {
+      auto r = outcome_error(rc);
+      if (!r) return tl::unexpected(r.error());
+      start_exit_ = exit_code_;  // proc_exit in the start function ends the run
+    }
+    return {};
+  }
+
+  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
+    if (start_exit_) {
+      CallOutcome out;
+      out.exited = true;
+      out.exit_code = *start_exit_;
+      return out;
+    }
+    const ExportDesc* e = nullptr;
+    for (const auto& x : module_->info().exports) {
+      if (x.name == export_name && x.kind == ExternKind::kFunc) e = &x;
+    }
+    if (e == nullptr) {
+      return make_error(ErrorCode::kNoEntryPoint,
+                        "module has no exported function \"" + std::string(export_name) + "\"");
+    }
+    const wasmcap_module_desc* d = module_->desc();
+    wasmcap_thunk_t thunk = nullptr;
+    for (uint32_t i = 0; i < d->num_exports; ++i) {
+      if (export_name == d->exports[i].name) thunk = d->exports[i].call;
+    }
+    if (thunk == nullptr) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "export \"" + std::string(export_name) + "\" has signature " +
+                            e->sig.to_string() +
+                            ", which the AOT engine cannot call; run with --engine interp");
+    }
+    if (args.size() != e->sig.params.size()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "export \"" + std::string(export_name) + "\" takes " +
+                            std::to_string(e->sig.params.size()) + " arguments, got " +
+                            std::to_string(args.size()));
+    }
+    std::vector<wasmcap_val_t> a(std::max<size_t>(1, args.size()));
+    for (size_t i = 0; i < args.size(); ++i) a[i] = to_val(args[i]);
+    std::vector<wasmcap_val_t> r(std::max<size_t>(1, e->sig.results.size()));
+    for (auto& v : r) v.i64 = 0;
+    int rc = run_guarded(thunk, a.data(), r.data());
+    CallOutcome out;
+    if (rc != 0) {
+      auto o = outcome_error(rc);
+      if (!o) return tl::unexpected(o.error());
+      out.exited = true;
+      out.exit_code = exit_code_;
+      return out;
+    }
+    for (size_t i = 0; i < e->sig.results.size(); ++i) {
+      out.results.push_back(from_val(e->sig.results[i], r[i]));
+    }
+    return out;
+  }
+
+  GuestMemory memory() override {
+    const wasmcap_module_desc* d = module_->desc();
+    if (inst_ == nullptr || d->memory == nullptr) return {};
+    wasm_rt_memory_t* m = d->memory(inst_);
+    if (m->data == nullptr || m->pages == 0) return {};  // as the interpreter: no bytes, no view
+    return GuestMemory(m->data, uint64_t{m->pages} * kWasmPageSize);
+  }
+
+  uint64_t fuel_consumed() const override { return 0; }
+
+  // Called by wasmcap_aot_dispatch on the guest's thread.
+  int dispatch(uint32_t index, const wasmcap_val_t* args, wasmcap_val_t* results) noexcept {
+    try {
+      const HostFunc* hf = imports_[index];
+      const FuncSig& sig = hf->sig;
+      Value small_args[16];
+      std::vector<Value> big;
+      Value* av = small_args;
+      if (sig.params.size() > 16) {
+        big.resize(sig.params.size());
+        av = big.data();
+      }
+      for (size_t i = 0; i < sig.params.size(); ++i) av[i] = from_val(sig.params[i], args[i]);
+      Value small_rets[4];
+      std::vector<Value> big_rets;
+      Value* rets = small_rets;
+      if (sig.results.size() > 4) {
+        big_rets.resize(sig.results.size());
+        rets = big_rets.data();
+      }
+      HostContext hc;
+      hc.memory = memory();
+      hc.limits = &limits_;
+      HostCallResult r = hf->callback(hc, av, rets);
+      switch (r.status) {
+        case HostStatus::kOk:
+          for (size_t i = 0; i < sig.results.size(); ++i) results[i] = to_val(rets[i]);
+          return 0;
+        case HostStatus::kExit:
+          exit_requested_ = true;
+          exit_code_ = r.exit_code;
+          return 1;
+        case HostStatus::kTrap:
+          host_error_ = Error(ErrorCode::kTrapHost, hf->module + "." + hf->name + ": " + r.message);
+          return 1;
+        case HostStatus::kFail:
+          host_error_ = Error(r.error_code, r.message);
+          return 1;
+      }
+      host_error_ = Error(ErrorCode::kInternal, "unknown host status");
+      return 1;
+    } catch (const std::exception& ex) {
+      host_error_ = Error(ErrorCode::kTrapHost, std::string("host function failed: ") + ex.what());
+      return 1;
+    } catch (...) {
+      host_error_ = Error(ErrorCode::kTrapHost, "host function failed");
+      return 1;
+    }
+  }
+
+ private:
+  static wasmcap_val_t to_val(const Value& v) {
+    wasmcap_val_t x;
+    x.i64 = 0;
+    switch (v.type) {
+      case ValType::kI32: x.i32 = v.i32; break;
+      case ValType::kI64: x.i64 = v.i64; break;
+      case ValType::kF32: x.f32 = v.f32; break;
+      case ValType::kF64: x.f64 = v.f64; break;
+      default: break;
+    }
+    return x;
+  }
+  static Value from_val(ValType t, const wasmcap_val_t& v) {
+    switch (t) {
+      case ValType::kI32: return Value::I32(v.i32);
+      case ValType::kI64: return Value::I64(v.i64);
+      case ValType::kF32: return Value::F32(v.f32);
+      case ValType::kF64: return Value::F64(v.f64);
+      default: return Value::I64(0);
+    }
+  }
+
+  // Runs a thunk with the deadline/interrupt armed. Returns the runtime's trap code (0 = ok).
+  int run_guarded(wasmcap_thunk_t fn, void* a, void* b) {
+    exit_requested_ = false;
+    host_error_.reset();
+    // Already interrupted or past the deadline: do not start (the interpreter checks before its
+    // first slice too), even if the call would be too short for the watchdog to catch it.
+    if ((limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) ||
+        (limits_.deadline != Clock::time_point::max() && Clock::now() >= limits_.deadline)) {
+      return WASMCAP_TRAP_INTERRUPTED;
+    }
+    if (ctx_.flag != nullptr) *ctx_.flag = 0;
+    uint64_t watch = 0;
+    const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
+    if (timed && ctx_.flag != nullptr) {
+      watch = Watchdog::get().add(ctx_.flag, limits_.deadline, limits_.interrupt);
+    }
+    int rc = wasmcap_aot_invoke(&ctx_, fn, inst_, a, b);
+    if (watch != 0) Watchdog::get().remove(watch);
+    return rc;
+  }
+
+  // Maps a non-zero trap code to an error, or Ok for a guest exit (exit_code_ set).
+  Result<void> outcome_error(int rc) {
+    if (rc == WASMCAP_TRAP_HOST) {
+      if (exit_requested_) return {};
+      if (host_error_) return tl::unexpected(*host_error_);
+      return make_error(ErrorCode::kTrapHost, "host function failed");
+    }
+    if (rc == WASMCAP_TRAP_INTERRUPTED) {
+      if (limits_.interrupt != nullptr && limits_.interrupt->load()) {
+        return make_error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
+      }
+      return make_error(ErrorCode::kDeadlineExceeded,
+                        "wall-clock deadline exceeded; raise --timeout-ms");
+    }
+    std::string msg;
+    ErrorCode code = trap_code(rc, &msg);
+    if (limits_.max_memory_pages < 65536) {
+      GuestMemory m = memory();
+      if (m.valid() && m.size() / kWasmPageSize >= limits_.max_memory_pages) {
+        msg += " (note: linear memory is at the limit of " +
+               std::to_string(limits_.max_memory_pages) +
+               " pages; raise --max-memory-mb if the guest needs more)";
+      }
+    }
+    return tl::unexpected(Error(code, msg));
+  }
+
+  std::shared_ptr<const AotModule> module_;
+  ExecLimits limits_;
+  wasmcap_aot_ctx ctx_{};
+  void* inst_ = nullptr;
+  std::vector<const HostFunc*> imports_;
+  bool exit_requested_ = false;
+  int32_t exit_code_ = 0;
+  std::optional<Error> host_error_;
+  std::optional<int32_t> start_exit_;
+};
+
+class AotEngine final : public Engine {
+ public:
+  explicit AotEngine(AotOptions options) : options_(std::move(options)) {}
+  std::string_view name() const override { return "aot"; }
+
+  // Everything but fuel: the generated code is not metered (instruction counting would cost a
+  // counter update per loop iteration and call), so limits.fuel is refused, never ignored.
+  CapabilitySet capabilities() const override {
+    CapabilitySet s = CapabilitySet::all().remove(Capability::kLimitFuel);
+    if (!options_.interruptible) s.remove(Capability::kLimitTimeout);
+    return s;
+  }
+
+  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    if (wasmcap_aot_init() != 0) {
+      return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
+    }
+    // The interpreter's loader validates and describes: identical acceptance on both engines.
+    auto validated = interp_->load(bytes, size);
+    if (!validated) return tl::unexpected(validated.error());
+    for (const auto& imp : (*validated)->info().imports) {
+      if (imp.kind != ExternKind::kFunc) {
+        // Refused at instantiation with the interpreter's error; nothing to compile.
+        return std::shared_ptr<const Module>(std::make_shared<AotModule>(
+            *validated, nullptr,
+            Error(ErrorCode::kLinkError,
+                  "unsupported import " + imp.module + "." + imp.name + " (" +
+                      std::string(extern_kind_name(imp.kind)) +
+                      "): wasmcap provides only host functions")));
+      }
+    }
+    auto obj = compiled(bytes, size);
+    if (!obj) return tl::unexpected(obj.error());
+    return std::shared_ptr<const Module>(
+        std::make_shared<AotModule>(*validated, *obj, std::nullopt));
+  }
+
+  Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
+                                                const HostFuncTable& host,
+                                                const ExecLimits& limits) override {
+    auto am = std::dynamic_pointer_cast<const AotModule>(module);
+    if (!am) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "module was loaded by a different engine than \"aot\"");
+    }
+    if (am->link_error()) return tl::unexpected(*am->link_error());
+    if (!options_.interruptible &&
+        (limits.deadline != Clock::time_point::max() || limits.interrupt != nullptr)) {
+      return make_error(ErrorCode::kCapabilityUnavailable,
+                        "this aot engine was built without interrupt checks and cannot enforce a "
+                        "deadline or an interrupt");
+    }
+    auto inst = std::make_unique<AotInstance>(std::move(am), limits);
+    if (auto r = inst->init(host); !r) return tl::unexpected(r.error());
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+
+ private:
+  Result<std::shared_ptr<LoadedObject>> compiled(const uint8_t* bytes, size_t size) {
+    auto dir = aot::open_cache_dir(options_);
+    if (!dir) return tl::unexpected(dir.error());
+    auto tc = aot::make_toolchain(options_, *dir);
+    if (!tc) return tl::unexpected(tc.error());
+    std::vector<uint8_t> module(bytes, bytes + size);
+    std::string key = aot::cache_key(module, *tc);
+    std::lock_guard<std::mutex> lock(g_objects_mu);
+    if (auto it = g_objects.find(key); it != g_objects.end()) {
+      if (auto obj = it->second.lock()) return obj;
+    }
+    int fd = aot::lookup(*dir, key);
+    if (fd < 0) {
+      auto r = aot::compile_and_store(*dir, key, *tc, [&]() -> Result<aot::CompileRequest> {
+        auto t = aot::translate(bytes, size, options_.interruptible);
+        if (!t) return tl::unexpected(t.error());
+        aot::CompileRequest req;
+        req.module_c = std::move(t->module_c);
+        req.module_h = std::move(t->module_h);
+        req.glue_c = std::move(t->glue_c);
+        req.progress = options_.progress;
+        req.what = "module (" + std::to_string(size / 1024) + " KiB)";
+        return req;
+      });
+      if (!r) return tl::unexpected(r.error());
+      fd = *r;
+    }
+    auto obj = load_object(fd, *dir + "/" + key + ".so");
+    if (!obj) return tl::unexpected(obj.error());
+    g_objects[key] = *obj;
+    return *obj;
+  }
+
+  AotOptions options_;
+  std::unique_ptr<Engine> interp_ = make_interp_engine();
+};
+
+}  // namespace
+
+extern "C" int wasmcap_aot_dispatch(void* host, uint32_t index, const wasmcap_val_t* args,
+                                    wasmcap_val_t* results) {
+  return static_cast<AotInstance*>(host)->dispatch(index, args, results);
+}
+
+std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
+  return std::make_unique<AotEngine>(std::move(options));
+}
+
+bool aot_available(const AotOptions& options) { return aot::find_compiler(options).has_value(); }
+
+}  // namespace wasmcap

@@ -1,0 +1,58 @@
+/* wasmcap's implementation of the wasm-rt.h runtime services for AOT-compiled modules:
+ * thread-safe (per-thread unwind target, per-thread alternate signal stack, locked type
+ * registry), guard-page linear memory, and a SIGSEGV/SIGBUS handler that only claims faults of
+ * guest code. Written in C: every frame a trap unwinds with siglongjmp is a C frame (guest code,
+ * glue, this runtime), so no C++ destructor is ever skipped (docs/aot.md, "Soundness"). */
+#ifndef WASMCAP_AOT_RUNTIME_H_
+#define WASMCAP_AOT_RUNTIME_H_
+
+#include <setjmp.h>
+#include <stdint.h>
+
+#include "engine/aot/aot_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The guest was stopped by its interrupt flag (deadline or interrupt). */
+#define WASMCAP_TRAP_INTERRUPTED 113
+
+/* Bytes of linear-memory address space reserved per memory: every wasm32 address plus any
+ * static offset (both < 4 GiB) lands inside it, so bounds checks are free (guard pages). */
+#define WASMCAP_AOT_MEMORY_RESERVE (8ull << 30)
+
+/* Per-instance runtime state. Owned (and zero-initialised) by the C++ instance. */
+typedef struct wasmcap_aot_ctx {
+  sigjmp_buf* jmp;            /* unwind target of the running call, NULL when idle */
+  int trap;                   /* why the last call unwound (wasm_rt_trap_t or WASMCAP_TRAP_*) */
+  uint32_t max_pages;         /* memory cap: maxima are lowered to it at allocation */
+  uint64_t table_room;        /* growth room per table (the table budget shared out) */
+  uint8_t* mem_base;          /* the instance's memory reservation, for the fault handler */
+  volatile uint32_t* flag;    /* the instrumented interrupt flag, once instantiated */
+  void* host;                 /* the C++ instance, handed to wasmcap_aot_dispatch */
+} wasmcap_aot_ctx;
+
+/* The services table handed to every compiled module. */
+const wasmcap_rt_vtable* wasmcap_aot_vtable(void);
+
+/* Installs the SIGSEGV/SIGBUS handlers (once per process; later calls are no-ops). Returns 0,
+ * or -1 when sigaction fails. */
+int wasmcap_aot_init(void);
+
+/* Runs fn(instance, a, b) as guest code of `ctx` on this thread, inside a trap boundary.
+ * Returns 0 when fn returned, else the trap code. Re-entrant (nested calls restore state). */
+int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance, void* a,
+                       void* b);
+
+/* Implemented by the C++ engine: runs host import `index` of the instance `host`. Returns 0 when
+ * the guest continues, non-zero when the call must unwind (the instance recorded why). Never
+ * throws; every C++ object it creates is destroyed before it returns. */
+int wasmcap_aot_dispatch(void* host, uint32_t index, const wasmcap_val_t* args,
+                         wasmcap_val_t* results);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMCAP_AOT_RUNTIME_H_ */

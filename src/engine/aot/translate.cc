@@ -1,0 +1,553 @@
+// Module -> C for the AOT tier.
+//
+// Why in-process (libwabt's C writer) rather than the `wasm2c` tool: wasmcap already links
+// libwabt, the instrumentation (interrupt checks) must be applied to wabt IR *before* the C
+// writer runs, and no extra executable has to be found, trusted or version-matched at run time.
+//
+// Built as C++17: wabt headers (NOTES-toolchain.md).
+#include "engine/aot/translate.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "wabt/apply-names.h"
+#include "wabt/binary-reader-ir.h"
+#include "wabt/binary-reader.h"
+#include "wabt/c-writer.h"
+#include "wabt/cast.h"
+#include "wabt/config.h"
+#include "wabt/feature.h"
+#include "wabt/generate-names.h"
+#include "wabt/ir.h"
+#include "wabt/stream.h"
+#include "wabt/validator.h"
+
+namespace wasmcap::aot {
+namespace {
+
+// The ABI header, pasted into every glue file (generated from aot_abi.h at build time).
+constexpr const char* kAbiHeader =
+#include "aot_abi.inc"
+    ;
+
+constexpr const char* kModuleName = "m";  // symbols Z_m…, all hidden in the shared object
+
+wabt::Features all_features() {
+  // The same feature set as the interpreter backend: both engines accept the same modules.
+  wabt::Features f;
+  f.enable_mutable_globals();
+  f.enable_sat_float_to_int();
+  f.enable_sign_extension();
+  f.enable_simd();
+  f.enable_multi_value();
+  f.enable_bulk_memory();
+  f.enable_reference_types();
+  return f;
+}
+
+// --- Instrumentation ------------------------------------------------------------------------
+// Every function entry and every loop header gets `if (global.get $flag) unreachable`. The flag
+// is a fresh mutable global no guest code can name; the host's watchdog sets it when the call's
+// deadline passes or its interrupt is raised, and the runtime reports the resulting trap as
+// deadline_exceeded. Since every unbounded execution passes a loop header or a function entry
+// again and again, a flagged guest stops within a few instructions.
+void prepend_check(wabt::ExprList& list, wabt::Index flag) {
+  auto check = std::make_unique<wabt::IfExpr>();
+  check->true_.exprs.push_back(std::make_unique<wabt::UnreachableExpr>());
+  list.push_front(std::move(check));
+  list.push_front(std::make_unique<wabt::GlobalGetExpr>(wabt::Var(flag, wabt::Location())));
+}
+
+void instrument_list(wabt::ExprList& list, wabt::Index flag) {
+  for (wabt::Expr& e : list) {
+    switch (e.type()) {
+      case wabt::ExprType::Block:
+        instrument_list(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, flag);
+        break;
+      case wabt::ExprType::Loop: {
+        auto* loop = wabt::cast<wabt::LoopExpr>(&e);
+        instrument_list(loop->block.exprs, flag);
+        prepend_check(loop->block.exprs, flag);
+        break;
+      }
+      case wabt::ExprType::If: {
+        auto* iff = wabt::cast<wabt::IfExpr>(&e);
+        instrument_list(iff->true_.exprs, flag);
+        instrument_list(iff->false_, flag);
+        break;
+      }
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        instrument_list(t->block.exprs, flag);
+        for (auto& c : t->catches) instrument_list(c.exprs, flag);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+std::string unique_export_name(const wabt::Module& m, const std::string& base) {
+  std::string name = base;
+  for (int i = 0; m.GetExport(name) != nullptr; ++i) name = base + std::to_string(i);
+  return name;
+}
+
+void add_export(wabt::Module& m, const std::string& name, wabt::ExternalKind kind,
+                wabt::Index index) {
+  auto field = std::make_unique<wabt::ExportModuleField>();
+  field->export_.name = name;
+  field->export_.kind = kind;
+  field->export_.var = wabt::Var(index, wabt::Location());
+  m.AppendField(std::move(field));
+}
+
+// --- Reading wasm2c's output -----------------------------------------------------------------
+struct Decl {
+  std::string ret;     // "u32", "void", "u32*"
+  std::string name;    // C identifier
+  std::string first;   // first parameter type ("struct Z_x_instance_t*")
+};
+
+// The prototype following the comment `marker` in the header (wasm2c writes one comment per
+// import and export: "/* import: 'mod' 'name' */", "/* export: 'name' */"), or nullopt.
+std::optional<Decl> declaration(const std::string& h, const std::string& marker) {
+  size_t pos = h.find(marker);
+  if (pos == std::string::npos || h.find(marker, pos + 1) != std::string::npos) return {};
+  {
+    size_t eol = h.find('\n', pos);
+    if (eol == std::string::npos) return {};
+    size_t end = h.find(';', eol);
+    if (end == std::string::npos) return {};
+    std::string line = h.substr(eol + 1, end - eol - 1);
+    size_t paren = line.find('(');
+    if (paren == std::string::npos) return {};
+    size_t name_end = paren;
+    size_t name_begin = name_end;
+    while (name_begin > 0 && (std::isalnum(static_cast<unsigned char>(line[name_begin - 1])) ||
+                              line[name_begin - 1] == '_')) {
+      --name_begin;
+    }
+    Decl d;
+    d.name = line.substr(name_begin, name_end - name_begin);
+    d.ret = line.substr(0, name_begin);
+    while (!d.ret.empty() && d.ret.back() == ' ') d.ret.pop_back();
+    size_t first_end = line.find_first_of(",)", paren);
+    d.first = line.substr(paren + 1, first_end - paren - 1);
+    return d;
+  }
+}
+
+const char* c_type(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return "u32";
+    case wabt::Type::I64: return "u64";
+    case wabt::Type::F32: return "f32";
+    case wabt::Type::F64: return "f64";
+    default: return nullptr;
+  }
+}
+
+const char* val_field(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return "i32";
+    case wabt::Type::I64: return "i64";
+    case wabt::Type::F32: return "f32";
+    case wabt::Type::F64: return "f64";
+    default: return nullptr;
+  }
+}
+
+bool scalar_sig(const wabt::FuncSignature& sig) {
+  for (auto t : sig.param_types) {
+    if (c_type(t) == nullptr) return false;
+  }
+  for (auto t : sig.result_types) {
+    if (c_type(t) == nullptr) return false;
+  }
+  return true;
+}
+
+// wasm2c's field of result `i` in a multi-value struct ("i0", "j1", "f2", "d3").
+std::string multi_field(wabt::Type t, size_t i) {
+  const char* c = t == wabt::Type::I32 ? "i" : t == wabt::Type::I64 ? "j" : t == wabt::Type::F32 ? "f" : "d";
+  return c + std::to_string(i);
+}
+
+std::string c_string_literal(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == ' ') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", c);
+      out += buf;
+    }
+  }
+  return out + "\"";
+}
+
+// Replaces exactly the occurrences of `from` in s[begin, end); returns how many.
+size_t replace_in(std::string& s, size_t begin, size_t end, const std::string& from,
+                  const std::string& to) {
+  size_t n = 0;
+  size_t pos = begin;
+  while ((pos = s.find(from, pos)) != std::string::npos && pos + from.size() <= end) {
+    s.replace(pos, from.size(), to);
+    end = end + to.size() - from.size();
+    pos += to.size();
+    ++n;
+  }
+  return n;
+}
+
+tl::unexpected<Error> unexpected_output(const std::string& what) {
+  // Fail closed: if wabt's output does not look exactly as this code expects (a different wabt
+  // build), refuse rather than compile something whose traps or interrupts might not work.
+  return make_error(ErrorCode::kModuleUnsupported,
+                    "the AOT translator does not recognise wabt " + std::string(wabt_version()) +
+                        "'s C output (" + what + "); run with --engine interp");
+}
+
+}  // namespace
+
+std::string_view wabt_version() { return WABT_VERSION_STRING; }
+
+Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible) {
+  wabt::Errors errors;
+  wabt::Features features = all_features();
+  wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
+                                  /*stop_on_first_error=*/true,
+                                  /*fail_on_custom_section_error=*/false);
+  wabt::Module m;
+  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, &m))) {
+    return make_error(ErrorCode::kModuleMalformed,
+                      "invalid module" + (errors.empty() ? std::string()
+                                                         : ": " + errors.front().message));
+  }
+  {
+    // wasm2c 1.0.32 has no SIMD support and aborts the process (WABT_UNREACHABLE) on v128
+    // values: a module must never reach the C writer with them. Reading it again with SIMD
+    // disabled is the complete check (every v128 type and opcode is refused by the reader).
+    wabt::Features no_simd = features;
+    no_simd.disable_simd();
+    wabt::ReadBinaryOptions strict(no_simd, nullptr, false, true, false);
+    wabt::Errors simd_errors;
+    wabt::Module probe;
+    if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes, size, strict, &simd_errors, &probe))) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the module uses SIMD (v128), which the AOT engine's translator (wabt " +
+                            std::string(wabt_version()) + ") does not support; run with "
+                            "--engine interp");
+    }
+  }
+  for (const wabt::Import* imp : m.imports) {
+    if (imp->kind() != wabt::ExternalKind::Func) {
+      return make_error(ErrorCode::kLinkError,
+                        "unsupported import " + imp->module_name + "." + imp->field_name +
+                            ": wasmcap provides only host functions");
+    }
+    auto* fi = wabt::cast<wabt::FuncImport>(imp);
+    if (!scalar_sig(fi->func.decl.sig)) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "import " + imp->module_name + "." + imp->field_name +
+                            " has a signature the AOT engine cannot bind (only i32/i64/f32/f64 "
+                            "values); run with --engine interp");
+    }
+  }
+  if (!m.tags.empty()) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "exception tags are not supported by the AOT engine");
+  }
+
+  // Interrupt flag: a new mutable i32 global (appended, so no existing index moves) exported
+  // under a reserved name only the glue uses.
+  auto gfield = std::make_unique<wabt::GlobalModuleField>();
+  gfield->global.type = wabt::Type::I32;
+  gfield->global.mutable_ = true;
+  gfield->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I32(0)));
+  const wabt::Index flag = static_cast<wabt::Index>(m.globals.size());
+  m.AppendField(std::move(gfield));
+  for (wabt::Index i = m.num_func_imports; interruptible && i < m.funcs.size(); ++i) {
+    wabt::Func* f = m.funcs[i];
+    instrument_list(f->exprs, flag);
+    prepend_check(f->exprs, flag);
+  }
+  const size_t num_user_exports = m.exports.size();
+  const std::string flag_export = unique_export_name(m, "__wasmcap_interrupt");
+  add_export(m, flag_export, wabt::ExternalKind::Global, flag);
+  // Host functions see memory 0 (the interpreter's rule: export "memory", else the first memory;
+  // without multi-memory they are the same memory).
+  const bool has_memory = !m.memories.empty();
+  if (has_memory) {
+    add_export(m, unique_export_name(m, "__wasmcap_memory"), wabt::ExternalKind::Memory, 0);
+  }
+
+  wabt::ValidateOptions vopts(features);
+  if (wabt::Failed(wabt::ValidateModule(&m, &errors, vopts))) {
+    return make_error(ErrorCode::kModuleMalformed,
+                      "invalid module" + (errors.empty() ? std::string()
+                                                         : ": " + errors.front().message));
+  }
+  if (wabt::Failed(wabt::GenerateNames(&m)) || wabt::Failed(wabt::ApplyNames(&m))) {
+    return make_error(ErrorCode::kModuleUnsupported, "cannot name the module's items for C");
+  }
+  wabt::MemoryStream c_stream;
+  wabt::MemoryStream h_stream;
+  wabt::WriteCOptions copts;
+  copts.module_name = kModuleName;
+  if (wabt::Failed(wabt::WriteC(&c_stream, &h_stream, "module.h", &m, copts))) {
+    return make_error(ErrorCode::kModuleUnsupported, "wasm2c could not translate the module");
+  }
+  TranslatedModule out;
+  const auto& cb = c_stream.output_buffer().data;
+  const auto& hb = h_stream.output_buffer().data;
+  out.module_c.assign(cb.begin(), cb.end());
+  out.module_h.assign(hb.begin(), hb.end());
+  std::string& c = out.module_c;
+
+  // --- Patches of the C output (each must match, or we refuse) -------------------------------
+  // 1. call_indirect: wasm2c raises one trap for three causes; the interpreter reports index
+  //    beyond the table, null element and signature mismatch separately, so we classify.
+  const std::string ci_trap = "       TRAP(CALL_INDIRECT),";
+  size_t ci = c.find("#define CALL_INDIRECT(");
+  if (ci == std::string::npos ||
+      replace_in(c, ci, c.find("\n\n", ci), ci_trap,
+                 "       wasmcap_call_indirect_trap(&(table), (x), func_types[ft]),") != 1) {
+    return unexpected_output("CALL_INDIRECT");
+  }
+  c.insert(ci,
+           "int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t*, u32, u32);\n"
+           "#define WASM_RT_TRAP_TABLE_OOB ((wasm_rt_trap_t)100)\n");
+  // 2. Table helpers trap OOB like memory helpers; give them the table code.
+  size_t tb = c.find("static inline void funcref_table_init(");
+  size_t te = c.find("static bool s_module_initialized");
+  if (tb == std::string::npos || te == std::string::npos || te < tb ||
+      replace_in(c, tb, te, "TRAP(OOB)", "TRAP(TABLE_OOB)") < 4) {
+    return unexpected_output("table helpers");
+  }
+
+  // Accessors of the reserved exports, from the header, in export order.
+  // wasm2c groups declarations its own way: find each by its comment, never by position.
+  std::vector<Decl> exports;
+  for (const wabt::Export* e : m.exports) {
+    auto d = declaration(out.module_h, "/* export: '" + e->name + "' */");
+    if (!d) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "export name " + c_string_literal(e->name) +
+                            " cannot be bound by the AOT engine; run with --engine interp");
+    }
+    exports.push_back(std::move(*d));
+  }
+  std::vector<Decl> imports;
+  for (const wabt::Import* imp : m.imports) {
+    auto d = declaration(out.module_h, "/* import: '" + imp->module_name + "' '" +
+                                            imp->field_name + "' */");
+    if (!d) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "import " + c_string_literal(imp->module_name + "." + imp->field_name) +
+                            " cannot be bound by the AOT engine (a duplicate import or an unusual "
+                            "name); run with --engine interp");
+    }
+    imports.push_back(std::move(*d));
+  }
+  const Decl& flag_accessor = exports[num_user_exports];
+  // 3. The interrupt flag is written by the watchdog thread while the guest runs: every read
+  //    must really load it, or the compiler could hoist it out of a loop with no stores.
+  std::string body = "(Z_" + std::string(kModuleName) + "_instance_t* instance) {\n  return &instance->";
+  size_t acc = c.find(flag_accessor.name + body);
+  if (acc == std::string::npos) return unexpected_output("interrupt accessor");
+  size_t fs = acc + flag_accessor.name.size() + body.size();
+  std::string field = c.substr(fs, c.find(';', fs) - fs);
+  {
+    std::string from = "instance->" + field;
+    std::string to = "(*(volatile u32*)&instance->" + field + ")";
+    size_t n = 0;
+    for (size_t pos = 0; (pos = c.find(from, pos)) != std::string::npos;) {
+      char next = pos + from.size() < c.size() ? c[pos + from.size()] : ' ';
+      bool ident = std::isalnum(static_cast<unsigned char>(next)) || next == '_';
+      if (ident || (pos > 0 && c[pos - 1] == '&')) {
+        pos += from.size();
+        continue;
+      }
+      c.replace(pos, from.size(), to);
+      pos += to.size();
+      ++n;
+    }
+    if (n == 0 && interruptible) return unexpected_output("interrupt flag reads");
+  }
+
+  // --- Glue ------------------------------------------------------------------------------------
+  std::string inst_t = "Z_" + std::string(kModuleName) + "_instance_t";
+  std::string g;
+  g += "/* Generated by wasmcap (AOT glue, instrumentation v" +
+       std::to_string(kInstrumentationVersion) + "). */\n";
+  g += "#include <alloca.h>\n#include <stdarg.h>\n#include <stdbool.h>\n#include <string.h>\n#include \"module.h\"\n";
+  g += kAbiHeader;
+  g += R"(
+#define WASMCAP_PUBLIC __attribute__((visibility("default")))
+static const wasmcap_rt_vtable* wasmcap_rt;
+static void wasmcap_bind(const wasmcap_rt_vtable* rt) { wasmcap_rt = rt; }
+void wasm_rt_trap(wasm_rt_trap_t code) { wasmcap_rt->trap((int)code); __builtin_unreachable(); }
+int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
+  int code = x >= t->size ? WASMCAP_TRAP_INDIRECT_OOB
+           : t->data[x].func == NULL ? WASMCAP_TRAP_INDIRECT_NULL
+           : WASMCAP_TRAP_INDIRECT_MISMATCH;
+  (void)type;
+  wasmcap_rt->trap(code);
+  __builtin_unreachable();
+}
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  uint32_t n = params + results;
+  int* types = (int*)alloca((n ? n : 1) * sizeof(int));
+  va_list ap;
+  va_start(ap, results);
+  for (uint32_t i = 0; i < n; ++i) types[i] = va_arg(ap, int);
+  va_end(ap);
+  return wasmcap_rt->register_func_type(params, results, types);
+}
+void wasm_rt_allocate_memory(wasm_rt_memory_t* m, uint32_t i, uint32_t x) { wasmcap_rt->allocate_memory(m, i, x); }
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* m, uint32_t d) { return wasmcap_rt->grow_memory(m, d); }
+void wasm_rt_free_memory(wasm_rt_memory_t* m) { wasmcap_rt->free_memory(m); }
+void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t* t, uint32_t n, uint32_t x) { wasmcap_rt->allocate_funcref_table(t, n, x); }
+uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t* t, uint32_t d, wasm_rt_funcref_t v) { return wasmcap_rt->grow_funcref_table(t, d, v); }
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) { wasmcap_rt->free_funcref_table(t); }
+void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t* t, uint32_t n, uint32_t x) { wasmcap_rt->allocate_externref_table(t, n, x); }
+uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t* t, uint32_t d, wasm_rt_externref_t v) { return wasmcap_rt->grow_externref_table(t, d, v); }
+void wasm_rt_free_externref_table(wasm_rt_externref_table_t* t) { wasmcap_rt->free_externref_table(t); }
+void wasm_rt_init(void) {}
+bool wasm_rt_is_initialized(void) { return true; }
+void wasm_rt_free(void) {}
+const char* wasm_rt_strerror(wasm_rt_trap_t t) { (void)t; return "trap"; }
+/* Exceptions are not enabled in wasmcap's feature set: these exist only so the object has no
+ * undefined symbols, and trap if ever reached. */
+uint32_t wasm_rt_register_tag(uint32_t s) { (void)s; wasmcap_rt->trap(WASMCAP_TRAP_UNSUPPORTED); __builtin_unreachable(); }
+void wasm_rt_load_exception(uint32_t t, uint32_t s, const void* v) { (void)t; (void)s; (void)v; wasmcap_rt->trap(WASMCAP_TRAP_UNSUPPORTED); }
+void wasm_rt_throw(void) { wasmcap_rt->trap(WASMCAP_TRAP_UNSUPPORTED); __builtin_unreachable(); }
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { wasmcap_rt->trap(WASMCAP_TRAP_UNSUPPORTED); __builtin_unreachable(); }
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* t) { (void)t; wasmcap_rt->trap(WASMCAP_TRAP_UNSUPPORTED); }
+uint32_t wasm_rt_exception_tag(void) { return 0; }
+uint32_t wasm_rt_exception_size(void) { return 0; }
+void* wasm_rt_exception(void) { return NULL; }
+)";
+
+  // Import trampolines: every import calls the host's one dispatcher with its index. wasm2c
+  // declares an import listed twice (same module and name) once; both wasm imports then call
+  // that one function, which is sound only when the signatures agree.
+  std::map<std::string, const wabt::FuncSignature*> defined;
+  for (size_t i = 0; i < imports.size(); ++i) {
+    const auto& sig = wabt::cast<wabt::FuncImport>(m.imports[i])->func.decl.sig;
+    const Decl& d = imports[i];
+    if (auto it = defined.find(d.name); it != defined.end()) {
+      if (!(*it->second == sig)) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "import " + c_string_literal(m.imports[i]->module_name + "." +
+                                                       m.imports[i]->field_name) +
+                              " is declared twice with different signatures; run with "
+                              "--engine interp");
+      }
+      continue;
+    }
+    defined[d.name] = &sig;
+    g += d.ret + " " + d.name + "(" + d.first + " ctx";
+    for (size_t p = 0; p < sig.param_types.size(); ++p) {
+      g += std::string(", ") + c_type(sig.param_types[p]) + " p" + std::to_string(p);
+    }
+    g += ") {\n  wasmcap_val_t a[" + std::to_string(std::max<size_t>(1, sig.param_types.size())) +
+         "];\n  wasmcap_val_t r[" + std::to_string(std::max<size_t>(1, sig.result_types.size())) +
+         "];\n  memset(r, 0, sizeof r);\n";
+    for (size_t p = 0; p < sig.param_types.size(); ++p) {
+      g += "  a[" + std::to_string(p) + "]." + val_field(sig.param_types[p]) + " = p" +
+           std::to_string(p) + ";\n";
+    }
+    g += "  wasmcap_rt->host_call((void*)ctx, " + std::to_string(i) + "u, a, r);\n";
+    if (sig.result_types.size() == 1) {
+      g += std::string("  return r[0].") + val_field(sig.result_types[0]) + ";\n";
+    } else if (sig.result_types.size() > 1) {
+      g += "  " + d.ret + " out;\n";
+      for (size_t k = 0; k < sig.result_types.size(); ++k) {
+        g += "  out." + multi_field(sig.result_types[k], k) + " = r[" + std::to_string(k) + "]." +
+             val_field(sig.result_types[k]) + ";\n";
+      }
+      g += "  return out;\n";
+    } else {
+      g += "  (void)r;\n";
+    }
+    g += "}\n";
+  }
+
+  // Export thunks: one uniform signature the host can call.
+  std::string table = "static const wasmcap_export_desc wasmcap_exports[] = {\n";
+  size_t num_thunks = 0;
+  for (size_t i = 0; i < num_user_exports; ++i) {
+    const wabt::Export* e = m.exports[i];
+    if (e->kind != wabt::ExternalKind::Func) continue;
+    const wabt::Func* f = m.GetFunc(e->var);
+    if (f == nullptr || !scalar_sig(f->decl.sig)) continue;  // not callable from the host
+    const auto& sig = f->decl.sig;
+    std::string t = "wasmcap_export_" + std::to_string(i);
+    g += "static void " + t + "(void* inst, void* a_, void* r_) {\n";
+    g += "  const wasmcap_val_t* a = (const wasmcap_val_t*)a_;\n  wasmcap_val_t* r = (wasmcap_val_t*)r_;\n  (void)a;\n  (void)r;\n  ";
+    if (sig.result_types.size() == 1) {
+      g += std::string("r[0].") + val_field(sig.result_types[0]) + " = ";
+    } else if (sig.result_types.size() > 1) {
+      g += exports[i].ret + " out = ";
+    }
+    g += exports[i].name + "((" + inst_t + "*)inst";
+    for (size_t p = 0; p < sig.param_types.size(); ++p) {
+      g += std::string(", a[") + std::to_string(p) + "]." + val_field(sig.param_types[p]);
+    }
+    g += ");\n";
+    if (sig.result_types.size() > 1) {
+      for (size_t k = 0; k < sig.result_types.size(); ++k) {
+        g += "  r[" + std::to_string(k) + "]." + val_field(sig.result_types[k]) + " = out." +
+             multi_field(sig.result_types[k], k) + ";\n";
+      }
+    }
+    g += "}\n";
+    table += "  {" + c_string_literal(e->name) + ", " + t + "},\n";
+    ++num_thunks;
+  }
+  table += "  {0, 0}\n};\n";
+  g += table;
+
+  // Instantiation: every imported module's "instance" is the host context.
+  std::string inst_fn = "Z_" + std::string(kModuleName) + "_instantiate(";
+  size_t ip = out.module_h.find("void " + inst_fn);
+  if (ip == std::string::npos) return unexpected_output("instantiate");
+  size_t ie = out.module_h.find(')', ip);
+  size_t commas = std::count(out.module_h.begin() + static_cast<long>(ip),
+                             out.module_h.begin() + static_cast<long>(ie), ',');
+  g += "static void wasmcap_instantiate(void* inst, void* host, void* unused) {\n  (void)host;\n  (void)unused;\n  " +
+       inst_fn + "(" + inst_t + "*)inst";
+  for (size_t i = 0; i < commas; ++i) g += ", host";
+  g += ");\n}\n";
+  g += "static void wasmcap_free(void* inst) { Z_" + std::string(kModuleName) + "_free((" +
+       inst_t + "*)inst); }\n";
+  if (has_memory) {
+    g += "static wasm_rt_memory_t* wasmcap_memory(void* inst) { return " +
+         exports.back().name + "((" + inst_t + "*)inst); }\n";
+  }
+  g += "static uint32_t* wasmcap_flag(void* inst) { return " + flag_accessor.name + "((" +
+       inst_t + "*)inst); }\n";
+  g += "static const uint32_t wasmcap_table_initial[] = {";
+  for (const wabt::Table* t : m.tables) g += std::to_string(t->elem_limits.initial) + "u, ";
+  g += "0u};\n";
+  g += "WASMCAP_PUBLIC const wasmcap_module_desc wasmcap_aot_module_v1 = {\n";
+  g += "  WASMCAP_AOT_ABI_VERSION, sizeof(wasmcap_rt_vtable), sizeof(wasmcap_module_desc),\n";
+  g += "  " + std::to_string(imports.size()) + "u, " + std::to_string(num_thunks) +
+       "u, wasmcap_exports,\n";
+  g += "  " + std::to_string(m.tables.size()) + "u, wasmcap_table_initial,\n";
+  g += "  sizeof(" + inst_t + "), wasmcap_bind, Z_" + std::string(kModuleName) +
+       "_init_module, wasmcap_instantiate, wasmcap_free,\n";
+  g += std::string("  ") + (has_memory ? "wasmcap_memory" : "0") + ", wasmcap_flag,\n};\n";
+  out.glue_c = std::move(g);
+  return out;
+}
+
+}  // namespace wasmcap::aot

@@ -1,0 +1,34 @@
+// Module -> C translation for the AOT tier: wabt's wasm2c C writer, run in-process on wabt IR that
+// wasmcap instruments first, plus a generated glue file binding the module to wasmcap's runtime.
+//
+// Kept C++17-compatible: translate.cc includes wabt headers and is built as C++17.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wasmcap/error.h"
+
+namespace wasmcap::aot {
+
+// Bumped whenever the instrumentation or the glue changes what a compiled object does: it is
+// part of the cache key, so old objects are never reused across such changes.
+constexpr int kInstrumentationVersion = 2;
+
+struct TranslatedModule {
+  std::string module_c;  // wasm2c output (patched: trap classification, volatile interrupt flag)
+  std::string module_h;  // wasm2c header, to be saved as "module.h"
+  std::string glue_c;    // wasmcap glue: wasm-rt forwarders, import trampolines, export thunks
+};
+
+// The wabt version the translation comes from ("1.0.32").
+std::string_view wabt_version();
+
+// Translates a validated module. Errors: module_malformed (invalid), module_unsupported (a
+// construct the AOT tier cannot translate: non-function imports, multi-value imports, ...).
+// `interruptible`: add the interrupt checks (docs/aot.md); off only to measure their cost.
+Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);
+
+}  // namespace wasmcap::aot
