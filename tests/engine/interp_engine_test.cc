@@ -464,7 +464,16 @@ TEST(EngineCall, ReexportedHostImportReturnsItsResults) {
 }
 
 TEST(EngineCall, V128CrossesTheBoundary) {
-  auto l = instantiate("boundary", seven_table());
+  if (testing::test_engine_name() == "aot") {
+    // Declared, not silent: the AOT translator refuses SIMD modules before translation.
+    auto engine = testing::make_test_engine();
+    auto bytes = guest_bytes("boundary_simd");
+    auto m = engine->load(bytes.data(), bytes.size());
+    ASSERT_FALSE(m.has_value());
+    EXPECT_EQ(m.error().code, ErrorCode::kModuleUnsupported);
+    return;
+  }
+  auto l = instantiate("boundary_simd");
   ASSERT_TRUE(l->instance);
   uint8_t a[16], b[16];
   for (int i = 0; i < 16; ++i) {
@@ -509,6 +518,14 @@ TEST(EngineCall, ArgumentTypesAreChecked) {
 TEST(EngineCall, ExportedGlobalsCanBeRead) {
   auto l = instantiate("boundary", seven_table());
   ASSERT_TRUE(l->instance);
+  if (testing::test_engine_name() == "aot") {
+    // The AOT engine does not read globals (the core spec suite runs on the interpreter): it
+    // says so instead of returning a made-up value.
+    auto g = l->instance->get_global("g_i32");
+    ASSERT_FALSE(g.has_value());
+    EXPECT_EQ(g.error().code, ErrorCode::kModuleUnsupported);
+    return;
+  }
   auto i32 = l->instance->get_global("g_i32");
   ASSERT_TRUE(i32.has_value()) << i32.error().to_string();
   EXPECT_EQ(i32->type, ValType::kI32);
@@ -522,7 +539,9 @@ TEST(EngineCall, ExportedGlobalsCanBeRead) {
   auto f64 = l->instance->get_global("g_f64");
   ASSERT_TRUE(f64.has_value());
   EXPECT_EQ(f64->f64, -2.25);
-  auto v = l->instance->get_global("g_v128");
+  auto simd = instantiate("boundary_simd");
+  ASSERT_TRUE(simd->instance);
+  auto v = simd->instance->get_global("g_v128");
   ASSERT_TRUE(v.has_value());
   ASSERT_EQ(v->type, ValType::kV128);
   for (uint32_t lane = 0; lane < 4; ++lane) {
