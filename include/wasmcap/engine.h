@@ -214,6 +214,12 @@ class Module {
   virtual const ModuleInfo& info() const = 0;
 };
 
+// For backends: checks call arguments against an export's signature (count, then each type;
+// only i32/i64/f32/f64/v128 values cross the boundary). invalid_argument naming the export, the
+// position and both types. Both engines use it, so they refuse the same calls the same way.
+Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
+                             const std::vector<Value>& args);
+
 class Instance {
  public:
   virtual ~Instance() = default;

@@ -45,6 +45,28 @@ const ExportDesc* ModuleInfo::find_export(std::string_view name) const {
   return nullptr;
 }
 
+Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
+                             const std::vector<Value>& args) {
+  if (args.size() != sig.params.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "export \"" + std::string(export_name) + "\" takes " +
+                          std::to_string(sig.params.size()) + " arguments, got " +
+                          std::to_string(args.size()));
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    ValType want = sig.params[i];
+    bool passable = want == ValType::kI32 || want == ValType::kI64 || want == ValType::kF32 ||
+                    want == ValType::kF64 || want == ValType::kV128;
+    if (args[i].type != want || !passable) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "export \"" + std::string(export_name) + "\" argument " +
+                            std::to_string(i) + " must be " + std::string(val_type_name(want)) +
+                            ", got " + std::string(val_type_name(args[i].type)));
+    }
+  }
+  return {};
+}
+
 void HostFuncTable::add(HostFunc f) {
   for (auto& existing : funcs_) {
     if (existing.module == f.module && existing.name == f.name) {

@@ -287,20 +287,8 @@ class AotInstance final : public Instance {
                             e->sig.to_string() +
                             ", which the AOT engine cannot call; run with --engine interp");
     }
-    if (args.size() != e->sig.params.size()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "export \"" + std::string(export_name) + "\" takes " +
-                            std::to_string(e->sig.params.size()) + " arguments, got " +
-                            std::to_string(args.size()));
-    }
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].type != e->sig.params[i]) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "export \"" + std::string(export_name) + "\" argument " +
-                              std::to_string(i) + " must be " +
-                              std::string(val_type_name(e->sig.params[i])) + ", got " +
-                              std::string(val_type_name(args[i].type)));
-      }
+    if (auto ok = check_call_args(export_name, e->sig, args); !ok) {
+      return tl::unexpected(ok.error());
     }
     std::vector<wasmcap_val_t> a(std::max<size_t>(1, args.size()));
     for (size_t i = 0; i < args.size(); ++i) a[i] = to_val(args[i]);

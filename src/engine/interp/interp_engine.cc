@@ -323,26 +323,11 @@ class InterpInstance final : public Instance {
     wi::Ref ref = instance_->exports()[index];
     auto func = store_.UnsafeGet<wi::Func>(ref);
     const wi::FuncType& ft = func->type();
-    if (args.size() != ft.params.size()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "export \"" + std::string(export_name) + "\" takes " +
-                            std::to_string(ft.params.size()) + " arguments, got " +
-                            std::to_string(args.size()));
+    if (auto ok = check_call_args(export_name, exports[index].sig, args); !ok) {
+      return tl::unexpected(ok.error());
     }
     wi::Values params;
-    for (size_t i = 0; i < args.size(); ++i) {
-      ValType want = from_wabt(ft.params[i]);
-      if (args[i].type != want || (want != ValType::kI32 && want != ValType::kI64 &&
-                                   want != ValType::kF32 && want != ValType::kF64 &&
-                                   want != ValType::kV128)) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "export \"" + std::string(export_name) + "\" argument " +
-                              std::to_string(i) + " must be " +
-                              std::string(val_type_name(want)) + ", got " +
-                              std::string(val_type_name(args[i].type)));
-      }
-      params.push_back(to_wabt_value(args[i]));
-    }
+    for (const Value& v : args) params.push_back(to_wabt_value(v));
     wi::Values results;
     auto rr = run_func(func, params, &results);
     if (!rr) return tl::unexpected(rr.error());
