@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+from treesnap import snapshot
+
 GNU_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin", "POSIXLY_CORRECT": ""}
 del GNU_ENV["POSIXLY_CORRECT"]  # GNU option permutation stays on, as in the guest
 
@@ -62,21 +64,6 @@ def build_tree(root):
     os.utime(os.path.join(root, "a.txt"), None)  # now: the HH:MM form
 
 
-def snapshot(root):
-    """{relative path: (type, content or link target)} of everything under root."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in sorted(dirnames + filenames):
-            p = os.path.join(dirpath, n)
-            rel = os.path.relpath(p, root)
-            if os.path.islink(p):
-                snap[rel] = ("l", os.readlink(p))
-            elif os.path.isdir(p):
-                snap[rel] = ("d", None)
-            else:
-                with open(p, "rb") as f:
-                    snap[rel] = ("f", f.read())
-    return snap
 
 
 # --- normalizers (each is a documented difference) ------------------------------------------

@@ -14,23 +14,11 @@ import subprocess
 import sys
 import tempfile
 
+from treesnap import snapshot
+
 SECRET = b"TOPSECRET-7f3a"
 
 
-def snapshot(root):
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in sorted(dirnames + filenames):
-            p = os.path.join(dirpath, n)
-            rel = os.path.relpath(p, root)
-            if os.path.islink(p):
-                snap[rel] = ("l", os.readlink(p))
-            elif os.path.isdir(p):
-                snap[rel] = ("d", None)
-            else:
-                with open(p, "rb") as f:
-                    snap[rel] = ("f", f.read())
-    return snap
 
 
 def main():
