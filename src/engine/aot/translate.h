@@ -15,7 +15,17 @@ namespace wasmcap::aot {
 
 // Bumped whenever the instrumentation or the glue changes what a compiled object does: it is
 // part of the cache key, so old objects are never reused across such changes.
-constexpr int kInstrumentationVersion = 2;
+// Version 3: module names no longer reach the C (imports h.i<N>, exports e<N>); objects built by
+// versions 1-2 are never loaded again.
+constexpr int kInstrumentationVersion = 3;
+
+// Bounds checked before a module is translated (docs/aot.md, docs/security-model.md).
+constexpr uint32_t kMaxNestingDepth = 10000;
+constexpr uint64_t kMaxFunctionLocals = 50000;
+constexpr uint32_t kMaxFunctionParams = 1000;
+constexpr uint32_t kMaxFunctionResults = 1000;
+constexpr uint32_t kMaxBrTableTargets = 65520;
+constexpr uint32_t kMaxFunctions = 1000000;
 
 struct TranslatedModule {
   std::string module_c;  // wasm2c output (patched: trap classification, volatile interrupt flag)
