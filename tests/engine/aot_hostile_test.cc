@@ -6,6 +6,7 @@
 //   br_table, many functions or parameters) are refused as module_unsupported, and
 //   `--engine auto` runs them on the interpreter; the host process survives all of them;
 // - the cache key changed with the translator, so no object built by the old one is reused.
+#include <pthread.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -207,6 +208,8 @@ TEST(AotHostileShapes, OversizedModulesAreRefusedNotFatal) {
     ASSERT_FALSE(t.has_value()) << s.label;
     EXPECT_EQ(t.error().code, ErrorCode::kModuleUnsupported) << s.label << ": "
                                                              << t.error().to_string();
+    EXPECT_NE(t.error().message.find("beyond the AOT translator's bounds"), std::string::npos)
+        << s.label << ": " << t.error().message;
     EXPECT_NE(t.error().message.find("--engine interp"), std::string::npos) << s.label;
   }
 }
@@ -224,6 +227,32 @@ TEST(AotHostileShapes, ModulesAtTheBoundsTranslate) {
     auto t = aot::translate(s.bytes.data(), s.bytes.size());
     EXPECT_TRUE(t.has_value()) << s.label << ": " << t.error().to_string();
   }
+}
+
+// An embedder may call from a thread with a small stack: the translator runs on a stack of its
+// own, so the deepest nesting allowed translates from a 256 KiB thread too.
+TEST(AotHostileShapes, DeepestNestingTranslatesFromASmallStack) {
+  auto bytes = hostile::nested_blocks(aot::kMaxNestingDepth);
+  struct Arg {
+    const std::vector<uint8_t>* bytes;
+    bool ok = false;
+  } arg{&bytes};
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 256 << 10), 0);
+  pthread_t t;
+  ASSERT_EQ(pthread_create(
+                &t, &attr,
+                [](void* p) -> void* {
+                  auto* a = static_cast<Arg*>(p);
+                  a->ok = aot::translate(a->bytes->data(), a->bytes->size()).has_value();
+                  return nullptr;
+                },
+                &arg),
+            0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(arg.ok);
 }
 
 TEST(AotHostileShapes, AotRefusesAndAutoFallsBackToTheInterpreter) {
