@@ -60,7 +60,7 @@ wabt::Features all_features() {
 // local count is one LEB): they are bounded so that the C, and the translator's memory, stay
 // proportional to the module's size. The per-function numbers are the JS API's implementation
 // limits (what browsers accept), so real modules meet them.
-constexpr uint64_t kMaxTotalLocals = 4000000;  // params + locals over all functions: ~80 MB of C
+constexpr uint64_t kMaxTotalLocals = 4000000;  // declared locals over all functions: ~80 MB of C
 constexpr uint64_t kMaxFunctionBodySize = 7654321;  // bytes (JS API)
 
 // A reader that only decodes. Errors are handled by the caller (wabt would print unhandled ones
