@@ -41,6 +41,7 @@ enum class Where {
   kImportModule,  // module of a function import (field "fd_write")
   kCustom,        // name of a custom section
   kNameSection,   // module, function and local names in the "name" section
+  kLinking,       // a function's symbol name in a "linking" section (wabt reads it into the IR)
 };
 
 inline const char* where_name(Where w) {
@@ -50,12 +51,13 @@ inline const char* where_name(Where w) {
     case Where::kImportModule: return "import_module";
     case Where::kCustom: return "custom";
     case Where::kNameSection: return "name_section";
+    case Where::kLinking: return "linking";
   }
   return "?";
 }
 
 inline const Where kAllWheres[] = {Where::kExport, Where::kImportField, Where::kImportModule,
-                                   Where::kCustom, Where::kNameSection};
+                                   Where::kCustom, Where::kNameSection, Where::kLinking};
 
 // A WASI command whose _start does nothing, carrying `name` at `where`. Runs cleanly (exit 0)
 // unless the name is an import, which no host grants (link_error), or is invalid UTF-8 where
@@ -103,6 +105,21 @@ inline Bytes named_module(std::string_view name, Where where) {
     str(custom, name);
     custom.insert(custom.end(), {'x', 'y'});
     section(m, 0, custom);
+  }
+  if (where == Where::kLinking) {
+    Bytes linking;
+    str(linking, "linking");
+    leb(linking, 2);  // version
+    Bytes table;      // WASM_SYMBOL_TABLE: one defined function symbol, named
+    leb(table, 1);
+    table.push_back(0x00);  // function
+    leb(table, 0);          // flags: defined, so the name is present
+    leb(table, base + 1);
+    str(table, name);
+    linking.push_back(8);
+    leb(linking, table.size());
+    linking.insert(linking.end(), table.begin(), table.end());
+    section(m, 0, linking);
   }
   if (where == Where::kNameSection) {
     Bytes names;

@@ -479,6 +479,10 @@ class AotEngine final : public Engine {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
+    // A module beyond the translator's bounds is refused before anything else is spent on it
+    // (the interpreter's load below costs as much as the module is large); --engine auto then
+    // runs it on the interpreter.
+    if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
     // The interpreter's loader validates and describes: identical acceptance on both engines.
     auto validated = interp_->load(bytes, size);
     if (!validated) return tl::unexpected(validated.error());

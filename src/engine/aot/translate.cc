@@ -859,19 +859,22 @@ void* run_job(void* p) {
 
 }  // namespace
 
+Result<void> check_bounds(const uint8_t* bytes, size_t size) {
+  wabt::Features features = all_features();
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  BoundsCheck bounds;
+  (void)wabt::ReadBinary(bytes, size, &bounds, options);  // malformed: translate() says so
+  if (!bounds.violation.empty()) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "the module is beyond the AOT translator's bounds: " + bounds.violation +
+                          "; run with --engine interp (docs/aot.md)");
+  }
+  return {};
+}
+
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible) {
   // Bounds first, on the bytes: nothing of the module is built before they hold.
-  {
-    wabt::Features features = all_features();
-    wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
-    BoundsCheck bounds;
-    (void)wabt::ReadBinary(bytes, size, &bounds, options);  // a malformed module: see below
-    if (!bounds.violation.empty()) {
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "the module is beyond the AOT translator's bounds: " + bounds.violation +
-                            "; run with --engine interp (docs/aot.md)");
-    }
-  }
+  if (auto ok = check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
   Job job{bytes, size, interruptible, std::nullopt};
   pthread_attr_t attr;
   pthread_t thread;

@@ -36,7 +36,11 @@ struct TranslatedModule {
 // The wabt version the translation comes from ("1.0.32").
 std::string_view wabt_version();
 
-// Translates a validated module. Errors: module_malformed (invalid), module_unsupported (a
+// The bounds above, checked on the bytes alone (a decode-only pass, nothing built): Ok, or
+// module_unsupported naming the bound. Malformed bytes pass (translate() reports them).
+Result<void> check_bounds(const uint8_t* bytes, size_t size);
+
+// Translates a validated module (check_bounds() first). Errors: module_malformed (invalid), module_unsupported (a
 // construct the AOT tier cannot translate: non-function imports, multi-value imports, ...).
 // `interruptible`: add the interrupt checks (docs/aot.md); off only to measure their cost.
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);

@@ -3,7 +3,8 @@
 // - an error is module_malformed, module_unsupported or link_error, never anything else;
 // - the C it writes is printable ASCII and newlines only;
 // - the C does not depend on the module's names: the same module with every import, export and
-//   custom-section name rewritten (same lengths, still unique) translates to identical C. So no
+//   custom-section and linking-symbol name rewritten (same lengths, still unique) translates to
+//   identical C. So no
 //   byte of any name can reach the compiler, whatever the name holds (docs/security-model.md,
 //   "AOT translation").
 #include <cstdint>
@@ -25,8 +26,9 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-// Where the names are in the input: (offset, length) of every import module/field, export and
-// custom-section name the binary reader decodes.
+// Where the names are in the input: (offset, length) of every string the binary reader decodes
+// outside the name section (which the translator does not read): import module/field, export,
+// custom-section, linking-section symbol, segment and comdat, dylink and target-feature names.
 class NameFinder : public wabt::BinaryReaderNop {
  public:
   explicit NameFinder(const uint8_t* base) : base_(base) {}
@@ -36,23 +38,57 @@ class NameFinder : public wabt::BinaryReaderNop {
   wabt::Result OnImport(wabt::Index, wabt::ExternalKind, std::string_view module,
                         std::string_view field) override {
     add(module);
-    add(field);
-    return wabt::Result::Ok;
+    return add(field);
   }
   wabt::Result OnExport(wabt::Index, wabt::ExternalKind, wabt::Index,
                         std::string_view name) override {
-    add(name);
-    return wabt::Result::Ok;
+    return add(name);
   }
   wabt::Result BeginCustomSection(wabt::Index, wabt::Offset, std::string_view name) override {
-    add(name);
-    return wabt::Result::Ok;
+    return add(name);
   }
+  wabt::Result OnDataSymbol(wabt::Index, uint32_t, std::string_view name, wabt::Index, uint32_t,
+                            uint32_t) override {
+    return add(name);
+  }
+  wabt::Result OnFunctionSymbol(wabt::Index, uint32_t, std::string_view name,
+                                wabt::Index) override {
+    return add(name);
+  }
+  wabt::Result OnGlobalSymbol(wabt::Index, uint32_t, std::string_view name,
+                              wabt::Index) override {
+    return add(name);
+  }
+  wabt::Result OnTagSymbol(wabt::Index, uint32_t, std::string_view name, wabt::Index) override {
+    return add(name);
+  }
+  wabt::Result OnTableSymbol(wabt::Index, uint32_t, std::string_view name,
+                             wabt::Index) override {
+    return add(name);
+  }
+  wabt::Result OnSegmentInfo(wabt::Index, std::string_view name, wabt::Address,
+                             uint32_t) override {
+    return add(name);
+  }
+  wabt::Result OnComdatBegin(std::string_view name, uint32_t, wabt::Index) override {
+    return add(name);
+  }
+  wabt::Result OnDylinkImport(std::string_view module, std::string_view name,
+                              uint32_t) override {
+    add(module);
+    return add(name);
+  }
+  wabt::Result OnDylinkExport(std::string_view name, uint32_t) override { return add(name); }
+  wabt::Result OnDylinkNeeded(std::string_view name) override { return add(name); }
+  wabt::Result OnFeature(uint8_t, std::string_view name) override { return add(name); }
 
  private:
-  void add(std::string_view s) {
-    names.emplace_back(static_cast<size_t>(reinterpret_cast<const uint8_t*>(s.data()) - base_),
-                       s.size());
+  wabt::Result add(std::string_view s) {
+    if (!s.empty()) {
+      names.emplace_back(static_cast<size_t>(reinterpret_cast<const uint8_t*>(s.data()) - base_),
+                         s.size());
+    }
+    return wabt::Result::Ok;
   }
   const uint8_t* base_;
 };
