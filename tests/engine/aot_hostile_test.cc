@@ -170,6 +170,27 @@ TEST(AotHostileNames, CliCompileAndRunCompileNothingInjected) {
   }
 }
 
+// `plan --engine aot` loads (so translates and dlopens) the plugin's module too.
+TEST(AotHostileNames, CliPlanCompilesNothingInjected) {
+  TempDir tmp;
+  const std::string marker = (tmp.path() / "injected-marker").string();
+  for (Where where : {Where::kImportField, Where::kLinking}) {
+    std::string what = std::string("constructor@") + hostile::where_name(where);
+    auto bytes = hostile::named_module(hostile::constructor_payload(marker), where);
+    testing::write_text(tmp.path() / "m.wasm", std::string(bytes.begin(), bytes.end()));
+    testing::write_text(tmp.path() / "manifest.json",
+                        R"({"name":"hostile","version":"1.0.0","module":"m.wasm","permissions":{}})");
+    testing::write_text(tmp.path() / "config.json", R"({"plugins":{"hostile":{"grants":{}}}})");
+    TempDir cache;
+    auto r = run_cli({"plan", "--manifest", (tmp.path() / "manifest.json").string(), "--config",
+                      (tmp.path() / "config.json").string(), "--engine", "aot", "--cache-dir",
+                      cache.str()});
+    EXPECT_TRUE(r.exited) << what << "\n" << testing::describe(r);
+    EXPECT_NE(r.out.find("hostile"), std::string::npos) << what << "\n" << testing::describe(r);
+    EXPECT_FALSE(fs::exists(marker)) << what << ": plan ran the injected constructor";
+  }
+}
+
 // Objects built by translators that copied names into C (versions <= 2) have other cache keys:
 // none of them is ever found, verified or loaded again.
 TEST(AotHostileNames, CacheKeyChangedWithTheTranslator) {
