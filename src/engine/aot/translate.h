@@ -19,8 +19,11 @@ namespace wasmcap::aot {
 // versions 1-2 are never loaded again.
 constexpr int kInstrumentationVersion = 3;
 
-// Bounds checked before a module is translated (docs/aot.md, docs/security-model.md).
-constexpr uint32_t kMaxNestingDepth = 10000;
+// Bounds checked on the bytes before a module is translated, so translation never exhausts the
+// host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
+// module is module_unsupported and --engine auto runs it on the interpreter. Also bounded in
+// translate.cc: declared locals over all functions, function body size.
+constexpr uint32_t kMaxNestingDepth = 10000;  // wabt's C writer recurses per level
 constexpr uint64_t kMaxFunctionLocals = 50000;
 constexpr uint32_t kMaxFunctionParams = 1000;
 constexpr uint32_t kMaxFunctionResults = 1000;
@@ -40,9 +43,12 @@ std::string_view wabt_version();
 // module_unsupported naming the bound. Malformed bytes pass (translate() reports them).
 Result<void> check_bounds(const uint8_t* bytes, size_t size);
 
-// Translates a validated module (check_bounds() first). Errors: module_malformed (invalid), module_unsupported (a
-// construct the AOT tier cannot translate: non-function imports, multi-value imports, ...).
-// `interruptible`: add the interrupt checks (docs/aot.md); off only to measure their cost.
+// Translates a module (checking the bounds first) on a thread of its own. No byte of a name in
+// the module reaches the C (imports become h.i<N>, exports e<N>: the host links and calls by
+// position). Errors: module_malformed (invalid), module_unsupported (beyond a bound, out of
+// memory, or a construct the AOT tier cannot translate: SIMD, tags, non-scalar imports, ...),
+// link_error (non-function imports). `interruptible`: add the interrupt checks (docs/aot.md);
+// off only to measure their cost.
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);
 
 }  // namespace wasmcap::aot
