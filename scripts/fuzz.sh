@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle) with
+# Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle; the AOT
+# translator: aot_translate) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -22,10 +23,12 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; 
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
 # target:component:max_len
-for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536; do
+for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536 \
+            aot_translate:engine:65536; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
   [ "$component" = bundle ] && dict=tests/bundle/fuzz/bundle.dict
+  [ "$component" = engine ] && dict=tests/engine/fuzz/wasm.dict
   mkdir -p "build-fuzz/corpus/$target"
   echo "fuzz: fuzz_$target for ${FUZZ_SECONDS}s"
   "build-fuzz/bin/fuzz_$target" \

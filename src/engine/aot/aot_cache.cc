@@ -282,6 +282,11 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
 }
 
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc) {
+  return cache_key(module, tc, kInstrumentationVersion);
+}
+
+std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
+                      int translator_version) {
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
   auto add = [&](const std::string& s) {
@@ -291,7 +296,7 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc) {
     crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
   };
   add("wasmcap-aot");
-  add(std::to_string(kInstrumentationVersion) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
+  add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
       (tc.interruptible ? "/interruptible" : "/plain"));
   add(std::string(wabt_version()));
   add(tc.identity);

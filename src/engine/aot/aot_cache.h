@@ -33,6 +33,9 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
 
 // Lowercase hex sha256 of the cache key: module bytes + wabt version + compiler identity and
 // flags + instrumentation and ABI versions.
+// `translator_version` is kInstrumentationVersion but for tests.
+std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
+                      int translator_version);
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc);
 
 // The path of a verified object for `key`: its sidecar names the key and the sha256 of the .so,

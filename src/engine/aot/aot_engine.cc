@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -269,17 +271,26 @@ class AotInstance final : public Instance {
       return out;
     }
     const ExportDesc* e = nullptr;
-    for (const auto& x : module_->info().exports) {
-      if (x.name == export_name && x.kind == ExternKind::kFunc) e = &x;
+    size_t ordinal = 0;
+    const auto& all = module_->info().exports;  // in the module's export order
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].name == export_name && all[i].kind == ExternKind::kFunc) {
+        e = &all[i];
+        ordinal = i;
+      }
     }
     if (e == nullptr) {
       return make_error(ErrorCode::kNoEntryPoint,
                         "module has no exported function \"" + std::string(export_name) + "\"");
     }
     const wasmcap_module_desc* d = module_->desc();
+    // The compiled object names exports by position only ("e<N>"): the module's names never
+    // reach its C (docs/security-model.md, "AOT translation").
     wasmcap_thunk_t thunk = nullptr;
+    char generated[32];
+    std::snprintf(generated, sizeof generated, "e%zu", ordinal);
     for (uint32_t i = 0; i < d->num_exports; ++i) {
-      if (export_name == d->exports[i].name) thunk = d->exports[i].call;
+      if (std::strcmp(generated, d->exports[i].name) == 0) thunk = d->exports[i].call;
     }
     if (thunk == nullptr) {
       return make_error(ErrorCode::kModuleUnsupported,
@@ -468,6 +479,10 @@ class AotEngine final : public Engine {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
+    // A module beyond the translator's bounds is refused before anything else is spent on it
+    // (the interpreter's load below costs as much as the module is large); --engine auto then
+    // runs it on the interpreter.
+    if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
     // The interpreter's loader validates and describes: identical acceptance on both engines.
     auto validated = interp_->load(bytes, size);
     if (!validated) return tl::unexpected(validated.error());

@@ -7,13 +7,17 @@
 // Built as C++17: wabt headers (NOTES-toolchain.md).
 #include "engine/aot/translate.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <new>
 #include <optional>
 #include <vector>
 
 #include "wabt/apply-names.h"
+#include "wabt/binary-reader-nop.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
 #include "wabt/c-writer.h"
@@ -46,6 +50,300 @@ wabt::Features all_features() {
   f.enable_bulk_memory();
   f.enable_reference_types();
   return f;
+}
+
+// --- Bounds, checked on the bytes before any IR exists ------------------------------------------
+// wabt's C writer recurses once per nesting level and wabt's IR frees nested blocks
+// recursively, so nesting is bounded before the IR is built (the interpreter needs no such
+// bound: it never builds the IR). Locals, parameters, br_table targets and function counts
+// cost C text and translator memory per unit while costing the module a byte or less each (a
+// local count is one LEB): they are bounded so that the C, and the translator's memory, stay
+// proportional to the module's size. The per-function numbers are the JS API's implementation
+// limits (what browsers accept), so real modules meet them.
+constexpr uint64_t kMaxTotalLocals = 4000000;  // declared locals over all functions: ~80 MB of C
+constexpr uint64_t kMaxFunctionBodySize = 7654321;  // bytes (JS API)
+
+// A reader that only decodes. Errors are handled by the caller (wabt would print unhandled ones
+// to stderr).
+class QuietReader : public wabt::BinaryReaderNop {
+ public:
+  bool OnError(const wabt::Error&) override { return true; }
+};
+
+class BoundsCheck : public QuietReader {
+ public:
+  std::string violation;  // empty: within bounds
+
+  wabt::Result OnFuncType(wabt::Index, wabt::Index params, wabt::Type*, wabt::Index results,
+                          wabt::Type*) override {
+    if (params > kMaxFunctionParams) {
+      return fail("a function type has " + std::to_string(params) + " parameters (at most " +
+                  std::to_string(kMaxFunctionParams) + ")");
+    }
+    if (results > kMaxFunctionResults) {
+      return fail("a function type has " + std::to_string(results) + " results (at most " +
+                  std::to_string(kMaxFunctionResults) + ")");
+    }
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnImportFunc(wabt::Index, std::string_view, std::string_view, wabt::Index,
+                            wabt::Index) override {
+    return count_functions(1);
+  }
+  wabt::Result OnFunctionCount(wabt::Index count) override { return count_functions(count); }
+  wabt::Result BeginFunctionBody(wabt::Index, wabt::Offset size) override {
+    depth_ = 0;
+    locals_ = 0;
+    if (size > kMaxFunctionBodySize) {
+      return fail("a function body has " + std::to_string(size) + " bytes (at most " +
+                  std::to_string(kMaxFunctionBodySize) + ")");
+    }
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnLocalDecl(wabt::Index, wabt::Index count, wabt::Type) override {
+    locals_ += count;
+    total_locals_ += count;
+    if (locals_ > kMaxFunctionLocals) {
+      return fail("a function declares " + std::to_string(locals_) + "+ locals (at most " +
+                  std::to_string(kMaxFunctionLocals) + ")");
+    }
+    if (total_locals_ > kMaxTotalLocals) {
+      return fail("the functions declare " + std::to_string(total_locals_) +
+                  "+ locals in all (at most " + std::to_string(kMaxTotalLocals) + ")");
+    }
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnBlockExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnLoopExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnIfExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnTryExpr(wabt::Type) override { return enter(); }
+  wabt::Result OnEndExpr() override {
+    if (depth_ > 0) --depth_;
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnBrTableExpr(wabt::Index targets, wabt::Index*, wabt::Index) override {
+    if (targets > kMaxBrTableTargets) {
+      return fail("a br_table has " + std::to_string(targets) + " targets (at most " +
+                  std::to_string(kMaxBrTableTargets) + ")");
+    }
+    return wabt::Result::Ok;
+  }
+
+ private:
+  wabt::Result fail(std::string what) {
+    violation = std::move(what);
+    return wabt::Result::Error;
+  }
+  wabt::Result enter() {
+    if (++depth_ > kMaxNestingDepth) {
+      return fail("blocks are nested more than " + std::to_string(kMaxNestingDepth) + " deep");
+    }
+    return wabt::Result::Ok;
+  }
+  wabt::Result count_functions(uint64_t n) {
+    functions_ += n;
+    if (functions_ > kMaxFunctions) {
+      return fail("the module has " + std::to_string(functions_) + " functions (at most " +
+                  std::to_string(kMaxFunctions) + ")");
+    }
+    return wabt::Result::Ok;
+  }
+
+  uint64_t depth_ = 0;
+  uint64_t locals_ = 0;
+  uint64_t total_locals_ = 0;
+  uint64_t functions_ = 0;
+};
+
+// --- Names ----------------------------------------------------------------------------------
+// wasm2c copies names into the C it writes (in comments, in symbols after legalising). Every
+// name a module supplies is replaced before the C writer runs: imports become h.i<N>, exports
+// e<N>, and every other name (functions, globals, tables, memories, types, segments, labels,
+// locals, the module) is cleared, so that GenerateNames gives it a name made of a letter and a
+// number. The real names stay with the host: it links imports by position (the glue's
+// dispatcher index) and finds exports by position (docs/aot.md).
+void clear_labels(wabt::ExprList& list) {
+  for (auto it = list.begin(); it != list.end();) {
+    wabt::Expr& e = *it;
+    switch (e.type()) {
+      case wabt::ExprType::CodeMetadata:  // a hint wasm2c ignores; its name is module text
+        it = list.erase(it);
+        continue;
+      case wabt::ExprType::Block: {
+        auto& b = wabt::cast<wabt::BlockExpr>(&e)->block;
+        b.label.clear();
+        clear_labels(b.exprs);
+        break;
+      }
+      case wabt::ExprType::Loop: {
+        auto& b = wabt::cast<wabt::LoopExpr>(&e)->block;
+        b.label.clear();
+        clear_labels(b.exprs);
+        break;
+      }
+      case wabt::ExprType::If: {
+        auto* iff = wabt::cast<wabt::IfExpr>(&e);
+        iff->true_.label.clear();
+        clear_labels(iff->true_.exprs);
+        clear_labels(iff->false_);
+        break;
+      }
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        t->block.label.clear();
+        clear_labels(t->block.exprs);
+        for (auto& c : t->catches) clear_labels(c.exprs);
+        break;
+      }
+      default:
+        break;
+    }
+    ++it;
+  }
+}
+
+void clear_sig_names(wabt::FuncSignature& sig) {
+  sig.param_type_names.clear();
+  sig.result_type_names.clear();
+}
+
+void replace_names(wabt::Module& m) {
+  m.name.clear();
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    m.imports[i]->module_name = "h";
+    m.imports[i]->field_name = "i" + std::to_string(i);
+  }
+  m.export_bindings.clear();
+  for (size_t i = 0; i < m.exports.size(); ++i) {
+    m.exports[i]->name = "e" + std::to_string(i);
+    m.export_bindings.emplace(m.exports[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
+  for (wabt::Func* f : m.funcs) {
+    f->name.clear();
+    f->bindings.clear();
+    clear_sig_names(f->decl.sig);
+    clear_labels(f->exprs);
+  }
+  for (wabt::Global* g : m.globals) g->name.clear();
+  for (wabt::Table* t : m.tables) t->name.clear();
+  for (wabt::Memory* x : m.memories) x->name.clear();
+  for (wabt::Tag* t : m.tags) {
+    t->name.clear();
+    clear_sig_names(t->decl.sig);
+  }
+  for (wabt::DataSegment* d : m.data_segments) d->name.clear();
+  for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
+  for (wabt::TypeEntry* t : m.types) {
+    t->name.clear();
+    if (auto* ft = wabt::dyn_cast<wabt::FuncType>(t)) clear_sig_names(ft->sig);
+  }
+  for (auto* b : {&m.tag_bindings, &m.func_bindings, &m.global_bindings, &m.type_bindings,
+                  &m.table_bindings, &m.memory_bindings, &m.data_segment_bindings,
+                  &m.elem_segment_bindings}) {
+    b->clear();
+  }
+}
+
+// After GenerateNames/ApplyNames, just before the C writer: every name is ours (letters,
+// digits, '$', '.', '_'). Checked rather than assumed, so a wabt change that brings a new kind
+// of name refuses the module instead of writing module text into C.
+bool plain_name(const std::string& s) {
+  if (s.size() > 32) return false;
+  for (unsigned char c : s) {
+    if (!std::isalnum(c) && c != '$' && c != '.' && c != '_') return false;
+  }
+  return true;
+}
+
+bool labels_plain(const wabt::ExprList& list) {
+  for (const wabt::Expr& e : list) {
+    switch (e.type()) {
+      case wabt::ExprType::Block: {
+        auto& b = wabt::cast<wabt::BlockExpr>(&e)->block;
+        if (!plain_name(b.label) || !labels_plain(b.exprs)) return false;
+        break;
+      }
+      case wabt::ExprType::Loop: {
+        auto& b = wabt::cast<wabt::LoopExpr>(&e)->block;
+        if (!plain_name(b.label) || !labels_plain(b.exprs)) return false;
+        break;
+      }
+      case wabt::ExprType::If: {
+        auto* iff = wabt::cast<wabt::IfExpr>(&e);
+        if (!plain_name(iff->true_.label) || !labels_plain(iff->true_.exprs) ||
+            !labels_plain(iff->false_)) {
+          return false;
+        }
+        break;
+      }
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        if (!plain_name(t->block.label) || !labels_plain(t->block.exprs)) return false;
+        for (const auto& c : t->catches) {
+          if (!labels_plain(c.exprs)) return false;
+        }
+        break;
+      }
+      case wabt::ExprType::CodeMetadata:
+        return false;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+bool all_names_plain(const wabt::Module& m) {
+  if (!plain_name(m.name)) return false;
+  for (const wabt::Import* i : m.imports) {
+    if (!plain_name(i->module_name) || !plain_name(i->field_name)) return false;
+  }
+  for (const wabt::Export* e : m.exports) {
+    if (!plain_name(e->name)) return false;
+  }
+  for (const wabt::Func* f : m.funcs) {
+    if (!plain_name(f->name) || !labels_plain(f->exprs)) return false;
+    for (const auto& [name, binding] : f->bindings) {
+      if (!plain_name(name)) return false;
+    }
+  }
+  for (const wabt::Global* x : m.globals) if (!plain_name(x->name)) return false;
+  for (const wabt::Table* x : m.tables) if (!plain_name(x->name)) return false;
+  for (const wabt::Memory* x : m.memories) if (!plain_name(x->name)) return false;
+  for (const wabt::Tag* x : m.tags) if (!plain_name(x->name)) return false;
+  for (const wabt::DataSegment* x : m.data_segments) if (!plain_name(x->name)) return false;
+  for (const wabt::ElemSegment* x : m.elem_segments) if (!plain_name(x->name)) return false;
+  for (const wabt::TypeEntry* x : m.types) if (!plain_name(x->name)) return false;
+  return true;
+}
+
+// The generated C holds printable ASCII and newlines only: no NUL, no control character, no
+// byte of a non-ASCII name could hide in it.
+bool plain_text(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c != '\n' && (c < 0x20 || c > 0x7e)) return false;
+  }
+  return true;
+}
+
+// A module-supplied name for an error message: printable ASCII, the rest escaped, cut short.
+std::string quote_name(std::string_view s) {
+  std::string out = "\"";
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if (++n > 64) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + "\"";
 }
 
 // --- Instrumentation ------------------------------------------------------------------------
@@ -89,12 +387,6 @@ void instrument_list(wabt::ExprList& list, wabt::Index flag) {
         break;
     }
   }
-}
-
-std::string unique_export_name(const wabt::Module& m, const std::string& base) {
-  std::string name = base;
-  for (int i = 0; m.GetExport(name) != nullptr; ++i) name = base + std::to_string(i);
-  return name;
 }
 
 void add_export(wabt::Module& m, const std::string& name, wabt::ExternalKind kind,
@@ -178,20 +470,6 @@ std::string multi_field(wabt::Type t, size_t i) {
   return c + std::to_string(i);
 }
 
-std::string c_string_literal(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == ' ') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\%03o", c);
-      out += buf;
-    }
-  }
-  return out + "\"";
-}
-
 // Replaces exactly the occurrences of `from` in s[begin, end); returns how many.
 size_t replace_in(std::string& s, size_t begin, size_t end, const std::string& from,
                   const std::string& to) {
@@ -218,44 +496,52 @@ tl::unexpected<Error> unexpected_output(const std::string& what) {
 
 std::string_view wabt_version() { return WABT_VERSION_STRING; }
 
-Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible) {
+namespace {
+
+Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
+                                           bool interruptible) {
   wabt::Errors errors;
   wabt::Features features = all_features();
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
                                   /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/false);
+  {
+    // wasm2c 1.0.32 has no SIMD support and aborts the process (WABT_UNREACHABLE) on v128
+    // values: a module must never reach the C writer with them. Reading it again with SIMD
+    // disabled is the complete check (every v128 type and opcode is refused by the reader);
+    // the IR read below tells an invalid module from one that uses SIMD.
+    wabt::Features no_simd = features;
+    no_simd.disable_simd();
+    wabt::ReadBinaryOptions strict(no_simd, nullptr, false, true, false);
+    QuietReader nop;
+    if (wabt::Failed(wabt::ReadBinary(bytes, size, &nop, strict))) {
+      wabt::Module probe;
+      wabt::Errors probe_errors;
+      if (wabt::Succeeded(
+              wabt::ReadBinaryIr("module.wasm", bytes, size, options, &probe_errors, &probe))) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "the module uses SIMD (v128), which the AOT engine's translator (wabt " +
+                              std::string(wabt_version()) + ") does not support; run with "
+                              "--engine interp");
+      }
+    }
+  }
   wabt::Module m;
   if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, &m))) {
     return make_error(ErrorCode::kModuleMalformed,
                       "invalid module" + (errors.empty() ? std::string()
-                                                         : ": " + errors.front().message));
-  }
-  {
-    // wasm2c 1.0.32 has no SIMD support and aborts the process (WABT_UNREACHABLE) on v128
-    // values: a module must never reach the C writer with them. Reading it again with SIMD
-    // disabled is the complete check (every v128 type and opcode is refused by the reader).
-    wabt::Features no_simd = features;
-    no_simd.disable_simd();
-    wabt::ReadBinaryOptions strict(no_simd, nullptr, false, true, false);
-    wabt::Errors simd_errors;
-    wabt::Module probe;
-    if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes, size, strict, &simd_errors, &probe))) {
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "the module uses SIMD (v128), which the AOT engine's translator (wabt " +
-                            std::string(wabt_version()) + ") does not support; run with "
-                            "--engine interp");
-    }
+                                                         : ": " + quote_name(errors.front().message)));
   }
   for (const wabt::Import* imp : m.imports) {
     if (imp->kind() != wabt::ExternalKind::Func) {
       return make_error(ErrorCode::kLinkError,
-                        "unsupported import " + imp->module_name + "." + imp->field_name +
+                        "unsupported import " + quote_name(imp->module_name + "." + imp->field_name) +
                             ": wasmcap provides only host functions");
     }
     auto* fi = wabt::cast<wabt::FuncImport>(imp);
     if (!scalar_sig(fi->func.decl.sig)) {
       return make_error(ErrorCode::kModuleUnsupported,
-                        "import " + imp->module_name + "." + imp->field_name +
+                        "import " + quote_name(imp->module_name + "." + imp->field_name) +
                             " has a signature the AOT engine cannot bind (only i32/i64/f32/f64 "
                             "values); run with --engine interp");
     }
@@ -264,9 +550,17 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool inter
     return make_error(ErrorCode::kModuleUnsupported,
                       "exception tags are not supported by the AOT engine");
   }
+  // Validated with the module's own names (duplicate exports are an error), before they go.
+  wabt::ValidateOptions vopts(features);
+  if (wabt::Failed(wabt::ValidateModule(&m, &errors, vopts))) {
+    return make_error(ErrorCode::kModuleMalformed,
+                      "invalid module" + (errors.empty() ? std::string()
+                                                         : ": " + quote_name(errors.front().message)));
+  }
+  replace_names(m);
 
   // Interrupt flag: a new mutable i32 global (appended, so no existing index moves) exported
-  // under a reserved name only the glue uses.
+  // under a reserved name only the glue uses (module exports are all e<N> now).
   auto gfield = std::make_unique<wabt::GlobalModuleField>();
   gfield->global.type = wabt::Type::I32;
   gfield->global.mutable_ = true;
@@ -279,24 +573,23 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool inter
     prepend_check(f->exprs, flag);
   }
   const size_t num_user_exports = m.exports.size();
-  const std::string flag_export = unique_export_name(m, "__wasmcap_interrupt");
-  add_export(m, flag_export, wabt::ExternalKind::Global, flag);
+  add_export(m, "wasmcap_interrupt", wabt::ExternalKind::Global, flag);
   // Host functions see memory 0 (the interpreter's rule: export "memory", else the first memory;
   // without multi-memory they are the same memory).
   const bool has_memory = !m.memories.empty();
-  if (has_memory) {
-    add_export(m, unique_export_name(m, "__wasmcap_memory"), wabt::ExternalKind::Memory, 0);
-  }
+  if (has_memory) add_export(m, "wasmcap_memory", wabt::ExternalKind::Memory, 0);
 
-  wabt::ValidateOptions vopts(features);
+  errors.clear();
   if (wabt::Failed(wabt::ValidateModule(&m, &errors, vopts))) {
-    return make_error(ErrorCode::kModuleMalformed,
-                      "invalid module" + (errors.empty() ? std::string()
-                                                         : ": " + errors.front().message));
+    return make_error(ErrorCode::kInternal,
+                      "the AOT translator's instrumentation made the module invalid" +
+                          (errors.empty() ? std::string()
+                                          : ": " + quote_name(errors.front().message)));
   }
   if (wabt::Failed(wabt::GenerateNames(&m)) || wabt::Failed(wabt::ApplyNames(&m))) {
     return make_error(ErrorCode::kModuleUnsupported, "cannot name the module's items for C");
   }
+  if (!all_names_plain(m)) return unexpected_output("a name not generated by wasmcap");
   wabt::MemoryStream c_stream;
   wabt::MemoryStream h_stream;
   wabt::WriteCOptions copts;
@@ -335,25 +628,17 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool inter
   // Accessors of the reserved exports, from the header, in export order.
   // wasm2c groups declarations its own way: find each by its comment, never by position.
   std::vector<Decl> exports;
-  for (const wabt::Export* e : m.exports) {
-    auto d = declaration(out.module_h, "/* export: '" + e->name + "' */");
-    if (!d) {
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "export name " + c_string_literal(e->name) +
-                            " cannot be bound by the AOT engine; run with --engine interp");
-    }
+  for (size_t i = 0; i < m.exports.size(); ++i) {
+    auto d = declaration(out.module_h, "/* export: '" + m.exports[i]->name + "' */");
+    if (!d) return unexpected_output("export " + std::to_string(i));
     exports.push_back(std::move(*d));
   }
   std::vector<Decl> imports;
-  for (const wabt::Import* imp : m.imports) {
+  for (size_t i = 0; i < m.imports.size(); ++i) {
+    const wabt::Import* imp = m.imports[i];
     auto d = declaration(out.module_h, "/* import: '" + imp->module_name + "' '" +
                                             imp->field_name + "' */");
-    if (!d) {
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "import " + c_string_literal(imp->module_name + "." + imp->field_name) +
-                            " cannot be bound by the AOT engine (a duplicate import or an unusual "
-                            "name); run with --engine interp");
-    }
+    if (!d) return unexpected_output("import " + std::to_string(i));
     imports.push_back(std::move(*d));
   }
   const Decl& flag_accessor = exports[num_user_exports];
@@ -436,24 +721,12 @@ uint32_t wasm_rt_exception_size(void) { return 0; }
 void* wasm_rt_exception(void) { return NULL; }
 )";
 
-  // Import trampolines: every import calls the host's one dispatcher with its index. wasm2c
-  // declares an import listed twice (same module and name) once; both wasm imports then call
-  // that one function, which is sound only when the signatures agree.
-  std::map<std::string, const wabt::FuncSignature*> defined;
+  // Import trampolines: every import calls the host's one dispatcher with its index (the host
+  // links the real names to host functions in the same order). Each import has a name of its
+  // own (h.i<N>), so wasm2c declares each one, duplicates included.
   for (size_t i = 0; i < imports.size(); ++i) {
     const auto& sig = wabt::cast<wabt::FuncImport>(m.imports[i])->func.decl.sig;
     const Decl& d = imports[i];
-    if (auto it = defined.find(d.name); it != defined.end()) {
-      if (!(*it->second == sig)) {
-        return make_error(ErrorCode::kModuleUnsupported,
-                          "import " + c_string_literal(m.imports[i]->module_name + "." +
-                                                       m.imports[i]->field_name) +
-                              " is declared twice with different signatures; run with "
-                              "--engine interp");
-      }
-      continue;
-    }
-    defined[d.name] = &sig;
     g += d.ret + " " + d.name + "(" + d.first + " ctx";
     for (size_t p = 0; p < sig.param_types.size(); ++p) {
       g += std::string(", ") + c_type(sig.param_types[p]) + " p" + std::to_string(p);
@@ -510,7 +783,9 @@ void* wasm_rt_exception(void) { return NULL; }
       }
     }
     g += "}\n";
-    table += "  {" + c_string_literal(e->name) + ", " + t + "},\n";
+    // Named by position ("e<N>": the N-th export of the module); the host maps the real name to
+    // its position (docs/aot.md).
+    table += "  {\"" + e->name + "\", " + t + "},\n";
     ++num_thunks;
   }
   table += "  {0, 0}\n};\n";
@@ -547,7 +822,73 @@ void* wasm_rt_exception(void) { return NULL; }
        "_init_module, wasmcap_instantiate, wasmcap_free,\n";
   g += std::string("  ") + (has_memory ? "wasmcap_memory" : "0") + ", wasmcap_flag,\n};\n";
   out.glue_c = std::move(g);
+  // Defence in depth: what goes to the compiler is ASCII text wasmcap and wabt wrote.
+  if (!plain_text(out.module_c) || !plain_text(out.module_h) || !plain_text(out.glue_c)) {
+    return unexpected_output("bytes that are not printable ASCII");
+  }
   return out;
+}
+
+// The translator runs on a thread of its own with a stack sized for the deepest nesting the
+// bounds allow: wabt's C writer recurses per nesting level, and the caller's stack (an
+// embedder's thread) may be small. Its virtual size costs nothing until it is touched.
+constexpr size_t kTranslatorStack = size_t{64} << 20;
+
+struct Job {
+  const uint8_t* bytes;
+  size_t size;
+  bool interruptible;
+  std::optional<Result<TranslatedModule>> out;
+};
+
+void* run_job(void* p) {
+  auto* job = static_cast<Job*>(p);
+  try {
+    job->out = translate_checked(job->bytes, job->size, job->interruptible);
+  } catch (const std::bad_alloc&) {
+    job->out = make_error(ErrorCode::kModuleUnsupported,
+                          "the AOT translator ran out of memory on this module; run with "
+                          "--engine interp");
+  } catch (const std::exception& e) {
+    job->out = make_error(ErrorCode::kModuleUnsupported,
+                          std::string("the AOT translator failed on this module (") + e.what() +
+                              "); run with --engine interp");
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<void> check_bounds(const uint8_t* bytes, size_t size) {
+  wabt::Features features = all_features();
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  BoundsCheck bounds;
+  (void)wabt::ReadBinary(bytes, size, &bounds, options);  // malformed: translate() says so
+  if (!bounds.violation.empty()) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "the module is beyond the AOT translator's bounds: " + bounds.violation +
+                          "; run with --engine interp (docs/aot.md)");
+  }
+  return {};
+}
+
+Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible) {
+  // Bounds first, on the bytes: nothing of the module is built before they hold.
+  if (auto ok = check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+  Job job{bytes, size, interruptible, std::nullopt};
+  pthread_attr_t attr;
+  pthread_t thread;
+  if (pthread_attr_init(&attr) != 0) return make_error(ErrorCode::kInternal, "pthread_attr_init");
+  int rc = pthread_attr_setstacksize(&attr, kTranslatorStack);
+  if (rc == 0) rc = pthread_create(&thread, &attr, run_job, &job);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "cannot start the AOT translator's thread (" +
+                          std::string(std::strerror(rc)) + "); run with --engine interp");
+  }
+  pthread_join(thread, nullptr);
+  return std::move(*job.out);
 }
 
 }  // namespace wasmcap::aot

@@ -15,7 +15,20 @@ namespace wasmcap::aot {
 
 // Bumped whenever the instrumentation or the glue changes what a compiled object does: it is
 // part of the cache key, so old objects are never reused across such changes.
-constexpr int kInstrumentationVersion = 2;
+// Version 3: module names no longer reach the C (imports h.i<N>, exports e<N>); objects built by
+// versions 1-2 are never loaded again.
+constexpr int kInstrumentationVersion = 3;
+
+// Bounds checked on the bytes before a module is translated, so translation never exhausts the
+// host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
+// module is module_unsupported and --engine auto runs it on the interpreter. Also bounded in
+// translate.cc: declared locals over all functions, function body size.
+constexpr uint32_t kMaxNestingDepth = 10000;  // wabt's C writer recurses per level
+constexpr uint64_t kMaxFunctionLocals = 50000;
+constexpr uint32_t kMaxFunctionParams = 1000;
+constexpr uint32_t kMaxFunctionResults = 1000;
+constexpr uint32_t kMaxBrTableTargets = 65520;
+constexpr uint32_t kMaxFunctions = 1000000;
 
 struct TranslatedModule {
   std::string module_c;  // wasm2c output (patched: trap classification, volatile interrupt flag)
@@ -26,9 +39,16 @@ struct TranslatedModule {
 // The wabt version the translation comes from ("1.0.32").
 std::string_view wabt_version();
 
-// Translates a validated module. Errors: module_malformed (invalid), module_unsupported (a
-// construct the AOT tier cannot translate: non-function imports, multi-value imports, ...).
-// `interruptible`: add the interrupt checks (docs/aot.md); off only to measure their cost.
+// The bounds above, checked on the bytes alone (a decode-only pass, nothing built): Ok, or
+// module_unsupported naming the bound. Malformed bytes pass (translate() reports them).
+Result<void> check_bounds(const uint8_t* bytes, size_t size);
+
+// Translates a module (checking the bounds first) on a thread of its own. No byte of a name in
+// the module reaches the C (imports become h.i<N>, exports e<N>: the host links and calls by
+// position). Errors: module_malformed (invalid), module_unsupported (beyond a bound, out of
+// memory, or a construct the AOT tier cannot translate: SIMD, tags, non-scalar imports, ...),
+// link_error (non-function imports). `interruptible`: add the interrupt checks (docs/aot.md);
+// off only to measure their cost.
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);
 
 }  // namespace wasmcap::aot
