@@ -163,6 +163,19 @@ struct ExecLimits;
 struct HostContext {
   GuestMemory memory;                  // the instance's memory, refreshed for each call
   const ExecLimits* limits = nullptr;  // the running instance's limits (deadline, interrupt)
+  // Fuel for host work. The engine sets fuel_left to what is left of the run's budget when the
+  // call starts (UINT64_MAX when the run is not metered); a host function adds the units its
+  // work costs to fuel_charged (see charge_fuel) and stops early once it reaches fuel_left.
+  // The engine adds fuel_charged to the run's consumption when the call returns, and ends the
+  // run with fuel_exhausted if the budget is spent.
+  uint64_t fuel_left = UINT64_MAX;
+  uint64_t fuel_charged = 0;
+  // Charges `units`; false once the budget is spent (the caller must stop its work).
+  bool charge_fuel(uint64_t units) {
+    fuel_charged = units > UINT64_MAX - fuel_charged ? UINT64_MAX : fuel_charged + units;
+    return fuel_charged < fuel_left || fuel_left == UINT64_MAX;
+  }
+  bool fuel_spent() const { return fuel_left != UINT64_MAX && fuel_charged >= fuel_left; }
 };
 
 using HostCallback =

@@ -23,54 +23,67 @@
 
 namespace wasmcap::cli {
 
+// --dir HOST[::GUEST][:ro|:rw]. Strict: a grant that is not exactly what the operator meant
+// must fail, never become something else (before, "HOST::GUEST:readonly" was a writable mount at
+// guest path "GUEST:readonly"). So the access suffix, when there is one, must be ":ro" or
+// ":rw", and a guest path never contains ':'.
 Result<Preopen> parse_dir_spec(const std::string& spec) {
+  const std::string syntax = "; use HOST[::GUEST][:ro|:rw]";
+  auto fail = [&](const std::string& what) {
+    return make_error(ErrorCode::kInvalidArgument, "--dir '" + spec + "': " + what + syntax);
+  };
   Preopen p;
-  std::string s = spec;
-  // Optional access suffix, only on the last part.
-  auto ends_with = [&](const char* suf) {
-    size_t n = std::strlen(suf);
-    return s.size() > n && s.compare(s.size() - n, n, suf) == 0;
-  };
-  // The suffix is an access mode only when it does not complete a "::" separator:
-  // "/data::ro" is host /data with guest path "ro".
-  auto is_suffix = [&](const char* suf) {
-    return ends_with(suf) && (s.size() < 4 || s[s.size() - 4] != ':');
-  };
-  if (is_suffix(":ro")) {
-    p.read_only = true;
-    s.resize(s.size() - 3);
-  } else if (is_suffix(":rw")) {
-    s.resize(s.size() - 3);
-  }
-  size_t sep = s.find("::");
-  if (sep == std::string::npos) {
-    p.host_path = s;
-    p.guest_path = s;
+  std::string guest_and_mode;
+  size_t sep = spec.find("::");
+  if (sep != std::string::npos) {
+    p.host_path = spec.substr(0, sep);
+    guest_and_mode = spec.substr(sep + 2);
   } else {
-    p.host_path = s.substr(0, sep);
-    p.guest_path = s.substr(sep + 2);
+    // Short form HOST[:MODE]: the guest path is the host path, so it cannot hold ':' either.
+    guest_and_mode = spec;
   }
-  // A part that starts with ':' is a mistyped separator or suffix (":ro", "/a:::ro").
-  if (!p.host_path.empty() && p.host_path.front() == ':') p.host_path.clear();
-  if (!p.guest_path.empty() && p.guest_path.front() == ':') p.guest_path.clear();
-  if (p.host_path.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--dir '" + spec + "': empty host path; use HOST[::GUEST][:ro]");
-  }
-  if (p.guest_path.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--dir '" + spec + "': empty guest path; use HOST[::GUEST][:ro]");
+  std::string mode;
+  size_t colon = guest_and_mode.find(':');
+  std::string guest = guest_and_mode.substr(0, colon);
+  if (colon != std::string::npos) mode = guest_and_mode.substr(colon + 1);
+  if (sep == std::string::npos) p.host_path = guest;
+  p.guest_path = guest;
+  if (p.host_path.empty()) return fail("empty host path");
+  if (p.guest_path.empty()) return fail("empty guest path");
+  if (colon != std::string::npos) {
+    if (mode == "ro") {
+      p.read_only = true;
+    } else if (mode != "rw") {
+      if (mode.find(':') != std::string::npos) {
+        return fail(sep == std::string::npos
+                        ? "a path with ':' needs the HOST::GUEST form, and a guest path cannot "
+                          "contain ':'"
+                        : "a guest path cannot contain ':'");
+      }
+      return fail("unknown access mode '" + mode + "' (only ro or rw)");
+    }
   }
   return p;
 }
 
+// --env NAME=VALUE: NAME must be a variable name (the same rule as manifests and host configs).
 Result<std::pair<std::string, std::string>> parse_env_spec(const std::string& spec) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--env '" + spec + "': expected NAME=VALUE");
   }
-  return std::make_pair(spec.substr(0, eq), spec.substr(eq + 1));
+  std::string name = spec.substr(0, eq);
+  if (auto problem = policy::check_env_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--env '" + spec + "': NAME " + *problem + "; expected NAME=VALUE");
+  }
+  std::string value = spec.substr(eq + 1);
+  if (auto problem = policy::check_env_value(value)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--env '" + spec + "': VALUE " + *problem + "; expected NAME=VALUE");
+  }
+  return std::make_pair(std::move(name), std::move(value));
 }
 
 namespace {

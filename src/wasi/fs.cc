@@ -35,6 +35,8 @@ constexpr uint32_t kValidFdflags =
     kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync;
 constexpr uint32_t kValidOflags = kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc;
 constexpr uint32_t kValidFstflags = kFstAtim | kFstAtimNow | kFstMtim | kFstMtimNow;
+// fd_readdir checks the deadline, interrupt and fuel once per this many directory entries.
+constexpr uint32_t kReaddirCheckEvery = 256;
 
 Filetype filetype_from_mode(mode_t mode) {
   if (S_ISREG(mode)) return kFiletypeRegularFile;
@@ -135,6 +137,40 @@ static Errno get_dir_fd(WasiHost& h, uint32_t fd, Rights rights, FdEntry** out) 
   if ((e->base & rights) != rights || e->host_fd < 0) return kEnotcapable;
   *out = e;
   return kSuccess;
+}
+
+// Threat: moving an operator-provided symlink that climbs (`sub/up -> ..`) to a shallower
+// place, or linking it there, makes it point outside the preopen for host software. The entry
+// `name` in `dir` may be moved (rename) or linked only if it is not such a symlink and, when
+// `whole_tree` (rename of a directory), nothing beneath it is one. EPERM when it is; EXDEV
+// when the tree is too large to check (kMaxMoveScanEntries: `mv` then copies instead); EINTR
+// (with the run ending) when the deadline, interrupt or fuel stops the check.
+static Errno check_movable(WasiHost& h, int dir, const std::string& name, bool whole_tree) {
+  if (name == ".") return kSuccess;  // the kernel refuses to move "." (EBUSY/EINVAL) anyway
+  struct stat st {};
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return kSuccess;  // kernel says
+  if (S_ISLNK(st.st_mode)) {
+    char buf[4096];
+    ssize_t n = ::readlinkat(dir, name.c_str(), buf, sizeof buf);
+    if (n < 0) return WasiHost::errno_from_host(errno);
+    return symlink_target_descends(std::string_view(buf, static_cast<size_t>(n))) ? kSuccess
+                                                                                 : kEperm;
+  }
+  if (!whole_tree || !S_ISDIR(st.st_mode)) return kSuccess;
+  int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0) return WasiHost::errno_from_host(errno);
+  UniqueFd guard(sub);
+  int err = 0;
+  ScanResult r = scan_for_climbing_links(
+      sub, [](void* p) { return static_cast<WasiHost*>(p)->may_continue(); }, &h, &err);
+  switch (r) {
+    case ScanResult::kClean: return kSuccess;
+    case ScanResult::kFound: return kEperm;
+    case ScanResult::kTooLarge: return kExdev;
+    case ScanResult::kStopped: return kEintr;
+    case ScanResult::kError: return WasiHost::errno_from_host(err);
+  }
+  return kEperm;
 }
 
 // How a path_* call treats the final component.
@@ -298,13 +334,11 @@ Errno WasiHost::fd_pread(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint3
   if (offset > INT64_MAX) return kEinval;
   std::vector<IoSlice> slices;
   if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
-  std::vector<iovec> v = to_host_iovecs(slices);
-  ssize_t n;
-  do {
-    n = ::preadv(e->host_fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(offset));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno_from_host(errno);
-  m.store<uint32_t>(nread_out, static_cast<uint32_t>(n));
+  uint64_t done = 0;
+  int err = file_io(e->host_fd, false, slices, static_cast<int64_t>(offset), false, &done);
+  if (termination_) return kEintr;  // deadline, interrupt or fuel: the run ends
+  if (err != 0) return errno_from_host(err);
+  m.store<uint32_t>(nread_out, static_cast<uint32_t>(done));
   return kSuccess;
 }
 
@@ -319,14 +353,12 @@ Errno WasiHost::fd_pwrite(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint
   if (offset > INT64_MAX) return kEinval;
   std::vector<IoSlice> slices;
   if (Errno r = read_iovecs(m, iovs, iovs_len, &slices)) return r;
-  std::vector<iovec> v = to_host_iovecs(slices);
   // Note: on an O_APPEND fd Linux appends regardless of offset (the suite accepts both).
-  ssize_t n;
-  do {
-    n = ::pwritev(e->host_fd, v.data(), static_cast<int>(v.size()), static_cast<off_t>(offset));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno_from_host(errno);
-  m.store<uint32_t>(nwritten_out, static_cast<uint32_t>(n));
+  uint64_t done = 0;
+  int err = file_io(e->host_fd, true, slices, static_cast<int64_t>(offset), false, &done);
+  if (termination_) return kEintr;  // deadline, interrupt or fuel: the run ends
+  if (err != 0) return errno_from_host(err);
+  m.store<uint32_t>(nwritten_out, static_cast<uint32_t>(done));
   return kSuccess;
 }
 
@@ -360,6 +392,9 @@ Errno WasiHost::fd_readdir(const GuestMemory& m, uint32_t fd, uint32_t buf, uint
     ::rewinddir(d);
     e->dir_cookie = 0;
     while (e->dir_cookie < cookie) {
+      // A skip over a huge directory is host work like a transfer: metered and interruptible.
+      if (e->dir_cookie % kReaddirCheckEvery == 0 && !may_continue()) return kEintr;
+      charge_bytes(kDirentSize);
       errno = 0;
       if (::readdir(d) == nullptr) {
         if (errno != 0) return errno_from_host(errno);
@@ -372,8 +407,13 @@ Errno WasiHost::fd_readdir(const GuestMemory& m, uint32_t fd, uint32_t buf, uint
   // Entries are serialised straight into guest memory (no host buffer sized by the guest).
   // As many bytes as fit are written; a truncated last entry leaves bufused == buf_len, which
   // tells the guest to retry from that entry's cookie with a bigger buffer.
+  // No byte cap here (bufused < buf_len tells the guest the directory ended, so a reply cannot
+  // be cut short): the work is bounded by the directory's size, metered per entry, and the
+  // deadline, interrupt and fuel are checked every kReaddirCheckEvery entries.
   uint32_t used = 0;
+  uint32_t entries = 0;
   while (used < buf_len) {
+    if (++entries % kReaddirCheckEvery == 0 && !may_continue()) return kEintr;
     long pos = ::telldir(d);
     errno = 0;
     struct dirent* ent = ::readdir(d);
@@ -409,6 +449,7 @@ Errno WasiHost::fd_readdir(const GuestMemory& m, uint32_t fd, uint32_t buf, uint
     std::memcpy(dst + used, header, h);
     if (take > kDirentSize) std::memcpy(dst + used + kDirentSize, ent->d_name, take - kDirentSize);
     used += take;
+    charge_bytes(take);
     if (take < total) {
       // Not fully delivered: leave the stream on this entry so resuming is cheap.
       ::seekdir(d, pos);
@@ -417,6 +458,7 @@ Errno WasiHost::fd_readdir(const GuestMemory& m, uint32_t fd, uint32_t buf, uint
     ++e->dir_cookie;
   }
   m.store<uint32_t>(bufused_out, used);
+  if (termination_) return kEintr;  // fuel spent by this reply: the run ends
   return kSuccess;
 }
 
@@ -529,6 +571,7 @@ Errno WasiHost::path_link(const GuestMemory& m, uint32_t old_fd, uint32_t old_fl
   }
   if (Errno r = deny_read_only(*ne)) return r;
   if (Errno r = require_dir_if_slash(orp)) return r;
+  if (Errno r = check_movable(*this, orp.dir.get(), orp.name, false)) return r;
   // Both ends were resolved beneath their own directory fds: the new link cannot be placed,
   // nor point, outside the sandbox. Flags 0: linkat does not follow the (already resolved)
   // old entry, so a symlink swapped in meanwhile is linked as itself, not followed.
@@ -606,11 +649,25 @@ Errno WasiHost::path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, 
   // Belt and braces for read-only trees: never a writable host fd.
   if (dir->read_only && (flags & O_ACCMODE) != O_RDONLY) return kEnotcapable;
 
+  // Threat: special files in the tree. A preopen holds whatever the operator's tree holds, and
+  // anyone who can write it through another channel can mkfifo: reading a FIFO (or a socket,
+  // a terminal, a device) blocks in the kernel where no deadline reaches, and opening a device
+  // can have side effects. Only regular files and directories can be opened (ENOTSUP
+  // otherwise); they are looked at before the open (no device is ever opened) and checked again
+  // on the opened fd (an entry swapped in between: O_NONBLOCK keeps that open from blocking).
+  {
+    struct stat pre {};
+    if (::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !S_ISREG(pre.st_mode) && !S_ISDIR(pre.st_mode) && !S_ISLNK(pre.st_mode)) {
+      return kEnotsup;
+    }
+  }
   int hfd = ::openat(rp.dir.get(), rp.name.c_str(), flags, 0666);
   if (hfd < 0) return errno_from_host(errno);
   UniqueFd host(hfd);
   struct stat st {};
   if (::fstat(host.get(), &st) != 0) return errno_from_host(errno);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return kEnotsup;
   if ((fdflags & kFdflagNonblock) == 0) {
     int fl = ::fcntl(host.get(), F_GETFL);
     if (fl >= 0) ::fcntl(host.get(), F_SETFL, fl & ~O_NONBLOCK);
@@ -688,6 +745,7 @@ Errno WasiHost::path_rename(const GuestMemory& m, uint32_t fd, uint32_t old_path
   }
   if (Errno r = deny_read_only(*oe)) return r;
   if (Errno r = deny_read_only(*ne)) return r;
+  if (Errno r = check_movable(*this, orp.dir.get(), orp.name, true)) return r;
   // Both parents are beneath their directory fds, so nothing can be moved out of (or into)
   // the sandbox; renameat never follows its final components.
   if (::renameat(orp.dir.get(), parent_op_name(orp).c_str(), nrp.dir.get(),
@@ -709,10 +767,12 @@ Errno WasiHost::path_symlink(const GuestMemory& m, uint32_t old_path, uint32_t o
   }
   if (Errno r = deny_read_only(*e)) return r;
   // Threat: planting a link that points outside the sandbox. Our resolver would never follow
-  // it, but host software sharing the directory might. Absolute targets and relative ones
-  // climbing above the directory fd are refused (EPERM, the suite's errno for escapes).
+  // it, but host software sharing the directory might. A target that climbs (`..`) or is
+  // absolute can be made to point outside later, by moving the link or a directory above it,
+  // or by chaining links (`s/x -> ..`, `y -> s/x/../F`); so only targets that descend are
+  // accepted (EPERM, the suite's errno for escapes). See path.h.
   if (target.empty()) return kEnoent;
-  if (symlink_target_escapes(target, depth_below(e->host_fd, rp.dir.get()))) return kEperm;
+  if (!symlink_target_descends(target)) return kEperm;
   if (rp.trailing_slash && rp.name != ".") {
     // "link/" names a directory: an existing non-directory is ENOTDIR (Linux would say
     // EEXIST); a missing one ENOENT, an existing directory EEXIST (from the kernel).

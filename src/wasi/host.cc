@@ -404,33 +404,47 @@ Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint
   *written = 0;
   for (const auto& s : iovs) {
     uint64_t len = s.len;
-    // Output cap: a flooding guest is cut off at max_output_bytes; the runtime reports it.
+    // Output cap: a flooding guest is cut off at max_output_bytes; the runtime reports it
+    // (after the bytes that still fit are written).
+    bool hit = false;
     if (config_.max_output_bytes != 0) {
       uint64_t room = config_.max_output_bytes - std::min(config_.max_output_bytes, output_bytes_);
       if (len > room) {
         len = room;
-        output_limit_hit_ = true;
-        termination_ = Error(ErrorCode::kOutputLimit,
-                             "guest output exceeded " + std::to_string(config_.max_output_bytes) +
-                                 " bytes; raise --max-output-bytes");
+        hit = true;
       }
     }
-    if (len > 0) {
+    // In chunks: the deadline, interrupt and fuel are checked between two (charge_bytes).
+    for (uint64_t off = 0; off < len;) {
+      if (!may_continue()) return kEintr;
+      uint64_t chunk = std::min<uint64_t>(len - off, kIoChunkBytes);
       if (sink) {
-        if (!sink(s.data, len)) return kEio;
+        if (!sink(s.data + off, chunk)) {
+          if (*written > 0) return kSuccess;
+          return kEio;
+        }
       } else if (host_fd >= 0) {
         uint64_t done = 0;
-        while (done < len) {
-          ssize_t n = ::write(host_fd, s.data + done, len - done);
+        while (done < chunk) {
+          ssize_t n = ::write(host_fd, s.data + off + done, chunk - done);
           if (n < 0) {
             if (errno == EINTR) continue;
+            if (*written > 0) return kSuccess;  // report what was written
             return errno_from_host(errno);
           }
           done += static_cast<uint64_t>(n);
         }
       }
-      output_bytes_ += len;
-      *written += len;
+      off += chunk;
+      output_bytes_ += chunk;
+      *written += chunk;
+      charge_bytes(chunk);
+    }
+    if (hit && !termination_) {
+      output_limit_hit_ = true;
+      termination_ = Error(ErrorCode::kOutputLimit,
+                           "guest output exceeded " + std::to_string(config_.max_output_bytes) +
+                               " bytes; raise --max-output-bytes");
     }
     if (output_limit_hit_) return *written > 0 ? kSuccess : kEio;
   }
@@ -448,16 +462,9 @@ Errno WasiHost::fd_write(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint3
   if (e->kind == FdKind::kStdout || e->kind == FdKind::kStderr) {
     if (Errno r = write_output(e->kind, slices, &written)) return r;
   } else if (e->kind == FdKind::kFile) {
-    std::vector<iovec> v = to_host_iovecs(slices);
-    ssize_t n;
-    if (e->flags & kFdflagAppend) {
-      n = ::pwritev2(e->host_fd, v.data(), static_cast<int>(v.size()), -1, RWF_APPEND);
-      if (n < 0 && errno == EOPNOTSUPP) n = ::writev(e->host_fd, v.data(), static_cast<int>(v.size()));
-    } else {
-      n = ::writev(e->host_fd, v.data(), static_cast<int>(v.size()));
-    }
-    if (n < 0) return errno_from_host(errno);
-    written = static_cast<uint64_t>(n);
+    int err = file_io(e->host_fd, true, slices, -1, (e->flags & kFdflagAppend) != 0, &written);
+    if (termination_) return kEintr;
+    if (err != 0) return errno_from_host(err);
   } else {
     return kEisdir;
   }
@@ -484,17 +491,80 @@ Errno WasiHost::fd_read(const GuestMemory& m, uint32_t fd, uint32_t iovs, uint32
   } else {
     return kEisdir;
   }
+  if (e->kind == FdKind::kFile) {
+    // Files (only regular files can be opened, see path_open) are read in chunks.
+    uint64_t done = 0;
+    int err = file_io(host_fd, false, slices, -1, false, &done);
+    if (termination_) return kEintr;
+    if (err != 0) return errno_from_host(err);
+    m.store<uint32_t>(nread_out, static_cast<uint32_t>(done));
+    return kSuccess;
+  }
   std::vector<iovec> v = to_host_iovecs(slices);
   // A read from stdin may block for ever: wait in bounded steps so the deadline and the
   // interrupt flag still end the run.
-  if (e->kind == FdKind::kStdin && !wait_readable(host_fd, -1)) return kEintr;
+  if (!wait_readable(host_fd, -1)) return kEintr;
   ssize_t n;
   do {
     n = ::readv(host_fd, v.data(), static_cast<int>(v.size()));
   } while (n < 0 && errno == EINTR);
   if (n < 0) return errno_from_host(errno);
+  charge_bytes(static_cast<uint64_t>(n));
   m.store<uint32_t>(nread_out, static_cast<uint32_t>(n));
+  if (termination_) return kEintr;
   return kSuccess;
+}
+
+int WasiHost::file_io(int host_fd, bool write, const std::vector<IoSlice>& slices,
+                      int64_t offset, bool append, uint64_t* done) {
+  *done = 0;
+  size_t si = 0;   // next slice
+  uint32_t so = 0;  // offset in it
+  std::vector<iovec> v;
+  for (;;) {
+    while (si < slices.size() && so >= slices[si].len) {
+      ++si;
+      so = 0;
+    }
+    if (si >= slices.size()) return 0;
+    if (!may_continue()) return 0;
+    if (offset >= 0 && *done > static_cast<uint64_t>(INT64_MAX - offset)) return 0;
+    // The next chunk: up to kIoChunkBytes across the remaining slices.
+    v.clear();
+    uint64_t want = 0;
+    size_t i = si;
+    uint32_t o = so;
+    while (i < slices.size() && want < kIoChunkBytes) {
+      uint32_t take = static_cast<uint32_t>(
+          std::min<uint64_t>(slices[i].len - o, kIoChunkBytes - want));
+      if (take > 0) v.push_back({slices[i].data + o, take});
+      want += take;
+      o += take;
+      if (o >= slices[i].len) {
+        ++i;
+        o = 0;
+      }
+    }
+    const int cnt = static_cast<int>(v.size());
+    const off_t at = offset < 0 ? -1 : static_cast<off_t>(offset + static_cast<int64_t>(*done));
+    ssize_t n;
+    do {
+      if (write && append) {
+        n = ::pwritev2(host_fd, v.data(), cnt, -1, RWF_APPEND);
+        if (n < 0 && errno == EOPNOTSUPP) n = ::writev(host_fd, v.data(), cnt);
+      } else if (write) {
+        n = at < 0 ? ::writev(host_fd, v.data(), cnt) : ::pwritev(host_fd, v.data(), cnt, at);
+      } else {
+        n = at < 0 ? ::readv(host_fd, v.data(), cnt) : ::preadv(host_fd, v.data(), cnt, at);
+      }
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return *done > 0 ? 0 : errno;  // after a partial transfer, report what moved
+    *done += static_cast<uint64_t>(n);
+    charge_bytes(static_cast<uint64_t>(n));
+    if (static_cast<uint64_t>(n) < want) return 0;  // short: end of file, disk full, ...
+    si = i;
+    so = o;
+  }
 }
 
 // --- blocking with a deadline ----------------------------------------------------------------
@@ -518,9 +588,45 @@ bool WasiHost::must_stop() {
   return false;
 }
 
+bool WasiHost::charge_bytes(uint64_t bytes) {
+  if (ctx_ == nullptr) return true;  // called outside an engine call (unit tests): unmetered
+  uint64_t units = bytes / kHostFuelBytesPerUnit + (bytes % kHostFuelBytesPerUnit != 0 ? 1 : 0);
+  if (ctx_->charge_fuel(units)) return true;
+  if (!termination_) {
+    termination_ = Error(ErrorCode::kFuelExhausted,
+                         "fuel exhausted inside a host call (host work costs 1 unit per " +
+                             std::to_string(kHostFuelBytesPerUnit) +
+                             " bytes moved); raise --fuel");
+  }
+  return false;
+}
+
+bool WasiHost::may_continue() {
+  if (must_stop()) return false;
+  if (ctx_ != nullptr && ctx_->fuel_spent()) {
+    charge_bytes(0);  // records the termination
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// now + ns without overflow: a guest may ask for INT64_MAX ns (poll_oneoff), and
+// steady_clock's time_point is int64 ns since boot, so a plain sum would wrap to the past
+// and the wait would end at once. Saturates at time_point::max() ("never").
+std::chrono::steady_clock::time_point after_ns(int64_t ns) {
+  using Clock = std::chrono::steady_clock;
+  auto now = Clock::now();
+  if (ns <= 0) return now;
+  if (ns >= (Clock::time_point::max() - now).count()) return Clock::time_point::max();
+  return now + std::chrono::nanoseconds(ns);
+}
+
+}  // namespace
+
 bool WasiHost::wait_readable(int host_fd, int64_t timeout_ns) {
-  auto end = timeout_ns < 0 ? std::chrono::steady_clock::time_point::max()
-                            : std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
+  auto end = timeout_ns < 0 ? std::chrono::steady_clock::time_point::max() : after_ns(timeout_ns);
   for (;;) {
     if (must_stop()) return false;
     auto now = std::chrono::steady_clock::now();
@@ -538,7 +644,7 @@ bool WasiHost::wait_readable(int host_fd, int64_t timeout_ns) {
 }
 
 void WasiHost::sleep_bounded(int64_t ns) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<int64_t>(ns, 0));
+  auto end = after_ns(ns);
   while (!must_stop()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= end) return;
@@ -597,7 +703,9 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
         timespec ts{};
         clock_gettime(cid, &ts);
         uint64_t now = to_ns(ts);
-        rel = timeout > now ? static_cast<int64_t>(timeout - now) : 0;
+        // Saturating: an absolute time far in the future (up to UINT64_MAX) is "never".
+        rel = timeout > now ? static_cast<int64_t>(std::min<uint64_t>(timeout - now, INT64_MAX))
+                            : 0;
       }
       if (!have_clock || rel < timeout_ns) {
         timeout_ns = rel;
@@ -680,15 +788,28 @@ Errno WasiHost::sched_yield(const GuestMemory&) {
 Errno WasiHost::random_get(const GuestMemory& m, uint32_t buf, uint32_t len) {
   uint8_t* p = m.range(buf, len);
   if (p == nullptr) return kEfault;
+  // Threat: one call asking the kernel for gigabytes of randomness (seconds of host CPU).
+  // Capped like every other transfer (random_get cannot return less than asked, so a larger
+  // request is refused), and filled in chunks between which the deadline, the interrupt and
+  // the fuel are checked.
+  if (len > config_.max_io_bytes) return kEinval;
   uint32_t done = 0;
   while (done < len) {
-    ssize_t n = getrandom(p + done, len - done, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return kEio;
+    if (!may_continue()) return kEintr;
+    uint32_t chunk = std::min<uint32_t>(len - done, kIoChunkBytes);
+    uint32_t got = 0;
+    while (got < chunk) {
+      ssize_t n = getrandom(p + done + got, chunk - got, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return kEio;
+      }
+      got += static_cast<uint32_t>(n);
     }
-    done += static_cast<uint32_t>(n);
+    done += chunk;
+    charge_bytes(chunk);
   }
+  if (termination_) return kEintr;
   return kSuccess;
 }
 

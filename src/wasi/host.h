@@ -52,13 +52,30 @@ class WasiHost {
 
   Result<void> init();  // opens preopens
 
-  // Takes the deadline and interrupt flag of the instance making the current call, so
-  // blocking calls (stdin reads, poll sleeps) end with the run. The engine passes its limits
-  // with every host call (HostContext::limits); this is the only way they reach the host.
-  void adopt_limits(const ExecLimits& l) {
-    deadline_ = l.deadline;
-    interrupt_ = l.interrupt;
+  // Takes the deadline, interrupt flag and fuel of the instance making the current call, so
+  // blocking calls (stdin reads, poll sleeps) end with the run and long transfers stop in the
+  // middle. The engine passes its limits with every host call (HostContext); this is the only
+  // way they reach the host. end_call() forgets the context (it lives on the engine's stack).
+  void begin_call(HostContext& ctx) {
+    if (ctx.limits != nullptr) {
+      deadline_ = ctx.limits->deadline;
+      interrupt_ = ctx.limits->interrupt;
+    }
+    ctx_ = &ctx;
   }
+  void end_call() { ctx_ = nullptr; }
+  // Host work is metered: one fuel unit per kHostFuelBytesPerUnit bytes moved between guest
+  // memory and the host (random bytes, file and stdio data, directory entries), rounded up per
+  // chunk of at most kIoChunkBytes. Long transfers run in such chunks, and between two chunks
+  // the deadline, the interrupt flag and the fuel budget are checked.
+  static constexpr uint64_t kHostFuelBytesPerUnit = 16;
+  static constexpr uint32_t kIoChunkBytes = 1u << 20;
+  // Charges the fuel for `bytes` moved; false (and termination_ set) when the budget is spent.
+  bool charge_bytes(uint64_t bytes);
+  // True when a long operation may do its next chunk: no deadline, interrupt or spent fuel
+  // (otherwise termination_ is set and the operation must return).
+  bool may_continue();
+
   // A host call that must end the run (a limit reached while inside the host: the output
   // cap, the deadline or an interrupt while blocked) records the reason here; the binding
   // layer turns it into HostCallResult::fail so the guest cannot ignore it.
@@ -172,6 +189,11 @@ class WasiHost {
   // Sleeps ns, waking early for deadline/interrupt (sets termination_).
   void sleep_bounded(int64_t ns);
   bool must_stop();
+  // Reads/writes a file fd in chunks of kIoChunkBytes (see charge_bytes). offset < 0: at the
+  // current position. Returns the host errno of the first failed chunk (0 if none) and the
+  // bytes moved in *done; a short transfer ends the loop.
+  int file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, int64_t offset,
+              bool append, uint64_t* done);
   void close_entry(wasi::FdEntry& e);
 
   WasiConfig config_;
@@ -180,6 +202,7 @@ class WasiHost {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   uint64_t output_bytes_ = 0;
   const std::atomic<bool>* interrupt_ = nullptr;
+  HostContext* ctx_ = nullptr;  // the running call's context (fuel), null between calls
   std::optional<Error> termination_;
   bool output_limit_hit_ = false;
 };

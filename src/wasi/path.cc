@@ -2,6 +2,7 @@
 // See path.h for the contract and the threat model.
 #include "wasi/path.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -36,10 +37,6 @@ long sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) 
   how.flags = flags | O_CLOEXEC;
   how.resolve = resolve;
   return ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-}
-
-bool same_inode(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 // Reads a symlink's target. `dirfd`+`name`, or an O_PATH fd of the link itself with name "".
@@ -269,40 +266,94 @@ Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedP
   return r;
 }
 
-int depth_below(int root, int dir) {
-  struct stat rs {};
-  if (::fstat(root, &rs) != 0) return -1;
-  UniqueFd cur;
-  if (dup_fd(dir, &cur) != kSuccess) return -1;
-  for (int depth = 0; depth < 4096; ++depth) {
-    struct stat cs {};
-    if (::fstat(cur.get(), &cs) != 0) return -1;
-    if (same_inode(cs, rs)) return depth;
-    UniqueFd up(::openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!up.valid()) return -1;
-    struct stat us {};
-    if (::fstat(up.get(), &us) != 0 || same_inode(us, cs)) return -1;  // reached "/"
-    cur = std::move(up);
-  }
-  return -1;
-}
-
-bool symlink_target_escapes(std::string_view target, int depth) {
-  if (!target.empty() && target.front() == '/') return true;
-  if (depth < 0) return true;
+bool symlink_target_descends(std::string_view target) {
+  if (target.empty() || target.front() == '/') return false;
   size_t i = 0;
-  while (i < target.size()) {
+  while (i <= target.size()) {
     size_t j = target.find('/', i);
     if (j == std::string_view::npos) j = target.size();
-    std::string_view c = target.substr(i, j - i);
-    if (c == "..") {
-      if (--depth < 0) return true;
-    } else if (!c.empty() && c != ".") {
-      ++depth;
-    }
+    if (target.substr(i, j - i) == "..") return false;
     i = j + 1;
   }
-  return false;
+  return true;
+}
+
+ScanResult scan_for_climbing_links(int dir, bool (*keep_going)(void*), void* arg, int* err) {
+  *err = 0;
+  struct Level {
+    DIR* d;
+  };
+  std::vector<Level> stack;
+  auto close_all = [&] {
+    for (auto& l : stack) ::closedir(l.d);
+    stack.clear();
+  };
+  auto push = [&](int parent, const char* name) -> bool {
+    int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      *err = errno;
+      return false;
+    }
+    DIR* d = ::fdopendir(fd);
+    if (d == nullptr) {
+      *err = errno;
+      ::close(fd);
+      return false;
+    }
+    stack.push_back({d});
+    return true;
+  };
+  if (!push(dir, ".")) return ScanResult::kError;
+  uint32_t seen = 0;
+  while (!stack.empty()) {
+    DIR* d = stack.back().d;
+    errno = 0;
+    struct dirent* ent = ::readdir(d);
+    if (ent == nullptr) {
+      if (errno != 0) {
+        *err = errno;
+        close_all();
+        return ScanResult::kError;
+      }
+      ::closedir(d);
+      stack.pop_back();
+      continue;
+    }
+    if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
+    if (++seen > kMaxMoveScanEntries) {
+      close_all();
+      return ScanResult::kTooLarge;
+    }
+    if (seen % 256 == 0 && !keep_going(arg)) {
+      close_all();
+      return ScanResult::kStopped;
+    }
+    unsigned char type = ent->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st {};
+      if (::fstatat(::dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    }
+    if (type == DT_LNK) {
+      char buf[4096];
+      ssize_t n = ::readlinkat(::dirfd(d), ent->d_name, buf, sizeof buf);
+      if (n < 0) continue;  // vanished meanwhile
+      if (!symlink_target_descends(std::string_view(buf, static_cast<size_t>(n)))) {
+        close_all();
+        return ScanResult::kFound;
+      }
+    } else if (type == DT_DIR) {
+      if (stack.size() >= kMaxMoveScanDepth) {
+        close_all();
+        return ScanResult::kTooLarge;
+      }
+      if (!push(::dirfd(d), ent->d_name)) {
+        close_all();
+        return ScanResult::kError;
+      }
+    }
+  }
+  return ScanResult::kClean;
 }
 
 }  // namespace wasmcap::wasi

@@ -99,14 +99,34 @@ inline bool has_trailing_slash(std::string_view path) {
 // walk.
 Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
 
-// Number of directory levels `dir` is below `root` (0 when it is root), found by walking
-// ".." from dir (never used for access, only for judging symlink targets). -1 if `dir` is not
-// beneath root.
-int depth_below(int root, int dir);
+// --- symlinks the guest creates or moves (docs/security-model.md, "Symlinks") --------------
+//
+// No guest operation may leave a symlink in a preopen that resolves outside it for host
+// software that later follows it (our resolver never would). A link whose target climbs (`..`)
+// or is absolute changes meaning when it, or a directory above it, moves; a target that only
+// descends (relative, no `..` component) stays beneath the directory holding the link wherever
+// that directory goes. So:
+//   - path_symlink accepts only descending targets;
+//   - path_rename and path_link refuse to move or link a symlink whose target does not descend
+//     (such links can only come from the operator's tree), and path_rename refuses to move a
+//     directory holding one anywhere beneath it.
 
-// True if the symlink target `target`, stored in a directory `depth` levels below the root,
-// would point outside the root when interpreted lexically (absolute, or more `..` than
-// levels available at some point).
-bool symlink_target_escapes(std::string_view target, int depth);
+// True if `target` is a non-empty relative path with no `..` component.
+bool symlink_target_descends(std::string_view target);
+
+// Outcome of scan_for_climbing_links.
+enum class ScanResult : uint8_t {
+  kClean,     // no symlink beneath `dir` has a target that does not descend
+  kFound,     // at least one does
+  kTooLarge,  // more than kMaxMoveScanEntries entries or kMaxMoveScanDepth levels
+  kStopped,   // keep_going() returned false (deadline, interrupt, fuel)
+  kError,     // a directory could not be read (errno in *err)
+};
+constexpr uint32_t kMaxMoveScanEntries = 100000;
+constexpr uint32_t kMaxMoveScanDepth = 64;
+
+// Walks the tree beneath the directory fd `dir` (never following symlinks) looking for a
+// symlink whose target does not descend. keep_going is called every 256 entries.
+ScanResult scan_for_climbing_links(int dir, bool (*keep_going)(void*), void* arg, int* err);
 
 }  // namespace wasmcap::wasi

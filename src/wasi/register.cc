@@ -46,8 +46,9 @@ struct Binder<Method> {
     WasiHost* h = host.get();
     std::shared_ptr<WasiHost> keep = host;
     f.callback = [h, keep](HostContext& ctx, const Value* args, Value* results) {
-      if (ctx.limits != nullptr) h->adopt_limits(*ctx.limits);
+      h->begin_call(ctx);
       results[0] = Value::I32(invoke(*h, ctx.memory, args, std::index_sequence_for<A...>{}));
+      h->end_call();
       if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
       return HostCallResult::ok();
     };

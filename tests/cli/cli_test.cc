@@ -71,6 +71,60 @@ TEST(CliDirSpec, AccessSuffixDoesNotEatTheSeparator) {
   }
 }
 
+// A grant flag is exact or refused (issue #10 item 11): "HOST::GUEST:readonly" used to become
+// a writable mount at guest path "GUEST:readonly". Any suffix other than :ro/:rw is an error and
+// a guest path never holds ':'. The whole message is checked, so it stays helpful.
+TEST(CliDirSpec, EveryMalformedGrantIsRefusedWithAnExactError) {
+  struct Case {
+    const char* spec;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"/data::/work:readonly",
+       "--dir '/data::/work:readonly': unknown access mode 'readonly' (only ro or rw); use "
+       "HOST[::GUEST][:ro|:rw]"},
+      {"/data::/work:RO",
+       "--dir '/data::/work:RO': unknown access mode 'RO' (only ro or rw); use "
+       "HOST[::GUEST][:ro|:rw]"},
+      {"/data::/work:",
+       "--dir '/data::/work:': unknown access mode '' (only ro or rw); use HOST[::GUEST][:ro|:rw]"},
+      {"/data:readonly",
+       "--dir '/data:readonly': unknown access mode 'readonly' (only ro or rw); use "
+       "HOST[::GUEST][:ro|:rw]"},
+      {"/data::/a:b:ro",
+       "--dir '/data::/a:b:ro': a guest path cannot contain ':'; use HOST[::GUEST][:ro|:rw]"},
+      {"/data::/work:ro:rw",
+       "--dir '/data::/work:ro:rw': a guest path cannot contain ':'; use HOST[::GUEST][:ro|:rw]"},
+      {"/a:b:ro",
+       "--dir '/a:b:ro': a path with ':' needs the HOST::GUEST form, and a guest path cannot "
+       "contain ':'; use HOST[::GUEST][:ro|:rw]"},
+      {"/data::", "--dir '/data::': empty guest path; use HOST[::GUEST][:ro|:rw]"},
+      {"::/work", "--dir '::/work': empty host path; use HOST[::GUEST][:ro|:rw]"},
+      {"/data:::ro", "--dir '/data:::ro': empty guest path; use HOST[::GUEST][:ro|:rw]"},
+  };
+  for (const auto& c : cases) {
+    auto p = cli::parse_dir_spec(c.spec);
+    if (p.has_value()) {
+      ADD_FAILURE() << "'" << c.spec << "' was accepted as host='" << p->host_path
+                    << "' guest='" << p->guest_path << "' ro=" << p->read_only;
+      continue;
+    }
+    EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument) << c.spec;
+    EXPECT_EQ(p.error().message, c.message) << c.spec;
+  }
+}
+
+// The same refusal through the CLI: the run does not start (exit 64, invalid_argument).
+TEST(CliDirSpec, MalformedGrantStopsTheRun) {
+  testing::TempDir dir;
+  auto r = testing::run_cli({"run", "--dir", dir.str() + "::/w:readonly",
+                             testing::guest_path("hello")});
+  EXPECT_EQ(r.exit_code, 64) << testing::describe(r);
+  EXPECT_NE(r.err.find("unknown access mode 'readonly'"), std::string::npos)
+      << testing::describe(r);
+  EXPECT_EQ(r.out, "") << "the guest ran";
+}
+
 // --- --env ------------------------------------------------------------------------------------
 
 TEST(CliEnvSpec, ValidSpecs) {
@@ -90,6 +144,38 @@ TEST(CliEnvSpec, ValidSpecs) {
     EXPECT_EQ(kv->first, c.name) << c.spec;
     EXPECT_EQ(kv->second, c.value) << c.spec;
   }
+}
+
+TEST(CliEnvSpec, NamesAreValidatedWithAnExactError) {
+  struct Case {
+    const char* spec;
+    const char* message;
+  };
+  const char* rule =
+      "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 256 bytes; "
+      "expected NAME=VALUE";
+  const Case cases[] = {
+      {"1ABC=x", "--env '1ABC=x': NAME "},
+      {"A-B=x", "--env 'A-B=x': NAME "},
+      {"A B=x", "--env 'A B=x': NAME "},
+      {"PATH\n=x", "--env 'PATH\n=x': NAME "},
+      {"A.B=x", "--env 'A.B=x': NAME "},
+  };
+  for (const auto& c : cases) {
+    auto kv = cli::parse_env_spec(c.spec);
+    if (kv.has_value()) {
+      ADD_FAILURE() << "'" << c.spec << "' was accepted as " << kv->first << "=" << kv->second;
+      continue;
+    }
+    EXPECT_EQ(kv.error().code, ErrorCode::kInvalidArgument) << c.spec;
+    EXPECT_EQ(kv.error().message, std::string(c.message) + rule) << c.spec;
+  }
+  std::string long_name(257, 'A');
+  EXPECT_FALSE(cli::parse_env_spec(long_name + "=x").has_value());
+  EXPECT_TRUE(cli::parse_env_spec(std::string(256, 'A') + "=x").has_value());
+  auto kv = cli::parse_env_spec("_A1=a=b");  // the value may hold '='
+  ASSERT_TRUE(kv.has_value());
+  EXPECT_EQ(kv->second, "a=b");
 }
 
 TEST(CliEnvSpec, InvalidSpecsAreRejected) {

@@ -959,6 +959,71 @@ TEST(EngineLimits, DeadlineStopsAnInfiniteLoop) {
   EXPECT_LT(elapsed, 5 * budget) << "stopped too late";
 }
 
+// Host functions for host_loop.wat: "slow" takes 20 ms and knows nothing of deadlines;
+// "charge" charges its argument in fuel units, as host work would (HostContext::charge_fuel).
+HostFuncTable host_loop_table(std::shared_ptr<std::atomic<int>> calls) {
+  HostFuncTable t;
+  t.add(host_func("test", "slow", {{}, {}}, [calls](HostContext&, const Value*, Value*) {
+    ++*calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return HostCallResult::ok();
+  }));
+  t.add(host_func("test", "charge", {{ValType::kI32}, {}},
+                  [calls](HostContext& ctx, const Value* a, Value*) {
+                    ++*calls;
+                    ctx.charge_fuel(a[0].i32);
+                    return HostCallResult::ok();
+                  }));
+  return t;
+}
+
+// Threat: a loop of slow host calls, each counting as one instruction: the deadline was checked
+// only between slices of 20,000 instructions, i.e. after hundreds of such calls. The engine now
+// checks after every host call (aot: at every loop iteration).
+TEST(EngineLimits, LoopOfSlowHostCallsStopsAtTheDeadline) {
+  {
+    auto warm = testing::make_test_engine();
+    auto b = guest_bytes("host_loop");
+    ASSERT_TRUE(warm->load(b.data(), b.size()).has_value());
+  }
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  ExecLimits limits;
+  const auto budget = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  limits.deadline = start + budget;
+  auto l = instantiate("host_loop", host_loop_table(calls), limits);
+  ASSERT_TRUE(l->instance);
+  auto r = l->instance->call("slow_loop", {});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500)) << "stopped too late: " << *calls << " calls";
+}
+
+// Fuel charged by host functions counts like instructions: exactly, and it ends the run.
+TEST(EngineLimits, FuelChargedByHostCallsIsCountedAndEndsTheRun) {
+  WASMCAP_SKIP_UNLESS_ENGINE_HAS(Capability::kLimitFuel);
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto consumed = [&](uint32_t units) {
+    ExecLimits limits;
+    limits.fuel = 1'000'000'000;
+    auto l = instantiate("host_loop", host_loop_table(calls), limits);
+    auto r = l->instance->call("charge_n", {Value::I32(10), Value::I32(units)});
+    EXPECT_TRUE(r.has_value()) << r.error().to_string();
+    return l->instance->fuel_consumed();
+  };
+  EXPECT_EQ(consumed(1000) - consumed(0), 10000u);
+
+  ExecLimits limits;
+  limits.fuel = 100000;
+  auto l = instantiate("host_loop", host_loop_table(calls), limits);
+  *calls = 0;
+  auto r = l->instance->call("charge_n", {Value::I32(1000), Value::I32(40000)});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kFuelExhausted) << r.error().to_string();
+  EXPECT_LE(calls->load(), 3) << "the run went on after its fuel was spent by host work";
+}
+
 TEST(EngineLimits, InterruptFromAnotherThreadStopsALoop) {
   std::atomic<bool> stop{false};
   ExecLimits limits;

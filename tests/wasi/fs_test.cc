@@ -42,7 +42,7 @@ std::string slurp(const fs::path& p) {
 }
 
 class FsHostTest : public ::testing::TestWithParam<ResolverImpl> {
- protected:
+ public:  // (the attack table of SymlinksNeverLeadOutForTheHost drives the helpers)
   void SetUp() override {
     if (GetParam() == ResolverImpl::kOpenat2 && !kernel_has_openat2()) {
       GTEST_SKIP() << "kernel has no openat2";
@@ -252,13 +252,16 @@ TEST_P(FsHostTest, EveryPathCallStaysBeneathThePreopen) {
   n = put(kPath1, "link_out/x");
   EXPECT_EQ(host_->path_readlink(mem(), kPreopen, kPath1, n, kBuf, 100, kOut), kEperm);
 
-  // Planting links that point out is refused; links that stay inside are fine.
+  // Planting links that point out is refused; so is any target that climbs (it could be made
+  // to point out later, see SymlinksNeverLeadOutForTheHost); descending targets are fine.
   EXPECT_EQ(symlink("/etc/passwd", "abs"), kEperm);
   EXPECT_EQ(symlink("../outside", "rel_out"), kEperm);
   EXPECT_EQ(symlink("dir/../../outside", "rel_out2"), kEperm);
-  EXPECT_EQ(symlink("../file", "dir/ok"), kSuccess);
+  EXPECT_EQ(symlink("../file", "dir/climbs"), kEperm);
   EXPECT_EQ(symlink("../../file", "dir/not_ok"), kEperm);
-  EXPECT_EQ(symlink("dir/../file", "ok2"), kSuccess);
+  EXPECT_EQ(symlink("dir/../file", "climbs2"), kEperm);
+  EXPECT_EQ(symlink("file", "dir/../ok"), kSuccess);
+  EXPECT_EQ(symlink("./dir//sub/", "ok2"), kSuccess);
 
   EXPECT_EQ(slurp(top_ / "outside" / "secret"), "secret");
   EXPECT_FALSE(fs::exists(top_ / "made"));
@@ -472,6 +475,129 @@ TEST_P(FsHostTest, PathsMustBeValidUtf8WithoutNul) {
     ++entries;
   }
   EXPECT_EQ(entries, 5u) << "file, dir, link_out, link_etc and the one valid new file";
+}
+
+// Every symlink beneath `root` whose target, resolved by the host (realpath semantics, as host
+// software reading the workspace would), lies outside `root`. (Dangling links and loops resolve
+// nowhere; the attacks below aim at a file that exists, top_/F.)
+std::vector<std::string> links_leading_out(const fs::path& root) {
+  std::vector<std::string> out;
+  const fs::path croot = fs::canonical(root);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_symlink()) continue;
+    std::error_code rec;
+    fs::path real = fs::canonical(it->path(), rec);
+    if (rec) continue;
+    fs::path rel = real.lexically_relative(croot);
+    if (rel.empty() || *rel.begin() == "..") {
+      out.push_back(it->path().lexically_relative(root).string() + " -> " +
+                    fs::read_symlink(it->path()).string() + " = " + real.string());
+    }
+  }
+  return out;
+}
+
+// Threat (issue #10 item 10): leaving a symlink in the workspace that host software (a later
+// `cat ws/link`) follows outside it. Each attack sequence runs in a fresh workspace; whatever
+// each step returns, no symlink in the workspace may then lead out. The refusals are checked
+// too, and descending links keep working.
+TEST_P(FsHostTest, SymlinksNeverLeadOutForTheHost) {
+  struct Attack {
+    const char* name;
+    void (*prepare)(const fs::path& ws);  // the operator's tree (may hold climbing links)
+    void (*run)(FsHostTest& t);
+  };
+  static const Attack attacks[] = {
+      {"move a climbing link up", [](const fs::path&) {},
+       [](FsHostTest& t) {
+         t.path_op1(&WasiHost::path_create_directory, "s");
+         EXPECT_EQ(t.symlink("../F", "s/x"), kEperm);
+         t.rename("s/x", "x");
+       }},
+      {"hard-link a climbing link up", [](const fs::path&) {},
+       [](FsHostTest& t) {
+         t.path_op1(&WasiHost::path_create_directory, "s");
+         EXPECT_EQ(t.symlink("../F", "s/x"), kEperm);
+         t.link("s/x", "x");
+       }},
+      {"chain two lexically fine links", [](const fs::path&) {},
+       [](FsHostTest& t) {
+         t.path_op1(&WasiHost::path_create_directory, "s");
+         EXPECT_EQ(t.symlink("..", "s/x"), kEperm);
+         EXPECT_EQ(t.symlink("s/x/../F", "y"), kEperm);
+       }},
+      {"move the operator's climbing link up",
+       [](const fs::path& ws) {
+         fs::create_directories(ws / "s");
+         fs::create_symlink("..", ws / "s" / "up");  // -> ws: inside
+       },
+       [](FsHostTest& t) {
+         EXPECT_EQ(t.rename("s/up", "up"), kEperm);
+         EXPECT_EQ(t.link("s/up", "up2"), kEperm);
+       }},
+      {"move a directory holding the operator's climbing link up",
+       [](const fs::path& ws) {
+         fs::create_directories(ws / "d" / "e" / "f");
+         fs::create_symlink("../..", ws / "d" / "e" / "f" / "up");  // -> ws/d: inside
+       },
+       [](FsHostTest& t) {
+         EXPECT_EQ(t.rename("d/e/f", "f"), kEperm);  // f/up would be ws/f/../.. = outside
+         EXPECT_EQ(t.rename("d", "d2"), kEperm);  // conservative: any move of such a tree
+       }},
+      {"swap an operator's climbing link in under a descending one",
+       [](const fs::path& ws) {
+         fs::create_directories(ws / "s");
+         fs::create_symlink("..", ws / "s" / "up");
+       },
+       [](FsHostTest& t) {
+         EXPECT_EQ(t.symlink("d/F", "y"), kSuccess);  // descends: fine by itself
+         EXPECT_EQ(t.rename("s/up", "d"), kEperm);    // d -> .. from ws: y = ws/../F
+       }},
+  };
+  for (const auto& a : attacks) {
+    SCOPED_TRACE(a.name);
+    fs::path ws = top_ / "ws";
+    std::error_code ec;
+    fs::remove_all(ws, ec);
+    fs::create_directories(ws);
+    std::ofstream(top_ / "F") << "outside";  // what the attacks aim at: ws/../F
+    a.prepare(ws);
+    ASSERT_TRUE(links_leading_out(ws).empty()) << "the starting tree already leads out";
+    root_ = ws;
+    make_host(false);
+    a.run(*this);
+    host_.reset();
+    for (const auto& l : links_leading_out(ws)) ADD_FAILURE() << "leads out: " << l;
+  }
+}
+
+// Descending links are unaffected: created, moved, hard-linked, and moved with a directory.
+TEST_P(FsHostTest, DescendingSymlinksStayUsable) {
+  make_host(false);
+  ASSERT_EQ(symlink("file", "dir/../ok"), kSuccess);
+  EXPECT_EQ(fs::read_symlink(root_ / "ok"), "file");
+  EXPECT_EQ(rename("ok", "dir/ok2"), kSuccess);
+  EXPECT_EQ(link("dir/ok2", "ok3"), kSuccess);
+  EXPECT_EQ(symlink("sub/x", "dir/ok4"), kSuccess);
+  EXPECT_EQ(rename("dir", "dir2"), kSuccess);
+  EXPECT_EQ(fs::read_symlink(root_ / "dir2" / "ok2"), "file");
+  EXPECT_EQ(fs::read_symlink(root_ / "ok3"), "file");
+}
+
+// Threat: a FIFO (or socket) in the tree blocking the host in open() or read(). Only regular
+// files and directories can be opened.
+TEST_P(FsHostTest, SpecialFilesCannotBeOpened) {
+  ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0644), 0);
+  make_host(false);
+  uint32_t fd = 0;
+  EXPECT_EQ(open(kPreopen, "fifo", 0, kRightFdRead, &fd), kEnotsup);
+  EXPECT_EQ(open(kPreopen, "fifo", 0, kRightFdWrite, &fd), kEnotsup);
+  EXPECT_EQ(open(kPreopen, "fifo", kOflagCreat, kRightFdWrite, &fd), kEnotsup);
+  ASSERT_EQ(filestat("fifo", 0), kSuccess);  // still visible, just not openable
+  EXPECT_EQ(open(kPreopen, "file", 0, kRightFdRead, &fd), kSuccess);
+  EXPECT_EQ(open(kPreopen, "dir", kOflagDirectory, kRightFdReaddir, &fd), kSuccess);
 }
 
 INSTANTIATE_TEST_SUITE_P(Impl, FsHostTest,

@@ -289,30 +289,37 @@ INSTANTIATE_TEST_SUITE_P(Impl, PathResolverTest,
                                                                     : std::string("Fallback");
                          });
 
-TEST(SymlinkTargetEscapes, Lexical) {
-  EXPECT_TRUE(symlink_target_escapes("/etc", 5));
-  EXPECT_TRUE(symlink_target_escapes("..", 0));
-  EXPECT_TRUE(symlink_target_escapes("a/../../x", 0));
-  EXPECT_TRUE(symlink_target_escapes("../../x", 1));
-  EXPECT_TRUE(symlink_target_escapes("x", -1));  // unknown depth: refuse
-  EXPECT_FALSE(symlink_target_escapes("..", 1));
-  EXPECT_FALSE(symlink_target_escapes("a/../b", 0));
-  EXPECT_FALSE(symlink_target_escapes("./x//y/", 0));
-  EXPECT_FALSE(symlink_target_escapes("../x", 1));
-  EXPECT_FALSE(symlink_target_escapes("missing", 0));
+TEST(SymlinkTargetDescends, OnlyRelativeTargetsWithoutDotDot) {
+  EXPECT_FALSE(symlink_target_descends("/etc"));
+  EXPECT_FALSE(symlink_target_descends(""));
+  EXPECT_FALSE(symlink_target_descends(".."));
+  EXPECT_FALSE(symlink_target_descends("../x"));
+  EXPECT_FALSE(symlink_target_descends("a/../b"));  // could be `a` -> deep, then .. climbs
+  EXPECT_FALSE(symlink_target_descends("a/.."));
+  EXPECT_FALSE(symlink_target_descends("a//../"));
+  EXPECT_TRUE(symlink_target_descends("x"));
+  EXPECT_TRUE(symlink_target_descends("./x//y/"));
+  EXPECT_TRUE(symlink_target_descends("."));
+  EXPECT_TRUE(symlink_target_descends("a/..b/c.."));  // names, not `..`
 }
 
-TEST(DepthBelow, CountsLevels) {
+TEST(ScanForClimbingLinks, FindsThemAtAnyDepthAndBoundsTheWork) {
   ScratchTree tree;
-  int sub = ::open((tree.root() / "dir" / "sub").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int top = ::open(tree.top().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_GE(sub, 0);
-  ASSERT_GE(top, 0);
-  EXPECT_EQ(depth_below(tree.root_fd(), tree.root_fd()), 0);
-  EXPECT_EQ(depth_below(tree.root_fd(), sub), 2);
-  EXPECT_EQ(depth_below(tree.root_fd(), top), -1);  // above root
-  ::close(sub);
-  ::close(top);
+  auto keep = [](void*) { return true; };
+  int err = 0;
+  fs::create_directories(tree.root() / "t" / "a" / "b");
+  fs::create_symlink("x/y", tree.root() / "t" / "a" / "down");
+  int t = ::open((tree.root() / "t").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(t, 0);
+  EXPECT_EQ(scan_for_climbing_links(t, keep, nullptr, &err), ScanResult::kClean);
+  fs::create_symlink("../../z", tree.root() / "t" / "a" / "b" / "up");
+  EXPECT_EQ(scan_for_climbing_links(t, keep, nullptr, &err), ScanResult::kFound);
+  fs::remove(tree.root() / "t" / "a" / "b" / "up");
+  fs::path deep = tree.root() / "t";
+  for (uint32_t i = 0; i <= kMaxMoveScanDepth; ++i) deep /= "d";
+  fs::create_directories(deep);
+  EXPECT_EQ(scan_for_climbing_links(t, keep, nullptr, &err), ScanResult::kTooLarge);
+  ::close(t);
 }
 
 // The openat2 cases above skip where the kernel lacks openat2; make sure that is not because

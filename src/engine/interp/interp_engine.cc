@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 
 #include "wabt/binary-reader.h"
 #include "wabt/error-formatter.h"
@@ -63,6 +64,14 @@ struct TrapTraceTag {
 };
 template struct PrivateMember<TrapTraceTag, &wi::Trap::trace_>;
 template struct PrivateMember<ValuesTag, &wi::Thread::values_>;
+// A memory's bytes: a std::vector that memory.grow resizes. Growing it by reallocation would
+// briefly hold old and new buffers (about twice the cap); we reserve the cap up front instead
+// (see reserve_memory_caps).
+struct MemoryDataTag {
+  using type = wi::Buffer wi::Memory::*;
+  friend type get(MemoryDataTag);
+};
+template struct PrivateMember<MemoryDataTag, &wi::Memory::data_>;
 
 // Maximum wasm call depth. The frame vector starts small and is re-reserved (between
 // slices, never during one) as a guest recurses deeper, up to this bound.
@@ -294,6 +303,7 @@ class InterpInstance final : public Instance {
     if (memory_ == nullptr && !instance_->memories().empty()) {
       memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]).get();
     }
+    reserve_memory_caps();
     if (start_func) {
       auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start_func]);
       wi::Values none;
@@ -422,7 +432,9 @@ class InterpInstance final : public Instance {
                                 " slots: too deep a recursion)");
         }
         slice = std::min<uint64_t>(slice, (kMaxValueSlots - values.size()) / per_instruction);
+        running_slice_ = slice;
         rr = thread.Run(static_cast<int>(slice), &trap);
+        running_slice_ = 0;
         fuel_used_ += slice;
       }
       // wabt 1.0.32 bug (Thread::DoCall): when call_indirect exceeds the call-stack capacity,
@@ -449,6 +461,34 @@ class InterpInstance final : public Instance {
       return make_error(ErrorCode::kTrapOther, "uncaught wasm exception");
     }
     return {};
+  }
+
+  // Threat: host memory above --max-memory-mb while a guest grows its memory to the cap.
+  // wabt keeps linear memory in a std::vector and memory.grow resizes it: a reallocation copies
+  // the old buffer into a new one, so the host briefly holds both (about twice the cap). We
+  // reserve each memory's maximum (already lowered to the cap) once, at instantiation: every
+  // later grow happens in place. Reserved capacity is address space, not resident memory: only
+  // pages the guest's memory actually covers are touched. Where the reservation is refused
+  // (RLIMIT_AS, strict overcommit), growth falls back to wabt's reallocation.
+  void reserve_memory_caps() {
+#if defined(__SANITIZE_ADDRESS__)
+    // Not under AddressSanitizer: its allocator writes the shadow of the whole reservation on
+    // allocation and free (1/8 of it: 512 MiB and seconds for a 4 GiB cap), so the sanitizer
+    // build keeps wabt's reallocating growth. (The peak-RSS test is skipped there.)
+#else
+    for (const wi::Ref& ref : instance_->memories()) {
+      wi::Memory* mem = store_.UnsafeGet<wi::Memory>(ref).get();
+      const auto& l = mem->type().limits;
+      if (!l.has_max || l.max <= l.initial || l.is_64) continue;
+      uint64_t bytes = std::min<uint64_t>(l.max, 65536) * kWasmPageSize;
+      wi::Buffer& data = mem->*get(MemoryDataTag{});
+      try {
+        data.reserve(bytes);
+      } catch (const std::exception&) {
+        // bad_alloc / length_error: not fatal, growth reallocates as before.
+      }
+    }
+#endif
   }
 
   std::optional<Error> check_limits() const {
@@ -558,7 +598,23 @@ class InterpInstance final : public Instance {
           HostContext ctx;
           ctx.memory = memory();
           ctx.limits = &limits_;
+          if (limits_.fuel != 0) {
+            // The running slice is counted whole (as run_func will): deterministic.
+            ctx.fuel_left = limits_.fuel - std::min(limits_.fuel, fuel_used_ + running_slice_);
+          }
           HostCallResult r = (*cb)(ctx, args, rets);
+          // Host work is metered (HostContext::charge_fuel), and a host call may have lasted
+          // long: check fuel, the deadline and the interrupt now rather than at the end of the
+          // slice, which could hold thousands more host calls.
+          fuel_used_ += ctx.fuel_charged;
+          if (r.status == HostStatus::kOk) {
+            if (limits_.fuel != 0 && ctx.fuel_spent()) {
+              r = HostCallResult::fail(Error(ErrorCode::kFuelExhausted,
+                                             "fuel exhausted (host work included); raise --fuel"));
+            } else if (auto e = check_limits()) {
+              r = HostCallResult::fail(*e);
+            }
+          }
           switch (r.status) {
             case HostStatus::kOk:
               for (size_t i = 0; i < results.size(); ++i) {
@@ -589,6 +645,7 @@ class InterpInstance final : public Instance {
   wi::Instance::Ptr instance_;
   wi::Memory* memory_ = nullptr;
   uint64_t fuel_used_ = 0;
+  uint64_t running_slice_ = 0;  // instructions of the slice being run (counted after it)
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
