@@ -125,10 +125,15 @@ TEST(HttpsAbiBounds, EveryBoundIsCheckedOnDeclaredLengths) {
     std::vector<uint32_t> args;
     const char* rule;
   };
-  // One header aliasing the big buffer as its value: 16 MiB > max_request_header_bytes.
+  // 65 small headers, the first one aliasing the big buffer as its value (16 MiB >
+  // max_request_header_bytes).
   abi.put(kBuf, "X-A");
-  abi.put32(kTable, kBuf);
-  abi.put32(kTable + 4, 3);
+  for (uint32_t i = 0; i < 65; ++i) {
+    abi.put32(kTable + 16 * i, kBuf);
+    abi.put32(kTable + 16 * i + 4, 3);
+    abi.put32(kTable + 16 * i + 8, kBuf);
+    abi.put32(kTable + 16 * i + 12, 3);
+  }
   abi.put32(kTable + 8, kData);
   abi.put32(kTable + 12, kBig);
   const Case cases[] = {
