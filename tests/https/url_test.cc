@@ -185,6 +185,8 @@ struct PathCase {
   const char* error;  // nullptr: accepted
 };
 
+void PrintTo(const PathCase& c, std::ostream* os) { *os << c.url; }
+
 class PathSpelling : public ::testing::TestWithParam<PathCase> {};
 
 TEST_P(PathSpelling, IsRefusedWithItsRule) {
