@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,13 +87,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const int calls = in.ConsumeIntegralInRange<int>(1, 24);
   for (int i = 0; i < calls && in.remaining_bytes() > 0; ++i) {
-    const std::string& name = names[in.ConsumeIntegralInRange<size_t>(0, names.size() - 1)];
+    // One choice past the function list: a well-formed request whose header table the harness
+    // writes, every entry naming the same fuzzed range (the aliasing amplification of issue #10).
+    const size_t pick = in.ConsumeIntegralInRange<size_t>(0, names.size());
+    const bool aliased = pick == names.size();
+    const std::string& name = aliased ? std::string("request") : names[pick];
     const HostFunc* f = table.find(https::kAbiModule, name);
     if (f == nullptr) fail("a listed function is not registered");
     std::vector<Value> args;
-    for (ValType t : f->sig.params) {
-      args.push_back(t == ValType::kI64 ? Value::I64(in.ConsumeIntegral<uint64_t>())
-                                        : Value::I32(arg(in)));
+    if (aliased) {
+      constexpr uint32_t kUrlAt = 16, kTableAt = 1024;
+      const std::string url = "https://api.test/v1";
+      std::memcpy(memory.data(), "GET", 3);
+      std::memcpy(memory.data() + kUrlAt, url.data(), url.size());
+      const uint32_t count = in.ConsumeIntegralInRange<uint32_t>(0, https::kMaxRequestHeaders);
+      const uint32_t ptr = in.ConsumeIntegralInRange<uint32_t>(0, kMemory);
+      const uint32_t len = in.ConsumeIntegralInRange<uint32_t>(0, kMemory - ptr);
+      // Token bytes, so that the request is well-formed and only its size can stop it.
+      if (in.ConsumeBool()) std::memset(memory.data() + ptr, 'a', len);
+      for (uint32_t k = 0; k < count && kTableAt + 16 * k + 16 <= kMemory; ++k) {
+        const uint32_t entry[4] = {ptr, len, ptr, len};
+        std::memcpy(memory.data() + kTableAt + 16 * k, entry, sizeof entry);
+      }
+      for (uint32_t v : {0u, 3u, kUrlAt, static_cast<uint32_t>(url.size()), kTableAt, count,
+                         ptr, len, 0u, static_cast<uint32_t>(kMemory) - 4}) {
+        args.push_back(Value::I32(v));
+      }
+    } else {
+      for (ValType t : f->sig.params) {
+        args.push_back(t == ValType::kI64 ? Value::I64(in.ConsumeIntegral<uint64_t>())
+                                          : Value::I32(arg(in)));
+      }
     }
     Value result[1] = {Value::I32(0xDEADu)};
     HostCallResult r = f->callback(ctx, args.data(), result);
