@@ -113,7 +113,9 @@ using ConnectObserver = std::function<void(const policy::IpAddress& address, uin
 // Name resolution, injectable so tests can play a DNS-rebinding resolver. Returns every address
 // the name resolves to (all of them are checked; the connection goes to the first). An error's
 // message is shown to the plugin as a network_error. Production: nullptr (getaddrinfo). Names
-// pinned by network.resolve never reach the resolver.
+// pinned by network.resolve never reach the resolver. It is called on a thread of its own that
+// the request waits for only until its deadline: it must be thread-safe, and one that stalls may
+// still be running (holding its copy of the function) after the request has failed.
 using Resolver = std::function<Result<std::vector<policy::IpAddress>>(const std::string& host)>;
 
 // Defaults for the operator's bounds (policy::HttpsBounds), used when the grant leaves one unset.

@@ -1099,7 +1099,7 @@ Outcome ClientImpl::fetch(const Request& request) {
     }
 
     // 8. The response, scrubbed of secrets before the plugin (or the audit log) sees it.
-    if (hop_secret) {
+    if (hop_secret && !r->body.empty()) {
       // The scrubber reads the body as sent; a body it cannot read (compressed, or a part of a
       // representation that may start inside a secret) is withheld when a secret was sent.
       for (const auto& h : r->headers) {

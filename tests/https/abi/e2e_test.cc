@@ -387,8 +387,10 @@ TEST(HttpsEndToEnd, RunDeadlineEndsAStalledRequest) {
   ProcResult r = w.fetch({w.server.url("api.test", "/stall?ms=15000")}, {"--timeout-ms", "1000"});
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(r.exit_code, 142) << testing::describe(r);  // deadline_exceeded
-  // deadline + 1 s of slack for process start-up on a loaded machine.
-  EXPECT_LT(took, std::chrono::milliseconds(2000)) << testing::describe(r);
+  // Measured from spawning wasmcap: deadline + 2 s of slack for process start-up and module
+  // loading on a loaded machine (the in-process HttpsAbiBounds.RunDeadlineEndsTheCallAndTheRun
+  // holds the call itself to deadline + 1 s). Without the rule this takes the grant's 10 s.
+  EXPECT_LT(took, std::chrono::milliseconds(3000)) << testing::describe(r);
   auto outcomes = outcome_lines(w.audit_text());
   ASSERT_EQ(outcomes.size(), 1u) << w.audit_text();
   EXPECT_EQ(json::parse(outcomes[0])["error"], "timeout");
