@@ -318,10 +318,11 @@ tl::expected<Result<std::vector<policy::IpAddress>>, Stop> bounded_resolve(
     const std::atomic<bool>* interrupt) {
   if (Stop st = run_stop(deadline, interrupt); st != Stop::kNone) return tl::unexpected(st);
   if (g_stalled_lookups.load() >= kMaxStalledLookups) {
-    return Result<std::vector<policy::IpAddress>>(make_error(
-        ErrorCode::kIo, "cannot resolve " + host + ": " +
-                                     std::to_string(kMaxStalledLookups) +
-                                     " earlier lookups are still stalled (check the system resolver)"));
+    return Result<std::vector<policy::IpAddress>>(
+        make_error(ErrorCode::kIo, "cannot resolve " + host + ": " +
+                                       std::to_string(kMaxStalledLookups) +
+                                       " earlier lookups are still stalled (check the system "
+                                       "resolver)"));
   }
   auto lookup = std::make_shared<Lookup>();
   try {
@@ -1003,7 +1004,8 @@ Outcome ClientImpl::fetch(const Request& request) {
   // 5-7. Resolve, check, transfer; follow redirects under the same checks.
   // The earlier of the grant's timeout and the run's deadline bounds every step from here on:
   // name resolution, each hop's connect and transfer.
-  const Clock::time_point grant_deadline = ctx.start + std::chrono::milliseconds(bounds_.timeout_ms);
+  const Clock::time_point grant_deadline =
+      ctx.start + std::chrono::milliseconds(bounds_.timeout_ms);
   const bool run_deadline = request.deadline < grant_deadline;
   const Clock::time_point deadline = run_deadline ? request.deadline : grant_deadline;
   std::string method = request.method;

@@ -134,14 +134,18 @@ std::optional<std::string> check_path(std::string_view path) {
     if (dec->find(';') != std::string::npos) {
       return "the path contains ';' (path parameters are refused: servers disagree on them)";
     }
-    if (dec->find('%') != std::string::npos) return "the path contains an encoded '%' (double encoding)";
+    if (dec->find('%') != std::string::npos) {
+      return "the path contains an encoded '%' (double encoding)";
+    }
     if (!dec->empty() && dec->find_first_not_of(". ") == std::string::npos) {
       return "the path contains a segment of only dots and spaces";
     }
     if (!is_utf8(*dec)) return "the path contains percent-escapes that are not UTF-8";
     // U+FF0E, U+2024 (dot look-alikes), U+FF0F, U+FF3C (slash look-alikes): NFKC-normalising
     // servers turn them into '.', '/' and '\\'.
-    for (std::string_view alike : {"\xEF\xBC\x8E", "\xE2\x80\xA4", "\xEF\xBC\x8F", "\xEF\xBC\xBC"}) {
+    constexpr std::string_view kLookAlikes[] = {"\xEF\xBC\x8E", "\xE2\x80\xA4", "\xEF\xBC\x8F",
+                                                "\xEF\xBC\xBC"};
+    for (std::string_view alike : kLookAlikes) {
       if (dec->find(alike) != std::string::npos) {
         return "the path contains a Unicode look-alike of '.', '/' or '\\'";
       }
