@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle; the AOT
-# translator: aot_translate) with
+# translator: aot_translate; the https ABI: https_abi) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -23,17 +23,24 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; 
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
 # target:component:max_len
+# https_abi also runs under -malloc_limit_mb: one allocation over the limit is a finding (host
+# memory for a request must be O(bounds), never O(guest memory x header count)).
 for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536 \
-            aot_translate:engine:65536; do
+            aot_translate:engine:65536 https_abi:https:131072; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
+  extra=()
   [ "$component" = bundle ] && dict=tests/bundle/fuzz/bundle.dict
   [ "$component" = engine ] && dict=tests/engine/fuzz/wasm.dict
+  if [ "$component" = https ]; then
+    dict=tests/https/fuzz/https_abi.dict
+    extra=(-malloc_limit_mb=64)
+  fi
   mkdir -p "build-fuzz/corpus/$target"
   echo "fuzz: fuzz_$target for ${FUZZ_SECONDS}s"
   "build-fuzz/bin/fuzz_$target" \
     -max_total_time="$FUZZ_SECONDS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-    -dict="$dict" -print_final_stats=1 \
+    -dict="$dict" -print_final_stats=1 "${extra[@]}" \
     -artifact_prefix="build-fuzz/artifacts/$target-" \
     "build-fuzz/corpus/$target" "tests/$component/corpus/$target" 2>&1 | tail -n 12
   # tail hides libFuzzer's exit status; PIPESTATUS keeps it.

@@ -30,7 +30,8 @@
  *
  * Error codes (resp.error_code) are the host's: grant_denied, url_rejected, private_address,
  * method_not_allowed, request_too_large, redirect_denied, too_many_redirects, timeout,
- * response_too_large, tls_error, network_error, rate_limited; plus two of the SDK's own:
+ * response_too_large, tls_error, network_error, rate_limited,
+ * unscrubbable_response; plus two of the SDK's own:
  * "abi_error" (a host ABI call failed — see the message) and "out_of_memory".
  */
 #ifndef WASMCAP_HTTPS_H_

@@ -23,6 +23,16 @@ namespace audit {
 // What replaces a sensitive value in audit records (and in responses, for echoed secrets).
 inline constexpr std::string_view kRedacted = "[REDACTED]";
 
+// The largest audit record, newline included: to_json_line never returns a longer line, whatever
+// the guest sent. Long fields are cut with kTruncatedMarker (see to_json_line).
+inline constexpr size_t kMaxRecordBytes = 65536;
+// Appended to a string field cut to fit its share of the record.
+inline constexpr std::string_view kTruncatedMarker = "...[truncated]";
+
+// Event names (the record's "event" field).
+inline constexpr std::string_view kEventRequest = "https_request";  // the outcome, one per request
+inline constexpr std::string_view kEventAttempt = "https_attempt";  // before each hop goes out
+
 // A destination for audit records. Implementations must be safe to call from several threads.
 class Sink {
  public:
@@ -62,9 +72,12 @@ struct Durations {
 };
 
 struct Event {
+  std::string event = std::string(kEventRequest);
   std::string time;  // RFC 3339 UTC with milliseconds; filled by to_json_line when empty
   std::string plugin;
   std::string invocation_id;
+  uint64_t request = 0;  // the request's number in this invocation (1, 2, ...): links attempts
+  uint64_t hop = 0;      // https_attempt only: 0 for the first request, n for the n-th redirect
   std::string method;
   std::string url;       // scheme://host[:port]/path?name=[REDACTED] (see redact_url)
   std::string address;   // the checked address of the first connection ("" if none)
@@ -102,7 +115,14 @@ std::string scrub(std::string_view text, const std::vector<std::string>& secrets
 std::string redact_url(std::string_view url);
 
 // The record as one JSON object (no newline), sanitized: sensitive header values redacted, and
-// every string field scrubbed of `secrets`.
+// every string field scrubbed of `secrets`. Framing-safe: the line is printable ASCII only (every
+// other character, U+2028/U+2029 and DEL included, is a \uXXXX escape; bytes that are not UTF-8
+// become U+FFFD). Bounded: string fields are cut to a per-field budget (after scrubbing, so no
+// secret prefix survives a cut) with kTruncatedMarker, header lists to 64 entries, hops to 32;
+// if the line would still exceed kMaxRecordBytes - 1, the header lists and then the hops are
+// replaced by a count ("request_headers_omitted": n, ...).
+// An https_attempt record carries only: time, event, plugin, invocation_id, request, hop,
+// method, url, address, rule, request_headers, request_bytes.
 std::string to_json_line(const Event& event, const std::vector<std::string>& secrets);
 
 // The current time as RFC 3339 UTC with milliseconds ("2026-01-02T03:04:05.678Z").

@@ -13,9 +13,12 @@
 //   - src/https/abi*    the wasmcap_https import module (guest memory <-> Request/Response).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +47,8 @@ namespace https {
   X(kResponseTooLarge, "response_too_large")     \
   X(kTlsError, "tls_error")                      \
   X(kNetworkError, "network_error")              \
-  X(kRateLimited, "rate_limited")
+  X(kRateLimited, "rate_limited")                \
+  X(kUnscrubbableResponse, "unscrubbable_response")
 
 enum class HttpsError : uint8_t {
 #define WASMCAP_X(e, name) e,
@@ -67,6 +71,22 @@ struct Request {
   std::string body;
   // Over the response-size bound: fail with response_too_large instead of truncating.
   bool strict = false;
+  // The run's own bounds (the ABI takes them from HostContext::limits): the transfer, name
+  // resolution included, ends at the earlier of this deadline and the grant's timeout_ms, and as
+  // soon as *interrupt is set (failure: timeout). Defaults: no run deadline, no interrupt.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+// A request's sizes as the guest declared them, read from the call's arguments before any of
+// its bytes are copied into host memory (the ABI's pre-copy check, Client::precheck).
+struct RequestShape {
+  std::string method;         // copied (at most kMaxMethodBytes of the ABI)
+  std::string url;            // copied only when url_bytes <= kAbiMaxUrlBytes; else empty
+  uint64_t url_bytes = 0;
+  uint64_t header_count = 0;
+  uint64_t header_bytes = 0;  // sum over headers of name + value + 4 ("Name: value\r\n")
+  uint64_t body_bytes = 0;
 };
 
 struct Response {
@@ -93,7 +113,9 @@ using ConnectObserver = std::function<void(const policy::IpAddress& address, uin
 // Name resolution, injectable so tests can play a DNS-rebinding resolver. Returns every address
 // the name resolves to (all of them are checked; the connection goes to the first). An error's
 // message is shown to the plugin as a network_error. Production: nullptr (getaddrinfo). Names
-// pinned by network.resolve never reach the resolver.
+// pinned by network.resolve never reach the resolver. It is called on a thread of its own that
+// the request waits for only until its deadline: it must be thread-safe, and one that stalls may
+// still be running (holding its copy of the function) after the request has failed.
 using Resolver = std::function<Result<std::vector<policy::IpAddress>>(const std::string& host)>;
 
 // Defaults for the operator's bounds (policy::HttpsBounds), used when the grant leaves one unset.
@@ -108,6 +130,11 @@ inline constexpr uint64_t kDefaultMaxRequestHeaders = 64;          // header lin
 inline constexpr uint64_t kDefaultMaxRequestHeaderBytes = 16384;   // their total size
 inline constexpr uint64_t kDefaultMaxUrlBytes = 8192;              // the URL as given
 inline constexpr uint64_t kDefaultMaxResponseHeaderBytes = 65536;  // all response header lines
+// Hard maximums of the ABI's pre-copy check, whatever the client (the largest values a host
+// config may set): a request over one is refused before any of its bytes are copied.
+inline constexpr uint64_t kAbiMaxUrlBytes = 1u << 16;              // max_url_bytes cap
+inline constexpr uint64_t kAbiMaxRequestHeaderBytes = 1u << 20;    // max_request_header_bytes cap
+inline constexpr uint64_t kAbiMaxRequestBytes = 1u << 30;          // max_request_bytes cap
 // Not configurable: a response with more header lines than this is refused (response_too_large).
 inline constexpr uint64_t kMaxResponseHeaders = 256;
 // A secret file larger than this is refused by Client::create (a header value, not a blob).
@@ -135,7 +162,32 @@ class Client {
   // Performs one request synchronously under the plan. Every call (allowed or denied) produces
   // exactly one audit event. Denials happen before any DNS lookup or connection.
   virtual Outcome fetch(const Request& request) = 0;
+
+  // The check the ABI makes on a request's declared sizes before it copies any of its bytes:
+  // max_requests first, then max_url_bytes, max_request_headers, max_request_header_bytes and
+  // max_request_bytes. A refusal counts as a request and produces its one audit event (with the
+  // method and, when it was copied, the redacted URL; never headers or body); nullopt means
+  // "copy the request and call fetch()", which checks everything again. The default (for
+  // embedders' own clients) applies only the ABI's hard maximums above and audits nothing.
+  virtual std::optional<Failure> precheck(const RequestShape& shape);
+
+  // The ABI's hard maximums alone (the default precheck; the ABI re-applies them after any).
+  static std::optional<Failure> precheck_maximums(const RequestShape& shape);
 };
+
+inline std::optional<Failure> Client::precheck(const RequestShape& shape) {
+  return precheck_maximums(shape);
+}
+
+inline std::optional<Failure> Client::precheck_maximums(const RequestShape& shape) {
+  if (shape.url_bytes > kAbiMaxUrlBytes || shape.header_bytes > kAbiMaxRequestHeaderBytes ||
+      shape.body_bytes > kAbiMaxRequestBytes) {
+    return Failure{HttpsError::kRequestTooLarge,
+                   "the request is larger than the https ABI accepts (URL 64 KiB, headers 1 MiB, "
+                   "body 1 GiB)"};
+  }
+  return std::nullopt;
+}
 
 }  // namespace https
 }  // namespace wasmcap

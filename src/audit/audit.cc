@@ -191,52 +191,118 @@ std::string now_rfc3339() {
   return buf;
 }
 
+namespace {
+
+// Per-field budgets in bytes, before JSON escaping (which can grow a byte to 6: "\u001f"). With
+// the header lists and hops omitted, the remaining fields fit kMaxRecordBytes even at 6x:
+// (256 + 128 + 64 + 4096 + 64 + 1024 + 4096 + 64 + 64) * 6 < 60 KiB.
+constexpr size_t kPluginBytes = 256, kIdBytes = 128, kMethodBytes = 64, kUrlBytes = 4096,
+                 kAddressBytes = 64, kRuleBytes = 1024, kMessageBytes = 4096, kCodeBytes = 64,
+                 kDecisionBytes = 64, kHeaderNameBytes = 256, kHeaderValueBytes = 2048,
+                 kHopUrlBytes = 2048, kHopReasonBytes = 1024;
+constexpr size_t kMaxHeadersListed = 64, kMaxHopsListed = 32;
+
+// `s` cut to at most `max` bytes, at a UTF-8 character boundary, ending in kTruncatedMarker
+// (`force`: add the marker even when `s` fits, because the caller already dropped a tail).
+std::string cut(std::string s, size_t max, bool force = false) {
+  if (s.size() <= max && !force) return s;
+  if (s.size() + kTruncatedMarker.size() <= max) return s.append(kTruncatedMarker);
+  size_t at = max > kTruncatedMarker.size() ? max - kTruncatedMarker.size() : 0;
+  while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
+  s.resize(at);
+  s.append(kTruncatedMarker);
+  return s;
+}
+
+}  // namespace
+
 std::string to_json_line(const Event& e, const std::vector<std::string>& secrets) {
   using Json = nlohmann::ordered_json;
-  auto s = [&](std::string_view v) { return scrub(v, secrets); };
+  // Scrub first, then cut: a secret that straddles the cut is already replaced as a whole. Only
+  // the field's budget plus the longest secret is scanned, so a huge field costs O(budget).
+  size_t longest = 0;
+  for (const auto& sec : secrets) longest = std::max(longest, sec.size());
+  auto s = [&](std::string_view v, size_t max) {
+    if (v.size() <= max) return cut(scrub(v, secrets), max);
+    return cut(scrub(v.substr(0, max + longest), secrets, max), max, true);
+  };
   auto headers = [&](const std::vector<std::pair<std::string, std::string>>& hs) {
     Json arr = Json::array();
-    for (const auto& [name, value] : hs) {
-      std::string v = is_sensitive_header(name) ? std::string(kRedacted) : s(value);
-      arr.push_back(Json::array({s(name), v}));
+    for (size_t i = 0; i < hs.size() && i < kMaxHeadersListed; ++i) {
+      const auto& [name, value] = hs[i];
+      std::string v = is_sensitive_header(name) ? std::string(kRedacted)
+                                                : s(value, kHeaderValueBytes);
+      arr.push_back(Json::array({s(name, kHeaderNameBytes), v}));
     }
     return arr;
   };
+  const bool attempt = e.event == kEventAttempt;
   Json j;
-  j["time"] = e.time.empty() ? now_rfc3339() : e.time;
-  j["event"] = "https_request";
-  j["plugin"] = s(e.plugin);
-  j["invocation_id"] = s(e.invocation_id);
-  j["method"] = s(e.method);
-  j["url"] = s(e.url);
-  j["address"] = e.address.empty() ? Json(nullptr) : Json(e.address);
-  j["decision"] = e.decision;
-  j["rule"] = s(e.rule);
-  Json hops = Json::array();
-  for (const auto& h : e.hops) {
-    Json hj;
-    hj["url"] = s(h.url);
-    hj["status"] = h.status;
-    hj["address"] = h.address.empty() ? Json(nullptr) : Json(h.address);
-    hj["decision"] = h.decision;
-    if (!h.reason.empty()) hj["reason"] = s(h.reason);
-    hops.push_back(std::move(hj));
+  j["time"] = e.time.empty() ? now_rfc3339() : cut(e.time, 64);
+  j["event"] = attempt ? kEventAttempt : kEventRequest;
+  j["plugin"] = s(e.plugin, kPluginBytes);
+  j["invocation_id"] = s(e.invocation_id, kIdBytes);
+  j["request"] = e.request;
+  if (attempt) j["hop"] = e.hop;
+  j["method"] = s(e.method, kMethodBytes);
+  j["url"] = s(e.url, kUrlBytes);
+  j["address"] = e.address.empty() ? Json(nullptr) : Json(cut(e.address, kAddressBytes));
+  if (!attempt) j["decision"] = cut(e.decision, kDecisionBytes);
+  j["rule"] = s(e.rule, kRuleBytes);
+  if (!attempt) {
+    Json hops = Json::array();
+    for (size_t i = 0; i < e.hops.size() && i < kMaxHopsListed; ++i) {
+      const Hop& h = e.hops[i];
+      Json hj;
+      hj["url"] = s(h.url, kHopUrlBytes);
+      hj["status"] = h.status;
+      hj["address"] = h.address.empty() ? Json(nullptr) : Json(cut(h.address, kAddressBytes));
+      hj["decision"] = cut(h.decision, kDecisionBytes);
+      if (!h.reason.empty()) hj["reason"] = s(h.reason, kHopReasonBytes);
+      hops.push_back(std::move(hj));
+    }
+    j["hops"] = std::move(hops);
+    if (e.hops.size() > kMaxHopsListed) j["hops_omitted"] = e.hops.size() - kMaxHopsListed;
   }
-  j["hops"] = std::move(hops);
   j["request_headers"] = headers(e.request_headers);
-  j["response_headers"] = headers(e.response_headers);
-  j["status"] = e.status ? Json(*e.status) : Json(nullptr);
-  j["request_bytes"] = e.request_bytes;
-  j["response_bytes"] = e.response_bytes;
-  j["truncated"] = e.truncated;
-  j["durations_ms"] = {{"dns", e.durations.dns_ms},
-                       {"connect", e.durations.connect_ms},
-                       {"tls", e.durations.tls_ms},
-                       {"total", e.durations.total_ms}};
-  j["error"] = e.error.empty() ? Json(nullptr) : Json(e.error);
-  j["message"] = e.message.empty() ? Json(nullptr) : Json(s(e.message));
-  // Invalid UTF-8 (a hostile server's header bytes) is replaced, never a throw.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (e.request_headers.size() > kMaxHeadersListed) {
+    j["request_headers_omitted"] = e.request_headers.size() - kMaxHeadersListed;
+  }
+  if (attempt) {
+    j["request_bytes"] = e.request_bytes;
+  } else {
+    j["response_headers"] = headers(e.response_headers);
+    if (e.response_headers.size() > kMaxHeadersListed) {
+      j["response_headers_omitted"] = e.response_headers.size() - kMaxHeadersListed;
+    }
+    j["status"] = e.status ? Json(*e.status) : Json(nullptr);
+    j["request_bytes"] = e.request_bytes;
+    j["response_bytes"] = e.response_bytes;
+    j["truncated"] = e.truncated;
+    j["durations_ms"] = {{"dns", e.durations.dns_ms},
+                         {"connect", e.durations.connect_ms},
+                         {"tls", e.durations.tls_ms},
+                         {"total", e.durations.total_ms}};
+    j["error"] = e.error.empty() ? Json(nullptr) : Json(cut(e.error, kCodeBytes));
+    j["message"] = e.message.empty() ? Json(nullptr) : Json(s(e.message, kMessageBytes));
+  }
+  // ensure_ascii: every character outside printable ASCII (controls, DEL, U+2028/U+2029, all
+  // non-ASCII) is a \uXXXX escape, so no reader can see a line break inside a record. Invalid
+  // UTF-8 (a hostile server's or guest's bytes) becomes U+FFFD, never a throw.
+  auto dump = [](const Json& v) { return v.dump(-1, ' ', true, Json::error_handler_t::replace); };
+  std::string line = dump(j);
+  // The per-field budgets bound everything but the lists; over the cap, drop them to counts.
+  const std::pair<const char*, size_t> lists[] = {{"request_headers", e.request_headers.size()},
+                                                   {"response_headers", e.response_headers.size()},
+                                                   {"hops", e.hops.size()}};
+  for (const auto& [list, total] : lists) {
+    if (line.size() < kMaxRecordBytes) break;
+    if (!j.contains(list)) continue;
+    j[list] = Json::array();
+    j[std::string(list) + "_omitted"] = total;
+    line = dump(j);
+  }
+  return line;
 }
 
 }  // namespace wasmcap::audit

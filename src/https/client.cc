@@ -22,9 +22,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "https/address.h"
 #include "https/url.h"
@@ -110,6 +113,40 @@ bool is_forbidden_header(std::string_view name) {
 bool is_credential_header(std::string_view name) {
   std::string n = lower(name);
   return n == "authorization" || n == "cookie";
+}
+
+// Request headers that select a compressed or partial representation of the response. Refused
+// on a request that carries a secret (TE is forbidden for every request).
+bool is_representation_header(std::string_view name) {
+  std::string n = lower(name);
+  return n == "accept-encoding" || n == "range" || n == "if-range";
+}
+
+// Response headers that hash the body.
+bool is_body_digest_header(std::string_view name) {
+  std::string n = lower(name);
+  return n == "content-md5" || n == "digest" || n == "content-digest" || n == "repr-digest";
+}
+
+std::string trim_lower(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return lower(v);
+}
+
+// Why a response header makes the body unreadable for the scrubber, or nullopt.
+std::optional<std::string> unscrubbable(const Header& h) {
+  std::string n = lower(h.name);
+  std::string v = trim_lower(h.value);
+  if (n == "content-encoding" && !v.empty() && v != "identity") {
+    return "Content-Encoding: " + h.value.substr(0, 64);
+  }
+  // libcurl decodes chunked (and only chunked, CURLOPT_TRANSFER_ENCODING being off).
+  if (n == "transfer-encoding" && !v.empty() && v != "chunked" && v != "identity") {
+    return "Transfer-Encoding: " + h.value.substr(0, 64);
+  }
+  if (n == "content-range") return std::string("a Content-Range (a partial body)");
+  return std::nullopt;
 }
 
 std::string rule_text(const policy::HttpsRule& r) {
@@ -252,6 +289,69 @@ Result<std::vector<policy::IpAddress>> system_resolve(const std::string& host) {
   return out;
 }
 
+// Name resolution under the request's deadline. getaddrinfo cannot be cancelled or given a
+// timeout, so it runs on a thread of its own and the request waits for it only until the deadline
+// (or the run's interrupt); a lookup still running then is abandoned, finishes on its own, and is
+// counted: while kMaxStalledLookups are still running, further lookups fail at once instead of
+// piling up threads.
+constexpr int kMaxStalledLookups = 4;
+std::atomic<int> g_stalled_lookups{0};
+
+struct Lookup {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool abandoned = false;
+  Result<std::vector<policy::IpAddress>> result = std::vector<policy::IpAddress>{};
+};
+
+enum class Stop { kNone, kDeadline, kInterrupt };
+
+Stop run_stop(Clock::time_point deadline, const std::atomic<bool>* interrupt) {
+  if (interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) return Stop::kInterrupt;
+  if (Clock::now() >= deadline) return Stop::kDeadline;
+  return Stop::kNone;
+}
+
+tl::expected<Result<std::vector<policy::IpAddress>>, Stop> bounded_resolve(
+    const Resolver& resolver, const std::string& host, Clock::time_point deadline,
+    const std::atomic<bool>* interrupt) {
+  if (Stop st = run_stop(deadline, interrupt); st != Stop::kNone) return tl::unexpected(st);
+  if (g_stalled_lookups.load() >= kMaxStalledLookups) {
+    return Result<std::vector<policy::IpAddress>>(
+        make_error(ErrorCode::kIo, "cannot resolve " + host + ": " +
+                                       std::to_string(kMaxStalledLookups) +
+                                       " earlier lookups are still stalled (check the system "
+                                       "resolver)"));
+  }
+  auto lookup = std::make_shared<Lookup>();
+  try {
+    std::thread([lookup, resolver, host] {
+      auto r = resolver ? resolver(host) : system_resolve(host);
+      std::lock_guard<std::mutex> lock(lookup->mu);
+      lookup->result = std::move(r);
+      lookup->done = true;
+      if (lookup->abandoned) g_stalled_lookups.fetch_sub(1);
+      lookup->cv.notify_all();
+    }).detach();
+  } catch (const std::system_error&) {
+    return Result<std::vector<policy::IpAddress>>(
+        make_error(ErrorCode::kIo, "cannot resolve " + host + ": no thread for the lookup"));
+  }
+  std::unique_lock<std::mutex> lock(lookup->mu);
+  while (!lookup->done) {
+    if (Stop st = run_stop(deadline, interrupt); st != Stop::kNone) {
+      lookup->abandoned = true;
+      g_stalled_lookups.fetch_add(1);
+      return tl::unexpected(st);
+    }
+    // Bounded steps: the interrupt flag has no way to wake this wait.
+    auto step = std::min(deadline, Clock::now() + std::chrono::milliseconds(50));
+    lookup->cv.wait_until(lock, step);
+  }
+  return std::move(lookup->result);
+}
+
 // Per-transfer state shared with libcurl's callbacks.
 struct Transfer {
   // Connection pinning.
@@ -268,7 +368,19 @@ struct Transfer {
   std::string body;
   size_t keep = 0;  // bytes of body kept: the cap plus the scrubbing window
   bool over = false;  // more body arrived than `keep`
+
+  // The run's deadline and interrupt, checked by on_progress (CURLOPT_TIMEOUT_MS covers the
+  // deadline too; the callback is what notices an interrupt).
+  Clock::time_point run_deadline = Clock::time_point::max();
+  const std::atomic<bool>* interrupt = nullptr;
+  Stop stopped = Stop::kNone;
 };
+
+int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(clientp);
+  t->stopped = run_stop(t->run_deadline, t->interrupt);
+  return t->stopped == Stop::kNone ? 0 : 1;  // non-zero aborts the transfer
+}
 
 curl_socket_t open_socket(void* clientp, curlsocktype purpose, struct curl_sockaddr* addr) {
   auto* t = static_cast<Transfer*>(clientp);
@@ -391,6 +503,7 @@ class ClientImpl final : public Client {
   }
 
   Outcome fetch(const Request& request) override;
+  std::optional<Failure> precheck(const RequestShape& shape) override;
 
  private:
   struct Context {
@@ -398,13 +511,30 @@ class ClientImpl final : public Client {
     audit::Event event;
   };
 
+  struct Refusal {
+    HttpsError code;
+    std::string message;
+    std::string rule;
+  };
+  // max_requests (counting this request: `n` is its number) and the size bounds, in that order.
+  std::optional<Refusal> check_sizes(uint64_t n, uint64_t url_bytes, uint64_t header_count,
+                                     uint64_t header_bytes, uint64_t body_bytes) const;
+  // A fresh record for request number `n`.
+  Context start_context(uint64_t n, std::string_view method) const;
+  // The `https_attempt` record, written before a hop's request leaves the host.
+  void audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
+                     const policy::IpAddress& address, const std::string& method,
+                     const std::vector<OutHeader>& headers, uint64_t body_bytes) const;
+
   Outcome finish(Context& ctx, Outcome outcome);
   Outcome deny(Context& ctx, HttpsError code, std::string message, std::string rule);
 
   // Grant match for one URL + method: the matching rule's text, or the failure.
   tl::expected<std::string, Failure> match_grant(const ParsedUrl& url, std::string_view method) const;
   // Resolves (or takes the literal / pinned address) and checks every candidate.
-  tl::expected<policy::IpAddress, Failure> destination(const ParsedUrl& url, Context& ctx) const;
+  tl::expected<policy::IpAddress, Failure> destination(const ParsedUrl& url, Context& ctx,
+                                                      Clock::time_point deadline,
+                                                      const std::atomic<bool>* interrupt) const;
   struct HopResult {
     uint16_t status = 0;
     std::vector<Header> headers;
@@ -414,7 +544,8 @@ class ClientImpl final : public Client {
   tl::expected<HopResult, Failure> transfer(const ParsedUrl& url, const policy::IpAddress& address,
                                             const std::string& method, const std::string& body,
                                             const std::vector<OutHeader>& headers, bool strict,
-                                            Clock::time_point deadline, Context& ctx) const;
+                                            Clock::time_point deadline, bool run_deadline,
+                                            const std::atomic<bool>* interrupt, Context& ctx) const;
 
   policy::HttpsPlan plan_;
   policy::NetworkConfig network_;
@@ -478,8 +609,9 @@ tl::expected<std::string, Failure> ClientImpl::match_grant(const ParsedUrl& url,
                      " (grants: host_api.https.allow in the manifest and the host config)");
 }
 
-tl::expected<policy::IpAddress, Failure> ClientImpl::destination(const ParsedUrl& url,
-                                                                 Context& ctx) const {
+tl::expected<policy::IpAddress, Failure> ClientImpl::destination(
+    const ParsedUrl& url, Context& ctx, Clock::time_point deadline,
+    const std::atomic<bool>* interrupt) const {
   std::vector<policy::IpAddress> candidates;
   if (url.literal) {
     candidates.push_back(*url.literal);
@@ -489,8 +621,15 @@ tl::expected<policy::IpAddress, Failure> ClientImpl::destination(const ParsedUrl
     }
     if (candidates.empty()) {
       auto t0 = Clock::now();
-      auto r = options_.resolver ? options_.resolver(url.host) : system_resolve(url.host);
+      auto bounded = bounded_resolve(options_.resolver, url.host, deadline, interrupt);
       ctx.event.durations.dns_ms += ms_since(t0);
+      if (!bounded) {
+        return failure(HttpsError::kTimeout,
+                       bounded.error() == Stop::kInterrupt
+                           ? "the run was interrupted while resolving " + url.host
+                           : "resolving " + url.host + " did not finish before the deadline");
+      }
+      auto& r = *bounded;
       if (!r) return failure(HttpsError::kNetworkError, r.error().message);
       candidates = std::move(*r);
       if (candidates.empty()) {
@@ -519,13 +658,23 @@ tl::expected<policy::IpAddress, Failure> ClientImpl::destination(const ParsedUrl
 tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
     const ParsedUrl& url, const policy::IpAddress& address, const std::string& method,
     const std::string& body, const std::vector<OutHeader>& headers, bool strict,
-    Clock::time_point deadline, Context& ctx) const {
+    Clock::time_point deadline, bool run_deadline, const std::atomic<bool>* interrupt,
+    Context& ctx) const {
+  auto timed_out = [&]() {
+    if (interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) {
+      return failure(HttpsError::kTimeout, "the run was interrupted during the request");
+    }
+    if (run_deadline) {
+      return failure(HttpsError::kTimeout,
+                     "the run's deadline ended the request (the run's timeout is shorter than "
+                     "the grant's timeout_ms " + std::to_string(bounds_.timeout_ms) + " ms)");
+    }
+    return failure(HttpsError::kTimeout, "the request took longer than " +
+                                             std::to_string(bounds_.timeout_ms) +
+                                             " ms (timeout_ms in the host config)");
+  };
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  if (remaining.count() <= 0) {
-    return failure(HttpsError::kTimeout,
-                   "the request took longer than " + std::to_string(bounds_.timeout_ms) +
-                       " ms (timeout_ms in the host config)");
-  }
+  if (remaining.count() <= 0 || run_stop(deadline, interrupt) != Stop::kNone) return timed_out();
   Easy easy(curl_easy_init());
   if (!easy) return failure(HttpsError::kNetworkError, "internal: cannot create a transfer");
   CURL* c = easy.get();
@@ -537,6 +686,8 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   // Keep the secret scrubbing window past the cap so a secret cut by truncation is still found.
   t.keep = static_cast<size_t>(bounds_.max_response_bytes) +
            (max_secret_len_ > 0 ? max_secret_len_ - 1 : 0);
+  t.run_deadline = deadline;
+  t.interrupt = interrupt;
 
   std::string target = url.url();
   Slist resolve;
@@ -591,6 +742,9 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   if (method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (method == "GET" && body.empty()) {
@@ -625,6 +779,11 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   }
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.over)) {
     std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_ABORTED_BY_CALLBACK ||
+        (rc == CURLE_OPERATION_TIMEDOUT && run_deadline &&
+         Clock::now() + std::chrono::milliseconds(50) >= deadline)) {
+      return timed_out();
+    }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return failure(HttpsError::kTimeout, "https://" + url.authority_host() + " did not answer in time (" +
                                                detail + "); limits: timeout_ms " +
@@ -657,31 +816,119 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   return r;
 }
 
-Outcome ClientImpl::fetch(const Request& request) {
+ClientImpl::Context ClientImpl::start_context(uint64_t n, std::string_view method) const {
   Context ctx;
+  ctx.event.plugin = options_.plugin;
+  ctx.event.invocation_id = options_.invocation_id;
+  ctx.event.request = n;
+  ctx.event.method = std::string(method);
+  return ctx;
+}
+
+std::optional<ClientImpl::Refusal> ClientImpl::check_sizes(uint64_t n, uint64_t url_bytes,
+                                                            uint64_t header_count,
+                                                            uint64_t header_bytes,
+                                                            uint64_t body_bytes) const {
+  if (n > bounds_.max_requests) {
+    return Refusal{HttpsError::kRateLimited,
+                   "this invocation already made " + std::to_string(bounds_.max_requests) +
+                       " requests (max_requests in the host config)",
+                   "max_requests"};
+  }
+  if (url_bytes > bounds_.max_url_bytes) {
+    return Refusal{HttpsError::kRequestTooLarge,
+                   "the URL is " + std::to_string(url_bytes) + " bytes, over the " +
+                       std::to_string(bounds_.max_url_bytes) + "-byte limit (max_url_bytes)",
+                   "max_url_bytes"};
+  }
+  if (header_count > bounds_.max_request_headers) {
+    return Refusal{HttpsError::kRequestTooLarge,
+                   std::to_string(header_count) + " request headers, over the limit of " +
+                       std::to_string(bounds_.max_request_headers) + " (max_request_headers)",
+                   "max_request_headers"};
+  }
+  if (header_bytes > bounds_.max_request_header_bytes) {
+    return Refusal{HttpsError::kRequestTooLarge,
+                   "the request headers total " + std::to_string(header_bytes) +
+                       " bytes, over the " + std::to_string(bounds_.max_request_header_bytes) +
+                       "-byte limit (max_request_header_bytes)",
+                   "max_request_header_bytes"};
+  }
+  if (body_bytes > bounds_.max_request_bytes) {
+    return Refusal{HttpsError::kRequestTooLarge,
+                   "the request body is " + std::to_string(body_bytes) + " bytes, over the " +
+                       std::to_string(bounds_.max_request_bytes) +
+                       "-byte limit (max_request_bytes)",
+                   "max_request_bytes"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> ClientImpl::precheck(const RequestShape& shape) {
+  // Nothing is counted unless the request is refused here: an accepted shape is counted once,
+  // by the fetch() that follows.
+  const uint64_t n = requests_.load() + 1;
+  auto refusal = check_sizes(n, shape.url_bytes, shape.header_count, shape.header_bytes,
+                             shape.body_bytes);
+  if (!refusal) {
+    if (auto hard = precheck_maximums(shape)) {
+      refusal = Refusal{hard->code, hard->message, "abi_maximum"};
+    }
+  }
+  if (!refusal) return std::nullopt;
+  ++requests_;
+  Context ctx = start_context(n, shape.method);
+  // The record names what the guest asked for without copying it: the method and the redacted
+  // URL when it was copied (within the ABI maximum); headers and body never.
+  if (!shape.url.empty() && shape.url_bytes <= bounds_.max_url_bytes) {
+    ctx.event.url = audit::redact_url(shape.url);
+  }
+  Outcome o = deny(ctx, refusal->code, std::move(refusal->message), std::move(refusal->rule));
+  return o.error();
+}
+
+void ClientImpl::audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
+                               const policy::IpAddress& address, const std::string& method,
+                               const std::vector<OutHeader>& headers, uint64_t body_bytes) const {
+  if (!options_.audit) return;
+  audit::Event a;
+  a.event = audit::kEventAttempt;
+  a.plugin = options_.plugin;
+  a.invocation_id = options_.invocation_id;
+  a.request = ctx.event.request;
+  a.hop = hop;
+  a.method = method;
+  a.url = audit::redact_url(url.url());
+  a.address = address.to_string();
+  a.decision = "allowed";
+  a.rule = ctx.event.rule;
+  for (const auto& h : headers) a.request_headers.emplace_back(h.name, h.value);
+  a.request_bytes = body_bytes;
+  // The sink's write(2) returns before libcurl opens the connection: a request the server
+  // received has this record even if the process is killed during the transfer.
+  options_.audit->write(audit::to_json_line(a, secret_values_));
+}
+
+Outcome ClientImpl::fetch(const Request& request) {
+  uint64_t n = ++requests_;
+  Context ctx = start_context(n, request.method);
   audit::Event& ev = ctx.event;
-  ev.plugin = options_.plugin;
-  ev.invocation_id = options_.invocation_id;
-  ev.method = request.method;
+
+  // 1. Rate limit and every size bound: cheap checks first, so a flood costs the host little
+  //    (the ABI makes the same checks before copying a request out of guest memory). A request
+  //    refused here is audited without its headers.
+  uint64_t header_bytes = 0;
+  for (const auto& h : request.headers) header_bytes += h.name.size() + h.value.size() + 4;
+  if (auto r = check_sizes(n, request.url.size(), request.headers.size(), header_bytes,
+                           request.body.size())) {
+    if (request.url.size() <= bounds_.max_url_bytes) ev.url = audit::redact_url(request.url);
+    return deny(ctx, r->code, std::move(r->message), std::move(r->rule));
+  }
   ev.url = audit::redact_url(request.url);
   // As the plugin gave them (a denial is audited with them too); replaced by the headers as sent
   // once the request is allowed. Sanitized when the record is serialized.
   for (const auto& h : request.headers) ev.request_headers.emplace_back(h.name, h.value);
 
-  // 1. Rate limit and URL length: cheap checks first, so a flood costs the host little.
-  uint64_t n = ++requests_;
-  if (n > bounds_.max_requests) {
-    return deny(ctx, HttpsError::kRateLimited,
-                "this invocation already made " + std::to_string(bounds_.max_requests) +
-                    " requests (max_requests in the host config)",
-                "max_requests");
-  }
-  if (request.url.size() > bounds_.max_url_bytes) {
-    return deny(ctx, HttpsError::kRequestTooLarge,
-                "the URL is " + std::to_string(request.url.size()) + " bytes, over the " +
-                    std::to_string(bounds_.max_url_bytes) + "-byte limit (max_url_bytes)",
-                "max_url_bytes");
-  }
   // 2. Strict parse.
   auto parsed = parse_url(request.url);
   if (!parsed) return deny(ctx, HttpsError::kUrlRejected, "URL rejected: " + parsed.error(), "url");
@@ -698,17 +945,10 @@ Outcome ClientImpl::fetch(const Request& request) {
   if (!rule) return deny(ctx, rule.error().code, rule.error().message, "grant");
   ev.rule = *rule;
 
-  // 4. Headers, secrets and the body.
-  if (request.headers.size() > bounds_.max_request_headers) {
-    return deny(ctx, HttpsError::kRequestTooLarge,
-                std::to_string(request.headers.size()) + " request headers, over the limit of " +
-                    std::to_string(bounds_.max_request_headers) + " (max_request_headers)",
-                "max_request_headers");
-  }
-  uint64_t header_bytes = 0;
+  // 4. Headers and secrets.
   std::vector<OutHeader> out;
+  std::string secret_sent;  // the name of a secret this request carries ("" if none)
   for (const auto& h : request.headers) {
-    header_bytes += h.name.size() + h.value.size() + 4;  // "Name: value\r\n"
     if (!is_token(h.name)) {
       return deny(ctx, HttpsError::kGrantDenied,
                   "invalid header name \"" + audit::scrub(h.name, secret_values_) + "\"", "headers");
@@ -741,31 +981,39 @@ Outcome ClientImpl::fetch(const Request& request) {
       }
       o.value = it->value;
       o.secret = static_cast<int>(it - secrets_.begin());
+      secret_sent = name;
     }
     out.push_back(std::move(o));
   }
-  if (header_bytes > bounds_.max_request_header_bytes) {
-    return deny(ctx, HttpsError::kRequestTooLarge,
-                "the request headers total " + std::to_string(header_bytes) + " bytes, over the " +
-                    std::to_string(bounds_.max_request_header_bytes) +
-                    "-byte limit (max_request_header_bytes)",
-                "max_request_header_bytes");
-  }
-  if (request.body.size() > bounds_.max_request_bytes) {
-    return deny(ctx, HttpsError::kRequestTooLarge,
-                "the request body is " + std::to_string(request.body.size()) + " bytes, over the " +
-                    std::to_string(bounds_.max_request_bytes) + "-byte limit (max_request_bytes)",
-                "max_request_bytes");
+  if (!secret_sent.empty()) {
+    // A response the scrubber can read whole: no compressed or partial representation of
+    // anything the server reflects. The plugin may not ask for one; the host asks for identity.
+    for (const auto& h : out) {
+      if (is_representation_header(h.name)) {
+        return deny(ctx, HttpsError::kGrantDenied,
+                    "the header " + h.name + " cannot be sent with a secret (secret " +
+                        secret_sent +
+                        "): a compressed or partial response could carry the secret past the "
+                        "scrubber; the host requests the identity encoding itself",
+                    "secret " + secret_sent);
+      }
+    }
+    out.push_back(OutHeader{"Accept-Encoding", "identity", -1});
   }
 
   // 5-7. Resolve, check, transfer; follow redirects under the same checks.
-  Clock::time_point deadline = ctx.start + std::chrono::milliseconds(bounds_.timeout_ms);
+  // The earlier of the grant's timeout and the run's deadline bounds every step from here on:
+  // name resolution, each hop's connect and transfer.
+  const Clock::time_point grant_deadline =
+      ctx.start + std::chrono::milliseconds(bounds_.timeout_ms);
+  const bool run_deadline = request.deadline < grant_deadline;
+  const Clock::time_point deadline = run_deadline ? request.deadline : grant_deadline;
   std::string method = request.method;
   std::string body = request.body;
   std::set<std::string> visited;
   visited.insert(method + " " + url.url());
   for (uint64_t hop = 0;; ++hop) {
-    auto address = destination(url, ctx);
+    auto address = destination(url, ctx, deadline, request.interrupt);
     if (!address) {
       if (hop == 0) return deny(ctx, address.error().code, address.error().message, "address");
       ev.hops.back().decision = "denied";
@@ -784,7 +1032,11 @@ Outcome ClientImpl::fetch(const Request& request) {
     } else {
       ev.hops.back().address = address->to_string();
     }
-    auto r = transfer(url, *address, method, body, out, request.strict, deadline, ctx);
+    const bool hop_secret = std::any_of(out.begin(), out.end(),
+                                        [](const OutHeader& h) { return h.secret >= 0; });
+    audit_attempt(ctx, hop, url, *address, method, out, body.size());
+    auto r = transfer(url, *address, method, body, out, request.strict, deadline, run_deadline,
+                      request.interrupt, ctx);
     if (!r) return finish(ctx, tl::unexpected<Failure>(r.error()));
 
     bool redirect = r->status == 301 || r->status == 302 || r->status == 303 ||
@@ -849,9 +1101,24 @@ Outcome ClientImpl::fetch(const Request& request) {
     }
 
     // 8. The response, scrubbed of secrets before the plugin (or the audit log) sees it.
+    if (hop_secret && !r->body.empty()) {
+      // The scrubber reads the body as sent; a body it cannot read (compressed, or a part of a
+      // representation that may start inside a secret) is withheld when a secret was sent.
+      for (const auto& h : r->headers) {
+        if (auto why = unscrubbable(h)) {
+          return finish(ctx, failure(HttpsError::kUnscrubbableResponse,
+                                     "the response to a request that carried a secret has " +
+                                         *why + "; the scrubber cannot inspect it, so it is "
+                                         "withheld (ask the server for an identity, complete "
+                                         "response)"));
+        }
+      }
+    }
     Response resp;
     resp.status = r->status;
     for (auto& h : r->headers) {
+      // Digests of a body that held a secret are digests of the secret; they go with the body.
+      if (hop_secret && is_body_digest_header(h.name)) continue;
       resp.headers.push_back(Header{audit::scrub(h.name, secret_values_),
                                     audit::scrub(h.value, secret_values_)});
     }
@@ -862,8 +1129,16 @@ Outcome ClientImpl::fetch(const Request& request) {
                                  "the response body is larger than " + std::to_string(cap) +
                                      " bytes (max_response_bytes in the host config)"));
     }
+    const size_t raw_kept = std::min(r->body.size(), cap);
     resp.body = audit::scrub(r->body, secret_values_, cap);
     if (resp.body.size() > cap) resp.body.resize(cap);
+    if (hop_secret || resp.body.size() != raw_kept ||
+        resp.body.compare(0, raw_kept, r->body, 0, raw_kept) != 0) {
+      // The server's Content-Length counts the secret's bytes: report the body as delivered.
+      for (auto& h : resp.headers) {
+        if (lower(h.name) == "content-length") h.value = std::to_string(resp.body.size());
+      }
+    }
     return finish(ctx, std::move(resp));
   }
 }

@@ -71,6 +71,48 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF): an overlong
+// "%c0%ae" is a '.' to a lenient decoder.
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n >= s.size() - i) return false;  // the sequence runs past the end
+    for (size_t k = 1; k <= n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Checks one path. The grant's path prefix is matched against the path as wasmcap sends it; a
+// server that reads the path differently could route it elsewhere. Every spelling that servers
+// are known to treat as something else than its plain segments is refused, not normalised:
+// encoded separators and dot segments, ';' path parameters ("/ok/..;/admin" is "/admin" to some
+// servlet containers), empty segments (some servers collapse "//" before removing dot segments),
+// segments of only dots and spaces (Windows-style servers strip trailing dots and spaces),
+// double encoding, non-UTF-8 escapes (overlong '.') and Unicode look-alikes of '.' and '/'.
 std::optional<std::string> check_path(std::string_view path) {
   if (path.empty() || path[0] != '/') return "the path must start with '/'";
   if (path.find('\\') != std::string_view::npos) return "the path contains '\\'";
@@ -79,6 +121,7 @@ std::optional<std::string> check_path(std::string_view path) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     std::string_view seg = path.substr(start, end - start);
+    if (seg.empty() && end != path.size()) return "the path contains an empty segment (\"//\")";
     auto dec = percent_decode(seg);
     if (!dec) return "the path contains a malformed percent-escape";
     // A server that decodes %2F, %5C or %2E%2E before routing would see a different path than
@@ -88,6 +131,25 @@ std::optional<std::string> check_path(std::string_view path) {
     }
     if (dec->find('\0') != std::string::npos) return "the path contains an encoded NUL";
     if (*dec == "." || *dec == "..") return "the path contains an encoded dot segment";
+    if (dec->find(';') != std::string::npos) {
+      return "the path contains ';' (path parameters are refused: servers disagree on them)";
+    }
+    if (dec->find('%') != std::string::npos) {
+      return "the path contains an encoded '%' (double encoding)";
+    }
+    if (!dec->empty() && dec->find_first_not_of(". ") == std::string::npos) {
+      return "the path contains a segment of only dots and spaces";
+    }
+    if (!is_utf8(*dec)) return "the path contains percent-escapes that are not UTF-8";
+    // U+FF0E, U+2024 (dot look-alikes), U+FF0F, U+FF3C (slash look-alikes): NFKC-normalising
+    // servers turn them into '.', '/' and '\\'.
+    constexpr std::string_view kLookAlikes[] = {"\xEF\xBC\x8E", "\xE2\x80\xA4", "\xEF\xBC\x8F",
+                                                "\xEF\xBC\xBC"};
+    for (std::string_view alike : kLookAlikes) {
+      if (dec->find(alike) != std::string::npos) {
+        return "the path contains a Unicode look-alike of '.', '/' or '\\'";
+      }
+    }
     start = end + 1;
   }
   return std::nullopt;

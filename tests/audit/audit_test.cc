@@ -92,6 +92,108 @@ TEST(Record, SchemaAndSanitizing) {
   EXPECT_NO_THROW(to_json_line(e, {}));
 }
 
+// Issue #10 item 14: guest-controlled strings never break the JSON Lines framing. Every byte of
+// a record is printable ASCII; U+2028/U+2029, C0/C1 controls, DEL and non-UTF-8 bytes arrive
+// escaped, and the parsed record still holds the characters (invalid bytes as U+FFFD).
+TEST(Record, EveryByteIsPrintableAsciiWhateverTheGuestSent) {
+  const std::string hostile = std::string("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\x7f" "d\xc2\x85" "e") +
+                              std::string("\r\n\x00\x1b[31m\xff\xfe\xc0\xae", 11) + "\"\\";
+  Event e;
+  e.time = "2026-01-02T03:04:05.678Z";
+  e.plugin = "p" + hostile;
+  e.method = "GET" + hostile;
+  e.url = "https://api.test/" + hostile;
+  e.rule = hostile;
+  e.request_headers = {{"X-" + hostile, hostile}};
+  e.response_headers = {{"X-R", hostile}};
+  e.hops.push_back(Hop{hostile, 302, "", "denied", hostile});
+  e.message = hostile;
+  for (const std::string& line : {to_json_line(e, {}), [&] {
+                                    Event a = e;
+                                    a.event = std::string(kEventAttempt);
+                                    return to_json_line(a, {});
+                                  }()}) {
+    for (size_t i = 0; i < line.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(line[i]);
+      ASSERT_TRUE(c >= 0x20 && c <= 0x7e) << "byte 0x" << std::hex << int(c) << " at " << i
+                                          << " in " << line;
+    }
+    EXPECT_NE(line.find("\\u2028"), std::string::npos) << line;
+    EXPECT_NE(line.find("\\u2029"), std::string::npos) << line;
+    EXPECT_NE(line.find("\\u007f"), std::string::npos) << line;
+    Json j = Json::parse(line);
+    EXPECT_EQ(j["rule"].get<std::string>().substr(0, 4), "a\xe2\x80\xa8" "");
+  }
+}
+
+// Issue #10 item 2: a record never exceeds kMaxRecordBytes (newline included), whatever the sizes
+// of its fields; long fields end in the truncation marker; a secret cut by the truncation leaves
+// no prefix behind.
+TEST(Record, SizeIsBoundedAndLongFieldsAreMarked) {
+  const std::string big(4u << 20, 'u');           // 4 MiB
+  const std::string controls(64u << 10, '\x01');  // escapes to 6x
+  const std::string medium(8u << 10, '\x01');
+  Event e;
+  e.plugin = big;
+  e.invocation_id = big;
+  e.method = big;
+  e.url = "https://api.test/" + big;
+  e.rule = controls;
+  e.address = big;
+  e.decision = big;
+  e.message = controls;
+  e.error = big;
+  for (int i = 0; i < 1024; ++i) {
+    e.request_headers.emplace_back("X-" + std::to_string(i), medium);
+    e.response_headers.emplace_back(medium, medium);
+  }
+  e.request_headers[0].second = big;
+  for (int i = 0; i < 100; ++i) e.hops.push_back(Hop{medium, 302, medium, medium, medium});
+  for (const char* kind : {"https_request", "https_attempt"}) {
+    e.event = kind;
+    std::string line = to_json_line(e, {});
+    EXPECT_LT(line.size() + 1, kMaxRecordBytes + 1) << kind;
+    Json j = Json::parse(line);
+    EXPECT_NE(j["url"].get<std::string>().find(kTruncatedMarker), std::string::npos);
+    EXPECT_EQ(j["request_headers_omitted"], 1024) << kind;
+  }
+  // Moderate fields are kept whole, lists cut at 64 entries with a count.
+  Event m;
+  for (int i = 0; i < 100; ++i) m.request_headers.emplace_back("X-" + std::to_string(i), "v");
+  Json j = Json::parse(to_json_line(m, {}));
+  EXPECT_EQ(j["request_headers"].size(), 64u);
+  EXPECT_EQ(j["request_headers_omitted"], 36);
+  // Scrub before cut: a secret straddling the cut point is replaced whole.
+  Event s;
+  s.url = "https://api.test/" + std::string(4096 - 17 - 20, 'x') + "SECRETSECRETSECRET" + "tail";
+  std::string line = to_json_line(s, {"SECRETSECRETSECRET"});
+  EXPECT_EQ(line.find("SECRET"), std::string::npos) << line.substr(line.size() - 200);
+}
+
+TEST(Record, AttemptRecordSchema) {
+  Event e;
+  e.event = std::string(kEventAttempt);
+  e.time = "2026-01-02T03:04:05.678Z";
+  e.plugin = "fetch";
+  e.invocation_id = "inv";
+  e.request = 3;
+  e.hop = 1;
+  e.method = "POST";
+  e.url = "https://api.test/x";
+  e.address = "127.0.0.1";
+  e.rule = "POST api.test /";
+  e.request_headers = {{"Authorization", "Bearer hunter2"}};
+  e.request_bytes = 5;
+  Json j = Json::parse(to_json_line(e, {"hunter2"}));
+  EXPECT_EQ(j["event"], "https_attempt");
+  EXPECT_EQ(j["request"], 3);
+  EXPECT_EQ(j["hop"], 1);
+  EXPECT_EQ(j["request_headers"][0][1], "[REDACTED]");
+  EXPECT_EQ(j["request_bytes"], 5);
+  EXPECT_FALSE(j.contains("status"));
+  EXPECT_FALSE(j.contains("decision"));
+}
+
 TEST(Record, TimeIsFilledWhenEmpty) {
   Json j = Json::parse(to_json_line(Event{}, {}));
   std::string t = j["time"];

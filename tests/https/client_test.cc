@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -88,8 +91,10 @@ class HttpsClient : public ::testing::Test {
   void TearDown() override {
     // Zero hits for any secret value in anything the plugin or the audit log received.
     for (const std::string& s : {kToken, kOtherSecret, kToken.substr(7)}) {
-      for (const auto& line : audit_) {
-        EXPECT_EQ(line.find(s), std::string::npos) << "secret in audit record: " << line;
+      for (const auto* lines : {&audit_, &attempts_}) {
+        for (const auto& line : *lines) {
+          EXPECT_EQ(line.find(s), std::string::npos) << "secret in audit record: " << line;
+        }
       }
       for (const auto& seen : plugin_saw_) {
         EXPECT_EQ(seen.find(s), std::string::npos) << "secret returned to the plugin: " << seen;
@@ -102,9 +107,15 @@ class HttpsClient : public ::testing::Test {
     ClientOptions o;
     o.plugin = "fetch";
     o.invocation_id = "inv-1";
-    o.audit = audit::callback_sink([this](std::string_view line) { audit_.emplace_back(line); });
+    // Outcome records in audit_, https_attempt records (written before a hop leaves) in attempts_.
+    o.audit = audit::callback_sink([this](std::string_view line) {
+      auto& to = line.find("\"event\":\"https_attempt\"") != std::string_view::npos ? attempts_
+                                                                                     : audit_;
+      to.emplace_back(line);
+    });
     o.on_connect = [this](const policy::IpAddress& a, uint16_t port) {
       connects_.push_back(a.to_string() + ":" + std::to_string(port));
+      attempts_at_connect_.push_back(attempts_.size());
       // Tests only ever run servers on 127.0.0.1: anything else must never be attempted.
       EXPECT_EQ(a.to_string(), "127.0.0.1") << "connection attempt to a non-loopback address";
     };
@@ -148,6 +159,8 @@ class HttpsClient : public ::testing::Test {
   policy::NetworkConfig net_;
   Resolver resolver_;
   std::vector<std::string> audit_;
+  std::vector<std::string> attempts_;
+  std::vector<size_t> attempts_at_connect_;  // attempts_.size() when each connection opened
   std::vector<std::string> plugin_saw_;
   std::vector<std::string> connects_;
   size_t fetches_ = 0;
@@ -640,6 +653,8 @@ TEST_F(HttpsClient, AuditRecordsAreSanitized) {
   for (const auto& h : a["request_headers"]) {
     if (h[0] == "X-Plain") {
       EXPECT_EQ(h[1], "prefix-[REDACTED]");
+    } else if (h[0] == "Accept-Encoding") {
+      EXPECT_EQ(h[1], "identity");  // added by the host: a secret is attached
     } else {
       EXPECT_EQ(h[1], "[REDACTED]") << h[0];
     }
@@ -667,10 +682,13 @@ TEST_F(HttpsClient, AuditFileSinkIsPrivateAndAppendOnly) {
   std::string line;
   std::vector<Json> records;
   while (std::getline(in, line)) records.push_back(Json::parse(line));
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0]["decision"], "allowed");
-  EXPECT_EQ(records[1]["decision"], "denied");
-  EXPECT_EQ(records[1]["error"], "grant_denied");
+  // The allowed request: its attempt (written before it left), then its outcome; the denied one
+  // never left: only its outcome.
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0]["event"], "https_attempt");
+  EXPECT_EQ(records[1]["decision"], "allowed");
+  EXPECT_EQ(records[2]["decision"], "denied");
+  EXPECT_EQ(records[2]["error"], "grant_denied");
   std::string text;
   {
     std::ifstream all(path);
@@ -700,6 +718,213 @@ TEST_F(HttpsClient, CreateFailsClosedOnUnreadableSecretsAndCa) {
   policy::NetworkConfig n = net_;
   n.ca_file = *dir_ + "/no-ca.pem";
   EXPECT_FALSE(Client::create(plan_, n, {}));
+}
+
+}  // namespace
+}  // namespace wasmcap::https
+
+namespace wasmcap::https {
+namespace {
+
+// --- Issue #10 ---------------------------------------------------------------------------------
+
+// Item 13: a grant's path prefix cannot be escaped with path parameters or other spellings that
+// servers read as a different path. Refused before any connection, with the rule in the message.
+TEST_F(HttpsClient, PathParametersCannotEscapeTheGrantPrefix) {
+  plan_.allow = {rule("api.test", {"GET"}, "/ok")};
+  auto o = get(url("api.test", "/ok/..;/admin"));
+  EXPECT_FAILS_WITH(o, HttpsError::kUrlRejected);
+  EXPECT_EQ(o.error().message,
+            "URL rejected: the path contains ';' (path parameters are refused: servers disagree "
+            "on them)");
+  EXPECT_FAILS_WITH(get(url("api.test", "/ok/%2e%2e;/admin")), HttpsError::kUrlRejected);
+  EXPECT_FAILS_WITH(get(url("api.test", "/ok//admin")), HttpsError::kUrlRejected);
+  EXPECT_TRUE(connects_.empty());
+  EXPECT_TRUE(get(url("api.test", "/ok/echo")));  // grant prefix /ok, status 404 from the server
+}
+
+// Item 4: with a secret attached the plugin cannot ask for a compressed or partial response
+// (which the scrubber could not read), and the host asks for identity itself.
+TEST_F(HttpsClient, SecretRequestsCannotAskForEncodedOrPartialResponses) {
+  for (const char* h : {"Accept-Encoding", "accept-encoding", "Range", "If-Range"}) {
+    auto o = get(url("api.test", "/echo"), {{"Authorization", "secret:tok"}, {h, "gzip"}});
+    EXPECT_FAILS_WITH(o, HttpsError::kGrantDenied);
+    EXPECT_NE(o.error().message.find("cannot be sent with a secret (secret tok)"),
+              std::string::npos)
+        << o.error().message;
+  }
+  EXPECT_TRUE(connects_.empty());
+  // Without a secret the plugin may ask for gzip.
+  EXPECT_TRUE(get(url("api.test", "/echo"), {{"Accept-Encoding", "gzip"}}));
+  auto o = get(url("api.test", "/echo"), {{"Authorization", "secret:tok"}});
+  ASSERT_TRUE(o) << o.error().message;
+  Json seen = Json::parse(o->body);
+  bool identity = false;
+  for (const auto& h : seen["headers"]) {
+    if (h[0] == "Accept-Encoding") identity = h[1] == "identity";
+  }
+  EXPECT_TRUE(identity) << o->body;
+}
+
+// Item 4: a server that compresses its reflection anyway (ignoring Accept-Encoding: identity)
+// would carry the secret past the scrubber: such a response is withheld.
+TEST_F(HttpsClient, EncodedResponseToASecretRequestIsWithheld) {
+  auto o = get(url("api.test", "/echo-gzip"), {{"Authorization", "secret:tok"}});
+  EXPECT_FAILS_WITH(o, HttpsError::kUnscrubbableResponse);
+  EXPECT_NE(o.error().message.find("Content-Encoding: gzip"), std::string::npos)
+      << o.error().message;
+  EXPECT_EQ(last_audit()["error"], "unscrubbable_response");
+  // A partial response (Content-Range) is withheld too.
+  EXPECT_FAILS_WITH(get(url("api.test", "/echo-partial"), {{"Authorization", "secret:tok"}}),
+                    HttpsError::kUnscrubbableResponse);
+  // The same responses to requests without a secret reach the plugin as sent.
+  auto plain = get(url("api.test", "/echo-gzip"));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->body.substr(0, 2), "\x1f\x8b");
+}
+
+// Item 4: after a scrub, Content-Length describes the body as delivered, so the secret's length
+// cannot be read off the difference; body digests are dropped.
+TEST_F(HttpsClient, ContentLengthIsFixedAfterAScrub) {
+  auto o = get(url("api.test", "/echo-header?name=X-T&pad=3"), {{"X-T", "secret:tok"}});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->body, "aaa[REDACTED][REDACTED]");
+  bool length = false;
+  for (const auto& h : o->headers) {
+    if (h.name == "Content-Length") {
+      length = true;
+      EXPECT_EQ(h.value, std::to_string(o->body.size()));
+    }
+    EXPECT_NE(h.name, "Content-MD5");
+  }
+  EXPECT_TRUE(length);
+}
+
+// Item 9: the run's deadline bounds the transfer even when the grant's timeout is longer.
+TEST_F(HttpsClient, RunDeadlineEndsAStalledTransfer) {
+  plan_.bounds.timeout_ms = 20000;
+  auto c = client();
+  Request r{"GET", url("api.test", "/stall?ms=15000"), {}, "", false};
+  auto t0 = std::chrono::steady_clock::now();
+  r.deadline = t0 + std::chrono::milliseconds(1000);
+  auto o = fetch(*c, r);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FAILS_WITH(o, HttpsError::kTimeout);
+  EXPECT_NE(o.error().message.find("the run's deadline"), std::string::npos) << o.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+}
+
+// Item 9: the run's interrupt flag ends a transfer in progress.
+TEST_F(HttpsClient, RunInterruptEndsAStalledTransfer) {
+  plan_.bounds.timeout_ms = 20000;
+  auto c = client();
+  std::atomic<bool> stop{false};
+  Request r{"GET", url("api.test", "/stall?ms=15000"), {}, "", false};
+  r.interrupt = &stop;
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto o = fetch(*c, r);
+  auto took = std::chrono::steady_clock::now() - t0;
+  t.join();
+  EXPECT_FAILS_WITH(o, HttpsError::kTimeout);
+  EXPECT_NE(o.error().message.find("interrupted"), std::string::npos) << o.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+}
+
+// Item 9: name resolution is bounded by the deadline too (getaddrinfo has no timeout).
+TEST_F(HttpsClient, StalledNameResolutionEndsAtTheDeadline) {
+  net_.resolve.clear();  // resolve through the (stalling) resolver
+  resolver_ = [](const std::string&) -> Result<std::vector<policy::IpAddress>> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(4000));
+    return std::vector<policy::IpAddress>{};
+  };
+  auto c = client();
+  Request r{"GET", "https://api.test/echo", {}, "", false};
+  auto t0 = std::chrono::steady_clock::now();
+  r.deadline = t0 + std::chrono::milliseconds(500);
+  auto o = fetch(*c, r);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FAILS_WITH(o, HttpsError::kTimeout);
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
+  EXPECT_TRUE(connects_.empty());
+}
+
+// Item 9: an https_attempt record is written before the connection opens, one per hop, and
+// linked to its outcome record by the request number.
+TEST_F(HttpsClient, AttemptIsAuditedBeforeTheRequestLeaves) {
+  plan_.bounds.max_redirects = 1;
+  auto c = client();
+  ASSERT_TRUE(fetch(*c, Request{"GET", url("api.test", "/echo"), {{"Authorization", "secret:tok"}}, "", false}));
+  ASSERT_TRUE(fetch(*c, Request{"GET", url("api.test", "/redirect?to=/echo"), {}, "", false}));
+  EXPECT_FAILS_WITH(fetch(*c, Request{"GET", url("evil.test", "/echo"), {}, "", false}),
+                    HttpsError::kGrantDenied);
+  ASSERT_EQ(connects_.size(), 3u);
+  // Each connection opened after its attempt record had been written.
+  EXPECT_EQ(attempts_at_connect_, (std::vector<size_t>{1, 2, 3}));
+  ASSERT_EQ(attempts_.size(), 3u);  // the denied request never left: no attempt
+  Json a0 = Json::parse(attempts_[0]), a1 = Json::parse(attempts_[1]), a2 = Json::parse(attempts_[2]);
+  EXPECT_EQ(a0["request"], 1);
+  EXPECT_EQ(a0["hop"], 0);
+  EXPECT_EQ(a0["address"], "127.0.0.1");
+  EXPECT_EQ(a0["request_headers"][0][1], "[REDACTED]");
+  EXPECT_EQ(a1["request"], 2);
+  EXPECT_EQ(a2["request"], 2);
+  EXPECT_EQ(a2["hop"], 1);
+  EXPECT_EQ(Json::parse(audit_[0])["request"], 1);
+  EXPECT_EQ(Json::parse(audit_[1])["request"], 2);
+  EXPECT_EQ(Json::parse(audit_[2])["request"], 3);
+}
+
+// Item 2: the client's pre-copy check refuses on declared sizes, in order, counts the refusal
+// and audits it without headers.
+TEST_F(HttpsClient, PrecheckRefusesOnDeclaredSizesAndAuditsBriefly) {
+  plan_.bounds.max_requests = 4;
+  plan_.bounds.max_request_headers = 4;
+  auto c = client();
+  RequestShape shape;
+  shape.method = "GET";
+  shape.url = url("api.test", "/echo?q=1");
+  shape.url_bytes = shape.url.size();
+  shape.header_count = 5;
+  shape.header_bytes = 1024;
+  auto r = c->precheck(shape);
+  ++fetches_;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, HttpsError::kRequestTooLarge);
+  EXPECT_EQ(r->message, "5 request headers, over the limit of 4 (max_request_headers)");
+  Json a = last_audit();
+  EXPECT_EQ(a["decision"], "denied");
+  EXPECT_EQ(a["rule"], "max_request_headers");
+  EXPECT_EQ(a["request_headers"].size(), 0u);
+  EXPECT_EQ(a["url"], "https://api.test:" + std::to_string(server()->port()) + "/echo?q=[REDACTED]");
+  shape.header_count = 4;
+  shape.header_bytes = uint64_t{16} << 30;  // 1024 aliases of a 16 MiB buffer
+  ASSERT_TRUE(c->precheck(shape));
+  ++fetches_;
+  EXPECT_EQ(last_audit()["rule"], "max_request_header_bytes");
+  shape.header_bytes = 10;
+  shape.body_bytes = uint64_t{4} << 30;
+  ASSERT_TRUE(c->precheck(shape));
+  ++fetches_;
+  EXPECT_EQ(last_audit()["rule"], "max_request_bytes");
+  shape.body_bytes = 0;
+  EXPECT_FALSE(c->precheck(shape));  // within bounds: not counted, not audited
+  EXPECT_EQ(audit_.size(), 3u);
+  shape.url_bytes = uint64_t{1} << 30;  // a URL too long to copy: the record has no URL
+  shape.url.clear();
+  ASSERT_TRUE(c->precheck(shape));
+  ++fetches_;
+  EXPECT_EQ(last_audit()["rule"], "max_url_bytes");
+  EXPECT_EQ(last_audit()["url"], "");
+  // Four refusals used up max_requests: the next one is rate limited before any size check.
+  auto limited = c->precheck(shape);
+  ++fetches_;
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->code, HttpsError::kRateLimited);
+  EXPECT_TRUE(connects_.empty());
 }
 
 }  // namespace

@@ -178,6 +178,77 @@ TEST(ParseUrl, RedirectsResolveRelativeAndAreReparsedStrictly) {
   EXPECT_EQ(scheme_relative->host, "evil.test");
 }
 
+// Issue #10 item 13: path spellings that some server reads as another path than the one the
+// grant's path prefix matched. Each is refused with the exact rule's message.
+struct PathCase {
+  const char* url;
+  const char* error;  // nullptr: accepted
+};
+
+void PrintTo(const PathCase& c, std::ostream* os) { *os << c.url; }
+
+class PathSpelling : public ::testing::TestWithParam<PathCase> {};
+
+TEST_P(PathSpelling, IsRefusedWithItsRule) {
+  const PathCase& c = GetParam();
+  auto p = parse_url(c.url);
+  if (c.error == nullptr) {
+    EXPECT_TRUE(p) << c.url << ": " << p.error();
+    return;
+  }
+  ASSERT_FALSE(p) << c.url << " accepted as path " << p->path;
+  EXPECT_EQ(p.error(), c.error) << c.url;
+}
+
+constexpr const char* kSemicolon =
+    "the path contains ';' (path parameters are refused: servers disagree on them)";
+constexpr const char* kEncodedDot = "the path contains an encoded dot segment";
+constexpr const char* kOnlyDots = "the path contains a segment of only dots and spaces";
+constexpr const char* kEmpty = "the path contains an empty segment (\"//\")";
+constexpr const char* kSeparator = "the path contains an encoded '/' or '\\'";
+constexpr const char* kDouble = "the path contains an encoded '%' (double encoding)";
+constexpr const char* kNotUtf8 = "the path contains percent-escapes that are not UTF-8";
+constexpr const char* kLookAlike = "the path contains a Unicode look-alike of '.', '/' or '\\'";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, PathSpelling,
+    ::testing::Values(
+        PathCase{"https://api.test/ok/..;/admin", kSemicolon},
+        PathCase{"https://api.test/ok/.;/admin", kSemicolon},
+        PathCase{"https://api.test/ok;jsessionid=1/x", kSemicolon},
+        PathCase{"https://api.test/ok/%2e%2e%3b/admin", kSemicolon},
+        PathCase{"https://api.test/ok/a%3bb", kSemicolon},
+        PathCase{"https://api.test/ok/%2e%2e/admin", kEncodedDot},
+        PathCase{"https://api.test/ok/%2E%2e/admin", kEncodedDot},
+        PathCase{"https://api.test/ok/.%2e/admin", kEncodedDot},
+        PathCase{"https://api.test/ok/%2e/admin", kEncodedDot},
+        PathCase{"https://api.test/ok/.../admin", kOnlyDots},
+        PathCase{"https://api.test/ok/..%20/admin", kOnlyDots},
+        PathCase{"https://api.test/ok/..../admin", kOnlyDots},
+        PathCase{"https://api.test/ok//admin", kEmpty},
+        PathCase{"https://api.test//admin", kEmpty},
+        PathCase{"https://api.test/ok/%5c../admin", kSeparator},
+        PathCase{"https://api.test/ok/..%2fadmin", kSeparator},
+        PathCase{"https://api.test/ok/%252e%252e/admin", kDouble},
+        PathCase{"https://api.test/ok/%c0%ae%c0%ae/admin", kNotUtf8},
+        PathCase{"https://api.test/ok/%ff", kNotUtf8},
+        PathCase{"https://api.test/ok/%ef%bc%8e%ef%bc%8e/admin", kLookAlike},
+        PathCase{"https://api.test/ok/%ef%bc%8fadmin", kLookAlike},
+        // Accepted: ordinary segments, a trailing slash, dots inside names, UTF-8, ';' in the query.
+        PathCase{"https://api.test/ok/", nullptr}, PathCase{"https://api.test/ok/a.b/c.", nullptr},
+        PathCase{"https://api.test/ok/..a/.b", nullptr},
+        PathCase{"https://api.test/ok/%c3%bc", nullptr},
+        PathCase{"https://api.test/ok/a?x=1;y=2", nullptr},
+        PathCase{"https://api.test/ok/a%20b", nullptr}));
+
+TEST(PathSpelling, RedirectLocationsAreCheckedToo) {
+  auto base = parse_url("https://api.test/ok/a");
+  ASSERT_TRUE(base);
+  auto r = resolve_redirect(*base, "/ok/..;/admin");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), kSemicolon);
+}
+
 TEST(PathPrefix, IsSegmentAware) {
   EXPECT_TRUE(path_has_prefix("/v1", "/v1"));
   EXPECT_TRUE(path_has_prefix("/v1/a", "/v1"));

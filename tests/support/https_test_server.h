@@ -22,6 +22,7 @@
 // "network" (server.network_json("api.test") renders them).
 //
 // Server behaviours (paths /echo, /redirect, /stall, /big, /gzip, /huge-headers, /echo-header,
+// /echo-gzip, /echo-partial,
 // /status/N) are documented in tests/https/support/https_server.py. The server dies with the test
 // process (it exits when its stdin closes) and is stopped by the destructor.
 #pragma once

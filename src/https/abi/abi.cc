@@ -9,8 +9,11 @@
 //   - The host writes at most buf_len bytes to buf, always; lengths that do not fit are reported
 //     through *_out values, never by writing more.
 //   - Every failure is an errno result; no callback traps (safe under a longjmp-based engine).
+#include <array>
+#include <chrono>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,7 +48,7 @@ bool is_tchar(unsigned char c) {
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
 }
 
-bool is_token(const std::string& s) {
+bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     if (!is_tchar(c)) return false;
@@ -54,18 +57,10 @@ bool is_token(const std::string& s) {
 }
 
 // Header values: no CR, LF or NUL (header injection / truncation in the wire format).
-bool is_safe_value(const std::string& s) {
+bool is_safe_value(std::string_view s) {
   for (unsigned char c : s) {
     if (c == '\r' || c == '\n' || c == '\0') return false;
   }
-  return true;
-}
-
-// Copies guest bytes [ptr, ptr+len) into `out`. False when any byte is outside memory.
-bool copy_in(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out) {
-  const uint8_t* p = m.range(ptr, len);
-  if (p == nullptr) return false;
-  out->assign(reinterpret_cast<const char*>(p), len);
   return true;
 }
 
@@ -73,7 +68,10 @@ class AbiState {
  public:
   explicit AbiState(std::shared_ptr<Client> client) : client_(std::move(client)) {}
 
-  E request(const GuestMemory& m, const Value* a) {
+  // `*run_over` is set when the run's deadline passed or its interrupt was raised during the
+  // call: the caller then ends the run (the request's outcome is still behind the handle).
+  E request(HostContext& c, const Value* a, bool* run_over) {
+    const GuestMemory& m = c.memory;
     const uint32_t method_ptr = a[0].i32, method_len = a[1].i32;
     const uint32_t url_ptr = a[2].i32, url_len = a[3].i32;
     const uint32_t headers_ptr = a[4].i32, header_count = a[5].i32;
@@ -84,39 +82,79 @@ class AbiState {
     if (header_count > kMaxRequestHeaders) return E::kInval;
     if (method_len > kMaxMethodBytes) return E::kInval;
 
-    Request req;
-    req.strict = (flags & kFlagStrict) != 0;
-    if (!copy_in(m, method_ptr, method_len, &req.method)) return E::kFault;
-    if (!copy_in(m, url_ptr, url_len, &req.url)) return E::kFault;
-    // header_count <= 256, so the product cannot overflow even in 32 bits; 64 bits regardless.
+    // 1. Every range, checked in place: nothing is copied yet, so a guest that names the same
+    //    16 MiB buffer for 1024 headers costs the host 1024 table reads here, not 16 GiB.
+    const uint8_t* method = m.range(method_ptr, method_len);
+    if (method == nullptr) return E::kFault;
+    const uint8_t* url = m.range(url_ptr, url_len);
+    if (url == nullptr) return E::kFault;
+    // header_count <= 1024: the product cannot overflow even in 32 bits; 64 bits regardless.
     if (!m.in_bounds(headers_ptr, uint64_t{header_count} * kHeaderEntrySize)) return E::kFault;
-    req.headers.resize(header_count);
+    std::vector<std::array<uint32_t, 4>> entries(header_count);  // <= 16 KiB
+    uint64_t header_bytes = 0;
     for (uint32_t i = 0; i < header_count; ++i) {
-      uint32_t f[4];
+      auto& f = entries[i];
       const uint64_t at = uint64_t{headers_ptr} + uint64_t{i} * kHeaderEntrySize;
       for (uint32_t k = 0; k < 4; ++k) {
         if (!m.load(at + 4 * k, &f[k])) return E::kFault;
       }
-      if (!copy_in(m, f[0], f[1], &req.headers[i].name)) return E::kFault;
-      if (!copy_in(m, f[2], f[3], &req.headers[i].value)) return E::kFault;
+      if (!m.in_bounds(f[0], f[1]) || !m.in_bounds(f[2], f[3])) return E::kFault;
+      header_bytes += uint64_t{f[1]} + f[3] + 4;  // "Name: value\r\n", as the client counts
     }
-    if (!copy_in(m, body_ptr, body_len, &req.body)) return E::kFault;
+    const uint8_t* body = m.range(body_ptr, body_len);
+    if (body == nullptr) return E::kFault;
     if (!m.in_bounds(handle_out, 4)) return E::kFault;
-
-    if (!is_token(req.method)) return E::kInval;
-    for (const auto& h : req.headers) {
-      if (!is_token(h.name) || !is_safe_value(h.value)) return E::kInval;
-    }
+    const std::string_view method_text(reinterpret_cast<const char*>(method), method_len);
+    if (!is_token(method_text)) return E::kInval;
 
     std::lock_guard<std::mutex> lock(mu_);
     // Room for the handle is checked before the request goes out: a call that cannot return a
     // handle must not reach the network.
     if (open_.size() >= kMaxOpenHandles || next_handle_ == 0) return E::kTooManyHandles;
+
+    // 2. The client's bounds on the declared sizes (max_requests, max_url_bytes, header count
+    //    and bytes, body bytes), before any byte is copied. Only the method and a URL within the
+    //    ABI's maximum are copied for the check (and its audit record).
+    RequestShape shape;
+    shape.method.assign(method_text);
+    shape.url_bytes = url_len;
+    if (url_len <= kAbiMaxUrlBytes) shape.url.assign(reinterpret_cast<const char*>(url), url_len);
+    shape.header_count = header_count;
+    shape.header_bytes = header_bytes;
+    shape.body_bytes = body_len;
+    std::optional<Failure> refused = client_->precheck(shape);
+    // The ABI's own maximums hold whatever the client answered.
+    if (!refused && (url_len > kAbiMaxUrlBytes || header_bytes > kAbiMaxRequestHeaderBytes ||
+                     body_len > kAbiMaxRequestBytes)) {
+      refused = Client::precheck_maximums(shape);
+    }
+    if (refused) return store(m, handle_out, tl::unexpected<Failure>(std::move(*refused)));
+
+    // 3. Header syntax, read in place (bounded now by max_request_header_bytes).
+    for (const auto& f : entries) {
+      if (!is_token(view(m, f[0], f[1])) || !is_safe_value(view(m, f[2], f[3]))) return E::kInval;
+    }
+
+    // 4. Copy (every size is within the client's bounds) and send.
+    Request req;
+    req.strict = (flags & kFlagStrict) != 0;
+    req.method = std::move(shape.method);
+    req.url = std::move(shape.url);
+    req.headers.resize(header_count);
+    for (uint32_t i = 0; i < header_count; ++i) {
+      req.headers[i].name.assign(view(m, entries[i][0], entries[i][1]));
+      req.headers[i].value.assign(view(m, entries[i][2], entries[i][3]));
+    }
+    req.body.assign(reinterpret_cast<const char*>(body), body_len);
+    if (c.limits != nullptr) {
+      req.deadline = c.limits->deadline;
+      req.interrupt = c.limits->interrupt;
+    }
     Outcome outcome = client_->fetch(req);
-    const uint32_t h = next_handle_++;  // never reused: a stale handle stays invalid
-    open_.emplace(h, std::move(outcome));
-    m.store<uint32_t>(handle_out, h);  // checked above; memory cannot shrink during the call
-    return E::kOk;
+    const bool interrupted =
+        req.interrupt != nullptr && req.interrupt->load(std::memory_order_relaxed);
+    *run_over = interrupted || std::chrono::steady_clock::now() >= req.deadline;
+    return store(m, handle_out, std::move(outcome));
   }
 
   // info layout (docs/abi-https.md): u32 kind, u32 status, u64 body_len, u32 header_count,
@@ -193,6 +231,20 @@ class AbiState {
  private:
   static constexpr uint32_t kFlagStrict = 1;
 
+  // Keeps `outcome` behind a new handle and writes the handle to the guest. Called with mu_ held
+  // after the room and the handle_out range were checked (memory cannot shrink during a call).
+  E store(const GuestMemory& m, uint32_t handle_out, Outcome outcome) {
+    const uint32_t h = next_handle_++;  // never reused: a stale handle stays invalid
+    open_.emplace(h, std::move(outcome));
+    m.store<uint32_t>(handle_out, h);
+    return E::kOk;
+  }
+
+  // Guest bytes [ptr, ptr+len) in place; the range was checked by the caller.
+  static std::string_view view(const GuestMemory& m, uint32_t ptr, uint32_t len) {
+    return std::string_view(reinterpret_cast<const char*>(m.range(ptr, len)), len);
+  }
+
   const Outcome* find(uint32_t handle) const {
     auto it = open_.find(handle);
     return it == open_.end() ? nullptr : &it->second;
@@ -249,7 +301,17 @@ void register_https_abi(std::shared_ptr<Client> client, HostFuncTable& table) {
                    // request, the stored response): running out of host memory ends the run
                    // with an error instead of unwinding an exception through the engine.
                    try {
-                     return ret(r, st->request(c.memory, a));
+                     bool run_over = false;
+                     E e = st->request(c, a, &run_over);
+                     if (run_over) {
+                       // The transfer was cut by the run's deadline or interrupt: the run ends
+                       // here (its audit record is written), not at the engine's next check.
+                       return HostCallResult::fail(
+                           Error(ErrorCode::kDeadlineExceeded,
+                                 "wall-clock deadline exceeded (or the run was interrupted) "
+                                 "during wasmcap_https.request; raise the run's timeout"));
+                     }
+                     return ret(r, e);
                    } catch (const std::exception& e) {
                      return HostCallResult::fail(Error(
                          ErrorCode::kInternal, std::string("wasmcap_https.request: ") + e.what()));

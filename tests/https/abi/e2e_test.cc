@@ -4,6 +4,8 @@
 // runtime wiring of the https host API: plan → client → ABI, audit sinks, degraded runs, modules
 // without the import, and that the secret value never shows up in the guest's memory, its output,
 // wasmcap's output or the audit log.
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "https_test_server.h"
@@ -98,6 +100,24 @@ struct World {
   }
 };
 
+// The outcome records (event https_request) of an audit text; https_attempt records (written
+// before each request leaves) are left out.
+std::vector<std::string> outcome_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto& l : testing::lines_of(text)) {
+    if (l.find("\"event\":\"https_request\"") != std::string::npos) out.push_back(l);
+  }
+  return out;
+}
+
+std::vector<std::string> attempt_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto& l : testing::lines_of(text)) {
+    if (l.find("\"event\":\"https_attempt\"") != std::string::npos) out.push_back(l);
+  }
+  return out;
+}
+
 json parse_one(const std::string& out) {
   if (out.empty() || out.back() != '\n' || out.find('\n') != out.size() - 1) return json();
   return json::parse(out, nullptr, false);
@@ -120,8 +140,10 @@ TEST(HttpsEndToEnd, AllowedGetPrintsTheResponseAndAuditsIt) {
   EXPECT_EQ(echo["method"], "GET");
   EXPECT_EQ(echo["path"], "/echo");
   EXPECT_EQ(w.server_requests(), 1u);
-  auto lines = testing::lines_of(w.audit_text());
+  auto lines = outcome_lines(w.audit_text());
   ASSERT_EQ(lines.size(), 1u) << w.audit_text();
+  ASSERT_EQ(attempt_lines(w.audit_text()).size(), 1u) << w.audit_text();
+  EXPECT_EQ(json::parse(attempt_lines(w.audit_text())[0])["request"], 1);
   json ev = json::parse(lines[0]);
   EXPECT_EQ(ev["plugin"], "fetch");
   EXPECT_EQ(ev["decision"], "allowed");
@@ -139,7 +161,7 @@ TEST(HttpsEndToEnd, EachRunHasItsOwnInvocationId) {
   ASSERT_EQ(b.exit_code, 0) << testing::describe(b);
   w.expect_no_secret(a);
   w.expect_no_secret(b);
-  auto lines = testing::lines_of(w.audit_text());
+  auto lines = outcome_lines(w.audit_text());
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(json::parse(lines[0])["invocation_id"], json::parse(lines[1])["invocation_id"]);
 }
@@ -156,7 +178,7 @@ TEST(HttpsEndToEnd, DeniedHostIsGrantDeniedBeforeAnyConnection) {
   EXPECT_FALSE(out["error"]["message"].get<std::string>().empty());
   EXPECT_EQ(w.server_requests(), 0u) << "a denied request reached the server";
   auto lines = testing::lines_of(w.audit_text());
-  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines.size(), 1u);  // no attempt: the request never left
   EXPECT_EQ(json::parse(lines[0])["decision"], "denied");
   w.expect_no_secret(r);
 }
@@ -173,7 +195,7 @@ TEST(HttpsEndToEnd, SecretIsInjectedHostSideAndNeverSeenByTheGuest) {
   ASSERT_TRUE(out.is_object()) << r.out;
   EXPECT_EQ(out["status"], 200);
   EXPECT_NE(out["body"].get<std::string>().find("[REDACTED]"), std::string::npos) << r.out;
-  EXPECT_EQ(testing::lines_of(w.audit_text()).size(), 1u);
+  EXPECT_EQ(outcome_lines(w.audit_text()).size(), 1u);
   w.expect_no_secret(r);
 }
 
@@ -193,11 +215,11 @@ TEST(HttpsEndToEnd, AuditGoesToStderrOnRequest) {
   ProcResult r = w.fetch({"-H", "Authorization: secret:tok", w.server.url("api.test", "/echo")},
                          {"--audit-stderr"});
   ASSERT_EQ(r.exit_code, 0) << testing::describe(r);
-  ASSERT_EQ(testing::lines_of(r.err).size(), 1u) << r.err;
-  json ev = json::parse(testing::lines_of(r.err)[0]);
+  ASSERT_EQ(outcome_lines(r.err).size(), 1u) << r.err;
+  json ev = json::parse(outcome_lines(r.err)[0]);
   EXPECT_EQ(ev["plugin"], "fetch");
   // ...and still to the operator's file.
-  EXPECT_EQ(testing::lines_of(w.audit_text()).size(), 1u);
+  EXPECT_EQ(outcome_lines(w.audit_text()).size(), 1u);
   w.expect_no_secret(r);
 }
 
@@ -292,11 +314,12 @@ TEST(HttpsEndToEnd, EmbedderAuditCallbackAndTheOperatorsFileBothGetEvents) {
   testing::Captured c = testing::run_guest("fetch", std::move(*opts));
   ASSERT_TRUE(c.report.has_value()) << c.report.error().to_string();
   EXPECT_EQ(c.report->exit_code, 0) << c.out << c.err;
-  ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ(json::parse((*events)[0])["decision"], "allowed");
-  EXPECT_EQ(count_of((*events)[0], kSecret), 0u);
+  ASSERT_EQ(events->size(), 2u);  // the attempt, then the outcome
+  EXPECT_EQ(json::parse((*events)[0])["event"], "https_attempt");
+  EXPECT_EQ(json::parse((*events)[1])["decision"], "allowed");
+  for (const auto& e : *events) EXPECT_EQ(count_of(e, kSecret), 0u);
   EXPECT_EQ(count_of(c.out + c.err, kSecret), 0u);
-  EXPECT_EQ(testing::lines_of(w.audit_text()).size(), 1u);
+  EXPECT_EQ(outcome_lines(w.audit_text()).size(), 1u);
   EXPECT_EQ(count_of(w.audit_text(), kSecret), 0u);
 }
 
@@ -352,6 +375,48 @@ TEST(HttpsEndToEnd, SecretNeverEntersGuestMemory) {
   // The scan can find what is there: the secret *reference* the guest wrote is in memory.
   EXPECT_GE(count_of(all, "secret:tok"), 1u);
   EXPECT_EQ(count_of(out, kSecret), 0u);
+}
+
+// Issue #10 item 9: a run's deadline bounds its https transfers. The grant allows 10 s (the
+// default timeout_ms), the server stalls 15 s, the run has 1 s: wasmcap ends with
+// deadline_exceeded well before the grant's timeout.
+TEST(HttpsEndToEnd, RunDeadlineEndsAStalledRequest) {
+  World w;
+  ASSERT_TRUE(w.setup());
+  auto t0 = std::chrono::steady_clock::now();
+  ProcResult r = w.fetch({w.server.url("api.test", "/stall?ms=15000")}, {"--timeout-ms", "1000"});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.exit_code, 142) << testing::describe(r);  // deadline_exceeded
+  // Measured from spawning wasmcap: deadline + 2 s of slack for process start-up and module
+  // loading on a loaded machine (the in-process HttpsAbiBounds.RunDeadlineEndsTheCallAndTheRun
+  // holds the call itself to deadline + 1 s). Without the rule this takes the grant's 10 s.
+  EXPECT_LT(took, std::chrono::milliseconds(3000)) << testing::describe(r);
+  auto outcomes = outcome_lines(w.audit_text());
+  ASSERT_EQ(outcomes.size(), 1u) << w.audit_text();
+  EXPECT_EQ(json::parse(outcomes[0])["error"], "timeout");
+}
+
+// Issue #10 item 9: the attempt record is on disk before the request leaves, so a wasmcap killed
+// mid-request (SIGKILL: no handler, no flush) still leaves a record of a request the server got.
+TEST(HttpsEndToEnd, KilledRunStillHasTheAttemptRecord) {
+  World w;
+  ASSERT_TRUE(w.setup());
+  testing::ProcOptions opt;
+  opt.timeout_ms = 4000;  // the watchdog SIGKILLs wasmcap while the server stalls
+  std::vector<std::string> argv = {"run", "--manifest", w.manifest, "--config", w.config,
+                                   testing::guest_path("fetch"), "-H", "Authorization: secret:tok",
+                                   w.server.url("api.test", "/stall?ms=15000")};
+  ProcResult r = testing::run_cli(argv, opt);
+  EXPECT_NE(r.exit_code, 0) << testing::describe(r);
+  ASSERT_EQ(w.server_requests(), 1u) << "the request did not reach the server before the kill";
+  auto attempts = attempt_lines(w.audit_text());
+  ASSERT_EQ(attempts.size(), 1u) << w.audit_text();
+  json a = json::parse(attempts[0]);
+  EXPECT_EQ(a["method"], "GET");
+  EXPECT_EQ(a["address"], "127.0.0.1");
+  EXPECT_NE(a["url"].get<std::string>().find("/stall?ms=[REDACTED]"), std::string::npos);
+  EXPECT_TRUE(outcome_lines(w.audit_text()).empty()) << "killed mid-request: no outcome";
+  EXPECT_EQ(count_of(w.audit_text(), kSecret), 0u);
 }
 
 }  // namespace

@@ -17,12 +17,17 @@ Behaviours, selected by path:
   /huge-headers?n=N       200 with N response headers of ~100 bytes each
   /echo-header?name=H&pad=K
                           200, response header X-Echo: <value of request header H>, body: K bytes
-                          of 'a' followed by the value twice
+                          of 'a' followed by the value twice, and a Content-MD5 of that body
+  /echo-gzip              200, the /echo record gzip-compressed, Content-Encoding: gzip (whatever
+                          the request's Accept-Encoding says: a server that ignores identity)
+  /echo-partial           206, the /echo record with Content-Range: bytes 0-(n-1)/(n+100)
   /status/N               status N, empty body
 Every request is appended to --log as one JSON line: {method, path, host, headers, body}.
 """
 import argparse
+import base64
 import gzip
+import hashlib
 import json
 import os
 import socket
@@ -91,7 +96,15 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/echo-header":
             value = self.headers.get(q.get("name", ""), "")
             pad = int(q.get("pad", "0"))
-            self._send(200, b"a" * pad + (value + value).encode("latin-1"), [("X-Echo", value)])
+            body = b"a" * pad + (value + value).encode("latin-1")
+            md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+            self._send(200, body, [("X-Echo", value), ("Content-MD5", md5)])
+        elif p == "/echo-gzip":
+            self._send(200, gzip.compress(json.dumps(record).encode()),
+                       [("Content-Encoding", "gzip")])
+        elif p == "/echo-partial":
+            body = json.dumps(record).encode()
+            self._send(206, body, [("Content-Range", "bytes 0-%d/%d" % (len(body) - 1, len(body) + 100))])
         elif p.startswith("/status/"):
             self._send(int(p[len("/status/"):]))
         else:
