@@ -136,6 +136,10 @@ struct RunResult {
 [[noreturn]] void supervise(pid_t parent, char* const* argv, const char* log,
                             const struct rlimit& mem, const struct rlimit& cpu, int status_fd) {
   setpgid(0, 0);
+  // Nothing of wasmcap's reaches the compiler or outlives wasmcap here (descriptors an embedder
+  // opened without O_CLOEXEC, the cache entry's lock): only the status pipe is kept.
+  if (status_fd > 3) close_range(3, static_cast<unsigned>(status_fd) - 1, 0);
+  close_range(static_cast<unsigned>(status_fd) + 1, ~0u, 0);
   signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD would reap the compiler behind our back
   sigset_t wait_set;
   sigemptyset(&wait_set);
