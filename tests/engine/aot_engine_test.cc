@@ -689,6 +689,35 @@ TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
   EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
 }
 
+// The compiler inherits none of wasmcap's descriptors: not the cache entry's lock (a compiler
+// outliving wasmcap would keep the entry locked), not an embedder's descriptor opened without
+// O_CLOEXEC.
+TEST(AotCompileBounds, CompilerInheritsNoDescriptors) {
+  TempCache cache;
+  TempCache bin;
+  fs::path listing = bin.dir / "fds.txt";
+  fs::path cc = bin.dir / "fdcc";
+  testing::write_text(cc, "#!/bin/sh\n"
+                          "if [ \"$1\" = --version ]; then echo fdcc 1; exit 0; fi\n"
+                          "ls -l /proc/$$/fd > '" + listing.string() + "'\n"
+                          "exit 1\n");
+  chmod(cc.c_str(), 0755);
+  int leak = open((bin.dir / "embedder-file").c_str(), O_RDWR | O_CREAT, 0600);  // no O_CLOEXEC
+  ASSERT_GE(leak, 0);
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = cc.string();
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("traps");
+  auto m = engine->load(bytes.data(), bytes.size());
+  close(leak);
+  ASSERT_FALSE(m.has_value());
+  std::string fds = testing::read_text(listing);
+  ASSERT_NE(fds.find("cc.log"), std::string::npos) << fds;  // the listing is real
+  EXPECT_EQ(fds.find("embedder-file"), std::string::npos) << fds;
+  EXPECT_EQ(fds.find(".lock"), std::string::npos) << fds;
+}
+
 // A temporary directory of a compile still in progress (its key's lock is held) is kept.
 TEST(AotCompileBounds, SweepKeepsTheTemporaryDirectoryOfALiveCompile) {
   TempCache cache;
