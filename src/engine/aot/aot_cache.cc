@@ -135,7 +135,8 @@ struct RunResult {
 
 [[noreturn]] void supervise(pid_t parent, char* const* argv, const char* log,
                             const struct rlimit& mem, const struct rlimit& cpu, int status_fd) {
-  setpgid(0, 0);
+  // Our own group, or nothing: kill(0) below must never reach wasmcap's group.
+  if (setpgid(0, 0) != 0 && getpgrp() != getpid()) _exit(127);
   // Nothing of wasmcap's reaches the compiler or outlives wasmcap here (descriptors an embedder
   // opened without O_CLOEXEC, the cache entry's lock): only the status pipe is kept.
   if (status_fd > 3) close_range(3, static_cast<unsigned>(status_fd) - 1, 0);
@@ -162,6 +163,10 @@ struct RunResult {
     setrlimit(RLIMIT_CPU, &cpu);
     int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // Started with closed stdio, open() may return 0..2 itself: move those out of the way, as
+    // dup2 onto the same number would keep O_CLOEXEC.
+    if (out >= 0 && out <= 2) out = fcntl(out, F_DUPFD_CLOEXEC, 3);
+    if (in >= 0 && in <= 2) in = fcntl(in, F_DUPFD_CLOEXEC, 3);
     if (out < 0 || in < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(in, 0) < 0) _exit(127);
     execve(argv[0], argv, environ);
     _exit(127);
