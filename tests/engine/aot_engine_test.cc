@@ -645,6 +645,26 @@ std::vector<uint8_t> slow_to_compile_module() {
   return w;
 }
 
+// The real gcc on that module is stopped at a 1 s compile limit: compile_limit, and neither the
+// driver nor cc1 survives (they are killed as a process group), no temporary directory is left.
+TEST(AotCompileBounds, RealCompilerOnASlowModuleIsKilledAtTheTimeLimit) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  o.compile_timeout_ms = 1000;
+  auto engine = make_aot_engine(o);
+  auto bytes = slow_to_compile_module();
+  auto start = std::chrono::steady_clock::now();
+  auto m = engine->load(bytes.data(), bytes.size());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(8));
+  EXPECT_EQ(wait_gone(cache.dir.string(), 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
 // SIGKILL of wasmcap in the middle of a compile leaves no compiler process behind (gcc's
 // driver and cc1 alike), and the temporary directory it left is removed by the next compile.
 TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
