@@ -372,7 +372,31 @@ struct AotOptions {
   // interrupts. Only for measuring their cost: without them the engine does not declare
   // limits.timeout, so runs with a deadline or an interrupt flag are refused.
   bool interruptible = true;
+
+  // --- Bounds of the C compiler (docs/aot.md, "Compile bounds") ---
+  // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs. Past it the compiler's whole
+  // process group is killed and load() fails with compile_limit.
+  uint64_t compile_timeout_ms = 0;
+  // Address-space limit (RLIMIT_AS and RLIMIT_DATA) of every compiler process, in MiB;
+  // 0 = kDefaultCompileMemoryMb. A compiler running out of it fails load() with compile_limit.
+  uint64_t compile_memory_mb = 0;
+  // The run's deadline and interrupt flag, when a compile happens on a user's behalf inside a
+  // run (run_module sets both from RunOptions): the compile is killed when either fires, and
+  // load() fails with deadline_exceeded.
+  std::chrono::steady_clock::time_point compile_deadline =
+      std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* interrupt = nullptr;
+
+  // --- Guest stack (docs/aot.md, "Guest stack") ---
+  // Size of the stack guest code runs on, in bytes: a dedicated mapping per thread with a
+  // PROT_NONE guard below it, independent of RLIMIT_STACK (`ulimit -s`). Deeper recursion traps
+  // with trap_stack_exhausted. 0 = kDefaultAotStackBytes; at least 1 MiB, at most 1 GiB.
+  uint64_t stack_bytes = 0;
 };
+
+inline constexpr uint64_t kDefaultCompileTimeoutMs = 120000;
+inline constexpr uint64_t kDefaultCompileMemoryMb = 4096;
+inline constexpr uint64_t kDefaultAotStackBytes = 8ull << 20;
 
 // The AOT backend: wasm -> C (wabt's wasm2c writer, in-process) -> native code (the system C
 // compiler), cached, run on wasmcap's own thread-safe runtime. Deadlines and interrupts are

@@ -37,6 +37,7 @@ namespace wasmcap {
   X(kFuelExhausted, "fuel_exhausted", 137)                       \
   X(kDeadlineExceeded, "deadline_exceeded", 142)                 \
   X(kMemoryLimit, "memory_limit", 139)                           \
+  X(kCompileLimit, "compile_limit", 143)                         \
   X(kOutputLimit, "output_limit", 141)                           \
   X(kManifestInvalid, "manifest_invalid", 65)                    \
   X(kConfigInvalid, "config_invalid", 78)                        \

@@ -29,7 +29,7 @@ struct RunOptions {
   WasiConfig wasi;
   uint64_t max_memory_bytes = 4ull << 30;  // rounded down to whole 64 KiB pages
   uint64_t fuel = 0;                       // 0 = unlimited
-  uint64_t timeout_ms = 0;                 // wall clock; 0 = unlimited
+  uint64_t timeout_ms = 0;  // wall clock of the whole run, AOT compile included; 0 = unlimited
   // Cooperative cancellation: set it (from any thread) to stop the run with deadline_exceeded.
   const std::atomic<bool>* interrupt = nullptr;
   // Export to run. "_start" for commands; reactors get "_initialize" called first.

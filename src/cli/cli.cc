@@ -606,6 +606,21 @@ int main(int argc, char** argv) {
   run->add_option("--cache-dir", aot.cache_dir,
                   "AOT cache directory (default $WASMCAP_CACHE_DIR, else "
                   "$XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot)");
+  uint64_t aot_stack_mb = 0;
+  auto add_compile_bounds = [&aot](CLI::App* cmd) {
+    cmd->add_option("--compile-timeout-ms", aot.compile_timeout_ms,
+                    "AOT: wall-clock limit of one C compile in ms (default 120000); the "
+                    "compiler is killed past it (compile_limit)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--compile-memory-mb", aot.compile_memory_mb,
+                    "AOT: address-space limit of each C compiler process in MiB (default 4096)")
+        ->check(CLI::PositiveNumber);
+  };
+  add_compile_bounds(run);
+  run->add_option("--aot-stack-mb", aot_stack_mb,
+                  "AOT: size of the stack guest code runs on, in MiB (default 8, 1..1024); "
+                  "deeper recursion traps with trap_stack_exhausted")
+      ->check(CLI::Range(1, 1024));
   run->add_option("--fuel", fuel, "Instruction budget (0 = unlimited)")
       ->check(kNonNegative);
   run->add_option("--timeout-ms", timeout_ms, "Wall-clock deadline in ms (0 = unlimited)")
@@ -653,6 +668,7 @@ int main(int argc, char** argv) {
       "compile", "Precompile a module for the aot engine into the cache (docs/aot.md)");
   compile->add_option("module", compile_path, "The .wasm module")->required();
   compile->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
+  add_compile_bounds(compile);
   plan->add_flag("--json", plan_json, "Print the plan as JSON");
   plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
 
@@ -742,6 +758,7 @@ int main(int argc, char** argv) {
                    run->remaining().front().c_str());
       return error_exit_code(ErrorCode::kInvalidArgument);
     }
+    if (aot_stack_mb != 0) aot.stack_bytes = aot_stack_mb << 20;
     std::vector<std::string> guest_args = guest_tail;
     if (dashdash) {
       if (run_flags.manifest.empty() && !guest_args.empty()) {

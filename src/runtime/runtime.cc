@@ -2,7 +2,9 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -88,6 +90,16 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
+namespace {
+// start + timeout_ms, clamped: a huge timeout must mean "far future", not overflow into the past.
+std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::time_point start,
+                                                   uint64_t timeout_ms) {
+  if (timeout_ms == 0) return std::chrono::steady_clock::time_point::max();
+  constexpr uint64_t kMaxTimeoutMs = 1000ull * 60 * 60 * 24 * 365 * 100;  // a century
+  return start + std::chrono::milliseconds(std::min(timeout_ms, kMaxTimeoutMs));
+}
+}  // namespace
+
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
   if (name == "interp") return make_interp_engine();
   if (name == "aot") return make_aot_engine(aot);
@@ -155,17 +167,29 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
 }
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+  // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
+  // bound it too (docs/aot.md, "Compile bounds").
+  if (options.timeout_ms != 0) {
+    options.aot.compile_deadline = run_deadline(std::chrono::steady_clock::now(), options.timeout_ms);
+  }
+  if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
   if (options.engine == "auto") {
     // auto picks the engine that can run this request: the interpreter when fuel is asked for
-    // (aot does not meter), when no C compiler is found, or when the AOT translator refuses the
-    // module (module_unsupported, e.g. SIMD); otherwise aot.
+    // (aot does not meter), when no C compiler is found, when the AOT translator refuses the
+    // module (module_unsupported, e.g. SIMD), or when the compile hits its bounds
+    // (compile_limit); otherwise aot.
     bool aot = aot_available(options.aot) &&
                !required_capabilities(options).has(Capability::kLimitFuel);
     if (aot) {
       auto engine = make_aot_engine(options.aot);
       auto probe = engine->load(module_bytes.data(), module_bytes.size());
-      if (probe || probe.error().code != ErrorCode::kModuleUnsupported) {
+      if (probe || (probe.error().code != ErrorCode::kModuleUnsupported &&
+                    probe.error().code != ErrorCode::kCompileLimit)) {
         return run_module(*engine, module_bytes, std::move(options));
+      }
+      if (probe.error().code == ErrorCode::kCompileLimit && options.aot.progress) {
+        std::fprintf(stderr, "wasmcap: %s\nwasmcap: --engine auto: running on the interpreter\n",
+                     probe.error().to_string().c_str());
       }
     }
     auto interp = make_interp_engine();
@@ -179,6 +203,9 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
   auto start = std::chrono::steady_clock::now();
+  // One deadline for the whole run, counted from here: loading (an AOT compile on a cold cache)
+  // and guest execution share it.
+  const auto deadline = run_deadline(start, options.timeout_ms);
   // No silent ignore: a limit or host API the engine or build cannot provide stops the run
   // here, before the module is even loaded.
   if (auto r = policy::check_capabilities(required_capabilities(options), engine,
@@ -198,14 +225,7 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
   limits.fuel = options.fuel;
   limits.interrupt = options.interrupt;
-  if (options.timeout_ms != 0) {
-    // Clamp: a huge timeout must mean "far future", not overflow into the past.
-    constexpr uint64_t kMaxTimeoutMs = 1000ull * 60 * 60 * 24 * 365 * 100;  // a century
-    // Counted from the end of loading: the deadline bounds guest execution, not an AOT compile
-    // on a cold cache (which is bounded by the module's size, not by the guest).
-    limits.deadline = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(std::min(options.timeout_ms, kMaxTimeoutMs));
-  }
+  if (options.timeout_ms != 0) limits.deadline = deadline;
 
   auto host = make_wasi_host(std::move(options.wasi));
   if (!host) return tl::unexpected(host.error());

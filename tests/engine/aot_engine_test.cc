@@ -5,9 +5,16 @@
 //
 // The engine, runtime and WASI suites also run whole on aot (ctest prefix "aot:"); this file
 // holds what only the AOT engine has.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -443,6 +450,443 @@ TEST(AotDifferential, GuestsBehaveTheSameOnBothEngines) {
     EXPECT_EQ(i.exit_code, a.exit_code) << what;
     EXPECT_EQ(i.out, a.out) << what;
   }
+}
+
+// --- compile bounds (docs/aot.md, "Compile bounds") -------------------------------------------
+
+// Every process whose command line contains `needle` (other than this test process).
+std::vector<std::string> processes_with(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    if (pid == std::to_string(getpid())) continue;
+    std::string cmd = testing::read_text(e.path() / "cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    // Zombies (already dead, not yet reaped) have an empty command line.
+    if (cmd.find(needle) != std::string::npos) out.push_back(pid + ": " + cmd.substr(0, 200));
+  }
+  return out;
+}
+
+// Waits up to `ms` for no process to match `needle`.
+std::vector<std::string> wait_gone(const std::string& needle, int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    auto left = processes_with(needle);
+    if (left.empty() || std::chrono::steady_clock::now() > until) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::vector<fs::path> tmp_dirs(const fs::path& cache) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(cache)) {
+    if (e.path().filename().string().rfind("tmp-", 0) == 0) out.push_back(e.path());
+  }
+  return out;
+}
+
+// A "C compiler" (the documented WASMCAP_CC / AotOptions::compiler setting) that answers
+// --version and otherwise starts a grandchild and blocks, like gcc's driver waiting for cc1.
+// The grandchild's command line carries `marker` so the test can find it.
+std::string slow_compiler(const fs::path& dir, const std::string& marker) {
+  fs::path p = dir / "slowcc";
+  testing::write_text(p, "#!/bin/sh\n"
+                         "if [ \"$1\" = --version ]; then echo slowcc 1; exit 0; fi\n"
+                         "sleep " + marker + " &\n"
+                         "sleep " + marker + "\n"
+                         "exit 1\n");
+  chmod(p.c_str(), 0755);
+  return p.string();
+}
+
+std::string unique_marker() {
+  std::random_device rd;
+  // A sleep duration nobody else uses: "20.<random>" seconds.
+  return "20." + std::to_string(100000 + rd() % 800000);
+}
+
+// A compiler that does not finish is killed at the compile time limit, with its whole process
+// group (the grandchild too), and the failure is compile_limit; no temporary directory is left.
+TEST(AotCompileBounds, SlowCompilerIsKilledAtTheTimeLimit) {
+  TempCache cache;
+  TempCache bin;
+  const std::string marker = unique_marker();
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = slow_compiler(bin.dir, marker);
+  o.compile_timeout_ms = 500;
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("traps");
+  auto start = std::chrono::steady_clock::now();
+  auto m = engine->load(bytes.data(), bytes.size());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_NE(m.error().message.find("--compile-timeout-ms"), std::string::npos);
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// A compile on a run's behalf ends at the run's deadline (deadline_exceeded), not 60 s later.
+TEST(AotCompileBounds, RunDeadlineStopsTheCompile) {
+  TempCache cache;
+  TempCache bin;
+  const std::string marker = unique_marker();
+  RunOptions o;
+  o.engine = "aot";
+  o.aot.cache_dir = cache.dir.string();
+  o.aot.compiler = slow_compiler(bin.dir, marker);
+  o.timeout_ms = 400;
+  auto start = std::chrono::steady_clock::now();
+  auto c = testing::run_guest(guest_bytes("hello"), o);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(c.report.has_value());
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+
+  // The run's interrupt flag stops it too.
+  std::atomic<bool> stop{false};
+  o.timeout_ms = 0;
+  o.interrupt = &stop;
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  start = std::chrono::steady_clock::now();
+  c = testing::run_guest(guest_bytes("hello"), o);
+  elapsed = std::chrono::steady_clock::now() - start;
+  raiser.join();
+  ASSERT_FALSE(c.report.has_value());
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+}
+
+// --engine auto runs on the interpreter when the compile hits its limit.
+TEST(AotCompileBounds, AutoFallsBackToTheInterpreterAtTheCompileLimit) {
+  TempCache cache;
+  TempCache bin;
+  const std::string marker = unique_marker();
+  RunOptions o;
+  o.engine = "auto";
+  o.aot.cache_dir = cache.dir.string();
+  o.aot.compiler = slow_compiler(bin.dir, marker);
+  o.aot.compile_timeout_ms = 300;
+  o.wasi.args = {"hello"};
+  auto c = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(c.report.has_value()) << c.report.error().to_string();
+  EXPECT_EQ(c.out, "hello from wasm\n");
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+}
+
+// The real C compiler under a small memory limit runs out of it: compile_limit, nothing cached,
+// no temporary directory left.
+TEST(AotCompileBounds, MemoryLimitStopsTheRealCompiler) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  o.compile_memory_mb = 64;
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("hello");
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_NE(m.error().message.find("--compile-memory-mb"), std::string::npos);
+  EXPECT_EQ(cache.files(".so").size(), 0u);
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// A module gcc needs seconds for (one function, 10,000 locals, 60,000 statements), built here.
+std::vector<uint8_t> slow_to_compile_module() {
+  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
+    do {
+      uint8_t b = x & 0x7f;
+      x >>= 7;
+      if (x != 0) b |= 0x80;
+      v.push_back(b);
+    } while (x != 0);
+  };
+  const uint32_t n = 10000, m = 60000;
+  std::vector<uint8_t> body;
+  leb(body, 1);  // one locals entry
+  leb(body, n);
+  body.push_back(0x7e);  // i64
+  for (uint32_t i = 0; i < m; ++i) {
+    body.push_back(0x20);  // local.get
+    leb(body, i % n);
+    body.push_back(0x20);
+    leb(body, (i * 7) % n);
+    body.push_back(0x7c);  // i64.add
+    body.push_back(0x21);  // local.set
+    leb(body, (i + 1) % n);
+  }
+  body.push_back(0x0b);
+  std::vector<uint8_t> code;
+  leb(code, 1);
+  leb(code, static_cast<uint32_t>(body.size()));
+  code.insert(code.end(), body.begin(), body.end());
+  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
+    w.push_back(id);
+    leb(w, static_cast<uint32_t>(c.size()));
+    w.insert(w.end(), c.begin(), c.end());
+  };
+  section(1, {0x01, 0x60, 0x00, 0x00});                                 // type () -> ()
+  section(3, {0x01, 0x00});                                             // one function
+  section(7, {0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00});  // export _start
+  section(10, code);
+  return w;
+}
+
+// The real gcc on that module is stopped at a 1 s compile limit: compile_limit, and neither the
+// driver nor cc1 survives (they are killed as a process group), no temporary directory is left.
+TEST(AotCompileBounds, RealCompilerOnASlowModuleIsKilledAtTheTimeLimit) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  o.compile_timeout_ms = 1000;
+  auto engine = make_aot_engine(o);
+  auto bytes = slow_to_compile_module();
+  auto start = std::chrono::steady_clock::now();
+  auto m = engine->load(bytes.data(), bytes.size());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(8));
+  EXPECT_EQ(wait_gone(cache.dir.string(), 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// SIGKILL of wasmcap in the middle of a compile leaves no compiler process behind (gcc's
+// driver and cc1 alike), and the temporary directory it left is removed by the next compile.
+TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
+  TempCache cache;
+  fs::path module = cache.dir / "slow.wasm";
+  auto bytes = slow_to_compile_module();
+  testing::write_text(module, std::string(bytes.begin(), bytes.end()));
+  // Every process of the compile names the cache directory: wasmcap and its supervisor (the
+  // module lives there), gcc's driver and cc1 (the temporary directory does).
+  const std::string needle = cache.dir.string();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("WASMCAP_CACHE_DIR", cache.dir.c_str(), 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(testing::cli_path().c_str(), "wasmcap", "compile", module.c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait for the compiler proper (cc1) to be at work on the module.
+  bool running = false;
+  for (int i = 0; i < 500 && !running; ++i) {
+    for (const auto& p : processes_with(needle)) running |= p.find("cc1") != std::string::npos;
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(running) << "cc1 never started";
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(wait_gone(needle, 3000), std::vector<std::string>{});
+  ASSERT_EQ(tmp_dirs(cache.dir).size(), 1u) << "the killed process's temporary directory";
+
+  // The next compile (of another module, same cache) sweeps it.
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  auto engine = make_aot_engine(o);
+  auto traps = guest_bytes("traps");
+  auto m = engine->load(traps.data(), traps.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// The compiler inherits none of wasmcap's descriptors: not the cache entry's lock (a compiler
+// outliving wasmcap would keep the entry locked), not an embedder's descriptor opened without
+// O_CLOEXEC.
+TEST(AotCompileBounds, CompilerInheritsNoDescriptors) {
+  TempCache cache;
+  TempCache bin;
+  fs::path listing = bin.dir / "fds.txt";
+  fs::path cc = bin.dir / "fdcc";
+  testing::write_text(cc, "#!/bin/sh\n"
+                          "if [ \"$1\" = --version ]; then echo fdcc 1; exit 0; fi\n"
+                          "ls -l /proc/$$/fd > '" + listing.string() + "'\n"
+                          "exit 1\n");
+  chmod(cc.c_str(), 0755);
+  int leak = open((bin.dir / "embedder-file").c_str(), O_RDWR | O_CREAT, 0600);  // no O_CLOEXEC
+  ASSERT_GE(leak, 0);
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = cc.string();
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("traps");
+  auto m = engine->load(bytes.data(), bytes.size());
+  close(leak);
+  ASSERT_FALSE(m.has_value());
+  std::string fds = testing::read_text(listing);
+  ASSERT_NE(fds.find("cc.log"), std::string::npos) << fds;  // the listing is real
+  EXPECT_EQ(fds.find("embedder-file"), std::string::npos) << fds;
+  EXPECT_EQ(fds.find(".lock"), std::string::npos) << fds;
+}
+
+// A temporary directory of a compile still in progress (its key's lock is held) is kept.
+TEST(AotCompileBounds, SweepKeepsTheTemporaryDirectoryOfALiveCompile) {
+  TempCache cache;
+  const std::string key(64, 'a');
+  fs::path live = cache.dir / ("tmp-" + key + "-AbCdEf");
+  fs::path dead = cache.dir / ("tmp-" + std::string(64, 'b') + "-AbCdEf");
+  fs::create_directory(live);
+  fs::create_directory(dead);
+  int lock = open((cache.dir / (key + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX), 0);
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  auto engine = make_aot_engine(o);
+  auto traps = guest_bytes("traps");
+  auto m = engine->load(traps.data(), traps.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  close(lock);
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_FALSE(fs::exists(dead));
+}
+
+// --- the guest stack (docs/aot.md, "Guest stack") ---------------------------------------------
+
+struct Measured {
+  int status = 0;
+  long max_rss_kib = 0;
+  double seconds = 0;
+  std::string err;
+};
+
+// Runs `bash -c SCRIPT` (which execs the CLI) and measures the process's peak RSS.
+Measured run_shell(const std::string& script) {
+  Measured r;
+  char tmpl[] = "/tmp/wasmcap-aot-stderr-XXXXXX";
+  int errfd = mkstemp(tmpl);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(errfd, 2);
+    execl("/bin/bash", "bash", "-c", script.c_str(), nullptr);
+    _exit(127);
+  }
+  // Watchdog: a runaway stack must not take the machine down with the test.
+  std::atomic<bool> done{false};
+  std::thread dog([&] {
+    for (int i = 0; i < 600 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!done) kill(pid, SIGKILL);
+  });
+  struct rusage ru {};
+  wait4(pid, &r.status, 0, &ru);
+  done = true;
+  dog.join();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.max_rss_kib = ru.ru_maxrss;
+  close(errfd);
+  r.err = testing::read_text(tmpl);
+  unlink(tmpl);
+  return r;
+}
+
+// With `ulimit -s unlimited` the main thread's stack has no bound: guest recursion must still
+// trap (on its own guard-paged stack) quickly, with bounded memory. (The address-space limit only
+// keeps a failing run from exhausting the machine: 8 GiB of linear-memory reservation + 2 GiB;
+// without the guest stack, this test fails by exceeding it, not by the OOM killer.)
+TEST(AotStack, RecursionTrapsUnderUnlimitedStackRlimit) {
+  const std::string run = "exec '" + testing::cli_path() + "' run --engine aot --invoke ";
+  // Compile once outside the limits (also warms the shared cache).
+  auto warm = run_shell(run + "ok '" + testing::guest_path("traps") + "'");
+  ASSERT_TRUE(WIFEXITED(warm.status) && WEXITSTATUS(warm.status) == 0) << warm.err;
+  for (const char* e : {"recurse_forever", "recurse_indirect_forever"}) {
+#if defined(__SANITIZE_ADDRESS__)
+    const std::string vlimit;  // ASan reserves terabytes of shadow address space
+    const long max_rss_kib = 1 << 20;  // and an ASan wasmcap starts at ~400 MiB
+#else
+    const std::string vlimit = "ulimit -v 10485760; ";
+    const long max_rss_kib = 256 << 10;
+#endif
+    auto r = run_shell("ulimit -s unlimited; " + vlimit + run + e + " '" +
+                       testing::guest_path("traps") + "'");
+    EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 134)
+        << e << ": status " << r.status << "\n" << r.err;
+    EXPECT_NE(r.err.find("trap_stack_exhausted"), std::string::npos) << e << ": " << r.err;
+    EXPECT_LT(r.max_rss_kib, max_rss_kib) << e;
+    EXPECT_LT(r.seconds, 20) << e;
+  }
+}
+
+// The guest's stack does not depend on the caller's: 100,000 frames fit in the default 8 MiB
+// guest stack under `ulimit -s 1024`, and a tiny ulimit never crashes the host.
+TEST(AotStack, GuestStackIsIndependentOfATinyStackRlimit) {
+  const std::string run = "exec '" + testing::cli_path() + "' run --engine aot --invoke ";
+  const std::string mod = " '" + testing::guest_path("deep_recursion") + "'";
+  auto warm = run_shell(run + "down_10k" + mod);
+  ASSERT_TRUE(WIFEXITED(warm.status) && WEXITSTATUS(warm.status) == 0) << warm.err;
+  auto ok = run_shell("ulimit -s 1024; " + run + "down_100k" + mod);
+  EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.status << "\n" << ok.err;
+  auto deep = run_shell("ulimit -s 1024; " + run + "down_1m" + mod);
+  EXPECT_TRUE(WIFEXITED(deep.status) && WEXITSTATUS(deep.status) == 134) << deep.status << "\n" << deep.err;
+  EXPECT_NE(deep.err.find("trap_stack_exhausted"), std::string::npos) << deep.err;
+  // The CLI's --aot-stack-mb sets the size.
+  auto big = run_shell("ulimit -s 1024; exec '" + testing::cli_path() +
+                       "' run --engine aot --aot-stack-mb 128 --invoke down_1m" + mod);
+  EXPECT_TRUE(WIFEXITED(big.status) && WEXITSTATUS(big.status) == 0) << big.status << "\n" << big.err;
+}
+
+// The size is per engine and holds on every thread at once: 8 threads recurse 1,000,000 deep
+// on a 64 MiB guest stack, while 8 others on an engine with a 1 MiB stack trap at 100,000.
+TEST(AotStack, SizeIsConfigurableAndHoldsOnManyThreads) {
+  AotOptions big_opts = shared_options();
+  big_opts.stack_bytes = 64ull << 20;
+  AotOptions small_opts = shared_options();
+  small_opts.stack_bytes = 1ull << 20;
+  auto big = make_aot_engine(big_opts);
+  auto small = make_aot_engine(small_opts);
+  auto bytes = guest_bytes("deep_recursion");
+  auto mb = big->load(bytes.data(), bytes.size());
+  auto ms = small->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(mb.has_value() && ms.has_value());
+  std::vector<std::string> errors(16);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      const bool deep = t % 2 == 0;
+      Engine& e = deep ? *big : *small;
+      auto inst = e.instantiate(deep ? *mb : *ms, HostFuncTable{}, {});
+      if (!inst) {
+        errors[t] = inst.error().to_string();
+        return;
+      }
+      for (int round = 0; round < 3; ++round) {
+        auto r = (*inst)->call("down", {Value::I32(deep ? 1000000 : 100000)});
+        if (deep && (!r || r->results[0].i32 != 1000000)) {
+          errors[t] = "deep: " + (r ? std::to_string(r->results[0].i32) : r.error().to_string());
+        }
+        if (!deep && (r || r.error().code != ErrorCode::kTrapStackExhausted)) {
+          errors[t] = "small: " + (r ? std::string("returned") : r.error().to_string());
+        }
+        auto small_call = (*inst)->call("down", {Value::I32(1000)});
+        if (!small_call || small_call->results[0].i32 != 1000) errors[t] = "after: failed";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sodium.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,49 +107,292 @@ std::string sidecar(const std::string& key, const std::string& so_sha) {
   return "wasmcap-aot-cache 1\nkey " + key + "\nsha256 " + so_sha + "\n";
 }
 
-// Runs argv with stdout+stderr to `log`; returns the exit status (-1: could not run).
-int run_process(const std::vector<std::string>& argv, const std::string& log, bool progress,
-                const std::string& what) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+// --- Running the compiler under bounds (docs/aot.md, "Compile bounds") --------------------
+//
+// Why fork + exec and not posix_spawn: the child must set rlimits and PR_SET_PDEATHSIG before
+// exec, which posix_spawn cannot do. The tree is:
+//
+//   wasmcap ── supervisor S (own process group G, PDEATHSIG=SIGUSR1) ── compiler C (rlimits,
+//                                                                        PDEATHSIG=SIGKILL)
+//                                                                        └─ cc1, as, ld ... (in G)
+//
+// PDEATHSIG reaches only a direct child, and gcc's driver spawns cc1/as/collect2/ld: killing C
+// alone would orphan them. So every compiler process stays in G, and whoever ends the compile
+// kills G as a whole: wasmcap on timeout/deadline/interrupt (kill(-G)), S when wasmcap dies (its
+// PDEATHSIG arrives, it kills G, itself included), and S again after C exited (stragglers).
+// S reports C's wait status through a pipe before it does so.
+//
+// Everything between fork and exec is async-signal-safe (wasmcap may have other threads).
+
+using Clock = std::chrono::steady_clock;
+
+enum class RunEnd { kExited, kSignaled, kTimeout, kDeadline, kInterrupted, kCannotRun };
+
+struct RunResult {
+  RunEnd end = RunEnd::kCannotRun;
+  int code = 0;  // exit status (kExited) or signal (kSignaled)
+};
+
+[[noreturn]] void supervise(pid_t parent, char* const* argv, const char* log,
+                            const struct rlimit& mem, const struct rlimit& cpu, int status_fd) {
+  // Our own group, or nothing: kill(0) below must never reach wasmcap's group.
+  if (setpgid(0, 0) != 0 && getpgrp() != getpid()) _exit(127);
+  // Nothing of wasmcap's reaches the compiler or outlives wasmcap here (descriptors an embedder
+  // opened without O_CLOEXEC, the cache entry's lock): only the status pipe is kept.
+  if (status_fd > 3) close_range(3, static_cast<unsigned>(status_fd) - 1, 0);
+  close_range(static_cast<unsigned>(status_fd) + 1, ~0u, 0);
+  signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD would reap the compiler behind our back
+  sigset_t wait_set;
+  sigemptyset(&wait_set);
+  sigaddset(&wait_set, SIGCHLD);
+  sigaddset(&wait_set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &wait_set, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  // wasmcap may have died before PDEATHSIG was armed (then our parent is a reaper by now).
+  if (getppid() != parent) kill(0, SIGKILL);
+  pid_t self = getpid();
+  pid_t cc = fork();
+  if (cc == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != self) _exit(127);
+    setrlimit(RLIMIT_AS, &mem);
+    setrlimit(RLIMIT_DATA, &mem);
+    setrlimit(RLIMIT_CPU, &cpu);
+    int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // Started with closed stdio, open() may return 0..2 itself: move those out of the way, as
+    // dup2 onto the same number would keep O_CLOEXEC.
+    if (out >= 0 && out <= 2) out = fcntl(out, F_DUPFD_CLOEXEC, 3);
+    if (in >= 0 && in <= 2) in = fcntl(in, F_DUPFD_CLOEXEC, 3);
+    if (out < 0 || in < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(in, 0) < 0) _exit(127);
+    execve(argv[0], argv, environ);
+    _exit(127);
+  }
+  int status = 0x7f00;  // "exit 127": could not run
+  if (cc > 0) {
+    for (;;) {
+      int sig = sigwaitinfo(&wait_set, nullptr);
+      if (sig == SIGUSR1) kill(0, SIGKILL);  // wasmcap died: the whole group goes
+      pid_t r = waitpid(cc, &status, WNOHANG);
+      if (r == cc || (r < 0 && errno != EINTR)) break;
+    }
+  }
+  ssize_t w = write(status_fd, &status, sizeof status);
+  (void)w;
+  kill(0, SIGKILL);  // stragglers of the compiler (and this supervisor)
+  _exit(0);
+}
+
+// Runs argv with stdout+stderr to `log` under `limits`.
+RunResult run_process(const std::vector<std::string>& argv, const std::string& log,
+                      const CompileLimits& limits, bool progress, const std::string& what) {
+  RunResult result;
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return -1;
+  // The limits may not exceed our own hard limits (setrlimit would fail and leave none).
+  struct rlimit mem{}, cpu{}, hard{};
+  mem.rlim_cur = mem.rlim_max = limits.memory_bytes;
+  if (getrlimit(RLIMIT_AS, &hard) == 0 && hard.rlim_max != RLIM_INFINITY &&
+      hard.rlim_max < mem.rlim_max) {
+    mem.rlim_cur = mem.rlim_max = hard.rlim_max;
+  }
+  // CPU seconds per process: the wall clock below is the real bound; this one stops a compiler
+  // that outlives it anyway (e.g. its supervisor was killed by someone else).
+  cpu.rlim_cur = cpu.rlim_max = limits.timeout_ms / 1000 + 2;
+  if (getrlimit(RLIMIT_CPU, &hard) == 0 && hard.rlim_max != RLIM_INFINITY &&
+      hard.rlim_max < cpu.rlim_max) {
+    cpu.rlim_cur = cpu.rlim_max = hard.rlim_max;
+  }
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return result;
+  const pid_t parent = getpid();
+  const auto start = Clock::now();
+  const auto timeout_at = start + std::chrono::milliseconds(limits.timeout_ms);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    supervise(parent, args.data(), log.c_str(), mem, cpu, pipefd[1]);
+  }
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return result;
+  }
+  setpgid(pid, pid);  // also done by the child: whichever runs first, G exists before kill(-G)
   const bool tty = progress && isatty(STDERR_FILENO) == 1;
-  auto start = std::chrono::steady_clock::now();
   bool shown = false;
-  int status = 0;
+  int sup_status = 0;
   static const char spinner[] = "|/-\\";
   for (int tick = 0;; ++tick) {
-    pid_t r = waitpid(pid, &status, tty ? WNOHANG : 0);
+    pid_t r = waitpid(pid, &sup_status, WNOHANG);
     if (r == pid) break;
-    if (r < 0 && errno != EINTR) return -1;
-    if (r == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (s >= 1.0) {
-        std::fprintf(stderr, "\r%c wasmcap: compiling %s to native code (%.0f s)",
-                     spinner[tick % 4], what.c_str(), s);
-        std::fflush(stderr);
-        shown = true;
+    if (r < 0 && errno != EINTR) {
+      kill(-pid, SIGKILL);
+      break;
+    }
+    auto now = Clock::now();
+    RunEnd stop = RunEnd::kExited;
+    if (now >= timeout_at) stop = RunEnd::kTimeout;
+    if (now >= limits.deadline) stop = RunEnd::kDeadline;
+    if (limits.interrupt != nullptr && limits.interrupt->load(std::memory_order_relaxed)) {
+      stop = RunEnd::kInterrupted;
+    }
+    if (stop != RunEnd::kExited) {
+      kill(-pid, SIGKILL);  // the supervisor, the compiler and everything it started
+      while (waitpid(pid, &sup_status, 0) < 0 && errno == EINTR) {
       }
+      close(pipefd[0]);
+      if (shown) std::fprintf(stderr, "\r\033[K");
+      result.end = stop;
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tick < 20 ? 5 : 20));
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (tty && s >= 1.0 && tick % 5 == 0) {
+      std::fprintf(stderr, "\r%c wasmcap: compiling %s to native code (%.0f s)",
+                   spinner[(tick / 5) % 4], what.c_str(), s);
+      std::fflush(stderr);
+      shown = true;
     }
   }
   if (shown) {
     std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int status = 0;
+  ssize_t n;
+  do {
+    n = read(pipefd[0], &status, sizeof status);
+  } while (n < 0 && errno == EINTR);
+  close(pipefd[0]);
+  if (n != static_cast<ssize_t>(sizeof status)) return result;  // the supervisor was killed
+  if (WIFEXITED(status)) {
+    result.end = RunEnd::kExited;
+    result.code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.end = RunEnd::kSignaled;
+    result.code = WTERMSIG(status);
+  }
+  return result;
+}
+
+std::string read_log(const std::string& path) {
+  std::string log;
+  if (int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); fd >= 0) {
+    read_fd(fd, &log, 1 << 20);
+    close(fd);
+  }
+  return log;
+}
+
+// Did the compiler stop at a resource bound? (gcc reports its sub-processes' out-of-memory and
+// CPU-limit deaths in the log and exits 1 or 4.)
+bool hit_limit(const RunResult& r, const std::string& log) {
+  if (r.end == RunEnd::kSignaled) {
+    return r.code == SIGKILL || r.code == SIGXCPU || r.code == SIGSEGV || r.code == SIGABRT;
+  }
+  for (const char* s : {"out of memory", "memory exhausted", "Cannot allocate memory",
+                        "CPU time limit exceeded", "Killed signal terminated",
+                        "std::bad_alloc", "MemoryError"}) {
+    if (log.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Error for a compile that did not finish; Ok when it exited 0.
+Result<void> compile_error(const RunResult& r, const std::string& log_path, const Toolchain& tc,
+                           const std::string& what) {
+  const CompileLimits& l = tc.limits;
+  switch (r.end) {
+    case RunEnd::kTimeout:
+      return make_error(ErrorCode::kCompileLimit,
+                        "the C compiler did not finish " + what + " within the compile time "
+                        "limit of " + std::to_string(l.timeout_ms) + " ms (killed); raise "
+                        "--compile-timeout-ms or run with --engine interp");
+    case RunEnd::kDeadline:
+      return make_error(ErrorCode::kDeadlineExceeded,
+                        "the run's deadline passed while compiling " + what + " for the aot "
+                        "engine (compile killed); raise --timeout-ms, or compile ahead of the "
+                        "run with `wasmcap compile`");
+    case RunEnd::kInterrupted:
+      return make_error(ErrorCode::kDeadlineExceeded,
+                        "interrupted by the host while compiling " + what + " for the aot "
+                        "engine (compile killed)");
+    case RunEnd::kCannotRun:
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the C compiler " + tc.compiler + " could not be run; run with "
+                        "--engine interp");
+    case RunEnd::kExited:
+    case RunEnd::kSignaled:
+      break;
+  }
+  if (r.end == RunEnd::kExited && r.code == 0) return {};
+  std::string log = read_log(log_path);
+  if (hit_limit(r, log)) {
+    return make_error(ErrorCode::kCompileLimit,
+                      "the C compiler ran out of its memory limit of " +
+                          std::to_string(l.memory_bytes >> 20) + " MiB (or its CPU time) on " +
+                          what + "; raise --compile-memory-mb or run with --engine interp");
+  }
+  if (log.size() > 2000) log = log.substr(0, 2000) + "...";
+  return make_error(ErrorCode::kModuleUnsupported,
+                    "the C compiler failed on " + what + " (" + tc.compiler +
+                        (r.end == RunEnd::kSignaled ? " killed by signal " : " exit ") +
+                        std::to_string(r.code) + "): " + log + "; run with --engine interp");
+}
+
+// Temporary directories are named tmp-KEY-XXXXXX and made while KEY.lock is held: one whose
+// lock nobody holds belongs to a compile that was killed. Removes those (ours included: we hold
+// our own key's lock through `own_key`).
+void sweep_stale_tmp(const std::string& dir, const std::string& own_key) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("tmp-", 0) != 0) continue;
+    std::string key = name.substr(4, 64);
+    bool stale = false;
+    if (name.size() == 4 + 64 + 7 && name[4 + 64] == '-') {
+      if (key == own_key) {
+        stale = true;
+      } else {
+        int fd = open((dir + "/" + key + ".lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+          stale = true;  // no lock file: nobody can be compiling it
+        } else {
+          stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+          close(fd);  // drops the lock again
+        }
+      }
+    } else {
+      // Older layout (tmp-XXXXXX, no key): stale once it is a day old.
+      struct stat st;
+      stale = lstat(it->path().c_str(), &st) == 0 && st.st_mtime + 86400 < time(nullptr);
+    }
+    if (stale) {
+      std::error_code rec;
+      fs::remove_all(it->path(), rec);
+    }
+  }
 }
 
 }  // namespace
+
+CompileLimits compile_limits(const AotOptions& options) {
+  CompileLimits l;
+  if (options.compile_timeout_ms != 0) l.timeout_ms = options.compile_timeout_ms;
+  if (options.compile_memory_mb != 0) {
+    l.memory_bytes = std::min<uint64_t>(options.compile_memory_mb, 1ull << 30) << 20;
+  }
+  // Clamp: a huge timeout means "far future", never an overflow into the past.
+  l.timeout_ms = std::min<uint64_t>(l.timeout_ms, 1000ull * 60 * 60 * 24 * 365);
+  l.deadline = options.compile_deadline;
+  l.interrupt = options.interrupt;
+  return l;
+}
 
 Result<std::string> open_cache_dir(const AotOptions& options) {
   std::string dir = options.cache_dir;
@@ -220,6 +466,7 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
   Toolchain tc;
   tc.compiler = *cc;
   tc.interruptible = options.interruptible;
+  tc.limits = compile_limits(options);
   int opt = options.opt_level;
   if (opt < 0) {
     std::string e = env_or("WASMCAP_AOT_OPT", "2");
@@ -260,14 +507,18 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
     int tfd = mkstemp(tmpl);
     if (tfd < 0) return make_error(ErrorCode::kIo, "cannot create a temporary file");
     close(tfd);
-    int rc = run_process({tc.compiler, "--version"}, tmpl, false, "");
+    RunResult rc = run_process({tc.compiler, "--version"}, tmpl, tc.limits, false, "");
     int fd = open(tmpl, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       read_fd(fd, &version, kMaxSmallFile);
       close(fd);
     }
     unlink(tmpl);
-    if (rc != 0 || version.empty()) {
+    if (rc.end != RunEnd::kExited || rc.code != 0) {
+      auto e = compile_error(rc, "/dev/null", tc, "`--version`");
+      if (!e && e.error().code != ErrorCode::kModuleUnsupported) return tl::unexpected(e.error());
+    }
+    if (rc.end != RunEnd::kExited || rc.code != 0 || version.empty()) {
       return make_error(ErrorCode::kNotFound,
                         "the C compiler '" + tc.compiler + "' does not run (" + tc.compiler +
                             " --version failed); set WASMCAP_CC or use --engine interp");
@@ -349,7 +600,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
 
   auto req = translate();
   if (!req) return tl::unexpected(req.error());
-  std::string tmpl = dir + "/tmp-XXXXXX";
+  sweep_stale_tmp(dir, key);
+  std::string tmpl = dir + "/tmp-" + key + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) {
@@ -372,18 +624,9 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
   argv.insert(argv.end(), {"-I" + tmp, "-o", tmp + "/out.so", tmp + "/module.c", tmp + "/glue.c",
                            "-lm"});
-  int rc = run_process(argv, tmp + "/cc.log", req->progress, req->what);
-  if (rc != 0) {
-    std::string log;
-    if (int fd = open((tmp + "/cc.log").c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-      read_fd(fd, &log, kMaxSmallFile);
-      close(fd);
-    }
-    if (log.size() > 2000) log = log.substr(0, 2000) + "...";
-    return make_error(ErrorCode::kModuleUnsupported,
-                      "the C compiler failed on the translated module (" + tc.compiler +
-                          (rc < 0 ? " could not run" : " exit " + std::to_string(rc)) + "): " +
-                          log + "; run with --engine interp");
+  RunResult rc = run_process(argv, tmp + "/cc.log", tc.limits, req->progress, req->what);
+  if (auto e = compile_error(rc, tmp + "/cc.log", tc, "the translated module"); !e) {
+    return tl::unexpected(e.error());
   }
   int fd = open_trusted(tmp + "/out.so");
   std::string data;

@@ -2,6 +2,8 @@
 // determines the object's bytes, verified before every dlopen.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,12 +13,26 @@
 
 namespace wasmcap::aot {
 
+// Bounds of one compiler run (docs/aot.md, "Compile bounds"). The compiler runs in its own
+// process group under RLIMIT_AS/RLIMIT_DATA = memory_bytes and RLIMIT_CPU; the group is killed at
+// timeout_ms, at `deadline`, when `interrupt` is raised, and when wasmcap dies.
+struct CompileLimits {
+  uint64_t timeout_ms = kDefaultCompileTimeoutMs;
+  uint64_t memory_bytes = kDefaultCompileMemoryMb << 20;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+// The limits `options` ask for (0 = the defaults above).
+CompileLimits compile_limits(const AotOptions& options);
+
 // The C compiler and flags one engine uses.
 struct Toolchain {
   std::string compiler;  // absolute path
   std::string identity;  // `cc --version` output + path (memoised on disk, see compiler_identity)
   std::vector<std::string> flags;
   bool interruptible = true;  // translation setting, part of the key
+  CompileLimits limits;       // not part of the key: a compile either finishes or stores nothing
 };
 
 // The cache directory for `options` (option, $WASMCAP_CACHE_DIR, $XDG_CACHE_HOME/wasmcap/aot,
@@ -51,7 +67,9 @@ struct CompileRequest {
 };
 
 // Compiles under an exclusive lock on the entry (concurrent compiles of one module wait, then
-// reuse), writing to temporary names and renaming into place (sidecar last). Returns an open,
+// reuse), under tc.limits (compile_limit when the compiler hits them, deadline_exceeded at the
+// deadline or on interrupt; the temporary directory is removed in every case, and stale ones
+// left by killed processes are swept first), writing to temporary names and renaming into place (sidecar last). Returns an open,
 // verified descriptor like lookup(). `translate` is called only if the entry is still missing
 // once the lock is held.
 Result<int> compile_and_store(const std::string& dir, const std::string& key, const Toolchain& tc,

@@ -190,9 +190,13 @@ ErrorCode trap_code(int trap, std::string* msg) {
 
 class AotInstance final : public Instance {
  public:
-  AotInstance(std::shared_ptr<const AotModule> module, const ExecLimits& limits)
+  AotInstance(std::shared_ptr<const AotModule> module, const ExecLimits& limits,
+              uint64_t stack_bytes)
       : module_(std::move(module)), limits_(limits) {
     ctx_.host = this;
+    // The guest stack's size (docs/aot.md, "Guest stack"), clamped to [1 MiB, 1 GiB].
+    uint64_t s = stack_bytes == 0 ? kDefaultAotStackBytes : stack_bytes;
+    ctx_.stack_size = static_cast<size_t>(std::clamp<uint64_t>(s, 1ull << 20, 1ull << 30));
   }
 
   ~AotInstance() override {
@@ -518,7 +522,7 @@ class AotEngine final : public Engine {
                         "this aot engine was built without interrupt checks and cannot enforce a "
                         "deadline or an interrupt");
     }
-    auto inst = std::make_unique<AotInstance>(std::move(am), limits);
+    auto inst = std::make_unique<AotInstance>(std::move(am), limits, options_.stack_bytes);
     if (auto r = inst->init(host); !r) return tl::unexpected(r.error());
     return std::unique_ptr<Instance>(std::move(inst));
   }

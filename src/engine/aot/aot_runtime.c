@@ -16,6 +16,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WASMCAP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WASMCAP_ASAN 1
+#endif
+#endif
+#ifdef WASMCAP_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define PAGE_SIZE_WASM 65536u
 /* memory.size is kept in a uint32_t byte count by wasm2c 1.0.32, so 65536 pages (4 GiB) would
  * wrap to 0: the AOT runtime caps memories one page below (docs/aot.md, known gaps). */
@@ -26,17 +38,21 @@
 #define HOST_STACK_HEADROOM (256u << 10)
 /* Stack a call into guest code needs to start with. */
 #define ENTRY_STACK_HEADROOM (HOST_STACK_HEADROOM + (64u << 10))
-/* Faults at most this far below the thread's stack (its guard area; compiled code uses
- * -fstack-clash-protection, so a big frame probes page by page and faults at the guard) count as
- * stack exhaustion of guest code. */
+/* The PROT_NONE guard below every guest stack. Faults in it (compiled code uses
+ * -fstack-clash-protection, so a big frame probes page by page and faults at the guard, never
+ * past it) count as stack exhaustion of guest code. */
 #define STACK_GUARD_SPAN (1u << 20)
+#define DEFAULT_GUEST_STACK (8u << 20)
 #define ALT_STACK_SIZE (64u << 10)
 
 typedef struct thread_state {
   wasmcap_aot_ctx* ctx;  /* the instance whose code this thread runs, or NULL */
   int in_guest;          /* 1 while guest code (not host code) runs on this thread */
   bool ready;
-  uintptr_t stack_lo;    /* lowest usable address of this thread's stack */
+  uintptr_t stack_lo;    /* lowest usable address of this thread's guest stack */
+  char* gstack;          /* the guest stack mapping (guard included), or NULL */
+  size_t gstack_size;    /* its usable bytes (above the guard) */
+  int on_gstack;         /* 1 while this thread runs on its guest stack */
   void* alt_stack;       /* our alternate signal stack (mapping base), if we installed one */
   size_t alt_size;
 } thread_state;
@@ -101,9 +117,15 @@ static void on_fault(int sig, siginfo_t* info, void* uc) {
   chain(sig, info, uc);
 }
 
-static void free_alt_stack(void* p) {
+static void free_thread_stacks(void* p) {
   thread_state* t = (thread_state*)p;
-  if (t == NULL || t->alt_stack == NULL) return;
+  if (t == NULL) return;
+  if (t->gstack != NULL) {
+    munmap(t->gstack, t->gstack_size + STACK_GUARD_SPAN);
+    t->gstack = NULL;
+    t->stack_lo = 0;
+  }
+  if (t->alt_stack == NULL) return;
   stack_t ss;
   memset(&ss, 0, sizeof ss);
   ss.ss_flags = SS_DISABLE;
@@ -113,7 +135,7 @@ static void free_alt_stack(void* p) {
 }
 
 static void init_process(void) {
-  if (pthread_key_create(&alt_key, free_alt_stack) != 0) {
+  if (pthread_key_create(&alt_key, free_thread_stacks) != 0) {
     init_result = -1;
     return;
   }
@@ -132,19 +154,10 @@ int wasmcap_aot_init(void) {
   return init_result;
 }
 
-/* First guest call on this thread: learn the stack bounds and make sure a stack overflow can
- * be handled (the handler needs an alternate stack; the thread's own is exhausted then). */
+/* First guest call on this thread: make sure a stack overflow can be handled (the handler
+ * needs an alternate stack; the guest stack is exhausted then). */
 static int thread_init(thread_state* t) {
   if (t->ready) return 0;
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0) return -1;
-  void* lo = NULL;
-  size_t size = 0;
-  int rc = pthread_attr_getstack(&attr, &lo, &size);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) return -1;
-  t->stack_lo = (uintptr_t)lo;
-
   stack_t old;
   if (sigaltstack(NULL, &old) != 0) return -1;
   if ((old.ss_flags & SS_DISABLE) || old.ss_size < (size_t)MINSIGSTKSZ) {
@@ -164,9 +177,35 @@ static int thread_init(thread_state* t) {
     }
     t->alt_stack = p;
     t->alt_size = total;
-    pthread_setspecific(alt_key, t); /* freed (and disabled) when the thread exits */
   }
+  pthread_setspecific(alt_key, t); /* stacks freed (and the alt stack disabled) at thread exit */
   t->ready = true;
+  return 0;
+}
+
+/* The guest stack: `size` bytes of lazily committed memory above a STACK_GUARD_SPAN PROT_NONE
+ * guard, one per thread, kept for the thread's next calls. Guest code never runs on the
+ * thread's own stack, so how deep it may recurse does not depend on RLIMIT_STACK (with
+ * `ulimit -s unlimited` the main thread's stack would grow until the OOM killer fires). */
+static int ensure_guest_stack(thread_state* t, size_t size) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size = (size + page - 1) / page * page;
+  if (t->gstack != NULL && t->gstack_size == size) return 0;
+  if (t->gstack != NULL) {
+    munmap(t->gstack, t->gstack_size + STACK_GUARD_SPAN);
+    t->gstack = NULL;
+    t->stack_lo = 0;
+  }
+  void* p = mmap(NULL, size + STACK_GUARD_SPAN, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  if (mprotect((char*)p + STACK_GUARD_SPAN, size, PROT_READ | PROT_WRITE) != 0) {
+    munmap(p, size + STACK_GUARD_SPAN);
+    return -1;
+  }
+  t->gstack = (char*)p;
+  t->gstack_size = size;
+  t->stack_lo = (uintptr_t)p + STACK_GUARD_SPAN;
   return 0;
 }
 
@@ -175,10 +214,9 @@ static uintptr_t stack_headroom(const thread_state* t) {
   return sp > t->stack_lo ? sp - t->stack_lo : 0;
 }
 
-int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance, void* a,
-                       void* b) {
-  thread_state* t = &tls;
-  if (thread_init(t) != 0) return WASMCAP_TRAP_RESOURCE;
+/* The trap boundary, on the guest stack. */
+static int invoke_here(thread_state* t, wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn,
+                       void* instance, void* a, void* b) {
   if (stack_headroom(t) < ENTRY_STACK_HEADROOM) return WASM_RT_TRAP_EXHAUSTION;
   wasmcap_aot_ctx* saved_ctx = t->ctx;
   int saved_in_guest = t->in_guest;
@@ -200,6 +238,140 @@ int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance,
   t->ctx = saved_ctx;
   ctx->jmp = saved_jmp;
   return rc;
+}
+
+/* --- Switching to the guest stack ------------------------------------------------------------
+ * wasmcap_call_on_stack(top, fn, arg) runs fn(arg) with the stack pointer at `top` and returns
+ * on the caller's stack. A dozen instructions instead of makecontext/swapcontext: no signal-mask
+ * system calls per call, and sanitizers are told about the switch explicitly (ASan warns about,
+ * and mis-tracks, swapcontext). Traps never cross it: their siglongjmp target (invoke_here) is
+ * on the guest stack, above every frame it unwinds. */
+#if defined(__x86_64__)
+#define HAVE_CALL_ON_STACK 1
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl wasmcap_call_on_stack\n"
+        ".hidden wasmcap_call_on_stack\n"
+        ".type wasmcap_call_on_stack, @function\n"
+        "wasmcap_call_on_stack:\n"
+        ".cfi_startproc\n"
+        "  pushq %rbp\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset %rbp, -16\n"
+        "  movq %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"
+        "  movq %rdi, %rsp\n"
+        "  movq %rdx, %rdi\n"
+        "  callq *%rsi\n"
+        "  movq %rbp, %rsp\n"
+        "  popq %rbp\n"
+        ".cfi_def_cfa %rsp, 8\n"
+        "  retq\n"
+        ".cfi_endproc\n"
+        ".size wasmcap_call_on_stack, .-wasmcap_call_on_stack\n");
+#elif defined(__aarch64__)
+#define HAVE_CALL_ON_STACK 1
+__asm__(".text\n"
+        ".p2align 2\n"
+        ".globl wasmcap_call_on_stack\n"
+        ".hidden wasmcap_call_on_stack\n"
+        ".type wasmcap_call_on_stack, %function\n"
+        "wasmcap_call_on_stack:\n"
+        ".cfi_startproc\n"
+        "  stp x29, x30, [sp, #-16]!\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset x29, -16\n"
+        ".cfi_offset x30, -8\n"
+        "  mov x29, sp\n"
+        ".cfi_def_cfa_register x29\n"
+        "  mov sp, x0\n"
+        "  mov x0, x2\n"
+        "  blr x1\n"
+        "  mov sp, x29\n"
+        ".cfi_def_cfa sp, 16\n"
+        "  ldp x29, x30, [sp], #16\n"
+        ".cfi_def_cfa_offset 0\n"
+        ".cfi_restore x29\n"
+        ".cfi_restore x30\n"
+        "  ret\n"
+        ".cfi_endproc\n"
+        ".size wasmcap_call_on_stack, .-wasmcap_call_on_stack\n");
+#endif
+
+#ifdef HAVE_CALL_ON_STACK
+void wasmcap_call_on_stack(void* top, void (*fn)(void*), void* arg);
+
+typedef struct guest_call {
+  thread_state* t;
+  wasmcap_aot_ctx* ctx;
+  wasmcap_thunk_t fn;
+  void *instance, *a, *b;
+  int rc;
+#ifdef WASMCAP_ASAN
+  const void* caller_bottom;
+  size_t caller_size;
+#endif
+} guest_call;
+
+static void guest_entry(void* p) {
+  guest_call* c = (guest_call*)p;
+#ifdef WASMCAP_ASAN
+  __sanitizer_finish_switch_fiber(NULL, &c->caller_bottom, &c->caller_size);
+#endif
+  c->t->on_gstack = 1;
+  c->rc = invoke_here(c->t, c->ctx, c->fn, c->instance, c->a, c->b);
+  c->t->on_gstack = 0;
+#ifdef WASMCAP_ASAN
+  __sanitizer_start_switch_fiber(NULL, c->caller_bottom, c->caller_size);
+#endif
+}
+#endif
+
+int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance, void* a,
+                       void* b) {
+  thread_state* t = &tls;
+  if (thread_init(t) != 0) return WASMCAP_TRAP_RESOURCE;
+  /* Nested (a host call re-entering guest code): already on the guest stack. */
+  if (t->on_gstack) return invoke_here(t, ctx, fn, instance, a, b);
+#ifdef HAVE_CALL_ON_STACK
+  if (ensure_guest_stack(t, ctx->stack_size ? ctx->stack_size : DEFAULT_GUEST_STACK) != 0) {
+    return WASMCAP_TRAP_RESOURCE;
+  }
+  guest_call c;
+  memset(&c, 0, sizeof c);
+  c.t = t;
+  c.ctx = ctx;
+  c.fn = fn;
+  c.instance = instance;
+  c.a = a;
+  c.b = b;
+  void* top = (void*)((t->stack_lo + t->gstack_size) & ~(uintptr_t)15);
+#ifdef WASMCAP_ASAN
+  void* fake = NULL;
+  __sanitizer_start_switch_fiber(&fake, (const void*)t->stack_lo, t->gstack_size);
+#endif
+  wasmcap_call_on_stack(top, guest_entry, &c);
+#ifdef WASMCAP_ASAN
+  __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+  /* Frames a trap unwound may leave poisoned redzones on the guest stack. */
+  if (c.rc != 0) __asan_unpoison_memory_region((const void*)t->stack_lo, t->gstack_size);
+#endif
+  return c.rc;
+#else
+  /* No stack switch on this architecture: guest code runs on the thread's own stack, whose
+   * bounds come from pthread (docs/aot.md, "Known gaps"). */
+  if (t->stack_lo == 0) {
+    pthread_attr_t attr;
+    void* lo = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return WASMCAP_TRAP_RESOURCE;
+    int rc = pthread_attr_getstack(&attr, &lo, &size);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return WASMCAP_TRAP_RESOURCE;
+    t->stack_lo = (uintptr_t)lo;
+  }
+  return invoke_here(t, ctx, fn, instance, a, b);
+#endif
 }
 
 /* --- Host calls ------------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #define WASMCAP_AOT_RUNTIME_H_
 
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/aot/aot_abi.h"
@@ -31,6 +32,7 @@ typedef struct wasmcap_aot_ctx {
   uint8_t* mem_base;          /* the instance's memory reservation, for the fault handler */
   volatile uint32_t* flag;    /* the instrumented interrupt flag, once instantiated */
   void* host;                 /* the C++ instance, handed to wasmcap_aot_dispatch */
+  size_t stack_size;          /* bytes of the guest stack its calls run on (0: the default) */
 } wasmcap_aot_ctx;
 
 /* The services table handed to every compiled module. */
@@ -40,8 +42,11 @@ const wasmcap_rt_vtable* wasmcap_aot_vtable(void);
  * or -1 when sigaction fails. */
 int wasmcap_aot_init(void);
 
-/* Runs fn(instance, a, b) as guest code of `ctx` on this thread, inside a trap boundary.
- * Returns 0 when fn returned, else the trap code. Re-entrant (nested calls restore state). */
+/* Runs fn(instance, a, b) as guest code of `ctx` on this thread, inside a trap boundary, on
+ * this thread's guest stack (a mapping of ctx->stack_size bytes with a PROT_NONE guard below,
+ * whatever RLIMIT_STACK says; overflowing it traps with WASM_RT_TRAP_EXHAUSTION).
+ * Returns 0 when fn returned, else the trap code. Re-entrant (nested calls restore state and
+ * stay on the guest stack). */
 int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance, void* a,
                        void* b);
 
