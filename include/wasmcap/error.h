@@ -62,6 +62,12 @@ int error_exit_code(ErrorCode code);
 // True for every kTrap* code.
 bool is_trap(ErrorCode code);
 
+// Quotes text that came from an untrusted source (a module's import/export names, a guest's
+// bytes) for a message or terminal line: "..." with printable ASCII kept, `"` `\` and every
+// other byte escaped as \xNN, at most `max` input bytes (then "..."). A hostile name can then
+// neither forge lines, inject terminal escapes nor flood a log.
+std::string quote_untrusted(std::string_view s, size_t max = 64);
+
 // A small error value: a code for programs, a message for humans. The message says what went
 // wrong and, where possible, what to do next. It never contains secret values.
 struct Error {

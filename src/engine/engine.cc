@@ -49,7 +49,7 @@ Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
                              const std::vector<Value>& args) {
   if (args.size() != sig.params.size()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "export \"" + std::string(export_name) + "\" takes " +
+                      "export " + quote_untrusted(export_name) + " takes " +
                           std::to_string(sig.params.size()) + " arguments, got " +
                           std::to_string(args.size()));
   }
@@ -59,7 +59,7 @@ Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
                     want == ValType::kF64 || want == ValType::kV128;
     if (args[i].type != want || !passable) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "export \"" + std::string(export_name) + "\" argument " +
+                        "export " + quote_untrusted(export_name) + " argument " +
                             std::to_string(i) + " must be " + std::string(val_type_name(want)) +
                             ", got " + std::string(val_type_name(args[i].type)));
     }

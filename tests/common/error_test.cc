@@ -36,5 +36,18 @@ TEST(ErrorTest, ToStringPrefixesTheCodeName) {
   EXPECT_FALSE(is_trap(ErrorCode::kFuelExhausted));
 }
 
+TEST(ErrorTest, QuoteUntrustedEscapesEverythingButPrintableAscii) {
+  EXPECT_EQ(quote_untrusted("env.f"), "\"env.f\"");
+  // Line breaks, terminal escapes, quotes, backslashes, NUL and non-ASCII are hex-escaped, so a
+  // name can neither start a new log line nor close the quotes around it.
+  EXPECT_EQ(quote_untrusted(std::string("a\nb\x1b[2J\"\\\0\xe2\x80\xa8", 13)),
+            "\"a\\x0ab\\x1b[2J\\x22\\x5c\\x00\\xe2\\x80\\xa8\"");
+  std::string huge(1 << 20, 'x');
+  std::string q = quote_untrusted(huge);
+  EXPECT_EQ(q.size(), 1 + 64 + 3 + 1);
+  EXPECT_EQ(q.substr(q.size() - 4), "...\"");
+  EXPECT_EQ(quote_untrusted(huge, 8), "\"xxxxxxxx...\"");
+}
+
 }  // namespace
 }  // namespace wasmcap

@@ -137,6 +137,51 @@ TEST(AotHostileNames, EngineRunsCompileNothingInjected) {
   }
 }
 
+// Link errors and `inspect` quote module names: a name can neither start a forged line, carry
+// a terminal escape nor flood the message, on either engine.
+bool printable_line(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+TEST(HostileNamesInMessages, LinkErrorsQuoteImportNamesOnBothEngines) {
+  TempDir cache;
+  const std::string name = "x\nwasmcap: error: forged\x1b[2J" + std::string(100000, 'N');
+  for (const char* engine : {"interp", "aot"}) {
+    for (Where where : {Where::kImportField, Where::kImportModule}) {
+      std::string what = std::string(engine) + "@" + hostile::where_name(where);
+      RunOptions o;
+      o.engine = engine;
+      o.aot = options_for(cache);
+      auto r = run_module(hostile::named_module(name, where), o);
+      ASSERT_FALSE(r.has_value()) << what;
+      EXPECT_EQ(r.error().code, ErrorCode::kLinkError) << what;
+      EXPECT_TRUE(printable_line(r.error().message)) << what << ": " << r.error().message;
+      EXPECT_NE(r.error().message.find("x\\x0awasmcap: error: forged\\x1b[2J"), std::string::npos)
+          << what << ": " << r.error().message;
+      EXPECT_LT(r.error().message.size(), 1000u) << what;
+    }
+  }
+}
+
+TEST(HostileNamesInMessages, InspectQuotesNames) {
+  TempDir tmp;
+  const std::string name = "e\nforged line\x1b[2J";
+  for (Where where : {Where::kImportField, Where::kExport}) {
+    fs::path wasm = tmp.path() / (std::string(hostile::where_name(where)) + ".wasm");
+    auto bytes = hostile::named_module(name, where);
+    testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
+    auto r = run_cli({"inspect", wasm.string()});
+    ASSERT_TRUE(r.exited) << testing::describe(r);
+    EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
+    EXPECT_EQ(r.out.find("forged line\x1b"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\nforged line"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"e\\x0aforged line\\x1b[2J\""), std::string::npos) << r.out;
+  }
+}
+
 // The CLI's `compile` and `run --engine aot` (each in a fresh cache, so both translate).
 TEST(AotHostileNames, CliCompileAndRunCompileNothingInjected) {
   TempDir tmp;

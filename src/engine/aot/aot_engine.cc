@@ -223,12 +223,12 @@ class AotInstance final : public Instance {
       const HostFunc* hf = host.find(imp.module, imp.name);
       if (hf == nullptr) {
         return make_error(ErrorCode::kLinkError,
-                          "unknown import " + imp.module + "." + imp.name + " " +
+                          "unknown import " + quote_untrusted(imp.module + "." + imp.name) + " " +
                               imp.sig.to_string() + ": no host function of that name is granted");
       }
       if (hf->sig != imp.sig) {
         return make_error(ErrorCode::kLinkError,
-                          "import " + imp.module + "." + imp.name + " has signature " +
+                          "import " + quote_untrusted(imp.module + "." + imp.name) + " has signature " +
                               imp.sig.to_string() + ", host provides " + hf->sig.to_string());
       }
       imports_.push_back(hf);
@@ -285,7 +285,7 @@ class AotInstance final : public Instance {
     }
     if (e == nullptr) {
       return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function \"" + std::string(export_name) + "\"");
+                        "module has no exported function " + quote_untrusted(export_name));
     }
     const wasmcap_module_desc* d = module_->desc();
     // The compiled object names exports by position only ("e<N>"): the module's names never
@@ -496,7 +496,7 @@ class AotEngine final : public Engine {
         return std::shared_ptr<const Module>(std::make_shared<AotModule>(
             *validated, nullptr,
             Error(ErrorCode::kLinkError,
-                  "unsupported import " + imp.module + "." + imp.name + " (" +
+                  "unsupported import " + quote_untrusted(imp.module + "." + imp.name) + " (" +
                       std::string(extern_kind_name(imp.kind)) +
                       "): wasmcap provides only host functions")));
       }

@@ -326,25 +326,8 @@ bool plain_text(const std::string& s) {
   return true;
 }
 
-// A module-supplied name for an error message: printable ASCII, the rest escaped, cut short.
-std::string quote_name(std::string_view s) {
-  std::string out = "\"";
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (++n > 64) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out + "\"";
-}
+// A module-supplied name for an error message (quote_untrusted: escaped, cut at 64 bytes).
+std::string quote_name(std::string_view s) { return quote_untrusted(s); }
 
 // --- Instrumentation ------------------------------------------------------------------------
 // Every function entry and every loop header gets `if (global.get $flag) unreachable`. The flag

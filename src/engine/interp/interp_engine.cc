@@ -268,7 +268,7 @@ class InterpInstance final : public Instance {
     for (const auto& import : mod->import_types()) {
       if (import.type->kind != wabt::ExternalKind::Func) {
         return make_error(ErrorCode::kLinkError,
-                          "unsupported import " + import.module + "." + import.name + " (" +
+                          "unsupported import " + quote_untrusted(import.module + "." + import.name) + " (" +
                               std::string(wabt::GetKindName(import.type->kind)) +
                               "): wasmcap provides only host functions");
       }
@@ -277,12 +277,12 @@ class InterpInstance final : public Instance {
       FuncSig want = sig_from(ft);
       if (hf == nullptr) {
         return make_error(ErrorCode::kLinkError,
-                          "unknown import " + import.module + "." + import.name + " " +
+                          "unknown import " + quote_untrusted(import.module + "." + import.name) + " " +
                               want.to_string() + ": no host function of that name is granted");
       }
       if (hf->sig != want) {
         return make_error(ErrorCode::kLinkError,
-                          "import " + import.module + "." + import.name + " has signature " +
+                          "import " + quote_untrusted(import.module + "." + import.name) + " has signature " +
                               want.to_string() + ", host provides " + hf->sig.to_string());
       }
       imports.push_back(make_host_func(ft, hf).ref());
@@ -328,7 +328,7 @@ class InterpInstance final : public Instance {
     }
     if (index == exports.size()) {
       return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function \"" + std::string(export_name) + "\"");
+                        "module has no exported function " + quote_untrusted(export_name));
     }
     wi::Ref ref = instance_->exports()[index];
     auto func = store_.UnsafeGet<wi::Func>(ref);
@@ -363,13 +363,13 @@ class InterpInstance final : public Instance {
       if (t != wabt::Type::I32 && t != wabt::Type::I64 && t != wabt::Type::F32 &&
           t != wabt::Type::F64 && t != wabt::Type::V128) {
         return make_error(ErrorCode::kModuleUnsupported,
-                          "exported global \"" + std::string(export_name) +
-                              "\" holds a reference, which cannot be read from the host");
+                          "exported global " + quote_untrusted(export_name) +
+                              " holds a reference, which cannot be read from the host");
       }
       return from_wabt_value(t, global->Get());
     }
     return make_error(ErrorCode::kNotFound,
-                      "module has no exported global \"" + std::string(export_name) + "\"");
+                      "module has no exported global " + quote_untrusted(export_name));
   }
 
   GuestMemory memory() override {
