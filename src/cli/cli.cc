@@ -452,6 +452,9 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
               i.trusted_at_install ? "trusted" : "NOT trusted: installed with --allow-untrusted");
   if (i.forced_downgrade) std::printf("  forced downgrade (recorded)\n");
   for (const auto& v : r->replaced) std::printf("  replaced the content of %s (forced, recorded)\n", v.c_str());
+  for (const auto& c : r->tool_changes) {
+    std::printf("  %s%s\n", c.blocking ? "changed (forced, recorded): " : "", c.line.c_str());
+  }
   return 0;
 }
 
