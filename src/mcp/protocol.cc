@@ -394,6 +394,8 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     // A cancelled request gets no response (the client has stopped waiting for it).
     bool cancelled = cancel->load() || outcome.cancelled || !run;
     if (!cancelled) {
+      im.log_notify(outcome.is_error || outcome.protocol_error ? "warning" : "info",
+                    Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}});
       if (outcome.protocol_error) {
         im.emit(error_message(outcome.error_code, outcome.error_message, id));
       } else {
@@ -401,8 +403,6 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
         if (stateless) r["resultType"] = "complete";
         im.emit(result_message(id, std::move(r)));
       }
-      im.log_notify(outcome.is_error || outcome.protocol_error ? "warning" : "info",
-                    Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}});
     }
     std::lock_guard<std::mutex> l(im.mu);
     if (run) --im.running;

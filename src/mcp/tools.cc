@@ -506,7 +506,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     }
   } cleanup{workspace};
 
-  std::vector<std::string> argv{e->tool.name};
+  std::vector<std::string> argv{e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
   argv.insert(argv.end(), argv_tail->begin(), argv_tail->end());
   auto opts = run_options_from_plan(plan, std::move(argv), false);
   if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
