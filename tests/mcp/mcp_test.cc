@@ -155,7 +155,7 @@ TEST(JsonSchema, Validates) {
   EXPECT_EQ(check(s, Json::parse(R"({"a":"a"})")), "$.a: shorter than 2 characters");
   EXPECT_EQ(check(s, Json::parse(R"({"a":"abcd"})")), "$.a: longer than 3 characters");
   EXPECT_EQ(check(s, Json::parse(R"({"a":"ab","n":2.5})")),
-            "$.n: must be of type \"integer\", got integer");
+            "$.n: must be of type \"integer\", got number");
   EXPECT_EQ(check(s, Json::parse(R"({"a":"ab","n":0})")), "$.n: below the minimum 1");
   EXPECT_EQ(check(s, Json::parse(R"({"a":"ab","n":6})")), "$.n: above the maximum 5");
   EXPECT_EQ(check(s, Json::parse(R"({"a":"ab","e":"z"})")),
