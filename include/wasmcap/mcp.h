@@ -126,5 +126,30 @@ class ToolHost {
 // EOF (running calls are stopped first: a client that disconnects leaves nothing running).
 int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd);
 
+struct HttpOptions {
+  std::string host = "127.0.0.1";  // bind address; non-loopback needs allow_remote
+  uint16_t port = 0;               // 0: any free port (reported through on_listening)
+  bool allow_remote = false;       // bind a non-loopback address (put TLS and auth in front)
+  std::string bearer_token;        // required "Authorization: Bearer ..." when non-empty
+  // Origins accepted besides loopback ones ("https://agent.example.com"), and Host header
+  // values accepted besides loopback names (a replica's service name behind a load balancer).
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
+  std::function<void(uint16_t port)> on_listening;  // called once the socket is bound
+};
+
+// Serves the Streamable HTTP transport at /mcp: POST carries one JSON-RPC message (response as
+// application/json, or as text/event-stream for tools/call when the client accepts it, with
+// progress notifications); GET and DELETE are 405 (stateless server: no server-initiated
+// stream, no session). Origin and Host are checked against DNS rebinding (403), the bearer token
+// when configured (401). Runs until `stop` is set or the process ends. invalid_argument for a
+// non-loopback bind without allow_remote; io_error when the port cannot be bound.
+Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& options,
+                        const std::atomic<bool>* stop = nullptr);
+
+// Reads a bearer token file (first line, surrounding whitespace trimmed; at most 4 KiB; must be
+// non-empty). Errors name the file, never its content.
+Result<std::string> read_token_file(const std::string& path);
+
 }  // namespace mcp
 }  // namespace wasmcap

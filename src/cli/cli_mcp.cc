@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,9 @@ struct McpCommands {
   size_t max_concurrency = mcp::kDefaultMaxConcurrency, max_queue = mcp::kDefaultMaxQueue;
   bool audit_stderr = false, list_json = false;
   std::string tool_name, tool_json;
+  std::string token_file;
+  std::vector<std::string> allowed_origins, allowed_hosts;
+  bool allow_remote = false;
 };
 
 namespace {
@@ -82,6 +86,19 @@ std::shared_ptr<McpCommands> add_mcp_commands(CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{256}));
   m->mcp->add_option("--max-queue", m->max_queue, "Calls waiting for a slot (default 16)")
       ->check(CLI::Range(size_t{0}, size_t{4096}));
+  m->mcp->add_option("--listen", m->listen,
+                     "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio "
+                     "(e.g. 127.0.0.1:8808; PORT 0 picks a free port)");
+  m->mcp->add_option("--token-file", m->token_file,
+                     "HTTP: require 'Authorization: Bearer TOKEN' (TOKEN: the file's first line)");
+  m->mcp->add_option("--allow-origin", m->allowed_origins,
+                     "HTTP: accept this Origin besides loopback ones. Repeatable.")
+      ->allow_extra_args(false);
+  m->mcp->add_option("--allow-host", m->allowed_hosts,
+                     "HTTP: accept this Host header besides loopback names. Repeatable.")
+      ->allow_extra_args(false);
+  m->mcp->add_flag("--allow-remote", m->allow_remote,
+                   "HTTP: allow a non-loopback --listen address");
   CLI::App* tool = app.add_subcommand("tool", "The installed plugins' tools (as `wasmcap mcp` serves them)");
   tool->require_subcommand(1);
   m->tool_list = tool->add_subcommand("list", "List the tools and why some plugins offer none");
@@ -99,7 +116,35 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
   if (*m.mcp) {
     auto host = make_host(m);
     if (!host) return fail(host.error());
-    return mcp::serve_stdio(*host, STDIN_FILENO, STDOUT_FILENO);
+    if (m.listen.empty()) return mcp::serve_stdio(*host, STDIN_FILENO, STDOUT_FILENO);
+    mcp::HttpOptions ho;
+    // HOST:PORT, with [v6]:PORT for IPv6.
+    size_t colon = m.listen.rfind(':');
+    std::string h = colon == std::string::npos ? "" : m.listen.substr(0, colon);
+    std::string p = colon == std::string::npos ? "" : m.listen.substr(colon + 1);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    bool digits = !p.empty() && p.size() <= 5 &&
+                  std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (h.empty() || !digits || std::stoul(p) > 65535) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "--listen '" + m.listen + "': expected HOST:PORT, e.g. 127.0.0.1:8808"));
+    }
+    ho.host = h;
+    ho.port = static_cast<uint16_t>(std::stoul(p));
+    ho.allow_remote = m.allow_remote;
+    ho.allowed_origins = m.allowed_origins;
+    ho.allowed_hosts = m.allowed_hosts;
+    if (!m.token_file.empty()) {
+      auto t = mcp::read_token_file(m.token_file);
+      if (!t) return fail(t.error());
+      ho.bearer_token = *t;
+    }
+    ho.on_listening = [h](uint16_t port) {
+      std::fprintf(stderr, "wasmcap mcp: listening on http://%s:%u/mcp\n",
+                   h.find(':') != std::string::npos ? ("[" + h + "]").c_str() : h.c_str(), port);
+    };
+    if (auto r = mcp::serve_http(*host, ho); !r) return fail(r.error());
+    return 0;
   }
   if (*m.tool_list) {
     auto host = make_host(m);

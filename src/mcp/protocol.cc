@@ -79,8 +79,8 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
   bool initialized = false;
   std::string version;     // negotiated (session mode)
   int log_level = -1;      // -1: no log notifications until logging/setLevel
-  size_t running = 0, queued = 0;
-  bool stopping = false;
+  std::shared_ptr<CallGate> gate;
+  std::atomic<bool> stopping{false};
   // In-flight tools/call requests by id (JSON text) → their cancel flag.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> inflight;
 
@@ -193,6 +193,8 @@ void Protocol::Impl::notification(const std::string& method, const Json& params)
     auto it = inflight.find(dump(*rid));
     if (it != inflight.end()) it->second->store(true);
     cv.notify_all();
+    std::lock_guard<std::mutex> g(gate->mu);
+    gate->cv.notify_all();
   }
   // Other notifications need nothing from this server.
 }
@@ -330,16 +332,17 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       emit(error_message(kInvalidRequest, "Invalid Request: request id already in use", id));
       return;
     }
-    if (running >= o.max_concurrency && queued >= o.max_queue) {
+    std::lock_guard<std::mutex> g(gate->mu);
+    if (gate->running >= o.max_concurrency && gate->queued >= o.max_queue) {
       emit(error_message(kServerBusy,
-                         "server busy: " + std::to_string(running) + " calls running and " +
-                             std::to_string(queued) + " queued (limits: --max-concurrency, "
+                         "server busy: " + std::to_string(gate->running) + " calls running and " +
+                             std::to_string(gate->queued) + " queued (limits: --max-concurrency, "
                              "--max-queue); retry later",
                          id));
       return;
     }
     inflight[key] = cancel;
-    ++queued;
+    ++gate->queued;
   }
   auto self = shared_from_this();
   std::string tool = name->get<std::string>();
@@ -347,12 +350,13 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     Impl& im = *self;
     const ServerOptions& o = im.host->options();
     bool run = false;
+    CallGate& gate = *im.gate;
     {
-      std::unique_lock<std::mutex> l(im.mu);
-      im.cv.wait(l, [&] { return im.running < o.max_concurrency || cancel->load() || im.stopping; });
-      --im.queued;
+      std::unique_lock<std::mutex> l(gate.mu);
+      gate.cv.wait(l, [&] { return gate.running < o.max_concurrency || cancel->load() || im.stopping; });
+      --gate.queued;
       run = !cancel->load() && !im.stopping;
-      if (run) ++im.running;
+      if (run) ++gate.running;
     }
     bool done = false;
     std::thread ticker;
@@ -404,8 +408,12 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
         im.emit(result_message(id, std::move(r)));
       }
     }
+    if (run) {
+      std::lock_guard<std::mutex> g(gate.mu);
+      --gate.running;
+      gate.cv.notify_all();
+    }
     std::lock_guard<std::mutex> l(im.mu);
-    if (run) --im.running;
     im.inflight.erase(key);
     im.cv.notify_all();
   }).detach();
@@ -416,6 +424,7 @@ Protocol::Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit)
   impl_->host = std::move(host);
   impl_->settings = std::move(settings);
   impl_->emit = std::move(emit);
+  impl_->gate = impl_->settings.gate ? impl_->settings.gate : std::make_shared<CallGate>();
 }
 
 Protocol::~Protocol() { cancel_all_and_wait(); }
@@ -427,6 +436,10 @@ void Protocol::cancel_all_and_wait() {
   impl_->stopping = true;
   for (auto& [k, flag] : impl_->inflight) flag->store(true);
   impl_->cv.notify_all();
+  {
+    std::lock_guard<std::mutex> g(impl_->gate->mu);
+    impl_->gate->cv.notify_all();
+  }
   impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });
 }
 

@@ -2,7 +2,10 @@
 // per connection (stdio) or per request (stateless HTTP); docs/mcp.md.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +26,14 @@ inline constexpr int kUnsupportedProtocolVersion = -32004;  // 2026-07-28 revisi
 // Deeper JSON than this is refused before parsing (every later step walks it recursively).
 inline constexpr size_t kMaxJsonDepth = 64;
 
+// The concurrency limit, shared by every Protocol of one server (stateless HTTP creates one
+// Protocol per request; the limit must hold across them).
+struct CallGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t running = 0, queued = 0;
+};
+
 class Protocol {
  public:
   // Receives every outgoing message (one JSON object, no newline). Called from several threads;
@@ -34,6 +45,7 @@ class Protocol {
     // logging/setLevel applies to later messages.
     bool session = true;
     std::string session_id;  // MCP session / correlation id for audit records ("" = none)
+    std::shared_ptr<CallGate> gate;  // null: this Protocol's own
   };
 
   Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit);
