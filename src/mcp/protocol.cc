@@ -443,6 +443,11 @@ void Protocol::cancel_all_and_wait() {
   impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });
 }
 
+bool Protocol::idle() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->inflight.empty();
+}
+
 void Protocol::wait_idle() {
   std::unique_lock<std::mutex> l(impl_->mu);
   impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });

@@ -61,6 +61,8 @@ class Protocol {
   void cancel_all_and_wait();
   // Waits until no call is running or queued.
   void wait_idle();
+  // No call is running or queued now.
+  bool idle();
 
  private:
   struct Impl;

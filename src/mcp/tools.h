@@ -13,6 +13,9 @@ namespace wasmcap::mcp {
 
 using Json = nlohmann::json;
 
+// 128 random bits as 32 lowercase hex digits (invocation and session ids).
+Result<std::string> random_id();
+
 // Renders a tool's argv template (after argv[0]) with validated `args`. invalid_argument when a
 // value cannot be passed safely: it starts with '-' where no literal "--" precedes it (it would
 // be read as an option: argument injection), or it contains NUL.

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -183,6 +184,13 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     return true;
   };
 
+  // Calls in flight by (session id, request id): a notifications/cancelled POST of the same
+  // session is routed to the Protocol running the call. Without a session id there is no
+  // routing (request ids are only unique per client); such clients cancel by closing the stream.
+  std::mutex calls_mu;
+  std::map<std::string, std::weak_ptr<Protocol>> calls;
+  auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
+
   svr.Post("/mcp", [&, host, gate](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     std::string ct = req.get_header_value("Content-Type");
@@ -220,12 +228,32 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
         return;
       }
     }
+    std::string session = clean_id(req.get_header_value("Mcp-Session-Id"));
+    if (!is_request && msg.is_object() && msg.value("method", Json()) == "notifications/cancelled" &&
+        !session.empty() && msg["params"].is_object() && msg["params"].contains("requestId")) {
+      std::shared_ptr<Protocol> owner;
+      {
+        std::lock_guard<std::mutex> l(calls_mu);
+        auto it = calls.find(call_key(session, msg["params"]["requestId"]));
+        if (it != calls.end()) owner = it->second.lock();
+      }
+      if (owner) owner->handle(req.body);
+      res.status = 202;
+      return;
+    }
     auto ex = std::make_shared<Exchange>();
     if (is_request) ex->id = msg["id"];
     Protocol::Settings settings;
     settings.session = false;
     settings.gate = gate;
-    settings.session_id = clean_id(req.get_header_value("Mcp-Session-Id"));
+    bool initialize = is_request && msg["method"] == "initialize";
+    if (initialize && session.empty()) {
+      // A correlation id for this client's later requests (audit records, cancellation). The
+      // server keeps no state under it: any replica serves any session id.
+      session = random_id().value_or("");
+      res.set_header("Mcp-Session-Id", session);
+    }
+    settings.session_id = session;
     auto proto = std::make_shared<Protocol>(host, settings, [ex](const std::string& m) {
       std::lock_guard<std::mutex> l(ex->mu);
       ex->messages.push_back(m);
@@ -233,6 +261,17 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       if (j.is_object() && j.contains("id") && !j.contains("method")) ex->answered = true;
       ex->cv.notify_all();
     });
+    bool is_call = is_request && msg["method"] == "tools/call" && !session.empty();
+    std::string key = is_call ? call_key(session, msg["id"]) : std::string();
+    if (is_call) {
+      std::lock_guard<std::mutex> l(calls_mu);
+      calls[key] = proto;
+    }
+    auto unregister = [&calls_mu, &calls, key] {
+      if (key.empty()) return;
+      std::lock_guard<std::mutex> l(calls_mu);
+      calls.erase(key);
+    };
     proto->handle(req.body);
     if (!is_request) {
       std::lock_guard<std::mutex> l(ex->mu);
@@ -256,6 +295,10 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
           [ex, proto](size_t, httplib::DataSink& sink) {
             std::unique_lock<std::mutex> l(ex->mu);
             ex->cv.wait_for(l, std::chrono::seconds(1), [&] { return !ex->messages.empty(); });
+            if (ex->messages.empty() && !ex->answered && proto->idle()) {
+              sink.done();  // cancelled: the stream ends without a response
+              return true;
+            }
             if (ex->messages.empty()) {
               l.unlock();
               if (!sink.write(": waiting\n\n", 11)) {
@@ -276,11 +319,26 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
             if (last) sink.done();
             return true;
           },
-          [proto](bool) { proto->cancel_all_and_wait(); });
+          [proto, unregister](bool) {
+            unregister();
+            proto->cancel_all_and_wait();
+          });
       return;
     }
     std::unique_lock<std::mutex> l(ex->mu);
-    ex->cv.wait(l, [&] { return ex->answered; });
+    // A cancelled call sends no response: stop waiting once nothing is in flight.
+    ex->cv.wait_for(l, std::chrono::milliseconds(50), [&] { return ex->answered; });
+    while (!ex->answered) {
+      l.unlock();
+      proto->wait_idle();
+      l.lock();
+      if (!ex->answered) break;
+    }
+    unregister();
+    if (!ex->answered) {
+      res.status = 204;  // cancelled: no response (the client stopped waiting)
+      return;
+    }
     // Only the response: notifications (progress, log) need a stream.
     for (const auto& m : ex->messages) {
       Json j = Json::parse(m, nullptr, false);
