@@ -318,6 +318,11 @@ class ServerTest : public ::testing::Test {
                                            {"properties", {{"ms", {{"type", "integer"}, {"minimum", 0}}}}}}},
                                          {"invoke", {{"argv", Json::array({{{"arg", "ms"}}})}}}}})}};
     install(*reg, *trust, sleeper, "poll_sleep");
+    Json reader{{"name", "reader"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
+                {"tools", Json::array({{{"name", "count_stdin"},
+                                        {"input_schema", {{"type", "object"}}},
+                                        {"invoke", {{"stdin", "json"}}}}})}};
+    install(*reg, *trust, reader, "stdin_read");
     Json fetch = Json::parse(testing::read_text(fs::path(WASMCAP_SOURCE_DIR) / "examples/fetch/manifest.json"));
     fetch["module"] = "plugin.wasm";
     fetch["permissions"]["host_api"]["https"].erase("secrets");
@@ -340,7 +345,7 @@ class ServerTest : public ::testing::Test {
     std::string text = R"({"plugins": {
         "coreutils": {"grants": {"fs": [{"guest": "/work", "host": ")" +
                        (dir_ / "ws").string() + R"(", "access": "rw"}]}},
-        "spinner": {}, "sleeper": {},
+        "spinner": {}, "sleeper": {}, "reader": {},
         "fetch": {"grants": {"host_api": {"https": {"allow": [
             {"host": "api.github.com", "methods": ["GET"], "path_prefix": "/"}]}}}}}})";
     auto c = policy::parse_host_config(text, "config.json");
@@ -519,7 +524,7 @@ TEST_F(ServerTest, ListsAndPaginates) {
     cursor = p->next_cursor;
   }
   EXPECT_EQ(total, host_->tool_names().size());
-  EXPECT_EQ(total, 11u + 3u);  // coreutils + spin + sleep + fetch
+  EXPECT_EQ(total, 11u + 4u);  // coreutils + spin + sleep + count_stdin + fetch
   EXPECT_FALSE(host_->list("99999", 4));
   send({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}});
   Json tools = reply(1)["result"]["tools"];
@@ -568,6 +573,17 @@ TEST_F(ServerTest, CallsToolsWithGrantsAndAudit) {
   EXPECT_EQ(a[0]["bytes_out"], 11);
   EXPECT_EQ(a[0]["module_sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(a[2]["outcome"], "invalid_arguments");
+}
+
+TEST_F(ServerTest, ArgumentsAsJsonOnStdin) {
+  start();
+  initialize();
+  // The guest reads stdin once and exits with the byte count: {"a":"xyz"} is 11 bytes.
+  Json r = call(1, "count_stdin", {{"a", "xyz"}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_EQ(r["result"]["content"].back()["text"], "exit status 11");
+  EXPECT_EQ(audits().back()["bytes_in"], 11);
+  EXPECT_EQ(audits().back()["exit_code"], 11);
 }
 
 TEST_F(ServerTest, DeniedHttpsJoinsAuditByInvocation) {
