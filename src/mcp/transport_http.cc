@@ -5,6 +5,7 @@
 #include "mcp/transport_http.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -357,6 +358,14 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   svr.Get("/mcp", not_allowed);
   svr.Delete("/mcp", not_allowed);
 
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would see resets. Keep the
+  // listening socket's fd and raise the backlog after binding (listen(2) again is allowed).
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   int port = options.port;
   if (port == 0) {
     port = svr.bind_to_any_port(options.host);
@@ -366,6 +375,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
                       "cannot bind " + options.host + ":" + std::to_string(port) +
                           " (in use? permission?)");
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   if (options.on_listening) options.on_listening(static_cast<uint16_t>(port));
   std::thread watcher;
   std::atomic<bool> finished{false};
