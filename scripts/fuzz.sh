@@ -22,7 +22,7 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; 
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
 # target:component:max_len
-for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536; do
+for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 bundle:bundle:65536; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
   [ "$component" = bundle ] && dict=tests/bundle/fuzz/bundle.dict
