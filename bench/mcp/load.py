@@ -75,6 +75,16 @@ def main():
                     rss_kb = int(l.split()[1])
         srv.terminate()
         srv.wait()
+        # Baseline in the same run: what agents do without the server — one CLI process per call
+        # (`wasmcap tool call`, same tool, same grants), sequentially.
+        base_n = 20
+        b0 = time.perf_counter()
+        for _ in range(base_n):
+            subprocess.run([wasmcap, "tool", "call", "grep", "--config", os.path.join(t, "config.json"),
+                            "--engine", a.engine, "--json",
+                            json.dumps({"pattern": "beta", "paths": ["notes.txt"], "count": True})],
+                           env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base_rate = base_n / (time.perf_counter() - b0)
         records = [json.loads(l) for l in open(audit)] if os.path.exists(audit) else []
         calls = [r for r in records if r.get("event") == "tool_call"]
         lat.sort()
@@ -83,7 +93,9 @@ def main():
               f"engine={a.engine} max_concurrency={a.concurrency}")
         print(f"wall={wall:.2f}s calls/s={a.calls / wall:.1f} p50={q(0.50):.0f}ms p99={q(0.99):.0f}ms "
               f"max={lat[-1] * 1000:.0f}ms server_peak_rss={rss_kb / 1024:.1f}MiB")
-        if errors or len(calls) != a.calls:
+        print(f"baseline: one `wasmcap tool call` process per call, sequential: {base_rate:.1f} calls/s; "
+              f"server/baseline throughput = {a.calls / wall / base_rate:.2f}x")
+        if errors or len(calls) != a.calls + base_n:
             print("FAIL:", errors[:3], file=sys.stderr)
             return 1
         return 0
