@@ -333,7 +333,8 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       return;
     }
     std::lock_guard<std::mutex> g(gate->mu);
-    if (gate->running >= o.max_concurrency && gate->queued >= o.max_queue) {
+    // Everything admitted and not finished counts, whether or not its thread has started yet.
+    if (gate->running + gate->queued >= o.max_concurrency + o.max_queue) {
       emit(error_message(kServerBusy,
                          "server busy: " + std::to_string(gate->running) + " calls running and " +
                              std::to_string(gate->queued) + " queued (limits: --max-concurrency, "

@@ -30,17 +30,27 @@ bool ieq(std::string_view a, std::string_view b) {
          });
 }
 
-// "host[:port]" → host (brackets kept for IPv6), or "" when malformed.
+// "host[:port]" → host (brackets kept for IPv6), or "" when malformed: the port, when present,
+// is 1-5 digits and nothing else follows ("127.0.0.1:80@evil.com" is malformed, not loopback).
 std::string_view host_part(std::string_view hp) {
+  std::string_view host, rest;
   if (!hp.empty() && hp.front() == '[') {
     size_t close = hp.find(']');
     if (close == std::string_view::npos) return {};
-    std::string_view rest = hp.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return {};
-    return hp.substr(0, close + 1);
+    host = hp.substr(0, close + 1);
+    rest = hp.substr(close + 1);
+  } else {
+    size_t colon = hp.find(':');
+    host = hp.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view() : hp.substr(colon);
   }
-  size_t colon = hp.find(':');
-  return hp.substr(0, colon);
+  if (!rest.empty()) {
+    std::string_view port = rest.substr(1);
+    bool digits = rest.front() == ':' && !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return {};
+  }
+  return host;
 }
 
 bool is_loopback_name(std::string_view h) {
