@@ -4,6 +4,7 @@
 // re-verification and the audit join. Each rule's test asserts the exact error, so removing the
 // rule fails it.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -749,6 +750,63 @@ TEST_F(ServerTest, UpdateChangingToolsNeedsForce) {
   ASSERT_TRUE(r) << r.error().to_string();
   ASSERT_EQ(r->tool_changes.size(), 1u);
   EXPECT_TRUE(r->tool_changes[0].blocking);
+}
+
+TEST_F(ServerTest, HttpTransportChecks) {
+  ServerOptions o;
+  o.max_message_bytes = 4096;
+  auto h = host(o);
+  HttpOptions ho;
+  ho.port = 0;
+  ho.bearer_token = "s3cret-token";
+  std::atomic<uint16_t> port{0};
+  ho.on_listening = [&](uint16_t p) { port = p; };
+  std::atomic<bool> stop{false};
+  std::thread server([&] { EXPECT_TRUE(serve_http(h, ho, &stop)); });
+  for (int i = 0; i < 200 && port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_NE(port.load(), 0);
+  httplib::Client c("127.0.0.1", port);
+  std::string ping = R"({"jsonrpc":"2.0","id":1,"method":"ping"})";
+  httplib::Headers auth{{"Authorization", "Bearer s3cret-token"}};
+  auto r = c.Post("/mcp", ping, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer");
+  r = c.Post("/mcp", {{"Authorization", "Bearer s3cret-tokeX"}}, ping, "application/json");
+  EXPECT_EQ(r->status, 401);
+  r = c.Post("/mcp", auth, ping, "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["result"], Json::object());
+  r = c.Post("/mcp", {{"Authorization", "Bearer s3cret-token"}, {"Origin", "http://evil.example"}},
+             ping, "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = c.Post("/mcp", {{"Authorization", "Bearer s3cret-token"}, {"Host", "evil.example"}}, ping,
+             "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = c.Get("/mcp", auth);
+  EXPECT_EQ(r->status, 405);
+  r = c.Post("/mcp", auth, std::string(5000, ' '), "application/json");
+  EXPECT_EQ(r->status, 413);
+  r = c.Post("/mcp", auth, ping, "text/plain");
+  EXPECT_EQ(r->status, 415);
+  r = c.Post("/mcp", {{"Authorization", "Bearer s3cret-token"}, {"MCP-Protocol-Version", "1999-01-01"}},
+             ping, "application/json");
+  EXPECT_EQ(r->status, 400);
+  r = c.Post("/mcp", auth, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", "application/json");
+  EXPECT_EQ(r->status, 202);
+  r = c.Post("/mcp", auth,
+             R"({"jsonrpc":"2.0","id":"i","method":"initialize","params":{"protocolVersion":"2025-11-25"}})",
+             "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Mcp-Session-Id").size(), 32u);
+  stop = true;
+  server.join();
+  // Non-loopback binds need allow_remote.
+  HttpOptions remote;
+  remote.host = "0.0.0.0";
+  auto refused = serve_http(h, remote);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
