@@ -73,7 +73,9 @@ enum class InstallOutcome { kInstalled, kAlreadyInstalled, kReplaced };
 // one (rug-pull defence, docs/bundles.md#tool-changes). `blocking` changes need --force.
 struct SurfaceChange {
   std::string line;       // e.g. "tool 'ls': input_schema: '{...}' -> '{...}'" (quoted, bounded)
-  bool blocking = false;  // changed tool fields and requested permissions; not added/removed tools
+  // Changed tool fields, and changed requested permissions of a plugin that offers tools (in
+  // either version); not tools added or removed.
+  bool blocking = false;
 };
 
 // The changes from `old_manifest` to `new_manifest` (both JSON texts): requested permissions,

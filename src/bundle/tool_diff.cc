@@ -34,11 +34,14 @@ std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
     out.push_back({"the installed manifest cannot be read for comparison", true});
     return out;
   }
+  Json ta = a.value("tools", Json::array()), tb = b.value("tools", Json::array());
+  // Permissions pin what agents were shown only for plugins that offer tools; for others a change
+  // is reported, and the operator's grants stay the limit as always.
+  bool offers_tools = (ta.is_array() && !ta.empty()) || (tb.is_array() && !tb.empty());
   Json pa = a.value("permissions", Json::object()), pb = b.value("permissions", Json::object());
   if (pa != pb) {
-    out.push_back({"requested permissions: " + show(pa) + " -> " + show(pb), true});
+    out.push_back({"requested permissions: " + show(pa) + " -> " + show(pb), offers_tools});
   }
-  Json ta = a.value("tools", Json::array()), tb = b.value("tools", Json::array());
   for (const Json& t : ta) {
     if (!t.is_object() || !t.contains("name")) continue;
     std::string name = t["name"].is_string() ? t["name"].get<std::string>() : "";

@@ -261,6 +261,13 @@ TEST(ToolSurfaceDiff, FlagsChangedToolsAndPermissions) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_TRUE(d[0].blocking);
   EXPECT_EQ(d[0].line.rfind("requested permissions: ", 0), 0u);
+  // Without tools on either side a permission change is reported, not blocking.
+  Json na = a, nb = b;
+  na.erase("tools");
+  nb.erase("tools");
+  d = registry::diff_tool_surface(na.dump(), nb.dump());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_FALSE(d[0].blocking);
   b = a;
   Json t2 = simple_tool();
   t2["name"] = "t2";
