@@ -25,8 +25,8 @@ fi
 # target:component:max_len
 # https_abi also runs under -malloc_limit_mb: one allocation over the limit is a finding (host
 # memory for a request must be O(bounds), never O(guest memory x header count)).
-for spec in manifest:policy:16384 host_config:policy:16384 bundle:bundle:65536 \
-            aot_translate:engine:65536 https_abi:https:131072; do
+for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 \
+            bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
   extra=()

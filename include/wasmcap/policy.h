@@ -73,6 +73,46 @@ struct Permissions {
   bool args = false;                  // the plugin accepts command-line arguments
 };
 
+// --- Tools (MCP): how a plugin is called as a tool; docs/manifest.md#tools, docs/abi-tools.md ---
+
+// One element of a tool's argv template.
+struct ArgvPart {
+  enum class Kind : uint8_t {
+    kLiteral,  // `text` as one word
+    kArg,      // {"arg": A}: the value of argument A as one word (absent: nothing)
+    kArgs,     // {"args": A}: each element of array argument A as one word
+    kFlag,     // {"flag": TEXT, "if": A}: TEXT when boolean argument A is true
+    kOption,   // {"option": TEXT, "arg": A}: TEXT and A's value, when A is present
+  };
+  Kind kind = Kind::kLiteral;
+  std::string text;  // literal / flag / option word
+  std::string arg;   // argument name
+  // A literal "--" occurs earlier in the template: operands after it cannot be read as options,
+  // so values starting with '-' are allowed there (refused before it: argument injection).
+  bool after_dashdash = false;
+};
+
+// MCP tool annotations as the manifest declares them (absent = not declared). The server
+// reports them only as far as the grants support them (docs/mcp.md#annotations).
+struct ToolAnnotations {
+  std::optional<bool> read_only;    // readOnlyHint: true is *enforced* (fs ro, safe https methods)
+  std::optional<bool> destructive;  // destructiveHint
+  std::optional<bool> idempotent;   // idempotentHint
+  std::optional<bool> open_world;   // openWorldHint
+};
+
+struct Tool {
+  std::string name;  // [A-Za-z0-9_-]{1,64}, distinct within the manifest
+  std::string title;
+  std::string description;
+  std::string input_schema;   // compact JSON text of a schema in the accepted subset
+  std::string output_schema;  // "" when absent
+  ToolAnnotations annotations;
+  std::vector<ArgvPart> argv;  // after argv[0]
+  bool stdin_json = false;     // the arguments object is the guest's stdin (else stdin is empty)
+  bool stdout_json = false;    // stdout is one JSON value (structuredContent), else text
+};
+
 struct Manifest {
   std::string name;     // [a-z0-9][a-z0-9._-]{0,63}
   std::string version;  // SemVer 2.0.0
@@ -83,6 +123,7 @@ struct Manifest {
   std::vector<std::pair<std::string, std::string>> module_sha256;
   Permissions permissions;
   Limits limits;
+  std::vector<Tool> tools;  // "tools": what the plugin offers as MCP tools (may be empty)
 };
 
 // --- The operator's side ----------------------------------------------------------------------

@@ -47,7 +47,7 @@ Result<bundle::TrustStore> load_trust_store(const std::string& home,
 
 struct InstallOptions {
   bool allow_untrusted = false;  // a valid signature by an unknown (not revoked) key installs
-  bool force = false;            // a downgrade or a same-version replacement installs
+  bool force = false;  // a downgrade, a same-version replacement or a tool-surface change installs
 };
 
 // One installed bundle, as the index records it.
@@ -69,10 +69,28 @@ struct Installed {
 
 enum class InstallOutcome { kInstalled, kAlreadyInstalled, kReplaced };
 
+// One difference in the surface an agent relies on, between the installed manifest and a new
+// one (rug-pull defence, docs/bundles.md#tool-changes). `blocking` changes need --force.
+struct SurfaceChange {
+  std::string line;       // e.g. "tool 'ls': input_schema: '{...}' -> '{...}'" (quoted, bounded)
+  // Changed tool fields, and changed requested permissions of a plugin that offers tools (in
+  // either version); not tools added or removed.
+  bool blocking = false;
+};
+
+// The changes from `old_manifest` to `new_manifest` (both JSON texts): requested permissions,
+// and per tool every declared field (title, description, schemas, annotations, invoke), plus
+// tools added or removed.
+std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
+                                             std::string_view new_manifest);
+
 struct InstallResult {
   Installed installed;
   InstallOutcome outcome = InstallOutcome::kInstalled;
   std::vector<std::string> replaced;  // versions whose content this install replaced (--force)
+  // Tool-surface changes against the highest version installed before (all of them, blocking or
+  // not). Blocking ones were accepted with --force; the install records them (tool_changes).
+  std::vector<SurfaceChange> tool_changes;
 };
 
 // A bundle resolved for running, re-verified from the store.

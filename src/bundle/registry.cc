@@ -498,6 +498,8 @@ Result<Registry> Registry::open(const std::string& home) {
       "  modules TEXT NOT NULL, store_id TEXT NOT NULL UNIQUE,"
       "  PRIMARY KEY(name, version));"
       "CREATE TABLE IF NOT EXISTS watermarks(name TEXT PRIMARY KEY, highest TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS tool_changes(name TEXT NOT NULL, version TEXT NOT NULL,"
+      "  installed_at INTEGER NOT NULL, changes TEXT NOT NULL);"
       "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');"));
   Stmt s(impl->db, "SELECT value FROM meta WHERE key = 'schema_version'");
   if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
@@ -602,6 +604,30 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
     }
     rec.forced_replace = true;
   }
+  // Rug-pull defence: what tools and permissions the installed version offered is what agents
+  // were shown; a bundle changing it installs only with --force, and the change is recorded.
+  if (!existing->empty()) {
+    const Installed* prev = &existing->front();
+    for (const auto& e : *existing) {
+      if (compare_versions(e.version, prev->version) > 0) prev = &e;
+    }
+    auto old_text = bundle::read_file_bounded(prev->dir + "/" + std::string(bundle::kManifestEntry),
+                                              bundle::kMaxManifestBytes, ErrorCode::kBundleInvalid,
+                                              true);
+    std::string old_manifest =
+        old_text ? std::string(old_text->begin(), old_text->end()) : std::string();
+    result.tool_changes = diff_tool_surface(old_manifest, b.manifest_jcs);
+    std::string blocking;
+    for (const auto& c : result.tool_changes) {
+      if (c.blocking) blocking += "\n  " + c.line;
+    }
+    if (!blocking.empty() && !options.force) {
+      return rollback(Error(ErrorCode::kBundleConflict,
+                            rec.name + " " + rec.version + " changes what " + prev->version +
+                                " offered to agents:" + blocking +
+                                "\nreview the change; install it with --force (recorded)"));
+    }
+  }
   if (!highest.empty() && compare_versions(rec.version, highest) < 0) {
     if (!options.force) {
       return rollback(Error(ErrorCode::kBundleConflict,
@@ -660,6 +686,16 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
     s.bind(8, rec.installed_at).bind(9, rec.source).bind(10, rec.manifest_sha256);
     s.bind(11, modules_text).bind(12, id);
     if (s.step() != SQLITE_DONE) return r.db_error("insert");
+    std::string changes;
+    for (const auto& c : result.tool_changes) {
+      if (c.blocking) changes += c.line + "\n";
+    }
+    if (!changes.empty()) {
+      Stmt t(r.db, "INSERT INTO tool_changes(name, version, installed_at, changes) "
+                   "VALUES(?1, ?2, ?3, ?4)");
+      t.bind(1, rec.name).bind(2, rec.version).bind(3, rec.installed_at).bind(4, changes);
+      if (t.step() != SQLITE_DONE) return r.db_error("tool_changes");
+    }
     if (highest.empty() || compare_versions(rec.version, highest) > 0) {
       Stmt w(r.db, "INSERT INTO watermarks(name, highest) VALUES(?1, ?2) "
                    "ON CONFLICT(name) DO UPDATE SET highest = excluded.highest");

@@ -1,6 +1,7 @@
 // The `wasmcap` command line. Flags are parsed here into typed options; policy decisions
 // happen in the library, never in this file.
 #include "cli/cli.h"
+#include "cli/cli_mcp.h"
 
 #include <unistd.h>
 
@@ -466,6 +467,9 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
               i.trusted_at_install ? "trusted" : "NOT trusted: installed with --allow-untrusted");
   if (i.forced_downgrade) std::printf("  forced downgrade (recorded)\n");
   for (const auto& v : r->replaced) std::printf("  replaced the content of %s (forced, recorded)\n", v.c_str());
+  for (const auto& c : r->tool_changes) {
+    std::printf("  %s%s\n", c.blocking ? "changed (forced, recorded): " : "", c.line.c_str());
+  }
   return 0;
 }
 
@@ -713,6 +717,8 @@ int main(int argc, char** argv) {
   CLI::App* remove = bundle_cmd->add_subcommand("remove", "Remove NAME (all versions) or NAME@VERSION");
   remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
 
+  auto mcp_cmds = add_mcp_commands(app);
+
   // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
   // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
   // any positional ends wasmcap's options: with --manifest all that follows goes to the guest
@@ -771,6 +777,7 @@ int main(int argc, char** argv) {
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
                    max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot);
   }
+  if (auto r = run_mcp_commands(*mcp_cmds)) return *r;
   if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
   if (*compile) return cmd_compile(compile_path, aot);
   if (*inspect) return cmd_inspect(inspect_path);

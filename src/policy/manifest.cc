@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "policy/fields.h"
+#include "policy/tools.h"
 
 namespace wasmcap::policy {
 
@@ -111,7 +112,7 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   const std::string root = "$";
   WASMCAP_TRY(d.object(doc, root,
                        {"name", "version", "module", "modules", "description", "permissions",
-                        "limits"}));
+                        "limits", "tools"}));
   Manifest m;
   const Json* v = nullptr;
   WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
@@ -131,6 +132,9 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   }
   if (const Json* limits = member(doc, "limits")) {
     WASMCAP_TRY_ASSIGN(m.limits, read_limits(d, *limits, "$.limits"));
+  }
+  if (const Json* tools = member(doc, "tools")) {
+    WASMCAP_TRY_ASSIGN(m.tools, read_tools(d, *tools, "$.tools", m.permissions));
   }
   return m;
 }

@@ -180,7 +180,7 @@ const BadCase kBad[] = {
     {"MissingName", Kind::kManifest, R"({"version":"1.0.0","module":"m.wasm"})",
      kMP + "$.name: missing required key"},
     {"UnknownTopLevelKey", Kind::kManifest, M("{}", R"(,"permission":{})"),
-     kMP + "$.permission: unknown key (allowed: name, version, module, modules, description, permissions, limits)"},
+     kMP + "$.permission: unknown key (allowed: name, version, module, modules, description, permissions, limits, tools)"},
     {"DuplicateKey", Kind::kManifest, R"({"name":"a","version":"1.0.0","module":"m.wasm","name":"b"})",
      kMP + "$.name: duplicate key"},
     {"NestedDuplicateKey", Kind::kManifest, M(R"({"fs":[{"guest":"/a","access":"ro","guest":"/b"}]})"),

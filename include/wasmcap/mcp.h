@@ -1,0 +1,155 @@
+// wasmcap as an MCP (Model Context Protocol) server: every installed, verified and granted
+// plugin's declared tools (manifest "tools", docs/manifest.md#tools) become MCP tools; every call
+// runs in a fresh sandbox with the plugin's grants from the host config (never more), per-call
+// limits, and one `tool_call` audit record. Protocol, transports and limits: docs/mcp.md. The
+// calling convention between server and plugin: docs/abi-tools.md.
+//
+// Layers (src/mcp/): tools.* (catalog + one call: validation, argv, run, result), protocol.*
+// (JSON-RPC 2.0 + MCP methods, versions, concurrency, cancellation, progress),
+// transport_stdio.* (one message per line). `wasmcap tool call` uses ToolHost::call directly,
+// so the CLI and the server share one code path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wasmcap/engine.h"
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap {
+namespace audit {
+class Sink;
+}
+namespace mcp {
+
+// Protocol versions this server speaks, newest first. 2026-07-28 is the stateless revision
+// (server/discover, per-request _meta); the others use the initialize lifecycle.
+inline constexpr const char* kStatelessVersion = "2026-07-28";
+inline constexpr const char* kLatestSessionVersion = "2025-11-25";
+std::vector<std::string> supported_versions();
+
+// Bounds of the server, each with the threat it stops (docs/mcp.md#limits).
+inline constexpr size_t kDefaultMaxMessageBytes = 4u << 20;     // one JSON-RPC message
+inline constexpr uint64_t kDefaultCallTimeoutMs = 60000;        // per call, unless lower in grants
+inline constexpr uint64_t kDefaultMaxOutputBytes = 1u << 20;    // guest stdout+stderr per call
+inline constexpr size_t kDefaultMaxConcurrency = 4;             // calls running at once
+inline constexpr size_t kDefaultMaxQueue = 16;                  // calls waiting for a slot
+inline constexpr size_t kToolsPageSize = 50;                    // tools/list page
+
+struct ServerOptions {
+  std::string home;             // registry home ($WASMCAP_HOME); "" = registry::default_home()
+  policy::HostConfig config;    // the operator's grants (and trust, audit, network)
+  std::string engine = "interp";
+  AotOptions aot;
+  // Per-call bounds: each narrows the plan's limit (smaller wins), never widens it.
+  uint64_t call_timeout_ms = kDefaultCallTimeoutMs;
+  std::optional<uint64_t> call_max_memory_mb;
+  std::optional<uint64_t> call_fuel;
+  uint64_t max_output_bytes = kDefaultMaxOutputBytes;
+  // When set, every call gets a fresh, empty directory below it (removed afterwards) in place of
+  // the host directory of each fs grant: calls cannot see each other's files. Access stays
+  // what the grant says.
+  std::string call_workspace_root;
+  size_t max_concurrency = kDefaultMaxConcurrency;
+  size_t max_queue = kDefaultMaxQueue;
+  size_t max_message_bytes = kDefaultMaxMessageBytes;
+  uint64_t progress_interval_ms = 1000;  // between progress notifications of one call
+  // Extra destination for audit records (tool_call and https events); the host config's
+  // audit.file also gets them. May be null.
+  std::shared_ptr<audit::Sink> audit_sink;
+  // Diagnostics (never protocol output): one line each. Null: stderr.
+  std::function<void(const std::string&)> log;
+};
+
+// What one call is about, for the audit record and cancellation.
+struct CallContext {
+  std::string request_id;  // the JSON-RPC id as JSON text ("" from the CLI)
+  std::string session_id;  // MCP session / correlation id ("" when none)
+  const std::atomic<bool>* cancel = nullptr;  // set to stop the running instance
+};
+
+// The outcome of tools/call: either an MCP CallToolResult (result_json, isError inside) or a
+// protocol error (JSON-RPC error code + message), e.g. an unknown tool.
+struct CallOutcome {
+  bool protocol_error = false;
+  int error_code = 0;
+  std::string error_message;
+  std::string result_json;  // CallToolResult object when !protocol_error
+  bool is_error = false;    // the result's isError
+  bool cancelled = false;   // stopped by CallContext::cancel
+};
+
+// The tools of the installed bundles (highest version of each), pinned when the host is
+// created: a bundle changed later is refused at call time rather than silently swapped in.
+class ToolHost {
+ public:
+  // Opens the registry, resolves and verifies every installed bundle, and builds the catalog.
+  // Bundles that fail verification or are not fully granted contribute no tools (each is named
+  // through options.log). Errors: the registry or trust store cannot be opened; the audit file
+  // cannot be opened.
+  static Result<std::shared_ptr<ToolHost>> create(ServerOptions options);
+  ~ToolHost();
+
+  // MCP Tool objects, in name order, from `cursor` (an index as a string, "" = start), at most
+  // `limit`. next_cursor is "" on the last page. invalid_argument for a bad cursor.
+  struct Page {
+    std::string tools_json;  // JSON array
+    std::string next_cursor;
+  };
+  Result<Page> list(const std::string& cursor, size_t limit = kToolsPageSize) const;
+
+  // Names of the available tools, and of those left out with the reason.
+  std::vector<std::string> tool_names() const;
+  std::vector<std::string> unavailable() const;
+
+  // Runs one call: validates `arguments_json` (an object, or "" for none) against the tool's
+  // input schema, renders the argv / stdin, runs a fresh instance, and builds the result.
+  CallOutcome call(const std::string& name, const std::string& arguments_json,
+                   const CallContext& context);
+
+  const ServerOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit ToolHost(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Serves MCP over stdio: reads JSON-RPC messages, one per line, from `in_fd`, writes responses and
+// notifications to `out_fd` (nothing else is ever written there). Returns when `in_fd` reaches
+// EOF (running calls are stopped first: a client that disconnects leaves nothing running).
+int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd);
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";  // bind address; non-loopback needs allow_remote
+  uint16_t port = 0;               // 0: any free port (reported through on_listening)
+  bool allow_remote = false;       // bind a non-loopback address (put TLS and auth in front)
+  std::string bearer_token;        // required "Authorization: Bearer ..." when non-empty
+  // Origins accepted besides loopback ones ("https://agent.example.com"), and Host header
+  // values accepted besides loopback names (a replica's service name behind a load balancer).
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
+  std::function<void(uint16_t port)> on_listening;  // called once the socket is bound
+};
+
+// Serves the Streamable HTTP transport at /mcp: POST carries one JSON-RPC message (response as
+// application/json, or as text/event-stream for tools/call when the client accepts it, with
+// progress notifications); GET and DELETE are 405 (stateless server: no server-initiated
+// stream, no session). Origin and Host are checked against DNS rebinding (403), the bearer token
+// when configured (401). Runs until `stop` is set or the process ends. invalid_argument for a
+// non-loopback bind without allow_remote; io_error when the port cannot be bound.
+Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& options,
+                        const std::atomic<bool>* stop = nullptr);
+
+// Reads a bearer token file (first line, surrounding whitespace trimmed; at most 4 KiB; must be
+// non-empty). Errors name the file, never its content.
+Result<std::string> read_token_file(const std::string& path);
+
+}  // namespace mcp
+}  // namespace wasmcap

@@ -1,0 +1,72 @@
+// Rug-pull defence: what an update changes in the surface an agent relies on (docs/bundles.md#tool-changes).
+#include <nlohmann/json.hpp>
+
+#include "policy/json_doc.h"
+#include "wasmcap/registry.h"
+
+namespace wasmcap::registry {
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string show(const Json& v) {
+  // Bounded and escaped: manifests are untrusted text.
+  return policy::quote(v.dump(-1, ' ', true, Json::error_handler_t::replace));
+}
+
+const Json* tool_named(const Json& tools, const std::string& name) {
+  if (!tools.is_array()) return nullptr;
+  for (const Json& t : tools) {
+    if (t.is_object() && t.value("name", Json()) == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
+                                             std::string_view new_manifest) {
+  std::vector<SurfaceChange> out;
+  Json a = Json::parse(old_manifest, nullptr, false);
+  Json b = Json::parse(new_manifest, nullptr, false);
+  if (!a.is_object() || !b.is_object()) {
+    out.push_back({"the installed manifest cannot be read for comparison", true});
+    return out;
+  }
+  Json ta = a.value("tools", Json::array()), tb = b.value("tools", Json::array());
+  // Permissions pin what agents were shown only for plugins that offer tools; for others a change
+  // is reported, and the operator's grants stay the limit as always.
+  bool offers_tools = (ta.is_array() && !ta.empty()) || (tb.is_array() && !tb.empty());
+  Json pa = a.value("permissions", Json::object()), pb = b.value("permissions", Json::object());
+  if (pa != pb) {
+    out.push_back({"requested permissions: " + show(pa) + " -> " + show(pb), offers_tools});
+  }
+  for (const Json& t : ta) {
+    if (!t.is_object() || !t.contains("name")) continue;
+    std::string name = t["name"].is_string() ? t["name"].get<std::string>() : "";
+    const Json* n = tool_named(tb, name);
+    if (n == nullptr) {
+      out.push_back({"tool " + policy::quote(name) + ": removed", false});
+      continue;
+    }
+    // Every field counts: a changed description can carry instructions to the model as surely as
+    // a changed schema can widen what the tool is asked to do.
+    for (const char* key : {"title", "description", "input_schema", "output_schema",
+                            "annotations", "invoke"}) {
+      Json x = t.value(key, Json()), y = n->value(key, Json());
+      if (x != y) {
+        out.push_back({"tool " + policy::quote(name) + ": " + key + ": " + show(x) + " -> " + show(y),
+                       true});
+      }
+    }
+  }
+  for (const Json& t : tb) {
+    if (!t.is_object() || !t.contains("name")) continue;
+    std::string name = t["name"].is_string() ? t["name"].get<std::string>() : "";
+    if (tool_named(ta, name) == nullptr) out.push_back({"tool " + policy::quote(name) + ": added", false});
+  }
+  return out;
+}
+
+}  // namespace wasmcap::registry

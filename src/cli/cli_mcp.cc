@@ -1,0 +1,188 @@
+// `wasmcap mcp` (serve installed plugins' tools over MCP) and `wasmcap tool list|call` (the same
+// tools from the command line, with exactly the server's semantics). docs/mcp.md, docs/cli.md.
+#include "cli/cli_mcp.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "wasmcap/audit.h"
+#include "wasmcap/mcp.h"
+#include "wasmcap/registry.h"
+
+namespace wasmcap::cli {
+
+struct McpCommands {
+  CLI::App* mcp = nullptr;
+  CLI::App* tool_list = nullptr;
+  CLI::App* tool_call = nullptr;
+  std::string config, engine = "interp", workspace_root, listen;
+  uint64_t timeout_ms = mcp::kDefaultCallTimeoutMs, max_memory_mb = 0, fuel = 0;
+  uint64_t max_output_bytes = mcp::kDefaultMaxOutputBytes;
+  size_t max_concurrency = mcp::kDefaultMaxConcurrency, max_queue = mcp::kDefaultMaxQueue;
+  bool audit_stderr = false, list_json = false;
+  std::string tool_name, tool_json;
+  std::string token_file;
+  std::vector<std::string> allowed_origins, allowed_hosts;
+  bool allow_remote = false;
+};
+
+namespace {
+
+void add_server_flags(CLI::App* c, McpCommands& m) {
+  c->add_option("--config", m.config, "Host config (JSON): the grants every call runs with");
+  c->add_option("--engine", m.engine, "Engine: interp, aot or auto (default interp)")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+  c->add_option("--timeout-ms", m.timeout_ms,
+                "Deadline of each call in ms (default 60000; the grants' timeout wins when lower; "
+                "0 = only the grants')");
+  c->add_option("--max-memory-mb", m.max_memory_mb, "Memory cap of each call in MiB (0 = grants')")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
+  c->add_option("--fuel", m.fuel, "Instruction budget of each call (0 = grants')");
+  c->add_option("--max-output-bytes", m.max_output_bytes,
+                "Cap on a call's stdout+stderr (default 1 MiB)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+  c->add_option("--call-workspaces", m.workspace_root,
+                "Give every call a fresh empty directory below DIR in place of each granted "
+                "directory (removed after the call)");
+  c->add_flag("--audit-stderr", m.audit_stderr,
+              "Also write audit records (tool_call, https_request) to stderr");
+}
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
+  return error_exit_code(e.code);
+}
+
+Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
+  mcp::ServerOptions o;
+  if (!m.config.empty()) {
+    auto cfg = policy::load_host_config(m.config);
+    if (!cfg) return tl::unexpected(cfg.error());
+    o.config = std::move(*cfg);
+  }
+  o.engine = m.engine;
+  o.call_timeout_ms = m.timeout_ms;
+  if (m.max_memory_mb != 0) o.call_max_memory_mb = m.max_memory_mb;
+  if (m.fuel != 0) o.call_fuel = m.fuel;
+  o.max_output_bytes = m.max_output_bytes;
+  o.call_workspace_root = m.workspace_root;
+  o.max_concurrency = std::max<size_t>(1, m.max_concurrency);
+  o.max_queue = m.max_queue;
+  if (m.audit_stderr) o.audit_sink = audit::stderr_sink();
+  return mcp::ToolHost::create(std::move(o));
+}
+
+}  // namespace
+
+std::shared_ptr<McpCommands> add_mcp_commands(CLI::App& app) {
+  auto m = std::make_shared<McpCommands>();
+  m->mcp = app.add_subcommand(
+      "mcp", "Serve the installed plugins' tools over the Model Context Protocol (docs/mcp.md)");
+  add_server_flags(m->mcp, *m);
+  m->mcp->add_option("--max-concurrency", m->max_concurrency, "Calls running at once (default 4)")
+      ->check(CLI::Range(size_t{1}, size_t{256}));
+  m->mcp->add_option("--max-queue", m->max_queue, "Calls waiting for a slot (default 16)")
+      ->check(CLI::Range(size_t{0}, size_t{4096}));
+  m->mcp->add_option("--listen", m->listen,
+                     "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio "
+                     "(e.g. 127.0.0.1:8808; PORT 0 picks a free port)");
+  m->mcp->add_option("--token-file", m->token_file,
+                     "HTTP: require 'Authorization: Bearer TOKEN' (TOKEN: the file's first line)");
+  m->mcp->add_option("--allow-origin", m->allowed_origins,
+                     "HTTP: accept this Origin besides loopback ones. Repeatable.")
+      ->allow_extra_args(false);
+  m->mcp->add_option("--allow-host", m->allowed_hosts,
+                     "HTTP: accept this Host header besides loopback names. Repeatable.")
+      ->allow_extra_args(false);
+  m->mcp->add_flag("--allow-remote", m->allow_remote,
+                   "HTTP: allow a non-loopback --listen address");
+  CLI::App* tool = app.add_subcommand("tool", "The installed plugins' tools (as `wasmcap mcp` serves them)");
+  tool->require_subcommand(1);
+  m->tool_list = tool->add_subcommand("list", "List the tools and why some plugins offer none");
+  add_server_flags(m->tool_list, *m);
+  m->tool_list->add_flag("--json", m->list_json, "Print the MCP Tool objects as a JSON array");
+  m->tool_call = tool->add_subcommand(
+      "call", "Call one tool; prints the MCP CallToolResult as JSON (exit 1 when isError)");
+  add_server_flags(m->tool_call, *m);
+  m->tool_call->add_option("name", m->tool_name, "Tool name (or PLUGIN.TOOL)")->required();
+  m->tool_call->add_option("--json", m->tool_json, "The arguments, a JSON object (default {})");
+  return m;
+}
+
+std::optional<int> run_mcp_commands(const McpCommands& m) {
+  if (*m.mcp) {
+    auto host = make_host(m);
+    if (!host) return fail(host.error());
+    if (m.listen.empty()) return mcp::serve_stdio(*host, STDIN_FILENO, STDOUT_FILENO);
+    mcp::HttpOptions ho;
+    // HOST:PORT, with [v6]:PORT for IPv6.
+    size_t colon = m.listen.rfind(':');
+    std::string h = colon == std::string::npos ? "" : m.listen.substr(0, colon);
+    std::string p = colon == std::string::npos ? "" : m.listen.substr(colon + 1);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    bool digits = !p.empty() && p.size() <= 5 &&
+                  std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (h.empty() || !digits || std::stoul(p) > 65535) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "--listen '" + m.listen + "': expected HOST:PORT, e.g. 127.0.0.1:8808"));
+    }
+    ho.host = h;
+    ho.port = static_cast<uint16_t>(std::stoul(p));
+    ho.allow_remote = m.allow_remote;
+    ho.allowed_origins = m.allowed_origins;
+    ho.allowed_hosts = m.allowed_hosts;
+    if (!m.token_file.empty()) {
+      auto t = mcp::read_token_file(m.token_file);
+      if (!t) return fail(t.error());
+      ho.bearer_token = *t;
+    }
+    ho.on_listening = [h](uint16_t port) {
+      std::fprintf(stderr, "wasmcap mcp: listening on http://%s:%u/mcp\n",
+                   h.find(':') != std::string::npos ? ("[" + h + "]").c_str() : h.c_str(), port);
+    };
+    if (auto r = mcp::serve_http(*host, ho); !r) return fail(r.error());
+    return 0;
+  }
+  if (*m.tool_list) {
+    auto host = make_host(m);
+    if (!host) return fail(host.error());
+    std::string cursor;
+    nlohmann::json all = nlohmann::json::array();
+    for (;;) {
+      auto page = (*host)->list(cursor);
+      if (!page) return fail(page.error());
+      for (auto& t : nlohmann::json::parse(page->tools_json)) all.push_back(t);
+      if (page->next_cursor.empty()) break;
+      cursor = page->next_cursor;
+    }
+    if (m.list_json) {
+      std::printf("%s\n", all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      for (const auto& t : all) {
+        std::printf("%-20s %-24s %s\n", t["name"].get<std::string>().c_str(),
+                    (t["_meta"]["io.wasmcap/plugin"].get<std::string>() + "@" +
+                     t["_meta"]["io.wasmcap/version"].get<std::string>())
+                        .c_str(),
+                    t["annotations"]["readOnlyHint"].get<bool>() ? "read-only" : "may write");
+      }
+    }
+    return 0;
+  }
+  if (*m.tool_call) {
+    auto host = make_host(m);
+    if (!host) return fail(host.error());
+    mcp::CallContext ctx;
+    auto out = (*host)->call(m.tool_name, m.tool_json, ctx);
+    if (out.protocol_error) {
+      return fail(Error(ErrorCode::kInvalidArgument, out.error_message));
+    }
+    std::printf("%s\n", out.result_json.c_str());
+    return out.is_error ? 1 : 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace wasmcap::cli

@@ -1,0 +1,457 @@
+// MCP over JSON-RPC 2.0: message validation, version negotiation (initialize lifecycle of
+// 2025-11-25 / 2025-06-18, and the stateless 2026-07-28 revision), tools/list, tools/call with
+// concurrency limits, cancellation and progress, ping, logging/setLevel. docs/mcp.md.
+#include "mcp/protocol.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "mcp/tools.h"
+#include "policy/json_doc.h"
+
+namespace wasmcap::mcp {
+
+size_t json_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, max = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max = std::max(max, ++depth);
+      if (max > limit) return max;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
+}
+
+namespace {
+
+constexpr const char* kMetaVersion = "io.modelcontextprotocol/protocolVersion";
+constexpr const char* kMetaCapabilities = "io.modelcontextprotocol/clientCapabilities";
+constexpr std::array<std::string_view, 8> kLogLevels = {
+    "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+std::string error_message(int code, const std::string& message, const Json& id,
+                          const Json* data = nullptr) {
+  Json e{{"code", code}, {"message", message}};
+  if (data != nullptr) e["data"] = *data;
+  return dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", e}});
+}
+
+std::string result_message(const Json& id, Json result) {
+  return dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+}
+
+int level_rank(std::string_view l) {
+  auto it = std::find(kLogLevels.begin(), kLogLevels.end(), l);
+  return it == kLogLevels.end() ? -1 : static_cast<int>(it - kLogLevels.begin());
+}
+
+}  // namespace
+
+struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
+  std::shared_ptr<ToolHost> host;
+  Settings settings;
+  Emit emit;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool initialized = false;
+  std::string version;     // negotiated (session mode)
+  int log_level = -1;      // -1: no log notifications until logging/setLevel
+  std::shared_ptr<CallGate> gate;
+  std::atomic<bool> stopping{false};
+  // In-flight tools/call requests by id (JSON text) → their cancel flag.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> inflight;
+
+  void log_notify(const std::string& level, const Json& data) {
+    int rank = level_rank(level);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (log_level < 0 || rank < log_level) return;
+    }
+    emit(dump(Json{{"jsonrpc", "2.0"},
+                   {"method", "notifications/message"},
+                   {"params", {{"level", level}, {"logger", "wasmcap"}, {"data", data}}}}));
+  }
+
+  Json server_info() const { return Json{{"name", "wasmcap"}, {"version", "0.1.0"}}; }
+  Json capabilities() const {
+    return Json{{"tools", {{"listChanged", false}}}, {"logging", Json::object()}};
+  }
+
+  void handle(std::string_view text);
+  void request(const Json& id, const std::string& method, const Json& params, bool stateless);
+  void notification(const std::string& method, const Json& params);
+  void tools_call(const Json& id, const Json& params, bool stateless);
+};
+
+void Protocol::Impl::handle(std::string_view text) {
+  const Json null_id = nullptr;
+  if (text.size() > host->options().max_message_bytes) {
+    emit(error_message(kInvalidRequest, "message larger than " +
+                                            std::to_string(host->options().max_message_bytes) +
+                                            " bytes",
+                       null_id));
+    return;
+  }
+  if (json_depth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    emit(error_message(kParseError, "Parse error: nested deeper than " +
+                                        std::to_string(kMaxJsonDepth) + " levels",
+                       null_id));
+    return;
+  }
+  Json msg = Json::parse(text, nullptr, false);
+  if (msg.is_discarded()) {
+    emit(error_message(kParseError, "Parse error: not valid JSON", null_id));
+    return;
+  }
+  if (msg.is_array()) {
+    emit(error_message(kInvalidRequest, "Invalid Request: JSON-RPC batches are not supported by MCP",
+                       null_id));
+    return;
+  }
+  if (!msg.is_object() || msg.value("jsonrpc", Json()) != "2.0") {
+    emit(error_message(kInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", null_id));
+    return;
+  }
+  const Json* method = policy::member(msg, "method");
+  const Json* id = policy::member(msg, "id");
+  if (method == nullptr) {
+    // A response from the client: this server sends no requests, so there is nothing to match.
+    return;
+  }
+  bool valid_id = id != nullptr && (id->is_string() || id->is_number_integer() ||
+                                    id->is_number_unsigned());
+  if (!method->is_string() || (id != nullptr && !valid_id)) {
+    emit(error_message(kInvalidRequest,
+                       "Invalid Request: method must be a string and id a string or integer",
+                       valid_id ? *id : null_id));
+    return;
+  }
+  Json params = msg.value("params", Json::object());
+  if (!params.is_object()) {
+    if (id != nullptr) emit(error_message(kInvalidParamsCode, "params must be an object", *id));
+    return;
+  }
+  const std::string& m = method->get_ref<const std::string&>();
+  if (id == nullptr) {
+    notification(m, params);
+    return;
+  }
+  // The stateless revision: every request names its version in _meta.
+  const Json* meta = policy::member(params, "_meta");
+  const Json* v = meta != nullptr && meta->is_object() ? policy::member(*meta, kMetaVersion) : nullptr;
+  if (v != nullptr) {
+    if (!v->is_string() || *v != kStatelessVersion) {
+      Json data{{"supported", supported_versions()}, {"requested", *v}};
+      emit(error_message(kUnsupportedProtocolVersion, "Unsupported protocol version", *id, &data));
+      return;
+    }
+    const Json* caps = policy::member(*meta, kMetaCapabilities);
+    if (caps == nullptr || !caps->is_object()) {
+      emit(error_message(kInvalidParamsCode,
+                         std::string("Invalid params: _meta.") + kMetaCapabilities +
+                             " (an object) is required with protocol version " + kStatelessVersion,
+                         *id));
+      return;
+    }
+    request(*id, m, params, true);
+    return;
+  }
+  request(*id, m, params, false);
+}
+
+void Protocol::Impl::notification(const std::string& method, const Json& params) {
+  if (method == "notifications/initialized") {
+    std::lock_guard<std::mutex> l(mu);
+    initialized = true;
+  } else if (method == "notifications/cancelled") {
+    const Json* rid = policy::member(params, "requestId");
+    if (rid == nullptr) return;
+    std::lock_guard<std::mutex> l(mu);
+    auto it = inflight.find(dump(*rid));
+    if (it != inflight.end()) it->second->store(true);
+    cv.notify_all();
+    std::lock_guard<std::mutex> g(gate->mu);
+    gate->cv.notify_all();
+  }
+  // Other notifications need nothing from this server.
+}
+
+void Protocol::Impl::request(const Json& id, const std::string& method, const Json& params,
+                             bool stateless) {
+  auto reply = [&](Json result) {
+    if (stateless) result["resultType"] = "complete";
+    emit(result_message(id, std::move(result)));
+  };
+  if (method == "server/discover") {
+    Json r{{"supportedVersions", supported_versions()},
+           {"capabilities", Json{{"tools", {{"listChanged", false}}}}},
+           {"serverInfo", server_info()},
+           {"instructions", "Tools of the signed plugins installed in this wasmcap registry; each "
+                            "call runs in a fresh sandbox with the operator's grants."}};
+    r["resultType"] = "complete";
+    emit(result_message(id, std::move(r)));
+    return;
+  }
+  if (!stateless) {
+    if (method == "initialize") {
+      const Json* pv = policy::member(params, "protocolVersion");
+      if (pv == nullptr || !pv->is_string()) {
+        emit(error_message(kInvalidParamsCode, "Invalid params: protocolVersion (a string) is required", id));
+        return;
+      }
+      // The initialize lifecycle: the requested version when we speak it, else our latest
+      // session version (the client decides whether it can live with that). 2026-07-28 has no
+      // initialize, so a request for it gets the latest session version too.
+      std::string chosen = kLatestSessionVersion;
+      if (*pv == "2025-11-25" || *pv == "2025-06-18") chosen = pv->get<std::string>();
+      {
+        std::lock_guard<std::mutex> l(mu);
+        version = chosen;
+        initialized = true;  // requests may follow before notifications/initialized arrives
+      }
+      reply(Json{{"protocolVersion", chosen},
+                 {"capabilities", capabilities()},
+                 {"serverInfo", server_info()}});
+      return;
+    }
+    if (method == "ping") {
+      reply(Json::object());
+      return;
+    }
+    bool ready = false;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ready = initialized || !settings.session;
+    }
+    if (!ready) {
+      emit(error_message(kInvalidRequest,
+                         "Invalid Request: send initialize first (or use protocol version " +
+                             std::string(kStatelessVersion) + " with _meta on every request)",
+                         id));
+      return;
+    }
+    if (method == "logging/setLevel") {
+      const Json* lv = policy::member(params, "level");
+      int rank = lv != nullptr && lv->is_string() ? level_rank(lv->get<std::string>()) : -1;
+      if (rank < 0) {
+        emit(error_message(kInvalidParamsCode,
+                           "Invalid params: level must be one of debug, info, notice, warning, "
+                           "error, critical, alert, emergency",
+                           id));
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu);
+        log_level = rank;
+      }
+      reply(Json::object());
+      return;
+    }
+  }
+  if (method == "tools/list") {
+    std::string cursor;
+    if (const Json* c = policy::member(params, "cursor")) {
+      if (!c->is_string()) {
+        emit(error_message(kInvalidParamsCode, "Invalid params: cursor must be a string", id));
+        return;
+      }
+      cursor = c->get<std::string>();
+    }
+    auto page = host->list(cursor);
+    if (!page) {
+      emit(error_message(kInvalidParamsCode, "Invalid params: " + page.error().message, id));
+      return;
+    }
+    Json r{{"tools", Json::parse(page->tools_json)}};
+    if (!page->next_cursor.empty()) r["nextCursor"] = page->next_cursor;
+    reply(std::move(r));
+    return;
+  }
+  if (method == "tools/call") {
+    tools_call(id, params, stateless);
+    return;
+  }
+  std::string hint = stateless && (method == "ping" || method == "logging/setLevel" ||
+                                   method == "initialize")
+                         ? " (not part of protocol version " + std::string(kStatelessVersion) + ")"
+                         : "";
+  emit(error_message(kMethodNotFound, "Method not found: " + policy::quote(method) + hint, id));
+}
+
+void Protocol::Impl::tools_call(const Json& id, const Json& params, bool stateless) {
+  const Json* name = policy::member(params, "name");
+  if (name == nullptr || !name->is_string()) {
+    emit(error_message(kInvalidParamsCode, "Invalid params: name (a string) is required", id));
+    return;
+  }
+  std::string args;
+  if (const Json* a = policy::member(params, "arguments")) {
+    if (!a->is_object()) {
+      emit(error_message(kInvalidParamsCode, "Invalid params: arguments must be an object", id));
+      return;
+    }
+    args = dump(*a);
+  }
+  Json progress_token;
+  if (const Json* meta = policy::member(params, "_meta"); meta != nullptr && meta->is_object()) {
+    if (const Json* t = policy::member(*meta, "progressToken");
+        t != nullptr && (t->is_string() || t->is_number_integer())) {
+      progress_token = *t;
+    }
+  }
+  std::string key = dump(id);
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  const ServerOptions& o = host->options();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    if (stopping) return;
+    if (inflight.count(key) != 0) {
+      emit(error_message(kInvalidRequest, "Invalid Request: request id already in use", id));
+      return;
+    }
+    std::lock_guard<std::mutex> g(gate->mu);
+    // Everything admitted and not finished counts, whether or not its thread has started yet.
+    if (gate->running + gate->queued >= o.max_concurrency + o.max_queue) {
+      emit(error_message(kServerBusy,
+                         "server busy: " + std::to_string(gate->running) + " calls running and " +
+                             std::to_string(gate->queued) + " queued (limits: --max-concurrency, "
+                             "--max-queue); retry later",
+                         id));
+      return;
+    }
+    inflight[key] = cancel;
+    ++gate->queued;
+  }
+  auto self = shared_from_this();
+  std::string tool = name->get<std::string>();
+  std::thread([self, id, key, cancel, tool, args, progress_token, stateless] {
+    Impl& im = *self;
+    const ServerOptions& o = im.host->options();
+    bool run = false;
+    CallGate& gate = *im.gate;
+    {
+      std::unique_lock<std::mutex> l(gate.mu);
+      gate.cv.wait(l, [&] { return gate.running < o.max_concurrency || cancel->load() || im.stopping; });
+      --gate.queued;
+      run = !cancel->load() && !im.stopping;
+      if (run) ++gate.running;
+    }
+    bool done = false;
+    std::thread ticker;
+    if (run && !progress_token.is_null()) {
+      // Progress for long calls: elapsed seconds, strictly increasing, until the call ends.
+      ticker = std::thread([&im, &done, progress_token, &o] {
+        auto start = std::chrono::steady_clock::now();
+        uint64_t n = 0;
+        std::unique_lock<std::mutex> l(im.mu);
+        while (!im.cv.wait_for(l, std::chrono::milliseconds(o.progress_interval_ms),
+                               [&] { return done; })) {
+          ++n;
+          double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          l.unlock();
+          im.emit(dump(Json{{"jsonrpc", "2.0"},
+                            {"method", "notifications/progress"},
+                            {"params",
+                             {{"progressToken", progress_token},
+                              {"progress", n},
+                              {"message", "running for " + std::to_string(static_cast<int>(s)) + " s"}}}}));
+          l.lock();
+        }
+      });
+    }
+    CallOutcome outcome;
+    if (run) {
+      CallContext ctx;
+      ctx.request_id = dump(id);
+      ctx.session_id = im.settings.session_id;
+      ctx.cancel = cancel.get();
+      outcome = im.host->call(tool, args, ctx);
+    }
+    {
+      std::lock_guard<std::mutex> l(im.mu);
+      done = true;
+      im.cv.notify_all();
+    }
+    if (ticker.joinable()) ticker.join();
+    // A cancelled request gets no response (the client has stopped waiting for it).
+    bool cancelled = cancel->load() || outcome.cancelled || !run;
+    if (!cancelled) {
+      im.log_notify(outcome.is_error || outcome.protocol_error ? "warning" : "info",
+                    Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}});
+      if (outcome.protocol_error) {
+        im.emit(error_message(outcome.error_code, outcome.error_message, id));
+      } else {
+        Json r = Json::parse(outcome.result_json);
+        if (stateless) r["resultType"] = "complete";
+        im.emit(result_message(id, std::move(r)));
+      }
+    }
+    if (run) {
+      std::lock_guard<std::mutex> g(gate.mu);
+      --gate.running;
+      gate.cv.notify_all();
+    }
+    std::lock_guard<std::mutex> l(im.mu);
+    im.inflight.erase(key);
+    im.cv.notify_all();
+  }).detach();
+}
+
+Protocol::Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->settings = std::move(settings);
+  impl_->emit = std::move(emit);
+  impl_->gate = impl_->settings.gate ? impl_->settings.gate : std::make_shared<CallGate>();
+}
+
+Protocol::~Protocol() { cancel_all_and_wait(); }
+
+void Protocol::handle(std::string_view message) { impl_->handle(message); }
+
+void Protocol::cancel_all_and_wait() {
+  std::unique_lock<std::mutex> l(impl_->mu);
+  impl_->stopping = true;
+  for (auto& [k, flag] : impl_->inflight) flag->store(true);
+  impl_->cv.notify_all();
+  {
+    std::lock_guard<std::mutex> g(impl_->gate->mu);
+    impl_->gate->cv.notify_all();
+  }
+  impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });
+}
+
+bool Protocol::idle() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->inflight.empty();
+}
+
+void Protocol::wait_idle() {
+  std::unique_lock<std::mutex> l(impl_->mu);
+  impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });
+}
+
+}  // namespace wasmcap::mcp

@@ -1,0 +1,76 @@
+// Internal: the MCP protocol layer over JSON-RPC 2.0, independent of the transport. One Protocol
+// per connection (stdio) or per request (stateless HTTP); docs/mcp.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "wasmcap/mcp.h"
+
+namespace wasmcap::mcp {
+
+// JSON-RPC 2.0 and MCP error codes.
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParamsCode = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kServerBusy = -32000;              // our own: concurrency limit reached
+inline constexpr int kUnsupportedProtocolVersion = -32004;  // 2026-07-28 revision
+
+// Deeper JSON than this is refused before parsing (every later step walks it recursively).
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// The concurrency limit, shared by every Protocol of one server (stateless HTTP creates one
+// Protocol per request; the limit must hold across them).
+struct CallGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t running = 0, queued = 0;
+};
+
+class Protocol {
+ public:
+  // Receives every outgoing message (one JSON object, no newline). Called from several threads;
+  // must serialize itself.
+  using Emit = std::function<void(const std::string& message)>;
+
+  struct Settings {
+    // The connection keeps state (stdio): requests other than ping need initialize first, and
+    // logging/setLevel applies to later messages.
+    bool session = true;
+    std::string session_id;  // MCP session / correlation id for audit records ("" = none)
+    std::shared_ptr<CallGate> gate;  // null: this Protocol's own
+  };
+
+  Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit);
+  ~Protocol();  // cancels running calls and waits for them
+  Protocol(const Protocol&) = delete;
+  Protocol& operator=(const Protocol&) = delete;
+
+  // Handles one incoming message (untrusted bytes). Replies through Emit; tool calls run on
+  // their own threads (at most max_concurrency at once, max_queue waiting) and reply when done.
+  void handle(std::string_view message);
+
+  // Stops every running call (client gone) and waits until none is left.
+  void cancel_all_and_wait();
+  // Waits until no call is running or queued.
+  void wait_idle();
+  // No call is running or queued now.
+  bool idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Depth of the deepest array/object nesting in `text` (strings skipped), stopping early once it
+// exceeds `limit`. Exposed for tests.
+size_t json_depth(std::string_view text, size_t limit);
+
+}  // namespace wasmcap::mcp

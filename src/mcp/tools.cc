@@ -1,0 +1,623 @@
+// The tool layer: a catalog of installed plugins' tools and one call = one fresh sandbox.
+// Shared by `wasmcap mcp` and `wasmcap tool call` (docs/mcp.md, docs/abi-tools.md).
+#include "mcp/tools.h"
+
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "policy/json_doc.h"
+#include "policy/json_schema.h"
+#include "wasmcap/audit.h"
+#include "wasmcap/https.h"
+#include "wasmcap/mcp.h"
+#include "wasmcap/registry.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::mcp {
+
+std::vector<std::string> supported_versions() {
+  return {kStatelessVersion, kLatestSessionVersion, "2025-06-18"};
+}
+
+namespace {
+
+// JSON-RPC error codes (JSON-RPC 2.0 §5.1).
+constexpr int kInvalidParams = -32602;
+
+// What a message may echo of untrusted text: bounded and escaped (policy::quote).
+std::string q(std::string_view s) { return policy::quote(s); }
+
+// Safe serialization: invalid UTF-8 in guest output becomes U+FFFD instead of throwing.
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+bool is_safe_method(const std::string& m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
+
+// Both the operator's audit file and an embedder's sink get every record.
+class Tee : public audit::Sink {
+ public:
+  Tee(std::shared_ptr<audit::Sink> a, std::shared_ptr<audit::Sink> b)
+      : a_(std::move(a)), b_(std::move(b)) {}
+  void write(std::string_view line) override {
+    if (a_) a_->write(line);
+    if (b_) b_->write(line);
+  }
+
+ private:
+  std::shared_ptr<audit::Sink> a_, b_;
+};
+
+// A word rendered from an argument value (validated against the schema already).
+Result<std::string> value_word(const Json& v, const std::string& name, bool after_dashdash) {
+  std::string w;
+  if (v.is_string()) {
+    w = v.get<std::string>();
+  } else if (v.is_number_integer() || v.is_number_unsigned()) {
+    w = v.dump();
+  } else if (v.is_number_float()) {
+    double d = v.get<double>();
+    // Integral floats (1.0, valid as "integer") print as integers; others in JSON's form.
+    if (d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9e15) {
+      w = std::to_string(static_cast<int64_t>(d));
+    } else {
+      w = v.dump();
+    }
+  } else {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "argument " + q(name) + ": must be a string or a number");
+  }
+  if (w.find('\0') != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument, "argument " + q(name) + ": contains NUL");
+  }
+  // An operand that starts with '-' before any "--" would be parsed as an option of the tool:
+  // the caller could turn a path into `-rf` or a URL into `-d BODY`.
+  if (!after_dashdash && !w.empty() && w[0] == '-') {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "argument " + q(name) + ": must not start with '-' (it would be read as an "
+                                              "option)");
+  }
+  return w;
+}
+
+}  // namespace
+
+Result<std::string> random_id() {
+  uint8_t bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, std::string("getrandom: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (uint8_t b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+Result<std::vector<std::string>> render_argv(const std::vector<policy::ArgvPart>& parts,
+                                             const Json& args) {
+  using K = policy::ArgvPart::Kind;
+  std::vector<std::string> out;
+  for (const auto& p : parts) {
+    const Json* v = args.is_object() && args.contains(p.arg) ? &args.at(p.arg) : nullptr;
+    switch (p.kind) {
+      case K::kLiteral:
+        out.push_back(p.text);
+        break;
+      case K::kFlag:
+        if (v != nullptr && v->is_boolean() && v->get<bool>()) out.push_back(p.text);
+        break;
+      case K::kOption:
+        if (v != nullptr) {
+          std::string w;
+          // The word after an option is its value, whatever it starts with.
+          WASMCAP_TRY_ASSIGN(w, value_word(*v, p.arg, true));
+          out.push_back(p.text);
+          out.push_back(std::move(w));
+        }
+        break;
+      case K::kArg:
+        if (v != nullptr) {
+          std::string w;
+          WASMCAP_TRY_ASSIGN(w, value_word(*v, p.arg, p.after_dashdash));
+          out.push_back(std::move(w));
+        }
+        break;
+      case K::kArgs:
+        if (v != nullptr) {
+          if (!v->is_array()) {
+            return make_error(ErrorCode::kInvalidArgument, "argument " + q(p.arg) + ": must be an array");
+          }
+          for (const Json& e : *v) {
+            std::string w;
+            WASMCAP_TRY_ASSIGN(w, value_word(e, p.arg, p.after_dashdash));
+            out.push_back(std::move(w));
+          }
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+void narrow_read_only(policy::Plan& plan) {
+  for (auto& m : plan.fs) m.access = policy::Access::kReadOnly;
+  if (plan.https) {
+    auto& rules = plan.https->allow;
+    for (auto& r : rules) {
+      r.methods.erase(std::remove_if(r.methods.begin(), r.methods.end(),
+                                     [](const std::string& m) { return !is_safe_method(m); }),
+                      r.methods.end());
+    }
+    rules.erase(std::remove_if(rules.begin(), rules.end(),
+                               [](const policy::HttpsRule& r) { return r.methods.empty(); }),
+                rules.end());
+  }
+}
+
+Json effective_annotations(const policy::Tool& tool, const policy::Plan& plan) {
+  bool can_write = false;
+  for (const auto& m : plan.fs) {
+    if (!m.denied && m.access == policy::Access::kReadWrite) can_write = true;
+  }
+  bool network = false;
+  if (plan.https) {
+    for (const auto& r : plan.https->allow) {
+      network = true;
+      for (const auto& m : r.methods) can_write = can_write || !is_safe_method(m);
+    }
+  }
+  // readOnly: what the grants make true (a declared readOnlyHint is enforced by
+  // narrow_read_only before this runs, so it shows up here as "cannot write").
+  bool read_only = !can_write;
+  Json a = Json::object();
+  a["readOnlyHint"] = read_only;
+  // A tool that can write can destroy: a declared destructiveHint:false is not believed unless the
+  // grants make the tool read-only (the hint clients use to skip confirmation).
+  a["destructiveHint"] = !read_only;
+  // Repeating a call is harmless only when nothing can change.
+  a["idempotentHint"] = read_only;
+  // Reaching beyond the sandbox is what an https grant allows; a declared true is kept (it only
+  // makes clients more careful).
+  a["openWorldHint"] = network || tool.annotations.open_world.value_or(false);
+  return a;
+}
+
+// --- The catalog --------------------------------------------------------------------------------
+
+namespace {
+
+struct Entry {
+  std::string name;  // as listed (the tool's name, or plugin.tool when two plugins share it)
+  std::string plugin, version, manifest_sha256, module_sha256;
+  policy::Tool tool;
+  Json input_schema, output_schema;  // output_schema null when absent
+  std::shared_ptr<const policy::Plan> plan;  // narrowed and bounded
+  Json listed;                               // the MCP Tool object
+};
+
+// Guest output of one call, capped by WasiConfig::max_output_bytes (the runtime stops the guest
+// with output_limit beyond it), so the strings never outgrow that bound.
+struct Captured {
+  std::mutex mu;
+  std::string out, err;
+};
+
+}  // namespace
+
+struct ToolHost::Impl {
+  ServerOptions options;
+  std::mutex registry_mu;  // one SQLite handle: calls resolve one at a time
+  std::optional<registry::Registry> reg;
+  std::vector<Entry> entries;  // by name
+  std::vector<std::string> unavailable;
+  std::shared_ptr<audit::Sink> audit;
+
+  void log(const std::string& line) const {
+    if (options.log) {
+      options.log(line);
+    } else {
+      std::string l = "wasmcap mcp: " + line + "\n";
+      ssize_t n = ::write(2, l.data(), l.size());
+      (void)n;
+    }
+  }
+
+  const Entry* find(const std::string& name) const {
+    for (const auto& e : entries) {
+      if (e.name == name || e.plugin + "." + e.tool.name == name) return &e;
+    }
+    return nullptr;
+  }
+
+  void write_audit(const Entry* e, const std::string& tool, const CallContext& ctx,
+                   const std::string& invocation_id, double ms, const std::string& outcome,
+                   std::optional<int32_t> exit_code, uint64_t bytes_in, uint64_t bytes_out,
+                   const std::string& message) const {
+    if (!audit) return;
+    auto cut = [](const std::string& s) { return s.substr(0, 256); };
+    Json j;
+    j["time"] = audit::now_rfc3339();
+    j["event"] = "tool_call";
+    j["tool"] = cut(tool);
+    j["plugin"] = e ? Json(e->plugin) : Json(nullptr);
+    j["version"] = e ? Json(e->version) : Json(nullptr);
+    j["module_sha256"] = e ? Json(e->module_sha256) : Json(nullptr);
+    j["invocation_id"] = invocation_id;
+    j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
+    j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
+    j["duration_ms"] = ms;
+    j["outcome"] = outcome;
+    j["exit_code"] = exit_code ? Json(*exit_code) : Json(nullptr);
+    j["bytes_in"] = bytes_in;
+    j["bytes_out"] = bytes_out;
+    j["message"] = cut(message);
+    audit->write(dump(j));
+  }
+};
+
+ToolHost::ToolHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ToolHost::~ToolHost() = default;
+const ServerOptions& ToolHost::options() const { return impl_->options; }
+
+Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  ServerOptions& o = impl->options;
+  if (o.home.empty()) WASMCAP_TRY_ASSIGN(o.home, registry::default_home());
+  std::shared_ptr<audit::Sink> file;
+  if (o.config.audit.file) WASMCAP_TRY_ASSIGN(file, audit::open_file_sink(*o.config.audit.file));
+  if (file || o.audit_sink) impl->audit = std::make_shared<Tee>(file, o.audit_sink);
+  bundle::TrustStore trust;
+  WASMCAP_TRY_ASSIGN(trust, registry::load_trust_store(o.home, &o.config.trust));
+  WASMCAP_TRY_ASSIGN(impl->reg, registry::Registry::open(o.home));
+  std::vector<registry::Installed> all;
+  WASMCAP_TRY_ASSIGN(all, impl->reg->list());
+  std::vector<std::string> names;
+  for (const auto& i : all) {
+    if (std::find(names.begin(), names.end(), i.name) == names.end()) names.push_back(i.name);
+  }
+  std::vector<Entry> entries;
+  for (const auto& name : names) {
+    auto r = impl->reg->resolve(name, std::nullopt, trust);  // the highest version, verified
+    if (!r) {
+      impl->unavailable.push_back(name + ": " + r.error().to_string());
+      continue;
+    }
+    if (r->manifest.tools.empty()) continue;
+    policy::Plan base = policy::make_plan(r->manifest, o.config, r->installed.dir + "/modules");
+    base.module_path = r->module_path;
+    policy::Limits bounds;
+    bounds.timeout_ms = o.call_timeout_ms != 0 ? std::optional<uint64_t>(o.call_timeout_ms) : std::nullopt;
+    bounds.max_memory_mb = o.call_max_memory_mb;
+    bounds.fuel = o.call_fuel;
+    policy::bound_limits(base, bounds);
+    if (!base.fully_granted()) {
+      // Tools run with exactly their grants or not at all (no --degrade for agents).
+      std::string why;
+      for (const auto& d : base.denied) why += (why.empty() ? "" : "; ") + d;
+      impl->unavailable.push_back(name + ": not fully granted by the host config: " + why);
+      continue;
+    }
+    for (const auto& t : r->manifest.tools) {
+      Entry e;
+      e.name = t.name;
+      e.plugin = r->manifest.name;
+      e.version = r->manifest.version;
+      e.manifest_sha256 = r->installed.manifest_sha256;
+      e.module_sha256 = r->module_sha256;
+      e.tool = t;
+      e.input_schema = Json::parse(t.input_schema);
+      e.output_schema = t.output_schema.empty() ? Json(nullptr) : Json::parse(t.output_schema);
+      auto plan = std::make_shared<policy::Plan>(base);
+      if (t.annotations.read_only.value_or(false)) narrow_read_only(*plan);
+      e.plan = plan;
+      Json& l = e.listed;
+      l["name"] = e.name;
+      if (!t.title.empty()) l["title"] = t.title;
+      l["description"] = t.description;
+      l["inputSchema"] = e.input_schema;
+      if (!e.output_schema.is_null()) l["outputSchema"] = e.output_schema;
+      l["annotations"] = effective_annotations(t, *plan);
+      l["_meta"] = {{"io.wasmcap/plugin", e.plugin}, {"io.wasmcap/version", e.version}};
+      entries.push_back(std::move(e));
+    }
+  }
+  // Two plugins offering the same tool name: both are listed as PLUGIN.TOOL, so no call ever
+  // reaches a plugin the caller did not name.
+  for (auto& e : entries) {
+    size_t same = std::count_if(entries.begin(), entries.end(),
+                                [&](const Entry& x) { return x.tool.name == e.tool.name; });
+    if (same > 1) {
+      e.name = e.plugin + "." + e.tool.name;
+      e.listed["name"] = e.name;
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  impl->entries = std::move(entries);
+  for (const auto& u : impl->unavailable) impl->log("no tools from " + u);
+  return std::shared_ptr<ToolHost>(new ToolHost(std::move(impl)));
+}
+
+Result<ToolHost::Page> ToolHost::list(const std::string& cursor, size_t limit) const {
+  size_t start = 0;
+  if (!cursor.empty()) {
+    // Cursors are opaque to clients; ours is a decimal index, checked strictly.
+    bool digits = cursor.size() <= 9 && std::all_of(cursor.begin(), cursor.end(),
+                                                     [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoul(cursor) > impl_->entries.size()) {
+      return make_error(ErrorCode::kInvalidArgument, "invalid cursor " + q(cursor));
+    }
+    start = std::stoul(cursor);
+  }
+  if (limit == 0) limit = kToolsPageSize;
+  Json arr = Json::array();
+  size_t end = std::min(impl_->entries.size(), start + limit);
+  for (size_t i = start; i < end; ++i) arr.push_back(impl_->entries[i].listed);
+  Page p;
+  p.tools_json = dump(arr);
+  if (end < impl_->entries.size()) p.next_cursor = std::to_string(end);
+  return p;
+}
+
+std::vector<std::string> ToolHost::tool_names() const {
+  std::vector<std::string> n;
+  for (const auto& e : impl_->entries) n.push_back(e.name);
+  return n;
+}
+
+std::vector<std::string> ToolHost::unavailable() const { return impl_->unavailable; }
+
+namespace {
+
+Json text_content(const std::string& text) { return Json{{"type", "text"}, {"text", text}}; }
+
+std::string tool_result(const std::vector<std::string>& texts, bool is_error,
+                        const Json* structured) {
+  Json r;
+  r["content"] = Json::array();
+  for (const auto& t : texts) r["content"].push_back(text_content(t));
+  if (structured != nullptr) r["structuredContent"] = *structured;
+  r["isError"] = is_error;
+  return dump(r);
+}
+
+// A memfd holding `data`, positioned at 0: the guest's stdin (fd closed by the caller).
+Result<int> stdin_from(const std::string& data) {
+  int fd = memfd_create("wasmcap-tool-stdin", MFD_CLOEXEC);
+  if (fd < 0) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return make_error(ErrorCode::kIo, std::string("write: ") + std::strerror(errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+}  // namespace
+
+CallOutcome ToolHost::call(const std::string& name, const std::string& arguments_json,
+                           const CallContext& ctx) {
+  Impl& im = *impl_;
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::string invocation_id = random_id().value_or("");
+  CallOutcome out;
+  const Entry* e = im.find(name);
+  uint64_t bytes_in = arguments_json.size();
+  auto protocol_error = [&](const std::string& msg, const std::string& outcome) {
+    out.protocol_error = true;
+    out.error_code = kInvalidParams;
+    out.error_message = msg;
+    im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
+    return out;
+  };
+  auto tool_error = [&](const std::string& msg, const std::string& outcome) {
+    out.is_error = true;
+    out.result_json = tool_result({msg}, true, nullptr);
+    im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
+    return out;
+  };
+  if (e == nullptr) return protocol_error("unknown tool " + q(name) + " (see tools/list)", "unknown_tool");
+
+  // Arguments: an object (MCP), parsed with the same strictness as our documents.
+  Json args = Json::object();
+  if (!arguments_json.empty()) {
+    args = Json::parse(arguments_json, nullptr, false);
+    if (args.is_discarded() || !args.is_object()) {
+      return protocol_error("arguments must be a JSON object", "invalid_arguments");
+    }
+  }
+  // Schema violations are tool errors (isError), so a model can read them and correct itself.
+  if (auto problem = policy::validate_against_schema(e->input_schema, args)) {
+    return tool_error("invalid arguments: " + *problem, "invalid_arguments");
+  }
+  auto argv_tail = render_argv(e->tool.argv, args);
+  if (!argv_tail) return tool_error("invalid arguments: " + argv_tail.error().message, "invalid_arguments");
+
+  // Re-verify what is stored now (signature, trust and revocation as they are now, module hash)
+  // and insist it is the very manifest the catalog was built from.
+  Result<registry::Resolved> resolved = make_error(ErrorCode::kInternal, "not resolved");
+  {
+    std::lock_guard<std::mutex> lock(im.registry_mu);
+    auto trust = registry::load_trust_store(im.options.home, &im.options.config.trust);
+    if (!trust) return tool_error("cannot load the trust store: " + trust.error().to_string(), "bundle_invalid");
+    resolved = im.reg->resolve(e->plugin, e->version, *trust);
+  }
+  if (!resolved) {
+    return tool_error("plugin " + e->plugin + "@" + e->version + " no longer verifies: " +
+                          resolved.error().to_string(),
+                      std::string(error_code_name(resolved.error().code)));
+  }
+  if (resolved->installed.manifest_sha256 != e->manifest_sha256 ||
+      resolved->module_sha256 != e->module_sha256) {
+    return tool_error("plugin " + e->plugin + "@" + e->version +
+                          " changed since the server started; restart the server to use it",
+                      "bundle_changed");
+  }
+
+  auto plan = std::make_shared<policy::Plan>(*e->plan);
+  // Per-call workspaces: a fresh empty directory in place of each granted host directory.
+  std::string workspace;
+  if (!im.options.call_workspace_root.empty() && !invocation_id.empty()) {
+    workspace = im.options.call_workspace_root + "/" + invocation_id;
+    std::error_code ec;
+    for (size_t i = 0; i < plan->fs.size(); ++i) {
+      std::string dir = workspace + "/" + std::to_string(i);
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return tool_error("cannot create the call's workspace: " + ec.message(), "io_error");
+      std::filesystem::permissions(workspace, std::filesystem::perms::owner_all, ec);
+      plan->fs[i].host = dir;
+    }
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    }
+  } cleanup{workspace};
+
+  std::vector<std::string> argv{e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
+  argv.insert(argv.end(), argv_tail->begin(), argv_tail->end());
+  auto opts = run_options_from_plan(plan, std::move(argv), false);
+  if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
+  opts->engine = im.options.engine;
+  opts->aot = im.options.aot;
+  opts->module_sha256 = resolved->module_sha256;
+  opts->interrupt = ctx.cancel;
+  auto cap = std::make_shared<Captured>();
+  opts->wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
+    std::lock_guard<std::mutex> l(cap->mu);
+    cap->out.append(reinterpret_cast<const char*>(d), n);
+    return true;
+  };
+  opts->wasi.stderr_sink = [cap](const uint8_t* d, size_t n) {
+    std::lock_guard<std::mutex> l(cap->mu);
+    cap->err.append(reinterpret_cast<const char*>(d), n);
+    return true;
+  };
+  opts->wasi.max_output_bytes = im.options.max_output_bytes;
+  int stdin_fd = -1;
+  if (e->tool.stdin_json) {
+    std::string in = dump(args);
+    bytes_in = in.size();
+    auto fd = stdin_from(in);
+    if (!fd) return tool_error(fd.error().to_string(), "io_error");
+    stdin_fd = *fd;
+    opts->wasi.stdin_fd = stdin_fd;
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{stdin_fd};
+  if (plan->https) {
+    // Our own client, so its https events carry this call's invocation id (the join key with
+    // the tool_call record).
+    https::ClientOptions co;
+    co.plugin = plan->plugin;
+    co.invocation_id = invocation_id;
+    co.audit = im.audit;
+    auto client = https::Client::create(*plan->https, plan->network, std::move(co));
+    if (!client) return tool_error(client.error().to_string(), std::string(error_code_name(client.error().code)));
+    opts->https_client = std::shared_ptr<https::Client>(std::move(*client));
+  }
+
+  auto report = run_module(resolved->module_bytes, std::move(*opts));
+  std::string stdout_text, stderr_text;
+  {
+    std::lock_guard<std::mutex> l(cap->mu);
+    stdout_text = std::move(cap->out);
+    stderr_text = std::move(cap->err);
+  }
+  uint64_t bytes_out = stdout_text.size() + stderr_text.size();
+  std::optional<int32_t> exit_code;
+  std::string outcome = "ok";
+  std::string message;
+  std::vector<std::string> texts;
+  const Json* structured = nullptr;
+  Json parsed;
+  if (!report) {
+    const Error& err = report.error();
+    out.is_error = true;
+    if (err.code == ErrorCode::kDeadlineExceeded && ctx.cancel != nullptr && ctx.cancel->load()) {
+      out.cancelled = true;
+      outcome = "cancelled";
+      message = "the call was cancelled";
+    } else if (err.code == ErrorCode::kDeadlineExceeded) {
+      outcome = "timeout";
+      message = "the tool did not finish within its deadline (" +
+                std::to_string(plan->limits.timeout_ms.value_or(0)) + " ms)";
+    } else {
+      outcome = std::string(error_code_name(err.code));
+      message = err.to_string();
+    }
+    if (!stdout_text.empty()) texts.push_back(stdout_text);
+    if (!stderr_text.empty()) texts.push_back(stderr_text);
+    texts.push_back(message);
+  } else {
+    exit_code = report->exit_code;
+    out.is_error = report->exit_code != 0;
+    if (e->tool.stdout_json) {
+      parsed = Json::parse(stdout_text, nullptr, false);
+      if (parsed.is_discarded()) {
+        out.is_error = true;
+        outcome = "bad_output";
+        message = "the tool's output is not valid JSON (it declares \"stdout\": \"json\")";
+      } else if (parsed.is_object()) {
+        if (!out.is_error && !e->output_schema.is_null()) {
+          if (auto p = policy::validate_against_schema(e->output_schema, parsed)) {
+            out.is_error = true;
+            outcome = "bad_output";
+            message = "the tool's output does not match its output_schema: " + *p;
+          }
+        }
+        if (outcome == "ok") structured = &parsed;
+      }
+    }
+    if (!stdout_text.empty()) texts.push_back(stdout_text);
+    if (out.is_error && !stderr_text.empty()) texts.push_back(stderr_text);
+    if (outcome == "ok" && out.is_error) {
+      outcome = "tool_error";
+      message = "exit status " + std::to_string(report->exit_code);
+    }
+    if (!message.empty()) texts.push_back(message);
+    if (texts.empty()) texts.push_back("");
+  }
+  out.result_json = tool_result(texts, out.is_error, structured);
+  im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, exit_code, bytes_in, bytes_out,
+                 message);
+  return out;
+}
+
+}  // namespace wasmcap::mcp

@@ -1,0 +1,407 @@
+// The Streamable HTTP transport at /mcp, on cpp-httplib (Debian's libcpp-httplib-dev): we parse
+// no HTTP ourselves. The server is stateless: every POST is answered on its own (one Protocol per
+// request, the concurrency limit shared through one CallGate), so replicas behind any load
+// balancer are interchangeable (docs/mcp.md#deployment).
+#include "mcp/transport_http.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "mcp/protocol.h"
+#include "mcp/tools.h"
+#include "wasmcap/mcp.h"
+
+namespace wasmcap::mcp {
+
+namespace {
+
+bool ieq(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// "host[:port]" → host (brackets kept for IPv6), or "" when malformed: the port, when present,
+// is 1-5 digits and nothing else follows ("127.0.0.1:80@evil.com" is malformed, not loopback).
+std::string_view host_part(std::string_view hp) {
+  std::string_view host, rest;
+  if (!hp.empty() && hp.front() == '[') {
+    size_t close = hp.find(']');
+    if (close == std::string_view::npos) return {};
+    host = hp.substr(0, close + 1);
+    rest = hp.substr(close + 1);
+  } else {
+    size_t colon = hp.find(':');
+    host = hp.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view() : hp.substr(colon);
+  }
+  if (!rest.empty()) {
+    std::string_view port = rest.substr(1);
+    bool digits = rest.front() == ':' && !port.empty() && port.size() <= 5 &&
+                  std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return {};
+  }
+  return host;
+}
+
+bool is_loopback_name(std::string_view h) {
+  if (ieq(h, "localhost") || h == "[::1]") return true;
+  // 127.0.0.0/8, dotted quad only.
+  if (h.rfind("127.", 0) != 0) return false;
+  int dots = 0;
+  for (char c : h) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+bool is_loopback_bind(std::string_view h) {
+  return h == "localhost" || h == "::1" || is_loopback_name(h);
+}
+
+std::string jsonrpc_error(int code, const std::string& message) {
+  return Json{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", message}}}}
+      .dump();
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  // Compare every byte regardless of where they differ, so timing says nothing of the token.
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+// Printable ASCII, at most 128 bytes: the only form a client-chosen id reaches the audit log in.
+std::string clean_id(const std::string& s) {
+  std::string out;
+  for (char c : s.substr(0, 128)) {
+    if (c > 0x20 && c < 0x7f) out += c;
+  }
+  return out;
+}
+
+// One POST's outgoing messages, filled by the Protocol's threads.
+struct Exchange {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> messages;
+  bool answered = false;  // the response to the request is among `messages`
+  Json id;
+};
+
+}  // namespace
+
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  for (const auto& a : allowed) {
+    if (origin == a) return true;
+  }
+  std::string_view rest;
+  if (origin.rfind("http://", 0) == 0) {
+    rest = origin.substr(7);
+  } else if (origin.rfind("https://", 0) == 0) {
+    rest = origin.substr(8);
+  } else {
+    return false;  // "null", other schemes, garbage
+  }
+  if (rest.find('/') != std::string_view::npos) return false;
+  return is_loopback_name(host_part(rest));
+}
+
+bool host_allowed(std::string_view host, const std::vector<std::string>& allowed) {
+  std::string_view h = host_part(host);
+  for (const auto& a : allowed) {
+    if (ieq(h, a) || ieq(host, a)) return true;
+  }
+  return is_loopback_name(h);
+}
+
+Result<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kNotFound, "cannot read the token file '" + path + "'");
+  std::string text(4097, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > 4096) {
+    return make_error(ErrorCode::kInvalidArgument, "token file '" + path + "' is larger than 4 KiB");
+  }
+  text = text.substr(0, text.find('\n'));
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  text = text.substr(start);
+  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "token file '" + path + "' is empty");
+  return text;
+}
+
+Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& options,
+                        const std::atomic<bool>* stop) {
+  if (!options.allow_remote && !is_loopback_bind(options.host)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "refusing to listen on non-loopback address '" + options.host +
+                          "' without --allow-remote (put TLS and --token-file in front of it)");
+  }
+  const ServerOptions& so = host->options();
+  auto gate = std::make_shared<CallGate>();
+  httplib::Server svr;
+  // Enough workers for every admitted call plus a few for quick requests; beyond that, requests
+  // wait in httplib's queue and the CallGate answers "server busy" for calls over the limit.
+  size_t workers = so.max_concurrency + so.max_queue + 4;
+  svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  svr.set_payload_max_length(so.max_message_bytes);
+  svr.set_read_timeout(std::chrono::seconds(30));
+  svr.set_write_timeout(std::chrono::seconds(30));
+  svr.set_keep_alive_max_count(100);
+
+  // Checks shared by every method: DNS rebinding (Host, Origin) and the bearer token.
+  auto admit = [&options](const httplib::Request& req, httplib::Response& res) {
+    bool host_ok = (options.allow_remote && options.allowed_hosts.empty()) ||
+                   host_allowed(req.get_header_value("Host"), options.allowed_hosts);
+    if (!host_ok || (req.has_header("Origin") &&
+                     !origin_allowed(req.get_header_value("Origin"), options.allowed_origins))) {
+      res.status = 403;
+      res.set_content(jsonrpc_error(kInvalidRequest, "Forbidden: Host or Origin not allowed"),
+                      "application/json");
+      return false;
+    }
+    if (!options.bearer_token.empty()) {
+      std::string auth = req.get_header_value("Authorization");
+      bool ok = auth.size() > 7 && ieq(auth.substr(0, 7), "Bearer ") &&
+                constant_time_equal(auth.substr(7), options.bearer_token);
+      if (!ok) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate", "Bearer");
+        res.set_content(jsonrpc_error(kInvalidRequest, "Unauthorized"), "application/json");
+        return false;
+      }
+    }
+    return true;
+  };
+
+  // Calls in flight by (session id, request id): a notifications/cancelled POST of the same
+  // session is routed to the Protocol running the call. Without a session id there is no
+  // routing (request ids are only unique per client); such clients cancel by closing the stream.
+  std::mutex calls_mu;
+  std::map<std::string, std::weak_ptr<Protocol>> calls;
+  auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
+
+  svr.Post("/mcp", [&, host, gate](const httplib::Request& req, httplib::Response& res) {
+    if (!admit(req, res)) return;
+    std::string ct = req.get_header_value("Content-Type");
+    if (!ct.empty() && ct.find("application/json") == std::string::npos) {
+      res.status = 415;
+      res.set_content(jsonrpc_error(kInvalidRequest, "Content-Type must be application/json"),
+                      "application/json");
+      return;
+    }
+    std::vector<std::string> versions = supported_versions();
+    std::string hv = req.get_header_value("MCP-Protocol-Version");
+    if (!hv.empty() && std::find(versions.begin(), versions.end(), hv) == versions.end()) {
+      res.status = 400;
+      res.set_content(jsonrpc_error(kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version"),
+                      "application/json");
+      return;
+    }
+    // Classify the message; the Protocol does the full validation and answers errors itself.
+    Json msg = json_depth(req.body, kMaxJsonDepth) <= kMaxJsonDepth
+                   ? Json::parse(req.body, nullptr, false)
+                   : Json(nullptr);
+    bool is_request = msg.is_object() && msg.contains("method") && msg.contains("id");
+    bool is_message = msg.is_object() && (msg.contains("method") || msg.contains("result") ||
+                                          msg.contains("error"));
+    if (is_request && msg["params"].is_object() && msg["params"].contains("_meta") &&
+        msg["params"]["_meta"].is_object()) {
+      const Json& meta = msg["params"]["_meta"];
+      auto it = meta.find("io.modelcontextprotocol/protocolVersion");
+      if (it != meta.end() && !hv.empty() && *it != hv) {
+        res.status = 400;
+        res.set_content(jsonrpc_error(kInvalidRequest,
+                                      "Bad Request: MCP-Protocol-Version header does not match "
+                                      "_meta io.modelcontextprotocol/protocolVersion"),
+                        "application/json");
+        return;
+      }
+    }
+    std::string session = clean_id(req.get_header_value("Mcp-Session-Id"));
+    if (!is_request && msg.is_object() && msg.value("method", Json()) == "notifications/cancelled" &&
+        !session.empty() && msg["params"].is_object() && msg["params"].contains("requestId")) {
+      std::shared_ptr<Protocol> owner;
+      {
+        std::lock_guard<std::mutex> l(calls_mu);
+        auto it = calls.find(call_key(session, msg["params"]["requestId"]));
+        if (it != calls.end()) owner = it->second.lock();
+      }
+      if (owner) owner->handle(req.body);
+      res.status = 202;
+      return;
+    }
+    auto ex = std::make_shared<Exchange>();
+    if (is_request) ex->id = msg["id"];
+    Protocol::Settings settings;
+    settings.session = false;
+    settings.gate = gate;
+    bool initialize = is_request && msg["method"] == "initialize";
+    if (initialize && session.empty()) {
+      // A correlation id for this client's later requests (audit records, cancellation). The
+      // server keeps no state under it: any replica serves any session id.
+      session = random_id().value_or("");
+      res.set_header("Mcp-Session-Id", session);
+    }
+    settings.session_id = session;
+    auto proto = std::make_shared<Protocol>(host, settings, [ex](const std::string& m) {
+      std::lock_guard<std::mutex> l(ex->mu);
+      ex->messages.push_back(m);
+      Json j = Json::parse(m, nullptr, false);
+      if (j.is_object() && j.contains("id") && !j.contains("method")) ex->answered = true;
+      ex->cv.notify_all();
+    });
+    bool is_call = is_request && msg["method"] == "tools/call" && !session.empty();
+    std::string key = is_call ? call_key(session, msg["id"]) : std::string();
+    if (is_call) {
+      std::lock_guard<std::mutex> l(calls_mu);
+      calls[key] = proto;
+    }
+    auto unregister = [&calls_mu, &calls, key] {
+      if (key.empty()) return;
+      std::lock_guard<std::mutex> l(calls_mu);
+      calls.erase(key);
+    };
+    proto->handle(req.body);
+    if (!is_request) {
+      std::lock_guard<std::mutex> l(ex->mu);
+      if (is_message && ex->messages.empty()) {
+        res.status = 202;  // notifications and responses: accepted, no body
+        return;
+      }
+      res.status = 400;
+      res.set_content(ex->messages.empty() ? jsonrpc_error(kInvalidRequest, "Invalid Request")
+                                           : ex->messages.front(),
+                      "application/json");
+      return;
+    }
+    bool sse = req.get_header_value("Accept").find("text/event-stream") != std::string::npos &&
+               msg["method"] == "tools/call";
+    if (sse) {
+      // Streamed: progress notifications, then the response. A client that goes away is noticed
+      // by a failed write (a comment line every second) and its call is stopped.
+      res.set_chunked_content_provider(
+          "text/event-stream",
+          [ex, proto](size_t, httplib::DataSink& sink) {
+            std::unique_lock<std::mutex> l(ex->mu);
+            ex->cv.wait_for(l, std::chrono::seconds(1), [&] { return !ex->messages.empty(); });
+            if (ex->messages.empty() && !ex->answered && proto->idle()) {
+              sink.done();  // cancelled: the stream ends without a response
+              return true;
+            }
+            if (ex->messages.empty()) {
+              l.unlock();
+              if (!sink.write(": waiting\n\n", 11)) {
+                proto->cancel_all_and_wait();
+                return false;
+              }
+              return true;
+            }
+            std::string m = std::move(ex->messages.front());
+            ex->messages.pop_front();
+            bool last = ex->answered && ex->messages.empty();
+            l.unlock();
+            std::string event = "event: message\ndata: " + m + "\n\n";
+            if (!sink.write(event.data(), event.size())) {
+              proto->cancel_all_and_wait();
+              return false;
+            }
+            if (last) sink.done();
+            return true;
+          },
+          [proto, unregister](bool) {
+            unregister();
+            proto->cancel_all_and_wait();
+          });
+      return;
+    }
+    std::unique_lock<std::mutex> l(ex->mu);
+    // A cancelled call sends no response: stop waiting once nothing is in flight.
+    ex->cv.wait_for(l, std::chrono::milliseconds(50), [&] { return ex->answered; });
+    while (!ex->answered) {
+      l.unlock();
+      proto->wait_idle();
+      l.lock();
+      if (!ex->answered) break;
+    }
+    unregister();
+    if (!ex->answered) {
+      res.status = 204;  // cancelled: no response (the client stopped waiting)
+      return;
+    }
+    // Only the response: notifications (progress, log) need a stream.
+    for (const auto& m : ex->messages) {
+      Json j = Json::parse(m, nullptr, false);
+      if (j.is_object() && j.contains("id") && !j.contains("method")) {
+        res.set_content(m, "application/json");
+        break;
+      }
+    }
+  });
+  auto not_allowed = [&](const httplib::Request& req, httplib::Response& res) {
+    if (!admit(req, res)) return;
+    // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
+    res.status = 405;
+    res.set_header("Allow", "POST");
+  };
+  svr.Get("/mcp", not_allowed);
+  svr.Delete("/mcp", not_allowed);
+
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would see resets. Keep the
+  // listening socket's fd and raise the backlog after binding (listen(2) again is allowed).
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  int port = options.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(options.host);
+    if (port < 0) return make_error(ErrorCode::kIo, "cannot bind " + options.host);
+  } else if (!svr.bind_to_port(options.host, port)) {
+    return make_error(ErrorCode::kIo,
+                      "cannot bind " + options.host + ":" + std::to_string(port) +
+                          " (in use? permission?)");
+  }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
+  if (options.on_listening) options.on_listening(static_cast<uint16_t>(port));
+  std::thread watcher;
+  std::atomic<bool> finished{false};
+  if (stop != nullptr) {
+    watcher = std::thread([&] {
+      while (!finished.load() && !stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      svr.stop();
+    });
+  }
+  bool ok = svr.listen_after_bind();
+  finished.store(true);
+  if (watcher.joinable()) watcher.join();
+  if (!ok && (stop == nullptr || !stop->load())) {
+    return make_error(ErrorCode::kIo, "the HTTP server stopped unexpectedly");
+  }
+  return {};
+}
+
+}  // namespace wasmcap::mcp

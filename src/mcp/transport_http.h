@@ -1,0 +1,18 @@
+// Internal: the Streamable HTTP transport (cpp-httplib). Public entry: mcp::serve_http.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wasmcap::mcp {
+
+// DNS-rebinding defence: true when `origin` (an Origin header value) names a loopback host
+// ("http://localhost:8080", "http://127.0.0.1", "http://[::1]:3000") or is one of `allowed`
+// exactly. Exposed for tests.
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed);
+
+// True when a Host header value names a loopback host (with or without port) or one of `allowed`.
+bool host_allowed(std::string_view host, const std::vector<std::string>& allowed);
+
+}  // namespace wasmcap::mcp

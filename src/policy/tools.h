@@ -1,0 +1,22 @@
+// Internal: the manifest's "tools" section (docs/manifest.md#tools).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/json_doc.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap::policy {
+
+// At most this many tools per manifest, and argv template parts per tool: generous for real
+// plugins, and a bound on what listing and rendering cost.
+constexpr size_t kMaxTools = 256;
+constexpr size_t kMaxArgvParts = 256;
+
+// Reads "tools": an array of tool declarations, checked against `perms` (an argv template
+// needs "args": true).
+Result<std::vector<Tool>> read_tools(const Doc& d, const Json& v, const std::string& path,
+                                     const Permissions& perms);
+
+}  // namespace wasmcap::policy
