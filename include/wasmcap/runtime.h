@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wasmcap/engine.h"
@@ -56,13 +57,24 @@ struct RunOptions {
   // names one: an embedder's sink never replaces the operator's log. Used only when run_module
   // creates the client.
   std::shared_ptr<audit::Sink> audit_sink;
+  // The id that ties this run's audit events together (`wasmcap run --invocation-id`, e.g. an
+  // agent's tool-call id; see is_valid_invocation_id). Empty: a fresh random one per run.
+  std::string invocation_id;
 };
 
 struct RunReport {
   int32_t exit_code = 0;  // the guest's exit status (0 when _start returned)
   uint64_t fuel_consumed = 0;
   double wall_ms = 0;
+  std::string engine;  // the engine that ran the module ("interp" or "aot"; "auto" resolved)
 };
+
+// 128 random bits as 32 lowercase hex digits (an unguessable invocation id).
+Result<std::string> make_invocation_id();
+
+// An operator-supplied invocation id: 1-128 bytes of [A-Za-z0-9._:-] (it lands in audit records
+// and on command lines, so no spaces, quotes or control characters).
+bool is_valid_invocation_id(std::string_view id);
 
 // Reads a whole file (modules, manifests). Errors name the path.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);

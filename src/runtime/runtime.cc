@@ -64,7 +64,7 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
     if (!file) return tl::unexpected(file.error());
     sink = sink ? std::make_shared<TeeSink>(*file, sink) : *file;
   }
-  auto id = new_invocation_id();
+  auto id = options.invocation_id.empty() ? new_invocation_id() : Result<std::string>(options.invocation_id);
   if (!id) return tl::unexpected(id.error());
   https::ClientOptions co;
   co.plugin = plan.plugin;
@@ -76,6 +76,18 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
 }
 
 }  // namespace
+
+Result<std::string> make_invocation_id() { return new_invocation_id(); }
+
+bool is_valid_invocation_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -230,6 +242,7 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
       if (!r) return tl::unexpected(r.error());
       if (r->exited) {  // proc_exit during initialisation ends the run
         RunReport report;
+        report.engine = std::string(engine.name());
         report.exit_code = r->exit_code;
         report.fuel_consumed = (*instance)->fuel_consumed();
         return report;
@@ -238,6 +251,7 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   }
   auto outcome = (*instance)->call(options.entry, {});
   RunReport report;
+  report.engine = std::string(engine.name());
   report.fuel_consumed = (*instance)->fuel_consumed();
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!outcome) return tl::unexpected(outcome.error());
