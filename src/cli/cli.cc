@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
 #include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
@@ -96,7 +99,120 @@ int report_error(const Error& e) {
 struct RunExtras {
   bool json = false;
   std::string invocation_id;
+  bool audit_stderr = false;
+  std::vector<std::string> allow_https;  // --allow-https HOST[/PREFIX][:METHODS]
+  std::vector<std::string> secrets;      // --secret NAME=FILE@HOST[,HOST...]
 };
+
+// --allow-https HOST[/PREFIX][:METHODS]: "api.example.com", "api.example.com/v1/:GET,POST",
+// "*.example.com:GET". Methods default to GET, the prefix to "/".
+Result<policy::HttpsRule> parse_allow_https(const std::string& spec) {
+  policy::HttpsRule rule;
+  std::string s = spec;
+  size_t colon = s.rfind(':');
+  if (colon != std::string::npos) {
+    std::string methods = s.substr(colon + 1);
+    s.resize(colon);
+    size_t start = 0;
+    while (start <= methods.size()) {
+      size_t comma = methods.find(',', start);
+      std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      static const char* kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+      if (std::find(std::begin(kMethods), std::end(kMethods), m) == std::end(kMethods)) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "--allow-https '" + spec + "': unknown method '" + m +
+                              "'; use HOST[/PREFIX][:METHOD,...] with GET, HEAD, POST, PUT, PATCH, "
+                              "DELETE, OPTIONS");
+      }
+      rule.methods.push_back(m);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else {
+    rule.methods = {"GET"};
+  }
+  size_t slash = s.find('/');
+  std::string host = s.substr(0, slash);
+  if (slash != std::string::npos) rule.path_prefix = s.substr(slash);
+  auto h = policy::normalize_host(host, /*allow_wildcard=*/true);
+  if (!h) {
+    return make_error(ErrorCode::kInvalidArgument, "--allow-https '" + spec + "': " + h.error().message);
+  }
+  rule.host = *h;
+  return rule;
+}
+
+// --secret NAME=FILE@HOST[,HOST...]: the value is read from FILE by the https API when a request
+// to one of the hosts names it (header value "secret:NAME").
+Result<policy::SecretRef> parse_secret_flag(const std::string& spec) {
+  size_t eq = spec.find('='), at = spec.rfind('@');
+  if (eq == std::string::npos || eq == 0 || at == std::string::npos || at < eq + 2 || at + 1 >= spec.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--secret '" + spec + "': expected NAME=FILE@HOST[,HOST...]");
+  }
+  policy::SecretRef ref;
+  ref.name = spec.substr(0, eq);
+  if (auto problem = policy::check_env_name(ref.name)) {
+    return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': name " + *problem);
+  }
+  std::error_code ec;
+  ref.ref = std::filesystem::absolute(spec.substr(eq + 1, at - eq - 1), ec).lexically_normal().string();
+  if (ec) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + ec.message());
+  std::string hosts = spec.substr(at + 1);
+  size_t start = 0;
+  while (true) {
+    size_t comma = hosts.find(',', start);
+    auto h = policy::normalize_host(hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
+                                    /*allow_wildcard=*/false);
+    if (!h) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + h.error().message);
+    ref.hosts.push_back(*h);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return ref;
+}
+
+// A flag-based run with --allow-https/--secret: the flags are both the request and the grant of
+// an implicit plugin "cli" (nothing else is granted or intersected in), and its https events are
+// audited to stderr.
+Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const std::string& module_path) {
+  policy::Manifest m;
+  m.name = "cli";
+  m.version = "0.0.0";
+  m.module = module_path;
+  m.permissions.args = true;
+  policy::HttpsRequest req;
+  policy::HttpsGrant grant;
+  for (const auto& spec : x.allow_https) {
+    policy::HttpsRule r;
+    WASMCAP_TRY_ASSIGN(r, parse_allow_https(spec));
+    req.allow.push_back(r);
+    grant.allow.push_back(r);
+  }
+  if (req.allow.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "--secret needs --allow-https for its hosts");
+  }
+  for (const auto& spec : x.secrets) {
+    policy::SecretRef ref;
+    WASMCAP_TRY_ASSIGN(ref, parse_secret_flag(spec));
+    for (const auto& s : grant.secrets) {
+      if (s.name == ref.name) {
+        return make_error(ErrorCode::kInvalidArgument, "--secret " + ref.name + " given twice");
+      }
+    }
+    req.secrets.push_back(ref.name);
+    grant.secrets.push_back(ref);
+  }
+  m.permissions.https = req;
+  policy::HostConfig config;
+  policy::PluginConfig pc;
+  pc.grants.https = grant;
+  config.plugins.emplace_back("cli", pc);
+  auto plan = std::make_shared<policy::Plan>(policy::make_plan(m, config, ""));
+  plan->module_path = module_path;
+  return plan;
+}
 
 // Untrusted text (names from a module) made printable: bytes outside printable ASCII as \xNN.
 std::string printable(std::string_view s) {
@@ -145,6 +261,30 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   std::string invocation_id = opts.invocation_id;
   std::string requested_engine = opts.engine;
   std::string entry = opts.entry;
+  // run_start / run_end audit events go where the https events go: the host config's audit.file
+  // (fail closed: no run if it cannot be opened) and stderr with --audit-stderr.
+  std::vector<std::shared_ptr<audit::Sink>> sinks;
+  if (opts.plan && opts.plan->audit.file) {
+    auto file = audit::open_file_sink(*opts.plan->audit.file);
+    if (!file) return report_error(file.error());
+    sinks.push_back(*file);
+  }
+  if (x.audit_stderr) sinks.push_back(audit::stderr_sink());
+  audit::RunInfo info;
+  info.invocation_id = invocation_id;
+  info.engine = requested_engine;
+  if (opts.plan) {
+    info.plugin = opts.plan->plugin;
+    info.version = opts.plan->version;
+    info.module = opts.plan->module_path;
+  } else if (!opts.wasi.args.empty()) {
+    info.module = opts.wasi.args.front();
+  }
+  info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  if (!sinks.empty()) {
+    std::string line = audit::run_start_line(info, opts.plan.get());
+    for (auto& k : sinks) k->write(line);
+  }
   // --json captures the guest's output into the result; without --max-output-bytes it is capped
   // at 16 MiB so the object stays bounded.
   auto out = std::make_shared<std::string>();
@@ -179,6 +319,13 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
   }
   int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
+  if (!sinks.empty()) {
+    std::string line = audit::run_end_line(
+        info, report ? report->engine : requested_engine,
+        report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
+        report ? report->fuel_consumed : 0);
+    for (auto& k : sinks) k->write(line);
+  }
   if (error) std::fprintf(stderr, "wasmcap: error: %s\n", error->to_string().c_str());
   if (!x.json) return error ? status : report->exit_code;
   nlohmann::json j;
@@ -326,6 +473,15 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
                               "run: MODULE.wasm is required (or --manifest with --config)"));
   }
   RunOptions opts;
+  if (!extras.allow_https.empty() || !extras.secrets.empty()) {
+    auto plan = flag_https_plan(extras, module_path);
+    if (!plan) return report_error(plan.error());
+    auto o = run_options_from_plan(*plan, {argv0.empty() ? module_path : argv0}, false);
+    if (!o) return report_error(o.error());
+    opts = std::move(*o);
+    opts.wasi.args.clear();
+    opts.audit_sink = audit::stderr_sink();
+  }
   opts.engine = engine;
   opts.aot = aot;
   opts.fuel = fuel;
@@ -595,6 +751,11 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   auto r = ctx->reg->install(path, ctx->trust, o);
   if (!r) return report_error(r.error());
   const auto& i = r->installed;
+  registry_audit("bundle_install",
+                 {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
+                  {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
+                  {"source", path}, {"flags", flags_of(i)}},
+                 ctx->config.audit.file);
   // The trust word is the one `bundle list` shows (registry::trust_status).
   std::string trust = registry::trust_status(i, ctx->trust);
   std::printf("%s %s@%s, signed by key %s (trust: %s%s)\n", outcome_text(r->outcome), i.name.c_str(),
@@ -660,7 +821,10 @@ int cmd_bundle_remove(const std::string& what) {
   if (!ctx) return report_error(ctx.error());
   auto removed = ctx->reg->remove(ref->name, ref->version);
   if (!removed) return report_error(removed.error());
-  for (const auto& i : *removed) std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
+  for (const auto& i : *removed) {
+    std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
+    registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, std::nullopt);
+  }
   return 0;
 }
 
@@ -757,6 +921,7 @@ int main(int argc, char** argv) {
         return v.find('-') != std::string::npos ? std::string("must not be negative") : std::string();
       },
       "NONNEGATIVE", "non-negative");
+  RunExtras run_extras;
   CLI::App* run = app.add_subcommand("run", "Run a WASI command module in a sandbox");
   run->add_option("--dir", dirs,
                   "Preopen a host directory: HOST[::GUEST][:ro|:rw] (GUEST defaults to HOST; "
@@ -794,10 +959,17 @@ int main(int argc, char** argv) {
   run->add_flag("--degrade", run_flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
+  run->add_option("--allow-https", run_extras.allow_https,
+                  "Quick trials without a manifest: allow https requests to HOST[/PREFIX][:METHOD,...] "
+                  "(default GET /). Audited to stderr. Repeatable.")
+      ->allow_extra_args(false);
+  run->add_option("--secret", run_extras.secrets,
+                  "With --allow-https: secret NAME read from FILE, sent only to HOST "
+                  "(NAME=FILE@HOST[,HOST...]; header value secret:NAME). Repeatable.")
+      ->allow_extra_args(false);
   run->add_flag("--audit-stderr", run_flags.audit_stderr,
                 "Also write https audit events (JSON Lines) to stderr, besides the host config's "
                 "audit.file");
-  RunExtras run_extras;
   run->add_flag("--json", run_extras.json,
                 "Print one JSON result object on stdout (exit code, error, engine, wall and CPU "
                 "ms, fuel, the guest's output and its size, invocation id)");
@@ -893,6 +1065,21 @@ int main(int argc, char** argv) {
   // man): defined and run in ecosystem.cc.
   EcosystemCommands eco = add_ecosystem_commands(app, *bundle_cmd);
 
+  // An unknown command is named (CLI11 would only say that a subcommand is required).
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "help") {
+    bool known = false;
+    std::string names;
+    for (CLI::App* c : app.get_subcommands({})) {
+      known = known || c->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + c->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "wasmcap: error: invalid_argument: unknown command '%s' (commands: %s, help)\n",
+                   printable(argv[1]).c_str(), names.c_str());
+      return error_exit_code(ErrorCode::kInvalidArgument);
+    }
+  }
+
   // `wasmcap help [COMMAND...]`: the --help of that command.
   if (argc > 1 && std::string_view(argv[1]) == "help") {
     CLI::App* target = &app;
@@ -980,6 +1167,14 @@ int main(int argc, char** argv) {
       module_path.clear();
     }
     g_json_errors = run_extras.json;
+    run_extras.audit_stderr = run_flags.audit_stderr;
+    if ((!run_extras.allow_https.empty() || !run_extras.secrets.empty()) &&
+        (!run_flags.manifest.empty() || bundle_reference(module_path))) {
+      return report_error(Error(ErrorCode::kInvalidArgument,
+                                "--allow-https/--secret are grants for a MODULE.wasm run; with "
+                                "--manifest or an installed bundle, grants come from the host "
+                                "config (--config)"));
+    }
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
                    max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot, run_extras);
   }

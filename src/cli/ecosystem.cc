@@ -3,13 +3,21 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "policy/json_doc.h"
+#include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
@@ -28,6 +36,21 @@ int fail(const Error& e) {
 void print_json(const nlohmann::json& j) {
   std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+std::string printable(std::string_view s, size_t max = 256) {
+  std::string out;
+  for (unsigned char c : s.substr(0, max)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
 }
 
 // --- trust -----------------------------------------------------------------------------------
@@ -126,6 +149,7 @@ int trust_add(const std::string& key_path) {
   fs::path dest = *dir / (key->id() + ".pub");
   if (auto r = write_key(dest, *text); !r) return fail(r.error());
   std::printf("trusted key %s (%s)\n", key->id().c_str(), dest.c_str());
+  registry_audit("trust_add", {{"key_id", key->id()}, {"file", dest.string()}}, std::nullopt);
   return 0;
 }
 
@@ -173,6 +197,7 @@ int trust_remove(const std::string& id) {
     fs::remove(k.path, ec);
     if (ec) return fail(Error(ErrorCode::kIo, "cannot remove " + k.path + ": " + ec.message()));
     std::printf("removed key %s (%s)\n", id.c_str(), k.path.c_str());
+    registry_audit("trust_remove", {{"key_id", id}, {"file", k.path}}, std::nullopt);
     ++n;
   }
   if (n == 0) {
@@ -219,6 +244,7 @@ int trust_revoke(const std::string& what) {
   }
   std::printf("revoked key %s (%s): bundles it signed are refused, installed ones too\n", id.c_str(),
               dest.c_str());
+  registry_audit("trust_revoke", {{"key_id", id}, {"file", dest.string()}}, std::nullopt);
   return 0;
 }
 
@@ -283,6 +309,130 @@ int bundle_inspect(const std::string& path, const std::string& config_path, bool
   std::printf("permissions requested:\n%s\n", perms.c_str());
   if (!out["limits"].empty()) std::printf("limits: %s\n", q(out["limits"]).c_str());
   if (!out["tools"].empty()) std::printf("tools: %s\n", q(out["tools"]).c_str());
+  return 0;
+}
+
+// --- audit query ------------------------------------------------------------------------------
+
+struct AuditQuery {
+  std::string file, config, plugin, since, decision, event, invocation_id;
+  bool json = false;
+};
+
+// "2026-01-02T03:04:05.678Z" for `since` given as an RFC 3339 prefix or as a duration before
+// now ("90s", "15m", "2h", "7d"); nullopt when it is neither.
+std::optional<std::string> since_bound(const std::string& since) {
+  if (since.empty()) return std::string();
+  if (since.size() >= 2 && std::isdigit(static_cast<unsigned char>(since[0]))) {
+    char unit = since.back();
+    std::string num = since.substr(0, since.size() - 1);
+    bool digits = !num.empty() && num.size() <= 9 &&
+                  std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
+    long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+    if (digits && mult != 0) {
+      std::time_t t = std::time(nullptr) - static_cast<std::time_t>(std::stol(num) * mult);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[40];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+      return std::string(buf);
+    }
+  }
+  // An RFC 3339 UTC prefix: YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z]; records compare as text.
+  static const char kShape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  std::string s = since;
+  if (!s.empty() && s.back() == 'Z') s.pop_back();
+  if (s.size() < 10 || s.size() > sizeof kShape - 2) return std::nullopt;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool ok = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(s[i])) != 0 : s[i] == kShape[i];
+    if (!ok) return std::nullopt;
+  }
+  return s;
+}
+
+int audit_query(const AuditQuery& q) {
+  std::string path = q.file;
+  if (path.empty() && !q.config.empty()) {
+    auto config = policy::load_host_config(q.config);
+    if (!config) return fail(config.error());
+    if (!config->audit.file) {
+      return fail(Error(ErrorCode::kInvalidArgument, q.config + " has no audit.file"));
+    }
+    path = *config->audit.file;
+  }
+  if (path.empty()) {
+    auto home = registry::default_home();
+    if (!home) return fail(home.error());
+    path = *home + "/audit.jsonl";
+  }
+  auto since = since_bound(q.since);
+  if (!since) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      "--since '" + printable(q.since) +
+                          "': use an RFC 3339 UTC time (2026-01-02T03:04:05Z, or a prefix like "
+                          "2026-01-02) or a duration before now (90s, 15m, 2h, 7d)"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(Error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                      "cannot read audit file '" + path + "': " + std::strerror(errno)));
+  }
+  // Records are bounded by the writer; a reader still refuses to hold an absurd line.
+  constexpr size_t kMaxLine = 1 << 20;
+  size_t malformed = 0, matched = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line.size() > kMaxLine) {
+      ++malformed;
+      continue;
+    }
+    nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
+    if (!r.is_object()) {
+      ++malformed;
+      continue;
+    }
+    auto str = [&](const char* k) {
+      auto it = r.find(k);
+      return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string event = str("event").empty() ? "https_request" : str("event");
+    if (!q.plugin.empty() && str("plugin") != q.plugin) continue;
+    if (!q.decision.empty() && str("decision") != q.decision) continue;
+    if (!q.event.empty() && event != q.event) continue;
+    if (!q.invocation_id.empty() && str("invocation_id") != q.invocation_id) continue;
+    if (!since->empty() && str("time").substr(0, since->size()) < *since) continue;
+    ++matched;
+    if (q.json) {
+      std::string text = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      continue;
+    }
+    std::string detail;
+    if (event == "https_request") {
+      detail = str("decision") + " " + str("method") + " " + str("url");
+      if (r.contains("status") && r["status"].is_number()) detail += " " + r["status"].dump();
+      if (!str("error").empty()) detail += " " + str("error");
+    } else if (event == "run_start") {
+      detail = "engine=" + str("engine") + " module=" + str("module");
+    } else if (event == "run_end") {
+      detail = str("outcome") + (r.value("exit_code", nlohmann::json()).is_number()
+                                     ? " exit_code=" + r["exit_code"].dump()
+                                     : " error=" + str("error"));
+    } else {
+      for (const char* k : {"version", "key_id", "trust", "outcome"}) {
+        if (!str(k).empty()) detail += std::string(detail.empty() ? "" : " ") + k + "=" + str(k);
+      }
+    }
+    std::printf("%s %-14s %s %s %s\n", printable(str("time"), 40).c_str(), printable(event, 32).c_str(),
+                printable(str("plugin").empty() ? "-" : str("plugin"), 64).c_str(),
+                printable(str("invocation_id").empty() ? "-" : str("invocation_id"), 128).c_str(),
+                printable(detail).c_str());
+  }
+  if (malformed != 0) {
+    std::fprintf(stderr, "wasmcap: warning: %s: skipped %zu malformed line(s)\n", path.c_str(), malformed);
+  }
+  if (!q.json && matched == 0) std::fprintf(stderr, "wasmcap: no matching records in %s\n", path.c_str());
   return 0;
 }
 
@@ -401,6 +551,25 @@ std::string man_page(const CLI::App& app) {
   return m;
 }
 
+void registry_audit(const std::string& event,
+                    const std::vector<std::pair<std::string, std::string>>& fields,
+                    const std::optional<std::string>& config_audit_file) {
+  std::string line = audit::registry_line(event, fields);
+  std::vector<std::string> paths;
+  if (auto home = registry::default_home()) paths.push_back(*home + "/audit.jsonl");
+  if (config_audit_file) paths.push_back(*config_audit_file);
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::create_directories(fs::path(p).parent_path(), ec);
+    auto sink = audit::open_file_sink(p);
+    if (!sink) {
+      std::fprintf(stderr, "wasmcap: warning: audit: %s\n", sink.error().to_string().c_str());
+      continue;
+    }
+    (*sink)->write(line);
+  }
+}
+
 int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_path,
                     const std::string& engine_name, const AotOptions& aot, bool json) {
   if (config_path.empty()) {
@@ -485,8 +654,25 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh"}));
   s->man = app.add_subcommand("man", "Print the wasmcap(1) man page (troff)");
+  auto aq = std::make_shared<AuditQuery>();
+  CLI::App* audit_cmd = app.add_subcommand(
+      "audit", "Query an audit file (JSON Lines): runs, https requests, registry and trust changes");
+  audit_cmd->add_option("file", aq->file,
+                        "The audit file (default: --config's audit.file, else $WASMCAP_HOME/audit.jsonl)");
+  audit_cmd->add_option("--config", aq->config, "Host config whose audit.file to read");
+  audit_cmd->add_option("--plugin", aq->plugin, "Only records of this plugin");
+  audit_cmd->add_option("--since", aq->since,
+                        "Only records at or after this time: RFC 3339 UTC (or a prefix), or a "
+                        "duration before now (90s, 15m, 2h, 7d)");
+  audit_cmd->add_option("--decision", aq->decision, "Only https requests with this decision")
+      ->check(CLI::IsMember({"allowed", "denied"}));
+  audit_cmd->add_option("--event", aq->event,
+                        "Only this event: https_request, run_start, run_end, bundle_install, "
+                        "bundle_remove, trust_add, trust_remove, trust_revoke");
+  audit_cmd->add_option("--invocation-id", aq->invocation_id, "Only records of this run");
+  audit_cmd->add_flag("--json", aq->json, "Print the matching records as JSON Lines");
   EcosystemCommands c;
-  c.dispatch = [s]() -> std::optional<int> {
+  c.dispatch = [s, audit_cmd, aq]() -> std::optional<int> {
     if (*s->add) return trust_add(s->key);
     if (*s->list) return trust_list(s->list_json);
     if (*s->remove) return trust_remove(s->id);
@@ -497,6 +683,7 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       return 0;
     }
+    if (*audit_cmd) return audit_query(*aq);
     if (*s->man) {
       std::string text = man_page(*s->root);
       std::fwrite(text.data(), 1, text.size(), stdout);

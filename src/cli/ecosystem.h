@@ -7,6 +7,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "wasmcap/engine.h"
 
@@ -27,6 +29,13 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle);
 // `wasmcap plan --bundle FILE --config C`: the plan a bundle would get, without installing it.
 int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_path,
                     const std::string& engine_name, const AotOptions& aot, bool json);
+
+// Appends a registry/trust audit record ("bundle_install", "trust_add", ...) to
+// $WASMCAP_HOME/audit.jsonl and, when given, the host config's audit file. Failures to write
+// are warned about on stderr (the change itself already happened).
+void registry_audit(const std::string& event,
+                    const std::vector<std::pair<std::string, std::string>>& fields,
+                    const std::optional<std::string>& config_audit_file);
 
 // The bash / zsh completion script and the man page (troff) for `app`.
 std::string completion_script(const CLI::App& app, const std::string& shell);

@@ -439,7 +439,8 @@ static void test_plans(void) {
   /* Arguments need the manifest's args request: a plan whose manifest lacks it refuses them. */
   static const char kNoArgs[] = "{\"name\":\"fetch\",\"version\":\"1.0.0\",\"module\":\"hello.wasm\"}";
   wasmcap_plan_t* p2 = NULL;
-  CHECK_OK(wasmcap_plan_new_from_json(kNoArgs, strlen(kNoArgs), "{}", 2, guest_dir, &p2));
+  static const char kEntry[] = "{\"plugins\":{\"fetch\":{}}}";
+  CHECK_OK(wasmcap_plan_new_from_json(kNoArgs, strlen(kNoArgs), kEntry, strlen(kEntry), guest_dir, &p2));
   CHECK_OK(wasmcap_plan_check(p2));
   c = wasmcap_config_new();
   wasmcap_config_set_plan(c, p2, 0);
