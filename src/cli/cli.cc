@@ -1065,18 +1065,24 @@ int main(int argc, char** argv) {
   // man): defined and run in ecosystem.cc.
   EcosystemCommands eco = add_ecosystem_commands(app, *bundle_cmd);
 
-  // An unknown command is named (CLI11 would only say that a subcommand is required).
-  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "help") {
-    bool known = false;
-    std::string names;
-    for (CLI::App* c : app.get_subcommands({})) {
-      known = known || c->get_name() == argv[1];
-      names += (names.empty() ? "" : ", ") + c->get_name();
-    }
-    if (!known) {
-      std::fprintf(stderr, "wasmcap: error: invalid_argument: unknown command '%s' (commands: %s, help)\n",
-                   printable(argv[1]).c_str(), names.c_str());
-      return error_exit_code(ErrorCode::kInvalidArgument);
+  // An unknown command or subcommand is named (CLI11 would only say that one is required).
+  if (argc > 1 && std::string_view(argv[1]) != "help") {
+    CLI::App* at = &app;
+    std::string path = "wasmcap";
+    for (int i = 1; i < argc && argv[i][0] != '-' && !at->get_subcommands({}).empty(); ++i) {
+      CLI::App* next = nullptr;
+      std::string names;
+      for (CLI::App* c : at->get_subcommands({})) {
+        if (c->get_name() == argv[i]) next = c;
+        names += (names.empty() ? "" : ", ") + c->get_name();
+      }
+      if (next == nullptr) {
+        std::fprintf(stderr, "wasmcap: error: invalid_argument: %s: unknown command '%s' (commands: %s%s)\n",
+                     path.c_str(), printable(argv[i]).c_str(), names.c_str(), at == &app ? ", help" : "");
+        return error_exit_code(ErrorCode::kInvalidArgument);
+      }
+      at = next;
+      path += " " + next->get_name();
     }
   }
 

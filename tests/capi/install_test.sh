@@ -33,7 +33,7 @@ soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ -f "$libdir/cmake/wasmcap/wasmcapConfigVersion.cmake" ] || fail "CMake package version file not installed"
 
 # The shared library exports the C API and nothing else (no C++ symbols: their ABI is not stable).
-exported=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^WASMCAP_0$' | sort)
+exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^WASMCAP_0$' | sort)
 echo "$exported" | grep -qv '^wasmcap_' && fail "libwasmcap.so exports non-C-API symbols: $(echo "$exported" | grep -v '^wasmcap_' | head -5)"
 for fn in $(grep -o 'WASMCAP_API [^(]*(' "$src/include/wasmcap/wasmcap.h" | grep -o 'wasmcap_[a-z0-9_]*(' | tr -d '('); do
   echo "$exported" | grep -qx "$fn" || fail "libwasmcap.so does not export $fn"

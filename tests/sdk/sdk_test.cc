@@ -38,9 +38,10 @@ struct World {
     audit = dir.str() + "/audit.jsonl";
     manifest = dir.str() + "/manifest.json";
     config = dir.str() + "/config.json";
+    std::filesystem::copy_file(testing::guest_path("http_get"), dir.path() / "http_get.wasm");
     json rule = {{"host", "api.test"}, {"methods", {"GET"}}, {"path_prefix", "/"}};
     json m = {{"name", "http-get"}, {"version", "0.1.0"},
-              {"module", testing::guest_path("http_get")},
+              {"module", "http_get.wasm"},
               {"permissions", {{"host_api", {{"https", {{"allow", {rule}}, {"secrets", {"tok"}}}}}}}}};
     testing::write_text(manifest, m.dump());
     json c = {{"plugins",
