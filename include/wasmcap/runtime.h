@@ -35,6 +35,8 @@ struct RunOptions {
   const std::atomic<bool>* interrupt = nullptr;
   // Export to run. "_start" for commands; reactors get "_initialize" called first.
   std::string entry = "_start";
+  // Arguments for `entry` (`wasmcap run --invoke FUNC ARGS...`); checked against its signature.
+  std::vector<Value> entry_args;
   // Host APIs the run may link (host_api.*; from the plan's requests). A module importing a
   // host API module ("wasmcap_*") not in this set is refused before instantiation
   // (grant_denied). Empty for flag-based runs: no host APIs without a manifest.
@@ -66,6 +68,7 @@ struct RunReport {
   int32_t exit_code = 0;  // the guest's exit status (0 when _start returned)
   uint64_t fuel_consumed = 0;
   double wall_ms = 0;
+  std::vector<Value> results;  // what `entry` returned (empty after a guest exit)
   std::string engine;  // the engine that ran the module ("interp" or "aot"; "auto" resolved)
 };
 
@@ -102,6 +105,14 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 // Engine implementation.
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options);
+
+// What a run of `plan` checks before the module starts, done now without running anything
+// (`wasmcap plan`): the module file is readable; the audit file can be opened for appending
+// (an existing file is opened without creating anything; a missing one needs a writable
+// directory); with https, the client can be created from the plan (every secret file readable,
+// a regular file, non-empty and within its size bound; network.ca_file readable). Returns the
+// checks that passed, one line each, or the first failure with the error the run would give.
+Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan);
 
 // The host capabilities this build of wasmcap has: WASI args, env, clocks, random, stdio and fs,
 // and host_api.https. Limits are the engine's to declare.

@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -248,6 +251,65 @@ std::string reactor_hint(const std::vector<uint8_t>& bytes) {
          "--invoke NAME" + (names.empty() ? std::string() : " (function exports: " + names + ")");
 }
 
+// `--invoke FUNC ARGS...`: ARGS typed by FUNC's signature (i32/i64: decimal or 0x hex, signed
+// or unsigned; f32/f64: decimal, inf, nan).
+Result<std::vector<Value>> parse_invoke_args(const std::vector<uint8_t>& bytes, const std::string& entry,
+                                             const std::vector<std::string>& args) {
+  auto module = make_interp_engine()->load(bytes.data(), bytes.size());
+  if (!module) return tl::unexpected(module.error());
+  const ExportDesc* e = (*module)->info().find_export(entry);
+  if (e == nullptr || e->kind != ExternKind::kFunc) return std::vector<Value>{};  // run reports it
+  if (e->sig.params.size() != args.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--invoke " + printable(entry) + " takes " + std::to_string(e->sig.params.size()) +
+                          " argument(s) " + e->sig.to_string() + ", got " + std::to_string(args.size()));
+  }
+  std::vector<Value> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    ValType t = e->sig.params[i];
+    auto bad = [&]() {
+      return make_error(ErrorCode::kInvalidArgument, "--invoke argument " + std::to_string(i + 1) + " '" +
+                                                         printable(a) + "' is not a valid " +
+                                                         std::string(val_type_name(t)));
+    };
+    errno = 0;
+    char* end = nullptr;
+    if (t == ValType::kI32 || t == ValType::kI64) {
+      bool neg = !a.empty() && a[0] == '-';
+      uint64_t v = neg ? static_cast<uint64_t>(std::strtoll(a.c_str(), &end, 0)) : std::strtoull(a.c_str(), &end, 0);
+      if (a.empty() || errno != 0 || *end != '\0' || (!neg && a[0] == '+' && a.size() == 1)) return bad();
+      if (t == ValType::kI32) {
+        int64_t sv = static_cast<int64_t>(v);
+        if (neg ? sv < INT32_MIN : v > UINT32_MAX) return bad();
+        out.push_back(Value::I32(static_cast<uint32_t>(v)));
+      } else {
+        out.push_back(Value::I64(v));
+      }
+    } else if (t == ValType::kF32 || t == ValType::kF64) {
+      double d = std::strtod(a.c_str(), &end);
+      if (a.empty() || *end != '\0') return bad();
+      out.push_back(t == ValType::kF32 ? Value::F32(static_cast<float>(d)) : Value::F64(d));
+    } else {
+      return make_error(ErrorCode::kInvalidArgument, "--invoke: " + std::string(val_type_name(t)) +
+                                                         " parameters cannot be given on the command line");
+    }
+  }
+  return out;
+}
+
+std::string value_text(const Value& v) {
+  char b[64];
+  switch (v.type) {
+    case ValType::kI32: std::snprintf(b, sizeof b, "%d", static_cast<int32_t>(v.i32)); break;
+    case ValType::kI64: std::snprintf(b, sizeof b, "%lld", static_cast<long long>(static_cast<int64_t>(v.i64))); break;
+    case ValType::kF32: std::snprintf(b, sizeof b, "%.9g", static_cast<double>(v.f32)); break;
+    case ValType::kF64: std::snprintf(b, sizeof b, "%.17g", v.f64); break;
+    default: return "<" + std::string(val_type_name(v.type)) + ">";
+  }
+  return b;
+}
+
 // Runs the module and reports: the guest's exit status, or the error; with --json one result
 // object on stdout (docs/cli.md "run --json") holding the guest's output.
 int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
@@ -257,6 +319,15 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     auto id = make_invocation_id();
     if (!id) return report_error(id.error());
     opts.invocation_id = *id;
+  }
+  if (opts.entry != "_start") {
+    // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv.
+    std::vector<std::string> args(opts.wasi.args.size() > 1 ? opts.wasi.args.begin() + 1 : opts.wasi.args.end(),
+                                  opts.wasi.args.end());
+    auto values = parse_invoke_args(bytes, opts.entry, args);
+    if (!values) return report_error(values.error());
+    opts.entry_args = std::move(*values);
+    if (!opts.entry_args.empty() || !args.empty()) opts.wasi.args.resize(1);
   }
   std::string invocation_id = opts.invocation_id;
   std::string requested_engine = opts.engine;
@@ -327,7 +398,13 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     for (auto& k : sinks) k->write(line);
   }
   if (error) std::fprintf(stderr, "wasmcap: error: %s\n", error->to_string().c_str());
-  if (!x.json) return error ? status : report->exit_code;
+  if (!x.json) {
+    if (report) {
+      for (const auto& v : report->results) std::printf("%s\n", value_text(v).c_str());
+      std::fflush(stdout);
+    }
+    return error ? status : report->exit_code;
+  }
   nlohmann::json j;
   j["exit_code"] = error ? nlohmann::json(nullptr) : nlohmann::json(report->exit_code);
   j["error"] = error ? nlohmann::json{{"code", std::string(error_code_name(error->code))},
@@ -343,6 +420,11 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   j["stdout"] = *out;
   j["stderr"] = *err;
   j["invocation_id"] = invocation_id;
+  nlohmann::json results = nlohmann::json::array();
+  if (report) {
+    for (const auto& v : report->results) results.push_back(value_text(v));
+  }
+  j["results"] = results;
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
@@ -398,7 +480,23 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
       report.imports_problem = r.error().message;
     }
   }
+  // Everything the run checks before the module starts (secrets, audit file, CA file, module).
+  auto preflight = preflight_checks(**plan);
   std::string out = json ? policy::plan_to_json(**plan, report) : policy::plan_to_text(**plan, report);
+  if (json) {
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    if (j.is_object()) {
+      j["preflight"] = preflight ? nlohmann::json{{"ok", true}, {"checked", *preflight}}
+                                 : nlohmann::json{{"ok", false},
+                                                  {"error", {{"code", std::string(error_code_name(preflight.error().code))},
+                                                             {"message", preflight.error().message}}}};
+      out = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+  } else if (preflight) {
+    for (const auto& c : *preflight) out += "preflight ok: " + c + "\n";
+  } else {
+    out += "preflight FAILED: " + preflight.error().to_string() + "\n";
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (auto r = policy::require_fully_granted(**plan); !r) return report_error(r.error());
@@ -410,6 +508,7 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
       !r) {
     return report_error(r.error());
   }
+  if (!preflight) return report_error(preflight.error());
   return 0;
 }
 

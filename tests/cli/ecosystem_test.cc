@@ -144,6 +144,20 @@ TEST(CliRun, JsonPrintsOneResultObject) {
   EXPECT_EQ(json::parse(missing.out)["error"]["code"], "not_found") << missing.out;
 }
 
+TEST(CliRun, InvokePassesTypedArgumentsAndPrintsResults) {
+  ProcResult ok = run_cli({"run", "--invoke", "ok", guest_path("traps")});
+  ASSERT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_EQ(ok.out, "42\n");
+  // spin's count(n) returns n.
+  ProcResult n = run_cli({"run", "--invoke", "count", guest_path("spin"), "0x10"});
+  ASSERT_EQ(n.exit_code, 0) << describe(n);
+  EXPECT_EQ(n.out, "16\n");
+  EXPECT_EQ(json::parse(run_cli({"run", "--json", "--invoke", "count", guest_path("spin"), "5"}).out)["results"][0], "5");
+  expect_usage_error(run_cli({"run", "--invoke", "count", guest_path("spin")}), "takes 1 argument");
+  expect_usage_error(run_cli({"run", "--invoke", "count", guest_path("spin"), "x"}), "not a valid i32");
+  expect_usage_error(run_cli({"run", "--invoke", "count", guest_path("spin"), "4294967296"}), "not a valid i32");
+}
+
 TEST(CliRun, ReactorWithoutInvokeIsHinted) {
   ProcResult r = run_cli({"run", guest_path("reactor")});
   EXPECT_EQ(r.exit_code, 67) << describe(r);
@@ -249,6 +263,36 @@ TEST(CliTrust, AddListRemoveRevoke) {
   for (const auto& k : after) EXPECT_EQ(k["status"], "revoked") << after.dump();
 }
 
+TEST(CliBundle, InstallForceRepairsATamperedInstalledCopy) {
+  Home h;
+  h.keygen("acme");
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  std::string wcb = h.pack_hello("acme");
+  ASSERT_EQ(h.cli({"bundle", "install", wcb}).exit_code, 0);
+  json list = json::parse(h.cli({"bundle", "list", "--json"}).out);
+  std::string module;
+  for (const auto& e : fs::recursive_directory_iterator(list[0]["path"].get<std::string>())) {
+    if (e.path().filename() == "hello.wasm") module = e.path().string();
+  }
+  ASSERT_FALSE(module.empty());
+  std::string bytes = testing::read_text(module);
+  bytes[bytes.size() / 2] ^= 0x55;
+  fs::permissions(module, fs::perms::owner_write, fs::perm_options::add);
+  testing::write_text(module, bytes);
+  EXPECT_EQ(h.cli({"run", "hello"}).exit_code, 65) << "a tampered copy is refused";
+  ProcResult again = h.cli({"bundle", "install", wcb});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already installed"), std::string::npos) << again.out;
+  EXPECT_EQ(h.cli({"run", "hello"}).exit_code, 65);
+  ProcResult force = h.cli({"bundle", "install", "--force", wcb});
+  ASSERT_EQ(force.exit_code, 0) << describe(force);
+  ProcResult run = h.cli({"run", "hello"});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.out, "hello from wasm\n");
+  json after = json::parse(h.cli({"bundle", "list", "--json"}).out);
+  EXPECT_EQ(after[0]["forced_replace"], false) << "same content: a repair, not a replacement";
+}
+
 TEST(CliBundle, InspectAndPlanABundleBeforeInstalling) {
   Home h;
   h.keygen("acme");
@@ -291,6 +335,51 @@ TEST(CliBundle, InspectAndPlanABundleBeforeInstalling) {
   json v = json::parse(h.cli({"bundle", "verify", "--json", wcb, "--trust", h.path("keys/acme.pub")}).out);
   EXPECT_EQ(v["ok"], true);
   EXPECT_EQ(v["name"], "hello");
+}
+
+// --- plan checks what run checks ------------------------------------------------------------------
+
+TEST(CliPlan, PlanChecksWhatTheRunChecksBeforeStarting) {
+  TempDir d;
+  fs::copy_file(guest_path("fetch"), d.path() / "fetch.wasm");
+  testing::write_text(d.path() / "m.json",
+                      R"({"name":"fetch","version":"1.0.0","module":"fetch.wasm","permissions":{"args":true,)"
+                      R"("host_api":{"https":{"allow":[{"host":"api.test","methods":["GET"]}],"secrets":["tok"]}}}})");
+  auto config = [&](const std::string& secret_file, const std::string& audit_file) {
+    testing::write_text(d.path() / "c.json",
+                        R"({"plugins":{"fetch":{"grants":{"host_api":{"https":{"allow":[{"host":"api.test","methods":["GET"]}],)"
+                        R"("secrets":{"tok":{"file":")" + secret_file + R"(","hosts":["api.test"]}}}}}}},)"
+                        R"("audit":{"file":")" + audit_file + R"("}})");
+  };
+  std::string m = (d.path() / "m.json").string(), c = (d.path() / "c.json").string();
+  testing::write_text(d.path() / "tok", "value");
+  config((d.path() / "tok").string(), (d.path() / "audit.jsonl").string());
+  ProcResult ok = run_cli({"plan", "--manifest", m, "--config", c});
+  ASSERT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_NE(ok.out.find("preflight ok: audit file writable"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("preflight ok: https: 1 secret file(s) readable"), std::string::npos) << ok.out;
+  EXPECT_FALSE(fs::exists(d.path() / "audit.jsonl")) << "plan must not create the audit file";
+
+  // Each failure plan now reports is the one run would have hit: same code.
+  struct Case {
+    std::string secret, audit;
+    int exit;
+    const char* needle;
+  } cases[] = {
+      {(d.path() / "missing-tok").string(), (d.path() / "audit.jsonl").string(), 74, "secret tok"},
+      {(d.path() / "tok").string(), (d.path() / "no-dir/audit.jsonl").string(), 74, "audit file"},
+  };
+  for (const auto& k : cases) {
+    config(k.secret, k.audit);
+    ProcResult p = run_cli({"plan", "--manifest", m, "--config", c});
+    EXPECT_EQ(p.exit_code, k.exit) << describe(p);
+    EXPECT_NE(p.out.find("preflight FAILED"), std::string::npos) << p.out;
+    EXPECT_NE(p.err.find(k.needle), std::string::npos) << p.err;
+    ProcResult r = run_cli({"run", "--manifest", m, "--config", c, "https://api.test/"});
+    EXPECT_EQ(r.exit_code, k.exit) << "run fails the same way: " << describe(r);
+    json j = json::parse(run_cli({"plan", "--json", "--manifest", m, "--config", c}).out);
+    EXPECT_EQ(j["preflight"]["ok"], false);
+  }
 }
 
 // --- audit ----------------------------------------------------------------------------------------
