@@ -32,6 +32,10 @@ soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ -f "$libdir/cmake/wasmcap/wasmcapConfig.cmake" ] || fail "CMake package not installed"
 [ -f "$libdir/cmake/wasmcap/wasmcapConfigVersion.cmake" ] || fail "CMake package version file not installed"
 
+[ -s "$prefix/share/man/man1/wasmcap.1" ] || fail "man page not installed"
+grep -q '^.TH WASMCAP 1' "$prefix/share/man/man1/wasmcap.1" || fail "man page is not troff"
+bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash completion does not parse"
+
 # The shared library exports the C API and nothing else (no C++ symbols: their ABI is not stable).
 exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^WASMCAP_0$' | sort)
 echo "$exported" | grep -qv '^wasmcap_' && fail "libwasmcap.so exports non-C-API symbols: $(echo "$exported" | grep -v '^wasmcap_' | head -5)"
