@@ -1,7 +1,6 @@
 // Audit events beyond https requests (docs/audit.md): a run's start and end, and changes to the
 // local registry and trust store. Same JSON Lines files and sinks as the https events
-// (wasmcap/audit.h); every record carries "event" and "time". (https request records predate
-// the "event" field: a record without one is an https request.)
+// (wasmcap/audit.h); every record carries "event" and "time" (https requests: "https_request").
 #pragma once
 
 #include <cstdint>

@@ -286,9 +286,9 @@ TEST(CliBundle, InstallForceRepairsATamperedInstalledCopy) {
   EXPECT_EQ(h.cli({"run", "hello"}).exit_code, 65);
   ProcResult force = h.cli({"bundle", "install", "--force", wcb});
   ASSERT_EQ(force.exit_code, 0) << describe(force);
-  ProcResult run = h.cli({"run", "hello"});
+  ProcResult run = h.cli({"run", "--env", "WHO=me", "hello"});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_EQ(run.out, "hello from wasm\n");
+  EXPECT_EQ(run.out, "hello from wasm\nWHO=me\n");
   json after = json::parse(h.cli({"bundle", "list", "--json"}).out);
   EXPECT_EQ(after[0]["forced_replace"], false) << "same content: a repair, not a replacement";
 }

@@ -89,9 +89,17 @@ TEST(RustSdk, ToolGetsTheResponseThroughTheHttpsAbi) {
   // The secret reached the server (injected host-side), never the plugin's output.
   EXPECT_NE(w.server.requests().find(kSecret), std::string::npos);
   EXPECT_EQ(r.out.find(kSecret), std::string::npos);
+  // run_start, the request, run_end; all with the same invocation id.
   auto lines = testing::lines_of(testing::read_text(w.audit));
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(json::parse(lines[0])["decision"], "allowed");
+  ASSERT_EQ(lines.size(), 3u) << testing::read_text(w.audit);
+  json start = json::parse(lines[0]), req = json::parse(lines[1]), end = json::parse(lines[2]);
+  EXPECT_EQ(start["event"], "run_start");
+  EXPECT_EQ(req["event"], "https_request");
+  EXPECT_EQ(req["decision"], "allowed");
+  EXPECT_EQ(end["event"], "run_end");
+  EXPECT_EQ(end["exit_code"], 0);
+  EXPECT_EQ(req["invocation_id"], start["invocation_id"]);
+  EXPECT_EQ(end["invocation_id"], start["invocation_id"]);
 }
 
 TEST(RustSdk, DeniedRequestIsAToolErrorWithTheHostsCode) {
