@@ -198,6 +198,22 @@ TEST(CliInspect, JsonListsImportsAndExports) {
   EXPECT_TRUE(has_run) << r.out;
 }
 
+TEST(CliCompile, JsonReportsTheCompile) {
+  TempDir d;
+  ProcResult r = run_cli({"compile", "--json", "--cache-dir", (d.path() / "cache").string(),
+                          guest_path("reactor")});
+  if (r.exit_code == 66) GTEST_SKIP() << "no C compiler for the AOT engine: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["engine"], "aot");
+  EXPECT_EQ(j["cached"], true);
+  EXPECT_EQ(j["sha256"].get<std::string>().size(), 64u);
+  EXPECT_GE(j["seconds"].get<double>(), 0.0);
+  ProcResult bad = run_cli({"compile", "--json", "/nonexistent.wasm"});
+  EXPECT_EQ(bad.exit_code, 66);
+  EXPECT_EQ(json::parse(bad.out)["error"]["code"], "not_found") << bad.out;
+}
+
 // --- bundles and trust ----------------------------------------------------------------------------
 
 TEST(CliBundle, PackWithAPublicKeyIsAnInvalidArgumentWithAHint) {
