@@ -83,6 +83,8 @@ fetch http://api.example.com/v1/items           # not https
 fetch https://metadata.internal/latest/         # granted name, link-local address
 fetch -H 'Authorization: secret:tok' https://metadata.internal/  # secret bound to another host
 echo
-echo "audit log ($demo/audit.jsonl): $(wc -l < "$demo/audit.jsonl") events, e.g."
-head -n 1 "$demo/audit.jsonl"
+echo "audit log ($demo/audit.jsonl): $(wc -l < "$demo/audit.jsonl") events (run_start/run_end and one per request), e.g."
+grep -v '"event"' "$demo/audit.jsonl" | head -n 1
+echo "the denied requests, queried with wasmcap audit:"
+./build/bin/wasmcap audit "$demo/audit.jsonl" --decision denied
 echo "the secret's value appears in the audit log $(grep -c s3cr3t-demo-token "$demo/audit.jsonl" || true) times"

@@ -407,4 +407,9 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options = {});
 // True when the AOT engine can compile modules here (its C compiler is found).
 bool aot_available(const AotOptions& options = {});
 
+// Checks a binary's 8-byte preamble before any decoder sees it: "\0asm" then version 1, layer 0
+// (a core module). A WebAssembly component (WASI Preview 2: layer 1) is module_unsupported with a
+// message saying so; anything else is module_malformed. Every engine's load() calls it.
+Result<void> check_module_preamble(const uint8_t* bytes, size_t size);
+
 }  // namespace wasmcap

@@ -13,8 +13,11 @@
 
 namespace wasmcap {
 
-// X-macro: (enumerator, stable snake_case name, CLI exit code).
-// Exit codes are documented in docs/cli.md; keep the table and the doc in sync.
+// X-macro: (enumerator, stable snake_case name, CLI exit code). This is the one table of
+// wasmcap's exit codes (docs/cli.md "Exit status" mirrors it; tests/common/error_test.cc checks
+// the doc against it). wasmcap's own codes stay below 126: 126-165 mean "command not executable",
+// "not found" and "killed by signal N" to shells and supervisors (137 = SIGKILL/OOM-killed).
+// Append new codes at the end: the C API numbers codes by position (include/wasmcap/wasmcap.h).
 #define WASMCAP_ERROR_CODES(X)                                   \
   X(kInvalidArgument, "invalid_argument", 64)                    \
   X(kIo, "io_error", 74)                                         \
@@ -23,22 +26,21 @@ namespace wasmcap {
   X(kModuleUnsupported, "module_unsupported", 65)                \
   X(kLinkError, "link_error", 67)                                \
   X(kNoEntryPoint, "no_entry_point", 67)                         \
-  X(kTrapUnreachable, "trap_unreachable", 134)                   \
-  X(kTrapMemoryOutOfBounds, "trap_memory_out_of_bounds", 134)    \
-  X(kTrapTableOutOfBounds, "trap_table_out_of_bounds", 134)      \
-  X(kTrapIntegerDivideByZero, "trap_integer_divide_by_zero", 134) \
-  X(kTrapIntegerOverflow, "trap_integer_overflow", 134)          \
-  X(kTrapInvalidConversion, "trap_invalid_conversion", 134)      \
-  X(kTrapIndirectCallNull, "trap_indirect_call_null", 134)       \
-  X(kTrapIndirectCallMismatch, "trap_indirect_call_mismatch", 134) \
-  X(kTrapStackExhausted, "trap_stack_exhausted", 134)            \
-  X(kTrapHost, "trap_host", 134)                                 \
-  X(kTrapOther, "trap", 134)                                     \
-  X(kFuelExhausted, "fuel_exhausted", 137)                       \
-  X(kDeadlineExceeded, "deadline_exceeded", 142)                 \
-  X(kMemoryLimit, "memory_limit", 139)                           \
-  X(kCompileLimit, "compile_limit", 143)                         \
-  X(kOutputLimit, "output_limit", 141)                           \
+  X(kTrapUnreachable, "trap_unreachable", 80)                   \
+  X(kTrapMemoryOutOfBounds, "trap_memory_out_of_bounds", 80)    \
+  X(kTrapTableOutOfBounds, "trap_table_out_of_bounds", 80)      \
+  X(kTrapIntegerDivideByZero, "trap_integer_divide_by_zero", 80) \
+  X(kTrapIntegerOverflow, "trap_integer_overflow", 80)          \
+  X(kTrapInvalidConversion, "trap_invalid_conversion", 80)      \
+  X(kTrapIndirectCallNull, "trap_indirect_call_null", 80)       \
+  X(kTrapIndirectCallMismatch, "trap_indirect_call_mismatch", 80) \
+  X(kTrapStackExhausted, "trap_stack_exhausted", 80)            \
+  X(kTrapHost, "trap_host", 80)                                 \
+  X(kTrapOther, "trap", 80)                                     \
+  X(kFuelExhausted, "fuel_exhausted", 81)                       \
+  X(kDeadlineExceeded, "deadline_exceeded", 82)                 \
+  X(kMemoryLimit, "memory_limit", 83)                           \
+  X(kOutputLimit, "output_limit", 84)                           \
   X(kManifestInvalid, "manifest_invalid", 65)                    \
   X(kConfigInvalid, "config_invalid", 78)                        \
   X(kGrantDenied, "grant_denied", 77)                            \
@@ -47,7 +49,8 @@ namespace wasmcap {
   X(kBundleUntrusted, "bundle_untrusted", 77)                    \
   X(kBundleRevoked, "bundle_revoked", 77)                        \
   X(kBundleConflict, "bundle_conflict", 73)                      \
-  X(kInternal, "internal_error", 70)
+  X(kInternal, "internal_error", 70)                             \
+  X(kCompileLimit, "compile_limit", 85)
 
 enum class ErrorCode : uint16_t {
 #define WASMCAP_X(e, name, exit) e,

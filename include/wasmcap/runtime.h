@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wasmcap/engine.h"
@@ -34,6 +35,8 @@ struct RunOptions {
   const std::atomic<bool>* interrupt = nullptr;
   // Export to run. "_start" for commands; reactors get "_initialize" called first.
   std::string entry = "_start";
+  // Arguments for `entry` (`wasmcap run --invoke FUNC ARGS...`); checked against its signature.
+  std::vector<Value> entry_args;
   // Host APIs the run may link (host_api.*; from the plan's requests). A module importing a
   // host API module ("wasmcap_*") not in this set is refused before instantiation
   // (grant_denied). Empty for flag-based runs: no host APIs without a manifest.
@@ -56,13 +59,25 @@ struct RunOptions {
   // names one: an embedder's sink never replaces the operator's log. Used only when run_module
   // creates the client.
   std::shared_ptr<audit::Sink> audit_sink;
+  // The id that ties this run's audit events together (`wasmcap run --invocation-id`, e.g. an
+  // agent's tool-call id; see is_valid_invocation_id). Empty: a fresh random one per run.
+  std::string invocation_id;
 };
 
 struct RunReport {
   int32_t exit_code = 0;  // the guest's exit status (0 when _start returned)
   uint64_t fuel_consumed = 0;
   double wall_ms = 0;
+  std::vector<Value> results;  // what `entry` returned (empty after a guest exit)
+  std::string engine;  // the engine that ran the module ("interp" or "aot"; "auto" resolved)
 };
+
+// 128 random bits as 32 lowercase hex digits (an unguessable invocation id).
+Result<std::string> make_invocation_id();
+
+// An operator-supplied invocation id: 1-128 bytes of [A-Za-z0-9._:-] (it lands in audit records
+// and on command lines, so no spaces, quotes or control characters).
+bool is_valid_invocation_id(std::string_view id);
 
 // Reads a whole file (modules, manifests). Errors name the path.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
@@ -90,6 +105,14 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 // Engine implementation.
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options);
+
+// What a run of `plan` checks before the module starts, done now without running anything
+// (`wasmcap plan`): the module file is readable; the audit file can be opened for appending
+// (an existing file is opened without creating anything; a missing one needs a writable
+// directory); with https, the client can be created from the plan (every secret file readable,
+// a regular file, non-empty and within its size bound; network.ca_file readable). Returns the
+// checks that passed, one line each, or the first failure with the error the run would give.
+Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan);
 
 // The host capabilities this build of wasmcap has: WASI args, env, clocks, random, stdio and fs,
 // and host_api.https. Limits are the engine's to declare.

@@ -568,15 +568,21 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
   InstallResult result;
   std::vector<Installed> replaced;
   std::string highest;
+  bool repair = false;
   for (const auto& e : *existing) {
     if (highest.empty() || compare_versions(e.version, highest) > 0) highest = e.version;
     if (compare_versions(e.version, rec.version) != 0) continue;
     if (e.version == rec.version && e.manifest_sha256 == rec.manifest_sha256 &&
         e.signer_key == rec.signer_key) {
-      (void)r.exec("ROLLBACK");
-      result.installed = e;
-      result.outcome = InstallOutcome::kAlreadyInstalled;
-      return result;
+      if (!options.force) {
+        (void)r.exec("ROLLBACK");
+        result.installed = e;
+        result.outcome = InstallOutcome::kAlreadyInstalled;
+        return result;
+      }
+      // --force with the same signed content: install it again, which repairs an installed copy
+      // modified in the registry (runs refuse such a copy with bundle_invalid).
+      repair = true;
     }
     replaced.push_back(e);
   }
@@ -591,7 +597,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
       }
     }
   }
-  if (!replaced.empty()) {
+  if (!replaced.empty() && !repair) {
     if (!options.force) {
       return rollback(Error(
           ErrorCode::kBundleConflict,

@@ -3,11 +3,17 @@
 #include "cli/cli.h"
 #include "cli/cli_mcp.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -17,10 +23,12 @@
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
 #include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
+#include "cli/ecosystem.h"
 
 namespace wasmcap::cli {
 
@@ -89,9 +97,352 @@ Result<std::pair<std::string, std::string>> parse_env_spec(const std::string& sp
 
 namespace {
 
+// --json on the running command: errors are also one JSON object on stdout.
+bool g_json_errors = false;
+
 int report_error(const Error& e) {
   std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
+  if (g_json_errors) {
+    nlohmann::json j = {{"error", {{"code", std::string(error_code_name(e.code))}, {"message", e.message}}},
+                        {"status", error_exit_code(e.code)}};
+    std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
   return error_exit_code(e.code);
+}
+
+// Options every kind of run shares beyond the grants: --json and --invocation-id.
+struct RunExtras {
+  bool json = false;
+  std::string invocation_id;
+  bool audit_stderr = false;
+  std::vector<std::string> allow_https;  // --allow-https HOST[/PREFIX][:METHODS]
+  std::vector<std::string> secrets;      // --secret NAME=FILE@HOST[,HOST...]
+};
+
+// --allow-https HOST[/PREFIX][:METHODS]: "api.example.com", "api.example.com/v1/:GET,POST",
+// "*.example.com:GET". Methods default to GET, the prefix to "/".
+Result<policy::HttpsRule> parse_allow_https(const std::string& spec) {
+  policy::HttpsRule rule;
+  std::string s = spec;
+  size_t colon = s.rfind(':');
+  if (colon != std::string::npos) {
+    std::string methods = s.substr(colon + 1);
+    s.resize(colon);
+    size_t start = 0;
+    while (start <= methods.size()) {
+      size_t comma = methods.find(',', start);
+      std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      static const char* kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+      if (std::find(std::begin(kMethods), std::end(kMethods), m) == std::end(kMethods)) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "--allow-https '" + spec + "': unknown method '" + m +
+                              "'; use HOST[/PREFIX][:METHOD,...] with GET, HEAD, POST, PUT, PATCH, "
+                              "DELETE, OPTIONS");
+      }
+      rule.methods.push_back(m);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else {
+    rule.methods = {"GET"};
+  }
+  size_t slash = s.find('/');
+  std::string host = s.substr(0, slash);
+  if (slash != std::string::npos) rule.path_prefix = s.substr(slash);
+  auto h = policy::normalize_host(host, /*allow_wildcard=*/true);
+  if (!h) {
+    return make_error(ErrorCode::kInvalidArgument, "--allow-https '" + spec + "': " + h.error().message);
+  }
+  rule.host = *h;
+  return rule;
+}
+
+// --secret NAME=FILE@HOST[,HOST...]: the value is read from FILE by the https API when a request
+// to one of the hosts names it (header value "secret:NAME").
+Result<policy::SecretRef> parse_secret_flag(const std::string& spec) {
+  size_t eq = spec.find('='), at = spec.rfind('@');
+  if (eq == std::string::npos || eq == 0 || at == std::string::npos || at < eq + 2 || at + 1 >= spec.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--secret '" + spec + "': expected NAME=FILE@HOST[,HOST...]");
+  }
+  policy::SecretRef ref;
+  ref.name = spec.substr(0, eq);
+  if (auto problem = policy::check_env_name(ref.name)) {
+    return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': name " + *problem);
+  }
+  std::error_code ec;
+  ref.ref = std::filesystem::absolute(spec.substr(eq + 1, at - eq - 1), ec).lexically_normal().string();
+  if (ec) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + ec.message());
+  std::string hosts = spec.substr(at + 1);
+  size_t start = 0;
+  while (true) {
+    size_t comma = hosts.find(',', start);
+    auto h = policy::normalize_host(hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
+                                    /*allow_wildcard=*/false);
+    if (!h) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + h.error().message);
+    ref.hosts.push_back(*h);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return ref;
+}
+
+// A flag-based run with --allow-https/--secret: the flags are both the request and the grant of
+// an implicit plugin "cli" (nothing else is granted or intersected in), and its https events are
+// audited to stderr.
+Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const std::string& module_path) {
+  policy::Manifest m;
+  m.name = "cli";
+  m.version = "0.0.0";
+  m.module = module_path;
+  m.permissions.args = true;
+  policy::HttpsRequest req;
+  policy::HttpsGrant grant;
+  for (const auto& spec : x.allow_https) {
+    policy::HttpsRule r;
+    WASMCAP_TRY_ASSIGN(r, parse_allow_https(spec));
+    req.allow.push_back(r);
+    grant.allow.push_back(r);
+  }
+  if (req.allow.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "--secret needs --allow-https for its hosts");
+  }
+  for (const auto& spec : x.secrets) {
+    policy::SecretRef ref;
+    WASMCAP_TRY_ASSIGN(ref, parse_secret_flag(spec));
+    for (const auto& s : grant.secrets) {
+      if (s.name == ref.name) {
+        return make_error(ErrorCode::kInvalidArgument, "--secret " + ref.name + " given twice");
+      }
+    }
+    req.secrets.push_back(ref.name);
+    grant.secrets.push_back(ref);
+  }
+  m.permissions.https = req;
+  policy::HostConfig config;
+  policy::PluginConfig pc;
+  pc.grants.https = grant;
+  config.plugins.emplace_back("cli", pc);
+  auto plan = std::make_shared<policy::Plan>(policy::make_plan(m, config, ""));
+  plan->module_path = module_path;
+  return plan;
+}
+
+// Untrusted text (names from a module) made printable: bytes outside printable ASCII as \xNN.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 128)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+  }
+  if (s.size() > 128) out += "...";
+  return out;
+}
+
+// A module without _start run without --invoke: name its function exports.
+std::string reactor_hint(const std::vector<uint8_t>& bytes) {
+  auto module = make_interp_engine()->load(bytes.data(), bytes.size());
+  if (!module) return "";
+  std::string names;
+  size_t n = 0;
+  for (const auto& e : (*module)->info().exports) {
+    if (e.kind != ExternKind::kFunc || e.name == "_initialize") continue;
+    if (n++ == 10) {
+      names += ", ...";
+      break;
+    }
+    names += (names.empty() ? "" : ", ") + printable(e.name);
+  }
+  return " -- this module has no _start (a reactor or library): call one of its exports with "
+         "--invoke NAME" + (names.empty() ? std::string() : " (function exports: " + names + ")");
+}
+
+// `--invoke FUNC ARGS...`: ARGS typed by FUNC's signature (i32/i64: decimal or 0x hex, signed
+// or unsigned; f32/f64: decimal, inf, nan).
+Result<std::vector<Value>> parse_invoke_args(const std::vector<uint8_t>& bytes, const std::string& entry,
+                                             const std::vector<std::string>& args) {
+  auto module = make_interp_engine()->load(bytes.data(), bytes.size());
+  if (!module) return tl::unexpected(module.error());
+  const ExportDesc* e = (*module)->info().find_export(entry);
+  if (e == nullptr || e->kind != ExternKind::kFunc) return std::vector<Value>{};  // run reports it
+  if (e->sig.params.size() != args.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--invoke " + printable(entry) + " takes " + std::to_string(e->sig.params.size()) +
+                          " argument(s) " + e->sig.to_string() + ", got " + std::to_string(args.size()));
+  }
+  std::vector<Value> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    ValType t = e->sig.params[i];
+    auto bad = [&]() {
+      return make_error(ErrorCode::kInvalidArgument, "--invoke argument " + std::to_string(i + 1) + " '" +
+                                                         printable(a) + "' is not a valid " +
+                                                         std::string(val_type_name(t)));
+    };
+    errno = 0;
+    char* end = nullptr;
+    if (t == ValType::kI32 || t == ValType::kI64) {
+      bool neg = !a.empty() && a[0] == '-';
+      uint64_t v = neg ? static_cast<uint64_t>(std::strtoll(a.c_str(), &end, 0)) : std::strtoull(a.c_str(), &end, 0);
+      if (a.empty() || errno != 0 || *end != '\0' || (!neg && a[0] == '+' && a.size() == 1)) return bad();
+      if (t == ValType::kI32) {
+        int64_t sv = static_cast<int64_t>(v);
+        if (neg ? sv < INT32_MIN : v > UINT32_MAX) return bad();
+        out.push_back(Value::I32(static_cast<uint32_t>(v)));
+      } else {
+        out.push_back(Value::I64(v));
+      }
+    } else if (t == ValType::kF32 || t == ValType::kF64) {
+      double d = std::strtod(a.c_str(), &end);
+      if (a.empty() || *end != '\0') return bad();
+      out.push_back(t == ValType::kF32 ? Value::F32(static_cast<float>(d)) : Value::F64(d));
+    } else {
+      return make_error(ErrorCode::kInvalidArgument, "--invoke: " + std::string(val_type_name(t)) +
+                                                         " parameters cannot be given on the command line");
+    }
+  }
+  return out;
+}
+
+std::string value_text(const Value& v) {
+  char b[64];
+  switch (v.type) {
+    case ValType::kI32: std::snprintf(b, sizeof b, "%d", static_cast<int32_t>(v.i32)); break;
+    case ValType::kI64: std::snprintf(b, sizeof b, "%lld", static_cast<long long>(static_cast<int64_t>(v.i64))); break;
+    case ValType::kF32: std::snprintf(b, sizeof b, "%.9g", static_cast<double>(v.f32)); break;
+    case ValType::kF64: std::snprintf(b, sizeof b, "%.17g", v.f64); break;
+    default: return "<" + std::string(val_type_name(v.type)) + ">";
+  }
+  return b;
+}
+
+// Runs the module and reports: the guest's exit status, or the error; with --json one result
+// object on stdout (docs/cli.md "run --json") holding the guest's output.
+int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
+  if (!x.invocation_id.empty()) {
+    opts.invocation_id = x.invocation_id;
+  } else {
+    auto id = make_invocation_id();
+    if (!id) return report_error(id.error());
+    opts.invocation_id = *id;
+  }
+  if (opts.entry != "_start") {
+    // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv.
+    std::vector<std::string> args(opts.wasi.args.size() > 1 ? opts.wasi.args.begin() + 1 : opts.wasi.args.end(),
+                                  opts.wasi.args.end());
+    auto values = parse_invoke_args(bytes, opts.entry, args);
+    if (!values) return report_error(values.error());
+    opts.entry_args = std::move(*values);
+    if (!opts.entry_args.empty() || !args.empty()) opts.wasi.args.resize(1);
+  }
+  std::string invocation_id = opts.invocation_id;
+  std::string requested_engine = opts.engine;
+  std::string entry = opts.entry;
+  // run_start / run_end audit events go where the https events go: the host config's audit.file
+  // (fail closed: no run if it cannot be opened) and stderr with --audit-stderr.
+  std::vector<std::shared_ptr<audit::Sink>> sinks;
+  if (opts.plan && opts.plan->audit.file) {
+    auto file = audit::open_file_sink(*opts.plan->audit.file);
+    if (!file) return report_error(file.error());
+    sinks.push_back(*file);
+  }
+  if (x.audit_stderr) sinks.push_back(audit::stderr_sink());
+  audit::RunInfo info;
+  info.invocation_id = invocation_id;
+  info.engine = requested_engine;
+  if (opts.plan) {
+    info.plugin = opts.plan->plugin;
+    info.version = opts.plan->version;
+    info.module = opts.plan->module_path;
+  } else if (!opts.wasi.args.empty()) {
+    info.module = opts.wasi.args.front();
+  }
+  info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  if (!sinks.empty()) {
+    std::string line = audit::run_start_line(info, opts.plan.get());
+    for (auto& k : sinks) k->write(line);
+  }
+  // --json captures the guest's output into the result; without --max-output-bytes it is capped
+  // at 16 MiB so the object stays bounded.
+  auto out = std::make_shared<std::string>();
+  auto err = std::make_shared<std::string>();
+  auto out_bytes = std::make_shared<uint64_t>(0);
+  auto err_bytes = std::make_shared<uint64_t>(0);
+  if (x.json) {
+    if (opts.wasi.max_output_bytes == 0) opts.wasi.max_output_bytes = 16u << 20;
+    opts.wasi.stdout_sink = [out, out_bytes](const uint8_t* d, size_t n) {
+      out->append(reinterpret_cast<const char*>(d), n);
+      *out_bytes += n;
+      return true;
+    };
+    opts.wasi.stderr_sink = [err, err_bytes](const uint8_t* d, size_t n) {
+      err->append(reinterpret_cast<const char*>(d), n);
+      *err_bytes += n;
+      return true;
+    };
+  }
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  auto start = std::chrono::steady_clock::now();
+  std::fflush(stdout);
+  auto report = run_module(bytes, std::move(opts));
+  double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  getrusage(RUSAGE_SELF, &after);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
+  double cpu = ms(after.ru_utime) + ms(after.ru_stime) - ms(before.ru_utime) - ms(before.ru_stime);
+  std::optional<Error> error;
+  if (!report) {
+    error = report.error();
+    if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
+  }
+  int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
+  if (!sinks.empty()) {
+    std::string line = audit::run_end_line(
+        info, report ? report->engine : requested_engine,
+        report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
+        report ? report->fuel_consumed : 0);
+    for (auto& k : sinks) k->write(line);
+  }
+  if (error) std::fprintf(stderr, "wasmcap: error: %s\n", error->to_string().c_str());
+  if (!x.json) {
+    if (report) {
+      for (const auto& v : report->results) std::printf("%s\n", value_text(v).c_str());
+      std::fflush(stdout);
+    }
+    return error ? status : report->exit_code;
+  }
+  nlohmann::json j;
+  j["exit_code"] = error ? nlohmann::json(nullptr) : nlohmann::json(report->exit_code);
+  j["error"] = error ? nlohmann::json{{"code", std::string(error_code_name(error->code))},
+                                      {"message", error->message}}
+                     : nlohmann::json(nullptr);
+  j["status"] = status;
+  j["engine"] = report ? report->engine : requested_engine;
+  j["wall_ms"] = wall;
+  j["cpu_ms"] = cpu;
+  j["fuel_consumed"] = report ? report->fuel_consumed : 0;
+  j["stdout_bytes"] = *out_bytes;
+  j["stderr_bytes"] = *err_bytes;
+  j["stdout"] = *out;
+  j["stderr"] = *err;
+  j["invocation_id"] = invocation_id;
+  nlohmann::json results = nlohmann::json::array();
+  if (report) {
+    for (const auto& v : report->results) results.push_back(value_text(v));
+  }
+  j["results"] = results;
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return error ? status : report->exit_code;
 }
 
 // Where the grants of a run come from: a manifest + host config, or (without --manifest) the
@@ -143,7 +494,23 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
       report.imports_problem = r.error().message;
     }
   }
+  // Everything the run checks before the module starts (secrets, audit file, CA file, module).
+  auto preflight = preflight_checks(**plan);
   std::string out = json ? policy::plan_to_json(**plan, report) : policy::plan_to_text(**plan, report);
+  if (json) {
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    if (j.is_object()) {
+      j["preflight"] = preflight ? nlohmann::json{{"ok", true}, {"checked", *preflight}}
+                                 : nlohmann::json{{"ok", false},
+                                                  {"error", {{"code", std::string(error_code_name(preflight.error().code))},
+                                                             {"message", preflight.error().message}}}};
+      out = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+  } else if (preflight) {
+    for (const auto& c : *preflight) out += "preflight ok: " + c + "\n";
+  } else {
+    out += "preflight FAILED: " + preflight.error().to_string() + "\n";
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (auto r = policy::require_fully_granted(**plan); !r) return report_error(r.error());
@@ -155,6 +522,7 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
       !r) {
     return report_error(r.error());
   }
+  if (!preflight) return report_error(preflight.error());
   return 0;
 }
 
@@ -163,13 +531,13 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
                       const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
                       const std::string& engine, uint64_t max_output_bytes,
                       const std::string& invoke, const std::string& argv0, const PlanFlags& flags,
-                      const AotOptions& aot);
+                      const AotOptions& aot, const RunExtras& extras);
 
 int cmd_run(const std::string& module_path, const std::vector<std::string>& guest_args,
             const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
             const std::string& engine, uint64_t fuel, uint64_t timeout_ms, uint64_t max_memory_mb,
             uint64_t max_output_bytes, const std::string& invoke, const std::string& argv0,
-            const PlanFlags& flags, const AotOptions& aot) {
+            const PlanFlags& flags, const AotOptions& aot, const RunExtras& extras) {
   if (!flags.manifest.empty()) {
     // One source of grants: mixing flag grants into a manifest run would make the host config
     // no longer the whole story of what the plugin may touch.
@@ -200,14 +568,11 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     if (!invoke.empty()) opts->entry = invoke;
     auto bytes = read_file_bytes(path);
     if (!bytes) return report_error(bytes.error());
-    std::fflush(stdout);
-    auto report = run_module(*bytes, std::move(*opts));
-    if (!report) return report_error(report.error());
-    return report->exit_code;
+    return finish_run(*bytes, std::move(*opts), extras);
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
-                             flags, aot);
+                             flags, aot, extras);
   }
   if (!flags.config.empty() || flags.degrade || flags.audit_stderr) {
     return report_error(Error(ErrorCode::kInvalidArgument,
@@ -221,6 +586,15 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
                               "run: MODULE.wasm is required (or --manifest with --config)"));
   }
   RunOptions opts;
+  if (!extras.allow_https.empty() || !extras.secrets.empty()) {
+    auto plan = flag_https_plan(extras, module_path);
+    if (!plan) return report_error(plan.error());
+    auto o = run_options_from_plan(*plan, {argv0.empty() ? module_path : argv0}, false);
+    if (!o) return report_error(o.error());
+    opts = std::move(*o);
+    opts.wasi.args.clear();
+    opts.audit_sink = audit::stderr_sink();
+  }
   opts.engine = engine;
   opts.aot = aot;
   opts.fuel = fuel;
@@ -243,10 +617,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   if (!invoke.empty()) opts.entry = invoke;
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
-  std::fflush(stdout);
-  auto report = run_module(*bytes, std::move(opts));
-  if (!report) return report_error(report.error());
-  return report->exit_code;
+  return finish_run(*bytes, std::move(opts), extras);
 }
 
 std::string limits_str(const MemoryLimits& m) {
@@ -257,13 +628,49 @@ std::string limits_str(const MemoryLimits& m) {
   return s;
 }
 
-int cmd_inspect(const std::string& module_path) {
+nlohmann::json limits_json(const MemoryLimits& m) {
+  nlohmann::json j = {{"min_pages", m.min_pages}, {"max_pages", nullptr}, {"memory64", m.is64},
+                      {"shared", m.shared}};
+  if (m.has_max) j["max_pages"] = m.max_pages;
+  return j;
+}
+
+int cmd_inspect(const std::string& module_path, bool json) {
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
   auto engine = make_interp_engine();
   auto module = engine->load(bytes->data(), bytes->size());
   if (!module) return report_error(module.error());
   const ModuleInfo& info = (*module)->info();
+  if (json) {
+    // Names are the module's (untrusted) bytes: JSON-escaped, invalid UTF-8 replaced.
+    nlohmann::json imports = nlohmann::json::array(), exports = nlohmann::json::array(),
+                   memories = nlohmann::json::array();
+    for (const auto& i : info.imports) {
+      nlohmann::json o = {{"kind", std::string(extern_kind_name(i.kind))}, {"module", i.module},
+                          {"name", i.name}};
+      if (i.kind == ExternKind::kFunc) o["signature"] = i.sig.to_string();
+      if (i.kind == ExternKind::kMemory) o["memory"] = limits_json(i.memory);
+      imports.push_back(o);
+    }
+    for (const auto& e : info.exports) {
+      nlohmann::json o = {{"kind", std::string(extern_kind_name(e.kind))}, {"name", e.name}};
+      if (e.kind == ExternKind::kFunc) o["signature"] = e.sig.to_string();
+      if (e.kind == ExternKind::kMemory) o["memory"] = limits_json(e.memory);
+      exports.push_back(o);
+    }
+    for (const auto& m : info.memories) memories.push_back(limits_json(m));
+    nlohmann::json j = {{"module", module_path},
+                        {"size_bytes", info.size_bytes},
+                        {"sha256", bundle::sha256_hex(*bytes)},
+                        {"functions", info.defined_funcs},
+                        {"imports", imports},
+                        {"exports", exports},
+                        {"memories", memories}};
+    std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
   std::printf("module: %s (%llu bytes, %u functions)\n", module_path.c_str(),
               static_cast<unsigned long long>(info.size_bytes), info.defined_funcs);
   std::printf("imports (%zu):\n", info.imports.size());
@@ -379,7 +786,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
                       const std::vector<std::string>& dirs, const std::vector<std::string>& envs,
                       const std::string& engine, uint64_t max_output_bytes,
                       const std::string& invoke, const std::string& argv0, const PlanFlags& flags,
-                      const AotOptions& aot) {
+                      const AotOptions& aot, const RunExtras& extras) {
   auto ctx = open_registry(flags.config);
   if (!ctx) return report_error(ctx.error());
   // Verified before anything else looks at it: signature, trust, revocation, module hash.
@@ -419,10 +826,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
   opts->wasi.max_output_bytes = max_output_bytes;
   opts->wasi.stdin_fd = STDIN_FILENO;
   if (!invoke.empty()) opts->entry = invoke;
-  std::fflush(stdout);
-  auto report = run_module(resolved->module_bytes, std::move(*opts));
-  if (!report) return report_error(report.error());
-  return report->exit_code;
+  return finish_run(resolved->module_bytes, std::move(*opts), extras);
 }
 
 const char* outcome_text(registry::InstallOutcome o) {
@@ -462,9 +866,18 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   auto r = ctx->reg->install(path, ctx->trust, o);
   if (!r) return report_error(r.error());
   const auto& i = r->installed;
-  std::printf("%s %s@%s, signed by key %s (%s)\n", outcome_text(r->outcome), i.name.c_str(),
-              i.version.c_str(), i.signer_id.c_str(),
-              i.trusted_at_install ? "trusted" : "NOT trusted: installed with --allow-untrusted");
+  registry_audit("bundle_install",
+                 {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
+                  {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
+                  {"source", path}, {"flags", flags_of(i)}},
+                 ctx->config.audit.file);
+  // The trust word is the one `bundle list` shows (registry::trust_status).
+  std::string trust = registry::trust_status(i, ctx->trust);
+  std::printf("%s %s@%s, signed by key %s (trust: %s%s)\n", outcome_text(r->outcome), i.name.c_str(),
+              i.version.c_str(), i.signer_id.c_str(), trust.c_str(),
+              trust == "untrusted-allowed"
+                  ? ": the key is not in the trust store; installed because of --allow-untrusted"
+                  : "");
   if (i.forced_downgrade) std::printf("  forced downgrade (recorded)\n");
   for (const auto& v : r->replaced) std::printf("  replaced the content of %s (forced, recorded)\n", v.c_str());
   for (const auto& c : r->tool_changes) {
@@ -526,12 +939,15 @@ int cmd_bundle_remove(const std::string& what) {
   if (!ctx) return report_error(ctx.error());
   auto removed = ctx->reg->remove(ref->name, ref->version);
   if (!removed) return report_error(removed.error());
-  for (const auto& i : *removed) std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
+  for (const auto& i : *removed) {
+    std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
+    registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, std::nullopt);
+  }
   return 0;
 }
 
 // Compiles MODULE for the AOT engine into the cache, so later runs start at native speed.
-int cmd_compile(const std::string& module_path, const AotOptions& aot) {
+int cmd_compile(const std::string& module_path, const AotOptions& aot, bool json) {
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
   auto engine = make_aot_engine(aot);
@@ -539,6 +955,13 @@ int cmd_compile(const std::string& module_path, const AotOptions& aot) {
   auto module = engine->load(bytes->data(), bytes->size());
   if (!module) return report_error(module.error());
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (json) {
+    nlohmann::json j = {{"module", module_path}, {"engine", "aot"},
+                        {"sha256", bundle::sha256_hex(*bytes)}, {"seconds", s}, {"cached", true}};
+    std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
   std::printf("compiled %s for the aot engine (%.2f s; cached)\n", module_path.c_str(), s);
   return 0;
 }
@@ -555,13 +978,21 @@ int cmd_bundle_keygen(const std::string& dir, const std::string& name) {
 int cmd_bundle_pack(const std::string& manifest, const std::string& key_path,
                     const std::string& out) {
   auto key = bundle::load_secret_key(key_path);
-  if (!key) return report_error(key.error());
+  if (!key) {
+    if (bundle::load_public_key(key_path)) {
+      return report_error(Error(ErrorCode::kInvalidArgument,
+                                "--key " + key_path + " is a public key; bundle pack signs with "
+                                "the secret key: pass the .key file that bundle keygen wrote next "
+                                "to it (keep it private)"));
+    }
+    return report_error(key.error());
+  }
   if (auto r = bundle::pack_to_file(manifest, *key, out); !r) return report_error(r.error());
   std::printf("packed %s, signed by key %s\n", out.c_str(), key->public_key().id().c_str());
   return 0;
 }
 
-int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& trust) {
+int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& trust, bool json) {
   std::vector<bundle::PublicKey> keys;
   for (const auto& t : trust) {
     auto k = bundle::load_public_key(t);
@@ -570,6 +1001,18 @@ int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& t
   }
   auto b = bundle::verify_file(path, keys);
   if (!b) return report_error(b.error());
+  if (json) {
+    nlohmann::json modules = nlohmann::json::array();
+    for (const auto& [name, data] : b->modules) {
+      modules.push_back({{"name", name}, {"bytes", data.size()}, {"sha256", bundle::sha256_hex(data)}});
+    }
+    nlohmann::json j = {{"ok", true}, {"name", b->manifest.name}, {"version", b->manifest.version},
+                        {"signer_key_id", b->signer.id()}, {"trusted", b->trusted},
+                        {"modules", modules}};
+    std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
   std::printf("ok: %s %s, signed by key %s\n", b->manifest.name.c_str(),
               b->manifest.version.c_str(), b->signer.id().c_str());
   for (const auto& [name, data] : b->modules) {
@@ -596,6 +1039,7 @@ int main(int argc, char** argv) {
         return v.find('-') != std::string::npos ? std::string("must not be negative") : std::string();
       },
       "NONNEGATIVE", "non-negative");
+  RunExtras run_extras;
   CLI::App* run = app.add_subcommand("run", "Run a WASI command module in a sandbox");
   run->add_option("--dir", dirs,
                   "Preopen a host directory: HOST[::GUEST][:ro|:rw] (GUEST defaults to HOST; "
@@ -648,13 +1092,37 @@ int main(int argc, char** argv) {
   run->add_flag("--degrade", run_flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
+  run->add_option("--allow-https", run_extras.allow_https,
+                  "Quick trials without a manifest: allow https requests to HOST[/PREFIX][:METHOD,...] "
+                  "(default GET /). Audited to stderr. Repeatable.")
+      ->allow_extra_args(false);
+  run->add_option("--secret", run_extras.secrets,
+                  "With --allow-https: secret NAME read from FILE, sent only to HOST "
+                  "(NAME=FILE@HOST[,HOST...]; header value secret:NAME). Repeatable.")
+      ->allow_extra_args(false);
   run->add_flag("--audit-stderr", run_flags.audit_stderr,
                 "Also write https audit events (JSON Lines) to stderr, besides the host config's "
                 "audit.file");
+  run->add_flag("--json", run_extras.json,
+                "Print one JSON result object on stdout (exit code, error, engine, wall and CPU "
+                "ms, fuel, the guest's output and its size, invocation id)");
+  run->add_option("--invocation-id", run_extras.invocation_id,
+                  "Id for this run's audit events (e.g. the agent's tool-call id; "
+                  "[A-Za-z0-9._:-], at most 128 bytes). Default: random")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return is_valid_invocation_id(v) ? std::string()
+                                             : std::string("1-128 characters of [A-Za-z0-9._:-]");
+          },
+          "ID", "invocation id"));
   run->add_option("module", module_path,
-                  "The .wasm module (required without --manifest; with it, overrides the "
-                  "manifest's module), or an installed bundle NAME[@VERSION] (no '/', not ending "
-                  "in .wasm)");
+                  "The .wasm module (required without --manifest; with it, a path ending in .wasm "
+                  "overrides the manifest's module, anything else is the guest's first argument), "
+                  "or an installed bundle NAME[@VERSION] (no '/', not ending in .wasm)");
+  std::vector<std::string> run_args_help;  // shown in --help; the split below fills guest_tail
+  run->add_option("args", run_args_help,
+                  "Arguments for the guest (argv[1..]), passed verbatim, even ones that look like "
+                  "options");
   run->prefix_command();
 
   PlanFlags plan_flags;
@@ -662,12 +1130,16 @@ int main(int argc, char** argv) {
   bool plan_json = false;
   CLI::App* plan = app.add_subcommand(
       "plan", "Show what a plugin would get: manifest requests x host config grants");
-  plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)")->required();
+  plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)");
   plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
   plan->add_option("--engine", plan_engine,
                    "Engine to check capabilities against: interp, aot or auto")
       ->check(CLI::IsMember({"interp", "aot", "auto"}));
   plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
+  std::string plan_bundle;
+  plan->add_option("--bundle", plan_bundle,
+                   "Plan a bundle file before installing it: its signed manifest x --config "
+                   "(instead of --manifest)");
 
   std::string compile_path;
   CLI::App* compile = app.add_subcommand(
@@ -675,12 +1147,16 @@ int main(int argc, char** argv) {
   compile->add_option("module", compile_path, "The .wasm module")->required();
   compile->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
   add_compile_bounds(compile);
+  bool compile_json = false;
+  compile->add_flag("--json", compile_json, "Print the result as one JSON object");
   plan->add_flag("--json", plan_json, "Print the plan as JSON");
   plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
 
   std::string inspect_path;
   CLI::App* inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
   inspect->add_option("module", inspect_path, "The .wasm module")->required();
+  bool inspect_json = false;
+  inspect->add_flag("--json", inspect_json, "Print one JSON object (names JSON-escaped)");
 
   CLI::App* bundle_cmd = app.add_subcommand("bundle", "Signed plugin bundles (docs/bundles.md)");
   bundle_cmd->require_subcommand(1);
@@ -699,6 +1175,8 @@ int main(int argc, char** argv) {
   verify->add_option("bundle", verify_path, "The bundle file")->required();
   verify->add_option("--trust", verify_trust, "Trusted public key file (*.pub). Repeatable.")
       ->allow_extra_args(false);
+  bool verify_json = false;
+  verify->add_flag("--json", verify_json, "Print the result as one JSON object");
   std::string install_path, install_config, list_config, remove_what;
   bool install_untrusted = false, install_force = false, list_json = false;
   CLI::App* install = bundle_cmd->add_subcommand(
@@ -718,6 +1196,51 @@ int main(int argc, char** argv) {
   remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
 
   auto mcp_cmds = add_mcp_commands(app);
+
+  // Subcommands of docs/cli.md added for issue #16 (trust, audit, bundle inspect, completions,
+  // man): defined and run in ecosystem.cc.
+  EcosystemCommands eco = add_ecosystem_commands(app, *bundle_cmd);
+
+  // An unknown command or subcommand is named (CLI11 would only say that one is required).
+  if (argc > 1 && std::string_view(argv[1]) != "help") {
+    CLI::App* at = &app;
+    std::string path = "wasmcap";
+    for (int i = 1; i < argc && argv[i][0] != '-' && !at->get_subcommands({}).empty(); ++i) {
+      CLI::App* next = nullptr;
+      std::string names;
+      for (CLI::App* c : at->get_subcommands({})) {
+        if (c->get_name() == argv[i]) next = c;
+        names += (names.empty() ? "" : ", ") + c->get_name();
+      }
+      if (next == nullptr) {
+        std::fprintf(stderr, "wasmcap: error: invalid_argument: %s: unknown command '%s' (commands: %s%s)\n",
+                     path.c_str(), printable(argv[i]).c_str(), names.c_str(), at == &app ? ", help" : "");
+        return error_exit_code(ErrorCode::kInvalidArgument);
+      }
+      at = next;
+      path += " " + next->get_name();
+    }
+  }
+
+  // `wasmcap help [COMMAND...]`: the --help of that command.
+  if (argc > 1 && std::string_view(argv[1]) == "help") {
+    CLI::App* target = &app;
+    for (int i = 2; i < argc; ++i) {
+      CLI::App* sub = nullptr;
+      for (CLI::App* c : target->get_subcommands({})) {
+        if (c->get_name() == argv[i]) sub = c;
+      }
+      if (sub == nullptr) {
+        std::fprintf(stderr, "wasmcap: error: invalid_argument: no command '%s' (see wasmcap help)\n",
+                     printable(argv[i]).c_str());
+        return error_exit_code(ErrorCode::kInvalidArgument);
+      }
+      target = sub;
+    }
+    std::string text = target->help();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
 
   // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
   // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
@@ -750,8 +1273,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(cli_args.size()), cli_args.data());
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : error_exit_code(ErrorCode::kInvalidArgument);
+    // --help / --version: CLI11 prints them. Anything else is a usage error, reported in the
+    // documented form "wasmcap: error: invalid_argument: ...".
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "wasmcap: error: %s: %s (see wasmcap help%s)\n",
+                 std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(), e.what(),
+                 argc > 1 && argv[1][0] != '-' ? (std::string(" ") + printable(argv[1])).c_str() : "");
+    return error_exit_code(ErrorCode::kInvalidArgument);
   }
   if (*run) {
     // Limits given explicitly bound a manifest run further (the smaller value wins).
@@ -773,17 +1301,44 @@ int main(int argc, char** argv) {
         module_path = guest_args.front();
         guest_args.erase(guest_args.begin());
       }
+    } else if (!run_flags.manifest.empty() && !module_path.empty() &&
+               !(module_path.size() >= 5 &&
+                 module_path.compare(module_path.size() - 5, 5, ".wasm") == 0)) {
+      // `run --manifest M --config C ARGS...`: the module comes from the manifest unless a
+      // .wasm path is given, so the first word is the guest's first argument.
+      guest_args.insert(guest_args.begin(), module_path);
+      module_path.clear();
+    }
+    g_json_errors = run_extras.json;
+    run_extras.audit_stderr = run_flags.audit_stderr;
+    if ((!run_extras.allow_https.empty() || !run_extras.secrets.empty()) &&
+        (!run_flags.manifest.empty() || bundle_reference(module_path))) {
+      return report_error(Error(ErrorCode::kInvalidArgument,
+                                "--allow-https/--secret are grants for a MODULE.wasm run; with "
+                                "--manifest or an installed bundle, grants come from the host "
+                                "config (--config)"));
     }
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
-                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot);
+                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot, run_extras);
+  }
+  if (*plan && !plan_bundle.empty()) {
+    if (!plan_flags.manifest.empty()) {
+      return report_error(Error(ErrorCode::kInvalidArgument, "plan: give --manifest or --bundle, not both"));
+    }
+    return cmd_plan_bundle(plan_bundle, plan_flags.config, plan_engine, aot, plan_json);
+  }
+  if (*plan && plan_flags.manifest.empty()) {
+    return report_error(Error(ErrorCode::kInvalidArgument, "plan needs --manifest M (or --bundle FILE) and --config C"));
   }
   if (auto r = run_mcp_commands(*mcp_cmds)) return *r;
   if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
-  if (*compile) return cmd_compile(compile_path, aot);
-  if (*inspect) return cmd_inspect(inspect_path);
+  g_json_errors = (*compile && compile_json) || (*inspect && inspect_json) || (*verify && verify_json);
+  if (*compile) return cmd_compile(compile_path, aot, compile_json);
+  if (*inspect) return cmd_inspect(inspect_path, inspect_json);
   if (*keygen) return cmd_bundle_keygen(keygen_dir, keygen_name);
   if (*pack) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);
-  if (*verify) return cmd_bundle_verify(verify_path, verify_trust);
+  if (*verify) return cmd_bundle_verify(verify_path, verify_trust, verify_json);
+  if (auto rc = eco.dispatch()) return *rc;
   if (*install) return cmd_bundle_install(install_path, install_untrusted, install_force, install_config);
   if (*list) return cmd_bundle_list(list_json, list_config);
   if (*remove) return cmd_bundle_remove(remove_what);

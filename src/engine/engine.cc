@@ -1,5 +1,9 @@
 #include "wasmcap/engine.h"
 
+#include <cstdio>
+#include <cstring>
+#include <string>
+
 namespace wasmcap {
 
 std::string_view val_type_name(ValType t) {
@@ -89,6 +93,39 @@ bool HostFuncTable::has_module(std::string_view module) const {
     if (f.module == module) return true;
   }
   return false;
+}
+
+}  // namespace wasmcap
+
+namespace wasmcap {
+
+Result<void> check_module_preamble(const uint8_t* bytes, size_t size) {
+  if (size < 8 || bytes == nullptr || std::memcmp(bytes, "\0asm", 4) != 0) {
+    return make_error(ErrorCode::kModuleMalformed, "not a WebAssembly binary (missing \\0asm magic)");
+  }
+  // After the magic: a 16-bit version and a 16-bit layer, little-endian (the component model
+  // split the old 32-bit version field). Core modules are version 1, layer 0.
+  uint32_t version = bytes[4] | bytes[5] << 8;
+  uint32_t layer = bytes[6] | bytes[7] << 8;
+  if (layer == 1) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "this is a WebAssembly component (WASI Preview 2, component binary version 0x" +
+                          [&] {
+                            char b[8];
+                            std::snprintf(b, sizeof b, "%x", version);
+                            return std::string(b);
+                          }() +
+                          "); wasmcap runs WASI Preview 1 core modules. Build the plugin for "
+                          "wasm32-wasip1 (wasm32-wasi), or adapt it with a component-to-module tool");
+  }
+  if (version != 1 || layer != 0) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%02x%02x%02x%02x", bytes[7], bytes[6], bytes[5], bytes[4]);
+    return make_error(ErrorCode::kModuleMalformed,
+                      std::string("unsupported WebAssembly binary version ") + b +
+                          " (wasmcap runs core modules of version 1)");
+  }
+  return {};
 }
 
 }  // namespace wasmcap

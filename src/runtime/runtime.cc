@@ -1,6 +1,8 @@
 #include "wasmcap/runtime.h"
 
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -66,7 +68,7 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
     if (!file) return tl::unexpected(file.error());
     sink = sink ? std::make_shared<TeeSink>(*file, sink) : *file;
   }
-  auto id = new_invocation_id();
+  auto id = options.invocation_id.empty() ? new_invocation_id() : Result<std::string>(options.invocation_id);
   if (!id) return tl::unexpected(id.error());
   https::ClientOptions co;
   co.plugin = plan.plugin;
@@ -78,6 +80,18 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
 }
 
 }  // namespace
+
+Result<std::string> make_invocation_id() { return new_invocation_id(); }
+
+bool is_valid_invocation_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -108,6 +122,47 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOp
   if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_interp_engine();
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown engine '" + name + "'; available engines: interp, aot, auto");
+}
+
+Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan) {
+  std::vector<std::string> done;
+  {
+    std::ifstream in(plan.module_path, std::ios::binary);
+    if (!in) {
+      return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                        "cannot read '" + plan.module_path + "': " + std::strerror(errno));
+    }
+    done.push_back("module readable: " + plan.module_path);
+  }
+  if (plan.audit.file) {
+    const std::string& f = *plan.audit.file;
+    int fd = ::open(f.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno == ENOENT) {
+      std::string dir = f.substr(0, f.rfind('/'));
+      if (dir.empty()) dir = "/";
+      if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        return make_error(ErrorCode::kIo, "audit file " + f + ": cannot be created in " + dir + ": " +
+                                              std::strerror(errno) + " (check audit.file in the host config)");
+      }
+    } else {
+      return make_error(ErrorCode::kIo, "audit file " + f + ": " + std::strerror(errno) +
+                                            " (check audit.file in the host config)");
+    }
+    done.push_back("audit file writable: " + f);
+  }
+  if (plan.https) {
+    // Creating the client reads every secret and the CA file, as the run does; it sends nothing.
+    https::ClientOptions co;
+    co.plugin = plan.plugin;
+    co.invocation_id = "preflight";
+    auto client = https::Client::create(*plan.https, plan.network, std::move(co));
+    if (!client) return tl::unexpected(client.error());
+    done.push_back("https: " + std::to_string(plan.https->secrets.size()) + " secret file(s) readable" +
+                   (plan.network.ca_file ? ", CA file readable: " + *plan.network.ca_file : std::string()));
+  }
+  return done;
 }
 
 CapabilitySet host_build_capabilities() {
@@ -250,18 +305,21 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
       if (!r) return tl::unexpected(r.error());
       if (r->exited) {  // proc_exit during initialisation ends the run
         RunReport report;
+        report.engine = std::string(engine.name());
         report.exit_code = r->exit_code;
         report.fuel_consumed = (*instance)->fuel_consumed();
         return report;
       }
     }
   }
-  auto outcome = (*instance)->call(options.entry, {});
+  auto outcome = (*instance)->call(options.entry, options.entry_args);
   RunReport report;
+  report.engine = std::string(engine.name());
   report.fuel_consumed = (*instance)->fuel_consumed();
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!outcome) return tl::unexpected(outcome.error());
   if (outcome->exited) report.exit_code = outcome->exit_code;
+  else report.results = std::move(outcome->results);
   return report;
 }
 

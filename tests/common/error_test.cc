@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace wasmcap {
 namespace {
@@ -24,9 +26,41 @@ TEST(ErrorTest, ExitCodesAreNonZeroAndDocumentedValues) {
 #define WASMCAP_X(e, name, exit) EXPECT_NE(error_exit_code(ErrorCode::e), 0) << name;
   WASMCAP_ERROR_CODES(WASMCAP_X)
 #undef WASMCAP_X
-  EXPECT_EQ(error_exit_code(ErrorCode::kFuelExhausted), 137);
-  EXPECT_EQ(error_exit_code(ErrorCode::kDeadlineExceeded), 142);
+  EXPECT_EQ(error_exit_code(ErrorCode::kFuelExhausted), 81);
+  EXPECT_EQ(error_exit_code(ErrorCode::kDeadlineExceeded), 82);
   EXPECT_EQ(error_exit_code(ErrorCode::kInvalidArgument), 64);
+}
+
+// wasmcap's own exit codes stay out of 126-165 (shell "not executable"/"not found" and
+// "killed by signal N-128": 137 reads as OOM-killed to supervisors).
+TEST(ErrorTest, ExitCodesStayOutOfTheShellAndSignalRange) {
+#define WASMCAP_X(e, name, exit) \
+  EXPECT_TRUE(error_exit_code(ErrorCode::e) < 126) << name << " exits " << error_exit_code(ErrorCode::e);
+  WASMCAP_ERROR_CODES(WASMCAP_X)
+#undef WASMCAP_X
+}
+
+// docs/cli.md "Exit status" lists every code with the number the code uses: a table row
+// "| N | ... `name` ..." (trap codes are listed once as `trap_*`).
+TEST(ErrorTest, CliDocListsEveryExitCode) {
+  std::ifstream in(std::string(WASMCAP_SOURCE_DIR) + "/docs/cli.md");
+  ASSERT_TRUE(in) << "docs/cli.md";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  auto row_has = [&](int exit, const std::string& name) {
+    std::string prefix = "\n| " + std::to_string(exit) + " | ";
+    for (size_t at = doc.find(prefix); at != std::string::npos; at = doc.find(prefix, at + 1)) {
+      size_t eol = doc.find('\n', at + 1);
+      if (doc.substr(at, eol - at).find("`" + name + "`") != std::string::npos) return true;
+    }
+    return false;
+  };
+#define WASMCAP_X(e, name, exit)                                                          \
+  EXPECT_TRUE(row_has(exit, is_trap(ErrorCode::e) ? std::string("trap_*") : std::string(name))) \
+      << "docs/cli.md has no row '| " << exit << " | ... `" << name << "`'";
+  WASMCAP_ERROR_CODES(WASMCAP_X)
+#undef WASMCAP_X
 }
 
 TEST(ErrorTest, ToStringPrefixesTheCodeName) {

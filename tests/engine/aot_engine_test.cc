@@ -822,7 +822,7 @@ TEST(AotStack, RecursionTrapsUnderUnlimitedStackRlimit) {
 #endif
     auto r = run_shell("ulimit -s unlimited; " + vlimit + run + e + " '" +
                        testing::guest_path("traps") + "'");
-    EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 134)
+    EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == error_exit_code(ErrorCode::kTrapStackExhausted))
         << e << ": status " << r.status << "\n" << r.err;
     EXPECT_NE(r.err.find("trap_stack_exhausted"), std::string::npos) << e << ": " << r.err;
     EXPECT_LT(r.max_rss_kib, max_rss_kib) << e;
@@ -840,7 +840,7 @@ TEST(AotStack, GuestStackIsIndependentOfATinyStackRlimit) {
   auto ok = run_shell("ulimit -s 1024; " + run + "down_100k" + mod);
   EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.status << "\n" << ok.err;
   auto deep = run_shell("ulimit -s 1024; " + run + "down_1m" + mod);
-  EXPECT_TRUE(WIFEXITED(deep.status) && WEXITSTATUS(deep.status) == 134) << deep.status << "\n" << deep.err;
+  EXPECT_TRUE(WIFEXITED(deep.status) && WEXITSTATUS(deep.status) == error_exit_code(ErrorCode::kTrapStackExhausted)) << deep.status << "\n" << deep.err;
   EXPECT_NE(deep.err.find("trap_stack_exhausted"), std::string::npos) << deep.err;
   // The CLI's --aot-stack-mb sets the size.
   auto big = run_shell("ulimit -s 1024; exec '" + testing::cli_path() +

@@ -209,10 +209,11 @@ TEST_F(PolicyCli, BadDocumentsExitWithTheirCodesAndPaths) {
 TEST_F(PolicyCli, ModuleImportingAnUnrequestedHostApiIsRefused) {
   // (module (import "wasmcap_https" "request" (func)))
   static const char kWasm[] = "\0asm\1\0\0\0\1\4\1\x60\0\0\2\x19\1\x0dwasmcap_https\7request\0\0";
-  dir.write("plugin/probe.wasm.https", std::string(kWasm, sizeof kWasm - 1));
+  // Named *.wasm: with --manifest, a positional not ending in .wasm is the guest's first argument.
+  dir.write("plugin/probe_https.wasm", std::string(kWasm, sizeof kWasm - 1));
   manifest("{}");
   config("{}");
-  std::string module = sh_quote(dir / "plugin/probe.wasm.https");
+  std::string module = sh_quote(dir / "plugin/probe_https.wasm");
   CliResult p = cli("plan " + plan_args() + " " + module);
   EXPECT_EQ(p.exit_code, 77);
   EXPECT_NE(p.out.find("imports: refused: module imports 'wasmcap_https.request' but the plan does "

@@ -68,7 +68,7 @@ class HostWork : public ::testing::Test {
     EXPECT_EQ(r.err.rfind("wasmcap: error: " + code + ": ", 0), 0u) << describe(r);
     EXPECT_LT(r.wall_ms, ceiling_ms) << "stopped far too late\n" << describe(r);
   }
-  static void expect_deadline(const ProcResult& r) { expect_stopped(r, 142, "deadline_exceeded"); }
+  static void expect_deadline(const ProcResult& r) { expect_stopped(r, error_exit_code(ErrorCode::kDeadlineExceeded), "deadline_exceeded"); }
 
   TempDir ws_;
 };
@@ -161,7 +161,7 @@ TEST_F(HostWork, FuelStopsALoopOfHostCalls) {
   // 3M units = three 16 MiB random_get calls' worth of host work (the loop's instructions are
   // a few hundred per call). Before host work was metered, this ran for hours. The ceiling only
   // says "stopped by the fuel, not by the watchdog": no deadline is set.
-  expect_stopped(hog({"random", std::to_string(16u << 20)}, 0, {"--fuel", "3000000"}), 137,
+  expect_stopped(hog({"random", std::to_string(16u << 20)}, 0, {"--fuel", "3000000"}), error_exit_code(ErrorCode::kFuelExhausted),
                  "fuel_exhausted", 10000);
 }
 

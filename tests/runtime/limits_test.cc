@@ -54,7 +54,7 @@ TEST(LimitsFuel, InfiniteLoopStopsThroughTheCli) {
   testing::ProcOptions po;
   po.timeout_ms = 10000;
   auto r = run_cli({"run", "--fuel", "2000000", guest_path("spin")}, po);
-  expect_cli_error(r, 137, "fuel_exhausted");
+  expect_cli_error(r, 81, "fuel_exhausted");
 }
 
 TEST(LimitsFuel, EnoughFuelLetsAProgramFinish) {
@@ -75,14 +75,14 @@ TEST(LimitsFuel, StartFunctionLoopIsStoppedByFuel) {
   testing::ProcOptions po;
   po.timeout_ms = 3000;
   auto r = run_cli({"run", "--fuel", "2000000", guest_path("start_spin")}, po);
-  expect_cli_error(r, 137, "fuel_exhausted");
+  expect_cli_error(r, 81, "fuel_exhausted");
 }
 
 TEST(LimitsDeadline, StartFunctionLoopIsStoppedByTheDeadline) {
   testing::ProcOptions po;
   po.timeout_ms = 3000;
   auto r = run_cli({"run", "--timeout-ms", "300", guest_path("start_spin")}, po);
-  expect_cli_error(r, 142, "deadline_exceeded");
+  expect_cli_error(r, 82, "deadline_exceeded");
 }
 
 // --- deadline -------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ TEST(LimitsDeadline, InfiniteLoopStopsThroughTheCli) {
   testing::ProcOptions po;
   po.timeout_ms = 10000;
   auto r = run_cli({"run", "--timeout-ms", "300", guest_path("spin")}, po);
-  expect_cli_error(r, 142, "deadline_exceeded");
+  expect_cli_error(r, 82, "deadline_exceeded");
   EXPECT_LT(r.wall_ms, 5 * 300) << describe(r);
 }
 
@@ -112,7 +112,7 @@ TEST(LimitsDeadline, SleepingGuestStopsAtTheDeadline) {
   testing::ProcOptions po;
   po.timeout_ms = 10000;
   auto r = run_cli({"run", "--timeout-ms", "300", guest_path("sleep")}, po);  // sleeps 10 s
-  expect_cli_error(r, 142, "deadline_exceeded");
+  expect_cli_error(r, 82, "deadline_exceeded");
   EXPECT_LT(r.wall_ms, 5 * 300) << describe(r);
 }
 
@@ -122,7 +122,7 @@ TEST(LimitsDeadline, GuestBlockedOnStdinStopsAtTheDeadline) {
   po.timeout_ms = 3000;
   po.keep_stdin_open = true;
   auto r = run_cli({"run", "--timeout-ms", "300", guest_path("stdin_read")}, po);
-  expect_cli_error(r, 142, "deadline_exceeded");
+  expect_cli_error(r, 82, "deadline_exceeded");
   EXPECT_LT(r.wall_ms, 5 * 300) << describe(r);
 }
 
@@ -285,7 +285,7 @@ TEST(LimitsMemory, MallocUntilFailureReportsCleanly) {
 
 TEST(LimitsMemory, InitialMemoryAboveTheCapIsRefused) {
   auto r = run_cli({"run", "--max-memory-mb", "1", guest_path("big_memory")});
-  expect_cli_error(r, 139, "memory_limit");
+  expect_cli_error(r, 83, "memory_limit");
   RunOptions o;
   o.max_memory_bytes = 1 << 20;
   Captured c = run_guest("big_memory", o);
@@ -330,7 +330,7 @@ TEST(LimitsMemory, ManyTablesCannotExhaustTheHost) {
   auto initial =
       run_cli({"run", "--max-memory-mb", "16", guest_path("multi_table_initial_bomb")}, po);
   EXPECT_EQ(initial.term_signal, 0) << "200 large tables crashed the host\n" << describe(initial);
-  expect_cli_error(initial, 139, "memory_limit");
+  expect_cli_error(initial, 83, "memory_limit");
 }
 
 // --- output ---------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ TEST(LimitsOutput, FloodIsCappedInProcess) {
 
 TEST(LimitsOutput, FloodIsCappedThroughTheCli) {
   auto r = run_cli({"run", "--max-output-bytes", "5000", guest_path("flood")});
-  expect_cli_error(r, 141, "output_limit");
+  expect_cli_error(r, 84, "output_limit");
   EXPECT_LE(r.out.size(), 5000u);
   EXPECT_GT(r.out.size(), 0u);
   EXPECT_EQ(r.out.find_first_not_of('A'), std::string::npos);
@@ -369,7 +369,7 @@ TEST(LimitsOutput, EndlessFloodEndsTheRun) {
   auto r = run_cli({"run", "--max-output-bytes", "5000", "--invoke", "forever",
                     guest_path("flood")},
                    po);
-  expect_cli_error(r, 141, "output_limit");
+  expect_cli_error(r, 84, "output_limit");
   EXPECT_LE(r.out.size(), 5000u);
 }
 
@@ -441,7 +441,7 @@ TEST(LimitsStack, IndirectOverflowCannotCorruptTheHost) {
     po.timeout_ms = 20000;
     auto r = run_cli({"run", guest_path(guest)}, po);
     EXPECT_EQ(r.term_signal, 0) << guest << " crashed the host process\n" << describe(r);
-    expect_cli_error(r, 134, "trap_stack_exhausted");
+    expect_cli_error(r, 80, "trap_stack_exhausted");
   }
 }
 
@@ -473,7 +473,7 @@ TEST(LimitsStack, IndirectOverflowStopsImmediately) {
     po.timeout_ms = 20000;
     auto r = run_cli({"run", "--invoke", entry, guest_path("indirect_overflow_midslice")}, po);
     EXPECT_EQ(r.term_signal, 0) << entry << " crashed the host process\n" << describe(r);
-    expect_cli_error(r, 134, "trap_stack_exhausted");
+    expect_cli_error(r, 80, "trap_stack_exhausted");
   }
 }
 

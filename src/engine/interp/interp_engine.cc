@@ -664,10 +664,7 @@ class InterpEngine final : public Engine {
   CapabilitySet capabilities() const override { return CapabilitySet::all(); }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
-    if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) {
-      return make_error(ErrorCode::kModuleMalformed,
-                        "not a WebAssembly binary (missing \\0asm magic)");
-    }
+    if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
     wabt::ReadBinaryOptions options(all_features(), /*log_stream=*/nullptr,
                                     /*read_debug_names=*/false, /*stop_on_first_error=*/true,

@@ -1,0 +1,46 @@
+// Audit events beyond https requests (docs/audit.md): a run's start and end, and changes to the
+// local registry and trust store. Same JSON Lines files and sinks as the https events
+// (wasmcap/audit.h); every record carries "event" and "time" (https requests: "https_request").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wasmcap/audit.h"
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+
+namespace wasmcap {
+namespace audit {
+
+struct RunInfo {
+  std::string invocation_id;
+  std::string plugin;   // manifest name ("" for a flag-based run)
+  std::string version;  // manifest version
+  std::string module;   // module path or bundle reference
+  std::string module_sha256;
+  std::string engine;  // as requested ("auto" until the run resolves it)
+};
+
+// {"event":"run_start", time, plugin, version, invocation_id, module, module_sha256, engine,
+//  grants: {fs: [{guest, access, denied}], env: [names], args, https: ["GET host /prefix"],
+//  secrets: [names]}, limits: {max_memory_mb, timeout_ms, fuel}}. Host paths and env values are
+// not recorded (they are the operator's; the guest path and name identify the grant).
+std::string run_start_line(const RunInfo& run, const policy::Plan* plan);
+
+// {"event":"run_end", time, plugin, version, invocation_id, engine, outcome ("exit" | "error"),
+//  exit_code (null on error), error (code or null), message, limit_hit (fuel_exhausted,
+//  deadline_exceeded, memory_limit, output_limit, or null), wall_ms, fuel_consumed}.
+std::string run_end_line(const RunInfo& run, const std::string& engine, std::optional<int> exit_code,
+                         const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed);
+
+// {"event":"bundle_install"|"bundle_remove"|"trust_add"|"trust_remove"|"trust_revoke", time,
+//  plus the given string fields}.
+std::string registry_line(const std::string& event,
+                          const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace audit
+}  // namespace wasmcap

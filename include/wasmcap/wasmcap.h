@@ -1,0 +1,246 @@
+/* wasmcap C API: embed the wasmcap runtime from C (and from any language with a C FFI).
+ *
+ * A stable C ABI: every object is an opaque handle made by a *_new function and released by the
+ * matching *_delete (which accepts NULL). No C++ type crosses this header; it needs only the C
+ * standard headers. Reference: docs/c-api.md.
+ *
+ * Errors: every fallible function returns a wasmcap_error_t* -- NULL on success, otherwise an
+ * error the caller owns and releases with wasmcap_error_delete. An error has a stable numeric
+ * code (WASMCAP_ERR_*; the same codes, names and exit statuses as the CLI, docs/cli.md) and a
+ * message that says what to do next.
+ *
+ * Threads: handles are not synchronised; use one from one thread at a time. Exceptions:
+ * wasmcap_interrupt_trigger may be called from any thread while a run is in progress, and an
+ * engine or module may be shared by concurrent runs (each with its own config).
+ *
+ * Callbacks receive the void* user pointer given when they were set, and must not throw or
+ * longjmp out of wasmcap. */
+#ifndef WASMCAP_WASMCAP_H
+#define WASMCAP_WASMCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define WASMCAP_API __attribute__((visibility("default")))
+#else
+#define WASMCAP_API
+#endif
+
+/* Version of these headers; wasmcap_version() is the library's. The major version is the
+ * shared library's SONAME version: it changes only when this ABI breaks. */
+#define WASMCAP_VERSION_MAJOR 0
+#define WASMCAP_VERSION_MINOR 1
+#define WASMCAP_VERSION_PATCH 0
+#define WASMCAP_VERSION "0.1.0"
+#define WASMCAP_VERSION_NUMBER \
+  (WASMCAP_VERSION_MAJOR * 1000000 + WASMCAP_VERSION_MINOR * 1000 + WASMCAP_VERSION_PATCH)
+
+/* "0.1.0": the version of the library actually linked. */
+WASMCAP_API const char* wasmcap_version(void);
+/* WASMCAP_VERSION_NUMBER of the library actually linked. */
+WASMCAP_API int wasmcap_version_number(void);
+
+/* --- Errors ---------------------------------------------------------------------------------- */
+
+/* Stable error codes. Values never change; new codes are only appended. */
+typedef enum wasmcap_errcode {
+  WASMCAP_OK = 0,
+  WASMCAP_ERR_INVALID_ARGUMENT = 1,
+  WASMCAP_ERR_IO = 2,
+  WASMCAP_ERR_NOT_FOUND = 3,
+  WASMCAP_ERR_MODULE_MALFORMED = 4,
+  WASMCAP_ERR_MODULE_UNSUPPORTED = 5,
+  WASMCAP_ERR_LINK = 6,
+  WASMCAP_ERR_NO_ENTRY_POINT = 7,
+  WASMCAP_ERR_TRAP_UNREACHABLE = 8,
+  WASMCAP_ERR_TRAP_MEMORY_OUT_OF_BOUNDS = 9,
+  WASMCAP_ERR_TRAP_TABLE_OUT_OF_BOUNDS = 10,
+  WASMCAP_ERR_TRAP_INTEGER_DIVIDE_BY_ZERO = 11,
+  WASMCAP_ERR_TRAP_INTEGER_OVERFLOW = 12,
+  WASMCAP_ERR_TRAP_INVALID_CONVERSION = 13,
+  WASMCAP_ERR_TRAP_INDIRECT_CALL_NULL = 14,
+  WASMCAP_ERR_TRAP_INDIRECT_CALL_MISMATCH = 15,
+  WASMCAP_ERR_TRAP_STACK_EXHAUSTED = 16,
+  WASMCAP_ERR_TRAP_HOST = 17,
+  WASMCAP_ERR_TRAP = 18,
+  WASMCAP_ERR_FUEL_EXHAUSTED = 19,
+  WASMCAP_ERR_DEADLINE_EXCEEDED = 20,
+  WASMCAP_ERR_MEMORY_LIMIT = 21,
+  WASMCAP_ERR_OUTPUT_LIMIT = 22,
+  WASMCAP_ERR_MANIFEST_INVALID = 23,
+  WASMCAP_ERR_CONFIG_INVALID = 24,
+  WASMCAP_ERR_GRANT_DENIED = 25,
+  WASMCAP_ERR_CAPABILITY_UNAVAILABLE = 26,
+  WASMCAP_ERR_BUNDLE_INVALID = 27,
+  WASMCAP_ERR_BUNDLE_UNTRUSTED = 28,
+  WASMCAP_ERR_BUNDLE_REVOKED = 29,
+  WASMCAP_ERR_BUNDLE_CONFLICT = 30,
+  WASMCAP_ERR_INTERNAL = 31,
+  WASMCAP_ERR_COMPILE_LIMIT = 32
+} wasmcap_errcode_t;
+
+typedef struct wasmcap_error wasmcap_error_t;
+
+WASMCAP_API void wasmcap_error_delete(wasmcap_error_t* error);
+WASMCAP_API wasmcap_errcode_t wasmcap_error_code(const wasmcap_error_t* error);
+/* The message (UTF-8, never NULL); valid until the error is deleted. */
+WASMCAP_API const char* wasmcap_error_message(const wasmcap_error_t* error);
+/* Stable snake_case name of a code ("trap_unreachable"; "ok" for WASMCAP_OK; "unknown" for a
+ * value this library does not know). Static storage. */
+WASMCAP_API const char* wasmcap_errcode_name(wasmcap_errcode_t code);
+/* The process exit status the wasmcap CLI uses for this code (docs/cli.md). */
+WASMCAP_API int wasmcap_errcode_exit_status(wasmcap_errcode_t code);
+/* 1 for the trap codes, else 0. */
+WASMCAP_API int wasmcap_errcode_is_trap(wasmcap_errcode_t code);
+
+/* --- Engine ---------------------------------------------------------------------------------- */
+
+typedef struct wasmcap_engine wasmcap_engine_t;
+
+/* name: "interp" (NULL means this), "aot" (compiled to native code; needs a C compiler at run
+ * time, docs/aot.md) or "auto". aot_cache_dir: the AOT cache directory, or NULL for the default.
+ * Errors: invalid_argument for an unknown name. */
+WASMCAP_API wasmcap_error_t* wasmcap_engine_new(const char* name, const char* aot_cache_dir,
+                                                wasmcap_engine_t** out);
+WASMCAP_API void wasmcap_engine_delete(wasmcap_engine_t* engine);
+/* "interp", "aot" or "auto", as given. */
+WASMCAP_API const char* wasmcap_engine_name(const wasmcap_engine_t* engine);
+
+/* --- Module ---------------------------------------------------------------------------------- */
+
+typedef struct wasmcap_module wasmcap_module_t;
+
+/* Validates and loads a WebAssembly core module (WASI Preview 1). The bytes are copied.
+ * Errors: module_malformed, module_unsupported (e.g. a WASI Preview 2 component). */
+WASMCAP_API wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* bytes,
+                                                size_t len, wasmcap_module_t** out);
+/* The same from a file. Errors: also not_found, io_error. */
+WASMCAP_API wasmcap_error_t* wasmcap_module_new_from_file(wasmcap_engine_t* engine,
+                                                          const char* path,
+                                                          wasmcap_module_t** out);
+WASMCAP_API void wasmcap_module_delete(wasmcap_module_t* module);
+WASMCAP_API size_t wasmcap_module_import_count(const wasmcap_module_t* module);
+WASMCAP_API size_t wasmcap_module_export_count(const wasmcap_module_t* module);
+/* Import i as "module.name" / export i's name; NULL when i is out of range. Names are the
+ * module's own (untrusted) bytes: escape them before showing them anywhere. Valid until the
+ * module is deleted. */
+WASMCAP_API const char* wasmcap_module_import_name(const wasmcap_module_t* module, size_t i);
+WASMCAP_API const char* wasmcap_module_export_name(const wasmcap_module_t* module, size_t i);
+
+/* --- Plan: manifest requests x host config grants (docs/capabilities.md) ------------------- */
+
+typedef struct wasmcap_plan wasmcap_plan_t;
+
+/* Parses a manifest and a host config (files) and intersects them. The manifest's module path
+ * is resolved against the manifest's directory. Errors: manifest_invalid, config_invalid,
+ * not_found, io_error. A plan with denials is still made: see wasmcap_plan_check. */
+WASMCAP_API wasmcap_error_t* wasmcap_plan_new(const char* manifest_path, const char* config_path,
+                                              wasmcap_plan_t** out);
+/* The same from JSON text; manifest_dir resolves a relative module path (NULL: "."). */
+WASMCAP_API wasmcap_error_t* wasmcap_plan_new_from_json(const char* manifest_json,
+                                                        size_t manifest_len,
+                                                        const char* config_json,
+                                                        size_t config_len,
+                                                        const char* manifest_dir,
+                                                        wasmcap_plan_t** out);
+WASMCAP_API void wasmcap_plan_delete(wasmcap_plan_t* plan);
+/* NULL when every request is granted; else grant_denied naming each denial. */
+WASMCAP_API wasmcap_error_t* wasmcap_plan_check(const wasmcap_plan_t* plan);
+/* The plugin name; the module path; the plan as JSON (the schema of `wasmcap plan --json`).
+ * Valid until the plan is deleted. */
+WASMCAP_API const char* wasmcap_plan_plugin(const wasmcap_plan_t* plan);
+WASMCAP_API const char* wasmcap_plan_module_path(const wasmcap_plan_t* plan);
+WASMCAP_API const char* wasmcap_plan_json(const wasmcap_plan_t* plan);
+
+/* --- Interrupt ------------------------------------------------------------------------------- */
+
+typedef struct wasmcap_interrupt wasmcap_interrupt_t;
+
+WASMCAP_API wasmcap_interrupt_t* wasmcap_interrupt_new(void);
+/* Must outlive every run whose config uses it. */
+WASMCAP_API void wasmcap_interrupt_delete(wasmcap_interrupt_t* interrupt);
+/* Stops every run using this handle with WASMCAP_ERR_DEADLINE_EXCEEDED, promptly. Any thread.
+ * The handle stays triggered until wasmcap_interrupt_reset. */
+WASMCAP_API void wasmcap_interrupt_trigger(wasmcap_interrupt_t* interrupt);
+WASMCAP_API void wasmcap_interrupt_reset(wasmcap_interrupt_t* interrupt);
+
+/* --- Run configuration ----------------------------------------------------------------------- */
+
+typedef struct wasmcap_config wasmcap_config_t;
+
+/* Secure defaults: argv is just argv[0] = "plugin", no environment, no directories, stdin
+ * empty, stdout/stderr to the process's fds 1 and 2, 4 GiB memory, no fuel or time limit. */
+WASMCAP_API wasmcap_config_t* wasmcap_config_new(void);
+WASMCAP_API void wasmcap_config_delete(wasmcap_config_t* config);
+
+/* Enforce a plan: its directories, environment, limits and host APIs (https). A config with a
+ * plan takes no wasmcap_config_push_env/push_preopen (invalid_argument at run: grants come from
+ * the plan only); limits set below bound the plan's further (the smaller wins). degrade != 0
+ * runs despite denials (each use of a missing grant fails at call time). The plan is copied. */
+WASMCAP_API void wasmcap_config_set_plan(wasmcap_config_t* config, const wasmcap_plan_t* plan,
+                                         int degrade);
+
+/* WASI: argv (argv[0] first; the first push replaces the default argv[0]), environment, and
+ * preopened directories (host directory shown to the guest as guest_path; read_only != 0 forbids
+ * every change). Errors: invalid_argument for NULL or empty strings, '=' in an env name, NUL. */
+WASMCAP_API wasmcap_error_t* wasmcap_config_push_arg(wasmcap_config_t* config, const char* arg);
+WASMCAP_API wasmcap_error_t* wasmcap_config_push_env(wasmcap_config_t* config, const char* name,
+                                                     const char* value);
+WASMCAP_API wasmcap_error_t* wasmcap_config_push_preopen(wasmcap_config_t* config,
+                                                         const char* host_path,
+                                                         const char* guest_path, int read_only);
+/* Host fds for guest stdio (-1: stdin reads EOF, output discarded). Not closed by wasmcap. */
+WASMCAP_API void wasmcap_config_set_stdio(wasmcap_config_t* config, int stdin_fd, int stdout_fd,
+                                          int stderr_fd);
+
+/* Receives guest output (fd 1 or 2) instead of the stdio fds. Return 0 to accept, non-zero to
+ * refuse (the guest's write fails with EIO). */
+typedef int (*wasmcap_output_callback_t)(void* user, int fd, const uint8_t* data, size_t len);
+WASMCAP_API void wasmcap_config_set_output_callback(wasmcap_config_t* config,
+                                                    wasmcap_output_callback_t callback,
+                                                    void* user);
+
+/* Receives each audit record (one JSON object, UTF-8, no newline; docs/https.md "Audit
+ * events") besides the host config's audit.file. Called from the run's thread. */
+typedef void (*wasmcap_audit_callback_t)(void* user, const char* json_line, size_t len);
+WASMCAP_API void wasmcap_config_set_audit_callback(wasmcap_config_t* config,
+                                                   wasmcap_audit_callback_t callback, void* user);
+
+/* Limits (0 = unlimited; memory 0 = the 4 GiB default). */
+WASMCAP_API void wasmcap_config_set_fuel(wasmcap_config_t* config, uint64_t fuel);
+WASMCAP_API void wasmcap_config_set_timeout_ms(wasmcap_config_t* config, uint64_t timeout_ms);
+WASMCAP_API void wasmcap_config_set_max_memory_bytes(wasmcap_config_t* config, uint64_t bytes);
+WASMCAP_API void wasmcap_config_set_max_output_bytes(wasmcap_config_t* config, uint64_t bytes);
+/* The export to call instead of _start (a reactor's function; no arguments). NULL: _start. */
+WASMCAP_API wasmcap_error_t* wasmcap_config_set_entry(wasmcap_config_t* config,
+                                                      const char* export_name);
+/* A handle that can stop the run from another thread (NULL: none). Not owned. */
+WASMCAP_API void wasmcap_config_set_interrupt(wasmcap_config_t* config,
+                                              wasmcap_interrupt_t* interrupt);
+
+/* --- Run --------------------------------------------------------------------------------------- */
+
+typedef struct wasmcap_run_result {
+  int32_t exit_code;      /* the guest's exit status (0 when _start returned) */
+  uint64_t fuel_consumed; /* instructions metered (interp with fuel), else 0 */
+  double wall_ms;         /* load + run wall-clock time */
+} wasmcap_run_result_t;
+
+/* Runs the module under the config on the engine. A guest exit (any status) is success with
+ * result->exit_code; traps and limits are errors with their codes (fuel_exhausted,
+ * deadline_exceeded -- also after wasmcap_interrupt_trigger --, memory_limit, output_limit,
+ * trap_*). result may be NULL. The config may be reused for further runs. */
+WASMCAP_API wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* module,
+                                         const wasmcap_config_t* config,
+                                         wasmcap_run_result_t* result);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* WASMCAP_WASMCAP_H */

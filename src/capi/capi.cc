@@ -1,0 +1,535 @@
+// The C API (include/wasmcap/wasmcap.h) over the C++ core. Every entry point catches C++
+// exceptions (std::bad_alloc and the like) and turns them into an internal_error: none may cross
+// the C boundary.
+#include "wasmcap/wasmcap.h"
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "wasmcap/audit.h"
+#include "wasmcap/error.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/runtime.h"
+
+// C codes are the C++ ErrorCode values plus one (0 is WASMCAP_OK). Inserting a C++ code anywhere
+// but at the end would silently renumber the C ABI: these asserts stop that.
+#define WASMCAP_CHECK_CODE(cxx, c) \
+  static_assert(static_cast<int>(wasmcap::ErrorCode::cxx) + 1 == c, "C ABI error code moved")
+WASMCAP_CHECK_CODE(kInvalidArgument, WASMCAP_ERR_INVALID_ARGUMENT);
+WASMCAP_CHECK_CODE(kIo, WASMCAP_ERR_IO);
+WASMCAP_CHECK_CODE(kNotFound, WASMCAP_ERR_NOT_FOUND);
+WASMCAP_CHECK_CODE(kModuleMalformed, WASMCAP_ERR_MODULE_MALFORMED);
+WASMCAP_CHECK_CODE(kModuleUnsupported, WASMCAP_ERR_MODULE_UNSUPPORTED);
+WASMCAP_CHECK_CODE(kLinkError, WASMCAP_ERR_LINK);
+WASMCAP_CHECK_CODE(kNoEntryPoint, WASMCAP_ERR_NO_ENTRY_POINT);
+WASMCAP_CHECK_CODE(kTrapUnreachable, WASMCAP_ERR_TRAP_UNREACHABLE);
+WASMCAP_CHECK_CODE(kTrapMemoryOutOfBounds, WASMCAP_ERR_TRAP_MEMORY_OUT_OF_BOUNDS);
+WASMCAP_CHECK_CODE(kTrapTableOutOfBounds, WASMCAP_ERR_TRAP_TABLE_OUT_OF_BOUNDS);
+WASMCAP_CHECK_CODE(kTrapIntegerDivideByZero, WASMCAP_ERR_TRAP_INTEGER_DIVIDE_BY_ZERO);
+WASMCAP_CHECK_CODE(kTrapIntegerOverflow, WASMCAP_ERR_TRAP_INTEGER_OVERFLOW);
+WASMCAP_CHECK_CODE(kTrapInvalidConversion, WASMCAP_ERR_TRAP_INVALID_CONVERSION);
+WASMCAP_CHECK_CODE(kTrapIndirectCallNull, WASMCAP_ERR_TRAP_INDIRECT_CALL_NULL);
+WASMCAP_CHECK_CODE(kTrapIndirectCallMismatch, WASMCAP_ERR_TRAP_INDIRECT_CALL_MISMATCH);
+WASMCAP_CHECK_CODE(kTrapStackExhausted, WASMCAP_ERR_TRAP_STACK_EXHAUSTED);
+WASMCAP_CHECK_CODE(kTrapHost, WASMCAP_ERR_TRAP_HOST);
+WASMCAP_CHECK_CODE(kTrapOther, WASMCAP_ERR_TRAP);
+WASMCAP_CHECK_CODE(kFuelExhausted, WASMCAP_ERR_FUEL_EXHAUSTED);
+WASMCAP_CHECK_CODE(kDeadlineExceeded, WASMCAP_ERR_DEADLINE_EXCEEDED);
+WASMCAP_CHECK_CODE(kMemoryLimit, WASMCAP_ERR_MEMORY_LIMIT);
+WASMCAP_CHECK_CODE(kOutputLimit, WASMCAP_ERR_OUTPUT_LIMIT);
+WASMCAP_CHECK_CODE(kManifestInvalid, WASMCAP_ERR_MANIFEST_INVALID);
+WASMCAP_CHECK_CODE(kConfigInvalid, WASMCAP_ERR_CONFIG_INVALID);
+WASMCAP_CHECK_CODE(kGrantDenied, WASMCAP_ERR_GRANT_DENIED);
+WASMCAP_CHECK_CODE(kCapabilityUnavailable, WASMCAP_ERR_CAPABILITY_UNAVAILABLE);
+WASMCAP_CHECK_CODE(kBundleInvalid, WASMCAP_ERR_BUNDLE_INVALID);
+WASMCAP_CHECK_CODE(kBundleUntrusted, WASMCAP_ERR_BUNDLE_UNTRUSTED);
+WASMCAP_CHECK_CODE(kBundleRevoked, WASMCAP_ERR_BUNDLE_REVOKED);
+WASMCAP_CHECK_CODE(kBundleConflict, WASMCAP_ERR_BUNDLE_CONFLICT);
+WASMCAP_CHECK_CODE(kInternal, WASMCAP_ERR_INTERNAL);
+WASMCAP_CHECK_CODE(kCompileLimit, WASMCAP_ERR_COMPILE_LIMIT);
+#undef WASMCAP_CHECK_CODE
+
+struct wasmcap_error {
+  wasmcap::Error e;
+};
+
+struct wasmcap_engine {
+  std::string name;
+  wasmcap::AotOptions aot;
+  std::unique_ptr<wasmcap::Engine> loader;  // validates modules (the interpreter for "auto")
+};
+
+struct wasmcap_module {
+  std::vector<uint8_t> bytes;
+  std::vector<std::string> imports;  // "module.name"
+  std::vector<std::string> exports;
+};
+
+struct wasmcap_plan {
+  std::shared_ptr<wasmcap::policy::Plan> plan;
+  std::string json;
+};
+
+struct wasmcap_interrupt {
+  std::atomic<bool> flag{false};
+};
+
+struct wasmcap_config {
+  wasmcap::WasiConfig wasi;
+  bool argv0_default = true;
+  std::shared_ptr<const wasmcap::policy::Plan> plan;
+  bool degrade = false;
+  uint64_t fuel = 0, timeout_ms = 0, max_memory_bytes = 0, max_output_bytes = 0;
+  std::string entry = "_start";
+  wasmcap_interrupt_t* interrupt = nullptr;
+  wasmcap_output_callback_t output_cb = nullptr;
+  void* output_user = nullptr;
+  wasmcap_audit_callback_t audit_cb = nullptr;
+  void* audit_user = nullptr;
+};
+
+namespace {
+
+using wasmcap::Error;
+using wasmcap::ErrorCode;
+
+wasmcap_error_t* make(ErrorCode code, std::string message) {
+  try {
+    return new wasmcap_error{Error(code, std::move(message))};
+  } catch (...) {
+    // Out of memory while reporting an error: a static error would need a different delete
+    // path; return a minimal one instead (may itself be null on total exhaustion).
+    return new (std::nothrow) wasmcap_error{};
+  }
+}
+
+wasmcap_error_t* make(const Error& e) { return make(e.code, e.message); }
+
+wasmcap_error_t* from_exception() {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return make(ErrorCode::kInternal, "out of memory");
+  } catch (const std::exception& ex) {
+    return make(ErrorCode::kInternal, ex.what());
+  } catch (...) {
+    return make(ErrorCode::kInternal, "unknown exception");
+  }
+}
+
+wasmcap_error_t* null_arg(const char* fn, const char* what) {
+  return make(ErrorCode::kInvalidArgument, std::string(fn) + ": " + what + " is NULL");
+}
+
+bool known(wasmcap_errcode_t code) {
+  return code >= WASMCAP_ERR_INVALID_ARGUMENT && code <= WASMCAP_ERR_COMPILE_LIMIT;
+}
+
+ErrorCode to_cxx(wasmcap_errcode_t code) { return static_cast<ErrorCode>(static_cast<int>(code) - 1); }
+
+}  // namespace
+
+extern "C" {
+
+const char* wasmcap_version(void) { return WASMCAP_VERSION; }
+int wasmcap_version_number(void) { return WASMCAP_VERSION_NUMBER; }
+
+// --- Errors ---------------------------------------------------------------------------------------
+
+void wasmcap_error_delete(wasmcap_error_t* error) { delete error; }
+
+wasmcap_errcode_t wasmcap_error_code(const wasmcap_error_t* error) {
+  if (error == nullptr) return WASMCAP_OK;
+  return static_cast<wasmcap_errcode_t>(static_cast<int>(error->e.code) + 1);
+}
+
+const char* wasmcap_error_message(const wasmcap_error_t* error) {
+  return error == nullptr ? "" : error->e.message.c_str();
+}
+
+const char* wasmcap_errcode_name(wasmcap_errcode_t code) {
+  if (code == WASMCAP_OK) return "ok";
+  if (!known(code)) return "unknown";
+  // error_code_name returns views of string literals: NUL-terminated.
+  return wasmcap::error_code_name(to_cxx(code)).data();
+}
+
+int wasmcap_errcode_exit_status(wasmcap_errcode_t code) {
+  if (code == WASMCAP_OK) return 0;
+  if (!known(code)) return wasmcap::error_exit_code(ErrorCode::kInternal);
+  return wasmcap::error_exit_code(to_cxx(code));
+}
+
+int wasmcap_errcode_is_trap(wasmcap_errcode_t code) {
+  return known(code) && wasmcap::is_trap(to_cxx(code)) ? 1 : 0;
+}
+
+// --- Engine ---------------------------------------------------------------------------------------
+
+wasmcap_error_t* wasmcap_engine_new(const char* name, const char* aot_cache_dir,
+                                    wasmcap_engine_t** out) {
+  if (out == nullptr) return null_arg("wasmcap_engine_new", "out");
+  *out = nullptr;
+  try {
+    auto e = std::make_unique<wasmcap_engine>();
+    e->name = name == nullptr ? "interp" : name;
+    if (aot_cache_dir != nullptr) e->aot.cache_dir = aot_cache_dir;
+    // "auto" decides per run (runtime.h); its modules are validated by the interpreter's loader.
+    auto loader = wasmcap::make_engine(e->name == "auto" ? "interp" : e->name, e->aot);
+    if (!loader) return make(loader.error());
+    e->loader = std::move(*loader);
+    *out = e.release();
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_engine_delete(wasmcap_engine_t* engine) { delete engine; }
+
+const char* wasmcap_engine_name(const wasmcap_engine_t* engine) {
+  return engine == nullptr ? "" : engine->name.c_str();
+}
+
+// --- Module ---------------------------------------------------------------------------------------
+
+wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* bytes, size_t len,
+                                    wasmcap_module_t** out) {
+  if (out == nullptr) return null_arg("wasmcap_module_new", "out");
+  *out = nullptr;
+  if (engine == nullptr) return null_arg("wasmcap_module_new", "engine");
+  if (bytes == nullptr && len != 0) return null_arg("wasmcap_module_new", "bytes");
+  try {
+    auto m = std::make_unique<wasmcap_module>();
+    m->bytes.assign(bytes, bytes + len);
+    auto loaded = engine->loader->load(m->bytes.data(), m->bytes.size());
+    if (!loaded) return make(loaded.error());
+    const wasmcap::ModuleInfo& info = (*loaded)->info();
+    for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
+    for (const auto& x : info.exports) m->exports.push_back(x.name);
+    *out = m.release();
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_module_new_from_file(wasmcap_engine_t* engine, const char* path,
+                                              wasmcap_module_t** out) {
+  if (out == nullptr) return null_arg("wasmcap_module_new_from_file", "out");
+  *out = nullptr;
+  if (path == nullptr) return null_arg("wasmcap_module_new_from_file", "path");
+  try {
+    auto bytes = wasmcap::read_file_bytes(path);
+    if (!bytes) return make(bytes.error());
+    return wasmcap_module_new(engine, bytes->data(), bytes->size(), out);
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_module_delete(wasmcap_module_t* module) { delete module; }
+
+size_t wasmcap_module_import_count(const wasmcap_module_t* module) {
+  return module == nullptr ? 0 : module->imports.size();
+}
+size_t wasmcap_module_export_count(const wasmcap_module_t* module) {
+  return module == nullptr ? 0 : module->exports.size();
+}
+const char* wasmcap_module_import_name(const wasmcap_module_t* module, size_t i) {
+  if (module == nullptr || i >= module->imports.size()) return nullptr;
+  return module->imports[i].c_str();
+}
+const char* wasmcap_module_export_name(const wasmcap_module_t* module, size_t i) {
+  if (module == nullptr || i >= module->exports.size()) return nullptr;
+  return module->exports[i].c_str();
+}
+
+// --- Plan -----------------------------------------------------------------------------------------
+
+namespace {
+wasmcap_error_t* finish_plan(const wasmcap::policy::Manifest& manifest,
+                             const wasmcap::policy::HostConfig& config, const std::string& dir,
+                             wasmcap_plan_t** out) {
+  auto p = std::make_unique<wasmcap_plan>();
+  p->plan = std::make_shared<wasmcap::policy::Plan>(wasmcap::policy::make_plan(manifest, config, dir));
+  p->json = wasmcap::policy::plan_to_json(*p->plan, wasmcap::policy::PlanReport{});
+  *out = p.release();
+  return nullptr;
+}
+}  // namespace
+
+wasmcap_error_t* wasmcap_plan_new(const char* manifest_path, const char* config_path,
+                                  wasmcap_plan_t** out) {
+  if (out == nullptr) return null_arg("wasmcap_plan_new", "out");
+  *out = nullptr;
+  if (manifest_path == nullptr) return null_arg("wasmcap_plan_new", "manifest_path");
+  if (config_path == nullptr) return null_arg("wasmcap_plan_new", "config_path");
+  try {
+    auto manifest = wasmcap::policy::load_manifest(manifest_path);
+    if (!manifest) return make(manifest.error());
+    auto config = wasmcap::policy::load_host_config(config_path);
+    if (!config) return make(config.error());
+    std::string dir = std::filesystem::path(manifest_path).parent_path().string();
+    return finish_plan(*manifest, *config, dir, out);
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_plan_new_from_json(const char* manifest_json, size_t manifest_len,
+                                            const char* config_json, size_t config_len,
+                                            const char* manifest_dir, wasmcap_plan_t** out) {
+  if (out == nullptr) return null_arg("wasmcap_plan_new_from_json", "out");
+  *out = nullptr;
+  if (manifest_json == nullptr) return null_arg("wasmcap_plan_new_from_json", "manifest_json");
+  if (config_json == nullptr) return null_arg("wasmcap_plan_new_from_json", "config_json");
+  try {
+    auto manifest = wasmcap::policy::parse_manifest(std::string_view(manifest_json, manifest_len),
+                                                    "manifest");
+    if (!manifest) return make(manifest.error());
+    auto config = wasmcap::policy::parse_host_config(std::string_view(config_json, config_len),
+                                                     "host config");
+    if (!config) return make(config.error());
+    return finish_plan(*manifest, *config, manifest_dir == nullptr ? "" : manifest_dir, out);
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_plan_delete(wasmcap_plan_t* plan) { delete plan; }
+
+wasmcap_error_t* wasmcap_plan_check(const wasmcap_plan_t* plan) {
+  if (plan == nullptr) return null_arg("wasmcap_plan_check", "plan");
+  try {
+    auto r = wasmcap::policy::require_fully_granted(*plan->plan);
+    return r ? nullptr : make(r.error());
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+const char* wasmcap_plan_plugin(const wasmcap_plan_t* plan) {
+  return plan == nullptr ? "" : plan->plan->plugin.c_str();
+}
+const char* wasmcap_plan_module_path(const wasmcap_plan_t* plan) {
+  return plan == nullptr ? "" : plan->plan->module_path.c_str();
+}
+const char* wasmcap_plan_json(const wasmcap_plan_t* plan) {
+  return plan == nullptr ? "" : plan->json.c_str();
+}
+
+// --- Interrupt ------------------------------------------------------------------------------------
+
+wasmcap_interrupt_t* wasmcap_interrupt_new(void) { return new (std::nothrow) wasmcap_interrupt; }
+void wasmcap_interrupt_delete(wasmcap_interrupt_t* interrupt) { delete interrupt; }
+void wasmcap_interrupt_trigger(wasmcap_interrupt_t* interrupt) {
+  if (interrupt != nullptr) interrupt->flag.store(true);
+}
+void wasmcap_interrupt_reset(wasmcap_interrupt_t* interrupt) {
+  if (interrupt != nullptr) interrupt->flag.store(false);
+}
+
+// --- Config ---------------------------------------------------------------------------------------
+
+wasmcap_config_t* wasmcap_config_new(void) {
+  try {
+    auto c = std::make_unique<wasmcap_config>();
+    c->wasi.args.push_back("plugin");
+    c->wasi.stdin_fd = -1;
+    return c.release();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void wasmcap_config_delete(wasmcap_config_t* config) { delete config; }
+
+void wasmcap_config_set_plan(wasmcap_config_t* config, const wasmcap_plan_t* plan, int degrade) {
+  if (config == nullptr) return;
+  config->plan = plan == nullptr ? nullptr : plan->plan;  // plans are immutable once made
+  config->degrade = degrade != 0;
+}
+
+wasmcap_error_t* wasmcap_config_push_arg(wasmcap_config_t* config, const char* arg) {
+  if (config == nullptr) return null_arg("wasmcap_config_push_arg", "config");
+  if (arg == nullptr) return null_arg("wasmcap_config_push_arg", "arg");
+  try {
+    if (config->argv0_default) {
+      config->wasi.args.clear();
+      config->argv0_default = false;
+    }
+    config->wasi.args.emplace_back(arg);
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_config_push_env(wasmcap_config_t* config, const char* name,
+                                         const char* value) {
+  if (config == nullptr) return null_arg("wasmcap_config_push_env", "config");
+  if (name == nullptr) return null_arg("wasmcap_config_push_env", "name");
+  if (value == nullptr) return null_arg("wasmcap_config_push_env", "value");
+  if (*name == '\0' || std::strchr(name, '=') != nullptr) {
+    return make(ErrorCode::kInvalidArgument,
+                "wasmcap_config_push_env: the name must be non-empty and contain no '='");
+  }
+  try {
+    config->wasi.env.emplace_back(name, value);
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_config_push_preopen(wasmcap_config_t* config, const char* host_path,
+                                             const char* guest_path, int read_only) {
+  if (config == nullptr) return null_arg("wasmcap_config_push_preopen", "config");
+  if (host_path == nullptr) return null_arg("wasmcap_config_push_preopen", "host_path");
+  if (guest_path == nullptr) return null_arg("wasmcap_config_push_preopen", "guest_path");
+  if (*host_path == '\0' || *guest_path == '\0') {
+    return make(ErrorCode::kInvalidArgument,
+                "wasmcap_config_push_preopen: host and guest paths must be non-empty");
+  }
+  try {
+    wasmcap::Preopen p;
+    p.host_path = host_path;
+    p.guest_path = guest_path;
+    p.read_only = read_only != 0;
+    config->wasi.preopens.push_back(std::move(p));
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_config_set_stdio(wasmcap_config_t* config, int stdin_fd, int stdout_fd,
+                              int stderr_fd) {
+  if (config == nullptr) return;
+  config->wasi.stdin_fd = stdin_fd;
+  config->wasi.stdout_fd = stdout_fd;
+  config->wasi.stderr_fd = stderr_fd;
+}
+
+void wasmcap_config_set_output_callback(wasmcap_config_t* config,
+                                        wasmcap_output_callback_t callback, void* user) {
+  if (config == nullptr) return;
+  config->output_cb = callback;
+  config->output_user = user;
+}
+
+void wasmcap_config_set_audit_callback(wasmcap_config_t* config, wasmcap_audit_callback_t callback,
+                                       void* user) {
+  if (config == nullptr) return;
+  config->audit_cb = callback;
+  config->audit_user = user;
+}
+
+void wasmcap_config_set_fuel(wasmcap_config_t* config, uint64_t fuel) {
+  if (config != nullptr) config->fuel = fuel;
+}
+void wasmcap_config_set_timeout_ms(wasmcap_config_t* config, uint64_t timeout_ms) {
+  if (config != nullptr) config->timeout_ms = timeout_ms;
+}
+void wasmcap_config_set_max_memory_bytes(wasmcap_config_t* config, uint64_t bytes) {
+  if (config != nullptr) config->max_memory_bytes = bytes;
+}
+void wasmcap_config_set_max_output_bytes(wasmcap_config_t* config, uint64_t bytes) {
+  if (config != nullptr) config->max_output_bytes = bytes;
+}
+
+wasmcap_error_t* wasmcap_config_set_entry(wasmcap_config_t* config, const char* export_name) {
+  if (config == nullptr) return null_arg("wasmcap_config_set_entry", "config");
+  if (export_name != nullptr && *export_name == '\0') {
+    return make(ErrorCode::kInvalidArgument, "wasmcap_config_set_entry: empty export name");
+  }
+  try {
+    config->entry = export_name == nullptr ? "_start" : export_name;
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_config_set_interrupt(wasmcap_config_t* config, wasmcap_interrupt_t* interrupt) {
+  if (config != nullptr) config->interrupt = interrupt;
+}
+
+// --- Run ------------------------------------------------------------------------------------------
+
+namespace {
+uint64_t smaller(uint64_t a, uint64_t b) {  // 0 = unlimited
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return a < b ? a : b;
+}
+}  // namespace
+
+wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* module,
+                             const wasmcap_config_t* config, wasmcap_run_result_t* result) {
+  if (engine == nullptr) return null_arg("wasmcap_run", "engine");
+  if (module == nullptr) return null_arg("wasmcap_run", "module");
+  if (config == nullptr) return null_arg("wasmcap_run", "config");
+  if (result != nullptr) *result = wasmcap_run_result_t{};
+  try {
+    wasmcap::RunOptions opts;
+    if (config->plan) {
+      // One source of grants, as in `wasmcap run --manifest`: the host config is the whole story.
+      if (!config->wasi.env.empty() || !config->wasi.preopens.empty()) {
+        return make(ErrorCode::kInvalidArgument,
+                    "wasmcap_run: a config with a plan takes its directories and environment "
+                    "from the plan only (remove wasmcap_config_push_env/push_preopen)");
+      }
+      auto o = wasmcap::run_options_from_plan(config->plan, config->wasi.args, config->degrade);
+      if (!o) return make(o.error());
+      opts = std::move(*o);
+      opts.fuel = smaller(opts.fuel, config->fuel);
+      opts.timeout_ms = smaller(opts.timeout_ms, config->timeout_ms);
+      opts.max_memory_bytes = smaller(opts.max_memory_bytes, config->max_memory_bytes);
+    } else {
+      opts.wasi = config->wasi;
+      opts.fuel = config->fuel;
+      opts.timeout_ms = config->timeout_ms;
+      if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
+    }
+    opts.wasi.stdin_fd = config->wasi.stdin_fd;
+    opts.wasi.stdout_fd = config->wasi.stdout_fd;
+    opts.wasi.stderr_fd = config->wasi.stderr_fd;
+    opts.wasi.max_output_bytes = config->max_output_bytes;
+    if (config->output_cb != nullptr) {
+      auto cb = config->output_cb;
+      void* user = config->output_user;
+      opts.wasi.stdout_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 1, d, n) == 0; };
+      opts.wasi.stderr_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 2, d, n) == 0; };
+    }
+    if (config->audit_cb != nullptr) {
+      auto cb = config->audit_cb;
+      void* user = config->audit_user;
+      opts.audit_sink = wasmcap::audit::callback_sink(
+          [cb, user](std::string_view line) { cb(user, line.data(), line.size()); });
+    }
+    opts.entry = config->entry;
+    opts.engine = engine->name;
+    opts.aot = engine->aot;
+    if (config->interrupt != nullptr) opts.interrupt = &config->interrupt->flag;
+    auto report = wasmcap::run_module(module->bytes, std::move(opts));
+    if (!report) return make(report.error());
+    if (result != nullptr) {
+      result->exit_code = report->exit_code;
+      result->fuel_consumed = report->fuel_consumed;
+      result->wall_ms = report->wall_ms;
+    }
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+}  // extern "C"

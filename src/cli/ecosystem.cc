@@ -1,0 +1,697 @@
+#include "cli/ecosystem.h"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "policy/json_doc.h"
+#include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
+#include "wasmcap/bundle.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/registry.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
+  return error_exit_code(e.code);
+}
+
+void print_json(const nlohmann::json& j) {
+  std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+std::string printable(std::string_view s, size_t max = 256) {
+  std::string out;
+  for (unsigned char c : s.substr(0, max)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+// --- trust -----------------------------------------------------------------------------------
+// The trust store is $WASMCAP_HOME/trust/*.pub (trusted) and trust/revoked/*.pub (revoked)
+// (docs/bundles.md). These commands keep it as files, named by key id.
+
+struct KeyFile {
+  std::string path;
+  bundle::PublicKey key;
+};
+
+Result<std::vector<KeyFile>> key_files(const fs::path& dir) {
+  std::vector<KeyFile> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  std::vector<fs::path> paths;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".pub") paths.push_back(e.path());
+  }
+  if (ec) return make_error(ErrorCode::kIo, dir.string() + ": " + ec.message());
+  std::sort(paths.begin(), paths.end());
+  for (const auto& p : paths) {
+    auto k = bundle::load_public_key(p.string());
+    if (!k) return tl::unexpected(k.error());  // a broken entry is an error, as in the store
+    out.push_back({p.string(), *k});
+  }
+  return out;
+}
+
+Result<fs::path> trust_dir() {
+  std::string home;
+  WASMCAP_TRY_ASSIGN(home, registry::default_home());
+  return fs::path(home) / "trust";
+}
+
+Result<void> ensure_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);  // only the owner may change what is trusted
+  return {};
+}
+
+Result<void> write_key(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return make_error(ErrorCode::kIo, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot write " + path.string() + ": " + ec.message());
+  return {};
+}
+
+Result<std::string> read_text(const std::string& path) {
+  std::vector<uint8_t> bytes;
+  WASMCAP_TRY_ASSIGN(bytes, bundle::read_file_bounded(path, 4096, ErrorCode::kInvalidArgument));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+int trust_add(const std::string& key_path) {
+  auto text = read_text(key_path);
+  if (!text) return fail(text.error());
+  auto key = bundle::parse_public_key(*text);
+  if (!key) {
+    if (bundle::parse_secret_key(*text)) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        key_path + " is a SECRET key: trust the .pub file next to it (and keep "
+                                   "the .key private)"));
+    }
+    return fail(key.error());
+  }
+  auto dir = trust_dir();
+  if (!dir) return fail(dir.error());
+  auto revoked = key_files(*dir / "revoked");
+  if (!revoked) return fail(revoked.error());
+  for (const auto& r : *revoked) {
+    if (r.key.id() == key->id()) {
+      return fail(Error(ErrorCode::kBundleRevoked,
+                        "key " + key->id() + " is revoked (" + r.path +
+                            "); a revoked key cannot be trusted again"));
+    }
+  }
+  auto trusted = key_files(*dir);
+  if (!trusted) return fail(trusted.error());
+  for (const auto& t : *trusted) {
+    if (t.key.id() == key->id()) {
+      std::printf("key %s is already trusted (%s)\n", key->id().c_str(), t.path.c_str());
+      return 0;
+    }
+  }
+  if (auto r = ensure_dir(*dir); !r) return fail(r.error());
+  fs::path dest = *dir / (key->id() + ".pub");
+  if (auto r = write_key(dest, *text); !r) return fail(r.error());
+  std::printf("trusted key %s (%s)\n", key->id().c_str(), dest.c_str());
+  registry_audit("trust_add", {{"key_id", key->id()}, {"file", dest.string()}}, std::nullopt);
+  return 0;
+}
+
+int trust_list(bool json) {
+  auto dir = trust_dir();
+  if (!dir) return fail(dir.error());
+  auto trusted = key_files(*dir);
+  if (!trusted) return fail(trusted.error());
+  auto revoked = key_files(*dir / "revoked");
+  if (!revoked) return fail(revoked.error());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& k : *trusted) {
+      bool is_revoked = false;
+      for (const auto& r : *revoked) is_revoked = is_revoked || r.key.id() == k.key.id();
+      out.push_back({{"id", k.key.id()}, {"status", is_revoked ? "revoked" : "trusted"}, {"file", k.path}});
+    }
+    for (const auto& r : *revoked) out.push_back({{"id", r.key.id()}, {"status", "revoked"}, {"file", r.path}});
+    print_json(out);
+    return 0;
+  }
+  if (trusted->empty() && revoked->empty()) {
+    std::printf("no keys in %s (wasmcap trust add KEY.pub)\n", dir->c_str());
+    return 0;
+  }
+  std::printf("%-18s %-8s %s\n", "ID", "STATUS", "FILE");
+  for (const auto& k : *trusted) {
+    bool is_revoked = false;
+    for (const auto& r : *revoked) is_revoked = is_revoked || r.key.id() == k.key.id();
+    std::printf("%-18s %-8s %s\n", k.key.id().c_str(), is_revoked ? "revoked" : "trusted", k.path.c_str());
+  }
+  for (const auto& r : *revoked) std::printf("%-18s %-8s %s\n", r.key.id().c_str(), "revoked", r.path.c_str());
+  return 0;
+}
+
+int trust_remove(const std::string& id) {
+  auto dir = trust_dir();
+  if (!dir) return fail(dir.error());
+  auto trusted = key_files(*dir);
+  if (!trusted) return fail(trusted.error());
+  size_t n = 0;
+  for (const auto& k : *trusted) {
+    if (k.key.id() != id) continue;
+    std::error_code ec;
+    fs::remove(k.path, ec);
+    if (ec) return fail(Error(ErrorCode::kIo, "cannot remove " + k.path + ": " + ec.message()));
+    std::printf("removed key %s (%s)\n", id.c_str(), k.path.c_str());
+    registry_audit("trust_remove", {{"key_id", id}, {"file", k.path}}, std::nullopt);
+    ++n;
+  }
+  if (n == 0) {
+    return fail(Error(ErrorCode::kNotFound, "no trusted key with id '" + id + "' (see wasmcap trust list)"));
+  }
+  return 0;
+}
+
+// ID of a trusted key, or a .pub file (a key never trusted can be revoked in advance).
+int trust_revoke(const std::string& what) {
+  auto dir = trust_dir();
+  if (!dir) return fail(dir.error());
+  auto trusted = key_files(*dir);
+  if (!trusted) return fail(trusted.error());
+  std::optional<std::string> text;
+  std::string id;
+  std::error_code ec;
+  if (fs::is_regular_file(what, ec)) {
+    auto t = read_text(what);
+    if (!t) return fail(t.error());
+    auto key = bundle::parse_public_key(*t);
+    if (!key) return fail(key.error());
+    text = *t;
+    id = key->id();
+  } else {
+    id = what;
+    for (const auto& k : *trusted) {
+      if (k.key.id() == id) {
+        auto t = read_text(k.path);
+        if (!t) return fail(t.error());
+        text = *t;
+      }
+    }
+    if (!text) {
+      return fail(Error(ErrorCode::kNotFound,
+                        "no trusted key with id '" + id + "': give the key's .pub file to revoke it"));
+    }
+  }
+  if (auto r = ensure_dir(*dir / "revoked"); !r) return fail(r.error());
+  fs::path dest = *dir / "revoked" / (id + ".pub");
+  if (auto r = write_key(dest, *text); !r) return fail(r.error());
+  for (const auto& k : *trusted) {
+    if (k.key.id() == id) fs::remove(k.path, ec);
+  }
+  std::printf("revoked key %s (%s): bundles it signed are refused, installed ones too\n", id.c_str(),
+              dest.c_str());
+  registry_audit("trust_revoke", {{"key_id", id}, {"file", dest.string()}}, std::nullopt);
+  return 0;
+}
+
+// --- bundle inspect / plan --bundle ------------------------------------------------------------
+
+struct Reviewed {
+  bundle::VerifiedBundle b;
+  std::string trust;  // "trusted" / "untrusted"
+};
+
+// Verifies everything (container, signature, hashes) but accepts an untrusted signer, reporting
+// it: reviewing a bundle is how one decides whether to trust it. Revoked signers are refused.
+Result<Reviewed> review(const std::string& path, const std::string& config_path) {
+  std::string home;
+  WASMCAP_TRY_ASSIGN(home, registry::default_home());
+  policy::HostConfig config;
+  if (!config_path.empty()) WASMCAP_TRY_ASSIGN(config, policy::load_host_config(config_path));
+  bundle::VerifyOptions o;
+  WASMCAP_TRY_ASSIGN(o.trust, registry::load_trust_store(home, &config.trust));
+  o.allow_untrusted = true;
+  Reviewed r;
+  WASMCAP_TRY_ASSIGN(r.b, bundle::verify_file(path, o));
+  r.trust = r.b.trusted ? "trusted" : "untrusted";
+  return r;
+}
+
+int bundle_inspect(const std::string& path, const std::string& config_path, bool json) {
+  auto r = review(path, config_path);
+  if (!r) return fail(r.error());
+  nlohmann::json m = nlohmann::json::parse(r->b.manifest_jcs, nullptr, false);
+  nlohmann::json modules = nlohmann::json::array();
+  for (const auto& [name, data] : r->b.modules) {
+    modules.push_back({{"name", name}, {"bytes", data.size()}, {"sha256", bundle::sha256_hex(data)}});
+  }
+  nlohmann::json out = {{"name", r->b.manifest.name},
+                        {"version", r->b.manifest.version},
+                        {"description", m.value("description", "")},
+                        {"signer_key_id", r->b.signer.id()},
+                        {"trust", r->trust},
+                        {"module", m.value("module", "")},
+                        {"modules", modules},
+                        {"permissions", m.value("permissions", nlohmann::json::object())},
+                        {"limits", m.value("limits", nlohmann::json::object())},
+                        {"tools", m.value("tools", nlohmann::json::array())}};
+  if (json) {
+    print_json(out);
+    return 0;
+  }
+  // Text: everything from the bundle is untrusted text, shown JSON-escaped.
+  auto q = [](const nlohmann::json& v) { return v.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace); };
+  std::printf("bundle:      %s\n", q(path).c_str());
+  std::printf("plugin:      %s %s\n", q(out["name"]).c_str(), q(out["version"]).c_str());
+  if (!out["description"].get<std::string>().empty()) std::printf("description: %s\n", q(out["description"]).c_str());
+  std::printf("signer:      key %s (%s%s)\n", r->b.signer.id().c_str(), r->trust.c_str(),
+              r->b.trusted ? "" : ": not in the trust store; review, then `wasmcap trust add KEY.pub` or install with --allow-untrusted");
+  std::printf("modules:\n");
+  for (const auto& mod : modules) {
+    std::printf("  %s %s bytes sha256 %s\n", q(mod["name"]).c_str(), q(mod["bytes"]).c_str(),
+                mod["sha256"].get<std::string>().c_str());
+  }
+  std::string perms = out["permissions"].dump(2, ' ', true, nlohmann::json::error_handler_t::replace);
+  std::printf("permissions requested:\n%s\n", perms.c_str());
+  if (!out["limits"].empty()) std::printf("limits: %s\n", q(out["limits"]).c_str());
+  if (!out["tools"].empty()) std::printf("tools: %s\n", q(out["tools"]).c_str());
+  return 0;
+}
+
+// --- audit query ------------------------------------------------------------------------------
+
+struct AuditQuery {
+  std::string file, config, plugin, since, decision, event, invocation_id;
+  bool json = false;
+};
+
+// "2026-01-02T03:04:05.678Z" for `since` given as an RFC 3339 prefix or as a duration before
+// now ("90s", "15m", "2h", "7d"); nullopt when it is neither.
+std::optional<std::string> since_bound(const std::string& since) {
+  if (since.empty()) return std::string();
+  if (since.size() >= 2 && std::isdigit(static_cast<unsigned char>(since[0]))) {
+    char unit = since.back();
+    std::string num = since.substr(0, since.size() - 1);
+    bool digits = !num.empty() && num.size() <= 9 &&
+                  std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
+    long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+    if (digits && mult != 0) {
+      std::time_t t = std::time(nullptr) - static_cast<std::time_t>(std::stol(num) * mult);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[40];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+      return std::string(buf);
+    }
+  }
+  // An RFC 3339 UTC prefix: YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z]; records compare as text.
+  static const char kShape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  std::string s = since;
+  if (!s.empty() && s.back() == 'Z') s.pop_back();
+  if (s.size() < 10 || s.size() > sizeof kShape - 2) return std::nullopt;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool ok = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(s[i])) != 0 : s[i] == kShape[i];
+    if (!ok) return std::nullopt;
+  }
+  return s;
+}
+
+int audit_query(const AuditQuery& q) {
+  std::string path = q.file;
+  if (path.empty() && !q.config.empty()) {
+    auto config = policy::load_host_config(q.config);
+    if (!config) return fail(config.error());
+    if (!config->audit.file) {
+      return fail(Error(ErrorCode::kInvalidArgument, q.config + " has no audit.file"));
+    }
+    path = *config->audit.file;
+  }
+  if (path.empty()) {
+    auto home = registry::default_home();
+    if (!home) return fail(home.error());
+    path = *home + "/audit.jsonl";
+  }
+  auto since = since_bound(q.since);
+  if (!since) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      "--since '" + printable(q.since) +
+                          "': use an RFC 3339 UTC time (2026-01-02T03:04:05Z, or a prefix like "
+                          "2026-01-02) or a duration before now (90s, 15m, 2h, 7d)"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(Error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                      "cannot read audit file '" + path + "': " + std::strerror(errno)));
+  }
+  // Records are bounded by the writer; a reader still refuses to hold an absurd line.
+  constexpr size_t kMaxLine = 1 << 20;
+  size_t malformed = 0, matched = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line.size() > kMaxLine) {
+      ++malformed;
+      continue;
+    }
+    nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
+    if (!r.is_object()) {
+      ++malformed;
+      continue;
+    }
+    auto str = [&](const char* k) {
+      auto it = r.find(k);
+      return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string event = str("event").empty() ? "https_request" : str("event");
+    if (!q.plugin.empty() && str("plugin") != q.plugin) continue;
+    if (!q.decision.empty() && str("decision") != q.decision) continue;
+    if (!q.event.empty() && event != q.event) continue;
+    if (!q.invocation_id.empty() && str("invocation_id") != q.invocation_id) continue;
+    if (!since->empty() && str("time").substr(0, since->size()) < *since) continue;
+    ++matched;
+    if (q.json) {
+      std::string text = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      continue;
+    }
+    std::string detail;
+    if (event == "https_request") {
+      detail = str("decision") + " " + str("method") + " " + str("url");
+      if (r.contains("status") && r["status"].is_number()) detail += " " + r["status"].dump();
+      if (!str("error").empty()) detail += " " + str("error");
+    } else if (event == "run_start") {
+      detail = "engine=" + str("engine") + " module=" + str("module");
+    } else if (event == "run_end") {
+      detail = str("outcome") + (r.value("exit_code", nlohmann::json()).is_number()
+                                     ? " exit_code=" + r["exit_code"].dump()
+                                     : " error=" + str("error"));
+    } else {
+      for (const char* k : {"version", "key_id", "trust", "outcome"}) {
+        if (!str(k).empty()) detail += std::string(detail.empty() ? "" : " ") + k + "=" + str(k);
+      }
+    }
+    std::printf("%s %-14s %s %s %s\n", printable(str("time"), 40).c_str(), printable(event, 32).c_str(),
+                printable(str("plugin").empty() ? "-" : str("plugin"), 64).c_str(),
+                printable(str("invocation_id").empty() ? "-" : str("invocation_id"), 128).c_str(),
+                printable(detail).c_str());
+  }
+  if (malformed != 0) {
+    std::fprintf(stderr, "wasmcap: warning: %s: skipped %zu malformed line(s)\n", path.c_str(), malformed);
+  }
+  if (!q.json && matched == 0) std::fprintf(stderr, "wasmcap: no matching records in %s\n", path.c_str());
+  return 0;
+}
+
+// --- completions and man page ------------------------------------------------------------------
+
+void walk(const CLI::App& app, const std::string& path,
+          const std::function<void(const CLI::App&, const std::string&)>& fn) {
+  fn(app, path);
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    walk(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), fn);
+  }
+}
+
+std::vector<std::string> option_words(const CLI::App& app) {
+  std::vector<std::string> words;
+  for (const CLI::Option* o : app.get_options({})) {
+    for (const auto& l : o->get_lnames()) words.push_back("--" + l);
+    for (const auto& s : o->get_snames()) words.push_back("-" + s);
+  }
+  return words;
+}
+
+std::string roff_escape(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\e";
+    else if (c == '-') out += "\\-";
+    else out += c;
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
+  return out;
+}
+
+}  // namespace
+
+std::string completion_script(const CLI::App& app, const std::string& shell) {
+  // One case per command path: its subcommands and options. Files complete everywhere else.
+  std::string cases;
+  walk(app, "", [&](const CLI::App& a, const std::string& path) {
+    std::string words;
+    for (const CLI::App* sub : a.get_subcommands({})) words += sub->get_name() + " ";
+    for (const auto& w : option_words(a)) words += w + " ";
+    if (path.empty() && !words.empty()) words += "help ";
+    cases += "    \"" + path + "\") words=\"" + words + "\" ;;\n";
+  });
+  std::string fn =
+      "# wasmcap " + shell + " completion (generated by `wasmcap completions " + shell + "`)\n" +
+      (shell == "zsh" ? "autoload -U +X bashcompinit && bashcompinit\n" : "") +
+      "_wasmcap() {\n"
+      "  local cur path i w words\n"
+      "  cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
+      "  path=\"\"\n"
+      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+      "    w=\"${COMP_WORDS[i]}\"\n"
+      "    case \"$w\" in -*) continue ;; esac\n"
+      "    case \"${path:+$path }$w\" in\n" +
+      [&] {
+        std::string known;
+        walk(app, "", [&](const CLI::App&, const std::string& p) {
+          if (!p.empty()) known += "      \"" + p + "\") path=\"" + p + "\" ;;\n";
+        });
+        return known;
+      }() +
+      "      *) break ;;\n"
+      "    esac\n"
+      "  done\n"
+      "  case \"$path\" in\n" + cases +
+      "    *) words=\"\" ;;\n"
+      "  esac\n"
+      "  if [[ \"$cur\" == -* || ( -n \"$words\" && \"$path\" != \"run\" ) ]]; then\n"
+      "    COMPREPLY=( $(compgen -W \"$words\" -- \"$cur\") )\n"
+      "  fi\n"
+      "  if [[ ${#COMPREPLY[@]} -eq 0 ]]; then\n"
+      "    COMPREPLY=( $(compgen -f -- \"$cur\") )\n"
+      "  fi\n"
+      "}\n"
+      "complete -o filenames -F _wasmcap wasmcap\n";
+  return fn;
+}
+
+std::string man_page(const CLI::App& app) {
+  std::string m;
+  m += ".\\\" Generated by `wasmcap man` from the command-line definitions; do not edit.\n";
+  m += ".TH WASMCAP 1 \"\" \"wasmcap " WASMCAP_VERSION_TEXT "\" \"User Commands\"\n";
+  m += ".SH NAME\nwasmcap \\- " + roff_escape(app.get_description().substr(app.get_description().find(':') + 2)) + "\n";
+  m += ".SH SYNOPSIS\n.B wasmcap\n.I COMMAND\n[\\fIOPTIONS\\fR] [\\fIARGS\\fR...]\n";
+  m += ".SH DESCRIPTION\nwasmcap runs untrusted WebAssembly plugins with only the capabilities an "
+       "operator grants. See the reference in docs/cli.md; \\fBwasmcap help\\fR \\fICOMMAND\\fR "
+       "prints the options of one command.\n";
+  m += ".SH COMMANDS\n";
+  walk(app, "", [&](const CLI::App& a, const std::string& path) {
+    if (path.empty()) return;
+    m += ".SS \"wasmcap " + roff_escape(path) + "\"\n" + roff_escape(a.get_description()) + "\n";
+    for (const CLI::Option* o : a.get_options({})) {
+      if (o->get_lnames().empty() && o->get_snames().empty() && o->get_positional() == false) continue;
+      std::string name = o->get_name(false, true);
+      if (name == "--help" || name == "-h,--help") continue;
+      std::string type = o->get_type_name();
+      m += ".TP\n";
+      if (o->get_positional()) {
+        m += "\\fI" + roff_escape(o->get_name()) + "\\fR\n";
+      } else {
+        std::string names;
+        for (const auto& s : o->get_snames()) names += (names.empty() ? "" : ", ") + std::string("\\fB\\-") + s + "\\fR";
+        for (const auto& l : o->get_lnames()) names += (names.empty() ? "" : ", ") + std::string("\\fB\\-\\-") + roff_escape(l) + "\\fR";
+        if (o->get_expected_min() > 0 && !type.empty()) names += " \\fI" + roff_escape(type) + "\\fR";
+        m += names + "\n";
+      }
+      m += roff_escape(o->get_description()) + "\n";
+    }
+  });
+  m += ".SH EXIT STATUS\nThe guest's exit status, or one of wasmcap's own codes (64\\-84; "
+       "docs/cli.md, \"Exit status\").\n";
+  m += ".SH FILES\n.TP\n\\fB$WASMCAP_HOME\\fR (default ~/.local/share/wasmcap)\ninstalled bundles "
+       "and the trust store (trust/*.pub, trust/revoked/*.pub)\n";
+  return m;
+}
+
+void registry_audit(const std::string& event,
+                    const std::vector<std::pair<std::string, std::string>>& fields,
+                    const std::optional<std::string>& config_audit_file) {
+  std::string line = audit::registry_line(event, fields);
+  std::vector<std::string> paths;
+  if (auto home = registry::default_home()) paths.push_back(*home + "/audit.jsonl");
+  if (config_audit_file) paths.push_back(*config_audit_file);
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::create_directories(fs::path(p).parent_path(), ec);
+    auto sink = audit::open_file_sink(p);
+    if (!sink) {
+      std::fprintf(stderr, "wasmcap: warning: audit: %s\n", sink.error().to_string().c_str());
+      continue;
+    }
+    (*sink)->write(line);
+  }
+}
+
+int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_path,
+                    const std::string& engine_name, const AotOptions& aot, bool json) {
+  if (config_path.empty()) {
+    return fail(Error(ErrorCode::kInvalidArgument, "plan --bundle needs --config (the host config)"));
+  }
+  auto r = review(bundle_path, config_path);
+  if (!r) return fail(r.error());
+  auto config = policy::load_host_config(config_path);
+  if (!config) return fail(config.error());
+  policy::Plan plan = policy::make_plan(r->b.manifest, *config, "");
+  plan.module_path = bundle_path + "!" + r->b.manifest.module;
+  auto engine = make_engine(engine_name, aot);
+  if (!engine) return fail(engine.error());
+  policy::PlanReport report;
+  report.engine = std::string((*engine)->name());
+  report.unavailable = policy::unavailable_capabilities(policy::required_capabilities(plan), **engine,
+                                                        host_build_capabilities());
+  const std::vector<uint8_t>* bytes = nullptr;
+  for (const auto& [name, data] : r->b.modules) {
+    if (name == r->b.manifest.module) bytes = &data;
+  }
+  if (bytes == nullptr) {
+    report.imports_note = "the bundle has no module " + r->b.manifest.module;
+  } else if (auto module = (*engine)->load(bytes->data(), bytes->size()); !module) {
+    report.imports_note = module.error().to_string();
+  } else {
+    report.imports_checked = true;
+    if (auto c = policy::check_imports((*module)->info(), policy::requested_host_apis(plan)); !c) {
+      report.imports_problem = c.error().message;
+    }
+  }
+  if (json) {
+    nlohmann::json j = nlohmann::json::parse(policy::plan_to_json(plan, report), nullptr, false);
+    j["bundle"] = {{"file", bundle_path}, {"signer_key_id", r->b.signer.id()}, {"trust", r->trust}};
+    print_json(j);
+  } else {
+    std::printf("bundle: %s, signed by key %s (%s)\n", bundle_path.c_str(), r->b.signer.id().c_str(),
+                r->trust.c_str());
+    std::string out = policy::plan_to_text(plan, report);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  std::fflush(stdout);
+  if (auto c = policy::require_fully_granted(plan); !c) return fail(c.error());
+  if (!report.imports_problem.empty()) return fail(Error(ErrorCode::kGrantDenied, report.imports_problem));
+  if (auto c = policy::check_capabilities(policy::required_capabilities(plan), **engine,
+                                          host_build_capabilities());
+      !c) {
+    return fail(c.error());
+  }
+  return 0;
+}
+
+EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
+  struct State {
+    std::string key, id, what, inspect_path, inspect_config, shell;
+    bool list_json = false, inspect_json = false;
+    CLI::App *trust = nullptr, *add = nullptr, *list = nullptr, *remove = nullptr, *revoke = nullptr,
+             *inspect = nullptr, *completions = nullptr, *man = nullptr;
+    const CLI::App* root = nullptr;
+  };
+  auto s = std::make_shared<State>();
+  s->root = &app;
+  s->trust = app.add_subcommand("trust", "Manage the keys bundles may be signed by ($WASMCAP_HOME/trust)");
+  s->trust->require_subcommand(1);
+  s->add = s->trust->add_subcommand("add", "Trust a public key (KEY.pub from bundle keygen)");
+  s->add->add_option("key", s->key, "The public key file")->required();
+  s->list = s->trust->add_subcommand("list", "List trusted and revoked keys");
+  s->list->add_flag("--json", s->list_json, "Print a JSON array");
+  s->remove = s->trust->add_subcommand("remove", "Stop trusting a key (bundles it signed stop running)");
+  s->remove->add_option("id", s->id, "The key id (from trust list)")->required();
+  s->revoke = s->trust->add_subcommand(
+      "revoke", "Revoke a key: refused from now on, whatever the flags, installed bundles too");
+  s->revoke->add_option("key", s->what, "The key id of a trusted key, or a .pub file")->required();
+  s->inspect = bundle.add_subcommand(
+      "inspect", "Review a bundle before installing it: plugin, signer and trust, modules, "
+                 "requested permissions, tools");
+  s->inspect->add_option("bundle", s->inspect_path, "The bundle file")->required();
+  s->inspect->add_flag("--json", s->inspect_json, "Print one JSON object");
+  s->inspect->add_option("--config", s->inspect_config, "Host config whose trust section applies");
+  s->completions = app.add_subcommand("completions", "Print the shell completion script (bash or zsh)");
+  s->completions->add_option("shell", s->shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  s->man = app.add_subcommand("man", "Print the wasmcap(1) man page (troff)");
+  auto aq = std::make_shared<AuditQuery>();
+  CLI::App* audit_cmd = app.add_subcommand(
+      "audit", "Query an audit file (JSON Lines): runs, https requests, registry and trust changes");
+  audit_cmd->add_option("file", aq->file,
+                        "The audit file (default: --config's audit.file, else $WASMCAP_HOME/audit.jsonl)");
+  audit_cmd->add_option("--config", aq->config, "Host config whose audit.file to read");
+  audit_cmd->add_option("--plugin", aq->plugin, "Only records of this plugin");
+  audit_cmd->add_option("--since", aq->since,
+                        "Only records at or after this time: RFC 3339 UTC (or a prefix), or a "
+                        "duration before now (90s, 15m, 2h, 7d)");
+  audit_cmd->add_option("--decision", aq->decision, "Only https requests with this decision")
+      ->check(CLI::IsMember({"allowed", "denied"}));
+  audit_cmd->add_option("--event", aq->event,
+                        "Only this event: https_request, run_start, run_end, bundle_install, "
+                        "bundle_remove, trust_add, trust_remove, trust_revoke");
+  audit_cmd->add_option("--invocation-id", aq->invocation_id, "Only records of this run");
+  audit_cmd->add_flag("--json", aq->json, "Print the matching records as JSON Lines");
+  EcosystemCommands c;
+  c.dispatch = [s, audit_cmd, aq]() -> std::optional<int> {
+    if (*s->add) return trust_add(s->key);
+    if (*s->list) return trust_list(s->list_json);
+    if (*s->remove) return trust_remove(s->id);
+    if (*s->revoke) return trust_revoke(s->what);
+    if (*s->inspect) return bundle_inspect(s->inspect_path, s->inspect_config, s->inspect_json);
+    if (*s->completions) {
+      std::string text = completion_script(*s->root, s->shell);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
+    if (*audit_cmd) return audit_query(*aq);
+    if (*s->man) {
+      std::string text = man_page(*s->root);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
+    return std::nullopt;
+  };
+  return c;
+}
+
+}  // namespace wasmcap::cli

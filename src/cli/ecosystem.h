@@ -1,0 +1,44 @@
+// CLI commands beyond run/plan/compile/inspect/bundle (issue #16): trust management, bundle
+// review before install, shell completions and the man page (both generated from the CLI11
+// definitions, so they cannot drift from the parser). Kept apart from cli.cc so that file stays
+// the parser of the core commands.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wasmcap/engine.h"
+
+namespace CLI {
+class App;
+}
+
+namespace wasmcap::cli {
+
+struct EcosystemCommands {
+  // The exit status when one of these commands was selected, else nullopt.
+  std::function<std::optional<int>()> dispatch;
+};
+
+// Adds `trust`, `completions`, `man` to `app` and `inspect` to `bundle`.
+EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle);
+
+// `wasmcap plan --bundle FILE --config C`: the plan a bundle would get, without installing it.
+int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_path,
+                    const std::string& engine_name, const AotOptions& aot, bool json);
+
+// Appends a registry/trust audit record ("bundle_install", "trust_add", ...) to
+// $WASMCAP_HOME/audit.jsonl and, when given, the host config's audit file. Failures to write
+// are warned about on stderr (the change itself already happened).
+void registry_audit(const std::string& event,
+                    const std::vector<std::pair<std::string, std::string>>& fields,
+                    const std::optional<std::string>& config_audit_file);
+
+// The bash / zsh completion script and the man page (troff) for `app`.
+std::string completion_script(const CLI::App& app, const std::string& shell);
+std::string man_page(const CLI::App& app);
+
+}  // namespace wasmcap::cli

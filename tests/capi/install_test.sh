@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix, then builds examples/embed-c OUT OF TREE against
+# the installed package only -- with find_package (shared and static) and with pkg-config (shared
+# and static) -- and runs each build on a guest. A missing install rule, header, dependency in
+# the link interface or exported symbol fails here.
+#
+#   install_test.sh BUILD_DIR SOURCE_DIR GUEST_DIR
+set -euo pipefail
+build=$1 src=$2 guests=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
+
+# The installed files.
+[ -x "$prefix/bin/wasmcap" ] || fail "bin/wasmcap not installed"
+"$prefix/bin/wasmcap" --version | grep -q wasmcap || fail "installed wasmcap does not run"
+[ -f "$prefix/include/wasmcap/wasmcap.h" ] || fail "include/wasmcap/wasmcap.h not installed"
+[ -f "$prefix/include/wasmcap/runtime.h" ] || fail "C++ headers not installed"
+libdir=$(dirname "$(find "$prefix" -name libwasmcap.a | head -1)")
+[ -f "$libdir/libwasmcap.a" ] || fail "libwasmcap.a not installed"
+so=$(find "$libdir" -name 'libwasmcap.so.*.*' | head -1)
+[ -n "$so" ] || fail "libwasmcap.so.X.Y.Z not installed"
+soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "libwasmcap.so.0" ] || fail "SONAME is '$soname', expected libwasmcap.so.0"
+[ -L "$libdir/$soname" ] || fail "$soname symlink not installed"
+[ -L "$libdir/libwasmcap.so" ] || fail "libwasmcap.so (development symlink) not installed"
+[ -f "$libdir/pkgconfig/wasmcap.pc" ] || fail "wasmcap.pc not installed"
+[ -f "$libdir/cmake/wasmcap/wasmcapConfig.cmake" ] || fail "CMake package not installed"
+[ -f "$libdir/cmake/wasmcap/wasmcapConfigVersion.cmake" ] || fail "CMake package version file not installed"
+
+[ -s "$prefix/share/man/man1/wasmcap.1" ] || fail "man page not installed"
+grep -q '^.TH WASMCAP 1' "$prefix/share/man/man1/wasmcap.1" || fail "man page is not troff"
+bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash completion does not parse"
+
+# The shared library exports the C API and nothing else (no C++ symbols: their ABI is not stable).
+exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^WASMCAP_0$' | sort)
+echo "$exported" | grep -qv '^wasmcap_' && fail "libwasmcap.so exports non-C-API symbols: $(echo "$exported" | grep -v '^wasmcap_' | head -5)"
+for fn in $(grep -o 'WASMCAP_API [^(]*(' "$src/include/wasmcap/wasmcap.h" | grep -o 'wasmcap_[a-z0-9_]*(' | tr -d '('); do
+  echo "$exported" | grep -qx "$fn" || fail "libwasmcap.so does not export $fn"
+done
+
+# The C header stands alone: only the C standard library, strict C89/C99/C11, and C++.
+for std in c99 c11; do
+  echo '#include <wasmcap/wasmcap.h>
+int main(void) { return wasmcap_version_number() == WASMCAP_VERSION_NUMBER ? 0 : 1; }' >"$work/h.c"
+  cc -std=$std -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I "$prefix/include" "$work/h.c" \
+    || fail "wasmcap.h does not compile as $std"
+done
+echo '#include <wasmcap/wasmcap.h>' | c++ -x c++ -std=c++11 -Wall -Werror -fsyntax-only -I "$prefix/include" - \
+  || fail "wasmcap.h does not compile as C++11"
+
+check_run() {  # check_run LABEL BINARY
+  local out
+  out=$("$2" "$guests/hello.wasm" world 2>&1) || fail "$1: embed-c exited $?: $out"
+  [ "$out" = $'hello from wasm\narg[1]=world' ] || fail "$1: unexpected output: $out"
+  # An error path: a missing module is not_found, exit 66.
+  set +e
+  "$2" "$work/missing.wasm" >/dev/null 2>"$work/err"
+  local rc=$?
+  set -e
+  [ $rc -eq 66 ] && grep -q 'not_found' "$work/err" || fail "$1: missing module: exit $rc, $(cat "$work/err")"
+  echo "install_test: $1 ok"
+}
+
+# find_package: shared (wasmcap::wasmcap) and static (wasmcap::wasmcap_static).
+for kind in shared static; do
+  flag=OFF
+  [ $kind = static ] && flag=ON
+  cmake -S "$src/examples/embed-c" -B "$work/cmake-$kind" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DEMBED_STATIC=$flag -DCMAKE_BUILD_TYPE=Release >"$work/cfg-$kind.log" 2>&1 \
+    || { cat "$work/cfg-$kind.log"; fail "find_package($kind): configure"; }
+  cmake --build "$work/cmake-$kind" >"$work/build-$kind.log" 2>&1 \
+    || { cat "$work/build-$kind.log"; fail "find_package($kind): build"; }
+  check_run "find_package($kind)" "$work/cmake-$kind/embed-c"
+done
+ldd "$work/cmake-shared/embed-c" | grep -q "libwasmcap.so.0 => $libdir" || fail "shared build does not load the installed libwasmcap.so.0"
+ldd "$work/cmake-static/embed-c" | grep -q libwasmcap && fail "static build links libwasmcap.so"
+
+# pkg-config: shared, and static (libwasmcap.a + the private libraries --static lists).
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+cc "$src/examples/embed-c/main.c" $(pkg-config --cflags --libs wasmcap) -Wl,-rpath,"$libdir" \
+  -o "$work/pc-shared" || fail "pkg-config (shared): build"
+check_run "pkg-config(shared)" "$work/pc-shared"
+cc $(pkg-config --cflags wasmcap) "$src/examples/embed-c/main.c" "$libdir/libwasmcap.a" \
+  $(pkg-config --static --libs wasmcap | sed 's/-lwasmcap\b//') -o "$work/pc-static" \
+  || fail "pkg-config (static): build"
+check_run "pkg-config(static)" "$work/pc-static"
+echo "install_test: all ok"

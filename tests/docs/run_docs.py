@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Runs every command block marked runnable in README.md and docs/*.md.
+
+A block is runnable when its fence's info string is `sh runnable`:
+
+    ```sh runnable
+    wasmcap run "$WASMCAP_GUESTS/hello.wasm"
+    ```
+
+Each block runs in bash with `set -euo pipefail`, in a fresh temporary directory that is also
+$HOME and holds $WASMCAP_HOME, with the built `wasmcap` first on PATH and $WASMCAP_GUESTS set to
+the built guests. A block that exits non-zero fails the test, naming the file and line.
+
+    run_docs.py SOURCE_DIR BIN_DIR GUEST_DIR
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+FENCE = re.compile(r"^```(.*)$")
+
+
+def blocks(path):
+    """(line, text) of each runnable block in the file."""
+    out, cur, start = [], None, 0
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        m = FENCE.match(line)
+        if cur is None and m and m.group(1).split() == ["sh", "runnable"]:
+            cur, start = [], n
+        elif cur is not None and line.startswith("```"):
+            out.append((start, "\n".join(cur) + "\n"))
+            cur = None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+def main():
+    src, bindir, guests = (pathlib.Path(a).resolve() for a in sys.argv[1:4])
+    files = [src / "README.md"] + sorted((src / "docs").glob("*.md"))
+    found = [(f, n, text) for f in files for n, text in blocks(f)]
+    if not found:
+        print("run_docs: no runnable blocks found", file=sys.stderr)
+        return 1
+    failed = 0
+    for f, n, text in found:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                "PATH": f"{bindir}:/usr/bin:/bin",
+                "HOME": tmp,
+                "WASMCAP_HOME": os.path.join(tmp, "wasmcap-home"),
+                "WASMCAP_CACHE_DIR": os.path.join(tmp, "aot-cache"),
+                "WASMCAP_GUESTS": str(guests),
+                "LANG": "C.UTF-8",
+            }
+            r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + text], cwd=tmp, env=env,
+                               capture_output=True, text=True, timeout=120)
+            where = f"{f.relative_to(src)}:{n}"
+            if r.returncode != 0:
+                failed += 1
+                print(f"run_docs: FAIL {where} (exit {r.returncode})\n--- block ---\n{text}"
+                      f"--- stdout ---\n{r.stdout[-2000:]}--- stderr ---\n{r.stderr[-2000:]}",
+                      file=sys.stderr)
+            else:
+                print(f"run_docs: ok {where}")
+    print(f"run_docs: {len(found) - failed}/{len(found)} blocks ok")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
