@@ -43,6 +43,13 @@ T wasm_max(T a, T b) {
   if (a == b) return std::signbit(a) ? b : a;  // max(-0, +0) = +0
   return a > b ? a : b;
 }
+// ceil/floor/trunc/nearest: a NaN operand gives a quiet NaN (libm may return a signalling
+// NaN unchanged, which wasm does not allow).
+template <class T, class F>
+T round_op(T x, F f) {
+  if (std::isnan(x)) return x + x;
+  return f(x);
+}
 inline uint32_t rotl32(uint32_t a, uint32_t b) { return std::rotl(a, static_cast<int>(b & 31)); }
 inline uint32_t rotr32(uint32_t a, uint32_t b) { return std::rotr(a, static_cast<int>(b & 31)); }
 inline uint64_t rotl64(uint64_t a, uint64_t b) { return std::rotl(a, static_cast<int>(b & 63)); }
@@ -684,17 +691,17 @@ L_br_i32_eqz:
   UN(i64_popcnt, static_cast<uint64_t>(std::popcount(a)))
   UN(f32_abs, W32(U32(a) & 0x7fffffffu))
   UN(f32_neg, W32(U32(a) ^ 0x80000000u))
-  UN(f32_ceil, WF32(std::ceil(F32(a))))
-  UN(f32_floor, WF32(std::floor(F32(a))))
-  UN(f32_trunc, WF32(std::trunc(F32(a))))
-  UN(f32_nearest, WF32(std::nearbyint(F32(a))))
+  UN(f32_ceil, WF32(round_op(F32(a), [](auto x) { return std::ceil(x); })))
+  UN(f32_floor, WF32(round_op(F32(a), [](auto x) { return std::floor(x); })))
+  UN(f32_trunc, WF32(round_op(F32(a), [](auto x) { return std::trunc(x); })))
+  UN(f32_nearest, WF32(round_op(F32(a), [](auto x) { return std::nearbyint(x); })))
   UN(f32_sqrt, WF32(std::sqrt(F32(a))))
   UN(f64_abs, a & 0x7fffffffffffffffull)
   UN(f64_neg, a ^ 0x8000000000000000ull)
-  UN(f64_ceil, WF64(std::ceil(F64(a))))
-  UN(f64_floor, WF64(std::floor(F64(a))))
-  UN(f64_trunc, WF64(std::trunc(F64(a))))
-  UN(f64_nearest, WF64(std::nearbyint(F64(a))))
+  UN(f64_ceil, WF64(round_op(F64(a), [](auto x) { return std::ceil(x); })))
+  UN(f64_floor, WF64(round_op(F64(a), [](auto x) { return std::floor(x); })))
+  UN(f64_trunc, WF64(round_op(F64(a), [](auto x) { return std::trunc(x); })))
+  UN(f64_nearest, WF64(round_op(F64(a), [](auto x) { return std::nearbyint(x); })))
   UN(f64_sqrt, WF64(std::sqrt(F64(a))))
   UN(i32_extend8_s, W32(static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(a)))))
   UN(i32_extend16_s, W32(static_cast<uint32_t>(static_cast<int32_t>(static_cast<int16_t>(a)))))

@@ -18,7 +18,7 @@
 #include "wabt/feature.h"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
-#include "wabt/validator.h"
+#include "wabt/interp/binary-reader-interp.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -431,11 +431,17 @@ class FastEngine final : public Engine {
     wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
                                     /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                     /*fail_on_custom_section_error=*/true);
+    // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
+    // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
+    // constant expressions). Then wabt's IR reader builds the tree we translate from.
+    wabt::Result r;
+    {
+      wabt::interp::ModuleDesc desc;
+      r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
+    }
     auto ir = std::make_unique<wabt::Module>();
-    wabt::Result r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
     if (wabt::Succeeded(r)) {
-      wabt::ValidateOptions vo(features());
-      r = wabt::ValidateModule(ir.get(), &errors, vo);
+      r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
     }
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";

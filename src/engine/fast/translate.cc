@@ -17,6 +17,8 @@
 // overflow the host stack.
 #include "engine/fast/translate.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -155,9 +157,10 @@ class FuncTranslator {
 
     // Close the last segment, resolve branch targets to addresses.
     code_[fuel_word_].u = fuel_count_;
+    code_.shrink_to_fit();  // before taking addresses: it may move the code
     for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
     out->frame_slots = nlocals_ + max_height_ + 1;
-    code_.shrink_to_fit();
+    if (std::getenv("WASMCAP_FAST_DUMP") != nullptr) dump();
     out->code = std::move(code_);
     return out;
   }
@@ -184,6 +187,17 @@ class FuncTranslator {
     wabt::ExprList::const_iterator it;
     int part;  // 0 block/loop/function body, 1 then arm, 2 else arm
   };
+
+  void dump() const {
+    std::fprintf(stderr, "func (nlocals %u)\n", nlocals_);
+    for (size_t i = 0; i < code_.size(); ++i) {
+      for (size_t o = 0; o < static_cast<size_t>(Op::kCount); ++o) {
+        if (code_[i].h == h_[o]) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
+      }
+      if (code_[i].u < 100000) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(code_[i].u));
+    }
+    std::fprintf(stderr, "\n");
+  }
 
   // --- emission ---------------------------------------------------------------------------
   size_t pc() const { return code_.size(); }
@@ -245,6 +259,9 @@ class FuncTranslator {
   }
   void flush_all() {
     for (size_t i = 0; i < vs_.size(); ++i) materialize(i);
+  }
+  void flush_below_top() {
+    for (size_t i = 0; i + 1 < vs_.size(); ++i) materialize(i);
   }
   void flush_from(size_t from) {
     for (size_t i = from; i < vs_.size(); ++i) materialize(i);
@@ -408,6 +425,8 @@ class FuncTranslator {
       }
       return;
     }
+    // The branch path must not change what the fall-through path sees as materialized.
+    flush_below_top();
     uint64_t cond = use_top(0);
     pop();
     emit(Op::br_unless);
@@ -577,6 +596,7 @@ class FuncTranslator {
         return nullptr;
       case ET::BrTable: {
         auto& bt = static_cast<const wabt::BrTableExpr&>(e);
+        flush_below_top();  // the stubs below must all see the same state
         uint64_t idx = use_top(0);
         pop();
         size_t n = bt.targets.size();
