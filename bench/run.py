@@ -53,7 +53,9 @@ PROGRAMS = {
 }
 QUICK_DIVISOR = 100  # --quick: full scales / 100, interpreter scale 1, one repetition
 
-RUNTIMES = ["native", "aot", "interp", "node"]
+RUNTIMES = ["native", "aot", "interp", "fast", "node"]
+# Interpreters run at the reduced (interpreter) scale, against a native baseline at that scale.
+INTERPRETERS = ("interp", "fast")
 NODE_FLAGS = ["--no-incremental-marking", "--disable-warning=ExperimentalWarning"]
 
 
@@ -107,8 +109,8 @@ class Runner:
             exe = program if os.path.isabs(program) else os.path.join(
                 self.build, "bench", "native", program)
             return [exe] + args, None
-        if runtime == "interp":
-            return [self.cli, "run", "--engine", "interp", wasm] + args, None
+        if runtime in INTERPRETERS:
+            return [self.cli, "run", "--engine", runtime, wasm] + args, None
         if runtime == "aot":
             cache = cache_dir or self.aot_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
@@ -124,9 +126,9 @@ class Runner:
         hello = os.path.join(self.build, "guest", "hello.wasm")
         reasons = {"native": None}
         if not os.access(self.cli, os.X_OK):
-            reasons["interp"] = reasons["aot"] = f"{self.cli} not built"
+            reasons["interp"] = reasons["fast"] = reasons["aot"] = f"{self.cli} not built"
         else:
-            for engine in ("interp", "aot"):
+            for engine in ("interp", "fast", "aot"):
                 if engine == "aot":
                     self.find_aot_cache_flag()
                 argv, env = self.command(engine, hello, None)
@@ -173,9 +175,10 @@ class Runner:
             for rt in runtimes:
                 if reasons.get(rt):
                     continue
-                if rt == "interp":
-                    plan.append(("native@interp", "native", small))
-                    plan.append(("interp", "interp", small))
+                if rt in INTERPRETERS:
+                    if not any(label == "native@interp" for label, _, _ in plan):
+                        plan.append(("native@interp", "native", small))
+                    plan.append((rt, rt, small))
                 else:
                     plan.append((rt, rt, full))
             # Reference checksums from the native build, and the AOT warm-up (fills the cache).
@@ -223,7 +226,7 @@ class Runner:
                     entry["wall_samples_s"] = [round(w, 6) for w, _ in s]
                 row["runtimes"][label] = entry
             for label, base in (("aot", "native"), ("node", "native"),
-                                ("interp", "native@interp")):
+                                ("interp", "native@interp"), ("fast", "native@interp")):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
                 if e and b and "wall_s" in e and "wall_s" in b:
                     e["ratio_wall"] = e["wall_s"] / b["wall_s"]
@@ -270,6 +273,11 @@ class Runner:
                 na("wasmcap interp", reasons["interp"])
             else:
                 series("wasmcap interp", lambda: self.command("interp", hello_wasm, None))
+        if "fast" in runtimes:
+            if reasons.get("fast"):
+                na("wasmcap fast", reasons["fast"])
+            else:
+                series("wasmcap fast", lambda: self.command("fast", hello_wasm, None))
         if "aot" in runtimes:
             if reasons.get("aot"):
                 na("wasmcap aot, cached", reasons["aot"])
@@ -339,8 +347,11 @@ def render_table(report, metric):
     head = f"{'program':<10} {'scale':>6}"
     for rt, title in cols:
         head += f" | {title:>20}"
-    if "interp" in rts:
-        head += f" || {'interp scale':>12} {'native':>8} {'wasmcap interp':>18}"
+    interps = [rt for rt in INTERPRETERS if rt in rts]
+    if interps:
+        head += f" || {'interp scale':>12} {'native':>8}"
+        for rt in interps:
+            head += f" {'wasmcap ' + rt:>18}"
     what = ("wall-clock time" if metric == "wall"
             else "CPU time (user+sys of the process, all threads)")
     lines.append(f"Seconds of {what}, median of {report['reps']}, and ratio to native")
@@ -359,16 +370,18 @@ def render_table(report, metric):
             else:
                 cell = f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})"
             line += f" | {cell:>20}"
-        if "interp" in rts:
+        if interps:
             b = row["runtimes"].get("native@interp")
-            e = row["runtimes"].get("interp")
-            if "interp" in report["unavailable"]:
-                line += f" || {'':>12} {'':>8} {'n/a':>18}"
-            else:
-                cell = (f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})" if e and key in e
-                        else (e["status"].split(":")[0] if e else "-"))
-                line += (f" || {row['interp_scale']:>12} "
-                         f"{fmt_s(b.get(key) if b else None):>8} {cell:>18}")
+            line += (f" || {row['interp_scale']:>12} "
+                     f"{fmt_s(b.get(key) if b else None):>8}")
+            for rt in interps:
+                e = row["runtimes"].get(rt)
+                if rt in report["unavailable"]:
+                    cell = "n/a"
+                else:
+                    cell = (f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})" if e and key in e
+                            else (e["status"].split(":")[0] if e else "-"))
+                line += f" {cell:>18}"
         lines.append(line)
     g = report["geomean"][metric]
     line = f"{'geomean':<10} {'':>6}"
@@ -376,17 +389,19 @@ def render_table(report, metric):
         cell = "1.00x" if rt == "native" else (
             "n/a" if rt in report["unavailable"] else fmt_x(g.get(rt)))
         line += f" | {cell:>20}"
-    if "interp" in rts:
-        cell = "n/a" if "interp" in report["unavailable"] else fmt_x(g.get("interp"))
-        line += f" || {'':>12} {'':>8} {cell:>18}"
+    if interps:
+        line += f" || {'':>12} {'':>8}"
+        for rt in interps:
+            cell = "n/a" if rt in report["unavailable"] else fmt_x(g.get(rt))
+            line += f" {cell:>18}"
     lines.append(line)
     return "\n".join(lines)
 
 
 def render_rest(report):
     lines = []
-    if "interp" in report["runtimes"]:
-        lines.append("The interpreter runs at 'interp scale' (smaller); its ratio is against the "
+    if any(rt in report["runtimes"] for rt in INTERPRETERS):
+        lines.append("The interpreters run at 'interp scale' (smaller); its ratio is against the "
                      "native build at that same scale (the 'native' column beside it).")
     for rt, why in report["unavailable"].items():
         lines.append(f"n/a {rt}: {why}")
@@ -543,7 +558,7 @@ def main():
         geo = {}
         for metric in ("wall", "cpu"):
             geo[metric] = {}
-            for rt in ("aot", "node", "interp"):
+            for rt in ("aot", "node", "interp", "fast"):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
