@@ -87,14 +87,14 @@ wabt::Features features() {
 
 class FastModule final : public Module {
  public:
-  FastModule(std::unique_ptr<wabt::Module> ir, ModuleInfo info)
+  FastModule(IrPtr ir, ModuleInfo info)
       : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)) {}
   const ModuleInfo& info() const override { return info_; }
   const wabt::Module& ir() const { return *ir_; }
   const std::vector<uint32_t>& canon() const { return canon_; }
 
  private:
-  std::unique_ptr<wabt::Module> ir_;
+  IrPtr ir_;
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
 };
@@ -439,7 +439,7 @@ class FastEngine final : public Engine {
       wabt::interp::ModuleDesc desc;
       r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     }
-    auto ir = std::make_unique<wabt::Module>();
+    IrPtr ir(new wabt::Module());
     if (wabt::Succeeded(r)) {
       r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
     }

@@ -1033,6 +1033,39 @@ const char* expr_feature(const wabt::Expr& e) {
 
 }  // namespace
 
+void IrDeleter::operator()(wabt::Module* m) const {
+  if (m == nullptr) return;
+  std::vector<wabt::ExprList> work;
+  for (wabt::Func* f : m->funcs) work.push_back(std::move(f->exprs));
+  while (!work.empty()) {
+    wabt::ExprList list = std::move(work.back());
+    work.pop_back();
+    for (wabt::Expr& e : list) {
+      switch (e.type()) {
+        case wabt::ExprType::Block:
+          work.push_back(std::move(static_cast<wabt::BlockExpr&>(e).block.exprs));
+          break;
+        case wabt::ExprType::Loop:
+          work.push_back(std::move(static_cast<wabt::LoopExpr&>(e).block.exprs));
+          break;
+        case wabt::ExprType::If:
+          work.push_back(std::move(static_cast<wabt::IfExpr&>(e).true_.exprs));
+          work.push_back(std::move(static_cast<wabt::IfExpr&>(e).false_));
+          break;
+        case wabt::ExprType::Try: {
+          auto& t = static_cast<wabt::TryExpr&>(e);
+          work.push_back(std::move(t.block.exprs));
+          for (wabt::Catch& c : t.catches) work.push_back(std::move(c.exprs));
+          break;
+        }
+        default: break;
+      }
+    }
+    // `list` is freed here; its blocks no longer own anything nested.
+  }
+  delete m;
+}
+
 std::string unsupported_feature(const wabt::Module& m) {
   if (!m.tags.empty()) return "exception handling";
   for (const wabt::TypeEntry* t : m.types) {

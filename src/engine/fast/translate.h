@@ -21,6 +21,14 @@ const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDecla
 std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
                                              const std::vector<uint32_t>& canon);
 
+// Destroys wabt's IR without recursion: wabt's destructors recurse once per nesting level of
+// blocks, so a hostile module nesting a million blocks would overflow the host stack. Nested
+// lists are moved out onto a heap work list first, then freed one level at a time.
+struct IrDeleter {
+  void operator()(wabt::Module* m) const;
+};
+using IrPtr = std::unique_ptr<wabt::Module, IrDeleter>;
+
 // The first feature of `m` this engine cannot run yet ("SIMD (v128)", "exception handling"),
 // or "" when it runs all of it.
 std::string unsupported_feature(const wabt::Module& m);
