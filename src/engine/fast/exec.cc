@@ -280,6 +280,10 @@ L_copy2:
   S(2) = S(3);
   pc += 4;
   NEXT();
+L_copy_n:
+  std::memmove(fp + pc[0].u, fp + pc[1].u, pc[2].u * sizeof(Slot));
+  pc += 3;
+  NEXT();
 L_const_:
   S(0) = pc[1].u;
   pc += 2;

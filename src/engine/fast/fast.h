@@ -49,6 +49,7 @@ using Slot = uint64_t;
   X(call_indirect) /* s index, k table, k type, k frame offset */                               \
   X(copy) /* s dst, s src */                                                                    \
   X(copy2) /* s dst, s src, s dst, s src */                                                     \
+  X(copy_n) /* s dst, s src, k n: slots [src, src+n) to [dst, dst+n), overlap allowed */        \
   X(const_) /* s dst, k value */                                                                 \
   X(select) /* s dst, s a, s b, s cond */                                                       \
   X(global_get) /* s dst, k index */                                                            \

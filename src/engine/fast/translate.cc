@@ -146,6 +146,7 @@ class FuncTranslator {
     out->nparams = f_.GetNumParams();
     out->nlocals = f_.GetNumParamsAndLocals();
     nlocals_ = out->nlocals;
+    pending_.resize(nlocals_);
 
     Ctl fn;
     fn.kind = Ctl::kFunc;
@@ -244,7 +245,11 @@ class FuncTranslator {
   void note_height() {
     if (vs_.size() > max_height_) max_height_ = static_cast<uint32_t>(vs_.size());
   }
-  void materialize(size_t i) {
+  // Bookkeeping that keeps translation linear in the function's size whatever its shape (a
+  // hostile function must not make the translator quadratic): virtual entries all sit at or
+  // above first_virtual_, and pending_[x] lists (in increasing order) the stack positions
+  // that still read local x.
+  void materialize_raw(size_t i) {
     Opnd& o = vs_[i];
     if (o.kind == Opnd::kLocal) {
       emit(Op::copy);
@@ -257,18 +262,43 @@ class FuncTranslator {
     }
     o.kind = Opnd::kSlot;
   }
-  void flush_all() {
-    for (size_t i = 0; i < vs_.size(); ++i) materialize(i);
-  }
-  void flush_below_top() {
-    for (size_t i = 0; i + 1 < vs_.size(); ++i) materialize(i);
+  // Materializes entry i, which must be the highest pending entry of its local (if any).
+  void materialize(size_t i) {
+    if (vs_[i].kind == Opnd::kLocal) pending_[vs_[i].local].pop_back();
+    materialize_raw(i);
   }
   void flush_from(size_t from) {
-    for (size_t i = from; i < vs_.size(); ++i) materialize(i);
+    size_t start = std::max(from, first_virtual_);
+    for (size_t i = vs_.size(); i > start; --i) materialize(i - 1);  // highest first
+    if (from <= first_virtual_) first_virtual_ = vs_.size();
+  }
+  void flush_all() { flush_from(0); }
+  void flush_below_top() {
+    Opnd top = vs_.back();
+    pop();
+    flush_all();
+    if (top.kind == Opnd::kSlot) {
+      vs_.push_back(top);
+    } else {
+      push_virtual(top);
+    }
   }
   void flush_local(uint32_t local) {
-    for (size_t i = 0; i < vs_.size(); ++i) {
-      if (vs_[i].kind == Opnd::kLocal && vs_[i].local == local) materialize(i);
+    std::vector<uint32_t>& p = pending_[local];
+    for (uint32_t i : p) materialize_raw(i);
+    p.clear();
+  }
+  void push_virtual(const Opnd& o) {
+    vs_.push_back(o);
+    first_virtual_ = std::min(first_virtual_, vs_.size() - 1);
+    if (o.kind == Opnd::kLocal) pending_[o.local].push_back(static_cast<uint32_t>(vs_.size() - 1));
+    note_height();
+  }
+  void pop(size_t n = 1) {
+    for (size_t j = 0; j < n; ++j) {
+      const Opnd& o = vs_.back();
+      if (o.kind == Opnd::kLocal) pending_[o.local].pop_back();
+      vs_.pop_back();
     }
   }
   // Slot to read entry i from.
@@ -279,7 +309,6 @@ class FuncTranslator {
     return canon(i);
   }
   uint64_t use_top(size_t from_top) { return use(vs_.size() - 1 - from_top); }
-  void pop(size_t n = 1) { vs_.resize(vs_.size() - n); }
   uint64_t push() {
     vs_.push_back(Opnd{});
     note_height();
@@ -289,8 +318,7 @@ class FuncTranslator {
     Opnd o;
     o.kind = Opnd::kConst;
     o.value = v;
-    vs_.push_back(o);
-    note_height();
+    push_virtual(o);
   }
   // Emits `op dst, operands...` whose dst is the new top of stack; remembers where dst is so
   // that a following local.set can retarget it.
@@ -301,9 +329,7 @@ class FuncTranslator {
     k(dst);
     for (uint64_t v : operands) k(v);
   }
-  void set_stack_to(uint32_t height) {
-    vs_.resize(height);
-  }
+  void set_stack_to(uint32_t height) { pop(vs_.size() - height); }
 
   // --- branches ----------------------------------------------------------------------------
   Ctl& label(uint32_t depth) { return ctl_[ctl_.size() - 1 - depth]; }
@@ -313,16 +339,22 @@ class FuncTranslator {
     if (a == 0) return true;
     if (c.kind == Ctl::kFunc) return false;
     size_t from = vs_.size() - a;
-    if (from != c.height) return false;
-    for (size_t i = from; i < vs_.size(); ++i) {
-      if (vs_[i].kind != Opnd::kSlot) return false;
-    }
-    return true;
+    return from == c.height && first_virtual_ >= vs_.size();  // all slots (O(1), conservative)
   }
   // Moves the label's values into place (not for the function label).
   void move_values(const Ctl& c) {
     uint32_t a = c.arity();
     size_t from = vs_.size() - a;
+    if (a >= 2 && first_virtual_ >= vs_.size()) {
+      // All in slots, contiguous: one block move, whatever the arity.
+      if (from != c.height) {
+        emit(Op::copy_n);
+        k(canon(c.height));
+        k(canon(from));
+        k(a);
+      }
+      return;
+    }
     for (uint32_t i = 0; i < a; ++i) {
       const Opnd& o = vs_[from + i];
       uint64_t dst = canon(c.height + i);
@@ -360,12 +392,11 @@ class FuncTranslator {
       }
     } else if (n > 1) {
       flush_from(from);
-      for (uint32_t i = 0; i < n; ++i) {
-        if (canon(from + i) != i) {
-          emit(Op::copy);
-          k(i);
-          k(canon(from + i));
-        }
+      if (canon(from) != 0) {
+        emit(Op::copy_n);
+        k(0);
+        k(canon(from));
+        k(n);
       }
     }
     emit(Op::ret);
@@ -388,10 +419,13 @@ class FuncTranslator {
   // Conditional branch on the top of stack (popped); fuses with a preceding i32 compare.
   void emit_br_if(uint32_t depth) {
     Ctl& c = label(depth);
-    Opnd cond_entry = vs_.back();
-    vs_.pop_back();
-    bool simple = c.kind != Ctl::kFunc && in_place(c);
-    vs_.push_back(cond_entry);
+    bool simple = false;
+    if (c.kind != Ctl::kFunc) {
+      // in_place() for the stack without the condition on top.
+      uint32_t a = c.arity();
+      size_t from = vs_.size() - 1 - a;
+      simple = a == 0 || (from == c.height && first_virtual_ >= vs_.size() - 1);
+    }
     if (simple) {
       // Compare-and-branch when the condition was just computed by an i32 compare.
       if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
@@ -568,16 +602,7 @@ class FuncTranslator {
         auto& ie = static_cast<const wabt::IfExpr&>(e);
         // Materialize everything below the condition first, so the fused compare (the last
         // instruction) stays last.
-        if (vs_.size() > 1) {
-          bool any = false;
-          for (size_t i = 0; i + 1 < vs_.size(); ++i) any |= vs_[i].kind != Opnd::kSlot;
-          if (any) {
-            Opnd cond = vs_.back();
-            vs_.pop_back();
-            flush_all();
-            vs_.push_back(cond);
-          }
-        }
+        if (first_virtual_ + 1 < vs_.size()) flush_below_top();
         size_t else_word = emit_br_unless();
         flush_all();
         open(Ctl::kIf, ie.true_.decl);
@@ -661,8 +686,7 @@ class FuncTranslator {
         Opnd o;
         o.kind = Opnd::kLocal;
         o.local = static_cast<const wabt::LocalGetExpr&>(e).var.index();
-        vs_.push_back(o);
-        note_height();
+        push_virtual(o);
         return nullptr;
       }
       case ET::LocalSet:
@@ -671,15 +695,13 @@ class FuncTranslator {
         bool tee = e.type() == ET::LocalTee;
         // Entries that still read local x must keep its old value.
         size_t top = vs_.size() - 1;
-        bool pending = false;
-        for (size_t i = 0; i < top; ++i) {
-          pending |= vs_[i].kind == Opnd::kLocal && vs_[i].local == x;
+        if (vs_[top].kind == Opnd::kLocal && vs_[top].local == x) {
+          pop();  // local.set x of local x's own value: nothing changes
+          if (tee) push_virtual(Opnd{Opnd::kLocal, x, 0});
+          last_dst_ = kNone;
+          return nullptr;
         }
-        if (pending) {
-          for (size_t i = 0; i < top; ++i) {
-            if (vs_[i].kind == Opnd::kLocal && vs_[i].local == x) materialize(i);
-          }
-        }
+        if (!pending_[x].empty()) flush_local(x);
         Opnd& o = vs_[top];
         if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_].u == canon(top)) {
           code_[last_dst_].u = x;  // the producer writes the local directly
@@ -697,12 +719,7 @@ class FuncTranslator {
         }
         last_dst_ = kNone;
         pop();
-        if (tee) {
-          Opnd t;
-          t.kind = Opnd::kLocal;
-          t.local = x;
-          vs_.push_back(t);
-        }
+        if (tee) push_virtual(Opnd{Opnd::kLocal, x, 0});
         return nullptr;
       }
       case ET::GlobalGet:
@@ -919,6 +936,8 @@ class FuncTranslator {
   std::vector<Word> code_;
   std::vector<size_t> targets_;
   std::vector<Opnd> vs_;
+  size_t first_virtual_ = 0;
+  std::vector<std::vector<uint32_t>> pending_;
   std::vector<Ctl> ctl_;
   uint32_t nlocals_ = 0;
   uint32_t max_height_ = 0;
