@@ -206,6 +206,44 @@ TEST(FastHostStack, DeepNestingNeedsNoHostRecursion) {
   EXPECT_TRUE(ctx.ok) << ctx.error;
 }
 
+// A host function that calls back into the instance running it must not run on top of the
+// live value stack: the call is refused, and the outer call finishes intact.
+TEST(FastHostBoundary, ReentrantCallIsRefused) {
+  // (import "h" "cb" (func (result i32)))
+  // (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (call 0)))
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  section(m, 1, {2, 0x60, 0, 1, 0x7f, 0x60, 1, 0x7f, 1, 0x7f});
+  section(m, 2, {1, 1, 'h', 2, 'c', 'b', 0, 0});
+  section(m, 3, {1, 1});
+  section(m, 7, {1, 1, 'f', 0, 1});
+  Bytes body = {0, 0x20, 0, 0x10, 0, 0x6a, 0x0b};
+  Bytes code = {1};
+  leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  section(m, 10, code);
+
+  auto engine = make_fast_engine();
+  auto mod = engine->load(m.data(), m.size());
+  ASSERT_TRUE(mod.has_value()) << mod.error().to_string();
+  Instance* self = nullptr;
+  std::string inner_error;
+  HostFuncTable host;
+  host.add(HostFunc{"h", "cb", FuncSig{{}, {ValType::kI32}},
+                    [&](HostContext&, const Value*, Value* results) {
+                      auto r = self->call("f", {Value::I32(1000)});
+                      inner_error = r ? "" : r.error().to_string();
+                      results[0] = Value::I32(5);
+                      return HostCallResult::ok();
+                    }});
+  auto inst = engine->instantiate(*mod, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  self = inst->get();
+  auto out = (*inst)->call("f", {Value::I32(37)});
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ(out->results[0].i32, 42u);
+  EXPECT_NE(inner_error.find("re-entrant"), std::string::npos) << inner_error;
+}
+
 TEST(FastUnsupported, ExceptionHandlingIsRefusedByName) {
   // A tag section (exception handling): valid, but not run by this engine yet.
   Bytes m = module_with({0x60, 0, 0}, {0, 0x0b}, -1, -1, {1, 0, 0});

@@ -279,6 +279,11 @@ class FastInstance final : public Instance, public Translator {
     const FuncSig& sig = exports[index].sig;
     if (auto ok = check_call_args(export_name, sig, args); !ok) return tl::unexpected(ok.error());
     uint32_t func = m.GetFuncIndex(m.exports[index]->var);
+    if (running_) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "re-entrant call into a running instance (from a host function) is not "
+                        "supported by the fast engine");
+    }
     for (size_t i = 0; i < args.size(); ++i) rt_.stack[i] = to_slot(args[i]);
     auto r = run_func(func);
     if (!r) return tl::unexpected(r.error());
@@ -323,8 +328,17 @@ class FastInstance final : public Instance, public Translator {
  private:
   // Runs `func` with its arguments in rt_.stack; ok(kReturn) or ok(kExit), traps are errors.
   Result<Stop> run_func(uint32_t func) {
+    // A host function that calls back into this same instance would run on top of the live
+    // value stack (which starts at slot 0 for every entry): refuse instead.
+    if (running_) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "re-entrant call into a running instance (from a host function) is not "
+                        "supported by the fast engine");
+    }
+    running_ = true;
     rt_.trap_func = -1;
     Stop s = run(rt_, func);
+    running_ = false;
     if (s != Stop::kTrap) return s;
     Error e = rt_.error;
     if (is_trap(e.code) && e.code != ErrorCode::kTrapHost && rt_.trap_func >= 0) {
@@ -410,6 +424,7 @@ class FastInstance final : public Instance, public Translator {
   Runtime rt_;
   std::shared_ptr<const FastModule> module_;
   std::optional<int32_t> start_exit_;
+  bool running_ = false;
 };
 
 class FastEngine final : public Engine {
