@@ -161,7 +161,9 @@ class FuncTranslator {
     code_.shrink_to_fit();  // before taking addresses: it may move the code
     for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
     out->frame_slots = nlocals_ + max_height_ + 1;
-    if (std::getenv("WASMCAP_FAST_DUMP") != nullptr) dump();
+#ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
+    dump();
+#endif
     out->code = std::move(code_);
     return out;
   }
@@ -189,7 +191,7 @@ class FuncTranslator {
     int part;  // 0 block/loop/function body, 1 then arm, 2 else arm
   };
 
-  void dump() const {
+  [[maybe_unused]] void dump() const {
     std::fprintf(stderr, "func (nlocals %u)\n", nlocals_);
     for (size_t i = 0; i < code_.size(); ++i) {
       for (size_t o = 0; o < static_cast<size_t>(Op::kCount); ++o) {
