@@ -53,7 +53,12 @@ PROGRAMS = {
 }
 QUICK_DIVISOR = 100  # --quick: full scales / 100, interpreter scale 1, one repetition
 
-RUNTIMES = ["native", "aot", "interp", "node"]
+RUNTIMES = ["native", "aot", "interp", "fast", "node"]
+# Interpreters run at reduced scales, against a native baseline at the same scale: wabt's at the
+# interpreter scale, the fast one at FAST_FACTOR times that (it is ~10x faster, and at the
+# interpreter scale its process start-up would be a large part of the time).
+INTERPRETERS = ("interp", "fast")
+FAST_FACTOR = 10
 NODE_FLAGS = ["--no-incremental-marking", "--disable-warning=ExperimentalWarning"]
 
 
@@ -107,8 +112,8 @@ class Runner:
             exe = program if os.path.isabs(program) else os.path.join(
                 self.build, "bench", "native", program)
             return [exe] + args, None
-        if runtime == "interp":
-            return [self.cli, "run", "--engine", "interp", wasm] + args, None
+        if runtime in INTERPRETERS:
+            return [self.cli, "run", "--engine", runtime, wasm] + args, None
         if runtime == "aot":
             cache = cache_dir or self.aot_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
@@ -124,9 +129,9 @@ class Runner:
         hello = os.path.join(self.build, "guest", "hello.wasm")
         reasons = {"native": None}
         if not os.access(self.cli, os.X_OK):
-            reasons["interp"] = reasons["aot"] = f"{self.cli} not built"
+            reasons["interp"] = reasons["fast"] = reasons["aot"] = f"{self.cli} not built"
         else:
-            for engine in ("interp", "aot"):
+            for engine in ("interp", "fast", "aot"):
                 if engine == "aot":
                     self.find_aot_cache_flag()
                 argv, env = self.command(engine, hello, None)
@@ -166,21 +171,26 @@ class Runner:
         results = []
         for name in programs:
             full, small = PROGRAMS[name]
+            fast_scale = small * FAST_FACTOR
             if self.args.quick:
                 full, small = max(1, full // QUICK_DIVISOR), 1
+                fast_scale = 1
             # (label, runtime, scale): the interpreter has its own native baseline at its scale.
             plan = []
             for rt in runtimes:
                 if reasons.get(rt):
                     continue
-                if rt == "interp":
+                if rt == "fast":
+                    plan.append(("native@fast", "native", fast_scale))
+                    plan.append(("fast", "fast", fast_scale))
+                elif rt == "interp":
                     plan.append(("native@interp", "native", small))
                     plan.append(("interp", "interp", small))
                 else:
                     plan.append((rt, rt, full))
             # Reference checksums from the native build, and the AOT warm-up (fills the cache).
             ref = {}
-            for scale in {full, small}:
+            for scale in {full, small, fast_scale}:
                 r = self.run(self.command("native", name, scale)[0])
                 if r["rc"] != 0:
                     self.fail(f"{name}: native run at scale {scale} failed: {r['err'].strip()}")
@@ -212,7 +222,7 @@ class Runner:
                     else:
                         samples[label].append((r["wall"], r["cpu"]))
                 self.progress(f"{name}: rep {rep + 1}/{reps}")
-            row = {"program": name, "scale": full, "interp_scale": small,
+            row = {"program": name, "scale": full, "interp_scale": small, "fast_scale": fast_scale,
                    "checksum": ref[full].strip(), "aot_warmup_wall_s": warm, "runtimes": {}}
             for label, rt, scale in plan:
                 s = samples[label]
@@ -223,7 +233,7 @@ class Runner:
                     entry["wall_samples_s"] = [round(w, 6) for w, _ in s]
                 row["runtimes"][label] = entry
             for label, base in (("aot", "native"), ("node", "native"),
-                                ("interp", "native@interp")):
+                                ("interp", "native@interp"), ("fast", "native@fast")):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
                 if e and b and "wall_s" in e and "wall_s" in b:
                     e["ratio_wall"] = e["wall_s"] / b["wall_s"]
@@ -270,6 +280,11 @@ class Runner:
                 na("wasmcap interp", reasons["interp"])
             else:
                 series("wasmcap interp", lambda: self.command("interp", hello_wasm, None))
+        if "fast" in runtimes:
+            if reasons.get("fast"):
+                na("wasmcap fast", reasons["fast"])
+            else:
+                series("wasmcap fast", lambda: self.command("fast", hello_wasm, None))
         if "aot" in runtimes:
             if reasons.get("aot"):
                 na("wasmcap aot, cached", reasons["aot"])
@@ -339,8 +354,11 @@ def render_table(report, metric):
     head = f"{'program':<10} {'scale':>6}"
     for rt, title in cols:
         head += f" | {title:>20}"
-    if "interp" in rts:
-        head += f" || {'interp scale':>12} {'native':>8} {'wasmcap interp':>18}"
+    interps = [rt for rt in INTERPRETERS if rt in rts]
+    if interps:
+        head += f" || {'interp scale':>12} {'native':>8}"
+        for rt in interps:
+            head += f" {'wasmcap ' + rt:>18}"
     what = ("wall-clock time" if metric == "wall"
             else "CPU time (user+sys of the process, all threads)")
     lines.append(f"Seconds of {what}, median of {report['reps']}, and ratio to native")
@@ -359,16 +377,18 @@ def render_table(report, metric):
             else:
                 cell = f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})"
             line += f" | {cell:>20}"
-        if "interp" in rts:
+        if interps:
             b = row["runtimes"].get("native@interp")
-            e = row["runtimes"].get("interp")
-            if "interp" in report["unavailable"]:
-                line += f" || {'':>12} {'':>8} {'n/a':>18}"
-            else:
-                cell = (f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})" if e and key in e
-                        else (e["status"].split(":")[0] if e else "-"))
-                line += (f" || {row['interp_scale']:>12} "
-                         f"{fmt_s(b.get(key) if b else None):>8} {cell:>18}")
+            line += (f" || {row['interp_scale']:>12} "
+                     f"{fmt_s(b.get(key) if b else None):>8}")
+            for rt in interps:
+                e = row["runtimes"].get(rt)
+                if rt in report["unavailable"]:
+                    cell = "n/a"
+                else:
+                    cell = (f"{fmt_s(e[key])} ({fmt_x(e.get(rkey))})" if e and key in e
+                            else (e["status"].split(":")[0] if e else "-"))
+                line += f" {cell:>18}"
         lines.append(line)
     g = report["geomean"][metric]
     line = f"{'geomean':<10} {'':>6}"
@@ -376,18 +396,21 @@ def render_table(report, metric):
         cell = "1.00x" if rt == "native" else (
             "n/a" if rt in report["unavailable"] else fmt_x(g.get(rt)))
         line += f" | {cell:>20}"
-    if "interp" in rts:
-        cell = "n/a" if "interp" in report["unavailable"] else fmt_x(g.get("interp"))
-        line += f" || {'':>12} {'':>8} {cell:>18}"
+    if interps:
+        line += f" || {'':>12} {'':>8}"
+        for rt in interps:
+            cell = "n/a" if rt in report["unavailable"] else fmt_x(g.get(rt))
+            line += f" {cell:>18}"
     lines.append(line)
     return "\n".join(lines)
 
 
 def render_rest(report):
     lines = []
-    if "interp" in report["runtimes"]:
-        lines.append("The interpreter runs at 'interp scale' (smaller); its ratio is against the "
-                     "native build at that same scale (the 'native' column beside it).")
+    if any(rt in report["runtimes"] for rt in INTERPRETERS):
+        lines.append("The interpreters run at reduced scales: wabt's (interp) at 'interp scale', "
+                     f"the fast one at {FAST_FACTOR}x that; each ratio is against the native build "
+                     "at the same scale (the 'native' column is native at 'interp scale').")
     for rt, why in report["unavailable"].items():
         lines.append(f"n/a {rt}: {why}")
     if report["cold_start"]:
@@ -419,8 +442,10 @@ def render_markdown(report):
         title = "Wall-clock" if metric == "wall" else "CPU (user+sys)"
         lines.append(f"**{title} seconds, median of {report['reps']}; ratio to native**\n")
         lines.append("| program | scale | native | wasmcap aot | node (V8) | interp scale "
-                     "| native @ interp scale | wasmcap interp |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                     "| native @ interp scale | wasmcap interp | fast scale "
+                     "| native @ fast scale | wasmcap fast |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+                     "| ---: |")
 
         def cell(row, label):
             if label in unavailable:
@@ -437,13 +462,15 @@ def render_markdown(report):
         for row in report["programs"]:
             lines.append(f"| {row['program']} | {row['scale']} | {cell(row, 'native')} | "
                          f"{cell(row, 'aot')} | {cell(row, 'node')} | {row['interp_scale']} | "
-                         f"{cell(row, 'native@interp')} | {cell(row, 'interp')} |")
+                         f"{cell(row, 'native@interp')} | {cell(row, 'interp')} | "
+                         f"{row.get('fast_scale', '-')} | {cell(row, 'native@fast')} | "
+                         f"{cell(row, 'fast')} |")
         g = report["geomean"][metric]
 
         def gm(rt):
             return "n/a" if rt in unavailable else f"**{fmt_x(g.get(rt))}**"
         lines.append(f"| **geomean** | | 1.00x | {gm('aot')} | {gm('node')} | | | "
-                     f"{gm('interp')} |")
+                     f"{gm('interp')} | | | {gm('fast')} |")
         lines.append("")
     if report["cold_start"]:
         lines.append(f"**Cold start: `hello` wall time, median of {report['cold_reps']}**\n")
@@ -543,7 +570,7 @@ def main():
         geo = {}
         for metric in ("wall", "cpu"):
             geo[metric] = {}
-            for rt in ("aot", "node", "interp"):
+            for rt in ("aot", "node", "interp", "fast"):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
@@ -558,8 +585,9 @@ def main():
             "unavailable": unavailable, "aot_cache_flag": runner.aot_cache_flag,
             "programs": results, "geomean": geo, "cold_start": cold,
             "failures": runner.failures,
-            "notes": ("interp rows run at interp_scale; their ratio is against native at that "
-                      "scale (runtimes['native@interp']). Times are per process, including "
+            "notes": ("interp rows run at interp_scale, fast rows at fast_scale; each ratio is "
+                      "against native at the same scale (runtimes['native@interp'], "
+                      "runtimes['native@fast']). Times are per process, including "
                       "startup. cpu = user+sys of the process (all its threads)."),
         }
         print(render(report))

@@ -357,6 +357,11 @@ class Engine {
 // The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
 std::unique_ptr<Engine> make_interp_engine();
 
+// wasmcap's own fast interpreter (docs/fast-interp.md): validated by wabt, translated lazily to
+// threaded register code; fuel charged per basic block, deadlines checked at loop back-edges,
+// calls and after host calls. Refuses SIMD and exception handling (module_unsupported) for now.
+std::unique_ptr<Engine> make_fast_engine();
+
 // Options of the AOT backend (docs/aot.md). Empty/negative fields take their defaults.
 struct AotOptions {
   // Where compiled objects are cached. Default: $WASMCAP_CACHE_DIR, else

@@ -1050,9 +1050,11 @@ int main(int argc, char** argv) {
   AotOptions aot;
   aot.progress = true;
   run->add_option("--engine", engine,
-                  "Engine: interp, aot (compiled to native code, cached) or auto (aot when a C "
-                  "compiler is available, else interp). Default interp.")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+                  "Engine: interp (the default interpreter, today wabt's), wabt (wabt's "
+                  "interpreter), fast (wasmcap's own interpreter, docs/fast-interp.md), aot "
+                  "(compiled to native code, cached) or auto (aot when a C compiler is "
+                  "available, else interp). Default interp.")
+      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
   run->add_option("--cache-dir", aot.cache_dir,
                   "AOT cache directory (default $WASMCAP_CACHE_DIR, else "
                   "$XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot)");
@@ -1133,8 +1135,8 @@ int main(int argc, char** argv) {
   plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)");
   plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
   plan->add_option("--engine", plan_engine,
-                   "Engine to check capabilities against: interp, aot or auto")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+                   "Engine to check capabilities against: interp, wabt, fast, aot or auto")
+      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
   plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
   std::string plan_bundle;
   plan->add_option("--bundle", plan_bundle,

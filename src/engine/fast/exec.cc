@@ -1,0 +1,785 @@
+// The fast interpreter's dispatch loop (docs/fast-interp.md).
+//
+// Threaded code: every instruction starts with the address of its handler (a label of this
+// function, computed goto), followed by its operands, which the translator has already resolved
+// to frame-relative slot indices or immediates. There is no operand stack at run time: values
+// live in untagged 8-byte slots of a flat value stack, addressed as fp[index]. Wasm calls push
+// a Frame on our own call stack and jump; the C stack never grows with the guest's recursion.
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/fast/fast.h"
+
+namespace wasmcap::fast {
+namespace {
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// Fuel units the loop may run between two checks of the deadline and interrupt flag.
+constexpr int64_t kSlice = 1 << 16;
+
+inline uint32_t U32(Slot s) { return static_cast<uint32_t>(s); }
+inline int32_t I32(Slot s) { return static_cast<int32_t>(static_cast<uint32_t>(s)); }
+inline uint64_t U64(Slot s) { return s; }
+inline int64_t I64(Slot s) { return static_cast<int64_t>(s); }
+inline float F32(Slot s) { return std::bit_cast<float>(static_cast<uint32_t>(s)); }
+inline double F64(Slot s) { return std::bit_cast<double>(s); }
+inline Slot W32(uint32_t v) { return v; }
+inline Slot WF32(float v) { return std::bit_cast<uint32_t>(v); }
+inline Slot WF64(double v) { return std::bit_cast<uint64_t>(v); }
+
+template <class T>
+T wasm_min(T a, T b) {
+  if (std::isnan(a) || std::isnan(b)) return a + b;  // a quiet NaN
+  if (a == b) return std::signbit(a) ? a : b;        // min(-0, +0) = -0
+  return a < b ? a : b;
+}
+template <class T>
+T wasm_max(T a, T b) {
+  if (std::isnan(a) || std::isnan(b)) return a + b;
+  if (a == b) return std::signbit(a) ? b : a;  // max(-0, +0) = +0
+  return a > b ? a : b;
+}
+// ceil/floor/trunc/nearest: a NaN operand gives a quiet NaN (libm may return a signalling
+// NaN unchanged, which wasm does not allow).
+template <class T, class F>
+T round_op(T x, F f) {
+  if (std::isnan(x)) return x + x;
+  return f(x);
+}
+inline uint32_t rotl32(uint32_t a, uint32_t b) { return std::rotl(a, static_cast<int>(b & 31)); }
+inline uint32_t rotr32(uint32_t a, uint32_t b) { return std::rotr(a, static_cast<int>(b & 31)); }
+inline uint64_t rotl64(uint64_t a, uint64_t b) { return std::rotl(a, static_cast<int>(b & 63)); }
+inline uint64_t rotr64(uint64_t a, uint64_t b) { return std::rotr(a, static_cast<int>(b & 63)); }
+
+// Saturating truncation (nontrapping float-to-int).
+template <class I, class F>
+I trunc_sat(F x) {
+  if (std::isnan(x)) return 0;
+  constexpr F lo = static_cast<F>(std::numeric_limits<I>::min());
+  // 2^N (exactly representable) as the exclusive upper bound.
+  constexpr F hi = std::numeric_limits<I>::is_signed
+                       ? -static_cast<F>(std::numeric_limits<I>::min())
+                       : static_cast<F>(std::numeric_limits<I>::max() / 2 + 1) * F(2);
+  if (x < lo) return std::numeric_limits<I>::min();
+  if (x >= hi) return std::numeric_limits<I>::max();
+  return static_cast<I>(x);
+}
+// Trapping truncation: 0 = ok, 1 = NaN, 2 = out of range.
+template <class I, class F>
+int trunc_check(F x) {
+  if (std::isnan(x)) return 1;
+  constexpr F hi = std::numeric_limits<I>::is_signed
+                       ? -static_cast<F>(std::numeric_limits<I>::min())
+                       : static_cast<F>(std::numeric_limits<I>::max() / 2 + 1) * F(2);
+  if (std::numeric_limits<I>::is_signed) {
+    constexpr F lo = static_cast<F>(std::numeric_limits<I>::min());
+    // lo is exact (-2^(N-1)); values in (lo-1, lo) truncate to lo and are fine.
+    if (!(x > lo - F(1)) || !(x < hi)) {
+      if (x >= lo && x < hi) return 0;
+      return 2;
+    }
+    return 0;
+  }
+  if (!(x > F(-1)) || !(x < hi)) return 2;
+  return 0;
+}
+
+}  // namespace
+
+static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out);
+
+const void* const* handler_table() {
+  static const void* const* table = [] {
+    const void* const* t = nullptr;
+    run_impl(nullptr, 0, &t);
+    return t;
+  }();
+  return table;
+}
+
+Stop run(Runtime& rt, uint32_t func) { return run_impl(&rt, func, nullptr); }
+
+// The loop. Registers: pc (next operand), fp (frame), mem/memsize (linear memory; they change
+// only in memory.grow, which runs here), budget (fuel left before the next slow-path check).
+static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out) {
+  static const void* const kTable[] = {
+#define WASMCAP_FAST_X(name) &&L_##name,
+      WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+  };
+  if (table_out != nullptr) {
+    *table_out = kTable;
+    return Stop::kReturn;
+  }
+  Runtime& rt = *rtp;
+  FuncEntry* const funcs = rt.funcs.data();
+  Slot* const globals = rt.globals.data();
+  Slot* const stack_end = rt.stack + rt.stack_slots;
+  Frame* const frames = rt.frames.get();
+  const size_t max_frames = rt.max_frames;
+  size_t depth = 0;
+  uint8_t* mem = rt.mem;
+  uint64_t memsize = rt.mem_size;
+  const ExecLimits& limits = *rt.limits;
+
+  // Fuel: `granted` units were handed to the loop at the last refill, `budget` remain.
+  int64_t granted = 0;
+  int64_t budget = 0;
+#define SYNC_FUEL()                                            \
+  do {                                                         \
+    rt.consumed += static_cast<uint64_t>(granted - budget);    \
+    granted = budget;                                          \
+  } while (0)
+
+  const Word* pc = nullptr;
+  Slot* fp = rt.stack;
+  uint32_t cur = entry;
+  const char* trap_msg = nullptr;
+  Slot* nfp = nullptr;     // callee frame of the call being made
+  uint32_t callee = 0;
+  ErrorCode trap_code = ErrorCode::kTrapOther;
+
+#define NEXT() goto*(pc++)->h
+#define S(i) fp[pc[i].u]
+#define TRAP(code, msg)      \
+  do {                       \
+    trap_code = code;        \
+    trap_msg = msg;          \
+    goto trap;               \
+  } while (0)
+
+  {
+    FuncEntry& fe = funcs[entry];
+    if (fe.host >= 0) return call_host(rt, static_cast<uint32_t>(fe.host), fp);
+    if (!fe.code) fe.code = rt.translator->translate(entry);
+    FuncCode* c = fe.code.get();
+    if (max_frames == 0 || fp + c->frame_slots > stack_end) {
+      TRAP(ErrorCode::kTrapStackExhausted, "call stack exhausted");
+    }
+    frames[depth++] = Frame{nullptr, fp, entry};
+    std::memset(fp + c->nparams, 0, sizeof(Slot) * (c->nlocals - c->nparams));
+    pc = c->code.data();
+    NEXT();
+  }
+
+L_fuel : {
+  int64_t n = pc[0].i;
+  budget -= n;
+  if (UNLIKELY(budget < 0)) {
+    budget += n;
+    SYNC_FUEL();
+    if (!check_deadline(rt)) goto stop_error;
+    int64_t slice = std::max<int64_t>(kSlice, n);
+    if (limits.fuel != 0) {
+      uint64_t left = limits.fuel - std::min(limits.fuel, rt.consumed);
+      if (left < static_cast<uint64_t>(n)) {
+        rt.error = Error(ErrorCode::kFuelExhausted, "fuel exhausted after " +
+                                                        std::to_string(rt.consumed) +
+                                                        " instructions; raise --fuel");
+        rt.trap_func = cur;
+        return Stop::kTrap;
+      }
+      slice = static_cast<int64_t>(std::min<uint64_t>(static_cast<uint64_t>(slice), left));
+    }
+    granted = budget = slice;
+    budget -= n;
+  }
+  pc += 1;
+  NEXT();
+}
+L_br:
+  pc = static_cast<const Word*>(pc[0].h);
+  NEXT();
+L_br_if:
+  if (U32(S(0)) != 0) {
+    pc = static_cast<const Word*>(pc[1].h);
+  } else {
+    pc += 2;
+  }
+  NEXT();
+L_br_unless:
+  if (U32(S(0)) == 0) {
+    pc = static_cast<const Word*>(pc[1].h);
+  } else {
+    pc += 2;
+  }
+  NEXT();
+L_br_table : {
+  uint64_t i = U32(S(0));
+  uint64_t n = pc[1].u;
+  if (i > n) i = n;
+  pc = static_cast<const Word*>(pc[2 + i].h);
+  NEXT();
+}
+L_ret : {
+  Frame& f = frames[--depth];
+  if (f.ret_pc == nullptr) {
+    SYNC_FUEL();
+    rt.mem_size = memsize;
+    return Stop::kReturn;
+  }
+  pc = f.ret_pc;
+  fp = f.fp;
+  cur = f.func;
+  NEXT();
+}
+L_unreachable:
+  TRAP(ErrorCode::kTrapUnreachable, "unreachable executed");
+
+L_call:
+  callee = static_cast<uint32_t>(pc[0].u);
+  nfp = fp + pc[1].u;
+  pc += 2;
+do_call : {
+  FuncEntry& fe = funcs[callee];
+  if (fe.host >= 0) {
+    SYNC_FUEL();
+    rt.mem_size = memsize;
+    Stop s = call_host(rt, static_cast<uint32_t>(fe.host), nfp);
+    if (s != Stop::kReturn) return s;
+    // The host call may have charged fuel for its work: drop the loop's remaining grant so
+    // the next block re-reads what is left from rt.consumed (exact, and never over budget).
+    granted = budget = 0;
+    NEXT();
+  }
+  if (UNLIKELY(!fe.code)) fe.code = rt.translator->translate(callee);
+  FuncCode* c = fe.code.get();
+  if (UNLIKELY(depth >= max_frames || nfp + c->frame_slots > stack_end)) {
+    TRAP(ErrorCode::kTrapStackExhausted, "call stack exhausted");
+  }
+  frames[depth++] = Frame{pc, fp, cur};
+  fp = nfp;
+  for (uint32_t i = c->nparams; i < c->nlocals; ++i) fp[i] = 0;
+  cur = callee;
+  pc = c->code.data();
+  NEXT();
+}
+L_call_indirect : {
+  uint64_t i = U32(S(0));
+  const Table& t = rt.tables[pc[1].u];
+  uint32_t type = static_cast<uint32_t>(pc[2].u);
+  nfp = fp + pc[3].u;
+  pc += 4;
+  if (UNLIKELY(i >= t.elems.size())) TRAP(ErrorCode::kTrapTableOutOfBounds, "undefined element");
+  uint64_t ref = t.elems[i];
+  if (UNLIKELY(ref == 0)) TRAP(ErrorCode::kTrapIndirectCallNull, "uninitialized element");
+  callee = static_cast<uint32_t>(ref - 1);
+  if (UNLIKELY(funcs[callee].type_id != type)) {
+    TRAP(ErrorCode::kTrapIndirectCallMismatch, "indirect call type mismatch");
+  }
+  goto do_call;
+}
+
+L_copy:
+  S(0) = S(1);
+  pc += 2;
+  NEXT();
+L_copy2:
+  S(0) = S(1);
+  S(2) = S(3);
+  pc += 4;
+  NEXT();
+L_copy_n:
+  std::memmove(fp + pc[0].u, fp + pc[1].u, pc[2].u * sizeof(Slot));
+  pc += 3;
+  NEXT();
+L_const_:
+  S(0) = pc[1].u;
+  pc += 2;
+  NEXT();
+L_select:
+  S(0) = U32(S(3)) != 0 ? S(1) : S(2);
+  pc += 4;
+  NEXT();
+L_global_get:
+  S(0) = globals[pc[1].u];
+  pc += 2;
+  NEXT();
+L_global_set:
+  globals[pc[0].u] = S(1);
+  pc += 2;
+  NEXT();
+
+  // --- memory -------------------------------------------------------------------------------
+#define LOAD(name, T, conv)                                                       \
+  L_##name : {                                                                    \
+    uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2].u;                     \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    S(0) = conv;                                                                  \
+    pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }
+  LOAD(i32_load, uint32_t, v)
+  LOAD(i64_load, uint64_t, v)
+  LOAD(f32_load, uint32_t, v)
+  LOAD(f64_load, uint64_t, v)
+  LOAD(i32_load8_s, int8_t, W32(static_cast<uint32_t>(static_cast<int32_t>(v))))
+  LOAD(i32_load8_u, uint8_t, W32(v))
+  LOAD(i32_load16_s, int16_t, W32(static_cast<uint32_t>(static_cast<int32_t>(v))))
+  LOAD(i32_load16_u, uint16_t, W32(v))
+  LOAD(i64_load8_s, int8_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(i64_load8_u, uint8_t, static_cast<uint64_t>(v))
+  LOAD(i64_load16_s, int16_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(i64_load16_u, uint16_t, static_cast<uint64_t>(v))
+  LOAD(i64_load32_s, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(i64_load32_u, uint32_t, static_cast<uint64_t>(v))
+#undef LOAD
+#define STORE(name, T)                                                            \
+  L_##name : {                                                                    \
+    uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2].u;                     \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(S(1));                                                   \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }
+  STORE(i32_store, uint32_t)
+  STORE(i64_store, uint64_t)
+  STORE(f32_store, uint32_t)
+  STORE(f64_store, uint64_t)
+  STORE(i32_store8, uint8_t)
+  STORE(i32_store16, uint16_t)
+  STORE(i64_store8, uint8_t)
+  STORE(i64_store16, uint16_t)
+  STORE(i64_store32, uint32_t)
+#undef STORE
+L_memory_size:
+  S(0) = W32(static_cast<uint32_t>(memsize / kWasmPageSize));
+  pc += 1;
+  NEXT();
+L_memory_grow : {
+  rt.mem_size = memsize;
+  int64_t r = memory_grow(rt, U32(S(1)));
+  mem = rt.mem;
+  memsize = rt.mem_size;
+  S(0) = W32(static_cast<uint32_t>(r));
+  pc += 2;
+  NEXT();
+}
+L_memory_fill : {
+  uint64_t d = U32(S(0)), n = U32(S(2));
+  if (UNLIKELY(d + n > memsize)) goto trap_oob;
+  std::memset(mem + d, static_cast<int>(U32(S(1)) & 0xff), n);
+  pc += 3;
+  NEXT();
+}
+L_memory_copy : {
+  uint64_t d = U32(S(0)), s = U32(S(1)), n = U32(S(2));
+  if (UNLIKELY(d + n > memsize || s + n > memsize)) goto trap_oob;
+  std::memmove(mem + d, mem + s, n);
+  pc += 3;
+  NEXT();
+}
+L_memory_init : {
+  const std::vector<uint8_t>& seg = rt.data[pc[0].u];
+  uint64_t d = U32(S(1)), s = U32(S(2)), n = U32(S(3));
+  if (UNLIKELY(d + n > memsize || s + n > seg.size())) goto trap_oob;
+  if (n != 0) std::memcpy(mem + d, seg.data() + s, n);
+  pc += 4;
+  NEXT();
+}
+L_data_drop:
+  rt.data[pc[0].u].clear();
+  rt.data[pc[0].u].shrink_to_fit();
+  pc += 1;
+  NEXT();
+
+  // --- tables and references ----------------------------------------------------------------
+L_table_get : {
+  const Table& t = rt.tables[pc[1].u];
+  uint64_t i = U32(S(2));
+  if (UNLIKELY(i >= t.elems.size())) goto trap_table;
+  S(0) = t.elems[i];
+  pc += 3;
+  NEXT();
+}
+L_table_set : {
+  Table& t = rt.tables[pc[0].u];
+  uint64_t i = U32(S(1));
+  if (UNLIKELY(i >= t.elems.size())) goto trap_table;
+  t.elems[i] = S(2);
+  pc += 3;
+  NEXT();
+}
+L_table_size:
+  S(0) = W32(static_cast<uint32_t>(rt.tables[pc[1].u].elems.size()));
+  pc += 2;
+  NEXT();
+L_table_grow : {
+  Table& t = rt.tables[pc[1].u];
+  uint64_t n = U32(S(3));
+  uint64_t old = t.elems.size();
+  if (old + n > t.max) {
+    S(0) = W32(0xffffffffu);
+  } else {
+    t.elems.resize(old + n, S(2));
+    S(0) = W32(static_cast<uint32_t>(old));
+  }
+  pc += 4;
+  NEXT();
+}
+L_table_fill : {
+  Table& t = rt.tables[pc[0].u];
+  uint64_t i = U32(S(1)), n = U32(S(3));
+  if (UNLIKELY(i + n > t.elems.size())) goto trap_table;
+  std::fill(t.elems.begin() + static_cast<ptrdiff_t>(i),
+            t.elems.begin() + static_cast<ptrdiff_t>(i + n), S(2));
+  pc += 4;
+  NEXT();
+}
+L_table_copy : {
+  Table& dt = rt.tables[pc[0].u];
+  const Table& st = rt.tables[pc[1].u];
+  uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
+  if (UNLIKELY(d + n > dt.elems.size() || s + n > st.elems.size())) goto trap_table;
+  if (n != 0) std::memmove(dt.elems.data() + d, st.elems.data() + s, n * sizeof(uint64_t));
+  pc += 5;
+  NEXT();
+}
+L_table_init : {
+  Table& t = rt.tables[pc[0].u];
+  const std::vector<uint64_t>& seg = rt.elems[pc[1].u];
+  uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
+  if (UNLIKELY(d + n > t.elems.size() || s + n > seg.size())) goto trap_table;
+  if (n != 0) std::memcpy(t.elems.data() + d, seg.data() + s, n * sizeof(uint64_t));
+  pc += 5;
+  NEXT();
+}
+L_elem_drop:
+  rt.elems[pc[0].u].clear();
+  rt.elems[pc[0].u].shrink_to_fit();
+  pc += 1;
+  NEXT();
+L_ref_func:
+  S(0) = pc[1].u + 1;
+  pc += 2;
+  NEXT();
+L_ref_is_null:
+  S(0) = W32(S(1) == 0 ? 1 : 0);
+  pc += 2;
+  NEXT();
+
+  // --- numeric ------------------------------------------------------------------------------
+#define BIN(name, expr)           \
+  L_##name : {                    \
+    Slot a = S(1), b = S(2);      \
+    (void)a;                      \
+    (void)b;                      \
+    S(0) = (expr);                \
+    pc += 3;                      \
+    NEXT();                       \
+  }
+#define BINK(name, expr)          \
+  L_##name##_k : {                \
+    Slot a = S(1), b = pc[2].u;   \
+    S(0) = (expr);                \
+    pc += 3;                      \
+    NEXT();                       \
+  }
+  BIN(i32_add, W32(U32(a) + U32(b)))
+  BIN(i32_sub, W32(U32(a) - U32(b)))
+  BIN(i32_mul, W32(U32(a) * U32(b)))
+  BIN(i32_and, W32(U32(a) & U32(b)))
+  BIN(i32_or, W32(U32(a) | U32(b)))
+  BIN(i32_xor, W32(U32(a) ^ U32(b)))
+  BIN(i32_shl, W32(U32(a) << (U32(b) & 31)))
+  BIN(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
+  BIN(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
+  BIN(i32_rotl, W32(rotl32(U32(a), U32(b))))
+  BIN(i32_rotr, W32(rotr32(U32(a), U32(b))))
+  BIN(i64_add, a + b)
+  BIN(i64_sub, a - b)
+  BIN(i64_mul, a * b)
+  BIN(i64_and, a & b)
+  BIN(i64_or, a | b)
+  BIN(i64_xor, a ^ b)
+  BIN(i64_shl, a << (b & 63))
+  BIN(i64_shr_s, static_cast<uint64_t>(I64(a) >> (b & 63)))
+  BIN(i64_shr_u, a >> (b & 63))
+  BIN(i64_rotl, rotl64(a, b))
+  BIN(i64_rotr, rotr64(a, b))
+  BIN(f32_add, WF32(F32(a) + F32(b)))
+  BIN(f32_sub, WF32(F32(a) - F32(b)))
+  BIN(f32_mul, WF32(F32(a) * F32(b)))
+  BIN(f32_div, WF32(F32(a) / F32(b)))
+  BIN(f32_min, WF32(wasm_min(F32(a), F32(b))))
+  BIN(f32_max, WF32(wasm_max(F32(a), F32(b))))
+  BIN(f32_copysign, W32((U32(a) & 0x7fffffffu) | (U32(b) & 0x80000000u)))
+  BIN(f64_add, WF64(F64(a) + F64(b)))
+  BIN(f64_sub, WF64(F64(a) - F64(b)))
+  BIN(f64_mul, WF64(F64(a) * F64(b)))
+  BIN(f64_div, WF64(F64(a) / F64(b)))
+  BIN(f64_min, WF64(wasm_min(F64(a), F64(b))))
+  BIN(f64_max, WF64(wasm_max(F64(a), F64(b))))
+  BIN(f64_copysign, (a & 0x7fffffffffffffffull) | (b & 0x8000000000000000ull))
+  BIN(i32_eq, W32(U32(a) == U32(b)))
+  BIN(i32_ne, W32(U32(a) != U32(b)))
+  BIN(i32_lt_s, W32(I32(a) < I32(b)))
+  BIN(i32_lt_u, W32(U32(a) < U32(b)))
+  BIN(i32_gt_s, W32(I32(a) > I32(b)))
+  BIN(i32_gt_u, W32(U32(a) > U32(b)))
+  BIN(i32_le_s, W32(I32(a) <= I32(b)))
+  BIN(i32_le_u, W32(U32(a) <= U32(b)))
+  BIN(i32_ge_s, W32(I32(a) >= I32(b)))
+  BIN(i32_ge_u, W32(U32(a) >= U32(b)))
+  BIN(i64_eq, W32(a == b))
+  BIN(i64_ne, W32(a != b))
+  BIN(i64_lt_s, W32(I64(a) < I64(b)))
+  BIN(i64_lt_u, W32(a < b))
+  BIN(i64_gt_s, W32(I64(a) > I64(b)))
+  BIN(i64_gt_u, W32(a > b))
+  BIN(i64_le_s, W32(I64(a) <= I64(b)))
+  BIN(i64_le_u, W32(a <= b))
+  BIN(i64_ge_s, W32(I64(a) >= I64(b)))
+  BIN(i64_ge_u, W32(a >= b))
+  BIN(f32_eq, W32(F32(a) == F32(b)))
+  BIN(f32_ne, W32(F32(a) != F32(b)))
+  BIN(f32_lt, W32(F32(a) < F32(b)))
+  BIN(f32_gt, W32(F32(a) > F32(b)))
+  BIN(f32_le, W32(F32(a) <= F32(b)))
+  BIN(f32_ge, W32(F32(a) >= F32(b)))
+  BIN(f64_eq, W32(F64(a) == F64(b)))
+  BIN(f64_ne, W32(F64(a) != F64(b)))
+  BIN(f64_lt, W32(F64(a) < F64(b)))
+  BIN(f64_gt, W32(F64(a) > F64(b)))
+  BIN(f64_le, W32(F64(a) <= F64(b)))
+  BIN(f64_ge, W32(F64(a) >= F64(b)))
+  BINK(i32_add, W32(U32(a) + U32(b)))
+  BINK(i32_sub, W32(U32(a) - U32(b)))
+  BINK(i32_mul, W32(U32(a) * U32(b)))
+  BINK(i32_and, W32(U32(a) & U32(b)))
+  BINK(i32_or, W32(U32(a) | U32(b)))
+  BINK(i32_xor, W32(U32(a) ^ U32(b)))
+  BINK(i32_shl, W32(U32(a) << (U32(b) & 31)))
+  BINK(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
+  BINK(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
+  BINK(i64_add, a + b)
+  BINK(i64_sub, a - b)
+  BINK(i64_mul, a * b)
+  BINK(i64_and, a & b)
+  BINK(i64_shl, a << (b & 63))
+  BINK(i64_shr_u, a >> (b & 63))
+  BINK(i32_eq, W32(U32(a) == U32(b)))
+  BINK(i32_ne, W32(U32(a) != U32(b)))
+  BINK(i32_lt_s, W32(I32(a) < I32(b)))
+  BINK(i32_lt_u, W32(U32(a) < U32(b)))
+  BINK(i32_gt_s, W32(I32(a) > I32(b)))
+  BINK(i32_gt_u, W32(U32(a) > U32(b)))
+  BINK(i32_le_s, W32(I32(a) <= I32(b)))
+  BINK(i32_le_u, W32(U32(a) <= U32(b)))
+  BINK(i32_ge_s, W32(I32(a) >= I32(b)))
+  BINK(i32_ge_u, W32(U32(a) >= U32(b)))
+#undef BIN
+#undef BINK
+
+  // Division and remainder trap.
+L_i32_div_s : {
+  int32_t a = I32(S(1)), b = I32(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  if (UNLIKELY(a == std::numeric_limits<int32_t>::min() && b == -1)) {
+    TRAP(ErrorCode::kTrapIntegerOverflow, "integer overflow");
+  }
+  S(0) = W32(static_cast<uint32_t>(a / b));
+  pc += 3;
+  NEXT();
+}
+L_i32_div_u : {
+  uint32_t a = U32(S(1)), b = U32(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = W32(a / b);
+  pc += 3;
+  NEXT();
+}
+L_i32_rem_s : {
+  int32_t a = I32(S(1)), b = I32(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = W32(b == -1 ? 0u : static_cast<uint32_t>(a % b));
+  pc += 3;
+  NEXT();
+}
+L_i32_rem_u : {
+  uint32_t a = U32(S(1)), b = U32(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = W32(a % b);
+  pc += 3;
+  NEXT();
+}
+L_i64_div_s : {
+  int64_t a = I64(S(1)), b = I64(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  if (UNLIKELY(a == std::numeric_limits<int64_t>::min() && b == -1)) {
+    TRAP(ErrorCode::kTrapIntegerOverflow, "integer overflow");
+  }
+  S(0) = static_cast<uint64_t>(a / b);
+  pc += 3;
+  NEXT();
+}
+L_i64_div_u : {
+  uint64_t a = U64(S(1)), b = U64(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = a / b;
+  pc += 3;
+  NEXT();
+}
+L_i64_rem_s : {
+  int64_t a = I64(S(1)), b = I64(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = b == -1 ? 0 : static_cast<uint64_t>(a % b);
+  pc += 3;
+  NEXT();
+}
+L_i64_rem_u : {
+  uint64_t a = U64(S(1)), b = U64(S(2));
+  if (UNLIKELY(b == 0)) TRAP(ErrorCode::kTrapIntegerDivideByZero, "integer divide by zero");
+  S(0) = a % b;
+  pc += 3;
+  NEXT();
+}
+
+  // Compare and branch.
+#define BRC(name, cond)                             \
+  L_br_##name : {                                   \
+    Slot a = S(0), b = S(1);                        \
+    if (cond) {                                     \
+      pc = static_cast<const Word*>(pc[2].h);       \
+    } else {                                        \
+      pc += 3;                                      \
+    }                                               \
+    NEXT();                                         \
+  }                                                 \
+  L_br_##name##_k : {                               \
+    Slot a = S(0), b = pc[1].u;                     \
+    if (cond) {                                     \
+      pc = static_cast<const Word*>(pc[2].h);       \
+    } else {                                        \
+      pc += 3;                                      \
+    }                                               \
+    NEXT();                                         \
+  }
+  BRC(i32_eq, U32(a) == U32(b))
+  BRC(i32_ne, U32(a) != U32(b))
+  BRC(i32_lt_s, I32(a) < I32(b))
+  BRC(i32_lt_u, U32(a) < U32(b))
+  BRC(i32_gt_s, I32(a) > I32(b))
+  BRC(i32_gt_u, U32(a) > U32(b))
+  BRC(i32_le_s, I32(a) <= I32(b))
+  BRC(i32_le_u, U32(a) <= U32(b))
+  BRC(i32_ge_s, I32(a) >= I32(b))
+  BRC(i32_ge_u, U32(a) >= U32(b))
+#undef BRC
+L_br_i32_eqz:
+  if (U32(S(0)) == 0) {
+    pc = static_cast<const Word*>(pc[1].h);
+  } else {
+    pc += 2;
+  }
+  NEXT();
+
+#define UN(name, expr)  \
+  L_##name : {          \
+    Slot a = S(1);      \
+    S(0) = (expr);      \
+    pc += 2;            \
+    NEXT();             \
+  }
+  UN(i32_eqz, W32(U32(a) == 0))
+  UN(i64_eqz, W32(a == 0))
+  UN(i32_clz, W32(static_cast<uint32_t>(std::countl_zero(U32(a)))))
+  UN(i32_ctz, W32(static_cast<uint32_t>(std::countr_zero(U32(a)))))
+  UN(i32_popcnt, W32(static_cast<uint32_t>(std::popcount(U32(a)))))
+  UN(i64_clz, static_cast<uint64_t>(std::countl_zero(a)))
+  UN(i64_ctz, static_cast<uint64_t>(std::countr_zero(a)))
+  UN(i64_popcnt, static_cast<uint64_t>(std::popcount(a)))
+  UN(f32_abs, W32(U32(a) & 0x7fffffffu))
+  UN(f32_neg, W32(U32(a) ^ 0x80000000u))
+  UN(f32_ceil, WF32(round_op(F32(a), [](auto x) { return std::ceil(x); })))
+  UN(f32_floor, WF32(round_op(F32(a), [](auto x) { return std::floor(x); })))
+  UN(f32_trunc, WF32(round_op(F32(a), [](auto x) { return std::trunc(x); })))
+  UN(f32_nearest, WF32(round_op(F32(a), [](auto x) { return std::nearbyint(x); })))
+  UN(f32_sqrt, WF32(std::sqrt(F32(a))))
+  UN(f64_abs, a & 0x7fffffffffffffffull)
+  UN(f64_neg, a ^ 0x8000000000000000ull)
+  UN(f64_ceil, WF64(round_op(F64(a), [](auto x) { return std::ceil(x); })))
+  UN(f64_floor, WF64(round_op(F64(a), [](auto x) { return std::floor(x); })))
+  UN(f64_trunc, WF64(round_op(F64(a), [](auto x) { return std::trunc(x); })))
+  UN(f64_nearest, WF64(round_op(F64(a), [](auto x) { return std::nearbyint(x); })))
+  UN(f64_sqrt, WF64(std::sqrt(F64(a))))
+  UN(i32_extend8_s, W32(static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(a)))))
+  UN(i32_extend16_s, W32(static_cast<uint32_t>(static_cast<int32_t>(static_cast<int16_t>(a)))))
+  UN(i64_extend8_s, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(a))))
+  UN(i64_extend16_s, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(a))))
+  UN(i64_extend32_s, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(a))))
+  UN(i32_wrap_i64, W32(U32(a)))
+  UN(i64_extend_i32_s, static_cast<uint64_t>(static_cast<int64_t>(I32(a))))
+  UN(i64_extend_i32_u, static_cast<uint64_t>(U32(a)))
+  UN(i32_trunc_sat_f32_s, W32(static_cast<uint32_t>(trunc_sat<int32_t>(F32(a)))))
+  UN(i32_trunc_sat_f32_u, W32(trunc_sat<uint32_t>(F32(a))))
+  UN(i32_trunc_sat_f64_s, W32(static_cast<uint32_t>(trunc_sat<int32_t>(F64(a)))))
+  UN(i32_trunc_sat_f64_u, W32(trunc_sat<uint32_t>(F64(a))))
+  UN(i64_trunc_sat_f32_s, static_cast<uint64_t>(trunc_sat<int64_t>(F32(a))))
+  UN(i64_trunc_sat_f32_u, trunc_sat<uint64_t>(F32(a)))
+  UN(i64_trunc_sat_f64_s, static_cast<uint64_t>(trunc_sat<int64_t>(F64(a))))
+  UN(i64_trunc_sat_f64_u, trunc_sat<uint64_t>(F64(a)))
+  UN(f32_convert_i32_s, WF32(static_cast<float>(I32(a))))
+  UN(f32_convert_i32_u, WF32(static_cast<float>(U32(a))))
+  UN(f32_convert_i64_s, WF32(static_cast<float>(I64(a))))
+  UN(f32_convert_i64_u, WF32(static_cast<float>(a)))
+  UN(f64_convert_i32_s, WF64(static_cast<double>(I32(a))))
+  UN(f64_convert_i32_u, WF64(static_cast<double>(U32(a))))
+  UN(f64_convert_i64_s, WF64(static_cast<double>(I64(a))))
+  UN(f64_convert_i64_u, WF64(static_cast<double>(a)))
+  UN(f32_demote_f64, WF32(static_cast<float>(F64(a))))
+  UN(f64_promote_f32, WF64(static_cast<double>(F32(a))))
+#undef UN
+
+#define TRUNC(name, I, F, getf, wr)                                                    \
+  L_##name : {                                                                         \
+    F x = getf(S(1));                                                                  \
+    int r = trunc_check<I, F>(x);                                                      \
+    if (UNLIKELY(r == 1)) {                                                            \
+      TRAP(ErrorCode::kTrapInvalidConversion, "invalid conversion to integer");        \
+    }                                                                                  \
+    if (UNLIKELY(r == 2)) TRAP(ErrorCode::kTrapIntegerOverflow, "integer overflow");   \
+    S(0) = wr(static_cast<I>(x));                                                      \
+    pc += 2;                                                                           \
+    NEXT();                                                                            \
+  }
+#define WI32(v) W32(static_cast<uint32_t>(v))
+#define WI64(v) static_cast<uint64_t>(v)
+  TRUNC(i32_trunc_f32_s, int32_t, float, F32, WI32)
+  TRUNC(i32_trunc_f32_u, uint32_t, float, F32, WI32)
+  TRUNC(i32_trunc_f64_s, int32_t, double, F64, WI32)
+  TRUNC(i32_trunc_f64_u, uint32_t, double, F64, WI32)
+  TRUNC(i64_trunc_f32_s, int64_t, float, F32, WI64)
+  TRUNC(i64_trunc_f32_u, uint64_t, float, F32, WI64)
+  TRUNC(i64_trunc_f64_s, int64_t, double, F64, WI64)
+  TRUNC(i64_trunc_f64_u, uint64_t, double, F64, WI64)
+#undef TRUNC
+
+trap_oob:
+  TRAP(ErrorCode::kTrapMemoryOutOfBounds, "out of bounds memory access");
+trap_table:
+  TRAP(ErrorCode::kTrapTableOutOfBounds, "out of bounds table access");
+trap:
+  SYNC_FUEL();
+  rt.mem_size = memsize;
+  rt.error = Error(trap_code, trap_msg);
+  rt.trap_func = cur;
+  return Stop::kTrap;
+stop_error:
+  rt.mem_size = memsize;
+  rt.trap_func = cur;
+  return Stop::kTrap;
+#undef NEXT
+#undef S
+#undef TRAP
+#undef SYNC_FUEL
+}
+
+}  // namespace wasmcap::fast

@@ -1,0 +1,223 @@
+// The fast interpreter's internal code and runtime state (docs/fast-interp.md).
+//
+// Why our own interpreter: no well-kept embeddable interpreter fits. wabt's (our reference
+// backend, src/engine/interp) is ~14x slower than wasm3 and Debian builds it with assertions
+// (../shared/NOTES-toolchain.md); wasm3 and WAMR are not packaged for Debian, would be vendored
+// C code with their own validators, and neither meters fuel exactly or takes our host table.
+//
+// Three parts, three files:
+//   translate.cc  wasm (wabt's validated IR) -> our code, lazily on a function's first call;
+//   exec.cc       the dispatch loop (threaded code, computed goto);
+//   host.cc       the host boundary (HostFuncTable calls, deadline checks after them).
+// fast_engine.cc ties them to the Engine interface (loading, linking, instantiation).
+//
+// This header has no wabt types: exec.cc and host.cc are C++20 and never see wabt.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wasmcap/engine.h"
+#include "wasmcap/error.h"
+
+namespace wasmcap::fast {
+
+// One word of translated code: a handler address (the opcode) or an immediate operand.
+union Word {
+  const void* h;
+  uint64_t u;
+  int64_t i;
+};
+
+// One value-stack slot. Values are untagged: an i32/f32 lives in the low 32 bits.
+using Slot = uint64_t;
+
+// The opcode list. Operands follow the handler word; "s" = slot index relative to the frame
+// pointer, "k" = immediate. Kept in one X-macro so the translator and the loop agree.
+#define WASMCAP_FAST_OPS(X)                                                                     \
+  /* control */                                                                                 \
+  X(fuel) /* k: units; charges a basic block at its entry */                                    \
+  X(br) /* k: target pc */                                                                      \
+  X(br_if) /* s cond, k target */                                                               \
+  X(br_unless) /* s cond, k target */                                                           \
+  X(br_table) /* s index, k n, k targets[n+1] */                                                \
+  X(ret)                                                                                        \
+  X(unreachable)                                                                                \
+  X(call) /* k func, k frame offset */                                                          \
+  X(call_indirect) /* s index, k table, k type, k frame offset */                               \
+  X(copy) /* s dst, s src */                                                                    \
+  X(copy2) /* s dst, s src, s dst, s src */                                                     \
+  X(copy_n) /* s dst, s src, k n: slots [src, src+n) to [dst, dst+n), overlap allowed */        \
+  X(const_) /* s dst, k value */                                                                 \
+  X(select) /* s dst, s a, s b, s cond */                                                       \
+  X(global_get) /* s dst, k index */                                                            \
+  X(global_set) /* k index, s src */                                                            \
+  /* memory: s dst, s addr, k offset  |  stores: s addr, s value, k offset */                   \
+  X(i32_load) X(i64_load) X(f32_load) X(f64_load) X(i32_load8_s) X(i32_load8_u)                 \
+  X(i32_load16_s) X(i32_load16_u) X(i64_load8_s) X(i64_load8_u) X(i64_load16_s)                 \
+  X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)                                               \
+  X(i32_store) X(i64_store) X(f32_store) X(f64_store) X(i32_store8) X(i32_store16)              \
+  X(i64_store8) X(i64_store16) X(i64_store32)                                                   \
+  X(memory_size) /* s dst */                                                                    \
+  X(memory_grow) /* s dst, s delta */                                                           \
+  X(memory_fill) /* s dst, s value, s n */                                                      \
+  X(memory_copy) /* s dst, s src, s n */                                                        \
+  X(memory_init) /* k seg, s dst, s src, s n */                                                 \
+  X(data_drop) /* k seg */                                                                      \
+  X(table_get) /* s dst, k table, s index */                                                    \
+  X(table_set) /* k table, s index, s value */                                                  \
+  X(table_size) /* s dst, k table */                                                            \
+  X(table_grow) /* s dst, k table, s init, s n */                                               \
+  X(table_fill) /* k table, s index, s value, s n */                                            \
+  X(table_copy) /* k dst table, k src table, s dst, s src, s n */                               \
+  X(table_init) /* k table, k seg, s dst, s src, s n */                                         \
+  X(elem_drop) /* k seg */                                                                      \
+  X(ref_func) /* s dst, k func */                                                               \
+  X(ref_is_null) /* s dst, s src */                                                             \
+  /* binary: s dst, s a, s b */                                                                 \
+  X(i32_add) X(i32_sub) X(i32_mul) X(i32_div_s) X(i32_div_u) X(i32_rem_s) X(i32_rem_u)          \
+  X(i32_and) X(i32_or) X(i32_xor) X(i32_shl) X(i32_shr_s) X(i32_shr_u) X(i32_rotl) X(i32_rotr)  \
+  X(i64_add) X(i64_sub) X(i64_mul) X(i64_div_s) X(i64_div_u) X(i64_rem_s) X(i64_rem_u)          \
+  X(i64_and) X(i64_or) X(i64_xor) X(i64_shl) X(i64_shr_s) X(i64_shr_u) X(i64_rotl) X(i64_rotr)  \
+  X(f32_add) X(f32_sub) X(f32_mul) X(f32_div) X(f32_min) X(f32_max) X(f32_copysign)             \
+  X(f64_add) X(f64_sub) X(f64_mul) X(f64_div) X(f64_min) X(f64_max) X(f64_copysign)             \
+  X(i32_eq) X(i32_ne) X(i32_lt_s) X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) X(i32_le_s) X(i32_le_u)   \
+  X(i32_ge_s) X(i32_ge_u)                                                                       \
+  X(i64_eq) X(i64_ne) X(i64_lt_s) X(i64_lt_u) X(i64_gt_s) X(i64_gt_u) X(i64_le_s) X(i64_le_u)   \
+  X(i64_ge_s) X(i64_ge_u)                                                                       \
+  X(f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge)                                   \
+  X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge)                                   \
+  /* binary with an immediate right operand: s dst, s a, k b (superinstructions) */             \
+  X(i32_add_k) X(i32_sub_k) X(i32_and_k) X(i32_or_k) X(i32_xor_k) X(i32_shl_k) X(i32_shr_s_k)   \
+  X(i32_shr_u_k) X(i32_mul_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
+  X(i64_shr_u_k) X(i64_mul_k)                                                                   \
+  X(i32_eq_k) X(i32_ne_k) X(i32_lt_s_k) X(i32_lt_u_k) X(i32_gt_s_k) X(i32_gt_u_k)               \
+  X(i32_le_s_k) X(i32_le_u_k) X(i32_ge_s_k) X(i32_ge_u_k)                                       \
+  /* compare + branch (superinstructions): s a, s b, k target  |  _k: s a, k b, k target */     \
+  X(br_i32_eq) X(br_i32_ne) X(br_i32_lt_s) X(br_i32_lt_u) X(br_i32_gt_s) X(br_i32_gt_u)         \
+  X(br_i32_le_s) X(br_i32_le_u) X(br_i32_ge_s) X(br_i32_ge_u)                                   \
+  X(br_i32_eq_k) X(br_i32_ne_k) X(br_i32_lt_s_k) X(br_i32_lt_u_k) X(br_i32_gt_s_k)              \
+  X(br_i32_gt_u_k) X(br_i32_le_s_k) X(br_i32_le_u_k) X(br_i32_ge_s_k) X(br_i32_ge_u_k)          \
+  X(br_i32_eqz) /* s a, k target */                                                             \
+  /* unary / conversions: s dst, s src */                                                       \
+  X(i32_eqz) X(i64_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i64_clz) X(i64_ctz) X(i64_popcnt) \
+  X(f32_abs) X(f32_neg) X(f32_ceil) X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt)        \
+  X(f64_abs) X(f64_neg) X(f64_ceil) X(f64_floor) X(f64_trunc) X(f64_nearest) X(f64_sqrt)        \
+  X(i32_extend8_s) X(i32_extend16_s) X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s)       \
+  X(i32_wrap_i64) X(i64_extend_i32_s) X(i64_extend_i32_u)                                       \
+  X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u)                   \
+  X(i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s) X(i64_trunc_f64_u)                   \
+  X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u)   \
+  X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u)   \
+  X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)           \
+  X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)           \
+  X(f32_demote_f64) X(f64_promote_f32)
+
+enum class Op : uint16_t {
+#define WASMCAP_FAST_X(name) name,
+  WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+      kCount
+};
+
+// Handler addresses of the dispatch loop, indexed by Op (exec.cc).
+const void* const* handler_table();
+
+// Translated code of one defined function.
+struct FuncCode {
+  std::vector<Word> code;
+  uint32_t nparams = 0;
+  uint32_t nlocals = 0;      // params + declared locals
+  uint32_t frame_slots = 0;  // locals + the deepest operand stack
+};
+
+struct FuncEntry {
+  uint32_t type_id = 0;  // canonical signature id: equal ids <=> equal signatures
+  uint32_t nparams = 0;
+  uint32_t nresults = 0;
+  int32_t host = -1;              // index into Runtime::hosts for imports, else -1
+  uint32_t defined = 0;           // index among defined functions (when host < 0)
+  std::unique_ptr<FuncCode> code;  // null until the first call translates it
+};
+
+struct Table {
+  std::vector<uint64_t> elems;  // funcref: 0 = null, else function index + 1
+  uint64_t max = 0;             // growth cap (declared maximum and the table budget)
+};
+
+// A call frame on the interpreter's own call stack (no C recursion per wasm call).
+struct Frame {
+  const Word* ret_pc;  // nullptr: return to the host
+  Slot* fp;
+  uint32_t func;
+};
+
+struct HostImport {
+  const HostFunc* func = nullptr;
+  std::string qualified;  // "module.name" for error messages
+};
+
+// Why the loop stopped.
+enum class Stop : uint8_t { kReturn, kTrap, kExit };
+
+class Translator {
+ public:
+  virtual ~Translator() = default;
+  // Translates defined function `func` (module index). Never fails on a validated module.
+  virtual std::unique_ptr<FuncCode> translate(uint32_t func) = 0;
+};
+
+// Per-instance state the dispatch loop runs on.
+struct Runtime {
+  // Linear memory: reserved up to the cap, committed up to mem_size (memory.cc).
+  uint8_t* mem = nullptr;
+  uint64_t mem_size = 0;
+  uint64_t mem_max_pages = 0;  // min(declared max, ExecLimits cap)
+  uint64_t mem_reserved = 0;
+  bool has_memory = false;
+
+  std::vector<FuncEntry> funcs;
+  std::vector<Table> tables;
+  std::vector<Slot> globals;
+  std::vector<std::vector<uint8_t>> data;       // passive data (emptied by data.drop)
+  std::vector<std::vector<uint64_t>> elems;     // element segments (emptied by elem.drop)
+  std::vector<HostImport> hosts;
+  Translator* translator = nullptr;
+
+  // Stacks (never the C stack): values and call frames.
+  Slot* stack = nullptr;
+  size_t stack_slots = 0;
+  std::unique_ptr<Frame[]> frames;  // max_frames entries (allocated untouched)
+  size_t max_frames = 0;
+
+  const ExecLimits* limits = nullptr;
+  // Fuel: `consumed` is exact at every stop; `budget` is what the loop may spend before its
+  // next slow-path check (fuel left, capped at a slice so deadlines are checked regularly).
+  uint64_t consumed = 0;
+
+  // Outcome of the last stop.
+  Error error;          // when Stop::kTrap (a trap or a limit)
+  int32_t exit_code = 0;  // when Stop::kExit
+  int64_t trap_func = -1;  // function index where a trap happened, if known
+};
+
+// Runs function `func` with its arguments in rt.stack[0..nparams); on kReturn the results are
+// in rt.stack[0..nresults).
+Stop run(Runtime& rt, uint32_t func);
+
+// Calls host import `host` with its arguments at `sp`; results are written back at `sp`.
+// Checks the deadline and interrupt after the call. Returns kReturn to continue.
+Stop call_host(Runtime& rt, uint32_t host, Slot* sp);
+
+// Deadline / interrupt check; fills rt.error and returns false when the run must stop.
+bool check_deadline(Runtime& rt);
+
+// Linear memory (memory.cc): reserve the cap's range, commit `pages`.
+Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages);
+// memory.grow: returns the old size in pages, or -1.
+int64_t memory_grow(Runtime& rt, uint64_t delta_pages);
+void memory_release(Runtime& rt);
+
+}  // namespace wasmcap::fast

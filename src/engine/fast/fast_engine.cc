@@ -1,0 +1,525 @@
+// Backend 3: wasmcap's own fast interpreter (docs/fast-interp.md; why our own: fast.h).
+//
+// Loading: wabt's binary reader builds its IR and wabt's validator checks it (no second
+// validator). Instantiation: memory, tables, globals, segments and imports are set up here;
+// functions are translated on their first call (translate.cc) and run by exec.cc.
+//
+// C++17 like every translation unit that includes wabt headers (NOTES-toolchain.md).
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "engine/fast/fast.h"
+#include "engine/fast/translate.h"
+#include "wabt/binary-reader-ir.h"
+#include "wabt/binary-reader.h"
+#include "wabt/feature.h"
+#include "wabt/cast.h"
+#include "wabt/ir.h"
+#include "wabt/interp/binary-reader-interp.h"
+#include "wasmcap/engine.h"
+
+namespace wasmcap {
+namespace fast {
+namespace {
+
+// Maximum wasm call depth and value-stack slots: the same bounds as the wabt backend
+// (src/engine/interp), so a guest that recurses too deep traps the same way on both.
+constexpr size_t kMaxCallFrames = 50000;
+constexpr size_t kMaxValueSlots = 4u << 20;
+
+ValType from_wabt(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return ValType::kI32;
+    case wabt::Type::I64: return ValType::kI64;
+    case wabt::Type::F32: return ValType::kF32;
+    case wabt::Type::F64: return ValType::kF64;
+    case wabt::Type::V128: return ValType::kV128;
+    case wabt::Type::FuncRef: return ValType::kFuncRef;
+    default: return ValType::kExternRef;
+  }
+}
+
+FuncSig sig_from(const wabt::FuncSignature& s) {
+  FuncSig out;
+  for (auto t : s.param_types) out.params.push_back(from_wabt(t));
+  for (auto t : s.result_types) out.results.push_back(from_wabt(t));
+  return out;
+}
+
+MemoryLimits limits_from(const wabt::Limits& l) {
+  MemoryLimits m;
+  m.min_pages = l.initial;
+  m.max_pages = l.max;
+  m.has_max = l.has_max;
+  m.is64 = l.is_64;
+  m.shared = l.is_shared;
+  return m;
+}
+
+ExternKind kind_from(wabt::ExternalKind k) {
+  switch (k) {
+    case wabt::ExternalKind::Func: return ExternKind::kFunc;
+    case wabt::ExternalKind::Table: return ExternKind::kTable;
+    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
+    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
+    case wabt::ExternalKind::Tag: return ExternKind::kTag;
+  }
+  return ExternKind::kFunc;
+}
+
+wabt::Features features() {
+  wabt::Features f;
+  // The wabt backend's feature set, plus exceptions: a module that uses them is valid and is
+  // refused as module_unsupported (naming the feature), not as malformed.
+  f.enable_mutable_globals();
+  f.enable_sat_float_to_int();
+  f.enable_sign_extension();
+  f.enable_simd();
+  f.enable_multi_value();
+  f.enable_bulk_memory();
+  f.enable_reference_types();
+  f.enable_exceptions();
+  return f;
+}
+
+class FastModule final : public Module {
+ public:
+  FastModule(IrPtr ir, ModuleInfo info)
+      : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)) {}
+  const ModuleInfo& info() const override { return info_; }
+  const wabt::Module& ir() const { return *ir_; }
+  const std::vector<uint32_t>& canon() const { return canon_; }
+
+ private:
+  IrPtr ir_;
+  ModuleInfo info_;
+  std::vector<uint32_t> canon_;
+};
+
+class FastInstance final : public Instance, public Translator {
+ public:
+  explicit FastInstance(const ExecLimits& limits) : limits_(limits) { rt_.limits = &limits_; }
+  ~FastInstance() override {
+    memory_release(rt_);
+    if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
+  }
+
+  std::unique_ptr<FuncCode> translate(uint32_t func) override {
+    return translate_function(module_->ir(), func, module_->canon());
+  }
+
+  Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
+    module_ = std::move(module);
+    const wabt::Module& m = module_->ir();
+    rt_.translator = this;
+
+    // Memory cap (same rule and message as the wabt backend).
+    for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
+      const wabt::Limits& l = m.memories[i]->page_limits;
+      if (l.initial > limits_.max_memory_pages) {
+        return make_error(ErrorCode::kMemoryLimit,
+                          "module needs " + std::to_string(l.initial) +
+                              " pages of memory initially, above the limit of " +
+                              std::to_string(limits_.max_memory_pages) +
+                              " pages; raise --max-memory-mb");
+      }
+    }
+    // Table cap: one element budget for all tables, growth room shared out equally.
+    uint64_t initial_elements = 0;
+    for (const wabt::Table* t : m.tables) initial_elements += t->elem_limits.initial;
+    if (initial_elements > limits_.max_table_elements) {
+      return make_error(ErrorCode::kMemoryLimit,
+                        "module's tables need " + std::to_string(initial_elements) +
+                            " elements initially, above the limit of " +
+                            std::to_string(limits_.max_table_elements));
+    }
+
+    // Imports: host functions only.
+    for (const wabt::Import* imp : m.imports) {
+      if (imp->kind() != wabt::ExternalKind::Func) {
+        return make_error(ErrorCode::kLinkError,
+                          "unsupported import " + imp->module_name + "." + imp->field_name +
+                              " (" + std::string(wabt::GetKindName(imp->kind())) +
+                              "): wasmcap provides only host functions");
+      }
+      auto* fi = wabt::cast<wabt::FuncImport>(imp);
+      FuncSig want = sig_from(decl_sig(m, fi->func.decl));
+      const HostFunc* hf = host.find(imp->module_name, imp->field_name);
+      if (hf == nullptr) {
+        return make_error(ErrorCode::kLinkError,
+                          "unknown import " + imp->module_name + "." + imp->field_name + " " +
+                              want.to_string() + ": no host function of that name is granted");
+      }
+      if (hf->sig != want) {
+        return make_error(ErrorCode::kLinkError,
+                          "import " + imp->module_name + "." + imp->field_name +
+                              " has signature " + want.to_string() + ", host provides " +
+                              hf->sig.to_string());
+      }
+      rt_.hosts.push_back(HostImport{hf, hf->module + "." + hf->name});
+    }
+
+    // Functions.
+    rt_.funcs.resize(m.funcs.size());
+    for (size_t i = 0; i < m.funcs.size(); ++i) {
+      const wabt::Func* f = m.funcs[i];
+      FuncEntry& fe = rt_.funcs[i];
+      fe.type_id = module_->canon()[m.GetFuncTypeIndex(f->decl)];
+      fe.nparams = f->GetNumParams();
+      fe.nresults = f->GetNumResults();
+      if (i < m.num_func_imports) fe.host = static_cast<int32_t>(i);
+      else fe.defined = static_cast<uint32_t>(i - m.num_func_imports);
+    }
+
+    // Stacks: reserved, touched only as deep as the guest goes.
+    rt_.stack_slots = kMaxValueSlots;
+    void* p = mmap(nullptr, kMaxValueSlots * sizeof(Slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      rt_.stack_slots = 0;
+      return make_error(ErrorCode::kMemoryLimit, "cannot reserve the interpreter's value stack");
+    }
+    rt_.stack = static_cast<Slot*>(p);
+    rt_.frames.reset(new Frame[kMaxCallFrames]);
+    rt_.max_frames = kMaxCallFrames;
+
+    // Globals.
+    rt_.globals.resize(m.globals.size());
+    for (size_t i = 0; i < m.globals.size(); ++i) {
+      rt_.globals[i] = eval_const(m.globals[i]->init_expr);
+    }
+
+    // Memory: reserved up to its cap, grown in place.
+    if (m.memories.size() > m.num_memory_imports) {
+      const wabt::Limits& l = m.memories[m.num_memory_imports]->page_limits;
+      uint64_t max = l.has_max ? std::min<uint64_t>(l.max, 65536) : 65536;
+      max = std::min<uint64_t>(max, limits_.max_memory_pages);
+      if (auto r = memory_init(rt_, l.initial, max); !r) return r;
+    }
+
+    // Tables.
+    if (!m.tables.empty()) {
+      uint64_t room = (limits_.max_table_elements - initial_elements) / m.tables.size();
+      for (const wabt::Table* t : m.tables) {
+        Table tab;
+        tab.elems.assign(t->elem_limits.initial, 0);
+        uint64_t cap = t->elem_limits.initial + room;
+        uint64_t declared = t->elem_limits.has_max ? t->elem_limits.max : 0xffffffffull;
+        tab.max = std::min(cap, declared);
+        rt_.tables.push_back(std::move(tab));
+      }
+    }
+
+    // Element segments, then data segments (the order the spec applies them in).
+    rt_.elems.resize(m.elem_segments.size());
+    for (size_t i = 0; i < m.elem_segments.size(); ++i) {
+      const wabt::ElemSegment* s = m.elem_segments[i];
+      std::vector<uint64_t> refs;
+      refs.reserve(s->elem_exprs.size());
+      for (const wabt::ExprList& e : s->elem_exprs) refs.push_back(eval_const(e));
+      if (s->kind == wabt::SegmentKind::Active) {
+        uint64_t off = static_cast<uint32_t>(eval_const(s->offset));
+        Table& t = rt_.tables[m.GetTableIndex(s->table_var)];
+        if (off + refs.size() > t.elems.size()) {
+          return make_error(ErrorCode::kTrapTableOutOfBounds,
+                            "out of bounds table access: element segment " + std::to_string(i) +
+                                " does not fit its table");
+        }
+        std::copy(refs.begin(), refs.end(), t.elems.begin() + static_cast<ptrdiff_t>(off));
+      } else if (s->kind == wabt::SegmentKind::Passive) {
+        rt_.elems[i] = std::move(refs);
+      }
+    }
+    rt_.data.resize(m.data_segments.size());
+    for (size_t i = 0; i < m.data_segments.size(); ++i) {
+      const wabt::DataSegment* s = m.data_segments[i];
+      if (s->kind == wabt::SegmentKind::Active) {
+        uint64_t off = static_cast<uint32_t>(eval_const(s->offset));
+        if (off + s->data.size() > rt_.mem_size) {
+          return make_error(ErrorCode::kTrapMemoryOutOfBounds,
+                            "out of bounds memory access: data segment " + std::to_string(i) +
+                                " does not fit memory");
+        }
+        if (!s->data.empty()) std::memcpy(rt_.mem + off, s->data.data(), s->data.size());
+      } else {
+        rt_.data[i] = s->data;
+      }
+    }
+
+    // The start function runs metered, like every other call.
+    if (!m.starts.empty()) {
+      uint32_t start = m.GetFuncIndex(*m.starts.front());
+      auto r = run_func(start);
+      if (!r) return tl::unexpected(r.error());
+      if (*r == Stop::kExit) start_exit_ = rt_.exit_code;
+    }
+    return {};
+  }
+
+  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
+    if (start_exit_) {
+      CallOutcome out;
+      out.exited = true;
+      out.exit_code = *start_exit_;
+      return out;
+    }
+    const wabt::Module& m = module_->ir();
+    const auto& exports = module_->info().exports;
+    size_t index = exports.size();
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name == export_name && exports[i].kind == ExternKind::kFunc) index = i;
+    }
+    if (index == exports.size()) {
+      return make_error(ErrorCode::kNoEntryPoint,
+                        "module has no exported function \"" + std::string(export_name) + "\"");
+    }
+    const FuncSig& sig = exports[index].sig;
+    if (auto ok = check_call_args(export_name, sig, args); !ok) return tl::unexpected(ok.error());
+    uint32_t func = m.GetFuncIndex(m.exports[index]->var);
+    if (running_) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "re-entrant call into a running instance (from a host function) is not "
+                        "supported by the fast engine");
+    }
+    for (size_t i = 0; i < args.size(); ++i) rt_.stack[i] = to_slot(args[i]);
+    auto r = run_func(func);
+    if (!r) return tl::unexpected(r.error());
+    CallOutcome out;
+    if (*r == Stop::kExit) {
+      out.exited = true;
+      out.exit_code = rt_.exit_code;
+      return out;
+    }
+    for (size_t i = 0; i < sig.results.size(); ++i) {
+      out.results.push_back(from_slot(sig.results[i], rt_.stack[i]));
+    }
+    return out;
+  }
+
+  Result<Value> get_global(std::string_view export_name) override {
+    const wabt::Module& m = module_->ir();
+    const auto& exports = module_->info().exports;
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name != export_name || exports[i].kind != ExternKind::kGlobal) continue;
+      uint32_t g = m.GetGlobalIndex(m.exports[i]->var);
+      wabt::Type t = m.globals[g]->type;
+      if (t != wabt::Type::I32 && t != wabt::Type::I64 && t != wabt::Type::F32 &&
+          t != wabt::Type::F64) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "exported global \"" + std::string(export_name) +
+                              "\" holds a reference, which cannot be read from the host");
+      }
+      return from_slot(from_wabt(t), rt_.globals[g]);
+    }
+    return make_error(ErrorCode::kNotFound,
+                      "module has no exported global \"" + std::string(export_name) + "\"");
+  }
+
+  GuestMemory memory() override {
+    if (!rt_.has_memory) return {};
+    return GuestMemory(rt_.mem, rt_.mem_size);
+  }
+
+  uint64_t fuel_consumed() const override { return rt_.consumed; }
+
+ private:
+  // Runs `func` with its arguments in rt_.stack; ok(kReturn) or ok(kExit), traps are errors.
+  Result<Stop> run_func(uint32_t func) {
+    // A host function that calls back into this same instance would run on top of the live
+    // value stack (which starts at slot 0 for every entry): refuse instead.
+    if (running_) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "re-entrant call into a running instance (from a host function) is not "
+                        "supported by the fast engine");
+    }
+    running_ = true;
+    rt_.trap_func = -1;
+    Stop s = run(rt_, func);
+    running_ = false;
+    if (s != Stop::kTrap) return s;
+    Error e = rt_.error;
+    if (is_trap(e.code) && e.code != ErrorCode::kTrapHost && rt_.trap_func >= 0) {
+      e.message += " (in function " + std::to_string(rt_.trap_func) + ")";
+    }
+    if (is_trap(e.code) && rt_.has_memory && limits_.max_memory_pages < 65536 &&
+        rt_.mem_size / kWasmPageSize >= limits_.max_memory_pages) {
+      e.message += " (note: linear memory is at the limit of " +
+                   std::to_string(limits_.max_memory_pages) +
+                   " pages; raise --max-memory-mb if the guest needs more)";
+    }
+    return tl::unexpected(e);
+  }
+
+  // Constant expressions (globals, segment offsets, element items).
+  uint64_t eval_const(const wabt::ExprList& list) const {
+    const wabt::Module& m = module_->ir();
+    std::vector<uint64_t> st;
+    for (const wabt::Expr& e : list) {
+      switch (e.type()) {
+        case wabt::ExprType::Const: {
+          const wabt::Const& c = wabt::cast<wabt::ConstExpr>(&e)->const_;
+          switch (c.type()) {
+            case wabt::Type::I32: st.push_back(c.u32()); break;
+            case wabt::Type::I64: st.push_back(c.u64()); break;
+            case wabt::Type::F32: st.push_back(c.f32_bits()); break;
+            case wabt::Type::F64: st.push_back(c.f64_bits()); break;
+            default: st.push_back(0); break;
+          }
+          break;
+        }
+        case wabt::ExprType::GlobalGet:
+          st.push_back(rt_.globals[m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var)]);
+          break;
+        case wabt::ExprType::RefNull: st.push_back(0); break;
+        case wabt::ExprType::RefFunc:
+          st.push_back(m.GetFuncIndex(wabt::cast<wabt::RefFuncExpr>(&e)->var) + 1);
+          break;
+        default: st.push_back(0); break;
+      }
+    }
+    return st.empty() ? 0 : st.back();
+  }
+
+  static Slot to_slot(const Value& v) {
+    switch (v.type) {
+      case ValType::kI32: return v.i32;
+      case ValType::kI64: return v.i64;
+      case ValType::kF32: {
+        uint32_t u;
+        std::memcpy(&u, &v.f32, 4);
+        return u;
+      }
+      case ValType::kF64: {
+        uint64_t u;
+        std::memcpy(&u, &v.f64, 8);
+        return u;
+      }
+      default: return 0;
+    }
+  }
+
+  static Value from_slot(ValType t, Slot s) {
+    switch (t) {
+      case ValType::kI32: return Value::I32(static_cast<uint32_t>(s));
+      case ValType::kI64: return Value::I64(s);
+      case ValType::kF32: {
+        float f;
+        uint32_t u = static_cast<uint32_t>(s);
+        std::memcpy(&f, &u, 4);
+        return Value::F32(f);
+      }
+      case ValType::kF64: {
+        double d;
+        std::memcpy(&d, &s, 8);
+        return Value::F64(d);
+      }
+      default: return Value::I64(s);
+    }
+  }
+
+  ExecLimits limits_;
+  Runtime rt_;
+  std::shared_ptr<const FastModule> module_;
+  std::optional<int32_t> start_exit_;
+  bool running_ = false;
+};
+
+class FastEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "fast"; }
+
+  // Fuel is charged per basic block (exactly: the guest never runs past its budget), the
+  // deadline and interrupt are checked at least every 65,536 units, at every loop back-edge
+  // and call through the same counter, and after every host call; memory and table maxima are
+  // enforced by the instance. Every host function can be linked.
+  CapabilitySet capabilities() const override { return CapabilitySet::all(); }
+
+  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) {
+      return make_error(ErrorCode::kModuleMalformed,
+                        "not a WebAssembly binary (missing \\0asm magic)");
+    }
+    wabt::Errors errors;
+    wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
+                                    /*read_debug_names=*/false, /*stop_on_first_error=*/true,
+                                    /*fail_on_custom_section_error=*/true);
+    // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
+    // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
+    // constant expressions). Then wabt's IR reader builds the tree we translate from.
+    wabt::Result r;
+    {
+      wabt::interp::ModuleDesc desc;
+      r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
+    }
+    IrPtr ir(new wabt::Module());
+    if (wabt::Succeeded(r)) {
+      r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
+    }
+    if (wabt::Failed(r)) {
+      std::string msg = "invalid module";
+      if (!errors.empty()) {
+        msg += ": " + errors.front().message;
+        msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
+      }
+      return make_error(ErrorCode::kModuleMalformed, msg);
+    }
+    std::string feature = unsupported_feature(*ir);
+    if (!feature.empty()) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the fast engine does not run " + feature +
+                            " yet; run this module with --engine wabt");
+    }
+    const wabt::Module& m = *ir;
+    ModuleInfo info;
+    info.size_bytes = size;
+    info.defined_funcs = static_cast<uint32_t>(m.funcs.size() - m.num_func_imports);
+    for (const wabt::Import* imp : m.imports) {
+      ImportDesc d;
+      d.module = imp->module_name;
+      d.name = imp->field_name;
+      d.kind = kind_from(imp->kind());
+      if (auto* fi = wabt::dyn_cast<wabt::FuncImport>(imp)) d.sig = sig_from(decl_sig(m, fi->func.decl));
+      if (auto* mi = wabt::dyn_cast<wabt::MemoryImport>(imp)) d.memory = limits_from(mi->memory.page_limits);
+      info.imports.push_back(std::move(d));
+    }
+    for (const wabt::Export* exp : m.exports) {
+      ExportDesc d;
+      d.name = exp->name;
+      d.kind = kind_from(exp->kind);
+      if (exp->kind == wabt::ExternalKind::Func) {
+        d.sig = sig_from(decl_sig(m, m.GetFunc(exp->var)->decl));
+      } else if (exp->kind == wabt::ExternalKind::Memory) {
+        d.memory = limits_from(m.GetMemory(exp->var)->page_limits);
+      }
+      info.exports.push_back(std::move(d));
+    }
+    for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
+      info.memories.push_back(limits_from(m.memories[i]->page_limits));
+    }
+    return std::shared_ptr<const Module>(
+        std::make_shared<FastModule>(std::move(ir), std::move(info)));
+  }
+
+  Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
+                                                const HostFuncTable& host,
+                                                const ExecLimits& limits) override {
+    auto fm = std::dynamic_pointer_cast<const FastModule>(module);
+    if (!fm) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "module was loaded by a different engine than \"fast\"");
+    }
+    auto inst = std::make_unique<FastInstance>(limits);
+    if (auto r = inst->init(std::move(fm), host); !r) return tl::unexpected(r.error());
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+};
+
+}  // namespace
+}  // namespace fast
+
+std::unique_ptr<Engine> make_fast_engine() { return std::make_unique<fast::FastEngine>(); }
+
+}  // namespace wasmcap

@@ -1,0 +1,57 @@
+// The fast interpreter's linear memory: the whole range up to the cap (min of the declared
+// maximum and ExecLimits::max_memory_pages) is reserved once as PROT_NONE, and pages are made
+// accessible as the memory grows. Growth never moves or copies the memory, and the host's
+// resident memory stays within what the guest has grown to. Accesses are bounds-checked
+// explicitly by the loop (exec.cc), so no guard region or signal handler is needed.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/fast/fast.h"
+
+namespace wasmcap::fast {
+
+Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages) {
+  rt.has_memory = true;
+  rt.mem_max_pages = max_pages;
+  // Reserve at least one byte so that a zero-page memory still has a valid base.
+  uint64_t reserve = max_pages * kWasmPageSize;
+  if (reserve == 0) reserve = 4096;
+  void* p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return make_error(ErrorCode::kMemoryLimit, "cannot reserve " + std::to_string(reserve >> 20) +
+                                                   " MiB of address space for linear memory: " +
+                                                   std::strerror(errno));
+  }
+  rt.mem = static_cast<uint8_t*>(p);
+  rt.mem_reserved = reserve;
+  rt.mem_size = 0;
+  if (pages != 0 && memory_grow(rt, pages) < 0) {
+    return make_error(ErrorCode::kMemoryLimit,
+                      "cannot commit " + std::to_string(pages) + " pages of linear memory");
+  }
+  return {};
+}
+
+int64_t memory_grow(Runtime& rt, uint64_t delta) {
+  uint64_t old_pages = rt.mem_size / kWasmPageSize;
+  if (!rt.has_memory || delta > rt.mem_max_pages || old_pages + delta > rt.mem_max_pages) {
+    return -1;
+  }
+  if (delta == 0) return static_cast<int64_t>(old_pages);
+  uint64_t new_size = (old_pages + delta) * kWasmPageSize;
+  if (mprotect(rt.mem + rt.mem_size, new_size - rt.mem_size, PROT_READ | PROT_WRITE) != 0) {
+    return -1;
+  }
+  rt.mem_size = new_size;
+  return static_cast<int64_t>(old_pages);
+}
+
+void memory_release(Runtime& rt) {
+  if (rt.mem != nullptr) munmap(rt.mem, rt.mem_reserved);
+  rt.mem = nullptr;
+  rt.mem_size = 0;
+}
+
+}  // namespace wasmcap::fast

@@ -1,0 +1,1143 @@
+// wasm (wabt's validated IR) -> fast-interpreter code (docs/fast-interp.md).
+//
+// The operand stack exists only here, at translation time. Every stack entry has a fixed
+// ("canonical") slot: frame slot nlocals + depth. Entries are kept virtual as long as possible:
+// a local.get or a constant is not copied anywhere, the instruction that consumes it reads the
+// local's slot or takes the constant as an immediate. A result is written straight into a local
+// when a local.set/tee follows. Entries are materialized into their canonical slots where
+// control flow meets (block entries, branches, ends), so both sides of a join agree on where
+// every value is.
+//
+// Fuel: the code is cut into straight-line segments (function entry, loop headers, if/else
+// arms, branch targets, the fall-through of a conditional branch). Each segment starts with a
+// `fuel N` instruction charging its N wasm instructions (block/loop/if count one, else/end
+// none) before any of them runs.
+//
+// The walk over nested blocks is iterative (an explicit stack), so deeply nested code cannot
+// overflow the host stack.
+#include "engine/fast/translate.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+namespace wasmcap::fast {
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+const char* const kOpNames[] = {
+#define WASMCAP_FAST_X(name) #name,
+    WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+};
+
+// wabt opcode -> our op of the same name ("i32.add" -> i32_add), or Op::kCount.
+Op op_for(wabt::Opcode opcode) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(wabt::Opcode::Invalid) + 1, Op::kCount);
+    for (size_t e = 0; e < static_cast<size_t>(wabt::Opcode::Invalid); ++e) {
+      std::string n = wabt::Opcode(static_cast<wabt::Opcode::Enum>(e)).GetName();
+      for (char& c : n) {
+        if (c == '.') c = '_';
+      }
+      auto it = by_name.find(n);
+      if (it != by_name.end()) t[e] = it->second;
+    }
+    return t;
+  }();
+  size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(opcode));
+  return e < table.size() ? table[e] : Op::kCount;
+}
+
+// The opcode of a Binary/Compare/Unary/Convert/Load/Store expression.
+wabt::Opcode opcode_of(const wabt::Expr& e) {
+  using ET = wabt::ExprType;
+  switch (e.type()) {
+    case ET::Binary: return static_cast<const wabt::BinaryExpr&>(e).opcode;
+    case ET::Compare: return static_cast<const wabt::CompareExpr&>(e).opcode;
+    case ET::Unary: return static_cast<const wabt::UnaryExpr&>(e).opcode;
+    case ET::Convert: return static_cast<const wabt::ConvertExpr&>(e).opcode;
+    case ET::Load: return static_cast<const wabt::LoadExpr&>(e).opcode;
+    case ET::Store: return static_cast<const wabt::StoreExpr&>(e).opcode;
+    default: return wabt::Opcode::Invalid;
+  }
+}
+
+// Op with an immediate right operand, or kCount.
+Op k_variant(Op op) {
+  switch (op) {
+    case Op::i32_add: return Op::i32_add_k;
+    case Op::i32_sub: return Op::i32_sub_k;
+    case Op::i32_mul: return Op::i32_mul_k;
+    case Op::i32_and: return Op::i32_and_k;
+    case Op::i32_or: return Op::i32_or_k;
+    case Op::i32_xor: return Op::i32_xor_k;
+    case Op::i32_shl: return Op::i32_shl_k;
+    case Op::i32_shr_s: return Op::i32_shr_s_k;
+    case Op::i32_shr_u: return Op::i32_shr_u_k;
+    case Op::i64_add: return Op::i64_add_k;
+    case Op::i64_sub: return Op::i64_sub_k;
+    case Op::i64_mul: return Op::i64_mul_k;
+    case Op::i64_and: return Op::i64_and_k;
+    case Op::i64_shl: return Op::i64_shl_k;
+    case Op::i64_shr_u: return Op::i64_shr_u_k;
+    case Op::i32_eq: return Op::i32_eq_k;
+    case Op::i32_ne: return Op::i32_ne_k;
+    case Op::i32_lt_s: return Op::i32_lt_s_k;
+    case Op::i32_lt_u: return Op::i32_lt_u_k;
+    case Op::i32_gt_s: return Op::i32_gt_s_k;
+    case Op::i32_gt_u: return Op::i32_gt_u_k;
+    case Op::i32_le_s: return Op::i32_le_s_k;
+    case Op::i32_le_u: return Op::i32_le_u_k;
+    case Op::i32_ge_s: return Op::i32_ge_s_k;
+    case Op::i32_ge_u: return Op::i32_ge_u_k;
+    default: return Op::kCount;
+  }
+}
+
+// i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
+// `negate` gives the branch taken when the comparison is false.
+Op branch_variant(Op op, bool negate) {
+  struct Row {
+    Op cmp, cmp_k, br, br_k, neg, neg_k;
+  };
+  static const Row rows[] = {
+      {Op::i32_eq, Op::i32_eq_k, Op::br_i32_eq, Op::br_i32_eq_k, Op::br_i32_ne, Op::br_i32_ne_k},
+      {Op::i32_ne, Op::i32_ne_k, Op::br_i32_ne, Op::br_i32_ne_k, Op::br_i32_eq, Op::br_i32_eq_k},
+      {Op::i32_lt_s, Op::i32_lt_s_k, Op::br_i32_lt_s, Op::br_i32_lt_s_k, Op::br_i32_ge_s,
+       Op::br_i32_ge_s_k},
+      {Op::i32_lt_u, Op::i32_lt_u_k, Op::br_i32_lt_u, Op::br_i32_lt_u_k, Op::br_i32_ge_u,
+       Op::br_i32_ge_u_k},
+      {Op::i32_gt_s, Op::i32_gt_s_k, Op::br_i32_gt_s, Op::br_i32_gt_s_k, Op::br_i32_le_s,
+       Op::br_i32_le_s_k},
+      {Op::i32_gt_u, Op::i32_gt_u_k, Op::br_i32_gt_u, Op::br_i32_gt_u_k, Op::br_i32_le_u,
+       Op::br_i32_le_u_k},
+      {Op::i32_le_s, Op::i32_le_s_k, Op::br_i32_le_s, Op::br_i32_le_s_k, Op::br_i32_gt_s,
+       Op::br_i32_gt_s_k},
+      {Op::i32_le_u, Op::i32_le_u_k, Op::br_i32_le_u, Op::br_i32_le_u_k, Op::br_i32_gt_u,
+       Op::br_i32_gt_u_k},
+      {Op::i32_ge_s, Op::i32_ge_s_k, Op::br_i32_ge_s, Op::br_i32_ge_s_k, Op::br_i32_lt_s,
+       Op::br_i32_lt_s_k},
+      {Op::i32_ge_u, Op::i32_ge_u_k, Op::br_i32_ge_u, Op::br_i32_ge_u_k, Op::br_i32_lt_u,
+       Op::br_i32_lt_u_k},
+  };
+  for (const Row& r : rows) {
+    if (op == r.cmp) return negate ? r.neg : r.br;
+    if (op == r.cmp_k) return negate ? r.neg_k : r.br_k;
+  }
+  return Op::kCount;
+}
+
+class FuncTranslator {
+ public:
+  FuncTranslator(const wabt::Module& m, const wabt::Func& f, const std::vector<uint32_t>& canon)
+      : m_(m), f_(f), canon_(canon), h_(handler_table()) {}
+
+  std::unique_ptr<FuncCode> run() {
+    auto out = std::make_unique<FuncCode>();
+    out->nparams = f_.GetNumParams();
+    out->nlocals = f_.GetNumParamsAndLocals();
+    nlocals_ = out->nlocals;
+    pending_.resize(nlocals_);
+
+    Ctl fn;
+    fn.kind = Ctl::kFunc;
+    fn.height = 0;
+    fn.nresults = f_.GetNumResults();
+    ctl_.push_back(fn);
+    new_segment();
+    walk();
+
+    // Close the last segment, resolve branch targets to addresses.
+    code_[fuel_word_].u = fuel_count_;
+    code_.shrink_to_fit();  // before taking addresses: it may move the code
+    for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
+    out->frame_slots = nlocals_ + max_height_ + 1;
+#ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
+    dump();
+#endif
+    out->code = std::move(code_);
+    return out;
+  }
+
+ private:
+  struct Opnd {
+    enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
+    uint32_t local = 0;
+    uint64_t value = 0;
+  };
+  struct Ctl {
+    enum Kind : uint8_t { kFunc, kBlock, kLoop, kIf } kind = kBlock;
+    uint32_t height = 0;  // operand depth below the block's params
+    uint32_t nparams = 0;
+    uint32_t nresults = 0;
+    size_t loop_pc = 0;               // kLoop: the header (a fuel instruction)
+    size_t else_word = kNone;         // kIf: the br_unless target word, until the else arm
+    std::vector<size_t> fixups;       // words to patch with the end label
+    const wabt::IfExpr* if_expr = nullptr;
+    uint32_t arity() const { return kind == kLoop ? nparams : nresults; }
+  };
+  struct Walk {
+    const wabt::ExprList* list;
+    wabt::ExprList::const_iterator it;
+    int part;  // 0 block/loop/function body, 1 then arm, 2 else arm
+  };
+
+  [[maybe_unused]] void dump() const {
+    std::fprintf(stderr, "func (nlocals %u)\n", nlocals_);
+    for (size_t i = 0; i < code_.size(); ++i) {
+      for (size_t o = 0; o < static_cast<size_t>(Op::kCount); ++o) {
+        if (code_[i].h == h_[o]) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
+      }
+      if (code_[i].u < 100000) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(code_[i].u));
+    }
+    std::fprintf(stderr, "\n");
+  }
+
+  // --- emission ---------------------------------------------------------------------------
+  size_t pc() const { return code_.size(); }
+  void emit(Op op) {
+    last_op_pc_ = code_.size();
+    last_op_ = op;
+    last_dst_ = kNone;
+    code_.push_back(Word{h_[static_cast<size_t>(op)]});
+  }
+  void k(uint64_t v) {
+    Word w;
+    w.u = v;
+    code_.push_back(w);
+  }
+  // A branch-target operand: `target` is a code offset now, an address after translation.
+  void target(size_t offset) {
+    targets_.push_back(code_.size());
+    k(offset);
+  }
+  // A forward branch-target operand, patched when `c` ends.
+  void fixup(Ctl& c) {
+    c.fixups.push_back(code_.size());
+    targets_.push_back(code_.size());
+    k(0);
+  }
+  // Starts a new fuel segment; returns its first pc (a label).
+  size_t new_segment() {
+    if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0) {
+      last_op_pc_ = kNone;
+      return fuel_word_ - 1;  // the current segment is empty: reuse it
+    }
+    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
+    size_t label = pc();
+    emit(Op::fuel);
+    fuel_word_ = code_.size();
+    k(0);
+    fuel_count_ = 0;
+    last_op_pc_ = kNone;
+    return label;
+  }
+
+  // --- the virtual operand stack -----------------------------------------------------------
+  uint32_t canon(size_t i) const { return nlocals_ + static_cast<uint32_t>(i); }
+  void note_height() {
+    if (vs_.size() > max_height_) max_height_ = static_cast<uint32_t>(vs_.size());
+  }
+  // Bookkeeping that keeps translation linear in the function's size whatever its shape (a
+  // hostile function must not make the translator quadratic): virtual entries all sit at or
+  // above first_virtual_, and pending_[x] lists (in increasing order) the stack positions
+  // that still read local x.
+  void materialize_raw(size_t i) {
+    Opnd& o = vs_[i];
+    if (o.kind == Opnd::kLocal) {
+      emit(Op::copy);
+      k(canon(i));
+      k(o.local);
+    } else if (o.kind == Opnd::kConst) {
+      emit(Op::const_);
+      k(canon(i));
+      k(o.value);
+    }
+    o.kind = Opnd::kSlot;
+  }
+  // Materializes entry i, which must be the highest pending entry of its local (if any).
+  void materialize(size_t i) {
+    if (vs_[i].kind == Opnd::kLocal) pending_[vs_[i].local].pop_back();
+    materialize_raw(i);
+  }
+  void flush_from(size_t from) {
+    size_t start = std::max(from, first_virtual_);
+    for (size_t i = vs_.size(); i > start; --i) materialize(i - 1);  // highest first
+    if (from <= first_virtual_) first_virtual_ = vs_.size();
+  }
+  void flush_all() { flush_from(0); }
+  void flush_below_top() {
+    Opnd top = vs_.back();
+    pop();
+    flush_all();
+    if (top.kind == Opnd::kSlot) {
+      vs_.push_back(top);
+    } else {
+      push_virtual(top);
+    }
+  }
+  void flush_local(uint32_t local) {
+    std::vector<uint32_t>& p = pending_[local];
+    for (uint32_t i : p) materialize_raw(i);
+    p.clear();
+  }
+  void push_virtual(const Opnd& o) {
+    vs_.push_back(o);
+    first_virtual_ = std::min(first_virtual_, vs_.size() - 1);
+    if (o.kind == Opnd::kLocal) pending_[o.local].push_back(static_cast<uint32_t>(vs_.size() - 1));
+    note_height();
+  }
+  void pop(size_t n = 1) {
+    for (size_t j = 0; j < n; ++j) {
+      const Opnd& o = vs_.back();
+      if (o.kind == Opnd::kLocal) pending_[o.local].pop_back();
+      vs_.pop_back();
+    }
+  }
+  // Slot to read entry i from.
+  uint64_t use(size_t i) {
+    const Opnd& o = vs_[i];
+    if (o.kind == Opnd::kLocal) return o.local;
+    if (o.kind == Opnd::kConst) materialize(i);
+    return canon(i);
+  }
+  uint64_t use_top(size_t from_top) { return use(vs_.size() - 1 - from_top); }
+  uint64_t push() {
+    vs_.push_back(Opnd{});
+    note_height();
+    return canon(vs_.size() - 1);
+  }
+  void push_const(uint64_t v) {
+    Opnd o;
+    o.kind = Opnd::kConst;
+    o.value = v;
+    push_virtual(o);
+  }
+  // Emits `op dst, operands...` whose dst is the new top of stack; remembers where dst is so
+  // that a following local.set can retarget it.
+  void result_op(Op op, std::initializer_list<uint64_t> operands) {
+    uint64_t dst = push();
+    emit(op);
+    last_dst_ = code_.size();
+    k(dst);
+    for (uint64_t v : operands) k(v);
+  }
+  void set_stack_to(uint32_t height) { pop(vs_.size() - height); }
+
+  // --- branches ----------------------------------------------------------------------------
+  Ctl& label(uint32_t depth) { return ctl_[ctl_.size() - 1 - depth]; }
+  // True when the label's values are already where the label expects them.
+  bool in_place(const Ctl& c) const {
+    uint32_t a = c.arity();
+    if (a == 0) return true;
+    if (c.kind == Ctl::kFunc) return false;
+    size_t from = vs_.size() - a;
+    return from == c.height && first_virtual_ >= vs_.size();  // all slots (O(1), conservative)
+  }
+  // Moves the label's values into place (not for the function label).
+  void move_values(const Ctl& c) {
+    uint32_t a = c.arity();
+    size_t from = vs_.size() - a;
+    if (a >= 2 && first_virtual_ >= vs_.size()) {
+      // All in slots, contiguous: one block move, whatever the arity.
+      if (from != c.height) {
+        emit(Op::copy_n);
+        k(canon(c.height));
+        k(canon(from));
+        k(a);
+      }
+      return;
+    }
+    for (uint32_t i = 0; i < a; ++i) {
+      const Opnd& o = vs_[from + i];
+      uint64_t dst = canon(c.height + i);
+      if (o.kind == Opnd::kConst) {
+        emit(Op::const_);
+        k(dst);
+        k(o.value);
+      } else {
+        uint64_t src = o.kind == Opnd::kLocal ? o.local : canon(from + i);
+        if (src != dst) {
+          emit(Op::copy);
+          k(dst);
+          k(src);
+        }
+      }
+    }
+  }
+  // Return sequence: results to frame slots 0..n-1, then ret.
+  void emit_return() {
+    uint32_t n = ctl_[0].nresults;
+    size_t from = vs_.size() - n;
+    if (n == 1) {
+      const Opnd& o = vs_[from];
+      if (o.kind == Opnd::kConst) {
+        emit(Op::const_);
+        k(0);
+        k(o.value);
+      } else {
+        uint64_t src = use(from);
+        if (src != 0) {
+          emit(Op::copy);
+          k(0);
+          k(src);
+        }
+      }
+    } else if (n > 1) {
+      flush_from(from);
+      if (canon(from) != 0) {
+        emit(Op::copy_n);
+        k(0);
+        k(canon(from));
+        k(n);
+      }
+    }
+    emit(Op::ret);
+  }
+  // Unconditional branch to `depth`.
+  void emit_br(uint32_t depth) {
+    Ctl& c = label(depth);
+    if (c.kind == Ctl::kFunc) {
+      emit_return();
+      return;
+    }
+    move_values(c);
+    emit(Op::br);
+    if (c.kind == Ctl::kLoop) {
+      target(c.loop_pc);
+    } else {
+      fixup(c);
+    }
+  }
+  // Conditional branch on the top of stack (popped); fuses with a preceding i32 compare.
+  void emit_br_if(uint32_t depth) {
+    Ctl& c = label(depth);
+    bool simple = false;
+    if (c.kind != Ctl::kFunc) {
+      // in_place() for the stack without the condition on top.
+      uint32_t a = c.arity();
+      size_t from = vs_.size() - 1 - a;
+      simple = a == 0 || (from == c.height && first_virtual_ >= vs_.size() - 1);
+    }
+    if (simple) {
+      // Compare-and-branch when the condition was just computed by an i32 compare.
+      if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
+          code_[last_dst_].u == canon(vs_.size() - 1)) {
+        Op fused = branch_variant(last_op_, false);
+        if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
+          Word a = code_[last_op_pc_ + 2];
+          Word b = last_op_ == Op::i32_eqz ? Word{} : code_[last_op_pc_ + 3];
+          Op br_op = last_op_ == Op::i32_eqz ? Op::br_i32_eqz : fused;
+          code_.resize(last_op_pc_);
+          pop();
+          emit(br_op);
+          k(a.u);
+          if (br_op != Op::br_i32_eqz) k(b.u);
+          if (c.kind == Ctl::kLoop) {
+            target(c.loop_pc);
+          } else {
+            fixup(c);
+          }
+          return;
+        }
+      }
+      uint64_t cond = use_top(0);
+      pop();
+      emit(Op::br_if);
+      k(cond);
+      if (c.kind == Ctl::kLoop) {
+        target(c.loop_pc);
+      } else {
+        fixup(c);
+      }
+      return;
+    }
+    // The branch path must not change what the fall-through path sees as materialized.
+    flush_below_top();
+    uint64_t cond = use_top(0);
+    pop();
+    emit(Op::br_unless);
+    k(cond);
+    size_t skip = code_.size();
+    targets_.push_back(skip);
+    k(0);
+    emit_br(depth);
+    code_[skip].u = pc();  // the fall-through segment starts here
+  }
+  // br_unless on the top of stack (for `if`); returns the word to patch with the else label.
+  size_t emit_br_unless() {
+    if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
+        code_[last_dst_].u == canon(vs_.size() - 1)) {
+      Op fused = branch_variant(last_op_, true);
+      if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
+        Word a = code_[last_op_pc_ + 2];
+        Word b = last_op_ == Op::i32_eqz ? Word{} : code_[last_op_pc_ + 3];
+        code_.resize(last_op_pc_);
+        pop();
+        if (last_op_ == Op::i32_eqz) {
+          emit(Op::br_if);  // if (x == 0) ... : skip the arm when x != 0
+          k(a.u);
+        } else {
+          emit(fused);
+          k(a.u);
+          k(b.u);
+        }
+        size_t w = code_.size();
+        targets_.push_back(w);
+        k(0);
+        return w;
+      }
+    }
+    uint64_t cond = use_top(0);
+    pop();
+    emit(Op::br_unless);
+    k(cond);
+    size_t w = code_.size();
+    targets_.push_back(w);
+    k(0);
+    return w;
+  }
+
+  // --- blocks ----------------------------------------------------------------------------
+  void open(Ctl::Kind kind, const wabt::FuncDeclaration& decl) {
+    const wabt::FuncSignature& sig = decl_sig(m_, decl);
+    Ctl c;
+    c.kind = kind;
+    c.nparams = static_cast<uint32_t>(sig.param_types.size());
+    c.nresults = static_cast<uint32_t>(sig.result_types.size());
+    c.height = static_cast<uint32_t>(vs_.size()) - c.nparams;
+    ctl_.push_back(std::move(c));
+  }
+  // End of a block/loop/if: values to their slots, labels resolved. Returns reachability.
+  bool close(bool reachable) {
+    Ctl c = std::move(ctl_.back());
+    ctl_.pop_back();
+    if (reachable) flush_from(c.height);
+    if (c.else_word != kNone) c.fixups.push_back(c.else_word);
+    set_stack_to(c.height);
+    for (uint32_t i = 0; i < c.nresults; ++i) push();
+    if (c.fixups.empty()) return reachable;
+    size_t l = new_segment();
+    for (size_t w : c.fixups) code_[w].u = l;
+    return true;
+  }
+
+  void walk() {
+    std::vector<Walk> st;
+    st.push_back(Walk{&f_.exprs, f_.exprs.begin(), 0});
+    reachable_ = true;
+    while (!st.empty()) {
+      Walk& w = st.back();
+      if (!reachable_ || w.it == w.list->end()) {
+        int part = w.part;
+        st.pop_back();
+        if (st.empty()) {
+          if (reachable_) emit_return();
+          return;
+        }
+        Ctl& c = ctl_.back();
+        if (c.kind == Ctl::kIf && part == 1) {
+          const wabt::IfExpr* ie = c.if_expr;
+          if (ie->false_.empty()) {
+            reachable_ = close(reachable_);
+            continue;
+          }
+          if (reachable_) {
+            flush_from(c.height);
+            emit(Op::br);
+            fixup(c);
+          }
+          size_t else_word = c.else_word;
+          c.else_word = kNone;
+          set_stack_to(c.height);
+          for (uint32_t i = 0; i < c.nparams; ++i) push();
+          size_t l = new_segment();
+          code_[else_word].u = l;
+          reachable_ = true;
+          st.push_back(Walk{&ie->false_, ie->false_.begin(), 2});
+          continue;
+        }
+        reachable_ = close(reachable_);
+        continue;
+      }
+      const wabt::Expr& e = *w.it;
+      ++w.it;
+      ++fuel_count_;
+      if (const wabt::ExprList* body = expr(e)) {
+        st.push_back(Walk{body, body->begin(), e.type() == wabt::ExprType::If ? 1 : 0});
+      }
+    }
+  }
+
+  // Translates one instruction; returns a nested body to walk (block/loop/if), else null.
+  const wabt::ExprList* expr(const wabt::Expr& e) {
+    using ET = wabt::ExprType;
+    switch (e.type()) {
+      case ET::Nop: return nullptr;
+      case ET::Unreachable:
+        emit(Op::unreachable);
+        reachable_ = false;
+        return nullptr;
+      case ET::Block: {
+        auto& b = static_cast<const wabt::BlockExpr&>(e);
+        flush_all();
+        open(Ctl::kBlock, b.block.decl);
+        return &b.block.exprs;
+      }
+      case ET::Loop: {
+        auto& b = static_cast<const wabt::LoopExpr&>(e);
+        flush_all();
+        open(Ctl::kLoop, b.block.decl);
+        ctl_.back().loop_pc = new_segment();
+        return &b.block.exprs;
+      }
+      case ET::If: {
+        auto& ie = static_cast<const wabt::IfExpr&>(e);
+        // Materialize everything below the condition first, so the fused compare (the last
+        // instruction) stays last.
+        if (first_virtual_ + 1 < vs_.size()) flush_below_top();
+        size_t else_word = emit_br_unless();
+        flush_all();
+        open(Ctl::kIf, ie.true_.decl);
+        ctl_.back().else_word = else_word;
+        ctl_.back().if_expr = &ie;
+        new_segment();
+        return &ie.true_.exprs;
+      }
+      case ET::Br:
+        emit_br(static_cast<const wabt::BrExpr&>(e).var.index());
+        reachable_ = false;
+        return nullptr;
+      case ET::BrIf:
+        emit_br_if(static_cast<const wabt::BrIfExpr&>(e).var.index());
+        new_segment();
+        return nullptr;
+      case ET::BrTable: {
+        auto& bt = static_cast<const wabt::BrTableExpr&>(e);
+        flush_below_top();  // the stubs below must all see the same state
+        uint64_t idx = use_top(0);
+        pop();
+        size_t n = bt.targets.size();
+        emit(Op::br_table);
+        k(idx);
+        k(n);
+        size_t first = code_.size();
+        for (size_t i = 0; i <= n; ++i) k(0);
+        std::vector<std::pair<size_t, uint32_t>> stubs;
+        for (size_t i = 0; i <= n; ++i) {
+          uint32_t depth = i < n ? bt.targets[i].index() : bt.default_target.index();
+          Ctl& c = label(depth);
+          size_t w = first + i;
+          targets_.push_back(w);
+          if (c.kind != Ctl::kFunc && in_place(c)) {
+            if (c.kind == Ctl::kLoop) {
+              code_[w].u = c.loop_pc;
+            } else {
+              c.fixups.push_back(w);
+            }
+          } else {
+            stubs.push_back({w, depth});
+          }
+        }
+        for (auto& [w, depth] : stubs) {
+          code_[w].u = pc();
+          emit_br(depth);
+        }
+        reachable_ = false;
+        return nullptr;
+      }
+      case ET::Return:
+        emit_return();
+        reachable_ = false;
+        return nullptr;
+      case ET::Call: {
+        auto& ce = static_cast<const wabt::CallExpr&>(e);
+        uint32_t fi = ce.var.index();
+        const wabt::Func* callee = m_.funcs[fi];
+        call(Op::call, {fi}, callee->GetNumParams(), callee->GetNumResults(), false);
+        return nullptr;
+      }
+      case ET::CallIndirect: {
+        auto& ci = static_cast<const wabt::CallIndirectExpr&>(e);
+        const wabt::FuncSignature& sig = decl_sig(m_, ci.decl);
+        uint32_t type = canon_[m_.GetFuncTypeIndex(ci.decl)];
+        call(Op::call_indirect, {ci.table.index(), type},
+             static_cast<uint32_t>(sig.param_types.size()),
+             static_cast<uint32_t>(sig.result_types.size()), true);
+        return nullptr;
+      }
+      case ET::Drop:
+        pop();
+        return nullptr;
+      case ET::Select: {
+        uint64_t cond = use_top(0), b = use_top(1), a = use_top(2);
+        pop(3);
+        result_op(Op::select, {a, b, cond});
+        return nullptr;
+      }
+      case ET::LocalGet: {
+        Opnd o;
+        o.kind = Opnd::kLocal;
+        o.local = static_cast<const wabt::LocalGetExpr&>(e).var.index();
+        push_virtual(o);
+        return nullptr;
+      }
+      case ET::LocalSet:
+      case ET::LocalTee: {
+        uint32_t x = static_cast<const wabt::VarExpr<ET::LocalSet>&>(e).var.index();
+        bool tee = e.type() == ET::LocalTee;
+        // Entries that still read local x must keep its old value.
+        size_t top = vs_.size() - 1;
+        if (vs_[top].kind == Opnd::kLocal && vs_[top].local == x) {
+          pop();  // local.set x of local x's own value: nothing changes
+          if (tee) push_virtual(Opnd{Opnd::kLocal, x, 0});
+          last_dst_ = kNone;
+          return nullptr;
+        }
+        if (!pending_[x].empty()) flush_local(x);
+        Opnd& o = vs_[top];
+        if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_].u == canon(top)) {
+          code_[last_dst_].u = x;  // the producer writes the local directly
+        } else if (o.kind == Opnd::kConst) {
+          emit(Op::const_);
+          k(x);
+          k(o.value);
+        } else {
+          uint64_t src = use(top);
+          if (src != x) {
+            emit(Op::copy);
+            k(x);
+            k(src);
+          }
+        }
+        last_dst_ = kNone;
+        pop();
+        if (tee) push_virtual(Opnd{Opnd::kLocal, x, 0});
+        return nullptr;
+      }
+      case ET::GlobalGet:
+        result_op(Op::global_get, {static_cast<const wabt::GlobalGetExpr&>(e).var.index()});
+        return nullptr;
+      case ET::GlobalSet: {
+        uint64_t v = use_top(0);
+        pop();
+        emit(Op::global_set);
+        k(static_cast<const wabt::GlobalSetExpr&>(e).var.index());
+        k(v);
+        return nullptr;
+      }
+      case ET::Load: {
+        auto& le = static_cast<const wabt::LoadExpr&>(e);
+        uint64_t addr = use_top(0);
+        pop();
+        result_op(op_for(le.opcode), {addr, le.offset});
+        return nullptr;
+      }
+      case ET::Store: {
+        auto& se = static_cast<const wabt::StoreExpr&>(e);
+        uint64_t v = use_top(0), addr = use_top(1);
+        pop(2);
+        emit(op_for(se.opcode));
+        k(addr);
+        k(v);
+        k(se.offset);
+        return nullptr;
+      }
+      case ET::Const: {
+        const wabt::Const& c = static_cast<const wabt::ConstExpr&>(e).const_;
+        switch (c.type()) {
+          case wabt::Type::I32: push_const(c.u32()); break;
+          case wabt::Type::I64: push_const(c.u64()); break;
+          case wabt::Type::F32: push_const(c.f32_bits()); break;
+          case wabt::Type::F64: push_const(c.f64_bits()); break;
+          default: push_const(0); break;  // refused at load (SIMD)
+        }
+        return nullptr;
+      }
+      case ET::Binary:
+      case ET::Compare: {
+        Op op = op_for(opcode_of(e));
+        Op kop = k_variant(op);
+        if (kop != Op::kCount && vs_.back().kind == Opnd::kConst) {
+          uint64_t b = vs_.back().value;
+          uint64_t a = use_top(1);
+          pop(2);
+          result_op(kop, {a, b});
+        } else {
+          uint64_t b = use_top(0), a = use_top(1);
+          pop(2);
+          result_op(op, {a, b});
+        }
+        return nullptr;
+      }
+      case ET::Unary:
+      case ET::Convert: {
+        wabt::Opcode opc = opcode_of(e);
+        switch (opc) {
+          // Same bits, same slot: nothing to do. (i32 readers look at the low 32 bits only.)
+          case wabt::Opcode::I32ReinterpretF32:
+          case wabt::Opcode::F32ReinterpretI32:
+          case wabt::Opcode::I64ReinterpretF64:
+          case wabt::Opcode::F64ReinterpretI64:
+          case wabt::Opcode::I32WrapI64:
+            last_dst_ = kNone;
+            return nullptr;
+          default: break;
+        }
+        uint64_t a = use_top(0);
+        pop();
+        result_op(op_for(opc), {a});
+        return nullptr;
+      }
+      case ET::MemorySize: result_op(Op::memory_size, {}); return nullptr;
+      case ET::MemoryGrow: {
+        uint64_t d = use_top(0);
+        pop();
+        result_op(Op::memory_grow, {d});
+        return nullptr;
+      }
+      case ET::MemoryFill:
+      case ET::MemoryCopy: {
+        uint64_t n = use_top(0), s = use_top(1), d = use_top(2);
+        pop(3);
+        emit(e.type() == ET::MemoryFill ? Op::memory_fill : Op::memory_copy);
+        k(d);
+        k(s);
+        k(n);
+        return nullptr;
+      }
+      case ET::MemoryInit: {
+        uint64_t n = use_top(0), s = use_top(1), d = use_top(2);
+        pop(3);
+        emit(Op::memory_init);
+        k(static_cast<const wabt::MemoryInitExpr&>(e).var.index());
+        k(d);
+        k(s);
+        k(n);
+        return nullptr;
+      }
+      case ET::DataDrop:
+        emit(Op::data_drop);
+        k(static_cast<const wabt::DataDropExpr&>(e).var.index());
+        return nullptr;
+      case ET::ElemDrop:
+        emit(Op::elem_drop);
+        k(static_cast<const wabt::ElemDropExpr&>(e).var.index());
+        return nullptr;
+      case ET::TableGet: {
+        uint64_t i = use_top(0);
+        pop();
+        result_op(Op::table_get, {static_cast<const wabt::TableGetExpr&>(e).var.index(), i});
+        return nullptr;
+      }
+      case ET::TableSet: {
+        uint64_t v = use_top(0), i = use_top(1);
+        pop(2);
+        emit(Op::table_set);
+        k(static_cast<const wabt::TableSetExpr&>(e).var.index());
+        k(i);
+        k(v);
+        return nullptr;
+      }
+      case ET::TableSize:
+        result_op(Op::table_size, {static_cast<const wabt::TableSizeExpr&>(e).var.index()});
+        return nullptr;
+      case ET::TableGrow: {
+        uint64_t n = use_top(0), init = use_top(1);
+        pop(2);
+        result_op(Op::table_grow,
+                  {static_cast<const wabt::TableGrowExpr&>(e).var.index(), init, n});
+        return nullptr;
+      }
+      case ET::TableFill: {
+        uint64_t n = use_top(0), v = use_top(1), i = use_top(2);
+        pop(3);
+        emit(Op::table_fill);
+        k(static_cast<const wabt::TableFillExpr&>(e).var.index());
+        k(i);
+        k(v);
+        k(n);
+        return nullptr;
+      }
+      case ET::TableCopy: {
+        auto& tc = static_cast<const wabt::TableCopyExpr&>(e);
+        uint64_t n = use_top(0), s = use_top(1), d = use_top(2);
+        pop(3);
+        emit(Op::table_copy);
+        k(tc.dst_table.index());
+        k(tc.src_table.index());
+        k(d);
+        k(s);
+        k(n);
+        return nullptr;
+      }
+      case ET::TableInit: {
+        auto& ti = static_cast<const wabt::TableInitExpr&>(e);
+        uint64_t n = use_top(0), s = use_top(1), d = use_top(2);
+        pop(3);
+        emit(Op::table_init);
+        k(ti.table_index.index());
+        k(ti.segment_index.index());
+        k(d);
+        k(s);
+        k(n);
+        return nullptr;
+      }
+      case ET::RefNull: push_const(0); return nullptr;
+      case ET::RefFunc:
+        result_op(Op::ref_func, {static_cast<const wabt::RefFuncExpr&>(e).var.index()});
+        return nullptr;
+      case ET::RefIsNull: {
+        uint64_t a = use_top(0);
+        pop();
+        result_op(Op::ref_is_null, {a});
+        return nullptr;
+      }
+      default:
+        // Refused at load time (unsupported_feature); a validated module never gets here.
+        emit(Op::unreachable);
+        reachable_ = false;
+        return nullptr;
+    }
+  }
+
+  void call(Op op, std::initializer_list<uint64_t> imms, uint32_t nparams, uint32_t nresults,
+            bool indirect) {
+    uint64_t idx = 0;
+    if (indirect) {
+      idx = use_top(0);
+      pop();
+    }
+    size_t base = vs_.size() - nparams;
+    flush_from(base);
+    // The callee's frame starts at the first argument: results come back there.
+    uint64_t off = canon(base);
+    pop(nparams);
+    emit(op);
+    if (indirect) k(idx);
+    for (uint64_t v : imms) k(v);
+    k(off);
+    for (uint32_t i = 0; i < nresults; ++i) push();
+    // Room for the arguments (already counted) and the results; a host import writes both there.
+    last_dst_ = kNone;
+  }
+
+  const wabt::Module& m_;
+  const wabt::Func& f_;
+  const std::vector<uint32_t>& canon_;
+  const void* const* h_;
+  std::vector<Word> code_;
+  std::vector<size_t> targets_;
+  std::vector<Opnd> vs_;
+  size_t first_virtual_ = 0;
+  std::vector<std::vector<uint32_t>> pending_;
+  std::vector<Ctl> ctl_;
+  uint32_t nlocals_ = 0;
+  uint32_t max_height_ = 0;
+  size_t fuel_word_ = kNone;
+  uint64_t fuel_count_ = 0;
+  size_t last_op_pc_ = kNone;
+  Op last_op_ = Op::kCount;
+  size_t last_dst_ = kNone;
+  bool reachable_ = true;
+};
+
+}  // namespace
+
+const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDeclaration& d) {
+  if (d.has_func_type) {
+    if (const wabt::FuncType* ft = m.GetFuncType(d.type_var)) return ft->sig;
+  }
+  return d.sig;
+}
+
+std::vector<uint32_t> canonical_type_ids(const wabt::Module& m) {
+  std::vector<uint32_t> canon(m.types.size());
+  for (size_t i = 0; i < m.types.size(); ++i) {
+    canon[i] = static_cast<uint32_t>(i);
+    auto* fi = wabt::dyn_cast<wabt::FuncType>(m.types[i]);
+    if (fi == nullptr) continue;
+    for (size_t j = 0; j < i; ++j) {
+      auto* fj = wabt::dyn_cast<wabt::FuncType>(m.types[j]);
+      if (fj != nullptr && fj->sig == fi->sig) {
+        canon[i] = canon[j];
+        break;
+      }
+    }
+  }
+  return canon;
+}
+
+std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
+                                             const std::vector<uint32_t>& canon) {
+  FuncTranslator t(m, *m.funcs[func], canon);
+  return t.run();
+}
+
+namespace {
+
+bool is_v128(wabt::Type t) { return t == wabt::Type::V128; }
+
+bool sig_has_v128(const wabt::FuncSignature& s) {
+  for (auto t : s.param_types) {
+    if (is_v128(t)) return true;
+  }
+  for (auto t : s.result_types) {
+    if (is_v128(t)) return true;
+  }
+  return false;
+}
+
+// The feature an instruction needs that we do not run, or nullptr.
+const char* expr_feature(const wabt::Expr& e) {
+  using ET = wabt::ExprType;
+  switch (e.type()) {
+    case ET::SimdLaneOp:
+    case ET::SimdLoadLane:
+    case ET::SimdStoreLane:
+    case ET::SimdShuffleOp:
+    case ET::LoadSplat:
+    case ET::LoadZero:
+    case ET::Ternary:
+      return "SIMD (v128)";
+    case ET::Try:
+    case ET::Throw:
+    case ET::Rethrow:
+      return "exception handling";
+    case ET::ReturnCall:
+    case ET::ReturnCallIndirect:
+      return "tail calls";
+    case ET::CallRef:
+      return "function references";
+    case ET::AtomicLoad:
+    case ET::AtomicRmw:
+    case ET::AtomicRmwCmpxchg:
+    case ET::AtomicStore:
+    case ET::AtomicNotify:
+    case ET::AtomicFence:
+    case ET::AtomicWait:
+      return "threads (atomics)";
+    case ET::Const:
+      return is_v128(static_cast<const wabt::ConstExpr&>(e).const_.type()) ? "SIMD (v128)"
+                                                                              : nullptr;
+    case ET::Binary:
+    case ET::Compare:
+    case ET::Unary:
+    case ET::Convert:
+    case ET::Load:
+    case ET::Store: {
+      wabt::Opcode op = opcode_of(e);
+      switch (op) {
+        case wabt::Opcode::I32ReinterpretF32:
+        case wabt::Opcode::F32ReinterpretI32:
+        case wabt::Opcode::I64ReinterpretF64:
+        case wabt::Opcode::F64ReinterpretI64:
+        case wabt::Opcode::I32WrapI64:
+          return nullptr;
+        default: break;
+      }
+      return op_for(op) == Op::kCount ? "SIMD (v128)" : nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+void IrDeleter::operator()(wabt::Module* m) const {
+  if (m == nullptr) return;
+  std::vector<wabt::ExprList> work;
+  for (wabt::Func* f : m->funcs) work.push_back(std::move(f->exprs));
+  while (!work.empty()) {
+    wabt::ExprList list = std::move(work.back());
+    work.pop_back();
+    for (wabt::Expr& e : list) {
+      switch (e.type()) {
+        case wabt::ExprType::Block:
+          work.push_back(std::move(static_cast<wabt::BlockExpr&>(e).block.exprs));
+          break;
+        case wabt::ExprType::Loop:
+          work.push_back(std::move(static_cast<wabt::LoopExpr&>(e).block.exprs));
+          break;
+        case wabt::ExprType::If:
+          work.push_back(std::move(static_cast<wabt::IfExpr&>(e).true_.exprs));
+          work.push_back(std::move(static_cast<wabt::IfExpr&>(e).false_));
+          break;
+        case wabt::ExprType::Try: {
+          auto& t = static_cast<wabt::TryExpr&>(e);
+          work.push_back(std::move(t.block.exprs));
+          for (wabt::Catch& c : t.catches) work.push_back(std::move(c.exprs));
+          break;
+        }
+        default: break;
+      }
+    }
+    // `list` is freed here; its blocks no longer own anything nested.
+  }
+  delete m;
+}
+
+std::string unsupported_feature(const wabt::Module& m) {
+  if (!m.tags.empty()) return "exception handling";
+  for (const wabt::TypeEntry* t : m.types) {
+    auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
+    if (ft != nullptr && sig_has_v128(ft->sig)) return "SIMD (v128)";
+  }
+  for (const wabt::Global* g : m.globals) {
+    if (is_v128(g->type)) return "SIMD (v128)";
+  }
+  for (const wabt::Func* f : m.funcs) {
+    for (wabt::Type t : f->local_types) {
+      if (is_v128(t)) return "SIMD (v128)";
+    }
+    // Iterative walk over the nested expression lists.
+    std::vector<const wabt::ExprList*> work{&f->exprs};
+    while (!work.empty()) {
+      const wabt::ExprList* list = work.back();
+      work.pop_back();
+      for (const wabt::Expr& e : *list) {
+        if (const char* feat = expr_feature(e)) return feat;
+        switch (e.type()) {
+          case wabt::ExprType::Block:
+            if (sig_has_v128(static_cast<const wabt::BlockExpr&>(e).block.decl.sig)) {
+              return "SIMD (v128)";
+            }
+            work.push_back(&static_cast<const wabt::BlockExpr&>(e).block.exprs);
+            break;
+          case wabt::ExprType::Loop:
+            if (sig_has_v128(static_cast<const wabt::LoopExpr&>(e).block.decl.sig)) {
+              return "SIMD (v128)";
+            }
+            work.push_back(&static_cast<const wabt::LoopExpr&>(e).block.exprs);
+            break;
+          case wabt::ExprType::If: {
+            auto& ie = static_cast<const wabt::IfExpr&>(e);
+            if (sig_has_v128(ie.true_.decl.sig)) return "SIMD (v128)";
+            work.push_back(&ie.true_.exprs);
+            work.push_back(&ie.false_);
+            break;
+          }
+          case wabt::ExprType::Select:
+            for (wabt::Type t : static_cast<const wabt::SelectExpr&>(e).result_type) {
+              if (is_v128(t)) return "SIMD (v128)";
+            }
+            break;
+          default: break;
+        }
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace wasmcap::fast

@@ -1,0 +1,273 @@
+// Rules of the fast interpreter (src/engine/fast, docs/fast-interp.md) that the shared engine
+// suites (engine_test, runtime_test, spec, wasi-testsuite, all also run on it) do not pin down:
+// exact per-block fuel, growth in place, no host recursion on hostile nesting, clean refusal of
+// features it does not run yet.
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wasmcap/engine.h"
+
+namespace wasmcap {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void leb(Bytes& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(static_cast<uint8_t>(b | (v != 0 ? 0x80 : 0)));
+  } while (v != 0);
+}
+
+void section(Bytes& m, uint8_t id, const Bytes& content) {
+  m.push_back(id);
+  leb(m, content.size());
+  m.insert(m.end(), content.begin(), content.end());
+}
+
+// A module of one type, one function exported as "f", optional memory (pages) and extra
+// sections appended raw.
+Bytes module_with(const Bytes& type, const Bytes& body, int memory_pages = -1,
+                  int memory_max = -1, const Bytes& tag_section = {}) {
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  Bytes types = {1};
+  types.insert(types.end(), type.begin(), type.end());
+  section(m, 1, types);
+  section(m, 3, {1, 0});
+  if (memory_pages >= 0) {
+    Bytes mem = {1};
+    if (memory_max >= 0) {
+      mem.push_back(1);
+      leb(mem, static_cast<uint64_t>(memory_pages));
+      leb(mem, static_cast<uint64_t>(memory_max));
+    } else {
+      mem.push_back(0);
+      leb(mem, static_cast<uint64_t>(memory_pages));
+    }
+    section(m, 5, mem);
+  }
+  if (!tag_section.empty()) section(m, 13, tag_section);
+  section(m, 7, {1, 1, 'f', 0, 0});
+  Bytes code = {1};
+  leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  section(m, 10, code);
+  return m;
+}
+
+struct Run {
+  std::unique_ptr<Engine> engine = make_fast_engine();
+  std::shared_ptr<const Module> module;
+  HostFuncTable host;
+  std::unique_ptr<Instance> instance;
+};
+
+std::unique_ptr<Run> instantiate(const Bytes& bytes, ExecLimits limits = {}) {
+  auto r = std::make_unique<Run>();
+  auto m = r->engine->load(bytes.data(), bytes.size());
+  EXPECT_TRUE(m.has_value()) << m.error().to_string();
+  if (!m) return r;
+  r->module = *m;
+  auto inst = r->engine->instantiate(r->module, r->host, limits);
+  EXPECT_TRUE(inst.has_value()) << inst.error().to_string();
+  if (inst) r->instance = std::move(*inst);
+  return r;
+}
+
+// (func (param i32) (loop (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+//                         (br_if 0 (local.get 0))))
+// Fuel: 1 (loop) + 6 per iteration; the loop's fall-through segment is empty.
+const Bytes kCountdownType = {0x60, 1, 0x7f, 0};
+const Bytes kCountdownBody = {0,    0x03, 0x40, 0x20, 0, 0x41, 1, 0x6b, 0x21,
+                              0,    0x20, 0,    0x0d, 0, 0x0b, 0x0b};
+
+TEST(FastFuel, ChargedExactlyPerBasicBlock) {
+  auto r = instantiate(module_with(kCountdownType, kCountdownBody));
+  ASSERT_TRUE(r->instance);
+  auto out = r->instance->call("f", {Value::I32(10)});
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ(r->instance->fuel_consumed(), 1u + 6u * 10u);
+  // Deterministic: the same call costs the same again.
+  ASSERT_TRUE(r->instance->call("f", {Value::I32(10)}).has_value());
+  EXPECT_EQ(r->instance->fuel_consumed(), 2u * (1u + 6u * 10u));
+}
+
+TEST(FastFuel, BudgetIsExactAndNeverExceeded) {
+  ExecLimits enough;
+  enough.fuel = 61;
+  auto ok = instantiate(module_with(kCountdownType, kCountdownBody), enough);
+  ASSERT_TRUE(ok->instance);
+  auto out = ok->instance->call("f", {Value::I32(10)});
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ(ok->instance->fuel_consumed(), 61u);
+
+  ExecLimits short_by_one;
+  short_by_one.fuel = 60;
+  auto no = instantiate(module_with(kCountdownType, kCountdownBody), short_by_one);
+  ASSERT_TRUE(no->instance);
+  auto err = no->instance->call("f", {Value::I32(10)});
+  ASSERT_FALSE(err.has_value());
+  EXPECT_EQ(err.error().code, ErrorCode::kFuelExhausted) << err.error().to_string();
+  // The block that did not fit was not run: consumption stops at the last whole block.
+  EXPECT_EQ(no->instance->fuel_consumed(), 55u);
+}
+
+TEST(FastMemory, GrowsInPlaceUpToTheCap) {
+  // (func (param i32) (result i32) (memory.grow (local.get 0)))
+  Bytes type = {0x60, 1, 0x7f, 1, 0x7f};
+  Bytes body = {0, 0x20, 0, 0x40, 0, 0x0b};
+  ExecLimits limits;
+  limits.max_memory_pages = 8;
+  auto r = instantiate(module_with(type, body, 1), limits);
+  ASSERT_TRUE(r->instance);
+  uint8_t* base = r->instance->memory().range(0, 1);
+  ASSERT_NE(base, nullptr);
+  base[0] = 42;
+  auto g = r->instance->call("f", {Value::I32(5)});
+  ASSERT_TRUE(g.has_value()) << g.error().to_string();
+  EXPECT_EQ(g->results[0].i32, 1u);  // old size
+  GuestMemory after = r->instance->memory();
+  EXPECT_EQ(after.size(), 6 * kWasmPageSize);
+  EXPECT_EQ(after.range(0, 1), base) << "memory moved on growth";
+  EXPECT_EQ(base[0], 42);
+  // Beyond the cap: -1, and the memory is unchanged.
+  auto over = r->instance->call("f", {Value::I32(3)});
+  ASSERT_TRUE(over.has_value());
+  EXPECT_EQ(over->results[0].i32, 0xffffffffu);
+  EXPECT_EQ(r->instance->memory().size(), 6 * kWasmPageSize);
+  auto to_cap = r->instance->call("f", {Value::I32(2)});
+  ASSERT_TRUE(to_cap.has_value());
+  EXPECT_EQ(to_cap->results[0].i32, 6u);
+  EXPECT_EQ(r->instance->memory().size(), 8 * kWasmPageSize);
+}
+
+TEST(FastMemory, OutOfBoundsAccessTraps) {
+  // (func (param i32) (result i32) (i32.load offset=2 (local.get 0)))
+  Bytes type = {0x60, 1, 0x7f, 1, 0x7f};
+  Bytes body = {0, 0x20, 0, 0x28, 2, 2, 0x0b};
+  auto r = instantiate(module_with(type, body, 1));
+  ASSERT_TRUE(r->instance);
+  ASSERT_TRUE(r->instance->call("f", {Value::I32(65536 - 6)}).has_value());
+  auto e = r->instance->call("f", {Value::I32(65536 - 5)});
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, ErrorCode::kTrapMemoryOutOfBounds) << e.error().to_string();
+  auto wrap = r->instance->call("f", {Value::I32(0xffffffffu)});
+  ASSERT_FALSE(wrap.has_value());
+  EXPECT_EQ(wrap.error().code, ErrorCode::kTrapMemoryOutOfBounds);
+}
+
+// Loading, translating, running and freeing a module that nests blocks 100,000 deep, on a
+// thread with a 256 KiB stack: nothing on the way may recurse per nesting level.
+TEST(FastHostStack, DeepNestingNeedsNoHostRecursion) {
+  constexpr size_t kDepth = 100000;
+  Bytes body = {0};
+  for (size_t i = 0; i < kDepth; ++i) {
+    body.push_back(0x02);
+    body.push_back(0x40);
+  }
+  body.insert(body.end(), kDepth + 1, 0x0b);
+  struct Ctx {
+    Bytes bytes;
+    bool ok = false;
+    std::string error;
+  } ctx;
+  ctx.bytes = module_with({0x60, 0, 0}, body);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t t;
+  auto fn = [](void* p) -> void* {
+    auto* c = static_cast<Ctx*>(p);
+    auto engine = make_fast_engine();
+    auto m = engine->load(c->bytes.data(), c->bytes.size());
+    if (!m) {
+      c->error = m.error().to_string();
+      return nullptr;
+    }
+    HostFuncTable host;
+    auto inst = engine->instantiate(*m, host, ExecLimits{});
+    if (!inst) {
+      c->error = inst.error().to_string();
+      return nullptr;
+    }
+    auto r = (*inst)->call("f", {});
+    c->ok = r.has_value();
+    if (!r) c->error = r.error().to_string();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&t, &attr, fn, &ctx), 0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(ctx.ok) << ctx.error;
+}
+
+// A host function that calls back into the instance running it must not run on top of the
+// live value stack: the call is refused, and the outer call finishes intact.
+TEST(FastHostBoundary, ReentrantCallIsRefused) {
+  // (import "h" "cb" (func (result i32)))
+  // (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (call 0)))
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  section(m, 1, {2, 0x60, 0, 1, 0x7f, 0x60, 1, 0x7f, 1, 0x7f});
+  section(m, 2, {1, 1, 'h', 2, 'c', 'b', 0, 0});
+  section(m, 3, {1, 1});
+  section(m, 7, {1, 1, 'f', 0, 1});
+  Bytes body = {0, 0x20, 0, 0x10, 0, 0x6a, 0x0b};
+  Bytes code = {1};
+  leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  section(m, 10, code);
+
+  auto engine = make_fast_engine();
+  auto mod = engine->load(m.data(), m.size());
+  ASSERT_TRUE(mod.has_value()) << mod.error().to_string();
+  Instance* self = nullptr;
+  std::string inner_error;
+  HostFuncTable host;
+  host.add(HostFunc{"h", "cb", FuncSig{{}, {ValType::kI32}},
+                    [&](HostContext&, const Value*, Value* results) {
+                      auto r = self->call("f", {Value::I32(1000)});
+                      inner_error = r ? "" : r.error().to_string();
+                      results[0] = Value::I32(5);
+                      return HostCallResult::ok();
+                    }});
+  auto inst = engine->instantiate(*mod, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  self = inst->get();
+  auto out = (*inst)->call("f", {Value::I32(37)});
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ(out->results[0].i32, 42u);
+  EXPECT_NE(inner_error.find("re-entrant"), std::string::npos) << inner_error;
+}
+
+TEST(FastUnsupported, ExceptionHandlingIsRefusedByName) {
+  // A tag section (exception handling): valid, but not run by this engine yet.
+  Bytes m = module_with({0x60, 0, 0}, {0, 0x0b}, -1, -1, {1, 0, 0});
+  auto engine = make_fast_engine();
+  auto r = engine->load(m.data(), m.size());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("exception handling"), std::string::npos);
+  EXPECT_NE(r.error().message.find("--engine wabt"), std::string::npos);
+}
+
+TEST(FastUnsupported, SimdIsRefusedByName) {
+  // (func (drop (v128.const i64x2 0 0)))
+  Bytes body = {0, 0xfd, 0x0c};
+  body.insert(body.end(), 16, 0);
+  body.push_back(0x1a);
+  body.push_back(0x0b);
+  Bytes m = module_with({0x60, 0, 0}, body);
+  auto engine = make_fast_engine();
+  auto r = engine->load(m.data(), m.size());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("SIMD"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wasmcap
