@@ -73,6 +73,14 @@ struct Permissions {
   bool args = false;                  // the plugin accepts command-line arguments
 };
 
+// A read-only data tree shipped inside the bundle (docs/manifest.md#data): every regular file
+// under `path` (relative to the manifest's directory) is packed and hashed like a module, and
+// the directory is preopened read-only at `guest` when the plugin runs.
+struct DataTree {
+  std::string path;   // relative directory, a valid bundle entry name; holds no module
+  std::string guest;  // absolute, normalized guest path; no fs request may use it
+};
+
 struct Manifest {
   std::string name;     // [a-z0-9][a-z0-9._-]{0,63}
   std::string version;  // SemVer 2.0.0
@@ -81,6 +89,7 @@ struct Manifest {
   // "modules": module path → lowercase hex SHA-256, in path order. Written by `wasmcap bundle
   // pack`; a signed bundle's modules must match it exactly.
   std::vector<std::pair<std::string, std::string>> module_sha256;
+  std::optional<DataTree> data;
   Permissions permissions;
   Limits limits;
 };
@@ -234,6 +243,7 @@ struct FsMount {
   std::string host;
   Access access = Access::kReadOnly;
   bool denied = false;
+  bool data = false;  // the manifest's own data tree (read-only; not an operator grant)
 };
 
 struct HttpsPlan {

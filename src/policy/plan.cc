@@ -157,6 +157,12 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
     plan.https = std::move(hp);
   }
 
+  // The bundle's own read-only data tree: not a grant (its bytes are covered by the signature
+  // and re-verified before a run), always read-only, never writable by any grant.
+  if (manifest.data) {
+    plan.fs.push_back(FsMount{manifest.data->guest, join_path(manifest_dir, manifest.data->path),
+                              Access::kReadOnly, false, true});
+  }
   for (const auto& req : want.fs) {
     auto it = std::find_if(have.fs.begin(), have.fs.end(),
                            [&](const FsGrant& g) { return g.guest == req.guest; });

@@ -72,7 +72,8 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
     if (m.denied) {
       o += "  fs      " + m.guest + " (denied: every operation fails with ENOTCAPABLE under --degrade)\n";
     } else {
-      o += "  fs      " + m.guest + " -> " + m.host + " (" + std::string(access_name(m.access)) + ")\n";
+      o += "  fs      " + m.guest + " -> " + m.host + " (" + std::string(access_name(m.access)) +
+           (m.data ? ", the bundle's data tree" : "") + ")\n";
     }
   }
   for (const auto& [k, v] : plan.env) o += "  env     " + k + "=" + v + "\n";
@@ -159,7 +160,8 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
     grants["fs"].push_back({{"guest", m.guest},
                             {"host", m.denied ? OJson(nullptr) : OJson(m.host)},
                             {"access", std::string(access_name(m.access))},
-                            {"denied", m.denied}});
+                            {"denied", m.denied},
+                            {"data", m.data}});
   }
   grants["env"] = OJson::object();
   for (const auto& [k, v] : plan.env) grants["env"][k] = v;

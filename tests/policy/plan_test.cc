@@ -209,6 +209,21 @@ TEST(PlanModule, ResolvedAgainstTheManifestDirectory) {
   EXPECT_EQ(make_plan(*m, HostConfig(), "").module_path, "bin/p.wasm");
 }
 
+TEST(PlanModule, DataTreeIsAReadOnlyMountThatNoGrantWidens) {
+  auto m = parse_manifest(R"({"name":"p","version":"1.0.0","module":"p.wasm",
+      "data":{"path":"root","guest":"/"}})", "m.json");
+  ASSERT_TRUE(m);
+  // No host config entry at all: the data tree is the bundle's own, not a grant.
+  Plan p = make_plan(*m, HostConfig(), "/opt/plugins/p");
+  EXPECT_TRUE(p.fully_granted());
+  ASSERT_EQ(p.fs.size(), 1u);
+  EXPECT_EQ(p.fs[0].guest, "/");
+  EXPECT_EQ(p.fs[0].host, "/opt/plugins/p/root");
+  EXPECT_EQ(p.fs[0].access, Access::kReadOnly);
+  EXPECT_TRUE(p.fs[0].data);
+  EXPECT_FALSE(p.fs[0].denied);
+}
+
 TEST(PlanRefusal, RequireFullyGrantedNamesEachDenial) {
   Plan p = plan_for(kCases[0]);
   EXPECT_TRUE(require_fully_granted(p).has_value());
