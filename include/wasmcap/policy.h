@@ -59,6 +59,11 @@ struct Limits {
 struct HttpsRequest {
   std::vector<HttpsRule> allow;      // non-empty
   std::vector<std::string> secrets;  // names, distinct
+  // "optional": true — the plugin runs without these grants: what is not granted is listed in
+  // Plan::optional_denied (not Plan::denied) and every such request is refused at call time
+  // (grant_denied). For general-purpose runtimes (the python bundle) that cannot know their
+  // hosts in advance.
+  bool optional = false;
 };
 
 struct FsRequest {
@@ -270,6 +275,9 @@ struct Plan {
   // "env LANG: requested, not granted", "secret github_token: requested, not granted",
   // "fs /work: requested rw, granted ro".
   std::vector<std::string> denied;
+  // Requested as optional (host_api.https.optional) and not granted: the run goes ahead and such
+  // requests are refused when made. Same wording as `denied`.
+  std::vector<std::string> optional_denied;
 
   NetworkConfig network;
   AuditConfig audit;

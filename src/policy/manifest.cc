@@ -8,8 +8,11 @@ namespace wasmcap::policy {
 namespace {
 
 Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"allow", "secrets"}));
+  WASMCAP_TRY(d.object(v, path, {"allow", "secrets", "optional"}));
   HttpsRequest req;
+  if (const Json* optional = member(v, "optional")) {
+    WASMCAP_TRY_ASSIGN(req.optional, d.boolean(*optional, member_path(path, "optional")));
+  }
   const Json* allow = nullptr;
   WASMCAP_TRY_ASSIGN(allow, d.required(v, path, "allow"));
   WASMCAP_TRY_ASSIGN(req.allow, read_https_rules(d, *allow, member_path(path, "allow"), false));
@@ -19,7 +22,14 @@ Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::
     for (size_t i = 0; i < secrets->size(); ++i) {
       std::string ipath = index_path(spath, i);
       std::string name;
-      WASMCAP_TRY_ASSIGN(name, checked_string(d, (*secrets)[i], ipath, check_secret_name));
+      // "*": every secret the operator grants this plugin (a general-purpose runtime cannot
+      // name its secrets in advance); the operator's grant still binds each to its hosts.
+      const Json& item = (*secrets)[i];
+      if (item.is_string() && item.get<std::string>() == "*") {
+        name = "*";
+      } else {
+        WASMCAP_TRY_ASSIGN(name, checked_string(d, item, ipath, check_secret_name));
+      }
       if (std::find(req.secrets.begin(), req.secrets.end(), name) != req.secrets.end()) {
         return d.fail(ipath, "duplicate secret " + quote(name));
       }

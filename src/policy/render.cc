@@ -93,6 +93,10 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
     o += "\ndenied (requested, not granted):\n";
     for (const auto& d : plan.denied) o += "  " + d + "\n";
   }
+  if (!plan.optional_denied.empty()) {
+    o += "\nnot granted, optional (such requests are refused when made):\n";
+    for (const auto& d : plan.optional_denied) o += "  " + d + "\n";
+  }
   if (!report.unavailable.empty()) {
     o += "\nunavailable:\n";
     for (const auto& u : report.unavailable) o += "  " + u + "\n";
@@ -121,6 +125,7 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   j["engine"] = report.engine;
   j["ok"] = report_ok(plan, report);
   j["denied"] = plan.denied;
+  j["optional_denied"] = plan.optional_denied;
   j["unavailable"] = report.unavailable;
   j["imports"] = {{"checked", report.imports_checked},
                   {"problem", report.imports_problem.empty() ? OJson(nullptr) : OJson(report.imports_problem)},
