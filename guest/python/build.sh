@@ -27,7 +27,7 @@ CLANG=/usr/bin/clang-19
 # versions are part of the key too, so a new clang or wasi-libc rebuilds.)
 RECIPE=("$HERE/build.sh" "$HERE/Setup.local" "$HERE/wasmcapmodule.c" "$HERE/strip-stdlib.txt"
         "$HERE/make-root.py" "$SDK_DIR/wasmcap_https.c" "$SDK_DIR/wasmcap_https.h")
-while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/lib" -type f -name '*.py' | sort)
+while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/lib" "$HERE/patches" -type f | sort)
 
 die() { echo "python build: $*" >&2; exit 1; }
 for tool in "$CLANG" /usr/bin/wasm-ld-19 /usr/bin/llvm-ar-19 /usr/bin/llvm-ranlib-19 "$BUILD_PYTHON" dpkg-source; do
@@ -90,6 +90,15 @@ if [ ! -f "$SRC_STAMP" ]; then
 fi
 PYSRC=$WORK/src/cpython
 ZSRC=$WORK/src/zlib
+# Our patches to CPython (patches/*.patch, README.md says why), each applied once; a stamp names
+# the patch's content. (Changed a patch? Delete WORK to start from a fresh tree.)
+for p in "$HERE"/patches/*.patch; do
+  stamp="$PYSRC/.wasmcap-applied-$(basename "$p")-$(sha256sum "$p" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    patch -d "$PYSRC" -p1 -N --quiet <"$p" || die "patch $p does not apply"
+    touch "$stamp"
+  fi
+done
 
 # --- a WASI-SDK-shaped folder around Debian's toolchain -----------------------------------------
 # CPython's Tools/wasm/wasi-env expects WASI_SDK_PATH/bin/{clang,clang++,wasm-ld,llvm-ar,ranlib}

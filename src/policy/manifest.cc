@@ -26,7 +26,7 @@ Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::
       // name its secrets in advance); the operator's grant still binds each to its hosts.
       const Json& item = (*secrets)[i];
       if (item.is_string() && item.get<std::string>() == "*") {
-        name = "*";
+        name = item.get<std::string>();  // (not `= "*"`: GCC 12's -Wrestrict false positive)
       } else {
         WASMCAP_TRY_ASSIGN(name, checked_string(d, item, ipath, check_secret_name));
       }
