@@ -69,7 +69,7 @@ TEST(ManifestParse, DataTreeIsARelativeDirectoryMountedAtAFreeGuestPath) {
     EXPECT_FALSE(m) << data;
     return m ? std::string() : m.error().message;
   };
-  EXPECT_NE(bad(R"({"path":"root","guest":"/srv"})").find("$.data.path: the module \"root/x.wasm\" must not be inside the data tree"),
+  EXPECT_NE(bad(R"({"path":"root","guest":"/srv"})").find("$.data.path: the module 'root/x.wasm' must not be inside the data tree"),
             std::string::npos);
   EXPECT_NE(bad(R"({"path":"../up","guest":"/srv"})").find("$.data.path"), std::string::npos);
   EXPECT_NE(bad(R"({"path":"/abs","guest":"/srv"})").find("$.data.path"), std::string::npos);
@@ -208,7 +208,7 @@ const BadCase kBad[] = {
     {"MissingName", Kind::kManifest, R"({"version":"1.0.0","module":"m.wasm"})",
      kMP + "$.name: missing required key"},
     {"UnknownTopLevelKey", Kind::kManifest, M("{}", R"(,"permission":{})"),
-     kMP + "$.permission: unknown key (allowed: name, version, module, modules, description, permissions, limits)"},
+     kMP + "$.permission: unknown key (allowed: name, version, module, modules, data, description, permissions, limits)"},
     {"DuplicateKey", Kind::kManifest, R"({"name":"a","version":"1.0.0","module":"m.wasm","name":"b"})",
      kMP + "$.name: duplicate key"},
     {"NestedDuplicateKey", Kind::kManifest, M(R"({"fs":[{"guest":"/a","access":"ro","guest":"/b"}]})"),

@@ -215,9 +215,10 @@ TEST(PlanModule, DataTreeIsAReadOnlyMountThatNoGrantWidens) {
   auto m = parse_manifest(R"({"name":"p","version":"1.0.0","module":"p.wasm",
       "data":{"path":"root","guest":"/"}})", "m.json");
   ASSERT_TRUE(m);
-  // No host config entry at all: the data tree is the bundle's own, not a grant.
+  // No host config entry at all: the data tree is the bundle's own, not a grant (the only
+  // denial is the missing entry itself).
   Plan p = make_plan(*m, HostConfig(), "/opt/plugins/p");
-  EXPECT_TRUE(p.fully_granted());
+  EXPECT_EQ(p.denied, std::vector<std::string>{"plugin p: no entry in the host config"});
   ASSERT_EQ(p.fs.size(), 1u);
   EXPECT_EQ(p.fs[0].guest, "/");
   EXPECT_EQ(p.fs[0].host, "/opt/plugins/p/root");
