@@ -161,7 +161,7 @@ if [ ! -f Makefile ]; then
       --prefix=/usr/local --disable-test-modules --without-ensurepip \
       >"$WORK/configure.log" 2>&1 || { tail -40 "$WORK/configure.log"; die "configure failed (log: $WORK/configure.log)"; }
 fi
-WASI_SDK_PATH=$SDK $NICE "$PYSRC/Tools/wasm/wasi-env" make -j"$JOBS" python.wasm \
+WASI_SDK_PATH=$SDK $NICE "$PYSRC/Tools/wasm/wasi-env" make -j"$JOBS" python.wasm pybuilddir.txt \
   >"$WORK/make.log" 2>&1 || { tail -40 "$WORK/make.log"; die "make failed (log: $WORK/make.log)"; }
 
 # --- the result: python.wasm, the bundle's root tree, CPython's tests --------------------------------
@@ -176,7 +176,7 @@ cp "$PYB/python.wasm" "$STAGE/python.wasm"
 grep -v '^\s*\(#\|$\)' "$HERE/strip-stdlib.txt" | while read -r p; do
   rm -rf "${STAGE:?}/stdlib/$p"
 done
-cp "$PYB"/build/lib.wasi-wasm32-3.11/_sysconfigdata__wasi_wasm32-wasi.py "$STAGE/stdlib/"
+cp "$PYB/$(cat "$PYB/pybuilddir.txt")"/_sysconfigdata_*.py "$STAGE/stdlib/"
 cp -r "$HERE/lib/." "$STAGE/stdlib/"
 find "$STAGE/stdlib" -name __pycache__ -prune -exec rm -rf {} +
 $NICE "$BUILD_PYTHON" "$HERE/make-root.py" "$STAGE/stdlib" "$STAGE/root"
