@@ -53,7 +53,7 @@ def main():
         p = w.python("-c", "import json.decoder as d; d.JSONDecoder().decode('[')")
         c.check("tracebacks show standard-library source lines from the zip",
                 p.returncode == 1 and b"python311.zip/json/decoder.py" in p.stderr and
-                b"obj, end = self.scan_once(s, idx)" in p.stderr, p.stderr.decode(errors="replace"))
+                b"obj, end = self.raw_decode(s, idx=_w(s, 0).end())" in p.stderr, p.stderr.decode(errors="replace"))
 
         # --- sandbox ---------------------------------------------------------------------------
         shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_probe.py"), w.ws)
