@@ -54,10 +54,11 @@ def main():
         c.check("the server received the secret value in Authorization",
                 any(SECRET in json.dumps(q.get("headers")) for q in seen), seen[-3:])
         c.check("a 404 is a response, not an exception", r.get("status_404") == ["ok", 404], r.get("status_404"))
-        for key in ("denied_host", "denied_method", "public_host"):
+        for key, code in (("denied_host", "grant_denied"), ("denied_method", "method_not_allowed"),
+                          ("public_host", "grant_denied")):
             v = r.get(key, [])
-            c.check("%s: PolicyError (a PermissionError) with code grant_denied" % key,
-                    v[:3] == ["PolicyError", "grant_denied", True], v)
+            c.check("%s: PolicyError (a PermissionError) with code %s" % (key, code),
+                    v[:3] == ["PolicyError", code, True], v)
         v = r.get("unknown_secret", [])
         c.check("an ungranted secret reference is refused with an ABI code",
                 v[:1] == ["PolicyError"] and v[1] in ("grant_denied",), v)

@@ -88,6 +88,8 @@ def _header_pairs(headers):
     items = headers.items() if hasattr(headers, "items") else headers
     pairs = []
     for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise TypeError("headers must be a mapping or (name, value) pairs, got %r" % (item,))
         name, value = item
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError("header names and values must be str")
