@@ -18,22 +18,23 @@ import pyharness  # noqa: E402
 # module: (MIN_PASSED, MAX_FAILED) — measured on the interpreter (guest/python/README.md); a
 # module falling below is a regression of the build or of wasmcap's WASI host.
 THRESHOLDS = {
-    "test_string": (35, 0),
-    "test_textwrap": (180, 0),
+    "test_string": (38, 0),
+    "test_textwrap": (66, 0),
     "test_csv": (100, 0),
     "test_json": (150, 0),
     "test_re": (150, 0),
     "test_datetime": (500, 0),
     "test_math": (50, 0),
-    "test_base64": (60, 0),
-    "test_bisect": (30, 0),
-    "test_heapq": (30, 0),
+    "test_base64": (30, 0),
+    "test_bisect": (42, 0),
+    "test_heapq": (51, 0),
     "test_fractions": (40, 0),
     "test_difflib": (40, 0),
-    "test_shlex": (15, 0),
+    "test_shlex": (18, 0),
 }
 SLICES = {
-    "ci": ["test_string", "test_textwrap", "test_bisect", "test_heapq", "test_shlex", "test_base64"],
+    # ~1 min of interpreter time: the CI budget. (test_heapq alone takes ~3.5 min.)
+    "ci": ["test_string", "test_textwrap", "test_bisect", "test_shlex", "test_base64"],
     "full": list(THRESHOLDS),
 }
 
