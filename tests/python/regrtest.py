@@ -20,7 +20,7 @@ import pyharness  # noqa: E402
 THRESHOLDS = {
     "test_string": (38, 0),
     "test_textwrap": (66, 0),
-    "test_csv": (100, 0),
+    "test_csv": (112, 0),
     "test_json": (150, 0),
     "test_re": (150, 0),
     "test_datetime": (500, 0),
