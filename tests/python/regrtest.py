@@ -15,27 +15,24 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyharness  # noqa: E402
 
-# module: (MIN_PASSED, MAX_FAILED) — measured on the interpreter (guest/python/README.md); a
-# module falling below is a regression of the build or of wasmcap's WASI host.
+# module: (MIN_PASSED, MAX_FAILED) — the counts measured on the interpreter (guest/python/README.md
+# has the table); a module falling below is a regression of the build or of wasmcap's WASI host.
 THRESHOLDS = {
     "test_string": (38, 0),
     "test_textwrap": (66, 0),
-    "test_csv": (112, 0),
-    "test_json": (150, 0),
-    "test_re": (150, 0),
-    "test_datetime": (500, 0),
-    "test_math": (50, 0),
-    "test_base64": (30, 0),
     "test_bisect": (42, 0),
-    "test_heapq": (51, 0),
-    "test_fractions": (40, 0),
-    "test_difflib": (40, 0),
     "test_shlex": (18, 0),
+    "test_base64": (30, 0),
+    "test_heapq": (51, 0),
+    "test_csv": (112, 0),
 }
+# Modules without a measured count yet (too slow to finish within the bundle's 10-minute
+# timeout_ms on the loaded interpreter): reported, and held to "no failure" only.
+UNMEASURED = ["test_json", "test_re", "test_math", "test_datetime", "test_fractions", "test_difflib"]
 SLICES = {
-    # ~1 min of interpreter time: the CI budget. (test_heapq alone takes ~3.5 min.)
+    # ~1.5 min of interpreter time: the CI budget (test_heapq alone takes ~3.5 min, test_csv ~2).
     "ci": ["test_string", "test_textwrap", "test_bisect", "test_shlex", "test_base64"],
-    "full": list(THRESHOLDS),
+    "full": list(THRESHOLDS) + UNMEASURED,
 }
 
 
@@ -75,7 +72,7 @@ def main():
             failed = rec["failures"] + rec["errors"]
             passed = rec["run"] - failed - rec["skipped"]
             print("%-16s %6d %6d %6d %6d %8.1f" % (m, rec["run"], passed, rec["skipped"], failed, rec["seconds"]))
-            min_passed, max_failed = THRESHOLDS.get(m, (1, 0))
+            min_passed, max_failed = THRESHOLDS.get(m, (0, 0))
             c.check("%s: >= %d passed, <= %d failed" % (m, min_passed, max_failed),
                     passed >= min_passed and failed <= max_failed, rec.get("failed"))
         print("(%d modules in %.0f s on %s)" % (len(modules), total, h.engine))
