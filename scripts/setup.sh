@@ -22,7 +22,38 @@ PACKAGES=(
   openssl python3 iproute2 util-linux
   # MCP tests: node + npm (the SDK and conformance suite are npm-installed into build/)
   nodejs
+  # the python bundle (guest/python/build.sh): llvm-ar/llvm-ranlib for wasm archives, Debian's
+  # python3.11 as CPython's build Python, dpkg-source to unpack Debian's source packages
+  llvm-19 python3.11 dpkg-dev
 )
+
+# Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that
+# guest/python/build.sh can `apt-get source python3.11 zlib`. Read from the machine's own
+# /etc/apt/sources.list.d/debian.sources when present (deb822: URIs + Suites of the main archive).
+DEB_SRC=/etc/apt/sources.list.d/wasmcap-deb-src.sources
+need_update=0
+if [ ! -f "$DEB_SRC" ]; then
+  uri=http://deb.debian.org/debian
+  suites="bookworm bookworm-updates"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    # The first stanza is the main archive (the security archive's source is not mirrored).
+    u=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    su=$(awk '/^Suites:/ {$1=""; sub(/^ /, ""); print; exit}' /etc/apt/sources.list.d/debian.sources)
+    [ -n "$u" ] && uri=$u
+    [ -n "$su" ] && suites=$su
+  fi
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uri" "$suites" | $SUDO tee "$DEB_SRC" >/dev/null
+  echo "setup: added $DEB_SRC (deb-src $uri $suites)"
+  need_update=1
+fi
+if [ "$need_update" = 1 ] || ! apt-get source --print-uris python3.11 >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -59,6 +59,11 @@ struct Limits {
 struct HttpsRequest {
   std::vector<HttpsRule> allow;      // non-empty
   std::vector<std::string> secrets;  // names, distinct
+  // "optional": true — the plugin runs without these grants: what is not granted is listed in
+  // Plan::optional_denied (not Plan::denied) and every such request is refused at call time
+  // (grant_denied). For general-purpose runtimes (the python bundle) that cannot know their
+  // hosts in advance.
+  bool optional = false;
 };
 
 struct FsRequest {
@@ -113,6 +118,14 @@ struct Tool {
   bool stdout_json = false;    // stdout is one JSON value (structuredContent), else text
 };
 
+// A read-only data tree shipped inside the bundle (docs/manifest.md#data): every regular file
+// under `path` (relative to the manifest's directory) is packed and hashed like a module, and
+// the directory is preopened read-only at `guest` when the plugin runs.
+struct DataTree {
+  std::string path;   // relative directory, a valid bundle entry name; holds no module
+  std::string guest;  // absolute, normalized guest path; no fs request may use it
+};
+
 struct Manifest {
   std::string name;     // [a-z0-9][a-z0-9._-]{0,63}
   std::string version;  // SemVer 2.0.0
@@ -121,6 +134,7 @@ struct Manifest {
   // "modules": module path → lowercase hex SHA-256, in path order. Written by `wasmcap bundle
   // pack`; a signed bundle's modules must match it exactly.
   std::vector<std::pair<std::string, std::string>> module_sha256;
+  std::optional<DataTree> data;
   Permissions permissions;
   Limits limits;
   std::vector<Tool> tools;  // "tools": what the plugin offers as MCP tools (may be empty)
@@ -275,6 +289,7 @@ struct FsMount {
   std::string host;
   Access access = Access::kReadOnly;
   bool denied = false;
+  bool data = false;  // the manifest's own data tree (read-only; not an operator grant)
 };
 
 struct HttpsPlan {
@@ -301,6 +316,9 @@ struct Plan {
   // "env LANG: requested, not granted", "secret github_token: requested, not granted",
   // "fs /work: requested rw, granted ro".
   std::vector<std::string> denied;
+  // Requested as optional (host_api.https.optional) and not granted: the run goes ahead and such
+  // requests are refused when made. Same wording as `denied`.
+  std::vector<std::string> optional_denied;
 
   NetworkConfig network;
   AuditConfig audit;

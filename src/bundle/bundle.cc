@@ -257,6 +257,44 @@ Result<std::vector<uint8_t>> pack(const std::string& manifest_path, const Secret
                                           ErrorCode::kBundleInvalid));
     modules.emplace(name, std::move(data));
   }
+  if (manifest.data) {
+    // Every regular file under the data tree, in path order; links and special files are refused
+    // (the tree is packed as it is, never as something a link points to).
+    std::filesystem::path root = dir / manifest.data->path;
+    std::error_code ec;
+    auto st = std::filesystem::symlink_status(root, ec);
+    if (ec || !std::filesystem::is_directory(st)) {
+      return invalid("data tree " + manifest.data->path + ": not a directory");
+    }
+    std::vector<std::string> files;
+    std::filesystem::recursive_directory_iterator it(root, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      auto s = it->symlink_status(ec);
+      if (ec) break;
+      std::string rel = std::filesystem::relative(it->path(), root, ec).generic_string();
+      if (ec) break;
+      if (std::filesystem::is_directory(s)) continue;
+      if (!std::filesystem::is_regular_file(s)) {
+        return invalid("data tree " + manifest.data->path + ": " + rel +
+                       " is not a regular file (links and special files cannot be packed)");
+      }
+      files.push_back(manifest.data->path + "/" + rel);
+      if (files.size() + modules.size() + 2 > kMaxEntries) {
+        return invalid("data tree " + manifest.data->path + ": more files than a bundle holds (" +
+                       std::to_string(kMaxEntries) + " entries in all)");
+      }
+    }
+    if (ec) return invalid("data tree " + manifest.data->path + ": " + ec.message());
+    if (files.empty()) return invalid("data tree " + manifest.data->path + " holds no file");
+    std::sort(files.begin(), files.end());
+    for (const auto& name : files) {
+      if (auto problem = entry_name_problem(name)) return invalid("data file " + name + ": " + *problem);
+      std::vector<uint8_t> data;
+      WASMCAP_TRY_ASSIGN(data, read_bounded((dir / name).string(), kMaxModuleBytes,
+                                            ErrorCode::kBundleInvalid));
+      modules[name] = std::move(data);
+    }
+  }
   Json hashes = Json::object();
   for (const auto& [name, data] : modules) hashes[name] = Json{{"sha256", sha256_hex(data)}};
   json["modules"] = hashes;
@@ -378,6 +416,13 @@ Result<SignedManifest> verify_signed_manifest(std::string_view manifest_bytes,
       return invalid("module name " + name + " is reserved for the bundle itself");
     }
     if (auto problem = entry_name_problem(name)) return invalid("module " + name + ": " + *problem);
+  }
+  if (out.manifest.data) {
+    // The data tree is the listed files under its path; an empty tree would mount nothing.
+    std::string prefix = out.manifest.data->path + "/";
+    bool any = std::any_of(out.manifest.module_sha256.begin(), out.manifest.module_sha256.end(),
+                           [&](const auto& m) { return m.first.compare(0, prefix.size(), prefix) == 0; });
+    if (!any) return invalid("the data tree " + out.manifest.data->path + " lists no file in modules");
   }
   return out;
 }

@@ -872,6 +872,40 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
   out.module_sha256 = bundle::sha256_hex(*bytes);
   if (out.module_sha256 != want) return tampered("module " + module + ": sha256 mismatch");
   out.module_bytes = std::move(*bytes);
+  if (out.manifest.data) {
+    // The data tree is mounted as it is in the store, so it is re-verified like the module: every
+    // signed file hashes to its signed SHA-256 (opened without following a link), and the tree
+    // holds nothing else (no extra file, link, or special file a store writer slipped in).
+    const std::string& tree = out.manifest.data->path;
+    std::string prefix = tree + "/";
+    std::string root = in.dir + "/" + std::string(kModulesDir) + "/" + tree;
+    size_t listed = 0;
+    for (const auto& [n, h] : out.manifest.module_sha256) {
+      if (n.compare(0, prefix.size(), prefix) != 0) continue;
+      ++listed;
+      auto data = bundle::read_file_bounded(in.dir + "/" + std::string(kModulesDir) + "/" + n,
+                                            bundle::kMaxModuleBytes, ErrorCode::kBundleInvalid,
+                                            true);
+      if (!data) return tampered(data.error().message);
+      if (bundle::sha256_hex(*data) != h) return tampered("data file " + n + ": sha256 mismatch");
+    }
+    std::error_code ec;
+    size_t found = 0;
+    auto st = fs::symlink_status(root, ec);
+    if (ec || !fs::is_directory(st)) return tampered("data tree " + tree + " is not a directory");
+    fs::recursive_directory_iterator it(root, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      auto s = it->symlink_status(ec);
+      if (ec) break;
+      if (fs::is_directory(s)) continue;
+      if (!fs::is_regular_file(s)) {
+        return tampered("data tree " + tree + " holds a link or special file");
+      }
+      if (++found > listed) break;
+    }
+    if (ec) return tampered("data tree " + tree + ": " + ec.message());
+    if (found != listed) return tampered("data tree " + tree + " holds files the bundle did not sign");
+  }
   return out;
 }
 

@@ -9,8 +9,11 @@ namespace wasmcap::policy {
 namespace {
 
 Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"allow", "secrets"}));
+  WASMCAP_TRY(d.object(v, path, {"allow", "secrets", "optional"}));
   HttpsRequest req;
+  if (const Json* optional = member(v, "optional")) {
+    WASMCAP_TRY_ASSIGN(req.optional, d.boolean(*optional, member_path(path, "optional")));
+  }
   const Json* allow = nullptr;
   WASMCAP_TRY_ASSIGN(allow, d.required(v, path, "allow"));
   WASMCAP_TRY_ASSIGN(req.allow, read_https_rules(d, *allow, member_path(path, "allow"), false));
@@ -20,7 +23,14 @@ Result<HttpsRequest> read_https_request(const Doc& d, const Json& v, const std::
     for (size_t i = 0; i < secrets->size(); ++i) {
       std::string ipath = index_path(spath, i);
       std::string name;
-      WASMCAP_TRY_ASSIGN(name, checked_string(d, (*secrets)[i], ipath, check_secret_name));
+      // "*": every secret the operator grants this plugin (a general-purpose runtime cannot
+      // name its secrets in advance); the operator's grant still binds each to its hosts.
+      const Json& item = (*secrets)[i];
+      if (item.is_string() && item.get<std::string>() == "*") {
+        name = item.get<std::string>();  // (not `= "*"`: GCC 12's -Wrestrict false positive)
+      } else {
+        WASMCAP_TRY_ASSIGN(name, checked_string(d, item, ipath, check_secret_name));
+      }
       if (std::find(req.secrets.begin(), req.secrets.end(), name) != req.secrets.end()) {
         return d.fail(ipath, "duplicate secret " + quote(name));
       }
@@ -103,6 +113,44 @@ Result<Permissions> read_permissions(const Doc& d, const Json& v, const std::str
   return p;
 }
 
+// {"path": "DIR", "guest": "/GUEST"}: a read-only tree of the bundle's own files.
+Result<DataTree> read_data_tree(const Doc& d, const Json& v, const std::string& path,
+                                const Manifest& m) {
+  WASMCAP_TRY(d.object(v, path, {"path", "guest"}));
+  DataTree t;
+  const Json* p = nullptr;
+  WASMCAP_TRY_ASSIGN(p, d.required(v, path, "path"));
+  std::string ppath = member_path(path, "path");
+  WASMCAP_TRY_ASSIGN(t.path, checked_string(d, *p, ppath, check_module_path));
+  // One spelling per directory, as bundle entry names: no '.', empty segments or trailing '/'.
+  for (size_t start = 0;;) {
+    size_t end = t.path.find('/', start);
+    std::string_view seg = std::string_view(t.path).substr(
+        start, end == std::string::npos ? std::string::npos : end - start);
+    if (seg.empty() || seg == ".") {
+      return d.fail(ppath, "must be normalized: no '.' or empty segments, no trailing '/'");
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  // The data tree is mounted into the guest: it must not hold the module (or any listed module
+  // outside the tree would be shadowed by a data file of the same name).
+  std::string prefix = t.path + "/";
+  if (m.module.compare(0, prefix.size(), prefix) == 0) {
+    return d.fail(ppath, "the module " + quote(m.module) + " must not be inside the data tree");
+  }
+  const Json* g = nullptr;
+  WASMCAP_TRY_ASSIGN(g, d.required(v, path, "guest"));
+  std::string gpath = member_path(path, "guest");
+  WASMCAP_TRY_ASSIGN(t.guest, checked_string(d, *g, gpath, check_guest_path));
+  for (const auto& r : m.permissions.fs) {
+    if (r.guest == t.guest) {
+      return d.fail(gpath, "guest path " + quote(t.guest) + " is also requested in permissions.fs");
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 Result<Manifest> parse_manifest(std::string_view json_text, std::string_view file_name) {
@@ -111,8 +159,8 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
   const std::string root = "$";
   WASMCAP_TRY(d.object(doc, root,
-                       {"name", "version", "module", "modules", "description", "permissions",
-                        "limits", "tools"}));
+                       {"name", "version", "module", "modules", "data", "description",
+                        "permissions", "limits", "tools"}));
   Manifest m;
   const Json* v = nullptr;
   WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
@@ -135,6 +183,9 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   }
   if (const Json* tools = member(doc, "tools")) {
     WASMCAP_TRY_ASSIGN(m.tools, read_tools(d, *tools, "$.tools", m.permissions));
+  }
+  if (const Json* data = member(doc, "data")) {
+    WASMCAP_TRY_ASSIGN(m.data, read_data_tree(d, *data, "$.data", m));
   }
   return m;
 }

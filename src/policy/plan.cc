@@ -122,6 +122,7 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
 
   if (want.https) {
     HttpsPlan hp;
+    std::vector<std::string>& https_denied = want.https->optional ? plan.optional_denied : plan.denied;
     static const HttpsGrant kNoHttps;
     const HttpsGrant& g = have.https ? *have.https : kNoHttps;
     // Each requested (rule, method) must meet at least one grant rule. Scope may narrow (a
@@ -139,17 +140,26 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
           granted = true;
         }
         if (!granted) {
-          plan.denied.push_back("https " + req.host + " " + method + " " + req.path_prefix +
-                                ": no matching grant");
+          https_denied.push_back("https " + req.host + " " + method + " " + req.path_prefix +
+                                 ": no matching grant");
         }
       }
     }
     for (const auto& name : want.https->secrets) {
+      if (name == "*") {  // every secret the operator grants (none is a denial of nothing)
+        for (const auto& s : g.secrets) {
+          bool have = std::any_of(hp.secrets.begin(), hp.secrets.end(),
+                                  [&](const SecretRef& x) { return x.name == s.name; });
+          if (!have) hp.secrets.push_back(s);
+        }
+        continue;
+      }
       auto it = std::find_if(g.secrets.begin(), g.secrets.end(),
                              [&](const SecretRef& s) { return s.name == name; });
       if (it == g.secrets.end()) {
-        plan.denied.push_back("secret " + name + ": requested, not granted");
-      } else {
+        https_denied.push_back("secret " + name + ": requested, not granted");
+      } else if (std::none_of(hp.secrets.begin(), hp.secrets.end(),
+                              [&](const SecretRef& x) { return x.name == name; })) {
         hp.secrets.push_back(*it);
       }
     }
@@ -157,6 +167,12 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
     plan.https = std::move(hp);
   }
 
+  // The bundle's own read-only data tree: not a grant (its bytes are covered by the signature
+  // and re-verified before a run), always read-only, never writable by any grant.
+  if (manifest.data) {
+    plan.fs.push_back(FsMount{manifest.data->guest, join_path(manifest_dir, manifest.data->path),
+                              Access::kReadOnly, false, true});
+  }
   for (const auto& req : want.fs) {
     auto it = std::find_if(have.fs.begin(), have.fs.end(),
                            [&](const FsGrant& g) { return g.guest == req.guest; });

@@ -72,7 +72,8 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
     if (m.denied) {
       o += "  fs      " + m.guest + " (denied: every operation fails with ENOTCAPABLE under --degrade)\n";
     } else {
-      o += "  fs      " + m.guest + " -> " + m.host + " (" + std::string(access_name(m.access)) + ")\n";
+      o += "  fs      " + m.guest + " -> " + m.host + " (" + std::string(access_name(m.access)) +
+           (m.data ? ", the bundle's data tree" : "") + ")\n";
     }
   }
   for (const auto& [k, v] : plan.env) o += "  env     " + k + "=" + v + "\n";
@@ -91,6 +92,10 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
   if (!plan.denied.empty()) {
     o += "\ndenied (requested, not granted):\n";
     for (const auto& d : plan.denied) o += "  " + d + "\n";
+  }
+  if (!plan.optional_denied.empty()) {
+    o += "\nnot granted, optional (such requests are refused when made):\n";
+    for (const auto& d : plan.optional_denied) o += "  " + d + "\n";
   }
   if (!report.unavailable.empty()) {
     o += "\nunavailable:\n";
@@ -120,6 +125,7 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   j["engine"] = report.engine;
   j["ok"] = report_ok(plan, report);
   j["denied"] = plan.denied;
+  j["optional_denied"] = plan.optional_denied;
   j["unavailable"] = report.unavailable;
   j["imports"] = {{"checked", report.imports_checked},
                   {"problem", report.imports_problem.empty() ? OJson(nullptr) : OJson(report.imports_problem)},
@@ -159,7 +165,8 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
     grants["fs"].push_back({{"guest", m.guest},
                             {"host", m.denied ? OJson(nullptr) : OJson(m.host)},
                             {"access", std::string(access_name(m.access))},
-                            {"denied", m.denied}});
+                            {"denied", m.denied},
+                            {"data", m.data}});
   }
   grants["env"] = OJson::object();
   for (const auto& [k, v] : plan.env) grants["env"][k] = v;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -641,6 +642,132 @@ TEST_F(RegistryTest, RunRefusesArgumentsThePluginDoesNotRequest) {
   auto args = cli({"run", "quiet", "x"});
   EXPECT_EQ(args.exit_code, 77) << testing::describe(args);
   EXPECT_NE(args.err.find("does not request args"), std::string::npos) << args.err;
+}
+
+
+// --- Read-only data trees (manifest "data") ---------------------------------------------------------
+
+class RegistryDataTest : public RegistryTest {
+ protected:
+  // Packs `files` (path under the tree -> content) as the data tree of a core-utils bundle, mounted
+  // read-only at `guest`.
+  std::string pack_data(const std::map<std::string, std::string>& files,
+                        const std::string& guest = "/srv", const std::string& version = "1.0.0") {
+    fs::path p = dir_ / ("src-data-" + std::to_string(counter_++));
+    fs::create_directories(p / "root");
+    fs::copy_file(testing::guest_path("coreutils"), p / "cu.wasm");
+    for (const auto& [rel, text] : files) {
+      fs::create_directories((p / "root" / rel).parent_path());
+      write_text(p / "root" / rel, text);
+    }
+    Json m = {{"name", "cu"}, {"version", version}, {"module", "cu.wasm"},
+              {"data", {{"path", "root"}, {"guest", guest}}},
+              {"permissions", {{"args", true}, {"fs", Json::array({{{"guest", "/work"}, {"access", "rw"}}})}}}};
+    write_text(p / "manifest.json", m.dump());
+    std::string out = (p / "cu.wcb").string();
+    auto r = bundle::pack_to_file((p / "manifest.json").string(), official_, out);
+    EXPECT_TRUE(r.has_value()) << r.error().to_string();
+    return out;
+  }
+  std::string install_data() {
+    auto r = install(pack_data({{"hello.txt", "hello from the bundle\n"},
+                                {"sub/nested.txt", "nested\n"}}));
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().to_string());
+    return r ? r->installed.dir : "";
+  }
+  testing::ProcResult run_cu(const std::vector<std::string>& args) {
+    std::vector<std::string> a{"run", "--dir", (dir_ / "ws").string() + "::/work", "cu"};
+    a.insert(a.end(), args.begin(), args.end());
+    return cli(a);
+  }
+  void expect_refused(const std::string& needle) {
+    auto r = reg().resolve("cu", std::nullopt, trust());
+    ASSERT_FALSE(r.has_value()) << "tampered data tree accepted; expected " << needle;
+    expect_error(r.error(), ErrorCode::kBundleInvalid, "was modified in the registry");
+    EXPECT_NE(r.error().message.find(needle), std::string::npos) << r.error().message;
+    auto c = run_cu({"cat", "/srv/hello.txt"});
+    EXPECT_EQ(c.exit_code, 65) << testing::describe(c);
+    EXPECT_EQ(c.out, "");
+  }
+};
+
+TEST_F(RegistryDataTest, DataTreeIsSignedAndMountedReadOnly) {
+  std::string dir = install_data();
+  ASSERT_FALSE(dir.empty());
+  // Every data file is listed (and hashed) in the signed manifest.
+  std::string manifest = read_text(dir + "/manifest.json");
+  EXPECT_NE(manifest.find("\"root/hello.txt\":{\"sha256\":"), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("\"root/sub/nested.txt\":{\"sha256\":"), std::string::npos) << manifest;
+  auto cat = run_cu({"cat", "/srv/sub/nested.txt"});
+  EXPECT_EQ(cat.exit_code, 0) << testing::describe(cat);
+  EXPECT_EQ(cat.out, "nested\n");
+  // Read-only whatever the grants: writing into the tree fails, and the store is unchanged.
+  auto cp = run_cu({"cp", "/work/notes.txt", "/srv/new.txt"});
+  EXPECT_NE(cp.exit_code, 0) << testing::describe(cp);
+  EXPECT_FALSE(fs::exists(dir + "/modules/root/new.txt"));
+  auto rm = run_cu({"rm", "/srv/hello.txt"});
+  EXPECT_NE(rm.exit_code, 0) << testing::describe(rm);
+  EXPECT_TRUE(fs::exists(dir + "/modules/root/hello.txt"));
+  // The workspace grant still works beside it.
+  auto ws = run_cu({"cat", "/work/notes.txt"});
+  EXPECT_EQ(ws.out, "hello from the workspace\n") << testing::describe(ws);
+}
+
+TEST_F(RegistryDataTest, DataTreeCanBeTheGuestRoot) {
+  ASSERT_TRUE(install(pack_data({{"etc/motd", "root tree\n"}}, "/")));
+  auto cat = run_cu({"cat", "/etc/motd"});
+  EXPECT_EQ(cat.exit_code, 0) << testing::describe(cat);
+  EXPECT_EQ(cat.out, "root tree\n");
+  auto ws = run_cu({"cat", "/work/notes.txt"});  // the nested grant wins below /work
+  EXPECT_EQ(ws.out, "hello from the workspace\n") << testing::describe(ws);
+}
+
+TEST_F(RegistryDataTest, DataFileChangedRefusesRun) {
+  std::string dir = install_data();
+  std::string p = dir + "/modules/root/sub/nested.txt";
+  ::chmod(p.c_str(), 0644);
+  write_text(p, "nestEd\n");
+  expect_refused("data file root/sub/nested.txt: sha256 mismatch");
+}
+
+TEST_F(RegistryDataTest, ExtraFileInTheTreeRefusesRun) {
+  std::string dir = install_data();
+  ::chmod((dir + "/modules/root/sub").c_str(), 0755);
+  write_text(dir + "/modules/root/sub/planted.py", "import os\n");
+  expect_refused("holds files the bundle did not sign");
+}
+
+TEST_F(RegistryDataTest, LinkInTheTreeRefusesRun) {
+  std::string dir = install_data();
+  ::chmod((dir + "/modules/root").c_str(), 0755);
+  fs::create_symlink("/etc", dir + "/modules/root/etc");
+  expect_refused("link or special file");
+}
+
+TEST_F(RegistryDataTest, DataFileReplacedBySymlinkRefusesRun) {
+  std::string dir = install_data();
+  std::string p = dir + "/modules/root/hello.txt";
+  fs::copy_file(p, dir_ / "copy.txt");
+  ::chmod((dir + "/modules/root").c_str(), 0755);
+  fs::remove(p);
+  fs::create_symlink(dir_ / "copy.txt", p);
+  expect_refused("symbolic link");
+}
+
+TEST_F(RegistryDataTest, PackRefusesLinksAndEmptyTrees) {
+  fs::path p = dir_ / "src-bad";
+  fs::create_directories(p / "root");
+  fs::copy_file(testing::guest_path("coreutils"), p / "cu.wasm");
+  Json m = {{"name", "cu"}, {"version", "1.0.0"}, {"module", "cu.wasm"},
+            {"data", {{"path", "root"}, {"guest", "/srv"}}}};
+  write_text(p / "manifest.json", m.dump());
+  auto empty = bundle::pack((p / "manifest.json").string(), official_);
+  ASSERT_FALSE(empty.has_value());
+  expect_error(empty.error(), ErrorCode::kBundleInvalid, "holds no file");
+  fs::create_symlink("/etc/passwd", p / "root/passwd");
+  auto link = bundle::pack((p / "manifest.json").string(), official_);
+  ASSERT_FALSE(link.has_value());
+  expect_error(link.error(), ErrorCode::kBundleInvalid, "not a regular file");
 }
 
 }  // namespace

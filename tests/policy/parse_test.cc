@@ -55,6 +55,34 @@ TEST(ManifestParse, DocumentedExample) {
   EXPECT_EQ(m->limits.fuel, 1000000000u);
 }
 
+TEST(ManifestParse, DataTreeIsARelativeDirectoryMountedAtAFreeGuestPath) {
+  auto ok = parse_manifest(R"({"name":"x","version":"1.0.0","module":"x.wasm",
+      "data":{"path":"root/tree","guest":"/"},"permissions":{"fs":[{"guest":"/work","access":"rw"}]}})", "m");
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_TRUE(ok->data);
+  EXPECT_EQ(ok->data->path, "root/tree");
+  EXPECT_EQ(ok->data->guest, "/");
+  auto bad = [](const std::string& data, const std::string& fs = "[]") {
+    auto m = parse_manifest(R"({"name":"x","version":"1.0.0","module":"root/x.wasm","data":)" + data +
+                                R"(,"permissions":{"fs":)" + fs + "}}",
+                            "m");
+    EXPECT_FALSE(m) << data;
+    return m ? std::string() : m.error().message;
+  };
+  EXPECT_NE(bad(R"({"path":"root","guest":"/srv"})").find("$.data.path: the module 'root/x.wasm' must not be inside the data tree"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"path":"../up","guest":"/srv"})").find("$.data.path"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"/abs","guest":"/srv"})").find("$.data.path"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"a/./b","guest":"/srv"})").find("must be normalized"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"a/","guest":"/srv"})").find("must be normalized"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"data","guest":"srv"})").find("$.data.guest"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"data"})").find("$.data"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"data","guest":"/srv","mode":"rw"})").find("mode"), std::string::npos);
+  EXPECT_NE(bad(R"({"path":"data","guest":"/work"})", R"([{"guest":"/work","access":"rw"}])")
+                .find("also requested in permissions.fs"),
+            std::string::npos);
+}
+
 TEST(ManifestParse, MinimalManifestRequestsNothing) {
   auto m = parse_manifest(R"({"name":"x","version":"0.0.1-rc.1+build.5","module":"x.wasm"})", "m");
   ASSERT_TRUE(m) << m.error().message;
@@ -180,7 +208,7 @@ const BadCase kBad[] = {
     {"MissingName", Kind::kManifest, R"({"version":"1.0.0","module":"m.wasm"})",
      kMP + "$.name: missing required key"},
     {"UnknownTopLevelKey", Kind::kManifest, M("{}", R"(,"permission":{})"),
-     kMP + "$.permission: unknown key (allowed: name, version, module, modules, description, permissions, limits, tools)"},
+     kMP + "$.permission: unknown key (allowed: name, version, module, modules, data, description, permissions, limits, tools)"},
     {"DuplicateKey", Kind::kManifest, R"({"name":"a","version":"1.0.0","module":"m.wasm","name":"b"})",
      kMP + "$.name: duplicate key"},
     {"NestedDuplicateKey", Kind::kManifest, M(R"({"fs":[{"guest":"/a","access":"ro","guest":"/b"}]})"),

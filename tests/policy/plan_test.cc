@@ -2,6 +2,8 @@
 // host grants → effective plan + named denials), plus plan output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "wasmcap/policy.h"
@@ -207,6 +209,82 @@ TEST(PlanModule, ResolvedAgainstTheManifestDirectory) {
   EXPECT_EQ(make_plan(*m, HostConfig(), "/opt/plugins/p").module_path, "/opt/plugins/p/bin/p.wasm");
   EXPECT_EQ(make_plan(*m, HostConfig(), "/opt/plugins/p/").module_path, "/opt/plugins/p/bin/p.wasm");
   EXPECT_EQ(make_plan(*m, HostConfig(), "").module_path, "bin/p.wasm");
+}
+
+TEST(PlanModule, DataTreeIsAReadOnlyMountThatNoGrantWidens) {
+  auto m = parse_manifest(R"({"name":"p","version":"1.0.0","module":"p.wasm",
+      "data":{"path":"root","guest":"/"}})", "m.json");
+  ASSERT_TRUE(m);
+  // No host config entry at all: the data tree is the bundle's own, not a grant (the only
+  // denial is the missing entry itself).
+  Plan p = make_plan(*m, HostConfig(), "/opt/plugins/p");
+  EXPECT_EQ(p.denied, std::vector<std::string>{"plugin p: no entry in the host config"});
+  ASSERT_EQ(p.fs.size(), 1u);
+  EXPECT_EQ(p.fs[0].guest, "/");
+  EXPECT_EQ(p.fs[0].host, "/opt/plugins/p/root");
+  EXPECT_EQ(p.fs[0].access, Access::kReadOnly);
+  EXPECT_TRUE(p.fs[0].data);
+  EXPECT_FALSE(p.fs[0].denied);
+}
+
+TEST(PlanIntersection, OptionalHttpsThatIsNotGrantedDoesNotBlockTheRun) {
+  const char* manifest = R"({"name":"p","version":"1.0.0","module":"p.wasm","permissions":{
+      "host_api":{"https":{"allow":[{"host":"*","methods":["GET","POST"]}],"optional":true}}}})";
+  auto m = parse_manifest(manifest, "m.json");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_TRUE(m->permissions.https->optional);
+  auto h = parse_host_config(R"({"plugins":{"p":{"grants":{"host_api":{"https":{"allow":[
+      {"host":"api.example.com","methods":["GET"]}]}}}}}})", "h.json");
+  ASSERT_TRUE(h) << h.error().message;
+  Plan p = make_plan(*m, *h, "");
+  EXPECT_TRUE(p.fully_granted());
+  EXPECT_EQ(p.optional_denied, std::vector<std::string>{"https * POST /: no matching grant"});
+  ASSERT_TRUE(p.https);
+  ASSERT_EQ(p.https->allow.size(), 1u);
+  EXPECT_EQ(p.https->allow[0].host, "api.example.com");
+  // Nothing granted at all: the API is still there (every request refused), the run goes ahead.
+  Plan none = make_plan(*m, HostConfig(), "");
+  EXPECT_EQ(none.denied, std::vector<std::string>{"plugin p: no entry in the host config"});
+  ASSERT_TRUE(none.https);
+  EXPECT_TRUE(none.https->allow.empty());
+  // Without "optional" the same request is a denial (fail closed).
+  std::string strict = manifest;
+  strict.replace(strict.find(",\"optional\":true"), 16, "");
+  auto ms = parse_manifest(strict, "m.json");
+  ASSERT_TRUE(ms) << ms.error().message;
+  Plan ps = make_plan(*ms, *h, "");
+  EXPECT_EQ(ps.denied, std::vector<std::string>{"https * POST /: no matching grant"});
+  EXPECT_TRUE(ps.optional_denied.empty());
+}
+
+TEST(PlanIntersection, SecretWildcardTakesEveryGrantedSecretAndNothingElse) {
+  auto m = parse_manifest(R"({"name":"p","version":"1.0.0","module":"p.wasm","permissions":{
+      "host_api":{"https":{"allow":[{"host":"*","methods":["GET"]}],"secrets":["*","a"],"optional":true}}}})", "m.json");
+  ASSERT_TRUE(m) << m.error().message;
+  auto h = parse_host_config(R"({"plugins":{"p":{"grants":{"host_api":{"https":{
+      "allow":[{"host":"api.example.com","methods":["GET"]}],
+      "secrets":{"a":{"file":"/run/a","hosts":["api.example.com"]},
+                 "b":{"file":"/run/b","hosts":["api.example.com"]}}}}}}}})", "h.json");
+  ASSERT_TRUE(h) << h.error().message;
+  Plan p = make_plan(*m, *h, "");
+  ASSERT_TRUE(p.https);
+  std::vector<std::string> names;
+  for (const auto& s : p.https->secrets) names.push_back(s.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));  // each once
+  EXPECT_TRUE(p.fully_granted());
+  // Nothing granted: "*" is nothing, not a denial; a named secret still is (here: optional).
+  Plan none = make_plan(*m, HostConfig(), "");
+  ASSERT_TRUE(none.https);
+  EXPECT_TRUE(none.https->secrets.empty());
+  EXPECT_EQ(none.optional_denied, (std::vector<std::string>{"https * GET /: no matching grant",
+                                                            "secret a: requested, not granted"}));
+  // "*" is not a valid name anywhere else.
+  EXPECT_FALSE(parse_manifest(R"({"name":"p","version":"1.0.0","module":"p.wasm","permissions":{
+      "host_api":{"https":{"allow":[{"host":"*","methods":["GET"]}],"secrets":["a*"]}}}})", "m.json"));
+  EXPECT_FALSE(parse_host_config(R"({"plugins":{"p":{"grants":{"host_api":{"https":{
+      "allow":[{"host":"a.example","methods":["GET"]}],
+      "secrets":{"*":{"file":"/run/a","hosts":["a.example"]}}}}}}}})", "h.json"));
 }
 
 TEST(PlanRefusal, RequireFullyGrantedNamesEachDenial) {

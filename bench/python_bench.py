@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The python bundle against native python3.11, in one run (a benchmark, not a test).
+
+    bench/python_bench.py --wasmcap build/bin/wasmcap --bundles build/bundles \
+        [--engines interp,aot] [--runs 3] [--aot-cache DIR]
+
+Measures, per runtime, the median wall time of N runs of
+  start-up:  python -c pass
+  workload:  bench/python_workload.py (json round trips + regex scans + a pure-Python loop)
+and prints a table with the ratio to native python3.11 (Debian's /usr/bin/python3.11, started
+plainly like the bundle: both import site). The workload prints a checksum;
+every runtime must print the native one. The bundle is installed into a temporary $WASMCAP_HOME.
+For --engines aot, the first (compile) run is reported separately and not in the median.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def timed(cmd, env=None, cwd=None):
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, env=env, cwd=cwd, timeout=3600)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr.decode(errors="replace")[-2000:]))
+    return dt, p.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wasmcap", required=True)
+    ap.add_argument("--bundles", required=True)
+    ap.add_argument("--engines", default="interp")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--aot-cache", default=None)
+    ap.add_argument("--native", default="/usr/bin/python3.11")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="wasmcap-pybench-")
+    try:
+        home = os.path.join(tmp, "home")
+        ws = os.path.join(tmp, "ws")
+        os.makedirs(os.path.join(home, "trust"))
+        os.makedirs(ws)
+        for f in os.listdir(a.bundles):
+            if f.endswith(".pub"):
+                shutil.copy(os.path.join(a.bundles, f), os.path.join(home, "trust"))
+        env = dict(os.environ, WASMCAP_HOME=home)
+        subprocess.run([a.wasmcap, "bundle", "install", os.path.join(a.bundles, "python.wcb")],
+                       check=True, env=env, capture_output=True)
+        shutil.copy(os.path.join(HERE, "python_workload.py"), ws)
+
+        rows = []
+        def measure(label, cmd, workload, runs, first_separately=False):
+            startup, work, want, first = [], [], None, None
+            for i in range(runs + (1 if first_separately else 0)):
+                ds, _ = timed(cmd + ["-c", "pass"], env=env)
+                dw, out = timed(cmd + [workload], env=env)
+                if first_separately and i == 0:
+                    first = ds
+                    continue
+                startup.append(ds)
+                work.append(dw)
+                want = out
+            rows.append((label, statistics.median(startup), statistics.median(work),
+                         want.decode().strip(), first))
+
+        measure("native python3.11", [a.native], os.path.join(ws, "python_workload.py"), a.runs)
+        for engine in a.engines.split(","):
+            cmd = [a.wasmcap, "run", "--engine", engine, "--dir", ws + "::/work"]
+            if a.aot_cache:
+                cmd += ["--cache-dir", a.aot_cache]
+            measure("wasmcap %s" % engine, cmd + ["python"], "/work/python_workload.py", a.runs,
+                    first_separately=(engine == "aot"))
+        base = rows[0]
+        print("%-22s %12s %8s %12s %8s  %s" % ("runtime", "start-up s", "ratio", "workload s", "ratio", "checksum"))
+        for label, s, w, out, first in rows:
+            print("%-22s %12.3f %8.1f %12.3f %8.1f  %s%s" % (
+                label, s, s / base[1], w, w / base[2], out,
+                "" if out == base[3] else "  MISMATCH"))
+            if first is not None:
+                print("%-22s first run (compile + start-up): %.1f s" % ("", first))
+        if any(r[3] != base[3] for r in rows):
+            return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
