@@ -70,6 +70,9 @@ bool is_trap(ErrorCode code);
 // other byte escaped as \xNN, at most `max` input bytes (then "..."). A hostile name can then
 // neither forge lines, inject terminal escapes nor flood a log.
 std::string quote_untrusted(std::string_view s, size_t max = 64);
+// For listings (`inspect`): a plain name ([A-Za-z0-9_.$-]{1,max}) as it is, anything else
+// through quote_untrusted, so ordinary names read naturally and odd ones cannot mislead.
+std::string display_untrusted(std::string_view s, size_t max = 64);
 
 // A small error value: a code for programs, a message for humans. The message says what went
 // wrong and, where possible, what to do next. It never contains secret values.

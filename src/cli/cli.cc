@@ -677,7 +677,7 @@ int cmd_inspect(const std::string& module_path, bool json) {
   for (const auto& i : info.imports) {
     // Module names are untrusted text: quoted and escaped, never raw bytes on the terminal.
     std::printf("  %s %s.%s", std::string(extern_kind_name(i.kind)).c_str(),
-                quote_untrusted(i.module).c_str(), quote_untrusted(i.name).c_str());
+                display_untrusted(i.module).c_str(), display_untrusted(i.name).c_str());
     if (i.kind == ExternKind::kFunc) std::printf(" %s", i.sig.to_string().c_str());
     if (i.kind == ExternKind::kMemory) std::printf(" %s", limits_str(i.memory).c_str());
     std::printf("\n");
@@ -685,7 +685,7 @@ int cmd_inspect(const std::string& module_path, bool json) {
   std::printf("exports (%zu):\n", info.exports.size());
   for (const auto& e : info.exports) {
     std::printf("  %s %s", std::string(extern_kind_name(e.kind)).c_str(),
-                quote_untrusted(e.name).c_str());
+                display_untrusted(e.name).c_str());
     if (e.kind == ExternKind::kFunc) std::printf(" %s", e.sig.to_string().c_str());
     if (e.kind == ExternKind::kMemory) std::printf(" %s", limits_str(e.memory).c_str());
     std::printf("\n");

@@ -45,6 +45,15 @@ std::string quote_untrusted(std::string_view s, size_t max) {
   return out;
 }
 
+std::string display_untrusted(std::string_view s, size_t max) {
+  bool plain = !s.empty() && s.size() <= max;
+  for (unsigned char c : s) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '$' || c == '-');
+  }
+  return plain ? std::string(s) : quote_untrusted(s, max);
+}
+
 bool is_trap(ErrorCode code) {
   switch (code) {
     case ErrorCode::kTrapUnreachable:

@@ -81,6 +81,11 @@ TEST(ErrorTest, QuoteUntrustedEscapesEverythingButPrintableAscii) {
   EXPECT_EQ(q.size(), 1 + 64 + 3 + 1);
   EXPECT_EQ(q.substr(q.size() - 4), "...\"");
   EXPECT_EQ(quote_untrusted(huge, 8), "\"xxxxxxxx...\"");
+  EXPECT_EQ(display_untrusted("wasi_snapshot_preview1"), "wasi_snapshot_preview1");
+  EXPECT_EQ(display_untrusted("a b"), "\"a b\"");
+  EXPECT_EQ(display_untrusted(""), "\"\"");
+  EXPECT_EQ(display_untrusted("x\ny"), "\"x\\x0ay\"");
+  EXPECT_EQ(display_untrusted(huge).size(), 1 + 64 + 3 + 1);
 }
 
 }  // namespace
