@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "engine/aot/aot_link.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
@@ -166,6 +167,22 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
   return o;
 }
 
+// The names and signatures the run will link against, for the AOT engine's check before it
+// compiles (docs/aot.md): the same registration as run_module(Engine&) below, on a WASI host
+// with no files or descriptors and no https client (nothing in this table is ever called).
+static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& options) {
+  WasiConfig none;
+  none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
+  auto host = make_wasi_host(std::move(none));
+  if (!host) return nullptr;  // no check; instantiate() still links
+  auto table = std::make_shared<HostFuncTable>();
+  register_wasi(*host, *table);
+  if (options.host_apis.has(Capability::kHostApiHttps)) {
+    https::register_https_abi(nullptr, *table);
+  }
+  return table;
+}
+
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
@@ -181,7 +198,7 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     bool aot = aot_available(options.aot) &&
                !required_capabilities(options).has(Capability::kLimitFuel);
     if (aot) {
-      auto engine = make_aot_engine(options.aot);
+      auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
       auto probe = engine->load(module_bytes.data(), module_bytes.size());
       if (probe || (probe.error().code != ErrorCode::kModuleUnsupported &&
                     probe.error().code != ErrorCode::kCompileLimit)) {
@@ -194,6 +211,10 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     }
     auto interp = make_interp_engine();
     return run_module(*interp, module_bytes, std::move(options));
+  }
+  if (options.engine == "aot") {
+    auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
+    return run_module(*engine, module_bytes, std::move(options));
   }
   auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
