@@ -889,12 +889,8 @@ TEST(AotStack, SizeIsConfigurableAndHoldsOnManyThreads) {
   for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
 }
 
-}  // namespace
-}  // namespace wasmcap
-
 // --- Imports are checked before compiling (docs/aot.md) ------------------------------------
 
-namespace {
 // A stand-in compiler that leaves a file behind when it is run at all (also for --version).
 std::string recording_compiler(const fs::path& dir, const fs::path& ran) {
   fs::path p = dir / "recordcc";
@@ -905,7 +901,6 @@ std::string recording_compiler(const fs::path& dir, const fs::path& ran) {
   chmod(p.c_str(), 0755);
   return p.string();
 }
-}  // namespace
 
 // A module that cannot link fails on aot with the interpreter's link error (same code, same
 // message) and the C compiler never runs: no minutes of compiling before a certain link error.
@@ -984,7 +979,7 @@ size_t flag_reads(const std::string& guest) {
   EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().to_string());
   if (!t) return 0;
   size_t n = 0;
-  for (size_t p = 0; (p = t->module_c.find("(*(volatile u32*)&instance->", p)) != std::string::npos; ++p) ++n;
+  for (size_t p = 0; (p = t->module_c.find("= (*(volatile u32*)&instance->", p)) != std::string::npos; ++p) ++n;
   return n;
 }
 
@@ -995,3 +990,6 @@ TEST(AotTranslate, EntryChecksOnlyWhereNeeded) {
   EXPECT_GE(dag, 5u);
   EXPECT_LE(dag, 12u);
 }
+
+}  // namespace
+}  // namespace wasmcap
