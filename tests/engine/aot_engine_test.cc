@@ -953,16 +953,17 @@ TEST(AotLinkCheck, ModuleThatLinksIsCompiled) {
 // not a hung test.
 TEST(AotDeadline, EveryUnboundedShapeStopsAtTheDeadline) {
   const std::vector<std::pair<std::string, std::string>> env = {{"WASMCAP_AOT_OPT", "2"}};
+  TempCache cache;  // private: an object compiled by another translator must not stand in
   for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag"}) {
     SCOPED_TRACE(guest);
     testing::ProcOptions po;
     po.extra_env = env;
     po.timeout_ms = 120000;
-    auto c = testing::run_cli({"compile", testing::guest_path(guest), "--cache-dir", shared_cache()},
+    auto c = testing::run_cli({"compile", testing::guest_path(guest), "--cache-dir", cache.dir.string()},
                               po);
     ASSERT_EQ(c.exit_code, 0) << testing::describe(c);
     po.timeout_ms = 15000;
-    auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", shared_cache(),
+    auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", cache.dir.string(),
                                "--timeout-ms", "300", testing::guest_path(guest)},
                               po);
     EXPECT_FALSE(r.timed_out) << "the guest did not stop at its deadline\n" << testing::describe(r);
