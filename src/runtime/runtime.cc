@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "engine/aot/aot_link.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
@@ -222,6 +223,41 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
   return o;
 }
 
+// The one place that decides which host functions a run links (run_module(Engine&) and the AOT
+// engine's check before compiling both use it, so the two cannot drift apart). With
+// `signatures_only`, no https client is made: the table serves only to compare names and
+// signatures and none of its functions is ever called.
+static Result<void> register_run_host_functions(const RunOptions& options,
+                                                const std::shared_ptr<WasiHost>& wasi,
+                                                bool signatures_only, HostFuncTable& table) {
+  register_wasi(wasi, table);
+  if (options.host_apis.has(Capability::kHostApiHttps)) {
+    // Linked whenever the manifest requests https, granted or not: in a degraded run the client
+    // refuses each call the plan does not allow, so the plugin sees grant_denied at call time.
+    std::shared_ptr<https::Client> client;
+    if (!signatures_only) {
+      auto c = https_client_for(options);
+      if (!c) return tl::unexpected(c.error());
+      client = std::move(*c);
+    }
+    https::register_https_abi(std::move(client), table);
+  }
+  return {};
+}
+
+// The names and signatures the run will link against, for the AOT engine's check before it
+// compiles (docs/aot.md, "Imports are checked first"), on a WASI host with no files or
+// descriptors. nullptr (no early check; instantiate() still links) if it cannot be made.
+static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& options) {
+  WasiConfig none;
+  none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
+  auto host = make_wasi_host(std::move(none));
+  if (!host) return nullptr;
+  auto table = std::make_shared<HostFuncTable>();
+  if (!register_run_host_functions(options, *host, true, *table)) return nullptr;
+  return table;
+}
+
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
@@ -237,7 +273,7 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     bool aot = aot_available(options.aot) &&
                !required_capabilities(options).has(Capability::kLimitFuel);
     if (aot) {
-      auto engine = make_aot_engine(options.aot);
+      auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
       auto probe = engine->load(module_bytes.data(), module_bytes.size());
       if (probe || (probe.error().code != ErrorCode::kModuleUnsupported &&
                     probe.error().code != ErrorCode::kCompileLimit)) {
@@ -250,6 +286,10 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     }
     auto interp = make_interp_engine();
     return run_module(*interp, module_bytes, std::move(options));
+  }
+  if (options.engine == "aot") {
+    auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
+    return run_module(*engine, module_bytes, std::move(options));
   }
   auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
@@ -286,13 +326,8 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   auto host = make_wasi_host(std::move(options.wasi));
   if (!host) return tl::unexpected(host.error());
   HostFuncTable table;
-  register_wasi(*host, table);
-  if (options.host_apis.has(Capability::kHostApiHttps)) {
-    // Linked whenever the manifest requests https, granted or not: in a degraded run the client
-    // refuses each call the plan does not allow, so the plugin sees grant_denied at call time.
-    auto client = https_client_for(options);
-    if (!client) return tl::unexpected(client.error());
-    https::register_https_abi(std::move(*client), table);
+  if (auto r = register_run_host_functions(options, *host, false, table); !r) {
+    return tl::unexpected(r.error());
   }
 
   auto instance = engine.instantiate(*module, table, limits);

@@ -889,5 +889,108 @@ TEST(AotStack, SizeIsConfigurableAndHoldsOnManyThreads) {
   for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
 }
 
+// --- Imports are checked before compiling (docs/aot.md) ------------------------------------
+
+// A stand-in compiler that leaves a file behind when it is run at all (also for --version).
+std::string recording_compiler(const fs::path& dir, const fs::path& ran) {
+  fs::path p = dir / "recordcc";
+  testing::write_text(p, "#!/bin/sh\n"
+                         "touch '" + ran.string() + "'\n"
+                         "if [ \"$1\" = --version ]; then echo recordcc 1; exit 0; fi\n"
+                         "exit 1\n");
+  chmod(p.c_str(), 0755);
+  return p.string();
+}
+
+// A module that cannot link fails on aot with the interpreter's link error (same code, same
+// message) and the C compiler never runs: no minutes of compiling before a certain link error.
+TEST(AotLinkCheck, UnknownImportFailsBeforeTheCompilerRuns) {
+  for (const char* guest : {"link_unknown_func", "link_bad_signature"}) {
+    SCOPED_TRACE(guest);
+    RunOptions io;
+    io.engine = "interp";
+    auto want = testing::run_guest(guest_bytes(guest), io);
+    ASSERT_FALSE(want.report.has_value());
+    ASSERT_EQ(want.report.error().code, ErrorCode::kLinkError);
+
+    for (const char* engine : {"aot", "auto"}) {
+      SCOPED_TRACE(engine);
+      TempCache cache;
+      TempCache bin;
+      const fs::path ran = bin.dir / "compiler-ran";
+      RunOptions o;
+      o.engine = engine;
+      o.aot.cache_dir = cache.dir.string();
+      o.aot.compiler = recording_compiler(bin.dir, ran);
+      auto got = testing::run_guest(guest_bytes(guest), o);
+      ASSERT_FALSE(got.report.has_value());
+      EXPECT_EQ(got.report.error().code, ErrorCode::kLinkError) << got.report.error().to_string();
+      EXPECT_EQ(got.report.error().message, want.report.error().message);
+      EXPECT_FALSE(fs::exists(ran)) << "the C compiler ran for a module that cannot link";
+      EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+    }
+  }
+}
+
+// The check uses the run's real host table: a module that links is compiled and runs.
+TEST(AotLinkCheck, ModuleThatLinksIsCompiled) {
+  RunOptions o;
+  o.engine = "aot";
+  o.aot = shared_options();
+  o.wasi.args = {"hello"};
+  auto c = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(c.report.has_value()) << c.report.error().to_string();
+  EXPECT_EQ(c.out, "hello from wasm\n");
+}
+
+// --- Deadlines with checks only where needed (docs/aot.md, "Where function entries are
+// checked") ----------------------------------------------------------------------------------
+
+// Every shape of unbounded execution stops at the deadline on aot: a loop without calls, mutual
+// recursion, recursion only through call_indirect, and a call DAG with 2^70 calls and no loop,
+// cycle or indirect call (which only the work bound catches). Compiled at -O2 (the inlining the
+// check placement has to survive), in a separate process so a regression is a killed child,
+// not a hung test.
+TEST(AotDeadline, EveryUnboundedShapeStopsAtTheDeadline) {
+  const std::vector<std::pair<std::string, std::string>> env = {{"WASMCAP_AOT_OPT", "2"}};
+  TempCache cache;  // private: an object compiled by another translator must not stand in
+  for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag"}) {
+    SCOPED_TRACE(guest);
+    testing::ProcOptions po;
+    po.extra_env = env;
+    po.timeout_ms = 120000;
+    auto c = testing::run_cli({"compile", testing::guest_path(guest), "--cache-dir", cache.dir.string()},
+                              po);
+    ASSERT_EQ(c.exit_code, 0) << testing::describe(c);
+    po.timeout_ms = 15000;
+    auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", cache.dir.string(),
+                               "--timeout-ms", "300", testing::guest_path(guest)},
+                              po);
+    EXPECT_FALSE(r.timed_out) << "the guest did not stop at its deadline\n" << testing::describe(r);
+    EXPECT_EQ(r.exit_code, error_exit_code(ErrorCode::kDeadlineExceeded)) << testing::describe(r);
+    EXPECT_LT(r.wall_ms, 5000) << testing::describe(r);
+  }
+}
+
+// The checks land where the rule says (no compiler needed): one read of the flag per checked
+// entry, none for a plain leaf.
+size_t flag_reads(const std::string& guest) {
+  auto bytes = guest_bytes(guest);
+  auto t = aot::translate(bytes.data(), bytes.size(), true);
+  EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().to_string());
+  if (!t) return 0;
+  size_t n = 0;
+  for (size_t p = 0; (p = t->module_c.find("= (*(volatile u32*)&instance->", p)) != std::string::npos; ++p) ++n;
+  return n;
+}
+
+TEST(AotTranslate, EntryChecksOnlyWhereNeeded) {
+  EXPECT_EQ(flag_reads("deadline_mutual"), 3u);    // $a, $b (a cycle) and the export _start
+  EXPECT_EQ(flag_reads("deadline_indirect"), 2u);  // $g (in the table) and _start
+  size_t dag = flag_reads("deadline_dag");         // _start and every ~10th level of 70
+  EXPECT_GE(dag, 5u);
+  EXPECT_LE(dag, 12u);
+}
+
 }  // namespace
 }  // namespace wasmcap

@@ -245,7 +245,9 @@ TEST(AotHostileNames, CacheKeyChangedWithTheTranslator) {
   std::vector<uint8_t> m = hostile::named_module("x", Where::kExport);
   const std::string now = aot::cache_key(m, tc);
   EXPECT_EQ(now, aot::cache_key(m, tc, aot::kInstrumentationVersion));
-  for (int old = 1; old <= 2; ++old) EXPECT_NE(now, aot::cache_key(m, tc, old)) << old;
+  for (int old = 1; old < aot::kInstrumentationVersion; ++old) {
+    EXPECT_NE(now, aot::cache_key(m, tc, old)) << old;
+  }
 }
 
 // --- structures ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "engine/aot/aot_cache.h"
+#include "engine/aot/aot_link.h"
 #include "engine/aot/aot_runtime.h"
 #include "engine/aot/translate.h"
 #include "wasmcap/engine.h"
@@ -169,6 +170,29 @@ class AotModule final : public Module {
   std::optional<Error> link_error_;  // a module the AOT tier refuses at link time, as interp does
 };
 
+// Links the module's function imports against `host` with the interpreter's checks and
+// messages; `out` (optional) receives the host functions in import order. Used at instantiation
+// and, when AotOptions::link_check is set, before compiling (docs/aot.md).
+std::optional<Error> link_imports(const ModuleInfo& info, const HostFuncTable& host,
+                                  std::vector<const HostFunc*>* out) {
+  for (const auto& imp : info.imports) {
+    if (imp.kind != ExternKind::kFunc) continue;  // refused separately (load)
+    const HostFunc* hf = host.find(imp.module, imp.name);
+    if (hf == nullptr) {
+      return Error(ErrorCode::kLinkError,
+                   "unknown import " + quote_untrusted(imp.module + "." + imp.name) + " " + imp.sig.to_string() +
+                       ": no host function of that name is granted");
+    }
+    if (hf->sig != imp.sig) {
+      return Error(ErrorCode::kLinkError,
+                   "import " + quote_untrusted(imp.module + "." + imp.name) + " has signature " +
+                       imp.sig.to_string() + ", host provides " + hf->sig.to_string());
+    }
+    if (out != nullptr) out->push_back(hf);
+  }
+  return std::nullopt;
+}
+
 ErrorCode trap_code(int trap, std::string* msg) {
   switch (trap) {
     case WASM_RT_TRAP_OOB: *msg = "out of bounds memory access"; return ErrorCode::kTrapMemoryOutOfBounds;
@@ -219,20 +243,7 @@ class AotInstance final : public Instance {
     }
     // Link: the same checks and messages as the interpreter.
     if (module_->link_error()) return tl::unexpected(*module_->link_error());
-    for (const auto& imp : info.imports) {
-      const HostFunc* hf = host.find(imp.module, imp.name);
-      if (hf == nullptr) {
-        return make_error(ErrorCode::kLinkError,
-                          "unknown import " + quote_untrusted(imp.module + "." + imp.name) + " " +
-                              imp.sig.to_string() + ": no host function of that name is granted");
-      }
-      if (hf->sig != imp.sig) {
-        return make_error(ErrorCode::kLinkError,
-                          "import " + quote_untrusted(imp.module + "." + imp.name) + " has signature " +
-                              imp.sig.to_string() + ", host provides " + hf->sig.to_string());
-      }
-      imports_.push_back(hf);
-    }
+    if (auto err = link_imports(info, host, &imports_)) return tl::unexpected(*err);
     const wasmcap_module_desc* d = module_->desc();
     if (d->num_func_imports != imports_.size()) {
       return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
@@ -298,7 +309,7 @@ class AotInstance final : public Instance {
     }
     if (thunk == nullptr) {
       return make_error(ErrorCode::kModuleUnsupported,
-                        "export \"" + std::string(export_name) + "\" has signature " +
+                        "export " + quote_untrusted(export_name) + " has signature " +
                             e->sig.to_string() +
                             ", which the AOT engine cannot call; run with --engine interp");
     }
@@ -468,7 +479,8 @@ class AotInstance final : public Instance {
 
 class AotEngine final : public Engine {
  public:
-  explicit AotEngine(AotOptions options) : options_(std::move(options)) {}
+  explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr)
+      : options_(std::move(options)), link_check_(std::move(link_check)) {}
   std::string_view name() const override { return "aot"; }
 
   // Everything but fuel: the generated code is not metered (instruction counting would cost a
@@ -499,6 +511,14 @@ class AotEngine final : public Engine {
                   "unsupported import " + quote_untrusted(imp.module + "." + imp.name) + " (" +
                       std::string(extern_kind_name(imp.kind)) +
                       "): wasmcap provides only host functions")));
+      }
+    }
+    // Imports are checked before anything is translated or compiled: a module that cannot
+    // link is not worth a compile (minutes for a big one); instantiate() reports the error.
+    if (link_check_) {
+      if (auto err = link_imports((*validated)->info(), *link_check_, nullptr)) {
+        return std::shared_ptr<const Module>(
+            std::make_shared<AotModule>(*validated, nullptr, std::move(*err)));
       }
     }
     auto obj = compiled(bytes, size);
@@ -562,6 +582,7 @@ class AotEngine final : public Engine {
   }
 
   AotOptions options_;
+  std::shared_ptr<const HostFuncTable> link_check_;
   std::unique_ptr<Engine> interp_ = make_interp_engine();
 };
 
@@ -574,6 +595,11 @@ extern "C" int wasmcap_aot_dispatch(void* host, uint32_t index, const wasmcap_va
 
 std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
   return std::make_unique<AotEngine>(std::move(options));
+}
+
+std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
+                                               std::shared_ptr<const HostFuncTable> link_check) {
+  return std::make_unique<AotEngine>(std::move(options), std::move(link_check));
 }
 
 bool aot_available(const AotOptions& options) { return aot::find_compiler(options).has_value(); }

@@ -330,7 +330,8 @@ bool plain_text(const std::string& s) {
 std::string quote_name(std::string_view s) { return quote_untrusted(s); }
 
 // --- Instrumentation ------------------------------------------------------------------------
-// Every function entry and every loop header gets `if (global.get $flag) unreachable`. The flag
+// Every loop header and the entries entries_to_check() selects get
+// `if (global.get $flag) unreachable`. The flag
 // is a fresh mutable global no guest code can name; the host's watchdog sets it when the call's
 // deadline passes or its interrupt is raised, and the runtime reports the resulting trap as
 // deadline_exceeded. Since every unbounded execution passes a loop header or a function entry
@@ -370,6 +371,166 @@ void instrument_list(wabt::ExprList& list, wabt::Index flag) {
         break;
     }
   }
+}
+
+// --- Where function entries need a check (instrumentation v4) -------------------------------
+// A check at every function entry costs call-heavy code up to 2x: it reads the instance on
+// every call, which also stops the C compiler from inlining small functions into their
+// callers. Entries are checked only where an execution could otherwise run long without
+// passing a check. Loop headers are always checked. An execution that passes no loop header
+// and no checked entry is a tree of calls; it stays short when:
+//  1. every cycle of the call graph contains a checked entry: each function on a cycle of
+//     direct calls (a strongly connected component with more than one function, or calling
+//     itself), each function whose address is taken (ref.func anywhere: element segments,
+//     globals, code - every possible call_indirect / call_ref target), and each export (a host
+//     function may call back into an export) is checked, so the unchecked functions form a
+//     DAG and an unchecked activation calls each unchecked function at most a bounded number
+//     of times; and
+//  2. that bound is small: the work of an unchecked activation, W(f) = size(f) + the sum of
+//     W(g) over its call sites of unchecked g, must stay <= kMaxUncheckedWork expressions
+//     (a chain of 60 functions each calling the next twice would otherwise make 2^60 calls
+//     with no check); where it would not, the heaviest callees get an entry check too.
+// Between two checks a guest thus runs at most (frames unwound) x kMaxUncheckedWork
+// expressions plus single function bodies - the same kind of bound as checking every entry,
+// whose gap already included a frame's straight-line code after a call returned.
+constexpr uint64_t kMaxUncheckedWork = 4096;
+
+struct FuncFacts {
+  uint64_t size = 0;              // expressions in the body
+  std::vector<wabt::Index> calls;  // direct call sites (callee function index, repeated)
+};
+
+void scan_calls(const wabt::Module& m, const wabt::ExprList& list, FuncFacts* f,
+                std::vector<bool>* address_taken) {
+  for (const wabt::Expr& e : list) {
+    if (f != nullptr) ++f->size;
+    switch (e.type()) {
+      case wabt::ExprType::Call:
+      case wabt::ExprType::ReturnCall: {
+        const wabt::Var& v = e.type() == wabt::ExprType::Call
+                                 ? wabt::cast<wabt::CallExpr>(&e)->var
+                                 : wabt::cast<wabt::ReturnCallExpr>(&e)->var;
+        wabt::Index i = m.GetFuncIndex(v);
+        if (f != nullptr && i < m.funcs.size()) f->calls.push_back(i);
+        break;
+      }
+      case wabt::ExprType::RefFunc: {
+        wabt::Index i = m.GetFuncIndex(wabt::cast<wabt::RefFuncExpr>(&e)->var);
+        if (i < address_taken->size()) (*address_taken)[i] = true;
+        break;
+      }
+      case wabt::ExprType::Block:
+        scan_calls(m, wabt::cast<wabt::BlockExpr>(&e)->block.exprs, f, address_taken);
+        break;
+      case wabt::ExprType::Loop:
+        scan_calls(m, wabt::cast<wabt::LoopExpr>(&e)->block.exprs, f, address_taken);
+        break;
+      case wabt::ExprType::If: {
+        auto* iff = wabt::cast<wabt::IfExpr>(&e);
+        scan_calls(m, iff->true_.exprs, f, address_taken);
+        scan_calls(m, iff->false_, f, address_taken);
+        break;
+      }
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        scan_calls(m, t->block.exprs, f, address_taken);
+        for (auto& c : t->catches) scan_calls(m, c.exprs, f, address_taken);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+// checked[i] for every function index i (imports: false, never instrumented).
+std::vector<bool> entries_to_check(const wabt::Module& m) {
+  const size_t n = m.funcs.size();
+  std::vector<FuncFacts> facts(n);
+  std::vector<bool> checked(n, false);
+  for (size_t i = m.num_func_imports; i < n; ++i) scan_calls(m, m.funcs[i]->exprs, &facts[i], &checked);
+  for (const wabt::Global* g : m.globals) scan_calls(m, g->init_expr, nullptr, &checked);
+  for (const wabt::ElemSegment* seg : m.elem_segments) {
+    for (const wabt::ExprList& el : seg->elem_exprs) scan_calls(m, el, nullptr, &checked);
+  }
+  for (const wabt::Export* e : m.exports) {
+    if (e->kind != wabt::ExternalKind::Func) continue;
+    wabt::Index i = m.GetFuncIndex(e->var);
+    if (i < n) checked[i] = true;
+  }
+  // Tarjan's strongly connected components, iteratively (a module may have a million
+  // functions and call chains as deep). Components come out callees first.
+  const uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> index(n, kNone), low(n, 0);
+  std::vector<bool> on_stack(n, false);
+  std::vector<uint32_t> stack, order;  // order: functions, callees before callers
+  std::vector<std::pair<uint32_t, size_t>> work;  // (function, next call site)
+  uint32_t next = 0;
+  for (uint32_t root = static_cast<uint32_t>(m.num_func_imports); root < n; ++root) {
+    if (index[root] != kNone) continue;
+    work.push_back({root, 0});
+    index[root] = low[root] = next++;
+    stack.push_back(root);
+    on_stack[root] = true;
+    while (!work.empty()) {
+      auto& [v, pos] = work.back();
+      if (pos < facts[v].calls.size()) {
+        uint32_t w = facts[v].calls[pos++];
+        if (w < m.num_func_imports) continue;
+        if (index[w] == kNone) {
+          index[w] = low[w] = next++;
+          stack.push_back(w);
+          on_stack[w] = true;
+          work.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      uint32_t done = v;
+      work.pop_back();
+      if (!work.empty()) low[work.back().first] = std::min(low[work.back().first], low[done]);
+      if (low[done] != index[done]) continue;
+      size_t begin = stack.size();
+      do {
+        --begin;
+      } while (stack[begin] != done);
+      bool cyclic = stack.size() - begin > 1;
+      if (!cyclic) {
+        for (wabt::Index c : facts[done].calls) cyclic = cyclic || c == done;
+      }
+      for (size_t k = begin; k < stack.size(); ++k) {
+        on_stack[stack[k]] = false;
+        if (cyclic) checked[stack[k]] = true;
+        order.push_back(stack[k]);
+      }
+      stack.resize(begin);
+    }
+  }
+  // Work bound, callees first (within a cyclic component every callee is checked).
+  std::vector<uint64_t> work_of(n, 0);
+  for (uint32_t f : order) {
+    std::map<uint32_t, uint64_t> heavy;  // unchecked callee -> its total contribution
+    uint64_t w = facts[f].size;
+    for (wabt::Index c : facts[f].calls) {
+      if (c < m.num_func_imports || checked[c]) continue;
+      heavy[c] += work_of[c];
+      w += work_of[c];
+    }
+    if (w > kMaxUncheckedWork) {
+      std::vector<std::pair<uint64_t, uint32_t>> by_weight;
+      for (auto [c, cw] : heavy) by_weight.push_back({cw, c});
+      std::sort(by_weight.rbegin(), by_weight.rend());
+      for (auto [cw, c] : by_weight) {
+        if (w <= kMaxUncheckedWork) break;
+        checked[c] = true;
+        w -= cw;
+      }
+    }
+    work_of[f] = w;
+  }
+  for (size_t i = 0; i < m.num_func_imports && i < n; ++i) checked[i] = false;
+  return checked;
 }
 
 void add_export(wabt::Module& m, const std::string& name, wabt::ExternalKind kind,
@@ -550,10 +711,13 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   gfield->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I32(0)));
   const wabt::Index flag = static_cast<wabt::Index>(m.globals.size());
   m.AppendField(std::move(gfield));
-  for (wabt::Index i = m.num_func_imports; interruptible && i < m.funcs.size(); ++i) {
-    wabt::Func* f = m.funcs[i];
-    instrument_list(f->exprs, flag);
-    prepend_check(f->exprs, flag);
+  if (interruptible) {
+    const std::vector<bool> check_entry = entries_to_check(m);
+    for (wabt::Index i = m.num_func_imports; i < m.funcs.size(); ++i) {
+      wabt::Func* f = m.funcs[i];
+      instrument_list(f->exprs, flag);
+      if (check_entry[i]) prepend_check(f->exprs, flag);
+    }
   }
   const size_t num_user_exports = m.exports.size();
   add_export(m, "wasmcap_interrupt", wabt::ExternalKind::Global, flag);
@@ -608,6 +772,43 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     return unexpected_output("table helpers");
   }
 
+  // 3. wasm2c keeps every load (a load whose value is unused must still trap out of bounds) with
+  //    an empty asm statement that takes the loaded value in a general-purpose register ("r"):
+  //    every loaded f32/f64 then makes a round trip through a GPR (matmul: 1.3x). f32.load and
+  //    f64.load get their own helper whose barrier takes a vector register instead ("x" on
+  //    x86-64, "w" on AArch64; elsewhere "r" as before): the value must still be materialised in
+  //    a register, so the load still happens and faults exactly as before, and a double stays
+  //    where the arithmetic wants it. (One "rx" constraint for all loads is not enough: GCC
+  //    rejects it for 8-bit values at some optimisation levels.) Little-endian hosts only; the
+  //    big-endian variant is left as wasm2c wrote it.
+  {
+    const std::string f32 = "DEFINE_LOAD(f32_load, f32, f32, f32)\n";
+    const std::string f64 = "DEFINE_LOAD(f64_load, f64, f64, f64)\n";
+    size_t a = c.find(f32);
+    size_t b = c.find(f64);
+    if (a == std::string::npos || b == std::string::npos || c.find(f32, a + 1) != std::string::npos ||
+        c.find(f64, b + 1) != std::string::npos || c.find("DEFINE_LOAD(i32_load, u32") > a) {
+      return unexpected_output("float loads");
+    }
+    c.replace(b, f64.size(),
+              "#if WABT_BIG_ENDIAN\n" + f64 + "#else\nWASMCAP_DEFINE_LOAD_FP(f64_load, f64)\n#endif\n");
+    c.replace(a, f32.size(),
+              "#if WABT_BIG_ENDIAN\n" + f32 + "#else\nWASMCAP_DEFINE_LOAD_FP(f32_load, f32)\n#endif\n");
+    size_t at = c.find("DEFINE_LOAD(i32_load, u32");
+    c.insert(at,
+             "#if defined(__x86_64__)\n#define WASMCAP_FP_REG \"x\"\n"
+             "#elif defined(__aarch64__)\n#define WASMCAP_FP_REG \"w\"\n"
+             "#else\n#define WASMCAP_FP_REG \"r\"\n#endif\n"
+             "#define WASMCAP_DEFINE_LOAD_FP(name, t)                   \\\n"
+             "  static inline t name(wasm_rt_memory_t* mem, u64 addr) { \\\n"
+             "    MEMCHECK(mem, addr, t);                               \\\n"
+             "    t result;                                             \\\n"
+             "    wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t)); \\\n"
+             "    wasm_asm(\"\" ::WASMCAP_FP_REG(result));                 \\\n"
+             "    return result;                                        \\\n"
+             "  }\n");
+  }
+
   // Accessors of the reserved exports, from the header, in export order.
   // wasm2c groups declarations its own way: find each by its comment, never by position.
   std::vector<Decl> exports;
@@ -625,7 +826,7 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     imports.push_back(std::move(*d));
   }
   const Decl& flag_accessor = exports[num_user_exports];
-  // 3. The interrupt flag is written by the watchdog thread while the guest runs: every read
+  // 4. The interrupt flag is written by the watchdog thread while the guest runs: every read
   //    must really load it, or the compiler could hoist it out of a loop with no stores.
   std::string body = "(Z_" + std::string(kModuleName) + "_instance_t* instance) {\n  return &instance->";
   size_t acc = c.find(flag_accessor.name + body);

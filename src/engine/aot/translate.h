@@ -17,7 +17,9 @@ namespace wasmcap::aot {
 // part of the cache key, so old objects are never reused across such changes.
 // Version 3: module names no longer reach the C (imports h.i<N>, exports e<N>); objects built by
 // versions 1-2 are never loaded again.
-constexpr int kInstrumentationVersion = 3;
+// Version 4: function entries are checked only where needed (call-graph rule, docs/aot.md), and
+// loaded floats may stay in vector registers (load barrier constraint).
+constexpr int kInstrumentationVersion = 4;
 
 // Bounds checked on the bytes before a module is translated, so translation never exhausts the
 // host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
