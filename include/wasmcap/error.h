@@ -46,6 +46,7 @@ namespace wasmcap {
   X(kBundleUntrusted, "bundle_untrusted", 77)                    \
   X(kBundleRevoked, "bundle_revoked", 77)                        \
   X(kBundleConflict, "bundle_conflict", 73)                      \
+  X(kWorkspaceConflict, "workspace_conflict", 73)                \
   X(kInternal, "internal_error", 70)
 
 enum class ErrorCode : uint16_t {

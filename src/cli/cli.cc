@@ -1,6 +1,7 @@
 // The `wasmcap` command line. Flags are parsed here into typed options; policy decisions
 // happen in the library, never in this file.
 #include "cli/cli.h"
+#include "cli/ws_cli.h"
 
 #include <unistd.h>
 
@@ -710,6 +711,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Subcommands that live in their own files (cli/ws_cli.h).
+  std::vector<Dispatch> extra_commands = {add_ws_commands(app)};
+
   try {
     app.parse(static_cast<int>(cli_args.size()), cli_args.data());
   } catch (const CLI::ParseError& e) {
@@ -738,6 +742,9 @@ int main(int argc, char** argv) {
     }
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
                    max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot);
+  }
+  for (const Dispatch& d : extra_commands) {
+    if (auto rc = d()) return *rc;
   }
   if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
   if (*compile) return cmd_compile(compile_path, aot);
