@@ -712,7 +712,7 @@ int main(int argc, char** argv) {
   }
 
   // Subcommands that live in their own files (cli/ws_cli.h).
-  std::vector<Dispatch> extra_commands = {add_ws_commands(app)};
+  std::vector<Dispatch> extra_commands = {add_ws_commands(app), add_sh_command(app)};
 
   try {
     app.parse(static_cast<int>(cli_args.size()), cli_args.data());

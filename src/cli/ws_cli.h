@@ -14,3 +14,10 @@ using Dispatch = std::function<std::optional<int>()>;
 Dispatch add_ws_commands(CLI::App& app);
 
 }  // namespace wasmcap::cli
+
+namespace wasmcap::cli {
+
+// `wasmcap sh` (docs/shell.md).
+Dispatch add_sh_command(CLI::App& app);
+
+}  // namespace wasmcap::cli

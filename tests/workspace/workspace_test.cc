@@ -306,6 +306,7 @@ TEST_F(Fixture, CreateRefusesATreeHoldingTheWorkspaceStore) {
   auto r = create((src() / "home").string(), src().string(), "w1");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("workspaces folder"), std::string::npos) << r.error().message;
   EXPECT_FALSE(fs::exists(src() / "home/workspaces/w1"));
   auto missing = create(home(), (tmp.path() / "nope").string(), "w1");
   ASSERT_FALSE(missing);
