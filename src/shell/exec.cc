@@ -495,7 +495,7 @@ void audit_command(Ctx& ctx, const std::vector<std::string>& argv, const std::st
 int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int err) {
   if (ctx.stopped()) return 1;
   if (ctx.commands.fetch_add(1) >= ctx.o.max_commands && ctx.o.max_commands != 0) {
-    ctx.set_fatal(Error(ErrorCode::kOutputLimit,
+    ctx.set_fatal(Error(ErrorCode::kFuelExhausted,
                         "the script started more than " + std::to_string(ctx.o.max_commands) +
                             " commands (--max-commands)"));
     return 1;
