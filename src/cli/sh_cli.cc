@@ -65,6 +65,11 @@ Dispatch add_sh_command(CLI::App& app) {
     for (const auto& d : o->dirs) {
       auto p = parse_dir_spec(d);
       if (!p) return fail(p.error());
+      if (p->guest_path.empty() || p->guest_path[0] != '/') {
+        return fail(Error(ErrorCode::kInvalidArgument,
+                          "--dir '" + d + "': wasmcap sh needs an absolute guest path "
+                          "(HOST::/GUEST), the shell's paths are absolute"));
+      }
       so.preopens.push_back(*p);
     }
     std::string text = o->script;

@@ -371,3 +371,24 @@ TEST_F(ToolFixture, WorkspaceShellNeverTouchesSourceUntilApply) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ShellCli, UsageErrors) {
+  TempDir tmp;
+  auto rel = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::rel", "-c", "true"});
+  EXPECT_EQ(rel.exit_code, 64) << wasmcap::testing::describe(rel);
+  EXPECT_NE(rel.err.find("absolute guest path"), std::string::npos);
+  auto none = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"});
+  EXPECT_EQ(none.exit_code, 64);
+  auto bg = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo x > f; ls &"});
+  EXPECT_EQ(bg.exit_code, 64);
+  EXPECT_NE(bg.err.find("background jobs"), std::string::npos) << bg.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "f"));
+  wasmcap::testing::ProcOptions o;
+  o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
+  auto ws = wasmcap::testing::run_cli({"sh", "--workspace", "../x", "-c", "true"}, o);
+  EXPECT_EQ(ws.exit_code, 64);
+}
+
+}  // namespace
