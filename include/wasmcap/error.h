@@ -50,7 +50,8 @@ namespace wasmcap {
   X(kBundleRevoked, "bundle_revoked", 77)                        \
   X(kBundleConflict, "bundle_conflict", 73)                      \
   X(kInternal, "internal_error", 70)                             \
-  X(kCompileLimit, "compile_limit", 85)
+  X(kCompileLimit, "compile_limit", 85)                          \
+  X(kWorkspaceConflict, "workspace_conflict", 73)
 
 enum class ErrorCode : uint16_t {
 #define WASMCAP_X(e, name, exit) e,

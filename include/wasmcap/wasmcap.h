@@ -81,7 +81,8 @@ typedef enum wasmcap_errcode {
   WASMCAP_ERR_BUNDLE_REVOKED = 29,
   WASMCAP_ERR_BUNDLE_CONFLICT = 30,
   WASMCAP_ERR_INTERNAL = 31,
-  WASMCAP_ERR_COMPILE_LIMIT = 32
+  WASMCAP_ERR_COMPILE_LIMIT = 32,
+  WASMCAP_ERR_WORKSPACE_CONFLICT = 33
 } wasmcap_errcode_t;
 
 typedef struct wasmcap_error wasmcap_error_t;

@@ -2,6 +2,7 @@
 // happen in the library, never in this file.
 #include "cli/cli.h"
 #include "cli/cli_mcp.h"
+#include "cli/ws_cli.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -1198,6 +1199,8 @@ int main(int argc, char** argv) {
   remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
 
   auto mcp_cmds = add_mcp_commands(app);
+  // Subcommands that live in their own files (cli/ws_cli.h).
+  std::vector<Dispatch> extra_commands = {add_ws_commands(app), add_sh_command(app)};
 
   // Subcommands of docs/cli.md added for issue #16 (trust, audit, bundle inspect, completions,
   // man): defined and run in ecosystem.cc.
@@ -1272,6 +1275,7 @@ int main(int argc, char** argv) {
     }
   }
 
+
   try {
     app.parse(static_cast<int>(cli_args.size()), cli_args.data());
   } catch (const CLI::ParseError& e) {
@@ -1333,6 +1337,9 @@ int main(int argc, char** argv) {
     return report_error(Error(ErrorCode::kInvalidArgument, "plan needs --manifest M (or --bundle FILE) and --config C"));
   }
   if (auto r = run_mcp_commands(*mcp_cmds)) return *r;
+  for (const Dispatch& d : extra_commands) {
+    if (auto rc = d()) return *rc;
+  }
   if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
   g_json_errors = (*compile && compile_json) || (*inspect && inspect_json) || (*verify && verify_json);
   if (*compile) return cmd_compile(compile_path, aot, compile_json);

@@ -1,0 +1,120 @@
+// `wasmcap ws ...`: a thin parser over include/wasmcap/workspace.h.
+#include "cli/ws_cli.h"
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "wasmcap/registry.h"
+#include "wasmcap/workspace.h"
+
+namespace wasmcap::cli {
+
+namespace {
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
+  return error_exit_code(e.code);
+}
+
+struct WsOpts {
+  std::string from, name, ws;
+  bool json = false;
+};
+
+}  // namespace
+
+Dispatch add_ws_commands(CLI::App& app) {
+  auto o = std::make_shared<WsOpts>();
+  CLI::App* ws = app.add_subcommand(
+      "ws", "Shadow workspaces: work on a copy, review the diff, apply (docs/workspace.md)");
+  ws->require_subcommand(1);
+  CLI::App* create = ws->add_subcommand("create", "Copy DIR into a new workspace; prints its name");
+  create->add_option("--from", o->from, "The real directory tree to shadow")->required();
+  create->add_option("--name", o->name,
+                     "Workspace name ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default ws-XXXXXXXX");
+  CLI::App* list = ws->add_subcommand("list", "List workspaces");
+  list->add_flag("--json", o->json, "JSON output");
+  CLI::App* diff = ws->add_subcommand("diff", "Show what changed in a workspace");
+  diff->add_option("workspace", o->ws, "Workspace name")->required();
+  diff->add_flag("--json", o->json, "JSON output");
+  CLI::App* apply = ws->add_subcommand(
+      "apply", "Write a workspace's changes into its source tree (all or nothing)");
+  apply->add_option("workspace", o->ws, "Workspace name")->required();
+  CLI::App* discard = ws->add_subcommand("discard", "Delete a workspace (the source is untouched)");
+  discard->add_option("workspace", o->ws, "Workspace name")->required();
+
+  return [=]() -> std::optional<int> {
+    if (!*ws) return std::nullopt;
+    auto home = registry::default_home();
+    if (!home) return fail(home.error());
+    if (*create) {
+      auto info = workspace::create(*home, o->from, o->name);
+      if (!info) return fail(info.error());
+      std::printf("%s\n", info->name.c_str());
+      std::fprintf(stderr, "workspace %s: %zu entries of %s (%s), tree at %s\n",
+                   info->name.c_str(), info->entries.size(),
+                   workspace::display_path(info->source).c_str(), info->copy_method.c_str(),
+                   workspace::display_path(info->tree).c_str());
+      for (const auto& s : info->skipped) {
+        std::fprintf(stderr, "  skipped (not a file, directory or symlink): %s\n",
+                     workspace::display_path(s).c_str());
+      }
+      return 0;
+    }
+    if (*list) {
+      auto all = workspace::list(*home);
+      if (!all) return fail(all.error());
+      if (o->json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& i : *all) {
+          arr.push_back({{"name", i.name}, {"source", i.source}, {"tree", i.tree},
+                         {"created_unix", i.created_unix}, {"entries", i.entries.size()},
+                         {"copy_method", i.copy_method}});
+        }
+        std::printf("%s\n", arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return 0;
+      }
+      for (const auto& i : *all) {
+        std::printf("%s\t%s\t%s\n", i.name.c_str(), workspace::display_path(i.source).c_str(),
+                    workspace::display_path(i.tree).c_str());
+      }
+      return 0;
+    }
+    if (*diff) {
+      auto d = workspace::diff(*home, o->ws);
+      if (!d) return fail(d.error());
+      std::string out = o->json ? workspace::render_diff_json(*d) : workspace::render_diff_text(*d);
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
+    if (*apply) {
+      auto r = workspace::apply(*home, o->ws);
+      if (!r) return fail(r.error());
+      if (!r->conflicts.empty()) {
+        std::fprintf(stderr,
+                     "wasmcap: error: workspace_conflict: %zu change(s) conflict with the source "
+                     "tree; nothing was written:\n",
+                     r->conflicts.size());
+        for (const auto& c : r->conflicts) {
+          std::fprintf(stderr, "  %s: %s\n", workspace::display_path(c.path).c_str(),
+                       c.reason.c_str());
+        }
+        return error_exit_code(ErrorCode::kWorkspaceConflict);
+      }
+      std::printf("applied %s: %zu file(s) written, %zu removed, %zu director(ies) created, %zu "
+                  "mode change(s)\n",
+                  o->ws.c_str(), r->written, r->removed, r->dirs_created, r->modes_changed);
+      return 0;
+    }
+    if (*discard) {
+      auto r = workspace::discard(*home, o->ws);
+      if (!r) return fail(r.error());
+      return 0;
+    }
+    return std::nullopt;
+  };
+}
+
+}  // namespace wasmcap::cli

@@ -1,0 +1,456 @@
+// Lexer + recursive-descent parser for the shell subset (docs/shell.md "Grammar").
+//
+// Hand-written: no maintained C++ library parses POSIX sh (the shells themselves are C programs
+// whose parsers are welded to their executors), and the subset is small. Everything outside it
+// is refused here with the construct's name, so nothing is ever silently misparsed.
+#include "shell/parse.h"
+
+#include <cctype>
+
+namespace wasmcap::shell {
+
+namespace {
+
+struct Token {
+  enum class Kind { kWord, kOp, kNewline, kEnd };
+  Kind kind = Kind::kEnd;
+  std::string op;  // kOp: "|", "&&", "||", ";", ">", ">>", "<", ">&"
+  int fd = -1;     // kOp redirections: explicit fd prefix, -1 if none
+  std::string dup_target;  // kOp ">&": the target fd digits
+  Word word;
+  int line = 1;
+};
+
+bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_meta(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '|' || c == '&' || c == ';' || c == '<' ||
+         c == '>' || c == '(' || c == ')';
+}
+
+class Lexer {
+ public:
+  explicit Lexer(const std::string& s) : s_(s) {}
+
+  Result<Token> next() {
+    for (;;) {
+      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+      if (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
+        pos_ += 2;
+        ++line_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == '#') {
+        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
+      }
+      break;
+    }
+    Token t;
+    t.line = line_;
+    if (pos_ >= s_.size()) return t;
+    char c = s_[pos_];
+    if (c == '\n') {
+      ++pos_;
+      ++line_;
+      t.kind = Token::Kind::kNewline;
+      return t;
+    }
+    // An fd number directly before a redirection operator: "2>", "2>&1".
+    if (std::isdigit(static_cast<unsigned char>(c)) && pos_ + 1 < s_.size() &&
+        (s_[pos_ + 1] == '>' || s_[pos_ + 1] == '<')) {
+      t.fd = c - '0';
+      ++pos_;
+      return redirect(t);
+    }
+    if (c == '>' || c == '<') return redirect(t);
+    if (c == '|') {
+      t.kind = Token::Kind::kOp;
+      if (peek(1) == '|') {
+        t.op = "||";
+        pos_ += 2;
+      } else if (peek(1) == '&') {
+        return fail("'|&' (pipe of stderr) is not supported; use 2>&1 |");
+      } else {
+        t.op = "|";
+        ++pos_;
+      }
+      return t;
+    }
+    if (c == '&') {
+      if (peek(1) == '&') {
+        t.kind = Token::Kind::kOp;
+        t.op = "&&";
+        pos_ += 2;
+        return t;
+      }
+      if (peek(1) == '>') return fail("'&>' redirection is not supported; use > FILE 2>&1");
+      return fail("background jobs ('&') are not supported");
+    }
+    if (c == ';') {
+      if (peek(1) == ';') return fail("';;' (case) is not supported");
+      t.kind = Token::Kind::kOp;
+      t.op = ";";
+      ++pos_;
+      return t;
+    }
+    if (c == '(' || c == ')') return fail("subshells and functions ('( )') are not supported");
+    t.kind = Token::Kind::kWord;
+    auto w = word();
+    if (!w) return tl::unexpected(w.error());
+    t.word = std::move(*w);
+    return t;
+  }
+
+ private:
+  char peek(size_t k) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
+
+  tl::unexpected<Error> fail(const std::string& what) const {
+    return make_error(ErrorCode::kInvalidArgument, "line " + std::to_string(line_) + ": " + what);
+  }
+
+  Result<Token> redirect(Token t) {
+    t.kind = Token::Kind::kOp;
+    char c = s_[pos_];
+    if (c == '<') {
+      if (peek(1) == '<') return fail("here-documents ('<<') are not supported");
+      if (peek(1) == '>') return fail("'<>' redirection is not supported");
+      if (peek(1) == '&') return fail("'<&' redirection is not supported");
+      t.op = "<";
+      ++pos_;
+      return t;
+    }
+    if (peek(1) == '>') {
+      t.op = ">>";
+      pos_ += 2;
+      return t;
+    }
+    if (peek(1) == '|') return fail("'>|' redirection is not supported; use >");
+    if (peek(1) == '&') {
+      pos_ += 2;
+      std::string digits;
+      while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
+        digits.push_back(s_[pos_++]);
+      }
+      if (digits.empty()) {
+        return fail(peek(0) == '-' ? "closing descriptors ('>&-') is not supported"
+                                   : "'>&' needs a descriptor number (2>&1)");
+      }
+      if (pos_ < s_.size() && !is_meta(s_[pos_])) return fail("'>&' needs a descriptor number");
+      t.op = ">&";
+      t.dup_target = digits;
+      return t;
+    }
+    t.op = ">";
+    ++pos_;
+    return t;
+  }
+
+  void lit(Word& w, char c, bool quoted) {
+    if (!w.parts.empty() && w.parts.back().kind == WordPart::Kind::kLiteral &&
+        w.parts.back().quoted == quoted) {
+      w.parts.back().text.push_back(c);
+    } else {
+      w.parts.push_back({WordPart::Kind::kLiteral, std::string(1, c), quoted});
+    }
+  }
+
+  // After '$': a variable, or an error naming the unsupported expansion, or a literal '$'.
+  Result<void> dollar(Word& w, bool quoted) {
+    ++pos_;  // '$'
+    char c = peek(0);
+    if (c == '(') {
+      return fail(peek(1) == '(' ? "arithmetic expansion ('$((...))') is not supported"
+                                 : "command substitution ('$(...)') is not supported");
+    }
+    if (c == '?') {
+      ++pos_;
+      w.parts.push_back({WordPart::Kind::kVar, "?", quoted});
+      return {};
+    }
+    if (c == '{') {
+      size_t p = pos_ + 1;
+      std::string name;
+      while (p < s_.size() && is_name_char(s_[p])) name.push_back(s_[p++]);
+      if (name == "?" || (p < s_.size() && s_[p] == '?' && name.empty())) {
+        name = "?";
+        ++p;
+      }
+      if (name.empty() || !(is_name_start(name[0]) || name == "?") || p >= s_.size() ||
+          s_[p] != '}') {
+        return fail("parameter expansion beyond ${NAME} ('${...}') is not supported");
+      }
+      pos_ = p + 1;
+      w.parts.push_back({WordPart::Kind::kVar, name, quoted});
+      return {};
+    }
+    if (is_name_start(c)) {
+      std::string name;
+      while (pos_ < s_.size() && is_name_char(s_[pos_])) name.push_back(s_[pos_++]);
+      w.parts.push_back({WordPart::Kind::kVar, name, quoted});
+      return {};
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '@' || c == '*' || c == '#' ||
+        c == '$' || c == '!' || c == '-') {
+      return fail(std::string("special parameter '$") + c + "' is not supported");
+    }
+    lit(w, '$', quoted);  // a lone '$' is literal, as in sh
+    return {};
+  }
+
+  Result<Word> word() {
+    Word w;
+    while (pos_ < s_.size() && !is_meta(s_[pos_])) {
+      char c = s_[pos_];
+      if (c == '\'') {
+        size_t end = s_.find('\'', pos_ + 1);
+        if (end == std::string::npos) return fail("unterminated single quote");
+        w.parts.push_back({WordPart::Kind::kLiteral, s_.substr(pos_ + 1, end - pos_ - 1), true});
+        for (size_t k = pos_; k < end; ++k) line_ += s_[k] == '\n';
+        pos_ = end + 1;
+      } else if (c == '"') {
+        ++pos_;
+        bool closed = false;
+        // An empty "" still makes a (quoted, empty) part, so the word exists.
+        w.parts.push_back({WordPart::Kind::kLiteral, "", true});
+        while (pos_ < s_.size()) {
+          char d = s_[pos_];
+          if (d == '"') {
+            ++pos_;
+            closed = true;
+            break;
+          }
+          if (d == '`') return fail("command substitution ('`...`') is not supported");
+          if (d == '$') {
+            auto r = dollar(w, true);
+            if (!r) return tl::unexpected(r.error());
+            continue;
+          }
+          if (d == '\\' && pos_ + 1 < s_.size()) {
+            char e = s_[pos_ + 1];
+            if (e == '\n') {
+              pos_ += 2;
+              ++line_;
+              continue;
+            }
+            if (e == '$' || e == '`' || e == '"' || e == '\\') {
+              lit(w, e, true);
+              pos_ += 2;
+              continue;
+            }
+          }
+          if (d == '\n') ++line_;
+          lit(w, d, true);
+          ++pos_;
+        }
+        if (!closed) return fail("unterminated double quote");
+      } else if (c == '\\') {
+        if (pos_ + 1 >= s_.size()) {
+          ++pos_;
+          lit(w, '\\', true);
+        } else if (s_[pos_ + 1] == '\n') {
+          pos_ += 2;
+          ++line_;
+        } else {
+          lit(w, s_[pos_ + 1], true);
+          pos_ += 2;
+        }
+      } else if (c == '$') {
+        auto r = dollar(w, false);
+        if (!r) return tl::unexpected(r.error());
+      } else if (c == '`') {
+        return fail("command substitution ('`...`') is not supported");
+      } else {
+        lit(w, c, false);
+        ++pos_;
+      }
+    }
+    return w;
+  }
+
+  const std::string& s_;
+  size_t pos_ = 0;
+  int line_ = 1;
+};
+
+// The word's text if it is one unquoted literal, else "".
+std::string plain(const Word& w) {
+  if (w.parts.size() == 1 && w.parts[0].kind == WordPart::Kind::kLiteral && !w.parts[0].quoted) {
+    return w.parts[0].text;
+  }
+  return "";
+}
+
+bool is_reserved(const std::string& s) {
+  static const char* kWords[] = {"if",   "then", "else",  "elif",     "fi",     "for", "while",
+                                 "until", "do",  "done",  "case",     "esac",   "in",  "function",
+                                 "select", "{",  "}",     "!",        "[[",     "]]", "time",
+                                 "coproc"};
+  for (const char* k : kWords) {
+    if (s == k) return true;
+  }
+  return false;
+}
+
+#define WASMCAP_SHELL_TRY(expr)                                 \
+  do {                                                          \
+    auto r_ = (expr);                                           \
+    if (!r_) return tl::unexpected(std::move(r_).error());      \
+  } while (0)
+
+class Parser {
+ public:
+  explicit Parser(const std::string& text) : lex_(text) {}
+
+  Result<Script> script() {
+    Script sc;
+    WASMCAP_SHELL_TRY(advance());
+    for (;;) {
+      while (tok_.kind == Token::Kind::kNewline || (tok_.kind == Token::Kind::kOp && tok_.op == ";")) {
+        if (tok_.kind == Token::Kind::kOp && !allow_semi_) return fail("';' with no command before it");
+        WASMCAP_SHELL_TRY(advance());
+      }
+      if (tok_.kind == Token::Kind::kEnd) break;
+      auto ao = and_or();
+      if (!ao) return tl::unexpected(ao.error());
+      sc.items.push_back(std::move(*ao));
+      allow_semi_ = true;
+      if (tok_.kind == Token::Kind::kOp && tok_.op == ";") {
+        WASMCAP_SHELL_TRY(advance());
+        allow_semi_ = false;
+        continue;
+      }
+      if (tok_.kind == Token::Kind::kNewline) {
+        allow_semi_ = false;
+        continue;
+      }
+      if (tok_.kind == Token::Kind::kEnd) break;
+      return fail("unexpected '" + tok_.op + "'");
+    }
+    return sc;
+  }
+
+ private:
+
+  Result<void> advance() {
+    auto t = lex_.next();
+    if (!t) return tl::unexpected(t.error());
+    tok_ = std::move(*t);
+    return {};
+  }
+
+  tl::unexpected<Error> fail(const std::string& what) const {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "line " + std::to_string(tok_.line) + ": " + what);
+  }
+
+  Result<AndOr> and_or() {
+    AndOr ao;
+    for (;;) {
+      auto p = pipeline();
+      if (!p) return tl::unexpected(p.error());
+      ao.pipelines.push_back(std::move(*p));
+      if (tok_.kind == Token::Kind::kOp && (tok_.op == "&&" || tok_.op == "||")) {
+        ao.and_ops.push_back(tok_.op == "&&");
+        WASMCAP_SHELL_TRY(advance());
+        while (tok_.kind == Token::Kind::kNewline) WASMCAP_SHELL_TRY(advance());
+        continue;
+      }
+      return ao;
+    }
+  }
+
+  Result<Pipeline> pipeline() {
+    Pipeline p;
+    for (;;) {
+      auto c = command();
+      if (!c) return tl::unexpected(c.error());
+      p.commands.push_back(std::move(*c));
+      if (tok_.kind == Token::Kind::kOp && tok_.op == "|") {
+        WASMCAP_SHELL_TRY(advance());
+        while (tok_.kind == Token::Kind::kNewline) WASMCAP_SHELL_TRY(advance());
+        continue;
+      }
+      return p;
+    }
+  }
+
+  Result<Command> command() {
+    Command c;
+    for (;;) {
+      if (tok_.kind == Token::Kind::kWord) {
+        std::string p = plain(tok_.word);
+        if (c.words.empty() && is_reserved(p)) {
+          return fail("'" + p + "' is not supported (no compound commands: if/for/while/case, "
+                      "brace groups, '!', '[[' or functions)");
+        }
+        if (c.words.empty() && !tok_.word.parts.empty() &&
+            tok_.word.parts[0].kind == WordPart::Kind::kLiteral && !tok_.word.parts[0].quoted) {
+          const std::string& t = tok_.word.parts[0].text;
+          size_t eq = t.find('=');
+          bool name = eq != std::string::npos && eq > 0 && is_name_start(t[0]);
+          for (size_t k = 0; name && k < eq; ++k) name = is_name_char(t[k]);
+          if (name) {
+            Word value = tok_.word;
+            value.parts[0].text = t.substr(eq + 1);
+            c.assigns.emplace_back(t.substr(0, eq), std::move(value));
+            WASMCAP_SHELL_TRY(advance());
+            continue;
+          }
+        }
+        c.words.push_back(std::move(tok_.word));
+        WASMCAP_SHELL_TRY(advance());
+        continue;
+      }
+      if (tok_.kind == Token::Kind::kOp &&
+          (tok_.op == ">" || tok_.op == ">>" || tok_.op == "<" || tok_.op == ">&")) {
+        Redirect r;
+        r.fd = tok_.fd >= 0 ? tok_.fd : (tok_.op == "<" ? 0 : 1);
+        if (r.fd > 2) return fail("redirection of descriptor " + std::to_string(r.fd) +
+                                  " is not supported (0, 1, 2 only)");
+        if (tok_.op == ">&") {
+          r.op = Redirect::Op::kDup;
+          if (tok_.dup_target.size() != 1 || tok_.dup_target[0] > '2') {
+            return fail("'>&" + tok_.dup_target + "': only descriptors 1 and 2 can be duplicated");
+          }
+          r.dup_to = tok_.dup_target[0] - '0';
+          if (r.dup_to == 0 || r.fd == 0) return fail("'>&' between 1 and 2 only");
+          c.redirects.push_back(std::move(r));
+          WASMCAP_SHELL_TRY(advance());
+          continue;
+        }
+        r.op = tok_.op == ">" ? Redirect::Op::kOut
+               : tok_.op == ">>" ? Redirect::Op::kAppend
+                                 : Redirect::Op::kIn;
+        std::string op = tok_.op;
+        WASMCAP_SHELL_TRY(advance());
+        if (tok_.kind != Token::Kind::kWord) return fail("'" + op + "' needs a file name");
+        r.target = std::move(tok_.word);
+        c.redirects.push_back(std::move(r));
+        WASMCAP_SHELL_TRY(advance());
+        continue;
+      }
+      break;
+    }
+    if (c.words.empty() && c.assigns.empty() && c.redirects.empty()) {
+      if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kNewline) {
+        return fail("a command is missing (after '|', '&&' or '||'?)");
+      }
+      return fail("unexpected '" + tok_.op + "'");
+    }
+    return c;
+  }
+#undef WASMCAP_SHELL_TRY
+
+  Lexer lex_;
+  Token tok_;
+  bool allow_semi_ = false;
+};
+
+}  // namespace
+
+Result<Script> parse(const std::string& text) {
+  Parser p(text);
+  return p.script();
+}
+
+}  // namespace wasmcap::shell

@@ -1,0 +1,56 @@
+// The shell's front end: lexer + parser for the POSIX sh subset of docs/shell.md. It knows
+// nothing about WASI, tools or files: it turns text into an AST or a parse error naming the
+// construct it does not support.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wasmcap/error.h"
+
+namespace wasmcap::shell {
+
+// A word is a sequence of parts; quoting is kept per part so the executor knows what may be
+// split (unquoted variables) and globbed (unquoted literal * ? [).
+struct WordPart {
+  enum class Kind { kLiteral, kVar };
+  Kind kind = Kind::kLiteral;
+  std::string text;  // literal text, or the variable name ("?" for $?)
+  bool quoted = false;
+};
+
+struct Word {
+  std::vector<WordPart> parts;
+};
+
+struct Redirect {
+  enum class Op { kOut, kAppend, kIn, kDup };  // >  >>  <  N>&M
+  int fd = 1;
+  Op op = Op::kOut;
+  Word target;     // kOut / kAppend / kIn
+  int dup_to = 1;  // kDup
+};
+
+struct Command {
+  std::vector<std::pair<std::string, Word>> assigns;  // NAME=value prefixes
+  std::vector<Word> words;
+  std::vector<Redirect> redirects;
+};
+
+struct Pipeline {
+  std::vector<Command> commands;
+};
+
+struct AndOr {
+  std::vector<Pipeline> pipelines;
+  std::vector<bool> and_ops;  // between pipelines[i] and [i+1]: true = &&, false = ||
+};
+
+struct Script {
+  std::vector<AndOr> items;  // separated by ';' or newlines
+};
+
+// Parses a whole script. Errors are kInvalidArgument "line L: ..." naming the construct.
+Result<Script> parse(const std::string& text);
+
+}  // namespace wasmcap::shell

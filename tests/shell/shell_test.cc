@@ -1,0 +1,410 @@
+// `wasmcap sh`: parser (every refusal names its construct), executor (builtins, expansion,
+// globbing, confined redirections, limits, audit) and tools from the coreutils bundle.
+#include "wasmcap/shell.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <mutex>
+
+#include "shell/parse.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace wasmcap;
+using wasmcap::testing::TempDir;
+
+namespace {
+
+void write(const fs::path& p, const std::string& s) {
+  fs::create_directories(p.parent_path());
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << s;
+}
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// --- parser -------------------------------------------------------------------------------
+
+void refused(const std::string& script, const std::string& names) {
+  auto r = shell::parse(script);
+  ASSERT_FALSE(r) << script;
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find(names), std::string::npos)
+      << script << " -> " << r.error().message;
+}
+
+TEST(ShellParse, UnsupportedConstructsAreNamed) {
+  refused("sleep 1 &", "background jobs");
+  refused("cat <<EOF\nx\nEOF", "here-documents");
+  refused("(ls)", "subshells");
+  refused("f() { ls; }", "subshells and functions");
+  refused("echo $(ls)", "command substitution ('$(...)')");
+  refused("echo `ls`", "command substitution ('`...`')");
+  refused("echo \"`ls`\"", "command substitution");
+  refused("echo $((1+2))", "arithmetic expansion");
+  refused("if true; then ls; fi", "'if' is not supported");
+  refused("for x in a b; do echo $x; done", "'for' is not supported");
+  refused("while true; do ls; done", "'while' is not supported");
+  refused("case x in x) ;; esac", "'case' is not supported");
+  refused("{ ls; }", "'{' is not supported");
+  refused("! ls", "'!' is not supported");
+  refused("echo $1", "special parameter '$1'");
+  refused("echo $@", "special parameter '$@'");
+  refused("echo ${x:-y}", "parameter expansion beyond ${NAME}");
+  refused("ls |& cat", "'|&'");
+  refused("ls >&-", "closing descriptors");
+  refused("ls 3>x", "descriptor 3");
+  refused("ls &> x", "'&>'");
+  refused("ls <> x", "'<>'");
+  refused("echo 'abc", "unterminated single quote");
+  refused("echo \"abc", "unterminated double quote");
+  refused("ls |", "a command is missing");
+  refused("ls && ", "a command is missing");
+  refused("; ls", "';' with no command");
+  refused("ls >", "'>' needs a file name");
+  refused("echo a\necho b &", "line 2:");
+}
+
+// Scripts are untrusted text: random inputs over the shell's alphabet parse or fail with an
+// error, never crash or hang (run under ASan in the sanitizer pass).
+TEST(ShellParse, RandomInputNeverCrashes) {
+  const std::string alphabet = "ab =$?{}()'\"\\|&;<>12#*`\n\t!-";
+  uint32_t x = 12345;
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    size_t n = (x = x * 1103515245u + 12345u) % 40;
+    for (size_t k = 0; k < n; ++k) s.push_back(alphabet[(x = x * 1103515245u + 12345u) % alphabet.size()]);
+    auto r = shell::parse(s);
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << s;
+    }
+  }
+}
+
+TEST(ShellParse, Structure) {
+  auto r = shell::parse("a | b c | d && e || f; g\n\nh 2>&1 >out <in");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->items.size(), 3u);
+  ASSERT_EQ(r->items[0].pipelines.size(), 3u);
+  EXPECT_EQ(r->items[0].pipelines[0].commands.size(), 3u);
+  EXPECT_EQ(r->items[0].and_ops, (std::vector<bool>{true, false}));
+  const auto& h = r->items[2].pipelines[0].commands[0];
+  ASSERT_EQ(h.redirects.size(), 3u);
+  EXPECT_EQ(h.redirects[0].op, shell::Redirect::Op::kDup);
+  EXPECT_EQ(h.redirects[0].fd, 2);
+  EXPECT_EQ(h.redirects[0].dup_to, 1);
+  EXPECT_EQ(h.redirects[1].op, shell::Redirect::Op::kOut);
+  EXPECT_EQ(h.redirects[2].op, shell::Redirect::Op::kIn);
+  auto q = shell::parse("X=1 echo 'a $b' \"c $d\" e\\ f # comment");
+  ASSERT_TRUE(q);
+  const auto& c = q->items[0].pipelines[0].commands[0];
+  ASSERT_EQ(c.assigns.size(), 1u);
+  EXPECT_EQ(c.assigns[0].first, "X");
+  ASSERT_EQ(c.words.size(), 4u);
+  EXPECT_EQ(c.words[1].parts[0].text, "a $b");
+  EXPECT_TRUE(c.words[1].parts[0].quoted);
+  ASSERT_EQ(c.words[2].parts.size(), 2u);
+  EXPECT_EQ(c.words[2].parts[1].kind, shell::WordPart::Kind::kVar);
+  EXPECT_EQ(c.words[2].parts[1].text, "d");
+  EXPECT_EQ(c.words[3].parts.size(), 3u);  // e, quoted ' ', f
+}
+
+// --- executor, builtins only ---------------------------------------------------------------
+
+struct ShRun {
+  int code = -1;
+  std::string out, err;
+  Result<shell::Outcome> result = shell::Outcome{};
+  std::vector<std::string> audit;
+};
+
+struct ShellFixture : ::testing::Test {
+  TempDir tmp;
+  fs::path work() { return tmp.path() / "work"; }
+  void SetUp() override { fs::create_directories(work()); }
+  shell::Options opts() {
+    shell::Options o;
+    Preopen p;
+    p.host_path = work().string();
+    p.guest_path = "/work";
+    o.preopens.push_back(p);
+    return o;
+  }
+  ShRun run(const std::string& script, shell::Options o) {
+    ShRun r;
+    fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
+    int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    o.stdout_fd = ofd;
+    o.stderr_fd = efd;
+    auto mu = std::make_shared<std::mutex>();
+    auto lines = std::make_shared<std::vector<std::string>>();
+    o.audit = audit::callback_sink([mu, lines](std::string_view l) {
+      std::lock_guard<std::mutex> lock(*mu);
+      lines->emplace_back(l);
+    });
+    r.result = shell::run_script(script, std::move(o));
+    ::close(ofd);
+    ::close(efd);
+    r.code = r.result ? r.result->exit_code : -1;
+    r.out = read(out);
+    r.err = read(err);
+    r.audit = *lines;
+    return r;
+  }
+  ShRun run(const std::string& script) { return run(script, opts()); }
+};
+
+TEST_F(ShellFixture, BuiltinsStatusAndLists) {
+  auto r = run("echo a b; false; echo $?; true && echo and; false && echo no; false || echo or; "
+               "pwd; cd /work; echo ${?}x");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "a b\n1\nand\nor\n/work\n0x\n");
+  EXPECT_EQ(run("false").code, 1);
+  EXPECT_EQ(run("exit 3; echo no").code, 3);
+  EXPECT_EQ(run("exit 3; echo no").out, "");
+  EXPECT_EQ(run("echo -n x").out, "x");
+}
+
+TEST_F(ShellFixture, QuotingAndVariables) {
+  auto r = run("X='a  b'; echo $X; echo \"$X\"; echo '$X' \\$X \"\\$X\"; Y=; echo [$Y] [\"$Y\"]; "
+               "echo a\\ b 'c'\"d\"e");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "a b\na  b\n$X $X $X\n[] []\na b cde\n");
+}
+
+TEST_F(ShellFixture, TestBuiltin) {
+  write(work() / "f", "x");
+  fs::create_directories(work() / "d");
+  auto r = run("test -f f && echo f; test -d d && echo d; [ -e nope ] || echo nope; "
+               "[ 2 -gt 10 ] || echo num; [ a = a ] && echo eq; [ ! -z x ] && echo nz; "
+               "test 1 -eq x; echo $?; [ 1 = 1; echo $?");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "f\nd\nnope\nnum\neq\nnz\n2\n2\n");
+}
+
+TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
+  auto r = run("echo one > a.txt; echo two >> a.txt; mkdir_missing=1; echo x > sub/none; "
+               "echo $?");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(read(work() / "a.txt"), "one\ntwo\n");
+  EXPECT_EQ(r.out, "1\n");
+  // Out of the preopen: by .., by absolute path, through a symlink (file or directory).
+  TempDir outside;
+  fs::create_symlink(outside.path() / "f", work() / "link");
+  fs::create_directory_symlink(outside.path(), work() / "dirlink");
+  auto e = run("echo x > ../x; echo $?; echo x > /etc/wasmcap-x; echo $?; echo x > link; echo $?; "
+               "echo x > dirlink/f; echo $?; cat_in=1; echo x 2> ../../e; echo $?");
+  ASSERT_TRUE(e.result);
+  EXPECT_EQ(e.out, "1\n1\n1\n1\n1\n");
+  EXPECT_NE(e.err.find("outside the granted directories"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("link: is a symlink (not followed)"), std::string::npos) << e.err;
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+  EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+  // /dev/null is the one virtual file.
+  auto n = run("echo gone > /dev/null; echo $?");
+  EXPECT_EQ(n.out, "0\n");
+  // 2>&1 sends stderr where stdout goes.
+  auto d = run("nosuch > o.txt 2>&1; echo $?");
+  EXPECT_EQ(d.out, "127\n");
+  EXPECT_NE(read(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
+}
+
+TEST_F(ShellFixture, ReadOnlyPreopenRefusesRedirection) {
+  auto o = opts();
+  o.preopens[0].read_only = true;
+  auto r = run("echo x > f; echo $?", o);
+  EXPECT_EQ(r.out, "1\n");
+  EXPECT_NE(r.err.find("read-only"), std::string::npos);
+  EXPECT_FALSE(fs::exists(work() / "f"));
+}
+
+TEST_F(ShellFixture, NeverAHostExecutable) {
+  for (const char* c : {"sh", "bash", "/bin/ls", "ls", "env", "./x"}) {
+    auto r = run(std::string(c) + " -c 'echo pwned'");
+    ASSERT_TRUE(r.result);
+    EXPECT_EQ(r.code, 127) << c;
+    EXPECT_EQ(r.out, "") << c;
+    EXPECT_NE(r.err.find("command not found"), std::string::npos) << c;
+  }
+}
+
+TEST_F(ShellFixture, Globbing) {
+  for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write(work() / f, "");
+  auto r = run("echo *.txt; echo '*.txt' \"*\".txt; echo *.none; echo s*/*.txt; echo /work/?.md; "
+               "echo .*.txt");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out,
+            "a.txt b.txt\n*.txt *.txt\n*.none\nsub/x.txt\n/work/c.md\n.hidden.txt\n");
+  // Globbing never lists through a symlink leading out.
+  TempDir outside;
+  write(outside.path() / "secret.txt", "");
+  fs::create_directory_symlink(outside.path(), work() / "out");
+  EXPECT_EQ(run("echo out/*.txt").out, "out/*.txt\n");
+}
+
+TEST_F(ShellFixture, CdStaysInside) {
+  fs::create_directories(work() / "d/e");
+  TempDir outside;
+  fs::create_directory_symlink(outside.path(), work() / "out");
+  auto r = run("cd d/e && pwd; cd ..; pwd; cd /; echo $?; cd out; echo $?; cd ../../..; echo $?; pwd");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "/work/d/e\n/work/d\n1\n1\n1\n/work/d\n");
+}
+
+TEST_F(ShellFixture, PipelineOfBuiltinsAndSubshellState) {
+  auto r = run("echo a | echo b; cd /work | true; X=1 | true; echo [$X]");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "b\n[]\n");
+}
+
+TEST_F(ShellFixture, CommandLimitAndAudit) {
+  auto o = opts();
+  o.max_commands = 3;
+  o.invocation_id = "inv-1";
+  auto r = run("echo 1; echo 2; echo 3; echo 4; echo 5", o);
+  ASSERT_FALSE(r.result);
+  EXPECT_EQ(r.result.error().code, ErrorCode::kFuelExhausted);
+  EXPECT_EQ(r.out, "1\n2\n3\n");
+  auto a = run("echo hi; nosuch x; false");
+  ASSERT_EQ(a.audit.size(), 3u);
+  auto j0 = nlohmann::json::parse(a.audit[0]);
+  EXPECT_EQ(j0["event"], "shell_command");
+  EXPECT_EQ(j0["argv"], nlohmann::json::array({"echo", "hi"}));
+  EXPECT_EQ(j0["exit"], 0);
+  auto j1 = nlohmann::json::parse(a.audit[1]);
+  EXPECT_EQ(j1["kind"], "not_found");
+  EXPECT_EQ(j1["exit"], 127);
+  EXPECT_EQ(j1["invocation_id"], j0["invocation_id"]);
+  EXPECT_EQ(nlohmann::json::parse(a.audit[2])["exit"], 1);
+}
+
+TEST_F(ShellFixture, ParseErrorRunsNothing) {
+  auto r = run("echo ran > f; ls &");
+  ASSERT_FALSE(r.result);
+  EXPECT_FALSE(fs::exists(work() / "f"));
+}
+
+// --- tools from the coreutils bundle, through the CLI, on the engine under test -------------
+
+struct ToolFixture : ::testing::Test {
+  TempDir tmp;
+  std::string home() { return (tmp.path() / "home").string(); }
+  fs::path work() { return tmp.path() / "work"; }
+  void SetUp() override {
+    std::string bundles = std::string(WASMCAP_BUNDLE_DIR);
+    if (!fs::exists(bundles + "/coreutils.wcb")) GTEST_SKIP() << "no coreutils bundle built";
+    fs::create_directories(fs::path(home()) / "trust");
+    fs::copy_file(bundles + "/wasmcap-test.pub", fs::path(home()) / "trust/wasmcap-test.pub");
+    auto i = sh({"bundle", "install", bundles + "/coreutils.wcb"});
+    ASSERT_EQ(i.exit_code, 0) << wasmcap::testing::describe(i);
+    fs::create_directories(work());
+  }
+  wasmcap::testing::ProcResult sh(std::vector<std::string> args,
+                                  wasmcap::testing::ProcOptions o = {}) {
+    o.extra_env.emplace_back("WASMCAP_HOME", home());
+    if (!args.empty() && args[0] == "sh") {
+      args.insert(args.begin() + 1, {"--engine", wasmcap::testing::test_engine_name()});
+    }
+    return wasmcap::testing::run_cli(args, o);
+  }
+  wasmcap::testing::ProcResult script(const std::string& s, wasmcap::testing::ProcOptions o = {}) {
+    return sh({"sh", "--dir", work().string() + "::/work", "-c", s}, o);
+  }
+};
+
+TEST_F(ToolFixture, PipelinesStreamThroughTools) {
+  write(work() / "a.txt", "alpha\nbeta\ngamma\nalphabet\n");
+  auto r = script("cat a.txt | grep alpha | wc -l; grep -c a a.txt > n.txt; cat n.txt; "
+                  "ls | sed s/txt/TXT/");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "2\n4\na.TXT\nn.TXT\n");
+}
+
+TEST_F(ToolFixture, EarlyExitingReaderDoesNotHangTheWriter) {
+  std::string big;
+  for (int i = 0; i < 200000; ++i) big += "line " + std::to_string(i) + "\n";
+  write(work() / "big.txt", big);  // ~2.3 MB: far beyond any pipe buffer
+  auto r = script("cat big.txt | head -n 2; echo done");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "line 0\nline 1\ndone\n");
+}
+
+TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
+  write(work() / "sub/f.txt", "in sub\n");
+  auto r = script("cd sub && cat f.txt && cat /etc/passwd; echo $?; ls ../..; echo $?");
+  EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out.rfind("in sub\n1\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.find("root:"), std::string::npos);
+}
+
+TEST_F(ToolFixture, DeadlineStopsTheScript) {
+  wasmcap::testing::ProcOptions o;
+  o.keep_stdin_open = true;  // cat waits on stdin forever
+  auto r = sh({"sh", "--timeout-ms", "300", "--dir", work().string() + "::/work", "-c",
+               "cat; echo never"}, o);
+  EXPECT_EQ(r.exit_code, wasmcap::error_exit_code(wasmcap::ErrorCode::kDeadlineExceeded)) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(ToolFixture, OutputLimitStopsTheScript) {
+  std::string big(100000, 'x');
+  write(work() / "big.txt", big);
+  auto r = sh({"sh", "--max-output-bytes", "1000", "--dir", work().string() + "::/work", "-c",
+               "cat big.txt; echo never"});
+  EXPECT_EQ(r.exit_code, wasmcap::error_exit_code(wasmcap::ErrorCode::kOutputLimit)) << wasmcap::testing::describe(r);
+  EXPECT_LE(r.out.size(), 1000u);
+}
+
+TEST_F(ToolFixture, WorkspaceShellNeverTouchesSourceUntilApply) {
+  fs::path proj = tmp.path() / "proj";
+  write(proj / "notes.txt", "old line\n");
+  auto c = sh({"ws", "create", "--from", proj.string(), "--name", "p"});
+  ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
+  auto r = sh({"sh", "--workspace", "p", "--audit-file", (tmp.path() / "audit.jsonl").string(),
+               "-c", "pwd; sed -i s/old/new/ notes.txt && echo added > more.txt; rm notes.txt.bak"});
+  EXPECT_EQ(r.out, "/work\n") << wasmcap::testing::describe(r);
+  EXPECT_EQ(read(proj / "notes.txt"), "old line\n");
+  auto d = sh({"ws", "diff", "p"});
+  EXPECT_NE(d.out.find("-old line\n+new line\n"), std::string::npos) << d.out;
+  auto a = sh({"ws", "apply", "p"});
+  ASSERT_EQ(a.exit_code, 0) << wasmcap::testing::describe(a);
+  EXPECT_EQ(read(proj / "notes.txt"), "new line\n");
+  EXPECT_EQ(read(proj / "more.txt"), "added\n");
+  std::string audit = read(tmp.path() / "audit.jsonl");
+  EXPECT_NE(audit.find("\"argv\":[\"sed\",\"-i\",\"s/old/new/\",\"notes.txt\"]"), std::string::npos)
+      << audit;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ShellCli, UsageErrors) {
+  TempDir tmp;
+  auto rel = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::rel", "-c", "true"});
+  EXPECT_EQ(rel.exit_code, 64) << wasmcap::testing::describe(rel);
+  EXPECT_NE(rel.err.find("absolute guest path"), std::string::npos);
+  auto none = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"});
+  EXPECT_EQ(none.exit_code, 64);
+  auto bg = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo x > f; ls &"});
+  EXPECT_EQ(bg.exit_code, 64);
+  EXPECT_NE(bg.err.find("background jobs"), std::string::npos) << bg.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "f"));
+  wasmcap::testing::ProcOptions o;
+  o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
+  auto ws = wasmcap::testing::run_cli({"sh", "--workspace", "../x", "-c", "true"}, o);
+  EXPECT_EQ(ws.exit_code, 64);
+}
+
+}  // namespace
