@@ -89,11 +89,15 @@ TEST(RustSdk, ToolGetsTheResponseThroughTheHttpsAbi) {
   // The secret reached the server (injected host-side), never the plugin's output.
   EXPECT_NE(w.server.requests().find(kSecret), std::string::npos);
   EXPECT_EQ(r.out.find(kSecret), std::string::npos);
-  // run_start, the request, run_end; all with the same invocation id.
+  // run_start, the attempt (written before the request left), the outcome, run_end; all with
+  // the same invocation id.
   auto lines = testing::lines_of(testing::read_text(w.audit));
-  ASSERT_EQ(lines.size(), 3u) << testing::read_text(w.audit);
-  json start = json::parse(lines[0]), req = json::parse(lines[1]), end = json::parse(lines[2]);
+  ASSERT_EQ(lines.size(), 4u) << testing::read_text(w.audit);
+  json start = json::parse(lines[0]), attempt = json::parse(lines[1]), req = json::parse(lines[2]),
+       end = json::parse(lines[3]);
   EXPECT_EQ(start["event"], "run_start");
+  EXPECT_EQ(attempt["event"], "https_attempt");
+  EXPECT_EQ(attempt["invocation_id"], start["invocation_id"]);
   EXPECT_EQ(req["event"], "https_request");
   EXPECT_EQ(req["decision"], "allowed");
   EXPECT_EQ(end["event"], "run_end");

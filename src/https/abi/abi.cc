@@ -153,7 +153,14 @@ class AbiState {
     Outcome outcome = client_->fetch(req);
     const bool interrupted =
         req.interrupt != nullptr && req.interrupt->load(std::memory_order_relaxed);
-    *run_over = interrupted || std::chrono::steady_clock::now() >= req.deadline;
+    // A transfer the run's deadline cut ends a moment before it (libcurl's millisecond timer):
+    // a timeout that close to the deadline ends the run too, with the same 50 ms tolerance the
+    // client uses to call it the run's deadline, so the guest never continues past it.
+    const auto now = std::chrono::steady_clock::now();
+    const bool cut_by_deadline = !outcome && outcome.error().code == HttpsError::kTimeout &&
+                                 req.deadline != std::chrono::steady_clock::time_point::max() &&
+                                 now + std::chrono::milliseconds(50) >= req.deadline;
+    *run_over = interrupted || now >= req.deadline || cut_by_deadline;
     return store(m, handle_out, std::move(outcome));
   }
 
