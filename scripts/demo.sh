@@ -84,7 +84,25 @@ fetch https://metadata.internal/latest/         # granted name, link-local addre
 fetch -H 'Authorization: secret:tok' https://metadata.internal/  # secret bound to another host
 echo
 echo "audit log ($demo/audit.jsonl): $(wc -l < "$demo/audit.jsonl") events (run_start/run_end and one per request), e.g."
-grep -v '"event"' "$demo/audit.jsonl" | head -n 1
+grep '"event":"https_request"' "$demo/audit.jsonl" | head -n 1
 echo "the denied requests, queried with wasmcap audit:"
 ./build/bin/wasmcap audit "$demo/audit.jsonl" --decision denied
 echo "the secret's value appears in the audit log $(grep -c s3cr3t-demo-token "$demo/audit.jsonl" || true) times"
+
+# --- 4. An agent session: a shadow workspace, a shell whose every command is a WASI tool --------
+# The project is copied (copy-on-write where the file system can) into a workspace; the shell's
+# commands run on the copy; the operator reviews the diff; only `ws apply` touches the project.
+echo
+echo "== 4. agent session: shadow workspace + wasmcap sh, review the diff, apply =="
+mkdir -p "$demo/project/src"
+printf 'def main():\n    # TODO: greet\n    print("hi")\n' > "$demo/project/src/app.py"
+printf '# demo\n' > "$demo/project/README.md"
+show ws create --from "$demo/project" --name demo-fix
+show sh --workspace demo-fix -c 'grep -rn TODO . | wc -l
+sed -i "s/# TODO: greet/print(\"hello\")/" src/app.py && grep -c hello src/app.py
+echo "- greets" >> README.md
+ls /etc; curl example.com'
+show ws diff demo-fix
+echo "the project is untouched until apply: $(grep -c TODO "$demo/project/src/app.py") TODO line(s) left"
+show ws apply demo-fix
+echo "after apply: src/app.py has $(grep -c hello "$demo/project/src/app.py") hello line(s); README.md ends with '$(tail -n 1 "$demo/project/README.md")'"
