@@ -2,6 +2,8 @@
 // preopens, builtins, and tools run as WASI modules, concurrently in pipelines.
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <csignal>
 #include <fnmatch.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -627,6 +629,14 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) {
     threads.emplace_back([&, i]() {
+      // A stage whose reader has exited (`echo a | true`) must see EPIPE, never kill the host
+      // process: SIGPIPE from write(2) goes to the writing thread, so blocking it here keeps it
+      // pending on this thread (discarded when the thread ends) whatever the embedder's
+      // disposition. The CLI ignores SIGPIPE as well; the library must not depend on that.
+      sigset_t pipe_only;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
       State local = st;  // each stage is a subshell: cd/exit/assignments stay local
       int in = i == 0 ? ctx.o.stdin_fd : rd[i - 1].get();
       int out = i + 1 == n ? ctx.o.stdout_fd : wr[i].get();

@@ -268,6 +268,17 @@ TEST_F(ShellFixture, PipelineOfBuiltinsAndSubshellState) {
   EXPECT_EQ(r.out, "b\n[]\n");
 }
 
+// The library, not only the CLI, survives a reader that exits first: the writer sees EPIPE and
+// the host process never gets a fatal SIGPIPE (this test process keeps SIGPIPE's default).
+TEST_F(ShellFixture, EarlyExitingReaderNeverKillsTheHost) {
+  std::string script;
+  for (int i = 0; i < 200; ++i) script += "echo aaaaaaaaaaaaaaaa | true; ";
+  script += "echo done";
+  auto r = run(script);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "done\n");
+}
+
 TEST_F(ShellFixture, CommandLimitAndAudit) {
   auto o = opts();
   o.max_commands = 3;
