@@ -38,9 +38,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Plan plan = make_plan(*m, config, "/plugins/fuzz");
   (void)plan_to_text(plan, PlanReport());
   (void)plan_to_json(plan, PlanReport());
-  // Only requested guest paths appear, never with more access than requested.
+  // Only requested guest paths appear, never with more access than requested; the bundle's own
+  // data tree (manifest "data") is the one other mount, and it is always read-only.
   for (const auto& mount : plan.fs) {
     bool requested = false;
+    if (m->data && mount.guest == m->data->guest) {
+      check(mount.access == Access::kReadOnly);
+      requested = true;
+    }
     for (const auto& r : m->permissions.fs) {
       if (r.guest == mount.guest) {
         requested = true;
