@@ -3,7 +3,6 @@
 #include "mcp/tools.h"
 
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,25 +90,7 @@ Result<std::string> value_word(const Json& v, const std::string& name, bool afte
 
 }  // namespace
 
-Result<std::string> random_id() {
-  uint8_t bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, std::string("getrandom: ") + std::strerror(errno));
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (uint8_t b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
+Result<std::string> random_id() { return make_invocation_id(); }
 
 Result<std::vector<std::string>> render_argv(const std::vector<policy::ArgvPart>& parts,
                                              const Json& args) {

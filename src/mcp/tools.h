@@ -13,7 +13,8 @@ namespace wasmcap::mcp {
 
 using Json = nlohmann::json;
 
-// 128 random bits as 32 lowercase hex digits (invocation and session ids).
+// 128 random bits as 32 lowercase hex digits (invocation and session ids): the runtime's
+// make_invocation_id, so every component mints ids the same way.
 Result<std::string> random_id();
 
 // Renders a tool's argv template (after argv[0]) with validated `args`. invalid_argument when a

@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <csignal>
 #include <fnmatch.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -466,17 +465,6 @@ int run_builtin(const Ctx& ctx, State& st, const std::vector<std::string>& argv,
 
 // --- commands ------------------------------------------------------------------------------
 
-std::string random_id() {
-  unsigned char r[8];
-  randombytes_buf(r, sizeof r);
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : r) {
-    s.push_back(k[c >> 4]);
-    s.push_back(k[c & 15]);
-  }
-  return s;
-}
 
 void audit_command(Ctx& ctx, const std::vector<std::string>& argv, const std::string& kind,
                    int exit_code, double ms, uint64_t out_b, uint64_t err_b) {
@@ -653,12 +641,15 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
 }  // namespace
 
 Result<Outcome> run_script(const std::string& text, Options options) {
-  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   auto script = parse(text);
   if (!script) return tl::unexpected(script.error());
   Ctx ctx;
   ctx.o = std::move(options);
-  if (ctx.o.invocation_id.empty()) ctx.o.invocation_id = random_id();
+  if (ctx.o.invocation_id.empty()) {
+    auto id = make_invocation_id();
+    if (!id) return tl::unexpected(id.error());
+    ctx.o.invocation_id = *id;
+  }
   if (ctx.o.deadline_ms != 0) {
     ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
   }
