@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "engine/fast/fast.h"
 
@@ -90,6 +91,8 @@ int trunc_check(F x) {
 
 }  // namespace
 
+#include "engine/fast/simd_lanes.inc"
+
 static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out);
 
 const void* const* handler_table() {
@@ -109,6 +112,7 @@ static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out
   static const void* const kTable[] = {
 #define WASMCAP_FAST_X(name) &&L_##name,
       WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+      WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
 #undef WASMCAP_FAST_X
   };
   if (table_out != nullptr) {
@@ -761,6 +765,8 @@ L_br_i32_eqz:
   TRUNC(i64_trunc_f64_s, int64_t, double, F64, WI64)
   TRUNC(i64_trunc_f64_u, uint64_t, double, F64, WI64)
 #undef TRUNC
+
+#include "engine/fast/exec_simd.inc"
 
 trap_oob:
   TRAP(ErrorCode::kTrapMemoryOutOfBounds, "out of bounds memory access");

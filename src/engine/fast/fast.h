@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fast/simd_ops.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/error.h"
 
@@ -118,6 +119,7 @@ using Slot = uint64_t;
 enum class Op : uint16_t {
 #define WASMCAP_FAST_X(name) name,
   WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+  WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
 #undef WASMCAP_FAST_X
       kCount
 };
@@ -185,6 +187,9 @@ struct Runtime {
   std::vector<std::vector<uint64_t>> elems;     // element segments (emptied by elem.drop)
   std::vector<HostImport> hosts;
   Translator* translator = nullptr;
+  // Slots per value: 1, or 2 when the module uses v128 ("wide" layout, simd_ops.h). Argument
+  // and result positions, frame slots and globals are all `stride` Slots apart.
+  uint32_t stride = 1;
 
   // Stacks (never the C stack): values and call frames.
   Slot* stack = nullptr;

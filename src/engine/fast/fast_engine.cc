@@ -87,16 +87,19 @@ wabt::Features features() {
 
 class FastModule final : public Module {
  public:
-  FastModule(IrPtr ir, ModuleInfo info)
-      : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)) {}
+  FastModule(IrPtr ir, ModuleInfo info, bool wide)
+      : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)), wide_(wide) {}
   const ModuleInfo& info() const override { return info_; }
   const wabt::Module& ir() const { return *ir_; }
   const std::vector<uint32_t>& canon() const { return canon_; }
+  // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
+  bool wide() const { return wide_; }
 
  private:
   IrPtr ir_;
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
+  bool wide_ = false;
 };
 
 class FastInstance final : public Instance, public Translator {
@@ -108,13 +111,14 @@ class FastInstance final : public Instance, public Translator {
   }
 
   std::unique_ptr<FuncCode> translate(uint32_t func) override {
-    return translate_function(module_->ir(), func, module_->canon());
+    return translate_function(module_->ir(), func, module_->canon(), module_->wide());
   }
 
   Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
     module_ = std::move(module);
     const wabt::Module& m = module_->ir();
     rt_.translator = this;
+    rt_.stride = module_->wide() ? 2 : 1;
 
     // Memory cap (same rule and message as the wabt backend).
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
@@ -187,9 +191,13 @@ class FastInstance final : public Instance, public Translator {
     rt_.max_frames = kMaxCallFrames;
 
     // Globals.
-    rt_.globals.resize(m.globals.size());
+    rt_.globals.resize(m.globals.size() * rt_.stride);
     for (size_t i = 0; i < m.globals.size(); ++i) {
-      rt_.globals[i] = eval_const(m.globals[i]->init_expr);
+      if (m.globals[i]->type == wabt::Type::V128) {
+        eval_const_v128(m.globals[i]->init_expr, &rt_.globals[i * 2]);
+      } else {
+        rt_.globals[i * rt_.stride] = eval_const(m.globals[i]->init_expr);
+      }
     }
 
     // Memory: reserved up to its cap, grown in place.
@@ -284,7 +292,7 @@ class FastInstance final : public Instance, public Translator {
                         "re-entrant call into a running instance (from a host function) is not "
                         "supported by the fast engine");
     }
-    for (size_t i = 0; i < args.size(); ++i) rt_.stack[i] = to_slot(args[i]);
+    for (size_t i = 0; i < args.size(); ++i) to_slot(args[i], &rt_.stack[i * rt_.stride]);
     auto r = run_func(func);
     if (!r) return tl::unexpected(r.error());
     CallOutcome out;
@@ -294,7 +302,7 @@ class FastInstance final : public Instance, public Translator {
       return out;
     }
     for (size_t i = 0; i < sig.results.size(); ++i) {
-      out.results.push_back(from_slot(sig.results[i], rt_.stack[i]));
+      out.results.push_back(from_slot(sig.results[i], &rt_.stack[i * rt_.stride]));
     }
     return out;
   }
@@ -307,12 +315,12 @@ class FastInstance final : public Instance, public Translator {
       uint32_t g = m.GetGlobalIndex(m.exports[i]->var);
       wabt::Type t = m.globals[g]->type;
       if (t != wabt::Type::I32 && t != wabt::Type::I64 && t != wabt::Type::F32 &&
-          t != wabt::Type::F64) {
+          t != wabt::Type::F64 && t != wabt::Type::V128) {
         return make_error(ErrorCode::kModuleUnsupported,
                           "exported global \"" + std::string(export_name) +
                               "\" holds a reference, which cannot be read from the host");
       }
-      return from_slot(from_wabt(t), rt_.globals[g]);
+      return from_slot(from_wabt(t), &rt_.globals[g * rt_.stride]);
     }
     return make_error(ErrorCode::kNotFound,
                       "module has no exported global \"" + std::string(export_name) + "\"");
@@ -371,7 +379,8 @@ class FastInstance final : public Instance, public Translator {
           break;
         }
         case wabt::ExprType::GlobalGet:
-          st.push_back(rt_.globals[m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var)]);
+          st.push_back(rt_.globals[m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var) *
+                                   rt_.stride]);
           break;
         case wabt::ExprType::RefNull: st.push_back(0); break;
         case wabt::ExprType::RefFunc:
@@ -382,26 +391,52 @@ class FastInstance final : public Instance, public Translator {
     }
     return st.empty() ? 0 : st.back();
   }
+  // A v128 global's initializer: v128.const or global.get of an earlier (imported) global.
+  void eval_const_v128(const wabt::ExprList& list, Slot* out) const {
+    const wabt::Module& m = module_->ir();
+    out[0] = out[1] = 0;
+    for (const wabt::Expr& e : list) {
+      if (e.type() == wabt::ExprType::Const) {
+        ::v128 v = wabt::cast<wabt::ConstExpr>(&e)->const_.vec128();
+        out[0] = v.u64(0);
+        out[1] = v.u64(1);
+      } else if (e.type() == wabt::ExprType::GlobalGet) {
+        size_t g = m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var);
+        out[0] = rt_.globals[g * 2];
+        out[1] = rt_.globals[g * 2 + 1];
+      }
+    }
+  }
 
-  static Slot to_slot(const Value& v) {
+  // Writes an argument at `out` (16 bytes for a v128, which only a wide module takes).
+  static void to_slot(const Value& v, Slot* out) {
     switch (v.type) {
-      case ValType::kI32: return v.i32;
-      case ValType::kI64: return v.i64;
+      case ValType::kI32: *out = v.i32; return;
+      case ValType::kI64: *out = v.i64; return;
       case ValType::kF32: {
         uint32_t u;
         std::memcpy(&u, &v.f32, 4);
-        return u;
+        *out = u;
+        return;
       }
       case ValType::kF64: {
         uint64_t u;
         std::memcpy(&u, &v.f64, 8);
-        return u;
+        *out = u;
+        return;
       }
-      default: return 0;
+      case ValType::kV128: std::memcpy(out, v.v128, 16); return;
+      default: *out = 0; return;
     }
   }
 
-  static Value from_slot(ValType t, Slot s) {
+  static Value from_slot(ValType t, const Slot* p) {
+    if (t == ValType::kV128) {
+      uint8_t bytes[16];
+      std::memcpy(bytes, p, 16);
+      return Value::V128(bytes);
+    }
+    Slot s = *p;
     switch (t) {
       case ValType::kI32: return Value::I32(static_cast<uint32_t>(s));
       case ValType::kI64: return Value::I64(s);
@@ -466,7 +501,8 @@ class FastEngine final : public Engine {
       }
       return make_error(ErrorCode::kModuleMalformed, msg);
     }
-    std::string feature = unsupported_feature(*ir);
+    FeatureScan scan = scan_features(*ir);
+    const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,
                         "the fast engine does not run " + feature +
@@ -500,7 +536,7 @@ class FastEngine final : public Engine {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
     return std::shared_ptr<const Module>(
-        std::make_shared<FastModule>(std::move(ir), std::move(info)));
+        std::make_shared<FastModule>(std::move(ir), std::move(info), scan.simd));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,

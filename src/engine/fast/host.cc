@@ -57,7 +57,8 @@ Stop call_host(Runtime& rt, uint32_t host, Slot* sp) {
     big_args.resize(sig.params.size());
     args = big_args.data();
   }
-  for (size_t i = 0; i < sig.params.size(); ++i) args[i] = to_value(sig.params[i], sp[i]);
+  const size_t stride = rt.stride;  // 2 in a module that uses v128 (simd_ops.h)
+  for (size_t i = 0; i < sig.params.size(); ++i) args[i] = to_value(sig.params[i], sp[i * stride]);
   Value small_rets[4];
   std::vector<Value> big_rets;
   Value* rets = small_rets;
@@ -77,7 +78,9 @@ Stop call_host(Runtime& rt, uint32_t host, Slot* sp) {
   rt.consumed += ctx.fuel_charged;
   switch (r.status) {
     case HostStatus::kOk:
-      for (size_t i = 0; i < sig.results.size(); ++i) sp[i] = from_value(sig.results[i], rets[i]);
+      for (size_t i = 0; i < sig.results.size(); ++i) {
+        sp[i * stride] = from_value(sig.results[i], rets[i]);
+      }
       if (fuel != 0 && ctx.fuel_spent()) {
         rt.error = Error(ErrorCode::kFuelExhausted,
                          "fuel exhausted after " + std::to_string(rt.consumed) +

@@ -32,6 +32,7 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 const char* const kOpNames[] = {
 #define WASMCAP_FAST_X(name) #name,
     WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+    WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
 #undef WASMCAP_FAST_X
 };
 
@@ -138,14 +139,15 @@ Op branch_variant(Op op, bool negate) {
 
 class FuncTranslator {
  public:
-  FuncTranslator(const wabt::Module& m, const wabt::Func& f, const std::vector<uint32_t>& canon)
-      : m_(m), f_(f), canon_(canon), h_(handler_table()) {}
+  FuncTranslator(const wabt::Module& m, const wabt::Func& f, const std::vector<uint32_t>& canon,
+                 bool wide)
+      : m_(m), f_(f), canon_(canon), h_(handler_table()), wide_(wide) {}
 
   std::unique_ptr<FuncCode> run() {
     auto out = std::make_unique<FuncCode>();
-    out->nparams = f_.GetNumParams();
-    out->nlocals = f_.GetNumParamsAndLocals();
-    nlocals_ = out->nlocals;
+    out->nparams = f_.GetNumParams() * stride();
+    out->nlocals = f_.GetNumParamsAndLocals() * stride();
+    nlocals_ = f_.GetNumParamsAndLocals();
     pending_.resize(nlocals_);
 
     Ctl fn;
@@ -160,7 +162,7 @@ class FuncTranslator {
     code_[fuel_word_].u = fuel_count_;
     code_.shrink_to_fit();  // before taking addresses: it may move the code
     for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
-    out->frame_slots = nlocals_ + max_height_ + 1;
+    out->frame_slots = (nlocals_ + max_height_ + 1) * stride();
 #ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
     dump();
 #endif
@@ -205,6 +207,7 @@ class FuncTranslator {
   // --- emission ---------------------------------------------------------------------------
   size_t pc() const { return code_.size(); }
   void emit(Op op) {
+    if (wide_) op = wide_op(op);
     last_op_pc_ = code_.size();
     last_op_ = op;
     last_dst_ = kNone;
@@ -243,7 +246,10 @@ class FuncTranslator {
   }
 
   // --- the virtual operand stack -----------------------------------------------------------
-  uint32_t canon(size_t i) const { return nlocals_ + static_cast<uint32_t>(i); }
+  uint32_t canon(size_t i) const { return (nlocals_ + static_cast<uint32_t>(i)) * stride(); }
+  // Slots per value (2 in a module that uses v128, see simd_ops.h) and the slot of local x.
+  uint32_t stride() const { return wide_ ? 2 : 1; }
+  uint64_t ls(uint32_t x) const { return uint64_t{x} * stride(); }
   void note_height() {
     if (vs_.size() > max_height_) max_height_ = static_cast<uint32_t>(vs_.size());
   }
@@ -256,7 +262,7 @@ class FuncTranslator {
     if (o.kind == Opnd::kLocal) {
       emit(Op::copy);
       k(canon(i));
-      k(o.local);
+      k(ls(o.local));
     } else if (o.kind == Opnd::kConst) {
       emit(Op::const_);
       k(canon(i));
@@ -306,7 +312,7 @@ class FuncTranslator {
   // Slot to read entry i from.
   uint64_t use(size_t i) {
     const Opnd& o = vs_[i];
-    if (o.kind == Opnd::kLocal) return o.local;
+    if (o.kind == Opnd::kLocal) return ls(o.local);
     if (o.kind == Opnd::kConst) materialize(i);
     return canon(i);
   }
@@ -365,7 +371,7 @@ class FuncTranslator {
         k(dst);
         k(o.value);
       } else {
-        uint64_t src = o.kind == Opnd::kLocal ? o.local : canon(from + i);
+        uint64_t src = o.kind == Opnd::kLocal ? ls(o.local) : canon(from + i);
         if (src != dst) {
           emit(Op::copy);
           k(dst);
@@ -706,16 +712,16 @@ class FuncTranslator {
         if (!pending_[x].empty()) flush_local(x);
         Opnd& o = vs_[top];
         if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_].u == canon(top)) {
-          code_[last_dst_].u = x;  // the producer writes the local directly
+          code_[last_dst_].u = ls(x);  // the producer writes the local directly
         } else if (o.kind == Opnd::kConst) {
           emit(Op::const_);
-          k(x);
+          k(ls(x));
           k(o.value);
         } else {
           uint64_t src = use(top);
-          if (src != x) {
+          if (src != ls(x)) {
             emit(Op::copy);
-            k(x);
+            k(ls(x));
             k(src);
           }
         }
@@ -725,13 +731,14 @@ class FuncTranslator {
         return nullptr;
       }
       case ET::GlobalGet:
-        result_op(Op::global_get, {static_cast<const wabt::GlobalGetExpr&>(e).var.index()});
+        result_op(Op::global_get,
+                  {ls(static_cast<const wabt::GlobalGetExpr&>(e).var.index())});
         return nullptr;
       case ET::GlobalSet: {
         uint64_t v = use_top(0);
         pop();
         emit(Op::global_set);
-        k(static_cast<const wabt::GlobalSetExpr&>(e).var.index());
+        k(ls(static_cast<const wabt::GlobalSetExpr&>(e).var.index()));
         k(v);
         return nullptr;
       }
@@ -759,7 +766,8 @@ class FuncTranslator {
           case wabt::Type::I64: push_const(c.u64()); break;
           case wabt::Type::F32: push_const(c.f32_bits()); break;
           case wabt::Type::F64: push_const(c.f64_bits()); break;
-          default: push_const(0); break;  // refused at load (SIMD)
+          case wabt::Type::V128: v128_const(c.vec128()); break;
+          default: push_const(0); break;
         }
         return nullptr;
       }
@@ -903,12 +911,15 @@ class FuncTranslator {
         return nullptr;
       }
       default:
+        if (simd_expr(e)) return nullptr;
         // Refused at load time (unsupported_feature); a validated module never gets here.
         emit(Op::unreachable);
         reachable_ = false;
         return nullptr;
     }
   }
+
+#include "engine/fast/translate_simd.inc"
 
   void call(Op op, std::initializer_list<uint64_t> imms, uint32_t nparams, uint32_t nresults,
             bool indirect) {
@@ -949,6 +960,7 @@ class FuncTranslator {
   Op last_op_ = Op::kCount;
   size_t last_dst_ = kNone;
   bool reachable_ = true;
+  bool wide_ = false;
 };
 
 }  // namespace
@@ -978,12 +990,14 @@ std::vector<uint32_t> canonical_type_ids(const wabt::Module& m) {
 }
 
 std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
-                                             const std::vector<uint32_t>& canon) {
-  FuncTranslator t(m, *m.funcs[func], canon);
+                                             const std::vector<uint32_t>& canon, bool wide) {
+  FuncTranslator t(m, *m.funcs[func], canon, wide);
   return t.run();
 }
 
 namespace {
+
+constexpr const char* kSimdFeature = "SIMD (v128)";
 
 bool is_v128(wabt::Type t) { return t == wabt::Type::V128; }
 
@@ -1008,7 +1022,7 @@ const char* expr_feature(const wabt::Expr& e) {
     case ET::LoadSplat:
     case ET::LoadZero:
     case ET::Ternary:
-      return "SIMD (v128)";
+      return kSimdFeature;
     case ET::Try:
     case ET::Throw:
     case ET::Rethrow:
@@ -1027,7 +1041,7 @@ const char* expr_feature(const wabt::Expr& e) {
     case ET::AtomicWait:
       return "threads (atomics)";
     case ET::Const:
-      return is_v128(static_cast<const wabt::ConstExpr&>(e).const_.type()) ? "SIMD (v128)"
+      return is_v128(static_cast<const wabt::ConstExpr&>(e).const_.type()) ? kSimdFeature
                                                                               : nullptr;
     case ET::Binary:
     case ET::Compare:
@@ -1045,7 +1059,12 @@ const char* expr_feature(const wabt::Expr& e) {
           return nullptr;
         default: break;
       }
-      return op_for(op) == Op::kCount ? "SIMD (v128)" : nullptr;
+      // Every scalar opcode has an op of its name; the rest are v128 instructions.
+      return op.GetResultType() == wabt::Type::V128 ||
+                     op.GetParamType1() == wabt::Type::V128 ||
+                     op.GetParamType2() == wabt::Type::V128
+                 ? kSimdFeature
+                 : nullptr;
     }
     default:
       return nullptr;
@@ -1087,18 +1106,29 @@ void IrDeleter::operator()(wabt::Module* m) const {
   delete m;
 }
 
-std::string unsupported_feature(const wabt::Module& m) {
-  if (!m.tags.empty()) return "exception handling";
+FeatureScan scan_features(const wabt::Module& m) {
+  FeatureScan out;
+  // Records `feat`; true when it is one this engine does not run (the scan stops there).
+  auto found = [&out](const char* feat) {
+    if (feat == nullptr) return false;
+    if (std::strcmp(feat, kSimdFeature) == 0) {
+      out.simd = true;
+      return false;
+    }
+    out.unsupported = feat;
+    return true;
+  };
+  if (!m.tags.empty() && found("exception handling")) return out;
   for (const wabt::TypeEntry* t : m.types) {
     auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
-    if (ft != nullptr && sig_has_v128(ft->sig)) return "SIMD (v128)";
+    if (ft != nullptr && sig_has_v128(ft->sig)) out.simd = true;
   }
   for (const wabt::Global* g : m.globals) {
-    if (is_v128(g->type)) return "SIMD (v128)";
+    if (is_v128(g->type)) out.simd = true;
   }
   for (const wabt::Func* f : m.funcs) {
     for (wabt::Type t : f->local_types) {
-      if (is_v128(t)) return "SIMD (v128)";
+      if (is_v128(t)) out.simd = true;
     }
     // Iterative walk over the nested expression lists.
     std::vector<const wabt::ExprList*> work{&f->exprs};
@@ -1106,30 +1136,30 @@ std::string unsupported_feature(const wabt::Module& m) {
       const wabt::ExprList* list = work.back();
       work.pop_back();
       for (const wabt::Expr& e : *list) {
-        if (const char* feat = expr_feature(e)) return feat;
+        if (found(expr_feature(e))) return out;
         switch (e.type()) {
           case wabt::ExprType::Block:
             if (sig_has_v128(static_cast<const wabt::BlockExpr&>(e).block.decl.sig)) {
-              return "SIMD (v128)";
+              out.simd = true;
             }
             work.push_back(&static_cast<const wabt::BlockExpr&>(e).block.exprs);
             break;
           case wabt::ExprType::Loop:
             if (sig_has_v128(static_cast<const wabt::LoopExpr&>(e).block.decl.sig)) {
-              return "SIMD (v128)";
+              out.simd = true;
             }
             work.push_back(&static_cast<const wabt::LoopExpr&>(e).block.exprs);
             break;
           case wabt::ExprType::If: {
             auto& ie = static_cast<const wabt::IfExpr&>(e);
-            if (sig_has_v128(ie.true_.decl.sig)) return "SIMD (v128)";
+            if (sig_has_v128(ie.true_.decl.sig)) out.simd = true;
             work.push_back(&ie.true_.exprs);
             work.push_back(&ie.false_);
             break;
           }
           case wabt::ExprType::Select:
             for (wabt::Type t : static_cast<const wabt::SelectExpr&>(e).result_type) {
-              if (is_v128(t)) return "SIMD (v128)";
+              if (is_v128(t)) out.simd = true;
             }
             break;
           default: break;
@@ -1137,7 +1167,9 @@ std::string unsupported_feature(const wabt::Module& m) {
       }
     }
   }
-  return "";
+  return out;
 }
+
+std::string unsupported_feature(const wabt::Module& m) { return scan_features(m).unsupported; }
 
 }  // namespace wasmcap::fast

@@ -18,8 +18,9 @@ std::vector<uint32_t> canonical_type_ids(const wabt::Module& m);
 const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDeclaration& d);
 
 // Translates module function `func` (index in m.funcs, a defined function).
+// `wide`: the module uses v128, every value takes two Slots (simd_ops.h).
 std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
-                                             const std::vector<uint32_t>& canon);
+                                             const std::vector<uint32_t>& canon, bool wide);
 
 // Destroys wabt's IR without recursion: wabt's destructors recurse once per nesting level of
 // blocks, so a hostile module nesting a million blocks would overflow the host stack. Nested
@@ -29,8 +30,14 @@ struct IrDeleter {
 };
 using IrPtr = std::unique_ptr<wabt::Module, IrDeleter>;
 
-// The first feature of `m` this engine cannot run yet ("SIMD (v128)", "exception handling"),
-// or "" when it runs all of it.
+// One pass over the module: the first feature this engine cannot run yet ("exception
+// handling", "tail calls", ...; "" when it runs all of it) and whether it uses v128 anywhere
+// (types, globals, locals, blocks, instructions), which selects the wide slot layout.
+struct FeatureScan {
+  std::string unsupported;
+  bool simd = false;
+};
+FeatureScan scan_features(const wabt::Module& m);
 std::string unsupported_feature(const wabt::Module& m);
 
 }  // namespace wasmcap::fast
