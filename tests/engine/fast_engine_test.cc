@@ -1,11 +1,14 @@
 // Rules of the fast interpreter (src/engine/fast, docs/fast-interp.md) that the shared engine
 // suites (engine_test, runtime_test, spec, wasi-testsuite, all also run on it) do not pin down:
 // exact per-block fuel, growth in place, no host recursion on hostile nesting, clean refusal of
-// features it does not run yet.
+// features it does not run yet, the wide (v128) layout at the host boundary.
 #include <gtest/gtest.h>
 #include <pthread.h>
 
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -255,18 +258,79 @@ TEST(FastUnsupported, ExceptionHandlingIsRefusedByName) {
   EXPECT_NE(r.error().message.find("--engine wabt"), std::string::npos);
 }
 
-TEST(FastUnsupported, SimdIsRefusedByName) {
-  // (func (drop (v128.const i64x2 0 0)))
-  Bytes body = {0, 0xfd, 0x0c};
-  body.insert(body.end(), 16, 0);
-  body.push_back(0x1a);
-  body.push_back(0x0b);
-  Bytes m = module_with({0x60, 0, 0}, body);
+// SIMD: every wasm instruction costs one unit, v128 ones included (same rule as scalar code).
+// (func (param i32) (result i32) (local v128)
+//   (loop (local.set 1 (i32x4.add (local.get 1) (i32x4.splat (local.get 0))))
+//         (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+//   (i32x4.extract_lane 3 (local.get 1)))
+// Fuel: 1 (loop) + 10 per iteration + 2 after the loop.
+const Bytes kSimdType = {0x60, 1, 0x7f, 1, 0x7f};
+const Bytes kSimdBody = {1,    1,    0x7b, 0x03, 0x40, 0x20, 1, 0x20, 0,    0xfd, 0x11,
+                         0xfd, 0xae, 0x01, 0x21, 1,    0x20, 0, 0x41, 1,    0x6b, 0x22,
+                         0,    0x0d, 0,    0x0b, 0x20, 1,    0xfd, 0x1b, 3, 0x0b};
+
+TEST(FastSimd, FuelChargedPerInstruction) {
+  auto r = instantiate(module_with(kSimdType, kSimdBody));
+  ASSERT_TRUE(r->instance);
+  auto out = r->instance->call("f", {Value::I32(10)});
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ(out->results[0].i32, 55u);
+  EXPECT_EQ(r->instance->fuel_consumed(), 1u + 10u * 10u + 2u);
+
+  ExecLimits exact;
+  exact.fuel = 103;
+  auto ok = instantiate(module_with(kSimdType, kSimdBody), exact);
+  ASSERT_TRUE(ok->instance);
+  ASSERT_TRUE(ok->instance->call("f", {Value::I32(10)}).has_value());
+  ExecLimits short_by_one;
+  short_by_one.fuel = 102;
+  auto no = instantiate(module_with(kSimdType, kSimdBody), short_by_one);
+  ASSERT_TRUE(no->instance);
+  auto err = no->instance->call("f", {Value::I32(10)});
+  ASSERT_FALSE(err.has_value());
+  EXPECT_EQ(err.error().code, ErrorCode::kFuelExhausted) << err.error().to_string();
+  EXPECT_EQ(no->instance->fuel_consumed(), 101u);  // the last block (2 units) did not run
+}
+
+// In a module that uses v128 every value takes 16 bytes (docs/fast-interp.md, "SIMD"): scalar
+// arguments and results of host calls, v128 arguments and results at the engine boundary,
+// v128 globals and wasm-to-wasm calls mixing v128 and scalars must all land where expected.
+TEST(FastSimd, WideModuleHostCallsAndResults) {
+  std::ifstream in(std::string(WASMCAP_GUEST_DIR) + "/simd_host.wasm", std::ios::binary);
+  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(bytes.empty());
   auto engine = make_fast_engine();
-  auto r = engine->load(m.data(), m.size());
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
-  EXPECT_NE(r.error().message.find("SIMD"), std::string::npos);
+  HostFuncTable host;
+  FuncSig sig;
+  sig.params = {ValType::kI32, ValType::kI64, ValType::kF64, ValType::kI32};
+  sig.results = {ValType::kI64, ValType::kI32};
+  host.add(HostFunc{"env", "mix", sig, [](HostContext&, const Value* a, Value* res) {
+                         res[0] = Value::I64(a[0].i32 * 1000ull + a[1].i64 +
+                                             static_cast<uint64_t>(a[2].f64 * 10) * 100 + a[3].i32);
+                         res[1] = Value::I32(77);
+                         return HostCallResult::ok();
+                       }});
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  auto inst = engine->instantiate(*m, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  uint8_t v[16];
+  uint64_t lo = 0x1111111111111111ull, hi = 0xfffffffffffffff0ull;
+  std::memcpy(v, &lo, 8);
+  std::memcpy(v + 8, &hi, 8);
+  for (int rep = 1; rep <= 2; ++rep) {
+    auto out = (*inst)->call("f", {Value::I32(7), Value::V128(v), Value::I64(40)});
+    ASSERT_TRUE(out.has_value()) << out.error().to_string();
+    ASSERT_EQ(out->results.size(), 2u);
+    ASSERT_EQ(out->results[0].type, ValType::kV128);
+    uint64_t got_lo, got_hi;
+    std::memcpy(&got_lo, out->results[0].v128, 8);
+    std::memcpy(&got_hi, out->results[0].v128 + 8, 8);
+    // The global accumulates v + (5, 6) once per call.
+    EXPECT_EQ(got_lo, 5 + rep * lo) << rep;
+    EXPECT_EQ(got_hi, 6 + rep * hi) << rep;
+    EXPECT_EQ(out->results[1].i64, 7000u + 40u + 2500u + 9u) << rep;
+  }
 }
 
 }  // namespace
