@@ -864,9 +864,8 @@ TEST(EngineHost, ManyParametersArriveIntact) {
 // --- features used by real toolchains --------------------------------------------------------
 
 TEST(EngineFeatures, Wasm2FeaturesRun) {
-  if (testing::test_engine_name() == "aot" || testing::test_engine_name() == "fast") {
-    // wasm2c 1.0.32 cannot translate SIMD, and the fast interpreter does not run it yet: the
-    // module is refused cleanly (never an abort).
+  if (testing::test_engine_name() == "aot") {
+    // wasm2c 1.0.32 cannot translate SIMD: the module is refused cleanly (never an abort).
     auto engine = testing::make_test_engine();
     auto bytes = guest_bytes("features");
     auto m = engine->load(bytes.data(), bytes.size());
