@@ -15,6 +15,11 @@ the reason; it is not an error. A checksum mismatch or a failing run is: the exi
 
   python3 bench/run.py [--build-dir build] [--reps 5] [--quick] [--programs fib,sieve]
                        [--runtimes native,aot,interp,node] [--out results.json]
+                       [--fast-baseline OTHER_BUILD_DIR]
+
+--fast-baseline adds a runtime "fast@base": the fast engine of another build (e.g. main's, to
+check that a change does not slow it down), run interleaved with "fast" at the same scale; the
+report gives its ratio to native and the geomean of fast / fast@base.
 """
 
 import argparse
@@ -67,6 +72,8 @@ class Runner:
         self.args = args
         self.build = os.path.abspath(args.build_dir)
         self.cli = os.path.join(self.build, "bin", "wasmcap")
+        self.base_cli = (os.path.join(os.path.abspath(args.fast_baseline), "bin", "wasmcap")
+                         if args.fast_baseline else None)
         self.node = shutil.which("node")
         self.node_script = os.path.join(HERE, "node_wasi.mjs")
         self.tmp = tempfile.mkdtemp(prefix="wasmcap-bench-")
@@ -114,6 +121,8 @@ class Runner:
             return [exe] + args, None
         if runtime in INTERPRETERS:
             return [self.cli, "run", "--engine", runtime, wasm] + args, None
+        if runtime == "fast@base":
+            return [self.base_cli, "run", "--engine", "fast", wasm] + args, None
         if runtime == "aot":
             cache = cache_dir or self.aot_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
@@ -183,6 +192,8 @@ class Runner:
                 if rt == "fast":
                     plan.append(("native@fast", "native", fast_scale))
                     plan.append(("fast", "fast", fast_scale))
+                    if self.base_cli:
+                        plan.append(("fast@base", "fast@base", fast_scale))
                 elif rt == "interp":
                     plan.append(("native@interp", "native", small))
                     plan.append(("interp", "interp", small))
@@ -233,7 +244,8 @@ class Runner:
                     entry["wall_samples_s"] = [round(w, 6) for w, _ in s]
                 row["runtimes"][label] = entry
             for label, base in (("aot", "native"), ("node", "native"),
-                                ("interp", "native@interp"), ("fast", "native@fast")):
+                                ("interp", "native@interp"), ("fast", "native@fast"),
+                                ("fast@base", "native@fast")):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
                 if e and b and "wall_s" in e and "wall_s" in b:
                     e["ratio_wall"] = e["wall_s"] / b["wall_s"]
@@ -354,7 +366,7 @@ def render_table(report, metric):
     head = f"{'program':<10} {'scale':>6}"
     for rt, title in cols:
         head += f" | {title:>20}"
-    interps = [rt for rt in INTERPRETERS if rt in rts]
+    interps = [rt for rt in INTERPRETERS + ("fast@base",) if rt in rts]
     if interps:
         head += f" || {'interp scale':>12} {'native':>8}"
         for rt in interps:
@@ -413,6 +425,11 @@ def render_rest(report):
                      "at the same scale (the 'native' column is native at 'interp scale').")
     for rt, why in report["unavailable"].items():
         lines.append(f"n/a {rt}: {why}")
+    for metric in ("cpu", "wall"):
+        r = report["geomean"][metric].get("fast/fast@base")
+        if r:
+            lines.append(f"fast / fast@base ({report.get('fast_baseline')}), geomean of the "
+                         f"per-program {metric} time ratios: {r:.3f}")
     if report["cold_start"]:
         lines.append("")
         lines.append(f"Cold start: `hello` wall time, median of {report['cold_reps']}")
@@ -528,6 +545,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per run before it is killed")
     ap.add_argument("--out", help="JSON output (default bench/results/DATE-HOST.json)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--fast-baseline", metavar="BUILD_DIR",
+                    help="also run the fast engine of another build (runtime fast@base)")
     ap.add_argument("--markdown", metavar="RESULT.json",
                     help="print an earlier run's JSON as Markdown tables and exit")
     args = ap.parse_args()
@@ -570,18 +589,26 @@ def main():
         geo = {}
         for metric in ("wall", "cpu"):
             geo[metric] = {}
-            for rt in ("aot", "node", "interp", "fast"):
+            for rt in ("aot", "node", "interp", "fast", "fast@base"):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
                     geo[metric][rt] = geomean(vals)
+            # fast against the baseline build's fast engine, program by program.
+            pairs = [(row["runtimes"]["fast"].get(f"{metric}_s"),
+                      row["runtimes"]["fast@base"].get(f"{metric}_s")) for row in results
+                     if "fast" in row["runtimes"] and "fast@base" in row["runtimes"]]
+            if pairs and all(a and b for a, b in pairs):
+                geo[metric]["fast/fast@base"] = geomean([a / b for a, b in pairs])
         report = {
             "schema": "wasmcap-bench/1",
             "date_utc": started.isoformat(timespec="seconds"),
             "duration_s": round((datetime.datetime.now(datetime.timezone.utc)
                                  - started).total_seconds(), 1),
             "machine": info, "quick": args.quick, "reps": args.reps,
-            "cold_reps": args.cold_reps, "metric": args.metric, "runtimes": runtimes,
+            "cold_reps": args.cold_reps, "metric": args.metric,
+            "runtimes": runtimes + (["fast@base"] if runner.base_cli and "fast" in runtimes else []),
+            "fast_baseline": runner.base_cli,
             "unavailable": unavailable, "aot_cache_flag": runner.aot_cache_flag,
             "programs": results, "geomean": geo, "cold_start": cold,
             "failures": runner.failures,
