@@ -19,7 +19,8 @@
   X(v128_load32x2_s) X(v128_load32x2_u) X(v128_load8_splat) X(v128_load16_splat)                \
   X(v128_load32_splat) X(v128_load64_splat) X(v128_load32_zero) X(v128_load64_zero)             \
   X(v128_store)                                                                                 \
-  /* lane loads: s dst, s addr, s vector, k offset, k lane | stores: s addr, s vector, k offset, k lane */ \
+  /* lane loads: s dst, s addr, s vector, k offset, k lane */                                   \
+  /* lane stores: s addr, s vector, k offset, k lane */                                         \
   X(v128_load8_lane) X(v128_load16_lane) X(v128_load32_lane) X(v128_load64_lane)                \
   X(v128_store8_lane) X(v128_store16_lane) X(v128_store32_lane) X(v128_store64_lane)            \
   /* lanes: extract s dst, s v, k lane | replace s dst, s v, s x, k lane */                     \
