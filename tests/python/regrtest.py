@@ -4,7 +4,7 @@ from) run under wasmcap in the installed python bundle, with a threshold per mod
 MIN_PASSED tests pass and at most MAX_FAILED fail or error. Counts go to guest/python/README.md.
 
 Usage: regrtest.py --wasmcap build/bin/wasmcap --bundles build/bundles
-                   --tests build/guest/python/tests/test [--slice ci|smoke|full] [--engine fast|wabt|aot]
+                   --tests build/guest/python/tests/test [--slice ci|full] [--engine fast|wabt|aot]
 """
 import json
 import os
@@ -37,8 +37,6 @@ SLICES = {
     # CI, on the fast engine (~1.5 min of CPU; test_math and test_json are most of it).
     "ci": ["test_string", "test_textwrap", "test_bisect", "test_shlex", "test_base64", "test_csv",
            "test_fractions", "test_json", "test_re", "test_math"],
-    # A few seconds on either interpreter: the wabt smoke run.
-    "smoke": ["test_string", "test_textwrap"],
     # By hand: the CI slice plus the modules that cost CI more than they add today.
     "full": list(THRESHOLDS),
 }
