@@ -2,9 +2,10 @@
 """The python bundle against native python3.11, in one run (a benchmark, not a test).
 
     bench/python_bench.py --wasmcap build/bin/wasmcap --bundles build/bundles \
-        [--engines interp,aot] [--runs 3] [--aot-cache DIR]
+        [--engines wabt,fast,aot] [--runs 3] [--aot-cache DIR]
 
-Measures, per runtime, the median wall time of N runs of
+Measures, per runtime, the median wall time and CPU time (user + sys; ratios are of CPU time,
+the steadier number on a shared machine) of N runs of
   start-up:  python -c pass
   workload:  bench/python_workload.py (json round trips + regex scans + a pure-Python loop)
 and prints a table with the ratio to native python3.11 (Debian's /usr/bin/python3.11, started
@@ -14,6 +15,7 @@ For --engines aot, the first (compile) run is reported separately and not in the
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,13 +26,21 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd, env=None, cwd=None):
+    """(wall seconds, CPU seconds of the child: user + sys, stdout). CPU time is the steadier
+    number on a shared machine: other processes inflate wall time, not the child's own CPU."""
+    c0 = children_cpu()
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, env=env, cwd=cwd, timeout=3600)
     dt = time.monotonic() - t0
     if p.returncode != 0:
         sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr.decode(errors="replace")[-2000:]))
-    return dt, p.stdout
+    return dt, children_cpu() - c0, p.stdout
 
 
 def main():
@@ -60,16 +70,18 @@ def main():
         def measure(label, cmd, workload, runs, first_separately=False):
             startup, work, want, first = [], [], None, None
             for i in range(runs + (1 if first_separately else 0)):
-                ds, _ = timed(cmd + ["-c", "pass"], env=env)
-                dw, out = timed(cmd + [workload], env=env)
+                ds, cs, _ = timed(cmd + ["-c", "pass"], env=env)
+                dw, cw, out = timed(cmd + [workload], env=env)
                 if first_separately and i == 0:
                     first = ds
                     continue
-                startup.append(ds)
-                work.append(dw)
+                startup.append((ds, cs))
+                work.append((dw, cw))
                 want = out
-            rows.append((label, statistics.median(startup), statistics.median(work),
-                         want.decode().strip(), first))
+            med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
+            rows.append((label, med(startup, 0), med(work, 0), want.decode().strip(), first,
+                         med(startup, 1), med(work, 1)))
+            sys.stderr.write("%s done\n" % label)
 
         measure("native python3.11", [a.native], os.path.join(ws, "python_workload.py"), a.runs)
         for engine in a.engines.split(","):
@@ -79,10 +91,11 @@ def main():
             measure("wasmcap %s" % engine, cmd + ["python"], "/work/python_workload.py", a.runs,
                     first_separately=(engine == "aot"))
         base = rows[0]
-        print("%-22s %12s %8s %12s %8s  %s" % ("runtime", "start-up s", "ratio", "workload s", "ratio", "checksum"))
-        for label, s, w, out, first in rows:
-            print("%-22s %12.3f %8.1f %12.3f %8.1f  %s%s" % (
-                label, s, s / base[1], w, w / base[2], out,
+        print("%-22s %10s %10s %6s %10s %10s %6s  %s" % (
+            "runtime", "start wall", "start CPU", "ratio", "work wall", "work CPU", "ratio", "checksum"))
+        for label, s, w, out, first, cs, cw in rows:
+            print("%-22s %10.3f %10.3f %6.1f %10.3f %10.3f %6.1f  %s%s" % (
+                label, s, cs, cs / base[5], w, cw, cw / base[6], out,
                 "" if out == base[3] else "  MISMATCH"))
             if first is not None:
                 print("%-22s first run (compile + start-up): %.1f s" % ("", first))

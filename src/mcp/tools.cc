@@ -464,12 +464,14 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   }
 
   auto plan = std::make_shared<policy::Plan>(*e->plan);
-  // Per-call workspaces: a fresh empty directory in place of each granted host directory.
+  // Per-call workspaces: a fresh empty directory in place of each granted host directory. The
+  // bundle's own read-only data tree is not a grant and stays (a runtime's standard library).
   std::string workspace;
   if (!im.options.call_workspace_root.empty() && !invocation_id.empty()) {
     workspace = im.options.call_workspace_root + "/" + invocation_id;
     std::error_code ec;
     for (size_t i = 0; i < plan->fs.size(); ++i) {
+      if (plan->fs[i].data) continue;
       std::string dir = workspace + "/" + std::to_string(i);
       std::filesystem::create_directories(dir, ec);
       if (ec) return tool_error("cannot create the call's workspace: " + ec.message(), "io_error");

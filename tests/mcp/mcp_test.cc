@@ -377,6 +377,8 @@ class ServerTest : public ::testing::Test {
         "coreutils": {"grants": {"fs": [{"guest": "/work", "host": ")" +
                        (dir_ / "ws").string() + R"(", "access": "rw"}]}},
         "spinner": {}, "sleeper": {}, "reader": {},
+        "datacat": {"grants": {"fs": [{"guest": "/work", "host": ")" +
+                       (dir_ / "ws").string() + R"(", "access": "rw"}]}},
         "fetch": {"grants": {"host_api": {"https": {"allow": [
             {"host": "api.github.com", "methods": ["GET"], "path_prefix": "/"}]}}}}}})";
     auto c = policy::parse_host_config(text, "config.json");
@@ -732,6 +734,39 @@ TEST_F(ServerTest, PerCallWorkspaces) {
   EXPECT_TRUE(fs::is_empty(dir_ / "calls"));     // removed after the call
   r = call(2, "ls", Json::object());
   EXPECT_EQ(r["result"]["content"][0]["text"], "");  // a fresh, empty directory
+}
+
+// --call-workspaces replaces the operator's grants, never the bundle's own read-only data tree
+// (the python bundle's standard library lives there: replaced by an empty directory, CPython
+// could not start).
+TEST_F(ServerTest, PerCallWorkspacesKeepTheBundlesDataTree) {
+  auto reg = registry::Registry::open(home_);
+  ASSERT_TRUE(reg);
+  auto trust = registry::load_trust_store(home_, nullptr);
+  ASSERT_TRUE(trust);
+  fs::path p = dir_ / "src-datacat";
+  fs::create_directories(p / "root");
+  fs::copy_file(testing::guest_path("coreutils"), p / "plugin.wasm");
+  write_text(p / "root/hello.txt", "from the data tree\n");
+  Json m{{"name", "datacat"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
+         {"data", {{"path", "root"}, {"guest", "/srv"}}},
+         {"permissions", {{"args", true}, {"fs", Json::array({{{"guest", "/work"}, {"access", "rw"}}})}}},
+         {"tools", Json::array({{{"name", "readdata"},
+                                 {"input_schema", {{"type", "object"}}},
+                                 {"invoke", {{"argv", Json::array({"cat", "/srv/hello.txt"})}}}}})}};
+  write_text(p / "manifest.json", m.dump());
+  ASSERT_TRUE(bundle::pack_to_file((p / "manifest.json").string(), key_, (p / "b.wcb").string()));
+  auto r = reg->install((p / "b.wcb").string(), *trust, {});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ServerOptions o;
+  o.call_workspace_root = (dir_ / "calls").string();
+  fs::create_directories(dir_ / "calls");
+  start(o);
+  initialize();
+  Json c = call(1, "readdata", Json::object());
+  EXPECT_EQ(c["result"]["isError"], false) << c.dump();
+  EXPECT_EQ(c["result"]["content"][0]["text"], "from the data tree\n") << c.dump();
+  EXPECT_TRUE(fs::is_empty(dir_ / "calls"));
 }
 
 TEST_F(ServerTest, UpdateChangingToolsNeedsForce) {
