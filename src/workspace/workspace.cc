@@ -17,6 +17,8 @@
 // followed, so neither copy nor apply can be redirected outside the tree they work on.
 #include "wasmcap/workspace.h"
 
+#include "wasmcap/policy.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -34,6 +36,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -445,6 +448,46 @@ Result<void> validate_name(const std::string& name) {
     return make_error(ErrorCode::kInvalidArgument,
                       "workspace name must be 1-64 characters [A-Za-z0-9._-], start with a "
                       "letter or digit and contain no '..'");
+  }
+  return {};
+}
+
+Result<Info> session_workspace(const std::string& home, const std::string& base,
+                               const std::string& session_key) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_TRY(validate_name(base));
+  // The key is client-chosen text: it only feeds the hash, never the name or a path.
+  std::string material = base;
+  material.push_back('\0');
+  material += session_key;
+  unsigned char h[8];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(material.data()),
+                     material.size(), nullptr, 0);
+  std::string name = "s-" + hex(h, sizeof h);
+  // Concurrent first calls of one session in this process: one creates, the others wait.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto existing = open(home, name)) return existing;
+  auto b = open(home, base);
+  if (!b) return tl::unexpected(b.error());
+  auto made = create(home, b->source, name);
+  if (!made) {
+    if (auto raced = open(home, name)) return raced;  // a concurrent first call made it
+  }
+  return made;
+}
+
+Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::string& session_key) {
+  for (auto& m : plan.fs) {
+    if (m.workspace.empty() || m.denied) continue;
+    Result<Info> info = m.per_session && !session_key.empty()
+                            ? session_workspace(home, m.workspace, session_key)
+                            : open(home, m.workspace);
+    if (!info) {
+      return make_error(info.error().code, "fs " + m.guest + ": workspace " + m.workspace + ": " +
+                                               info.error().message);
+    }
+    m.host = info->tree;
   }
   return {};
 }

@@ -57,6 +57,25 @@ CORPUS = [
     "wc -l a.txt b.txt",
     "head -n 1 a.txt; tail -n 1 b.txt",
     "cat a.txt | sed -n 2p",
+    # command substitution
+    "echo $(echo hello)",
+    "N=$(grep -c foo a.txt); echo count=$N",
+    "echo \"$(cat a.txt | head -n 2)\"",
+    "echo $(cat a.txt | head -n 2)",
+    "echo [$(echo '  a   b  ')] [\"$(echo '  a   b  ')\"]",
+    "echo \"$(echo \"nested $(echo deep)\")\"",
+    "X=$(false); echo $?; X=$(grep nomatch a.txt) || echo none",
+    "echo $(false); echo $?",
+    "cat $(echo a.txt) | wc -l",
+    "echo $(ls sub)",
+    "echo x$(echo)y \"$(printf_missing 2>/dev/null)\"; echo $?",
+    "echo $(cat missing.txt); echo $?",
+    "D=$(echo sub); cd $D && pwd | sed 's|.*/||'",
+    "echo $(cd sub; ls | head -n 1) $(ls | head -n 1)",
+    "echo $(exit 3); X=$(exit 4); echo $?",
+    "wc -l $(ls sub/*.txt | head -n 1)",
+    "echo data > $(echo out.txt); cat out.txt",
+    "echo \"$(echo a; echo; echo b; echo; echo)|\"",
 ]
 
 

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <random>
 
+#include "policy/syntax.h"
 #include "test_support.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/runtime.h"
 
 namespace fs = std::filesystem;
 using namespace wasmcap;
@@ -367,6 +370,83 @@ TEST(UnifiedDiff, PatchReproducesTheNewTextOnRandomEdits) {
     int rc = std::system(("cd " + tmp.str() + " && patch -s -p1 < p.diff > /dev/null 2>&1").c_str());
     ASSERT_EQ(rc, 0) << "round " << round << "\n" << d;
     ASSERT_EQ(read(tmp.path() / "f"), b) << "round " << round << "\n" << d;
+  }
+}
+
+// A plan's workspace grants point at the workspace's tree once bound; unbound, a run refuses
+// them; a missing workspace is not_found, never some other directory.
+TEST_F(Fixture, BindPlanPointsWorkspaceMountsAtTheTree) {
+  Info w = make("bound");
+  policy::Plan plan;
+  plan.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "bound"});
+  plan.fs.push_back(policy::FsMount{"/data", "/srv/data", policy::Access::kReadOnly});
+  auto unbound = std::make_shared<policy::Plan>(plan);
+  auto refused = run_options_from_plan(unbound, {"x"}, false);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("not bound"), std::string::npos);
+  ASSERT_TRUE(bind_plan(plan, home()));
+  EXPECT_EQ(plan.fs[0].host, w.tree);
+  EXPECT_EQ(plan.fs[1].host, "/srv/data");
+  auto ok = run_options_from_plan(std::make_shared<policy::Plan>(plan), {"x"}, false);
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(ok->wasi.preopens[0].host_path, w.tree);
+  EXPECT_FALSE(ok->wasi.preopens[0].read_only);
+  policy::Plan missing;
+  missing.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "nope"});
+  auto m = bind_plan(missing, home());
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(missing.fs[0].host.empty());
+}
+
+// A per-session mount: each key its own workspace, made from the base's source (not from the
+// base's changes), the same one again for the same key; the key never reaches the name.
+TEST_F(Fixture, SessionWorkspacesAreSeparateCopiesOfTheSource) {
+  Info base = make("base");
+  write(fs::path(base.tree) / "a.txt", "changed in base\n");
+  auto s1 = session_workspace(home(), "base", "../../etc/passwd\n");
+  ASSERT_TRUE(s1) << s1.error().to_string();
+  EXPECT_TRUE(validate_name(s1->name));
+  EXPECT_EQ(s1->name.rfind("s-", 0), 0u);
+  EXPECT_EQ(s1->name.size(), 18u);
+  EXPECT_EQ(read(fs::path(s1->tree) / "a.txt"), "one\ntwo\nthree\n");
+  write(fs::path(s1->tree) / "new.txt", "s1\n");
+  auto again = session_workspace(home(), "base", "../../etc/passwd\n");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->name, s1->name);
+  EXPECT_TRUE(fs::exists(fs::path(again->tree) / "new.txt"));
+  auto s2 = session_workspace(home(), "base", "other");
+  ASSERT_TRUE(s2);
+  EXPECT_NE(s2->name, s1->name);
+  EXPECT_FALSE(fs::exists(fs::path(s2->tree) / "new.txt"));
+  policy::Plan plan;
+  plan.fs.push_back(
+      policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "base", true});
+  ASSERT_TRUE(bind_plan(plan, home(), "other"));
+  EXPECT_EQ(plan.fs[0].host, s2->tree);
+  plan.fs[0].host.clear();
+  ASSERT_TRUE(bind_plan(plan, home(), ""));  // no session: the named workspace itself
+  EXPECT_EQ(plan.fs[0].host, base.tree);
+  EXPECT_FALSE(session_workspace(home(), "missing", "k"));
+  EXPECT_FALSE(session_workspace(home(), "../x", "k"));
+}
+
+// The host config's workspace name rule (policy, which does not link this library) and
+// validate_name agree.
+TEST(WorkspaceNames, HostConfigRuleAgreesWithValidateName) {
+  std::vector<std::string> names = {"", ".", "..", "../x", "a/b", ".hidden", "-x", "a..b",
+                                    "sp ace", "new\nline", std::string(65, 'a'),
+                                    std::string(64, 'a'), "ok-1.2_x", "A", "9z", "a.b", "_x"};
+  std::mt19937 rng(7);
+  const std::string alphabet = "aZ09._-/ \n\x01\xff";
+  for (int i = 0; i < 5000; ++i) {
+    std::string n;
+    for (size_t k = rng() % 8; k > 0; --k) n.push_back(alphabet[rng() % alphabet.size()]);
+    names.push_back(n);
+  }
+  for (const auto& n : names) {
+    EXPECT_EQ(static_cast<bool>(validate_name(n)), !policy::check_workspace_name(n).has_value())
+        << n;
   }
 }
 
