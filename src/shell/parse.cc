@@ -159,7 +159,7 @@ class Lexer {
       t.dup_target = digits;
       return t;
     }
-    t.op = ">";
+    t.op.assign(1, '>');  // (not `= ">"`: GCC 12 -O3 reports a bogus -Wrestrict there)
     ++pos_;
     return t;
   }
@@ -174,8 +174,19 @@ class Lexer {
   }
 
   // After '$': a variable, or an error naming the unsupported expansion, or a literal '$'.
+  // Backslash-newline is removed wherever it appears outside single quotes, also between '$'
+  // and what it expands ("$\<newline>x" is $x, as in sh).
+  void skip_continuations() {
+    while (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
+      pos_ += 2;
+      ++line_;
+      if (pos_ == s_.size()) mark_incomplete();
+    }
+  }
+
   Result<void> dollar(Word& w, bool quoted) {
     ++pos_;  // '$'
+    skip_continuations();
     char c = peek(0);
     if (c == '(') {
       if (peek(1) == '(') return fail("arithmetic expansion ('$((...))') is not supported");
@@ -221,7 +232,11 @@ class Lexer {
     }
     if (is_name_start(c)) {
       std::string name;
-      while (pos_ < s_.size() && is_name_char(s_[pos_])) name.push_back(s_[pos_++]);
+      for (;;) {
+        skip_continuations();
+        if (pos_ >= s_.size() || !is_name_char(s_[pos_])) break;
+        name.push_back(s_[pos_++]);
+      }
       w.parts.push_back({WordPart::Kind::kVar, name, quoted});
       return {};
     }

@@ -25,7 +25,7 @@ struct WordPart {
   std::string text;  // literal text, the variable name ("?" for $?), or kSubst: the source
                      // text between "$(" and ")"
   bool quoted = false;
-  std::shared_ptr<const Script> script;  // kSubst: the parsed inner script
+  std::shared_ptr<const Script> script{};  // kSubst: the parsed inner script
 };
 
 struct Word {

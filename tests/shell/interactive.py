@@ -5,17 +5,17 @@ error that leaves the session alive, a tool on the engine under test, `exit N` a
 
 Usage: interactive.py --wasmcap build/bin/wasmcap --bundles build/bundles
 """
-import argparse
 import os
 import pty
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+import shell_env
 
 
 class Term:
@@ -86,9 +86,9 @@ def session_state(argv, env):
         t.send("line'\n")
         t.expect(rb"multi\r\nline\r\n")
         t.expect(PROMPT)
-        t.send("echo $(echo \n")
+        t.send("echo $(echo inner\n")
         t.expect(rb"\r\n> ")
-        t.send("inner)\n")
+        t.send(")\n")
         t.expect(rb"\r\ninner\r\n")
         t.expect(PROMPT)
         t.send("true &&\n")
@@ -133,24 +133,11 @@ def session_eof(argv, env):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wasmcap", required=True)
-    ap.add_argument("--bundles", required=True)
-    ap.add_argument("--engine", default=os.environ.get("WASMCAP_TEST_ENGINE", "interp"))
-    a = ap.parse_args()
-    bundle = os.path.join(a.bundles, "coreutils.wcb")
-    if not os.path.exists(bundle):
-        print("SKIP: no coreutils bundle built")
-        return 0
+    a = shell_env.parse_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
-        home = os.path.join(tmp, "home")
-        os.makedirs(os.path.join(home, "trust"))
-        shutil.copy(os.path.join(a.bundles, "wasmcap-test.pub"), os.path.join(home, "trust"))
-        env = dict(os.environ, WASMCAP_HOME=home, TERM="dumb")
-        p = subprocess.run([a.wasmcap, "bundle", "install", bundle], env=env, capture_output=True)
-        if p.returncode != 0:
-            print("FAIL: bundle install:", p.stderr.decode())
-            return 1
+        env = shell_env.install_coreutils(a, tmp, TERM="dumb")
+        if env is None:
+            return 0 if not os.path.exists(os.path.join(a.bundles, "coreutils.wcb")) else 1
         tree = os.path.join(tmp, "tree")
         os.makedirs(os.path.join(tree, "sub"))
         with open(os.path.join(tree, "sub", "c.txt"), "w") as f:

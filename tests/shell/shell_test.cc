@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "shell/parse.h"
+#include "shell_ast.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -99,7 +100,7 @@ TEST(ShellParse, RandomInputNeverCrashes) {
 }
 
 TEST(ShellParse, CommandSubstitution) {
-  auto r = shell::parse("X=$(a b | c) d \"q $(e \"f)\" $(g $(h))\"$()x");
+  auto r = shell::parse("X=$(a b | c) d \"q $(e \"f)\") $(g $(h))\"$()x");
   ASSERT_TRUE(r) << r.error().to_string();
   const auto& c = r->items[0].pipelines[0].commands[0];
   ASSERT_EQ(c.assigns.size(), 1u);
@@ -112,7 +113,7 @@ TEST(ShellParse, CommandSubstitution) {
   ASSERT_EQ(sub.script->items.size(), 1u);
   EXPECT_EQ(sub.script->items[0].pipelines[0].commands.size(), 2u);
   ASSERT_EQ(c.words.size(), 2u);
-  // "q $(e "f)" $(g $(h))" then $() then x: quotes inside $( ) are the inner script's own.
+  // "q $(e "f)") $(g $(h))" then $() then x: quotes inside $( ) are the inner script's own.
   const auto& w = c.words[1];
   ASSERT_EQ(w.parts.size(), 6u);
   EXPECT_EQ(w.parts[1].kind, shell::WordPart::Kind::kSubst);
@@ -140,6 +141,30 @@ TEST(ShellParse, CommandSubstitution) {
   EXPECT_TRUE(shell::parse(nest(shell::kMaxSubstitutionDepth)));
   refused(nest(shell::kMaxSubstitutionDepth + 1), "nested deeper than 16 levels");
   refused(nest(100000), "nested deeper than 16 levels");
+}
+
+// The fuzz oracle (fuzz_shell_parser) on known inputs: every AST prints back to text with the
+// same AST, whatever quoting produced it; backslash-newline vanishes even after '$'.
+TEST(ShellParse, RoundTripsThroughThePrinter) {
+  for (const char* s :
+       {"echo a 'b c' \"d $x ${y}$?\" e\\ f > o 2>&1 < i >> a | wc -l && X=1 Y= z || q",
+        "echo $(ls $(echo a) \"$(cat f)\") \"q$()\" x$(true)y", "a$\\\nb 'c\nd'e\\ f",
+        "echo $ $. \"$\" '$' a$'x' $\"y\"", "echo \"\" '' x\"\"y #c\n\nls;ls", "X=$(a | b) 2>f"}) {
+    auto r = shell::parse(s);
+    ASSERT_TRUE(r) << s << ": " << r.error().to_string();
+    std::string printed = shell::testing::print(*r);
+    auto again = shell::parse(printed);
+    ASSERT_TRUE(again) << printed << ": " << again.error().to_string();
+    EXPECT_EQ(shell::testing::dump(*again), shell::testing::dump(*r)) << s << "\n" << printed;
+  }
+  auto c = shell::parse("echo a$\\\nb $\\\n{c} \"$d\\\ne\"");
+  ASSERT_TRUE(c);
+  const auto& w = c->items[0].pipelines[0].commands[0].words;
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[1].parts[1].kind, shell::WordPart::Kind::kVar);
+  EXPECT_EQ(w[1].parts[1].text, "b");
+  EXPECT_EQ(w[2].parts[0].text, "c");
+  EXPECT_EQ(w[3].parts[1].text, "de");
 }
 
 TEST(ShellParse, IncompleteInputIsReported) {
@@ -375,7 +400,7 @@ TEST_F(ShellFixture, CommandSubstitution) {
                "echo $(cd /work/d; pwd) $(pwd); echo $(V=1; echo v$V)[$V]; echo $(exit 5; echo no)");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
-            "[a b]\n[a b]\n[ a  b ]\nnested deep\n[] [] []\n1\n\n0\n4\nst=3\n"
+            "[a b]\n[ a b ]\n[ a  b ]\nnested deep\n[] [] []\n1\n\n0\n4\nst=3\n"
             "/work/d /work\nv1[]\n\n")
       << r.out;
 }
@@ -384,11 +409,11 @@ TEST_F(ShellFixture, CommandSubstitutionFieldsAndTargets) {
   fs::create_directories(work() / "d");
   // Trailing newlines only are stripped; inner newlines split unquoted, stay quoted; the
   // output can name a redirection target and a command.
-  auto r = run("echo \"$(echo a; echo; echo b; echo; echo)|\"; echo $(echo a; echo b)|; "
+  auto r = run("echo \"$(echo a; echo; echo b; echo; echo)|\"; echo [$(echo a; echo b)]; "
                "echo data > $(echo f.txt); echo $(test -f f.txt && echo yes); "
                "$(echo echo) ran; echo x$(echo)y; D=$(echo d); cd $D; pwd");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
-  EXPECT_EQ(r.out, "a\n\nb|\na b|\nyes\nran\nxy\n/work/d\n");
+  EXPECT_EQ(r.out, "a\n\nb|\n[a b]\nyes\nran\nxy\n/work/d\n");
   EXPECT_EQ(read(work() / "f.txt"), "data\n");
   // Errors inside go to the script's stderr, not into the capture nor the command's 2>.
   auto e = run("X=$(nosuch); echo [$X] $?; echo $(nosuch) 2>/dev/null");
