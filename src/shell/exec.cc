@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "shell/parse.h"
+#include "wasi/path.h"
 #include "wasmcap/runtime.h"
 #include "wasmcap/shell.h"
 
@@ -61,31 +62,8 @@ struct Ctx {
   }
 };
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
+using Fd = wasi::UniqueFd;
 
 bool write_all(int fd, const char* p, size_t n) {
   if (fd < 0) return true;  // discarded

@@ -18,6 +18,7 @@
 #include "wasmcap/workspace.h"
 
 #include "wasmcap/policy.h"
+#include "wasi/path.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -60,32 +61,8 @@ constexpr size_t kMaxEntries = 500000;  // entries in one tree (bounds snapshot 
 constexpr int kMaxDepth = 128;          // directory depth (bounds open descriptors)
 constexpr uint64_t kMaxDiffBytes = 4u << 20;  // larger text files: "changed", no line diff
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
+using Fd = wasi::UniqueFd;
 
 Error io_error(const std::string& what) {
   return Error(ErrorCode::kIo, what + ": " + std::strerror(errno));
@@ -239,7 +216,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
       }
       case Entry::Type::kFile: {
         Fd in(::openat(dirfd, n.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-        if (!in.ok()) return tl::unexpected(io_error("open " + path));
+        if (!in.valid()) return tl::unexpected(io_error("open " + path));
         struct stat st2;
         if (::fstat(in.get(), &st2) != 0 || st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
           return make_error(ErrorCode::kIo, "'" + path + "' changed while being read; retry");
@@ -249,7 +226,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         if (dst >= 0) {
           out = Fd(::openat(dst, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                             0600));
-          if (!out.ok()) return tl::unexpected(io_error("create copy of " + path));
+          if (!out.valid()) return tl::unexpected(io_error("create copy of " + path));
           cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
           (cloned ? ws.any_reflink : ws.any_copy) = true;
         }
@@ -271,12 +248,12 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
                             "contain its own store (move WASMCAP_HOME out of the tree)");
         }
         Fd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!sub.ok()) return tl::unexpected(io_error("open directory " + path));
+        if (!sub.valid()) return tl::unexpected(io_error("open directory " + path));
         Fd dsub;
         if (dst >= 0) {
           if (::mkdirat(dst, n.c_str(), 0700) != 0) return tl::unexpected(io_error("mkdir " + path));
           dsub = Fd(::openat(dst, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-          if (!dsub.ok()) return tl::unexpected(io_error("open copy of " + path));
+          if (!dsub.valid()) return tl::unexpected(io_error("open copy of " + path));
         }
         ws.out->push_back(e);
         auto r = walk(sub.get(), dsub.get(), path, depth + 1, ws);
@@ -332,7 +309,7 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
   auto parts = split_path(rel);
   *leaf = parts.back();
   Fd cur(::dup(root));
-  if (!cur.ok()) return tl::unexpected(io_error("dup"));
+  if (!cur.valid()) return tl::unexpected(io_error("dup"));
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     const std::string& p = parts[i];
     if (p.empty() || p == "." || p == "..") {
@@ -380,7 +357,7 @@ Result<std::string> hash_at(int root, const std::string& rel, std::string* conte
   auto parent = open_parent(root, rel, false, &leaf);
   if (!parent) return tl::unexpected(parent.error());
   Fd f(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!f.ok()) return tl::unexpected(io_error("open " + rel));
+  if (!f.valid()) return tl::unexpected(io_error("open " + rel));
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error(ErrorCode::kIo, "'" + rel + "' is not a regular file");
@@ -390,7 +367,7 @@ Result<std::string> hash_at(int root, const std::string& rel, std::string* conte
 
 Result<Fd> open_root(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.ok()) return tl::unexpected(io_error("open " + dir));
+  if (!fd.valid()) return tl::unexpected(io_error("open " + dir));
   return fd;
 }
 
@@ -794,7 +771,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
       Fd dfd(parent ? ::openat(parent->get(), leaf.c_str(),
                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     : -1);
-      auto names = dfd.ok() ? list_dir(dfd.get()) : Result<std::vector<std::string>>(
+      auto names = dfd.valid() ? list_dir(dfd.get()) : Result<std::vector<std::string>>(
                                                         make_error(ErrorCode::kIo, "open"));
       if (!names) {
         conflict(c.path, "cannot list it in SOURCE");
@@ -851,7 +828,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
     std::string tleaf;
     WS_LET(tparent, open_parent(tree.get(), c.path, false, &tleaf));
     Fd in(::openat(tparent.get(), tleaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (!in.ok()) return tl::unexpected(io_error("open workspace copy of " + c.path));
+    if (!in.valid()) return tl::unexpected(io_error("open workspace copy of " + c.path));
     struct stat ist;
     if (::fstat(in.get(), &ist) != 0 || !S_ISREG(ist.st_mode)) {
       return make_error(ErrorCode::kIo, "workspace copy of '" + c.path + "' is not a file");
@@ -861,7 +838,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
     std::string tmp = ".wasmcap-apply-" + hex(r, sizeof r);
     Fd out(::openat(parent.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600));
-    if (!out.ok()) return tl::unexpected(io_error("create temp file for " + c.path));
+    if (!out.valid()) return tl::unexpected(io_error("create temp file for " + c.path));
     bool ok = ::ioctl(out.get(), FICLONE, in.get()) == 0;
     if (!ok) ok = static_cast<bool>(hash_fd(in.get(), out.get(), nullptr, 0));
     ok = ok && ::fchmod(out.get(), ist.st_mode & 0777) == 0 && ::fsync(out.get()) == 0;

@@ -23,17 +23,8 @@ using wasmcap::testing::TempDir;
 
 namespace {
 
-void write(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << s;
-}
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using wasmcap::testing::read_text;
+using wasmcap::testing::write_text;
 
 // --- parser -------------------------------------------------------------------------------
 
@@ -247,8 +238,8 @@ struct ShellFixture : ::testing::Test {
     ::close(ofd);
     ::close(efd);
     r.code = r.result ? r.result->exit_code : -1;
-    r.out = read(out);
-    r.err = read(err);
+    r.out = read_text(out);
+    r.err = read_text(err);
     r.audit = *lines;
     return r;
   }
@@ -274,7 +265,7 @@ TEST_F(ShellFixture, QuotingAndVariables) {
 }
 
 TEST_F(ShellFixture, TestBuiltin) {
-  write(work() / "f", "x");
+  write_text(work() / "f", "x");
   fs::create_directories(work() / "d");
   auto r = run("test -f f && echo f; test -d d && echo d; [ -e nope ] || echo nope; "
                "[ 2 -gt 10 ] || echo num; [ a = a ] && echo eq; [ ! -z x ] && echo nz; "
@@ -287,7 +278,7 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   auto r = run("echo one > a.txt; echo two >> a.txt; mkdir_missing=1; echo x > sub/none; "
                "echo $?");
   ASSERT_TRUE(r.result);
-  EXPECT_EQ(read(work() / "a.txt"), "one\ntwo\n");
+  EXPECT_EQ(read_text(work() / "a.txt"), "one\ntwo\n");
   EXPECT_EQ(r.out, "1\n");
   // Out of the preopen: by .., by absolute path, through a symlink (file or directory).
   TempDir outside;
@@ -307,7 +298,7 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   // 2>&1 sends stderr where stdout goes.
   auto d = run("nosuch > o.txt 2>&1; echo $?");
   EXPECT_EQ(d.out, "127\n");
-  EXPECT_NE(read(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
+  EXPECT_NE(read_text(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
 }
 
 TEST_F(ShellFixture, ReadOnlyPreopenRefusesRedirection) {
@@ -330,7 +321,7 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
 }
 
 TEST_F(ShellFixture, Globbing) {
-  for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write(work() / f, "");
+  for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write_text(work() / f, "");
   auto r = run("echo *.txt; echo '*.txt' \"*\".txt; echo *.none; echo s*/*.txt; echo /work/?.md; "
                "echo .*.txt");
   ASSERT_TRUE(r.result);
@@ -338,7 +329,7 @@ TEST_F(ShellFixture, Globbing) {
             "a.txt b.txt\n*.txt *.txt\n*.none\nsub/x.txt\n/work/c.md\n.hidden.txt\n");
   // Globbing never lists through a symlink leading out.
   TempDir outside;
-  write(outside.path() / "secret.txt", "");
+  write_text(outside.path() / "secret.txt", "");
   fs::create_directory_symlink(outside.path(), work() / "out");
   EXPECT_EQ(run("echo out/*.txt").out, "out/*.txt\n");
 }
@@ -414,7 +405,7 @@ TEST_F(ShellFixture, CommandSubstitutionFieldsAndTargets) {
                "$(echo echo) ran; echo x$(echo)y; D=$(echo d); cd $D; pwd");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out, "a\n\nb|\n[a b]\nyes\nran\nxy\n/work/d\n");
-  EXPECT_EQ(read(work() / "f.txt"), "data\n");
+  EXPECT_EQ(read_text(work() / "f.txt"), "data\n");
   // Errors inside go to the script's stderr, not into the capture nor the command's 2>.
   auto e = run("X=$(nosuch); echo [$X] $?; echo $(nosuch) 2>/dev/null");
   EXPECT_EQ(e.out, "[] 127\n\n");
@@ -482,7 +473,7 @@ struct ToolFixture : ::testing::Test {
 };
 
 TEST_F(ToolFixture, PipelinesStreamThroughTools) {
-  write(work() / "a.txt", "alpha\nbeta\ngamma\nalphabet\n");
+  write_text(work() / "a.txt", "alpha\nbeta\ngamma\nalphabet\n");
   auto r = script("cat a.txt | grep alpha | wc -l; grep -c a a.txt > n.txt; cat n.txt; "
                   "ls | sed s/txt/TXT/");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
@@ -492,10 +483,10 @@ TEST_F(ToolFixture, PipelinesStreamThroughTools) {
 // Substitutions run tools on the engine under test: pipelines inside, output larger than a
 // pipe buffer, status propagation.
 TEST_F(ToolFixture, CommandSubstitutionRunsTools) {
-  write(work() / "a.txt", "alpha\nbeta\ngamma\n");
+  write_text(work() / "a.txt", "alpha\nbeta\ngamma\n");
   std::string big;
   for (int i = 0; i < 20000; ++i) big += "line\n";  // 100 KB: more than a pipe buffer
-  write(work() / "big.txt", big);
+  write_text(work() / "big.txt", big);
   auto r = script("N=$(cat a.txt | grep a | wc -l); echo n=$N; echo \"$(head -n 1 a.txt)\"; "
                   "X=$(grep nomatch a.txt); echo st=$?; echo $(cat big.txt | wc -l); "
                   "echo $(ls $(echo a.txt))");
@@ -506,14 +497,14 @@ TEST_F(ToolFixture, CommandSubstitutionRunsTools) {
 TEST_F(ToolFixture, EarlyExitingReaderDoesNotHangTheWriter) {
   std::string big;
   for (int i = 0; i < 200000; ++i) big += "line " + std::to_string(i) + "\n";
-  write(work() / "big.txt", big);  // ~2.3 MB: far beyond any pipe buffer
+  write_text(work() / "big.txt", big);  // ~2.3 MB: far beyond any pipe buffer
   auto r = script("cat big.txt | head -n 2; echo done");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "line 0\nline 1\ndone\n");
 }
 
 TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
-  write(work() / "sub/f.txt", "in sub\n");
+  write_text(work() / "sub/f.txt", "in sub\n");
   auto r = script("cd sub && cat f.txt && cat /etc/passwd; echo $?; ls ../..; echo $?");
   EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out.rfind("in sub\n1\n", 0), 0u) << r.out;
@@ -531,7 +522,7 @@ TEST_F(ToolFixture, DeadlineStopsTheScript) {
 
 TEST_F(ToolFixture, OutputLimitStopsTheScript) {
   std::string big(100000, 'x');
-  write(work() / "big.txt", big);
+  write_text(work() / "big.txt", big);
   auto r = sh({"sh", "--max-output-bytes", "1000", "--dir", work().string() + "::/work", "-c",
                "cat big.txt; echo never"});
   EXPECT_EQ(r.exit_code, wasmcap::error_exit_code(wasmcap::ErrorCode::kOutputLimit)) << wasmcap::testing::describe(r);
@@ -540,20 +531,20 @@ TEST_F(ToolFixture, OutputLimitStopsTheScript) {
 
 TEST_F(ToolFixture, WorkspaceShellNeverTouchesSourceUntilApply) {
   fs::path proj = tmp.path() / "proj";
-  write(proj / "notes.txt", "old line\n");
+  write_text(proj / "notes.txt", "old line\n");
   auto c = sh({"ws", "create", "--from", proj.string(), "--name", "p"});
   ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
   auto r = sh({"sh", "--workspace", "p", "--audit-file", (tmp.path() / "audit.jsonl").string(),
                "-c", "pwd; sed -i s/old/new/ notes.txt && echo added > more.txt; rm notes.txt.bak"});
   EXPECT_EQ(r.out, "/work\n") << wasmcap::testing::describe(r);
-  EXPECT_EQ(read(proj / "notes.txt"), "old line\n");
+  EXPECT_EQ(read_text(proj / "notes.txt"), "old line\n");
   auto d = sh({"ws", "diff", "p"});
   EXPECT_NE(d.out.find("-old line\n+new line\n"), std::string::npos) << d.out;
   auto a = sh({"ws", "apply", "p"});
   ASSERT_EQ(a.exit_code, 0) << wasmcap::testing::describe(a);
-  EXPECT_EQ(read(proj / "notes.txt"), "new line\n");
-  EXPECT_EQ(read(proj / "more.txt"), "added\n");
-  std::string audit = read(tmp.path() / "audit.jsonl");
+  EXPECT_EQ(read_text(proj / "notes.txt"), "new line\n");
+  EXPECT_EQ(read_text(proj / "more.txt"), "added\n");
+  std::string audit = read_text(tmp.path() / "audit.jsonl");
   EXPECT_NE(audit.find("\"argv\":[\"sed\",\"-i\",\"s/old/new/\",\"notes.txt\"]"), std::string::npos)
       << audit;
 }
@@ -562,7 +553,7 @@ TEST_F(ToolFixture, WorkspaceShellNeverTouchesSourceUntilApply) {
 // the shadow only: the real tree is untouched and `ws diff` shows the change.
 TEST_F(ToolFixture, PluginRunOnAWorkspaceGrant) {
   fs::path proj = tmp.path() / "proj";
-  write(proj / "a.txt", "real\n");
+  write_text(proj / "a.txt", "real\n");
   ASSERT_EQ(sh({"ws", "create", "--from", proj.string(), "--name", "p"}).exit_code, 0);
   auto engine = wasmcap::testing::test_engine_name();
   auto r = sh({"run", "--engine", engine, "--workspace", "p", "coreutils", "cp", "a.txt", "b.txt"});
@@ -573,17 +564,17 @@ TEST_F(ToolFixture, PluginRunOnAWorkspaceGrant) {
   EXPECT_NE(d.out.find("b.txt"), std::string::npos) << d.out;
   // The same through the host config: the grant names the workspace instead of a directory.
   fs::path cfg = tmp.path() / "config.json";
-  write(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
+  write_text(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
       {"guest": "/work", "workspace": "p", "access": "rw"}]}}}})");
   auto c = sh({"run", "--engine", engine, "--config", cfg.string(), "coreutils", "mkdir", "made"});
   ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
   EXPECT_FALSE(fs::exists(proj / "made"));
   auto j = sh({"ws", "diff", "p", "--json"});
   EXPECT_NE(j.out.find("\"made\""), std::string::npos) << j.out;
-  EXPECT_EQ(read(proj / "a.txt"), "real\n");
+  EXPECT_EQ(read_text(proj / "a.txt"), "real\n");
   // Refusals: a missing workspace (grant or flag) is not_found; --workspace with --manifest is a
   // usage error (one source of grants).
-  write(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
+  write_text(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
       {"guest": "/work", "workspace": "gone", "access": "rw"}]}}}})");
   auto g = sh({"run", "--engine", engine, "--config", cfg.string(), "coreutils", "ls"});
   EXPECT_EQ(g.exit_code, 66) << wasmcap::testing::describe(g);
@@ -627,7 +618,7 @@ TEST(ShellCli, ScriptFromStdin) {
   auto r = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"}, o);
   EXPECT_EQ(r.exit_code, 4) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "a b\n");
-  EXPECT_EQ(read(tmp.path() / "f"), "a\n");
+  EXPECT_EQ(read_text(tmp.path() / "f"), "a\n");
   o.stdin_data = "echo x > g\nls &\n";
   auto bad = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"}, o);
   EXPECT_EQ(bad.exit_code, 64);
