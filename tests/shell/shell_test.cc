@@ -438,6 +438,43 @@ TEST_F(ShellFixture, CommandSubstitutionLimits) {
             nlohmann::json::parse(a.audit[1])["invocation_id"]);
 }
 
+// The interactive mode's library half: state lasts across runs, a parse error sets $? to 2 and
+// runs nothing, limits are per run, exit ends the session.
+TEST_F(ShellFixture, SessionKeepsStateAcrossRuns) {
+  fs::create_directories(work() / "d");
+  fs::path out = tmp.path() / "session.out";
+  int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  auto o = opts();
+  o.stdout_fd = ofd;
+  o.stderr_fd = -1;
+  o.max_commands = 2;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  auto& sh = **s;
+  EXPECT_TRUE(sh.run("X=kept; cd d"));
+  EXPECT_EQ(sh.cwd(), "/work/d");
+  EXPECT_TRUE(sh.run("false"));
+  EXPECT_EQ(sh.last_status(), 1);
+  EXPECT_TRUE(sh.run("echo $? $X $(pwd)"));
+  auto bad = sh.run("echo ran > f; ls &");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(sh.last_status(), 2);
+  EXPECT_FALSE(fs::exists(work() / "d/f"));
+  auto limit = sh.run("true; true; true");  // 3 commands: over this run's cap of 2
+  ASSERT_FALSE(limit);
+  EXPECT_EQ(sh.last_status(), error_exit_code(ErrorCode::kFuelExhausted));
+  EXPECT_TRUE(sh.run("true; echo again"));  // the cap is per run
+  EXPECT_FALSE(sh.exited());
+  EXPECT_TRUE(sh.run("exit 7; echo no"));
+  EXPECT_TRUE(sh.exited());
+  EXPECT_EQ(sh.last_status(), 7);
+  EXPECT_FALSE(sh.run("echo after"));
+  ::close(ofd);
+  EXPECT_EQ(read_text(out), "1 kept /work/d\nagain\n");
+  EXPECT_TRUE(shell::needs_more_input("echo 'a\n"));
+  EXPECT_FALSE(shell::needs_more_input("echo a\n"));
+}
+
 TEST_F(ShellFixture, ParseErrorRunsNothing) {
   auto r = run("echo ran > f; ls &");
   ASSERT_FALSE(r.result);
