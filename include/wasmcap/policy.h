@@ -178,8 +178,15 @@ struct HttpsGrant {
 
 struct FsGrant {
   std::string guest;  // absolute, normalized guest path
-  std::string host;   // absolute host path
+  std::string host;   // absolute host path ("" when `workspace` is set)
   Access access = Access::kReadOnly;
+  // A shadow workspace (docs/workspace.md) in place of a host directory: the mount is the
+  // workspace's tree, found when the plan is bound (workspace::bind_plan). Exactly one of
+  // `host` and `workspace` is set.
+  std::string workspace{};
+  // With `workspace`: each MCP session works on its own workspace, created on its first call
+  // from the named workspace's source (workspace::bind_plan's session key).
+  bool per_session = false;
 };
 
 struct Grants {
@@ -290,6 +297,10 @@ struct FsMount {
   Access access = Access::kReadOnly;
   bool denied = false;
   bool data = false;  // the manifest's own data tree (read-only; not an operator grant)
+  // Granted as a shadow workspace: `host` stays empty until workspace::bind_plan points it at
+  // the workspace's tree; run_options_from_plan refuses an unbound one.
+  std::string workspace{};
+  bool per_session = false;  // FsGrant::per_session
 };
 
 struct HttpsPlan {

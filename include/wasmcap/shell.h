@@ -44,6 +44,8 @@ struct Options {
   uint64_t max_output_bytes = 64u << 20;  // all commands' stdout+stderr together (0 = none)
   uint64_t max_commands = 10000;      // commands started (builtins included)
   uint64_t max_memory_bytes = 1ull << 30;  // per tool instance
+  // What one command substitution `$(...)` may capture (0 = none); past it: output_limit.
+  uint64_t max_substitution_bytes = 1u << 20;
   // One `shell_command` JSON record per command (docs/shell.md "Audit"). Null: none.
   std::shared_ptr<audit::Sink> audit;
   std::string invocation_id;  // joins the records; generated when empty
@@ -53,6 +55,32 @@ struct Outcome {
   int exit_code = 0;
   uint64_t commands = 0;
 };
+
+// A shell whose state ($?, variables, working directory) lasts from one script to the next: the
+// interactive `wasmcap sh` runs each complete input as one script of a session. Limits
+// (deadline, output, commands) apply to each run(); audit records of all runs share the
+// session's invocation id. A parse error runs nothing and sets $? to 2; an exhausted limit sets
+// it to that error's exit code (docs/cli.md).
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(Options options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Result<Outcome> run(const std::string& text);
+  bool exited() const;  // `exit` ran: run() refuses from now on
+  int last_status() const;
+  std::string cwd() const;
+
+ private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when `text` ends inside a construct more input could finish (an open quote or "$(",
+// a trailing |, && or ||, a final backslash-newline): the interactive shell's continuation test.
+bool needs_more_input(const std::string& text);
 
 // Parses and runs `text`. Parse errors and exhausted script limits are errors
 // (invalid_argument, deadline_exceeded, output_limit); a command's failure is its exit status.

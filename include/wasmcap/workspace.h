@@ -22,6 +22,10 @@
 
 #include "wasmcap/error.h"
 
+namespace wasmcap::policy {
+struct Plan;
+}
+
 namespace wasmcap::workspace {
 
 struct Entry {
@@ -84,6 +88,19 @@ Result<DiffResult> diff(const std::string& home, const std::string& name);
 // Writes the tree's changes into SOURCE, or none of them (see ApplyResult::conflicts).
 Result<ApplyResult> apply(const std::string& home, const std::string& name);
 Result<void> discard(const std::string& home, const std::string& name);
+
+// Points each mount of `plan` granted as a workspace (policy::FsMount::workspace) at that
+// workspace's tree in HOME. Errors: not_found (no such workspace: create it with
+// `wasmcap ws create`), or what open() reports. Mounts that are not workspaces are untouched.
+// A per_session mount with a non-empty `session_key` gets session_workspace(base, key) instead
+// (created on first use); with an empty key it is the named workspace itself.
+Result<void> bind_plan(policy::Plan& plan, const std::string& home,
+                       const std::string& session_key = "");
+
+// The workspace of one session over `base`: "s-" + 16 hex digits of BLAKE2b(base, key), created
+// from base's source when missing (a fresh copy of the real tree, not of base's changes).
+Result<Info> session_workspace(const std::string& home, const std::string& base,
+                               const std::string& session_key);
 
 // Rendering for the CLI.
 std::string render_diff_text(const DiffResult& d);

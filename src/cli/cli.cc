@@ -29,6 +29,7 @@
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/workspace.h"
 #include "cli/ecosystem.h"
 
 namespace wasmcap::cli {
@@ -456,6 +457,17 @@ struct PlanFlags {
   policy::Limits bounds;  // --fuel / --timeout-ms / --max-memory-mb given explicitly
 };
 
+// Points the plan's workspace grants (host config grants.fs[].workspace) at the workspaces'
+// trees in $WASMCAP_HOME. A plan without one needs no home.
+Result<void> bind_workspaces(policy::Plan& plan) {
+  bool any = false;
+  for (const auto& m : plan.fs) any = any || !m.workspace.empty();
+  if (!any) return {};
+  std::string home;
+  WASMCAP_TRY_ASSIGN(home, registry::default_home());
+  return workspace::bind_plan(plan, home);
+}
+
 // Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
 // the manifest's module path.
 Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
@@ -472,6 +484,7 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
   auto plan = std::make_shared<policy::Plan>(policy::make_plan(*manifest, *config, dir));
   if (!module_override.empty()) plan->module_path = module_override;
   policy::bound_limits(*plan, flags.bounds);
+  WASMCAP_TRY(bind_workspaces(*plan));
   return plan;
 }
 
@@ -811,6 +824,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
       policy::make_plan(resolved->manifest, ctx->config, resolved->installed.dir + "/modules"));
   plan->module_path = resolved->module_path;
   policy::bound_limits(*plan, flags.bounds);
+  if (auto b = bind_workspaces(*plan); !b) return report_error(b.error());
   std::vector<std::string> argv{argv0.empty() ? resolved->manifest.name : argv0};
   argv.insert(argv.end(), guest_args.begin(), guest_args.end());
   auto opts = run_options_from_plan(plan, std::move(argv), flags.degrade);
@@ -1046,6 +1060,10 @@ int main(int argc, char** argv) {
                   "Preopen a host directory: HOST[::GUEST][:ro|:rw] (GUEST defaults to HOST; "
                   ":ro makes it read-only). Repeatable.")
       ->allow_extra_args(false);
+  std::string run_workspace;
+  run->add_option("--workspace", run_workspace,
+                  "Preopen this shadow workspace's tree read-write at /work (docs/workspace.md); "
+                  "not with --manifest (grant it in the host config instead)");
   run->add_option("--env", envs, "Give the guest an environment variable NAME=VALUE. Repeatable.")
       ->allow_extra_args(false);
   AotOptions aot;
@@ -1323,6 +1341,20 @@ int main(int argc, char** argv) {
                                 "--allow-https/--secret are grants for a MODULE.wasm run; with "
                                 "--manifest or an installed bundle, grants come from the host "
                                 "config (--config)"));
+    }
+    if (!run_workspace.empty()) {
+      // --workspace NAME is --dir TREE::/work for the workspace's tree: the same grant path
+      // (flag run, or an operator grant for an installed bundle), so the same checks apply.
+      if (!run_flags.manifest.empty()) {
+        return report_error(Error(ErrorCode::kInvalidArgument,
+                                  "--workspace cannot be combined with --manifest: grant the "
+                                  "workspace in the host config (grants.fs[].workspace)"));
+      }
+      auto home = registry::default_home();
+      if (!home) return report_error(home.error());
+      auto info = workspace::open(*home, run_workspace);
+      if (!info) return report_error(info.error());
+      dirs.insert(dirs.begin(), info->tree + "::/work");
     }
     return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
                    max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot, run_extras);

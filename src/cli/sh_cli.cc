@@ -1,6 +1,7 @@
 // `wasmcap sh`: a thin parser over include/wasmcap/shell.h.
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -22,10 +23,74 @@ int fail(const Error& e) {
   return error_exit_code(e.code);
 }
 
+// Reads one line from `fd` (without its newline) a byte at a time, so nothing past the line is
+// consumed: the tools of the line just entered read the same terminal. False at EOF with
+// nothing read. Lines are bounded (the rest of an overlong line is discarded).
+bool read_line(int fd, std::string* line, bool* overlong) {
+  constexpr size_t kMaxLine = 1u << 20;
+  line->clear();
+  *overlong = false;
+  bool any = false;
+  for (;;) {
+    char c;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return any;
+    any = true;
+    if (c == '\n') return true;
+    if (line->size() < kMaxLine) {
+      line->push_back(c);
+    } else {
+      *overlong = true;
+    }
+  }
+}
+
+void say(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t w = ::write(STDERR_FILENO, s.data() + off, s.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    off += static_cast<size_t>(w);
+  }
+}
+
+// The interactive mode: a prompt on stderr ("wasmcap$ ", "> " for a continuation line), one
+// script per complete input, state kept across inputs; `exit` or EOF ends it with $?.
+int interactive(shell::Options so) {
+  auto session = shell::Session::create(std::move(so));
+  if (!session) return fail(session.error());
+  std::string buf, line;
+  for (;;) {
+    say(buf.empty() ? "wasmcap$ " : "> ");
+    bool overlong = false;
+    if (!read_line(STDIN_FILENO, &line, &overlong)) {
+      if (!buf.empty()) say("\nwasmcap sh: unexpected end of input\n");
+      else say("\n");
+      break;
+    }
+    if (overlong) {
+      say("wasmcap sh: line longer than 1 MiB discarded\n");
+      buf.clear();
+      continue;
+    }
+    buf += line;
+    buf += '\n';
+    if (shell::needs_more_input(buf) && buf.size() < (16u << 20)) continue;
+    auto r = (*session)->run(buf);
+    buf.clear();
+    if (!r) say("wasmcap sh: " + r.error().to_string() + "\n");
+    if ((*session)->exited()) break;
+  }
+  return (*session)->last_status();
+}
+
 struct ShOpts {
   std::vector<std::string> dirs;
   std::string workspace, script, file, engine = "interp", audit_file;
-  uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000;
+  uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
+           max_substitution_bytes = 1u << 20;
 };
 
 }  // namespace
@@ -39,13 +104,17 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("--workspace", o->workspace,
                  "Work in this shadow workspace (its tree is mounted at /work; docs/workspace.md)");
   sh->add_option("-c", o->script, "The script text");
-  sh->add_option("file", o->file, "A script file (host path)");
+  sh->add_option("file", o->file,
+                 "A script file (host path). Without -c or FILE: interactive when stdin is a "
+                 "terminal, else the script is read from stdin");
   sh->add_option("--engine", o->engine, "interp, aot or auto (default interp)")
       ->check(CLI::IsMember({"interp", "aot", "auto"}));
   sh->add_option("--timeout-ms", o->timeout_ms, "Deadline for the whole script (0 = none)");
   sh->add_option("--max-output-bytes", o->max_output_bytes,
                  "Cap on all commands' stdout+stderr together (0 = none)");
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
+  sh->add_option("--max-substitution-bytes", o->max_substitution_bytes,
+                 "Cap on what one $(...) captures (0 = none)");
   sh->add_option("--audit-file", o->audit_file,
                  "Append one shell_command JSON record per command to this file");
   return [=]() -> std::optional<int> {
@@ -80,9 +149,24 @@ Dispatch add_sh_command(CLI::App& app) {
       std::stringstream ss;
       ss << f.rdbuf();
       text = ss.str();
-    } else if (sh->count("-c") == 0) {
-      return fail(Error(ErrorCode::kInvalidArgument,
-                        "wasmcap sh needs -c SCRIPT or a script FILE (no interactive mode yet)"));
+    }
+    // Neither -c nor FILE: a terminal gets the interactive mode, anything else is the script.
+    const bool from_stdin = o->file.empty() && sh->count("-c") == 0;
+    const bool is_interactive = from_stdin && ::isatty(STDIN_FILENO) == 1;
+    if (from_stdin && !is_interactive) {
+      std::string all;
+      char buf[65536];
+      for (;;) {
+        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(Error(ErrorCode::kIo, "cannot read the script from stdin"));
+        if (n == 0) break;
+        all.append(buf, static_cast<size_t>(n));
+        if (all.size() > (16u << 20)) {
+          return fail(Error(ErrorCode::kInvalidArgument, "the script on stdin exceeds 16 MiB"));
+        }
+      }
+      text = std::move(all);
     }
     // The command table: each bundle resolved (signature, trust, module hash) once.
     if (home) {
@@ -109,16 +193,19 @@ Dispatch add_sh_command(CLI::App& app) {
       }
     }
     so.engine = o->engine;
-    so.stdin_fd = STDIN_FILENO;
+    // A script read from stdin used it up: its commands see EOF.
+    so.stdin_fd = from_stdin && !is_interactive ? -1 : STDIN_FILENO;
     so.deadline_ms = o->timeout_ms;
     so.max_output_bytes = o->max_output_bytes;
     so.max_commands = o->max_commands;
+    so.max_substitution_bytes = o->max_substitution_bytes;
     if (!o->audit_file.empty()) {
       auto s = audit::open_file_sink(o->audit_file);
       if (!s) return fail(s.error());
       so.audit = *s;
     }
     std::fflush(stdout);
+    if (is_interactive) return interactive(std::move(so));
     auto r = shell::run_script(text, std::move(so));
     if (!r) return fail(r.error());
     return r->exit_code;

@@ -22,6 +22,7 @@
 #include "wasmcap/mcp.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/workspace.h"
 
 namespace wasmcap::mcp {
 
@@ -471,7 +472,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     workspace = im.options.call_workspace_root + "/" + invocation_id;
     std::error_code ec;
     for (size_t i = 0; i < plan->fs.size(); ++i) {
-      if (plan->fs[i].data) continue;
+      if (plan->fs[i].data) continue;  // the bundle's own read-only data tree
+      if (!plan->fs[i].workspace.empty()) continue;  // a shadow workspace is kept for review
       std::string dir = workspace + "/" + std::to_string(i);
       std::filesystem::create_directories(dir, ec);
       if (ec) return tool_error("cannot create the call's workspace: " + ec.message(), "io_error");
@@ -488,6 +490,17 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       }
     }
   } cleanup{workspace};
+
+  // Workspace grants (host config grants.fs[].workspace): the mount is the shadow's tree; a
+  // per_session one is this session's own shadow (stdio: one per server process).
+  {
+    static const std::string process_key = make_invocation_id().value_or("");
+    const std::string& key = ctx.session_id.empty() ? process_key : ctx.session_id;
+    if (key.empty()) return tool_error("no session key for per-session workspaces", "internal");
+    if (auto b = workspace::bind_plan(*plan, im.options.home, key); !b) {
+      return tool_error(b.error().to_string(), std::string(error_code_name(b.error().code)));
+    }
+  }
 
   std::vector<std::string> argv{e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
   argv.insert(argv.end(), argv_tail->begin(), argv_tail->end());

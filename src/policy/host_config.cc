@@ -136,7 +136,7 @@ Result<Grants> read_grants(const Doc& d, const Json& v, const std::string& path)
     for (size_t i = 0; i < fs->size(); ++i) {
       const Json& e = (*fs)[i];
       std::string epath = index_path(fpath, i);
-      WASMCAP_TRY(d.object(e, epath, {"guest", "host", "access"}));
+      WASMCAP_TRY(d.object(e, epath, {"guest", "host", "workspace", "per_session", "access"}));
       FsGrant gr;
       const Json* x = nullptr;
       WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "guest"));
@@ -145,8 +145,25 @@ Result<Grants> read_grants(const Doc& d, const Json& v, const std::string& path)
       for (const auto& prev : g.fs) {
         if (prev.guest == gr.guest) return d.fail(gpath, "duplicate guest path " + quote(gr.guest));
       }
-      WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "host"));
-      WASMCAP_TRY_ASSIGN(gr.host, checked_string(d, *x, member_path(epath, "host"), check_host_path));
+      // A host directory or a shadow workspace, exactly one.
+      const Json* host = member(e, "host");
+      const Json* ws = member(e, "workspace");
+      if ((host == nullptr) == (ws == nullptr)) {
+        return d.fail(epath, "needs exactly one of \"host\" (a directory) and \"workspace\" "
+                             "(a shadow workspace name)");
+      }
+      if (host != nullptr) {
+        WASMCAP_TRY_ASSIGN(gr.host, checked_string(d, *host, member_path(epath, "host"), check_host_path));
+      } else {
+        WASMCAP_TRY_ASSIGN(gr.workspace, checked_string(d, *ws, member_path(epath, "workspace"),
+                                                        check_workspace_name));
+      }
+      if (const Json* ps = member(e, "per_session")) {
+        std::string ppath = member_path(epath, "per_session");
+        if (!ps->is_boolean()) return d.fail(ppath, "must be true or false");
+        if (ws == nullptr) return d.fail(ppath, "applies to a \"workspace\" grant only");
+        gr.per_session = ps->get<bool>();
+      }
       WASMCAP_TRY_ASSIGN(x, d.required(e, epath, "access"));
       WASMCAP_TRY_ASSIGN(gr.access, read_access(d, *x, member_path(epath, "access")));
       g.fs.push_back(std::move(gr));

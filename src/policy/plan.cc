@@ -188,7 +188,8 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
                             std::string(access_name(req.access)) + ", granted " +
                             std::string(access_name(access)));
     }
-    plan.fs.push_back(FsMount{req.guest, it->host, access, false});
+    plan.fs.push_back(FsMount{req.guest, it->host, access, false, false, it->workspace,
+                              it->per_session});
   }
 
   for (const auto& name : want.env) {

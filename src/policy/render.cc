@@ -167,6 +167,10 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
                             {"access", std::string(access_name(m.access))},
                             {"denied", m.denied},
                             {"data", m.data}});
+    if (!m.workspace.empty()) {
+      grants["fs"].back()["workspace"] = m.workspace;
+      grants["fs"].back()["per_session"] = m.per_session;
+    }
   }
   grants["env"] = OJson::object();
   for (const auto& [k, v] : plan.env) grants["env"][k] = v;

@@ -171,6 +171,23 @@ Problem check_host_path(std::string_view s) {
   return std::nullopt;
 }
 
+Problem check_workspace_name(std::string_view s) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (s.empty() || s.size() > 64 || !alnum(s[0]) || s.find("..") != std::string_view::npos) {
+    return "must be a workspace name: 1-64 of [A-Za-z0-9._-], starting with a letter or digit, "
+           "no '..'";
+  }
+  for (char c : s) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') {
+      return "must be a workspace name: 1-64 of [A-Za-z0-9._-], starting with a letter or digit, "
+             "no '..'";
+    }
+  }
+  return std::nullopt;
+}
+
 Problem check_module_path(std::string_view s) {
   if (s.empty()) return "must not be empty";
   if (s.size() > kMaxPathBytes) return "longer than 4096 bytes";

@@ -20,6 +20,9 @@ Problem check_env_value(std::string_view s);     // no NUL, at most 32 KiB
 Problem check_semver(std::string_view s);        // SemVer 2.0.0
 Problem check_guest_path(std::string_view s);    // absolute, normalized, no NUL
 Problem check_host_path(std::string_view s);     // absolute, no NUL
+// A shadow workspace name: [A-Za-z0-9][A-Za-z0-9._-]{0,63} (the rule of
+// workspace::validate_name; tests/workspace checks that the two agree).
+Problem check_workspace_name(std::string_view s);
 Problem check_module_path(std::string_view s);   // relative, inside the manifest's directory
 Problem check_path_prefix(std::string_view s);   // "/..." of URL path characters
 

@@ -207,6 +207,13 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
   RunOptions o;
   o.wasi.args = std::move(argv);
   for (const auto& m : plan->fs) {
+    // A workspace grant names no host directory until it is bound: fail closed rather than
+    // preopen "" (the caller forgot workspace::bind_plan).
+    if (!m.workspace.empty() && !m.denied && m.host.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "fs " + m.guest + ": workspace " + m.workspace +
+                            " is not bound to its tree (workspace::bind_plan)");
+    }
     Preopen p;
     p.guest_path = m.guest;
     p.host_path = m.host;

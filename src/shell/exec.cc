@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "shell/parse.h"
+#include "wasi/path.h"
 #include "wasmcap/runtime.h"
 #include "wasmcap/shell.h"
 
@@ -61,31 +62,8 @@ struct Ctx {
   }
 };
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
+using Fd = wasi::UniqueFd;
 
 bool write_all(int fd, const char* p, size_t n) {
   if (fd < 0) return true;  // discarded
@@ -304,7 +282,60 @@ std::string var_value(const State& st, const std::string& name) {
   return it == st.vars.end() ? "" : it->second;
 }
 
-std::vector<std::string> expand(const Ctx& ctx, const State& st, const Word& w, bool do_glob) {
+struct Io {  // a command's stdio (borrowed fds; -1 = none)
+  int in = -1, out = -1, err = -1;
+};
+
+int run_list(Ctx& ctx, State& st, const Script& script, const Io& io);
+
+// $(...): runs the inner script in this executor (no process, no fork) on a copy of the state,
+// so cd, assignments and exit stay inside, as in a subshell. Its stdout goes into a pipe that a
+// reader thread drains into a buffer of at most max_substitution_bytes (past that the script
+// stops with output_limit; the reader keeps draining, so writers never block or see EPIPE). Its
+// stdin and stderr are the enclosing command's, before that command's redirections (as in sh).
+// Trailing newlines are removed. `*status` is the inner script's exit status.
+std::string substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int* status) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    write_str(io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
+    *status = 1;
+    return "";
+  }
+  Fd rd(p[0]), wr(p[1]);
+  std::string captured;
+  const uint64_t cap = ctx.o.max_substitution_bytes;
+  std::thread reader([&]() {
+    char buf[16384];
+    bool over = false;
+    for (;;) {
+      ssize_t n = ::read(rd.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (over) continue;
+      if (cap != 0 && captured.size() + static_cast<size_t>(n) > cap) {
+        over = true;
+        ctx.set_fatal(Error(ErrorCode::kOutputLimit,
+                            "a command substitution produced more than " + std::to_string(cap) +
+                                " bytes (shell::Options::max_substitution_bytes)"));
+        continue;
+      }
+      captured.append(buf, static_cast<size_t>(n));
+    }
+  });
+  State sub = st;
+  sub.exit_requested = false;
+  run_list(ctx, sub, inner, Io{io.in, wr.get(), io.err});
+  wr.reset();  // every writer is done (pipeline stages are joined): the reader sees EOF
+  reader.join();
+  *status = sub.last;
+  while (!captured.empty() && captured.back() == '\n') captured.pop_back();
+  return captured;
+}
+
+// Expands one word into fields. `io` is where substitutions read and report; `subst_status`
+// (may be null) receives the exit status of the last substitution run.
+std::vector<std::string> expand(Ctx& ctx, const State& st, const Word& w, bool do_glob,
+                                const Io& io, int* subst_status) {
   std::vector<Field> fields(1);
   auto add = [&](char c, bool g) {
     fields.back().text.push_back(c);
@@ -317,14 +348,21 @@ std::vector<std::string> expand(const Ctx& ctx, const State& st, const Word& w, 
       for (char c : p.text) add(c, !p.quoted && (c == '*' || c == '?' || c == '['));
       continue;
     }
-    std::string v = var_value(st, p.text);
+    std::string v;
+    if (p.kind == WordPart::Kind::kSubst) {
+      int status = 0;
+      v = substitute(ctx, st, *p.script, io, &status);
+      if (subst_status != nullptr) *subst_status = status;
+    } else {
+      v = var_value(st, p.text);
+    }
     if (p.quoted) {
       fields.back().any = true;
       for (char c : v) add(c, false);
       continue;
     }
     // Unquoted: split on blanks (IFS unset); the value's glob characters stay literal
-    // (documented difference from sh).
+    // (documented difference from sh). The same for a substitution's output.
     for (char c : v) {
       if (c == ' ' || c == '\t' || c == '\n') {
         if (fields.back().any) fields.emplace_back();
@@ -482,7 +520,8 @@ void audit_command(Ctx& ctx, const std::vector<std::string>& argv, const std::st
 }
 
 // Runs one simple command with the given stdio (borrowed fds; -1 = none).
-int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int err) {
+int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
+  const int in = io.in, out = io.out, err = io.err;
   if (ctx.stopped()) return 1;
   if (ctx.commands.fetch_add(1) >= ctx.o.max_commands && ctx.o.max_commands != 0) {
     ctx.set_fatal(Error(ErrorCode::kFuelExhausted,
@@ -492,12 +531,13 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int er
   }
   auto start = Clock::now();
   std::vector<std::string> argv;
+  int subst_status = 0;  // a command of assignments only exits with its last substitution's
   for (const Word& w : cmd.words) {
-    for (auto& s : expand(ctx, st, w, true)) argv.push_back(std::move(s));
+    for (auto& s : expand(ctx, st, w, true, io, &subst_status)) argv.push_back(std::move(s));
   }
   std::vector<std::pair<std::string, std::string>> assigns;
   for (const auto& [name, w] : cmd.assigns) {
-    auto v = expand(ctx, st, w, false);
+    auto v = expand(ctx, st, w, false, io, &subst_status);
     std::string joined;
     for (size_t k = 0; k < v.size(); ++k) joined += (k ? " " : "") + v[k];
     assigns.emplace_back(name, joined);
@@ -510,7 +550,7 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int er
       fds[r.fd] = fds[r.dup_to];
       continue;
     }
-    auto t = expand(ctx, st, r.target, true);
+    auto t = expand(ctx, st, r.target, true, io, &subst_status);
     if (t.size() != 1) {
       write_str(fds[2], "wasmcap sh: ambiguous redirect\n");
       return 1;
@@ -530,9 +570,10 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int er
     fds[r.fd] = f->get();
     owned.push_back(std::move(*f));
   }
+  if (ctx.stopped()) return 1;  // a substitution hit a script limit
   if (argv.empty()) {
     for (auto& [k, v] : assigns) st.vars[k] = v;
-    return 0;
+    return subst_status;
   }
   std::atomic<uint64_t> out_b{0}, err_b{0};
   auto finish = [&](const std::string& kind, int code) {
@@ -596,10 +637,8 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, int in, int out, int er
   return finish("tool", code & 0xff);
 }
 
-int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
-  if (p.commands.size() == 1) {
-    return run_command(ctx, st, p.commands[0], ctx.o.stdin_fd, ctx.o.stdout_fd, ctx.o.stderr_fd);
-  }
+int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
+  if (p.commands.size() == 1) return run_command(ctx, st, p.commands[0], io);
   size_t n = p.commands.size();
   // pipes[i]: from stage i to stage i+1. Bounded by the kernel's pipe buffer: a fast writer
   // blocks until the reader catches up.
@@ -607,7 +646,7 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
   for (size_t i = 0; i + 1 < n; ++i) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      write_str(ctx.o.stderr_fd, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
+      write_str(io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
       return 1;
     }
     rd[i] = Fd(fds[0]);
@@ -626,9 +665,9 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
       sigaddset(&pipe_only, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
       State local = st;  // each stage is a subshell: cd/exit/assignments stay local
-      int in = i == 0 ? ctx.o.stdin_fd : rd[i - 1].get();
-      int out = i + 1 == n ? ctx.o.stdout_fd : wr[i].get();
-      codes[i] = run_command(ctx, local, p.commands[i], in, out, ctx.o.stderr_fd);
+      int in = i == 0 ? io.in : rd[i - 1].get();
+      int out = i + 1 == n ? io.out : wr[i].get();
+      codes[i] = run_command(ctx, local, p.commands[i], Io{in, out, io.err});
       // Done: close this stage's ends so the next sees EOF and the previous sees EPIPE.
       if (i + 1 < n) wr[i].reset();
       if (i > 0) rd[i - 1].reset();
@@ -638,24 +677,62 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p) {
   return codes.back();
 }
 
+int run_list(Ctx& ctx, State& st, const Script& script, const Io& io) {
+  for (const AndOr& ao : script.items) {
+    if (st.exit_requested || ctx.stopped()) break;
+    int code = run_pipeline(ctx, st, ao.pipelines[0], io);
+    for (size_t k = 1; k < ao.pipelines.size() && !st.exit_requested && !ctx.stopped(); ++k) {
+      st.last = code;
+      bool run = ao.and_ops[k - 1] ? code == 0 : code != 0;
+      if (run) code = run_pipeline(ctx, st, ao.pipelines[k], io);
+    }
+    st.last = code;
+  }
+  return st.last;
+}
+
 }  // namespace
 
-Result<Outcome> run_script(const std::string& text, Options options) {
-  auto script = parse(text);
-  if (!script) return tl::unexpected(script.error());
-  Ctx ctx;
-  ctx.o = std::move(options);
-  if (ctx.o.invocation_id.empty()) {
+struct Session::Impl {
+  Options o;
+  State st;
+};
+
+Result<std::unique_ptr<Session>> Session::create(Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->o = std::move(options);
+  if (impl->o.invocation_id.empty()) {
     auto id = make_invocation_id();
     if (!id) return tl::unexpected(id.error());
-    ctx.o.invocation_id = *id;
+    impl->o.invocation_id = *id;
   }
+  impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
+                 : impl->o.preopens.empty() ? "/"
+                                            : impl->o.preopens[0].guest_path;
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+bool Session::exited() const { return impl_->st.exit_requested; }
+int Session::last_status() const { return impl_->st.last; }
+std::string Session::cwd() const { return impl_->st.cwd; }
+
+Result<Outcome> Session::run(const std::string& text) {
+  if (impl_->st.exit_requested) {
+    return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
+  }
+  auto script = parse(text);
+  if (!script) {
+    impl_->st.last = 2;  // as sh after a syntax error
+    return tl::unexpected(script.error());
+  }
+  Ctx ctx;  // limits, counters and the deadline are per script
+  ctx.o = impl_->o;
   if (ctx.o.deadline_ms != 0) {
     ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
   }
-  State st;
-  st.cwd = !ctx.o.cwd.empty() ? ctx.o.cwd
-           : ctx.o.preopens.empty() ? "/" : ctx.o.preopens[0].guest_path;
+  State& st = impl_->st;
   // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
   std::atomic<bool> done{false};
   std::thread watchdog;
@@ -671,20 +748,29 @@ Result<Outcome> run_script(const std::string& text, Options options) {
       }
     });
   }
-  for (const AndOr& ao : script->items) {
-    int code = run_pipeline(ctx, st, ao.pipelines[0]);
-    for (size_t k = 1; k < ao.pipelines.size() && !st.exit_requested && !ctx.stopped(); ++k) {
-      st.last = code;
-      bool run = ao.and_ops[k - 1] ? code == 0 : code != 0;
-      if (run) code = run_pipeline(ctx, st, ao.pipelines[k]);
-    }
-    st.last = code;
-    if (st.exit_requested || ctx.stopped()) break;
-  }
+  run_list(ctx, st, *script, Io{ctx.o.stdin_fd, ctx.o.stdout_fd, ctx.o.stderr_fd});
   done = true;
   if (watchdog.joinable()) watchdog.join();
-  if (ctx.fatal) return tl::unexpected(*ctx.fatal);
+  if (ctx.fatal) {
+    st.last = error_exit_code(ctx.fatal->code);
+    return tl::unexpected(*ctx.fatal);
+  }
   return Outcome{st.last, ctx.commands.load()};
+}
+
+bool needs_more_input(const std::string& text) {
+  bool incomplete = false;
+  (void)parse(text, &incomplete);
+  return incomplete;
+}
+
+Result<Outcome> run_script(const std::string& text, Options options) {
+  // Parse before anything else (an invocation id is not needed to refuse a script).
+  auto script = parse(text);
+  if (!script) return tl::unexpected(script.error());
+  auto session = Session::create(std::move(options));
+  if (!session) return tl::unexpected(session.error());
+  return (*session)->run(text);
 }
 
 }  // namespace wasmcap::shell

@@ -11,10 +11,15 @@ namespace wasmcap::shell {
 
 namespace {
 
+// Parses the script inside "$(": from `pos` (just after the parenthesis) to its matching ")".
+// On success `pos` and `line` are just past the ")". Defined after Parser.
+Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
+                                  bool* incomplete);
+
 struct Token {
   enum class Kind { kWord, kOp, kNewline, kEnd };
   Kind kind = Kind::kEnd;
-  std::string op;  // kOp: "|", "&&", "||", ";", ">", ">>", "<", ">&"
+  std::string op;  // kOp: "|", "&&", "||", ";", ">", ">>", "<", ">&", ")" (closes "$(")
   int fd = -1;     // kOp redirections: explicit fd prefix, -1 if none
   std::string dup_target;  // kOp ">&": the target fd digits
   Word word;
@@ -30,7 +35,14 @@ bool is_meta(char c) {
 
 class Lexer {
  public:
-  explicit Lexer(const std::string& s) : s_(s) {}
+  Lexer(const std::string& s, size_t pos, int line, int depth, bool* incomplete)
+      : s_(s), pos_(pos), line_(line), depth_(depth), incomplete_(incomplete) {}
+  size_t pos() const { return pos_; }
+  int line() const { return line_; }
+  int depth() const { return depth_; }
+  void mark_incomplete() {
+    if (incomplete_ != nullptr) *incomplete_ = true;
+  }
 
   Result<Token> next() {
     for (;;) {
@@ -38,6 +50,7 @@ class Lexer {
       if (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
         pos_ += 2;
         ++line_;
+        if (pos_ == s_.size()) mark_incomplete();  // "a \<newline>" at the end: more to come
         continue;
       }
       if (pos_ < s_.size() && s_[pos_] == '#') {
@@ -93,6 +106,12 @@ class Lexer {
       ++pos_;
       return t;
     }
+    if (c == ')' && depth_ > 0) {  // closes the innermost "$("
+      t.kind = Token::Kind::kOp;
+      t.op = ")";
+      ++pos_;
+      return t;
+    }
     if (c == '(' || c == ')') return fail("subshells and functions ('( )') are not supported");
     t.kind = Token::Kind::kWord;
     auto w = word();
@@ -140,7 +159,7 @@ class Lexer {
       t.dup_target = digits;
       return t;
     }
-    t.op = ">";
+    t.op.assign(1, '>');  // (not `= ">"`: GCC 12 -O3 reports a bogus -Wrestrict there)
     ++pos_;
     return t;
   }
@@ -155,12 +174,40 @@ class Lexer {
   }
 
   // After '$': a variable, or an error naming the unsupported expansion, or a literal '$'.
+  // Backslash-newline is removed wherever it appears outside single quotes, also between '$'
+  // and what it expands ("$\<newline>x" is $x, as in sh).
+  void skip_continuations() {
+    while (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
+      pos_ += 2;
+      ++line_;
+      if (pos_ == s_.size()) mark_incomplete();
+    }
+  }
+
   Result<void> dollar(Word& w, bool quoted) {
     ++pos_;  // '$'
+    skip_continuations();
     char c = peek(0);
     if (c == '(') {
-      return fail(peek(1) == '(' ? "arithmetic expansion ('$((...))') is not supported"
-                                 : "command substitution ('$(...)') is not supported");
+      if (peek(1) == '(') return fail("arithmetic expansion ('$((...))') is not supported");
+      if (depth_ + 1 > kMaxSubstitutionDepth) {
+        return fail("command substitution nested deeper than " +
+                    std::to_string(kMaxSubstitutionDepth) + " levels is not supported");
+      }
+      size_t start = pos_ + 1;
+      size_t end = start;
+      int line = line_;
+      auto sub = parse_substitution(s_, end, line, depth_ + 1, incomplete_);
+      if (!sub) return tl::unexpected(sub.error());
+      WordPart part;
+      part.kind = WordPart::Kind::kSubst;
+      part.text = s_.substr(start, end - 1 - start);
+      part.quoted = quoted;
+      part.script = std::make_shared<const Script>(std::move(*sub));
+      w.parts.push_back(std::move(part));
+      pos_ = end;
+      line_ = line;
+      return {};
     }
     if (c == '?') {
       ++pos_;
@@ -185,7 +232,11 @@ class Lexer {
     }
     if (is_name_start(c)) {
       std::string name;
-      while (pos_ < s_.size() && is_name_char(s_[pos_])) name.push_back(s_[pos_++]);
+      for (;;) {
+        skip_continuations();
+        if (pos_ >= s_.size() || !is_name_char(s_[pos_])) break;
+        name.push_back(s_[pos_++]);
+      }
       w.parts.push_back({WordPart::Kind::kVar, name, quoted});
       return {};
     }
@@ -203,7 +254,10 @@ class Lexer {
       char c = s_[pos_];
       if (c == '\'') {
         size_t end = s_.find('\'', pos_ + 1);
-        if (end == std::string::npos) return fail("unterminated single quote");
+        if (end == std::string::npos) {
+          mark_incomplete();
+          return fail("unterminated single quote");
+        }
         w.parts.push_back({WordPart::Kind::kLiteral, s_.substr(pos_ + 1, end - pos_ - 1), true});
         for (size_t k = pos_; k < end; ++k) line_ += s_[k] == '\n';
         pos_ = end + 1;
@@ -219,7 +273,7 @@ class Lexer {
             closed = true;
             break;
           }
-          if (d == '`') return fail("command substitution ('`...`') is not supported");
+          if (d == '`') return fail(kBackticks);
           if (d == '$') {
             auto r = dollar(w, true);
             if (!r) return tl::unexpected(r.error());
@@ -242,7 +296,10 @@ class Lexer {
           lit(w, d, true);
           ++pos_;
         }
-        if (!closed) return fail("unterminated double quote");
+        if (!closed) {
+          mark_incomplete();
+          return fail("unterminated double quote");
+        }
       } else if (c == '\\') {
         if (pos_ + 1 >= s_.size()) {
           ++pos_;
@@ -258,7 +315,7 @@ class Lexer {
         auto r = dollar(w, false);
         if (!r) return tl::unexpected(r.error());
       } else if (c == '`') {
-        return fail("command substitution ('`...`') is not supported");
+        return fail(kBackticks);
       } else {
         lit(w, c, false);
         ++pos_;
@@ -267,9 +324,14 @@ class Lexer {
     return w;
   }
 
+  static constexpr const char* kBackticks =
+      "command substitution with backticks ('`...`') is not supported; use $(...)";
+
   const std::string& s_;
   size_t pos_ = 0;
   int line_ = 1;
+  int depth_ = 0;  // how many "$(" enclose this lexer's text
+  bool* incomplete_ = nullptr;
 };
 
 // The word's text if it is one unquoted literal, else "".
@@ -299,8 +361,12 @@ bool is_reserved(const std::string& s) {
 
 class Parser {
  public:
-  explicit Parser(const std::string& text) : lex_(text) {}
+  Parser(const std::string& text, size_t pos, int line, int depth, bool* incomplete)
+      : lex_(text, pos, line, depth, incomplete) {}
 
+  const Lexer& lexer() const { return lex_; }
+
+  // The whole text (depth 0), or up to and including the ")" that closes "$(" (depth > 0).
   Result<Script> script() {
     Script sc;
     WASMCAP_SHELL_TRY(advance());
@@ -309,7 +375,7 @@ class Parser {
         if (tok_.kind == Token::Kind::kOp && !allow_semi_) return fail("';' with no command before it");
         WASMCAP_SHELL_TRY(advance());
       }
-      if (tok_.kind == Token::Kind::kEnd) break;
+      if (tok_.kind == Token::Kind::kEnd || closes()) break;
       auto ao = and_or();
       if (!ao) return tl::unexpected(ao.error());
       sc.items.push_back(std::move(*ao));
@@ -323,13 +389,18 @@ class Parser {
         allow_semi_ = false;
         continue;
       }
-      if (tok_.kind == Token::Kind::kEnd) break;
+      if (tok_.kind == Token::Kind::kEnd || closes()) break;
       return fail("unexpected '" + tok_.op + "'");
+    }
+    if (lex_.depth() > 0 && !closes()) {
+      lex_.mark_incomplete();
+      return fail("unterminated command substitution ('$(' without ')')");
     }
     return sc;
   }
 
  private:
+  bool closes() const { return tok_.kind == Token::Kind::kOp && tok_.op == ")"; }
 
   Result<void> advance() {
     auto t = lex_.next();
@@ -432,7 +503,8 @@ class Parser {
       break;
     }
     if (c.words.empty() && c.assigns.empty() && c.redirects.empty()) {
-      if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kNewline) {
+      if (tok_.kind == Token::Kind::kEnd) lex_.mark_incomplete();
+      if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kNewline || closes()) {
         return fail("a command is missing (after '|', '&&' or '||'?)");
       }
       return fail("unexpected '" + tok_.op + "'");
@@ -448,8 +520,23 @@ class Parser {
 
 }  // namespace
 
-Result<Script> parse(const std::string& text) {
-  Parser p(text);
+namespace {
+
+Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
+                                  bool* incomplete) {
+  Parser p(s, pos, line, depth, incomplete);
+  auto sc = p.script();
+  if (!sc) return sc;
+  pos = p.lexer().pos();  // just past the ")" (the parser's last token)
+  line = p.lexer().line();
+  return sc;
+}
+
+}  // namespace
+
+Result<Script> parse(const std::string& text, bool* incomplete) {
+  if (incomplete != nullptr) *incomplete = false;
+  Parser p(text, 0, 1, 0, incomplete);
   return p.script();
 }
 

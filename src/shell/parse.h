@@ -3,6 +3,7 @@
 // construct it does not support.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,13 +11,21 @@
 
 namespace wasmcap::shell {
 
+struct Script;
+
+// Command substitutions may nest at most this deep (`$(a $(b $(c)))` is 3): bounds the
+// parser's recursion and the executor's (each level holds a capture pipe and a reader thread).
+inline constexpr int kMaxSubstitutionDepth = 16;
+
 // A word is a sequence of parts; quoting is kept per part so the executor knows what may be
-// split (unquoted variables) and globbed (unquoted literal * ? [).
+// split (unquoted variables and substitutions) and globbed (unquoted literal * ? [).
 struct WordPart {
-  enum class Kind { kLiteral, kVar };
+  enum class Kind { kLiteral, kVar, kSubst };
   Kind kind = Kind::kLiteral;
-  std::string text;  // literal text, or the variable name ("?" for $?)
+  std::string text;  // literal text, the variable name ("?" for $?), or kSubst: the source
+                     // text between "$(" and ")"
   bool quoted = false;
+  std::shared_ptr<const Script> script{};  // kSubst: the parsed inner script
 };
 
 struct Word {
@@ -51,6 +60,9 @@ struct Script {
 };
 
 // Parses a whole script. Errors are kInvalidArgument "line L: ..." naming the construct.
-Result<Script> parse(const std::string& text);
+// `incomplete` (optional) is set when the text ends inside a construct that more input could
+// finish: an open quote or `$(`, a trailing `|`, `&&` or `||`, or a final line continuation
+// (`\` + newline; the parse itself succeeds then). The interactive shell reads another line.
+Result<Script> parse(const std::string& text, bool* incomplete = nullptr);
 
 }  // namespace wasmcap::shell

@@ -17,6 +17,9 @@
 // followed, so neither copy nor apply can be redirected outside the tree they work on.
 #include "wasmcap/workspace.h"
 
+#include "wasmcap/policy.h"
+#include "wasi/path.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -34,6 +37,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -57,32 +61,8 @@ constexpr size_t kMaxEntries = 500000;  // entries in one tree (bounds snapshot 
 constexpr int kMaxDepth = 128;          // directory depth (bounds open descriptors)
 constexpr uint64_t kMaxDiffBytes = 4u << 20;  // larger text files: "changed", no line diff
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
+using Fd = wasi::UniqueFd;
 
 Error io_error(const std::string& what) {
   return Error(ErrorCode::kIo, what + ": " + std::strerror(errno));
@@ -236,7 +216,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
       }
       case Entry::Type::kFile: {
         Fd in(::openat(dirfd, n.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-        if (!in.ok()) return tl::unexpected(io_error("open " + path));
+        if (!in.valid()) return tl::unexpected(io_error("open " + path));
         struct stat st2;
         if (::fstat(in.get(), &st2) != 0 || st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
           return make_error(ErrorCode::kIo, "'" + path + "' changed while being read; retry");
@@ -246,7 +226,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         if (dst >= 0) {
           out = Fd(::openat(dst, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                             0600));
-          if (!out.ok()) return tl::unexpected(io_error("create copy of " + path));
+          if (!out.valid()) return tl::unexpected(io_error("create copy of " + path));
           cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
           (cloned ? ws.any_reflink : ws.any_copy) = true;
         }
@@ -268,12 +248,12 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
                             "contain its own store (move WASMCAP_HOME out of the tree)");
         }
         Fd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!sub.ok()) return tl::unexpected(io_error("open directory " + path));
+        if (!sub.valid()) return tl::unexpected(io_error("open directory " + path));
         Fd dsub;
         if (dst >= 0) {
           if (::mkdirat(dst, n.c_str(), 0700) != 0) return tl::unexpected(io_error("mkdir " + path));
           dsub = Fd(::openat(dst, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-          if (!dsub.ok()) return tl::unexpected(io_error("open copy of " + path));
+          if (!dsub.valid()) return tl::unexpected(io_error("open copy of " + path));
         }
         ws.out->push_back(e);
         auto r = walk(sub.get(), dsub.get(), path, depth + 1, ws);
@@ -329,7 +309,7 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
   auto parts = split_path(rel);
   *leaf = parts.back();
   Fd cur(::dup(root));
-  if (!cur.ok()) return tl::unexpected(io_error("dup"));
+  if (!cur.valid()) return tl::unexpected(io_error("dup"));
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     const std::string& p = parts[i];
     if (p.empty() || p == "." || p == "..") {
@@ -377,7 +357,7 @@ Result<std::string> hash_at(int root, const std::string& rel, std::string* conte
   auto parent = open_parent(root, rel, false, &leaf);
   if (!parent) return tl::unexpected(parent.error());
   Fd f(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!f.ok()) return tl::unexpected(io_error("open " + rel));
+  if (!f.valid()) return tl::unexpected(io_error("open " + rel));
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error(ErrorCode::kIo, "'" + rel + "' is not a regular file");
@@ -387,7 +367,7 @@ Result<std::string> hash_at(int root, const std::string& rel, std::string* conte
 
 Result<Fd> open_root(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.ok()) return tl::unexpected(io_error("open " + dir));
+  if (!fd.valid()) return tl::unexpected(io_error("open " + dir));
   return fd;
 }
 
@@ -445,6 +425,46 @@ Result<void> validate_name(const std::string& name) {
     return make_error(ErrorCode::kInvalidArgument,
                       "workspace name must be 1-64 characters [A-Za-z0-9._-], start with a "
                       "letter or digit and contain no '..'");
+  }
+  return {};
+}
+
+Result<Info> session_workspace(const std::string& home, const std::string& base,
+                               const std::string& session_key) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_TRY(validate_name(base));
+  // The key is client-chosen text: it only feeds the hash, never the name or a path.
+  std::string material = base;
+  material.push_back('\0');
+  material += session_key;
+  unsigned char h[8];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(material.data()),
+                     material.size(), nullptr, 0);
+  std::string name = "s-" + hex(h, sizeof h);
+  // Concurrent first calls of one session in this process: one creates, the others wait.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto existing = open(home, name)) return existing;
+  auto b = open(home, base);
+  if (!b) return tl::unexpected(b.error());
+  auto made = create(home, b->source, name);
+  if (!made) {
+    if (auto raced = open(home, name)) return raced;  // a concurrent first call made it
+  }
+  return made;
+}
+
+Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::string& session_key) {
+  for (auto& m : plan.fs) {
+    if (m.workspace.empty() || m.denied) continue;
+    Result<Info> info = m.per_session && !session_key.empty()
+                            ? session_workspace(home, m.workspace, session_key)
+                            : open(home, m.workspace);
+    if (!info) {
+      return make_error(info.error().code, "fs " + m.guest + ": workspace " + m.workspace + ": " +
+                                               info.error().message);
+    }
+    m.host = info->tree;
   }
   return {};
 }
@@ -751,7 +771,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
       Fd dfd(parent ? ::openat(parent->get(), leaf.c_str(),
                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     : -1);
-      auto names = dfd.ok() ? list_dir(dfd.get()) : Result<std::vector<std::string>>(
+      auto names = dfd.valid() ? list_dir(dfd.get()) : Result<std::vector<std::string>>(
                                                         make_error(ErrorCode::kIo, "open"));
       if (!names) {
         conflict(c.path, "cannot list it in SOURCE");
@@ -808,7 +828,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
     std::string tleaf;
     WS_LET(tparent, open_parent(tree.get(), c.path, false, &tleaf));
     Fd in(::openat(tparent.get(), tleaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (!in.ok()) return tl::unexpected(io_error("open workspace copy of " + c.path));
+    if (!in.valid()) return tl::unexpected(io_error("open workspace copy of " + c.path));
     struct stat ist;
     if (::fstat(in.get(), &ist) != 0 || !S_ISREG(ist.st_mode)) {
       return make_error(ErrorCode::kIo, "workspace copy of '" + c.path + "' is not a file");
@@ -818,7 +838,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
     std::string tmp = ".wasmcap-apply-" + hex(r, sizeof r);
     Fd out(::openat(parent.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600));
-    if (!out.ok()) return tl::unexpected(io_error("create temp file for " + c.path));
+    if (!out.valid()) return tl::unexpected(io_error("create temp file for " + c.path));
     bool ok = ::ioctl(out.get(), FICLONE, in.get()) == 0;
     if (!ok) ok = static_cast<bool>(hash_fd(in.get(), out.get(), nullptr, 0));
     ok = ok && ::fchmod(out.get(), ist.st_mode & 0777) == 0 && ::fsync(out.get()) == 0;

@@ -23,6 +23,7 @@
 #include "wasmcap/audit.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/mcp.h"
+#include "wasmcap/workspace.h"
 #include "wasmcap/registry.h"
 
 namespace wasmcap::mcp {
@@ -374,8 +375,9 @@ class ServerTest : public ::testing::Test {
 
   policy::HostConfig config() {
     std::string text = R"({"plugins": {
-        "coreutils": {"grants": {"fs": [{"guest": "/work", "host": ")" +
-                       (dir_ / "ws").string() + R"(", "access": "rw"}]}},
+        "coreutils": {"grants": {"fs": [)" + (!coreutils_fs_.empty() ? coreutils_fs_ :
+                       R"({"guest": "/work", "host": ")" + (dir_ / "ws").string() +
+                           R"(", "access": "rw"})") + R"(]}},
         "spinner": {}, "sleeper": {}, "reader": {},
         "datacat": {"grants": {"fs": [{"guest": "/work", "host": ")" +
                        (dir_ / "ws").string() + R"(", "access": "rw"}]}},
@@ -452,6 +454,7 @@ class ServerTest : public ::testing::Test {
   TempDir tmp_;
   fs::path dir_;
   std::string home_;
+  std::string coreutils_fs_;  // the coreutils fs grant (JSON object); "" = ws/ read-write
   bundle::SecretKey key_;
   std::shared_ptr<ToolHost> host_;
   std::unique_ptr<Protocol> proto_;
@@ -852,4 +855,70 @@ TEST_F(ServerTest, HttpTransportChecks) {
 }
 
 }  // namespace
+// A workspace grant: the tools work on the shadow's tree; the real tree is untouched until
+// `ws apply`, and the change shows in the workspace's diff.
+TEST_F(ServerTest, WorkspaceGrantCallsWriteTheShadow) {
+  auto ws = workspace::create(home_, (dir_ / "ws").string(), "proj");
+  ASSERT_TRUE(ws) << ws.error().to_string();
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "access": "rw"})";
+  start();
+  initialize();
+  Json r = call(1, "cp", {{"source", "notes.txt"}, {"destination", "copy.txt"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/copy.txt"));
+  EXPECT_EQ(testing::read_text(fs::path(ws->tree) / "copy.txt"), "alpha\nbeta\n");
+  auto d = workspace::diff(home_, "proj");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->changes.size(), 1u);
+  EXPECT_EQ(d->changes[0].path, "copy.txt");
+  EXPECT_EQ(d->changes[0].kind, workspace::Change::Kind::kAdded);
+  // A workspace that does not exist is a tool error, never a fallback to some directory.
+  ASSERT_TRUE(workspace::discard(home_, "proj"));
+  r = call(2, "mkdir", {{"paths", {"m"}}});
+  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no workspace 'proj'"),
+            std::string::npos) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/m"));
+}
+
+// per_session: each session gets its own shadow of the workspace's source, made on its first
+// call; sessions do not see each other's changes.
+TEST_F(ServerTest, PerSessionWorkspaces) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ =
+      R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  start();  // session "sess-1"
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"mine"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/mine"));
+  auto base = workspace::open(home_, "proj");
+  ASSERT_TRUE(base);
+  EXPECT_FALSE(fs::exists(fs::path(base->tree) / "mine"));
+  auto s1 = workspace::session_workspace(home_, "proj", "sess-1");
+  ASSERT_TRUE(s1);
+  EXPECT_TRUE(fs::is_directory(fs::path(s1->tree) / "mine"));
+  EXPECT_EQ(s1->source, base->source);
+  // Another session: a fresh shadow without "mine".
+  Protocol::Settings s;
+  s.session = true;
+  s.session_id = "sess-2";
+  auto other = std::make_unique<Protocol>(host_, s, [this](const std::string& m) {
+    std::lock_guard<std::mutex> g(mu_);
+    out_.push_back(Json::parse(m));
+    cv_.notify_all();
+  });
+  other->handle(Json({{"jsonrpc", "2.0"}, {"id", "i2"}, {"method", "initialize"},
+                      {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()},
+                                  {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}}).dump());
+  reply("i2");
+  other->handle(Json({{"jsonrpc", "2.0"}, {"id", "l2"}, {"method", "tools/call"},
+                      {"params", {{"name", "ls"}, {"arguments", Json::object()}}}}).dump());
+  Json l = reply("l2");
+  EXPECT_EQ(l["result"]["content"][0]["text"], "notes.txt\n") << l.dump();
+  auto s2 = workspace::session_workspace(home_, "proj", "sess-2");
+  ASSERT_TRUE(s2);
+  EXPECT_NE(s2->name, s1->name);
+}
+
 }  // namespace wasmcap::mcp

@@ -306,7 +306,22 @@ const BadCase kBad[] = {
     {"RelativeHostPath", Kind::kConfig, C(R"({"fs":[{"guest":"/work","host":"srv/ws/42","access":"rw"}]})"),
      kCP + "$.plugins.gh-issues.grants.fs[0].host: must be an absolute path"},
     {"MissingHostPath", Kind::kConfig, C(R"({"fs":[{"guest":"/work","access":"rw"}]})"),
-     kCP + "$.plugins.gh-issues.grants.fs[0].host: missing required key"},
+     kCP + "$.plugins.gh-issues.grants.fs[0]: needs exactly one of \"host\" (a directory) and "
+           "\"workspace\" (a shadow workspace name)"},
+    {"HostAndWorkspace", Kind::kConfig,
+     C(R"({"fs":[{"guest":"/work","host":"/srv","workspace":"w","access":"rw"}]})"),
+     kCP + "$.plugins.gh-issues.grants.fs[0]: needs exactly one of \"host\" (a directory) and "
+           "\"workspace\" (a shadow workspace name)"},
+    {"WorkspaceNameWithSlash", Kind::kConfig,
+     C(R"({"fs":[{"guest":"/work","workspace":"../w","access":"rw"}]})"),
+     kCP + "$.plugins.gh-issues.grants.fs[0].workspace: must be a workspace name: 1-64 of "
+           "[A-Za-z0-9._-], starting with a letter or digit, no '..'"},
+    {"PerSessionWithoutWorkspace", Kind::kConfig,
+     C(R"({"fs":[{"guest":"/work","host":"/srv","per_session":true,"access":"rw"}]})"),
+     kCP + "$.plugins.gh-issues.grants.fs[0].per_session: applies to a \"workspace\" grant only"},
+    {"PerSessionNotBoolean", Kind::kConfig,
+     C(R"({"fs":[{"guest":"/work","workspace":"w","per_session":1,"access":"rw"}]})"),
+     kCP + "$.plugins.gh-issues.grants.fs[0].per_session: must be true or false"},
     {"ConfigDuplicateGuest", Kind::kConfig,
      C(R"({"fs":[{"guest":"/w","host":"/a","access":"rw"},{"guest":"/w","host":"/b","access":"ro"}]})"),
      kCP + "$.plugins.gh-issues.grants.fs[1].guest: duplicate guest path '/w'"},

@@ -10,12 +10,12 @@ script here must agree exactly.
 
 Usage: differential.py --wasmcap build/bin/wasmcap --bundles build/bundles
 """
-import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
+
+import shell_env
 
 GNU_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 
@@ -57,6 +57,25 @@ CORPUS = [
     "wc -l a.txt b.txt",
     "head -n 1 a.txt; tail -n 1 b.txt",
     "cat a.txt | sed -n 2p",
+    # command substitution
+    "echo $(echo hello)",
+    "N=$(grep -c foo a.txt); echo count=$N",
+    "echo \"$(cat a.txt | head -n 2)\"",
+    "echo $(cat a.txt | head -n 2)",
+    "echo [$(echo '  a   b  ')] [\"$(echo '  a   b  ')\"]",
+    "echo \"$(echo \"nested $(echo deep)\")\"",
+    "X=$(false); echo $?; X=$(grep nomatch a.txt) || echo none",
+    "echo $(false); echo $?",
+    "cat $(echo a.txt) | wc -l",
+    "echo $(ls sub)",
+    "echo x$(echo)y \"$(printf_missing 2>/dev/null)\"; echo $?",
+    "echo $(cat missing.txt); echo $?",
+    "D=$(echo sub); cd $D && pwd | sed 's|.*/||'",
+    "echo $(cd sub; ls | head -n 1) $(ls | head -n 1)",
+    "echo $(exit 3); X=$(exit 4); echo $?",
+    "wc -l $(ls sub/*.txt | head -n 1)",
+    "echo data > $(echo out.txt); cat out.txt",
+    "echo \"$(echo a; echo; echo b; echo; echo)|\"",
 ]
 
 
@@ -84,25 +103,12 @@ def snapshot(root):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wasmcap", required=True)
-    ap.add_argument("--bundles", required=True)
-    ap.add_argument("--engine", default=os.environ.get("WASMCAP_TEST_ENGINE", "interp"))
-    a = ap.parse_args()
-    bundle = os.path.join(a.bundles, "coreutils.wcb")
-    if not os.path.exists(bundle):
-        print("SKIP: no coreutils bundle built")
-        return 0
+    a = shell_env.parse_args(__doc__)
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
-        home = os.path.join(tmp, "home")
-        os.makedirs(os.path.join(home, "trust"))
-        shutil.copy(os.path.join(a.bundles, "wasmcap-test.pub"), os.path.join(home, "trust"))
-        env = dict(os.environ, WASMCAP_HOME=home)
-        p = subprocess.run([a.wasmcap, "bundle", "install", bundle], env=env, capture_output=True)
-        if p.returncode != 0:
-            print("FAIL: bundle install:", p.stderr.decode())
-            return 1
+        env = shell_env.install_coreutils(a, tmp)
+        if env is None:
+            return 0 if not os.path.exists(os.path.join(a.bundles, "coreutils.wcb")) else 1
         for i, script in enumerate(CORPUS):
             ours, theirs = os.path.join(tmp, "w%d" % i), os.path.join(tmp, "g%d" % i)
             build_tree(ours)

@@ -8,11 +8,13 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <mutex>
 
 #include "shell/parse.h"
+#include "shell_ast.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -21,17 +23,8 @@ using wasmcap::testing::TempDir;
 
 namespace {
 
-void write(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << s;
-}
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using wasmcap::testing::read_text;
+using wasmcap::testing::write_text;
 
 // --- parser -------------------------------------------------------------------------------
 
@@ -48,9 +41,15 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("cat <<EOF\nx\nEOF", "here-documents");
   refused("(ls)", "subshells");
   refused("f() { ls; }", "subshells and functions");
-  refused("echo $(ls)", "command substitution ('$(...)')");
-  refused("echo `ls`", "command substitution ('`...`')");
-  refused("echo \"`ls`\"", "command substitution");
+  refused("echo `ls`", "command substitution with backticks ('`...`') is not supported; use $(...)");
+  refused("echo \"`ls`\"", "backticks");
+  refused("echo $(ls", "unterminated command substitution");
+  refused("echo \"$(ls\"", "unterminated");
+  refused("echo $( (ls) )", "subshells");
+  refused("echo $(ls |)", "a command is missing");
+  refused("echo $(;)", "';' with no command");
+  refused("echo $(ls &)", "background jobs");
+  refused("echo ls)", "subshells");
   refused("echo $((1+2))", "arithmetic expansion");
   refused("if true; then ls; fi", "'if' is not supported");
   refused("for x in a b; do echo $x; done", "'for' is not supported");
@@ -88,6 +87,88 @@ TEST(ShellParse, RandomInputNeverCrashes) {
     if (!r) {
       EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << s;
     }
+  }
+}
+
+TEST(ShellParse, CommandSubstitution) {
+  auto r = shell::parse("X=$(a b | c) d \"q $(e \"f)\") $(g $(h))\"$()x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& c = r->items[0].pipelines[0].commands[0];
+  ASSERT_EQ(c.assigns.size(), 1u);
+  ASSERT_EQ(c.assigns[0].second.parts.size(), 2u);  // "" literal + the substitution
+  const auto& sub = c.assigns[0].second.parts[1];
+  EXPECT_EQ(sub.kind, shell::WordPart::Kind::kSubst);
+  EXPECT_EQ(sub.text, "a b | c");
+  EXPECT_FALSE(sub.quoted);
+  ASSERT_TRUE(sub.script);
+  ASSERT_EQ(sub.script->items.size(), 1u);
+  EXPECT_EQ(sub.script->items[0].pipelines[0].commands.size(), 2u);
+  ASSERT_EQ(c.words.size(), 2u);
+  // "q $(e "f)") $(g $(h))" then $() then x: quotes inside $( ) are the inner script's own.
+  const auto& w = c.words[1];
+  ASSERT_EQ(w.parts.size(), 6u);
+  EXPECT_EQ(w.parts[1].kind, shell::WordPart::Kind::kSubst);
+  EXPECT_TRUE(w.parts[1].quoted);
+  EXPECT_EQ(w.parts[1].text, "e \"f)\"");
+  EXPECT_EQ(w.parts[1].script->items[0].pipelines[0].commands[0].words[1].parts[0].text, "f)");
+  EXPECT_EQ(w.parts[3].text, "g $(h)");
+  const auto& nested = w.parts[3].script->items[0].pipelines[0].commands[0].words[1];
+  EXPECT_EQ(nested.parts[0].kind, shell::WordPart::Kind::kSubst);
+  EXPECT_EQ(w.parts[4].kind, shell::WordPart::Kind::kSubst);  // $()
+  EXPECT_TRUE(w.parts[4].script->items.empty());
+  EXPECT_EQ(w.parts[5].text, "x");
+  // Lines inside a substitution count: an error after it names the right line.
+  auto l = shell::parse("echo $(a\nb\nc) &");
+  ASSERT_FALSE(l);
+  EXPECT_NE(l.error().message.find("line 3:"), std::string::npos) << l.error().message;
+  // Nesting is bounded: 16 levels parse, 17 are refused (the bound holds the recursion).
+  auto nest = [](int n) {
+    std::string s = "echo ";
+    for (int i = 0; i < n; ++i) s += "$(echo ";
+    s += "x";
+    for (int i = 0; i < n; ++i) s += ")";
+    return s;
+  };
+  EXPECT_TRUE(shell::parse(nest(shell::kMaxSubstitutionDepth)));
+  refused(nest(shell::kMaxSubstitutionDepth + 1), "nested deeper than 16 levels");
+  refused(nest(100000), "nested deeper than 16 levels");
+}
+
+// The fuzz oracle (fuzz_shell_parser) on known inputs: every AST prints back to text with the
+// same AST, whatever quoting produced it; backslash-newline vanishes even after '$'.
+TEST(ShellParse, RoundTripsThroughThePrinter) {
+  for (const char* s :
+       {"echo a 'b c' \"d $x ${y}$?\" e\\ f > o 2>&1 < i >> a | wc -l && X=1 Y= z || q",
+        "echo $(ls $(echo a) \"$(cat f)\") \"q$()\" x$(true)y", "a$\\\nb 'c\nd'e\\ f",
+        "echo $ $. \"$\" '$' a$'x' $\"y\"", "echo \"\" '' x\"\"y #c\n\nls;ls", "X=$(a | b) 2>f"}) {
+    auto r = shell::parse(s);
+    ASSERT_TRUE(r) << s << ": " << r.error().to_string();
+    std::string printed = shell::testing::print(*r);
+    auto again = shell::parse(printed);
+    ASSERT_TRUE(again) << printed << ": " << again.error().to_string();
+    EXPECT_EQ(shell::testing::dump(*again), shell::testing::dump(*r)) << s << "\n" << printed;
+  }
+  auto c = shell::parse("echo a$\\\nb $\\\n{c} \"$d\\\ne\"");
+  ASSERT_TRUE(c);
+  const auto& w = c->items[0].pipelines[0].commands[0].words;
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[1].parts[1].kind, shell::WordPart::Kind::kVar);
+  EXPECT_EQ(w[1].parts[1].text, "b");
+  EXPECT_EQ(w[2].parts[0].text, "c");
+  EXPECT_EQ(w[3].parts[1].text, "de");
+}
+
+TEST(ShellParse, IncompleteInputIsReported) {
+  for (const char* s : {"echo 'a", "echo \"a", "echo $(ls", "ls |", "ls &&", "ls ||",
+                        "echo \"$(echo 'x", "ls &&\n", "echo a \\\n"}) {
+    bool incomplete = false;
+    (void)shell::parse(s, &incomplete);
+    EXPECT_TRUE(incomplete) << s;
+  }
+  for (const char* s : {"echo a", "ls &", "echo a)", "ls ;;", "echo $((1))", "ls |\n;"}) {
+    bool incomplete = true;
+    (void)shell::parse(s, &incomplete);
+    EXPECT_FALSE(incomplete) << s;
   }
 }
 
@@ -157,8 +238,8 @@ struct ShellFixture : ::testing::Test {
     ::close(ofd);
     ::close(efd);
     r.code = r.result ? r.result->exit_code : -1;
-    r.out = read(out);
-    r.err = read(err);
+    r.out = read_text(out);
+    r.err = read_text(err);
     r.audit = *lines;
     return r;
   }
@@ -184,7 +265,7 @@ TEST_F(ShellFixture, QuotingAndVariables) {
 }
 
 TEST_F(ShellFixture, TestBuiltin) {
-  write(work() / "f", "x");
+  write_text(work() / "f", "x");
   fs::create_directories(work() / "d");
   auto r = run("test -f f && echo f; test -d d && echo d; [ -e nope ] || echo nope; "
                "[ 2 -gt 10 ] || echo num; [ a = a ] && echo eq; [ ! -z x ] && echo nz; "
@@ -197,7 +278,7 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   auto r = run("echo one > a.txt; echo two >> a.txt; mkdir_missing=1; echo x > sub/none; "
                "echo $?");
   ASSERT_TRUE(r.result);
-  EXPECT_EQ(read(work() / "a.txt"), "one\ntwo\n");
+  EXPECT_EQ(read_text(work() / "a.txt"), "one\ntwo\n");
   EXPECT_EQ(r.out, "1\n");
   // Out of the preopen: by .., by absolute path, through a symlink (file or directory).
   TempDir outside;
@@ -217,7 +298,7 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   // 2>&1 sends stderr where stdout goes.
   auto d = run("nosuch > o.txt 2>&1; echo $?");
   EXPECT_EQ(d.out, "127\n");
-  EXPECT_NE(read(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
+  EXPECT_NE(read_text(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
 }
 
 TEST_F(ShellFixture, ReadOnlyPreopenRefusesRedirection) {
@@ -240,7 +321,7 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
 }
 
 TEST_F(ShellFixture, Globbing) {
-  for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write(work() / f, "");
+  for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write_text(work() / f, "");
   auto r = run("echo *.txt; echo '*.txt' \"*\".txt; echo *.none; echo s*/*.txt; echo /work/?.md; "
                "echo .*.txt");
   ASSERT_TRUE(r.result);
@@ -248,7 +329,7 @@ TEST_F(ShellFixture, Globbing) {
             "a.txt b.txt\n*.txt *.txt\n*.none\nsub/x.txt\n/work/c.md\n.hidden.txt\n");
   // Globbing never lists through a symlink leading out.
   TempDir outside;
-  write(outside.path() / "secret.txt", "");
+  write_text(outside.path() / "secret.txt", "");
   fs::create_directory_symlink(outside.path(), work() / "out");
   EXPECT_EQ(run("echo out/*.txt").out, "out/*.txt\n");
 }
@@ -300,6 +381,100 @@ TEST_F(ShellFixture, CommandLimitAndAudit) {
   EXPECT_EQ(nlohmann::json::parse(a.audit[2])["exit"], 1);
 }
 
+TEST_F(ShellFixture, CommandSubstitution) {
+  fs::create_directories(work() / "d");
+  auto r = run("X=$(echo a   b); echo \"[$X]\"; echo [$(echo \" a  b \")]; "
+               "echo \"[$(echo \" a  b \")]\"; echo \"$(echo \"nested $(echo deep)\")\"; "
+               "echo [$(echo)] [\"$(echo)\"] [$()]; "
+               "Y=$(false); echo $?; echo $(false); echo $?; $(exit 4); echo $?; "
+               "Z=$(exit 3) && echo no || echo st=$?; "
+               "echo $(cd /work/d; pwd) $(pwd); echo $(V=1; echo v$V)[$V]; echo $(exit 5; echo no)");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "[a b]\n[ a b ]\n[ a  b ]\nnested deep\n[] [] []\n1\n\n0\n4\nst=3\n"
+            "/work/d /work\nv1[]\n\n")
+      << r.out;
+}
+
+TEST_F(ShellFixture, CommandSubstitutionFieldsAndTargets) {
+  fs::create_directories(work() / "d");
+  // Trailing newlines only are stripped; inner newlines split unquoted, stay quoted; the
+  // output can name a redirection target and a command.
+  auto r = run("echo \"$(echo a; echo; echo b; echo; echo)|\"; echo [$(echo a; echo b)]; "
+               "echo data > $(echo f.txt); echo $(test -f f.txt && echo yes); "
+               "$(echo echo) ran; echo x$(echo)y; D=$(echo d); cd $D; pwd");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "a\n\nb|\n[a b]\nyes\nran\nxy\n/work/d\n");
+  EXPECT_EQ(read_text(work() / "f.txt"), "data\n");
+  // Errors inside go to the script's stderr, not into the capture nor the command's 2>.
+  auto e = run("X=$(nosuch); echo [$X] $?; echo $(nosuch) 2>/dev/null");
+  EXPECT_EQ(e.out, "[] 127\n\n");
+  EXPECT_EQ(std::count(e.err.begin(), e.err.end(), '\n'), 2) << e.err;
+  // Inside a pipeline stage: the substitution reads that stage's stdin.
+  EXPECT_EQ(run("echo b | echo a$(true)c").out, "ac\n");
+}
+
+TEST_F(ShellFixture, CommandSubstitutionLimits) {
+  // The capture is bounded: past it the script stops with output_limit.
+  auto o = opts();
+  o.max_substitution_bytes = 100;
+  std::string big(150, 'x');
+  auto r = run("X=$(echo " + big + "); echo never", o);
+  ASSERT_FALSE(r.result);
+  EXPECT_EQ(r.result.error().code, ErrorCode::kOutputLimit);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(run("X=$(echo " + std::string(90, 'x') + "); echo ok", o).result);
+  // Inner commands count toward the script's command limit, and are audited with its id.
+  auto c = opts();
+  c.max_commands = 3;
+  auto l = run("echo $(echo 1; echo 2; echo 3)", c);
+  ASSERT_FALSE(l.result);
+  EXPECT_EQ(l.result.error().code, ErrorCode::kFuelExhausted);
+  auto a = run("echo $(echo in)");
+  ASSERT_EQ(a.audit.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(a.audit[0])["argv"], nlohmann::json::array({"echo", "in"}));
+  EXPECT_EQ(nlohmann::json::parse(a.audit[1])["argv"], nlohmann::json::array({"echo", "in"}));
+  EXPECT_EQ(nlohmann::json::parse(a.audit[0])["invocation_id"],
+            nlohmann::json::parse(a.audit[1])["invocation_id"]);
+}
+
+// The interactive mode's library half: state lasts across runs, a parse error sets $? to 2 and
+// runs nothing, limits are per run, exit ends the session.
+TEST_F(ShellFixture, SessionKeepsStateAcrossRuns) {
+  fs::create_directories(work() / "d");
+  fs::path out = tmp.path() / "session.out";
+  int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  auto o = opts();
+  o.stdout_fd = ofd;
+  o.stderr_fd = -1;
+  o.max_commands = 2;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  auto& sh = **s;
+  EXPECT_TRUE(sh.run("X=kept; cd d"));
+  EXPECT_EQ(sh.cwd(), "/work/d");
+  EXPECT_TRUE(sh.run("false"));
+  EXPECT_EQ(sh.last_status(), 1);
+  EXPECT_TRUE(sh.run("echo $? $X $(pwd)"));
+  auto bad = sh.run("echo ran > f; ls &");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(sh.last_status(), 2);
+  EXPECT_FALSE(fs::exists(work() / "d/f"));
+  auto limit = sh.run("true; true; true");  // 3 commands: over this run's cap of 2
+  ASSERT_FALSE(limit);
+  EXPECT_EQ(sh.last_status(), error_exit_code(ErrorCode::kFuelExhausted));
+  EXPECT_TRUE(sh.run("true; echo again"));  // the cap is per run
+  EXPECT_FALSE(sh.exited());
+  EXPECT_TRUE(sh.run("exit 7; echo no"));
+  EXPECT_TRUE(sh.exited());
+  EXPECT_EQ(sh.last_status(), 7);
+  EXPECT_FALSE(sh.run("echo after"));
+  ::close(ofd);
+  EXPECT_EQ(read_text(out), "1 kept /work/d\nagain\n");
+  EXPECT_TRUE(shell::needs_more_input("echo 'a\n"));
+  EXPECT_FALSE(shell::needs_more_input("echo a\n"));
+}
+
 TEST_F(ShellFixture, ParseErrorRunsNothing) {
   auto r = run("echo ran > f; ls &");
   ASSERT_FALSE(r.result);
@@ -335,24 +510,38 @@ struct ToolFixture : ::testing::Test {
 };
 
 TEST_F(ToolFixture, PipelinesStreamThroughTools) {
-  write(work() / "a.txt", "alpha\nbeta\ngamma\nalphabet\n");
+  write_text(work() / "a.txt", "alpha\nbeta\ngamma\nalphabet\n");
   auto r = script("cat a.txt | grep alpha | wc -l; grep -c a a.txt > n.txt; cat n.txt; "
                   "ls | sed s/txt/TXT/");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "2\n4\na.TXT\nn.TXT\n");
 }
 
+// Substitutions run tools on the engine under test: pipelines inside, output larger than a
+// pipe buffer, status propagation.
+TEST_F(ToolFixture, CommandSubstitutionRunsTools) {
+  write_text(work() / "a.txt", "alpha\nbeta\ngamma\n");
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "line\n";  // 100 KB: more than a pipe buffer
+  write_text(work() / "big.txt", big);
+  auto r = script("N=$(cat a.txt | grep a | wc -l); echo n=$N; echo \"$(head -n 1 a.txt)\"; "
+                  "X=$(grep nomatch a.txt); echo st=$?; echo $(cat big.txt | wc -l); "
+                  "echo $(ls $(echo a.txt))");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "n=3\nalpha\nst=1\n20000\na.txt\n");
+}
+
 TEST_F(ToolFixture, EarlyExitingReaderDoesNotHangTheWriter) {
   std::string big;
   for (int i = 0; i < 200000; ++i) big += "line " + std::to_string(i) + "\n";
-  write(work() / "big.txt", big);  // ~2.3 MB: far beyond any pipe buffer
+  write_text(work() / "big.txt", big);  // ~2.3 MB: far beyond any pipe buffer
   auto r = script("cat big.txt | head -n 2; echo done");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "line 0\nline 1\ndone\n");
 }
 
 TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
-  write(work() / "sub/f.txt", "in sub\n");
+  write_text(work() / "sub/f.txt", "in sub\n");
   auto r = script("cd sub && cat f.txt && cat /etc/passwd; echo $?; ls ../..; echo $?");
   EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out.rfind("in sub\n1\n", 0), 0u) << r.out;
@@ -370,7 +559,7 @@ TEST_F(ToolFixture, DeadlineStopsTheScript) {
 
 TEST_F(ToolFixture, OutputLimitStopsTheScript) {
   std::string big(100000, 'x');
-  write(work() / "big.txt", big);
+  write_text(work() / "big.txt", big);
   auto r = sh({"sh", "--max-output-bytes", "1000", "--dir", work().string() + "::/work", "-c",
                "cat big.txt; echo never"});
   EXPECT_EQ(r.exit_code, wasmcap::error_exit_code(wasmcap::ErrorCode::kOutputLimit)) << wasmcap::testing::describe(r);
@@ -379,22 +568,60 @@ TEST_F(ToolFixture, OutputLimitStopsTheScript) {
 
 TEST_F(ToolFixture, WorkspaceShellNeverTouchesSourceUntilApply) {
   fs::path proj = tmp.path() / "proj";
-  write(proj / "notes.txt", "old line\n");
+  write_text(proj / "notes.txt", "old line\n");
   auto c = sh({"ws", "create", "--from", proj.string(), "--name", "p"});
   ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
   auto r = sh({"sh", "--workspace", "p", "--audit-file", (tmp.path() / "audit.jsonl").string(),
                "-c", "pwd; sed -i s/old/new/ notes.txt && echo added > more.txt; rm notes.txt.bak"});
   EXPECT_EQ(r.out, "/work\n") << wasmcap::testing::describe(r);
-  EXPECT_EQ(read(proj / "notes.txt"), "old line\n");
+  EXPECT_EQ(read_text(proj / "notes.txt"), "old line\n");
   auto d = sh({"ws", "diff", "p"});
   EXPECT_NE(d.out.find("-old line\n+new line\n"), std::string::npos) << d.out;
   auto a = sh({"ws", "apply", "p"});
   ASSERT_EQ(a.exit_code, 0) << wasmcap::testing::describe(a);
-  EXPECT_EQ(read(proj / "notes.txt"), "new line\n");
-  EXPECT_EQ(read(proj / "more.txt"), "added\n");
-  std::string audit = read(tmp.path() / "audit.jsonl");
+  EXPECT_EQ(read_text(proj / "notes.txt"), "new line\n");
+  EXPECT_EQ(read_text(proj / "more.txt"), "added\n");
+  std::string audit = read_text(tmp.path() / "audit.jsonl");
   EXPECT_NE(audit.find("\"argv\":[\"sed\",\"-i\",\"s/old/new/\",\"notes.txt\"]"), std::string::npos)
       << audit;
+}
+
+// A plugin granted a workspace (run --workspace, or a host config grants.fs[].workspace) changes
+// the shadow only: the real tree is untouched and `ws diff` shows the change.
+TEST_F(ToolFixture, PluginRunOnAWorkspaceGrant) {
+  fs::path proj = tmp.path() / "proj";
+  write_text(proj / "a.txt", "real\n");
+  ASSERT_EQ(sh({"ws", "create", "--from", proj.string(), "--name", "p"}).exit_code, 0);
+  auto engine = wasmcap::testing::test_engine_name();
+  auto r = sh({"run", "--engine", engine, "--workspace", "p", "coreutils", "cp", "a.txt", "b.txt"});
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_FALSE(fs::exists(proj / "b.txt"));
+  auto d = sh({"ws", "diff", "p"});
+  EXPECT_NE(d.out.find("+real\n"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("b.txt"), std::string::npos) << d.out;
+  // The same through the host config: the grant names the workspace instead of a directory.
+  fs::path cfg = tmp.path() / "config.json";
+  write_text(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
+      {"guest": "/work", "workspace": "p", "access": "rw"}]}}}})");
+  auto c = sh({"run", "--engine", engine, "--config", cfg.string(), "coreutils", "mkdir", "made"});
+  ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
+  EXPECT_FALSE(fs::exists(proj / "made"));
+  auto j = sh({"ws", "diff", "p", "--json"});
+  EXPECT_NE(j.out.find("\"made\""), std::string::npos) << j.out;
+  EXPECT_EQ(read_text(proj / "a.txt"), "real\n");
+  // Refusals: a missing workspace (grant or flag) is not_found; --workspace with --manifest is a
+  // usage error (one source of grants).
+  write_text(cfg, R"({"plugins": {"coreutils": {"grants": {"fs": [
+      {"guest": "/work", "workspace": "gone", "access": "rw"}]}}}})");
+  auto g = sh({"run", "--engine", engine, "--config", cfg.string(), "coreutils", "ls"});
+  EXPECT_EQ(g.exit_code, 66) << wasmcap::testing::describe(g);
+  EXPECT_NE(g.err.find("workspace gone"), std::string::npos) << g.err;
+  auto f = sh({"run", "--engine", engine, "--workspace", "gone", "coreutils", "ls"});
+  EXPECT_EQ(f.exit_code, 66) << wasmcap::testing::describe(f);
+  auto m = sh({"run", "--workspace", "p", "--manifest", (tmp.path() / "m.json").string(),
+               "--config", cfg.string()});
+  EXPECT_EQ(m.exit_code, 64) << wasmcap::testing::describe(m);
+  EXPECT_NE(m.err.find("--workspace cannot be combined with --manifest"), std::string::npos);
 }
 
 }  // namespace
@@ -406,8 +633,9 @@ TEST(ShellCli, UsageErrors) {
   auto rel = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::rel", "-c", "true"});
   EXPECT_EQ(rel.exit_code, 64) << wasmcap::testing::describe(rel);
   EXPECT_NE(rel.err.find("absolute guest path"), std::string::npos);
-  auto none = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"});
-  EXPECT_EQ(none.exit_code, 64);
+  auto both = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "true",
+                                         (tmp.path() / "script").string()});
+  EXPECT_EQ(both.exit_code, 64) << wasmcap::testing::describe(both);
   auto bg = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo x > f; ls &"});
   EXPECT_EQ(bg.exit_code, 64);
   EXPECT_NE(bg.err.find("background jobs"), std::string::npos) << bg.err;
@@ -416,6 +644,22 @@ TEST(ShellCli, UsageErrors) {
   o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
   auto ws = wasmcap::testing::run_cli({"sh", "--workspace", "../x", "-c", "true"}, o);
   EXPECT_EQ(ws.exit_code, 64);
+}
+
+// Without -c or FILE and with stdin not a terminal, the script is stdin (its commands then see
+// EOF); a parse error there is still 64 with nothing run. (The terminal case: interactive.py.)
+TEST(ShellCli, ScriptFromStdin) {
+  TempDir tmp;
+  wasmcap::testing::ProcOptions o;
+  o.stdin_data = "X=$(echo a)\necho $X > f\ncat_missing=1; echo \"$X b\"\nexit 4\necho never\n";
+  auto r = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"}, o);
+  EXPECT_EQ(r.exit_code, 4) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "a b\n");
+  EXPECT_EQ(read_text(tmp.path() / "f"), "a\n");
+  o.stdin_data = "echo x > g\nls &\n";
+  auto bad = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"}, o);
+  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_FALSE(fs::exists(tmp.path() / "g"));
 }
 
 }  // namespace

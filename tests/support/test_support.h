@@ -92,7 +92,10 @@ inline std::string read_text(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// Creates the parent directories as needed.
 inline void write_text(const std::filesystem::path& p, const std::string& s) {
+  std::error_code ec;  // (a failure shows as the file missing, as before)
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << s;
 }

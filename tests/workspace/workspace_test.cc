@@ -8,7 +8,10 @@
 #include <fstream>
 #include <random>
 
+#include "policy/syntax.h"
 #include "test_support.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/runtime.h"
 
 namespace fs = std::filesystem;
 using namespace wasmcap;
@@ -17,26 +20,17 @@ using wasmcap::testing::TempDir;
 
 namespace {
 
-void write(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << s;
-}
-std::string read(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using wasmcap::testing::read_text;
+using wasmcap::testing::write_text;
 
 struct Fixture : ::testing::Test {
   TempDir tmp;
   std::string home() { return (tmp.path() / "home").string(); }
   fs::path src() { return tmp.path() / "src"; }
   void SetUp() override {
-    write(src() / "a.txt", "one\ntwo\nthree\n");
-    write(src() / "sub/b.txt", "bee\n");
-    write(src() / "bin.dat", std::string("x\0y", 3));
+    write_text(src() / "a.txt", "one\ntwo\nthree\n");
+    write_text(src() / "sub/b.txt", "bee\n");
+    write_text(src() / "bin.dat", std::string("x\0y", 3));
   }
   Info make(const std::string& name = "w1") {
     auto info = create(home(), src().string(), name);
@@ -54,8 +48,8 @@ struct Fixture : ::testing::Test {
 TEST_F(Fixture, CreateCopiesTheTreeAndRecordsASnapshot) {
   Info i = make();
   EXPECT_EQ(i.name, "w1");
-  EXPECT_EQ(read(fs::path(i.tree) / "a.txt"), "one\ntwo\nthree\n");
-  EXPECT_EQ(read(fs::path(i.tree) / "sub/b.txt"), "bee\n");
+  EXPECT_EQ(read_text(fs::path(i.tree) / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_EQ(read_text(fs::path(i.tree) / "sub/b.txt"), "bee\n");
   ASSERT_EQ(i.entries.size(), 4u);  // a.txt bin.dat sub sub/b.txt
   EXPECT_EQ(i.entries[0].path, "a.txt");
   EXPECT_EQ(i.entries[0].hash.size(), 64u);
@@ -82,10 +76,10 @@ TEST_F(Fixture, GeneratedNameAndList) {
 
 TEST_F(Fixture, ToolsWritingTheTreeNeverTouchSource) {
   Info i = make();
-  write(fs::path(i.tree) / "a.txt", "changed\n");
-  write(fs::path(i.tree) / "new.txt", "n\n");
+  write_text(fs::path(i.tree) / "a.txt", "changed\n");
+  write_text(fs::path(i.tree) / "new.txt", "n\n");
   fs::remove_all(fs::path(i.tree) / "sub");
-  EXPECT_EQ(read(src() / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
   EXPECT_TRUE(fs::exists(src() / "sub/b.txt"));
   EXPECT_FALSE(fs::exists(src() / "new.txt"));
 }
@@ -93,12 +87,12 @@ TEST_F(Fixture, ToolsWritingTheTreeNeverTouchSource) {
 TEST_F(Fixture, DiffListsEveryKindOfChange) {
   Info i = make();
   fs::path t = i.tree;
-  write(t / "a.txt", "one\nTWO\nthree\n");
-  write(t / "new.txt", "n\n");
+  write_text(t / "a.txt", "one\nTWO\nthree\n");
+  write_text(t / "new.txt", "n\n");
   fs::remove_all(t / "sub");
-  write(t / "bin.dat", std::string("x\0z", 3));
+  write_text(t / "bin.dat", std::string("x\0z", 3));
   ::chmod((src() / "a.txt").c_str(), 0644);
-  write(t / "m.txt", "");  // added, then a mode change on an existing file:
+  write_text(t / "m.txt", "");  // added, then a mode change on an existing file:
   ::chmod((t / "m.txt").c_str(), 0600);
   auto d = diff(home(), "w1");
   ASSERT_TRUE(d) << d.error().to_string();
@@ -128,7 +122,7 @@ TEST_F(Fixture, ModeChangeAndTypeChange) {
   ::chmod((fs::path(i.tree) / "a.txt").c_str(), 0700);
   fs::remove(fs::path(i.tree) / "bin.dat");
   fs::create_directories(fs::path(i.tree) / "bin.dat");
-  write(fs::path(i.tree) / "bin.dat/inner", "i\n");
+  write_text(fs::path(i.tree) / "bin.dat/inner", "i\n");
   auto d = diff(home(), "w1");
   ASSERT_TRUE(d);
   EXPECT_EQ(find(*d, "a.txt")->kind, Change::Kind::kModeChanged);
@@ -139,20 +133,20 @@ TEST_F(Fixture, ModeChangeAndTypeChange) {
   struct stat st;
   ASSERT_EQ(::stat((src() / "a.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  EXPECT_EQ(read(src() / "bin.dat/inner"), "i\n");
+  EXPECT_EQ(read_text(src() / "bin.dat/inner"), "i\n");
 }
 
 TEST_F(Fixture, ApplyWritesEverythingThenHasNothingLeft) {
   Info i = make();
   fs::path t = i.tree;
-  write(t / "a.txt", "one\nTWO\nthree\n");
-  write(t / "deep/er/new.txt", "n\n");
+  write_text(t / "a.txt", "one\nTWO\nthree\n");
+  write_text(t / "deep/er/new.txt", "n\n");
   fs::remove_all(t / "sub");
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->conflicts.empty());
-  EXPECT_EQ(read(src() / "a.txt"), "one\nTWO\nthree\n");
-  EXPECT_EQ(read(src() / "deep/er/new.txt"), "n\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\nTWO\nthree\n");
+  EXPECT_EQ(read_text(src() / "deep/er/new.txt"), "n\n");
   EXPECT_FALSE(fs::exists(src() / "sub"));
   // No temp files left behind.
   for (const auto& e : fs::recursive_directory_iterator(src())) {
@@ -170,41 +164,41 @@ TEST_F(Fixture, ApplyWritesEverythingThenHasNothingLeft) {
 TEST_F(Fixture, ApplyRefusesConflictsAndWritesNothing) {
   Info i = make();
   fs::path t = i.tree;
-  write(t / "a.txt", "mine\n");
-  write(t / "sub/b.txt", "mine too\n");
-  write(t / "added.txt", "ws\n");
-  write(src() / "sub/b.txt", "theirs\n");  // changed in SOURCE
-  write(src() / "added.txt", "src\n");     // created in SOURCE
+  write_text(t / "a.txt", "mine\n");
+  write_text(t / "sub/b.txt", "mine too\n");
+  write_text(t / "added.txt", "ws\n");
+  write_text(src() / "sub/b.txt", "theirs\n");  // changed in SOURCE
+  write_text(src() / "added.txt", "src\n");     // created in SOURCE
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->conflicts.size(), 2u);
   EXPECT_EQ(r->conflicts[0].path, "added.txt");
   EXPECT_EQ(r->conflicts[1].path, "sub/b.txt");
   EXPECT_NE(r->conflicts[1].reason.find("changed in SOURCE"), std::string::npos);
-  EXPECT_EQ(read(src() / "a.txt"), "one\ntwo\nthree\n");  // untouched
-  EXPECT_EQ(read(src() / "sub/b.txt"), "theirs\n");
-  EXPECT_EQ(read(src() / "added.txt"), "src\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");  // untouched
+  EXPECT_EQ(read_text(src() / "sub/b.txt"), "theirs\n");
+  EXPECT_EQ(read_text(src() / "added.txt"), "src\n");
 }
 
 // Same size and mtime, other content: the content hash catches it.
 TEST_F(Fixture, ConflictDetectedByHashWhenMtimeIsRestored) {
   Info i = make();
-  write(fs::path(i.tree) / "a.txt", "mine\n");
+  write_text(fs::path(i.tree) / "a.txt", "mine\n");
   struct stat st;
   ASSERT_EQ(::stat((src() / "a.txt").c_str(), &st), 0);
-  write(src() / "a.txt", "ONE\ntwo\nthree\n");
+  write_text(src() / "a.txt", "ONE\ntwo\nthree\n");
   struct timespec ts[2] = {st.st_atim, st.st_mtim};
   ASSERT_EQ(::utimensat(AT_FDCWD, (src() / "a.txt").c_str(), ts, 0), 0);
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->conflicts.size(), 1u);
-  EXPECT_EQ(read(src() / "a.txt"), "ONE\ntwo\nthree\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "ONE\ntwo\nthree\n");
 }
 
 TEST_F(Fixture, ApplyRefusesRemovingADirectoryThatGainedEntries) {
   Info i = make();
   fs::remove_all(fs::path(i.tree) / "sub");
-  write(src() / "sub/late.txt", "late\n");
+  write_text(src() / "sub/late.txt", "late\n");
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->conflicts.size(), 1u);
@@ -249,7 +243,7 @@ TEST_F(Fixture, DuplicateNameAndDiscard) {
 // Symlinks in SOURCE are copied as symlinks, never followed out of the tree.
 TEST_F(Fixture, SymlinksAreNeverFollowedOnCreate) {
   TempDir outside;
-  write(outside.path() / "secret", "s3cret\n");
+  write_text(outside.path() / "secret", "s3cret\n");
   fs::create_directory_symlink(outside.path(), src() / "out");
   fs::create_symlink(outside.path() / "secret", src() / "secret-link");
   Info i = make();
@@ -267,30 +261,30 @@ TEST_F(Fixture, SymlinksAreNeverFollowedOnCreate) {
 TEST_F(Fixture, ApplyNeverCreatesSymlinks) {
   Info i = make();
   fs::create_symlink("/etc/passwd", fs::path(i.tree) / "evil");
-  write(fs::path(i.tree) / "a.txt", "fine\n");
+  write_text(fs::path(i.tree) / "a.txt", "fine\n");
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->conflicts.size(), 1u);
   EXPECT_EQ(r->conflicts[0].path, "evil");
   EXPECT_NE(r->conflicts[0].reason.find("never creates symlinks"), std::string::npos);
   EXPECT_FALSE(fs::exists(fs::symlink_status(src() / "evil")));
-  EXPECT_EQ(read(src() / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
 }
 
 // SOURCE's directory replaced by a symlink to elsewhere after creation: apply refuses rather
 // than write through it.
 TEST_F(Fixture, ApplyNeverWritesThroughASymlinkedParent) {
   Info i = make();
-  write(fs::path(i.tree) / "sub/b.txt", "mine\n");
-  write(fs::path(i.tree) / "sub/c.txt", "new\n");
+  write_text(fs::path(i.tree) / "sub/b.txt", "mine\n");
+  write_text(fs::path(i.tree) / "sub/c.txt", "new\n");
   TempDir outside;
-  write(outside.path() / "b.txt", "bee\n");
+  write_text(outside.path() / "b.txt", "bee\n");
   fs::remove_all(src() / "sub");
   fs::create_directory_symlink(outside.path(), src() / "sub");
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->conflicts.size(), 2u);
-  EXPECT_EQ(read(outside.path() / "b.txt"), "bee\n");
+  EXPECT_EQ(read_text(outside.path() / "b.txt"), "bee\n");
   EXPECT_FALSE(fs::exists(outside.path() / "c.txt"));
 }
 
@@ -315,7 +309,7 @@ TEST_F(Fixture, CreateRefusesATreeHoldingTheWorkspaceStore) {
 
 TEST_F(Fixture, HostileNamesAreEscapedInTheDiff) {
   Info i = make();
-  write(fs::path(i.tree) / "x\n+++ b/forged\x1b[2J", "x\n");
+  write_text(fs::path(i.tree) / "x\n+++ b/forged\x1b[2J", "x\n");
   auto d = diff(home(), "w1");
   ASSERT_TRUE(d);
   std::string text = render_diff_text(*d);
@@ -361,12 +355,89 @@ TEST(UnifiedDiff, PatchReproducesTheNewTextOnRandomEdits) {
       if (r == 2) b += "ins\n";                       // insert
     }
     if (rng() % 5 == 0 && !b.empty()) b.pop_back();   // no newline at end
-    write(tmp.path() / "f", a);
+    write_text(tmp.path() / "f", a);
     std::string d = unified_diff("f", a, b);
-    write(tmp.path() / "p.diff", d);
+    write_text(tmp.path() / "p.diff", d);
     int rc = std::system(("cd " + tmp.str() + " && patch -s -p1 < p.diff > /dev/null 2>&1").c_str());
     ASSERT_EQ(rc, 0) << "round " << round << "\n" << d;
-    ASSERT_EQ(read(tmp.path() / "f"), b) << "round " << round << "\n" << d;
+    ASSERT_EQ(read_text(tmp.path() / "f"), b) << "round " << round << "\n" << d;
+  }
+}
+
+// A plan's workspace grants point at the workspace's tree once bound; unbound, a run refuses
+// them; a missing workspace is not_found, never some other directory.
+TEST_F(Fixture, BindPlanPointsWorkspaceMountsAtTheTree) {
+  Info w = make("bound");
+  policy::Plan plan;
+  plan.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "bound"});
+  plan.fs.push_back(policy::FsMount{"/data", "/srv/data", policy::Access::kReadOnly});
+  auto unbound = std::make_shared<policy::Plan>(plan);
+  auto refused = run_options_from_plan(unbound, {"x"}, false);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("not bound"), std::string::npos);
+  ASSERT_TRUE(bind_plan(plan, home()));
+  EXPECT_EQ(plan.fs[0].host, w.tree);
+  EXPECT_EQ(plan.fs[1].host, "/srv/data");
+  auto ok = run_options_from_plan(std::make_shared<policy::Plan>(plan), {"x"}, false);
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(ok->wasi.preopens[0].host_path, w.tree);
+  EXPECT_FALSE(ok->wasi.preopens[0].read_only);
+  policy::Plan missing;
+  missing.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "nope"});
+  auto m = bind_plan(missing, home());
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(missing.fs[0].host.empty());
+}
+
+// A per-session mount: each key its own workspace, made from the base's source (not from the
+// base's changes), the same one again for the same key; the key never reaches the name.
+TEST_F(Fixture, SessionWorkspacesAreSeparateCopiesOfTheSource) {
+  Info base = make("base");
+  write_text(fs::path(base.tree) / "a.txt", "changed in base\n");
+  auto s1 = session_workspace(home(), "base", "../../etc/passwd\n");
+  ASSERT_TRUE(s1) << s1.error().to_string();
+  EXPECT_TRUE(validate_name(s1->name));
+  EXPECT_EQ(s1->name.rfind("s-", 0), 0u);
+  EXPECT_EQ(s1->name.size(), 18u);
+  EXPECT_EQ(read_text(fs::path(s1->tree) / "a.txt"), "one\ntwo\nthree\n");
+  write_text(fs::path(s1->tree) / "new.txt", "s1\n");
+  auto again = session_workspace(home(), "base", "../../etc/passwd\n");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->name, s1->name);
+  EXPECT_TRUE(fs::exists(fs::path(again->tree) / "new.txt"));
+  auto s2 = session_workspace(home(), "base", "other");
+  ASSERT_TRUE(s2);
+  EXPECT_NE(s2->name, s1->name);
+  EXPECT_FALSE(fs::exists(fs::path(s2->tree) / "new.txt"));
+  policy::Plan plan;
+  plan.fs.push_back(
+      policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "base", true});
+  ASSERT_TRUE(bind_plan(plan, home(), "other"));
+  EXPECT_EQ(plan.fs[0].host, s2->tree);
+  plan.fs[0].host.clear();
+  ASSERT_TRUE(bind_plan(plan, home(), ""));  // no session: the named workspace itself
+  EXPECT_EQ(plan.fs[0].host, base.tree);
+  EXPECT_FALSE(session_workspace(home(), "missing", "k"));
+  EXPECT_FALSE(session_workspace(home(), "../x", "k"));
+}
+
+// The host config's workspace name rule (policy, which does not link this library) and
+// validate_name agree.
+TEST(WorkspaceNames, HostConfigRuleAgreesWithValidateName) {
+  std::vector<std::string> names = {"", ".", "..", "../x", "a/b", ".hidden", "-x", "a..b",
+                                    "sp ace", "new\nline", std::string(65, 'a'),
+                                    std::string(64, 'a'), "ok-1.2_x", "A", "9z", "a.b", "_x"};
+  std::mt19937 rng(7);
+  const std::string alphabet = "aZ09._-/ \n\x01\xff";
+  for (int i = 0; i < 5000; ++i) {
+    std::string n;
+    for (size_t k = rng() % 8; k > 0; --k) n.push_back(alphabet[rng() % alphabet.size()]);
+    names.push_back(n);
+  }
+  for (const auto& n : names) {
+    EXPECT_EQ(static_cast<bool>(validate_name(n)), !policy::check_workspace_name(n).has_value())
+        << n;
   }
 }
 
@@ -380,17 +451,17 @@ TEST_F(Fixture, CliExitCodes) {
   auto l = wasmcap::testing::run_cli({"ws", "list"}, o);
   EXPECT_EQ(l.exit_code, 0);
   EXPECT_EQ(l.out.rfind("c1\t", 0), 0u) << l.out;
-  write(fs::path(home()) / "workspaces/c1/tree/a.txt", "cli\n");
+  write_text(fs::path(home()) / "workspaces/c1/tree/a.txt", "cli\n");
   auto d = wasmcap::testing::run_cli({"ws", "diff", "c1"}, o);
   EXPECT_EQ(d.exit_code, 0);
   EXPECT_NE(d.out.find("-one\n"), std::string::npos) << d.out;
   auto dj = wasmcap::testing::run_cli({"ws", "diff", "c1", "--json"}, o);
   EXPECT_NE(dj.out.find("\"changes\""), std::string::npos);
-  write(src() / "a.txt", "theirs\n");
+  write_text(src() / "a.txt", "theirs\n");
   auto ap = wasmcap::testing::run_cli({"ws", "apply", "c1"}, o);
   EXPECT_EQ(ap.exit_code, 73) << wasmcap::testing::describe(ap);
   EXPECT_NE(ap.err.find("workspace_conflict"), std::string::npos);
-  EXPECT_EQ(read(src() / "a.txt"), "theirs\n");
+  EXPECT_EQ(read_text(src() / "a.txt"), "theirs\n");
   auto bad = wasmcap::testing::run_cli({"ws", "diff", "../etc"}, o);
   EXPECT_EQ(bad.exit_code, 64);
   auto gone = wasmcap::testing::run_cli({"ws", "discard", "nope"}, o);

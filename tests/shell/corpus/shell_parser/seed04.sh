@@ -1,0 +1,1 @@
+false || false || echo third

@@ -1,0 +1,1 @@
+X=value; echo $X "$X" '$X'

@@ -1,0 +1,1 @@
+X='a   b'; echo $X; echo "$X"

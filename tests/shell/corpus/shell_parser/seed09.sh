@@ -1,0 +1,1 @@
+echo sub/*.txt; echo nomatch*

@@ -1,0 +1,1 @@
+ls sub | wc -l

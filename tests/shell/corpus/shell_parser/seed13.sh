@@ -1,0 +1,1 @@
+cat a.txt | grep foo | wc -l

@@ -1,0 +1,1 @@
+grep -n foo a.txt b.txt

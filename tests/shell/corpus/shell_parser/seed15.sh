@@ -1,0 +1,1 @@
+grep -c o a.txt > count.txt; cat count.txt

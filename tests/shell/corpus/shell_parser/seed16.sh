@@ -1,0 +1,1 @@
+echo first > out.txt; echo second >> out.txt; cat out.txt

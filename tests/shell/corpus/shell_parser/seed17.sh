@@ -1,0 +1,1 @@
+cat < a.txt | head -n 2

@@ -1,0 +1,1 @@
+sed s/foo/FOO/g a.txt | tail -n 2

@@ -1,0 +1,1 @@
+mkdir -p new/dir && echo x > new/dir/f && ls new/dir

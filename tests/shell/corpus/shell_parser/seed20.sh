@@ -1,0 +1,1 @@
+cd sub && pwd | sed 's|.*/||' && cat c.txt

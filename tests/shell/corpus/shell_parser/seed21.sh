@@ -1,0 +1,1 @@
+cd sub; cd ..; ls | head -n 1

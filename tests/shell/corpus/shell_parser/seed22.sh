@@ -1,0 +1,1 @@
+test -f a.txt && echo file; test -d sub && echo dir; [ -e missing ] || echo missing

@@ -1,0 +1,1 @@
+cat missing.txt; echo $?

@@ -1,0 +1,1 @@
+cat missing.txt 2>&1 | wc -l

@@ -1,0 +1,1 @@
+rm a.txt && ls

@@ -1,0 +1,1 @@
+cp a.txt copy.txt && mv copy.txt moved.txt && cat moved.txt

@@ -1,0 +1,1 @@
+find sub -name '*.txt' | sort_is_missing_so_head | head -n 5; echo $?

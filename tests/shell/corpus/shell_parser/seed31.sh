@@ -1,0 +1,1 @@
+grep -r foo sub | wc -l

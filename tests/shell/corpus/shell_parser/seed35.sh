@@ -1,0 +1,1 @@
+head -n 1 a.txt; tail -n 1 b.txt

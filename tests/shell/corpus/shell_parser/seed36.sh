@@ -1,0 +1,1 @@
+cat a.txt | sed -n 2p

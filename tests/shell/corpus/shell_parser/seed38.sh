@@ -1,0 +1,1 @@
+N=$(grep -c foo a.txt); echo count=$N

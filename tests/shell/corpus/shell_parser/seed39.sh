@@ -1,0 +1,1 @@
+echo "$(cat a.txt | head -n 2)"

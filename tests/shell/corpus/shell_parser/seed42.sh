@@ -1,0 +1,1 @@
+echo "$(echo "nested $(echo deep)")"

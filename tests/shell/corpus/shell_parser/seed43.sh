@@ -1,0 +1,1 @@
+X=$(false); echo $?; X=$(grep nomatch a.txt) || echo none

@@ -1,0 +1,1 @@
+echo x$(echo)y "$(printf_missing 2>/dev/null)"; echo $?

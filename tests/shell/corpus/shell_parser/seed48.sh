@@ -1,0 +1,1 @@
+echo $(cat missing.txt); echo $?

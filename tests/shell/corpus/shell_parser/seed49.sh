@@ -1,0 +1,1 @@
+D=$(echo sub); cd $D && pwd | sed 's|.*/||'

@@ -1,0 +1,1 @@
+echo $(cd sub; ls | head -n 1) $(ls | head -n 1)

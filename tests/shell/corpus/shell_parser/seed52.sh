@@ -1,0 +1,1 @@
+wc -l $(ls sub/*.txt | head -n 1)

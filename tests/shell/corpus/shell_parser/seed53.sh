@@ -1,0 +1,1 @@
+echo data > $(echo out.txt); cat out.txt

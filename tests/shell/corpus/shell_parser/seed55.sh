@@ -1,0 +1,1 @@
+echo $(ls $(echo a)) "$(cat <f)" | wc -l && X=$(false) || echo $?
