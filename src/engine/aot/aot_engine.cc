@@ -477,6 +477,26 @@ class AotInstance final : public Instance {
   std::optional<int32_t> start_exit_;
 };
 
+// Translates and compiles `bytes` into the cache entry `key` (under the entry's lock; reused if
+// another process stored it meanwhile). Returns the verified object's descriptor, like lookup().
+Result<int> compile_into_cache(const std::string& dir, const std::string& key,
+                               const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
+                               const AotOptions& options) {
+  auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
+    auto t = aot::translate(bytes, size, options.interruptible);
+    if (!t) return tl::unexpected(t.error());
+    aot::CompileRequest req;
+    req.module_c = std::move(t->module_c);
+    req.module_h = std::move(t->module_h);
+    req.glue_c = std::move(t->glue_c);
+    req.progress = options.progress;
+    req.what = "module (" + std::to_string(size / 1024) + " KiB)";
+    return req;
+  });
+  if (r) aot::clear_failure(dir, key);
+  return r;
+}
+
 class AotEngine final : public Engine {
  public:
   explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr)
@@ -560,18 +580,13 @@ class AotEngine final : public Engine {
       if (auto obj = it->second.lock()) return obj;
     }
     int fd = aot::lookup(*dir, key);
+    if (fd < 0 && options_.cache_only) {
+      return make_error(ErrorCode::kNotFound,
+                        "no compiled object for this module in the AOT cache; compile it with "
+                        "`wasmcap compile`");
+    }
     if (fd < 0) {
-      auto r = aot::compile_and_store(*dir, key, *tc, [&]() -> Result<aot::CompileRequest> {
-        auto t = aot::translate(bytes, size, options_.interruptible);
-        if (!t) return tl::unexpected(t.error());
-        aot::CompileRequest req;
-        req.module_c = std::move(t->module_c);
-        req.module_h = std::move(t->module_h);
-        req.glue_c = std::move(t->glue_c);
-        req.progress = options_.progress;
-        req.what = "module (" + std::to_string(size / 1024) + " KiB)";
-        return req;
-      });
+      auto r = compile_into_cache(*dir, key, *tc, bytes, size, options_);
       if (!r) return tl::unexpected(r.error());
       fd = *r;
     }
@@ -600,6 +615,30 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check) {
   return std::make_unique<AotEngine>(std::move(options), std::move(link_check));
+}
+
+Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
+                            std::string* key_out) {
+  if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+  auto dir = aot::open_cache_dir(options);
+  if (!dir) return tl::unexpected(dir.error());
+  auto tc = aot::make_toolchain(options, *dir);
+  if (!tc) return tl::unexpected(tc.error());
+  std::string key = aot::cache_key(std::vector<uint8_t>(bytes, bytes + size), *tc);
+  if (key_out != nullptr) *key_out = key;
+  int fd = aot::lookup(*dir, key);
+  if (fd < 0) {
+    auto r = compile_into_cache(*dir, key, *tc, bytes, size, options);
+    if (!r) return tl::unexpected(r.error());
+    fd = *r;
+  }
+  close(fd);
+  return {};
+}
+
+bool aot_module_has_object(const Module& module) {
+  auto* m = dynamic_cast<const AotModule*>(&module);
+  return m != nullptr && m->desc() != nullptr;
 }
 
 bool aot_available(const AotOptions& options) { return aot::find_compiler(options).has_value(); }

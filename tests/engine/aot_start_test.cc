@@ -1,0 +1,310 @@
+// Starting on the AOT tier (docs/aot.md, "Engine choice" and "Background compile"): `--engine
+// auto` never blocks a first run on a compile. Ordering, not timing: a stand-in compiler waits
+// for a gate file the test creates, so "the run finished before the cache entry existed" is a
+// fact the test arranges, not a race it hopes to win.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "test_support.h"
+#include "wasmcap/engine.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::guest_bytes;
+
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    char tmpl[] = "/tmp/wasmcap-aot-start-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+std::vector<fs::path> with_suffix(const fs::path& dir, const std::string& suffix) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      out.push_back(e.path());
+    }
+  }
+  return out;
+}
+
+std::vector<fs::path> tmp_dirs(const fs::path& cache) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cache, ec)) {
+    if (e.path().filename().string().rfind("tmp-", 0) == 0) out.push_back(e.path());
+  }
+  return out;
+}
+
+// Live (not zombie) processes whose command line contains `needle`.
+std::vector<std::string> processes_with(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    if (pid == std::to_string(getpid())) continue;
+    std::string cmd = testing::read_text(e.path() / "cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(needle) != std::string::npos) out.push_back(pid + ": " + cmd.substr(0, 200));
+  }
+  return out;
+}
+
+bool alive(int pid) {  // running, not a zombie waiting to be reaped
+  std::string stat = testing::read_text("/proc/" + std::to_string(pid) + "/stat");
+  size_t close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+         stat[close_paren + 2] != 'Z' && stat[close_paren + 2] != 'X';
+}
+
+template <typename F>
+bool wait_for(F cond, int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// No background compile holds a slot of this cache any more (the worker exited).
+bool workers_done(const fs::path& cache) {
+  for (int i = 0; i < 8; ++i) {
+    int fd = open((cache / ("bg-" + std::to_string(i) + ".lock")).c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+    if (held) return false;
+  }
+  return true;
+}
+
+// The documented compiler setting (AotOptions::compiler / $WASMCAP_CC) naming a script that
+// answers --version like cc, and otherwise waits (at most 60 s) for `gate` to exist, then runs
+// the real cc. `fail` makes it exit 1 instead.
+std::string gated_compiler(const fs::path& dir, const fs::path& gate, bool fail = false) {
+  fs::path p = dir / "gatedcc";
+  testing::write_text(p, "#!/bin/sh\n"
+                         "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
+                         "i=0\n"
+                         "while [ ! -e '" + gate.string() + "' ]; do\n"
+                         "  i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.05\n"
+                         "done\n" +
+                         std::string(fail ? "exit 1\n" : "exec cc \"$@\"\n"));
+  chmod(p.c_str(), 0755);
+  return p.string();
+}
+
+RunOptions auto_options(const fs::path& cache, const std::string& compiler,
+                        std::vector<std::string>* notices) {
+  RunOptions o;
+  o.engine = "auto";
+  o.aot.cache_dir = cache.string();
+  o.aot.compiler = compiler;
+  o.aot.opt_level = 1;
+  o.wasi.args = {"hello"};
+  o.notice = [notices](const std::string& line) { notices->push_back(line); };
+  return o;
+}
+
+// The first auto run of a module interprets and returns while the compile is still held at the
+// gate (no cache entry exists when it returns); once the compile finishes, the next run is aot.
+TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+
+  auto first = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
+  EXPECT_EQ(first.out, "hello from wasm\n");
+  EXPECT_EQ(first.report->engine, "fast");
+  const int pid = first.report->background_compile_pid;
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("engine auto: fast interpreter"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("in the background (pid " + std::to_string(pid) + ")"),
+            std::string::npos)
+      << notices[0];
+  // The order of events: the run is over, the compile is not (it waits for the gate).
+  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_TRUE(alive(pid));
+
+  // A second run while the compile is under way interprets too and starts no second compile.
+  notices.clear();
+  auto second = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
+  EXPECT_EQ(second.report->engine, "fast");
+  EXPECT_EQ(second.report->background_compile_pid, 0);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("another process is compiling this module"), std::string::npos)
+      << notices[0];
+
+  testing::write_text(gate, "");
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  EXPECT_FALSE(alive(pid));
+
+  notices.clear();
+  auto third = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(third.report.has_value()) << third.report.error().to_string();
+  EXPECT_EQ(third.out, "hello from wasm\n");
+  EXPECT_EQ(third.report->engine, "aot");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0], "engine auto: aot (compiled object from the cache)");
+}
+
+// The CLI: one notice line on stderr even though stderr is a pipe, not a terminal; the process
+// ends (and its pipes reach end-of-file) while the compile goes on; -q silences the notice.
+TEST(AotBackground, CliSaysWhichEngineRanAndDoesNotWaitForTheCompile) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  const std::string cc = gated_compiler(bin.dir, gate);
+  const std::string hello = testing::guest_path("hello");
+  testing::ProcOptions po;
+  po.extra_env = {{"WASMCAP_CC", cc}, {"WASMCAP_AOT_OPT", "1"}};
+  auto a = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.dir.string(), hello}, po);
+  ASSERT_TRUE(a.exited) << testing::describe(a);
+  EXPECT_EQ(a.exit_code, 0) << testing::describe(a);
+  EXPECT_EQ(a.out, "hello from wasm\n");
+  const std::string prefix = "wasmcap: engine auto: fast interpreter; no compiled object yet: "
+                             "compiling for aot in the background (pid ";
+  ASSERT_EQ(a.err.rfind(prefix, 0), 0u) << a.err;
+  EXPECT_EQ(std::count(a.err.begin(), a.err.end(), '\n'), 1) << a.err;
+  int pid = std::atoi(a.err.c_str() + prefix.size());
+  ASSERT_GT(pid, 0);
+  // Our pipes reached end-of-file, yet the worker still runs: it holds none of our descriptors.
+  EXPECT_TRUE(alive(pid)) << "the run returned only after the background compile ended";
+  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+
+  auto q = testing::run_cli(
+      {"run", "--engine", "auto", "-q", "--cache-dir", cache.dir.string(), hello}, po);
+  EXPECT_EQ(q.exit_code, 0) << testing::describe(q);
+  EXPECT_EQ(q.err, "");
+
+  testing::write_text(gate, "");
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  auto b = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.dir.string(), hello}, po);
+  EXPECT_EQ(b.exit_code, 0) << testing::describe(b);
+  EXPECT_EQ(b.out, "hello from wasm\n");
+  EXPECT_EQ(b.err, "wasmcap: engine auto: aot (compiled object from the cache)\n");
+}
+
+// A background compile that fails leaves no entry and no temporary directory, and a marker that
+// stops every later run from starting the same doomed compile; --wait-for-compile retries in
+// the foreground (and, failing again, interprets).
+TEST(AotBackground, FailedCompileIsRecordedAndNotRepeated) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  testing::write_text(gate, "");
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate, /*fail=*/true), &notices);
+  auto first = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
+  ASSERT_GT(first.report->background_compile_pid, 0);
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
+  EXPECT_EQ(with_suffix(cache.dir, ".failed").size(), 1u);
+  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+
+  notices.clear();
+  auto second = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
+  EXPECT_EQ(second.report->engine, "fast");
+  EXPECT_EQ(second.report->background_compile_pid, 0);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("an earlier background compile of this module failed "
+                            "(module_unsupported)"),
+            std::string::npos)
+      << notices[0];
+
+  notices.clear();
+  o.wait_for_compile = true;
+  auto third = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(third.report.has_value()) << third.report.error().to_string();
+  EXPECT_EQ(third.out, "hello from wasm\n");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("(aot: module_unsupported: the C compiler failed"), std::string::npos)
+      << notices[0];
+}
+
+// Killing the worker kills its compiler (the compile's supervisor sees its parent die); the
+// temporary directory it leaves is swept by the next compile in that cache.
+TEST(AotBackground, KillingTheWorkerLeavesNoCompilerBehind) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  auto first = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
+  const int pid = first.report->background_compile_pid;
+  ASSERT_GT(pid, 0);
+  // The stand-in compiler (its command line names the gate) is waiting.
+  const std::string needle = bin.dir.string() + "/gatedcc";
+  ASSERT_TRUE(wait_for([&] { return !processes_with(needle).empty(); }, 30000));
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  EXPECT_TRUE(wait_for([&] { return processes_with(needle).empty(); }, 5000))
+      << processes_with(needle).front();
+  EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 5000));
+  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+
+  // The next background compile sweeps the dead one's directory and fills the entry.
+  testing::write_text(gate, "");
+  auto again = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(again.report.has_value()) << again.report.error().to_string();
+  ASSERT_GT(again.report->background_compile_pid, 0);
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// At most kMaxBackgroundCompiles (2) workers per cache directory: a third module interprets
+// without starting one.
+TEST(AotBackground, AtMostTwoWorkersPerCache) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  std::vector<int> pids;
+  for (const char* guest : {"hello", "clocks", "random_fill"}) {
+    SCOPED_TRACE(guest);
+    notices.clear();
+    o.wasi.args = {guest};
+    auto r = testing::run_guest(guest_bytes(guest), o);
+    pids.push_back(r.report ? r.report->background_compile_pid : -1);
+  }
+  EXPECT_GT(pids[0], 0);
+  EXPECT_GT(pids[1], 0);
+  EXPECT_EQ(pids[2], 0);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("2 background compiles are running already"), std::string::npos)
+      << notices[0];
+  testing::write_text(gate, "");
+  EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+}
+
+}  // namespace
+}  // namespace wasmcap
