@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/aot/aot_link.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
@@ -304,6 +306,125 @@ TEST(AotBackground, AtMostTwoWorkersPerCache) {
       << notices[0];
   testing::write_text(gate, "");
   EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+}
+
+
+// --- cold start (docs/aot.md, "Cold start") --------------------------------------------------
+
+std::string read_all(const fs::path& p) { return testing::read_text(p); }
+
+AotOptions cache_options(const fs::path& cache) {
+  AotOptions o;
+  o.cache_dir = cache.string();
+  o.opt_level = 1;
+  return o;
+}
+
+bool loads(const AotOptions& o, const std::vector<uint8_t>& bytes, ModuleInfo* info = nullptr) {
+  auto engine = make_aot_engine(o);
+  auto m = engine->load(bytes.data(), bytes.size());
+  if (m && info != nullptr) *info = (*m)->info();
+  return m.has_value();
+}
+
+// An object verified once is trusted by its recorded identity and times; rewriting it in place
+// (same size, the old mtime put back) changes its ctime, so it is hashed again, found corrupt,
+// and rebuilt — never loaded.
+TEST(AotColdStart, ModifiedObjectIsRehashedAndRefused) {
+  TempDir cache;
+  const AotOptions o = cache_options(cache.dir);
+  const auto bytes = guest_bytes("hello");
+  ASSERT_TRUE(loads(o, bytes));
+  auto sos = with_suffix(cache.dir, ".so");
+  ASSERT_EQ(sos.size(), 1u);
+  const std::string good = read_all(sos[0]);
+  // The record is written for files whose last change is over 2 s old.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  ASSERT_TRUE(loads(o, bytes));
+  ASSERT_EQ(with_suffix(cache.dir, ".verified").size(), 1u);
+
+  // Flip the last byte (the section header table: dlopen would not notice) in place.
+  struct stat before;
+  ASSERT_EQ(stat(sos[0].c_str(), &before), 0);
+  {
+    int fd = open(sos[0].c_str(), O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    char c = static_cast<char>(good.back() ^ 0x5a);
+    ASSERT_EQ(pwrite(fd, &c, 1, static_cast<off_t>(good.size() - 1)), 1);
+    close(fd);
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(utimensat(AT_FDCWD, sos[0].c_str(), times, 0), 0);
+  }
+  struct stat after;
+  ASSERT_EQ(stat(sos[0].c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(after.st_ino, before.st_ino);
+
+  const std::string corrupt = read_all(sos[0]);
+  ASSERT_NE(corrupt, good);
+  ASSERT_TRUE(loads(o, bytes));
+  EXPECT_NE(read_all(sos[0]), corrupt) << "the modified object was trusted instead of rebuilt";
+}
+
+// The module description written at the first validation replaces validation on later loads of
+// the same bytes; a damaged description is ignored (the module is validated again).
+TEST(AotColdStart, DescriptionIsUsedAndDamageIsIgnored) {
+  TempDir cache;
+  const AotOptions o = cache_options(cache.dir);
+  const auto bytes = guest_bytes("hello");
+  ModuleInfo validated;
+  ASSERT_TRUE(loads(o, bytes, &validated));
+  auto descs = with_suffix(cache.dir, ".desc");
+  ASSERT_EQ(descs.size(), 1u);
+  const std::string key = descs[0].stem().string();
+  auto stored = aot::load_module_info(cache.dir.string(), key);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(aot::encode_module_info(*stored), aot::encode_module_info(validated));
+  ASSERT_NE(validated.find_export("_start"), nullptr);
+
+  // Used: a description naming the export differently (correctly sealed) is what load reports.
+  ModuleInfo renamed = validated;
+  for (auto& e : renamed.exports) {
+    if (e.name == "_start") e.name = "_begin";
+  }
+  aot::store_module_info(cache.dir.string(), key, renamed);
+  ModuleInfo seen;
+  ASSERT_TRUE(loads(o, bytes, &seen));
+  EXPECT_NE(seen.find_export("_begin"), nullptr);
+
+  // Damaged (one byte of the body changed, hash not updated): ignored, validated again.
+  std::string text = read_all(descs[0]);
+  size_t pos = text.find("6:_begin");
+  ASSERT_NE(pos, std::string::npos);
+  text[pos + 2] = '-';
+  testing::write_text(descs[0], text);
+  chmod(descs[0].c_str(), 0600);
+  ASSERT_TRUE(loads(o, bytes, &seen));
+  EXPECT_NE(seen.find_export("_start"), nullptr);
+  EXPECT_EQ(seen.find_export("_begin"), nullptr);
+}
+
+// The decoder takes any bytes: every truncation and every single-byte change of a real
+// description decodes to nothing or to a description, never a crash or an unbounded allocation.
+TEST(AotColdStart, DescriptionDecoderIsStrict) {
+  auto interp = make_interp_engine();
+  for (const char* guest : {"hello", "host_calls", "exits"}) {
+    auto bytes = guest_bytes(guest);
+    auto m = interp->load(bytes.data(), bytes.size());
+    ASSERT_TRUE(m.has_value()) << guest;
+    const std::string body = aot::encode_module_info((*m)->info());
+    auto back = aot::decode_module_info(body);
+    ASSERT_TRUE(back.has_value()) << guest;
+    EXPECT_EQ(aot::encode_module_info(*back), body);
+    for (size_t n = 0; n < body.size(); ++n) {
+      EXPECT_FALSE(aot::decode_module_info(std::string_view(body).substr(0, n)).has_value());
+      std::string changed = body;
+      changed[n] = static_cast<char>(changed[n] ^ 0x11);
+      (void)aot::decode_module_info(changed);
+    }
+  }
+  EXPECT_FALSE(aot::decode_module_info("0 0 99999999999 end\n").has_value());
 }
 
 }  // namespace

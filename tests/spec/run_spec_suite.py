@@ -61,6 +61,8 @@ def main():
     ap.add_argument("--workdir")
     ap.add_argument("--check-expectations")
     ap.add_argument("--suite")
+    ap.add_argument("--timeout", type=float, default=280,
+                    help="seconds the runner may take for the file (aot compiles every module)")
     a = ap.parse_args()
     if a.check_expectations:
         return check_expectations(a.check_expectations, a.suite)
@@ -84,7 +86,7 @@ def main():
         return 1
 
     run = subprocess.run([a.runner, "--engine", a.engine, out_json], capture_output=True,
-                         text=True, timeout=280)
+                         text=True, timeout=a.timeout)
     sys.stdout.write(run.stdout)
     if run.returncode not in (0, 1):
         sys.stdout.write(run.stderr[-4000:])

@@ -157,15 +157,14 @@ std::map<std::string, std::weak_ptr<LoadedObject>> g_objects;  // by cache key
 
 class AotModule final : public Module {
  public:
-  AotModule(std::shared_ptr<const Module> validated, std::shared_ptr<LoadedObject> obj,
-            std::optional<Error> link_error)
-      : validated_(std::move(validated)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
-  const ModuleInfo& info() const override { return validated_->info(); }
+  AotModule(ModuleInfo info, std::shared_ptr<LoadedObject> obj, std::optional<Error> link_error)
+      : info_(std::move(info)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
+  const ModuleInfo& info() const override { return info_; }
   const wasmcap_module_desc* desc() const { return obj_ ? obj_->desc : nullptr; }
   const std::optional<Error>& link_error() const { return link_error_; }
 
  private:
-  std::shared_ptr<const Module> validated_;  // the interpreter's description of the module
+  ModuleInfo info_;  // the interpreter's description of the module (or the cached copy of it)
   std::shared_ptr<LoadedObject> obj_;
   std::optional<Error> link_error_;  // a module the AOT tier refuses at link time, as interp does
 };
@@ -515,18 +514,30 @@ class AotEngine final : public Engine {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
-    // A module beyond the translator's bounds is refused before anything else is spent on it
-    // (the interpreter's load below costs as much as the module is large); --engine auto then
-    // runs it on the interpreter.
-    if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
-    // The interpreter's loader validates and describes: identical acceptance on both engines.
-    auto validated = interp_->load(bytes, size);
-    if (!validated) return tl::unexpected(validated.error());
-    for (const auto& imp : (*validated)->info().imports) {
+    // Cold start (docs/aot.md, "Cold start"): the cache entry's module description, written
+    // when these very bytes (the key covers all of them) were validated before, replaces
+    // decoding and validating them again. Errors finding the entry are reported below, after
+    // validation, as before.
+    auto entry = cache_entry(bytes, size);
+    std::optional<ModuleInfo> info;
+    if (entry) info = aot::load_module_info(entry->dir, entry->key);
+    const bool described = info.has_value();
+    if (!described) {
+      // A module beyond the translator's bounds is refused before anything else is spent on
+      // it (the interpreter's load below costs as much as the module is large); --engine auto
+      // then runs it on the interpreter.
+      if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+      // The interpreter's loader validates and describes: identical acceptance on both engines.
+      auto validated = interp_->load(bytes, size);
+      if (!validated) return tl::unexpected(validated.error());
+      info = (*validated)->info();
+      if (entry) aot::store_module_info(entry->dir, entry->key, *info);
+    }
+    for (const auto& imp : info->imports) {
       if (imp.kind != ExternKind::kFunc) {
         // Refused at instantiation with the interpreter's error; nothing to compile.
         return std::shared_ptr<const Module>(std::make_shared<AotModule>(
-            *validated, nullptr,
+            std::move(*info), nullptr,
             Error(ErrorCode::kLinkError,
                   "unsupported import " + quote_untrusted(imp.module + "." + imp.name) + " (" +
                       std::string(extern_kind_name(imp.kind)) +
@@ -536,15 +547,16 @@ class AotEngine final : public Engine {
     // Imports are checked before anything is translated or compiled: a module that cannot
     // link is not worth a compile (minutes for a big one); instantiate() reports the error.
     if (link_check_) {
-      if (auto err = link_imports((*validated)->info(), *link_check_, nullptr)) {
+      if (auto err = link_imports(*info, *link_check_, nullptr)) {
         return std::shared_ptr<const Module>(
-            std::make_shared<AotModule>(*validated, nullptr, std::move(*err)));
+            std::make_shared<AotModule>(std::move(*info), nullptr, std::move(*err)));
       }
     }
-    auto obj = compiled(bytes, size);
+    if (!entry) return tl::unexpected(entry.error());
+    auto obj = compiled(*entry, bytes, size);
     if (!obj) return tl::unexpected(obj.error());
     return std::shared_ptr<const Module>(
-        std::make_shared<AotModule>(*validated, *obj, std::nullopt));
+        std::make_shared<AotModule>(std::move(*info), *obj, std::nullopt));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
@@ -568,13 +580,26 @@ class AotEngine final : public Engine {
   }
 
  private:
-  Result<std::shared_ptr<LoadedObject>> compiled(const uint8_t* bytes, size_t size) {
+  struct Entry {
+    std::string dir;
+    aot::Toolchain tc;
+    std::string key;
+  };
+
+  Result<Entry> cache_entry(const uint8_t* bytes, size_t size) {
     auto dir = aot::open_cache_dir(options_);
     if (!dir) return tl::unexpected(dir.error());
     auto tc = aot::make_toolchain(options_, *dir);
     if (!tc) return tl::unexpected(tc.error());
-    std::vector<uint8_t> module(bytes, bytes + size);
-    std::string key = aot::cache_key(module, *tc);
+    std::string key = aot::cache_key(std::vector<uint8_t>(bytes, bytes + size), *tc);
+    return Entry{std::move(*dir), std::move(*tc), std::move(key)};
+  }
+
+  Result<std::shared_ptr<LoadedObject>> compiled(const Entry& entry, const uint8_t* bytes,
+                                                 size_t size) {
+    const std::string& key = entry.key;
+    const std::string* dir = &entry.dir;
+    const aot::Toolchain* tc = &entry.tc;
     std::lock_guard<std::mutex> lock(g_objects_mu);
     if (auto it = g_objects.find(key); it != g_objects.end()) {
       if (auto obj = it->second.lock()) return obj;

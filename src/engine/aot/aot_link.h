@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "wasmcap/engine.h"
@@ -61,5 +63,17 @@ void record_failure(const std::string& dir, const std::string& key, const Error&
 // The recorded error code of a failure younger than a day, or "" when there is none.
 std::string recent_failure(const std::string& dir, const std::string& key);
 void clear_failure(const std::string& dir, const std::string& key);
+
+}  // namespace wasmcap::aot
+
+namespace wasmcap::aot {
+
+// The module description sidecar KEY.desc (docs/aot.md, "Cold start"): written after the first
+// validation of the module, read instead of validating again. Decoding is strict and bounded;
+// a missing, foreign or damaged file reads as nullopt (validate as usual).
+std::string encode_module_info(const ModuleInfo& info);
+std::optional<ModuleInfo> decode_module_info(std::string_view body);
+void store_module_info(const std::string& dir, const std::string& key, const ModuleInfo& info);
+std::optional<ModuleInfo> load_module_info(const std::string& dir, const std::string& key);
 
 }  // namespace wasmcap::aot
