@@ -377,7 +377,10 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   } else if (!opts.wasi.args.empty()) {
     info.module = opts.wasi.args.front();
   }
-  info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  // Hashed only when a record will carry it (a cold-start cost otherwise).
+  if (!sinks.empty()) {
+    info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  }
   if (!sinks.empty()) {
     std::string line = audit::run_start_line(info, opts.plan.get());
     for (auto& k : sinks) k->write(line);

@@ -140,7 +140,7 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
     out.reason = tc.error().message;
     return out;
   }
-  const std::string key = aot::cache_key(std::vector<uint8_t>(bytes, bytes + size), *tc);
+  const std::string key = aot::cache_key_for_module_hash(aot::module_sha256(bytes, size), *tc);
   if (std::string failed = aot::recent_failure(*dir, key); !failed.empty()) {
     out.reason = "an earlier background compile of this module failed (" + failed +
                  "); `wasmcap compile` retries in the foreground";

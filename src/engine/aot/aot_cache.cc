@@ -548,8 +548,22 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc) {
   return cache_key(module, tc, kInstrumentationVersion);
 }
 
+std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc) {
+  return cache_key_for_module_hash(module_sha256, tc, kInstrumentationVersion);
+}
+
+std::string module_sha256(const uint8_t* bytes, size_t size) {
+  return sha256_hex(bytes, size);
+}
+
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
                       int translator_version) {
+  return cache_key_for_module_hash(module_sha256(module.data(), module.size()), tc,
+                                   translator_version);
+}
+
+std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
+                                      int translator_version) {
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
   auto add = [&](const std::string& s) {
@@ -566,7 +580,9 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
   std::string flags;
   for (const auto& f : tc.flags) flags += f + " ";
   add(flags);
-  add(std::string(module.begin(), module.end()));
+  // The module by its sha256 (one pass over its bytes per load, shared with the module
+  // description's name: docs/aot.md, "Cold start").
+  add("module-sha256:" + module_sha256);
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&st, out);
   return hex(out, sizeof out);

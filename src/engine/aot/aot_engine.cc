@@ -514,15 +514,16 @@ class AotEngine final : public Engine {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
-    // Cold start (docs/aot.md, "Cold start"): the cache entry's module description, written
-    // when these very bytes (the key covers all of them) were validated before, replaces
-    // decoding and validating them again. Errors finding the entry are reported below, after
-    // validation, as before.
-    auto entry = cache_entry(bytes, size);
+    // Cold start (docs/aot.md, "Cold start"): the module description stored when these very
+    // bytes were validated before (named by their sha256) replaces decoding and validating them
+    // again. A cache directory that cannot be used is reported below, after validation, as
+    // before; nothing here runs the compiler (the link check comes first).
+    auto dir = aot::open_cache_dir(options_);
+    const std::string module_sha = aot::module_sha256(bytes, size);
+    const std::string desc_name = "module-" + module_sha;
     std::optional<ModuleInfo> info;
-    if (entry) info = aot::load_module_info(entry->dir, entry->key);
-    const bool described = info.has_value();
-    if (!described) {
+    if (dir) info = aot::load_module_info(*dir, desc_name);
+    if (!info) {
       // A module beyond the translator's bounds is refused before anything else is spent on
       // it (the interpreter's load below costs as much as the module is large); --engine auto
       // then runs it on the interpreter.
@@ -531,7 +532,7 @@ class AotEngine final : public Engine {
       auto validated = interp_->load(bytes, size);
       if (!validated) return tl::unexpected(validated.error());
       info = (*validated)->info();
-      if (entry) aot::store_module_info(entry->dir, entry->key, *info);
+      if (dir) aot::store_module_info(*dir, desc_name, *info);
     }
     for (const auto& imp : info->imports) {
       if (imp.kind != ExternKind::kFunc) {
@@ -552,6 +553,7 @@ class AotEngine final : public Engine {
             std::make_shared<AotModule>(std::move(*info), nullptr, std::move(*err)));
       }
     }
+    auto entry = cache_entry(dir, module_sha);
     if (!entry) return tl::unexpected(entry.error());
     auto obj = compiled(*entry, bytes, size);
     if (!obj) return tl::unexpected(obj.error());
@@ -586,13 +588,12 @@ class AotEngine final : public Engine {
     std::string key;
   };
 
-  Result<Entry> cache_entry(const uint8_t* bytes, size_t size) {
-    auto dir = aot::open_cache_dir(options_);
+  Result<Entry> cache_entry(const Result<std::string>& dir, const std::string& module_sha) {
     if (!dir) return tl::unexpected(dir.error());
     auto tc = aot::make_toolchain(options_, *dir);
     if (!tc) return tl::unexpected(tc.error());
-    std::string key = aot::cache_key(std::vector<uint8_t>(bytes, bytes + size), *tc);
-    return Entry{std::move(*dir), std::move(*tc), std::move(key)};
+    std::string key = aot::cache_key_for_module_hash(module_sha, *tc);
+    return Entry{*dir, std::move(*tc), std::move(key)};
   }
 
   Result<std::shared_ptr<LoadedObject>> compiled(const Entry& entry, const uint8_t* bytes,
@@ -649,7 +650,7 @@ Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions&
   if (!dir) return tl::unexpected(dir.error());
   auto tc = aot::make_toolchain(options, *dir);
   if (!tc) return tl::unexpected(tc.error());
-  std::string key = aot::cache_key(std::vector<uint8_t>(bytes, bytes + size), *tc);
+  std::string key = aot::cache_key_for_module_hash(aot::module_sha256(bytes, size), *tc);
   if (key_out != nullptr) *key_out = key;
   int fd = aot::lookup(*dir, key);
   if (fd < 0) {
