@@ -37,7 +37,7 @@ struct Api {
   void (*slist_free_all)(curl_slist*);
   CURLU* (*url)();
   void (*url_cleanup)(CURLU*);
-  CURLUcode (*url_get)(const CURLU*, CURLUPart, char**, unsigned int);
+  CURLUcode (*url_get)(CURLU*, CURLUPart, char**, unsigned int);
   CURLUcode (*url_set)(CURLU*, CURLUPart, const char*, unsigned int);
   const char* (*url_strerror)(CURLUcode);
   curl_version_info_data* (*version_info)(CURLversion);
@@ -163,7 +163,7 @@ WASMCAP_CURL_SHIM void curl_url_cleanup(CURLU* u) {
   if (const Api* a = api()) a->url_cleanup(u);
 }
 
-WASMCAP_CURL_SHIM CURLUcode curl_url_get(const CURLU* u, CURLUPart part, char** out,
+WASMCAP_CURL_SHIM CURLUcode curl_url_get(CURLU* u, CURLUPart part, char** out,
                                          unsigned int flags) {
   const Api* a = api();
   return a ? a->url_get(u, part, out, flags) : CURLUE_OUT_OF_MEMORY;
