@@ -427,5 +427,28 @@ TEST(AotColdStart, DescriptionDecoderIsStrict) {
   EXPECT_FALSE(aot::decode_module_info("0 0 99999999999 end\n").has_value());
 }
 
+
+// --- found by the spec suite on aot ------------------------------------------------------------
+
+// An imported function called through a table: wasm2c 1.0.32 records a wrong instance pointer
+// for it, which crashed the host (SIGSEGV in the dispatcher) — with a pointer a module shapes
+// through its own table sizes. The runtime now takes the instance from the thread. Run in a
+// child process, so the old behaviour shows as a signal, not a dead test binary.
+TEST(AotIndirectImport, CallIndirectOfAnImportedFunctionReachesTheHost) {
+  TempDir cache;
+  const std::string wasm = testing::guest_path("indirect_import");
+  auto want = testing::run_cli({"run", "--engine", "interp", wasm});
+  ASSERT_TRUE(want.exited) << testing::describe(want);
+  ASSERT_EQ(want.exit_code, 7) << testing::describe(want);
+  testing::ProcOptions po;
+  po.extra_env = {{"WASMCAP_AOT_OPT", "0"}};
+  auto got = testing::run_cli(
+      {"run", "--engine", "aot", "--cache-dir", cache.dir.string(), wasm}, po);
+  EXPECT_TRUE(got.exited) << testing::describe(got);
+  EXPECT_EQ(got.exit_code, 7) << testing::describe(got);
+  EXPECT_EQ(got.out, want.out);
+  EXPECT_EQ(got.out, "indirect import ok\n");
+}
+
 }  // namespace
 }  // namespace wasmcap
