@@ -17,6 +17,7 @@ peers when on PATH (never downloaded): wasm3, iwasm.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,10 +29,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+CPU = {}  # argv[0] + engine -> CPU ms samples (user + system of the child)
+
+
 def run(argv, env=None):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ms = (time.perf_counter() - t0) * 1000.0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.last_cpu = ((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000.0
     if p.returncode != 0 or not p.stdout.startswith(b"hello from wasm"):
         raise SystemExit("%s failed (%d): %s" % (" ".join(argv), p.returncode, p.stderr[-500:]))
     return ms
@@ -118,33 +125,43 @@ def main():
             if shutil.which(peer):
                 runtimes.append((peer, lambda argv=argv: (argv, None)))
         times = {name: [] for name, _ in runtimes}
+        cpu = {name: [] for name, _ in runtimes}
         for _ in range(a.reps):
             for name, make in runtimes:
                 argv, e = make()
                 times[name].append(run(argv, e))
+                cpu[name].append(run.last_cpu)
         # A never-seen module under auto: a fresh cache each time; the background compile it
         # starts is waited for before the next measurement, so it never overlaps one.
         name = "wasmcap auto, never-seen module"
         times[name] = []
+        cpu[name] = []
         for _ in range(min(a.reps, 5)):
             e = fresh_env()
             times[name].append(run([wasmcap, "run", "--engine", "auto", "-q", hello], e))
+            cpu[name].append(run.last_cpu)
             wait_for_workers(e["WASMCAP_CACHE_DIR"])
         runtimes.append((name, lambda: ([wasmcap, "run", "--engine", "auto", "-q", hello],
                                         fresh_env())))
         floor = statistics.median(times["native hello (floor)"])
+        cpu_floor = max(statistics.median(cpu["native hello (floor)"]), 0.001)
         rows = []
         for name, make in runtimes:
             argv, e = make()
             med = statistics.median(times[name])
+            c = statistics.median(cpu[name])
             rows.append({"runtime": name, "median_ms": round(med, 2),
                          "ratio_to_native": round(med / floor, 2),
+                         "cpu_ms": round(c, 2), "cpu_ratio_to_native": round(c / cpu_floor, 2),
                          "shared_objects": shared_objects(argv, e)})
-        print("Cold start, hello: wall ms per process, median of %d (interleaved)" % a.reps)
-        print("%-34s %10s %8s %6s" % ("runtime", "median ms", "x native", ".so"))
+        print("Cold start, hello: per process, median of %d (interleaved); CPU = user + system"
+              % a.reps)
+        print("%-34s %9s %8s %8s %8s %5s" % ("runtime", "wall ms", "x native", "CPU ms",
+                                             "x native", ".so"))
         for r in rows:
-            print("%-34s %10.2f %8.2f %6d" % (r["runtime"], r["median_ms"], r["ratio_to_native"],
-                                             r["shared_objects"]))
+            print("%-34s %9.2f %8.2f %8.2f %8.2f %5d" % (
+                r["runtime"], r["median_ms"], r["ratio_to_native"], r["cpu_ms"],
+                r["cpu_ratio_to_native"], r["shared_objects"]))
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"reps": a.reps, "rows": rows}, f, indent=2)
