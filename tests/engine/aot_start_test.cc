@@ -450,5 +450,27 @@ TEST(AotIndirectImport, CallIndirectOfAnImportedFunctionReachesTheHost) {
   EXPECT_EQ(got.out, "indirect import ok\n");
 }
 
+
+// A SIMD instruction that wabt 1.0.32's reader lets through with SIMD disabled
+// (v128.load8x8_s): the translator must refuse the module (module_unsupported) instead of
+// letting wabt's C writer abort the process (simd_align in the spec suite on aot). Run through
+// the CLI: before, `wasmcap compile` died with SIGABRT.
+TEST(AotSimd, LoadExtendIsRefusedNotFatal) {
+  TempDir tmp;
+  // (module (memory 1) (func i32.const 0 v128.load8x8_s align=1 drop))
+  const std::vector<uint8_t> bytes = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+      0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0a, 0x0b, 0x01, 0x09, 0x00,
+      0x41, 0x00, 0xfd, 0x01, 0x00, 0x00, 0x1a, 0x0b};
+  const fs::path wasm = tmp.dir / "load8x8.wasm";
+  testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
+  auto interp = make_interp_engine();
+  ASSERT_TRUE(interp->load(bytes.data(), bytes.size()).has_value()) << "a valid module";
+  auto r = testing::run_cli({"compile", "--cache-dir", (tmp.dir / "cache").string(), wasm.string()});
+  EXPECT_TRUE(r.exited) << testing::describe(r);
+  EXPECT_EQ(r.exit_code, error_exit_code(ErrorCode::kModuleUnsupported)) << testing::describe(r);
+  EXPECT_NE(r.err.find("SIMD"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace wasmcap
