@@ -377,6 +377,10 @@ struct AotOptions {
   // interrupts. Only for measuring their cost: without them the engine does not declare
   // limits.timeout, so runs with a deadline or an interrupt flag are refused.
   bool interruptible = true;
+  // Never compile in load(): a module without a verified object in the cache fails with
+  // not_found ("no compiled object"). `--engine auto` probes the cache this way and compiles in
+  // the background instead (docs/aot.md, "Engine choice").
+  bool cache_only = false;
 
   // --- Bounds of the C compiler (docs/aot.md, "Compile bounds") ---
   // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs. Past it the compiler's whole

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,8 +24,17 @@ class Client;
 }
 
 struct RunOptions {
-  // "interp", "aot", or "auto" (aot when a C compiler is available, else interp).
+  // "interp", "wabt", "fast", "aot", or "auto": aot when a compiled object for the module is
+  // in the cache; otherwise the fast interpreter at once while a bounded background process
+  // compiles the module for the next run (docs/aot.md, "Engine choice").
   std::string engine = "interp";
+  // auto only: compile in the foreground when no object is cached (the run waits for it)
+  // instead of interpreting this run (`wasmcap run --wait-for-compile`).
+  bool wait_for_compile = false;
+  // auto only: called once, before the module runs, with one line saying which engine runs it
+  // and why (no trailing newline; `wasmcap run` prints it to stderr, `-q` silences it). Null:
+  // nothing is reported (RunReport::engine still names the engine).
+  std::function<void(const std::string&)> notice;
   // AOT engine: cache directory, compiler, progress line (docs/aot.md). Ignored by interp.
   AotOptions aot;
   WasiConfig wasi;
@@ -69,7 +79,10 @@ struct RunReport {
   uint64_t fuel_consumed = 0;
   double wall_ms = 0;
   std::vector<Value> results;  // what `entry` returned (empty after a guest exit)
-  std::string engine;  // the engine that ran the module ("interp" or "aot"; "auto" resolved)
+  std::string engine;  // the engine that ran the module ("interp", "fast" or "aot"; "auto" resolved)
+  // auto: the process id of the background compile this run started (0: none). It is not a
+  // child of the caller (docs/aot.md, "Background compile").
+  int background_compile_pid = 0;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).

@@ -104,7 +104,9 @@ WASMCAP_API int wasmcap_errcode_is_trap(wasmcap_errcode_t code);
 typedef struct wasmcap_engine wasmcap_engine_t;
 
 /* name: "interp" (NULL means this), "aot" (compiled to native code; needs a C compiler at run
- * time, docs/aot.md) or "auto". aot_cache_dir: the AOT cache directory, or NULL for the default.
+ * time, docs/aot.md) or "auto" (aot when the module's object is cached; otherwise the run is
+ * interpreted while a detached, bounded process compiles it for the next run: docs/aot.md,
+ * "Background compile"). aot_cache_dir: the AOT cache directory, or NULL for the default.
  * Errors: invalid_argument for an unknown name. */
 WASMCAP_API wasmcap_error_t* wasmcap_engine_new(const char* name, const char* aot_cache_dir,
                                                 wasmcap_engine_t** out);

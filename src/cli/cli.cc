@@ -121,6 +121,8 @@ struct RunExtras {
   bool audit_stderr = false;
   std::vector<std::string> allow_https;  // --allow-https HOST[/PREFIX][:METHODS]
   std::vector<std::string> secrets;      // --secret NAME=FILE@HOST[,HOST...]
+  bool quiet = false;             // -q: no engine notice
+  bool wait_for_compile = false;  // --engine auto: compile in the foreground when not cached
 };
 
 // --allow-https HOST[/PREFIX][:METHODS]: "api.example.com", "api.example.com/v1/:GET,POST",
@@ -345,6 +347,15 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     opts.entry_args = std::move(*values);
     if (!opts.entry_args.empty() || !args.empty()) opts.wasi.args.resize(1);
   }
+  // --engine auto says which engine runs the module, one line on stderr (also when stderr is
+  // not a terminal: logs of non-interactive runs show it too); -q silences it.
+  if (!x.quiet) {
+    opts.notice = [](const std::string& line) {
+      std::fprintf(stderr, "wasmcap: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
+  }
+  opts.wait_for_compile = x.wait_for_compile;
   std::string invocation_id = opts.invocation_id;
   std::string requested_engine = opts.engine;
   std::string entry = opts.entry;
@@ -367,7 +378,10 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   } else if (!opts.wasi.args.empty()) {
     info.module = opts.wasi.args.front();
   }
-  info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  // Hashed only when a record will carry it (a cold-start cost otherwise).
+  if (!sinks.empty()) {
+    info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  }
   if (!sinks.empty()) {
     std::string line = audit::run_start_line(info, opts.plan.get());
     for (auto& k : sinks) k->write(line);
@@ -1071,9 +1085,15 @@ int main(int argc, char** argv) {
   run->add_option("--engine", engine,
                   "Engine: interp (the default interpreter, today wabt's), wabt (wabt's "
                   "interpreter), fast (wasmcap's own interpreter, docs/fast-interp.md), aot "
-                  "(compiled to native code, cached) or auto (aot when a C compiler is "
-                  "available, else interp). Default interp.")
+                  "(compiled to native code, cached) or auto (aot when the module's compiled "
+                  "object is cached; else the fast interpreter while it compiles in the "
+                  "background; docs/aot.md). Default interp.")
       ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+  run->add_flag("-q,--quiet", run_extras.quiet,
+                "Do not print which engine --engine auto chose (one line on stderr)");
+  run->add_flag("--wait-for-compile", run_extras.wait_for_compile,
+                "--engine auto: when the module has no compiled object yet, compile it before "
+                "the run instead of interpreting this run while it compiles in the background");
   run->add_option("--cache-dir", aot.cache_dir,
                   "AOT cache directory (default $WASMCAP_CACHE_DIR, else "
                   "$XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot)");

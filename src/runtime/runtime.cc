@@ -265,6 +265,74 @@ static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& op
   return table;
 }
 
+namespace {
+Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
+                         const std::vector<uint8_t>& module_bytes, RunOptions options);
+
+void notify(const RunOptions& options, const std::string& line) {
+  if (options.notice) options.notice(line);
+}
+
+// auto's interpreter: the fast engine, or wabt's for a module the fast engine refuses (SIMD,
+// exceptions). `why` ends the notice line.
+Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions options,
+                                  const std::string& why, int background_pid) {
+  std::unique_ptr<Engine> engine = make_fast_engine();
+  std::shared_ptr<const Module> loaded;
+  if (auto m = engine->load(bytes.data(), bytes.size())) {
+    loaded = std::move(*m);
+  } else if (m.error().code == ErrorCode::kModuleUnsupported) {
+    engine = make_interp_engine();
+  } else {
+    return tl::unexpected(m.error());
+  }
+  notify(options, "engine auto: " + std::string(loaded ? "fast interpreter" : "interpreter (wabt)") + why);
+  auto r = run_on(*engine, std::move(loaded), bytes, std::move(options));
+  if (r) r->background_compile_pid = background_pid;
+  return r;
+}
+
+// --engine auto (docs/aot.md, "Engine choice"): aot when the cache holds an object for the
+// module; otherwise interpret this run at once and compile in the background for the next one
+// (or compile first with wait_for_compile). The interpreter also serves runs with fuel (aot does
+// not meter), hosts without a C compiler, and modules the aot engine refuses (module_unsupported,
+// e.g. SIMD, or compile_limit).
+Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options) {
+  if (required_capabilities(options).has(Capability::kLimitFuel)) {
+    return run_interpreted(bytes, std::move(options),
+                           " (fuel is metered only by the interpreters)", 0);
+  }
+  if (!aot_available(options.aot)) {
+    return run_interpreted(bytes, std::move(options), " (no C compiler for the aot engine)", 0);
+  }
+  AotOptions probe_options = options.aot;
+  probe_options.cache_only = !options.wait_for_compile;
+  auto engine = make_aot_engine_linked(probe_options, link_signatures(options));
+  auto probe = engine->load(bytes.data(), bytes.size());
+  if (probe) {
+    if (aot_module_has_object(**probe)) {
+      notify(options, options.wait_for_compile ? "engine auto: aot"
+                                               : "engine auto: aot (compiled object from the cache)");
+    }
+    return run_on(*engine, std::move(*probe), bytes, std::move(options));
+  }
+  const Error& e = probe.error();
+  if (e.code == ErrorCode::kNotFound && probe_options.cache_only) {
+    BackgroundCompile bg = start_background_compile(bytes.data(), bytes.size(), options.aot);
+    std::string why =
+        bg.pid != 0
+            ? "; no compiled object yet: compiling for aot in the background (pid " +
+                  std::to_string(bg.pid) + "), the next run uses it"
+            : "; no compiled object yet, not compiling in the background: " + bg.reason;
+    return run_interpreted(bytes, std::move(options), why, bg.pid);
+  }
+  if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit) {
+    return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0);
+  }
+  return tl::unexpected(e);
+}
+}  // namespace
+
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
@@ -272,28 +340,7 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     options.aot.compile_deadline = run_deadline(std::chrono::steady_clock::now(), options.timeout_ms);
   }
   if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
-  if (options.engine == "auto") {
-    // auto picks the engine that can run this request: the interpreter when fuel is asked for
-    // (aot does not meter), when no C compiler is found, when the AOT translator refuses the
-    // module (module_unsupported, e.g. SIMD), or when the compile hits its bounds
-    // (compile_limit); otherwise aot.
-    bool aot = aot_available(options.aot) &&
-               !required_capabilities(options).has(Capability::kLimitFuel);
-    if (aot) {
-      auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
-      auto probe = engine->load(module_bytes.data(), module_bytes.size());
-      if (probe || (probe.error().code != ErrorCode::kModuleUnsupported &&
-                    probe.error().code != ErrorCode::kCompileLimit)) {
-        return run_module(*engine, module_bytes, std::move(options));
-      }
-      if (probe.error().code == ErrorCode::kCompileLimit && options.aot.progress) {
-        std::fprintf(stderr, "wasmcap: %s\nwasmcap: --engine auto: running on the interpreter\n",
-                     probe.error().to_string().c_str());
-      }
-    }
-    auto interp = make_interp_engine();
-    return run_module(*interp, module_bytes, std::move(options));
-  }
+  if (options.engine == "auto") return run_auto(module_bytes, std::move(options));
   if (options.engine == "aot") {
     auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
     return run_module(*engine, module_bytes, std::move(options));
@@ -305,6 +352,12 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
+  return run_on(engine, nullptr, module_bytes, std::move(options));
+}
+
+namespace {
+Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
+                         const std::vector<uint8_t>& module_bytes, RunOptions options) {
   auto start = std::chrono::steady_clock::now();
   // One deadline for the whole run, counted from here: loading (an AOT compile on a cold cache)
   // and guest execution share it.
@@ -316,7 +369,9 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
       !r) {
     return tl::unexpected(r.error());
   }
-  auto module = engine.load(module_bytes.data(), module_bytes.size());
+  Result<std::shared_ptr<const Module>> module =
+      loaded ? Result<std::shared_ptr<const Module>>(std::move(loaded))
+             : engine.load(module_bytes.data(), module_bytes.size());
   if (!module) return tl::unexpected(module.error());
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.
@@ -365,5 +420,7 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
   else report.results = std::move(outcome->results);
   return report;
 }
+
+}  // namespace
 
 }  // namespace wasmcap

@@ -568,13 +568,15 @@ TEST(AotCompileBounds, RunDeadlineStopsTheCompile) {
   EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
 }
 
-// --engine auto runs on the interpreter when the compile hits its limit.
+// --engine auto runs on the interpreter when the compile (in the foreground: --wait-for-compile;
+// the background compile is tests/engine/aot_start_test.cc's) hits its limit.
 TEST(AotCompileBounds, AutoFallsBackToTheInterpreterAtTheCompileLimit) {
   TempCache cache;
   TempCache bin;
   const std::string marker = unique_marker();
   RunOptions o;
   o.engine = "auto";
+  o.wait_for_compile = true;
   o.aot.cache_dir = cache.dir.string();
   o.aot.compiler = slow_compiler(bin.dir, marker);
   o.aot.compile_timeout_ms = 300;

@@ -7,6 +7,7 @@ command list on the chosen engine and compares the failures with the expectation
 
 Expectations file, one entry per line (`#` comments):
     NAME:LINE  reason        the command at FILE NAME.wast, line LINE is expected to fail
+    NAME:LINE@E1,E2  reason  ... only on engines E1, E2 (it passes on the others)
     NAME  unconvertible: reason   wast2json (wabt 1.0.32) cannot convert NAME.wast
     NAME@ENGINE  unsupported: reason   on ENGINE, every module of NAME.wast is refused as
                                        module_unsupported (a feature the engine does not run
@@ -26,7 +27,9 @@ import subprocess
 import sys
 
 
-def load_expectations(path):
+def load_expectations(path, engine=None):
+    """(lines, files). A line entry NAME:LINE@E1,E2 applies only on engines E1, E2; with
+    `engine` given, entries for other engines are left out (and the @ suffix is dropped)."""
     lines, files = {}, {}
     with open(path, encoding="utf-8") as f:
         for raw in f:
@@ -36,6 +39,10 @@ def load_expectations(path):
             key, _, reason = line.partition(" ")
             reason = reason.strip()
             if ":" in key:
+                if "@" in key and engine is not None:
+                    key, _, engines = key.partition("@")
+                    if engine not in engines.split(","):
+                        continue
                 lines[key] = reason
             else:
                 files[key] = reason
@@ -61,12 +68,15 @@ def main():
     ap.add_argument("--workdir")
     ap.add_argument("--check-expectations")
     ap.add_argument("--suite")
+    ap.add_argument("--timeout", type=float, default=280,
+                    help="seconds the runner may take for the file (aot compiles every module)")
     a = ap.parse_args()
     if a.check_expectations:
         return check_expectations(a.check_expectations, a.suite)
 
     name = os.path.splitext(os.path.basename(a.wast))[0]
-    exp_lines, exp_files = load_expectations(a.expectations) if a.expectations else ({}, {})
+    exp_lines, exp_files = (load_expectations(a.expectations, a.engine) if a.expectations
+                            else ({}, {}))
     work = os.path.join(a.workdir, name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -84,7 +94,7 @@ def main():
         return 1
 
     run = subprocess.run([a.runner, "--engine", a.engine, out_json], capture_output=True,
-                         text=True, timeout=280)
+                         text=True, timeout=a.timeout)
     sys.stdout.write(run.stdout)
     if run.returncode not in (0, 1):
         sys.stdout.write(run.stderr[-4000:])

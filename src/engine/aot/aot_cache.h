@@ -53,6 +53,12 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
                       int translator_version);
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc);
+// The same from the module's lowercase hex sha256 (module_sha256), which the key covers in place
+// of the bytes themselves.
+std::string module_sha256(const uint8_t* bytes, size_t size);
+std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
+                                      int translator_version);
+std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc);
 
 // The path of a verified object for `key`: its sidecar names the key and the sha256 of the .so,
 // both files are regular, owned by this user and not group/world-writable. Returns an open file

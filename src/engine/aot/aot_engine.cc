@@ -157,15 +157,14 @@ std::map<std::string, std::weak_ptr<LoadedObject>> g_objects;  // by cache key
 
 class AotModule final : public Module {
  public:
-  AotModule(std::shared_ptr<const Module> validated, std::shared_ptr<LoadedObject> obj,
-            std::optional<Error> link_error)
-      : validated_(std::move(validated)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
-  const ModuleInfo& info() const override { return validated_->info(); }
+  AotModule(ModuleInfo info, std::shared_ptr<LoadedObject> obj, std::optional<Error> link_error)
+      : info_(std::move(info)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
+  const ModuleInfo& info() const override { return info_; }
   const wasmcap_module_desc* desc() const { return obj_ ? obj_->desc : nullptr; }
   const std::optional<Error>& link_error() const { return link_error_; }
 
  private:
-  std::shared_ptr<const Module> validated_;  // the interpreter's description of the module
+  ModuleInfo info_;  // the interpreter's description of the module (or the cached copy of it)
   std::shared_ptr<LoadedObject> obj_;
   std::optional<Error> link_error_;  // a module the AOT tier refuses at link time, as interp does
 };
@@ -477,6 +476,26 @@ class AotInstance final : public Instance {
   std::optional<int32_t> start_exit_;
 };
 
+// Translates and compiles `bytes` into the cache entry `key` (under the entry's lock; reused if
+// another process stored it meanwhile). Returns the verified object's descriptor, like lookup().
+Result<int> compile_into_cache(const std::string& dir, const std::string& key,
+                               const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
+                               const AotOptions& options) {
+  auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
+    auto t = aot::translate(bytes, size, options.interruptible);
+    if (!t) return tl::unexpected(t.error());
+    aot::CompileRequest req;
+    req.module_c = std::move(t->module_c);
+    req.module_h = std::move(t->module_h);
+    req.glue_c = std::move(t->glue_c);
+    req.progress = options.progress;
+    req.what = "module (" + std::to_string(size / 1024) + " KiB)";
+    return req;
+  });
+  if (r) aot::clear_failure(dir, key);
+  return r;
+}
+
 class AotEngine final : public Engine {
  public:
   explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr)
@@ -495,18 +514,31 @@ class AotEngine final : public Engine {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
-    // A module beyond the translator's bounds is refused before anything else is spent on it
-    // (the interpreter's load below costs as much as the module is large); --engine auto then
-    // runs it on the interpreter.
-    if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
-    // The interpreter's loader validates and describes: identical acceptance on both engines.
-    auto validated = interp_->load(bytes, size);
-    if (!validated) return tl::unexpected(validated.error());
-    for (const auto& imp : (*validated)->info().imports) {
+    // Cold start (docs/aot.md, "Cold start"): the module description stored when these very
+    // bytes were validated before (named by their sha256) replaces decoding and validating them
+    // again. A cache directory that cannot be used is reported below, after validation, as
+    // before; nothing here runs the compiler (the link check comes first).
+    auto dir = aot::open_cache_dir(options_);
+    const std::string module_sha = aot::module_sha256(bytes, size);
+    const std::string desc_name = "module-" + module_sha;
+    std::optional<ModuleInfo> info;
+    if (dir) info = aot::load_module_info(*dir, desc_name);
+    if (!info) {
+      // A module beyond the translator's bounds is refused before anything else is spent on
+      // it (the interpreter's load below costs as much as the module is large); --engine auto
+      // then runs it on the interpreter.
+      if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+      // The interpreter's loader validates and describes: identical acceptance on both engines.
+      auto validated = interp_->load(bytes, size);
+      if (!validated) return tl::unexpected(validated.error());
+      info = (*validated)->info();
+      if (dir) aot::store_module_info(*dir, desc_name, *info);
+    }
+    for (const auto& imp : info->imports) {
       if (imp.kind != ExternKind::kFunc) {
         // Refused at instantiation with the interpreter's error; nothing to compile.
         return std::shared_ptr<const Module>(std::make_shared<AotModule>(
-            *validated, nullptr,
+            std::move(*info), nullptr,
             Error(ErrorCode::kLinkError,
                   "unsupported import " + quote_untrusted(imp.module + "." + imp.name) + " (" +
                       std::string(extern_kind_name(imp.kind)) +
@@ -516,15 +548,17 @@ class AotEngine final : public Engine {
     // Imports are checked before anything is translated or compiled: a module that cannot
     // link is not worth a compile (minutes for a big one); instantiate() reports the error.
     if (link_check_) {
-      if (auto err = link_imports((*validated)->info(), *link_check_, nullptr)) {
+      if (auto err = link_imports(*info, *link_check_, nullptr)) {
         return std::shared_ptr<const Module>(
-            std::make_shared<AotModule>(*validated, nullptr, std::move(*err)));
+            std::make_shared<AotModule>(std::move(*info), nullptr, std::move(*err)));
       }
     }
-    auto obj = compiled(bytes, size);
+    auto entry = cache_entry(dir, module_sha);
+    if (!entry) return tl::unexpected(entry.error());
+    auto obj = compiled(*entry, bytes, size);
     if (!obj) return tl::unexpected(obj.error());
     return std::shared_ptr<const Module>(
-        std::make_shared<AotModule>(*validated, *obj, std::nullopt));
+        std::make_shared<AotModule>(std::move(*info), *obj, std::nullopt));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
@@ -548,30 +582,37 @@ class AotEngine final : public Engine {
   }
 
  private:
-  Result<std::shared_ptr<LoadedObject>> compiled(const uint8_t* bytes, size_t size) {
-    auto dir = aot::open_cache_dir(options_);
+  struct Entry {
+    std::string dir;
+    aot::Toolchain tc;
+    std::string key;
+  };
+
+  Result<Entry> cache_entry(const Result<std::string>& dir, const std::string& module_sha) {
     if (!dir) return tl::unexpected(dir.error());
     auto tc = aot::make_toolchain(options_, *dir);
     if (!tc) return tl::unexpected(tc.error());
-    std::vector<uint8_t> module(bytes, bytes + size);
-    std::string key = aot::cache_key(module, *tc);
+    std::string key = aot::cache_key_for_module_hash(module_sha, *tc);
+    return Entry{*dir, std::move(*tc), std::move(key)};
+  }
+
+  Result<std::shared_ptr<LoadedObject>> compiled(const Entry& entry, const uint8_t* bytes,
+                                                 size_t size) {
+    const std::string& key = entry.key;
+    const std::string* dir = &entry.dir;
+    const aot::Toolchain* tc = &entry.tc;
     std::lock_guard<std::mutex> lock(g_objects_mu);
     if (auto it = g_objects.find(key); it != g_objects.end()) {
       if (auto obj = it->second.lock()) return obj;
     }
     int fd = aot::lookup(*dir, key);
+    if (fd < 0 && options_.cache_only) {
+      return make_error(ErrorCode::kNotFound,
+                        "no compiled object for this module in the AOT cache; compile it with "
+                        "`wasmcap compile`");
+    }
     if (fd < 0) {
-      auto r = aot::compile_and_store(*dir, key, *tc, [&]() -> Result<aot::CompileRequest> {
-        auto t = aot::translate(bytes, size, options_.interruptible);
-        if (!t) return tl::unexpected(t.error());
-        aot::CompileRequest req;
-        req.module_c = std::move(t->module_c);
-        req.module_h = std::move(t->module_h);
-        req.glue_c = std::move(t->glue_c);
-        req.progress = options_.progress;
-        req.what = "module (" + std::to_string(size / 1024) + " KiB)";
-        return req;
-      });
+      auto r = compile_into_cache(*dir, key, *tc, bytes, size, options_);
       if (!r) return tl::unexpected(r.error());
       fd = *r;
     }
@@ -600,6 +641,30 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check) {
   return std::make_unique<AotEngine>(std::move(options), std::move(link_check));
+}
+
+Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
+                            std::string* key_out) {
+  if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+  auto dir = aot::open_cache_dir(options);
+  if (!dir) return tl::unexpected(dir.error());
+  auto tc = aot::make_toolchain(options, *dir);
+  if (!tc) return tl::unexpected(tc.error());
+  std::string key = aot::cache_key_for_module_hash(aot::module_sha256(bytes, size), *tc);
+  if (key_out != nullptr) *key_out = key;
+  int fd = aot::lookup(*dir, key);
+  if (fd < 0) {
+    auto r = compile_into_cache(*dir, key, *tc, bytes, size, options);
+    if (!r) return tl::unexpected(r.error());
+    fd = *r;
+  }
+  close(fd);
+  return {};
+}
+
+bool aot_module_has_object(const Module& module) {
+  auto* m = dynamic_cast<const AotModule*>(&module);
+  return m != nullptr && m->desc() != nullptr;
 }
 
 bool aot_available(const AotOptions& options) { return aot::find_compiler(options).has_value(); }

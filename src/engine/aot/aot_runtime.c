@@ -376,10 +376,22 @@ int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance,
 
 /* --- Host calls ------------------------------------------------------------------------------ */
 
+/* The instance comes from the thread, never from `host_ctx`: wasm2c 1.0.32 passes the wrong
+ * pointer when an imported function is called through a table. For element segments it records
+ * the import's instance as `(char*)instance + offsetof(instance_t, Z_h_instance)` — the address
+ * of the field that holds the pointer, not the pointer — so a `call_indirect` of an imported
+ * function handed the host a pointer into the guest instance's own struct (the spec suite's
+ * table_copy and table_init crashed the host in the dispatcher, reading "ctx->host" out of a
+ * table's size fields). The thread's context is always right: guest code on this thread belongs
+ * to the instance that invoke_here published (nested calls save and restore it), and no
+ * function reference crosses instances (wasmcap links only host functions into a module).
+ * Test: AotIndirectImport.CallIndirectOfAnImportedFunctionReachesTheHost. */
 static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* args,
                          wasmcap_val_t* results) {
   thread_state* t = &tls;
-  wasmcap_aot_ctx* ctx = (wasmcap_aot_ctx*)host_ctx;
+  wasmcap_aot_ctx* ctx = t->ctx;
+  (void)host_ctx;
+  if (ctx == NULL) abort(); /* guest code outside invoke_here: cannot happen */
   if (stack_headroom(t) < HOST_STACK_HEADROOM) unwind(ctx, WASM_RT_TRAP_EXHAUSTION);
   t->in_guest = 0;
   int status = wasmcap_aot_dispatch(ctx->host, index, args, results);
