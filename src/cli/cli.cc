@@ -384,6 +384,14 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     info.module = opts.wasi.args.front();
   }
   info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  {
+    const WasiConfig& w = opts.wasi;
+    bool clocks_on = w.clock.kind != ClockSource::Kind::kDeny;
+    info.clock_wall = clocks_on && w.clock_wall;
+    info.clock_monotonic = clocks_on && w.clock_monotonic;
+    if (info.clock_wall || info.clock_monotonic) info.clock_source = clock_source_string(w.clock);
+    if (w.random.kind != RandomSource::Kind::kDeny) info.random_source = random_source_string(w.random);
+  }
   if (!sinks.empty()) {
     std::string line = audit::run_start_line(info, opts.plan.get());
     for (auto& k : sinks) k->write(line);

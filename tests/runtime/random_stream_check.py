@@ -130,8 +130,14 @@ with tempfile.TemporaryDirectory() as tmp:
     first = kv_lines(r.stdout)
     check(["realtime", str(1906545600 * 10**9)] in first, f"the host config's fixed clock: {r.stdout}")
     check(dict(first).get("random32") == documented_stream(7, 32).hex(), "the host config's seed")
-    r = run(["run", "--manifest", asks, "--config", cfg, "--random", "seed=42"])
+    r = run(["run", "--manifest", asks, "--config", cfg, "--random", "seed=42", "--audit-stderr"])
     check(dict(kv_lines(r.stdout)).get("random32") == stream[:32].hex(), "--random replaces the seed")
+    # The run_start audit record names what was served, after the pin (enough to replay).
+    starts = [json.loads(l) for l in r.stderr.splitlines() if l.startswith("{") and "run_start" in l]
+    check(len(starts) == 1 and starts[0].get("random") == "seed=42" and
+          starts[0].get("clocks") == {"wall": True, "monotonic": True,
+                                      "source": "fixed=2030-06-01T12:00:00Z,step=1ms"},
+          f"run_start records the effective clocks and random: {r.stderr}")
     # wasmcap plan shows the clocks and random of the plan.
     r = run(["plan", "--manifest", asks, "--config", cfg])
     check(r.returncode == 0, f"plan ok: {r.stdout} {r.stderr}")
