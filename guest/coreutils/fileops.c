@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wasi/api.h>
 
 #include "cu.h"
 
@@ -45,8 +46,19 @@ int cu_touch(int argc, char **argv) {
       }
       close(fd);
     }
-    if (utimensat(AT_FDCWD, argv[i], NULL, 0) != 0) {
+    // "Now" through the raw WASI call: this wasi-libc's utimensat/futimens read times[] even
+    // for a NULL argument instead of sending the *_NOW flags.
+    int fd = open(argv[i], O_RDONLY | O_NOCTTY);
+    if (fd < 0) {
       cu_err("setting times of", argv[i], errno);
+      status = 1;
+      continue;
+    }
+    __wasi_errno_t e = __wasi_fd_filestat_set_times(
+        (__wasi_fd_t)fd, 0, 0, __WASI_FSTFLAGS_ATIM_NOW | __WASI_FSTFLAGS_MTIM_NOW);
+    close(fd);
+    if (e != 0) {
+      cu_err("setting times of", argv[i], e);
       status = 1;
     }
   }

@@ -3,6 +3,8 @@
 // config's grants.clocks / grants.random, how they meet in the plan, and plan output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "wasmcap/policy.h"
@@ -56,7 +58,9 @@ TEST(ClockSource, RefusesEverythingElse) {
         "fixed=2026-01-01T00:00:00Z,speed=1s", "fixed=2026-01-01T00:00:00Z,step=1s,step=1s"}) {
     auto c = parse_clock_source(spec);
     EXPECT_FALSE(c) << "accepted '" << spec << "'";
-    if (!c) EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+    if (!c) {
+      EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+    }
   }
 }
 

@@ -70,10 +70,12 @@ TEST(Determinism, PinnedGuestIsByteIdenticalAcrossRunsAndEngines) {
       ASSERT_TRUE(c.report) << engine << ": " << c.report.error().to_string();
       EXPECT_EQ(c.report->exit_code, 0) << c.out << c.err;
       outs.push_back(c.out);
-      // The stamp's mtime on the host is the pinned instant too (futimens with UTIME_NOW).
+      // The stamp's mtime on the host is pinned too (fd_filestat_set_times with *_NOW).
       struct stat st {};
       ASSERT_EQ(::stat((dir.path() / "stamp").c_str(), &st), 0);
-      EXPECT_EQ(static_cast<uint64_t>(st.st_mtim.tv_sec), kEpoch2026 / 1000000000ull) << engine;
+      // One wall-clock read after the 1.5 s sleep and 7 reads: 2026-01-01T00:00:01.500007Z.
+      EXPECT_EQ(static_cast<uint64_t>(st.st_mtim.tv_sec), kEpoch2026 / 1000000000ull + 1) << engine;
+      EXPECT_EQ(st.st_mtim.tv_nsec, 500007000) << engine;
     }
   }
   for (size_t i = 1; i < outs.size(); ++i) {
@@ -97,8 +99,7 @@ TEST(Determinism, PinnedGuestIsByteIdenticalAcrossRunsAndEngines) {
       << outs[0];
   EXPECT_EQ(kv["random32"].size(), 64u);
   EXPECT_EQ(kv["random200"].size(), 400u);
-  EXPECT_NE(kv["stamp_mtime"].find(std::to_string(kEpoch2026 / 1000000000ull) + "."),
-            std::string::npos)
+  EXPECT_EQ(kv["stamp_mtime"], std::to_string(kEpoch2026 / 1000000000ull + 1) + ".500007000")
       << outs[0];
 }
 
