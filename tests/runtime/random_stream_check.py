@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 CLI, GUEST_DIR = sys.argv[1], sys.argv[2]
-GUEST = os.path.join(GUEST_DIR, "time_random.wasm")
+GUEST = os.path.abspath(os.path.join(GUEST_DIR, "time_random.wasm"))
 EPOCH_2026_NS = 1767225600 * 10**9
 failures = []
 
