@@ -15,6 +15,7 @@ int cu_ls(int argc, char **argv);
 int cu_cat(int argc, char **argv);
 int cu_grep(int argc, char **argv);
 int cu_mkdir(int argc, char **argv);
+int cu_touch(int argc, char **argv);
 int cu_rm(int argc, char **argv);
 int cu_cp(int argc, char **argv);
 int cu_mv(int argc, char **argv);

@@ -1,12 +1,69 @@
-// mkdir, rm, cp, mv. WASI has no permission bits: new files and directories get the host's
+// mkdir, rm, cp, mv, touch. WASI has no permission bits: new files and directories get the host's
 // defaults, and -m / -p (preserve) are not offered.
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wasi/api.h>
 
 #include "cu.h"
+
+// --- touch ----------------------------------------------------------------------------------
+// touch [-c] FILE...: creates FILE if missing (unless -c), then sets its access and modification
+// times to now (WASI's *_NOW flags: the host's clock, a pinned clock under --clock fixed=...,
+// ENOTCAPABLE without a wall-clock grant).
+
+int cu_touch(int argc, char **argv) {
+  int no_create = 0, c;
+  while ((c = getopt(argc, argv, "c")) != -1) {
+    if (c != 'c') {
+      fprintf(stderr, "usage: touch [-c] FILE...\n");
+      return 1;
+    }
+    no_create = 1;
+  }
+  if (optind >= argc) {
+    cu_errx("missing file operand");
+    return 1;
+  }
+  int status = 0;
+  for (int i = optind; i < argc; ++i) {
+    struct stat st;
+    if (stat(argv[i], &st) != 0) {
+      if (errno != ENOENT) {
+        cu_err("cannot touch", argv[i], errno);
+        status = 1;
+        continue;
+      }
+      if (no_create) continue;
+      int fd = open(argv[i], O_WRONLY | O_CREAT | O_NOCTTY, 0666);
+      if (fd < 0) {
+        cu_err("cannot touch", argv[i], errno);
+        status = 1;
+        continue;
+      }
+      close(fd);
+    }
+    // "Now" through the raw WASI call: this wasi-libc's utimensat/futimens read times[] even
+    // for a NULL argument instead of sending the *_NOW flags.
+    int fd = open(argv[i], O_RDONLY | O_NOCTTY);
+    if (fd < 0) {
+      cu_err("setting times of", argv[i], errno);
+      status = 1;
+      continue;
+    }
+    __wasi_errno_t e = __wasi_fd_filestat_set_times(
+        (__wasi_fd_t)fd, 0, 0, __WASI_FSTFLAGS_ATIM_NOW | __WASI_FSTFLAGS_MTIM_NOW);
+    close(fd);
+    if (e != 0) {
+      cu_err("setting times of", argv[i], e);
+      status = 1;
+    }
+  }
+  return status;
+}
 
 // --- mkdir ----------------------------------------------------------------------------------
 

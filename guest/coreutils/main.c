@@ -36,7 +36,7 @@ static const struct tool kTools[] = {
     {"cat", cu_cat},   {"cp", cu_cp},     {"find", cu_find}, {"grep", cu_grep},
     {"head", cu_head}, {"ls", cu_ls},     {"mkdir", cu_mkdir}, {"mv", cu_mv},
     {"pwd", cu_pwd},   {"rm", cu_rm},     {"sed", cu_sed},   {"tail", cu_tail},
-    {"wc", cu_wc},
+    {"touch", cu_touch}, {"wc", cu_wc},
 };
 #endif
 

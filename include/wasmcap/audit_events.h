@@ -23,11 +23,19 @@ struct RunInfo {
   std::string module;   // module path or bundle reference
   std::string module_sha256;
   std::string engine;  // as requested ("auto" until the run resolves it)
+  // The run's effective clocks and random, after pins (docs/wasi-support.md#clocks-and-random):
+  // which clocks are on, and the sources' canonical spellings ("" = none: ENOTCAPABLE). A
+  // pinned run can be replayed from these.
+  bool clock_wall = false;
+  bool clock_monotonic = false;
+  std::string clock_source;
+  std::string random_source;
 };
 
 // {"event":"run_start", time, plugin, version, invocation_id, module, module_sha256, engine,
 //  grants: {fs: [{guest, access, denied}], env: [names], args, https: ["GET host /prefix"],
-//  secrets: [names]}, limits: {max_memory_mb, timeout_ms, fuel}}. Host paths and env values are
+//  secrets: [names]}, limits: {max_memory_mb, timeout_ms, fuel}, clocks: {wall, monotonic,
+//  source}, random}. Host paths and env values are
 // not recorded (they are the operator's; the guest path and name identify the grant).
 std::string run_start_line(const RunInfo& run, const policy::Plan* plan);
 

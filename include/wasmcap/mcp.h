@@ -52,6 +52,10 @@ struct ServerOptions {
   std::optional<uint64_t> call_max_memory_mb;
   std::optional<uint64_t> call_fuel;
   uint64_t max_output_bytes = kDefaultMaxOutputBytes;
+  // Pins of every call's clocks and random (`--clock` / `--random`): they narrow each plan's
+  // grant as `wasmcap run --clock/--random` do (runtime.h pin_clock; kHost: no pin).
+  ClockSource call_clock;
+  RandomSource call_random;
   // When set, every call gets a fresh, empty directory below it (removed afterwards) in place of
   // the host directory of each fs grant: calls cannot see each other's files. Access stays
   // what the grant says.

@@ -19,6 +19,7 @@
 
 #include "wasmcap/engine.h"
 #include "wasmcap/error.h"
+#include "wasmcap/wasi.h"
 
 namespace wasmcap {
 namespace policy {
@@ -71,11 +72,21 @@ struct FsRequest {
   Access access = Access::kReadOnly;
 };
 
+// permissions.clocks: the clocks a plugin reads ("wall": WASI realtime and the *_NOW timestamp
+// flags; "monotonic": monotonic and the CPU-time clocks). Unrequested clocks answer ENOTCAPABLE.
+struct ClockRequest {
+  bool wall = false;
+  bool monotonic = false;
+  bool any() const { return wall || monotonic; }
+};
+
 struct Permissions {
   std::optional<HttpsRequest> https;  // host_api.https
   std::vector<FsRequest> fs;          // distinct guest paths
   std::vector<std::string> env;       // variable names, distinct
   bool args = false;                  // the plugin accepts command-line arguments
+  ClockRequest clocks;                // permissions.clocks
+  bool random = false;                // permissions.random: the plugin calls random_get
 };
 
 // --- Tools (MCP): how a plugin is called as a tool; docs/manifest.md#tools, docs/abi-tools.md ---
@@ -193,6 +204,10 @@ struct Grants {
   std::optional<HttpsGrant> https;
   std::vector<FsGrant> fs;                                 // distinct guest paths
   std::vector<std::pair<std::string, std::string>> env;  // name → value, distinct names
+  // grants.clocks / grants.random: how the requested clocks and randomness are served ("host",
+  // "deny", "fixed=..." / "seed=N"). Absent: the host's (docs/host-config.md#clocks-and-random).
+  std::optional<ClockSource> clocks;
+  std::optional<RandomSource> random;
 };
 
 struct PluginConfig {
@@ -320,6 +335,12 @@ struct Plan {
   std::vector<std::pair<std::string, std::string>> env;
   bool args = false;
   Limits limits;  // absent = runtime default
+  // Clocks and random: requested and granted (clock_wall / clock_monotonic / random.kind !=
+  // kDeny), and the source serving them. Unrequested or denied: kDeny (ENOTCAPABLE).
+  ClockSource clock{ClockSource::Kind::kDeny};
+  bool clock_wall = false;
+  bool clock_monotonic = false;
+  RandomSource random{RandomSource::Kind::kDeny};
 
   // Everything requested but not granted, one reason each, in manifest order, e.g.
   // "fs /work: requested ro, not granted",

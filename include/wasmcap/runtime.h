@@ -144,6 +144,14 @@ CapabilitySet required_capabilities(const RunOptions& options);
 // argv has arguments beyond argv[0] but the manifest does not request args. With `degrade`,
 // a denied fs request becomes a Preopen with `denied` set (every operation: ENOTCAPABLE), a
 // narrowed one is mounted read-only, and other denied grants are simply absent.
+// Run-level pins (`wasmcap run --clock/--random`, wasmcap_config_set_clock/_random): they only
+// narrow. A "host" pin changes nothing; a denied source stays denied; otherwise the pin (fixed
+// clock, seed, or deny) replaces the source. Which clocks are on (requested and granted) is
+// unchanged.
+void pin_clock(WasiConfig& wasi, const ClockSource& pin);
+void pin_random(WasiConfig& wasi, const RandomSource& pin);
+
+// The plan's clocks and random become o.wasi.clock/clock_wall/clock_monotonic/random.
 Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> plan,
                                          std::vector<std::string> argv, bool degrade);
 

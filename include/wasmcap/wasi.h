@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,33 @@ struct Preopen {
   // a preopen, but it holds no host directory and no rights, so every operation on it or
   // beneath it fails with ENOTCAPABLE. host_path is ignored.
   bool denied = false;
+};
+
+// Where the guest's clocks come from (docs/wasi-support.md#clocks-and-random). The default is the
+// host's real clocks (a plain WasiConfig is the WASI baseline); a plan sets what its grants say.
+struct ClockSource {
+  enum class Kind : uint8_t {
+    kHost,   // the host's clocks
+    kFixed,  // a virtual clock: wall = epoch_ns + t, monotonic = t; t starts at 0 and advances
+             // by step_ns after each read and by the timeout of each poll_oneoff clock wait
+    kDeny,   // every clock read fails with ENOTCAPABLE
+  };
+  Kind kind = Kind::kHost;
+  uint64_t epoch_ns = 0;       // kFixed: the wall clock's first reading (ns since 1970, UTC)
+  uint64_t step_ns = 1000;     // kFixed: advance per read (0: frozen)
+};
+// The largest fixed-clock step: one hour per read.
+constexpr uint64_t kMaxClockStepNs = 3600ull * 1000000000ull;
+
+// Where random_get's bytes come from.
+struct RandomSource {
+  enum class Kind : uint8_t {
+    kHost,  // the kernel's CSPRNG (getrandom)
+    kSeed,  // ChaCha20 keystream keyed by SHA-256("wasmcap-random-v1:" + decimal seed), nonce 0
+    kDeny,  // random_get fails with ENOTCAPABLE
+  };
+  Kind kind = Kind::kHost;
+  uint64_t seed = 0;
 };
 
 // Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO).
@@ -45,7 +73,24 @@ struct WasiConfig {
   uint32_t max_fds = 1024;  // open descriptors per instance (incl. stdio and preopens)
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.
   uint32_t max_io_bytes = 16u << 20;
+
+  // Clocks and randomness. `clock_wall` covers WASI realtime and the *_NOW flags of
+  // fd/path_filestat_set_times; `clock_monotonic` covers monotonic, process_cputime_id and
+  // thread_cputime_id. A clock that is off (or a kDeny source) answers ENOTCAPABLE.
+  ClockSource clock;
+  bool clock_wall = true;
+  bool clock_monotonic = true;
+  RandomSource random;
 };
+
+// "host" | "deny" | "fixed=YYYY-MM-DDTHH:MM:SS[.fraction]Z[,step=N(ns|us|ms|s)]" (UTC, years
+// 1970-2200; step at most 1 h, default 1 us). invalid_argument naming the problem otherwise.
+Result<ClockSource> parse_clock_source(std::string_view spec);
+// "host" | "deny" | "seed=N" (N: decimal, 0 .. 2^64-1).
+Result<RandomSource> parse_random_source(std::string_view spec);
+// The canonical spelling of a source, as parse_*_source accepts it ("fixed=2026-01-01T00:00:00Z,step=1us").
+std::string clock_source_string(const ClockSource& c);
+std::string random_source_string(const RandomSource& r);
 
 class WasiHost;
 

@@ -222,6 +222,15 @@ WASMCAP_API void wasmcap_config_set_max_output_bytes(wasmcap_config_t* config, u
 /* The export to call instead of _start (a reactor's function; no arguments). NULL: _start. */
 WASMCAP_API wasmcap_error_t* wasmcap_config_set_entry(wasmcap_config_t* config,
                                                       const char* export_name);
+/* Clocks and random (docs/c-api.md, docs/wasi-support.md#clocks-and-random). spec for the clock:
+ * "fixed=YYYY-MM-DDTHH:MM:SSZ[,step=N(ns|us|ms|s)]" (the wall clock starts at that instant and
+ * monotonic at 0; both advance by the step, default 1us, per read and by each sleep, never with
+ * host time), "deny" (every clock read fails with ENOTCAPABLE) or "host" (no pin). For random:
+ * "seed=N" (the documented ChaCha20 stream from N), "deny" or "host". Pins only narrow: a plan's
+ * denied or unrequested clock stays ENOTCAPABLE. Without a plan the default is the host's clocks
+ * and random. Errors: invalid_argument naming the problem in spec. */
+WASMCAP_API wasmcap_error_t* wasmcap_config_set_clock(wasmcap_config_t* config, const char* spec);
+WASMCAP_API wasmcap_error_t* wasmcap_config_set_random(wasmcap_config_t* config, const char* spec);
 /* A handle that can stop the run from another thread (NULL: none). Not owned. */
 WASMCAP_API void wasmcap_config_set_interrupt(wasmcap_config_t* config,
                                               wasmcap_interrupt_t* interrupt);

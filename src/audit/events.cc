@@ -47,6 +47,11 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan) {
   }
   j["grants"] = grants;
   j["limits"] = limits;
+  j["clocks"] = {{"wall", run.clock_wall},
+                 {"monotonic", run.clock_monotonic},
+                 {"source", run.clock_source.empty() ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(run.clock_source)}};
+  j["random"] = run.random_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.random_source);
   return dump(j);
 }
 

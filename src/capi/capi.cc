@@ -93,6 +93,9 @@ struct wasmcap_config {
   void* output_user = nullptr;
   wasmcap_audit_callback_t audit_cb = nullptr;
   void* audit_user = nullptr;
+  // wasmcap_config_set_clock / _set_random: run-level pins (kHost: none).
+  wasmcap::ClockSource clock_pin;
+  wasmcap::RandomSource random_pin;
 };
 
 namespace {
@@ -459,6 +462,32 @@ wasmcap_error_t* wasmcap_config_set_entry(wasmcap_config_t* config, const char* 
   }
 }
 
+wasmcap_error_t* wasmcap_config_set_clock(wasmcap_config_t* config, const char* spec) {
+  if (config == nullptr) return null_arg("wasmcap_config_set_clock", "config");
+  if (spec == nullptr) return null_arg("wasmcap_config_set_clock", "spec");
+  try {
+    auto c = wasmcap::parse_clock_source(spec);
+    if (!c) return make(c.error().code, "wasmcap_config_set_clock: " + c.error().message);
+    config->clock_pin = *c;
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_config_set_random(wasmcap_config_t* config, const char* spec) {
+  if (config == nullptr) return null_arg("wasmcap_config_set_random", "config");
+  if (spec == nullptr) return null_arg("wasmcap_config_set_random", "spec");
+  try {
+    auto r = wasmcap::parse_random_source(spec);
+    if (!r) return make(r.error().code, "wasmcap_config_set_random: " + r.error().message);
+    config->random_pin = *r;
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
 void wasmcap_config_set_interrupt(wasmcap_config_t* config, wasmcap_interrupt_t* interrupt) {
   if (config != nullptr) config->interrupt = interrupt;
 }
@@ -500,6 +529,8 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
       opts.timeout_ms = config->timeout_ms;
       if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
     }
+    wasmcap::pin_clock(opts.wasi, config->clock_pin);
+    wasmcap::pin_random(opts.wasi, config->random_pin);
     opts.wasi.stdin_fd = config->wasi.stdin_fd;
     opts.wasi.stdout_fd = config->wasi.stdout_fd;
     opts.wasi.stderr_fd = config->wasi.stderr_fd;

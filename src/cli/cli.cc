@@ -123,6 +123,8 @@ struct RunExtras {
   std::vector<std::string> secrets;      // --secret NAME=FILE@HOST[,HOST...]
   bool quiet = false;             // -q: no engine notice
   bool wait_for_compile = false;  // --engine auto: compile in the foreground when not cached
+  std::string clock;                     // --clock host|deny|fixed=INSTANT[,step=D]
+  std::string random;                    // --random host|deny|seed=N
 };
 
 // --allow-https HOST[/PREFIX][:METHODS]: "api.example.com", "api.example.com/v1/:GET,POST",
@@ -203,6 +205,9 @@ Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const 
   m.version = "0.0.0";
   m.module = module_path;
   m.permissions.args = true;
+  // Flag runs keep the WASI baseline of host clocks and random (--clock/--random pin them).
+  m.permissions.clocks = {true, true};
+  m.permissions.random = true;
   policy::HttpsRequest req;
   policy::HttpsGrant grant;
   for (const auto& spec : x.allow_https) {
@@ -331,6 +336,18 @@ std::string value_text(const Value& v) {
 // Runs the module and reports: the guest's exit status, or the error; with --json one result
 // object on stdout (docs/cli.md "run --json") holding the guest's output.
 int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
+  // --clock / --random pin what the plan (or the flag run's host default) serves; they only
+  // narrow (runtime.h pin_clock).
+  if (!x.clock.empty()) {
+    auto c = parse_clock_source(x.clock);
+    if (!c) return report_error(Error(c.error().code, "--clock: " + c.error().message));
+    pin_clock(opts.wasi, *c);
+  }
+  if (!x.random.empty()) {
+    auto r = parse_random_source(x.random);
+    if (!r) return report_error(Error(r.error().code, "--random: " + r.error().message));
+    pin_random(opts.wasi, *r);
+  }
   if (!x.invocation_id.empty()) {
     opts.invocation_id = x.invocation_id;
   } else {
@@ -381,6 +398,14 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   // Hashed only when a record will carry it (a cold-start cost otherwise).
   if (!sinks.empty()) {
     info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+  }
+  {
+    const WasiConfig& w = opts.wasi;
+    bool clocks_on = w.clock.kind != ClockSource::Kind::kDeny;
+    info.clock_wall = clocks_on && w.clock_wall;
+    info.clock_monotonic = clocks_on && w.clock_monotonic;
+    if (info.clock_wall || info.clock_monotonic) info.clock_source = clock_source_string(w.clock);
+    if (w.random.kind != RandomSource::Kind::kDeny) info.random_source = random_source_string(w.random);
   }
   if (!sinks.empty()) {
     std::string line = audit::run_start_line(info, opts.plan.get());
@@ -1141,6 +1166,13 @@ int main(int argc, char** argv) {
                   "With --allow-https: secret NAME read from FILE, sent only to HOST "
                   "(NAME=FILE@HOST[,HOST...]; header value secret:NAME). Repeatable.")
       ->allow_extra_args(false);
+  run->add_option("--clock", run_extras.clock,
+                  "Pin the guest's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] (wall clock "
+                  "starts there, monotonic at 0; both advance by STEP per read and by each "
+                  "sleep, never with host time), or deny (ENOTCAPABLE). Only narrows the grant.");
+  run->add_option("--random", run_extras.random,
+                  "Pin random_get: seed=N (a ChaCha20 stream from N, docs/wasi-support.md) or "
+                  "deny (ENOTCAPABLE). Only narrows the grant.");
   run->add_flag("--audit-stderr", run_flags.audit_stderr,
                 "Also write https audit events (JSON Lines) to stderr, besides the host config's "
                 "audit.file");

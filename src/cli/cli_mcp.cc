@@ -27,6 +27,7 @@ struct McpCommands {
   std::string token_file;
   std::vector<std::string> allowed_origins, allowed_hosts;
   bool allow_remote = false;
+  std::string clock, random;  // --clock / --random pins of every call
 };
 
 namespace {
@@ -51,6 +52,11 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
                 "directory (removed after the call)");
   c->add_flag("--audit-stderr", m.audit_stderr,
               "Also write audit records (tool_call, https_request) to stderr");
+  c->add_option("--clock", m.clock,
+                "Pin every call's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] or deny (as "
+                "`wasmcap run --clock`; only narrows the grants)");
+  c->add_option("--random", m.random,
+                "Pin every call's random_get: seed=N or deny (as `wasmcap run --random`)");
 }
 
 int fail(const Error& e) {
@@ -71,6 +77,16 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   if (m.fuel != 0) o.call_fuel = m.fuel;
   o.max_output_bytes = m.max_output_bytes;
   o.call_workspace_root = m.workspace_root;
+  if (!m.clock.empty()) {
+    auto c = parse_clock_source(m.clock);
+    if (!c) return make_error(c.error().code, "--clock: " + c.error().message);
+    o.call_clock = *c;
+  }
+  if (!m.random.empty()) {
+    auto r = parse_random_source(m.random);
+    if (!r) return make_error(r.error().code, "--random: " + r.error().message);
+    o.call_random = *r;
+  }
   o.max_concurrency = std::max<size_t>(1, m.max_concurrency);
   o.max_queue = m.max_queue;
   if (m.audit_stderr) o.audit_sink = audit::stderr_sink();

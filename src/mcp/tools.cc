@@ -506,6 +506,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   argv.insert(argv.end(), argv_tail->begin(), argv_tail->end());
   auto opts = run_options_from_plan(plan, std::move(argv), false);
   if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
+  pin_clock(opts->wasi, im.options.call_clock);
+  pin_random(opts->wasi, im.options.call_random);
   opts->engine = im.options.engine;
   opts->aot = im.options.aot;
   opts->module_sha256 = resolved->module_sha256;

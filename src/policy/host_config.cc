@@ -120,8 +120,26 @@ Result<HttpsGrant> read_https_grant(const Doc& d, const Json& v, const std::stri
   return g;
 }
 
+// grants.clocks: "host" | "deny" | "fixed=INSTANT[,step=DURATION]" (docs/host-config.md).
+Result<ClockSource> read_clock_grant(const Doc& d, const Json& v, const std::string& path) {
+  std::string spec;
+  WASMCAP_TRY_ASSIGN(spec, d.string(v, path));
+  auto c = parse_clock_source(spec);
+  if (!c) return d.fail(path, c.error().message);
+  return *c;
+}
+
+// grants.random: "host" | "deny" | "seed=N".
+Result<RandomSource> read_random_grant(const Doc& d, const Json& v, const std::string& path) {
+  std::string spec;
+  WASMCAP_TRY_ASSIGN(spec, d.string(v, path));
+  auto r = parse_random_source(spec);
+  if (!r) return d.fail(path, r.error().message);
+  return *r;
+}
+
 Result<Grants> read_grants(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env"}, "grant kind"));
+  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env", "clocks", "random"}, "grant kind"));
   Grants g;
   if (const Json* host_api = member(v, "host_api")) {
     std::string hpath = member_path(path, "host_api");
@@ -179,6 +197,12 @@ Result<Grants> read_grants(const Doc& d, const Json& v, const std::string& path)
       WASMCAP_TRY_ASSIGN(val, checked_string(d, value, npath, check_env_value));
       g.env.emplace_back(name, std::move(val));
     }
+  }
+  if (const Json* clocks = member(v, "clocks")) {
+    WASMCAP_TRY_ASSIGN(g.clocks, read_clock_grant(d, *clocks, member_path(path, "clocks")));
+  }
+  if (const Json* random = member(v, "random")) {
+    WASMCAP_TRY_ASSIGN(g.random, read_random_grant(d, *random, member_path(path, "random")));
   }
   return g;
 }

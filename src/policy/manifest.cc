@@ -63,8 +63,27 @@ Result<std::vector<std::pair<std::string, std::string>>> read_module_hashes(
   return out;
 }
 
+// permissions.clocks: ["wall", "monotonic"] (distinct; either or both).
+Result<ClockRequest> read_clock_request(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.array(v, path));
+  ClockRequest c;
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string ipath = index_path(path, i);
+    std::string name;
+    WASMCAP_TRY_ASSIGN(name, d.string(v[i], ipath));
+    bool* slot = name == "wall" ? &c.wall : name == "monotonic" ? &c.monotonic : nullptr;
+    if (slot == nullptr) {
+      return d.fail(ipath, "must be \"wall\" or \"monotonic\", got " + quote(name));
+    }
+    if (*slot) return d.fail(ipath, "duplicate clock " + quote(name));
+    *slot = true;
+  }
+  return c;
+}
+
 Result<Permissions> read_permissions(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env", "args"}, "permission kind"));
+  WASMCAP_TRY(d.object(v, path, {"host_api", "fs", "env", "args", "clocks", "random"},
+                       "permission kind"));
   Permissions p;
   if (const Json* host_api = member(v, "host_api")) {
     std::string hpath = member_path(path, "host_api");
@@ -109,6 +128,12 @@ Result<Permissions> read_permissions(const Doc& d, const Json& v, const std::str
   }
   if (const Json* args = member(v, "args")) {
     WASMCAP_TRY_ASSIGN(p.args, d.boolean(*args, member_path(path, "args")));
+  }
+  if (const Json* clocks = member(v, "clocks")) {
+    WASMCAP_TRY_ASSIGN(p.clocks, read_clock_request(d, *clocks, member_path(path, "clocks")));
+  }
+  if (const Json* random = member(v, "random")) {
+    WASMCAP_TRY_ASSIGN(p.random, d.boolean(*random, member_path(path, "random")));
   }
   return p;
 }

@@ -51,6 +51,32 @@ std::string join_path(std::string_view dir, std::string_view rel) {
   return out + std::string(rel);
 }
 
+// Clocks and random: the manifest requests them, the host config's entry says how they are
+// served (absent: the host's; "deny": a denial). A plugin without an entry (pc == nullptr) is
+// granted nothing, these included.
+void plan_clocks_and_random(const Permissions& want, const PluginConfig* pc, Plan& plan) {
+  if (want.clocks.any()) {
+    std::string kinds = want.clocks.wall ? (want.clocks.monotonic ? "wall,monotonic" : "wall")
+                                         : "monotonic";
+    ClockSource src = pc != nullptr && pc->grants.clocks ? *pc->grants.clocks : ClockSource{};
+    if (pc == nullptr || src.kind == ClockSource::Kind::kDeny) {
+      plan.denied.push_back("clocks " + kinds + ": requested, not granted");
+    } else {
+      plan.clock = src;
+      plan.clock_wall = want.clocks.wall;
+      plan.clock_monotonic = want.clocks.monotonic;
+    }
+  }
+  if (want.random) {
+    RandomSource src = pc != nullptr && pc->grants.random ? *pc->grants.random : RandomSource{};
+    if (pc == nullptr || src.kind == RandomSource::Kind::kDeny) {
+      plan.denied.push_back("random: requested, not granted");
+    } else {
+      plan.random = src;
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view access_name(Access a) { return a == Access::kReadWrite ? "rw" : "ro"; }
@@ -203,6 +229,7 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
   }
 
   plan.args = want.args;
+  plan_clocks_and_random(want, pc == &kNothing ? nullptr : pc, plan);
   plan.limits.max_memory_mb = smaller_limit(manifest.limits.max_memory_mb, pc->limits.max_memory_mb);
   plan.limits.timeout_ms = smaller_limit(manifest.limits.timeout_ms, pc->limits.timeout_ms);
   plan.limits.fuel = smaller_limit(manifest.limits.fuel, pc->limits.fuel);

@@ -30,6 +30,22 @@ bool report_ok(const Plan& plan, const PlanReport& report) {
 
 OJson opt(const std::optional<uint64_t>& v) { return v ? OJson(*v) : OJson(nullptr); }
 
+std::string clocks_text(const Plan& plan) {
+  if (!plan.clock_wall && !plan.clock_monotonic) return "none (every clock read: ENOTCAPABLE)";
+  std::string kinds = plan.clock_wall ? (plan.clock_monotonic ? "wall, monotonic" : "wall")
+                                      : "monotonic";
+  return kinds + " from " + clock_source_string(plan.clock) +
+         (plan.clock.kind == ClockSource::Kind::kFixed ? " (pinned)" : "");
+}
+
+std::string random_text(const Plan& plan) {
+  switch (plan.random.kind) {
+    case RandomSource::Kind::kHost: return "host (getrandom)";
+    case RandomSource::Kind::kSeed: return random_source_string(plan.random) + " (pinned: ChaCha20 stream)";
+    default: return "none (random_get: ENOTCAPABLE)";
+  }
+}
+
 }  // namespace
 
 std::string plan_to_text(const Plan& plan, const PlanReport& report) {
@@ -78,6 +94,8 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
   }
   for (const auto& [k, v] : plan.env) o += "  env     " + k + "=" + v + "\n";
   o += std::string("  args    ") + (plan.args ? "yes" : "no (only argv[0])") + "\n";
+  o += "  clocks  " + clocks_text(plan) + "\n";
+  o += "  random  " + random_text(plan) + "\n";
   o += "  limits  max_memory_mb=" + limit_text(plan.limits.max_memory_mb, "4096(default)") +
        " timeout_ms=" + limit_text(plan.limits.timeout_ms, "unlimited") +
        " fuel=" + limit_text(plan.limits.fuel, "unlimited") + "\n";
@@ -175,6 +193,14 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   grants["env"] = OJson::object();
   for (const auto& [k, v] : plan.env) grants["env"][k] = v;
   grants["args"] = plan.args;
+  grants["clocks"] = {{"wall", plan.clock_wall},
+                      {"monotonic", plan.clock_monotonic},
+                      {"source", plan.clock_wall || plan.clock_monotonic
+                                     ? OJson(clock_source_string(plan.clock))
+                                     : OJson(nullptr)}};
+  grants["random"] = plan.random.kind == RandomSource::Kind::kDeny
+                         ? OJson(nullptr)
+                         : OJson(random_source_string(plan.random));
   j["grants"] = grants;
   j["limits"] = {{"max_memory_mb", opt(plan.limits.max_memory_mb)},
                  {"timeout_ms", opt(plan.limits.timeout_ms)},

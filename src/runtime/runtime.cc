@@ -191,6 +191,18 @@ CapabilitySet required_capabilities(const RunOptions& options) {
   return s;
 }
 
+void pin_clock(WasiConfig& wasi, const ClockSource& pin) {
+  if (pin.kind == ClockSource::Kind::kHost || wasi.clock.kind == ClockSource::Kind::kDeny) return;
+  wasi.clock = pin;
+}
+
+void pin_random(WasiConfig& wasi, const RandomSource& pin) {
+  if (pin.kind == RandomSource::Kind::kHost || wasi.random.kind == RandomSource::Kind::kDeny) {
+    return;
+  }
+  wasi.random = pin;
+}
+
 Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> plan,
                                          std::vector<std::string> argv, bool degrade) {
   if (!plan) return make_error(ErrorCode::kInvalidArgument, "no plan given");
@@ -222,6 +234,11 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
     o.wasi.preopens.push_back(std::move(p));
   }
   o.wasi.env = plan->env;
+  // Unrequested or denied clocks and random answer ENOTCAPABLE (fail closed).
+  o.wasi.clock = plan->clock;
+  o.wasi.clock_wall = plan->clock_wall;
+  o.wasi.clock_monotonic = plan->clock_monotonic;
+  o.wasi.random = plan->random;
   if (plan->limits.max_memory_mb) o.max_memory_bytes = *plan->limits.max_memory_mb << 20;
   if (plan->limits.fuel) o.fuel = *plan->limits.fuel;
   if (plan->limits.timeout_ms) o.timeout_ms = *plan->limits.timeout_ms;

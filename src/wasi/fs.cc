@@ -78,14 +78,19 @@ void store_filestat(const GuestMemory& m, uint32_t out, const struct stat& st) {
 }
 
 // WASI (atim, mtim, fst_flags) -> utimensat times. EINVAL for contradictory/unknown flags.
-Errno make_times(uint64_t atim, uint64_t mtim, uint32_t fst, timespec ts[2]) {
+// The *_NOW flags stand for host.now_for_timestamps(): the pinned clock under a fixed clock,
+// ENOTCAPABLE without a wall-clock grant.
+Errno make_times(WasiHost& host, uint64_t atim, uint64_t mtim, uint32_t fst, timespec ts[2]) {
   if ((fst & ~kValidFstflags) != 0) return kEinval;
   if ((fst & kFstAtim) && (fst & kFstAtimNow)) return kEinval;
   if ((fst & kFstMtim) && (fst & kFstMtimNow)) return kEinval;
-  auto one = [](uint64_t t, bool set, bool now, timespec* out) {
+  timespec now_ts{};
+  if (fst & (kFstAtimNow | kFstMtimNow)) {
+    if (Errno r = host.now_for_timestamps(&now_ts)) return r;
+  }
+  auto one = [&now_ts](uint64_t t, bool set, bool now, timespec* out) {
     if (now) {
-      out->tv_sec = 0;
-      out->tv_nsec = UTIME_NOW;
+      *out = now_ts;
     } else if (set) {
       out->tv_sec = static_cast<time_t>(t / 1000000000ull);
       out->tv_nsec = static_cast<long>(t % 1000000000ull);
@@ -318,7 +323,7 @@ Errno WasiHost::fd_filestat_set_times(const GuestMemory&, uint32_t fd, uint64_t 
   if (Errno r = get_fd(fd, kRightFdFilestatSetTimes, &e)) return r;
   if (Errno r = deny_read_only(*e)) return r;
   timespec ts[2];
-  if (Errno r = make_times(atim, mtim, fst_flags, ts)) return r;
+  if (Errno r = make_times(*this, atim, mtim, fst_flags, ts)) return r;
   if (!is_host_file(*e)) return kEbadf;
   if (::futimens(e->host_fd, ts) != 0) return errno_from_host(errno);
   return kSuccess;
@@ -546,7 +551,7 @@ Errno WasiHost::path_filestat_set_times(const GuestMemory& m, uint32_t fd, uint3
   }
   if (Errno r = deny_read_only(*e)) return r;
   timespec ts[2];
-  if (Errno r = make_times(atim, mtim, fst_flags, ts)) return r;
+  if (Errno r = make_times(*this, atim, mtim, fst_flags, ts)) return r;
   if (Errno r = require_dir_if_slash(rp)) return r;
   if (::utimensat(rp.dir.get(), rp.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
     return errno_from_host(errno);

@@ -10,15 +10,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <string>
 #include <thread>
 
 namespace wasmcap {
 
 using namespace wasi;
 
-WasiHost::WasiHost(WasiConfig config) : config_(std::move(config)) {}
+WasiHost::WasiHost(WasiConfig config) : config_(std::move(config)) {
+  if (config_.random.kind == RandomSource::Kind::kSeed) {
+    // The documented stream (docs/wasi-support.md#random): key = SHA-256 of the ASCII text
+    // "wasmcap-random-v1:" followed by the seed in decimal; ChaCha20 (the original 64-bit-nonce
+    // variant, libsodium's crypto_stream_chacha20) with an all-zero nonce, block counter from 0.
+    // libsodium: a reviewed ChaCha20 and SHA-256 instead of our own. sodium_init() is
+    // idempotent and thread-safe; its failure (no entropy source) does not affect these two
+    // deterministic primitives, which need no initialisation.
+    if (sodium_init() < 0) {
+      // Only the library's own random source failed to initialise; see above.
+    }
+    std::string text = "wasmcap-random-v1:" + std::to_string(config_.random.seed);
+    crypto_hash_sha256(seed_key_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+}
 
 WasiHost::~WasiHost() {
   for (auto& e : fds_) {
@@ -303,6 +321,10 @@ Errno WasiHost::environ_sizes_get(const GuestMemory& m, uint32_t count_out, uint
 }
 
 // --- clocks -----------------------------------------------------------------------------------
+//
+// Clocks are grants (docs/wasi-support.md#clocks-and-random): the wall clock (realtime) and the
+// elapsed-time clocks (monotonic and the two CPU-time clocks) are each on or off, and come from
+// the host or from a fixed virtual clock. A clock that is off answers ENOTCAPABLE, never a value.
 
 namespace {
 
@@ -320,22 +342,73 @@ uint64_t to_ns(const timespec& ts) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 }  // namespace
 
-Errno WasiHost::clock_res_get(const GuestMemory& m, uint32_t id, uint32_t out) {
+Errno WasiHost::check_clock(uint32_t id, bool* wall) const {
   clockid_t cid;
   if (!host_clock(id, &cid)) return kEinval;
-  timespec ts{};
-  if (clock_getres(cid, &ts) != 0) return errno_from_host(errno);
-  return m.store<uint64_t>(out, std::max<uint64_t>(to_ns(ts), 1)) ? kSuccess : kEfault;
+  *wall = id == kClockRealtime;
+  if (config_.clock.kind == ClockSource::Kind::kDeny) return kEnotcapable;
+  if (!(*wall ? config_.clock_wall : config_.clock_monotonic)) return kEnotcapable;
+  return kSuccess;
 }
 
-Errno WasiHost::clock_time_get(const GuestMemory& m, uint32_t id, uint64_t, uint32_t out) {
-  clockid_t cid;
+Errno WasiHost::read_clock(uint32_t id, bool wall, bool advance, uint64_t* out) {
+  if (config_.clock.kind == ClockSource::Kind::kFixed) {
+    // One virtual time for every clock: monotonic and the CPU-time clocks read it as is, the
+    // wall clock reads it offset by the pinned instant. Never host time.
+    *out = wall ? add_sat(config_.clock.epoch_ns, virtual_ns_) : virtual_ns_;
+    if (advance) virtual_ns_ = add_sat(virtual_ns_, config_.clock.step_ns);
+    return kSuccess;
+  }
+  clockid_t cid = CLOCK_MONOTONIC;
   if (!host_clock(id, &cid)) return kEinval;
   timespec ts{};
   if (clock_gettime(cid, &ts) != 0) return errno_from_host(errno);
-  return m.store<uint64_t>(out, to_ns(ts)) ? kSuccess : kEfault;
+  *out = to_ns(ts);
+  return kSuccess;
+}
+
+Errno WasiHost::now_for_timestamps(timespec* out) {
+  bool wall = false;
+  if (Errno r = check_clock(kClockRealtime, &wall)) return r;
+  if (config_.clock.kind != ClockSource::Kind::kFixed) {
+    out->tv_sec = 0;
+    out->tv_nsec = UTIME_NOW;
+    return kSuccess;
+  }
+  uint64_t ns = 0;
+  read_clock(kClockRealtime, true, true, &ns);
+  out->tv_sec = static_cast<time_t>(ns / 1000000000ull);
+  out->tv_nsec = static_cast<long>(ns % 1000000000ull);
+  return kSuccess;
+}
+
+Errno WasiHost::clock_res_get(const GuestMemory& m, uint32_t id, uint32_t out) {
+  bool wall = false;
+  if (Errno r = check_clock(id, &wall)) return r;
+  uint64_t res = 1;
+  if (config_.clock.kind == ClockSource::Kind::kFixed) {
+    res = std::max<uint64_t>(config_.clock.step_ns, 1);  // the virtual clock ticks by the step
+  } else {
+    clockid_t cid = CLOCK_MONOTONIC;
+    if (!host_clock(id, &cid)) return kEinval;
+    timespec ts{};
+    if (clock_getres(cid, &ts) != 0) return errno_from_host(errno);
+    res = std::max<uint64_t>(to_ns(ts), 1);
+  }
+  return m.store<uint64_t>(out, res) ? kSuccess : kEfault;
+}
+
+Errno WasiHost::clock_time_get(const GuestMemory& m, uint32_t id, uint64_t, uint32_t out) {
+  bool wall = false;
+  if (Errno r = check_clock(id, &wall)) return r;
+  if (!m.in_bounds(out, 8)) return kEfault;  // before reading: a fixed clock would advance
+  uint64_t ns = 0;
+  if (Errno r = read_clock(id, wall, true, &ns)) return r;
+  return m.store<uint64_t>(out, ns) ? kSuccess : kEfault;
 }
 
 // --- fd table ---------------------------------------------------------------------------------
@@ -693,16 +766,20 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
       m.load(base + 16, &id);
       m.load(base + 24, &timeout);
       m.load(base + 40, &flags);
-      clockid_t cid;
-      if (!host_clock(id, &cid)) {
-        ready.push_back({userdata, kEinval, kEventClock, 0, 0});
+      // A clock wait is a use of that clock: an unknown id is EINVAL, a clock the run was not
+      // granted is ENOTCAPABLE (in the event; nothing sleeps).
+      bool wall = false;
+      if (Errno r = check_clock(id, &wall)) {
+        ready.push_back({userdata, r, kEventClock, 0, 0});
         continue;
       }
       int64_t rel = static_cast<int64_t>(std::min<uint64_t>(timeout, INT64_MAX));
       if (flags & kSubclockAbstime) {
-        timespec ts{};
-        clock_gettime(cid, &ts);
-        uint64_t now = to_ns(ts);
+        uint64_t now = 0;
+        if (Errno r = read_clock(id, wall, false, &now)) {
+          ready.push_back({userdata, r, kEventClock, 0, 0});
+          continue;
+        }
         // Saturating: an absolute time far in the future (up to UINT64_MAX) is "never".
         rel = timeout > now ? static_cast<int64_t>(std::min<uint64_t>(timeout - now, INT64_MAX))
                             : 0;
@@ -745,15 +822,35 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
   if (ready.empty()) {
     // Block on stdin readiness and/or the clock, never past the run's deadline.
     int64_t wait_ns = have_clock ? timeout_ns : -1;
+    if (have_clock && config_.clock.kind == ClockSource::Kind::kFixed) {
+      // A fixed clock never waits for host time: the clock subscription fires at once (unless
+      // stdin is readable right now) and the virtual time jumps by the timeout, so a guest's
+      // sleep loop sees its deadline pass and ends. Deterministic, and costs no host time.
+      wait_ns = 0;
+    }
     if (!pending.empty()) {
       // Only stdin can be pending (files and output streams are always ready).
-      if (wait_readable(pending.front().host_fd, wait_ns)) {
+      bool readable;
+      if (wait_ns == 0) {
+        pollfd pfd{pending.front().host_fd, POLLIN, 0};
+        readable = ::poll(&pfd, 1, 0) != 0;  // ready, EOF or error now: read() will tell
+      } else {
+        readable = wait_readable(pending.front().host_fd, wait_ns);
+      }
+      if (readable) {
         for (const auto& p : pending) ready.push_back({p.userdata, kSuccess, kEventFdRead, 0, 0});
       } else if (have_clock && !termination_) {
         ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
+        if (config_.clock.kind == ClockSource::Kind::kFixed) {
+          virtual_ns_ = add_sat(virtual_ns_, static_cast<uint64_t>(timeout_ns));
+        }
       }
     } else if (have_clock) {
-      sleep_bounded(wait_ns);
+      if (config_.clock.kind == ClockSource::Kind::kFixed) {
+        virtual_ns_ = add_sat(virtual_ns_, static_cast<uint64_t>(timeout_ns));
+      } else {
+        sleep_bounded(wait_ns);
+      }
       ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
     }
     if (termination_) return kEintr;
@@ -786,6 +883,8 @@ Errno WasiHost::sched_yield(const GuestMemory&) {
 }
 
 Errno WasiHost::random_get(const GuestMemory& m, uint32_t buf, uint32_t len) {
+  // Not granted: refused before anything else is looked at (a denied call costs nothing).
+  if (config_.random.kind == RandomSource::Kind::kDeny) return kEnotcapable;
   uint8_t* p = m.range(buf, len);
   if (p == nullptr) return kEfault;
   // Threat: one call asking the kernel for gigabytes of randomness (seconds of host CPU).
@@ -798,6 +897,10 @@ Errno WasiHost::random_get(const GuestMemory& m, uint32_t buf, uint32_t len) {
     if (!may_continue()) return kEintr;
     uint32_t chunk = std::min<uint32_t>(len - done, kIoChunkBytes);
     uint32_t got = 0;
+    if (config_.random.kind == RandomSource::Kind::kSeed) {
+      seeded_random(p + done, chunk);
+      got = chunk;
+    }
     while (got < chunk) {
       ssize_t n = getrandom(p + done + got, chunk - got, 0);
       if (n < 0) {
@@ -811,6 +914,32 @@ Errno WasiHost::random_get(const GuestMemory& m, uint32_t buf, uint32_t len) {
   }
   if (termination_) return kEintr;
   return kSuccess;
+}
+
+void WasiHost::seeded_random(uint8_t* p, size_t n) {
+  static const uint8_t kNonce[crypto_stream_chacha20_NONCEBYTES] = {};
+  size_t done = 0;
+  // The rest of the current block first, then whole blocks straight into guest memory, then
+  // one more block for a tail (its unread part is kept for the next call).
+  size_t from_buf = std::min(n, sizeof seed_buf_ - seed_buf_pos_);
+  std::memcpy(p, seed_buf_ + seed_buf_pos_, from_buf);
+  seed_buf_pos_ += from_buf;
+  done += from_buf;
+  size_t whole = (n - done) / 64 * 64;
+  if (whole > 0) {
+    std::memset(p + done, 0, whole);
+    crypto_stream_chacha20_xor_ic(p + done, p + done, whole, kNonce, seed_block_, seed_key_);
+    seed_block_ += whole / 64;
+    done += whole;
+  }
+  if (done < n) {
+    std::memset(seed_buf_, 0, sizeof seed_buf_);
+    crypto_stream_chacha20_xor_ic(seed_buf_, seed_buf_, sizeof seed_buf_, kNonce, seed_block_,
+                                  seed_key_);
+    ++seed_block_;
+    seed_buf_pos_ = n - done;
+    std::memcpy(p + done, seed_buf_, seed_buf_pos_);
+  }
 }
 
 // No ambient network: WASI sockets are never handed out, so every socket call sees a

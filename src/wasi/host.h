@@ -181,6 +181,11 @@ class WasiHost {
 
   static Errno errno_from_host(int err);
 
+  // The time the *_NOW flags of fd/path_filestat_set_times stand for: UTIME_NOW under the host
+  // clock, the virtual wall clock under a fixed one (one read), ENOTCAPABLE without the wall
+  // clock (a file's timestamp would otherwise leak the real time the guest was not granted).
+  Errno now_for_timestamps(timespec* out);
+
  private:
   Errno write_output(wasi::FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written);
   // Waits until host_fd is readable, the timeout (ns, <0 = none) passes, or the run must end
@@ -195,6 +200,14 @@ class WasiHost {
   int file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, int64_t offset,
               bool append, uint64_t* done);
   void close_entry(wasi::FdEntry& e);
+  // Checks the clock id (EINVAL) and the grant (ENOTCAPABLE); *wall says whether it is the
+  // wall clock.
+  Errno check_clock(uint32_t id, bool* wall) const;
+  // The current reading of a checked clock. Under a fixed clock, `advance` moves the virtual
+  // time on by the step after reading (clock_time_get); poll_oneoff reads without advancing.
+  Errno read_clock(uint32_t id, bool wall, bool advance, uint64_t* out);
+  // Fills p[0..n) from the seeded ChaCha20 stream (RandomSource::kSeed).
+  void seeded_random(uint8_t* p, size_t n);
 
   WasiConfig config_;
   std::vector<std::unique_ptr<wasi::FdEntry>> fds_;  // index = guest fd; null = free
@@ -205,6 +218,14 @@ class WasiHost {
   HostContext* ctx_ = nullptr;  // the running call's context (fuel), null between calls
   std::optional<Error> termination_;
   bool output_limit_hit_ = false;
+  // Fixed clock: ns of virtual time since the run started (saturating).
+  uint64_t virtual_ns_ = 0;
+  // Seeded random: the ChaCha20 key, the next block's counter and the unread rest of the
+  // current block.
+  uint8_t seed_key_[32] = {};
+  uint64_t seed_block_ = 0;
+  uint8_t seed_buf_[64] = {};
+  size_t seed_buf_pos_ = 64;
 };
 
 }  // namespace wasmcap

@@ -471,6 +471,54 @@ static void test_plans(void) {
   wasmcap_plan_delete(p);
 }
 
+/* Clocks and random: run-level pins through the C API (docs/wasi-support.md#clocks-and-random). */
+static void test_clock_random_pins(void) {
+  wasmcap_engine_t* e = NULL;
+  CHECK_OK(wasmcap_engine_new("interp", NULL, &e));
+  if (e == NULL) return;
+  wasmcap_module_t* m = load(e, "time_random.wasm");
+  struct capture cap;
+  static char first[65536];
+  wasmcap_run_result_t r;
+  wasmcap_config_t* c = wasmcap_config_new();
+  CHECK_ERR(wasmcap_config_set_clock(NULL, "deny"), WASMCAP_ERR_INVALID_ARGUMENT, "config");
+  CHECK_ERR(wasmcap_config_set_clock(c, NULL), WASMCAP_ERR_INVALID_ARGUMENT, "spec");
+  CHECK_ERR(wasmcap_config_set_clock(c, "fixed=2026-02-30T00:00:00Z"), WASMCAP_ERR_INVALID_ARGUMENT,
+            "day out of range");
+  CHECK_ERR(wasmcap_config_set_random(c, "seed=x"), WASMCAP_ERR_INVALID_ARGUMENT, "seed=N");
+  /* Pinned: two runs print the same bytes, and the first wall-clock read is the instant. */
+  CHECK_OK(wasmcap_config_set_clock(c, "fixed=2026-01-01T00:00:00Z"));
+  CHECK_OK(wasmcap_config_set_random(c, "seed=42"));
+  CHECK_OK(run_capture(e, m, c, &cap, &r));
+  memcpy(first, cap.out, sizeof first);
+  CHECK(strstr(first, "\nrealtime=1767225600000000000\n") != NULL);
+  CHECK_OK(run_capture(e, m, c, &cap, &r));
+  CHECK(strcmp(first, cap.out) == 0);
+  /* Denied: ENOTCAPABLE (76). */
+  CHECK_OK(wasmcap_config_set_clock(c, "deny"));
+  CHECK_OK(wasmcap_config_set_random(c, "deny"));
+  CHECK_OK(run_capture(e, m, c, &cap, &r));
+  CHECK(strstr(cap.out, "realtime_errno=76") != NULL);
+  CHECK(strstr(cap.out, "random32_errno=76") != NULL);
+  wasmcap_config_delete(c);
+  /* A plan that does not request clocks: a pin cannot turn them on. */
+  static const char manifest[] = "{\"name\":\"p\",\"version\":\"1.0.0\",\"module\":\"m.wasm\"}";
+  static const char config[] = "{\"plugins\":{\"p\":{}}}";
+  wasmcap_plan_t* p = NULL;
+  CHECK_OK(wasmcap_plan_new_from_json(manifest, strlen(manifest), config, strlen(config), NULL, &p));
+  c = wasmcap_config_new();
+  wasmcap_config_set_plan(c, p, 0);
+  CHECK_OK(wasmcap_config_set_clock(c, "fixed=2026-01-01T00:00:00Z"));
+  CHECK_OK(wasmcap_config_set_random(c, "seed=1"));
+  CHECK_OK(run_capture(e, m, c, &cap, &r));
+  CHECK(strstr(cap.out, "realtime_errno=76") != NULL);
+  CHECK(strstr(cap.out, "random32_errno=76") != NULL);
+  wasmcap_config_delete(c);
+  wasmcap_plan_delete(p);
+  wasmcap_module_delete(m);
+  wasmcap_engine_delete(e);
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: capi_test GUEST_DIR TMP_DIR\n");
@@ -485,6 +533,7 @@ int main(int argc, char** argv) {
   const char* aot = getenv("WASMCAP_CAPI_TEST_AOT");
   if (aot != NULL && *aot != '\0') test_runs("aot");
   test_plans();
+  test_clock_random_pins();
   if (failures != 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -342,8 +342,9 @@ class ServerTest : public ::testing::Test {
                                       {"input_schema", {{"type", "object"}}},
                                       {"invoke", Json::object()}}})}};
     install(*reg, *trust, spin, "spin");
+    // It sleeps on the monotonic clock: a grant it must request (unrequested: ENOTCAPABLE).
     Json sleeper{{"name", "sleeper"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
-                 {"permissions", {{"args", true}}},
+                 {"permissions", {{"args", true}, {"clocks", Json::array({"monotonic"})}}},
                  {"tools", Json::array({{{"name", "sleep"},
                                          {"input_schema",
                                           {{"type", "object"},

@@ -235,7 +235,7 @@ const BadCase kBad[] = {
      kMP + "$.module: must be a path relative to the manifest's directory"},
     // permission kinds and types
     {"UnknownPermissionKind", Kind::kManifest, M(R"({"network":{}})"),
-     kMP + "$.permissions.network: unknown permission kind (allowed: host_api, fs, env, args)"},
+     kMP + "$.permissions.network: unknown permission kind (allowed: host_api, fs, env, args, clocks, random)"},
     {"UnknownHostApi", Kind::kManifest, M(R"({"host_api":{"smtp":{}}})"),
      kMP + "$.permissions.host_api.smtp: unknown host API (allowed: https)"},
     {"ArgsWrongType", Kind::kManifest, M(R"({"args":"yes"})"),
@@ -328,7 +328,7 @@ const BadCase kBad[] = {
     {"ConfigBadAccess", Kind::kConfig, C(R"({"fs":[{"guest":"/w","host":"/a","access":"write"}]})"),
      kCP + "$.plugins.gh-issues.grants.fs[0].access: must be \"ro\" or \"rw\", got 'write'"},
     {"UnknownGrantKind", Kind::kConfig, C(R"({"args":true})"),
-     kCP + "$.plugins.gh-issues.grants.args: unknown grant kind (allowed: host_api, fs, env)"},
+     kCP + "$.plugins.gh-issues.grants.args: unknown grant kind (allowed: host_api, fs, env, clocks, random)"},
     {"BadConfigPluginName", Kind::kConfig, R"({"plugins":{"Gh Issues":{}}})",
      kCP + "$.plugins[\"Gh Issues\"]: invalid plugin name: must be 1-64 characters of [a-z0-9._-], "
            "starting with a letter or digit"},

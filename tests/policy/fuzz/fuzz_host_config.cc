@@ -18,7 +18,7 @@ constexpr const char* kManifest = R"({"name":"fuzz","version":"1.0.0","module":"
                                   {"host":"api.test","methods":["GET"]}],
                          "secrets":["tok","other"]}},
     "fs":[{"guest":"/work","access":"rw"},{"guest":"/ro","access":"ro"}],
-    "env":["LANG","TZ"],"args":true},
+    "env":["LANG","TZ"],"args":true,"clocks":["wall"]},
   "limits":{"timeout_ms":5000}})";
 
 void check(bool ok) {
@@ -54,5 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& s : plan.https->secrets) check(s.name == "tok" || s.name == "other");
   }
   check(!plan.limits.timeout_ms || *plan.limits.timeout_ms <= 5000);
+  // Only the requested wall clock, never monotonic or random; a "deny" grant is a denial.
+  check(!plan.clock_monotonic && plan.random.kind == RandomSource::Kind::kDeny);
+  const PluginConfig* pc = c->find("fuzz");
+  if (pc != nullptr && pc->grants.clocks && pc->grants.clocks->kind == ClockSource::Kind::kDeny) {
+    check(!plan.clock_wall && !plan.fully_granted());
+  }
   return 0;
 }

@@ -69,6 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(rule.host != "*");  // the config never grants "*"
     }
   }
+  // Clocks and random: never a clock or random_get that was not requested.
+  check(!plan.clock_wall || m->permissions.clocks.wall);
+  check(!plan.clock_monotonic || m->permissions.clocks.monotonic);
+  check(plan.random.kind == RandomSource::Kind::kDeny || m->permissions.random);
   // The operator's fuel bound holds whenever the config has an entry for the plugin.
   if (m->name == "fuzz") check(!plan.limits.fuel || *plan.limits.fuel <= 1000);
   return 0;
