@@ -25,7 +25,7 @@ cp "$BUILD/bundles/wasmcap-test.pub" "$WASMCAP_HOME/trust/"
 printf 'alpha\nbeta\n' > "$T/ws/notes.txt"
 "$WASMCAP" bundle install "$BUILD/bundles/coreutils.wcb" >/dev/null
 cat > "$T/config.json" <<JSON
-{ "plugins": { "coreutils": { "grants": { "fs": [ { "guest": "/work", "host": "$T/ws", "access": "ro" } ] } } } }
+{ "plugins": { "coreutils": { "grants": { "fs": [ { "guest": "/work", "host": "$T/ws", "access": "rw" } ] } } } }
 JSON
 sed 's/^{/{ "registry": { "read_only": true },/' "$T/config.json" > "$T/config-ro.json"
 
