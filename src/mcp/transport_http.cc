@@ -161,9 +161,8 @@ bool peer_gone(int fd) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-// `Mcp-Name` / `Mcp-Param-*` values: "=?base64?...?=" carries a Base64 (RFC 4648, padded) UTF-8
-// value; anything else is the value itself. nullopt for malformed Base64.
-std::optional<std::string> decode_header_value(const std::string& v) {
+// decode_header_value (transport_http.h), here so the checks below can use it.
+std::optional<std::string> decode_base64_sentinel(const std::string& v) {
   static const std::string_view kPrefix = "=?base64?", kSuffix = "?=";
   if (v.size() < kPrefix.size() + kSuffix.size() || v.compare(0, kPrefix.size(), kPrefix) != 0 ||
       v.compare(v.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
@@ -222,6 +221,8 @@ struct Exchange {
 };
 
 }  // namespace
+
+std::optional<std::string> decode_header_value(const std::string& v) { return decode_base64_sentinel(v); }
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
   for (const auto& a : allowed) {
@@ -387,7 +388,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       if (method == "tools/call") {
         const Json& name = msg["params"].is_object() ? msg["params"].value("name", Json()) : Json();
         std::string hn = req.get_header_value("Mcp-Name");
-        auto decoded = header_value_ok(hn) ? decode_header_value(hn) : std::nullopt;
+        auto decoded = header_value_ok(hn) ? decode_base64_sentinel(hn) : std::nullopt;
         if (!req.has_header("Mcp-Name") || !decoded || !name.is_string() || *decoded != name) {
           reject(400, kHeaderMismatch,
                  req.has_header("Mcp-Name") ? "Header mismatch: Mcp-Name header does not match "

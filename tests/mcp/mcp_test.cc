@@ -321,6 +321,35 @@ TEST(HttpChecks, OriginAndHost) {
 
 // --- the server -----------------------------------------------------------------------------------
 
+TEST(HttpChecks, HeaderValueBase64Sentinel) {
+  EXPECT_EQ(decode_header_value("cat"), "cat");
+  EXPECT_EQ(decode_header_value("=?base64?Y2F0?="), "cat");
+  EXPECT_EQ(decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?="), "Hello, \xe4\xb8\x96\xe7\x95\x8c");
+  EXPECT_EQ(decode_header_value("=?base64??="), "");
+  EXPECT_FALSE(decode_header_value("=?base64?Y2F?="));    // length not a multiple of 4
+  EXPECT_FALSE(decode_header_value("=?base64?Y2F*?="));   // outside the alphabet
+  EXPECT_FALSE(decode_header_value("=?base64?Y=F0?="));   // data after padding
+  EXPECT_FALSE(decode_header_value("=?base64?Y2F0====?="));
+  // Every byte string round-trips through the encoding a client uses.
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint32_t seed = 12345;
+  for (int n = 0; n < 200; ++n) {
+    std::string raw;
+    for (int i = 0; i < n % 17; ++i) raw += static_cast<char>((seed = seed * 1103515245 + 12345) >> 16);
+    std::string b64;
+    for (size_t i = 0; i < raw.size(); i += 3) {
+      uint32_t v = static_cast<uint8_t>(raw[i]) << 16;
+      if (i + 1 < raw.size()) v |= static_cast<uint8_t>(raw[i + 1]) << 8;
+      if (i + 2 < raw.size()) v |= static_cast<uint8_t>(raw[i + 2]);
+      b64 += kAlphabet[(v >> 18) & 63];
+      b64 += kAlphabet[(v >> 12) & 63];
+      b64 += i + 1 < raw.size() ? kAlphabet[(v >> 6) & 63] : '=';
+      b64 += i + 2 < raw.size() ? kAlphabet[v & 63] : '=';
+    }
+    EXPECT_EQ(decode_header_value("=?base64?" + b64 + "?="), raw) << b64;
+  }
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
