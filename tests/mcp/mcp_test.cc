@@ -1076,7 +1076,7 @@ TEST_F(ServerTest, CancelNotificationForAnotherReplicasRequestIsHarmless) {
             {"params", {{"name", "spin"}, {"_meta", modern_meta()}}}};
   int fd = post_raw(srv.port, spin.dump(), false, "Mcp-Session-Id: sess-a\r\n");
   ASSERT_GE(fd, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // both running, not queued
   // Other session: no effect on either.
   r = c.Post("/mcp", {{"Mcp-Session-Id", "sess-b"}}, cancel1, "application/json");
   EXPECT_EQ(r->status, 202);
