@@ -44,6 +44,9 @@ inline constexpr size_t kToolsPageSize = 50;                    // tools/list pa
 
 struct ServerOptions {
   std::string home;             // registry home ($WASMCAP_HOME); "" = registry::default_home()
+  // Open the registry read-only (registry::Access::kReadOnly) whatever its permissions; also when
+  // config.registry.read_only. Otherwise read-only only when it is not writable (kAuto).
+  bool registry_read_only = false;
   policy::HostConfig config;    // the operator's grants (and trust, audit, network)
   std::string engine = "interp";
   AotOptions aot;

@@ -249,11 +249,19 @@ struct TrustConfig {
   std::vector<std::string> revoked;
 };
 
+// How this host opens the bundle registry (docs/host-config.md#registry).
+struct RegistryConfig {
+  // true: never write the registry (read-only volume shared by replicas); install/remove fail.
+  // false/absent: read-only only when the registry directory is not writable.
+  bool read_only = false;
+};
+
 struct HostConfig {
   std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
   NetworkConfig network;
   AuditConfig audit;
   TrustConfig trust;
+  RegistryConfig registry;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

@@ -108,16 +108,32 @@ struct Resolved {
 // its key no longer in the trust store: it will not run).
 std::string trust_status(const Installed& installed, const bundle::TrustStore& trust);
 
+// How a registry is opened (docs/bundles.md#read-only-registries).
+enum class Access {
+  kReadWrite,  // creates what is missing; install and remove work
+  // Never writes anything below HOME: no directory or lock file is created, the lock is taken
+  // shared through a read-only descriptor, the index is opened read-only (SQLite mode=ro, and
+  // immutable=1 when no write-ahead log is pending), one connection per operation. Every
+  // resolve still re-verifies the stored bundle. install/remove fail with io_error naming the
+  // read-only registry. For N replicas sharing a read-only volume.
+  kReadOnly,
+  // kReadOnly when HOME/registry exists and this process may not write it (access(2) W_OK:
+  // a read-only mount, or a directory owned by someone else), else kReadWrite.
+  kAuto,
+};
+
 class Registry {
  public:
-  // Opens (creating when missing) the registry under `home`: HOME/registry/{index.sqlite3, lock,
-  // store/, tmp/}.
-  static Result<Registry> open(const std::string& home);
+  // Opens the registry under `home`: HOME/registry/{index.sqlite3, lock, store/, tmp/}. Read-write
+  // creates what is missing; read-only needs an existing registry (not_found otherwise).
+  static Result<Registry> open(const std::string& home, Access access = Access::kReadWrite);
   ~Registry();
   Registry(Registry&&) noexcept;
   Registry& operator=(Registry&&) noexcept;
 
   const std::string& home() const;
+  // Opened read-only (explicitly, or kAuto found the registry not writable).
+  bool read_only() const;
 
   // Verifies `bundle_path` against `trust` (+ options.allow_untrusted), then installs it:
   // bundle_revoked / bundle_untrusted / bundle_invalid / manifest_invalid from verification;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -118,8 +119,12 @@ std::string random_id() {
 // An exclusive or shared flock on HOME/registry/lock for this object's lifetime.
 class Lock {
  public:
-  static Result<Lock> take(const std::string& path, bool exclusive) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // `read_only`: the lock file is opened O_RDONLY and never created (a shared flock needs no
+  // write access); a registry no writer ever locked has no lock file, and no writer to exclude.
+  static Result<Lock> take(const std::string& path, bool exclusive, bool read_only = false) {
+    int fd = read_only ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                       : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && read_only && errno == ENOENT && !exclusive) return Lock(-1);
     if (fd < 0) return io_error(path, errno);
     while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
       if (errno == EINTR) continue;
@@ -183,12 +188,32 @@ const char* kColumns =
 struct Registry::Impl {
   std::string home;
   std::string root;  // HOME/registry
+  bool read_only = false;
+  std::string read_only_reason;  // why (for the refusal message)
   sqlite3* db = nullptr;
 
-  ~Impl() {
+  ~Impl() { close_db(); }
+  void close_db() {
     if (db != nullptr) sqlite3_close(db);
+    db = nullptr;
   }
   std::string lock_path() const { return root + "/lock"; }
+  std::string db_path() const { return root + "/index.sqlite3"; }
+
+  Result<Lock> lock(bool exclusive) const { return Lock::take(lock_path(), exclusive, read_only); }
+
+  // Read-only: one connection per operation, opened under the shared lock and closed before it is
+  // released. With immutable=1 SQLite takes no locks and caches pages as if the file never
+  // changed, which holds only while the flock keeps writers out; a connection kept across
+  // operations could mix pages from before and after an install.
+  Result<void> open_read_only_db();
+
+  tl::unexpected<Error> refuse_write(const char* what) const {
+    return make_error(ErrorCode::kIo, std::string("cannot ") + what + ": the registry " + root +
+                                          " is opened read-only (" + read_only_reason +
+                                          "); run it where the registry is writable (the job "
+                                          "that populates the volume)");
+  }
   std::string store() const { return root + "/store"; }
   std::string tmp() const { return root + "/tmp"; }
 
@@ -263,6 +288,27 @@ struct Registry::Impl {
     if (rc != SQLITE_DONE) return db_error("select");
     return out;
   }
+
+  // A read operation's connection: read-only registries open one per operation (under the shared
+  // lock the caller holds) and close it at the end; read-write ones keep theirs.
+  struct ReadSession {
+    explicit ReadSession(Impl& impl) : r(impl) {
+      if (r.read_only) status = r.open_read_only_db();
+    }
+    ~ReadSession() {
+      if (r.read_only) r.close_db();
+    }
+    ReadSession(const ReadSession&) = delete;
+    ReadSession& operator=(const ReadSession&) = delete;
+    Impl& r;
+    Result<void> status;
+  };
+
+  // After a commit, under the exclusive lock: copies the write-ahead log into the database file
+  // and truncates it, so the directory as it is now is complete on its own (a volume snapshot or
+  // a read-only mount, read with immutable=1, sees every install). Best effort: a reader of
+  // another process can hold the log back, and SQLite checkpoints again later.
+  void checkpoint() { (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr); }
 
   // Deletes staging leftovers and store directories no row references (an interrupted install).
   // Only under the exclusive lock.
@@ -461,21 +507,105 @@ Registry::Registry(Registry&&) noexcept = default;
 Registry& Registry::operator=(Registry&&) noexcept = default;
 const std::string& Registry::home() const { return impl_->home; }
 
-Result<Registry> Registry::open(const std::string& home) {
+namespace {
+
+// RFC 3986 percent-encoding of a path for an SQLite URI filename ('?', '#' and '%' would
+// otherwise end or escape the path).
+std::string uri_path(const std::string& path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<void> Registry::Impl::open_read_only_db() {
+  close_db();
+  // immutable=1 reads the database file alone: no -shm to create, no lock bytes to take (a
+  // read-only mount has neither). It would ignore a pending write-ahead log, so when one holds
+  // data (a writer crashed before its checkpoint, or is mid-way on a writable volume) the index is
+  // opened mode=ro instead, which reads the log through its existing -shm, or fails cleanly.
+  struct stat st {};
+  bool wal_pending = ::stat((db_path() + "-wal").c_str(), &st) == 0 && st.st_size > 0;
+  std::string uri = "file:" + uri_path(db_path()) + (wal_pending ? "?mode=ro" : "?mode=ro&immutable=1");
+  int rc = sqlite3_open_v2(uri.c_str(), &db,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
+                               SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    auto e = db_error(wal_pending ? "open read-only (a write-ahead log is pending: open the "
+                                    "registry read-write once, e.g. wasmcap bundle list, to "
+                                    "checkpoint it)"
+                                  : "open read-only");
+    close_db();
+    return e;
+  }
+  sqlite3_busy_timeout(db, 30000);
+  Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+  if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
+    auto e = make_error(ErrorCode::kIo, db_path() + ": not a registry index of a known schema "
+                                                    "version (written by another wasmcap version?)");
+    close_db();
+    return e;
+  }
+  return {};
+}
+
+bool Registry::read_only() const { return impl_->read_only; }
+
+Result<Registry> Registry::open(const std::string& home, Access access) {
   if (home.empty() || home[0] != '/') {
     return make_error(ErrorCode::kInvalidArgument, "registry home must be an absolute path");
   }
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium failed to initialize");
-  std::error_code ec;
-  fs::create_directories(home, ec);
-  if (ec) return make_error(ErrorCode::kIo, home + ": " + ec.message());
   auto impl = std::make_unique<Impl>();
   impl->home = home;
   impl->root = home + "/registry";
+  if (access == Access::kAuto) {
+    access = Access::kReadWrite;
+    struct stat st {};
+    if (::stat(impl->root.c_str(), &st) == 0 && ::access(impl->root.c_str(), W_OK) != 0) {
+      impl->read_only_reason = errno == EROFS ? "read-only file system" : "the directory is not "
+                                                                          "writable";
+      access = Access::kReadOnly;
+    }
+  } else if (access == Access::kReadOnly) {
+    impl->read_only_reason = "read-only mode: --registry-read-only or registry.read_only";
+  }
+  if (access == Access::kReadOnly) {
+    // Nothing is created, repaired or collected: everything below is a read.
+    impl->read_only = true;
+    struct stat st {};
+    if (::stat(impl->db_path().c_str(), &st) != 0) {
+      return make_error(ErrorCode::kNotFound,
+                        "no registry index at " + impl->db_path() +
+                            " (a read-only registry is populated elsewhere first, with "
+                            "wasmcap bundle install)");
+    }
+    {
+      auto lock = impl->lock(false);
+      if (!lock) return tl::unexpected(lock.error());
+      WASMCAP_TRY(impl->open_read_only_db());
+      impl->close_db();
+    }
+    return Registry(std::move(impl));
+  }
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return make_error(ErrorCode::kIo, home + ": " + ec.message());
   WASMCAP_TRY(make_dir(impl->root, 0755));
   WASMCAP_TRY(make_dir(impl->store(), 0755));
   WASMCAP_TRY(make_dir(impl->tmp(), 0700));
-  std::string db_path = impl->root + "/index.sqlite3";
+  std::string db_path = impl->db_path();
   if (sqlite3_open_v2(db_path.c_str(), &impl->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
                           SQLITE_OPEN_FULLMUTEX,
@@ -513,6 +643,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
                                         const bundle::TrustStore& trust,
                                         const InstallOptions& options) {
   Impl& r = *impl_;
+  if (r.read_only) return r.refuse_write(("install " + bundle_path).c_str());
   // 1. Verify completely before touching the registry.
   bundle::VerifyOptions vo;
   vo.trust = trust;
@@ -715,6 +846,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
     remove_tree(dest);
     return tl::unexpected(s.error());
   }
+  r.checkpoint();
   for (const auto& e : replaced) {
     remove_tree(e.dir);
     result.replaced.push_back(e.version);
@@ -727,8 +859,10 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
 
 Result<std::vector<Installed>> Registry::list() {
   Impl& r = *impl_;
-  auto lock = Lock::take(r.lock_path(), false);
+  auto lock = r.lock(false);
   if (!lock) return tl::unexpected(lock.error());
+  Impl::ReadSession session(r);
+  WASMCAP_TRY(session.status);
   std::string sql = std::string("SELECT ") + kColumns + " FROM bundles";
   Stmt s(r.db, sql.c_str());
   if (!s.ok()) return r.db_error("select");
@@ -750,6 +884,7 @@ Result<std::vector<Installed>> Registry::list() {
 Result<std::vector<Installed>> Registry::remove(std::string_view name,
                                                 const std::optional<std::string>& version) {
   Impl& r = *impl_;
+  if (r.read_only) return r.refuse_write(("remove " + std::string(name)).c_str());
   auto lock = Lock::take(r.lock_path(), true);
   if (!lock) return tl::unexpected(lock.error());
   r.collect_garbage();
@@ -779,6 +914,7 @@ Result<std::vector<Installed>> Registry::remove(std::string_view name,
     }
   }
   WASMCAP_TRY(r.exec("COMMIT"));
+  r.checkpoint();
   for (const auto& e : removed) remove_tree(e.dir);
   return removed;
 }
@@ -787,8 +923,10 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
                                    const bundle::TrustStore& trust) {
   Impl& r = *impl_;
   // Shared: no install or remove changes the store while its files are read.
-  auto lock = Lock::take(r.lock_path(), false);
+  auto lock = r.lock(false);
   if (!lock) return tl::unexpected(lock.error());
+  Impl::ReadSession session(r);
+  WASMCAP_TRY(session.status);
   auto rows = r.rows_for(name);
   if (!rows) return tl::unexpected(rows.error());
   const Installed* pick = nullptr;

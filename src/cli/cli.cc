@@ -776,7 +776,11 @@ Result<RegistryContext> open_registry(const std::string& config_path) {
   WASMCAP_TRY_ASSIGN(c.home, registry::default_home());
   if (!config_path.empty()) WASMCAP_TRY_ASSIGN(c.config, policy::load_host_config(config_path));
   WASMCAP_TRY_ASSIGN(c.trust, registry::load_trust_store(c.home, &c.config.trust));
-  WASMCAP_TRY_ASSIGN(c.reg, registry::Registry::open(c.home));
+  // Read-only when the host config says so or the registry is not writable (a shared volume):
+  // runs and listing work, install/remove are refused naming the read-only registry.
+  WASMCAP_TRY_ASSIGN(c.reg, registry::Registry::open(c.home, c.config.registry.read_only
+                                                                 ? registry::Access::kReadOnly
+                                                                 : registry::Access::kAuto));
   return c;
 }
 

@@ -22,7 +22,7 @@ struct McpCommands {
   uint64_t timeout_ms = mcp::kDefaultCallTimeoutMs, max_memory_mb = 0, fuel = 0;
   uint64_t max_output_bytes = mcp::kDefaultMaxOutputBytes;
   size_t max_concurrency = mcp::kDefaultMaxConcurrency, max_queue = mcp::kDefaultMaxQueue;
-  bool audit_stderr = false, list_json = false;
+  bool audit_stderr = false, list_json = false, registry_read_only = false;
   std::string tool_name, tool_json;
   std::string token_file;
   std::vector<std::string> allowed_origins, allowed_hosts;
@@ -57,6 +57,9 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
                 "`wasmcap run --clock`; only narrows the grants)");
   c->add_option("--random", m.random,
                 "Pin every call's random_get: seed=N or deny (as `wasmcap run --random`)");
+  c->add_flag("--registry-read-only", m.registry_read_only,
+              "Never write the registry ($WASMCAP_HOME): for replicas sharing a read-only volume "
+              "(automatic when the registry directory is not writable)");
 }
 
 int fail(const Error& e) {
@@ -72,6 +75,7 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
     o.config = std::move(*cfg);
   }
   o.engine = m.engine;
+  o.registry_read_only = m.registry_read_only;
   o.call_timeout_ms = m.timeout_ms;
   if (m.max_memory_mb != 0) o.call_max_memory_mb = m.max_memory_mb;
   if (m.fuel != 0) o.call_fuel = m.fuel;

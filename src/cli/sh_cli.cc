@@ -171,7 +171,7 @@ Dispatch add_sh_command(CLI::App& app) {
     // The command table: each bundle resolved (signature, trust, module hash) once.
     if (home) {
       auto trust = registry::load_trust_store(*home, nullptr);
-      auto reg = registry::Registry::open(*home);
+      auto reg = registry::Registry::open(*home, registry::Access::kAuto);
       std::map<std::string, std::optional<registry::Resolved>> bundles;
       for (const auto& [name, bundle] : shell::command_table_spec()) {
         if (!trust || !reg) break;

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "mcp/tools.h"
@@ -46,6 +47,8 @@ namespace {
 
 constexpr const char* kMetaVersion = "io.modelcontextprotocol/protocolVersion";
 constexpr const char* kMetaCapabilities = "io.modelcontextprotocol/clientCapabilities";
+constexpr const char* kMetaLogLevel = "io.modelcontextprotocol/logLevel";
+constexpr const char* kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 constexpr std::array<std::string_view, 8> kLogLevels = {
     "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
 
@@ -84,11 +87,14 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
   // In-flight tools/call requests by id (JSON text) → their cancel flag.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> inflight;
 
-  void log_notify(const std::string& level, const Json& data) {
+  // `request_level`: the 2026-07-28 per-request _meta logLevel (-1: none, so no notification);
+  // nullopt: the connection's logging/setLevel.
+  void log_notify(const std::string& level, const Json& data, std::optional<int> request_level) {
     int rank = level_rank(level);
     {
       std::lock_guard<std::mutex> l(mu);
-      if (log_level < 0 || rank < log_level) return;
+      int threshold = request_level ? *request_level : log_level;
+      if (threshold < 0 || rank < threshold) return;
     }
     emit(dump(Json{{"jsonrpc", "2.0"},
                    {"method", "notifications/message"},
@@ -103,7 +109,14 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
   void handle(std::string_view text);
   void request(const Json& id, const std::string& method, const Json& params, bool stateless);
   void notification(const std::string& method, const Json& params);
-  void tools_call(const Json& id, const Json& params, bool stateless);
+  void tools_call(const Json& id, const Json& params, bool stateless, std::optional<int> log_level);
+  // 2026-07-28 results: resultType, and the server's identity in _meta (SHOULD, SEP-2575).
+  void stamp(Json& result) const {
+    result["resultType"] = "complete";
+    Json meta = result.contains("_meta") && result["_meta"].is_object() ? result["_meta"] : Json::object();
+    meta[kMetaServerInfo] = server_info();
+    result["_meta"] = std::move(meta);
+  }
 };
 
 void Protocol::Impl::handle(std::string_view text) {
@@ -176,6 +189,15 @@ void Protocol::Impl::handle(std::string_view text) {
                          *id));
       return;
     }
+    if (const Json* lv = policy::member(*meta, kMetaLogLevel);
+        lv != nullptr && (!lv->is_string() || level_rank(lv->get<std::string>()) < 0)) {
+      emit(error_message(kInvalidParamsCode,
+                         std::string("Invalid params: _meta.") + kMetaLogLevel +
+                             " must be one of debug, info, notice, warning, error, critical, "
+                             "alert, emergency",
+                         *id));
+      return;
+    }
     request(*id, m, params, true);
     return;
   }
@@ -202,16 +224,20 @@ void Protocol::Impl::notification(const std::string& method, const Json& params)
 void Protocol::Impl::request(const Json& id, const std::string& method, const Json& params,
                              bool stateless) {
   auto reply = [&](Json result) {
-    if (stateless) result["resultType"] = "complete";
+    if (stateless) stamp(result);
     emit(result_message(id, std::move(result)));
   };
   if (method == "server/discover") {
+    // DiscoverResult (a CacheableResult). serverInfo also stays a top-level member, as the
+    // pre-release drafts had it: clients of either shape find it.
     Json r{{"supportedVersions", supported_versions()},
            {"capabilities", Json{{"tools", {{"listChanged", false}}}}},
            {"serverInfo", server_info()},
            {"instructions", "Tools of the signed plugins installed in this wasmcap registry; each "
-                            "call runs in a fresh sandbox with the operator's grants."}};
-    r["resultType"] = "complete";
+                            "call runs in a fresh sandbox with the operator's grants."},
+           {"ttlMs", kListTtlMs},
+           {"cacheScope", "private"}};
+    stamp(r);
     emit(result_message(id, std::move(r)));
     return;
   }
@@ -287,11 +313,24 @@ void Protocol::Impl::request(const Json& id, const std::string& method, const Js
     }
     Json r{{"tools", Json::parse(page->tools_json)}};
     if (!page->next_cursor.empty()) r["nextCursor"] = page->next_cursor;
+    if (stateless) {
+      r["ttlMs"] = kListTtlMs;  // ListToolsResult is a CacheableResult in 2026-07-28
+      r["cacheScope"] = "private";
+    }
     reply(std::move(r));
     return;
   }
   if (method == "tools/call") {
-    tools_call(id, params, stateless);
+    std::optional<int> level;
+    if (stateless) {
+      // Per request (2026-07-28): no _meta logLevel, no notifications/message (validated above).
+      level = -1;
+      const Json* meta = policy::member(params, "_meta");
+      if (const Json* lv = meta != nullptr ? policy::member(*meta, kMetaLogLevel) : nullptr) {
+        level = level_rank(lv->get<std::string>());
+      }
+    }
+    tools_call(id, params, stateless, level);
     return;
   }
   std::string hint = stateless && (method == "ping" || method == "logging/setLevel" ||
@@ -301,7 +340,8 @@ void Protocol::Impl::request(const Json& id, const std::string& method, const Js
   emit(error_message(kMethodNotFound, "Method not found: " + policy::quote(method) + hint, id));
 }
 
-void Protocol::Impl::tools_call(const Json& id, const Json& params, bool stateless) {
+void Protocol::Impl::tools_call(const Json& id, const Json& params, bool stateless,
+                                std::optional<int> log_level) {
   const Json* name = policy::member(params, "name");
   if (name == nullptr || !name->is_string()) {
     emit(error_message(kInvalidParamsCode, "Invalid params: name (a string) is required", id));
@@ -347,7 +387,7 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
   }
   auto self = shared_from_this();
   std::string tool = name->get<std::string>();
-  std::thread([self, id, key, cancel, tool, args, progress_token, stateless] {
+  std::thread([self, id, key, cancel, tool, args, progress_token, stateless, log_level] {
     Impl& im = *self;
     const ServerOptions& o = im.host->options();
     bool run = false;
@@ -400,12 +440,13 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     bool cancelled = cancel->load() || outcome.cancelled || !run;
     if (!cancelled) {
       im.log_notify(outcome.is_error || outcome.protocol_error ? "warning" : "info",
-                    Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}});
+                    Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}},
+                    log_level);
       if (outcome.protocol_error) {
         im.emit(error_message(outcome.error_code, outcome.error_message, id));
       } else {
         Json r = Json::parse(outcome.result_json);
-        if (stateless) r["resultType"] = "complete";
+        if (stateless) im.stamp(r);
         im.emit(result_message(id, std::move(r)));
       }
     }

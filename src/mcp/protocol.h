@@ -21,7 +21,15 @@ inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParamsCode = -32602;
 inline constexpr int kInternalError = -32603;
 inline constexpr int kServerBusy = -32000;              // our own: concurrency limit reached
-inline constexpr int kUnsupportedProtocolVersion = -32004;  // 2026-07-28 revision
+// Codes the 2026-07-28 revision defines (schema/2026-07-28/schema.ts; renumbered from the draft's
+// -32001/-32003/-32004 before the release).
+inline constexpr int kHeaderMismatch = -32020;
+inline constexpr int kMissingRequiredClientCapability = -32021;
+inline constexpr int kUnsupportedProtocolVersion = -32022;
+// Result freshness the 2026-07-28 revision requires on tools/list and server/discover
+// (CacheableResult): the catalog is pinned for the server's lifetime, so a minute is safe;
+// "private" because a shared cache must not hand one operator's tool list to another.
+inline constexpr uint64_t kListTtlMs = 60000;
 
 // Deeper JSON than this is refused before parsing (every later step walks it recursively).
 inline constexpr size_t kMaxJsonDepth = 64;

@@ -269,7 +269,11 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   if (file || o.audit_sink) impl->audit = std::make_shared<Tee>(file, o.audit_sink);
   bundle::TrustStore trust;
   WASMCAP_TRY_ASSIGN(trust, registry::load_trust_store(o.home, &o.config.trust));
-  WASMCAP_TRY_ASSIGN(impl->reg, registry::Registry::open(o.home));
+  // Replicas share one registry volume and only read it (docs/mcp.md#many-replicas-stateless-http).
+  WASMCAP_TRY_ASSIGN(impl->reg, registry::Registry::open(
+                                    o.home, o.registry_read_only || o.config.registry.read_only
+                                                ? registry::Access::kReadOnly
+                                                : registry::Access::kAuto));
   std::vector<registry::Installed> all;
   WASMCAP_TRY_ASSIGN(all, impl->reg->list());
   std::vector<std::string> names;

@@ -4,16 +4,22 @@
 // balancer are interchangeable (docs/mcp.md#deployment).
 #include "mcp/transport_http.h"
 
+#include <dirent.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "mcp/protocol.h"
@@ -98,6 +104,113 @@ std::string clean_id(const std::string& s) {
   return out;
 }
 
+// The socket of the connection a request arrived on. cpp-httplib 0.11 (Debian's) does not hand it
+// to handlers, so it is found among this process's descriptors by its two endpoints, which are
+// unique among connected sockets, and which httplib reports (getnameinfo, numeric) in the
+// Request. The socket stays open until the handler returns, so the descriptor cannot be reused
+// while the handler polls it. -1 when it cannot be found (no /proc): disconnects of JSON
+// responses then go unnoticed until the call ends; SSE streams still notice by a failed write.
+int connection_fd(const httplib::Request& req) {
+  auto endpoint = [](const sockaddr_storage& a, socklen_t n, std::string& ip, int& port) {
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&a), n, host, sizeof host, serv,
+                      sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+      return false;
+    }
+    ip = host;
+    port = std::atoi(serv);
+    return true;
+  };
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  int found = -1;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    int fd = std::atoi(e->d_name);
+    struct stat st {};
+    if (fd == ::dirfd(d) || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t ln = sizeof local, pn = sizeof peer;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ln) != 0 ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pn) != 0) {
+      continue;
+    }
+    std::string lip, pip;
+    int lport = 0, pport = 0;
+    if (endpoint(local, ln, lip, lport) && endpoint(peer, pn, pip, pport) &&
+        lport == req.local_port && pport == req.remote_port && lip == req.local_addr &&
+        pip == req.remote_addr) {
+      found = fd;
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+// The client closed (or reset) the connection. The request body has been read whole, so the
+// socket turns readable only by the peer's FIN/RST (or a pipelined request, which is not a
+// disconnect: recv peeks data then).
+bool peer_gone(int fd) {
+  if (fd < 0) return false;
+  pollfd p{fd, static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+// decode_header_value (transport_http.h), here so the checks below can use it.
+std::optional<std::string> decode_base64_sentinel(const std::string& v) {
+  static const std::string_view kPrefix = "=?base64?", kSuffix = "?=";
+  if (v.size() < kPrefix.size() + kSuffix.size() || v.compare(0, kPrefix.size(), kPrefix) != 0 ||
+      v.compare(v.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return v;
+  }
+  std::string_view b64(v.data() + kPrefix.size(), v.size() - kPrefix.size() - kSuffix.size());
+  if (b64.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (size_t i = 0; i < b64.size(); ++i) {
+    char c = b64[i];
+    int val;
+    if (c >= 'A' && c <= 'Z') {
+      val = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      val = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      val = c - '0' + 52;
+    } else if (c == '+') {
+      val = 62;
+    } else if (c == '/') {
+      val = 63;
+    } else if (c == '=' && i + 2 >= b64.size()) {
+      ++pad;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (pad != 0) return std::nullopt;  // data after padding
+    acc = (acc << 6) | static_cast<uint32_t>(val);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// Header values allowed by RFC 9110: visible ASCII, space, tab.
+bool header_value_ok(const std::string& v) {
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return c == '\t' || (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f);
+  });
+}
+
 // One POST's outgoing messages, filled by the Protocol's threads.
 struct Exchange {
   std::mutex mu;
@@ -108,6 +221,8 @@ struct Exchange {
 };
 
 }  // namespace
+
+std::optional<std::string> decode_header_value(const std::string& v) { return decode_base64_sentinel(v); }
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
   for (const auto& a : allowed) {
@@ -213,12 +328,6 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     }
     std::vector<std::string> versions = supported_versions();
     std::string hv = req.get_header_value("MCP-Protocol-Version");
-    if (!hv.empty() && std::find(versions.begin(), versions.end(), hv) == versions.end()) {
-      res.status = 400;
-      res.set_content(jsonrpc_error(kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version"),
-                      "application/json");
-      return;
-    }
     // Classify the message; the Protocol does the full validation and answers errors itself.
     Json msg = json_depth(req.body, kMaxJsonDepth) <= kMaxJsonDepth
                    ? Json::parse(req.body, nullptr, false)
@@ -226,20 +335,78 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     bool is_request = msg.is_object() && msg.contains("method") && msg.contains("id");
     bool is_message = msg.is_object() && (msg.contains("method") || msg.contains("result") ||
                                           msg.contains("error"));
+    // A modern (2026-07-28) request names its version in _meta (or in the header): it is served
+    // statelessly, with the revision's header validation and HTTP status codes.
+    const Json* meta_version = nullptr;
     if (is_request && msg["params"].is_object() && msg["params"].contains("_meta") &&
         msg["params"]["_meta"].is_object()) {
       const Json& meta = msg["params"]["_meta"];
       auto it = meta.find("io.modelcontextprotocol/protocolVersion");
-      if (it != meta.end() && !hv.empty() && *it != hv) {
-        res.status = 400;
-        res.set_content(jsonrpc_error(kInvalidRequest,
-                                      "Bad Request: MCP-Protocol-Version header does not match "
-                                      "_meta io.modelcontextprotocol/protocolVersion"),
-                        "application/json");
+      if (it != meta.end()) meta_version = &*it;
+    }
+    bool modern = is_request && (meta_version != nullptr || hv == kStatelessVersion);
+    auto reject = [&](int status, int code, const std::string& message, const Json* data = nullptr) {
+      Json e{{"code", code}, {"message", message}};
+      if (data != nullptr) e["data"] = *data;
+      res.status = status;
+      res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg["id"]}, {"error", e}}.dump(), "application/json");
+    };
+    if (modern) {
+      // Server validation (transports/streamable-http#server-validation): the headers a load
+      // balancer may route on must say what the body says.
+      std::string method = msg["method"].is_string() ? msg["method"].get<std::string>() : "";
+      if (meta_version != nullptr && meta_version->is_string() && *meta_version != kStatelessVersion &&
+          (hv.empty() || hv == *meta_version)) {
+        Json data{{"supported", versions}, {"requested", *meta_version}};
+        reject(400, kUnsupportedProtocolVersion, "Unsupported protocol version", &data);
         return;
       }
+      if (hv.empty()) {
+        reject(400, kHeaderMismatch, "Header mismatch: MCP-Protocol-Version header is required");
+        return;
+      }
+      if (meta_version == nullptr) {
+        reject(400, kInvalidParamsCode,
+               "Invalid params: _meta.io.modelcontextprotocol/protocolVersion is required with "
+               "MCP-Protocol-Version " + hv);
+        return;
+      }
+      if (*meta_version != hv) {
+        reject(400, kHeaderMismatch,
+               "Header mismatch: MCP-Protocol-Version header does not match _meta "
+               "io.modelcontextprotocol/protocolVersion");
+        return;
+      }
+      std::string hm = req.get_header_value("Mcp-Method");
+      if (!req.has_header("Mcp-Method") || !header_value_ok(hm) || hm != method) {
+        reject(400, kHeaderMismatch,
+               req.has_header("Mcp-Method") ? "Header mismatch: Mcp-Method header does not match "
+                                              "the request's method"
+                                            : "Header mismatch: Mcp-Method header is required");
+        return;
+      }
+      if (method == "tools/call") {
+        const Json& name = msg["params"].is_object() ? msg["params"].value("name", Json()) : Json();
+        std::string hn = req.get_header_value("Mcp-Name");
+        auto decoded = header_value_ok(hn) ? decode_base64_sentinel(hn) : std::nullopt;
+        if (!req.has_header("Mcp-Name") || !decoded || !name.is_string() || *decoded != name) {
+          reject(400, kHeaderMismatch,
+                 req.has_header("Mcp-Name") ? "Header mismatch: Mcp-Name header does not match "
+                                              "params.name"
+                                            : "Header mismatch: Mcp-Name header is required for "
+                                              "tools/call");
+          return;
+        }
+      }
+    } else if (!hv.empty() && std::find(versions.begin(), versions.end(), hv) == versions.end()) {
+      res.status = 400;
+      res.set_content(jsonrpc_error(kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version"),
+                      "application/json");
+      return;
     }
-    std::string session = clean_id(req.get_header_value("Mcp-Session-Id"));
+    // The 2026-07-28 revision has no sessions: a modern request's Mcp-Session-Id is ignored (no
+    // audit correlation, no cancellation routing, none minted).
+    std::string session = modern ? std::string() : clean_id(req.get_header_value("Mcp-Session-Id"));
     if (!is_request && msg.is_object() && msg.value("method", Json()) == "notifications/cancelled" &&
         !session.empty() && msg["params"].is_object() && msg["params"].contains("requestId")) {
       std::shared_ptr<Protocol> owner;
@@ -298,14 +465,25 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     }
     bool sse = req.get_header_value("Accept").find("text/event-stream") != std::string::npos &&
                msg["method"] == "tools/call";
+    // The connection, watched while the call runs: a client that goes away cancels its call
+    // (the 2026-07-28 revision's only cancellation on HTTP; any revision's disconnect).
+    int conn = msg["method"] == "tools/call" ? connection_fd(req) : -1;
     if (sse) {
       // Streamed: progress notifications, then the response. A client that goes away is noticed
-      // by a failed write (a comment line every second) and its call is stopped.
+      // by the socket turning readable with EOF (checked every 250 ms) or by a failed write (a
+      // comment line every second), and its call is stopped.
+      res.set_header("X-Accel-Buffering", "no");  // proxies must not hold events back
       res.set_chunked_content_provider(
           "text/event-stream",
-          [ex, proto](size_t, httplib::DataSink& sink) {
+          [ex, proto, conn, ticks = 0](size_t, httplib::DataSink& sink) mutable {
             std::unique_lock<std::mutex> l(ex->mu);
-            ex->cv.wait_for(l, std::chrono::seconds(1), [&] { return !ex->messages.empty(); });
+            ex->cv.wait_for(l, std::chrono::milliseconds(250), [&] { return !ex->messages.empty(); });
+            if (ex->messages.empty() && !ex->answered && peer_gone(conn)) {
+              l.unlock();
+              proto->cancel_all_and_wait();
+              return false;
+            }
+            if (ex->messages.empty() && ++ticks % 4 != 0) return true;
             if (ex->messages.empty() && !ex->answered && proto->idle()) {
               sink.done();  // cancelled: the stream ends without a response
               return true;
@@ -337,16 +515,23 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       return;
     }
     std::unique_lock<std::mutex> l(ex->mu);
-    // A cancelled call sends no response: stop waiting once nothing is in flight.
-    ex->cv.wait_for(l, std::chrono::milliseconds(50), [&] { return ex->answered; });
+    // A cancelled call sends no response: stop waiting once nothing is in flight. Meanwhile
+    // watch the connection: a client that closed it has its call stopped now, not at the end.
+    bool gone = false;
     while (!ex->answered) {
+      ex->cv.wait_for(l, std::chrono::milliseconds(100), [&] { return ex->answered; });
+      if (ex->answered) break;
       l.unlock();
-      proto->wait_idle();
+      if (peer_gone(conn)) {
+        gone = true;
+        proto->cancel_all_and_wait();
+      }
+      bool idle = proto->idle();
       l.lock();
-      if (!ex->answered) break;
+      if (gone || (idle && !ex->answered)) break;
     }
     unregister();
-    if (!ex->answered) {
+    if (!ex->answered || gone) {
       res.status = 204;  // cancelled: no response (the client stopped waiting)
       return;
     }
@@ -354,6 +539,19 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     for (const auto& m : ex->messages) {
       Json j = Json::parse(m, nullptr, false);
       if (j.is_object() && j.contains("id") && !j.contains("method")) {
+        if (modern && j.contains("error") && j["error"].is_object()) {
+          // 2026-07-28 status codes: a method this server lacks is 404 (so a client can tell it
+          // from a legacy server's), a request it cannot serve as sent is 400.
+          int code = j["error"].value("code", 0);
+          std::string text = j["error"].value("message", std::string());
+          if (code == kMethodNotFound) {
+            res.status = 404;
+          } else if (code == kUnsupportedProtocolVersion || code == kMissingRequiredClientCapability ||
+                     code == kHeaderMismatch || code == kInvalidRequest || code == kParseError ||
+                     (code == kInvalidParamsCode && text.rfind("Invalid params: _meta.", 0) == 0)) {
+            res.status = 400;
+          }
+        }
         res.set_content(m, "application/json");
         break;
       }

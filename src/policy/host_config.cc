@@ -302,7 +302,7 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Doc d(file_name, ErrorCode::kConfigInvalid);
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
-  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust"}));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -331,6 +331,12 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   }
   if (const Json* trust = member(doc, "trust")) {
     WASMCAP_TRY_ASSIGN(c.trust, read_trust(d, *trust, "$.trust"));
+  }
+  if (const Json* reg = member(doc, "registry")) {
+    WASMCAP_TRY(d.object(*reg, "$.registry", {"read_only"}));
+    if (const Json* ro = member(*reg, "read_only")) {
+      WASMCAP_TRY_ASSIGN(c.registry.read_only, d.boolean(*ro, "$.registry.read_only"));
+    }
   }
   return c;
 }

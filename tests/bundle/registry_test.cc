@@ -402,6 +402,121 @@ TEST_F(RegistryTest, SameVersionWithOtherContentIsRefusedUnlessForced) {
   EXPECT_EQ(res->manifest.description, "same version, other manifest");
 }
 
+// --- Read-only registries (replicas sharing a read-only volume) ----------------------------------
+
+// Every file below HOME/registry with its size and modification time.
+std::map<std::string, std::pair<uintmax_t, int64_t>> snapshot(const std::string& home) {
+  std::map<std::string, std::pair<uintmax_t, int64_t>> out;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(home) / "registry")) {
+    struct stat st {};
+    ::lstat(e.path().c_str(), &st);
+    out[e.path().string()] = {static_cast<uintmax_t>(st.st_size),
+                              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  }
+  return out;
+}
+
+TEST_F(RegistryTest, ReadOnlyOpenReadsAndVerifiesButWritesNothing) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  ASSERT_TRUE(install(echo("1.1.0", official_)));
+  // No lock file: a read-only open must not create one (nor -wal/-shm files, nor tmp/ entries).
+  fs::remove(fs::path(home_) / "registry/lock");
+  auto before = snapshot(home_);
+  {
+    auto ro = Registry::open(home_, Access::kReadOnly);
+    ASSERT_TRUE(ro) << ro.error().to_string();
+    EXPECT_TRUE(ro->read_only());
+    auto all = ro->list();
+    ASSERT_TRUE(all) << all.error().to_string();
+    EXPECT_EQ(all->size(), 2u);
+    auto r = ro->resolve("echo", std::nullopt, trust());
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->installed.version, "1.1.0");
+    EXPECT_FALSE(r->module_bytes.empty());
+    auto ins = ro->install(echo("1.2.0", official_), trust(), {});
+    ASSERT_FALSE(ins);
+    expect_error(ins.error(), ErrorCode::kIo, "is opened read-only");
+    auto rm = ro->remove("echo", std::nullopt);
+    ASSERT_FALSE(rm);
+    expect_error(rm.error(), ErrorCode::kIo, "is opened read-only");
+  }
+  EXPECT_EQ(before, snapshot(home_));
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "registry/lock"));
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "registry/index.sqlite3-shm"));
+  // Verification still happens: a modified module is refused as it is read-write.
+  auto stored = reg().resolve("echo", std::string("1.1.0"), trust());
+  ASSERT_TRUE(stored);
+  fs::permissions(stored->module_path, fs::perms::owner_write, fs::perm_options::add);
+  write_text(stored->module_path, "not the signed module");
+  auto ro = Registry::open(home_, Access::kReadOnly);
+  ASSERT_TRUE(ro);
+  auto bad = ro->resolve("echo", std::nullopt, trust());
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kBundleInvalid) << bad.error().to_string();
+}
+
+TEST_F(RegistryTest, ReadOnlyOpenOfAMissingRegistryCreatesNothing) {
+  auto ro = Registry::open(home_, Access::kReadOnly);
+  ASSERT_FALSE(ro);
+  expect_error(ro.error(), ErrorCode::kNotFound, "no registry index");
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "registry"));
+}
+
+TEST_F(RegistryTest, ReadOnlySeesAWritersInstallsOnItsNextOperation) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  auto ro = Registry::open(home_, Access::kReadOnly);
+  ASSERT_TRUE(ro);
+  auto r = ro->resolve("echo", std::nullopt, trust());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->installed.version, "1.0.0");
+  ASSERT_TRUE(install(echo("1.1.0", official_)));
+  r = ro->resolve("echo", std::nullopt, trust());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->installed.version, "1.1.0");
+}
+
+TEST_F(RegistryTest, WritersCheckpointSoTheIndexFileIsCompleteOnItsOwn) {
+  // A read-only mount of the volume reads index.sqlite3 with immutable=1, which ignores a
+  // write-ahead log: every install and remove leaves the log empty, even while its writer lives.
+  Registry w = reg();
+  ASSERT_TRUE(w.install(echo("1.0.0", official_), trust(), {}));
+  fs::path wal = fs::path(home_) / "registry/index.sqlite3-wal";
+  EXPECT_TRUE(!fs::exists(wal) || fs::file_size(wal) == 0) << fs::file_size(wal);
+  ASSERT_TRUE(w.install(echo("1.1.0", official_), trust(), {}));
+  EXPECT_TRUE(!fs::exists(wal) || fs::file_size(wal) == 0) << fs::file_size(wal);
+  ASSERT_TRUE(w.remove("echo", std::string("1.0.0")));
+  EXPECT_TRUE(!fs::exists(wal) || fs::file_size(wal) == 0) << fs::file_size(wal);
+  // And immutable readers see it, with the writer still open.
+  auto ro = Registry::open(home_, Access::kReadOnly);
+  ASSERT_TRUE(ro);
+  auto all = ro->list();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().version, "1.1.0");
+}
+
+TEST_F(RegistryTest, AutoAccessIsReadOnlyWhenTheRegistryIsNotWritable) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  auto rw = Registry::open(home_, Access::kAuto);
+  ASSERT_TRUE(rw);
+  EXPECT_FALSE(rw->read_only());
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes through modes (readonly_replicas_test.sh uses a read-only mount)";
+  fs::permissions(fs::path(home_) / "registry", fs::perms::owner_write, fs::perm_options::remove);
+  auto ro = Registry::open(home_, Access::kAuto);
+  fs::permissions(fs::path(home_) / "registry", fs::perms::owner_write, fs::perm_options::add);
+  ASSERT_TRUE(ro) << ro.error().to_string();
+  EXPECT_TRUE(ro->read_only());
+}
+
+TEST(RegistryConfig, HostConfigSelectsReadOnly) {
+  auto c = policy::parse_host_config(R"({"registry": {"read_only": true}})", "c.json");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_TRUE(c->registry.read_only);
+  EXPECT_FALSE(policy::parse_host_config(R"({})", "c.json")->registry.read_only);
+  EXPECT_FALSE(policy::parse_host_config(R"({"registry": {"read_only": "yes"}})", "c.json"));
+  EXPECT_FALSE(policy::parse_host_config(R"({"registry": {"path": "/x"}})", "c.json"));
+}
+
 TEST(SemVer, PrecedenceFollowsTheSpec) {
   // semver.org §11 example chain, plus numeric (not text) comparison and build metadata.
   const char* chain[] = {"1.0.0-alpha",      "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",

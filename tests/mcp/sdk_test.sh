@@ -4,15 +4,19 @@
 #   sdk_test.sh WASMCAP BUILD_DIR SOURCE_DIR
 set -euo pipefail
 WASMCAP=$1 BUILD=$2 SRC=$3
-SDK_VERSION=1.32.2
+SDK_VERSION=1.32.2      # the 1.x SDK: initialize era (2025-11-25), the latest 1.x on npm
+CLIENT_VERSION=2.4.0    # the v2 client package: the stateless 2026-07-28 revision
 NODE_DIR=$BUILD/mcp-node
 if [ ! -f "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ] ||
-   ! grep -q "\"version\": \"$SDK_VERSION\"" "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json"; then
+   ! grep -q "\"version\": \"$SDK_VERSION\"" "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ||
+   ! grep -q "\"version\": \"$CLIENT_VERSION\"" "$NODE_DIR/node_modules/@modelcontextprotocol/client/package.json" 2>/dev/null; then
   mkdir -p "$NODE_DIR"
   echo '{"private":true}' > "$NODE_DIR/package.json"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/sdk@$SDK_VERSION"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/sdk@$SDK_VERSION" \
+    "@modelcontextprotocol/client@$CLIENT_VERSION"
 fi
 cp "$SRC/tests/mcp/sdk_client.mjs" "$NODE_DIR/sdk_client.mjs"
+cp "$SRC/tests/mcp/sdk_v2_client.mjs" "$NODE_DIR/sdk_v2_client.mjs"
 
 T=$(mktemp -d)
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
@@ -51,6 +55,21 @@ export WASMCAP CONFIG=$T/config.json WS=$T/ws AUDIT=$T/audit.jsonl
 cd "$NODE_DIR"
 node sdk_client.mjs stdio
 node sdk_client.mjs http
+# The v2 client on the 2026-07-28 revision (its own audit file: it looks for its spin record).
+sed "s|$T/audit.jsonl|$T/audit-v2.jsonl|" "$T/config.json" > "$T/config-v2.json"
+node sdk_v2_client.mjs stdio "$WASMCAP" "$T/config-v2.json"
+"$WASMCAP" mcp --config "$T/config-v2.json" --listen 127.0.0.1:0 2> "$T/server-v2.err" &
+V2=$!
+trap 'kill $V2 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+PORT=
+for _ in $(seq 100); do
+  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/mcp.*|\1|p' "$T/server-v2.err")
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { cat "$T/server-v2.err" >&2; exit 1; }
+: > "$T/audit-v2.jsonl"
+node sdk_v2_client.mjs http "http://127.0.0.1:$PORT/mcp" "$T/audit-v2.jsonl"
 # No secret value ever reaches the audit log.
 if grep -q dummy-token "$T/audit.jsonl"; then echo "secret value in the audit log" >&2; exit 1; fi
 echo "sdk_test: PASS"
