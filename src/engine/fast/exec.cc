@@ -762,6 +762,8 @@ L_br_i32_eqz:
   TRUNC(i64_trunc_f64_u, uint64_t, double, F64, WI64)
 #undef TRUNC
 
+#include "engine/fast/exec_eh.inc"
+
 trap_oob:
   TRAP(ErrorCode::kTrapMemoryOutOfBounds, "out of bounds memory access");
 trap_table:

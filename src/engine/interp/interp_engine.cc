@@ -185,6 +185,9 @@ wabt::Features all_features() {
   f.enable_multi_value();
   f.enable_bulk_memory();
   f.enable_reference_types();
+  // Exception handling, the legacy form (try/catch/catch_all/delegate/throw/rethrow) that GHC
+  // and Emscripten emit; wabt 1.0.32 has no exnref (try_table/throw_ref).
+  f.enable_exceptions();
   return f;
 }
 
@@ -458,7 +461,8 @@ class InterpInstance final : public Instance {
     if (exit_requested_) return {};
     if (rr == wi::RunResult::Trap) return trap_error(trap, "trap");
     if (rr == wi::RunResult::Exception) {
-      return make_error(ErrorCode::kTrapOther, "uncaught wasm exception");
+      return make_error(ErrorCode::kTrapUncaughtException,
+                        "uncaught wasm exception: no catch handled it");
     }
     return {};
   }
