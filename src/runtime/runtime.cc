@@ -106,6 +106,26 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
 }
 
 namespace {
+// True when the module has a tag section (id 13: exception handling). Walks the section headers
+// only; malformed bytes are simply "no" (the engine that loads them says what is wrong).
+bool has_tag_section(const std::vector<uint8_t>& b) {
+  size_t i = 8;
+  while (i < b.size()) {
+    uint8_t id = b[i++];
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (i >= b.size() || shift > 28) return false;
+      uint8_t byte = b[i++];
+      len |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (id == 13) return true;
+    if (len > b.size() - i) return false;
+    i += len;
+  }
+  return false;
+}
+
 // start + timeout_ms, clamped: a huge timeout must mean "far future", not overflow into the past.
 std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::time_point start,
                                                    uint64_t timeout_ms) {
@@ -265,6 +285,12 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
     options.aot.compile_deadline = run_deadline(std::chrono::steady_clock::now(), options.timeout_ms);
   }
   if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
+  if (options.engine == "auto" && has_tag_section(module_bytes)) {
+    // Exception handling runs on the fast interpreter only (the AOT engine and the wabt backend
+    // refuse it: docs/fast-interp.md, "Exceptions").
+    auto fast = make_fast_engine();
+    return run_module(*fast, module_bytes, std::move(options));
+  }
   if (options.engine == "auto") {
     // auto picks the engine that can run this request: the interpreter when fuel is asked for
     // (aot does not meter), when no C compiler is found, when the AOT translator refuses the

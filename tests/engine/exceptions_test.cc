@@ -1,9 +1,13 @@
 // Exception handling (legacy form: tags, try/catch/catch_all/delegate/throw/rethrow) on every
 // engine. The .wat files under tests/engine/eh/ carry their expectations as comment lines
 //   ;; run EXPORT [TYPE:VALUE ...] -> TYPE:VALUE ... | ERROR_CODE_NAME
-// checked in order on one instance, on the fast engine and on wabt's interpreter alike (so the
-// two agree with each other too). The AOT engine must refuse such modules by name, and
-// --engine auto must fall back to an engine that runs them.
+// checked in order on one instance of the fast engine (the expected values are derived by hand
+// from the spec). The AOT engine and the wabt backend must refuse such modules by name
+// (module_unsupported, not module_malformed), and --engine auto must run them on the fast engine.
+//
+// wabt's interpreter cannot be the reference here: 1.0.32 aborts the process on an assertion
+// (Thread::Pick) when a catch lands in a function with declared locals, and lets a try catch a
+// throw that precedes it in the same function (ThrowBeforeTryIsNotCaughtByIt below).
 //
 // C++17: the .wat text is compiled with wabt's library (exceptions enabled).
 #include <gtest/gtest.h>
@@ -136,11 +140,9 @@ std::string outcome(const Result<CallOutcome>& r) {
   return s;
 }
 
-class Exceptions : public ::testing::TestWithParam<std::string> {
+class Exceptions : public ::testing::Test {
  protected:
-  std::unique_ptr<Engine> engine() {
-    return GetParam() == "fast" ? make_fast_engine() : make_interp_engine();
-  }
+  std::unique_ptr<Engine> engine() { return make_fast_engine(); }
 };
 
 void run_file(Engine& engine, const std::string& file) {
@@ -164,12 +166,12 @@ void run_file(Engine& engine, const std::string& file) {
   }
 }
 
-TEST_P(Exceptions, Basics) { run_file(*engine(), "basics.wat"); }
-TEST_P(Exceptions, RethrowAndDelegate) { run_file(*engine(), "rethrow_delegate.wat"); }
-TEST_P(Exceptions, UncaughtIsATrap) { run_file(*engine(), "uncaught.wat"); }
-TEST_P(Exceptions, DeepUnwinding) { run_file(*engine(), "deep.wat"); }
+TEST_F(Exceptions, Basics) { run_file(*engine(), "basics.wat"); }
+TEST_F(Exceptions, RethrowAndDelegate) { run_file(*engine(), "rethrow_delegate.wat"); }
+TEST_F(Exceptions, UncaughtIsATrap) { run_file(*engine(), "uncaught.wat"); }
+TEST_F(Exceptions, DeepUnwinding) { run_file(*engine(), "deep.wat"); }
 
-TEST_P(Exceptions, FuelStillBoundsAThrowLoop) {
+TEST_F(Exceptions, FuelStillBoundsAThrowLoop) {
   Bytes bytes = wat_file("limits.wat");
   auto e = engine();
   auto m = e->load(bytes.data(), bytes.size());
@@ -185,7 +187,7 @@ TEST_P(Exceptions, FuelStillBoundsAThrowLoop) {
   EXPECT_GT((*inst)->fuel_consumed(), 90000u);
 }
 
-TEST_P(Exceptions, DeadlineStillBoundsAThrowLoop) {
+TEST_F(Exceptions, DeadlineStillBoundsAThrowLoop) {
   Bytes bytes = wat_file("limits.wat");
   auto e = engine();
   auto m = e->load(bytes.data(), bytes.size());
@@ -199,7 +201,7 @@ TEST_P(Exceptions, DeadlineStillBoundsAThrowLoop) {
   EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
 }
 
-TEST_P(Exceptions, ThrowInStartFunctionFailsInstantiation) {
+TEST_F(Exceptions, ThrowInStartFunctionFailsInstantiation) {
   Bytes bytes = wat_to_wasm(
       "(module (tag $e) (func $s (throw $e)) (start $s) (func (export \"f\")))", "start");
   auto e = engine();
@@ -210,7 +212,7 @@ TEST_P(Exceptions, ThrowInStartFunctionFailsInstantiation) {
   EXPECT_EQ(inst.error().code, ErrorCode::kTrapUncaughtException) << inst.error().to_string();
 }
 
-TEST_P(Exceptions, ImportedTagIsRefusedByName) {
+TEST_F(Exceptions, ImportedTagIsRefusedByName) {
   Bytes bytes = wat_to_wasm("(module (import \"env\" \"boom\" (tag)) (func (export \"f\")))", "imp");
   auto e = engine();
   auto m = e->load(bytes.data(), bytes.size());
@@ -221,8 +223,42 @@ TEST_P(Exceptions, ImportedTagIsRefusedByName) {
   EXPECT_NE(inst.error().message.find("env.boom"), std::string::npos) << inst.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, Exceptions, ::testing::Values("fast", "interp"),
-                         [](const auto& info) { return info.param; });
+// In the spec, a try catches only what is thrown inside its body: a direct throw before the try
+// in the same function goes to the caller (wabt 1.0.32 gets this wrong: it returns 105 here).
+TEST_F(Exceptions, ThrowBeforeTryIsNotCaughtByIt) {
+  Bytes bytes = wat_to_wasm(
+      "(module (tag $e (param i32))"
+      " (func $b (result i32) (throw $e (i32.const 5))"
+      "   (try (result i32) (do (i32.const 0)) (catch $e (i32.const 100) (i32.add))))"
+      " (func (export \"a\") (result i32) (try (result i32) (do (call $b)) (catch $e))))",
+      "before");
+  auto e = engine();
+  auto m = e->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  auto inst = e->instantiate(*m, HostFuncTable{}, ExecLimits{});
+  ASSERT_TRUE(inst.has_value());
+  EXPECT_EQ(outcome((*inst)->call("a", {})), "i32:5");
+}
+
+// wabt's interpreter does not run exception handling (see the top): refused by name, with the
+// engine that does.
+TEST(WabtExceptions, RefusedByName) {
+  for (const char* wat :
+       {"(module (tag $e) (func (export \"f\") (throw $e)))",
+        "(module (func (export \"f\") (try (do nop) (catch_all))))"}) {
+    Bytes bytes = wat_to_wasm(wat, "wabt");
+    auto r = make_interp_engine()->load(bytes.data(), bytes.size());
+    ASSERT_FALSE(r.has_value()) << wat;
+    EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
+    EXPECT_NE(r.error().message.find("exception handling"), std::string::npos);
+    EXPECT_NE(r.error().message.find("--engine fast"), std::string::npos);
+  }
+  // Still malformed when it is: a truncated module is not "unsupported".
+  Bytes bad = {0, 'a', 's', 'm', 1, 0, 0, 0, 13, 5, 1};
+  auto r = make_interp_engine()->load(bad.data(), bad.size());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kModuleMalformed) << r.error().to_string();
+}
 
 // A bound of the fast engine's own: caught exceptions that a rethrow may still name are kept,
 // at most 2^18 of them. 6 nested handlers per frame, each of which some rethrow names, held at
@@ -273,11 +309,11 @@ TEST(AotExceptions, RefusedByName) {
   }
 }
 
-// --engine auto runs such a module (on the interpreter when the AOT engine refuses it).
+// --engine auto runs such a module on the fast engine (the others refuse it).
 TEST(AutoExceptions, FallsBackToAnEngineThatRunsIt) {
   Bytes bytes = wat_to_wasm(
-      "(module (tag $e (param i32)) (import \"wasi_snapshot_preview1\" \"proc_exit\" "
-      "(func $exit (param i32))) (memory (export \"memory\") 1)"
+      "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" "
+      "(func $exit (param i32))) (tag $e (param i32)) (memory (export \"memory\") 1)"
       " (func (export \"_start\") (call $exit (try (result i32) (do (throw $e (i32.const 7)))"
       " (catch $e)))))",
       "auto");
@@ -286,7 +322,7 @@ TEST(AutoExceptions, FallsBackToAnEngineThatRunsIt) {
   auto r = run_module(bytes, options);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_EQ(r->exit_code, 7);
-  EXPECT_NE(r->engine, "aot");
+  EXPECT_EQ(r->engine, "fast");
 }
 
 }  // namespace

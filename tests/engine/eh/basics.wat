@@ -1,5 +1,5 @@
 ;; Legacy exception handling: throw/catch across frames, payloads, catch_all, nested try.
-;; Lines ";; run EXPORT ARGS -> RESULTS" are checked on every engine that runs exceptions.
+;; The "run" comment lines are the expectations (exceptions_test.cc).
 (module
   (tag $e0)
   (tag $e1 (param i32))
@@ -36,7 +36,7 @@
     (local.set $x (local.get 0))
     (try
       (do (local.set $x (i32.add (local.get $x) (i32.const 100))) (throw $e0))
-      (catch $e1 (local.set $x (i32.const -1)))
+      (catch $e1 (drop) (local.set $x (i32.const -1)))
       (catch_all))
     (local.get $x))
 
@@ -73,7 +73,7 @@
         (try (result i32)
           (do (throw $e0))
           (catch $e0 (throw $e1 (i32.const 77)))
-          (catch $e1 (i32.const -1))))
+          (catch $e1 (drop) (i32.const -1))))
       (catch $e1)))
 
   ;; run stack_below i32:5 -> i32:5 i32:9 i32:3
