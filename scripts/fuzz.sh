@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle; the AOT
-# translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser) with
+# translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the fast
+# interpreter against wabt's: fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -27,7 +28,8 @@ fi
 # memory for a request must be O(bounds), never O(guest memory x header count)).
 for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 \
             bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072 \
-            shell_parser:shell:16384; do
+            shell_parser:shell:16384 \
+            fast_diff:engine:4096; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
   extra=()

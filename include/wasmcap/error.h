@@ -51,7 +51,8 @@ namespace wasmcap {
   X(kBundleConflict, "bundle_conflict", 73)                      \
   X(kInternal, "internal_error", 70)                             \
   X(kCompileLimit, "compile_limit", 85)                          \
-  X(kWorkspaceConflict, "workspace_conflict", 73)
+  X(kWorkspaceConflict, "workspace_conflict", 73)                \
+  X(kTrapUncaughtException, "trap_uncaught_exception", 80)
 
 enum class ErrorCode : uint16_t {
 #define WASMCAP_X(e, name, exit) e,

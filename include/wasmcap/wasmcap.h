@@ -82,7 +82,8 @@ typedef enum wasmcap_errcode {
   WASMCAP_ERR_BUNDLE_CONFLICT = 30,
   WASMCAP_ERR_INTERNAL = 31,
   WASMCAP_ERR_COMPILE_LIMIT = 32,
-  WASMCAP_ERR_WORKSPACE_CONFLICT = 33
+  WASMCAP_ERR_WORKSPACE_CONFLICT = 33,
+  WASMCAP_ERR_TRAP_UNCAUGHT_EXCEPTION = 34
 } wasmcap_errcode_t;
 
 typedef struct wasmcap_error wasmcap_error_t;

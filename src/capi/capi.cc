@@ -54,6 +54,7 @@ WASMCAP_CHECK_CODE(kBundleConflict, WASMCAP_ERR_BUNDLE_CONFLICT);
 WASMCAP_CHECK_CODE(kInternal, WASMCAP_ERR_INTERNAL);
 WASMCAP_CHECK_CODE(kCompileLimit, WASMCAP_ERR_COMPILE_LIMIT);
 WASMCAP_CHECK_CODE(kWorkspaceConflict, WASMCAP_ERR_WORKSPACE_CONFLICT);
+WASMCAP_CHECK_CODE(kTrapUncaughtException, WASMCAP_ERR_TRAP_UNCAUGHT_EXCEPTION);
 #undef WASMCAP_CHECK_CODE
 
 struct wasmcap_error {
@@ -132,7 +133,7 @@ wasmcap_error_t* null_arg(const char* fn, const char* what) {
 }
 
 bool known(wasmcap_errcode_t code) {
-  return code >= WASMCAP_ERR_INVALID_ARGUMENT && code <= WASMCAP_ERR_WORKSPACE_CONFLICT;
+  return code >= WASMCAP_ERR_INVALID_ARGUMENT && code <= WASMCAP_ERR_TRAP_UNCAUGHT_EXCEPTION;
 }
 
 ErrorCode to_cxx(wasmcap_errcode_t code) { return static_cast<ErrorCode>(static_cast<int>(code) - 1); }

@@ -67,6 +67,7 @@ bool is_trap(ErrorCode code) {
     case ErrorCode::kTrapStackExhausted:
     case ErrorCode::kTrapHost:
     case ErrorCode::kTrapOther:
+    case ErrorCode::kTrapUncaughtException:
       return true;
     default:
       return false;

@@ -106,6 +106,26 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
 }
 
 namespace {
+// True when the module has a tag section (id 13: exception handling). Walks the section headers
+// only; malformed bytes are simply "no" (the engine that loads them says what is wrong).
+bool has_tag_section(const std::vector<uint8_t>& b) {
+  size_t i = 8;
+  while (i < b.size()) {
+    uint8_t id = b[i++];
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (i >= b.size() || shift > 28) return false;
+      uint8_t byte = b[i++];
+      len |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (id == 13) return true;
+    if (len > b.size() - i) return false;
+    i += len;
+  }
+  return false;
+}
+
 // start + timeout_ms, clamped: a huge timeout must mean "far future", not overflow into the past.
 std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::time_point start,
                                                    uint64_t timeout_ms) {
@@ -321,6 +341,12 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
   }
   if (!aot_available(options.aot)) {
     return run_interpreted(bytes, std::move(options), " (no C compiler for the aot engine)", 0);
+  }
+  if (has_tag_section(bytes)) {
+    // Exception handling runs on the fast interpreter only (the AOT engine and the wabt backend
+    // refuse it: docs/fast-interp.md, "Exceptions"): no background compile that must fail.
+    return run_interpreted(bytes, std::move(options),
+                           " (exception handling runs on the fast interpreter only)", 0);
   }
   AotOptions probe_options = options.aot;
   probe_options.cache_only = !options.wait_for_compile;

@@ -49,6 +49,9 @@ wabt::Features all_features() {
   f.enable_multi_value();
   f.enable_bulk_memory();
   f.enable_reference_types();
+  // Read (so that such a module is module_unsupported naming the feature, and --engine auto
+  // falls back to the interpreter), never translated: see UsesExceptions.
+  f.enable_exceptions();
   return f;
 }
 
@@ -68,6 +71,27 @@ constexpr uint64_t kMaxFunctionBodySize = 7654321;  // bytes (JS API)
 class QuietReader : public wabt::BinaryReaderNop {
  public:
   bool OnError(const wabt::Error&) override { return true; }
+};
+
+// Exception handling (tags, try/catch/delegate/throw/rethrow). wasm2c 1.0.32's support for it
+// keeps the exception state in globals of its single-threaded runtime (NOTES-toolchain.md); the
+// AOT engine does not run it: such a module is module_unsupported and runs on an interpreter.
+class UsesExceptions : public QuietReader {
+ public:
+  bool found = false;
+  wabt::Result OnTagCount(wabt::Index n) override { return mark(n != 0); }
+  wabt::Result OnTryExpr(wabt::Type) override { return mark(true); }
+  wabt::Result OnThrowExpr(wabt::Index) override { return mark(true); }
+  wabt::Result OnRethrowExpr(wabt::Index) override { return mark(true); }
+  wabt::Result OnDelegateExpr(wabt::Index) override { return mark(true); }
+  wabt::Result OnCatchExpr(wabt::Index) override { return mark(true); }
+  wabt::Result OnCatchAllExpr() override { return mark(true); }
+
+ private:
+  wabt::Result mark(bool yes) {
+    found = found || yes;
+    return found ? wabt::Result::Error : wabt::Result::Ok;  // stop reading at the first one
+  }
 };
 
 class BoundsCheck : public QuietReader {
@@ -699,9 +723,14 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
                             "values); run with --engine interp");
     }
   }
-  if (!m.tags.empty()) {
-    return make_error(ErrorCode::kModuleUnsupported,
-                      "exception tags are not supported by the AOT engine");
+  {
+    UsesExceptions eh;
+    (void)wabt::ReadBinary(bytes, size, &eh, options);
+    if (eh.found || !m.tags.empty()) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the module uses exception handling, which the AOT engine does not "
+                        "run; run with --engine fast or --engine interp");
+    }
   }
   // Validated with the module's own names (duplicate exports are an error), before they go.
   wabt::ValidateOptions vopts(features);

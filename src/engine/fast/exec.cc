@@ -767,6 +767,7 @@ L_br_i32_eqz:
 #undef TRUNC
 
 #include "engine/fast/exec_simd.inc"
+#include "engine/fast/exec_eh.inc"
 
 trap_oob:
   TRAP(ErrorCode::kTrapMemoryOutOfBounds, "out of bounds memory access");

@@ -35,6 +35,13 @@ union Word {
 // One value-stack slot. Values are untagged: an i32/f32 lives in the low 32 bits.
 using Slot = uint64_t;
 
+// Exception handling (legacy try/catch/delegate, exec_eh.inc, docs/fast-interp.md). try, catch
+// and delegate emit no code: they become a per-function handler table (EhInfo) that throw and
+// rethrow consult while unwinding.
+#define WASMCAP_FAST_EH_OPS(X)                                                                  \
+  X(throw_) /* k tag, s payload base: the tag's values are slots [base, base+n) */               \
+  X(rethrow) /* k region: rethrows the exception caught by that try's handler */
+
 // The opcode list. Operands follow the handler word; "s" = slot index relative to the frame
 // pointer, "k" = immediate. Kept in one X-macro so the translator and the loop agree.
 #define WASMCAP_FAST_OPS(X)                                                                     \
@@ -114,7 +121,8 @@ using Slot = uint64_t;
   X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u)   \
   X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)           \
   X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)           \
-  X(f32_demote_f64) X(f64_promote_f32)
+  X(f32_demote_f64) X(f64_promote_f32)                                                          \
+  WASMCAP_FAST_EH_OPS(X)
 
 enum class Op : uint16_t {
 #define WASMCAP_FAST_X(name) name,
@@ -127,12 +135,38 @@ enum class Op : uint16_t {
 // Handler addresses of the dispatch loop, indexed by Op (exec.cc).
 const void* const* handler_table();
 
+// Exception handling tables of one function (built by translate.cc, used by exec_eh.cc).
+// A region is one `try`: its catch clauses and, when no clause matches (or for try-delegate),
+// the next region to try, or -1 for the caller. A site is a call, throw or rethrow inside some
+// try body: `pc` is the code offset just after the instruction (a frame's return address),
+// `region` the innermost try whose body holds it. Sites are sorted by pc.
+struct EhCatch {
+  uint32_t tag;
+  uint32_t handler;  // code offset of the handler
+};
+struct EhRegion {
+  int32_t next = -1;
+  int32_t catch_all = -1;    // code offset of the catch_all handler, or -1
+  uint32_t payload = 0;      // frame slot of the first payload value (the try's stack height)
+  bool rethrown = false;     // some rethrow names this try: keep the caught exception
+  std::vector<EhCatch> catches;
+};
+struct EhSite {
+  uint32_t pc;
+  int32_t region;
+};
+struct EhInfo {
+  std::vector<EhRegion> regions;
+  std::vector<EhSite> sites;
+};
+
 // Translated code of one defined function.
 struct FuncCode {
   std::vector<Word> code;
   uint32_t nparams = 0;
   uint32_t nlocals = 0;      // params + declared locals
   uint32_t frame_slots = 0;  // locals + the deepest operand stack
+  std::unique_ptr<EhInfo> eh;  // null when the function has no try
 };
 
 struct FuncEntry {
@@ -206,6 +240,21 @@ struct Runtime {
   Error error;          // when Stop::kTrap (a trap or a limit)
   int32_t exit_code = 0;  // when Stop::kExit
   int64_t trap_func = -1;  // function index where a trap happened, if known
+
+  // Exception handling (exec_eh.cc). tag_arity[t]: payload slots of tag t (values x stride). The exception in
+  // flight is (exn_tag, exn_payload); `held` keeps the exceptions caught by handlers that a
+  // rethrow may still name (see exec_eh.cc for why this stack stays bounded).
+  std::vector<uint32_t> tag_arity;
+  uint32_t exn_tag = 0;
+  std::vector<Slot> exn_payload;
+  struct Held {
+    size_t depth;
+    int32_t region;
+    uint32_t tag;
+    size_t payload;  // offset in held_payload
+  };
+  std::vector<Held> held;
+  std::vector<Slot> held_payload;
 };
 
 // Runs function `func` with its arguments in rt.stack[0..nparams); on kReturn the results are
@@ -215,6 +264,21 @@ Stop run(Runtime& rt, uint32_t func);
 // Calls host import `host` with its arguments at `sp`; results are written back at `sp`.
 // Checks the deadline and interrupt after the call. Returns kReturn to continue.
 Stop call_host(Runtime& rt, uint32_t host, Slot* sp);
+
+// Exception unwinding (exec_eh.cc). `st` is the loop's state at a throw: pc is the offset
+// just after the throw/rethrow instruction; depth the number of live frames. Finds the handler
+// in this frame or a caller's, pops the frames above it, stores the payload in the handler's
+// slots and points st at the handler: true. False when the run must stop (rt.error set: an
+// uncaught exception, a deadline, a limit); st is then unchanged.
+struct ExecState {
+  const Word* pc;
+  Slot* fp;
+  uint32_t cur;
+  size_t depth;
+};
+bool eh_unwind(Runtime& rt, ExecState& st);
+// rethrow: makes the exception held for (st.depth, region) the one in flight.
+bool eh_rethrow(Runtime& rt, const ExecState& st, int32_t region);
 
 // Deadline / interrupt check; fills rt.error and returns false when the run must stop.
 bool check_deadline(Runtime& rt);

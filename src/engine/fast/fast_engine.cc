@@ -72,8 +72,8 @@ ExternKind kind_from(wabt::ExternalKind k) {
 
 wabt::Features features() {
   wabt::Features f;
-  // The wabt backend's feature set, plus exceptions: a module that uses them is valid and is
-  // refused as module_unsupported (naming the feature), not as malformed.
+  // The wabt backend's feature set (exceptions included: the legacy try/catch form, which wabt
+  // 1.0.32 reads; exnref's try_table/throw_ref it does not know).
   f.enable_mutable_globals();
   f.enable_sat_float_to_int();
   f.enable_sign_extension();
@@ -144,9 +144,12 @@ class FastInstance final : public Instance, public Translator {
     // Imports: host functions only.
     for (const wabt::Import* imp : m.imports) {
       if (imp->kind() != wabt::ExternalKind::Func) {
+        // Tags too: exceptions cross no instance boundary here (host functions neither throw
+        // nor catch them), so an imported tag could never be thrown by anyone else.
         return make_error(ErrorCode::kLinkError,
-                          "unsupported import " + imp->module_name + "." + imp->field_name +
-                              " (" + std::string(wabt::GetKindName(imp->kind())) +
+                          "unsupported import " +
+                              quote_untrusted(imp->module_name + "." + imp->field_name) + " (" +
+                              std::string(wabt::GetKindName(imp->kind())) +
                               "): wasmcap provides only host functions");
       }
       auto* fi = wabt::cast<wabt::FuncImport>(imp);
@@ -176,6 +179,13 @@ class FastInstance final : public Instance, public Translator {
       fe.nresults = f->GetNumResults();
       if (i < m.num_func_imports) fe.host = static_cast<int32_t>(i);
       else fe.defined = static_cast<uint32_t>(i - m.num_func_imports);
+    }
+
+    // Exception tags: the number of values each one carries.
+    for (const wabt::Tag* t : m.tags) {
+      // In slots: a module that uses v128 keeps every value in two (docs/fast-interp.md, "SIMD").
+      rt_.tag_arity.push_back(static_cast<uint32_t>(decl_sig(m, t->decl).param_types.size()) *
+                              (module_->wide() ? 2u : 1u));
     }
 
     // Stacks: reserved, touched only as deep as the guest goes.
@@ -345,6 +355,8 @@ class FastInstance final : public Instance, public Translator {
     }
     running_ = true;
     rt_.trap_func = -1;
+    rt_.held.clear();
+    rt_.held_payload.clear();
     Stop s = run(rt_, func);
     running_ = false;
     if (s != Stop::kTrap) return s;

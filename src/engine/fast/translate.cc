@@ -167,6 +167,7 @@ class FuncTranslator {
     dump();
 #endif
     out->code = std::move(code_);
+    out->eh = std::move(eh_);
     return out;
   }
 
@@ -177,7 +178,7 @@ class FuncTranslator {
     uint64_t value = 0;
   };
   struct Ctl {
-    enum Kind : uint8_t { kFunc, kBlock, kLoop, kIf } kind = kBlock;
+    enum Kind : uint8_t { kFunc, kBlock, kLoop, kIf, kTry } kind = kBlock;
     uint32_t height = 0;  // operand depth below the block's params
     uint32_t nparams = 0;
     uint32_t nresults = 0;
@@ -185,6 +186,10 @@ class FuncTranslator {
     size_t else_word = kNone;         // kIf: the br_unless target word, until the else arm
     std::vector<size_t> fixups;       // words to patch with the end label
     const wabt::IfExpr* if_expr = nullptr;
+    int32_t outer_region = -1;             // innermost try body around this block (EH)
+    int32_t region = -1;                   // kTry: its EhRegion
+    bool in_catch = false;                 // kTry: past the body, in a handler
+    const wabt::TryExpr* try_expr = nullptr;
     uint32_t arity() const { return kind == kLoop ? nparams : nresults; }
   };
   struct Walk {
@@ -521,6 +526,7 @@ class FuncTranslator {
     c.nparams = static_cast<uint32_t>(sig.param_types.size());
     c.nresults = static_cast<uint32_t>(sig.result_types.size());
     c.height = static_cast<uint32_t>(vs_.size()) - c.nparams;
+    c.outer_region = cur_region_;
     ctl_.push_back(std::move(c));
   }
   // End of a block/loop/if: values to their slots, labels resolved. Returns reachability.
@@ -551,6 +557,12 @@ class FuncTranslator {
           return;
         }
         Ctl& c = ctl_.back();
+        if (c.kind == Ctl::kTry) {
+          if (const wabt::ExprList* handler = try_part_end(c, part)) {
+            st.push_back(Walk{handler, handler->begin(), part + 1});
+            continue;
+          }
+        }
         if (c.kind == Ctl::kIf && part == 1) {
           const wabt::IfExpr* ie = c.if_expr;
           if (ie->false_.empty()) {
@@ -579,7 +591,10 @@ class FuncTranslator {
       ++w.it;
       ++fuel_count_;
       if (const wabt::ExprList* body = expr(e)) {
-        st.push_back(Walk{body, body->begin(), e.type() == wabt::ExprType::If ? 1 : 0});
+        st.push_back(Walk{body, body->begin(),
+                          e.type() == wabt::ExprType::If    ? 1
+                          : e.type() == wabt::ExprType::Try ? kTryBody
+                                                            : 0});
       }
     }
   }
@@ -910,6 +925,10 @@ class FuncTranslator {
         result_op(Op::ref_is_null, {a});
         return nullptr;
       }
+      case ET::Try:
+      case ET::Throw:
+      case ET::Rethrow:
+        return eh_expr(e);
       default:
         if (simd_expr(e)) return nullptr;
         // Refused at load time (unsupported_feature); a validated module never gets here.
@@ -937,6 +956,7 @@ class FuncTranslator {
     if (indirect) k(idx);
     for (uint64_t v : imms) k(v);
     k(off);
+    note_site();
     for (uint32_t i = 0; i < nresults; ++i) push();
     // Room for the arguments (already counted) and the results; a host import writes both there.
     last_dst_ = kNone;
@@ -961,6 +981,106 @@ class FuncTranslator {
   size_t last_dst_ = kNone;
   bool reachable_ = true;
   bool wide_ = false;
+
+  // --- exception handling (legacy try/catch/delegate; docs/fast-interp.md) --------------
+  // try, catch and delegate emit no code. Each try is an EhRegion; every call, throw and
+  // rethrow inside a try body is an EhSite naming the innermost such try (cur_region_). A
+  // handler is a code label (a fuel segment of its own) that finds the stack at the try's
+  // height with the tag's values on top, in their canonical slots, like an else arm.
+  static constexpr int kTryBody = 3;  // Walk::part of a try body; 4 + i: catch clause i
+
+  void note_site() {
+    if (cur_region_ >= 0) eh_->sites.push_back(EhSite{static_cast<uint32_t>(code_.size()), cur_region_});
+  }
+  uint32_t tag_arity(uint32_t tag) const {
+    return static_cast<uint32_t>(decl_sig(m_, m_.tags[tag]->decl).param_types.size());
+  }
+  // The innermost try whose body holds the position just inside label `c` (delegate target).
+  static int32_t region_at(const Ctl& c) {
+    return c.kind == Ctl::kTry && !c.in_catch ? c.region : c.outer_region;
+  }
+
+  const wabt::ExprList* eh_expr(const wabt::Expr& e) {
+    using ET = wabt::ExprType;
+    if (!eh_) eh_ = std::make_unique<EhInfo>();
+    switch (e.type()) {
+      case ET::Try: {
+        auto& te = static_cast<const wabt::TryExpr&>(e);
+        flush_all();  // the handlers must find everything below the try in its slots
+        open(Ctl::kTry, te.block.decl);
+        Ctl& c = ctl_.back();
+        c.try_expr = &te;
+        c.region = static_cast<int32_t>(eh_->regions.size());
+        EhRegion reg;
+        reg.payload = canon(c.height);
+        if (te.kind == wabt::TryKind::Delegate) {
+          // The label counts from outside the try (the try's own label is not one of them).
+          reg.next = region_at(ctl_[ctl_.size() - 2 - te.delegate_target.index()]);
+        } else {
+          reg.next = cur_region_;
+        }
+        eh_->regions.push_back(std::move(reg));
+        cur_region_ = c.region;
+        return &te.block.exprs;
+      }
+      case ET::Throw: {
+        uint32_t tag = static_cast<const wabt::ThrowExpr&>(e).var.index();
+        uint32_t n = tag_arity(tag);
+        size_t base = vs_.size() - n;
+        flush_from(base);
+        emit(Op::throw_);
+        k(tag);
+        k(canon(base));
+        note_site();
+        pop(n);
+        reachable_ = false;
+        return nullptr;
+      }
+      case ET::Rethrow: {
+        Ctl& c = label(static_cast<const wabt::RethrowExpr&>(e).var.index());
+        eh_->regions[static_cast<size_t>(c.region)].rethrown = true;
+        emit(Op::rethrow);
+        k(static_cast<uint64_t>(c.region));
+        note_site();
+        reachable_ = false;
+        return nullptr;
+      }
+      default: return nullptr;
+    }
+  }
+
+  // The end of a try's body (part kTryBody) or of catch clause part-kTryBody-1: returns the
+  // next handler's body to walk, or nullptr when the try ends (the caller closes it).
+  const wabt::ExprList* try_part_end(Ctl& c, int part) {
+    if (part == kTryBody) {
+      cur_region_ = c.outer_region;  // a throw in a handler is not caught by its own try
+      c.in_catch = true;
+    }
+    const wabt::TryExpr& te = *c.try_expr;
+    size_t next = static_cast<size_t>(part - kTryBody);
+    if (te.kind != wabt::TryKind::Catch || next >= te.catches.size()) return nullptr;
+    if (reachable_) {
+      flush_from(c.height);
+      emit(Op::br);
+      fixup(c);
+    }
+    const wabt::Catch& k = te.catches[next];
+    set_stack_to(c.height);
+    size_t l = new_segment();
+    EhRegion& reg = eh_->regions[static_cast<size_t>(c.region)];
+    if (k.IsCatchAll()) {
+      reg.catch_all = static_cast<int32_t>(l);
+    } else {
+      uint32_t tag = k.var.index();
+      reg.catches.push_back(EhCatch{tag, static_cast<uint32_t>(l)});
+      for (uint32_t i = tag_arity(tag); i > 0; --i) push();
+    }
+    reachable_ = true;
+    return &k.exprs;
+  }
+
+  std::unique_ptr<EhInfo> eh_;
+  int32_t cur_region_ = -1;
 };
 
 }  // namespace
@@ -1023,10 +1143,6 @@ const char* expr_feature(const wabt::Expr& e) {
     case ET::LoadZero:
     case ET::Ternary:
       return kSimdFeature;
-    case ET::Try:
-    case ET::Throw:
-    case ET::Rethrow:
-      return "exception handling";
     case ET::ReturnCall:
     case ET::ReturnCallIndirect:
       return "tail calls";
@@ -1118,7 +1234,6 @@ FeatureScan scan_features(const wabt::Module& m) {
     out.unsupported = feat;
     return true;
   };
-  if (!m.tags.empty() && found("exception handling")) return out;
   for (const wabt::TypeEntry* t : m.types) {
     auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
     if (ft != nullptr && sig_has_v128(ft->sig)) out.simd = true;
@@ -1155,6 +1270,13 @@ FeatureScan scan_features(const wabt::Module& m) {
             if (sig_has_v128(ie.true_.decl.sig)) out.simd = true;
             work.push_back(&ie.true_.exprs);
             work.push_back(&ie.false_);
+            break;
+          }
+          case wabt::ExprType::Try: {
+            auto& te = static_cast<const wabt::TryExpr&>(e);
+            if (sig_has_v128(te.block.decl.sig)) out.simd = true;
+            work.push_back(&te.block.exprs);
+            for (const wabt::Catch& c : te.catches) work.push_back(&c.exprs);
             break;
           }
           case wabt::ExprType::Select:
