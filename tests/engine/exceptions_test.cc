@@ -170,6 +170,7 @@ TEST_F(Exceptions, Basics) { run_file(*engine(), "basics.wat"); }
 TEST_F(Exceptions, RethrowAndDelegate) { run_file(*engine(), "rethrow_delegate.wat"); }
 TEST_F(Exceptions, UncaughtIsATrap) { run_file(*engine(), "uncaught.wat"); }
 TEST_F(Exceptions, DeepUnwinding) { run_file(*engine(), "deep.wat"); }
+TEST_F(Exceptions, PayloadsInAModuleThatUsesV128) { run_file(*engine(), "simd.wat"); }
 
 TEST_F(Exceptions, FuelStillBoundsAThrowLoop) {
   Bytes bytes = wat_file("limits.wat");
