@@ -562,12 +562,15 @@ class AotEngine final : public Engine {
     int fd = aot::lookup(*dir, key);
     if (fd < 0) {
       auto r = aot::compile_and_store(*dir, key, *tc, [&]() -> Result<aot::CompileRequest> {
-        auto t = aot::translate(bytes, size, options_.interruptible);
+        auto t = aot::translate(bytes, size, options_.interruptible, tc->unit_functions);
         if (!t) return tl::unexpected(t.error());
         aot::CompileRequest req;
         req.module_c = std::move(t->module_c);
         req.module_h = std::move(t->module_h);
         req.glue_c = std::move(t->glue_c);
+        req.common_h = std::move(t->common_h);
+        req.units = std::move(t->units);
+        req.functions = t->functions;
         req.progress = options_.progress;
         req.what = "module (" + std::to_string(size / 1024) + " KiB)";
         return req;
