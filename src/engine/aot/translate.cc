@@ -628,6 +628,22 @@ size_t replace_in(std::string& s, size_t begin, size_t end, const std::string& f
   return n;
 }
 
+// Replaces every occurrence of `from` in s, in one pass (linear in s); returns how many.
+size_t replace_all(std::string& s, const std::string& from, const std::string& to) {
+  std::string o;
+  size_t n = 0, pos = 0;
+  for (size_t at; (at = s.find(from, pos)) != std::string::npos; ++n) {
+    if (n == 0) o.reserve(s.size());
+    o.append(s, pos, at - pos);
+    o.append(to);
+    pos = at + from.size();
+  }
+  if (n == 0) return 0;
+  o.append(s, pos, std::string::npos);
+  s = std::move(o);
+  return n;
+}
+
 tl::unexpected<Error> unexpected_output(const std::string& what) {
   // Fail closed: if wabt's output does not look exactly as this code expects (a different wabt
   // build), refuse rather than compile something whose traps or interrupts might not work.
@@ -758,7 +774,8 @@ Result<std::pair<std::string, std::string>> write_c(const wabt::Module& m) {
   return std::make_pair(std::string(cb.begin(), cb.end()), std::string(hb.begin(), hb.end()));
 }
 
-// Rewrites `instance->Z_m_instance` (not followed by an identifier character) to `instance`.
+// Rewrites `instance->Z_m_instance` (not followed by an identifier character) to `instance` in a
+// unit's function bodies.
 void self_instance(std::string& c) {
   const std::string from = "instance->Z_" + std::string(kModuleName) + "_instance";
   std::string out;
@@ -768,7 +785,9 @@ void self_instance(std::string& c) {
     size_t end = at + from.size();
     char next = end < c.size() ? c[end] : ' ';
     out.append(c, pos, at - pos);
-    if (std::isalnum(static_cast<unsigned char>(next)) || next == '_') {
+    // Never an assignment to the field (instantiation sets it; units never do).
+    if (std::isalnum(static_cast<unsigned char>(next)) || next == '_' ||
+        c.compare(end, 3, " = ") == 0) {
       out.append(from);
     } else {
       out.append("instance");
@@ -1356,8 +1375,13 @@ void* wasm_rt_exception(void) { return NULL; }
       c.erase(fp, 7);  // "static "
     }
     out.common_h += "#endif\n";
-    self_instance(c);
     for (CodeUnit& u : out.units) self_instance(u.c);
+    // wasm2c's element initialisers give an imported function the *address* of its module's
+    // instance field (offsetof(..., Z_m_instance)) as instance: for "m" that must be the
+    // instance itself (offset 0), as it is for a function the module defines.
+    const std::string off = "offsetof(Z_" + std::string(kModuleName) + "_instance_t, Z_" +
+                            std::string(kModuleName) + "_instance)";
+    replace_all(c, off, "0");
   }
   // Defence in depth: what goes to the compiler is ASCII text wasmcap and wabt wrote.
   bool ascii = plain_text(out.module_c) && plain_text(out.module_h) && plain_text(out.glue_c) &&
