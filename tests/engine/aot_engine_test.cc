@@ -755,6 +755,31 @@ TEST(AotSplit, GuestsBehaveTheSameSplitIntoUnits) {
   }
 }
 
+// Exported functions with several parameters and multi-value results, each function a unit of
+// its own: the export thunks call across units (wabt writes them from the placeholder imports).
+TEST(AotSplit, ExportsWithParametersAndResultsAcrossUnits) {
+  auto bytes = guest_bytes("values");
+  auto t = aot::translate(bytes.data(), bytes.size(), true, 1);
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  EXPECT_GT(t->units.size(), 4u);
+  AotOptions o = shared_options();
+  o.unit_functions = 1;
+  auto engine = make_aot_engine(o);
+  auto inst = instantiate(*engine, "values", {});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  auto add = (*inst)->call("add_i32", {Value::I32(0xffffffffu), Value::I32(2)});
+  ASSERT_TRUE(add.has_value()) << add.error().to_string();
+  EXPECT_EQ(add->results[0].i32, 1u);
+  auto swap = (*inst)->call("swap4", {Value::I32(7), Value::I64(8), Value::F32(9.5f),
+                                      Value::F64(10.5)});
+  ASSERT_TRUE(swap.has_value()) << swap.error().to_string();
+  ASSERT_EQ(swap->results.size(), 4u);
+  EXPECT_EQ(swap->results[0].f64, 10.5);
+  EXPECT_EQ(swap->results[1].f32, 9.5f);
+  EXPECT_EQ(swap->results[2].i64, 8u);
+  EXPECT_EQ(swap->results[3].i32, 7u);
+}
+
 // Parallel compiler jobs are bounded like one: at the compile time limit every job's process
 // group goes (grandchildren too), the error is compile_limit, no temporary directory is left.
 TEST(AotSplit, ParallelJobsAreKilledAtTheTimeLimit) {

@@ -812,6 +812,12 @@ Result<void> write_split(wabt::Module& m, uint32_t unit_functions, TranslatedMod
     ph[i]->module_name = kModuleName;
     ph[i]->field_name = "f" + std::to_string(i);
     ph[i]->func.decl = m.funcs[i]->decl;
+    // The parameters' names (wabt writes an exported function's thunk from its import's
+    // bindings, and asserts each parameter has a name of its own).
+    const wabt::Index np = m.funcs[i]->GetNumParams();
+    for (const auto& [name, b] : m.funcs[i]->bindings) {
+      if (b.index < np) ph[i]->func.bindings.emplace(name, b);
+    }
   }
   // Main write: every defined function an import.
   {
