@@ -713,7 +713,8 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
   add("wasmcap-aot");
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
       (tc.interruptible ? "/interruptible" : "/plain") + "/units" +
-      std::to_string(tc.unit_functions));
+      std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
+      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;

@@ -729,8 +729,7 @@ void scan_refs(const wabt::Module& m, const wabt::ExprList& list, FuncRefs* r) {
 }
 
 // Chunk sizes: the writer's cost for a chunk is about functions x (functions + referenced
-// symbols); a chunk closes before that exceeds this many symbol copies.
-constexpr uint64_t kChunkSymbolBudget = 4000000;
+// symbols); a chunk closes before that exceeds kChunkSymbolBudget symbol copies.
 
 // The module's fields the writer reads, swapped in and out around each chunk write (the writer
 // reads only these vectors and bindings, never `fields`, which keep owning everything).

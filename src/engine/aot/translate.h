@@ -33,8 +33,12 @@ constexpr uint32_t kDefaultUnitFunctions = 1000;
 // memory grow with a unit's size)...
 constexpr uint64_t kUnitExpressions = 60000;
 // ...and a function this big gets a unit of its own, compiled at -O1 (at most): gcc's -O2 passes
-// are superlinear in a function's size and buy little on initialisers and giant switch loops.
-constexpr uint64_t kHugeFunctionExpressions = 30000;
+// are superlinear in a function's size. Set above the biggest hot functions seen in real
+// modules (CPython's eval loop: ~50 KB of code) so that those stay at -O2; generated
+// initialisers and tables-as-code are the target.
+constexpr uint64_t kHugeFunctionExpressions = 100000;
+// ...and before functions x referenced symbols passes this (wabt's per-function copy cost).
+constexpr uint64_t kChunkSymbolBudget = 4000000;
 
 // Bounds checked on the bytes before a module is translated, so translation never exhausts the
 // host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
