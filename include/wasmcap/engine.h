@@ -389,6 +389,14 @@ struct AotOptions {
   // Address-space limit (RLIMIT_AS and RLIMIT_DATA) of every compiler process, in MiB;
   // 0 = kDefaultCompileMemoryMb. A compiler running out of it fails load() with compile_limit.
   uint64_t compile_memory_mb = 0;
+  // Compiler processes running at once for a module split into translation units (docs/aot.md,
+  // "Compile at scale"); each has the memory limit above. 0 = $WASMCAP_AOT_JOBS, else the
+  // number of online CPUs; at most 64.
+  unsigned compile_jobs = 0;
+  // Split a module into translation units when it defines more functions than this, at most
+  // this many per unit. -1 = $WASMCAP_AOT_UNIT_FUNCTIONS, else 1000; 0 = never split.
+  // Part of the cache key.
+  int64_t unit_functions = -1;
   // The run's deadline and interrupt flag, when a compile happens on a user's behalf inside a
   // run (run_module sets both from RunOptions): the compile is killed when either fires, and
   // load() fails with deadline_exceeded.

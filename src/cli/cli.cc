@@ -1135,6 +1135,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--compile-memory-mb", aot.compile_memory_mb,
                     "AOT: address-space limit of each C compiler process in MiB (default 4096)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--compile-jobs", aot.compile_jobs,
+                    "AOT: C compilers at once for a module split into units (default "
+                    "$WASMCAP_AOT_JOBS, else the number of CPUs; at most 64)")
+        ->check(CLI::Range(1, 64));
   };
   add_compile_bounds(run);
   run->add_option("--aot-stack-mb", aot_stack_mb,

@@ -391,10 +391,12 @@ struct Observed {
 };
 
 Observed observe(const std::string& engine, const std::string& guest,
-                 std::vector<std::string> args, const std::string& invoke = "") {
+                 std::vector<std::string> args, const std::string& invoke = "",
+                 int64_t unit_functions = -1) {
   RunOptions o;
   o.engine = engine;
   o.aot = shared_options();
+  o.aot.unit_functions = unit_functions;
   o.wasi.args = {guest};
   o.wasi.args.insert(o.wasi.args.end(), args.begin(), args.end());
   o.timeout_ms = 60000;
@@ -607,7 +609,7 @@ TEST(AotCompileBounds, MemoryLimitStopsTheRealCompiler) {
 
 // A module gcc needs many seconds for (one function, 10,000 locals, 200,000 statements, -O2 in
 // the test), built here: far past the test's 1 s compile limit even on an idle machine.
-std::vector<uint8_t> slow_to_compile_module() {
+std::vector<uint8_t> slow_to_compile_module(uint32_t functions = 1) {
   auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
     do {
       uint8_t b = x & 0x7f;
@@ -632,9 +634,11 @@ std::vector<uint8_t> slow_to_compile_module() {
   }
   body.push_back(0x0b);
   std::vector<uint8_t> code;
-  leb(code, 1);
-  leb(code, static_cast<uint32_t>(body.size()));
-  code.insert(code.end(), body.begin(), body.end());
+  leb(code, functions);
+  for (uint32_t f = 0; f < functions; ++f) {
+    leb(code, static_cast<uint32_t>(body.size()));
+    code.insert(code.end(), body.begin(), body.end());
+  }
   std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
     w.push_back(id);
@@ -642,7 +646,10 @@ std::vector<uint8_t> slow_to_compile_module() {
     w.insert(w.end(), c.begin(), c.end());
   };
   section(1, {0x01, 0x60, 0x00, 0x00});                                 // type () -> ()
-  section(3, {0x01, 0x00});                                             // one function
+  std::vector<uint8_t> funcs;
+  leb(funcs, functions);
+  funcs.insert(funcs.end(), functions, 0x00);
+  section(3, funcs);                                                    // n functions
   section(7, {0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00});  // export _start
   section(10, code);
   return w;
@@ -702,6 +709,186 @@ TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
   ASSERT_EQ(tmp_dirs(cache.dir).size(), 1u) << "the killed process's temporary directory";
 
   // The next compile (of another module, same cache) sweeps it.
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  auto engine = make_aot_engine(o);
+  auto traps = guest_bytes("traps");
+  auto m = engine->load(traps.data(), traps.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+
+// --- split translations (docs/aot.md, "Compile at scale") ---------------------------------------
+
+// Split into units of a few functions (the guests have tens to hundreds), a module behaves
+// exactly as on the interpreter (and so as the single-unit build, which the differential test
+// above compares): output, exit status, every trap kind, stack exhaustion, call_indirect across
+// units, a reactor export.
+TEST(AotSplit, GuestsBehaveTheSameSplitIntoUnits) {
+  for (const char* g : {"hello", "traps"}) {
+    auto bytes = guest_bytes(g);
+    auto t = aot::translate(bytes.data(), bytes.size(), true, 8);
+    ASSERT_TRUE(t.has_value()) << t.error().to_string();
+    EXPECT_GT(t->units.size(), 1u) << g << " was not split";
+  }
+  struct Case {
+    std::string guest;
+    std::vector<std::string> args;
+    std::string invoke;
+  };
+  std::vector<Case> cases = {
+      {"hello", {"a", "b"}, ""},      {"exit_status", {"7"}, ""},
+      {"recurse", {"1000"}, ""},      {"recurse", {"100000000"}, ""},
+      {"reactor", {}, "count"},       {"table_grow_bomb", {}, ""},
+  };
+  for (const char* e : {"unreachable", "mem_oob_load", "div_zero_s", "call_null", "call_mismatch",
+                        "call_indirect_ok", "table_oob_call", "recurse_indirect_forever", "ok"}) {
+    cases.push_back({"traps", {}, e});
+  }
+  for (const auto& c : cases) {
+    Observed i = observe("interp", c.guest, c.args, c.invoke);
+    Observed a = observe("aot", c.guest, c.args, c.invoke, /*unit_functions=*/8);
+    std::string what = c.guest + (c.invoke.empty() ? "" : " --invoke " + c.invoke);
+    EXPECT_EQ(i.err_code, a.err_code) << what;
+    EXPECT_EQ(i.exit_code, a.exit_code) << what;
+    EXPECT_EQ(i.out, a.out) << what;
+  }
+}
+
+// Exported functions with several parameters and multi-value results, each function a unit of
+// its own: the export thunks call across units (wabt writes them from the placeholder imports).
+TEST(AotSplit, ExportsWithParametersAndResultsAcrossUnits) {
+  auto bytes = guest_bytes("values");
+  auto t = aot::translate(bytes.data(), bytes.size(), true, 1);
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  EXPECT_GT(t->units.size(), 4u);
+  AotOptions o = shared_options();
+  o.unit_functions = 1;
+  auto engine = make_aot_engine(o);
+  auto inst = instantiate(*engine, "values", {});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  auto add = (*inst)->call("add_i32", {Value::I32(0xffffffffu), Value::I32(2)});
+  ASSERT_TRUE(add.has_value()) << add.error().to_string();
+  EXPECT_EQ(add->results[0].i32, 1u);
+  auto swap = (*inst)->call("swap4", {Value::I32(7), Value::I64(8), Value::F32(9.5f),
+                                      Value::F64(10.5)});
+  ASSERT_TRUE(swap.has_value()) << swap.error().to_string();
+  ASSERT_EQ(swap->results.size(), 4u);
+  EXPECT_EQ(swap->results[0].f64, 10.5);
+  EXPECT_EQ(swap->results[1].f32, 9.5f);
+  EXPECT_EQ(swap->results[2].i64, 8u);
+  EXPECT_EQ(swap->results[3].i32, 7u);
+}
+
+// Parallel compiler jobs are bounded like one: at the compile time limit every job's process
+// group goes (grandchildren too), the error is compile_limit, no temporary directory is left.
+TEST(AotSplit, ParallelJobsAreKilledAtTheTimeLimit) {
+  TempCache cache;
+  TempCache bin;
+  const std::string marker = unique_marker();
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = slow_compiler(bin.dir, marker);
+  o.compile_timeout_ms = 700;
+  o.unit_functions = 1;
+  o.compile_jobs = 3;
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("traps");
+  auto start = std::chrono::steady_clock::now();
+  std::atomic<size_t> most{0};
+  std::atomic<bool> done{false};
+  std::thread watch([&] {
+    while (!done) {
+      // Each slow job is a shell and its `sleep` grandchild: 2 processes per running job.
+      size_t n = processes_with(marker).size();
+      if (n > most) most = n;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto m = engine->load(bytes.data(), bytes.size());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  done = true;
+  watch.join();
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_GT(most.load(), 2u) << "the jobs never ran in parallel";
+  EXPECT_LE(most.load(), 2u * 3u) << "more jobs than compile_jobs ran at once";
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// A run's deadline stops a split compile too (deadline_exceeded), every job with it.
+TEST(AotSplit, RunDeadlineStopsEveryJob) {
+  TempCache cache;
+  TempCache bin;
+  const std::string marker = unique_marker();
+  RunOptions o;
+  o.engine = "aot";
+  o.aot.cache_dir = cache.dir.string();
+  o.aot.compiler = slow_compiler(bin.dir, marker);
+  o.aot.unit_functions = 4;
+  o.aot.compile_jobs = 2;
+  o.timeout_ms = 500;
+  auto c = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_FALSE(c.report.has_value());
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// The memory limit holds for every job: the real compiler on a split module at 64 MiB fails
+// with compile_limit, nothing is cached, no temporary directory is left.
+TEST(AotSplit, MemoryLimitHoldsForEveryJob) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 1;
+  o.compile_memory_mb = 64;
+  o.unit_functions = 8;
+  auto engine = make_aot_engine(o);
+  auto bytes = guest_bytes("hello");
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kCompileLimit) << m.error().to_string();
+  EXPECT_EQ(cache.files(".so").size(), 0u);
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// SIGKILL of wasmcap during a parallel compile (two cc1 at work) leaves no compiler process,
+// and the next compile sweeps the temporary directory.
+TEST(AotSplit, KillingWasmcapKillsEveryJob) {
+  TempCache cache;
+  fs::path module = cache.dir / "slow2.wasm";
+  auto bytes = slow_to_compile_module(2);
+  testing::write_text(module, std::string(bytes.begin(), bytes.end()));
+  const std::string needle = cache.dir.string();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("WASMCAP_CACHE_DIR", cache.dir.c_str(), 1);
+    setenv("WASMCAP_AOT_UNIT_FUNCTIONS", "1", 1);
+    setenv("WASMCAP_AOT_JOBS", "2", 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(testing::cli_path().c_str(), "wasmcap", "compile", module.c_str(), nullptr);
+    _exit(127);
+  }
+  size_t cc1 = 0;
+  for (int i = 0; i < 1000 && cc1 < 2; ++i) {
+    cc1 = 0;
+    for (const auto& p : processes_with(needle)) cc1 += p.find("cc1") != std::string::npos;
+    if (cc1 < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(cc1, 2u) << "two compilers never ran at once";
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(wait_gone(needle, 3000), std::vector<std::string>{});
+  ASSERT_EQ(tmp_dirs(cache.dir).size(), 1u) << "the killed process's temporary directory";
   AotOptions o;
   o.cache_dir = cache.dir.string();
   o.opt_level = 1;

@@ -79,7 +79,9 @@ void expect_clean_outcome(const Result<RunReport>& r, const std::string& name, W
 // Bytes of the generated C that could only have come from the module.
 void expect_no_module_text(const aot::TranslatedModule& t, const std::string& name,
                            const std::string& what) {
-  for (const std::string* s : {&t.module_c, &t.module_h, &t.glue_c}) {
+  std::vector<const std::string*> texts = {&t.module_c, &t.module_h, &t.glue_c, &t.common_h};
+  for (const auto& u : t.units) texts.push_back(&u.c);
+  for (const std::string* s : texts) {
     // The whole name, and its distinctive parts.
     if (name.size() >= 3) {
       EXPECT_EQ(s->find(name), std::string::npos) << what;
@@ -110,6 +112,27 @@ TEST(AotHostileNames, NoNameByteReachesTheGeneratedC) {
       expect_no_module_text(*t, name, what);
     }
   }
+}
+
+// The same corpus through the chunked translator (every function a unit of its own, so every
+// module with a function is split): still no byte of a name in any file.
+TEST(AotHostileNames, NoNameByteReachesTheChunkedC) {
+  size_t split = 0;
+  for (const auto& [label, name] : corpus("/nonexistent/marker")) {
+    for (Where where : hostile::kAllWheres) {
+      std::string what = label + "@" + hostile::where_name(where) + " (chunked)";
+      auto m = hostile::named_module(name, where);
+      auto t = aot::translate(m.data(), m.size(), true, /*unit_functions=*/1);
+      if (!t) {
+        EXPECT_FALSE(valid_utf8(name)) << what << ": " << t.error().to_string();
+        EXPECT_EQ(t.error().code, ErrorCode::kModuleMalformed) << what;
+        continue;
+      }
+      if (!t->units.empty()) ++split;
+      expect_no_module_text(*t, name, what);
+    }
+  }
+  EXPECT_GT(split, 0u) << "no module took the chunked path";
 }
 
 // The whole path on the AOT engine: translate, compile, dlopen, link, run. The injected

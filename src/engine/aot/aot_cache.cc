@@ -198,10 +198,15 @@ struct RunResult {
   _exit(0);
 }
 
-// Runs argv with stdout+stderr to `log` under `limits`.
-RunResult run_process(const std::vector<std::string>& argv, const std::string& log,
-                      const CompileLimits& limits, bool progress, const std::string& what) {
-  RunResult result;
+struct Started {
+  pid_t pid = -1;  // the supervisor (leader of the compiler's process group)
+  int status_fd = -1;
+};
+
+// Forks the supervisor of one compiler process (argv, stdout+stderr to `log`) under `limits`.
+Started start_process(const std::vector<std::string>& argv, const std::string& log,
+                      const CompileLimits& limits) {
+  Started s;
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -220,10 +225,8 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
     cpu.rlim_cur = cpu.rlim_max = hard.rlim_max;
   }
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return result;
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return s;
   const pid_t parent = getpid();
-  const auto start = Clock::now();
-  const auto timeout_at = start + std::chrono::milliseconds(limits.timeout_ms);
   pid_t pid = fork();
   if (pid == 0) {
     close(pipefd[0]);
@@ -232,9 +235,44 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
   close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);
-    return result;
+    return s;
   }
   setpgid(pid, pid);  // also done by the child: whichever runs first, G exists before kill(-G)
+  s.pid = pid;
+  s.status_fd = pipefd[0];
+  return s;
+}
+
+// The compiler's wait status as its supervisor reported it (after the supervisor exited).
+RunResult finish_process(const Started& s) {
+  RunResult result;
+  int status = 0;
+  ssize_t n;
+  do {
+    n = read(s.status_fd, &status, sizeof status);
+  } while (n < 0 && errno == EINTR);
+  close(s.status_fd);
+  if (n != static_cast<ssize_t>(sizeof status)) return result;  // the supervisor was killed
+  if (WIFEXITED(status)) {
+    result.end = RunEnd::kExited;
+    result.code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.end = RunEnd::kSignaled;
+    result.code = WTERMSIG(status);
+  }
+  return result;
+}
+
+// Runs argv with stdout+stderr to `log` under `limits`.
+RunResult run_process(const std::vector<std::string>& argv, const std::string& log,
+                      const CompileLimits& limits, bool progress, const std::string& what) {
+  RunResult result;
+  const auto start = Clock::now();
+  const auto timeout_at = start + std::chrono::milliseconds(limits.timeout_ms);
+  Started started = start_process(argv, log, limits);
+  if (started.pid < 0) return result;
+  const pid_t pid = started.pid;
+  int pipefd[1] = {started.status_fd};
   const bool tty = progress && isatty(STDERR_FILENO) == 1;
   bool shown = false;
   int sup_status = 0;
@@ -275,21 +313,129 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
     std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   }
-  int status = 0;
-  ssize_t n;
-  do {
-    n = read(pipefd[0], &status, sizeof status);
-  } while (n < 0 && errno == EINTR);
-  close(pipefd[0]);
-  if (n != static_cast<ssize_t>(sizeof status)) return result;  // the supervisor was killed
-  if (WIFEXITED(status)) {
-    result.end = RunEnd::kExited;
-    result.code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.end = RunEnd::kSignaled;
-    result.code = WTERMSIG(status);
+  return finish_process(started);
+}
+
+
+// --- Parallel compiles of a split module ------------------------------------------------------
+struct CompileJob {
+  std::vector<std::string> argv;
+  std::string log;
+  uint64_t weight = 0;     // wasm expressions (progress and ETA)
+  uint32_t functions = 0;  // shown in the progress line
+};
+
+struct ParallelResult {
+  RunResult run;
+  size_t failed = SIZE_MAX;  // index of the job that ended `run` (SIZE_MAX: all exited 0)
+};
+
+// Runs `jobs` with at most `max_jobs` compilers at once, each under its own supervisor and
+// process group with the per-process bounds of `limits` (memory, CPU). The wall-clock bounds
+// (timeout_ms, deadline, interrupt) are for the whole set. The first job that does not exit 0
+// ends the set: every running group is killed and waited for (no compiler outlives this call).
+// Progress: on a terminal, one updating line (functions compiled / total, elapsed, ETA); else,
+// when `notice` is set, one line when the compile starts.
+ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jobs,
+                            const CompileLimits& limits, bool progress, bool notice,
+                            const std::string& what) {
+  ParallelResult out;
+  const auto start = Clock::now();
+  const auto timeout_at = start + std::chrono::milliseconds(limits.timeout_ms);
+  const bool tty = progress && isatty(STDERR_FILENO) == 1;
+  uint64_t total_w = 0;
+  uint32_t total_f = 0;
+  for (const auto& j : jobs) {
+    total_w += j.weight;
+    total_f += j.functions;
   }
-  return result;
+  if (progress && notice && !tty) {
+    std::fprintf(stderr,
+                 "wasmcap: compiling %s to native code: %u functions in %zu units, %u jobs\n",
+                 what.c_str(), total_f, jobs.size(), max_jobs);
+    std::fflush(stderr);
+  }
+  std::vector<std::pair<size_t, Started>> running;
+  size_t next = 0;
+  uint64_t done_w = 0;
+  uint32_t done_f = 0;
+  bool shown = false;
+  auto kill_all = [&]() {
+    for (auto& [i, st] : running) kill(-st.pid, SIGKILL);
+    for (auto& [i, st] : running) {
+      int ignored;
+      while (waitpid(st.pid, &ignored, 0) < 0 && errno == EINTR) {
+      }
+      close(st.status_fd);
+    }
+    running.clear();
+  };
+  for (int tick = 0; next < jobs.size() || !running.empty(); ++tick) {
+    while (running.size() < std::max(1u, max_jobs) && next < jobs.size()) {
+      Started st = start_process(jobs[next].argv, jobs[next].log, limits);
+      if (st.pid < 0) {
+        kill_all();
+        out.failed = next;
+        out.run.end = RunEnd::kCannotRun;
+        return out;
+      }
+      running.push_back({next++, st});
+    }
+    for (size_t k = 0; k < running.size();) {
+      int sup_status = 0;
+      pid_t r = waitpid(running[k].second.pid, &sup_status, WNOHANG);
+      if (r == 0 || (r < 0 && errno == EINTR)) {
+        ++k;
+        continue;
+      }
+      auto [i, st] = running[k];
+      running.erase(running.begin() + static_cast<long>(k));
+      RunResult rr = finish_process(st);
+      if (r < 0) rr = RunResult{};
+      if (rr.end != RunEnd::kExited || rr.code != 0) {
+        kill_all();
+        if (shown) std::fprintf(stderr, "\r\033[K");
+        out.failed = i;
+        out.run = rr;
+        return out;
+      }
+      done_w += jobs[i].weight;
+      done_f += jobs[i].functions;
+    }
+    if (running.empty() && next >= jobs.size()) break;
+    auto now = Clock::now();
+    RunEnd stop = RunEnd::kExited;
+    if (now >= timeout_at) stop = RunEnd::kTimeout;
+    if (now >= limits.deadline) stop = RunEnd::kDeadline;
+    if (limits.interrupt != nullptr && limits.interrupt->load(std::memory_order_relaxed)) {
+      stop = RunEnd::kInterrupted;
+    }
+    if (stop != RunEnd::kExited) {
+      kill_all();  // every supervisor, compiler and whatever they started
+      if (shown) std::fprintf(stderr, "\r\033[K");
+      out.run.end = stop;
+      out.failed = 0;
+      return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tick < 20 ? 5 : 20));
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (tty && s >= 1.0 && tick % 10 == 0) {
+      std::string eta = "?";
+      if (done_w > 0 && total_w > done_w) {
+        eta = std::to_string(static_cast<long>(s * static_cast<double>(total_w - done_w) /
+                                               static_cast<double>(done_w))) + " s";
+      }
+      std::fprintf(stderr, "\r\033[Kwasmcap: compiling %s: %u/%u functions, %.0f s, ETA %s",
+                   what.c_str(), done_f, total_f, s, eta.c_str());
+      std::fflush(stderr);
+      shown = true;
+    }
+  }
+  if (shown) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+  return out;
 }
 
 std::string read_log(const std::string& path) {
@@ -485,6 +631,24 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
     opt = (e.size() == 1 && e[0] >= '0' && e[0] <= '3') ? e[0] - '0' : 2;
   }
   if (opt > 3) opt = 3;
+  tc.opt_level = opt;
+  {
+    int64_t u = options.unit_functions;
+    if (u < 0) {
+      std::string e = env_or("WASMCAP_AOT_UNIT_FUNCTIONS", "");
+      char* end = nullptr;
+      long long v = e.empty() ? -1 : std::strtoll(e.c_str(), &end, 10);
+      u = (!e.empty() && end != nullptr && *end == '\0' && v >= 0) ? v : kDefaultUnitFunctions;
+    }
+    tc.unit_functions = static_cast<uint32_t>(std::min<int64_t>(u, kMaxFunctions));
+    long j = options.compile_jobs;
+    if (j == 0) {
+      std::string e = env_or("WASMCAP_AOT_JOBS", "");
+      j = e.empty() ? 0 : std::strtol(e.c_str(), nullptr, 10);
+    }
+    if (j <= 0) j = sysconf(_SC_NPROCESSORS_ONLN);
+    tc.jobs = static_cast<unsigned>(std::clamp<long>(j, 1, 64));
+  }
   // -fstack-clash-protection: a large guest frame probes the stack page by page, so stack
   // exhaustion always faults in the guard area (never past it into another mapping).
   // -fno-optimize-sibling-calls: wasm has no tail calls here, and GCC would otherwise turn
@@ -574,7 +738,9 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
   };
   add("wasmcap-aot");
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
-      (tc.interruptible ? "/interruptible" : "/plain"));
+      (tc.interruptible ? "/interruptible" : "/plain") + "/units" +
+      std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
+      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;
@@ -676,13 +842,76 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       !write_file(tmp + "/module.h", req->module_h) || !write_file(tmp + "/glue.c", req->glue_c)) {
     return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
   }
-  std::vector<std::string> argv{tc.compiler};
-  argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
-  argv.insert(argv.end(), {"-I" + tmp, "-o", tmp + "/out.so", tmp + "/module.c", tmp + "/glue.c",
-                           "-lm"});
-  RunResult rc = run_process(argv, tmp + "/cc.log", tc.limits, req->progress, req->what);
-  if (auto e = compile_error(rc, tmp + "/cc.log", tc, "the translated module"); !e) {
-    return tl::unexpected(e.error());
+  if (req->units.empty()) {
+    std::vector<std::string> argv{tc.compiler};
+    argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
+    argv.insert(argv.end(), {"-I" + tmp, "-o", tmp + "/out.so", tmp + "/module.c",
+                             tmp + "/glue.c", "-lm"});
+    RunResult rc = run_process(argv, tmp + "/cc.log", tc.limits, req->progress, req->what);
+    if (auto e = compile_error(rc, tmp + "/cc.log", tc, "the translated module"); !e) {
+      return tl::unexpected(e.error());
+    }
+  } else {
+    // Split: every unit (and module.c, glue.c) to an object in parallel, then one link.
+    if (!write_file(tmp + "/wasmcap_common.h", req->common_h)) {
+      return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<CompileJob> jobs;
+    auto add_job = [&](const std::string& name, uint64_t weight, uint32_t functions, bool huge) {
+      CompileJob j;
+      j.argv = {tc.compiler};
+      j.argv.insert(j.argv.end(), tc.flags.begin(), tc.flags.end());
+      // gcc's -O2 on one giant function (an initialiser, an interpreter loop) costs far more
+      // time and memory than it gains: such units get -O1 (the last -O wins).
+      if (huge && tc.opt_level > 1) j.argv.push_back("-O1");
+      j.argv.insert(j.argv.end(), {"-c", "-I" + tmp, "-o", tmp + "/" + name + ".o",
+                                   tmp + "/" + name + ".c"});
+      j.log = tmp + "/" + name + ".log";
+      j.weight = weight;
+      j.functions = functions;
+      jobs.push_back(std::move(j));
+    };
+    // Biggest units first: the longest job should not start last.
+    std::vector<size_t> order(req->units.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return req->units[a].expressions > req->units[b].expressions;
+    });
+    for (size_t i : order) {
+      const CodeUnit& u = req->units[i];
+      std::string name = std::to_string(i);
+      name.insert(0, 1, 'u');
+      if (!write_file(tmp + "/" + name + ".c", u.c)) {
+        return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
+      }
+      add_job(name, u.expressions, u.functions, u.huge);
+    }
+    add_job("module", 1, 0, false);
+    add_job("glue", 1, 0, false);
+    ParallelResult pr = run_parallel(jobs, tc.jobs, tc.limits, req->progress,
+                                     req->functions >= 2 * kDefaultUnitFunctions, req->what);
+    if (pr.failed != SIZE_MAX) {
+      std::string log = pr.failed < jobs.size() ? jobs[pr.failed].log : tmp + "/cc.log";
+      auto e = compile_error(pr.run, log, tc, "the translated module");
+      if (!e) return tl::unexpected(e.error());
+      return make_error(ErrorCode::kInternal, "a compile job failed without a reason");
+    }
+    std::vector<std::string> argv{tc.compiler};
+    argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
+    argv.insert(argv.end(), {"-o", tmp + "/out.so"});
+    for (const auto& j : jobs) argv.push_back(j.argv[j.argv.size() - 2]);  // the -o target
+    argv.push_back("-lm");
+    // The link gets what is left of the compile's wall-clock limit.
+    CompileLimits link = tc.limits;
+    auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - start).count();
+    link.timeout_ms = used >= static_cast<long>(link.timeout_ms) ? 0 : link.timeout_ms - used;
+    RunResult rc = run_process(argv, tmp + "/cc.log", link, false, req->what);
+    Toolchain shown = tc;
+    if (auto e = compile_error(rc, tmp + "/cc.log", shown, "the translated module"); !e) {
+      return tl::unexpected(e.error());
+    }
   }
   int fd = open_trusted(tmp + "/out.so");
   std::string data;

@@ -10,6 +10,7 @@
 
 #include "wasmcap/engine.h"
 #include "wasmcap/error.h"
+#include "engine/aot/translate.h"
 
 namespace wasmcap::aot {
 
@@ -32,6 +33,9 @@ struct Toolchain {
   std::string identity;  // `cc --version` output + path (memoised on disk, see compiler_identity)
   std::vector<std::string> flags;
   bool interruptible = true;  // translation setting, part of the key
+  int opt_level = 2;          // the -O in `flags`
+  uint32_t unit_functions = 0;  // split setting (translate()), part of the key
+  unsigned jobs = 1;          // compilers at once (not part of the key: same object)
   CompileLimits limits;       // not part of the key: a compile either finishes or stores nothing
 };
 
@@ -68,6 +72,10 @@ int lookup(const std::string& dir, const std::string& key);
 
 struct CompileRequest {
   std::string module_c, module_h, glue_c;
+  // A split translation (TranslatedModule): compiled as separate units in parallel, linked once.
+  std::string common_h;
+  std::vector<CodeUnit> units;
+  uint32_t functions = 0;
   bool progress = false;     // spinner on stderr when it is a terminal and the compile is long
   std::string what;          // shown in the progress line
 };

@@ -482,12 +482,15 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
                                const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
                                const AotOptions& options) {
   auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
-    auto t = aot::translate(bytes, size, options.interruptible);
+    auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions);
     if (!t) return tl::unexpected(t.error());
     aot::CompileRequest req;
     req.module_c = std::move(t->module_c);
     req.module_h = std::move(t->module_h);
     req.glue_c = std::move(t->glue_c);
+    req.common_h = std::move(t->common_h);
+    req.units = std::move(t->units);
+    req.functions = t->functions;
     req.progress = options.progress;
     req.what = "module (" + std::to_string(size / 1024) + " KiB)";
     return req;

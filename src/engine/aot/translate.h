@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wasmcap/error.h"
 
@@ -19,7 +20,25 @@ namespace wasmcap::aot {
 // versions 1-2 are never loaded again.
 // Version 4: function entries are checked only where needed (call-graph rule, docs/aot.md), and
 // loaded floats may stay in vector registers (load barrier constraint).
-constexpr int kInstrumentationVersion = 4;
+// Version 5: big modules are translated in chunks of functions and compiled as many translation
+// units (functions are extern-hidden Z_mZ_f<N>, the instance points to itself for cross-unit calls).
+constexpr int kInstrumentationVersion = 5;
+
+// Splitting into translation units (docs/aot.md, "Compile at scale"). A module with more defined
+// functions than `unit_functions` is translated chunk by chunk (wabt's C writer sees only one
+// chunk and the functions it references, so translation stays linear in the module's size) and
+// each chunk becomes a C file of its own, compiled in parallel. 0 = never split.
+constexpr uint32_t kDefaultUnitFunctions = 1000;
+// A unit also closes once its functions hold this many wasm expressions (C compile time and
+// memory grow with a unit's size)...
+constexpr uint64_t kUnitExpressions = 60000;
+// ...and a function this big gets a unit of its own, compiled at -O1 (at most): gcc's -O2 passes
+// are superlinear in a function's size. Set above the biggest hot functions seen in real
+// modules (CPython's eval loop: ~50 KB of code) so that those stay at -O2; generated
+// initialisers and tables-as-code are the target.
+constexpr uint64_t kHugeFunctionExpressions = 100000;
+// ...and before functions x referenced symbols passes this (wabt's per-function copy cost).
+constexpr uint64_t kChunkSymbolBudget = 4000000;
 
 // Bounds checked on the bytes before a module is translated, so translation never exhausts the
 // host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
@@ -32,10 +51,24 @@ constexpr uint32_t kMaxFunctionResults = 1000;
 constexpr uint32_t kMaxBrTableTargets = 65520;
 constexpr uint32_t kMaxFunctions = 1000000;
 
+// One translation unit of function definitions (split translations only).
+struct CodeUnit {
+  std::string c;            // includes "wasmcap_common.h"
+  uint32_t functions = 0;   // defined functions in it
+  uint64_t expressions = 0;  // their wasm expressions (progress weight)
+  bool huge = false;        // one function over kHugeFunctionExpressions: compile at -O1 at most
+};
+
 struct TranslatedModule {
   std::string module_c;  // wasm2c output (patched: trap classification, volatile interrupt flag)
   std::string module_h;  // wasm2c header, to be saved as "module.h"
   std::string glue_c;    // wasmcap glue: wasm-rt forwarders, import trampolines, export thunks
+  // Split translations: module_c holds the module's data, tables, exports and instantiation but
+  // no function body; the bodies are in `units`, which include common_h ("wasmcap_common.h":
+  // wasm2c's helpers and the shared function-type table). Unsplit: both empty.
+  std::string common_h;
+  std::vector<CodeUnit> units;
+  uint32_t functions = 0;  // defined functions in the module
 };
 
 // The wabt version the translation comes from ("1.0.32").
@@ -51,6 +84,8 @@ Result<void> check_bounds(const uint8_t* bytes, size_t size);
 // memory, or a construct the AOT tier cannot translate: SIMD, tags, non-scalar imports, ...),
 // link_error (non-function imports). `interruptible`: add the interrupt checks (docs/aot.md);
 // off only to measure their cost.
-Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true);
+// `unit_functions`: split when the module defines more functions than this (0: never).
+Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true,
+                                   uint32_t unit_functions = kDefaultUnitFunctions);
 
 }  // namespace wasmcap::aot

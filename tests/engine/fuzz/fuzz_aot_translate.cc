@@ -138,5 +138,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(r->module_c == t->module_c);
   check(r->module_h == t->module_h);
   check(r->glue_c == t->glue_c);
+
+  // The chunked translator (every function a unit of its own): any module gives ASCII C or an
+  // error, and the C does not depend on the names either.
+  auto tc = aot::translate(data, size, true, 1);
+  if (!tc) return 0;
+  check(plain_text(tc->module_c) && plain_text(tc->module_h) && plain_text(tc->glue_c) &&
+        plain_text(tc->common_h));
+  for (const auto& u : tc->units) check(plain_text(u.c));
+  auto rc = aot::translate(renamed.data(), renamed.size(), true, 1);
+  if (!rc) return 0;
+  check(rc->module_c == tc->module_c && rc->module_h == tc->module_h &&
+        rc->glue_c == tc->glue_c && rc->common_h == tc->common_h);
+  check(rc->units.size() == tc->units.size());
+  for (size_t i = 0; i < tc->units.size() && i < rc->units.size(); ++i) {
+    check(rc->units[i].c == tc->units[i].c);
+  }
   return 0;
 }
