@@ -25,6 +25,11 @@ struct Tool {
   std::string tool;    // argv[0] the module sees ("ls"): multi-call modules pick by it
   std::shared_ptr<const std::vector<uint8_t>> module;  // verified module bytes
   std::string module_sha256;
+  // What the bundle's manifest requests (permissions.clocks / permissions.random): a command
+  // gets these and nothing more; the rest answer ENOTCAPABLE (docs/shell.md, "Clocks and random").
+  bool clock_wall = false;
+  bool clock_monotonic = false;
+  bool random = false;
 };
 
 // The documented command table (docs/shell.md "Commands"): name -> (bundle, tool).
@@ -36,6 +41,11 @@ struct Options {
   std::map<std::string, Tool> commands;  // resolved command table (name -> tool)
   std::string engine = "interp";
   AotOptions aot;
+  // Pins for every command's clocks and random (`wasmcap sh --clock/--random`, as for `run`):
+  // they only narrow what a command's manifest requests; kHost = no pin. Each command starts its
+  // own virtual clock and seeded stream.
+  ClockSource clock;
+  RandomSource random;
   int stdin_fd = -1;  // the script's stdin (-1: EOF)
   int stdout_fd = 1;
   int stderr_fd = 2;

@@ -88,7 +88,7 @@ int interactive(shell::Options so) {
 
 struct ShOpts {
   std::vector<std::string> dirs;
-  std::string workspace, script, file, engine = "interp", audit_file;
+  std::string workspace, script, file, engine = "interp", audit_file, clock, random;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
 };
@@ -107,8 +107,13 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("file", o->file,
                  "A script file (host path). Without -c or FILE: interactive when stdin is a "
                  "terminal, else the script is read from stdin");
-  sh->add_option("--engine", o->engine, "interp, aot or auto (default interp)")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+  sh->add_option("--engine", o->engine, "interp, wabt, fast, aot or auto (default interp)")
+      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+  sh->add_option("--clock", o->clock,
+                 "Pin every command's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] or deny (as "
+                 "`wasmcap run --clock`; only narrows what each command's manifest requests)");
+  sh->add_option("--random", o->random,
+                 "Pin every command's random_get: seed=N or deny (as `wasmcap run --random`)");
   sh->add_option("--timeout-ms", o->timeout_ms, "Deadline for the whole script (0 = none)");
   sh->add_option("--max-output-bytes", o->max_output_bytes,
                  "Cap on all commands' stdout+stderr together (0 = none)");
@@ -185,6 +190,9 @@ Dispatch add_sh_command(CLI::App& app) {
         t.bundle = bundle;
         t.tool = name;
         t.module_sha256 = r->module_sha256;
+        t.clock_wall = r->manifest.permissions.clocks.wall;
+        t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
+        t.random = r->manifest.permissions.random;
         static std::map<std::string, std::shared_ptr<const std::vector<uint8_t>>> modules;
         auto& m = modules[bundle];
         if (!m) m = std::make_shared<const std::vector<uint8_t>>(r->module_bytes);
@@ -193,6 +201,16 @@ Dispatch add_sh_command(CLI::App& app) {
       }
     }
     so.engine = o->engine;
+    if (!o->clock.empty()) {
+      auto c = parse_clock_source(o->clock);
+      if (!c) return fail(c.error());
+      so.clock = *c;
+    }
+    if (!o->random.empty()) {
+      auto r = parse_random_source(o->random);
+      if (!r) return fail(r.error());
+      so.random = *r;
+    }
     // A script read from stdin used it up: its commands see EOF.
     so.stdin_fd = from_stdin && !is_interactive ? -1 : STDIN_FILENO;
     so.deadline_ms = o->timeout_ms;

@@ -423,7 +423,9 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       });
     }
     CallOutcome outcome;
-    if (run) {
+    // A call cancelled while queued goes through call() too: it returns at once with a
+    // tool_call record (outcome "cancelled"), so no call is missing from the audit trail.
+    if (run || (cancel->load() && !im.stopping)) {
       CallContext ctx;
       ctx.request_id = dump(id);
       ctx.session_id = im.settings.session_id;

@@ -431,6 +431,13 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     return out;
   };
   if (e == nullptr) return protocol_error("unknown tool " + q(name) + " (see tools/list)", "unknown_tool");
+  // Cancelled while it waited for a concurrency slot: it never runs, but it is recorded.
+  if (ctx.cancel != nullptr && ctx.cancel->load()) {
+    out.cancelled = true;
+    im.write_audit(e, name, ctx, invocation_id, elapsed(), "cancelled", std::nullopt, bytes_in, 0,
+                   "cancelled before it started");
+    return out;
+  }
 
   // Arguments: an object (MCP), parsed with the same strictness as our documents.
   Json args = Json::object();

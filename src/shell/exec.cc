@@ -27,7 +27,8 @@ const std::vector<std::pair<std::string, std::string>>& command_table_spec() {
   static const std::vector<std::pair<std::string, std::string>> kTable = {
       {"ls", "coreutils"},   {"cat", "coreutils"},  {"grep", "coreutils"}, {"mkdir", "coreutils"},
       {"rm", "coreutils"},   {"cp", "coreutils"},   {"mv", "coreutils"},   {"head", "coreutils"},
-      {"tail", "coreutils"}, {"wc", "coreutils"},   {"find", "coreutils"}, {"sed", "coreutils"}};
+      {"tail", "coreutils"}, {"wc", "coreutils"},   {"find", "coreutils"}, {"sed", "coreutils"},
+      {"touch", "coreutils"}};
   return kTable;
 }
 
@@ -607,6 +608,11 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   for (auto& kv : assigns) ro.wasi.env.push_back(kv);
   ro.wasi.preopens = ctx.o.preopens;
   ro.wasi.stdin_fd = fds[0];
+  ro.wasi.clock_wall = tool->second.clock_wall;
+  ro.wasi.clock_monotonic = tool->second.clock_monotonic;
+  if (!tool->second.random) ro.wasi.random.kind = RandomSource::Kind::kDeny;
+  pin_clock(ro.wasi, ctx.o.clock);
+  pin_random(ro.wasi, ctx.o.random);
   auto sink = [&ctx](int fd, std::atomic<uint64_t>* count) {
     return [&ctx, fd, count](const uint8_t* p, size_t n) -> bool {
       uint64_t total = ctx.out_bytes.fetch_add(n) + n;

@@ -548,6 +548,27 @@ TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
   EXPECT_EQ(r.out.find("root:"), std::string::npos);
 }
 
+// Commands get the clocks their manifest requests (coreutils: the wall clock, for touch) and
+// `sh --clock/--random` pin them as for `run`: two pinned scripts write the same timestamps.
+TEST_F(ToolFixture, ClocksArePinnedAndGatedLikeRun) {
+  auto pinned = [this](const std::string& dir) {
+    fs::create_directories(tmp.path() / dir);
+    return sh({"sh", "--clock", "fixed=2026-01-01T00:00:00Z", "--random", "seed=3", "--dir",
+               (tmp.path() / dir).string() + "::/work", "-c", "touch a; ls -l a"});
+  };
+  auto first = pinned("p1");
+  ASSERT_EQ(first.exit_code, 0) << wasmcap::testing::describe(first);
+  EXPECT_NE(first.out.find("Jan  1 00:00 a"), std::string::npos) << first.out;
+  EXPECT_EQ(pinned("p2").out, first.out);
+  auto host = script("touch b; ls -l b");
+  ASSERT_EQ(host.exit_code, 0) << wasmcap::testing::describe(host);
+  EXPECT_EQ(host.out.find("Jan  1 00:00"), std::string::npos) << host.out;
+  auto denied = sh({"sh", "--clock", "deny", "--dir", work().string() + "::/work", "-c",
+                    "touch c; echo st=$?"});
+  EXPECT_EQ(denied.exit_code, 0) << wasmcap::testing::describe(denied);
+  EXPECT_NE(denied.out.find("st=1"), std::string::npos) << wasmcap::testing::describe(denied);
+}
+
 TEST_F(ToolFixture, DeadlineStopsTheScript) {
   wasmcap::testing::ProcOptions o;
   o.keep_stdin_open = true;  // cat waits on stdin forever
