@@ -95,8 +95,8 @@ bool is_valid_invocation_id(std::string_view id);
 // Reads a whole file (modules, manifests). Errors name the path.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
 
-// Creates the engine named `name`: "interp" (the default interpreter: today wabt's), "wabt"
-// (wabt's interpreter), "fast" (wasmcap's own interpreter), "aot", or "auto" (the AOT engine
+// Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
+// same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine
 // when a C compiler is available, else the interpreter). Unknown names are an error listing the engines.
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot = {});
 

@@ -258,7 +258,7 @@ std::string printable(std::string_view s) {
 
 // A module without _start run without --invoke: name its function exports.
 std::string reactor_hint(const std::vector<uint8_t>& bytes) {
-  auto module = make_interp_engine()->load(bytes.data(), bytes.size());
+  auto module = make_fast_engine()->load(bytes.data(), bytes.size());
   if (!module) return "";
   std::string names;
   size_t n = 0;
@@ -278,7 +278,7 @@ std::string reactor_hint(const std::vector<uint8_t>& bytes) {
 // or unsigned; f32/f64: decimal, inf, nan).
 Result<std::vector<Value>> parse_invoke_args(const std::vector<uint8_t>& bytes, const std::string& entry,
                                              const std::vector<std::string>& args) {
-  auto module = make_interp_engine()->load(bytes.data(), bytes.size());
+  auto module = make_fast_engine()->load(bytes.data(), bytes.size());
   if (!module) return tl::unexpected(module.error());
   const ExportDesc* e = (*module)->info().find_export(entry);
   if (e == nullptr || e->kind != ExternKind::kFunc) return std::vector<Value>{};  // run reports it
@@ -691,7 +691,7 @@ nlohmann::json limits_json(const MemoryLimits& m) {
 int cmd_inspect(const std::string& module_path, bool json) {
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
-  auto engine = make_interp_engine();
+  auto engine = make_fast_engine();
   auto module = engine->load(bytes->data(), bytes->size());
   if (!module) return report_error(module.error());
   const ModuleInfo& info = (*module)->info();

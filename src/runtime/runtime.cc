@@ -136,12 +136,14 @@ std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::ti
 }  // namespace
 
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
-  if (name == "interp" || name == "wabt") return make_interp_engine();
-  if (name == "fast") return make_fast_engine();
+  // `interp` is wasmcap's own interpreter (docs/fast-interp.md); wabt's stays available by name as
+  // the reference until the fast one has passed everything for a full release.
+  if (name == "interp" || name == "fast") return make_fast_engine();
+  if (name == "wabt") return make_interp_engine();
   if (name == "aot") return make_aot_engine(aot);
   // auto: native speed when this machine can compile; otherwise the interpreter, which needs
   // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
-  if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_interp_engine();
+  if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_fast_engine();
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown engine '" + name + "'; available engines: interp, wabt, fast, aot, auto");
 }

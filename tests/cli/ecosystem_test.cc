@@ -116,7 +116,7 @@ TEST(CliRun, JsonPrintsOneResultObject) {
   EXPECT_EQ(j["exit_code"], 0);
   EXPECT_TRUE(j["error"].is_null());
   EXPECT_EQ(j["status"], 0);
-  EXPECT_EQ(j["engine"], "interp");
+  EXPECT_EQ(j["engine"], "fast");  // interp is the fast interpreter (docs/cli.md)
   EXPECT_EQ(j["stdout"], "hello from wasm\narg[1]=a b\n");
   EXPECT_EQ(j["stdout_bytes"], 27);
   EXPECT_EQ(j["stderr_bytes"], 0);

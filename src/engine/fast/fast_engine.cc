@@ -157,12 +157,12 @@ class FastInstance final : public Instance, public Translator {
       const HostFunc* hf = host.find(imp->module_name, imp->field_name);
       if (hf == nullptr) {
         return make_error(ErrorCode::kLinkError,
-                          "unknown import " + imp->module_name + "." + imp->field_name + " " +
+                          "unknown import " + quote_untrusted(imp->module_name + "." + imp->field_name) + " " +
                               want.to_string() + ": no host function of that name is granted");
       }
       if (hf->sig != want) {
         return make_error(ErrorCode::kLinkError,
-                          "import " + imp->module_name + "." + imp->field_name +
+                          "import " + quote_untrusted(imp->module_name + "." + imp->field_name) +
                               " has signature " + want.to_string() + ", host provides " +
                               hf->sig.to_string());
       }
@@ -292,7 +292,7 @@ class FastInstance final : public Instance, public Translator {
     }
     if (index == exports.size()) {
       return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function \"" + std::string(export_name) + "\"");
+                        "module has no exported function " + quote_untrusted(export_name));
     }
     const FuncSig& sig = exports[index].sig;
     if (auto ok = check_call_args(export_name, sig, args); !ok) return tl::unexpected(ok.error());
@@ -327,13 +327,13 @@ class FastInstance final : public Instance, public Translator {
       if (t != wabt::Type::I32 && t != wabt::Type::I64 && t != wabt::Type::F32 &&
           t != wabt::Type::F64 && t != wabt::Type::V128) {
         return make_error(ErrorCode::kModuleUnsupported,
-                          "exported global \"" + std::string(export_name) +
-                              "\" holds a reference, which cannot be read from the host");
+                          "exported global " + quote_untrusted(export_name) +
+                              " holds a reference, which cannot be read from the host");
       }
       return from_slot(from_wabt(t), &rt_.globals[g * rt_.stride]);
     }
     return make_error(ErrorCode::kNotFound,
-                      "module has no exported global \"" + std::string(export_name) + "\"");
+                      "module has no exported global " + quote_untrusted(export_name));
   }
 
   GuestMemory memory() override {
@@ -485,10 +485,8 @@ class FastEngine final : public Engine {
   CapabilitySet capabilities() const override { return CapabilitySet::all(); }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
-    if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) {
-      return make_error(ErrorCode::kModuleMalformed,
-                        "not a WebAssembly binary (missing \\0asm magic)");
-    }
+    // Magic, version, and the component-binary check with its how-to (as the wabt backend).
+    if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
     wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
                                     /*read_debug_names=*/false, /*stop_on_first_error=*/true,
