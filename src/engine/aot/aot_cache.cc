@@ -792,8 +792,12 @@ int lookup(const std::string& dir, const std::string& key) {
   // times have the kernel clock tick's granularity, so a change within the same tick as the
   // recorded one would not show. Two seconds is far above any tick (racy-git's rule).
   struct timespec now;
-  if (clock_gettime(CLOCK_REALTIME, &now) == 0 && st.st_ctim.tv_sec + 2 < now.tv_sec &&
-      st.st_mtim.tv_sec + 2 < now.tv_sec) {
+  auto ns = [](const struct timespec& t) {
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+  };
+  constexpr int64_t kSettled = 2000000000;  // 2 s, in ns (whole seconds would make it up to 3)
+  if (clock_gettime(CLOCK_REALTIME, &now) == 0 && ns(now) - ns(st.st_ctim) > kSettled &&
+      ns(now) - ns(st.st_mtim) > kSettled) {
     std::string tmp = record_path + ".tmp" + std::to_string(getpid());
     unlink(tmp.c_str());
     if (!write_file(tmp, record) || rename(tmp.c_str(), record_path.c_str()) != 0) {
