@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -74,11 +75,28 @@ void clear_failure(const std::string& dir, const std::string& key) {
 
 namespace {
 
+// A process that exists and is not a zombie (a killed worker stays a zombie until whoever it was
+// re-parented to reaps it; it compiles nothing any more).
+bool worker_alive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return true;  // no /proc: trust kill()
+  char line[512] = {};
+  size_t n = std::fread(line, 1, sizeof line - 1, f);
+  std::fclose(f);
+  // "pid (comm) S ...": the state follows the last ')' (comm may contain anything).
+  const char* close = std::strrchr(line, ')');
+  if (n == 0 || close == nullptr || close[1] != ' ') return true;
+  return close[2] != 'Z' && close[2] != 'X';
+}
+
 // The worker: never returns. Every descriptor but the slot lock is closed first, so a caller
 // reading our stdout/stderr through a pipe sees end-of-file when the run ends, not when the
 // compile does.
 [[noreturn]] void background_worker(const uint8_t* bytes, size_t size, AotOptions options,
-                                    int slot_fd) {
+                                    int slot_fd, const std::string& marker) {
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) _exit(1);
   for (int i = 0; i <= 2; ++i) {
@@ -122,6 +140,7 @@ namespace {
   if (!r && !key.empty()) {
     if (auto dir = aot::open_cache_dir(options)) aot::record_failure(*dir, key, r.error());
   }
+  unlink(marker.c_str());
   _exit(r ? 0 : 1);
 }
 
@@ -146,7 +165,20 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
                  "); `wasmcap compile` retries in the foreground";
     return out;
   }
-  // One compile per entry: a held entry lock means another process is compiling it now.
+  // One compile per entry: a held entry lock, or a live worker named by the entry's marker
+  // (written below before this call returns, so a run that starts after it sees the worker even
+  // before the worker has taken the entry lock), means another process is compiling it now.
+  const std::string marker = *dir + "/" + key + ".bg";
+  if (int mfd = open(marker.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); mfd >= 0) {
+    char buf[32] = {};
+    ssize_t n = read(mfd, buf, sizeof buf - 1);
+    close(mfd);
+    long pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
+    if (pid > 0 && worker_alive(static_cast<pid_t>(pid))) {
+      out.reason = "another process is compiling this module";
+      return out;
+    }
+  }
   {
     int lock = open((*dir + "/" + key + ".lock").c_str(),
                     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -202,7 +234,7 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
       (void)w;
       _exit(worker > 0 ? 0 : 1);
     }
-    background_worker(bytes, size, options, slot);
+    background_worker(bytes, size, options, slot, marker);
   }
   close(pipefd[1]);
   close(slot);  // the worker holds the slot's lock through its own descriptor
@@ -224,6 +256,15 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
     return out;
   }
   out.pid = worker;
+  // The marker: the worker's pid, for the check above (a stale one names a dead process).
+  const std::string tmp = marker + ".tmp" + std::to_string(getpid());
+  if (int mfd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+      mfd >= 0) {
+    const std::string text = std::to_string(worker) + "\n";
+    bool ok = write(mfd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(mfd);
+    if (!ok || rename(tmp.c_str(), marker.c_str()) != 0) unlink(tmp.c_str());
+  }
   return out;
 }
 
