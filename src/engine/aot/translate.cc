@@ -6,6 +6,7 @@
 //
 // Built as C++17: wabt headers (NOTES-toolchain.md).
 #include "engine/aot/translate.h"
+#include "engine/wabt_shared.h"
 
 #include <pthread.h>
 
@@ -40,17 +41,10 @@ constexpr const char* kAbiHeader =
 constexpr const char* kModuleName = "m";  // symbols Z_m…, all hidden in the shared object
 
 wabt::Features all_features() {
-  // The same feature set as the interpreter backend: both engines accept the same modules.
-  wabt::Features f;
-  f.enable_mutable_globals();
-  f.enable_sat_float_to_int();
-  f.enable_sign_extension();
-  f.enable_simd();
-  f.enable_multi_value();
-  f.enable_bulk_memory();
-  f.enable_reference_types();
-  // Read (so that such a module is module_unsupported naming the feature, and --engine auto
-  // falls back to the interpreter), never translated: see UsesExceptions.
+  // The same feature set as the interpreter backends: the engines accept the same modules.
+  // Exceptions are read (so that such a module is module_unsupported naming the feature, and
+  // --engine auto falls back to the interpreter), never translated: see UsesExceptions.
+  wabt::Features f = engine_wabt::wasm2_features();
   f.enable_exceptions();
   return f;
 }

@@ -13,6 +13,7 @@
 
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
+#include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
 #include "wabt/feature.h"
@@ -30,17 +31,9 @@ namespace {
 constexpr size_t kMaxCallFrames = 50000;
 constexpr size_t kMaxValueSlots = 4u << 20;
 
-ValType from_wabt(wabt::Type t) {
-  switch (t) {
-    case wabt::Type::I32: return ValType::kI32;
-    case wabt::Type::I64: return ValType::kI64;
-    case wabt::Type::F32: return ValType::kF32;
-    case wabt::Type::F64: return ValType::kF64;
-    case wabt::Type::V128: return ValType::kV128;
-    case wabt::Type::FuncRef: return ValType::kFuncRef;
-    default: return ValType::kExternRef;
-  }
-}
+using engine_wabt::from_wabt;
+using engine_wabt::kind_from;
+using engine_wabt::limits_from;
 
 FuncSig sig_from(const wabt::FuncSignature& s) {
   FuncSig out;
@@ -49,38 +42,10 @@ FuncSig sig_from(const wabt::FuncSignature& s) {
   return out;
 }
 
-MemoryLimits limits_from(const wabt::Limits& l) {
-  MemoryLimits m;
-  m.min_pages = l.initial;
-  m.max_pages = l.max;
-  m.has_max = l.has_max;
-  m.is64 = l.is_64;
-  m.shared = l.is_shared;
-  return m;
-}
-
-ExternKind kind_from(wabt::ExternalKind k) {
-  switch (k) {
-    case wabt::ExternalKind::Func: return ExternKind::kFunc;
-    case wabt::ExternalKind::Table: return ExternKind::kTable;
-    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
-    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
-    case wabt::ExternalKind::Tag: return ExternKind::kTag;
-  }
-  return ExternKind::kFunc;
-}
-
 wabt::Features features() {
-  wabt::Features f;
-  // The wabt backend's feature set (exceptions included: the legacy try/catch form, which wabt
-  // 1.0.32 reads; exnref's try_table/throw_ref it does not know).
-  f.enable_mutable_globals();
-  f.enable_sat_float_to_int();
-  f.enable_sign_extension();
-  f.enable_simd();
-  f.enable_multi_value();
-  f.enable_bulk_memory();
-  f.enable_reference_types();
+  // The wabt backend's feature set plus exceptions (the legacy try/catch form, which wabt 1.0.32
+  // reads; exnref's try_table/throw_ref it does not know).
+  wabt::Features f = engine_wabt::wasm2_features();
   f.enable_exceptions();
   return f;
 }

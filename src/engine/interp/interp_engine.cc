@@ -12,6 +12,7 @@
 #include "wabt/feature.h"
 #include "wabt/interp/binary-reader-interp.h"
 #include "wabt/interp/interp.h"
+#include "engine/wabt_shared.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -92,17 +93,9 @@ constexpr int kSliceInstructions = 20000;
 // Marker message of the trap a host function raises to unwind for proc_exit.
 constexpr const char* kExitTrapMarker = "\x01wasmcap-exit";
 
-ValType from_wabt(wabt::Type t) {
-  switch (t) {
-    case wabt::Type::I32: return ValType::kI32;
-    case wabt::Type::I64: return ValType::kI64;
-    case wabt::Type::F32: return ValType::kF32;
-    case wabt::Type::F64: return ValType::kF64;
-    case wabt::Type::V128: return ValType::kV128;
-    case wabt::Type::FuncRef: return ValType::kFuncRef;
-    default: return ValType::kExternRef;
-  }
-}
+using engine_wabt::from_wabt;
+using engine_wabt::kind_from;
+using engine_wabt::limits_from;
 
 wabt::Type to_wabt(ValType t) {
   switch (t) {
@@ -122,27 +115,6 @@ FuncSig sig_from(const wi::FuncType& ft) {
   for (auto t : ft.params) s.params.push_back(from_wabt(t));
   for (auto t : ft.results) s.results.push_back(from_wabt(t));
   return s;
-}
-
-MemoryLimits limits_from(const wabt::Limits& l) {
-  MemoryLimits m;
-  m.min_pages = l.initial;
-  m.max_pages = l.max;
-  m.has_max = l.has_max;
-  m.is64 = l.is_64;
-  m.shared = l.is_shared;
-  return m;
-}
-
-ExternKind kind_from(wabt::ExternalKind k) {
-  switch (k) {
-    case wabt::ExternalKind::Func: return ExternKind::kFunc;
-    case wabt::ExternalKind::Table: return ExternKind::kTable;
-    case wabt::ExternalKind::Memory: return ExternKind::kMemory;
-    case wabt::ExternalKind::Global: return ExternKind::kGlobal;
-    case wabt::ExternalKind::Tag: return ExternKind::kTag;
-  }
-  return ExternKind::kFunc;
 }
 
 void fill_extern(const wi::ExternType& type, ExternKind* kind, FuncSig* sig, MemoryLimits* mem) {
@@ -175,18 +147,7 @@ ErrorCode classify_trap(const std::string& msg) {
   return ErrorCode::kTrapOther;
 }
 
-wabt::Features all_features() {
-  wabt::Features f;
-  // Wasm 2.0 as produced by current Go, Rust, C and C++ toolchains.
-  f.enable_mutable_globals();
-  f.enable_sat_float_to_int();
-  f.enable_sign_extension();
-  f.enable_simd();
-  f.enable_multi_value();
-  f.enable_bulk_memory();
-  f.enable_reference_types();
-  return f;
-}
+wabt::Features all_features() { return engine_wabt::wasm2_features(); }
 
 // True when `bytes` is valid with the exceptions feature (legacy try/catch) enabled; called
 // only for a module the backend's own feature set refused, to tell "unsupported" from
