@@ -1,11 +1,12 @@
 // The Streamable HTTP transport at /mcp, on cpp-httplib (Debian's libcpp-httplib-dev): we parse
-// no HTTP ourselves. The server is stateless: every POST is answered on its own (one Protocol per
+// no HTTP ourselves. httplib lives in the module wasmcap-mcp-http.so behind the C table of
+// httpd_abi.h (loaded on first use, httpd_loader.cc), so processes that serve no HTTP never map
+// it or OpenSSL; HttpReq/HttpRes/HttpSink below give the handlers httplib's shapes over it. The server is stateless: every POST is answered on its own (one Protocol per
 // request, the concurrency limit shared through one CallGate), so replicas behind any load
 // balancer are interchangeable (docs/mcp.md#deployment).
 #include "mcp/transport_http.h"
 
 #include <dirent.h>
-#include <httplib.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -29,6 +30,70 @@
 namespace wasmcap::mcp {
 
 namespace {
+
+// A request, response and body sink of the HTTP module, with the members the handlers use.
+std::string to_string(wasmcap_httpd_str s) { return std::string(s.data, s.size); }
+
+struct HttpReq {
+  HttpReq(const wasmcap_httpd_api* a, const wasmcap_httpd_req* r)
+      : api(a), q(r), body(to_string(a->body(r))), local_addr(to_string(a->local_addr(r))),
+        remote_addr(to_string(a->remote_addr(r))), local_port(a->local_port(r)),
+        remote_port(a->remote_port(r)) {}
+  std::string get_header_value(const char* name) const { return to_string(api->header(q, name)); }
+  bool has_header(const char* name) const { return api->has_header(q, name) != 0; }
+
+  const wasmcap_httpd_api* api;
+  const wasmcap_httpd_req* q;
+  std::string body, local_addr, remote_addr;
+  int local_port, remote_port;
+};
+
+struct HttpSink {
+  bool write(const char* data, size_t n) { return api->sink_write(k, data, n) != 0; }
+  void done() { api->sink_done(k); }
+  const wasmcap_httpd_api* api;
+  wasmcap_httpd_sink* k;
+};
+
+struct HttpRes {
+  void set_status(int status) { api->set_status(r, status); }
+  void set_header(const char* name, const std::string& value) { api->set_header(r, name, value.c_str()); }
+  void set_content(const std::string& body, const char* type) {
+    api->set_content(r, body.data(), body.size(), type);
+  }
+  // A chunked body: `provider` until it calls sink.done() or returns false; `release(success)`
+  // once at the end, whatever happened.
+  void set_chunked_content_provider(const char* type, std::function<bool(size_t, HttpSink&)> provider,
+                                    std::function<void(bool)> release) {
+    struct Body {
+      const wasmcap_httpd_api* api;
+      std::function<bool(size_t, HttpSink&)> provider;
+      std::function<void(bool)> release;
+    };
+    auto* b = new Body{api, std::move(provider), std::move(release)};
+    api->set_chunked(
+        r, type,
+        [](void* u, wasmcap_httpd_sink* k) -> int {
+          auto* body = static_cast<Body*>(u);
+          HttpSink sink{body->api, k};
+          try {
+            return body->provider(0, sink) ? 1 : 0;
+          } catch (...) {
+            return 0;
+          }
+        },
+        [](void* u, int success) {
+          std::unique_ptr<Body> body(static_cast<Body*>(u));
+          try {
+            body->release(success != 0);
+          } catch (...) {
+          }
+        },
+        b);
+  }
+  const wasmcap_httpd_api* api;
+  wasmcap_httpd_res* r;
+};
 
 bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -110,7 +175,7 @@ std::string clean_id(const std::string& s) {
 // Request. The socket stays open until the handler returns, so the descriptor cannot be reused
 // while the handler polls it. -1 when it cannot be found (no /proc): disconnects of JSON
 // responses then go unnoticed until the call ends; SSE streams still notice by a failed write.
-int connection_fd(const httplib::Request& req) {
+int connection_fd(const HttpReq& req) {
   auto endpoint = [](const sockaddr_storage& a, socklen_t n, std::string& ip, int& port) {
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     if (::getnameinfo(reinterpret_cast<const sockaddr*>(&a), n, host, sizeof host, serv,
@@ -273,25 +338,19 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
                       "refusing to listen on non-loopback address '" + options.host +
                           "' without --allow-remote (put TLS and --token-file in front of it)");
   }
+  auto loaded = load_http_module();
+  if (!loaded) return tl::unexpected(loaded.error());
+  const wasmcap_httpd_api* api = *loaded;
   const ServerOptions& so = host->options();
   auto gate = std::make_shared<CallGate>();
-  httplib::Server svr;
-  // Enough workers for every admitted call plus a few for quick requests; beyond that, requests
-  // wait in httplib's queue and the CallGate answers "server busy" for calls over the limit.
-  size_t workers = so.max_concurrency + so.max_queue + 4;
-  svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  svr.set_payload_max_length(so.max_message_bytes);
-  svr.set_read_timeout(std::chrono::seconds(30));
-  svr.set_write_timeout(std::chrono::seconds(30));
-  svr.set_keep_alive_max_count(100);
 
   // Checks shared by every method: DNS rebinding (Host, Origin) and the bearer token.
-  auto admit = [&options](const httplib::Request& req, httplib::Response& res) {
+  auto admit = [&options](const HttpReq& req, HttpRes& res) {
     bool host_ok = (options.allow_remote && options.allowed_hosts.empty()) ||
                    host_allowed(req.get_header_value("Host"), options.allowed_hosts);
     if (!host_ok || (req.has_header("Origin") &&
                      !origin_allowed(req.get_header_value("Origin"), options.allowed_origins))) {
-      res.status = 403;
+      res.set_status(403);
       res.set_content(jsonrpc_error(kInvalidRequest, "Forbidden: Host or Origin not allowed"),
                       "application/json");
       return false;
@@ -301,7 +360,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       bool ok = auth.size() > 7 && ieq(auth.substr(0, 7), "Bearer ") &&
                 constant_time_equal(auth.substr(7), options.bearer_token);
       if (!ok) {
-        res.status = 401;
+        res.set_status(401);
         res.set_header("WWW-Authenticate", "Bearer");
         res.set_content(jsonrpc_error(kInvalidRequest, "Unauthorized"), "application/json");
         return false;
@@ -317,11 +376,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   std::map<std::string, std::weak_ptr<Protocol>> calls;
   auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
 
-  svr.Post("/mcp", [&, host, gate](const httplib::Request& req, httplib::Response& res) {
+  auto post = [&, host, gate](const HttpReq& req, HttpRes& res) {
     if (!admit(req, res)) return;
     std::string ct = req.get_header_value("Content-Type");
     if (!ct.empty() && ct.find("application/json") == std::string::npos) {
-      res.status = 415;
+      res.set_status(415);
       res.set_content(jsonrpc_error(kInvalidRequest, "Content-Type must be application/json"),
                       "application/json");
       return;
@@ -348,7 +407,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     auto reject = [&](int status, int code, const std::string& message, const Json* data = nullptr) {
       Json e{{"code", code}, {"message", message}};
       if (data != nullptr) e["data"] = *data;
-      res.status = status;
+      res.set_status(status);
       res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg["id"]}, {"error", e}}.dump(), "application/json");
     };
     if (modern) {
@@ -399,7 +458,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
         }
       }
     } else if (!hv.empty() && std::find(versions.begin(), versions.end(), hv) == versions.end()) {
-      res.status = 400;
+      res.set_status(400);
       res.set_content(jsonrpc_error(kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version"),
                       "application/json");
       return;
@@ -416,7 +475,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
         if (it != calls.end()) owner = it->second.lock();
       }
       if (owner) owner->handle(req.body);
-      res.status = 202;
+      res.set_status(202);
       return;
     }
     auto ex = std::make_shared<Exchange>();
@@ -454,10 +513,10 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     if (!is_request) {
       std::lock_guard<std::mutex> l(ex->mu);
       if (is_message && ex->messages.empty()) {
-        res.status = 202;  // notifications and responses: accepted, no body
+        res.set_status(202);  // notifications and responses: accepted, no body
         return;
       }
-      res.status = 400;
+      res.set_status(400);
       res.set_content(ex->messages.empty() ? jsonrpc_error(kInvalidRequest, "Invalid Request")
                                            : ex->messages.front(),
                       "application/json");
@@ -475,7 +534,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       res.set_header("X-Accel-Buffering", "no");  // proxies must not hold events back
       res.set_chunked_content_provider(
           "text/event-stream",
-          [ex, proto, conn, ticks = 0](size_t, httplib::DataSink& sink) mutable {
+          [ex, proto, conn, ticks = 0](size_t, HttpSink& sink) mutable {
             std::unique_lock<std::mutex> l(ex->mu);
             ex->cv.wait_for(l, std::chrono::milliseconds(250), [&] { return !ex->messages.empty(); });
             if (ex->messages.empty() && !ex->answered && peer_gone(conn)) {
@@ -532,7 +591,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     }
     unregister();
     if (!ex->answered || gone) {
-      res.status = 204;  // cancelled: no response (the client stopped waiting)
+      res.set_status(204);  // cancelled: no response (the client stopped waiting)
       return;
     }
     // Only the response: notifications (progress, log) need a stream.
@@ -545,55 +604,71 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
           int code = j["error"].value("code", 0);
           std::string text = j["error"].value("message", std::string());
           if (code == kMethodNotFound) {
-            res.status = 404;
+            res.set_status(404);
           } else if (code == kUnsupportedProtocolVersion || code == kMissingRequiredClientCapability ||
                      code == kHeaderMismatch || code == kInvalidRequest || code == kParseError ||
                      (code == kInvalidParamsCode && text.rfind("Invalid params: _meta.", 0) == 0)) {
-            res.status = 400;
+            res.set_status(400);
           }
         }
         res.set_content(m, "application/json");
         break;
       }
     }
-  });
-  auto not_allowed = [&](const httplib::Request& req, httplib::Response& res) {
+  };
+  auto not_allowed = [&](const HttpReq& req, HttpRes& res) {
     if (!admit(req, res)) return;
     // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
-    res.status = 405;
+    res.set_status(405);
     res.set_header("Allow", "POST");
   };
-  svr.Get("/mcp", not_allowed);
-  svr.Delete("/mcp", not_allowed);
 
-  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would see resets. Keep the
-  // listening socket's fd and raise the backlog after binding (listen(2) again is allowed).
-  int listen_fd = -1;
-  svr.set_socket_options([&listen_fd](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd = sock;
-  });
-  int port = options.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(options.host);
-    if (port < 0) return make_error(ErrorCode::kIo, "cannot bind " + options.host);
-  } else if (!svr.bind_to_port(options.host, port)) {
-    return make_error(ErrorCode::kIo,
-                      "cannot bind " + options.host + ":" + std::to_string(port) +
-                          " (in use? permission?)");
+  // Every request to /mcp, on one of the module's workers. Nothing may unwind into the module.
+  struct Routes {
+    const wasmcap_httpd_api* api;
+    std::function<void(const HttpReq&, HttpRes&)> post, other;
+  } routes{api, post, not_allowed};
+  wasmcap_httpd_config config{};
+  // Enough workers for every admitted call plus a few for quick requests; beyond that, requests
+  // wait in httplib's queue and the CallGate answers "server busy" for calls over the limit.
+  config.workers = so.max_concurrency + so.max_queue + 4;
+  config.max_payload = so.max_message_bytes;
+  config.read_timeout_s = 30;
+  config.write_timeout_s = 30;
+  config.keep_alive_max = 100;
+  config.path = "/mcp";
+  config.user = &routes;
+  config.handler = [](void* user, const char* method, const wasmcap_httpd_req* q, wasmcap_httpd_res* r) {
+    auto* rt = static_cast<Routes*>(user);
+    HttpRes res{rt->api, r};
+    try {
+      HttpReq req(rt->api, q);
+      (std::string_view(method) == "POST" ? rt->post : rt->other)(req, res);
+    } catch (...) {
+      res.set_status(500);
+      res.set_content(jsonrpc_error(kInternalError, "Internal error"), "application/json");
+    }
+  };
+  std::unique_ptr<wasmcap_httpd_server, void (*)(wasmcap_httpd_server*)> svr(api->create(&config),
+                                                                               api->destroy);
+  if (!svr) return make_error(ErrorCode::kInternal, "the HTTP transport module could not create a server");
+  int port = api->bind(svr.get(), options.host.c_str(), options.port);
+  if (port < 0) {
+    return make_error(ErrorCode::kIo, options.port == 0 ? "cannot bind " + options.host
+                                                        : "cannot bind " + options.host + ":" +
+                                                              std::to_string(options.port) +
+                                                              " (in use? permission?)");
   }
-  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   if (options.on_listening) options.on_listening(static_cast<uint16_t>(port));
   std::thread watcher;
   std::atomic<bool> finished{false};
   if (stop != nullptr) {
     watcher = std::thread([&] {
       while (!finished.load() && !stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      svr.stop();
+      api->stop(svr.get());
     });
   }
-  bool ok = svr.listen_after_bind();
+  bool ok = api->listen(svr.get()) != 0;
   finished.store(true);
   if (watcher.joinable()) watcher.join();
   if (!ok && (stop == nullptr || !stop->load())) {

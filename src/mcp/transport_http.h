@@ -1,10 +1,14 @@
-// Internal: the Streamable HTTP transport (cpp-httplib). Public entry: mcp::serve_http.
+// Internal: the Streamable HTTP transport. Public entry: mcp::serve_http. The HTTP server itself
+// (cpp-httplib, and with it OpenSSL) lives in a module loaded on first use (httpd_abi.h).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mcp/httpd_abi.h"
+#include "wasmcap/error.h"
 
 namespace wasmcap::mcp {
 
@@ -20,5 +24,15 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
 // Base64 (RFC 4648, padded) of the value; any other text is the value itself. nullopt for
 // malformed Base64 (bad length, alphabet, or data after padding). Exposed for tests.
 std::optional<std::string> decode_header_value(const std::string& v);
+
+// The HTTP server module (docs/mcp.md, "The HTTP transport module"). Its only location:
+// http_module_path_for(real path of this executable) = <exe dir>/WASMCAP_MCP_HTTP_MODULE_REL.
+std::string http_module_path_for(const std::string& exe);
+Result<std::string> http_module_path();
+// Opens `path` (absolute), checks it (regular file; owned by root or this user; not writable by
+// group or others) and loads it. capability_unavailable with the path and the reason otherwise.
+Result<const wasmcap_httpd_api*> load_http_module_at(const std::string& path);
+// load_http_module_at(http_module_path()), once per process (the result is remembered).
+Result<const wasmcap_httpd_api*> load_http_module();
 
 }  // namespace wasmcap::mcp
