@@ -5,18 +5,60 @@
 //
 // IDNA: libidn2 directly (idn2_lookup_u8, UTS #46 non-transitional), not CURLU_PUNYCODE: curl's
 // conversion goes through the process locale and fails for UTF-8 input in the "C" locale that
-// embedders commonly run in; idn2_lookup_u8 takes UTF-8 regardless of locale.
+// embedders commonly run in; idn2_lookup_u8 takes UTF-8 regardless of locale. libidn2 (and its
+// libunistring) is loaded on first use, like libcurl (curl_lazy.cc): only a URL with a non-ASCII
+// or xn-- host needs it, and every other process is spared mapping it (docs/aot.md, "Cold start").
 #include "https/url.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <idn2.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "https/address.h"
+
+
+namespace {
+
+// libidn2, by the soname this build was configured against; nullptr (and why in `error`) when it
+// cannot be loaded: the URL is then refused like an invalid name (fail closed).
+struct Idn2 {
+  int (*lookup_u8)(const uint8_t*, uint8_t**, int);
+  const char* (*strerror)(int);
+  void (*free)(void*);
+};
+
+const Idn2* idn2(std::string* error) {
+  static Idn2 api;
+  static const Idn2* loaded = nullptr;
+  static std::string why;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* h = ::dlopen(WASMCAP_LIBIDN2_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+      const char* e = ::dlerror();
+      why = std::string("cannot load " WASMCAP_LIBIDN2_SONAME ": ") + (e != nullptr ? e : "dlopen failed");
+      return;
+    }
+    api.lookup_u8 = reinterpret_cast<int (*)(const uint8_t*, uint8_t**, int)>(::dlsym(h, "idn2_lookup_u8"));
+    api.strerror = reinterpret_cast<const char* (*)(int)>(::dlsym(h, "idn2_strerror"));
+    api.free = reinterpret_cast<void (*)(void*)>(::dlsym(h, "idn2_free"));
+    if (api.lookup_u8 == nullptr || api.strerror == nullptr || api.free == nullptr) {
+      why = WASMCAP_LIBIDN2_SONAME " lacks idn2_lookup_u8/idn2_strerror/idn2_free";
+      return;
+    }
+    loaded = &api;  // the handle stays open for the life of the process
+  });
+  if (loaded == nullptr && error != nullptr) *error = why;
+  return loaded;
+}
+
+}  // namespace
 
 namespace wasmcap::https {
 
@@ -164,15 +206,20 @@ tl::expected<std::string, std::string> canonical_name(std::string host) {
   for (char c : host) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   if (lower.find("xn--") != std::string::npos) needs_idna = true;
   if (needs_idna) {
+    std::string why;
+    const Idn2* lib = idn2(&why);
+    if (lib == nullptr) {
+      return Fail("the host is an internationalized domain name, and " + why);
+    }
     char* out = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
+    int rc = lib->lookup_u8(reinterpret_cast<const uint8_t*>(host.c_str()),
                             reinterpret_cast<uint8_t**>(&out), IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
     if (rc != IDN2_OK || out == nullptr) {
       return Fail(std::string("the host is not a valid internationalized domain name (") +
-                  idn2_strerror(rc) + ")");
+                  lib->strerror(rc) + ")");
     }
     lower = out;
-    idn2_free(out);
+    lib->free(out);
     for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   if (lower.size() > 1 && lower.back() == '.') lower.pop_back();

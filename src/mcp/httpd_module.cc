@@ -109,18 +109,21 @@ void set_content(wasmcap_httpd_res* s, const char* d, size_t n, const char* ct) 
 // The caller's state for one chunked body; released once (a copied Response would otherwise
 // run the releaser twice).
 struct Chunked {
+  Chunked(wasmcap_httpd_provider p, wasmcap_httpd_releaser r, void* u) : provider(p), releaser(r), user(u) {}
+  Chunked(const Chunked&) = delete;
+  Chunked& operator=(const Chunked&) = delete;
+  ~Chunked() {
+    if (!released) releaser(user, 0);
+  }
   wasmcap_httpd_provider provider;
   wasmcap_httpd_releaser releaser;
   void* user;
   bool released = false;
-  ~Chunked() {
-    if (!released) releaser(user, 0);
-  }
 };
 
 void set_chunked(wasmcap_httpd_res* s, const char* ct, wasmcap_httpd_provider provider,
                  wasmcap_httpd_releaser releaser, void* user) {
-  auto st = std::make_shared<Chunked>(Chunked{provider, releaser, user});
+  auto st = std::make_shared<Chunked>(provider, releaser, user);
   S(s).set_chunked_content_provider(
       ct,
       [st](size_t, httplib::DataSink& sink) {

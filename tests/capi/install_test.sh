@@ -36,6 +36,18 @@ soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 grep -q '^.TH WASMCAP 1' "$prefix/share/man/man1/wasmcap.1" || fail "man page is not troff"
 bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash completion does not parse"
 
+# The HTTP transport module (docs/mcp.md, "The HTTP transport module"): installed in
+# LIBDIR/wasmcap, not writable by others, and found by the installed CLI (which links no
+# cpp-httplib/OpenSSL itself): `mcp --listen` serves until stopped.
+[ -f "$libdir/wasmcap/wasmcap-mcp-http.so" ] || fail "LIBDIR/wasmcap/wasmcap-mcp-http.so not installed"
+ldd "$prefix/bin/wasmcap" | grep -qE 'libssl|libcrypto|httplib' && fail "the installed CLI links the HTTP/TLS stack"
+set +e
+WASMCAP_HOME=$work/home timeout 5 "$prefix/bin/wasmcap" mcp --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err"
+rc=$?
+set -e
+[ $rc -eq 124 ] && grep -q 'listening on http://127.0.0.1:' "$work/listen.err" \
+  || fail "installed wasmcap mcp --listen: exit $rc: $(cat "$work/listen.err")"
+
 # The shared library exports the C API and nothing else (no C++ symbols: their ABI is not stable).
 exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^WASMCAP_0$' | sort)
 echo "$exported" | grep -qv '^wasmcap_' && fail "libwasmcap.so exports non-C-API symbols: $(echo "$exported" | grep -v '^wasmcap_' | head -5)"
