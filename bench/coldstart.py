@@ -6,7 +6,8 @@ across runtimes (so load drift on a shared machine hits all of them alike), as a
 native hello built from the same C source with `cc -O2` (the process floor), plus the number of
 shared objects each process loads (LD_DEBUG=files: linked and dlopen()ed alike).
 
-Runtimes: native; wasmcap aot with a cached object; wasmcap fast; wasmcap interp (wabt);
+Runtimes: native; wasmcap aot with a cached object; wasmcap interp (its own interpreter, alias
+fast); wasmcap wabt (the reference interpreter);
 wasmcap auto with a cached object; wasmcap auto on a never-seen module (a fresh cache per run:
 the first run interprets and compiles in the background, docs/aot.md "Engine choice"). Optional
 peers when on PATH (never downloaded): wasm3, iwasm.
@@ -109,8 +110,8 @@ def main():
             ("native hello (floor)", lambda: ([native], None)),
             ("wasmcap aot, cached", lambda: ([wasmcap, "run", "--engine", "aot", hello], env)),
             ("wasmcap auto, cached", lambda: ([wasmcap, "run", "--engine", "auto", "-q", hello], env)),
-            ("wasmcap fast", lambda: ([wasmcap, "run", "--engine", "fast", hello], env)),
-            ("wasmcap interp (wabt)", lambda: ([wasmcap, "run", "--engine", "interp", hello], env)),
+            ("wasmcap interp (own interpreter)", lambda: ([wasmcap, "run", "--engine", "interp", hello], env)),
+            ("wasmcap wabt (reference interpreter)", lambda: ([wasmcap, "run", "--engine", "wabt", hello], env)),
         ]
         if a.before:
             cache_b = os.path.join(tmp, "cache-before")
@@ -119,7 +120,7 @@ def main():
                            stdout=subprocess.DEVNULL)
             runtimes += [
                 ("before: aot, cached", lambda: ([a.before, "run", "--engine", "aot", hello], env_b)),
-                ("before: interp (wabt)", lambda: ([a.before, "run", "--engine", "interp", hello], env_b)),
+                ("before: interp", lambda: ([a.before, "run", "--engine", "interp", hello], env_b)),
             ]
         for peer, argv in (("wasm3", ["wasm3", hello]), ("iwasm", ["iwasm", hello])):
             if shutil.which(peer):
