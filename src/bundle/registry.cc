@@ -7,8 +7,11 @@
 //   HOME/registry/tmp/               staging; emptied under the exclusive lock
 // Every install gets a fresh store directory, so the index transaction is the one atomic switch:
 // a crash leaves at worst an unreferenced directory, which the next install or remove deletes.
+// libsqlite3 is loaded on the first open of an index (sq() below), not linked: a `wasmcap run` of
+// a plain module never maps it (docs/aot.md, "Cold start").
 #include "wasmcap/registry.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -23,10 +26,92 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
+
+namespace {
+
+// The SQLite functions the registry calls, from libsqlite3 loaded on first use.
+struct SqliteApi {
+  decltype(&::sqlite3_open_v2) open_v2;
+  decltype(&::sqlite3_prepare_v2) prepare_v2;
+  decltype(&::sqlite3_finalize) finalize;
+  decltype(&::sqlite3_bind_text) bind_text;
+  decltype(&::sqlite3_bind_int64) bind_int64;
+  decltype(&::sqlite3_step) step;
+  decltype(&::sqlite3_column_text) column_text;
+  decltype(&::sqlite3_column_bytes) column_bytes;
+  decltype(&::sqlite3_column_int64) column_int64;
+  decltype(&::sqlite3_errmsg) errmsg;
+  decltype(&::sqlite3_close) close;
+  decltype(&::sqlite3_exec) exec;
+  decltype(&::sqlite3_free) free;
+  decltype(&::sqlite3_wal_checkpoint_v2) wal_checkpoint_v2;
+  decltype(&::sqlite3_busy_timeout) busy_timeout;
+};
+
+SqliteApi g_sqlite;
+const SqliteApi* g_sqlite_loaded = nullptr;
+std::string g_sqlite_error;
+
+// Loads libsqlite3 once (by the soname this build was configured against); nullptr with the
+// reason in g_sqlite_error when it cannot be.
+const SqliteApi* load_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* h = ::dlopen(WASMCAP_LIBSQLITE3_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+      const char* e = ::dlerror();
+      g_sqlite_error = std::string("cannot load " WASMCAP_LIBSQLITE3_SONAME ": ") + (e != nullptr ? e : "dlopen failed");
+      return;
+    }
+    bool ok = true;
+    auto get = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
+      if (fn == nullptr && ok) {
+        ok = false;
+        g_sqlite_error = std::string(WASMCAP_LIBSQLITE3_SONAME " has no symbol ") + name;
+      }
+    };
+    SqliteApi& a = g_sqlite;
+    get(a.open_v2, "sqlite3_open_v2");
+    get(a.prepare_v2, "sqlite3_prepare_v2");
+    get(a.finalize, "sqlite3_finalize");
+    get(a.bind_text, "sqlite3_bind_text");
+    get(a.bind_int64, "sqlite3_bind_int64");
+    get(a.step, "sqlite3_step");
+    get(a.column_text, "sqlite3_column_text");
+    get(a.column_bytes, "sqlite3_column_bytes");
+    get(a.column_int64, "sqlite3_column_int64");
+    get(a.errmsg, "sqlite3_errmsg");
+    get(a.close, "sqlite3_close");
+    get(a.exec, "sqlite3_exec");
+    get(a.free, "sqlite3_free");
+    get(a.wal_checkpoint_v2, "sqlite3_wal_checkpoint_v2");
+    get(a.busy_timeout, "sqlite3_busy_timeout");
+    if (ok) g_sqlite_loaded = &g_sqlite;  // the handle stays open for the life of the process
+  });
+  return g_sqlite_loaded;
+}
+
+// The loaded functions. Every use follows a successful open (sqlite_open below), which loaded
+// them: a database handle cannot exist otherwise.
+const SqliteApi& sq() { return g_sqlite; }
+
+// sqlite3_open_v2 through the loaded library; SQLITE_CANTOPEN with *db = nullptr when the
+// library cannot be loaded (g_sqlite_error says why).
+int sqlite_open(const char* path, sqlite3** db, int flags) {
+  if (load_sqlite() == nullptr) {
+    *db = nullptr;
+    return SQLITE_CANTOPEN;
+  }
+  return g_sqlite.open_v2(path, db, flags, nullptr);
+}
+
+}  // namespace
 
 namespace wasmcap::registry {
 
@@ -150,29 +235,29 @@ class Lock {
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+    if (sq().prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() { sq().finalize(stmt_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return stmt_ != nullptr; }
   Stmt& bind(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    sq().bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
+    sq().bind_int64(stmt_, i, v);
     return *this;
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return stmt_ == nullptr ? SQLITE_ERROR : sqlite3_step(stmt_); }
+  int step() { return stmt_ == nullptr ? SQLITE_ERROR : sq().step(stmt_); }
   std::string text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    const unsigned char* p = sq().column_text(stmt_, col);
     return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+                                                      static_cast<size_t>(sq().column_bytes(stmt_, col)));
   }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string error() const { return sqlite3_errmsg(db_); }
+  int64_t integer(int col) const { return sq().column_int64(stmt_, col); }
+  std::string error() const { return sq().errmsg(db_); }
 
  private:
   sqlite3* db_;
@@ -194,7 +279,7 @@ struct Registry::Impl {
 
   ~Impl() { close_db(); }
   void close_db() {
-    if (db != nullptr) sqlite3_close(db);
+    if (db != nullptr) sq().close(db);
     db = nullptr;
   }
   std::string lock_path() const { return root + "/lock"; }
@@ -219,13 +304,13 @@ struct Registry::Impl {
 
   tl::unexpected<Error> db_error(const std::string& what) const {
     return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + what + ": " +
-                                          sqlite3_errmsg(db));
+                                          sq().errmsg(db));
   }
   Result<void> exec(const char* sql) {
     char* msg = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    if (sq().exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
       std::string m = msg != nullptr ? msg : "unknown error";
-      sqlite3_free(msg);
+      sq().free(msg);
       return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + m);
     }
     return {};
@@ -308,7 +393,7 @@ struct Registry::Impl {
   // and truncates it, so the directory as it is now is complete on its own (a volume snapshot or
   // a read-only mount, read with immutable=1, sees every install). Best effort: a reader of
   // another process can hold the log back, and SQLite checkpoints again later.
-  void checkpoint() { (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr); }
+  void checkpoint() { (void)sq().wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr); }
 
   // Deletes staging leftovers and store directories no row references (an interrupted install).
   // Only under the exclusive lock.
@@ -537,10 +622,10 @@ Result<void> Registry::Impl::open_read_only_db() {
   struct stat st {};
   bool wal_pending = ::stat((db_path() + "-wal").c_str(), &st) == 0 && st.st_size > 0;
   std::string uri = "file:" + uri_path(db_path()) + (wal_pending ? "?mode=ro" : "?mode=ro&immutable=1");
-  int rc = sqlite3_open_v2(uri.c_str(), &db,
-                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-                               SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite_open(uri.c_str(), &db,
+                       SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
+                           SQLITE_OPEN_FULLMUTEX);
+  if (load_sqlite() == nullptr) return make_error(ErrorCode::kIo, db_path() + ": " + g_sqlite_error);
   if (rc != SQLITE_OK) {
     auto e = db_error(wal_pending ? "open read-only (a write-ahead log is pending: open the "
                                     "registry read-write once, e.g. wasmcap bundle list, to "
@@ -549,7 +634,7 @@ Result<void> Registry::Impl::open_read_only_db() {
     close_db();
     return e;
   }
-  sqlite3_busy_timeout(db, 30000);
+  sq().busy_timeout(db, 30000);
   Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'");
   if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
     auto e = make_error(ErrorCode::kIo, db_path() + ": not a registry index of a known schema "
@@ -606,14 +691,14 @@ Result<Registry> Registry::open(const std::string& home, Access access) {
   WASMCAP_TRY(make_dir(impl->store(), 0755));
   WASMCAP_TRY(make_dir(impl->tmp(), 0700));
   std::string db_path = impl->db_path();
-  if (sqlite3_open_v2(db_path.c_str(), &impl->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-                          SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite_open(db_path.c_str(), &impl->db,
+                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+                      SQLITE_OPEN_FULLMUTEX) != SQLITE_OK) {
+    if (load_sqlite() == nullptr) return make_error(ErrorCode::kIo, db_path + ": " + g_sqlite_error);
     return impl->db_error("open");
   }
   // Writers are serialized by the registry lock; the timeout covers readers of other processes.
-  sqlite3_busy_timeout(impl->db, 30000);
+  sq().busy_timeout(impl->db, 30000);
   // Schema creation is itself serialized: two first runs must not race on CREATE TABLE.
   auto lock = Lock::take(impl->lock_path(), true);
   if (!lock) return tl::unexpected(lock.error());
