@@ -29,6 +29,10 @@
 #include <mutex>
 #include <set>
 
+#ifndef WASMCAP_LIBSQLITE3_SONAME
+#define WASMCAP_LIBSQLITE3_SONAME "libsqlite3.so.0"
+#endif
+
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
 

@@ -22,6 +22,10 @@
 
 #include "https/address.h"
 
+#ifndef WASMCAP_LIBIDN2_SONAME
+#define WASMCAP_LIBIDN2_SONAME "libidn2.so.0"
+#endif
+
 
 namespace {
 
