@@ -5,6 +5,7 @@ snippets/expected.txt line for line (json, re, datetime, pathlib in the workspac
 csv, hashlib, decimal, dataclasses, textwrap, ...).
 
 Usage: snippets.py --wasmcap build/bin/wasmcap --bundles build/bundles [--engine interp|aot]
+                   [--aot-cache DIR|user] [--aot-precompile build/guest/python/python.wasm]
 """
 import difflib
 import os
@@ -18,6 +19,11 @@ import pyharness  # noqa: E402
 def main():
     a = pyharness.common_args()
     c = pyharness.Checks()
+    if a.aot_precompile:
+        ok, secs, out = pyharness.precompile(a.wasmcap, a.aot_cache, a.aot_precompile)
+        print("precompile %s into %s: %.1f s" % (a.aot_precompile, a.aot_cache, secs))
+        if not c.check("python.wasm compiles for aot", ok, out[-3000:]):
+            return c.finish()
     w = pyharness.World(a.wasmcap, a.bundles, a.engine, a.aot_cache)
     try:
         w.install()
