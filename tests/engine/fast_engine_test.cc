@@ -3,12 +3,18 @@
 // exact per-block fuel, growth in place, no host recursion on hostile nesting, clean refusal of
 // features it does not run yet, the wide (v128) layout at the host boundary.
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -207,6 +213,72 @@ TEST(FastHostStack, DeepNestingNeedsNoHostRecursion) {
   pthread_join(t, nullptr);
   pthread_attr_destroy(&attr);
   EXPECT_TRUE(ctx.ok) << ctx.error;
+}
+
+// Load cost is bounded by the module's size (docs/fast-interp.md, "Load"): a 2 MB function of
+// nested blocks is loaded in a child process whose address space is capped at 64 bytes per
+// module byte above what it already uses (wabt's validator needs ~35 bytes per byte of such a
+// body; wabt's IR of the whole module, which loading used to build and keep, needs ~170, so
+// building it at load again fails this test), and the loaded module keeps less than 2 bytes
+// of heap per module byte. (Running such a function is DeepNestingNeedsNoHostRecursion's job.)
+#if defined(__SANITIZE_ADDRESS__)
+#define WASMCAP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WASMCAP_TEST_ASAN 1
+#endif
+#endif
+TEST(FastLoad, MemoryIsBoundedByModuleSize) {
+#ifdef WASMCAP_TEST_ASAN
+  GTEST_SKIP() << "address-space caps do not apply under AddressSanitizer";
+#else
+  constexpr size_t kDepth = 1000000;  // 2 MB of `block`, 1 MB of `end`
+  Bytes body = {0};
+  for (size_t i = 0; i < kDepth; ++i) {
+    body.push_back(0x02);
+    body.push_back(0x40);
+  }
+  body.insert(body.end(), kDepth + 1, 0x0b);
+  Bytes bytes = module_with({0x60, 0, 0}, body);
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    {
+      std::ifstream statm("/proc/self/statm");
+      statm >> pages;
+    }
+    uint64_t vm = static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+    lim.rlim_cur = vm + 64 * bytes.size();  // the soft limit only
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+    size_t heap_before = mallinfo2().uordblks;
+    bool loaded = false;
+    size_t kept = 0;
+    std::shared_ptr<const Module> m;
+    try {
+      auto r = engine->load(bytes.data(), bytes.size());
+      if (r) {
+        loaded = true;
+        m = *r;
+        kept = mallinfo2().uordblks - heap_before;
+      }
+    } catch (const std::bad_alloc&) {
+      _exit(11);
+    }
+    if (!loaded) _exit(12);
+    if (kept > 2 * bytes.size()) _exit(13);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10: setrlimit failed, 11: out of memory under the cap while loading, 12: load failed, "
+         "13: the loaded module keeps more than 2 bytes per module byte";
+#endif
 }
 
 // A host function that calls back into the instance running it must not run on top of the
