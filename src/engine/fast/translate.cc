@@ -1183,19 +1183,31 @@ class CodeScan final : public wabt::BinaryReaderNop {
     return wabt::Result::Ok;
   }
   wabt::Result OnOpcode(wabt::Opcode op) override {
-    const char* feat = nullptr;
-    if (op.GetPrefix() == 0xfd) {
+    // Per opcode: 0 nothing to note, 1 v128, else the unsupported feature's index + 2. A table
+    // built once: Opcode::GetPrefix() looks the opcode's info up out of line every time.
+    static const char* const kFeatures[] = {"threads (atomics)", "tail calls",
+                                            "function references"};
+    static const std::vector<uint8_t> table = [] {
+      std::vector<uint8_t> t(static_cast<size_t>(wabt::Opcode::Invalid) + 1, 0);
+      for (size_t e = 0; e < static_cast<size_t>(wabt::Opcode::Invalid); ++e) {
+        wabt::Opcode o(static_cast<wabt::Opcode::Enum>(e));
+        if (o.GetPrefix() == 0xfd) t[e] = 1;
+        else if (o.GetPrefix() == 0xfe) t[e] = 2;
+        else if (o == wabt::Opcode::ReturnCall || o == wabt::Opcode::ReturnCallIndirect) t[e] = 3;
+        else if (o == wabt::Opcode::CallRef) t[e] = 4;
+      }
+      return t;
+    }();
+    size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(op));
+    uint8_t c = e < table.size() ? table[e] : 0;
+    if (c == 0) return wabt::Result::Ok;
+    if (c == 1) {
       out_->simd = true;
-    } else if (op.GetPrefix() == 0xfe) {
-      feat = "threads (atomics)";
-    } else if (op == wabt::Opcode::ReturnCall || op == wabt::Opcode::ReturnCallIndirect) {
-      feat = "tail calls";
-    } else if (op == wabt::Opcode::CallRef) {
-      feat = "function references";
+      return wabt::Result::Ok;
     }
-    if (feat != nullptr && out_->unsupported.empty()) out_->unsupported = feat;
+    if (out_->unsupported.empty()) out_->unsupported = kFeatures[c - 2];
     // Stops the pass at the first unsupported feature (the load fails with its name).
-    return feat != nullptr ? wabt::Result::Error : wabt::Result::Ok;
+    return wabt::Result::Error;
   }
   wabt::Result OnBlockExpr(wabt::Type t) override { return sig(t); }
   wabt::Result OnLoopExpr(wabt::Type t) override { return sig(t); }
