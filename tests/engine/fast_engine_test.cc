@@ -215,10 +215,10 @@ TEST(FastHostStack, DeepNestingNeedsNoHostRecursion) {
   EXPECT_TRUE(ctx.ok) << ctx.error;
 }
 
-// Load cost is bounded by the module's size (docs/fast-interp.md, "Load"): a 2 MB function of
+// Load cost is bounded by the module's size (docs/fast-interp.md, "Load"): a 3 MB function of
 // nested blocks is loaded in a child process whose address space is capped at 64 bytes per
 // module byte above what it already uses (wabt's validator needs ~35 bytes per byte of such a
-// body; wabt's IR of the whole module, which loading used to build and keep, needs ~170, so
+// body; wabt's IR of the whole module, which loading used to build and keep, needs ~140, so
 // building it at load again fails this test), and the loaded module keeps less than 2 bytes
 // of heap per module byte. (Running such a function is DeepNestingNeedsNoHostRecursion's job.)
 #if defined(__SANITIZE_ADDRESS__)
