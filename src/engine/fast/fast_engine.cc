@@ -59,10 +59,11 @@ wabt::Features features() {
 // At load the module is validated by wabt, then cut in two: everything but the function bodies
 // (read into wabt's IR once: types, imports, functions' signatures, tables, memories, globals,
 // exports, segments), and the bodies, kept as bytes. On a function's first call its body is
-// read into a one-function module of its own (the type section, one function, the data count
-// section, one body), translated and dropped. Reading a body needs only the type section
-// (block and call_indirect types); calls, globals, tables, tags and segments are indices the
-// IR keeps as they are, resolved against the module-level IR by the translator.
+// read into a one-function module of its own (the type section, one function, placeholder
+// tables and memories, the data count section, one body), translated and dropped. Reading a
+// body needs the type section (block and call_indirect types) and the counts wabt's reader
+// checks indices against (tables, memories, data segments); calls, globals, tags and segments
+// are indices the IR keeps as they are, resolved against the module-level IR by the translator.
 //
 // Why not keep wabt's IR of every body (the previous design): it costs 100-200 bytes of host
 // memory per wasm instruction for the whole run (python.wasm: ~180 MB; a 15 MB module of nested
@@ -177,8 +178,9 @@ class FastModule final : public Module {
 
   // Reads defined function `func` (module index) into wabt's IR: a one-function module of the
   // type section, the function's declaration, placeholder tables and memories, the data count
-  // section and its body. When the
-  // body (validated at load) cannot be read, the function becomes `unreachable`.
+  // section and its body. Cost: the type section plus the body. The body was validated at load,
+  // so it always reads; if wabt's reader ever disagreed with itself, the function would become
+  // `unreachable` (a trap) rather than the host aborting.
   IrPtr read_body(uint32_t func) const {
     const wabt::Module& m = *ir_;
     const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
