@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -59,11 +60,11 @@ wabt::Features features() {
 // At load the module is validated by wabt, then cut in two: everything but the function bodies
 // (read into wabt's IR once: types, imports, functions' signatures, tables, memories, globals,
 // exports, segments), and the bodies, kept as bytes. On a function's first call its body is
-// read into a one-function module of its own (the type section, one function, placeholder
-// tables and memories, the data count section, one body), translated and dropped. Reading a
-// body needs the type section (block and call_indirect types) and the counts wabt's reader
-// checks indices against (tables, memories, data segments); calls, globals, tags and segments
-// are indices the IR keeps as they are, resolved against the module-level IR by the translator.
+// read into a one-function module of its own (the function's type, the function, placeholder
+// tables and memories, the data count section, the body: FastModule::read_body), translated
+// and dropped. Type, function, global, tag and segment indices in the body stay indices in the
+// IR, resolved against the module-level IR by the translator; wabt's reader checks only
+// memory and table indices against counts, and memory.init/data.drop against the data count.
 //
 // Why not keep wabt's IR of every body (the previous design): it costs 100-200 bytes of host
 // memory per wasm instruction for the whole run (python.wasm: ~180 MB; a 15 MB module of nested
@@ -100,11 +101,16 @@ void put_section(std::vector<uint8_t>& out, uint8_t id, const uint8_t* payload, 
   out.insert(out.end(), payload, payload + n);
 }
 
+// A value type's one-byte binary encoding (i32 0x7f ... v128 0x7b, funcref 0x70, externref
+// 0x6f): wabt's Type enum holds the negative of the byte's signed LEB value.
+uint8_t type_byte(wabt::Type t) {
+  return static_cast<uint8_t>(static_cast<int32_t>(static_cast<wabt::Type::Enum>(t)) & 0x7f);
+}
+
 constexpr uint8_t kWasmHeader[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
 
 struct SplitModule {
   std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`)
-  std::vector<uint8_t> types;      // the type section's payload
   std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
   std::vector<uint8_t> code;       // the code section's payload
   std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
@@ -125,10 +131,6 @@ bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
     p += n;
     switch (id) {
       case 0: break;  // custom
-      case 1:
-        out->types.assign(payload, payload + n);
-        put_section(out->decls, id, payload, n);
-        break;
       case 12:
         out->datacount.assign(payload, payload + n);
         put_section(out->decls, id, payload, n);
@@ -176,25 +178,44 @@ class FastModule final : public Module {
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
 
-  // Reads defined function `func` (module index) into wabt's IR: a one-function module of the
-  // type section, the function's declaration, placeholder tables and memories, the data count
-  // section and its body. Cost: the type section plus the body. The body was validated at load,
-  // so it always reads; if wabt's reader ever disagreed with itself, the function would become
-  // `unreachable` (a trap) rather than the host aborting.
+  // Reads defined function `func` (module index) into wabt's IR: a one-function module of one
+  // type (the function's own), the function, placeholder tables and memories, the data count
+  // section and the body. Cost: the body's size, whatever the size of the module's type
+  // section: the body's block and call_indirect type indices are kept as indices (wabt's
+  // reader does not resolve them; the translator looks them up in the module-level IR, like
+  // calls, globals and tags), and the function's declaration is the module-level one. The body
+  // was validated at load, so it always reads; if wabt's reader ever disagreed with itself,
+  // the function would become `unreachable` (a trap) rather than the host aborting.
   IrPtr read_body(uint32_t func) const {
     const wabt::Module& m = *ir_;
     const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
-    uint32_t type = m.funcs[func]->decl.type_var.index();
+    const wabt::FuncDeclaration& decl = m.funcs[func]->decl;
+    const wabt::FuncSignature& sig = decl_sig(m, decl);
+    std::vector<uint8_t> tsec;
+    put_u32(tsec, 1);
+    tsec.push_back(0x60);
+    put_u32(tsec, static_cast<uint32_t>(sig.param_types.size()));
+    for (wabt::Type t : sig.param_types) tsec.push_back(type_byte(t));
+    put_u32(tsec, static_cast<uint32_t>(sig.result_types.size()));
+    for (wabt::Type t : sig.result_types) tsec.push_back(type_byte(t));
     static const uint8_t kTrapBody[] = {0x00, 0x00, 0x0b};  // no locals, unreachable, end
     for (int attempt = 0; attempt < 2; ++attempt) {
+#if !defined(NDEBUG) || defined(WASMCAP_FAST_STRICT_BODIES)
+      // Debug builds (the sanitizer runs of every suite) stop here: a body that validated but
+      // does not read is a bug in how the one-function module is put together.
+      if (attempt == 1) {
+        std::fprintf(stderr, "wasmcap: fast engine: function %u validated but does not read\n", func);
+        std::abort();
+      }
+#endif
       const uint8_t* body = attempt == 0 ? split_.code.data() + offset : kTrapBody;
       size_t body_len = attempt == 0 ? len : sizeof kTrapBody;
       std::vector<uint8_t> mini(kWasmHeader, kWasmHeader + 8);
-      mini.reserve(split_.types.size() + split_.datacount.size() + body_len + 32);
-      put_section(mini, 1, split_.types.data(), split_.types.size());
+      mini.reserve(tsec.size() + split_.datacount.size() + body_len + 64);
+      put_section(mini, 1, tsec.data(), tsec.size());
       std::vector<uint8_t> fsec;
       put_u32(fsec, 1);
-      put_u32(fsec, type);
+      put_u32(fsec, 0);
       put_section(mini, 3, fsec.data(), fsec.size());
       // wabt's reader checks memory and table indices against the module's counts: as many
       // placeholder tables and memories as the module has (their types and limits matter to
@@ -225,6 +246,7 @@ class FastModule final : public Module {
       if (wabt::Succeeded(
               wabt::ReadBinaryIr("function.wasm", mini.data(), mini.size(), options, &errors, out.get())) &&
           out->funcs.size() == 1) {
+        out->funcs[0]->decl = decl;  // the module's type index (canonical ids, call_indirect)
         return out;
       }
     }
