@@ -371,6 +371,55 @@ TEST(FastLoad, BodyReadCostIsIndependentOfTheTypeSection) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: run failed";
 }
 
+// A 4-byte body may declare 2^28 locals: more than the value stack holds, so its call traps
+// `trap_stack_exhausted` on the frame check; it must do so without translating the function
+// (the translator's per-local state took 6 GB and ~15 s). The child's address space is capped
+// at 512 MiB above what it uses.
+TEST(FastLoad, HugeLocalCountTrapsWithoutTranslating) {
+#ifdef WASMCAP_TEST_ASAN
+  GTEST_SKIP() << "address-space caps do not apply under AddressSanitizer";
+#else
+  Bytes body = {1};  // one local declaration
+  leb(body, 0x0ffffffe);
+  body.push_back(0x7f);  // i32
+  body.push_back(0x0b);
+  Bytes bytes = module_with({0x60, 0, 0}, body);
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(60);
+    auto mod = engine->load(bytes.data(), bytes.size());
+    if (!mod) _exit(1);
+    HostFuncTable host;
+    auto inst = engine->instantiate(*mod, host, ExecLimits{});
+    if (!inst) _exit(2);
+    long pages = 0;
+    {
+      std::ifstream statm("/proc/self/statm");
+      statm >> pages;
+    }
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    lim.rlim_cur = static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) +
+                   (512u << 20);
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    try {
+      auto r = (*inst)->call("f", {});
+      if (r || r.error().code != ErrorCode::kTrapStackExhausted) _exit(4);
+    } catch (const std::bad_alloc&) {
+      _exit(5);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: instantiate failed, 3: setrlimit, "
+                                       "4: not trap_stack_exhausted, 5: out of memory";
+#endif
+}
+
 // A host function that calls back into the instance running it must not run on top of the
 // live value stack: the call is refused, and the outer call finishes intact.
 TEST(FastHostBoundary, ReentrantCallIsRefused) {

@@ -272,7 +272,19 @@ class FastInstance final : public Instance, public Translator {
   std::unique_ptr<FuncCode> translate(uint32_t func) override {
     // The body's IR lives only while it is translated.
     IrPtr body = module_->read_body(func);
-    return translate_function(module_->ir(), *body->funcs[0], module_->canon(), module_->wide());
+    const wabt::Func& f = *body->funcs[0];
+    uint64_t nlocals = uint64_t{f.GetNumParamsAndLocals()} * rt_.stride;
+    if (nlocals > rt_.stack_slots) {
+      // Its locals alone do not fit the value stack (a 4-byte body can declare 2^28 locals):
+      // the call traps `trap_stack_exhausted` on the frame check before any code runs, so
+      // skip translating it (the translator keeps per-local state: gigabytes here).
+      auto code = std::make_unique<FuncCode>();
+      code->nparams = static_cast<uint32_t>(f.GetNumParams() * rt_.stride);
+      code->nlocals = static_cast<uint32_t>(nlocals);
+      code->frame_slots = static_cast<uint32_t>(nlocals);
+      return code;
+    }
+    return translate_function(module_->ir(), f, module_->canon(), module_->wide());
   }
 
   Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
