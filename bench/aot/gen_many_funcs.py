@@ -2,12 +2,14 @@
 """Writes a synthetic WASI command module with N functions, for AOT compile-time measurements
 (docs/benchmarks.md, "AOT compile at scale") and the chunked-translation tests.
 
-    gen_many_funcs.py N OUT.wasm [--body K]
+    gen_many_funcs.py N OUT.wasm [--body K] [--noop-start]
 
 Function i (0 <= i < N) runs a small loop over linear memory (K loads/adds/stores per iteration)
 and calls function i-1 (so the call graph is a chain: no recursion, direct calls across
 translation units). `_start` calls function N-1 and exits through proc_exit with the low byte of
-a checksum, so both engines can be compared on the result.
+a checksum, so both engines can be compared on the result. With --noop-start `_start` returns at
+once (exit 0) without calling anything: the run then measures load and start-up cost alone
+(docs/benchmarks.md, "fast interpreter load path").
 """
 import struct
 import sys
@@ -49,7 +51,7 @@ def name(s):
     return leb_u(len(b)) + b
 
 
-def module(n, body_k):
+def module(n, body_k, noop_start=False):
     I32 = 0x7F
     types = [
         b"\x60" + vec([bytes([I32])]) + vec([]),  # 0: (i32) -> ()   proc_exit
@@ -85,7 +87,10 @@ def module(n, body_k):
         c += b"\x0b"
         codes.append(leb_u(len(c)) + bytes(c))
     s = bytearray()
-    s += b"\x41\x03\x10" + leb_u(n) + b"\x41\xff\x01\x71\x10\x00\x0b"  # proc_exit(f(3) & 255)
+    if noop_start:
+        s += b"\x0b"
+    else:
+        s += b"\x41\x03\x10" + leb_u(n) + b"\x41\xff\x01\x71\x10\x00\x0b"  # proc_exit(f(3) & 255)
     codes.append(leb_u(len(vec([])) + len(s)) + vec([]) + bytes(s))
     out = b"\x00asm\x01\x00\x00\x00"
     out += section(1, vec(types))
@@ -104,10 +109,13 @@ def main():
         at = args.index("--body")
         body_k = int(args[at + 1])
         del args[at : at + 2]
+    noop_start = "--noop-start" in args
+    if noop_start:
+        args.remove("--noop-start")
     if len(args) != 2:
         sys.exit(__doc__)
     with open(args[1], "wb") as f:
-        f.write(module(int(args[0]), body_k))
+        f.write(module(int(args[0]), body_k, noop_start))
 
 
 if __name__ == "__main__":

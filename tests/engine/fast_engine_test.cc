@@ -3,12 +3,18 @@
 // exact per-block fuel, growth in place, no host recursion on hostile nesting, clean refusal of
 // features it does not run yet, the wide (v128) layout at the host boundary.
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -207,6 +213,211 @@ TEST(FastHostStack, DeepNestingNeedsNoHostRecursion) {
   pthread_join(t, nullptr);
   pthread_attr_destroy(&attr);
   EXPECT_TRUE(ctx.ok) << ctx.error;
+}
+
+// Load cost is bounded by the module's size (docs/fast-interp.md, "Load"): a 3 MB function of
+// nested blocks is loaded in a child process whose address space is capped at 64 bytes per
+// module byte above what it already uses (wabt's validator needs ~35 bytes per byte of such a
+// body; wabt's IR of the whole module, which loading used to build and keep, needs ~140, so
+// building it at load again fails this test), and the loaded module keeps less than 2 bytes
+// of heap per module byte. (Running such a function is DeepNestingNeedsNoHostRecursion's job.)
+#if defined(__SANITIZE_ADDRESS__)
+#define WASMCAP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WASMCAP_TEST_ASAN 1
+#endif
+#endif
+TEST(FastLoad, MemoryIsBoundedByModuleSize) {
+#ifdef WASMCAP_TEST_ASAN
+  GTEST_SKIP() << "address-space caps do not apply under AddressSanitizer";
+#else
+  constexpr size_t kDepth = 1000000;  // 2 MB of `block`, 1 MB of `end`
+  Bytes body = {0};
+  for (size_t i = 0; i < kDepth; ++i) {
+    body.push_back(0x02);
+    body.push_back(0x40);
+  }
+  body.insert(body.end(), kDepth + 1, 0x0b);
+  Bytes bytes = module_with({0x60, 0, 0}, body);
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    long pages = 0;
+    {
+      std::ifstream statm("/proc/self/statm");
+      statm >> pages;
+    }
+    uint64_t vm = static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+    lim.rlim_cur = vm + 64 * bytes.size();  // the soft limit only
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+    size_t heap_before = mallinfo2().uordblks;
+    bool loaded = false;
+    size_t kept = 0;
+    std::shared_ptr<const Module> m;
+    try {
+      auto r = engine->load(bytes.data(), bytes.size());
+      if (r) {
+        loaded = true;
+        m = *r;
+        kept = mallinfo2().uordblks - heap_before;
+      }
+    } catch (const std::bad_alloc&) {
+      _exit(11);
+    }
+    if (!loaded) _exit(12);
+    if (kept > 2 * bytes.size()) _exit(13);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10: setrlimit failed, 11: out of memory under the cap while loading, 12: load failed, "
+         "13: the loaded module keeps more than 2 bytes per module byte";
+#endif
+}
+
+// Load time is linear in the type section too: 100,000 distinct function types (1.2 MB) load
+// and run in well under a second. Canonical type ids used to compare each type with every
+// earlier one (5e9 signature comparisons here: minutes); the child has 60 s (SIGALRM).
+TEST(FastLoad, ManyDistinctTypesLoadInLinearTime) {
+  constexpr uint32_t kTypes = 100000;
+  constexpr int kParams = 9;  // 4^9 distinct parameter lists
+  Bytes types;
+  leb(types, kTypes + 1);
+  types.insert(types.end(), {0x60, 0, 0});  // type 0: () -> (), the function's
+  const uint8_t kValTypes[4] = {0x7f, 0x7e, 0x7d, 0x7c};
+  for (uint32_t i = 0; i < kTypes; ++i) {
+    types.push_back(0x60);
+    types.push_back(kParams);
+    for (int k = 0, v = static_cast<int>(i); k < kParams; ++k, v /= 4) types.push_back(kValTypes[v % 4]);
+    types.push_back(0);
+  }
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  section(m, 1, types);
+  section(m, 3, {1, 0});
+  section(m, 7, {1, 1, 'f', 0, 0});
+  section(m, 10, {1, 3, 0, 0x01, 0x0b});  // nop
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(60);
+    auto mod = engine->load(m.data(), m.size());
+    if (!mod) _exit(1);
+    HostFuncTable host;
+    auto inst = engine->instantiate(*mod, host, ExecLimits{});
+    if (!inst || !(*inst)->call("f", {})) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status)
+                                 << " (SIGALRM: loading took over 60 s)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: run failed";
+}
+
+// Reading a body at its first call costs the body's size, not the module's: 5,000 functions
+// called once each in a module of 200,000 types. When each body was read together with the
+// whole type section, this took 5,000 readings of 200,000 types (minutes); the child has 60 s.
+TEST(FastLoad, BodyReadCostIsIndependentOfTheTypeSection) {
+  constexpr uint32_t kTypes = 200000;
+  constexpr uint32_t kFuncs = 5000;
+  Bytes types;
+  leb(types, kTypes);
+  for (uint32_t i = 0; i < kTypes; ++i) types.insert(types.end(), {0x60, 0, 0});
+  Bytes funcs;
+  leb(funcs, kFuncs);
+  for (uint32_t i = 0; i < kFuncs; ++i) {
+    leb(funcs, (i * 7919u) % kTypes);  // all () -> (), spread over the type indices
+  }
+  Bytes code;
+  leb(code, kFuncs);
+  for (uint32_t i = 0; i < kFuncs; ++i) {
+    Bytes body = {0};  // no locals
+    if (i + 1 < kFuncs) {
+      body.push_back(0x10);  // call i + 1
+      leb(body, i + 1);
+    }
+    body.push_back(0x0b);
+    leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  section(m, 1, types);
+  section(m, 3, funcs);
+  section(m, 7, {1, 1, 'f', 0, 0});
+  section(m, 10, code);
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(60);
+    auto mod = engine->load(m.data(), m.size());
+    if (!mod) _exit(1);
+    HostFuncTable host;
+    auto inst = engine->instantiate(*mod, host, ExecLimits{});
+    if (!inst || !(*inst)->call("f", {})) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status)
+                                 << " (SIGALRM: over 60 s)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: run failed";
+}
+
+// A 4-byte body may declare 2^28 locals: more than the value stack holds, so its call traps
+// `trap_stack_exhausted` on the frame check; it must do so without translating the function
+// (the translator's per-local state took 6 GB and ~15 s). The child's address space is capped
+// at 512 MiB above what it uses.
+TEST(FastLoad, HugeLocalCountTrapsWithoutTranslating) {
+#ifdef WASMCAP_TEST_ASAN
+  GTEST_SKIP() << "address-space caps do not apply under AddressSanitizer";
+#else
+  Bytes body = {1};  // one local declaration
+  leb(body, 0x0ffffffe);
+  body.push_back(0x7f);  // i32
+  body.push_back(0x0b);
+  Bytes bytes = module_with({0x60, 0, 0}, body);
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(60);
+    auto mod = engine->load(bytes.data(), bytes.size());
+    if (!mod) _exit(1);
+    HostFuncTable host;
+    auto inst = engine->instantiate(*mod, host, ExecLimits{});
+    if (!inst) _exit(2);
+    long pages = 0;
+    {
+      std::ifstream statm("/proc/self/statm");
+      statm >> pages;
+    }
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    lim.rlim_cur = static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) +
+                   (512u << 20);
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(3);
+    try {
+      auto r = (*inst)->call("f", {});
+      if (r || r.error().code != ErrorCode::kTrapStackExhausted) _exit(4);
+    } catch (const std::bad_alloc&) {
+      _exit(5);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: instantiate failed, 3: setrlimit, "
+                                       "4: not trap_stack_exhausted, 5: out of memory";
+#endif
 }
 
 // A host function that calls back into the instance running it must not run on top of the

@@ -1,13 +1,17 @@
 // Backend 3: wasmcap's own fast interpreter (docs/fast-interp.md; why our own: fast.h).
 //
-// Loading: wabt's binary reader builds its IR and wabt's validator checks it (no second
-// validator). Instantiation: memory, tables, globals, segments and imports are set up here;
-// functions are translated on their first call (translate.cc) and run by exec.cc.
+// Loading: wabt's validator checks the module (no second validator); wabt's IR reader then
+// reads the module *without its function bodies* (the module-level declarations); the bodies
+// stay bytes. Instantiation: memory, tables, globals, segments and imports are set up here;
+// each function is read into wabt's IR on its first call, translated (translate.cc), its IR
+// freed, and run by exec.cc. See "Load" in docs/fast-interp.md for why and the measurements.
 //
 // C++17 like every translation unit that includes wabt headers (NOTES-toolchain.md).
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -50,18 +54,208 @@ wabt::Features features() {
   return f;
 }
 
+
+// ---- The module's bytes, split for the lazy front end -------------------------------------
+//
+// At load the module is validated by wabt, then cut in two: everything but the function bodies
+// (read into wabt's IR once: types, imports, functions' signatures, tables, memories, globals,
+// exports, segments), and the bodies, kept as bytes. On a function's first call its body is
+// read into a one-function module of its own (the function's type, the function, placeholder
+// tables and memories, the data count section, the body: FastModule::read_body), translated
+// and dropped. Type, function, global, tag and segment indices in the body stay indices in the
+// IR, resolved against the module-level IR by the translator; wabt's reader checks only
+// memory and table indices against counts, and memory.init/data.drop against the data count.
+//
+// Why not keep wabt's IR of every body (the previous design): it costs 100-200 bytes of host
+// memory per wasm instruction for the whole run (python.wasm: ~180 MB; a 15 MB module of nested
+// blocks: 2.6 GB), and building and freeing it was over half the load time (docs/benchmarks.md,
+// "fast interpreter load path").
+
+// Unsigned LEB128 (u32) at `p`, advancing it; false past `end` or on an overlong encoding.
+bool read_u32(const uint8_t*& p, const uint8_t* end, uint32_t* out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (p == end) return false;
+    uint8_t b = *p++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      if (v > 0xffffffffu) return false;
+      *out = static_cast<uint32_t>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v != 0 ? (b | 0x80) : b);
+  } while (v != 0);
+}
+
+void put_section(std::vector<uint8_t>& out, uint8_t id, const uint8_t* payload, size_t n) {
+  out.push_back(id);
+  put_u32(out, static_cast<uint32_t>(n));
+  out.insert(out.end(), payload, payload + n);
+}
+
+// A value type's one-byte binary encoding (i32 0x7f ... v128 0x7b, funcref 0x70, externref
+// 0x6f): wabt's Type enum holds the negative of the byte's signed LEB value.
+uint8_t type_byte(wabt::Type t) {
+  return static_cast<uint8_t>(static_cast<int32_t>(static_cast<wabt::Type::Enum>(t)) & 0x7f);
+}
+
+constexpr uint8_t kWasmHeader[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+
+struct SplitModule {
+  std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`)
+  std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
+  std::vector<uint8_t> code;       // the code section's payload
+  std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
+};
+
+// Splits a module wabt has validated. Custom sections are dropped (no reader of ours needs
+// them). Linear in the module's size.
+bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
+  if (size < 8) return false;
+  const uint8_t* p = bytes + 8;
+  const uint8_t* end = bytes + size;
+  out->decls.assign(kWasmHeader, kWasmHeader + 8);
+  while (p != end) {
+    uint8_t id = *p++;
+    uint32_t n = 0;
+    if (!read_u32(p, end, &n) || static_cast<size_t>(end - p) < n) return false;
+    const uint8_t* payload = p;
+    p += n;
+    switch (id) {
+      case 0: break;  // custom
+      case 12:
+        out->datacount.assign(payload, payload + n);
+        put_section(out->decls, id, payload, n);
+        break;
+      case 10: {
+        out->code.assign(payload, payload + n);
+        const uint8_t* q = out->code.data();
+        const uint8_t* qend = q + out->code.size();
+        uint32_t count = 0;
+        if (!read_u32(q, qend, &count) || count > out->code.size()) return false;
+        out->bodies.reserve(count);
+        std::vector<uint8_t> stub;
+        put_u32(stub, count);
+        for (uint32_t i = 0; i < count; ++i) {
+          uint32_t len = 0;
+          if (!read_u32(q, qend, &len) || static_cast<size_t>(qend - q) < len) return false;
+          out->bodies.emplace_back(static_cast<uint32_t>(q - out->code.data()), len);
+          q += len;
+          stub.insert(stub.end(), {0x02, 0x00, 0x0b});  // size 2: no locals, end
+        }
+        put_section(out->decls, id, stub.data(), stub.size());
+        break;
+      }
+      default: put_section(out->decls, id, payload, n); break;
+    }
+  }
+  return true;
+}
+
 class FastModule final : public Module {
  public:
-  FastModule(IrPtr ir, ModuleInfo info, bool wide)
-      : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)), wide_(wide) {}
+  FastModule(IrPtr ir, SplitModule split, ModuleInfo info, bool wide)
+      : ir_(std::move(ir)),
+        split_(std::move(split)),
+        info_(std::move(info)),
+        canon_(canonical_type_ids(*ir_)),
+        wide_(wide) {
+    // Only what a body needs is kept (docs/fast-interp.md, "Load").
+    split_.decls.clear();
+    split_.decls.shrink_to_fit();
+  }
   const ModuleInfo& info() const override { return info_; }
   const wabt::Module& ir() const { return *ir_; }
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
 
+  // Reads defined function `func` (module index) into wabt's IR: a one-function module of one
+  // type (the function's own), the function, placeholder tables and memories, the data count
+  // section and the body. Cost: the body's size, whatever the size of the module's type
+  // section: the body's block and call_indirect type indices are kept as indices (wabt's
+  // reader does not resolve them; the translator looks them up in the module-level IR, like
+  // calls, globals and tags), and the function's declaration is the module-level one. The body
+  // was validated at load, so it always reads; if wabt's reader ever disagreed with itself,
+  // the function would become `unreachable` (a trap) rather than the host aborting.
+  IrPtr read_body(uint32_t func) const {
+    const wabt::Module& m = *ir_;
+    const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
+    const wabt::FuncDeclaration& decl = m.funcs[func]->decl;
+    const wabt::FuncSignature& sig = decl_sig(m, decl);
+    std::vector<uint8_t> tsec;
+    put_u32(tsec, 1);
+    tsec.push_back(0x60);
+    put_u32(tsec, static_cast<uint32_t>(sig.param_types.size()));
+    for (wabt::Type t : sig.param_types) tsec.push_back(type_byte(t));
+    put_u32(tsec, static_cast<uint32_t>(sig.result_types.size()));
+    for (wabt::Type t : sig.result_types) tsec.push_back(type_byte(t));
+    static const uint8_t kTrapBody[] = {0x00, 0x00, 0x0b};  // no locals, unreachable, end
+    for (int attempt = 0; attempt < 2; ++attempt) {
+#if !defined(NDEBUG) || defined(WASMCAP_FAST_STRICT_BODIES)
+      // Debug builds (the sanitizer runs of every suite) stop here: a body that validated but
+      // does not read is a bug in how the one-function module is put together.
+      if (attempt == 1) {
+        std::fprintf(stderr, "wasmcap: fast engine: function %u validated but does not read\n", func);
+        std::abort();
+      }
+#endif
+      const uint8_t* body = attempt == 0 ? split_.code.data() + offset : kTrapBody;
+      size_t body_len = attempt == 0 ? len : sizeof kTrapBody;
+      std::vector<uint8_t> mini(kWasmHeader, kWasmHeader + 8);
+      mini.reserve(tsec.size() + split_.datacount.size() + body_len + 64);
+      put_section(mini, 1, tsec.data(), tsec.size());
+      std::vector<uint8_t> fsec;
+      put_u32(fsec, 1);
+      put_u32(fsec, 0);
+      put_section(mini, 3, fsec.data(), fsec.size());
+      // wabt's reader checks memory and table indices against the module's counts: as many
+      // placeholder tables and memories as the module has (their types and limits matter to
+      // the validator only, which has run).
+      if (!m.tables.empty()) {
+        std::vector<uint8_t> tsec;
+        put_u32(tsec, static_cast<uint32_t>(m.tables.size()));
+        for (size_t i = 0; i < m.tables.size(); ++i) tsec.insert(tsec.end(), {0x70, 0x00, 0x00});
+        put_section(mini, 4, tsec.data(), tsec.size());
+      }
+      if (!m.memories.empty()) {
+        std::vector<uint8_t> msec;
+        put_u32(msec, static_cast<uint32_t>(m.memories.size()));
+        for (size_t i = 0; i < m.memories.size(); ++i) msec.insert(msec.end(), {0x00, 0x00});
+        put_section(mini, 5, msec.data(), msec.size());
+      }
+      if (!split_.datacount.empty()) {
+        put_section(mini, 12, split_.datacount.data(), split_.datacount.size());
+      }
+      std::vector<uint8_t> csec;
+      put_u32(csec, 1);
+      put_u32(csec, static_cast<uint32_t>(body_len));
+      csec.insert(csec.end(), body, body + body_len);
+      put_section(mini, 10, csec.data(), csec.size());
+      IrPtr out(new wabt::Module());
+      wabt::Errors errors;
+      wabt::ReadBinaryOptions options(features(), nullptr, false, true, false);
+      if (wabt::Succeeded(
+              wabt::ReadBinaryIr("function.wasm", mini.data(), mini.size(), options, &errors, out.get())) &&
+          out->funcs.size() == 1) {
+        out->funcs[0]->decl = decl;  // the module's type index (canonical ids, call_indirect)
+        return out;
+      }
+    }
+    std::abort();  // the trap body always reads
+  }
+
  private:
   IrPtr ir_;
+  SplitModule split_;
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
   bool wide_ = false;
@@ -76,7 +270,21 @@ class FastInstance final : public Instance, public Translator {
   }
 
   std::unique_ptr<FuncCode> translate(uint32_t func) override {
-    return translate_function(module_->ir(), func, module_->canon(), module_->wide());
+    // The body's IR lives only while it is translated.
+    IrPtr body = module_->read_body(func);
+    const wabt::Func& f = *body->funcs[0];
+    uint64_t nlocals = uint64_t{f.GetNumParamsAndLocals()} * rt_.stride;
+    if (nlocals > rt_.stack_slots) {
+      // Its locals alone do not fit the value stack (a 4-byte body can declare 2^28 locals):
+      // the call traps `trap_stack_exhausted` on the frame check before any code runs, so
+      // skip translating it (the translator keeps per-local state: gigabytes here).
+      auto code = std::make_unique<FuncCode>();
+      code->nparams = static_cast<uint32_t>(f.GetNumParams() * rt_.stride);
+      code->nlocals = static_cast<uint32_t>(nlocals);
+      code->frame_slots = static_cast<uint32_t>(nlocals);
+      return code;
+    }
+    return translate_function(module_->ir(), f, module_->canon(), module_->wide());
   }
 
   Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
@@ -458,15 +666,14 @@ class FastEngine final : public Engine {
                                     /*fail_on_custom_section_error=*/true);
     // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
     // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
-    // constant expressions). Then wabt's IR reader builds the tree we translate from.
+    // constant expressions). It also compiles wabt's own code for every function, which we
+    // drop: writing a delegate that drives wabt's SharedValidator alone would save part of
+    // this pass (measured in docs/benchmarks.md, "fast interpreter load path"), but it would
+    // be a copy of wabt's ~1,500-line interp reader to keep in step.
     wabt::Result r;
     {
       wabt::interp::ModuleDesc desc;
       r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
-    }
-    IrPtr ir(new wabt::Module());
-    if (wabt::Succeeded(r)) {
-      r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
     }
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -476,7 +683,17 @@ class FastEngine final : public Engine {
       }
       return make_error(ErrorCode::kModuleMalformed, msg);
     }
-    FeatureScan scan = scan_features(*ir);
+    // The declarations into wabt's IR; the bodies stay bytes until their first call.
+    SplitModule split;
+    IrPtr ir(new wabt::Module());
+    if (!split_module(bytes, size, &split) ||
+        wabt::Failed(wabt::ReadBinaryIr("module.wasm", split.decls.data(), split.decls.size(),
+                                        options, &errors, ir.get())) ||
+        split.bodies.size() != ir->funcs.size() - ir->num_func_imports) {
+      return make_error(ErrorCode::kModuleMalformed,
+                        "invalid module: its sections cannot be read again after validation");
+    }
+    FeatureScan scan = scan_features(*ir, bytes, size, options);
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,
@@ -511,7 +728,7 @@ class FastEngine final : public Engine {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
     return std::shared_ptr<const Module>(
-        std::make_shared<FastModule>(std::move(ir), std::move(info), scan.simd));
+        std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,

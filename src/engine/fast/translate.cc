@@ -17,10 +17,13 @@
 // overflow the host stack.
 #include "engine/fast/translate.h"
 
+#include "wabt/binary-reader-nop.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -1093,31 +1096,32 @@ const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDecla
 }
 
 std::vector<uint32_t> canonical_type_ids(const wabt::Module& m) {
+  // Keyed by the signature's types (params, a separator, results): linear in the type section,
+  // where comparing each type with every earlier one let a module of many types make loading
+  // quadratic.
   std::vector<uint32_t> canon(m.types.size());
+  std::map<std::vector<int32_t>, uint32_t> first;
   for (size_t i = 0; i < m.types.size(); ++i) {
     canon[i] = static_cast<uint32_t>(i);
     auto* fi = wabt::dyn_cast<wabt::FuncType>(m.types[i]);
     if (fi == nullptr) continue;
-    for (size_t j = 0; j < i; ++j) {
-      auto* fj = wabt::dyn_cast<wabt::FuncType>(m.types[j]);
-      if (fj != nullptr && fj->sig == fi->sig) {
-        canon[i] = canon[j];
-        break;
-      }
-    }
+    std::vector<int32_t> key;
+    key.reserve(fi->sig.param_types.size() + fi->sig.result_types.size() + 1);
+    for (wabt::Type t : fi->sig.param_types) key.push_back(static_cast<int32_t>(t));
+    key.push_back(0);  // no value type encodes as 0
+    for (wabt::Type t : fi->sig.result_types) key.push_back(static_cast<int32_t>(t));
+    canon[i] = first.emplace(std::move(key), static_cast<uint32_t>(i)).first->second;
   }
   return canon;
 }
 
-std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
+std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, const wabt::Func& f,
                                              const std::vector<uint32_t>& canon, bool wide) {
-  FuncTranslator t(m, *m.funcs[func], canon, wide);
+  FuncTranslator t(m, f, canon, wide);
   return t.run();
 }
 
 namespace {
-
-constexpr const char* kSimdFeature = "SIMD (v128)";
 
 bool is_v128(wabt::Type t) { return t == wabt::Type::V128; }
 
@@ -1129,62 +1133,6 @@ bool sig_has_v128(const wabt::FuncSignature& s) {
     if (is_v128(t)) return true;
   }
   return false;
-}
-
-// The feature an instruction needs that we do not run, or nullptr.
-const char* expr_feature(const wabt::Expr& e) {
-  using ET = wabt::ExprType;
-  switch (e.type()) {
-    case ET::SimdLaneOp:
-    case ET::SimdLoadLane:
-    case ET::SimdStoreLane:
-    case ET::SimdShuffleOp:
-    case ET::LoadSplat:
-    case ET::LoadZero:
-    case ET::Ternary:
-      return kSimdFeature;
-    case ET::ReturnCall:
-    case ET::ReturnCallIndirect:
-      return "tail calls";
-    case ET::CallRef:
-      return "function references";
-    case ET::AtomicLoad:
-    case ET::AtomicRmw:
-    case ET::AtomicRmwCmpxchg:
-    case ET::AtomicStore:
-    case ET::AtomicNotify:
-    case ET::AtomicFence:
-    case ET::AtomicWait:
-      return "threads (atomics)";
-    case ET::Const:
-      return is_v128(static_cast<const wabt::ConstExpr&>(e).const_.type()) ? kSimdFeature
-                                                                              : nullptr;
-    case ET::Binary:
-    case ET::Compare:
-    case ET::Unary:
-    case ET::Convert:
-    case ET::Load:
-    case ET::Store: {
-      wabt::Opcode op = opcode_of(e);
-      switch (op) {
-        case wabt::Opcode::I32ReinterpretF32:
-        case wabt::Opcode::F32ReinterpretI32:
-        case wabt::Opcode::I64ReinterpretF64:
-        case wabt::Opcode::F64ReinterpretI64:
-        case wabt::Opcode::I32WrapI64:
-          return nullptr;
-        default: break;
-      }
-      // Every scalar opcode has an op of its name; the rest are v128 instructions.
-      return op.GetResultType() == wabt::Type::V128 ||
-                     op.GetParamType1() == wabt::Type::V128 ||
-                     op.GetParamType2() == wabt::Type::V128
-                 ? kSimdFeature
-                 : nullptr;
-    }
-    default:
-      return nullptr;
-  }
 }
 
 }  // namespace
@@ -1222,18 +1170,70 @@ void IrDeleter::operator()(wabt::Module* m) const {
   delete m;
 }
 
-FeatureScan scan_features(const wabt::Module& m) {
-  FeatureScan out;
-  // Records `feat`; true when it is one this engine does not run (the scan stops there).
-  auto found = [&out](const char* feat) {
-    if (feat == nullptr) return false;
-    if (std::strcmp(feat, kSimdFeature) == 0) {
-      out.simd = true;
-      return false;
+namespace {
+
+// One decoding pass over the function bodies (wabt's reader with a delegate that builds
+// nothing): the instruction-level part of scan_features(). Costs no memory beyond the reader's.
+class CodeScan final : public wabt::BinaryReaderNop {
+ public:
+  explicit CodeScan(FeatureScan* out) : out_(out) {}
+  bool OnError(const wabt::Error&) override { return false; }
+  wabt::Result OnLocalDecl(wabt::Index, wabt::Index, wabt::Type type) override {
+    if (is_v128(type)) out_->simd = true;
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnOpcode(wabt::Opcode op) override {
+    // Per opcode: 0 nothing to note, 1 v128, else the unsupported feature's index + 2. A table
+    // built once: Opcode::GetPrefix() looks the opcode's info up out of line every time.
+    static const char* const kFeatures[] = {"threads (atomics)", "tail calls",
+                                            "function references"};
+    static const std::vector<uint8_t> table = [] {
+      std::vector<uint8_t> t(static_cast<size_t>(wabt::Opcode::Invalid) + 1, 0);
+      for (size_t e = 0; e < static_cast<size_t>(wabt::Opcode::Invalid); ++e) {
+        wabt::Opcode o(static_cast<wabt::Opcode::Enum>(e));
+        if (o.GetPrefix() == 0xfd) t[e] = 1;
+        else if (o.GetPrefix() == 0xfe) t[e] = 2;
+        else if (o == wabt::Opcode::ReturnCall || o == wabt::Opcode::ReturnCallIndirect) t[e] = 3;
+        else if (o == wabt::Opcode::CallRef) t[e] = 4;
+      }
+      return t;
+    }();
+    size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(op));
+    uint8_t c = e < table.size() ? table[e] : 0;
+    if (c == 0) return wabt::Result::Ok;
+    if (c == 1) {
+      out_->simd = true;
+      return wabt::Result::Ok;
     }
-    out.unsupported = feat;
-    return true;
-  };
+    if (out_->unsupported.empty()) out_->unsupported = kFeatures[c - 2];
+    // Stops the pass at the first unsupported feature (the load fails with its name).
+    return wabt::Result::Error;
+  }
+  wabt::Result OnBlockExpr(wabt::Type t) override { return sig(t); }
+  wabt::Result OnLoopExpr(wabt::Type t) override { return sig(t); }
+  wabt::Result OnIfExpr(wabt::Type t) override { return sig(t); }
+  wabt::Result OnTryExpr(wabt::Type t) override { return sig(t); }
+  wabt::Result OnSelectExpr(wabt::Index n, wabt::Type* types) override {
+    for (wabt::Index i = 0; i < n; ++i) {
+      if (is_v128(types[i])) out_->simd = true;
+    }
+    return wabt::Result::Ok;
+  }
+
+ private:
+  // An inline block type (a type index is covered by the type section scan).
+  wabt::Result sig(wabt::Type t) {
+    if (is_v128(t)) out_->simd = true;
+    return wabt::Result::Ok;
+  }
+  FeatureScan* out_;
+};
+
+}  // namespace
+
+FeatureScan scan_features(const wabt::Module& m, const uint8_t* bytes, size_t size,
+                          const wabt::ReadBinaryOptions& options) {
+  FeatureScan out;
   for (const wabt::TypeEntry* t : m.types) {
     auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
     if (ft != nullptr && sig_has_v128(ft->sig)) out.simd = true;
@@ -1241,57 +1241,14 @@ FeatureScan scan_features(const wabt::Module& m) {
   for (const wabt::Global* g : m.globals) {
     if (is_v128(g->type)) out.simd = true;
   }
-  for (const wabt::Func* f : m.funcs) {
-    for (wabt::Type t : f->local_types) {
-      if (is_v128(t)) out.simd = true;
-    }
-    // Iterative walk over the nested expression lists.
-    std::vector<const wabt::ExprList*> work{&f->exprs};
-    while (!work.empty()) {
-      const wabt::ExprList* list = work.back();
-      work.pop_back();
-      for (const wabt::Expr& e : *list) {
-        if (found(expr_feature(e))) return out;
-        switch (e.type()) {
-          case wabt::ExprType::Block:
-            if (sig_has_v128(static_cast<const wabt::BlockExpr&>(e).block.decl.sig)) {
-              out.simd = true;
-            }
-            work.push_back(&static_cast<const wabt::BlockExpr&>(e).block.exprs);
-            break;
-          case wabt::ExprType::Loop:
-            if (sig_has_v128(static_cast<const wabt::LoopExpr&>(e).block.decl.sig)) {
-              out.simd = true;
-            }
-            work.push_back(&static_cast<const wabt::LoopExpr&>(e).block.exprs);
-            break;
-          case wabt::ExprType::If: {
-            auto& ie = static_cast<const wabt::IfExpr&>(e);
-            if (sig_has_v128(ie.true_.decl.sig)) out.simd = true;
-            work.push_back(&ie.true_.exprs);
-            work.push_back(&ie.false_);
-            break;
-          }
-          case wabt::ExprType::Try: {
-            auto& te = static_cast<const wabt::TryExpr&>(e);
-            if (sig_has_v128(te.block.decl.sig)) out.simd = true;
-            work.push_back(&te.block.exprs);
-            for (const wabt::Catch& c : te.catches) work.push_back(&c.exprs);
-            break;
-          }
-          case wabt::ExprType::Select:
-            for (wabt::Type t : static_cast<const wabt::SelectExpr&>(e).result_type) {
-              if (is_v128(t)) out.simd = true;
-            }
-            break;
-          default: break;
-        }
-      }
-    }
-  }
+  CodeScan scan(&out);
+  wabt::ReadBinaryOptions o = options;
+  o.stop_on_first_error = true;
+  wabt::Result r = wabt::ReadBinary(bytes, size, &scan, o);
+  // The module was validated before this pass: it fails only where OnOpcode stopped it.
+  if (wabt::Failed(r) && out.unsupported.empty()) out.unsupported = "a construct wabt read once but not twice";
   return out;
 }
 
-std::string unsupported_feature(const wabt::Module& m) { return scan_features(m).unsupported; }
 
 }  // namespace wasmcap::fast

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/fast/fast.h"
+#include "wabt/binary-reader.h"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
 
@@ -17,9 +18,11 @@ std::vector<uint32_t> canonical_type_ids(const wabt::Module& m);
 // Signature of a block / function declaration.
 const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDeclaration& d);
 
-// Translates module function `func` (index in m.funcs, a defined function).
+// Translates function `f` of module `m`. `m` gives the module-level declarations (types,
+// functions' signatures, tags); `f` need not belong to it: the lazy front end reads each body
+// into a one-function module of its own at first call (fast_engine.cc), so `m` holds no bodies.
 // `wide`: the module uses v128, every value takes two Slots (simd_ops.h).
-std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, uint32_t func,
+std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, const wabt::Func& f,
                                              const std::vector<uint32_t>& canon, bool wide);
 
 // Destroys wabt's IR without recursion: wabt's destructors recurse once per nesting level of
@@ -30,14 +33,15 @@ struct IrDeleter {
 };
 using IrPtr = std::unique_ptr<wabt::Module, IrDeleter>;
 
-// One pass over the module: the first feature this engine cannot run yet ("exception
-// handling", "tail calls", ...; "" when it runs all of it) and whether it uses v128 anywhere
-// (types, globals, locals, blocks, instructions), which selects the wide slot layout.
+// The first feature this engine cannot run yet ("tail calls", ...; "" when it runs all of it)
+// and whether the module uses v128 anywhere (types, globals, locals, blocks, instructions),
+// which selects the wide slot layout. Types and globals come from `m`; locals and instructions
+// from one decoding pass over the module's bytes that builds nothing.
 struct FeatureScan {
   std::string unsupported;
   bool simd = false;
 };
-FeatureScan scan_features(const wabt::Module& m);
-std::string unsupported_feature(const wabt::Module& m);
+FeatureScan scan_features(const wabt::Module& m, const uint8_t* bytes, size_t size,
+                          const wabt::ReadBinaryOptions& options);
 
 }  // namespace wasmcap::fast
