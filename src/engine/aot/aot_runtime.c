@@ -455,6 +455,17 @@ static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* ar
   if (ctx->flag != NULL && *ctx->flag != 0) unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
 }
 
+/* A bulk memory operation (memory.fill/copy/init, 64 KiB or more) has returned from libc. A
+ * guest spending nearly all its time in memset/memmove is almost never interrupted with its PC
+ * in guest code, so the preemption signal alone could not stop it; this check can. Unwinding
+ * here is safe: the frames above are guest code and this C function. */
+static void rt_bulk_done(void) {
+  wasmcap_aot_ctx* ctx = tls.ctx;
+  if (ctx != NULL && ctx->jmp != NULL && ctx->flag != NULL && *ctx->flag != 0) {
+    unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
+  }
+}
+
 /* --- Function types ------------------------------------------------------------------------- */
 
 typedef struct func_type {
@@ -600,6 +611,7 @@ static const wasmcap_rt_vtable vtable = {
     rt_grow_externref_table,
     rt_free_externref_table,
     rt_host_call,
+    rt_bulk_done,
 };
 
 const wasmcap_rt_vtable* wasmcap_aot_vtable(void) { return &vtable; }

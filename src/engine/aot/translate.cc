@@ -1173,6 +1173,30 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
              "  }\n");
   }
 
+  // 3b. Bulk memory operations run in libc (memset/memmove/memcpy), where the preemption signal
+  //     does nothing (docs/aot.md, "Deadlines and interrupts"): a guest looping over big
+  //     memory.fill/copy/init would almost never be found in its own code. After one of 64 KiB
+  //     or more, the runtime checks the interrupt flag (one call per >= 64 KiB moved).
+  {
+    const std::pair<const char*, const char*> bulk[] = {
+        {"  memset(mem->data + d, val, n);\n}", "  memset(mem->data + d, val, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+        {"  memmove(dest->data + dest_addr, src->data + src_addr, n);\n}",
+         "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+        {"  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n}",
+         "  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+    };
+    for (const auto& [from, to] : bulk) {
+      size_t at = c.find(from);
+      if (at == std::string::npos) continue;  // not in this prelude
+      if (c.find(from, at + 1) != std::string::npos) return unexpected_output("bulk memory helpers");
+      c.replace(at, std::strlen(from), to);
+    }
+    size_t at = c.find("DEFINE_LOAD(i32_load, u32");  // exists: checked by patch 3
+    c.insert(at, "void wasmcap_bulk_done(void);\n"
+                 "#define WASMCAP_AFTER_BULK(n) \\\n"
+                 "  do { if (UNLIKELY((n) >= 65536u)) wasmcap_bulk_done(); } while (0)\n");
+  }
+
   // Accessors of the reserved exports, from the header, in export order.
   // wasm2c groups declarations its own way: find each by its comment, never by position.
   std::vector<Decl> exports;
@@ -1298,6 +1322,7 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
 static const wasmcap_rt_vtable* wasmcap_rt;
 static void wasmcap_bind(const wasmcap_rt_vtable* rt) { wasmcap_rt = rt; }
 void wasm_rt_trap(wasm_rt_trap_t code) { wasmcap_rt->trap((int)code); __builtin_unreachable(); }
+void wasmcap_bulk_done(void) { wasmcap_rt->bulk_done(); }
 int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
   int code = x >= t->size ? WASMCAP_TRAP_INDIRECT_OOB
            : t->data[x].func == NULL ? WASMCAP_TRAP_INDIRECT_NULL
