@@ -74,6 +74,9 @@ class Runner:
         self.cli = os.path.join(self.build, "bin", "wasmcap")
         self.base_cli = (os.path.join(os.path.abspath(args.fast_baseline), "bin", "wasmcap")
                          if args.fast_baseline else None)
+        # --aot-baseline: the aot engine of another build, with a private cache of its own.
+        self.aot_base_cli = (os.path.join(os.path.abspath(args.aot_baseline), "bin", "wasmcap")
+                             if args.aot_baseline else None)
         self.node = shutil.which("node")
         self.node_script = os.path.join(HERE, "node_wasi.mjs")
         self.tmp = tempfile.mkdtemp(prefix="wasmcap-bench-")
@@ -82,6 +85,8 @@ class Runner:
         self.aot_cache = os.path.join(self.tmp, "aot-cache")
         os.makedirs(self.aot_cache)
         self.aot_cache_flag = None  # set by probe_aot() when `run --help` shows one
+        self.aot_base_cache = os.path.join(self.tmp, "aot-cache-base")
+        os.makedirs(self.aot_base_cache)
         self.failures = []
 
     # --- running one command ---------------------------------------------------------------
@@ -121,6 +126,11 @@ class Runner:
             return [exe] + args, None
         if runtime in INTERPRETERS:
             return [self.cli, "run", "--engine", runtime, wasm] + args, None
+        if runtime == "aot@base":
+            cache = self.aot_base_cache
+            flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
+            return ([self.aot_base_cli, "run", "--engine", "aot"] + flag + [wasm] + args,
+                    self.aot_env(cache))
         if runtime == "fast@base":
             return [self.base_cli, "run", "--engine", "fast", wasm] + args, None
         if runtime == "aot":
@@ -199,6 +209,8 @@ class Runner:
                     plan.append(("interp", "interp", small))
                 else:
                     plan.append((rt, rt, full))
+                    if rt == "aot" and self.aot_base_cli:
+                        plan.append(("aot@base", "aot@base", full))
             # Reference checksums from the native build, and the AOT warm-up (fills the cache).
             ref = {}
             for scale in {full, small, fast_scale}:
@@ -207,12 +219,14 @@ class Runner:
                     self.fail(f"{name}: native run at scale {scale} failed: {r['err'].strip()}")
                 ref[scale] = r["out"]
             warm = None
-            if any(rt == "aot" for _, rt, _ in plan):
-                argv, env = self.command("aot", name, 1)
-                w = self.run(argv, env=env)
-                warm = w["wall"]
-                if w["rc"] != 0:
-                    self.fail(f"{name}: AOT warm-up failed: {w['err'].strip()}")
+            for aot_rt in ("aot", "aot@base"):
+                if any(rt == aot_rt for _, rt, _ in plan):
+                    argv, env = self.command(aot_rt, name, 1)
+                    w = self.run(argv, env=env)
+                    if aot_rt == "aot":
+                        warm = w["wall"]
+                    if w["rc"] != 0:
+                        self.fail(f"{name}: {aot_rt} warm-up failed: {w['err'].strip()}")
             samples = {label: [] for label, _, _ in plan}
             status = {label: "ok" for label, _, _ in plan}
             for rep in range(reps):
@@ -243,7 +257,7 @@ class Runner:
                     entry["cpu_s"] = statistics.median(c for _, c in s)
                     entry["wall_samples_s"] = [round(w, 6) for w, _ in s]
                 row["runtimes"][label] = entry
-            for label, base in (("aot", "native"), ("node", "native"),
+            for label, base in (("aot", "native"), ("aot@base", "native"), ("node", "native"),
                                 ("interp", "native@interp"), ("fast", "native@fast"),
                                 ("fast@base", "native@fast")):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
@@ -361,7 +375,8 @@ def render_table(report, metric):
     key, rkey = f"{metric}_s", f"ratio_{metric}"
     lines = []
     rts = report["runtimes"]
-    cols = [("native", "native"), ("aot", "wasmcap aot"), ("node", "node (V8)")]
+    cols = [("native", "native"), ("aot", "wasmcap aot"), ("aot@base", "aot@base"),
+            ("node", "node (V8)")]
     cols = [c for c in cols if c[0] in rts]
     head = f"{'program':<10} {'scale':>6}"
     for rt, title in cols:
@@ -426,6 +441,10 @@ def render_rest(report):
     for rt, why in report["unavailable"].items():
         lines.append(f"n/a {rt}: {why}")
     for metric in ("cpu", "wall"):
+        r = report["geomean"][metric].get("aot/aot@base")
+        if r:
+            lines.append(f"aot / aot@base ({report.get('aot_baseline')}), geomean of the "
+                         f"per-program {metric} time ratios: {r:.3f}")
         r = report["geomean"][metric].get("fast/fast@base")
         if r:
             lines.append(f"fast / fast@base ({report.get('fast_baseline')}), geomean of the "
@@ -545,6 +564,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per run before it is killed")
     ap.add_argument("--out", help="JSON output (default bench/results/DATE-HOST.json)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--aot-baseline", metavar="BUILD_DIR",
+                    help="also run the aot engine of another build (runtime aot@base, private "
+                         "cache), interleaved with this build's")
     ap.add_argument("--fast-baseline", metavar="BUILD_DIR",
                     help="also run the fast engine of another build (runtime fast@base)")
     ap.add_argument("--markdown", metavar="RESULT.json",
@@ -589,7 +611,7 @@ def main():
         geo = {}
         for metric in ("wall", "cpu"):
             geo[metric] = {}
-            for rt in ("aot", "node", "interp", "fast", "fast@base"):
+            for rt in ("aot", "aot@base", "node", "interp", "fast", "fast@base"):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
@@ -600,6 +622,11 @@ def main():
                      if "fast" in row["runtimes"] and "fast@base" in row["runtimes"]]
             if pairs and all(a and b for a, b in pairs):
                 geo[metric]["fast/fast@base"] = geomean([a / b for a, b in pairs])
+            pairs = [(row["runtimes"]["aot"].get(f"{metric}_s"),
+                      row["runtimes"]["aot@base"].get(f"{metric}_s")) for row in results
+                     if "aot" in row["runtimes"] and "aot@base" in row["runtimes"]]
+            if pairs and all(a and b for a, b in pairs):
+                geo[metric]["aot/aot@base"] = geomean([a / b for a, b in pairs])
         report = {
             "schema": "wasmcap-bench/1",
             "date_utc": started.isoformat(timespec="seconds"),
@@ -607,8 +634,9 @@ def main():
                                  - started).total_seconds(), 1),
             "machine": info, "quick": args.quick, "reps": args.reps,
             "cold_reps": args.cold_reps, "metric": args.metric,
-            "runtimes": runtimes + (["fast@base"] if runner.base_cli and "fast" in runtimes else []),
-            "fast_baseline": runner.base_cli,
+            "runtimes": runtimes + (["fast@base"] if runner.base_cli and "fast" in runtimes else [])
+                        + (["aot@base"] if runner.aot_base_cli and "aot" in runtimes else []),
+            "fast_baseline": runner.base_cli, "aot_baseline": runner.aot_base_cli,
             "unavailable": unavailable, "aot_cache_flag": runner.aot_cache_flag,
             "programs": results, "geomean": geo, "cold_start": cold,
             "failures": runner.failures,

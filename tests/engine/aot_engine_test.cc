@@ -6,6 +6,8 @@
 // The engine, runtime and WASI suites also run whole on aot (ctest prefix "aot:"); this file
 // holds what only the AOT engine has.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1137,14 +1139,17 @@ TEST(AotLinkCheck, ModuleThatLinksIsCompiled) {
 // checked") ----------------------------------------------------------------------------------
 
 // Every shape of unbounded execution stops at the deadline on aot: a loop without calls, mutual
-// recursion, recursion only through call_indirect, and a call DAG with 2^70 calls and no loop,
-// cycle or indirect call (which only the work bound catches). Compiled at -O2 (the inlining the
+// recursion, recursion only through call_indirect, a call DAG with 2^70 calls and no loop,
+// cycle or indirect call (which only the work bound catches where the translator polls), a
+// loop over a deep chain of distinct functions, and a guest spending its time in
+// memory.fill/memory.copy (libc code, where a preemption signal must be sent again). Compiled at -O2 (the inlining the
 // check placement has to survive), in a separate process so a regression is a killed child,
 // not a hung test.
 TEST(AotDeadline, EveryUnboundedShapeStopsAtTheDeadline) {
   const std::vector<std::pair<std::string, std::string>> env = {{"WASMCAP_AOT_OPT", "2"}};
   TempCache cache;  // private: an object compiled by another translator must not stand in
-  for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag"}) {
+  for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag",
+                            "deadline_chain", "deadline_fill"}) {
     SCOPED_TRACE(guest);
     testing::ProcOptions po;
     po.extra_env = env;
@@ -1162,11 +1167,12 @@ TEST(AotDeadline, EveryUnboundedShapeStopsAtTheDeadline) {
   }
 }
 
-// The checks land where the rule says (no compiler needed): one read of the flag per checked
-// entry, none for a plain leaf.
+// Where the translator polls (hosts without asynchronous preemption), the checks land where the
+// rule says (no compiler needed): one read of the flag per checked entry, none for a plain leaf.
 size_t flag_reads(const std::string& guest) {
   auto bytes = guest_bytes(guest);
-  auto t = aot::translate(bytes.data(), bytes.size(), true);
+  auto t = aot::translate(bytes.data(), bytes.size(), true, aot::kDefaultUnitFunctions,
+                          /*poll=*/true);
   EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().to_string());
   if (!t) return 0;
   size_t n = 0;
@@ -1180,6 +1186,177 @@ TEST(AotTranslate, EntryChecksOnlyWhereNeeded) {
   size_t dag = flag_reads("deadline_dag");         // _start and every ~10th level of 70
   EXPECT_GE(dag, 5u);
   EXPECT_LE(dag, 12u);
+}
+
+
+// --- Asynchronous preemption (docs/aot.md, "Deadlines") ---------------------------------------
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
+  return n;
+}
+
+// With preemption, guest code never reads the interrupt flag: no check at loop headers or
+// entries (what made call-heavy code like fib 2.1x slower).
+TEST(AotTranslate, NoFlagReadsWhereTheRuntimePreempts) {
+  if (!aot::kAsyncPreemption) GTEST_SKIP() << "this host polls";
+  for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag"}) {
+    SCOPED_TRACE(guest);
+    auto bytes = guest_bytes(guest);
+    auto t = aot::translate(bytes.data(), bytes.size(), true);
+    ASSERT_TRUE(t.has_value()) << t.error().to_string();
+    EXPECT_EQ(count_of(t->module_c, "= (*(volatile u32*)&instance->"), 0u);  // reads
+    EXPECT_EQ(count_of(t->module_c, "UNREACHABLE;"), 0u) << "an unreachable the guest did not write";
+  }
+}
+
+// Loads and stores use the function's copy of the memory descriptor (read once at entry), never
+// the instance's (which GCC reloads after every store, since a store may alias it).
+TEST(AotTranslate, LoadsAndStoresReadTheMemoryBaseOnce) {
+  for (uint32_t units : {aot::kDefaultUnitFunctions, 1u}) {
+    SCOPED_TRACE(units);
+    auto bytes = guest_bytes("traps");
+    auto t = aot::translate(bytes.data(), bytes.size(), true, units);
+    ASSERT_TRUE(t.has_value()) << t.error().to_string();
+    std::string all = t->module_c + t->common_h;
+    for (const auto& u : t->units) all += u.c;
+    EXPECT_GT(count_of(all, "_load(&wasmcap_m, "), 0u);
+    EXPECT_GT(count_of(all, "_store(&wasmcap_m, "), 0u);
+    EXPECT_EQ(count_of(all, "_load(&instance->"), 0u);
+    EXPECT_EQ(count_of(all, "_store(&instance->"), 0u);
+    EXPECT_EQ(count_of(t->module_c, "#define FUNC_PROLOGUE wasm_rt_memory_t wasmcap_m"), 1u);
+  }
+}
+
+// memory.fill/copy/init of 64 KiB or more check the flag when libc returns (a preemption
+// signal almost never finds such a guest in its own code).
+TEST(AotTranslate, BulkMemoryChecksTheFlagWhenLibcReturns) {
+  auto bytes = guest_bytes("deadline_fill");
+  auto t = aot::translate(bytes.data(), bytes.size(), true);
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  EXPECT_EQ(count_of(t->module_c, "WASMCAP_AFTER_BULK(n);"), 3u);
+}
+
+// A deadline that passes during a host call: the signal finds host code and does nothing; the
+// guest is stopped when the call returns, before it runs another instruction (here: before it
+// calls "mark"), and the run ends with deadline_exceeded.
+TEST(AotPreempt, DeadlineDuringAHostCallStopsTheGuestWhenItReturns) {
+  auto engine = make_aot_engine(shared_options());
+  std::atomic<int> marks{0};
+  HostFuncTable host;
+  HostFunc slow;
+  slow.module = "test";
+  slow.name = "slow";
+  slow.sig = FuncSig{{}, {}};
+  slow.callback = [](HostContext&, const Value*, Value*) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // ignores the deadline
+    return HostCallResult::ok();
+  };
+  host.add(slow);
+  HostFunc mark;
+  mark.module = "test";
+  mark.name = "mark";
+  mark.sig = FuncSig{{}, {}};
+  mark.callback = [&marks](HostContext&, const Value*, Value*) {
+    ++marks;
+    return HostCallResult::ok();
+  };
+  host.add(mark);
+  auto bytes = guest_bytes("host_slow");
+  auto m = engine->load(bytes.data(), bytes.size());  // compiles: before the deadline is set
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  ExecLimits limits;
+  limits.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  auto timed = engine->instantiate(*m, host, limits);
+  ASSERT_TRUE(timed.has_value()) << timed.error().to_string();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = (*timed)->call("run", {});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_EQ(marks.load(), 0) << "the guest ran on after its deadline passed in a host call";
+  EXPECT_GE(ms, 550);
+  EXPECT_LT(ms, 5000);
+}
+
+// Many threads, each its own instance and deadline: each stops at its own deadline, not at
+// another thread's (the signal goes to the thread running the call, and the handler checks that
+// thread's instance).
+TEST(AotPreempt, ManyThreadsWithDifferentDeadlines) {
+  auto engine = make_aot_engine(shared_options());
+  const HostFuncTable host;
+  constexpr int kThreads = 8;
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const char* guest = t % 2 ? "deadline_chain" : "spin";
+      const auto budget = std::chrono::milliseconds(100 + 150 * t);
+      auto bytes = guest_bytes(guest);
+      auto m = engine->load(bytes.data(), bytes.size());
+      if (!m) {
+        errors[t] = m.error().to_string();
+        return;
+      }
+      ExecLimits limits;
+      auto t0 = std::chrono::steady_clock::now();
+      limits.deadline = t0 + budget;
+      auto inst = engine->instantiate(*m, host, limits);
+      if (!inst) {
+        errors[t] = inst.error().to_string();
+        return;
+      }
+      auto r = (*inst)->call(t % 2 ? "_start" : "spin", {});
+      auto took = std::chrono::steady_clock::now() - t0;
+      if (r || r.error().code != ErrorCode::kDeadlineExceeded) {
+        errors[t] = r ? "returned" : r.error().to_string();
+      } else if (took < budget) {
+        errors[t] = "stopped before its deadline";
+      } else if (took > budget + std::chrono::seconds(3)) {
+        errors[t] = "stopped long after its deadline";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(errors[t].empty()) << "thread " << t << ": " << errors[t];
+}
+
+// Preemption signals that are not for the running call do nothing: sent to a thread with no
+// guest, and sent again and again to a thread running guest code whose flag is down (a late
+// signal of an earlier call, or one for another instance); the guest finishes with the right
+// result.
+TEST(AotPreempt, StraySignalsAreHarmless) {
+  auto engine = make_aot_engine(shared_options());
+  ASSERT_EQ(pthread_kill(pthread_self(), SIGURG), 0);  // no guest on this thread
+  auto inst = instantiate(*engine, "spin", {});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  std::atomic<bool> done{false};
+  std::atomic<pthread_t> runner{};
+  std::atomic<bool> started{false}, release{false};
+  std::thread th([&] {
+    runner = pthread_self();
+    started = true;
+    for (int i = 0; i < 20; ++i) {
+      auto r = (*inst)->call("count", {Value::I32(20000000)});
+      if (!r || r->results[0].i32 != 20000000) {
+        ADD_FAILURE() << (r ? std::to_string(r->results[0].i32) : r.error().to_string());
+        break;
+      }
+    }
+    done = true;
+    while (!release) std::this_thread::yield();  // alive while it may still be signalled
+  });
+  while (!started) std::this_thread::yield();
+  int sent = 0;
+  while (!done) {
+    pthread_kill(runner.load(), SIGURG);
+    ++sent;
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  release = true;
+  th.join();
+  EXPECT_GT(sent, 0);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@
 
 #include "wasm-rt.h"
 
-#define WASMCAP_AOT_ABI_VERSION 1u
+/* 2: bulk_done (asynchronous preemption of guests spinning in memory.fill/copy/init). */
+#define WASMCAP_AOT_ABI_VERSION 2u
 
 /* Trap codes beyond wasm_rt_trap_t, raised by the glue or the host runtime. */
 #define WASMCAP_TRAP_TABLE_OOB 100        /* table.get/set/fill/copy/init out of bounds */
@@ -55,6 +56,9 @@ typedef struct wasmcap_rt_vtable {
    * when the guest continues; otherwise unwinds (exit, trap, limit) from the runtime's C frame. */
   void (*host_call)(void* host_ctx, uint32_t index, const wasmcap_val_t* args,
                     wasmcap_val_t* results);
+  /* Called after a bulk memory operation of 64 KiB or more (memory.fill/copy/init run in libc,
+   * where a preemption signal does nothing): unwinds when the call's interrupt flag is up. */
+  void (*bulk_done)(void);
 } wasmcap_rt_vtable;
 
 /* A thunk the host runtime calls inside its trap boundary: (instance, a, b). */

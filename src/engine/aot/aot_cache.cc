@@ -641,6 +641,7 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
       u = (!e.empty() && end != nullptr && *end == '\0' && v >= 0) ? v : kDefaultUnitFunctions;
     }
     tc.unit_functions = static_cast<uint32_t>(std::min<int64_t>(u, kMaxFunctions));
+    if (env_or("WASMCAP_AOT_POLL", "") == "1") tc.poll = true;
     long j = options.compile_jobs;
     if (j == 0) {
       std::string e = env_or("WASMCAP_AOT_JOBS", "");
@@ -738,7 +739,7 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
   };
   add("wasmcap-aot");
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
-      (tc.interruptible ? "/interruptible" : "/plain") + "/units" +
+      (tc.interruptible ? "/interruptible" : "/plain") + (tc.poll ? "/poll" : "") + "/units" +
       std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
       std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
   add(std::string(wabt_version()));

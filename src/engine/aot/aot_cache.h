@@ -33,6 +33,9 @@ struct Toolchain {
   std::string identity;  // `cc --version` output + path (memoised on disk, see compiler_identity)
   std::vector<std::string> flags;
   bool interruptible = true;  // translation setting, part of the key
+  // Poll the interrupt flag in guest code even where the runtime preempts (translate()'s
+  // `poll`; $WASMCAP_AOT_POLL=1, a measurement knob: docs/benchmarks.md). Part of the key.
+  bool poll = !kAsyncPreemption;
   int opt_level = 2;          // the -O in `flags`
   uint32_t unit_functions = 0;  // split setting (translate()), part of the key
   unsigned jobs = 1;          // compilers at once (not part of the key: same object)

@@ -8,6 +8,8 @@
 // call():        run an export inside a trap boundary; a watchdog thread raises the instance's
 //                interrupt flag at the deadline or on interrupt.
 #include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,19 +44,20 @@ class Watchdog {
   }
 
   uint64_t add(volatile uint32_t* flag, Clock::time_point deadline,
-               const std::atomic<bool>* interrupt) {
+               const std::atomic<bool>* interrupt, pthread_t thread) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_) {
       std::thread([this] { loop(); }).detach();
       started_ = true;
     }
     uint64_t id = ++next_id_;
-    entries_.push_back({id, flag, deadline, interrupt, false});
+    entries_.push_back({id, flag, deadline, interrupt, thread, false});
     cv_.notify_one();
     return id;
   }
 
-  // After remove() returns, the watchdog never touches the flag again.
+  // After remove() returns, the watchdog never touches the flag again and never signals the
+  // thread again for this entry (a signal sent just before may still arrive: harmless).
   void remove(uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
@@ -68,8 +71,14 @@ class Watchdog {
     volatile uint32_t* flag;
     Clock::time_point deadline;
     const std::atomic<bool>* interrupt;
+    pthread_t thread;  // runs the call (remove() is called by it, so it exists meanwhile)
     bool fired;
   };
+
+  // While a fired entry is registered, its thread is signalled this often: the signal does
+  // nothing while the thread is outside guest code (libc memcpy for memory.copy, a runtime
+  // helper), so it is sent again until it lands in guest code or the call returns.
+  static constexpr auto kResignal = std::chrono::milliseconds(2);
 
   void loop() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -77,11 +86,16 @@ class Watchdog {
       auto now = Clock::now();
       auto wake = Clock::time_point::max();
       for (auto& e : entries_) {
-        if (e.fired) continue;
-        if (now >= e.deadline ||
-            (e.interrupt != nullptr && e.interrupt->load(std::memory_order_relaxed))) {
-          __atomic_store_n(e.flag, 1u, __ATOMIC_RELAXED);
+        if (!e.fired && (now >= e.deadline || (e.interrupt != nullptr &&
+                                               e.interrupt->load(std::memory_order_relaxed)))) {
+          // Flag first (release): the handler reads it to decide, on the guest's thread.
+          __atomic_store_n(e.flag, 1u, __ATOMIC_RELEASE);
           e.fired = true;
+        }
+        if (e.fired) {
+          // Asynchronous preemption (docs/aot.md, "Deadlines"): guest code does not poll.
+          wasmcap_aot_preempt(e.thread);
+          wake = std::min(wake, now + kResignal);
           continue;
         }
         wake = std::min(wake, e.deadline);
@@ -107,6 +121,9 @@ class Watchdog {
 struct LoadedObject {
   void* handle = nullptr;
   const wasmcap_module_desc* desc = nullptr;
+  // The object's executable segment(s), [code_lo, code_hi): the preemption signal unwinds only
+  // when the interrupted PC lies here (docs/aot.md, "Deadlines").
+  uintptr_t code_lo = 0, code_hi = 0;
   ~LoadedObject() {
     if (handle != nullptr) dlclose(handle);
   }
@@ -116,6 +133,41 @@ bool same_file(int fd, const std::string& path) {
   struct stat a, b;
   return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
          a.st_ino == b.st_ino;
+}
+
+// The executable PT_LOAD segments of the object that defines `sym` (found by its link map's
+// load address and name), as one range. False when there is none.
+bool code_range(const void* sym, uintptr_t* lo, uintptr_t* hi) {
+  Dl_info info;
+  struct link_map* lm = nullptr;
+  if (dladdr1(sym, &info, reinterpret_cast<void**>(&lm), RTLD_DL_LINKMAP) == 0 || lm == nullptr) {
+    return false;
+  }
+  struct Find {
+    struct link_map* lm;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+  } f{lm};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* pi, size_t, void* p) -> int {
+        auto* f = static_cast<Find*>(p);
+        if (pi->dlpi_addr != f->lm->l_addr || pi->dlpi_name == nullptr ||
+            std::strcmp(pi->dlpi_name, f->lm->l_name) != 0) {
+          return 0;
+        }
+        for (int i = 0; i < pi->dlpi_phnum; ++i) {
+          const auto& ph = pi->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+          uintptr_t a = pi->dlpi_addr + ph.p_vaddr;
+          f->lo = std::min(f->lo, a);
+          f->hi = std::max(f->hi, a + ph.p_memsz);
+        }
+        return 1;
+      },
+      &f);
+  if (f.hi <= f.lo) return false;
+  *lo = f.lo;
+  *hi = f.hi;
+  return true;
 }
 
 // dlopen()s the verified object open as `fd` (consumed), found at `path`, and checks its ABI.
@@ -147,6 +199,9 @@ Result<std::shared_ptr<LoadedObject>> load_object(int fd, const std::string& pat
   }
   // bind + init_module run once per loaded object (dlopen of an already loaded file returns the
   // same object, hence the registry below).
+  if (!code_range(obj->desc, &obj->code_lo, &obj->code_hi)) {
+    return make_error(ErrorCode::kIo, "cannot locate the compiled module's code in memory");
+  }
   obj->desc->bind(wasmcap_aot_vtable());
   obj->desc->init_module();
   return obj;
@@ -161,6 +216,8 @@ class AotModule final : public Module {
       : info_(std::move(info)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
   const ModuleInfo& info() const override { return info_; }
   const wasmcap_module_desc* desc() const { return obj_ ? obj_->desc : nullptr; }
+  uintptr_t code_lo() const { return obj_ ? obj_->code_lo : 0; }
+  uintptr_t code_hi() const { return obj_ ? obj_->code_hi : 0; }
   const std::optional<Error>& link_error() const { return link_error_; }
 
  private:
@@ -265,6 +322,8 @@ class AotInstance final : public Instance {
     if (inst_ == nullptr) return make_error(ErrorCode::kMemoryLimit, "out of host memory");
     std::memset(inst_, 0, size == 0 ? 64 : size);
     ctx_.flag = d->interrupt_flag(inst_);
+    ctx_.code_lo = module_->code_lo();
+    ctx_.code_hi = module_->code_hi();
 
     // wasm2c's instantiation runs data/element initialisation and the start function: guest
     // code, so it runs inside the trap boundary and under the deadline.
@@ -431,7 +490,7 @@ class AotInstance final : public Instance {
     uint64_t watch = 0;
     const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
     if (timed && ctx_.flag != nullptr) {
-      watch = Watchdog::get().add(ctx_.flag, limits_.deadline, limits_.interrupt);
+      watch = Watchdog::get().add(ctx_.flag, limits_.deadline, limits_.interrupt, pthread_self());
     }
     int rc = wasmcap_aot_invoke(&ctx_, fn, inst_, a, b);
     if (watch != 0) Watchdog::get().remove(watch);
@@ -482,7 +541,7 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
                                const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
                                const AotOptions& options) {
   auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
-    auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions);
+    auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions, tc.poll);
     if (!t) return tl::unexpected(t.error());
     aot::CompileRequest req;
     req.module_c = std::move(t->module_c);

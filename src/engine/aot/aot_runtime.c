@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -63,6 +64,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = 0;
 static struct sigaction prev_segv;
 static struct sigaction prev_bus;
+static struct sigaction prev_preempt;
 static pthread_key_t alt_key;
 
 /* --- Unwinding --------------------------------------------------------------------------- */
@@ -117,6 +119,46 @@ static void on_fault(int sig, siginfo_t* info, void* uc) {
   chain(sig, info, uc);
 }
 
+/* The interrupted PC, or 0 where the runtime cannot read it (then it never preempts, and the
+ * translator polls instead: kAsyncPreemption in translate.h). */
+static uintptr_t interrupted_pc(void* uc) {
+#if defined(__linux__) && defined(__x86_64__)
+  return (uintptr_t)((ucontext_t*)uc)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__linux__) && defined(__aarch64__)
+  return (uintptr_t)((ucontext_t*)uc)->uc_mcontext.pc;
+#else
+  (void)uc;
+  return 0;
+#endif
+}
+
+/* Asynchronous preemption (docs/aot.md, "Deadlines"). The watchdog raised the flag of the
+ * instance this thread runs and sent WASMCAP_AOT_PREEMPT_SIGNAL. Unwinding is safe only from
+ * guest code: it holds no locks, owns no resources and has no destructors (every frame between
+ * the PC and the trap boundary is a C frame of the guest object, its glue or the runtime's
+ * trampoline). So the handler unwinds only when
+ *   - this thread runs guest code (in_guest: not a host call, whose C++ frames must return),
+ *   - inside a trap boundary of an instance whose flag is up (not a stray or late signal, not
+ *     another instance's), and
+ *   - the interrupted PC lies in that instance's object code (not libc's memcpy/memset for
+ *     memory.copy/fill, not a runtime helper such as memory.grow or the type registry lock).
+ * Otherwise it returns, and the watchdog sends again a few ms later; a host call checks the flag
+ * itself when it returns (rt_host_call). */
+static void on_preempt(int sig, siginfo_t* info, void* uc) {
+  (void)sig;
+  (void)info;
+  thread_state* t = &tls;
+  wasmcap_aot_ctx* ctx = t->ctx;
+  if (!t->in_guest || ctx == NULL || ctx->jmp == NULL || ctx->flag == NULL || *ctx->flag == 0) {
+    return;
+  }
+  uintptr_t pc = interrupted_pc(uc);
+  if (pc == 0 || pc < ctx->code_lo || pc >= ctx->code_hi) return;
+  unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
+}
+
+int wasmcap_aot_preempt(pthread_t thread) { return pthread_kill(thread, WASMCAP_AOT_PREEMPT_SIGNAL); }
+
 static void free_thread_stacks(void* p) {
   thread_state* t = (thread_state*)p;
   if (t == NULL) return;
@@ -144,9 +186,19 @@ static void init_process(void) {
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
+  /* A fault handler is never interrupted by a preemption (it may be unwinding already). */
+  sigaddset(&sa.sa_mask, WASMCAP_AOT_PREEMPT_SIGNAL);
   if (sigaction(SIGSEGV, &sa, &prev_segv) != 0 || sigaction(SIGBUS, &sa, &prev_bus) != 0) {
     init_result = -1;
   }
+  /* Preemption: on the alternate stack (the guest stack may be nearly exhausted), SA_RESTART so
+   * a host call's system call interrupted by a late signal is restarted, not failed. */
+  struct sigaction sp;
+  memset(&sp, 0, sizeof sp);
+  sp.sa_sigaction = on_preempt;
+  sp.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigemptyset(&sp.sa_mask);
+  if (sigaction(WASMCAP_AOT_PREEMPT_SIGNAL, &sp, &prev_preempt) != 0) init_result = -1;
 }
 
 int wasmcap_aot_init(void) {
@@ -398,6 +450,20 @@ static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* ar
   t->in_guest = 1;
   /* The C++ dispatcher has fully returned: unwinding from here skips only C frames. */
   if (status != 0) unwind(ctx, WASMCAP_TRAP_HOST);
+  /* The deadline passed or the interrupt came during the host call: the preemption signal found
+   * host code and did nothing, so stop here rather than wait for the next one. */
+  if (ctx->flag != NULL && *ctx->flag != 0) unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
+}
+
+/* A bulk memory operation (memory.fill/copy/init, 64 KiB or more) has returned from libc. A
+ * guest spending nearly all its time in memset/memmove is almost never interrupted with its PC
+ * in guest code, so the preemption signal alone could not stop it; this check can. Unwinding
+ * here is safe: the frames above are guest code and this C function. */
+static void rt_bulk_done(void) {
+  wasmcap_aot_ctx* ctx = tls.ctx;
+  if (ctx != NULL && ctx->jmp != NULL && ctx->flag != NULL && *ctx->flag != 0) {
+    unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
+  }
 }
 
 /* --- Function types ------------------------------------------------------------------------- */
@@ -545,6 +611,7 @@ static const wasmcap_rt_vtable vtable = {
     rt_grow_externref_table,
     rt_free_externref_table,
     rt_host_call,
+    rt_bulk_done,
 };
 
 const wasmcap_rt_vtable* wasmcap_aot_vtable(void) { return &vtable; }

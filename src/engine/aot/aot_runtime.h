@@ -6,7 +6,9 @@
 #ifndef WASMCAP_AOT_RUNTIME_H_
 #define WASMCAP_AOT_RUNTIME_H_
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +35,19 @@ typedef struct wasmcap_aot_ctx {
   volatile uint32_t* flag;    /* the instrumented interrupt flag, once instantiated */
   void* host;                 /* the C++ instance, handed to wasmcap_aot_dispatch */
   size_t stack_size;          /* bytes of the guest stack its calls run on (0: the default) */
+  uintptr_t code_lo, code_hi; /* the loaded object's executable segment: [code_lo, code_hi) */
 } wasmcap_aot_ctx;
+
+/* The signal the watchdog sends a thread running guest code at a deadline or interrupt
+ * (asynchronous preemption, docs/aot.md "Deadlines"). SIGURG: ignored by default, so a stray
+ * one is harmless, and standard (not queued): repeated sends coalesce. */
+#define WASMCAP_AOT_PREEMPT_SIGNAL SIGURG
+
+/* Sends the preemption signal to `thread`, which runs (or ran) a call of `ctx` whose flag is
+ * set. Harmless whatever the thread is doing: the handler unwinds only when the thread runs
+ * guest code of the instance whose flag is up and the interrupted PC lies in its object's
+ * code; otherwise it returns and the caller sends again a few ms later. */
+int wasmcap_aot_preempt(pthread_t thread);
 
 /* The services table handed to every compiled module. */
 const wasmcap_rt_vtable* wasmcap_aot_vtable(void);

@@ -982,7 +982,8 @@ std::string_view wabt_version() { return WABT_VERSION_STRING; }
 namespace {
 
 Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
-                                           bool interruptible, uint32_t unit_functions) {
+                                           bool interruptible, uint32_t unit_functions,
+                                           bool poll) {
   wabt::Errors errors;
   wabt::Features features = all_features();
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false,
@@ -1064,7 +1065,9 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   gfield->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I32(0)));
   const wabt::Index flag = static_cast<wabt::Index>(m.globals.size());
   m.AppendField(std::move(gfield));
-  if (interruptible) {
+  // With asynchronous preemption (kAsyncPreemption) guest code never reads the flag: the
+  // runtime's signal handler does (docs/aot.md, "Deadlines"). Polling is for hosts without it.
+  if (interruptible && poll) {
     const std::vector<bool> check_entry = entries_to_check(m);
     for (wabt::Index i = m.num_func_imports; i < m.funcs.size(); ++i) {
       wabt::Func* f = m.funcs[i];
@@ -1170,6 +1173,30 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
              "  }\n");
   }
 
+  // 3b. Bulk memory operations run in libc (memset/memmove/memcpy), where the preemption signal
+  //     does nothing (docs/aot.md, "Deadlines and interrupts"): a guest looping over big
+  //     memory.fill/copy/init would almost never be found in its own code. After one of 64 KiB
+  //     or more, the runtime checks the interrupt flag (one call per >= 64 KiB moved).
+  {
+    const std::pair<const char*, const char*> bulk[] = {
+        {"  memset(mem->data + d, val, n);\n}", "  memset(mem->data + d, val, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+        {"  memmove(dest->data + dest_addr, src->data + src_addr, n);\n}",
+         "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+        {"  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n}",
+         "  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+    };
+    for (const auto& [from, to] : bulk) {
+      size_t at = c.find(from);
+      if (at == std::string::npos) continue;  // not in this prelude
+      if (c.find(from, at + 1) != std::string::npos) return unexpected_output("bulk memory helpers");
+      c.replace(at, std::strlen(from), to);
+    }
+    size_t at = c.find("DEFINE_LOAD(i32_load, u32");  // exists: checked by patch 3
+    c.insert(at, "void wasmcap_bulk_done(void);\n"
+                 "#define WASMCAP_AFTER_BULK(n) \\\n"
+                 "  do { if (UNLIKELY((n) >= 65536u)) wasmcap_bulk_done(); } while (0)\n");
+  }
+
   // Accessors of the reserved exports, from the header, in export order.
   // wasm2c groups declarations its own way: find each by its comment, never by position.
   std::vector<Decl> exports;
@@ -1221,7 +1248,66 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     };
     make_volatile(c);
     for (CodeUnit& u : out.units) make_volatile(u.c);
-    if (n == 0 && interruptible) return unexpected_output("interrupt flag reads");
+    if (n == 0 && interruptible && poll) return unexpected_output("interrupt flag reads");
+  }
+
+  // 5. The linear-memory base, read once per function. wasm2c's load/store helpers take the
+  //    memory's descriptor in the instance (`&instance->F`) and read `->data` on every access;
+  //    a store through `u8*` may alias the instance, so GCC reloads the base after every store.
+  //    The runtime never moves a linear memory (reserved up front, grown in place with
+  //    mprotect), so the descriptor's `data` is constant for the instance's lifetime: every
+  //    function copies memory 0's descriptor into a local at entry (FUNC_PROLOGUE, which wasm2c
+  //    puts at the start of every function body) and its loads and stores use the copy, which
+  //    no store can alias. Only `data` of the copy is used (bounds are guard pages: MEMCHECK is
+  //    empty, checked by the #error below); memory.size/grow/fill/copy keep the real descriptor.
+  if (has_memory) {
+    const Decl& mem_accessor = exports[num_user_exports + 1];
+    size_t ma = c.find(mem_accessor.name + body);
+    if (ma == std::string::npos) return unexpected_output("memory accessor");
+    size_t ms = ma + mem_accessor.name.size() + body.size();
+    const std::string mfield = c.substr(ms, c.find(';', ms) - ms);
+    const std::string prologue = "#else\n#define FUNC_PROLOGUE\n";
+    size_t pp = c.find(prologue);
+    if (pp == std::string::npos || c.find(prologue, pp + 1) != std::string::npos) {
+      return unexpected_output("function prologue");
+    }
+    c.replace(pp, prologue.size(),
+              "#else\n#if !WASM_RT_MEMCHECK_SIGNAL_HANDLER\n"
+              "#error \"wasmcap: the per-function memory copy needs guard-page bounds checks\"\n"
+              "#endif\n#define FUNC_PROLOGUE wasm_rt_memory_t wasmcap_m __attribute__((unused)) = "
+              "instance->" + mfield + "\n");
+    const std::string from = "(&instance->" + mfield + ", ";
+    auto is_access = [](std::string_view name) {
+      // [if](32|64)_(load|store)[0-9]*(_[su])?
+      if (name.size() < 8 || (name[0] != 'i' && name[0] != 'f')) return false;
+      if (name.substr(1, 2) != "32" && name.substr(1, 2) != "64") return false;
+      std::string_view rest = name.substr(3);
+      if (rest.substr(0, 5) == "_load") {
+        rest = rest.substr(5);
+      } else if (rest.substr(0, 6) == "_store") {
+        rest = rest.substr(6);
+      } else {
+        return false;
+      }
+      while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest[0]))) rest = rest.substr(1);
+      return rest.empty() || rest == "_s" || rest == "_u";
+    };
+    auto use_copy = [&](std::string& text) {
+      std::string o;
+      o.reserve(text.size());
+      size_t pos = 0;
+      for (size_t at; (at = text.find(from, pos)) != std::string::npos;) {
+        size_t b = at;
+        while (b > 0 && (std::isalnum(static_cast<unsigned char>(text[b - 1])) || text[b - 1] == '_')) --b;
+        o.append(text, pos, at - pos);
+        o.append(is_access(std::string_view(text).substr(b, at - b)) ? "(&wasmcap_m, " : from);
+        pos = at + from.size();
+      }
+      o.append(text, pos, std::string::npos);
+      text = std::move(o);
+    };
+    use_copy(c);
+    for (CodeUnit& u : out.units) use_copy(u.c);
   }
 
   // --- Glue ------------------------------------------------------------------------------------
@@ -1236,6 +1322,7 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
 static const wasmcap_rt_vtable* wasmcap_rt;
 static void wasmcap_bind(const wasmcap_rt_vtable* rt) { wasmcap_rt = rt; }
 void wasm_rt_trap(wasm_rt_trap_t code) { wasmcap_rt->trap((int)code); __builtin_unreachable(); }
+void wasmcap_bulk_done(void) { wasmcap_rt->bulk_done(); }
 int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
   int code = x >= t->size ? WASMCAP_TRAP_INDIRECT_OOB
            : t->data[x].func == NULL ? WASMCAP_TRAP_INDIRECT_NULL
@@ -1438,13 +1525,15 @@ struct Job {
   size_t size;
   bool interruptible;
   uint32_t unit_functions;
+  bool poll;
   std::optional<Result<TranslatedModule>> out;
 };
 
 void* run_job(void* p) {
   auto* job = static_cast<Job*>(p);
   try {
-    job->out = translate_checked(job->bytes, job->size, job->interruptible, job->unit_functions);
+    job->out = translate_checked(job->bytes, job->size, job->interruptible, job->unit_functions,
+                                 job->poll);
   } catch (const std::bad_alloc&) {
     job->out = make_error(ErrorCode::kModuleUnsupported,
                           "the AOT translator ran out of memory on this module; run with "
@@ -1473,10 +1562,10 @@ Result<void> check_bounds(const uint8_t* bytes, size_t size) {
 }
 
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible,
-                                   uint32_t unit_functions) {
+                                   uint32_t unit_functions, bool poll) {
   // Bounds first, on the bytes: nothing of the module is built before they hold.
   if (auto ok = check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
-  Job job{bytes, size, interruptible, unit_functions, std::nullopt};
+  Job job{bytes, size, interruptible, unit_functions, poll, std::nullopt};
   pthread_attr_t attr;
   pthread_t thread;
   if (pthread_attr_init(&attr) != 0) return make_error(ErrorCode::kInternal, "pthread_attr_init");

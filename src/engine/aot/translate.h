@@ -22,7 +22,21 @@ namespace wasmcap::aot {
 // loaded floats may stay in vector registers (load barrier constraint).
 // Version 5: big modules are translated in chunks of functions and compiled as many translation
 // units (functions are extern-hidden Z_mZ_f<N>, the instance points to itself for cross-unit calls).
-constexpr int kInstrumentationVersion = 5;
+// Version 6: no interrupt checks at all where the runtime preempts guest code with a signal
+// (kAsyncPreemption), and every function reads the linear-memory base once (a local copy of
+// memory 0's descriptor that loads and stores use; the runtime never moves linear memory).
+constexpr int kInstrumentationVersion = 6;
+
+// Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
+// "Deadlines"): the watchdog signals the thread, and the runtime unwinds when the interrupted PC
+// lies in the guest object's code. The runtime reads the PC from the signal context on x86-64
+// and AArch64 Linux; elsewhere the translator keeps polling a flag at loop headers and selected
+// function entries (docs/aot.md, "Where function entries are checked").
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+constexpr bool kAsyncPreemption = true;
+#else
+constexpr bool kAsyncPreemption = false;
+#endif
 
 // Splitting into translation units (docs/aot.md, "Compile at scale"). A module with more defined
 // functions than `unit_functions` is translated chunk by chunk (wabt's C writer sees only one
@@ -82,10 +96,13 @@ Result<void> check_bounds(const uint8_t* bytes, size_t size);
 // the module reaches the C (imports become h.i<N>, exports e<N>: the host links and calls by
 // position). Errors: module_malformed (invalid), module_unsupported (beyond a bound, out of
 // memory, or a construct the AOT tier cannot translate: SIMD, tags, non-scalar imports, ...),
-// link_error (non-function imports). `interruptible`: add the interrupt checks (docs/aot.md);
-// off only to measure their cost.
-// `unit_functions`: split when the module defines more functions than this (0: never).
+// link_error (non-function imports). `interruptible`: the module can be stopped at a deadline
+// (an interrupt flag; with `poll` also the checks at loop headers and selected entries, which
+// the runtime needs where it cannot preempt: !kAsyncPreemption; tests set it to see where the
+// checks would land). `unit_functions`: split when the module defines more functions than this
+// (0: never).
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible = true,
-                                   uint32_t unit_functions = kDefaultUnitFunctions);
+                                   uint32_t unit_functions = kDefaultUnitFunctions,
+                                   bool poll = !kAsyncPreemption);
 
 }  // namespace wasmcap::aot
