@@ -148,3 +148,16 @@ def common_args(argv=None):
     ap.add_argument("--aot-cache", default=None)
     ap.add_argument("--tests", default=None, help="CPython's Lib/test (build/guest/python/tests/test)")
     return ap.parse_args(argv)
+
+
+def aot_cache_dir(explicit=None):
+    """The AOT cache of the python tests on the aot engine: --aot-cache, else
+    $WASMCAP_PYTHON_AOT_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/wasmcap/aot-ci — per user and
+    outside the build dir, so a fresh build dir on the same machine finds python.wasm's object
+    (keyed by content: only a changed module, compiler, flag or translator compiles again)."""
+    if explicit:
+        return os.path.abspath(explicit)
+    if os.environ.get("WASMCAP_PYTHON_AOT_CACHE"):
+        return os.path.abspath(os.environ["WASMCAP_PYTHON_AOT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "wasmcap", "aot-ci")
