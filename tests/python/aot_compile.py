@@ -71,7 +71,8 @@ def main():
                  "exit %d\n%s" % (p.returncode, p.stderr.decode(errors="replace")[-3000:]))
     if ok:
         seconds = json.loads(p.stdout)["seconds"]
-        print("%s: load %.1f s, wall %.1f s" % ("cache hit" if seconds < 5 else "compiled", seconds, wall))
+        print("%s: load %.1f s, wall %.1f s" % ("cache hit" if seconds < 5 else
+                                                "compiled (or waited for a concurrent compile)", seconds, wall))
     return c.finish()
 
 
