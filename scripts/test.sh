@@ -25,6 +25,9 @@ run_ctest() {
 
 # WASMCAP_BUILD_PYTHON: the python bundle (guest/python), cached by content in
 # ${XDG_CACHE_HOME:-~/.cache}/wasmcap/python: a fresh machine builds CPython once (minutes).
+# python/aot-compile compiles python.wasm for the aot engine into ${XDG_CACHE_HOME:-~/.cache}/
+# wasmcap/aot-ci, also by content: ~144 CPU-s once per machine and input, < 1 s after (its own
+# ctest TIMEOUT overrides --timeout 300 below; guest/python/README.md "CI cost of the AOT tests").
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_PYTHON=ON >/dev/null
 cmake --build build -j "$JOBS"
 run_ctest build --timeout 300

@@ -152,44 +152,17 @@ def common_args(argv=None):
                     help="wasmcap compile MODULE (python.wasm) into the AOT cache first, with "
                          "raised compile bounds (a cache hit costs nothing)")
     ap.add_argument("--tests", default=None, help="CPython's Lib/test (build/guest/python/tests/test)")
-    a = ap.parse_args(argv)
-    if a.aot_cache == "user":
-        a.aot_cache = user_aot_cache()
-    return a
+    return ap.parse_args(argv)
 
 
-# python.wasm's first AOT compile takes minutes of CPU (guest/python/README.md, "Performance"),
-# more than the default compile bound of a run (120 s wall). The tests compile it once with these
-# bounds into a per-user cache that outlives build directories; the AOT cache key (module sha256,
-# compiler identity and flags, translator version) makes any change of those inputs compile anew.
-AOT_COMPILE_TIMEOUT_MS = 1800000
-AOT_CACHE_MAX_AGE_DAYS = 30
-
-
-def user_aot_cache():
+def aot_cache_dir(explicit=None):
+    """The AOT cache of the python tests on the aot engine: --aot-cache, else
+    $WASMCAP_PYTHON_AOT_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/wasmcap/aot-ci — per user and
+    outside the build dir, so a fresh build dir on the same machine finds python.wasm's object
+    (keyed by content: only a changed module, compiler, flag or translator compiles again)."""
+    if explicit:
+        return os.path.abspath(explicit)
+    if os.environ.get("WASMCAP_PYTHON_AOT_CACHE"):
+        return os.path.abspath(os.environ["WASMCAP_PYTHON_AOT_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "wasmcap", "aot-tests")
-
-
-def precompile(wasmcap, cache, module):
-    """`wasmcap compile` MODULE into CACHE at low priority; returns (ok, seconds, output).
-    Entries of this test cache untouched for AOT_CACHE_MAX_AGE_DAYS are removed first (objects of
-    older python.wasm builds or compilers would otherwise pile up, ~9 MB each)."""
-    import time
-    os.makedirs(cache, mode=0o700, exist_ok=True)
-    cutoff = time.time() - AOT_CACHE_MAX_AGE_DAYS * 86400
-    for name in os.listdir(cache):
-        path = os.path.join(cache, name)
-        try:
-            if os.path.isfile(path) and os.stat(path).st_atime < cutoff and \
-                    os.stat(path).st_mtime < cutoff:
-                os.unlink(path)
-        except OSError:
-            pass
-    start = time.monotonic()
-    p = subprocess.run([os.path.abspath(wasmcap), "compile", "--cache-dir", cache,
-                        "--compile-timeout-ms", str(AOT_COMPILE_TIMEOUT_MS), module],
-                       capture_output=True, preexec_fn=lambda: os.nice(10),
-                       timeout=AOT_COMPILE_TIMEOUT_MS / 1000 + 60)
-    out = (p.stdout + p.stderr).decode(errors="replace")
-    return p.returncode == 0, time.monotonic() - start, out
+    return os.path.join(base, "wasmcap", "aot-ci")

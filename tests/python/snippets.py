@@ -19,12 +19,9 @@ import pyharness  # noqa: E402
 def main():
     a = pyharness.common_args()
     c = pyharness.Checks()
-    if a.aot_precompile:
-        ok, secs, out = pyharness.precompile(a.wasmcap, a.aot_cache, a.aot_precompile)
-        print("precompile %s into %s: %.1f s" % (a.aot_precompile, a.aot_cache, secs))
-        if not c.check("python.wasm compiles for aot", ok, out[-3000:]):
-            return c.finish()
-    w = pyharness.World(a.wasmcap, a.bundles, a.engine, a.aot_cache)
+    # On aot, the persistent per-user cache that python/aot-compile filled (pyharness.aot_cache_dir).
+    aot_cache = a.aot_cache or (pyharness.aot_cache_dir() if a.engine == "aot" else None)
+    w = pyharness.World(a.wasmcap, a.bundles, a.engine, aot_cache)
     try:
         w.install()
         here = os.path.dirname(os.path.abspath(__file__))
