@@ -34,6 +34,25 @@ import pyharness  # noqa: E402
 # this plus a margin) and guest/python/README.md.
 COMPILE_TIMEOUT_MS = 2400 * 1000
 COMPILE_MEMORY_MB = 4096
+# Entries of this test cache untouched (neither read nor written) for this long are removed before
+# the compile: objects of older python.wasm builds, compilers or translators (~9 MB each) would
+# otherwise pile up on a long-lived machine. Removing an entry is always safe: it compiles again.
+MAX_AGE_DAYS = 30
+
+
+def prune(cache):
+    cutoff = time.time() - MAX_AGE_DAYS * 86400
+    removed = 0
+    for name in os.listdir(cache):
+        path = os.path.join(cache, name)
+        try:
+            st = os.lstat(path)
+            if os.path.isfile(path) and max(st.st_atime, st.st_mtime) < cutoff:
+                os.unlink(path)
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def main():
@@ -61,7 +80,8 @@ def main():
     cmd = ["nice", "-n", "10", a.wasmcap, "compile", "--json", "--cache-dir", cache,
            "--compile-timeout-ms", str(COMPILE_TIMEOUT_MS),
            "--compile-memory-mb", str(COMPILE_MEMORY_MB), a.module]
-    print("cache: " + cache)
+    os.makedirs(cache, mode=0o700, exist_ok=True)
+    print("cache: %s (%d entries older than %d days removed)" % (cache, prune(cache), MAX_AGE_DAYS))
     print("$ " + " ".join(cmd))
     sys.stdout.flush()
     t0 = time.monotonic()

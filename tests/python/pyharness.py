@@ -145,12 +145,7 @@ def common_args(argv=None):
     ap.add_argument("--wasmcap", required=True)
     ap.add_argument("--bundles", required=True)
     ap.add_argument("--engine", default="interp")
-    ap.add_argument("--aot-cache", default=None,
-                    help="AOT cache dir for --engine aot; 'user' = the per-user test cache "
-                         "(${XDG_CACHE_HOME:-~/.cache}/wasmcap/aot-tests), kept across build dirs")
-    ap.add_argument("--aot-precompile", default=None, metavar="MODULE",
-                    help="wasmcap compile MODULE (python.wasm) into the AOT cache first, with "
-                         "raised compile bounds (a cache hit costs nothing)")
+    ap.add_argument("--aot-cache", default=None)
     ap.add_argument("--tests", default=None, help="CPython's Lib/test (build/guest/python/tests/test)")
     return ap.parse_args(argv)
 

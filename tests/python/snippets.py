@@ -5,7 +5,6 @@ snippets/expected.txt line for line (json, re, datetime, pathlib in the workspac
 csv, hashlib, decimal, dataclasses, textwrap, ...).
 
 Usage: snippets.py --wasmcap build/bin/wasmcap --bundles build/bundles [--engine interp|aot]
-                   [--aot-cache DIR|user] [--aot-precompile build/guest/python/python.wasm]
 """
 import difflib
 import os
