@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -35,6 +38,64 @@ using engine_wabt::from_wabt;
 using engine_wabt::kind_from;
 using engine_wabt::limits_from;
 
+// Benchmark statistics (docs/fast-interp.md "Statistics for benchmarks"): with
+// $WASMCAP_FAST_STATS set, each instance prints one line to stderr when it is destroyed: the
+// functions it translated, their wasm body bytes, the bytes of translated code, and the
+// wall-clock time (Unix ns) at which the first guest function was ready to run.
+bool stats_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("WASMCAP_FAST_STATS");
+    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+// Reads an unsigned LEB128 (at most 32 bits) at p; false past `end` or when malformed.
+bool read_u32(const uint8_t*& p, const uint8_t* end, uint32_t& out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (p >= end) return false;
+    uint8_t b = *p++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      if (v > UINT32_MAX) return false;
+      out = static_cast<uint32_t>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The size in bytes of each function body of the code section, in order of the defined
+// functions (locals declarations included, size prefix excluded). Empty when the bytes do not
+// parse (the module was validated before this runs, so only for stats).
+std::vector<uint32_t> body_sizes(const uint8_t* bytes, size_t size) {
+  std::vector<uint32_t> out;
+  if (size < 8) return out;
+  const uint8_t* p = bytes + 8;
+  const uint8_t* end = bytes + size;
+  while (p < end) {
+    uint8_t id = *p++;
+    uint32_t len = 0;
+    if (!read_u32(p, end, len) || static_cast<size_t>(end - p) < len) return {};
+    if (id == 10) {
+      const uint8_t* q = p;
+      const uint8_t* qend = p + len;
+      uint32_t count = 0;
+      if (!read_u32(q, qend, count)) return {};
+      for (uint32_t i = 0; i < count; ++i) {
+        uint32_t body = 0;
+        if (!read_u32(q, qend, body) || static_cast<size_t>(qend - q) < body) return {};
+        out.push_back(body);
+        q += body;
+      }
+      return out;
+    }
+    p += len;
+  }
+  return out;
+}
+
 FuncSig sig_from(const wabt::FuncSignature& s) {
   FuncSig out;
   for (auto t : s.param_types) out.params.push_back(from_wabt(t));
@@ -52,31 +113,67 @@ wabt::Features features() {
 
 class FastModule final : public Module {
  public:
-  FastModule(IrPtr ir, ModuleInfo info, bool wide)
-      : ir_(std::move(ir)), info_(std::move(info)), canon_(canonical_type_ids(*ir_)), wide_(wide) {}
+  FastModule(IrPtr ir, ModuleInfo info, bool wide, std::vector<uint32_t> body_sizes)
+      : ir_(std::move(ir)),
+        info_(std::move(info)),
+        canon_(canonical_type_ids(*ir_)),
+        wide_(wide),
+        body_sizes_(std::move(body_sizes)) {}
   const ModuleInfo& info() const override { return info_; }
   const wabt::Module& ir() const { return *ir_; }
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
+  // Wasm body bytes of defined function i (only when stats are enabled; else empty).
+  const std::vector<uint32_t>& body_sizes() const { return body_sizes_; }
 
  private:
   IrPtr ir_;
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
   bool wide_ = false;
+  std::vector<uint32_t> body_sizes_;
 };
 
 class FastInstance final : public Instance, public Translator {
  public:
   explicit FastInstance(const ExecLimits& limits) : limits_(limits) { rt_.limits = &limits_; }
   ~FastInstance() override {
+    if (stats_enabled()) print_stats();
     memory_release(rt_);
     if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
   }
 
   std::unique_ptr<FuncCode> translate(uint32_t func) override {
-    return translate_function(module_->ir(), func, module_->canon(), module_->wide());
+    auto code = translate_function(module_->ir(), func, module_->canon(), module_->wide());
+    if (stats_enabled()) count(func, *code);
+    return code;
+  }
+
+  // Statistics (stats_enabled()), printed by the destructor.
+  void count(uint32_t func, const FuncCode& code) {
+    if (stats_.funcs == 0) {
+      stats_.first_ready_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+    }
+    ++stats_.funcs;
+    stats_.code_bytes += code.code.size() * sizeof(Word);
+    uint32_t defined = func - static_cast<uint32_t>(module_->ir().num_func_imports);
+    const auto& sizes = module_->body_sizes();
+    if (defined < sizes.size()) stats_.wasm_bytes += sizes[defined];
+  }
+  void print_stats() const {
+    std::fprintf(stderr,
+                 "wasmcap-fast-stats {\"funcs_translated\": %llu, \"wasm_body_bytes\": %llu, "
+                 "\"code_bytes\": %llu, \"defined_funcs\": %llu, \"first_func_ready_unix_ns\": "
+                 "%lld, \"fuel_consumed\": %llu}\n",
+                 static_cast<unsigned long long>(stats_.funcs),
+                 static_cast<unsigned long long>(stats_.wasm_bytes),
+                 static_cast<unsigned long long>(stats_.code_bytes),
+                 static_cast<unsigned long long>(module_ ? module_->info().defined_funcs : 0),
+                 static_cast<long long>(stats_.first_ready_ns),
+                 static_cast<unsigned long long>(rt_.consumed));
   }
 
   Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
@@ -433,6 +530,10 @@ class FastInstance final : public Instance, public Translator {
   }
 
   ExecLimits limits_;
+  struct Stats {
+    uint64_t funcs = 0, wasm_bytes = 0, code_bytes = 0;
+    long long first_ready_ns = 0;
+  } stats_;
   Runtime rt_;
   std::shared_ptr<const FastModule> module_;
   std::optional<int32_t> start_exit_;
@@ -511,7 +612,9 @@ class FastEngine final : public Engine {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
     return std::shared_ptr<const Module>(
-        std::make_shared<FastModule>(std::move(ir), std::move(info), scan.simd));
+        std::make_shared<FastModule>(std::move(ir), std::move(info), scan.simd,
+                                     stats_enabled() ? body_sizes(bytes, size)
+                                                     : std::vector<uint32_t>{}));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
