@@ -560,14 +560,23 @@ class FastEngine final : public Engine {
     // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
     // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
     // constant expressions). Then wabt's IR reader builds the tree we translate from.
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
+    auto t0 = Clock::now();
+    double validate_ms = 0, ir_ms = 0;
     wabt::Result r;
     {
       wabt::interp::ModuleDesc desc;
       r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     }
+    validate_ms = ms_since(t0);
     IrPtr ir(new wabt::Module());
     if (wabt::Succeeded(r)) {
+      auto t1 = Clock::now();
       r = wabt::ReadBinaryIr("module.wasm", bytes, size, options, &errors, ir.get());
+      ir_ms = ms_since(t1);
     }
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -577,7 +586,14 @@ class FastEngine final : public Engine {
       }
       return make_error(ErrorCode::kModuleMalformed, msg);
     }
+    auto t2 = Clock::now();
     FeatureScan scan = scan_features(*ir);
+    if (stats_enabled()) {
+      std::fprintf(stderr,
+                   "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
+                   "\"scan_ms\": %.1f}\n",
+                   size, validate_ms, ir_ms, ms_since(t2));
+    }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,
