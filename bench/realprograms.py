@@ -14,6 +14,8 @@ Fetches esbuild's WASI build and the YoWASP FPGA tools with `npm pack` into a ca
            the wasm body bytes of the functions translated.
   nofuel   the same runs on a bench-only build without fuel metering (--nofuel-wasmcap, a build
            with -DWASMCAP_BENCH_FAST_NO_FUEL=ON), for the cost of metering.
+  aot      nextpnr-ice40 and icepack on `--engine aot` (compiled first into a fresh cache): same
+           checks, and nextpnr's bitstream must be byte-identical to the interpreter's.
   compile  `wasmcap compile` into a fresh cache directory, under nice, one at a time: wall, CPU
            seconds of wasmcap and every compiler it waited for, peak RSS of the biggest process.
   auto     the first run of a never-seen module under `--engine auto` (fresh cache): time to
@@ -21,7 +23,7 @@ Fetches esbuild's WASI build and the YoWASP FPGA tools with `npm pack` into a ca
            default bounds (how long until its slot lock is released, what it leaves behind).
 
   python3 bench/realprograms.py [--wasmcap build/bin/wasmcap] [--nofuel-wasmcap B/bin/wasmcap]
-      [--only esbuild,yosys,nextpnr] [--steps run,nofuel,compile,auto]
+      [--only esbuild,yosys,nextpnr] [--steps run,nofuel,aot,compile,auto]
       [--compile-timeout-ms N] [--json out.json]
 
 Standard library only. Network: the npm registry, only when a package is not cached yet.
@@ -249,11 +251,30 @@ def nextpnr_pnr(pkg, work):
             [(work, "/work"), (yowasp_root(pkg) + "/share", "/share:ro")], check)
 
 
+def asc_config(text):
+    """The configuration bits of an .asc file: no comments, symbols or empty RAM blocks."""
+    out = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line or line.startswith((".comment", ".sym", ".ram_data")) or set(line) == {"0"}:
+            continue
+        out.append(line)
+    return out
+
+
 def icepack(pkg, work):
     def check(r, w):
         path = os.path.join(w, "top.bin")
         if not os.path.exists(path) or os.path.getsize(path) < 30000:
             return "no/short top.bin"
+        # Round trip: unpacking the bitstream must give back nextpnr's configuration bits.
+        u = measured(WASMCAP_ARGV[:1] + ["run", "--dir", w + "::/work", pkg + "/gen/icepack.core.wasm",
+                                        "-u", "/work/top.bin", "/work/unpacked.asc"])
+        if u["rc"] != 0:
+            return "icepack -u failed: " + u["err"][-300:]
+        if asc_config(open(os.path.join(w, "top.asc")).read()) != \
+                asc_config(open(os.path.join(w, "unpacked.asc")).read()):
+            return "icepack -u does not give back the configuration bits of top.asc"
         return None
     return (pkg + "/gen/icepack.core.wasm", ["/work/top.asc", "/work/top.bin"],
             [(work, "/work")], check)
@@ -277,17 +298,23 @@ def wasmcap_argv(wasmcap, engine, module, args, dirs, extra=()):
     return argv + [module] + args
 
 
-def run_tasks(wasmcap, keys, paths, work, label):
+WASMCAP_ARGV = []  # [wasmcap] of the run being measured (icepack's check runs it again)
+
+
+def run_tasks(wasmcap, keys, paths, work, label, engine="interp", extra=(), only=None):
+    WASMCAP_ARGV[:] = [wasmcap]
     rows = []
     env = dict(os.environ, WASMCAP_FAST_STATS="1")
     for name, key, task, timeout in TASKS:
         if key not in keys or (key == "nextpnr" and "yosys" not in keys):
             continue
+        if only is not None and name not in only:
+            continue
         module, args, dirs, check = task(paths[key], work)
-        r = measured(["nice"] + wasmcap_argv(wasmcap, "interp", module, args, dirs), env=env,
+        r = measured(["nice"] + wasmcap_argv(wasmcap, engine, module, args, dirs, extra), env=env,
                      timeout=timeout)
         problem = "exit %d: %s" % (r["rc"], r["err"][-400:]) if r["rc"] != 0 else check(r, work)
-        row = {"task": name, "build": label, "ok": problem is None, "problem": problem,
+        row = {"task": name, "build": label, "engine": engine, "ok": problem is None, "problem": problem,
                "module_mb": round(os.path.getsize(module) / 1e6, 2)}
         for k in ("wall_s", "cpu_s", "user_s", "sys_s", "maxrss_mb"):
             row[k] = r[k]
@@ -357,7 +384,7 @@ def main():
     ap.add_argument("--nofuel-wasmcap", help="a -DWASMCAP_BENCH_FAST_NO_FUEL=ON build's wasmcap")
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/wasmcap/bench-npm"))
     ap.add_argument("--only", default="esbuild,yosys,nextpnr")
-    ap.add_argument("--steps", default="run,nofuel,compile,auto")
+    ap.add_argument("--steps", default="run,nofuel,aot,compile,auto")
     ap.add_argument("--compile-timeout-ms", type=int, default=0,
                     help="for `wasmcap compile` (0: wasmcap's default bound)")
     ap.add_argument("--compile-modules", default="nextpnr,esbuild",
@@ -382,6 +409,28 @@ def main():
             shutil.rmtree(work)
             os.makedirs(work)
             out["nofuel"] = run_tasks(a.nofuel_wasmcap, keys, paths, work, "nofuel")
+        if "aot" in steps and "nextpnr" in keys and "yosys" in keys:
+            # nextpnr and icepack on --engine aot (compiled first, into a fresh cache), after the
+            # interp run in the same workspace: the bitstream must be byte-identical.
+            if not os.path.exists(os.path.join(work, "top.asc")):
+                run_tasks(a.wasmcap, keys, paths, work, "default", only=("yosys synth_ice40",))
+                run_tasks(a.wasmcap, keys, paths, work, "default", only=("nextpnr-ice40 hx1k",))
+            interp_asc = open(os.path.join(work, "top.asc"), "rb").read()
+            os.remove(os.path.join(work, "top.asc"))
+            cache = tempfile.mkdtemp(prefix="wasmcap-bench-aotrun-")
+            try:
+                for m in ("nextpnr-ice40.core.wasm", "icepack.core.wasm"):
+                    subprocess.run(["nice", a.wasmcap, "compile", "--cache-dir", cache,
+                                    "--compile-timeout-ms", "1200000",
+                                    os.path.join(paths["nextpnr"], "gen", m)], check=True)
+                rows = run_tasks(a.wasmcap, keys, paths, work, "default", engine="aot",
+                                 extra=("--cache-dir", cache),
+                                 only=("nextpnr-ice40 hx1k", "icepack"))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+            same = open(os.path.join(work, "top.asc"), "rb").read() == interp_asc
+            out["aot"] = {"runs": rows, "asc_identical_to_interp": same}
+            print(json.dumps({"aot_asc_identical_to_interp": same}), flush=True)
         if "compile" in steps:
             out["compile"] = [compile_module(a.wasmcap, modules[k], a.compile_timeout_ms)
                               for k in a.compile_modules.split(",") if k in keys]
@@ -394,6 +443,10 @@ def main():
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
     failed = [r["task"] for r in out.get("run", []) + out.get("nofuel", []) if not r["ok"]]
+    if "aot" in out:
+        failed += [r["task"] + " (aot)" for r in out["aot"]["runs"] if not r["ok"]]
+        if not out["aot"]["asc_identical_to_interp"]:
+            failed.append("nextpnr aot bitstream differs from interp")
     if failed:
         print("FAILED: " + ", ".join(failed), file=sys.stderr)
         return 1
