@@ -662,6 +662,78 @@ size_t replace_all(std::string& s, const std::string& from, const std::string& t
   return n;
 }
 
+// wasm2c writes each data segment as an array of hex bytes, `static const u8
+// data_segment_data_X[] = {\n  0x2d, 0x2b, ...\n};`: about 6 bytes of C per byte of data, and
+// gcc keeps a tree node per element, several hundred bytes of compiler memory per data byte
+// (esbuild's 7.5 MB of data: 46 MB of C, past 4 GB in cc1: docs/benchmarks.md "Real programs
+// from npm"). A string literal of the same bytes is one node. Rewrites every such array into
+// `static const u8 data_segment_data_X[N] = "...";` (the explicit size N stores no terminating
+// NUL); an array that does not have exactly that shape, or is empty, is left as it is. Linear.
+size_t data_as_strings(std::string& c) {
+  static const std::string head = "static const u8 data_segment_data_";
+  static const char hex[] = "0123456789abcdef";
+  std::string o;
+  size_t pos = 0, n = 0;
+  for (size_t at; (at = c.find(head, pos)) != std::string::npos;) {
+    size_t name_end = c.find("[] = {\n", at + head.size());
+    size_t nl = c.find('\n', at);
+    if (name_end == std::string::npos || name_end > nl) {
+      pos = at + head.size();
+      continue;
+    }
+    // Parse "0xHH," tokens separated by blanks and newlines up to "};".
+    std::string bytes;
+    size_t p = name_end + 7;
+    bool ok = true;
+    while (true) {
+      while (p < c.size() && (c[p] == ' ' || c[p] == '\n')) ++p;
+      if (p + 1 < c.size() && c[p] == '}' && c[p + 1] == ';') break;
+      auto digit = [&](char ch) -> int {
+        const char* d = std::strchr(hex, ch);
+        return ch != '\0' && d != nullptr ? static_cast<int>(d - hex) : -1;
+      };
+      if (p + 5 > c.size() || c[p] != '0' || c[p + 1] != 'x' || digit(c[p + 2]) < 0 ||
+          digit(c[p + 3]) < 0 || c[p + 4] != ',') {
+        ok = false;
+        break;
+      }
+      bytes.push_back(static_cast<char>(digit(c[p + 2]) * 16 + digit(c[p + 3])));
+      p += 5;
+    }
+    if (!ok || bytes.empty()) {
+      pos = name_end;
+      continue;
+    }
+    if (n++ == 0) o.reserve(c.size());
+    o.append(c, pos, name_end - pos);
+    o += "[" + std::to_string(bytes.size()) + "] =\n  \"";
+    size_t col = 0;
+    for (unsigned char b : bytes) {
+      if (col >= 96) {
+        o += "\"\n  \"";
+        col = 0;
+      }
+      if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\' && b != '?') {
+        o.push_back(static_cast<char>(b));
+        col += 1;
+      } else {
+        // Always three octal digits: a following digit is never taken into the escape.
+        o.push_back('\\');
+        o.push_back(static_cast<char>('0' + (b >> 6)));
+        o.push_back(static_cast<char>('0' + ((b >> 3) & 7)));
+        o.push_back(static_cast<char>('0' + (b & 7)));
+        col += 4;
+      }
+    }
+    o += "\";";
+    pos = p + 2;  // after "};"
+  }
+  if (n == 0) return 0;
+  o.append(c, pos, std::string::npos);
+  c = std::move(o);
+  return n;
+}
+
 tl::unexpected<Error> unexpected_output(const std::string& what) {
   // Fail closed: if wabt's output does not look exactly as this code expects (a different wabt
   // build), refuse rather than compile something whose traps or interrupts might not work.
@@ -1420,6 +1492,7 @@ void* wasm_rt_exception(void) { return NULL; }
                             std::string(kModuleName) + "_instance)";
     replace_all(c, off, "0");
   }
+  data_as_strings(out.module_c);
   // Defence in depth: what goes to the compiler is ASCII text wasmcap and wabt wrote.
   bool ascii = plain_text(out.module_c) && plain_text(out.module_h) && plain_text(out.glue_c) &&
                plain_text(out.common_h);
