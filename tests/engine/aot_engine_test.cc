@@ -822,6 +822,164 @@ TEST(AotSplit, ParallelJobsAreKilledAtTheTimeLimit) {
   EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
 }
 
+// A split module whose module.c (data segments) is bigger than any unit: a module with
+// `functions` empty functions, one memory and one active data segment of `data_bytes`.
+std::vector<uint8_t> big_data_module(uint32_t functions, uint32_t data_bytes) {
+  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
+    do {
+      uint8_t b = x & 0x7f;
+      x >>= 7;
+      if (x != 0) b |= 0x80;
+      v.push_back(b);
+    } while (x != 0);
+  };
+  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
+    w.push_back(id);
+    leb(w, static_cast<uint32_t>(c.size()));
+    w.insert(w.end(), c.begin(), c.end());
+  };
+  section(1, {0x01, 0x60, 0x00, 0x00});  // type () -> ()
+  std::vector<uint8_t> funcs;
+  leb(funcs, functions);
+  funcs.insert(funcs.end(), functions, 0x00);
+  section(3, funcs);
+  const uint32_t pages = data_bytes / 65536 + 1;
+  std::vector<uint8_t> mem = {0x01, 0x00};
+  leb(mem, pages);
+  section(5, mem);
+  section(7, {0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00});  // export the memory
+  std::vector<uint8_t> code;
+  leb(code, functions);
+  for (uint32_t f = 0; f < functions; ++f) code.insert(code.end(), {0x02, 0x00, 0x0b});
+  section(10, code);
+  std::vector<uint8_t> data = {0x01, 0x00, 0x41, 0x00, 0x0b};  // memory 0 at i32.const 0
+  leb(data, data_bytes);
+  for (uint32_t i = 0; i < data_bytes; ++i) data.push_back(static_cast<uint8_t>(i * 131 + 7));
+  section(11, data);
+  return w;
+}
+
+// The biggest compile job starts first, module.c included: esbuild's module.c (its data
+// segments, 46 MB of C) was queued after every unit and then ran alone on one core for minutes
+// (docs/benchmarks.md "Real programs from npm"). A stand-in compiler that records the source
+// it is given and fails, one job at a time: the only job that ran is the first of the queue.
+TEST(AotSplit, BiggestJobStartsFirstModuleCIncluded) {
+  TempCache cache;
+  TempCache bin;
+  fs::path log = bin.dir / "order.log";
+  fs::path cc = bin.dir / "recordcc";
+  testing::write_text(cc, "#!/bin/sh\n"
+                          "if [ \"$1\" = --version ]; then echo recordcc 1; exit 0; fi\n"
+                          "for a; do last=$a; done\n"
+                          "basename \"$last\" >> '" + log.string() + "'\n"
+                          "exit 1\n");
+  chmod(cc.c_str(), 0755);
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = cc.string();
+  o.unit_functions = 1;
+  o.compile_jobs = 1;
+  auto engine = make_aot_engine(o);
+  auto bytes = big_data_module(4, 256 * 1024);
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(testing::read_text(log), "module.c\n");
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+}
+
+// Data segments reach the C compiler as string literals, not arrays of hex bytes: gcc keeps a
+// tree node per array element (hundreds of bytes each; esbuild's 7.5 MB of data took cc1 past
+// its 4 GiB limit). 4 MiB of data, real gcc at -O2 under a 512 MiB limit (as an array it needs
+// about 2 GiB): compiles, and the memory holds every byte, escapes included.
+TEST(AotData, BigDataSegmentCompilesInLittleMemory) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compile_memory_mb = 512;
+  const uint32_t n = 4u << 20;
+  auto engine = make_aot_engine(o);
+  auto bytes = big_data_module(2, n);
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  HostFuncTable host;
+  auto inst = engine->instantiate(*m, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  GuestMemory mem = (*inst)->memory();
+  const uint8_t* p = mem.range(0, n);
+  ASSERT_NE(p, nullptr);
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < n; ++i) wrong += p[i] != static_cast<uint8_t>(i * 131 + 7);
+  EXPECT_EQ(wrong, 0u);
+}
+
+// Go's toolchain emits a data segment per symbol (esbuild: 100,000) and wasm2c initialises them
+// with one statement each in one function: gcc needed 3.9 GB for esbuild's even at -O0. 20,000
+// segments of 8 bytes, real gcc at -O2 under a 512 MiB limit: compiles (the loads are a table
+// and a loop), and every segment lands where it should.
+TEST(AotData, ManyDataSegmentsCompileInLittleMemory) {
+  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
+    do {
+      uint8_t b = x & 0x7f;
+      x >>= 7;
+      if (x != 0) b |= 0x80;
+      v.push_back(b);
+    } while (x != 0);
+  };
+  const uint32_t segments = 20000, seg_bytes = 8, stride = 12;
+  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
+    w.push_back(id);
+    leb(w, static_cast<uint32_t>(c.size()));
+    w.insert(w.end(), c.begin(), c.end());
+  };
+  section(1, {0x01, 0x60, 0x00, 0x00});
+  section(3, {0x02, 0x00, 0x00});
+  section(5, {0x01, 0x00, 0x04});  // 4 pages
+  section(7, {0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00});
+  section(10, {0x02, 0x02, 0x00, 0x0b, 0x02, 0x00, 0x0b});
+  std::vector<uint8_t> data;
+  leb(data, segments);
+  for (uint32_t i = 0; i < segments; ++i) {
+    data.insert(data.end(), {0x00, 0x41});
+    std::vector<uint8_t> off;
+    // i32.const takes a signed LEB; offsets stay below 2^20, so a non-negative one.
+    uint32_t x = i * stride;
+    do {
+      uint8_t b = x & 0x7f;
+      x >>= 7;
+      if (x != 0 || (b & 0x40) != 0) b |= 0x80;
+      off.push_back(b);
+      if (x == 0 && (b & 0x80) != 0) off.push_back(0x00);
+    } while (x != 0);
+    data.insert(data.end(), off.begin(), off.end());
+    data.push_back(0x0b);
+    leb(data, seg_bytes);
+    for (uint32_t k = 0; k < seg_bytes; ++k) data.push_back(static_cast<uint8_t>(i * 7 + k));
+  }
+  section(11, data);
+
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compile_memory_mb = 512;
+  auto engine = make_aot_engine(o);
+  auto m = engine->load(w.data(), w.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  HostFuncTable host;
+  auto inst = engine->instantiate(*m, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  GuestMemory mem = (*inst)->memory();
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < segments; ++i) {
+    const uint8_t* p = mem.range(uint64_t{i} * stride, stride);
+    ASSERT_NE(p, nullptr);
+    for (uint32_t k = 0; k < seg_bytes; ++k) wrong += p[k] != static_cast<uint8_t>(i * 7 + k);
+    for (uint32_t k = seg_bytes; k < stride; ++k) wrong += p[k] != 0;
+  }
+  EXPECT_EQ(wrong, 0u);
+}
+
 // A run's deadline stops a split compile too (deadline_exceeded), every job with it.
 TEST(AotSplit, RunDeadlineStopsEveryJob) {
   TempCache cache;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <new>
@@ -659,6 +660,158 @@ size_t replace_all(std::string& s, const std::string& from, const std::string& t
   if (n == 0) return 0;
   o.append(s, pos, std::string::npos);
   s = std::move(o);
+  return n;
+}
+
+// wasm2c writes each data segment as an array of hex bytes, `static const u8
+// data_segment_data_X[] = {\n  0x2d, 0x2b, ...\n};`: about 6 bytes of C per byte of data, and
+// gcc keeps a tree node per element, several hundred bytes of compiler memory per data byte
+// (esbuild's 7.5 MB of data: 46 MB of C, past 4 GB in cc1: docs/benchmarks.md "Real programs
+// from npm"). A string literal of the same bytes is one node. Rewrites every such array into
+// `static const u8 data_segment_data_X[N] = "...";` (the explicit size N stores no terminating
+// NUL); an array that does not have exactly that shape, or is empty, is left as it is. Linear.
+size_t data_as_strings(std::string& c) {
+  static const std::string head = "static const u8 data_segment_data_";
+  static const char hex[] = "0123456789abcdef";
+  std::string o;
+  size_t pos = 0, n = 0;
+  for (size_t at; (at = c.find(head, pos)) != std::string::npos;) {
+    size_t name_end = c.find("[] = {\n", at + head.size());
+    size_t nl = c.find('\n', at);
+    if (name_end == std::string::npos || name_end > nl) {
+      pos = at + head.size();
+      continue;
+    }
+    // Parse "0xHH," tokens separated by blanks and newlines up to "};".
+    std::string bytes;
+    size_t p = name_end + 7;
+    bool ok = true;
+    while (true) {
+      while (p < c.size() && (c[p] == ' ' || c[p] == '\n')) ++p;
+      if (p + 1 < c.size() && c[p] == '}' && c[p + 1] == ';') break;
+      auto digit = [&](char ch) -> int {
+        const char* d = std::strchr(hex, ch);
+        return ch != '\0' && d != nullptr ? static_cast<int>(d - hex) : -1;
+      };
+      if (p + 5 > c.size() || c[p] != '0' || c[p + 1] != 'x' || digit(c[p + 2]) < 0 ||
+          digit(c[p + 3]) < 0 || c[p + 4] != ',') {
+        ok = false;
+        break;
+      }
+      bytes.push_back(static_cast<char>(digit(c[p + 2]) * 16 + digit(c[p + 3])));
+      p += 5;
+    }
+    if (!ok || bytes.empty()) {
+      pos = name_end;
+      continue;
+    }
+    if (n++ == 0) o.reserve(c.size());
+    o.append(c, pos, name_end - pos);
+    o += "[" + std::to_string(bytes.size()) + "] =\n  \"";
+    size_t col = 0;
+    for (unsigned char b : bytes) {
+      if (col >= 96) {
+        o += "\"\n  \"";
+        col = 0;
+      }
+      if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\' && b != '?') {
+        o.push_back(static_cast<char>(b));
+        col += 1;
+      } else {
+        // Always three octal digits: a following digit is never taken into the escape.
+        o.push_back('\\');
+        o.push_back(static_cast<char>('0' + (b >> 6)));
+        o.push_back(static_cast<char>('0' + ((b >> 3) & 7)));
+        o.push_back(static_cast<char>('0' + (b & 7)));
+        col += 4;
+      }
+    }
+    o += "\";";
+    pos = p + 2;  // after "};"
+  }
+  if (n == 0) return 0;
+  o.append(c, pos, std::string::npos);
+  c = std::move(o);
+  return n;
+}
+
+// wasm2c initialises memory with one `LOAD_DATA(instance->M, OFFSETu, data_segment_data_X, SIZE);`
+// statement per data segment, all in one function. Go's toolchain emits a segment per symbol
+// (esbuild: 100,000), and gcc on a function of 100,000 such statements needs 3.9 GB even at -O0.
+// Every run of at least kDataLoopMin consecutive such lines on the same memory becomes a table
+// and a loop over it, in the same order (the same first trap, the same bytes). Lines of any
+// other shape are left as they are. Linear.
+constexpr size_t kDataLoopMin = 16;
+size_t data_loads_as_loops(std::string& c) {
+  struct Load {
+    std::string mem, offset, seg, size;
+  };
+  // Parses one line [b, e) of the form above.
+  auto parse = [&](size_t b, size_t e, Load& l) {
+    static const std::string pre = "  LOAD_DATA(instance->";
+    if (e - b < pre.size() || c.compare(b, pre.size(), pre) != 0) return false;
+    size_t p = b + pre.size();
+    auto ident = [&](std::string& out) {
+      size_t q = p;
+      while (q < e && (std::isalnum(static_cast<unsigned char>(c[q])) || c[q] == '_')) ++q;
+      if (q == p) return false;
+      out.assign(c, p, q - p);
+      p = q;
+      return true;
+    };
+    auto number = [&](std::string& out) {
+      size_t q = p;
+      while (q < e && q - p < 10 && std::isdigit(static_cast<unsigned char>(c[q]))) ++q;
+      if (q == p || q - p > 9) return false;  // < 10^9: fits u32 whatever the digits
+      out.assign(c, p, q - p);
+      p = q;
+      return true;
+    };
+    auto lit = [&](const char* t) {
+      size_t n = std::strlen(t);
+      if (e - p < n || c.compare(p, n, t) != 0) return false;
+      p += n;
+      return true;
+    };
+    return ident(l.mem) && lit(", ") && number(l.offset) && lit("u, ") && ident(l.seg) &&
+           l.seg.rfind("data_segment_data_", 0) == 0 && lit(", ") && number(l.size) &&
+           lit(");") && p == e;
+  };
+  std::string o;
+  size_t pos = 0, n = 0, line = 0;
+  while (line < c.size()) {
+    // A run of parsable lines on one memory, starting at `line`.
+    std::vector<Load> run;
+    size_t end = line;
+    while (end < c.size()) {
+      size_t e = c.find('\n', end);
+      if (e == std::string::npos) break;
+      Load l;
+      if (!parse(end, e, l) || (!run.empty() && l.mem != run[0].mem)) break;
+      run.push_back(std::move(l));
+      end = e + 1;
+    }
+    if (run.size() < kDataLoopMin) {
+      if (run.empty()) {
+        size_t e = c.find('\n', line);
+        line = e == std::string::npos ? c.size() : e + 1;
+      } else {
+        line = end;  // the line that ended the run may start one of its own
+      }
+      continue;
+    }
+    if (n++ == 0) o.reserve(c.size());
+    o.append(c, pos, line - pos);
+    o += "  {\n    static const struct { u32 o; const u8* d; u32 s; } wasmcap_segs[] = {\n";
+    for (const Load& l : run) o += "      {" + l.offset + "u, " + l.seg + ", " + l.size + "u},\n";
+    o += "    };\n    for (size_t i = 0; i < sizeof(wasmcap_segs) / sizeof(wasmcap_segs[0]); ++i)\n"
+         "      LOAD_DATA(instance->" + run[0].mem +
+         ", wasmcap_segs[i].o, wasmcap_segs[i].d, wasmcap_segs[i].s);\n  }\n";
+    pos = line = end;
+  }
+  if (n == 0) return 0;
+  o.append(c, pos, std::string::npos);
+  c = std::move(o);
   return n;
 }
 
@@ -1507,6 +1660,8 @@ void* wasm_rt_exception(void) { return NULL; }
                             std::string(kModuleName) + "_instance)";
     replace_all(c, off, "0");
   }
+  data_as_strings(out.module_c);
+  data_loads_as_loops(out.module_c);
   // Defence in depth: what goes to the compiler is ASCII text wasmcap and wabt wrote.
   bool ascii = plain_text(out.module_c) && plain_text(out.module_h) && plain_text(out.glue_c) &&
                plain_text(out.common_h);

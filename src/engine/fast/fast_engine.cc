@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +39,19 @@ constexpr size_t kMaxValueSlots = 4u << 20;
 using engine_wabt::from_wabt;
 using engine_wabt::kind_from;
 using engine_wabt::limits_from;
+
+// Benchmark statistics (docs/fast-interp.md "Statistics for benchmarks"): with
+// $WASMCAP_FAST_STATS set, load prints its phase timings and each instance prints one line to
+// stderr when it is destroyed: the functions it translated, their wasm body bytes, the bytes of
+// translated code, and the wall-clock time (Unix ns) at which the first guest function was
+// ready to run.
+bool stats_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("WASMCAP_FAST_STATS");
+    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
 
 FuncSig sig_from(const wabt::FuncSignature& s) {
   FuncSig out;
@@ -178,6 +192,11 @@ class FastModule final : public Module {
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
 
+  // Wasm body bytes of function `func` (module index; a defined function).
+  uint32_t body_size(uint32_t func) const {
+    return split_.bodies[func - ir_->num_func_imports].second;
+  }
+
   // Reads defined function `func` (module index) into wabt's IR: a one-function module of one
   // type (the function's own), the function, placeholder tables and memories, the data count
   // section and the body. Cost: the body's size, whatever the size of the module's type
@@ -265,6 +284,7 @@ class FastInstance final : public Instance, public Translator {
  public:
   explicit FastInstance(const ExecLimits& limits) : limits_(limits) { rt_.limits = &limits_; }
   ~FastInstance() override {
+    if (stats_enabled()) print_stats();
     memory_release(rt_);
     if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
   }
@@ -284,7 +304,33 @@ class FastInstance final : public Instance, public Translator {
       code->frame_slots = static_cast<uint32_t>(nlocals);
       return code;
     }
-    return translate_function(module_->ir(), f, module_->canon(), module_->wide());
+    auto code = translate_function(module_->ir(), f, module_->canon(), module_->wide());
+    if (stats_enabled()) count(func, *code);
+    return code;
+  }
+
+  // Statistics (stats_enabled()), printed by the destructor.
+  void count(uint32_t func, const FuncCode& code) {
+    if (stats_.funcs == 0) {
+      stats_.first_ready_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+    }
+    ++stats_.funcs;
+    stats_.code_bytes += code.code.size() * sizeof(Word);
+    stats_.wasm_bytes += module_->body_size(func);
+  }
+  void print_stats() const {
+    std::fprintf(stderr,
+                 "wasmcap-fast-stats {\"funcs_translated\": %llu, \"wasm_body_bytes\": %llu, "
+                 "\"code_bytes\": %llu, \"defined_funcs\": %llu, \"first_func_ready_unix_ns\": "
+                 "%lld, \"fuel_consumed\": %llu}\n",
+                 static_cast<unsigned long long>(stats_.funcs),
+                 static_cast<unsigned long long>(stats_.wasm_bytes),
+                 static_cast<unsigned long long>(stats_.code_bytes),
+                 static_cast<unsigned long long>(module_ ? module_->info().defined_funcs : 0),
+                 static_cast<long long>(stats_.first_ready_ns),
+                 static_cast<unsigned long long>(rt_.consumed));
   }
 
   Result<void> init(std::shared_ptr<const FastModule> module, const HostFuncTable& host) {
@@ -641,6 +687,10 @@ class FastInstance final : public Instance, public Translator {
   }
 
   ExecLimits limits_;
+  struct Stats {
+    uint64_t funcs = 0, wasm_bytes = 0, code_bytes = 0;
+    long long first_ready_ns = 0;
+  } stats_;
   Runtime rt_;
   std::shared_ptr<const FastModule> module_;
   std::optional<int32_t> start_exit_;
@@ -655,7 +705,15 @@ class FastEngine final : public Engine {
   // deadline and interrupt are checked at least every 65,536 units, at every loop back-edge
   // and call through the same counter, and after every host call; memory and table maxima are
   // enforced by the instance. Every host function can be linked.
-  CapabilitySet capabilities() const override { return CapabilitySet::all(); }
+  CapabilitySet capabilities() const override {
+#ifdef WASMCAP_BENCH_FAST_NO_FUEL
+    // The bench-only build without metering (CMakeLists.txt) cannot stop guest code: it says
+    // so, so a run or plan that asks for fuel or a deadline is refused instead of unbounded.
+    return CapabilitySet::all().remove(Capability::kLimitFuel).remove(Capability::kLimitTimeout);
+#else
+    return CapabilitySet::all();
+#endif
+  }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
@@ -670,11 +728,17 @@ class FastEngine final : public Engine {
     // drop: writing a delegate that drives wabt's SharedValidator alone would save part of
     // this pass (measured in docs/benchmarks.md, "fast interpreter load path"), but it would
     // be a copy of wabt's ~1,500-line interp reader to keep in step.
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
+    auto t0 = Clock::now();
     wabt::Result r;
     {
       wabt::interp::ModuleDesc desc;
       r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     }
+    double validate_ms = ms_since(t0);
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
       if (!errors.empty()) {
@@ -684,6 +748,7 @@ class FastEngine final : public Engine {
       return make_error(ErrorCode::kModuleMalformed, msg);
     }
     // The declarations into wabt's IR; the bodies stay bytes until their first call.
+    auto t1 = Clock::now();
     SplitModule split;
     IrPtr ir(new wabt::Module());
     if (!split_module(bytes, size, &split) ||
@@ -693,7 +758,15 @@ class FastEngine final : public Engine {
       return make_error(ErrorCode::kModuleMalformed,
                         "invalid module: its sections cannot be read again after validation");
     }
+    double decls_ms = ms_since(t1);
+    auto t2 = Clock::now();
     FeatureScan scan = scan_features(*ir, bytes, size, options);
+    if (stats_enabled()) {
+      std::fprintf(stderr,
+                   "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
+                   "\"scan_ms\": %.1f}\n",
+                   size, validate_ms, decls_ms, ms_since(t2));
+    }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,

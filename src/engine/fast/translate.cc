@@ -162,7 +162,7 @@ class FuncTranslator {
     walk();
 
     // Close the last segment, resolve branch targets to addresses.
-    code_[fuel_word_].u = fuel_count_;
+    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
     code_.shrink_to_fit();  // before taking addresses: it may move the code
     for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
     out->frame_slots = (nlocals_ + max_height_ + 1) * stride();
@@ -239,6 +239,10 @@ class FuncTranslator {
   }
   // Starts a new fuel segment; returns its first pc (a label).
   size_t new_segment() {
+#ifdef WASMCAP_BENCH_FAST_NO_FUEL  // bench-only build (CMakeLists.txt): no metering at all
+    last_op_pc_ = kNone;
+    return pc();
+#endif
     if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0) {
       last_op_pc_ = kNone;
       return fuel_word_ - 1;  // the current segment is empty: reuse it
