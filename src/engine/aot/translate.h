@@ -25,7 +25,9 @@ namespace wasmcap::aot {
 // Version 6: no interrupt checks at all where the runtime preempts guest code with a signal
 // (kAsyncPreemption), and every function reads the linear-memory base once (a local copy of
 // memory 0's descriptor that loads and stores use; the runtime never moves linear memory).
-constexpr int kInstrumentationVersion = 6;
+// Version 7: data segments are string literals, and runs of data-segment loads a table and a loop
+// (the generated module.c changed; objects of v6 builds are never loaded).
+constexpr int kInstrumentationVersion = 7;
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
 // "Deadlines"): the watchdog signals the thread, and the runtime unwinds when the interrupted PC
