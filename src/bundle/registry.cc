@@ -11,7 +11,6 @@
 // a plain module never maps it (docs/aot.md, "Cold start").
 #include "wasmcap/registry.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -33,6 +32,7 @@
 #define WASMCAP_LIBSQLITE3_SONAME "libsqlite3.so.0"
 #endif
 
+#include "common/system_lib.h"
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
 
@@ -66,20 +66,8 @@ std::string g_sqlite_error;
 const SqliteApi* load_sqlite() {
   static std::once_flag once;
   std::call_once(once, [] {
-    void* h = ::dlopen(WASMCAP_LIBSQLITE3_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) {
-      const char* e = ::dlerror();
-      g_sqlite_error = std::string("cannot load " WASMCAP_LIBSQLITE3_SONAME ": ") + (e != nullptr ? e : "dlopen failed");
-      return;
-    }
-    bool ok = true;
-    auto get = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
-      if (fn == nullptr && ok) {
-        ok = false;
-        g_sqlite_error = std::string(WASMCAP_LIBSQLITE3_SONAME " has no symbol ") + name;
-      }
-    };
+    wasmcap::syslib::Library lib(WASMCAP_LIBSQLITE3_SONAME);
+    auto get = [&](auto& fn, const char* name) { lib.get(&fn, name); };
     SqliteApi& a = g_sqlite;
     get(a.open_v2, "sqlite3_open_v2");
     get(a.prepare_v2, "sqlite3_prepare_v2");
@@ -96,7 +84,8 @@ const SqliteApi* load_sqlite() {
     get(a.free, "sqlite3_free");
     get(a.wal_checkpoint_v2, "sqlite3_wal_checkpoint_v2");
     get(a.busy_timeout, "sqlite3_busy_timeout");
-    if (ok) g_sqlite_loaded = &g_sqlite;  // the handle stays open for the life of the process
+    if (lib.ok()) g_sqlite_loaded = &g_sqlite;  // the library stays open for the life of the process
+    g_sqlite_error = lib.error();
   });
   return g_sqlite_loaded;
 }

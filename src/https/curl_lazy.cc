@@ -12,11 +12,12 @@
 // the https client refuses to start with "libcurl initialization failed: ..." naming dlerror().
 #define CURL_DISABLE_TYPECHECK 1  // curl_easy_setopt/getinfo are real functions here, not macros
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <cstdarg>
 #include <mutex>
 #include <string>
+
+#include "common/system_lib.h"
 
 #ifndef WASMCAP_LIBCURL_SONAME
 #define WASMCAP_LIBCURL_SONAME "libcurl.so.4"
@@ -45,39 +46,30 @@ struct Api {
 
 std::string g_error;  // why libcurl could not be loaded (set once, under the once_flag)
 
-template <typename F>
-bool resolve(void* h, const char* name, F* out) {
-  *out = reinterpret_cast<F>(dlsym(h, name));
-  if (*out == nullptr) g_error = std::string("libcurl has no symbol ") + name;
-  return *out != nullptr;
-}
-
 const Api* api() {
   static Api a;
   static const Api* loaded = nullptr;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* h = dlopen(WASMCAP_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) {
-      const char* e = dlerror();
-      g_error = std::string("cannot load " WASMCAP_LIBCURL_SONAME ": ") + (e ? e : "dlopen failed");
-      return;
-    }
-    bool ok = resolve(h, "curl_global_init", &a.global_init) &&
-              resolve(h, "curl_easy_init", &a.easy_init) &&
-              resolve(h, "curl_easy_cleanup", &a.easy_cleanup) &&
-              resolve(h, "curl_easy_setopt", &a.easy_setopt) &&
-              resolve(h, "curl_easy_getinfo", &a.easy_getinfo) &&
-              resolve(h, "curl_easy_perform", &a.easy_perform) &&
-              resolve(h, "curl_easy_strerror", &a.easy_strerror) &&
-              resolve(h, "curl_free", &a.free_) &&
-              resolve(h, "curl_slist_append", &a.slist_append) &&
-              resolve(h, "curl_slist_free_all", &a.slist_free_all) &&
-              resolve(h, "curl_url", &a.url) && resolve(h, "curl_url_cleanup", &a.url_cleanup) &&
-              resolve(h, "curl_url_get", &a.url_get) && resolve(h, "curl_url_set", &a.url_set) &&
-              resolve(h, "curl_url_strerror", &a.url_strerror) &&
-              resolve(h, "curl_version_info", &a.version_info);
-    if (ok) loaded = &a;  // the handle stays open for the life of the process
+    wasmcap::syslib::Library lib(WASMCAP_LIBCURL_SONAME);
+    lib.get(&a.global_init, "curl_global_init");
+    lib.get(&a.easy_init, "curl_easy_init");
+    lib.get(&a.easy_cleanup, "curl_easy_cleanup");
+    lib.get(&a.easy_setopt, "curl_easy_setopt");
+    lib.get(&a.easy_getinfo, "curl_easy_getinfo");
+    lib.get(&a.easy_perform, "curl_easy_perform");
+    lib.get(&a.easy_strerror, "curl_easy_strerror");
+    lib.get(&a.free_, "curl_free");
+    lib.get(&a.slist_append, "curl_slist_append");
+    lib.get(&a.slist_free_all, "curl_slist_free_all");
+    lib.get(&a.url, "curl_url");
+    lib.get(&a.url_cleanup, "curl_url_cleanup");
+    lib.get(&a.url_get, "curl_url_get");
+    lib.get(&a.url_set, "curl_url_set");
+    lib.get(&a.url_strerror, "curl_url_strerror");
+    lib.get(&a.version_info, "curl_version_info");
+    if (lib.ok()) loaded = &a;  // the library stays open for the life of the process
+    g_error = lib.error();
   });
   return loaded;
 }

@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <idn2.h>
 
 #include <cstdlib>
@@ -20,6 +19,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/system_lib.h"
 #include "https/address.h"
 
 #ifndef WASMCAP_LIBIDN2_SONAME
@@ -43,20 +43,12 @@ const Idn2* idn2(std::string* error) {
   static std::string why;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* h = ::dlopen(WASMCAP_LIBIDN2_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) {
-      const char* e = ::dlerror();
-      why = std::string("cannot load " WASMCAP_LIBIDN2_SONAME ": ") + (e != nullptr ? e : "dlopen failed");
-      return;
-    }
-    api.lookup_u8 = reinterpret_cast<int (*)(const uint8_t*, uint8_t**, int)>(::dlsym(h, "idn2_lookup_u8"));
-    api.strerror = reinterpret_cast<const char* (*)(int)>(::dlsym(h, "idn2_strerror"));
-    api.free = reinterpret_cast<void (*)(void*)>(::dlsym(h, "idn2_free"));
-    if (api.lookup_u8 == nullptr || api.strerror == nullptr || api.free == nullptr) {
-      why = WASMCAP_LIBIDN2_SONAME " lacks idn2_lookup_u8/idn2_strerror/idn2_free";
-      return;
-    }
-    loaded = &api;  // the handle stays open for the life of the process
+    wasmcap::syslib::Library lib(WASMCAP_LIBIDN2_SONAME);
+    lib.get(&api.lookup_u8, "idn2_lookup_u8");
+    lib.get(&api.strerror, "idn2_strerror");
+    lib.get(&api.free, "idn2_free");
+    if (lib.ok()) loaded = &api;  // the library stays open for the life of the process
+    why = lib.error();
   });
   if (loaded == nullptr && error != nullptr) *error = why;
   return loaded;
