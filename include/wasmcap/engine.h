@@ -417,8 +417,11 @@ inline constexpr uint64_t kDefaultAotStackBytes = 8ull << 20;
 
 // The AOT backend: wasm -> C (wabt's wasm2c writer, in-process) -> native code (the system C
 // compiler), cached, run on wasmcap's own thread-safe runtime. Deadlines and interrupts are
-// enforced by checks compiled into loop headers and function entries; fuel is not available
-// (capabilities() does not declare limits.fuel, so runs that set it are refused).
+// enforced by preempting the thread that runs guest code with SIGURG (x86-64 and AArch64 Linux;
+// elsewhere by checks compiled into loop headers and function entries). A process that runs aot
+// guests must not replace wasmcap's handlers for SIGURG, SIGSEGV and SIGBUS once installed
+// (handlers installed before are chained to for signals that are not the guest's). Fuel is not
+// available (capabilities() does not declare limits.fuel, so runs that set it are refused).
 std::unique_ptr<Engine> make_aot_engine(AotOptions options = {});
 
 // True when the AOT engine can compile modules here (its C compiler is found).
