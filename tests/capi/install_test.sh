@@ -40,7 +40,8 @@ bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash comple
 # LIBDIR/wasmcap, not writable by others, and found by the installed CLI (which links no
 # cpp-httplib/OpenSSL itself): `mcp --listen` serves until stopped.
 [ -f "$libdir/wasmcap/wasmcap-mcp-http.so" ] || fail "LIBDIR/wasmcap/wasmcap-mcp-http.so not installed"
-ldd "$prefix/bin/wasmcap" | grep -qE 'libssl|libcrypto|httplib' && fail "the installed CLI links the HTTP/TLS stack"
+cli_libs=$(ldd "$prefix/bin/wasmcap")
+grep -qE 'libssl|libcrypto|httplib' <<<"$cli_libs" && fail "the installed CLI links the HTTP/TLS stack"
 set +e
 WASMCAP_HOME=$work/home timeout 5 "$prefix/bin/wasmcap" mcp --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err"
 rc=$?
@@ -50,9 +51,11 @@ set -e
 
 # The shared library exports the C API and nothing else (no C++ symbols: their ABI is not stable).
 exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sed 's/@.*//' | grep -v '^WASMCAP_0$' | sort)
-echo "$exported" | grep -qv '^wasmcap_' && fail "libwasmcap.so exports non-C-API symbols: $(echo "$exported" | grep -v '^wasmcap_' | head -5)"
+# (Here-strings, not `echo | grep -q`: under pipefail grep -q's early exit gives echo SIGPIPE and
+# the pipeline fails even on a match — this test failed that way under load.)
+grep -qv '^wasmcap_' <<<"$exported" && fail "libwasmcap.so exports non-C-API symbols: $(grep -v '^wasmcap_' <<<"$exported" | head -5)"
 for fn in $(grep -o 'WASMCAP_API [^(]*(' "$src/include/wasmcap/wasmcap.h" | grep -o 'wasmcap_[a-z0-9_]*(' | tr -d '('); do
-  echo "$exported" | grep -qx "$fn" || fail "libwasmcap.so does not export $fn"
+  grep -qx "$fn" <<<"$exported" || fail "libwasmcap.so does not export $fn"
 done
 
 # The C header stands alone: only the C standard library, strict C89/C99/C11, and C++.
@@ -89,8 +92,8 @@ for kind in shared static; do
     || { cat "$work/build-$kind.log"; fail "find_package($kind): build"; }
   check_run "find_package($kind)" "$work/cmake-$kind/embed-c"
 done
-ldd "$work/cmake-shared/embed-c" | grep -q "libwasmcap.so.0 => $libdir" || fail "shared build does not load the installed libwasmcap.so.0"
-ldd "$work/cmake-static/embed-c" | grep -q libwasmcap && fail "static build links libwasmcap.so"
+grep -q "libwasmcap.so.0 => $libdir" <<<"$(ldd "$work/cmake-shared/embed-c")" || fail "shared build does not load the installed libwasmcap.so.0"
+grep -q libwasmcap <<<"$(ldd "$work/cmake-static/embed-c")" && fail "static build links libwasmcap.so"
 
 # pkg-config: shared, and static (libwasmcap.a + the private libraries --static lists).
 export PKG_CONFIG_PATH=$libdir/pkgconfig
