@@ -18,13 +18,13 @@
 
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
+#include "engine/fast/validate.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
 #include "wabt/feature.h"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
-#include "wabt/interp/binary-reader-interp.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -60,13 +60,7 @@ FuncSig sig_from(const wabt::FuncSignature& s) {
   return out;
 }
 
-wabt::Features features() {
-  // The wabt backend's feature set plus exceptions (the legacy try/catch form, which wabt 1.0.32
-  // reads; exnref's try_table/throw_ref it does not know).
-  wabt::Features f = engine_wabt::wasm2_features();
-  f.enable_exceptions();
-  return f;
-}
+wabt::Features features() { return load_features(); }
 
 
 // ---- The module's bytes, split for the lazy front end -------------------------------------
@@ -719,25 +713,18 @@ class FastEngine final : public Engine {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
-    wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
-                                    /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                    /*fail_on_custom_section_error=*/true);
-    // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
-    // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
-    // constant expressions). It also compiles wabt's own code for every function, which we
-    // drop: writing a delegate that drives wabt's SharedValidator alone would save part of
-    // this pass (measured in docs/benchmarks.md, "fast interpreter load path"), but it would
-    // be a copy of wabt's ~1,500-line interp reader to keep in step.
+    wabt::ReadBinaryOptions options = load_options();
+    // Validation: wabt's SharedValidator driven by a reader of our own that makes the calls
+    // wabt's interp reader makes (validate.cc), so this engine accepts exactly the modules the
+    // wabt backend accepts (wabt's IR validator is laxer, e.g. about empty constant
+    // expressions), and compiles nothing; the same pass notes v128 and unsupported features.
     using Clock = std::chrono::steady_clock;
     auto ms_since = [](Clock::time_point t) {
       return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     };
     auto t0 = Clock::now();
-    wabt::Result r;
-    {
-      wabt::interp::ModuleDesc desc;
-      r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
-    }
+    FeatureScan scan;
+    wabt::Result r = validate_module(bytes, size, options, &errors, &scan);
     double validate_ms = ms_since(t0);
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -758,14 +745,10 @@ class FastEngine final : public Engine {
       return make_error(ErrorCode::kModuleMalformed,
                         "invalid module: its sections cannot be read again after validation");
     }
-    double decls_ms = ms_since(t1);
-    auto t2 = Clock::now();
-    FeatureScan scan = scan_features(*ir, bytes, size, options);
     if (stats_enabled()) {
       std::fprintf(stderr,
-                   "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
-                   "\"scan_ms\": %.1f}\n",
-                   size, validate_ms, decls_ms, ms_since(t2));
+                   "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f}\n",
+                   size, validate_ms, ms_since(t1));
     }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
