@@ -4,8 +4,10 @@
 // refused, the same first error (message and byte offset). Both read with the fast engine's
 // options (load_options(): WebAssembly 2.0 plus exceptions).
 //
-// Usage: validate_equiv [--mutants N] [--seed S] PATH...   (PATH: a .wasm file or a directory,
-// searched recursively for .wasm files). Prints a summary; on the first disagreement prints the
+// Usage: validate_equiv [--mutants N] [--seed S] [--threads T] PATH...   (PATH: a .wasm file or
+// a directory, searched recursively for .wasm files). --threads T: validate_module's thread
+// count, with its size threshold at 0 (every module of at least 2T bodies goes through the
+// parallel path; default 1, sequential). Prints a summary; on the first disagreement prints the
 // module (path, mutant number, size), both verdicts and errors, writes the bytes to
 // validate_equiv-mismatch.wasm in the working directory, and exits 1. Exit 2: usage / no input.
 //
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
   }
   std::sort(files.begin(), files.end());
   size_t modules = 0, accepted = 0, refused = 0, mutant_count = 0, mutants_accepted = 0;
+  size_t parallel = 0;  // of all, validated by more than one thread
   for (const fs::path& f : files) {
     std::ifstream in(f, std::ios::binary);
     Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
       Bytes b = m < 0 ? bytes : mutate(bytes, rng);
       wasmcap::fast_test::ValidatorVerdicts v =
           wasmcap::fast_test::compare_validators(b.data(), b.size(), threads);
+      if (wasmcap::fast_test::parallel_threads(b.data(), b.size(), threads) > 1) ++parallel;
       if (m < 0) {
         ++modules;
         (v.reference_ok ? accepted : refused) += 1;
@@ -132,8 +136,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("validate_equiv: %zu modules (%zu accepted, %zu refused), %zu mutants (%zu "
-              "accepted): same verdict and first error on every one\n",
-              modules, accepted, refused, mutant_count, mutants_accepted);
+  std::printf("validate_equiv (--threads %u): %zu modules (%zu accepted, %zu refused), %zu "
+              "mutants (%zu accepted), %zu of them validated by several threads: same verdict "
+              "and first error on every one\n",
+              threads, modules, accepted, refused, mutant_count, mutants_accepted, parallel);
   return 0;
 }

@@ -13,7 +13,10 @@ error message or its byte offset) and prints it.
 
 Usage: validate_equiv.py --tool BIN --wast2json BIN --suite DIR --expectations FILE
                          --workdir DIR [--extra-wast F.wast ...] [--extra-wasm F.wasm ...]
-                         [--mutants N] [--threads N]
+                         [--mutants N] [--threads 1,2,4]
+
+--threads: a comma-separated list; the tool runs once per count (1: the sequential pass; more:
+the parallel path, forced on every module of two bodies per thread or more).
 """
 import argparse
 import os
@@ -83,11 +86,13 @@ def main():
     if converted < 100 or simd < 50:
         print("too few spec files converted: is --suite the core spec suite?")
         return 1
-    r = subprocess.run([a.tool, "--mutants", a.mutants, "--threads", a.threads, a.workdir],
-                       cwd=a.workdir)
-    if r.returncode == 0:
-        shutil.rmtree(a.workdir, ignore_errors=True)
-    return r.returncode
+    for threads in a.threads.split(","):
+        r = subprocess.run([a.tool, "--mutants", a.mutants, "--threads", threads, a.workdir],
+                           cwd=a.workdir)
+        if r.returncode != 0:
+            return r.returncode
+    shutil.rmtree(a.workdir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

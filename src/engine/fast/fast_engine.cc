@@ -54,6 +54,17 @@ bool stats_enabled() {
   return on;
 }
 
+// Benchmark aid (docs/fast-interp.md "Statistics for benchmarks"): $WASMCAP_FAST_VALIDATE_THREADS
+// = N (1-4) caps the threads that validate function bodies; unset, the hardware's (0).
+unsigned validate_threads() {
+  static const unsigned n = [] {
+    const char* v = std::getenv("WASMCAP_FAST_VALIDATE_THREADS");
+    if (v == nullptr || v[0] < '1' || v[0] > '4' || v[1] != '\0') return 0u;
+    return static_cast<unsigned>(v[0] - '0');
+  }();
+  return n;
+}
+
 FuncSig sig_from(const wabt::FuncSignature& s) {
   FuncSig out;
   for (auto t : s.param_types) out.params.push_back(from_wabt(t));
@@ -732,7 +743,11 @@ class FastEngine final : public Engine {
     auto t0 = Clock::now();
     double c0 = cpu_ms();
     FeatureScan scan;
-    wabt::Result r = validate_module(bytes, size, options, &errors, &scan);
+    // Bodies on as many threads as the hardware runs at once (at most 4), for a code section of
+    // kParallelValidateThreshold bytes or more: the same verdict and error as one pass.
+    std::vector<uint64_t> passes;  // instructions read per pass (stats)
+    wabt::Result r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
+                                     kParallelValidateThreshold, &passes);
     double validate_ms = ms_since(t0), validate_cpu_ms = cpu_ms() - c0;
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -757,8 +772,8 @@ class FastEngine final : public Engine {
     if (stats_enabled()) {
       std::fprintf(stderr,
                    "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
-                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f}\n",
-                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1);
+                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu}\n",
+                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size());
     }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {

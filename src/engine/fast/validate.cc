@@ -24,6 +24,9 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/wabt_shared.h"
@@ -87,7 +90,39 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     return true;
   }
 
-  Result EndModule() override { return validator_.EndModule(); }
+  Result EndModule() override {
+    at_end_ = true;
+    return validator_.EndModule();
+  }
+  Result EndCodeSection() override {
+    after_code_ = true;
+    return Result::Ok;
+  }
+
+  // Where the reader is, in reading order: the declarations before the first body (0), body
+  // number `n` (1, n), what follows the code section (2), the end-of-module checks (3); then
+  // `offset`. A failed pass stopped at its key, with its first error's offset (the parallel
+  // merge compares passes by it).
+  using Key = std::tuple<int, uint64_t, size_t>;
+  Key key(size_t offset) const {
+    if (at_end_) return {3, 0, offset};
+    if (after_code_) return {2, 0, offset};
+    if (bodies_ > 0) return {1, bodies_ - 1, offset};
+    return {0, 0, offset};
+  }
+  Key unsupported_key() const { return unsupported_key_; }
+  // Instructions read (function bodies and constant expressions).
+  uint64_t instructions() const { return instructions_; }
+  bool skip_ignored() const { return skip_ignored_; }
+
+  // Parallel validation: validate bodies [first, last) of the code section only, skipping the
+  // others through `options` (the options ReadBinary reads with: wabt's reader keeps a
+  // reference to them and looks at skip_function_bodies after each body's local declarations).
+  void set_range(wabt::ReadBinaryOptions* options, uint64_t first, uint64_t last) {
+    options_ = options;
+    range_first_ = first;
+    range_last_ = last;
+  }
 
   // ---- declarations ----
   Result OnFuncType(Index index, Index param_count, Type* param_types, Index result_count,
@@ -180,6 +215,14 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
 
   // ---- function bodies ----
   Result BeginFunctionBody(Index index, wabt::Offset) override {
+    uint64_t ordinal = bodies_++;
+    if (options_ != nullptr) {
+      // Parallel validation: a body outside this pass's range is skipped by the reader after its
+      // local declarations (and left alone here); another pass validates it.
+      skipping_ = ordinal < range_first_ || ordinal >= range_last_;
+      options_->skip_function_bodies = skipping_;
+      if (skipping_) return Result::Ok;
+    }
     in_code_ = true;
     labels_ = 0;
     CHECK(validator_.BeginFunctionBody(loc(), index));
@@ -187,6 +230,12 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     return Result::Ok;
   }
   Result EndFunctionBody(Index) override {
+    if (skipping_) {
+      skipping_ = false;
+      in_code_ = false;
+      labels_ = 0;
+      return Result::Ok;
+    }
     CHECK(label(labels_ - 1));  // the interp reader's return drop/keep count
     CHECK(validator_.EndFunctionBody(loc()));
     --labels_;
@@ -194,12 +243,20 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     return Result::Ok;
   }
   Result OnLocalDecl(Index, Index count, Type type) override {
+    if (skipping_) return Result::Ok;
     CHECK(validator_.OnLocalDecl(loc(), count, type));
     note_type(type);
     return Result::Ok;
   }
 
   Result OnOpcode(Opcode op) override {
+    ++instructions_;
+    if (skipping_) {
+      // The reader reads a body this pass asked it to skip: it did not see the request (a wabt
+      // that copies its options). Stop; validate_module falls back to one sequential pass.
+      skip_ignored_ = true;
+      return Result::Error;
+    }
     if (!in_code_ || labels_ == 0) {
       errors_->emplace_back(wabt::ErrorLevel::Error, Location(wabt::kInvalidOffset),
                             "Unexpected instruction after end of function");
@@ -213,6 +270,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
       // Noted, not refused here: a module that is also invalid must be refused as invalid, as
       // when the scan ran after validation (the caller checks the verdict first).
       scan_->unsupported = kUnsupported[c - 2];
+      unsupported_key_ = key(state->offset);
     }
     return Result::Ok;
   }
@@ -469,6 +527,13 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Index memories_ = 0;
   bool first_memory_64_ = false;
   Type global_type_ = Type::Void;
+  uint64_t bodies_ = 0;  // BeginFunctionBody calls so far
+  bool after_code_ = false, at_end_ = false;
+  Key unsupported_key_{4, 0, 0};
+  wabt::ReadBinaryOptions* options_ = nullptr;
+  uint64_t range_first_ = 0, range_last_ = 0;
+  bool skipping_ = false, skip_ignored_ = false;
+  uint64_t instructions_ = 0;
 };
 #undef CHECK
 
@@ -486,11 +551,193 @@ wabt::ReadBinaryOptions load_options() {
                                  /*fail_on_custom_section_error=*/true);
 }
 
+// ---- Parallel validation -------------------------------------------------------------------
+//
+// Above a size threshold, T threads (T ≤ 4) each read the whole module with a validator of
+// their own; each validates the bodies of one range of the code section (contiguous, about
+// equal bytes) and has wabt's reader skip the others (ReadBinaryOptions::skip_function_bodies,
+// set per body: ValidatingReader::set_range). Each thread validates the declarations and what
+// follows the code section too, at the same byte offsets as the sequential pass (no copies).
+// Function bodies are validated independently of one another (the validator resets its locals
+// and operand stack per body; the only state bodies leave behind is the list of ref.func indices
+// checked at the end of the module, in body order), so:
+// - the module is valid iff every thread's pass is (each body is validated by one of them, the
+//   rest by all);
+// - the sequential pass's first error is that of the thread that stopped earliest in reading
+//   order (ValidatingReader::Key: the declarations < body n < what follows the code section <
+//   the end-of-module checks, then the first error's offset). Where two threads stop at the
+//   same key they read the same bytes in the same state and report the same error. For the
+//   end-of-module ref.func checks: each thread checks the declarations' and its own bodies'
+//   ref.funcs, in order, so the lowest offset names the sequential pass's first undeclared one.
+// The verdict and the error are therefore those of the sequential pass whatever the number of
+// threads (tests/engine/validate_equiv --threads, on the whole spec suite and its mutants with
+// the threshold at 0, and the fast_diff fuzz target check it). Skipping relies on wabt 1.0.32's
+// reader keeping a reference to the options it was given: should a later wabt copy them, a pass
+// notices (an instruction of a body it skips) and the module is validated in one sequential
+// pass instead (FastValidate.CopiedOptionsFallBackToOnePass; and
+// FastValidate.ParallelPassesSkipOtherRanges fails, so the lost gain does not go unnoticed).
+//
+// Bounds: at most min(max_threads, 4) threads (max_threads 0, the engine's: the hardware's),
+// only when the code section has at least `threshold` bytes, and with two bodies per thread at
+// least (fewer threads for fewer bodies). Memory:
+// one validator per thread (its state is per body and per declaration), no copy of the module.
+
+namespace {
+
+bool read_leb32(const uint8_t* b, size_t size, size_t* at, uint32_t* out) {
+  uint64_t v = 0;
+  for (int i = 0; i < 5; ++i) {
+    if (*at >= size) return false;
+    uint8_t byte = b[(*at)++];
+    v |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      if (v > 0xffffffffu) return false;
+      *out = static_cast<uint32_t>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The start of each body of the code section (its size field), and the section's end last; false
+// when the section headers or the bodies do not tile exactly (the sequential pass then says what
+// is wrong).
+bool find_bodies(const uint8_t* b, size_t size, std::vector<size_t>* body) {
+  size_t at = 8;
+  bool found = false;
+  while (at < size) {
+    uint8_t id = b[at++];
+    uint32_t len;
+    if (!read_leb32(b, size, &at, &len) || len > size - at) return false;
+    if (id != 10) {
+      at += len;
+      continue;
+    }
+    if (found) return false;
+    found = true;
+    size_t end = at + len;
+    uint32_t count;
+    if (!read_leb32(b, end, &at, &count) || count > len) return false;
+    body->clear();
+    body->reserve(count + 1);
+    for (uint32_t i = 0; i < count; ++i) {
+      body->push_back(at);
+      uint32_t body_len;
+      if (!read_leb32(b, end, &at, &body_len) || body_len > end - at) return false;
+      at += body_len;
+    }
+    if (at != end) return false;
+    body->push_back(at);
+  }
+  return found;
+}
+
+}  // namespace
+
+namespace validate_test_hooks {
+bool copied_options = false;
+}
+
+ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threads,
+                           size_t threshold) {
+  ParallelPlan plan;
+  // 0: as many as the hardware runs at once; an explicit count (tests) may exceed that.
+  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  unsigned t = std::min(max_threads == 0 ? hw : max_threads, 4u);
+  std::vector<size_t> body;
+  if (t < 2 || size < 8 || !find_bodies(bytes, size, &body)) return plan;
+  size_t n = body.size() - 1;
+  size_t code_bytes = body.back() - body.front();
+  if (code_bytes < threshold) return plan;
+  t = static_cast<unsigned>(std::min<size_t>(t, n / 2));  // two bodies per thread at least
+  if (t < 2) return plan;
+  plan.threads = t;
+  // Contiguous ranges of about equal bytes (each at least one body: n >= 2t).
+  plan.first_body.push_back(0);
+  for (size_t i = 0; i < n && plan.first_body.size() < t; ++i) {
+    if ((body[i + 1] - body.front()) * t >= code_bytes * plan.first_body.size()) {
+      plan.first_body.push_back(i + 1);
+    }
+  }
+  while (plan.first_body.size() < t) plan.first_body.push_back(n);
+  plan.first_body.push_back(n);
+  return plan;
+}
+
+namespace {
+
+struct Pass {
+  wabt::Errors errors;
+  FeatureScan scan;
+  wabt::Result result = wabt::Result::Ok;
+  ValidatingReader::Key key{0, 0, 0}, unsupported_key{4, 0, 0};
+  uint64_t validated = 0;
+  bool skip_ignored = false;
+};
+
+void run_pass(const uint8_t* bytes, size_t size, const wabt::ReadBinaryOptions& options,
+              uint64_t first, uint64_t last, Pass* p) {
+  wabt::ReadBinaryOptions o = options;  // this pass's own: the reader keeps a reference
+  wabt::ReadBinaryOptions copy = options;
+  ValidatingReader reader(&p->errors, o.features, &p->scan);
+  // (The test hook plays a wabt whose reader copies its options: the requests go elsewhere.)
+  reader.set_range(validate_test_hooks::copied_options ? &copy : &o, first, last);
+  p->result = wabt::ReadBinary(bytes, size, &reader, o);
+  p->key = reader.key(p->errors.empty() ? wabt::kInvalidOffset : p->errors.front().loc.offset);
+  p->unsupported_key = reader.unsupported_key();
+  p->validated = reader.instructions();
+  p->skip_ignored = reader.skip_ignored();
+}
+
+}  // namespace
+
 wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
-                             FeatureScan* scan, unsigned /*max_threads*/) {
-  ValidatingReader reader(errors, options.features, scan);
-  return wabt::ReadBinary(bytes, size, &reader, options);
+                             FeatureScan* scan, unsigned max_threads, size_t threshold,
+                             std::vector<uint64_t>* instructions) {
+  ParallelPlan plan = parallel_plan(bytes, size, max_threads, threshold);
+  if (plan.threads < 2) {
+    ValidatingReader reader(errors, options.features, scan);
+    wabt::Result r = wabt::ReadBinary(bytes, size, &reader, options);
+    if (instructions != nullptr) instructions->assign(1, reader.instructions());
+    return r;
+  }
+  std::vector<Pass> passes(plan.threads);
+  auto work = [&](size_t t) {
+    run_pass(bytes, size, options, plan.first_body[t], plan.first_body[t + 1], &passes[t]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < passes.size(); ++t) {
+    try {
+      threads.emplace_back(work, t);
+    } catch (const std::system_error&) {
+      work(t);  // no thread to be had: the same pass here
+    }
+  }
+  work(0);
+  for (std::thread& th : threads) th.join();
+  for (const Pass& p : passes) {
+    if (p.skip_ignored) return validate_module(bytes, size, options, errors, scan, 1, 0, instructions);
+  }
+  // The verdict and error of the pass that stopped earliest in reading order.
+  const Pass* first_failed = nullptr;
+  const Pass* first_unsupported = nullptr;
+  if (instructions != nullptr) instructions->clear();
+  for (const Pass& p : passes) {
+    if (wabt::Failed(p.result) && (first_failed == nullptr || p.key < first_failed->key)) {
+      first_failed = &p;
+    }
+    scan->simd = scan->simd || p.scan.simd;
+    if (!p.scan.unsupported.empty() &&
+        (first_unsupported == nullptr || p.unsupported_key < first_unsupported->unsupported_key)) {
+      first_unsupported = &p;
+    }
+    if (instructions != nullptr) instructions->push_back(p.validated);
+  }
+  if (first_unsupported != nullptr) scan->unsupported = first_unsupported->scan.unsupported;
+  if (first_failed == nullptr) return wabt::Result::Ok;
+  errors->insert(errors->end(), first_failed->errors.begin(), first_failed->errors.end());
+  return wabt::Result::Error;
 }
 
 }  // namespace wasmcap::fast

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "engine/fast/translate.h"
 #include "wabt/binary-reader.h"
@@ -29,9 +30,31 @@ wabt::ReadBinaryOptions load_options();
 // Above a size threshold the function bodies are validated in parallel (at most
 // `max_threads` threads, ≤ 4, each with a validator of its own over the same declarations;
 // "Parallel validation" in validate.cc); the verdict and the reported error are those of the
-// sequential pass whatever the number of threads. max_threads 0: the hardware's threads.
+// sequential pass whatever the number of threads. max_threads 0: as many as the hardware runs
+// at once (the engine's load), 1: sequential.
+// `threshold`: the code section's size from which bodies are validated in parallel (tests set
+// it to 0 to put small modules through the parallel path). `instructions`, if given, receives
+// the number of instructions each pass read (tests: the passes share the bodies out).
+constexpr size_t kParallelValidateThreshold = 1 << 20;
 wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
-                             FeatureScan* scan, unsigned max_threads = 1);
+                             FeatureScan* scan, unsigned max_threads = 1,
+                             size_t threshold = kParallelValidateThreshold,
+                             std::vector<uint64_t>* instructions = nullptr);
+
+// How validate_module would split the work: `threads` < 2 means one sequential pass; else
+// thread t validates bodies [first_body[t], first_body[t + 1]) of the code section.
+struct ParallelPlan {
+  unsigned threads = 1;
+  std::vector<size_t> first_body;
+};
+ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threads,
+                           size_t threshold = kParallelValidateThreshold);
+
+// Tests only: `copied_options` makes the parallel passes send their skip requests to a copy of
+// the reader's options, as if wabt's reader copied them (the fallback to one pass is tested).
+namespace validate_test_hooks {
+extern bool copied_options;
+}
 
 }  // namespace wasmcap::fast

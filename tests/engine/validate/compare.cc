@@ -16,7 +16,8 @@ std::string verdict(wabt::Result r, const wabt::Errors& errors) {
 
 }  // namespace
 
-ValidatorVerdicts compare_validators(const uint8_t* bytes, size_t size, unsigned threads) {
+ValidatorVerdicts compare_validators(const uint8_t* bytes, size_t size, unsigned threads,
+                                     size_t threshold) {
   ValidatorVerdicts v;
   {
     wabt::Errors errors;
@@ -30,10 +31,15 @@ ValidatorVerdicts compare_validators(const uint8_t* bytes, size_t size, unsigned
     wabt::Errors errors;
     fast::FeatureScan scan;
     wabt::Result r =
-        fast::validate_module(bytes, size, fast::load_options(), &errors, &scan, threads);
+        fast::validate_module(bytes, size, fast::load_options(), &errors, &scan, threads, threshold);
     v.ours = verdict(r, errors);
   }
   return v;
+}
+
+unsigned parallel_threads(const uint8_t* bytes, size_t size, unsigned threads,
+                          size_t threshold) {
+  return fast::parallel_plan(bytes, size, threads, threshold).threads;
 }
 
 }  // namespace wasmcap::fast_test

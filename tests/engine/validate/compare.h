@@ -16,8 +16,14 @@ struct ValidatorVerdicts {
   bool same() const { return reference == ours; }
 };
 
-// Both readers with the fast engine's options (load_options()); `threads` goes to
-// validate_module (1: sequential).
-ValidatorVerdicts compare_validators(const uint8_t* bytes, size_t size, unsigned threads = 1);
+// Both readers with the fast engine's options (load_options()); `threads` and `threshold` go to
+// validate_module (threads 1: sequential; threshold 0: any module of two bodies per thread or
+// more goes through the parallel path).
+ValidatorVerdicts compare_validators(const uint8_t* bytes, size_t size, unsigned threads = 1,
+                                     size_t threshold = 0);
+
+// How many threads validate_module would use for this module (1: the sequential pass).
+unsigned parallel_threads(const uint8_t* bytes, size_t size, unsigned threads,
+                          size_t threshold = 0);
 
 }  // namespace wasmcap::fast_test
