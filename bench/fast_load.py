@@ -4,6 +4,13 @@ A benchmark, not a test. Standard library only.
 
     bench/fast_load.py --after build/bin/wasmcap --before /work/main/build/bin/wasmcap \
         [--runs 5] [--work DIR] [--cases synth21,synth81,hello,python,esbuild] [--json OUT]
+        [--one-thread] [--fifo]
+
+--one-thread adds a third series, the --after binary with WASMCAP_FAST_VALIDATE_THREADS=1 (its
+bodies validated on one thread). --fifo runs every process under `chrt -f 1` (SCHED_FIFO): on a
+machine shared with other jobs the process then gets whole CPUs, as on an idle machine (without
+it, the kernel's fair share between sessions caps the process at its share, however many
+threads it has). Use it for a few short runs only: it starves everything else meanwhile.
 
 Cases (each `wasmcap run --engine interp ...`, WASMCAP_FAST_STATS=1):
   synth21   python3 bench/aot/gen_many_funcs.py 32000 OUT --body 16 --noop-start (21.5 MB;
@@ -90,11 +97,16 @@ def main():
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "wasmcap-fast-load"))
     ap.add_argument("--cases", default="synth21,synth81,hello,python,esbuild")
     ap.add_argument("--json")
+    ap.add_argument("--one-thread", action="store_true")
+    ap.add_argument("--fifo", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     available = cases(a, a.work)
-    bins = [("before", a.before)] if a.before else []
-    bins.append(("after", a.after))
+    bins = [("before", a.before, {})] if a.before else []
+    bins.append(("after", a.after, {}))
+    if a.one_thread:
+        bins.append(("after, 1 thread", a.after, {"WASMCAP_FAST_VALIDATE_THREADS": "1"}))
+    prefix = ["chrt", "-f", "1"] if a.fifo else []
     env = dict(os.environ, WASMCAP_FAST_STATS="1")
     results = {}
     for case in a.cases.split(","):
@@ -103,8 +115,9 @@ def main():
             continue
         runs = 1 if case == "synth81" else a.runs
         for _ in range(runs):
-            for label, binary in bins:
-                r = run([binary, "run", "--engine", "interp", *available[case]], env)
+            for label, binary, extra in bins:
+                r = run([*prefix, binary, "run", "--engine", "interp", *available[case]],
+                        dict(env, **extra))
                 if r["rc"] != 0:
                     print("%s %s: exit %d %s" % (label, case, r["rc"], r.get("err", "")),
                           file=sys.stderr)
@@ -137,7 +150,7 @@ def main():
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                       "loadavg": os.getloadavg(), "rows": table}, fh, indent=1)
+                       "loadavg": os.getloadavg(), "fifo": a.fifo, "rows": table}, fh, indent=1)
     return 0
 
 
