@@ -696,7 +696,9 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              FeatureScan* scan, unsigned max_threads, size_t threshold,
                              std::vector<uint64_t>* instructions) {
   ParallelPlan plan = parallel_plan(bytes, size, max_threads, threshold);
-  if (plan.threads < 2) {
+  // The merge needs each pass to stop at its first error; a log stream is not shared.
+  if (plan.threads < 2 || !options.stop_on_first_error || options.log_stream != nullptr ||
+      options.skip_function_bodies) {
     ValidatingReader reader(errors, options.features, scan);
     wabt::Result r = wabt::ReadBinary(bytes, size, &reader, options);
     if (instructions != nullptr) instructions->assign(1, reader.instructions());
