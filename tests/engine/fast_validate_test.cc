@@ -180,6 +180,22 @@ TEST(FastValidate, ParallelPlanIsBounded) {
   EXPECT_EQ(parallel_plan(five.data(), five.size(), 4, 0).threads, 2u);
   Bytes three = module(goods(3));
   EXPECT_EQ(parallel_plan(three.data(), three.size(), 4, 0).threads, 1u);
+  // No empty range: a last body of most of the bytes leaves no range for a second pass.
+  std::vector<Bytes> lopsided = goods(7);
+  lopsided.push_back(good(1000));
+  Bytes l = module(lopsided);
+  EXPECT_EQ(parallel_plan(l.data(), l.size(), 4, 0).threads, 1u);
+  expect_as_wabt(l, "one huge last body");
+  std::vector<Bytes> growing;
+  for (int i = 1; i <= 40; ++i) growing.push_back(good(i * i));
+  Bytes g = module(growing);
+  ParallelPlan gp = parallel_plan(g.data(), g.size(), 4, 0);
+  ASSERT_GE(gp.threads, 2u);
+  ASSERT_EQ(gp.first_body.size(), gp.threads + 1);
+  for (size_t t = 0; t + 1 < gp.first_body.size(); ++t) {
+    EXPECT_LT(gp.first_body[t], gp.first_body[t + 1]) << "an empty range";
+  }
+  expect_as_wabt(g, "bodies of growing sizes");
   // Bodies that do not tile the code section: one pass (which reports it).
   Bytes broken = module(goods(8));
   broken[broken.size() - 16] = 0x7f;  // the last body's size (before the 10-byte data section)

@@ -599,35 +599,28 @@ bool read_leb32(const uint8_t* b, size_t size, size_t* at, uint32_t* out) {
   return false;
 }
 
-// The start of each body of the code section (its size field), and the section's end last; false
-// when the section headers or the bodies do not tile exactly (the sequential pass then says what
-// is wrong).
-bool find_bodies(const uint8_t* b, size_t size, std::vector<size_t>* body) {
+// The code section: where its bodies start and end and how many there are; false when there is
+// none, or two, or the section headers do not tile the module.
+struct Code {
+  size_t bodies_at = 0, end = 0;
+  uint32_t count = 0;
+};
+bool find_code(const uint8_t* b, size_t size, Code* code) {
   size_t at = 8;
   bool found = false;
   while (at < size) {
     uint8_t id = b[at++];
     uint32_t len;
     if (!read_leb32(b, size, &at, &len) || len > size - at) return false;
-    if (id != 10) {
-      at += len;
-      continue;
+    if (id == 10) {
+      if (found) return false;
+      found = true;
+      code->end = at + len;
+      size_t p = at;
+      if (!read_leb32(b, code->end, &p, &code->count)) return false;
+      code->bodies_at = p;
     }
-    if (found) return false;
-    found = true;
-    size_t end = at + len;
-    uint32_t count;
-    if (!read_leb32(b, end, &at, &count) || count > len) return false;
-    body->clear();
-    body->reserve(count + 1);
-    for (uint32_t i = 0; i < count; ++i) {
-      body->push_back(at);
-      uint32_t body_len;
-      if (!read_leb32(b, end, &at, &body_len) || body_len > end - at) return false;
-      at += body_len;
-    }
-    if (at != end) return false;
-    body->push_back(at);
+    at += len;
   }
   return found;
 }
@@ -644,23 +637,31 @@ ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threa
   // 0: as many as the hardware runs at once; an explicit count (tests) may exceed that.
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   unsigned t = std::min(max_threads == 0 ? hw : max_threads, 4u);
-  std::vector<size_t> body;
-  if (t < 2 || size < 8 || !find_bodies(bytes, size, &body)) return plan;
-  size_t n = body.size() - 1;
-  size_t code_bytes = body.back() - body.front();
+  Code code;
+  if (t < 2 || size < 8 || !find_code(bytes, size, &code)) return plan;
+  size_t code_bytes = code.end - code.bodies_at;
   if (code_bytes < threshold) return plan;
-  t = static_cast<unsigned>(std::min<size_t>(t, n / 2));  // two bodies per thread at least
+  t = static_cast<unsigned>(std::min<size_t>(t, code.count / 2));  // two bodies per thread at least
   if (t < 2) return plan;
-  plan.threads = t;
-  // Contiguous ranges of about equal bytes (each at least one body: n >= 2t).
+  // Contiguous, non-empty ranges of about equal bytes, found in one walk over the bodies' size
+  // fields (no per-body memory).
   plan.first_body.push_back(0);
-  for (size_t i = 0; i < n && plan.first_body.size() < t; ++i) {
-    if ((body[i + 1] - body.front()) * t >= code_bytes * plan.first_body.size()) {
+  size_t at = code.bodies_at;
+  for (uint32_t i = 0; i < code.count; ++i) {
+    uint32_t len;
+    if (!read_leb32(bytes, code.end, &at, &len) || len > code.end - at) return ParallelPlan{};
+    at += len;
+    if (plan.first_body.size() < t && i + 1 < code.count &&
+        (at - code.bodies_at) * t >= code_bytes * plan.first_body.size()) {
       plan.first_body.push_back(i + 1);
     }
   }
-  while (plan.first_body.size() < t) plan.first_body.push_back(n);
-  plan.first_body.push_back(n);
+  // The bodies must tile the section exactly (else one pass says what is wrong).
+  if (at != code.end) return ParallelPlan{};
+  // As many passes as non-empty ranges (a last body of most of the bytes leaves fewer).
+  if (plan.first_body.size() < 2) return ParallelPlan{};
+  plan.threads = static_cast<unsigned>(plan.first_body.size());
+  plan.first_body.push_back(code.count);
   return plan;
 }
 
