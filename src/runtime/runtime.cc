@@ -100,8 +100,28 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
     return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
                       "cannot read '" + path + "': " + std::strerror(errno));
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Block reads into a buffer sized from the file's size when it has one (a 21.5 MB module:
+  // ~50 ms through istreambuf_iterator, a byte at a time, and a vector doubling as it goes). A
+  // pipe or a file that changes size is still read to its end: the size is only a first guess.
+  std::vector<uint8_t> bytes;
+  in.seekg(0, std::ios::end);
+  std::streamoff hint = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (!in) {
+    in.clear();  // not seekable: read from where it is
+    hint = 0;
+  }
+  bytes.resize(static_cast<size_t>(hint > 0 ? hint : 0) + 1);
+  size_t n = 0;
+  for (;;) {
+    if (n == bytes.size()) bytes.resize(bytes.size() * 2);
+    in.read(reinterpret_cast<char*>(bytes.data() + n), static_cast<std::streamsize>(bytes.size() - n));
+    n += static_cast<size_t>(in.gcount());
+    if (!in) break;
+  }
   if (in.bad()) return make_error(ErrorCode::kIo, "error reading '" + path + "'");
+  bytes.resize(n);
+  if (bytes.capacity() - n > n / 4) bytes.shrink_to_fit();  // read without a size: doubled
   return bytes;
 }
 
