@@ -619,9 +619,10 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     opts->wasi.max_output_bytes = max_output_bytes;
     opts->wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) opts->entry = invoke;
-    auto bytes = read_file_bytes(path);
-    if (!bytes) return report_error(bytes.error());
-    return finish_run(*bytes, std::move(*opts), extras);
+    auto file = read_module_file(path);
+    if (!file) return report_error(file.error());
+    opts->module_file = std::move(file->file);
+    return finish_run(file->bytes, std::move(*opts), extras);
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
@@ -668,9 +669,10 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     opts.wasi.env.push_back(*kv);
   }
   if (!invoke.empty()) opts.entry = invoke;
-  auto bytes = read_file_bytes(module_path);
-  if (!bytes) return report_error(bytes.error());
-  return finish_run(*bytes, std::move(opts), extras);
+  auto file = read_module_file(module_path);
+  if (!file) return report_error(file.error());
+  opts.module_file = std::move(file->file);
+  return finish_run(file->bytes, std::move(opts), extras);
 }
 
 std::string limits_str(const MemoryLimits& m) {
