@@ -1310,15 +1310,15 @@ TEST(AotLinkCheck, ModuleThatLinksIsCompiled) {
 // Every shape of unbounded execution stops at the deadline on aot: a loop without calls, mutual
 // recursion, recursion only through call_indirect, a call DAG with 2^70 calls and no loop,
 // cycle or indirect call (which only the work bound catches where the translator polls), a
-// loop over a deep chain of distinct functions, and a guest spending its time in
-// memory.fill/memory.copy (libc code, where a preemption signal must be sent again). Compiled at -O2 (the inlining the
-// check placement has to survive), in a separate process so a regression is a killed child,
-// not a hung test.
+// loop over a deep chain of distinct functions, and guests spending their time in
+// memory.fill/memory.copy or table.copy (libc code, where a preemption signal finds no guest).
+// Compiled at -O2 (the inlining the check placement has to survive), in a separate process so a
+// regression is a killed child, not a hung test.
 TEST(AotDeadline, EveryUnboundedShapeStopsAtTheDeadline) {
   const std::vector<std::pair<std::string, std::string>> env = {{"WASMCAP_AOT_OPT", "2"}};
   TempCache cache;  // private: an object compiled by another translator must not stand in
   for (const char* guest : {"spin", "deadline_mutual", "deadline_indirect", "deadline_dag",
-                            "deadline_chain", "deadline_fill"}) {
+                            "deadline_chain", "deadline_fill", "deadline_table_copy"}) {
     SCOPED_TRACE(guest);
     testing::ProcOptions po;
     po.extra_env = env;
@@ -1405,6 +1405,16 @@ TEST(AotTranslate, BulkMemoryChecksTheFlagWhenLibcReturns) {
   auto t = aot::translate(bytes.data(), bytes.size(), true);
   ASSERT_TRUE(t.has_value()) << t.error().to_string();
   EXPECT_EQ(count_of(t->module_c, "WASMCAP_AFTER_BULK(n);"), 3u);
+}
+
+// table.copy is a memmove, and table.fill / an externref table.init may become memset: each
+// checks the flag when libc returns (deadline_table_copy in the test above stops only so).
+TEST(AotTranslate, BulkTableOpsCheckTheFlagWhenLibcReturns) {
+  auto bytes = guest_bytes("deadline_table_copy");
+  auto t = aot::translate(bytes.data(), bytes.size(), true);
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  EXPECT_EQ(count_of(t->module_c, "WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_##type##_t));"), 2u);
+  EXPECT_EQ(count_of(t->module_c, "WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_externref_t));"), 1u);
 }
 
 // A deadline that passes during a host call: the signal finds host code and does nothing; the

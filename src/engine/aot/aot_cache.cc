@@ -12,11 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include "engine/aot/aot_abi.h"
@@ -806,6 +808,99 @@ int lookup(const std::string& dir, const std::string& key) {
     }
   }
   return fd;
+}
+
+namespace {
+
+// Module file records (aot_cache.h). Why trusting them is sound: docs/security-model.md, "AOT
+// cache"; the same argument as for KEY.verified, with the racy-timestamp rule applied both when
+// the record is written and when it is read.
+constexpr int64_t kSettledNs = 2000000000;  // 2 s: far above any file timestamp granularity
+constexpr size_t kMaxFileRecordBytes = 1024;  // a record is ~250 bytes
+
+int64_t ns_of(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+std::string file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
+  return dir + "/file-" + sha256_hex(file.path.data(), file.path.size()).substr(0, 32);
+}
+
+// Everything a record says but the hash, which follows as 64 hex digits and a newline.
+std::string file_record_head(const ModuleFileIdentity& file) {
+  return "wasmcap-aot-module-file 1\npath " + sha256_hex(file.path.data(), file.path.size()) +
+         "\nfile " + std::to_string(file.device) + " " + std::to_string(file.inode) + " " +
+         std::to_string(file.size) + " " + std::to_string(file.mtime_ns) + " " +
+         std::to_string(file.ctime_ns) + "\nsha256 ";
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
+  return file_record_path(dir, file);
+}
+
+std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256) {
+  return file_record_head(file) + module_sha256 + "\n";
+}
+
+std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file) {
+  int fd = open((file_record_path(dir, file)).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat st;
+  std::string data;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && read_fd(fd, &data, kMaxFileRecordBytes);
+  close(fd);
+  if (!ok) return "";
+  // Racy timestamps: a record written within 2 s of the file's last change might describe a
+  // state the file has since left within the same timestamp tick; trust only settled ones.
+  const int64_t written = ns_of(st.st_mtim);
+  if (written - file.ctime_ns <= kSettledNs || written - file.mtime_ns <= kSettledNs) return "";
+  const std::string head = file_record_head(file);
+  if (data.size() != head.size() + 65 || data.compare(0, head.size(), head) != 0 ||
+      data.back() != '\n') {
+    return "";
+  }
+  std::string sha = data.substr(head.size(), 64);
+  return is_sha256_hex(sha) ? sha : "";
+}
+
+void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
+                          const std::string& module_sha256) {
+  if (file.path.empty() || !is_sha256_hex(module_sha256)) return;
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0 || ns_of(now) - file.ctime_ns <= kSettledNs ||
+      ns_of(now) - file.mtime_ns <= kSettledNs) {
+    return;  // not settled yet (racy timestamps): the next load hashes and records
+  }
+  const std::string path = file_record_path(dir, file);
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    // A new record: bound their number (one per module path; a cache that has seen more than
+    // kMaxFileRecords module paths starts over, since each is only a saved hash).
+    std::vector<std::string> records;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.compare(0, 5, "file-") == 0) records.push_back(it->path().string());
+    }
+    if (records.size() >= kMaxFileRecords) {
+      for (const auto& r : records) unlink(r.c_str());
+    }
+  }
+  std::string tmp = path + ".tmp" + std::to_string(getpid());
+  unlink(tmp.c_str());
+  if (!write_file(tmp, module_file_record(file, module_sha256)) ||
+      rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+  }
 }
 
 Result<int> compile_and_store(const std::string& dir, const std::string& key, const Toolchain& tc,

@@ -573,6 +573,17 @@ class AotEngine final : public Engine {
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    return load_from(bytes, size, nullptr);
+  }
+
+  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
+                                                        const ModuleFileIdentity& file) override {
+    // An identity that does not even match the bytes' length describes other bytes.
+    return load_from(bytes, size, file.size == size ? &file : nullptr);
+  }
+
+  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
+                                                  const ModuleFileIdentity* file) {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
@@ -581,7 +592,14 @@ class AotEngine final : public Engine {
     // again. A cache directory that cannot be used is reported below, after validation, as
     // before; nothing here runs the compiler (the link check comes first).
     auto dir = aot::open_cache_dir(options_);
-    const std::string module_sha = aot::module_sha256(bytes, size);
+    // The module's sha256, from the record of its unchanged file when there is one (docs/aot.md,
+    // "Cold start": the one pass over the module's bytes a cached run still made).
+    std::string module_sha;
+    if (dir && file != nullptr) module_sha = aot::recorded_module_sha256(*dir, *file);
+    if (module_sha.empty()) {
+      module_sha = aot::module_sha256(bytes, size);
+      if (dir && file != nullptr) aot::record_module_sha256(*dir, *file, module_sha);
+    }
     const std::string desc_name = "module-" + module_sha;
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);

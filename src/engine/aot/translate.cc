@@ -1344,6 +1344,31 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
       if (c.find(from, at + 1) != std::string::npos) return unexpected_output("bulk memory helpers");
       c.replace(at, std::strlen(from), to);
     }
+    // 3c. The same for the table helpers that may run in libc: table.copy (memmove of up to the
+    //     table budget's elements, 24 bytes each), and table.fill / an externref table.init,
+    //     whose loops gcc may turn into memset when the value is null. (funcref_table_init's
+    //     loop stays in guest code, where the signal finds it.) Table helpers exist in every
+    //     output (patch 2 checks them), so each must match once.
+    const std::pair<const char*, const char*> table_bulk[] = {
+        {"            n * sizeof(wasm_rt_##type##_t));                                 \\\n  }\n",
+         "            n * sizeof(wasm_rt_##type##_t));                                 \\\n"
+         "    WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_##type##_t));                \\\n  }\n"},
+        {"      table->data[i] = val;                                                   \\\n"
+         "    }                                                                         \\\n  }\n",
+         "      table->data[i] = val;                                                   \\\n"
+         "    }                                                                         \\\n"
+         "    WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_##type##_t));                 \\\n  }\n"},
+        {"    dest->data[dest_addr + i] = wasm_rt_externref_null_value;\n  }\n}",
+         "    dest->data[dest_addr + i] = wasm_rt_externref_null_value;\n  }\n"
+         "  WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_externref_t));\n}"},
+    };
+    for (const auto& [from, to] : table_bulk) {
+      size_t tat = c.find(from);
+      if (tat == std::string::npos || c.find(from, tat + 1) != std::string::npos) {
+        return unexpected_output("bulk table helpers");
+      }
+      c.replace(tat, std::strlen(from), to);
+    }
     size_t at = c.find("DEFINE_LOAD(i32_load, u32");  // exists: checked by patch 3
     c.insert(at, "void wasmcap_bulk_done(void);\n"
                  "#define WASMCAP_AFTER_BULK(n) \\\n"

@@ -27,7 +27,9 @@ namespace wasmcap::aot {
 // memory 0's descriptor that loads and stores use; the runtime never moves linear memory).
 // Version 7: data segments are string literals, and runs of data-segment loads a table and a loop
 // (the generated module.c changed; objects of v6 builds are never loaded).
-constexpr int kInstrumentationVersion = 7;
+// Version 8: table.copy, table.fill and externref table.init call the runtime's bulk_done after
+// an operation of 64 KiB or more, like the memory bulk operations (asynchronous preemption).
+constexpr int kInstrumentationVersion = 8;
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
 // "Deadlines"): the watchdog signals the thread, and the runtime unwinds when the interrupted PC
