@@ -330,12 +330,17 @@ struct ParallelResult {
   size_t failed = SIZE_MAX;  // index of the job that ended `run` (SIZE_MAX: all exited 0)
 };
 
+// Progress when stderr is not a terminal (a log, a pipe, CI): one line every this many ms of a
+// big compile, so that a reader sees that it is alive and how far it is (issue #12).
+constexpr uint64_t kPlainProgressIntervalMs = 5000;
+
 // Runs `jobs` with at most `max_jobs` compilers at once, each under its own supervisor and
 // process group with the per-process bounds of `limits` (memory, CPU). The wall-clock bounds
 // (timeout_ms, deadline, interrupt) are for the whole set. The first job that does not exit 0
 // ends the set: every running group is killed and waited for (no compiler outlives this call).
 // Progress: on a terminal, one updating line (functions compiled / total, elapsed, ETA); else,
-// when `notice` is set, one line when the compile starts.
+// when `notice` is set (a big module), one line when the compile starts and then one every
+// kPlainProgressIntervalMs with the same figures.
 ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jobs,
                             const CompileLimits& limits, bool progress, bool notice,
                             const std::string& what) {
@@ -359,6 +364,8 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
   size_t next = 0;
   uint64_t done_w = 0;
   uint32_t done_f = 0;
+  size_t done_jobs = 0;
+  uint64_t next_plain_ms = kPlainProgressIntervalMs;
   bool shown = false;
   auto kill_all = [&]() {
     for (auto& [i, st] : running) kill(-st.pid, SIGKILL);
@@ -401,6 +408,7 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
       }
       done_w += jobs[i].weight;
       done_f += jobs[i].functions;
+      ++done_jobs;
     }
     if (running.empty() && next >= jobs.size()) break;
     auto now = Clock::now();
@@ -419,16 +427,24 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(tick < 20 ? 5 : 20));
     double s = std::chrono::duration<double>(Clock::now() - start).count();
-    if (tty && s >= 1.0 && tick % 10 == 0) {
+    const bool plain =
+        progress && notice && !tty && s * 1000 >= static_cast<double>(next_plain_ms);
+    if ((tty && s >= 1.0 && tick % 10 == 0) || plain) {
       std::string eta = "?";
       if (done_w > 0 && total_w > done_w) {
         eta = std::to_string(static_cast<long>(s * static_cast<double>(total_w - done_w) /
                                                static_cast<double>(done_w))) + " s";
       }
-      std::fprintf(stderr, "\r\033[Kwasmcap: compiling %s: %u/%u functions, %.0f s, ETA %s",
-                   what.c_str(), done_f, total_f, s, eta.c_str());
+      // A terminal gets one updating line; anything else a line every few seconds.
+      std::fprintf(stderr, "%swasmcap: compiling %s: %u/%u functions, %zu/%zu units, %.0f s, ETA %s%s",
+                   plain ? "" : "\r\033[K", what.c_str(), done_f, total_f, done_jobs,
+                   jobs.size(), s, eta.c_str(), plain ? "\n" : "");
       std::fflush(stderr);
-      shown = true;
+      if (plain) {
+        next_plain_ms += kPlainProgressIntervalMs;
+      } else {
+        shown = true;
+      }
     }
   }
   if (shown) {
@@ -539,9 +555,16 @@ void sweep_stale_tmp(const std::string& dir, const std::string& own_key) {
 
 }  // namespace
 
-CompileLimits compile_limits(const AotOptions& options) {
+CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes) {
   CompileLimits l;
-  if (options.compile_timeout_ms != 0) l.timeout_ms = options.compile_timeout_ms;
+  if (options.compile_timeout_ms != 0) {
+    l.timeout_ms = options.compile_timeout_ms;
+  } else {
+    // Scaled by the code (aot_cache.h). 2^40 * 150000 cannot overflow 64 bits.
+    const uint64_t extra =
+        std::min<uint64_t>(code_bytes, 1ull << 40) * kCompileTimeoutPerCodeMibMs >> 20;
+    l.timeout_ms = std::min(kDefaultCompileTimeoutMs + extra, kMaxScaledCompileTimeoutMs);
+  }
   if (options.compile_memory_mb != 0) {
     l.memory_bytes = std::min<uint64_t>(options.compile_memory_mb, 1ull << 30) << 20;
   }
@@ -550,6 +573,29 @@ CompileLimits compile_limits(const AotOptions& options) {
   l.deadline = options.compile_deadline;
   l.interrupt = options.interrupt;
   return l;
+}
+
+// A walk over the section headers only (wabt's reader would decode the whole module, which the
+// caller has done or will do anyway; this runs before a background compile forks).
+uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size) {
+  if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) return 0;
+  size_t at = 8;
+  while (at < size) {
+    const uint8_t id = bytes[at++];
+    uint64_t len = 0;
+    int shift = 0;
+    for (;;) {  // LEB128 u32: at most 5 bytes
+      if (at >= size || shift > 28) return 0;
+      const uint8_t b = bytes[at++];
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) break;
+    }
+    if (len > size - at) return 0;
+    if (id == 10) return len;
+    at += len;
+  }
+  return 0;
 }
 
 Result<std::string> open_cache_dir(const AotOptions& options) {
