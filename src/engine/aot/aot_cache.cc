@@ -321,7 +321,8 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
 struct CompileJob {
   std::vector<std::string> argv;
   std::string log;
-  uint64_t weight = 0;     // wasm expressions (progress and ETA)
+  uint64_t weight = 0;     // wasm expressions (the ETA); 0 for module.c and the glue (with 1,
+                           // a finished module.c gave an ETA of elapsed x all expressions)
   uint32_t functions = 0;  // shown in the progress line
 };
 
@@ -773,6 +774,16 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
                                    translator_version);
 }
 
+namespace {
+std::string unit_flags_for_key() {
+  std::string s = "/unit";
+  for (const char* f : kSplitUnitFlags) s += std::string(" ") + f;
+  s += "/huge";
+  for (const char* f : kHugeUnitFlags) s += std::string(" ") + f;
+  return s;
+}
+}  // namespace
+
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
                                       int translator_version) {
   crypto_hash_sha256_state st;
@@ -787,7 +798,8 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
       (tc.interruptible ? "/interruptible" : "/plain") + (tc.poll ? "/poll" : "") + "/units" +
       std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
-      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
+      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget) +
+      unit_flags_for_key());
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;
@@ -916,6 +928,12 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       // gcc's -O2 on one giant function (an initialiser, an interpreter loop) costs far more
       // time and memory than it gains: such units get -O1 (the last -O wins).
       if (huge && tc.opt_level > 1) j.argv.push_back("-O1");
+      if (name != "glue" && name != "module") {  // unit flags (translate.h: why)
+        for (const char* f : kSplitUnitFlags) j.argv.push_back(f);
+        if (huge) {
+          for (const char* f : kHugeUnitFlags) j.argv.push_back(f);
+        }
+      }
       j.argv.insert(j.argv.end(), {"-c", "-I" + tmp, "-o", tmp + "/" + name + ".o",
                                    tmp + "/" + name + ".c"});
       j.log = tmp + "/" + name + ".log";
@@ -937,7 +955,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     for (size_t i : order) {
       const CodeUnit& u = req->units[i];
       if (!module_added && req->module_c.size() >= u.c.size()) {
-        add_job("module", 1, 0, false);
+        add_job("module", 0, 0, false);
         module_added = true;
       }
       std::string name = std::to_string(i);
@@ -947,8 +965,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       }
       add_job(name, u.expressions, u.functions, u.huge);
     }
-    if (!module_added) add_job("module", 1, 0, false);
-    add_job("glue", 1, 0, false);
+    if (!module_added) add_job("module", 0, 0, false);
+    add_job("glue", 0, 0, false);
     ParallelResult pr = run_parallel(jobs, tc.jobs, tc.limits, req->progress,
                                      req->functions >= 2 * kDefaultUnitFunctions, req->what);
     if (pr.failed != SIZE_MAX) {
