@@ -404,8 +404,9 @@ struct AotOptions {
   bool cache_only = false;
 
   // --- Bounds of the C compiler (docs/aot.md, "Compile bounds") ---
-  // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs. Past it the compiler's whole
-  // process group is killed and load() fails with compile_limit.
+  // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs plus an allowance per MiB of
+  // the module's wasm code, at most 30 min (docs/aot.md, "Compile bounds"). Past it the
+  // compiler's whole process group is killed and load() fails with compile_limit.
   uint64_t compile_timeout_ms = 0;
   // Address-space limit (RLIMIT_AS and RLIMIT_DATA) of every compiler process, in MiB;
   // 0 = kDefaultCompileMemoryMb. A compiler running out of it fails load() with compile_limit.

@@ -1131,8 +1131,9 @@ int main(int argc, char** argv) {
   uint64_t aot_stack_mb = 0;
   auto add_compile_bounds = [&aot](CLI::App* cmd) {
     cmd->add_option("--compile-timeout-ms", aot.compile_timeout_ms,
-                    "AOT: wall-clock limit of one C compile in ms (default 120000); the "
-                    "compiler is killed past it (compile_limit)")
+                    "AOT: wall-clock limit of one C compile in ms (default 120000 + 150000 "
+                    "per MiB of wasm code, at most 1800000); the compiler is killed past it "
+                    "(compile_limit)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--compile-memory-mb", aot.compile_memory_mb,
                     "AOT: address-space limit of each C compiler process in MiB (default 4096)")

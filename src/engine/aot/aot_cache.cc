@@ -323,7 +323,8 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
 struct CompileJob {
   std::vector<std::string> argv;
   std::string log;
-  uint64_t weight = 0;     // wasm expressions (progress and ETA)
+  uint64_t weight = 0;     // wasm expressions (the ETA); 0 for module.c and the glue (with 1,
+                           // a finished module.c gave an ETA of elapsed x all expressions)
   uint32_t functions = 0;  // shown in the progress line
 };
 
@@ -332,12 +333,17 @@ struct ParallelResult {
   size_t failed = SIZE_MAX;  // index of the job that ended `run` (SIZE_MAX: all exited 0)
 };
 
+// Progress when stderr is not a terminal (a log, a pipe, CI): one line every this many ms of a
+// big compile, so that a reader sees that it is alive and how far it is (issue #12).
+constexpr uint64_t kPlainProgressIntervalMs = 5000;
+
 // Runs `jobs` with at most `max_jobs` compilers at once, each under its own supervisor and
 // process group with the per-process bounds of `limits` (memory, CPU). The wall-clock bounds
 // (timeout_ms, deadline, interrupt) are for the whole set. The first job that does not exit 0
 // ends the set: every running group is killed and waited for (no compiler outlives this call).
 // Progress: on a terminal, one updating line (functions compiled / total, elapsed, ETA); else,
-// when `notice` is set, one line when the compile starts.
+// when `notice` is set (a big module), one line when the compile starts and then one every
+// kPlainProgressIntervalMs with the same figures.
 ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jobs,
                             const CompileLimits& limits, bool progress, bool notice,
                             const std::string& what) {
@@ -361,6 +367,8 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
   size_t next = 0;
   uint64_t done_w = 0;
   uint32_t done_f = 0;
+  size_t done_jobs = 0;
+  uint64_t next_plain_ms = kPlainProgressIntervalMs;
   bool shown = false;
   auto kill_all = [&]() {
     for (auto& [i, st] : running) kill(-st.pid, SIGKILL);
@@ -403,6 +411,7 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
       }
       done_w += jobs[i].weight;
       done_f += jobs[i].functions;
+      ++done_jobs;
     }
     if (running.empty() && next >= jobs.size()) break;
     auto now = Clock::now();
@@ -421,16 +430,24 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(tick < 20 ? 5 : 20));
     double s = std::chrono::duration<double>(Clock::now() - start).count();
-    if (tty && s >= 1.0 && tick % 10 == 0) {
+    const bool plain =
+        progress && notice && !tty && s * 1000 >= static_cast<double>(next_plain_ms);
+    if ((tty && s >= 1.0 && tick % 10 == 0) || plain) {
       std::string eta = "?";
       if (done_w > 0 && total_w > done_w) {
         eta = std::to_string(static_cast<long>(s * static_cast<double>(total_w - done_w) /
                                                static_cast<double>(done_w))) + " s";
       }
-      std::fprintf(stderr, "\r\033[Kwasmcap: compiling %s: %u/%u functions, %.0f s, ETA %s",
-                   what.c_str(), done_f, total_f, s, eta.c_str());
+      // A terminal gets one updating line; anything else a line every few seconds.
+      std::fprintf(stderr, "%swasmcap: compiling %s: %u/%u functions, %zu/%zu units, %.0f s, ETA %s%s",
+                   plain ? "" : "\r\033[K", what.c_str(), done_f, total_f, done_jobs,
+                   jobs.size(), s, eta.c_str(), plain ? "\n" : "");
       std::fflush(stderr);
-      shown = true;
+      if (plain) {
+        next_plain_ms += kPlainProgressIntervalMs;
+      } else {
+        shown = true;
+      }
     }
   }
   if (shown) {
@@ -541,9 +558,16 @@ void sweep_stale_tmp(const std::string& dir, const std::string& own_key) {
 
 }  // namespace
 
-CompileLimits compile_limits(const AotOptions& options) {
+CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes) {
   CompileLimits l;
-  if (options.compile_timeout_ms != 0) l.timeout_ms = options.compile_timeout_ms;
+  if (options.compile_timeout_ms != 0) {
+    l.timeout_ms = options.compile_timeout_ms;
+  } else {
+    // Scaled by the code (aot_cache.h). 2^40 * 150000 cannot overflow 64 bits.
+    const uint64_t extra =
+        std::min<uint64_t>(code_bytes, 1ull << 40) * kCompileTimeoutPerCodeMibMs >> 20;
+    l.timeout_ms = std::min(kDefaultCompileTimeoutMs + extra, kMaxScaledCompileTimeoutMs);
+  }
   if (options.compile_memory_mb != 0) {
     l.memory_bytes = std::min<uint64_t>(options.compile_memory_mb, 1ull << 30) << 20;
   }
@@ -552,6 +576,29 @@ CompileLimits compile_limits(const AotOptions& options) {
   l.deadline = options.compile_deadline;
   l.interrupt = options.interrupt;
   return l;
+}
+
+// A walk over the section headers only (wabt's reader would decode the whole module, which the
+// caller has done or will do anyway; this runs before a background compile forks).
+uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size) {
+  if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) return 0;
+  size_t at = 8;
+  while (at < size) {
+    const uint8_t id = bytes[at++];
+    uint64_t len = 0;
+    int shift = 0;
+    for (;;) {  // LEB128 u32: at most 5 bytes
+      if (at >= size || shift > 28) return 0;
+      const uint8_t b = bytes[at++];
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) break;
+    }
+    if (len > size - at) return 0;
+    if (id == 10) return len;
+    at += len;
+  }
+  return 0;
 }
 
 Result<std::string> open_cache_dir(const AotOptions& options) {
@@ -729,6 +776,16 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
                                    translator_version);
 }
 
+namespace {
+std::string unit_flags_for_key() {
+  std::string s = "/unit";
+  for (const char* f : kSplitUnitFlags) s += std::string(" ") + f;
+  s += "/huge";
+  for (const char* f : kHugeUnitFlags) s += std::string(" ") + f;
+  return s;
+}
+}  // namespace
+
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
                                       int translator_version) {
   crypto_hash_sha256_state st;
@@ -743,7 +800,8 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
       (tc.interruptible ? "/interruptible" : "/plain") + (tc.poll ? "/poll" : "") + "/units" +
       std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
-      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
+      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget) +
+      unit_flags_for_key());
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;
@@ -965,6 +1023,12 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       // gcc's -O2 on one giant function (an initialiser, an interpreter loop) costs far more
       // time and memory than it gains: such units get -O1 (the last -O wins).
       if (huge && tc.opt_level > 1) j.argv.push_back("-O1");
+      if (name != "glue" && name != "module") {  // unit flags (translate.h: why)
+        for (const char* f : kSplitUnitFlags) j.argv.push_back(f);
+        if (huge) {
+          for (const char* f : kHugeUnitFlags) j.argv.push_back(f);
+        }
+      }
       j.argv.insert(j.argv.end(), {"-c", "-I" + tmp, "-o", tmp + "/" + name + ".o",
                                    tmp + "/" + name + ".c"});
       j.log = tmp + "/" + name + ".log";
@@ -986,7 +1050,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     for (size_t i : order) {
       const CodeUnit& u = req->units[i];
       if (!module_added && req->module_c.size() >= u.c.size()) {
-        add_job("module", 1, 0, false);
+        add_job("module", 0, 0, false);
         module_added = true;
       }
       std::string name = std::to_string(i);
@@ -996,8 +1060,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       }
       add_job(name, u.expressions, u.functions, u.huge);
     }
-    if (!module_added) add_job("module", 1, 0, false);
-    add_job("glue", 1, 0, false);
+    if (!module_added) add_job("module", 0, 0, false);
+    add_job("glue", 0, 0, false);
     ParallelResult pr = run_parallel(jobs, tc.jobs, tc.limits, req->progress,
                                      req->functions >= 2 * kDefaultUnitFunctions, req->what);
     if (pr.failed != SIZE_MAX) {

@@ -24,8 +24,23 @@ struct CompileLimits {
   const std::atomic<bool>* interrupt = nullptr;
 };
 
-// The limits `options` ask for (0 = the defaults above).
-CompileLimits compile_limits(const AotOptions& options);
+// The default wall-clock limit grows with the module's code (docs/aot.md, "Compile bounds"):
+// gcc -O2 costs 40-50 CPU s per MiB of wasm code (esbuild: 13 MiB, ~540 CPU s), and a
+// background compile runs at nice 10 on a machine that may be busy, so a flat 120 s made every
+// module above ~3 MiB of code fail, and a failed background compile is not retried for a day.
+// The limit is kDefaultCompileTimeoutMs + kCompileTimeoutPerCodeMibMs per MiB of code, at most
+// kMaxScaledCompileTimeoutMs; an explicit AotOptions::compile_timeout_ms is used as given.
+inline constexpr uint64_t kCompileTimeoutPerCodeMibMs = 150000;
+inline constexpr uint64_t kMaxScaledCompileTimeoutMs = 30 * 60 * 1000;
+
+// The limits `options` ask for (0 = the defaults above, the time limit scaled by `code_bytes`,
+// the size of the module's code section: wasm_code_bytes()).
+CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes = 0);
+
+// The size in bytes of the code section of the wasm binary `bytes` (the function bodies), 0 when
+// there is none or the section headers before it are malformed. Never more than `size`: the
+// declared size must fit in the bytes, so a module cannot claim code it does not have.
+uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size);
 
 // The C compiler and flags one engine uses.
 struct Toolchain {

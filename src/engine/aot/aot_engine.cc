@@ -540,7 +540,10 @@ class AotInstance final : public Instance {
 Result<int> compile_into_cache(const std::string& dir, const std::string& key,
                                const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
                                const AotOptions& options) {
-  auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
+  // The default time limit scales with the module's code (docs/aot.md, "Compile bounds").
+  aot::Toolchain scaled = tc;
+  scaled.limits = aot::compile_limits(options, aot::wasm_code_bytes(bytes, size));
+  auto r = aot::compile_and_store(dir, key, scaled, [&]() -> Result<aot::CompileRequest> {
     auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions, tc.poll);
     if (!t) return tl::unexpected(t.error());
     aot::CompileRequest req;

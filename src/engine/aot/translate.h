@@ -58,6 +58,18 @@ constexpr uint64_t kHugeFunctionExpressions = 100000;
 // ...and before functions x referenced symbols passes this (wabt's per-function copy cost).
 constexpr uint64_t kChunkSymbolBudget = 4000000;
 
+// Extra C compiler flags of the units of a split module (docs/aot.md, "Compile at scale"), part
+// of the cache key. Measured on esbuild's units (gcc 12, -ftime-report): RTL GCSE ("PRE") is
+// quadratic in a function's size (blocks x pseudo-registers) and took 29% of the compile of a
+// unit holding one 54,000-line function (13.8 -> 8.7 s without it) while tree-level PRE does the
+// same job earlier; the limit skips it only in functions whose GCSE tables would pass 1 MiB
+// (roughly 5,000 lines of C and more): small and mid-size functions keep it, and modules that
+// are not split (bench/programs) get none of these flags.
+constexpr const char* kSplitUnitFlags[] = {"--param=max-gcse-memory=1024"};
+// Units of one huge function (compiled at -O1): points-to analysis took 27% of such a unit
+// (esbuild, 85,000 lines: 10.9 -> 8.3 s without it).
+constexpr const char* kHugeUnitFlags[] = {"-fno-tree-pta"};
+
 // Bounds checked on the bytes before a module is translated, so translation never exhausts the
 // host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
 // module is module_unsupported and --engine auto runs it on the interpreter. Also bounded in
