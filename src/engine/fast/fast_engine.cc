@@ -15,11 +15,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <optional>
 
+#include "engine/cache_files.h"
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
+#include "engine/fast/validation_records.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
@@ -703,8 +706,24 @@ class FastInstance final : public Instance, public Translator {
   bool running_ = false;
 };
 
+// This build's validator identity (validation_records.h), computed once.
+const std::string& build_identity() {
+  static const std::string id =
+      validation_build_identity(reinterpret_cast<const void*>(&wabt::ReadBinaryIr));
+  return id;
+}
+
+}  // namespace
+
+namespace load_test_hooks {
+std::atomic<uint64_t> validations{0};
+}
+
+namespace {
+
 class FastEngine final : public Engine {
  public:
+  explicit FastEngine(FastOptions options) : options_(std::move(options)) {}
   std::string_view name() const override { return "fast"; }
 
   // Fuel is charged per basic block (exactly: the guest never runs past its budget), the
@@ -722,8 +741,32 @@ class FastEngine final : public Engine {
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    return load_from(bytes, size, nullptr);
+  }
+  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
+                                                        const ModuleFileIdentity& file) override {
+    return load_from(bytes, size, &file);
+  }
+
+ private:
+  // `file`: the file the bytes were read from (its record may spare hashing them).
+  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
+                                                  const ModuleFileIdentity* file) {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
+    // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
+    // this build, are not validated again. No usable cache directory, no build identity, or no
+    // trusted record: validate as usual.
+    std::string dir, module_sha;
+    std::optional<bool> recorded;
+    if (options_.validation_records && size >= options_.min_recorded_bytes &&
+        !build_identity().empty()) {
+      if (auto d = cache::open_cache_dir(options_.cache_dir)) {
+        dir = std::move(*d);
+        module_sha = cache::module_sha256_for_load(&dir, bytes, size, file);
+        recorded = recorded_validation(dir, build_identity(), module_sha);
+      }
+    }
     wabt::Errors errors;
     wabt::ReadBinaryOptions options = load_options();
     // Validation: wabt's SharedValidator driven by a reader of our own that makes the calls
@@ -746,8 +789,14 @@ class FastEngine final : public Engine {
     // Bodies on as many threads as the hardware runs at once (at most 4), for a code section of
     // kParallelValidateThreshold bytes or more: the same verdict and error as one pass.
     std::vector<uint64_t> passes;  // instructions read per pass (stats)
-    wabt::Result r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
-                                     kParallelValidateThreshold, &passes);
+    wabt::Result r = wabt::Result::Ok;
+    if (recorded) {
+      scan.simd = *recorded;  // valid, supported (only those are recorded), v128 or not
+    } else {
+      ++load_test_hooks::validations;
+      r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
+                          kParallelValidateThreshold, &passes);
+    }
     double validate_ms = ms_since(t0), validate_cpu_ms = cpu_ms() - c0;
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -772,8 +821,10 @@ class FastEngine final : public Engine {
     if (stats_enabled()) {
       std::fprintf(stderr,
                    "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
-                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu}\n",
-                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size());
+                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu, "
+                   "\"validation_record\": %d}\n",
+                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size(),
+                   recorded ? 1 : 0);
     }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
@@ -808,9 +859,12 @@ class FastEngine final : public Engine {
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
+    if (!recorded && !dir.empty()) record_validation(dir, build_identity(), module_sha, scan.simd);
     return std::shared_ptr<const Module>(
         std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd));
   }
+
+ public:
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
                                                 const HostFuncTable& host,
@@ -824,11 +878,17 @@ class FastEngine final : public Engine {
     if (auto r = inst->init(std::move(fm), host); !r) return tl::unexpected(r.error());
     return std::unique_ptr<Instance>(std::move(inst));
   }
+
+ private:
+  FastOptions options_;
 };
 
 }  // namespace
 }  // namespace fast
 
-std::unique_ptr<Engine> make_fast_engine() { return std::make_unique<fast::FastEngine>(); }
+std::unique_ptr<Engine> make_fast_engine() { return make_fast_engine(FastOptions{}); }
+std::unique_ptr<Engine> make_fast_engine(FastOptions options) {
+  return std::make_unique<fast::FastEngine>(std::move(options));
+}
 
 }  // namespace wasmcap
