@@ -390,7 +390,7 @@ struct FastOptions {
   std::string cache_dir;
   // Modules smaller than this are validated every time: validating them costs about what
   // looking a record up does, and they would fill the cache directory with records.
-  uint64_t min_recorded_bytes = 256 * 1024;
+  uint64_t min_recorded_bytes = 64 * 1024;
 };
 
 // wasmcap's own fast interpreter (docs/fast-interp.md): validated by wabt, translated lazily to

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -132,12 +133,86 @@ uint8_t type_byte(wabt::Type t) {
 
 constexpr uint8_t kWasmHeader[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
 
+// A data segment, read from the data section by split_module (not into wabt's IR: Go modules
+// have up to 100,000 segments, and wabt's IR of each — a module field, an offset expression and
+// a byte vector, three allocations — was most of a warm start: docs/fast-interp.md, "Load").
+struct DataSeg {
+  bool active = false;
+  bool offset_global = false;  // offset = global `offset` (global.get), else the constant
+  uint32_t offset = 0;
+  uint32_t start = 0;  // bytes [start, start + size) of SplitModule::data
+  uint32_t size = 0;
+};
+
 struct SplitModule {
-  std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`)
+  std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`),
+                                   // data and data count sections
   std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
   std::vector<uint8_t> code;       // the code section's payload
   std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
+  std::vector<uint8_t> data;       // the data section's payload
+  std::vector<DataSeg> segments;
 };
+
+// Signed LEB128 (i32) at `p`, advancing it; false past `end` or on an overlong encoding.
+bool read_s32(const uint8_t*& p, const uint8_t* end, int32_t* out) {
+  int64_t v = 0;
+  int shift = 0;
+  for (; shift < 35; shift += 7) {
+    if (p == end) return false;
+    uint8_t b = *p++;
+    v |= static_cast<int64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      shift += 7;
+      if (shift < 64 && (b & 0x40) != 0) v |= -(int64_t{1} << shift);
+      if (v < INT32_MIN || v > INT32_MAX) return false;
+      *out = static_cast<int32_t>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The data section's segments (a module wabt has validated, WebAssembly 2.0: one memory, offsets
+// `i32.const N` or `global.get G`). False on anything else: the load then fails rather than
+// guess. Linear in the section's size.
+bool split_data(const uint8_t* payload, size_t n, SplitModule* out) {
+  out->data.assign(payload, payload + n);
+  const uint8_t* base = out->data.data();
+  const uint8_t* p = base;
+  const uint8_t* end = base + n;
+  uint32_t count = 0;
+  if (!read_u32(p, end, &count) || count > n) return false;
+  out->segments.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    DataSeg seg;
+    uint32_t flags = 0;
+    if (!read_u32(p, end, &flags) || flags > 2) return false;
+    if (flags != 1) {
+      seg.active = true;
+      uint32_t memory = 0;
+      if (flags == 2 && (!read_u32(p, end, &memory) || memory != 0)) return false;
+      if (p == end) return false;
+      uint8_t op = *p++;
+      if (op == 0x41) {  // i32.const
+        int32_t v = 0;
+        if (!read_s32(p, end, &v)) return false;
+        seg.offset = static_cast<uint32_t>(v);
+      } else if (op == 0x23) {  // global.get
+        if (!read_u32(p, end, &seg.offset)) return false;
+        seg.offset_global = true;
+      } else {
+        return false;
+      }
+      if (p == end || *p++ != 0x0b) return false;
+    }
+    if (!read_u32(p, end, &seg.size) || static_cast<size_t>(end - p) < seg.size) return false;
+    seg.start = static_cast<uint32_t>(p - base);
+    p += seg.size;
+    out->segments.push_back(seg);
+  }
+  return p == end;
+}
 
 // Splits a module wabt has validated. Custom sections are dropped (no reader of ours needs
 // them). Linear in the module's size.
@@ -154,10 +229,10 @@ bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
     p += n;
     switch (id) {
       case 0: break;  // custom
-      case 12:
-        out->datacount.assign(payload, payload + n);
-        put_section(out->decls, id, payload, n);
+      case 11:
+        if (!split_data(payload, n, out)) return false;
         break;
+      case 12: out->datacount.assign(payload, payload + n); break;
       case 10: {
         out->code.assign(payload, payload + n);
         const uint8_t* q = out->code.data();
@@ -200,6 +275,8 @@ class FastModule final : public Module {
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
+
+  const SplitModule& split() const { return split_; }
 
   // Wasm body bytes of function `func` (module index; a defined function).
   uint32_t body_size(uint32_t func) const {
@@ -479,19 +556,27 @@ class FastInstance final : public Instance, public Translator {
         rt_.elems[i] = std::move(refs);
       }
     }
-    rt_.data.resize(m.data_segments.size());
-    for (size_t i = 0; i < m.data_segments.size(); ++i) {
-      const wabt::DataSegment* s = m.data_segments[i];
-      if (s->kind == wabt::SegmentKind::Active) {
-        uint64_t off = static_cast<uint32_t>(eval_const(s->offset));
-        if (off + s->data.size() > rt_.mem_size) {
+    const SplitModule& split = module_->split();
+    rt_.data.resize(split.segments.size());
+    for (size_t i = 0; i < split.segments.size(); ++i) {
+      const DataSeg& s = split.segments[i];
+      const uint8_t* bytes = split.data.data() + s.start;
+      if (s.active) {
+        if (s.offset_global && uint64_t{s.offset} * rt_.stride >= rt_.globals.size()) {
+          return make_error(ErrorCode::kModuleMalformed,
+                            "invalid module: data segment " + std::to_string(i) +
+                                " reads a global that does not exist");
+        }
+        uint64_t off = s.offset_global ? static_cast<uint32_t>(rt_.globals[s.offset * rt_.stride])
+                                       : s.offset;
+        if (off + s.size > rt_.mem_size) {
           return make_error(ErrorCode::kTrapMemoryOutOfBounds,
                             "out of bounds memory access: data segment " + std::to_string(i) +
                                 " does not fit memory");
         }
-        if (!s->data.empty()) std::memcpy(rt_.mem + off, s->data.data(), s->data.size());
+        if (s.size != 0) std::memcpy(rt_.mem + off, bytes, s.size);
       } else {
-        rt_.data[i] = s->data;
+        rt_.data[i].assign(bytes, bytes + s.size);
       }
     }
 
