@@ -190,8 +190,8 @@ TEST_F(FastValidationRecords, InvalidModuleIsNeverRecorded) {
   expect_refused_invalid();
   EXPECT_FALSE(fs::exists(record_of(kInvalid)));
   expect_refused_invalid();  // and so it is validated every time
-  // A valid module the engine does not run (a tail call: return_call 0) is not recorded valid
-  // either: its refusal comes from the validating pass.
+  // A module using a feature this engine refuses (a tail call: return_call 0) is refused by
+  // the validating pass and not recorded either.
   std::vector<uint8_t> tail = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
                                0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
                                0x03, 0x02, 0x01, 0x00,
