@@ -21,6 +21,7 @@
 // seeded mutants of them through both readers and requires the same verdict and first error;
 // the differential fuzz target does the same on every input.
 #include "engine/fast/validate.h"
+#include "engine/test_hooks.h"
 
 #include <algorithm>
 #include <atomic>
@@ -649,7 +650,9 @@ bool find_code(const uint8_t* b, size_t size, Code* code) {
 
 namespace validate_test_hooks {
 bool copied_options = false;
-std::atomic<uint64_t> validations{0};
+}
+namespace {
+std::atomic<uint64_t> g_validations{0};  // engine_test_hooks::module_validations()
 }
 
 ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threads,
@@ -717,7 +720,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
                              FeatureScan* scan, unsigned max_threads, size_t threshold,
                              std::vector<uint64_t>* instructions) {
-  validate_test_hooks::validations.fetch_add(1, std::memory_order_relaxed);
+  g_validations.fetch_add(1, std::memory_order_relaxed);
   ParallelPlan plan = parallel_plan(bytes, size, max_threads, threshold);
   // The merge needs each pass to stop at its first error; a log stream is not shared.
   if (plan.threads < 2 || !options.stop_on_first_error || options.log_stream != nullptr ||
@@ -743,7 +746,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
   for (std::thread& th : threads) th.join();
   for (const Pass& p : passes) {
     if (p.skip_ignored) {
-      validate_test_hooks::validations.fetch_sub(1, std::memory_order_relaxed);  // one module
+      g_validations.fetch_sub(1, std::memory_order_relaxed);  // one module
       return validate_module(bytes, size, options, errors, scan, 1, 0, instructions);
     }
   }
@@ -770,3 +773,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
 }
 
 }  // namespace wasmcap::fast
+
+uint64_t wasmcap::engine_test_hooks::module_validations() {
+  return wasmcap::fast::g_validations.load(std::memory_order_relaxed);
+}

@@ -1,7 +1,6 @@
 // Validation for the fast engine's load (validate.cc). C++17 (wabt headers), see fast.h.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -54,12 +53,8 @@ ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threa
 
 // Tests only: `copied_options` makes the parallel passes send their skip requests to a copy of
 // the reader's options, as if wabt's reader copied them (the fallback to one pass is tested).
-// `validations` counts the modules validate_module has validated in this process (tests: a
-// never-seen module under --engine auto is validated once in the foreground, docs/aot.md "Cold
-// start").
 namespace validate_test_hooks {
 extern bool copied_options;
-extern std::atomic<uint64_t> validations;
 }
 
 }  // namespace wasmcap::fast
