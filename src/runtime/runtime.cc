@@ -423,7 +423,8 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
     return describe_via_fast(*fast, b, n, &fast_loaded);
   };
   AotLoadNotes notes;
-  auto engine = make_aot_engine_linked(probe_options, link_signatures(options), describe, &notes);
+  auto engine = make_aot_engine_linked(probe_options, link_signatures(options), describe, &notes,
+                                       options.module_sha256);
   auto probe = options.module_file
                    ? engine->load_file_bytes(bytes.data(), bytes.size(), *options.module_file)
                    : engine->load(bytes.data(), bytes.size());
@@ -462,7 +463,8 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
   if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
   if (options.engine == "auto") return run_auto(module_bytes, std::move(options));
   if (options.engine == "aot") {
-    auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
+    auto engine = make_aot_engine_linked(options.aot, link_signatures(options), nullptr, nullptr,
+                                         options.module_sha256);
     return run_module(*engine, module_bytes, std::move(options));
   }
   auto engine = make_engine(options.engine, options.aot);

@@ -343,5 +343,36 @@ TEST_F(AotModuleFile, CapiModuleFromFileUsesTheRecord) {
   unsetenv("WASMCAP_AOT_OPT");
 }
 
+// An installed bundle's run (RunOptions::module_sha256: the module's sha256, verified against
+// the signed manifest just before) keys the AOT cache on that hash instead of hashing the module
+// again, on "aot" and "auto". Shown by a hash naming module G (exports "g") given with A's bytes:
+// the run enters G's "g". A value that is not a sha256 is ignored (the bytes are hashed).
+TEST_F(AotModuleFile, VerifiedBundleHashKeysTheCache) {
+  std::vector<uint8_t> g = answer_module(7);
+  g[23] = 'g';
+  {
+    auto engine = make_aot_engine(options);
+    auto m = engine->load(g.data(), g.size());
+    ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  }
+  const std::string g_sha = aot::module_sha256(g.data(), g.size());
+  for (const char* engine : {"aot", "auto"}) {
+    RunOptions o;
+    o.engine = engine;
+    o.aot = options;
+    o.entry = "g";
+    o.module_sha256 = g_sha;
+    auto r = run_module(a, o);
+    ASSERT_TRUE(r.has_value()) << engine << ": the module was hashed: " << r.error().to_string();
+    EXPECT_EQ(r->engine, "aot") << engine;
+    o.module_sha256 = g_sha.substr(0, 63) + "X";
+    r = run_module(a, o);
+    ASSERT_FALSE(r.has_value()) << engine << ": a malformed hash was used";
+    o.entry = "f";
+    r = run_module(a, o);
+    EXPECT_TRUE(r.has_value()) << engine << ": " << r.error().to_string();
+  }
+}
+
 }  // namespace
 }  // namespace wasmcap

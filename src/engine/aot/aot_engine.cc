@@ -565,11 +565,13 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
 class AotEngine final : public Engine {
  public:
   explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr,
-                     AotDescribe describe = nullptr, AotLoadNotes* notes = nullptr)
+                     AotDescribe describe = nullptr, AotLoadNotes* notes = nullptr,
+                     std::string module_sha256 = {})
       : options_(std::move(options)),
         link_check_(std::move(link_check)),
         describe_(std::move(describe)),
-        notes_(notes) {}
+        notes_(notes),
+        known_sha256_(is_sha256_hex(module_sha256) ? std::move(module_sha256) : std::string()) {}
   std::string_view name() const override { return "aot"; }
 
   // Everything but fuel: the generated code is not metered (instruction counting would cost a
@@ -602,8 +604,10 @@ class AotEngine final : public Engine {
     auto dir = aot::open_cache_dir(options_);
     // The module's sha256, from the record of its unchanged file when there is one (docs/aot.md,
     // "Cold start": the one pass over the module's bytes a cached run still made).
-    std::string module_sha;
-    if (dir && file != nullptr) module_sha = aot::recorded_module_sha256(*dir, *file);
+    std::string module_sha = known_sha256_;  // verified by the caller (aot_link.h)
+    if (module_sha.empty() && dir && file != nullptr) {
+      module_sha = aot::recorded_module_sha256(*dir, *file);
+    }
     if (module_sha.empty()) {
       module_sha = aot::module_sha256(bytes, size);
       if (dir && file != nullptr) aot::record_module_sha256(*dir, *file, module_sha);
@@ -717,6 +721,13 @@ class AotEngine final : public Engine {
   std::shared_ptr<const HostFuncTable> link_check_;
   AotDescribe describe_;
   AotLoadNotes* notes_ = nullptr;
+  std::string known_sha256_;
+
+  static bool is_sha256_hex(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+  }
 };
 
 }  // namespace
@@ -732,9 +743,10 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
 
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check,
-                                               AotDescribe describe, AotLoadNotes* notes) {
+                                               AotDescribe describe, AotLoadNotes* notes,
+                                               std::string module_sha256) {
   return std::make_unique<AotEngine>(std::move(options), std::move(link_check),
-                                     std::move(describe), notes);
+                                     std::move(describe), notes, std::move(module_sha256));
 }
 
 Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,

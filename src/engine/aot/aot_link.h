@@ -23,6 +23,11 @@ namespace wasmcap {
 // on the fast engine and keeps it for the run, so the module is validated once.
 // `notes`, if given, receives what load() learnt that the caller needs next (it must outlive
 // the engine's loads).
+// `module_sha256`: the sha256 (lowercase hex) of the bytes every load() of this engine is given,
+// verified by the caller (RunOptions::module_sha256: an installed bundle's module, hashed and
+// checked against its signed manifest just before): load() keys the cache on it instead of
+// hashing the module again. Empty (or not 64 hex digits): hashed, or taken from the module
+// file's record.
 using AotDescribe = std::function<Result<ModuleInfo>(const uint8_t* bytes, size_t size)>;
 struct AotLoadNotes {
   // The module's sha256 (hex) as the last load() used it for the cache: hashed, or taken from
@@ -32,7 +37,8 @@ struct AotLoadNotes {
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check,
                                                AotDescribe describe = nullptr,
-                                               AotLoadNotes* notes = nullptr);
+                                               AotLoadNotes* notes = nullptr,
+                                               std::string module_sha256 = {});
 
 }  // namespace wasmcap
 
