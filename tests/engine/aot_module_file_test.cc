@@ -368,6 +368,11 @@ TEST_F(AotModuleFile, VerifiedBundleHashKeysTheCache) {
     o.module_sha256 = g_sha.substr(0, 63) + "X";
     r = run_module(a, o);
     ASSERT_FALSE(r.has_value()) << engine << ": a malformed hash was used";
+    // Nothing is named after it (the hash names cache files: module-SHA.desc).
+    for (const auto& e : fs::directory_iterator(cache.dir)) {
+      EXPECT_EQ(e.path().filename().string().find(o.module_sha256), std::string::npos)
+          << engine << ": " << e.path();
+    }
     o.entry = "f";
     r = run_module(a, o);
     EXPECT_TRUE(r.has_value()) << engine << ": " << r.error().to_string();
