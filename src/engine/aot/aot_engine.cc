@@ -618,7 +618,7 @@ class AotEngine final : public Engine {
     if (dir) info = aot::load_module_info(*dir, desc_name);
     if (!info) {
       // A module beyond the translator's bounds is refused before anything else is spent on
-      // it (the interpreter's load below costs as much as the module is large); --engine auto
+      // it (validating and describing it below costs as much as the module is large); --engine auto
       // then runs it on the interpreter.
       if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
       // Validated and described as the wabt backend's load() would (identical acceptance, errors
