@@ -129,15 +129,6 @@ wabt::ReadBinaryOptions wasm2_options() {
 
 }  // namespace
 
-Error exceptions_unsupported_error() {
-  // Exception handling is not enabled on the wabt backend: wabt 1.0.32's interpreter runs it
-  // wrongly and can abort the process (an assertion in Thread::Pick when a catch lands in a
-  // function with declared locals; docs/fast-interp.md, "Exceptions").
-  return Error(ErrorCode::kModuleUnsupported,
-               "the module uses exception handling, which the wabt interpreter does not run; run "
-               "with --engine fast");
-}
-
 Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size) {
   if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
   wabt::ReadBinaryOptions options = wasm2_options();
@@ -152,14 +143,9 @@ Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size) {
     fast::FeatureScan eh_scan;
     if (wabt::Succeeded(fast::validate_module(bytes, size, fast::load_options(), &eh_errors,
                                               &eh_scan, 0))) {
-      return tl::unexpected(exceptions_unsupported_error());
+      return tl::unexpected(engine_wabt::exceptions_unsupported_error());
     }
-    std::string msg = "invalid module";
-    if (!errors.empty()) {
-      msg += ": " + errors.front().message;
-      msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
-    }
-    return make_error(ErrorCode::kModuleMalformed, msg);
+    return tl::unexpected(engine_wabt::invalid_module_error(errors));
   }
   Describer d;
   options.skip_function_bodies = true;
@@ -178,7 +164,7 @@ Result<ModuleInfo> describe_fast_loaded(const Module& fast_module) {
     return make_error(ErrorCode::kInvalidArgument,
                       "describe_fast_loaded: the module was not loaded by the fast engine");
   }
-  if (*eh) return tl::unexpected(exceptions_unsupported_error());
+  if (*eh) return tl::unexpected(engine_wabt::exceptions_unsupported_error());
   ModuleInfo info = fast_module.info();
   for (ImportDesc& d : info.imports) {
     if (d.kind == ExternKind::kMemory) d.memory = as_interp(d.memory);

@@ -35,9 +35,6 @@ Result<ModuleInfo> describe_fast_loaded(const Module& fast_module);
 Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const uint8_t* bytes, size_t size,
                                      std::shared_ptr<const Module>* loaded);
 
-// The wabt backend's refusal of a module that uses exception handling (one text for both).
-Error exceptions_unsupported_error();
-
 namespace fast {
 // Whether a module the fast engine loaded uses exception handling (FeatureScan::exceptions);
 // nullopt for a module of another engine. Defined in fast_engine.cc.

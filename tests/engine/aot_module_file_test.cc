@@ -94,6 +94,17 @@ class AotModuleFile : public ::testing::Test {
     return r && !r->results.empty() ? static_cast<int32_t>(r->results[0].i32) : -1;
   }
 
+  // (module (func (export "g") (result i32) (i32.const 7))), compiled into the cache: another
+  // module than A and B, with another export name, so that which one a load went by shows.
+  std::vector<uint8_t> cached_g() {
+    std::vector<uint8_t> g = answer_module(7);
+    g[23] = 'g';
+    auto engine = make_aot_engine(options);
+    auto m = engine->load(g.data(), g.size());
+    EXPECT_TRUE(m.has_value()) << m.error().to_string();
+    return g;
+  }
+
   ModuleFileIdentity identity() {
     auto f = read_module_file(module.string());
     EXPECT_TRUE(f.has_value() && f->file.has_value());
@@ -304,14 +315,7 @@ TEST_F(AotModuleFile, CliRunRecordsTheModuleFile) {
 // and a run entering "g" show which module the loads went by). Without the identity, both would
 // hash the file's bytes at every load.
 TEST_F(AotModuleFile, CapiModuleFromFileUsesTheRecord) {
-  // (module (func (export "g") (result i32) (i32.const 7))), compiled into the cache.
-  std::vector<uint8_t> g = answer_module(7);
-  g[23] = 'g';
-  {
-    auto engine = make_aot_engine(options);
-    auto m = engine->load(g.data(), g.size());
-    ASSERT_TRUE(m.has_value()) << m.error().to_string();
-  }
+  const std::vector<uint8_t> g = cached_g();
   write_bytes(module, a);
   set_mtime(module, time(nullptr) - 3600);
   plant(identity(), aot::module_file_record(identity(), aot::module_sha256(g.data(), g.size())));
@@ -348,13 +352,7 @@ TEST_F(AotModuleFile, CapiModuleFromFileUsesTheRecord) {
 // again, on "aot" and "auto". Shown by a hash naming module G (exports "g") given with A's bytes:
 // the run enters G's "g". A value that is not a sha256 is ignored (the bytes are hashed).
 TEST_F(AotModuleFile, VerifiedBundleHashKeysTheCache) {
-  std::vector<uint8_t> g = answer_module(7);
-  g[23] = 'g';
-  {
-    auto engine = make_aot_engine(options);
-    auto m = engine->load(g.data(), g.size());
-    ASSERT_TRUE(m.has_value()) << m.error().to_string();
-  }
+  const std::vector<uint8_t> g = cached_g();
   const std::string g_sha = aot::module_sha256(g.data(), g.size());
   for (const char* engine : {"aot", "auto"}) {
     RunOptions o;

@@ -652,21 +652,10 @@ class InterpEngine final : public Engine {
     wi::ModuleDesc desc;
     wabt::Result r = wi::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     if (wabt::Failed(r) && uses_exceptions(bytes, size)) {
-      // Exception handling is not enabled on this backend: wabt 1.0.32's interpreter runs it
-      // wrongly and can abort the process (an assertion in Thread::Pick when a catch lands in
-      // a function with declared locals; docs/fast-interp.md, "Exceptions").
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "the module uses exception handling, which the wabt interpreter does "
-                        "not run; run with --engine fast");
+      // Exception handling is not enabled on this backend (wabt_shared.h says why).
+      return tl::unexpected(engine_wabt::exceptions_unsupported_error());
     }
-    if (wabt::Failed(r)) {
-      std::string msg = "invalid module";
-      if (!errors.empty()) {
-        msg += ": " + errors.front().message;
-        msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
-      }
-      return make_error(ErrorCode::kModuleMalformed, msg);
-    }
+    if (wabt::Failed(r)) return tl::unexpected(engine_wabt::invalid_module_error(errors));
     ModuleInfo info;
     info.size_bytes = size;
     info.defined_funcs = static_cast<uint32_t>(desc.funcs.size());
