@@ -17,6 +17,7 @@
 #include <cstring>
 #include <optional>
 
+#include "engine/describe.h"
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
@@ -197,6 +198,9 @@ class FastModule final : public Module {
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
+  // The module uses exception handling (describe.h: what the AOT engine is told under auto).
+  bool uses_exceptions() const { return exceptions_; }
+  void set_uses_exceptions(bool on) { exceptions_ = on; }
 
   // Wasm body bytes of function `func` (module index; a defined function).
   uint32_t body_size(uint32_t func) const {
@@ -284,6 +288,7 @@ class FastModule final : public Module {
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
   bool wide_ = false;
+  bool exceptions_ = false;
 };
 
 class FastInstance final : public Instance, public Translator {
@@ -808,8 +813,9 @@ class FastEngine final : public Engine {
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
-    return std::shared_ptr<const Module>(
-        std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd));
+    auto fm = std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd);
+    fm->set_uses_exceptions(scan.exceptions);
+    return std::shared_ptr<const Module>(std::move(fm));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
@@ -827,6 +833,13 @@ class FastEngine final : public Engine {
 };
 
 }  // namespace
+
+std::optional<bool> module_uses_exceptions(const Module& module) {
+  auto* fm = dynamic_cast<const FastModule*>(&module);
+  if (fm == nullptr) return std::nullopt;
+  return fm->uses_exceptions();
+}
+
 }  // namespace fast
 
 std::unique_ptr<Engine> make_fast_engine() { return std::make_unique<fast::FastEngine>(); }
