@@ -107,6 +107,40 @@ Op k_variant(Op op) {
   }
 }
 
+// The i64 immediate forms take their immediate as two words.
+bool is_i64_k(Op op) {
+  switch (op) {
+    case Op::i64_add_k:
+    case Op::i64_sub_k:
+    case Op::i64_mul_k:
+    case Op::i64_and_k:
+    case Op::i64_shl_k:
+    case Op::i64_shr_u_k: return true;
+    default: return false;
+  }
+}
+
+// Conditional branch -> its form that also charges the fall-through segment ("x" -> "x_f"),
+// or kCount.
+Op fuel_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      std::string n = kOpNames[i];
+      if (n != "br_if" && n != "br_unless" && n.rfind("br_i32_", 0) != 0) continue;
+      if (n.size() > 2 && n.compare(n.size() - 2, 2, "_f") == 0) continue;
+      auto it = by_name.find(n + "_f");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
 // i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
 // `negate` gives the branch taken when the comparison is false.
 Op branch_variant(Op op, bool negate) {
@@ -161,16 +195,33 @@ class FuncTranslator {
     new_segment();
     walk();
 
-    // Close the last segment, resolve branch targets to addresses.
-    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
-    code_.shrink_to_fit();  // before taking addresses: it may move the code
-    for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
-    out->frame_slots = (nlocals_ + max_height_ + 1) * stride();
+    // Close the last segment, resolve branch targets to offsets relative to their word.
+    if (fuel_word_ != kNone) set_word(fuel_word_, fuel_count_);
+    uint64_t frame_slots = (uint64_t{nlocals_} + max_height_ + 1) * stride();
+    if (overflow_ || code_.size() > max_code_words() || frame_slots > UINT32_MAX) {
+      return too_large(std::move(out));
+    }
+    for (size_t w : targets_) {
+      code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
+                                                        static_cast<int64_t>(w)));
+    }
+    code_.shrink_to_fit();
+    out->frame_slots = static_cast<uint32_t>(frame_slots);
 #ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
     dump();
 #endif
     out->code = std::move(code_);
     out->eh = std::move(eh_);
+    return out;
+  }
+
+  // A function whose code does not fit the 32-bit code words (fast.h, kMaxCodeWords): its code
+  // is one instruction that stops the run with module_unsupported when it is called.
+  std::unique_ptr<FuncCode> too_large(std::unique_ptr<FuncCode> out) {
+    std::vector<Word>().swap(code_);
+    eh_.reset();
+    out->code.assign(1, static_cast<Word>(h_[static_cast<size_t>(Op::too_large)]));
+    out->frame_slots = out->nlocals;
     return out;
   }
 
@@ -203,11 +254,11 @@ class FuncTranslator {
 
   [[maybe_unused]] void dump() const {
     std::fprintf(stderr, "func (nlocals %u)\n", nlocals_);
-    for (size_t i = 0; i < code_.size(); ++i) {
+    for (size_t i = 0; i < code_.size(); ++i) {  // handler offsets are guessed, not decoded
       for (size_t o = 0; o < static_cast<size_t>(Op::kCount); ++o) {
-        if (code_[i].h == h_[o]) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
+        if (code_[i] == static_cast<Word>(h_[o])) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
       }
-      if (code_[i].u < 100000) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(code_[i].u));
+      if (code_[i] < 100000) std::fprintf(stderr, " %u", code_[i]);
     }
     std::fprintf(stderr, "\n");
   }
@@ -219,12 +270,33 @@ class FuncTranslator {
     last_op_pc_ = code_.size();
     last_op_ = op;
     last_dst_ = kNone;
-    code_.push_back(Word{h_[static_cast<size_t>(op)]});
+    code_.push_back(static_cast<Word>(h_[static_cast<size_t>(op)]));
   }
+  // A one-word operand. Values that do not fit make the function too large (checked in run()).
   void k(uint64_t v) {
-    Word w;
-    w.u = v;
-    code_.push_back(w);
+    if (v > UINT32_MAX) overflow_ = true;
+    code_.push_back(static_cast<Word>(v));
+  }
+  // A two-word immediate, low half first.
+  void k64(uint64_t v) {
+    code_.push_back(static_cast<Word>(v));
+    code_.push_back(static_cast<Word>(v >> 32));
+  }
+  void set_word(size_t w, uint64_t v) {
+    if (v > UINT32_MAX) overflow_ = true;
+    code_[w] = static_cast<Word>(v);
+  }
+  // dst = constant: one word when it fits (zero-extended), else two.
+  void emit_const(uint64_t dst, uint64_t value) {
+    if (value <= UINT32_MAX) {
+      emit(Op::const_);
+      k(dst);
+      k(value);
+    } else {
+      emit(Op::const64);
+      k(dst);
+      k64(value);
+    }
   }
   // A branch-target operand: `target` is a code offset now, an address after translation.
   void target(size_t offset) {
@@ -237,20 +309,38 @@ class FuncTranslator {
     targets_.push_back(code_.size());
     k(0);
   }
-  // Starts a new fuel segment; returns its first pc (a label).
-  size_t new_segment() {
+  // Starts a new fuel segment; returns its first pc (a label). `fallthrough`: the segment is
+  // entered only by falling through the conditional branch just emitted (br_if, the start of an
+  // if's then arm), never by a jump: the branch then charges it itself (its _f form, one word
+  // instead of a `fuel` instruction), and the returned pc must not be used as a label.
+  size_t new_segment(bool fallthrough = false) {
 #ifdef WASMCAP_BENCH_FAST_NO_FUEL  // bench-only build (CMakeLists.txt): no metering at all
     last_op_pc_ = kNone;
     return pc();
 #endif
-    if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0) {
+    if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0 &&
+        !fuel_fused_) {
       last_op_pc_ = kNone;
       return fuel_word_ - 1;  // the current segment is empty: reuse it
     }
-    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
+    if (fuel_word_ != kNone) set_word(fuel_word_, fuel_count_);
+    if (fallthrough && last_op_pc_ != kNone) {
+      // The last instruction emitted ends at pc() (any later emission would be last_op_).
+      Op f = fuel_variant(last_op_);
+      if (f != Op::kCount) {
+        code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(f)]);
+        fuel_word_ = code_.size();
+        fuel_fused_ = true;
+        k(0);
+        fuel_count_ = 0;
+        last_op_pc_ = kNone;
+        return pc();
+      }
+    }
     size_t label = pc();
     emit(Op::fuel);
     fuel_word_ = code_.size();
+    fuel_fused_ = false;
     k(0);
     fuel_count_ = 0;
     last_op_pc_ = kNone;
@@ -276,9 +366,7 @@ class FuncTranslator {
       k(canon(i));
       k(ls(o.local));
     } else if (o.kind == Opnd::kConst) {
-      emit(Op::const_);
-      k(canon(i));
-      k(o.value);
+      emit_const(canon(i), o.value);
     }
     o.kind = Opnd::kSlot;
   }
@@ -379,9 +467,7 @@ class FuncTranslator {
       const Opnd& o = vs_[from + i];
       uint64_t dst = canon(c.height + i);
       if (o.kind == Opnd::kConst) {
-        emit(Op::const_);
-        k(dst);
-        k(o.value);
+        emit_const(dst, o.value);
       } else {
         uint64_t src = o.kind == Opnd::kLocal ? ls(o.local) : canon(from + i);
         if (src != dst) {
@@ -399,9 +485,7 @@ class FuncTranslator {
     if (n == 1) {
       const Opnd& o = vs_[from];
       if (o.kind == Opnd::kConst) {
-        emit(Op::const_);
-        k(0);
-        k(o.value);
+        emit_const(0, o.value);
       } else {
         uint64_t src = use(from);
         if (src != 0) {
@@ -449,7 +533,7 @@ class FuncTranslator {
     if (simple) {
       // Compare-and-branch when the condition was just computed by an i32 compare.
       if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-          code_[last_dst_].u == canon(vs_.size() - 1)) {
+          code_[last_dst_] == canon(vs_.size() - 1)) {
         Op fused = branch_variant(last_op_, false);
         if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
           Word a = code_[last_op_pc_ + 2];
@@ -458,8 +542,8 @@ class FuncTranslator {
           code_.resize(last_op_pc_);
           pop();
           emit(br_op);
-          k(a.u);
-          if (br_op != Op::br_i32_eqz) k(b.u);
+          k(a);
+          if (br_op != Op::br_i32_eqz) k(b);
           if (c.kind == Ctl::kLoop) {
             target(c.loop_pc);
           } else {
@@ -489,12 +573,12 @@ class FuncTranslator {
     targets_.push_back(skip);
     k(0);
     emit_br(depth);
-    code_[skip].u = pc();  // the fall-through segment starts here
+    code_[skip] = static_cast<Word>(pc());  // the fall-through segment starts here
   }
   // br_unless on the top of stack (for `if`); returns the word to patch with the else label.
   size_t emit_br_unless() {
     if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-        code_[last_dst_].u == canon(vs_.size() - 1)) {
+        code_[last_dst_] == canon(vs_.size() - 1)) {
       Op fused = branch_variant(last_op_, true);
       if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
         Word a = code_[last_op_pc_ + 2];
@@ -503,11 +587,11 @@ class FuncTranslator {
         pop();
         if (last_op_ == Op::i32_eqz) {
           emit(Op::br_if);  // if (x == 0) ... : skip the arm when x != 0
-          k(a.u);
+          k(a);
         } else {
           emit(fused);
-          k(a.u);
-          k(b.u);
+          k(a);
+          k(b);
         }
         size_t w = code_.size();
         targets_.push_back(w);
@@ -546,7 +630,7 @@ class FuncTranslator {
     for (uint32_t i = 0; i < c.nresults; ++i) push();
     if (c.fixups.empty()) return reachable;
     size_t l = new_segment();
-    for (size_t w : c.fixups) code_[w].u = l;
+    for (size_t w : c.fixups) set_word(w, l);
     return true;
   }
 
@@ -586,7 +670,7 @@ class FuncTranslator {
           set_stack_to(c.height);
           for (uint32_t i = 0; i < c.nparams; ++i) push();
           size_t l = new_segment();
-          code_[else_word].u = l;
+          set_word(else_word, l);
           reachable_ = true;
           st.push_back(Walk{&ie->false_, ie->false_.begin(), 2});
           continue;
@@ -638,7 +722,7 @@ class FuncTranslator {
         open(Ctl::kIf, ie.true_.decl);
         ctl_.back().else_word = else_word;
         ctl_.back().if_expr = &ie;
-        new_segment();
+        new_segment(true);
         return &ie.true_.exprs;
       }
       case ET::Br:
@@ -647,7 +731,7 @@ class FuncTranslator {
         return nullptr;
       case ET::BrIf:
         emit_br_if(static_cast<const wabt::BrIfExpr&>(e).var.index());
-        new_segment();
+        new_segment(true);
         return nullptr;
       case ET::BrTable: {
         auto& bt = static_cast<const wabt::BrTableExpr&>(e);
@@ -668,7 +752,7 @@ class FuncTranslator {
           targets_.push_back(w);
           if (c.kind != Ctl::kFunc && in_place(c)) {
             if (c.kind == Ctl::kLoop) {
-              code_[w].u = c.loop_pc;
+              set_word(w, c.loop_pc);
             } else {
               c.fixups.push_back(w);
             }
@@ -677,7 +761,7 @@ class FuncTranslator {
           }
         }
         for (auto& [w, depth] : stubs) {
-          code_[w].u = pc();
+          set_word(w, pc());
           emit_br(depth);
         }
         reachable_ = false;
@@ -733,12 +817,10 @@ class FuncTranslator {
         }
         if (!pending_[x].empty()) flush_local(x);
         Opnd& o = vs_[top];
-        if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_].u == canon(top)) {
-          code_[last_dst_].u = ls(x);  // the producer writes the local directly
+        if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_] == canon(top)) {
+          set_word(last_dst_, ls(x));  // the producer writes the local directly
         } else if (o.kind == Opnd::kConst) {
-          emit(Op::const_);
-          k(ls(x));
-          k(o.value);
+          emit_const(ls(x), o.value);
         } else {
           uint64_t src = use(top);
           if (src != ls(x)) {
@@ -801,7 +883,12 @@ class FuncTranslator {
           uint64_t b = vs_.back().value;
           uint64_t a = use_top(1);
           pop(2);
-          result_op(kop, {a, b});
+          if (is_i64_k(kop)) {
+            result_op(kop, {a});
+            k64(b);
+          } else {
+            result_op(kop, {a, b});
+          }
         } else {
           uint64_t b = use_top(0), a = use_top(1);
           pop(2);
@@ -972,7 +1059,7 @@ class FuncTranslator {
   const wabt::Module& m_;
   const wabt::Func& f_;
   const std::vector<uint32_t>& canon_;
-  const void* const* h_;
+  const int32_t* h_;
   std::vector<Word> code_;
   std::vector<size_t> targets_;
   std::vector<Opnd> vs_;
@@ -983,10 +1070,12 @@ class FuncTranslator {
   uint32_t max_height_ = 0;
   size_t fuel_word_ = kNone;
   uint64_t fuel_count_ = 0;
+  bool fuel_fused_ = false;  // fuel_word_ is a conditional branch's (its _f form), not a label
   size_t last_op_pc_ = kNone;
   Op last_op_ = Op::kCount;
   size_t last_dst_ = kNone;
   bool reachable_ = true;
+  bool overflow_ = false;  // an operand did not fit a word: the function is too large
   bool wide_ = false;
 
   // --- exception handling (legacy try/catch/delegate; docs/fast-interp.md) --------------
