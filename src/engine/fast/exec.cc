@@ -176,6 +176,9 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
 
 #define NEXT() goto* const_cast<char*>(base + static_cast<int32_t>(*pc++))
 #define S(i) fp[pc[i]]
+// The two 16-bit fields of a packed word (the _p forms): low half, high half.
+#define LO(i) (pc[i] & 0xffffu)
+#define HI(i) (pc[i] >> 16)
 // A 64-bit immediate at words i, i+1 (low half first).
 #define K64(i) (static_cast<uint64_t>(pc[i]) | (static_cast<uint64_t>(pc[(i) + 1]) << 32))
 // Branch to the target of the branch-offset operand at word i.
@@ -295,6 +298,11 @@ L_too_large:
        "function too large for the fast interpreter (its translated code would exceed the "
        "32-bit code offsets)");
 
+L_call_p:
+  callee = LO(0);
+  nfp = fp + HI(0);
+  pc += 1;
+  goto do_call;
 L_call:
   callee = static_cast<uint32_t>(pc[0]);
   nfp = fp + pc[1];
@@ -343,6 +351,10 @@ L_copy:
   S(0) = S(1);
   pc += 2;
   NEXT();
+L_copy_p:
+  fp[LO(0)] = fp[HI(0)];
+  pc += 1;
+  NEXT();
 L_copy2:
   S(0) = S(1);
   S(2) = S(3);
@@ -353,8 +365,12 @@ L_copy_n:
   pc += 3;
   NEXT();
 L_const_:
-  S(0) = pc[1];
+  S(0) = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(pc[1])));
   pc += 2;
+  NEXT();
+L_const_p:
+  fp[LO(0)] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(HI(0))));
+  pc += 1;
   NEXT();
 L_const64:
   S(0) = K64(1);
@@ -376,12 +392,21 @@ L_global_set:
   // --- memory -------------------------------------------------------------------------------
 #define LOAD(name, T, conv)                                                       \
   L_##name : {                                                                    \
-    uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2];                     \
+    uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2];                       \
     if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
     T v;                                                                          \
     std::memcpy(&v, mem + ea, sizeof(T));                                         \
     S(0) = conv;                                                                  \
     pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_p : {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)])) + pc[1];                  \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    fp[LO(0)] = conv;                                                             \
+    pc += 2;                                                                      \
     NEXT();                                                                       \
   }
   LOAD(i32_load, uint32_t, v)
@@ -401,11 +426,19 @@ L_global_set:
 #undef LOAD
 #define STORE(name, T)                                                            \
   L_##name : {                                                                    \
-    uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2];                     \
+    uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2];                       \
     if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
     T v = static_cast<T>(S(1));                                                   \
     std::memcpy(mem + ea, &v, sizeof(T));                                         \
     pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_p : {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)])) + pc[1];                  \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(fp[HI(0)]);                                              \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 2;                                                                      \
     NEXT();                                                                       \
   }
   STORE(i32_store, uint32_t)
@@ -551,6 +584,19 @@ L_ref_is_null:
     pc += 3;                      \
     NEXT();                       \
   }
+#define BINKP(name, expr)         \
+  L_##name##_k : {                \
+    Slot a = S(1), b = pc[2];     \
+    S(0) = (expr);                \
+    pc += 3;                      \
+    NEXT();                       \
+  }                               \
+  L_##name##_k_p : {              \
+    Slot a = fp[HI(0)], b = pc[1]; \
+    fp[LO(0)] = (expr);           \
+    pc += 2;                      \
+    NEXT();                       \
+  }
 #define BINK64(name, expr)        \
   L_##name##_k : {                \
     Slot a = S(1), b = K64(2);    \
@@ -626,15 +672,15 @@ L_ref_is_null:
   BIN(f64_gt, W32(F64(a) > F64(b)))
   BIN(f64_le, W32(F64(a) <= F64(b)))
   BIN(f64_ge, W32(F64(a) >= F64(b)))
-  BINK(i32_add, W32(U32(a) + U32(b)))
-  BINK(i32_sub, W32(U32(a) - U32(b)))
-  BINK(i32_mul, W32(U32(a) * U32(b)))
-  BINK(i32_and, W32(U32(a) & U32(b)))
-  BINK(i32_or, W32(U32(a) | U32(b)))
-  BINK(i32_xor, W32(U32(a) ^ U32(b)))
-  BINK(i32_shl, W32(U32(a) << (U32(b) & 31)))
-  BINK(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
-  BINK(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
+  BINKP(i32_add, W32(U32(a) + U32(b)))
+  BINKP(i32_sub, W32(U32(a) - U32(b)))
+  BINKP(i32_mul, W32(U32(a) * U32(b)))
+  BINKP(i32_and, W32(U32(a) & U32(b)))
+  BINKP(i32_or, W32(U32(a) | U32(b)))
+  BINKP(i32_xor, W32(U32(a) ^ U32(b)))
+  BINKP(i32_shl, W32(U32(a) << (U32(b) & 31)))
+  BINKP(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
+  BINKP(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
   BINK64(i64_add, a + b)
   BINK64(i64_sub, a - b)
   BINK64(i64_mul, a * b)
@@ -653,6 +699,7 @@ L_ref_is_null:
   BINK(i32_ge_u, W32(U32(a) >= U32(b)))
 #undef BIN
 #undef BINK
+#undef BINKP
 #undef BINK64
 
   // Division and remainder trap.
@@ -887,6 +934,8 @@ stop_error:
 #undef NEXT
 #undef S
 #undef K64
+#undef LO
+#undef HI
 #undef JUMP
 #undef CHARGE
 #undef TRAP

@@ -67,7 +67,7 @@ using Slot = uint64_t;
   X(copy) /* s dst, s src */                                                                    \
   X(copy2) /* s dst, s src, s dst, s src */                                                     \
   X(copy_n) /* s dst, s src, k n: slots [src, src+n) to [dst, dst+n), overlap allowed */        \
-  X(const_) /* s dst, k value (zero-extended) */                                                \
+  X(const_) /* s dst, k value (sign-extended) */                                                \
   X(const64) /* s dst, k low, k high */                                                         \
   X(select) /* s dst, s a, s b, s cond */                                                       \
   X(global_get) /* s dst, k index */                                                            \
@@ -141,6 +141,20 @@ using Slot = uint64_t;
   X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)           \
   X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)           \
   X(f32_demote_f64) X(f64_promote_f32)                                                          \
+  /* packed forms (superinstructions for size): two 16-bit fields in one word, the first operand \
+     in the low half; the translator uses them when both fields fit */                          \
+  X(copy_p) /* s dst | s src */                                                                 \
+  X(const_p) /* s dst | k value (16 bits, sign-extended) */                                     \
+  X(call_p) /* k func | k frame offset */                                                       \
+  /* loads: s dst | s addr, k offset  |  stores: s addr | s value, k offset */                  \
+  X(i32_load_p) X(i64_load_p) X(f32_load_p) X(f64_load_p) X(i32_load8_s_p) X(i32_load8_u_p)     \
+  X(i32_load16_s_p) X(i32_load16_u_p) X(i64_load8_s_p) X(i64_load8_u_p) X(i64_load16_s_p)       \
+  X(i64_load16_u_p) X(i64_load32_s_p) X(i64_load32_u_p)                                         \
+  X(i32_store_p) X(i64_store_p) X(f32_store_p) X(f64_store_p) X(i32_store8_p) X(i32_store16_p)  \
+  X(i64_store8_p) X(i64_store16_p) X(i64_store32_p)                                             \
+  /* s dst | s a, k b */                                                                        \
+  X(i32_add_k_p) X(i32_sub_k_p) X(i32_and_k_p) X(i32_or_k_p) X(i32_xor_k_p) X(i32_shl_k_p)      \
+  X(i32_shr_s_k_p) X(i32_shr_u_k_p) X(i32_mul_k_p)                                              \
   WASMCAP_FAST_EH_OPS(X)
 
 enum class Op : uint16_t {

@@ -141,6 +141,23 @@ Op fuel_variant(Op op) {
   return table[static_cast<size_t>(op)];
 }
 
+// An op with a packed form ("x" -> "x_p": two 16-bit fields in one word), or kCount.
+Op packed_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      auto it = by_name.find(std::string(kOpNames[i]) + "_p");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
 // i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
 // `negate` gives the branch taken when the comparison is false.
 Op branch_variant(Op op, bool negate) {
@@ -270,6 +287,7 @@ class FuncTranslator {
     last_op_pc_ = code_.size();
     last_op_ = op;
     last_dst_ = kNone;
+    last_dst_packed_ = false;
     code_.push_back(static_cast<Word>(h_[static_cast<size_t>(op)]));
   }
   // A one-word operand. Values that do not fit make the function too large (checked in run()).
@@ -282,16 +300,49 @@ class FuncTranslator {
     code_.push_back(static_cast<Word>(v));
     code_.push_back(static_cast<Word>(v >> 32));
   }
+  // slot dst = slot src.
+  void emit_copy(uint64_t dst, uint64_t src) {
+    if (!wide_ && fits16(dst, src)) {  // (the wide layout copies 16 bytes: copy_v)
+      emit(Op::copy_p);
+      code_.push_back(pack(dst, src));
+    } else {
+      emit(Op::copy);
+      k(dst);
+      k(src);
+    }
+  }
+  // The destination slot of the last result (last_dst_), and retargeting it (false when the
+  // packed field cannot hold the new slot).
+  uint64_t last_dst() const {
+    return last_dst_packed_ ? code_[last_dst_] & 0xffff : code_[last_dst_];
+  }
+  bool retarget_last_dst(uint64_t dst) {
+    if (!last_dst_packed_) {
+      set_word(last_dst_, dst);
+      return true;
+    }
+    if (dst > 0xffff) return false;
+    code_[last_dst_] = (code_[last_dst_] & 0xffff0000u) | static_cast<Word>(dst);
+    return true;
+  }
   void set_word(size_t w, uint64_t v) {
     if (v > UINT32_MAX) overflow_ = true;
     code_[w] = static_cast<Word>(v);
   }
-  // dst = constant: one word when it fits (zero-extended), else two.
+  // Two 16-bit fields in one word (the _p forms), when both fit.
+  static bool fits16(uint64_t a, uint64_t b) { return a <= 0xffff && b <= 0xffff; }
+  static Word pack(uint64_t lo, uint64_t hi) { return static_cast<Word>(lo | (hi << 16)); }
+  // dst = constant (i32 and f32 constants are kept sign-extended, see Const): packed when it
+  // is a sign-extended 16-bit value, one word when a sign-extended 32-bit one, else two.
   void emit_const(uint64_t dst, uint64_t value) {
-    if (value <= UINT32_MAX) {
+    int64_t v = static_cast<int64_t>(value);
+    if (v >= INT16_MIN && v <= INT16_MAX && dst <= 0xffff) {
+      emit(Op::const_p);
+      code_.push_back(pack(dst, value & 0xffff));
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
       emit(Op::const_);
       k(dst);
-      k(value);
+      k(value & 0xffffffff);
     } else {
       emit(Op::const64);
       k(dst);
@@ -362,9 +413,7 @@ class FuncTranslator {
   void materialize_raw(size_t i) {
     Opnd& o = vs_[i];
     if (o.kind == Opnd::kLocal) {
-      emit(Op::copy);
-      k(canon(i));
-      k(ls(o.local));
+      emit_copy(canon(i), ls(o.local));
     } else if (o.kind == Opnd::kConst) {
       emit_const(canon(i), o.value);
     }
@@ -422,6 +471,9 @@ class FuncTranslator {
     note_height();
     return canon(vs_.size() - 1);
   }
+  static uint64_t sext32(uint32_t v) {
+    return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+  }
   void push_const(uint64_t v) {
     Opnd o;
     o.kind = Opnd::kConst;
@@ -436,6 +488,27 @@ class FuncTranslator {
     last_dst_ = code_.size();
     k(dst);
     for (uint64_t v : operands) k(v);
+  }
+  // result_op for an op whose first operand after dst is a slot: its packed form (dst | a in
+  // one word) when the op has one and both fit.
+  void result_op_a(Op op, uint64_t a, std::initializer_list<uint64_t> rest) {
+    Op p = packed_variant(op);
+    uint64_t dst = canon(vs_.size());
+    if (p == Op::kCount || !fits16(dst, a)) {
+      push();
+      emit(op);
+      last_dst_ = code_.size();
+      k(dst);
+      k(a);
+      for (uint64_t v : rest) k(v);
+      return;
+    }
+    push();
+    emit(p);
+    last_dst_ = code_.size();
+    last_dst_packed_ = true;
+    code_.push_back(pack(dst, a));
+    for (uint64_t v : rest) k(v);
   }
   void set_stack_to(uint32_t height) { pop(vs_.size() - height); }
 
@@ -471,9 +544,7 @@ class FuncTranslator {
       } else {
         uint64_t src = o.kind == Opnd::kLocal ? ls(o.local) : canon(from + i);
         if (src != dst) {
-          emit(Op::copy);
-          k(dst);
-          k(src);
+          emit_copy(dst, src);
         }
       }
     }
@@ -489,9 +560,7 @@ class FuncTranslator {
       } else {
         uint64_t src = use(from);
         if (src != 0) {
-          emit(Op::copy);
-          k(0);
-          k(src);
+          emit_copy(0, src);
         }
       }
     } else if (n > 1) {
@@ -533,7 +602,7 @@ class FuncTranslator {
     if (simple) {
       // Compare-and-branch when the condition was just computed by an i32 compare.
       if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-          code_[last_dst_] == canon(vs_.size() - 1)) {
+          last_dst() == canon(vs_.size() - 1)) {
         Op fused = branch_variant(last_op_, false);
         if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
           Word a = code_[last_op_pc_ + 2];
@@ -578,7 +647,7 @@ class FuncTranslator {
   // br_unless on the top of stack (for `if`); returns the word to patch with the else label.
   size_t emit_br_unless() {
     if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-        code_[last_dst_] == canon(vs_.size() - 1)) {
+        last_dst() == canon(vs_.size() - 1)) {
       Op fused = branch_variant(last_op_, true);
       if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
         Word a = code_[last_op_pc_ + 2];
@@ -817,16 +886,15 @@ class FuncTranslator {
         }
         if (!pending_[x].empty()) flush_local(x);
         Opnd& o = vs_[top];
-        if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_] == canon(top)) {
-          set_word(last_dst_, ls(x));  // the producer writes the local directly
+        if (o.kind == Opnd::kSlot && last_dst_ != kNone && last_dst() == canon(top) &&
+            retarget_last_dst(ls(x))) {
+          // the producer writes the local directly
         } else if (o.kind == Opnd::kConst) {
           emit_const(ls(x), o.value);
         } else {
           uint64_t src = use(top);
           if (src != ls(x)) {
-            emit(Op::copy);
-            k(ls(x));
-            k(src);
+            emit_copy(ls(x), src);
           }
         }
         last_dst_ = kNone;
@@ -850,25 +918,34 @@ class FuncTranslator {
         auto& le = static_cast<const wabt::LoadExpr&>(e);
         uint64_t addr = use_top(0);
         pop();
-        result_op(op_for(le.opcode), {addr, le.offset});
+        result_op_a(op_for(le.opcode), addr, {le.offset});
         return nullptr;
       }
       case ET::Store: {
         auto& se = static_cast<const wabt::StoreExpr&>(e);
         uint64_t v = use_top(0), addr = use_top(1);
         pop(2);
-        emit(op_for(se.opcode));
-        k(addr);
-        k(v);
+        Op op = op_for(se.opcode);
+        Op packed = packed_variant(op);  // (none for v128.store)
+        if (packed != Op::kCount && fits16(addr, v)) {
+          emit(packed);
+          code_.push_back(pack(addr, v));
+        } else {
+          emit(op);
+          k(addr);
+          k(v);
+        }
         k(se.offset);
         return nullptr;
       }
       case ET::Const: {
         const wabt::Const& c = static_cast<const wabt::ConstExpr&>(e).const_;
         switch (c.type()) {
-          case wabt::Type::I32: push_const(c.u32()); break;
+          // i32 and f32 constants are kept sign-extended to 64 bits: their readers see only the
+          // low 32 bits, and emit_const then stores small negative ones in one or half a word.
+          case wabt::Type::I32: push_const(sext32(c.u32())); break;
           case wabt::Type::I64: push_const(c.u64()); break;
-          case wabt::Type::F32: push_const(c.f32_bits()); break;
+          case wabt::Type::F32: push_const(sext32(c.f32_bits())); break;
           case wabt::Type::F64: push_const(c.f64_bits()); break;
           case wabt::Type::V128: v128_const(c.vec128()); break;
           default: push_const(0); break;
@@ -886,8 +963,8 @@ class FuncTranslator {
           if (is_i64_k(kop)) {
             result_op(kop, {a});
             k64(b);
-          } else {
-            result_op(kop, {a, b});
+          } else {  // i32 (kept sign-extended, see Const): the low 32 bits
+            result_op_a(kop, a, {b & 0xffffffff});
           }
         } else {
           uint64_t b = use_top(0), a = use_top(1);
@@ -1046,10 +1123,15 @@ class FuncTranslator {
     // The callee's frame starts at the first argument: results come back there.
     uint64_t off = canon(base);
     pop(nparams);
-    emit(op);
-    if (indirect) k(idx);
-    for (uint64_t v : imms) k(v);
-    k(off);
+    if (op == Op::call && fits16(*imms.begin(), off)) {
+      emit(Op::call_p);
+      code_.push_back(pack(*imms.begin(), off));
+    } else {
+      emit(op);
+      if (indirect) k(idx);
+      for (uint64_t v : imms) k(v);
+      k(off);
+    }
     note_site();
     for (uint32_t i = 0; i < nresults; ++i) push();
     // Room for the arguments (already counted) and the results; a host import writes both there.
@@ -1074,6 +1156,7 @@ class FuncTranslator {
   size_t last_op_pc_ = kNone;
   Op last_op_ = Op::kCount;
   size_t last_dst_ = kNone;
+  bool last_dst_packed_ = false;  // last_dst_ is the low half of a packed word
   bool reachable_ = true;
   bool overflow_ = false;  // an operand did not fit a word: the function is too large
   bool wide_ = false;
