@@ -349,7 +349,7 @@ class FuncTranslator {
       k64(value);
     }
   }
-  // A branch-target operand: `target` is a code offset now, an address after translation.
+  // A branch-target operand: `target` is a code offset now, relative to its word after run().
   void target(size_t offset) {
     targets_.push_back(code_.size());
     k(offset);
