@@ -336,6 +336,20 @@ class CapabilitySet {
   uint32_t bits_ = 0;
 };
 
+// The file a module's bytes were read from, and its identity while they were read: device,
+// inode, size, and modification and status-change times in nanoseconds (read_module_file() in
+// runtime.h fills it from an fstat before and after the read, and leaves it out when they
+// differ). It must describe exactly the bytes it accompanies: an engine that caches per module
+// may trust it to skip hashing an unchanged file (the AOT engine: docs/aot.md, "Cold start").
+struct ModuleFileIdentity {
+  std::string path;  // absolute
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -347,6 +361,13 @@ class Engine {
   virtual CapabilitySet capabilities() const { return CapabilitySet(); }
   // Decodes and validates a module. Malformed/unsupported input is an error, never a crash.
   virtual Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) = 0;
+  // load() for bytes read from the file `file` describes. The default ignores `file`; the AOT
+  // engine uses it to find the module's hash without hashing an unchanged file again.
+  virtual Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
+                                                                const ModuleFileIdentity& file) {
+    (void)file;
+    return load(bytes, size);
+  }
   // Links the module's imports against `host` (unknown imports or signature mismatches are
   // link errors) and instantiates it under `limits` (the memory cap applies from here on).
   virtual Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
@@ -383,8 +404,9 @@ struct AotOptions {
   bool cache_only = false;
 
   // --- Bounds of the C compiler (docs/aot.md, "Compile bounds") ---
-  // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs. Past it the compiler's whole
-  // process group is killed and load() fails with compile_limit.
+  // Wall-clock limit of one compile; 0 = kDefaultCompileTimeoutMs plus an allowance per MiB of
+  // the module's wasm code, at most 30 min (docs/aot.md, "Compile bounds"). Past it the
+  // compiler's whole process group is killed and load() fails with compile_limit.
   uint64_t compile_timeout_ms = 0;
   // Address-space limit (RLIMIT_AS and RLIMIT_DATA) of every compiler process, in MiB;
   // 0 = kDefaultCompileMemoryMb. A compiler running out of it fails load() with compile_limit.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,10 @@ struct RunOptions {
   // bytes, verified against the signed manifest before this run. Empty otherwise. A compilation
   // cache keyed by the module bytes' hash keys on this same value.
   std::string module_sha256;
+  // The file module_bytes were read from (read_module_file()), when they were: lets the AOT
+  // engine skip hashing a module file that has not changed since an earlier run (docs/aot.md,
+  // "Cold start"). It must describe exactly these bytes; leave it empty otherwise.
+  std::optional<ModuleFileIdentity> module_file;
 
   // --- The https host API (linked when host_apis has host_api.https) ---
   // The client serving the wasmcap_https import. Null (the default): run_module creates one for
@@ -94,6 +99,15 @@ bool is_valid_invocation_id(std::string_view id);
 
 // Reads a whole file (modules, manifests). Errors name the path.
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
+
+// A module read from a file, with the file's identity (ModuleFileIdentity) when it was the same
+// before and after the read: a regular file, same device, inode, size and times. `file` is empty
+// otherwise (e.g. a pipe, or a file changed while it was read); the bytes are what was read.
+struct ModuleFile {
+  std::vector<uint8_t> bytes;
+  std::optional<ModuleFileIdentity> file;
+};
+Result<ModuleFile> read_module_file(const std::string& path);
 
 // Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
 // same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine

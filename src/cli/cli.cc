@@ -619,9 +619,10 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     opts->wasi.max_output_bytes = max_output_bytes;
     opts->wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) opts->entry = invoke;
-    auto bytes = read_file_bytes(path);
-    if (!bytes) return report_error(bytes.error());
-    return finish_run(*bytes, std::move(*opts), extras);
+    auto file = read_module_file(path);
+    if (!file) return report_error(file.error());
+    opts->module_file = std::move(file->file);
+    return finish_run(file->bytes, std::move(*opts), extras);
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
@@ -668,9 +669,10 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     opts.wasi.env.push_back(*kv);
   }
   if (!invoke.empty()) opts.entry = invoke;
-  auto bytes = read_file_bytes(module_path);
-  if (!bytes) return report_error(bytes.error());
-  return finish_run(*bytes, std::move(opts), extras);
+  auto file = read_module_file(module_path);
+  if (!file) return report_error(file.error());
+  opts.module_file = std::move(file->file);
+  return finish_run(file->bytes, std::move(opts), extras);
 }
 
 std::string limits_str(const MemoryLimits& m) {
@@ -1129,8 +1131,9 @@ int main(int argc, char** argv) {
   uint64_t aot_stack_mb = 0;
   auto add_compile_bounds = [&aot](CLI::App* cmd) {
     cmd->add_option("--compile-timeout-ms", aot.compile_timeout_ms,
-                    "AOT: wall-clock limit of one C compile in ms (default 120000); the "
-                    "compiler is killed past it (compile_limit)")
+                    "AOT: wall-clock limit of one C compile in ms (default 120000 + 150000 "
+                    "per MiB of wasm code, at most 1800000); the compiler is killed past it "
+                    "(compile_limit)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--compile-memory-mb", aot.compile_memory_mb,
                     "AOT: address-space limit of each C compiler process in MiB (default 4096)")
@@ -1205,6 +1208,122 @@ int main(int argc, char** argv) {
                   "Arguments for the guest (argv[1..]), passed verbatim, even ones that look like "
                   "options");
   run->prefix_command();
+
+  // Splits run's arguments, parses, and runs `run`; nullopt when another command was parsed.
+  auto parse_and_run = [&]() -> std::optional<int> {
+    // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
+    // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
+    // any positional ends wasmcap's options: with --manifest all that follows goes to the guest
+    // (the module comes from the manifest); without, the first is the module.
+    std::vector<char*> cli_args(argv, argv + argc);
+    std::vector<std::string> guest_tail;
+    bool dashdash = false;
+    if (argc > 1 && std::string_view(argv[1]) == "run") {
+      for (int i = 2; i < argc; ++i) {
+        std::string_view tok = argv[i];
+        if (tok == "--") {
+          dashdash = true;
+          guest_tail.assign(argv + i + 1, argv + argc);
+          cli_args.resize(static_cast<size_t>(i));
+          break;
+        }
+        if (tok.size() < 2 || tok[0] != '-') {  // MODULE
+          guest_tail.assign(argv + i + 1, argv + argc);
+          cli_args.resize(static_cast<size_t>(i) + 1);
+          break;
+        }
+        if (tok.find('=') != std::string_view::npos) continue;
+        const CLI::Option* opt = run->get_option_no_throw(std::string(tok));
+        if (opt == nullptr) break;  // CLI11 reports it
+        if (opt->get_expected_min() > 0) ++i;  // skip the option's value
+      }
+    }
+
+
+    try {
+      app.parse(static_cast<int>(cli_args.size()), cli_args.data());
+    } catch (const CLI::ParseError& e) {
+      // --help / --version: CLI11 prints them. Anything else is a usage error, reported in the
+      // documented form "wasmcap: error: invalid_argument: ...".
+      if (e.get_exit_code() == 0) return app.exit(e);
+      std::fprintf(stderr, "wasmcap: error: %s: %s (see wasmcap help%s)\n",
+                   std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(), e.what(),
+                   argc > 1 && argv[1][0] != '-' ? (std::string(" ") + printable(argv[1])).c_str() : "");
+      return error_exit_code(ErrorCode::kInvalidArgument);
+    }
+    if (*run) {
+      // Limits given explicitly bound a manifest run further (the smaller value wins).
+      if (run->count("--fuel") != 0 && fuel != 0) run_flags.bounds.fuel = fuel;
+      if (run->count("--timeout-ms") != 0 && timeout_ms != 0) run_flags.bounds.timeout_ms = timeout_ms;
+      if (run->count("--max-memory-mb") != 0) run_flags.bounds.max_memory_mb = max_memory_mb;
+      // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
+      // an option wasmcap does not know. Refuse it rather than drop it.
+      if (!run->remaining().empty()) {
+        std::fprintf(stderr, "wasmcap: error: %s: unknown option '%s' (see wasmcap run --help)\n",
+                     std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(),
+                     run->remaining().front().c_str());
+        return error_exit_code(ErrorCode::kInvalidArgument);
+      }
+      if (aot_stack_mb != 0) aot.stack_bytes = aot_stack_mb << 20;
+      std::vector<std::string> guest_args = guest_tail;
+      if (dashdash) {
+        if (run_flags.manifest.empty() && !guest_args.empty()) {
+          module_path = guest_args.front();
+          guest_args.erase(guest_args.begin());
+        }
+      } else if (!run_flags.manifest.empty() && !module_path.empty() &&
+                 !(module_path.size() >= 5 &&
+                   module_path.compare(module_path.size() - 5, 5, ".wasm") == 0)) {
+        // `run --manifest M --config C ARGS...`: the module comes from the manifest unless a
+        // .wasm path is given, so the first word is the guest's first argument.
+        guest_args.insert(guest_args.begin(), module_path);
+        module_path.clear();
+      }
+      g_json_errors = run_extras.json;
+      run_extras.audit_stderr = run_flags.audit_stderr;
+      if ((!run_extras.allow_https.empty() || !run_extras.secrets.empty()) &&
+          (!run_flags.manifest.empty() || bundle_reference(module_path))) {
+        return report_error(Error(ErrorCode::kInvalidArgument,
+                                  "--allow-https/--secret are grants for a MODULE.wasm run; with "
+                                  "--manifest or an installed bundle, grants come from the host "
+                                  "config (--config)"));
+      }
+      if (!run_workspace.empty()) {
+        // --workspace NAME is --dir TREE::/work for the workspace's tree: the same grant path
+        // (flag run, or an operator grant for an installed bundle), so the same checks apply.
+        if (!run_flags.manifest.empty()) {
+          return report_error(Error(ErrorCode::kInvalidArgument,
+                                    "--workspace cannot be combined with --manifest: grant the "
+                                    "workspace in the host config (grants.fs[].workspace)"));
+        }
+        auto home = registry::default_home();
+        if (!home) return report_error(home.error());
+        auto info = workspace::open(*home, run_workspace);
+        if (!info) return report_error(info.error());
+        dirs.insert(dirs.begin(), info->tree + "::/work");
+      }
+      return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
+                     max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot, run_extras);
+    }
+    return std::nullopt;
+  };
+  // `wasmcap run ...`, the cold-start path (docs/aot.md, "Cold start"), builds only `run`:
+  // building every other command's options cost 10% of a cached aot hello's CPU
+  // (docs/benchmarks.md). Everything else (help, --help, --version, completions, man and the
+  // other commands) builds them all, so help and completions stay complete.
+  if (argc > 1 && std::string_view(argv[1]) == "run") {
+    int rc = parse_and_run().value_or(0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return rc;  // the sanitizers' leak and race checks run at exit
+#else
+    // The run is over (its instance, module, sinks and files were released inside cmd_run):
+    // what exit() would still do is destroy the CLI11 tree and static objects and run the
+    // libraries' finalisers, ~0.3 ms of a 1.7 ms cached aot hello (docs/benchmarks.md). stdio
+    // is flushed; nothing else holds buffered output (audit files are written unbuffered).
+    std::fflush(nullptr);
+    _exit(rc);
+#endif
+  }
 
   PlanFlags plan_flags;
   std::string plan_module, plan_engine = "interp";
@@ -1325,100 +1444,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // `wasmcap run` splits its arguments here rather than in CLI11: everything after MODULE is the
-  // guest's, verbatim (even "--" and things that look like wasmcap options), and a "--" before
-  // any positional ends wasmcap's options: with --manifest all that follows goes to the guest
-  // (the module comes from the manifest); without, the first is the module.
-  std::vector<char*> cli_args(argv, argv + argc);
-  std::vector<std::string> guest_tail;
-  bool dashdash = false;
-  if (argc > 1 && std::string_view(argv[1]) == "run") {
-    for (int i = 2; i < argc; ++i) {
-      std::string_view tok = argv[i];
-      if (tok == "--") {
-        dashdash = true;
-        guest_tail.assign(argv + i + 1, argv + argc);
-        cli_args.resize(static_cast<size_t>(i));
-        break;
-      }
-      if (tok.size() < 2 || tok[0] != '-') {  // MODULE
-        guest_tail.assign(argv + i + 1, argv + argc);
-        cli_args.resize(static_cast<size_t>(i) + 1);
-        break;
-      }
-      if (tok.find('=') != std::string_view::npos) continue;
-      const CLI::Option* opt = run->get_option_no_throw(std::string(tok));
-      if (opt == nullptr) break;  // CLI11 reports it
-      if (opt->get_expected_min() > 0) ++i;  // skip the option's value
-    }
-  }
-
-
-  try {
-    app.parse(static_cast<int>(cli_args.size()), cli_args.data());
-  } catch (const CLI::ParseError& e) {
-    // --help / --version: CLI11 prints them. Anything else is a usage error, reported in the
-    // documented form "wasmcap: error: invalid_argument: ...".
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "wasmcap: error: %s: %s (see wasmcap help%s)\n",
-                 std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(), e.what(),
-                 argc > 1 && argv[1][0] != '-' ? (std::string(" ") + printable(argv[1])).c_str() : "");
-    return error_exit_code(ErrorCode::kInvalidArgument);
-  }
-  if (*run) {
-    // Limits given explicitly bound a manifest run further (the smaller value wins).
-    if (run->count("--fuel") != 0 && fuel != 0) run_flags.bounds.fuel = fuel;
-    if (run->count("--timeout-ms") != 0 && timeout_ms != 0) run_flags.bounds.timeout_ms = timeout_ms;
-    if (run->count("--max-memory-mb") != 0) run_flags.bounds.max_memory_mb = max_memory_mb;
-    // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
-    // an option wasmcap does not know. Refuse it rather than drop it.
-    if (!run->remaining().empty()) {
-      std::fprintf(stderr, "wasmcap: error: %s: unknown option '%s' (see wasmcap run --help)\n",
-                   std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(),
-                   run->remaining().front().c_str());
-      return error_exit_code(ErrorCode::kInvalidArgument);
-    }
-    if (aot_stack_mb != 0) aot.stack_bytes = aot_stack_mb << 20;
-    std::vector<std::string> guest_args = guest_tail;
-    if (dashdash) {
-      if (run_flags.manifest.empty() && !guest_args.empty()) {
-        module_path = guest_args.front();
-        guest_args.erase(guest_args.begin());
-      }
-    } else if (!run_flags.manifest.empty() && !module_path.empty() &&
-               !(module_path.size() >= 5 &&
-                 module_path.compare(module_path.size() - 5, 5, ".wasm") == 0)) {
-      // `run --manifest M --config C ARGS...`: the module comes from the manifest unless a
-      // .wasm path is given, so the first word is the guest's first argument.
-      guest_args.insert(guest_args.begin(), module_path);
-      module_path.clear();
-    }
-    g_json_errors = run_extras.json;
-    run_extras.audit_stderr = run_flags.audit_stderr;
-    if ((!run_extras.allow_https.empty() || !run_extras.secrets.empty()) &&
-        (!run_flags.manifest.empty() || bundle_reference(module_path))) {
-      return report_error(Error(ErrorCode::kInvalidArgument,
-                                "--allow-https/--secret are grants for a MODULE.wasm run; with "
-                                "--manifest or an installed bundle, grants come from the host "
-                                "config (--config)"));
-    }
-    if (!run_workspace.empty()) {
-      // --workspace NAME is --dir TREE::/work for the workspace's tree: the same grant path
-      // (flag run, or an operator grant for an installed bundle), so the same checks apply.
-      if (!run_flags.manifest.empty()) {
-        return report_error(Error(ErrorCode::kInvalidArgument,
-                                  "--workspace cannot be combined with --manifest: grant the "
-                                  "workspace in the host config (grants.fs[].workspace)"));
-      }
-      auto home = registry::default_home();
-      if (!home) return report_error(home.error());
-      auto info = workspace::open(*home, run_workspace);
-      if (!info) return report_error(info.error());
-      dirs.insert(dirs.begin(), info->tree + "::/work");
-    }
-    return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,
-                   max_memory_mb, max_output_bytes, invoke, argv0, run_flags, aot, run_extras);
-  }
+  if (auto rc = parse_and_run()) return *rc;
   if (*plan && !plan_bundle.empty()) {
     if (!plan_flags.manifest.empty()) {
       return report_error(Error(ErrorCode::kInvalidArgument, "plan: give --manifest or --bundle, not both"));

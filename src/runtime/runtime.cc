@@ -1,6 +1,7 @@
 #include "wasmcap/runtime.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "engine/aot/aot_link.h"
@@ -95,14 +97,67 @@ bool is_valid_invocation_id(std::string_view id) {
 }
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto f = read_module_file(path);
+  if (!f) return tl::unexpected(f.error());
+  return std::move(f->bytes);
+}
+
+Result<ModuleFile> read_module_file(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
                       "cannot read '" + path + "': " + std::strerror(errno));
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(ErrorCode::kIo, "error reading '" + path + "'");
-  return bytes;
+  struct Close {
+    int fd;
+    ~Close() { close(fd); }
+  } closer{fd};
+  struct stat before;
+  if (fstat(fd, &before) != 0) {
+    return make_error(ErrorCode::kIo, "cannot read '" + path + "': " + std::strerror(errno));
+  }
+  ModuleFile out;
+  // One read() per 1 MiB into a buffer sized by fstat (a regular file's size is a hint only:
+  // the loop reads to EOF whatever the file holds by then).
+  size_t have = 0;
+  out.bytes.resize(S_ISREG(before.st_mode) && before.st_size > 0
+                       ? static_cast<size_t>(before.st_size) + 1
+                       : 65536);
+  for (;;) {
+    if (have == out.bytes.size()) out.bytes.resize(out.bytes.size() * 2);
+    ssize_t n = read(fd, out.bytes.data() + have, std::min<size_t>(out.bytes.size() - have, 1 << 20));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(ErrorCode::kIo, "error reading '" + path + "': " + std::strerror(errno));
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  out.bytes.resize(have);
+  struct stat after;
+  auto same = [](const struct stat& a, const struct stat& b) {
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+  };
+  // The identity describes these bytes only if nothing changed the file while it was read.
+  if (S_ISREG(before.st_mode) && fstat(fd, &after) == 0 && same(before, after) &&
+      static_cast<uint64_t>(before.st_size) == have) {
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(path, ec);
+    if (!ec) {
+      auto ns = [](const struct timespec& t) {
+        return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+      };
+      ModuleFileIdentity id;
+      id.path = abs.string();
+      id.device = static_cast<uint64_t>(after.st_dev);
+      id.inode = static_cast<uint64_t>(after.st_ino);
+      id.size = static_cast<uint64_t>(after.st_size);
+      id.mtime_ns = ns(after.st_mtim);
+      id.ctime_ns = ns(after.st_ctim);
+      out.file = std::move(id);
+    }
+  }
+  return out;
 }
 
 namespace {
@@ -353,7 +408,9 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
   AotOptions probe_options = options.aot;
   probe_options.cache_only = !options.wait_for_compile;
   auto engine = make_aot_engine_linked(probe_options, link_signatures(options));
-  auto probe = engine->load(bytes.data(), bytes.size());
+  auto probe = options.module_file
+                   ? engine->load_file_bytes(bytes.data(), bytes.size(), *options.module_file)
+                   : engine->load(bytes.data(), bytes.size());
   if (probe) {
     if (aot_module_has_object(**probe)) {
       notify(options, options.wait_for_compile ? "engine auto: aot"
@@ -416,7 +473,9 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   Result<std::shared_ptr<const Module>> module =
       loaded ? Result<std::shared_ptr<const Module>>(std::move(loaded))
-             : engine.load(module_bytes.data(), module_bytes.size());
+             : options.module_file
+                 ? engine.load_file_bytes(module_bytes.data(), module_bytes.size(), *options.module_file)
+                 : engine.load(module_bytes.data(), module_bytes.size());
   if (!module) return tl::unexpected(module.error());
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/aot/aot_cache.h"
 #include "engine/aot/aot_link.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
@@ -306,6 +307,195 @@ TEST(AotBackground, AtMostTwoWorkersPerCache) {
       << notices[0];
   testing::write_text(gate, "");
   EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+}
+
+
+// --- compile bounds that fit the module (docs/aot.md, "Compile bounds") ------------------------
+
+void put_leb(std::vector<uint8_t>& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(static_cast<uint8_t>(b | (v != 0 ? 0x80 : 0)));
+  } while (v != 0);
+}
+
+void put_section(std::vector<uint8_t>& out, uint8_t id, const std::vector<uint8_t>& body) {
+  out.push_back(id);
+  put_leb(out, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+// A valid module of `functions` functions () -> (), each `i32.const 0; drop` x `pairs`; sets
+// *code_bytes to the size of its code section.
+std::vector<uint8_t> generated_module(uint32_t functions, uint32_t pairs,
+                                      uint64_t* code_bytes = nullptr) {
+  std::vector<uint8_t> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  put_section(m, 1, {0x01, 0x60, 0x00, 0x00});
+  std::vector<uint8_t> funcs;
+  put_leb(funcs, functions);
+  for (uint32_t i = 0; i < functions; ++i) funcs.push_back(0x00);
+  put_section(m, 3, funcs);
+  std::vector<uint8_t> code;
+  put_leb(code, functions);
+  for (uint32_t i = 0; i < functions; ++i) {
+    std::vector<uint8_t> body = {0x00};  // no locals
+    for (uint32_t k = 0; k < pairs; ++k) body.insert(body.end(), {0x41, 0x00, 0x1a});
+    body.push_back(0x0b);
+    put_leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  if (code_bytes != nullptr) *code_bytes = code.size();
+  put_section(m, 10, code);
+  return m;
+}
+
+// The default wall-clock bound is a base plus an allowance per MiB of code, capped; an explicit
+// limit is used as given.
+TEST(AotCompileBounds, DefaultTimeLimitScalesWithTheCode) {
+  AotOptions o;
+  EXPECT_EQ(aot::compile_limits(o, 0).timeout_ms, kDefaultCompileTimeoutMs);
+  EXPECT_EQ(aot::compile_limits(o).timeout_ms, kDefaultCompileTimeoutMs);
+  EXPECT_EQ(aot::compile_limits(o, 1 << 20).timeout_ms,
+            kDefaultCompileTimeoutMs + aot::kCompileTimeoutPerCodeMibMs);
+  EXPECT_EQ(aot::compile_limits(o, 4 << 20).timeout_ms,
+            kDefaultCompileTimeoutMs + 4 * aot::kCompileTimeoutPerCodeMibMs);
+  EXPECT_EQ(aot::compile_limits(o, 512 << 10).timeout_ms,
+            kDefaultCompileTimeoutMs + aot::kCompileTimeoutPerCodeMibMs / 2);
+  // esbuild's 13.8 MB of code: 120 s + 13.2 * 150 s = 2,094 s, capped at 30 min.
+  EXPECT_EQ(aot::compile_limits(o, 13800000).timeout_ms, aot::kMaxScaledCompileTimeoutMs);
+  EXPECT_EQ(aot::compile_limits(o, UINT64_MAX).timeout_ms, aot::kMaxScaledCompileTimeoutMs);
+  EXPECT_EQ(aot::kMaxScaledCompileTimeoutMs, 30u * 60 * 1000);
+  o.compile_timeout_ms = 5000;
+  EXPECT_EQ(aot::compile_limits(o, 10 << 20).timeout_ms, 5000u);
+}
+
+// The code size comes from the section headers, bounded by the bytes that are there.
+TEST(AotCompileBounds, CodeSizeIsReadFromTheSectionHeaders) {
+  uint64_t code = 0;
+  auto m = generated_module(10, 100, &code);
+  EXPECT_EQ(aot::wasm_code_bytes(m.data(), m.size()), code);
+  EXPECT_GT(code, 3000u);
+  // Truncated inside the code section: its declared size does not fit, so no code is claimed.
+  EXPECT_EQ(aot::wasm_code_bytes(m.data(), m.size() - 1), 0u);
+  // No code section, a bad magic number, a header cut in its size, an over-long LEB128.
+  std::vector<uint8_t> head(m.begin(), m.begin() + 8);
+  EXPECT_EQ(aot::wasm_code_bytes(head.data(), head.size()), 0u);
+  auto bad = m;
+  bad[1] = 'b';
+  EXPECT_EQ(aot::wasm_code_bytes(bad.data(), bad.size()), 0u);
+  std::vector<uint8_t> cut = head;
+  cut.insert(cut.end(), {0x0a, 0x80});
+  EXPECT_EQ(aot::wasm_code_bytes(cut.data(), cut.size()), 0u);
+  std::vector<uint8_t> lying = head;
+  lying.insert(lying.end(), {0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00});
+  EXPECT_EQ(aot::wasm_code_bytes(lying.data(), lying.size()), 0u);
+  std::vector<uint8_t> huge = head;
+  huge.insert(huge.end(), {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f});
+  EXPECT_EQ(aot::wasm_code_bytes(huge.data(), huge.size()), 0u);
+}
+
+// A stand-in compiler that writes the CPU-time limit it runs under (RLIMIT_CPU: the compile's
+// wall-clock limit + 2 s, docs/aot.md "Compile bounds") to `out` and fails.
+std::string limit_reporting_compiler(const fs::path& dir, const fs::path& out) {
+  fs::path p = dir / "limitcc";
+  testing::write_text(p, "#!/bin/sh\n"
+                         "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
+                         "ulimit -t > '" + out.string() + ".tmp'\n"
+                         "mv '" + out.string() + ".tmp' '" + out.string() + "'\n"
+                         "exit 1\n");
+  chmod(p.c_str(), 0755);
+  return p.string();
+}
+
+// The background compile of a module with ~100 KB of code runs its compiler under the scaled
+// limit (120 s + 14.3 s), not the flat default: what the compiler process itself is given. So
+// does a foreground compile of the same module; an explicit limit is used as given.
+TEST(AotBackground, CompileTimeLimitIsScaledByTheModulesCode) {
+  TempDir cache, bin;
+  uint64_t code = 0;
+  const auto m = generated_module(10, 3400, &code);
+  ASSERT_GT(code, 100000u);
+  const uint64_t scaled = aot::compile_limits(AotOptions{}, code).timeout_ms;
+  ASSERT_GE(scaled, kDefaultCompileTimeoutMs + 14000);
+  const std::string expect = std::to_string(scaled / 1000 + 2) + "\n";
+
+  const fs::path seen = bin.dir / "limit";
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.compiler = limit_reporting_compiler(bin.dir, seen);
+  o.opt_level = 0;
+  BackgroundCompile bg = start_background_compile(m.data(), m.size(), o);
+  ASSERT_GT(bg.pid, 0) << bg.reason;
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  EXPECT_EQ(testing::read_text(seen), expect);
+  EXPECT_EQ(with_suffix(cache.dir, ".failed").size(), 1u);
+  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+
+  fs::remove(seen);
+  EXPECT_FALSE(aot_precompile(m.data(), m.size(), o).has_value());
+  EXPECT_EQ(testing::read_text(seen), expect);
+
+  fs::remove(seen);
+  o.compile_timeout_ms = 7000;
+  EXPECT_FALSE(aot_precompile(m.data(), m.size(), o).has_value());
+  EXPECT_EQ(testing::read_text(seen), "9\n");
+}
+
+// `wasmcap compile` of a big module (2,000 functions or more) with stderr on a pipe: a line when
+// the compile starts and then one every few seconds with functions and units compiled / total
+// and an ETA, each a whole line (no terminal control characters). One job runs at a time and
+// the compile lasts ~9 s.
+TEST(AotProgress, PlainProgressLinesWhenStderrIsNotATerminal) {
+  TempDir cache, bin;
+  const fs::path module = bin.dir / "many.wasm";
+  const auto m = generated_module(2000, 1);
+  {
+    std::string s(m.begin(), m.end());
+    testing::write_text(module, s);
+  }
+  // Units of 100 functions, smaller than module.c, which is queued first. The first unit takes
+  // 6 s, the other jobs little: the line at 5 s comes when module.c is the only job done, the
+  // case that once gave an ETA of 20,047 s.
+  fs::path cc = bin.dir / "slowcc";
+  const std::string mark = (bin.dir / "first-unit").string();
+  testing::write_text(cc, "#!/bin/sh\n"
+                          "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
+                          "case \"$*\" in *'/u'[0-9]*'.c'*)\n"
+                          "  if mkdir '" + mark + "' 2>/dev/null; then sleep 6; else sleep 0.05; fi;;\n"
+                          "esac\n"
+                          "exec cc \"$@\"\n");
+  chmod(cc.c_str(), 0755);
+  testing::ProcOptions po;
+  po.extra_env = {{"WASMCAP_CC", cc.string()}, {"WASMCAP_AOT_OPT", "0"},
+                  {"WASMCAP_AOT_UNIT_FUNCTIONS", "100"}, {"WASMCAP_AOT_JOBS", "1"}};
+  auto r = testing::run_cli({"compile", "--cache-dir", cache.dir.string(), module.string()}, po);
+  ASSERT_TRUE(r.exited) << testing::describe(r);
+  EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\033'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2000 functions in 22 units, 1 jobs\n"), std::string::npos) << r.err;
+  // "wasmcap: compiling module (N KiB): D/2000 functions, U/22 units, S s, ETA E s\n"
+  size_t lines = 0;
+  for (size_t at = 0; (at = r.err.find("wasmcap: compiling module (", at)) != std::string::npos;
+       ++at) {
+    size_t eol = r.err.find('\n', at);
+    ASSERT_NE(eol, std::string::npos) << r.err;
+    std::string line = r.err.substr(at, eol - at);
+    if (line.find("/2000 functions, ") == std::string::npos) continue;
+    EXPECT_NE(line.find("/22 units, "), std::string::npos) << line;
+    size_t eta = line.find(" s, ETA ");
+    ASSERT_NE(eta, std::string::npos) << line;
+    // "?" until a unit is done, then a plausible number of seconds (the whole compile is ~10 s)
+    const std::string e = line.substr(eta + 8);
+    if (e != "?") {
+      EXPECT_LT(std::atol(e.c_str()), 600) << line;
+    }
+    ++lines;
+  }
+  EXPECT_GE(lines, 1u) << r.err;
+  EXPECT_LE(lines, 4u) << r.err;  // every few seconds, not every tick
 }
 
 

@@ -282,6 +282,27 @@ TEST(FastLoad, MemoryIsBoundedByModuleSize) {
 #endif
 }
 
+// Loads `m` on the fast engine and calls its export "f" in a forked child that has 60 s of
+// wall time (SIGALRM). Returns the child's wait status (exit 0: ran, 1: load failed, 2: run
+// failed), or -1 if the child could not be started or waited for.
+int load_and_call_f_in_child(const Bytes& m) {
+  auto engine = make_fast_engine();
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    alarm(60);
+    auto mod = engine->load(m.data(), m.size());
+    if (!mod) _exit(1);
+    HostFuncTable host;
+    auto inst = engine->instantiate(*mod, host, ExecLimits{});
+    if (!inst || !(*inst)->call("f", {})) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
 // Load time is linear in the type section too: 100,000 distinct function types (1.2 MB) load
 // and run in well under a second. Canonical type ids used to compare each type with every
 // earlier one (5e9 signature comparisons here: minutes); the child has 60 s (SIGALRM).
@@ -303,20 +324,8 @@ TEST(FastLoad, ManyDistinctTypesLoadInLinearTime) {
   section(m, 3, {1, 0});
   section(m, 7, {1, 1, 'f', 0, 0});
   section(m, 10, {1, 3, 0, 0x01, 0x0b});  // nop
-  auto engine = make_fast_engine();
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    alarm(60);
-    auto mod = engine->load(m.data(), m.size());
-    if (!mod) _exit(1);
-    HostFuncTable host;
-    auto inst = engine->instantiate(*mod, host, ExecLimits{});
-    if (!inst || !(*inst)->call("f", {})) _exit(2);
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  int status = load_and_call_f_in_child(m);
+  ASSERT_NE(status, -1) << "fork or waitpid failed";
   ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status)
                                  << " (SIGALRM: loading took over 60 s)";
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: run failed";
@@ -353,20 +362,8 @@ TEST(FastLoad, BodyReadCostIsIndependentOfTheTypeSection) {
   section(m, 3, funcs);
   section(m, 7, {1, 1, 'f', 0, 0});
   section(m, 10, code);
-  auto engine = make_fast_engine();
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    alarm(60);
-    auto mod = engine->load(m.data(), m.size());
-    if (!mod) _exit(1);
-    HostFuncTable host;
-    auto inst = engine->instantiate(*mod, host, ExecLimits{});
-    if (!inst || !(*inst)->call("f", {})) _exit(2);
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  int status = load_and_call_f_in_child(m);
+  ASSERT_NE(status, -1) << "fork or waitpid failed";
   ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status)
                                  << " (SIGALRM: over 60 s)";
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: run failed";

@@ -111,7 +111,10 @@ bool worker_alive(pid_t pid) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   setpriority(PRIO_PROCESS, 0, 10);
-  const auto limits = aot::compile_limits(options);
+  // The compile's limit scaled by the module's code, as the compile itself computes it
+  // (aot_precompile): a 13 MiB Go program needs minutes of gcc, more at nice 10.
+  const auto limits = aot::compile_limits(options, aot::wasm_code_bytes(bytes, size));
+  options.compile_timeout_ms = limits.timeout_ms;  // the compile below uses exactly this bound
   // The compile's own wall clock (the run's deadline is the run's, not this compile's); the
   // translation before it is bounded by the alarm, which also ends a worker stuck on a lock.
   options.compile_deadline =

@@ -12,11 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include "engine/aot/aot_abi.h"
@@ -321,7 +323,8 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
 struct CompileJob {
   std::vector<std::string> argv;
   std::string log;
-  uint64_t weight = 0;     // wasm expressions (progress and ETA)
+  uint64_t weight = 0;     // wasm expressions (the ETA); 0 for module.c and the glue (with 1,
+                           // a finished module.c gave an ETA of elapsed x all expressions)
   uint32_t functions = 0;  // shown in the progress line
 };
 
@@ -330,12 +333,17 @@ struct ParallelResult {
   size_t failed = SIZE_MAX;  // index of the job that ended `run` (SIZE_MAX: all exited 0)
 };
 
+// Progress when stderr is not a terminal (a log, a pipe, CI): one line every this many ms of a
+// big compile, so that a reader sees that it is alive and how far it is (issue #12).
+constexpr uint64_t kPlainProgressIntervalMs = 5000;
+
 // Runs `jobs` with at most `max_jobs` compilers at once, each under its own supervisor and
 // process group with the per-process bounds of `limits` (memory, CPU). The wall-clock bounds
 // (timeout_ms, deadline, interrupt) are for the whole set. The first job that does not exit 0
 // ends the set: every running group is killed and waited for (no compiler outlives this call).
 // Progress: on a terminal, one updating line (functions compiled / total, elapsed, ETA); else,
-// when `notice` is set, one line when the compile starts.
+// when `notice` is set (a big module), one line when the compile starts and then one every
+// kPlainProgressIntervalMs with the same figures.
 ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jobs,
                             const CompileLimits& limits, bool progress, bool notice,
                             const std::string& what) {
@@ -359,6 +367,8 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
   size_t next = 0;
   uint64_t done_w = 0;
   uint32_t done_f = 0;
+  size_t done_jobs = 0;
+  uint64_t next_plain_ms = kPlainProgressIntervalMs;
   bool shown = false;
   auto kill_all = [&]() {
     for (auto& [i, st] : running) kill(-st.pid, SIGKILL);
@@ -401,6 +411,7 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
       }
       done_w += jobs[i].weight;
       done_f += jobs[i].functions;
+      ++done_jobs;
     }
     if (running.empty() && next >= jobs.size()) break;
     auto now = Clock::now();
@@ -419,16 +430,24 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(tick < 20 ? 5 : 20));
     double s = std::chrono::duration<double>(Clock::now() - start).count();
-    if (tty && s >= 1.0 && tick % 10 == 0) {
+    const bool plain =
+        progress && notice && !tty && s * 1000 >= static_cast<double>(next_plain_ms);
+    if ((tty && s >= 1.0 && tick % 10 == 0) || plain) {
       std::string eta = "?";
       if (done_w > 0 && total_w > done_w) {
         eta = std::to_string(static_cast<long>(s * static_cast<double>(total_w - done_w) /
                                                static_cast<double>(done_w))) + " s";
       }
-      std::fprintf(stderr, "\r\033[Kwasmcap: compiling %s: %u/%u functions, %.0f s, ETA %s",
-                   what.c_str(), done_f, total_f, s, eta.c_str());
+      // A terminal gets one updating line; anything else a line every few seconds.
+      std::fprintf(stderr, "%swasmcap: compiling %s: %u/%u functions, %zu/%zu units, %.0f s, ETA %s%s",
+                   plain ? "" : "\r\033[K", what.c_str(), done_f, total_f, done_jobs,
+                   jobs.size(), s, eta.c_str(), plain ? "\n" : "");
       std::fflush(stderr);
-      shown = true;
+      if (plain) {
+        next_plain_ms += kPlainProgressIntervalMs;
+      } else {
+        shown = true;
+      }
     }
   }
   if (shown) {
@@ -539,9 +558,16 @@ void sweep_stale_tmp(const std::string& dir, const std::string& own_key) {
 
 }  // namespace
 
-CompileLimits compile_limits(const AotOptions& options) {
+CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes) {
   CompileLimits l;
-  if (options.compile_timeout_ms != 0) l.timeout_ms = options.compile_timeout_ms;
+  if (options.compile_timeout_ms != 0) {
+    l.timeout_ms = options.compile_timeout_ms;
+  } else {
+    // Scaled by the code (aot_cache.h). 2^40 * 150000 cannot overflow 64 bits.
+    const uint64_t extra =
+        std::min<uint64_t>(code_bytes, 1ull << 40) * kCompileTimeoutPerCodeMibMs >> 20;
+    l.timeout_ms = std::min(kDefaultCompileTimeoutMs + extra, kMaxScaledCompileTimeoutMs);
+  }
   if (options.compile_memory_mb != 0) {
     l.memory_bytes = std::min<uint64_t>(options.compile_memory_mb, 1ull << 30) << 20;
   }
@@ -550,6 +576,29 @@ CompileLimits compile_limits(const AotOptions& options) {
   l.deadline = options.compile_deadline;
   l.interrupt = options.interrupt;
   return l;
+}
+
+// A walk over the section headers only (wabt's reader would decode the whole module, which the
+// caller has done or will do anyway; this runs before a background compile forks).
+uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size) {
+  if (size < 8 || std::memcmp(bytes, "\0asm", 4) != 0) return 0;
+  size_t at = 8;
+  while (at < size) {
+    const uint8_t id = bytes[at++];
+    uint64_t len = 0;
+    int shift = 0;
+    for (;;) {  // LEB128 u32: at most 5 bytes
+      if (at >= size || shift > 28) return 0;
+      const uint8_t b = bytes[at++];
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) break;
+    }
+    if (len > size - at) return 0;
+    if (id == 10) return len;
+    at += len;
+  }
+  return 0;
 }
 
 Result<std::string> open_cache_dir(const AotOptions& options) {
@@ -727,6 +776,16 @@ std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,
                                    translator_version);
 }
 
+namespace {
+std::string unit_flags_for_key() {
+  std::string s = "/unit";
+  for (const char* f : kSplitUnitFlags) s += std::string(" ") + f;
+  s += "/huge";
+  for (const char* f : kHugeUnitFlags) s += std::string(" ") + f;
+  return s;
+}
+}  // namespace
+
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
                                       int translator_version) {
   crypto_hash_sha256_state st;
@@ -741,7 +800,8 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
   add(std::to_string(translator_version) + "/" + std::to_string(WASMCAP_AOT_ABI_VERSION) +
       (tc.interruptible ? "/interruptible" : "/plain") + (tc.poll ? "/poll" : "") + "/units" +
       std::to_string(tc.unit_functions) + "," + std::to_string(kUnitExpressions) + "," +
-      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget));
+      std::to_string(kHugeFunctionExpressions) + "," + std::to_string(kChunkSymbolBudget) +
+      unit_flags_for_key());
   add(std::string(wabt_version()));
   add(tc.identity);
   std::string flags;
@@ -808,6 +868,99 @@ int lookup(const std::string& dir, const std::string& key) {
   return fd;
 }
 
+namespace {
+
+// Module file records (aot_cache.h). Why trusting them is sound: docs/security-model.md, "AOT
+// cache"; the same argument as for KEY.verified, with the racy-timestamp rule applied both when
+// the record is written and when it is read.
+constexpr int64_t kSettledNs = 2000000000;  // 2 s: far above any file timestamp granularity
+constexpr size_t kMaxFileRecordBytes = 1024;  // a record is ~250 bytes
+
+int64_t ns_of(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+std::string file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
+  return dir + "/file-" + sha256_hex(file.path.data(), file.path.size()).substr(0, 32);
+}
+
+// Everything a record says but the hash, which follows as 64 hex digits and a newline.
+std::string file_record_head(const ModuleFileIdentity& file) {
+  return "wasmcap-aot-module-file 1\npath " + sha256_hex(file.path.data(), file.path.size()) +
+         "\nfile " + std::to_string(file.device) + " " + std::to_string(file.inode) + " " +
+         std::to_string(file.size) + " " + std::to_string(file.mtime_ns) + " " +
+         std::to_string(file.ctime_ns) + "\nsha256 ";
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
+  return file_record_path(dir, file);
+}
+
+std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256) {
+  return file_record_head(file) + module_sha256 + "\n";
+}
+
+std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file) {
+  int fd = open((file_record_path(dir, file)).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat st;
+  std::string data;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && read_fd(fd, &data, kMaxFileRecordBytes);
+  close(fd);
+  if (!ok) return "";
+  // Racy timestamps: a record written within 2 s of the file's last change might describe a
+  // state the file has since left within the same timestamp tick; trust only settled ones.
+  const int64_t written = ns_of(st.st_mtim);
+  if (written - file.ctime_ns <= kSettledNs || written - file.mtime_ns <= kSettledNs) return "";
+  const std::string head = file_record_head(file);
+  if (data.size() != head.size() + 65 || data.compare(0, head.size(), head) != 0 ||
+      data.back() != '\n') {
+    return "";
+  }
+  std::string sha = data.substr(head.size(), 64);
+  return is_sha256_hex(sha) ? sha : "";
+}
+
+void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
+                          const std::string& module_sha256) {
+  if (file.path.empty() || !is_sha256_hex(module_sha256)) return;
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0 || ns_of(now) - file.ctime_ns <= kSettledNs ||
+      ns_of(now) - file.mtime_ns <= kSettledNs) {
+    return;  // not settled yet (racy timestamps): the next load hashes and records
+  }
+  const std::string path = file_record_path(dir, file);
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    // A new record: bound their number (one per module path; a cache that has seen more than
+    // kMaxFileRecords module paths starts over, since each is only a saved hash).
+    std::vector<std::string> records;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.compare(0, 5, "file-") == 0) records.push_back(it->path().string());
+    }
+    if (records.size() >= kMaxFileRecords) {
+      for (const auto& r : records) unlink(r.c_str());
+    }
+  }
+  std::string tmp = path + ".tmp" + std::to_string(getpid());
+  unlink(tmp.c_str());
+  if (!write_file(tmp, module_file_record(file, module_sha256)) ||
+      rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+  }
+}
+
 Result<int> compile_and_store(const std::string& dir, const std::string& key, const Toolchain& tc,
                               const std::function<Result<CompileRequest>()>& translate) {
   std::string lock_path = dir + "/" + key + ".lock";
@@ -870,6 +1023,12 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       // gcc's -O2 on one giant function (an initialiser, an interpreter loop) costs far more
       // time and memory than it gains: such units get -O1 (the last -O wins).
       if (huge && tc.opt_level > 1) j.argv.push_back("-O1");
+      if (name != "glue" && name != "module") {  // unit flags (translate.h: why)
+        for (const char* f : kSplitUnitFlags) j.argv.push_back(f);
+        if (huge) {
+          for (const char* f : kHugeUnitFlags) j.argv.push_back(f);
+        }
+      }
       j.argv.insert(j.argv.end(), {"-c", "-I" + tmp, "-o", tmp + "/" + name + ".o",
                                    tmp + "/" + name + ".c"});
       j.log = tmp + "/" + name + ".log";
@@ -891,7 +1050,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     for (size_t i : order) {
       const CodeUnit& u = req->units[i];
       if (!module_added && req->module_c.size() >= u.c.size()) {
-        add_job("module", 1, 0, false);
+        add_job("module", 0, 0, false);
         module_added = true;
       }
       std::string name = std::to_string(i);
@@ -901,8 +1060,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       }
       add_job(name, u.expressions, u.functions, u.huge);
     }
-    if (!module_added) add_job("module", 1, 0, false);
-    add_job("glue", 1, 0, false);
+    if (!module_added) add_job("module", 0, 0, false);
+    add_job("glue", 0, 0, false);
     ParallelResult pr = run_parallel(jobs, tc.jobs, tc.limits, req->progress,
                                      req->functions >= 2 * kDefaultUnitFunctions, req->what);
     if (pr.failed != SIZE_MAX) {

@@ -24,8 +24,23 @@ struct CompileLimits {
   const std::atomic<bool>* interrupt = nullptr;
 };
 
-// The limits `options` ask for (0 = the defaults above).
-CompileLimits compile_limits(const AotOptions& options);
+// The default wall-clock limit grows with the module's code (docs/aot.md, "Compile bounds"):
+// gcc -O2 costs 40-50 CPU s per MiB of wasm code (esbuild: 13 MiB, ~540 CPU s), and a
+// background compile runs at nice 10 on a machine that may be busy, so a flat 120 s made every
+// module above ~3 MiB of code fail, and a failed background compile is not retried for a day.
+// The limit is kDefaultCompileTimeoutMs + kCompileTimeoutPerCodeMibMs per MiB of code, at most
+// kMaxScaledCompileTimeoutMs; an explicit AotOptions::compile_timeout_ms is used as given.
+inline constexpr uint64_t kCompileTimeoutPerCodeMibMs = 150000;
+inline constexpr uint64_t kMaxScaledCompileTimeoutMs = 30 * 60 * 1000;
+
+// The limits `options` ask for (0 = the defaults above, the time limit scaled by `code_bytes`,
+// the size of the module's code section: wasm_code_bytes()).
+CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes = 0);
+
+// The size in bytes of the code section of the wasm binary `bytes` (the function bodies), 0 when
+// there is none or the section headers before it are malformed. Never more than `size`: the
+// declared size must fit in the bytes, so a module cannot claim code it does not have.
+uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size);
 
 // The C compiler and flags one engine uses.
 struct Toolchain {
@@ -66,6 +81,23 @@ std::string module_sha256(const uint8_t* bytes, size_t size);
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc,
                                       int translator_version);
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc);
+
+// Module file records (docs/aot.md, "Cold start"): `file-H` (H: the first 32 hex digits of the
+// sha256 of the file's path) maps a module file's identity (device, inode, size, mtime and ctime
+// in ns) to the sha256 of its bytes, so a later load of the unchanged file need not hash it.
+// recorded_module_sha256 returns the recorded hash when the record is ours (regular, owned by
+// this user, not group/world-writable, no symlink), well-formed, names exactly this path and
+// identity, and was written more than 2 s after the file's last change; "" otherwise (hash as
+// usual). record_module_sha256 writes one (0600, O_EXCL temporary, atomic rename, replacing the
+// path's previous record) only when the file's last change is more than 2 s in the past, and
+// keeps at most kMaxFileRecords of them (all others are removed when a new one would exceed it).
+inline constexpr size_t kMaxFileRecords = 1000;
+std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file);
+void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
+                          const std::string& module_sha256);
+// The record's path and exact text (exposed for tests).
+std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file);
+std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256);
 
 // The path of a verified object for `key`: its sidecar names the key and the sha256 of the .so,
 // both files are regular, owned by this user and not group/world-writable. Returns an open file

@@ -540,7 +540,10 @@ class AotInstance final : public Instance {
 Result<int> compile_into_cache(const std::string& dir, const std::string& key,
                                const aot::Toolchain& tc, const uint8_t* bytes, size_t size,
                                const AotOptions& options) {
-  auto r = aot::compile_and_store(dir, key, tc, [&]() -> Result<aot::CompileRequest> {
+  // The default time limit scales with the module's code (docs/aot.md, "Compile bounds").
+  aot::Toolchain scaled = tc;
+  scaled.limits = aot::compile_limits(options, aot::wasm_code_bytes(bytes, size));
+  auto r = aot::compile_and_store(dir, key, scaled, [&]() -> Result<aot::CompileRequest> {
     auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions, tc.poll);
     if (!t) return tl::unexpected(t.error());
     aot::CompileRequest req;
@@ -573,6 +576,17 @@ class AotEngine final : public Engine {
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    return load_from(bytes, size, nullptr);
+  }
+
+  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
+                                                        const ModuleFileIdentity& file) override {
+    // An identity that does not even match the bytes' length describes other bytes.
+    return load_from(bytes, size, file.size == size ? &file : nullptr);
+  }
+
+  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
+                                                  const ModuleFileIdentity* file) {
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
@@ -581,7 +595,14 @@ class AotEngine final : public Engine {
     // again. A cache directory that cannot be used is reported below, after validation, as
     // before; nothing here runs the compiler (the link check comes first).
     auto dir = aot::open_cache_dir(options_);
-    const std::string module_sha = aot::module_sha256(bytes, size);
+    // The module's sha256, from the record of its unchanged file when there is one (docs/aot.md,
+    // "Cold start": the one pass over the module's bytes a cached run still made).
+    std::string module_sha;
+    if (dir && file != nullptr) module_sha = aot::recorded_module_sha256(*dir, *file);
+    if (module_sha.empty()) {
+      module_sha = aot::module_sha256(bytes, size);
+      if (dir && file != nullptr) aot::record_module_sha256(*dir, *file, module_sha);
+    }
     const std::string desc_name = "module-" + module_sha;
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);

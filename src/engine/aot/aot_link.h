@@ -45,8 +45,8 @@ inline constexpr int kMaxBackgroundCompiles = 2;
 // Starts a detached worker process that compiles `bytes` into the cache and exits. Bounds (all
 // of them hold after the caller exits or is killed): one worker per cache entry (the entry's
 // lock) and kMaxBackgroundCompiles per cache directory (slot locks bg-N.lock); nice 10; the
-// compile's own time and memory bounds (AotOptions::compile_timeout_ms / compile_memory_mb, the
-// run's deadline does not apply) plus an alarm that ends the worker 30 s after the compile's
+// compile's own time and memory bounds (AotOptions::compile_timeout_ms, by default scaled by the
+// module's code: compile_limits(); compile_memory_mb; the run's deadline does not apply) plus an alarm that ends the worker 30 s after the compile's
 // time limit whatever it is doing; stdin/stdout/stderr on /dev/null and every other descriptor
 // closed. A failed compile leaves a marker (KEY.failed) that stops further background compiles
 // of the module for a day; a foreground compile (`wasmcap compile`, --wait-for-compile) retries.

@@ -6,6 +6,7 @@
 //
 // Built as C++17: wabt headers (NOTES-toolchain.md).
 #include "engine/aot/translate.h"
+#include "engine/fast/validate.h"
 #include "engine/wabt_shared.h"
 
 #include <pthread.h>
@@ -1143,6 +1144,23 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
                                   /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/false);
   {
+    // Validation comes first, with the reader the fast engine loads with (validate.h: the
+    // same feature set as all_features(), the interpreters' verdicts). The engines call
+    // translate() only with bytes they validated, but wabt 1.0.32's IR reader aborts the host
+    // on some invalid bytes (an assertion in its expression lists, found by fuzz_aot_translate)
+    // and its C writer assumes a valid module: no unvalidated byte reaches either, whoever the
+    // caller. Costs ~15 ns per instruction, small next to the C compile.
+    wabt::Errors verrors;
+    fast::FeatureScan scan;
+    if (wabt::Failed(fast::validate_module(bytes, size, options, &verrors, &scan,
+                                           /*max_threads=*/0))) {
+      return make_error(ErrorCode::kModuleMalformed,
+                        "invalid module" + (verrors.empty()
+                                                ? std::string()
+                                                : ": " + quote_name(verrors.front().message)));
+    }
+  }
+  {
     // wasm2c 1.0.32 has no SIMD support and aborts the process (WABT_UNREACHABLE) on v128
     // values: a module must never reach the C writer with them. Reading it again with SIMD
     // disabled is the complete check (every v128 type and opcode is refused by the reader);
@@ -1343,6 +1361,31 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
       if (at == std::string::npos) continue;  // not in this prelude
       if (c.find(from, at + 1) != std::string::npos) return unexpected_output("bulk memory helpers");
       c.replace(at, std::strlen(from), to);
+    }
+    // 3c. The same for the table helpers that may run in libc: table.copy (memmove of up to the
+    //     table budget's elements, 24 bytes each), and table.fill / an externref table.init,
+    //     whose loops gcc may turn into memset when the value is null. (funcref_table_init's
+    //     loop stays in guest code, where the signal finds it.) Table helpers exist in every
+    //     output (patch 2 checks them), so each must match once.
+    const std::pair<const char*, const char*> table_bulk[] = {
+        {"            n * sizeof(wasm_rt_##type##_t));                                 \\\n  }\n",
+         "            n * sizeof(wasm_rt_##type##_t));                                 \\\n"
+         "    WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_##type##_t));                \\\n  }\n"},
+        {"      table->data[i] = val;                                                   \\\n"
+         "    }                                                                         \\\n  }\n",
+         "      table->data[i] = val;                                                   \\\n"
+         "    }                                                                         \\\n"
+         "    WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_##type##_t));                 \\\n  }\n"},
+        {"    dest->data[dest_addr + i] = wasm_rt_externref_null_value;\n  }\n}",
+         "    dest->data[dest_addr + i] = wasm_rt_externref_null_value;\n  }\n"
+         "  WASMCAP_AFTER_BULK((u64)n * sizeof(wasm_rt_externref_t));\n}"},
+    };
+    for (const auto& [from, to] : table_bulk) {
+      size_t tat = c.find(from);
+      if (tat == std::string::npos || c.find(from, tat + 1) != std::string::npos) {
+        return unexpected_output("bulk table helpers");
+      }
+      c.replace(tat, std::strlen(from), to);
     }
     size_t at = c.find("DEFINE_LOAD(i32_load, u32");  // exists: checked by patch 3
     c.insert(at, "void wasmcap_bulk_done(void);\n"

@@ -8,6 +8,7 @@
 //
 // C++17 like every translation unit that includes wabt headers (NOTES-toolchain.md).
 #include <sys/mman.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,13 +19,13 @@
 
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
+#include "engine/fast/validate.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
 #include "wabt/feature.h"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
-#include "wabt/interp/binary-reader-interp.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -53,6 +54,17 @@ bool stats_enabled() {
   return on;
 }
 
+// Benchmark aid (docs/fast-interp.md "Statistics for benchmarks"): $WASMCAP_FAST_VALIDATE_THREADS
+// = N (1-4) caps the threads that validate function bodies; unset, the hardware's (0).
+unsigned validate_threads() {
+  static const unsigned n = [] {
+    const char* v = std::getenv("WASMCAP_FAST_VALIDATE_THREADS");
+    if (v == nullptr || v[0] < '1' || v[0] > '4' || v[1] != '\0') return 0u;
+    return static_cast<unsigned>(v[0] - '0');
+  }();
+  return n;
+}
+
 FuncSig sig_from(const wabt::FuncSignature& s) {
   FuncSig out;
   for (auto t : s.param_types) out.params.push_back(from_wabt(t));
@@ -60,13 +72,7 @@ FuncSig sig_from(const wabt::FuncSignature& s) {
   return out;
 }
 
-wabt::Features features() {
-  // The wabt backend's feature set plus exceptions (the legacy try/catch form, which wabt 1.0.32
-  // reads; exnref's try_table/throw_ref it does not know).
-  wabt::Features f = engine_wabt::wasm2_features();
-  f.enable_exceptions();
-  return f;
-}
+wabt::Features features() { return load_features(); }
 
 
 // ---- The module's bytes, split for the lazy front end -------------------------------------
@@ -719,26 +725,30 @@ class FastEngine final : public Engine {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
-    wabt::ReadBinaryOptions options(features(), /*log_stream=*/nullptr,
-                                    /*read_debug_names=*/false, /*stop_on_first_error=*/true,
-                                    /*fail_on_custom_section_error=*/true);
-    // Validation: wabt's interp reader, which validates as it reads, so this engine accepts
-    // exactly the modules the wabt backend accepts (its IR validator is laxer, e.g. about empty
-    // constant expressions). It also compiles wabt's own code for every function, which we
-    // drop: writing a delegate that drives wabt's SharedValidator alone would save part of
-    // this pass (measured in docs/benchmarks.md, "fast interpreter load path"), but it would
-    // be a copy of wabt's ~1,500-line interp reader to keep in step.
+    wabt::ReadBinaryOptions options = load_options();
+    // Validation: wabt's SharedValidator driven by a reader of our own that makes the calls
+    // wabt's interp reader makes (validate.cc), so this engine accepts exactly the modules the
+    // wabt backend accepts (wabt's IR validator is laxer, e.g. about empty constant
+    // expressions), and compiles nothing; the same pass notes v128 and unsupported features.
     using Clock = std::chrono::steady_clock;
     auto ms_since = [](Clock::time_point t) {
       return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     };
+    // CPU time of the process (all its threads): wall time is the machine's load's business.
+    auto cpu_ms = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+    };
     auto t0 = Clock::now();
-    wabt::Result r;
-    {
-      wabt::interp::ModuleDesc desc;
-      r = wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
-    }
-    double validate_ms = ms_since(t0);
+    double c0 = cpu_ms();
+    FeatureScan scan;
+    // Bodies on as many threads as the hardware runs at once (at most 4), for a code section of
+    // kParallelValidateThreshold bytes or more: the same verdict and error as one pass.
+    std::vector<uint64_t> passes;  // instructions read per pass (stats)
+    wabt::Result r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
+                                     kParallelValidateThreshold, &passes);
+    double validate_ms = ms_since(t0), validate_cpu_ms = cpu_ms() - c0;
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
       if (!errors.empty()) {
@@ -749,6 +759,7 @@ class FastEngine final : public Engine {
     }
     // The declarations into wabt's IR; the bodies stay bytes until their first call.
     auto t1 = Clock::now();
+    double c1 = cpu_ms();
     SplitModule split;
     IrPtr ir(new wabt::Module());
     if (!split_module(bytes, size, &split) ||
@@ -758,14 +769,11 @@ class FastEngine final : public Engine {
       return make_error(ErrorCode::kModuleMalformed,
                         "invalid module: its sections cannot be read again after validation");
     }
-    double decls_ms = ms_since(t1);
-    auto t2 = Clock::now();
-    FeatureScan scan = scan_features(*ir, bytes, size, options);
     if (stats_enabled()) {
       std::fprintf(stderr,
                    "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
-                   "\"scan_ms\": %.1f}\n",
-                   size, validate_ms, decls_ms, ms_since(t2));
+                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu}\n",
+                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size());
     }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {

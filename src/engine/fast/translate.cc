@@ -17,7 +17,6 @@
 // overflow the host stack.
 #include "engine/fast/translate.h"
 
-#include "wabt/binary-reader-nop.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -1297,22 +1296,6 @@ std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, const wabt::
   return t.run();
 }
 
-namespace {
-
-bool is_v128(wabt::Type t) { return t == wabt::Type::V128; }
-
-bool sig_has_v128(const wabt::FuncSignature& s) {
-  for (auto t : s.param_types) {
-    if (is_v128(t)) return true;
-  }
-  for (auto t : s.result_types) {
-    if (is_v128(t)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 void IrDeleter::operator()(wabt::Module* m) const {
   if (m == nullptr) return;
   std::vector<wabt::ExprList> work;
@@ -1345,86 +1328,5 @@ void IrDeleter::operator()(wabt::Module* m) const {
   }
   delete m;
 }
-
-namespace {
-
-// One decoding pass over the function bodies (wabt's reader with a delegate that builds
-// nothing): the instruction-level part of scan_features(). Costs no memory beyond the reader's.
-class CodeScan final : public wabt::BinaryReaderNop {
- public:
-  explicit CodeScan(FeatureScan* out) : out_(out) {}
-  bool OnError(const wabt::Error&) override { return false; }
-  wabt::Result OnLocalDecl(wabt::Index, wabt::Index, wabt::Type type) override {
-    if (is_v128(type)) out_->simd = true;
-    return wabt::Result::Ok;
-  }
-  wabt::Result OnOpcode(wabt::Opcode op) override {
-    // Per opcode: 0 nothing to note, 1 v128, else the unsupported feature's index + 2. A table
-    // built once: Opcode::GetPrefix() looks the opcode's info up out of line every time.
-    static const char* const kFeatures[] = {"threads (atomics)", "tail calls",
-                                            "function references"};
-    static const std::vector<uint8_t> table = [] {
-      std::vector<uint8_t> t(static_cast<size_t>(wabt::Opcode::Invalid) + 1, 0);
-      for (size_t e = 0; e < static_cast<size_t>(wabt::Opcode::Invalid); ++e) {
-        wabt::Opcode o(static_cast<wabt::Opcode::Enum>(e));
-        if (o.GetPrefix() == 0xfd) t[e] = 1;
-        else if (o.GetPrefix() == 0xfe) t[e] = 2;
-        else if (o == wabt::Opcode::ReturnCall || o == wabt::Opcode::ReturnCallIndirect) t[e] = 3;
-        else if (o == wabt::Opcode::CallRef) t[e] = 4;
-      }
-      return t;
-    }();
-    size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(op));
-    uint8_t c = e < table.size() ? table[e] : 0;
-    if (c == 0) return wabt::Result::Ok;
-    if (c == 1) {
-      out_->simd = true;
-      return wabt::Result::Ok;
-    }
-    if (out_->unsupported.empty()) out_->unsupported = kFeatures[c - 2];
-    // Stops the pass at the first unsupported feature (the load fails with its name).
-    return wabt::Result::Error;
-  }
-  wabt::Result OnBlockExpr(wabt::Type t) override { return sig(t); }
-  wabt::Result OnLoopExpr(wabt::Type t) override { return sig(t); }
-  wabt::Result OnIfExpr(wabt::Type t) override { return sig(t); }
-  wabt::Result OnTryExpr(wabt::Type t) override { return sig(t); }
-  wabt::Result OnSelectExpr(wabt::Index n, wabt::Type* types) override {
-    for (wabt::Index i = 0; i < n; ++i) {
-      if (is_v128(types[i])) out_->simd = true;
-    }
-    return wabt::Result::Ok;
-  }
-
- private:
-  // An inline block type (a type index is covered by the type section scan).
-  wabt::Result sig(wabt::Type t) {
-    if (is_v128(t)) out_->simd = true;
-    return wabt::Result::Ok;
-  }
-  FeatureScan* out_;
-};
-
-}  // namespace
-
-FeatureScan scan_features(const wabt::Module& m, const uint8_t* bytes, size_t size,
-                          const wabt::ReadBinaryOptions& options) {
-  FeatureScan out;
-  for (const wabt::TypeEntry* t : m.types) {
-    auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
-    if (ft != nullptr && sig_has_v128(ft->sig)) out.simd = true;
-  }
-  for (const wabt::Global* g : m.globals) {
-    if (is_v128(g->type)) out.simd = true;
-  }
-  CodeScan scan(&out);
-  wabt::ReadBinaryOptions o = options;
-  o.stop_on_first_error = true;
-  wabt::Result r = wabt::ReadBinary(bytes, size, &scan, o);
-  // The module was validated before this pass: it fails only where OnOpcode stopped it.
-  if (wabt::Failed(r) && out.unsupported.empty()) out.unsupported = "a construct wabt read once but not twice";
-  return out;
-}
-
 
 }  // namespace wasmcap::fast

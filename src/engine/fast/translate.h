@@ -35,13 +35,11 @@ using IrPtr = std::unique_ptr<wabt::Module, IrDeleter>;
 
 // The first feature this engine cannot run yet ("tail calls", ...; "" when it runs all of it)
 // and whether the module uses v128 anywhere (types, globals, locals, blocks, instructions),
-// which selects the wide slot layout. Types and globals come from `m`; locals and instructions
-// from one decoding pass over the module's bytes that builds nothing.
+// which selects the wide slot layout. Collected by validate_module (validate.h) in the
+// validating pass itself.
 struct FeatureScan {
   std::string unsupported;
   bool simd = false;
 };
-FeatureScan scan_features(const wabt::Module& m, const uint8_t* bytes, size_t size,
-                          const wabt::ReadBinaryOptions& options);
 
 }  // namespace wasmcap::fast

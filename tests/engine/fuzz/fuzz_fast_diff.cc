@@ -10,6 +10,9 @@
 //   table with every function, two mutable globals; bodies are type-directed random sequences
 //   of numeric, memory, local/global, call/call_indirect and structured control instructions.
 //
+// First, on every input, the fast engine's validating reader (src/engine/fast/validate.cc) and
+// wabt's interp reader must agree: same verdict, same first error (message and byte offset).
+//
 // Both engines run under tight limits (fuel, 2 pages); every exported function is called a few
 // times with arguments from the input. Abort on any difference in: loading (wabt accepts
 // <=> fast accepts, or refuses as module_unsupported), instantiation, results (bit for bit,
@@ -31,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "validate/compare.h"
 #include "wasmcap/engine.h"
 
 using namespace wasmcap;
@@ -663,6 +667,16 @@ void run_alone(const std::shared_ptr<const Module>& m, Engine& fast, Source& arg
 }
 
 void compare(const Bytes& bytes, Source& args) {
+  // The fast engine's validating reader against wabt's interp reader, with the fast engine's
+  // features (exceptions on), sequential and with two threads: same verdict, same first error.
+  // Mutated modules mostly fail validation, which is the point: every refusal path is compared.
+  for (unsigned threads : {1u, 2u}) {
+    fast_test::ValidatorVerdicts v = fast_test::compare_validators(bytes.data(), bytes.size(), threads);
+    if (!v.same()) {
+      mismatch("validation (" + std::to_string(threads) + " thread(s)): wabt's interp reader " +
+               v.reference + ", validate_module " + v.ours);
+    }
+  }
   auto ref = make_interp_engine();
   auto fast = make_fast_engine();
   auto rm = ref->load(bytes.data(), bytes.size());

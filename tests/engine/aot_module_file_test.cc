@@ -1,0 +1,301 @@
+// Module file records (docs/aot.md, "Cold start"): the AOT engine finds the sha256 of a module
+// read from an unchanged file in a record of the file's identity instead of hashing it. A record
+// decides which compiled object runs, so every rule that keeps a wrong one from being trusted has
+// a test here that fails without it. Two modules of the same size, A (f returns 1) and B (f
+// returns 2), make a wrongly trusted record visible: the bytes of one run the other's object.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "engine/aot/aot_cache.h"
+#include "test_support.h"
+#include "wasmcap/engine.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap {
+namespace {
+
+namespace fs = std::filesystem;
+
+// (module (func (export "f") (result i32) (i32.const K))): every K < 64 gives the same size.
+std::vector<uint8_t> answer_module(uint8_t k) {
+  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
+          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type: () -> i32
+          0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
+          0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,         // export "f" = func 0
+          0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
+}
+
+struct Dir {
+  fs::path dir;
+  explicit Dir(const char* what) {
+    std::string tmpl = std::string("/tmp/wasmcap-modfile-") + what + "-XXXXXX";
+    dir = mkdtemp(tmpl.data());
+  }
+  ~Dir() {
+    std::error_code ec;
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    fs::remove_all(dir, ec);
+  }
+};
+
+void write_bytes(const fs::path& p, const std::vector<uint8_t>& b, bool in_place = false) {
+  // in_place: rewrite the existing file (same inode); otherwise a new file.
+  int fd = open(p.c_str(), O_WRONLY | O_CLOEXEC | (in_place ? O_TRUNC : O_CREAT | O_TRUNC), 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, b.data(), b.size()), static_cast<ssize_t>(b.size()));
+  close(fd);
+}
+
+// Sets a file's mtime (and atime) to `sec` seconds since the epoch: its ctime becomes now.
+void set_mtime(const fs::path& p, time_t sec) {
+  struct timespec ts[2] = {{sec, 0}, {sec, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+class AotModuleFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options.cache_dir = cache.dir.string();
+    options.opt_level = 1;
+    // Both objects (and module descriptions) in the cache: a wrongly trusted record then runs
+    // the other module instead of compiling.
+    for (const auto& b : {a, b}) {
+      auto engine = make_aot_engine(options);
+      auto m = engine->load(b.data(), b.size());
+      ASSERT_TRUE(m.has_value()) << m.error().to_string();
+    }
+    a_sha = aot::module_sha256(a.data(), a.size());
+    b_sha = aot::module_sha256(b.data(), b.size());
+    module = files.dir / "m.wasm";
+  }
+
+  // Loads `module` as `wasmcap run` does (read_module_file + its identity) and calls f.
+  int32_t run() {
+    auto f = read_module_file(module.string());
+    EXPECT_TRUE(f.has_value());
+    if (!f) return -1;
+    EXPECT_TRUE(f->file.has_value());
+    auto engine = make_aot_engine(options);
+    auto m = f->file ? engine->load_file_bytes(f->bytes.data(), f->bytes.size(), *f->file)
+                     : engine->load(f->bytes.data(), f->bytes.size());
+    EXPECT_TRUE(m.has_value()) << m.error().to_string();
+    if (!m) return -1;
+    auto inst = engine->instantiate(*m, {}, {});
+    EXPECT_TRUE(inst.has_value()) << inst.error().to_string();
+    if (!inst) return -1;
+    auto r = (*inst)->call("f", {});
+    EXPECT_TRUE(r.has_value()) << r.error().to_string();
+    return r && !r->results.empty() ? static_cast<int32_t>(r->results[0].i32) : -1;
+  }
+
+  ModuleFileIdentity identity() {
+    auto f = read_module_file(module.string());
+    EXPECT_TRUE(f.has_value() && f->file.has_value());
+    return f && f->file ? *f->file : ModuleFileIdentity{};
+  }
+
+  std::vector<fs::path> records() const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(cache.dir)) {
+      if (e.path().filename().string().rfind("file-", 0) == 0) out.push_back(e.path());
+    }
+    return out;
+  }
+
+  // Writes `text` as the record of `id` (0600), dated 60 s after now: settled against a file
+  // changed just now.
+  void plant(const ModuleFileIdentity& id, const std::string& text) {
+    fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+    fs::remove(p);
+    testing::write_text(p, text);
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    set_mtime(p, time(nullptr) + 60);
+  }
+
+  Dir cache{"cache"}, files{"files"};
+  AotOptions options;
+  std::vector<uint8_t> a = answer_module(1), b = answer_module(2);
+  std::string a_sha, b_sha;
+  fs::path module;
+};
+
+// The record is made and used; a module rewritten in place keeping its size and mtime (only its
+// ctime changes) runs as the new module, and its record is replaced, not added to.
+TEST_F(AotModuleFile, UnchangedFileUsesItsRecordAndAnInPlaceRewriteIsHashedAgain) {
+  write_bytes(module, a);
+  const time_t old = time(nullptr) - 3600;
+  set_mtime(module, old);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // the ctime settles
+  EXPECT_EQ(run(), 1);
+  auto recs = records();
+  ASSERT_EQ(recs.size(), 1u) << "no record of a settled module file";
+  EXPECT_EQ(testing::read_text(recs[0]), aot::module_file_record(identity(), a_sha));
+
+  // The record is what the load goes by (not a hash of the bytes): with B's hash in it, A's
+  // bytes run B's object. (The negative tests below rely on planting working like this.)
+  plant(identity(), aot::module_file_record(identity(), b_sha));
+  EXPECT_EQ(run(), 2);
+  plant(identity(), aot::module_file_record(identity(), a_sha));
+  EXPECT_EQ(run(), 1);
+
+  // In place, same size, mtime restored: device, inode, size and mtime are those recorded.
+  write_bytes(module, b, /*in_place=*/true);
+  set_mtime(module, old);
+  EXPECT_EQ(run(), 2) << "a rewritten module ran the old module's object";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  EXPECT_EQ(run(), 2);
+  recs = records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(testing::read_text(recs[0]), aot::module_file_record(identity(), b_sha));
+}
+
+// A file changed less than 2 s ago gets no record (a change within the same timestamp tick would
+// not show), and a record written less than 2 s after the file's last change is not trusted.
+TEST_F(AotModuleFile, RacyFileIsNeitherRecordedNorTrusted) {
+  write_bytes(module, a);
+  set_mtime(module, time(nullptr) - 3600);  // an old mtime, but the ctime is now
+  EXPECT_EQ(run(), 1);
+  EXPECT_TRUE(records().empty()) << "a record of a file changed just now";
+
+  ModuleFileIdentity id = identity();
+  plant(id, aot::module_file_record(id, b_sha));
+  EXPECT_EQ(run(), 2) << "control: a settled record is trusted";
+  fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+  // Written within 2 s of the file's ctime (after it, before it: both racy).
+  for (int64_t delta_ns : {int64_t{1500000000}, int64_t{0}, int64_t{-5000000000}}) {
+    int64_t t = id.ctime_ns + delta_ns;
+    struct timespec ts[2] = {{static_cast<time_t>(t / 1000000000), t % 1000000000},
+                             {static_cast<time_t>(t / 1000000000), t % 1000000000}};
+    ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0);
+    EXPECT_EQ(run(), 1) << "a racy record was trusted (written ctime" << delta_ns << " ns)";
+  }
+  // The mtime counts too: a file dated into the future is racy until then.
+  set_mtime(module, time(nullptr) + 3600);
+  id = identity();
+  plant(id, aot::module_file_record(id, b_sha));
+  EXPECT_EQ(run(), 1) << "a record of a file whose mtime is after the record was trusted";
+}
+
+// Every field of the identity must match, the record must be exactly ours and well-formed, and
+// it must be a file of this user's that nobody else can write; anything else: hash as usual.
+TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
+  write_bytes(module, a);
+  const ModuleFileIdentity id = identity();
+  const std::string good = aot::module_file_record(id, b_sha);
+  plant(id, good);
+  ASSERT_EQ(run(), 2) << "control: the well-formed record is trusted";
+
+  auto with = [&](auto change) {
+    ModuleFileIdentity other = id;
+    change(other);
+    return aot::module_file_record(other, b_sha);
+  };
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"device", with([](ModuleFileIdentity& i) { i.device += 1; })},
+      {"inode", with([](ModuleFileIdentity& i) { i.inode += 1; })},
+      {"size", with([](ModuleFileIdentity& i) { i.size += 1; })},
+      {"mtime", with([](ModuleFileIdentity& i) { i.mtime_ns += 1; })},
+      {"ctime", with([](ModuleFileIdentity& i) { i.ctime_ns += 1; })},
+      {"path", with([](ModuleFileIdentity& i) { i.path += "x"; })},
+      {"trailing bytes", good + "x"},
+      {"a second hash line", good + "sha256 " + b_sha + "\n"},
+      {"no final newline", good.substr(0, good.size() - 1)},
+      {"short hash", good.substr(0, good.size() - 2) + "\n"},
+      {"uppercase hash", good.substr(0, good.size() - 65) + "E" + b_sha.substr(1) + "\n"},
+      {"not hex", good.substr(0, good.size() - 65) + "g" + b_sha.substr(1) + "\n"},
+      {"other version", "wasmcap-aot-module-file 2" + good.substr(good.find('\n'))},
+      {"oversized", good + std::string(100000, '\n')},
+      {"empty", ""},
+  };
+  for (const auto& [what, text] : bad) {
+    plant(id, text);
+    EXPECT_EQ(run(), 1) << "trusted a record with a wrong " << what;
+  }
+
+  fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+  plant(id, good);
+  fs::permissions(p, fs::perms::group_write, fs::perm_options::add);
+  EXPECT_EQ(run(), 1) << "trusted a group-writable record";
+  plant(id, good);
+  fs::permissions(p, fs::perms::others_write, fs::perm_options::add);
+  EXPECT_EQ(run(), 1) << "trusted a world-writable record";
+  if (geteuid() == 0) {
+    plant(id, good);
+    ASSERT_EQ(chown(p.c_str(), 65534, 65534), 0);
+    EXPECT_EQ(run(), 1) << "trusted a record owned by another user";
+  }
+  // A symlink to a good record elsewhere (O_NOFOLLOW).
+  plant(id, good);
+  fs::path elsewhere = files.dir / "record";
+  fs::rename(p, elsewhere);
+  fs::create_symlink(elsewhere, p);
+  EXPECT_EQ(run(), 1) << "followed a symlinked record";
+  fs::remove(p);
+
+  // A cache directory others can write is refused as a whole: its record is never read.
+  plant(id, good);
+  fs::permissions(cache.dir, fs::perms::group_write, fs::perm_options::add);
+  {
+    auto f = read_module_file(module.string());
+    ASSERT_TRUE(f && f->file);
+    auto engine = make_aot_engine(options);
+    auto m = engine->load_file_bytes(f->bytes.data(), f->bytes.size(), *f->file);
+    ASSERT_FALSE(m.has_value()) << "loaded from a group-writable cache directory";
+    EXPECT_EQ(m.error().code, ErrorCode::kIo);
+  }
+  fs::permissions(cache.dir, fs::perms::group_write, fs::perm_options::remove);
+  EXPECT_EQ(run(), 2) << "control: the same record in the same directory, mode restored";
+}
+
+// One record per module path, replaced; at most kMaxFileRecords, whatever the number of paths.
+TEST_F(AotModuleFile, RecordsAreBoundedInSizeAndNumber) {
+  ModuleFileIdentity id;
+  id.device = 1;
+  id.inode = 2;
+  id.size = 34;
+  id.mtime_ns = id.ctime_ns = 1000000000;  // 1970: settled
+  const std::string dir = cache.dir.string();
+  for (int i = 0; i < 3; ++i) {
+    id.path = "/same/path";
+    id.inode = 2 + i;
+    aot::record_module_sha256(dir, id, a_sha);
+  }
+  EXPECT_EQ(records().size(), 1u) << "one path, one record";
+  for (size_t i = 0; i < aot::kMaxFileRecords + 50; ++i) {
+    id.path = "/p/" + std::to_string(i);
+    aot::record_module_sha256(dir, id, a_sha);
+    ASSERT_LE(records().size(), aot::kMaxFileRecords) << "after " << i + 1 << " paths";
+  }
+  EXPECT_FALSE(records().empty());
+  EXPECT_EQ(aot::recorded_module_sha256(dir, id), a_sha);
+  // A hash that is not one is never recorded.
+  id.path = "/q";
+  aot::record_module_sha256(dir, id, "../../x");
+  EXPECT_FALSE(fs::exists(aot::module_file_record_path(dir, id)));
+}
+
+// `wasmcap run` reads the module with its identity: the second run of a settled module file
+// leaves a record (the CLI's own wiring, not only the engine's).
+TEST_F(AotModuleFile, CliRunRecordsTheModuleFile) {
+  write_bytes(module, a);
+  set_mtime(module, time(nullptr) - 3600);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  testing::ProcOptions po;
+  po.extra_env = {{"WASMCAP_AOT_OPT", "1"}};
+  auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", cache.dir.string(), "--invoke",
+                             "f", module.string()},
+                            po);
+  ASSERT_EQ(r.exit_code, 0) << testing::describe(r);
+  EXPECT_EQ(r.out, "1\n");
+  auto recs = records();
+  ASSERT_EQ(recs.size(), 1u) << testing::describe(r);
+  EXPECT_EQ(testing::read_text(recs[0]), aot::module_file_record(identity(), a_sha));
+}
+
+}  // namespace
+}  // namespace wasmcap

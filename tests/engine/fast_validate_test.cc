@@ -1,0 +1,207 @@
+// The fast engine's validation (src/engine/fast/validate.cc): the parallel path's bounds, that
+// its passes share the bodies out, and that its verdict and first error are the sequential
+// pass's and wabt's interp reader's on modules built to make the passes disagree (errors in
+// several ranges, a tie inside one body's local declarations, end-of-module ref.func checks,
+// errors after the code section). The whole spec suite goes through both paths in
+// engine/validate_equiv; these are the shapes that suite does not reach on purpose.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "engine/fast/validate.h"
+#include "validate/compare.h"
+
+namespace wasmcap::fast {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void leb(Bytes& o, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    o.push_back(static_cast<uint8_t>(b | (v ? 0x80 : 0)));
+  } while (v);
+}
+void section(Bytes& m, uint8_t id, const Bytes& c) {
+  m.push_back(id);
+  leb(m, c.size());
+  m.insert(m.end(), c.begin(), c.end());
+}
+
+// A module of functions (param i32 i32), one memory, the given bodies (each: locals declarations
+// and code, without the size prefix) and one active data segment at `data_offset` (an
+// i32.const, or an i64.const when `bad_data`: a type error after the code section).
+Bytes module(const std::vector<Bytes>& bodies, bool bad_data = false) {
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  section(m, 1, {1, 0x60, 2, 0x7f, 0x7f, 0});
+  Bytes funcs;
+  leb(funcs, bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) funcs.push_back(0);
+  section(m, 3, funcs);
+  section(m, 5, {1, 0, 1});
+  Bytes code;
+  leb(code, bodies.size());
+  for (const Bytes& b : bodies) {
+    leb(code, b.size());
+    code.insert(code.end(), b.begin(), b.end());
+  }
+  section(m, 10, code);
+  if (bad_data) {
+    section(m, 11, {1, 0, 0x42, 0, 0x0b, 2, 'h', 'i'});
+  } else {
+    section(m, 11, {1, 0, 0x41, 0, 0x0b, 2, 'h', 'i'});
+  }
+  return m;
+}
+
+// Valid: `n` times (local.get 0; drop).
+Bytes good(int n = 1) {
+  Bytes b;
+  b.reserve(2 + 3 * static_cast<size_t>(n));
+  b.push_back(0);
+  for (int i = 0; i < n; ++i) {
+    b.push_back(0x20);
+    b.push_back(0);
+    b.push_back(0x1a);
+  }
+  b.push_back(0x0b);
+  return b;
+}
+// Invalid: leaves an i32 the function does not return.
+Bytes leaves_i32() { return {0, 0x41, 0, 0x0b}; }
+// Invalid twice in its local declarations: the first declaration overflows the local count
+// with the two parameters (the validator's error), the second has no valid type (the reader's).
+// A pass that skips this body (and so the validator's calls) stops at the second.
+Bytes bad_locals() { return {2, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0x7f, 1, 0x40, 0x0b}; }
+// ref.func of `f`, which no elem segment or export declares: an end-of-module error.
+Bytes ref_func(uint8_t f) { return {0, 0xd2, f, 0x1a, 0x0b}; }
+
+void expect_as_wabt(const Bytes& m, const char* what) {
+  for (unsigned threads : {1u, 2u, 3u, 4u}) {
+    fast_test::ValidatorVerdicts v = fast_test::compare_validators(m.data(), m.size(), threads, 0);
+    EXPECT_EQ(v.reference, v.ours) << what << ", " << threads << " threads";
+  }
+}
+
+std::vector<Bytes> goods(size_t n) { return std::vector<Bytes>(n, good()); }
+
+TEST(FastValidate, ParallelVerdictIsTheSequentialOne) {
+  ASSERT_GE(parallel_plan(module(goods(8)).data(), module(goods(8)).size(), 2, 0).threads, 2u);
+  expect_as_wabt(module(goods(8)), "valid");
+  {
+    std::vector<Bytes> b = goods(8);
+    b[6] = leaves_i32();
+    expect_as_wabt(module(b), "error in the last range only");
+    b[1] = leaves_i32();
+    expect_as_wabt(module(b), "errors in the first and last ranges");
+  }
+  {
+    std::vector<Bytes> b = goods(8);
+    b[6] = bad_locals();
+    Bytes m = module(b);
+    expect_as_wabt(m, "a body whose validator and reader errors differ");
+    fast_test::ValidatorVerdicts v = fast_test::compare_validators(m.data(), m.size(), 1, 0);
+    EXPECT_NE(v.reference.find("local count"), std::string::npos) << v.reference;
+  }
+  {
+    std::vector<Bytes> b = goods(8);
+    b[2] = ref_func(1);
+    b[6] = ref_func(5);
+    Bytes m = module(b);
+    expect_as_wabt(m, "undeclared ref.func in two ranges (end-of-module checks)");
+    fast_test::ValidatorVerdicts v = fast_test::compare_validators(m.data(), m.size(), 1, 0);
+    EXPECT_NE(v.reference.find("function 1 is not declared"), std::string::npos) << v.reference;
+  }
+  {
+    std::vector<Bytes> b = goods(8);
+    expect_as_wabt(module(b, /*bad_data=*/true), "an error after the code section");
+    b[7] = leaves_i32();
+    expect_as_wabt(module(b, true), "an error in the last body and after the code section");
+    b[7] = good();
+    b[5] = ref_func(0);
+    expect_as_wabt(module(b, true), "an error after the code section and an undeclared ref.func");
+  }
+}
+
+TEST(FastValidate, ParallelPassesSkipOtherRanges) {
+  // 64 bodies of 50 instructions: each of two passes reads about half of them.
+  Bytes m = module(std::vector<Bytes>(64, good(25)));
+  wabt::ReadBinaryOptions options = load_options();
+  std::vector<uint64_t> one, two;
+  wabt::Errors errors;
+  FeatureScan scan;
+  ASSERT_TRUE(wabt::Succeeded(validate_module(m.data(), m.size(), options, &errors, &scan, 1, 0, &one)));
+  ASSERT_TRUE(wabt::Succeeded(validate_module(m.data(), m.size(), options, &errors, &scan, 2, 0, &two)));
+  ASSERT_EQ(one.size(), 1u);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_GT(one[0], 64u * 50);
+  for (uint64_t n : two) EXPECT_LT(n, one[0] * 6 / 10) << "a pass read more than its range";
+  EXPECT_GE(two[0] + two[1], one[0]);
+}
+
+TEST(FastValidate, CopiedOptionsFallBackToOnePass) {
+  // A wabt whose reader copied its options would read the bodies a pass asks it to skip.
+  std::vector<Bytes> b = goods(8);
+  validate_test_hooks::copied_options = true;
+  expect_as_wabt(module(b), "valid, skip requests lost");
+  b[5] = leaves_i32();
+  expect_as_wabt(module(b), "invalid, skip requests lost");
+  Bytes m = module(goods(8));
+  std::vector<uint64_t> passes;
+  wabt::Errors errors;
+  FeatureScan scan;
+  EXPECT_TRUE(wabt::Succeeded(
+      validate_module(m.data(), m.size(), load_options(), &errors, &scan, 2, 0, &passes)));
+  EXPECT_EQ(passes.size(), 1u) << "fell back to one pass";
+  validate_test_hooks::copied_options = false;
+}
+
+TEST(FastValidate, ParallelPlanIsBounded) {
+  Bytes many = module(goods(100));
+  ParallelPlan p = parallel_plan(many.data(), many.size(), 16, 0);
+  EXPECT_EQ(p.threads, 4u) << "at most 4 threads";
+  ASSERT_EQ(p.first_body.size(), 5u);
+  EXPECT_EQ(p.first_body.front(), 0u);
+  EXPECT_EQ(p.first_body.back(), 100u);
+  for (size_t t = 0; t + 1 < p.first_body.size(); ++t) {
+    EXPECT_LT(p.first_body[t], p.first_body[t + 1]) << "an empty range";
+  }
+  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_LE(parallel_plan(many.data(), many.size(), 0, 0).threads, std::min(hw, 4u))
+      << "the engine's default: the hardware's threads";
+  EXPECT_EQ(parallel_plan(many.data(), many.size(), 1, 0).threads, 1u);
+  // Below the threshold (the default, 1 MiB of code): one pass.
+  EXPECT_EQ(parallel_plan(many.data(), many.size(), 4).threads, 1u);
+  // Two bodies per thread at least.
+  Bytes five = module(goods(5));
+  EXPECT_EQ(parallel_plan(five.data(), five.size(), 4, 0).threads, 2u);
+  Bytes three = module(goods(3));
+  EXPECT_EQ(parallel_plan(three.data(), three.size(), 4, 0).threads, 1u);
+  // No empty range: a last body of most of the bytes leaves no range for a second pass.
+  std::vector<Bytes> lopsided = goods(7);
+  lopsided.push_back(good(1000));
+  Bytes l = module(lopsided);
+  EXPECT_EQ(parallel_plan(l.data(), l.size(), 4, 0).threads, 1u);
+  expect_as_wabt(l, "one huge last body");
+  std::vector<Bytes> growing;
+  for (int i = 1; i <= 40; ++i) growing.push_back(good(i * i));
+  Bytes g = module(growing);
+  ParallelPlan gp = parallel_plan(g.data(), g.size(), 4, 0);
+  ASSERT_GE(gp.threads, 2u);
+  ASSERT_EQ(gp.first_body.size(), gp.threads + 1);
+  for (size_t t = 0; t + 1 < gp.first_body.size(); ++t) {
+    EXPECT_LT(gp.first_body[t], gp.first_body[t + 1]) << "an empty range";
+  }
+  expect_as_wabt(g, "bodies of growing sizes");
+  // Bodies that do not tile the code section: one pass (which reports it).
+  Bytes broken = module(goods(8));
+  broken[broken.size() - 16] = 0x7f;  // the last body's size (before the 10-byte data section)
+  EXPECT_EQ(parallel_plan(broken.data(), broken.size(), 4, 0).threads, 1u);
+  expect_as_wabt(broken, "a body size past the section");
+}
+
+}  // namespace
+}  // namespace wasmcap::fast
