@@ -15,6 +15,11 @@
 
 #include "engine/fast/fast.h"
 
+#ifdef WASMCAP_BENCH_FAST_PROFILE
+#include <cstdio>
+#include <unordered_map>
+#endif
+
 namespace wasmcap::fast {
 namespace {
 
@@ -133,7 +138,73 @@ void set_max_code_words_for_testing(uint64_t words) {
                          std::memory_order_relaxed);
 }
 
-Stop run(Runtime& rt, uint32_t func) { return run_impl(&rt, func, nullptr); }
+
+#ifdef WASMCAP_BENCH_FAST_PROFILE
+// Bench only (-DWASMCAP_BENCH_FAST_PROFILE=ON, docs/fast-interp.md "Statistics for
+// benchmarks"): counts every dispatched handler and every pair of consecutive handlers, and
+// prints the most frequent at exit. Finds candidates for superinstructions.
+namespace {
+constexpr const char* kOpNames[] = {
+#define WASMCAP_FAST_X(name) #name,
+    WASMCAP_FAST_OPS(WASMCAP_FAST_X) WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+};
+constexpr size_t kNOps = static_cast<size_t>(Op::kCount);
+struct OpProfile {
+  std::unordered_map<int32_t, uint32_t> by_offset;
+  std::vector<uint64_t> pairs = std::vector<uint64_t>(kNOps * kNOps);
+  std::vector<uint64_t> ops = std::vector<uint64_t>(kNOps);
+  uint32_t prev = 0;
+  uint64_t total = 0;
+  void note(int32_t off) {
+    if (by_offset.empty()) {
+      const int32_t* t = handler_table();
+      for (uint32_t i = 0; i < kNOps; ++i) by_offset[t[i]] = i;
+    }
+    uint32_t op = by_offset.at(off);
+    ++ops[op];
+    ++pairs[prev * kNOps + op];
+    prev = op;
+    ++total;
+  }
+  void print() {
+    if (total < 1000) return;
+    auto top = [&](const std::vector<uint64_t>& v, size_t n, bool pair) {
+      std::vector<size_t> idx;
+      for (size_t i = 0; i < v.size(); ++i)
+        if (v[i] != 0) idx.push_back(i);
+      std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] > v[b]; });
+      for (size_t i = 0; i < idx.size() && i < n; ++i) {
+        size_t k = idx[i];
+        if (pair) {
+          std::fprintf(stderr, "  %6.2f%%  %s -> %s\n", 100.0 * v[k] / total,
+                       kOpNames[k / kNOps], kOpNames[k % kNOps]);
+        } else {
+          std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * v[k] / total, kOpNames[k]);
+        }
+      }
+    };
+    std::fprintf(stderr, "wasmcap-fast-profile: %llu dispatches so far; ops:\n",
+                 static_cast<unsigned long long>(total));
+    top(ops, 40, false);
+    std::fprintf(stderr, "pairs:\n");
+    top(pairs, 40, true);
+  }
+};
+OpProfile g_profile;
+}  // namespace
+#define PROFILE_NOTE(off) g_profile.note(off)
+#define PROFILE_PRINT() g_profile.print()
+#else
+#define PROFILE_PRINT() ((void)0)
+#define PROFILE_NOTE(off) ((void)0)
+#endif
+
+Stop run(Runtime& rt, uint32_t func) {
+  Stop s = run_impl(&rt, func, nullptr);
+  PROFILE_PRINT();  // cumulative over the process (the CLI leaves with _exit)
+  return s;
+}
 
 // The loop. Registers: pc (next operand), fp (frame), mem/memsize (linear memory; they change
 // only in memory.grow, which runs here), budget (fuel left before the next slow-path check).
@@ -184,7 +255,11 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
   uint32_t callee = 0;
   ErrorCode trap_code = ErrorCode::kTrapOther;
 
-#define NEXT() goto* const_cast<char*>(base + static_cast<int32_t>(*pc++))
+#define NEXT()                                                       \
+  do {                                                               \
+    PROFILE_NOTE(static_cast<int32_t>(*pc));                         \
+    goto* const_cast<char*>(base + static_cast<int32_t>(*pc++));     \
+  } while (0)
 #define S(i) fp[pc[i]]
 // The two 16-bit fields of a packed word (the _p forms): low half, high half. Each is read as
 // its own 16-bit load (one movzwl) rather than as the word then a shift or mask: on the hot
@@ -196,6 +271,19 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
 #define K64(i) (static_cast<uint64_t>(pc[i]) | (static_cast<uint64_t>(pc[(i) + 1]) << 32))
 // Branch to the target of the branch-offset operand at word i.
 #define JUMP(i) pc += (i) + static_cast<int32_t>(pc[i])
+// A taken branch (every branch but br_table): the target is the first instruction after the
+// `fuel N` that starts the target's segment, and the branch charges those N units itself
+// (CHARGE: N is the word before the target), so a taken branch is one dispatch, not two
+// (docs/fast-interp.md, "Fuel"). Without metering (bench-only build) there is no `fuel`.
+#ifdef WASMCAP_BENCH_FAST_NO_FUEL
+#define TAKEN(i) JUMP(i)
+#else
+#define TAKEN(i) \
+  do {           \
+    JUMP(i);     \
+    CHARGE();    \
+  } while (0)
+#endif
 // Charges the units in pc[-1] for the block starting at pc (L_fuel and the _f branches).
 #define CHARGE()                                 \
   do {                                           \
@@ -253,25 +341,25 @@ fuel_slow : {
   NEXT();
 }
 L_br:
-  JUMP(0);
+  TAKEN(0);
   NEXT();
 L_br_if:
   if (U32(S(0)) != 0) {
-    JUMP(1);
+    TAKEN(1);
   } else {
     pc += 2;
   }
   NEXT();
 L_br_unless:
   if (U32(S(0)) == 0) {
-    JUMP(1);
+    TAKEN(1);
   } else {
     pc += 2;
   }
   NEXT();
 L_br_if_f:
   if (U32(S(0)) != 0) {
-    JUMP(1);
+    TAKEN(1);
     NEXT();
   }
   pc += 3;
@@ -279,7 +367,7 @@ L_br_if_f:
   NEXT();
 L_br_unless_f:
   if (U32(S(0)) == 0) {
-    JUMP(1);
+    TAKEN(1);
     NEXT();
   }
   pc += 3;
@@ -342,6 +430,12 @@ do_call : {
   for (uint32_t i = c->nparams; i < c->nlocals; ++i) fp[i] = 0;
   cur = callee;
   pc = c->code.data();
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+  // Every function's code starts with the `fuel N` of its entry segment (translate.cc): the
+  // call charges it and starts after it, as a taken branch does.
+  pc += 2;
+  CHARGE();
+#endif
   NEXT();
 }
 L_call_indirect : {
@@ -421,6 +515,15 @@ L_global_set:
     fp[LO(0)] = conv;                                                             \
     pc += 2;                                                                      \
     NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_ak : {                                                               \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)]) + pc[1]) + pc[2];          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    fp[LO(0)] = conv;                                                             \
+    pc += 3;                                                                      \
+    NEXT();                                                                       \
   }
   LOAD(i32_load, uint32_t, v)
   LOAD(i64_load, uint64_t, v)
@@ -452,6 +555,14 @@ L_global_set:
     T v = static_cast<T>(fp[HI(0)]);                                              \
     std::memcpy(mem + ea, &v, sizeof(T));                                         \
     pc += 2;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_ak : {                                                               \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)]) + pc[1]) + pc[2];          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(fp[HI(0)]);                                              \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 3;                                                                      \
     NEXT();                                                                       \
   }
   STORE(i32_store, uint32_t)
@@ -694,6 +805,8 @@ L_ref_is_null:
   BINKP(i32_shl, W32(U32(a) << (U32(b) & 31)))
   BINKP(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
   BINKP(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
+  BINKP(i32_rotl, W32(rotl32(U32(a), U32(b))))
+  BINKP(i32_rotr, W32(rotr32(U32(a), U32(b))))
   BINK64(i64_add, a + b)
   BINK64(i64_sub, a - b)
   BINK64(i64_mul, a * b)
@@ -784,7 +897,7 @@ L_i64_rem_u : {
   L_br_##name : {                                   \
     Slot a = S(0), b = S(1);                        \
     if (cond) {                                     \
-      JUMP(2);                                      \
+      TAKEN(2);                                     \
     } else {                                        \
       pc += 3;                                      \
     }                                               \
@@ -793,7 +906,7 @@ L_i64_rem_u : {
   L_br_##name##_k : {                               \
     Slot a = S(0), b = pc[1];                       \
     if (cond) {                                     \
-      JUMP(2);                                      \
+      TAKEN(2);                                     \
     } else {                                        \
       pc += 3;                                      \
     }                                               \
@@ -802,7 +915,7 @@ L_i64_rem_u : {
   L_br_##name##_f : {                               \
     Slot a = S(0), b = S(1);                        \
     if (cond) {                                     \
-      JUMP(2);                                      \
+      TAKEN(2);                                     \
       NEXT();                                       \
     }                                               \
     pc += 4;                                        \
@@ -812,7 +925,7 @@ L_i64_rem_u : {
   L_br_##name##_k_f : {                             \
     Slot a = S(0), b = pc[1];                       \
     if (cond) {                                     \
-      JUMP(2);                                      \
+      TAKEN(2);                                     \
       NEXT();                                       \
     }                                               \
     pc += 4;                                        \
@@ -832,14 +945,14 @@ L_i64_rem_u : {
 #undef BRC
 L_br_i32_eqz:
   if (U32(S(0)) == 0) {
-    JUMP(1);
+    TAKEN(1);
   } else {
     pc += 2;
   }
   NEXT();
 L_br_i32_eqz_f:
   if (U32(S(0)) == 0) {
-    JUMP(1);
+    TAKEN(1);
     NEXT();
   }
   pc += 3;
@@ -950,6 +1063,7 @@ stop_error:
 #undef LO
 #undef HI
 #undef JUMP
+#undef TAKEN
 #undef CHARGE
 #undef TRAP
 #undef SYNC_FUEL

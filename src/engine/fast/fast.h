@@ -110,7 +110,7 @@ using Slot = uint64_t;
   /* binary with an immediate right operand: s dst, s a, k b (superinstructions; i64: k b is   \
      two words, low half first) */                                                             \
   X(i32_add_k) X(i32_sub_k) X(i32_and_k) X(i32_or_k) X(i32_xor_k) X(i32_shl_k) X(i32_shr_s_k)   \
-  X(i32_shr_u_k) X(i32_mul_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
+  X(i32_shr_u_k) X(i32_mul_k) X(i32_rotl_k) X(i32_rotr_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
   X(i64_shr_u_k) X(i64_mul_k)                                                                   \
   X(i32_eq_k) X(i32_ne_k) X(i32_lt_s_k) X(i32_lt_u_k) X(i32_gt_s_k) X(i32_gt_u_k)               \
   X(i32_le_s_k) X(i32_le_u_k) X(i32_ge_s_k) X(i32_ge_u_k)                                       \
@@ -154,7 +154,15 @@ using Slot = uint64_t;
   X(i64_store8_p) X(i64_store16_p) X(i64_store32_p)                                             \
   /* s dst | s a, k b */                                                                        \
   X(i32_add_k_p) X(i32_sub_k_p) X(i32_and_k_p) X(i32_or_k_p) X(i32_xor_k_p) X(i32_shl_k_p)      \
-  X(i32_shr_s_k_p) X(i32_shr_u_k_p) X(i32_mul_k_p)                                              \
+  X(i32_shr_s_k_p) X(i32_shr_u_k_p) X(i32_mul_k_p) X(i32_rotl_k_p) X(i32_rotr_k_p)              \
+  /* a load or store whose address is an i32.add of an immediate (superinstructions: the        \
+     address is (i32)(a + k) + offset, as the two instructions compute it). Loads: s dst | s a,  \
+     k k, k offset  |  stores: s a | s value, k k, k offset */                                  \
+  X(i32_load_ak) X(i64_load_ak) X(f32_load_ak) X(f64_load_ak) X(i32_load8_s_ak)                 \
+  X(i32_load8_u_ak) X(i32_load16_s_ak) X(i32_load16_u_ak) X(i64_load8_s_ak) X(i64_load8_u_ak)   \
+  X(i64_load16_s_ak) X(i64_load16_u_ak) X(i64_load32_s_ak) X(i64_load32_u_ak)                   \
+  X(i32_store_ak) X(i64_store_ak) X(f32_store_ak) X(f64_store_ak) X(i32_store8_ak)              \
+  X(i32_store16_ak) X(i64_store8_ak) X(i64_store16_ak) X(i64_store32_ak)                        \
   WASMCAP_FAST_EH_OPS(X)
 
 enum class Op : uint16_t {

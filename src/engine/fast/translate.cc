@@ -86,6 +86,8 @@ Op k_variant(Op op) {
     case Op::i32_shl: return Op::i32_shl_k;
     case Op::i32_shr_s: return Op::i32_shr_s_k;
     case Op::i32_shr_u: return Op::i32_shr_u_k;
+    case Op::i32_rotl: return Op::i32_rotl_k;
+    case Op::i32_rotr: return Op::i32_rotr_k;
     case Op::i64_add: return Op::i64_add_k;
     case Op::i64_sub: return Op::i64_sub_k;
     case Op::i64_mul: return Op::i64_mul_k;
@@ -157,6 +159,24 @@ Op packed_variant(Op op) {
   return table[static_cast<size_t>(op)];
 }
 
+// A load or store -> its form whose address is an i32.add of an immediate ("x" -> "x_ak"), or
+// kCount.
+Op ak_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      auto it = by_name.find(std::string(kOpNames[i]) + "_ak");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
 // i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
 // `negate` gives the branch taken when the comparison is false.
 Op branch_variant(Op op, bool negate) {
@@ -217,7 +237,21 @@ class FuncTranslator {
     if (overflow_ || code_.size() > max_code_words() || frame_slots > UINT32_MAX) {
       return too_large(std::move(out));
     }
+    // A branch other than br_table charges its target's segment when taken (exec.cc, TAKEN):
+    // its offset points past the `fuel N` that starts every label. br_table's entries point at
+    // the label itself (or at a stub whose `br` charges).
     for (size_t w : targets_) {
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+      size_t t = code_[w];
+      if (t + 2 > code_.size() || code_[t] != fuel_handler()) {
+        return too_large(std::move(out));  // not reached: every label is a `fuel` (new_segment)
+      }
+      code_[w] = static_cast<Word>(t + 2);
+#endif
+      code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
+                                                        static_cast<int64_t>(w)));
+    }
+    for (size_t w : table_targets_) {
       code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
                                                         static_cast<int64_t>(w)));
     }
@@ -236,7 +270,11 @@ class FuncTranslator {
   std::unique_ptr<FuncCode> too_large(std::unique_ptr<FuncCode> out) {
     std::vector<Word>().swap(code_);
     eh_.reset();
-    out->code.assign(1, static_cast<Word>(h_[static_cast<size_t>(Op::too_large)]));
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+    // A call starts after the entry segment's `fuel N` (exec.cc, do_call): `fuel 0` here.
+    out->code.assign({fuel_handler(), 0});
+#endif
+    out->code.push_back(static_cast<Word>(h_[static_cast<size_t>(Op::too_large)]));
     out->frame_slots = out->nlocals;
     return out;
   }
@@ -280,6 +318,7 @@ class FuncTranslator {
   }
 
   // --- emission ---------------------------------------------------------------------------
+  Word fuel_handler() const { return static_cast<Word>(h_[static_cast<size_t>(Op::fuel)]); }
   size_t pc() const { return code_.size(); }
   void emit(Op op) {
     if (wide_) op = wide_op(op);
@@ -510,6 +549,34 @@ class FuncTranslator {
     for (uint64_t v : rest) k(v);
   }
   void set_stack_to(uint32_t height) { pop(vs_.size() - height); }
+
+  // Superinstructions `x_ak` (a load or store whose address is `i32.add a, k`): when the stack
+  // entry `from_top` is the result of the i32_add_k_p just emitted (its canonical slot, read by
+  // nothing else: the same condition as a compare fused into a branch), removes that
+  // instruction and returns its operands. The slot it wrote is dead: the entry is consumed here.
+  bool take_add_k(size_t from_top, uint64_t* a, uint64_t* kk) {
+    size_t i = vs_.size() - 1 - from_top;
+    if (last_op_ != Op::i32_add_k_p || last_op_pc_ == kNone || last_dst_ == kNone ||
+        last_op_pc_ + 3 != code_.size() || vs_[i].kind != Opnd::kSlot ||
+        last_dst() != canon(i)) {
+      return false;
+    }
+    *a = code_[last_op_pc_ + 1] >> 16;
+    *kk = code_[last_op_pc_ + 2];
+    code_.resize(last_op_pc_);
+    last_op_pc_ = kNone;
+    last_dst_ = kNone;
+    return true;
+  }
+  // Puts back what take_add_k removed (the store's value did not fit its packed form).
+  void untake_add_k(uint64_t a, uint64_t kk) {
+    size_t i = vs_.size() - 2;
+    emit(Op::i32_add_k_p);
+    last_dst_ = code_.size();
+    last_dst_packed_ = true;
+    code_.push_back(pack(canon(i), a));
+    k(kk);
+  }
 
   // --- branches ----------------------------------------------------------------------------
   Ctl& label(uint32_t depth) { return ctl_[ctl_.size() - 1 - depth]; }
@@ -817,7 +884,7 @@ class FuncTranslator {
           uint32_t depth = i < n ? bt.targets[i].index() : bt.default_target.index();
           Ctl& c = label(depth);
           size_t w = first + i;
-          targets_.push_back(w);
+          table_targets_.push_back(w);
           if (c.kind != Ctl::kFunc && in_place(c)) {
             if (c.kind == Ctl::kLoop) {
               set_word(w, c.loop_pc);
@@ -915,16 +982,45 @@ class FuncTranslator {
       }
       case ET::Load: {
         auto& le = static_cast<const wabt::LoadExpr&>(e);
+        Op op = op_for(le.opcode);
+        uint64_t a = 0, kk = 0;
+        Op ak = ak_variant(op);
+        if (ak != Op::kCount && take_add_k(0, &a, &kk)) {
+          // dst is the add's own (packed) slot, so both fields fit.
+          pop();  // the address: the add's result, no longer computed
+          uint64_t dst = push();
+          emit(ak);
+          last_dst_ = code_.size();
+          last_dst_packed_ = true;
+          code_.push_back(pack(dst, a));
+          k(kk);
+          k(le.offset);
+          return nullptr;
+        }
         uint64_t addr = use_top(0);
         pop();
-        result_op_a(op_for(le.opcode), addr, {le.offset});
+        result_op_a(op, addr, {le.offset});
         return nullptr;
       }
       case ET::Store: {
         auto& se = static_cast<const wabt::StoreExpr&>(e);
+        Op op = op_for(se.opcode);
+        uint64_t a = 0, kk = 0;
+        Op ak = ak_variant(op);
+        if (ak != Op::kCount && vs_.back().kind != Opnd::kConst && take_add_k(1, &a, &kk)) {
+          uint64_t v = use_top(0);  // a local or a slot: emits nothing
+          if (fits16(a, v)) {
+            pop(2);
+            emit(ak);
+            code_.push_back(pack(a, v));
+            k(kk);
+            k(se.offset);
+            return nullptr;
+          }
+          untake_add_k(a, kk);
+        }
         uint64_t v = use_top(0), addr = use_top(1);
         pop(2);
-        Op op = op_for(se.opcode);
         Op packed = packed_variant(op);  // (none for v128.store)
         if (packed != Op::kCount && fits16(addr, v)) {
           emit(packed);
@@ -1142,7 +1238,8 @@ class FuncTranslator {
   const std::vector<uint32_t>& canon_;
   const int32_t* h_;
   std::vector<Word> code_;
-  std::vector<size_t> targets_;
+  std::vector<size_t> targets_;        // branch operands (charging when taken, see run())
+  std::vector<size_t> table_targets_;  // br_table's entries
   std::vector<Opnd> vs_;
   size_t first_virtual_ = 0;
   std::vector<std::vector<uint32_t>> pending_;
