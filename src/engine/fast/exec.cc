@@ -161,7 +161,12 @@ struct OpProfile {
       const int32_t* t = handler_table();
       for (uint32_t i = 0; i < kNOps; ++i) by_offset[t[i]] = i;
     }
-    uint32_t op = by_offset.at(off);
+    auto it = by_offset.find(off);
+    if (it == by_offset.end()) {
+      std::fprintf(stderr, "wasmcap-fast-profile: not a handler after %s\n", kOpNames[prev]);
+      std::abort();
+    }
+    uint32_t op = it->second;
     ++ops[op];
     ++pairs[prev * kNOps + op];
     prev = op;
@@ -378,6 +383,9 @@ L_br_table : {
   uint64_t n = pc[1];
   if (i > n) i = n;
   pc += 2 + i + static_cast<int32_t>(pc[2 + i]);
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+  CHARGE();  // the target's `fuel N` (a label's, or a stub's `fuel 0`), as TAKEN
+#endif
   NEXT();
 }
 L_ret : {
@@ -461,6 +469,16 @@ L_copy:
 L_copy_p:
   fp[LO(0)] = fp[HI(0)];
   pc += 1;
+  NEXT();
+L_copy2_p:
+  fp[LO(0)] = fp[HI(0)];
+  fp[LO(1)] = fp[HI(1)];
+  pc += 2;
+  NEXT();
+L_i32_add_k_p2:
+  fp[LO(0)] = W32(U32(fp[HI(0)]) + pc[1]);
+  fp[LO(2)] = W32(U32(fp[HI(2)]) + pc[3]);
+  pc += 4;
   NEXT();
 L_copy2:
   S(0) = S(1);

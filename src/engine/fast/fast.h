@@ -144,6 +144,8 @@ using Slot = uint64_t;
   /* packed forms (superinstructions for size): two 16-bit fields in one word, the first operand \
      in the low half; the translator uses them when both fields fit */                          \
   X(copy_p) /* s dst | s src */                                                                 \
+  X(copy2_p) /* s dst | s src, s dst | s src: two copy_p in one dispatch, in order */          \
+  X(i32_add_k_p2) /* s dst | s a, k b, s dst | s a, k b: two i32_add_k_p, in order */          \
   X(const_p) /* s dst | k value (16 bits, sign-extended) */                                     \
   X(call_p) /* k func | k frame offset */                                                       \
   /* loads: s dst | s addr, k offset  |  stores: s addr | s value, k offset */                  \

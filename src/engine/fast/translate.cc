@@ -237,9 +237,8 @@ class FuncTranslator {
     if (overflow_ || code_.size() > max_code_words() || frame_slots > UINT32_MAX) {
       return too_large(std::move(out));
     }
-    // A branch other than br_table charges its target's segment when taken (exec.cc, TAKEN):
-    // its offset points past the `fuel N` that starts every label. br_table's entries point at
-    // the label itself (or at a stub whose `br` charges).
+    // A taken branch charges its target's segment (exec.cc, TAKEN): its offset points past
+    // the `fuel N` that starts every label (and every br_table stub, with N = 0).
     for (size_t w : targets_) {
 #ifndef WASMCAP_BENCH_FAST_NO_FUEL
       size_t t = code_[w];
@@ -248,10 +247,6 @@ class FuncTranslator {
       }
       code_[w] = static_cast<Word>(t + 2);
 #endif
-      code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
-                                                        static_cast<int64_t>(w)));
-    }
-    for (size_t w : table_targets_) {
       code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
                                                         static_cast<int64_t>(w)));
     }
@@ -341,6 +336,13 @@ class FuncTranslator {
   // slot dst = slot src.
   void emit_copy(uint64_t dst, uint64_t src) {
     if (!wide_ && fits16(dst, src)) {  // (the wide layout copies 16 bytes: copy_v)
+      if (last_op_ == Op::copy_p && last_op_pc_ != kNone && last_op_pc_ + 2 == code_.size()) {
+        // Two copies in a row (moving a block's values, a call's arguments): one dispatch.
+        code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::copy2_p)]);
+        last_op_ = Op::copy2_p;
+        code_.push_back(pack(dst, src));
+        return;
+      }
       emit(Op::copy_p);
       code_.push_back(pack(dst, src));
     } else {
@@ -542,6 +544,18 @@ class FuncTranslator {
       return;
     }
     push();
+    if (p == Op::i32_add_k_p && last_op_ == Op::i32_add_k_p && last_op_pc_ != kNone &&
+        last_op_pc_ + 3 == code_.size()) {
+      // Two i32.add-immediates in a row (loop counters, pointers): one dispatch. The second
+      // stays retargetable (last_dst_); take_add_k splits the pair again.
+      code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::i32_add_k_p2)]);
+      last_op_ = Op::i32_add_k_p2;
+      last_dst_ = code_.size();
+      last_dst_packed_ = true;
+      code_.push_back(pack(dst, a));
+      for (uint64_t v : rest) k(v);
+      return;
+    }
     emit(p);
     last_dst_ = code_.size();
     last_dst_packed_ = true;
@@ -556,14 +570,24 @@ class FuncTranslator {
   // instruction and returns its operands. The slot it wrote is dead: the entry is consumed here.
   bool take_add_k(size_t from_top, uint64_t* a, uint64_t* kk) {
     size_t i = vs_.size() - 1 - from_top;
-    if (last_op_ != Op::i32_add_k_p || last_op_pc_ == kNone || last_dst_ == kNone ||
-        last_op_pc_ + 3 != code_.size() || vs_[i].kind != Opnd::kSlot ||
+    if (last_op_pc_ == kNone || last_dst_ == kNone || vs_[i].kind != Opnd::kSlot ||
         last_dst() != canon(i)) {
       return false;
     }
-    *a = code_[last_op_pc_ + 1] >> 16;
-    *kk = code_[last_op_pc_ + 2];
-    code_.resize(last_op_pc_);
+    size_t at, cut;  // the add's operand words; where the code ends without it
+    if (last_op_ == Op::i32_add_k_p && last_op_pc_ + 3 == code_.size()) {
+      at = last_op_pc_ + 1;
+      cut = last_op_pc_;
+    } else if (last_op_ == Op::i32_add_k_p2 && last_op_pc_ + 5 == code_.size()) {
+      at = last_op_pc_ + 3;  // the pair's second add; the first stays, alone
+      cut = at;
+      code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::i32_add_k_p)]);
+    } else {
+      return false;
+    }
+    *a = code_[at] >> 16;
+    *kk = code_[at + 1];
+    code_.resize(cut);
     last_op_pc_ = kNone;
     last_dst_ = kNone;
     return true;
@@ -884,7 +908,7 @@ class FuncTranslator {
           uint32_t depth = i < n ? bt.targets[i].index() : bt.default_target.index();
           Ctl& c = label(depth);
           size_t w = first + i;
-          table_targets_.push_back(w);
+          targets_.push_back(w);
           if (c.kind != Ctl::kFunc && in_place(c)) {
             if (c.kind == Ctl::kLoop) {
               set_word(w, c.loop_pc);
@@ -897,6 +921,13 @@ class FuncTranslator {
         }
         for (auto& [w, depth] : stubs) {
           set_word(w, pc());
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+          // br_table charges its target's segment like every taken branch (run()): a stub
+          // (values moved, then `br`, which charges the label) starts with `fuel 0`.
+          code_.push_back(fuel_handler());
+          code_.push_back(0);
+#endif
+          last_op_pc_ = kNone;  // a jump target: nothing before it fuses with what follows
           emit_br(depth);
         }
         reachable_ = false;
@@ -1238,8 +1269,7 @@ class FuncTranslator {
   const std::vector<uint32_t>& canon_;
   const int32_t* h_;
   std::vector<Word> code_;
-  std::vector<size_t> targets_;        // branch operands (charging when taken, see run())
-  std::vector<size_t> table_targets_;  // br_table's entries
+  std::vector<size_t> targets_;  // branch operands (they charge their target, see run())
   std::vector<Opnd> vs_;
   size_t first_virtual_ = 0;
   std::vector<std::vector<uint32_t>> pending_;
