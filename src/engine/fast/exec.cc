@@ -388,6 +388,9 @@ L_br_table : {
 #endif
   NEXT();
 }
+L_ret_copy:
+  fp[0] = fp[pc[0]];
+  // (falls through into ret)
 L_ret : {
   Frame& f = frames[--depth];
   if (f.ret_pc == nullptr) {
@@ -542,6 +545,15 @@ L_global_set:
     fp[LO(0)] = conv;                                                             \
     pc += 3;                                                                      \
     NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_c : {                                                                \
+    uint64_t ea = pc[1];                                                          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    S(0) = conv;                                                                  \
+    pc += 2;                                                                      \
+    NEXT();                                                                       \
   }
   LOAD(i32_load, uint32_t, v)
   LOAD(i64_load, uint64_t, v)
@@ -581,6 +593,14 @@ L_global_set:
     T v = static_cast<T>(fp[HI(0)]);                                              \
     std::memcpy(mem + ea, &v, sizeof(T));                                         \
     pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_c : {                                                                \
+    uint64_t ea = pc[1];                                                          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(S(0));                                                   \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 2;                                                                      \
     NEXT();                                                                       \
   }
   STORE(i32_store, uint32_t)
@@ -831,6 +851,10 @@ L_ref_is_null:
   BINK64(i64_and, a & b)
   BINK64(i64_shl, a << (b & 63))
   BINK64(i64_shr_u, a >> (b & 63))
+  BINK64(f64_add, WF64(F64(a) + F64(b)))
+  BINK64(f64_sub, WF64(F64(a) - F64(b)))
+  BINK64(f64_mul, WF64(F64(a) * F64(b)))
+  BINK64(f64_div, WF64(F64(a) / F64(b)))
   BINK(i32_eq, W32(U32(a) == U32(b)))
   BINK(i32_ne, W32(U32(a) != U32(b)))
   BINK(i32_lt_s, W32(I32(a) < I32(b)))

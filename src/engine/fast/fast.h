@@ -60,6 +60,7 @@ using Slot = uint64_t;
   X(br_unless) /* s cond, k target */                                                           \
   X(br_table) /* s index, k n, k targets[n+1] */                                                \
   X(ret)                                                                                        \
+  X(ret_copy) /* s src: slot 0 = src, then ret (a function's single result) */                 \
   X(unreachable)                                                                                \
   X(too_large) /* the whole code of a function too large to translate (kMaxCodeWords) */       \
   X(call) /* k func, k frame offset */                                                          \
@@ -107,11 +108,11 @@ using Slot = uint64_t;
   X(i64_ge_s) X(i64_ge_u)                                                                       \
   X(f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge)                                   \
   X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge)                                   \
-  /* binary with an immediate right operand: s dst, s a, k b (superinstructions; i64: k b is   \
-     two words, low half first) */                                                             \
+  /* binary with an immediate right operand: s dst, s a, k b (superinstructions; i64 and f64:  \
+     k b is two words, low half first) */                                                             \
   X(i32_add_k) X(i32_sub_k) X(i32_and_k) X(i32_or_k) X(i32_xor_k) X(i32_shl_k) X(i32_shr_s_k)   \
   X(i32_shr_u_k) X(i32_mul_k) X(i32_rotl_k) X(i32_rotr_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
-  X(i64_shr_u_k) X(i64_mul_k)                                                                   \
+  X(i64_shr_u_k) X(i64_mul_k) X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k)              \
   X(i32_eq_k) X(i32_ne_k) X(i32_lt_s_k) X(i32_lt_u_k) X(i32_gt_s_k) X(i32_gt_u_k)               \
   X(i32_le_s_k) X(i32_le_u_k) X(i32_ge_s_k) X(i32_ge_u_k)                                       \
   /* compare + branch (superinstructions): s a, s b, k target  |  _k: s a, k b, k target */     \
@@ -165,6 +166,13 @@ using Slot = uint64_t;
   X(i64_load16_s_ak) X(i64_load16_u_ak) X(i64_load32_s_ak) X(i64_load32_u_ak)                   \
   X(i32_store_ak) X(i64_store_ak) X(f32_store_ak) X(f64_store_ak) X(i32_store8_ak)              \
   X(i32_store16_ak) X(i64_store8_ak) X(i64_store16_ak) X(i64_store32_ak)                        \
+  /* a load or store at a constant address (the constant plus the offset, < 2^32): loads: s dst, \
+     k address  |  stores: s value, k address */                                               \
+  X(i32_load_c) X(i64_load_c) X(f32_load_c) X(f64_load_c) X(i32_load8_s_c) X(i32_load8_u_c)     \
+  X(i32_load16_s_c) X(i32_load16_u_c) X(i64_load8_s_c) X(i64_load8_u_c) X(i64_load16_s_c)       \
+  X(i64_load16_u_c) X(i64_load32_s_c) X(i64_load32_u_c)                                         \
+  X(i32_store_c) X(i64_store_c) X(f32_store_c) X(f64_store_c) X(i32_store8_c) X(i32_store16_c)  \
+  X(i64_store8_c) X(i64_store16_c) X(i64_store32_c)                                             \
   WASMCAP_FAST_EH_OPS(X)
 
 enum class Op : uint16_t {

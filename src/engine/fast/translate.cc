@@ -88,6 +88,10 @@ Op k_variant(Op op) {
     case Op::i32_shr_u: return Op::i32_shr_u_k;
     case Op::i32_rotl: return Op::i32_rotl_k;
     case Op::i32_rotr: return Op::i32_rotr_k;
+    case Op::f64_add: return Op::f64_add_k;
+    case Op::f64_sub: return Op::f64_sub_k;
+    case Op::f64_mul: return Op::f64_mul_k;
+    case Op::f64_div: return Op::f64_div_k;
     case Op::i64_add: return Op::i64_add_k;
     case Op::i64_sub: return Op::i64_sub_k;
     case Op::i64_mul: return Op::i64_mul_k;
@@ -108,7 +112,7 @@ Op k_variant(Op op) {
   }
 }
 
-// The i64 immediate forms take their immediate as two words.
+// The i64 and f64 immediate forms take their immediate as two words.
 bool is_i64_k(Op op) {
   switch (op) {
     case Op::i64_add_k:
@@ -116,7 +120,11 @@ bool is_i64_k(Op op) {
     case Op::i64_mul_k:
     case Op::i64_and_k:
     case Op::i64_shl_k:
-    case Op::i64_shr_u_k: return true;
+    case Op::i64_shr_u_k:
+    case Op::f64_add_k:
+    case Op::f64_sub_k:
+    case Op::f64_mul_k:
+    case Op::f64_div_k: return true;
     default: return false;
   }
 }
@@ -170,6 +178,25 @@ Op ak_variant(Op op) {
     std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
     for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
       auto it = by_name.find(std::string(kOpNames[i]) + "_ak");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
+// A load or store -> its form at a constant address ("x" -> "x_c"), or kCount.
+Op c_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      std::string n = kOpNames[i];
+      if (n.find("_load") == std::string::npos && n.find("_store") == std::string::npos) continue;
+      auto it = by_name.find(n + "_c");
       if (it != by_name.end()) t[i] = it->second;
     }
     return t;
@@ -649,6 +676,11 @@ class FuncTranslator {
         emit_const(0, o.value);
       } else {
         uint64_t src = use(from);
+        if (src != 0 && !wide_) {
+          emit(Op::ret_copy);  // (the wide layout's results are 16 bytes: copy_v, ret)
+          k(src);
+          return;
+        }
         if (src != 0) {
           emit_copy(0, src);
         }
@@ -1015,6 +1047,14 @@ class FuncTranslator {
         auto& le = static_cast<const wabt::LoadExpr&>(e);
         Op op = op_for(le.opcode);
         uint64_t a = 0, kk = 0;
+        Op cop = c_variant(op);
+        if (cop != Op::kCount && vs_.back().kind == Opnd::kConst &&
+            (vs_.back().value & 0xffffffff) + le.offset <= UINT32_MAX) {
+          uint64_t ea = (vs_.back().value & 0xffffffff) + le.offset;
+          pop();
+          result_op(cop, {ea});
+          return nullptr;
+        }
         Op ak = ak_variant(op);
         if (ak != Op::kCount && take_add_k(0, &a, &kk)) {
           // dst is the add's own (packed) slot, so both fields fit.
@@ -1037,6 +1077,18 @@ class FuncTranslator {
         auto& se = static_cast<const wabt::StoreExpr&>(e);
         Op op = op_for(se.opcode);
         uint64_t a = 0, kk = 0;
+        Op cop = c_variant(op);
+        const Opnd& ao = vs_[vs_.size() - 2];
+        if (cop != Op::kCount && ao.kind == Opnd::kConst &&
+            (ao.value & 0xffffffff) + se.offset <= UINT32_MAX) {
+          uint64_t ea = (ao.value & 0xffffffff) + se.offset;
+          uint64_t v = use_top(0);
+          pop(2);
+          emit(cop);
+          k(v);
+          k(ea);
+          return nullptr;
+        }
         Op ak = ak_variant(op);
         if (ak != Op::kCount && vs_.back().kind != Opnd::kConst && take_add_k(1, &a, &kk)) {
           uint64_t v = use_top(0);  // a local or a slot: emits nothing
