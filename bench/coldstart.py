@@ -139,16 +139,22 @@ def main():
                 cpu[name].append(run.last_cpu)
         # A never-seen module under auto: a fresh cache each time; the background compile it
         # starts is waited for before the next measurement, so it never overlaps one.
-        name = "wasmcap auto, never-seen module"
-        times[name] = []
-        cpu[name] = []
+        # With --before, that binary's never-seen run is measured interleaved with this one's.
+        never_seen = [("wasmcap auto, never-seen module", wasmcap)]
+        if a.before:
+            never_seen.append(("before: auto, never-seen module", a.before))
+        for name, _ in never_seen:
+            times[name] = []
+            cpu[name] = []
         for _ in range(min(a.reps, 5)):
-            e = fresh_env()
-            times[name].append(run([wasmcap, "run", "--engine", "auto", "-q", hello], e))
-            cpu[name].append(run.last_cpu)
-            wait_for_workers(e["WASMCAP_CACHE_DIR"])
-        runtimes.append((name, lambda: ([wasmcap, "run", "--engine", "auto", "-q", hello],
-                                        fresh_env())))
+            for name, binary in never_seen:
+                e = fresh_env()
+                times[name].append(run([binary, "run", "--engine", "auto", "-q", hello], e))
+                cpu[name].append(run.last_cpu)
+                wait_for_workers(e["WASMCAP_CACHE_DIR"])
+        for name, binary in never_seen:
+            runtimes.append((name, lambda binary=binary: ([binary, "run", "--engine", "auto", "-q",
+                                                           hello], fresh_env())))
         floor = statistics.median(times["native hello (floor)"])
         cpu_floor = max(statistics.median(cpu["native hello (floor)"]), 0.001)
         rows = []

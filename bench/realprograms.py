@@ -21,9 +21,14 @@ Fetches esbuild's WASI build and the YoWASP FPGA tools with `npm pack` into a ca
   auto     the first run of a never-seen module under `--engine auto` (fresh cache): time to
            the first guest function, and what the detached background compile does under the
            default bounds (how long until its slot lock is released, what it leaves behind).
+  autofirst  the start of that first run only, repeated (--autofirst-reps, fresh cache each
+           time; the background compile each run starts is killed at once): wall, CPU and time
+           to the first guest function of esbuild --version, interleaved with --before (another
+           wasmcap, e.g. main's) when given; medians.
 
   python3 bench/realprograms.py [--wasmcap build/bin/wasmcap] [--nofuel-wasmcap B/bin/wasmcap]
-      [--only esbuild,yosys,nextpnr] [--steps run,nofuel,aot,compile,auto]
+      [--only esbuild,yosys,nextpnr] [--steps run,nofuel,aot,compile,auto,autofirst]
+      [--before OTHER/bin/wasmcap] [--autofirst-reps 5]
       [--compile-timeout-ms N] [--json out.json]
 
 Standard library only. Network: the npm registry, only when a package is not cached yet.
@@ -378,6 +383,54 @@ def auto_first_run(wasmcap, module, args, dirs, check, work, limit_s):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def stop_background(cache):
+    """Kills the background compile a run started in `cache` (its pid is in KEY.bg) and waits
+    until its slot lock is free (its compiler dies with it: docs/aot.md)."""
+    import signal
+    for n in os.listdir(cache):
+        if n.endswith(".bg"):
+            try:
+                os.kill(int(open(os.path.join(cache, n)).read().split()[0]), signal.SIGKILL)
+            except (OSError, ValueError, IndexError):
+                pass
+    t = time.time()
+    while bg_busy(cache) and time.time() - t < 30:
+        time.sleep(0.05)
+
+
+def auto_first_starts(builds, module, args, dirs, check, work, reps):
+    """The first --engine auto run of a never-seen module, `reps` times per build, interleaved
+    (the order alternates), each in a fresh cache whose background compile is killed at once."""
+    import statistics
+    samples = {label: [] for label, _ in builds}
+    for i in range(reps):
+        for label, wasmcap in (builds if i % 2 == 0 else builds[::-1]):
+            cache = tempfile.mkdtemp(prefix="wasmcap-bench-autofirst-")
+            try:
+                env = dict(os.environ, WASMCAP_FAST_STATS="1")
+                r = measured(wasmcap_argv(wasmcap, "auto", module, args, dirs,
+                                          ["--cache-dir", cache]), env=env)
+                stop_background(cache)
+                if r["rc"] != 0 or check(r, work) is not None:
+                    raise SystemExit("%s: auto first run failed: %s" % (label, r["err"][-400:]))
+                s = stats_of(r) or {}
+                samples[label].append((r["wall_s"], r["cpu_s"], s.get("first_func_ready_ms")))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+    rows = []
+    for label, _ in builds:
+        xs = samples[label]
+        ready = [x[2] for x in xs if x[2] is not None]
+        row = {"build": label, "module": os.path.basename(module), "reps": len(xs),
+               "wall_s": round(statistics.median(x[0] for x in xs), 3),
+               "cpu_s": round(statistics.median(x[1] for x in xs), 3),
+               "first_func_ready_ms": round(statistics.median(ready), 1) if ready else None,
+               "wall_samples": [x[0] for x in xs], "cpu_samples": [x[1] for x in xs]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wasmcap", default=os.path.join(ROOT, "build", "bin", "wasmcap"))
@@ -385,6 +438,8 @@ def main():
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/wasmcap/bench-npm"))
     ap.add_argument("--only", default="esbuild,yosys,nextpnr")
     ap.add_argument("--steps", default="run,nofuel,aot,compile,auto")
+    ap.add_argument("--before", help="autofirst: another wasmcap measured interleaved with --wasmcap")
+    ap.add_argument("--autofirst-reps", type=int, default=5)
     ap.add_argument("--compile-timeout-ms", type=int, default=0,
                     help="for `wasmcap compile` (0: wasmcap's default bound)")
     ap.add_argument("--compile-modules", default="nextpnr,esbuild",
@@ -437,6 +492,11 @@ def main():
         if "auto" in steps and "esbuild" in keys:
             module, args, dirs, check = esbuild_version(paths["esbuild"], work)
             out["auto"] = auto_first_run(a.wasmcap, module, args, dirs, check, work, a.auto_wait_s)
+        if "autofirst" in steps and "esbuild" in keys:
+            module, args, dirs, check = esbuild_version(paths["esbuild"], work)
+            builds = [("this", a.wasmcap)] + ([("before", a.before)] if a.before else [])
+            out["autofirst"] = auto_first_starts(builds, module, args, dirs, check, work,
+                                                 a.autofirst_reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if a.json:

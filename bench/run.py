@@ -20,6 +20,13 @@ the reason; it is not an error. A checksum mismatch or a failing run is: the exi
 --fast-baseline adds a runtime "fast@base": the fast engine of another build (e.g. main's, to
 check that a change does not slow it down), run interleaved with "fast" at the same scale; the
 report gives its ratio to native and the geomean of fast / fast@base.
+
+--aot-shifts 16,32,48 also runs the AOT engine (and aot@base) on objects whose code is moved by
+that many bytes (runtimes "aot+16", ...): a compiler wrapper puts `.skip N` in front of the
+generated module's code, nothing else changes. On some CPUs the same machine code runs up to 1.5x
+slower at another offset (docs/benchmarks.md, "code placement"), so a comparison of two AOT
+builds is only meaningful over several placements; the report gives every placement's ratio and
+the geomean of aot / aot@base over all (program, placement) pairs.
 """
 
 import argparse
@@ -87,6 +94,7 @@ class Runner:
         self.aot_cache_flag = None  # set by probe_aot() when `run --help` shows one
         self.aot_base_cache = os.path.join(self.tmp, "aot-cache-base")
         os.makedirs(self.aot_base_cache)
+        self.shift_cc = {}  # shift -> compiler wrapper (--aot-shifts)
         self.failures = []
 
     # --- running one command ---------------------------------------------------------------
@@ -115,8 +123,68 @@ class Runner:
         env["WASMCAP_CACHE_DIR"] = cache_dir  # the AOT tier's documented override
         return env
 
+    def shifted_cc(self, shift):
+        """A C compiler wrapper that moves the generated module's code by `shift` bytes: it
+        prepends a top-level `.skip` to module.c (emitted before every function of the file) and
+        runs the real compiler ($WASMCAP_CC, else cc). Its path differs per shift, and the
+        compiler's path is part of the AOT cache key, so each placement has objects of its own."""
+        if shift not in self.shift_cc:
+            real = shutil.which(os.environ.get("WASMCAP_CC") or "cc") or "cc"
+            path = os.path.join(self.tmp, f"cc-shift{shift}")
+            with open(path, "w") as f:
+                f.write(f"""#!{sys.executable}
+import os, sys
+for a in sys.argv[1:]:
+    if os.path.basename(a) == "module.c":
+        with open(a) as src:
+            text = src.read()
+        with open(a, "w") as dst:
+            dst.write('__asm__(".text\\\\n.skip {shift}, 0x90\\\\n");\\n' + text)
+os.execv({real!r}, [{real!r}] + sys.argv[1:])
+""")
+            os.chmod(path, 0o700)
+            self.shift_cc[shift] = path
+        return self.shift_cc[shift]
+
+    def text_symbol(self, cache_dir, symbol):
+        """Address of a text symbol in the newest shared object of an AOT cache directory (the
+        one the last warm-up compiled), or None when it has none."""
+        objs = [os.path.join(cache_dir, f) for f in os.listdir(cache_dir) if f.endswith(".so")]
+        if not objs:
+            return None
+        r = self.run(["nm", max(objs, key=os.path.getmtime)], timeout=60)
+        for line in r["out"].splitlines():
+            f = line.split()
+            if len(f) == 3 and f[2] == symbol and f[1] in "tT":
+                return int(f[0], 16)
+        return None
+
+    def check_shift(self, program, label):
+        """The object of placement `label` (aot+N) must have its module code N bytes (rounded up
+        to the 16-byte function alignment) after the unshifted object's: else the comparison
+        would not be one of placements."""
+        if not shutil.which("nm"):
+            return  # binutils missing: no check (the measurement itself still runs)
+        base_rt, shift = label.split("+")
+        caches = {"aot": self.aot_cache, "aot@base": self.aot_base_cache}
+        a = self.text_symbol(caches[base_rt], "Z_m_instantiate")
+        b = self.text_symbol(os.path.join(self.tmp, f"aot-cache-{label}"), "Z_m_instantiate")
+        want = (int(shift) + 15) // 16 * 16
+        if a is None or b is None or b - a != want:
+            moved = "?" if a is None or b is None else b - a
+            self.fail(f"{program} on {label}: the module's code moved by {moved} bytes, not "
+                      f"{want} (no placement comparison)")
+
     def command(self, runtime, program, scale, cache_dir=None):
         """(argv, env) running `program` (a name, or a .wasm / native path for hello)."""
+        if "+" in runtime:  # aot+16, aot@base+16: a shifted placement (--aot-shifts)
+            base_rt, shift = runtime.split("+")
+            argv, env = self.command(base_rt, program, scale,
+                                     os.path.join(self.tmp, f"aot-cache-{runtime}"))
+            os.makedirs(os.path.join(self.tmp, f"aot-cache-{runtime}"), mode=0o700,
+                        exist_ok=True)
+            env["WASMCAP_CC"] = self.shifted_cc(int(shift))
+            return argv, env
         wasm = program if program.endswith(".wasm") else os.path.join(
             self.build, "bench", "wasm", program + ".wasm")
         args = [] if scale is None else [str(scale)]
@@ -127,7 +195,7 @@ class Runner:
         if runtime in INTERPRETERS:
             return [self.cli, "run", "--engine", runtime, wasm] + args, None
         if runtime == "aot@base":
-            cache = self.aot_base_cache
+            cache = cache_dir or self.aot_base_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
             return ([self.aot_base_cli, "run", "--engine", "aot"] + flag + [wasm] + args,
                     self.aot_env(cache))
@@ -211,6 +279,11 @@ class Runner:
                     plan.append((rt, rt, full))
                     if rt == "aot" and self.aot_base_cli:
                         plan.append(("aot@base", "aot@base", full))
+                    if rt == "aot":
+                        for s in self.args.aot_shifts:
+                            plan.append((f"aot+{s}", f"aot+{s}", full))
+                            if self.aot_base_cli:
+                                plan.append((f"aot@base+{s}", f"aot@base+{s}", full))
             # Reference checksums from the native build, and the AOT warm-up (fills the cache).
             ref = {}
             for scale in {full, small, fast_scale}:
@@ -219,7 +292,7 @@ class Runner:
                     self.fail(f"{name}: native run at scale {scale} failed: {r['err'].strip()}")
                 ref[scale] = r["out"]
             warm = None
-            for aot_rt in ("aot", "aot@base"):
+            for aot_rt in ["aot", "aot@base"] + [rt for _, rt, _ in plan if "+" in rt]:
                 if any(rt == aot_rt for _, rt, _ in plan):
                     argv, env = self.command(aot_rt, name, 1)
                     w = self.run(argv, env=env)
@@ -227,6 +300,8 @@ class Runner:
                         warm = w["wall"]
                     if w["rc"] != 0:
                         self.fail(f"{name}: {aot_rt} warm-up failed: {w['err'].strip()}")
+                    elif "+" in aot_rt:
+                        self.check_shift(name, aot_rt)
             samples = {label: [] for label, _, _ in plan}
             status = {label: "ok" for label, _, _ in plan}
             for rep in range(reps):
@@ -259,7 +334,8 @@ class Runner:
                 row["runtimes"][label] = entry
             for label, base in (("aot", "native"), ("aot@base", "native"), ("node", "native"),
                                 ("interp", "native@interp"), ("fast", "native@fast"),
-                                ("fast@base", "native@fast")):
+                                ("fast@base", "native@fast")) + tuple(
+                                    (lbl, "native") for lbl, _, _ in plan if "+" in lbl):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
                 if e and b and "wall_s" in e and "wall_s" in b:
                     e["ratio_wall"] = e["wall_s"] / b["wall_s"]
@@ -440,7 +516,29 @@ def render_rest(report):
                      "at the same scale (the 'native' column is native at 'interp scale').")
     for rt, why in report["unavailable"].items():
         lines.append(f"n/a {rt}: {why}")
+    shifts = report.get("aot_shifts") or []
+    for engine in ("aot", "aot@base") if shifts else ():
+        if engine not in report["runtimes"]:
+            continue
+        labels = [engine] + [f"{engine}+{x}" for x in shifts]
+        lines.append("")
+        lines.append(f"{engine}: CPU time ratio to native by code placement (bytes moved: "
+                     f"0, {', '.join(map(str, shifts))}), and max/min over placements")
+        for row in report["programs"] + [None]:
+            if row is None:
+                vals = [report["geomean"]["cpu"].get(lbl) for lbl in labels]
+                name = "geomean"
+            else:
+                vals = [row["runtimes"].get(lbl, {}).get("ratio_cpu") for lbl in labels]
+                name = row["program"]
+            spread = (f"{max(vals) / min(vals):.2f}" if all(v for v in vals) else "-")
+            lines.append(f"  {name:<10} " + " ".join(f"{fmt_x(v):>7}" for v in vals)
+                         + f"   spread {spread}")
     for metric in ("cpu", "wall"):
+        r = report["geomean"][metric].get("aot/aot@base, all placements")
+        if r:
+            lines.append(f"aot / aot@base over all (program, placement) pairs, {metric} time: "
+                         f"{r:.3f}")
         r = report["geomean"][metric].get("aot/aot@base")
         if r:
             lines.append(f"aot / aot@base ({report.get('aot_baseline')}), geomean of the "
@@ -569,6 +667,10 @@ def main():
                          "cache), interleaved with this build's")
     ap.add_argument("--fast-baseline", metavar="BUILD_DIR",
                     help="also run the fast engine of another build (runtime fast@base)")
+    ap.add_argument("--aot-shifts", default="", metavar="N,N,...",
+                    help="also run aot (and aot@base) with the generated code moved by N bytes "
+                         "(runtimes aot+N; e.g. 16,32,48): code placement changes some programs' "
+                         "speed by up to 1.5x on some CPUs (docs/benchmarks.md)")
     ap.add_argument("--markdown", metavar="RESULT.json",
                     help="print an earlier run's JSON as Markdown tables and exit")
     args = ap.parse_args()
@@ -582,6 +684,12 @@ def main():
         args.cold_reps = 3 if args.quick else 20
     if args.reps < 1 or args.cold_reps < 1:
         ap.error("--reps and --cold-reps must be >= 1")
+    try:
+        args.aot_shifts = sorted({int(x) for x in args.aot_shifts.split(",") if x.strip()})
+    except ValueError:
+        ap.error("--aot-shifts takes comma-separated byte counts, e.g. 16,32,48")
+    if any(x < 1 or x > 4096 for x in args.aot_shifts):
+        ap.error("--aot-shifts: each shift must be 1..4096 bytes")
     programs = [p for p in args.programs.split(",") if p]
     for p in programs:
         if p not in PROGRAMS:
@@ -611,7 +719,8 @@ def main():
         geo = {}
         for metric in ("wall", "cpu"):
             geo[metric] = {}
-            for rt in ("aot", "aot@base", "node", "interp", "fast", "fast@base"):
+            shifted = [f"{rt}+{x}" for x in args.aot_shifts for rt in ("aot", "aot@base")]
+            for rt in ("aot", "aot@base", "node", "interp", "fast", "fast@base", *shifted):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
@@ -627,6 +736,15 @@ def main():
                      if "aot" in row["runtimes"] and "aot@base" in row["runtimes"]]
             if pairs and all(a and b for a, b in pairs):
                 geo[metric]["aot/aot@base"] = geomean([a / b for a, b in pairs])
+            # The same over every placement (--aot-shifts): (program, placement) pairs.
+            if args.aot_shifts:
+                pairs = [(row["runtimes"].get(a, {}).get(f"{metric}_s"),
+                          row["runtimes"].get(b, {}).get(f"{metric}_s")) for row in results
+                         for a, b in [("aot", "aot@base")] + [
+                             (f"aot+{x}", f"aot@base+{x}") for x in args.aot_shifts]]
+                if pairs and all(a and b for a, b in pairs):
+                    geo[metric]["aot/aot@base, all placements"] = geomean(
+                        [a / b for a, b in pairs])
         report = {
             "schema": "wasmcap-bench/1",
             "date_utc": started.isoformat(timespec="seconds"),
@@ -638,6 +756,7 @@ def main():
                         + (["aot@base"] if runner.aot_base_cli and "aot" in runtimes else []),
             "fast_baseline": runner.base_cli, "aot_baseline": runner.aot_base_cli,
             "unavailable": unavailable, "aot_cache_flag": runner.aot_cache_flag,
+            "aot_shifts": args.aot_shifts,
             "programs": results, "geomean": geo, "cold_start": cold,
             "failures": runner.failures,
             "notes": ("interp rows run at interp_scale, fast rows at fast_scale; each ratio is "

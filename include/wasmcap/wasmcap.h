@@ -123,7 +123,10 @@ typedef struct wasmcap_module wasmcap_module_t;
  * Errors: module_malformed, module_unsupported (e.g. a WASI Preview 2 component). */
 WASMCAP_API wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* bytes,
                                                 size_t len, wasmcap_module_t** out);
-/* The same from a file. Errors: also not_found, io_error. */
+/* The same from a file. The module remembers the file's identity as read (device, inode, size,
+ * times): on "aot" and "auto" engines, its load and every wasmcap_run of it take the module's
+ * hash from the AOT cache's record of the unchanged file instead of hashing it (docs/aot.md,
+ * "Cold start"). Errors: also not_found, io_error. */
 WASMCAP_API wasmcap_error_t* wasmcap_module_new_from_file(wasmcap_engine_t* engine,
                                                           const char* path,
                                                           wasmcap_module_t** out);

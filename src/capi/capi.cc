@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ struct wasmcap_engine {
 
 struct wasmcap_module {
   std::vector<uint8_t> bytes;
+  // The file `bytes` were read from, as read_module_file() saw it (wasmcap_module_new_from_file):
+  // lets the AOT engine take the module's sha256 from the cache's record of the unchanged file
+  // instead of hashing it at every load and run (docs/aot.md, "Cold start").
+  std::optional<wasmcap::ModuleFileIdentity> file;
   std::vector<std::string> imports;  // "module.name"
   std::vector<std::string> exports;
 };
@@ -204,6 +209,21 @@ const char* wasmcap_engine_name(const wasmcap_engine_t* engine) {
 
 // --- Module ---------------------------------------------------------------------------------------
 
+namespace {
+// Loads `m` (with its file's identity when it has one) and lists its imports and exports.
+wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_module> m,
+                            wasmcap_module_t** out) {
+  auto loaded = m->file ? engine->loader->load_file_bytes(m->bytes.data(), m->bytes.size(), *m->file)
+                        : engine->loader->load(m->bytes.data(), m->bytes.size());
+  if (!loaded) return make(loaded.error());
+  const wasmcap::ModuleInfo& info = (*loaded)->info();
+  for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
+  for (const auto& x : info.exports) m->exports.push_back(x.name);
+  *out = m.release();
+  return nullptr;
+}
+}  // namespace
+
 wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* bytes, size_t len,
                                     wasmcap_module_t** out) {
   if (out == nullptr) return null_arg("wasmcap_module_new", "out");
@@ -213,13 +233,7 @@ wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* byt
   try {
     auto m = std::make_unique<wasmcap_module>();
     m->bytes.assign(bytes, bytes + len);
-    auto loaded = engine->loader->load(m->bytes.data(), m->bytes.size());
-    if (!loaded) return make(loaded.error());
-    const wasmcap::ModuleInfo& info = (*loaded)->info();
-    for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
-    for (const auto& x : info.exports) m->exports.push_back(x.name);
-    *out = m.release();
-    return nullptr;
+    return new_module(engine, std::move(m), out);
   } catch (...) {
     return from_exception();
   }
@@ -231,9 +245,13 @@ wasmcap_error_t* wasmcap_module_new_from_file(wasmcap_engine_t* engine, const ch
   *out = nullptr;
   if (path == nullptr) return null_arg("wasmcap_module_new_from_file", "path");
   try {
-    auto bytes = wasmcap::read_file_bytes(path);
-    if (!bytes) return make(bytes.error());
-    return wasmcap_module_new(engine, bytes->data(), bytes->size(), out);
+    if (engine == nullptr) return null_arg("wasmcap_module_new_from_file", "engine");
+    auto f = wasmcap::read_module_file(path);
+    if (!f) return make(f.error());
+    auto m = std::make_unique<wasmcap_module>();
+    m->bytes = std::move(f->bytes);
+    m->file = std::move(f->file);
+    return new_module(engine, std::move(m), out);
   } catch (...) {
     return from_exception();
   }
@@ -552,6 +570,7 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
     opts.engine = engine->name;
     opts.aot = engine->aot;
     if (config->interrupt != nullptr) opts.interrupt = &config->interrupt->flag;
+    opts.module_file = module->file;
     auto report = wasmcap::run_module(module->bytes, std::move(opts));
     if (!report) return make(report.error());
     if (result != nullptr) {

@@ -3,7 +3,10 @@
 // wasmcap's. Include only from translation units that already use wabt's headers (C++17).
 #pragma once
 
+#include <string>
+
 #include "wabt/common.h"
+#include "wabt/error.h"
 #include "wabt/feature.h"
 #include "wabt/type.h"
 #include "wasmcap/engine.h"
@@ -44,6 +47,26 @@ inline MemoryLimits limits_from(const wabt::Limits& l) {
   m.is64 = l.is_64;
   m.shared = l.is_shared;
   return m;
+}
+
+// A module wabt's reader refused: module_malformed with wabt's first error and its byte offset
+// (the wabt backend's and the AOT engine's description give the same text).
+inline Error invalid_module_error(const wabt::Errors& errors) {
+  std::string msg = "invalid module";
+  if (!errors.empty()) {
+    msg += ": " + errors.front().message;
+    msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
+  }
+  return Error(ErrorCode::kModuleMalformed, std::move(msg));
+}
+
+// The wabt backend's refusal of a module that uses exception handling: wabt 1.0.32's
+// interpreter runs it wrongly and can abort the process (an assertion in Thread::Pick when a
+// catch lands in a function with declared locals; docs/fast-interp.md, "Exceptions").
+inline Error exceptions_unsupported_error() {
+  return Error(ErrorCode::kModuleUnsupported,
+               "the module uses exception handling, which the wabt interpreter does not run; run "
+               "with --engine fast");
 }
 
 inline ExternKind kind_from(wabt::ExternalKind k) {

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "engine/aot/aot_link.h"
+#include "engine/describe.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
@@ -378,11 +379,16 @@ void notify(const RunOptions& options, const std::string& line) {
 
 // auto's interpreter: the fast engine, or wabt's for a module the fast engine refuses (SIMD,
 // exceptions). `why` ends the notice line.
+// `fast_loaded`: the module as the fast engine already loaded it (the probe's description), if
+// it did.
 Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions options,
-                                  const std::string& why, int background_pid) {
+                                  const std::string& why, int background_pid,
+                                  std::shared_ptr<const Module> fast_loaded = nullptr) {
   std::unique_ptr<Engine> engine = make_fast_engine();
-  std::shared_ptr<const Module> loaded;
-  if (auto m = engine->load(bytes.data(), bytes.size())) {
+  std::shared_ptr<const Module> loaded = std::move(fast_loaded);
+  if (loaded) {
+    // Loaded (validated) once already, by the probe below.
+  } else if (auto m = engine->load(bytes.data(), bytes.size())) {
     loaded = std::move(*m);
   } else if (m.error().code == ErrorCode::kModuleUnsupported) {
     engine = make_interp_engine();
@@ -416,7 +422,18 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
   }
   AotOptions probe_options = options.aot;
   probe_options.cache_only = !options.wait_for_compile;
-  auto engine = make_aot_engine_linked(probe_options, link_signatures(options));
+  // A module the aot engine has no description of yet (never seen) is validated once: on the
+  // fast engine, which keeps it for the run if this one is interpreted; the aot engine takes its
+  // description from that load (describe.h). A module the fast engine refuses is described
+  // as before (the wabt backend's verdict and error).
+  std::unique_ptr<Engine> fast = make_fast_engine();
+  std::shared_ptr<const Module> fast_loaded;
+  AotDescribe describe = [&](const uint8_t* b, size_t n) {
+    return describe_via_fast(*fast, b, n, &fast_loaded);
+  };
+  AotLoadNotes notes;
+  auto engine = make_aot_engine_linked(probe_options, link_signatures(options), describe, &notes,
+                                       options.module_sha256);
   auto probe = options.module_file
                    ? engine->load_file_bytes(bytes.data(), bytes.size(), *options.module_file)
                    : engine->load(bytes.data(), bytes.size());
@@ -429,16 +446,18 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
   }
   const Error& e = probe.error();
   if (e.code == ErrorCode::kNotFound && probe_options.cache_only) {
-    BackgroundCompile bg = start_background_compile(bytes.data(), bytes.size(), options.aot);
+    BackgroundCompile bg =
+        start_background_compile(bytes.data(), bytes.size(), options.aot, notes.module_sha256);
     std::string why =
         bg.pid != 0
             ? "; no compiled object yet: compiling for aot in the background (pid " +
                   std::to_string(bg.pid) + "), the next run uses it"
             : "; no compiled object yet, not compiling in the background: " + bg.reason;
-    return run_interpreted(bytes, std::move(options), why, bg.pid);
+    return run_interpreted(bytes, std::move(options), why, bg.pid, std::move(fast_loaded));
   }
   if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit) {
-    return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0);
+    return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0,
+                           std::move(fast_loaded));
   }
   return tl::unexpected(e);
 }
@@ -453,7 +472,8 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
   if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
   if (options.engine == "auto") return run_auto(module_bytes, std::move(options));
   if (options.engine == "aot") {
-    auto engine = make_aot_engine_linked(options.aot, link_signatures(options));
+    auto engine = make_aot_engine_linked(options.aot, link_signatures(options), nullptr, nullptr,
+                                         options.module_sha256);
     return run_module(*engine, module_bytes, std::move(options));
   }
   auto engine = make_engine(options.engine, options.aot);

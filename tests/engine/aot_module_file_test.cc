@@ -14,6 +14,7 @@
 #include "engine/aot/aot_cache.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
+#include "wasmcap/wasmcap.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap {
@@ -91,6 +92,17 @@ class AotModuleFile : public ::testing::Test {
     auto r = (*inst)->call("f", {});
     EXPECT_TRUE(r.has_value()) << r.error().to_string();
     return r && !r->results.empty() ? static_cast<int32_t>(r->results[0].i32) : -1;
+  }
+
+  // (module (func (export "g") (result i32) (i32.const 7))), compiled into the cache: another
+  // module than A and B, with another export name, so that which one a load went by shows.
+  std::vector<uint8_t> cached_g() {
+    std::vector<uint8_t> g = answer_module(7);
+    g[23] = 'g';
+    auto engine = make_aot_engine(options);
+    auto m = engine->load(g.data(), g.size());
+    EXPECT_TRUE(m.has_value()) << m.error().to_string();
+    return g;
   }
 
   ModuleFileIdentity identity() {
@@ -295,6 +307,74 @@ TEST_F(AotModuleFile, CliRunRecordsTheModuleFile) {
   auto recs = records();
   ASSERT_EQ(recs.size(), 1u) << testing::describe(r);
   EXPECT_EQ(testing::read_text(recs[0]), aot::module_file_record(identity(), a_sha));
+}
+
+// The C API's wasmcap_module_new_from_file reads the module with its identity too, and
+// wasmcap_run passes it on: both loads take the module's sha256 from the record (here a planted
+// one naming module G, which exports "g" where the file's module exports "f": the export list
+// and a run entering "g" show which module the loads went by). Without the identity, both would
+// hash the file's bytes at every load.
+TEST_F(AotModuleFile, CapiModuleFromFileUsesTheRecord) {
+  const std::vector<uint8_t> g = cached_g();
+  write_bytes(module, a);
+  set_mtime(module, time(nullptr) - 3600);
+  plant(identity(), aot::module_file_record(identity(), aot::module_sha256(g.data(), g.size())));
+
+  // The engine's options as the fixture's (opt level 1: the same cache keys).
+  setenv("WASMCAP_AOT_OPT", "1", 1);
+  wasmcap_engine_t* engine = nullptr;
+  ASSERT_EQ(wasmcap_engine_new("aot", cache.dir.c_str(), &engine), nullptr);
+  wasmcap_module_t* m = nullptr;
+  wasmcap_error_t* err = wasmcap_module_new_from_file(engine, module.c_str(), &m);
+  ASSERT_EQ(err, nullptr) << wasmcap_error_message(err);
+  ASSERT_EQ(wasmcap_module_export_count(m), 1u);
+  EXPECT_STREQ(wasmcap_module_export_name(m, 0), "g") << "wasmcap_module_new_from_file hashed the file";
+  wasmcap_config_t* config = wasmcap_config_new();
+  ASSERT_EQ(wasmcap_config_set_entry(config, "g"), nullptr);
+  wasmcap_run_result_t result{};
+  err = wasmcap_run(engine, m, config, &result);
+  EXPECT_EQ(err, nullptr) << "wasmcap_run hashed the file: " << wasmcap_error_message(err);
+  wasmcap_error_delete(err);
+  wasmcap_config_delete(config);
+  wasmcap_module_delete(m);
+
+  // wasmcap_module_new (bytes, no file) hashes: the file's own module.
+  ASSERT_EQ(wasmcap_module_new(engine, a.data(), a.size(), &m), nullptr);
+  ASSERT_EQ(wasmcap_module_export_count(m), 1u);
+  EXPECT_STREQ(wasmcap_module_export_name(m, 0), "f");
+  wasmcap_module_delete(m);
+  wasmcap_engine_delete(engine);
+  unsetenv("WASMCAP_AOT_OPT");
+}
+
+// An installed bundle's run (RunOptions::module_sha256: the module's sha256, verified against
+// the signed manifest just before) keys the AOT cache on that hash instead of hashing the module
+// again, on "aot" and "auto". Shown by a hash naming module G (exports "g") given with A's bytes:
+// the run enters G's "g". A value that is not a sha256 is ignored (the bytes are hashed).
+TEST_F(AotModuleFile, VerifiedBundleHashKeysTheCache) {
+  const std::vector<uint8_t> g = cached_g();
+  const std::string g_sha = aot::module_sha256(g.data(), g.size());
+  for (const char* engine : {"aot", "auto"}) {
+    RunOptions o;
+    o.engine = engine;
+    o.aot = options;
+    o.entry = "g";
+    o.module_sha256 = g_sha;
+    auto r = run_module(a, o);
+    ASSERT_TRUE(r.has_value()) << engine << ": the module was hashed: " << r.error().to_string();
+    EXPECT_EQ(r->engine, "aot") << engine;
+    o.module_sha256 = g_sha.substr(0, 63) + "X";
+    r = run_module(a, o);
+    ASSERT_FALSE(r.has_value()) << engine << ": a malformed hash was used";
+    // Nothing is named after it (the hash names cache files: module-SHA.desc).
+    for (const auto& e : fs::directory_iterator(cache.dir)) {
+      EXPECT_EQ(e.path().filename().string().find(o.module_sha256), std::string::npos)
+          << engine << ": " << e.path();
+    }
+    o.entry = "f";
+    r = run_module(a, o);
+    EXPECT_TRUE(r.has_value()) << engine << ": " << r.error().to_string();
+  }
 }
 
 }  // namespace

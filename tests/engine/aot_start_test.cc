@@ -13,10 +13,12 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "engine/aot/aot_cache.h"
 #include "engine/aot/aot_link.h"
+#include "engine/test_hooks.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
@@ -615,6 +617,66 @@ TEST(AotColdStart, DescriptionDecoderIsStrict) {
     }
   }
   EXPECT_FALSE(aot::decode_module_info("0 0 99999999999 end\n").has_value());
+}
+
+// A never-seen module under --engine auto is validated once in the foreground (docs/aot.md,
+// "Cold start"): the fast engine's load validates it and the aot probe describes it from that
+// load — neither describes it again nor falls back to wabt's interp reader (which validates and
+// builds wabt's interpreter code: ~0.5 s for a 20 MB module). The description stored is the wabt
+// backend's. `--engine aot` describes a never-seen module with one validation too, without
+// wabt's interp reader. (The background compile validates in its own process.)
+TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  const auto bytes = guest_bytes("hello");
+  const uint64_t validations = engine_test_hooks::module_validations();
+  const uint64_t wabt_loads = engine_test_hooks::wabt_backend_loads();
+  auto r = run_module(bytes, o);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->engine, "fast");
+  ASSERT_NE(r->background_compile_pid, 0);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("engine auto: fast interpreter; no compiled object yet"),
+            std::string::npos)
+      << notices[0];
+  EXPECT_EQ(engine_test_hooks::module_validations() - validations, 1u)
+      << "a never-seen module was validated more than once in the foreground";
+  EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - wabt_loads, 0u)
+      << "the aot probe described the module with the wabt backend";
+  auto descs = with_suffix(cache.dir, ".desc");
+  ASSERT_EQ(descs.size(), 1u);
+  auto stored = aot::load_module_info(cache.dir.string(), descs[0].stem().string());
+  ASSERT_TRUE(stored.has_value());
+  {
+    std::ofstream(gate.string()) << "go\n";
+    EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  }
+
+  // --engine aot on a never-seen module (a cache of its own; no object: cache-only load).
+  TempDir cache2;
+  AotOptions ao = cache_options(cache2.dir);
+  ao.cache_only = true;
+  const uint64_t v2 = engine_test_hooks::module_validations();
+  const uint64_t w2 = engine_test_hooks::wabt_backend_loads();
+  auto probe = make_aot_engine(ao)->load(bytes.data(), bytes.size());
+  ASSERT_FALSE(probe.has_value());
+  EXPECT_EQ(probe.error().code, ErrorCode::kNotFound) << probe.error().to_string();
+  EXPECT_EQ(engine_test_hooks::module_validations() - v2, 1u);
+  EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - w2, 0u)
+      << "the aot engine described the module with the wabt backend";
+  auto descs2 = with_suffix(cache2.dir, ".desc");
+  ASSERT_EQ(descs2.size(), 1u);
+  auto stored2 = aot::load_module_info(cache2.dir.string(), descs2[0].stem().string());
+  ASSERT_TRUE(stored2.has_value());
+
+  // Both descriptions are the wabt backend's, field for field.
+  auto interp = make_interp_engine();
+  auto m = interp->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(aot::encode_module_info(*stored), aot::encode_module_info((*m)->info()));
+  EXPECT_EQ(aot::encode_module_info(*stored2), aot::encode_module_info((*m)->info()));
 }
 
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fast/fast.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -415,6 +416,64 @@ TEST(FastLoad, HugeLocalCountTrapsWithoutTranslating) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: load failed, 2: instantiate failed, 3: setrlimit, "
                                        "4: not trap_stack_exhausted, 5: out of memory";
 #endif
+}
+
+// The segment after a br_if is charged by the branch itself when it falls through (its _f
+// form, docs/fast-interp.md "Fuel"): same units, same point as a separate `fuel` instruction,
+// and a fall-through that does not fit the budget does not run.
+// (func (param i32) (block (br_if 0 (local.get 0)) (nop) (nop) (nop)))
+// Segments: block, local.get, br_if = 3; the fall-through: 3 nops = 3.
+TEST(FastFuel, FallThroughOfABranchIsChargedBeforeItRuns) {
+  const Bytes body = {0, 0x02, 0x40, 0x20, 0, 0x0d, 0, 0x01, 0x01, 0x01, 0x0b, 0x0b};
+  auto taken = instantiate(module_with(kCountdownType, body));
+  ASSERT_TRUE(taken->instance);
+  ASSERT_TRUE(taken->instance->call("f", {Value::I32(1)}).has_value());
+  EXPECT_EQ(taken->instance->fuel_consumed(), 3u);
+  ASSERT_TRUE(taken->instance->call("f", {Value::I32(0)}).has_value());
+  EXPECT_EQ(taken->instance->fuel_consumed(), 3u + 6u);
+
+  ExecLimits five;
+  five.fuel = 5;
+  auto no = instantiate(module_with(kCountdownType, body), five);
+  ASSERT_TRUE(no->instance);
+  auto err = no->instance->call("f", {Value::I32(0)});
+  ASSERT_FALSE(err.has_value());
+  EXPECT_EQ(err.error().code, ErrorCode::kFuelExhausted) << err.error().to_string();
+  EXPECT_EQ(no->instance->fuel_consumed(), 3u);
+}
+
+// Translated code is 32-bit words with 32-bit relative branch offsets (fast.h, kMaxCodeWords):
+// a function whose code would not fit is refused cleanly when it is first called
+// (module_unsupported), and does not stop other functions from running. The bound is lowered
+// for the test; a function big enough for the real one (2^31 words) would need gigabytes.
+TEST(FastCode, FunctionLargerThanTheCodeBoundIsRefused) {
+  struct Restore {
+    ~Restore() { fast::set_max_code_words_for_testing(0); }
+  } restore;
+  fast::set_max_code_words_for_testing(256);
+  // (func (param i32) (local.set 0 (i32.add (local.get 0) (local.get 0))) x N): one i32.add
+  // instruction (4 words) per line.
+  auto body_of = [](int lines) {
+    Bytes b = {0};
+    for (int i = 0; i < lines; ++i) {
+      for (uint8_t x : {0x20, 0, 0x20, 0, 0x6a, 0x21, 0}) b.push_back(x);
+    }
+    b.push_back(0x0b);
+    return b;
+  };
+  auto small = instantiate(module_with(kCountdownType, body_of(20)));
+  ASSERT_TRUE(small->instance);
+  EXPECT_TRUE(small->instance->call("f", {Value::I32(1)}).has_value());
+
+  auto big = instantiate(module_with(kCountdownType, body_of(100)));
+  ASSERT_TRUE(big->instance);
+  for (int i = 0; i < 2; ++i) {  // the refusal is kept: the second call fails the same way
+    auto err = big->instance->call("f", {Value::I32(1)});
+    ASSERT_FALSE(err.has_value());
+    EXPECT_EQ(err.error().code, ErrorCode::kModuleUnsupported) << err.error().to_string();
+    EXPECT_NE(err.error().to_string().find("too large"), std::string::npos)
+        << err.error().to_string();
+  }
 }
 
 // A host function that calls back into the instance running it must not run on top of the

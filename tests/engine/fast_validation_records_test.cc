@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "engine/cache_files.h"
+#include "engine/describe.h"
 #include "engine/fast/validation_records.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
@@ -160,7 +161,7 @@ TEST_F(FastValidationRecords, SecondLoadOfTheSameBytesIsNotValidated) {
   ASSERT_TRUE(load(a, &validated).has_value());
   EXPECT_TRUE(validated);
   // The record: exactly our text, a private regular file.
-  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), false));
+  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), {}));
   struct stat st;
   ASSERT_EQ(lstat(record_of(a).c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -179,11 +180,40 @@ TEST_F(FastValidationRecords, SimdFlagIsRecordedAndUsed) {
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE(validated);
   EXPECT_EQ(call_f(*m), 11);
-  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), true));
+  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), {true, false}));
   m = load(s, &validated);
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(validated);
   EXPECT_EQ(call_f(*m), 11);
+}
+
+TEST_F(FastValidationRecords, ExceptionsFlagIsRecordedAndUsed) {
+  // (tag) (func (export "f") (result i32) try (result i32) i32.const 1 catch_all i32.const 2 end)
+  const std::vector<uint8_t> eh = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                   0x01, 0x08, 0x02, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x00, 0x00,
+                                   0x03, 0x02, 0x01, 0x00,
+                                   0x0d, 0x03, 0x01, 0x00, 0x01,
+                                   0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+                                   0x0a, 0x0c, 0x01, 0x0a, 0x00, 0x06, 0x7f, 0x41, 0x01, 0x19,
+                                   0x41, 0x02, 0x0b, 0x0b};
+  bool validated = false;
+  auto m = load(eh, &validated);
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_TRUE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
+  EXPECT_EQ(read_text(record_of(eh)), fast::validation_record(build(), sha(eh), {false, true}));
+  m = load(eh, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
+  EXPECT_EQ(call_f(*m), 1);
+  // And a module without: false from the record too.
+  auto a = answer_module(1);
+  ASSERT_TRUE(load(a, &validated).has_value());
+  m = load(a, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(false));
 }
 
 TEST_F(FastValidationRecords, InvalidModuleIsNeverRecorded) {
@@ -207,7 +237,7 @@ TEST_F(FastValidationRecords, InvalidModuleIsNeverRecorded) {
 // exactly these bytes and this build is trusted, even for bytes that are not valid (whoever can
 // write such a file can also plant the AOT cache's native code: docs/security-model.md).
 TEST_F(FastValidationRecords, OurRecordIsTrusted) {
-  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), false));
+  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
   EXPECT_TRUE(trusted(kInvalid));
 }
 
@@ -218,18 +248,18 @@ TEST_F(FastValidationRecords, RecordForOtherBytesIsNotTrusted) {
   fs::copy_file(record_of(a), record_of(kInvalid));
   expect_refused_invalid();
   // A record naming INVALID's hash, but of another build.
-  write_text(record_of(kInvalid), fast::validation_record(build() + "0", sha(kInvalid), false));
+  write_text(record_of(kInvalid), fast::validation_record(build() + "0", sha(kInvalid), {}));
   expect_refused_invalid();
   write_text(record_of(kInvalid),
-             fast::validation_record("wasmcap-0.0.9-" + std::string(40, 'a'), sha(kInvalid), false));
+             fast::validation_record("wasmcap-0.0.9-" + std::string(40, 'a'), sha(kInvalid), {}));
   expect_refused_invalid();
 }
 
 TEST_F(FastValidationRecords, DamagedRecordIsNotTrusted) {
-  const std::string good = fast::validation_record(build(), sha(kInvalid), false);
+  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
   for (const std::string& bad :
        {good.substr(0, good.size() - 1), good + "\n", good + "x", std::string(""),
-        "wasmcap-fast-validated 2" + good.substr(good.find('\n')),
+        "wasmcap-fast-validated 1" + good.substr(good.find('\n')),
         good.substr(0, good.size() - 2) + "2\n", good.substr(0, good.size() - 2) + "1 \n",
         std::string(2000, 'a')}) {
     write_text(record_of(kInvalid), bad);
@@ -241,7 +271,7 @@ TEST_F(FastValidationRecords, DamagedRecordIsNotTrusted) {
 }
 
 TEST_F(FastValidationRecords, ForeignRecordIsIgnored) {
-  const std::string good = fast::validation_record(build(), sha(kInvalid), false);
+  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
   const fs::path rec = record_of(kInvalid);
   // Writable by group, by others.
   for (mode_t mode : {0620, 0602, 0660}) {
@@ -346,7 +376,7 @@ TEST_F(FastValidationRecords, RealModuleFileChangedInPlaceIsValidatedAgain) {
 TEST_F(FastValidationRecords, UnusableCacheDirValidatesAsBefore) {
   auto a = answer_module(1);
   // Group-writable directory: not used (neither read nor written), the load still succeeds.
-  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), false));
+  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
   ASSERT_EQ(chmod(cache.dir.c_str(), 0770), 0);
   expect_refused_invalid();
   bool validated = false;

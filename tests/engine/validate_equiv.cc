@@ -11,6 +11,11 @@
 // module (path, mutant number, size), both verdicts and errors, writes the bytes to
 // validate_equiv-mismatch.wasm in the working directory, and exits 1. Exit 2: usage / no input.
 //
+// --describe: instead, the AOT engine's module descriptions (src/engine/describe.h) against the
+// wabt backend's load(): describe_module() and describe_via_fast() (--engine auto's, from the
+// fast engine's load) must give the same verdict, error code and message, or the same
+// ModuleInfo (every field), on every module and mutant.
+//
 // Driven by validate_equiv.py over the core spec suite converted by wast2json (ctest
 // engine/validate_equiv; tests/engine/CMakeLists.txt).
 #include <algorithm>
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "validate/compare.h"
+#include "validate/describe_compare.h"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
@@ -86,6 +92,7 @@ int main(int argc, char** argv) {
   int mutants = 0;
   uint64_t seed = 1;
   unsigned threads = 1;
+  bool describe = false;
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -93,6 +100,8 @@ int main(int argc, char** argv) {
       mutants = std::atoi(argv[++i]);
     } else if (a == "--seed" && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--describe") {
+      describe = true;
     } else if (a == "--threads" && i + 1 < argc) {
       threads = static_cast<unsigned>(std::atoi(argv[++i]));
     } else {
@@ -115,6 +124,27 @@ int main(int argc, char** argv) {
     Rng rng{h | 1};
     for (int m = -1; m < mutants; ++m) {
       Bytes b = m < 0 ? bytes : mutate(bytes, rng);
+      if (describe) {
+        wasmcap::fast_test::DescribeVerdicts d =
+            wasmcap::fast_test::compare_descriptions(b.data(), b.size());
+        if (m < 0) {
+          ++modules;
+          (d.reference_ok ? accepted : refused) += 1;
+        } else {
+          ++mutant_count;
+          if (d.reference_ok) ++mutants_accepted;
+        }
+        if (!d.same()) {
+          std::printf("MISMATCH %s%s (%zu bytes)\n  wabt backend load:   %s\n  describe_module:    %s\n"
+                      "  describe_via_fast:  %s\n",
+                      f.string().c_str(), m < 0 ? "" : (" mutant " + std::to_string(m)).c_str(),
+                      b.size(), d.reference.c_str(), d.own.c_str(), d.via_fast.c_str());
+          std::ofstream("validate_equiv-mismatch.wasm", std::ios::binary)
+              .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+          return 1;
+        }
+        continue;
+      }
       wasmcap::fast_test::ValidatorVerdicts v =
           wasmcap::fast_test::compare_validators(b.data(), b.size(), threads);
       if (wasmcap::fast_test::parallel_threads(b.data(), b.size(), threads) > 1) ++parallel;
@@ -135,6 +165,13 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+  }
+  if (describe) {
+    std::printf("validate_equiv --describe: %zu modules (%zu accepted, %zu refused), %zu mutants "
+                "(%zu accepted): the same description or error from the wabt backend's load, "
+                "describe_module and describe_via_fast on every one\n",
+                modules, accepted, refused, mutant_count, mutants_accepted);
+    return 0;
   }
   std::printf("validate_equiv (--threads %u): %zu modules (%zu accepted, %zu refused), %zu "
               "mutants (%zu accepted), %zu of them validated by several threads: same verdict "

@@ -13,10 +13,12 @@ error message or its byte offset) and prints it.
 
 Usage: validate_equiv.py --tool BIN --wast2json BIN --suite DIR --expectations FILE
                          --workdir DIR [--extra-wast F.wast ...] [--extra-wasm F.wasm ...]
-                         [--mutants N] [--threads 1,2,4]
+                         [--mutants N] [--threads 1,2,4] [--describe]
 
 --threads: a comma-separated list; the tool runs once per count (1: the sequential pass; more:
 the parallel path, forced on every module of two bodies per thread or more).
+--describe: then once more with --describe: the AOT engine's module descriptions
+(src/engine/describe.h) against the wabt backend's load, on the same modules and mutants.
 """
 import argparse
 import os
@@ -54,6 +56,8 @@ def main():
     ap.add_argument("--extra-wasm", nargs="*", default=[])
     ap.add_argument("--mutants", default="0")
     ap.add_argument("--threads", default="1")
+    ap.add_argument("--describe", action="store_true",
+                    help="also run the tool once with --describe (the AOT engine's descriptions)")
     a = ap.parse_args()
 
     skip = unconvertible(a.expectations)
@@ -89,6 +93,10 @@ def main():
     for threads in a.threads.split(","):
         r = subprocess.run([a.tool, "--mutants", a.mutants, "--threads", threads, a.workdir],
                            cwd=a.workdir)
+        if r.returncode != 0:
+            return r.returncode
+    if a.describe:
+        r = subprocess.run([a.tool, "--describe", "--mutants", a.mutants, a.workdir], cwd=a.workdir)
         if r.returncode != 0:
             return r.returncode
     shutil.rmtree(a.workdir, ignore_errors=True)

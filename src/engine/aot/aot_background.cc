@@ -150,7 +150,8 @@ bool worker_alive(pid_t pid) {
 }  // namespace
 
 BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
-                                           const AotOptions& options) {
+                                           const AotOptions& options,
+                                           const std::string& module_sha256) {
   BackgroundCompile out;
   auto dir = aot::open_cache_dir(options);
   if (!dir) {
@@ -162,7 +163,9 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
     out.reason = tc.error().message;
     return out;
   }
-  const std::string key = aot::cache_key_for_module_hash(aot::module_sha256(bytes, size), *tc);
+  // One hash of the module per run: the AOT engine's probe has it (docs/aot.md, "Cold start").
+  const std::string key = aot::cache_key_for_module_hash(
+      module_sha256.empty() ? aot::module_sha256(bytes, size) : module_sha256, *tc);
   if (std::string failed = aot::recent_failure(*dir, key); !failed.empty()) {
     out.reason = "an earlier background compile of this module failed (" + failed +
                  "); `wasmcap compile` retries in the foreground";

@@ -28,6 +28,7 @@
 #include "engine/aot/aot_link.h"
 #include "engine/aot/aot_runtime.h"
 #include "engine/aot/translate.h"
+#include "engine/describe.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -563,8 +564,14 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
 
 class AotEngine final : public Engine {
  public:
-  explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr)
-      : options_(std::move(options)), link_check_(std::move(link_check)) {}
+  explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr,
+                     AotDescribe describe = nullptr, AotLoadNotes* notes = nullptr,
+                     std::string module_sha256 = {})
+      : options_(std::move(options)),
+        link_check_(std::move(link_check)),
+        describe_(std::move(describe)),
+        notes_(notes),
+        known_sha256_(is_sha256_hex(module_sha256) ? std::move(module_sha256) : std::string()) {}
   std::string_view name() const override { return "aot"; }
 
   // Everything but fuel: the generated code is not metered (instruction counting would cost a
@@ -597,24 +604,29 @@ class AotEngine final : public Engine {
     auto dir = aot::open_cache_dir(options_);
     // The module's sha256, from the record of its unchanged file when there is one (docs/aot.md,
     // "Cold start": the one pass over the module's bytes a cached run still made).
-    std::string module_sha;
-    if (dir && file != nullptr) module_sha = aot::recorded_module_sha256(*dir, *file);
+    std::string module_sha = known_sha256_;  // verified by the caller (aot_link.h)
+    if (module_sha.empty() && dir && file != nullptr) {
+      module_sha = aot::recorded_module_sha256(*dir, *file);
+    }
     if (module_sha.empty()) {
       module_sha = aot::module_sha256(bytes, size);
       if (dir && file != nullptr) aot::record_module_sha256(*dir, *file, module_sha);
     }
+    if (notes_ != nullptr) notes_->module_sha256 = module_sha;
     const std::string desc_name = "module-" + module_sha;
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);
     if (!info) {
       // A module beyond the translator's bounds is refused before anything else is spent on
-      // it (the interpreter's load below costs as much as the module is large); --engine auto
+      // it (validating and describing it below costs as much as the module is large); --engine auto
       // then runs it on the interpreter.
       if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
-      // The interpreter's loader validates and describes: identical acceptance on both engines.
-      auto validated = interp_->load(bytes, size);
-      if (!validated) return tl::unexpected(validated.error());
-      info = (*validated)->info();
+      // Validated and described as the wabt backend's load() would (identical acceptance, errors
+      // and ModuleInfo on both engines) without building its interpreter code (describe.h);
+      // under --engine auto, from the fast engine's load of the module (validated once).
+      auto described = describe_ ? describe_(bytes, size) : describe_module(bytes, size);
+      if (!described) return tl::unexpected(described.error());
+      info = std::move(*described);
       if (dir) aot::store_module_info(*dir, desc_name, *info);
     }
     for (const auto& imp : info->imports) {
@@ -707,7 +719,15 @@ class AotEngine final : public Engine {
 
   AotOptions options_;
   std::shared_ptr<const HostFuncTable> link_check_;
-  std::unique_ptr<Engine> interp_ = make_interp_engine();
+  AotDescribe describe_;
+  AotLoadNotes* notes_ = nullptr;
+  std::string known_sha256_;
+
+  static bool is_sha256_hex(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+  }
 };
 
 }  // namespace
@@ -722,8 +742,11 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
 }
 
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
-                                               std::shared_ptr<const HostFuncTable> link_check) {
-  return std::make_unique<AotEngine>(std::move(options), std::move(link_check));
+                                               std::shared_ptr<const HostFuncTable> link_check,
+                                               AotDescribe describe, AotLoadNotes* notes,
+                                               std::string module_sha256) {
+  return std::make_unique<AotEngine>(std::move(options), std::move(link_check),
+                                     std::move(describe), notes, std::move(module_sha256));
 }
 
 Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,

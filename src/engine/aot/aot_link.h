@@ -2,6 +2,7 @@
 // before any compile (docs/aot.md, "Imports are checked first"). run_module() uses it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -15,8 +16,29 @@ namespace wasmcap {
 // `link_check` (names and signatures only; nothing in it is ever called). A module that cannot
 // link is not translated or compiled: load() returns it without an object and instantiate()
 // reports the interpreter's link error (same code, same message).
+//
+// `describe`: how load() validates and describes a module it has no stored description of
+// (module-SHA.desc, docs/aot.md "Cold start"); it must answer as the wabt backend's load() does
+// (describe.h). Default (null): describe_module(). --engine auto passes one that loads the module
+// on the fast engine and keeps it for the run, so the module is validated once.
+// `notes`, if given, receives what load() learnt that the caller needs next (it must outlive
+// the engine's loads).
+// `module_sha256`: the sha256 (lowercase hex) of the bytes every load() of this engine is given,
+// verified by the caller (RunOptions::module_sha256: an installed bundle's module, hashed and
+// checked against its signed manifest just before): load() keys the cache on it instead of
+// hashing the module again. Empty (or not 64 hex digits): hashed, or taken from the module
+// file's record.
+using AotDescribe = std::function<Result<ModuleInfo>(const uint8_t* bytes, size_t size)>;
+struct AotLoadNotes {
+  // The module's sha256 (hex) as the last load() used it for the cache: hashed, or taken from
+  // the record of its unchanged file. Empty when load() stopped before.
+  std::string module_sha256;
+};
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
-                                               std::shared_ptr<const HostFuncTable> link_check);
+                                               std::shared_ptr<const HostFuncTable> link_check,
+                                               AotDescribe describe = nullptr,
+                                               AotLoadNotes* notes = nullptr,
+                                               std::string module_sha256 = {});
 
 }  // namespace wasmcap
 
@@ -50,8 +72,11 @@ inline constexpr int kMaxBackgroundCompiles = 2;
 // time limit whatever it is doing; stdin/stdout/stderr on /dev/null and every other descriptor
 // closed. A failed compile leaves a marker (KEY.failed) that stops further background compiles
 // of the module for a day; a foreground compile (`wasmcap compile`, --wait-for-compile) retries.
+// `module_sha256`: the bytes' sha256 (hex) when the caller has it from the AOT engine's load of
+// these very bytes (AotLoadNotes); empty: hashed here.
 BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
-                                           const AotOptions& options);
+                                           const AotOptions& options,
+                                           const std::string& module_sha256 = {});
 
 }  // namespace wasmcap
 

@@ -5,6 +5,8 @@
 // to frame-relative slot indices or immediates. There is no operand stack at run time: values
 // live in untagged 8-byte slots of a flat value stack, addressed as fp[index]. Wasm calls push
 // a Frame on our own call stack and jump; the C stack never grows with the guest's recursion.
+#include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -12,6 +14,11 @@
 #include <type_traits>
 
 #include "engine/fast/fast.h"
+
+#ifdef WASMCAP_BENCH_FAST_PROFILE
+#include <cstdio>
+#include <unordered_map>
+#endif
 
 namespace wasmcap::fast {
 namespace {
@@ -93,30 +100,136 @@ int trunc_check(F x) {
 
 #include "engine/fast/simd_lanes.inc"
 
-static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out);
+namespace {
+// Index of a word's low 16 bits among its two 16-bit halves in memory.
+constexpr int kLoHalf = std::endian::native == std::endian::little ? 0 : 1;
+inline uint32_t half16(const Word* w, int half) {
+  uint16_t v;
+  std::memcpy(&v, reinterpret_cast<const char*>(w) + 2 * half, sizeof(v));
+  return v;
+}
+}  // namespace
 
-const void* const* handler_table() {
-  static const void* const* table = [] {
-    const void* const* t = nullptr;
+// noinline/noclone: the handler offsets are taken from one copy of the function and must be
+// valid in the copy that runs.
+#if defined(__clang__)
+#define WASMCAP_FAST_LOOP_ATTR __attribute__((noinline))
+#else
+#define WASMCAP_FAST_LOOP_ATTR __attribute__((noinline, noclone))
+#endif
+WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
+                                            const int32_t** table_out);
+
+const int32_t* handler_table() {
+  static const int32_t* table = [] {
+    const int32_t* t = nullptr;
     run_impl(nullptr, 0, &t);
     return t;
   }();
   return table;
 }
 
-Stop run(Runtime& rt, uint32_t func) { return run_impl(&rt, func, nullptr); }
+namespace {
+std::atomic<uint64_t> g_max_code_words{kMaxCodeWords};
+}  // namespace
+uint64_t max_code_words() { return g_max_code_words.load(std::memory_order_relaxed); }
+void set_max_code_words_for_testing(uint64_t words) {
+  g_max_code_words.store(words == 0 ? kMaxCodeWords : std::min(words, kMaxCodeWords),
+                         std::memory_order_relaxed);
+}
+
+
+#ifdef WASMCAP_BENCH_FAST_PROFILE
+// Bench only (-DWASMCAP_BENCH_FAST_PROFILE=ON, docs/fast-interp.md "Statistics for
+// benchmarks"): counts every dispatched handler and every pair of consecutive handlers, and
+// prints the most frequent at exit. Finds candidates for superinstructions.
+namespace {
+constexpr const char* kOpNames[] = {
+#define WASMCAP_FAST_X(name) #name,
+    WASMCAP_FAST_OPS(WASMCAP_FAST_X) WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+};
+constexpr size_t kNOps = static_cast<size_t>(Op::kCount);
+struct OpProfile {
+  std::unordered_map<int32_t, uint32_t> by_offset;
+  std::vector<uint64_t> pairs = std::vector<uint64_t>(kNOps * kNOps);
+  std::vector<uint64_t> ops = std::vector<uint64_t>(kNOps);
+  uint32_t prev = 0;
+  uint64_t total = 0;
+  void note(int32_t off) {
+    if (by_offset.empty()) {
+      const int32_t* t = handler_table();
+      for (uint32_t i = 0; i < kNOps; ++i) by_offset[t[i]] = i;
+    }
+    auto it = by_offset.find(off);
+    if (it == by_offset.end()) {
+      std::fprintf(stderr, "wasmcap-fast-profile: not a handler after %s\n", kOpNames[prev]);
+      std::abort();
+    }
+    uint32_t op = it->second;
+    ++ops[op];
+    ++pairs[prev * kNOps + op];
+    prev = op;
+    ++total;
+  }
+  void print() {
+    if (total < 1000) return;
+    auto top = [&](const std::vector<uint64_t>& v, size_t n, bool pair) {
+      std::vector<size_t> idx;
+      for (size_t i = 0; i < v.size(); ++i)
+        if (v[i] != 0) idx.push_back(i);
+      std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] > v[b]; });
+      for (size_t i = 0; i < idx.size() && i < n; ++i) {
+        size_t k = idx[i];
+        if (pair) {
+          std::fprintf(stderr, "  %6.2f%%  %s -> %s\n", 100.0 * v[k] / total,
+                       kOpNames[k / kNOps], kOpNames[k % kNOps]);
+        } else {
+          std::fprintf(stderr, "  %6.2f%%  %s\n", 100.0 * v[k] / total, kOpNames[k]);
+        }
+      }
+    };
+    std::fprintf(stderr, "wasmcap-fast-profile: %llu dispatches so far; ops:\n",
+                 static_cast<unsigned long long>(total));
+    top(ops, 40, false);
+    std::fprintf(stderr, "pairs:\n");
+    top(pairs, 40, true);
+  }
+};
+OpProfile g_profile;
+}  // namespace
+#define PROFILE_NOTE(off) g_profile.note(off)
+#define PROFILE_PRINT() g_profile.print()
+#else
+#define PROFILE_PRINT() ((void)0)
+#define PROFILE_NOTE(off) ((void)0)
+#endif
+
+Stop run(Runtime& rt, uint32_t func) {
+  Stop s = run_impl(&rt, func, nullptr);
+  PROFILE_PRINT();  // cumulative over the process (the CLI leaves with _exit)
+  return s;
+}
 
 // The loop. Registers: pc (next operand), fp (frame), mem/memsize (linear memory; they change
 // only in memory.grow, which runs here), budget (fuel left before the next slow-path check).
-static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out) {
-  static const void* const kTable[] = {
-#define WASMCAP_FAST_X(name) &&L_##name,
-      WASMCAP_FAST_OPS(WASMCAP_FAST_X)
-      WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
-#undef WASMCAP_FAST_X
-  };
+WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
+                                            const int32_t** table_out) {
+  // Handlers are reached as `base + offset` (a code word holds the 32-bit offset), base being
+  // the first handler's label.
+  const char* const base = static_cast<const char*>(&&L_fuel);
   if (table_out != nullptr) {
-    *table_out = kTable;
+    static const void* const kTable[] = {
+#define WASMCAP_FAST_X(name) &&L_##name,
+        WASMCAP_FAST_OPS(WASMCAP_FAST_X)
+        WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+#undef WASMCAP_FAST_X
+    };
+    static int32_t offsets[static_cast<size_t>(Op::kCount)];
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      offsets[i] = static_cast<int32_t>(static_cast<const char*>(kTable[i]) - base);
+    }
+    *table_out = offsets;
     return Stop::kReturn;
   }
   Runtime& rt = *rtp;
@@ -147,8 +260,41 @@ static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out
   uint32_t callee = 0;
   ErrorCode trap_code = ErrorCode::kTrapOther;
 
-#define NEXT() goto*(pc++)->h
-#define S(i) fp[pc[i].u]
+#define NEXT()                                                       \
+  do {                                                               \
+    PROFILE_NOTE(static_cast<int32_t>(*pc));                         \
+    goto* const_cast<char*>(base + static_cast<int32_t>(*pc++));     \
+  } while (0)
+#define S(i) fp[pc[i]]
+// The two 16-bit fields of a packed word (the _p forms): low half, high half. Each is read as
+// its own 16-bit load (one movzwl) rather than as the word then a shift or mask: on the hot
+// load/store/arithmetic forms that is two instructions and one dependent step fewer
+// (nbody: -7% instructions executed in the loop, docs/benchmarks.md).
+#define LO(i) half16(pc + (i), kLoHalf)
+#define HI(i) half16(pc + (i), 1 - kLoHalf)
+// A 64-bit immediate at words i, i+1 (low half first).
+#define K64(i) (static_cast<uint64_t>(pc[i]) | (static_cast<uint64_t>(pc[(i) + 1]) << 32))
+// Branch to the target of the branch-offset operand at word i.
+#define JUMP(i) pc += (i) + static_cast<int32_t>(pc[i])
+// A taken branch (every branch but br_table): the target is the first instruction after the
+// `fuel N` that starts the target's segment, and the branch charges those N units itself
+// (CHARGE: N is the word before the target), so a taken branch is one dispatch, not two
+// (docs/fast-interp.md, "Fuel"). Without metering (bench-only build) there is no `fuel`.
+#ifdef WASMCAP_BENCH_FAST_NO_FUEL
+#define TAKEN(i) JUMP(i)
+#else
+#define TAKEN(i) \
+  do {           \
+    JUMP(i);     \
+    CHARGE();    \
+  } while (0)
+#endif
+// Charges the units in pc[-1] for the block starting at pc (L_fuel and the _f branches).
+#define CHARGE()                                 \
+  do {                                           \
+    budget -= static_cast<int64_t>(pc[-1]);      \
+    if (UNLIKELY(budget < 0)) goto fuel_slow;    \
+  } while (0)
 #define TRAP(code, msg)      \
   do {                       \
     trap_code = code;        \
@@ -170,10 +316,15 @@ static Stop run_impl(Runtime* rtp, uint32_t entry, const void* const** table_out
     NEXT();
   }
 
-L_fuel : {
-  int64_t n = pc[0].i;
-  budget -= n;
-  if (UNLIKELY(budget < 0)) {
+L_fuel:
+  pc += 1;
+  CHARGE();
+  NEXT();
+fuel_slow : {
+  // The block about to run (at pc) costs pc[-1] units and they are not all granted: check the
+  // deadline and the fuel limit, refill the grant.
+  int64_t n = static_cast<int64_t>(pc[-1]);
+  {
     budget += n;
     SYNC_FUEL();
     if (!check_deadline(rt)) goto stop_error;
@@ -192,33 +343,54 @@ L_fuel : {
     granted = budget = slice;
     budget -= n;
   }
-  pc += 1;
   NEXT();
 }
 L_br:
-  pc = static_cast<const Word*>(pc[0].h);
+  TAKEN(0);
   NEXT();
 L_br_if:
   if (U32(S(0)) != 0) {
-    pc = static_cast<const Word*>(pc[1].h);
+    TAKEN(1);
   } else {
     pc += 2;
   }
   NEXT();
 L_br_unless:
   if (U32(S(0)) == 0) {
-    pc = static_cast<const Word*>(pc[1].h);
+    TAKEN(1);
   } else {
     pc += 2;
   }
   NEXT();
+L_br_if_f:
+  if (U32(S(0)) != 0) {
+    TAKEN(1);
+    NEXT();
+  }
+  pc += 3;
+  CHARGE();
+  NEXT();
+L_br_unless_f:
+  if (U32(S(0)) == 0) {
+    TAKEN(1);
+    NEXT();
+  }
+  pc += 3;
+  CHARGE();
+  NEXT();
 L_br_table : {
   uint64_t i = U32(S(0));
-  uint64_t n = pc[1].u;
+  uint64_t n = pc[1];
   if (i > n) i = n;
-  pc = static_cast<const Word*>(pc[2 + i].h);
+  pc += 2 + i + static_cast<int32_t>(pc[2 + i]);
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+  CHARGE();  // the target's `fuel N` (a label's, or a stub's `fuel 0`), as TAKEN
+#endif
   NEXT();
 }
+L_ret_copy:
+  fp[0] = fp[pc[0]];
+  // (falls through into ret)
 L_ret : {
   Frame& f = frames[--depth];
   if (f.ret_pc == nullptr) {
@@ -233,10 +405,19 @@ L_ret : {
 }
 L_unreachable:
   TRAP(ErrorCode::kTrapUnreachable, "unreachable executed");
+L_too_large:
+  TRAP(ErrorCode::kModuleUnsupported,
+       "function too large for the fast interpreter (its translated code would exceed the "
+       "32-bit code offsets)");
 
+L_call_p:
+  callee = LO(0);
+  nfp = fp + HI(0);
+  pc += 1;
+  goto do_call;
 L_call:
-  callee = static_cast<uint32_t>(pc[0].u);
-  nfp = fp + pc[1].u;
+  callee = static_cast<uint32_t>(pc[0]);
+  nfp = fp + pc[1];
   pc += 2;
 do_call : {
   FuncEntry& fe = funcs[callee];
@@ -260,13 +441,19 @@ do_call : {
   for (uint32_t i = c->nparams; i < c->nlocals; ++i) fp[i] = 0;
   cur = callee;
   pc = c->code.data();
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+  // Every function's code starts with the `fuel N` of its entry segment (translate.cc): the
+  // call charges it and starts after it, as a taken branch does.
+  pc += 2;
+  CHARGE();
+#endif
   NEXT();
 }
 L_call_indirect : {
   uint64_t i = U32(S(0));
-  const Table& t = rt.tables[pc[1].u];
-  uint32_t type = static_cast<uint32_t>(pc[2].u);
-  nfp = fp + pc[3].u;
+  const Table& t = rt.tables[pc[1]];
+  uint32_t type = static_cast<uint32_t>(pc[2]);
+  nfp = fp + pc[3];
   pc += 4;
   if (UNLIKELY(i >= t.elems.size())) TRAP(ErrorCode::kTrapTableOutOfBounds, "undefined element");
   uint64_t ref = t.elems[i];
@@ -282,41 +469,90 @@ L_copy:
   S(0) = S(1);
   pc += 2;
   NEXT();
+L_copy_p:
+  fp[LO(0)] = fp[HI(0)];
+  pc += 1;
+  NEXT();
+L_copy2_p:
+  fp[LO(0)] = fp[HI(0)];
+  fp[LO(1)] = fp[HI(1)];
+  pc += 2;
+  NEXT();
+L_i32_add_k_p2:
+  fp[LO(0)] = W32(U32(fp[HI(0)]) + pc[1]);
+  fp[LO(2)] = W32(U32(fp[HI(2)]) + pc[3]);
+  pc += 4;
+  NEXT();
 L_copy2:
   S(0) = S(1);
   S(2) = S(3);
   pc += 4;
   NEXT();
 L_copy_n:
-  std::memmove(fp + pc[0].u, fp + pc[1].u, pc[2].u * sizeof(Slot));
+  std::memmove(fp + pc[0], fp + pc[1], pc[2] * sizeof(Slot));
   pc += 3;
   NEXT();
 L_const_:
-  S(0) = pc[1].u;
+  S(0) = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(pc[1])));
   pc += 2;
+  NEXT();
+L_const_p:
+  fp[LO(0)] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(HI(0))));
+  pc += 1;
+  NEXT();
+L_const64:
+  S(0) = K64(1);
+  pc += 3;
   NEXT();
 L_select:
   S(0) = U32(S(3)) != 0 ? S(1) : S(2);
   pc += 4;
   NEXT();
 L_global_get:
-  S(0) = globals[pc[1].u];
+  S(0) = globals[pc[1]];
   pc += 2;
   NEXT();
 L_global_set:
-  globals[pc[0].u] = S(1);
+  globals[pc[0]] = S(1);
   pc += 2;
   NEXT();
 
   // --- memory -------------------------------------------------------------------------------
 #define LOAD(name, T, conv)                                                       \
   L_##name : {                                                                    \
-    uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2].u;                     \
+    uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2];                       \
     if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
     T v;                                                                          \
     std::memcpy(&v, mem + ea, sizeof(T));                                         \
     S(0) = conv;                                                                  \
     pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_p : {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)])) + pc[1];                  \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    fp[LO(0)] = conv;                                                             \
+    pc += 2;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_ak : {                                                               \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)]) + pc[1]) + pc[2];          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    fp[LO(0)] = conv;                                                             \
+    pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_c : {                                                                \
+    uint64_t ea = pc[1];                                                          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v;                                                                          \
+    std::memcpy(&v, mem + ea, sizeof(T));                                         \
+    S(0) = conv;                                                                  \
+    pc += 2;                                                                      \
     NEXT();                                                                       \
   }
   LOAD(i32_load, uint32_t, v)
@@ -336,11 +572,35 @@ L_global_set:
 #undef LOAD
 #define STORE(name, T)                                                            \
   L_##name : {                                                                    \
-    uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2].u;                     \
+    uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2];                       \
     if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
     T v = static_cast<T>(S(1));                                                   \
     std::memcpy(mem + ea, &v, sizeof(T));                                         \
     pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_p : {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)])) + pc[1];                  \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(fp[HI(0)]);                                              \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 2;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_ak : {                                                               \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)]) + pc[1]) + pc[2];          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(fp[HI(0)]);                                              \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 3;                                                                      \
+    NEXT();                                                                       \
+  }                                                                               \
+  L_##name##_c : {                                                                \
+    uint64_t ea = pc[1];                                                          \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
+    T v = static_cast<T>(S(0));                                                   \
+    std::memcpy(mem + ea, &v, sizeof(T));                                         \
+    pc += 2;                                                                      \
     NEXT();                                                                       \
   }
   STORE(i32_store, uint32_t)
@@ -381,7 +641,7 @@ L_memory_copy : {
   NEXT();
 }
 L_memory_init : {
-  const std::vector<uint8_t>& seg = rt.data[pc[0].u];
+  const std::vector<uint8_t>& seg = rt.data[pc[0]];
   uint64_t d = U32(S(1)), s = U32(S(2)), n = U32(S(3));
   if (UNLIKELY(d + n > memsize || s + n > seg.size())) goto trap_oob;
   if (n != 0) std::memcpy(mem + d, seg.data() + s, n);
@@ -389,14 +649,14 @@ L_memory_init : {
   NEXT();
 }
 L_data_drop:
-  rt.data[pc[0].u].clear();
-  rt.data[pc[0].u].shrink_to_fit();
+  rt.data[pc[0]].clear();
+  rt.data[pc[0]].shrink_to_fit();
   pc += 1;
   NEXT();
 
   // --- tables and references ----------------------------------------------------------------
 L_table_get : {
-  const Table& t = rt.tables[pc[1].u];
+  const Table& t = rt.tables[pc[1]];
   uint64_t i = U32(S(2));
   if (UNLIKELY(i >= t.elems.size())) goto trap_table;
   S(0) = t.elems[i];
@@ -404,7 +664,7 @@ L_table_get : {
   NEXT();
 }
 L_table_set : {
-  Table& t = rt.tables[pc[0].u];
+  Table& t = rt.tables[pc[0]];
   uint64_t i = U32(S(1));
   if (UNLIKELY(i >= t.elems.size())) goto trap_table;
   t.elems[i] = S(2);
@@ -412,11 +672,11 @@ L_table_set : {
   NEXT();
 }
 L_table_size:
-  S(0) = W32(static_cast<uint32_t>(rt.tables[pc[1].u].elems.size()));
+  S(0) = W32(static_cast<uint32_t>(rt.tables[pc[1]].elems.size()));
   pc += 2;
   NEXT();
 L_table_grow : {
-  Table& t = rt.tables[pc[1].u];
+  Table& t = rt.tables[pc[1]];
   uint64_t n = U32(S(3));
   uint64_t old = t.elems.size();
   if (old + n > t.max) {
@@ -429,7 +689,7 @@ L_table_grow : {
   NEXT();
 }
 L_table_fill : {
-  Table& t = rt.tables[pc[0].u];
+  Table& t = rt.tables[pc[0]];
   uint64_t i = U32(S(1)), n = U32(S(3));
   if (UNLIKELY(i + n > t.elems.size())) goto trap_table;
   std::fill(t.elems.begin() + static_cast<ptrdiff_t>(i),
@@ -438,8 +698,8 @@ L_table_fill : {
   NEXT();
 }
 L_table_copy : {
-  Table& dt = rt.tables[pc[0].u];
-  const Table& st = rt.tables[pc[1].u];
+  Table& dt = rt.tables[pc[0]];
+  const Table& st = rt.tables[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > dt.elems.size() || s + n > st.elems.size())) goto trap_table;
   if (n != 0) std::memmove(dt.elems.data() + d, st.elems.data() + s, n * sizeof(uint64_t));
@@ -447,8 +707,8 @@ L_table_copy : {
   NEXT();
 }
 L_table_init : {
-  Table& t = rt.tables[pc[0].u];
-  const std::vector<uint64_t>& seg = rt.elems[pc[1].u];
+  Table& t = rt.tables[pc[0]];
+  const std::vector<uint64_t>& seg = rt.elems[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > t.elems.size() || s + n > seg.size())) goto trap_table;
   if (n != 0) std::memcpy(t.elems.data() + d, seg.data() + s, n * sizeof(uint64_t));
@@ -456,12 +716,12 @@ L_table_init : {
   NEXT();
 }
 L_elem_drop:
-  rt.elems[pc[0].u].clear();
-  rt.elems[pc[0].u].shrink_to_fit();
+  rt.elems[pc[0]].clear();
+  rt.elems[pc[0]].shrink_to_fit();
   pc += 1;
   NEXT();
 L_ref_func:
-  S(0) = pc[1].u + 1;
+  S(0) = pc[1] + 1;
   pc += 2;
   NEXT();
 L_ref_is_null:
@@ -481,9 +741,29 @@ L_ref_is_null:
   }
 #define BINK(name, expr)          \
   L_##name##_k : {                \
-    Slot a = S(1), b = pc[2].u;   \
+    Slot a = S(1), b = pc[2];     \
     S(0) = (expr);                \
     pc += 3;                      \
+    NEXT();                       \
+  }
+#define BINKP(name, expr)         \
+  L_##name##_k : {                \
+    Slot a = S(1), b = pc[2];     \
+    S(0) = (expr);                \
+    pc += 3;                      \
+    NEXT();                       \
+  }                               \
+  L_##name##_k_p : {              \
+    Slot a = fp[HI(0)], b = pc[1]; \
+    fp[LO(0)] = (expr);           \
+    pc += 2;                      \
+    NEXT();                       \
+  }
+#define BINK64(name, expr)        \
+  L_##name##_k : {                \
+    Slot a = S(1), b = K64(2);    \
+    S(0) = (expr);                \
+    pc += 4;                      \
     NEXT();                       \
   }
   BIN(i32_add, W32(U32(a) + U32(b)))
@@ -554,21 +834,27 @@ L_ref_is_null:
   BIN(f64_gt, W32(F64(a) > F64(b)))
   BIN(f64_le, W32(F64(a) <= F64(b)))
   BIN(f64_ge, W32(F64(a) >= F64(b)))
-  BINK(i32_add, W32(U32(a) + U32(b)))
-  BINK(i32_sub, W32(U32(a) - U32(b)))
-  BINK(i32_mul, W32(U32(a) * U32(b)))
-  BINK(i32_and, W32(U32(a) & U32(b)))
-  BINK(i32_or, W32(U32(a) | U32(b)))
-  BINK(i32_xor, W32(U32(a) ^ U32(b)))
-  BINK(i32_shl, W32(U32(a) << (U32(b) & 31)))
-  BINK(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
-  BINK(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
-  BINK(i64_add, a + b)
-  BINK(i64_sub, a - b)
-  BINK(i64_mul, a * b)
-  BINK(i64_and, a & b)
-  BINK(i64_shl, a << (b & 63))
-  BINK(i64_shr_u, a >> (b & 63))
+  BINKP(i32_add, W32(U32(a) + U32(b)))
+  BINKP(i32_sub, W32(U32(a) - U32(b)))
+  BINKP(i32_mul, W32(U32(a) * U32(b)))
+  BINKP(i32_and, W32(U32(a) & U32(b)))
+  BINKP(i32_or, W32(U32(a) | U32(b)))
+  BINKP(i32_xor, W32(U32(a) ^ U32(b)))
+  BINKP(i32_shl, W32(U32(a) << (U32(b) & 31)))
+  BINKP(i32_shr_s, W32(static_cast<uint32_t>(I32(a) >> (U32(b) & 31))))
+  BINKP(i32_shr_u, W32(U32(a) >> (U32(b) & 31)))
+  BINKP(i32_rotl, W32(rotl32(U32(a), U32(b))))
+  BINKP(i32_rotr, W32(rotr32(U32(a), U32(b))))
+  BINK64(i64_add, a + b)
+  BINK64(i64_sub, a - b)
+  BINK64(i64_mul, a * b)
+  BINK64(i64_and, a & b)
+  BINK64(i64_shl, a << (b & 63))
+  BINK64(i64_shr_u, a >> (b & 63))
+  BINK64(f64_add, WF64(F64(a) + F64(b)))
+  BINK64(f64_sub, WF64(F64(a) - F64(b)))
+  BINK64(f64_mul, WF64(F64(a) * F64(b)))
+  BINK64(f64_div, WF64(F64(a) / F64(b)))
   BINK(i32_eq, W32(U32(a) == U32(b)))
   BINK(i32_ne, W32(U32(a) != U32(b)))
   BINK(i32_lt_s, W32(I32(a) < I32(b)))
@@ -581,6 +867,8 @@ L_ref_is_null:
   BINK(i32_ge_u, W32(U32(a) >= U32(b)))
 #undef BIN
 #undef BINK
+#undef BINKP
+#undef BINK64
 
   // Division and remainder trap.
 L_i32_div_s : {
@@ -651,19 +939,39 @@ L_i64_rem_u : {
   L_br_##name : {                                   \
     Slot a = S(0), b = S(1);                        \
     if (cond) {                                     \
-      pc = static_cast<const Word*>(pc[2].h);       \
+      TAKEN(2);                                     \
     } else {                                        \
       pc += 3;                                      \
     }                                               \
     NEXT();                                         \
   }                                                 \
   L_br_##name##_k : {                               \
-    Slot a = S(0), b = pc[1].u;                     \
+    Slot a = S(0), b = pc[1];                       \
     if (cond) {                                     \
-      pc = static_cast<const Word*>(pc[2].h);       \
+      TAKEN(2);                                     \
     } else {                                        \
       pc += 3;                                      \
     }                                               \
+    NEXT();                                         \
+  }                                                 \
+  L_br_##name##_f : {                               \
+    Slot a = S(0), b = S(1);                        \
+    if (cond) {                                     \
+      TAKEN(2);                                     \
+      NEXT();                                       \
+    }                                               \
+    pc += 4;                                        \
+    CHARGE();                                 \
+    NEXT();                                         \
+  }                                                 \
+  L_br_##name##_k_f : {                             \
+    Slot a = S(0), b = pc[1];                       \
+    if (cond) {                                     \
+      TAKEN(2);                                     \
+      NEXT();                                       \
+    }                                               \
+    pc += 4;                                        \
+    CHARGE();                                 \
     NEXT();                                         \
   }
   BRC(i32_eq, U32(a) == U32(b))
@@ -679,10 +987,18 @@ L_i64_rem_u : {
 #undef BRC
 L_br_i32_eqz:
   if (U32(S(0)) == 0) {
-    pc = static_cast<const Word*>(pc[1].h);
+    TAKEN(1);
   } else {
     pc += 2;
   }
+  NEXT();
+L_br_i32_eqz_f:
+  if (U32(S(0)) == 0) {
+    TAKEN(1);
+    NEXT();
+  }
+  pc += 3;
+  CHARGE();
   NEXT();
 
 #define UN(name, expr)  \
@@ -785,6 +1101,12 @@ stop_error:
   return Stop::kTrap;
 #undef NEXT
 #undef S
+#undef K64
+#undef LO
+#undef HI
+#undef JUMP
+#undef TAKEN
+#undef CHARGE
 #undef TRAP
 #undef SYNC_FUEL
 }

@@ -25,12 +25,20 @@
 
 namespace wasmcap::fast {
 
-// One word of translated code: a handler address (the opcode) or an immediate operand.
-union Word {
-  const void* h;
-  uint64_t u;
-  int64_t i;
-};
+// One word of translated code (docs/fast-interp.md, "The code"): 32 bits. An instruction is its
+// handler, as the signed byte offset of the handler's label from the dispatch loop's base label,
+// followed by its operands: slot indices, indices, 32-bit immediates, branch offsets (signed,
+// in words, relative to the branch operand's own word); a 64-bit immediate takes two words,
+// low half first.
+using Word = uint32_t;
+
+// The largest translated function, in words: relative branch offsets and code offsets (EH
+// tables) are 32-bit. A function whose code would be larger (or that would need an operand that
+// does not fit a word) is not run: its code is a single `too_large` instruction, whose call
+// stops the run with module_unsupported. Tests lower it (set_max_code_words_for_testing).
+constexpr uint64_t kMaxCodeWords = (uint64_t{1} << 31) - 1;
+uint64_t max_code_words();
+void set_max_code_words_for_testing(uint64_t words);  // 0 restores kMaxCodeWords
 
 // One value-stack slot. Values are untagged: an i32/f32 lives in the low 32 bits.
 using Slot = uint64_t;
@@ -47,18 +55,21 @@ using Slot = uint64_t;
 #define WASMCAP_FAST_OPS(X)                                                                     \
   /* control */                                                                                 \
   X(fuel) /* k: units; charges a basic block at its entry */                                    \
-  X(br) /* k: target pc */                                                                      \
+  X(br) /* k target (a branch offset) */                                                        \
   X(br_if) /* s cond, k target */                                                               \
   X(br_unless) /* s cond, k target */                                                           \
   X(br_table) /* s index, k n, k targets[n+1] */                                                \
   X(ret)                                                                                        \
+  X(ret_copy) /* s src: slot 0 = src, then ret (a function's single result) */                 \
   X(unreachable)                                                                                \
+  X(too_large) /* the whole code of a function too large to translate (kMaxCodeWords) */       \
   X(call) /* k func, k frame offset */                                                          \
   X(call_indirect) /* s index, k table, k type, k frame offset */                               \
   X(copy) /* s dst, s src */                                                                    \
   X(copy2) /* s dst, s src, s dst, s src */                                                     \
   X(copy_n) /* s dst, s src, k n: slots [src, src+n) to [dst, dst+n), overlap allowed */        \
-  X(const_) /* s dst, k value */                                                                 \
+  X(const_) /* s dst, k value (sign-extended) */                                                \
+  X(const64) /* s dst, k low, k high */                                                         \
   X(select) /* s dst, s a, s b, s cond */                                                       \
   X(global_get) /* s dst, k index */                                                            \
   X(global_set) /* k index, s src */                                                            \
@@ -97,10 +108,11 @@ using Slot = uint64_t;
   X(i64_ge_s) X(i64_ge_u)                                                                       \
   X(f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge)                                   \
   X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge)                                   \
-  /* binary with an immediate right operand: s dst, s a, k b (superinstructions) */             \
+  /* binary with an immediate right operand: s dst, s a, k b (superinstructions; i64 and f64:  \
+     k b is two words, low half first) */                                                             \
   X(i32_add_k) X(i32_sub_k) X(i32_and_k) X(i32_or_k) X(i32_xor_k) X(i32_shl_k) X(i32_shr_s_k)   \
-  X(i32_shr_u_k) X(i32_mul_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
-  X(i64_shr_u_k) X(i64_mul_k)                                                                   \
+  X(i32_shr_u_k) X(i32_mul_k) X(i32_rotl_k) X(i32_rotr_k) X(i64_add_k) X(i64_sub_k) X(i64_and_k) X(i64_shl_k)               \
+  X(i64_shr_u_k) X(i64_mul_k) X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k)              \
   X(i32_eq_k) X(i32_ne_k) X(i32_lt_s_k) X(i32_lt_u_k) X(i32_gt_s_k) X(i32_gt_u_k)               \
   X(i32_le_s_k) X(i32_le_u_k) X(i32_ge_s_k) X(i32_ge_u_k)                                       \
   /* compare + branch (superinstructions): s a, s b, k target  |  _k: s a, k b, k target */     \
@@ -109,6 +121,14 @@ using Slot = uint64_t;
   X(br_i32_eq_k) X(br_i32_ne_k) X(br_i32_lt_s_k) X(br_i32_lt_u_k) X(br_i32_gt_s_k)              \
   X(br_i32_gt_u_k) X(br_i32_le_s_k) X(br_i32_le_u_k) X(br_i32_ge_s_k) X(br_i32_ge_u_k)          \
   X(br_i32_eqz) /* s a, k target */                                                             \
+  /* the conditional branches with the fuel of their fall-through segment: the operands above,   \
+     then k units (charged when the branch is not taken; saves a `fuel` instruction) */         \
+  X(br_if_f) X(br_unless_f) X(br_i32_eqz_f)                                                     \
+  X(br_i32_eq_f) X(br_i32_ne_f) X(br_i32_lt_s_f) X(br_i32_lt_u_f) X(br_i32_gt_s_f)              \
+  X(br_i32_gt_u_f) X(br_i32_le_s_f) X(br_i32_le_u_f) X(br_i32_ge_s_f) X(br_i32_ge_u_f)          \
+  X(br_i32_eq_k_f) X(br_i32_ne_k_f) X(br_i32_lt_s_k_f) X(br_i32_lt_u_k_f) X(br_i32_gt_s_k_f)    \
+  X(br_i32_gt_u_k_f) X(br_i32_le_s_k_f) X(br_i32_le_u_k_f) X(br_i32_ge_s_k_f)                   \
+  X(br_i32_ge_u_k_f)                                                                            \
   /* unary / conversions: s dst, s src */                                                       \
   X(i32_eqz) X(i64_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i64_clz) X(i64_ctz) X(i64_popcnt) \
   X(f32_abs) X(f32_neg) X(f32_ceil) X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt)        \
@@ -122,6 +142,37 @@ using Slot = uint64_t;
   X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)           \
   X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)           \
   X(f32_demote_f64) X(f64_promote_f32)                                                          \
+  /* packed forms (superinstructions for size): two 16-bit fields in one word, the first operand \
+     in the low half; the translator uses them when both fields fit */                          \
+  X(copy_p) /* s dst | s src */                                                                 \
+  X(copy2_p) /* s dst | s src, s dst | s src: two copy_p in one dispatch, in order */          \
+  X(i32_add_k_p2) /* s dst | s a, k b, s dst | s a, k b: two i32_add_k_p, in order */          \
+  X(const_p) /* s dst | k value (16 bits, sign-extended) */                                     \
+  X(call_p) /* k func | k frame offset */                                                       \
+  /* loads: s dst | s addr, k offset  |  stores: s addr | s value, k offset */                  \
+  X(i32_load_p) X(i64_load_p) X(f32_load_p) X(f64_load_p) X(i32_load8_s_p) X(i32_load8_u_p)     \
+  X(i32_load16_s_p) X(i32_load16_u_p) X(i64_load8_s_p) X(i64_load8_u_p) X(i64_load16_s_p)       \
+  X(i64_load16_u_p) X(i64_load32_s_p) X(i64_load32_u_p)                                         \
+  X(i32_store_p) X(i64_store_p) X(f32_store_p) X(f64_store_p) X(i32_store8_p) X(i32_store16_p)  \
+  X(i64_store8_p) X(i64_store16_p) X(i64_store32_p)                                             \
+  /* s dst | s a, k b */                                                                        \
+  X(i32_add_k_p) X(i32_sub_k_p) X(i32_and_k_p) X(i32_or_k_p) X(i32_xor_k_p) X(i32_shl_k_p)      \
+  X(i32_shr_s_k_p) X(i32_shr_u_k_p) X(i32_mul_k_p) X(i32_rotl_k_p) X(i32_rotr_k_p)              \
+  /* a load or store whose address is an i32.add of an immediate (superinstructions: the        \
+     address is (i32)(a + k) + offset, as the two instructions compute it). Loads: s dst | s a,  \
+     k k, k offset  |  stores: s a | s value, k k, k offset */                                  \
+  X(i32_load_ak) X(i64_load_ak) X(f32_load_ak) X(f64_load_ak) X(i32_load8_s_ak)                 \
+  X(i32_load8_u_ak) X(i32_load16_s_ak) X(i32_load16_u_ak) X(i64_load8_s_ak) X(i64_load8_u_ak)   \
+  X(i64_load16_s_ak) X(i64_load16_u_ak) X(i64_load32_s_ak) X(i64_load32_u_ak)                   \
+  X(i32_store_ak) X(i64_store_ak) X(f32_store_ak) X(f64_store_ak) X(i32_store8_ak)              \
+  X(i32_store16_ak) X(i64_store8_ak) X(i64_store16_ak) X(i64_store32_ak)                        \
+  /* a load or store at a constant address (the constant plus the offset, < 2^32): loads: s dst, \
+     k address  |  stores: s value, k address */                                               \
+  X(i32_load_c) X(i64_load_c) X(f32_load_c) X(f64_load_c) X(i32_load8_s_c) X(i32_load8_u_c)     \
+  X(i32_load16_s_c) X(i32_load16_u_c) X(i64_load8_s_c) X(i64_load8_u_c) X(i64_load16_s_c)       \
+  X(i64_load16_u_c) X(i64_load32_s_c) X(i64_load32_u_c)                                         \
+  X(i32_store_c) X(i64_store_c) X(f32_store_c) X(f64_store_c) X(i32_store8_c) X(i32_store16_c)  \
+  X(i64_store8_c) X(i64_store16_c) X(i64_store32_c)                                             \
   WASMCAP_FAST_EH_OPS(X)
 
 enum class Op : uint16_t {
@@ -132,8 +183,8 @@ enum class Op : uint16_t {
       kCount
 };
 
-// Handler addresses of the dispatch loop, indexed by Op (exec.cc).
-const void* const* handler_table();
+// Handler offsets of the dispatch loop (the code word of each Op), indexed by Op (exec.cc).
+const int32_t* handler_table();
 
 // Exception handling tables of one function (built by translate.cc, used by exec_eh.cc).
 // A region is one `try`: its catch clauses and, when no clause matches (or for try-delegate),

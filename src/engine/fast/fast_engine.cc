@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "engine/cache_files.h"
+#include "engine/describe.h"
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
@@ -275,6 +276,9 @@ class FastModule final : public Module {
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
   bool wide() const { return wide_; }
+  // The module uses exception handling (describe.h: what the AOT engine is told under auto).
+  bool uses_exceptions() const { return exceptions_; }
+  void set_uses_exceptions(bool on) { exceptions_ = on; }
 
   const SplitModule& split() const { return split_; }
 
@@ -364,6 +368,7 @@ class FastModule final : public Module {
   ModuleInfo info_;
   std::vector<uint32_t> canon_;
   bool wide_ = false;
+  bool exceptions_ = false;
 };
 
 class FastInstance final : public Instance, public Translator {
@@ -848,7 +853,7 @@ class FastEngine final : public Engine {
     };
     auto t_records = Clock::now();
     std::string dir, module_sha;
-    std::optional<bool> recorded;
+    std::optional<ValidationFacts> recorded;
     if (options_.validation_records && size >= options_.min_recorded_bytes &&
         !build_identity().empty()) {
       if (auto d = cache::open_cache_dir(options_.cache_dir)) {
@@ -878,7 +883,9 @@ class FastEngine final : public Engine {
     std::vector<uint64_t> passes;  // instructions read per pass (stats)
     wabt::Result r = wabt::Result::Ok;
     if (recorded) {
-      scan.simd = *recorded;  // valid, supported (only those are recorded), v128 or not
+      // Valid and supported (only those are recorded); what the validating pass noted.
+      scan.simd = recorded->simd;
+      scan.exceptions = recorded->exceptions;
     } else {
       ++load_test_hooks::validations;
       r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
@@ -946,9 +953,12 @@ class FastEngine final : public Engine {
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
-    if (!recorded && !dir.empty()) record_validation(dir, build_identity(), module_sha, scan.simd);
-    return std::shared_ptr<const Module>(
-        std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd));
+    if (!recorded && !dir.empty()) {
+      record_validation(dir, build_identity(), module_sha, {scan.simd, scan.exceptions});
+    }
+    auto fm = std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd);
+    fm->set_uses_exceptions(scan.exceptions);
+    return std::shared_ptr<const Module>(std::move(fm));
   }
 
  public:
@@ -971,6 +981,13 @@ class FastEngine final : public Engine {
 };
 
 }  // namespace
+
+std::optional<bool> module_uses_exceptions(const Module& module) {
+  auto* fm = dynamic_cast<const FastModule*>(&module);
+  if (fm == nullptr) return std::nullopt;
+  return fm->uses_exceptions();
+}
+
 }  // namespace fast
 
 std::unique_ptr<Engine> make_fast_engine() { return make_fast_engine(FastOptions{}); }

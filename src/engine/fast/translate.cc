@@ -86,6 +86,12 @@ Op k_variant(Op op) {
     case Op::i32_shl: return Op::i32_shl_k;
     case Op::i32_shr_s: return Op::i32_shr_s_k;
     case Op::i32_shr_u: return Op::i32_shr_u_k;
+    case Op::i32_rotl: return Op::i32_rotl_k;
+    case Op::i32_rotr: return Op::i32_rotr_k;
+    case Op::f64_add: return Op::f64_add_k;
+    case Op::f64_sub: return Op::f64_sub_k;
+    case Op::f64_mul: return Op::f64_mul_k;
+    case Op::f64_div: return Op::f64_div_k;
     case Op::i64_add: return Op::i64_add_k;
     case Op::i64_sub: return Op::i64_sub_k;
     case Op::i64_mul: return Op::i64_mul_k;
@@ -104,6 +110,98 @@ Op k_variant(Op op) {
     case Op::i32_ge_u: return Op::i32_ge_u_k;
     default: return Op::kCount;
   }
+}
+
+// The i64 and f64 immediate forms take their immediate as two words.
+bool is_i64_k(Op op) {
+  switch (op) {
+    case Op::i64_add_k:
+    case Op::i64_sub_k:
+    case Op::i64_mul_k:
+    case Op::i64_and_k:
+    case Op::i64_shl_k:
+    case Op::i64_shr_u_k:
+    case Op::f64_add_k:
+    case Op::f64_sub_k:
+    case Op::f64_mul_k:
+    case Op::f64_div_k: return true;
+    default: return false;
+  }
+}
+
+// Conditional branch -> its form that also charges the fall-through segment ("x" -> "x_f"),
+// or kCount.
+Op fuel_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      std::string n = kOpNames[i];
+      if (n != "br_if" && n != "br_unless" && n.rfind("br_i32_", 0) != 0) continue;
+      if (n.size() > 2 && n.compare(n.size() - 2, 2, "_f") == 0) continue;
+      auto it = by_name.find(n + "_f");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
+// An op with a packed form ("x" -> "x_p": two 16-bit fields in one word), or kCount.
+Op packed_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      auto it = by_name.find(std::string(kOpNames[i]) + "_p");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
+// A load or store -> its form whose address is an i32.add of an immediate ("x" -> "x_ak"), or
+// kCount.
+Op ak_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      auto it = by_name.find(std::string(kOpNames[i]) + "_ak");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
+}
+
+// A load or store -> its form at a constant address ("x" -> "x_c"), or kCount.
+Op c_variant(Op op) {
+  static const std::vector<Op> table = [] {
+    std::unordered_map<std::string, Op> by_name;
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      by_name[kOpNames[i]] = static_cast<Op>(i);
+    }
+    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+      std::string n = kOpNames[i];
+      if (n.find("_load") == std::string::npos && n.find("_store") == std::string::npos) continue;
+      auto it = by_name.find(n + "_c");
+      if (it != by_name.end()) t[i] = it->second;
+    }
+    return t;
+  }();
+  return table[static_cast<size_t>(op)];
 }
 
 // i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
@@ -160,16 +258,46 @@ class FuncTranslator {
     new_segment();
     walk();
 
-    // Close the last segment, resolve branch targets to addresses.
-    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
-    code_.shrink_to_fit();  // before taking addresses: it may move the code
-    for (size_t w : targets_) code_[w].h = code_.data() + code_[w].u;
-    out->frame_slots = (nlocals_ + max_height_ + 1) * stride();
+    // Close the last segment, resolve branch targets to offsets relative to their word.
+    if (fuel_word_ != kNone) set_word(fuel_word_, fuel_count_);
+    uint64_t frame_slots = (uint64_t{nlocals_} + max_height_ + 1) * stride();
+    if (overflow_ || code_.size() > max_code_words() || frame_slots > UINT32_MAX) {
+      return too_large(std::move(out));
+    }
+    // A taken branch charges its target's segment (exec.cc, TAKEN): its offset points past
+    // the `fuel N` that starts every label (and every br_table stub, with N = 0).
+    for (size_t w : targets_) {
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+      size_t t = code_[w];
+      if (t + 2 > code_.size() || code_[t] != fuel_handler()) {
+        return too_large(std::move(out));  // not reached: every label is a `fuel` (new_segment)
+      }
+      code_[w] = static_cast<Word>(t + 2);
+#endif
+      code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
+                                                        static_cast<int64_t>(w)));
+    }
+    code_.shrink_to_fit();
+    out->frame_slots = static_cast<uint32_t>(frame_slots);
 #ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
     dump();
 #endif
     out->code = std::move(code_);
     out->eh = std::move(eh_);
+    return out;
+  }
+
+  // A function whose code does not fit the 32-bit code words (fast.h, kMaxCodeWords): its code
+  // is one instruction that stops the run with module_unsupported when it is called.
+  std::unique_ptr<FuncCode> too_large(std::unique_ptr<FuncCode> out) {
+    std::vector<Word>().swap(code_);
+    eh_.reset();
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+    // A call starts after the entry segment's `fuel N` (exec.cc, do_call): `fuel 0` here.
+    out->code.assign({fuel_handler(), 0});
+#endif
+    out->code.push_back(static_cast<Word>(h_[static_cast<size_t>(Op::too_large)]));
+    out->frame_slots = out->nlocals;
     return out;
   }
 
@@ -202,30 +330,93 @@ class FuncTranslator {
 
   [[maybe_unused]] void dump() const {
     std::fprintf(stderr, "func (nlocals %u)\n", nlocals_);
-    for (size_t i = 0; i < code_.size(); ++i) {
+    for (size_t i = 0; i < code_.size(); ++i) {  // handler offsets are guessed, not decoded
       for (size_t o = 0; o < static_cast<size_t>(Op::kCount); ++o) {
-        if (code_[i].h == h_[o]) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
+        if (code_[i] == static_cast<Word>(h_[o])) std::fprintf(stderr, "\n%4zu %s", i, kOpNames[o]);
       }
-      if (code_[i].u < 100000) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(code_[i].u));
+      if (code_[i] < 100000) std::fprintf(stderr, " %u", code_[i]);
     }
     std::fprintf(stderr, "\n");
   }
 
   // --- emission ---------------------------------------------------------------------------
+  Word fuel_handler() const { return static_cast<Word>(h_[static_cast<size_t>(Op::fuel)]); }
   size_t pc() const { return code_.size(); }
   void emit(Op op) {
     if (wide_) op = wide_op(op);
     last_op_pc_ = code_.size();
     last_op_ = op;
     last_dst_ = kNone;
-    code_.push_back(Word{h_[static_cast<size_t>(op)]});
+    last_dst_packed_ = false;
+    code_.push_back(static_cast<Word>(h_[static_cast<size_t>(op)]));
   }
+  // A one-word operand. Values that do not fit make the function too large (checked in run()).
   void k(uint64_t v) {
-    Word w;
-    w.u = v;
-    code_.push_back(w);
+    if (v > UINT32_MAX) overflow_ = true;
+    code_.push_back(static_cast<Word>(v));
   }
-  // A branch-target operand: `target` is a code offset now, an address after translation.
+  // A two-word immediate, low half first.
+  void k64(uint64_t v) {
+    code_.push_back(static_cast<Word>(v));
+    code_.push_back(static_cast<Word>(v >> 32));
+  }
+  // slot dst = slot src.
+  void emit_copy(uint64_t dst, uint64_t src) {
+    if (!wide_ && fits16(dst, src)) {  // (the wide layout copies 16 bytes: copy_v)
+      if (last_op_ == Op::copy_p && last_op_pc_ != kNone && last_op_pc_ + 2 == code_.size()) {
+        // Two copies in a row (moving a block's values, a call's arguments): one dispatch.
+        code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::copy2_p)]);
+        last_op_ = Op::copy2_p;
+        code_.push_back(pack(dst, src));
+        return;
+      }
+      emit(Op::copy_p);
+      code_.push_back(pack(dst, src));
+    } else {
+      emit(Op::copy);
+      k(dst);
+      k(src);
+    }
+  }
+  // The destination slot of the last result (last_dst_), and retargeting it (false when the
+  // packed field cannot hold the new slot).
+  uint64_t last_dst() const {
+    return last_dst_packed_ ? code_[last_dst_] & 0xffff : code_[last_dst_];
+  }
+  bool retarget_last_dst(uint64_t dst) {
+    if (!last_dst_packed_) {
+      set_word(last_dst_, dst);
+      return true;
+    }
+    if (dst > 0xffff) return false;
+    code_[last_dst_] = (code_[last_dst_] & 0xffff0000u) | static_cast<Word>(dst);
+    return true;
+  }
+  void set_word(size_t w, uint64_t v) {
+    if (v > UINT32_MAX) overflow_ = true;
+    code_[w] = static_cast<Word>(v);
+  }
+  // Two 16-bit fields in one word (the _p forms), when both fit.
+  static bool fits16(uint64_t a, uint64_t b) { return a <= 0xffff && b <= 0xffff; }
+  static Word pack(uint64_t lo, uint64_t hi) { return static_cast<Word>(lo | (hi << 16)); }
+  // dst = constant (i32 and f32 constants are kept sign-extended, see Const): packed when it
+  // is a sign-extended 16-bit value, one word when a sign-extended 32-bit one, else two.
+  void emit_const(uint64_t dst, uint64_t value) {
+    int64_t v = static_cast<int64_t>(value);
+    if (v >= INT16_MIN && v <= INT16_MAX && dst <= 0xffff) {
+      emit(Op::const_p);
+      code_.push_back(pack(dst, value & 0xffff));
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      emit(Op::const_);
+      k(dst);
+      k(value & 0xffffffff);
+    } else {
+      emit(Op::const64);
+      k(dst);
+      k64(value);
+    }
+  }
+  // A branch-target operand: `target` is a code offset now, relative to its word after run().
   void target(size_t offset) {
     targets_.push_back(code_.size());
     k(offset);
@@ -236,20 +427,38 @@ class FuncTranslator {
     targets_.push_back(code_.size());
     k(0);
   }
-  // Starts a new fuel segment; returns its first pc (a label).
-  size_t new_segment() {
+  // Starts a new fuel segment; returns its first pc (a label). `fallthrough`: the segment is
+  // entered only by falling through the conditional branch just emitted (br_if, the start of an
+  // if's then arm), never by a jump: the branch then charges it itself (its _f form, one word
+  // instead of a `fuel` instruction), and the returned pc must not be used as a label.
+  size_t new_segment(bool fallthrough = false) {
 #ifdef WASMCAP_BENCH_FAST_NO_FUEL  // bench-only build (CMakeLists.txt): no metering at all
     last_op_pc_ = kNone;
     return pc();
 #endif
-    if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0) {
+    if (fuel_word_ != kNone && fuel_word_ + 1 == code_.size() && fuel_count_ == 0 &&
+        !fuel_fused_) {
       last_op_pc_ = kNone;
       return fuel_word_ - 1;  // the current segment is empty: reuse it
     }
-    if (fuel_word_ != kNone) code_[fuel_word_].u = fuel_count_;
+    if (fuel_word_ != kNone) set_word(fuel_word_, fuel_count_);
+    if (fallthrough && last_op_pc_ != kNone) {
+      // The last instruction emitted ends at pc() (any later emission would be last_op_).
+      Op f = fuel_variant(last_op_);
+      if (f != Op::kCount) {
+        code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(f)]);
+        fuel_word_ = code_.size();
+        fuel_fused_ = true;
+        k(0);
+        fuel_count_ = 0;
+        last_op_pc_ = kNone;
+        return pc();
+      }
+    }
     size_t label = pc();
     emit(Op::fuel);
     fuel_word_ = code_.size();
+    fuel_fused_ = false;
     k(0);
     fuel_count_ = 0;
     last_op_pc_ = kNone;
@@ -271,13 +480,9 @@ class FuncTranslator {
   void materialize_raw(size_t i) {
     Opnd& o = vs_[i];
     if (o.kind == Opnd::kLocal) {
-      emit(Op::copy);
-      k(canon(i));
-      k(ls(o.local));
+      emit_copy(canon(i), ls(o.local));
     } else if (o.kind == Opnd::kConst) {
-      emit(Op::const_);
-      k(canon(i));
-      k(o.value);
+      emit_const(canon(i), o.value);
     }
     o.kind = Opnd::kSlot;
   }
@@ -333,6 +538,9 @@ class FuncTranslator {
     note_height();
     return canon(vs_.size() - 1);
   }
+  static uint64_t sext32(uint32_t v) {
+    return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)));
+  }
   void push_const(uint64_t v) {
     Opnd o;
     o.kind = Opnd::kConst;
@@ -348,7 +556,78 @@ class FuncTranslator {
     k(dst);
     for (uint64_t v : operands) k(v);
   }
+  // result_op for an op whose first operand after dst is a slot: its packed form (dst | a in
+  // one word) when the op has one and both fit.
+  void result_op_a(Op op, uint64_t a, std::initializer_list<uint64_t> rest) {
+    Op p = packed_variant(op);
+    uint64_t dst = canon(vs_.size());
+    if (p == Op::kCount || !fits16(dst, a)) {
+      push();
+      emit(op);
+      last_dst_ = code_.size();
+      k(dst);
+      k(a);
+      for (uint64_t v : rest) k(v);
+      return;
+    }
+    push();
+    if (p == Op::i32_add_k_p && last_op_ == Op::i32_add_k_p && last_op_pc_ != kNone &&
+        last_op_pc_ + 3 == code_.size()) {
+      // Two i32.add-immediates in a row (loop counters, pointers): one dispatch. The second
+      // stays retargetable (last_dst_); take_add_k splits the pair again.
+      code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::i32_add_k_p2)]);
+      last_op_ = Op::i32_add_k_p2;
+      last_dst_ = code_.size();
+      last_dst_packed_ = true;
+      code_.push_back(pack(dst, a));
+      for (uint64_t v : rest) k(v);
+      return;
+    }
+    emit(p);
+    last_dst_ = code_.size();
+    last_dst_packed_ = true;
+    code_.push_back(pack(dst, a));
+    for (uint64_t v : rest) k(v);
+  }
   void set_stack_to(uint32_t height) { pop(vs_.size() - height); }
+
+  // Superinstructions `x_ak` (a load or store whose address is `i32.add a, k`): when the stack
+  // entry `from_top` is the result of the i32_add_k_p just emitted (its canonical slot, read by
+  // nothing else: the same condition as a compare fused into a branch), removes that
+  // instruction and returns its operands. The slot it wrote is dead: the entry is consumed here.
+  bool take_add_k(size_t from_top, uint64_t* a, uint64_t* kk) {
+    size_t i = vs_.size() - 1 - from_top;
+    if (last_op_pc_ == kNone || last_dst_ == kNone || vs_[i].kind != Opnd::kSlot ||
+        last_dst() != canon(i)) {
+      return false;
+    }
+    size_t at, cut;  // the add's operand words; where the code ends without it
+    if (last_op_ == Op::i32_add_k_p && last_op_pc_ + 3 == code_.size()) {
+      at = last_op_pc_ + 1;
+      cut = last_op_pc_;
+    } else if (last_op_ == Op::i32_add_k_p2 && last_op_pc_ + 5 == code_.size()) {
+      at = last_op_pc_ + 3;  // the pair's second add; the first stays, alone
+      cut = at;
+      code_[last_op_pc_] = static_cast<Word>(h_[static_cast<size_t>(Op::i32_add_k_p)]);
+    } else {
+      return false;
+    }
+    *a = code_[at] >> 16;
+    *kk = code_[at + 1];
+    code_.resize(cut);
+    last_op_pc_ = kNone;
+    last_dst_ = kNone;
+    return true;
+  }
+  // Puts back what take_add_k removed (the store's value did not fit its packed form).
+  void untake_add_k(uint64_t a, uint64_t kk) {
+    size_t i = vs_.size() - 2;
+    emit(Op::i32_add_k_p);
+    last_dst_ = code_.size();
+    last_dst_packed_ = true;
+    code_.push_back(pack(canon(i), a));
+    k(kk);
+  }
 
   // --- branches ----------------------------------------------------------------------------
   Ctl& label(uint32_t depth) { return ctl_[ctl_.size() - 1 - depth]; }
@@ -378,15 +657,11 @@ class FuncTranslator {
       const Opnd& o = vs_[from + i];
       uint64_t dst = canon(c.height + i);
       if (o.kind == Opnd::kConst) {
-        emit(Op::const_);
-        k(dst);
-        k(o.value);
+        emit_const(dst, o.value);
       } else {
         uint64_t src = o.kind == Opnd::kLocal ? ls(o.local) : canon(from + i);
         if (src != dst) {
-          emit(Op::copy);
-          k(dst);
-          k(src);
+          emit_copy(dst, src);
         }
       }
     }
@@ -398,15 +673,16 @@ class FuncTranslator {
     if (n == 1) {
       const Opnd& o = vs_[from];
       if (o.kind == Opnd::kConst) {
-        emit(Op::const_);
-        k(0);
-        k(o.value);
+        emit_const(0, o.value);
       } else {
         uint64_t src = use(from);
-        if (src != 0) {
-          emit(Op::copy);
-          k(0);
+        if (src != 0 && !wide_) {
+          emit(Op::ret_copy);  // (the wide layout's results are 16 bytes: copy_v, ret)
           k(src);
+          return;
+        }
+        if (src != 0) {
+          emit_copy(0, src);
         }
       }
     } else if (n > 1) {
@@ -448,7 +724,7 @@ class FuncTranslator {
     if (simple) {
       // Compare-and-branch when the condition was just computed by an i32 compare.
       if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-          code_[last_dst_].u == canon(vs_.size() - 1)) {
+          last_dst() == canon(vs_.size() - 1)) {
         Op fused = branch_variant(last_op_, false);
         if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
           Word a = code_[last_op_pc_ + 2];
@@ -457,8 +733,8 @@ class FuncTranslator {
           code_.resize(last_op_pc_);
           pop();
           emit(br_op);
-          k(a.u);
-          if (br_op != Op::br_i32_eqz) k(b.u);
+          k(a);
+          if (br_op != Op::br_i32_eqz) k(b);
           if (c.kind == Ctl::kLoop) {
             target(c.loop_pc);
           } else {
@@ -488,12 +764,12 @@ class FuncTranslator {
     targets_.push_back(skip);
     k(0);
     emit_br(depth);
-    code_[skip].u = pc();  // the fall-through segment starts here
+    code_[skip] = static_cast<Word>(pc());  // the fall-through segment starts here
   }
   // br_unless on the top of stack (for `if`); returns the word to patch with the else label.
   size_t emit_br_unless() {
     if (last_dst_ != kNone && last_op_pc_ != kNone && vs_.back().kind == Opnd::kSlot &&
-        code_[last_dst_].u == canon(vs_.size() - 1)) {
+        last_dst() == canon(vs_.size() - 1)) {
       Op fused = branch_variant(last_op_, true);
       if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
         Word a = code_[last_op_pc_ + 2];
@@ -502,11 +778,11 @@ class FuncTranslator {
         pop();
         if (last_op_ == Op::i32_eqz) {
           emit(Op::br_if);  // if (x == 0) ... : skip the arm when x != 0
-          k(a.u);
+          k(a);
         } else {
           emit(fused);
-          k(a.u);
-          k(b.u);
+          k(a);
+          k(b);
         }
         size_t w = code_.size();
         targets_.push_back(w);
@@ -545,7 +821,7 @@ class FuncTranslator {
     for (uint32_t i = 0; i < c.nresults; ++i) push();
     if (c.fixups.empty()) return reachable;
     size_t l = new_segment();
-    for (size_t w : c.fixups) code_[w].u = l;
+    for (size_t w : c.fixups) set_word(w, l);
     return true;
   }
 
@@ -585,7 +861,7 @@ class FuncTranslator {
           set_stack_to(c.height);
           for (uint32_t i = 0; i < c.nparams; ++i) push();
           size_t l = new_segment();
-          code_[else_word].u = l;
+          set_word(else_word, l);
           reachable_ = true;
           st.push_back(Walk{&ie->false_, ie->false_.begin(), 2});
           continue;
@@ -637,7 +913,7 @@ class FuncTranslator {
         open(Ctl::kIf, ie.true_.decl);
         ctl_.back().else_word = else_word;
         ctl_.back().if_expr = &ie;
-        new_segment();
+        new_segment(true);
         return &ie.true_.exprs;
       }
       case ET::Br:
@@ -646,7 +922,7 @@ class FuncTranslator {
         return nullptr;
       case ET::BrIf:
         emit_br_if(static_cast<const wabt::BrIfExpr&>(e).var.index());
-        new_segment();
+        new_segment(true);
         return nullptr;
       case ET::BrTable: {
         auto& bt = static_cast<const wabt::BrTableExpr&>(e);
@@ -667,7 +943,7 @@ class FuncTranslator {
           targets_.push_back(w);
           if (c.kind != Ctl::kFunc && in_place(c)) {
             if (c.kind == Ctl::kLoop) {
-              code_[w].u = c.loop_pc;
+              set_word(w, c.loop_pc);
             } else {
               c.fixups.push_back(w);
             }
@@ -676,7 +952,14 @@ class FuncTranslator {
           }
         }
         for (auto& [w, depth] : stubs) {
-          code_[w].u = pc();
+          set_word(w, pc());
+#ifndef WASMCAP_BENCH_FAST_NO_FUEL
+          // br_table charges its target's segment like every taken branch (run()): a stub
+          // (values moved, then `br`, which charges the label) starts with `fuel 0`.
+          code_.push_back(fuel_handler());
+          code_.push_back(0);
+#endif
+          last_op_pc_ = kNone;  // a jump target: nothing before it fuses with what follows
           emit_br(depth);
         }
         reachable_ = false;
@@ -732,18 +1015,15 @@ class FuncTranslator {
         }
         if (!pending_[x].empty()) flush_local(x);
         Opnd& o = vs_[top];
-        if (o.kind == Opnd::kSlot && last_dst_ != kNone && code_[last_dst_].u == canon(top)) {
-          code_[last_dst_].u = ls(x);  // the producer writes the local directly
+        if (o.kind == Opnd::kSlot && last_dst_ != kNone && last_dst() == canon(top) &&
+            retarget_last_dst(ls(x))) {
+          // the producer writes the local directly
         } else if (o.kind == Opnd::kConst) {
-          emit(Op::const_);
-          k(ls(x));
-          k(o.value);
+          emit_const(ls(x), o.value);
         } else {
           uint64_t src = use(top);
           if (src != ls(x)) {
-            emit(Op::copy);
-            k(ls(x));
-            k(src);
+            emit_copy(ls(x), src);
           }
         }
         last_dst_ = kNone;
@@ -765,27 +1045,85 @@ class FuncTranslator {
       }
       case ET::Load: {
         auto& le = static_cast<const wabt::LoadExpr&>(e);
+        Op op = op_for(le.opcode);
+        uint64_t a = 0, kk = 0;
+        Op cop = c_variant(op);
+        if (cop != Op::kCount && vs_.back().kind == Opnd::kConst &&
+            (vs_.back().value & 0xffffffff) + le.offset <= UINT32_MAX) {
+          uint64_t ea = (vs_.back().value & 0xffffffff) + le.offset;
+          pop();
+          result_op(cop, {ea});
+          return nullptr;
+        }
+        Op ak = ak_variant(op);
+        if (ak != Op::kCount && take_add_k(0, &a, &kk)) {
+          // dst is the add's own (packed) slot, so both fields fit.
+          pop();  // the address: the add's result, no longer computed
+          uint64_t dst = push();
+          emit(ak);
+          last_dst_ = code_.size();
+          last_dst_packed_ = true;
+          code_.push_back(pack(dst, a));
+          k(kk);
+          k(le.offset);
+          return nullptr;
+        }
         uint64_t addr = use_top(0);
         pop();
-        result_op(op_for(le.opcode), {addr, le.offset});
+        result_op_a(op, addr, {le.offset});
         return nullptr;
       }
       case ET::Store: {
         auto& se = static_cast<const wabt::StoreExpr&>(e);
+        Op op = op_for(se.opcode);
+        uint64_t a = 0, kk = 0;
+        Op cop = c_variant(op);
+        const Opnd& ao = vs_[vs_.size() - 2];
+        if (cop != Op::kCount && ao.kind == Opnd::kConst &&
+            (ao.value & 0xffffffff) + se.offset <= UINT32_MAX) {
+          uint64_t ea = (ao.value & 0xffffffff) + se.offset;
+          uint64_t v = use_top(0);
+          pop(2);
+          emit(cop);
+          k(v);
+          k(ea);
+          return nullptr;
+        }
+        Op ak = ak_variant(op);
+        if (ak != Op::kCount && vs_.back().kind != Opnd::kConst && take_add_k(1, &a, &kk)) {
+          uint64_t v = use_top(0);  // a local or a slot: emits nothing
+          if (fits16(a, v)) {
+            pop(2);
+            emit(ak);
+            code_.push_back(pack(a, v));
+            k(kk);
+            k(se.offset);
+            return nullptr;
+          }
+          untake_add_k(a, kk);
+        }
         uint64_t v = use_top(0), addr = use_top(1);
         pop(2);
-        emit(op_for(se.opcode));
-        k(addr);
-        k(v);
+        Op packed = packed_variant(op);  // (none for v128.store)
+        if (packed != Op::kCount && fits16(addr, v)) {
+          emit(packed);
+          code_.push_back(pack(addr, v));
+        } else {
+          emit(op);
+          k(addr);
+          k(v);
+        }
         k(se.offset);
         return nullptr;
       }
       case ET::Const: {
         const wabt::Const& c = static_cast<const wabt::ConstExpr&>(e).const_;
         switch (c.type()) {
-          case wabt::Type::I32: push_const(c.u32()); break;
+          // i32 and f32 constants are kept sign-extended to 64 bits: their readers see only the
+          // low 32 bits, and emit_const then stores small negative ones in one or half a word.
+          case wabt::Type::I32: push_const(sext32(c.u32())); break;
           case wabt::Type::I64: push_const(c.u64()); break;
-          case wabt::Type::F32: push_const(c.f32_bits()); break;
+          case wabt::Type::F32: push_const(sext32(c.f32_bits())); break;
           case wabt::Type::F64: push_const(c.f64_bits()); break;
           case wabt::Type::V128: v128_const(c.vec128()); break;
           default: push_const(0); break;
@@ -800,7 +1138,12 @@ class FuncTranslator {
           uint64_t b = vs_.back().value;
           uint64_t a = use_top(1);
           pop(2);
-          result_op(kop, {a, b});
+          if (is_i64_k(kop)) {
+            result_op(kop, {a});
+            k64(b);
+          } else {  // i32 (kept sign-extended, see Const): the low 32 bits
+            result_op_a(kop, a, {b & 0xffffffff});
+          }
         } else {
           uint64_t b = use_top(0), a = use_top(1);
           pop(2);
@@ -958,10 +1301,15 @@ class FuncTranslator {
     // The callee's frame starts at the first argument: results come back there.
     uint64_t off = canon(base);
     pop(nparams);
-    emit(op);
-    if (indirect) k(idx);
-    for (uint64_t v : imms) k(v);
-    k(off);
+    if (op == Op::call && fits16(*imms.begin(), off)) {
+      emit(Op::call_p);
+      code_.push_back(pack(*imms.begin(), off));
+    } else {
+      emit(op);
+      if (indirect) k(idx);
+      for (uint64_t v : imms) k(v);
+      k(off);
+    }
     note_site();
     for (uint32_t i = 0; i < nresults; ++i) push();
     // Room for the arguments (already counted) and the results; a host import writes both there.
@@ -971,9 +1319,9 @@ class FuncTranslator {
   const wabt::Module& m_;
   const wabt::Func& f_;
   const std::vector<uint32_t>& canon_;
-  const void* const* h_;
+  const int32_t* h_;
   std::vector<Word> code_;
-  std::vector<size_t> targets_;
+  std::vector<size_t> targets_;  // branch operands (they charge their target, see run())
   std::vector<Opnd> vs_;
   size_t first_virtual_ = 0;
   std::vector<std::vector<uint32_t>> pending_;
@@ -982,10 +1330,13 @@ class FuncTranslator {
   uint32_t max_height_ = 0;
   size_t fuel_word_ = kNone;
   uint64_t fuel_count_ = 0;
+  bool fuel_fused_ = false;  // fuel_word_ is a conditional branch's (its _f form), not a label
   size_t last_op_pc_ = kNone;
   Op last_op_ = Op::kCount;
   size_t last_dst_ = kNone;
+  bool last_dst_packed_ = false;  // last_dst_ is the low half of a packed word
   bool reachable_ = true;
+  bool overflow_ = false;  // an operand did not fit a word: the function is too large
   bool wide_ = false;
 
   // --- exception handling (legacy try/catch/delegate; docs/fast-interp.md) --------------

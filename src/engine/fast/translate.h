@@ -40,6 +40,9 @@ using IrPtr = std::unique_ptr<wabt::Module, IrDeleter>;
 struct FeatureScan {
   std::string unsupported;
   bool simd = false;
+  // Exception handling anywhere (a tag, try/catch/catch_all/delegate/rethrow/throw): what
+  // WebAssembly 2.0 alone would refuse (describe.h).
+  bool exceptions = false;
 };
 
 }  // namespace wasmcap::fast

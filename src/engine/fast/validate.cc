@@ -21,8 +21,10 @@
 // seeded mutants of them through both readers and requires the same verdict and first error;
 // the differential fuzz target does the same on every input.
 #include "engine/fast/validate.h"
+#include "engine/test_hooks.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -155,6 +157,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   }
   Result OnImportTag(Index, std::string_view, std::string_view, Index,
                      Index sig_index) override {
+    scan_->exceptions = true;
     return validator_.OnTag(loc(), var(sig_index));
   }
   Result OnFunction(Index, Index sig_index) override {
@@ -176,7 +179,12 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   }
   Result BeginGlobalInitExpr(Index) override { return begin_init_expr(global_type_); }
   Result EndGlobalInitExpr(Index) override { return end_init_expr(); }
+  Result BeginTagSection(wabt::Offset) override {
+    scan_->exceptions = true;  // even empty: WebAssembly 2.0 has no tag section
+    return Result::Ok;
+  }
   Result OnTagType(Index, Index sig_index) override {
+    scan_->exceptions = true;
     return validator_.OnTag(loc(), var(sig_index));
   }
   Result OnExport(Index, wabt::ExternalKind kind, Index item_index,
@@ -300,6 +308,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     return Result::Ok;
   }
   Result OnTryExpr(Type sig) override {
+    scan_->exceptions = true;
     note_type(sig);
     CHECK(catch_count(labels_ - 1));
     CHECK(validator_.OnTry(loc(), sig));
@@ -417,14 +426,26 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Result OnRefIsNullExpr() override { return validator_.OnRefIsNull(loc()); }
 
   // Exceptions (legacy try/catch/delegate/rethrow/throw).
-  Result OnThrowExpr(Index tag) override { return validator_.OnThrow(loc(), var(tag)); }
+  // Each notes the feature in the scan (FeatureScan::exceptions), as do tags.
+  Result OnThrowExpr(Index tag) override {
+    scan_->exceptions = true;
+    return validator_.OnThrow(loc(), var(tag));
+  }
   Result OnRethrowExpr(Index depth) override {
+    scan_->exceptions = true;
     CHECK(validator_.OnRethrow(loc(), var(depth)));
     return catch_count(depth);
   }
-  Result OnCatchExpr(Index tag) override { return validator_.OnCatch(loc(), var(tag), false); }
-  Result OnCatchAllExpr() override { return validator_.OnCatch(loc(), Var(), true); }
+  Result OnCatchExpr(Index tag) override {
+    scan_->exceptions = true;
+    return validator_.OnCatch(loc(), var(tag), false);
+  }
+  Result OnCatchAllExpr() override {
+    scan_->exceptions = true;
+    return validator_.OnCatch(loc(), Var(), true);
+  }
   Result OnDelegateExpr(Index depth) override {
+    scan_->exceptions = true;
     CHECK(validator_.OnDelegate(loc(), var(depth)));
     --labels_;
     return Result::Ok;
@@ -630,6 +651,9 @@ bool find_code(const uint8_t* b, size_t size, Code* code) {
 namespace validate_test_hooks {
 bool copied_options = false;
 }
+namespace {
+std::atomic<uint64_t> g_validations{0};  // engine_test_hooks::module_validations()
+}
 
 ParallelPlan parallel_plan(const uint8_t* bytes, size_t size, unsigned max_threads,
                            size_t threshold) {
@@ -696,6 +720,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
                              FeatureScan* scan, unsigned max_threads, size_t threshold,
                              std::vector<uint64_t>* instructions) {
+  g_validations.fetch_add(1, std::memory_order_relaxed);
   ParallelPlan plan = parallel_plan(bytes, size, max_threads, threshold);
   // The merge needs each pass to stop at its first error; a log stream is not shared.
   if (plan.threads < 2 || !options.stop_on_first_error || options.log_stream != nullptr ||
@@ -720,7 +745,10 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
   work(0);
   for (std::thread& th : threads) th.join();
   for (const Pass& p : passes) {
-    if (p.skip_ignored) return validate_module(bytes, size, options, errors, scan, 1, 0, instructions);
+    if (p.skip_ignored) {
+      g_validations.fetch_sub(1, std::memory_order_relaxed);  // one module
+      return validate_module(bytes, size, options, errors, scan, 1, 0, instructions);
+    }
   }
   // The verdict and error of the pass that stopped earliest in reading order.
   const Pass* first_failed = nullptr;
@@ -731,6 +759,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
       first_failed = &p;
     }
     scan->simd = scan->simd || p.scan.simd;
+    scan->exceptions = scan->exceptions || p.scan.exceptions;
     if (!p.scan.unsupported.empty() &&
         (first_unsupported == nullptr || p.unsupported_key < first_unsupported->unsupported_key)) {
       first_unsupported = &p;
@@ -744,3 +773,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
 }
 
 }  // namespace wasmcap::fast
+
+uint64_t wasmcap::engine_test_hooks::module_validations() {
+  return wasmcap::fast::g_validations.load(std::memory_order_relaxed);
+}

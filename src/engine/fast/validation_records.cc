@@ -23,32 +23,36 @@ std::string validation_record_path(const std::string& dir, const std::string& mo
 }
 
 std::string validation_record(const std::string& build, const std::string& module_sha256,
-                              bool simd) {
-  return "wasmcap-fast-validated 1\nbuild " + build + "\nsha256 " + module_sha256 +
-         "\nvalid simd " + (simd ? "1" : "0") + "\n";
+                              ValidationFacts facts) {
+  return "wasmcap-fast-validated 2\nbuild " + build + "\nsha256 " + module_sha256 +
+         "\nvalid simd " + (facts.simd ? "1" : "0") + " exceptions " +
+         (facts.exceptions ? "1" : "0") + "\n";
 }
 
-std::optional<bool> recorded_validation(const std::string& dir, const std::string& build,
-                                        const std::string& module_sha256) {
+std::optional<ValidationFacts> recorded_validation(const std::string& dir,
+                                                   const std::string& build,
+                                                   const std::string& module_sha256) {
   if (build.empty() || !cache::is_sha256_hex(module_sha256)) return std::nullopt;
   std::string data;
   if (!cache::read_trusted(validation_record_path(dir, module_sha256), kMaxValidationRecordBytes,
                            &data)) {
     return std::nullopt;
   }
-  // Exactly one of the two texts this build writes for these bytes; nothing is parsed.
-  if (data == validation_record(build, module_sha256, false)) return false;
-  if (data == validation_record(build, module_sha256, true)) return true;
+  // Exactly one of the four texts this build writes for these bytes; nothing is parsed.
+  for (int bits = 0; bits < 4; ++bits) {
+    ValidationFacts f{(bits & 1) != 0, (bits & 2) != 0};
+    if (data == validation_record(build, module_sha256, f)) return f;
+  }
   return std::nullopt;
 }
 
 void record_validation(const std::string& dir, const std::string& build,
-                       const std::string& module_sha256, bool simd) {
+                       const std::string& module_sha256, ValidationFacts facts) {
   if (build.empty() || !cache::is_sha256_hex(module_sha256)) return;
   const std::string path = validation_record_path(dir, module_sha256);
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) cache::bound_records(dir, "valid-", kMaxValidationRecords);
-  cache::replace_file(path, validation_record(build, module_sha256, simd));
+  cache::replace_file(path, validation_record(build, module_sha256, facts));
 }
 
 }  // namespace wasmcap::fast

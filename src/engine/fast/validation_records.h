@@ -3,7 +3,7 @@
 //
 // `valid-SHA` in the cache directory (SHA: the sha256 of the module's bytes) says that this
 // build of wasmcap validated exactly those bytes, found them valid and supported, and what the
-// load needs from the validating pass (whether the module uses v128). A later load of the same
+// load needs from the validating pass (whether the module uses v128, exception handling). A later load of the same
 // bytes by the same build reads it instead of validating again. Read and written under the
 // AOT cache's rules (cache_files.h): a regular file of this user's, not group/world-writable,
 // opened with O_NOFOLLOW, at most kMaxValidationRecordBytes, and exactly the expected text;
@@ -28,17 +28,23 @@ inline constexpr size_t kMaxValidationRecords = 1000;      // then the directory
 std::string validation_build_identity(const void* wabt_code);
 
 std::string validation_record_path(const std::string& dir, const std::string& module_sha256);
+// What a record says besides "valid": the validating pass's facts the load needs.
+struct ValidationFacts {
+  bool simd = false;        // uses v128 (the wide layout)
+  bool exceptions = false;  // uses exception handling (FeatureScan::exceptions)
+};
 std::string validation_record(const std::string& build, const std::string& module_sha256,
-                              bool simd);
+                              ValidationFacts facts);
 
-// The v128 flag of a trusted record that names exactly `build` and `module_sha256`; nullopt
-// when there is none (missing, foreign, damaged, for other bytes or another build).
-std::optional<bool> recorded_validation(const std::string& dir, const std::string& build,
-                                        const std::string& module_sha256);
+// The facts of a trusted record that names exactly `build` and `module_sha256`; nullopt when
+// there is none (missing, foreign, damaged, for other bytes or another build).
+std::optional<ValidationFacts> recorded_validation(const std::string& dir,
+                                                   const std::string& build,
+                                                   const std::string& module_sha256);
 // Writes the record (replacing any previous file of that name); keeps at most
 // kMaxValidationRecords of them. Failures are silent: the record is only saved work.
 void record_validation(const std::string& dir, const std::string& build,
-                       const std::string& module_sha256, bool simd);
+                       const std::string& module_sha256, ValidationFacts facts);
 
 // Tests: validating passes the fast engine's load has made (fast_engine.cc).
 namespace load_test_hooks {

@@ -3,6 +3,7 @@
 // This translation unit is compiled as C++17: wabt 1.0.32's interp headers do not compile as
 // C++20 with g++ 12 (see ../shared/NOTES-toolchain.md). No wabt type leaks out of this file.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "wabt/feature.h"
 #include "wabt/interp/binary-reader-interp.h"
 #include "wabt/interp/interp.h"
+#include "engine/test_hooks.h"
 #include "engine/wabt_shared.h"
 #include "wasmcap/engine.h"
 
@@ -148,6 +150,8 @@ ErrorCode classify_trap(const std::string& msg) {
 }
 
 wabt::Features all_features() { return engine_wabt::wasm2_features(); }
+
+std::atomic<uint64_t> g_loads{0};  // engine_test_hooks::wabt_backend_loads()
 
 // True when `bytes` is valid with the exceptions feature (legacy try/catch) enabled; called
 // only for a module the backend's own feature set refused, to tell "unsupported" from
@@ -639,6 +643,7 @@ class InterpEngine final : public Engine {
   CapabilitySet capabilities() const override { return CapabilitySet::all(); }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    g_loads.fetch_add(1, std::memory_order_relaxed);
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
     wabt::ReadBinaryOptions options(all_features(), /*log_stream=*/nullptr,
@@ -647,21 +652,10 @@ class InterpEngine final : public Engine {
     wi::ModuleDesc desc;
     wabt::Result r = wi::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc);
     if (wabt::Failed(r) && uses_exceptions(bytes, size)) {
-      // Exception handling is not enabled on this backend: wabt 1.0.32's interpreter runs it
-      // wrongly and can abort the process (an assertion in Thread::Pick when a catch lands in
-      // a function with declared locals; docs/fast-interp.md, "Exceptions").
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "the module uses exception handling, which the wabt interpreter does "
-                        "not run; run with --engine fast");
+      // Exception handling is not enabled on this backend (wabt_shared.h says why).
+      return tl::unexpected(engine_wabt::exceptions_unsupported_error());
     }
-    if (wabt::Failed(r)) {
-      std::string msg = "invalid module";
-      if (!errors.empty()) {
-        msg += ": " + errors.front().message;
-        msg += " (at byte offset " + std::to_string(errors.front().loc.offset) + ")";
-      }
-      return make_error(ErrorCode::kModuleMalformed, msg);
-    }
+    if (wabt::Failed(r)) return tl::unexpected(engine_wabt::invalid_module_error(errors));
     ModuleInfo info;
     info.size_bytes = size;
     info.defined_funcs = static_cast<uint32_t>(desc.funcs.size());
@@ -700,5 +694,7 @@ class InterpEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> make_interp_engine() { return std::make_unique<InterpEngine>(); }
+
+uint64_t engine_test_hooks::wabt_backend_loads() { return g_loads.load(std::memory_order_relaxed); }
 
 }  // namespace wasmcap
