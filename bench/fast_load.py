@@ -4,13 +4,19 @@ A benchmark, not a test. Standard library only.
 
     bench/fast_load.py --after build/bin/wasmcap --before /work/main/build/bin/wasmcap \
         [--runs 5] [--work DIR] [--cases synth21,synth81,hello,python,esbuild] [--json OUT]
-        [--one-thread] [--fifo]
+        [--one-thread] [--fifo] [--cold-warm]
 
 --one-thread adds a third series, the --after binary with WASMCAP_FAST_VALIDATE_THREADS=1 (its
-bodies validated on one thread). --fifo runs every process under `chrt -f 1` (SCHED_FIFO): on a
+bodies validated on one thread). --fifo runs every process under SCHED_FIFO priority 1 (as `chrt -f 1`, set on this script and
+inherited): on a
 machine shared with other jobs the process then gets whole CPUs, as on an idle machine (without
 it, the kernel's fair share between sessions caps the process at its share, however many
 threads it has). Use it for a few short runs only: it starves everything else meanwhile.
+--cold-warm runs the --after binary twice per round, with validated-module records
+(docs/fast-interp.md, "Validated-module records"): "after, cold" in a fresh, empty cache
+directory ($WASMCAP_CACHE_DIR; the module was never seen: validated and recorded) and "after,
+warm" in a directory primed by one run before the measurements (validation skipped). Without it
+every binary runs with a fresh cache directory per run as well, so the numbers are "cold".
 
 Cases (each `wasmcap run --engine interp ...`, WASMCAP_FAST_STATS=1):
   synth21   python3 bench/aot/gen_many_funcs.py 32000 OUT --body 16 --noop-start (21.5 MB;
@@ -99,14 +105,26 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--one-thread", action="store_true")
     ap.add_argument("--fifo", action="store_true")
+    ap.add_argument("--cold-warm", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     available = cases(a, a.work)
-    bins = [("before", a.before, {})] if a.before else []
-    bins.append(("after", a.after, {}))
+    fresh = lambda: {"WASMCAP_CACHE_DIR": tempfile.mkdtemp(dir=a.work, prefix="cache-")}
+    warm_dir = tempfile.mkdtemp(dir=a.work, prefix="warm-")
+    bins = [("before", a.before, fresh)] if a.before else []
+    if a.cold_warm:
+        bins.append(("after, cold", a.after, fresh))
+        bins.append(("after, warm", a.after, lambda: {"WASMCAP_CACHE_DIR": warm_dir}))
+    else:
+        bins.append(("after", a.after, fresh))
     if a.one_thread:
-        bins.append(("after, 1 thread", a.after, {"WASMCAP_FAST_VALIDATE_THREADS": "1"}))
-    prefix = ["chrt", "-f", "1"] if a.fifo else []
+        bins.append(("after, 1 thread", a.after,
+                     lambda: dict(fresh(), WASMCAP_FAST_VALIDATE_THREADS="1")))
+    prefix = []
+    if a.fifo:
+        # SCHED_FIFO for this process, inherited by every child it spawns (no `chrt` exec in
+        # the measured time, which matters for hello).
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
     env = dict(os.environ, WASMCAP_FAST_STATS="1")
     results = {}
     for case in a.cases.split(","):
@@ -114,10 +132,13 @@ def main():
             print("skipped %s: input not found" % case, file=sys.stderr)
             continue
         runs = 1 if case == "synth81" else a.runs
+        if a.cold_warm:  # prime the warm directory (module file record + validation record)
+            run([a.after, "run", "--engine", "interp", *available[case]],
+                dict(env, WASMCAP_CACHE_DIR=warm_dir))
         for _ in range(runs):
             for label, binary, extra in bins:
                 r = run([*prefix, binary, "run", "--engine", "interp", *available[case]],
-                        dict(env, **extra))
+                        dict(env, **extra()))
                 if r["rc"] != 0:
                     print("%s %s: exit %d %s" % (label, case, r["rc"], r.get("err", "")),
                           file=sys.stderr)

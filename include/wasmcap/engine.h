@@ -378,10 +378,26 @@ class Engine {
 // The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
 std::unique_ptr<Engine> make_interp_engine();
 
+// Options of the fast interpreter (docs/fast-interp.md, "Validated-module records").
+struct FastOptions {
+  // Keep a record of each module this build of wasmcap validated, named by the sha256 of its
+  // bytes, in the cache directory, and skip validating the same bytes again when a trusted
+  // record says they are valid. Off by default for embedders; `wasmcap run` and make_engine()
+  // turn it on (fast_options()). A cache directory that cannot be used means "validate".
+  bool validation_records = false;
+  // The cache directory; empty: AotOptions::cache_dir's default ($WASMCAP_CACHE_DIR, else
+  // $XDG_CACHE_HOME/wasmcap/aot, else ~/.cache/wasmcap/aot).
+  std::string cache_dir;
+  // Modules smaller than this are validated every time: validating them costs about what
+  // looking a record up does, and they would fill the cache directory with records.
+  uint64_t min_recorded_bytes = 64 * 1024;
+};
+
 // wasmcap's own fast interpreter (docs/fast-interp.md): validated by wabt, translated lazily to
 // threaded register code; fuel charged per basic block, deadlines checked at loop back-edges,
-// calls and after host calls. Refuses SIMD and exception handling (module_unsupported) for now.
+// calls and after host calls. The first form keeps no validation records.
 std::unique_ptr<Engine> make_fast_engine();
+std::unique_ptr<Engine> make_fast_engine(FastOptions options);
 
 // Options of the AOT backend (docs/aot.md). Empty/negative fields take their defaults.
 struct AotOptions {

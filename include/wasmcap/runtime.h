@@ -113,6 +113,10 @@ Result<ModuleFile> read_module_file(const std::string& path);
 // Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
 // same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine
 // when a C compiler is available, else the interpreter). Unknown names are an error listing the engines.
+// The fast engine's options for a run that uses the AOT cache directory `aot.cache_dir` (and its
+// defaults): validation records on, unless $WASMCAP_VALIDATION_CACHE is "0"
+// (docs/fast-interp.md, "Validated-module records").
+FastOptions fast_options(const AotOptions& aot);
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot = {});
 
 // Loads, links against WASI (and, when options.host_apis has host_api.https, the wasmcap_https

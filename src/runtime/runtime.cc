@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -191,10 +192,18 @@ std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::ti
 }
 }  // namespace
 
+FastOptions fast_options(const AotOptions& aot) {
+  FastOptions o;
+  const char* v = std::getenv("WASMCAP_VALIDATION_CACHE");
+  o.validation_records = v == nullptr || std::strcmp(v, "0") != 0;
+  o.cache_dir = aot.cache_dir;
+  return o;
+}
+
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
   // `interp` is wasmcap's own interpreter (docs/fast-interp.md); wabt's stays available by name as
   // the reference until the fast one has passed everything for a full release.
-  if (name == "interp" || name == "fast") return make_fast_engine();
+  if (name == "interp" || name == "fast") return make_fast_engine(fast_options(aot));
   if (name == "wabt") return make_interp_engine();
   if (name == "aot") return make_aot_engine(aot);
   // auto: native speed when this machine can compile; otherwise the interpreter, which needs

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "engine/aot/aot_abi.h"
+#include "engine/cache_files.h"
 #include "engine/aot/translate.h"
 
 extern char** environ;
@@ -36,74 +37,17 @@ constexpr size_t kMaxSmallFile = 64 << 10;
 // Cap on a compiled object we are willing to hash and load.
 constexpr size_t kMaxObjectBytes = 1ull << 30;
 
-std::string hex(const unsigned char* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
-
-std::string sha256_hex(const void* data, size_t n) {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
-  return hex(out, sizeof out);
-}
-
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-// A file we may trust: regular, owned by us, not writable by group or others.
-bool trusted_file(int fd) {
-  struct stat st;
-  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
-bool read_fd(int fd, std::string* out, size_t cap) {
-  out->clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) return true;
-    out->append(buf, static_cast<size_t>(n));
-    if (out->size() > cap) return false;
-  }
-}
-
-int open_trusted(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (!trusted_file(fd)) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool write_file(const std::string& path, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return false;
-    }
-    off += static_cast<size_t>(n);
-  }
-  return close(fd) == 0;
-}
+// The trusted-file primitives every cache record shares (cache_files.h).
+using cache::hex;
+using cache::open_trusted;
+using cache::read_fd;
+using cache::sha256_hex;
+using cache::write_file;
 
 // What a verified object's record says: the entry, the hash its bytes had, and the file's
 // identity (device, inode), size, and modification and status-change times in nanoseconds.
@@ -602,44 +546,7 @@ uint64_t wasm_code_bytes(const uint8_t* bytes, size_t size) {
 }
 
 Result<std::string> open_cache_dir(const AotOptions& options) {
-  std::string dir = options.cache_dir;
-  if (dir.empty()) dir = env_or("WASMCAP_CACHE_DIR", "");
-  if (dir.empty()) {
-    std::string xdg = env_or("XDG_CACHE_HOME", "");
-    if (!xdg.empty() && xdg.front() == '/') {
-      dir = xdg + "/wasmcap/aot";
-    } else {
-      std::string home = env_or("HOME", "");
-      if (home.empty()) {
-        return make_error(ErrorCode::kConfigInvalid,
-                          "no AOT cache directory: set --cache-dir or WASMCAP_CACHE_DIR (HOME is "
-                          "not set)");
-      }
-      dir = home + "/.cache/wasmcap/aot";
-    }
-  }
-  std::error_code ec;
-  fs::path p(dir);
-  // Parents are created with the default umask; the cache directory itself is private.
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(ErrorCode::kIo, "cannot create the AOT cache directory '" + dir +
-                                          "': " + std::strerror(errno) +
-                                          "; choose another one with --cache-dir");
-  }
-  struct stat st;
-  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return make_error(ErrorCode::kIo, "the AOT cache path '" + dir +
-                                          "' is not a directory; choose another with --cache-dir");
-  }
-  // Whoever can write here can plant code that wasmcap would load: only a private directory.
-  if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return make_error(ErrorCode::kIo,
-                      "the AOT cache directory '" + dir +
-                          "' is not owned by this user or is writable by others; fix it "
-                          "(chmod 700) or choose another with --cache-dir");
-  }
-  return dir;
+  return cache::open_cache_dir(options.cache_dir);
 }
 
 Result<std::string> find_compiler(const AotOptions& options) {
@@ -866,99 +773,6 @@ int lookup(const std::string& dir, const std::string& key) {
     }
   }
   return fd;
-}
-
-namespace {
-
-// Module file records (aot_cache.h). Why trusting them is sound: docs/security-model.md, "AOT
-// cache"; the same argument as for KEY.verified, with the racy-timestamp rule applied both when
-// the record is written and when it is read.
-constexpr int64_t kSettledNs = 2000000000;  // 2 s: far above any file timestamp granularity
-constexpr size_t kMaxFileRecordBytes = 1024;  // a record is ~250 bytes
-
-int64_t ns_of(const struct timespec& t) {
-  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
-
-std::string file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
-  return dir + "/file-" + sha256_hex(file.path.data(), file.path.size()).substr(0, 32);
-}
-
-// Everything a record says but the hash, which follows as 64 hex digits and a newline.
-std::string file_record_head(const ModuleFileIdentity& file) {
-  return "wasmcap-aot-module-file 1\npath " + sha256_hex(file.path.data(), file.path.size()) +
-         "\nfile " + std::to_string(file.device) + " " + std::to_string(file.inode) + " " +
-         std::to_string(file.size) + " " + std::to_string(file.mtime_ns) + " " +
-         std::to_string(file.ctime_ns) + "\nsha256 ";
-}
-
-bool is_sha256_hex(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-}  // namespace
-
-std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
-  return file_record_path(dir, file);
-}
-
-std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256) {
-  return file_record_head(file) + module_sha256 + "\n";
-}
-
-std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file) {
-  int fd = open((file_record_path(dir, file)).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return "";
-  struct stat st;
-  std::string data;
-  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-            (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && read_fd(fd, &data, kMaxFileRecordBytes);
-  close(fd);
-  if (!ok) return "";
-  // Racy timestamps: a record written within 2 s of the file's last change might describe a
-  // state the file has since left within the same timestamp tick; trust only settled ones.
-  const int64_t written = ns_of(st.st_mtim);
-  if (written - file.ctime_ns <= kSettledNs || written - file.mtime_ns <= kSettledNs) return "";
-  const std::string head = file_record_head(file);
-  if (data.size() != head.size() + 65 || data.compare(0, head.size(), head) != 0 ||
-      data.back() != '\n') {
-    return "";
-  }
-  std::string sha = data.substr(head.size(), 64);
-  return is_sha256_hex(sha) ? sha : "";
-}
-
-void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
-                          const std::string& module_sha256) {
-  if (file.path.empty() || !is_sha256_hex(module_sha256)) return;
-  struct timespec now;
-  if (clock_gettime(CLOCK_REALTIME, &now) != 0 || ns_of(now) - file.ctime_ns <= kSettledNs ||
-      ns_of(now) - file.mtime_ns <= kSettledNs) {
-    return;  // not settled yet (racy timestamps): the next load hashes and records
-  }
-  const std::string path = file_record_path(dir, file);
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
-    // A new record: bound their number (one per module path; a cache that has seen more than
-    // kMaxFileRecords module paths starts over, since each is only a saved hash).
-    std::vector<std::string> records;
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (name.compare(0, 5, "file-") == 0) records.push_back(it->path().string());
-    }
-    if (records.size() >= kMaxFileRecords) {
-      for (const auto& r : records) unlink(r.c_str());
-    }
-  }
-  std::string tmp = path + ".tmp" + std::to_string(getpid());
-  unlink(tmp.c_str());
-  if (!write_file(tmp, module_file_record(file, module_sha256)) ||
-      rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-  }
 }
 
 Result<int> compile_and_store(const std::string& dir, const std::string& key, const Toolchain& tc,

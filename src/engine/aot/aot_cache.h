@@ -11,6 +11,7 @@
 #include "wasmcap/engine.h"
 #include "wasmcap/error.h"
 #include "engine/aot/translate.h"
+#include "engine/cache_files.h"
 
 namespace wasmcap::aot {
 
@@ -82,22 +83,13 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
                                       int translator_version);
 std::string cache_key_for_module_hash(const std::string& module_sha256, const Toolchain& tc);
 
-// Module file records (docs/aot.md, "Cold start"): `file-H` (H: the first 32 hex digits of the
-// sha256 of the file's path) maps a module file's identity (device, inode, size, mtime and ctime
-// in ns) to the sha256 of its bytes, so a later load of the unchanged file need not hash it.
-// recorded_module_sha256 returns the recorded hash when the record is ours (regular, owned by
-// this user, not group/world-writable, no symlink), well-formed, names exactly this path and
-// identity, and was written more than 2 s after the file's last change; "" otherwise (hash as
-// usual). record_module_sha256 writes one (0600, O_EXCL temporary, atomic rename, replacing the
-// path's previous record) only when the file's last change is more than 2 s in the past, and
-// keeps at most kMaxFileRecords of them (all others are removed when a new one would exceed it).
-inline constexpr size_t kMaxFileRecords = 1000;
-std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file);
-void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
-                          const std::string& module_sha256);
-// The record's path and exact text (exposed for tests).
-std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file);
-std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256);
+// Module file records (docs/aot.md, "Cold start"): shared with the fast engine's validation
+// records, see cache_files.h.
+using cache::kMaxFileRecords;
+using cache::module_file_record;
+using cache::module_file_record_path;
+using cache::record_module_sha256;
+using cache::recorded_module_sha256;
 
 // The path of a verified object for `key`: its sidecar names the key and the sha256 of the .so,
 // both files are regular, owned by this user and not group/world-writable. Returns an open file

@@ -11,16 +11,20 @@
 #include <time.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <optional>
 
+#include "engine/cache_files.h"
 #include "engine/describe.h"
 #include "engine/fast/fast.h"
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
+#include "engine/fast/validation_records.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
@@ -130,12 +134,86 @@ uint8_t type_byte(wabt::Type t) {
 
 constexpr uint8_t kWasmHeader[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
 
+// A data segment, read from the data section by split_module (not into wabt's IR: Go modules
+// have up to 100,000 segments, and wabt's IR of each — a module field, an offset expression and
+// a byte vector, three allocations — was most of a warm start: docs/fast-interp.md, "Load").
+struct DataSeg {
+  bool active = false;
+  bool offset_global = false;  // offset = global `offset` (global.get), else the constant
+  uint32_t offset = 0;
+  uint32_t start = 0;  // bytes [start, start + size) of SplitModule::data
+  uint32_t size = 0;
+};
+
 struct SplitModule {
-  std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`)
+  std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`),
+                                   // data and data count sections
   std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
   std::vector<uint8_t> code;       // the code section's payload
   std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
+  std::vector<uint8_t> data;       // the data section's payload
+  std::vector<DataSeg> segments;
 };
+
+// Signed LEB128 (i32) at `p`, advancing it; false past `end` or on an overlong encoding.
+bool read_s32(const uint8_t*& p, const uint8_t* end, int32_t* out) {
+  int64_t v = 0;
+  int shift = 0;
+  for (; shift < 35; shift += 7) {
+    if (p == end) return false;
+    uint8_t b = *p++;
+    v |= static_cast<int64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      shift += 7;
+      if (shift < 64 && (b & 0x40) != 0) v |= -(int64_t{1} << shift);
+      if (v < INT32_MIN || v > INT32_MAX) return false;
+      *out = static_cast<int32_t>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The data section's segments (a module wabt has validated, WebAssembly 2.0: one memory, offsets
+// `i32.const N` or `global.get G`). False on anything else: the load then fails rather than
+// guess. Linear in the section's size.
+bool split_data(const uint8_t* payload, size_t n, SplitModule* out) {
+  out->data.assign(payload, payload + n);
+  const uint8_t* base = out->data.data();
+  const uint8_t* p = base;
+  const uint8_t* end = base + n;
+  uint32_t count = 0;
+  if (!read_u32(p, end, &count) || count > n) return false;
+  out->segments.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    DataSeg seg;
+    uint32_t flags = 0;
+    if (!read_u32(p, end, &flags) || flags > 2) return false;
+    if (flags != 1) {
+      seg.active = true;
+      uint32_t memory = 0;
+      if (flags == 2 && (!read_u32(p, end, &memory) || memory != 0)) return false;
+      if (p == end) return false;
+      uint8_t op = *p++;
+      if (op == 0x41) {  // i32.const
+        int32_t v = 0;
+        if (!read_s32(p, end, &v)) return false;
+        seg.offset = static_cast<uint32_t>(v);
+      } else if (op == 0x23) {  // global.get
+        if (!read_u32(p, end, &seg.offset)) return false;
+        seg.offset_global = true;
+      } else {
+        return false;
+      }
+      if (p == end || *p++ != 0x0b) return false;
+    }
+    if (!read_u32(p, end, &seg.size) || static_cast<size_t>(end - p) < seg.size) return false;
+    seg.start = static_cast<uint32_t>(p - base);
+    p += seg.size;
+    out->segments.push_back(seg);
+  }
+  return p == end;
+}
 
 // Splits a module wabt has validated. Custom sections are dropped (no reader of ours needs
 // them). Linear in the module's size.
@@ -152,10 +230,10 @@ bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
     p += n;
     switch (id) {
       case 0: break;  // custom
-      case 12:
-        out->datacount.assign(payload, payload + n);
-        put_section(out->decls, id, payload, n);
+      case 11:
+        if (!split_data(payload, n, out)) return false;
         break;
+      case 12: out->datacount.assign(payload, payload + n); break;
       case 10: {
         out->code.assign(payload, payload + n);
         const uint8_t* q = out->code.data();
@@ -201,6 +279,8 @@ class FastModule final : public Module {
   // The module uses exception handling (describe.h: what the AOT engine is told under auto).
   bool uses_exceptions() const { return exceptions_; }
   void set_uses_exceptions(bool on) { exceptions_ = on; }
+
+  const SplitModule& split() const { return split_; }
 
   // Wasm body bytes of function `func` (module index; a defined function).
   uint32_t body_size(uint32_t func) const {
@@ -481,19 +561,27 @@ class FastInstance final : public Instance, public Translator {
         rt_.elems[i] = std::move(refs);
       }
     }
-    rt_.data.resize(m.data_segments.size());
-    for (size_t i = 0; i < m.data_segments.size(); ++i) {
-      const wabt::DataSegment* s = m.data_segments[i];
-      if (s->kind == wabt::SegmentKind::Active) {
-        uint64_t off = static_cast<uint32_t>(eval_const(s->offset));
-        if (off + s->data.size() > rt_.mem_size) {
+    const SplitModule& split = module_->split();
+    rt_.data.resize(split.segments.size());
+    for (size_t i = 0; i < split.segments.size(); ++i) {
+      const DataSeg& s = split.segments[i];
+      const uint8_t* bytes = split.data.data() + s.start;
+      if (s.active) {
+        if (s.offset_global && uint64_t{s.offset} * rt_.stride >= rt_.globals.size()) {
+          return make_error(ErrorCode::kModuleMalformed,
+                            "invalid module: data segment " + std::to_string(i) +
+                                " reads a global that does not exist");
+        }
+        uint64_t off = s.offset_global ? static_cast<uint32_t>(rt_.globals[s.offset * rt_.stride])
+                                       : s.offset;
+        if (off + s.size > rt_.mem_size) {
           return make_error(ErrorCode::kTrapMemoryOutOfBounds,
                             "out of bounds memory access: data segment " + std::to_string(i) +
                                 " does not fit memory");
         }
-        if (!s->data.empty()) std::memcpy(rt_.mem + off, s->data.data(), s->data.size());
+        if (s.size != 0) std::memcpy(rt_.mem + off, bytes, s.size);
       } else {
-        rt_.data[i] = s->data;
+        rt_.data[i].assign(bytes, bytes + s.size);
       }
     }
 
@@ -708,8 +796,24 @@ class FastInstance final : public Instance, public Translator {
   bool running_ = false;
 };
 
+// This build's validator identity (validation_records.h), computed once.
+const std::string& build_identity() {
+  static const std::string id =
+      validation_build_identity(reinterpret_cast<const void*>(&wabt::ReadBinaryIr));
+  return id;
+}
+
+}  // namespace
+
+namespace load_test_hooks {
+std::atomic<uint64_t> validations{0};
+}
+
+namespace {
+
 class FastEngine final : public Engine {
  public:
+  explicit FastEngine(FastOptions options) : options_(std::move(options)) {}
   std::string_view name() const override { return "fast"; }
 
   // Fuel is charged per basic block (exactly: the guest never runs past its budget), the
@@ -727,18 +831,44 @@ class FastEngine final : public Engine {
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+    return load_from(bytes, size, nullptr);
+  }
+  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
+                                                        const ModuleFileIdentity& file) override {
+    return load_from(bytes, size, &file);
+  }
+
+ private:
+  // `file`: the file the bytes were read from (its record may spare hashing them).
+  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
+                                                  const ModuleFileIdentity* file) {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
+    // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
+    // this build, are not validated again. No usable cache directory, no build identity, or no
+    // trusted record: validate as usual.
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
+    auto t_records = Clock::now();
+    std::string dir, module_sha;
+    std::optional<ValidationFacts> recorded;
+    if (options_.validation_records && size >= options_.min_recorded_bytes &&
+        !build_identity().empty()) {
+      if (auto d = cache::open_cache_dir(options_.cache_dir)) {
+        dir = std::move(*d);
+        module_sha = cache::module_sha256_for_load(&dir, bytes, size, file);
+        recorded = recorded_validation(dir, build_identity(), module_sha);
+      }
+    }
+    const double records_ms = ms_since(t_records);  // the hash, when there is no file record
     wabt::Errors errors;
     wabt::ReadBinaryOptions options = load_options();
     // Validation: wabt's SharedValidator driven by a reader of our own that makes the calls
     // wabt's interp reader makes (validate.cc), so this engine accepts exactly the modules the
     // wabt backend accepts (wabt's IR validator is laxer, e.g. about empty constant
     // expressions), and compiles nothing; the same pass notes v128 and unsupported features.
-    using Clock = std::chrono::steady_clock;
-    auto ms_since = [](Clock::time_point t) {
-      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-    };
     // CPU time of the process (all its threads): wall time is the machine's load's business.
     auto cpu_ms = [] {
       timespec ts{};
@@ -751,8 +881,16 @@ class FastEngine final : public Engine {
     // Bodies on as many threads as the hardware runs at once (at most 4), for a code section of
     // kParallelValidateThreshold bytes or more: the same verdict and error as one pass.
     std::vector<uint64_t> passes;  // instructions read per pass (stats)
-    wabt::Result r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
-                                     kParallelValidateThreshold, &passes);
+    wabt::Result r = wabt::Result::Ok;
+    if (recorded) {
+      // Valid and supported (only those are recorded); what the validating pass noted.
+      scan.simd = recorded->simd;
+      scan.exceptions = recorded->exceptions;
+    } else {
+      ++load_test_hooks::validations;
+      r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
+                          kParallelValidateThreshold, &passes);
+    }
     double validate_ms = ms_since(t0), validate_cpu_ms = cpu_ms() - c0;
     if (wabt::Failed(r)) {
       std::string msg = "invalid module";
@@ -777,8 +915,10 @@ class FastEngine final : public Engine {
     if (stats_enabled()) {
       std::fprintf(stderr,
                    "wasmcap-fast-load {\"bytes\": %zu, \"validate_ms\": %.1f, \"ir_ms\": %.1f, "
-                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu}\n",
-                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size());
+                   "\"validate_cpu_ms\": %.1f, \"ir_cpu_ms\": %.1f, \"validate_threads\": %zu, "
+                   "\"validation_record\": %d, \"records_ms\": %.1f}\n",
+                   size, validate_ms, ms_since(t1), validate_cpu_ms, cpu_ms() - c1, passes.size(),
+                   recorded ? 1 : 0, records_ms);
     }
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
@@ -813,10 +953,15 @@ class FastEngine final : public Engine {
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
+    if (!recorded && !dir.empty()) {
+      record_validation(dir, build_identity(), module_sha, {scan.simd, scan.exceptions});
+    }
     auto fm = std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd);
     fm->set_uses_exceptions(scan.exceptions);
     return std::shared_ptr<const Module>(std::move(fm));
   }
+
+ public:
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
                                                 const HostFuncTable& host,
@@ -830,6 +975,9 @@ class FastEngine final : public Engine {
     if (auto r = inst->init(std::move(fm), host); !r) return tl::unexpected(r.error());
     return std::unique_ptr<Instance>(std::move(inst));
   }
+
+ private:
+  FastOptions options_;
 };
 
 }  // namespace
@@ -842,6 +990,9 @@ std::optional<bool> module_uses_exceptions(const Module& module) {
 
 }  // namespace fast
 
-std::unique_ptr<Engine> make_fast_engine() { return std::make_unique<fast::FastEngine>(); }
+std::unique_ptr<Engine> make_fast_engine() { return make_fast_engine(FastOptions{}); }
+std::unique_ptr<Engine> make_fast_engine(FastOptions options) {
+  return std::make_unique<fast::FastEngine>(std::move(options));
+}
 
 }  // namespace wasmcap

@@ -1,0 +1,317 @@
+// Trusted files in the cache directory (cache_files.h). Shared by the AOT cache (objects,
+// descriptions, .verified and module file records) and the fast engine's validation records,
+// so that every record is read and written under the same rules.
+#include "engine/cache_files.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <vector>
+
+namespace wasmcap::cache {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+}  // namespace
+
+std::string hex(const unsigned char* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  s.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+std::string sha256_hex(const void* data, size_t n) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
+  return hex(out, sizeof out);
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool trusted_file(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+bool read_fd(int fd, std::string* out, size_t cap) {
+  out->clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) return true;
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > cap) return false;
+  }
+}
+
+int open_trusted(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return -1;
+  if (!trusted_file(fd)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool read_trusted(const std::string& path, size_t cap, std::string* out, struct stat* st) {
+  // O_NONBLOCK: a FIFO by that name must not block the load (a regular file ignores it).
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat s;
+  bool ok = fstat(fd, &s) == 0 && S_ISREG(s.st_mode) && s.st_uid == geteuid() &&
+            (s.st_mode & (S_IWGRP | S_IWOTH)) == 0 && read_fd(fd, out, cap);
+  close(fd);
+  if (ok && st != nullptr) *st = s;
+  return ok;
+}
+
+bool write_file(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  return close(fd) == 0;
+}
+
+bool replace_file(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp" + std::to_string(getpid());
+  unlink(tmp.c_str());  // a dead process's leftover of the same pid
+  if (!write_file(tmp, data) || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+void bound_records(const std::string& dir, std::string_view prefix, size_t max) {
+  std::vector<std::string> records;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) == 0) records.push_back(it->path().string());
+  }
+  if (records.size() >= max) {
+    for (const auto& r : records) unlink(r.c_str());
+  }
+}
+
+Result<std::string> open_cache_dir(const std::string& option) {
+  std::string dir = option;
+  if (dir.empty()) dir = env_or("WASMCAP_CACHE_DIR", "");
+  if (dir.empty()) {
+    std::string xdg = env_or("XDG_CACHE_HOME", "");
+    if (!xdg.empty() && xdg.front() == '/') {
+      dir = xdg + "/wasmcap/aot";
+    } else {
+      std::string home = env_or("HOME", "");
+      if (home.empty()) {
+        return make_error(ErrorCode::kConfigInvalid,
+                          "no AOT cache directory: set --cache-dir or WASMCAP_CACHE_DIR (HOME is "
+                          "not set)");
+      }
+      dir = home + "/.cache/wasmcap/aot";
+    }
+  }
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    std::error_code ec;
+    fs::path p(dir);
+    // Parents are created with the default umask; the cache directory itself is private.
+    if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return make_error(ErrorCode::kIo, "cannot create the AOT cache directory '" + dir +
+                                            "': " + std::strerror(errno) +
+                                            "; choose another one with --cache-dir");
+    }
+    if (lstat(dir.c_str(), &st) != 0) st.st_mode = 0;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kIo, "the AOT cache path '" + dir +
+                                          "' is not a directory; choose another with --cache-dir");
+  }
+  // Whoever can write here can plant code that wasmcap would load: only a private directory.
+  if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return make_error(ErrorCode::kIo,
+                      "the AOT cache directory '" + dir +
+                          "' is not owned by this user or is writable by others; fix it "
+                          "(chmod 700) or choose another with --cache-dir");
+  }
+  return dir;
+}
+
+// --- Module file records ---------------------------------------------------------------------
+//
+// Why trusting them is sound: docs/security-model.md, "AOT cache"; the same argument as for
+// KEY.verified, with the racy-timestamp rule applied both when the record is written and when
+// it is read.
+namespace {
+
+constexpr int64_t kSettledNs = 2000000000;  // 2 s: far above any file timestamp granularity
+constexpr size_t kMaxFileRecordBytes = 1024;  // a record is ~250 bytes
+
+int64_t ns_of(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Everything a record says but the hash, which follows as 64 hex digits and a newline.
+std::string file_record_head(const ModuleFileIdentity& file) {
+  return "wasmcap-aot-module-file 1\npath " + sha256_hex(file.path.data(), file.path.size()) +
+         "\nfile " + std::to_string(file.device) + " " + std::to_string(file.inode) + " " +
+         std::to_string(file.size) + " " + std::to_string(file.mtime_ns) + " " +
+         std::to_string(file.ctime_ns) + "\nsha256 ";
+}
+
+}  // namespace
+
+std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file) {
+  return dir + "/file-" + sha256_hex(file.path.data(), file.path.size()).substr(0, 32);
+}
+
+std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256) {
+  return file_record_head(file) + module_sha256 + "\n";
+}
+
+std::string recorded_module_sha256(const std::string& dir, const ModuleFileIdentity& file) {
+  struct stat st;
+  std::string data;
+  if (!read_trusted(module_file_record_path(dir, file), kMaxFileRecordBytes, &data, &st)) {
+    return "";
+  }
+  // Racy timestamps: a record written within 2 s of the file's last change might describe a
+  // state the file has since left within the same timestamp tick; trust only settled ones.
+  const int64_t written = ns_of(st.st_mtim);
+  if (written - file.ctime_ns <= kSettledNs || written - file.mtime_ns <= kSettledNs) return "";
+  const std::string head = file_record_head(file);
+  if (data.size() != head.size() + 65 || data.compare(0, head.size(), head) != 0 ||
+      data.back() != '\n') {
+    return "";
+  }
+  std::string sha = data.substr(head.size(), 64);
+  return is_sha256_hex(sha) ? sha : "";
+}
+
+void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file,
+                          const std::string& module_sha256) {
+  if (file.path.empty() || !is_sha256_hex(module_sha256)) return;
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME, &now) != 0 || ns_of(now) - file.ctime_ns <= kSettledNs ||
+      ns_of(now) - file.mtime_ns <= kSettledNs) {
+    return;  // not settled yet (racy timestamps): the next load hashes and records
+  }
+  const std::string path = module_file_record_path(dir, file);
+  struct stat st;
+  // A new record: bound their number (one per module path; a cache that has seen more than
+  // kMaxFileRecords module paths starts over, since each is only a saved hash).
+  if (lstat(path.c_str(), &st) != 0) bound_records(dir, "file-", kMaxFileRecords);
+  replace_file(path, module_file_record(file, module_sha256));
+}
+
+std::string module_sha256_for_load(const std::string* dir, const uint8_t* bytes, size_t size,
+                                   const ModuleFileIdentity* file) {
+  // An identity that does not even match the bytes' length describes other bytes.
+  if (file != nullptr && file->size != size) file = nullptr;
+  std::string sha;
+  if (dir != nullptr && file != nullptr) sha = recorded_module_sha256(*dir, *file);
+  if (sha.empty()) {
+    sha = sha256_hex(bytes, size);
+    if (dir != nullptr && file != nullptr) record_module_sha256(*dir, *file, sha);
+  }
+  return sha;
+}
+
+// --- Build identity --------------------------------------------------------------------------
+
+namespace {
+
+struct BuildIdSearch {
+  uintptr_t addr = 0;
+  std::string id;
+  bool found = false;
+};
+
+// The NT_GNU_BUILD_ID note among `size` bytes of notes at `p` (4-byte aligned fields).
+std::string build_id_in_notes(const unsigned char* p, size_t size) {
+  size_t off = 0;
+  while (size - off >= sizeof(ElfW(Nhdr))) {
+    ElfW(Nhdr) h;
+    std::memcpy(&h, p + off, sizeof h);
+    off += sizeof h;
+    size_t name = (static_cast<size_t>(h.n_namesz) + 3) & ~size_t{3};
+    size_t desc = (static_cast<size_t>(h.n_descsz) + 3) & ~size_t{3};
+    if (name > size - off || desc > size - off - name) return "";
+    if (h.n_type == NT_GNU_BUILD_ID && h.n_namesz == 4 && std::memcmp(p + off, "GNU", 4) == 0 &&
+        h.n_descsz > 0) {
+      return hex(p + off + name, h.n_descsz);
+    }
+    off += name + desc;
+  }
+  return "";
+}
+
+int find_build_id(struct dl_phdr_info* info, size_t, void* data) {
+  auto* s = static_cast<BuildIdSearch*>(data);
+  bool contains = false;
+  for (int i = 0; i < info->dlpi_phnum && !contains; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+    contains = ph.p_type == PT_LOAD && s->addr >= start && s->addr - start < ph.p_memsz;
+  }
+  if (!contains) return 0;
+  s->found = true;
+  for (int i = 0; i < info->dlpi_phnum && s->id.empty(); ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    s->id = build_id_in_notes(reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr),
+                              ph.p_memsz);
+  }
+  return 1;
+}
+
+}  // namespace
+
+std::string object_build_id(const void* addr) {
+  BuildIdSearch s;
+  s.addr = reinterpret_cast<uintptr_t>(addr);
+  dl_iterate_phdr(find_build_id, &s);
+  return s.id;
+}
+
+}  // namespace wasmcap::cache

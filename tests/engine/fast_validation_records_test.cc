@@ -1,0 +1,470 @@
+// Validated-module records of the fast engine (docs/fast-interp.md, "Validated-module records";
+// docs/security-model.md, "AOT cache"): a module whose exact bytes this build validated before is
+// not validated again. A record decides whether a module is validated at all, so every rule that
+// keeps a wrong one from being trusted has a test here that fails without it. The module INVALID
+// has a body that does not type-check but declarations wabt's IR reader takes: a wrongly trusted
+// record makes its load succeed (OurRecordIsTrusted shows that this is what a trusted record
+// does), so each refusal below is visible as "invalid module" instead.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "engine/cache_files.h"
+#include "engine/describe.h"
+#include "engine/fast/validation_records.h"
+#include "test_support.h"
+#include "wasmcap/engine.h"
+#include "wasmcap/runtime.h"
+#include "wasmcap/wasmcap.h"
+
+namespace wasmcap {
+namespace {
+
+namespace fs = std::filesystem;
+using fast::load_test_hooks::validations;
+
+// (module (func (export "f") (result i32) (i32.const K))).
+std::vector<uint8_t> answer_module(uint8_t k) {
+  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
+          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type: () -> i32
+          0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
+          0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,         // export "f" = func 0
+          0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
+}
+
+// The same declarations; the body is `i32.add` on an empty stack (a validation error).
+const std::vector<uint8_t> kInvalid = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                       0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+                                       0x03, 0x02, 0x01, 0x00,
+                                       0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+                                       0x0a, 0x05, 0x01, 0x03, 0x00, 0x6a, 0x0b};
+
+// (func (export "f") (result i32) (local v128) v128.const i32x4 1 2 3 4, local.set 0,
+//  i32.const 7, local.get 0, i32x4.extract_lane 3, i32.add): 11.
+std::vector<uint8_t> simd_module() {
+  std::vector<uint8_t> body = {0x01, 0x01, 0x7b,  // one v128 local
+                               0xfd, 0x0c, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0,
+                               0x21, 0x00, 0x41, 0x07, 0x20, 0x00, 0xfd, 0x1b, 0x03, 0x6a, 0x0b};
+  std::vector<uint8_t> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                            0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+                            0x03, 0x02, 0x01, 0x00,
+                            0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+                            0x0a, static_cast<uint8_t>(body.size() + 2), 0x01,
+                            static_cast<uint8_t>(body.size())};
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
+}
+
+struct Dir {
+  fs::path dir;
+  explicit Dir(const char* what) {
+    std::string tmpl = std::string("/tmp/wasmcap-valrec-") + what + "-XXXXXX";
+    dir = mkdtemp(tmpl.data());
+  }
+  ~Dir() {
+    std::error_code ec;
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    fs::remove_all(dir, ec);
+  }
+};
+
+void write_text(const fs::path& p, const std::string& s, mode_t mode = 0600) {
+  fs::remove(p);
+  int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size()));
+  close(fd);
+  ASSERT_EQ(chmod(p.c_str(), mode), 0);  // whatever the umask
+}
+
+std::string read_text(const fs::path& p) {
+  std::string s;
+  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  cache::read_fd(fd, &s, 1 << 20);
+  close(fd);
+  return s;
+}
+
+std::string sha(const std::vector<uint8_t>& b) { return cache::sha256_hex(b.data(), b.size()); }
+
+class FastValidationRecords : public ::testing::Test {
+ protected:
+  FastValidationRecords() {
+    options.validation_records = true;
+    options.cache_dir = cache.dir.string();
+    options.min_recorded_bytes = 0;
+  }
+  const std::string& build() {
+    static const std::string id = [] {
+      // The identity the engine computes (fast_engine.cc): ours and wabt's objects, here both
+      // this test executable.
+      std::string s = fast::validation_build_identity(
+          reinterpret_cast<const void*>(&fast::validation_build_identity));
+      return s;
+    }();
+    return id;
+  }
+  fs::path record_of(const std::vector<uint8_t>& b) {
+    return fast::validation_record_path(cache.dir.string(), sha(b));
+  }
+  // Loads `b` on a fresh engine; returns whether it loaded, and sets `validated`.
+  Result<std::shared_ptr<const Module>> load(const std::vector<uint8_t>& b, bool* validated,
+                                             const ModuleFileIdentity* file = nullptr) {
+    auto engine = make_fast_engine(options);
+    uint64_t before = validations.load();
+    auto m = file != nullptr ? engine->load_file_bytes(b.data(), b.size(), *file)
+                             : engine->load(b.data(), b.size());
+    *validated = validations.load() != before;
+    return m;
+  }
+  // True when `b` loads without being validated.
+  bool trusted(const std::vector<uint8_t>& b) {
+    bool validated = false;
+    auto m = load(b, &validated);
+    return m.has_value() && !validated;
+  }
+  // The INVALID module is refused as invalid (its record was not trusted).
+  void expect_refused_invalid() {
+    bool validated = false;
+    auto m = load(kInvalid, &validated);
+    ASSERT_FALSE(m.has_value());
+    EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed);
+    EXPECT_TRUE(validated);
+  }
+
+  Dir cache{"cache"};
+  FastOptions options;
+};
+
+// Calls f of a loaded module (a fast module instantiates on any fast engine).
+int32_t call_f(const std::shared_ptr<const Module>& m) {
+  auto inst = make_fast_engine()->instantiate(m, HostFuncTable{}, ExecLimits{});
+  EXPECT_TRUE(inst.has_value());
+  if (!inst) return -1;
+  auto r = (*inst)->call("f", {});
+  EXPECT_TRUE(r.has_value());
+  return r && !r->results.empty() ? static_cast<int32_t>(r->results[0].i32) : -1;
+}
+
+TEST_F(FastValidationRecords, BuildHasAnIdentity) {
+  // Without a build ID no record is ever read or written: the tests below would prove nothing.
+  ASSERT_FALSE(build().empty());
+  EXPECT_EQ(build().rfind(std::string("wasmcap-") + WASMCAP_VERSION + "-", 0), 0u);
+}
+
+TEST_F(FastValidationRecords, SecondLoadOfTheSameBytesIsNotValidated) {
+  auto a = answer_module(1);
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  // The record: exactly our text, a private regular file.
+  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), {}));
+  struct stat st;
+  ASSERT_EQ(lstat(record_of(a).c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Then: loaded, not validated, and it runs.
+  auto m = load(a, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(call_f(*m), 1);
+}
+
+TEST_F(FastValidationRecords, SimdFlagIsRecordedAndUsed) {
+  auto s = simd_module();
+  bool validated = false;
+  auto m = load(s, &validated);
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_TRUE(validated);
+  EXPECT_EQ(call_f(*m), 11);
+  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), {true, false}));
+  m = load(s, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(call_f(*m), 11);
+}
+
+TEST_F(FastValidationRecords, ExceptionsFlagIsRecordedAndUsed) {
+  // (tag) (func (export "f") (result i32) try (result i32) i32.const 1 catch_all i32.const 2 end)
+  const std::vector<uint8_t> eh = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                   0x01, 0x08, 0x02, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x00, 0x00,
+                                   0x03, 0x02, 0x01, 0x00,
+                                   0x0d, 0x03, 0x01, 0x00, 0x01,
+                                   0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+                                   0x0a, 0x0c, 0x01, 0x0a, 0x00, 0x06, 0x7f, 0x41, 0x01, 0x19,
+                                   0x41, 0x02, 0x0b, 0x0b};
+  bool validated = false;
+  auto m = load(eh, &validated);
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  EXPECT_TRUE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
+  EXPECT_EQ(read_text(record_of(eh)), fast::validation_record(build(), sha(eh), {false, true}));
+  m = load(eh, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
+  EXPECT_EQ(call_f(*m), 1);
+  // And a module without: false from the record too.
+  auto a = answer_module(1);
+  ASSERT_TRUE(load(a, &validated).has_value());
+  m = load(a, &validated);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(validated);
+  EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(false));
+}
+
+TEST_F(FastValidationRecords, InvalidModuleIsNeverRecorded) {
+  expect_refused_invalid();
+  EXPECT_FALSE(fs::exists(record_of(kInvalid)));
+  expect_refused_invalid();  // and so it is validated every time
+  // A module using a feature this engine refuses (a tail call: return_call 0) is refused by
+  // the validating pass and not recorded either.
+  std::vector<uint8_t> tail = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                               0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                               0x03, 0x02, 0x01, 0x00,
+                               0x0a, 0x06, 0x01, 0x04, 0x00, 0x12, 0x00, 0x0b};
+  bool validated = false;
+  auto m = load(tail, &validated);
+  EXPECT_FALSE(m.has_value());
+  EXPECT_TRUE(validated);
+  EXPECT_FALSE(fs::exists(record_of(tail)));
+}
+
+// The positive control of the refusals below: a record that is ours, well-formed and names
+// exactly these bytes and this build is trusted, even for bytes that are not valid (whoever can
+// write such a file can also plant the AOT cache's native code: docs/security-model.md).
+TEST_F(FastValidationRecords, OurRecordIsTrusted) {
+  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
+  EXPECT_TRUE(trusted(kInvalid));
+}
+
+TEST_F(FastValidationRecords, RecordForOtherBytesIsNotTrusted) {
+  auto a = answer_module(1);
+  ASSERT_TRUE(trusted(a) || trusted(a));  // recorded
+  // A's (genuine) record under INVALID's name.
+  fs::copy_file(record_of(a), record_of(kInvalid));
+  expect_refused_invalid();
+  // A record naming INVALID's hash, but of another build.
+  write_text(record_of(kInvalid), fast::validation_record(build() + "0", sha(kInvalid), {}));
+  expect_refused_invalid();
+  write_text(record_of(kInvalid),
+             fast::validation_record("wasmcap-0.0.9-" + std::string(40, 'a'), sha(kInvalid), {}));
+  expect_refused_invalid();
+}
+
+TEST_F(FastValidationRecords, DamagedRecordIsNotTrusted) {
+  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
+  for (const std::string& bad :
+       {good.substr(0, good.size() - 1), good + "\n", good + "x", std::string(""),
+        "wasmcap-fast-validated 1" + good.substr(good.find('\n')),
+        good.substr(0, good.size() - 2) + "2\n", good.substr(0, good.size() - 2) + "1 \n",
+        std::string(2000, 'a')}) {
+    write_text(record_of(kInvalid), bad);
+    expect_refused_invalid();
+  }
+  // A record larger than the bound, even one that starts with the right text.
+  write_text(record_of(kInvalid), good + std::string(fast::kMaxValidationRecordBytes, ' '));
+  expect_refused_invalid();
+}
+
+TEST_F(FastValidationRecords, ForeignRecordIsIgnored) {
+  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
+  const fs::path rec = record_of(kInvalid);
+  // Writable by group, by others.
+  for (mode_t mode : {0620, 0602, 0660}) {
+    write_text(rec, good, mode);
+    expect_refused_invalid();
+  }
+  // Another user's.
+  write_text(rec, good);
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(rec.c_str(), 4242, 4242), 0);
+    expect_refused_invalid();
+  }
+  // A symlink to a good record elsewhere (O_NOFOLLOW).
+  Dir other("other");
+  write_text(other.dir / "r", good);
+  fs::remove(rec);
+  fs::create_symlink(other.dir / "r", rec);
+  expect_refused_invalid();
+  // A directory or a FIFO by that name.
+  fs::remove(rec);
+  fs::create_directory(rec);
+  expect_refused_invalid();
+  fs::remove(rec);
+  ASSERT_EQ(mkfifo(rec.c_str(), 0600), 0);
+  expect_refused_invalid();
+  fs::remove(rec);
+  // The same text as a private regular file: trusted (the control).
+  write_text(rec, good);
+  EXPECT_TRUE(trusted(kInvalid));
+}
+
+TEST_F(FastValidationRecords, ChangedModuleFileIsValidatedAgain) {
+  // A module file (its identity as read_module_file gives it, settled timestamps): the first
+  // load hashes and validates, records both; the second finds the file record (no hash) and the
+  // validation record (no validation). Then the file changes to INVALID (same path and size,
+  // new mtime): its old file record must not be trusted, so its bytes are hashed and validated.
+  auto a = answer_module(1);
+  ModuleFileIdentity file;
+  file.path = "/nonexistent/m.wasm";
+  file.device = 1;
+  file.inode = 2;
+  file.size = a.size();
+  file.mtime_ns = 1000000000LL * 1000000;
+  file.ctime_ns = file.mtime_ns;
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated, &file).has_value());
+  EXPECT_TRUE(validated);
+  EXPECT_EQ(cache::recorded_module_sha256(cache.dir.string(), file), sha(a));
+  ASSERT_TRUE(load(a, &validated, &file).has_value());
+  EXPECT_FALSE(validated);
+  // The file changed: new mtime (ctime), new size.
+  ModuleFileIdentity changed = file;
+  changed.size = kInvalid.size();
+  changed.mtime_ns += 5000000000LL;
+  changed.ctime_ns = changed.mtime_ns;
+  auto m = load(kInvalid, &validated, &changed);
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed);
+  EXPECT_TRUE(validated);
+  // Changed in the same size: only the mtime differs.
+  changed = file;
+  changed.mtime_ns += 7000000000LL;
+  changed.ctime_ns = changed.mtime_ns;
+  auto b = answer_module(2);
+  ASSERT_TRUE(load(b, &validated, &changed).has_value());
+  EXPECT_TRUE(validated);  // B's bytes were hashed, not taken for A's
+  // A's record of the file still holds for A; but an identity whose size does not match the
+  // bytes describes other bytes: INVALID with A's identity is hashed and validated.
+  ASSERT_TRUE(load(a, &validated, &file).has_value());
+  EXPECT_FALSE(validated);
+  m = load(kInvalid, &validated, &file);
+  EXPECT_FALSE(m.has_value());
+  EXPECT_TRUE(validated);
+}
+
+TEST_F(FastValidationRecords, RealModuleFileChangedInPlaceIsValidatedAgain) {
+  // The same through read_module_file on a real file (its record of the file is written only
+  // once the file's timestamps are settled; the validation record is keyed by content anyway).
+  Dir files("files");
+  const fs::path path = files.dir / "m.wasm";
+  auto a = answer_module(1);
+  write_text(path, std::string(a.begin(), a.end()), 0644);
+  auto f = read_module_file(path.string());
+  ASSERT_TRUE(f.has_value() && f->file.has_value());
+  bool validated = false;
+  ASSERT_TRUE(load(f->bytes, &validated, &*f->file).has_value());
+  EXPECT_TRUE(validated);
+  f = read_module_file(path.string());
+  ASSERT_TRUE(load(f->bytes, &validated, &*f->file).has_value());
+  EXPECT_FALSE(validated);
+  // Rewritten in place (same inode) with invalid bytes.
+  int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, kInvalid.data(), kInvalid.size()), static_cast<ssize_t>(kInvalid.size()));
+  close(fd);
+  f = read_module_file(path.string());
+  auto m = load(f->bytes, &validated, f->file ? &*f->file : nullptr);
+  ASSERT_FALSE(m.has_value());
+  EXPECT_TRUE(validated);
+}
+
+TEST_F(FastValidationRecords, UnusableCacheDirValidatesAsBefore) {
+  auto a = answer_module(1);
+  // Group-writable directory: not used (neither read nor written), the load still succeeds.
+  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
+  ASSERT_EQ(chmod(cache.dir.c_str(), 0770), 0);
+  expect_refused_invalid();
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  EXPECT_FALSE(fs::exists(record_of(a)));
+  ASSERT_EQ(chmod(cache.dir.c_str(), 0700), 0);
+  // A path that is a file, or cannot be created.
+  Dir other("other");
+  write_text(other.dir / "file", "x");
+  for (const fs::path& dir : {other.dir / "file", other.dir / "file" / "sub"}) {
+    options.cache_dir = dir.string();
+    ASSERT_TRUE(load(a, &validated).has_value());
+    EXPECT_TRUE(validated);
+  }
+}
+
+TEST_F(FastValidationRecords, SmallOrDisabledWritesNothing) {
+  auto a = answer_module(1);
+  options.min_recorded_bytes = a.size() + 1;
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  options.min_recorded_bytes = 0;
+  options.validation_records = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  EXPECT_TRUE(fs::is_empty(cache.dir));
+  // make_fast_engine() keeps none; fast_options() turns them on unless
+  // WASMCAP_VALIDATION_CACHE=0.
+  AotOptions aot;
+  aot.cache_dir = "/x";
+  EXPECT_TRUE(fast_options(aot).validation_records);
+  EXPECT_EQ(fast_options(aot).cache_dir, "/x");
+  setenv("WASMCAP_VALIDATION_CACHE", "0", 1);
+  EXPECT_FALSE(fast_options(aot).validation_records);
+  unsetenv("WASMCAP_VALIDATION_CACHE");
+}
+
+TEST_F(FastValidationRecords, RecordsAreBounded) {
+  for (size_t i = 0; i < fast::kMaxValidationRecords; ++i) {
+    write_text(cache.dir / ("valid-" + std::to_string(i)), "x");
+  }
+  write_text(cache.dir / "file-keep", "x");
+  auto a = answer_module(1);
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  size_t records = 0;
+  for (const auto& e : fs::directory_iterator(cache.dir)) {
+    if (e.path().filename().string().rfind("valid-", 0) == 0) ++records;
+  }
+  EXPECT_EQ(records, 1u);  // the new one
+  EXPECT_TRUE(fs::exists(record_of(a)));
+  EXPECT_TRUE(fs::exists(cache.dir / "file-keep"));
+}
+
+// wasmcap run: records in the cache directory (--cache-dir / $WASMCAP_CACHE_DIR), none with
+// WASMCAP_VALIDATION_CACHE=0; modules below FastOptions::min_recorded_bytes are not recorded.
+TEST_F(FastValidationRecords, RunModuleUsesTheCacheDirectory) {
+  // A (f) with a 300 KiB custom section, so it is above the default size.
+  auto big = answer_module(3);
+  std::vector<uint8_t> custom = {'p', 'a', 'd'};
+  custom.insert(custom.begin(), 3);
+  custom.resize(custom.size() + 300 * 1024, 0);
+  big.push_back(0);
+  uint32_t n = static_cast<uint32_t>(custom.size());
+  do {
+    uint8_t byte = n & 0x7f;
+    n >>= 7;
+    big.push_back(n != 0 ? (byte | 0x80) : byte);
+  } while (n != 0);
+  big.insert(big.end(), custom.begin(), custom.end());
+  RunOptions ro;
+  ro.engine = "interp";
+  ro.entry = "f";
+  ro.aot.cache_dir = cache.dir.string();
+  setenv("WASMCAP_VALIDATION_CACHE", "0", 1);
+  ASSERT_TRUE(run_module(big, ro).has_value());
+  unsetenv("WASMCAP_VALIDATION_CACHE");
+  EXPECT_FALSE(fs::exists(record_of(big)));
+  uint64_t before = validations.load();
+  ASSERT_TRUE(run_module(big, ro).has_value());
+  EXPECT_EQ(validations.load(), before + 1);
+  EXPECT_TRUE(fs::exists(record_of(big)));
+  ASSERT_TRUE(run_module(big, ro).has_value());
+  EXPECT_EQ(validations.load(), before + 1);
+}
+
+}  // namespace
+}  // namespace wasmcap
