@@ -27,6 +27,13 @@ generated module's code, nothing else changes. On some CPUs the same machine cod
 slower at another offset (docs/benchmarks.md, "code placement"), so a comparison of two AOT
 builds is only meaningful over several placements; the report gives every placement's ratio and
 the geomean of aot / aot@base over all (program, placement) pairs.
+
+Peers, optional: wasm3 ("wasm3"), WAMR's interpreter ("wamr": iwasm, fast-interp or classic as
+it was built) and WAMR AOT ("wamr-aot": wamrc, then iwasm on the .aot file), each found on PATH
+or through $WASMCAP_BENCH_WASM3 / $WASMCAP_BENCH_IWASM / $WASMCAP_BENCH_WAMRC (a path). The
+project never downloads or builds them; a peer that is not there is "n/a", not an error. The
+interpreters run at the fast engine's scale against the same native baseline; WAMR AOT at full
+scale, its wamrc compile time reported per program (`wamrc_compile_s`).
 """
 
 import argparse
@@ -65,7 +72,15 @@ PROGRAMS = {
 }
 QUICK_DIVISOR = 100  # --quick: full scales / 100, interpreter scale 1, one repetition
 
-RUNTIMES = ["native", "aot", "interp", "fast", "node"]
+RUNTIMES = ["native", "aot", "interp", "fast", "node", "wasm3", "wamr", "wamr-aot"]
+# Peers (never downloaded): runtime -> [(env var, program on PATH)] it needs.
+PEERS = {
+    "wasm3": [("WASMCAP_BENCH_WASM3", "wasm3")],
+    "wamr": [("WASMCAP_BENCH_IWASM", "iwasm")],
+    "wamr-aot": [("WASMCAP_BENCH_IWASM", "iwasm"), ("WASMCAP_BENCH_WAMRC", "wamrc")],
+}
+# Interpreter peers run at the fast engine's scale, against native at that scale.
+FAST_SCALE_PEERS = ("wasm3", "wamr")
 # Interpreters run at reduced scales, against a native baseline at the same scale: wabt's at the
 # interpreter scale, the fast one at FAST_FACTOR times that (it is ~10x faster, and at the
 # interpreter scale its process start-up would be a large part of the time).
@@ -85,6 +100,7 @@ class Runner:
         self.aot_base_cli = (os.path.join(os.path.abspath(args.aot_baseline), "bin", "wasmcap")
                              if args.aot_baseline else None)
         self.node = shutil.which("node")
+        self.peer_tools = {}  # program name -> path, for the peers found (probe())
         self.node_script = os.path.join(HERE, "node_wasi.mjs")
         self.tmp = tempfile.mkdtemp(prefix="wasmcap-bench-")
         # The AOT cache used by this run: private, so "cached" means cached by this run's
@@ -208,7 +224,36 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                     self.aot_env(cache))
         if runtime == "node":
             return [self.node] + NODE_FLAGS + [self.node_script, wasm] + args, None
+        if runtime == "wasm3":
+            return [self.peer_tools["wasm3"], wasm] + args, None
+        if runtime == "wamr":
+            return [self.peer_tools["iwasm"], wasm] + args, None
+        if runtime == "wamr-aot":
+            return [self.peer_tools["iwasm"], self.wamr_aot_file(wasm)] + args, None
         raise ValueError(runtime)
+
+    def wamr_aot_file(self, wasm):
+        name = os.path.basename(wasm)[:-len(".wasm")]
+        return os.path.join(self.tmp, "wamr-aot", name + ".aot")
+
+    def wamrc_compile(self, wasm):
+        """Compiles wasm with wamrc (once per module); returns the run dict (wall/cpu/rc)."""
+        out = self.wamr_aot_file(wasm)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        r = self.run([self.peer_tools["wamrc"], "-o", out, wasm], timeout=3600)
+        if r["rc"] == 0 and not os.path.exists(out):
+            r["rc"], r["err"] = "no output", f"wamrc wrote no {out}"
+        return r
+
+    def find_peer_tool(self, env_var, program):
+        """A peer's executable: $env_var when set (it must be executable), else PATH."""
+        given = os.environ.get(env_var)
+        if given:
+            return (given, None) if os.access(given, os.X_OK) else (
+                None, f"${env_var}={given} is not an executable file")
+        found = shutil.which(program)
+        return (found, None) if found else (
+            None, f"{program} not found on PATH (or set ${env_var}); peers are never downloaded")
 
     # --- availability ------------------------------------------------------------------------
     def probe(self):
@@ -239,6 +284,27 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
             else:
                 first = (r["err"].strip() or f"exit {r['rc']}").splitlines()[0]
                 reasons["node"] = f"node:wasi failed: {first}"
+        for rt, tools in PEERS.items():
+            reasons[rt] = None
+            for env_var, program in tools:
+                path, why = self.find_peer_tool(env_var, program)
+                if why:
+                    reasons[rt] = why
+                    break
+                self.peer_tools[program] = path
+            if reasons[rt]:
+                continue
+            if rt == "wamr-aot":
+                r = self.wamrc_compile(hello)
+                if r["rc"] != 0:
+                    first = (r["err"].strip() or f"exit {r['rc']}").splitlines()[0]
+                    reasons[rt] = f"wamrc failed on hello.wasm: {first}"
+                    continue
+            argv, _ = self.command(rt, hello, None)
+            r = self.run(argv, timeout=120)
+            if not (r["rc"] == 0 and r["out"].startswith("hello from wasm")):
+                first = (r["err"].strip() or r["out"].strip() or f"exit {r['rc']}").splitlines()[0]
+                reasons[rt] = f"{argv[0]} failed on hello.wasm: {first}"
         return reasons
 
     def find_aot_cache_flag(self):
@@ -267,9 +333,12 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
             for rt in runtimes:
                 if reasons.get(rt):
                     continue
-                if rt == "fast":
-                    plan.append(("native@fast", "native", fast_scale))
-                    plan.append(("fast", "fast", fast_scale))
+                if rt == "fast" or rt in FAST_SCALE_PEERS:
+                    if not any(label == "native@fast" for label, _, _ in plan):
+                        plan.append(("native@fast", "native", fast_scale))
+                    plan.append((rt, rt, fast_scale))
+                    if rt != "fast":
+                        continue
                     if self.base_cli:
                         plan.append(("fast@base", "fast@base", fast_scale))
                 elif rt == "interp":
@@ -292,6 +361,12 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                     self.fail(f"{name}: native run at scale {scale} failed: {r['err'].strip()}")
                 ref[scale] = r["out"]
             warm = None
+            wamrc = None
+            if any(rt == "wamr-aot" for _, rt, _ in plan):
+                wasm = os.path.join(self.build, "bench", "wasm", name + ".wasm")
+                wamrc = self.wamrc_compile(wasm)
+                if wamrc["rc"] != 0:
+                    self.fail(f"{name}: wamrc failed: {wamrc['err'].strip()}")
             for aot_rt in ["aot", "aot@base"] + [rt for _, rt, _ in plan if "+" in rt]:
                 if any(rt == aot_rt for _, rt, _ in plan):
                     argv, env = self.command(aot_rt, name, 1)
@@ -324,6 +399,8 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                 self.progress(f"{name}: rep {rep + 1}/{reps}")
             row = {"program": name, "scale": full, "interp_scale": small, "fast_scale": fast_scale,
                    "checksum": ref[full].strip(), "aot_warmup_wall_s": warm, "runtimes": {}}
+            if wamrc is not None and wamrc["rc"] == 0:
+                row["wamrc_compile_s"] = {"wall": wamrc["wall"], "cpu": wamrc["cpu"]}
             for label, rt, scale in plan:
                 s = samples[label]
                 entry = {"scale": scale, "status": status[label], "runs": len(s)}
@@ -334,7 +411,8 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                 row["runtimes"][label] = entry
             for label, base in (("aot", "native"), ("aot@base", "native"), ("node", "native"),
                                 ("interp", "native@interp"), ("fast", "native@fast"),
-                                ("fast@base", "native@fast")) + tuple(
+                                ("fast@base", "native@fast"), ("wasm3", "native@fast"),
+                                ("wamr", "native@fast"), ("wamr-aot", "native")) + tuple(
                                     (lbl, "native") for lbl, _, _ in plan if "+" in lbl):
                 e, b = row["runtimes"].get(label), row["runtimes"].get(base)
                 if e and b and "wall_s" in e and "wall_s" in b:
@@ -407,6 +485,14 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                     series("wasmcap aot, uncached", lambda: self.command(
                         "aot", hello_wasm, None,
                         cache_dir=tempfile.mkdtemp(dir=self.tmp, prefix="cold-")))
+        for rt, label in (("wasm3", "wasm3"), ("wamr", "WAMR iwasm (interpreter)"),
+                          ("wamr-aot", "WAMR iwasm, .aot from wamrc")):
+            if rt in runtimes:
+                if reasons.get(rt):
+                    na(label, reasons[rt])
+                else:
+                    # probe() compiled hello for wamr-aot already.
+                    series(label, lambda rt=rt: self.command(rt, hello_wasm, None))
         if "node" in runtimes:
             if reasons.get("node"):
                 na("node (V8) node:wasi", reasons["node"])
@@ -452,16 +538,16 @@ def render_table(report, metric):
     lines = []
     rts = report["runtimes"]
     cols = [("native", "native"), ("aot", "wasmcap aot"), ("aot@base", "aot@base"),
-            ("node", "node (V8)")]
+            ("node", "node (V8)"), ("wamr-aot", "WAMR AOT")]
     cols = [c for c in cols if c[0] in rts]
     head = f"{'program':<10} {'scale':>6}"
     for rt, title in cols:
         head += f" | {title:>20}"
-    interps = [rt for rt in INTERPRETERS + ("fast@base",) if rt in rts]
+    interps = [rt for rt in INTERPRETERS + ("fast@base",) + FAST_SCALE_PEERS if rt in rts]
     if interps:
         head += f" || {'interp scale':>12} {'native':>8}"
         for rt in interps:
-            head += f" {'wasmcap ' + rt:>18}"
+            head += f" {(rt if rt in FAST_SCALE_PEERS else 'wasmcap ' + rt):>18}"
     what = ("wall-clock time" if metric == "wall"
             else "CPU time (user+sys of the process, all threads)")
     lines.append(f"Seconds of {what}, median of {report['reps']}, and ratio to native")
@@ -720,7 +806,8 @@ def main():
         for metric in ("wall", "cpu"):
             geo[metric] = {}
             shifted = [f"{rt}+{x}" for x in args.aot_shifts for rt in ("aot", "aot@base")]
-            for rt in ("aot", "aot@base", "node", "interp", "fast", "fast@base", *shifted):
+            for rt in ("aot", "aot@base", "node", "interp", "fast", "fast@base", "wasm3", "wamr",
+                       "wamr-aot", *shifted):
                 vals = [row["runtimes"][rt].get(f"ratio_{metric}") for row in results
                         if rt in row["runtimes"]]
                 if vals and all(v is not None for v in vals):
