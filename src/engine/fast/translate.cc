@@ -129,78 +129,51 @@ bool is_i64_k(Op op) {
   }
 }
 
+// Every op -> the op named like it plus `suffix` ("x" -> "x_p"), or kCount where there is none
+// or `applies` says the form is not for that op. Built once per variant from kOpNames.
+std::vector<Op> suffix_variants(const char* suffix, bool (*applies)(const std::string& name)) {
+  std::unordered_map<std::string, Op> by_name;
+  for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+    by_name[kOpNames[i]] = static_cast<Op>(i);
+  }
+  std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
+  for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
+    std::string n = kOpNames[i];
+    if (applies != nullptr && !applies(n)) continue;
+    auto it = by_name.find(n + suffix);
+    if (it != by_name.end()) t[i] = it->second;
+  }
+  return t;
+}
+
 // Conditional branch -> its form that also charges the fall-through segment ("x" -> "x_f"),
 // or kCount.
 Op fuel_variant(Op op) {
-  static const std::vector<Op> table = [] {
-    std::unordered_map<std::string, Op> by_name;
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      by_name[kOpNames[i]] = static_cast<Op>(i);
-    }
-    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      std::string n = kOpNames[i];
-      if (n != "br_if" && n != "br_unless" && n.rfind("br_i32_", 0) != 0) continue;
-      if (n.size() > 2 && n.compare(n.size() - 2, 2, "_f") == 0) continue;
-      auto it = by_name.find(n + "_f");
-      if (it != by_name.end()) t[i] = it->second;
-    }
-    return t;
-  }();
+  static const std::vector<Op> table = suffix_variants("_f", [](const std::string& n) {
+    if (n != "br_if" && n != "br_unless" && n.rfind("br_i32_", 0) != 0) return false;
+    return !(n.size() > 2 && n.compare(n.size() - 2, 2, "_f") == 0);
+  });
   return table[static_cast<size_t>(op)];
 }
 
 // An op with a packed form ("x" -> "x_p": two 16-bit fields in one word), or kCount.
 Op packed_variant(Op op) {
-  static const std::vector<Op> table = [] {
-    std::unordered_map<std::string, Op> by_name;
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      by_name[kOpNames[i]] = static_cast<Op>(i);
-    }
-    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      auto it = by_name.find(std::string(kOpNames[i]) + "_p");
-      if (it != by_name.end()) t[i] = it->second;
-    }
-    return t;
-  }();
+  static const std::vector<Op> table = suffix_variants("_p", nullptr);
   return table[static_cast<size_t>(op)];
 }
 
 // A load or store -> its form whose address is an i32.add of an immediate ("x" -> "x_ak"), or
 // kCount.
 Op ak_variant(Op op) {
-  static const std::vector<Op> table = [] {
-    std::unordered_map<std::string, Op> by_name;
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      by_name[kOpNames[i]] = static_cast<Op>(i);
-    }
-    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      auto it = by_name.find(std::string(kOpNames[i]) + "_ak");
-      if (it != by_name.end()) t[i] = it->second;
-    }
-    return t;
-  }();
+  static const std::vector<Op> table = suffix_variants("_ak", nullptr);
   return table[static_cast<size_t>(op)];
 }
 
 // A load or store -> its form at a constant address ("x" -> "x_c"), or kCount.
 Op c_variant(Op op) {
-  static const std::vector<Op> table = [] {
-    std::unordered_map<std::string, Op> by_name;
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      by_name[kOpNames[i]] = static_cast<Op>(i);
-    }
-    std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      std::string n = kOpNames[i];
-      if (n.find("_load") == std::string::npos && n.find("_store") == std::string::npos) continue;
-      auto it = by_name.find(n + "_c");
-      if (it != by_name.end()) t[i] = it->second;
-    }
-    return t;
-  }();
+  static const std::vector<Op> table = suffix_variants("_c", [](const std::string& n) {
+    return n.find("_load") != std::string::npos || n.find("_store") != std::string::npos;
+  });
   return table[static_cast<size_t>(op)];
 }
 
