@@ -31,19 +31,6 @@ std::vector<uint8_t> answer_module(uint8_t k) {
           0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
 }
 
-struct Dir {
-  fs::path dir;
-  explicit Dir(const char* what) {
-    std::string tmpl = std::string("/tmp/wasmcap-modfile-") + what + "-XXXXXX";
-    dir = mkdtemp(tmpl.data());
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, ec);
-    fs::remove_all(dir, ec);
-  }
-};
-
 void write_bytes(const fs::path& p, const std::vector<uint8_t>& b, bool in_place = false) {
   // in_place: rewrite the existing file (same inode); otherwise a new file.
   int fd = open(p.c_str(), O_WRONLY | O_CLOEXEC | (in_place ? O_TRUNC : O_CREAT | O_TRUNC), 0644);
@@ -61,7 +48,7 @@ void set_mtime(const fs::path& p, time_t sec) {
 class AotModuleFile : public ::testing::Test {
  protected:
   void SetUp() override {
-    options.cache_dir = cache.dir.string();
+    options.cache_dir = cache.path().string();
     options.opt_level = 1;
     // Both objects (and module descriptions) in the cache: a wrongly trusted record then runs
     // the other module instead of compiling.
@@ -72,7 +59,7 @@ class AotModuleFile : public ::testing::Test {
     }
     a_sha = aot::module_sha256(a.data(), a.size());
     b_sha = aot::module_sha256(b.data(), b.size());
-    module = files.dir / "m.wasm";
+    module = files.path() / "m.wasm";
   }
 
   // Loads `module` as `wasmcap run` does (read_module_file + its identity) and calls f.
@@ -113,7 +100,7 @@ class AotModuleFile : public ::testing::Test {
 
   std::vector<fs::path> records() const {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(cache.dir)) {
+    for (const auto& e : fs::directory_iterator(cache.path())) {
       if (e.path().filename().string().rfind("file-", 0) == 0) out.push_back(e.path());
     }
     return out;
@@ -122,14 +109,14 @@ class AotModuleFile : public ::testing::Test {
   // Writes `text` as the record of `id` (0600), dated 60 s after now: settled against a file
   // changed just now.
   void plant(const ModuleFileIdentity& id, const std::string& text) {
-    fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+    fs::path p = aot::module_file_record_path(cache.path().string(), id);
     fs::remove(p);
     testing::write_text(p, text);
     fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
     set_mtime(p, time(nullptr) + 60);
   }
 
-  Dir cache{"cache"}, files{"files"};
+  testing::TempDir cache, files;
   AotOptions options;
   std::vector<uint8_t> a = answer_module(1), b = answer_module(2);
   std::string a_sha, b_sha;
@@ -177,7 +164,7 @@ TEST_F(AotModuleFile, RacyFileIsNeitherRecordedNorTrusted) {
   ModuleFileIdentity id = identity();
   plant(id, aot::module_file_record(id, b_sha));
   EXPECT_EQ(run(), 2) << "control: a settled record is trusted";
-  fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+  fs::path p = aot::module_file_record_path(cache.path().string(), id);
   // Written within 2 s of the file's ctime (after it, before it: both racy).
   for (int64_t delta_ns : {int64_t{1500000000}, int64_t{0}, int64_t{-5000000000}}) {
     int64_t t = id.ctime_ns + delta_ns;
@@ -229,7 +216,7 @@ TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
     EXPECT_EQ(run(), 1) << "trusted a record with a wrong " << what;
   }
 
-  fs::path p = aot::module_file_record_path(cache.dir.string(), id);
+  fs::path p = aot::module_file_record_path(cache.path().string(), id);
   plant(id, good);
   fs::permissions(p, fs::perms::group_write, fs::perm_options::add);
   EXPECT_EQ(run(), 1) << "trusted a group-writable record";
@@ -243,7 +230,7 @@ TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
   }
   // A symlink to a good record elsewhere (O_NOFOLLOW).
   plant(id, good);
-  fs::path elsewhere = files.dir / "record";
+  fs::path elsewhere = files.path() / "record";
   fs::rename(p, elsewhere);
   fs::create_symlink(elsewhere, p);
   EXPECT_EQ(run(), 1) << "followed a symlinked record";
@@ -251,7 +238,7 @@ TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
 
   // A cache directory others can write is refused as a whole: its record is never read.
   plant(id, good);
-  fs::permissions(cache.dir, fs::perms::group_write, fs::perm_options::add);
+  fs::permissions(cache.path(), fs::perms::group_write, fs::perm_options::add);
   {
     auto f = read_module_file(module.string());
     ASSERT_TRUE(f && f->file);
@@ -260,7 +247,7 @@ TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
     ASSERT_FALSE(m.has_value()) << "loaded from a group-writable cache directory";
     EXPECT_EQ(m.error().code, ErrorCode::kIo);
   }
-  fs::permissions(cache.dir, fs::perms::group_write, fs::perm_options::remove);
+  fs::permissions(cache.path(), fs::perms::group_write, fs::perm_options::remove);
   EXPECT_EQ(run(), 2) << "control: the same record in the same directory, mode restored";
 }
 
@@ -271,7 +258,7 @@ TEST_F(AotModuleFile, RecordsAreBoundedInSizeAndNumber) {
   id.inode = 2;
   id.size = 34;
   id.mtime_ns = id.ctime_ns = 1000000000;  // 1970: settled
-  const std::string dir = cache.dir.string();
+  const std::string dir = cache.path().string();
   for (int i = 0; i < 3; ++i) {
     id.path = "/same/path";
     id.inode = 2 + i;
@@ -299,7 +286,7 @@ TEST_F(AotModuleFile, CliRunRecordsTheModuleFile) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   testing::ProcOptions po;
   po.extra_env = {{"WASMCAP_AOT_OPT", "1"}};
-  auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", cache.dir.string(), "--invoke",
+  auto r = testing::run_cli({"run", "--engine", "aot", "--cache-dir", cache.path().string(), "--invoke",
                              "f", module.string()},
                             po);
   ASSERT_EQ(r.exit_code, 0) << testing::describe(r);
@@ -323,7 +310,7 @@ TEST_F(AotModuleFile, CapiModuleFromFileUsesTheRecord) {
   // The engine's options as the fixture's (opt level 1: the same cache keys).
   setenv("WASMCAP_AOT_OPT", "1", 1);
   wasmcap_engine_t* engine = nullptr;
-  ASSERT_EQ(wasmcap_engine_new("aot", cache.dir.c_str(), &engine), nullptr);
+  ASSERT_EQ(wasmcap_engine_new("aot", cache.path().c_str(), &engine), nullptr);
   wasmcap_module_t* m = nullptr;
   wasmcap_error_t* err = wasmcap_module_new_from_file(engine, module.c_str(), &m);
   ASSERT_EQ(err, nullptr) << wasmcap_error_message(err);
@@ -367,7 +354,7 @@ TEST_F(AotModuleFile, VerifiedBundleHashKeysTheCache) {
     r = run_module(a, o);
     ASSERT_FALSE(r.has_value()) << engine << ": a malformed hash was used";
     // Nothing is named after it (the hash names cache files: module-SHA.desc).
-    for (const auto& e : fs::directory_iterator(cache.dir)) {
+    for (const auto& e : fs::directory_iterator(cache.path())) {
       EXPECT_EQ(e.path().filename().string().find(o.module_sha256), std::string::npos)
           << engine << ": " << e.path();
     }

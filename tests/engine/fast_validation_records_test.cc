@@ -57,19 +57,6 @@ std::vector<uint8_t> simd_module() {
   return m;
 }
 
-struct Dir {
-  fs::path dir;
-  explicit Dir(const char* what) {
-    std::string tmpl = std::string("/tmp/wasmcap-valrec-") + what + "-XXXXXX";
-    dir = mkdtemp(tmpl.data());
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, ec);
-    fs::remove_all(dir, ec);
-  }
-};
-
 void write_text(const fs::path& p, const std::string& s, mode_t mode = 0600) {
   fs::remove(p);
   int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -94,7 +81,7 @@ class FastValidationRecords : public ::testing::Test {
  protected:
   FastValidationRecords() {
     options.validation_records = true;
-    options.cache_dir = cache.dir.string();
+    options.cache_dir = cache.path().string();
     options.min_recorded_bytes = 0;
   }
   const std::string& build() {
@@ -108,7 +95,7 @@ class FastValidationRecords : public ::testing::Test {
     return id;
   }
   fs::path record_of(const std::vector<uint8_t>& b) {
-    return fast::validation_record_path(cache.dir.string(), sha(b));
+    return fast::validation_record_path(cache.path().string(), sha(b));
   }
   // Loads `b` on a fresh engine; returns whether it loaded, and sets `validated`.
   Result<std::shared_ptr<const Module>> load(const std::vector<uint8_t>& b, bool* validated,
@@ -135,7 +122,7 @@ class FastValidationRecords : public ::testing::Test {
     EXPECT_TRUE(validated);
   }
 
-  Dir cache{"cache"};
+  testing::TempDir cache;
   FastOptions options;
 };
 
@@ -285,10 +272,10 @@ TEST_F(FastValidationRecords, ForeignRecordIsIgnored) {
     expect_refused_invalid();
   }
   // A symlink to a good record elsewhere (O_NOFOLLOW).
-  Dir other("other");
-  write_text(other.dir / "r", good);
+  testing::TempDir other;
+  write_text(other.path() / "r", good);
   fs::remove(rec);
-  fs::create_symlink(other.dir / "r", rec);
+  fs::create_symlink(other.path() / "r", rec);
   expect_refused_invalid();
   // A directory or a FIFO by that name.
   fs::remove(rec);
@@ -319,7 +306,7 @@ TEST_F(FastValidationRecords, ChangedModuleFileIsValidatedAgain) {
   bool validated = false;
   ASSERT_TRUE(load(a, &validated, &file).has_value());
   EXPECT_TRUE(validated);
-  EXPECT_EQ(cache::recorded_module_sha256(cache.dir.string(), file), sha(a));
+  EXPECT_EQ(cache::recorded_module_sha256(cache.path().string(), file), sha(a));
   ASSERT_TRUE(load(a, &validated, &file).has_value());
   EXPECT_FALSE(validated);
   // The file changed: new mtime (ctime), new size.
@@ -350,8 +337,8 @@ TEST_F(FastValidationRecords, ChangedModuleFileIsValidatedAgain) {
 TEST_F(FastValidationRecords, RealModuleFileChangedInPlaceIsValidatedAgain) {
   // The same through read_module_file on a real file (its record of the file is written only
   // once the file's timestamps are settled; the validation record is keyed by content anyway).
-  Dir files("files");
-  const fs::path path = files.dir / "m.wasm";
+  testing::TempDir files;
+  const fs::path path = files.path() / "m.wasm";
   auto a = answer_module(1);
   write_text(path, std::string(a.begin(), a.end()), 0644);
   auto f = read_module_file(path.string());
@@ -377,17 +364,17 @@ TEST_F(FastValidationRecords, UnusableCacheDirValidatesAsBefore) {
   auto a = answer_module(1);
   // Group-writable directory: not used (neither read nor written), the load still succeeds.
   write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
-  ASSERT_EQ(chmod(cache.dir.c_str(), 0770), 0);
+  ASSERT_EQ(chmod(cache.path().c_str(), 0770), 0);
   expect_refused_invalid();
   bool validated = false;
   ASSERT_TRUE(load(a, &validated).has_value());
   EXPECT_TRUE(validated);
   EXPECT_FALSE(fs::exists(record_of(a)));
-  ASSERT_EQ(chmod(cache.dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(cache.path().c_str(), 0700), 0);
   // A path that is a file, or cannot be created.
-  Dir other("other");
-  write_text(other.dir / "file", "x");
-  for (const fs::path& dir : {other.dir / "file", other.dir / "file" / "sub"}) {
+  testing::TempDir other;
+  write_text(other.path() / "file", "x");
+  for (const fs::path& dir : {other.path() / "file", other.path() / "file" / "sub"}) {
     options.cache_dir = dir.string();
     ASSERT_TRUE(load(a, &validated).has_value());
     EXPECT_TRUE(validated);
@@ -405,7 +392,7 @@ TEST_F(FastValidationRecords, SmallOrDisabledWritesNothing) {
   options.validation_records = false;
   ASSERT_TRUE(load(a, &validated).has_value());
   EXPECT_TRUE(validated);
-  EXPECT_TRUE(fs::is_empty(cache.dir));
+  EXPECT_TRUE(fs::is_empty(cache.path()));
   // make_fast_engine() keeps none; fast_options() turns them on unless
   // WASMCAP_VALIDATION_CACHE=0.
   AotOptions aot;
@@ -419,19 +406,19 @@ TEST_F(FastValidationRecords, SmallOrDisabledWritesNothing) {
 
 TEST_F(FastValidationRecords, RecordsAreBounded) {
   for (size_t i = 0; i < fast::kMaxValidationRecords; ++i) {
-    write_text(cache.dir / ("valid-" + std::to_string(i)), "x");
+    write_text(cache.path() / ("valid-" + std::to_string(i)), "x");
   }
-  write_text(cache.dir / "file-keep", "x");
+  write_text(cache.path() / "file-keep", "x");
   auto a = answer_module(1);
   bool validated = false;
   ASSERT_TRUE(load(a, &validated).has_value());
   size_t records = 0;
-  for (const auto& e : fs::directory_iterator(cache.dir)) {
+  for (const auto& e : fs::directory_iterator(cache.path())) {
     if (e.path().filename().string().rfind("valid-", 0) == 0) ++records;
   }
   EXPECT_EQ(records, 1u);  // the new one
   EXPECT_TRUE(fs::exists(record_of(a)));
-  EXPECT_TRUE(fs::exists(cache.dir / "file-keep"));
+  EXPECT_TRUE(fs::exists(cache.path() / "file-keep"));
 }
 
 // wasmcap run: records in the cache directory (--cache-dir / $WASMCAP_CACHE_DIR), none with
@@ -453,7 +440,7 @@ TEST_F(FastValidationRecords, RunModuleUsesTheCacheDirectory) {
   RunOptions ro;
   ro.engine = "interp";
   ro.entry = "f";
-  ro.aot.cache_dir = cache.dir.string();
+  ro.aot.cache_dir = cache.path().string();
   setenv("WASMCAP_VALIDATION_CACHE", "0", 1);
   ASSERT_TRUE(run_module(big, ro).has_value());
   unsetenv("WASMCAP_VALIDATION_CACHE");
