@@ -295,11 +295,15 @@ class FastModule final : public Module {
   // calls, globals and tags), and the function's declaration is the module-level one. The body
   // was validated at load, so it always reads; if wabt's reader ever disagreed with itself,
   // the function would become `unreachable` (a trap) rather than the host aborting.
-  IrPtr read_body(uint32_t func) const {
+  // Defined function `func` (module index) as a one-function module of its own: one type (the
+  // function's own), the function, placeholder tables and memories, the data count section and
+  // `body` (its bytes; FastModule::read_body). Cost: the body's size, whatever the size of the
+  // module's type section: the body's block and call_indirect type indices are kept as
+  // indices (wabt's reader does not resolve them; the translator looks them up in the
+  // module-level IR, like calls, globals and tags).
+  std::vector<uint8_t> mini_module(uint32_t func, const uint8_t* body, size_t body_len) const {
     const wabt::Module& m = *ir_;
-    const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
-    const wabt::FuncDeclaration& decl = m.funcs[func]->decl;
-    const wabt::FuncSignature& sig = decl_sig(m, decl);
+    const wabt::FuncSignature& sig = decl_sig(m, m.funcs[func]->decl);
     std::vector<uint8_t> tsec;
     put_u32(tsec, 1);
     tsec.push_back(0x60);
@@ -307,6 +311,47 @@ class FastModule final : public Module {
     for (wabt::Type t : sig.param_types) tsec.push_back(type_byte(t));
     put_u32(tsec, static_cast<uint32_t>(sig.result_types.size()));
     for (wabt::Type t : sig.result_types) tsec.push_back(type_byte(t));
+    std::vector<uint8_t> mini(kWasmHeader, kWasmHeader + 8);
+    mini.reserve(tsec.size() + split_.datacount.size() + body_len + 64);
+    put_section(mini, 1, tsec.data(), tsec.size());
+    std::vector<uint8_t> fsec;
+    put_u32(fsec, 1);
+    put_u32(fsec, 0);
+    put_section(mini, 3, fsec.data(), fsec.size());
+    // wabt's reader checks memory and table indices against the module's counts: as many
+    // placeholder tables and memories as the module has (their types and limits matter to
+    // the validator only, which has run).
+    if (!m.tables.empty()) {
+      std::vector<uint8_t> tsec;
+      put_u32(tsec, static_cast<uint32_t>(m.tables.size()));
+      for (size_t i = 0; i < m.tables.size(); ++i) tsec.insert(tsec.end(), {0x70, 0x00, 0x00});
+      put_section(mini, 4, tsec.data(), tsec.size());
+    }
+    if (!m.memories.empty()) {
+      std::vector<uint8_t> msec;
+      put_u32(msec, static_cast<uint32_t>(m.memories.size()));
+      for (size_t i = 0; i < m.memories.size(); ++i) msec.insert(msec.end(), {0x00, 0x00});
+      put_section(mini, 5, msec.data(), msec.size());
+    }
+    if (!split_.datacount.empty()) {
+      put_section(mini, 12, split_.datacount.data(), split_.datacount.size());
+    }
+    std::vector<uint8_t> csec;
+    put_u32(csec, 1);
+    put_u32(csec, static_cast<uint32_t>(body_len));
+    csec.insert(csec.end(), body, body + body_len);
+    put_section(mini, 10, csec.data(), csec.size());
+    return mini;
+  }
+
+  // Reads defined function `func` (module index) into wabt's IR, from its one-function module
+  // (mini_module); the function's declaration is the module-level one. The body was validated
+  // at load, so it always reads; if wabt's reader ever disagreed with itself, the function
+  // would become `unreachable` (a trap) rather than the host aborting.
+  IrPtr read_body(uint32_t func) const {
+    const wabt::Module& m = *ir_;
+    const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
+    const wabt::FuncDeclaration& decl = m.funcs[func]->decl;
     static const uint8_t kTrapBody[] = {0x00, 0x00, 0x0b};  // no locals, unreachable, end
     for (int attempt = 0; attempt < 2; ++attempt) {
 #if !defined(NDEBUG) || defined(WASMCAP_FAST_STRICT_BODIES)
@@ -319,36 +364,7 @@ class FastModule final : public Module {
 #endif
       const uint8_t* body = attempt == 0 ? split_.code.data() + offset : kTrapBody;
       size_t body_len = attempt == 0 ? len : sizeof kTrapBody;
-      std::vector<uint8_t> mini(kWasmHeader, kWasmHeader + 8);
-      mini.reserve(tsec.size() + split_.datacount.size() + body_len + 64);
-      put_section(mini, 1, tsec.data(), tsec.size());
-      std::vector<uint8_t> fsec;
-      put_u32(fsec, 1);
-      put_u32(fsec, 0);
-      put_section(mini, 3, fsec.data(), fsec.size());
-      // wabt's reader checks memory and table indices against the module's counts: as many
-      // placeholder tables and memories as the module has (their types and limits matter to
-      // the validator only, which has run).
-      if (!m.tables.empty()) {
-        std::vector<uint8_t> tsec;
-        put_u32(tsec, static_cast<uint32_t>(m.tables.size()));
-        for (size_t i = 0; i < m.tables.size(); ++i) tsec.insert(tsec.end(), {0x70, 0x00, 0x00});
-        put_section(mini, 4, tsec.data(), tsec.size());
-      }
-      if (!m.memories.empty()) {
-        std::vector<uint8_t> msec;
-        put_u32(msec, static_cast<uint32_t>(m.memories.size()));
-        for (size_t i = 0; i < m.memories.size(); ++i) msec.insert(msec.end(), {0x00, 0x00});
-        put_section(mini, 5, msec.data(), msec.size());
-      }
-      if (!split_.datacount.empty()) {
-        put_section(mini, 12, split_.datacount.data(), split_.datacount.size());
-      }
-      std::vector<uint8_t> csec;
-      put_u32(csec, 1);
-      put_u32(csec, static_cast<uint32_t>(body_len));
-      csec.insert(csec.end(), body, body + body_len);
-      put_section(mini, 10, csec.data(), csec.size());
+      std::vector<uint8_t> mini = mini_module(func, body, body_len);
       IrPtr out(new wabt::Module());
       wabt::Errors errors;
       wabt::ReadBinaryOptions options(features(), nullptr, false, true, false);
@@ -360,6 +376,21 @@ class FastModule final : public Module {
       }
     }
     std::abort();  // the trap body always reads
+  }
+
+  // Translates defined function `func` without wabt's IR (translate_function_stream), or null
+  // where that front end does not apply (a v128 or exception-handling module, a body it does not
+  // take, more locals than `max_local_slots`): the caller then uses read_body. Same code.
+  // `gate` false (tests only): try every module, to see the front end refuse what it does not
+  // take.
+  std::unique_ptr<FuncCode> translate_streaming(uint32_t func, uint64_t max_local_slots,
+                                                bool gate = true) const {
+    if (gate && (wide_ || exceptions_)) return nullptr;
+    const wabt::Module& m = *ir_;
+    const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
+    std::vector<uint8_t> mini = mini_module(func, split_.code.data() + offset, len);
+    return translate_function_stream(m, m.funcs[func]->decl, mini.data(), mini.size(),
+                                     features(), canon_, max_local_slots);
   }
 
  private:
@@ -381,6 +412,12 @@ class FastInstance final : public Instance, public Translator {
   }
 
   std::unique_ptr<FuncCode> translate(uint32_t func) override {
+    // Straight from the body's bytes where the streaming front end applies (no v128, no
+    // exception handling): the same code, without building and freeing wabt's IR.
+    if (auto code = module_->translate_streaming(func, rt_.stack_slots / rt_.stride)) {
+      if (stats_enabled()) count(func, *code);
+      return code;
+    }
     // The body's IR lives only while it is translated.
     IrPtr body = module_->read_body(func);
     const wabt::Func& f = *body->funcs[0];
@@ -808,6 +845,40 @@ const std::string& build_identity() {
 namespace load_test_hooks {
 std::atomic<uint64_t> validations{0};
 }
+
+namespace translate_test_hooks {
+// Every defined function of `module` (loaded by this engine) translated both ways: from wabt's
+// IR (read_body, translate_function) and by the streaming front end (translate_streaming).
+std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_t* funcs,
+                               bool gate) {
+  auto* fm = dynamic_cast<const FastModule*>(&module);
+  if (fm == nullptr) return "not a fast-engine module";
+  const wabt::Module& m = fm->ir();
+  *streamed = 0;
+  *funcs = 0;
+  for (uint32_t f = m.num_func_imports; f < m.funcs.size(); ++f) {
+    ++*funcs;
+    auto stream = fm->translate_streaming(f, kMaxValueSlots, gate);
+    if (!stream) continue;
+    ++*streamed;
+    IrPtr body = fm->read_body(f);
+    auto ir = translate_function(m, *body->funcs[0], fm->canon(), fm->wide());
+    std::string at = "function " + std::to_string(f) + ": ";
+    if (stream->code != ir->code) {
+      size_t i = 0;
+      while (i < stream->code.size() && i < ir->code.size() && stream->code[i] == ir->code[i]) ++i;
+      return at + "code differs at word " + std::to_string(i) + " (streamed " +
+             std::to_string(stream->code.size()) + " words, IR " + std::to_string(ir->code.size()) + ")";
+    }
+    if (stream->nparams != ir->nparams || stream->nlocals != ir->nlocals ||
+        stream->frame_slots != ir->frame_slots) {
+      return at + "frame differs";
+    }
+    if ((stream->eh != nullptr) != (ir->eh != nullptr)) return at + "exception tables differ";
+  }
+  return "";
+}
+}  // namespace translate_test_hooks
 
 namespace {
 

@@ -17,48 +17,162 @@
 // overflow the host stack.
 #include "engine/fast/translate.h"
 
+#include "wabt/binary-reader-nop.h"
+
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <map>
-#include <string>
-#include <unordered_map>
+#include <vector>
 
 namespace wasmcap::fast {
 namespace {
 
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
-const char* const kOpNames[] = {
+constexpr const char* kOpNames[] = {
 #define WASMCAP_FAST_X(name) #name,
     WASMCAP_FAST_OPS(WASMCAP_FAST_X)
     WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
 #undef WASMCAP_FAST_X
 };
 
-// wabt opcode -> our op of the same name ("i32.add" -> i32_add), or Op::kCount.
-Op op_for(wabt::Opcode opcode) {
-  static const std::vector<Op> table = [] {
-    std::unordered_map<std::string, Op> by_name;
-    for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-      by_name[kOpNames[i]] = static_cast<Op>(i);
+// ---- Op tables, built by the compiler ----------------------------------------------------
+//
+// Our ops are named like wabt's opcodes ("i32.add" -> i32_add) and their variants like the op
+// plus a suffix ("br_if" -> "br_if_f"). The tables below derive both mappings from the names,
+// at compile time: the derivation by name at run time (hash maps of std::string) was ~10% of
+// the CPU time of a whole `wasmcap run --engine interp hello.wasm` (docs/benchmarks.md, "Interp
+// hello start-up"). tests/engine/fast_op_tables_test.cc checks every entry against that
+// run-time derivation. The work is kept small enough for clang's constexpr step limit: names
+// are found through an open-addressing hash table, not by comparing every pair.
+
+constexpr size_t kNumOps = static_cast<size_t>(Op::kCount);
+constexpr size_t kNumOpcodes = static_cast<size_t>(wabt::Opcode::Invalid);  // wabt's, + Invalid
+
+// wabt's opcode names ("i32.add"), in the order of wabt::Opcode::Enum (both from opcode.def).
+constexpr const char* kWabtNames[] = {
+#define WABT_OPCODE(rtype, type1, type2, type3, mem_size, prefix, code, Name, text, decomp) text,
+#include "wabt/opcode.def"
+#undef WABT_OPCODE
+};
+static_assert(sizeof kWabtNames / sizeof kWabtNames[0] == kNumOpcodes);
+
+// FNV-1a over `a` then `b` (either may be null), '.' read as '_'.
+constexpr uint32_t name_hash(const char* a, const char* b) {
+  uint32_t h = 2166136261u;
+  for (const char* s : {a, b}) {
+    for (; s != nullptr && *s != '\0'; ++s) {
+      h = (h ^ static_cast<uint8_t>(*s == '.' ? '_' : *s)) * 16777619u;
     }
-    std::vector<Op> t(static_cast<size_t>(wabt::Opcode::Invalid) + 1, Op::kCount);
-    for (size_t e = 0; e < static_cast<size_t>(wabt::Opcode::Invalid); ++e) {
-      std::string n = wabt::Opcode(static_cast<wabt::Opcode::Enum>(e)).GetName();
-      for (char& c : n) {
-        if (c == '.') c = '_';
-      }
-      auto it = by_name.find(n);
-      if (it != by_name.end()) t[e] = it->second;
-    }
-    return t;
-  }();
-  size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(opcode));
-  return e < table.size() ? table[e] : Op::kCount;
+  }
+  return h;
 }
+
+// Whether op name `ours` equals `a` followed by `b` (b may be null), '.' in `a` read as '_'.
+constexpr bool name_equals(const char* ours, const char* a, const char* b) {
+  for (const char* s : {a, b}) {
+    for (; s != nullptr && *s != '\0'; ++s, ++ours) {
+      if (*ours != (*s == '.' ? '_' : *s)) return false;
+    }
+  }
+  return *ours == '\0';
+}
+
+// Our op names, hashed: slot -> op index + 1 (0: empty).
+struct OpIndex {
+  static constexpr size_t kSize = 2048;
+  static_assert(kNumOps * 2 <= kSize);
+  uint16_t slot[kSize] = {};
+  // The op named `a` followed by `b`, or kCount.
+  constexpr Op find(const char* a, const char* b) const {
+    for (size_t i = name_hash(a, b) & (kSize - 1);; i = (i + 1) & (kSize - 1)) {
+      if (slot[i] == 0) return Op::kCount;
+      if (name_equals(kOpNames[slot[i] - 1], a, b)) return static_cast<Op>(slot[i] - 1);
+    }
+  }
+};
+constexpr OpIndex make_op_index() {
+  OpIndex x;
+  for (size_t op = 0; op < kNumOps; ++op) {
+    size_t i = name_hash(kOpNames[op], nullptr) & (OpIndex::kSize - 1);
+    while (x.slot[i] != 0) i = (i + 1) & (OpIndex::kSize - 1);
+    x.slot[i] = static_cast<uint16_t>(op + 1);
+  }
+  return x;
+}
+constexpr OpIndex kOpIndex = make_op_index();
+
+template <size_t N>
+struct OpTable {
+  Op op[N] = {};
+};
+
+// wabt opcode -> our op of the same name, or kCount (Invalid included).
+constexpr OpTable<kNumOpcodes + 1> make_opcode_table() {
+  OpTable<kNumOpcodes + 1> t;
+  for (size_t e = 0; e < kNumOpcodes; ++e) t.op[e] = kOpIndex.find(kWabtNames[e], nullptr);
+  t.op[kNumOpcodes] = Op::kCount;
+  return t;
+}
+constexpr OpTable<kNumOpcodes + 1> kOpcodeTable = make_opcode_table();
+
+constexpr bool starts_with(const char* s, const char* prefix) {
+  for (; *prefix != '\0'; ++s, ++prefix) {
+    if (*s != *prefix) return false;
+  }
+  return true;
+}
+constexpr bool ends_with(const char* s, const char* suffix) {
+  size_t n = 0, m = 0;
+  while (s[n] != '\0') ++n;
+  while (suffix[m] != '\0') ++m;
+  return n >= m && name_equals(s + (n - m), suffix, nullptr);
+}
+constexpr bool contains(const char* s, const char* part) {
+  for (; *s != '\0'; ++s) {
+    if (starts_with(s, part)) return true;
+  }
+  return false;
+}
+constexpr bool name_is(const char* s, const char* t) { return name_equals(s, t, nullptr); }
+
+// Which ops a suffix applies to (the rest map to kCount).
+enum class Suffix { kF, kP, kAk, kC };
+constexpr bool suffix_applies(Suffix which, const char* n) {
+  switch (which) {
+    case Suffix::kF:  // conditional branches, not already charging
+      return (name_is(n, "br_if") || name_is(n, "br_unless") || starts_with(n, "br_i32_")) &&
+             !ends_with(n, "_f");
+    case Suffix::kC: return contains(n, "_load") || contains(n, "_store");  // loads and stores
+    default: return true;
+  }
+}
+constexpr const char* suffix_text(Suffix which) {
+  switch (which) {
+    case Suffix::kF: return "_f";
+    case Suffix::kP: return "_p";
+    case Suffix::kAk: return "_ak";
+    default: return "_c";
+  }
+}
+// Every op -> the op named like it plus the suffix ("x" -> "x_p"), or kCount where there is
+// none or the suffix does not apply to it.
+constexpr OpTable<kNumOps> make_suffix_table(Suffix which) {
+  OpTable<kNumOps> t;
+  for (size_t i = 0; i < kNumOps; ++i) {
+    t.op[i] = suffix_applies(which, kOpNames[i]) ? kOpIndex.find(kOpNames[i], suffix_text(which))
+                                                 : Op::kCount;
+  }
+  return t;
+}
+constexpr OpTable<kNumOps> kFuelVariants = make_suffix_table(Suffix::kF);
+constexpr OpTable<kNumOps> kPackedVariants = make_suffix_table(Suffix::kP);
+constexpr OpTable<kNumOps> kAkVariants = make_suffix_table(Suffix::kAk);
+constexpr OpTable<kNumOps> kCVariants = make_suffix_table(Suffix::kC);
 
 // The opcode of a Binary/Compare/Unary/Convert/Load/Store expression.
 wabt::Opcode opcode_of(const wabt::Expr& e) {
@@ -129,54 +243,6 @@ bool is_i64_k(Op op) {
   }
 }
 
-// Every op -> the op named like it plus `suffix` ("x" -> "x_p"), or kCount where there is none
-// or `applies` says the form is not for that op. Built once per variant from kOpNames.
-std::vector<Op> suffix_variants(const char* suffix, bool (*applies)(const std::string& name)) {
-  std::unordered_map<std::string, Op> by_name;
-  for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-    by_name[kOpNames[i]] = static_cast<Op>(i);
-  }
-  std::vector<Op> t(static_cast<size_t>(Op::kCount), Op::kCount);
-  for (size_t i = 0; i < static_cast<size_t>(Op::kCount); ++i) {
-    std::string n = kOpNames[i];
-    if (applies != nullptr && !applies(n)) continue;
-    auto it = by_name.find(n + suffix);
-    if (it != by_name.end()) t[i] = it->second;
-  }
-  return t;
-}
-
-// Conditional branch -> its form that also charges the fall-through segment ("x" -> "x_f"),
-// or kCount.
-Op fuel_variant(Op op) {
-  static const std::vector<Op> table = suffix_variants("_f", [](const std::string& n) {
-    if (n != "br_if" && n != "br_unless" && n.rfind("br_i32_", 0) != 0) return false;
-    return !(n.size() > 2 && n.compare(n.size() - 2, 2, "_f") == 0);
-  });
-  return table[static_cast<size_t>(op)];
-}
-
-// An op with a packed form ("x" -> "x_p": two 16-bit fields in one word), or kCount.
-Op packed_variant(Op op) {
-  static const std::vector<Op> table = suffix_variants("_p", nullptr);
-  return table[static_cast<size_t>(op)];
-}
-
-// A load or store -> its form whose address is an i32.add of an immediate ("x" -> "x_ak"), or
-// kCount.
-Op ak_variant(Op op) {
-  static const std::vector<Op> table = suffix_variants("_ak", nullptr);
-  return table[static_cast<size_t>(op)];
-}
-
-// A load or store -> its form at a constant address ("x" -> "x_c"), or kCount.
-Op c_variant(Op op) {
-  static const std::vector<Op> table = suffix_variants("_c", [](const std::string& n) {
-    return n.find("_load") != std::string::npos || n.find("_store") != std::string::npos;
-  });
-  return table[static_cast<size_t>(op)];
-}
-
 // i32 compare (register or immediate form) -> the fused compare-and-branch, or kCount.
 // `negate` gives the branch taken when the comparison is false.
 Op branch_variant(Op op, bool negate) {
@@ -212,24 +278,85 @@ Op branch_variant(Op op, bool negate) {
 
 class FuncTranslator {
  public:
-  FuncTranslator(const wabt::Module& m, const wabt::Func& f, const std::vector<uint32_t>& canon,
-                 bool wide)
-      : m_(m), f_(f), canon_(canon), h_(handler_table()), wide_(wide) {}
+  // `nparams`, `nlocals` (parameters included) and `nresults` of the function translated.
+  FuncTranslator(const wabt::Module& m, uint32_t nparams, uint32_t nlocals, uint32_t nresults,
+                 const std::vector<uint32_t>& canon, bool wide)
+      : m_(m),
+        nparams_(nparams),
+        nresults_(nresults),
+        canon_(canon),
+        h_(handler_table()),
+        wide_(wide) {
+    nlocals_ = nlocals;
+  }
 
-  std::unique_ptr<FuncCode> run() {
-    auto out = std::make_unique<FuncCode>();
-    out->nparams = f_.GetNumParams() * stride();
-    out->nlocals = f_.GetNumParamsAndLocals() * stride();
-    nlocals_ = f_.GetNumParamsAndLocals();
+  // Translates a body held as wabt's IR.
+  std::unique_ptr<FuncCode> run(const wabt::ExprList& body) {
+    begin();
+    walk(body);
+    return finish();
+  }
+
+  // The streaming driver (translate_function_stream): begin_stream(), then every instruction
+  // of the body in order as wabt's reader reports it: stream_expr() for each one that is an
+  // Expr in wabt's IR, stream_else() and stream_end() for `else` and `end` (the function's
+  // own `end` included); then finish(). It walks the same way walk() walks the IR: the same
+  // calls of expr() and close() in the same order, so the code is the same word for word
+  // (tests/engine/fast_op_tables_test.cc compares both on every function of a corpus).
+  void begin_stream() {
+    begin();
+    parts_.push_back(0);
+    reachable_ = true;
+  }
+  void stream_expr(const wabt::Expr& e) {
+    if (pending_else_) take_else();
+    if (!reachable_ || skip_ != 0) {
+      // walk() skips the rest of a list once it is unreachable: so do we, counting nested
+      // blocks so their `end`s are not taken for the list's own.
+      using ET = wabt::ExprType;
+      if (e.type() == ET::Block || e.type() == ET::Loop || e.type() == ET::If) ++skip_;
+      return;
+    }
+    ++fuel_count_;
+    if (expr(e) != nullptr) parts_.push_back(e.type() == wabt::ExprType::If ? 1 : 0);
+  }
+  void stream_else() {
+    if (skip_ != 0) return;
+    // The then arm ends; wabt's IR says whether there is an else arm by whether it holds any
+    // instruction, so wait for the next event to know.
+    pending_else_ = true;
+  }
+  void stream_end() {
+    if (skip_ != 0) {
+      --skip_;
+      return;
+    }
+    if (pending_else_) {
+      // `else` directly followed by `end`: an empty else arm, which the IR does not keep.
+      pending_else_ = false;
+      parts_.pop_back();
+      reachable_ = close(reachable_);
+      return;
+    }
+    list_end();
+  }
+  // The function's final `end` has been seen.
+  bool stream_done() const { return parts_.empty(); }
+
+  void begin() {
     pending_.resize(nlocals_);
-
     Ctl fn;
     fn.kind = Ctl::kFunc;
     fn.height = 0;
-    fn.nresults = f_.GetNumResults();
+    fn.nresults = nresults_;
     ctl_.push_back(fn);
     new_segment();
-    walk();
+  }
+
+  std::unique_ptr<FuncCode> finish() {
+    auto out = std::make_unique<FuncCode>();
+    out->nparams = nparams_ * stride();
+    out->nlocals = nlocals_ * stride();
 
     // Close the last segment, resolve branch targets to offsets relative to their word.
     if (fuel_word_ != kNone) set_word(fuel_word_, fuel_count_);
@@ -798,9 +925,9 @@ class FuncTranslator {
     return true;
   }
 
-  void walk() {
+  void walk(const wabt::ExprList& body) {
     std::vector<Walk> st;
-    st.push_back(Walk{&f_.exprs, f_.exprs.begin(), 0});
+    st.push_back(Walk{&body, body.begin(), 0});
     reachable_ = true;
     while (!st.empty()) {
       Walk& w = st.back();
@@ -824,18 +951,7 @@ class FuncTranslator {
             reachable_ = close(reachable_);
             continue;
           }
-          if (reachable_) {
-            flush_from(c.height);
-            emit(Op::br);
-            fixup(c);
-          }
-          size_t else_word = c.else_word;
-          c.else_word = kNone;
-          set_stack_to(c.height);
-          for (uint32_t i = 0; i < c.nparams; ++i) push();
-          size_t l = new_segment();
-          set_word(else_word, l);
-          reachable_ = true;
+          begin_else(c);
           st.push_back(Walk{&ie->false_, ie->false_.begin(), 2});
           continue;
         }
@@ -852,6 +968,41 @@ class FuncTranslator {
                                                             : 0});
       }
     }
+  }
+
+  // The then arm of the innermost `if` (c) ends and its (non-empty) else arm starts.
+  void begin_else(Ctl& c) {
+    if (reachable_) {
+      flush_from(c.height);
+      emit(Op::br);
+      fixup(c);
+    }
+    size_t else_word = c.else_word;
+    c.else_word = kNone;
+    set_stack_to(c.height);
+    for (uint32_t i = 0; i < c.nparams; ++i) push();
+    size_t l = new_segment();
+    set_word(else_word, l);
+    reachable_ = true;
+  }
+
+  // Streaming: the end of the innermost list (walk()'s list-end step, without try: the
+  // streaming driver takes no exception handling).
+  void list_end() {
+    int part = parts_.back();
+    parts_.pop_back();
+    if (parts_.empty()) {
+      if (reachable_) emit_return();
+      return;
+    }
+    reachable_ = close(reachable_);
+    (void)part;  // a then arm ending at `end` has no else arm: closed like any block
+  }
+  // Streaming: an `else` followed by an instruction: the then arm ends, the else arm starts.
+  void take_else() {
+    pending_else_ = false;
+    begin_else(ctl_.back());
+    parts_.back() = 2;
   }
 
   // Translates one instruction; returns a nested body to walk (block/loop/if), else null.
@@ -1290,7 +1441,13 @@ class FuncTranslator {
   }
 
   const wabt::Module& m_;
-  const wabt::Func& f_;
+  uint32_t nparams_ = 0;
+  uint32_t nresults_ = 0;
+  // Streaming driver state: the part (as Walk::part) of each open list, `else` seen and not
+  // yet resolved, nesting depth of unreachable blocks being skipped.
+  std::vector<int> parts_;
+  bool pending_else_ = false;
+  uint32_t skip_ = 0;
   const std::vector<uint32_t>& canon_;
   const int32_t* h_;
   std::vector<Word> code_;
@@ -1413,6 +1570,209 @@ class FuncTranslator {
   int32_t cur_region_ = -1;
 };
 
+// The streaming front end (translate_function_stream): wabt's binary reader reports each
+// instruction of the body to this delegate, which makes the one Expr that wabt's IR reader
+// (BinaryReaderIR) would have appended for it, on the stack, with the same fields, and hands it
+// straight to the translator. Nothing of the body is kept: building and freeing wabt's IR of
+// every body called was about a fifth of the CPU time of `wasmcap run --engine interp
+// hello.wasm` (docs/benchmarks.md, "Interp hello start-up").
+//
+// Only what the translator walks without exception handling or v128 is taken here; every other
+// instruction stops the read (the caller then reads the body into wabt's IR as before). That
+// is checked per instruction, not per opcode list: wabt calls OnOpcode before each
+// instruction's own callback, and an instruction whose callback is not overridden below leaves
+// `open_` set, which the next OnOpcode or the body's end refuses.
+class StreamReader final : public wabt::BinaryReaderNop {
+ public:
+  StreamReader(const wabt::Module& m, uint32_t nparams, uint32_t nresults,
+               const std::vector<uint32_t>& canon, uint64_t max_local_slots)
+      : m_(m), nparams_(nparams), nresults_(nresults), canon_(canon), max_slots_(max_local_slots) {}
+
+  std::unique_ptr<FuncCode> take() {
+    if (!t_ || !done_ || !t_->stream_done()) return nullptr;
+    return t_->finish();
+  }
+
+  bool OnError(const wabt::Error&) override { return true; }  // the caller falls back
+
+  wabt::Result OnLocalDecl(wabt::Index, wabt::Index count, wabt::Type) override {
+    locals_ += count;
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnOpcode(wabt::Opcode) override {
+    if (open_) return wabt::Result::Error;  // the previous instruction was not taken
+    if (!t_) {
+      // The first instruction: the locals are all declared.
+      uint64_t nlocals = uint64_t{nparams_} + locals_;
+      // Locals beyond the value stack: the IR path handles them (FastInstance::translate).
+      if (nlocals > max_slots_ || nlocals > UINT32_MAX) return wabt::Result::Error;
+      t_.emplace(m_, nparams_, static_cast<uint32_t>(nlocals), nresults_, canon_, false);
+      t_->begin_stream();
+    }
+    if (t_->stream_done()) return wabt::Result::Error;  // nothing follows the final `end`
+    open_ = true;
+    return wabt::Result::Ok;
+  }
+  wabt::Result EndFunctionBody(wabt::Index) override {
+    if (open_ || !t_) return wabt::Result::Error;
+    done_ = true;
+    return wabt::Result::Ok;
+  }
+
+  // Structure.
+  wabt::Result OnBlockExpr(wabt::Type sig) override {
+    wabt::BlockExpr e;
+    block_decl(&e.block.decl, sig);
+    return step(e);
+  }
+  wabt::Result OnLoopExpr(wabt::Type sig) override {
+    wabt::LoopExpr e;
+    block_decl(&e.block.decl, sig);
+    return step(e);
+  }
+  wabt::Result OnIfExpr(wabt::Type sig) override {
+    wabt::IfExpr e;
+    block_decl(&e.true_.decl, sig);
+    return step(e);
+  }
+  wabt::Result OnElseExpr() override {
+    open_ = false;
+    t_->stream_else();
+    return wabt::Result::Ok;
+  }
+  wabt::Result OnEndExpr() override {
+    open_ = false;
+    t_->stream_end();
+    return wabt::Result::Ok;
+  }
+
+  // Control.
+  wabt::Result OnUnreachableExpr() override { return step(wabt::UnreachableExpr()); }
+  wabt::Result OnNopExpr() override { return step(wabt::NopExpr()); }
+  wabt::Result OnBrExpr(wabt::Index depth) override { return step(wabt::BrExpr(var(depth))); }
+  wabt::Result OnBrIfExpr(wabt::Index depth) override { return step(wabt::BrIfExpr(var(depth))); }
+  wabt::Result OnBrTableExpr(wabt::Index n, wabt::Index* depths, wabt::Index def) override {
+    wabt::BrTableExpr e;
+    e.default_target = var(def);
+    e.targets.resize(n);
+    for (wabt::Index i = 0; i < n; ++i) e.targets[i] = var(depths[i]);
+    return step(e);
+  }
+  wabt::Result OnReturnExpr() override { return step(wabt::ReturnExpr()); }
+  wabt::Result OnCallExpr(wabt::Index func) override { return step(wabt::CallExpr(var(func))); }
+  wabt::Result OnCallIndirectExpr(wabt::Index sig, wabt::Index table) override {
+    wabt::CallIndirectExpr e;
+    // As BinaryReaderIR::SetFuncDeclaration: the type index; its signature is the module's
+    // (decl_sig), which is what the translator reads.
+    e.decl.has_func_type = true;
+    e.decl.type_var = var(sig);
+    e.table = var(table);
+    return step(e);
+  }
+
+  // Operands.
+  wabt::Result OnDropExpr() override { return step(wabt::DropExpr()); }
+  wabt::Result OnSelectExpr(wabt::Index n, wabt::Type* types) override {
+    return step(wabt::SelectExpr(wabt::TypeVector(types, types + n)));
+  }
+  wabt::Result OnLocalGetExpr(wabt::Index i) override { return step(wabt::LocalGetExpr(var(i))); }
+  wabt::Result OnLocalSetExpr(wabt::Index i) override { return step(wabt::LocalSetExpr(var(i))); }
+  wabt::Result OnLocalTeeExpr(wabt::Index i) override { return step(wabt::LocalTeeExpr(var(i))); }
+  wabt::Result OnGlobalGetExpr(wabt::Index i) override { return step(wabt::GlobalGetExpr(var(i))); }
+  wabt::Result OnGlobalSetExpr(wabt::Index i) override { return step(wabt::GlobalSetExpr(var(i))); }
+  wabt::Result OnI32ConstExpr(uint32_t v) override {
+    return step(wabt::ConstExpr(wabt::Const::I32(v)));
+  }
+  wabt::Result OnI64ConstExpr(uint64_t v) override {
+    return step(wabt::ConstExpr(wabt::Const::I64(v)));
+  }
+  wabt::Result OnF32ConstExpr(uint32_t bits) override {
+    return step(wabt::ConstExpr(wabt::Const::F32(bits)));
+  }
+  wabt::Result OnF64ConstExpr(uint64_t bits) override {
+    return step(wabt::ConstExpr(wabt::Const::F64(bits)));
+  }
+  wabt::Result OnBinaryExpr(wabt::Opcode op) override { return step(wabt::BinaryExpr(op)); }
+  wabt::Result OnCompareExpr(wabt::Opcode op) override { return step(wabt::CompareExpr(op)); }
+  wabt::Result OnUnaryExpr(wabt::Opcode op) override { return step(wabt::UnaryExpr(op)); }
+  wabt::Result OnConvertExpr(wabt::Opcode op) override { return step(wabt::ConvertExpr(op)); }
+
+  // Memory.
+  wabt::Result OnLoadExpr(wabt::Opcode op, wabt::Index mem, wabt::Address align_log2,
+                          wabt::Address offset) override {
+    return step(wabt::LoadExpr(op, var(mem), wabt::Address{1} << align_log2, offset));
+  }
+  wabt::Result OnStoreExpr(wabt::Opcode op, wabt::Index mem, wabt::Address align_log2,
+                           wabt::Address offset) override {
+    return step(wabt::StoreExpr(op, var(mem), wabt::Address{1} << align_log2, offset));
+  }
+  wabt::Result OnMemorySizeExpr(wabt::Index mem) override {
+    return step(wabt::MemorySizeExpr(var(mem)));
+  }
+  wabt::Result OnMemoryGrowExpr(wabt::Index mem) override {
+    return step(wabt::MemoryGrowExpr(var(mem)));
+  }
+  wabt::Result OnMemoryFillExpr(wabt::Index mem) override {
+    return step(wabt::MemoryFillExpr(var(mem)));
+  }
+  wabt::Result OnMemoryCopyExpr(wabt::Index a, wabt::Index b) override {
+    return step(wabt::MemoryCopyExpr(var(a), var(b)));
+  }
+  wabt::Result OnMemoryInitExpr(wabt::Index segment, wabt::Index mem) override {
+    return step(wabt::MemoryInitExpr(var(segment), var(mem)));
+  }
+  wabt::Result OnDataDropExpr(wabt::Index segment) override {
+    return step(wabt::DataDropExpr(var(segment)));
+  }
+
+  // Tables and references.
+  wabt::Result OnTableGetExpr(wabt::Index t) override { return step(wabt::TableGetExpr(var(t))); }
+  wabt::Result OnTableSetExpr(wabt::Index t) override { return step(wabt::TableSetExpr(var(t))); }
+  wabt::Result OnTableGrowExpr(wabt::Index t) override { return step(wabt::TableGrowExpr(var(t))); }
+  wabt::Result OnTableSizeExpr(wabt::Index t) override { return step(wabt::TableSizeExpr(var(t))); }
+  wabt::Result OnTableFillExpr(wabt::Index t) override { return step(wabt::TableFillExpr(var(t))); }
+  wabt::Result OnTableCopyExpr(wabt::Index dst, wabt::Index src) override {
+    return step(wabt::TableCopyExpr(var(dst), var(src)));
+  }
+  wabt::Result OnTableInitExpr(wabt::Index segment, wabt::Index table) override {
+    return step(wabt::TableInitExpr(var(segment), var(table)));
+  }
+  wabt::Result OnElemDropExpr(wabt::Index segment) override {
+    return step(wabt::ElemDropExpr(var(segment)));
+  }
+  wabt::Result OnRefFuncExpr(wabt::Index func) override { return step(wabt::RefFuncExpr(var(func))); }
+  wabt::Result OnRefNullExpr(wabt::Type type) override { return step(wabt::RefNullExpr(type)); }
+  wabt::Result OnRefIsNullExpr() override { return step(wabt::RefIsNullExpr()); }
+
+ private:
+  static wabt::Var var(wabt::Index i) { return wabt::Var(i, wabt::Location()); }
+  // As BinaryReaderIR::SetBlockDeclaration.
+  static void block_decl(wabt::BlockDeclaration* decl, wabt::Type sig) {
+    if (sig.IsIndex()) {
+      decl->has_func_type = true;
+      decl->type_var = var(sig.GetIndex());
+    } else {
+      decl->has_func_type = false;
+      decl->sig.param_types.clear();
+      decl->sig.result_types = sig.GetInlineVector();
+    }
+  }
+  wabt::Result step(const wabt::Expr& e) {
+    open_ = false;
+    t_->stream_expr(e);
+    return wabt::Result::Ok;
+  }
+
+  const wabt::Module& m_;
+  uint32_t nparams_, nresults_;
+  const std::vector<uint32_t>& canon_;
+  uint64_t max_slots_;
+  uint64_t locals_ = 0;
+  std::optional<FuncTranslator> t_;
+  bool open_ = false;  // an instruction was announced (OnOpcode) and not yet taken
+  bool done_ = false;
+};
+
 }  // namespace
 
 const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDeclaration& d) {
@@ -1442,10 +1802,37 @@ std::vector<uint32_t> canonical_type_ids(const wabt::Module& m) {
   return canon;
 }
 
+Op op_for(wabt::Opcode opcode) {
+  size_t e = static_cast<size_t>(static_cast<wabt::Opcode::Enum>(opcode));
+  return e < kNumOpcodes ? kOpcodeTable.op[e] : Op::kCount;
+}
+Op fuel_variant(Op op) { return kFuelVariants.op[static_cast<size_t>(op)]; }
+Op packed_variant(Op op) { return kPackedVariants.op[static_cast<size_t>(op)]; }
+Op ak_variant(Op op) { return kAkVariants.op[static_cast<size_t>(op)]; }
+Op c_variant(Op op) { return kCVariants.op[static_cast<size_t>(op)]; }
+const char* op_name(Op op) {
+  return op < Op::kCount ? kOpNames[static_cast<size_t>(op)] : nullptr;
+}
+
 std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, const wabt::Func& f,
                                              const std::vector<uint32_t>& canon, bool wide) {
-  FuncTranslator t(m, f, canon, wide);
-  return t.run();
+  FuncTranslator t(m, f.GetNumParams(), f.GetNumParamsAndLocals(), f.GetNumResults(), canon,
+                   wide);
+  return t.run(f.exprs);
+}
+
+std::unique_ptr<FuncCode> translate_function_stream(const wabt::Module& m,
+                                                    const wabt::FuncDeclaration& decl,
+                                                    const uint8_t* mini, size_t size,
+                                                    const wabt::Features& features,
+                                                    const std::vector<uint32_t>& canon,
+                                                    uint64_t max_local_slots) {
+  const wabt::FuncSignature& sig = decl_sig(m, decl);
+  StreamReader reader(m, static_cast<uint32_t>(sig.param_types.size()),
+                      static_cast<uint32_t>(sig.result_types.size()), canon, max_local_slots);
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  if (wabt::Failed(wabt::ReadBinary(mini, size, &reader, options))) return nullptr;
+  return reader.take();
 }
 
 void IrDeleter::operator()(wabt::Module* m) const {

@@ -25,6 +25,34 @@ const wabt::FuncSignature& decl_sig(const wabt::Module& m, const wabt::FuncDecla
 std::unique_ptr<FuncCode> translate_function(const wabt::Module& m, const wabt::Func& f,
                                              const std::vector<uint32_t>& canon, bool wide);
 
+// The translator's op tables (built at compile time from the ops' names, translate.cc):
+// wabt opcode -> our op of the same name ("i32.add" -> i32_add), or Op::kCount.
+Op op_for(wabt::Opcode opcode);
+// Conditional branch -> its form that also charges the fall-through segment ("x" -> "x_f").
+Op fuel_variant(Op op);
+// An op with a packed form ("x" -> "x_p": two 16-bit fields in one word).
+Op packed_variant(Op op);
+// A load or store -> its form whose address is an i32.add of an immediate ("x" -> "x_ak").
+Op ak_variant(Op op);
+// A load or store -> its form at a constant address ("x" -> "x_c").
+Op c_variant(Op op);
+// Each of them is Op::kCount where there is no such op. op_name: "i32_add", or null.
+const char* op_name(Op op);
+
+// The same translation without wabt's IR: `mini` is the one-function module that
+// FastModule::read_body gives wabt's IR reader (fast_engine.cc), read here by wabt's binary
+// reader straight into the translator. For modules without v128 (`wide` is false) and bodies
+// without exception handling; `decl` is the function's module-level declaration. Null when the
+// body holds anything else, declares more than `max_local_slots` locals (with its parameters),
+// or does not read: the caller then translates from wabt's IR (translate_function), which
+// gives the same code word for word where both apply (tests/engine/fast_translate_test.cc).
+std::unique_ptr<FuncCode> translate_function_stream(const wabt::Module& m,
+                                                    const wabt::FuncDeclaration& decl,
+                                                    const uint8_t* mini, size_t size,
+                                                    const wabt::Features& features,
+                                                    const std::vector<uint32_t>& canon,
+                                                    uint64_t max_local_slots);
+
 // Destroys wabt's IR without recursion: wabt's destructors recurse once per nesting level of
 // blocks, so a hostile module nesting a million blocks would overflow the host stack. Nested
 // lists are moved out onto a heap work list first, then freed one level at a time.
@@ -44,5 +72,15 @@ struct FeatureScan {
   // WebAssembly 2.0 alone would refuse (describe.h).
   bool exceptions = false;
 };
+
+// Test hook (tests/engine/fast_translate_test.cc, fast_engine.cc): translates every defined
+// function of `module` (loaded by the fast engine) through both front ends and returns the
+// first difference in their code ("" when there is none); `streamed` counts the functions the
+// streaming front end took, `funcs` the defined functions. `gate` false: also modules the
+// engine never streams (v128, exception handling), to see the front end refuse them.
+namespace translate_test_hooks {
+std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_t* funcs,
+                               bool gate = true);
+}
 
 }  // namespace wasmcap::fast
