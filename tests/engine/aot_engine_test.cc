@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cctype>
 #include <filesystem>
@@ -1556,6 +1557,118 @@ TEST(AotPreempt, StraySignalsAreHarmless) {
   release = true;
   th.join();
   EXPECT_GT(sent, 0);
+}
+
+// --- Reassociation width (docs/aot.md, "Compile") -------------------------------------------
+
+// Every compile job gets kReassocFlag: the one-file compile and every job of a split compile.
+// A stand-in compiler that records each command line and fails.
+TEST(AotReassoc, EveryCompileJobGetsTheFlag) {
+  for (uint32_t units : {0u, 1u}) {
+    SCOPED_TRACE(units);
+    TempCache cache;
+    TempCache bin;
+    fs::path log = bin.dir / "argv.log";
+    fs::path cc = bin.dir / "recordcc";
+    testing::write_text(cc, "#!/bin/sh\n"
+                            "if [ \"$1\" = --version ]; then echo recordcc 1; exit 0; fi\n"
+                            "echo \"$*\" >> '" + log.string() + "'\n"
+                            "exit 1\n");
+    chmod(cc.c_str(), 0755);
+    AotOptions o;
+    o.cache_dir = cache.dir.string();
+    o.compiler = cc.string();
+    o.unit_functions = units;
+    o.compile_jobs = 1;
+    auto engine = make_aot_engine(o);
+    auto bytes = guest_bytes("reassoc");
+    auto m = engine->load(bytes.data(), bytes.size());
+    ASSERT_FALSE(m.has_value());
+    std::string lines = testing::read_text(log);
+    ASSERT_FALSE(lines.empty());
+    size_t n = 0;
+    for (size_t p = 0, e; p < lines.size(); p = e + 1) {
+      e = lines.find('\n', p);
+      if (e == std::string::npos) e = lines.size();
+      EXPECT_NE(lines.substr(p, e - p).find(aot::kReassocFlag), std::string::npos)
+          << lines.substr(p, e - p);
+      ++n;
+    }
+    EXPECT_GE(n, 1u);
+  }
+}
+
+// What the flag lets GCC reorder stays exact, at -O2 with the real compiler: integer sums of
+// loads and loop-carried values wrap at 2^32 and 2^64 (rotate counts >= the width included),
+// floating-point sums keep wasm's order (each add rounds, overflow to inf stays). The integer
+// references are computed here, independently of both engines.
+uint32_t rotl32(uint32_t x, uint32_t n) {
+  n &= 31;
+  return n ? (x << n) | (x >> (32 - n)) : x;
+}
+uint64_t rotl64(uint64_t x, uint64_t n) {
+  n &= 63;
+  return n ? (x << n) | (x >> (64 - n)) : x;
+}
+struct ReassocMemory {
+  uint32_t k[64], w[64];
+  ReassocMemory() {
+    for (uint32_t i = 0; i < 64; ++i) {
+      k[i] = 0xfffffff0u - i * 0x01010101u;
+      w[i] = 0x9e3779b9u ^ (i * 0x7fffffffu);
+    }
+  }
+  uint32_t rounds(uint32_t e, uint32_t h) const {
+    uint32_t f = 0xfedcba98u, g = 0x01234567u;
+    for (int i = 0; i < 64; ++i) {
+      uint32_t s1 = rotl32(e, 26) ^ rotl32(e, 53) ^ rotl32(e, 32 - (57 & 31));
+      uint32_t t = h + s1 + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      h = g;
+      g = f;
+      f = e;
+      e = t + h;
+    }
+    return e ^ f;
+  }
+  uint64_t rounds64(uint64_t e) const {
+    uint64_t h = ~0ull;
+    for (int i = 0; i < 32; ++i) {
+      uint64_t lo0 = k[2 * i], hi0 = k[2 * i + 1], lo1 = w[2 * i], hi1 = w[2 * i + 1];
+      e = h + rotl64(e, 83) + (lo0 | hi0 << 32) + (lo1 | hi1 << 32);
+      h ^= e;
+    }
+    return e + h;
+  }
+};
+
+TEST(AotReassoc, SumsStayExactAtO2) {
+  TempCache cache;
+  AotOptions o;
+  o.cache_dir = cache.dir.string();
+  o.opt_level = 2;
+  auto engine = make_aot_engine(o);
+  auto inst = instantiate(*engine, "reassoc", HostFuncTable{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  const ReassocMemory mem;
+  for (uint32_t e : {0u, 1u, 0x80000000u, 0xffffffffu, 0x6a09e667u}) {
+    for (uint32_t h : {0u, 0xffffffffu, 0x5be0cd19u}) {
+      auto r = (*inst)->call("rounds", {Value::I32(e), Value::I32(h)});
+      ASSERT_TRUE(r.has_value()) << r.error().to_string();
+      EXPECT_EQ(r->results[0].i32, mem.rounds(e, h)) << e << " " << h;
+    }
+  }
+  for (uint64_t e : {0ull, ~0ull, 0x8000000000000000ull, 0x0123456789abcdefull}) {
+    auto r = (*inst)->call("rounds64", {Value::I64(e)});
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_EQ(r->results[0].i64, mem.rounds64(e)) << e;
+  }
+  const double tiny = std::ldexp(1.0, -53);
+  auto f = (*inst)->call("fsum", {Value::F64(1.0), Value::F64(tiny), Value::F64(tiny)});
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  EXPECT_EQ(f->results[0].f64, 1.0);  // reassociated: 1 + 2^-52
+  f = (*inst)->call("fsum", {Value::F64(1e308), Value::F64(1e308), Value::F64(-1e308)});
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  EXPECT_TRUE(std::isinf(f->results[0].f64)) << f->results[0].f64;  // reassociated: 1e308
 }
 
 }  // namespace

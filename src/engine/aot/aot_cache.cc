@@ -612,9 +612,11 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
   // runaway recursion such as f(x) = f(x+1) + 1 into an endless loop instead of the stack
   // exhaustion trap the interpreter reports.
   // -z defs: the object must not reference any symbol outside itself and libc/libm.
+  // kReassocFlag (translate.h): wasm2c's loads rank late in GCC's reassociation, which then
+  // adds them one after another at the end of a sum; why and what it gains: docs/aot.md.
   tc.flags = {"-std=gnu11", "-O" + std::to_string(opt), "-fPIC", "-shared",
               "-fvisibility=hidden", "-fstack-clash-protection", "-fno-strict-aliasing",
-              "-fno-optimize-sibling-calls",
+              "-fno-optimize-sibling-calls", kReassocFlag,
               "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", "-w", "-Wl,-z,defs",
               "-Wl,-z,noexecstack"};
 

@@ -29,7 +29,19 @@ namespace wasmcap::aot {
 // (the generated module.c changed; objects of v6 builds are never loaded).
 // Version 8: table.copy, table.fill and externref table.init call the runtime's bulk_done after
 // an operation of 64 KiB or more, like the memory bulk operations (asynchronous preemption).
-constexpr int kInstrumentationVersion = 8;
+// Version 9: objects are compiled with kReassocFlag (below; same C, a different object).
+constexpr int kInstrumentationVersion = 9;
+
+// Passed to the C compiler on every compile (part of the cache key through the flags).
+// wasm2c's loads compute their address in three steps (the u32 sum, the widening to u64, the
+// memory base) and GCC's reassociation ranks a value by the depth of its definition, so a
+// loaded value ranks after a rotate-and-xor of a loop-carried one: in a sum such as SHA-256's
+// t1 = h + S1(e) + ch(e,f,g) + K[i] + w[i] it adds the two loads one after the other at the end,
+// on the e -> e chain (one add more per round than native gcc -O2). Width 2 lets reassociation
+// pair operands (w[i] + K[i] beside S1 + ch). Integer sums only: floating-point sums are never
+// reassociated without -fassociative-math, and u32/u64 adds wrap, so results are unchanged.
+// Measured: docs/benchmarks.md, "2026-11-23: the sha256 and strsearch gaps".
+constexpr const char* kReassocFlag = "--param=tree-reassoc-width=2";
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
 // "Deadlines"): the watchdog signals the thread, and the runtime unwinds when the interrupted PC
