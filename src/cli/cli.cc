@@ -1327,8 +1327,9 @@ int main(int argc, char** argv) {
 
   // Every other command builds only the top-level command argv[1] names (with its own
   // subcommands): building all of them cost every process ~0.3 ms of CPU, a quarter of
-  // `wasmcap --version` (docs/benchmarks.md, "Process start-up"). Anything else -- no command,
-  // an option (--help, --version), `help`, `completions` and `man` (which describe every
+  // `wasmcap --version` (docs/benchmarks.md, "process start-up common to every command").
+  // Anything else -- no command, an option (--help; --version with more arguments), `help`,
+  // `completions` and `man` (which describe every
   // command), a name that is not a command -- builds them all, so help, completions, the man
   // page and the unknown-command error stay complete. A command missing from kBuiltAlone is
   // only slower, never wrong; tests/cli (CliHelp.EachCommandBuiltAloneHasTheSameHelp) compares
@@ -1336,7 +1337,11 @@ int main(int argc, char** argv) {
   static constexpr std::string_view kBuiltAlone[] = {"plan", "compile", "inspect", "bundle", "mcp",
                                                      "tool", "ws",      "sh",      "trust",  "audit"};
   const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  // `wasmcap --version` alone names no command, so none is built (CLI11 prints the version
+  // before it would ask for one).
+  const bool version_only = argc == 2 && first == "--version";
   const bool build_all =
+      !version_only &&
       std::find(std::begin(kBuiltAlone), std::end(kBuiltAlone), first) == std::end(kBuiltAlone);
   auto wanted = [&](std::initializer_list<std::string_view> names) {
     return build_all || std::find(names.begin(), names.end(), first) != names.end();

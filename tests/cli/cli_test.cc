@@ -373,6 +373,14 @@ TEST(CliHelp, HelpAndVersion) {
   ASSERT_TRUE(v.exited) << describe(v);
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("wasmcap"), std::string::npos) << v.out;
+  // `--version` alone builds no command (cli.cc); with more arguments every command is built.
+  // Both print the same single line and nothing else.
+  EXPECT_TRUE(v.err.empty()) << v.err;
+  EXPECT_EQ(v.out.find('\n'), v.out.size() - 1) << v.out;
+  auto v2 = run_cli({"--version", "run"});
+  EXPECT_EQ(v2.exit_code, 0) << describe(v2);
+  EXPECT_EQ(v2.out, v.out);
+  EXPECT_TRUE(v2.err.empty()) << v2.err;
 }
 
 // The names listed under "Subcommands:" in a --help text.
