@@ -1329,9 +1329,9 @@ int main(int argc, char** argv) {
   // subcommands): building all of them cost every process ~0.3 ms of CPU, a quarter of
   // `wasmcap --version` (docs/benchmarks.md, "process start-up common to every command").
   // Anything else -- no command, an option (--help; --version with more arguments), `help`,
-  // `completions` and `man` (which describe every
-  // command), a name that is not a command -- builds them all, so help, completions, the man
-  // page and the unknown-command error stay complete. A command missing from kBuiltAlone is
+  // `completions` and `man` (which describe every command), a name that is not a command --
+  // builds them all, so help, completions, the man page and the unknown-command error stay
+  // complete. A command missing from kBuiltAlone is
   // only slower, never wrong; tests/cli (CliHelp.EachCommandBuiltAloneHasTheSameHelp) compares
   // each command's --help built alone with `wasmcap help COMMAND` built in full.
   static constexpr std::string_view kBuiltAlone[] = {"plan", "compile", "inspect", "bundle", "mcp",
