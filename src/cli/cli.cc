@@ -1325,83 +1325,126 @@ int main(int argc, char** argv) {
 #endif
   }
 
+  // Every other command builds only the top-level command argv[1] names (with its own
+  // subcommands): building all of them cost every process ~0.3 ms of CPU, a quarter of
+  // `wasmcap --version` (docs/benchmarks.md, "process start-up common to every command").
+  // Anything else -- no command, an option (--help; --version with more arguments), `help`,
+  // `completions` and `man` (which describe every command), a name that is not a command --
+  // builds them all, so help, completions, the man page and the unknown-command error stay
+  // complete. A command missing from kBuiltAlone is
+  // only slower, never wrong; tests/cli (CliHelp.EachCommandBuiltAloneHasTheSameHelp) compares
+  // each command's --help built alone with `wasmcap help COMMAND` built in full.
+  static constexpr std::string_view kBuiltAlone[] = {"plan", "compile", "inspect", "bundle", "mcp",
+                                                     "tool", "ws",      "sh",      "trust",  "audit"};
+  const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  // `wasmcap --version` alone names no command, so none is built (CLI11 prints the version
+  // before it would ask for one).
+  const bool version_only = argc == 2 && first == "--version";
+  const bool build_all =
+      !version_only &&
+      std::find(std::begin(kBuiltAlone), std::end(kBuiltAlone), first) == std::end(kBuiltAlone);
+  auto wanted = [&](std::initializer_list<std::string_view> names) {
+    return build_all || std::find(names.begin(), names.end(), first) != names.end();
+  };
+  auto selected = [](const CLI::App* cmd) { return cmd != nullptr && static_cast<bool>(*cmd); };
+
   PlanFlags plan_flags;
   std::string plan_module, plan_engine = "interp";
   bool plan_json = false;
-  CLI::App* plan = app.add_subcommand(
-      "plan", "Show what a plugin would get: manifest requests x host config grants");
-  plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)");
-  plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
-  plan->add_option("--engine", plan_engine,
-                   "Engine to check capabilities against: interp, wabt, fast, aot or auto")
-      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
-  plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
   std::string plan_bundle;
-  plan->add_option("--bundle", plan_bundle,
-                   "Plan a bundle file before installing it: its signed manifest x --config "
-                   "(instead of --manifest)");
+  CLI::App* plan = nullptr;
+  if (wanted({"plan"})) {
+    plan = app.add_subcommand("plan",
+                              "Show what a plugin would get: manifest requests x host config grants");
+    plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)");
+    plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
+    plan->add_option("--engine", plan_engine,
+                     "Engine to check capabilities against: interp, wabt, fast, aot or auto")
+        ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+    plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
+    plan->add_option("--bundle", plan_bundle,
+                     "Plan a bundle file before installing it: its signed manifest x --config "
+                     "(instead of --manifest)");
+    plan->add_flag("--json", plan_json, "Print the plan as JSON");
+    plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
+  }
 
   std::string compile_path;
-  CLI::App* compile = app.add_subcommand(
-      "compile", "Precompile a module for the aot engine into the cache (docs/aot.md)");
-  compile->add_option("module", compile_path, "The .wasm module")->required();
-  compile->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
-  add_compile_bounds(compile);
   bool compile_json = false;
-  compile->add_flag("--json", compile_json, "Print the result as one JSON object");
-  plan->add_flag("--json", plan_json, "Print the plan as JSON");
-  plan->add_option("module", plan_module, "The .wasm module (default: the manifest's module)");
+  CLI::App* compile = nullptr;
+  if (wanted({"compile"})) {
+    compile = app.add_subcommand(
+        "compile", "Precompile a module for the aot engine into the cache (docs/aot.md)");
+    compile->add_option("module", compile_path, "The .wasm module")->required();
+    compile->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
+    add_compile_bounds(compile);
+    compile->add_flag("--json", compile_json, "Print the result as one JSON object");
+  }
 
   std::string inspect_path;
-  CLI::App* inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
-  inspect->add_option("module", inspect_path, "The .wasm module")->required();
   bool inspect_json = false;
-  inspect->add_flag("--json", inspect_json, "Print one JSON object (names JSON-escaped)");
+  CLI::App* inspect = nullptr;
+  if (wanted({"inspect"})) {
+    inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
+    inspect->add_option("module", inspect_path, "The .wasm module")->required();
+    inspect->add_flag("--json", inspect_json, "Print one JSON object (names JSON-escaped)");
+  }
 
-  CLI::App* bundle_cmd = app.add_subcommand("bundle", "Signed plugin bundles (docs/bundles.md)");
-  bundle_cmd->require_subcommand(1);
+  // `bundle` also when `trust` or `audit` runs: their adder (add_ecosystem_commands) adds
+  // `bundle inspect` too.
+  const bool ecosystem_wanted = wanted({"bundle", "trust", "audit"});
   std::string keygen_dir, keygen_name = "wasmcap-signing";
-  CLI::App* keygen = bundle_cmd->add_subcommand("keygen", "Generate an Ed25519 signing key pair");
-  keygen->add_option("--out", keygen_dir, "Directory for NAME.key (0600) and NAME.pub")->required();
-  keygen->add_option("--name", keygen_name, "Key file base name (default wasmcap-signing)");
   std::string pack_manifest, pack_key, pack_out;
-  CLI::App* pack = bundle_cmd->add_subcommand("pack", "Pack and sign a plugin bundle");
-  pack->add_option("--manifest", pack_manifest, "Plugin manifest (JSON)")->required();
-  pack->add_option("--key", pack_key, "Secret key file (from bundle keygen)")->required();
-  pack->add_option("--out", pack_out, "Bundle file to write")->required();
   std::string verify_path;
   std::vector<std::string> verify_trust;
-  CLI::App* verify = bundle_cmd->add_subcommand("verify", "Verify a bundle against trusted keys");
-  verify->add_option("bundle", verify_path, "The bundle file")->required();
-  verify->add_option("--trust", verify_trust, "Trusted public key file (*.pub). Repeatable.")
-      ->allow_extra_args(false);
   bool verify_json = false;
-  verify->add_flag("--json", verify_json, "Print the result as one JSON object");
   std::string install_path, install_config, list_config, remove_what;
   bool install_untrusted = false, install_force = false, list_json = false;
-  CLI::App* install = bundle_cmd->add_subcommand(
-      "install", "Verify a bundle and install it into the local registry ($WASMCAP_HOME)");
-  install->add_option("bundle", install_path, "The bundle file")->required();
-  install->add_flag("--allow-untrusted", install_untrusted,
-                    "Install a bundle whose (valid) signature is by a key that is not trusted; "
-                    "recorded. Never allows a revoked key.");
-  install->add_flag("--force", install_force,
-                    "Install a lower version than one installed now or before, or replace the "
-                    "same version's other content; recorded");
-  install->add_option("--config", install_config, "Host config whose trust section applies");
-  CLI::App* list = bundle_cmd->add_subcommand("list", "List installed bundles");
-  list->add_flag("--json", list_json, "Print a JSON array");
-  list->add_option("--config", list_config, "Host config whose trust section applies");
-  CLI::App* remove = bundle_cmd->add_subcommand("remove", "Remove NAME (all versions) or NAME@VERSION");
-  remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
+  CLI::App *keygen = nullptr, *pack = nullptr, *verify = nullptr, *install = nullptr,
+           *list = nullptr, *remove = nullptr, *bundle_cmd = nullptr;
+  if (ecosystem_wanted) {
+    bundle_cmd = app.add_subcommand("bundle", "Signed plugin bundles (docs/bundles.md)");
+    bundle_cmd->require_subcommand(1);
+    keygen = bundle_cmd->add_subcommand("keygen", "Generate an Ed25519 signing key pair");
+    keygen->add_option("--out", keygen_dir, "Directory for NAME.key (0600) and NAME.pub")->required();
+    keygen->add_option("--name", keygen_name, "Key file base name (default wasmcap-signing)");
+    pack = bundle_cmd->add_subcommand("pack", "Pack and sign a plugin bundle");
+    pack->add_option("--manifest", pack_manifest, "Plugin manifest (JSON)")->required();
+    pack->add_option("--key", pack_key, "Secret key file (from bundle keygen)")->required();
+    pack->add_option("--out", pack_out, "Bundle file to write")->required();
+    verify = bundle_cmd->add_subcommand("verify", "Verify a bundle against trusted keys");
+    verify->add_option("bundle", verify_path, "The bundle file")->required();
+    verify->add_option("--trust", verify_trust, "Trusted public key file (*.pub). Repeatable.")
+        ->allow_extra_args(false);
+    verify->add_flag("--json", verify_json, "Print the result as one JSON object");
+    install = bundle_cmd->add_subcommand(
+        "install", "Verify a bundle and install it into the local registry ($WASMCAP_HOME)");
+    install->add_option("bundle", install_path, "The bundle file")->required();
+    install->add_flag("--allow-untrusted", install_untrusted,
+                      "Install a bundle whose (valid) signature is by a key that is not trusted; "
+                      "recorded. Never allows a revoked key.");
+    install->add_flag("--force", install_force,
+                      "Install a lower version than one installed now or before, or replace the "
+                      "same version's other content; recorded");
+    install->add_option("--config", install_config, "Host config whose trust section applies");
+    list = bundle_cmd->add_subcommand("list", "List installed bundles");
+    list->add_flag("--json", list_json, "Print a JSON array");
+    list->add_option("--config", list_config, "Host config whose trust section applies");
+    remove = bundle_cmd->add_subcommand("remove", "Remove NAME (all versions) or NAME@VERSION");
+    remove->add_option("name", remove_what, "NAME or NAME@VERSION")->required();
+  }
 
-  auto mcp_cmds = add_mcp_commands(app);
+  std::shared_ptr<McpCommands> mcp_cmds;
+  if (wanted({"mcp", "tool"})) mcp_cmds = add_mcp_commands(app);
   // Subcommands that live in their own files (cli/ws_cli.h).
-  std::vector<Dispatch> extra_commands = {add_ws_commands(app), add_sh_command(app)};
+  std::vector<Dispatch> extra_commands;
+  if (wanted({"ws"})) extra_commands.push_back(add_ws_commands(app));
+  if (wanted({"sh"})) extra_commands.push_back(add_sh_command(app));
 
   // Subcommands of docs/cli.md added for issue #16 (trust, audit, bundle inspect, completions,
   // man): defined and run in ecosystem.cc.
-  EcosystemCommands eco = add_ecosystem_commands(app, *bundle_cmd);
+  std::optional<EcosystemCommands> eco;
+  if (ecosystem_wanted) eco = add_ecosystem_commands(app, *bundle_cmd);
 
   // An unknown command or subcommand is named (CLI11 would only say that one is required).
   if (argc > 1 && std::string_view(argv[1]) != "help") {
@@ -1445,30 +1488,35 @@ int main(int argc, char** argv) {
   }
 
   if (auto rc = parse_and_run()) return *rc;
-  if (*plan && !plan_bundle.empty()) {
+  if (selected(plan) && !plan_bundle.empty()) {
     if (!plan_flags.manifest.empty()) {
       return report_error(Error(ErrorCode::kInvalidArgument, "plan: give --manifest or --bundle, not both"));
     }
     return cmd_plan_bundle(plan_bundle, plan_flags.config, plan_engine, aot, plan_json);
   }
-  if (*plan && plan_flags.manifest.empty()) {
+  if (selected(plan) && plan_flags.manifest.empty()) {
     return report_error(Error(ErrorCode::kInvalidArgument, "plan needs --manifest M (or --bundle FILE) and --config C"));
   }
-  if (auto r = run_mcp_commands(*mcp_cmds)) return *r;
+  if (mcp_cmds) {
+    if (auto r = run_mcp_commands(*mcp_cmds)) return *r;
+  }
   for (const Dispatch& d : extra_commands) {
     if (auto rc = d()) return *rc;
   }
-  if (*plan) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
-  g_json_errors = (*compile && compile_json) || (*inspect && inspect_json) || (*verify && verify_json);
-  if (*compile) return cmd_compile(compile_path, aot, compile_json);
-  if (*inspect) return cmd_inspect(inspect_path, inspect_json);
-  if (*keygen) return cmd_bundle_keygen(keygen_dir, keygen_name);
-  if (*pack) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);
-  if (*verify) return cmd_bundle_verify(verify_path, verify_trust, verify_json);
-  if (auto rc = eco.dispatch()) return *rc;
-  if (*install) return cmd_bundle_install(install_path, install_untrusted, install_force, install_config);
-  if (*list) return cmd_bundle_list(list_json, list_config);
-  if (*remove) return cmd_bundle_remove(remove_what);
+  if (selected(plan)) return cmd_plan(plan_flags, plan_module, plan_engine, aot, plan_json);
+  g_json_errors = (selected(compile) && compile_json) || (selected(inspect) && inspect_json) ||
+                  (selected(verify) && verify_json);
+  if (selected(compile)) return cmd_compile(compile_path, aot, compile_json);
+  if (selected(inspect)) return cmd_inspect(inspect_path, inspect_json);
+  if (selected(keygen)) return cmd_bundle_keygen(keygen_dir, keygen_name);
+  if (selected(pack)) return cmd_bundle_pack(pack_manifest, pack_key, pack_out);
+  if (selected(verify)) return cmd_bundle_verify(verify_path, verify_trust, verify_json);
+  if (eco) {
+    if (auto rc = eco->dispatch()) return *rc;
+  }
+  if (selected(install)) return cmd_bundle_install(install_path, install_untrusted, install_force, install_config);
+  if (selected(list)) return cmd_bundle_list(list_json, list_config);
+  if (selected(remove)) return cmd_bundle_remove(remove_what);
   return 0;
 }
 

@@ -2,6 +2,9 @@
 // error class, `inspect` output, help and version.
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/cli.h"
 #include "test_support.h"
@@ -370,6 +373,76 @@ TEST(CliHelp, HelpAndVersion) {
   ASSERT_TRUE(v.exited) << describe(v);
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("wasmcap"), std::string::npos) << v.out;
+  // `--version` alone builds no command (cli.cc); with more arguments every command is built.
+  // Both print the same single line and nothing else.
+  EXPECT_TRUE(v.err.empty()) << v.err;
+  EXPECT_EQ(v.out.find('\n'), v.out.size() - 1) << v.out;
+  auto v2 = run_cli({"--version", "run"});
+  EXPECT_EQ(v2.exit_code, 0) << describe(v2);
+  EXPECT_EQ(v2.out, v.out);
+  EXPECT_TRUE(v2.err.empty()) << v2.err;
+}
+
+// The names listed under "Subcommands:" in a --help text.
+std::vector<std::string> subcommands_in_help(const std::string& help) {
+  std::vector<std::string> names;
+  size_t at = help.find("Subcommands:\n");
+  if (at == std::string::npos) return names;
+  std::istringstream lines(help.substr(at + 13));
+  std::string line;
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+// `wasmcap help X Y` prints "Usage: Y ..." (nothing was parsed, so CLI11 names the command
+// alone), `wasmcap X Y --help` "Usage: /path/to/wasmcap X Y ...": the rest must be the same.
+std::string without_program_name(std::string help, const std::string& parents = "") {
+  const std::string prefix = "Usage: " + testing::cli_path() + " " + parents;
+  size_t at = help.find(prefix);
+  if (at != std::string::npos) help.replace(at, prefix.size(), "Usage: ");
+  return help;
+}
+
+// A command named by argv[1] is built alone (cli.cc, kBuiltAlone: start-up cost), while
+// `wasmcap help ...` builds every command. Each command and subcommand, built alone, must have
+// exactly the --help it has in the full tree, and an unknown subcommand must be told the same
+// list of subcommands that help shows.
+TEST(CliHelp, EachCommandBuiltAloneHasTheSameHelp) {
+  auto top = run_cli({"--help"});
+  ASSERT_EQ(top.exit_code, 0) << describe(top);
+  std::vector<std::string> commands = subcommands_in_help(top.out);
+  ASSERT_GE(commands.size(), 13u) << top.out;
+  size_t checked = 0;
+  for (const std::string& c : commands) {
+    auto full = run_cli({"help", c});
+    auto alone = run_cli({c, "--help"});
+    ASSERT_EQ(full.exit_code, 0) << describe(full);
+    EXPECT_EQ(alone.exit_code, 0) << c << ": " << describe(alone);
+    EXPECT_EQ(without_program_name(alone.out), full.out) << c;
+    ++checked;
+    std::vector<std::string> subs = subcommands_in_help(full.out);
+    for (const std::string& s : subs) {
+      auto sub_full = run_cli({"help", c, s});
+      auto sub_alone = run_cli({c, s, "--help"});
+      EXPECT_EQ(sub_alone.exit_code, 0) << c << " " << s << ": " << describe(sub_alone);
+      EXPECT_EQ(without_program_name(sub_alone.out, c + " "), sub_full.out) << c << " " << s;
+      ++checked;
+    }
+    if (!subs.empty()) {
+      auto unknown = run_cli({c, "no-such-subcommand"});
+      EXPECT_EQ(unknown.exit_code, 64) << describe(unknown);
+      std::string names;
+      for (const std::string& s : subs) names += (names.empty() ? "" : ", ") + s;
+      EXPECT_NE(unknown.err.find("(commands: " + names + ")"), std::string::npos)
+          << c << ": " << unknown.err;
+    }
+  }
+  EXPECT_GE(checked, 30u);
 }
 
 }  // namespace
