@@ -2,6 +2,7 @@
 // descriptions, .verified and module file records) and the fast engine's validation records,
 // so that every record is read and written under the same rules.
 #include "engine/cache_files.h"
+#include "engine/test_hooks.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +46,15 @@ std::string sha256_hex(const void* data, size_t n) {
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
   return hex(out, sizeof out);
+}
+
+namespace {
+std::atomic<uint64_t> g_module_hashes{0};  // engine_test_hooks::module_hashes()
+}
+
+std::string module_bytes_sha256(const uint8_t* bytes, size_t size) {
+  g_module_hashes.fetch_add(1, std::memory_order_relaxed);
+  return sha256_hex(bytes, size);
 }
 
 bool is_sha256_hex(std::string_view s) {
@@ -251,7 +262,7 @@ std::string module_sha256_for_load(const std::string* dir, const uint8_t* bytes,
   std::string sha;
   if (dir != nullptr && file != nullptr) sha = recorded_module_sha256(*dir, *file);
   if (sha.empty()) {
-    sha = sha256_hex(bytes, size);
+    sha = module_bytes_sha256(bytes, size);
     if (dir != nullptr && file != nullptr) record_module_sha256(*dir, *file, sha);
   }
   return sha;
@@ -315,3 +326,7 @@ std::string object_build_id(const void* addr) {
 }
 
 }  // namespace wasmcap::cache
+
+uint64_t wasmcap::engine_test_hooks::module_hashes() {
+  return wasmcap::cache::g_module_hashes.load(std::memory_order_relaxed);
+}

@@ -26,6 +26,9 @@ namespace wasmcap::cache {
 std::string hex(const unsigned char* p, size_t n);
 std::string sha256_hex(const void* data, size_t n);
 bool is_sha256_hex(std::string_view s);
+// sha256_hex of a module's bytes, counted (engine_test_hooks::module_hashes): every hash of a
+// module's bytes for a cache key or record goes through it.
+std::string module_bytes_sha256(const uint8_t* bytes, size_t size);
 
 // A file we may trust: regular, owned by us, not writable by group or others.
 bool trusted_file(int fd);
