@@ -495,5 +495,29 @@ TEST_F(FastValidationRecords, RunModuleUsesTheCacheDirectory) {
   EXPECT_EQ(validations.load(), before + 1);
 }
 
+// Big inputs are hashed by libcrypto when it is there (cache_files.h): the digest is the same
+// SHA-256 as libsodium's, at, below and above the size from which libcrypto is used, and the
+// standard test vectors hold.
+TEST(CacheFiles, Sha256OfBigInputsIsLibsodiums) {
+  const std::string abc = "abc";
+  EXPECT_EQ(cache::sha256_hex(abc.data(), abc.size()),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::vector<uint8_t> b(cache::kLibcryptoSha256MinBytes + 4097);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (auto& c : b) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<uint8_t>(x);
+  }
+  for (size_t n : {cache::kLibcryptoSha256MinBytes - 1, cache::kLibcryptoSha256MinBytes,
+                   b.size()}) {
+    EXPECT_EQ(cache::sha256_hex(b.data(), n), cache::sha256_hex_libsodium(b.data(), n)) << n;
+  }
+  const std::string million(1000000, 'a');
+  EXPECT_EQ(cache::sha256_hex_libsodium(million.data(), million.size()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 }  // namespace
 }  // namespace wasmcap
