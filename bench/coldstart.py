@@ -132,6 +132,7 @@ def main():
         if a.before:
             runtimes += [
                 ("before: aot, cached", lambda: ([a.before, "run", "--engine", "aot", hello], env_b)),
+                ("before: auto, cached", lambda: ([a.before, "run", "--engine", "auto", "-q", hello], env_b)),
                 ("before: interp", lambda: ([a.before, "run", "--engine", "interp", hello], env_b)),
             ]
         for peer, argv in (("wasm3", ["wasm3", hello]), ("iwasm", ["iwasm", hello])):

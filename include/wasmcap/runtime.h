@@ -56,9 +56,10 @@ struct RunOptions {
   // fields above are the whole grant. Host APIs read their effective rules from it.
   std::shared_ptr<const policy::Plan> plan;
   // Runs of an installed bundle (`wasmcap run NAME`): the SHA-256 (lowercase hex) of the module
-  // bytes, verified against the signed manifest before this run. Empty otherwise. The AOT cache
-  // keys on this same value instead of hashing the module again (engine "aot" and "auto"): it
-  // must be the SHA-256 of module_bytes.
+  // bytes, verified against the signed manifest before this run; or the hash a caller computed
+  // of module_bytes anyway (the CLI, for its audit record). Empty otherwise. The AOT cache and
+  // the fast engine's validated-module records under auto key on this same value instead of
+  // hashing the module again (engine "aot" and "auto"): it must be the SHA-256 of module_bytes.
   std::string module_sha256;
   // The file module_bytes were read from (read_module_file()), when they were: lets the AOT
   // engine skip hashing a module file that has not changed since an earlier run (docs/aot.md,

@@ -395,9 +395,11 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   } else if (!opts.wasi.args.empty()) {
     info.module = opts.wasi.args.front();
   }
-  // Hashed only when a record will carry it (a cold-start cost otherwise).
+  // Hashed only when a record will carry it (a cold-start cost otherwise); the run then keys the
+  // AOT cache and the validated-module records on this hash instead of hashing the bytes again.
   if (!sinks.empty()) {
-    info.module_sha256 = opts.module_sha256.empty() ? bundle::sha256_hex(bytes) : opts.module_sha256;
+    if (opts.module_sha256.empty()) opts.module_sha256 = bundle::sha256_hex(bytes);
+    info.module_sha256 = opts.module_sha256;
   }
   {
     const WasiConfig& w = opts.wasi;

@@ -2,6 +2,8 @@
 // descriptions, .verified and module file records) and the fast engine's validation records,
 // so that every record is read and written under the same rules.
 #include "engine/cache_files.h"
+#include "common/system_lib.h"
+#include "engine/test_hooks.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -10,12 +12,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <vector>
+
+#ifndef WASMCAP_LIBCRYPTO_SONAME
+#define WASMCAP_LIBCRYPTO_SONAME "libcrypto.so.3"
+#endif
 
 namespace wasmcap::cache {
 namespace {
@@ -40,10 +47,48 @@ std::string hex(const unsigned char* p, size_t n) {
   return s;
 }
 
+namespace {
+// libcrypto's one-shot SHA256(), loaded on first use (common/system_lib.h: by soname, never a
+// path), for inputs of kLibcryptoSha256MinBytes or more. Why: libsodium's SHA-256 is portable C
+// (~0.45 GB/s here: 47 ms for a 20 MB module, what a never-seen module's first run pays), while
+// OpenSSL's uses the CPU's SHA extensions where it has them (~2 GB/s: ~10 ms). Loading it costs
+// ~1 ms, so small inputs (and every cached hello) keep libsodium and never map it. Without
+// libcrypto (or without the symbol): libsodium, as before. Both compute SHA-256, so every hash
+// is the same (CacheFiles.Sha256OfBigInputsIsLibsodiums).
+using Sha256Fn = unsigned char* (*)(const unsigned char*, size_t, unsigned char*);
+Sha256Fn libcrypto_sha256() {
+  static const Sha256Fn fn = [] {
+    syslib::Library lib(WASMCAP_LIBCRYPTO_SONAME);
+    Sha256Fn f = nullptr;
+    return lib.get(&f, "SHA256") ? f : nullptr;
+  }();
+  return fn;
+}
+}  // namespace
+
 std::string sha256_hex(const void* data, size_t n) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  static_assert(crypto_hash_sha256_BYTES == 32, "SHA-256 digests are 32 bytes");
+  Sha256Fn fast = n >= kLibcryptoSha256MinBytes ? libcrypto_sha256() : nullptr;
+  if (fast == nullptr || fast(static_cast<const unsigned char*>(data), n, out) != out) {
+    crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
+  }
+  return hex(out, sizeof out);
+}
+
+std::string sha256_hex_libsodium(const void* data, size_t n) {
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
   return hex(out, sizeof out);
+}
+
+namespace {
+std::atomic<uint64_t> g_module_hashes{0};  // engine_test_hooks::module_hashes()
+}
+
+std::string module_bytes_sha256(const uint8_t* bytes, size_t size) {
+  g_module_hashes.fetch_add(1, std::memory_order_relaxed);
+  return sha256_hex(bytes, size);
 }
 
 bool is_sha256_hex(std::string_view s) {
@@ -251,7 +296,7 @@ std::string module_sha256_for_load(const std::string* dir, const uint8_t* bytes,
   std::string sha;
   if (dir != nullptr && file != nullptr) sha = recorded_module_sha256(*dir, *file);
   if (sha.empty()) {
-    sha = sha256_hex(bytes, size);
+    sha = module_bytes_sha256(bytes, size);
     if (dir != nullptr && file != nullptr) record_module_sha256(*dir, *file, sha);
   }
   return sha;
@@ -315,3 +360,7 @@ std::string object_build_id(const void* addr) {
 }
 
 }  // namespace wasmcap::cache
+
+uint64_t wasmcap::engine_test_hooks::module_hashes() {
+  return wasmcap::cache::g_module_hashes.load(std::memory_order_relaxed);
+}

@@ -22,10 +22,18 @@
 
 namespace wasmcap::cache {
 
-// Lowercase hex of `n` bytes; lowercase hex sha256 (libsodium) of `data`.
+// Lowercase hex of `n` bytes; lowercase hex sha256 of `data`: libsodium's, or from
+// kLibcryptoSha256MinBytes on libcrypto's (loaded on first use; several times faster where the
+// CPU has SHA extensions), the same digest either way. sha256_hex_libsodium: always libsodium's
+// (tests compare the two).
+inline constexpr size_t kLibcryptoSha256MinBytes = 4u << 20;
 std::string hex(const unsigned char* p, size_t n);
 std::string sha256_hex(const void* data, size_t n);
+std::string sha256_hex_libsodium(const void* data, size_t n);
 bool is_sha256_hex(std::string_view s);
+// sha256_hex of a module's bytes, counted (engine_test_hooks::module_hashes): every hash of a
+// module's bytes for a cache key or record goes through it.
+std::string module_bytes_sha256(const uint8_t* bytes, size_t size);
 
 // A file we may trust: regular, owned by us, not writable by group or others.
 bool trusted_file(int fd);

@@ -129,7 +129,8 @@ wabt::ReadBinaryOptions wasm2_options() {
 
 }  // namespace
 
-Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size) {
+Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size, bool* within_aot_bounds) {
+  if (within_aot_bounds != nullptr) *within_aot_bounds = false;
   if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
   wabt::ReadBinaryOptions options = wasm2_options();
   wabt::Errors errors;
@@ -155,10 +156,12 @@ Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size) {
     return make_error(ErrorCode::kInternal,
                       "a validated module's declarations cannot be read again");
   }
+  if (within_aot_bounds != nullptr) *within_aot_bounds = !scan.beyond_aot_bounds;
   return std::move(d.info);
 }
 
-Result<ModuleInfo> describe_fast_loaded(const Module& fast_module) {
+Result<ModuleInfo> describe_fast_loaded(const Module& fast_module, bool* within_aot_bounds) {
+  if (within_aot_bounds != nullptr) *within_aot_bounds = false;
   std::optional<bool> eh = fast::module_uses_exceptions(fast_module);
   if (!eh) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -173,15 +176,19 @@ Result<ModuleInfo> describe_fast_loaded(const Module& fast_module) {
     if (d.kind == ExternKind::kMemory) d.memory = as_interp(d.memory);
   }
   for (MemoryLimits& m : info.memories) m = as_interp(m);
+  if (within_aot_bounds != nullptr) {
+    *within_aot_bounds = fast::module_within_aot_bounds(fast_module);
+  }
   return info;
 }
 
 Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const uint8_t* bytes, size_t size,
-                                     std::shared_ptr<const Module>* loaded) {
-  auto m = fast_engine.load(bytes, size);
-  if (!m) return describe_module(bytes, size);
+                                     std::shared_ptr<const Module>* loaded,
+                                     const std::string& module_sha256, bool* within_aot_bounds) {
+  auto m = fast::load_fast_known_sha256(fast_engine, bytes, size, nullptr, module_sha256);
+  if (!m) return describe_module(bytes, size, within_aot_bounds);
   *loaded = std::move(*m);
-  return describe_fast_loaded(**loaded);
+  return describe_fast_loaded(**loaded, within_aot_bounds);
 }
 
 }  // namespace wasmcap

@@ -208,7 +208,9 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOp
   if (name == "aot") return make_aot_engine(aot);
   // auto: native speed when this machine can compile; otherwise the interpreter, which needs
   // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
-  if (name == "auto") return aot_available(aot) ? make_aot_engine(aot) : make_fast_engine();
+  if (name == "auto") {
+    return aot_available(aot) ? make_aot_engine(aot) : make_fast_engine(fast_options(aot));
+  }
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown engine '" + name + "'; available engines: interp, wabt, fast, aot, auto");
 }
@@ -380,15 +382,21 @@ void notify(const RunOptions& options, const std::string& line) {
 // auto's interpreter: the fast engine, or wabt's for a module the fast engine refuses (SIMD,
 // exceptions). `why` ends the notice line.
 // `fast_loaded`: the module as the fast engine already loaded it (the probe's description), if
-// it did.
+// it did. `module_sha256`: the bytes' sha256 as the aot probe had it ("" when there was no
+// probe), so that the validated-module record is found without hashing them again.
 Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions options,
                                   const std::string& why, int background_pid,
-                                  std::shared_ptr<const Module> fast_loaded = nullptr) {
-  std::unique_ptr<Engine> engine = make_fast_engine();
+                                  std::shared_ptr<const Module> fast_loaded = nullptr,
+                                  const std::string& module_sha256 = {}) {
+  // With validated-module records, as --engine interp (docs/fast-interp.md).
+  std::unique_ptr<Engine> engine = make_fast_engine(fast_options(options.aot));
   std::shared_ptr<const Module> loaded = std::move(fast_loaded);
+  const ModuleFileIdentity* file = options.module_file ? &*options.module_file : nullptr;
   if (loaded) {
     // Loaded (validated) once already, by the probe below.
-  } else if (auto m = engine->load(bytes.data(), bytes.size())) {
+  } else if (auto m = fast::load_fast_known_sha256(
+                 *engine, bytes.data(), bytes.size(), file,
+                 module_sha256.empty() ? options.module_sha256 : module_sha256)) {
     loaded = std::move(*m);
   } else if (m.error().code == ErrorCode::kModuleUnsupported) {
     engine = make_interp_engine();
@@ -426,10 +434,12 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
   // fast engine, which keeps it for the run if this one is interpreted; the aot engine takes its
   // description from that load (describe.h). A module the fast engine refuses is described
   // as before (the wabt backend's verdict and error).
-  std::unique_ptr<Engine> fast = make_fast_engine();
+  // The fast engine keeps validated-module records as under --engine interp; it is given the
+  // sha256 the aot probe keys its cache on (one hash, or none with a file record, per run).
+  std::unique_ptr<Engine> fast = make_fast_engine(fast_options(options.aot));
   std::shared_ptr<const Module> fast_loaded;
-  AotDescribe describe = [&](const uint8_t* b, size_t n) {
-    return describe_via_fast(*fast, b, n, &fast_loaded);
+  AotDescribe describe = [&](const uint8_t* b, size_t n, const std::string& sha, bool* within) {
+    return describe_via_fast(*fast, b, n, &fast_loaded, sha, within);
   };
   AotLoadNotes notes;
   auto engine = make_aot_engine_linked(probe_options, link_signatures(options), describe, &notes,
@@ -453,11 +463,12 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
             ? "; no compiled object yet: compiling for aot in the background (pid " +
                   std::to_string(bg.pid) + "), the next run uses it"
             : "; no compiled object yet, not compiling in the background: " + bg.reason;
-    return run_interpreted(bytes, std::move(options), why, bg.pid, std::move(fast_loaded));
+    return run_interpreted(bytes, std::move(options), why, bg.pid, std::move(fast_loaded),
+                           notes.module_sha256);
   }
   if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit) {
     return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0,
-                           std::move(fast_loaded));
+                           std::move(fast_loaded), notes.module_sha256);
   }
   return tl::unexpected(e);
 }

@@ -380,6 +380,69 @@ TEST(AotHostileShapes, AotRefusesAndAutoFallsBackToTheInterpreter) {
   }
 }
 
+// A never-seen module beyond a bound (its verdict now comes from the validating pass, and
+// aot::check_bounds runs only when that pass cannot vouch for the bounds: docs/aot.md, "Cold
+// start"): the aot engine refuses it with check_bounds' own error, code and message, before any
+// description is stored (a stored description would spare later loads the bounds), and auto's
+// notice carries that error. A module both beyond a bound and invalid still gets the bound's
+// error, as when the bounds were checked before validating.
+TEST(AotHostileShapes, NeverSeenModuleBeyondABoundGetsTheBoundsError) {
+  std::vector<Shape> shapes = oversized_shapes();
+  {
+    // nested_blocks(kMaxNestingDepth + 1) with an i32.add on an empty stack in the innermost block.
+    const uint32_t depth = aot::kMaxNestingDepth + 1;
+    hostile::Bytes m = hostile::header();
+    hostile::section(m, 1, {0x01, 0x60, 0x00, 0x00});
+    hostile::section(m, 3, {0x01, 0x00});
+    hostile::Bytes body = {0x00};
+    for (uint32_t i = 0; i < depth; ++i) {
+      body.push_back(0x02);
+      body.push_back(0x40);
+    }
+    body.push_back(0x6a);
+    body.resize(body.size() + depth + 1, 0x0b);
+    hostile::Bytes code;
+    hostile::leb(code, 1);
+    hostile::leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+    hostile::section(m, 10, code);
+    auto invalid = make_fast_engine()->load(m.data(), m.size());
+    ASSERT_FALSE(invalid.has_value());
+    ASSERT_EQ(invalid.error().code, ErrorCode::kModuleMalformed) << invalid.error().to_string();
+    shapes.push_back({"nested_over_limit_and_invalid", m});
+  }
+  for (const auto& s : shapes) {
+    auto bounds = aot::check_bounds(s.bytes.data(), s.bytes.size());
+    TempDir cache;
+    AotOptions o = options_for(cache);
+    o.cache_only = true;  // nothing compiles: a load that got past the bounds says not_found
+    auto m = make_aot_engine(o)->load(s.bytes.data(), s.bytes.size());
+    ASSERT_FALSE(m.has_value()) << s.label;
+    if (bounds) {
+      // Refused by the reader before the bound is reached (as before: both passes read alike).
+      EXPECT_EQ(m.error().code, ErrorCode::kModuleMalformed) << s.label << ": " << m.error().to_string();
+    } else {
+      EXPECT_EQ(m.error().code, bounds.error().code) << s.label;
+      EXPECT_EQ(m.error().message, bounds.error().message) << s.label;
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cache.path(), ec)) {
+      EXPECT_NE(e.path().extension(), ".desc") << s.label << ": described a module beyond a bound";
+    }
+    if (bounds || s.label == "nested_over_limit_and_invalid") continue;
+    RunOptions ro;
+    ro.engine = "auto";
+    ro.aot = options_for(cache);
+    ro.wasi.args = {"shape"};
+    std::vector<std::string> notices;
+    ro.notice = [&notices](const std::string& line) { notices.push_back(line); };
+    (void)run_module(s.bytes, ro);
+    ASSERT_EQ(notices.size(), 1u) << s.label;
+    EXPECT_EQ(notices[0], "engine auto: fast interpreter (aot: " + bounds.error().to_string() + ")")
+        << s.label;
+  }
+}
+
 // The CLI process survives and says what to do (the bound's error, exit code of
 // module_unsupported), and auto runs the module.
 TEST(AotHostileShapes, CliRefusesOrFallsBack) {

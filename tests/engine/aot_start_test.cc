@@ -633,6 +633,7 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   const auto bytes = guest_bytes("hello");
   const uint64_t validations = engine_test_hooks::module_validations();
   const uint64_t wabt_loads = engine_test_hooks::wabt_backend_loads();
+  const uint64_t bounds = engine_test_hooks::aot_bounds_passes();
   auto r = run_module(bytes, o);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_EQ(r->engine, "fast");
@@ -645,6 +646,8 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
       << "a never-seen module was validated more than once in the foreground";
   EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - wabt_loads, 0u)
       << "the aot probe described the module with the wabt backend";
+  EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - bounds, 0u)
+      << "the aot probe decoded the module once more for the translator's bounds";
   auto descs = with_suffix(cache.dir, ".desc");
   ASSERT_EQ(descs.size(), 1u);
   auto stored = aot::load_module_info(cache.dir.string(), descs[0].stem().string());
@@ -660,12 +663,15 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   ao.cache_only = true;
   const uint64_t v2 = engine_test_hooks::module_validations();
   const uint64_t w2 = engine_test_hooks::wabt_backend_loads();
+  const uint64_t b2 = engine_test_hooks::aot_bounds_passes();
   auto probe = make_aot_engine(ao)->load(bytes.data(), bytes.size());
   ASSERT_FALSE(probe.has_value());
   EXPECT_EQ(probe.error().code, ErrorCode::kNotFound) << probe.error().to_string();
   EXPECT_EQ(engine_test_hooks::module_validations() - v2, 1u);
   EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - w2, 0u)
       << "the aot engine described the module with the wabt backend";
+  EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - b2, 0u)
+      << "the aot engine decoded the module once more for the translator's bounds";
   auto descs2 = with_suffix(cache2.dir, ".desc");
   ASSERT_EQ(descs2.size(), 1u);
   auto stored2 = aot::load_module_info(cache2.dir.string(), descs2[0].stem().string());
@@ -679,6 +685,138 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   EXPECT_EQ(aot::encode_module_info(*stored2), aot::encode_module_info((*m)->info()));
 }
 
+
+// A module of ~100 KB (validated-module records are kept from 64 KiB on) that exports an empty
+// _start: `functions` functions of `pairs` (i32.const 0, drop) each.
+std::vector<uint8_t> recordable_module(uint32_t functions = 10, uint32_t pairs = 3400) {
+  std::vector<uint8_t> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  put_section(m, 1, {0x01, 0x60, 0x00, 0x00});
+  std::vector<uint8_t> funcs;
+  put_leb(funcs, functions);
+  funcs.resize(funcs.size() + functions, 0x00);
+  put_section(m, 3, funcs);
+  put_section(m, 7, {0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00});
+  std::vector<uint8_t> code;
+  put_leb(code, functions);
+  for (uint32_t i = 0; i < functions; ++i) {
+    std::vector<uint8_t> body = {0x00};  // no locals
+    for (uint32_t k = 0; k < pairs; ++k) {
+      body.push_back(0x41);
+      body.push_back(0x00);
+      body.push_back(0x1a);
+    }
+    body.push_back(0x0b);
+    put_leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  put_section(m, 10, code);
+  return m;
+}
+
+std::vector<fs::path> with_prefix(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
+  }
+  return out;
+}
+
+// --engine auto keeps the fast engine's validated-module records (docs/fast-interp.md) like
+// --engine interp: the first run of a never-seen module writes one, the next run (no compiled
+// object yet) trusts it instead of validating again; and each run hashes the module at most once
+// (the aot probe's sha256 serves the AOT cache, the module file's record and the validated-module
+// record). WASMCAP_VALIDATION_CACHE=0 turns the records off under auto too.
+TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
+  TempDir cache, bin, files;
+  const fs::path gate = bin.dir / "gate";
+  testing::write_text(gate, "go\n");  // the stand-in compiler fails at once: no object ever
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate, /*fail=*/true), &notices);
+  const auto bytes = recordable_module();
+  ASSERT_GE(bytes.size(), 64u * 1024);
+  const fs::path wasm = files.dir / "m.wasm";
+  testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
+  auto file = read_module_file(wasm.string());
+  ASSERT_TRUE(file.has_value() && file->file.has_value());
+  o.module_file = file->file;
+  const std::string sha = aot::module_sha256(bytes.data(), bytes.size());
+
+  struct Counts {
+    uint64_t validations, hashes, bounds;
+  };
+  auto counts = [] {
+    return Counts{engine_test_hooks::module_validations(), engine_test_hooks::module_hashes(),
+                  engine_test_hooks::aot_bounds_passes()};
+  };
+  auto run = [&](const RunOptions& ro, Counts* delta) {
+    notices.clear();
+    Counts c0 = counts();
+    auto r = run_module(bytes, ro);
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_EQ(r->engine, "fast");
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_EQ(notices[0].rfind("engine auto: fast interpreter", 0), 0u) << notices[0];
+    Counts c1 = counts();
+    *delta = {c1.validations - c0.validations, c1.hashes - c0.hashes, c1.bounds - c0.bounds};
+    if (r->background_compile_pid != 0) {
+      EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
+    }
+  };
+
+  Counts first{};
+  run(o, &first);
+  EXPECT_EQ(first.validations, 1u);
+  EXPECT_EQ(first.hashes, 1u) << "the first run hashed the module more than once";
+  EXPECT_EQ(first.bounds, 0u);
+  const fs::path record = cache.dir / ("valid-" + sha);
+  ASSERT_TRUE(fs::exists(record)) << "no validated-module record under --engine auto";
+  EXPECT_EQ(testing::read_text(record).rfind("wasmcap-fast-validated 3\n", 0), 0u);
+  // The aot probe has the description now, so the run loads on the fast engine afresh.
+  Counts second{};
+  run(o, &second);
+  EXPECT_EQ(second.validations, 0u) << "the record was not trusted under --engine auto";
+  EXPECT_LE(second.hashes, 1u);
+  EXPECT_EQ(second.bounds, 0u);
+  // Without a file identity (bytes from elsewhere): still one hash.
+  RunOptions no_file = o;
+  no_file.module_file.reset();
+  Counts third{};
+  run(no_file, &third);
+  EXPECT_EQ(third.validations, 0u);
+  EXPECT_EQ(third.hashes, 1u);
+
+  // Records off: none written, every run validates.
+  TempDir cache2;
+  RunOptions off = auto_options(cache2.dir, o.aot.compiler, &notices);
+  ASSERT_EQ(setenv("WASMCAP_VALIDATION_CACHE", "0", 1), 0);
+  Counts a{}, b{};
+  run(off, &a);
+  run(off, &b);
+  unsetenv("WASMCAP_VALIDATION_CACHE");
+  EXPECT_EQ(a.validations, 1u);
+  EXPECT_EQ(b.validations, 1u);
+  EXPECT_TRUE(with_prefix(cache2.dir, "valid-").empty());
+}
+
+// The background compile's worker keys the cache on the sha256 it is given (the probe's): it
+// does not hash the module again (aot_precompile, which the worker runs).
+TEST(AotColdStart, PrecompileUsesTheGivenHash) {
+  TempDir cache, bin;
+  const fs::path gate = bin.dir / "gate";
+  testing::write_text(gate, "go\n");
+  AotOptions o = cache_options(cache.dir);
+  o.compiler = gated_compiler(bin.dir, gate, /*fail=*/true);
+  const auto bytes = recordable_module();
+  const std::string sha = aot::module_sha256(bytes.data(), bytes.size());
+  std::string key_given, key_hashed;
+  const uint64_t h0 = engine_test_hooks::module_hashes();
+  EXPECT_FALSE(aot_precompile(bytes.data(), bytes.size(), o, &key_given, sha).has_value());
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 0u);
+  EXPECT_FALSE(aot_precompile(bytes.data(), bytes.size(), o, &key_hashed).has_value());
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 1u);
+  EXPECT_EQ(key_given, key_hashed);
+}
 
 // --- found by the spec suite on aot ------------------------------------------------------------
 

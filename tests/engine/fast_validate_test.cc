@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/aot/translate.h"
+#include "engine/aot_bounds.h"
 #include "engine/fast/validate.h"
 #include "validate/compare.h"
 
@@ -201,6 +203,122 @@ TEST(FastValidate, ParallelPlanIsBounded) {
   broken[broken.size() - 16] = 0x7f;  // the last body's size (before the 10-byte data section)
   EXPECT_EQ(parallel_plan(broken.data(), broken.size(), 4, 0).threads, 1u);
   expect_as_wabt(broken, "a body size past the section");
+}
+
+}  // namespace
+}  // namespace wasmcap::fast
+
+namespace wasmcap::fast {
+namespace {
+
+// --- The AOT translator's bounds, noted by the validating pass ---------------------------------
+
+// `imports` imported functions and `bodies.size()` defined ones, all of type 0 (() -> ()); type
+// 1 (unused) has `params` i32 parameters and `results` i32 results.
+Bytes bounds_module(uint32_t imports, uint32_t params, uint32_t results,
+                    const std::vector<Bytes>& bodies) {
+  Bytes m = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  Bytes types = {2, 0x60, 0, 0, 0x60};
+  leb(types, params);
+  types.resize(types.size() + params, 0x7f);
+  leb(types, results);
+  types.resize(types.size() + results, 0x7f);
+  section(m, 1, types);
+  if (imports > 0) {
+    Bytes im;
+    leb(im, imports);
+    for (uint32_t i = 0; i < imports; ++i) {
+      for (int b : {1, int{'m'}, 1, int{'f'}, 0, 0}) im.push_back(static_cast<uint8_t>(b));
+    }
+    section(m, 2, im);
+  }
+  Bytes funcs;
+  leb(funcs, bodies.size());
+  funcs.resize(funcs.size() + bodies.size(), 0);
+  section(m, 3, funcs);
+  Bytes code;
+  leb(code, bodies.size());
+  for (const Bytes& b : bodies) {
+    leb(code, b.size());
+    code.insert(code.end(), b.begin(), b.end());
+  }
+  section(m, 10, code);
+  return m;
+}
+Bytes empty_body() { return {0, 0x0b}; }
+Bytes nested_body(uint32_t depth) {
+  Bytes b = {0};
+  for (uint32_t i = 0; i < depth; ++i) {
+    b.push_back(0x02);
+    b.push_back(0x40);
+  }
+  b.resize(b.size() + depth + 1, 0x0b);
+  return b;
+}
+Bytes locals_body(uint32_t n) {
+  Bytes b = {1};
+  leb(b, n);
+  b.push_back(0x7f);
+  b.push_back(0x0b);
+  return b;
+}
+Bytes br_table_body(uint32_t targets) {
+  Bytes b = {0, 0x02, 0x40, 0x41, 0, 0x0e};
+  leb(b, targets);
+  b.resize(b.size() + targets + 1, 0);
+  b.push_back(0x0b);
+  b.push_back(0x0b);
+  return b;
+}
+Bytes sized_body(uint64_t size) {  // nops
+  Bytes b = {0};
+  b.resize(size - 1, 0x01);
+  b.push_back(0x0b);
+  return b;
+}
+
+// The validating pass's verdict on the bounds (FeatureScan::beyond_aot_bounds) is exactly
+// aot::check_bounds' on valid modules at and just beyond every bound, in one pass and in four
+// parallel ones (declared locals are summed over the passes): the AOT engine skips its own bounds
+// pass when the validating pass says they hold (docs/aot.md, "Cold start"), so a "within" here
+// for a module beyond a bound would let it reach the translator's other checks only.
+TEST(FastValidate, AotBoundsAreTheTranslatorsCheck) {
+  struct Shape {
+    const char* label;
+    Bytes bytes;
+    bool beyond;
+  };
+  const std::vector<Bytes> one_empty = {empty_body()};
+  std::vector<Shape> shapes;
+  for (uint32_t d : {0u, 1u}) {
+    const bool beyond = d == 1;
+    shapes.push_back({"nesting", bounds_module(0, 0, 0, {nested_body(aot::kMaxNestingDepth + d)}), beyond});
+    shapes.push_back({"locals", bounds_module(0, 0, 0, {locals_body(aot::kMaxFunctionLocals + d), empty_body()}), beyond});
+    shapes.push_back({"total locals",
+                      bounds_module(0, 0, 0, std::vector<Bytes>(aot::kMaxTotalLocals / aot::kMaxFunctionLocals + d,
+                                                                locals_body(aot::kMaxFunctionLocals))),
+                      beyond});
+    shapes.push_back({"br_table", bounds_module(0, 0, 0, {br_table_body(aot::kMaxBrTableTargets + d)}), beyond});
+    shapes.push_back({"params", bounds_module(0, aot::kMaxFunctionParams + d, 0, one_empty), beyond});
+    shapes.push_back({"results", bounds_module(0, 0, aot::kMaxFunctionResults + d, one_empty), beyond});
+    shapes.push_back({"body size", bounds_module(0, 0, 0, {sized_body(aot::kMaxFunctionBodySize + d), empty_body()}), beyond});
+    // Imported functions count (one import, the rest defined).
+    shapes.push_back({"functions",
+                      bounds_module(1, 0, 0, std::vector<Bytes>(aot::kMaxFunctions - 1 + d, empty_body())),
+                      beyond});
+  }
+  for (const Shape& s : shapes) {
+    const std::string what = std::string(s.label) + (s.beyond ? " beyond" : " at the bound");
+    ASSERT_EQ(aot::check_bounds(s.bytes.data(), s.bytes.size()).has_value(), !s.beyond) << what;
+    for (unsigned threads : {1u, 4u}) {
+      wabt::Errors errors;
+      FeatureScan scan;
+      wabt::Result r = validate_module(s.bytes.data(), s.bytes.size(), load_options(), &errors,
+                                       &scan, threads, /*threshold=*/0);
+      ASSERT_TRUE(wabt::Succeeded(r)) << what << ": " << (errors.empty() ? "" : errors.front().message);
+      EXPECT_EQ(scan.beyond_aot_bounds, s.beyond) << what << ", " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 
+#include "engine/aot_bounds.h"
 #include "engine/cache_files.h"
 #include "engine/describe.h"
 #include "engine/fast/validation_records.h"
@@ -148,7 +149,7 @@ TEST_F(FastValidationRecords, SecondLoadOfTheSameBytesIsNotValidated) {
   ASSERT_TRUE(load(a, &validated).has_value());
   EXPECT_TRUE(validated);
   // The record: exactly our text, a private regular file.
-  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), {}));
+  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), {false, false, true}));
   struct stat st;
   ASSERT_EQ(lstat(record_of(a).c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -167,11 +168,52 @@ TEST_F(FastValidationRecords, SimdFlagIsRecordedAndUsed) {
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE(validated);
   EXPECT_EQ(call_f(*m), 11);
-  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), {true, false}));
+  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), {true, false, true}));
   m = load(s, &validated);
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(validated);
   EXPECT_EQ(call_f(*m), 11);
+}
+
+// Whether the module is within the AOT translator's bounds is recorded with it, and a load from
+// the record says what the validating pass said (describe.h: --engine auto's aot probe skips its
+// own bounds pass on it, docs/aot.md "Cold start"): a module beyond a bound must never come back
+// from its record as within.
+TEST_F(FastValidationRecords, AotBoundsVerdictIsRecordedAndUsed) {
+  // answer_module(5) with one more, unused, type of `n` i32 parameters.
+  auto with_params = [](uint32_t n) {
+    std::vector<uint8_t> type = {0x02, 0x60, 0x00, 0x01, 0x7f, 0x60};
+    for (uint32_t v = n; ; v >>= 7) {  // LEB128
+      type.push_back(static_cast<uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+      if (v < 0x80) break;
+    }
+    for (uint32_t i = 0; i < n; ++i) type.push_back(0x7f);
+    type.push_back(0x00);
+    std::vector<uint8_t> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01};
+    for (uint32_t v = static_cast<uint32_t>(type.size()); ; v >>= 7) {
+      m.push_back(static_cast<uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+      if (v < 0x80) break;
+    }
+    m.insert(m.end(), type.begin(), type.end());
+    const auto a = answer_module(5);
+    m.insert(m.end(), a.begin() + 15, a.end());  // after answer_module's own type section
+    return m;
+  };
+  const auto beyond = with_params(aot::kMaxFunctionParams + 1);
+  const auto within = with_params(aot::kMaxFunctionParams);
+  for (const auto* b : {&beyond, &within}) {
+    const bool in = b == &within;
+    bool validated = false;
+    auto m = load(*b, &validated);
+    ASSERT_TRUE(m.has_value()) << m.error().to_string();
+    EXPECT_TRUE(validated);
+    EXPECT_EQ(fast::module_within_aot_bounds(**m), in);
+    EXPECT_EQ(read_text(record_of(*b)), fast::validation_record(build(), sha(*b), {false, false, in}));
+    m = load(*b, &validated);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_FALSE(validated);
+    EXPECT_EQ(fast::module_within_aot_bounds(**m), in) << (in ? "within" : "beyond");
+  }
 }
 
 TEST_F(FastValidationRecords, ExceptionsFlagIsRecordedAndUsed) {
@@ -188,7 +230,7 @@ TEST_F(FastValidationRecords, ExceptionsFlagIsRecordedAndUsed) {
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE(validated);
   EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
-  EXPECT_EQ(read_text(record_of(eh)), fast::validation_record(build(), sha(eh), {false, true}));
+  EXPECT_EQ(read_text(record_of(eh)), fast::validation_record(build(), sha(eh), {false, true, true}));
   m = load(eh, &validated);
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(validated);
@@ -451,6 +493,30 @@ TEST_F(FastValidationRecords, RunModuleUsesTheCacheDirectory) {
   EXPECT_TRUE(fs::exists(record_of(big)));
   ASSERT_TRUE(run_module(big, ro).has_value());
   EXPECT_EQ(validations.load(), before + 1);
+}
+
+// Big inputs are hashed by libcrypto when it is there (cache_files.h): the digest is the same
+// SHA-256 as libsodium's, at, below and above the size from which libcrypto is used, and the
+// standard test vectors hold.
+TEST(CacheFiles, Sha256OfBigInputsIsLibsodiums) {
+  const std::string abc = "abc";
+  EXPECT_EQ(cache::sha256_hex(abc.data(), abc.size()),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::vector<uint8_t> b(cache::kLibcryptoSha256MinBytes + 4097);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (auto& c : b) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<uint8_t>(x);
+  }
+  for (size_t n : {cache::kLibcryptoSha256MinBytes - 1, cache::kLibcryptoSha256MinBytes,
+                   b.size()}) {
+    EXPECT_EQ(cache::sha256_hex(b.data(), n), cache::sha256_hex_libsodium(b.data(), n)) << n;
+  }
+  const std::string million(1000000, 'a');
+  EXPECT_EQ(cache::sha256_hex_libsodium(million.data(), million.size()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 }  // namespace

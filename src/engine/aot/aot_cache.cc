@@ -676,7 +676,7 @@ std::string cache_key_for_module_hash(const std::string& module_sha256, const To
 }
 
 std::string module_sha256(const uint8_t* bytes, size_t size) {
-  return sha256_hex(bytes, size);
+  return cache::module_bytes_sha256(bytes, size);
 }
 
 std::string cache_key(const std::vector<uint8_t>& module, const Toolchain& tc,

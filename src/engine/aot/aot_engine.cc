@@ -617,14 +617,22 @@ class AotEngine final : public Engine {
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);
     if (!info) {
-      // A module beyond the translator's bounds is refused before anything else is spent on
-      // it (validating and describing it below costs as much as the module is large); --engine auto
-      // then runs it on the interpreter.
-      if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
       // Validated and described as the wabt backend's load() would (identical acceptance, errors
       // and ModuleInfo on both engines) without building its interpreter code (describe.h);
       // under --engine auto, from the fast engine's load of the module (validated once).
-      auto described = describe_ ? describe_(bytes, size) : describe_module(bytes, size);
+      // The same pass notes whether the module is within the translator's bounds.
+      bool within_bounds = false;
+      auto described = describe_ ? describe_(bytes, size, module_sha, &within_bounds)
+                                 : describe_module(bytes, size, &within_bounds);
+      // A module beyond the translator's bounds is module_unsupported (--engine auto then runs
+      // it on the interpreter), before any description is stored or anything is translated.
+      // The bounds' verdict comes first, as when they were checked before validating: a module
+      // both invalid and beyond a bound gets the bound's error. Only when the validating pass
+      // could not vouch for the bounds (it failed, or saw something beyond one) are they
+      // checked here in a decoding pass of their own (docs/aot.md, "Cold start").
+      if (!described || !within_bounds) {
+        if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+      }
       if (!described) return tl::unexpected(described.error());
       info = std::move(*described);
       if (dir) aot::store_module_info(*dir, desc_name, *info);
@@ -750,13 +758,15 @@ std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
 }
 
 Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
-                            std::string* key_out) {
-  if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+                            std::string* key_out, const std::string& module_sha256) {
+  // No bounds pass of its own here: translate() (below, when there is no object yet) checks the
+  // bounds first, and an object exists only for a module within them.
   auto dir = aot::open_cache_dir(options);
   if (!dir) return tl::unexpected(dir.error());
   auto tc = aot::make_toolchain(options, *dir);
   if (!tc) return tl::unexpected(tc.error());
-  std::string key = aot::cache_key_for_module_hash(aot::module_sha256(bytes, size), *tc);
+  std::string key = aot::cache_key_for_module_hash(
+      cache::is_sha256_hex(module_sha256) ? module_sha256 : aot::module_sha256(bytes, size), *tc);
   if (key_out != nullptr) *key_out = key;
   int fd = aot::lookup(*dir, key);
   if (fd < 0) {

@@ -20,7 +20,10 @@ namespace wasmcap {
 // `describe`: how load() validates and describes a module it has no stored description of
 // (module-SHA.desc, docs/aot.md "Cold start"); it must answer as the wabt backend's load() does
 // (describe.h). Default (null): describe_module(). --engine auto passes one that loads the module
-// on the fast engine and keeps it for the run, so the module is validated once.
+// on the fast engine and keeps it for the run, so the module is validated once. It is given
+// the bytes' sha256 as load() has it (so that nothing hashes them again) and sets
+// `*within_aot_bounds` to whether its validating pass found every bound of the AOT translator
+// held (describe.h; false when unknown: load() then checks them in a pass of its own).
 // `notes`, if given, receives what load() learnt that the caller needs next (it must outlive
 // the engine's loads).
 // `module_sha256`: the sha256 (lowercase hex) of the bytes every load() of this engine is given,
@@ -28,7 +31,8 @@ namespace wasmcap {
 // checked against its signed manifest just before): load() keys the cache on it instead of
 // hashing the module again. Empty (or not 64 hex digits): hashed, or taken from the module
 // file's record.
-using AotDescribe = std::function<Result<ModuleInfo>(const uint8_t* bytes, size_t size)>;
+using AotDescribe = std::function<Result<ModuleInfo>(
+    const uint8_t* bytes, size_t size, const std::string& module_sha256, bool* within_aot_bounds)>;
 struct AotLoadNotes {
   // The module's sha256 (hex) as the last load() used it for the cache: hashed, or taken from
   // the record of its unchanged file. Empty when load() stopped before.
@@ -46,9 +50,11 @@ namespace wasmcap {
 
 // Translates and compiles `bytes` (already validated by the caller) into the cache `options`
 // names, unless a verified object is there already; no dlopen. `key_out` receives the entry's
-// cache key. The background compile's worker runs this.
+// cache key. The background compile's worker runs this. The translator's bounds are checked by
+// translate() before anything is translated. `module_sha256`: the bytes' sha256 (hex) when the
+// caller has it (verified, as for start_background_compile); empty: hashed here.
 Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
-                            std::string* key_out = nullptr);
+                            std::string* key_out = nullptr, const std::string& module_sha256 = {});
 
 // True when `module` was loaded by an aot engine and has a compiled object (false: a module
 // refused at link time, or another engine's).

@@ -7,11 +7,13 @@
 // Built as C++17: wabt headers (NOTES-toolchain.md).
 #include "engine/aot/translate.h"
 #include "engine/fast/validate.h"
+#include "engine/test_hooks.h"
 #include "engine/wabt_shared.h"
 
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <map>
@@ -58,9 +60,7 @@ wabt::Features all_features() {
 // cost C text and translator memory per unit while costing the module a byte or less each (a
 // local count is one LEB): they are bounded so that the C, and the translator's memory, stay
 // proportional to the module's size. The per-function numbers are the JS API's implementation
-// limits (what browsers accept), so real modules meet them.
-constexpr uint64_t kMaxTotalLocals = 4000000;  // declared locals over all functions: ~80 MB of C
-constexpr uint64_t kMaxFunctionBodySize = 7654321;  // bytes (JS API)
+// limits (what browsers accept), so real modules meet them. The numbers: engine/aot_bounds.h.
 
 // A reader that only decodes. Errors are handled by the caller (wabt would print unhandled ones
 // to stderr).
@@ -1746,7 +1746,12 @@ void* run_job(void* p) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> g_bounds_passes{0};  // engine_test_hooks::aot_bounds_passes()
+}
+
 Result<void> check_bounds(const uint8_t* bytes, size_t size) {
+  g_bounds_passes.fetch_add(1, std::memory_order_relaxed);
   wabt::Features features = all_features();
   wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
   BoundsCheck bounds;
@@ -1780,3 +1785,7 @@ Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool inter
 }
 
 }  // namespace wasmcap::aot
+
+uint64_t wasmcap::engine_test_hooks::aot_bounds_passes() {
+  return wasmcap::aot::g_bounds_passes.load(std::memory_order_relaxed);
+}

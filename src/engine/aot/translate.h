@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/aot_bounds.h"
 #include "wasmcap/error.h"
 
 namespace wasmcap::aot {
@@ -83,15 +84,9 @@ constexpr const char* kSplitUnitFlags[] = {"--param=max-gcse-memory=1024"};
 constexpr const char* kHugeUnitFlags[] = {"-fno-tree-pta"};
 
 // Bounds checked on the bytes before a module is translated, so translation never exhausts the
-// host's stack or memory (reasons: docs/security-model.md, "AOT translation"). Beyond one, the
-// module is module_unsupported and --engine auto runs it on the interpreter. Also bounded in
-// translate.cc: declared locals over all functions, function body size.
-constexpr uint32_t kMaxNestingDepth = 10000;  // wabt's C writer recurses per level
-constexpr uint64_t kMaxFunctionLocals = 50000;
-constexpr uint32_t kMaxFunctionParams = 1000;
-constexpr uint32_t kMaxFunctionResults = 1000;
-constexpr uint32_t kMaxBrTableTargets = 65520;
-constexpr uint32_t kMaxFunctions = 1000000;
+// host's stack or memory: kMaxNestingDepth, kMaxFunctionLocals, kMaxFunctionParams,
+// kMaxFunctionResults, kMaxBrTableTargets, kMaxFunctions, kMaxTotalLocals and
+// kMaxFunctionBodySize, in engine/aot_bounds.h (the fast engine's validating pass notes them too).
 
 // One translation unit of function definitions (split translations only).
 struct CodeUnit {

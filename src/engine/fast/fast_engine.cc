@@ -279,6 +279,10 @@ class FastModule final : public Module {
   // The module uses exception handling (describe.h: what the AOT engine is told under auto).
   bool uses_exceptions() const { return exceptions_; }
   void set_uses_exceptions(bool on) { exceptions_ = on; }
+  // The validating pass found every AOT translator bound held (FeatureScan::beyond_aot_bounds;
+  // describe.h: what the AOT engine is told under auto).
+  bool within_aot_bounds() const { return within_aot_bounds_; }
+  void set_within_aot_bounds(bool on) { within_aot_bounds_ = on; }
 
   const SplitModule& split() const { return split_; }
 
@@ -400,6 +404,7 @@ class FastModule final : public Module {
   std::vector<uint32_t> canon_;
   bool wide_ = false;
   bool exceptions_ = false;
+  bool within_aot_bounds_ = false;
 };
 
 class FastInstance final : public Instance, public Translator {
@@ -902,17 +907,19 @@ class FastEngine final : public Engine {
   }
 
   Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
-    return load_from(bytes, size, nullptr);
+    return load_from(bytes, size, nullptr, nullptr);
   }
   Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
                                                         const ModuleFileIdentity& file) override {
-    return load_from(bytes, size, &file);
+    return load_from(bytes, size, &file, nullptr);
   }
 
- private:
   // `file`: the file the bytes were read from (its record may spare hashing them).
+  // `known_sha256`: the bytes' sha256 as the caller has it (describe.h, load_fast_known_sha256);
+  // used instead of hashing them or reading the file's record.
   Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
-                                                  const ModuleFileIdentity* file) {
+                                                  const ModuleFileIdentity* file,
+                                                  const std::string* known_sha256) {
     // Magic, version, and the component-binary check with its how-to (as the wabt backend).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
@@ -929,7 +936,9 @@ class FastEngine final : public Engine {
         !build_identity().empty()) {
       if (auto d = cache::open_cache_dir(options_.cache_dir)) {
         dir = std::move(*d);
-        module_sha = cache::module_sha256_for_load(&dir, bytes, size, file);
+        module_sha = known_sha256 != nullptr && cache::is_sha256_hex(*known_sha256)
+                         ? *known_sha256
+                         : cache::module_sha256_for_load(&dir, bytes, size, file);
         recorded = recorded_validation(dir, build_identity(), module_sha);
       }
     }
@@ -957,6 +966,7 @@ class FastEngine final : public Engine {
       // Valid and supported (only those are recorded); what the validating pass noted.
       scan.simd = recorded->simd;
       scan.exceptions = recorded->exceptions;
+      scan.beyond_aot_bounds = !recorded->within_aot_bounds;
     } else {
       ++load_test_hooks::validations;
       r = validate_module(bytes, size, options, &errors, &scan, validate_threads(),
@@ -1025,10 +1035,12 @@ class FastEngine final : public Engine {
       info.memories.push_back(limits_from(m.memories[i]->page_limits));
     }
     if (!recorded && !dir.empty()) {
-      record_validation(dir, build_identity(), module_sha, {scan.simd, scan.exceptions});
+      record_validation(dir, build_identity(), module_sha,
+                        {scan.simd, scan.exceptions, !scan.beyond_aot_bounds});
     }
     auto fm = std::make_shared<FastModule>(std::move(ir), std::move(split), std::move(info), scan.simd);
     fm->set_uses_exceptions(scan.exceptions);
+    fm->set_within_aot_bounds(!scan.beyond_aot_bounds);
     return std::shared_ptr<const Module>(std::move(fm));
   }
 
@@ -1057,6 +1069,24 @@ std::optional<bool> module_uses_exceptions(const Module& module) {
   auto* fm = dynamic_cast<const FastModule*>(&module);
   if (fm == nullptr) return std::nullopt;
   return fm->uses_exceptions();
+}
+
+bool module_within_aot_bounds(const Module& module) {
+  auto* fm = dynamic_cast<const FastModule*>(&module);
+  return fm != nullptr && fm->within_aot_bounds();
+}
+
+Result<std::shared_ptr<const Module>> load_fast_known_sha256(Engine& fast_engine,
+                                                            const uint8_t* bytes, size_t size,
+                                                            const ModuleFileIdentity* file,
+                                                            const std::string& module_sha256) {
+  auto* fe = dynamic_cast<FastEngine*>(&fast_engine);
+  if (fe == nullptr) {
+    return file != nullptr ? fast_engine.load_file_bytes(bytes, size, *file)
+                           : fast_engine.load(bytes, size);
+  }
+  if (file != nullptr && file->size != size) file = nullptr;
+  return fe->load_from(bytes, size, file, module_sha256.empty() ? nullptr : &module_sha256);
 }
 
 }  // namespace fast

@@ -71,6 +71,13 @@ struct FeatureScan {
   // Exception handling anywhere (a tag, try/catch/catch_all/delegate/rethrow/throw): what
   // WebAssembly 2.0 alone would refuse (describe.h).
   bool exceptions = false;
+  // Whether the module may exceed one of the AOT translator's bounds (engine/aot_bounds.h), noted
+  // from the same reader events aot::check_bounds counts: false on a module that validated means
+  // check_bounds would find every bound held, so the AOT engine need not run that extra decoding
+  // pass (docs/aot.md, "Cold start"). True can be a module the pass stopped in (the verdict is
+  // then the check's own). `aot_locals`: locals declared in the bodies this pass validated.
+  bool beyond_aot_bounds = false;
+  uint64_t aot_locals = 0;
 };
 
 // Test hook (tests/engine/fast_translate_test.cc, fast_engine.cc): translates every defined

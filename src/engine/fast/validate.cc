@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/aot_bounds.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-nop.h"
 #include "wabt/feature.h"
@@ -131,12 +132,16 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
                     Type* result_types) override {
     CHECK(validator_.OnFuncType(loc(), param_count, param_types, result_count, result_types,
                                 index));
+    if (param_count > aot::kMaxFunctionParams || result_count > aot::kMaxFunctionResults) {
+      beyond_aot_bounds();
+    }
     for (Index i = 0; i < param_count; ++i) note_type(param_types[i]);
     for (Index i = 0; i < result_count; ++i) note_type(result_types[i]);
     return Result::Ok;
   }
   Result OnImportFunc(Index, std::string_view, std::string_view, Index,
                       Index sig_index) override {
+    count_functions(1);
     return validator_.OnFunction(loc(), var(sig_index));
   }
   Result OnImportTable(Index, std::string_view, std::string_view, Index, Type elem_type,
@@ -159,6 +164,10 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
                      Index sig_index) override {
     scan_->exceptions = true;
     return validator_.OnTag(loc(), var(sig_index));
+  }
+  Result OnFunctionCount(Index count) override {
+    count_functions(count);
+    return Result::Ok;
   }
   Result OnFunction(Index, Index sig_index) override {
     return validator_.OnFunction(loc(), var(sig_index));
@@ -222,8 +231,12 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Result EndDataSegmentInitExpr(Index) override { return end_init_expr(); }
 
   // ---- function bodies ----
-  Result BeginFunctionBody(Index index, wabt::Offset) override {
+  Result BeginFunctionBody(Index index, wabt::Offset size) override {
     uint64_t ordinal = bodies_++;
+    // The AOT bounds as aot::check_bounds counts them (depth and locals per body).
+    if (size > aot::kMaxFunctionBodySize) beyond_aot_bounds();
+    aot_depth_ = 0;
+    aot_body_locals_ = 0;
     if (options_ != nullptr) {
       // Parallel validation: a body outside this pass's range is skipped by the reader after its
       // local declarations (and left alone here); another pass validates it.
@@ -254,6 +267,9 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     if (skipping_) return Result::Ok;
     CHECK(validator_.OnLocalDecl(loc(), count, type));
     note_type(type);
+    aot_body_locals_ += count;
+    scan_->aot_locals += count;  // over all bodies: validate_module compares the sum
+    if (aot_body_locals_ > aot::kMaxFunctionLocals) beyond_aot_bounds();
     return Result::Ok;
   }
 
@@ -290,24 +306,28 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Result OnTernaryExpr(Opcode op) override { return validator_.OnTernary(loc(), op); }
 
   Result OnBlockExpr(Type sig) override {
+    enter_aot_block();
     note_type(sig);
     CHECK(validator_.OnBlock(loc(), sig));
     ++labels_;
     return Result::Ok;
   }
   Result OnLoopExpr(Type sig) override {
+    enter_aot_block();
     note_type(sig);
     CHECK(validator_.OnLoop(loc(), sig));
     ++labels_;
     return Result::Ok;
   }
   Result OnIfExpr(Type sig) override {
+    enter_aot_block();
     note_type(sig);
     CHECK(validator_.OnIf(loc(), sig));
     ++labels_;
     return Result::Ok;
   }
   Result OnTryExpr(Type sig) override {
+    enter_aot_block();
     scan_->exceptions = true;
     note_type(sig);
     CHECK(catch_count(labels_ - 1));
@@ -319,6 +339,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Result OnEndExpr() override {
     // The end of the function (or constant expression) is the interp reader's business of
     // EndFunctionBody / EndInitExpr, not the validator's OnEnd.
+    if (aot_depth_ > 0) --aot_depth_;  // (check_bounds' count: delegate does not pop it)
     if (labels_ == 1) return Result::Ok;
     CHECK(label(0));
     CHECK(validator_.OnEnd(loc()));
@@ -326,30 +347,26 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     return Result::Ok;
   }
   Result OnBrExpr(Index depth) override {
-    CHECK(label(depth));
-    CHECK(catch_count(depth));
+    CHECK(label_and_catch_count(depth));
     return validator_.OnBr(loc(), var(depth));
   }
   Result OnBrIfExpr(Index depth) override {
     CHECK(validator_.OnBrIf(loc(), var(depth)));
-    CHECK(label(depth));
-    return catch_count(depth);
+    return label_and_catch_count(depth);
   }
   Result OnBrTableExpr(Index num_targets, Index* target_depths, Index default_depth) override {
+    if (num_targets > aot::kMaxBrTableTargets) beyond_aot_bounds();
     CHECK(validator_.BeginBrTable(loc()));
     for (Index i = 0; i < num_targets; ++i) {
       CHECK(validator_.OnBrTableTarget(loc(), var(target_depths[i])));
-      CHECK(label(target_depths[i]));
-      CHECK(catch_count(target_depths[i]));
+      CHECK(label_and_catch_count(target_depths[i]));
     }
     CHECK(validator_.OnBrTableTarget(loc(), var(default_depth)));
-    CHECK(label(default_depth));
-    CHECK(catch_count(default_depth));
+    CHECK(label_and_catch_count(default_depth));
     return validator_.EndBrTable(loc());
   }
   Result OnReturnExpr() override {
-    CHECK(label(labels_ - 1));
-    CHECK(catch_count(labels_ - 1));
+    CHECK(label_and_catch_count(labels_ - 1));
     return validator_.OnReturn(loc());
   }
   Result OnCallExpr(Index func_index) override {
@@ -515,6 +532,13 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     Index n;
     return validator_.GetCatchCount(depth, &n);
   }
+  // The interp reader's GetLabel(depth) then GetCatchCount(depth), as one call: wabt 1.0.32's
+  // GetCatchCount fails exactly when GetLabel of the same depth does (it calls it first) and
+  // otherwise only counts the catch labels up to `depth`, changing nothing; so right after a
+  // GetLabel that succeeded it cannot fail and is not made. That count walks `depth` labels: on
+  // deeply nested code (Go's resume-point switches) it was ~9% of validating esbuild.
+  // (engine/validate_equiv keeps the verdicts and first errors equal to the interp reader's.)
+  Result label_and_catch_count(Index depth) { return label(depth); }
 
   Result begin_init_expr(Type type) {
     labels_ = 0;
@@ -527,6 +551,17 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     CHECK(validator_.EndInitExpr());
     --labels_;
     return Result::Ok;
+  }
+
+  // The AOT translator's bounds (engine/aot_bounds.h), counted from the same events as
+  // aot::check_bounds counts them (FeatureScan::beyond_aot_bounds).
+  void beyond_aot_bounds() { scan_->beyond_aot_bounds = true; }
+  void count_functions(uint64_t n) {
+    aot_functions_ += n;
+    if (aot_functions_ > aot::kMaxFunctions) beyond_aot_bounds();
+  }
+  void enter_aot_block() {
+    if (++aot_depth_ > aot::kMaxNestingDepth) beyond_aot_bounds();
   }
 
   void note_type(Type t) {
@@ -555,6 +590,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   uint64_t range_first_ = 0, range_last_ = 0;
   bool skipping_ = false, skip_ignored_ = false;
   uint64_t instructions_ = 0;
+  uint64_t aot_depth_ = 0, aot_body_locals_ = 0, aot_functions_ = 0;
 };
 #undef CHECK
 
@@ -716,11 +752,33 @@ void run_pass(const uint8_t* bytes, size_t size, const wabt::ReadBinaryOptions& 
 
 }  // namespace
 
+namespace {
+wabt::Result validate_passes(const uint8_t* bytes, size_t size,
+                             const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
+                             FeatureScan* scan, unsigned max_threads, size_t threshold,
+                             std::vector<uint64_t>* instructions);
+}
+
 wabt::Result validate_module(const uint8_t* bytes, size_t size,
                              const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
                              FeatureScan* scan, unsigned max_threads, size_t threshold,
                              std::vector<uint64_t>* instructions) {
   g_validations.fetch_add(1, std::memory_order_relaxed);
+  wabt::Result r =
+      validate_passes(bytes, size, options, errors, scan, max_threads, threshold, instructions);
+  // The AOT bounds over the whole module: declared locals summed over the passes; bodies a
+  // reader skipped were not looked at, so nothing is known of them.
+  if (scan->aot_locals > aot::kMaxTotalLocals || options.skip_function_bodies) {
+    scan->beyond_aot_bounds = true;
+  }
+  return r;
+}
+
+namespace {
+wabt::Result validate_passes(const uint8_t* bytes, size_t size,
+                             const wabt::ReadBinaryOptions& options, wabt::Errors* errors,
+                             FeatureScan* scan, unsigned max_threads, size_t threshold,
+                             std::vector<uint64_t>* instructions) {
   ParallelPlan plan = parallel_plan(bytes, size, max_threads, threshold);
   // The merge needs each pass to stop at its first error; a log stream is not shared.
   if (plan.threads < 2 || !options.stop_on_first_error || options.log_stream != nullptr ||
@@ -746,8 +804,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
   for (std::thread& th : threads) th.join();
   for (const Pass& p : passes) {
     if (p.skip_ignored) {
-      g_validations.fetch_sub(1, std::memory_order_relaxed);  // one module
-      return validate_module(bytes, size, options, errors, scan, 1, 0, instructions);
+      return validate_passes(bytes, size, options, errors, scan, 1, 0, instructions);
     }
   }
   // The verdict and error of the pass that stopped earliest in reading order.
@@ -760,6 +817,9 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
     }
     scan->simd = scan->simd || p.scan.simd;
     scan->exceptions = scan->exceptions || p.scan.exceptions;
+    // Each body's events reach one pass; the declarations' reach every pass alike.
+    scan->beyond_aot_bounds = scan->beyond_aot_bounds || p.scan.beyond_aot_bounds;
+    scan->aot_locals += p.scan.aot_locals;
     if (!p.scan.unsupported.empty() &&
         (first_unsupported == nullptr || p.unsupported_key < first_unsupported->unsupported_key)) {
       first_unsupported = &p;
@@ -771,6 +831,7 @@ wabt::Result validate_module(const uint8_t* bytes, size_t size,
   errors->insert(errors->end(), first_failed->errors.begin(), first_failed->errors.end());
   return wabt::Result::Error;
 }
+}  // namespace
 
 }  // namespace wasmcap::fast
 

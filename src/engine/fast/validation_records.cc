@@ -24,9 +24,10 @@ std::string validation_record_path(const std::string& dir, const std::string& mo
 
 std::string validation_record(const std::string& build, const std::string& module_sha256,
                               ValidationFacts facts) {
-  return "wasmcap-fast-validated 2\nbuild " + build + "\nsha256 " + module_sha256 +
+  return "wasmcap-fast-validated 3\nbuild " + build + "\nsha256 " + module_sha256 +
          "\nvalid simd " + (facts.simd ? "1" : "0") + " exceptions " +
-         (facts.exceptions ? "1" : "0") + "\n";
+         (facts.exceptions ? "1" : "0") + " aot-bounds " + (facts.within_aot_bounds ? "1" : "0") +
+         "\n";
 }
 
 std::optional<ValidationFacts> recorded_validation(const std::string& dir,
@@ -38,9 +39,9 @@ std::optional<ValidationFacts> recorded_validation(const std::string& dir,
                            &data)) {
     return std::nullopt;
   }
-  // Exactly one of the four texts this build writes for these bytes; nothing is parsed.
-  for (int bits = 0; bits < 4; ++bits) {
-    ValidationFacts f{(bits & 1) != 0, (bits & 2) != 0};
+  // Exactly one of the eight texts this build writes for these bytes; nothing is parsed.
+  for (int bits = 0; bits < 8; ++bits) {
+    ValidationFacts f{(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
     if (data == validation_record(build, module_sha256, f)) return f;
   }
   return std::nullopt;

@@ -3,7 +3,8 @@
 //
 // `valid-SHA` in the cache directory (SHA: the sha256 of the module's bytes) says that this
 // build of wasmcap validated exactly those bytes, found them valid and supported, and what the
-// load needs from the validating pass (whether the module uses v128, exception handling). A later load of the same
+// load needs from the validating pass (whether the module uses v128, exception handling, whether
+// it is within the AOT translator's bounds). A later load of the same
 // bytes by the same build reads it instead of validating again. Read and written under the
 // AOT cache's rules (cache_files.h): a regular file of this user's, not group/world-writable,
 // opened with O_NOFOLLOW, at most kMaxValidationRecordBytes, and exactly the expected text;
@@ -32,6 +33,9 @@ std::string validation_record_path(const std::string& dir, const std::string& mo
 struct ValidationFacts {
   bool simd = false;        // uses v128 (the wide layout)
   bool exceptions = false;  // uses exception handling (FeatureScan::exceptions)
+  // Within every bound of the AOT translator (!FeatureScan::beyond_aot_bounds): what the AOT
+  // engine under --engine auto is told instead of checking the bounds in a pass of its own.
+  bool within_aot_bounds = false;
 };
 std::string validation_record(const std::string& build, const std::string& module_sha256,
                               ValidationFacts facts);
