@@ -161,6 +161,41 @@ TEST(FastValidate, CopiedOptionsFallBackToOnePass) {
   validate_test_hooks::copied_options = false;
 }
 
+// A body that goes on after the `end` closing the function's own label (`end end`, `block end
+// end end`, `end nop end`) is malformed: the spec and wabt's IR reader refuse it; wabt 1.0.32's
+// interp reader accepts it (and its backend runs it as ending at the first `end`). The fast
+// validator refuses it, on the sequential and the parallel path, with its own message; the
+// comparison with wabt counts that as agreement only because wabt's IR reader refuses it too.
+TEST(FastValidate, BodyAfterTheEndOfTheFunctionIsMalformed) {
+  const std::vector<Bytes> bodies = {
+      {0, 0x0b, 0x0b},
+      {0, 0x02, 0x40, 0x0b, 0x0b, 0x0b},
+      {0, 0x0b, 0x01, 0x0b},
+  };
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    // Alone, and as the fourth of four bodies (the parallel path puts it in a later range).
+    for (const Bytes& m : {module({bodies[i]}), module({good(), good(), good(), bodies[i]})}) {
+      for (unsigned threads : {1u, 2u, 4u}) {
+        wabt::Errors errors;
+        FeatureScan scan;
+        wabt::Result r = validate_module(m.data(), m.size(), load_options(), &errors, &scan,
+                                         threads, 0);
+        ASSERT_TRUE(wabt::Failed(r)) << "body " << i << ", " << threads << " threads";
+        ASSERT_FALSE(errors.empty());
+        EXPECT_EQ(errors.front().message, kInstructionAfterFunctionEnd) << "body " << i;
+        fast_test::ValidatorVerdicts v = fast_test::compare_validators(m.data(), m.size(), threads, 0);
+        EXPECT_TRUE(v.departure) << "body " << i;
+        EXPECT_EQ(v.reference, v.ours) << "body " << i;
+      }
+    }
+  }
+  // The same nesting closed properly is valid, and no departure.
+  Bytes ok = module({{0, 0x02, 0x40, 0x0b, 0x0b}});
+  fast_test::ValidatorVerdicts v = fast_test::compare_validators(ok.data(), ok.size(), 1, 0);
+  EXPECT_EQ(v.ours, "accepts");
+  EXPECT_FALSE(v.departure);
+}
+
 TEST(FastValidate, ParallelPlanIsBounded) {
   Bytes many = module(goods(100));
   ParallelPlan p = parallel_plan(many.data(), many.size(), 16, 0);

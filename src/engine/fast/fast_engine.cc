@@ -869,6 +869,7 @@ std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_
     IrPtr body = fm->read_body(f);
     auto ir = translate_function(m, *body->funcs[0], fm->canon(), fm->wide());
     std::string at = "function " + std::to_string(f) + ": ";
+    if (ir == nullptr) return at + "the IR front end refused what the streaming one took";
     if (stream->code != ir->code) {
       size_t i = 0;
       while (i < stream->code.size() && i < ir->code.size() && stream->code[i] == ir->code[i]) ++i;

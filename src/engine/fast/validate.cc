@@ -245,6 +245,8 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
       if (skipping_) return Result::Ok;
     }
     in_code_ = true;
+    in_body_ = true;
+    body_closed_ = false;
     labels_ = 0;
     CHECK(validator_.BeginFunctionBody(loc(), index));
     ++labels_;  // the function's own label
@@ -261,6 +263,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     CHECK(validator_.EndFunctionBody(loc()));
     --labels_;
     in_code_ = false;
+    in_body_ = false;
     return Result::Ok;
   }
   Result OnLocalDecl(Index, Index count, Type type) override {
@@ -284,6 +287,17 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     if (!in_code_ || labels_ == 0) {
       errors_->emplace_back(wabt::ErrorLevel::Error, Location(wabt::kInvalidOffset),
                             "Unexpected instruction after end of function");
+      return Result::Error;
+    }
+    if (in_body_ && body_closed_) {
+      // An instruction after the `end` that closed the function's own label: the body is
+      // malformed (its final `end` must be its last byte). wabt 1.0.32's interp reader does not
+      // pop the function's label on that `end`, so it accepts such a body (`end end`) and runs
+      // it as ending at the first `end`, while wabt's IR reader, wasm-validate and the spec
+      // refuse it. The one place this validator departs from the interp reader's verdict
+      // (docs/fast-interp.md, "Validation"; tests/engine/validate/compare.cc checks that wabt's
+      // IR reader refuses every module refused here).
+      errors_->emplace_back(wabt::ErrorLevel::Error, loc(), kInstructionAfterFunctionEnd);
       return Result::Error;
     }
     size_t e = static_cast<size_t>(static_cast<Opcode::Enum>(op));
@@ -340,7 +354,10 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
     // The end of the function (or constant expression) is the interp reader's business of
     // EndFunctionBody / EndInitExpr, not the validator's OnEnd.
     if (aot_depth_ > 0) --aot_depth_;  // (check_bounds' count: delegate does not pop it)
-    if (labels_ == 1) return Result::Ok;
+    if (labels_ == 1) {
+      if (in_body_) body_closed_ = true;  // the function's own label: only the final end may follow
+      return Result::Ok;
+    }
     CHECK(label(0));
     CHECK(validator_.OnEnd(loc()));
     --labels_;
@@ -541,6 +558,7 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   Result label_and_catch_count(Index depth) { return label(depth); }
 
   Result begin_init_expr(Type type) {
+    in_body_ = false;
     labels_ = 0;
     in_code_ = true;  // as the interp reader's func_, never reset after a constant expression
     CHECK(validator_.BeginInitExpr(loc(), type));
@@ -580,6 +598,10 @@ class ValidatingReader final : public wabt::BinaryReaderNop {
   // start and by block/loop/if/try, popped by end (except the last) and delegate.
   Index labels_ = 0;
   bool in_code_ = false;
+  // In a function body (not a constant expression), and whether an `end` closed the function's
+  // own label already (OnOpcode refuses any instruction after it).
+  bool in_body_ = false;
+  bool body_closed_ = false;
   Index memories_ = 0;
   bool first_memory_64_ = false;
   Type global_type_ = Type::Void;
