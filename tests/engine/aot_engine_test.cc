@@ -892,6 +892,17 @@ std::vector<uint8_t> big_data_module(uint32_t functions, uint32_t data_bytes) {
   return w;
 }
 
+// A stand-in C compiler in `dir`: it answers `--version` as NAME 1 (the toolchain's identity
+// probe), runs the shell commands `action` for a compile (its arguments are "$@") and fails it.
+fs::path failing_compiler(const fs::path& dir, const std::string& name, const std::string& action) {
+  fs::path cc = dir / name;
+  testing::write_text(cc, "#!/bin/sh\n"
+                          "if [ \"$1\" = --version ]; then echo " + name + " 1; exit 0; fi\n" +
+                          action + "exit 1\n");
+  chmod(cc.c_str(), 0755);
+  return cc;
+}
+
 // The biggest compile job starts first, module.c included: esbuild's module.c (its data
 // segments, 46 MB of C) was queued after every unit and then ran alone on one core for minutes
 // (docs/benchmarks.md "Real programs from npm"). A stand-in compiler that records the source
@@ -900,13 +911,9 @@ TEST(AotSplit, BiggestJobStartsFirstModuleCIncluded) {
   TempCache cache;
   TempCache bin;
   fs::path log = bin.dir / "order.log";
-  fs::path cc = bin.dir / "recordcc";
-  testing::write_text(cc, "#!/bin/sh\n"
-                          "if [ \"$1\" = --version ]; then echo recordcc 1; exit 0; fi\n"
-                          "for a; do last=$a; done\n"
-                          "basename \"$last\" >> '" + log.string() + "'\n"
-                          "exit 1\n");
-  chmod(cc.c_str(), 0755);
+  fs::path cc = failing_compiler(bin.dir, "recordcc",
+                                 "for a; do last=$a; done\n"
+                                 "basename \"$last\" >> '" + log.string() + "'\n");
   AotOptions o;
   o.cache_dir = cache.dir.string();
   o.compiler = cc.string();
@@ -1098,12 +1105,7 @@ TEST(AotCompileBounds, CompilerInheritsNoDescriptors) {
   TempCache cache;
   TempCache bin;
   fs::path listing = bin.dir / "fds.txt";
-  fs::path cc = bin.dir / "fdcc";
-  testing::write_text(cc, "#!/bin/sh\n"
-                          "if [ \"$1\" = --version ]; then echo fdcc 1; exit 0; fi\n"
-                          "ls -l /proc/$$/fd > '" + listing.string() + "'\n"
-                          "exit 1\n");
-  chmod(cc.c_str(), 0755);
+  fs::path cc = failing_compiler(bin.dir, "fdcc", "ls -l /proc/$$/fd > '" + listing.string() + "'\n");
   int leak = open((bin.dir / "embedder-file").c_str(), O_RDWR | O_CREAT, 0600);  // no O_CLOEXEC
   ASSERT_GE(leak, 0);
   AotOptions o;
@@ -1569,12 +1571,7 @@ TEST(AotReassoc, EveryCompileJobGetsTheFlag) {
     TempCache cache;
     TempCache bin;
     fs::path log = bin.dir / "argv.log";
-    fs::path cc = bin.dir / "recordcc";
-    testing::write_text(cc, "#!/bin/sh\n"
-                            "if [ \"$1\" = --version ]; then echo recordcc 1; exit 0; fi\n"
-                            "echo \"$*\" >> '" + log.string() + "'\n"
-                            "exit 1\n");
-    chmod(cc.c_str(), 0755);
+    fs::path cc = failing_compiler(bin.dir, "recordcc", "echo \"$*\" >> '" + log.string() + "'\n");
     AotOptions o;
     o.cache_dir = cache.dir.string();
     o.compiler = cc.string();

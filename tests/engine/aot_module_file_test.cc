@@ -21,15 +21,7 @@ namespace wasmcap {
 namespace {
 
 namespace fs = std::filesystem;
-
-// (module (func (export "f") (result i32) (i32.const K))): every K < 64 gives the same size.
-std::vector<uint8_t> answer_module(uint8_t k) {
-  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
-          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type: () -> i32
-          0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
-          0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,         // export "f" = func 0
-          0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
-}
+using testing::answer_module;
 
 void write_bytes(const fs::path& p, const std::vector<uint8_t>& b, bool in_place = false) {
   // in_place: rewrite the existing file (same inode); otherwise a new file.

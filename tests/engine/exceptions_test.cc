@@ -21,21 +21,18 @@
 #include <string>
 #include <vector>
 
-#include "wabt/binary-writer.h"
-#include "wabt/feature.h"
-#include "wabt/ir.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
+#include "wat_to_wasm.h"
 
 namespace wasmcap {
 namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
+Bytes wat_to_wasm(const std::string& text, const std::string& name) {
+  return wat::wat_to_wasm(text, /*exceptions=*/true, name);
+}
 
 const fs::path kDir = fs::path(WASMCAP_SOURCE_DIR) / "tests/engine/eh";
 
@@ -44,34 +41,6 @@ std::string read_text(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Bytes wat_to_wasm(const std::string& text, const std::string& name) {
-  wabt::Features features;
-  features.enable_exceptions();
-  wabt::Errors errors;
-  auto lexer = wabt::WastLexer::CreateBufferLexer(name, text.data(), text.size(), &errors);
-  wabt::WastParseOptions parse_options(features);
-  std::unique_ptr<wabt::Module> module;
-  wabt::Result r = wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options);
-  if (wabt::Succeeded(r)) {
-    wabt::ValidateOptions vopts(features);
-    r = wabt::ValidateModule(module.get(), &errors, vopts);
-  }
-  if (wabt::Failed(r)) {
-    std::string msg;
-    for (const auto& e : errors) msg += e.message + "; ";
-    ADD_FAILURE() << name << ": " << msg;
-    return {};
-  }
-  wabt::MemoryStream stream;
-  wabt::WriteBinaryOptions wopts;
-  wopts.features = features;
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), wopts))) {
-    ADD_FAILURE() << name << ": cannot write binary";
-    return {};
-  }
-  return stream.output_buffer().data;
 }
 
 Bytes wat_file(const std::string& name) { return wat_to_wasm(read_text(kDir / name), name); }

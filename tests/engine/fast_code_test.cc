@@ -11,42 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "wabt/binary-writer.h"
-#include "wabt/feature.h"
-#include "wabt/ir.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
 #include "wasmcap/engine.h"
+#include "wat_to_wasm.h"
 
 namespace wasmcap {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Bytes wat_to_wasm(const std::string& text) {
-  wabt::Features features;
-  wabt::Errors errors;
-  auto lexer = wabt::WastLexer::CreateBufferLexer("test.wat", text.data(), text.size(), &errors);
-  wabt::WastParseOptions parse_options(features);
-  std::unique_ptr<wabt::Module> module;
-  wabt::Result r = wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options);
-  if (wabt::Succeeded(r)) r = wabt::ValidateModule(module.get(), &errors, {features});
-  if (wabt::Failed(r)) {
-    std::string msg;
-    for (const auto& e : errors) msg += e.message + "; ";
-    ADD_FAILURE() << msg;
-    return {};
-  }
-  wabt::MemoryStream stream;
-  wabt::WriteBinaryOptions wopts;
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), wopts))) {
-    ADD_FAILURE() << "cannot write binary";
-    return {};
-  }
-  return stream.output_buffer().data;
-}
+using wat::wat_to_wasm;
 
 struct Inst {
   std::unique_ptr<Engine> engine;

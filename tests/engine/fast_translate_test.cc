@@ -15,43 +15,14 @@
 #include <vector>
 
 #include "engine/fast/translate.h"
-#include "wabt/binary-writer.h"
-#include "wabt/feature.h"
-#include "wabt/ir.h"
-#include "wabt/stream.h"
-#include "wabt/validator.h"
-#include "wabt/wast-lexer.h"
-#include "wabt/wast-parser.h"
 #include "wasmcap/engine.h"
+#include "wat_to_wasm.h"
 
 namespace wasmcap {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Bytes wat_to_wasm(const std::string& text) {
-  wabt::Features features;
-  features.enable_exceptions();
-  wabt::Errors errors;
-  auto lexer = wabt::WastLexer::CreateBufferLexer("test.wat", text.data(), text.size(), &errors);
-  wabt::WastParseOptions parse_options(features);
-  std::unique_ptr<wabt::Module> module;
-  wabt::Result r = wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options);
-  if (wabt::Succeeded(r)) r = wabt::ValidateModule(module.get(), &errors, {features});
-  if (wabt::Failed(r)) {
-    std::string msg;
-    for (const auto& e : errors) msg += e.message + "; ";
-    ADD_FAILURE() << msg;
-    return {};
-  }
-  wabt::MemoryStream stream;
-  wabt::WriteBinaryOptions wopts;
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), wopts))) {
-    ADD_FAILURE() << "cannot write binary";
-    return {};
-  }
-  return stream.output_buffer().data;
-}
+Bytes wat_to_wasm(const std::string& text) { return wat::wat_to_wasm(text, /*exceptions=*/true); }
 
 Bytes read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

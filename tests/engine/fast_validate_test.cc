@@ -33,6 +33,17 @@ void section(Bytes& m, uint8_t id, const Bytes& c) {
   m.insert(m.end(), c.begin(), c.end());
 }
 
+// The code section of `bodies` (each: local declarations and code, without the size prefix).
+void code_section(Bytes& m, const std::vector<Bytes>& bodies) {
+  Bytes code;
+  leb(code, bodies.size());
+  for (const Bytes& b : bodies) {
+    leb(code, b.size());
+    code.insert(code.end(), b.begin(), b.end());
+  }
+  section(m, 10, code);
+}
+
 // A module of functions (param i32 i32), one memory, the given bodies (each: locals declarations
 // and code, without the size prefix) and one active data segment at `data_offset` (an
 // i32.const, or an i64.const when `bad_data`: a type error after the code section).
@@ -44,13 +55,7 @@ Bytes module(const std::vector<Bytes>& bodies, bool bad_data = false) {
   for (size_t i = 0; i < bodies.size(); ++i) funcs.push_back(0);
   section(m, 3, funcs);
   section(m, 5, {1, 0, 1});
-  Bytes code;
-  leb(code, bodies.size());
-  for (const Bytes& b : bodies) {
-    leb(code, b.size());
-    code.insert(code.end(), b.begin(), b.end());
-  }
-  section(m, 10, code);
+  code_section(m, bodies);
   if (bad_data) {
     section(m, 11, {1, 0, 0x42, 0, 0x0b, 2, 'h', 'i'});
   } else {
@@ -271,13 +276,7 @@ Bytes bounds_module(uint32_t imports, uint32_t params, uint32_t results,
   leb(funcs, bodies.size());
   funcs.resize(funcs.size() + bodies.size(), 0);
   section(m, 3, funcs);
-  Bytes code;
-  leb(code, bodies.size());
-  for (const Bytes& b : bodies) {
-    leb(code, b.size());
-    code.insert(code.end(), b.begin(), b.end());
-  }
-  section(m, 10, code);
+  code_section(m, bodies);
   return m;
 }
 Bytes empty_body() { return {0, 0x0b}; }

@@ -24,16 +24,8 @@ namespace wasmcap {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::answer_module;
 using fast::load_test_hooks::validations;
-
-// (module (func (export "f") (result i32) (i32.const K))).
-std::vector<uint8_t> answer_module(uint8_t k) {
-  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
-          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type: () -> i32
-          0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
-          0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,         // export "f" = func 0
-          0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
-}
 
 // The same declarations; the body is `i32.add` on an empty stack (a validation error).
 const std::vector<uint8_t> kInvalid = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

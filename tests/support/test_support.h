@@ -85,6 +85,16 @@ inline std::vector<uint8_t> guest_bytes(const std::string& name) {
   return bytes ? *bytes : std::vector<uint8_t>{};
 }
 
+// (module (func (export "f") (result i32) (i32.const K))): 34 bytes, the same size for every
+// K < 64 (a one-byte LEB), so modules that differ only in K can replace each other in place.
+inline std::vector<uint8_t> answer_module(uint8_t k) {
+  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
+          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type: () -> i32
+          0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
+          0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,         // export "f" = func 0
+          0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, k, 0x0b};    // code: i32.const k
+}
+
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
