@@ -755,17 +755,6 @@ bool ident_char(char ch) {
   return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
 }
 
-// Whether `word` occurs in s[b, e) as a whole identifier.
-bool has_word(const std::string& s, size_t b, size_t e, const std::string& word) {
-  for (size_t at = s.find(word, b); at != std::string::npos && at + word.size() <= e;
-       at = s.find(word, at + 1)) {
-    const bool left = at == 0 || !ident_char(s[at - 1]);
-    const bool right = at + word.size() >= s.size() || !ident_char(s[at + word.size()]);
-    if (left && right) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::vector<VersionedLoop> plan_versioned_loops(const wabt::Module& m) {
@@ -825,7 +814,8 @@ static inline int wasmcap_lv_range64(s64 a0, s64 d, u64 f, u64 end, u64 mem) {
 Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
                                       const std::vector<VersionedLoop>& plans) {
   if (plans.empty()) return size_t{0};
-  // Every function definition in every text: "NAME(Z_m_instance_t* instance".
+  // Every function definition in every text: "NAME(Z_m_instance_t* instance" (prototypes have
+  // no parameter names). One scan per text.
   const std::string tail = "(Z_m_instance_t* instance";
   std::unordered_map<std::string, std::pair<size_t, size_t>> defs;  // name -> (text, pos)
   for (size_t t = 0; t < texts.size(); ++t) {
@@ -833,33 +823,79 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
     for (size_t at = s.find(tail); at != std::string::npos; at = s.find(tail, at + 1)) {
       size_t b = at;
       while (b > 0 && ident_char(s[b - 1])) --b;
-      const std::string name = s.substr(b, at - b);
-      if (name.rfind("w2c_", 0) == 0) defs.emplace(name, std::make_pair(t, at));
+      std::string name = s.substr(b, at - b);
+      if (name.rfind("w2c_", 0) == 0) defs.emplace(std::move(name), std::make_pair(t, at));
     }
   }
+  // Plans by function; each function's text is scanned once for its declarations (the
+  // parameters and the declaration lines after FUNC_PROLOGUE) and its labels.
+  std::unordered_map<std::string, std::vector<const VersionedLoop*>> by_func;
+  for (const VersionedLoop& p : plans) by_func[p.func].push_back(&p);
   std::vector<std::vector<std::pair<size_t, const std::string*>>> inserts(texts.size());
-  for (const VersionedLoop& p : plans) {
-    auto it = defs.find(p.func);
-    if (it == defs.end()) {
-      return make_error(ErrorCode::kInternal, "AOT loop versioning: no definition of " + p.func);
-    }
+  auto refuse = [](const std::string& what) {
+    return make_error(ErrorCode::kInternal, "AOT loop versioning: " + what);
+  };
+  for (const auto& [func, list] : by_func) {
+    auto it = defs.find(func);
+    if (it == defs.end()) return refuse("no definition of " + func);
     const std::string& s = *texts[it->second.first];
     const size_t start = it->second.second;
     const size_t end = s.find("\n}\n", start);
-    const std::string label = " " + p.label + ": \n";
-    const size_t at = s.find(label, start);
-    if (end == std::string::npos || at == std::string::npos || at > end) {
-      return make_error(ErrorCode::kInternal,
-                        "AOT loop versioning: no label " + p.label + " in " + p.func);
+    const std::string prologue = "FUNC_PROLOGUE;\n";
+    const size_t body = s.find(prologue, start);
+    if (end == std::string::npos || body == std::string::npos || body > end) {
+      return refuse("no body of " + func);
     }
-    for (const std::string& l : p.locals) {
-      if (!has_word(s, start, at, l)) {
-        return make_error(ErrorCode::kInternal,
-                          "AOT loop versioning: no local " + l + " in " + p.func);
+    // The declarations: the signature, then lines "  T name = 0, name2, ...;".
+    size_t decl_end = body + prologue.size();
+    for (;;) {
+      const size_t eol = s.find('\n', decl_end);
+      if (eol == std::string::npos || eol > end) break;
+      std::string_view line(s.data() + decl_end, eol - decl_end);
+      bool decl = false;
+      for (const char* t : {"  u32 ", "  u64 ", "  f32 ", "  f64 ", "  v128 ", "  wasm_rt_funcref_t ",
+                            "  wasm_rt_externref_t "}) {
+        decl = decl || line.rfind(t, 0) == 0;
+      }
+      if (!decl || line.find('(') != std::string_view::npos) break;
+      decl_end = eol + 1;
+    }
+    std::unordered_map<std::string, bool> declared;
+    for (size_t at = start; at < decl_end;) {
+      if (s.compare(at, 4, "w2c_") == 0 && (at == 0 || !ident_char(s[at - 1]))) {
+        size_t e = at;
+        while (e < decl_end && ident_char(s[e])) ++e;
+        declared.emplace(s.substr(at, e - at), true);
+        at = e;
+      } else {
+        ++at;
       }
     }
-    const size_t line = s.rfind('\n', at);
-    inserts[it->second.first].push_back({line + 1, &p.c});
+    // The labels: lines "<indent>w2c_NAME: " in the body.
+    std::unordered_map<std::string, size_t> labels;  // label -> start of its line
+    for (size_t line = decl_end; line < end;) {
+      size_t eol = s.find('\n', line);
+      if (eol == std::string::npos || eol > end) eol = end;
+      size_t b = line;
+      while (b < eol && s[b] == ' ') ++b;
+      if (eol >= b + 6 && s.compare(b, 4, "w2c_") == 0 && s.compare(eol - 2, 2, ": ") == 0) {
+        std::string name = s.substr(b, eol - 2 - b);
+        bool plain = true;
+        for (char ch : name) plain = plain && ident_char(ch);
+        if (plain) labels.emplace(std::move(name), line);
+      }
+      line = eol + 1;
+    }
+    for (const VersionedLoop* p : list) {
+      auto l = labels.find(p->label);
+      if (l == labels.end()) return refuse("no label " + p->label + " in " + func);
+      for (const std::string& local : p->locals) {
+        if (declared.find(local) == declared.end()) {
+          return refuse("no local " + local + " in " + func);
+        }
+      }
+      inserts[it->second.first].push_back({l->second, &p->c});
+    }
   }
   size_t n = 0;
   for (size_t t = 0; t < texts.size(); ++t) {
