@@ -9,17 +9,18 @@
 //     reads before setting and sets is carried: forms that use it are not affine.
 //  2. The exit condition is a comparison of an affine form that moves by a constant step per
 //     iteration with one that does not (or `!=` of two moving ones, or a plain value: `!= 0`).
-//     At run time, from the values the loop starts with, a helper computes F: the number of
-//     leading iterations whose condition certainly holds, so that iterations 0..F-1 run and
-//     iteration F runs too. F = 0 when it cannot tell.
+//     At run time, from the values the loop starts with, a helper computes N: the number of
+//     iterations the loop runs, its test failing first in iteration N-1 — or 0 when that
+//     cannot be told exactly (the test's operand would wrap first).
 //  3. Every load and store address is affine in the invariants and induction variables. Over the
 //     integers (taking coefficients and constants in [-2^31, 2^31)) it is A(k) = A0 + k*D, and
 //     the u32 address the guest computes is A(k) mod 2^32 (addition and multiplication commute
-//     with the reduction). If A(0) and A(F-1), hence every A(k) in between, lie in
+//     with the reduction). If A(0) and A(N-1), hence every A(k) in between, lie in
 //     [0, memory size - offset - access size], the u32 address *is* A(k): nothing wraps, nothing
 //     is out of bounds. (With natural alignment too, so typed C accesses are well defined.)
-// The block then runs iterations 0..F-1 of a copy of the body with affine, barrier-free typed
-// accesses and writes the locals back; the original loop runs iteration F and on. The copy
+// The block then runs all N iterations in a copy of the body with affine, barrier-free typed
+// accesses, writes the locals back and jumps past the loop (the loop is wrapped in a block
+// `$V<n>` for that label). When a check fails, the original loop runs as before. The copy
 // computes every value the way wasm2c's C does (same operators, same helpers), so results are
 // bit-identical; it has no call, branch, trap or global, so the instance cannot change under
 // it, and preemption (a signal with the PC in guest code) stops it like any guest code.
@@ -499,6 +500,10 @@ class Pass {
   size_t temps_ = 0;
 };
 
+std::string strip_dollar(const std::string& s) {
+  return !s.empty() && s[0] == '$' ? s.substr(1) : s;
+}
+
 // The C text of an affine form's value at loop entry: `wrap` as a u32 (mod 2^32), else as an
 // exact __int128 (the representative the analysis reasons with).
 // (`wide` names the exact type: "__int128", or "s64" where the caller has bounded the sum.)
@@ -533,7 +538,7 @@ bool slope(const Affine& a, const std::map<wabt::Index, int64_t>& steps, __int12
 std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& f,
                                        const std::string& func_c,
                                        const std::vector<std::string>& names,
-                                       const wabt::LoopExpr& loop) {
+                                       const wabt::LoopExpr& loop, const std::string& exit) {
   const wabt::Block& blk = loop.block;
   if (blk.decl.GetNumParams() != 0 || blk.decl.GetNumResults() != 0) return std::nullopt;
   const wabt::ExprList& body = blk.exprs;
@@ -714,31 +719,45 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   c += bases + in;
   c += "          for (u64 wc_k = 0; wc_k < wc_f; ++wc_k) {\n";
   c += p3.code;
-  c += "          }\n" + out + "      }\n    }\n  }\n";
+  c += "          }\n" + out + "          goto w2c_" + strip_dollar(exit) + ";\n      }\n    }\n  }\n";
+  v.exit = "w2c_" + strip_dollar(exit);
   return v;
 }
 
 void find_loops(const wabt::Module& m, const wabt::Func& f, const std::string& func_c,
-                const std::vector<std::string>& names, const wabt::ExprList& list,
+                const std::vector<std::string>& names, wabt::ExprList& list, size_t* next_exit,
                 std::vector<VersionedLoop>* out) {
-  for (const wabt::Expr& e : list) {
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    wabt::Expr& e = *it;
     switch (e.type()) {
       case wabt::ExprType::Block:
-        find_loops(m, f, func_c, names, wabt::cast<wabt::BlockExpr>(&e)->block.exprs, out);
+        find_loops(m, f, func_c, names, wabt::cast<wabt::BlockExpr>(&e)->block.exprs, next_exit, out);
         break;
       case wabt::ExprType::Loop: {
-        const auto* loop = wabt::cast<wabt::LoopExpr>(&e);
-        if (auto p = plan_loop(m, f, func_c, names, *loop)) {
+        auto* loop = wabt::cast<wabt::LoopExpr>(&e);
+        const std::string exit = "$V" + std::to_string(*next_exit);
+        if (auto p = plan_loop(m, f, func_c, names, *loop, exit)) {
+          // Wrap the loop in `block $V<n> ... br $V<n> end`: the copy's jump target, just after
+          // the loop (wasm2c writes a block's label only when a branch names it; the `br` at
+          // the block's end is a no-op jump to it).
+          ++*next_exit;
+          auto after = std::next(it);
+          std::unique_ptr<wabt::Expr> moved = list.extract(it);
+          auto blk = std::make_unique<wabt::BlockExpr>();
+          blk->block.label = exit;
+          blk->block.exprs.push_back(std::move(moved));
+          blk->block.exprs.push_back(std::make_unique<wabt::BrExpr>(wabt::Var(exit, wabt::Location())));
+          it = list.insert(after, std::move(blk));
           out->push_back(std::move(*p));
         } else {
-          find_loops(m, f, func_c, names, loop->block.exprs, out);
+          find_loops(m, f, func_c, names, loop->block.exprs, next_exit, out);
         }
         break;
       }
       case wabt::ExprType::If: {
-        const auto* iff = wabt::cast<wabt::IfExpr>(&e);
-        find_loops(m, f, func_c, names, iff->true_.exprs, out);
-        find_loops(m, f, func_c, names, iff->false_, out);
+        auto* iff = wabt::cast<wabt::IfExpr>(&e);
+        find_loops(m, f, func_c, names, iff->true_.exprs, next_exit, out);
+        find_loops(m, f, func_c, names, iff->false_, next_exit, out);
         break;
       }
       default:
@@ -747,9 +766,6 @@ void find_loops(const wabt::Module& m, const wabt::Func& f, const std::string& f
   }
 }
 
-std::string strip_dollar(const std::string& s) {
-  return !s.empty() && s[0] == '$' ? s.substr(1) : s;
-}
 
 bool ident_char(char ch) {
   return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
@@ -757,13 +773,14 @@ bool ident_char(char ch) {
 
 }  // namespace
 
-std::vector<VersionedLoop> plan_versioned_loops(const wabt::Module& m) {
+std::vector<VersionedLoop> plan_versioned_loops(wabt::Module& m) {
   std::vector<VersionedLoop> out;
+  size_t next_exit = 0;
   if (m.memories.empty()) return out;
   const wabt::Memory* mem = m.memories[0];
   if (mem->page_limits.is_64 || mem->page_limits.is_shared) return out;
   for (wabt::Index i = m.num_func_imports; i < m.funcs.size(); ++i) {
-    const wabt::Func& f = *m.funcs[i];
+    wabt::Func& f = *m.funcs[i];
     const wabt::Index n = f.GetNumParamsAndLocals();
     std::vector<std::string> names(n);
     for (const auto& [name, b] : f.bindings) {
@@ -772,30 +789,66 @@ std::vector<VersionedLoop> plan_versioned_loops(const wabt::Module& m) {
     bool named = true;
     for (const std::string& s : names) named = named && s.size() > 4;
     if (!named) continue;
-    find_loops(m, f, "w2c_" + strip_dollar(f.name), names, f.exprs, &out);
+    find_loops(m, f, "w2c_" + strip_dollar(f.name), names, f.exprs, &next_exit, &out);
   }
   return out;
 }
 
 std::string versioned_loop_prelude(const std::string& mem_field) {
-  // F, the iterations that certainly run before the exit test can fail: x(k) = x0 + k*d
-  // (mod 2^32) against a fixed y. 0 when it cannot be told (a test that would wrap).
   return "#define WASMCAP_LV_MEM_BYTES ((u64)instance->" + mem_field + ".pages << 16)\n" + R"(static inline f32 wasmcap_lv_f32(u32 b) { f32 r; memcpy(&r, &b, sizeof r); return r; }
 static inline f64 wasmcap_lv_f64(u64 b) { f64 r; memcpy(&r, &b, sizeof r); return r; }
-/* x0 + k*d == 0 (mod 2^32) first at k = F; 0 if never before x wraps. */
+/* The number of iterations N a loop runs, its exit test failing first in iteration N - 1 (the
+ * test's moving operand is x0 + k*d in iteration k), or 0 when that cannot be told exactly
+ * (the operand would wrap first). ne: x == 0 (mod 2^32) first at k = N - 1. */
 static inline u64 wasmcap_lv_ne(u32 x0, s64 d) {
-  if (d > 0) { u64 r = (u32)(0u - x0); return r % (u64)d ? 0 : r / (u64)d; }
-  { u64 r = x0, s = (u64)-d; return r % s ? 0 : r / s; }
+  if (d > 0) { u64 r = (u32)(0u - x0); return r % (u64)d ? 0 : r / (u64)d + 1; }
+  { u64 r = x0, s = (u64)-d; return r % s ? 0 : r / s + 1; }
 }
-/* x0 + k*d (d > 0) against y, and x0 - k*d against y: the first k where the test fails. */
-static inline u64 wasmcap_lv_lt_u(u32 x0, s64 d, u32 y) { return x0 >= y ? 0 : ((u64)(y - x0) + (u64)d - 1) / (u64)d; }
-static inline u64 wasmcap_lv_le_u(u32 x0, s64 d, u32 y) { return x0 > y ? 0 : (u64)(y - x0) / (u64)d + 1; }
-static inline u64 wasmcap_lv_lt_s(u32 x0, s64 d, u32 y) { s64 a = (s32)x0, b = (s32)y; return a >= b ? 0 : ((u64)(b - a) + (u64)d - 1) / (u64)d; }
-static inline u64 wasmcap_lv_le_s(u32 x0, s64 d, u32 y) { s64 a = (s32)x0, b = (s32)y; return a > b ? 0 : (u64)(b - a) / (u64)d + 1; }
-static inline u64 wasmcap_lv_gt_u(u32 x0, s64 d, u32 y) { return x0 <= y ? 0 : ((u64)(x0 - y) + (u64)d - 1) / (u64)d; }
-static inline u64 wasmcap_lv_ge_u(u32 x0, s64 d, u32 y) { return x0 < y ? 0 : (u64)(x0 - y) / (u64)d + 1; }
-static inline u64 wasmcap_lv_gt_s(u32 x0, s64 d, u32 y) { s64 a = (s32)x0, b = (s32)y; return a <= b ? 0 : ((u64)(a - b) + (u64)d - 1) / (u64)d; }
-static inline u64 wasmcap_lv_ge_s(u32 x0, s64 d, u32 y) { s64 a = (s32)x0, b = (s32)y; return a < b ? 0 : (u64)(a - b) / (u64)d + 1; }
+/* Ordered tests with the moving side going up by d (lt, le) or down by d (gt, ge). */
+static inline u64 wasmcap_lv_lt_u(u32 x0, s64 d, u32 y) {
+  if (x0 >= y) return 1;
+  u64 f = ((u64)(y - x0) + (u64)d - 1) / (u64)d;
+  return (u64)x0 + f * (u64)d > 0xffffffffu ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_le_u(u32 x0, s64 d, u32 y) {
+  if (x0 > y) return 1;
+  u64 f = (u64)(y - x0) / (u64)d + 1;
+  return (u64)x0 + f * (u64)d > 0xffffffffu ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_lt_s(u32 x0, s64 d, u32 y) {
+  s64 a = (s32)x0, b = (s32)y;
+  if (a >= b) return 1;
+  u64 f = ((u64)(b - a) + (u64)d - 1) / (u64)d;
+  return a + (s64)f * d > 0x7fffffff ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_le_s(u32 x0, s64 d, u32 y) {
+  s64 a = (s32)x0, b = (s32)y;
+  if (a > b) return 1;
+  u64 f = (u64)(b - a) / (u64)d + 1;
+  return a + (s64)f * d > 0x7fffffff ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_gt_u(u32 x0, s64 d, u32 y) {
+  if (x0 <= y) return 1;
+  u64 f = ((u64)(x0 - y) + (u64)d - 1) / (u64)d;
+  return f * (u64)d > (u64)x0 ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_ge_u(u32 x0, s64 d, u32 y) {
+  if (x0 < y) return 1;
+  u64 f = (u64)(x0 - y) / (u64)d + 1;
+  return f * (u64)d > (u64)x0 ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_gt_s(u32 x0, s64 d, u32 y) {
+  s64 a = (s32)x0, b = (s32)y;
+  if (a <= b) return 1;
+  u64 f = ((u64)(a - b) + (u64)d - 1) / (u64)d;
+  return a - (s64)f * d < -0x7fffffffll - 1 ? 0 : f + 1;
+}
+static inline u64 wasmcap_lv_ge_s(u32 x0, s64 d, u32 y) {
+  s64 a = (s32)x0, b = (s32)y;
+  if (a < b) return 1;
+  u64 f = (u64)(a - b) / (u64)d + 1;
+  return a - (s64)f * d < -0x7fffffffll - 1 ? 0 : f + 1;
+}
 /* a(k) = a0 + k*d for k in [0, f): every [a(k), a(k) + end) inside [0, mem). */
 static inline int wasmcap_lv_range(__int128 a0, s64 d, u64 f, u64 end, u64 mem) {
   __int128 a1 = a0 + (__int128)(f - 1) * d;
@@ -878,7 +931,8 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
       if (eol == std::string::npos || eol > end) eol = end;
       size_t b = line;
       while (b < eol && s[b] == ' ') ++b;
-      if (eol >= b + 6 && s.compare(b, 4, "w2c_") == 0 && s.compare(eol - 2, 2, ": ") == 0) {
+      if (eol >= b + 6 && s.compare(b, 4, "w2c_") == 0 &&
+          (s.compare(eol - 2, 2, ": ") == 0 || s.compare(eol - 2, 2, ":;") == 0)) {
         std::string name = s.substr(b, eol - 2 - b);
         bool plain = true;
         for (char ch : name) plain = plain && ident_char(ch);
@@ -889,6 +943,10 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
     for (const VersionedLoop* p : list) {
       auto l = labels.find(p->label);
       if (l == labels.end()) return refuse("no label " + p->label + " in " + func);
+      auto x = labels.find(p->exit);
+      if (x == labels.end() || x->second < l->second) {
+        return refuse("no label " + p->exit + " after " + p->label + " in " + func);
+      }
       for (const std::string& local : p->locals) {
         if (declared.find(local) == declared.end()) {
           return refuse("no local " + local + " in " + func);

@@ -5,10 +5,10 @@
 // empty asm statement that keeps a dead load trapping. For a simple counted loop the translator
 // can decide both questions once, at the loop's entry, from the values the loop starts with:
 // how many iterations will certainly run, and whether every access of those iterations is in
-// bounds and does not wrap. When both hold, a copy of the body runs those iterations with plain,
-// affine, barrier-free accesses (nothing in it can trap); the original loop then runs the last
-// iteration and whatever follows it, exactly as before. When they do not hold, or for any loop
-// this analysis does not understand, the original loop runs alone.
+// bounds and does not wrap. When both hold, a copy of the body runs all the iterations with
+// plain, affine, barrier-free accesses (nothing in it can trap) and jumps past the loop. When
+// they do not hold, or for any loop this analysis does not understand, the original loop runs
+// alone, exactly as before.
 //
 // Why our own code: no library analyses wasm loops for a C back end, and GCC 12 cannot version
 // a loop for a wrapping 32-bit index itself (its data-reference analysis gives up).
@@ -33,6 +33,7 @@ namespace wasmcap::aot {
 struct VersionedLoop {
   std::string func;                 // the function's C name ("w2c_f7")
   std::string label;                // the loop's C label ("w2c_L10")
+  std::string exit;                 // the C label just after the loop ("w2c_V3")
   std::vector<std::string> locals;  // the function's C locals the block reads or writes
   std::string c;                    // the block
 };
@@ -45,8 +46,9 @@ constexpr size_t kVersionMaxLocals = 64;    // locals the body touches
 
 // Plans for every loop of `m`'s defined functions that can be versioned. `m` is validated, and
 // named by GenerateNames/ApplyNames (the names are the C writer's). Only memory 0, a 32-bit
-// unshared memory, is accessed by the blocks.
-std::vector<VersionedLoop> plan_versioned_loops(const wabt::Module& m);
+// unshared memory, is accessed by the blocks. Each planned loop is wrapped in a block labelled
+// `$V<n>` that ends with `br $V<n>` (a no-op), so that its end has a C label to jump to.
+std::vector<VersionedLoop> plan_versioned_loops(wabt::Module& m);
 
 // C helpers the blocks use; inserted once into the prelude. `mem_field` is the instance's
 // field of memory 0 (the blocks read its current size there).
