@@ -145,9 +145,10 @@ TEST(AotLoopVersionTranslate, TheGuestsLoopsAreVersioned) {
   auto t = aot::translate(bytes.data(), bytes.size(), true, aot::kDefaultUnitFunctions,
                           /*poll=*/false);
   ASSERT_TRUE(t.has_value()) << t.error().to_string();
-  EXPECT_EQ(t->versioned_loops, 10u);
+  EXPECT_EQ(t->versioned_loops, 13u);
   for (const char* helper : {"wasmcap_lv_ne(", "wasmcap_lv_lt_s(", "wasmcap_lv_gt_u(",
-                             "wasmcap_lv_le_u(", "wasmcap_lv_ge_s(", "wasmcap_lv_lt_u("}) {
+                             "wasmcap_lv_le_u(", "wasmcap_lv_ge_s(", "wasmcap_lv_lt_u(",
+                             "wasmcap_lv_gt_s("}) {
     EXPECT_NE(t->module_c.find(std::string("const u64 wc_f = ") + helper), std::string::npos)
         << helper;
   }
@@ -163,7 +164,7 @@ TEST(AotLoopVersionTranslate, SplitTranslationsVersionTheSameLoops) {
   const auto bytes = guest_bytes("loops");
   auto t = aot::translate(bytes.data(), bytes.size(), true, /*unit_functions=*/2, /*poll=*/false);
   ASSERT_TRUE(t.has_value()) << t.error().to_string();
-  EXPECT_EQ(t->versioned_loops, 10u);
+  EXPECT_EQ(t->versioned_loops, 13u);
   size_t in_units = 0;
   for (const auto& u : t->units) {
     for (size_t at = u.c.find("versioned loop"); at != std::string::npos;
@@ -171,7 +172,7 @@ TEST(AotLoopVersionTranslate, SplitTranslationsVersionTheSameLoops) {
       ++in_units;
     }
   }
-  EXPECT_EQ(in_units, 10u);
+  EXPECT_EQ(in_units, 13u);
 }
 
 TEST_F(AotLoopVersion, AxpyInBoundsOverlappingAndNot) {
@@ -288,6 +289,30 @@ TEST_F(AotLoopVersion, MisalignedAccessesNeverReachTheCopy) {
   compare("hash", {});
 }
 
+// The count must be exact: the copy runs N iterations and jumps past the loop, so a test whose
+// operand wraps before it fails (the loop then goes on) must leave the loop to the original.
+TEST_F(AotLoopVersion, ExitTestsThatWrapAreNotCounted) {
+  // x from 2^32 - 16 by 8 while x < y: x wraps to 0 (< y) and the loop goes on until p runs
+  // off memory; with y = 2^32 - 8 it ends after one iteration exactly.
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xfffffff0u), i32(0xffffffffu)}),
+            "trap_memory_out_of_bounds");
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xfffffff0u), i32(0xfffffff8u)}), "ok");
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0), i32(4000)}), "ok");
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(5), i32(4)}), "ok");  // one iteration
+  // x down by 8 while x > y (signed): from -2^31 + 12, x goes -2^31 + 4 (> y: on), then wraps
+  // to 2^31 - 4 (> y: on) and the loop runs until p is off memory; from -2^31 + 16 it stops at
+  // -2^31 (not > y).
+  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x8000000cu), i32(0x80000000u)}),
+            "trap_memory_out_of_bounds");
+  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x80000010u), i32(0x80000000u)}), "ok");
+  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(4000), i32(static_cast<uint32_t>(-3))}), "ok");
+  // x by 12 while x != y: 12 does not divide y - x - 12, so x passes y and wraps round.
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(13)}), "trap_memory_out_of_bounds");
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(1200)}), "ok");
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0xfffffff4u), i32(0)}), "ok");  // one, wrapping
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0xffffff00u), i32(0x2c)}), "ok");  // through 2^32
+}
+
 TEST_F(AotLoopVersion, LoopsThatAreNotVersionedStillAgree) {
   same("with_call", {i32(0x100), i32(50)});
   same("with_exit", {i32(0x100), i32(50)});
@@ -322,6 +347,9 @@ TEST_F(AotLoopVersion, RandomCasesAgree) {
     same("narrow", {i32(addr()), i32(addr()), i32(count()), i32(count())});
     same("mix", {i32(addr()), i32(count()), i32(count())});
     same("scramble", {i32(addr()), i32(count())});
+    same("walk_lt_u", {i32(addr()), i32(addr()), i32(addr())});
+    same("walk_gt_s", {i32(addr()), i32(addr()), i32(addr())});
+    same("walk_ne", {i32(addr()), i32(addr()), i32(addr())});
   }
 }
 

@@ -105,6 +105,27 @@
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     (local.get $s))
 
+  ;; The exit test's counter x is not the address: a test that wraps before it fails (x passes
+  ;; 2^32, or goes below -2^31) must not be taken for one that ends the loop.
+  (func (export "walk_lt_u") (param $p i32) (param $x i32) (param $y i32) (result i32)
+    (loop $l
+      (i32.store (local.get $p) (local.get $x))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $y))))
+    (local.get $x))
+  (func (export "walk_gt_s") (param $p i32) (param $x i32) (param $y i32) (result i32)
+    (loop $l
+      (i32.store (local.get $p) (local.get $x))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (i32.gt_s (local.tee $x (i32.add (local.get $x) (i32.const -8))) (local.get $y))))
+    (local.get $x))
+  (func (export "walk_ne") (param $p i32) (param $x i32) (param $y i32) (result i32)
+    (loop $l
+      (i32.store (local.get $p) (local.get $x))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (i32.ne (local.tee $x (i32.add (local.get $x) (i32.const 12))) (local.get $y))))
+    (local.get $x))
+
   ;; Not versioned: a call in the body, and a branch out of it.
   (func $id (param i32) (result i32) (local.get 0))
   (func (export "with_call") (param $p i32) (param $n i32)
