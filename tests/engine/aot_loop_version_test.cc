@@ -292,22 +292,25 @@ TEST_F(AotLoopVersion, MisalignedAccessesNeverReachTheCopy) {
 // The count must be exact: the copy runs N iterations and jumps past the loop, so a test whose
 // operand wraps before it fails (the loop then goes on) must leave the loop to the original.
 TEST_F(AotLoopVersion, ExitTestsThatWrapAreNotCounted) {
-  // x from 2^32 - 16 by 8 while x < y: x wraps to 0 (< y) and the loop goes on until p runs
-  // off memory; with y = 2^32 - 8 it ends after one iteration exactly.
-  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xfffffff0u), i32(0xffffffffu)}),
+  // (Counts of at least kVersionMinIterations, so that a wrong count would enter the copy.)
+  // x from 2^32 - 256 by 8 while x < y: with y = 2^32 - 1, x wraps to 0 (< y) after 32
+  // iterations and the loop goes on until p runs off memory; with y = 2^32 - 8 it ends there.
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xffffff00u), i32(0xffffffffu)}),
             "trap_memory_out_of_bounds");
-  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xfffffff0u), i32(0xfffffff8u)}), "ok");
+  EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0xffffff00u), i32(0xfffffff8u)}), "ok");
   EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(0), i32(4000)}), "ok");
   EXPECT_EQ(same("walk_lt_u", {i32(0x100), i32(5), i32(4)}), "ok");  // one iteration
-  // x down by 8 while x > y (signed): from -2^31 + 12, x goes -2^31 + 4 (> y: on), then wraps
-  // to 2^31 - 4 (> y: on) and the loop runs until p is off memory; from -2^31 + 16 it stops at
-  // -2^31 (not > y).
-  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x8000000cu), i32(0x80000000u)}),
+  // x down by 8 while x > y (signed): from -2^31 + 4 + 8*40, x reaches -2^31 + 4 (> y: on),
+  // then wraps to 2^31 - 4 (> y: on) and the loop runs until p is off memory; from
+  // -2^31 + 8*40 it stops at -2^31 (not > y).
+  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x80000144u), i32(0x80000000u)}),
             "trap_memory_out_of_bounds");
-  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x80000010u), i32(0x80000000u)}), "ok");
+  EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(0x80000140u), i32(0x80000000u)}), "ok");
   EXPECT_EQ(same("walk_gt_s", {i32(0x100), i32(4000), i32(static_cast<uint32_t>(-3))}), "ok");
-  // x by 12 while x != y: 12 does not divide y - x - 12, so x passes y and wraps round.
-  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(13)}), "trap_memory_out_of_bounds");
+  // x by 12 while x != y: 12 does not divide y - x - 12 (485 - 12), so x passes y, wraps round,
+  // and the loop runs until p is off memory; 12 divides 492 - 12 (40 iterations).
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(485)}), "trap_memory_out_of_bounds");
+  EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(492)}), "ok");
   EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0), i32(1200)}), "ok");
   EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0xfffffff4u), i32(0)}), "ok");  // one, wrapping
   EXPECT_EQ(same("walk_ne", {i32(0x100), i32(0xffffff00u), i32(0x2c)}), "ok");  // through 2^32

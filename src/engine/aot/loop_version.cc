@@ -711,7 +711,7 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   std::string& c = v.c;
   c += "  /* wasmcap: versioned loop (docs/aot.md, \"Loop versioning\") */\n  {\n";
   c += "    const u64 wc_f = " + trip + ";\n";
-  c += "    if (wc_f != 0) {\n";
+  c += "    if (wc_f >= " + std::to_string(kVersionMinIterations) + "u) {\n";
   c += "      const u64 wc_mem = WASMCAP_LV_MEM_BYTES;\n      int wc_ok = 1;\n";
   // `checks` is indented for one more level; keep it readable.
   c += checks;

@@ -43,6 +43,10 @@ constexpr size_t kVersionMaxBody = 400;     // expressions in the body
 constexpr size_t kVersionMaxAccesses = 32;  // loads and stores in the body
 constexpr size_t kVersionMaxTerms = 6;      // locals in one address
 constexpr size_t kVersionMaxLocals = 64;    // locals the body touches
+// The copy runs only for loops of at least this many iterations: below it, its checks and the
+// vectorised loop's own set-up (GCC's alias check, prologue and epilogue) cost more than the
+// barriers they save (measured on `lz`, whose memcpy copies are short: docs/benchmarks.md).
+constexpr uint64_t kVersionMinIterations = 16;
 
 // Plans for every loop of `m`'s defined functions that can be versioned. `m` is validated, and
 // named by GenerateNames/ApplyNames (the names are the C writer's). Only memory 0, a 32-bit
