@@ -41,7 +41,9 @@ cat > "$T/config.json" <<JSON
 { "plugins": { "coreutils": { "grants": { "fs": [ { "guest": "/work", "host": "$T/ws", "access": "rw" } ] } },
                "conformance": {} } }
 JSON
-"$WASMCAP" mcp --config "$T/config.json" --listen 127.0.0.1:0 2> "$T/server.err" &
+# Created first: the background job opens it itself, possibly after the first `sed` below.
+: > "$T/server.err"
+"$WASMCAP" mcp --config "$T/config.json" --listen 127.0.0.1:0 2>> "$T/server.err" &
 SERVER=$!
 PORT=
 for _ in $(seq 100); do

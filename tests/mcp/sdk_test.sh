@@ -58,7 +58,10 @@ node sdk_client.mjs http
 # The v2 client on the 2026-07-28 revision (its own audit file: it looks for its spin record).
 sed "s|$T/audit.jsonl|$T/audit-v2.jsonl|" "$T/config.json" > "$T/config-v2.json"
 node sdk_v2_client.mjs stdio "$WASMCAP" "$T/config-v2.json"
-"$WASMCAP" mcp --config "$T/config-v2.json" --listen 127.0.0.1:0 2> "$T/server-v2.err" &
+# The file exists before the server starts: the background job opens it itself, possibly after
+# the first `sed` below has run (which then failed the script under `set -e`: a flake).
+: > "$T/server-v2.err"
+"$WASMCAP" mcp --config "$T/config-v2.json" --listen 127.0.0.1:0 2>> "$T/server-v2.err" &
 V2=$!
 trap 'kill $V2 2>/dev/null; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 PORT=

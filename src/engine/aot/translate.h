@@ -31,7 +31,10 @@ namespace wasmcap::aot {
 // Version 8: table.copy, table.fill and externref table.init call the runtime's bulk_done after
 // an operation of 64 KiB or more, like the memory bulk operations (asynchronous preemption).
 // Version 9: objects are compiled with kReassocFlag (below; same C, a different object).
-constexpr int kInstrumentationVersion = 9;
+// Version 10: counted loops get a copy that runs the iterations known to stay in bounds without
+// load barriers (loop_version.h); objects are compiled with -fvect-cost-model=cheap and
+// -ffp-contract=off (kVectorFlags).
+constexpr int kInstrumentationVersion = 10;
 
 // Passed to the C compiler on every compile (part of the cache key through the flags).
 // wasm2c's loads compute their address in three steps (the u32 sum, the widening to u64, the
@@ -43,6 +46,15 @@ constexpr int kInstrumentationVersion = 9;
 // reassociated without -fassociative-math, and u32/u64 adds wrap, so results are unchanged.
 // Measured: docs/benchmarks.md, "2026-11-23: the sha256 and strsearch gaps".
 constexpr const char* kReassocFlag = "--param=tree-reassoc-width=2";
+
+// Passed to the C compiler on every compile too (part of the cache key through the flags):
+//  - -fvect-cost-model=cheap: GCC 12's -O2 default ("very cheap") never versions a loop for
+//    aliasing, and a versioned loop's copy (loop_version.h) reads and writes one linear memory
+//    through pointers GCC cannot tell apart, so it would never be vectorised;
+//  - -ffp-contract=off: wasm rounds after every multiply and add; GCC's GNU-mode default
+//    (fast) fuses a*b+c into one FMA where the target has it (AArch64 always), which changes
+//    results. (x86-64 at the default -march has no FMA, so this changes no object there.)
+constexpr const char* kVectorFlags[] = {"-fvect-cost-model=cheap", "-ffp-contract=off"};
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
 // "Deadlines"): the watchdog signals the thread, and the runtime unwinds when the interrupted PC
@@ -106,6 +118,7 @@ struct TranslatedModule {
   std::string common_h;
   std::vector<CodeUnit> units;
   uint32_t functions = 0;  // defined functions in the module
+  uint32_t versioned_loops = 0;  // loops given a bounds-checked copy (loop_version.h)
 };
 
 // The wabt version the translation comes from ("1.0.32").
