@@ -909,6 +909,43 @@ TEST(AotColdStart, CompileJobsAreCountedOnlyForACompile) {
   EXPECT_EQ(aot::compile_jobs(*tc), 2u);
 }
 
+// The link check's table of host signatures (WASI, and WASI + https) is built once per process
+// and shared by every later run, also runs started on several threads at once.
+TEST(AotColdStart, LinkCheckTableIsBuiltOncePerProcess) {
+  TempDir cache, bin;
+  const fs::path count = bin.dir / "version-runs";
+  const fs::path cc = bin.dir / "cc";
+  identity_compiler(cc, "idcc 1", count);  // never asked to compile: the module cannot link
+  auto run_once = [&](bool https) {
+    RunOptions o;
+    o.engine = "aot";
+    o.aot = cache_options(cache.dir);
+    o.aot.compiler = cc.string();
+    if (https) o.host_apis.add(Capability::kHostApiHttps);
+    auto r = testing::run_guest(guest_bytes("link_unknown_func"), o);
+    ASSERT_FALSE(r.report.has_value());
+    // With https and no plan, the run's own table is refused (invalid_argument) after the link
+    // check's table was used.
+    if (!https) {
+      EXPECT_EQ(r.report.error().code, ErrorCode::kLinkError) << r.report.error().to_string();
+    }
+  };
+  const uint64_t t0 = engine_test_hooks::link_signature_tables();
+  run_once(false);
+  const uint64_t t1 = engine_test_hooks::link_signature_tables();
+  EXPECT_LE(t1 - t0, 1u);
+  EXPECT_GE(t1, 1u);
+  run_once(false);
+  EXPECT_EQ(engine_test_hooks::link_signature_tables(), t1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&] { run_once(true); });
+  for (auto& t : threads) t.join();
+  run_once(true);
+  run_once(false);
+  EXPECT_LE(engine_test_hooks::link_signature_tables(), t1 + 1);
+  EXPECT_GE(engine_test_hooks::link_signature_tables(), 2u);
+}
+
 // --- found by the spec suite on aot ------------------------------------------------------------
 
 // An imported function called through a table: wasm2c 1.0.32 records a wrong instance pointer
