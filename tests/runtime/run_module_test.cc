@@ -229,7 +229,10 @@ TEST(ReadModuleFile, BufferPagesAreNotFaultedInOneByOne) {
   ASSERT_TRUE(f.has_value()) << f.error().to_string();
   ASSERT_EQ(f->bytes.size(), size);
   const uint64_t pages = size / 4096;
-  EXPECT_LT(faults, pages / 4) << faults << " page faults for " << pages << " pages";
+  // Half the pages: without the prefault every page faults (8,449 for 8,448); under ASan the
+  // checks of the zero-fill and the read touch the shadow of the buffer (1/8 of its size, twice:
+  // ~2,100 faults with the prefault).
+  EXPECT_LT(faults, pages / 2) << faults << " page faults for " << pages << " pages";
 #endif
 }
 
