@@ -394,8 +394,9 @@ static std::atomic<uint64_t> g_signature_tables{0};  // engine_test_hooks::link_
 //
 // The table depends on nothing of the run but whether https is linked (its functions are never
 // called), so each of the two is built once per process and shared, read-only, by every run
-// after it (docs/aot.md, "Cold start": it was rebuilt, WASI host and all, on every run; ~2% of a
-// cached aot hello). Function-local statics: built once even when runs start on many threads.
+// after it (docs/aot.md, "Cold start": it was rebuilt, WASI host and all, on every run). That
+// serves embedders making many runs per process; the CLI makes one. Function-local statics:
+// built once even when runs start on many threads.
 static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& options) {
   auto build = [](bool https) -> std::shared_ptr<const HostFuncTable> {
     g_signature_tables.fetch_add(1, std::memory_order_relaxed);
