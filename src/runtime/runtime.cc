@@ -1,11 +1,13 @@
 #include "wasmcap/runtime.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 
 #include "engine/aot/aot_link.h"
 #include "engine/describe.h"
+#include "engine/test_hooks.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
@@ -104,6 +107,28 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   return std::move(f->bytes);
 }
 
+namespace {
+// The pages of a fresh buffer, faulted in by one call instead of one page fault per 4 KiB page
+// when resize() zero-fills it (docs/aot.md, "Cold start"). The vector's value-initialisation
+// cannot be skipped (std::allocator), and it is not what cost: in a profile of a cached aot
+// hello (146 KB module), the zero-fill was 1.45% of the process's samples, 1.30% of them the
+// page faults of the fresh buffer; reading into uninitialised pages would only move those faults
+// into read(). A kernel without MADV_POPULATE_WRITE (< 5.14) says EINVAL and the pages fault in
+// as before. Only whole pages inside [data, data + size) are touched.
+void prefault(const void* data, size_t size) {
+#ifdef MADV_POPULATE_WRITE
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t b = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (b + page - 1) & ~(page - 1);
+  const uintptr_t end = (b + size) & ~(page - 1);
+  if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
+#else
+  (void)data;
+  (void)size;
+#endif
+}
+}  // namespace
+
 Result<ModuleFile> read_module_file(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -122,9 +147,12 @@ Result<ModuleFile> read_module_file(const std::string& path) {
   // One read() per 1 MiB into a buffer sized by fstat (a regular file's size is a hint only:
   // the loop reads to EOF whatever the file holds by then).
   size_t have = 0;
-  out.bytes.resize(S_ISREG(before.st_mode) && before.st_size > 0
-                       ? static_cast<size_t>(before.st_size) + 1
-                       : 65536);
+  const size_t first = S_ISREG(before.st_mode) && before.st_size > 0
+                           ? static_cast<size_t>(before.st_size) + 1
+                           : 65536;
+  out.bytes.reserve(first);
+  prefault(out.bytes.data(), first);
+  out.bytes.resize(first);
   for (;;) {
     if (have == out.bytes.size()) out.bytes.resize(out.bytes.size() * 2);
     ssize_t n = read(fd, out.bytes.data() + have, std::min<size_t>(out.bytes.size() - have, 1 << 20));
@@ -358,17 +386,36 @@ static Result<void> register_run_host_functions(const RunOptions& options,
   return {};
 }
 
+static std::atomic<uint64_t> g_signature_tables{0};  // engine_test_hooks::link_signature_tables()
+
 // The names and signatures the run will link against, for the AOT engine's check before it
 // compiles (docs/aot.md, "Imports are checked first"), on a WASI host with no files or
 // descriptors. nullptr (no early check; instantiate() still links) if it cannot be made.
+//
+// The table depends on nothing of the run but whether https is linked (its functions are never
+// called), so each of the two is built once per process and shared, read-only, by every run
+// after it (docs/aot.md, "Cold start": it was rebuilt, WASI host and all, on every run). That
+// serves embedders making many runs per process; the CLI makes one. Function-local statics:
+// built once even when runs start on many threads.
 static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& options) {
-  WasiConfig none;
-  none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
-  auto host = make_wasi_host(std::move(none));
-  if (!host) return nullptr;
-  auto table = std::make_shared<HostFuncTable>();
-  if (!register_run_host_functions(options, *host, true, *table)) return nullptr;
-  return table;
+  auto build = [](bool https) -> std::shared_ptr<const HostFuncTable> {
+    g_signature_tables.fetch_add(1, std::memory_order_relaxed);
+    WasiConfig none;
+    none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
+    auto host = make_wasi_host(std::move(none));
+    if (!host) return nullptr;
+    RunOptions o;
+    if (https) o.host_apis.add(Capability::kHostApiHttps);
+    auto table = std::make_shared<HostFuncTable>();
+    if (!register_run_host_functions(o, *host, true, *table)) return nullptr;
+    return table;
+  };
+  if (options.host_apis.has(Capability::kHostApiHttps)) {
+    static const std::shared_ptr<const HostFuncTable> with_https = build(true);
+    return with_https;
+  }
+  static const std::shared_ptr<const HostFuncTable> wasi_only = build(false);
+  return wasi_only;
 }
 
 namespace {
@@ -490,6 +537,10 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
   auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
   return run_module(**engine, module_bytes, std::move(options));
+}
+
+uint64_t engine_test_hooks::link_signature_tables() {
+  return g_signature_tables.load(std::memory_order_relaxed);
 }
 
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,

@@ -25,36 +25,57 @@ T arg_as(const Value& v) {
   }
 }
 
+// What every WASI import does around its member call: one function for all of them (not one
+// closure type per import), so a run's table is built by one loop over constant data, and only
+// the members a guest calls are ever touched (docs/aot.md, "Cold start": the 46 per-import
+// template instantiations that built the table were a cold-start cost in page faults alone).
+using Invoke = wasi::Errno (*)(WasiHost& host, const GuestMemory& m, const Value* args);
+
 template <auto Method>
 struct Binder;
 
 template <class... A, wasi::Errno (WasiHost::*Method)(const GuestMemory&, A...)>
 struct Binder<Method> {
-  static FuncSig sig() { return FuncSig{{val_type_of<A>()...}, {ValType::kI32}}; }
+  // The wasm parameter types (one spare entry: no zero-length array for no parameters).
+  static constexpr ValType kParams[] = {val_type_of<A>()..., ValType::kI32};
+  static constexpr size_t kParamCount = sizeof...(A);
 
   template <size_t... I>
-  static wasi::Errno invoke(WasiHost& host, const GuestMemory& m, const Value* args,
-                            std::index_sequence<I...>) {
+  static wasi::Errno call(WasiHost& host, const GuestMemory& m, const Value* args,
+                          std::index_sequence<I...>) {
     return (host.*Method)(m, arg_as<A>(args[I])...);
   }
 
-  static HostFunc make(const std::shared_ptr<WasiHost>& host, const char* name) {
-    HostFunc f;
-    f.module = kModule;
-    f.name = name;
-    f.sig = sig();
-    WasiHost* h = host.get();
-    std::shared_ptr<WasiHost> keep = host;
-    f.callback = [h, keep](HostContext& ctx, const Value* args, Value* results) {
-      h->begin_call(ctx);
-      results[0] = Value::I32(invoke(*h, ctx.memory, args, std::index_sequence_for<A...>{}));
-      h->end_call();
-      if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
-      return HostCallResult::ok();
-    };
-    return f;
+  static wasi::Errno invoke(WasiHost& host, const GuestMemory& m, const Value* args) {
+    return call(host, m, args, std::index_sequence_for<A...>{});
   }
 };
+
+struct WasiImport {
+  const char* name;
+  Invoke invoke;
+  const ValType* params;
+  size_t param_count;  // the only result is the errno, an i32
+};
+
+HostFunc bind(const std::shared_ptr<WasiHost>& host, const WasiImport& import) {
+  HostFunc f;
+  f.module = kModule;
+  f.name = import.name;
+  f.sig.params.assign(import.params, import.params + import.param_count);
+  f.sig.results = {ValType::kI32};
+  WasiHost* h = host.get();
+  std::shared_ptr<WasiHost> keep = host;
+  Invoke invoke = import.invoke;
+  f.callback = [h, keep, invoke](HostContext& ctx, const Value* args, Value* results) {
+    h->begin_call(ctx);
+    results[0] = Value::I32(invoke(*h, ctx.memory, args));
+    h->end_call();
+    if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
+    return HostCallResult::ok();
+  };
+  return f;
+}
 
 // One list, many uses: registration and the names table.
 #define WASMCAP_WASI_FUNCTIONS(X) \
@@ -104,12 +125,19 @@ struct Binder<Method> {
   X(sock_send)                    \
   X(sock_shutdown)
 
+// Every WASI import but proc_exit, as constant data.
+constexpr WasiImport kImports[] = {
+#define WASMCAP_IMPORT(name)                                                      \
+  {#name, &Binder<&WasiHost::name>::invoke, Binder<&WasiHost::name>::kParams, \
+   Binder<&WasiHost::name>::kParamCount},
+    WASMCAP_WASI_FUNCTIONS(WASMCAP_IMPORT)
+#undef WASMCAP_IMPORT
+};
+
 }  // namespace
 
 void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table) {
-#define WASMCAP_BIND(name) table.add(Binder<&WasiHost::name>::make(host, #name));
-  WASMCAP_WASI_FUNCTIONS(WASMCAP_BIND)
-#undef WASMCAP_BIND
+  for (const WasiImport& import : kImports) table.add(bind(host, import));
   // proc_exit does not return to the guest: the engine unwinds it.
   HostFunc exit_fn;
   exit_fn.module = kModule;

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "test_support.h"
+#include "wasmcap/bundle.h"
+#include "wasmcap/runtime.h"
 
 namespace wasmcap {
 namespace {
@@ -207,8 +209,17 @@ TEST(CliCompile, JsonReportsTheCompile) {
   json j = json::parse(r.out);
   EXPECT_EQ(j["engine"], "aot");
   EXPECT_EQ(j["cached"], true);
-  EXPECT_EQ(j["sha256"].get<std::string>().size(), 64u);
+  // The module's sha256, as the load that keyed the cache computed it (hashed once), on the
+  // compile and on a second, cached one.
+  auto bytes = read_file_bytes(guest_path("reactor"));
+  ASSERT_TRUE(bytes.has_value());
+  const std::string sha = bundle::sha256_hex(*bytes);
+  EXPECT_EQ(j["sha256"], sha);
   EXPECT_GE(j["seconds"].get<double>(), 0.0);
+  ProcResult again = run_cli({"compile", "--json", "--cache-dir", (d.path() / "cache").string(),
+                              guest_path("reactor")});
+  ASSERT_EQ(again.exit_code, 0) << describe(again);
+  EXPECT_EQ(json::parse(again.out)["sha256"], sha);
   ProcResult bad = run_cli({"compile", "--json", "/nonexistent.wasm"});
   EXPECT_EQ(bad.exit_code, 66);
   EXPECT_EQ(json::parse(bad.out)["error"]["code"], "not_found") << bad.out;

@@ -818,6 +818,134 @@ TEST(AotColdStart, PrecompileUsesTheGivenHash) {
   EXPECT_EQ(key_given, key_hashed);
 }
 
+// A stand-in compiler at `path` that answers --version with `version` and appends a line to
+// `count` each time it does. Written to a temporary name and renamed into place: a new file
+// (inode, mtime) as a package upgrade would leave it.
+void identity_compiler(const fs::path& path, const std::string& version, const fs::path& count) {
+  const fs::path tmp = path.string() + ".new";
+  testing::write_text(tmp, "#!/bin/sh\n"
+                           "if [ \"$1\" = --version ]; then echo run >> '" + count.string() +
+                           "'; echo '" + version + "'; exit 0; fi\n"
+                           "exit 1\n");
+  chmod(tmp.c_str(), 0755);
+  fs::rename(tmp, path);
+}
+
+size_t lines(const fs::path& p) {
+  const std::string t = testing::read_text(p);
+  return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
+}
+
+// Why a cached run still resolves the compiler (docs/aot.md, "Cache"): the key covers the
+// compiler's identity (resolved path + `--version` text), so an object built by another
+// compiler, or by this one before it changed, is never found. The identity's memo is keyed by
+// the binary's stat signature: an unchanged compiler is not run again, a replaced one is.
+TEST(AotColdStart, CompilerIdentityIsInTheKeyAndItsMemoFollowsTheBinary) {
+  TempDir cache, bin;
+  const fs::path count = bin.dir / "version-runs";
+  const fs::path cc = bin.dir / "cc-a", other = bin.dir / "cc-b";
+  identity_compiler(cc, "idcc 1", count);
+  identity_compiler(other, "idcc 1", count);
+  AotOptions o = cache_options(cache.dir);
+  const std::string sha = std::string(64, 'a');
+  auto key_with = [&](const fs::path& compiler) {
+    AotOptions c = o;
+    c.compiler = compiler.string();
+    auto tc = aot::make_toolchain(c, cache.dir.string());
+    EXPECT_TRUE(tc.has_value()) << tc.error().to_string();
+    return tc ? aot::cache_key_for_module_hash(sha, *tc) : std::string();
+  };
+  const std::string a1 = key_with(cc);
+  ASSERT_FALSE(a1.empty());
+  EXPECT_EQ(lines(count), 1u);
+  EXPECT_EQ(key_with(cc), a1);
+  EXPECT_EQ(lines(count), 1u) << "an unchanged compiler's identity comes from the memo";
+  // Another compiler binary (same version text, other path): another key.
+  EXPECT_NE(key_with(other), a1);
+  EXPECT_EQ(lines(count), 2u);
+  // The compiler replaced in place by another version: run again, another key.
+  identity_compiler(cc, "idcc 2", count);
+  const std::string a2 = key_with(cc);
+  EXPECT_EQ(lines(count), 3u) << "a replaced compiler was trusted by its stale memo";
+  EXPECT_NE(a2, a1);
+  // ... and back: the identity is the binary's answer, not its file.
+  identity_compiler(cc, "idcc 1", count);
+  EXPECT_EQ(key_with(cc), a1);
+  EXPECT_EQ(lines(count), 4u);
+  // No compiler at all: no key, so no object of any compiler is loaded.
+  AotOptions none = o;
+  none.compiler = (bin.dir / "missing-cc").string();
+  auto tc = aot::make_toolchain(none, cache.dir.string());
+  ASSERT_FALSE(tc.has_value());
+  EXPECT_EQ(tc.error().code, ErrorCode::kNotFound);
+}
+
+// The number of compilers a split compile runs at once is counted when a compile needs it, not
+// by make_toolchain (a cached run never does: it read /sys for it on every load).
+TEST(AotColdStart, CompileJobsAreCountedOnlyForACompile) {
+  unsetenv("WASMCAP_AOT_JOBS");
+  TempDir cache;
+  AotOptions o = cache_options(cache.dir);
+  auto tc = aot::make_toolchain(o, cache.dir.string());
+  if (!tc && tc.error().code == ErrorCode::kNotFound) GTEST_SKIP() << "no C compiler";
+  ASSERT_TRUE(tc.has_value()) << tc.error().to_string();
+  EXPECT_EQ(tc->jobs, 0u);
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_EQ(aot::compile_jobs(*tc), static_cast<unsigned>(std::clamp<long>(cpus, 1, 64)));
+  o.compile_jobs = 3;
+  tc = aot::make_toolchain(o, cache.dir.string());
+  ASSERT_TRUE(tc.has_value());
+  EXPECT_EQ(tc->jobs, 3u);
+  EXPECT_EQ(aot::compile_jobs(*tc), 3u);
+  o.compile_jobs = 1000;
+  tc = aot::make_toolchain(o, cache.dir.string());
+  ASSERT_TRUE(tc.has_value());
+  EXPECT_EQ(aot::compile_jobs(*tc), 64u);
+  setenv("WASMCAP_AOT_JOBS", "2", 1);
+  o.compile_jobs = 0;
+  tc = aot::make_toolchain(o, cache.dir.string());
+  unsetenv("WASMCAP_AOT_JOBS");
+  ASSERT_TRUE(tc.has_value());
+  EXPECT_EQ(aot::compile_jobs(*tc), 2u);
+}
+
+// The link check's table of host signatures (WASI, and WASI + https) is built once per process
+// and shared by every later run, also runs started on several threads at once.
+TEST(AotColdStart, LinkCheckTableIsBuiltOncePerProcess) {
+  TempDir cache, bin;
+  const fs::path count = bin.dir / "version-runs";
+  const fs::path cc = bin.dir / "cc";
+  identity_compiler(cc, "idcc 1", count);  // never asked to compile: the module cannot link
+  auto run_once = [&](bool https) {
+    RunOptions o;
+    o.engine = "aot";
+    o.aot = cache_options(cache.dir);
+    o.aot.compiler = cc.string();
+    if (https) o.host_apis.add(Capability::kHostApiHttps);
+    auto r = testing::run_guest(guest_bytes("link_unknown_func"), o);
+    ASSERT_FALSE(r.report.has_value());
+    // With https and no plan, the run's own table is refused (invalid_argument) after the link
+    // check's table was used.
+    if (!https) {
+      EXPECT_EQ(r.report.error().code, ErrorCode::kLinkError) << r.report.error().to_string();
+    }
+  };
+  const uint64_t t0 = engine_test_hooks::link_signature_tables();
+  run_once(false);
+  const uint64_t t1 = engine_test_hooks::link_signature_tables();
+  EXPECT_LE(t1 - t0, 1u);
+  EXPECT_GE(t1, 1u);
+  run_once(false);
+  EXPECT_EQ(engine_test_hooks::link_signature_tables(), t1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&] { run_once(true); });
+  for (auto& t : threads) t.join();
+  run_once(true);
+  run_once(false);
+  EXPECT_LE(engine_test_hooks::link_signature_tables(), t1 + 1);
+  EXPECT_GE(engine_test_hooks::link_signature_tables(), 2u);
+}
+
 // --- found by the spec suite on aot ------------------------------------------------------------
 
 // An imported function called through a table: wasm2c 1.0.32 records a wrong instance pointer

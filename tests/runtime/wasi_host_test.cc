@@ -462,5 +462,77 @@ TEST(WasiProbe, HugeCountsAreRefusedNotAllocated) {
   EXPECT_EQ(p.output(), "");
 }
 
+// The table register_wasi builds (from constant data, one binding function for every import):
+// every WASI preview 1 import, named as wasi_function_names() says, with the signature of the
+// WASI specification (written out here, not derived from the host's members).
+TEST(WasiRegister, EveryImportHasTheSpecificationsSignature) {
+  const ValType I = ValType::kI32, L = ValType::kI64;
+  const std::vector<std::pair<std::string, std::vector<ValType>>> spec = {
+      {"args_get", {I, I}},
+      {"args_sizes_get", {I, I}},
+      {"environ_get", {I, I}},
+      {"environ_sizes_get", {I, I}},
+      {"clock_res_get", {I, I}},
+      {"clock_time_get", {I, L, I}},
+      {"fd_advise", {I, L, L, I}},
+      {"fd_allocate", {I, L, L}},
+      {"fd_close", {I}},
+      {"fd_datasync", {I}},
+      {"fd_fdstat_get", {I, I}},
+      {"fd_fdstat_set_flags", {I, I}},
+      {"fd_fdstat_set_rights", {I, L, L}},
+      {"fd_filestat_get", {I, I}},
+      {"fd_filestat_set_size", {I, L}},
+      {"fd_filestat_set_times", {I, L, L, I}},
+      {"fd_pread", {I, I, I, L, I}},
+      {"fd_prestat_get", {I, I}},
+      {"fd_prestat_dir_name", {I, I, I}},
+      {"fd_pwrite", {I, I, I, L, I}},
+      {"fd_read", {I, I, I, I}},
+      {"fd_readdir", {I, I, I, L, I}},
+      {"fd_renumber", {I, I}},
+      {"fd_seek", {I, L, I, I}},
+      {"fd_sync", {I}},
+      {"fd_tell", {I, I}},
+      {"fd_write", {I, I, I, I}},
+      {"path_create_directory", {I, I, I}},
+      {"path_filestat_get", {I, I, I, I, I}},
+      {"path_filestat_set_times", {I, I, I, I, L, L, I}},
+      {"path_link", {I, I, I, I, I, I, I}},
+      {"path_open", {I, I, I, I, I, L, L, I, I}},
+      {"path_readlink", {I, I, I, I, I, I}},
+      {"path_remove_directory", {I, I, I}},
+      {"path_rename", {I, I, I, I, I, I}},
+      {"path_symlink", {I, I, I, I, I}},
+      {"path_unlink_file", {I, I, I}},
+      {"poll_oneoff", {I, I, I, I}},
+      {"proc_raise", {I}},
+      {"sched_yield", {}},
+      {"random_get", {I, I}},
+      {"sock_accept", {I, I, I}},
+      {"sock_recv", {I, I, I, I, I, I}},
+      {"sock_send", {I, I, I, I, I}},
+      {"sock_shutdown", {I, I}},
+  };
+  auto host = make_wasi_host(WasiConfig{});
+  ASSERT_TRUE(host.has_value()) << host.error().to_string();
+  HostFuncTable table;
+  register_wasi(*host, table);
+  ASSERT_EQ(table.funcs().size(), spec.size() + 1);
+  ASSERT_EQ(wasi_function_names().size(), spec.size() + 1);
+  for (size_t i = 0; i < spec.size(); ++i) {
+    const HostFunc& f = table.funcs()[i];
+    SCOPED_TRACE(spec[i].first);
+    EXPECT_EQ(f.module, "wasi_snapshot_preview1");
+    EXPECT_EQ(f.name, spec[i].first);
+    EXPECT_EQ(wasi_function_names()[i], spec[i].first);
+    EXPECT_EQ(f.sig, (FuncSig{spec[i].second, {I}})) << f.sig.to_string();
+    EXPECT_TRUE(static_cast<bool>(f.callback));
+  }
+  const HostFunc& exit_fn = table.funcs().back();
+  EXPECT_EQ(exit_fn.name, "proc_exit");
+  EXPECT_EQ(exit_fn.sig, (FuncSig{{I}, {}}));
+}
+
 }  // namespace
 }  // namespace wasmcap

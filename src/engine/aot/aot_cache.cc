@@ -549,6 +549,11 @@ Result<std::string> open_cache_dir(const AotOptions& options) {
   return cache::open_cache_dir(options.cache_dir);
 }
 
+unsigned compile_jobs(const Toolchain& tc) {
+  if (tc.jobs != 0) return tc.jobs;
+  return static_cast<unsigned>(std::clamp<long>(sysconf(_SC_NPROCESSORS_ONLN), 1, 64));
+}
+
 Result<std::string> find_compiler(const AotOptions& options) {
   std::string cc = options.compiler;
   if (cc.empty()) cc = env_or("WASMCAP_CC", "cc");
@@ -603,8 +608,9 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
       std::string e = env_or("WASMCAP_AOT_JOBS", "");
       j = e.empty() ? 0 : std::strtol(e.c_str(), nullptr, 10);
     }
-    if (j <= 0) j = sysconf(_SC_NPROCESSORS_ONLN);
-    tc.jobs = static_cast<unsigned>(std::clamp<long>(j, 1, 64));
+    // 0: the online CPUs, counted only when a split compile needs them (compile_jobs()): a
+    // cached run must not read /sys for a number it never uses (docs/aot.md, "Cold start").
+    tc.jobs = j <= 0 ? 0u : static_cast<unsigned>(std::clamp<long>(j, 1, 64));
   }
   // -fstack-clash-protection: a large guest frame probes the stack page by page, so stack
   // exhaustion always faults in the guard area (never past it into another mapping).
@@ -879,7 +885,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     }
     if (!module_added) add_job("module", 0, 0, false);
     add_job("glue", 0, 0, false);
-    ParallelResult pr = run_parallel(jobs, tc.jobs, tc.limits, req->progress,
+    ParallelResult pr = run_parallel(jobs, compile_jobs(tc), tc.limits, req->progress,
                                      req->functions >= 2 * kDefaultUnitFunctions, req->what);
     if (pr.failed != SIZE_MAX) {
       std::string log = pr.failed < jobs.size() ? jobs[pr.failed].log : tmp + "/cc.log";

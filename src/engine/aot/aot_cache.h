@@ -54,7 +54,8 @@ struct Toolchain {
   bool poll = !kAsyncPreemption;
   int opt_level = 2;          // the -O in `flags`
   uint32_t unit_functions = 0;  // split setting (translate()), part of the key
-  unsigned jobs = 1;          // compilers at once (not part of the key: same object)
+  unsigned jobs = 1;          // compilers at once (not part of the key: same object); 0 = the
+                              // online CPUs, counted when a compile needs them (compile_jobs)
   CompileLimits limits;       // not part of the key: a compile either finishes or stores nothing
 };
 
@@ -65,6 +66,10 @@ Result<std::string> open_cache_dir(const AotOptions& options);
 
 // The compiler named by options/$WASMCAP_CC/"cc", resolved through PATH; not_found if none.
 Result<std::string> find_compiler(const AotOptions& options);
+
+// The compilers a split compile runs at once: tc.jobs, or the online CPUs (at most 64) when it
+// is 0 (make_toolchain leaves the count to the compile: a cached run never needs it).
+unsigned compile_jobs(const Toolchain& tc);
 
 // Compiler + identity + flags for `options`. The identity is memoised under the cache dir by the
 // compiler binary's (path, size, mtime, inode), so a cached run does not spawn the compiler.
