@@ -109,7 +109,13 @@ struct ModuleFile {
   std::vector<uint8_t> bytes;
   std::optional<ModuleFileIdentity> file;
 };
-Result<ModuleFile> read_module_file(const std::string& path);
+// Modules are at most kMaxModuleFileBytes (1 GiB, the largest module V8 accepts): a bigger file
+// (or an endless one: /dev/zero, a pipe) is module_unsupported after reading at most that much,
+// and a regular file whose size says so is refused before any byte is read. `max_bytes` lowers
+// the bound (tests).
+inline constexpr uint64_t kMaxModuleFileBytes = uint64_t{1} << 30;
+Result<ModuleFile> read_module_file(const std::string& path,
+                                    uint64_t max_bytes = kMaxModuleFileBytes);
 
 // Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
 // same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine

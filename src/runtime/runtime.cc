@@ -129,7 +129,7 @@ void prefault(const void* data, size_t size) {
 }
 }  // namespace
 
-Result<ModuleFile> read_module_file(const std::string& path) {
+Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
@@ -143,18 +143,26 @@ Result<ModuleFile> read_module_file(const std::string& path) {
   if (fstat(fd, &before) != 0) {
     return make_error(ErrorCode::kIo, "cannot read '" + path + "': " + std::strerror(errno));
   }
+  const size_t limit = static_cast<size_t>(std::min(max_bytes, kMaxModuleFileBytes));
+  auto too_big = [&] {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "'" + path + "' is larger than " + std::to_string(limit) +
+                          " bytes, the biggest module wasmcap reads");
+  };
+  if (S_ISREG(before.st_mode) && static_cast<uint64_t>(before.st_size) > limit) return too_big();
   ModuleFile out;
   // One read() per 1 MiB into a buffer sized by fstat (a regular file's size is a hint only:
   // the loop reads to EOF whatever the file holds by then).
   size_t have = 0;
   const size_t first = S_ISREG(before.st_mode) && before.st_size > 0
                            ? static_cast<size_t>(before.st_size) + 1
-                           : 65536;
+                           : std::min<size_t>(65536, limit + 1);
   out.bytes.reserve(first);
   prefault(out.bytes.data(), first);
   out.bytes.resize(first);
   for (;;) {
-    if (have == out.bytes.size()) out.bytes.resize(out.bytes.size() * 2);
+    if (have > limit) return too_big();  // a byte more than the limit was read
+    if (have == out.bytes.size()) out.bytes.resize(std::min(out.bytes.size() * 2, limit + 1));
     ssize_t n = read(fd, out.bytes.data() + have, std::min<size_t>(out.bytes.size() - have, 1 << 20));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(ErrorCode::kIo, "error reading '" + path + "': " + std::strerror(errno));

@@ -3,6 +3,7 @@
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -154,6 +155,49 @@ TEST(ReadModuleFile, RegularFileHasItsBytesAndIdentity) {
 
 // A file holding less than its stat size says (a sysfs file: 4096) gives what it holds, and no
 // identity: its size does not describe the bytes.
+// A module file is bounded: an endless one is refused after a byte more than the bound, and a
+// regular file whose size is beyond it before any byte is read (a sparse 2 GiB file here: it
+// would otherwise be read whole into memory).
+TEST(ReadModuleFile, EndlessFileIsRefusedAtTheBound) {
+  auto f = read_module_file("/dev/zero", 1 << 20);
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().code, ErrorCode::kModuleUnsupported) << f.error().to_string();
+  auto ok = read_module_file("/sys/devices/system/cpu/online", 1 << 20);
+  if (ok) {
+    EXPECT_LT(ok->bytes.size(), size_t{1} << 20);
+  }
+}
+
+TEST(ReadModuleFile, FileBeyondTheBoundIsRefusedBeforeItIsRead) {
+  testing::TempDir d;
+  const auto p = d.path() / "big.wasm";
+  {
+    int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, static_cast<off_t>(kMaxModuleFileBytes) * 2), 0);
+    close(fd);
+  }
+  struct rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  auto f = read_module_file(p.string());
+  getrusage(RUSAGE_SELF, &after);
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().code, ErrorCode::kModuleUnsupported) << f.error().to_string();
+  // Refused from its size: well under a second of CPU (reading 2 GiB of zeros takes more).
+  const double cpu = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+                     (after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+                     (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
+                     (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+  EXPECT_LT(cpu, 0.2);
+  // At the bound exactly, a (small) bound is fine.
+  const auto q = d.path() / "exact.wasm";
+  write_file_bytes(q, pattern(4096));
+  auto g = read_module_file(q.string(), 4096);
+  ASSERT_TRUE(g.has_value()) << g.error().to_string();
+  EXPECT_EQ(g->bytes.size(), 4096u);
+  EXPECT_FALSE(read_module_file(q.string(), 4095).has_value());
+}
+
 TEST(ReadModuleFile, FileShorterThanItsStatSizeGivesWhatItHolds) {
   const std::string path = "/sys/devices/system/cpu/online";
   struct stat st;
