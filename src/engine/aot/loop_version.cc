@@ -488,7 +488,7 @@ class Pass {
     if (!emit_ || accesses.size() >= place_->size()) return {};
     const auto& [g, delta] = (*place_)[accesses.size()];
     const std::string n = std::to_string(g);
-    return "(wc_b + (u64)(wc_s" + n + " + (s64)wc_k * wc_d" + n + ") + " + std::to_string(delta) + "u)";
+    return "(wc_b + (u64)(wc_s" + n + " + wc_k * wc_d" + n + ") + " + std::to_string(delta) + "u)";
   }
 
   const wabt::Module& m_;
@@ -717,7 +717,11 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   c += checks;
   c += "      if (wc_ok) {\n          u8* const wc_b = wasmcap_m.data;\n";
   c += bases + in;
-  c += "          for (u64 wc_k = 0; wc_k < wc_f; ++wc_k) {\n";
+  // A signed counter: its products cannot wrap (the range check bounds them), so GCC sees
+  // every address as affine in it whatever the count (an unsigned counter converted to s64
+  // may wrap for all GCC knows: it then vectorised only loops whose count it could fold).
+  c += "          const s64 wc_n = (s64)wc_f;\n";
+  c += "          for (s64 wc_k = 0; wc_k < wc_n; ++wc_k) {\n";
   c += p3.code;
   c += "          }\n" + out + "          goto w2c_" + strip_dollar(exit) + ";\n      }\n    }\n  }\n";
   v.exit = "w2c_" + strip_dollar(exit);
