@@ -26,18 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::guest_bytes;
 
-struct TempCache {
-  fs::path dir;
-  TempCache() {
-    char tmpl[] = "/tmp/wasmcap-aot-lv-test-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~TempCache() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
 // What one call did: status, results (bit patterns), and the whole memory afterwards.
 struct Observed {
   std::string status;
@@ -86,9 +74,9 @@ Observed run(Engine& engine, const std::shared_ptr<const Module>& module, const 
 class AotLoopVersion : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cache_ = new TempCache;
+    cache_ = new testing::TempDir;
     AotOptions o;
-    o.cache_dir = cache_->dir.string();
+    o.cache_dir = cache_->str();
     o.opt_level = 2;  // the level runs use: vectorisation happens there
     aot_ = make_aot_engine(o).release();
     fast_ = make_fast_engine().release();
@@ -126,7 +114,7 @@ class AotLoopVersion : public ::testing::Test {
     return want.status;
   }
 
-  static inline TempCache* cache_ = nullptr;
+  static inline testing::TempDir* cache_ = nullptr;
   static inline Engine* aot_ = nullptr;
   static inline Engine* fast_ = nullptr;
   static inline std::shared_ptr<const Module>* aot_module_ = nullptr;
@@ -254,8 +242,8 @@ TEST_F(AotLoopVersion, TripCountsOfEveryExitTest) {
 // guest with GCC's alignment sanitizer in trap mode: a misaligned typed access in the copy
 // executes ud2 and the call does not end the way the interpreter's does.
 TEST_F(AotLoopVersion, MisalignedAccessesNeverReachTheCopy) {
-  TempCache cache;
-  const fs::path cc = cache.dir / "cc-align";
+  testing::TempDir cache;
+  const fs::path cc = cache.path() / "cc-align";
   {
     FILE* f = std::fopen(cc.c_str(), "w");
     ASSERT_NE(f, nullptr);
@@ -264,7 +252,7 @@ TEST_F(AotLoopVersion, MisalignedAccessesNeverReachTheCopy) {
     fs::permissions(cc, fs::perms::owner_all);
   }
   AotOptions o;
-  o.cache_dir = (cache.dir / "objects").string();
+  o.cache_dir = (cache.path() / "objects").string();
   o.opt_level = 2;
   o.compiler = cc.string();
   auto checked = make_aot_engine(o);

@@ -524,14 +524,13 @@ std::string entry_c(const Affine& a, const std::vector<std::string>& names, bool
 }
 
 // The slope of an affine form per iteration (exact), given the induction steps.
-bool slope(const Affine& a, const std::map<wabt::Index, int64_t>& steps, __int128* out) {
+__int128 slope(const Affine& a, const std::map<wabt::Index, int64_t>& steps) {
   __int128 d = 0;
   for (const auto& [l, c] : a.terms) {
     auto it = steps.find(l);
     if (it != steps.end()) d += static_cast<__int128>(c) * it->second;
   }
-  *out = d;
-  return true;
+  return d;
 }
 
 // The plan for one loop, or nullopt.
@@ -580,8 +579,8 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
     x = cond.aff;
     y = Affine::constant(0);
   }
-  __int128 dx = 0, dy = 0;
-  if (!x.ok || !y.ok || !slope(x, steps, &dx) || !slope(y, steps, &dy)) return std::nullopt;
+  if (!x.ok || !y.ok) return std::nullopt;
+  __int128 dx = slope(x, steps), dy = slope(y, steps);
   std::string trip;
   if (op == Opcode::I32Ne) {
     const int64_t d = rep32(static_cast<int64_t>(static_cast<uint64_t>(dx - dy)));
@@ -639,8 +638,8 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   std::vector<Group> groups;
   std::vector<size_t> group_of;
   for (const Access& a : p2.accesses) {
-    __int128 d = 0;
-    if (!a.addr.ok || !slope(a.addr, steps, &d)) return std::nullopt;
+    if (!a.addr.ok) return std::nullopt;
+    const __int128 d = slope(a.addr, steps);
     if (d <= -(static_cast<__int128>(1) << 32) || d >= (static_cast<__int128>(1) << 32)) {
       return std::nullopt;
     }
@@ -700,7 +699,7 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
 
   VersionedLoop v;
   v.func = func_c;
-  v.label = "w2c_" + (blk.label.size() > 1 && blk.label[0] == '$' ? blk.label.substr(1) : blk.label);
+  v.label = "w2c_" + strip_dollar(blk.label);
   std::string in, out;
   for (const auto& [l, li] : p3.locals) {
     const char* t = c_type(f.GetLocalType(l));
