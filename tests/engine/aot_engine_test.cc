@@ -1563,9 +1563,10 @@ TEST(AotPreempt, StraySignalsAreHarmless) {
 
 // --- Reassociation width (docs/aot.md, "Compile") -------------------------------------------
 
-// Every compile job gets kReassocFlag: the one-file compile and every job of a split compile.
-// A stand-in compiler that records each command line and fails.
-TEST(AotReassoc, EveryCompileJobGetsTheFlag) {
+// Every compile job gets the tuned flags (kReassocFlag, kVectorFlags, kLoopAlignFlag): the
+// one-file compile and every job of a split compile. A stand-in compiler that records each
+// command line and fails.
+TEST(AotCompileFlags, EveryCompileJobGetsTheTunedFlags) {
   for (uint32_t units : {0u, 1u}) {
     SCOPED_TRACE(units);
     TempCache cache;
@@ -1587,8 +1588,11 @@ TEST(AotReassoc, EveryCompileJobGetsTheFlag) {
     for (size_t p = 0, e; p < lines.size(); p = e + 1) {
       e = lines.find('\n', p);
       if (e == std::string::npos) e = lines.size();
-      EXPECT_NE(lines.substr(p, e - p).find(aot::kReassocFlag), std::string::npos)
-          << lines.substr(p, e - p);
+      const std::string line = " " + lines.substr(p, e - p) + " ";
+      std::vector<std::string> want = {aot::kReassocFlag, aot::kLoopAlignFlag};
+      want.insert(want.end(), std::begin(aot::kVectorFlags), std::end(aot::kVectorFlags));
+      for (const std::string& flag : want)
+        EXPECT_NE(line.find(" " + flag + " "), std::string::npos) << flag << " missing: " << line;
       ++n;
     }
     EXPECT_GE(n, 1u);

@@ -626,6 +626,7 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
               "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", "-w", "-Wl,-z,defs",
               "-Wl,-z,noexecstack"};
   tc.flags.insert(tc.flags.end(), std::begin(kVectorFlags), std::end(kVectorFlags));
+  tc.flags.push_back(kLoopAlignFlag);
 
   // Identity: the `--version` text of the compiler, memoised by the binary's stat signature.
   char resolved[PATH_MAX];
