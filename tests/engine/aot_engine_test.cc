@@ -49,17 +49,10 @@ AotOptions shared_options() {
   return o;
 }
 
-// A private cache directory for tests that corrupt entries.
-struct TempCache {
-  fs::path dir;
-  TempCache() {
-    char tmpl[] = "/tmp/wasmcap-aot-test-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~TempCache() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+// A private cache directory for tests that corrupt entries (testing::TempDir, with the cache's
+// files by extension).
+struct TempCache : testing::TempDir {
+  const fs::path dir = path();
   std::vector<fs::path> files(const std::string& ext) const {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(dir)) {

@@ -29,16 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::guest_bytes;
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    char tmpl[] = "/tmp/wasmcap-aot-start-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+// testing::TempDir with its path as a member, as this file's tests use it.
+struct TempDir : testing::TempDir {
+  const fs::path dir = path();
 };
 
 std::vector<fs::path> with_suffix(const fs::path& dir, const std::string& suffix) {

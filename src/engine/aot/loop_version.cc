@@ -500,10 +500,6 @@ class Pass {
   size_t temps_ = 0;
 };
 
-std::string strip_dollar(const std::string& s) {
-  return !s.empty() && s[0] == '$' ? s.substr(1) : s;
-}
-
 // The C text of an affine form's value at loop entry: `wrap` as a u32 (mod 2^32), else as an
 // exact __int128 (the representative the analysis reasons with).
 // (`wide` names the exact type: "__int128", or "s64" where the caller has bounded the sum.)
@@ -984,6 +980,10 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
     s = std::move(o);
   }
   return n;
+}
+
+std::string strip_dollar(const std::string& s) {
+  return !s.empty() && s[0] == '$' ? s.substr(1) : s;
 }
 
 }  // namespace wasmcap::aot

@@ -54,6 +54,10 @@ constexpr uint64_t kVersionMinIterations = 16;
 // `$V<n>` that ends with `br $V<n>` (a no-op), so that its end has a C label to jump to.
 std::vector<VersionedLoop> plan_versioned_loops(wabt::Module& m);
 
+// A wabt name without its leading '$': the C writer's spelling of a function or label name
+// after "w2c_" (GenerateNames gives every name a '$').
+std::string strip_dollar(const std::string& s);
+
 // C helpers the blocks use; inserted once into the prelude. `mem_field` is the instance's
 // field of memory 0 (the blocks read its current size there).
 std::string versioned_loop_prelude(const std::string& mem_field);

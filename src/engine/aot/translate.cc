@@ -931,8 +931,6 @@ void swap_view(wabt::Module& m, WriterView& v) {
   std::swap(m.num_func_imports, v.num_func_imports);
 }
 
-std::string strip_dollar(const std::string& s) { return !s.empty() && s[0] == '$' ? s.substr(1) : s; }
-
 Result<std::pair<std::string, std::string>> write_c(const wabt::Module& m) {
   wabt::MemoryStream c_stream;
   wabt::MemoryStream h_stream;
