@@ -59,11 +59,13 @@ constexpr const char* kReassocFlag = "--param=tree-reassoc-width=2";
 constexpr const char* kVectorFlags[] = {"-fvect-cost-model=cheap", "-ffp-contract=off"};
 
 // Passed to the C compiler on every compile too: loop heads aligned to 32 bytes (GCC's generic
-// x86-64 tuning aligns them to 16, and only when that skips at most 10 bytes). Which 16-byte
-// slot a small hot loop lands in is otherwise decided by the size of unrelated code before it,
-// and on this project's reference machine (AMD Zen 5) it decided matmul's vectorised inner loop
-// between 1.1x and 1.9x native (the same 43 bytes of code, moved by 16). Measured over four
-// code placements per program: docs/benchmarks.md, "loop heads aligned to 32 bytes".
+// x86-64 tuning aligns them to 16, and only when that skips at most 10 bytes), so that where a
+// loop lands modulo 32 no longer depends on the size of the code before it. It does not remove
+// the placement effects of this project's reference machine (AMD Zen 5), it re-deals them: at
+// the four placements bench/run.py --aot-shifts measures, matmul's vectorised loop ran 1.1x
+// native at all four with it and 1.75-1.9x at one without it, but with -falign-functions=32
+// added it is 1.75x at one again (the same loop bytes at the same offset modulo 64). Kept for the
+// geomean over placements; docs/benchmarks.md, "loop heads aligned to 32 bytes".
 constexpr const char* kLoopAlignFlag = "-falign-loops=32";
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,
