@@ -36,6 +36,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace wasmcap::aot {
 namespace {
@@ -709,8 +710,9 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   // Both tests are marked unlikely (wasm2c's UNLIKELY, __builtin_expect). GCC's static profile
   // otherwise rates the copy's loop as hot as the original and lets it shape register
   // allocation and block layout of the whole function: `lz`, whose copies mostly run fewer
-  // than 16 iterations, ran 3-4% slower with the copy than without it, and 0-1% with the hint;
-  // the hint does not stop the copy being vectorised (matmul, sha256 keep their gains).
+  // than 16 iterations, ran 3-4% slower with the copy than without it, and 1-2% with the hint
+  // (the rest is layout: docs/benchmarks.md); the hint does not stop the copy being vectorised
+  // (matmul, sha256 keep their gains).
   c += "    if (UNLIKELY(wc_f >= " + std::to_string(kVersionMinIterations) + "u)) {\n";
   c += "      const u64 wc_mem = WASMCAP_LV_MEM_BYTES;\n      int wc_ok = 1;\n";
   // `checks` is indented for one more level; keep it readable.
@@ -723,8 +725,8 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   c += "          const s64 wc_n = (s64)wc_f;\n";
   c += "          for (s64 wc_k = 0; wc_k < wc_n; ++wc_k) {\n";
   c += p3.code;
-  c += "          }\n" + out + "          goto w2c_" + strip_dollar(exit) + ";\n      }\n    }\n  }\n";
   v.exit = "w2c_" + strip_dollar(exit);
+  c += "          }\n" + out + "          goto " + v.exit + ";\n      }\n    }\n  }\n";
   return v;
 }
 
@@ -769,7 +771,6 @@ void find_loops(const wabt::Module& m, const wabt::Func& f, const std::string& f
     }
   }
 }
-
 
 bool ident_char(char ch) {
   return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
@@ -917,12 +918,12 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
       if (!decl || line.find('(') != std::string_view::npos) break;
       decl_end = eol + 1;
     }
-    std::unordered_map<std::string, bool> declared;
+    std::unordered_set<std::string> declared;
     for (size_t at = start; at < decl_end;) {
       if (s.compare(at, 4, "w2c_") == 0 && (at == 0 || !ident_char(s[at - 1]))) {
         size_t e = at;
         while (e < decl_end && ident_char(s[e])) ++e;
-        declared.emplace(s.substr(at, e - at), true);
+        declared.insert(s.substr(at, e - at));
         at = e;
       } else {
         ++at;
@@ -952,7 +953,7 @@ Result<size_t> insert_versioned_loops(const std::vector<std::string*>& texts,
         return refuse("no label " + p->exit + " after " + p->label + " in " + func);
       }
       for (const std::string& local : p->locals) {
-        if (declared.find(local) == declared.end()) {
+        if (declared.count(local) == 0) {
           return refuse("no local " + local + " in " + func);
         }
       }
