@@ -924,7 +924,9 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
 Result<DiffResult> diff(const std::string& home, const std::string& name) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   WS_LET(info, open(home, name));
-  auto src = open_source(info);  // for the old texts; may be gone or replaced
+  // For the old texts; may be gone or replaced. Reading only: a snapshot without SOURCE's
+  // identity (an older version's) still shows its diff, apply refuses it.
+  auto src = info.has_source_id ? open_source(info) : open_root(info.source);
   return diff_info(info, src ? src->get() : -1);
 }
 
