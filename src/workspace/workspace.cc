@@ -457,13 +457,15 @@ Result<Fd> open_source(const Info& info) {
   } else {
     std::string leaf;
     auto parent = open_parent(root.get(), rel, false, &leaf);
+    int err = errno;
     if (parent) {
       dir = Fd(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      err = errno;
     }
     if (!dir.valid()) {
       return make_error(ErrorCode::kWorkspaceConflict,
                         "SOURCE '" + display_path(p) + "' cannot be opened without following a "
-                        "symlink (" + std::strerror(errno) + "): it, or a directory above it, was "
+                        "symlink (" + std::strerror(err) + "): it, or a directory above it, was "
                         "removed or replaced since the workspace was created");
     }
   }
@@ -1143,31 +1145,42 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     if (c.kind == Change::Kind::kModeChanged) {
       // fchmod on the very inode phase 1 verified, opened without following a link at the
       // leaf (fchmodat(parent, leaf, mode, 0) follows one: a link renamed over the file
-      // during apply redirected the chmod to any file the operator owns).
-      Fd f(::openat(parent.get(), leaf.c_str(),
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-      if (!f.valid() && errno == EACCES) {
-        f = Fd(::openat(parent.get(), leaf.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-      }
-      struct stat fst;
+      // during apply redirected the chmod to any file the operator owns). The entry is first
+      // looked at through an O_PATH descriptor, which opens nothing (no device or FIFO
+      // side effects), then reopened for fchmod and checked to be the same inode again.
       auto v = verified.find(c.path);
-      if (!f.valid() || ::fstat(f.get(), &fst) != 0 || !S_ISREG(fst.st_mode) ||
-          v == verified.end() || fst.st_dev != v->second.first || fst.st_ino != v->second.second) {
+      auto same = [&](int fd, struct stat* st) {
+        return fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode) && v != verified.end() &&
+               st->st_dev == v->second.first && st->st_ino == v->second.second;
+      };
+      auto replaced = [&] {
         return make_error(ErrorCode::kWorkspaceConflict,
                           "chmod " + display_path(c.path) + ": it was replaced in SOURCE during "
                           "apply (it is no longer the file that was checked); the changes before "
                           "it in path order were written, nothing after it");
-      }
+      };
+      struct stat fst;
+      Fd path_fd(::openat(parent.get(), leaf.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!same(path_fd.get(), &fst)) return replaced();
       if (fst.st_nlink > 1) {
         // Hard-linked: a chmod would change every other link too (possibly outside SOURCE).
         // Replace this entry with a copy carrying the new mode instead, as a content change is.
         WS_TRY(write_file(c, parent.get(), leaf));
-      } else if (::fchmod(f.get(), c.new_mode & 0777) != 0) {
-        // An O_PATH descriptor (a file we may not read) takes chmod through its /proc link,
-        // which names the inode itself, not a path.
-        std::string proc = "/proc/self/fd/" + std::to_string(f.get());
-        if (errno != EBADF || ::chmod(proc.c_str(), c.new_mode & 0777) != 0) {
-          return tl::unexpected(io_error("chmod " + display_path(c.path)));
+      } else {
+        Fd f(::openat(parent.get(), leaf.c_str(),
+                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        if (f.valid()) {
+          if (!same(f.get(), &fst)) return replaced();
+          if (::fchmod(f.get(), c.new_mode & 0777) != 0) {
+            return tl::unexpected(io_error("chmod " + display_path(c.path)));
+          }
+        } else {
+          // Not readable by us (e.g. mode 0200): chmod the O_PATH descriptor's inode through
+          // its /proc link, which names that inode, not a path that could be swapped.
+          std::string proc = "/proc/self/fd/" + std::to_string(path_fd.get());
+          if (errno != EACCES || ::chmod(proc.c_str(), c.new_mode & 0777) != 0) {
+            return tl::unexpected(io_error("chmod " + display_path(c.path)));
+          }
         }
       }
       ++res.modes_changed;
