@@ -717,6 +717,14 @@ TEST_F(Fixture, CliDigestRawAndExpect) {
   auto raw = wasmcap::testing::run_cli({"ws", "diff", "c2", "--raw"}, o);
   EXPECT_EQ(raw.exit_code, 0);
   EXPECT_NE(raw.out.find("+x\x1b[2Ky\n"), std::string::npos);
+  // On a terminal (a pty from script(1)), --raw is refused and nothing of the content is shown.
+  if (::access("/usr/bin/script", X_OK) == 0) {
+    auto tty = wasmcap::testing::run_process(
+        {"/usr/bin/script", "-qec", wasmcap::testing::cli_path() + " ws diff c2 --raw", "/dev/null"}, o);
+    EXPECT_EQ(tty.exit_code, 64) << wasmcap::testing::describe(tty);
+    EXPECT_NE(tty.out.find("stdout is a terminal"), std::string::npos) << tty.out;
+    EXPECT_EQ(tty.out.find("\x1b[2K"), std::string::npos);
+  }
   auto j = wasmcap::testing::run_cli({"ws", "diff", "c2", "--json"}, o);
   EXPECT_NE(j.out.find("\"digest\": \"" + digest + "\""), std::string::npos) << j.out;
   std::string wrong = digest;
