@@ -3,14 +3,23 @@
 //
 // A workspace NAME lives in HOME/workspaces/NAME/:
 //   snapshot.json   what SOURCE looked like at creation (per entry: path, type, mode, size,
-//                   mtime, inode, BLAKE2b-256 content hash, symlink target)
+//                   mtime, inode, BLAKE2b-256 content hash, symlink target), SOURCE's own
+//                   device/inode and the workspace's size bound
+//   lock            flock(2)ed shared by every tool run on the tree, exclusively by apply
 //   tree/           the copy tools see through an ordinary preopen (reflinked when the file
 //                   system can, else copied). Nothing done in tree/ touches SOURCE.
 //
 // Rules (docs/security-model.md "Shadow workspaces"):
 // - names are [A-Za-z0-9][A-Za-z0-9._-]{0,63} (no '/', no "..", no leading '.' or '-');
 // - symlinks are never followed, neither in SOURCE on create nor in the tree on diff, nor in
-//   SOURCE on apply (every directory is opened O_NOFOLLOW from SOURCE's own descriptor);
+//   SOURCE on apply: SOURCE is reopened component by component with O_NOFOLLOW and must be the
+//   directory (device/inode) recorded at create; every apply operation then acts on a
+//   descriptor opened O_NOFOLLOW beneath it (fchmod, renameat, unlinkat, mkdirat), never on a
+//   path the kernel could resolve through a link;
+// - a workspace's logical size (apparent file sizes) is bounded (Info::max_bytes), and files are
+//   hashed and copied hole-aware, so a sparse file neither stalls diff nor fills SOURCE's disk;
+// - apply can be bound to the reviewed change set (DiffResult::digest, ApplyOptions::expect),
+//   and runs with tools kept out of the tree (ToolHold);
 // - apply checks every change against SOURCE first and writes nothing when one conflicts;
 //   each file is then written as a temp file + rename (atomic per file);
 // - apply never creates symlinks or special files in SOURCE: such changes are refusals.
@@ -18,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wasmcap/error.h"
@@ -40,9 +50,20 @@ struct Entry {
   std::string target;  // symlinks only
 };
 
+// Default bound on a workspace's logical size: the sum of its files' apparent sizes (st_size),
+// what diff must hash and apply must write. A guest makes a file of any apparent size with one
+// seek and a one-byte write; unbounded, a 1 TiB sparse file stalls `ws diff` for hours and apply
+// would fill SOURCE's disk. 8 GiB is above the trees we expect to shadow and hashes in seconds;
+// `wasmcap ws create --max-size-mb` sets another bound per workspace.
+constexpr uint64_t kDefaultMaxLogicalBytes = uint64_t{8} << 30;
+
 struct Info {
   std::string name;
-  std::string source;  // absolute path of the real tree
+  std::string source;  // absolute path of the real tree, symlinks resolved at create
+  // SOURCE's identity at create: apply writes only into this very directory.
+  uint64_t source_dev = 0, source_ino = 0;
+  bool has_source_id = false;  // false: a snapshot from an older version (apply refuses)
+  uint64_t max_bytes = kDefaultMaxLogicalBytes;  // bound on the tree's logical size
   std::string dir;     // HOME/workspaces/NAME
   std::string tree;    // HOME/workspaces/NAME/tree: what tools see
   int64_t created_unix = 0;
@@ -60,7 +81,9 @@ struct Change {
   uint32_t old_mode = 0, new_mode = 0;
   bool binary = false;
   bool content_changed = false;
-  std::string unified;  // unified diff text for text files (may be empty)
+  std::string old_hash, new_hash;      // files: BLAKE2b-256 in the snapshot / in the tree
+  std::string old_target, new_target;  // symlinks
+  std::string unified;  // unified diff text for text files (may be empty), bytes as in the files
 };
 
 struct Conflict {
@@ -70,23 +93,60 @@ struct Conflict {
 
 struct DiffResult {
   std::vector<Change> changes;
+  // Hex BLAKE2b-256 of the change set: every change's kind, path, types, modes, old and new
+  // content hashes and symlink targets, i.e. exactly what apply would write. Empty when the
+  // tree changed while it was being diffed (the text shown might not be what was hashed).
+  std::string digest;
+};
+
+struct ApplyOptions {
+  // Non-empty: apply only if the change set's digest is this one (`ws apply --expect`), so what
+  // lands is what the operator reviewed; otherwise nothing is written.
+  std::string expect;
 };
 
 struct ApplyResult {
   std::vector<Conflict> conflicts;  // non-empty: nothing was written
   size_t written = 0, removed = 0, dirs_created = 0, modes_changed = 0;
+  std::string digest;  // of the change set that was checked (and, without conflicts, applied)
+};
+
+// A tool run's hold on a workspace: shared flock(2) on HOME/workspaces/NAME/lock. While any
+// hold exists apply refuses (a tool could be writing the tree); while apply runs no hold can be
+// taken. Every front end that runs tools on a tree (sh --workspace, run --workspace, workspace
+// grants through bind_plan: run --config and the MCP server) takes one for the run.
+class ToolHold {
+ public:
+  ToolHold() = default;
+  explicit ToolHold(int fd) : fd_(fd) {}
+  ~ToolHold();
+  ToolHold(ToolHold&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ToolHold& operator=(ToolHold&& o) noexcept;
+  ToolHold(const ToolHold&) = delete;
+  ToolHold& operator=(const ToolHold&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
 };
 
 // Checks a workspace name; the error says what is allowed.
 Result<void> validate_name(const std::string& name);
 
-// Copies SOURCE into HOME/workspaces/NAME (NAME empty: a generated "ws-XXXXXXXX").
-Result<Info> create(const std::string& home, const std::string& source, const std::string& name);
+// Copies SOURCE into HOME/workspaces/NAME (NAME empty: a generated "ws-XXXXXXXX"). max_bytes
+// bounds the workspace's logical size (0: kDefaultMaxLogicalBytes); a larger SOURCE is refused.
+Result<Info> create(const std::string& home, const std::string& source, const std::string& name,
+                    uint64_t max_bytes = 0);
 Result<Info> open(const std::string& home, const std::string& name);
 Result<std::vector<Info>> list(const std::string& home);
 Result<DiffResult> diff(const std::string& home, const std::string& name);
-// Writes the tree's changes into SOURCE, or none of them (see ApplyResult::conflicts).
-Result<ApplyResult> apply(const std::string& home, const std::string& name);
+// Writes the tree's changes into SOURCE, or none of them (see ApplyResult::conflicts). Errors:
+// workspace_conflict when a tool holds the workspace or the digest is not opt.expect (nothing
+// written), invalid_argument over the size bound.
+Result<ApplyResult> apply(const std::string& home, const std::string& name,
+                          const ApplyOptions& opt = {});
+// Takes a ToolHold on workspace NAME. workspace_conflict while it is being applied.
+Result<ToolHold> hold_for_tools(const std::string& home, const std::string& name);
 Result<void> discard(const std::string& home, const std::string& name);
 
 // Points each mount of `plan` granted as a workspace (policy::FsMount::workspace) at that
@@ -94,16 +154,18 @@ Result<void> discard(const std::string& home, const std::string& name);
 // `wasmcap ws create`), or what open() reports. Mounts that are not workspaces are untouched.
 // A per_session mount with a non-empty `session_key` gets session_workspace(base, key) instead
 // (created on first use); with an empty key it is the named workspace itself.
+// With `holds`, a ToolHold on each bound workspace is appended there: keep them for the run.
 Result<void> bind_plan(policy::Plan& plan, const std::string& home,
-                       const std::string& session_key = "");
+                       const std::string& session_key = "", std::vector<ToolHold>* holds = nullptr);
 
 // The workspace of one session over `base`: "s-" + 16 hex digits of BLAKE2b(base, key), created
 // from base's source when missing (a fresh copy of the real tree, not of base's changes).
 Result<Info> session_workspace(const std::string& home, const std::string& base,
                                const std::string& session_key);
 
-// Rendering for the CLI.
-std::string render_diff_text(const DiffResult& d);
+// Rendering for the CLI. The text form escapes file content for a terminal (escape_for_terminal)
+// unless `raw`; paths are always shown through display_path. The last line is the digest.
+std::string render_diff_text(const DiffResult& d, bool raw = false);
 std::string render_diff_json(const DiffResult& d);
 const char* kind_name(Change::Kind k);
 const char* type_name(Entry::Type t);
@@ -111,6 +173,19 @@ const char* type_name(Entry::Type t);
 // A path as shown to the operator: control bytes, DEL and '\\' escaped (\xNN, \\), so a name
 // a tool chose cannot forge diff lines or drive the terminal.
 std::string display_path(const std::string& p);
+
+// Content as shown on a terminal (`ws diff` without --raw), so a tool's bytes cannot drive the
+// reviewer's terminal (erase or overwrite lines, set the clipboard with OSC 52, plant OSC 8
+// links) or reorder what is read: C0 controls other than TAB and LF, and DEL, in cat -v
+// notation (ESC is ^[, CR is ^M, DEL is ^?); C1 controls (U+0080-U+009F) and the Unicode
+// bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as <U+XXXX>;
+// bytes that are not UTF-8 as \xNN. Everything else, including valid UTF-8, is unchanged.
+std::string escape_for_terminal(const std::string& s);
+
+// Test hook: called with the change's path just before apply writes it (after every check),
+// so a test can swap SOURCE's entry deterministically. nullptr (the default) disables it.
+using ApplyWriteHook = void (*)(const std::string& path, void* arg);
+void set_apply_write_hook_for_testing(ApplyWriteHook hook, void* arg);
 
 // Line diff used by render: a unified diff of two texts with `context` lines of context.
 // Returns "" when equal. Headers "--- a/PATH" / "+++ b/PATH" are included.

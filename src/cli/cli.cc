@@ -499,15 +499,22 @@ struct PlanFlags {
   policy::Limits bounds;  // --fuel / --timeout-ms / --max-memory-mb given explicitly
 };
 
+// The ToolHolds on the workspaces this process runs tools on: kept until exit, so that
+// `wasmcap ws apply` refuses while the run is in progress (docs/workspace.md).
+std::vector<workspace::ToolHold>& workspace_holds() {
+  static std::vector<workspace::ToolHold> holds;
+  return holds;
+}
+
 // Points the plan's workspace grants (host config grants.fs[].workspace) at the workspaces'
-// trees in $WASMCAP_HOME. A plan without one needs no home.
+// trees in $WASMCAP_HOME, holding each for the run. A plan without one needs no home.
 Result<void> bind_workspaces(policy::Plan& plan) {
   bool any = false;
   for (const auto& m : plan.fs) any = any || !m.workspace.empty();
   if (!any) return {};
   std::string home;
   WASMCAP_TRY_ASSIGN(home, registry::default_home());
-  return workspace::bind_plan(plan, home);
+  return workspace::bind_plan(plan, home, "", &workspace_holds());
 }
 
 // Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
@@ -1307,6 +1314,9 @@ int main(int argc, char** argv) {
         if (!home) return report_error(home.error());
         auto info = workspace::open(*home, run_workspace);
         if (!info) return report_error(info.error());
+        auto hold = workspace::hold_for_tools(*home, run_workspace);
+        if (!hold) return report_error(hold.error());
+        workspace_holds().push_back(std::move(*hold));
         dirs.insert(dirs.begin(), info->tree + "::/work");
       }
       return cmd_run(module_path, guest_args, dirs, envs, engine, fuel, timeout_ms,

@@ -127,10 +127,14 @@ Dispatch add_sh_command(CLI::App& app) {
     std::signal(SIGPIPE, SIG_IGN);  // a pipeline reader that exits early is EPIPE, not death
     shell::Options so;
     auto home = registry::default_home();
+    workspace::ToolHold hold;  // keeps `ws apply` out of the tree while the shell runs
     if (!o->workspace.empty()) {
       if (!home) return fail(home.error());
       auto info = workspace::open(*home, o->workspace);
       if (!info) return fail(info.error());
+      auto h = workspace::hold_for_tools(*home, o->workspace);
+      if (!h) return fail(h.error());
+      hold = std::move(*h);
       Preopen p;
       p.host_path = info->tree;
       p.guest_path = "/work";

@@ -1,6 +1,8 @@
 // `wasmcap ws ...`: a thin parser over include/wasmcap/workspace.h.
 #include "cli/ws_cli.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,8 +21,9 @@ int fail(const Error& e) {
 }
 
 struct WsOpts {
-  std::string from, name, ws;
-  bool json = false;
+  std::string from, name, ws, expect;
+  bool json = false, raw = false;
+  uint64_t max_size_mb = workspace::kDefaultMaxLogicalBytes >> 20;
 };
 
 }  // namespace
@@ -34,14 +37,22 @@ Dispatch add_ws_commands(CLI::App& app) {
   create->add_option("--from", o->from, "The real directory tree to shadow")->required();
   create->add_option("--name", o->name,
                      "Workspace name ([A-Za-z0-9][A-Za-z0-9._-]{0,63}); default ws-XXXXXXXX");
+  create->add_option("--max-size-mb", o->max_size_mb,
+                     "Bound on the workspace's logical size (apparent file sizes) in MiB, "
+                     "checked on create, diff and apply (default 8192)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   CLI::App* list = ws->add_subcommand("list", "List workspaces");
   list->add_flag("--json", o->json, "JSON output");
   CLI::App* diff = ws->add_subcommand("diff", "Show what changed in a workspace");
   diff->add_option("workspace", o->ws, "Workspace name")->required();
   diff->add_flag("--json", o->json, "JSON output");
+  diff->add_flag("--raw", o->raw,
+                 "File content unescaped (for pipes; refused when stdout is a terminal)");
   CLI::App* apply = ws->add_subcommand(
       "apply", "Write a workspace's changes into its source tree (all or nothing)");
   apply->add_option("workspace", o->ws, "Workspace name")->required();
+  apply->add_option("--expect", o->expect,
+                    "Apply only if the change set's digest is this one (printed by `ws diff`)");
   CLI::App* discard = ws->add_subcommand("discard", "Delete a workspace (the source is untouched)");
   discard->add_option("workspace", o->ws, "Workspace name")->required();
 
@@ -50,7 +61,7 @@ Dispatch add_ws_commands(CLI::App& app) {
     auto home = registry::default_home();
     if (!home) return fail(home.error());
     if (*create) {
-      auto info = workspace::create(*home, o->from, o->name);
+      auto info = workspace::create(*home, o->from, o->name, o->max_size_mb << 20);
       if (!info) return fail(info.error());
       std::printf("%s\n", info->name.c_str());
       std::fprintf(stderr, "workspace %s: %zu entries of %s (%s), tree at %s\n",
@@ -83,14 +94,27 @@ Dispatch add_ws_commands(CLI::App& app) {
       return 0;
     }
     if (*diff) {
+      if (o->raw && o->json) {
+        return fail(Error(ErrorCode::kInvalidArgument, "--raw and --json exclude each other"));
+      }
+      if (o->raw && ::isatty(STDOUT_FILENO) == 1) {
+        // Raw content is the tools' bytes: on a terminal they can erase lines, set the
+        // clipboard or plant links. --raw is for pipes and files.
+        return fail(Error(ErrorCode::kInvalidArgument,
+                          "--raw writes file content unescaped and stdout is a terminal: pipe or "
+                          "redirect it (e.g. `| less`), or leave --raw out"));
+      }
       auto d = workspace::diff(*home, o->ws);
       if (!d) return fail(d.error());
-      std::string out = o->json ? workspace::render_diff_json(*d) : workspace::render_diff_text(*d);
+      std::string out =
+          o->json ? workspace::render_diff_json(*d) : workspace::render_diff_text(*d, o->raw);
       std::fwrite(out.data(), 1, out.size(), stdout);
       return 0;
     }
     if (*apply) {
-      auto r = workspace::apply(*home, o->ws);
+      workspace::ApplyOptions ao;
+      ao.expect = o->expect;
+      auto r = workspace::apply(*home, o->ws, ao);
       if (!r) return fail(r.error());
       if (!r->conflicts.empty()) {
         std::fprintf(stderr,
@@ -104,8 +128,9 @@ Dispatch add_ws_commands(CLI::App& app) {
         return error_exit_code(ErrorCode::kWorkspaceConflict);
       }
       std::printf("applied %s: %zu file(s) written, %zu removed, %zu director(ies) created, %zu "
-                  "mode change(s)\n",
-                  o->ws.c_str(), r->written, r->removed, r->dirs_created, r->modes_changed);
+                  "mode change(s); digest %s\n",
+                  o->ws.c_str(), r->written, r->removed, r->dirs_created, r->modes_changed,
+                  r->digest.c_str());
       return 0;
     }
     if (*discard) {

@@ -503,12 +503,14 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   } cleanup{workspace};
 
   // Workspace grants (host config grants.fs[].workspace): the mount is the shadow's tree; a
-  // per_session one is this session's own shadow (stdio: one per server process).
+  // per_session one is this session's own shadow (stdio: one per server process). The holds
+  // keep `ws apply` out of those trees until the call has finished.
+  std::vector<workspace::ToolHold> workspace_holds;
   {
     static const std::string process_key = make_invocation_id().value_or("");
     const std::string& key = ctx.session_id.empty() ? process_key : ctx.session_id;
     if (key.empty()) return tool_error("no session key for per-session workspaces", "internal");
-    if (auto b = workspace::bind_plan(*plan, im.options.home, key); !b) {
+    if (auto b = workspace::bind_plan(*plan, im.options.home, key, &workspace_holds); !b) {
       return tool_error(b.error().to_string(), std::string(error_code_name(b.error().code)));
     }
   }

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,30 +122,71 @@ std::string hex(const unsigned char* p, size_t n) {
   return s;
 }
 
-// Reads fd to the end, hashing, and (when out >= 0) writing a copy.
+// Hashes the first st_size bytes of fd (BLAKE2b-256 of the logical content, holes as the zeros
+// they read as), and when out >= 0 writes a copy that keeps the holes. Hole-aware
+// (SEEK_DATA/SEEK_HOLE): only data extents are read and written; a hole costs hashing from a
+// static zero buffer, no I/O, and stays a hole in the copy (`out` is extended by ftruncate).
+// Without hole-awareness, one guest seek past 256 MiB and a one-byte write made apply write
+// 256 MiB of real blocks into SOURCE. The hash is the same as a plain read's, so snapshots
+// stay comparable. The total work is bounded by the workspace's logical-size bound.
+// `content` (may be null) receives the first content_cap bytes.
 Result<std::string> hash_fd(int fd, int out, std::string* content, uint64_t content_cap) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 32);
+  struct stat fst;
+  if (::fstat(fd, &fst) != 0) return tl::unexpected(io_error("stat"));
+  const uint64_t size = static_cast<uint64_t>(fst.st_size);
+  static const std::vector<unsigned char> zeros(1 << 16, 0);
   std::vector<unsigned char> buf(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return tl::unexpected(io_error("read"));
-    }
-    if (n == 0) break;
-    crypto_generichash_update(&st, buf.data(), static_cast<size_t>(n));
+  auto take = [&](const unsigned char* p, size_t n) {
+    crypto_generichash_update(&st, p, n);
     if (content != nullptr && content->size() < content_cap) {
-      content->append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+      content->append(reinterpret_cast<const char*>(p),
+                      std::min<uint64_t>(n, content_cap - content->size()));
     }
-    for (ssize_t off = 0; out >= 0 && off < n;) {
-      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return tl::unexpected(io_error("write"));
+  };
+  uint64_t pos = 0;
+  bool seek_ok = true;  // false: the file system has no SEEK_DATA; read everything
+  while (pos < size) {
+    uint64_t data = pos, hole = size;
+    if (seek_ok) {
+      off_t d = ::lseek(fd, static_cast<off_t>(pos), SEEK_DATA);
+      if (d < 0 && errno == ENXIO) {
+        data = size;  // only a hole is left
+      } else if (d < 0) {
+        seek_ok = false;
+      } else {
+        data = std::min<uint64_t>(static_cast<uint64_t>(d), size);
+        off_t h = ::lseek(fd, d, SEEK_HOLE);
+        hole = h < 0 ? size : std::min<uint64_t>(static_cast<uint64_t>(h), size);
       }
-      off += w;
     }
+    for (; pos < data; pos += std::min<uint64_t>(data - pos, zeros.size())) {
+      take(zeros.data(), std::min<uint64_t>(data - pos, zeros.size()));
+    }
+    while (pos < hole) {
+      ssize_t n = ::pread(fd, buf.data(), std::min<uint64_t>(hole - pos, buf.size()),
+                          static_cast<off_t>(pos));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return tl::unexpected(io_error("read"));
+      }
+      if (n == 0) return make_error(ErrorCode::kIo, "file shrank while being read; retry");
+      take(buf.data(), static_cast<size_t>(n));
+      for (ssize_t off = 0; out >= 0 && off < n;) {
+        ssize_t w = ::pwrite(out, buf.data() + off, static_cast<size_t>(n - off),
+                             static_cast<off_t>(pos) + off);
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return tl::unexpected(io_error("write"));
+        }
+        off += w;
+      }
+      pos += static_cast<uint64_t>(n);
+    }
+  }
+  if (out >= 0 && ::ftruncate(out, static_cast<off_t>(size)) != 0) {
+    return tl::unexpected(io_error("extend copy"));
   }
   unsigned char h[32];
   crypto_generichash_final(&st, h, sizeof h);
@@ -178,7 +220,11 @@ struct WalkState {
   bool have_stop = false;
   int copy_root = -1;  // >= 0: copy into this tree
   bool any_reflink = false, any_copy = false;
+  uint64_t max_bytes = kDefaultMaxLogicalBytes;  // bound on the sum of apparent file sizes
+  uint64_t total_bytes = 0;
 };
+
+std::string mib(uint64_t b) { return std::to_string(b >> 20) + " MiB"; }
 
 // Walks dirfd (relative path `prefix`), appending entries, hashing files and (when copying)
 // mirroring the tree into dst.
@@ -215,6 +261,18 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         break;
       }
       case Entry::Type::kFile: {
+        // Counted before anything is read: the apparent size, which is what hashing and a
+        // copy cost, not the blocks allocated (a sparse file has almost none).
+        ws.total_bytes += e.size;
+        if (ws.total_bytes > ws.max_bytes) {
+          return make_error(
+              ErrorCode::kInvalidArgument,
+              "the tree's logical size (apparent file sizes) passes its bound of " +
+                  mib(ws.max_bytes) + " at '" + display_path(path) + "' (" +
+                  std::to_string(e.size) + " bytes): remove or truncate large (possibly "
+                  "sparse) files in the tree, or create the workspace with a larger "
+                  "--max-size-mb");
+        }
         Fd in(::openat(dirfd, n.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
         if (!in.valid()) return tl::unexpected(io_error("open " + path));
         struct stat st2;
@@ -287,6 +345,8 @@ Result<void> write_snapshot(const Info& info, const std::string& file) {
   j["created_unix"] = info.created_unix;
   j["copy_method"] = info.copy_method;
   j["skipped"] = info.skipped;
+  j["max_bytes"] = info.max_bytes;
+  if (info.has_source_id) j["source_id"] = {{"dev", info.source_dev}, {"ino", info.source_ino}};
   nlohmann::json arr = nlohmann::json::array();
   for (const Entry& e : info.entries) {
     nlohmann::json o = {{"path", e.path}, {"type", type_name(e.type)}, {"mode", e.mode},
@@ -352,7 +412,8 @@ Probe probe(int root, const std::string& rel) {
   return pr;
 }
 
-Result<std::string> hash_at(int root, const std::string& rel, std::string* content) {
+Result<std::string> hash_at(int root, const std::string& rel, std::string* content,
+                            struct stat* st_out = nullptr) {
   std::string leaf;
   auto parent = open_parent(root, rel, false, &leaf);
   if (!parent) return tl::unexpected(parent.error());
@@ -362,6 +423,7 @@ Result<std::string> hash_at(int root, const std::string& rel, std::string* conte
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error(ErrorCode::kIo, "'" + rel + "' is not a regular file");
   }
+  if (st_out != nullptr) *st_out = st;
   return hash_fd(f.get(), -1, content, kMaxDiffBytes + 1);
 }
 
@@ -370,6 +432,63 @@ Result<Fd> open_root(const std::string& dir) {
   if (!fd.valid()) return tl::unexpected(io_error("open " + dir));
   return fd;
 }
+
+// Opens SOURCE for writing into it: from "/", one component at a time with O_NOFOLLOW, so a
+// symlink put in place of SOURCE or of any ancestor since create is refused rather than followed
+// (a lookup by path would send the tool's files wherever the link points), and the directory
+// reached must be the one recorded at create (device and inode), so a directory moved or
+// renamed into SOURCE's place is refused too. The error says which check failed.
+Result<Fd> open_source(const Info& info) {
+  const std::string& p = info.source;
+  if (!info.has_source_id) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "the snapshot has no record of SOURCE's identity (made by an older "
+                      "wasmcap); recreate the workspace with `wasmcap ws create` to apply");
+  }
+  if (p.empty() || p[0] != '/') {
+    return make_error(ErrorCode::kWorkspaceConflict, "SOURCE '" + display_path(p) + "' is not absolute");
+  }
+  Fd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return tl::unexpected(io_error("open /"));
+  Fd dir;
+  std::string rel = p.substr(1);
+  if (rel.empty()) {
+    dir = std::move(root);
+  } else {
+    std::string leaf;
+    auto parent = open_parent(root.get(), rel, false, &leaf);
+    int err = errno;
+    if (parent) {
+      dir = Fd(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      err = errno;
+    }
+    if (!dir.valid()) {
+      return make_error(ErrorCode::kWorkspaceConflict,
+                        "SOURCE '" + display_path(p) + "' cannot be opened without following a "
+                        "symlink (" + std::strerror(err) + "): it, or a directory above it, was "
+                        "removed or replaced since the workspace was created");
+    }
+  }
+  struct stat st;
+  if (::fstat(dir.get(), &st) != 0) return tl::unexpected(io_error("stat " + p));
+  if (static_cast<uint64_t>(st.st_dev) != info.source_dev ||
+      static_cast<uint64_t>(st.st_ino) != info.source_ino) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "SOURCE '" + display_path(p) + "' is no longer the directory the workspace "
+                      "was created from (another device/inode): it was replaced since");
+  }
+  return dir;
+}
+
+// The workspace's lock file (created on first use: workspaces made before it existed get one).
+Result<Fd> open_lock(const std::string& dir) {
+  Fd fd(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return tl::unexpected(io_error("open " + dir + "/lock"));
+  return fd;
+}
+
+ApplyWriteHook g_apply_hook = nullptr;
+void* g_apply_hook_arg = nullptr;
 
 bool is_binary(const std::string& s) { return s.find('\0') != std::string::npos; }
 
@@ -400,6 +519,43 @@ std::string display_path(const std::string& p) {
     }
   }
   return out;
+}
+
+ToolHold::~ToolHold() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+ToolHold& ToolHold::operator=(ToolHold&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+Result<ToolHold> hold_for_tools(const std::string& home, const std::string& name) {
+  WS_TRY(validate_name(name));
+  std::string dir = workspaces_dir(home) + "/" + name;
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kNotFound, "no workspace '" + name + "' (see `wasmcap ws list`)");
+  }
+  WS_LET(fd, open_lock(dir));
+  // Non-blocking: an apply in progress is reported, not waited for behind a frozen prompt.
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return make_error(ErrorCode::kWorkspaceConflict,
+                        "workspace '" + name + "' is being applied (`wasmcap ws apply`); retry "
+                        "when that has finished");
+    }
+    return tl::unexpected(io_error("lock workspace " + name));
+  }
+  return ToolHold(fd.release());
+}
+
+void set_apply_write_hook_for_testing(ApplyWriteHook hook, void* arg) {
+  g_apply_hook = hook;
+  g_apply_hook_arg = arg;
 }
 
 const char* kind_name(Change::Kind k) {
@@ -447,14 +603,15 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
   if (auto existing = open(home, name)) return existing;
   auto b = open(home, base);
   if (!b) return tl::unexpected(b.error());
-  auto made = create(home, b->source, name);
+  auto made = create(home, b->source, name, b->max_bytes);  // the base's size bound
   if (!made) {
     if (auto raced = open(home, name)) return raced;  // a concurrent first call made it
   }
   return made;
 }
 
-Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::string& session_key) {
+Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::string& session_key,
+                       std::vector<ToolHold>* holds) {
   for (auto& m : plan.fs) {
     if (m.workspace.empty() || m.denied) continue;
     Result<Info> info = m.per_session && !session_key.empty()
@@ -464,12 +621,21 @@ Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::s
       return make_error(info.error().code, "fs " + m.guest + ": workspace " + m.workspace + ": " +
                                                info.error().message);
     }
+    if (holds != nullptr) {
+      auto h = hold_for_tools(home, info->name);
+      if (!h) {
+        return make_error(h.error().code, "fs " + m.guest + ": workspace " + m.workspace + ": " +
+                                              h.error().message);
+      }
+      holds->push_back(std::move(*h));
+    }
     m.host = info->tree;
   }
   return {};
 }
 
-Result<Info> create(const std::string& home, const std::string& source, const std::string& name_in) {
+Result<Info> create(const std::string& home, const std::string& source, const std::string& name_in,
+                    uint64_t max_bytes) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   std::string name = name_in;
   if (name.empty()) {
@@ -479,16 +645,25 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   }
   WS_TRY(validate_name(name));
   std::error_code ec;
-  std::string src = std::filesystem::absolute(source, ec).lexically_normal().string();
-  if (src.size() > 1 && src.back() == '/') src.pop_back();
-  auto root = open_root(src);
-  if (!root) {
+  // Symlinks in --from are resolved here, once, as the operator named them: the path recorded
+  // is link-free, so apply can reopen it with O_NOFOLLOW on every component and treat any link
+  // found there later as tampering.
+  std::string src = std::filesystem::canonical(source, ec).string();
+  auto root = ec ? Result<Fd>(make_error(ErrorCode::kNotFound, "")) : open_root(src);
+  struct stat rst;
+  if (!root || ::fstat(root->get(), &rst) != 0 || !S_ISDIR(rst.st_mode)) {
     return make_error(ErrorCode::kNotFound, "--from '" + source + "': not a directory we can open");
   }
+  // Only what wasmcap creates is made private (0700): an existing WASMCAP_HOME keeps the mode
+  // its owner gave it (it used to be chmodded to 0700 here).
   std::string wsdir = workspaces_dir(home);
-  std::filesystem::create_directories(wsdir, ec);
-  ::chmod(home.c_str(), 0700);
-  ::chmod(wsdir.c_str(), 0700);
+  if (!std::filesystem::exists(std::filesystem::symlink_status(home, ec))) {
+    std::filesystem::create_directories(home, ec);  // with any missing parents, as mkdir -p
+    if (!ec) ::chmod(home.c_str(), 0700);
+  }
+  if (::mkdir(wsdir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return tl::unexpected(io_error("mkdir " + wsdir));
+  }
   std::string final_dir = wsdir + "/" + name;
   if (std::filesystem::exists(std::filesystem::symlink_status(final_dir, ec))) {
     return make_error(ErrorCode::kWorkspaceConflict,
@@ -503,8 +678,13 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   Info info;
   info.name = name;
   info.source = src;
+  info.source_dev = static_cast<uint64_t>(rst.st_dev);
+  info.source_ino = static_cast<uint64_t>(rst.st_ino);
+  info.has_source_id = true;
+  info.max_bytes = max_bytes == 0 ? kDefaultMaxLogicalBytes : max_bytes;
   info.created_unix = static_cast<int64_t>(std::time(nullptr));
   WalkState ws;
+  ws.max_bytes = info.max_bytes;
   ws.out = &info.entries;
   ws.skipped = &info.skipped;
   struct stat wst;
@@ -519,8 +699,7 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   };
   auto dst = open_root(tmp_dir + "/tree");
   if (!dst) return fail(dst.error());
-  struct stat rst;
-  if (::fstat(root->get(), &rst) == 0 && ws.have_stop && rst.st_dev == wst.st_dev &&
+  if (ws.have_stop && rst.st_dev == wst.st_dev &&
       rst.st_ino == wst.st_ino) {
     return fail(Error(ErrorCode::kInvalidArgument, "--from is the workspaces folder itself"));
   }
@@ -559,6 +738,13 @@ Result<Info> open(const std::string& home, const std::string& name) {
     info.created_unix = j.at("created_unix").get<int64_t>();
     info.copy_method = j.value("copy_method", "");
     info.skipped = j.value("skipped", std::vector<std::string>{});
+    // Snapshots written before the bound existed get the default one.
+    info.max_bytes = j.value("max_bytes", kDefaultMaxLogicalBytes);
+    if (j.contains("source_id")) {
+      info.source_dev = j.at("source_id").at("dev").get<uint64_t>();
+      info.source_ino = j.at("source_id").at("ino").get<uint64_t>();
+      info.has_source_id = true;
+    }
     for (const auto& o : j.at("entries")) {
       Entry e;
       e.path = o.at("path").get<std::string>();
@@ -597,24 +783,59 @@ Result<std::vector<Info>> list(const std::string& home) {
   return out;
 }
 
-Result<DiffResult> diff(const std::string& home, const std::string& name) {
-  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_LET(info, open(home, name));
+namespace {
+
+// The change set's digest: BLAKE2b-256 over every field apply acts on, each length-prefixed
+// (so no two change sets serialise alike), in path order, under a versioned domain tag.
+std::string change_set_digest(const std::vector<Change>& changes) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, 32);
+  auto field = [&](const std::string& v) {
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(uint64_t{v.size()} >> (8 * i));
+    crypto_generichash_update(&st, len, sizeof len);
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+  };
+  field("wasmcap workspace change set v1");
+  for (const Change& c : changes) {
+    field(kind_name(c.kind));
+    field(c.path);
+    field(type_name(c.type));
+    field(type_name(c.old_type));
+    field(std::to_string(c.old_mode & 07777));
+    field(std::to_string(c.new_mode & 07777));
+    field(c.old_hash);
+    field(c.new_hash);
+    field(c.old_target);
+    field(c.new_target);
+  }
+  unsigned char h[32];
+  crypto_generichash_final(&st, h, sizeof h);
+  return hex(h, sizeof h);
+}
+
+// The diff of info's tree against its snapshot; src_fd (or -1) is SOURCE, for the old texts.
+Result<DiffResult> diff_info(const Info& info, int src_fd) {
   WS_LET(tree, open_root(info.tree));
   std::vector<Entry> now;
   WalkState ws;
   ws.out = &now;
+  ws.max_bytes = info.max_bytes;
   WS_TRY(walk(tree.get(), -1, "", 0, ws));
   std::map<std::string, const Entry*> before, after;
   for (const Entry& e : info.entries) before[e.path] = &e;
   for (const Entry& e : now) after[e.path] = &e;
-  auto src = open_root(info.source);  // for old text; may be gone
   DiffResult d;
+  bool stable = true;  // the texts read for display are the contents that were hashed
   auto text_diff = [&](Change& c, const std::string& old_hash) {
     std::string oldc, newc;
     if (!old_hash.empty()) {
-      if (!src) return;
-      auto h = hash_at(src->get(), c.path, &oldc);
+      if (src_fd < 0) {
+        c.unified = "# " + display_path(c.path) + ": SOURCE cannot be opened safely; no diff "
+                    "(see `wasmcap ws apply` for why)\n";
+        return;
+      }
+      auto h = hash_at(src_fd, c.path, &oldc);
       if (!h || *h != old_hash) {
         c.unified = "# " + display_path(c.path) + ": SOURCE changed since the workspace was created; "
                     "no diff, and apply will refuse this file\n";
@@ -622,7 +843,13 @@ Result<DiffResult> diff(const std::string& home, const std::string& name) {
       }
     }
     auto h2 = hash_at(tree.get(), c.path, &newc);
-    if (!h2) return;
+    if (!h2 || *h2 != c.new_hash) {
+      // A tool changed it between the walk and now: what we would show is not what the
+      // digest covers. No digest this time; the operator runs diff again.
+      stable = false;
+      c.unified = "# " + display_path(c.path) + ": changed while being diffed; run `ws diff` again\n";
+      return;
+    }
     c.binary = is_binary(oldc) || is_binary(newc);
     if (c.binary) return;
     if (oldc.size() > kMaxDiffBytes || newc.size() > kMaxDiffBytes) {
@@ -640,6 +867,8 @@ Result<DiffResult> diff(const std::string& home, const std::string& name) {
       c.path = path;
       c.type = c.old_type = b->type;
       c.old_mode = b->mode;
+      c.old_hash = b->hash;
+      c.old_target = b->target;
       d.changes.push_back(std::move(c));
       continue;
     }
@@ -650,6 +879,10 @@ Result<DiffResult> diff(const std::string& home, const std::string& name) {
     c.old_type = b->type;
     c.old_mode = b->mode;
     c.new_mode = a->mode;
+    c.old_hash = b->hash;
+    c.new_hash = a->hash;
+    c.old_target = b->target;
+    c.new_target = a->target;
     if (a->type != b->type) {
       c.kind = Change::Kind::kTypeChanged;
       c.content_changed = true;
@@ -676,25 +909,75 @@ Result<DiffResult> diff(const std::string& home, const std::string& name) {
     c.path = path;
     c.type = c.old_type = a->type;
     c.new_mode = a->mode;
+    c.new_hash = a->hash;
+    c.new_target = a->target;
     c.content_changed = true;
     if (a->type == Entry::Type::kFile) text_diff(c, "");
     d.changes.push_back(std::move(c));
   }
   std::sort(d.changes.begin(), d.changes.end(),
             [](const Change& x, const Change& y) { return x.path < y.path; });
+  if (stable) d.digest = change_set_digest(d.changes);
   return d;
 }
 
-Result<ApplyResult> apply(const std::string& home, const std::string& name) {
+}  // namespace
+
+Result<DiffResult> diff(const std::string& home, const std::string& name) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   WS_LET(info, open(home, name));
-  WS_LET(d, diff(home, name));
-  WS_LET(src, open_root(info.source));
+  // For the old texts; may be gone or replaced. Reading only: a snapshot without SOURCE's
+  // identity (an older version's) still shows its diff, apply refuses it.
+  auto src = info.has_source_id ? open_source(info) : open_root(info.source);
+  return diff_info(info, src ? src->get() : -1);
+}
+
+Result<ApplyResult> apply(const std::string& home, const std::string& name,
+                          const ApplyOptions& opt) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_LET(info, open(home, name));
+  // Tools out of the tree for the whole apply: what is checked, digested and copied cannot
+  // change underneath. Not waited for: a running tool is reported.
+  WS_LET(lock, open_lock(info.dir));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return tl::unexpected(io_error("lock workspace " + name));
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "workspace '" + name + "' is in use by a running tool (wasmcap sh, run or "
+                      "an MCP call working on it); nothing was written: retry when it has "
+                      "finished");
+  }
+  ApplyResult res;
+  auto src_r = open_source(info);
+  if (!src_r) {
+    if (src_r.error().code != ErrorCode::kWorkspaceConflict) return tl::unexpected(src_r.error());
+    res.conflicts.push_back({".", src_r.error().message});
+    return res;
+  }
+  Fd src = std::move(*src_r);
+  WS_LET(d, diff_info(info, src.get()));
+  if (d.digest.empty()) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "the tree changed while it was being read; nothing was written: run "
+                      "`wasmcap ws diff " + name + "` again");
+  }
+  res.digest = d.digest;
+  std::string expect = opt.expect;
+  for (char& ch : expect) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!expect.empty() && expect != d.digest) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "the change set is not the one reviewed (its digest is now " + d.digest +
+                          ", --expect gave " + display_path(opt.expect) +
+                          "); nothing was written: run `wasmcap ws diff " + name +
+                          "` again, review it, and apply with the digest it prints");
+  }
   WS_LET(tree, open_root(info.tree));
   std::map<std::string, const Entry*> snap;
   for (const Entry& e : info.entries) snap[e.path] = &e;
   std::map<std::string, const Change*> by_path;
   for (const Change& c : d.changes) by_path[c.path] = &c;
-  ApplyResult res;
+  // The inode each checked file of SOURCE had when its hash was verified: a mode change acts
+  // on that inode and no other.
+  std::map<std::string, std::pair<dev_t, ino_t>> verified;
   auto conflict = [&](const std::string& p, std::string why) {
     res.conflicts.push_back({p, std::move(why)});
   };
@@ -751,11 +1034,13 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
       continue;
     }
     if (cur.type == Entry::Type::kFile) {
-      auto h = hash_at(src.get(), c.path, nullptr);
+      struct stat hst;
+      auto h = hash_at(src.get(), c.path, nullptr, &hst);
       if (!h || *h != old->hash || cur.mode != old->mode) {
         conflict(c.path, "changed in SOURCE since the workspace was created");
         continue;
       }
+      verified[c.path] = {hst.st_dev, hst.st_ino};
     } else if (cur.type == Entry::Type::kSymlink) {
       std::string leaf;
       auto parent = open_parent(src.get(), c.path, false, &leaf);
@@ -788,14 +1073,60 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
   if (!res.conflicts.empty()) return res;
 
   // Phase 2: write. Removals of non-directories, then directories deepest first, then
-  // creations and updates in path order (a parent sorts before its children).
+  // creations and updates in path order (a parent sorts before its children). Every operation
+  // is an *at() call on a directory descriptor reached from the verified SOURCE descriptor
+  // with O_NOFOLLOW on each component (open_parent), on a final name it never follows:
+  // unlinkat, mkdirat, renameat, and fchmod on a descriptor opened O_NOFOLLOW.
+  auto before_write = [&](const std::string& p) {
+    if (g_apply_hook != nullptr) g_apply_hook(p, g_apply_hook_arg);
+  };
   auto unlink_at = [&](const std::string& p, bool dir) -> Result<void> {
+    before_write(p);
     std::string leaf;
     WS_LET(parent, open_parent(src.get(), p, false, &leaf));
     if (::unlinkat(parent.get(), leaf.c_str(), dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
-      return tl::unexpected(io_error("remove " + p));
+      return tl::unexpected(io_error("remove " + display_path(p)));
     }
     ++res.removed;
+    return {};
+  };
+  // A file: temp file in the same directory, filled from the tree and checked against the
+  // reviewed content hash, then renamed over the target (atomic per file; a link at the
+  // target is replaced, never followed, and an inode shared with another path is not touched).
+  auto write_file = [&](const Change& c, int parent, const std::string& leaf) -> Result<void> {
+    std::string tleaf;
+    WS_LET(tparent, open_parent(tree.get(), c.path, false, &tleaf));
+    Fd in(::openat(tparent.get(), tleaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!in.valid()) return tl::unexpected(io_error("open workspace copy of " + display_path(c.path)));
+    struct stat ist;
+    if (::fstat(in.get(), &ist) != 0 || !S_ISREG(ist.st_mode)) {
+      return make_error(ErrorCode::kIo, "workspace copy of '" + display_path(c.path) + "' is not a file");
+    }
+    unsigned char r[6];
+    randombytes_buf(r, sizeof r);
+    std::string tmp = ".wasmcap-apply-" + hex(r, sizeof r);
+    Fd out(::openat(parent, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out.valid()) return tl::unexpected(io_error("create temp file for " + display_path(c.path)));
+    std::string why;
+    Result<std::string> h = make_error(ErrorCode::kIo, "");
+    if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
+      h = hash_fd(out.get(), -1, nullptr, 0);  // what was cloned is what gets renamed
+    } else {
+      h = hash_fd(in.get(), out.get(), nullptr, 0);  // hashes exactly the bytes it writes
+    }
+    if (!h) {
+      why = h.error().message;
+    } else if (*h != c.new_hash) {
+      why = "its content is not the reviewed one (changed in the tree during apply)";
+    } else if (::fchmod(out.get(), c.new_mode & 0777) != 0 || ::fsync(out.get()) != 0) {
+      why = std::strerror(errno);
+    } else if (::renameat(parent, tmp.c_str(), parent, leaf.c_str()) != 0) {
+      why = std::strerror(errno);
+    }
+    if (!why.empty()) {
+      ::unlinkat(parent, tmp.c_str(), 0);
+      return make_error(ErrorCode::kIo, "write " + display_path(c.path) + ": " + why);
+    }
     return {};
   };
   for (const Change& c : d.changes) {
@@ -808,46 +1139,61 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name) {
   }
   for (const Change& c : d.changes) {
     if (c.kind == Change::Kind::kRemoved) continue;
+    before_write(c.path);
     std::string leaf;
     WS_LET(parent, open_parent(src.get(), c.path, true, &leaf));
     if (c.kind == Change::Kind::kModeChanged) {
-      if (::fchmodat(parent.get(), leaf.c_str(), c.new_mode & 0777, 0) != 0) {
-        return tl::unexpected(io_error("chmod " + c.path));
+      // fchmod on the very inode phase 1 verified, opened without following a link at the
+      // leaf (fchmodat(parent, leaf, mode, 0) follows one: a link renamed over the file
+      // during apply redirected the chmod to any file the operator owns). The entry is first
+      // looked at through an O_PATH descriptor, which opens nothing (no device or FIFO
+      // side effects), then reopened for fchmod and checked to be the same inode again.
+      auto v = verified.find(c.path);
+      auto same = [&](int fd, struct stat* st) {
+        return fd >= 0 && ::fstat(fd, st) == 0 && S_ISREG(st->st_mode) && v != verified.end() &&
+               st->st_dev == v->second.first && st->st_ino == v->second.second;
+      };
+      auto replaced = [&] {
+        return make_error(ErrorCode::kWorkspaceConflict,
+                          "chmod " + display_path(c.path) + ": it was replaced in SOURCE during "
+                          "apply (it is no longer the file that was checked); the changes before "
+                          "it in path order were written, nothing after it");
+      };
+      struct stat fst;
+      Fd path_fd(::openat(parent.get(), leaf.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!same(path_fd.get(), &fst)) return replaced();
+      if (fst.st_nlink > 1) {
+        // Hard-linked: a chmod would change every other link too (possibly outside SOURCE).
+        // Replace this entry with a copy carrying the new mode instead, as a content change is.
+        WS_TRY(write_file(c, parent.get(), leaf));
+      } else {
+        Fd f(::openat(parent.get(), leaf.c_str(),
+                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        if (f.valid()) {
+          if (!same(f.get(), &fst)) return replaced();
+          if (::fchmod(f.get(), c.new_mode & 0777) != 0) {
+            return tl::unexpected(io_error("chmod " + display_path(c.path)));
+          }
+        } else {
+          // Not readable by us (e.g. mode 0200): chmod the O_PATH descriptor's inode through
+          // its /proc link, which names that inode, not a path that could be swapped.
+          std::string proc = "/proc/self/fd/" + std::to_string(path_fd.get());
+          if (errno != EACCES || ::chmod(proc.c_str(), c.new_mode & 0777) != 0) {
+            return tl::unexpected(io_error("chmod " + display_path(c.path)));
+          }
+        }
       }
       ++res.modes_changed;
       continue;
     }
     if (c.type == Entry::Type::kDir) {
       if (::mkdirat(parent.get(), leaf.c_str(), c.new_mode & 0777) != 0 && errno != EEXIST) {
-        return tl::unexpected(io_error("mkdir " + c.path));
+        return tl::unexpected(io_error("mkdir " + display_path(c.path)));
       }
       ++res.dirs_created;
       continue;
     }
-    // A file: temp file in the same directory, then rename over the target (atomic per file).
-    std::string tleaf;
-    WS_LET(tparent, open_parent(tree.get(), c.path, false, &tleaf));
-    Fd in(::openat(tparent.get(), tleaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (!in.valid()) return tl::unexpected(io_error("open workspace copy of " + c.path));
-    struct stat ist;
-    if (::fstat(in.get(), &ist) != 0 || !S_ISREG(ist.st_mode)) {
-      return make_error(ErrorCode::kIo, "workspace copy of '" + c.path + "' is not a file");
-    }
-    unsigned char r[6];
-    randombytes_buf(r, sizeof r);
-    std::string tmp = ".wasmcap-apply-" + hex(r, sizeof r);
-    Fd out(::openat(parent.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600));
-    if (!out.valid()) return tl::unexpected(io_error("create temp file for " + c.path));
-    bool ok = ::ioctl(out.get(), FICLONE, in.get()) == 0;
-    if (!ok) ok = static_cast<bool>(hash_fd(in.get(), out.get(), nullptr, 0));
-    ok = ok && ::fchmod(out.get(), ist.st_mode & 0777) == 0 && ::fsync(out.get()) == 0;
-    if (!ok || ::renameat(parent.get(), tmp.c_str(), parent.get(), leaf.c_str()) != 0) {
-      int saved = errno;
-      ::unlinkat(parent.get(), tmp.c_str(), 0);
-      errno = saved;
-      return tl::unexpected(io_error("write " + c.path));
-    }
+    WS_TRY(write_file(c, parent.get(), leaf));
     ++res.written;
   }
   // The applied paths are now the new baseline: refresh their snapshot entries from SOURCE so
@@ -890,7 +1236,69 @@ Result<void> discard(const std::string& home, const std::string& name) {
   return {};
 }
 
-std::string render_diff_text(const DiffResult& d) {
+std::string escape_for_terminal(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  const size_t n = s.size();
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i) { return i < n && (byte(i) & 0xC0) == 0x80; };
+  for (size_t i = 0; i < n;) {
+    unsigned char c = byte(i);
+    if (c < 0x80) {
+      if (c == '\t' || c == '\n' || (c >= 0x20 && c < 0x7f)) {
+        out.push_back(static_cast<char>(c));
+      } else {  // C0 control or DEL, as cat -v shows them
+        out.push_back('^');
+        out.push_back(c == 0x7f ? '?' : static_cast<char>(c + 0x40));
+      }
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: decoded strictly (shortest form, no surrogates, <= U+10FFFF), so a
+    // terminal cannot read a control out of an over-long or broken encoding.
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool ok = len != 0;
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = cont(i + k);
+      if (ok) cp = (cp << 6) | (byte(i + k) & 0x3F);
+    }
+    if (ok) {
+      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
+           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    }
+    if (!ok) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+      continue;
+    }
+    bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                (cp >= 0x2066 && cp <= 0x2069);
+    if ((cp >= 0x80 && cp <= 0x9F) || bidi) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s, i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string render_diff_text(const DiffResult& d, bool raw) {
   std::string out;
   for (const Change& c : d.changes) {
     std::string line = std::string(kind_name(c.kind)) + " " + type_name(c.type) + " " + display_path(c.path);
@@ -906,7 +1314,12 @@ std::string render_diff_text(const DiffResult& d) {
     if (c.binary) line += " (binary)";
     out += line + "\n";
   }
-  for (const Change& c : d.changes) out += c.unified;
+  // Content is the tools' bytes: escaped for the terminal unless the caller asked for them raw.
+  // Headers and notes are built from display_path() already, which escaping leaves unchanged.
+  for (const Change& c : d.changes) out += raw ? c.unified : escape_for_terminal(c.unified);
+  out += d.digest.empty() ? std::string("digest: none (the tree changed while it was read; run "
+                                        "`ws diff` again)\n")
+                          : "digest: " + d.digest + "\n";
   return out;
 }
 
@@ -921,7 +1334,7 @@ std::string render_diff_json(const DiffResult& d) {
     if (!c.unified.empty()) o["diff"] = c.unified;
     arr.push_back(std::move(o));
   }
-  return nlohmann::json({{"changes", arr}})
+  return nlohmann::json({{"changes", arr}, {"digest", d.digest}})
              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
          "\n";
 }

@@ -1,11 +1,13 @@
 // Shadow workspaces: every command and every refusal (docs/workspace.md).
 #include "wasmcap/workspace.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "policy/syntax.h"
@@ -315,6 +317,424 @@ TEST_F(Fixture, HostileNamesAreEscapedInTheDiff) {
   std::string text = render_diff_text(*d);
   EXPECT_EQ(text.find("\x1b"), std::string::npos);
   EXPECT_NE(text.find("x\\x0a+++ b/forged\\x1b[2J"), std::string::npos) << text;
+}
+
+
+// --- issue 28: apply acts on descriptors, never on paths a link can redirect -------------------
+
+struct HookState {
+  std::string at;                      // the change's path the hook acts on
+  std::function<void()> act;           // what it does there (once)
+  bool fired = false;
+};
+void run_hook(const std::string& path, void* arg) {
+  auto* h = static_cast<HookState*>(arg);
+  if (!h->fired && path == h->at) {
+    h->fired = true;
+    h->act();
+  }
+}
+struct HookGuard {
+  explicit HookGuard(HookState* h) { set_apply_write_hook_for_testing(&run_hook, h); }
+  ~HookGuard() { set_apply_write_hook_for_testing(nullptr, nullptr); }
+};
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st;
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+// A mode-only change: after every check, a symlink to an outside 0600 file is renamed over the
+// file in SOURCE (deterministically, through the test hook). fchmodat(parent, leaf, mode, 0)
+// followed it and made the outside file 0755; apply must refuse and leave it alone.
+TEST_F(Fixture, ApplyModeChangeNeverFollowsASymlinkSwappedIn) {
+  TempDir outside;
+  write_text(outside.path() / "secret", "s3cret\n");
+  ::chmod((outside.path() / "secret").c_str(), 0600);
+  ::chmod((src() / "a.txt").c_str(), 0644);
+  Info i = make();
+  ::chmod((fs::path(i.tree) / "a.txt").c_str(), 0755);
+  HookState h;
+  h.at = "a.txt";
+  h.act = [&] {
+    fs::create_symlink(outside.path() / "secret", src() / ".swap");
+    fs::rename(src() / ".swap", src() / "a.txt");
+  };
+  HookGuard g(&h);
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(h.fired);
+  ASSERT_FALSE(r) << "the chmod went through the link";
+  EXPECT_EQ(r.error().code, ErrorCode::kWorkspaceConflict);
+  EXPECT_NE(r.error().message.find("replaced in SOURCE during apply"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(mode_of(outside.path() / "secret"), 0600u);
+  EXPECT_TRUE(fs::is_symlink(src() / "a.txt"));  // left as the attacker put it, not followed
+}
+
+// The same swap with a regular file (another inode, e.g. a hard link to an outside file) is
+// refused too: the chmod acts on the inode that was checked, or on nothing.
+TEST_F(Fixture, ApplyModeChangeActsOnlyOnTheCheckedInode) {
+  TempDir outside;
+  write_text(outside.path() / "other", "one\ntwo\nthree\n");
+  ::chmod((outside.path() / "other").c_str(), 0600);
+  Info i = make();
+  ::chmod((fs::path(i.tree) / "a.txt").c_str(), 0750);
+  HookState h;
+  h.at = "a.txt";
+  h.act = [&] {
+    ASSERT_EQ(::link((outside.path() / "other").c_str(), (src() / ".swap").c_str()), 0);
+    fs::rename(src() / ".swap", src() / "a.txt");
+  };
+  HookGuard g(&h);
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(h.fired);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(mode_of(outside.path() / "other"), 0600u);
+}
+
+// Keep holding: SOURCE's files hard-linked to files outside it. A content change replaces the
+// entry (rename), a mode change on a hard-linked file replaces it too: the outside file keeps
+// its content and mode.
+TEST_F(Fixture, ApplyNeverWritesThroughAHardLink) {
+  TempDir outside;
+  write_text(outside.path() / "x", "one\ntwo\nthree\n");
+  write_text(outside.path() / "y", "bee\n");
+  ::chmod((outside.path() / "x").c_str(), 0640);
+  ::chmod((outside.path() / "y").c_str(), 0640);
+  fs::remove(src() / "a.txt");
+  fs::remove(src() / "sub/b.txt");
+  ASSERT_EQ(::link((outside.path() / "x").c_str(), (src() / "a.txt").c_str()), 0);
+  ASSERT_EQ(::link((outside.path() / "y").c_str(), (src() / "sub/b.txt").c_str()), 0);
+  Info i = make();
+  ::chmod((fs::path(i.tree) / "a.txt").c_str(), 0755);        // mode only
+  write_text(fs::path(i.tree) / "sub/b.txt", "changed\n");  // content
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->conflicts.empty()) << r->conflicts[0].reason;
+  EXPECT_EQ(mode_of(src() / "a.txt"), 0755u);
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_EQ(read_text(src() / "sub/b.txt"), "changed\n");
+  EXPECT_EQ(mode_of(outside.path() / "x"), 0640u);
+  EXPECT_EQ(read_text(outside.path() / "y"), "bee\n");
+  EXPECT_EQ(mode_of(outside.path() / "y"), 0640u);
+}
+
+// A content change whose target is swapped for a symlink during apply: the rename replaces
+// the link, the link's target is never written.
+TEST_F(Fixture, ApplyWriteReplacesASymlinkSwappedIn) {
+  TempDir outside;
+  write_text(outside.path() / "secret", "s3cret\n");
+  Info i = make();
+  write_text(fs::path(i.tree) / "a.txt", "mine\n");
+  HookState h;
+  h.at = "a.txt";
+  h.act = [&] {
+    fs::remove(src() / "a.txt");
+    fs::create_symlink(outside.path() / "secret", src() / "a.txt");
+  };
+  HookGuard g(&h);
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(h.fired);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(read_text(outside.path() / "secret"), "s3cret\n");
+  EXPECT_FALSE(fs::is_symlink(src() / "a.txt"));
+  EXPECT_EQ(read_text(src() / "a.txt"), "mine\n");
+}
+
+// --- SOURCE's identity ---------------------------------------------------------------------------
+
+// SOURCE replaced by a symlink to another directory after create: apply refuses (a conflict,
+// nothing written), it used to write the added file into the link's target.
+TEST_F(Fixture, ApplyRefusesASourceReplacedByASymlink) {
+  Info i = make();
+  write_text(fs::path(i.tree) / "job", "tool output\n");
+  TempDir other;
+  fs::rename(src(), tmp.path() / "src-moved");
+  fs::create_directory_symlink(other.path(), src());
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->conflicts.size(), 1u);
+  EXPECT_NE(r->conflicts[0].reason.find("symlink"), std::string::npos) << r->conflicts[0].reason;
+  EXPECT_FALSE(fs::exists(other.path() / "job"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "src-moved/job"));
+}
+
+// An ancestor of SOURCE replaced by a link, and SOURCE replaced by another real directory with
+// the same content (no link anywhere): both refused, by the O_NOFOLLOW walk and by the
+// device/inode recorded at create.
+TEST_F(Fixture, ApplyRefusesASourceOrAncestorReplaced) {
+  fs::path anc = tmp.path() / "anc";
+  write_text(anc / "proj/a.txt", "a\n");
+  auto made = create(home(), (anc / "proj").string(), "deep");
+  ASSERT_TRUE(made) << made.error().to_string();
+  write_text(fs::path(made->tree) / "job", "x\n");
+  TempDir other;
+  write_text(other.path() / "proj/a.txt", "a\n");
+  fs::rename(anc, tmp.path() / "anc-moved");
+  fs::create_directory_symlink(other.path(), anc);
+  auto r = workspace::apply(home(), "deep");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->conflicts.size(), 1u);
+  EXPECT_FALSE(fs::exists(other.path() / "proj/job"));
+
+  Info i = make();
+  write_text(fs::path(i.tree) / "job", "x\n");
+  fs::rename(src(), tmp.path() / "src-moved");
+  fs::copy(tmp.path() / "src-moved", src(), fs::copy_options::recursive);  // same content
+  auto r2 = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  ASSERT_EQ(r2->conflicts.size(), 1u);
+  EXPECT_NE(r2->conflicts[0].reason.find("no longer the directory"), std::string::npos)
+      << r2->conflicts[0].reason;
+  EXPECT_FALSE(fs::exists(src() / "job"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "src-moved/job"));
+}
+
+// --- sparse files and the logical-size bound -----------------------------------------------------
+
+uint64_t allocated(const fs::path& p) {
+  struct stat st;
+  EXPECT_EQ(::stat(p.c_str(), &st), 0);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+void make_sparse(const fs::path& p, uint64_t offset, const std::string& tail) {
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, tail.data(), tail.size(), static_cast<off_t>(offset)),
+            static_cast<ssize_t>(tail.size()));
+  ::close(fd);
+}
+
+// A guest seeks 16 MiB and writes a byte: create, diff and apply keep the hole (apply used to
+// write 16 MiB of real blocks into SOURCE), and the hash is the plain content hash (a dense
+// copy of the same bytes is no change).
+TEST_F(Fixture, SparseFilesStaySparse) {
+  constexpr uint64_t kOff = 16u << 20;
+  make_sparse(src() / "sparse-in-source", kOff, "s");
+  Info i = make();
+  EXPECT_LT(allocated(fs::path(i.tree) / "sparse-in-source"), 1u << 20);
+  make_sparse(fs::path(i.tree) / "hole", kOff, "x");
+  ASSERT_LT(allocated(fs::path(i.tree) / "hole"), 1u << 20) << "the file system has no holes";
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->conflicts.empty());
+  EXPECT_EQ(fs::file_size(src() / "hole"), kOff + 1);
+  EXPECT_LT(allocated(src() / "hole"), 1u << 20) << "apply filled the hole";
+  std::ifstream f(src() / "hole", std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(kOff - 1));
+  char two[2] = {1, 1};
+  f.read(two, 2);
+  EXPECT_EQ(two[0], 0);
+  EXPECT_EQ(two[1], 'x');
+  // A sparse file in SOURCE, its tree copy rewritten dense with the same bytes: the content
+  // hash (holes hash as the zeros they read as) sees no difference.
+  make_sparse(src() / "small-hole", 1 << 20, "y");
+  Info j = make("w2");
+  write_text(fs::path(j.tree) / "small-hole", std::string(1 << 20, '\0') + "y");
+  EXPECT_GE(allocated(fs::path(j.tree) / "small-hole"), 1u << 20);
+  auto d2 = diff(home(), "w2");
+  ASSERT_TRUE(d2);
+  EXPECT_EQ(find(*d2, "small-hole"), nullptr) << render_diff_text(*d2);
+}
+
+// The logical size (apparent sizes) is bounded: scaled down to 1 MiB here. A sparse file over
+// it (2 MiB apparent, one block allocated) is refused by diff and apply, before any hashing;
+// a SOURCE over it is refused by create. The default bound refuses a 1 TiB sparse file (it
+// used to stall diff for the time of hashing 1 TiB).
+TEST_F(Fixture, LogicalSizeIsBounded) {
+  auto small = create(home(), src().string(), "small", 1u << 20);
+  ASSERT_TRUE(small) << small.error().to_string();
+  EXPECT_EQ(open(home(), "small")->max_bytes, 1u << 20);
+  write_text(fs::path(small->tree) / "a.txt", "mine\n");
+  make_sparse(fs::path(small->tree) / "big", 2u << 20, "b");
+  auto d = diff(home(), "small");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(d.error().message.find("'big'"), std::string::npos) << d.error().message;
+  EXPECT_NE(d.error().message.find("--max-size-mb"), std::string::npos) << d.error().message;
+  auto a = workspace::apply(home(), "small");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_FALSE(fs::exists(src() / "big"));
+  make_sparse(src() / "big-source", 2u << 20, "b");
+  auto refused = create(home(), src().string(), "small2", 1u << 20);
+  ASSERT_FALSE(refused);
+  EXPECT_FALSE(fs::exists(fs::path(home()) / "workspaces/small2"));
+  fs::remove(src() / "big-source");
+  // Per-session workspaces inherit their base's bound.
+  auto s = session_workspace(home(), "small", "k");
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(s->max_bytes, 1u << 20);
+
+  Info i = make();
+  EXPECT_EQ(i.max_bytes, kDefaultMaxLogicalBytes);
+  int fd = ::open((fs::path(i.tree) / "tib").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  if (::ftruncate(fd, off_t{1} << 40) != 0) {
+    ::close(fd);
+    GTEST_SKIP() << "the file system does not allow a 1 TiB sparse file";
+  }
+  ::close(fd);
+  auto dt = diff(home(), "w1");
+  ASSERT_FALSE(dt);
+  EXPECT_NE(dt.error().message.find("'tib'"), std::string::npos) << dt.error().message;
+}
+
+// --- what the reviewer sees, and what lands -------------------------------------------------------
+
+// Content a tool wrote cannot drive the reviewer's terminal: an added ESC[2K + CR that erased a
+// line, OSC 52 (clipboard), OSC 8 (hyperlink), C1 CSI, bidi overrides and broken UTF-8 are
+// shown escaped; --raw (render raw) keeps the bytes for pipes.
+TEST_F(Fixture, DiffEscapesTerminalControlsInContent) {
+  Info i = make();
+  const std::string hostile =
+      "visible\n"
+      "evil line\x1b[2K\rinnocent\n"
+      "\x1b]52;c;ZXZpbA==\x07\n"
+      "\x1b]8;;http://x.example/\x1b\\link\x1b]8;;\x1b\\\n"
+      "\xc2\x9b" "31m\xe2\x80\xae" "reversed\xff\x7f\n"
+      "caf\xc3\xa9 \xe6\x97\xa5\t!\n";
+  write_text(fs::path(i.tree) / "added.txt", hostile);
+  write_text(fs::path(i.tree) / "a.txt", "one\ntwo\x1b[1A\x1b[2K\nthree\n");
+  auto d = diff(home(), "w1");
+  ASSERT_TRUE(d);
+  std::string text = render_diff_text(*d);
+  for (const char* bad : {"\x1b", "\r", "\x07", "\x7f", "\xc2\x9b", "\xe2\x80\xae", "\xff"}) {
+    EXPECT_EQ(text.find(bad), std::string::npos) << "raw byte " << std::hex
+                                                 << (0xff & static_cast<int>(bad[0])) << "\n" << text;
+  }
+  EXPECT_NE(text.find("+evil line^[[2K^Minnocent\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("+^[]52;c;ZXZpbA==^G\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("+^[]8;;http://x.example/^[\\link^[]8;;^[\\\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("+<U+009B>31m<U+202E>reversed\\xff^?\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("+caf\xc3\xa9 \xe6\x97\xa5\t!\n"), std::string::npos) << text;  // UTF-8 kept
+  EXPECT_NE(text.find("+two^[[1A^[[2K\n"), std::string::npos) << text;
+  std::string raw = render_diff_text(*d, true);
+  EXPECT_NE(raw.find("+evil line\x1b[2K\rinnocent\n"), std::string::npos);
+  EXPECT_EQ(escape_for_terminal("\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80"),  // surrogate, overlong
+            "\\xed\\xa0\\x80\\xc0\\xaf\\xf4\\x90\\x80\\x80");
+}
+
+// `ws diff` prints the change set's digest; apply --expect applies exactly that change set:
+// a tool changing a file after the review makes apply refuse with nothing written.
+TEST_F(Fixture, ApplyExpectBindsTheReviewedChangeSet) {
+  Info i = make();
+  write_text(fs::path(i.tree) / "a.txt", "reviewed\n");
+  auto d = diff(home(), "w1");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->digest.size(), 64u);
+  EXPECT_EQ(diff(home(), "w1")->digest, d->digest);  // deterministic
+  EXPECT_NE(render_diff_text(*d).find("digest: " + d->digest + "\n"), std::string::npos);
+  write_text(fs::path(i.tree) / "a.txt", "unreviewed\n");  // same size would not matter either
+  ApplyOptions o;
+  o.expect = d->digest;
+  auto r = workspace::apply(home(), "w1", o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kWorkspaceConflict);
+  EXPECT_NE(r.error().message.find("not the one reviewed"), std::string::npos);
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  // A mode change alone changes the digest too.
+  auto d2 = diff(home(), "w1");
+  ::chmod((fs::path(i.tree) / "a.txt").c_str(), 0700);
+  EXPECT_NE(diff(home(), "w1")->digest, d2->digest);
+  o.expect = diff(home(), "w1")->digest;
+  auto ok = workspace::apply(home(), "w1", o);
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(ok->digest, o.expect);
+  EXPECT_EQ(read_text(src() / "a.txt"), "unreviewed\n");
+}
+
+// Tools are kept out during apply: a hold (what sh/run/MCP take for a run) makes apply refuse
+// with nothing written, and while apply runs no hold can be taken (neither in-process nor by
+// `wasmcap sh --workspace`).
+TEST_F(Fixture, ApplyAndToolsExcludeEachOther) {
+  Info i = make();
+  write_text(fs::path(i.tree) / "a.txt", "mine\n");
+  {
+    policy::Plan plan;
+    plan.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "w1"});
+    std::vector<ToolHold> holds;
+    ASSERT_TRUE(bind_plan(plan, home(), "", &holds));
+    ASSERT_EQ(holds.size(), 1u);
+    auto r = workspace::apply(home(), "w1");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kWorkspaceConflict);
+    EXPECT_NE(r.error().message.find("in use by a running tool"), std::string::npos);
+    EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  }
+  HookState h;
+  h.at = "a.txt";
+  bool in_process_refused = false;
+  wasmcap::testing::ProcResult sh;
+  h.act = [&] {
+    auto hold = hold_for_tools(home(), "w1");
+    in_process_refused = !hold && hold.error().code == ErrorCode::kWorkspaceConflict;
+    wasmcap::testing::ProcOptions o;
+    o.extra_env.emplace_back("WASMCAP_HOME", home());
+    sh = wasmcap::testing::run_cli({"sh", "--workspace", "w1", "-c", "echo hi > /work/x"}, o);
+  };
+  HookGuard g(&h);
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(in_process_refused);
+  EXPECT_EQ(sh.exit_code, 73) << wasmcap::testing::describe(sh);
+  EXPECT_NE(sh.err.find("being applied"), std::string::npos) << sh.err;
+  EXPECT_FALSE(fs::exists(fs::path(i.tree) / "x"));
+  EXPECT_TRUE(hold_for_tools(home(), "w1"));  // free again after apply
+}
+
+// WASMCAP_HOME is the operator's: create makes its own folders private and leaves HOME's mode.
+TEST_F(Fixture, CreateLeavesAnExistingHomeAlone) {
+  fs::create_directories(home());
+  ::chmod(home().c_str(), 0751);
+  make();
+  EXPECT_EQ(mode_of(home()), 0751u);
+  EXPECT_EQ(mode_of(fs::path(home()) / "workspaces"), 0700u);
+  fs::path fresh = tmp.path() / "fresh/home";
+  ASSERT_TRUE(create(fresh.string(), src().string(), "f1"));
+  EXPECT_EQ(mode_of(fresh), 0700u);  // made by wasmcap
+}
+
+// The CLI: diff prints the digest last; --raw keeps bytes (stdout here is a pipe); apply
+// --expect with another digest is 73 and writes nothing, with the printed one it applies.
+TEST_F(Fixture, CliDigestRawAndExpect) {
+  wasmcap::testing::ProcOptions o;
+  o.extra_env.emplace_back("WASMCAP_HOME", home());
+  auto c = wasmcap::testing::run_cli(
+      {"ws", "create", "--from", src().string(), "--name", "c2", "--max-size-mb", "4"}, o);
+  ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
+  EXPECT_EQ(open(home(), "c2")->max_bytes, 4u << 20);
+  write_text(fs::path(home()) / "workspaces/c2/tree/a.txt", "x\x1b[2Ky\n");
+  auto d = wasmcap::testing::run_cli({"ws", "diff", "c2"}, o);
+  ASSERT_EQ(d.exit_code, 0) << wasmcap::testing::describe(d);
+  EXPECT_NE(d.out.find("+x^[[2Ky\n"), std::string::npos) << d.out;
+  auto pos = d.out.rfind("digest: ");
+  ASSERT_NE(pos, std::string::npos);
+  std::string digest = d.out.substr(pos + 8, 64);
+  EXPECT_EQ(d.out.size(), pos + 8 + 64 + 1) << "the digest is the last line";
+  auto raw = wasmcap::testing::run_cli({"ws", "diff", "c2", "--raw"}, o);
+  EXPECT_EQ(raw.exit_code, 0);
+  EXPECT_NE(raw.out.find("+x\x1b[2Ky\n"), std::string::npos);
+  // On a terminal (a pty from script(1)), --raw is refused and nothing of the content is shown.
+  if (::access("/usr/bin/script", X_OK) == 0) {
+    auto tty = wasmcap::testing::run_process(
+        {"/usr/bin/script", "-qec", wasmcap::testing::cli_path() + " ws diff c2 --raw", "/dev/null"}, o);
+    EXPECT_EQ(tty.exit_code, 64) << wasmcap::testing::describe(tty);
+    EXPECT_NE(tty.out.find("stdout is a terminal"), std::string::npos) << tty.out;
+    EXPECT_EQ(tty.out.find("\x1b[2K"), std::string::npos);
+  }
+  auto j = wasmcap::testing::run_cli({"ws", "diff", "c2", "--json"}, o);
+  EXPECT_NE(j.out.find("\"digest\": \"" + digest + "\""), std::string::npos) << j.out;
+  std::string wrong = digest;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  auto bad = wasmcap::testing::run_cli({"ws", "apply", "c2", "--expect", wrong}, o);
+  EXPECT_EQ(bad.exit_code, 73) << wasmcap::testing::describe(bad);
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  auto good = wasmcap::testing::run_cli({"ws", "apply", "c2", "--expect", digest}, o);
+  EXPECT_EQ(good.exit_code, 0) << wasmcap::testing::describe(good);
+  EXPECT_EQ(read_text(src() / "a.txt"), "x\x1b[2Ky\n");
 }
 
 // --- the line diff ---------------------------------------------------------------------------
