@@ -91,6 +91,11 @@ struct ShOpts {
   std::string workspace, script, file, engine = "interp", audit_file, clock, random;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
+  // Defaults: shell::Options (include/wasmcap/shell.h), where each bound's threat is given.
+  uint64_t max_shell_memory = shell::Options{}.max_shell_memory_bytes,
+           max_words = shell::Options{}.max_words,
+           max_pipeline_stages = shell::Options{}.max_pipeline_stages,
+           max_live_commands = shell::Options{}.max_live_commands;
 };
 
 }  // namespace
@@ -120,6 +125,17 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
   sh->add_option("--max-substitution-bytes", o->max_substitution_bytes,
                  "Cap on what one $(...) captures (0 = none)");
+  sh->add_option("--max-shell-memory", o->max_shell_memory,
+                 "Cap on the shell's own memory: words, variables, glob results, $(...) output "
+                 "(default 64 MiB; 0 = none)");
+  sh->add_option("--max-words", o->max_words,
+                 "Cap on the words one command expands to, and on one glob's candidates "
+                 "(default 100000; 0 = none)");
+  sh->add_option("--max-pipeline-stages", o->max_pipeline_stages,
+                 "Cap on the commands of one pipeline (default 64; 0 = none)");
+  sh->add_option("--max-live-commands", o->max_live_commands,
+                 "Cap on commands running at once: pipeline stages and nested $(...) "
+                 "(default 128; 0 = none)");
   sh->add_option("--audit-file", o->audit_file,
                  "Append one shell_command JSON record per command to this file");
   return [=]() -> std::optional<int> {
@@ -217,6 +233,10 @@ Dispatch add_sh_command(CLI::App& app) {
     so.max_output_bytes = o->max_output_bytes;
     so.max_commands = o->max_commands;
     so.max_substitution_bytes = o->max_substitution_bytes;
+    so.max_shell_memory_bytes = o->max_shell_memory;
+    so.max_words = o->max_words;
+    so.max_pipeline_stages = o->max_pipeline_stages;
+    so.max_live_commands = o->max_live_commands;
     if (!o->audit_file.empty()) {
       auto s = audit::open_file_sink(o->audit_file);
       if (!s) return fail(s.error());
