@@ -103,12 +103,26 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = n
   return write_all(fd, s.data(), s.size());
 }
 
-// A name or path quoted in a message: the script's own text, shortened so that a message about
-// a huge expansion is not itself huge.
+// A word shown in a message (a command name, a path). Threat: words can come from a tool's
+// output through $(...) or a file name a glob found, and a message goes to a terminal: control
+// bytes could forge lines or inject terminal escapes, and a huge expansion would make a huge
+// message. Printable ASCII is kept, every other byte is \xNN, at most 256 bytes then "...".
 std::string shown(std::string_view s) {
   constexpr size_t kMaxShown = 256;
-  if (s.size() <= kMaxShown) return std::string(s);
-  return std::string(s.substr(0, kMaxShown)) + "...";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMaxShown) out += "...";
+  return out;
 }
 
 // --- paths: guest path -> (preopen, relative path), never outside a preopen -----------------
@@ -148,8 +162,7 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view 
     if (c == ".") continue;
     if (c == "..") {
       if (norm.empty()) {
-        return make_error(ErrorCode::kGrantDenied,
-                          std::string(path) + ": outside the granted directories");
+        return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
       }
       norm.pop_back();
       continue;
@@ -167,8 +180,7 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view 
     best_len = pc.size();
   }
   if (best.preopen == nullptr) {
-    return make_error(ErrorCode::kGrantDenied,
-                      std::string(path) + ": outside the granted directories");
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
   }
   best.rel.assign(norm.begin() + static_cast<long>(best_len), norm.end());
   best.guest = "/";
@@ -555,7 +567,7 @@ int builtin_test(Ctx& ctx, const State& st, std::vector<std::string_view> a, int
       else if (op == "-s") r = s->st_size > 0 ? 0 : 1;
       else r = 0;
     } else {
-      return usage(std::string(shown(op)) + ": unary operator expected");
+      return usage(shown(op) + ": unary operator expected");
     }
   } else if (a.size() == 3) {
     std::string_view op = a[1];

@@ -366,6 +366,19 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
   }
 }
 
+// A word shown in a message may come from a tool's output or a file name: control bytes are
+// escaped (no forged lines, no terminal escapes) and a huge word is cut.
+TEST_F(ShellFixture, MessagesEscapeWords) {
+  auto r = run("X=$(echo 'a\x1b[2Kb\rc'); $X; echo x > \"$X\"/f; Y=" + std::string(1000, 'y') +
+               "; $Y");
+  ASSERT_TRUE(r.result);
+  EXPECT_NE(r.err.find("wasmcap sh: a\\x1b[2Kb\\x0dc: command not found\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(std::string(256, 'y') + "...: command not found"), std::string::npos);
+}
+
 TEST_F(ShellFixture, Globbing) {
   for (const char* f : {"b.txt", "a.txt", ".hidden.txt", "c.md", "sub/x.txt"}) write_text(work() / f, "");
   auto r = run("echo *.txt; echo '*.txt' \"*\".txt; echo *.none; echo s*/*.txt; echo /work/?.md; "
@@ -852,6 +865,27 @@ TEST(ShellCli, UsageErrors) {
   o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
   auto ws = wasmcap::testing::run_cli({"sh", "--workspace", "../x", "-c", "true"}, o);
   EXPECT_EQ(ws.exit_code, 64);
+}
+
+// The shell's bounds are settable from the command line, and a command over one fails with a
+// message naming the flag while the script goes on.
+TEST(ShellCli, BoundsAreFlags) {
+  TempDir tmp;
+  std::string grow = "A=0123456789abcdef";
+  for (int i = 0; i < 16; ++i) grow += "; A=$A$A";  // 1 MiB
+  auto r = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "--max-shell-memory",
+                                      "1048576", "-c", grow + "; echo st=$?"});
+  EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "st=1\n");
+  EXPECT_NE(r.err.find("at most 1 MiB together; raise it with --max-shell-memory"),
+            std::string::npos)
+      << r.err;
+  auto w = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "--max-words", "2",
+                                      "--max-pipeline-stages", "2", "-c",
+                                      "echo a b; echo st=$?; true | true | true; echo st=$?"});
+  EXPECT_EQ(w.out, "st=1\nst=1\n") << wasmcap::testing::describe(w);
+  EXPECT_NE(w.err.find("more than 2 words"), std::string::npos) << w.err;
+  EXPECT_NE(w.err.find("at most 2 per pipeline"), std::string::npos) << w.err;
 }
 
 // Without -c or FILE and with stdin not a terminal, the script is stdin (its commands then see
