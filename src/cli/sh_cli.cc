@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/cli.h"
 #include "cli/ws_cli.h"
@@ -17,6 +16,9 @@
 namespace wasmcap::cli {
 
 namespace {
+
+// A script (a FILE or stdin) is at most this long: it is held whole, then parsed.
+constexpr size_t kMaxScriptBytes = 16u << 20;
 
 int fail(const Error& e) {
   std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
@@ -167,9 +169,14 @@ Dispatch add_sh_command(CLI::App& app) {
       if (!o->script.empty()) return fail(Error(ErrorCode::kInvalidArgument, "give -c or FILE, not both"));
       std::ifstream f(o->file, std::ios::binary);
       if (!f) return fail(Error(ErrorCode::kNotFound, "cannot read script " + o->file));
-      std::stringstream ss;
-      ss << f.rdbuf();
-      text = ss.str();
+      // The same bound as a script on stdin: the file is read, then parsed within the shell's
+      // memory budget, never read whole whatever its size.
+      text.resize(kMaxScriptBytes + 1);
+      f.read(text.data(), static_cast<std::streamsize>(text.size()));
+      text.resize(static_cast<size_t>(f.gcount()));
+      if (text.size() > kMaxScriptBytes) {
+        return fail(Error(ErrorCode::kInvalidArgument, "the script " + o->file + " exceeds 16 MiB"));
+      }
     }
     // Neither -c nor FILE: a terminal gets the interactive mode, anything else is the script.
     const bool from_stdin = o->file.empty() && sh->count("-c") == 0;
@@ -183,7 +190,7 @@ Dispatch add_sh_command(CLI::App& app) {
         if (n < 0) return fail(Error(ErrorCode::kIo, "cannot read the script from stdin"));
         if (n == 0) break;
         all.append(buf, static_cast<size_t>(n));
-        if (all.size() > (16u << 20)) {
+        if (all.size() > kMaxScriptBytes) {
           return fail(Error(ErrorCode::kInvalidArgument, "the script on stdin exceeds 16 MiB"));
         }
       }

@@ -92,10 +92,13 @@ class Budget {
   Commands start_commands(uint64_t n);
 
   // Charges `n` bytes for the life of the object: for copies the shell hands to an API that
-  // takes plain std::string (a tool's argv and environment).
+  // takes plain std::string (a tool's argv and environment), and for a parsed script.
   class Lease {
    public:
+    enum Adopt { kAdopt };
     Lease(Budget* b, size_t n) : b_(b), n_(n) { b_->charge(n_); }
+    // Takes over `n` bytes already charged (a parsed script's, parse.h).
+    Lease(Budget* b, size_t n, Adopt) : b_(b), n_(n) {}
     Lease(const Lease&) = delete;
     ~Lease() { b_->release(n_); }
 

@@ -925,20 +925,27 @@ Result<Outcome> Session::run(const std::string& text) {
   if (impl_->st.exit_requested) {
     return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
   }
-  auto script = parse(text);
-  if (!script) {
-    impl_->st.last = 2;  // as sh after a syntax error
-    return tl::unexpected(script.error());
-  }
   Ctx ctx;  // limits, counters and the deadline are per script
   ctx.o = impl_->o;
   ctx.budget = &impl_->budget;
   if (ctx.o.deadline_ms != 0) {
     ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
   }
-  State& st = impl_->st;
-  // The budget checks this script's deadline and stop flag on every charge and in long loops.
+  // The budget checks this script's deadline and stop flag on every charge and in long loops,
+  // from the parse on.
+  struct Disarm {
+    Budget& b;
+    ~Disarm() { b.disarm(); }
+  } disarm{impl_->budget};
   impl_->budget.arm(ctx.deadline, &ctx.interrupt);
+  uint64_t ast_bytes = 0;
+  auto script = parse(text, nullptr, &impl_->budget, &ast_bytes);
+  if (!script) {
+    impl_->st.last = 2;  // as sh after a syntax error
+    return tl::unexpected(script.error());
+  }
+  Budget::Lease ast(&impl_->budget, ast_bytes, Budget::Lease::kAdopt);  // held by the AST
+  State& st = impl_->st;
   // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
   std::atomic<bool> done{false};
   std::thread watchdog;
@@ -957,7 +964,6 @@ Result<Outcome> Session::run(const std::string& text) {
   run_list(ctx, st, *script, Io{ctx.o.stdin_fd, ctx.o.stdout_fd, ctx.o.stderr_fd});
   done = true;
   if (watchdog.joinable()) watchdog.join();
-  impl_->budget.disarm();
   if (ctx.fatal) {
     st.last = error_exit_code(ctx.fatal->code);
     return tl::unexpected(*ctx.fatal);
@@ -966,15 +972,18 @@ Result<Outcome> Session::run(const std::string& text) {
 }
 
 bool needs_more_input(const std::string& text) {
+  // The interactive shell asks this for every line of a growing input: the parse is bounded by
+  // a budget of the default size (over it the input counts as complete, and the session's own
+  // parse then reports the bound).
+  Budget scratch(Budget::Limits{Options{}.max_shell_memory_bytes, 0, 0, 0});
   bool incomplete = false;
-  (void)parse(text, &incomplete);
+  uint64_t charged = 0;
+  (void)parse(text, &incomplete, &scratch, &charged);
   return incomplete;
 }
 
 Result<Outcome> run_script(const std::string& text, Options options) {
-  // Parse before anything else (an invocation id is not needed to refuse a script).
-  auto script = parse(text);
-  if (!script) return tl::unexpected(script.error());
+  // The session's run parses (within its budget) before anything runs.
   auto session = Session::create(std::move(options));
   if (!session) return tl::unexpected(session.error());
   return (*session)->run(text);

@@ -533,6 +533,27 @@ TEST_F(ShellFixture, ShellMemoryBudgetBoundsVariables) {
   EXPECT_NE(e_text.find("--max-shell-memory"), std::string::npos) << e_text;
 }
 
+// The parsed script counts too: before, a 16 MiB script of short words made the parser hold
+// 1.1-1.6 GB. Its nodes are charged as they are made; over the budget the script is refused
+// (memory_limit, nothing runs) and nothing stays charged.
+TEST_F(ShellFixture, ShellMemoryBudgetBoundsTheParsedScript) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1u << 20;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  std::string big = "echo ran > f; true";
+  for (int i = 0; i < 100000; ++i) big += " a";  // 200 KB of text, about 10 MB of AST
+  auto r = (*s)->run(big);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kMemoryLimit);
+  EXPECT_NE(r.error().message.find("the parsed script does not fit"), std::string::npos);
+  EXPECT_NE(r.error().message.find("--max-shell-memory"), std::string::npos);
+  EXPECT_FALSE(fs::exists(work() / "f"));
+  EXPECT_EQ((*s)->memory_in_use(), 0u);
+  EXPECT_TRUE((*s)->run("X=1; echo $X > /dev/null"));
+  EXPECT_LT((*s)->memory_in_use(), 1024u);  // X only: the script's AST was returned
+}
+
 // The budget covers every kind of shell state, not just variables: words of one command, a
 // $(...) capture, and a pipeline stage's copy of the state share it; what a command held is
 // returned when it ends.
