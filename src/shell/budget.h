@@ -71,8 +71,8 @@ class Budget {
   // Takes `n` bytes of the memory budget (after check()); throws LimitHit past the budget.
   void charge(size_t n);
   void release(size_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
-  // Throws LimitHit when one command's expansion (or one glob's candidates) reaches `count`
-  // words past the cap.
+  // Throws LimitHit when `count` (the words of one command so far, or one glob pattern's
+  // candidates) exceeds the word cap; then check().
   void check_words(size_t count) const;
 
   // Reserves `n` running commands (one pipeline's stages) for the life of the object.
