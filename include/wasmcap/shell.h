@@ -56,6 +56,21 @@ struct Options {
   uint64_t max_memory_bytes = 1ull << 30;  // per tool instance
   // What one command substitution `$(...)` may capture (0 = none); past it: output_limit.
   uint64_t max_substitution_bytes = 1u << 20;
+  // Limits of the shell's own host-side work, for the whole session (docs/shell.md "Limits";
+  // src/shell/budget.h). Past one of them the command fails with status 1 and a message naming
+  // the bound; the script goes on, as sh after a failed expansion.
+  // The memory the shell itself holds (0 = none): words and fields being expanded, glob
+  // candidates, variables, $(...) captures, builtin output, a tool's argv and environment.
+  // Threat: `A=$A$A` doubling a variable, glob products (`*/../*/../*`).
+  uint64_t max_shell_memory_bytes = 64u << 20;
+  // Words one command expands to, and candidates one glob pattern holds (0 = none). Threat:
+  // glob products and huge word splits that would take seconds and gigabytes to build.
+  uint64_t max_words = 100000;
+  // Commands in one pipeline, and commands running at once in the session (pipeline stages
+  // and the commands of nested $(...)), each a thread and possibly a tool instance with up to
+  // max_memory_bytes of linear memory (0 = none). Threat: `true | true | ...` 3000 stages deep.
+  uint64_t max_pipeline_stages = 64;
+  uint64_t max_live_commands = 128;
   // One `shell_command` JSON record per command (docs/shell.md "Audit"). Null: none.
   std::shared_ptr<audit::Sink> audit;
   std::string invocation_id;  // joins the records; generated when empty
@@ -81,6 +96,8 @@ class Session {
   bool exited() const;  // `exit` ran: run() refuses from now on
   int last_status() const;
   std::string cwd() const;
+  // Bytes of the session's shell memory budget in use (variables, between runs).
+  uint64_t memory_in_use() const;
 
  private:
   struct Impl;

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli/cli.h"
 #include "cli/ws_cli.h"
@@ -17,6 +16,9 @@
 namespace wasmcap::cli {
 
 namespace {
+
+// A script (a FILE or stdin) is at most this long: it is held whole, then parsed.
+constexpr size_t kMaxScriptBytes = 16u << 20;
 
 int fail(const Error& e) {
   std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
@@ -91,6 +93,11 @@ struct ShOpts {
   std::string workspace, script, file, engine = "interp", audit_file, clock, random;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
+  // Defaults: shell::Options (include/wasmcap/shell.h), where each bound's threat is given.
+  uint64_t max_shell_memory = shell::Options{}.max_shell_memory_bytes,
+           max_words = shell::Options{}.max_words,
+           max_pipeline_stages = shell::Options{}.max_pipeline_stages,
+           max_live_commands = shell::Options{}.max_live_commands;
 };
 
 }  // namespace
@@ -120,6 +127,17 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
   sh->add_option("--max-substitution-bytes", o->max_substitution_bytes,
                  "Cap on what one $(...) captures (0 = none)");
+  sh->add_option("--max-shell-memory", o->max_shell_memory,
+                 "Cap on the shell's own memory: words, variables, glob results, $(...) output "
+                 "(default 64 MiB; 0 = none)");
+  sh->add_option("--max-words", o->max_words,
+                 "Cap on the words one command expands to, and on one glob's candidates "
+                 "(default 100000; 0 = none)");
+  sh->add_option("--max-pipeline-stages", o->max_pipeline_stages,
+                 "Cap on the commands of one pipeline (default 64; 0 = none)");
+  sh->add_option("--max-live-commands", o->max_live_commands,
+                 "Cap on commands running at once: pipeline stages and nested $(...) "
+                 "(default 128; 0 = none)");
   sh->add_option("--audit-file", o->audit_file,
                  "Append one shell_command JSON record per command to this file");
   return [=]() -> std::optional<int> {
@@ -155,9 +173,14 @@ Dispatch add_sh_command(CLI::App& app) {
       if (!o->script.empty()) return fail(Error(ErrorCode::kInvalidArgument, "give -c or FILE, not both"));
       std::ifstream f(o->file, std::ios::binary);
       if (!f) return fail(Error(ErrorCode::kNotFound, "cannot read script " + o->file));
-      std::stringstream ss;
-      ss << f.rdbuf();
-      text = ss.str();
+      // The same bound as a script on stdin: the file is read, then parsed within the shell's
+      // memory budget, never read whole whatever its size.
+      text.resize(kMaxScriptBytes + 1);
+      f.read(text.data(), static_cast<std::streamsize>(text.size()));
+      text.resize(static_cast<size_t>(f.gcount()));
+      if (text.size() > kMaxScriptBytes) {
+        return fail(Error(ErrorCode::kInvalidArgument, "the script " + o->file + " exceeds 16 MiB"));
+      }
     }
     // Neither -c nor FILE: a terminal gets the interactive mode, anything else is the script.
     const bool from_stdin = o->file.empty() && sh->count("-c") == 0;
@@ -171,7 +194,7 @@ Dispatch add_sh_command(CLI::App& app) {
         if (n < 0) return fail(Error(ErrorCode::kIo, "cannot read the script from stdin"));
         if (n == 0) break;
         all.append(buf, static_cast<size_t>(n));
-        if (all.size() > (16u << 20)) {
+        if (all.size() > kMaxScriptBytes) {
           return fail(Error(ErrorCode::kInvalidArgument, "the script on stdin exceeds 16 MiB"));
         }
       }
@@ -221,6 +244,10 @@ Dispatch add_sh_command(CLI::App& app) {
     so.max_output_bytes = o->max_output_bytes;
     so.max_commands = o->max_commands;
     so.max_substitution_bytes = o->max_substitution_bytes;
+    so.max_shell_memory_bytes = o->max_shell_memory;
+    so.max_words = o->max_words;
+    so.max_pipeline_stages = o->max_pipeline_stages;
+    so.max_live_commands = o->max_live_commands;
     if (!o->audit_file.empty()) {
       auto s = audit::open_file_sink(o->audit_file);
       if (!s) return fail(s.error());

@@ -1,5 +1,7 @@
 // The shell's executor (docs/shell.md): expansion, globbing, redirections confined beneath the
-// preopens, builtins, and tools run as WASI modules, concurrently in pipelines.
+// preopens, builtins, and tools run as WASI modules, concurrently in pipelines. Every container
+// of shell state allocates through the session's Budget (budget.h), which also carries the
+// deadline: the executor's own work is bounded like a guest's.
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "shell/budget.h"
 #include "shell/parse.h"
 #include "wasi/path.h"
 #include "wasmcap/runtime.h"
@@ -36,15 +39,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct State {  // what a subshell (a pipeline stage) copies
-  std::string cwd;
-  std::map<std::string, std::string> vars;
+struct State {  // what a subshell (a pipeline stage, a $(...)) copies
+  explicit State(Budget* b) : vars(BudgetAlloc<char>(b)) {}
+  std::string cwd;  // a normalized guest path of an existing directory
+  VarMap vars;      // names and values charged to the session's budget
   int last = 0;
   bool exit_requested = false;
 };
 
 struct Ctx {
   Options o;
+  Budget* budget = nullptr;  // the session's
   Clock::time_point deadline = Clock::time_point::max();
   std::atomic<uint64_t> out_bytes{0};
   std::atomic<uint64_t> commands{0};
@@ -61,6 +66,8 @@ struct Ctx {
     std::lock_guard<std::mutex> lock(mu);
     return fatal.has_value();
   }
+  BudgetAlloc<char> alloc() const { return BudgetAlloc<char>(budget); }
+  Str str(std::string_view s = {}) const { return Str(s.data(), s.size(), alloc()); }
 };
 
 // The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
@@ -79,9 +86,50 @@ bool write_all(int fd, const char* p, size_t n) {
   }
   return true;
 }
-bool write_str(int fd, const std::string& s) { return write_all(fd, s.data(), s.size()); }
+
+// Every byte the script writes goes through here: tools' stdout/stderr, builtins' output and
+// the shell's own messages, wherever they go (a terminal, a file, a pipe, a $(...) capture,
+// /dev/null). Threat: output that escapes --max-output-bytes because a builtin wrote it. Past
+// the cap nothing of the chunk is written and the script stops with output_limit.
+bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = nullptr) {
+  uint64_t total = ctx.out_bytes.fetch_add(s.size()) + s.size();
+  if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
+    ctx.set_fatal(Error(ErrorCode::kOutputLimit,
+                        "the script wrote more than " + std::to_string(ctx.o.max_output_bytes) +
+                            " bytes (--max-output-bytes)"));
+    return false;
+  }
+  if (count != nullptr) *count += s.size();
+  return write_all(fd, s.data(), s.size());
+}
+
+// A word shown in a message (a command name, a path). Threat: words can come from a tool's
+// output through $(...) or a file name a glob found, and a message goes to a terminal: control
+// bytes could forge lines or inject terminal escapes, and a huge expansion would make a huge
+// message. Printable ASCII is kept, every other byte is \xNN, at most 256 bytes then "...".
+std::string shown(std::string_view s) {
+  constexpr size_t kMaxShown = 256;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMaxShown) out += "...";
+  return out;
+}
 
 // --- paths: guest path -> (preopen, relative path), never outside a preopen -----------------
+
+// Threat: a path built from a huge expansion. No host path resolves beyond PATH_MAX, and
+// refusing it early keeps the shell from copying it around.
+constexpr size_t kMaxPathBytes = 4096;
 
 struct Located {
   const Preopen* preopen = nullptr;
@@ -89,31 +137,37 @@ struct Located {
   std::string guest;             // normalized guest path
 };
 
-std::vector<std::string> components(const std::string& p) {
+std::vector<std::string> components(std::string_view p) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < p.size()) {
     size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
+    if (j == std::string_view::npos) j = p.size();
+    if (j > i) out.emplace_back(p.substr(i, j - i));
     i = j + 1;
   }
   return out;
 }
 
-Result<Located> locate(const Ctx& ctx, const std::string& cwd, const std::string& path) {
-  std::string abs = !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
+// Lexical part: the guest path made absolute and normalized, and the preopen with the longest
+// guest prefix. The physical part (symlinks, types) is the WASI resolver's (resolve_guest).
+Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view path) {
+  if (path.size() > kMaxPathBytes) {
+    return make_error(ErrorCode::kInvalidArgument, shown(path) + ": File name too long");
+  }
+  std::string abs = !path.empty() && path[0] == '/' ? std::string(path)
+                                                    : cwd + "/" + std::string(path);
   std::vector<std::string> norm;
-  for (const auto& c : components(abs)) {
+  for (auto& c : components(abs)) {
     if (c == ".") continue;
     if (c == "..") {
       if (norm.empty()) {
-        return make_error(ErrorCode::kGrantDenied, path + ": outside the granted directories");
+        return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
       }
       norm.pop_back();
       continue;
     }
-    norm.push_back(c);
+    norm.push_back(std::move(c));
   }
   Located best;
   size_t best_len = 0;
@@ -126,7 +180,7 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, const std::string
     best_len = pc.size();
   }
   if (best.preopen == nullptr) {
-    return make_error(ErrorCode::kGrantDenied, path + ": outside the granted directories");
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
   }
   best.rel.assign(norm.begin() + static_cast<long>(best_len), norm.end());
   best.guest = "/";
@@ -134,85 +188,123 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, const std::string
   return best;
 }
 
-// Opens the directory holding loc's last component (or the preopen itself when rel is empty and
-// `want_parent` is false), never following a symlink on the way.
-Result<Fd> open_dir_beneath(const Located& loc, size_t depth) {
-  Fd cur(::open(loc.preopen->host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (cur.get() < 0) return make_error(ErrorCode::kIo, loc.guest + ": " + std::strerror(errno));
-  for (size_t k = 0; k < depth; ++k) {
-    int fd = ::openat(cur.get(), loc.rel[k].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      return make_error(ErrorCode::kIo, loc.guest + ": " + std::strerror(errno == ELOOP ? ENOTDIR : errno));
-    }
-    cur = Fd(fd);
+std::string errno_text(wasi::Errno e) {
+  switch (e) {
+    case wasi::kEperm: return "outside the granted directories (a symlink on the path leads out)";
+    case wasi::kEnoent: return "No such file or directory";
+    case wasi::kEnotdir: return "Not a directory";
+    case wasi::kEisdir: return "Is a directory";
+    case wasi::kEloop: return "Too many levels of symbolic links";
+    case wasi::kEacces: return "Permission denied";
+    case wasi::kEexist: return "File exists";
+    case wasi::kEnospc: return "No space left on device";
+    case wasi::kErofs: return "Read-only file system";
+    case wasi::kEnametoolong: return "File name too long";
+    case wasi::kEnotsup:
+      return "not a regular file or directory (FIFOs, sockets and devices are never opened)";
+    default: return "error (WASI errno " + std::to_string(static_cast<int>(e)) + ")";
   }
-  return cur;
 }
 
-// Opens a file for a redirection beneath its preopen.
-Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, const std::string& path, int flags) {
+struct Found {
+  const Preopen* preopen = nullptr;
+  std::string guest;      // normalized guest path
+  wasi::ResolvedPath rp;  // beneath the preopen's host directory, final symlinks followed
+};
+
+// The shell's one resolution of a guest path (redirections, cd, test, globbing): the lexical
+// part above, then the WASI resolver (src/wasi/path.h) from the preopen's directory, exactly as
+// a tool opening the same path: symlinks are followed only while they stay beneath the preopen
+// (absolute or climbing targets are refused), at most kMaxSymlinkHops.
+Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path) {
   auto loc = locate(ctx, cwd, path);
   if (!loc) return tl::unexpected(loc.error());
-  bool writes = (flags & (O_WRONLY | O_RDWR)) != 0;
-  if (writes && loc->preopen->read_only) {
-    return make_error(ErrorCode::kGrantDenied, path + ": read-only directory");
+  Found f;
+  f.preopen = loc->preopen;
+  f.guest = loc->guest;
+  Fd root(::open(loc->preopen->host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) {
+    return make_error(ErrorCode::kIo, f.guest + ": " + std::strerror(errno));
   }
-  if (loc->rel.empty()) return make_error(ErrorCode::kInvalidArgument, path + ": is a directory");
-  auto dir = open_dir_beneath(*loc, loc->rel.size() - 1);
-  if (!dir) return tl::unexpected(dir.error());
-  int fd = ::openat(dir->get(), loc->rel.back().c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_error(ErrorCode::kIo, path + ": " +
-                                          (errno == ELOOP ? std::string("is a symlink (not followed)")
-                                                          : std::string(std::strerror(errno))));
+  std::string rel;
+  for (const auto& c : loc->rel) rel += (rel.empty() ? "" : "/") + c;
+  if (rel.empty()) rel = ".";
+  if (wasi::has_trailing_slash(path)) rel += "/";
+  if (wasi::Errno e = wasi::resolve_path(root.get(), rel, /*follow_final=*/true, &f.rp)) {
+    return make_error(e == wasi::kEperm ? ErrorCode::kGrantDenied : ErrorCode::kIo,
+                      shown(path) + ": " + errno_text(e));
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return make_error(ErrorCode::kInvalidArgument, path + ": is a directory");
-  }
-  return Fd(fd);
+  return f;
 }
 
-// lstat of a guest path beneath its preopen (for test -e/-f/-d, cd). Symlinks are not followed.
-std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, const std::string& p) {
-  auto loc = locate(ctx, cwd, p);
-  if (!loc) return std::nullopt;
-  struct stat st;
-  if (loc->rel.empty()) {
-    if (::stat(loc->preopen->host_path.c_str(), &st) != 0) return std::nullopt;
-    return st;
+// Opens a file for a redirection beneath its preopen: the resolver, then the same type-checked,
+// non-blocking open as WASI path_open (wasi::open_file_or_dir). Threat: a FIFO, socket or
+// device in the tree (`echo x > fifo` blocked past the deadline; a device was written).
+Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags) {
+  auto f = resolve_guest(ctx, cwd, path);
+  if (!f) return tl::unexpected(f.error());
+  bool writes = (flags & (O_WRONLY | O_RDWR)) != 0;
+  if (writes && f->preopen->read_only) {
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": read-only directory");
   }
-  auto dir = open_dir_beneath(*loc, loc->rel.size() - 1);
-  if (!dir) return std::nullopt;
-  if (::fstatat(dir->get(), loc->rel.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  if (f->rp.name == "." || f->rp.trailing_slash) {
+    return make_error(ErrorCode::kInvalidArgument, shown(path) + ": Is a directory");
+  }
+  Fd fd;
+  struct stat st {};
+  if (wasi::Errno e = wasi::open_file_or_dir(f->rp, flags, 0644, false, &fd, &st)) {
+    return make_error(ErrorCode::kIo, shown(path) + ": " + errno_text(e));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kInvalidArgument, shown(path) + ": Is a directory");
+  }
+  return fd;
+}
+
+// stat of a guest path beneath its preopen (for test -e/-f/-d, cd, globbing), through the
+// resolver: a final symlink is followed while it stays inside.
+std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, std::string_view p) {
+  auto f = resolve_guest(ctx, cwd, p);
+  if (!f) return std::nullopt;
+  struct stat st {};
+  if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return std::nullopt;
+  }
   return st;
 }
 
 // --- expansion ----------------------------------------------------------------------------
 
 struct Field {
-  std::string text;
-  std::vector<bool> glob;  // per byte: an unquoted * ? [ that may glob
-  bool any = false;        // the field exists even if empty (quoted "")
+  explicit Field(Budget* b) : text(BudgetAlloc<char>(b)), glob(BudgetAlloc<bool>(b)) {}
+  Str text;
+  Vec<bool> glob;    // per byte: an unquoted * ? [ that may glob
+  bool any = false;  // the field exists even if empty (quoted "")
 };
 
-std::vector<std::string> list_names(const Ctx& ctx, const std::string& cwd, const std::string& dir) {
-  std::vector<std::string> names;
-  auto loc = locate(ctx, cwd, dir.empty() ? "." : dir);
-  if (!loc) return names;
-  auto fd = open_dir_beneath(*loc, loc->rel.size());
-  if (!fd) return names;
-  int dup = ::dup(fd->get());
-  DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr;
-  if (d == nullptr) {
-    if (dup >= 0) ::close(dup);
-    return names;
-  }
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-    if (names.size() > 100000) break;  // bounds one glob's host memory
+// The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
+// deadline check; the matches are charged and count toward the word cap.
+Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern) {
+  Vec<Str> names(ctx.alloc());
+  auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
+  if (!f) return names;
+  Fd fd;
+  if (wasi::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd)) return names;
+  DIR* d = ::fdopendir(fd.get());
+  if (d == nullptr) return names;
+  fd.release();  // the DIR owns it now
+  try {
+    while (dirent* e = ::readdir(d)) {
+      ctx.budget->check();
+      std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      if (::fnmatch(pattern.c_str(), e->d_name, FNM_PERIOD) != 0) continue;
+      names.push_back(ctx.str(n));
+      ctx.budget->check_words(names.size());
+    }
+  } catch (...) {
+    ::closedir(d);
+    throw;
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
@@ -220,14 +312,20 @@ std::vector<std::string> list_names(const Ctx& ctx, const std::string& cwd, cons
 }
 
 // Expands the glob characters of `f` against the tree (bash semantics without options: sorted,
-// dotfiles only by an explicit '.', no match = the word unchanged).
-std::vector<std::string> glob(const Ctx& ctx, const std::string& cwd, const Field& f) {
+// dotfiles only by an explicit '.', no match = the word unchanged) and appends the words to
+// `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
+// word cap, and every directory entry read is a deadline check.
+void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out) {
   bool has = false;
   for (size_t i = 0; i < f.text.size(); ++i) has = has || f.glob[i];
-  if (!has) return {f.text};
+  if (!has) {
+    out.push_back(std::move(f.text));
+    ctx.budget->check_words(out.size());
+    return;
+  }
   // Split into components, each with a pattern (quoted specials escaped for fnmatch).
-  std::vector<std::pair<std::string, std::string>> comps;  // (literal text, pattern)
-  std::string lit, pat;
+  Vec<std::pair<Str, Str>> comps(ctx.alloc());  // (literal text, pattern)
+  Str lit = ctx.str(), pat = ctx.str();
   bool absolute = !f.text.empty() && f.text[0] == '/';
   for (size_t i = absolute ? 1 : 0; i <= f.text.size(); ++i) {
     if (i == f.text.size() || f.text[i] == '/') {
@@ -241,7 +339,8 @@ std::vector<std::string> glob(const Ctx& ctx, const std::string& cwd, const Fiel
     if (!f.glob[i] && (c == '*' || c == '?' || c == '[' || c == '\\')) pat.push_back('\\');
     pat.push_back(c);
   }
-  std::vector<std::string> cur = {absolute ? "/" : ""};
+  Vec<Str> cur(ctx.alloc());
+  cur.push_back(ctx.str(absolute ? "/" : ""));
   for (size_t k = 0; k < comps.size(); ++k) {
     const auto& [l, p] = comps[k];
     bool is_pat = false;
@@ -252,35 +351,56 @@ std::vector<std::string> glob(const Ctx& ctx, const std::string& cwd, const Fiel
       }
       if (p[i] == '*' || p[i] == '?' || p[i] == '[') is_pat = true;
     }
-    std::vector<std::string> next;
+    Vec<Str> next(ctx.alloc());
+    auto join = [&](const Str& base, std::string_view name) {
+      Str s = base;
+      if (!base.empty() && base.back() != '/') s.push_back('/');
+      s.append(name.data(), name.size());
+      next.push_back(std::move(s));
+      ctx.budget->check_words(next.size());
+    };
     for (const auto& base : cur) {
-      std::string sep = base.empty() || base.back() == '/' ? "" : "/";
       if (!is_pat) {
-        next.push_back(base + sep + l);
+        join(base, view(l));
         continue;
       }
-      for (const auto& n : list_names(ctx, cwd, base)) {
-        if (::fnmatch(p.c_str(), n.c_str(), FNM_PERIOD) == 0) next.push_back(base + sep + n);
-      }
+      for (const auto& n : matching_names(ctx, cwd, base, p)) join(base, view(n));
     }
     cur = std::move(next);
     if (cur.empty()) break;
   }
   // Candidates from literal components must exist.
-  std::vector<std::string> out;
-  for (const auto& c : cur) {
-    if (stat_guest(ctx, cwd, c)) out.push_back(c);
+  size_t before = out.size();
+  for (auto& c : cur) {
+    ctx.budget->check();
+    if (!stat_guest(ctx, cwd, view(c))) continue;
+    out.push_back(std::move(c));
+    ctx.budget->check_words(out.size());
   }
-  if (out.empty()) return {f.text};
-  std::sort(out.begin(), out.end());
-  return out;
+  if (out.size() == before) {
+    out.push_back(std::move(f.text));
+    ctx.budget->check_words(out.size());
+    return;
+  }
+  std::sort(out.begin() + static_cast<long>(before), out.end());
 }
 
-std::string var_value(const State& st, const std::string& name) {
-  if (name == "?") return std::to_string(st.last);
+// A variable's value: `tmp` holds it when it is computed ($?, $PWD).
+std::string_view var_value(const State& st, const std::string& name, std::string* tmp) {
+  if (name == "?") return *tmp = std::to_string(st.last);
   if (name == "PWD") return st.cwd;
+  auto it = st.vars.find(std::string_view(name));
+  return it == st.vars.end() ? std::string_view() : view(*it->second);
+}
+
+void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
+  VarValue v = std::allocate_shared<Str>(BudgetAlloc<Str>(ctx.budget), std::move(value));
   auto it = st.vars.find(name);
-  return it == st.vars.end() ? "" : it->second;
+  if (it != st.vars.end()) {
+    it->second = std::move(v);
+  } else {
+    st.vars.emplace(ctx.str(name), std::move(v));
+  }
 }
 
 struct Io {  // a command's stdio (borrowed fds; -1 = none)
@@ -292,19 +412,23 @@ int run_list(Ctx& ctx, State& st, const Script& script, const Io& io);
 // $(...): runs the inner script in this executor (no process, no fork) on a copy of the state,
 // so cd, assignments and exit stay inside, as in a subshell. Its stdout goes into a pipe that a
 // reader thread drains into a buffer of at most max_substitution_bytes (past that the script
-// stops with output_limit; the reader keeps draining, so writers never block or see EPIPE). Its
-// stdin and stderr are the enclosing command's, before that command's redirections (as in sh).
-// Trailing newlines are removed. `*status` is the inner script's exit status.
-std::string substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int* status) {
+// stops with output_limit; the reader keeps draining, so writers never block or see EPIPE) and
+// charged to the budget (past it, this command fails). Its stdin and stderr are the enclosing
+// command's, before that command's redirections (as in sh). Trailing newlines are removed.
+// `*status` is the inner script's exit status.
+Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int* status) {
+  State sub = st;  // charged; before any thread exists, so a LimitHit here leaks nothing
+  sub.exit_requested = false;
+  Str captured = ctx.str();
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
-    write_str(io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
+    emit(ctx, io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
     *status = 1;
-    return "";
+    return captured;
   }
   Fd rd(p[0]), wr(p[1]);
-  std::string captured;
   const uint64_t cap = ctx.o.max_substitution_bytes;
+  std::optional<LimitHit> hit;  // the reader's; rethrown here once it is joined
   std::thread reader([&]() {
     char buf[16384];
     bool over = false;
@@ -320,79 +444,94 @@ std::string substitute(Ctx& ctx, const State& st, const Script& inner, const Io&
                                 " bytes (shell::Options::max_substitution_bytes)"));
         continue;
       }
-      captured.append(buf, static_cast<size_t>(n));
+      try {
+        captured.append(buf, static_cast<size_t>(n));
+      } catch (const LimitHit& h) {
+        over = true;
+        hit = h;
+      }
     }
   });
-  State sub = st;
-  sub.exit_requested = false;
-  run_list(ctx, sub, inner, Io{io.in, wr.get(), io.err});
+  run_list(ctx, sub, inner, Io{io.in, wr.get(), io.err});  // never throws (run_pipeline)
   wr.reset();  // every writer is done (pipeline stages are joined): the reader sees EOF
   reader.join();
+  if (hit) throw *hit;
   *status = sub.last;
   while (!captured.empty() && captured.back() == '\n') captured.pop_back();
   return captured;
 }
 
-// Expands one word into fields. `io` is where substitutions read and report; `subst_status`
-// (may be null) receives the exit status of the last substitution run.
-std::vector<std::string> expand(Ctx& ctx, const State& st, const Word& w, bool do_glob,
-                                const Io& io, int* subst_status) {
-  std::vector<Field> fields(1);
+// Expands one word into fields appended to `out` (the command's words so far: the word cap
+// counts them all). `io` is where substitutions read and report; `subst_status` (may be null)
+// receives the exit status of the last substitution run.
+void expand(Ctx& ctx, const State& st, const Word& w, bool do_glob, const Io& io,
+            int* subst_status, Vec<Str>& out) {
+  Budget& b = *ctx.budget;
+  Vec<Field> fields(ctx.alloc());
+  fields.emplace_back(&b);
   auto add = [&](char c, bool g) {
     fields.back().text.push_back(c);
     fields.back().glob.push_back(g);
     fields.back().any = true;
   };
   for (const WordPart& p : w.parts) {
+    b.check();
     if (p.kind == WordPart::Kind::kLiteral) {
       if (p.quoted) fields.back().any = true;
       for (char c : p.text) add(c, !p.quoted && (c == '*' || c == '?' || c == '['));
       continue;
     }
-    std::string v;
+    Str subst = ctx.str();
+    std::string tmp;
+    std::string_view v;
     if (p.kind == WordPart::Kind::kSubst) {
       int status = 0;
-      v = substitute(ctx, st, *p.script, io, &status);
+      subst = substitute(ctx, st, *p.script, io, &status);
       if (subst_status != nullptr) *subst_status = status;
+      v = view(subst);
     } else {
-      v = var_value(st, p.text);
+      v = var_value(st, p.text, &tmp);
     }
     if (p.quoted) {
       fields.back().any = true;
-      for (char c : v) add(c, false);
+      fields.back().text.append(v.data(), v.size());
+      fields.back().glob.resize(fields.back().text.size(), false);
       continue;
     }
     // Unquoted: split on blanks (IFS unset); the value's glob characters stay literal
     // (documented difference from sh). The same for a substitution's output.
     for (char c : v) {
       if (c == ' ' || c == '\t' || c == '\n') {
-        if (fields.back().any) fields.emplace_back();
+        if (fields.back().any) {
+          b.check_words(out.size() + fields.size());
+          fields.emplace_back(&b);
+        }
       } else {
         add(c, false);
       }
     }
   }
-  std::vector<std::string> out;
-  for (const Field& f : fields) {
+  for (Field& f : fields) {
     if (!f.any) continue;
     if (!do_glob) {
-      out.push_back(f.text);
+      out.push_back(std::move(f.text));
+      b.check_words(out.size());
       continue;
     }
-    for (auto& s : glob(ctx, st.cwd, f)) out.push_back(std::move(s));
+    glob(ctx, st.cwd, f, out);
   }
-  return out;
 }
 
 // --- builtins -------------------------------------------------------------------------------
 
-bool is_builtin(const std::string& n) {
+bool is_builtin(std::string_view n) {
   return n == "cd" || n == "pwd" || n == "echo" || n == "true" || n == "false" || n == "test" ||
          n == "[" || n == "exit";
 }
 
-bool parse_int(const std::string& s, long long* v) {
-  if (s.empty()) return false;
+bool parse_int(std::string_view sv, long long* v) {
+  if (sv.empty() || sv.size() > 64) return false;
+  std::string s(sv);
   char* end = nullptr;
   errno = 0;
   *v = std::strtoll(s.c_str(), &end, 10);
@@ -400,9 +539,10 @@ bool parse_int(const std::string& s, long long* v) {
 }
 
 // test / [ : 0 true, 1 false, 2 usage error.
-int builtin_test(const Ctx& ctx, const State& st, std::vector<std::string> a, int err) {
-  auto usage = [&](const std::string& m) {
-    write_str(err, "test: " + m + "\n");
+int builtin_test(Ctx& ctx, const State& st, std::vector<std::string_view> a, int err,
+                 std::atomic<uint64_t>* err_b) {
+  auto usage = [&](std::string_view m) {
+    emit(ctx, err, "test: " + std::string(m) + "\n", err_b);
     return 2;
   };
   bool neg = false;
@@ -416,7 +556,7 @@ int builtin_test(const Ctx& ctx, const State& st, std::vector<std::string> a, in
   } else if (a.size() == 1) {
     r = a[0].empty() ? 1 : 0;
   } else if (a.size() == 2) {
-    const std::string& op = a[0];
+    std::string_view op = a[0];
     if (op == "-n") r = a[1].empty() ? 1 : 0;
     else if (op == "-z") r = a[1].empty() ? 0 : 1;
     else if (op == "-e" || op == "-f" || op == "-d" || op == "-s" || op == "-r" || op == "-w") {
@@ -427,21 +567,21 @@ int builtin_test(const Ctx& ctx, const State& st, std::vector<std::string> a, in
       else if (op == "-s") r = s->st_size > 0 ? 0 : 1;
       else r = 0;
     } else {
-      return usage(op + ": unary operator expected");
+      return usage(shown(op) + ": unary operator expected");
     }
   } else if (a.size() == 3) {
-    const std::string& op = a[1];
+    std::string_view op = a[1];
     if (op == "=" || op == "==") r = a[0] == a[2] ? 0 : 1;
     else if (op == "!=") r = a[0] != a[2] ? 0 : 1;
     else if (op == "-eq" || op == "-ne" || op == "-lt" || op == "-le" || op == "-gt" || op == "-ge") {
       long long x, y;
-      if (!parse_int(a[0], &x)) return usage(a[0] + ": integer expression expected");
-      if (!parse_int(a[2], &y)) return usage(a[2] + ": integer expression expected");
+      if (!parse_int(a[0], &x)) return usage(shown(a[0]) + ": integer expression expected");
+      if (!parse_int(a[2], &y)) return usage(shown(a[2]) + ": integer expression expected");
       bool b = op == "-eq" ? x == y : op == "-ne" ? x != y : op == "-lt" ? x < y
              : op == "-le" ? x <= y : op == "-gt" ? x > y : x >= y;
       r = b ? 0 : 1;
     } else {
-      return usage(op + ": binary operator expected");
+      return usage(shown(op) + ": binary operator expected");
     }
   } else {
     return usage("too many arguments (no -a/-o)");
@@ -449,12 +589,15 @@ int builtin_test(const Ctx& ctx, const State& st, std::vector<std::string> a, in
   return neg ? 1 - r : r;
 }
 
-int run_builtin(const Ctx& ctx, State& st, const std::vector<std::string>& argv, int out, int err) {
-  const std::string& n = argv[0];
-  std::vector<std::string> a(argv.begin() + 1, argv.end());
+int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, int out, int err,
+                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+  std::string_view n = view(argv[0]);
+  std::vector<std::string_view> a;
+  for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
+  auto say = [&](const std::string& m) { emit(ctx, err, m, err_b); };
   if (n == "true") return 0;
   if (n == "false") return 1;
-  if (n == "pwd") return write_str(out, st.cwd + "\n") ? 0 : 1;
+  if (n == "pwd") return emit(ctx, out, st.cwd + "\n", out_b) ? 0 : 1;
   if (n == "echo") {
     bool newline = true;
     size_t i = 0;
@@ -462,15 +605,21 @@ int run_builtin(const Ctx& ctx, State& st, const std::vector<std::string>& argv,
       newline = false;
       i = 1;
     }
-    std::string s;
-    for (size_t k = i; k < a.size(); ++k) s += (k > i ? " " : "") + a[k];
-    if (newline) s += "\n";
-    return write_str(out, s) ? 0 : 1;
+    Str s = ctx.str();  // charged: one more copy of the words
+    size_t total = newline ? 1 : 0;
+    for (size_t k = i; k < a.size(); ++k) total += a[k].size() + 1;
+    s.reserve(total);
+    for (size_t k = i; k < a.size(); ++k) {
+      if (k > i) s.push_back(' ');
+      s.append(a[k].data(), a[k].size());
+    }
+    if (newline) s.push_back('\n');
+    return emit(ctx, out, view(s), out_b) ? 0 : 1;
   }
   if (n == "exit") {
     long long v = st.last;
     if (!a.empty() && !parse_int(a[0], &v)) {
-      write_str(err, "exit: " + a[0] + ": numeric argument required\n");
+      say("exit: " + shown(a[0]) + ": numeric argument required\n");
       v = 2;
     }
     st.exit_requested = true;
@@ -479,24 +628,28 @@ int run_builtin(const Ctx& ctx, State& st, const std::vector<std::string>& argv,
   if (n == "test" || n == "[") {
     if (n == "[") {
       if (a.empty() || a.back() != "]") {
-        write_str(err, "[: missing ']'\n");
+        say("[: missing ']'\n");
         return 2;
       }
       a.pop_back();
     }
-    return builtin_test(ctx, st, a, err);
+    return builtin_test(ctx, st, a, err, err_b);
   }
   if (n == "cd") {
     std::string target = a.empty() ? (ctx.o.preopens.empty() ? "/" : ctx.o.preopens[0].guest_path)
-                                   : a[0];
-    auto loc = locate(ctx, st.cwd, target);
-    auto s = loc ? stat_guest(ctx, st.cwd, target) : std::nullopt;
-    if (!loc || !s || !S_ISDIR(s->st_mode)) {
-      write_str(err, "cd: " + target + ": " +
-                         (!loc ? "outside the granted directories" : "No such directory") + "\n");
+                                   : std::string(a[0].substr(0, kMaxPathBytes + 1));
+    auto f = resolve_guest(ctx, st.cwd, target);
+    struct stat s {};
+    if (!f) {
+      say("cd: " + f.error().message + "\n");
       return 1;
     }
-    st.cwd = loc->guest;
+    if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(s.st_mode)) {
+      say("cd: " + shown(target) + ": No such directory\n");
+      return 1;
+    }
+    st.cwd = f->guest;
     return 0;
   }
   return 127;
@@ -504,14 +657,15 @@ int run_builtin(const Ctx& ctx, State& st, const std::vector<std::string>& argv,
 
 // --- commands ------------------------------------------------------------------------------
 
-
-void audit_command(Ctx& ctx, const std::vector<std::string>& argv, const std::string& kind,
-                   int exit_code, double ms, uint64_t out_b, uint64_t err_b) {
+void audit_command(Ctx& ctx, const Vec<Str>& argv, const std::string& kind, int exit_code,
+                   double ms, uint64_t out_b, uint64_t err_b) {
   if (!ctx.o.audit) return;
+  nlohmann::json args = nlohmann::json::array();
+  for (const auto& a : argv) args.push_back(std::string(view(a)));
   nlohmann::json j = {{"time", audit::now_rfc3339()},
                       {"event", "shell_command"},
                       {"invocation_id", ctx.o.invocation_id},
-                      {"argv", argv},
+                      {"argv", std::move(args)},
                       {"kind", kind},
                       {"exit", exit_code},
                       {"duration_ms", ms},
@@ -520,8 +674,20 @@ void audit_command(Ctx& ctx, const std::vector<std::string>& argv, const std::st
   ctx.o.audit->write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// Runs one simple command with the given stdio (borrowed fds; -1 = none).
-int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
+// A bound of the budget was hit by a command: as sh after a failed expansion, the message goes
+// to the shell's stderr and the command fails with status 1; the script goes on. The deadline
+// and a stopped script stop the script instead (nothing more to say: the error is recorded).
+int limit_status(Ctx& ctx, const LimitHit& h, int err) {
+  if (h.stop()) {
+    if (h.error().code == ErrorCode::kDeadlineExceeded) ctx.set_fatal(h.error());
+    return 1;
+  }
+  emit(ctx, err, "wasmcap sh: " + h.error().message + "\n");
+  return 1;
+}
+
+// Runs one simple command with the given stdio (borrowed fds; -1 = none). Throws LimitHit.
+int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   const int in = io.in, out = io.out, err = io.err;
   if (ctx.stopped()) return 1;
   if (ctx.commands.fetch_add(1) >= ctx.o.max_commands && ctx.o.max_commands != 0) {
@@ -531,17 +697,19 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     return 1;
   }
   auto start = Clock::now();
-  std::vector<std::string> argv;
+  Vec<Str> argv(ctx.alloc());
   int subst_status = 0;  // a command of assignments only exits with its last substitution's
-  for (const Word& w : cmd.words) {
-    for (auto& s : expand(ctx, st, w, true, io, &subst_status)) argv.push_back(std::move(s));
-  }
-  std::vector<std::pair<std::string, std::string>> assigns;
+  for (const Word& w : cmd.words) expand(ctx, st, w, true, io, &subst_status, argv);
+  Vec<std::pair<std::string_view, Str>> assigns(ctx.alloc());
   for (const auto& [name, w] : cmd.assigns) {
-    auto v = expand(ctx, st, w, false, io, &subst_status);
-    std::string joined;
-    for (size_t k = 0; k < v.size(); ++k) joined += (k ? " " : "") + v[k];
-    assigns.emplace_back(name, joined);
+    Vec<Str> v(ctx.alloc());
+    expand(ctx, st, w, false, io, &subst_status, v);
+    Str joined = ctx.str();
+    for (size_t k = 0; k < v.size(); ++k) {
+      if (k) joined.push_back(' ');
+      joined.append(v[k]);
+    }
+    assigns.emplace_back(name, std::move(joined));
   }
   // Redirections, in order.
   int fds[3] = {in, out, err};
@@ -551,21 +719,22 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       fds[r.fd] = fds[r.dup_to];
       continue;
     }
-    auto t = expand(ctx, st, r.target, true, io, &subst_status);
+    Vec<Str> t(ctx.alloc());
+    expand(ctx, st, r.target, true, io, &subst_status, t);
     if (t.size() != 1) {
-      write_str(fds[2], "wasmcap sh: ambiguous redirect\n");
+      emit(ctx, fds[2], "wasmcap sh: ambiguous redirect\n");
       return 1;
     }
-    if (t[0] == "/dev/null") {  // the one virtual file: writes discarded, reads see EOF
+    if (view(t[0]) == "/dev/null") {  // the one virtual file: writes discarded, reads see EOF
       fds[r.fd] = -1;
       continue;
     }
     int flags = r.op == Redirect::Op::kIn ? O_RDONLY
                 : r.op == Redirect::Op::kOut ? (O_WRONLY | O_CREAT | O_TRUNC)
                                              : (O_WRONLY | O_CREAT | O_APPEND);
-    auto f = open_redirect(ctx, st.cwd, t[0], flags);
+    auto f = open_redirect(ctx, st.cwd, view(t[0]), flags);
     if (!f) {
-      write_str(fds[2], "wasmcap sh: " + f.error().message + "\n");
+      emit(ctx, fds[2], "wasmcap sh: " + f.error().message + "\n");
       return 1;
     }
     fds[r.fd] = f->get();
@@ -573,7 +742,7 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   }
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
   if (argv.empty()) {
-    for (auto& [k, v] : assigns) st.vars[k] = v;
+    for (auto& [k, v] : assigns) set_var(ctx, st, k, std::move(v));
     return subst_status;
   }
   std::atomic<uint64_t> out_b{0}, err_b{0};
@@ -582,15 +751,22 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     audit_command(ctx, argv, kind, code, ms, out_b, err_b);
     return code;
   };
-  if (is_builtin(argv[0])) {
-    int code = run_builtin(ctx, st, argv, fds[1], fds[2]);
+  if (is_builtin(view(argv[0]))) {
+    int code = run_builtin(ctx, st, argv, fds[1], fds[2], &out_b, &err_b);
     return finish("builtin", code);
   }
-  auto tool = ctx.o.commands.find(argv[0]);
+  // (Command names are short: a longer argv[0] is not copied just to be looked up.)
+  auto tool = argv[0].size() > kMaxPathBytes ? ctx.o.commands.end()
+                                             : ctx.o.commands.find(std::string(view(argv[0])));
   if (tool == ctx.o.commands.end()) {
-    write_str(fds[2], "wasmcap sh: " + argv[0] + ": command not found\n");
+    emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": command not found\n", &err_b);
     return finish("not_found", 127);
   }
+  // The tool's argv and environment are plain strings (RunOptions): charged while they live.
+  size_t copied = 0;
+  for (const auto& a : argv) copied += a.size() + sizeof(std::string);
+  for (const auto& [k, v] : assigns) copied += k.size() + v.size() + 2 * sizeof(std::string);
+  Budget::Lease lease(ctx.budget, copied);
   RunOptions ro;
   ro.engine = ctx.o.engine;
   ro.aot = ctx.o.aot;
@@ -602,10 +778,10 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
     ro.timeout_ms = left.count() > 1 ? static_cast<uint64_t>(left.count()) : 1;
   }
-  ro.wasi.args = argv;
+  for (const auto& a : argv) ro.wasi.args.emplace_back(view(a));
   ro.wasi.args[0] = tool->second.tool;
   ro.wasi.env.emplace_back("PWD", st.cwd);
-  for (auto& kv : assigns) ro.wasi.env.push_back(kv);
+  for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
   ro.wasi.preopens = ctx.o.preopens;
   ro.wasi.stdin_fd = fds[0];
   ro.wasi.clock_wall = tool->second.clock_wall;
@@ -615,15 +791,7 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   pin_random(ro.wasi, ctx.o.random);
   auto sink = [&ctx](int fd, std::atomic<uint64_t>* count) {
     return [&ctx, fd, count](const uint8_t* p, size_t n) -> bool {
-      uint64_t total = ctx.out_bytes.fetch_add(n) + n;
-      if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
-        ctx.set_fatal(Error(ErrorCode::kOutputLimit,
-                            "the script wrote more than " + std::to_string(ctx.o.max_output_bytes) +
-                                " bytes (--max-output-bytes)"));
-        return false;
-      }
-      *count += n;
-      return write_all(fd, reinterpret_cast<const char*>(p), n);
+      return emit(ctx, fd, std::string_view(reinterpret_cast<const char*>(p), n), count);
     };
   };
   ro.wasi.stdout_sink = sink(fds[1], &out_b);
@@ -637,22 +805,41 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,
                           "the script ran past its deadline (--timeout-ms)"));
     }
-    write_str(fds[2], "wasmcap sh: " + argv[0] + ": " + report.error().to_string() + "\n");
+    emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": " + report.error().to_string() + "\n");
     code = error_exit_code(report.error().code);
   }
   return finish("tool", code & 0xff);
 }
 
+// The command boundary: a bound hit anywhere inside (expansion, globbing, a substitution,
+// a variable) fails this command only.
+int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
+  try {
+    return run_command_unguarded(ctx, st, cmd, io);
+  } catch (const LimitHit& h) {
+    return limit_status(ctx, h, io.err);
+  }
+}
+
 int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
-  if (p.commands.size() == 1) return run_command(ctx, st, p.commands[0], io);
   size_t n = p.commands.size();
+  // Threat: `a | a | a ...` thousands of stages deep, or pipelines nested in $(...): each
+  // stage is a thread and a tool instance. Stages per pipeline and commands running at once in
+  // the session are capped; over either, the pipeline fails before anything starts.
+  std::optional<Budget::Commands> running;
+  try {
+    running.emplace(ctx.budget->start_commands(n));
+  } catch (const LimitHit& h) {
+    return limit_status(ctx, h, io.err);
+  }
+  if (n == 1) return run_command(ctx, st, p.commands[0], io);
   // pipes[i]: from stage i to stage i+1. Bounded by the kernel's pipe buffer: a fast writer
   // blocks until the reader catches up.
   std::vector<Fd> rd(n), wr(n);
   for (size_t i = 0; i + 1 < n; ++i) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      write_str(io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
+      emit(ctx, io.err, std::string("wasmcap sh: pipe: ") + std::strerror(errno) + "\n");
       return 1;
     }
     rd[i] = Fd(fds[0]);
@@ -670,10 +857,14 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
       sigemptyset(&pipe_only);
       sigaddset(&pipe_only, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
-      State local = st;  // each stage is a subshell: cd/exit/assignments stay local
       int in = i == 0 ? io.in : rd[i - 1].get();
       int out = i + 1 == n ? io.out : wr[i].get();
-      codes[i] = run_command(ctx, local, p.commands[i], Io{in, out, io.err});
+      try {
+        State local = st;  // each stage is a subshell: cd/exit/assignments stay local
+        codes[i] = run_command(ctx, local, p.commands[i], Io{in, out, io.err});
+      } catch (const LimitHit& h) {  // the copy of the state did not fit
+        codes[i] = limit_status(ctx, h, io.err);
+      }
       // Done: close this stage's ends so the next sees EOF and the previous sees EPIPE.
       if (i + 1 < n) wr[i].reset();
       if (i > 0) rd[i - 1].reset();
@@ -700,13 +891,18 @@ int run_list(Ctx& ctx, State& st, const Script& script, const Io& io) {
 }  // namespace
 
 struct Session::Impl {
+  explicit Impl(Options opts)
+      : o(std::move(opts)),
+        budget(Budget::Limits{o.max_shell_memory_bytes, o.max_words, o.max_pipeline_stages,
+                              o.max_live_commands}),
+        st(&budget) {}
   Options o;
+  Budget budget;  // before st: the state's memory is returned to it when st is destroyed
   State st;
 };
 
 Result<std::unique_ptr<Session>> Session::create(Options options) {
-  auto impl = std::make_unique<Impl>();
-  impl->o = std::move(options);
+  auto impl = std::make_unique<Impl>(std::move(options));
   if (impl->o.invocation_id.empty()) {
     auto id = make_invocation_id();
     if (!id) return tl::unexpected(id.error());
@@ -723,21 +919,32 @@ Session::~Session() = default;
 bool Session::exited() const { return impl_->st.exit_requested; }
 int Session::last_status() const { return impl_->st.last; }
 std::string Session::cwd() const { return impl_->st.cwd; }
+uint64_t Session::memory_in_use() const { return impl_->budget.used(); }
 
 Result<Outcome> Session::run(const std::string& text) {
   if (impl_->st.exit_requested) {
     return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
   }
-  auto script = parse(text);
+  Ctx ctx;  // limits, counters and the deadline are per script
+  ctx.o = impl_->o;
+  ctx.budget = &impl_->budget;
+  if (ctx.o.deadline_ms != 0) {
+    ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
+  }
+  // The budget checks this script's deadline and stop flag on every charge and in long loops,
+  // from the parse on.
+  struct Disarm {
+    Budget& b;
+    ~Disarm() { b.disarm(); }
+  } disarm{impl_->budget};
+  impl_->budget.arm(ctx.deadline, &ctx.interrupt);
+  uint64_t ast_bytes = 0;
+  auto script = parse(text, nullptr, &impl_->budget, &ast_bytes);
   if (!script) {
     impl_->st.last = 2;  // as sh after a syntax error
     return tl::unexpected(script.error());
   }
-  Ctx ctx;  // limits, counters and the deadline are per script
-  ctx.o = impl_->o;
-  if (ctx.o.deadline_ms != 0) {
-    ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
-  }
+  Budget::Lease ast(&impl_->budget, ast_bytes, Budget::Lease::kAdopt);  // held by the AST
   State& st = impl_->st;
   // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
   std::atomic<bool> done{false};
@@ -765,15 +972,18 @@ Result<Outcome> Session::run(const std::string& text) {
 }
 
 bool needs_more_input(const std::string& text) {
+  // The interactive shell asks this for every line of a growing input: the parse is bounded by
+  // a budget of the default size (over it the input counts as complete, and the session's own
+  // parse then reports the bound).
+  Budget scratch(Budget::Limits{Options{}.max_shell_memory_bytes, 0, 0, 0});
   bool incomplete = false;
-  (void)parse(text, &incomplete);
+  uint64_t charged = 0;
+  (void)parse(text, &incomplete, &scratch, &charged);
   return incomplete;
 }
 
 Result<Outcome> run_script(const std::string& text, Options options) {
-  // Parse before anything else (an invocation id is not needed to refuse a script).
-  auto script = parse(text);
-  if (!script) return tl::unexpected(script.error());
+  // The session's run parses (within its budget) before anything runs.
   auto session = Session::create(std::move(options));
   if (!session) return tl::unexpected(session.error());
   return (*session)->run(text);

@@ -7,14 +7,47 @@
 
 #include <cctype>
 
+#include "shell/budget.h"
+
 namespace wasmcap::shell {
 
 namespace {
 
+// What the AST being built costs, charged to the session's budget (if any) in chunks. Each node
+// is charged twice its size and each text byte twice, for the growth of the vectors and strings
+// holding them. Charge throws LimitHit past the budget (parse() turns that into an error).
+class Account {
+ public:
+  explicit Account(Budget* b) : b_(b) {}
+  void take(size_t n) {
+    if (b_ == nullptr) return;
+    pending_ += 2 * n;
+    if (pending_ >= kChunk) flush();
+  }
+  void flush() {
+    if (b_ == nullptr || pending_ == 0) return;
+    b_->charge(pending_);
+    charged_ += pending_;
+    pending_ = 0;
+  }
+  uint64_t charged() const { return charged_; }
+  void release_all() {
+    if (b_ != nullptr) b_->release(charged_);
+    charged_ = 0;
+    pending_ = 0;
+  }
+
+ private:
+  static constexpr size_t kChunk = 4096;  // one budget check per 4 KiB of AST, not per byte
+  Budget* b_;
+  uint64_t charged_ = 0;
+  size_t pending_ = 0;
+};
+
 // Parses the script inside "$(": from `pos` (just after the parenthesis) to its matching ")".
 // On success `pos` and `line` are just past the ")". Defined after Parser.
 Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
-                                  bool* incomplete);
+                                  bool* incomplete, Account* acct);
 
 struct Token {
   enum class Kind { kWord, kOp, kNewline, kEnd };
@@ -35,8 +68,9 @@ bool is_meta(char c) {
 
 class Lexer {
  public:
-  Lexer(const std::string& s, size_t pos, int line, int depth, bool* incomplete)
-      : s_(s), pos_(pos), line_(line), depth_(depth), incomplete_(incomplete) {}
+  Lexer(const std::string& s, size_t pos, int line, int depth, bool* incomplete, Account* acct)
+      : s_(s), pos_(pos), line_(line), depth_(depth), incomplete_(incomplete), acct_(acct) {}
+  Account& account() const { return *acct_; }
   size_t pos() const { return pos_; }
   int line() const { return line_; }
   int depth() const { return depth_; }
@@ -167,8 +201,10 @@ class Lexer {
   void lit(Word& w, char c, bool quoted) {
     if (!w.parts.empty() && w.parts.back().kind == WordPart::Kind::kLiteral &&
         w.parts.back().quoted == quoted) {
+      acct_->take(1);
       w.parts.back().text.push_back(c);
     } else {
+      acct_->take(sizeof(WordPart) + 1);
       w.parts.push_back({WordPart::Kind::kLiteral, std::string(1, c), quoted});
     }
   }
@@ -197,8 +233,9 @@ class Lexer {
       size_t start = pos_ + 1;
       size_t end = start;
       int line = line_;
-      auto sub = parse_substitution(s_, end, line, depth_ + 1, incomplete_);
+      auto sub = parse_substitution(s_, end, line, depth_ + 1, incomplete_, acct_);
       if (!sub) return tl::unexpected(sub.error());
+      acct_->take(sizeof(WordPart) + sizeof(Script) + 64 + (end - start));
       WordPart part;
       part.kind = WordPart::Kind::kSubst;
       part.text = s_.substr(start, end - 1 - start);
@@ -211,6 +248,7 @@ class Lexer {
     }
     if (c == '?') {
       ++pos_;
+      acct_->take(sizeof(WordPart));
       w.parts.push_back({WordPart::Kind::kVar, "?", quoted});
       return {};
     }
@@ -227,6 +265,7 @@ class Lexer {
         return fail("parameter expansion beyond ${NAME} ('${...}') is not supported");
       }
       pos_ = p + 1;
+      acct_->take(sizeof(WordPart) + name.size());
       w.parts.push_back({WordPart::Kind::kVar, name, quoted});
       return {};
     }
@@ -237,6 +276,7 @@ class Lexer {
         if (pos_ >= s_.size() || !is_name_char(s_[pos_])) break;
         name.push_back(s_[pos_++]);
       }
+      acct_->take(sizeof(WordPart) + name.size());
       w.parts.push_back({WordPart::Kind::kVar, name, quoted});
       return {};
     }
@@ -258,6 +298,7 @@ class Lexer {
           mark_incomplete();
           return fail("unterminated single quote");
         }
+        acct_->take(sizeof(WordPart) + (end - pos_));
         w.parts.push_back({WordPart::Kind::kLiteral, s_.substr(pos_ + 1, end - pos_ - 1), true});
         for (size_t k = pos_; k < end; ++k) line_ += s_[k] == '\n';
         pos_ = end + 1;
@@ -265,6 +306,7 @@ class Lexer {
         ++pos_;
         bool closed = false;
         // An empty "" still makes a (quoted, empty) part, so the word exists.
+        acct_->take(sizeof(WordPart));
         w.parts.push_back({WordPart::Kind::kLiteral, "", true});
         while (pos_ < s_.size()) {
           char d = s_[pos_];
@@ -332,6 +374,7 @@ class Lexer {
   int line_ = 1;
   int depth_ = 0;  // how many "$(" enclose this lexer's text
   bool* incomplete_ = nullptr;
+  Account* acct_ = nullptr;
 };
 
 // The word's text if it is one unquoted literal, else "".
@@ -361,8 +404,9 @@ bool is_reserved(const std::string& s) {
 
 class Parser {
  public:
-  Parser(const std::string& text, size_t pos, int line, int depth, bool* incomplete)
-      : lex_(text, pos, line, depth, incomplete) {}
+  Parser(const std::string& text, size_t pos, int line, int depth, bool* incomplete,
+         Account* acct)
+      : lex_(text, pos, line, depth, incomplete, acct) {}
 
   const Lexer& lexer() const { return lex_; }
 
@@ -378,6 +422,7 @@ class Parser {
       if (tok_.kind == Token::Kind::kEnd || closes()) break;
       auto ao = and_or();
       if (!ao) return tl::unexpected(ao.error());
+      lex_.account().take(sizeof(AndOr));
       sc.items.push_back(std::move(*ao));
       allow_semi_ = true;
       if (tok_.kind == Token::Kind::kOp && tok_.op == ";") {
@@ -419,6 +464,7 @@ class Parser {
     for (;;) {
       auto p = pipeline();
       if (!p) return tl::unexpected(p.error());
+      lex_.account().take(sizeof(Pipeline) + 1);
       ao.pipelines.push_back(std::move(*p));
       if (tok_.kind == Token::Kind::kOp && (tok_.op == "&&" || tok_.op == "||")) {
         ao.and_ops.push_back(tok_.op == "&&");
@@ -435,6 +481,7 @@ class Parser {
     for (;;) {
       auto c = command();
       if (!c) return tl::unexpected(c.error());
+      lex_.account().take(sizeof(Command));
       p.commands.push_back(std::move(*c));
       if (tok_.kind == Token::Kind::kOp && tok_.op == "|") {
         WASMCAP_SHELL_TRY(advance());
@@ -461,6 +508,10 @@ class Parser {
           bool name = eq != std::string::npos && eq > 0 && is_name_start(t[0]);
           for (size_t k = 0; name && k < eq; ++k) name = is_name_char(t[k]);
           if (name) {
+            lex_.account().take(sizeof(std::pair<std::string, Word>) + t.size());
+            for (const auto& part : tok_.word.parts) {  // the copy of the word below
+              lex_.account().take(sizeof(WordPart) + part.text.size());
+            }
             Word value = tok_.word;
             value.parts[0].text = t.substr(eq + 1);
             c.assigns.emplace_back(t.substr(0, eq), std::move(value));
@@ -468,12 +519,14 @@ class Parser {
             continue;
           }
         }
+        lex_.account().take(sizeof(Word));
         c.words.push_back(std::move(tok_.word));
         WASMCAP_SHELL_TRY(advance());
         continue;
       }
       if (tok_.kind == Token::Kind::kOp &&
           (tok_.op == ">" || tok_.op == ">>" || tok_.op == "<" || tok_.op == ">&")) {
+        lex_.account().take(sizeof(Redirect));
         Redirect r;
         r.fd = tok_.fd >= 0 ? tok_.fd : (tok_.op == "<" ? 0 : 1);
         if (r.fd > 2) return fail("redirection of descriptor " + std::to_string(r.fd) +
@@ -523,8 +576,8 @@ class Parser {
 namespace {
 
 Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
-                                  bool* incomplete) {
-  Parser p(s, pos, line, depth, incomplete);
+                                  bool* incomplete, Account* acct) {
+  Parser p(s, pos, line, depth, incomplete, acct);
   auto sc = p.script();
   if (!sc) return sc;
   pos = p.lexer().pos();  // just past the ")" (the parser's last token)
@@ -534,10 +587,29 @@ Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, 
 
 }  // namespace
 
-Result<Script> parse(const std::string& text, bool* incomplete) {
+Result<Script> parse(const std::string& text, bool* incomplete, Budget* budget,
+                     uint64_t* charged) {
   if (incomplete != nullptr) *incomplete = false;
-  Parser p(text, 0, 1, 0, incomplete);
-  return p.script();
+  if (charged != nullptr) *charged = 0;
+  Account acct(budget);
+  try {
+    Parser p(text, 0, 1, 0, incomplete, &acct);
+    auto sc = p.script();
+    if (sc) acct.flush();
+    if (!sc || charged == nullptr) {
+      acct.release_all();
+    } else {
+      *charged = acct.charged();
+    }
+    return sc;
+  } catch (const LimitHit& h) {  // only with a budget
+    acct.release_all();
+    if (h.error().code == ErrorCode::kMemoryLimit) {
+      return make_error(ErrorCode::kMemoryLimit,
+                        "the parsed script does not fit: " + h.error().message);
+    }
+    return make_error(ErrorCode::kDeadlineExceeded, h.error().message);
+  }
 }
 
 }  // namespace wasmcap::shell

@@ -3,6 +3,7 @@
 // construct it does not support.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 namespace wasmcap::shell {
 
 struct Script;
+class Budget;  // budget.h
 
 // Command substitutions may nest at most this deep (`$(a $(b $(c)))` is 3): bounds the
 // parser's recursion and the executor's (each level holds a capture pipe and a reader thread).
@@ -63,6 +65,13 @@ struct Script {
 // `incomplete` (optional) is set when the text ends inside a construct that more input could
 // finish: an open quote or `$(`, a trailing `|`, `&&` or `||`, or a final line continuation
 // (`\` + newline; the parse itself succeeds then). The interactive shell reads another line.
-Result<Script> parse(const std::string& text, bool* incomplete = nullptr);
+//
+// `budget` (optional, budget.h): the script's nodes and text are charged to it as they are made
+// (an estimate that covers containers' growth), so a huge script cannot make the parser hold
+// many times its size unbounded. On success `*charged` (required with a budget) is what the
+// caller releases when it drops the Script; on failure nothing stays charged. Past the budget
+// the error is kMemoryLimit, past the budget's deadline kDeadlineExceeded.
+Result<Script> parse(const std::string& text, bool* incomplete = nullptr, Budget* budget = nullptr,
+                     uint64_t* charged = nullptr);
 
 }  // namespace wasmcap::shell

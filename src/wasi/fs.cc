@@ -654,28 +654,12 @@ Errno WasiHost::path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, 
   // Belt and braces for read-only trees: never a writable host fd.
   if (dir->read_only && (flags & O_ACCMODE) != O_RDONLY) return kEnotcapable;
 
-  // Threat: special files in the tree. A preopen holds whatever the operator's tree holds, and
-  // anyone who can write it through another channel can mkfifo: reading a FIFO (or a socket,
-  // a terminal, a device) blocks in the kernel where no deadline reaches, and opening a device
-  // can have side effects. Only regular files and directories can be opened (ENOTSUP
-  // otherwise); they are looked at before the open (no device is ever opened) and checked again
-  // on the opened fd (an entry swapped in between: O_NONBLOCK keeps that open from blocking).
-  {
-    struct stat pre {};
-    if (::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISREG(pre.st_mode) && !S_ISDIR(pre.st_mode) && !S_ISLNK(pre.st_mode)) {
-      return kEnotsup;
-    }
-  }
-  int hfd = ::openat(rp.dir.get(), rp.name.c_str(), flags, 0666);
-  if (hfd < 0) return errno_from_host(errno);
-  UniqueFd host(hfd);
+  // Threat: special files in the tree (FIFOs, sockets, devices): open_file_or_dir (path.h)
+  // opens regular files and directories only, never blocking, shared with the shell.
+  UniqueFd host;
   struct stat st {};
-  if (::fstat(host.get(), &st) != 0) return errno_from_host(errno);
-  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return kEnotsup;
-  if ((fdflags & kFdflagNonblock) == 0) {
-    int fl = ::fcntl(host.get(), F_GETFL);
-    if (fl >= 0) ::fcntl(host.get(), F_SETFL, fl & ~O_NONBLOCK);
+  if (Errno r = open_file_or_dir(rp, flags, 0666, (fdflags & kFdflagNonblock) != 0, &host, &st)) {
+    return r;
   }
 
   FdEntry entry;

@@ -266,6 +266,31 @@ Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedP
   return r;
 }
 
+Errno open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
+                       UniqueFd* out, struct stat* st) {
+  flags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  {
+    struct stat pre {};
+    if (::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !S_ISREG(pre.st_mode) && !S_ISDIR(pre.st_mode) && !S_ISLNK(pre.st_mode)) {
+      return kEnotsup;
+    }
+  }
+  int hfd = ::openat(rp.dir.get(), rp.name.c_str(), flags, static_cast<mode_t>(mode));
+  if (hfd < 0) return host_err(errno);
+  UniqueFd host(hfd);
+  struct stat opened {};
+  if (::fstat(host.get(), &opened) != 0) return host_err(errno);
+  if (!S_ISREG(opened.st_mode) && !S_ISDIR(opened.st_mode)) return kEnotsup;
+  if (!keep_nonblock) {
+    int fl = ::fcntl(host.get(), F_GETFL);
+    if (fl >= 0) ::fcntl(host.get(), F_SETFL, fl & ~O_NONBLOCK);
+  }
+  if (st != nullptr) *st = opened;
+  *out = std::move(host);
+  return kSuccess;
+}
+
 bool symlink_target_descends(std::string_view target) {
   if (target.empty() || target.front() == '/') return false;
   size_t i = 0;

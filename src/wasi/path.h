@@ -23,6 +23,8 @@
 //     and expands symlinks itself.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 #include <string_view>
 
@@ -98,6 +100,22 @@ inline bool has_trailing_slash(std::string_view path) {
 // ELOOP after kMaxSymlinkHops, ENOENT for an empty path, ENOTDIR / ENOENT / EACCES from the
 // walk.
 Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
+
+// Opens the entry `rp` names (as resolve_path returned it) if it is a regular file or a
+// directory: the one type-checked open of the sandbox, used by WASI path_open and by the
+// shell's redirections and directory listings.
+//
+// Threat: special files in a preopen. A preopen holds whatever the operator's tree holds, and
+// anyone who can write it through another channel can mkfifo: opening or reading a FIFO (or a
+// socket, a terminal, a device) blocks in the kernel where no deadline reaches, and opening a
+// device can have side effects. So the entry is looked at before the open (no device is ever
+// opened) and checked again on the opened fd (an entry swapped in between: O_NONBLOCK keeps
+// that open from blocking); anything but a regular file or directory is kEnotsup.
+// O_NOFOLLOW (the resolver already followed what may be followed), O_NONBLOCK, O_NOCTTY and
+// O_CLOEXEC are always added to `flags`; the fd is put back in blocking mode unless
+// `keep_nonblock`. `st` (optional) receives the opened file's fstat.
+Errno open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
+                       UniqueFd* out, struct stat* st = nullptr);
 
 // --- symlinks the guest creates or moves (docs/security-model.md, "Symlinks") --------------
 //

@@ -8,8 +8,13 @@
 
 #include <fcntl.h>
 
+#include <sys/sysmacros.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <mutex>
 
@@ -289,9 +294,19 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   ASSERT_TRUE(e.result);
   EXPECT_EQ(e.out, "1\n1\n1\n1\n1\n");
   EXPECT_NE(e.err.find("outside the granted directories"), std::string::npos) << e.err;
-  EXPECT_NE(e.err.find("link: is a symlink (not followed)"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("link: outside the granted directories (a symlink on the path leads out)"),
+            std::string::npos)
+      << e.err;
   EXPECT_TRUE(fs::is_empty(outside.path()));
   EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+  // Redirections resolve like a tool's open (the WASI resolver): a symlink that stays inside is
+  // followed, one whose relative target climbs out is refused.
+  fs::create_symlink("a.txt", work() / "inside");
+  fs::create_symlink(fs::path("../..") / outside.path().filename() / "f", work() / "climb");
+  auto in = run("echo three >> inside; echo $?; echo x > climb; echo $?; cat_=1 < inside; echo $?");
+  EXPECT_EQ(in.out, "0\n1\n0\n") << in.err;
+  EXPECT_EQ(read_text(work() / "a.txt"), "one\ntwo\nthree\n");
+  EXPECT_TRUE(fs::is_empty(outside.path()));
   // /dev/null is the one virtual file.
   auto n = run("echo gone > /dev/null; echo $?");
   EXPECT_EQ(n.out, "0\n");
@@ -299,6 +314,37 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   auto d = run("nosuch > o.txt 2>&1; echo $?");
   EXPECT_EQ(d.out, "127\n");
   EXPECT_NE(read_text(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
+}
+
+// Threat: a FIFO (or a device) in the tree. A redirection goes through the same type-checked,
+// non-blocking open as a WASI tool's (wasi::open_file_or_dir): FIFOs, sockets and devices are
+// refused at once, never opened, so the script is not held past its deadline. (Before: `echo x
+// > fifo` blocked in open(2) until a reader came, and a device was opened and written.) A helper
+// opens the FIFO's other end after a while, so a shell that does open it unblocks and the
+// assertions, not a hang, report it.
+TEST_F(ShellFixture, RedirectionsRefuseFifosAndDevices) {
+  ASSERT_EQ(::mkfifo((work() / "ff").c_str(), 0600), 0);
+  bool have_dev = ::mknod((work() / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
+  std::atomic<bool> done{false};
+  std::thread unblock([&] {
+    for (int i = 0; i < 300 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    int fd = ::open((work() / "ff").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (fd >= 0) ::close(fd);
+  });
+  auto o = opts();
+  o.deadline_ms = 20000;
+  std::string script = "echo x > ff; echo $?; true < ff; echo $?; echo x >> /work/ff; echo $?";
+  if (have_dev) script += "; echo x > null; echo $?";
+  auto r = run(script, o);
+  done = true;
+  unblock.join();
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, have_dev ? "1\n1\n1\n1\n" : "1\n1\n1\n") << r.err;
+  EXPECT_NE(r.err.find("ff: not a regular file or directory"), std::string::npos) << r.err;
+  if (have_dev) {
+    EXPECT_NE(r.err.find("null: not a regular file"), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(ShellFixture, ReadOnlyPreopenRefusesRedirection) {
@@ -318,6 +364,19 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
     EXPECT_EQ(r.out, "") << c;
     EXPECT_NE(r.err.find("command not found"), std::string::npos) << c;
   }
+}
+
+// A word shown in a message may come from a tool's output or a file name: control bytes are
+// escaped (no forged lines, no terminal escapes) and a huge word is cut.
+TEST_F(ShellFixture, MessagesEscapeWords) {
+  auto r = run("X=$(echo 'a\x1b[2Kb\rc'); $X; echo x > \"$X\"/f; Y=" + std::string(1000, 'y') +
+               "; $Y");
+  ASSERT_TRUE(r.result);
+  EXPECT_NE(r.err.find("wasmcap sh: a\\x1b[2Kb\\x0dc: command not found\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(std::string(256, 'y') + "...: command not found"), std::string::npos);
 }
 
 TEST_F(ShellFixture, Globbing) {
@@ -436,6 +495,168 @@ TEST_F(ShellFixture, CommandSubstitutionLimits) {
   EXPECT_EQ(nlohmann::json::parse(a.audit[1])["argv"], nlohmann::json::array({"echo", "in"}));
   EXPECT_EQ(nlohmann::json::parse(a.audit[0])["invocation_id"],
             nlohmann::json::parse(a.audit[1])["invocation_id"]);
+}
+
+// --- the shell's own host-side work is bounded (shell::Options, src/shell/budget.h) ---------
+
+// `A=$A$A` doubles a variable: before, 24 rounds took 925 MB. The budget (1 MiB here) is charged
+// where the shell allocates; past it the assignment fails with status 1 and a message naming the
+// bound, the variable keeps its last value, and the script goes on.
+TEST_F(ShellFixture, ShellMemoryBudgetBoundsVariables) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1u << 20;
+  o.stderr_fd = -1;
+  std::string script = "A=0123456789abcdef";
+  for (int i = 0; i < 24; ++i) script += "; A=$A$A || echo refused";
+  script += "; echo after";
+  fs::path out = tmp.path() / "budget.out", err = tmp.path() / "budget.err";
+  int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  o.stdout_fd = ofd;
+  o.stderr_fd = efd;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  auto r = (*s)->run(script);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_LE((*s)->memory_in_use(), 1u << 20);
+  EXPECT_GE((*s)->memory_in_use(), 128u << 10);  // A kept its last value (2^k * 16 bytes)
+  // The session goes on; the variable still works; clearing it returns its memory.
+  ASSERT_TRUE((*s)->run("B=$A; A=; B=; echo cleared"));
+  EXPECT_LT((*s)->memory_in_use(), 4096u);
+  ::close(ofd);
+  ::close(efd);
+  std::string o_text = read_text(out), e_text = read_text(err);
+  EXPECT_NE(o_text.find("refused\n"), std::string::npos) << o_text;
+  EXPECT_NE(o_text.find("after\ncleared\n"), std::string::npos) << o_text;
+  EXPECT_NE(e_text.find("out of shell memory"), std::string::npos) << e_text;
+  EXPECT_NE(e_text.find("at most 1 MiB"), std::string::npos) << e_text;
+  EXPECT_NE(e_text.find("--max-shell-memory"), std::string::npos) << e_text;
+}
+
+// The parsed script counts too: before, a 16 MiB script of short words made the parser hold
+// 1.1-1.6 GB. Its nodes are charged as they are made; over the budget the script is refused
+// (memory_limit, nothing runs) and nothing stays charged.
+TEST_F(ShellFixture, ShellMemoryBudgetBoundsTheParsedScript) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1u << 20;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  std::string big = "echo ran > f; true";
+  for (int i = 0; i < 100000; ++i) big += " a";  // 200 KB of text, about 10 MB of AST
+  auto r = (*s)->run(big);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kMemoryLimit);
+  EXPECT_NE(r.error().message.find("the parsed script does not fit"), std::string::npos);
+  EXPECT_NE(r.error().message.find("--max-shell-memory"), std::string::npos);
+  EXPECT_FALSE(fs::exists(work() / "f"));
+  EXPECT_EQ((*s)->memory_in_use(), 0u);
+  EXPECT_TRUE((*s)->run("X=1; echo $X > /dev/null"));
+  EXPECT_LT((*s)->memory_in_use(), 1024u);  // X only: the script's AST was returned
+}
+
+// The budget covers every kind of shell state, not just variables: words of one command, a
+// $(...) capture, and a pipeline stage's copy of the state share it; what a command held is
+// returned when it ends.
+TEST_F(ShellFixture, ShellMemoryBudgetCoversWordsAndCaptures) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 256u << 10;
+  o.max_substitution_bytes = 0;  // only the budget bounds the capture
+  std::string grow = "A=0123456789abcdef";
+  for (int i = 0; i < 10; ++i) grow += "; A=$A$A";  // 16 KiB
+  std::string words = "echo", capture = "X=$(echo $A";
+  for (int i = 0; i < 32; ++i) words += " $A";       // 512 KiB of words
+  for (int i = 0; i < 31; ++i) capture += "; echo $A";  // 512 KiB of output
+  auto r = run(grow + "; " + words + " > /dev/null; echo words=$?; " + capture +
+                   "); echo capture=$?; echo $A | echo stage=$?; echo $A > f; echo ok=$?",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "words=1\ncapture=1\nstage=0\nok=0\n") << r.err;
+  EXPECT_EQ(fs::file_size(work() / "f"), (16u << 10) + 1);
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err;
+}
+
+// A glob product (`*/../*/../*`): before, 20 directories and 5 levels made 3.2 M words, 590 MB
+// and 15-28 s under a 1 s deadline. One command's words and one glob's candidates are capped
+// (the command fails with status 1 and says how to raise the cap), and every directory entry
+// read is a deadline check.
+TEST_F(ShellFixture, GlobProductsAreBounded) {
+  for (int i = 0; i < 10; ++i) fs::create_directories(work() / "d" += std::to_string(i));
+  auto o = opts();
+  o.max_words = 1000;
+  auto r = run("echo */../* > /dev/null; echo st=$?; echo */../*/../*/../* | echo piped; "
+               "echo d*/../d*/.. | echo ok",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=0\npiped\nok\n") << r.err;
+  EXPECT_NE(r.err.find("an expansion produced more than 1000 words"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--max-words"), std::string::npos) << r.err;
+  // 10^4 words pass the default cap; the product's memory then counts against the budget.
+  auto d = run("echo */../*/../*/../* | echo ok; echo st=$?");
+  EXPECT_EQ(d.out, "ok\nst=0\n") << d.err;
+}
+
+TEST_F(ShellFixture, GlobProductsSeeTheDeadline) {
+  for (int i = 0; i < 20; ++i) fs::create_directories(work() / "d" += std::to_string(i));
+  auto o = opts();
+  o.max_words = 0;               // no word cap:
+  o.max_shell_memory_bytes = 0;  // only the deadline stops the 3.2 M-word product
+  o.deadline_ms = 300;
+  auto start = std::chrono::steady_clock::now();
+  auto r = run("echo */../*/../*/../*/../*; echo never", o);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(r.result);
+  EXPECT_EQ(r.result.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_EQ(r.out, "");
+  EXPECT_LT(secs, 5.0);  // the whole product takes 15 s or more
+}
+
+// Builtins' output and the shell's own messages count toward --max-output-bytes like a tool's.
+// Before: `echo $A` of 16 MiB wrote all of it under a 1000-byte cap (and the audit said 0).
+TEST_F(ShellFixture, BuiltinOutputCountsTowardTheOutputCap) {
+  auto o = opts();
+  o.max_output_bytes = 1000;
+  std::string grow = "A=0123456789abcdef";
+  for (int i = 0; i < 12; ++i) grow += "; A=$A$A";  // 64 KiB
+  auto r = run(grow + "; echo $A; echo never", o);
+  ASSERT_FALSE(r.result);
+  EXPECT_EQ(r.result.error().code, ErrorCode::kOutputLimit);
+  EXPECT_EQ(r.out, "");
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "nosuch; ";
+  auto m = run(many + "echo never", o);
+  ASSERT_FALSE(m.result);
+  EXPECT_EQ(m.result.error().code, ErrorCode::kOutputLimit);
+  EXPECT_LE(m.err.size(), 1000u);
+  EXPECT_EQ(m.out, "");
+  auto a = run("echo hi; test 1 -eq x");
+  ASSERT_EQ(a.audit.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(a.audit[0])["stdout_bytes"], 3);
+  EXPECT_EQ(nlohmann::json::parse(a.audit[1])["stderr_bytes"], 37);  // "test: x: integer..."
+}
+
+// Before: 3000 stages made 3000 threads and 1.4 GB. Stages per pipeline and commands running at
+// once in the session (nested $(...) included) are capped; over a cap the pipeline fails with
+// status 1 before anything starts, and the script goes on.
+TEST_F(ShellFixture, PipelinesAreBounded) {
+  auto chain = [](int n) {
+    std::string s = "echo x";
+    for (int i = 1; i < n; ++i) s += " | echo s";
+    return s;
+  };
+  auto r = run(chain(65) + "; echo st=$?; " + chain(64) + "; echo st=$?");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=1\ns\nst=0\n") << r.err;
+  EXPECT_NE(r.err.find("a pipeline of 65 commands: at most 64 per pipeline"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--max-pipeline-stages"), std::string::npos) << r.err;
+  auto o = opts();
+  o.max_live_commands = 3;
+  auto l = run("echo a | echo $(echo b | echo c); echo st=$?; echo a | echo $(echo c); echo st=$?",
+               o);
+  ASSERT_TRUE(l.result) << l.result.error().to_string();
+  EXPECT_EQ(l.out, "\nst=0\nc\nst=0\n") << l.err;
+  EXPECT_NE(l.err.find("more than 3 commands would run at once"), std::string::npos) << l.err;
+  EXPECT_NE(l.err.find("--max-live-commands"), std::string::npos) << l.err;
 }
 
 // The interactive mode's library half: state lasts across runs, a parse error sets $? to 2 and
@@ -665,6 +886,27 @@ TEST(ShellCli, UsageErrors) {
   o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
   auto ws = wasmcap::testing::run_cli({"sh", "--workspace", "../x", "-c", "true"}, o);
   EXPECT_EQ(ws.exit_code, 64);
+}
+
+// The shell's bounds are settable from the command line, and a command over one fails with a
+// message naming the flag while the script goes on.
+TEST(ShellCli, BoundsAreFlags) {
+  TempDir tmp;
+  std::string grow = "A=0123456789abcdef";
+  for (int i = 0; i < 16; ++i) grow += "; A=$A$A";  // 1 MiB
+  auto r = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "--max-shell-memory",
+                                      "1048576", "-c", grow + "; echo st=$?"});
+  EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "st=1\n");
+  EXPECT_NE(r.err.find("at most 1 MiB together; raise it with --max-shell-memory"),
+            std::string::npos)
+      << r.err;
+  auto w = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "--max-words", "2",
+                                      "--max-pipeline-stages", "2", "-c",
+                                      "echo a b; echo st=$?; true | true | true; echo st=$?"});
+  EXPECT_EQ(w.out, "st=1\nst=1\n") << wasmcap::testing::describe(w);
+  EXPECT_NE(w.err.find("more than 2 words"), std::string::npos) << w.err;
+  EXPECT_NE(w.err.find("at most 2 per pipeline"), std::string::npos) << w.err;
 }
 
 // Without -c or FILE and with stdin not a terminal, the script is stdin (its commands then see
