@@ -102,12 +102,16 @@ struct wasmcap_httpd_sink {
   bool closed = false;     // the connection's request is over (sent, failed, or server stopping)
   bool suspended = false;  // the content reader suspended the connection waiting for data
 
-  // The event loop suspended the connection for want of data: let it continue. Under `mu`.
-  void wake() {
-    if (suspended) {
-      suspended = false;
-      MHD_resume_connection(connection);
-    }
+  // Under `mu`: whether the event loop suspended the connection for want of data; if so, the
+  // caller resumes it (resume_if) once `mu` is released, so that no lock of ours is held while
+  // libmicrohttpd takes its own. Only the producer's thread resumes: one resume per suspend.
+  bool wake() {
+    bool was = suspended;
+    suspended = false;
+    return was;
+  }
+  void resume_if(bool woken) {
+    if (woken) MHD_resume_connection(connection);
   }
 };
 
@@ -272,13 +276,26 @@ void notify_connection(void* cls, MHD_Connection* c, void** socket_context, MHD_
   }
 }
 
-MHD_Result queue(MHD_Connection* c, wasmcap_httpd_res& res, bool close) {
+// A kept-alive connection is closed when the next request's headers are not in within the
+// header deadline: say so (clients such as Node's undici then stop reusing it a little earlier,
+// instead of sending a request into a connection the server is closing).
+void keep_alive_hint(MHD_Response* r, unsigned header_timeout_ms) {
+  if (header_timeout_ms < 2000) return;
+  std::string v = "timeout=" + std::to_string(header_timeout_ms / 1000);
+  MHD_add_response_header(r, "Keep-Alive", v.c_str());
+}
+
+MHD_Result queue(MHD_Connection* c, wasmcap_httpd_res& res, bool close, unsigned header_timeout_ms = 0) {
   MHD_Response* r = MHD_create_response_from_buffer(res.content.size(), res.content.data(),
                                                     MHD_RESPMEM_MUST_COPY);
   if (r == nullptr) return MHD_NO;
   for (const auto& [name, value] : res.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
   if (!res.content_type.empty()) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type.c_str());
-  if (close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  if (close) {
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  } else {
+    keep_alive_hint(r, header_timeout_ms);
+  }
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(res.status), r);
   MHD_destroy_response(r);
   return ok;
@@ -310,7 +327,11 @@ MHD_Result refuse_mid_body(MHD_Connection* c, size_t max_payload) {
 
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* h = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
-  h->emplace_back(key != nullptr ? key : "", value != nullptr ? value : "");
+  // A field value excludes the whitespace around it (RFC 9110 5.5); libmicrohttpd keeps some.
+  std::string_view v = value != nullptr ? value : "";
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  h->emplace_back(key != nullptr ? key : "", v);
   return MHD_YES;
 }
 
@@ -357,9 +378,13 @@ void produce(std::shared_ptr<wasmcap_httpd_sink> k, wasmcap_httpd_provider provi
       if (k->closed || k->done || k->aborted) break;
     }
     if (provider(user, k.get()) == 0) {
-      std::lock_guard<std::mutex> l(k->mu);
-      k->aborted = true;
-      k->wake();
+      bool woken;
+      {
+        std::lock_guard<std::mutex> l(k->mu);
+        k->aborted = true;
+        woken = k->wake();
+      }
+      k->resume_if(woken);
       break;
     }
   }
@@ -458,7 +483,7 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
   if (rq->phase != Request::kReady) return MHD_NO;  // not reached: suspended while running
   Conn* conn = conn_of(c);
   bool close = conn != nullptr && s->cfg.keep_alive_max > 0 && conn->requests >= s->cfg.keep_alive_max;
-  if (rq->res.provider == nullptr) return queue(c, rq->res, close);
+  if (rq->res.provider == nullptr) return queue(c, rq->res, close, s->cfg.header_timeout_ms);
   // A streamed body: produced on a worker, drained here.
   auto k = std::make_shared<wasmcap_httpd_sink>();
   k->server = s;
@@ -482,7 +507,11 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
   }
   for (const auto& [name, value] : rq->res.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rq->res.stream_type.c_str());
-  if (close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  if (close) {
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  } else {
+    keep_alive_hint(r, s->cfg.header_timeout_ms);
+  }
   MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(rq->res.status), r);
   MHD_destroy_response(r);
   return ok;
@@ -654,14 +683,20 @@ int sink_write(wasmcap_httpd_sink* k, const char* d, size_t n) {
   });
   if (k->closed || k->aborted || k->server->stopping.load()) return 0;
   k->buf.append(d, n);
-  k->wake();
+  bool woken = k->wake();
+  l.unlock();
+  k->resume_if(woken);
   return 1;
 }
 
 void sink_done(wasmcap_httpd_sink* k) {
-  std::lock_guard<std::mutex> l(k->mu);
-  k->done = true;
-  k->wake();
+  bool woken;
+  {
+    std::lock_guard<std::mutex> l(k->mu);
+    k->done = true;
+    woken = k->wake();
+  }
+  k->resume_if(woken);
 }
 
 const wasmcap_httpd_api kApi = {
