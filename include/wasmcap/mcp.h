@@ -145,7 +145,9 @@ inline constexpr size_t kHttpMaxHeaderCount = 100;
 // Open connections in total, and per client address; more are closed as they are accepted. They
 // bound memory (each connection has a fixed buffer of 2 x kHttpMaxHeaderBytes) and stop one
 // peer from taking every connection. Behind a proxy every connection comes from the proxy's
-// address: raise the per-peer cap to the total (`--max-connections-per-peer`).
+// address: lift the per-peer cap (`--max-connections-per-peer 0`). The per-peer cap is never
+// below max_concurrency + max_queue + 4 (the calls the server admits at once, plus spare), so a
+// client's legitimate burst meets "server busy" answers, not closed connections.
 inline constexpr size_t kHttpMaxConnections = 256;
 inline constexpr size_t kHttpMaxConnectionsPerPeer = 32;
 // From accept (or the end of the previous response on a kept-alive connection) to the end of the

@@ -597,7 +597,10 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   config.max_header_bytes = options.max_header_bytes;
   config.max_header_count = options.max_header_count;
   config.max_connections = options.max_connections;
-  config.max_connections_per_peer = options.max_connections_per_peer;
+  // A peer may always hold as many connections as the server admits calls (running + queued +
+  // the workers' spare): a client with a legitimate burst meets "server busy", not resets.
+  config.max_connections_per_peer =
+      options.max_connections_per_peer == 0 ? 0 : std::max(options.max_connections_per_peer, config.workers);
   config.header_timeout_ms = options.header_timeout_ms;
   config.body_timeout_ms = options.body_timeout_ms;
   config.idle_timeout_s = options.idle_timeout_s;

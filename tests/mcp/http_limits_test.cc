@@ -312,12 +312,12 @@ TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
 // accepted, and the other peers are still served.
 TEST_F(HttpLimitsTest, ConnectionsAreCappedPerPeerAndInTotal) {
   HttpOptions ho;
-  ho.max_connections_per_peer = 4;
-  ho.max_connections = 8;
-  Server srv(home(), ho);
+  ho.max_connections_per_peer = 4;  // raised to max_concurrency + max_queue + 4 = 5
+  ho.max_connections = 9;
+  Server srv(home(), ho, 4096, 1, 0);
   ASSERT_NE(srv.port.load(), 0);
   std::vector<int> held;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     int fd = connect_from(srv.port, "127.0.0.2");
     ASSERT_GE(fd, 0);
     held.push_back(fd);
@@ -326,10 +326,10 @@ TEST_F(HttpLimitsTest, ConnectionsAreCappedPerPeerAndInTotal) {
   for (int fd : held) EXPECT_FALSE(closed_within(fd, 10)) << "a connection within the cap was closed";
   int over = connect_from(srv.port, "127.0.0.2");
   ASSERT_GE(over, 0);  // the kernel completes the handshake; the server closes it at once
-  EXPECT_TRUE(closed_within(over, 2000)) << "a fifth connection from one peer was kept";
+  EXPECT_TRUE(closed_within(over, 2000)) << "a sixth connection from one peer was kept";
   ::close(over);
   EXPECT_EQ(list_tools(srv.port), 200) << "another peer was refused";
-  // Three more peers fill the total (4 + 3 + 1 = 8). The ninth connection is not taken up: it
+  // Four more peers fill the total (5 + 4 = 9). The tenth connection is not taken up: it
   // waits in the listen backlog, unread, until a place frees (as nginx's worker_connections).
   for (const char* peer : {"127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"}) {
     int fd = connect_from(srv.port, peer);
@@ -337,17 +337,17 @@ TEST_F(HttpLimitsTest, ConnectionsAreCappedPerPeerAndInTotal) {
     held.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  int ninth = connect_from(srv.port, "127.0.0.7");
-  ASSERT_GE(ninth, 0);
+  int tenth = connect_from(srv.port, "127.0.0.7");
+  ASSERT_GE(tenth, 0);
   std::string req = std::string("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n") +
                     "Connection: close\r\nAuthorization: Bearer " + kToken + "\r\nContent-Length: " +
                     std::to_string(sizeof kListBody - 1) + "\r\n\r\n" + kListBody;
-  ASSERT_EQ(send_while_read(ninth, req), req.size());
-  EXPECT_EQ(read_until_close(ninth, 500), "") << "a connection over the total was served";
+  ASSERT_EQ(send_while_read(tenth, req), req.size());
+  EXPECT_EQ(read_until_close(tenth, 500), "") << "a connection over the total was served";
   for (int fd : held) ::close(fd);
   // Closed connections free their places: the waiting one is served.
-  EXPECT_EQ(status_of(read_until_close(ninth, 5000)), 200);
-  ::close(ninth);
+  EXPECT_EQ(status_of(read_until_close(tenth, 5000)), 200);
+  ::close(tenth);
   EXPECT_EQ(list_tools(srv.port), 200);
 }
 
