@@ -374,8 +374,17 @@ void produce(std::shared_ptr<wasmcap_httpd_sink> k, wasmcap_httpd_provider provi
              wasmcap_httpd_releaser releaser, void* user) {
   for (;;) {
     {
-      std::lock_guard<std::mutex> l(k->mu);
+      std::unique_lock<std::mutex> l(k->mu);
       if (k->closed || k->done || k->aborted) break;
+      if (k->server->stopping.load()) {
+        // The server is stopping: end the stream whether or not the provider writes again (the
+        // daemon may stop only once no connection is left suspended).
+        k->aborted = true;
+        bool woken = k->wake();
+        l.unlock();
+        k->resume_if(woken);
+        break;
+      }
     }
     if (provider(user, k.get()) == 0) {
       bool woken;
@@ -455,7 +464,9 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
     }
     // The caller's policy (Host, Origin, token) before the body: a refused request is answered
     // now and its body is never read.
-    if (s->cfg.admit(s->cfg.user, method, &rq->req, &rq->res) == 0) return queue(c, rq->res, true);
+    if (s->cfg.admit != nullptr && s->cfg.admit(s->cfg.user, method, &rq->req, &rq->res) == 0) {
+      return queue(c, rq->res, true);
+    }
     for (const auto& [name, value] : rq->req.headers) {
       if (!ieq(name, MHD_HTTP_HEADER_CONTENT_LENGTH)) continue;
       // libmicrohttpd has validated the number; only its size matters here.
