@@ -4,9 +4,10 @@
 // map it; HttpReq/HttpRes/HttpSink below give the handlers request/response shapes over it. The
 // module owns reading requests within bounds (docs/security-model.md, "HTTP request reading");
 // this file owns the policy: admit() (Host, Origin, token) runs as soon as a request's headers
-// are in, before its body is read, and the handlers see only admitted, complete requests. The server is stateless: every POST is answered on its own (one Protocol per
-// request, the concurrency limit shared through one CallGate), so replicas behind any load
-// balancer are interchangeable (docs/mcp.md#deployment).
+// are in, before its body is read, and the handlers see only admitted, complete requests.
+// The server is stateless: every POST is answered on its own (one Protocol per request, the
+// concurrency limit shared through one CallGate), so replicas behind any load balancer are
+// interchangeable (docs/mcp.md#deployment).
 #include "mcp/transport_http.h"
 
 #include <poll.h>
