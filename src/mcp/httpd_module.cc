@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -260,7 +261,9 @@ void notify_connection(void* cls, MHD_Connection* c, void** socket_context, MHD_
     int fd = fd_of(c);
     conn->fd = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
     *socket_context = conn;
-    if (conn->fd < 0) return;  // no deadline for it; libmicrohttpd's idle timeout still applies
+    // Without a duplicate (out of descriptors) the connection has no read deadline, only
+    // libmicrohttpd's idle timeout; the descriptor limit is raised for the cap at start.
+    if (conn->fd < 0) return;
     std::lock_guard<std::mutex> l(s->conns_mu);
     s->conns.insert(conn);
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -591,6 +594,14 @@ int listen_after_bind(wasmcap_httpd_server* s) {
     // libmicrohttpd's own pool bounds what one connection buffers before its headers are in;
     // twice the header bound leaves room for the response's headers and the write buffer.
     size_t pool = std::max<size_t>(2 * s->cfg.max_header_bytes, 16 * 1024);
+    // Each connection holds two descriptors (its socket and the sweeper's duplicate): make room
+    // for the connection cap within the hard limit, as nginx's worker_rlimit_nofile does.
+    rlimit nofile{};
+    rlim_t want = static_cast<rlim_t>(2 * s->cfg.max_connections + 256);
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < want) {
+      nofile.rlim_cur = nofile.rlim_max == RLIM_INFINITY ? want : std::min(want, nofile.rlim_max);
+      ::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     s->daemon = MHD_start_daemon(
         flags, 0, nullptr, nullptr, &access, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
