@@ -241,6 +241,18 @@ TEST_F(HttpLimitsTest, HeaderFloodIsRefusedWith431) {
   answer = read_until_close(fd, 5000);
   EXPECT_EQ(status_of(answer), 431) << answer.substr(0, 200);
   ::close(fd);
+  // One big header line: past the byte bound (within the connection's buffer) 431, under it
+  // served as usual.
+  for (size_t size : {kHttpMaxHeaderBytes + 8 * 1024, kHttpMaxHeaderBytes - 4 * 1024}) {
+    std::string big = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(size, 'b') +
+                      "\r\nContent-Length: 0\r\n\r\n";
+    fd = connect_from(srv.port);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(send_while_read(fd, big), big.size());
+    answer = read_until_close(fd, 5000);
+    EXPECT_EQ(status_of(answer), size > kHttpMaxHeaderBytes ? 431 : 401) << size << ": " << answer.substr(0, 200);
+    ::close(fd);
+  }
   // At the bound, a request is served as usual (here: 401, no token).
   std::string at = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (size_t i = 0; i < kHttpMaxHeaderCount - 3; ++i) at += "X-" + std::to_string(i) + ": v\r\n";
@@ -306,6 +318,35 @@ TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
   ASSERT_EQ(send_while_read(fd, req), req.size());
   EXPECT_TRUE(closed_within(fd, 5000));
   ::close(fd);
+}
+
+// Item 6: an admitted body must arrive within the body deadline (an authenticated peer trickling
+// it is closed), and a connection with no progress at all is closed at the idle timeout.
+TEST_F(HttpLimitsTest, BodyDeadlineAndIdleTimeoutCloseSlowConnections) {
+  HttpOptions ho;
+  ho.body_timeout_ms = 1000;
+  ho.header_timeout_ms = 0;  // off: only the idle timeout acts on the second connection
+  ho.idle_timeout_s = 1;
+  Server srv(home(), ho);
+  ASSERT_NE(srv.port.load(), 0);
+  int fd = connect_from(srv.port);
+  ASSERT_GE(fd, 0);
+  std::string head = std::string("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n") +
+                     "Authorization: Bearer " + kToken + "\r\nContent-Length: 1000\r\n\r\n";
+  ASSERT_EQ(send_while_read(fd, head), head.size());
+  auto start = Clock::now();
+  bool closed = false;
+  while (!closed && Clock::now() - start < std::chrono::seconds(6)) {
+    closed = ::send(fd, " ", 1, MSG_NOSIGNAL) != 1 || closed_within(fd, 200);  // a byte per 200 ms
+  }
+  EXPECT_TRUE(closed) << "a trickled body outlived the 1 s body deadline by 5 s";
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 5.0);
+  ::close(fd);
+  fd = connect_from(srv.port);
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(closed_within(fd, 5000)) << "an idle connection outlived the 1 s idle timeout";
+  ::close(fd);
+  EXPECT_EQ(list_tools(srv.port), 200);
 }
 
 // Item 6: connections are capped per client address and in total; more are closed as they are
