@@ -271,7 +271,7 @@ TEST_F(HttpLimitsTest, HeaderFloodIsRefusedWith431) {
 // and each is closed at the header deadline, also one that trickles a byte at a time.
 TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
   HttpOptions ho;
-  ho.header_timeout_ms = 1000;
+  ho.header_timeout_ms = 3000;
   // One call at a time and no queue: the server has 5 workers.
   Server srv(home(), ho, 4096, 1, 0);
   ASSERT_NE(srv.port.load(), 0);
@@ -288,13 +288,16 @@ TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   double seconds = 0;
   EXPECT_EQ(list_tools(srv.port, &seconds), 200);
-  // A thread-per-connection server answers only when a worker frees up (its read timeout).
-  EXPECT_LT(seconds, 0.9) << "tools/list waited behind idle connections";
+  // Answered while every idle connection is still open: none had to be dropped to free a
+  // worker. (A thread-per-connection server answers only when a worker frees up: its read
+  // timeout, 30 s.)
+  EXPECT_LT(seconds, 2.5) << "tools/list waited behind idle connections";
+  for (int fd : idle) EXPECT_FALSE(closed_within(fd, 0)) << "closed before the header deadline";
   // The header deadline is a deadline, not an idle timeout: a byte every 100 ms does not help.
   std::string line = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
   auto start = Clock::now();
   bool trickle_closed = false;
-  for (size_t i = 0; Clock::now() - start < std::chrono::seconds(6); ++i) {
+  for (size_t i = 0; Clock::now() - start < std::chrono::seconds(8); ++i) {
     char c = i < line.size() ? line[i] : 'a';
     if (::send(trickle, &c, 1, MSG_NOSIGNAL) != 1 || closed_within(trickle, 100)) {
       trickle_closed = true;
@@ -302,10 +305,10 @@ TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
     }
   }
   double trickle_s = std::chrono::duration<double>(Clock::now() - start).count();
-  EXPECT_TRUE(trickle_closed) << "a trickling connection outlived the 1 s header deadline by 5 s";
-  EXPECT_LT(trickle_s, 5.0);
+  EXPECT_TRUE(trickle_closed) << "a trickling connection outlived the 3 s header deadline by 5 s";
+  EXPECT_LT(trickle_s, 7.0);
   for (int fd : idle) {
-    EXPECT_TRUE(closed_within(fd, 4000)) << "an idle connection outlived the 1 s header deadline";
+    EXPECT_TRUE(closed_within(fd, 4000)) << "an idle connection outlived the 3 s header deadline";
     ::close(fd);
   }
   ::close(trickle);
@@ -316,7 +319,7 @@ TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
                     "Authorization: Bearer " + kToken + "\r\nContent-Length: " +
                     std::to_string(sizeof kListBody - 1) + "\r\n\r\n" + kListBody;
   ASSERT_EQ(send_while_read(fd, req), req.size());
-  EXPECT_TRUE(closed_within(fd, 5000));
+  EXPECT_TRUE(closed_within(fd, 8000));
   ::close(fd);
 }
 
