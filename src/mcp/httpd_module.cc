@@ -68,7 +68,7 @@ bool ieq(std::string_view a, std::string_view b) {
 
 // One connection, from accept to close. `phase` and `since` drive the read deadlines: while a
 // connection waits for a request's headers or reads its body, the sweeper closes it once the
-// phase's deadline has passed (shutdown(2) on `fd`, a duplicate of the socket: the duplicate
+// phase's deadline has passed (shutdown(2) on `fd`, a second descriptor of the socket: it
 // keeps the socket's number from being reused while the sweeper may still act on it, and
 // shutdown makes libmicrohttpd see the end of the connection and close it the usual way).
 struct Conn {
@@ -261,7 +261,7 @@ void notify_connection(void* cls, MHD_Connection* c, void** socket_context, MHD_
     int fd = fd_of(c);
     conn->fd = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
     *socket_context = conn;
-    // Without a duplicate (out of descriptors) the connection has no read deadline, only
+    // Without the second descriptor (out of descriptors) the connection has no read deadline, only
     // libmicrohttpd's idle timeout; the descriptor limit is raised for the cap at start.
     if (conn->fd < 0) return;
     std::lock_guard<std::mutex> l(s->conns_mu);
@@ -594,7 +594,7 @@ int listen_after_bind(wasmcap_httpd_server* s) {
     // libmicrohttpd's own pool bounds what one connection buffers before its headers are in;
     // twice the header bound leaves room for the response's headers and the write buffer.
     size_t pool = std::max<size_t>(2 * s->cfg.max_header_bytes, 16 * 1024);
-    // Each connection holds two descriptors (its socket and the sweeper's duplicate): make room
+    // Each connection holds two descriptors (its socket and the sweeper's second one): make room
     // for the connection cap within the hard limit, as nginx's worker_rlimit_nofile does.
     rlimit nofile{};
     rlim_t want = static_cast<rlim_t>(2 * s->cfg.max_connections + 256);
