@@ -16,8 +16,8 @@ PACKAGES=(
   # libraries
   libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libidn2-dev libsodium-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # MCP server's HTTP transport (src/mcp/transport_http.cc)
-  libcpp-httplib-dev
+  # MCP server's HTTP transport (src/mcp/httpd_module.cc); cpp-httplib is the tests' HTTP client
+  libmicrohttpd-dev libcpp-httplib-dev
   # test tooling
   openssl python3 iproute2 util-linux
   # MCP tests: node + npm (the SDK and conformance suite are npm-installed into build/)

@@ -133,6 +133,33 @@ class ToolHost {
 // EOF (running calls are stopped first: a client that disconnects leaves nothing running).
 int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd);
 
+// How the HTTP transport reads requests (docs/security-model.md, "HTTP request reading"). Every
+// bound holds before authentication: a peer without the token costs at most one connection's
+// fixed buffer for at most the header deadline, and never a worker thread.
+//
+// Request line and header lines together (431, or 414 for the request line alone): nginx's
+// default total (4 x 8 KiB); an MCP client's headers are well under 2 KiB. Stops header floods.
+inline constexpr size_t kHttpMaxHeaderBytes = 32 * 1024;
+// Header lines per request (431): Apache's LimitRequestFields default. Stops header-count floods.
+inline constexpr size_t kHttpMaxHeaderCount = 100;
+// Open connections in total, and per client address; more are closed as they are accepted. They
+// bound memory (each connection has a fixed buffer of 2 x kHttpMaxHeaderBytes) and stop one
+// peer from taking every connection. Behind a proxy every connection comes from the proxy's
+// address: lift the per-peer cap (`--max-connections-per-peer 0`). The per-peer cap is never
+// below max_concurrency + max_queue + 4 (the calls the server admits at once, plus spare), so a
+// client's legitimate burst meets "server busy" answers, not closed connections.
+inline constexpr size_t kHttpMaxConnections = 256;
+inline constexpr size_t kHttpMaxConnectionsPerPeer = 32;
+// From accept (or the end of the previous response on a kept-alive connection) to the end of the
+// request's headers; past it the connection is closed (slowloris). haproxy's
+// `timeout http-request` plays this part.
+inline constexpr uint32_t kHttpHeaderTimeoutMs = 5000;
+// From the end of the headers to the end of the body (admitted requests only: an unauthenticated
+// body is never read). 30 s carries the 4 MiB message bound at about 1 Mbit/s.
+inline constexpr uint32_t kHttpBodyTimeoutMs = 30000;
+// No progress at all, reading or writing (a client that stops reading its response): closed.
+inline constexpr uint32_t kHttpIdleTimeoutS = 30;
+
 struct HttpOptions {
   std::string host = "127.0.0.1";  // bind address; non-loopback needs allow_remote
   uint16_t port = 0;               // 0: any free port (reported through on_listening)
@@ -143,6 +170,14 @@ struct HttpOptions {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
   std::function<void(uint16_t port)> on_listening;  // called once the socket is bound
+  // Request reading bounds (above). The body bound is ServerOptions::max_message_bytes (413).
+  size_t max_header_bytes = kHttpMaxHeaderBytes;
+  size_t max_header_count = kHttpMaxHeaderCount;
+  size_t max_connections = kHttpMaxConnections;
+  size_t max_connections_per_peer = kHttpMaxConnectionsPerPeer;  // 0: no per-peer cap
+  uint32_t header_timeout_ms = kHttpHeaderTimeoutMs;
+  uint32_t body_timeout_ms = kHttpBodyTimeoutMs;
+  uint32_t idle_timeout_s = kHttpIdleTimeoutS;
 };
 
 // Serves the Streamable HTTP transport at /mcp: POST carries one JSON-RPC message (response as

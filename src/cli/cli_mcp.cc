@@ -27,6 +27,8 @@ struct McpCommands {
   std::string token_file;
   std::vector<std::string> allowed_origins, allowed_hosts;
   bool allow_remote = false;
+  size_t max_connections = mcp::kHttpMaxConnections;
+  size_t max_connections_per_peer = mcp::kHttpMaxConnectionsPerPeer;
   std::string clock, random;  // --clock / --random pins of every call
 };
 
@@ -121,6 +123,13 @@ std::shared_ptr<McpCommands> add_mcp_commands(CLI::App& app) {
       ->allow_extra_args(false);
   m->mcp->add_flag("--allow-remote", m->allow_remote,
                    "HTTP: allow a non-loopback --listen address");
+  m->mcp->add_option("--max-connections", m->max_connections,
+                     "HTTP: open connections at most (default 256; more are closed on accept)")
+      ->check(CLI::Range(size_t{1}, size_t{65536}));
+  m->mcp->add_option("--max-connections-per-peer", m->max_connections_per_peer,
+                     "HTTP: open connections per client address (default 32; 0: no cap). Behind "
+                     "a proxy, set it to --max-connections")
+      ->check(CLI::Range(size_t{0}, size_t{65536}));
   CLI::App* tool = app.add_subcommand("tool", "The installed plugins' tools (as `wasmcap mcp` serves them)");
   tool->require_subcommand(1);
   m->tool_list = tool->add_subcommand("list", "List the tools and why some plugins offer none");
@@ -156,6 +165,8 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     ho.allow_remote = m.allow_remote;
     ho.allowed_origins = m.allowed_origins;
     ho.allowed_hosts = m.allowed_hosts;
+    ho.max_connections = m.max_connections;
+    ho.max_connections_per_peer = m.max_connections_per_peer;
     if (!m.token_file.empty()) {
       auto t = mcp::read_token_file(m.token_file);
       if (!t) return fail(t.error());

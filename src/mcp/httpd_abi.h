@@ -1,7 +1,8 @@
 /* The boundary between wasmcap and its HTTP server module (docs/mcp.md, "The HTTP transport
- * module"). The module (wasmcap-mcp-http.so, src/mcp/httpd_module.cc) wraps cpp-httplib and is
- * the only part of wasmcap that links it, and through it OpenSSL, zlib and brotli: a process
- * that does not serve HTTP never maps them. `wasmcap mcp --listen` (mcp::serve_http) loads the
+ * module"). The module (wasmcap-mcp-http.so, src/mcp/httpd_module.cc) wraps GNU libmicrohttpd
+ * and is the only part of wasmcap that links it (and through it GnuTLS): a process that does not
+ * serve HTTP never maps them. The module owns the mechanism (reading requests within bounds and
+ * deadlines, workers, streaming); the caller owns the policy (admit, handler). `wasmcap mcp --listen` (mcp::serve_http) loads the
  * module on first use (src/mcp/httpd_loader.cc) from the install's own library directory.
  *
  * Plain C types only: the module and wasmcap may be built with different C++ runtimes, so no
@@ -17,7 +18,8 @@
 extern "C" {
 #endif
 
-#define WASMCAP_HTTPD_ABI_VERSION 1u
+/* 2: admit after the headers, the read limits and deadlines, connection_fd. */
+#define WASMCAP_HTTPD_ABI_VERSION 2u
 /* The one symbol the module exports: returns its table for `abi_version`, or NULL. */
 #define WASMCAP_HTTPD_ENTRY "wasmcap_httpd_entry"
 
@@ -31,23 +33,41 @@ typedef struct {
   size_t size;
 } wasmcap_httpd_str;
 
-/* One request to the configured path (POST, GET or DELETE), on one of the server's workers.
- * Must not unwind: the caller's side catches its own exceptions. */
+/* A request to the configured path (POST, GET or DELETE) whose headers are in and whose body has
+ * not been read: called on the server's event loop, so it must be quick and never block. Returns
+ * 1 to read the body (within max_payload) and run the handler; 0 to refuse with the status,
+ * headers and content it set on `res`: that response is sent, the body is never read and the
+ * connection is closed. body() is empty here. Must not unwind. */
+typedef int (*wasmcap_httpd_admit)(void* user, const char* method, const wasmcap_httpd_req* req,
+                                   wasmcap_httpd_res* res);
+/* One admitted request with its whole body, on one of the server's workers (the only place a
+ * worker is used: reading requests never holds one). Must not unwind: the caller's side catches
+ * its own exceptions. */
 typedef void (*wasmcap_httpd_handler)(void* user, const char* method, const wasmcap_httpd_req* req,
                                       wasmcap_httpd_res* res);
-/* A chunked response body: called until it calls sink_done; returns 0 to abort the response. */
+/* A chunked response body: called on the request's worker until it calls sink_done; returns 0
+ * to abort the response. sink_write waits while the client reads slower than it is written
+ * (a bounded buffer) and returns 0 once the client is gone or the server stops. */
 typedef int (*wasmcap_httpd_provider)(void* user, wasmcap_httpd_sink* sink);
 /* Called exactly once when the response is finished or abandoned (success: the body was sent
  * whole); `user` is not used after it returns. */
 typedef void (*wasmcap_httpd_releaser)(void* user, int success);
 
+/* Every bound is enforced by the module before a worker or the caller sees the request; the
+ * caller chooses the values (HttpOptions, include/wasmcap/mcp.h, documents them). */
 typedef struct {
-  size_t workers;         /* worker threads */
-  size_t max_payload;     /* request body bound, bytes */
-  int read_timeout_s;
-  int write_timeout_s;
-  int keep_alive_max;     /* requests per connection */
-  const char* path;       /* the one path served ("/mcp"); others are 404 */
+  size_t workers;                  /* worker threads (admitted requests, response streams) */
+  size_t max_payload;              /* request body, by Content-Length or chunked: 413 past it */
+  size_t max_header_bytes;         /* request line and header lines together: 431 (414) past it */
+  size_t max_header_count;         /* header lines: 431 past it */
+  size_t max_connections;          /* open connections; more are closed as they are accepted */
+  size_t max_connections_per_peer; /* open connections per client address (0: no such cap) */
+  unsigned header_timeout_ms;      /* accept (or the previous response's end) to the headers' end */
+  unsigned body_timeout_ms;        /* the headers' end to the body's end */
+  unsigned idle_timeout_s;         /* no progress at all, reading or writing: closed */
+  int keep_alive_max;              /* requests per connection */
+  const char* path;                /* the one path served ("/mcp"); others are 404 */
+  wasmcap_httpd_admit admit;
   wasmcap_httpd_handler handler;
   void* user;
 } wasmcap_httpd_config;
@@ -82,6 +102,10 @@ typedef struct {
 
   int (*sink_write)(wasmcap_httpd_sink* sink, const char* data, size_t size); /* 0: peer gone */
   void (*sink_done)(wasmcap_httpd_sink* sink);
+
+  /* The request's connection socket, for poll(2) only (never read, written or closed): valid
+   * during the handler call; -1 in admit. */
+  int (*connection_fd)(const wasmcap_httpd_req* req);
 } wasmcap_httpd_api;
 
 typedef const wasmcap_httpd_api* (*wasmcap_httpd_entry_fn)(uint32_t abi_version);

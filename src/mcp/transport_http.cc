@@ -1,16 +1,17 @@
-// The Streamable HTTP transport at /mcp, on cpp-httplib (Debian's libcpp-httplib-dev): we parse
-// no HTTP ourselves. httplib lives in the module wasmcap-mcp-http.so behind the C table of
-// httpd_abi.h (loaded on first use, httpd_loader.cc), so processes that serve no HTTP never map
-// it or OpenSSL; HttpReq/HttpRes/HttpSink below give the handlers httplib's shapes over it. The server is stateless: every POST is answered on its own (one Protocol per
-// request, the concurrency limit shared through one CallGate), so replicas behind any load
-// balancer are interchangeable (docs/mcp.md#deployment).
+// The Streamable HTTP transport at /mcp, on GNU libmicrohttpd (Debian's libmicrohttpd-dev): we
+// parse no HTTP ourselves. The server lives in the module wasmcap-mcp-http.so behind the C table
+// of httpd_abi.h (loaded on first use, httpd_loader.cc), so processes that serve no HTTP never
+// map it; HttpReq/HttpRes/HttpSink below give the handlers request/response shapes over it. The
+// module owns reading requests within bounds (docs/security-model.md, "HTTP request reading");
+// this file owns the policy: admit() (Host, Origin, token) runs as soon as a request's headers
+// are in, before its body is read, and the handlers see only admitted, complete requests.
+// The server is stateless: every POST is answered on its own (one Protocol per request, the
+// concurrency limit shared through one CallGate), so replicas behind any load balancer are
+// interchangeable (docs/mcp.md#deployment).
 #include "mcp/transport_http.h"
 
-#include <dirent.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -169,49 +170,9 @@ std::string clean_id(const std::string& s) {
   return out;
 }
 
-// The socket of the connection a request arrived on. cpp-httplib 0.11 (Debian's) does not hand it
-// to handlers, so it is found among this process's descriptors by its two endpoints, which are
-// unique among connected sockets, and which httplib reports (getnameinfo, numeric) in the
-// Request. The socket stays open until the handler returns, so the descriptor cannot be reused
-// while the handler polls it. -1 when it cannot be found (no /proc): disconnects of JSON
+// The socket of the connection a request arrived on (for poll only), or -1: disconnects of JSON
 // responses then go unnoticed until the call ends; SSE streams still notice by a failed write.
-int connection_fd(const HttpReq& req) {
-  auto endpoint = [](const sockaddr_storage& a, socklen_t n, std::string& ip, int& port) {
-    char host[NI_MAXHOST], serv[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&a), n, host, sizeof host, serv,
-                      sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-      return false;
-    }
-    ip = host;
-    port = std::atoi(serv);
-    return true;
-  };
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int found = -1;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    int fd = std::atoi(e->d_name);
-    struct stat st {};
-    if (fd == ::dirfd(d) || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t ln = sizeof local, pn = sizeof peer;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ln) != 0 ||
-        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pn) != 0) {
-      continue;
-    }
-    std::string lip, pip;
-    int lport = 0, pport = 0;
-    if (endpoint(local, ln, lip, lport) && endpoint(peer, pn, pip, pport) &&
-        lport == req.local_port && pport == req.remote_port && lip == req.local_addr &&
-        pip == req.remote_addr) {
-      found = fd;
-      break;
-    }
-  }
-  ::closedir(d);
-  return found;
-}
+int connection_fd(const HttpReq& req) { return req.api->connection_fd(req.q); }
 
 // The client closed (or reset) the connection. The request body has been read whole, so the
 // socket turns readable only by the peer's FIN/RST (or a pipelined request, which is not a
@@ -376,8 +337,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   std::map<std::string, std::weak_ptr<Protocol>> calls;
   auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
 
+  // Handlers see admitted requests only: the module calls admit (below) before reading a body.
   auto post = [&, host, gate](const HttpReq& req, HttpRes& res) {
-    if (!admit(req, res)) return;
     std::string ct = req.get_header_value("Content-Type");
     if (!ct.empty() && ct.find("application/json") == std::string::npos) {
       res.set_status(415);
@@ -616,8 +577,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       }
     }
   };
-  auto not_allowed = [&](const HttpReq& req, HttpRes& res) {
-    if (!admit(req, res)) return;
+  auto not_allowed = [&](const HttpReq&, HttpRes& res) {
     // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
     res.set_status(405);
     res.set_header("Allow", "POST");
@@ -626,18 +586,41 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   // Every request to /mcp, on one of the module's workers. Nothing may unwind into the module.
   struct Routes {
     const wasmcap_httpd_api* api;
+    std::function<bool(const HttpReq&, HttpRes&)> admit;
     std::function<void(const HttpReq&, HttpRes&)> post, other;
-  } routes{api, post, not_allowed};
+  } routes{api, admit, post, not_allowed};
   wasmcap_httpd_config config{};
-  // Enough workers for every admitted call plus a few for quick requests; beyond that, requests
-  // wait in httplib's queue and the CallGate answers "server busy" for calls over the limit.
+  // Enough workers for every admitted call plus a few for quick requests; beyond that, complete
+  // requests wait in the module's queue and the CallGate answers "server busy" for calls over the
+  // limit. Reading requests takes no worker (the module's event loop does it).
   config.workers = so.max_concurrency + so.max_queue + 4;
   config.max_payload = so.max_message_bytes;
-  config.read_timeout_s = 30;
-  config.write_timeout_s = 30;
+  config.max_header_bytes = options.max_header_bytes;
+  config.max_header_count = options.max_header_count;
+  config.max_connections = options.max_connections;
+  // A peer may always hold as many connections as the server admits calls (running + queued +
+  // the workers' spare): a client with a legitimate burst meets "server busy", not resets.
+  config.max_connections_per_peer =
+      options.max_connections_per_peer == 0 ? 0 : std::max(options.max_connections_per_peer, config.workers);
+  config.header_timeout_ms = options.header_timeout_ms;
+  config.body_timeout_ms = options.body_timeout_ms;
+  config.idle_timeout_s = options.idle_timeout_s;
   config.keep_alive_max = 100;
   config.path = "/mcp";
   config.user = &routes;
+  // On the module's event loop, headers in, body unread: quick checks only (no I/O, no locks).
+  config.admit = [](void* user, const char*, const wasmcap_httpd_req* q, wasmcap_httpd_res* r) -> int {
+    auto* rt = static_cast<Routes*>(user);
+    HttpRes res{rt->api, r};
+    try {
+      HttpReq req(rt->api, q);
+      return rt->admit(req, res) ? 1 : 0;
+    } catch (...) {
+      res.set_status(500);
+      res.set_content(jsonrpc_error(kInternalError, "Internal error"), "application/json");
+      return 0;
+    }
+  };
   config.handler = [](void* user, const char* method, const wasmcap_httpd_req* q, wasmcap_httpd_res* r) {
     auto* rt = static_cast<Routes*>(user);
     HttpRes res{rt->api, r};

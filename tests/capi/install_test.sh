@@ -38,10 +38,10 @@ bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash comple
 
 # The HTTP transport module (docs/mcp.md, "The HTTP transport module"): installed in
 # LIBDIR/wasmcap, not writable by others, and found by the installed CLI (which links no
-# cpp-httplib/OpenSSL itself): `mcp --listen` serves until stopped.
+# libmicrohttpd or TLS library itself): `mcp --listen` serves until stopped.
 [ -f "$libdir/wasmcap/wasmcap-mcp-http.so" ] || fail "LIBDIR/wasmcap/wasmcap-mcp-http.so not installed"
 cli_libs=$(ldd "$prefix/bin/wasmcap")
-grep -qE 'libssl|libcrypto|httplib' <<<"$cli_libs" && fail "the installed CLI links the HTTP/TLS stack"
+grep -qE 'libmicrohttpd|libgnutls|libssl|libcrypto|httplib' <<<"$cli_libs" && fail "the installed CLI links the HTTP/TLS stack"
 set +e
 WASMCAP_HOME=$work/home timeout 5 "$prefix/bin/wasmcap" mcp --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err"
 rc=$?

@@ -5,7 +5,8 @@
 # capability_unavailable (exit 69) although a planted module (its constructor would write a
 # marker) sits in the working directory, at REL relative to the working directory and on
 # LD_LIBRARY_PATH; a module writable by others is refused; the real one at REL serves. And the
-# CLI itself links neither cpp-httplib nor OpenSSL (the reason for the module: cold start).
+# CLI itself links neither libmicrohttpd nor a TLS library (the reason for the module: cold
+# start).
 #
 #   http_module_test.sh WASMCAP MODULE REL
 set -uo pipefail
@@ -19,7 +20,7 @@ export WASMCAP_HOME=$T/home
 mkdir -p "$WASMCAP_HOME" "$T/inst/bin" "$T/cwd" "$T/ldpath"
 
 # No TLS stack or HTTP library in the CLI's own dependencies.
-if ldd "$WASMCAP" | grep -E 'libssl|libcrypto|httplib|libbrotli|libz\.'; then
+if ldd "$WASMCAP" | grep -E 'libmicrohttpd|libgnutls|libssl|libcrypto|httplib|libbrotli|libz\.'; then
   fail "the CLI links the HTTP/TLS stack (see above): it must stay in the module"
 fi
 
