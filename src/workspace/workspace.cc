@@ -819,7 +819,22 @@ Result<void> remove_apply_tmps(int src, const Journal& j, std::string_view fp) {
 // rerun after an interruption finishes the rest instead of calling its own work a conflict).
 bool landed(int src, const Change& c) {
   Probe pr = probe(src, c.path);
-  if (c.kind == Change::Kind::kRemoved) return pr.parent_missing || (pr.parent_ok && !pr.exists);
+  if (c.kind == Change::Kind::kRemoved) {
+    if (pr.parent_ok) return !pr.exists;
+    if (pr.parent_missing) return true;
+    // An ancestor is not a directory: a file (a directory above turned into one, as this
+    // change set may do) holds no entries, so the removal is done; a symlink is not counted
+    // (the parent checks report it).
+    auto parts = split_path(c.path);
+    std::string anc;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      anc = join(anc, parts[i]);
+      Probe a = probe(src, anc);
+      if (!a.exists) return a.parent_missing || a.parent_ok;
+      if (!S_ISDIR(a.st.st_mode)) return !S_ISLNK(a.st.st_mode);
+    }
+    return false;
+  }
   if (!pr.exists) return false;
   if (c.type == Entry::Type::kDir) return S_ISDIR(pr.st.st_mode);
   if (c.type != Entry::Type::kFile || !S_ISREG(pr.st.st_mode) ||
@@ -1152,7 +1167,8 @@ Result<std::vector<Info>> list(const std::string& home) {
   std::vector<Info> out;
   std::error_code ec;
   std::string wsdir = workspaces_dir(home);
-  if (!std::filesystem::is_directory(wsdir, ec)) return out;
+  WS_LET(wsfd, open_workspaces(home, "ws.list.sweep", false));
+  if (!wsfd.valid()) return out;
   std::vector<std::string> names;
   for (const auto& d : std::filesystem::directory_iterator(wsdir, ec)) {
     std::string n = d.path().filename().string();
@@ -1351,7 +1367,14 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   }
   Fd src = std::move(*src_r);
   // An interrupted apply's temp files go first: nothing else would remove them.
-  if (journal) WS_TRY(remove_apply_tmps(src.get(), *journal, "ws.apply.cleanup"));
+  if (journal) {
+    if (auto r = remove_apply_tmps(src.get(), *journal, "ws.apply.cleanup"); !r) {
+      return make_error(r.error().code,
+                        r.error().message + ": removing the temp files of the interrupted apply "
+                        "failed; nothing more was written into SOURCE: run `wasmcap ws apply " +
+                            name + "` again");
+    }
+  }
   WS_LET(d, diff_info(info, src.get()));
   if (d.digest.empty()) {
     return make_error(ErrorCode::kWorkspaceConflict,
@@ -1370,6 +1393,9 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   if (journal && !resuming) {
     bool finished = d.changes.empty();
     for (const Change& c : journal->ops) finished = finished && landed(src.get(), c);
+    // Stopped after its snapshot was rewritten: `--expect` with the journaled digest (the
+    // command line the operator reran) is the change set that was reviewed and is now in.
+    if (finished && expect == journal->digest) expect.clear();
     if (!finished && expect != d.digest) {
       return make_error(ErrorCode::kWorkspaceConflict,
                         "an apply of workspace '" + name + "' was interrupted (change set " +
@@ -1525,7 +1551,15 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
       j.tmps.push_back(join(parent_rel(c.path), leaf));
     }
     if (journal) j.tmps.insert(j.tmps.end(), journal->tmps.begin(), journal->tmps.end());
-    WS_TRY(replace_durably(dirfd.get(), kJournalFile, journal_json(j), "ws.apply.journal"));
+    if (auto w = replace_durably(dirfd.get(), kJournalFile, journal_json(j), "ws.apply.journal");
+        !w) {
+      return make_error(w.error().code,
+                        w.error().message + ": the apply's journal could not be written, so "
+                        "nothing was written into SOURCE" +
+                            (journal ? " (beyond what the interrupted apply wrote)" : "") +
+                            "; fix the cause (for a full disk, free space in " + home +
+                            ") and run `wasmcap ws apply " + name + "` again");
+    }
   }
 
   // Phase 2: write. Removals of non-directories, then directories deepest first, then
@@ -1744,17 +1778,26 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   }
   // Last, the journal goes: the apply is complete.
   if (journal || writes) {
-    auto finished = [&]() -> Result<void> {
+    auto removed = [&]() -> Result<void> {
       WS_FAILPOINT("ws.apply.journal_remove", "remove the journal");
       if (::unlinkat(dirfd.get(), kJournalFile, 0) != 0 && errno != ENOENT) {
         return tl::unexpected(io_error("remove the journal"));
       }
-      return sync_fd(dirfd.get(), "ws.apply.journal_remove.fsync_dir", "the workspace directory");
+      return {};
     };
-    if (auto f = finished(); !f) {
+    if (auto f = removed(); !f) {
       return make_error(f.error().code,
                         f.error().message + ": every change is in SOURCE and the snapshot is "
                         "updated; run `wasmcap ws apply " + name + "` again to finish");
+    }
+    if (auto f = sync_fd(dirfd.get(), "ws.apply.journal_remove.fsync_dir",
+                         "the workspace directory");
+        !f) {
+      return make_error(f.error().code,
+                        f.error().message + ": the apply is complete (every change is in SOURCE "
+                        "and the snapshot is updated); only the removal of its journal may not "
+                        "survive a power loss, and if the journal comes back, the next `wasmcap "
+                        "ws apply " + name + "` removes it. Nothing is left to do");
     }
   }
   return res;
