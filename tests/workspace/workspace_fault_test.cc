@@ -330,6 +330,7 @@ TEST_F(Fault, DiscardKilledWhileDeletingLeavesNoHalfWorkspace) {
   EXPECT_EQ(l.exit_code, 0);
   EXPECT_EQ(l.out, "") << "the workspace is gone from the list at once";
   EXPECT_FALSE(open(home(), "w"));
+  EXPECT_FALSE(fs::exists(fs::path(home()) / "workspaces/w")) << "no half-deleted remnant";
   EXPECT_TRUE(hidden_leftovers(home()).empty()) << "swept by the next command";
   auto ap = ws({"apply", "w"});
   EXPECT_EQ(ap.exit_code, 66) << wasmcap::testing::describe(ap);
