@@ -762,7 +762,7 @@ Result<std::optional<Journal>> read_journal(const std::string& dir, const std::s
   auto bad = [&](const std::string& why) {
     return make_error(ErrorCode::kIo,
                       "workspace '" + name + "': " + kJournalFile + " (the record of an "
-                      "unfinished apply) is unreadable (" + why + "); it is only ever replaced "
+                      "unfinished apply) is unreadable (" + display_path(why) + "); it is only ever replaced "
                       "whole, so it was damaged from outside: check SOURCE by hand against `ws "
                       "diff`, then remove the file");
   };
@@ -851,8 +851,12 @@ std::string parent_rel(const std::string& p) {
   return slash == std::string::npos ? std::string() : p.substr(0, slash);
 }
 
+// Paths named in each list of an apply's stop report: enough to read at a glance, bounded so a
+// stopped apply of a 500 000-change set does not print megabytes (`ws diff` marks every one).
+constexpr size_t kMaxPathsListed = 50;
+
 // Lists paths for a message: at most `cap`, escaped, then how many more.
-std::string path_list(const std::vector<std::string>& paths, size_t cap = 50) {
+std::string path_list(const std::vector<std::string>& paths, size_t cap = kMaxPathsListed) {
   std::string out;
   for (size_t i = 0; i < paths.size() && i < cap; ++i) out += "\n    " + display_path(paths[i]);
   if (paths.size() > cap) {
@@ -1029,7 +1033,9 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   // between (it removes what it could lock) cannot pull the directory from under the copy.
   std::string tmp_name;
   Fd tmpfd;
-  for (int attempt = 0; attempt < 3 && !tmpfd.valid(); ++attempt) {
+  // Fresh names to try: one loses only to a sweep that ran between its mkdir and its lock.
+  constexpr int kTempDirAttempts = 3;
+  for (int attempt = 0; attempt < kTempDirAttempts && !tmpfd.valid(); ++attempt) {
     WS_FAILPOINT("ws.create.mkdir", "mkdir " + wsdir + "/" + kCreatePrefix + name);
     tmp_name = kCreatePrefix + name + "-" + random_hex(6);
     if (::mkdirat(wsfd.get(), tmp_name.c_str(), 0700) != 0) {
@@ -1399,7 +1405,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     if (!finished && expect != d.digest) {
       return make_error(ErrorCode::kWorkspaceConflict,
                         "an apply of workspace '" + name + "' was interrupted (change set " +
-                            journal->digest + ") and the tree no longer matches it (its change "
+                            display_path(journal->digest) + ") and the tree no longer matches it (its change "
                             "set is now " + d.digest + "); nothing was written: run `wasmcap ws "
                             "diff " + name + "` (it marks what SOURCE already holds), review it, "
                             "and apply with `--expect` and the digest it prints");

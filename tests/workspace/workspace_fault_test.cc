@@ -378,6 +378,13 @@ TEST_F(Fault, ApplyKilledMidwayIsFinishedByTheRerun) {
   auto hold = hold_for_tools(home(), "w");
   ASSERT_FALSE(hold);
   EXPECT_NE(hold.error().message.find("was interrupted"), std::string::npos);
+  auto l = ws({"list", "--json"});
+  EXPECT_EQ(l.exit_code, 0);
+  EXPECT_NE(l.out.find("\"apply_interrupted\": true"), std::string::npos) << l.out;
+  EXPECT_NE(l.err.find("an apply of workspace w was interrupted: SOURCE holds " +
+                       std::to_string((*ia)->landed.size()) + " of its "),
+            std::string::npos)
+      << l.err;
   auto d = diff(home(), "w");
   ASSERT_TRUE(d);
   size_t marked = 0;
