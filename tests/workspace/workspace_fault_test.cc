@@ -1,9 +1,9 @@
 // Shadow workspaces under faults (docs/workspace.md "Interruptions"): every failpoint of `ws
 // create`, `ws apply` and `ws discard` armed in turn (kill, ENOSPC, EIO) in a `wasmcap ws`
-// child, random SIGKILLs at measured delays, and a real full disk on a small tmpfs. After each
-// fault the state on disk must be consistent, the next command must report or finish the
-// interrupted one, SOURCE must be untouched or (after the retry) exactly the reviewed result,
-// with no phantom removal and no leaked copy or temp file.
+// child, random SIGKILLs (and SIGINTs, as Ctrl-C) at measured delays, and a real full disk on
+// a small tmpfs. After each fault the state on disk must be consistent, the next command must
+// report or finish the interrupted one, SOURCE must be untouched or (after the retry) exactly
+// the reviewed result, with no phantom removal and no leaked copy or temp file.
 //
 // WASMCAP_WS_FAULT_KILLS=N sets the random kills per command (default 6 for CI time; the
 // acceptance run uses 25 or more). WASMCAP_WS_FAULT_SEED fixes the delays.
@@ -678,9 +678,12 @@ TEST_F(Fault, EveryDiscardFailpoint) {
 
 // --- random SIGKILLs at measured delays ---------------------------------------------------------
 
-// Starts `wasmcap ws ARGS` and SIGKILLs it after `delay_us`; returns whether the kill ended it
-// (false: it had finished already).
-bool run_and_kill(const std::string& home, const std::vector<std::string>& args, long delay_us) {
+// Starts `wasmcap ws ARGS` and sends it `sig` after `delay_us`; returns whether the signal ended
+// it (false: it had finished already). Every fourth kill is a SIGINT, as Ctrl-C sends.
+int kill_signal(int i) { return i % 4 == 3 ? SIGINT : SIGKILL; }
+
+bool run_and_kill(const std::string& home, const std::vector<std::string>& args, long delay_us,
+                  int sig) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setenv("WASMCAP_HOME", home.c_str(), 1);
@@ -696,10 +699,10 @@ bool run_and_kill(const std::string& home, const std::vector<std::string>& args,
     ::_exit(127);
   }
   ::usleep(static_cast<useconds_t>(delay_us));
-  ::kill(pid, SIGKILL);
+  ::kill(pid, sig);
   int st = 0;
   ::waitpid(pid, &st, 0);
-  return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+  return WIFSIGNALED(st) && WTERMSIG(st) == sig;
 }
 
 long time_us(const std::function<void()>& f) {
@@ -728,12 +731,12 @@ TEST_F(Fault, RandomKillsDuringApply) {
   for (int i = 0; i < kills; ++i) {
     setup_apply(kBulk);
     long delay = random_delay(rng, t);
-    landed += run_and_kill(home(), {"apply", "w"}, delay) ? 1 : 0;
+    landed += run_and_kill(home(), {"apply", "w"}, delay, kill_signal(i)) ? 1 : 0;
     Tree now = scan(src());
     mixed += !same_tree(now, orig) && !same_tree(now, result) ? 1 : 0;
     check_apply_recovers("kill after " + std::to_string(delay) + " us");
   }
-  std::printf("[ apply    ] %d random kills in [100, %ld] us: %d killed it, %d left SOURCE mixed; "
+  std::printf("[ apply    ] %d random kills (SIGKILL, every 4th SIGINT) in [100, %ld] us: %d killed it, %d left SOURCE mixed; "
               "every one finished by the rerun\n",
               kills, t, landed, mixed);
 }
@@ -747,7 +750,7 @@ TEST_F(Fault, RandomKillsDuringDiscard) {
   for (int i = 0; i < kills; ++i) {
     setup_apply(kBulk);
     long delay = random_delay(rng, t);
-    landed += run_and_kill(home(), {"discard", "w"}, delay) ? 1 : 0;
+    landed += run_and_kill(home(), {"discard", "w"}, delay, kill_signal(i)) ? 1 : 0;
     SCOPED_TRACE("kill after " + std::to_string(delay) + " us");
     if (open(home(), "w")) {
       ++listed;
@@ -763,7 +766,7 @@ TEST_F(Fault, RandomKillsDuringDiscard) {
     EXPECT_EQ(ws({"list"}).exit_code, 0);
     EXPECT_TRUE(hidden_leftovers(home()).empty());
   }
-  std::printf("[ discard  ] %d random kills in [100, %ld] us: %d killed it, %d left it listed "
+  std::printf("[ discard  ] %d random kills (SIGKILL, every 4th SIGINT) in [100, %ld] us: %d killed it, %d left it listed "
               "(whole); no phantom removal, nothing left over\n",
               kills, t, landed, listed);
 }
@@ -781,7 +784,10 @@ TEST_F(Fault, RandomKillsDuringCreate) {
     std::error_code ec;
     fs::remove_all(home(), ec);
     long delay = random_delay(rng, t);
-    landed += run_and_kill(home(), {"create", "--from", src().string(), "--name", "w"}, delay) ? 1 : 0;
+    landed += run_and_kill(home(), {"create", "--from", src().string(), "--name", "w"}, delay,
+                           kill_signal(i))
+                  ? 1
+                  : 0;
     SCOPED_TRACE("kill after " + std::to_string(delay) + " us");
     EXPECT_EQ(ws({"list"}).exit_code, 0);
     EXPECT_TRUE(hidden_leftovers(home()).empty());
@@ -793,7 +799,7 @@ TEST_F(Fault, RandomKillsDuringCreate) {
     }
     EXPECT_TRUE(same_tree(scan(src()), source));
   }
-  std::printf("[ create   ] %d random kills in [100, %ld] us: %d killed it, %d finished first; "
+  std::printf("[ create   ] %d random kills (SIGKILL, every 4th SIGINT) in [100, %ld] us: %d killed it, %d finished first; "
               "no leaked copy\n",
               kills, t, landed, made);
 }
