@@ -561,7 +561,12 @@ Result<Fd> open_source(const Info& info) {
 // The workspace's lock file (created on first use: workspaces made before it existed get one).
 Result<Fd> open_lock(const std::string& dir) {
   Fd fd(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return tl::unexpected(io_error("open " + dir + "/lock"));
+  if (!fd.valid()) {
+    int e = errno;  // kept: ENOENT means the workspace is gone (lock_workspace)
+    Error err = io_error("open " + dir + "/lock");
+    errno = e;
+    return tl::unexpected(std::move(err));
+  }
   return fd;
 }
 
