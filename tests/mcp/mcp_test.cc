@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -1438,6 +1439,58 @@ TEST_F(ServerTest, SessionWorkspaceCopiesAreCapped) {
   EXPECT_EQ(copies_in(home_).size(), 1u);
 }
 
+
+
+// stdio: the connection is one session. Its calls share its copy; at EOF a changed copy is kept
+// for review and an unchanged one deleted; the next connection is a new session with a fresh
+// copy (before, every connection of one server process shared one copy).
+TEST_F(ServerTest, StdioConnectionIsOneSession) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  auto h = host();
+  // Runs one stdio connection with `requests` (after initialize); the responses by id.
+  auto connection = [&](const std::vector<Json>& requests) {
+    int in[2], out[2];
+    EXPECT_EQ(::pipe(in), 0);
+    EXPECT_EQ(::pipe(out), 0);
+    std::thread server([&] { serve_stdio(h, in[0], out[1]); ::close(out[1]); });
+    std::string text = Json({{"jsonrpc", "2.0"}, {"id", "i"}, {"method", "initialize"},
+                             {"params", {{"protocolVersion", "2025-11-25"}}}}).dump() + "\n";
+    for (const auto& r : requests) text += r.dump() + "\n";
+    // One request at a time would need a reader; calls are answered in any order, so send all
+    // and read until every id has its answer, then close stdin.
+    EXPECT_EQ(::write(in[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    std::map<std::string, Json> answers;
+    std::string buf;
+    char chunk[4096];
+    while (answers.size() < requests.size() + 1) {
+      ssize_t n = ::read(out[0], chunk, sizeof chunk);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
+        Json m = Json::parse(buf.substr(0, nl));
+        if (m.contains("id")) answers[m["id"].dump()] = m;
+      }
+    }
+    ::close(in[1]);
+    server.join();
+    ::close(in[0]);
+    ::close(out[0]);
+    return answers;
+  };
+  auto call_req = [](int id, const std::string& tool, const Json& args) {
+    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"},
+                {"params", {{"name", tool}, {"arguments", args}}}};
+  };
+  auto first = connection({call_req(1, "mkdir", {{"paths", {"made-in-1"}}})});
+  ASSERT_EQ(first["1"]["result"]["isError"], false) << first["1"].dump();
+  auto kept = copies_in(home_);
+  ASSERT_EQ(kept.size(), 1u);  // changed: kept for review after EOF
+  EXPECT_TRUE(fs::is_directory(fs::path(home_) / "workspaces" / kept[0] / "tree/made-in-1"));
+  auto second = connection({call_req(2, "ls", Json::object())});
+  EXPECT_EQ(second["2"]["result"]["content"][0]["text"], "notes.txt\n") << second["2"].dump();
+  EXPECT_EQ(copies_in(home_), kept);  // the second session's unchanged copy went at EOF
+}
 
 // The session table on its own (src/mcp/sessions.h), on a clock the test moves.
 class SessionTable : public ::testing::Test {
