@@ -57,7 +57,7 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
   c->add_option("--max-session-workspaces", m.max_session_workspaces,
                 "Live copies for per_session workspace grants, sessions' and per-call ones "
                 "together (default 16); beyond it calls needing a new copy get `server busy`")
-      ->check(CLI::Range(size_t{1}, size_t{100000}));
+      ->check(CLI::Range(size_t{1}, size_t{1024}));  // well below mcp::kMaxSessions
   c->add_option("--max-session-workspace-mb", m.max_session_workspace_mb,
                 "Total apparent size of those copies in MiB (default 1024)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));

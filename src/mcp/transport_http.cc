@@ -487,8 +487,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       // the only kind of id that may own per_session workspace copies: the host remembers the
       // ids it issued (sessions.h). Requests need no state under it otherwise: any replica
       // serves any session id for everything else.
-      session = host->open_session().value_or("");
-      res.set_header("Mcp-Session-Id", session);
+      // (When none can be opened, the client goes on without a session: per-call copies.)
+      if (auto opened = host->open_session()) {
+        session = *opened;
+        res.set_header("Mcp-Session-Id", session);
+      }
     }
     settings.session_id = session;
     // A client-chosen id the host did not issue owns no copies (its calls that need one are
