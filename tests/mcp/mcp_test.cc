@@ -1241,6 +1241,42 @@ TEST_F(ServerTest, PerSessionWorkspaces) {
   EXPECT_FALSE(workspace::open(home_, s2->name));
 }
 
+// A call holds the per-session copy it works on, as every tool run holds its workspace: while
+// the operator applies that copy, a call of its session is refused (workspace_conflict) instead
+// of writing into the tree being applied. The apply's own test hook makes the call mid-apply.
+TEST_F(ServerTest, CallsHoldTheirSessionCopyAgainstApply) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ =
+      R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  start();
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"mine"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  std::string copy = workspace::session_workspace_name("proj", session_);
+  using Self = std::remove_pointer_t<decltype(this)>;
+  struct Mid {
+    Self* t;
+    Json answer;
+    bool fired = false;
+  } mid{this, Json(), false};
+  workspace::set_apply_write_hook_for_testing(
+      [](const std::string&, void* arg) {
+        auto* m = static_cast<Mid*>(arg);
+        if (m->fired) return;
+        m->fired = true;
+        m->answer = m->t->call(2, "mkdir", {{"paths", {"during"}}});
+      },
+      &mid);
+  auto applied = workspace::apply(home_, copy);
+  workspace::set_apply_write_hook_for_testing(nullptr, nullptr);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  ASSERT_TRUE(mid.fired);
+  EXPECT_EQ(mid.answer["result"]["isError"], true) << mid.answer.dump();
+  EXPECT_NE(mid.answer.dump().find("workspace_conflict"), std::string::npos) << mid.answer.dump();
+  EXPECT_TRUE(fs::is_directory(dir_ / "ws/mine"));
+  EXPECT_FALSE(fs::exists(dir_ / "ws/during"));
+}
+
 
 // --- Issue #28: deep tool output, and who may own per-session workspace copies -----------------
 
