@@ -663,7 +663,7 @@ bool WasiHost::must_stop() {
 
 bool WasiHost::charge_bytes(uint64_t bytes) {
   if (ctx_ == nullptr) return true;  // called outside an engine call (unit tests): unmetered
-  uint64_t units = bytes / kHostFuelBytesPerUnit + (bytes % kHostFuelBytesPerUnit != 0 ? 1 : 0);
+  uint64_t units = fuel_for_bytes(bytes);
   if (ctx_->charge_fuel(units)) return true;
   if (!termination_) {
     termination_ = Error(ErrorCode::kFuelExhausted,

@@ -68,7 +68,7 @@ class WasiHost {
   // memory and the host (random bytes, file and stdio data, directory entries), rounded up per
   // chunk of at most kIoChunkBytes. Long transfers run in such chunks, and between two chunks
   // the deadline, the interrupt flag and the fuel budget are checked.
-  static constexpr uint64_t kHostFuelBytesPerUnit = 16;
+  static constexpr uint64_t kHostFuelBytesPerUnit = kFuelBytesPerUnit;  // engine.h: one rate
   static constexpr uint32_t kIoChunkBytes = 1u << 20;
   // Charges the fuel for `bytes` moved; false (and termination_ set) when the budget is spent.
   bool charge_bytes(uint64_t bytes);
