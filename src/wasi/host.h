@@ -75,6 +75,9 @@ class WasiHost {
   // True when a long operation may do its next chunk: no deadline, interrupt or spent fuel
   // (otherwise termination_ is set and the operation must return).
   bool may_continue();
+  // Under a fixed clock: true when a wait of `timeout_ns` (saturated at INT64_MAX) never ends:
+  // it then blocks until the deadline or interrupt instead of moving the virtual clock.
+  bool fixed_wait_never_ends(int64_t timeout_ns) const;
 
   // A host call that must end the run (a limit reached while inside the host: the output
   // cap, the deadline or an interrupt while blocked) records the reason here; the binding
