@@ -223,7 +223,9 @@ Entry entry_from_stat(const std::string& path, const struct stat& st) {
 struct WalkState {
   std::vector<Entry>* out;
   std::vector<std::string>* skipped;
-  dev_t stop_dev = 0;  // a directory never to enter (the workspaces folder itself)
+  // A directory never to enter (the workspaces folder itself). A backstop: as a state
+  // directory (state_dirs.h) it is left out before this is reached.
+  dev_t stop_dev = 0;
   ino_t stop_ino = 0;
   bool have_stop = false;
   int copy_root = -1;  // >= 0: copy into this tree
@@ -1057,8 +1059,8 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   // Phase 1: check every change against SOURCE as it is now. Nothing is written here.
   for (const Change& c : d.changes) {
     if (auto why = state.refuse_path(src.get(), c.path); !why.empty()) {
-      conflict(c.path, "it is " + why + "; nothing was written: remove it from the workspace's "
-                       "tree (or discard the workspace) and apply again");
+      conflict(c.path, "it is " + why + ": remove it from the workspace's tree (or discard "
+                       "the workspace) and apply again");
       continue;
     }
     bool creates = c.kind == Change::Kind::kAdded || c.kind == Change::Kind::kTypeChanged ||
