@@ -123,7 +123,9 @@ std::string StateDirs::refuse_path(int root, const std::string& rel) const {
   auto names = components(rel);
   Fd cur(::dup(root));
   struct stat st;
-  if (!cur.valid() || ::fstat(cur.get(), &st) != 0) return "cannot check it against wasmcap's state directories";
+  if (!cur.valid() || ::fstat(cur.get(), &st) != 0) {
+    return "cannot check it against wasmcap's state directories";
+  }
   for (size_t i = 0; i < names.size(); ++i) {
     if (auto w = refuse_at(st, names, i); !w.empty()) return w;
     if (i + 1 == names.size()) {

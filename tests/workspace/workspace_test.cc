@@ -556,7 +556,8 @@ TEST_F(Fixture, ApplyRefusesStateDirsNamedAfterCreateThroughASymlink) {
   env.set("XDG_CACHE_HOME", (tmp.path() / "link/cache").c_str());
   auto r = workspace::apply(home(), "w1");
   ASSERT_TRUE(r) << r.error().to_string();
-  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/new.so", "link/cache/wasmcap")) << conflicts_of(*r);
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/new.so", "link/cache/wasmcap"))
+      << conflicts_of(*r);
   EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/obj.so", "cache")) << conflicts_of(*r);
   EXPECT_FALSE(has_conflict(*r, "a.txt", "")) << conflicts_of(*r);
   EXPECT_EQ(read_text(src() / "cache/wasmcap/aot/obj.so"), "real object\n");
@@ -567,7 +568,8 @@ TEST_F(Fixture, ApplyRefusesStateDirsNamedAfterCreateThroughASymlink) {
   env.set("WASMCAP_CACHE_DIR", (tmp.path() / "link/cache/wasmcap/aot").c_str());
   auto r2 = workspace::apply(home(), "w1");
   ASSERT_TRUE(r2) << r2.error().to_string();
-  EXPECT_TRUE(has_conflict(*r2, "cache/wasmcap/aot/new.so", "cache directory")) << conflicts_of(*r2);
+  EXPECT_TRUE(has_conflict(*r2, "cache/wasmcap/aot/new.so", "cache directory"))
+      << conflicts_of(*r2);
   EXPECT_FALSE(fs::exists(src() / "cache/wasmcap/aot/new.so"));
   EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
 }
