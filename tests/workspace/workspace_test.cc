@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -594,6 +597,33 @@ TEST_F(Fixture, ApplyComparesEachDirectoryAsItIsOpened) {
   EXPECT_EQ(r.error().code, ErrorCode::kWorkspaceConflict);
   EXPECT_NE(r.error().message.find("z/forged.so"), std::string::npos) << r.error().message;
   EXPECT_FALSE(fs::exists(src() / "z/forged.so"));
+}
+
+// A bind mount of the cache directory into SOURCE (a spelling no path comparison sees): apply
+// refuses what a tool wrote under it, create leaves it out. Needs a private mount namespace
+// (root, or a user namespace that allows it); skipped where there is none.
+TEST_F(Fixture, StateDirsAreFoundThroughABindMount) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (tmp.path() / "xc").c_str());
+  fs::path cache = tmp.path() / "xc/wasmcap/aot";
+  fs::create_directories(cache);
+  fs::create_directories(src() / "mnt");
+  Info i = make();  // before the mount: mnt/ is an ordinary empty directory
+  write_text(fs::path(i.tree) / "mnt/forged.so", "forged native code\n");
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount(cache.c_str(), (src() / "mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    GTEST_SKIP() << "no private mount namespace here: " << std::strerror(errno);
+  }
+  auto r = workspace::apply(home(), "w1");
+  auto b = create(home(), src().string(), "w2");
+  ::umount2((src() / "mnt").c_str(), MNT_DETACH);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, "mnt/forged.so", "cache directory")) << conflicts_of(*r);
+  EXPECT_FALSE(fs::exists(cache / "forged.so"));
+  ASSERT_TRUE(b) << b.error().to_string();
+  EXPECT_EQ(b->left_out, std::vector<std::string>{"mnt"});
 }
 
 // The cache does not exist yet: apply would have to create it, and never does. The names
