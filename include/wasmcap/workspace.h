@@ -26,7 +26,10 @@
 //   and runs with tools kept out of the tree (ToolHold);
 // - apply checks every change against SOURCE first and writes nothing when one conflicts;
 //   each file is then written as a temp file + rename (atomic per file);
-// - apply never creates symlinks or special files in SOURCE: such changes are refusals.
+// - apply never creates symlinks or special files in SOURCE: such changes are refusals;
+// - wasmcap's own state directories (the AOT/validation cache, $WASMCAP_HOME, the record key's
+//   directory), identified by device/inode, are left out by create, and apply never writes at
+//   or below one: a change that would is a conflict (src/workspace/state_dirs.h);
 // - crash consistency (docs/workspace.md "Interruptions"): create builds the workspace in a
 //   hidden directory it holds locked and renames it into place; discard renames the workspace
 //   to a hidden name first and deletes it after; later commands sweep hidden directories
@@ -81,6 +84,9 @@ struct Info {
   std::string copy_method;  // "reflink", "copy" or "reflink+copy"
   std::vector<Entry> entries;  // the snapshot, sorted by path
   std::vector<std::string> skipped;  // special files in SOURCE not copied (fifos, sockets, ...)
+  // wasmcap's own state directories inside SOURCE (the cache, $WASMCAP_HOME, ...), left out of
+  // the copy; apply never writes at or below them (src/workspace/state_dirs.h).
+  std::vector<std::string> left_out;
 };
 
 struct Change {

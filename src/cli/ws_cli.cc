@@ -100,6 +100,10 @@ Dispatch add_ws_commands(CLI::App& app) {
         std::fprintf(stderr, "  skipped (not a file, directory or symlink): %s\n",
                      workspace::display_path(s).c_str());
       }
+      for (const auto& s : info->left_out) {
+        std::fprintf(stderr, "  left out (wasmcap's own state; never copied, never applied): %s\n",
+                     workspace::display_path(s).c_str());
+      }
       return 0;
     }
     if (*list) {

@@ -178,23 +178,31 @@ void bound_records(const std::string& dir, std::string_view prefix, size_t max) 
   }
 }
 
-Result<std::string> open_cache_dir(const std::string& option) {
-  std::string dir = option;
-  if (dir.empty()) dir = env_or("WASMCAP_CACHE_DIR", "");
-  if (dir.empty()) {
-    std::string xdg = env_or("XDG_CACHE_HOME", "");
-    if (!xdg.empty() && xdg.front() == '/') {
-      dir = xdg + "/wasmcap/aot";
-    } else {
-      std::string home = env_or("HOME", "");
-      if (home.empty()) {
-        return make_error(ErrorCode::kConfigInvalid,
-                          "no AOT cache directory: set --cache-dir or WASMCAP_CACHE_DIR (HOME is "
-                          "not set)");
-      }
-      dir = home + "/.cache/wasmcap/aot";
-    }
+Result<std::string> cache_root_path() {
+  std::string xdg = env_or("XDG_CACHE_HOME", "");
+  if (!xdg.empty() && xdg.front() == '/') return xdg + "/wasmcap";
+  std::string home = env_or("HOME", "");
+  if (home.empty()) {
+    return make_error(ErrorCode::kConfigInvalid,
+                      "no AOT cache directory: set --cache-dir or WASMCAP_CACHE_DIR (HOME is "
+                      "not set)");
   }
+  return home + "/.cache/wasmcap";
+}
+
+Result<std::string> cache_dir_path(const std::string& option) {
+  if (!option.empty()) return option;
+  std::string dir = env_or("WASMCAP_CACHE_DIR", "");
+  if (!dir.empty()) return dir;
+  auto root = cache_root_path();
+  if (!root) return root;
+  return *root + "/aot";
+}
+
+Result<std::string> open_cache_dir(const std::string& option) {
+  auto path = cache_dir_path(option);
+  if (!path) return path;
+  const std::string dir = *path;
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) {
     std::error_code ec;
@@ -220,6 +228,27 @@ Result<std::string> open_cache_dir(const std::string& option) {
                           "(chmod 700) or choose another with --cache-dir");
   }
   return dir;
+}
+
+std::string record_key_dir() {
+  // Not under $HOME: a workspace created from $HOME copies the cache directory, and with it
+  // anything stored there; a tool inside it must not be able to read the key (module docs).
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string base;
+  if (xdg != nullptr && xdg[0] == '/') {
+    base = std::string(xdg) + "/wasmcap";
+  } else {
+    std::string run = "/run/user/" + std::to_string(geteuid());
+    struct stat st;
+    if (stat(run.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()) {
+      base = run + "/wasmcap";
+    } else {
+      const char* tmp = std::getenv("TMPDIR");
+      base = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/wasmcap-" +
+             std::to_string(geteuid());
+    }
+  }
+  return base;
 }
 
 // --- Module file records ---------------------------------------------------------------------

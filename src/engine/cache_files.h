@@ -57,6 +57,15 @@ void bound_records(const std::string& dir, std::string_view prefix, size_t max);
 // else ~/.cache/wasmcap/aot; created 0700 when missing. io_error when it is not a directory owned
 // by this user or is group/world-writable (another user could plant files there).
 Result<std::string> open_cache_dir(const std::string& option);
+// Where open_cache_dir(option) looks, without creating or checking anything; and the default's
+// parent, wasmcap's part of the per-user cache ($XDG_CACHE_HOME/wasmcap, else
+// ~/.cache/wasmcap). `ws` keeps both out of workspaces (src/workspace/state_dirs.h): one
+// function computes them, for the engines and for it.
+Result<std::string> cache_dir_path(const std::string& option);
+Result<std::string> cache_root_path();
+// The directory of the fast engine's record key (src/engine/fast/validation_records.h):
+// $XDG_RUNTIME_DIR/wasmcap, else /run/user/UID/wasmcap, else $TMPDIR-or-/tmp/wasmcap-UID.
+std::string record_key_dir();
 
 // Module file records (docs/aot.md, "Cold start"): `file-H` (H: the first 32 hex digits of the
 // sha256 of the file's path) maps a module file's identity (device, inode, size, mtime and ctime

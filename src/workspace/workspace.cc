@@ -21,6 +21,7 @@
 #include "common/json.h"
 #include "wasmcap/policy.h"
 #include "wasi/path.h"
+#include "workspace/state_dirs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -241,13 +242,17 @@ Entry entry_from_stat(const std::string& path, const struct stat& st) {
 struct WalkState {
   std::vector<Entry>* out;
   std::vector<std::string>* skipped;
-  dev_t stop_dev = 0;  // a directory never to enter (the workspaces folder itself)
+  // A directory never to enter (the workspaces folder itself). A backstop: as a state
+  // directory (state_dirs.h) it is left out before this is reached.
+  dev_t stop_dev = 0;
   ino_t stop_ino = 0;
   bool have_stop = false;
   int copy_root = -1;  // >= 0: copy into this tree
   bool any_reflink = false, any_copy = false;
   uint64_t max_bytes = kDefaultMaxLogicalBytes;  // bound on the sum of apparent file sizes
   uint64_t total_bytes = 0;
+  const StateDirs* state = nullptr;       // create: wasmcap's state directories, left out
+  std::vector<std::string>* left_out = nullptr;  // ... and listed here
 };
 
 std::string mib(uint64_t b) { return std::to_string(b >> 20) + " MiB"; }
@@ -335,6 +340,15 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         }
         Fd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!sub.valid()) return tl::unexpected(io_error("open directory " + path));
+        // wasmcap's own state (the cache, WASMCAP_HOME, ...; state_dirs.h), compared as the
+        // directory is opened: never copied, so a tool neither reads it nor gets a copy that
+        // apply would carry back. Nothing is recorded either, so diff shows nothing for it.
+        struct stat sst;
+        if (::fstat(sub.get(), &sst) != 0) return tl::unexpected(io_error("stat " + path));
+        if (ws.state != nullptr && !ws.state->state_dir(sst).empty()) {
+          if (ws.left_out != nullptr) ws.left_out->push_back(path);
+          continue;
+        }
         Fd dsub;
         if (dst >= 0) {
           if (::mkdirat(dst, n.c_str(), 0700) != 0) return tl::unexpected(io_error("mkdir " + path));
@@ -373,6 +387,7 @@ std::string snapshot_json(const Info& info) {
   j["created_unix"] = info.created_unix;
   j["copy_method"] = info.copy_method;
   j["skipped"] = info.skipped;
+  j["left_out"] = info.left_out;
   j["max_bytes"] = info.max_bytes;
   if (info.has_source_id) j["source_id"] = {{"dev", info.source_dev}, {"ino", info.source_ino}};
   nlohmann::json arr = nlohmann::json::array();
@@ -442,13 +457,26 @@ int rename_noreplace(int dirfd, const std::string& from, const std::string& to) 
 }
 
 // Opens the directory containing `rel` beneath root, never following a symlink. With `create`,
-// missing directories are made. Sets *leaf to the last component.
-Result<Fd> open_parent(int root, const std::string& rel, bool create, std::string* leaf) {
+// missing directories are made. Sets *leaf to the last component. With `state` (apply's
+// writes), each directory is compared with wasmcap's state directories as it is opened, and
+// reaching into one is workspace_conflict.
+Result<Fd> open_parent(int root, const std::string& rel, bool create, std::string* leaf,
+                       const StateDirs* state = nullptr) {
   auto parts = split_path(rel);
   *leaf = parts.back();
   Fd cur(::dup(root));
   if (!cur.valid()) return tl::unexpected(io_error("dup"));
+  auto guard = [&](size_t i) -> Result<void> {
+    struct stat st;
+    if (state == nullptr) return {};
+    if (::fstat(cur.get(), &st) != 0) return tl::unexpected(io_error("stat directory of " + rel));
+    if (auto why = state->refuse_at(st, parts, i); !why.empty()) {
+      return make_error(ErrorCode::kWorkspaceConflict, "'" + display_path(rel) + "' is " + why);
+    }
+    return {};
+  };
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    WS_TRY(guard(i));
     const std::string& p = parts[i];
     if (p.empty() || p == "." || p == "..") {
       return make_error(ErrorCode::kInvalidArgument, "bad path component in '" + rel + "'");
@@ -468,6 +496,7 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
     }
     cur = Fd(fd);
   }
+  WS_TRY(guard(parts.size() - 1));
   return cur;
 }
 
@@ -1042,6 +1071,13 @@ Result<Info> create(const std::string& home, const std::string& source, const st
     if (!ec) ::chmod(home.c_str(), 0700);
   }
   WS_LET(wsfd, open_workspaces(home, "ws.create.sweep"));
+  // After HOME and its workspaces folder exist, so they are identified too.
+  const StateDirs state = StateDirs::current(home);
+  if (auto why = state.contains(root->get()); !why.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--from '" + display_path(source) + "': " + why + "; choose another "
+                      "directory");
+  }
   std::string final_dir = wsdir + "/" + name;
   auto exists = [&] {
     return make_error(ErrorCode::kWorkspaceConflict,
@@ -1087,6 +1123,8 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   ws.max_bytes = info.max_bytes;
   ws.out = &info.entries;
   ws.skipped = &info.skipped;
+  ws.state = &state;
+  ws.left_out = &info.left_out;
   struct stat wst;
   if (::fstat(wsfd.get(), &wst) == 0) {
     ws.have_stop = true;
@@ -1172,6 +1210,7 @@ Result<Info> open(const std::string& home, const std::string& name) {
     info.created_unix = j.at("created_unix").get<int64_t>();
     info.copy_method = j.value("copy_method", "");
     info.skipped = j.value("skipped", std::vector<std::string>{});
+    info.left_out = j.value("left_out", std::vector<std::string>{});
     // Snapshots written before the bound existed get the default one.
     info.max_bytes = j.value("max_bytes", kDefaultMaxLogicalBytes);
     if (j.contains("source_id")) {
@@ -1402,6 +1441,20 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     return res;
   }
   Fd src = std::move(*src_r);
+  // wasmcap's own state directories (state_dirs.h), as this environment names them and as
+  // create left them out: SOURCE is none of them and inside none, and no change reaches into
+  // one (checked for each change below, and again as each directory is opened to write).
+  StateDirs state = StateDirs::current(home);
+  struct stat src_st;
+  if (::fstat(src.get(), &src_st) != 0) return tl::unexpected(io_error("stat " + info.source));
+  for (const std::string& rel : info.left_out) {
+    // Only those this environment does not name (their message names the real path).
+    if (state.refuse_path(src.get(), rel).empty()) state.add_relative(src_st, rel);
+  }
+  if (auto why = state.contains(src.get()); !why.empty()) {
+    res.conflicts.push_back({".", why + "; nothing was written"});
+    return res;
+  }
   // An interrupted apply's temp files go first: nothing else would remove them.
   if (journal) {
     if (auto r = remove_apply_tmps(src.get(), *journal, "ws.apply.cleanup"); !r) {
@@ -1464,6 +1517,11 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   // Phase 1: check every change against SOURCE as it is now. Nothing is written here.
   for (size_t i = 0; i < d.changes.size(); ++i) {
     const Change& c = d.changes[i];
+    if (auto why = state.refuse_path(src.get(), c.path); !why.empty()) {
+      conflict(c.path, "it is " + why + ": remove it from the workspace's tree (or discard "
+                       "the workspace) and apply again");
+      continue;
+    }
     bool creates = c.kind == Change::Kind::kAdded || c.kind == Change::Kind::kTypeChanged ||
                    (c.kind == Change::Kind::kModified);
     if (creates && (c.type == Entry::Type::kSymlink || c.type == Entry::Type::kOther)) {
@@ -1611,7 +1669,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   auto unlink_at = [&](const std::string& p, bool dir) -> Result<void> {
     before_write(p);
     std::string leaf;
-    WS_LET(parent, open_parent(src.get(), p, false, &leaf));
+    WS_LET(parent, open_parent(src.get(), p, false, &leaf, &state));
     WS_FAILPOINT(dir ? "ws.apply.rmdir" : "ws.apply.unlink", "remove " + display_path(p));
     if (::unlinkat(parent.get(), leaf.c_str(), dir ? AT_REMOVEDIR : 0) == 0) {
       ++res.removed;
@@ -1671,7 +1729,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   auto put = [&](const Change& c) -> Result<void> {
     before_write(c.path);
     std::string leaf;
-    WS_LET(parent, open_parent(src.get(), c.path, true, &leaf));
+    WS_LET(parent, open_parent(src.get(), c.path, true, &leaf, &state));
     if (c.kind == Change::Kind::kModeChanged) {
       // fchmod on the very inode phase 1 verified, opened without following a link at the
       // leaf (fchmodat(parent, leaf, mode, 0) follows one: a link renamed over the file

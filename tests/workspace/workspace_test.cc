@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -298,12 +301,14 @@ TEST_F(Fixture, SpecialFilesAreSkipped) {
   EXPECT_FALSE(fs::exists(fs::symlink_status(fs::path(i.tree) / "fifo")));
 }
 
-TEST_F(Fixture, CreateRefusesATreeHoldingTheWorkspaceStore) {
+// A store (WASMCAP_HOME) inside SOURCE is left out of the copy (it used to be refused): a
+// workspace never holds its own store, nor the registry, keys and audit log next to it.
+TEST_F(Fixture, CreateLeavesTheWorkspaceStoreOut) {
   auto r = create((src() / "home").string(), src().string(), "w1");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(r.error().message.find("workspaces folder"), std::string::npos) << r.error().message;
-  EXPECT_FALSE(fs::exists(src() / "home/workspaces/w1"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->left_out, std::vector<std::string>{"home"});
+  EXPECT_FALSE(fs::exists(fs::path(r->tree) / "home"));
+  EXPECT_TRUE(fs::exists(fs::path(r->tree) / "a.txt"));
   auto missing = create(home(), (tmp.path() / "nope").string(), "w1");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
@@ -440,6 +445,240 @@ TEST_F(Fixture, ApplyWriteReplacesASymlinkSwappedIn) {
   EXPECT_EQ(read_text(outside.path() / "secret"), "s3cret\n");
   EXPECT_FALSE(fs::is_symlink(src() / "a.txt"));
   EXPECT_EQ(read_text(src() / "a.txt"), "mine\n");
+}
+
+// --- wasmcap's own state ----------------------------------------------------------------------
+
+// Sets (or, with nullptr, unsets) environment variables for one test and restores them after.
+class ScopedEnv {
+ public:
+  void set(const char* name, const char* value) {
+    const char* old = std::getenv(name);
+    saved_.push_back({name, old != nullptr, old != nullptr ? old : ""});
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->had) {
+        ::setenv(it->name.c_str(), it->value.c_str(), 1);
+      } else {
+        ::unsetenv(it->name.c_str());
+      }
+    }
+  }
+
+ private:
+  struct Saved {
+    std::string name;
+    bool had;
+    std::string value;
+  };
+  std::vector<Saved> saved_;
+};
+
+bool has_conflict(const ApplyResult& r, const std::string& path, const std::string& needle) {
+  for (const auto& c : r.conflicts) {
+    if (c.path == path && c.reason.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string conflicts_of(const ApplyResult& r) {
+  std::string out;
+  for (const auto& c : r.conflicts) out += c.path + ": " + c.reason + "\n";
+  return out;
+}
+
+// SOURCE holds the cache ($XDG_CACHE_HOME/wasmcap: AOT objects, validation records) and
+// WASMCAP_HOME (trust keys): create leaves both out and diff shows nothing for them; what a
+// tool then writes at their places in the tree is refused by apply, with every other change,
+// and nothing lands (it used to: the forged object was written into the real cache, where the
+// next run dlopens it).
+TEST_F(Fixture, StateDirsInSourceAreLeftOutAndNeverApplied) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (src() / "cache").c_str());
+  write_text(src() / "cache/wasmcap/aot/obj.so", "real object\n");
+  write_text(src() / "cache/other/keep.txt", "not wasmcap's\n");
+  write_text(src() / "wh/trust/operator.pub", "operator key\n");
+  const std::string wh = (src() / "wh").string();
+  auto info = create(wh, src().string(), "w1");
+  ASSERT_TRUE(info) << info.error().to_string();
+  EXPECT_EQ(info->left_out, (std::vector<std::string>{"cache/wasmcap", "wh"}));
+  fs::path t = info->tree;
+  EXPECT_FALSE(fs::exists(t / "cache/wasmcap"));
+  EXPECT_FALSE(fs::exists(t / "wh"));
+  EXPECT_EQ(read_text(t / "cache/other/keep.txt"), "not wasmcap's\n");
+  auto d0 = diff(wh, "w1");
+  ASSERT_TRUE(d0) << d0.error().to_string();
+  EXPECT_TRUE(d0->changes.empty()) << render_diff_text(*d0);
+  EXPECT_EQ(open(wh, "w1")->left_out, info->left_out);  // recorded in the snapshot
+
+  write_text(t / "cache/wasmcap/aot/obj.so", "forged native code\n");
+  write_text(t / "cache/wasmcap/aot/new.so", "forged native code\n");
+  write_text(t / "wh/trust/attacker.pub", "attacker key\n");
+  write_text(t / "a.txt", "legit change\n");
+  auto r = workspace::apply(wh, "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/new.so", "cache")) << conflicts_of(*r);
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/obj.so", "never writes")) << conflicts_of(*r);
+  EXPECT_TRUE(has_conflict(*r, "wh/trust/attacker.pub", "WASMCAP_HOME")) << conflicts_of(*r);
+  EXPECT_EQ(read_text(src() / "cache/wasmcap/aot/obj.so"), "real object\n");
+  EXPECT_FALSE(fs::exists(src() / "cache/wasmcap/aot/new.so"));
+  EXPECT_FALSE(fs::exists(src() / "wh/trust/attacker.pub"));
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");  // the whole change set refused
+  // In another environment (the cache elsewhere), what create left out is still refused: the
+  // snapshot records it.
+  env.set("XDG_CACHE_HOME", (tmp.path() / "elsewhere").c_str());
+  auto r2 = workspace::apply(wh, "w1");
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  EXPECT_TRUE(has_conflict(*r2, "cache/wasmcap/aot/new.so", "left out")) << conflicts_of(*r2);
+  EXPECT_FALSE(fs::exists(src() / "cache/wasmcap/aot/new.so"));
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+}
+
+// The cache is named only after create (a workspace made before this rule, or in another
+// environment), through a symlinked spelling of SOURCE: apply compares identities, so the
+// forged object is refused though the tree holds a copy of the cache, and nothing lands. The
+// change sorted before it (a.txt) shows that the check comes before any write.
+TEST_F(Fixture, ApplyRefusesStateDirsNamedAfterCreateThroughASymlink) {
+  write_text(src() / "cache/wasmcap/aot/obj.so", "real object\n");
+  Info i = make();  // the cache is elsewhere at create: copied like anything else
+  ASSERT_TRUE(i.left_out.empty());
+  fs::path t = i.tree;
+  write_text(t / "a.txt", "legit change\n");
+  write_text(t / "cache/wasmcap/aot/obj.so", "forged native code\n");
+  write_text(t / "cache/wasmcap/aot/new.so", "forged native code\n");
+  fs::create_directory_symlink(src(), tmp.path() / "link");
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (tmp.path() / "link/cache").c_str());
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/new.so", "link/cache/wasmcap"))
+      << conflicts_of(*r);
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/obj.so", "cache")) << conflicts_of(*r);
+  EXPECT_FALSE(has_conflict(*r, "a.txt", "")) << conflicts_of(*r);
+  EXPECT_EQ(read_text(src() / "cache/wasmcap/aot/obj.so"), "real object\n");
+  EXPECT_FALSE(fs::exists(src() / "cache/wasmcap/aot/new.so"));
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+  // WASMCAP_CACHE_DIR, spelled through the link too, is refused the same way.
+  env.set("XDG_CACHE_HOME", (tmp.path() / "elsewhere").c_str());
+  env.set("WASMCAP_CACHE_DIR", (tmp.path() / "link/cache/wasmcap/aot").c_str());
+  auto r2 = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  EXPECT_TRUE(has_conflict(*r2, "cache/wasmcap/aot/new.so", "cache directory"))
+      << conflicts_of(*r2);
+  EXPECT_FALSE(fs::exists(src() / "cache/wasmcap/aot/new.so"));
+  EXPECT_EQ(read_text(src() / "a.txt"), "one\ntwo\nthree\n");
+}
+
+// A state directory moved into SOURCE after every check (deterministically, through the test
+// hook, before the new directory `z` is made): each directory apply opens to write is compared
+// as it is opened, so the file meant for z/ is refused instead of landing in the cache.
+TEST_F(Fixture, ApplyComparesEachDirectoryAsItIsOpened) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (tmp.path() / "xc").c_str());
+  fs::create_directories(tmp.path() / "xc/wasmcap/aot");
+  Info i = make();
+  write_text(fs::path(i.tree) / "z/forged.so", "forged native code\n");
+  HookState h;
+  h.at = "z";
+  h.act = [&] { fs::rename(tmp.path() / "xc/wasmcap/aot", src() / "z"); };
+  HookGuard g(&h);
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(h.fired);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kWorkspaceConflict);
+  EXPECT_NE(r.error().message.find("z/forged.so"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(fs::exists(src() / "z/forged.so"));
+}
+
+// A bind mount of the cache directory into SOURCE (a spelling no path comparison sees): apply
+// refuses what a tool wrote under it, create leaves it out. Needs a private mount namespace
+// (root, or a user namespace that allows it); skipped where there is none.
+TEST_F(Fixture, StateDirsAreFoundThroughABindMount) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (tmp.path() / "xc").c_str());
+  fs::path cache = tmp.path() / "xc/wasmcap/aot";
+  fs::create_directories(cache);
+  fs::create_directories(src() / "mnt");
+  Info i = make();  // before the mount: mnt/ is an ordinary empty directory
+  write_text(fs::path(i.tree) / "mnt/forged.so", "forged native code\n");
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount(cache.c_str(), (src() / "mnt").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    GTEST_SKIP() << "no private mount namespace here: " << std::strerror(errno);
+  }
+  auto r = workspace::apply(home(), "w1");
+  auto b = create(home(), src().string(), "w2");
+  ::umount2((src() / "mnt").c_str(), MNT_DETACH);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, "mnt/forged.so", "cache directory")) << conflicts_of(*r);
+  EXPECT_FALSE(fs::exists(cache / "forged.so"));
+  ASSERT_TRUE(b) << b.error().to_string();
+  EXPECT_EQ(b->left_out, std::vector<std::string>{"mnt"});
+}
+
+// The cache does not exist yet: apply would have to create it, and never does. The names
+// below the deepest existing directory are what is protected, not their ancestors: a change
+// set that only makes the cache's parent applies.
+TEST_F(Fixture, ApplyNeverCreatesAMissingStateDir) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (src() / "cache").c_str());
+  Info i = make();
+  fs::path t = i.tree;
+  write_text(t / "cache/wasmcap/aot/obj.so", "forged native code\n");
+  write_text(t / "cache/ok.txt", "fine\n");
+  auto r = workspace::apply(home(), "w1");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap", "per-user cache")) << conflicts_of(*r);
+  EXPECT_TRUE(has_conflict(*r, "cache/wasmcap/aot/obj.so", "cache")) << conflicts_of(*r);
+  EXPECT_FALSE(has_conflict(*r, "cache", "")) << conflicts_of(*r);
+  EXPECT_FALSE(fs::exists(src() / "cache"));
+  fs::remove_all(t / "cache/wasmcap");
+  auto ok = workspace::apply(home(), "w1");
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_TRUE(ok->conflicts.empty()) << conflicts_of(*ok);
+  EXPECT_EQ(read_text(src() / "cache/ok.txt"), "fine\n");
+  EXPECT_FALSE(fs::exists(src() / "cache/wasmcap"));
+}
+
+// SOURCE inside a state directory: create refuses it, and apply refuses a workspace whose
+// SOURCE became one (by the identities of SOURCE's ancestors, not its path).
+TEST_F(Fixture, SourceInsideAStateDirIsRefused) {
+  ScopedEnv env;
+  env.set("WASMCAP_CACHE_DIR", nullptr);
+  env.set("XDG_CACHE_HOME", (tmp.path() / "xc").c_str());
+  write_text(tmp.path() / "xc/wasmcap/aot/sub/f", "f\n");
+  auto c = create(home(), (tmp.path() / "xc/wasmcap/aot/sub").string(), "w2");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.error().message.find("cache"), std::string::npos) << c.error().message;
+  fs::create_directories(home());
+  auto ws = create(home(), (fs::path(home()) / "workspaces").string(), "w3");
+  ASSERT_FALSE(ws);
+  EXPECT_NE(ws.error().message.find("workspaces folder"), std::string::npos) << ws.error().message;
+  // A workspace made while the cache was elsewhere, whose SOURCE is inside wasmcap's part of the
+  // cache at apply time (named through a symlink): a conflict, nothing written.
+  write_text(tmp.path() / "c/wasmcap/proj/p.txt", "p\n");
+  env.set("XDG_CACHE_HOME", (tmp.path() / "xc").c_str());
+  auto w = create(home(), (tmp.path() / "c/wasmcap/proj").string(), "w4");
+  ASSERT_TRUE(w) << w.error().to_string();
+  write_text(fs::path(w->tree) / "job.so", "forged\n");
+  fs::create_directory_symlink(tmp.path() / "c", tmp.path() / "clink");
+  env.set("XDG_CACHE_HOME", (tmp.path() / "clink").c_str());
+  auto r = workspace::apply(home(), "w4");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(has_conflict(*r, ".", "SOURCE is at or below")) << conflicts_of(*r);
+  EXPECT_FALSE(fs::exists(tmp.path() / "c/wasmcap/proj/job.so"));
 }
 
 // --- SOURCE's identity ---------------------------------------------------------------------------

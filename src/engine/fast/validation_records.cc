@@ -14,26 +14,7 @@
 
 namespace wasmcap::fast {
 
-std::string record_key_dir() {
-  // Not under $HOME: a workspace created from $HOME copies the cache directory, and with it
-  // anything stored there; a tool inside it must not be able to read the key (module docs).
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  std::string base;
-  if (xdg != nullptr && xdg[0] == '/') {
-    base = std::string(xdg) + "/wasmcap";
-  } else {
-    std::string run = "/run/user/" + std::to_string(geteuid());
-    struct stat st;
-    if (stat(run.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()) {
-      base = run + "/wasmcap";
-    } else {
-      const char* tmp = std::getenv("TMPDIR");
-      base = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/wasmcap-" +
-             std::to_string(geteuid());
-    }
-  }
-  return base;
-}
+std::string record_key_dir() { return cache::record_key_dir(); }
 
 namespace {
 

@@ -54,7 +54,8 @@ std::string validation_record_text(const std::string& build, const std::string& 
 // $TMPDIR-or-/tmp/wasmcap-UID), never under $HOME, and both must be private to this user (owned,
 // no access for group or others) or there is no key. nullopt (no key) means no record is read
 // or written: every module is validated. A key lost at reboot (a tmpfs) costs one validation
-// per module.
+// per module. record_key_dir() is cache::record_key_dir() (src/engine/cache_files.h), where
+// `ws` also finds it to keep it out of workspaces.
 inline constexpr size_t kRecordKeyBytes = 32;
 std::string record_key_dir();
 std::optional<std::string> record_key();
