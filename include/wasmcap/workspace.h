@@ -5,7 +5,11 @@
 //   snapshot.json   what SOURCE looked like at creation (per entry: path, type, mode, size,
 //                   mtime, inode, BLAKE2b-256 content hash, symlink target), SOURCE's own
 //                   device/inode and the workspace's size bound
-//   lock            flock(2)ed shared by every tool run on the tree, exclusively by apply
+//   lock            flock(2)ed shared by every tool run on the tree, exclusively by apply and
+//                   discard
+//   apply-journal.json  only while an apply is unfinished: the change set being written into
+//                   SOURCE and the temp files it may leave there (written and synced before
+//                   the first write into SOURCE, removed after the snapshot is rewritten)
 //   tree/           the copy tools see through an ordinary preopen (reflinked when the file
 //                   system can, else copied). Nothing done in tree/ touches SOURCE.
 //
@@ -25,10 +29,17 @@
 // - apply never creates symlinks or special files in SOURCE: such changes are refusals;
 // - wasmcap's own state directories (the AOT/validation cache, $WASMCAP_HOME, the record key's
 //   directory), identified by device/inode, are left out by create, and apply never writes at
-//   or below one: a change that would is a conflict (src/workspace/state_dirs.h).
+//   or below one: a change that would is a conflict (src/workspace/state_dirs.h);
+// - crash consistency (docs/workspace.md "Interruptions"): create builds the workspace in a
+//   hidden directory it holds locked and renames it into place; discard renames the workspace
+//   to a hidden name first and deletes it after; later commands sweep hidden directories
+//   nobody holds. Apply is idempotent (a change SOURCE already holds counts as applied) and
+//   journaled, so an apply stopped by a kill, a full disk or an I/O error is finished by the
+//   next `ws apply` and reported by the other commands.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,6 +101,9 @@ struct Change {
   std::string old_hash, new_hash;      // files: BLAKE2b-256 in the snapshot / in the tree
   std::string old_target, new_target;  // symlinks
   std::string unified;  // unified diff text for text files (may be empty), bytes as in the files
+  // Only while an apply of the workspace is unfinished (interrupted_apply): SOURCE already
+  // holds this change's result, so the next apply counts it as applied.
+  bool in_source = false;
 };
 
 struct Conflict {
@@ -114,6 +128,10 @@ struct ApplyOptions {
 struct ApplyResult {
   std::vector<Conflict> conflicts;  // non-empty: nothing was written
   size_t written = 0, removed = 0, dirs_created = 0, modes_changed = 0;
+  // Changes SOURCE already held (written by an interrupted apply, or made there by hand):
+  // counted as applied, not as conflicts.
+  size_t already = 0;
+  bool resumed = false;  // this apply finished an interrupted one (its journal was found)
   std::string digest;  // of the change set that was checked (and, without conflicts, applied)
 };
 
@@ -148,12 +166,31 @@ Result<std::vector<Info>> list(const std::string& home);
 Result<DiffResult> diff(const std::string& home, const std::string& name);
 // Writes the tree's changes into SOURCE, or none of them (see ApplyResult::conflicts). Errors:
 // workspace_conflict when a tool holds the workspace or the digest is not opt.expect (nothing
-// written), invalid_argument over the size bound.
+// written), invalid_argument over the size bound. An error while writing (io: ENOSPC, EIO;
+// workspace_conflict: an entry swapped during apply) says which changes landed; the journal
+// stays and the next apply finishes the rest.
 Result<ApplyResult> apply(const std::string& home, const std::string& name,
                           const ApplyOptions& opt = {});
 // Takes a ToolHold on workspace NAME. workspace_conflict while it is being applied.
 Result<ToolHold> hold_for_tools(const std::string& home, const std::string& name);
-Result<void> discard(const std::string& home, const std::string& name);
+// Deletes workspace NAME: its name goes first (one rename to a hidden name, synced), the files
+// after, so an interrupted discard never leaves a listed workspace with a half-deleted tree.
+// Errors: workspace_conflict while a tool or apply holds it, or while an apply of it is
+// unfinished (unless `force`: then the apply's temp files are removed from SOURCE and SOURCE is
+// left as it is, partly applied).
+Result<void> discard(const std::string& home, const std::string& name, bool force = false);
+
+// An apply of a workspace that was stopped (killed, disk full, I/O error) before it finished.
+struct InterruptedApply {
+  std::string digest;  // of the change set it was writing
+  int64_t started_unix = 0;
+  // The change set's paths, by whether SOURCE holds the change's result now.
+  std::vector<std::string> landed, pending;
+  std::string problem;  // non-empty: SOURCE could not be checked (why); landed/pending empty
+};
+// The unfinished apply of workspace NAME, or nullopt when there is none.
+Result<std::optional<InterruptedApply>> interrupted_apply(const std::string& home,
+                                                          const std::string& name);
 
 // Points each mount of `plan` granted as a workspace (policy::FsMount::workspace) at that
 // workspace's tree in HOME. Errors: not_found (no such workspace: create it with

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "wasmcap/registry.h"
 #include "wasmcap/workspace.h"
@@ -22,9 +23,34 @@ int fail(const Error& e) {
 
 struct WsOpts {
   std::string from, name, ws, expect;
-  bool json = false, raw = false;
+  bool json = false, raw = false, force = false;
   uint64_t max_size_mb = workspace::kDefaultMaxLogicalBytes >> 20;
 };
+
+// Tells the operator about an unfinished apply of workspace `name` (stderr): how much of it
+// SOURCE holds and how to finish it. Returns whether there is one.
+bool report_interrupted(const std::string& home, const std::string& name) {
+  auto ia = workspace::interrupted_apply(home, name);
+  if (!ia) {
+    std::fprintf(stderr, "wasmcap: warning: workspace %s: %s\n", name.c_str(),
+                 ia.error().to_string().c_str());
+    return false;
+  }
+  if (!*ia) return false;
+  const auto& a = **ia;
+  if (!a.problem.empty()) {
+    std::fprintf(stderr,
+                 "wasmcap: warning: an apply of workspace %s was interrupted; SOURCE cannot be "
+                 "checked (%s)\n",
+                 name.c_str(), a.problem.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "wasmcap: warning: an apply of workspace %s was interrupted: SOURCE holds %zu of "
+                 "its %zu change(s); run `wasmcap ws apply %s` to finish it\n",
+                 name.c_str(), a.landed.size(), a.landed.size() + a.pending.size(), name.c_str());
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -55,6 +81,8 @@ Dispatch add_ws_commands(CLI::App& app) {
                     "Apply only if the change set's digest is this one (printed by `ws diff`)");
   CLI::App* discard = ws->add_subcommand("discard", "Delete a workspace (the source is untouched)");
   discard->add_option("workspace", o->ws, "Workspace name")->required();
+  discard->add_flag("--force", o->force,
+                    "Also when an apply of it was interrupted (SOURCE stays partly applied)");
 
   return [=]() -> std::optional<int> {
     if (!*ws) return std::nullopt;
@@ -81,12 +109,15 @@ Dispatch add_ws_commands(CLI::App& app) {
     if (*list) {
       auto all = workspace::list(*home);
       if (!all) return fail(all.error());
+      std::vector<bool> interrupted;
+      for (const auto& i : *all) interrupted.push_back(report_interrupted(*home, i.name));
       if (o->json) {
         nlohmann::json arr = nlohmann::json::array();
-        for (const auto& i : *all) {
+        for (size_t k = 0; k < all->size(); ++k) {
+          const auto& i = (*all)[k];
           arr.push_back({{"name", i.name}, {"source", i.source}, {"tree", i.tree},
                          {"created_unix", i.created_unix}, {"entries", i.entries.size()},
-                         {"copy_method", i.copy_method}});
+                         {"copy_method", i.copy_method}, {"apply_interrupted", interrupted[k]}});
         }
         std::printf("%s\n", arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
@@ -110,6 +141,7 @@ Dispatch add_ws_commands(CLI::App& app) {
       }
       auto d = workspace::diff(*home, o->ws);
       if (!d) return fail(d.error());
+      report_interrupted(*home, o->ws);
       std::string out =
           o->json ? workspace::render_diff_json(*d) : workspace::render_diff_text(*d, o->raw);
       std::fwrite(out.data(), 1, out.size(), stdout);
@@ -132,13 +164,15 @@ Dispatch add_ws_commands(CLI::App& app) {
         return error_exit_code(ErrorCode::kWorkspaceConflict);
       }
       std::printf("applied %s: %zu file(s) written, %zu removed, %zu director(ies) created, %zu "
-                  "mode change(s); digest %s\n",
-                  o->ws.c_str(), r->written, r->removed, r->dirs_created, r->modes_changed,
-                  r->digest.c_str());
+                  "mode change(s)",
+                  o->ws.c_str(), r->written, r->removed, r->dirs_created, r->modes_changed);
+      if (r->already != 0) std::printf(", %zu already in SOURCE", r->already);
+      if (r->resumed) std::printf(" (finished an interrupted apply)");
+      std::printf("; digest %s\n", r->digest.c_str());
       return 0;
     }
     if (*discard) {
-      auto r = workspace::discard(*home, o->ws);
+      auto r = workspace::discard(*home, o->ws, o->force);
       if (!r) return fail(r.error());
       return 0;
     }

@@ -17,6 +17,7 @@
 // followed, so neither copy nor apply can be redirected outside the tree they work on.
 #include "wasmcap/workspace.h"
 
+#include "common/failpoint.h"
 #include "common/json.h"
 #include "wasmcap/policy.h"
 #include "wasi/path.h"
@@ -30,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 
 #include <algorithm>
 #include <cctype>
@@ -41,6 +43,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -76,6 +79,22 @@ using Fd = wasi::UniqueFd;
 Error io_error(const std::string& what) {
   return Error(ErrorCode::kIo, what + ": " + std::strerror(errno));
 }
+
+// A named failpoint (src/common/failpoint.h) before the state-writing system call it stands
+// for: when a test arms it with enospc/eio, the step fails as if that call had returned it.
+#define WS_FAILPOINT(fp, what)                              \
+  do {                                                      \
+    if (int ws_fp_e_ = failpoint::hit(fp)) {                \
+      errno = ws_fp_e_;                                     \
+      return tl::unexpected(io_error(what));                \
+    }                                                       \
+  } while (0)
+
+// Files and hidden directories in HOME/workspaces (docs/workspace.md "Interruptions").
+constexpr const char* kJournalFile = "apply-journal.json";  // in NAME/, while an apply is unfinished
+constexpr const char* kCreatePrefix = ".tmp-";       // .tmp-NAME-XXXX: a create copying SOURCE
+constexpr const char* kDiscardPrefix = ".discard-";  // .discard-NAME-XXXX: a discard deleting
+constexpr const char* kApplyTmpPrefix = ".wasmcap-apply-";  // temp files apply makes in SOURCE
 
 Entry::Type type_of(mode_t m) {
   if (S_ISREG(m)) return Entry::Type::kFile;
@@ -257,6 +276,8 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
       return make_error(ErrorCode::kInvalidArgument,
                         "tree has more than " + std::to_string(kMaxEntries) + " entries");
     }
+    // A test can stop create at any entry of the copy (kill, or a full disk).
+    if (dst >= 0) WS_FAILPOINT("ws.create.copy", "copy " + display_path(path));
     Entry e = entry_from_stat(path, st);
     switch (e.type) {
       case Entry::Type::kOther:
@@ -358,7 +379,7 @@ Entry::Type type_from_name(const std::string& s) {
 
 std::string workspaces_dir(const std::string& home) { return home + "/workspaces"; }
 
-Result<void> write_snapshot(const Info& info, const std::string& file) {
+std::string snapshot_json(const Info& info) {
   nlohmann::json j;
   j["version"] = 1;
   j["name"] = info.name;
@@ -378,11 +399,61 @@ Result<void> write_snapshot(const Info& info, const std::string& file) {
     arr.push_back(std::move(o));
   }
   j["entries"] = std::move(arr);
-  std::ofstream f(file, std::ios::binary | std::ios::trunc);
   // Paths in SOURCE need not be UTF-8: replace invalid bytes rather than throw.
-  f << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (!f) return make_error(ErrorCode::kIo, "cannot write " + file);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// fsync(fd), as the failpoint `fp` lets a test fail or kill it.
+Result<void> sync_fd(int fd, std::string_view fp, const std::string& what) {
+  WS_FAILPOINT(fp, "sync " + what);
+  if (::fsync(fd) != 0) return tl::unexpected(io_error("sync " + what));
   return {};
+}
+
+// Writes `data` to DIR/name (created or truncated, never through a link); with `sync`, fsyncs
+// it. Failpoints FP.write and FP.fsync.
+Result<void> write_whole(int dirfd, const std::string& name, const std::string& data,
+                         const std::string& fp, bool sync) {
+  WS_FAILPOINT(fp + ".write", "write " + name);
+  Fd f(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!f.valid()) return tl::unexpected(io_error("create " + name));
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(f.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return tl::unexpected(io_error("write " + name));
+    off += static_cast<size_t>(n);
+  }
+  if (sync) WS_TRY(sync_fd(f.get(), fp + ".fsync", name));
+  return {};
+}
+
+// Replaces DIR/name with `data` as git and SQLite do: a temp file written and fsynced, renamed
+// over the old one, then the directory fsynced, so after a crash or power loss `name` is the
+// old content or the new one, whole, never a torn or empty file. Failpoints FP.write,
+// FP.fsync, FP.rename, FP.fsync_dir.
+Result<void> replace_durably(int dirfd, const std::string& name, const std::string& data,
+                             const std::string& fp) {
+  const std::string tmp = name + ".tmp";
+  WS_TRY(write_whole(dirfd, tmp, data, fp, true));
+  WS_FAILPOINT(fp + ".rename", "rename " + tmp);
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
+    return tl::unexpected(io_error("rename " + tmp));
+  }
+  return sync_fd(dirfd, fp + ".fsync_dir", "the directory of " + name);
+}
+
+// rename(2) that fails with EEXIST instead of replacing an existing (empty) directory.
+int rename_noreplace(int dirfd, const std::string& from, const std::string& to) {
+  int r = ::renameat2(dirfd, from.c_str(), dirfd, to.c_str(), RENAME_NOREPLACE);
+  if (r != 0 && errno == EINVAL) {  // a file system without RENAME_NOREPLACE
+    struct stat st;
+    if (::fstatat(dirfd, to.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      errno = EEXIST;
+      return -1;
+    }
+    r = ::renameat(dirfd, from.c_str(), dirfd, to.c_str());
+  }
+  return r;
 }
 
 // Opens the directory containing `rel` beneath root, never following a symlink. With `create`,
@@ -417,7 +488,12 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
       }
       fd = ::openat(cur.get(), p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
-    if (fd < 0) return tl::unexpected(io_error("open directory of " + rel));
+    if (fd < 0) {
+      int e = errno;  // kept for callers that tell a missing parent from a link (probe)
+      Error err = io_error("open directory of " + rel);
+      errno = e;
+      return tl::unexpected(std::move(err));
+    }
     cur = Fd(fd);
   }
   WS_TRY(guard(parts.size() - 1));
@@ -428,6 +504,7 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
 struct Probe {
   bool exists = false;
   bool parent_ok = true;  // false: an ancestor is missing or not a real directory
+  bool parent_missing = false;  // an ancestor is missing (so is the entry)
   std::string parent_problem;
   struct stat st {};
 };
@@ -438,6 +515,7 @@ Probe probe(int root, const std::string& rel) {
   auto parent = open_parent(root, rel, false, &leaf);
   if (!parent) {
     pr.parent_ok = false;
+    pr.parent_missing = errno == ENOENT;
     pr.parent_problem = errno == ENOENT ? "a parent directory is missing"
                         : (errno == ENOTDIR || errno == ELOOP)
                             ? "a parent is no longer a directory (or is a symlink)"
@@ -519,7 +597,12 @@ Result<Fd> open_source(const Info& info) {
 // The workspace's lock file (created on first use: workspaces made before it existed get one).
 Result<Fd> open_lock(const std::string& dir) {
   Fd fd(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return tl::unexpected(io_error("open " + dir + "/lock"));
+  if (!fd.valid()) {
+    int e = errno;  // kept: ENOENT means the workspace is gone (lock_workspace)
+    Error err = io_error("open " + dir + "/lock");
+    errno = e;
+    return tl::unexpected(std::move(err));
+  }
   return fd;
 }
 
@@ -528,17 +611,304 @@ void* g_apply_hook_arg = nullptr;
 
 bool is_binary(const std::string& s) { return s.find('\0') != std::string::npos; }
 
-// Removes a tree we own (a workspace), restoring the owner's write bit where a tool removed it.
-void remove_tree(const std::string& p) {
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(
-           p, std::filesystem::directory_options::skip_permission_denied, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) {
-      ::chmod(it->path().c_str(), 0700);
+std::string no_such_workspace(const std::string& name) {
+  return "no workspace '" + name + "' (see `wasmcap ws list`)";
+}
+
+// Who takes a workspace's lock: tools shared, apply and discard exclusively.
+enum class LockFor { kTools, kApply, kDiscard };
+
+// Takes workspace NAME's lock without waiting (a busy workspace is reported, not waited for
+// behind a frozen prompt) and checks that it is still the lock at DIR/lock: a discard renames
+// the workspace away while holding it, and whoever opened the file before that rename must not
+// go on with a lock on a workspace that is gone.
+Result<Fd> lock_workspace(const std::string& dir, const std::string& name, LockFor who) {
+  struct stat dst;
+  if (::lstat(dir.c_str(), &dst) != 0 || !S_ISDIR(dst.st_mode)) {
+    return make_error(ErrorCode::kNotFound, no_such_workspace(name));
+  }
+  auto fd = open_lock(dir);
+  if (!fd) {
+    if (errno == ENOENT) return make_error(ErrorCode::kNotFound, no_such_workspace(name));
+    return tl::unexpected(fd.error());
+  }
+  if (::flock(fd->get(), (who == LockFor::kTools ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return tl::unexpected(io_error("lock workspace " + name));
+    switch (who) {
+      case LockFor::kTools:
+        return make_error(ErrorCode::kWorkspaceConflict,
+                          "workspace '" + name + "' is being applied (`wasmcap ws apply`) or "
+                          "discarded; retry when that has finished");
+      case LockFor::kApply:
+        return make_error(ErrorCode::kWorkspaceConflict,
+                          "workspace '" + name + "' is in use by a running tool (wasmcap sh, run "
+                          "or an MCP call working on it) or by another apply or discard; nothing "
+                          "was written: retry when it has finished");
+      case LockFor::kDiscard:
+        return make_error(ErrorCode::kWorkspaceConflict,
+                          "workspace '" + name + "' is in use by a running tool (wasmcap sh, run "
+                          "or an MCP call working on it) or being applied; nothing was deleted: "
+                          "retry when it has finished");
     }
   }
-  std::filesystem::remove_all(p, ec);
+  struct stat held, now;
+  if (::fstat(fd->get(), &held) != 0 || ::lstat((dir + "/lock").c_str(), &now) != 0 ||
+      held.st_dev != now.st_dev || held.st_ino != now.st_ino) {
+    return make_error(ErrorCode::kNotFound, no_such_workspace(name) + "; it was just discarded");
+  }
+  return std::move(*fd);
+}
+
+// Deletes everything beneath dirfd, a directory of ours (a workspace being discarded, a
+// create's partial copy), restoring the owner's rwx on directories a tool made read-only and
+// never following a symlink. Failpoint `fp` before each unlink, so a test can stop a deletion
+// halfway.
+Result<void> remove_contents(int dirfd, std::string_view fp) {
+  WS_LET(names, list_dir(dirfd));
+  for (const std::string& n : names) {
+    struct stat st;
+    if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      return tl::unexpected(io_error("stat " + n));
+    }
+    const bool dir = S_ISDIR(st.st_mode);
+    if (dir) {
+      if ((st.st_mode & 0700) != 0700) {
+        // Through an O_PATH descriptor's /proc link: the inode just checked, not a name a link
+        // could be swapped onto.
+        Fd p(::openat(dirfd, n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        std::string proc = "/proc/self/fd/" + std::to_string(p.get());
+        if (!p.valid() || ::chmod(proc.c_str(), 0700) != 0) {
+          return tl::unexpected(io_error("make " + n + " writable"));
+        }
+      }
+      Fd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub.valid()) return tl::unexpected(io_error("open " + n));
+      WS_TRY(remove_contents(sub.get(), fp));
+    }
+    WS_FAILPOINT(fp, "remove " + n);
+    if (::unlinkat(dirfd, n.c_str(), dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+      return tl::unexpected(io_error("remove " + n));
+    }
+  }
+  return {};
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Finishes what killed creates and discards left in HOME/workspaces: hidden directories
+// ".tmp-NAME-*" (a partial copy of SOURCE, never usable) and ".discard-NAME-*" (a workspace
+// whose name is already gone). Their owner holds a flock on the directory itself for as long
+// as it works on it, so one whose lock can be taken has no owner left and is deleted, and one
+// in use is left alone (as the AOT cache sweeps its tmp-* directories). Run by every `ws`
+// command. Failures are not reported: what is left is swept the next time.
+void sweep(int wsfd, std::string_view fp) {
+  auto names = list_dir(wsfd);
+  if (!names) return;
+  bool synced = false;
+  for (const std::string& n : *names) {
+    if (!starts_with(n, kCreatePrefix) && !starts_with(n, kDiscardPrefix)) continue;
+    Fd d(::openat(wsfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d.valid() || ::flock(d.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    struct stat held, now;
+    if (::fstat(d.get(), &held) != 0 ||
+        ::fstatat(wsfd, n.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 || held.st_ino != now.st_ino) {
+      continue;  // renamed into place (a create that finished) since we listed it
+    }
+    // A discard whose sync failed may have a rename that is not on disk yet: sync it before
+    // deleting anything, so a power loss cannot bring the workspace back with files missing.
+    if (!synced && ::fsync(wsfd) != 0) return;
+    synced = true;
+    if (remove_contents(d.get(), fp)) ::unlinkat(wsfd, n.c_str(), AT_REMOVEDIR);
+  }
+}
+
+// Opens HOME/workspaces and sweeps it, for a `ws` command; fp names the command's sweep
+// failpoint. With `make`, a missing folder is made; without, it is an invalid descriptor.
+Result<Fd> open_workspaces(const std::string& home, std::string_view fp, bool make = true) {
+  std::string wsdir = workspaces_dir(home);
+  if (make && ::mkdir(wsdir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return tl::unexpected(io_error("mkdir " + wsdir));
+  }
+  Fd fd(::open(wsdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid() && !make && errno == ENOENT) return Fd();
+  if (!fd.valid()) return tl::unexpected(io_error("open " + wsdir));
+  sweep(fd.get(), fp);
+  return fd;
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> r(bytes);
+  randombytes_buf(r.data(), r.size());
+  return hex(r.data(), r.size());
+}
+
+Change::Kind kind_from_name(const std::string& s) {
+  for (auto k : {Change::Kind::kAdded, Change::Kind::kRemoved, Change::Kind::kModified,
+                 Change::Kind::kModeChanged, Change::Kind::kTypeChanged}) {
+    if (s == kind_name(k)) return k;
+  }
+  return Change::Kind::kModified;
+}
+
+// The journal of an apply (kJournalFile in the workspace's directory): the change set being
+// written into SOURCE, by digest and by operation, and the temp files the apply may leave
+// there. Made durable (replace_durably) before the first write into SOURCE, removed only after
+// the snapshot is rewritten; while it exists SOURCE may hold any mix of old and new entries
+// (each whole), tools are kept out of the tree (hold_for_tools), and the next apply finishes
+// the change set and removes the temp files it names.
+struct Journal {
+  std::string digest;
+  int64_t started_unix = 0;
+  std::vector<Change> ops;        // kind, path, type, old_type, new_mode, new_hash
+  std::vector<std::string> tmps;  // SOURCE-relative paths of temp files it may have made
+};
+
+std::string journal_json(const Journal& j) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const Change& c : j.ops) {
+    ops.push_back({{"kind", kind_name(c.kind)}, {"path", c.path}, {"type", type_name(c.type)},
+                   {"old_type", type_name(c.old_type)}, {"new_mode", c.new_mode},
+                   {"new_hash", c.new_hash}});
+  }
+  return nlohmann::json({{"version", 1}, {"digest", j.digest}, {"started_unix", j.started_unix},
+                         {"ops", ops}, {"tmps", j.tmps}})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A temp file path from a journal: relative, no empty, "." or ".." component, and a leaf of
+// ours, so even a damaged journal cannot make apply remove anything else.
+bool valid_apply_tmp(const std::string& p) {
+  auto parts = split_path(p);
+  for (const auto& c : parts) {
+    if (c.empty() || c == "." || c == "..") return false;
+  }
+  return starts_with(parts.back(), kApplyTmpPrefix);
+}
+
+// The workspace's journal, or nullopt when no apply is unfinished.
+Result<std::optional<Journal>> read_journal(const std::string& dir, const std::string& name) {
+  Fd f(::open((dir + "/" + kJournalFile).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!f.valid()) {
+    if (errno == ENOENT) return std::optional<Journal>();
+    return tl::unexpected(io_error("open " + dir + "/" + kJournalFile));
+  }
+  // The journal holds one operation per change, as the snapshot holds one entry per path:
+  // the snapshot's bounds are its bounds. Read at most one byte over, refused unread.
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; text.size() <= kMaxSnapshotBytes && (n = ::read(f.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return tl::unexpected(io_error("read " + dir + "/" + kJournalFile));
+    text.append(buf, static_cast<size_t>(n));
+  }
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kIo,
+                      "workspace '" + name + "': " + kJournalFile + " (the record of an "
+                      "unfinished apply) is unreadable (" + display_path(why) + "); it is only ever replaced "
+                      "whole, so it was damaged from outside: check SOURCE by hand against `ws "
+                      "diff`, then remove the file");
+  };
+  auto parsed = json::parse(text, json::Limits{kMaxSnapshotBytes, kMaxSnapshotDepth});
+  if (!parsed) return bad(parsed.error().to_string());
+  const nlohmann::json& j = *parsed;
+  if (!j.is_object() || j.value("version", 0) != 1) return bad("not a journal of this version");
+  Journal out;
+  try {
+    out.digest = j.at("digest").get<std::string>();
+    out.started_unix = j.value("started_unix", int64_t{0});
+    for (const auto& o : j.at("ops")) {
+      Change c;
+      c.kind = kind_from_name(o.at("kind").get<std::string>());
+      c.path = o.at("path").get<std::string>();
+      c.type = type_from_name(o.at("type").get<std::string>());
+      c.old_type = type_from_name(o.at("old_type").get<std::string>());
+      c.new_mode = o.at("new_mode").get<uint32_t>();
+      c.new_hash = o.at("new_hash").get<std::string>();
+      out.ops.push_back(std::move(c));
+    }
+    for (const auto& t : j.at("tmps")) {
+      std::string p = t.get<std::string>();
+      if (!valid_apply_tmp(p)) return bad("a temp file path that is not one of ours");
+      out.tmps.push_back(std::move(p));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
+  }
+  return std::optional<Journal>(std::move(out));
+}
+
+// Removes the temp files an interrupted apply named in its journal (those it got to create)
+// from SOURCE: regular files only, beneath the verified SOURCE descriptor, no link followed.
+Result<void> remove_apply_tmps(int src, const Journal& j, std::string_view fp) {
+  for (const std::string& t : j.tmps) {
+    std::string leaf;
+    auto parent = open_parent(src, t, false, &leaf);
+    if (!parent) continue;  // its directory is gone, and the temp file with it
+    struct stat st;
+    if (::fstatat(parent->get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    WS_FAILPOINT(fp, "remove " + display_path(t));
+    if (::unlinkat(parent->get(), leaf.c_str(), 0) != 0 && errno != ENOENT) {
+      return tl::unexpected(io_error("remove " + display_path(t)));
+    }
+  }
+  return {};
+}
+
+// Whether SOURCE already holds change c's result: for a removal, the entry (or a parent) is
+// absent; for a directory, a directory is there; for a file, a regular file with the new
+// content hash and permission bits. Apply counts such a change as applied (idempotence: a
+// rerun after an interruption finishes the rest instead of calling its own work a conflict).
+bool landed(int src, const Change& c) {
+  Probe pr = probe(src, c.path);
+  if (c.kind == Change::Kind::kRemoved) {
+    if (pr.parent_ok) return !pr.exists;
+    if (pr.parent_missing) return true;
+    // An ancestor is not a directory: a file (a directory above turned into one, as this
+    // change set may do) holds no entries, so the removal is done; a symlink is not counted
+    // (the parent checks report it).
+    auto parts = split_path(c.path);
+    std::string anc;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      anc = join(anc, parts[i]);
+      Probe a = probe(src, anc);
+      if (!a.exists) return a.parent_missing || a.parent_ok;
+      if (!S_ISDIR(a.st.st_mode)) return !S_ISLNK(a.st.st_mode);
+    }
+    return false;
+  }
+  if (!pr.exists) return false;
+  if (c.type == Entry::Type::kDir) return S_ISDIR(pr.st.st_mode);
+  if (c.type != Entry::Type::kFile || !S_ISREG(pr.st.st_mode) ||
+      (pr.st.st_mode & 0777) != (c.new_mode & 0777)) {
+    return false;
+  }
+  auto h = hash_at(src, c.path, nullptr);
+  return h && *h == c.new_hash;
+}
+
+// "" for a top-level path, else its parent directory's relative path.
+std::string parent_rel(const std::string& p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? std::string() : p.substr(0, slash);
+}
+
+// Paths named in each list of an apply's stop report: enough to read at a glance, bounded so a
+// stopped apply of a 500 000-change set does not print megabytes (`ws diff` marks every one).
+constexpr size_t kMaxPathsListed = 50;
+
+// Lists paths for a message: at most `cap`, escaped, then how many more.
+std::string path_list(const std::vector<std::string>& paths, size_t cap = kMaxPathsListed) {
+  std::string out;
+  for (size_t i = 0; i < paths.size() && i < cap; ++i) out += "\n    " + display_path(paths[i]);
+  if (paths.size() > cap) {
+    out += "\n    ... and " + std::to_string(paths.size() - cap) + " more (`wasmcap ws diff` marks "
+           "each one)";
+  }
+  return out;
 }
 
 }  // namespace
@@ -572,19 +942,16 @@ ToolHold& ToolHold::operator=(ToolHold&& o) noexcept {
 Result<ToolHold> hold_for_tools(const std::string& home, const std::string& name) {
   WS_TRY(validate_name(name));
   std::string dir = workspaces_dir(home) + "/" + name;
+  WS_LET(fd, lock_workspace(dir, name, LockFor::kTools));
+  // An unfinished apply (killed, or stopped by a full disk) freezes the tree: the next apply
+  // finishes exactly the change set it journaled, whose content comes from the tree.
   struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return make_error(ErrorCode::kNotFound, "no workspace '" + name + "' (see `wasmcap ws list`)");
-  }
-  WS_LET(fd, open_lock(dir));
-  // Non-blocking: an apply in progress is reported, not waited for behind a frozen prompt.
-  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return make_error(ErrorCode::kWorkspaceConflict,
-                        "workspace '" + name + "' is being applied (`wasmcap ws apply`); retry "
-                        "when that has finished");
-    }
-    return tl::unexpected(io_error("lock workspace " + name));
+  if (::lstat((dir + "/" + kJournalFile).c_str(), &st) == 0) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "an apply of workspace '" + name + "' was interrupted and SOURCE holds "
+                      "part of it; tools are kept out of the tree until `wasmcap ws apply " +
+                          name + "` has finished it (or `wasmcap ws discard --force " + name +
+                          "` drops it)");
   }
   return ToolHold(fd.release());
 }
@@ -703,9 +1070,7 @@ Result<Info> create(const std::string& home, const std::string& source, const st
     std::filesystem::create_directories(home, ec);  // with any missing parents, as mkdir -p
     if (!ec) ::chmod(home.c_str(), 0700);
   }
-  if (::mkdir(wsdir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return tl::unexpected(io_error("mkdir " + wsdir));
-  }
+  WS_LET(wsfd, open_workspaces(home, "ws.create.sweep"));
   // After HOME and its workspaces folder exist, so they are identified too.
   const StateDirs state = StateDirs::current(home);
   if (auto why = state.contains(root->get()); !why.empty()) {
@@ -714,15 +1079,37 @@ Result<Info> create(const std::string& home, const std::string& source, const st
                       "directory");
   }
   std::string final_dir = wsdir + "/" + name;
-  if (std::filesystem::exists(std::filesystem::symlink_status(final_dir, ec))) {
+  auto exists = [&] {
     return make_error(ErrorCode::kWorkspaceConflict,
                       "workspace '" + name + "' exists; pick another --name or `wasmcap ws discard " +
                           name + "`");
+  };
+  if (std::filesystem::exists(std::filesystem::symlink_status(final_dir, ec))) return exists();
+  // The copy is made in a hidden directory that stays flock()ed until it is renamed into
+  // place: a create that is killed leaves one nobody holds, which the next `ws` command sweeps
+  // (sweep). Locked right after mkdir and checked to still be there, so a sweep that ran in
+  // between (it removes what it could lock) cannot pull the directory from under the copy.
+  std::string tmp_name;
+  Fd tmpfd;
+  // Fresh names to try: one loses only to a sweep that ran between its mkdir and its lock.
+  constexpr int kTempDirAttempts = 3;
+  for (int attempt = 0; attempt < kTempDirAttempts && !tmpfd.valid(); ++attempt) {
+    WS_FAILPOINT("ws.create.mkdir", "mkdir " + wsdir + "/" + kCreatePrefix + name);
+    tmp_name = kCreatePrefix + name + "-" + random_hex(6);
+    if (::mkdirat(wsfd.get(), tmp_name.c_str(), 0700) != 0) {
+      return tl::unexpected(io_error("mkdir " + wsdir + "/" + tmp_name));
+    }
+    Fd d(::openat(wsfd.get(), tmp_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat held, now;
+    if (d.valid() && ::flock(d.get(), LOCK_EX | LOCK_NB) == 0 && ::fstat(d.get(), &held) == 0 &&
+        ::fstatat(wsfd.get(), tmp_name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        held.st_ino == now.st_ino) {
+      tmpfd = std::move(d);
+    }
   }
-  std::string tmp_dir = wsdir + "/.tmp-" + name + "-" + std::to_string(::getpid());
-  remove_tree(tmp_dir);
-  if (::mkdir(tmp_dir.c_str(), 0700) != 0 || ::mkdir((tmp_dir + "/tree").c_str(), 0700) != 0) {
-    return tl::unexpected(io_error("mkdir " + tmp_dir));
+  if (!tmpfd.valid()) {
+    return make_error(ErrorCode::kIo, "could not make and lock a temporary directory in " + wsdir +
+                                          "; retry");
   }
   Info info;
   info.name = name;
@@ -739,32 +1126,58 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   ws.state = &state;
   ws.left_out = &info.left_out;
   struct stat wst;
-  if (::stat(wsdir.c_str(), &wst) == 0) {
+  if (::fstat(wsfd.get(), &wst) == 0) {
     ws.have_stop = true;
     ws.stop_dev = wst.st_dev;
     ws.stop_ino = wst.st_ino;
   }
+  // A failed create removes its copy (still holding the lock); if that fails too, or the
+  // process is killed, the sweep of a later command does.
   auto fail = [&](Error e) -> Result<Info> {
-    remove_tree(tmp_dir);
+    if (remove_contents(tmpfd.get(), "ws.create.cleanup")) {
+      ::unlinkat(wsfd.get(), tmp_name.c_str(), AT_REMOVEDIR);
+    }
     return tl::unexpected(std::move(e));
   };
-  auto dst = open_root(tmp_dir + "/tree");
-  if (!dst) return fail(dst.error());
-  if (ws.have_stop && rst.st_dev == wst.st_dev &&
-      rst.st_ino == wst.st_ino) {
+  if (ws.have_stop && rst.st_dev == wst.st_dev && rst.st_ino == wst.st_ino) {
     return fail(Error(ErrorCode::kInvalidArgument, "--from is the workspaces folder itself"));
   }
-  auto r = walk(root->get(), dst->get(), "", 0, ws);
+  if (int e = failpoint::hit("ws.create.mkdir_tree"); e != 0 ||
+      ::mkdirat(tmpfd.get(), "tree", 0700) != 0) {
+    if (e != 0) errno = e;
+    return fail(io_error("mkdir " + wsdir + "/" + tmp_name + "/tree"));
+  }
+  auto dst = Fd(::openat(tmpfd.get(), "tree", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dst.valid()) return fail(io_error("open " + wsdir + "/" + tmp_name + "/tree"));
+  auto r = walk(root->get(), dst.get(), "", 0, ws);
   if (!r) return fail(r.error());
   info.copy_method = ws.any_reflink ? (ws.any_copy ? "reflink+copy" : "reflink")
                                     : (ws.any_copy ? "copy" : "none");
-  auto w = write_snapshot(info, tmp_dir + "/snapshot.json");
-  if (!w) return fail(w.error());
-  if (::rename(tmp_dir.c_str(), final_dir.c_str()) != 0) {
-    return fail(io_error("rename " + tmp_dir));
+  if (auto w = write_whole(tmpfd.get(), "snapshot.json", snapshot_json(info),
+                           "ws.create.snapshot", false);
+      !w) {
+    return fail(w.error());
+  }
+  // The copy and its snapshot reach the disk before the workspace gets its name: after a power
+  // loss a listed workspace is whole, never one whose files read as emptied (which diff would
+  // show as changes and apply would write into SOURCE). One syncfs instead of an fsync per file.
+  if (int e = failpoint::hit("ws.create.sync"); e != 0 || ::syncfs(tmpfd.get()) != 0) {
+    if (e != 0) errno = e;
+    return fail(io_error("sync the copy in " + wsdir + "/" + tmp_name));
+  }
+  if (int e = failpoint::hit("ws.create.rename");
+      e != 0 || rename_noreplace(wsfd.get(), tmp_name, name) != 0) {
+    if (e != 0) errno = e;
+    if (errno == EEXIST || errno == ENOTEMPTY) return fail(exists().value());
+    return fail(io_error("rename " + wsdir + "/" + tmp_name + " to " + name));
   }
   info.dir = final_dir;
   info.tree = final_dir + "/tree";
+  if (auto sy = sync_fd(wsfd.get(), "ws.create.fsync_dir", wsdir); !sy) {
+    return make_error(ErrorCode::kIo,
+                      sy.error().message + ": workspace '" + name + "' was created, but its name "
+                      "may not survive a power loss; if it is missing afterwards, create it again");
+  }
   return info;
 }
 
@@ -829,7 +1242,8 @@ Result<std::vector<Info>> list(const std::string& home) {
   std::vector<Info> out;
   std::error_code ec;
   std::string wsdir = workspaces_dir(home);
-  if (!std::filesystem::is_directory(wsdir, ec)) return out;
+  WS_LET(wsfd, open_workspaces(home, "ws.list.sweep", false));
+  if (!wsfd.valid()) return out;
   std::vector<std::string> names;
   for (const auto& d : std::filesystem::directory_iterator(wsdir, ec)) {
     std::string n = d.path().filename().string();
@@ -896,6 +1310,11 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
         return;
       }
       auto h = hash_at(src_fd, c.path, &oldc);
+      if (h && *h != old_hash && *h == c.new_hash) {
+        c.unified = "# " + display_path(c.path) + ": SOURCE already has the new content (written "
+                    "by an interrupted `ws apply`, or by hand); apply counts it as applied\n";
+        return;
+      }
       if (!h || *h != old_hash) {
         c.unified = "# " + display_path(c.path) + ": SOURCE changed since the workspace was created; "
                     "no diff, and apply will refuse this file\n";
@@ -985,28 +1404,36 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
 
 Result<DiffResult> diff(const std::string& home, const std::string& name) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_TRY(validate_name(name));
+  WS_TRY(open_workspaces(home, "ws.diff.sweep", false));
   WS_LET(info, open(home, name));
   // For the old texts; may be gone or replaced. Reading only: a snapshot without SOURCE's
   // identity (an older version's) still shows its diff, apply refuses it.
   auto src = info.has_source_id ? open_source(info) : open_root(info.source);
-  return diff_info(info, src ? src->get() : -1);
+  WS_LET(d, diff_info(info, src ? src->get() : -1));
+  // While an apply is unfinished, each change says whether SOURCE already holds it.
+  auto journal = read_journal(info.dir, name);
+  if (journal && *journal && src) {
+    for (Change& c : d.changes) c.in_source = landed(src->get(), c);
+  }
+  return d;
 }
 
 Result<ApplyResult> apply(const std::string& home, const std::string& name,
                           const ApplyOptions& opt) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_LET(info, open(home, name));
+  WS_TRY(validate_name(name));
+  WS_TRY(open_workspaces(home, "ws.apply.sweep", false));
+  const std::string dir = workspaces_dir(home) + "/" + name;
   // Tools out of the tree for the whole apply: what is checked, digested and copied cannot
-  // change underneath. Not waited for: a running tool is reported.
-  WS_LET(lock, open_lock(info.dir));
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return tl::unexpected(io_error("lock workspace " + name));
-    return make_error(ErrorCode::kWorkspaceConflict,
-                      "workspace '" + name + "' is in use by a running tool (wasmcap sh, run or "
-                      "an MCP call working on it); nothing was written: retry when it has "
-                      "finished");
-  }
+  // change underneath. Not waited for: a running tool is reported. The snapshot is read under
+  // the lock, so it is the one the last apply left.
+  WS_LET(lock, lock_workspace(dir, name, LockFor::kApply));
+  WS_LET(info, open(home, name));
+  WS_LET(dirfd, open_root(info.dir));
+  WS_LET(journal, read_journal(info.dir, name));
   ApplyResult res;
+  res.resumed = journal.has_value();
   auto src_r = open_source(info);
   if (!src_r) {
     if (src_r.error().code != ErrorCode::kWorkspaceConflict) return tl::unexpected(src_r.error());
@@ -1028,6 +1455,15 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     res.conflicts.push_back({".", why + "; nothing was written"});
     return res;
   }
+  // An interrupted apply's temp files go first: nothing else would remove them.
+  if (journal) {
+    if (auto r = remove_apply_tmps(src.get(), *journal, "ws.apply.cleanup"); !r) {
+      return make_error(r.error().code,
+                        r.error().message + ": removing the temp files of the interrupted apply "
+                        "failed; nothing more was written into SOURCE: run `wasmcap ws apply " +
+                            name + "` again");
+    }
+  }
   WS_LET(d, diff_info(info, src.get()));
   if (d.digest.empty()) {
     return make_error(ErrorCode::kWorkspaceConflict,
@@ -1037,6 +1473,27 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   res.digest = d.digest;
   std::string expect = opt.expect;
   for (char& ch : expect) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  // Finishing an interrupted apply: the tree is frozen (tools are refused while the journal
+  // exists), so the change set is the journaled one. If it is not (the tree was written by
+  // path, bypassing the lock), this is a new change set, applied only when reviewed anew.
+  // An empty change set whose journaled changes are all in SOURCE is an apply stopped after
+  // its snapshot was rewritten: only the journal is left to remove.
+  const bool resuming = journal && journal->digest == d.digest;
+  if (journal && !resuming) {
+    bool finished = d.changes.empty();
+    for (const Change& c : journal->ops) finished = finished && landed(src.get(), c);
+    // Stopped after its snapshot was rewritten: `--expect` with the journaled digest (the
+    // command line the operator reran) is the change set that was reviewed and is now in.
+    if (finished && expect == journal->digest) expect.clear();
+    if (!finished && expect != d.digest) {
+      return make_error(ErrorCode::kWorkspaceConflict,
+                        "an apply of workspace '" + name + "' was interrupted (change set " +
+                            display_path(journal->digest) + ") and the tree no longer matches it (its change "
+                            "set is now " + d.digest + "); nothing was written: run `wasmcap ws "
+                            "diff " + name + "` (it marks what SOURCE already holds), review it, "
+                            "and apply with `--expect` and the digest it prints");
+    }
+  }
   if (!expect.empty() && expect != d.digest) {
     return make_error(ErrorCode::kWorkspaceConflict,
                       "the change set is not the one reviewed (its digest is now " + d.digest +
@@ -1055,9 +1512,11 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   auto conflict = [&](const std::string& p, std::string why) {
     res.conflicts.push_back({p, std::move(why)});
   };
+  std::vector<bool> done(d.changes.size(), false);  // SOURCE holds the change's result
 
   // Phase 1: check every change against SOURCE as it is now. Nothing is written here.
-  for (const Change& c : d.changes) {
+  for (size_t i = 0; i < d.changes.size(); ++i) {
+    const Change& c = d.changes[i];
     if (auto why = state.refuse_path(src.get(), c.path); !why.empty()) {
       conflict(c.path, "it is " + why + ": remove it from the workspace's tree (or discard "
                        "the workspace) and apply again");
@@ -1071,7 +1530,15 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
                            "(make it by hand if intended)");
       continue;
     }
-    // Every existing ancestor must be a real directory; missing ones must be additions.
+    // Already the result (an interrupted apply wrote it, or someone made the same change by
+    // hand): applied, not a conflict. So a rerun finishes an apply instead of refusing it.
+    if (landed(src.get(), c)) {
+      done[i] = true;
+      ++res.already;
+      continue;
+    }
+    // Every existing ancestor must be a real directory; missing ones must be additions (or,
+    // while finishing an interrupted apply, a path it was turning into a directory).
     auto parts = split_path(c.path);
     std::string anc;
     bool bad = false;
@@ -1080,7 +1547,10 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
       Probe pr = probe(src.get(), anc);
       if (!pr.parent_ok) break;  // reported at the deepest ancestor that exists
       if (!pr.exists) {
-        if (snap.count(anc) != 0) {
+        auto ch = by_path.find(anc);
+        bool retyping = resuming && ch != by_path.end() &&
+                        ch->second->kind == Change::Kind::kTypeChanged;
+        if (snap.count(anc) != 0 && !retyping) {
           conflict(c.path, "parent '" + anc + "' was removed from SOURCE since creation");
           bad = true;
         }
@@ -1104,6 +1574,9 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     }
     const Entry* old = snap[c.path];
     if (!pr.exists) {
+      // Finishing an interrupted apply: it removed the old entry and was stopped before
+      // putting the new one in its place.
+      if (resuming && c.kind == Change::Kind::kTypeChanged) continue;
       conflict(c.path, "removed from SOURCE since the workspace was created");
       continue;
     }
@@ -1151,11 +1624,45 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   }
   if (!res.conflicts.empty()) return res;
 
+  // The journal: the change set and the temp files this apply may leave in SOURCE, on disk
+  // before the first write into SOURCE. Temp names are fixed here (a random token per apply,
+  // one name per change) so a kill between a temp file and its rename leaves a file the next
+  // apply knows to remove. The previous journal's names are kept too: their removal above was
+  // not synced, and a power loss must not bring back a temp file nobody names.
+  const bool writes = std::find(done.begin(), done.end(), false) != done.end();
+  std::map<std::string, std::string> tmp_of;  // change path -> temp file leaf
+  if (writes) {
+    Journal j;
+    j.digest = d.digest;
+    j.started_unix = static_cast<int64_t>(std::time(nullptr));
+    j.ops = d.changes;
+    const std::string token = random_hex(6);
+    for (size_t i = 0; i < d.changes.size(); ++i) {
+      const Change& c = d.changes[i];
+      if (done[i] || c.kind == Change::Kind::kRemoved || c.type != Entry::Type::kFile) continue;
+      std::string leaf = kApplyTmpPrefix + token + "-" + std::to_string(i);
+      tmp_of[c.path] = leaf;
+      j.tmps.push_back(join(parent_rel(c.path), leaf));
+    }
+    if (journal) j.tmps.insert(j.tmps.end(), journal->tmps.begin(), journal->tmps.end());
+    if (auto w = replace_durably(dirfd.get(), kJournalFile, journal_json(j), "ws.apply.journal");
+        !w) {
+      return make_error(w.error().code,
+                        w.error().message + ": the apply's journal could not be written, so "
+                        "nothing was written into SOURCE" +
+                            (journal ? " (beyond what the interrupted apply wrote)" : "") +
+                            "; fix the cause (for a full disk, free space in " + home +
+                            ") and run `wasmcap ws apply " + name + "` again");
+    }
+  }
+
   // Phase 2: write. Removals of non-directories, then directories deepest first, then
   // creations and updates in path order (a parent sorts before its children). Every operation
   // is an *at() call on a directory descriptor reached from the verified SOURCE descriptor
   // with O_NOFOLLOW on each component (open_parent), on a final name it never follows:
-  // unlinkat, mkdirat, renameat, and fchmod on a descriptor opened O_NOFOLLOW.
+  // unlinkat, mkdirat, renameat, and fchmod on a descriptor opened O_NOFOLLOW. Each step has a
+  // failpoint (ws.apply.*) for the fault-injection tests.
+  std::set<std::string> touched;  // directories whose entries changed: fsynced at the end
   auto before_write = [&](const std::string& p) {
     if (g_apply_hook != nullptr) g_apply_hook(p, g_apply_hook_arg);
   };
@@ -1163,10 +1670,13 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     before_write(p);
     std::string leaf;
     WS_LET(parent, open_parent(src.get(), p, false, &leaf, &state));
-    if (::unlinkat(parent.get(), leaf.c_str(), dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+    WS_FAILPOINT(dir ? "ws.apply.rmdir" : "ws.apply.unlink", "remove " + display_path(p));
+    if (::unlinkat(parent.get(), leaf.c_str(), dir ? AT_REMOVEDIR : 0) == 0) {
+      ++res.removed;
+    } else if (errno != ENOENT) {
       return tl::unexpected(io_error("remove " + display_path(p)));
     }
-    ++res.removed;
+    touched.insert(parent_rel(p));
     return {};
   };
   // A file: temp file in the same directory, filled from the tree and checked against the
@@ -1181,43 +1691,42 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
     if (::fstat(in.get(), &ist) != 0 || !S_ISREG(ist.st_mode)) {
       return make_error(ErrorCode::kIo, "workspace copy of '" + display_path(c.path) + "' is not a file");
     }
-    unsigned char r[6];
-    randombytes_buf(r, sizeof r);
-    std::string tmp = ".wasmcap-apply-" + hex(r, sizeof r);
+    auto t = tmp_of.find(c.path);
+    if (t == tmp_of.end()) return make_error(ErrorCode::kInternal, "no journaled temp name");
+    const std::string& tmp = t->second;
+    WS_FAILPOINT("ws.apply.tmp_create", "create temp file for " + display_path(c.path));
     Fd out(::openat(parent, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out.valid()) return tl::unexpected(io_error("create temp file for " + display_path(c.path)));
     std::string why;
     Result<std::string> h = make_error(ErrorCode::kIo, "");
-    if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
+    if (int e = failpoint::hit("ws.apply.tmp_write")) {
+      h = make_error(ErrorCode::kIo, std::strerror(e));
+    } else if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
       h = hash_fd(out.get(), -1, nullptr, 0);  // what was cloned is what gets renamed
     } else {
       h = hash_fd(in.get(), out.get(), nullptr, 0);  // hashes exactly the bytes it writes
     }
+    int e = 0;
     if (!h) {
       why = h.error().message;
     } else if (*h != c.new_hash) {
       why = "its content is not the reviewed one (changed in the tree during apply)";
-    } else if (::fchmod(out.get(), c.new_mode & 0777) != 0 || ::fsync(out.get()) != 0) {
-      why = std::strerror(errno);
-    } else if (::renameat(parent, tmp.c_str(), parent, leaf.c_str()) != 0) {
-      why = std::strerror(errno);
+    } else if (::fchmod(out.get(), c.new_mode & 0777) != 0 ||
+               (e = failpoint::hit("ws.apply.tmp_fsync")) != 0 || ::fsync(out.get()) != 0) {
+      why = std::strerror(e != 0 ? e : errno);
+    } else if ((e = failpoint::hit("ws.apply.rename")) != 0 ||
+               ::renameat(parent, tmp.c_str(), parent, leaf.c_str()) != 0) {
+      why = std::strerror(e != 0 ? e : errno);
     }
     if (!why.empty()) {
       ::unlinkat(parent, tmp.c_str(), 0);
       return make_error(ErrorCode::kIo, "write " + display_path(c.path) + ": " + why);
     }
+    touched.insert(parent_rel(c.path));
     return {};
   };
-  for (const Change& c : d.changes) {
-    bool rm = c.kind == Change::Kind::kRemoved || c.kind == Change::Kind::kTypeChanged;
-    if (rm && c.old_type != Entry::Type::kDir) WS_TRY(unlink_at(c.path, false));
-  }
-  for (auto it = d.changes.rbegin(); it != d.changes.rend(); ++it) {
-    bool rm = it->kind == Change::Kind::kRemoved || it->kind == Change::Kind::kTypeChanged;
-    if (rm && it->old_type == Entry::Type::kDir) WS_TRY(unlink_at(it->path, true));
-  }
-  for (const Change& c : d.changes) {
-    if (c.kind == Change::Kind::kRemoved) continue;
+  // Creations and updates of change c (not removals).
+  auto put = [&](const Change& c) -> Result<void> {
     before_write(c.path);
     std::string leaf;
     WS_LET(parent, open_parent(src.get(), c.path, true, &leaf, &state));
@@ -1245,35 +1754,96 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
         // Hard-linked: a chmod would change every other link too (possibly outside SOURCE).
         // Replace this entry with a copy carrying the new mode instead, as a content change is.
         WS_TRY(write_file(c, parent.get(), leaf));
+        touched.insert(parent_rel(c.path));
       } else {
         Fd f(::openat(parent.get(), leaf.c_str(),
                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
         if (f.valid()) {
           if (!same(f.get(), &fst)) return replaced();
-          if (::fchmod(f.get(), c.new_mode & 0777) != 0) {
+          WS_FAILPOINT("ws.apply.chmod", "chmod " + display_path(c.path));
+          if (::fchmod(f.get(), c.new_mode & 0777) != 0 || ::fsync(f.get()) != 0) {
             return tl::unexpected(io_error("chmod " + display_path(c.path)));
           }
         } else {
           // Not readable by us (e.g. mode 0200): chmod the O_PATH descriptor's inode through
           // its /proc link, which names that inode, not a path that could be swapped.
           std::string proc = "/proc/self/fd/" + std::to_string(path_fd.get());
-          if (errno != EACCES || ::chmod(proc.c_str(), c.new_mode & 0777) != 0) {
+          if (errno != EACCES) return tl::unexpected(io_error("chmod " + display_path(c.path)));
+          WS_FAILPOINT("ws.apply.chmod", "chmod " + display_path(c.path));
+          if (false || ::chmod(proc.c_str(), c.new_mode & 0777) != 0) {
             return tl::unexpected(io_error("chmod " + display_path(c.path)));
           }
         }
       }
       ++res.modes_changed;
-      continue;
+      return {};
     }
     if (c.type == Entry::Type::kDir) {
+      WS_FAILPOINT("ws.apply.mkdir", "mkdir " + display_path(c.path));
       if (::mkdirat(parent.get(), leaf.c_str(), c.new_mode & 0777) != 0 && errno != EEXIST) {
         return tl::unexpected(io_error("mkdir " + display_path(c.path)));
       }
+      touched.insert(parent_rel(c.path));
       ++res.dirs_created;
-      continue;
+      return {};
     }
     WS_TRY(write_file(c, parent.get(), leaf));
     ++res.written;
+    return {};
+  };
+  auto write_all = [&]() -> Result<void> {
+    for (size_t i = 0; i < d.changes.size(); ++i) {
+      const Change& c = d.changes[i];
+      bool rm = c.kind == Change::Kind::kRemoved || c.kind == Change::Kind::kTypeChanged;
+      if (done[i] || !rm || c.old_type == Entry::Type::kDir) continue;
+      WS_TRY(unlink_at(c.path, false));
+      if (c.kind == Change::Kind::kRemoved) done[i] = true;
+    }
+    for (size_t k = d.changes.size(); k-- > 0;) {
+      const Change& c = d.changes[k];
+      bool rm = c.kind == Change::Kind::kRemoved || c.kind == Change::Kind::kTypeChanged;
+      if (done[k] || !rm || c.old_type != Entry::Type::kDir) continue;
+      WS_TRY(unlink_at(c.path, true));
+      if (c.kind == Change::Kind::kRemoved) done[k] = true;
+    }
+    for (size_t i = 0; i < d.changes.size(); ++i) {
+      if (done[i] || d.changes[i].kind == Change::Kind::kRemoved) continue;
+      WS_TRY(put(d.changes[i]));
+      done[i] = true;
+    }
+    // Durability as git and SQLite mean it: each renamed file was fsynced before its rename,
+    // and each directory whose entries changed is fsynced now, before the snapshot and the
+    // journal say the apply is complete.
+    for (const std::string& rel : touched) {
+      Fd dfd;
+      if (rel.empty()) {
+        dfd = Fd(::dup(src.get()));
+      } else {
+        std::string leaf;
+        auto par = open_parent(src.get(), rel, false, &leaf);
+        if (!par) continue;  // removed later in this apply: its parent is synced instead
+        dfd = Fd(::openat(par->get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      }
+      if (!dfd.valid()) continue;
+      WS_TRY(sync_fd(dfd.get(), "ws.apply.fsync_dir",
+                     "directory '" + display_path(rel.empty() ? "." : rel) + "' of SOURCE"));
+    }
+    return {};
+  };
+  if (auto w = write_all(); !w) {
+    // Say exactly what landed: each change SOURCE holds now, and the rest.
+    std::vector<std::string> in, out;
+    for (size_t i = 0; i < d.changes.size(); ++i) {
+      (done[i] ? in : out).push_back(d.changes[i].path);
+    }
+    return make_error(
+        w.error().code,
+        w.error().message + "\n  apply stopped: " + std::to_string(in.size()) + " of " +
+            std::to_string(d.changes.size()) + " change(s) are in SOURCE now:" + path_list(in) +
+            "\n  not applied yet:" + path_list(out) +
+            "\n  Each file in SOURCE is whole (old or new). Fix the cause (for a full disk, free "
+            "space) and run `wasmcap ws apply " + name + "` again: it finishes the rest. Tools "
+            "are kept out of the workspace until then.");
   }
   // The applied paths are now the new baseline: refresh their snapshot entries from SOURCE so
   // the workspace stays usable (a second apply has nothing to do; later edits diff against it).
@@ -1293,26 +1863,122 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
   }
   info.entries.clear();
   for (auto& [p, e] : next) info.entries.push_back(std::move(e));
-  WS_TRY(write_snapshot(info, info.dir + "/snapshot.json.tmp"));
-  if (::rename((info.dir + "/snapshot.json.tmp").c_str(), (info.dir + "/snapshot.json").c_str()) != 0) {
-    return tl::unexpected(io_error("update snapshot of " + info.name));
+  if (auto w = replace_durably(dirfd.get(), "snapshot.json", snapshot_json(info), "ws.apply.snapshot");
+      !w) {
+    return make_error(w.error().code,
+                      w.error().message + ": every change is in SOURCE, but the workspace's "
+                      "snapshot was not updated; run `wasmcap ws apply " + name + "` again to "
+                      "finish (it writes nothing more into SOURCE)");
+  }
+  // Last, the journal goes: the apply is complete.
+  if (journal || writes) {
+    auto removed = [&]() -> Result<void> {
+      WS_FAILPOINT("ws.apply.journal_remove", "remove the journal");
+      if (::unlinkat(dirfd.get(), kJournalFile, 0) != 0 && errno != ENOENT) {
+        return tl::unexpected(io_error("remove the journal"));
+      }
+      return {};
+    };
+    if (auto f = removed(); !f) {
+      return make_error(f.error().code,
+                        f.error().message + ": every change is in SOURCE and the snapshot is "
+                        "updated; run `wasmcap ws apply " + name + "` again to finish");
+    }
+    if (auto f = sync_fd(dirfd.get(), "ws.apply.journal_remove.fsync_dir",
+                         "the workspace directory");
+        !f) {
+      return make_error(f.error().code,
+                        f.error().message + ": the apply is complete (every change is in SOURCE "
+                        "and the snapshot is updated); only the removal of its journal may not "
+                        "survive a power loss, and if the journal comes back, the next `wasmcap "
+                        "ws apply " + name + "` removes it. Nothing is left to do");
+    }
   }
   return res;
 }
 
-Result<void> discard(const std::string& home, const std::string& name) {
+Result<void> discard(const std::string& home, const std::string& name, bool force) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   WS_TRY(validate_name(name));
-  std::string dir = workspaces_dir(home) + "/" + name;
-  std::error_code ec;
-  auto st = std::filesystem::symlink_status(dir, ec);
-  if (ec || !std::filesystem::is_directory(st)) {
-    return make_error(ErrorCode::kNotFound, "no workspace '" + name + "' (see `wasmcap ws list`)");
+  const std::string wsdir = workspaces_dir(home), dir = wsdir + "/" + name;
+  WS_LET(wsfd, open_workspaces(home, "ws.discard.sweep", false));
+  if (!wsfd.valid()) return make_error(ErrorCode::kNotFound, no_such_workspace(name));
+  // Tools and apply out: a tree is never deleted under a running tool.
+  WS_LET(lock, lock_workspace(dir, name, LockFor::kDiscard));
+  auto journal = read_journal(dir, name);
+  if (!force) {
+    if (!journal) return tl::unexpected(journal.error());
+    if (*journal) {
+      auto ia = interrupted_apply(home, name);
+      std::string held = ia && *ia && (*ia)->problem.empty()
+                             ? std::to_string((*ia)->landed.size()) + " of " +
+                                   std::to_string((*ia)->landed.size() + (*ia)->pending.size()) +
+                                   " of its changes"
+                             : "part of its changes";
+      return make_error(ErrorCode::kWorkspaceConflict,
+                        "an apply of workspace '" + name + "' was interrupted and SOURCE holds " +
+                            held + "; nothing was deleted: run `wasmcap ws apply " + name +
+                            "` to finish it, or `wasmcap ws discard --force " + name +
+                            "` to drop the workspace and leave SOURCE as it is (partly applied)");
+    }
+  } else if (journal && *journal) {
+    // Dropping an unfinished apply: its temp files in SOURCE are ours, and nothing would name
+    // them once the journal is gone.
+    auto info = open(home, name);
+    auto src = info ? open_source(*info) : Result<Fd>(tl::unexpected(info.error()));
+    if (src) WS_TRY(remove_apply_tmps(src->get(), **journal, "ws.discard.cleanup"));
   }
-  remove_tree(dir);
-  if (std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) {
-    return make_error(ErrorCode::kIo, "could not remove " + dir);
+  // The name goes first, in one rename to a hidden name that is synced before anything is
+  // deleted: killed at any point, the workspace is either listed whole or gone from the list.
+  // Deleting the tree in place (as before) left a listed workspace whose half-deleted tree
+  // diff showed as removals and apply then deleted from SOURCE. The directory's own lock tells
+  // a sweep that this discard is still working on it.
+  Fd dfd(::openat(wsfd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dfd.valid()) return tl::unexpected(io_error("open " + dir));
+  if (::flock(dfd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return make_error(ErrorCode::kWorkspaceConflict,
+                      "workspace '" + name + "' is just being created or discarded; retry");
+  }
+  const std::string hidden = kDiscardPrefix + name + "-" + random_hex(6);
+  WS_FAILPOINT("ws.discard.rename", "rename " + dir);
+  if (rename_noreplace(wsfd.get(), name, hidden) != 0) {
+    return tl::unexpected(io_error("rename " + dir + " to " + hidden));
+  }
+  if (auto sy = sync_fd(wsfd.get(), "ws.discard.fsync_dir", wsdir); !sy) {
+    return make_error(sy.error().code,
+                      sy.error().message + ": workspace '" + name + "' is gone from the list; "
+                      "its files are left for a later `wasmcap ws` command to delete");
+  }
+  auto rm = remove_contents(dfd.get(), "ws.discard.remove");
+  if (!rm || ::unlinkat(wsfd.get(), hidden.c_str(), AT_REMOVEDIR) != 0) {
+    std::string why = rm ? std::string(std::strerror(errno)) : rm.error().message;
+    return make_error(ErrorCode::kIo, "workspace '" + name + "' is discarded (gone from the "
+                                      "list), but deleting its files stopped (" + why +
+                                      "); a later `wasmcap ws` command finishes it");
   }
   return {};
+}
+
+Result<std::optional<InterruptedApply>> interrupted_apply(const std::string& home,
+                                                          const std::string& name) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_TRY(validate_name(name));
+  const std::string dir = workspaces_dir(home) + "/" + name;
+  WS_LET(journal, read_journal(dir, name));
+  if (!journal) return std::optional<InterruptedApply>();
+  InterruptedApply ia;
+  ia.digest = journal->digest;
+  ia.started_unix = journal->started_unix;
+  auto info = open(home, name);
+  auto src = info ? open_source(*info) : Result<Fd>(tl::unexpected(info.error()));
+  if (!src) {
+    ia.problem = src.error().message;
+  } else {
+    for (const Change& c : journal->ops) {
+      (landed(src->get(), c) ? ia.landed : ia.pending).push_back(c.path);
+    }
+  }
+  return std::optional<InterruptedApply>(std::move(ia));
 }
 
 std::string escape_for_terminal(const std::string& s) {
@@ -1391,6 +2057,7 @@ std::string render_diff_text(const DiffResult& d, bool raw) {
       line += std::string(" (was ") + type_name(c.old_type) + ")";
     }
     if (c.binary) line += " (binary)";
+    if (c.in_source) line += " (already in SOURCE)";
     out += line + "\n";
   }
   // Content is the tools' bytes: escaped for the terminal unless the caller asked for them raw.
@@ -1411,6 +2078,7 @@ std::string render_diff_json(const DiffResult& d) {
     if (c.kind != Change::Kind::kAdded) o["old_mode"] = c.old_mode & 07777;
     if (c.kind != Change::Kind::kRemoved) o["new_mode"] = c.new_mode & 07777;
     if (!c.unified.empty()) o["diff"] = c.unified;
+    if (c.in_source) o["in_source"] = true;
     arr.push_back(std::move(o));
   }
   return nlohmann::json({{"changes", arr}, {"digest", d.digest}})
