@@ -4,6 +4,12 @@
 // bundle inspect and plan --bundle, completions and the man page.
 #include <nlohmann/json.hpp>
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -410,6 +416,193 @@ TEST(CliPlan, PlanChecksWhatTheRunChecksBeforeStarting) {
 }
 
 // --- audit ----------------------------------------------------------------------------------------
+
+// --- record or refuse (#37) ------------------------------------------------------------------
+
+// A hello manifest and a host config whose audit.file is `log` (on_failure: "" = not set).
+void audited_hello(const Home& h, const std::string& log, const std::string& on_failure = "") {
+  fs::copy_file(guest_path("hello"), h.path("hello.wasm"), fs::copy_options::overwrite_existing);
+  testing::write_text(h.path("m.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm","permissions":{"args":true}})");
+  testing::write_text(h.path("c.json"),
+                      R"({"plugins":{"hello":{}},"audit":{"file":")" + log + "\"" +
+                          (on_failure.empty() ? "" : R"(,"on_failure":")" + on_failure + "\"") + "}}");
+}
+
+ProcResult run_hello(const Home& h, const std::string& failpoints = "",
+                     const std::string& trace = "") {
+  testing::ProcOptions o = h.opts();
+  if (!failpoints.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINTS", failpoints);
+  if (!trace.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINT_TRACE", trace);
+  return run_cli({"run", "--manifest", h.path("m.json"), "--config", h.path("c.json"), "x"}, o);
+}
+
+// Every line of an audit file is one whole JSON record.
+void expect_whole_lines(const std::string& text) {
+  EXPECT_TRUE(text.empty() || text.back() == '\n') << text;
+  for (const auto& l : testing::lines_of(text)) {
+    EXPECT_FALSE(json::parse(l, nullptr, false).is_discarded()) << "torn line: " << l;
+  }
+}
+
+// Before: with the audit file's disk full, runs exited 0 and did their work unrecorded. Now the
+// run_start record is written before the guest starts, or the run does not start (74); a run
+// whose run_end record fails exits 74 with a warning; a kill at the write leaves no work done.
+TEST(CliAudit, RunIsRecordedBeforeItStartsOrRefused) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log);
+  ProcResult traced = run_hello(h, "", h.path("trace"));
+  ASSERT_EQ(traced.exit_code, 0) << describe(traced);
+  if (testing::read_text(h.path("trace")).find("audit.write.append") == std::string::npos) {
+    GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  for (const char* action : {"enospc", "eio"}) {
+    SCOPED_TRACE(action);
+    const std::string before = testing::read_text(log);
+    ProcResult r = run_hello(h, std::string("audit.write.append=") + action);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << "the guest ran: " << describe(r);
+    EXPECT_NE(r.err.find("io_error: audit record not written to " + log), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(std::strerror(std::string(action) == "enospc" ? ENOSPC : EIO)), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("the run was not started"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before);
+
+    // The run_end record (the second write) fails: the guest ran, the run fails with a warning.
+    ProcResult e = run_hello(h, std::string("audit.write.append=") + action + "@2");
+    EXPECT_EQ(e.exit_code, 74) << describe(e);
+    EXPECT_NE(e.out.find("hello from wasm"), std::string::npos) << describe(e);
+    EXPECT_NE(e.err.find("warning: the run finished (status 0) but its run_end io_error: audit record not written"),
+              std::string::npos)
+        << e.err;
+    auto lines = testing::lines_of(testing::read_text(log));
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(json::parse(lines.back())["event"], "run_start");
+    expect_whole_lines(testing::read_text(log));
+  }
+  // Killed while writing the record before the run: nothing ran, nothing torn.
+  const std::string before = testing::read_text(log);
+  ProcResult k = run_hello(h, "audit.write.append=kill");
+  EXPECT_EQ(k.term_signal, SIGKILL) << describe(k);
+  EXPECT_EQ(k.out.find("hello from wasm"), std::string::npos) << describe(k);
+  EXPECT_EQ(testing::read_text(log), before);
+  // The retry.
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  expect_whole_lines(testing::read_text(log));
+}
+
+// audit.on_failure = "continue": the operator's explicit choice to run without the record, with
+// a warning; an unknown value is a config error.
+TEST(CliAudit, OnFailureContinueRunsWithAWarning) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log, "continue");
+  ProcResult traced = run_hello(h, "", h.path("trace"));
+  ASSERT_EQ(traced.exit_code, 0) << describe(traced);
+  if (testing::read_text(h.path("trace")).find("audit.write.append") == std::string::npos) {
+    GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  ProcResult r = run_hello(h, "audit.write.append=enospc");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("hello from wasm"), std::string::npos);
+  EXPECT_NE(r.err.find("warning: audit record not written"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("audit.on_failure is \"continue\""), std::string::npos) << r.err;
+  audited_hello(h, log, "ignore");
+  ProcResult bad = run_hello(h);
+  EXPECT_EQ(bad.exit_code, 78) << describe(bad);
+  EXPECT_NE(bad.err.find("$.audit.on_failure"), std::string::npos) << bad.err;
+}
+
+// The same on a real full disk: a 64 KiB tmpfs. Full: no run starts, the audit file is unchanged.
+// With room for less than a record: the kernel writes part of it, the rest fails, and the part is
+// truncated back (no torn line). Room for run_start but not run_end: the guest ran, the run
+// fails with a warning, and run_start is the last (whole) line. Space freed: the retry works.
+TEST(CliAudit, FullDiskRefusesRunsAndTearsNoLine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  if (::unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "no mount namespace: " << std::strerror(errno);
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    GTEST_SKIP() << "cannot make mounts private: " << std::strerror(errno);
+  }
+  Home h;
+  const std::string disk = h.path("disk");
+  fs::create_directories(disk);
+  if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string d;
+    ~Unmount() { ::umount2(d.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  const std::string log = disk + "/audit.jsonl", filler = disk + "/filler";
+  audited_hello(h, log);
+  auto fill = [&] {  // fills the disk to the last byte
+    std::ofstream f(filler, std::ios::binary | std::ios::app);
+    std::string block(512, 'f');
+    while (f.write(block.data(), block.size()) && f.flush()) {
+    }
+    std::ofstream(filler, std::ios::binary | std::ios::app) << 'f';  // partial blocks
+  };
+  // Learn the records' sizes from a run with room.
+  ProcResult first = run_hello(h);
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  auto first_lines = testing::lines_of(testing::read_text(log));
+  ASSERT_EQ(first_lines.size(), 2u);
+  const size_t start_len = first_lines[0].size() + 1;
+  // Pads the log so that the last page of the file has exactly `room` bytes left.
+  auto pad_to_room = [&](size_t room) {
+    size_t size = fs::file_size(log);
+    size_t target = (size / 4096 + 1) * 4096 - room;
+    if (target < size + 12) target += 4096;
+    std::ofstream(log, std::ios::app) << "{\"pad\":\"" << std::string(target - size - 11, 'p') << "\"}\n";
+    ASSERT_EQ(fs::file_size(log), target);
+  };
+
+  std::string before;
+  {
+    SCOPED_TRACE("full, and the log's page full too");
+    pad_to_room(0);
+    fill();
+    before = testing::read_text(log);
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before);
+  }
+  fs::remove(filler);
+  {
+    SCOPED_TRACE("room for part of run_start");
+    pad_to_room(start_len / 2);
+    fill();
+    before = testing::read_text(log);
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before) << "the partial record is truncated back";
+  }
+  fs::remove(filler);
+  {
+    SCOPED_TRACE("room for run_start, not run_end");
+    pad_to_room(start_len + 16);
+    fill();
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_NE(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("warning: the run finished (status 0) but its run_end"), std::string::npos) << r.err;
+    auto lines = testing::lines_of(testing::read_text(log));
+    EXPECT_EQ(json::parse(lines.back())["event"], "run_start");
+    expect_whole_lines(testing::read_text(log));
+  }
+  fs::remove(filler);
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  auto lines = testing::lines_of(testing::read_text(log));
+  EXPECT_EQ(json::parse(lines.back())["event"], "run_end");
+  expect_whole_lines(testing::read_text(log));
+}
 
 TEST(CliAudit, RunStartAndEndAreAuditedAndQueryable) {
   Home h;

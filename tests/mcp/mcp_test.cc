@@ -427,10 +427,20 @@ class ServerTest : public ::testing::Test {
   std::shared_ptr<ToolHost> host(ServerOptions o = {}) {
     o.home = home_;
     o.config = config();
-    o.audit_sink = audit::callback_sink([this](std::string_view l) {
-      std::lock_guard<std::mutex> g(mu_);
-      audit_.push_back(Json::parse(l));
-    });
+    // Records the fixture's audit records; refuses them (as a full disk would) once
+    // audit_ok_left_ reaches 0 (-1: never).
+    struct FixtureSink : audit::Sink {
+      ServerTest* t;
+      explicit FixtureSink(ServerTest* f) : t(f) {}
+      Result<void> append(std::string_view l) override {
+        std::lock_guard<std::mutex> g(t->mu_);
+        if (t->audit_ok_left_ == 0) return make_error(ErrorCode::kIo, "audit record not written: disk full");
+        if (t->audit_ok_left_ > 0) --t->audit_ok_left_;
+        t->audit_.push_back(Json::parse(l));
+        return {};
+      }
+    };
+    o.audit_sink = std::make_shared<FixtureSink>(this);
     o.log = [](const std::string&) {};
     auto h = ToolHost::create(std::move(o));
     EXPECT_TRUE(h) << h.error().to_string();
@@ -482,10 +492,20 @@ class ServerTest : public ::testing::Test {
     std::lock_guard<std::mutex> l(mu_);
     return out_;
   }
+  // The tool_call (and https) records, without the tool_call_start records before each run.
   std::vector<Json> audits() {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Json> out;
+    for (const auto& j : audit_) {
+      if (j["event"] != "tool_call_start") out.push_back(j);
+    }
+    return out;
+  }
+  std::vector<Json> audits_all() {
     std::lock_guard<std::mutex> l(mu_);
     return audit_;
   }
+  int audit_ok_left_ = -1;
 
   TempDir tmp_;
   fs::path dir_;
@@ -645,6 +665,39 @@ TEST_F(ServerTest, CallsToolsWithGrantsAndAudit) {
   EXPECT_EQ(a[0]["bytes_out"], 11);
   EXPECT_EQ(a[0]["module_sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(a[2]["outcome"], "invalid_arguments");
+}
+
+// Record or refuse (#37): a call's tool_call_start record is written before it does anything;
+// when it cannot be, the tool does not run and the call is an error. A call that ran but whose
+// tool_call record failed is answered isError, saying so. Before: records came only after the
+// run, and a failed write was ignored (calls ran and succeeded unrecorded on a full disk).
+TEST_F(ServerTest, CallsAreRecordedBeforeTheyRunOrRefused) {
+  start();
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"made1"}}});
+  EXPECT_EQ(r["result"]["isError"], false);
+  auto all = audits_all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["event"], "tool_call_start");
+  EXPECT_EQ(all[0]["tool"], "mkdir");
+  EXPECT_EQ(all[0]["invocation_id"], all[1]["invocation_id"]);
+  EXPECT_EQ(all[1]["event"], "tool_call");
+
+  audit_ok_left_ = 0;  // the start record fails: the tool does not run
+  r = call(2, "mkdir", {{"paths", {"made2"}}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("was not run"), std::string::npos)
+      << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/made2"));
+
+  audit_ok_left_ = 1;  // the start record is written, the tool_call record fails
+  r = call(3, "mkdir", {{"paths", {"made3"}}});
+  EXPECT_TRUE(fs::is_directory(dir_ / "ws/made3"));
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"].back()["text"].get<std::string>().find("audit record was not written"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(audits_all().back()["event"], "tool_call_start");
 }
 
 TEST_F(ServerTest, ArgumentsAsJsonOnStdin) {
