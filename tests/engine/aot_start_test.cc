@@ -249,6 +249,53 @@ TEST(AotBackground, FailedCompileIsRecordedAndNotRepeated) {
       << notices[0];
 }
 
+// #37 item 5. Before: a background compile that failed on a full disk (the compiler could not
+// write its output) left a .failed marker, so no background compile of the module ran for a day
+// after space returned, and the message did not name the OS error. Now an I/O failure is this
+// machine's state, not the module's: no marker, the error says "No space left on device", and
+// the next auto run compiles in the background again.
+TEST(AotBackground, TransientIoFailureIsNotRemembered) {
+  TempDir cache, bin;
+  // A compiler that fails as gcc does on a full disk while `disk_full` exists (one script
+  // throughout: the compiler's identity is part of the cache key).
+  const fs::path full = bin.dir / "fullcc", disk_full = bin.dir / "disk_full";
+  testing::write_text(disk_full, "");
+  testing::write_text(full, "#!/bin/sh\n"
+                            "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
+                            "if [ -e '" + disk_full.string() + "' ]; then\n"
+                            "  echo 'cc1: fatal error: error writing to /tmp/ccA.s: No space left on device' >&2\n"
+                            "  exit 1\n"
+                            "fi\n"
+                            "exec cc \"$@\"\n");
+  chmod(full.c_str(), 0755);
+  std::vector<std::string> notices;
+  RunOptions o = auto_options(cache.dir, full.string(), &notices);
+  auto first = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
+  ASSERT_GT(first.report->background_compile_pid, 0);
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
+  EXPECT_TRUE(with_suffix(cache.dir, ".failed").empty()) << "a full disk is not the module's fault";
+  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+
+  // A foreground compile (--wait-for-compile) fails with an io_error that names the OS error.
+  o.wait_for_compile = true;
+  auto fg = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_FALSE(fg.report.has_value());
+  EXPECT_EQ(fg.report.error().code, ErrorCode::kIo);
+  EXPECT_NE(fg.report.error().message.find("No space left on device"), std::string::npos)
+      << fg.report.error().message;
+  EXPECT_TRUE(with_suffix(cache.dir, ".failed").empty());
+
+  // Space is back: the next auto run starts a background compile, which stores the entry.
+  fs::remove(disk_full);
+  o.wait_for_compile = false;
+  auto second = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
+  EXPECT_GT(second.report->background_compile_pid, 0);
+  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
+  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
+}
+
 // Killing the worker kills its compiler (the compile's supervisor sees its parent die); the
 // temporary directory it leaves is swept by the next compile in that cache.
 TEST(AotBackground, KillingTheWorkerLeavesNoCompilerBehind) {
