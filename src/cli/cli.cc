@@ -955,11 +955,12 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   auto r = ctx->reg->install(path, ctx->trust, o);
   if (!r) return report_error(r.error());
   const auto& i = r->installed;
-  registry_audit("bundle_install",
-                 {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
-                  {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
-                  {"source", path}, {"flags", flags_of(i)}},
-                 ctx->config.audit.file);
+  const bool recorded = registry_audit(
+      "bundle_install",
+      {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
+       {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
+       {"source", path}, {"flags", flags_of(i)}},
+      ctx->config.audit);
   // The trust word is the one `bundle list` shows (registry::trust_status).
   std::string trust = registry::trust_status(i, ctx->trust);
   std::printf("%s %s@%s, signed by key %s (trust: %s%s)\n", outcome_text(r->outcome), i.name.c_str(),
@@ -972,7 +973,7 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   for (const auto& c : r->tool_changes) {
     std::printf("  %s%s\n", c.blocking ? "changed (forced, recorded): " : "", c.line.c_str());
   }
-  return 0;
+  return recorded ? 0 : error_exit_code(ErrorCode::kIo);
 }
 
 int cmd_bundle_list(bool json, const std::string& config) {
@@ -1028,11 +1029,14 @@ int cmd_bundle_remove(const std::string& what) {
   if (!ctx) return report_error(ctx.error());
   auto removed = ctx->reg->remove(ref->name, ref->version);
   if (!removed) return report_error(removed.error());
+  bool recorded = true;
   for (const auto& i : *removed) {
     std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
-    registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, std::nullopt);
+    if (!registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, ctx->config.audit)) {
+      recorded = false;
+    }
   }
-  return 0;
+  return recorded ? 0 : error_exit_code(ErrorCode::kIo);
 }
 
 // Compiles MODULE for the AOT engine into the cache, so later runs start at native speed.
