@@ -8,7 +8,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -413,6 +415,253 @@ TEST(CliPlan, PlanChecksWhatTheRunChecksBeforeStarting) {
     json j = json::parse(run_cli({"plan", "--json", "--manifest", m, "--config", c}).out);
     EXPECT_EQ(j["preflight"]["ok"], false);
   }
+}
+
+// --- fault injection: registry and trust changes (#37) --------------------------------------
+//
+// Every failpoint `bundle install`, `bundle remove` and the trust commands reach (listed through
+// WASMCAP_FAILPOINT_TRACE, so a new step is covered as soon as it has a failpoint), armed in turn
+// with ENOSPC, EIO and SIGKILL: afterwards the registry's SQLite index passes its integrity check,
+// the old version still runs, the trust store still reads, and a retry of the command finishes
+// with nothing left behind (no staged tree, no store tree without a row, no temporary key file).
+
+// hello VERSION signed by `signer`'s key in `keys`, packed to keys/hello-VERSION.wcb.
+std::string pack_version(const Home& keys, const std::string& signer, const std::string& version) {
+  fs::copy_file(guest_path("hello"), keys.path("hello.wasm"), fs::copy_options::overwrite_existing);
+  testing::write_text(keys.path("manifest.json"),
+                      R"({"name":"hello","version":")" + version +
+                          R"(","module":"hello.wasm","permissions":{"args":true,"env":["WHO"]}})");
+  std::string out = keys.path("hello-" + version + ".wcb");
+  ProcResult r = keys.cli({"bundle", "pack", "--manifest", keys.path("manifest.json"), "--key",
+                           keys.path("keys/" + signer + ".key"), "--out", out});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  return out;
+}
+
+ProcResult faulted(const Home& h, const std::vector<std::string>& args, const std::string& failpoints,
+                   const std::string& trace = "") {
+  testing::ProcOptions o = h.opts();
+  if (!failpoints.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINTS", failpoints);
+  if (!trace.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINT_TRACE", trace);
+  return run_cli(args, o);
+}
+
+// The distinct failpoints `args` reaches in `h` (in first-hit order) whose names start with one of
+// `prefixes`; empty when wasmcap has no failpoints compiled in.
+std::vector<std::string> failpoints_reached(const Home& h, const std::vector<std::string>& args,
+                                            const std::vector<std::string>& prefixes) {
+  const std::string trace = h.path("trace");
+  fs::remove(trace);
+  ProcResult r = faulted(h, args, "", trace);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  std::vector<std::string> out;
+  for (const auto& name : testing::lines_of(testing::read_text(trace))) {
+    bool wanted = false;
+    for (const auto& p : prefixes) wanted = wanted || starts_with(name, p);
+    if (wanted && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
+
+void expect_registry_intact(const Home& h) {
+  const std::string db = h.path("home/registry/index.sqlite3");
+  if (::access("/usr/bin/sqlite3", X_OK) == 0 && fs::exists(db)) {
+    testing::ProcOptions o;
+    ProcResult ic = testing::run_process({"/usr/bin/sqlite3", db, "PRAGMA integrity_check;"}, o);
+    EXPECT_EQ(ic.out, "ok\n") << describe(ic);
+  }
+  ProcResult list = h.cli({"bundle", "list", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << describe(list);
+}
+
+// Installed versions, from `bundle list --json`.
+std::vector<std::string> installed_versions(const Home& h) {
+  std::vector<std::string> out;
+  ProcResult list = h.cli({"bundle", "list", "--json"});
+  json j = json::parse(list.out, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) out.push_back(e["version"]);
+  return out;
+}
+
+// No staged tree, and one store tree per installed version.
+void expect_nothing_leaked(const Home& h) {
+  std::error_code ec;
+  size_t staged = 0, stored = 0;
+  for (const auto& e : fs::directory_iterator(h.path("home/registry/tmp"), ec)) {
+    (void)e;
+    ++staged;
+  }
+  for (const auto& e : fs::directory_iterator(h.path("home/registry/store"), ec)) {
+    (void)e;
+    ++stored;
+  }
+  EXPECT_EQ(staged, 0u);
+  EXPECT_EQ(stored, installed_versions(h).size());
+}
+
+void expect_runs(const Home& h, const std::string& ref) {
+  ProcResult r = h.cli({"run", "--env", "WHO=me", ref});
+  EXPECT_EQ(r.exit_code, 0) << ref << ": " << describe(r);
+  EXPECT_EQ(r.out, "hello from wasm\nWHO=me\n");
+}
+
+struct FaultCase {
+  std::string point, action;
+  std::string spec() const { return point + "=" + action; }
+};
+
+std::vector<FaultCase> cases_for(const std::vector<std::string>& points) {
+  std::vector<FaultCase> out;
+  for (const auto& p : points) {
+    for (const char* a : {"enospc", "eio", "kill"}) out.push_back({p, a});
+  }
+  return out;
+}
+
+TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
+  auto fresh = [&](bool with_v2) {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
+    if (with_v2) {
+      EXPECT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
+    }
+    return h;
+  };
+  std::vector<std::string> install_points, remove_points;
+  {
+    auto h = fresh(false);
+    install_points = failpoints_reached(*h, {"bundle", "install", v2}, {"registry.", "audit."});
+    remove_points = failpoints_reached(*h, {"bundle", "remove", "hello@1.1.0"}, {"registry.", "audit."});
+  }
+  if (install_points.empty()) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
+  for (const char* step : {"registry.install.write", "registry.install.rename", "registry.install.commit"}) {
+    EXPECT_NE(std::find(install_points.begin(), install_points.end(), step), install_points.end()) << step;
+  }
+  EXPECT_NE(std::find(remove_points.begin(), remove_points.end(), "registry.remove.commit"), remove_points.end());
+
+  for (const auto& c : cases_for(install_points)) {
+    SCOPED_TRACE("bundle install at " + c.spec());
+    auto h = fresh(false);
+    ProcResult r = faulted(*h, {"bundle", "install", v2}, c.spec());
+    if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+    if (c.action != "kill" && r.exit_code != 0) {
+      EXPECT_NE(r.err.find(std::strerror(c.action == "enospc" ? ENOSPC : EIO)), std::string::npos) << r.err;
+    }
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");  // the old version stays usable
+    ProcResult retry = h->cli({"bundle", "install", v2});
+    EXPECT_EQ(retry.exit_code, 0) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+    expect_runs(*h, "hello");
+    expect_nothing_leaked(*h);
+  }
+  for (const auto& c : cases_for(remove_points)) {
+    SCOPED_TRACE("bundle remove at " + c.spec());
+    auto h = fresh(true);
+    ProcResult r = faulted(*h, {"bundle", "remove", "hello@1.1.0"}, c.spec());
+    if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");
+    ProcResult retry = h->cli({"bundle", "remove", "hello@1.1.0"});
+    EXPECT_TRUE(retry.exit_code == 0 || retry.exit_code == 66) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), std::vector<std::string>{"1.0.0"});
+    // A tree a kill left after the commit goes with the next change's garbage collection.
+    ASSERT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
+    expect_nothing_leaked(*h);
+  }
+}
+
+// The trust store after a fault: readable (no torn or half-written key file under a .pub name).
+json trust_list(const Home& h) {
+  ProcResult r = h.cli({"trust", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  return json::parse(r.out, nullptr, false);
+}
+
+void expect_no_temporaries(const Home& h) {
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(h.path("home/trust"), ec)) {
+    EXPECT_EQ(e.path().extension(), e.is_directory() ? "" : ".pub") << e.path();
+  }
+}
+
+TEST(Faults, TrustChangesAtEveryFailpoint) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string wcb = pack_version(keys, "acme", "1.0.0");
+  const std::string pub = keys.path("keys/acme.pub");
+  std::string id;
+  {
+    Home h;
+    ASSERT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
+    id = trust_list(h)[0]["id"];
+  }
+  auto fresh = [&](bool trusted) {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
+    if (!trusted) {
+      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
+    }
+    return h;
+  };
+  struct Command {
+    std::vector<std::string> args;
+    bool trusted_before;
+    std::string status_after;  // "trusted", "revoked" or "" (not listed)
+  };
+  const std::vector<Command> commands = {{{"trust", "add", pub}, false, "trusted"},
+                                         {{"trust", "revoke", id}, true, "revoked"},
+                                         {{"trust", "remove", id}, true, ""}};
+  bool any = false;
+  for (const auto& cmd : commands) {
+    std::vector<std::string> points;
+    {
+      auto h = fresh(cmd.trusted_before);
+      points = failpoints_reached(*h, cmd.args, {"trust.", "audit."});
+    }
+    if (points.empty()) continue;
+    any = true;
+    for (const auto& c : cases_for(points)) {
+      SCOPED_TRACE(cmd.args[1] + " at " + c.spec());
+      auto h = fresh(cmd.trusted_before);
+      ProcResult r = faulted(*h, cmd.args, c.spec());
+      if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+      json before = trust_list(*h);
+      ASSERT_TRUE(before.is_array());
+      // The bundle runs exactly when its signer is listed as trusted and not revoked.
+      bool trusted = false, revoked = false;
+      for (const auto& k : before) {
+        trusted = trusted || k["status"] == "trusted";
+        revoked = revoked || k["status"] == "revoked";
+      }
+      ProcResult run = h->cli({"run", "--env", "WHO=me", "hello"});
+      EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
+      ProcResult retry = h->cli(cmd.args);
+      EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
+          << describe(retry);
+      json after = trust_list(*h);
+      if (cmd.status_after.empty()) {
+        EXPECT_TRUE(after.empty()) << after.dump();
+      } else {
+        ASSERT_EQ(after.size(), 1u) << after.dump();
+        EXPECT_EQ(after[0]["status"], cmd.status_after);
+      }
+      expect_no_temporaries(*h);
+    }
+  }
+  if (!any) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
 }
 
 // --- audit ----------------------------------------------------------------------------------------
