@@ -5,12 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include <sched.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <set>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -762,6 +765,64 @@ TEST(CliAudit, OnFailureContinueRunsWithAWarning) {
   ProcResult bad = run_hello(h);
   EXPECT_EQ(bad.exit_code, 78) << describe(bad);
   EXPECT_NE(bad.err.find("$.audit.on_failure"), std::string::npos) << bad.err;
+}
+
+// Many runs at once on one audit file, half of them killed at varying moments: no two records
+// are ever glued, a torn line (a kill inside a record's write) is at most one per killed run and
+// ended by the next record, and every run whose guest printed anything has its run_start.
+TEST(CliAudit, ConcurrentRunsAndKillsNeverLoseOrGlueRecords) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log);
+  constexpr int kRuns = 16;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kRuns; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int out = ::open(h.path("out-" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(out, 1);
+      ::dup2(null, 2);
+      ::setenv("WASMCAP_HOME", h.path("home").c_str(), 1);
+      std::string id = "run-" + std::to_string(i);
+      ::execl(testing::cli_path().c_str(), "wasmcap", "run", "--engine", "interp", "--manifest",
+              h.path("m.json").c_str(), "--config", h.path("c.json").c_str(), "--invocation-id",
+              id.c_str(), "x", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pids.push_back(pid);
+  }
+  for (int i = 0; i < kRuns; i += 2) {
+    ::usleep(static_cast<useconds_t>(1500 * i));
+    ::kill(pids[i], SIGKILL);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  const std::string text = testing::read_text(log);
+  std::set<std::string> started;
+  int torn = 0;
+  for (const auto& l : testing::lines_of(text)) {
+    json j = json::parse(l, nullptr, false);
+    if (j.is_discarded()) {
+      ++torn;
+      EXPECT_EQ(l.find("}{"), std::string::npos) << "glued records: " << l;
+      continue;
+    }
+    if (j["event"] == "run_start") started.insert(j["invocation_id"]);
+  }
+  EXPECT_LE(torn, kRuns / 2);
+  for (int i = 0; i < kRuns; ++i) {
+    if (testing::read_text(h.path("out-" + std::to_string(i))).find("hello from wasm") == std::string::npos) continue;
+    EXPECT_EQ(started.count("run-" + std::to_string(i)), 1u) << "run " << i << " ran unrecorded";
+  }
+  // The runs not killed are complete.
+  for (int i = 1; i < kRuns; i += 2) EXPECT_EQ(started.count("run-" + std::to_string(i)), 1u) << i;
+  // The next record starts a line of its own whatever the kills left.
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_EQ(json::parse(testing::lines_of(testing::read_text(log)).back())["event"], "run_end");
 }
 
 // The same on a real full disk: a 64 KiB tmpfs. Full: no run starts, the audit file is unchanged.

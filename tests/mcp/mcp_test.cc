@@ -455,6 +455,14 @@ class ServerTest : public ::testing::Test {
     proto_ = std::make_unique<Protocol>(host_, s, [this](const std::string& m) {
       std::lock_guard<std::mutex> g(mu_);
       out_.push_back(Json::parse(m));
+      // Every answered tool call is recorded before its answer is sent (#37).
+      const Json& j = out_.back();
+      if (j.contains("id") && j.contains("result") && j["result"].contains("isError")) {
+        std::string id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+        bool recorded = false;
+        for (const auto& a : audit_) recorded = recorded || (a["event"] == "tool_call" && a["request_id"] == id);
+        if (!recorded) answered_unrecorded_.push_back(id);
+      }
       cv_.notify_all();
     });
   }
@@ -506,6 +514,7 @@ class ServerTest : public ::testing::Test {
     return audit_;
   }
   int audit_ok_left_ = -1;
+  std::vector<std::string> answered_unrecorded_;  // ids of tool calls answered before recorded
 
   TempDir tmp_;
   fs::path dir_;
@@ -698,6 +707,43 @@ TEST_F(ServerTest, CallsAreRecordedBeforeTheyRunOrRefused) {
             std::string::npos)
       << r.dump();
   EXPECT_EQ(audits_all().back()["event"], "tool_call_start");
+}
+
+// A busy server: many calls at once from several clients' threads. Every call has its
+// tool_call_start and tool_call records, and each answer is sent only after its call's
+// tool_call record is written (checked as each answer goes out).
+TEST_F(ServerTest, BusyServerRecordsEveryCallBeforeItsAnswer) {
+  ServerOptions o;
+  o.max_concurrency = 8;
+  o.max_queue = 64;
+  start(o);
+  initialize();
+  constexpr int kThreads = 4, kCalls = 10;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        int id = 100 + t * kCalls + i;
+        send({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"},
+              {"params", {{"name", "cat"}, {"arguments", {{"paths", {"notes.txt"}}}}}}});
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  for (int id = 100; id < 100 + kThreads * kCalls; ++id) {
+    Json r = reply(id);
+    EXPECT_EQ(r["result"]["isError"], false) << r.dump();
+  }
+  proto_->wait_idle();
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ(answered_unrecorded_, std::vector<std::string>{});
+  int starts = 0, ends = 0;
+  for (const auto& a : audit_) {
+    starts += a["event"] == "tool_call_start";
+    ends += a["event"] == "tool_call";
+  }
+  EXPECT_EQ(starts, kThreads * kCalls);
+  EXPECT_EQ(ends, kThreads * kCalls);
 }
 
 TEST_F(ServerTest, ArgumentsAsJsonOnStdin) {
