@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <random>
 #include <set>
 #include <cstring>
 #include <filesystem>
@@ -581,6 +582,69 @@ TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
     ASSERT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
     expect_nothing_leaked(*h);
   }
+}
+
+// Starts `wasmcap ARGS` with $WASMCAP_HOME of `h`, output discarded; returns its pid.
+pid_t spawn_cli(const Home& h, const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::setenv("WASMCAP_HOME", h.path("home").c_str(), 1);
+    std::vector<std::string> argv{testing::cli_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// 25 kills of `bundle install` at random moments within its measured duration (in addition to
+// the failpoints above, which need a build that has them): each leaves a registry that passes its
+// integrity check, runs the old version, and finishes the install on a retry.
+TEST(Faults, BundleInstallKilledAtRandomMoments) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
+  auto fresh = [&] {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
+    return h;
+  };
+  double wall_ms;
+  {
+    auto h = fresh();
+    ProcResult r = h->cli({"bundle", "install", v2});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    wall_ms = r.wall_ms;
+  }
+  std::mt19937 rng(37);
+  int killed = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto h = fresh();
+    const auto delay_us = static_cast<useconds_t>(std::uniform_real_distribution<double>(0, wall_ms)(rng) * 1000);
+    SCOPED_TRACE("kill after " + std::to_string(delay_us) + " us of ~" + std::to_string(wall_ms) + " ms");
+    pid_t pid = spawn_cli(*h, {"bundle", "install", v2});
+    ::usleep(delay_us);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    killed += WIFSIGNALED(status);
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");
+    ProcResult retry = h->cli({"bundle", "install", v2});
+    EXPECT_EQ(retry.exit_code, 0) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+    expect_runs(*h, "hello");
+    expect_nothing_leaked(*h);
+  }
+  EXPECT_GT(killed, 0);
 }
 
 // The trust store after a fault: readable (no torn or half-written key file under a .pub name).
