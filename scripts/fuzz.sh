@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets (policy parsers: manifest, host config; the bundle reader: bundle; the AOT
+# Builds the fuzz targets (policy parsers: manifest, host config; the JSON decoder under every
+# JSON parse: json; the bundle reader: bundle; the AOT
 # translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the fast
 # interpreter against wabt's: fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
@@ -26,7 +27,7 @@ fi
 # target:component:max_len
 # https_abi also runs under -malloc_limit_mb: one allocation over the limit is a finding (host
 # memory for a request must be O(bounds), never O(guest memory x header count)).
-for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 \
+for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 json:policy:16384 \
             bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072 \
             shell_parser:shell:16384 \
             fast_diff:engine:4096; do

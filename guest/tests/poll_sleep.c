@@ -1,4 +1,5 @@
-// poll_oneoff clock subscriptions. argv[1] = milliseconds to sleep (default 100).
+// poll_oneoff clock subscriptions. argv[1] = milliseconds to sleep (default 100), or "forever":
+// a relative timeout of UINT64_MAX ns (an infinite wait).
 // Prints:
 //   rel_errno=E nevents=N userdata=U type=T event_errno=E elapsed_ms=M
 //   abs_errno=E abs_elapsed_ms=M  (absolute-time subscription, half the duration)
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
   sub.userdata = 0xC10C;
   sub.u.tag = __WASI_EVENTTYPE_CLOCK;
   sub.u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
-  sub.u.u.clock.timeout = ms * 1000000ull;
+  sub.u.u.clock.timeout = argc > 1 && strcmp(argv[1], "forever") == 0 ? ~0ull : ms * 1000000ull;
   sub.u.u.clock.precision = 0;
   sub.u.u.clock.flags = 0;
   unsigned long long t0 = now_ns();

@@ -160,6 +160,23 @@ struct HostCallResult {
 
 struct ExecLimits;
 
+// The one rate at which work the guest makes the host do is metered, whoever does it: one fuel
+// unit per kFuelBytesPerUnit bytes moved or written. WASI host calls charge their transfers at
+// this rate (WasiHost::charge_bytes), and every engine charges bulk instructions at it on top of
+// their one unit as an instruction: memory.fill/copy/init by the bytes they touch, memory.grow by
+// the bytes it makes available, table.fill/copy/init/grow by their elements at
+// kFuelBytesPerTableElement bytes each (docs/security-model.md, "Bulk work and loading"). Without
+// it one instruction could make the host write 4 GiB for one unit: a guest under --fuel 20000
+// ran 15-35 s of memset.
+inline constexpr uint64_t kFuelBytesPerUnit = 16;
+// A table element counts as a reference's size (8 bytes) whatever an engine stores for it, so
+// the same instruction costs the same fuel on every engine.
+inline constexpr uint64_t kFuelBytesPerTableElement = 8;
+// Fuel units for `bytes` of bulk work (rounded up; 0 bytes cost 0).
+constexpr uint64_t fuel_for_bytes(uint64_t bytes) {
+  return bytes / kFuelBytesPerUnit + (bytes % kFuelBytesPerUnit != 0 ? 1 : 0);
+}
+
 struct HostContext {
   GuestMemory memory;                  // the instance's memory, refreshed for each call
   const ExecLimits* limits = nullptr;  // the running instance's limits (deadline, interrupt)

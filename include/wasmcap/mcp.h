@@ -41,6 +41,13 @@ inline constexpr uint64_t kDefaultMaxOutputBytes = 1u << 20;    // guest stdout+
 inline constexpr size_t kDefaultMaxConcurrency = 4;             // calls running at once
 inline constexpr size_t kDefaultMaxQueue = 16;                  // calls waiting for a slot
 inline constexpr size_t kToolsPageSize = 50;                    // tools/list page
+// Workspace copies made for per_session grants (docs/mcp.md#sessions-and-per-session-workspaces):
+// each is a full copy of a project, so their number and total apparent size are capped (a
+// client inventing session ids, or many sessions at once, cannot fill the disk), and a session
+// idle this long expires (its unchanged copies are deleted).
+inline constexpr size_t kDefaultMaxSessionWorkspaces = 16;
+inline constexpr uint64_t kDefaultMaxSessionWorkspaceBytes = uint64_t{1} << 30;  // 1 GiB
+inline constexpr uint64_t kDefaultSessionIdleTimeoutMs = 30 * 60 * 1000;          // 30 min
 
 struct ServerOptions {
   std::string home;             // registry home ($WASMCAP_HOME); "" = registry::default_home()
@@ -66,6 +73,11 @@ struct ServerOptions {
   size_t max_concurrency = kDefaultMaxConcurrency;
   size_t max_queue = kDefaultMaxQueue;
   size_t max_message_bytes = kDefaultMaxMessageBytes;
+  // Per-session workspace copies: live copies at once, their total apparent bytes, and the idle
+  // time after which a session expires (0: never).
+  size_t max_session_workspaces = kDefaultMaxSessionWorkspaces;
+  uint64_t max_session_workspace_bytes = kDefaultMaxSessionWorkspaceBytes;
+  uint64_t session_idle_timeout_ms = kDefaultSessionIdleTimeoutMs;
   uint64_t progress_interval_ms = 1000;  // between progress notifications of one call
   // Extra destination for audit records (tool_call and https events); the host config's
   // audit.file also gets them. May be null.
@@ -78,6 +90,10 @@ struct ServerOptions {
 struct CallContext {
   std::string request_id;  // the JSON-RPC id as JSON text ("" from the CLI)
   std::string session_id;  // MCP session / correlation id ("" when none)
+  // The session whose per_session workspace copies this call uses: an id the host issued
+  // (open_session); one it did not issue (or that expired) is refused when the call needs such
+  // a copy. "": the call gets copies of its own, removed when it ends.
+  std::string workspace_session;
   const std::atomic<bool>* cancel = nullptr;  // set to stop the running instance
 };
 
@@ -121,6 +137,12 @@ class ToolHost {
                    const CallContext& context);
 
   const ServerOptions& options() const;
+
+  // Sessions (initialize over HTTP, the connection on stdio): mints and remembers an id that
+  // may own per_session workspace copies; close_session ends it (unchanged copies deleted,
+  // changed ones kept for review).
+  Result<std::string> open_session();
+  void close_session(const std::string& id);
 
  private:
   struct Impl;

@@ -117,6 +117,53 @@ inline constexpr uint64_t kMaxModuleFileBytes = uint64_t{1} << 30;
 Result<ModuleFile> read_module_file(const std::string& path,
                                     uint64_t max_bytes = kMaxModuleFileBytes);
 
+// --- The load budget (docs/security-model.md, "Bulk work and loading") ---------------------
+//
+// Threat: loading costs host memory and time out of proportion to a module's size: a valid
+// 4 MB module of a million empty functions took 534 MB on the fast engine and 720 MB on wabt's
+// (135-180 bytes per module byte; each function is 4 bytes of wasm and a few hundred bytes of
+// host structures) under --max-memory-mb 16, and ran 1.9 s past a 300 ms deadline. Before any
+// engine sees a module, run_module estimates what loading it costs from its section headers
+// (a pass over the sections, no decoding: estimate_load_cost) and refuses it (memory_limit)
+// when that is above the load budget: the run's memory limit, at least kMinLoadBudgetBytes.
+// The estimate is an upper bound of what both interpreters allocate to load and instantiate
+// it (tests/runtime/load_budget_test.cc measures the allocations of each shape of module against
+// it); the per-item costs are measured on wabt 1.0.32 and the fast engine (docs/fast-interp.md,
+// "Load"). The deadline also covers loading: a load that ends past it ends the run
+// (deadline_exceeded) before the module is instantiated.
+// Embedders that call Engine::load directly apply check_load_budget themselves.
+//
+// The floor: ordinary programs must load under small memory limits (python.wasm, 6.8 MB, is
+// estimated at about 130 MiB); the budget is the larger of it and the memory limit.
+inline constexpr uint64_t kMinLoadBudgetBytes = 256ull << 20;
+// Host bytes per item: the larger of the two interpreters' measured costs, rounded up to a power
+// of two (measured 2026-11-25, tests/runtime/load_budget_test.cc prints them; docs/fast-interp.md
+// "Load"): fast / wabt per function 536 / 729, per type 386 / 196, per export 509 / 651, per
+// global 326 / 864, per element 178 / 32, per code byte 1.6 / 12 (wabt's instruction stream; fast
+// translates lazily, a few code bytes per wasm byte of the functions called).
+inline constexpr uint64_t kLoadBytesPerModuleByte = 4;     // the bytes kept, split, copied
+inline constexpr uint64_t kLoadBytesPerFunction = 1024;    // declarations, instance entries
+inline constexpr uint64_t kLoadBytesPerType = 512;         // signatures (IR, interp, canonical)
+inline constexpr uint64_t kLoadBytesPerEntry = 1024;       // an import, export or global
+inline constexpr uint64_t kLoadBytesPerElementByte = 256;  // an element (at least one byte)
+inline constexpr uint64_t kLoadBytesPerCodeByte = 16;      // instruction streams, translations
+struct LoadCost {
+  uint64_t module_bytes = 0;
+  uint64_t functions = 0;      // declared and imported (an upper bound: all imports count)
+  uint64_t types = 0;
+  uint64_t entries = 0;        // imports, exports, globals
+  uint64_t element_bytes = 0;  // the element section's size
+  uint64_t code_bytes = 0;     // the code section's size
+  uint64_t host_bytes = 0;     // the estimate (saturating)
+};
+// Never fails: a malformed module is estimated as far as its sections read (the engine's
+// loader then says what is wrong).
+LoadCost estimate_load_cost(const uint8_t* bytes, size_t size);
+uint64_t load_budget_bytes(uint64_t max_memory_bytes);
+// memory_limit, with the estimate, the budget and what to do, when the estimate is above
+// load_budget_bytes(max_memory_bytes).
+Result<void> check_load_budget(const uint8_t* bytes, size_t size, uint64_t max_memory_bytes);
+
 // Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
 // same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine
 // when a C compiler is available, else the interpreter). Unknown names are an error listing the engines.

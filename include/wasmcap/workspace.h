@@ -153,10 +153,16 @@ Result<void> discard(const std::string& home, const std::string& name);
 // workspace's tree in HOME. Errors: not_found (no such workspace: create it with
 // `wasmcap ws create`), or what open() reports. Mounts that are not workspaces are untouched.
 // A per_session mount with a non-empty `session_key` gets session_workspace(base, key) instead
-// (created on first use); with an empty key it is the named workspace itself.
+// (created on first use); with an empty key it is the named workspace itself. Mounts whose host
+// is already set are left as they are (the MCP server binds per_session mounts to the copies
+// its sessions own, src/mcp/sessions.h, and then calls this for the rest).
 // With `holds`, a ToolHold on each bound workspace is appended there: keep them for the run.
 Result<void> bind_plan(policy::Plan& plan, const std::string& home,
                        const std::string& session_key = "", std::vector<ToolHold>* holds = nullptr);
+
+// The name of the workspace of one session over `base`: "s-" + 16 hex digits of
+// BLAKE2b(base NUL key); the key never reaches the name.
+std::string session_workspace_name(const std::string& base, const std::string& session_key);
 
 // The workspace of one session over `base`: "s-" + 16 hex digits of BLAKE2b(base, key), created
 // from base's source when missing (a fresh copy of the real tree, not of base's changes).

@@ -28,8 +28,11 @@ const Json* tool_named(const Json& tools, const std::string& name) {
 std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
                                              std::string_view new_manifest) {
   std::vector<SurfaceChange> out;
-  Json a = Json::parse(old_manifest, nullptr, false);
-  Json b = Json::parse(new_manifest, nullptr, false);
+  // Manifests, bounded as every manifest is (src/common/json.h); one that does not parse
+  // is a blocking change, never a crash.
+  const json::Limits manifest{policy::kMaxDocumentBytes, policy::kMaxNestingDepth};
+  Json a = json::parse(old_manifest, manifest).value_or(Json());
+  Json b = json::parse(new_manifest, manifest).value_or(Json());
   if (!a.is_object() || !b.is_object()) {
     out.push_back({"the installed manifest cannot be read for comparison", true});
     return out;

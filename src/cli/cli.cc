@@ -21,6 +21,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/json.h"
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
 #include "wasmcap/audit.h"
@@ -580,7 +581,8 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
   auto preflight = preflight_checks(**plan);
   std::string out = json ? policy::plan_to_json(**plan, report) : policy::plan_to_text(**plan, report);
   if (json) {
-    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    // Our own output, re-read to add the preflight (the decoder bounds every parse).
+    nlohmann::json j = json::parse(out, json::Limits{out.size(), json::kMaxDepth}).value_or(nullptr);
     if (j.is_object()) {
       j["preflight"] = preflight ? nlohmann::json{{"ok", true}, {"checked", *preflight}}
                                  : nlohmann::json{{"ok", false},

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "common/json.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/mcp.h"
 #include "wasmcap/registry.h"
@@ -30,6 +31,9 @@ struct McpCommands {
   size_t max_connections = mcp::kHttpMaxConnections;
   size_t max_connections_per_peer = mcp::kHttpMaxConnectionsPerPeer;
   std::string clock, random;  // --clock / --random pins of every call
+  size_t max_session_workspaces = mcp::kDefaultMaxSessionWorkspaces;
+  uint64_t max_session_workspace_mb = mcp::kDefaultMaxSessionWorkspaceBytes >> 20;
+  uint64_t session_idle_timeout_ms = mcp::kDefaultSessionIdleTimeoutMs;
 };
 
 namespace {
@@ -52,6 +56,16 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
   c->add_option("--call-workspaces", m.workspace_root,
                 "Give every call a fresh empty directory below DIR in place of each granted "
                 "directory (removed after the call)");
+  c->add_option("--max-session-workspaces", m.max_session_workspaces,
+                "Live copies for per_session workspace grants, sessions' and per-call ones "
+                "together (default 16); beyond it calls needing a new copy get `server busy`")
+      ->check(CLI::Range(size_t{1}, size_t{1024}));  // well below mcp::kMaxSessions
+  c->add_option("--max-session-workspace-mb", m.max_session_workspace_mb,
+                "Total apparent size of those copies in MiB (default 1024)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+  c->add_option("--session-idle-timeout-ms", m.session_idle_timeout_ms,
+                "A session unused this long expires: its unchanged workspace copies are deleted, "
+                "changed ones kept for review (default 1800000 = 30 min; 0 = never)");
   c->add_flag("--audit-stderr", m.audit_stderr,
               "Also write audit records (tool_call, https_request) to stderr");
   c->add_option("--clock", m.clock,
@@ -83,6 +97,9 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   if (m.fuel != 0) o.call_fuel = m.fuel;
   o.max_output_bytes = m.max_output_bytes;
   o.call_workspace_root = m.workspace_root;
+  o.max_session_workspaces = m.max_session_workspaces;
+  o.max_session_workspace_bytes = m.max_session_workspace_mb << 20;
+  o.session_idle_timeout_ms = m.session_idle_timeout_ms;
   if (!m.clock.empty()) {
     auto c = parse_clock_source(m.clock);
     if (!c) return make_error(c.error().code, "--clock: " + c.error().message);
@@ -187,7 +204,11 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     for (;;) {
       auto page = (*host)->list(cursor);
       if (!page) return fail(page.error());
-      for (auto& t : nlohmann::json::parse(page->tools_json)) all.push_back(t);
+      // The host's own listing, re-read (the decoder bounds every parse).
+      const std::string& text = page->tools_json;
+      auto tools = json::parse(text, json::Limits{text.size(), json::kMaxDepth});
+      if (!tools || !tools->is_array()) return fail(Error(ErrorCode::kInternal, "tools/list: unreadable page"));
+      for (auto& t : *tools) all.push_back(t);
       if (page->next_cursor.empty()) break;
       cursor = page->next_cursor;
     }

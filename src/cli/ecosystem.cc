@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/json.h"
 #include "policy/json_doc.h"
 #include "common/failpoint.h"
 #include "wasmcap/audit.h"
@@ -348,7 +349,10 @@ Result<Reviewed> review(const std::string& path, const std::string& config_path)
 int bundle_inspect(const std::string& path, const std::string& config_path, bool json) {
   auto r = review(path, config_path);
   if (!r) return fail(r.error());
-  nlohmann::json m = nlohmann::json::parse(r->b.manifest_jcs, nullptr, false);
+  // The verified manifest, bounded as every manifest is.
+  nlohmann::json m = json::parse(r->b.manifest_jcs,
+                                 json::Limits{policy::kMaxDocumentBytes, policy::kMaxNestingDepth})
+                         .value_or(nlohmann::json::object());
   nlohmann::json modules = nlohmann::json::array();
   for (const auto& [name, data] : r->b.modules) {
     modules.push_back({{"name", name}, {"bytes", data.size()}, {"sha256", bundle::sha256_hex(data)}});
@@ -461,7 +465,8 @@ int audit_query(const AuditQuery& q) {
       ++malformed;
       continue;
     }
-    nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
+    // Audit records are flat (depth 2); json::kMaxDepth stops a planted deep line.
+    nlohmann::json r = json::parse(line, json::Limits{kMaxLine, json::kMaxDepth}).value_or(nullptr);
     if (!r.is_object()) {
       ++malformed;
       continue;
@@ -682,7 +687,8 @@ int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_pa
     }
   }
   if (json) {
-    nlohmann::json j = nlohmann::json::parse(policy::plan_to_json(plan, report), nullptr, false);
+    std::string text = policy::plan_to_json(plan, report);  // our own output, re-read
+    nlohmann::json j = json::parse(text, json::Limits{text.size(), json::kMaxDepth}).value_or(nullptr);
     j["bundle"] = {{"file", bundle_path}, {"signer_key_id", r->b.signer.id()}, {"trust", r->trust}};
     print_json(j);
   } else {

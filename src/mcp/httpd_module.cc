@@ -459,6 +459,25 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
       return refuse(c, rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                     "the request's headers are larger than " + std::to_string(s->cfg.max_header_bytes) + " bytes");
     }
+    // Framing (RFC 9112 section 6.3): a request whose body could be delimited two ways is refused
+    // (400 and close) before anything else, as haproxy and nginx do: with both Transfer-Encoding
+    // and Content-Length, two Content-Length lines, or a transfer coding other than "chunked", a
+    // proxy in front of this server and the server could disagree on where the body ends and
+    // read the rest as another request (request smuggling).
+    size_t lengths = 0, codings = 0;
+    bool chunked_only = true;
+    for (const auto& [name, value] : rq->req.headers) {
+      if (ieq(name, MHD_HTTP_HEADER_CONTENT_LENGTH)) ++lengths;
+      if (ieq(name, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        ++codings;
+        chunked_only = chunked_only && ieq(value, "chunked");
+      }
+    }
+    if (lengths > 1 || codings > 1 || (lengths != 0 && codings != 0) || !chunked_only) {
+      return refuse(c, rq, MHD_HTTP_BAD_REQUEST,
+                    "the request's body is framed ambiguously (Content-Length with Transfer-Encoding, "
+                    "two of either, or a transfer coding other than chunked)");
+    }
     if (s->path != url) return refuse(c, rq, MHD_HTTP_NOT_FOUND, "not found");
     std::string_view m = method;
     if (m != "POST" && m != "GET" && m != "DELETE") {

@@ -17,32 +17,6 @@
 
 namespace wasmcap::mcp {
 
-size_t json_depth(std::string_view text, size_t limit) {
-  size_t depth = 0, max = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max = std::max(max, ++depth);
-      if (max > limit) return max;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 namespace {
 
 constexpr const char* kMetaVersion = "io.modelcontextprotocol/protocolVersion";
@@ -128,17 +102,17 @@ void Protocol::Impl::handle(std::string_view text) {
                        null_id));
     return;
   }
-  if (json_depth(text, kMaxJsonDepth) > kMaxJsonDepth) {
-    emit(error_message(kParseError, "Parse error: nested deeper than " +
-                                        std::to_string(kMaxJsonDepth) + " levels",
+  // Bounded while parsing: no value deeper than kMaxJsonDepth is ever built.
+  auto parsed = json::parse(text, json::Limits{host->options().max_message_bytes, kMaxJsonDepth});
+  if (!parsed) {
+    emit(error_message(kParseError,
+                       parsed.error().kind == json::ParseError::Kind::kTooDeep
+                           ? "Parse error: " + parsed.error().message
+                           : std::string("Parse error: not valid JSON"),
                        null_id));
     return;
   }
-  Json msg = Json::parse(text, nullptr, false);
-  if (msg.is_discarded()) {
-    emit(error_message(kParseError, "Parse error: not valid JSON", null_id));
-    return;
-  }
+  Json msg = std::move(*parsed);
   if (msg.is_array()) {
     emit(error_message(kInvalidRequest, "Invalid Request: JSON-RPC batches are not supported by MCP",
                        null_id));
@@ -311,7 +285,13 @@ void Protocol::Impl::request(const Json& id, const std::string& method, const Js
       emit(error_message(kInvalidParamsCode, "Invalid params: " + page.error().message, id));
       return;
     }
-    Json r{{"tools", Json::parse(page->tools_json)}};
+    // The host's own listing (bounded schemas), re-read through the one decoder.
+    auto tools = json::parse(page->tools_json, json::Limits{page->tools_json.size(), kMaxJsonDepth});
+    if (!tools) {
+      emit(error_message(kInternalError, "Internal error: tools/list page unreadable", id));
+      return;
+    }
+    Json r{{"tools", std::move(*tools)}};
     if (!page->next_cursor.empty()) r["nextCursor"] = page->next_cursor;
     if (stateless) {
       r["ttlMs"] = kListTtlMs;  // ListToolsResult is a CacheableResult in 2026-07-28
@@ -429,6 +409,7 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       CallContext ctx;
       ctx.request_id = dump(id);
       ctx.session_id = im.settings.session_id;
+      ctx.workspace_session = im.settings.workspace_session;
       ctx.cancel = cancel.get();
       outcome = im.host->call(tool, args, ctx);
     }
@@ -447,9 +428,16 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       if (outcome.protocol_error) {
         im.emit(error_message(outcome.error_code, outcome.error_message, id));
       } else {
-        Json r = Json::parse(outcome.result_json);
-        if (stateless) im.stamp(r);
-        im.emit(result_message(id, std::move(r)));
+        // The tool layer's result, re-read to stamp it: its structuredContent is bounded by
+        // kMaxToolOutputDepth, so the result fits kMaxJsonDepth.
+        auto r = json::parse(outcome.result_json,
+                             json::Limits{outcome.result_json.size(), kMaxJsonDepth});
+        if (!r) {
+          im.emit(error_message(kInternalError, "Internal error: the call's result is unreadable", id));
+        } else {
+          if (stateless) im.stamp(*r);
+          im.emit(result_message(id, std::move(*r)));
+        }
       }
     }
     if (run) {

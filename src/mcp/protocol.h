@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json.h"
 #include "wasmcap/mcp.h"
 
 namespace wasmcap::mcp {
@@ -21,6 +22,10 @@ inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParamsCode = -32602;
 inline constexpr int kInternalError = -32603;
 inline constexpr int kServerBusy = -32000;              // our own: concurrency limit reached
+// Our own: a call needs a per-session workspace and its Mcp-Session-Id is not a live session
+// this server issued (never issued, expired, or another replica's). The client starts a new
+// session with initialize.
+inline constexpr int kSessionNotFound = -32001;
 // Codes the 2026-07-28 revision defines (schema/2026-07-28/schema.ts; renumbered from the draft's
 // -32001/-32003/-32004 before the release).
 inline constexpr int kHeaderMismatch = -32020;
@@ -31,8 +36,13 @@ inline constexpr int kUnsupportedProtocolVersion = -32022;
 // "private" because a shared cache must not hand one operator's tool list to another.
 inline constexpr uint64_t kListTtlMs = 60000;
 
-// Deeper JSON than this is refused before parsing (every later step walks it recursively).
-inline constexpr size_t kMaxJsonDepth = 64;
+// JSON-RPC messages nested deeper than this are refused while parsing (src/common/json.h):
+// every later step (copy, compare, dump, schema validation) walks a value recursively.
+inline constexpr size_t kMaxJsonDepth = json::kMaxDepth;
+// A "stdout": "json" tool's output: its value is sent as result.structuredContent, two levels
+// below the response message, so every message the server sends stays within kMaxJsonDepth,
+// the bound each later re-read of it (and a client like this server) applies.
+inline constexpr size_t kMaxToolOutputDepth = kMaxJsonDepth - 2;
 
 // The concurrency limit, shared by every Protocol of one server (stateless HTTP creates one
 // Protocol per request; the limit must hold across them).
@@ -53,6 +63,8 @@ class Protocol {
     // logging/setLevel applies to later messages.
     bool session = true;
     std::string session_id;  // MCP session / correlation id for audit records ("" = none)
+    // The session owning per_session workspace copies (CallContext::workspace_session).
+    std::string workspace_session;
     std::shared_ptr<CallGate> gate;  // null: this Protocol's own
   };
 
@@ -76,9 +88,5 @@ class Protocol {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-// Depth of the deepest array/object nesting in `text` (strings skipped), stopping early once it
-// exceeds `limit`. Exposed for tests.
-size_t json_depth(std::string_view text, size_t limit);
 
 }  // namespace wasmcap::mcp

@@ -15,6 +15,9 @@
 #include <map>
 #include <mutex>
 
+#include "common/json.h"
+#include "mcp/protocol.h"
+#include "mcp/sessions.h"
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
 #include "wasmcap/audit.h"
@@ -198,6 +201,7 @@ struct ToolHost::Impl {
   std::vector<Entry> entries;  // by name
   std::vector<std::string> unavailable;
   std::shared_ptr<audit::Sink> audit;
+  std::unique_ptr<Sessions> sessions;  // per_session workspace copies
 
   void log(const std::string& line) const {
     if (options.log) {
@@ -264,6 +268,8 @@ struct ToolHost::Impl {
 ToolHost::ToolHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ToolHost::~ToolHost() = default;
 const ServerOptions& ToolHost::options() const { return impl_->options; }
+Result<std::string> ToolHost::open_session() { return impl_->sessions->open(); }
+void ToolHost::close_session(const std::string& id) { impl_->sessions->close(id); }
 
 Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   auto impl = std::make_unique<Impl>();
@@ -273,6 +279,13 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   std::shared_ptr<audit::Sink> file;
   WASMCAP_TRY_ASSIGN(file, audit::open_configured_sink(o.config.audit));
   impl->audit = audit::tee_sink(file, o.audit_sink);
+  Sessions::Options so;
+  so.home = o.home;
+  so.max_copies = o.max_session_workspaces;
+  so.max_bytes = o.max_session_workspace_bytes;
+  so.idle_timeout_ms = o.session_idle_timeout_ms;
+  so.log = [im = impl.get()](const std::string& line) { im->log(line); };
+  impl->sessions = std::make_unique<Sessions>(std::move(so));
   bundle::TrustStore trust;
   WASMCAP_TRY_ASSIGN(trust, registry::load_trust_store(o.home, &o.config.trust));
   // Replicas share one registry volume and only read it (docs/mcp.md#many-replicas-stateless-http).
@@ -316,8 +329,17 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       e.manifest_sha256 = r->installed.manifest_sha256;
       e.module_sha256 = r->module_sha256;
       e.tool = t;
-      e.input_schema = Json::parse(t.input_schema);
-      e.output_schema = t.output_schema.empty() ? Json(nullptr) : Json::parse(t.output_schema);
+      // The schemas policy read from the manifest (policy bounds), re-read through the decoder.
+      const json::Limits schema{policy::kMaxDocumentBytes, policy::kMaxNestingDepth};
+      auto in = json::parse(t.input_schema, schema);
+      auto out = t.output_schema.empty() ? json::parse("null", schema) : json::parse(t.output_schema, schema);
+      if (!in || !out) {
+        impl->unavailable.push_back(name + ": tool " + t.name + ": schema unreadable: " +
+                                    (!in ? in.error() : out.error()).to_string());
+        continue;
+      }
+      e.input_schema = std::move(*in);
+      e.output_schema = std::move(*out);
       auto plan = std::make_shared<policy::Plan>(base);
       if (t.annotations.read_only.value_or(false)) narrow_read_only(*plan);
       e.plan = plan;
@@ -423,9 +445,10 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   CallOutcome out;
   const Entry* e = im.find(name);
   uint64_t bytes_in = arguments_json.size();
-  auto protocol_error = [&](const std::string& msg, const std::string& outcome) {
+  auto protocol_error = [&](const std::string& msg, const std::string& outcome,
+                            int code = kInvalidParams) {
     out.protocol_error = true;
-    out.error_code = kInvalidParams;
+    out.error_code = code;
     out.error_message = msg;
     (void)im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
     return out;
@@ -448,10 +471,13 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   // Arguments: an object (MCP), parsed with the same strictness as our documents.
   Json args = Json::object();
   if (!arguments_json.empty()) {
-    args = Json::parse(arguments_json, nullptr, false);
-    if (args.is_discarded() || !args.is_object()) {
-      return protocol_error("arguments must be a JSON object", "invalid_arguments");
+    auto parsed = json::parse(arguments_json, json::Limits{im.options.max_message_bytes, kMaxJsonDepth});
+    if (!parsed || !parsed->is_object()) {
+      return protocol_error("arguments must be a JSON object" +
+                                (parsed ? std::string() : " (" + parsed.error().to_string() + ")"),
+                            "invalid_arguments");
     }
+    args = std::move(*parsed);
   }
   // Schema violations are tool errors (isError), so a model can read them and correct itself.
   if (auto problem = policy::validate_against_schema(e->input_schema, args)) {
@@ -516,17 +542,29 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     }
   } cleanup{workspace};
 
-  // Workspace grants (host config grants.fs[].workspace): the mount is the shadow's tree; a
-  // per_session one is this session's own shadow (stdio: one per server process). The holds
-  // keep `ws apply` out of those trees until the call has finished.
-  std::vector<workspace::ToolHold> workspace_holds;
-  {
-    static const std::string process_key = make_invocation_id().value_or("");
-    const std::string& key = ctx.session_id.empty() ? process_key : ctx.session_id;
-    if (key.empty()) return tool_error("no session key for per-session workspaces", "internal");
-    if (auto b = workspace::bind_plan(*plan, im.options.home, key, &workspace_holds); !b) {
-      return tool_error(b.error().to_string(), std::string(error_code_name(b.error().code)));
+  // Workspace grants (host config grants.fs[].workspace): the mount is the shadow's tree. A
+  // per_session one is a copy of the shadow's source owned by the session the server issued
+  // (stdio: the connection), or, for a call without a session, a copy of its own that goes
+  // when the call ends (sessions.h: who may own a copy, caps, expiry). The holds keep `ws apply`
+  // out of every tree the call uses until it has finished.
+  auto lease = im.sessions->bind(*plan, ctx.workspace_session, invocation_id);
+  if (!lease) {
+    const Sessions::Refusal& r = lease.error();
+    if (r.rpc_code != 0) {
+      return protocol_error(r.error.message,
+                            r.rpc_code == kSessionNotFound ? "session_not_found" : "server_busy",
+                            r.rpc_code);
     }
+    return tool_error(r.error.to_string(), std::string(error_code_name(r.error.code)));
+  }
+  std::vector<workspace::ToolHold> workspace_holds;
+  for (const std::string& name : (*lease)->names()) {
+    auto h = workspace::hold_for_tools(im.options.home, name);
+    if (!h) return tool_error(h.error().to_string(), std::string(error_code_name(h.error().code)));
+    workspace_holds.push_back(std::move(*h));
+  }
+  if (auto b = workspace::bind_plan(*plan, im.options.home, "", &workspace_holds); !b) {
+    return tool_error(b.error().to_string(), std::string(error_code_name(b.error().code)));
   }
 
   std::vector<std::string> argv{e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
@@ -614,12 +652,20 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     exit_code = report->exit_code;
     out.is_error = report->exit_code != 0;
     if (e->tool.stdout_json) {
-      parsed = Json::parse(stdout_text, nullptr, false);
-      if (parsed.is_discarded()) {
+      // Bounded while parsing (src/common/json.h): an output nested deeper than
+      // kMaxToolOutputDepth is a tool error here, never a value whose copy or serialisation
+      // could exhaust the server's stack. Its size is the output bound (--max-output-bytes;
+      // 0: the operator set none, and the output is what it is).
+      size_t max_bytes = im.options.max_output_bytes != 0 ? im.options.max_output_bytes : stdout_text.size();
+      auto decoded = json::parse(stdout_text, json::Limits{max_bytes, kMaxToolOutputDepth});
+      if (!decoded) {
         out.is_error = true;
         outcome = "bad_output";
-        message = "the tool's output is not valid JSON (it declares \"stdout\": \"json\")";
-      } else if (parsed.is_object()) {
+        message = decoded.error().kind == json::ParseError::Kind::kTooDeep
+                      ? "the tool's JSON output is refused: " + decoded.error().to_string() +
+                            " (the limit for \"stdout\": \"json\" tools)"
+                      : "the tool's output is not valid JSON (it declares \"stdout\": \"json\")";
+      } else if ((parsed = std::move(*decoded)).is_object()) {
         if (!out.is_error && !e->output_schema.is_null()) {
           if (auto p = policy::validate_against_schema(e->output_schema, parsed)) {
             out.is_error = true;

@@ -349,9 +349,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     std::vector<std::string> versions = supported_versions();
     std::string hv = req.get_header_value("MCP-Protocol-Version");
     // Classify the message; the Protocol does the full validation and answers errors itself.
-    Json msg = json_depth(req.body, kMaxJsonDepth) <= kMaxJsonDepth
-                   ? Json::parse(req.body, nullptr, false)
-                   : Json(nullptr);
+    Json msg = json::parse(req.body, json::Limits{so.max_message_bytes, kMaxJsonDepth}).value_or(nullptr);
     bool is_request = msg.is_object() && msg.contains("method") && msg.contains("id");
     bool is_message = msg.is_object() && (msg.contains("method") || msg.contains("result") ||
                                           msg.contains("error"));
@@ -446,16 +444,25 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     settings.gate = gate;
     bool initialize = is_request && msg["method"] == "initialize";
     if (initialize && session.empty()) {
-      // A correlation id for this client's later requests (audit records, cancellation). The
-      // server keeps no state under it: any replica serves any session id.
-      session = random_id().value_or("");
-      res.set_header("Mcp-Session-Id", session);
+      // A correlation id for this client's later requests (audit records, cancellation), and
+      // the only kind of id that may own per_session workspace copies: the host remembers the
+      // ids it issued (sessions.h). Requests need no state under it otherwise: any replica
+      // serves any session id for everything else.
+      // (When none can be opened, the client goes on without a session: per-call copies.)
+      if (auto opened = host->open_session()) {
+        session = *opened;
+        res.set_header("Mcp-Session-Id", session);
+      }
     }
     settings.session_id = session;
+    // A client-chosen id the host did not issue owns no copies (its calls that need one are
+    // refused); no id at all (2026-07-28, or legacy without the header): per-call copies.
+    settings.workspace_session = session;
     auto proto = std::make_shared<Protocol>(host, settings, [ex](const std::string& m) {
       std::lock_guard<std::mutex> l(ex->mu);
       ex->messages.push_back(m);
-      Json j = Json::parse(m, nullptr, false);
+      // Our own message (within kMaxJsonDepth by construction), re-read to see if it answers.
+      Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
       if (j.is_object() && j.contains("id") && !j.contains("method")) ex->answered = true;
       ex->cv.notify_all();
     });
@@ -557,7 +564,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     }
     // Only the response: notifications (progress, log) need a stream.
     for (const auto& m : ex->messages) {
-      Json j = Json::parse(m, nullptr, false);
+      Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
       if (j.is_object() && j.contains("id") && !j.contains("method")) {
         if (modern && j.contains("error") && j["error"].is_object()) {
           // 2026-07-28 status codes: a method this server lacks is 404 (so a client can tell it

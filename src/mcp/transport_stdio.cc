@@ -54,6 +54,9 @@ int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd) {
   auto broken = std::make_shared<std::atomic<bool>>(false);
   Protocol::Settings settings;
   settings.session = true;
+  // The connection is one session: its per_session workspace copies live as long as it does
+  // (closed at EOF below: unchanged copies deleted, changed ones kept for review).
+  settings.workspace_session = host->open_session().value_or("");
   Protocol proto(host, settings, [out_fd, out_mu, broken](const std::string& msg) {
     std::string line = msg + "\n";
     std::lock_guard<std::mutex> l(*out_mu);
@@ -92,6 +95,7 @@ int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd) {
   bounded.finish();
   // EOF: the client is gone (or done). Stop whatever still runs; nothing may outlive it.
   proto.cancel_all_and_wait();
+  if (!settings.workspace_session.empty()) host->close_session(settings.workspace_session);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json.h"
 #include "wasmcap/error.h"
 
 namespace wasmcap::policy {
@@ -30,14 +31,10 @@ using Json = nlohmann::json;
     lhs = std::move(*wasmcap_try_r_);                                           \
   } while (0)
 
-// Quotes untrusted text for an error message: printable ASCII kept, the rest escaped, long
-// text cut, so a hostile document cannot forge or flood diagnostics.
-std::string quote(std::string_view s);
-
-// JSON path of member `key` of the value at `path`: "$.a.b", or $.a["odd key"] when the key is
-// not a plain identifier.
-std::string member_path(const std::string& path, std::string_view key);
-std::string index_path(const std::string& path, size_t index);
+// Escaping of untrusted text and JSON paths for messages: the decoder's (src/common/json.h).
+using json::index_path;
+using json::member_path;
+using json::quote;
 
 // One document being read: its file name (for messages) and the error code of its kind.
 class Doc {

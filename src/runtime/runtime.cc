@@ -517,6 +517,13 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
 }  // namespace
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+  // The load budget, before any engine (or the AOT probe, or a background compile) sees the
+  // module (wasmcap/runtime.h).
+  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(),
+                                 options.max_memory_bytes);
+      !r) {
+    return tl::unexpected(r.error());
+  }
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
   if (options.timeout_ms != 0) {
@@ -540,6 +547,11 @@ uint64_t engine_test_hooks::link_signature_tables() {
 
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
+  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(),
+                                 options.max_memory_bytes);
+      !r) {
+    return tl::unexpected(r.error());
+  }
   return run_on(engine, nullptr, module_bytes, std::move(options));
 }
 
@@ -563,6 +575,15 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                  ? engine.load_file_bytes(module_bytes.data(), module_bytes.size(), *options.module_file)
                  : engine.load(module_bytes.data(), module_bytes.size());
   if (!module) return tl::unexpected(module.error());
+  // Loading counts against the deadline: a load that ended past it ends the run here rather
+  // than run the module (a big module loaded 1.9 s past a 300 ms deadline and then ran).
+  if (options.timeout_ms != 0 && std::chrono::steady_clock::now() >= deadline) {
+    return make_error(ErrorCode::kDeadlineExceeded,
+                      "wall-clock deadline exceeded while loading the module; raise --timeout-ms");
+  }
+  if (options.interrupt != nullptr && options.interrupt->load(std::memory_order_relaxed)) {
+    return make_error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
+  }
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.
   if (auto r = policy::check_imports((*module)->info(), options.host_apis); !r) {
@@ -584,6 +605,11 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
 
   auto instance = engine.instantiate(*module, table, limits);
   if (!instance) return tl::unexpected(instance.error());
+  if (options.timeout_ms != 0 && std::chrono::steady_clock::now() >= deadline) {
+    return make_error(ErrorCode::kDeadlineExceeded,
+                      "wall-clock deadline exceeded while instantiating the module; raise "
+                      "--timeout-ms");
+  }
 
   const ModuleInfo& info = (*module)->info();
   if (options.entry != "_start" || info.find_export("_start") == nullptr) {

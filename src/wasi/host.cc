@@ -663,7 +663,7 @@ bool WasiHost::must_stop() {
 
 bool WasiHost::charge_bytes(uint64_t bytes) {
   if (ctx_ == nullptr) return true;  // called outside an engine call (unit tests): unmetered
-  uint64_t units = bytes / kHostFuelBytesPerUnit + (bytes % kHostFuelBytesPerUnit != 0 ? 1 : 0);
+  uint64_t units = fuel_for_bytes(bytes);
   if (ctx_->charge_fuel(units)) return true;
   if (!termination_) {
     termination_ = Error(ErrorCode::kFuelExhausted,
@@ -727,6 +727,14 @@ void WasiHost::sleep_bounded(int64_t ns) {
 }
 
 // --- poll_oneoff ------------------------------------------------------------------------------
+
+bool WasiHost::fixed_wait_never_ends(int64_t timeout_ns) const {
+  // The timeout saturated (a relative UINT64_MAX, or an absolute time beyond INT64_MAX ns from
+  // now), or the virtual clock (as the wall clock, epoch included) cannot reach its end.
+  if (timeout_ns >= INT64_MAX) return true;
+  uint64_t t = static_cast<uint64_t>(timeout_ns);
+  return t > UINT64_MAX - virtual_ns_ || virtual_ns_ + t > UINT64_MAX - config_.clock.epoch_ns;
+}
 
 Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
                             uint32_t nevents_out) {
@@ -823,10 +831,24 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
     // Block on stdin readiness and/or the clock, never past the run's deadline.
     int64_t wait_ns = have_clock ? timeout_ns : -1;
     if (have_clock && config_.clock.kind == ClockSource::Kind::kFixed) {
-      // A fixed clock never waits for host time: the clock subscription fires at once (unless
-      // stdin is readable right now) and the virtual time jumps by the timeout, so a guest's
-      // sleep loop sees its deadline pass and ends. Deterministic, and costs no host time.
-      wait_ns = 0;
+      if (fixed_wait_never_ends(timeout_ns)) {
+        // An infinite wait (UINT64_MAX ns, or an end the virtual clock cannot reach) waits, as
+        // it does on the host clock: until stdin is readable, the deadline or the interrupt.
+        // Jumping the virtual clock instead moved it to the year 2318, where it saturated, and
+        // a guest's "wait forever" returned at once.
+        have_clock = false;
+        wait_ns = -1;
+        if (pending.empty()) {
+          sleep_bounded(INT64_MAX);  // returns only when must_stop(): termination_ is set
+          if (termination_) return kEintr;
+        }
+      } else {
+        // A fixed clock never waits for host time: the clock subscription fires at once
+        // (unless stdin is readable right now) and the virtual time jumps by the timeout, so a
+        // guest's sleep loop sees its deadline pass and ends. Deterministic, and costs no host
+        // time.
+        wait_ns = 0;
+      }
     }
     if (!pending.empty()) {
       // Only stdin can be pending (files and output streams are always ready).

@@ -68,13 +68,16 @@ class WasiHost {
   // memory and the host (random bytes, file and stdio data, directory entries), rounded up per
   // chunk of at most kIoChunkBytes. Long transfers run in such chunks, and between two chunks
   // the deadline, the interrupt flag and the fuel budget are checked.
-  static constexpr uint64_t kHostFuelBytesPerUnit = 16;
+  static constexpr uint64_t kHostFuelBytesPerUnit = kFuelBytesPerUnit;  // engine.h: one rate
   static constexpr uint32_t kIoChunkBytes = 1u << 20;
   // Charges the fuel for `bytes` moved; false (and termination_ set) when the budget is spent.
   bool charge_bytes(uint64_t bytes);
   // True when a long operation may do its next chunk: no deadline, interrupt or spent fuel
   // (otherwise termination_ is set and the operation must return).
   bool may_continue();
+  // Under a fixed clock: true when a wait of `timeout_ns` (saturated at INT64_MAX) never ends:
+  // it then blocks until the deadline or interrupt instead of moving the virtual clock.
+  bool fixed_wait_never_ends(int64_t timeout_ns) const;
 
   // A host call that must end the run (a limit reached while inside the host: the output
   // cap, the deadline or an interrupt while blocked) records the reason here; the binding

@@ -17,6 +17,7 @@
 // followed, so neither copy nor apply can be redirected outside the tree they work on.
 #include "wasmcap/workspace.h"
 
+#include "common/json.h"
 #include "wasmcap/policy.h"
 #include "wasi/path.h"
 
@@ -61,6 +62,12 @@ namespace {
 constexpr size_t kMaxEntries = 500000;  // entries in one tree (bounds snapshot size)
 constexpr int kMaxDepth = 128;          // directory depth (bounds open descriptors)
 constexpr uint64_t kMaxDiffBytes = 4u << 20;  // larger text files: "changed", no line diff
+// snapshot.json, the record of a tree (write_snapshot): kMaxEntries entries of a few hundred
+// bytes each stay far below this; a larger file is not one we wrote, and is refused unread
+// rather than allocated whole. Its nesting is 3 (object, entries array, entry object); the
+// bound leaves room for fields added later and stops a deep-nesting bomb.
+constexpr size_t kMaxSnapshotBytes = size_t{256} << 20;
+constexpr size_t kMaxSnapshotDepth = 8;
 
 // The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
 using Fd = wasi::UniqueFd;
@@ -585,10 +592,8 @@ Result<void> validate_name(const std::string& name) {
   return {};
 }
 
-Result<Info> session_workspace(const std::string& home, const std::string& base,
-                               const std::string& session_key) {
-  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(base));
+std::string session_workspace_name(const std::string& base, const std::string& session_key) {
+  if (sodium_init() < 0) return {};
   // The key is client-chosen text: it only feeds the hash, never the name or a path.
   std::string material = base;
   material.push_back('\0');
@@ -596,7 +601,14 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
   unsigned char h[8];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(material.data()),
                      material.size(), nullptr, 0);
-  std::string name = "s-" + hex(h, sizeof h);
+  return "s-" + hex(h, sizeof h);
+}
+
+Result<Info> session_workspace(const std::string& home, const std::string& base,
+                               const std::string& session_key) {
+  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
+  WS_TRY(validate_name(base));
+  std::string name = session_workspace_name(base, session_key);
   // Concurrent first calls of one session in this process: one creates, the others wait.
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -613,7 +625,8 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
 Result<void> bind_plan(policy::Plan& plan, const std::string& home, const std::string& session_key,
                        std::vector<ToolHold>* holds) {
   for (auto& m : plan.fs) {
-    if (m.workspace.empty() || m.denied) continue;
+    // Mounts bound already (the MCP server binds per_session ones to its session copies).
+    if (m.workspace.empty() || m.denied || !m.host.empty()) continue;
     Result<Info> info = m.per_session && !session_key.empty()
                             ? session_workspace(home, m.workspace, session_key)
                             : open(home, m.workspace);
@@ -725,12 +738,20 @@ Result<Info> open(const std::string& home, const std::string& name) {
     return make_error(ErrorCode::kNotFound,
                       "no workspace '" + name + "' (see `wasmcap ws list`)");
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1) {
-    return make_error(ErrorCode::kIo, "workspace '" + name + "': snapshot.json unreadable");
+  // Read at most one byte over the bound, so an oversized record is refused without being
+  // held whole; parsed by the one bounded decoder (src/common/json.h).
+  std::string text;
+  char buf[1 << 16];
+  while (text.size() <= kMaxSnapshotBytes && f.read(buf, sizeof buf).gcount() > 0) {
+    text.append(buf, static_cast<size_t>(f.gcount()));
   }
+  auto parsed = json::parse(text, json::Limits{kMaxSnapshotBytes, kMaxSnapshotDepth});
+  if (!parsed || !parsed->is_object() || parsed->value("version", 0) != 1) {
+    return make_error(ErrorCode::kIo,
+                      "workspace '" + name + "': snapshot.json unreadable" +
+                          (parsed ? std::string() : " (" + parsed.error().to_string() + ")"));
+  }
+  const nlohmann::json& j = *parsed;
   Info info;
   try {
     info.name = j.at("name").get<std::string>();

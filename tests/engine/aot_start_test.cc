@@ -896,7 +896,7 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
   EXPECT_EQ(first.bounds, 0u);
   const fs::path record = cache.dir / ("valid-" + sha);
   ASSERT_TRUE(fs::exists(record)) << "no validated-module record under --engine auto";
-  EXPECT_EQ(testing::read_text(record).rfind("wasmcap-fast-validated 3\n", 0), 0u);
+  EXPECT_EQ(testing::read_text(record).rfind("wasmcap-fast-validated 4\n", 0), 0u);
   // The aot probe has the description now, so the run loads on the fast engine afresh.
   Counts second{};
   run(o, &second);

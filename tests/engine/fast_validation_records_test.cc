@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "engine/aot_bounds.h"
 #include "engine/cache_files.h"
@@ -76,7 +78,25 @@ class FastValidationRecords : public ::testing::Test {
     options.validation_records = true;
     options.cache_dir = cache.path().string();
     options.min_recorded_bytes = 0;
+    // The record key lives in the user's runtime directory: a private one per test.
+    if (const char* x = std::getenv("XDG_RUNTIME_DIR")) saved_runtime_dir = x;
+    setenv("XDG_RUNTIME_DIR", runtime.path().c_str(), 1);
   }
+  ~FastValidationRecords() override {
+    if (saved_runtime_dir) {
+      setenv("XDG_RUNTIME_DIR", saved_runtime_dir->c_str(), 1);
+    } else {
+      unsetenv("XDG_RUNTIME_DIR");
+    }
+  }
+  // A genuine record (what this user's wasmcap writes: MAC under the current key).
+  static std::string record(const std::string& build, const std::string& module_sha256,
+                            fast::ValidationFacts facts) {
+    auto key = fast::record_key();
+    EXPECT_TRUE(key.has_value()) << "no record key in " << fast::record_key_dir();
+    return key ? fast::validation_record(*key, build, module_sha256, facts) : "";
+  }
+  fs::path key_path() const { return fs::path(fast::record_key_dir()) / "validation-record-key"; }
   const std::string& build() {
     static const std::string id = [] {
       // The identity the engine computes (fast_engine.cc): ours and wabt's objects, here both
@@ -116,6 +136,8 @@ class FastValidationRecords : public ::testing::Test {
   }
 
   testing::TempDir cache;
+  testing::TempDir runtime;
+  std::optional<std::string> saved_runtime_dir;
   FastOptions options;
 };
 
@@ -141,7 +163,7 @@ TEST_F(FastValidationRecords, SecondLoadOfTheSameBytesIsNotValidated) {
   ASSERT_TRUE(load(a, &validated).has_value());
   EXPECT_TRUE(validated);
   // The record: exactly our text, a private regular file.
-  EXPECT_EQ(read_text(record_of(a)), fast::validation_record(build(), sha(a), {false, false, true}));
+  EXPECT_EQ(read_text(record_of(a)), record(build(), sha(a), {false, false, true}));
   struct stat st;
   ASSERT_EQ(lstat(record_of(a).c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -160,7 +182,7 @@ TEST_F(FastValidationRecords, SimdFlagIsRecordedAndUsed) {
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE(validated);
   EXPECT_EQ(call_f(*m), 11);
-  EXPECT_EQ(read_text(record_of(s)), fast::validation_record(build(), sha(s), {true, false, true}));
+  EXPECT_EQ(read_text(record_of(s)), record(build(), sha(s), {true, false, true}));
   m = load(s, &validated);
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(validated);
@@ -200,7 +222,7 @@ TEST_F(FastValidationRecords, AotBoundsVerdictIsRecordedAndUsed) {
     ASSERT_TRUE(m.has_value()) << m.error().to_string();
     EXPECT_TRUE(validated);
     EXPECT_EQ(fast::module_within_aot_bounds(**m), in);
-    EXPECT_EQ(read_text(record_of(*b)), fast::validation_record(build(), sha(*b), {false, false, in}));
+    EXPECT_EQ(read_text(record_of(*b)), record(build(), sha(*b), {false, false, in}));
     m = load(*b, &validated);
     ASSERT_TRUE(m.has_value());
     EXPECT_FALSE(validated);
@@ -222,7 +244,7 @@ TEST_F(FastValidationRecords, ExceptionsFlagIsRecordedAndUsed) {
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_TRUE(validated);
   EXPECT_EQ(fast::module_uses_exceptions(**m), std::optional<bool>(true));
-  EXPECT_EQ(read_text(record_of(eh)), fast::validation_record(build(), sha(eh), {false, true, true}));
+  EXPECT_EQ(read_text(record_of(eh)), record(build(), sha(eh), {false, true, true}));
   m = load(eh, &validated);
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(validated);
@@ -258,8 +280,58 @@ TEST_F(FastValidationRecords, InvalidModuleIsNeverRecorded) {
 // exactly these bytes and this build is trusted, even for bytes that are not valid (whoever can
 // write such a file can also plant the AOT cache's native code: docs/security-model.md).
 TEST_F(FastValidationRecords, OurRecordIsTrusted) {
-  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
+  write_text(record_of(kInvalid), record(build(), sha(kInvalid), {}));
   EXPECT_TRUE(trusted(kInvalid));
+}
+
+// A record anyone but this user's wasmcap wrote is not trusted: the text a record had before
+// records carried a MAC (a private 0600 file planted in the cache directory, e.g. by a tool
+// in a workspace of $HOME through `ws apply`: the fast translator then crashed on the invalid
+// module it named), the text with a MAC under another key, and a genuine record once the key it
+// was made with is gone. docs/security-model.md, "AOT cache".
+TEST_F(FastValidationRecords, ForgedRecordIsNotTrusted) {
+  const std::string text = fast::validation_record_text(build(), sha(kInvalid), {});
+  write_text(record_of(kInvalid), text);
+  expect_refused_invalid();
+  for (const auto& f : {fast::ValidationFacts{}, fast::ValidationFacts{false, false, true}}) {
+    write_text(record_of(kInvalid),
+               fast::validation_record(std::string(fast::kRecordKeyBytes, 'k'), build(),
+                                       sha(kInvalid), f));
+    expect_refused_invalid();
+  }
+  // The control: the same record under this user's key is trusted...
+  write_text(record_of(kInvalid), record(build(), sha(kInvalid), {}));
+  EXPECT_TRUE(trusted(kInvalid));
+  // ... until the key changes (a new runtime directory: after a reboot, another machine).
+  fs::remove(key_path());
+  expect_refused_invalid();
+  // A valid module whose record no longer verifies is validated (and recorded) again.
+  auto a = answer_module(9);
+  ASSERT_TRUE(trusted(a) || trusted(a));
+  fs::remove(key_path());
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  EXPECT_TRUE(trusted(a));
+}
+
+// A key others can read (or a key directory others can enter) is no key: nothing is trusted
+// and nothing is recorded, every module is validated.
+TEST_F(FastValidationRecords, KeyReadableByOthersIsNotUsed) {
+  auto a = answer_module(11);
+  ASSERT_TRUE(trusted(a) || trusted(a));
+  ASSERT_EQ(chmod(key_path().c_str(), 0644), 0);
+  bool validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated) << "a record was trusted under a key others can read";
+  ASSERT_EQ(chmod(key_path().c_str(), 0600), 0);
+  EXPECT_TRUE(trusted(a));
+  ASSERT_EQ(chmod(fast::record_key_dir().c_str(), 0755), 0);
+  EXPECT_FALSE(fast::record_key().has_value());
+  validated = false;
+  ASSERT_TRUE(load(a, &validated).has_value());
+  EXPECT_TRUE(validated);
+  ASSERT_EQ(chmod(fast::record_key_dir().c_str(), 0700), 0);
 }
 
 TEST_F(FastValidationRecords, RecordForOtherBytesIsNotTrusted) {
@@ -269,20 +341,28 @@ TEST_F(FastValidationRecords, RecordForOtherBytesIsNotTrusted) {
   fs::copy_file(record_of(a), record_of(kInvalid));
   expect_refused_invalid();
   // A record naming INVALID's hash, but of another build.
-  write_text(record_of(kInvalid), fast::validation_record(build() + "0", sha(kInvalid), {}));
+  write_text(record_of(kInvalid), record(build() + "0", sha(kInvalid), {}));
   expect_refused_invalid();
   write_text(record_of(kInvalid),
-             fast::validation_record("wasmcap-0.0.9-" + std::string(40, 'a'), sha(kInvalid), {}));
+             record("wasmcap-0.0.9-" + std::string(40, 'a'), sha(kInvalid), {}));
   expect_refused_invalid();
 }
 
 TEST_F(FastValidationRecords, DamagedRecordIsNotTrusted) {
-  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
+  const std::string good = record(build(), sha(kInvalid), {});
+  // The MAC's last hex digit changed (to another digit: never the same record), a flag changed
+  // under the same MAC, a flag's line damaged.
+  std::string mac_digit = good;
+  char& last = mac_digit[mac_digit.size() - 2];
+  last = last == '0' ? '1' : '0';
+  std::string flag = good;
+  flag.replace(flag.find("aot-bounds 0"), 12, "aot-bounds 1");
+  std::string flag_line = good;
+  flag_line.replace(flag_line.find("aot-bounds 0"), 12, "aot-bounds 2");
   for (const std::string& bad :
        {good.substr(0, good.size() - 1), good + "\n", good + "x", std::string(""),
-        "wasmcap-fast-validated 1" + good.substr(good.find('\n')),
-        good.substr(0, good.size() - 2) + "2\n", good.substr(0, good.size() - 2) + "1 \n",
-        std::string(2000, 'a')}) {
+        "wasmcap-fast-validated 1" + good.substr(good.find('\n')), mac_digit, flag, flag_line,
+        good.substr(0, good.size() - 2) + "1 \n", std::string(2000, 'a')}) {
     write_text(record_of(kInvalid), bad);
     expect_refused_invalid();
   }
@@ -292,7 +372,7 @@ TEST_F(FastValidationRecords, DamagedRecordIsNotTrusted) {
 }
 
 TEST_F(FastValidationRecords, ForeignRecordIsIgnored) {
-  const std::string good = fast::validation_record(build(), sha(kInvalid), {});
+  const std::string good = record(build(), sha(kInvalid), {});
   const fs::path rec = record_of(kInvalid);
   // Writable by group, by others.
   for (mode_t mode : {0620, 0602, 0660}) {
@@ -397,7 +477,7 @@ TEST_F(FastValidationRecords, RealModuleFileChangedInPlaceIsValidatedAgain) {
 TEST_F(FastValidationRecords, UnusableCacheDirValidatesAsBefore) {
   auto a = answer_module(1);
   // Group-writable directory: not used (neither read nor written), the load still succeeds.
-  write_text(record_of(kInvalid), fast::validation_record(build(), sha(kInvalid), {}));
+  write_text(record_of(kInvalid), record(build(), sha(kInvalid), {}));
   ASSERT_EQ(chmod(cache.path().c_str(), 0770), 0);
   expect_refused_invalid();
   bool validated = false;

@@ -269,6 +269,34 @@ TEST_F(HttpLimitsTest, HeaderFloodIsRefusedWith431) {
 // Item 6: idle connections (a request line and one header, then nothing) hold no worker: with
 // far more of them than the server has workers, an authenticated tools/list is answered at once;
 // and each is closed at the header deadline, also one that trickles a byte at a time.
+// A body that could be delimited two ways is refused before the token check and before a byte
+// of it is read (400, closed), so a proxy in front and this server cannot disagree on where a
+// request ends (request smuggling); one framing, either kind, is read as usual (here: 401).
+TEST_F(HttpLimitsTest, AmbiguousBodyFramingIsRefused) {
+  Server srv(home(), {});
+  ASSERT_NE(srv.port.load(), 0);
+  const std::string head = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  struct Case {
+    const char* framing;
+    int status;
+  };
+  for (const Case& k : {Case{"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", 400},
+                        Case{"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400},
+                        Case{"Content-Length: 5\r\nContent-Length: 5\r\n", 400},
+                        Case{"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+                        Case{"Transfer-Encoding: gzip, chunked\r\n", 400},
+                        Case{"Content-Length: 5\r\n", 401},
+                        Case{"Transfer-Encoding: chunked\r\n", 401}}) {
+    int fd = connect_from(srv.port);
+    ASSERT_GE(fd, 0);
+    std::string req = head + k.framing + "\r\n";
+    ASSERT_EQ(send_while_read(fd, req), req.size());
+    std::string answer = read_until_close(fd, 5000);
+    EXPECT_EQ(status_of(answer), k.status) << k.framing << answer.substr(0, 200);
+    ::close(fd);
+  }
+}
+
 TEST_F(HttpLimitsTest, SlowlorisHoldsNoWorkerAndIsClosedAtTheHeaderDeadline) {
   HttpOptions ho;
   ho.header_timeout_ms = 3000;

@@ -118,6 +118,25 @@ TEST(Determinism, FixedClockNeverSleepsHostTime) {
   EXPECT_LT(ms, 1500) << c.out;
 }
 
+// An infinite wait (poll_oneoff with a relative timeout of UINT64_MAX ns) under a fixed clock
+// waits until the deadline, as on the host clock: it neither returns at once nor moves the
+// virtual clock to the year 2318 (docs/wasi-support.md, "Clocks and random").
+TEST(Determinism, FixedClockInfiniteWaitWaitsForTheDeadline) {
+  RunOptions o = options_for("wabt");
+  o.wasi.clock = fixed_clock();
+  o.wasi.args = {"poll_sleep", "forever"};
+  o.timeout_ms = 300;
+  auto start = std::chrono::steady_clock::now();
+  Captured c = testing::run_guest("poll_sleep", std::move(o));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  ASSERT_FALSE(c.report.has_value()) << "the infinite wait returned: " << c.out;
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_EQ(c.out.find("rel_errno"), std::string::npos) << c.out;
+  EXPECT_GE(ms, 250);  // it waited for the deadline (a bound, not a timing measurement)
+}
+
 TEST(Determinism, DifferentSeedsAndStepsGiveDifferentRuns) {
   TempDir d1, d2, d3;
   RunOptions a = options_for("wabt"), b = options_for("wabt"), s = options_for("wabt");

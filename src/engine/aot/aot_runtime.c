@@ -30,9 +30,15 @@
 #endif
 
 #define PAGE_SIZE_WASM 65536u
-/* memory.size is kept in a uint32_t byte count by wasm2c 1.0.32, so 65536 pages (4 GiB) would
- * wrap to 0: the AOT runtime caps memories one page below (docs/aot.md, known gaps). */
-#define MAX_PAGES 65535u
+/* wasm32's limit: 65,536 pages (4 GiB), as on the interpreters. wasm2c 1.0.32 keeps a memory's
+ * size in a uint32_t byte count, which cannot hold 4 GiB: it is kept saturated (mem_bytes32),
+ * and the translator makes the generated bounds checks use the page count (translate.cc, patch
+ * 3d), so no generated code reads it. */
+#define MAX_PAGES 65536u
+static uint32_t mem_bytes32(uint64_t pages) {
+  uint64_t bytes = pages * PAGE_SIZE_WASM;
+  return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+}
 /* Stack the host code of one import call may use (WASI, host APIs): a host call needing more
  * than what is left is refused as stack exhaustion *before* any C++ frame exists, so a stack
  * overflow never happens in C++ code (where unwinding would skip destructors). */
@@ -529,7 +535,7 @@ static void rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t m
   m->data = (uint8_t*)p;
   m->pages = initial;
   m->max_pages = max;
-  m->size = initial * PAGE_SIZE_WASM;
+  m->size = mem_bytes32(initial);
   if (ctx->mem_base == NULL) ctx->mem_base = (uint8_t*)p;
 }
 
@@ -545,7 +551,7 @@ static uint32_t rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) {
     return UINT32_MAX;
   }
   m->pages = (uint32_t)pages;
-  m->size = (uint32_t)(pages * PAGE_SIZE_WASM);
+  m->size = mem_bytes32(pages);
   return old;
 }
 

@@ -45,6 +45,44 @@ constexpr const char* kAbiHeader =
 
 constexpr const char* kModuleName = "m";  // symbols Z_m…, all hidden in the shared object
 
+// memory.fill and memory.copy in chunks of 1 MiB with the interrupt flag checked between two
+// (wasmcap_bulk_done unwinds when it is raised): one 4 GiB fill (about a second of memset, where
+// the preemption signal finds no guest code) stops within a chunk of its deadline, as on the
+// interpreters (engine/bulk.h). A copy runs front to back when the destination is below the
+// source and back to front otherwise, so overlapping ranges move as memmove moves them.
+constexpr const char* kBulkChunkHelpers = R"(#define WASMCAP_BULK_CHUNK ((u64)1 << 20)
+static inline void wasmcap_fill(u8* p, u32 v, u64 n) {
+  while (UNLIKELY(n > WASMCAP_BULK_CHUNK)) {
+    memset(p, (int)v, WASMCAP_BULK_CHUNK);
+    p += WASMCAP_BULK_CHUNK;
+    n -= WASMCAP_BULK_CHUNK;
+    wasmcap_bulk_done();
+  }
+  memset(p, (int)v, n);
+}
+static inline void wasmcap_move(u8* d, const u8* s, u64 n) {
+  if (LIKELY(n <= WASMCAP_BULK_CHUNK) || d == s) {
+    memmove(d, s, n);
+  } else if (d < s) {
+    while (n > WASMCAP_BULK_CHUNK) {
+      memmove(d, s, WASMCAP_BULK_CHUNK);
+      d += WASMCAP_BULK_CHUNK;
+      s += WASMCAP_BULK_CHUNK;
+      n -= WASMCAP_BULK_CHUNK;
+      wasmcap_bulk_done();
+    }
+    memmove(d, s, n);
+  } else {
+    while (n > WASMCAP_BULK_CHUNK) {
+      n -= WASMCAP_BULK_CHUNK;
+      memmove(d + n, s + n, WASMCAP_BULK_CHUNK);
+      wasmcap_bulk_done();
+    }
+    memmove(d, s, n);
+  }
+}
+)";
+
 wabt::Features all_features() {
   // The same feature set as the interpreter backends: the engines accept the same modules.
   // Exceptions are read (so that such a module is module_unsupported naming the feature, and
@@ -1353,9 +1391,9 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   //     or more, the runtime checks the interrupt flag (one call per >= 64 KiB moved).
   {
     const std::pair<const char*, const char*> bulk[] = {
-        {"  memset(mem->data + d, val, n);\n}", "  memset(mem->data + d, val, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+        {"  memset(mem->data + d, val, n);\n}", "  wasmcap_fill(mem->data + d, val, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
         {"  memmove(dest->data + dest_addr, src->data + src_addr, n);\n}",
-         "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
+         "  wasmcap_move(dest->data + dest_addr, src->data + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
         {"  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n}",
          "  LOAD_DATA((*dest), dest_addr, src + src_addr, n);\n  WASMCAP_AFTER_BULK(n);\n}"},
     };
@@ -1393,7 +1431,22 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     size_t at = c.find("DEFINE_LOAD(i32_load, u32");  // exists: checked by patch 3
     c.insert(at, "void wasmcap_bulk_done(void);\n"
                  "#define WASMCAP_AFTER_BULK(n) \\\n"
-                 "  do { if (UNLIKELY((n) >= 65536u)) wasmcap_bulk_done(); } while (0)\n");
+                 "  do { if (UNLIKELY((n) >= 65536u)) wasmcap_bulk_done(); } while (0)\n" +
+                 std::string(kBulkChunkHelpers));
+  }
+
+  // 3d. memory.size is a uint32_t byte count in wasm2c 1.0.32's wasm_rt_memory_t, which cannot
+  //     hold 4 GiB (65,536 pages, wasm32's limit): bounds checks of the bulk helpers use the
+  //     page count instead, and the runtime lets a memory grow to 65,536 pages like the
+  //     interpreters (it keeps `size` saturated at UINT32_MAX, which no generated code reads).
+  {
+    const std::string from = "  if (UNLIKELY(offset + (uint64_t)len > mem->size)) \\\n";
+    size_t rc = c.find("#define RANGE_CHECK(mem, offset, len)");
+    if (rc == std::string::npos || c.find(from, rc) != c.find('\n', rc) + 1) {
+      return unexpected_output("RANGE_CHECK");
+    }
+    c.replace(c.find(from, rc), from.size(),
+              "  if (UNLIKELY(offset + (uint64_t)len > (uint64_t)mem->pages * 65536u)) \\\n");
   }
 
   // Accessors of the reserved exports, from the header, in export order.

@@ -36,7 +36,9 @@ namespace wasmcap::aot {
 // -ffp-contract=off (kVectorFlags).
 // Version 11: the versioned copy's two entry tests are marked unlikely (register allocation and
 // layout of the function follow the original loop); objects are compiled with kLoopAlignFlag.
-constexpr int kInstrumentationVersion = 11;
+// Version 12: memory.fill/copy run in chunks of 1 MiB with the interrupt flag checked between
+// two, and the bulk helpers' bounds checks use the page count (memories grow to 65,536 pages).
+constexpr int kInstrumentationVersion = 12;
 
 // Passed to the C compiler on every compile (part of the cache key through the flags).
 // wasm2c's loads compute their address in three steps (the u32 sum, the widening to u64, the

@@ -13,6 +13,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "engine/bulk.h"
 #include "engine/fast/fast.h"
 
 #ifdef WASMCAP_BENCH_FAST_PROFILE
@@ -295,6 +296,23 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
     budget -= static_cast<int64_t>(pc[-1]);      \
     if (UNLIKELY(budget < 0)) goto fuel_slow;    \
   } while (0)
+// Bulk work (wasmcap/engine.h, kFuelBytesPerUnit): `units` more on top of the instruction's own
+// unit, charged before the work is done. Within the granted budget it is a subtraction; past it
+// charge_bulk checks the fuel limit (the run stops before the work when it does not cover it)
+// and the deadline, and the next block refills the grant (fuel_slow).
+#define BULK_CHARGE(units)                                                             \
+  do {                                                                                 \
+    uint64_t u_ = (units);                                                             \
+    if (LIKELY(budget >= 0 && u_ <= static_cast<uint64_t>(budget))) {                  \
+      budget -= static_cast<int64_t>(u_);                                              \
+    } else {                                                                           \
+      SYNC_FUEL();                                                                     \
+      if (!charge_bulk(rt, u_)) goto stop_error;                                       \
+      granted = budget = 0;                                                            \
+    }                                                                                  \
+  } while (0)
+// The deadline and interrupt, checked between two chunks of a long bulk operation (bulk.h).
+#define BULK_KEEP_GOING [&rt] { return check_deadline(rt); }
 #define TRAP(code, msg)      \
   do {                       \
     trap_code = code;        \
@@ -619,24 +637,35 @@ L_memory_size:
   NEXT();
 L_memory_grow : {
   rt.mem_size = memsize;
-  int64_t r = memory_grow(rt, U32(S(1)));
+  uint64_t delta = U32(S(1));
+  int64_t r = memory_grow(rt, delta);
   mem = rt.mem;
   memsize = rt.mem_size;
   S(0) = W32(static_cast<uint32_t>(r));
   pc += 2;
+  // The pages made available cost their bytes (as wabt's zeroing of them does).
+  if (r >= 0) BULK_CHARGE(fuel_for_bytes(delta * kWasmPageSize));
   NEXT();
 }
 L_memory_fill : {
   uint64_t d = U32(S(0)), n = U32(S(2));
   if (UNLIKELY(d + n > memsize)) goto trap_oob;
-  std::memset(mem + d, static_cast<int>(U32(S(1)) & 0xff), n);
+  BULK_CHARGE(fuel_for_bytes(n));
+  if (!bulk::fill(mem + d, static_cast<int>(U32(S(1)) & 0xff), n, BULK_KEEP_GOING)) {
+    SYNC_FUEL();
+    goto stop_error;
+  }
   pc += 3;
   NEXT();
 }
 L_memory_copy : {
   uint64_t d = U32(S(0)), s = U32(S(1)), n = U32(S(2));
   if (UNLIKELY(d + n > memsize || s + n > memsize)) goto trap_oob;
-  std::memmove(mem + d, mem + s, n);
+  BULK_CHARGE(fuel_for_bytes(n));
+  if (!bulk::move(mem + d, mem + s, n, BULK_KEEP_GOING)) {
+    SYNC_FUEL();
+    goto stop_error;
+  }
   pc += 3;
   NEXT();
 }
@@ -644,7 +673,11 @@ L_memory_init : {
   const std::vector<uint8_t>& seg = rt.data[pc[0]];
   uint64_t d = U32(S(1)), s = U32(S(2)), n = U32(S(3));
   if (UNLIKELY(d + n > memsize || s + n > seg.size())) goto trap_oob;
-  if (n != 0) std::memcpy(mem + d, seg.data() + s, n);
+  BULK_CHARGE(fuel_for_bytes(n));
+  if (n != 0 && !bulk::move(mem + d, seg.data() + s, n, BULK_KEEP_GOING)) {
+    SYNC_FUEL();
+    goto stop_error;
+  }
   pc += 4;
   NEXT();
 }
@@ -684,6 +717,9 @@ L_table_grow : {
   } else {
     t.elems.resize(old + n, S(2));
     S(0) = W32(static_cast<uint32_t>(old));
+    pc += 4;
+    BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
+    NEXT();
   }
   pc += 4;
   NEXT();
@@ -692,6 +728,7 @@ L_table_fill : {
   Table& t = rt.tables[pc[0]];
   uint64_t i = U32(S(1)), n = U32(S(3));
   if (UNLIKELY(i + n > t.elems.size())) goto trap_table;
+  BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   std::fill(t.elems.begin() + static_cast<ptrdiff_t>(i),
             t.elems.begin() + static_cast<ptrdiff_t>(i + n), S(2));
   pc += 4;
@@ -702,6 +739,7 @@ L_table_copy : {
   const Table& st = rt.tables[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > dt.elems.size() || s + n > st.elems.size())) goto trap_table;
+  BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   if (n != 0) std::memmove(dt.elems.data() + d, st.elems.data() + s, n * sizeof(uint64_t));
   pc += 5;
   NEXT();
@@ -711,6 +749,7 @@ L_table_init : {
   const std::vector<uint64_t>& seg = rt.elems[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > t.elems.size() || s + n > seg.size())) goto trap_table;
+  BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   if (n != 0) std::memcpy(t.elems.data() + d, seg.data() + s, n * sizeof(uint64_t));
   pc += 5;
   NEXT();
@@ -1107,6 +1146,8 @@ stop_error:
 #undef JUMP
 #undef TAKEN
 #undef CHARGE
+#undef BULK_CHARGE
+#undef BULK_KEEP_GOING
 #undef TRAP
 #undef SYNC_FUEL
 }

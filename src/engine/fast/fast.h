@@ -333,6 +333,11 @@ bool eh_rethrow(Runtime& rt, const ExecState& st, int32_t region);
 
 // Deadline / interrupt check; fills rt.error and returns false when the run must stop.
 bool check_deadline(Runtime& rt);
+// Charges `units` of bulk work (memory.fill/copy/init/grow, table.*: wasmcap/engine.h,
+// kFuelBytesPerUnit) to rt.consumed, then checks the deadline. False (rt.error set) when the
+// fuel left does not cover them (nothing is charged: the instruction does not run) or the
+// deadline or interrupt stops the run.
+bool charge_bulk(Runtime& rt, uint64_t units);
 
 // Linear memory (memory.cc): reserve the cap's range, commit `pages`.
 Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages);

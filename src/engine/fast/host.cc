@@ -47,6 +47,23 @@ bool check_deadline(Runtime& rt) {
   return true;
 }
 
+bool charge_bulk(Runtime& rt, uint64_t units) {
+  const ExecLimits& l = *rt.limits;
+  if (l.fuel != 0) {
+    uint64_t left = l.fuel - std::min(l.fuel, rt.consumed);
+    if (left < units) {
+      rt.error = Error(ErrorCode::kFuelExhausted,
+                       "fuel exhausted after " + std::to_string(rt.consumed) +
+                           " units: a bulk memory or table instruction needs " +
+                           std::to_string(units) + " more (1 unit per " +
+                           std::to_string(kFuelBytesPerUnit) + " bytes); raise --fuel");
+      return false;
+    }
+  }
+  rt.consumed += units;
+  return check_deadline(rt);
+}
+
 Stop call_host(Runtime& rt, uint32_t host, Slot* sp) {
   const HostImport& imp = rt.hosts[host];
   const FuncSig& sig = imp.func->sig;

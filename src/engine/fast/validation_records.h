@@ -37,8 +37,27 @@ struct ValidationFacts {
   // engine under --engine auto is told instead of checking the bounds in a pass of its own.
   bool within_aot_bounds = false;
 };
-std::string validation_record(const std::string& build, const std::string& module_sha256,
-                              ValidationFacts facts);
+// A record's text: its facts, then "mac " and the HMAC-SHA-256 of them under this user's record
+// key (record_key): the record is bound to the module's bytes (their sha256) and the build by a
+// key no file in the cache directory holds, so a record written by anyone but this user's
+// wasmcap (e.g. one a tool planted in a workspace copy of $HOME, carried into the cache by
+// `ws apply`) is never trusted. "" when `key` is not a key.
+std::string validation_record(const std::string& key, const std::string& build,
+                              const std::string& module_sha256, ValidationFacts facts);
+// The text the MAC covers (tests: a record without its MAC, as version 3 wrote them).
+std::string validation_record_text(const std::string& build, const std::string& module_sha256,
+                                   ValidationFacts facts);
+
+// The record key: kRecordKeyBytes random bytes in `record_key_dir()/validation-record-key`,
+// created on first use (0600, O_EXCL) in a directory created 0700. The directory is the user's
+// runtime directory ($XDG_RUNTIME_DIR/wasmcap, else /run/user/UID/wasmcap, else
+// $TMPDIR-or-/tmp/wasmcap-UID), never under $HOME, and both must be private to this user (owned,
+// no access for group or others) or there is no key. nullopt (no key) means no record is read
+// or written: every module is validated. A key lost at reboot (a tmpfs) costs one validation
+// per module.
+inline constexpr size_t kRecordKeyBytes = 32;
+std::string record_key_dir();
+std::optional<std::string> record_key();
 
 // The facts of a trusted record that names exactly `build` and `module_sha256`; nullopt when
 // there is none (missing, foreign, damaged, for other bytes or another build).

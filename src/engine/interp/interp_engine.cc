@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 
 #include "wabt/binary-reader.h"
 #include "wabt/error-formatter.h"
@@ -14,6 +16,7 @@
 #include "wabt/interp/binary-reader-interp.h"
 #include "wabt/interp/interp.h"
 #include "engine/test_hooks.h"
+#include "engine/bulk.h"
 #include "engine/wabt_shared.h"
 #include "wasmcap/engine.h"
 
@@ -75,6 +78,19 @@ struct MemoryDataTag {
   friend type get(MemoryDataTag);
 };
 template struct PrivateMember<MemoryDataTag, &wi::Memory::data_>;
+// The interpreter stream of a module (its compiled code), rewritten at load so that every bulk
+// instruction calls a host function of ours (see BulkSite), and an instance's function list,
+// to which those host functions are appended at instantiation.
+struct IstreamDataTag {
+  using type = wi::Buffer wi::Istream::*;
+  friend type get(IstreamDataTag);
+};
+template struct PrivateMember<IstreamDataTag, &wi::Istream::data_>;
+struct InstanceFuncsTag {
+  using type = wi::RefVec wi::Instance::*;
+  friend type get(InstanceFuncsTag);
+};
+template struct PrivateMember<InstanceFuncsTag, &wi::Instance::funcs_>;
 
 // Maximum wasm call depth. The frame vector starts small and is re-reserved (between
 // slices, never during one) as a guest recurses deeper, up to this bound.
@@ -165,10 +181,78 @@ bool uses_exceptions(const uint8_t* bytes, size_t size) {
   return wabt::Succeeded(wi::ReadBinaryInterp("module.wasm", bytes, size, options, &errors, &desc));
 }
 
+// --- Bulk instructions: metered and interruptible (docs/security-model.md, "Bulk work") -------
+//
+// wabt runs memory.fill/copy/init, memory.grow and table.fill/copy/init/grow as one
+// instruction: one unit of fuel and no deadline check whatever the length (4 GiB of memset for
+// one unit). Thread::Run offers no hook per instruction, so at load every such instruction in
+// the interpreter stream is rewritten into a call of a host function of ours, one per distinct
+// (opcode, immediates): InterpCallImport and its u32 operand (8 bytes). Where the original had a
+// second immediate (12 bytes) its last 4 bytes are never executed (wabt has no executable
+// one-word no-op: its Nop aborts): the host function moves the caller's offset past them. The
+// functions are appended to each instance's function list, past the module's own, and do the
+// instruction's work with wabt's semantics (bounds checked first, same trap messages) after
+// charging its bytes at kFuelBytesPerUnit, in chunks between which the deadline and interrupt
+// are checked (bulk.h).
+struct BulkSite {
+  wabt::Opcode::Enum op;
+  uint32_t a = 0, b = 0;  // the immediates (table or memory index, segment)
+  bool skip4 = false;     // a 12-byte instruction: 4 bytes follow the call (see above)
+};
+
+// Rewrites `desc`'s stream; `sites` gets the host functions to append, in index order. False
+// when the stream does not decode as expected (then the module is refused: never run unmetered).
+bool rewrite_bulk_ops(wi::ModuleDesc& desc, std::vector<BulkSite>* sites) {
+  wi::Buffer& code = desc.istream.*get(IstreamDataTag{});
+  uint32_t first = static_cast<uint32_t>(desc.funcs.size());
+  for (const auto& imp : desc.imports) {
+    if (imp.type.type->kind == wabt::ExternalKind::Func) ++first;
+  }
+  std::map<std::tuple<int, uint32_t, uint32_t>, uint32_t> index;
+  using Offset = wi::Istream::Offset;
+  using Op = wabt::Opcode;
+  const Offset end = desc.istream.end();
+  for (Offset off = 0; off < end;) {
+    const Offset at = off;
+    wi::Instr in = desc.istream.Read(&off);
+    if (off > end) return false;
+    size_t want = 0;
+    BulkSite site{in.op};
+    switch (in.op) {
+      case Op::MemoryFill:
+      case Op::MemoryGrow:
+      case Op::TableFill:
+      case Op::TableGrow:
+        want = 8;
+        site.a = in.imm_u32;
+        break;
+      case Op::MemoryCopy:
+      case Op::MemoryInit:
+      case Op::TableCopy:
+      case Op::TableInit:
+        want = 12;
+        site.a = in.imm_u32x2.fst;
+        site.b = in.imm_u32x2.snd;
+        site.skip4 = true;
+        break;
+      default: continue;
+    }
+    if (off - at != want) return false;
+    auto [it, added] = index.try_emplace({static_cast<int>(site.op), site.a, site.b},
+                                         first + static_cast<uint32_t>(sites->size()));
+    if (added) sites->push_back(site);
+    const wi::Istream::SerializedOpcode call = Op::InterpCallImport;
+    std::memcpy(code.data() + at, &call, sizeof call);
+    std::memcpy(code.data() + at + 4, &it->second, sizeof it->second);
+    // (a 12-byte instruction's last 4 bytes stay: skipped by the call, never executed)
+  }
+  return true;
+}
+
 class InterpModule final : public Module {
  public:
-  InterpModule(wi::ModuleDesc desc, ModuleInfo info)
-      : desc_(std::move(desc)), info_(std::move(info)) {
+  InterpModule(wi::ModuleDesc desc, ModuleInfo info, std::vector<BulkSite> bulk)
+      : desc_(std::move(desc)), info_(std::move(info)), bulk_(std::move(bulk)) {
     for (const auto& f : desc_.funcs) {
       size_t n = f.type.params.size() + (f.locals.empty() ? 0 : f.locals.back().end);
       max_frame_slots_ = std::max(max_frame_slots_, n);
@@ -178,10 +262,13 @@ class InterpModule final : public Module {
   const wi::ModuleDesc& desc() const { return desc_; }
   // Largest number of value-stack slots one call can allocate (params + locals).
   size_t max_frame_slots() const { return max_frame_slots_; }
+  // The host functions the rewritten bulk instructions call (rewrite_bulk_ops).
+  const std::vector<BulkSite>& bulk_sites() const { return bulk_; }
 
  private:
   wi::ModuleDesc desc_;
   ModuleInfo info_;
+  std::vector<BulkSite> bulk_;
   size_t max_frame_slots_ = 0;
 };
 
@@ -281,6 +368,13 @@ class InterpInstance final : public Instance {
       memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories()[0]).get();
     }
     reserve_memory_caps();
+    // The bulk instructions' functions, at the indices rewrite_bulk_ops gave them.
+    wi::RefVec& funcs = (*instance_.get()).*get(InstanceFuncsTag{});
+    for (const BulkSite& site : module_->bulk_sites()) {
+      auto f = make_bulk_func(site);
+      if (!f) return tl::unexpected(f.error());
+      funcs.push_back(f->ref());
+    }
     if (start_func) {
       auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start_func]);
       wi::Values none;
@@ -618,6 +712,171 @@ class InterpInstance final : public Instance {
         });
   }
 
+  // The host function that does bulk instruction `site` (see BulkSite).
+  Result<wi::HostFunc::Ptr> make_bulk_func(const BulkSite& site) {
+    using Op = wabt::Opcode;
+    const wabt::Type i32 = wabt::Type::I32;
+    wi::Table* table = nullptr;
+    wi::Memory* memory = nullptr;
+    bool is_table = site.op == Op::TableFill || site.op == Op::TableGrow ||
+                    site.op == Op::TableCopy || site.op == Op::TableInit;
+    if (is_table) {
+      if (site.a >= instance_->tables().size()) {
+        return make_error(ErrorCode::kModuleMalformed, "table index out of range");
+      }
+      table = store_.UnsafeGet<wi::Table>(instance_->tables()[site.a]).get();
+    } else {
+      if (instance_->memories().empty()) {
+        return make_error(ErrorCode::kModuleMalformed, "bulk memory instruction without a memory");
+      }
+      memory = store_.UnsafeGet<wi::Memory>(instance_->memories()[site.a]).get();
+    }
+    wi::ValueTypes params{i32, i32, i32}, results;
+    if (site.op == Op::MemoryGrow) params = {i32}, results = {i32};
+    if (site.op == Op::TableFill) params = {i32, table->type().element, i32};
+    if (site.op == Op::TableGrow) params = {table->type().element, i32}, results = {i32};
+    return wi::HostFunc::New(
+        store_, wi::FuncType(params, results),
+        [this, site, table, memory](wi::Thread& thread, const wi::Values& args,
+                                    wi::Values& out, wi::Trap::Ptr* out_trap) -> wabt::Result {
+          if (pending_trap_ != nullptr && *pending_trap_) {
+            *out_trap = *pending_trap_;
+            return wabt::Result::Error;
+          }
+          if (site.skip4) {
+            // The caller's frame (below ours) has its offset just past the call: skip the
+            // rest of the rewritten 12-byte instruction (rewrite_bulk_ops). PushCall never
+            // reallocates the frames (it traps at capacity instead).
+            std::vector<wi::Frame>& frames = thread.*get(FramesTag{});
+            if (frames.size() < 2) {
+              *out_trap = wi::Trap::New(store_, "internal error: bulk instruction frame");
+              return wabt::Result::Error;
+            }
+            frames[frames.size() - 2].offset += 4;
+          }
+          HostContext ctx;
+          ctx.limits = &limits_;
+          if (limits_.fuel != 0) {
+            ctx.fuel_left = limits_.fuel - std::min(limits_.fuel, fuel_used_ + running_slice_);
+          }
+          const char* trap = nullptr;
+          bool stopped = false;  // fuel, deadline or interrupt: the run ends
+          // Charges the work before doing it; false: not covered (nothing done).
+          auto charge = [&](uint64_t bytes) {
+            if (ctx.charge_fuel(fuel_for_bytes(bytes)) && !check_limits()) return true;
+            stopped = true;
+            return false;
+          };
+          auto keep_going = [&] { return !(stopped = check_limits().has_value()); };
+          auto u32_at = [&](size_t i) { return static_cast<uint64_t>(args[i].Get<uint32_t>()); };
+          switch (site.op) {
+            case Op::MemoryFill: {
+              uint64_t d = u32_at(0), n = u32_at(2);
+              if (d + n > memory->ByteSize()) {
+                trap = "out of bounds memory access: memory.fill out of bounds";
+              } else if (charge(n)) {
+                bulk::fill(memory->UnsafeData() + d, static_cast<int>(u32_at(1) & 0xff), n,
+                           keep_going);
+              }
+              break;
+            }
+            case Op::MemoryCopy: {
+              uint64_t d = u32_at(0), src = u32_at(1), n = u32_at(2);
+              if (d + n > memory->ByteSize() || src + n > memory->ByteSize()) {
+                trap = "out of bounds memory access: memory.copy out of bound";
+              } else if (charge(n)) {
+                bulk::move(memory->UnsafeData() + d, memory->UnsafeData() + src, n, keep_going);
+              }
+              break;
+            }
+            case Op::MemoryInit: {
+              const wi::DataSegment& seg = instance_->datas()[site.b];
+              uint64_t d = u32_at(0), src = u32_at(1), n = u32_at(2);
+              if (d + n > memory->ByteSize() || src + n > seg.size()) {
+                trap = "out of bounds memory access: memory.init out of bounds";
+              } else if (charge(n) && n != 0) {
+                bulk::move(memory->UnsafeData() + d, seg.desc().data.data() + src, n, keep_going);
+              }
+              break;
+            }
+            case Op::MemoryGrow: {
+              uint64_t old = memory->PageSize(), delta = u32_at(0);
+              if (wabt::Failed(memory->Grow(delta))) {
+                out[0] = wi::Value::Make(uint32_t{0xffffffffu});
+              } else {
+                out[0] = wi::Value::Make(static_cast<uint32_t>(old));
+                charge(delta * kWasmPageSize);  // the pages made available (zeroed by wabt)
+              }
+              break;
+            }
+            case Op::TableFill: {
+              uint64_t d = u32_at(0), n = u32_at(2);
+              if (d + n > table->size()) {
+                trap = "out of bounds table access: table.fill out of bounds";
+              } else if (charge(n * kFuelBytesPerTableElement)) {
+                (void)table->Fill(store_, static_cast<uint32_t>(d), args[1].Get<wi::Ref>(),
+                                  static_cast<uint32_t>(n));
+              }
+              break;
+            }
+            case Op::TableGrow: {
+              uint64_t old = table->size(), delta = u32_at(1);
+              if (wabt::Failed(table->Grow(store_, static_cast<uint32_t>(delta),
+                                           args[0].Get<wi::Ref>()))) {
+                out[0] = wi::Value::Make(uint32_t{0xffffffffu});
+              } else {
+                out[0] = wi::Value::Make(static_cast<uint32_t>(old));
+                charge(delta * kFuelBytesPerTableElement);
+              }
+              break;
+            }
+            case Op::TableCopy: {
+              wi::Table* src_table = store_.UnsafeGet<wi::Table>(instance_->tables()[site.b]).get();
+              uint64_t d = u32_at(0), src = u32_at(1), n = u32_at(2);
+              if (d + n > table->size() || src + n > src_table->size()) {
+                trap = "out of bounds table access: table.copy out of bounds";
+              } else if (charge(n * kFuelBytesPerTableElement)) {
+                (void)wi::Table::Copy(store_, *table, static_cast<uint32_t>(d), *src_table,
+                                      static_cast<uint32_t>(src), static_cast<uint32_t>(n));
+              }
+              break;
+            }
+            case Op::TableInit: {
+              const wi::ElemSegment& seg = instance_->elems()[site.b];
+              uint64_t d = u32_at(0), src = u32_at(1), n = u32_at(2);
+              if (d + n > table->size() || src + n > seg.size()) {
+                trap = "out of bounds table access: table.init out of bounds";
+              } else if (charge(n * kFuelBytesPerTableElement)) {
+                (void)table->Init(store_, static_cast<uint32_t>(d), seg,
+                                  static_cast<uint32_t>(src), static_cast<uint32_t>(n));
+              }
+              break;
+            }
+            default: trap = "internal error: not a bulk instruction"; break;
+          }
+          fuel_used_ += ctx.fuel_charged;
+          if (trap != nullptr) {
+            // The guest's frames without ours, so the trap names the function that ran the
+            // instruction ("in function N"), as the instruction's own trap did.
+            std::vector<wi::Frame> trace = thread.*get(FramesTag{});
+            if (!trace.empty()) trace.pop_back();
+            *out_trap = wi::Trap::New(store_, trap, trace);
+            return wabt::Result::Error;
+          }
+          if (stopped) {
+            host_error_ = limits_.fuel != 0 && ctx.fuel_spent()
+                              ? Error(ErrorCode::kFuelExhausted,
+                                      "fuel exhausted (a bulk memory or table instruction costs 1 "
+                                      "unit per " + std::to_string(kFuelBytesPerUnit) +
+                                          " bytes); raise --fuel")
+                              : *check_limits();
+            *out_trap = wi::Trap::New(store_, host_error_->message);
+            return wabt::Result::Error;
+          }
+          return wabt::Result::Ok;
+        });
+  }
+
   wi::Store store_;
   ExecLimits limits_;
   std::shared_ptr<const InterpModule> module_;
@@ -673,8 +932,14 @@ class InterpEngine final : public Engine {
       info.exports.push_back(std::move(d));
     }
     for (const auto& m : desc.memories) info.memories.push_back(limits_from(m.type.limits));
+    std::vector<BulkSite> bulk;
+    if (!rewrite_bulk_ops(desc, &bulk)) {
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "the wabt backend cannot meter this module's bulk memory instructions; "
+                        "run it with --engine fast");
+    }
     return std::shared_ptr<const Module>(
-        std::make_shared<InterpModule>(std::move(desc), std::move(info)));
+        std::make_shared<InterpModule>(std::move(desc), std::move(info), std::move(bulk)));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,

@@ -1,0 +1,311 @@
+// MCP sessions and their workspace copies (sessions.h).
+#include "mcp/sessions.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "mcp/protocol.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/runtime.h"
+#include "wasmcap/workspace.h"
+
+namespace wasmcap::mcp {
+
+namespace {
+
+uint64_t apparent_bytes(const workspace::Info& info) {
+  uint64_t n = 0;
+  for (const auto& e : info.entries) n += e.size;
+  return n;
+}
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
+
+Sessions::Lease::~Lease() {
+  if (owner_ != nullptr) owner_->release(*this);
+}
+
+Sessions::Sessions(Options options) : o_(std::move(options)) {}
+
+// Nothing is deleted when the server stops: a session's copy may hold changes for review.
+Sessions::~Sessions() = default;
+
+Result<std::string> Sessions::open() {
+  auto minted = make_invocation_id();  // 128 random bits: never one issued before
+  if (!minted) return tl::unexpected(minted.error());
+  std::string id = std::move(*minted);
+  std::vector<std::string> to_finish;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto now = o_.now();
+    to_finish = sweep_locked(now);
+    if (sessions_.size() >= o_.max_sessions) {
+      // Forget the least recently used session that owns nothing and runs nothing. There is
+      // always one: copies are capped far below kMaxSessions.
+      auto victim = sessions_.end();
+      for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+        if (it->second.active == 0 && it->second.copies.empty() &&
+            (victim == sessions_.end() || it->second.last_used < victim->second.last_used)) {
+          victim = it;
+        }
+      }
+      if (victim == sessions_.end()) {
+        return make_error(ErrorCode::kCapabilityUnavailable,
+                          "server busy: " + std::to_string(sessions_.size()) +
+                              " sessions are open and each owns a workspace; retry later");
+      }
+      sessions_.erase(victim);
+    }
+    sessions_[id].last_used = now;
+  }
+  finish(to_finish);
+  return id;
+}
+
+bool Sessions::known(const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return sessions_.count(id) != 0;
+}
+
+void Sessions::close(const std::string& id) {
+  std::vector<std::string> to_finish;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    end_locked(id, to_finish);
+  }
+  finish(to_finish);
+}
+
+void Sessions::end_locked(const std::string& id, std::vector<std::string>& to_finish) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  for (const auto& [base, name] : it->second.copies) {
+    auto c = copies_.find(name);
+    if (c != copies_.end() && c->second.state == Copy::State::kReady) {
+      c->second.state = Copy::State::kClosing;
+      to_finish.push_back(name);
+    }
+  }
+  sessions_.erase(it);
+}
+
+std::vector<std::string> Sessions::sweep_locked(std::chrono::steady_clock::time_point now) {
+  std::vector<std::string> to_finish;
+  if (o_.idle_timeout_ms != 0) {
+    auto idle = std::chrono::milliseconds(o_.idle_timeout_ms);
+    std::vector<std::string> expired;
+    for (const auto& [id, s] : sessions_) {
+      if (s.active == 0 && now - s.last_used > idle) expired.push_back(id);
+    }
+    for (const auto& id : expired) end_locked(id, to_finish);
+  }
+  // A retained copy stops counting once the operator has applied and discarded it (or removed
+  // it any other way).
+  for (auto it = copies_.begin(); it != copies_.end();) {
+    std::error_code ec;
+    if (it->second.state == Copy::State::kRetained &&
+        !std::filesystem::exists(o_.home + "/workspaces/" + it->first + "/snapshot.json", ec)) {
+      it = copies_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return to_finish;
+}
+
+void Sessions::finish(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    auto d = workspace::diff(o_.home, name);
+    bool unchanged = d && d->changes.empty();
+    if (unchanged) (void)workspace::discard(o_.home, name);
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = copies_.find(name);
+    if (it == copies_.end()) continue;
+    if (unchanged) {
+      copies_.erase(it);
+    } else {
+      it->second.state = Copy::State::kRetained;
+      if (o_.log) {
+        o_.log("session workspace " + name + " expired with changes; kept for review (wasmcap ws diff " +
+               name + ", then ws apply or ws discard)");
+      }
+    }
+  }
+  cv_.notify_all();
+}
+
+uint64_t Sessions::bytes_locked() const {
+  uint64_t n = 0;
+  for (const auto& [name, c] : copies_) n += c.bytes;
+  return n;
+}
+
+size_t Sessions::live_copies() {
+  std::lock_guard<std::mutex> l(mu_);
+  return copies_.size();
+}
+
+uint64_t Sessions::live_bytes() {
+  std::lock_guard<std::mutex> l(mu_);
+  return bytes_locked();
+}
+
+tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind(
+    policy::Plan& plan, const std::string& session, const std::string& call_id) {
+  auto lease = std::unique_ptr<Lease>(new Lease(this));
+  auto refuse = [](int code, ErrorCode ec, std::string message) {
+    return tl::unexpected(Refusal{code, Error(ec, std::move(message))});
+  };
+  std::vector<policy::FsMount*> mounts;
+  for (auto& m : plan.fs) {
+    if (m.per_session && !m.workspace.empty() && !m.denied) mounts.push_back(&m);
+  }
+  if (mounts.empty()) return lease;
+  if (session.empty() && call_id.size() < 16) {
+    return refuse(0, ErrorCode::kInternal, "no call id for a per-call workspace copy");
+  }
+  // Each base's source and size, read before taking the lock (a snapshot read is file I/O).
+  struct Base {
+    std::string source;
+    uint64_t bytes = 0;
+  };
+  std::map<std::string, Base> bases;
+  for (auto* m : mounts) {
+    if (bases.count(m->workspace) != 0) continue;
+    auto b = workspace::open(o_.home, m->workspace);
+    if (!b) {
+      return refuse(0, b.error().code,
+                    "fs " + m->guest + ": workspace " + m->workspace + ": " + b.error().message);
+    }
+    bases[m->workspace] = Base{b->source, apparent_bytes(*b)};
+  }
+  std::vector<std::string> to_finish;
+  std::unique_lock<std::mutex> l(mu_);
+  to_finish = sweep_locked(o_.now());
+  auto finish_later = [&] {
+    l.unlock();
+    finish(to_finish);
+    to_finish.clear();
+  };
+  if (!session.empty()) {
+    auto it = sessions_.find(session);
+    if (it == sessions_.end()) {
+      finish_later();
+      // Only a session this server issued owns workspace copies: an id the client made up (or
+      // one that expired, or another replica's) owns none.
+      return refuse(kSessionNotFound, ErrorCode::kNotFound,
+                    "Session not found: this server did not issue that Mcp-Session-Id, or it "
+                    "expired after " + std::to_string(o_.idle_timeout_ms / 1000) +
+                        " s idle; send initialize (without Mcp-Session-Id) to start a new session");
+    }
+    ++it->second.active;
+    it->second.last_used = o_.now();
+    lease->session = session;
+  }
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    policy::FsMount& m = *mounts[i];
+    const Base& base = bases[m.workspace];
+    std::string name = session.empty()
+                           ? "c-" + call_id.substr(0, 16) + "-" + std::to_string(i)
+                           : workspace::session_workspace_name(m.workspace, session);
+    for (;;) {
+      auto c = copies_.find(name);
+      if (c == copies_.end()) break;  // not made yet (or its making failed): make it
+      if (c->second.state == Copy::State::kCreating) {
+        cv_.wait(l);  // another call of this session is copying it
+        continue;
+      }
+      if (c->second.state == Copy::State::kReady) {
+        ++c->second.users;
+        lease->copies.push_back(name);
+        m.host = o_.home + "/workspaces/" + name + "/tree";
+      }
+      break;
+    }
+    if (!m.host.empty()) continue;
+    // Copy it: reserve its slot and estimated bytes first, so concurrent first calls of other
+    // sessions see the reservation; the copy itself runs outside the lock.
+    uint64_t used = bytes_locked();
+    if (copies_.size() >= o_.max_copies || used + base.bytes > o_.max_bytes) {
+      size_t live = copies_.size();
+      finish_later();
+      return refuse(kServerBusy, ErrorCode::kCapabilityUnavailable,
+                    "server busy: " + std::to_string(live) + " session workspace copies (" +
+                        mib(used) + ") are live and a copy of '" + m.workspace + "' (" +
+                        mib(base.bytes) + ") would exceed the limits (" +
+                        std::to_string(o_.max_copies) + " copies, " + mib(o_.max_bytes) +
+                        "; --max-session-workspaces, --max-session-workspace-mb); retry when "
+                        "sessions end or expire, or discard kept ones (wasmcap ws list)");
+    }
+    Copy& slot = copies_[name];
+    slot.session = session;
+    slot.bytes = base.bytes;
+    l.unlock();
+    if (o_.before_copy) o_.before_copy(name);
+    auto made = workspace::create(o_.home, base.source, name);
+    l.lock();
+    auto c = copies_.find(name);
+    if (!made) {
+      copies_.erase(c);
+      cv_.notify_all();
+      finish_later();
+      return refuse(0, made.error().code,
+                    "fs " + m.guest + ": workspace " + m.workspace + ": " + made.error().message);
+    }
+    c->second.bytes = apparent_bytes(*made);
+    // The source may have grown since the base's snapshot: the bound holds on what was copied.
+    if (bytes_locked() > o_.max_bytes) {
+      uint64_t total = bytes_locked();
+      copies_.erase(c);
+      cv_.notify_all();
+      l.unlock();
+      (void)workspace::discard(o_.home, name);
+      l.lock();
+      finish_later();
+      return refuse(kServerBusy, ErrorCode::kCapabilityUnavailable,
+                    "server busy: a copy of '" + m.workspace + "' would make " + mib(total) +
+                        " of session workspace copies, over the limit of " + mib(o_.max_bytes) +
+                        " (--max-session-workspace-mb); retry when sessions end or expire");
+    }
+    c->second.state = Copy::State::kReady;
+    c->second.users = 1;
+    if (!session.empty()) sessions_[session].copies[m.workspace] = name;
+    lease->copies.push_back(name);
+    m.host = made->tree;
+    cv_.notify_all();
+  }
+  finish_later();
+  return lease;
+}
+
+void Sessions::release(Lease& lease) {
+  std::vector<std::string> remove;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& name : lease.copies) {
+      auto c = copies_.find(name);
+      if (c == copies_.end()) continue;
+      if (c->second.users > 0) --c->second.users;
+      if (c->second.session.empty()) {
+        c->second.state = Copy::State::kClosing;  // a per-call copy ends with its call
+        remove.push_back(name);
+      }
+    }
+    if (!lease.session.empty()) {
+      auto s = sessions_.find(lease.session);
+      if (s != sessions_.end()) {
+        if (s->second.active > 0) --s->second.active;
+        s->second.last_used = o_.now();
+      }
+    }
+  }
+  // Removed first, uncounted after: the caps hold on what is on disk.
+  for (const auto& name : remove) (void)workspace::discard(o_.home, name);
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& name : remove) copies_.erase(name);
+  cv_.notify_all();
+}
+
+}  // namespace wasmcap::mcp

@@ -1,0 +1,140 @@
+// Internal: MCP sessions and the workspace copies they own (docs/mcp.md, "Sessions and
+// per-session workspaces").
+//
+// A host config fs grant with "per_session": true gives each session its own copy of a shadow
+// workspace's source. A copy is a full copy of a project, so who may own one, how many exist and
+// how large they are is bounded here:
+// - only a session this server issued (open(): `initialize` over HTTP, the connection on stdio)
+//   owns copies; a client-chosen Mcp-Session-Id that was never issued (or has expired) owns
+//   nothing and its call is refused (kSessionNotFound), so inventing ids cannot make copies;
+// - a call with no session (a 2026-07-28 request, a legacy request without Mcp-Session-Id,
+//   `wasmcap tool call`) gets a copy for that call alone, removed when it ends: session-less
+//   clients never share one;
+// - live copies are capped in number and in total apparent bytes (ServerOptions
+//   max_session_workspaces / max_session_workspace_bytes); past the cap a call is refused with
+//   kServerBusy before anything is copied;
+// - a session idle for session_idle_timeout_ms expires: its copies are deleted when unchanged,
+//   and kept for the operator's review (still counted) when a tool changed them, until the
+//   operator applies or discards them (`wasmcap ws`);
+// - copying happens outside the table's lock: sessions copy in parallel, and a second call of a
+//   session waits only for that session's own copy.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wasmcap/error.h"
+
+namespace wasmcap::policy {
+struct Plan;
+}
+
+namespace wasmcap::mcp {
+
+// Issued session ids remembered at once. An id costs ~100 bytes; past the bound the least
+// recently used session without copies is forgotten (a flood of `initialize` cannot grow the
+// table, and never takes a session's copies away).
+inline constexpr size_t kMaxSessions = 4096;
+
+class Sessions {
+ public:
+  struct Options {
+    std::string home;                 // $WASMCAP_HOME (the workspaces live below it)
+    size_t max_copies = 0;            // live copies: session workspaces + per-call copies
+    uint64_t max_bytes = 0;           // their total apparent size
+    uint64_t idle_timeout_ms = 0;     // a session unused this long expires (0: never)
+    size_t max_sessions = kMaxSessions;
+    std::function<void(const std::string&)> log;
+    // The clock idle times are measured on (tests substitute their own).
+    std::function<std::chrono::steady_clock::time_point()> now = [] {
+      return std::chrono::steady_clock::now();
+    };
+    // Called outside the lock just before a copy is made (tests: to show copies run in
+    // parallel). May be empty.
+    std::function<void(const std::string& name)> before_copy;
+  };
+
+  // Why bind() refused. `rpc_code` 0: a tool error (e.g. the base workspace is missing), else
+  // a JSON-RPC error with that code (kSessionNotFound, kServerBusy).
+  struct Refusal {
+    int rpc_code = 0;
+    Error error;
+  };
+
+  // The copies one call uses; releasing it ends the call's use (per-call copies are removed).
+  class Lease {
+   public:
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    // The workspace names of the copies this call uses.
+    const std::vector<std::string>& names() const { return copies; }
+
+   private:
+    friend class Sessions;
+    explicit Lease(Sessions* owner) : owner_(owner) {}
+    Sessions* owner_;
+    std::string session;
+    std::vector<std::string> copies;  // names this call holds
+  };
+
+  explicit Sessions(Options options);
+  ~Sessions();
+
+  // Mints a session id (128 random bits, 32 hex digits) and remembers it.
+  Result<std::string> open();
+  // Ends a session now (stdio EOF): as an expiry.
+  void close(const std::string& id);
+  // Whether `id` is a live session this server issued.
+  bool known(const std::string& id);
+
+  // Points every per_session workspace mount of `plan` at this call's copy: the session's own
+  // (made on its first use) when `session` is non-empty, else a copy for this call alone named
+  // after `call_id`. Mounts that are not per_session are left for workspace::bind_plan. A plan
+  // with no per_session mount needs no session and gets an empty lease.
+  tl::expected<std::unique_ptr<Lease>, Refusal> bind(policy::Plan& plan, const std::string& session,
+                                                     const std::string& call_id);
+
+  // Copies counted against the caps now, and their bytes (tests, diagnostics).
+  size_t live_copies();
+  uint64_t live_bytes();
+
+ private:
+  struct Copy {
+    enum class State { kCreating, kReady, kClosing, kRetained };
+    State state = State::kCreating;
+    std::string session;  // "" for a per-call copy
+    uint64_t bytes = 0;
+    size_t users = 0;
+  };
+  struct Session {
+    std::chrono::steady_clock::time_point last_used;
+    size_t active = 0;                      // calls in flight
+    std::map<std::string, std::string> copies;  // base workspace -> copy name
+  };
+
+  // Forgets expired sessions and retained copies the operator removed; returns the copies to
+  // finish (outside the lock).
+  std::vector<std::string> sweep_locked(std::chrono::steady_clock::time_point now);
+  // Ends the session `id` (locked): its copies become kClosing; appended to `finish`.
+  void end_locked(const std::string& id, std::vector<std::string>& finish);
+  // Deletes an unchanged copy, keeps a changed one for review (outside the lock).
+  void finish(const std::vector<std::string>& names);
+  void release(Lease& lease);
+  uint64_t bytes_locked() const;
+
+  Options o_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Session> sessions_;
+  std::map<std::string, Copy> copies_;  // by workspace name
+};
+
+}  // namespace wasmcap::mcp
