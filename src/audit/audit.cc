@@ -231,7 +231,7 @@ Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path, OnFailure 
   // only the owner reads it. O_NOCTTY in case the operator points it at a terminal.
   int fd = -1;
   bool readable = true;
-  if (int e = failpoint::hit("audit.open")) {
+  if (int e = failpoint::hit("audit.open.file")) {
     errno = e;
   } else {
     fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);

@@ -510,7 +510,7 @@ class FileSinkFaults : public FileSink {
 // record is whole. A retry without the fault writes the record whole on a line of its own.
 TEST_F(FileSinkFaults, EveryStepFailedOrKilledLeavesTheFileConsistent) {
   const std::string rec = "{\"event\":\"run_start\",\"pad\":\"" + std::string(300, 'p') + "\"}";
-  for (const char* point : {"audit.open", "audit.write.lock", "audit.write.repair",
+  for (const char* point : {"audit.open.file", "audit.write.lock", "audit.write.repair",
                             "audit.write.append"}) {
     for (const char* action : {"enospc", "eio", "kill"}) {
       SCOPED_TRACE(std::string(point) + "=" + action);
@@ -524,7 +524,7 @@ TEST_F(FileSinkFaults, EveryStepFailedOrKilledLeavesTheFileConsistent) {
         EXPECT_EQ(c.status, 128 + SIGKILL) << c.err;
         EXPECT_TRUE(after == before || after == before + "\n") << after;
       } else {
-        EXPECT_EQ(c.status, std::string(point) == "audit.open" ? 10 : 20) << c.err;
+        EXPECT_EQ(c.status, std::string(point) == "audit.open.file" ? 10 : 20) << c.err;
         EXPECT_NE(c.err.find(std::strerror(std::string(action) == "enospc" ? ENOSPC : EIO)),
                   std::string::npos)
             << c.err;
