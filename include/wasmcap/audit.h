@@ -34,24 +34,53 @@ inline constexpr std::string_view kEventRequest = "https_request";  // the outco
 inline constexpr std::string_view kEventAttempt = "https_attempt";  // before each hop goes out
 
 // A destination for audit records. Implementations must be safe to call from several threads.
+//
+// Record or refuse (docs/audit.md, "When a record cannot be written"): append() reports whether
+// the record was written whole. Front ends write the record that precedes a run, a shell command
+// or a tool call first and do not start the work when it fails; a record that follows the work
+// and fails makes the command fail (non-zero exit, isError) with a warning.
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Receives one complete JSON object, without a trailing newline. Failures to write are the
-  // sink's to report (an audit sink never fails the request it describes).
-  virtual void write(std::string_view json_line) = 0;
+  // Writes one complete JSON object (given without its trailing newline) as one line. Ok when
+  // the whole line was written; otherwise an io_error naming the destination and the OS error,
+  // and nothing of the record stays behind. A sink opened with OnFailure::kContinue warns on
+  // stderr instead and returns Ok.
+  virtual Result<void> append(std::string_view json_line) = 0;
+  // append() for records whose loss cannot stop anything any more (the outcome of an https
+  // request already made): a failure is the sink's to report.
+  void write(std::string_view json_line) { (void)append(json_line); }
 };
 
-// Appends records to `path` (created with mode 0600 if missing; O_APPEND | O_CLOEXEC), one
-// write(2) per line so concurrent writers never interleave within a record. io_error when the
-// file cannot be opened (the message names the path and the OS error).
-Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path);
+// What a file sink does when a record cannot be written (host config `audit.on_failure`).
+enum class OnFailure {
+  kRefuse,    // append() fails: no work starts without its record (the default)
+  kContinue,  // append() warns on stderr (once per run of failures) and returns Ok
+};
+
+// The largest record a file sink writes (newline included): a record is one write(2) on an
+// O_APPEND file, and a bound keeps that write one the kernel does whole. Records are built far
+// below it (kMaxRecordBytes for https records; run, shell and tool records cut their fields); a
+// longer one is refused rather than written in pieces.
+inline constexpr size_t kMaxSinkRecordBytes = 1u << 20;
+
+// Appends records to `path` (created with mode 0600 if missing; O_APPEND | O_CLOEXEC). Each
+// record is one bounded write(2) made under an exclusive flock(2) on the file (writers in other
+// processes and other sinks on the same file wait for it); before it, a file that does not end in
+// a newline (a record torn by a crash) gets one, so the new record starts a line of its own; a
+// short or failed write is truncated back to where the record began. io_error when the file
+// cannot be opened (the message names the path and the OS error).
+Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path,
+                                             OnFailure on_failure = OnFailure::kRefuse);
 
 // Writes records to the process's stderr (fd 2), one write(2) per line.
 std::shared_ptr<Sink> stderr_sink();
 
 // Calls `fn` with each record (embedders, tests). `fn` must not throw.
 std::shared_ptr<Sink> callback_sink(std::function<void(std::string_view json_line)> fn);
+
+// Both sinks get every record (either may be null); append() fails when either fails.
+std::shared_ptr<Sink> tee_sink(std::shared_ptr<Sink> a, std::shared_ptr<Sink> b);
 
 // --- Records --------------------------------------------------------------------------------
 

@@ -45,6 +45,10 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan);
 std::string run_end_line(const RunInfo& run, const std::string& engine, std::optional<int> exit_code,
                          const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed);
 
+// The host config's audit file (audit.file) as a sink that follows its audit.on_failure choice;
+// nullptr when the config names no file. io_error when the file cannot be opened.
+Result<std::shared_ptr<Sink>> open_configured_sink(const policy::AuditConfig& config);
+
 // {"event":"bundle_install"|"bundle_remove"|"trust_add"|"trust_remove"|"trust_revoke", time,
 //  plus the given string fields}.
 std::string registry_line(const std::string& event,

@@ -237,6 +237,9 @@ struct NetworkConfig {
 
 struct AuditConfig {
   std::optional<std::string> file;  // absolute path of the audit log
+  // audit.on_failure (docs/host-config.md#audit): false = "refuse" (the default: no run, shell
+  // command or tool call without its record), true = "continue" (warn and go on).
+  bool continue_on_failure = false;
 };
 
 // Which bundle signers the host trusts (docs/host-config.md#trust, docs/bundles.md). Added to

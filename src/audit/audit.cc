@@ -13,7 +13,11 @@
 #include <ctime>
 #include <mutex>
 
+#include <sys/file.h>
+
 #include <nlohmann/json.hpp>
+
+#include "common/failpoint.h"
 
 namespace wasmcap::audit {
 
@@ -27,47 +31,176 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-// Writes all of `line` + '\n' with a single write(2) call where the kernel allows it (regular
-// files opened O_APPEND: atomic with respect to other appenders), retrying on EINTR and on short
-// writes.
-void write_line(int fd, std::string_view json_line) {
-  std::string buf;
-  buf.reserve(json_line.size() + 1);
-  buf.append(json_line);
-  buf.push_back('\n');
-  const char* p = buf.data();
-  size_t left = buf.size();
+std::string os_error(int e) { return std::strerror(e); }
+
+// Writes all of `buf` to a descriptor that is not a regular file we own (stderr), retrying on
+// EINTR and on short writes. The error of the first failed write(2), or 0.
+int write_all(int fd, const char* p, size_t left) {
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // an audit sink never fails the request it describes
+      return errno;
     }
+    if (n == 0) return EIO;
     p += n;
     left -= static_cast<size_t>(n);
   }
+  return 0;
 }
 
-class FdSink final : public Sink {
+class StderrSink final : public Sink {
  public:
-  FdSink(int fd, bool owned) : fd_(fd), owned_(owned) {}
-  ~FdSink() override {
-    if (owned_) ::close(fd_);
+  Result<void> append(std::string_view json_line) override {
+    std::string buf;
+    buf.reserve(json_line.size() + 1);
+    buf.append(json_line);
+    buf.push_back('\n');
+    std::lock_guard<std::mutex> lock(mu_);
+    if (int e = write_all(STDERR_FILENO, buf.data(), buf.size())) {
+      return make_error(ErrorCode::kIo, "audit record not written to stderr: " + os_error(e));
+    }
+    return {};
   }
-  void write(std::string_view json_line) override { write_line(fd_, json_line); }
 
  private:
+  std::mutex mu_;
+};
+
+// The audit file. Each record, under an exclusive flock(2) on the file (so writers in other
+// processes, and other sinks of this process on the same file, take turns) and this sink's mutex
+// (flock locks belong to the open file description, which this process's threads share):
+//   1. a file whose last byte is not '\n' (a record torn by a crash or a full disk that could not
+//      be truncated back) gets one, so the torn line stays one unreadable line and the new record
+//      starts a line of its own;
+//   2. the record and its newline go out in one write(2) (O_APPEND: at the end of the file);
+//   3. a short or failed write is truncated back to the size the file had before it, so no part
+//      of a record that was refused stays behind.
+// The file's size read under the lock is exact: every writer that changes it holds the lock.
+class FileSink final : public Sink {
+ public:
+  FileSink(int fd, std::string path, OnFailure on_failure, bool readable)
+      : fd_(fd), path_(std::move(path)), on_failure_(on_failure), readable_(readable) {}
+  ~FileSink() override { ::close(fd_); }
+
+  Result<void> append(std::string_view json_line) override {
+    auto r = append_locked(json_line);
+    if (on_failure_ == OnFailure::kRefuse) return r;
+    // audit.on_failure = "continue": the operator chose availability over the record. Say so
+    // once per run of failures (not once per record: a busy server would flood its stderr).
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!r && !warned_) {
+      std::string w = "wasmcap: warning: " + r.error().message +
+                      "; continuing without it (audit.on_failure is \"continue\"); further "
+                      "failures are not reported until a record is written again\n";
+      (void)write_all(STDERR_FILENO, w.data(), w.size());
+    }
+    warned_ = !r;
+    return {};
+  }
+
+ private:
+  Error fail(const std::string& what, int e) const {
+    return Error(ErrorCode::kIo, "audit record not written to " + path_ + ": " + what + ": " +
+                                     os_error(e) +
+                                     " (free space on its filesystem or fix audit.file in the "
+                                     "host config)");
+  }
+
+  Result<void> append_locked(std::string_view json_line) {
+    std::string buf;
+    buf.reserve(json_line.size() + 1);
+    buf.append(json_line);
+    buf.push_back('\n');
+    if (buf.size() > kMaxSinkRecordBytes) {
+      return make_error(ErrorCode::kIo, "audit record not written to " + path_ + ": it has " +
+                                            std::to_string(buf.size()) + " bytes, more than " +
+                                            std::to_string(kMaxSinkRecordBytes));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    int e = failpoint::hit("audit.write.lock");
+    while (e == 0 && ::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) e = errno;
+    }
+    if (e != 0) return tl::unexpected(fail("cannot lock the file", e));
+    struct Unlock {
+      int fd;
+      ~Unlock() { ::flock(fd, LOCK_UN); }
+    } unlock{fd_};
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return tl::unexpected(fail("cannot stat the file", errno));
+    off_t size = st.st_size;
+    if (size > 0 && readable_) {
+      char last = 0;
+      ssize_t n;
+      do {
+        n = ::pread(fd_, &last, 1, size - 1);
+      } while (n < 0 && errno == EINTR);
+      // A read failure here is a failure to write the record safely.
+      if (n != 1) return tl::unexpected(fail("cannot read the file's last byte", n < 0 ? errno : EIO));
+      if (last != '\n') {
+        int re = failpoint::hit("audit.write.repair");
+        if (re == 0) re = write_all_file("\n", 1, size);
+        if (re != 0) return tl::unexpected(fail("cannot end the torn last line", re));
+        size += 1;
+      }
+    }
+    if (int we = failpoint::hit("audit.write.append")) {
+      // Stands for a write that ran out of space partway: part of the record lands first, as a
+      // full filesystem does, so the truncation below is what a test sees working.
+      ssize_t n = ::write(fd_, buf.data(), buf.size() / 2);
+      (void)n;
+      truncate_back(size);
+      return tl::unexpected(fail("write", we));
+    }
+    if (int we = write_all_file(buf.data(), buf.size(), size)) {
+      return tl::unexpected(fail("write", we));
+    }
+    return {};
+  }
+
+  // One write(2) of `len` bytes at the end of the file (O_APPEND). A short write (the kernel
+  // stopped at a full disk, a file size limit or a signal) is continued under the same lock, to
+  // learn why it stopped; if the record still does not go in whole, the file is truncated back
+  // to `size` (its size before the record) and the error returned.
+  int write_all_file(const char* p, size_t len, off_t size) {
+    while (len > 0) {
+      ssize_t n = ::write(fd_, p, len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int e = n < 0 ? errno : EIO;
+        truncate_back(size);
+        return e;
+      }
+      p += n;
+      len -= static_cast<size_t>(n);
+    }
+    return 0;
+  }
+
+  void truncate_back(off_t size) {
+    // If this fails too, the file ends in a torn line; the next record starts with a newline.
+    if (failpoint::hit("audit.write.truncate") != 0) return;
+    while (::ftruncate(fd_, size) != 0 && errno == EINTR) {
+    }
+  }
+
   int fd_;
-  bool owned_;
+  std::string path_;
+  OnFailure on_failure_;
+  bool readable_;
+  std::mutex mu_;
+  bool warned_ = false;
 };
 
 class CallbackSink final : public Sink {
  public:
   explicit CallbackSink(std::function<void(std::string_view)> fn) : fn_(std::move(fn)) {}
-  void write(std::string_view json_line) override {
+  Result<void> append(std::string_view json_line) override {
     // Callbacks are user code: serialize calls so they need not be thread-safe themselves.
     std::lock_guard<std::mutex> lock(mu_);
     if (fn_) fn_(json_line);
+    return {};
   }
 
  private:
@@ -75,25 +208,58 @@ class CallbackSink final : public Sink {
   std::function<void(std::string_view)> fn_;
 };
 
+class TeeSink final : public Sink {
+ public:
+  TeeSink(std::shared_ptr<Sink> a, std::shared_ptr<Sink> b) : a_(std::move(a)), b_(std::move(b)) {}
+  Result<void> append(std::string_view json_line) override {
+    // Both get the record even when the first fails: each destination keeps what it can.
+    Result<void> ra = a_ ? a_->append(json_line) : Result<void>();
+    Result<void> rb = b_ ? b_->append(json_line) : Result<void>();
+    return ra ? rb : ra;
+  }
+
+ private:
+  std::shared_ptr<Sink> a_, b_;
+};
+
 }  // namespace
 
-Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path) {
-  // O_APPEND: records from several processes interleave only between lines. O_CLOEXEC: the log fd
-  // never leaks into a child. 0600: the log names hosts and paths the operator may consider
-  // private; only the owner reads it. O_NOCTTY in case the operator points it at a terminal.
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+Result<std::shared_ptr<Sink>> open_file_sink(const std::string& path, OnFailure on_failure) {
+  // O_APPEND: records from several processes interleave only between lines. O_RDWR: the sink
+  // reads the last byte to see whether a torn line needs ending. O_CLOEXEC: the log fd never
+  // leaks into a child. 0600: the log names hosts and paths the operator may consider private;
+  // only the owner reads it. O_NOCTTY in case the operator points it at a terminal.
+  int fd = -1;
+  bool readable = true;
+  if (int e = failpoint::hit("audit.open.file")) {
+    errno = e;
+  } else {
+    fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    // A file the operator made write-only for us: records still go in whole and torn ones are
+    // still truncated back; only the check for a line torn earlier (by a crash) is skipped.
+    if (fd < 0 && errno == EACCES) {
+      fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+      readable = false;
+    }
+  }
   if (fd < 0) {
     return make_error(ErrorCode::kIo, "cannot open audit log " + path + ": " +
                                           std::strerror(errno) +
                                           " (check audit.file in the host config)");
   }
-  return std::shared_ptr<Sink>(std::make_shared<FdSink>(fd, true));
+  return std::shared_ptr<Sink>(std::make_shared<FileSink>(fd, path, on_failure, readable));
 }
 
-std::shared_ptr<Sink> stderr_sink() { return std::make_shared<FdSink>(STDERR_FILENO, false); }
+std::shared_ptr<Sink> stderr_sink() { return std::make_shared<StderrSink>(); }
 
 std::shared_ptr<Sink> callback_sink(std::function<void(std::string_view json_line)> fn) {
   return std::make_shared<CallbackSink>(std::move(fn));
+}
+
+std::shared_ptr<Sink> tee_sink(std::shared_ptr<Sink> a, std::shared_ptr<Sink> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::make_shared<TeeSink>(std::move(a), std::move(b));
 }
 
 bool is_sensitive_header(std::string_view name) {

@@ -81,6 +81,12 @@ std::string run_end_line(const RunInfo& run, const std::string& engine, std::opt
   return dump(j);
 }
 
+Result<std::shared_ptr<Sink>> open_configured_sink(const policy::AuditConfig& config) {
+  if (!config.file) return std::shared_ptr<Sink>();
+  return open_file_sink(*config.file,
+                        config.continue_on_failure ? OnFailure::kContinue : OnFailure::kRefuse);
+}
+
 std::string registry_line(const std::string& event,
                           const std::vector<std::pair<std::string, std::string>>& fields) {
   nlohmann::json j = {{"event", event}, {"time", now_rfc3339()}};

@@ -9,6 +9,7 @@
 // a crash leaves at worst an unreferenced directory, which the next install or remove deletes.
 // libsqlite3 is loaded on the first open of an index (sq() below), not linked: a `wasmcap run` of
 // a plain module never maps it (docs/aot.md, "Cold start").
+#include "common/failpoint.h"
 #include "wasmcap/registry.h"
 
 #include <fcntl.h>
@@ -164,10 +165,15 @@ Result<void> fsync_path(const std::string& path, int flags) {
 
 // Creates a new file (never following or replacing anything) with exactly `data`, synced.
 Result<void> write_new(const std::string& path, const uint8_t* data, size_t size) {
+  if (int e = failpoint::hit("registry.install.create")) return io_error(path, e);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
   if (fd < 0) return io_error(path, errno);
   size_t done = 0;
   while (done < size) {
+    if (int e = failpoint::hit("registry.install.write")) {
+      ::close(fd);
+      return io_error(path, e);
+    }
     ssize_t n = ::write(fd, data + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
@@ -176,6 +182,10 @@ Result<void> write_new(const std::string& path, const uint8_t* data, size_t size
       return io_error(path, err);
     }
     done += static_cast<size_t>(n);
+  }
+  if (int e = failpoint::hit("registry.install.fsync")) {
+    ::close(fd);
+    return io_error(path, e);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error(path, errno);
   return {};
@@ -875,8 +885,11 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
       }
       WASMCAP_TRY(write_new(mdir + "/" + name, data.data(), data.size()));
     }
+    if (int e = failpoint::hit("registry.install.fsync_stage")) return io_error(stage, e);
     WASMCAP_TRY(fsync_path(stage, O_RDONLY | O_DIRECTORY));
+    if (int e = failpoint::hit("registry.install.rename")) return io_error(dest, e);
     if (::rename(stage.c_str(), dest.c_str()) != 0) return io_error(dest, errno);
+    if (int e = failpoint::hit("registry.install.fsync_store")) return io_error(r.store(), e);
     return fsync_path(r.store(), O_RDONLY | O_DIRECTORY);
   };
   if (auto s = stage_all(); !s) {
@@ -917,6 +930,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
       w.bind(1, rec.name).bind(2, rec.version);
       if (w.step() != SQLITE_DONE) return r.db_error("watermark");
     }
+    if (int e = failpoint::hit("registry.install.commit")) return io_error(r.db_path(), e);
     return r.exec("COMMIT");
   };
   if (auto s = record(); !s) {
@@ -926,6 +940,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
   }
   r.checkpoint();
   for (const auto& e : replaced) {
+    (void)failpoint::hit("registry.install.remove_replaced");  // kill only: a leftover tree
     remove_tree(e.dir);
     result.replaced.push_back(e.version);
   }
@@ -991,9 +1006,18 @@ Result<std::vector<Installed>> Registry::remove(std::string_view name,
       return err;
     }
   }
+  if (int e = failpoint::hit("registry.remove.commit")) {
+    (void)r.exec("ROLLBACK");
+    return io_error(r.db_path(), e);
+  }
   WASMCAP_TRY(r.exec("COMMIT"));
   r.checkpoint();
-  for (const auto& e : removed) remove_tree(e.dir);
+  for (const auto& e : removed) {
+    // After the commit the bundle is gone; a kill here leaves its tree, which no row names and
+    // the next install or remove collects (collect_garbage).
+    (void)failpoint::hit("registry.remove.delete_tree");
+    remove_tree(e.dir);
+  }
   return removed;
 }
 

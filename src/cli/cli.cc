@@ -382,7 +382,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   // (fail closed: no run if it cannot be opened) and stderr with --audit-stderr.
   std::vector<std::shared_ptr<audit::Sink>> sinks;
   if (opts.plan && opts.plan->audit.file) {
-    auto file = audit::open_file_sink(*opts.plan->audit.file);
+    auto file = audit::open_configured_sink(opts.plan->audit);
     if (!file) return report_error(file.error());
     sinks.push_back(*file);
   }
@@ -412,8 +412,14 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (w.random.kind != RandomSource::Kind::kDeny) info.random_source = random_source_string(w.random);
   }
   if (!sinks.empty()) {
+    // Record or refuse: the run starts only once its run_start record is written whole
+    // (docs/audit.md, "When a record cannot be written").
     std::string line = audit::run_start_line(info, opts.plan.get());
-    for (auto& k : sinks) k->write(line);
+    for (auto& k : sinks) {
+      if (auto w = k->append(line); !w) {
+        return report_error(Error(ErrorCode::kIo, w.error().message + "; the run was not started"));
+      }
+    }
   }
   // --json captures the guest's output into the result; without --max-output-bytes it is capped
   // at 16 MiB so the object stays bounded.
@@ -449,19 +455,30 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
   }
   int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
+  std::optional<Error> audit_error;
   if (!sinks.empty()) {
     std::string line = audit::run_end_line(
         info, report ? report->engine : requested_engine,
         report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
         report ? report->fuel_consumed : 0);
-    for (auto& k : sinks) k->write(line);
+    for (auto& k : sinks) {
+      if (auto w = k->append(line); !w && !audit_error) audit_error = w.error();
+    }
   }
   if (error) std::fprintf(stderr, "wasmcap: error: %s\n", error->to_string().c_str());
+  if (audit_error) {
+    // The run happened and its run_start record says so, but its end is not recorded: the run
+    // fails (74) with a warning, whatever the guest's own status was.
+    std::fprintf(stderr, "wasmcap: warning: the run finished (status %d) but its run_end %s\n",
+                 status, audit_error->to_string().c_str());
+    status = error_exit_code(ErrorCode::kIo);
+  }
   if (!x.json) {
     if (report) {
       for (const auto& v : report->results) std::printf("%s\n", value_text(v).c_str());
       std::fflush(stdout);
     }
+    if (audit_error) return status;
     return error ? status : report->exit_code;
   }
   nlohmann::json j;
@@ -470,6 +487,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
                                       {"message", error->message}}
                      : nlohmann::json(nullptr);
   j["status"] = status;
+  if (audit_error) j["audit_error"] = audit_error->message;
   j["engine"] = report ? report->engine : requested_engine;
   j["wall_ms"] = wall;
   j["cpu_ms"] = cpu;
@@ -487,6 +505,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+  if (audit_error) return status;
   return error ? status : report->exit_code;
 }
 
@@ -938,11 +957,12 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   auto r = ctx->reg->install(path, ctx->trust, o);
   if (!r) return report_error(r.error());
   const auto& i = r->installed;
-  registry_audit("bundle_install",
-                 {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
-                  {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
-                  {"source", path}, {"flags", flags_of(i)}},
-                 ctx->config.audit.file);
+  const bool recorded = registry_audit(
+      "bundle_install",
+      {{"plugin", i.name}, {"version", i.version}, {"signer_key_id", i.signer_id},
+       {"trust", registry::trust_status(i, ctx->trust)}, {"outcome", outcome_text(r->outcome)},
+       {"source", path}, {"flags", flags_of(i)}},
+      ctx->config.audit);
   // The trust word is the one `bundle list` shows (registry::trust_status).
   std::string trust = registry::trust_status(i, ctx->trust);
   std::printf("%s %s@%s, signed by key %s (trust: %s%s)\n", outcome_text(r->outcome), i.name.c_str(),
@@ -955,7 +975,7 @@ int cmd_bundle_install(const std::string& path, bool allow_untrusted, bool force
   for (const auto& c : r->tool_changes) {
     std::printf("  %s%s\n", c.blocking ? "changed (forced, recorded): " : "", c.line.c_str());
   }
-  return 0;
+  return recorded ? 0 : error_exit_code(ErrorCode::kIo);
 }
 
 int cmd_bundle_list(bool json, const std::string& config) {
@@ -1011,11 +1031,14 @@ int cmd_bundle_remove(const std::string& what) {
   if (!ctx) return report_error(ctx.error());
   auto removed = ctx->reg->remove(ref->name, ref->version);
   if (!removed) return report_error(removed.error());
+  bool recorded = true;
   for (const auto& i : *removed) {
     std::printf("removed %s@%s\n", i.name.c_str(), i.version.c_str());
-    registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, std::nullopt);
+    if (!registry_audit("bundle_remove", {{"plugin", i.name}, {"version", i.version}}, ctx->config.audit)) {
+      recorded = false;
+    }
   }
-  return 0;
+  return recorded ? 0 : error_exit_code(ErrorCode::kIo);
 }
 
 // Compiles MODULE for the AOT engine into the cache, so later runs start at native speed.

@@ -1,6 +1,8 @@
 #include "cli/ecosystem.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -17,6 +19,7 @@
 
 #include "common/json.h"
 #include "policy/json_doc.h"
+#include "common/failpoint.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
@@ -95,18 +98,58 @@ Result<void> ensure_dir(const fs::path& dir) {
   return {};
 }
 
-Result<void> write_key(const fs::path& path, const std::string& text) {
+// fsync(2) of a directory, so the renames and unlinks in it survive a power loss.
+Result<void> sync_dir(const fs::path& dir, std::string_view failpoint_name) {
+  int e = failpoint::hit(failpoint_name);
+  int fd = e != 0 ? -1 : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && e == 0) e = errno;
+  if (fd >= 0) {
+    if (::fsync(fd) != 0) e = errno;
+    ::close(fd);
+  }
+  if (e != 0) {
+    return make_error(ErrorCode::kIo, "cannot sync " + dir.string() + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+// Writes a trust store file as git and SQLite write theirs: a temporary next to it, written and
+// fsynced, renamed over the name, then the directory fsynced. A crash or a full disk at any step
+// leaves the old file (or none) under the name, never a partial one; a power loss after the
+// command returned keeps the new one. `op` names the failpoints ("trust.add", "trust.revoke").
+Result<void> write_key(const fs::path& path, const std::string& text, const std::string& op) {
   fs::path tmp = path;
   tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) return make_error(ErrorCode::kIo, "cannot write " + tmp.string());
+  auto io = [&](const std::string& what, int e) {
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kIo, "cannot " + what + " " + tmp.string() + ": " + std::strerror(e) +
+                                          " (nothing was changed; run the command again)");
+  };
+  int e = failpoint::hit(op + ".create");
+  int fd = e != 0 ? -1 : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return io("create", e != 0 ? e : errno);
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    e = failpoint::hit(op + ".write");
+    ssize_t n = e != 0 ? -1 : ::write(fd, p, left);
+    if (n < 0 && e == 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      e = e != 0 ? e : (n < 0 ? errno : EIO);
+      ::close(fd);
+      return io("write", e);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot write " + path.string() + ": " + ec.message());
-  return {};
+  e = failpoint::hit(op + ".fsync");
+  if (e == 0 && ::fsync(fd) != 0) e = errno;
+  if (::close(fd) != 0 && e == 0) e = errno;
+  if (e != 0) return io("sync", e);
+  e = failpoint::hit(op + ".rename");
+  if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
+  if (e != 0) return io("rename", e);
+  return sync_dir(path.parent_path(), op + ".fsync_dir");
 }
 
 Result<std::string> read_text(const std::string& path) {
@@ -148,9 +191,11 @@ int trust_add(const std::string& key_path) {
   }
   if (auto r = ensure_dir(*dir); !r) return fail(r.error());
   fs::path dest = *dir / (key->id() + ".pub");
-  if (auto r = write_key(dest, *text); !r) return fail(r.error());
+  if (auto r = write_key(dest, *text, "trust.add"); !r) return fail(r.error());
   std::printf("trusted key %s (%s)\n", key->id().c_str(), dest.c_str());
-  registry_audit("trust_add", {{"key_id", key->id()}, {"file", dest.string()}}, std::nullopt);
+  if (!registry_audit("trust_add", {{"key_id", key->id()}, {"file", dest.string()}}, {})) {
+    return error_exit_code(ErrorCode::kIo);
+  }
   return 0;
 }
 
@@ -192,19 +237,21 @@ int trust_remove(const std::string& id) {
   auto trusted = key_files(*dir);
   if (!trusted) return fail(trusted.error());
   size_t n = 0;
+  bool audit_failed = false;
   for (const auto& k : *trusted) {
     if (k.key.id() != id) continue;
-    std::error_code ec;
-    fs::remove(k.path, ec);
-    if (ec) return fail(Error(ErrorCode::kIo, "cannot remove " + k.path + ": " + ec.message()));
+    int e = failpoint::hit("trust.remove.unlink");
+    if (e == 0 && ::unlink(k.path.c_str()) != 0) e = errno;
+    if (e != 0) return fail(Error(ErrorCode::kIo, "cannot remove " + k.path + ": " + std::strerror(e)));
+    if (auto r = sync_dir(*dir, "trust.remove.fsync_dir"); !r) return fail(r.error());
     std::printf("removed key %s (%s)\n", id.c_str(), k.path.c_str());
-    registry_audit("trust_remove", {{"key_id", id}, {"file", k.path}}, std::nullopt);
+    if (!registry_audit("trust_remove", {{"key_id", id}, {"file", k.path}}, {})) audit_failed = true;
     ++n;
   }
   if (n == 0) {
     return fail(Error(ErrorCode::kNotFound, "no trusted key with id '" + id + "' (see wasmcap trust list)"));
   }
-  return 0;
+  return audit_failed ? error_exit_code(ErrorCode::kIo) : 0;
 }
 
 // ID of a trusted key, or a .pub file (a key never trusted can be revoked in advance).
@@ -233,19 +280,46 @@ int trust_revoke(const std::string& what) {
       }
     }
     if (!text) {
+      // Revoked already (a revoke that was interrupted after its revoked file was in place, or
+      // one run twice): there is nothing left to do.
+      auto revoked = key_files(*dir / "revoked");
+      if (!revoked) return fail(revoked.error());
+      for (const auto& r : *revoked) {
+        if (r.key.id() == id) {
+          std::printf("key %s is revoked already (%s)\n", id.c_str(), r.path.c_str());
+          return 0;
+        }
+      }
       return fail(Error(ErrorCode::kNotFound,
                         "no trusted key with id '" + id + "': give the key's .pub file to revoke it"));
     }
   }
   if (auto r = ensure_dir(*dir / "revoked"); !r) return fail(r.error());
   fs::path dest = *dir / "revoked" / (id + ".pub");
-  if (auto r = write_key(dest, *text); !r) return fail(r.error());
+  // The revocation first, durable, then the trusted copy goes: a crash in between leaves the key
+  // both trusted and revoked, which is revoked (a revoked key is refused always).
+  if (auto r = write_key(dest, *text, "trust.revoke"); !r) return fail(r.error());
+  bool removed = false;
   for (const auto& k : *trusted) {
-    if (k.key.id() == id) fs::remove(k.path, ec);
+    if (k.key.id() != id) continue;
+    int e = failpoint::hit("trust.revoke.unlink_trusted");
+    if (e == 0 && ::unlink(k.path.c_str()) != 0) e = errno;
+    if (e != 0) {
+      return fail(Error(ErrorCode::kIo, "key " + id + " is revoked (" + dest.string() +
+                                            "), but its trusted copy " + k.path +
+                                            " could not be removed: " + std::strerror(e) +
+                                            "; run the command again"));
+    }
+    removed = true;
+  }
+  if (removed) {
+    if (auto r = sync_dir(*dir, "trust.revoke.fsync_trusted_dir"); !r) return fail(r.error());
   }
   std::printf("revoked key %s (%s): bundles it signed are refused, installed ones too\n", id.c_str(),
               dest.c_str());
-  registry_audit("trust_revoke", {{"key_id", id}, {"file", dest.string()}}, std::nullopt);
+  if (!registry_audit("trust_revoke", {{"key_id", id}, {"file", dest.string()}}, {})) {
+    return error_exit_code(ErrorCode::kIo);
+  }
   return 0;
 }
 
@@ -556,23 +630,29 @@ std::string man_page(const CLI::App& app) {
   return m;
 }
 
-void registry_audit(const std::string& event,
+bool registry_audit(const std::string& event,
                     const std::vector<std::pair<std::string, std::string>>& fields,
-                    const std::optional<std::string>& config_audit_file) {
+                    const policy::AuditConfig& config) {
   std::string line = audit::registry_line(event, fields);
-  std::vector<std::string> paths;
-  if (auto home = registry::default_home()) paths.push_back(*home + "/audit.jsonl");
-  if (config_audit_file) paths.push_back(*config_audit_file);
-  for (const auto& p : paths) {
+  std::vector<std::pair<std::string, audit::OnFailure>> paths;
+  const audit::OnFailure choice =
+      config.continue_on_failure ? audit::OnFailure::kContinue : audit::OnFailure::kRefuse;
+  if (auto home = registry::default_home()) paths.emplace_back(*home + "/audit.jsonl", choice);
+  if (config.file) paths.emplace_back(*config.file, choice);
+  bool ok = true;
+  for (const auto& [p, on_failure] : paths) {
     std::error_code ec;
     fs::create_directories(fs::path(p).parent_path(), ec);
-    auto sink = audit::open_file_sink(p);
-    if (!sink) {
-      std::fprintf(stderr, "wasmcap: warning: audit: %s\n", sink.error().to_string().c_str());
-      continue;
+    auto sink = audit::open_file_sink(p, on_failure);
+    Result<void> w = sink ? (*sink)->append(line) : Result<void>(tl::unexpected(sink.error()));
+    if (!w) {
+      // The change is made; its record is not: say so, and fail the command (74).
+      std::fprintf(stderr, "wasmcap: warning: the change was made, but its %s record: %s\n",
+                   event.c_str(), w.error().to_string().c_str());
+      ok = false;
     }
-    (*sink)->write(line);
   }
+  return ok;
 }
 
 int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_path,

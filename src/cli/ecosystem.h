@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wasmcap/engine.h"
+#include "wasmcap/policy.h"
 
 namespace CLI {
 class App;
@@ -31,11 +32,12 @@ int cmd_plan_bundle(const std::string& bundle_path, const std::string& config_pa
                     const std::string& engine_name, const AotOptions& aot, bool json);
 
 // Appends a registry/trust audit record ("bundle_install", "trust_add", ...) to
-// $WASMCAP_HOME/audit.jsonl and, when given, the host config's audit file. Failures to write
-// are warned about on stderr (the change itself already happened).
-void registry_audit(const std::string& event,
+// $WASMCAP_HOME/audit.jsonl and, when it names one, the host config's audit file. The change
+// itself already happened: a record that cannot be written is warned about on stderr and makes
+// this return false (the command then exits 74), unless audit.on_failure is "continue".
+bool registry_audit(const std::string& event,
                     const std::vector<std::pair<std::string, std::string>>& fields,
-                    const std::optional<std::string>& config_audit_file);
+                    const policy::AuditConfig& config);
 
 // The bash / zsh completion script and the man page (troff) for `app`.
 std::string completion_script(const CLI::App& app, const std::string& shell);

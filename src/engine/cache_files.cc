@@ -2,6 +2,8 @@
 // descriptions, .verified and module file records) and the fast engine's validation records,
 // so that every record is read and written under the same rules.
 #include "engine/cache_files.h"
+
+#include "common/failpoint.h"
 #include "common/system_lib.h"
 #include "engine/test_hooks.h"
 
@@ -141,14 +143,22 @@ bool read_trusted(const std::string& path, size_t cap, std::string* out, struct 
 }
 
 bool write_file(const std::string& path, const std::string& data) {
+  // Failpoints: the errno a failed step leaves is what the caller's io_error message shows.
+  if (int e = failpoint::hit("cache.write.create")) {
+    errno = e;
+    return false;
+  }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
+    int fe = failpoint::hit("cache.write.data");
+    ssize_t n = fe != 0 ? -1 : write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && fe == 0 && errno == EINTR) continue;
     if (n <= 0) {
+      int e = fe != 0 ? fe : (n < 0 ? errno : EIO);
       close(fd);
+      errno = e;  // the write's error, not close's
       return false;
     }
     off += static_cast<size_t>(n);
@@ -159,8 +169,19 @@ bool write_file(const std::string& path, const std::string& data) {
 bool replace_file(const std::string& path, const std::string& data) {
   std::string tmp = path + ".tmp" + std::to_string(getpid());
   unlink(tmp.c_str());  // a dead process's leftover of the same pid
-  if (!write_file(tmp, data) || rename(tmp.c_str(), path.c_str()) != 0) {
+  bool ok = write_file(tmp, data);
+  if (ok) {
+    if (int e = failpoint::hit("cache.replace.rename")) {
+      errno = e;
+      ok = false;
+    } else {
+      ok = rename(tmp.c_str(), path.c_str()) == 0;
+    }
+  }
+  if (!ok) {
+    int e = errno;
     unlink(tmp.c_str());
+    errno = e;
     return false;
   }
   return true;

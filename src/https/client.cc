@@ -522,9 +522,10 @@ class ClientImpl final : public Client {
   // A fresh record for request number `n`.
   Context start_context(uint64_t n, std::string_view method) const;
   // The `https_attempt` record, written before a hop's request leaves the host.
-  void audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
-                     const policy::IpAddress& address, const std::string& method,
-                     const std::vector<OutHeader>& headers, uint64_t body_bytes) const;
+  // The request does not go out when it fails (record or refuse, docs/audit.md).
+  Result<void> audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
+                             const policy::IpAddress& address, const std::string& method,
+                             const std::vector<OutHeader>& headers, uint64_t body_bytes) const;
 
   Outcome finish(Context& ctx, Outcome outcome);
   Outcome deny(Context& ctx, HttpsError code, std::string message, std::string rule);
@@ -887,10 +888,11 @@ std::optional<Failure> ClientImpl::precheck(const RequestShape& shape) {
   return o.error();
 }
 
-void ClientImpl::audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
-                               const policy::IpAddress& address, const std::string& method,
-                               const std::vector<OutHeader>& headers, uint64_t body_bytes) const {
-  if (!options_.audit) return;
+Result<void> ClientImpl::audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl& url,
+                                       const policy::IpAddress& address, const std::string& method,
+                                       const std::vector<OutHeader>& headers,
+                                       uint64_t body_bytes) const {
+  if (!options_.audit) return {};
   audit::Event a;
   a.event = audit::kEventAttempt;
   a.plugin = options_.plugin;
@@ -906,7 +908,7 @@ void ClientImpl::audit_attempt(const Context& ctx, uint64_t hop, const ParsedUrl
   a.request_bytes = body_bytes;
   // The sink's write(2) returns before libcurl opens the connection: a request the server
   // received has this record even if the process is killed during the transfer.
-  options_.audit->write(audit::to_json_line(a, secret_values_));
+  return options_.audit->append(audit::to_json_line(a, secret_values_));
 }
 
 Outcome ClientImpl::fetch(const Request& request) {
@@ -1034,7 +1036,9 @@ Outcome ClientImpl::fetch(const Request& request) {
     }
     const bool hop_secret = std::any_of(out.begin(), out.end(),
                                         [](const OutHeader& h) { return h.secret >= 0; });
-    audit_attempt(ctx, hop, url, *address, method, out, body.size());
+    if (auto rec = audit_attempt(ctx, hop, url, *address, method, out, body.size()); !rec) {
+      return finish(ctx, failure(HttpsError::kNetworkError, "not sent: " + rec.error().message));
+    }
     auto r = transfer(url, *address, method, body, out, request.strict, deadline, run_deadline,
                       request.interrupt, ctx);
     if (!r) return finish(ctx, tl::unexpected<Failure>(r.error()));

@@ -21,6 +21,7 @@
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
 #include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/https.h"
 #include "wasmcap/mcp.h"
 #include "wasmcap/registry.h"
@@ -45,20 +46,6 @@ std::string q(std::string_view s) { return policy::quote(s); }
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 bool is_safe_method(const std::string& m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
-
-// Both the operator's audit file and an embedder's sink get every record.
-class Tee : public audit::Sink {
- public:
-  Tee(std::shared_ptr<audit::Sink> a, std::shared_ptr<audit::Sink> b)
-      : a_(std::move(a)), b_(std::move(b)) {}
-  void write(std::string_view line) override {
-    if (a_) a_->write(line);
-    if (b_) b_->write(line);
-  }
-
- private:
-  std::shared_ptr<audit::Sink> a_, b_;
-};
 
 // A word rendered from an argument value (validated against the schema already).
 Result<std::string> value_word(const Json& v, const std::string& name, bool after_dashdash) {
@@ -233,11 +220,30 @@ struct ToolHost::Impl {
     return nullptr;
   }
 
-  void write_audit(const Entry* e, const std::string& tool, const CallContext& ctx,
-                   const std::string& invocation_id, double ms, const std::string& outcome,
-                   std::optional<int32_t> exit_code, uint64_t bytes_in, uint64_t bytes_out,
-                   const std::string& message) const {
-    if (!audit) return;
+  // The tool_call_start record: written before the call does any work (record or refuse,
+  // docs/audit.md); the call does not run when it fails.
+  Result<void> write_audit_start(const Entry* e, const std::string& tool, const CallContext& ctx,
+                                 const std::string& invocation_id) const {
+    if (!audit) return {};
+    auto cut = [](const std::string& s) { return s.substr(0, 256); };
+    Json j;
+    j["time"] = audit::now_rfc3339();
+    j["event"] = "tool_call_start";
+    j["tool"] = cut(tool);
+    j["plugin"] = e->plugin;
+    j["version"] = e->version;
+    j["module_sha256"] = e->module_sha256;
+    j["invocation_id"] = invocation_id;
+    j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
+    j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
+    return audit->append(dump(j));
+  }
+
+  Result<void> write_audit(const Entry* e, const std::string& tool, const CallContext& ctx,
+                           const std::string& invocation_id, double ms, const std::string& outcome,
+                           std::optional<int32_t> exit_code, uint64_t bytes_in, uint64_t bytes_out,
+                           const std::string& message) const {
+    if (!audit) return {};
     auto cut = [](const std::string& s) { return s.substr(0, 256); };
     Json j;
     j["time"] = audit::now_rfc3339();
@@ -255,7 +261,7 @@ struct ToolHost::Impl {
     j["bytes_in"] = bytes_in;
     j["bytes_out"] = bytes_out;
     j["message"] = cut(message);
-    audit->write(dump(j));
+    return audit->append(dump(j));
   }
 };
 
@@ -271,8 +277,8 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   ServerOptions& o = impl->options;
   if (o.home.empty()) WASMCAP_TRY_ASSIGN(o.home, registry::default_home());
   std::shared_ptr<audit::Sink> file;
-  if (o.config.audit.file) WASMCAP_TRY_ASSIGN(file, audit::open_file_sink(*o.config.audit.file));
-  if (file || o.audit_sink) impl->audit = std::make_shared<Tee>(file, o.audit_sink);
+  WASMCAP_TRY_ASSIGN(file, audit::open_configured_sink(o.config.audit));
+  impl->audit = audit::tee_sink(file, o.audit_sink);
   Sessions::Options so;
   so.home = o.home;
   so.max_copies = o.max_session_workspaces;
@@ -444,21 +450,21 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     out.protocol_error = true;
     out.error_code = code;
     out.error_message = msg;
-    im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
+    (void)im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
     return out;
   };
   auto tool_error = [&](const std::string& msg, const std::string& outcome) {
     out.is_error = true;
     out.result_json = tool_result({msg}, true, nullptr);
-    im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
+    (void)im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
     return out;
   };
   if (e == nullptr) return protocol_error("unknown tool " + q(name) + " (see tools/list)", "unknown_tool");
   // Cancelled while it waited for a concurrency slot: it never runs, but it is recorded.
   if (ctx.cancel != nullptr && ctx.cancel->load()) {
     out.cancelled = true;
-    im.write_audit(e, name, ctx, invocation_id, elapsed(), "cancelled", std::nullopt, bytes_in, 0,
-                   "cancelled before it started");
+    (void)im.write_audit(e, name, ctx, invocation_id, elapsed(), "cancelled", std::nullopt,
+                         bytes_in, 0, "cancelled before it started");
     return out;
   }
 
@@ -499,6 +505,14 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     return tool_error("plugin " + e->plugin + "@" + e->version +
                           " changed since the server started; restart the server to use it",
                       "bundle_changed");
+  }
+
+  // Record or refuse: nothing of the call happens (no workspace, no run) before this record.
+  if (auto rec = im.write_audit_start(e, name, ctx, invocation_id); !rec) {
+    out.is_error = true;
+    out.result_json = tool_result({rec.error().message + "; the tool was not run"}, true, nullptr);
+    im.log("error: " + rec.error().message + "; tool " + q(name) + " was not run");
+    return out;
   }
 
   auto plan = std::make_shared<policy::Plan>(*e->plan);
@@ -671,9 +685,17 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     if (!message.empty()) texts.push_back(message);
     if (texts.empty()) texts.push_back("");
   }
+  // The record goes before the answer; a call that ran but whose record failed is answered as
+  // an error (isError) that says so, and the server warns on its log.
+  if (auto rec = im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, exit_code,
+                                bytes_in, bytes_out, message);
+      !rec) {
+    out.is_error = true;
+    texts.push_back("the tool ran, but its audit record was not written: " + rec.error().message);
+    structured = nullptr;
+    im.log("warning: tool " + q(name) + " ran, but its tool_call " + rec.error().message);
+  }
   out.result_json = tool_result(texts, out.is_error, structured);
-  im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, exit_code, bytes_in, bytes_out,
-                 message);
   return out;
 }
 

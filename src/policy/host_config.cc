@@ -324,9 +324,20 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
     WASMCAP_TRY_ASSIGN(c.network, read_network(d, *network, "$.network"));
   }
   if (const Json* audit = member(doc, "audit")) {
-    WASMCAP_TRY(d.object(*audit, "$.audit", {"file"}));
+    WASMCAP_TRY(d.object(*audit, "$.audit", {"file", "on_failure"}));
     if (const Json* file = member(*audit, "file")) {
       WASMCAP_TRY_ASSIGN(c.audit.file, checked_string(d, *file, "$.audit.file", check_host_path));
+    }
+    if (const Json* on_failure = member(*audit, "on_failure")) {
+      // An explicit choice only: losing records is never a default or a typo's result.
+      std::string v;
+      WASMCAP_TRY_ASSIGN(v, d.string(*on_failure, "$.audit.on_failure"));
+      if (v != "refuse" && v != "continue") {
+        return d.fail("$.audit.on_failure",
+                      "must be \"refuse\" (no work without its audit record; the default) or "
+                      "\"continue\" (warn and go on without the record)");
+      }
+      c.audit.continue_on_failure = v == "continue";
     }
   }
   if (const Json* trust = member(doc, "trust")) {

@@ -19,25 +19,12 @@
 #include "engine/describe.h"
 #include "engine/test_hooks.h"
 #include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
 
 namespace wasmcap {
 namespace {
-
-// Both the operator's audit file and an embedder's sink receive every event.
-class TeeSink : public audit::Sink {
- public:
-  TeeSink(std::shared_ptr<audit::Sink> a, std::shared_ptr<audit::Sink> b)
-      : a_(std::move(a)), b_(std::move(b)) {}
-  void write(std::string_view json_line) override {
-    a_->write(json_line);
-    b_->write(json_line);
-  }
-
- private:
-  std::shared_ptr<audit::Sink> a_, b_;
-};
 
 // 128 random bits, hex: ties one run's audit events together without being guessable.
 Result<std::string> new_invocation_id() {
@@ -72,9 +59,9 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
   std::shared_ptr<audit::Sink> sink = options.audit_sink;
   if (plan.audit.file) {
     // Fail closed: an operator who asked for an audit log gets one, or no run.
-    auto file = audit::open_file_sink(*plan.audit.file);
+    auto file = audit::open_configured_sink(plan.audit);
     if (!file) return tl::unexpected(file.error());
-    sink = sink ? std::make_shared<TeeSink>(*file, sink) : *file;
+    sink = audit::tee_sink(*file, sink);
   }
   auto id = options.invocation_id.empty() ? new_invocation_id() : Result<std::string>(options.invocation_id);
   if (!id) return tl::unexpected(id.error());

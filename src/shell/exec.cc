@@ -657,6 +657,26 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, int out, int err,
 
 // --- commands ------------------------------------------------------------------------------
 
+// The shell_command_start record, written before the command does anything (opens its
+// redirections, runs): record or refuse (docs/audit.md). When it fails the command does not run
+// and the script stops with the error (exit 74).
+bool audit_command_start(Ctx& ctx, const Vec<Str>& argv) {
+  if (!ctx.o.audit) return true;
+  nlohmann::json args = nlohmann::json::array();
+  for (const auto& a : argv) args.push_back(std::string(view(a)));
+  nlohmann::json j = {{"time", audit::now_rfc3339()},
+                      {"event", "shell_command_start"},
+                      {"invocation_id", ctx.o.invocation_id},
+                      {"argv", std::move(args)}};
+  auto w = ctx.o.audit->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (w) return true;
+  ctx.set_fatal(Error(ErrorCode::kIo, w.error().message +
+                                          "; the command was not run and the script stopped"));
+  return false;
+}
+
+// The shell_command record after the command. When it fails, the script stops with the error
+// (exit 74): the command ran, its start is recorded, its outcome is not.
 void audit_command(Ctx& ctx, const Vec<Str>& argv, const std::string& kind, int exit_code,
                    double ms, uint64_t out_b, uint64_t err_b) {
   if (!ctx.o.audit) return;
@@ -671,7 +691,12 @@ void audit_command(Ctx& ctx, const Vec<Str>& argv, const std::string& kind, int 
                       {"duration_ms", ms},
                       {"stdout_bytes", out_b},
                       {"stderr_bytes", err_b}};
-  ctx.o.audit->write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto w = ctx.o.audit->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (!w) {
+    ctx.set_fatal(Error(ErrorCode::kIo, "the command ran (status " + std::to_string(exit_code) +
+                                            ") but " + w.error().message +
+                                            "; the script stopped"));
+  }
 }
 
 // A bound of the budget was hit by a command: as sh after a failed expansion, the message goes
@@ -711,6 +736,8 @@ int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io)
     }
     assigns.emplace_back(name, std::move(joined));
   }
+  if (ctx.stopped()) return 1;  // a substitution hit a script limit
+  if ((!argv.empty() || !cmd.redirects.empty()) && !audit_command_start(ctx, argv)) return 1;
   // Redirections, in order.
   int fds[3] = {in, out, err};
   std::vector<Fd> owned;

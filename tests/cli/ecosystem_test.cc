@@ -4,6 +4,18 @@
 // bundle inspect and plan --bundle, completions and the man page.
 #include <nlohmann/json.hpp>
 
+#include <sched.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <random>
+#include <set>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -409,7 +421,562 @@ TEST(CliPlan, PlanChecksWhatTheRunChecksBeforeStarting) {
   }
 }
 
+// --- fault injection: registry and trust changes (#37) --------------------------------------
+//
+// Every failpoint `bundle install`, `bundle remove` and the trust commands reach (listed through
+// WASMCAP_FAILPOINT_TRACE, so a new step is covered as soon as it has a failpoint), armed in turn
+// with ENOSPC, EIO and SIGKILL: afterwards the registry's SQLite index passes its integrity check,
+// the old version still runs, the trust store still reads, and a retry of the command finishes
+// with nothing left behind (no staged tree, no store tree without a row, no temporary key file).
+
+// hello VERSION signed by `signer`'s key in `keys`, packed to keys/hello-VERSION.wcb.
+std::string pack_version(const Home& keys, const std::string& signer, const std::string& version) {
+  fs::copy_file(guest_path("hello"), keys.path("hello.wasm"), fs::copy_options::overwrite_existing);
+  testing::write_text(keys.path("manifest.json"),
+                      R"({"name":"hello","version":")" + version +
+                          R"(","module":"hello.wasm","permissions":{"args":true,"env":["WHO"]}})");
+  std::string out = keys.path("hello-" + version + ".wcb");
+  ProcResult r = keys.cli({"bundle", "pack", "--manifest", keys.path("manifest.json"), "--key",
+                           keys.path("keys/" + signer + ".key"), "--out", out});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  return out;
+}
+
+ProcResult faulted(const Home& h, const std::vector<std::string>& args, const std::string& failpoints,
+                   const std::string& trace = "") {
+  testing::ProcOptions o = h.opts();
+  if (!failpoints.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINTS", failpoints);
+  if (!trace.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINT_TRACE", trace);
+  return run_cli(args, o);
+}
+
+// The distinct failpoints `args` reaches in `h` (in first-hit order) whose names start with one of
+// `prefixes`; empty when wasmcap has no failpoints compiled in.
+std::vector<std::string> failpoints_reached(const Home& h, const std::vector<std::string>& args,
+                                            const std::vector<std::string>& prefixes) {
+  const std::string trace = h.path("trace");
+  fs::remove(trace);
+  ProcResult r = faulted(h, args, "", trace);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  std::vector<std::string> out;
+  for (const auto& name : testing::lines_of(testing::read_text(trace))) {
+    bool wanted = false;
+    for (const auto& p : prefixes) wanted = wanted || starts_with(name, p);
+    if (wanted && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
+
+void expect_registry_intact(const Home& h) {
+  const std::string db = h.path("home/registry/index.sqlite3");
+  if (::access("/usr/bin/sqlite3", X_OK) == 0 && fs::exists(db)) {
+    testing::ProcOptions o;
+    ProcResult ic = testing::run_process({"/usr/bin/sqlite3", db, "PRAGMA integrity_check;"}, o);
+    EXPECT_EQ(ic.out, "ok\n") << describe(ic);
+  }
+  ProcResult list = h.cli({"bundle", "list", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << describe(list);
+}
+
+// Installed versions, from `bundle list --json`.
+std::vector<std::string> installed_versions(const Home& h) {
+  std::vector<std::string> out;
+  ProcResult list = h.cli({"bundle", "list", "--json"});
+  json j = json::parse(list.out, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) out.push_back(e["version"]);
+  return out;
+}
+
+// No staged tree, and one store tree per installed version.
+void expect_nothing_leaked(const Home& h) {
+  std::error_code ec;
+  size_t staged = 0, stored = 0;
+  for (const auto& e : fs::directory_iterator(h.path("home/registry/tmp"), ec)) {
+    (void)e;
+    ++staged;
+  }
+  for (const auto& e : fs::directory_iterator(h.path("home/registry/store"), ec)) {
+    (void)e;
+    ++stored;
+  }
+  EXPECT_EQ(staged, 0u);
+  EXPECT_EQ(stored, installed_versions(h).size());
+}
+
+void expect_runs(const Home& h, const std::string& ref) {
+  ProcResult r = h.cli({"run", "--env", "WHO=me", ref});
+  EXPECT_EQ(r.exit_code, 0) << ref << ": " << describe(r);
+  EXPECT_EQ(r.out, "hello from wasm\nWHO=me\n");
+}
+
+struct FaultCase {
+  std::string point, action;
+  std::string spec() const { return point + "=" + action; }
+};
+
+std::vector<FaultCase> cases_for(const std::vector<std::string>& points) {
+  std::vector<FaultCase> out;
+  for (const auto& p : points) {
+    for (const char* a : {"enospc", "eio", "kill"}) out.push_back({p, a});
+  }
+  return out;
+}
+
+TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
+  auto fresh = [&](bool with_v2) {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
+    if (with_v2) {
+      EXPECT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
+    }
+    return h;
+  };
+  std::vector<std::string> install_points, remove_points;
+  {
+    auto h = fresh(false);
+    install_points = failpoints_reached(*h, {"bundle", "install", v2}, {"registry.", "audit."});
+    remove_points = failpoints_reached(*h, {"bundle", "remove", "hello@1.1.0"}, {"registry.", "audit."});
+  }
+  if (install_points.empty()) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
+  for (const char* step : {"registry.install.write", "registry.install.rename", "registry.install.commit"}) {
+    EXPECT_NE(std::find(install_points.begin(), install_points.end(), step), install_points.end()) << step;
+  }
+  EXPECT_NE(std::find(remove_points.begin(), remove_points.end(), "registry.remove.commit"), remove_points.end());
+
+  for (const auto& c : cases_for(install_points)) {
+    SCOPED_TRACE("bundle install at " + c.spec());
+    auto h = fresh(false);
+    ProcResult r = faulted(*h, {"bundle", "install", v2}, c.spec());
+    if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+    if (c.action != "kill" && r.exit_code != 0) {
+      EXPECT_NE(r.err.find(std::strerror(c.action == "enospc" ? ENOSPC : EIO)), std::string::npos) << r.err;
+    }
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");  // the old version stays usable
+    ProcResult retry = h->cli({"bundle", "install", v2});
+    EXPECT_EQ(retry.exit_code, 0) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+    expect_runs(*h, "hello");
+    expect_nothing_leaked(*h);
+  }
+  for (const auto& c : cases_for(remove_points)) {
+    SCOPED_TRACE("bundle remove at " + c.spec());
+    auto h = fresh(true);
+    ProcResult r = faulted(*h, {"bundle", "remove", "hello@1.1.0"}, c.spec());
+    if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");
+    ProcResult retry = h->cli({"bundle", "remove", "hello@1.1.0"});
+    EXPECT_TRUE(retry.exit_code == 0 || retry.exit_code == 66) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), std::vector<std::string>{"1.0.0"});
+    // A tree a kill left after the commit goes with the next change's garbage collection.
+    ASSERT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
+    expect_nothing_leaked(*h);
+  }
+}
+
+// Starts `wasmcap ARGS` with $WASMCAP_HOME of `h`, output discarded; returns its pid.
+pid_t spawn_cli(const Home& h, const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::setenv("WASMCAP_HOME", h.path("home").c_str(), 1);
+    std::vector<std::string> argv{testing::cli_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// 25 kills of `bundle install` at random moments within its measured duration (in addition to
+// the failpoints above, which need a build that has them): each leaves a registry that passes its
+// integrity check, runs the old version, and finishes the install on a retry.
+TEST(Faults, BundleInstallKilledAtRandomMoments) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
+  auto fresh = [&] {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
+    return h;
+  };
+  double wall_ms;
+  {
+    auto h = fresh();
+    ProcResult r = h->cli({"bundle", "install", v2});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    wall_ms = r.wall_ms;
+  }
+  std::mt19937 rng(37);
+  int killed = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto h = fresh();
+    const auto delay_us = static_cast<useconds_t>(std::uniform_real_distribution<double>(0, wall_ms)(rng) * 1000);
+    SCOPED_TRACE("kill after " + std::to_string(delay_us) + " us of ~" + std::to_string(wall_ms) + " ms");
+    pid_t pid = spawn_cli(*h, {"bundle", "install", v2});
+    ::usleep(delay_us);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    killed += WIFSIGNALED(status);
+    expect_registry_intact(*h);
+    expect_runs(*h, "hello@1.0.0");
+    ProcResult retry = h->cli({"bundle", "install", v2});
+    EXPECT_EQ(retry.exit_code, 0) << describe(retry);
+    EXPECT_EQ(installed_versions(*h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+    expect_runs(*h, "hello");
+    expect_nothing_leaked(*h);
+  }
+  EXPECT_GT(killed, 0);
+}
+
+// The trust store after a fault: readable (no torn or half-written key file under a .pub name).
+json trust_list(const Home& h) {
+  ProcResult r = h.cli({"trust", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  return json::parse(r.out, nullptr, false);
+}
+
+void expect_no_temporaries(const Home& h) {
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(h.path("home/trust"), ec)) {
+    EXPECT_EQ(e.path().extension(), e.is_directory() ? "" : ".pub") << e.path();
+  }
+}
+
+TEST(Faults, TrustChangesAtEveryFailpoint) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string wcb = pack_version(keys, "acme", "1.0.0");
+  const std::string pub = keys.path("keys/acme.pub");
+  std::string id;
+  {
+    Home h;
+    ASSERT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
+    id = trust_list(h)[0]["id"];
+  }
+  auto fresh = [&](bool trusted) {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
+    if (!trusted) {
+      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
+    }
+    return h;
+  };
+  struct Command {
+    std::vector<std::string> args;
+    bool trusted_before;
+    std::string status_after;  // "trusted", "revoked" or "" (not listed)
+  };
+  const std::vector<Command> commands = {{{"trust", "add", pub}, false, "trusted"},
+                                         {{"trust", "revoke", id}, true, "revoked"},
+                                         {{"trust", "remove", id}, true, ""}};
+  bool any = false;
+  for (const auto& cmd : commands) {
+    std::vector<std::string> points;
+    {
+      auto h = fresh(cmd.trusted_before);
+      points = failpoints_reached(*h, cmd.args, {"trust.", "audit."});
+    }
+    if (points.empty()) continue;
+    any = true;
+    for (const auto& c : cases_for(points)) {
+      SCOPED_TRACE(cmd.args[1] + " at " + c.spec());
+      auto h = fresh(cmd.trusted_before);
+      ProcResult r = faulted(*h, cmd.args, c.spec());
+      if (c.action == "kill") {
+      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
+    }
+      json before = trust_list(*h);
+      ASSERT_TRUE(before.is_array());
+      // The bundle runs exactly when its signer is listed as trusted and not revoked.
+      bool trusted = false, revoked = false;
+      for (const auto& k : before) {
+        trusted = trusted || k["status"] == "trusted";
+        revoked = revoked || k["status"] == "revoked";
+      }
+      ProcResult run = h->cli({"run", "--env", "WHO=me", "hello"});
+      EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
+      ProcResult retry = h->cli(cmd.args);
+      EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
+          << describe(retry);
+      json after = trust_list(*h);
+      if (cmd.status_after.empty()) {
+        EXPECT_TRUE(after.empty()) << after.dump();
+      } else {
+        ASSERT_EQ(after.size(), 1u) << after.dump();
+        EXPECT_EQ(after[0]["status"], cmd.status_after);
+      }
+      expect_no_temporaries(*h);
+    }
+  }
+  if (!any) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
+}
+
 // --- audit ----------------------------------------------------------------------------------------
+
+// --- record or refuse (#37) ------------------------------------------------------------------
+
+// A hello manifest and a host config whose audit.file is `log` (on_failure: "" = not set).
+void audited_hello(const Home& h, const std::string& log, const std::string& on_failure = "") {
+  fs::copy_file(guest_path("hello"), h.path("hello.wasm"), fs::copy_options::overwrite_existing);
+  testing::write_text(h.path("m.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm","permissions":{"args":true}})");
+  testing::write_text(h.path("c.json"),
+                      R"({"plugins":{"hello":{}},"audit":{"file":")" + log + "\"" +
+                          (on_failure.empty() ? "" : R"(,"on_failure":")" + on_failure + "\"") + "}}");
+}
+
+ProcResult run_hello(const Home& h, const std::string& failpoints = "",
+                     const std::string& trace = "") {
+  testing::ProcOptions o = h.opts();
+  if (!failpoints.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINTS", failpoints);
+  if (!trace.empty()) o.extra_env.emplace_back("WASMCAP_FAILPOINT_TRACE", trace);
+  return run_cli({"run", "--manifest", h.path("m.json"), "--config", h.path("c.json"), "x"}, o);
+}
+
+// Every line of an audit file is one whole JSON record.
+void expect_whole_lines(const std::string& text) {
+  EXPECT_TRUE(text.empty() || text.back() == '\n') << text;
+  for (const auto& l : testing::lines_of(text)) {
+    EXPECT_FALSE(json::parse(l, nullptr, false).is_discarded()) << "torn line: " << l;
+  }
+}
+
+// Before: with the audit file's disk full, runs exited 0 and did their work unrecorded. Now the
+// run_start record is written before the guest starts, or the run does not start (74); a run
+// whose run_end record fails exits 74 with a warning; a kill at the write leaves no work done.
+TEST(CliAudit, RunIsRecordedBeforeItStartsOrRefused) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log);
+  ProcResult traced = run_hello(h, "", h.path("trace"));
+  ASSERT_EQ(traced.exit_code, 0) << describe(traced);
+  if (testing::read_text(h.path("trace")).find("audit.write.append") == std::string::npos) {
+    GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  for (const char* action : {"enospc", "eio"}) {
+    SCOPED_TRACE(action);
+    const std::string before = testing::read_text(log);
+    ProcResult r = run_hello(h, std::string("audit.write.append=") + action);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << "the guest ran: " << describe(r);
+    EXPECT_NE(r.err.find("io_error: audit record not written to " + log), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(std::strerror(std::string(action) == "enospc" ? ENOSPC : EIO)), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("the run was not started"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before);
+
+    // The run_end record (the second write) fails: the guest ran, the run fails with a warning.
+    ProcResult e = run_hello(h, std::string("audit.write.append=") + action + "@2");
+    EXPECT_EQ(e.exit_code, 74) << describe(e);
+    EXPECT_NE(e.out.find("hello from wasm"), std::string::npos) << describe(e);
+    EXPECT_NE(e.err.find("warning: the run finished (status 0) but its run_end io_error: audit record not written"),
+              std::string::npos)
+        << e.err;
+    auto lines = testing::lines_of(testing::read_text(log));
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(json::parse(lines.back())["event"], "run_start");
+    expect_whole_lines(testing::read_text(log));
+  }
+  // Killed while writing the record before the run: nothing ran, nothing torn.
+  const std::string before = testing::read_text(log);
+  ProcResult k = run_hello(h, "audit.write.append=kill");
+  EXPECT_EQ(k.term_signal, SIGKILL) << describe(k);
+  EXPECT_EQ(k.out.find("hello from wasm"), std::string::npos) << describe(k);
+  EXPECT_EQ(testing::read_text(log), before);
+  // The retry.
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  expect_whole_lines(testing::read_text(log));
+}
+
+// audit.on_failure = "continue": the operator's explicit choice to run without the record, with
+// a warning; an unknown value is a config error.
+TEST(CliAudit, OnFailureContinueRunsWithAWarning) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log, "continue");
+  ProcResult traced = run_hello(h, "", h.path("trace"));
+  ASSERT_EQ(traced.exit_code, 0) << describe(traced);
+  if (testing::read_text(h.path("trace")).find("audit.write.append") == std::string::npos) {
+    GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  ProcResult r = run_hello(h, "audit.write.append=enospc");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("hello from wasm"), std::string::npos);
+  EXPECT_NE(r.err.find("warning: audit record not written"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("audit.on_failure is \"continue\""), std::string::npos) << r.err;
+  audited_hello(h, log, "ignore");
+  ProcResult bad = run_hello(h);
+  EXPECT_EQ(bad.exit_code, 78) << describe(bad);
+  EXPECT_NE(bad.err.find("$.audit.on_failure"), std::string::npos) << bad.err;
+}
+
+// Many runs at once on one audit file, half of them killed at varying moments: no two records
+// are ever glued, a torn line (a kill inside a record's write) is at most one per killed run and
+// ended by the next record, and every run whose guest printed anything has its run_start.
+TEST(CliAudit, ConcurrentRunsAndKillsNeverLoseOrGlueRecords) {
+  Home h;
+  const std::string log = h.path("audit.jsonl");
+  audited_hello(h, log);
+  constexpr int kRuns = 16;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kRuns; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int out = ::open(h.path("out-" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(out, 1);
+      ::dup2(null, 2);
+      ::setenv("WASMCAP_HOME", h.path("home").c_str(), 1);
+      std::string id = "run-" + std::to_string(i);
+      ::execl(testing::cli_path().c_str(), "wasmcap", "run", "--engine", "interp", "--manifest",
+              h.path("m.json").c_str(), "--config", h.path("c.json").c_str(), "--invocation-id",
+              id.c_str(), "x", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pids.push_back(pid);
+  }
+  for (int i = 0; i < kRuns; i += 2) {
+    ::usleep(static_cast<useconds_t>(1500 * i));
+    ::kill(pids[i], SIGKILL);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  const std::string text = testing::read_text(log);
+  std::set<std::string> started;
+  int torn = 0;
+  for (const auto& l : testing::lines_of(text)) {
+    json j = json::parse(l, nullptr, false);
+    if (j.is_discarded()) {
+      ++torn;
+      EXPECT_EQ(l.find("}{"), std::string::npos) << "glued records: " << l;
+      continue;
+    }
+    if (j["event"] == "run_start") started.insert(j["invocation_id"]);
+  }
+  EXPECT_LE(torn, kRuns / 2);
+  for (int i = 0; i < kRuns; ++i) {
+    if (testing::read_text(h.path("out-" + std::to_string(i))).find("hello from wasm") == std::string::npos) continue;
+    EXPECT_EQ(started.count("run-" + std::to_string(i)), 1u) << "run " << i << " ran unrecorded";
+  }
+  // The runs not killed are complete.
+  for (int i = 1; i < kRuns; i += 2) EXPECT_EQ(started.count("run-" + std::to_string(i)), 1u) << i;
+  // The next record starts a line of its own whatever the kills left.
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_EQ(json::parse(testing::lines_of(testing::read_text(log)).back())["event"], "run_end");
+}
+
+// The same on a real full disk: a 64 KiB tmpfs. Full: no run starts, the audit file is unchanged.
+// With room for less than a record: the kernel writes part of it, the rest fails, and the part is
+// truncated back (no torn line). Room for run_start but not run_end: the guest ran, the run
+// fails with a warning, and run_start is the last (whole) line. Space freed: the retry works.
+TEST(CliAudit, FullDiskRefusesRunsAndTearsNoLine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  if (::unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "no mount namespace: " << std::strerror(errno);
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    GTEST_SKIP() << "cannot make mounts private: " << std::strerror(errno);
+  }
+  Home h;
+  const std::string disk = h.path("disk");
+  fs::create_directories(disk);
+  if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string d;
+    ~Unmount() { ::umount2(d.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  const std::string log = disk + "/audit.jsonl", filler = disk + "/filler";
+  audited_hello(h, log);
+  auto fill = [&] {  // fills the disk to the last byte
+    std::ofstream f(filler, std::ios::binary | std::ios::app);
+    std::string block(512, 'f');
+    while (f.write(block.data(), block.size()) && f.flush()) {
+    }
+    std::ofstream(filler, std::ios::binary | std::ios::app) << 'f';  // partial blocks
+  };
+  // Learn the records' sizes from a run with room.
+  ProcResult first = run_hello(h);
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  auto first_lines = testing::lines_of(testing::read_text(log));
+  ASSERT_EQ(first_lines.size(), 2u);
+  const size_t start_len = first_lines[0].size() + 1;
+  // Pads the log so that the last page of the file has exactly `room` bytes left.
+  auto pad_to_room = [&](size_t room) {
+    size_t size = fs::file_size(log);
+    size_t target = (size / 4096 + 1) * 4096 - room;
+    if (target < size + 12) target += 4096;
+    std::ofstream(log, std::ios::app) << "{\"pad\":\"" << std::string(target - size - 11, 'p') << "\"}\n";
+    ASSERT_EQ(fs::file_size(log), target);
+  };
+
+  std::string before;
+  {
+    SCOPED_TRACE("full, and the log's page full too");
+    pad_to_room(0);
+    fill();
+    before = testing::read_text(log);
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before);
+  }
+  fs::remove(filler);
+  {
+    SCOPED_TRACE("room for part of run_start");
+    pad_to_room(start_len / 2);
+    fill();
+    before = testing::read_text(log);
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_EQ(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(log), before) << "the partial record is truncated back";
+  }
+  fs::remove(filler);
+  {
+    SCOPED_TRACE("room for run_start, not run_end");
+    pad_to_room(start_len + 16);
+    fill();
+    ProcResult r = run_hello(h);
+    EXPECT_EQ(r.exit_code, 74) << describe(r);
+    EXPECT_NE(r.out.find("hello from wasm"), std::string::npos) << describe(r);
+    EXPECT_NE(r.err.find("warning: the run finished (status 0) but its run_end"), std::string::npos) << r.err;
+    auto lines = testing::lines_of(testing::read_text(log));
+    EXPECT_EQ(json::parse(lines.back())["event"], "run_start");
+    expect_whole_lines(testing::read_text(log));
+  }
+  fs::remove(filler);
+  ProcResult ok = run_hello(h);
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  auto lines = testing::lines_of(testing::read_text(log));
+  EXPECT_EQ(json::parse(lines.back())["event"], "run_end");
+  expect_whole_lines(testing::read_text(log));
+}
 
 TEST(CliAudit, RunStartAndEndAreAuditedAndQueryable) {
   Home h;

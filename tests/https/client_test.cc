@@ -878,6 +878,38 @@ TEST_F(HttpsClient, AttemptIsAuditedBeforeTheRequestLeaves) {
   EXPECT_EQ(Json::parse(audit_[2])["request"], 3);
 }
 
+// #37 record or refuse: when the https_attempt record cannot be written (a full disk), the
+// request does not leave the host: no connection, network_error naming the audit failure.
+TEST_F(HttpsClient, RequestIsNotSentWhenItsAttemptRecordFails) {
+  struct Refusing : audit::Sink {
+    std::vector<std::string> outcomes;
+    Result<void> append(std::string_view line) override {
+      if (line.find("\"event\":\"https_attempt\"") != std::string_view::npos) {
+        return make_error(ErrorCode::kIo, "audit record not written to /var/log/a: write: No space left on device");
+      }
+      outcomes.emplace_back(line);
+      return {};
+    }
+  };
+  auto sink = std::make_shared<Refusing>();
+  ClientOptions o;
+  o.plugin = "fetch";
+  o.invocation_id = "inv-1";
+  o.audit = sink;
+  int connects = 0;
+  o.on_connect = [&](const policy::IpAddress&, uint16_t) { ++connects; };
+  auto c = Client::create(plan_, net_, std::move(o));
+  ASSERT_TRUE(c) << c.error().to_string();
+  Outcome r = (*c)->fetch(Request{"GET", url("api.test", "/echo"), {}, "", false});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, HttpsError::kNetworkError);
+  EXPECT_NE(r.error().message.find("not sent: audit record not written"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(connects, 0);
+  ASSERT_EQ(sink->outcomes.size(), 1u);  // the outcome record says so
+  EXPECT_NE(sink->outcomes[0].find("not sent"), std::string::npos) << sink->outcomes[0];
+}
+
 // Item 2: the client's pre-copy check refuses on declared sizes, in order, counts the refusal
 // and audits it without headers.
 TEST_F(HttpsClient, PrecheckRefusesOnDeclaredSizesAndAuditsBriefly) {

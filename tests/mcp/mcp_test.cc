@@ -430,10 +430,20 @@ class ServerTest : public ::testing::Test {
   std::shared_ptr<ToolHost> host(ServerOptions o = {}) {
     o.home = home_;
     o.config = config();
-    o.audit_sink = audit::callback_sink([this](std::string_view l) {
-      std::lock_guard<std::mutex> g(mu_);
-      audit_.push_back(Json::parse(l));
-    });
+    // Records the fixture's audit records; refuses them (as a full disk would) once
+    // audit_ok_left_ reaches 0 (-1: never).
+    struct FixtureSink : audit::Sink {
+      ServerTest* t;
+      explicit FixtureSink(ServerTest* f) : t(f) {}
+      Result<void> append(std::string_view l) override {
+        std::lock_guard<std::mutex> g(t->mu_);
+        if (t->audit_ok_left_ == 0) return make_error(ErrorCode::kIo, "audit record not written: disk full");
+        if (t->audit_ok_left_ > 0) --t->audit_ok_left_;
+        t->audit_.push_back(Json::parse(l));
+        return {};
+      }
+    };
+    o.audit_sink = std::make_shared<FixtureSink>(this);
     o.log = [](const std::string&) {};
     auto h = ToolHost::create(std::move(o));
     EXPECT_TRUE(h) << h.error().to_string();
@@ -451,6 +461,14 @@ class ServerTest : public ::testing::Test {
     proto_ = std::make_unique<Protocol>(host_, s, [this](const std::string& m) {
       std::lock_guard<std::mutex> g(mu_);
       out_.push_back(Json::parse(m));
+      // Every answered tool call is recorded before its answer is sent (#37).
+      const Json& j = out_.back();
+      if (j.contains("id") && j.contains("result") && j["result"].contains("isError")) {
+        std::string id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+        bool recorded = false;
+        for (const auto& a : audit_) recorded = recorded || (a["event"] == "tool_call" && a["request_id"] == id);
+        if (!recorded) answered_unrecorded_.push_back(id);
+      }
       cv_.notify_all();
     });
   }
@@ -488,10 +506,21 @@ class ServerTest : public ::testing::Test {
     std::lock_guard<std::mutex> l(mu_);
     return out_;
   }
+  // The tool_call (and https) records, without the tool_call_start records before each run.
   std::vector<Json> audits() {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Json> out;
+    for (const auto& j : audit_) {
+      if (j["event"] != "tool_call_start") out.push_back(j);
+    }
+    return out;
+  }
+  std::vector<Json> audits_all() {
     std::lock_guard<std::mutex> l(mu_);
     return audit_;
   }
+  int audit_ok_left_ = -1;
+  std::vector<std::string> answered_unrecorded_;  // ids of tool calls answered before recorded
 
   TempDir tmp_;
   fs::path dir_;
@@ -652,6 +681,76 @@ TEST_F(ServerTest, CallsToolsWithGrantsAndAudit) {
   EXPECT_EQ(a[0]["bytes_out"], 11);
   EXPECT_EQ(a[0]["module_sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(a[2]["outcome"], "invalid_arguments");
+}
+
+// Record or refuse (#37): a call's tool_call_start record is written before it does anything;
+// when it cannot be, the tool does not run and the call is an error. A call that ran but whose
+// tool_call record failed is answered isError, saying so. Before: records came only after the
+// run, and a failed write was ignored (calls ran and succeeded unrecorded on a full disk).
+TEST_F(ServerTest, CallsAreRecordedBeforeTheyRunOrRefused) {
+  start();
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"made1"}}});
+  EXPECT_EQ(r["result"]["isError"], false);
+  auto all = audits_all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["event"], "tool_call_start");
+  EXPECT_EQ(all[0]["tool"], "mkdir");
+  EXPECT_EQ(all[0]["invocation_id"], all[1]["invocation_id"]);
+  EXPECT_EQ(all[1]["event"], "tool_call");
+
+  audit_ok_left_ = 0;  // the start record fails: the tool does not run
+  r = call(2, "mkdir", {{"paths", {"made2"}}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("was not run"), std::string::npos)
+      << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/made2"));
+
+  audit_ok_left_ = 1;  // the start record is written, the tool_call record fails
+  r = call(3, "mkdir", {{"paths", {"made3"}}});
+  EXPECT_TRUE(fs::is_directory(dir_ / "ws/made3"));
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"].back()["text"].get<std::string>().find("audit record was not written"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(audits_all().back()["event"], "tool_call_start");
+}
+
+// A busy server: many calls at once from several clients' threads. Every call has its
+// tool_call_start and tool_call records, and each answer is sent only after its call's
+// tool_call record is written (checked as each answer goes out).
+TEST_F(ServerTest, BusyServerRecordsEveryCallBeforeItsAnswer) {
+  ServerOptions o;
+  o.max_concurrency = 8;
+  o.max_queue = 64;
+  start(o);
+  initialize();
+  constexpr int kThreads = 4, kCalls = 10;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        int id = 100 + t * kCalls + i;
+        send({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"},
+              {"params", {{"name", "cat"}, {"arguments", {{"paths", {"notes.txt"}}}}}}});
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  for (int id = 100; id < 100 + kThreads * kCalls; ++id) {
+    Json r = reply(id);
+    EXPECT_EQ(r["result"]["isError"], false) << r.dump();
+  }
+  proto_->wait_idle();
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ(answered_unrecorded_, std::vector<std::string>{});
+  int starts = 0, ends = 0;
+  for (const auto& a : audit_) {
+    starts += a["event"] == "tool_call_start";
+    ends += a["event"] == "tool_call";
+  }
+  EXPECT_EQ(starts, kThreads * kCalls);
+  EXPECT_EQ(ends, kThreads * kCalls);
 }
 
 TEST_F(ServerTest, ArgumentsAsJsonOnStdin) {

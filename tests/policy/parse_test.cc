@@ -399,7 +399,12 @@ const BadCase kBad[] = {
     {"UnknownNetworkKey", Kind::kConfig, R"({"network":{"proxy":"http://x"}})",
      kCP + "$.network.proxy: unknown key (allowed: resolve, allow_private, ca_file)"},
     {"AuditUnknownKey", Kind::kConfig, R"({"audit":{"path":"/var/log/a"}})",
-     kCP + "$.audit.path: unknown key (allowed: file)"},
+     kCP + "$.audit.path: unknown key (allowed: file, on_failure)"},
+    {"AuditOnFailureUnknownValue", Kind::kConfig, R"({"audit":{"on_failure":"ignore"}})",
+     kCP + "$.audit.on_failure: must be \"refuse\" (no work without its audit record; the "
+           "default) or \"continue\" (warn and go on without the record)"},
+    {"AuditOnFailureNotAString", Kind::kConfig, R"({"audit":{"on_failure":false}})",
+     kCP + "$.audit.on_failure: must be a string, got boolean"},
     {"UnknownTopLevelConfigKey", Kind::kConfig, R"({"plugin":{}})",
      kCP + "$.plugin: unknown key (allowed: plugins, network, audit, trust, registry)"},
     {"OversizedDocument", Kind::kConfig, "{\"plugins\":{}}" + std::string(kMaxDocumentBytes, ' '),

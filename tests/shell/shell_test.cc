@@ -211,7 +211,9 @@ struct ShRun {
   int code = -1;
   std::string out, err;
   Result<shell::Outcome> result = shell::Outcome{};
-  std::vector<std::string> audit;
+  std::vector<std::string> audit;        // shell_command records (after each command)
+  std::vector<std::string> audit_start;  // shell_command_start records (before each command)
+  std::vector<std::string> audit_all;    // both, in order
 };
 
 struct ShellFixture : ::testing::Test {
@@ -245,7 +247,10 @@ struct ShellFixture : ::testing::Test {
     r.code = r.result ? r.result->exit_code : -1;
     r.out = read_text(out);
     r.err = read_text(err);
-    r.audit = *lines;
+    r.audit_all = *lines;
+    for (const auto& l : *lines) {
+      (nlohmann::json::parse(l)["event"] == "shell_command_start" ? r.audit_start : r.audit).push_back(l);
+    }
     return r;
   }
   ShRun run(const std::string& script) { return run(script, opts()); }
@@ -438,6 +443,50 @@ TEST_F(ShellFixture, CommandLimitAndAudit) {
   EXPECT_EQ(j1["exit"], 127);
   EXPECT_EQ(j1["invocation_id"], j0["invocation_id"]);
   EXPECT_EQ(nlohmann::json::parse(a.audit[2])["exit"], 1);
+}
+
+// Record or refuse (#37): each command's shell_command_start record is written before the
+// command does anything, and a command whose record cannot be written does not run: the script
+// stops with io_error. Before: records came only after each command, and a sink that failed
+// (full disk) was ignored, so commands ran unrecorded.
+TEST_F(ShellFixture, EveryCommandIsRecordedBeforeItRuns) {
+  auto a = run("echo hi > out.txt; nosuch x");
+  ASSERT_TRUE(a.result);
+  ASSERT_EQ(a.audit_all.size(), 4u);
+  auto s0 = nlohmann::json::parse(a.audit_all[0]);
+  EXPECT_EQ(s0["event"], "shell_command_start");
+  EXPECT_EQ(s0["argv"], nlohmann::json::array({"echo", "hi"}));
+  EXPECT_EQ(nlohmann::json::parse(a.audit_all[1])["event"], "shell_command");
+  EXPECT_EQ(nlohmann::json::parse(a.audit_all[2])["event"], "shell_command_start");
+  EXPECT_EQ(nlohmann::json::parse(a.audit_all[3])["event"], "shell_command");
+
+  // A sink that refuses the second record (the first command's end): the first command ran,
+  // the script stops there with io_error, and the second command never runs (no file).
+  struct Failing : audit::Sink {
+    int left;
+    std::vector<std::string> got;
+    explicit Failing(int n) : left(n) {}
+    Result<void> append(std::string_view l) override {
+      if (left-- <= 0) return make_error(ErrorCode::kIo, "audit record not written: disk full");
+      got.emplace_back(l);
+      return {};
+    }
+  };
+  for (int ok_records : {0, 1, 2}) {
+    fs::remove(work() / "one.txt");
+    fs::remove(work() / "two.txt");
+    auto o = opts();
+    auto sink = std::make_shared<Failing>(ok_records);
+    o.audit = sink;
+    auto r = shell::run_script("echo 1 > one.txt; echo 2 > two.txt; echo 3", std::move(o));
+    ASSERT_FALSE(r) << ok_records;
+    EXPECT_EQ(r.error().code, ErrorCode::kIo);
+    EXPECT_NE(r.error().message.find("disk full"), std::string::npos) << r.error().message;
+    // 0 records: nothing ran. 1 (the start): the first command ran, its end was refused, the
+    // script stopped. 2: the first command is fully recorded, the second's start was refused.
+    EXPECT_EQ(fs::exists(work() / "one.txt"), ok_records >= 1) << ok_records;
+    EXPECT_FALSE(fs::exists(work() / "two.txt")) << ok_records;
+  }
 }
 
 TEST_F(ShellFixture, CommandSubstitution) {

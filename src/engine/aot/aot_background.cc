@@ -39,6 +39,22 @@ std::string failure_path(const std::string& dir, const std::string& key) {
 }
 }  // namespace
 
+bool failure_is_the_modules(const Error& error) {
+  switch (error.code) {
+    // The module's own: the translator or the compiler refuses it, or it needs more than the
+    // compile's bounds. Compiling it again gives the same answer.
+    case ErrorCode::kModuleMalformed:
+    case ErrorCode::kModuleUnsupported:
+    case ErrorCode::kCompileLimit:
+    case ErrorCode::kLinkError:
+      return true;
+    // Everything else is this machine's state at the time (a full disk, an I/O error, a lock,
+    // a signal): remembering it would keep the module interpreted for a day after it passed.
+    default:
+      return false;
+  }
+}
+
 void record_failure(const std::string& dir, const std::string& key, const Error& error) {
   std::string tmp = failure_path(dir, key) + ".tmp" + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -142,7 +158,7 @@ bool worker_alive(pid_t pid) {
   }
   std::string key;
   auto r = aot_precompile(bytes, size, options, &key, module_sha256);
-  if (!r && !key.empty()) {
+  if (!r && !key.empty() && aot::failure_is_the_modules(r.error())) {
     if (auto dir = aot::open_cache_dir(options)) aot::record_failure(*dir, key, r.error());
   }
   unlink(marker.c_str());

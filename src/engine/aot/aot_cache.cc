@@ -1,6 +1,8 @@
 // The AOT object cache (see aot_cache.h and docs/aot.md, "Cache").
 #include "engine/aot/aot_cache.h"
 
+#include "common/failpoint.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sodium.h>
@@ -460,6 +462,17 @@ Result<void> compile_error(const RunResult& r, const std::string& log_path, cons
                           what + "; raise --compile-memory-mb or run with --engine interp");
   }
   if (log.size() > 2000) log = log.substr(0, 2000) + "...";
+  // The compiler could not write its output or read its input (a full disk, a quota, an I/O
+  // error): a property of this machine now, not of the module, so an io_error a later compile
+  // retries (a background compile records no failure for it, aot_background.cc).
+  for (int e : {ENOSPC, EDQUOT, EIO, EROFS}) {
+    if (log.find(std::strerror(e)) != std::string::npos) {
+      return make_error(ErrorCode::kIo, "the C compiler could not write or read its files while "
+                                        "compiling " + what + " (" + std::strerror(e) + "): " +
+                                        log + "; free space in the cache and temporary "
+                                        "directories and run again");
+    }
+  }
   return make_error(ErrorCode::kModuleUnsupported,
                     "the C compiler failed on " + what + " (" + tc.compiler +
                         (r.end == RunEnd::kSignaled ? " killed by signal " : " exit ") +
@@ -808,8 +821,9 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   std::string tmpl = dir + "/tmp-" + key + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) {
-    return make_error(ErrorCode::kIo, "cannot create a temporary directory in '" + dir + "'");
+  if (int e = failpoint::hit("cache.aot.tmpdir"); e != 0 || mkdtemp(buf.data()) == nullptr) {
+    return make_error(ErrorCode::kIo, "cannot create a temporary directory in '" + dir +
+                                          "': " + std::strerror(e != 0 ? e : errno));
   }
   std::string tmp(buf.data());
   struct Cleanup {
@@ -820,9 +834,11 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       fs::remove_all(dir, ec);
     }
   } cleanup{tmp};
-  if (!write_file(tmp + "/module.c", req->module_c) ||
+  if (int e = failpoint::hit("cache.aot.write_source");
+      e != 0 || !write_file(tmp + "/module.c", req->module_c) ||
       !write_file(tmp + "/module.h", req->module_h) || !write_file(tmp + "/glue.c", req->glue_c)) {
-    return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
+    return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "': " +
+                                          std::strerror(e != 0 ? e : errno));
   }
   if (req->units.empty()) {
     std::vector<std::string> argv{tc.compiler};
@@ -836,7 +852,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   } else {
     // Split: every unit (and module.c, glue.c) to an object in parallel, then one link.
     if (!write_file(tmp + "/wasmcap_common.h", req->common_h)) {
-      return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
+      return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "': " +
+                                            std::strerror(errno));
     }
     const auto start = std::chrono::steady_clock::now();
     std::vector<CompileJob> jobs;
@@ -880,7 +897,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       std::string name = std::to_string(i);
       name.insert(0, 1, 'u');
       if (!write_file(tmp + "/" + name + ".c", u.c)) {
-        return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "'");
+        return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "': " +
+                                              std::strerror(errno));
       }
       add_job(name, u.expressions, u.functions, u.huge);
     }
@@ -913,15 +931,28 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   int fd = open_trusted(tmp + "/out.so");
   std::string data;
   if (fd < 0 || !read_fd(fd, &data, kMaxObjectBytes)) {
+    int e = errno;
     if (fd >= 0) close(fd);
-    return make_error(ErrorCode::kIo, "cannot read the compiled object in '" + tmp + "'");
+    return make_error(ErrorCode::kIo, "cannot read the compiled object in '" + tmp + "': " +
+                                          std::strerror(e));
   }
   close(fd);
   // Object first, sidecar last: a reader that sees the sidecar sees a complete object, and a
   // crash in between leaves an entry that fails verification and is rebuilt.
-  if (rename((tmp + "/out.so").c_str(), (dir + "/" + key + ".so").c_str()) != 0 ||
-      !write_file(tmp + "/meta", sidecar(key, sha256_hex(data.data(), data.size()))) ||
-      rename((tmp + "/meta").c_str(), (dir + "/" + key + ".meta").c_str()) != 0) {
+  auto store_failed = [&]() {
+    if (int e = failpoint::hit("cache.aot.store_object")) {
+      errno = e;
+      return true;
+    }
+    if (rename((tmp + "/out.so").c_str(), (dir + "/" + key + ".so").c_str()) != 0) return true;
+    if (int e = failpoint::hit("cache.aot.store_meta")) {
+      errno = e;
+      return true;
+    }
+    return !write_file(tmp + "/meta", sidecar(key, sha256_hex(data.data(), data.size()))) ||
+           rename((tmp + "/meta").c_str(), (dir + "/" + key + ".meta").c_str()) != 0;
+  };
+  if (store_failed()) {
     return make_error(ErrorCode::kIo,
                       "cannot store the compiled object in '" + dir + "': " + std::strerror(errno));
   }

@@ -76,8 +76,9 @@ inline constexpr int kMaxBackgroundCompiles = 2;
 // compile's own time and memory bounds (AotOptions::compile_timeout_ms, by default scaled by the
 // module's code: compile_limits(); compile_memory_mb; the run's deadline does not apply) plus an alarm that ends the worker 30 s after the compile's
 // time limit whatever it is doing; stdin/stdout/stderr on /dev/null and every other descriptor
-// closed. A failed compile leaves a marker (KEY.failed) that stops further background compiles
-// of the module for a day; a foreground compile (`wasmcap compile`, --wait-for-compile) retries.
+// closed. A compile that failed because of the module (failure_is_the_modules) leaves a marker
+// (KEY.failed) that stops further background compiles of the module for a day; a foreground
+// compile (`wasmcap compile`, --wait-for-compile) retries.
 // `module_sha256`: the bytes' sha256 (hex) when the caller has it from the AOT engine's load of
 // these very bytes (AotLoadNotes); empty: hashed here.
 BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
@@ -88,8 +89,14 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
 
 namespace wasmcap::aot {
 
+// Whether a failed compile says something about the module (malformed, unsupported, over the
+// compile's bounds), as opposed to this machine's state at the time (io_error: a full disk, EIO;
+// internal errors; deadlines). Only the former leave a marker: a transient failure must not keep
+// a module interpreted for a day after space returns.
+bool failure_is_the_modules(const Error& error);
+
 // The marker a failed background compile leaves in the cache (KEY.failed, one line: the error
-// code). Markers older than a day are ignored.
+// code) when failure_is_the_modules. Markers older than a day are ignored.
 void record_failure(const std::string& dir, const std::string& key, const Error& error);
 // The recorded error code of a failure younger than a day, or "" when there is none.
 std::string recent_failure(const std::string& dir, const std::string& key);
