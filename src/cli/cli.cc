@@ -30,6 +30,7 @@
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/version.h"
 #include "wasmcap/workspace.h"
 #include "cli/ecosystem.h"
 #include "engine/aot/aot_link.h"
@@ -1126,7 +1127,7 @@ int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& t
 int main(int argc, char** argv) {
   CLI::App app{"wasmcap: a capability-secure WebAssembly (WASI Preview 1) runtime"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "wasmcap 0.1.0");
+  app.set_version_flag("--version", "wasmcap " WASMCAP_VERSION);
 
   std::string module_path, engine = "interp", invoke, argv0;
   std::vector<std::string> dirs, envs;
