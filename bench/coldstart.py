@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cold start of the wasmcap CLI (docs/benchmarks.md, "Cold start"). Standard library only.
+"""Cold start of the wasmcap CLI (bench/notes/2026-11-23-coldstart.md, "Cold start"). Standard library only.
 
 For `hello` (guest/hello.c): wall time of one whole process, median of --reps runs interleaved
 across runtimes (so load drift on a shared machine hits all of them alike), as a ratio to a
@@ -91,7 +91,7 @@ def main():
     try:
         # Both binaries run from copies written the same way: the same bytes exec'd from the
         # linker's output took 8% more CPU and 13 more page faults per hello than from a copy
-        # (how the file's page cache was filled: docs/benchmarks.md, 2026-11-24), which made a
+        # (how the file's page cache was filled: bench/notes/2026-11-24-cold-left.md, 2026-11-24), which made a
         # binary measured against a copy of itself read 4-7% slower than its "before".
         os.makedirs(os.path.join(tmp, "bin"))
         wasmcap = shutil.copy(wasmcap, os.path.join(tmp, "bin", "wasmcap"))

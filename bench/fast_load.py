@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The fast engine's load path, before/after (docs/benchmarks.md, "fast interpreter load path").
+"""The fast engine's load path, before/after (bench/notes/2026-11-23-fast-load-lazy-bodies.md, "fast interpreter load path").
 A benchmark, not a test. Standard library only.
 
     bench/fast_load.py --after build/bin/wasmcap --before /work/main/build/bin/wasmcap \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Real programs from npm on wasmcap (docs/benchmarks.md, "Real programs from npm").
+"""Real programs from npm on wasmcap (bench/notes/2026-11-23-real-programs.md, "Real programs from npm").
 
 Fetches esbuild's WASI build and the YoWASP FPGA tools with `npm pack` into a cache directory
 (default ~/.cache/wasmcap/bench-npm; never into the repository) and measures, per module:

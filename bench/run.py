@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""wasmcap benchmark runner (docs/benchmarks.md). Python 3 standard library only.
+"""wasmcap benchmark runner (docs/performance.md). Python 3 standard library only.
 
 In one run, for every program in bench/programs/: the native build (gcc -O2), wasmcap's AOT
 engine (after a warm-up run that fills its cache), wasmcap's interpreter (at a reduced scale,
@@ -24,7 +24,7 @@ report gives its ratio to native and the geomean of fast / fast@base.
 --aot-shifts 16,32,48 also runs the AOT engine (and aot@base) on objects whose code is moved by
 that many bytes (runtimes "aot+16", ...): a compiler wrapper puts `.skip N` in front of the
 generated module's code, nothing else changes. On some CPUs the same machine code runs up to 1.5x
-slower at another offset (docs/benchmarks.md, "code placement"), so a comparison of two AOT
+slower at another offset (bench/notes/2026-11-23-aot-code-placement.md, "code placement"), so a comparison of two AOT
 builds is only meaningful over several placements; the report gives every placement's ratio and
 the geomean of aot / aot@base over all (program, placement) pairs.
 
@@ -55,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # name -> (full scale, interpreter scale). Full scales give ~0.6-1 s of native CPU time on
-# the reference machine (docs/benchmarks.md), long enough that process start-up (node's is
+# the reference machine (docs/performance.md), long enough that process start-up (node's is
 # ~0.1 s of CPU) is a small part; interpreter scales are 1/100 of that, so the interpreter
 # (~100-300x native) runs ~1-3 s. Ratios are always taken at equal scale.
 PROGRAMS = {
@@ -665,7 +665,7 @@ def render_rest(report):
 
 
 def render_markdown(report):
-    """The report as Markdown tables (for docs/benchmarks.md): --markdown RESULT.json."""
+    """The report as Markdown tables (for docs/performance.md): --markdown RESULT.json."""
     lines = []
     unavailable = report["unavailable"]
     for metric in ("wall", "cpu"):
@@ -767,7 +767,7 @@ def main():
     ap.add_argument("--aot-shifts", default="", metavar="N,N,...",
                     help="also run aot (and aot@base) with the generated code moved by N bytes "
                          "(runtimes aot+N; e.g. 16,32,48): code placement changes some programs' "
-                         "speed by up to 1.5x on some CPUs (docs/benchmarks.md)")
+                         "speed by up to 1.5x on some CPUs (bench/notes/2026-11-23-aot-code-placement.md)")
     ap.add_argument("--markdown", metavar="RESULT.json",
                     help="print an earlier run's JSON as Markdown tables and exit")
     args = ap.parse_args()

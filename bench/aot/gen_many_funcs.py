@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a synthetic WASI command module with N functions, for AOT compile-time measurements
-(docs/benchmarks.md, "AOT compile at scale") and the chunked-translation tests.
+(bench/notes/2026-11-23-aot-compile-at-scale.md, "AOT compile at scale") and the chunked-translation tests.
 
     gen_many_funcs.py N OUT.wasm [--body K] [--noop-start]
 
@@ -9,7 +9,7 @@ and calls function i-1 (so the call graph is a chain: no recursion, direct calls
 translation units). `_start` calls function N-1 and exits through proc_exit with the low byte of
 a checksum, so both engines can be compared on the result. With --noop-start `_start` returns at
 once (exit 0) without calling anything: the run then measures load and start-up cost alone
-(docs/benchmarks.md, "fast interpreter load path").
+(bench/notes/2026-11-23-fast-load-lazy-bodies.md, "fast interpreter load path").
 """
 import struct
 import sys

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wasmcap/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,16 +33,11 @@ extern "C" {
 #define WASMCAP_API
 #endif
 
-/* Version of these headers; wasmcap_version() is the library's. The major version is the
- * shared library's SONAME version: it changes only when this ABI breaks. */
-#define WASMCAP_VERSION_MAJOR 0
-#define WASMCAP_VERSION_MINOR 1
-#define WASMCAP_VERSION_PATCH 0
-#define WASMCAP_VERSION "0.1.0"
-#define WASMCAP_VERSION_NUMBER \
-  (WASMCAP_VERSION_MAJOR * 1000000 + WASMCAP_VERSION_MINOR * 1000 + WASMCAP_VERSION_PATCH)
+/* Version of these headers (WASMCAP_VERSION, WASMCAP_VERSION_NUMBER and its parts):
+ * wasmcap/version.h, generated from the CMake project version and installed next to this
+ * header. wasmcap_version() is the library's. */
 
-/* "0.1.0": the version of the library actually linked. */
+/* WASMCAP_VERSION of the library actually linked, e.g. "0.1.0". */
 WASMCAP_API const char* wasmcap_version(void);
 /* WASMCAP_VERSION_NUMBER of the library actually linked. */
 WASMCAP_API int wasmcap_version_number(void);

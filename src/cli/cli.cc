@@ -30,6 +30,7 @@
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/version.h"
 #include "wasmcap/workspace.h"
 #include "cli/ecosystem.h"
 #include "engine/aot/aot_link.h"
@@ -1126,7 +1127,7 @@ int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& t
 int main(int argc, char** argv) {
   CLI::App app{"wasmcap: a capability-secure WebAssembly (WASI Preview 1) runtime"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "wasmcap 0.1.0");
+  app.set_version_flag("--version", "wasmcap " WASMCAP_VERSION);
 
   std::string module_path, engine = "interp", invoke, argv0;
   std::vector<std::string> dirs, envs;
@@ -1351,7 +1352,7 @@ int main(int argc, char** argv) {
   };
   // `wasmcap run ...`, the cold-start path (docs/aot.md, "Cold start"), builds only `run`:
   // building every other command's options cost 10% of a cached aot hello's CPU
-  // (docs/benchmarks.md). Everything else (help, --help, --version, completions, man and the
+  // (bench/notes/2026-11-23-hello-cli.md). Everything else (help, --help, --version, completions, man and the
   // other commands) builds them all, so help and completions stay complete.
   if (argc > 1 && std::string_view(argv[1]) == "run") {
     int rc = parse_and_run().value_or(0);
@@ -1360,7 +1361,7 @@ int main(int argc, char** argv) {
 #else
     // The run is over (its instance, module, sinks and files were released inside cmd_run):
     // what exit() would still do is destroy the CLI11 tree and static objects and run the
-    // libraries' finalisers, ~0.3 ms of a 1.7 ms cached aot hello (docs/benchmarks.md). stdio
+    // libraries' finalisers, ~0.3 ms of a 1.7 ms cached aot hello (bench/notes/2026-11-23-hello-cli.md). stdio
     // is flushed; nothing else holds buffered output (audit files are written unbuffered).
     std::fflush(nullptr);
     _exit(rc);
@@ -1369,7 +1370,7 @@ int main(int argc, char** argv) {
 
   // Every other command builds only the top-level command argv[1] names (with its own
   // subcommands): building all of them cost every process ~0.3 ms of CPU, a quarter of
-  // `wasmcap --version` (docs/benchmarks.md, "process start-up common to every command").
+  // `wasmcap --version` (bench/notes/2026-11-23-hello-cli.md, "process start-up common to every command").
   // Anything else -- no command, an option (--help; --version with more arguments), `help`,
   // `completions` and `man` (which describe every command), a name that is not a command --
   // builds them all, so help, completions, the man page and the unknown-command error stay

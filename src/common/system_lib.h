@@ -1,6 +1,6 @@
 // Internal: loading an optional system library on first use (libcurl for https, libidn2 for
 // internationalised host names, libsqlite3 for the registry), so a process that never needs one
-// never maps it (docs/benchmarks.md, "Cold start").
+// never maps it (bench/notes/2026-11-23-coldstart.md, "Cold start").
 //
 // The library is opened by its soname only, through the dynamic loader's system search — never a
 // path, the working directory or a name from the guest — with RTLD_NOW | RTLD_LOCAL, and stays

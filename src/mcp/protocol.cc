@@ -14,6 +14,7 @@
 
 #include "mcp/tools.h"
 #include "policy/json_doc.h"
+#include "wasmcap/version.h"
 
 namespace wasmcap::mcp {
 
@@ -75,7 +76,7 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
                    {"params", {{"level", level}, {"logger", "wasmcap"}, {"data", data}}}}));
   }
 
-  Json server_info() const { return Json{{"name", "wasmcap"}, {"version", "0.1.0"}}; }
+  Json server_info() const { return Json{{"name", "wasmcap"}, {"version", WASMCAP_VERSION}}; }
   Json capabilities() const {
     return Json{{"tools", {{"listChanged", false}}}, {"logging", Json::object()}};
   }

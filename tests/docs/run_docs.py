@@ -7,6 +7,16 @@ A block is runnable when its fence's info string is `sh runnable`:
     wasmcap run "$WASMCAP_GUESTS/hello.wasm"
     ```
 
+Every other shell block (info string starting with sh, bash, shell or console) says why it is not
+run, so that no command in the docs silently rots:
+
+    ```sh not-runnable: needs a host config of your own
+    wasmcap run --manifest M --config /etc/wasmcap/config.json
+    ```
+
+An unmarked shell block, or one marked without a reason, fails the test. The lab notebook
+(bench/notes/*.md) is checked for the marks too, but never run.
+
 Each block runs in bash with `set -euo pipefail`, in a fresh temporary directory that is also
 $HOME and holds $WASMCAP_HOME, with the built `wasmcap` first on PATH and $WASMCAP_GUESTS set to
 the built guests. A block that exits non-zero fails the test, naming the file and line.
@@ -21,6 +31,27 @@ import sys
 import tempfile
 
 FENCE = re.compile(r"^```(.*)$")
+SHELLS = {"sh", "bash", "shell", "console"}
+NOT_RUNNABLE = re.compile(r"^not-runnable:\s*\S.*\S")
+
+
+def unmarked(path):
+    """Line numbers of shell blocks marked neither runnable nor not-runnable with a reason."""
+    out, inside = [], False
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        m = FENCE.match(line)
+        if not m:
+            continue
+        if inside:
+            inside = False
+            continue
+        inside = True
+        words = m.group(1).split(None, 1)
+        if words and words[0] in SHELLS:
+            rest = words[1].strip() if len(words) > 1 else ""
+            if rest != "runnable" and not NOT_RUNNABLE.match(rest):
+                out.append(n)
+    return out
 
 
 def blocks(path):
@@ -42,6 +73,10 @@ def main():
     src, bindir, guests = (pathlib.Path(a).resolve() for a in sys.argv[1:4])
     files = [src / "README.md"] + sorted((src / "docs").glob("*.md"))
     found = [(f, n, text) for f in files for n, text in blocks(f)]
+    bad = [(f, n) for f in files + sorted((src / "bench" / "notes").glob("*.md")) for n in unmarked(f)]
+    for f, n in bad:
+        print(f"run_docs: FAIL {f.relative_to(src)}:{n}: a shell block must be `sh runnable` or "
+              f"`sh not-runnable: REASON`", file=sys.stderr)
     if not found:
         print("run_docs: no runnable blocks found", file=sys.stderr)
         return 1
@@ -66,8 +101,8 @@ def main():
                       file=sys.stderr)
             else:
                 print(f"run_docs: ok {where}")
-    print(f"run_docs: {len(found) - failed}/{len(found)} blocks ok")
-    return 1 if failed else 0
+    print(f"run_docs: {len(found) - failed}/{len(found)} blocks ok; {len(bad)} shell blocks unmarked")
+    return 1 if failed or bad else 0
 
 
 if __name__ == "__main__":

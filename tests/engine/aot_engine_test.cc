@@ -898,7 +898,7 @@ fs::path failing_compiler(const fs::path& dir, const std::string& name, const st
 
 // The biggest compile job starts first, module.c included: esbuild's module.c (its data
 // segments, 46 MB of C) was queued after every unit and then ran alone on one core for minutes
-// (docs/benchmarks.md "Real programs from npm"). A stand-in compiler that records the source
+// (bench/notes/2026-11-23-real-programs.md "Real programs from npm"). A stand-in compiler that records the source
 // it is given and fails, one job at a time: the only job that ran is the first of the queue.
 TEST(AotSplit, BiggestJobStartsFirstModuleCIncluded) {
   TempCache cache;

@@ -20,7 +20,7 @@
 #include "test_support.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
-#include "wasmcap/wasmcap.h"
+#include "wasmcap/version.h"
 
 namespace wasmcap {
 namespace {

@@ -31,7 +31,7 @@ SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
 TOKEN = "attack-test-token"
 RSS_LIMIT_KB = int(sys.argv[3] if len(sys.argv) > 3 else 100) * 1024
 # The done criterion is 100 ms; the assertion leaves room for a loaded CI machine (the measured
-# figures are printed and recorded in docs/benchmarks.md).
+# figures are printed and recorded in bench/notes/2026-11-25-http-under-attack.md).
 LATENCY_LIMIT_S = 2.0
 
 

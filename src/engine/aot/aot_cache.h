@@ -50,7 +50,7 @@ struct Toolchain {
   std::vector<std::string> flags;
   bool interruptible = true;  // translation setting, part of the key
   // Poll the interrupt flag in guest code even where the runtime preempts (translate()'s
-  // `poll`; $WASMCAP_AOT_POLL=1, a measurement knob: docs/benchmarks.md). Part of the key.
+  // `poll`; $WASMCAP_AOT_POLL=1, a measurement knob: bench/notes/2026-11-23-aot-v6-preemption.md). Part of the key.
   bool poll = !kAsyncPreemption;
   int opt_level = 2;          // the -O in `flags`
   uint32_t unit_functions = 0;  // split setting (translate()), part of the key

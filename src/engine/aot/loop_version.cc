@@ -711,7 +711,7 @@ std::optional<VersionedLoop> plan_loop(const wabt::Module& m, const wabt::Func& 
   // otherwise rates the copy's loop as hot as the original and lets it shape register
   // allocation and block layout of the whole function: `lz`, whose copies mostly run fewer
   // than 16 iterations, ran 3-4% slower with the copy than without it, and 1-2% with the hint
-  // (the rest is layout: docs/benchmarks.md); the hint does not stop the copy being vectorised
+  // (the rest is layout: bench/notes/2026-11-24-aot-v11-loop-alignment.md); the hint does not stop the copy being vectorised
   // (matmul, sha256 keep their gains).
   c += "    if (UNLIKELY(wc_f >= " + std::to_string(kVersionMinIterations) + "u)) {\n";
   c += "      const u64 wc_mem = WASMCAP_LV_MEM_BYTES;\n      int wc_ok = 1;\n";

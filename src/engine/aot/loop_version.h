@@ -45,7 +45,7 @@ constexpr size_t kVersionMaxTerms = 6;      // locals in one address
 constexpr size_t kVersionMaxLocals = 64;    // locals the body touches
 // The copy runs only for loops of at least this many iterations: below it, its checks and the
 // vectorised loop's own set-up (GCC's alias check, prologue and epilogue) cost more than the
-// barriers they save (measured on `lz`, whose memcpy copies are short: docs/benchmarks.md).
+// barriers they save (measured on `lz`, whose memcpy copies are short: bench/notes/2026-11-24-aot-v11-loop-alignment.md).
 constexpr uint64_t kVersionMinIterations = 16;
 
 // Plans for every loop of `m`'s defined functions that can be versioned. `m` is validated, and

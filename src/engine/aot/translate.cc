@@ -706,7 +706,7 @@ size_t replace_all(std::string& s, const std::string& from, const std::string& t
 // wasm2c writes each data segment as an array of hex bytes, `static const u8
 // data_segment_data_X[] = {\n  0x2d, 0x2b, ...\n};`: about 6 bytes of C per byte of data, and
 // gcc keeps a tree node per element, several hundred bytes of compiler memory per data byte
-// (esbuild's 7.5 MB of data: 46 MB of C, past 4 GB in cc1: docs/benchmarks.md "Real programs
+// (esbuild's 7.5 MB of data: 46 MB of C, past 4 GB in cc1: bench/notes/2026-11-23-real-programs.md "Real programs
 // from npm"). A string literal of the same bytes is one node. Rewrites every such array into
 // `static const u8 data_segment_data_X[N] = "...";` (the explicit size N stores no terminating
 // NUL); an array that does not have exactly that shape, or is empty, is left as it is. Linear.

@@ -48,7 +48,7 @@ constexpr int kInstrumentationVersion = 12;
 // on the e -> e chain (one add more per round than native gcc -O2). Width 2 lets reassociation
 // pair operands (w[i] + K[i] beside S1 + ch). Integer sums only: floating-point sums are never
 // reassociated without -fassociative-math, and u32/u64 adds wrap, so results are unchanged.
-// Measured: docs/benchmarks.md, "2026-11-23: the sha256 and strsearch gaps".
+// Measured: bench/notes/2026-11-23-aot-v9-sha256-strsearch.md, "2026-11-23: the sha256 and strsearch gaps".
 constexpr const char* kReassocFlag = "--param=tree-reassoc-width=2";
 
 // Passed to the C compiler on every compile too (part of the cache key through the flags):
@@ -67,7 +67,7 @@ constexpr const char* kVectorFlags[] = {"-fvect-cost-model=cheap", "-ffp-contrac
 // the four placements bench/run.py --aot-shifts measures, matmul's vectorised loop ran 1.1x
 // native at all four with it and 1.75-1.9x at one without it, but with -falign-functions=32
 // added it is 1.75x at one again (the same loop bytes at the same offset modulo 64). Kept for the
-// geomean over placements; docs/benchmarks.md, "loop heads aligned to 32 bytes".
+// geomean over placements; bench/notes/2026-11-24-aot-v11-loop-alignment.md, "loop heads aligned to 32 bytes".
 constexpr const char* kLoopAlignFlag = "-falign-loops=32";
 
 // Deadlines and interrupts stop guest code by asynchronous preemption (docs/aot.md,

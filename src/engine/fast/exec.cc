@@ -270,7 +270,7 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
 // The two 16-bit fields of a packed word (the _p forms): low half, high half. Each is read as
 // its own 16-bit load (one movzwl) rather than as the word then a shift or mask: on the hot
 // load/store/arithmetic forms that is two instructions and one dependent step fewer
-// (nbody: -7% instructions executed in the loop, docs/benchmarks.md).
+// (nbody: -7% instructions executed in the loop, bench/notes/2026-11-23-fast-code32.md).
 #define LO(i) half16(pc + (i), kLoHalf)
 #define HI(i) half16(pc + (i), 1 - kLoHalf)
 // A 64-bit immediate at words i, i+1 (low half first).

@@ -93,7 +93,7 @@ wabt::Features features() { return load_features(); }
 //
 // Why not keep wabt's IR of every body (the previous design): it costs 100-200 bytes of host
 // memory per wasm instruction for the whole run (python.wasm: ~180 MB; a 15 MB module of nested
-// blocks: 2.6 GB), and building and freeing it was over half the load time (docs/benchmarks.md,
+// blocks: 2.6 GB), and building and freeing it was over half the load time (bench/notes/2026-11-23-fast-load-lazy-bodies.md,
 // "fast interpreter load path").
 
 // Unsigned LEB128 (u32) at `p`, advancing it; false past `end` or on an overlong encoding.

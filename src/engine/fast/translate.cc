@@ -45,7 +45,7 @@ constexpr const char* kOpNames[] = {
 // Our ops are named like wabt's opcodes ("i32.add" -> i32_add) and their variants like the op
 // plus a suffix ("br_if" -> "br_if_f"). The tables below derive both mappings from the names,
 // at compile time: the derivation by name at run time (hash maps of std::string) was ~10% of
-// the CPU time of a whole `wasmcap run --engine interp hello.wasm` (docs/benchmarks.md, "Interp
+// the CPU time of a whole `wasmcap run --engine interp hello.wasm` (bench/notes/2026-11-23-hello-start.md, "Interp
 // hello start-up"). tests/engine/fast_op_tables_test.cc checks every entry against that
 // run-time derivation. The work is kept small enough for clang's constexpr step limit: names
 // are found through an open-addressing hash table, not by comparing every pair.
@@ -1575,7 +1575,7 @@ class FuncTranslator {
 // (BinaryReaderIR) would have appended for it, on the stack, with the same fields, and hands it
 // straight to the translator. Nothing of the body is kept: building and freeing wabt's IR of
 // every body called was about a fifth of the CPU time of `wasmcap run --engine interp
-// hello.wasm` (docs/benchmarks.md, "Interp hello start-up").
+// hello.wasm` (bench/notes/2026-11-23-hello-start.md, "Interp hello start-up").
 //
 // Only what the translator walks without exception handling or v128 is taken here; every other
 // instruction stops the read (the caller then reads the body into wabt's IR as before). That

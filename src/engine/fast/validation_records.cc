@@ -10,7 +10,7 @@
 #include <cstdlib>
 
 #include "engine/cache_files.h"
-#include "wasmcap/wasmcap.h"
+#include "wasmcap/version.h"
 
 namespace wasmcap::fast {
 
