@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Record or refuse under kills (#37): `wasmcap sh`, `wasmcap tool call` and `wasmcap mcp` (stdio)
-are killed at random moments within their measured duration (SIGKILL; every fourth a SIGINT, as a
-Ctrl-C), KILLS times each, each writing to an audit file. After every kill:
+"""Record or refuse under kills (#37): `wasmcap sh`, `wasmcap run NAME`, `wasmcap tool call` and
+`wasmcap mcp` (stdio) are killed at random moments within their measured duration (SIGKILL;
+every fourth a SIGINT, as a Ctrl-C), KILLS times each, each writing to an audit file. After
+every kill:
 
   - every file or directory the command made has its start record (shell_command_start /
-    tool_call_start) in the audit file: no work without its record;
+    run_start / tool_call_start) in the audit file: no work without its record;
   - every MCP answer the client received has its tool_call record: answered only once recorded;
   - the audit file holds whole JSON lines, but for at most one torn last line (the killed
     record), and the next command's records start on a line of their own.
@@ -181,6 +182,28 @@ def tool_call_case(tmp, rng):
     print("tool call: %d runs, %d ended by the signal, ~%.0f ms each" % (KILLS, killed, wall * 1000))
 
 
+def run_case(tmp, rng):
+    """`wasmcap run NAME` of an installed bundle with a host config: the run_start record comes
+    before the guest does anything."""
+    env, work, audit, config = mcp_home(tmp)
+    args = [WASMCAP, "run", "--config", config, "coreutils", "mkdir"] + ["/work/d%d" % i for i in range(COMMANDS)]
+    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL),
+                 lambda: fresh_work(work, audit))
+    killed = 0
+    for k in range(KILLS):
+        fresh_work(work, audit)
+        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
+        rc, _ = kill_at(args, rng.uniform(0, wall), sig, env)
+        killed += rc < 0
+        recs, _ = records(audit)
+        if os.listdir(work) and not any(r.get("event") == "run_start" for r in recs):
+            fail("run: %s made without a run_start record (signal %d)" % (os.listdir(work), sig))
+        check_after_kill(
+            audit, lambda: subprocess.run(args[:6] + ["/work/next"], env=env, check=True,
+                                          stdout=subprocess.DEVNULL))
+    print("run: %d runs, %d ended by the signal, ~%.0f ms each" % (KILLS, killed, wall * 1000))
+
+
 def mcp_case(tmp, rng):
     env, work, audit, config = mcp_home(tmp)
     msgs = [{"jsonrpc": "2.0", "id": "init", "method": "initialize",
@@ -244,7 +267,7 @@ def mcp_case(tmp, rng):
 
 def main():
     rng = random.Random(37)
-    for case in (shell_case, tool_call_case, mcp_case):
+    for case in (shell_case, run_case, tool_call_case, mcp_case):
         tmp = tempfile.mkdtemp(prefix="wasmcap-audit-kill-")
         try:
             case(tmp, rng)
