@@ -70,14 +70,15 @@ def kill_at(args, delay_s, sig, env, stdin_data=None):
 
 
 def timed(fn, prepare=lambda: None):
-    """The median of three uninterrupted runs (the first may pay for cold caches)."""
+    """The fastest of three uninterrupted runs (the first may pay for cold caches; on a loaded
+    machine a slow one would put most signals after the end)."""
     times = []
     for _ in range(3):
         prepare()
         t = time.monotonic()
         fn()
         times.append(time.monotonic() - t)
-    return sorted(times)[1]
+    return min(times)
 
 
 def check_after_kill(audit, run_once):
@@ -97,43 +98,54 @@ def check_after_kill(audit, run_once):
     json.loads(last)
 
 
+def fresh_work(work, audit):
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    if os.path.exists(audit):
+        os.unlink(audit)
+
+
+def kill_loop(label, rng, args, env, work, audit, wall, check, next_cmd, stdin_data=None):
+    """KILLS runs of `args`, each signalled at a random moment within `wall` seconds, each from an
+    empty WORK and AUDIT; `check(records, made, stdout, sig)` then judges what the run left, and
+    `next_cmd` must write whole records after it. Returns how many runs the signal ended."""
+    killed = 0
+    for k in range(KILLS):
+        fresh_work(work, audit)
+        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
+        rc, out = kill_at(args, rng.uniform(0, wall), sig, env, stdin_data)
+        killed += rc < 0
+        recs, _ = records(audit)
+        check(recs, sorted(os.listdir(work)), out, sig)
+        check_after_kill(audit, lambda: subprocess.run(next_cmd, env=env, check=True, stdout=subprocess.DEVNULL))
+    print("%s: %d runs, %d ended by the signal, ~%.0f ms each" % (label, KILLS, killed, wall * 1000))
+
+
 def shell_case(tmp, rng):
+    """Each command's shell_command_start record comes before its redirection makes a file."""
     env = dict(os.environ, WASMCAP_HOME=os.path.join(tmp, "home"))
     work, audit = os.path.join(tmp, "work"), os.path.join(tmp, "audit.jsonl")
     script = "; ".join("echo %d > f%d" % (i, i) for i in range(SH_COMMANDS))
-    args = [WASMCAP, "sh", "--dir", work + "::/work", "--audit-file", audit, "-c", "cd /work; " + script]
-
-    def fresh():
-        shutil.rmtree(work, ignore_errors=True)
-        os.makedirs(work)
-        if os.path.exists(audit):
-            os.unlink(audit)
-
-    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL), fresh)
+    sh = [WASMCAP, "sh", "--dir", work + "::/work", "--audit-file", audit, "-c"]
+    args = sh + ["cd /work; " + script]
+    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL),
+                 lambda: fresh_work(work, audit))
     if sorted(os.listdir(work)) != sorted("f%d" % i for i in range(SH_COMMANDS)):
         fail("sh did not make its files: %s" % os.listdir(work))
-    killed = partial = 0
-    for k in range(KILLS):
-        fresh()
-        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
-        rc, _ = kill_at(args, rng.uniform(0, wall), sig, env)
-        killed += rc < 0
-        recs, _ = records(audit)
+    partial = [0]
+
+    def check(recs, made, _out, sig):
         started = {tuple(r.get("argv", [])) for r in recs if r.get("event") == "shell_command_start"}
-        partial += 0 < len(os.listdir(work)) < SH_COMMANDS
-        for name in os.listdir(work):
-            i = int(name[1:])
-            if ("echo", str(i)) not in started:
+        partial[0] += 0 < len(made) < SH_COMMANDS
+        for name in made:
+            if ("echo", name[1:]) not in started:
                 fail("sh: %s was made without its shell_command_start record (signal %d)" % (name, sig))
-        check_after_kill(
-            audit, lambda: subprocess.run([WASMCAP, "sh", "--dir", work + "::/work", "--audit-file", audit,
-                                           "-c", "echo next > /work/next"], env=env, check=True,
-                                          stdout=subprocess.DEVNULL))
-    print("sh: %d runs, %d ended by the signal (%d part-way through the script), ~%.0f ms each" %
-          (KILLS, killed, partial, wall * 1000))
+
+    kill_loop("sh", rng, args, env, work, audit, wall, check, sh + ["echo next > /work/next"])
+    print("sh: %d of the runs stopped part-way through the script" % partial[0])
 
 
-def mcp_home(tmp):
+def coreutils_home(tmp):
     """A home with the core-utils bundle installed and a config granting WORK, audited to AUDIT."""
     home, work, audit = os.path.join(tmp, "home"), os.path.join(tmp, "work"), os.path.join(tmp, "audit.jsonl")
     os.makedirs(os.path.join(home, "trust"), exist_ok=True)
@@ -148,11 +160,30 @@ def mcp_home(tmp):
     return env, work, audit, config
 
 
-def fresh_work(work, audit):
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    if os.path.exists(audit):
-        os.unlink(audit)
+def one_shot_case(label, tmp, rng, make_args, start_event):
+    """A command that runs one plugin (`run NAME`, `tool call`): its start record comes before
+    the guest makes anything. make_args(config, paths) -> argv."""
+    env, work, audit, config = coreutils_home(tmp)
+    args = make_args(config, ["/work/d%d" % i for i in range(COMMANDS)])
+    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL),
+                 lambda: fresh_work(work, audit))
+
+    def check(recs, made, _out, sig):
+        if made and not any(r.get("event") == start_event for r in recs):
+            fail("%s: %s made without a %s record (signal %d)" % (label, made, start_event, sig))
+
+    kill_loop(label, rng, args, env, work, audit, wall, check, make_args(config, ["/work/next"]))
+
+
+def run_case(tmp, rng):
+    one_shot_case("run", tmp, rng, lambda config, paths: [WASMCAP, "run", "--config", config, "coreutils",
+                                                          "mkdir"] + paths, "run_start")
+
+
+def tool_call_case(tmp, rng):
+    one_shot_case("tool call", tmp, rng,
+                  lambda config, paths: [WASMCAP, "tool", "call", "mkdir", "--config", config, "--json",
+                                         json.dumps({"paths": paths})], "tool_call_start")
 
 
 def request_id_of(r):
@@ -160,52 +191,9 @@ def request_id_of(r):
     return None if rid is None else str(rid).strip('"')
 
 
-def tool_call_case(tmp, rng):
-    env, work, audit, config = mcp_home(tmp)
-    args = [WASMCAP, "tool", "call", "mkdir", "--config", config, "--json",
-            json.dumps({"paths": ["/work/d%d" % i for i in range(COMMANDS)]})]
-    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL),
-                 lambda: fresh_work(work, audit))
-    killed = 0
-    for k in range(KILLS):
-        fresh_work(work, audit)
-        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
-        rc, _ = kill_at(args, rng.uniform(0, wall), sig, env)
-        killed += rc < 0
-        recs, _ = records(audit)
-        started = [r for r in recs if r.get("event") == "tool_call_start" and r.get("tool") == "mkdir"]
-        if os.listdir(work) and not started:
-            fail("tool call: %s made without a tool_call_start record (signal %d)" % (os.listdir(work), sig))
-        check_after_kill(
-            audit, lambda: subprocess.run(args[:7] + ['{"paths": ["/work/next"]}'], env=env, check=True,
-                                          stdout=subprocess.DEVNULL))
-    print("tool call: %d runs, %d ended by the signal, ~%.0f ms each" % (KILLS, killed, wall * 1000))
-
-
-def run_case(tmp, rng):
-    """`wasmcap run NAME` of an installed bundle with a host config: the run_start record comes
-    before the guest does anything."""
-    env, work, audit, config = mcp_home(tmp)
-    args = [WASMCAP, "run", "--config", config, "coreutils", "mkdir"] + ["/work/d%d" % i for i in range(COMMANDS)]
-    wall = timed(lambda: subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL),
-                 lambda: fresh_work(work, audit))
-    killed = 0
-    for k in range(KILLS):
-        fresh_work(work, audit)
-        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
-        rc, _ = kill_at(args, rng.uniform(0, wall), sig, env)
-        killed += rc < 0
-        recs, _ = records(audit)
-        if os.listdir(work) and not any(r.get("event") == "run_start" for r in recs):
-            fail("run: %s made without a run_start record (signal %d)" % (os.listdir(work), sig))
-        check_after_kill(
-            audit, lambda: subprocess.run(args[:6] + ["/work/next"], env=env, check=True,
-                                          stdout=subprocess.DEVNULL))
-    print("run: %d runs, %d ended by the signal, ~%.0f ms each" % (KILLS, killed, wall * 1000))
-
-
 def mcp_case(tmp, rng):
-    env, work, audit, config = mcp_home(tmp)
+    """Each call's tool_call_start comes before it makes anything, its tool_call before its answer."""
+    env, work, audit, config = coreutils_home(tmp)
     msgs = [{"jsonrpc": "2.0", "id": "init", "method": "initialize",
              "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                         "clientInfo": {"name": "audit-kill-test", "version": "1"}}},
@@ -227,6 +215,7 @@ def mcp_case(tmp, rng):
                 ids.add(m["id"])
         return ids
 
+    # The uninterrupted server's time to answer every call (it serves until stdin closes).
     fresh_work(work, audit)
     t = time.monotonic()
     p = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -243,26 +232,20 @@ def mcp_case(tmp, rng):
     p.wait()
     if len(answered(seen)) != COMMANDS:
         fail("mcp: the uninterrupted server answered %d of %d calls" % (len(answered(seen)), COMMANDS))
-    killed = 0
-    for k in range(KILLS):
-        fresh_work(work, audit)
-        sig = signal.SIGINT if k % 4 == 3 else signal.SIGKILL
-        rc, out = kill_at(args, rng.uniform(0, wall), sig, env, stdin_data=stdin)
-        killed += rc < 0
-        recs, _ = records(audit)
+
+    def check(recs, made, out, sig):
         started = {request_id_of(r) for r in recs if r.get("event") == "tool_call_start"}
         ended = {request_id_of(r) for r in recs if r.get("event") == "tool_call"}
-        for name in os.listdir(work):
+        for name in made:
             if "c" + name[1:] not in started:
                 fail("mcp: %s was made without its call's tool_call_start record (signal %d)" % (name, sig))
         for rid in answered(out):
             if rid not in ended:
                 fail("mcp: call %s was answered without its tool_call record (signal %d)" % (rid, sig))
-        check_after_kill(
-            audit, lambda: subprocess.run([WASMCAP, "tool", "call", "mkdir", "--config", config, "--json",
-                                           '{"paths": ["/work/next"]}'], env=env, check=True,
-                                          stdout=subprocess.DEVNULL))
-    print("mcp: %d runs, %d ended by the signal, ~%.0f ms each" % (KILLS, killed, wall * 1000))
+
+    kill_loop("mcp", rng, args, env, work, audit, wall, check,
+              [WASMCAP, "tool", "call", "mkdir", "--config", config, "--json", '{"paths": ["/work/next"]}'],
+              stdin_data=stdin)
 
 
 def main():

@@ -702,131 +702,97 @@ void expect_no_temporaries(const Home& h) {
   }
 }
 
-TEST(Faults, TrustChangesAtEveryFailpoint) {
-  Home keys;
-  keys.keygen("acme");
-  const std::string wcb = pack_version(keys, "acme", "1.0.0");
-  const std::string pub = keys.path("keys/acme.pub");
-  std::string id;
-  {
-    Home h;
-    ASSERT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
-    id = trust_list(h)[0]["id"];
-  }
-  auto fresh = [&](bool trusted) {
-    auto h = std::make_unique<Home>();
-    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
-    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
-    if (!trusted) {
-      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
-    }
-    return h;
-  };
+// The trust changes under fault: a signer key, a bundle it signed, and each command with the
+// store's state before it and the status it leaves.
+struct TrustFaults {
   struct Command {
     std::vector<std::string> args;
     bool trusted_before;
     std::string status_after;  // "trusted", "revoked" or "" (not listed)
   };
-  const std::vector<Command> commands = {{{"trust", "add", pub}, false, "trusted"},
-                                         {{"trust", "revoke", id}, true, "revoked"},
-                                         {{"trust", "remove", id}, true, ""}};
+  Home keys;
+  std::string wcb, pub, id;
+  std::vector<Command> commands;
+
+  TrustFaults() {
+    keys.keygen("acme");
+    wcb = pack_version(keys, "acme", "1.0.0");
+    pub = keys.path("keys/acme.pub");
+    Home h;
+    EXPECT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
+    id = trust_list(h)[0]["id"];
+    commands = {{{"trust", "add", pub}, false, "trusted"},
+                {{"trust", "revoke", id}, true, "revoked"},
+                {{"trust", "remove", id}, true, ""}};
+  }
+  // A home with the bundle installed and its signer trusted (or not, removed again).
+  std::unique_ptr<Home> fresh(const Command& cmd) const {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
+    if (!cmd.trusted_before) {
+      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
+    }
+    return h;
+  }
+  // After an interrupted `cmd`: the store reads, the bundle runs exactly when its signer is
+  // listed as trusted and not revoked, the retry reaches the command's result and no temporary
+  // is left.
+  static void expect_recovers(Home& h, const Command& cmd) {
+    json before = trust_list(h);
+    ASSERT_TRUE(before.is_array());
+    bool trusted = false, revoked = false;
+    for (const auto& k : before) {
+      trusted = trusted || k["status"] == "trusted";
+      revoked = revoked || k["status"] == "revoked";
+    }
+    ProcResult run = h.cli({"run", "--env", "WHO=me", "hello"});
+    EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
+    ProcResult retry = h.cli(cmd.args);
+    EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
+        << describe(retry);
+    json after = trust_list(h);
+    if (cmd.status_after.empty()) {
+      EXPECT_TRUE(after.empty()) << after.dump();
+    } else {
+      ASSERT_EQ(after.size(), 1u) << after.dump();
+      EXPECT_EQ(after[0]["status"], cmd.status_after);
+    }
+    expect_no_temporaries(h);
+  }
+};
+
+TEST(Faults, TrustChangesAtEveryFailpoint) {
+  TrustFaults t;
   bool any = false;
-  for (const auto& cmd : commands) {
+  for (const auto& cmd : t.commands) {
     std::vector<std::string> points;
     {
-      auto h = fresh(cmd.trusted_before);
+      auto h = t.fresh(cmd);
       points = failpoints_reached(*h, cmd.args, {"trust.", "audit."});
     }
     if (points.empty()) continue;
     any = true;
     for (const auto& c : cases_for(points)) {
       SCOPED_TRACE(cmd.args[1] + " at " + c.spec());
-      auto h = fresh(cmd.trusted_before);
+      auto h = t.fresh(cmd);
       ProcResult r = faulted(*h, cmd.args, c.spec());
       if (c.action == "kill") {
-      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
-    }
-      json before = trust_list(*h);
-      ASSERT_TRUE(before.is_array());
-      // The bundle runs exactly when its signer is listed as trusted and not revoked.
-      bool trusted = false, revoked = false;
-      for (const auto& k : before) {
-        trusted = trusted || k["status"] == "trusted";
-        revoked = revoked || k["status"] == "revoked";
+        EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
       }
-      ProcResult run = h->cli({"run", "--env", "WHO=me", "hello"});
-      EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
-      ProcResult retry = h->cli(cmd.args);
-      EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
-          << describe(retry);
-      json after = trust_list(*h);
-      if (cmd.status_after.empty()) {
-        EXPECT_TRUE(after.empty()) << after.dump();
-      } else {
-        ASSERT_EQ(after.size(), 1u) << after.dump();
-        EXPECT_EQ(after[0]["status"], cmd.status_after);
-      }
-      expect_no_temporaries(*h);
+      TrustFaults::expect_recovers(*h, cmd);
     }
   }
   if (!any) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
 }
 
-// 25 random kills of each trust change (add, revoke, remove): the store stays readable with no
-// temporary left once the retry has run, the bundle runs exactly when its signer is trusted and
-// not revoked, and the retry reaches the command's result.
+// 25 random kills of each trust change (add, revoke, remove), checked as above.
 TEST(Faults, TrustChangesKilledAtRandomMoments) {
-  Home keys;
-  keys.keygen("acme");
-  const std::string wcb = pack_version(keys, "acme", "1.0.0");
-  const std::string pub = keys.path("keys/acme.pub");
-  std::string id;
-  {
-    Home h;
-    ASSERT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
-    id = trust_list(h)[0]["id"];
-  }
-  struct Command {
-    std::vector<std::string> args;
-    bool trusted_before;
-    std::string status_after;  // "trusted", "revoked" or "" (not listed)
-  };
-  const std::vector<Command> commands = {{{"trust", "add", pub}, false, "trusted"},
-                                         {{"trust", "revoke", id}, true, "revoked"},
-                                         {{"trust", "remove", id}, true, ""}};
+  TrustFaults t;
   uint32_t seed = 40;
-  for (const auto& cmd : commands) {
-    auto fresh = [&] {
-      auto h = std::make_unique<Home>();
-      EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
-      EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
-      if (!cmd.trusted_before) {
-        EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
-      }
-      return h;
-    };
-    kill_at_random_moments(fresh, cmd.args, seed++, [&](Home& h) {
-      json before = trust_list(h);
-      ASSERT_TRUE(before.is_array());
-      bool trusted = false, revoked = false;
-      for (const auto& k : before) {
-        trusted = trusted || k["status"] == "trusted";
-        revoked = revoked || k["status"] == "revoked";
-      }
-      ProcResult run = h.cli({"run", "--env", "WHO=me", "hello"});
-      EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
-      ProcResult retry = h.cli(cmd.args);
-      EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
-          << describe(retry);
-      json after = trust_list(h);
-      if (cmd.status_after.empty()) {
-        EXPECT_TRUE(after.empty()) << after.dump();
-      } else {
-        ASSERT_EQ(after.size(), 1u) << after.dump();
-        EXPECT_EQ(after[0]["status"], cmd.status_after);
-      }
-      expect_no_temporaries(h);
-    });
+  for (const auto& cmd : t.commands) {
+    kill_at_random_moments([&] { return t.fresh(cmd); }, cmd.args, seed++,
+                           [&](Home& h) { TrustFaults::expect_recovers(h, cmd); });
   }
 }
 
