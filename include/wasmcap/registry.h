@@ -45,6 +45,46 @@ std::optional<Reference> parse_reference(std::string_view text);
 Result<bundle::TrustStore> load_trust_store(const std::string& home,
                                             const policy::TrustConfig* config);
 
+// --- Changing the trust store (`wasmcap trust`; docs/bundles.md, "Trust store") ---------------
+//
+// Each change holds a flock of the HOME/trust directory from its first read to its last write,
+// so changes by concurrent processes are serialized, and under that lock removes the
+// temporaries (`ID.pub.tmp`) a killed change left behind: no live writer can own one then. Every key file is
+// written as git and SQLite write theirs (a temporary written and fsynced, renamed over the
+// name, the directory fsynced): a kill or a full disk at any step leaves the old file (or none)
+// under the name, never a partial one. Errors are io_error naming the file and the OS error.
+
+// One key file of the store.
+struct TrustKeyFile {
+  std::string path;
+  bundle::PublicKey key;
+};
+// HOME/trust/*.pub and HOME/trust/revoked/*.pub, each sorted by path (a key may be in both:
+// revocation wins). Every *.pub must load (as load_trust_store).
+struct TrustKeyFiles {
+  std::vector<TrustKeyFile> trusted;
+  std::vector<TrustKeyFile> revoked;
+};
+Result<TrustKeyFiles> list_trust_keys(const std::string& home);
+
+struct TrustChange {
+  std::string key_id;
+  // The key file written (add, revoke), the one already there (`already`), or every file of the
+  // key removed (remove).
+  std::vector<std::string> files;
+  bool already = false;  // nothing to do: trusted already (add) or revoked already (revoke)
+};
+// Trusts the public key `key_text` (the text of a .pub file): HOME/trust/ID.pub. bundle_revoked
+// when the key is revoked (a revoked key cannot be trusted again).
+Result<TrustChange> trust_add_key(const std::string& home, const std::string& key_text);
+// Revokes a key, given its public key text or, for a key in the store, its id:
+// HOME/trust/revoked/ID.pub is written (durably) before the trusted copy is removed, so an
+// interruption in between leaves the key revoked. not_found for an id the store does not hold.
+Result<TrustChange> trust_revoke_key(const std::string& home, const std::string& key_text_or_id,
+                                     bool is_key_text);
+// Removes the trusted key `id` (every file of it); not_found when none.
+Result<TrustChange> trust_remove_key(const std::string& home, const std::string& id);
+
 struct InstallOptions {
   bool allow_untrusted = false;  // a valid signature by an unknown (not revoked) key installs
   bool force = false;  // a downgrade, a same-version replacement or a tool-surface change installs

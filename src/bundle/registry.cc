@@ -116,8 +116,6 @@ namespace {
 constexpr int kSchemaVersion = 1;
 constexpr size_t kStoreIdHexDigits = 32;
 constexpr std::string_view kModulesDir = "modules";
-// Key files in a trust directory; more than this is not a trust store.
-constexpr size_t kMaxTrustFiles = 1024;
 
 tl::unexpected<Error> io_error(const std::string& what, int err) {
   return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
@@ -518,42 +516,13 @@ std::optional<Reference> parse_reference(std::string_view text) {
   return r;
 }
 
-namespace {
-
-// Loads every *.pub in `dir` (a missing directory is an empty list). Anything else there that is
-// not a directory is ignored only if it does not end in ".pub".
-Result<void> load_key_dir(const std::string& dir, std::vector<bundle::PublicKey>* out) {
-  std::error_code ec;
-  if (!fs::exists(fs::symlink_status(dir, ec))) return {};
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".pub") == 0) files.push_back(e.path().string());
-    if (files.size() > kMaxTrustFiles) {
-      return make_error(ErrorCode::kIo, dir + ": more than 1024 key files");
-    }
-  }
-  if (ec) return make_error(ErrorCode::kIo, dir + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    auto k = bundle::load_public_key(f);
-    if (!k) {
-      return make_error(k.error().code, "trust store: " + k.error().message +
-                                            " (fix or remove the file: a trust store entry is "
-                                            "never skipped)");
-    }
-    out->push_back(*k);
-  }
-  return {};
-}
-
-}  // namespace
-
 Result<bundle::TrustStore> load_trust_store(const std::string& home,
                                             const policy::TrustConfig* config) {
   bundle::TrustStore t;
-  WASMCAP_TRY(load_key_dir(home + "/trust", &t.trusted));
-  WASMCAP_TRY(load_key_dir(home + "/trust/revoked", &t.revoked));
+  TrustKeyFiles files;
+  WASMCAP_TRY_ASSIGN(files, list_trust_keys(home));
+  for (const auto& f : files.trusted) t.trusted.push_back(f.key);
+  for (const auto& f : files.revoked) t.revoked.push_back(f.key);
   if (config != nullptr) {
     for (const auto& path : config->keys) {
       auto k = bundle::load_public_key(path);

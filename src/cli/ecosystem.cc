@@ -19,7 +19,6 @@
 
 #include "common/json.h"
 #include "policy/json_doc.h"
-#include "common/failpoint.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
@@ -60,98 +59,8 @@ std::string printable(std::string_view s, size_t max = 256) {
 
 // --- trust -----------------------------------------------------------------------------------
 // The trust store is $WASMCAP_HOME/trust/*.pub (trusted) and trust/revoked/*.pub (revoked)
-// (docs/bundles.md). These commands keep it as files, named by key id.
-
-struct KeyFile {
-  std::string path;
-  bundle::PublicKey key;
-};
-
-Result<std::vector<KeyFile>> key_files(const fs::path& dir) {
-  std::vector<KeyFile> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  std::vector<fs::path> paths;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".pub") paths.push_back(e.path());
-  }
-  if (ec) return make_error(ErrorCode::kIo, dir.string() + ": " + ec.message());
-  std::sort(paths.begin(), paths.end());
-  for (const auto& p : paths) {
-    auto k = bundle::load_public_key(p.string());
-    if (!k) return tl::unexpected(k.error());  // a broken entry is an error, as in the store
-    out.push_back({p.string(), *k});
-  }
-  return out;
-}
-
-Result<fs::path> trust_dir() {
-  std::string home;
-  WASMCAP_TRY_ASSIGN(home, registry::default_home());
-  return fs::path(home) / "trust";
-}
-
-Result<void> ensure_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);  // only the owner may change what is trusted
-  return {};
-}
-
-// fsync(2) of a directory, so the renames and unlinks in it survive a power loss.
-Result<void> sync_dir(const fs::path& dir, std::string_view failpoint_name) {
-  int e = failpoint::hit(failpoint_name);
-  int fd = e != 0 ? -1 : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 && e == 0) e = errno;
-  if (fd >= 0) {
-    if (::fsync(fd) != 0) e = errno;
-    ::close(fd);
-  }
-  if (e != 0) {
-    return make_error(ErrorCode::kIo, "cannot sync " + dir.string() + ": " + std::strerror(e));
-  }
-  return {};
-}
-
-// Writes a trust store file as git and SQLite write theirs: a temporary next to it, written and
-// fsynced, renamed over the name, then the directory fsynced. A crash or a full disk at any step
-// leaves the old file (or none) under the name, never a partial one; a power loss after the
-// command returned keeps the new one. `op` names the failpoints ("trust.add", "trust.revoke").
-Result<void> write_key(const fs::path& path, const std::string& text, const std::string& op) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  auto io = [&](const std::string& what, int e) {
-    ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIo, "cannot " + what + " " + tmp.string() + ": " + std::strerror(e) +
-                                          " (nothing was changed; run the command again)");
-  };
-  int e = failpoint::hit(op + ".create");
-  int fd = e != 0 ? -1 : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return io("create", e != 0 ? e : errno);
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    e = failpoint::hit(op + ".write");
-    ssize_t n = e != 0 ? -1 : ::write(fd, p, left);
-    if (n < 0 && e == 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      e = e != 0 ? e : (n < 0 ? errno : EIO);
-      ::close(fd);
-      return io("write", e);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  e = failpoint::hit(op + ".fsync");
-  if (e == 0 && ::fsync(fd) != 0) e = errno;
-  if (::close(fd) != 0 && e == 0) e = errno;
-  if (e != 0) return io("sync", e);
-  e = failpoint::hit(op + ".rename");
-  if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
-  if (e != 0) return io("rename", e);
-  return sync_dir(path.parent_path(), op + ".fsync_dir");
-}
+// (docs/bundles.md); its changes are the registry's (src/bundle/trust_store.cc). These commands
+// print and record them.
 
 Result<std::string> read_text(const std::string& path) {
   std::vector<uint8_t> bytes;
@@ -162,163 +71,100 @@ Result<std::string> read_text(const std::string& path) {
 int trust_add(const std::string& key_path) {
   auto text = read_text(key_path);
   if (!text) return fail(text.error());
-  auto key = bundle::parse_public_key(*text);
-  if (!key) {
-    if (bundle::parse_secret_key(*text)) {
-      return fail(Error(ErrorCode::kInvalidArgument,
-                        key_path + " is a SECRET key: trust the .pub file next to it (and keep "
-                                   "the .key private)"));
-    }
-    return fail(key.error());
+  if (!bundle::parse_public_key(*text) && bundle::parse_secret_key(*text)) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      key_path + " is a SECRET key: trust the .pub file next to it (and keep "
+                                 "the .key private)"));
   }
-  auto dir = trust_dir();
-  if (!dir) return fail(dir.error());
-  auto revoked = key_files(*dir / "revoked");
-  if (!revoked) return fail(revoked.error());
-  for (const auto& r : *revoked) {
-    if (r.key.id() == key->id()) {
-      return fail(Error(ErrorCode::kBundleRevoked,
-                        "key " + key->id() + " is revoked (" + r.path +
-                            "); a revoked key cannot be trusted again"));
-    }
+  auto home = registry::default_home();
+  if (!home) return fail(home.error());
+  auto c = registry::trust_add_key(*home, *text);
+  if (!c) return fail(c.error());
+  if (c->already) {
+    std::printf("key %s is already trusted (%s)\n", c->key_id.c_str(), c->files[0].c_str());
+    return 0;
   }
-  auto trusted = key_files(*dir);
-  if (!trusted) return fail(trusted.error());
-  for (const auto& t : *trusted) {
-    if (t.key.id() == key->id()) {
-      std::printf("key %s is already trusted (%s)\n", key->id().c_str(), t.path.c_str());
-      return 0;
-    }
-  }
-  if (auto r = ensure_dir(*dir); !r) return fail(r.error());
-  fs::path dest = *dir / (key->id() + ".pub");
-  if (auto r = write_key(dest, *text, "trust.add"); !r) return fail(r.error());
-  std::printf("trusted key %s (%s)\n", key->id().c_str(), dest.c_str());
-  if (!registry_audit("trust_add", {{"key_id", key->id()}, {"file", dest.string()}}, {})) {
+  std::printf("trusted key %s (%s)\n", c->key_id.c_str(), c->files[0].c_str());
+  if (!registry_audit("trust_add", {{"key_id", c->key_id}, {"file", c->files[0]}}, {})) {
     return error_exit_code(ErrorCode::kIo);
   }
   return 0;
 }
 
 int trust_list(bool json) {
-  auto dir = trust_dir();
-  if (!dir) return fail(dir.error());
-  auto trusted = key_files(*dir);
-  if (!trusted) return fail(trusted.error());
-  auto revoked = key_files(*dir / "revoked");
-  if (!revoked) return fail(revoked.error());
+  auto home = registry::default_home();
+  if (!home) return fail(home.error());
+  auto keys = registry::list_trust_keys(*home);
+  if (!keys) return fail(keys.error());
+  auto is_revoked = [&](const registry::TrustKeyFile& k) {
+    return std::any_of(keys->revoked.begin(), keys->revoked.end(),
+                       [&](const registry::TrustKeyFile& r) { return r.key.id() == k.key.id(); });
+  };
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& k : *trusted) {
-      bool is_revoked = false;
-      for (const auto& r : *revoked) is_revoked = is_revoked || r.key.id() == k.key.id();
-      out.push_back({{"id", k.key.id()}, {"status", is_revoked ? "revoked" : "trusted"}, {"file", k.path}});
+    for (const auto& k : keys->trusted) {
+      out.push_back({{"id", k.key.id()}, {"status", is_revoked(k) ? "revoked" : "trusted"}, {"file", k.path}});
     }
-    for (const auto& r : *revoked) out.push_back({{"id", r.key.id()}, {"status", "revoked"}, {"file", r.path}});
+    for (const auto& r : keys->revoked) out.push_back({{"id", r.key.id()}, {"status", "revoked"}, {"file", r.path}});
     print_json(out);
     return 0;
   }
-  if (trusted->empty() && revoked->empty()) {
-    std::printf("no keys in %s (wasmcap trust add KEY.pub)\n", dir->c_str());
+  if (keys->trusted.empty() && keys->revoked.empty()) {
+    std::printf("no keys in %s/trust (wasmcap trust add KEY.pub)\n", home->c_str());
     return 0;
   }
   std::printf("%-18s %-8s %s\n", "ID", "STATUS", "FILE");
-  for (const auto& k : *trusted) {
-    bool is_revoked = false;
-    for (const auto& r : *revoked) is_revoked = is_revoked || r.key.id() == k.key.id();
-    std::printf("%-18s %-8s %s\n", k.key.id().c_str(), is_revoked ? "revoked" : "trusted", k.path.c_str());
+  for (const auto& k : keys->trusted) {
+    std::printf("%-18s %-8s %s\n", k.key.id().c_str(), is_revoked(k) ? "revoked" : "trusted", k.path.c_str());
   }
-  for (const auto& r : *revoked) std::printf("%-18s %-8s %s\n", r.key.id().c_str(), "revoked", r.path.c_str());
+  for (const auto& r : keys->revoked) std::printf("%-18s %-8s %s\n", r.key.id().c_str(), "revoked", r.path.c_str());
   return 0;
 }
 
 int trust_remove(const std::string& id) {
-  auto dir = trust_dir();
-  if (!dir) return fail(dir.error());
-  auto trusted = key_files(*dir);
-  if (!trusted) return fail(trusted.error());
-  size_t n = 0;
-  bool audit_failed = false;
-  for (const auto& k : *trusted) {
-    if (k.key.id() != id) continue;
-    int e = failpoint::hit("trust.remove.unlink");
-    if (e == 0 && ::unlink(k.path.c_str()) != 0) e = errno;
-    if (e != 0) return fail(Error(ErrorCode::kIo, "cannot remove " + k.path + ": " + std::strerror(e)));
-    if (auto r = sync_dir(*dir, "trust.remove.fsync_dir"); !r) return fail(r.error());
-    std::printf("removed key %s (%s)\n", id.c_str(), k.path.c_str());
-    if (!registry_audit("trust_remove", {{"key_id", id}, {"file", k.path}}, {})) audit_failed = true;
-    ++n;
+  auto home = registry::default_home();
+  if (!home) return fail(home.error());
+  auto c = registry::trust_remove_key(*home, id);
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      return fail(Error(ErrorCode::kNotFound, c.error().message + " (see wasmcap trust list)"));
+    }
+    return fail(c.error());
   }
-  if (n == 0) {
-    return fail(Error(ErrorCode::kNotFound, "no trusted key with id '" + id + "' (see wasmcap trust list)"));
+  bool audit_failed = false;
+  for (const auto& f : c->files) {
+    std::printf("removed key %s (%s)\n", id.c_str(), f.c_str());
+    if (!registry_audit("trust_remove", {{"key_id", id}, {"file", f}}, {})) audit_failed = true;
   }
   return audit_failed ? error_exit_code(ErrorCode::kIo) : 0;
 }
 
 // ID of a trusted key, or a .pub file (a key never trusted can be revoked in advance).
 int trust_revoke(const std::string& what) {
-  auto dir = trust_dir();
-  if (!dir) return fail(dir.error());
-  auto trusted = key_files(*dir);
-  if (!trusted) return fail(trusted.error());
-  std::optional<std::string> text;
-  std::string id;
+  auto home = registry::default_home();
+  if (!home) return fail(home.error());
   std::error_code ec;
+  Result<registry::TrustChange> c;
   if (fs::is_regular_file(what, ec)) {
     auto t = read_text(what);
     if (!t) return fail(t.error());
-    auto key = bundle::parse_public_key(*t);
-    if (!key) return fail(key.error());
-    text = *t;
-    id = key->id();
+    c = registry::trust_revoke_key(*home, *t, /*is_key_text=*/true);
   } else {
-    id = what;
-    for (const auto& k : *trusted) {
-      if (k.key.id() == id) {
-        auto t = read_text(k.path);
-        if (!t) return fail(t.error());
-        text = *t;
-      }
-    }
-    if (!text) {
-      // Revoked already (a revoke that was interrupted after its revoked file was in place, or
-      // one run twice): there is nothing left to do.
-      auto revoked = key_files(*dir / "revoked");
-      if (!revoked) return fail(revoked.error());
-      for (const auto& r : *revoked) {
-        if (r.key.id() == id) {
-          std::printf("key %s is revoked already (%s)\n", id.c_str(), r.path.c_str());
-          return 0;
-        }
-      }
-      return fail(Error(ErrorCode::kNotFound,
-                        "no trusted key with id '" + id + "': give the key's .pub file to revoke it"));
-    }
+    c = registry::trust_revoke_key(*home, what, /*is_key_text=*/false);
   }
-  if (auto r = ensure_dir(*dir / "revoked"); !r) return fail(r.error());
-  fs::path dest = *dir / "revoked" / (id + ".pub");
-  // The revocation first, durable, then the trusted copy goes: a crash in between leaves the key
-  // both trusted and revoked, which is revoked (a revoked key is refused always).
-  if (auto r = write_key(dest, *text, "trust.revoke"); !r) return fail(r.error());
-  bool removed = false;
-  for (const auto& k : *trusted) {
-    if (k.key.id() != id) continue;
-    int e = failpoint::hit("trust.revoke.unlink_trusted");
-    if (e == 0 && ::unlink(k.path.c_str()) != 0) e = errno;
-    if (e != 0) {
-      return fail(Error(ErrorCode::kIo, "key " + id + " is revoked (" + dest.string() +
-                                            "), but its trusted copy " + k.path +
-                                            " could not be removed: " + std::strerror(e) +
-                                            "; run the command again"));
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      return fail(Error(ErrorCode::kNotFound, c.error().message + ": give the key's .pub file to revoke it"));
     }
-    removed = true;
+    return fail(c.error());
   }
-  if (removed) {
-    if (auto r = sync_dir(*dir, "trust.revoke.fsync_trusted_dir"); !r) return fail(r.error());
+  if (c->already) {
+    std::printf("key %s is revoked already (%s)\n", c->key_id.c_str(), c->files[0].c_str());
+    return 0;
   }
-  std::printf("revoked key %s (%s): bundles it signed are refused, installed ones too\n", id.c_str(),
-              dest.c_str());
-  if (!registry_audit("trust_revoke", {{"key_id", id}, {"file", dest.string()}}, {})) {
+  std::printf("revoked key %s (%s): bundles it signed are refused, installed ones too\n",
+              c->key_id.c_str(), c->files[0].c_str());
+  if (!registry_audit("trust_revoke", {{"key_id", c->key_id}, {"file", c->files[0]}}, {})) {
     return error_exit_code(ErrorCode::kIo);
   }
   return 0;

@@ -10,6 +10,8 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -142,26 +144,66 @@ bool read_trusted(const std::string& path, size_t cap, std::string* out, struct 
   return ok;
 }
 
-bool write_file(const std::string& path, const std::string& data) {
-  // Failpoints: the errno a failed step leaves is what the caller's io_error message shows.
-  if (int e = failpoint::hit("cache.write.create")) {
-    errno = e;
-    return false;
-  }
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
+namespace {
+
+// Writes all of `data` to `fd`; false with errno set on an error.
+bool write_all(int fd, const std::string& data) {
   size_t off = 0;
   while (off < data.size()) {
     int fe = failpoint::hit("cache.write.data");
     ssize_t n = fe != 0 ? -1 : write(fd, data.data() + off, data.size() - off);
     if (n < 0 && fe == 0 && errno == EINTR) continue;
     if (n <= 0) {
-      int e = fe != 0 ? fe : (n < 0 ? errno : EIO);
-      close(fd);
-      errno = e;  // the write's error, not close's
+      errno = fe != 0 ? fe : (n < 0 ? errno : EIO);
       return false;
     }
     off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// O_EXCL | O_NOFOLLOW creation of a 0600 file (the failpoint's errno when it is armed).
+int create_file(const std::string& path) {
+  if (int e = failpoint::hit("cache.write.create")) {
+    errno = e;
+    return -1;
+  }
+  return open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+// NAME.tmpDIGITS: a replace_file temporary.
+bool is_temporary_name(std::string_view name) {
+  size_t at = name.rfind(".tmp");
+  if (at == std::string_view::npos || at == 0 || at + 4 == name.size()) return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(at) + 4, name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A temporary whose writer is gone: older than kStaleTemporarySeconds (a live writer holds its
+// lock from a moment after creating it: the age keeps a sweep from taking that moment) and not
+// locked.
+bool is_stale_temporary(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (st.st_mtime + kStaleTemporarySeconds > time(nullptr)) return false;
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+  close(fd);  // drops the lock again
+  return stale;
+}
+
+}  // namespace
+
+bool write_file(const std::string& path, const std::string& data) {
+  // Failpoints: the errno a failed step leaves is what the caller's io_error message shows.
+  int fd = create_file(path);
+  if (fd < 0) return false;
+  if (!write_all(fd, data)) {
+    int e = errno;
+    close(fd);
+    errno = e;  // the write's error, not close's
+    return false;
   }
   return close(fd) == 0;
 }
@@ -169,7 +211,11 @@ bool write_file(const std::string& path, const std::string& data) {
 bool replace_file(const std::string& path, const std::string& data) {
   std::string tmp = path + ".tmp" + std::to_string(getpid());
   unlink(tmp.c_str());  // a dead process's leftover of the same pid
-  bool ok = write_file(tmp, data);
+  // Locked from creation to rename: a sweep (sweep_stale_temporaries) never takes a temporary
+  // that is being written.
+  int fd = create_file(tmp);
+  if (fd < 0) return false;
+  bool ok = flock(fd, LOCK_EX) == 0 && write_all(fd, data);
   if (ok) {
     if (int e = failpoint::hit("cache.replace.rename")) {
       errno = e;
@@ -178,8 +224,9 @@ bool replace_file(const std::string& path, const std::string& data) {
       ok = rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
+  int e = errno;
+  close(fd);
   if (!ok) {
-    int e = errno;
     unlink(tmp.c_str());
     errno = e;
     return false;
@@ -187,12 +234,29 @@ bool replace_file(const std::string& path, const std::string& data) {
   return true;
 }
 
+void sweep_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  size_t seen = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end && seen < kMaxSweptEntries;
+       it.increment(ec), ++seen) {
+    const std::string name = it->path().filename().string();
+    if (is_temporary_name(name) && is_stale_temporary(it->path().string())) {
+      unlink(it->path().c_str());
+    }
+  }
+}
+
 void bound_records(const std::string& dir, std::string_view prefix, size_t max) {
   std::vector<std::string> records;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) == 0) records.push_back(it->path().string());
+    if (is_temporary_name(name)) {
+      // One pass serves both: a killed writer's temporary goes with the next new record.
+      if (is_stale_temporary(it->path().string())) unlink(it->path().c_str());
+    } else if (name.compare(0, prefix.size(), prefix) == 0) {
+      records.push_back(it->path().string());
+    }
   }
   if (records.size() >= max) {
     for (const auto& r : records) unlink(r.c_str());

@@ -46,11 +46,19 @@ int open_trusted(const std::string& path);
 bool read_trusted(const std::string& path, size_t cap, std::string* out, struct stat* st = nullptr);
 // Creates `path` (0600, O_EXCL | O_NOFOLLOW) holding `data`; false if it exists or on error.
 bool write_file(const std::string& path, const std::string& data);
-// Replaces `path` with a file holding `data`: written to an O_EXCL temporary next to it (0600),
-// then renamed over it. False (nothing left behind) on any error.
+// Replaces `path` with a file holding `data`: written to an O_EXCL temporary next to it
+// (PATH.tmpPID, 0600, flock-ed until renamed), then renamed over it. False (nothing left
+// behind) on any error; a kill leaves the temporary, for sweep_stale_temporaries.
 bool replace_file(const std::string& path, const std::string& data);
+// Removes the temporaries of killed replace_file calls in `dir`: PATH.tmpDIGITS files older
+// than kStaleTemporarySeconds that nobody holds locked (#37: killed cache writes left them for
+// good). Looks at most at kMaxSweptEntries entries.
+inline constexpr long kStaleTemporarySeconds = 60;
+inline constexpr size_t kMaxSweptEntries = 100000;
+void sweep_stale_temporaries(const std::string& dir);
 // Removes every file of `dir` whose name starts with `prefix` when there are `max` or more of
-// them (records that are only saved work: the cache starts over rather than grow unbounded).
+// them (records that are only saved work: the cache starts over rather than grow unbounded),
+// and, in the same pass, the stale temporaries (sweep_stale_temporaries).
 void bound_records(const std::string& dir, std::string_view prefix, size_t max);
 
 // The cache directory: `option`, else $WASMCAP_CACHE_DIR, else $XDG_CACHE_HOME/wasmcap/aot,

@@ -454,8 +454,8 @@ Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions 
 // --engine auto (docs/aot.md, "Engine choice"): aot when the cache holds an object for the
 // module; otherwise interpret this run at once and compile in the background for the next one
 // (or compile first with wait_for_compile). The interpreter also serves runs with fuel (aot does
-// not meter), hosts without a C compiler, and modules the aot engine refuses (module_unsupported,
-// e.g. SIMD, or compile_limit).
+// not meter), hosts without a C compiler, modules the aot engine refuses (module_unsupported,
+// e.g. SIMD, or compile_limit) and compiles or cache reads that fail on I/O (io_error).
 Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options) {
   if (required_capabilities(options).has(Capability::kLimitFuel)) {
     return run_interpreted(bytes, std::move(options),
@@ -508,7 +508,11 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
     return run_interpreted(bytes, std::move(options), why, bg.pid, std::move(fast_loaded),
                            notes.module_sha256);
   }
-  if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit) {
+  // io_error: the cache or the compiler's files could not be written or read (a full disk, EIO,
+  // a cache directory refused as unsafe). That is this machine's state, not the module's: auto
+  // runs on the interpreter, saying why, as for a module aot refuses (#37).
+  if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit ||
+      e.code == ErrorCode::kIo) {
     return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0,
                            std::move(fast_loaded), notes.module_sha256);
   }

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "test_support.h"
 #include "wasmcap/bundle.h"
@@ -604,9 +605,41 @@ pid_t spawn_cli(const Home& h, const std::vector<std::string>& args) {
   return pid;
 }
 
-// 25 kills of `bundle install` at random moments within its measured duration (in addition to
-// the failpoints above, which need a build that has them): each leaves a registry that passes its
-// integrity check, runs the old version, and finishes the install on a retry.
+// Kills `args`, each time in a home `fresh()` makes, at `kills` random moments within the
+// command's measured duration (SIGKILL; every fourth a SIGINT, as a Ctrl-C), then calls
+// `check(home)`, which verifies the state and finishes the command. In addition to the
+// failpoints, which need a build that has them. Returns how many runs the signal ended.
+int kill_at_random_moments(const std::function<std::unique_ptr<Home>()>& fresh,
+                           const std::vector<std::string>& args, uint32_t seed,
+                           const std::function<void(Home&)>& check, int kills = 25) {
+  double wall_ms;
+  {
+    auto h = fresh();
+    ProcResult r = h->cli(args);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    wall_ms = r.wall_ms;
+  }
+  std::mt19937 rng(seed);
+  int killed = 0;
+  for (int i = 0; i < kills; ++i) {
+    auto h = fresh();
+    const auto delay_us = static_cast<useconds_t>(std::uniform_real_distribution<double>(0, wall_ms)(rng) * 1000);
+    const int sig = i % 4 == 3 ? SIGINT : SIGKILL;
+    SCOPED_TRACE(args[0] + " " + args[1] + ": signal " + std::to_string(sig) + " after " +
+                 std::to_string(delay_us) + " us of ~" + std::to_string(wall_ms) + " ms");
+    pid_t pid = spawn_cli(*h, args);
+    ::usleep(delay_us);
+    ::kill(pid, sig);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    killed += WIFSIGNALED(status);
+    check(*h);
+  }
+  return killed;
+}
+
+// 25 random kills of `bundle install`: each leaves a registry that passes its integrity check,
+// runs the old version, and finishes the install on a retry.
 TEST(Faults, BundleInstallKilledAtRandomMoments) {
   Home keys;
   keys.keygen("acme");
@@ -617,33 +650,41 @@ TEST(Faults, BundleInstallKilledAtRandomMoments) {
     EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
     return h;
   };
-  double wall_ms;
-  {
-    auto h = fresh();
-    ProcResult r = h->cli({"bundle", "install", v2});
-    ASSERT_EQ(r.exit_code, 0) << describe(r);
-    wall_ms = r.wall_ms;
-  }
-  std::mt19937 rng(37);
-  int killed = 0;
-  for (int i = 0; i < 25; ++i) {
-    auto h = fresh();
-    const auto delay_us = static_cast<useconds_t>(std::uniform_real_distribution<double>(0, wall_ms)(rng) * 1000);
-    SCOPED_TRACE("kill after " + std::to_string(delay_us) + " us of ~" + std::to_string(wall_ms) + " ms");
-    pid_t pid = spawn_cli(*h, {"bundle", "install", v2});
-    ::usleep(delay_us);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    killed += WIFSIGNALED(status);
-    expect_registry_intact(*h);
-    expect_runs(*h, "hello@1.0.0");
-    ProcResult retry = h->cli({"bundle", "install", v2});
+  int killed = kill_at_random_moments(fresh, {"bundle", "install", v2}, 37, [&](Home& h) {
+    expect_registry_intact(h);
+    expect_runs(h, "hello@1.0.0");
+    ProcResult retry = h.cli({"bundle", "install", v2});
     EXPECT_EQ(retry.exit_code, 0) << describe(retry);
-    EXPECT_EQ(installed_versions(*h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
-    expect_runs(*h, "hello");
-    expect_nothing_leaked(*h);
-  }
+    EXPECT_EQ(installed_versions(h), (std::vector<std::string>{"1.0.0", "1.1.0"}));
+    expect_runs(h, "hello");
+    expect_nothing_leaked(h);
+  });
+  EXPECT_GT(killed, 0);
+}
+
+// 25 random kills of `bundle remove`: the registry passes its integrity check, the other version
+// runs, the retry finishes the removal (or finds it done), and the next change leaves nothing
+// behind.
+TEST(Faults, BundleRemoveKilledAtRandomMoments) {
+  Home keys;
+  keys.keygen("acme");
+  const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
+  auto fresh = [&] {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", v2}).exit_code, 0);
+    return h;
+  };
+  int killed = kill_at_random_moments(fresh, {"bundle", "remove", "hello@1.1.0"}, 38, [&](Home& h) {
+    expect_registry_intact(h);
+    expect_runs(h, "hello@1.0.0");
+    ProcResult retry = h.cli({"bundle", "remove", "hello@1.1.0"});
+    EXPECT_TRUE(retry.exit_code == 0 || retry.exit_code == 66) << describe(retry);
+    EXPECT_EQ(installed_versions(h), std::vector<std::string>{"1.0.0"});
+    ASSERT_EQ(h.cli({"bundle", "install", v2}).exit_code, 0);
+    expect_nothing_leaked(h);
+  });
   EXPECT_GT(killed, 0);
 }
 
@@ -661,74 +702,141 @@ void expect_no_temporaries(const Home& h) {
   }
 }
 
-TEST(Faults, TrustChangesAtEveryFailpoint) {
-  Home keys;
-  keys.keygen("acme");
-  const std::string wcb = pack_version(keys, "acme", "1.0.0");
-  const std::string pub = keys.path("keys/acme.pub");
-  std::string id;
-  {
-    Home h;
-    ASSERT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
-    id = trust_list(h)[0]["id"];
-  }
-  auto fresh = [&](bool trusted) {
-    auto h = std::make_unique<Home>();
-    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
-    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
-    if (!trusted) {
-      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
-    }
-    return h;
-  };
+// The trust changes under fault: a signer key, a bundle it signed, and each command with the
+// store's state before it and the status it leaves.
+struct TrustFaults {
   struct Command {
     std::vector<std::string> args;
     bool trusted_before;
     std::string status_after;  // "trusted", "revoked" or "" (not listed)
   };
-  const std::vector<Command> commands = {{{"trust", "add", pub}, false, "trusted"},
-                                         {{"trust", "revoke", id}, true, "revoked"},
-                                         {{"trust", "remove", id}, true, ""}};
+  Home keys;
+  std::string wcb, pub, id;
+  std::vector<Command> commands;
+
+  TrustFaults() {
+    keys.keygen("acme");
+    wcb = pack_version(keys, "acme", "1.0.0");
+    pub = keys.path("keys/acme.pub");
+    Home h;
+    EXPECT_EQ(h.cli({"trust", "add", pub}).exit_code, 0);
+    id = trust_list(h)[0]["id"];
+    commands = {{{"trust", "add", pub}, false, "trusted"},
+                {{"trust", "revoke", id}, true, "revoked"},
+                {{"trust", "remove", id}, true, ""}};
+  }
+  // A home with the bundle installed and its signer trusted (or not, removed again).
+  std::unique_ptr<Home> fresh(const Command& cmd) const {
+    auto h = std::make_unique<Home>();
+    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
+    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
+    if (!cmd.trusted_before) {
+      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
+    }
+    return h;
+  }
+  // After an interrupted `cmd`: the store reads, the bundle runs exactly when its signer is
+  // listed as trusted and not revoked, the retry reaches the command's result and no temporary
+  // is left.
+  static void expect_recovers(Home& h, const Command& cmd) {
+    json before = trust_list(h);
+    ASSERT_TRUE(before.is_array());
+    bool trusted = false, revoked = false;
+    for (const auto& k : before) {
+      trusted = trusted || k["status"] == "trusted";
+      revoked = revoked || k["status"] == "revoked";
+    }
+    ProcResult run = h.cli({"run", "--env", "WHO=me", "hello"});
+    EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
+    ProcResult retry = h.cli(cmd.args);
+    EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
+        << describe(retry);
+    json after = trust_list(h);
+    if (cmd.status_after.empty()) {
+      EXPECT_TRUE(after.empty()) << after.dump();
+    } else {
+      ASSERT_EQ(after.size(), 1u) << after.dump();
+      EXPECT_EQ(after[0]["status"], cmd.status_after);
+    }
+    expect_no_temporaries(h);
+  }
+};
+
+TEST(Faults, TrustChangesAtEveryFailpoint) {
+  TrustFaults t;
   bool any = false;
-  for (const auto& cmd : commands) {
+  for (const auto& cmd : t.commands) {
     std::vector<std::string> points;
     {
-      auto h = fresh(cmd.trusted_before);
+      auto h = t.fresh(cmd);
       points = failpoints_reached(*h, cmd.args, {"trust.", "audit."});
     }
     if (points.empty()) continue;
     any = true;
     for (const auto& c : cases_for(points)) {
       SCOPED_TRACE(cmd.args[1] + " at " + c.spec());
-      auto h = fresh(cmd.trusted_before);
+      auto h = t.fresh(cmd);
       ProcResult r = faulted(*h, cmd.args, c.spec());
       if (c.action == "kill") {
-      EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
-    }
-      json before = trust_list(*h);
-      ASSERT_TRUE(before.is_array());
-      // The bundle runs exactly when its signer is listed as trusted and not revoked.
-      bool trusted = false, revoked = false;
-      for (const auto& k : before) {
-        trusted = trusted || k["status"] == "trusted";
-        revoked = revoked || k["status"] == "revoked";
+        EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
       }
-      ProcResult run = h->cli({"run", "--env", "WHO=me", "hello"});
-      EXPECT_EQ(run.exit_code, trusted && !revoked ? 0 : 77) << before.dump() << describe(run);
-      ProcResult retry = h->cli(cmd.args);
-      EXPECT_TRUE(retry.exit_code == 0 || (cmd.args[1] == "remove" && retry.exit_code == 66))
-          << describe(retry);
-      json after = trust_list(*h);
-      if (cmd.status_after.empty()) {
-        EXPECT_TRUE(after.empty()) << after.dump();
-      } else {
-        ASSERT_EQ(after.size(), 1u) << after.dump();
-        EXPECT_EQ(after[0]["status"], cmd.status_after);
-      }
-      expect_no_temporaries(*h);
+      TrustFaults::expect_recovers(*h, cmd);
     }
   }
   if (!any) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
+}
+
+// 25 random kills of each trust change (add, revoke, remove), checked as above.
+TEST(Faults, TrustChangesKilledAtRandomMoments) {
+  TrustFaults t;
+  uint32_t seed = 40;
+  for (const auto& cmd : t.commands) {
+    kill_at_random_moments([&] { return t.fresh(cmd); }, cmd.args, seed++,
+                           [&](Home& h) { TrustFaults::expect_recovers(h, cmd); });
+  }
+}
+
+// #37: a trust write killed between its temporary and the rename left ID.pub.tmp for good (a
+// retry of the same command reused the name; any other change did not look). Now every change
+// removes the temporaries of killed changes, in trust/ and trust/revoked/, under the store's lock.
+TEST(Faults, TrustChangesSweepKilledTemporaries) {
+  Home keys;
+  keys.keygen("acme");
+  keys.keygen("other");
+  Home h;
+  ProcResult traced = faulted(h, {"trust", "add", keys.path("keys/acme.pub")}, "", h.path("trace"));
+  ASSERT_EQ(traced.exit_code, 0) << describe(traced);
+  if (testing::read_text(h.path("trace")).find("trust.add.rename") == std::string::npos) {
+    GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  ASSERT_EQ(h.cli({"trust", "remove", trust_list(h)[0]["id"]}).exit_code, 0);
+  auto temporaries = [&] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(h.path("home/trust"), ec)) {
+      const std::string rel = fs::relative(e.path(), h.path("home/trust")).string();
+      if (rel.find(".pub.tmp") != std::string::npos) out.push_back(rel);
+    }
+    return out;
+  };
+  // A revoke (in advance, of a key never trusted) killed before its rename leaves
+  // revoked/OTHER.pub.tmp; the next change, of another key, removes it.
+  ProcResult k1 = faulted(h, {"trust", "revoke", keys.path("keys/other.pub")}, "trust.revoke.rename=kill");
+  EXPECT_EQ(k1.term_signal, SIGKILL) << describe(k1);
+  ASSERT_EQ(temporaries().size(), 1u) << "the kill left no temporary for this test to sweep";
+  EXPECT_EQ(temporaries()[0].rfind("revoked/", 0), 0u) << temporaries()[0];
+  ProcResult add = h.cli({"trust", "add", keys.path("keys/acme.pub")});
+  EXPECT_EQ(add.exit_code, 0) << describe(add);
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+  // An add killed the same way leaves trust/OTHER.pub.tmp; a remove of another key removes it.
+  ProcResult k2 = faulted(h, {"trust", "add", keys.path("keys/other.pub")}, "trust.add.rename=kill");
+  EXPECT_EQ(k2.term_signal, SIGKILL) << describe(k2);
+  ASSERT_EQ(temporaries().size(), 1u);
+  ProcResult rm = h.cli({"trust", "remove", trust_list(h)[0]["id"]});
+  EXPECT_EQ(rm.exit_code, 0) << describe(rm);
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+  expect_no_temporaries(h);
+  EXPECT_TRUE(trust_list(h).empty()) << trust_list(h).dump();
 }
 
 // --- audit ----------------------------------------------------------------------------------------

@@ -679,10 +679,7 @@ Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& c
                         "the C compiler '" + tc.compiler + "' does not run (" + tc.compiler +
                             " --version failed); set WASMCAP_CC or use --engine interp");
     }
-    std::string tmp = memo + ".tmp" + std::to_string(getpid());
-    if (write_file(tmp, version)) {
-      if (rename(tmp.c_str(), memo.c_str()) != 0) unlink(tmp.c_str());
-    }
+    cache::replace_file(memo, version);
   }
   tc.identity = real + "\n" + version;
   return tc;
@@ -789,11 +786,7 @@ int lookup(const std::string& dir, const std::string& key) {
   constexpr int64_t kSettled = 2000000000;  // 2 s, in ns (whole seconds would make it up to 3)
   if (clock_gettime(CLOCK_REALTIME, &now) == 0 && ns(now) - ns(st.st_ctim) > kSettled &&
       ns(now) - ns(st.st_mtim) > kSettled) {
-    std::string tmp = record_path + ".tmp" + std::to_string(getpid());
-    unlink(tmp.c_str());
-    if (!write_file(tmp, record) || rename(tmp.c_str(), record_path.c_str()) != 0) {
-      unlink(tmp.c_str());
-    }
+    cache::replace_file(record_path, record);
   }
   return fd;
 }
@@ -818,6 +811,7 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   auto req = translate();
   if (!req) return tl::unexpected(req.error());
   sweep_stale_tmp(dir, key);
+  cache::sweep_stale_temporaries(dir);
   std::string tmpl = dir + "/tmp-" + key + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
