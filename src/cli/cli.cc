@@ -1154,8 +1154,8 @@ int main(int argc, char** argv) {
   AotOptions aot;
   aot.progress = true;
   run->add_option("--engine", engine,
-                  "Engine: interp (the default interpreter, today wabt's), wabt (wabt's "
-                  "interpreter), fast (wasmcap's own interpreter, docs/fast-interp.md), aot "
+                  "Engine: interp (the default: wasmcap's own interpreter, also named fast; "
+                  "docs/fast-interp.md), wabt (wabt's interpreter, the reference), aot "
                   "(compiled to native code, cached) or auto (aot when the module's compiled "
                   "object is cached; else the fast interpreter while it compiles in the "
                   "background; docs/aot.md). Default interp.")
