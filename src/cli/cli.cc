@@ -21,6 +21,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/json.h"
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
@@ -132,20 +133,7 @@ Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const 
 }
 
 // Untrusted text (names from a module) made printable: bytes outside printable ASCII as \xNN.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 128)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    }
-  }
-  if (s.size() > 128) out += "...";
-  return out;
-}
+std::string printable(std::string_view s) { return text::escape_ascii(s, 128, "\\"); }
 
 // A module without _start run without --invoke: name its function exports.
 std::string reactor_hint(const std::vector<uint8_t>& bytes) {

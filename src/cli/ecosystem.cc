@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "audit/query.h"
+#include "common/escape.h"
 #include "common/json.h"
 #include "policy/json_doc.h"
 #include "wasmcap/audit.h"
@@ -43,20 +44,7 @@ void print_json(const nlohmann::json& j) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-std::string printable(std::string_view s, size_t max = 256) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
+std::string printable(std::string_view s, size_t max = 256) { return text::escape_ascii(s, max, "\\"); }
 
 // --- trust -----------------------------------------------------------------------------------
 // The trust store is $WASMCAP_HOME/trust/*.pub (trusted) and trust/revoked/*.pub (revoked)
