@@ -55,7 +55,12 @@ class Cursor {
 
 // Printable form of an untrusted name for messages. (Before the one escaper, bytes outside
 // printable ASCII were shown as \x and their decimal value: ESC read "\x27", an apostrophe.)
-std::string shown(std::string_view s) { return "'" + text::escape_ascii(s, 80, "'\\") + "'"; }
+std::string shown(std::string_view s) {
+  std::string out = "'";  // appended: GCC 12's false -Wrestrict on `"'" + std::string`
+  out += text::escape_ascii(s, 80, "'\\");
+  out += '\'';
+  return out;
+}
 
 // Entry names become paths when a bundle is installed: only plain relative paths of portable
 // characters, so no name can be absolute, climb out ('..'), alias another ('a//b', './a') or

@@ -27,7 +27,11 @@ int error_exit_code(ErrorCode code) {
 }
 
 std::string quote_untrusted(std::string_view s, size_t max) {
-  return "\"" + text::escape_ascii(s, max, "\"\\") + "\"";
+  // Built by appending: GCC 12 reports a false -Wrestrict on `"\"" + std::string`.
+  std::string out = "\"";
+  out += text::escape_ascii(s, max, "\"\\");
+  out += '"';
+  return out;
 }
 
 std::string display_untrusted(std::string_view s, size_t max) {
