@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,23 @@ using testing::ScratchTree;
 using testing::same_file;
 
 constexpr int kIterations = 20000;
+
+// Runs `body` on a thread until destroyed (also when an ASSERT leaves the test early).
+class Background {
+ public:
+  template <class F>
+  explicit Background(F body) : thread_([this, body] {
+      while (!stop_.load()) body();
+    }) {}
+  ~Background() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 struct Mode {
   Resolver resolver;
@@ -70,12 +88,12 @@ TEST_P(BeneathRaceTest, DirectorySwappedForASymlinkOut) {
   tree_.link("../outside", "swap_link");
   fs::rename(real, tree_.root() / "swap");
   const fs::path outside_secret = tree_.top() / "outside" / "secret";
-  std::atomic<bool> stop{false};
   std::atomic<long> swaps{0};
-  std::thread swapper([&] {
-    UniqueFd fd(::open(tree_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    while (!stop.load()) {
-      if (::renameat2(fd.get(), "swap", fd.get(), "swap_link", RENAME_EXCHANGE) == 0) ++swaps;
+  UniqueFd rootfd(::open(tree_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(rootfd.valid());
+  auto swapper = std::make_unique<Background>([&] {
+    if (::renameat2(rootfd.get(), "swap", rootfd.get(), "swap_link", RENAME_EXCHANGE) == 0) {
+      ++swaps;
     }
   });
   BeneathOptions o;
@@ -97,8 +115,7 @@ TEST_P(BeneathRaceTest, DirectorySwappedForASymlinkOut) {
       ++refusals;
     }
   }
-  stop = true;
-  swapper.join();
+  swapper.reset();
   // The race was real: both outcomes happened, with the swapper running throughout.
   EXPECT_GT(swaps.load(), 100);
   EXPECT_GT(opened, 0);
@@ -115,16 +132,14 @@ TEST_P(BeneathRaceTest, DirectoryMovedOutDuringDotDot) {
   std::ofstream(tree_.root() / "mv" / "f") << "inside";
   std::ofstream(tree_.top() / "outside" / "f") << "outside";
   std::ofstream(tree_.top() / "file") << "top";
-  std::atomic<bool> stop{false};
   std::atomic<long> moves{0};
-  std::thread mover([&] {
-    UniqueFd mv(::open((tree_.root() / "mv").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    UniqueFd out(::open((tree_.top() / "outside").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    while (!stop.load()) {
-      if (::renameat(mv.get(), "d", out.get(), "d") == 0) {
-        ++moves;
-        while (::renameat(out.get(), "d", mv.get(), "d") != 0) {
-        }
+  UniqueFd mv(::open((tree_.root() / "mv").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd out(::open((tree_.top() / "outside").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(mv.valid() && out.valid());
+  auto mover = std::make_unique<Background>([&] {
+    if (::renameat(mv.get(), "d", out.get(), "d") == 0) {
+      ++moves;
+      while (::renameat(out.get(), "d", mv.get(), "d") != 0) {
       }
     }
   });
@@ -146,8 +161,7 @@ TEST_P(BeneathRaceTest, DirectoryMovedOutDuringDotDot) {
                                                             << strerror(r);
     }
   }
-  stop = true;
-  mover.join();
+  mover.reset();
   EXPECT_GT(moves.load(), 100);
   EXPECT_GT(landed, 0);
 }
