@@ -293,9 +293,20 @@ int resolve_beneath(int root, std::string_view path, const BeneathOptions& o, Re
   if (auto_pick) r = kernel_has_openat2() ? Resolver::kOpenat2 : Resolver::kFallback;
   int e = r == Resolver::kOpenat2 ? resolve_openat2(root, std::string(path), o, out)
                                   : resolve_walk(root, path, o, out);
-  if (e == ENOSYS && auto_pick && r == Resolver::kOpenat2) {
-    // openat2 vanished after the probe (e.g. a seccomp filter installed later): the walk.
+  const bool walk_again =
+      r == Resolver::kOpenat2 &&
+      // openat2 vanished after the probe (e.g. a seccomp filter installed later).
+      ((e == ENOSYS && auto_pick) ||
+       // The kernel's link count is not exact: when a lookup falls back from RCU mode to a
+       // ref-counted walk (at `..` above a RESOLVE_BENEATH root, or wherever the dentry cache
+       // cannot answer) it counts the links met again, so its ELOOP can come after half of
+       // kMaxSymlinkHops, depending on what the cache holds. The walk counts exactly: it
+       // decides every ELOOP, so both implementations answer alike whatever the cache holds.
+       // (Under Symlinks::kRefuse, ELOOP means a link was met: no count involved.)
+       (e == ELOOP && o.symlinks == Symlinks::kFollowBeneath));
+  if (walk_again) {
     out->dir.reset();
+    out->name.clear();
     out->trailing_slash = slash;
     e = resolve_walk(root, path, o, out);
   }

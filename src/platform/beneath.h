@@ -44,11 +44,13 @@
 
 namespace wasmcap::platform {
 
-// Symlink expansions allowed in one resolution, counted as the kernel counts them so both
-// implementations agree: at most this many links in non-final positions (the kernel's
-// MAXSYMLINKS for the one openat2 call that resolves the directory part), and separately at
-// most this many expansions of the final component (follow_final). Beyond either: ELOOP.
-// Threat: symlink loops and long chains (CPU, and a stack of pending components).
+// Symlink expansions allowed in one resolution: at most this many links in non-final
+// positions over the whole resolution (the kernel's MAXSYMLINKS for the openat2 call that
+// resolves the directory part, which meets every one of them again after each expansion of the
+// final component), and separately at most this many expansions of the final component
+// (follow_final). Beyond either: ELOOP. The walk counts exactly; the kernel may count a
+// lookup's links twice (when it leaves RCU mode), so an ELOOP from openat2 is decided by the
+// walk. Threat: symlink loops and long chains (CPU, and a stack of pending components).
 constexpr int kMaxSymlinkHops = 40;
 
 // The longest path resolved, in bytes: PATH_MAX - 1, the longest the kernel takes. Applies to
