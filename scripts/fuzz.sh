@@ -13,11 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 JOBS=$(nproc)
+source scripts/ccache.sh
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
   -DWASMCAP_FUZZ=ON -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_TESTS=OFF -DWASMCAP_BUILD_GUESTS=OFF \
-  >/dev/null
+  "${CCACHE_LAUNCHER[@]}" >/dev/null
 cmake --build build-fuzz -j "$JOBS"
 
 mkdir -p build-fuzz/artifacts

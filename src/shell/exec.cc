@@ -20,6 +20,7 @@
 
 #include "shell/budget.h"
 #include "shell/parse.h"
+#include "common/escape.h"
 #include "platform/beneath.h"
 #include "platform/fd.h"
 #include "wasmcap/runtime.h"
@@ -110,20 +111,7 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = n
 // message. Printable ASCII is kept, every other byte is \xNN, at most 256 bytes then "...".
 std::string shown(std::string_view s) {
   constexpr size_t kMaxShown = 256;
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  if (s.size() > kMaxShown) out += "...";
-  return out;
+  return text::escape_ascii(s, kMaxShown, "\\");
 }
 
 // --- paths: guest path -> (preopen, relative path), never outside a preopen -----------------

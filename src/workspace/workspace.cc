@@ -20,6 +20,7 @@
 // refused (open_parent, open_source).
 #include "wasmcap/workspace.h"
 
+#include "common/escape.h"
 #include "common/failpoint.h"
 #include "common/json.h"
 #include "wasmcap/policy.h"
@@ -932,17 +933,7 @@ std::string path_list(const std::vector<std::string>& paths, size_t cap = kMaxPa
 }  // namespace
 
 std::string display_path(const std::string& p) {
-  std::string out;
-  for (unsigned char c : p) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, c == '\\' ? "\\\\" : "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
+  return text::escape_for_terminal(p, text::ControlStyle::kHex);
 }
 
 ToolHold::~ToolHold() {
@@ -2000,65 +1991,7 @@ Result<std::optional<InterruptedApply>> interrupted_apply(const std::string& hom
 }
 
 std::string escape_for_terminal(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  const size_t n = s.size();
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto cont = [&](size_t i) { return i < n && (byte(i) & 0xC0) == 0x80; };
-  for (size_t i = 0; i < n;) {
-    unsigned char c = byte(i);
-    if (c < 0x80) {
-      if (c == '\t' || c == '\n' || (c >= 0x20 && c < 0x7f)) {
-        out.push_back(static_cast<char>(c));
-      } else {  // C0 control or DEL, as cat -v shows them
-        out.push_back('^');
-        out.push_back(c == 0x7f ? '?' : static_cast<char>(c + 0x40));
-      }
-      ++i;
-      continue;
-    }
-    // A UTF-8 sequence: decoded strictly (shortest form, no surrogates, <= U+10FFFF), so a
-    // terminal cannot read a control out of an over-long or broken encoding.
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len != 0;
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = cont(i + k);
-      if (ok) cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    if (ok) {
-      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
-           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
-    }
-    if (!ok) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-      continue;
-    }
-    bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-                (cp >= 0x2066 && cp <= 0x2069);
-    if ((cp >= 0x80 && cp <= 0x9F) || bidi) {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(cp));
-      out += buf;
-    } else {
-      out.append(s, i, len);
-    }
-    i += len;
-  }
-  return out;
+  return text::escape_for_terminal(s, text::ControlStyle::kCaret);
 }
 
 std::string render_diff_text(const DiffResult& d, bool raw) {
