@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (policy parsers: manifest, host config; the JSON decoder under every
 # JSON parse: json; the bundle reader: bundle; the AOT
-# translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the fast
-# interpreter against wabt's: fast_diff) with
+# translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the path
+# resolver, openat2 against the portable walk: resolver; the fast interpreter against wabt's:
+# fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -12,11 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 JOBS=$(nproc)
+source scripts/ccache.sh
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
   -DWASMCAP_FUZZ=ON -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_TESTS=OFF -DWASMCAP_BUILD_GUESTS=OFF \
-  >/dev/null
+  "${CCACHE_LAUNCHER[@]}" >/dev/null
 cmake --build build-fuzz -j "$JOBS"
 
 mkdir -p build-fuzz/artifacts
@@ -29,7 +31,7 @@ fi
 # memory for a request must be O(bounds), never O(guest memory x header count)).
 for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 json:policy:16384 \
             bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072 \
-            shell_parser:shell:16384 \
+            shell_parser:shell:16384 resolver:platform:4200 \
             fast_diff:engine:4096; do
   IFS=: read -r target component max_len <<<"$spec"
   dict=tests/policy/fuzz/json.dict
@@ -41,6 +43,8 @@ for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16
     dict=tests/shell/fuzz/shell.dict
     extra=(-malloc_limit_mb=256)
   fi
+  # The resolver: paths up to just past kMaxPathBytes (PATH_MAX - 1), so the length bound is hit.
+  [ "$component" = platform ] && dict=tests/platform/fuzz/resolver.dict
   if [ "$component" = https ]; then
     dict=tests/https/fuzz/https_abi.dict
     extra=(-malloc_limit_mb=64)

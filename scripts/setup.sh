@@ -5,6 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
+  # compiler cache for scripts/test.sh's three builds (scripts/ccache.sh)
+  ccache
   # engine: wabt interpreter library + wasm2c (+ its runtime)
   wabt
   # guest toolchain (C -> wasm32-wasi)

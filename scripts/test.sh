@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 JOBS=$(nproc)
+source scripts/ccache.sh
 
 PASSED=0
 # Runs ctest in build dir $1 with extra args; adds its test count to PASSED (set -e stops the
@@ -28,13 +29,14 @@ run_ctest() {
 # python/aot-compile compiles python.wasm for the aot engine into ${XDG_CACHE_HOME:-~/.cache}/
 # wasmcap/aot-ci, also by content: ~144 CPU-s once per machine and input, < 1 s after (its own
 # ctest TIMEOUT overrides --timeout 300 below; guest/python/README.md "CI cost of the AOT tests").
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_PYTHON=ON -DWASMCAP_FAILPOINTS=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_PYTHON=ON -DWASMCAP_FAILPOINTS=ON \
+  "${CCACHE_LAUNCHER[@]}" >/dev/null
 cmake --build build -j "$JOBS"
 run_ctest build --timeout 300
 
 if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_WERROR=ON \
-    -DWASMCAP_SANITIZE=ON -DWASMCAP_FAILPOINTS=ON >/dev/null
+    -DWASMCAP_SANITIZE=ON -DWASMCAP_FAILPOINTS=ON "${CCACHE_LAUNCHER[@]}" >/dev/null
   cmake --build build-asan -j "$JOBS"
   ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan --timeout 600 -LE slow
 fi

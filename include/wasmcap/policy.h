@@ -286,6 +286,24 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
 Result<Manifest> load_manifest(const std::string& path);
 Result<HostConfig> load_host_config(const std::string& path);
 
+// --- Grants written on one line (src/policy/grant_specs.cc) -----------------------------------
+//
+// The one-line forms of a grant that `wasmcap run`/`sh` flags and embedders take (docs/cli.md).
+// Strict: a grant that is not exactly what the operator meant fails, never becomes something
+// else. Errors are invalid_argument, "'SPEC': PROBLEM; use SYNTAX" (SPEC quoted as given, no
+// flag named: the caller says where the text came from).
+
+// HOST[::GUEST][:ro|:rw]: GUEST defaults to HOST; a guest path never holds ':'.
+Result<Preopen> parse_dir_grant(std::string_view spec);
+// NAME=VALUE, NAME a variable name and VALUE a variable value (the manifest and host config
+// rules); VALUE may hold '='.
+Result<std::pair<std::string, std::string>> parse_env_grant(std::string_view spec);
+// HOST[/PREFIX][:METHOD,...]: "api.example.com", "api.example.com/v1/:GET,POST",
+// "*.example.com:GET". Methods default to GET, the prefix to "/".
+Result<HttpsRule> parse_https_grant(std::string_view spec);
+// NAME=FILE@HOST[,HOST...]: a secret read from FILE (made absolute), sent only to the hosts.
+Result<SecretRef> parse_secret_grant(std::string_view spec);
+
 // --- Intersection rules (exposed for tests and for the https host API) ------------------------
 
 // Normalizes a host pattern: lowercase, one trailing dot stripped, validated. `allow_wildcard`

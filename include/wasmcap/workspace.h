@@ -219,8 +219,10 @@ std::string render_diff_json(const DiffResult& d);
 const char* kind_name(Change::Kind k);
 const char* type_name(Entry::Type t);
 
-// A path as shown to the operator: control bytes, DEL and '\\' escaped (\xNN, \\), so a name
-// a tool chose cannot forge diff lines or drive the terminal.
+// A path as shown to the operator, so a name a tool chose cannot forge diff lines, drive the
+// terminal or reorder what is read: C0 controls and DEL as \xNN, '\\' as \\\\, C1 controls
+// (U+0080-U+009F) and the Unicode bidirectional controls as <U+XXXX>, bytes that are not UTF-8
+// as \xNN; valid UTF-8 otherwise unchanged (src/common/escape.h, ControlStyle::kHex).
 std::string display_path(const std::string& p);
 
 // Content as shown on a terminal (`ws diff` without --raw), so a tool's bytes cannot drive the
@@ -228,7 +230,8 @@ std::string display_path(const std::string& p);
 // links) or reorder what is read: C0 controls other than TAB and LF, and DEL, in cat -v
 // notation (ESC is ^[, CR is ^M, DEL is ^?); C1 controls (U+0080-U+009F) and the Unicode
 // bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as <U+XXXX>;
-// bytes that are not UTF-8 as \xNN. Everything else, including valid UTF-8, is unchanged.
+// bytes that are not UTF-8 as \xNN. Everything else, including valid UTF-8, is unchanged
+// (src/common/escape.h, ControlStyle::kCaret).
 std::string escape_for_terminal(const std::string& s);
 
 // Test hook: called with the change's path just before apply writes it (after every check),

@@ -11,6 +11,8 @@
 
 #include "wasmcap/bundle.h"
 
+#include "common/escape.h"
+
 namespace wasmcap::bundle {
 
 namespace {
@@ -51,14 +53,13 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-// Printable form of an untrusted name for messages.
+// Printable form of an untrusted name for messages. (Before the one escaper, bytes outside
+// printable ASCII were shown as \x and their decimal value: ESC read "\x27", an apostrophe.)
 std::string shown(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 80)) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7F) ? std::string(1, c) : "\\x" + std::to_string(u);
-  }
-  return out + (s.size() > 80 ? "...'" : "'");
+  std::string out = "'";  // appended: GCC 12's false -Wrestrict on `"'" + std::string`
+  out += text::escape_ascii(s, 80, "'\\");
+  out += '\'';
+  return out;
 }
 
 // Entry names become paths when a bundle is installed: only plain relative paths of portable

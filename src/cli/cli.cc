@@ -21,6 +21,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/escape.h"
 #include "common/json.h"
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
@@ -37,67 +38,24 @@
 
 namespace wasmcap::cli {
 
-// --dir HOST[::GUEST][:ro|:rw]. Strict: a grant that is not exactly what the operator meant
-// must fail, never become something else (before, "HOST::GUEST:readonly" was a writable mount at
-// guest path "GUEST:readonly"). So the access suffix, when there is one, must be ":ro" or
-// ":rw", and a guest path never contains ':'.
-Result<Preopen> parse_dir_spec(const std::string& spec) {
-  const std::string syntax = "; use HOST[::GUEST][:ro|:rw]";
-  auto fail = [&](const std::string& what) {
-    return make_error(ErrorCode::kInvalidArgument, "--dir '" + spec + "': " + what + syntax);
-  };
-  Preopen p;
-  std::string guest_and_mode;
-  size_t sep = spec.find("::");
-  if (sep != std::string::npos) {
-    p.host_path = spec.substr(0, sep);
-    guest_and_mode = spec.substr(sep + 2);
-  } else {
-    // Short form HOST[:MODE]: the guest path is the host path, so it cannot hold ':' either.
-    guest_and_mode = spec;
-  }
-  std::string mode;
-  size_t colon = guest_and_mode.find(':');
-  std::string guest = guest_and_mode.substr(0, colon);
-  if (colon != std::string::npos) mode = guest_and_mode.substr(colon + 1);
-  if (sep == std::string::npos) p.host_path = guest;
-  p.guest_path = guest;
-  if (p.host_path.empty()) return fail("empty host path");
-  if (p.guest_path.empty()) return fail("empty guest path");
-  if (colon != std::string::npos) {
-    if (mode == "ro") {
-      p.read_only = true;
-    } else if (mode != "rw") {
-      if (mode.find(':') != std::string::npos) {
-        return fail(sep == std::string::npos
-                        ? "a path with ':' needs the HOST::GUEST form, and a guest path cannot "
-                          "contain ':'"
-                        : "a guest path cannot contain ':'");
-      }
-      return fail("unknown access mode '" + mode + "' (only ro or rw)");
-    }
-  }
-  return p;
+namespace {
+
+// A grant flag's value, parsed by the library (wasmcap/policy.h, "Grants written on one line"),
+// its error naming the flag it came from.
+template <class T>
+Result<T> from_flag(const char* flag, Result<T> r) {
+  if (!r) return make_error(r.error().code, std::string(flag) + " " + r.error().message);
+  return r;
 }
 
-// --env NAME=VALUE: NAME must be a variable name (the same rule as manifests and host configs).
+}  // namespace
+
+Result<Preopen> parse_dir_spec(const std::string& spec) {
+  return from_flag("--dir", policy::parse_dir_grant(spec));
+}
+
 Result<std::pair<std::string, std::string>> parse_env_spec(const std::string& spec) {
-  size_t eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--env '" + spec + "': expected NAME=VALUE");
-  }
-  std::string name = spec.substr(0, eq);
-  if (auto problem = policy::check_env_name(name)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--env '" + spec + "': NAME " + *problem + "; expected NAME=VALUE");
-  }
-  std::string value = spec.substr(eq + 1);
-  if (auto problem = policy::check_env_value(value)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--env '" + spec + "': VALUE " + *problem + "; expected NAME=VALUE");
-  }
-  return std::make_pair(std::move(name), std::move(value));
+  return from_flag("--env", policy::parse_env_grant(spec));
 }
 
 namespace {
@@ -130,75 +88,6 @@ struct RunExtras {
   std::string random;                    // --random host|deny|seed=N
 };
 
-// --allow-https HOST[/PREFIX][:METHODS]: "api.example.com", "api.example.com/v1/:GET,POST",
-// "*.example.com:GET". Methods default to GET, the prefix to "/".
-Result<policy::HttpsRule> parse_allow_https(const std::string& spec) {
-  policy::HttpsRule rule;
-  std::string s = spec;
-  size_t colon = s.rfind(':');
-  if (colon != std::string::npos) {
-    std::string methods = s.substr(colon + 1);
-    s.resize(colon);
-    size_t start = 0;
-    while (start <= methods.size()) {
-      size_t comma = methods.find(',', start);
-      std::string m = methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      static const char* kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-      if (std::find(std::begin(kMethods), std::end(kMethods), m) == std::end(kMethods)) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "--allow-https '" + spec + "': unknown method '" + m +
-                              "'; use HOST[/PREFIX][:METHOD,...] with GET, HEAD, POST, PUT, PATCH, "
-                              "DELETE, OPTIONS");
-      }
-      rule.methods.push_back(m);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  } else {
-    rule.methods = {"GET"};
-  }
-  size_t slash = s.find('/');
-  std::string host = s.substr(0, slash);
-  if (slash != std::string::npos) rule.path_prefix = s.substr(slash);
-  auto h = policy::normalize_host(host, /*allow_wildcard=*/true);
-  if (!h) {
-    return make_error(ErrorCode::kInvalidArgument, "--allow-https '" + spec + "': " + h.error().message);
-  }
-  rule.host = *h;
-  return rule;
-}
-
-// --secret NAME=FILE@HOST[,HOST...]: the value is read from FILE by the https API when a request
-// to one of the hosts names it (header value "secret:NAME").
-Result<policy::SecretRef> parse_secret_flag(const std::string& spec) {
-  size_t eq = spec.find('='), at = spec.rfind('@');
-  if (eq == std::string::npos || eq == 0 || at == std::string::npos || at < eq + 2 || at + 1 >= spec.size()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--secret '" + spec + "': expected NAME=FILE@HOST[,HOST...]");
-  }
-  policy::SecretRef ref;
-  ref.name = spec.substr(0, eq);
-  if (auto problem = policy::check_env_name(ref.name)) {
-    return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': name " + *problem);
-  }
-  std::error_code ec;
-  ref.ref = std::filesystem::absolute(spec.substr(eq + 1, at - eq - 1), ec).lexically_normal().string();
-  if (ec) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + ec.message());
-  std::string hosts = spec.substr(at + 1);
-  size_t start = 0;
-  while (true) {
-    size_t comma = hosts.find(',', start);
-    auto h = policy::normalize_host(hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start),
-                                    /*allow_wildcard=*/false);
-    if (!h) return make_error(ErrorCode::kInvalidArgument, "--secret '" + spec + "': " + h.error().message);
-    ref.hosts.push_back(*h);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return ref;
-}
-
 // A flag-based run with --allow-https/--secret: the flags are both the request and the grant of
 // an implicit plugin "cli" (nothing else is granted or intersected in), and its https events are
 // audited to stderr.
@@ -215,7 +104,7 @@ Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const 
   policy::HttpsGrant grant;
   for (const auto& spec : x.allow_https) {
     policy::HttpsRule r;
-    WASMCAP_TRY_ASSIGN(r, parse_allow_https(spec));
+    WASMCAP_TRY_ASSIGN(r, from_flag("--allow-https", policy::parse_https_grant(spec)));
     req.allow.push_back(r);
     grant.allow.push_back(r);
   }
@@ -224,7 +113,7 @@ Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const 
   }
   for (const auto& spec : x.secrets) {
     policy::SecretRef ref;
-    WASMCAP_TRY_ASSIGN(ref, parse_secret_flag(spec));
+    WASMCAP_TRY_ASSIGN(ref, from_flag("--secret", policy::parse_secret_grant(spec)));
     for (const auto& s : grant.secrets) {
       if (s.name == ref.name) {
         return make_error(ErrorCode::kInvalidArgument, "--secret " + ref.name + " given twice");
@@ -244,20 +133,7 @@ Result<std::shared_ptr<policy::Plan>> flag_https_plan(const RunExtras& x, const 
 }
 
 // Untrusted text (names from a module) made printable: bytes outside printable ASCII as \xNN.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 128)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    }
-  }
-  if (s.size() > 128) out += "...";
-  return out;
-}
+std::string printable(std::string_view s) { return text::escape_ascii(s, 128, "\\"); }
 
 // A module without _start run without --invoke: name its function exports.
 std::string reactor_hint(const std::vector<uint8_t>& bytes) {

@@ -7,10 +7,10 @@
 
 namespace wasmcap::cli {
 
-// Parses a --dir value: HOST[::GUEST][:ro|:rw]. GUEST defaults to HOST.
+// A --dir value (policy::parse_dir_grant; errors name the flag).
 Result<Preopen> parse_dir_spec(const std::string& spec);
 
-// Parses a --env value: NAME=VALUE (NAME non-empty, no '=' in NAME).
+// A --env value (policy::parse_env_grant; errors name the flag).
 Result<std::pair<std::string, std::string>> parse_env_spec(const std::string& spec);
 
 int main(int argc, char** argv);

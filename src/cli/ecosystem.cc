@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "audit/query.h"
+#include "common/escape.h"
 #include "common/json.h"
 #include "policy/json_doc.h"
 #include "wasmcap/audit.h"
@@ -42,20 +44,7 @@ void print_json(const nlohmann::json& j) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-std::string printable(std::string_view s, size_t max = 256) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
+std::string printable(std::string_view s, size_t max = 256) { return text::escape_ascii(s, max, "\\"); }
 
 // --- trust -----------------------------------------------------------------------------------
 // The trust store is $WASMCAP_HOME/trust/*.pub (trusted) and trust/revoked/*.pub (revoked)
@@ -244,37 +233,7 @@ struct AuditQuery {
   bool json = false;
 };
 
-// "2026-01-02T03:04:05.678Z" for `since` given as an RFC 3339 prefix or as a duration before
-// now ("90s", "15m", "2h", "7d"); nullopt when it is neither.
-std::optional<std::string> since_bound(const std::string& since) {
-  if (since.empty()) return std::string();
-  if (since.size() >= 2 && std::isdigit(static_cast<unsigned char>(since[0]))) {
-    char unit = since.back();
-    std::string num = since.substr(0, since.size() - 1);
-    bool digits = !num.empty() && num.size() <= 9 &&
-                  std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
-    long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
-    if (digits && mult != 0) {
-      std::time_t t = std::time(nullptr) - static_cast<std::time_t>(std::stol(num) * mult);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char buf[40];
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-      return std::string(buf);
-    }
-  }
-  // An RFC 3339 UTC prefix: YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z]; records compare as text.
-  static const char kShape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-  std::string s = since;
-  if (!s.empty() && s.back() == 'Z') s.pop_back();
-  if (s.size() < 10 || s.size() > sizeof kShape - 2) return std::nullopt;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool ok = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(s[i])) != 0 : s[i] == kShape[i];
-    if (!ok) return std::nullopt;
-  }
-  return s;
-}
-
+// `wasmcap audit`: the query is the library's (src/audit/query.h); this prints it.
 int audit_query(const AuditQuery& q) {
   std::string path = q.file;
   if (path.empty() && !q.config.empty()) {
@@ -290,50 +249,25 @@ int audit_query(const AuditQuery& q) {
     if (!home) return fail(home.error());
     path = *home + "/audit.jsonl";
   }
-  auto since = since_bound(q.since);
+  auto since = audit::since_bound(q.since, std::time(nullptr));
   if (!since) {
     return fail(Error(ErrorCode::kInvalidArgument,
                       "--since '" + printable(q.since) +
                           "': use an RFC 3339 UTC time (2026-01-02T03:04:05Z, or a prefix like "
                           "2026-01-02) or a duration before now (90s, 15m, 2h, 7d)"));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(Error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
-                      "cannot read audit file '" + path + "': " + std::strerror(errno)));
-  }
-  // Records are bounded by the writer; a reader still refuses to hold an absurd line.
-  constexpr size_t kMaxLine = 1 << 20;
-  size_t malformed = 0, matched = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (line.size() > kMaxLine) {
-      ++malformed;
-      continue;
-    }
-    // Audit records are flat (depth 2); json::kMaxDepth stops a planted deep line.
-    nlohmann::json r = json::parse(line, json::Limits{kMaxLine, json::kMaxDepth}).value_or(nullptr);
-    if (!r.is_object()) {
-      ++malformed;
-      continue;
+  audit::Query query{q.plugin, q.decision, q.event, q.invocation_id, *since};
+  auto stats = audit::query_file(path, query, [&](const nlohmann::json& r) {
+    if (q.json) {
+      std::string text = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return;
     }
     auto str = [&](const char* k) {
       auto it = r.find(k);
       return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
-    std::string event = str("event").empty() ? "https_request" : str("event");
-    if (!q.plugin.empty() && str("plugin") != q.plugin) continue;
-    if (!q.decision.empty() && str("decision") != q.decision) continue;
-    if (!q.event.empty() && event != q.event) continue;
-    if (!q.invocation_id.empty() && str("invocation_id") != q.invocation_id) continue;
-    if (!since->empty() && str("time").substr(0, since->size()) < *since) continue;
-    ++matched;
-    if (q.json) {
-      std::string text = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      continue;
-    }
+    const std::string event = audit::event_of(r);
     std::string detail;
     if (event == "https_request") {
       detail = str("decision") + " " + str("method") + " " + str("url");
@@ -354,11 +288,13 @@ int audit_query(const AuditQuery& q) {
                 printable(str("plugin").empty() ? "-" : str("plugin"), 64).c_str(),
                 printable(str("invocation_id").empty() ? "-" : str("invocation_id"), 128).c_str(),
                 printable(detail).c_str());
+  });
+  if (!stats) return fail(stats.error());
+  if (stats->malformed != 0) {
+    std::fprintf(stderr, "wasmcap: warning: %s: skipped %zu malformed line(s)\n", path.c_str(),
+                 stats->malformed);
   }
-  if (malformed != 0) {
-    std::fprintf(stderr, "wasmcap: warning: %s: skipped %zu malformed line(s)\n", path.c_str(), malformed);
-  }
-  if (!q.json && matched == 0) std::fprintf(stderr, "wasmcap: no matching records in %s\n", path.c_str());
+  if (!q.json && stats->matched == 0) std::fprintf(stderr, "wasmcap: no matching records in %s\n", path.c_str());
   return 0;
 }
 

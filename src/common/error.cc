@@ -1,5 +1,7 @@
 #include "wasmcap/error.h"
 
+#include "common/escape.h"
+
 namespace wasmcap {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -25,22 +27,9 @@ int error_exit_code(ErrorCode code) {
 }
 
 std::string quote_untrusted(std::string_view s, size_t max) {
+  // Built by appending: GCC 12 reports a false -Wrestrict on `"\"" + std::string`.
   std::string out = "\"";
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (n++ == max) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
+  out += text::escape_ascii(s, max, "\"\\");
   out += '"';
   return out;
 }

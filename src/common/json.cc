@@ -1,6 +1,8 @@
 // The bounded JSON decoder (json.h).
 #include "common/json.h"
 
+#include "common/escape.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -26,22 +28,7 @@ bool is_plain_key(std::string_view k) {
 
 // Printable ASCII of `s` (others escaped as \xNN), at most `max` input bytes.
 std::string printable(std::string_view s, size_t max, bool escape_quotes) {
-  std::string out;
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (n++ == max) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && !(escape_quotes && (c == '\'' || c == '\\'))) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
+  return text::escape_ascii(s, max, escape_quotes ? "'\\" : "");
 }
 
 // Line and column (1-based) of byte offset `pos` in `text`.

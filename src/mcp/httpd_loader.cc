@@ -19,6 +19,7 @@
 #include <string>
 
 #include "mcp/transport_http.h"
+#include "platform/fd.h"
 
 #ifndef WASMCAP_MCP_HTTP_MODULE_REL
 #define WASMCAP_MCP_HTTP_MODULE_REL "../lib/wasmcap/wasmcap-mcp-http.so"
@@ -49,23 +50,21 @@ Result<const wasmcap_httpd_api*> load_http_module_at(const std::string& path) {
                           " (`wasmcap mcp --listen` needs it; `wasmcap mcp` over stdio does not)");
   };
   if (path.empty() || path[0] != '/') return unavailable("is not an absolute path");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
     int e = errno;
     return unavailable(e == ENOENT ? "is not installed" : std::string("cannot be opened: ") + std::strerror(e));
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return unavailable("is not a regular file");
   }
   if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    ::close(fd);
     return unavailable("is writable by others or owned by another user: refusing to load it");
   }
-  std::string via = "/proc/self/fd/" + std::to_string(fd);
+  std::string via = "/proc/self/fd/" + std::to_string(fd.get());
   void* h = ::dlopen(via.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ::close(fd);
+  fd.reset();
   if (h == nullptr) {
     const char* e = ::dlerror();
     return unavailable(std::string("cannot be loaded: ") + (e != nullptr ? e : "dlopen failed"));

@@ -20,7 +20,9 @@
 
 #include "shell/budget.h"
 #include "shell/parse.h"
-#include "wasi/path.h"
+#include "common/escape.h"
+#include "platform/beneath.h"
+#include "platform/fd.h"
 #include "wasmcap/runtime.h"
 #include "wasmcap/shell.h"
 
@@ -70,8 +72,8 @@ struct Ctx {
   Str str(std::string_view s = {}) const { return Str(s.data(), s.size(), alloc()); }
 };
 
-// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
-using Fd = wasi::UniqueFd;
+// The one owning-descriptor type (src/platform/fd.h).
+using Fd = platform::UniqueFd;
 
 bool write_all(int fd, const char* p, size_t n) {
   if (fd < 0) return true;  // discarded
@@ -109,20 +111,7 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = n
 // message. Printable ASCII is kept, every other byte is \xNN, at most 256 bytes then "...".
 std::string shown(std::string_view s) {
   constexpr size_t kMaxShown = 256;
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  if (s.size() > kMaxShown) out += "...";
-  return out;
+  return text::escape_ascii(s, kMaxShown, "\\");
 }
 
 // --- paths: guest path -> (preopen, relative path), never outside a preopen -----------------
@@ -150,7 +139,8 @@ std::vector<std::string> components(std::string_view p) {
 }
 
 // Lexical part: the guest path made absolute and normalized, and the preopen with the longest
-// guest prefix. The physical part (symlinks, types) is the WASI resolver's (resolve_guest).
+// guest prefix. The physical part (symlinks, types) is the platform resolver's, with the WASI
+// host's rules (resolve_guest).
 Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view path) {
   if (path.size() > kMaxPathBytes) {
     return make_error(ErrorCode::kInvalidArgument, shown(path) + ": File name too long");
@@ -188,34 +178,27 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view 
   return best;
 }
 
-std::string errno_text(wasi::Errno e) {
+// What a platform-layer errno (src/platform/beneath.h) means, for the shell's messages.
+std::string errno_text(int e) {
   switch (e) {
-    case wasi::kEperm: return "outside the granted directories (a symlink on the path leads out)";
-    case wasi::kEnoent: return "No such file or directory";
-    case wasi::kEnotdir: return "Not a directory";
-    case wasi::kEisdir: return "Is a directory";
-    case wasi::kEloop: return "Too many levels of symbolic links";
-    case wasi::kEacces: return "Permission denied";
-    case wasi::kEexist: return "File exists";
-    case wasi::kEnospc: return "No space left on device";
-    case wasi::kErofs: return "Read-only file system";
-    case wasi::kEnametoolong: return "File name too long";
-    case wasi::kEnotsup:
+    case EXDEV: return "outside the granted directories (a symlink on the path leads out)";
+    case ENOTSUP:
       return "not a regular file or directory (FIFOs, sockets and devices are never opened)";
-    default: return "error (WASI errno " + std::to_string(static_cast<int>(e)) + ")";
+    default: return std::strerror(e);
   }
 }
 
 struct Found {
   const Preopen* preopen = nullptr;
   std::string guest;      // normalized guest path
-  wasi::ResolvedPath rp;  // beneath the preopen's host directory, final symlinks followed
+  platform::Resolved rp;  // beneath the preopen's host directory, final symlinks followed
 };
 
 // The shell's one resolution of a guest path (redirections, cd, test, globbing): the lexical
-// part above, then the WASI resolver (src/wasi/path.h) from the preopen's directory, exactly as
-// a tool opening the same path: symlinks are followed only while they stay beneath the preopen
-// (absolute or climbing targets are refused), at most kMaxSymlinkHops.
+// part above, then the confinement primitive (src/platform/beneath.h) from the preopen's
+// directory with the rules a tool opening the same path gets from the WASI host (src/wasi/
+// path.h): symlinks are followed only while they stay beneath the preopen (absolute or climbing
+// targets are refused), at most platform::kMaxSymlinkHops.
 Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path) {
   auto loc = locate(ctx, cwd, path);
   if (!loc) return tl::unexpected(loc.error());
@@ -229,16 +212,19 @@ Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_
   std::string rel;
   for (const auto& c : loc->rel) rel += (rel.empty() ? "" : "/") + c;
   if (rel.empty()) rel = ".";
-  if (wasi::has_trailing_slash(path)) rel += "/";
-  if (wasi::Errno e = wasi::resolve_path(root.get(), rel, /*follow_final=*/true, &f.rp)) {
-    return make_error(e == wasi::kEperm ? ErrorCode::kGrantDenied : ErrorCode::kIo,
+  if (platform::has_trailing_slash(path)) rel += "/";
+  platform::BeneathOptions beneath;
+  beneath.symlinks = platform::Symlinks::kFollowBeneath;
+  beneath.follow_final = true;
+  if (int e = platform::resolve_beneath(root.get(), rel, beneath, &f.rp)) {
+    return make_error(e == EXDEV ? ErrorCode::kGrantDenied : ErrorCode::kIo,
                       shown(path) + ": " + errno_text(e));
   }
   return f;
 }
 
 // Opens a file for a redirection beneath its preopen: the resolver, then the same type-checked,
-// non-blocking open as WASI path_open (wasi::open_file_or_dir). Threat: a FIFO, socket or
+// non-blocking open as WASI path_open (platform::open_file_or_dir). Threat: a FIFO, socket or
 // device in the tree (`echo x > fifo` blocked past the deadline; a device was written).
 Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags) {
   auto f = resolve_guest(ctx, cwd, path);
@@ -252,7 +238,7 @@ Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_vie
   }
   Fd fd;
   struct stat st {};
-  if (wasi::Errno e = wasi::open_file_or_dir(f->rp, flags, 0644, false, &fd, &st)) {
+  if (int e = platform::open_file_or_dir(f->rp, flags, 0644, false, &fd, &st)) {
     return make_error(ErrorCode::kIo, shown(path) + ": " + errno_text(e));
   }
   if (S_ISDIR(st.st_mode)) {
@@ -289,7 +275,7 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
   auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
   if (!f) return names;
   Fd fd;
-  if (wasi::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd)) return names;
+  if (platform::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd) != 0) return names;
   DIR* d = ::fdopendir(fd.get());
   if (d == nullptr) return names;
   fd.release();  // the DIR owns it now

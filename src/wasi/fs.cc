@@ -658,7 +658,8 @@ Errno WasiHost::path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, 
   // opens regular files and directories only, never blocking, shared with the shell.
   UniqueFd host;
   struct stat st {};
-  if (Errno r = open_file_or_dir(rp, flags, 0666, (fdflags & kFdflagNonblock) != 0, &host, &st)) {
+  if (Errno r = wasi::open_file_or_dir(rp, flags, 0666, (fdflags & kFdflagNonblock) != 0, &host,
+                                       &st)) {
     return r;
   }
 

@@ -1,26 +1,20 @@
-// Internal: resolution of guest paths beneath a preopened directory.
+// Internal: the WASI host's view of confinement (docs/security-model.md, "Filesystem
+// confinement").
 //
-// This is the sandbox boundary of the filesystem layer. A guest path is always interpreted
-// relative to a directory fd the guest holds (a preopen or something opened beneath one), and
-// resolution never leaves the preopen it started from:
-//   - absolute paths and absolute symlink targets are refused (EPERM, what the WASI test
-//     suite expects for sandbox escapes);
-//   - `..` may climb only as far as the preopen (EPERM beyond);
-//   - symlinks are expanded by us or by openat2(RESOLVE_BENEATH), never by a plain kernel
-//     lookup that could leave the tree, and at most kMaxSymlinkHops times (ELOOP);
-//   - the result is a (directory fd, final name) pair so that every operation on the final
-//     entry is an *at() syscall on a directory already known to be beneath the root, with
+// A guest path is always interpreted relative to a directory fd the guest holds (a preopen or
+// something opened beneath one), and resolution never leaves the preopen it started from. The
+// resolution itself is the platform layer's one primitive (src/platform/beneath.h: the
+// kernel's resolution beneath a directory where it has one, else a portable walk; symlinks
+// followed only while they stay beneath, at most platform::kMaxSymlinkHops); this header
+// adapts it to WASI:
+//   - its errno values become WASI errnos, and an escape (an absolute path, `..` above the
+//     preopen, a symlink whose target is absolute or climbs out: EXDEV there) is EPERM, what
+//     the WASI test suite expects for sandbox escapes;
+//   - the result is a (directory fd, final name) pair, so that every operation on the final
+//     entry is an *at() syscall on a directory already known to be beneath the preopen, with
 //     AT_SYMLINK_NOFOLLOW / O_NOFOLLOW: swapping the final entry for a symlink after
 //     resolution (a race) cannot make the operation follow it.
-//
-// Two implementations with identical results:
-//   - openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS resolves the directory part in
-//     the kernel (race-free against concurrent renames of intermediate components);
-//   - a portable fallback (kernels before 5.6, or openat2 filtered by seccomp) walks one
-//     component at a time with openat(O_PATH | O_NOFOLLOW), inspects each entry through the
-//     fd it opened (so a component swapped for a symlink is seen as a symlink, not followed),
-//     keeps its own stack of directory fds for `..` (so it never asks the kernel for ".."),
-//     and expands symlinks itself.
+// It also holds the WASI-only rules for symlinks a guest creates or moves (below).
 #pragma once
 
 #include <sys/stat.h>
@@ -28,67 +22,23 @@
 #include <string>
 #include <string_view>
 
+#include "platform/beneath.h"
+#include "platform/fd.h"
 #include "wasi/abi.h"
 
 namespace wasmcap::wasi {
 
-// Owning file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(o.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
+using UniqueFd = platform::UniqueFd;
+using ResolvedPath = platform::Resolved;  // dir, final name, trailing_slash
+using platform::has_trailing_slash;
+using platform::kMaxSymlinkHops;
 
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void reset(int fd = -1);
+// A platform-layer errno as the guest sees it: EXDEV (the path leaves the directory) is
+// EPERM; the rest as WasiHost::errno_from_host maps host errnos.
+Errno errno_from_platform(int err);
 
- private:
-  int fd_ = -1;
-};
-
-// Symlink expansions allowed in one resolution (Linux's own limit is 40).
-constexpr int kMaxSymlinkHops = 40;
-
-enum class ResolverImpl : uint8_t {
-  kAuto,      // openat2 when the kernel has it, else the fallback
-  kOpenat2,   // force openat2 (resolution fails with ENOSYS where the kernel lacks it)
-  kFallback,  // force the component-by-component walk
-};
-
-// Process-wide choice of implementation. The default is kAuto, unless the environment
-// variable WASMCAP_PATH_RESOLVER is "fallback" or "openat2" when first consulted. Tests use
-// this to run the same cases through both implementations.
-void set_resolver_impl(ResolverImpl impl);
-ResolverImpl resolver_impl();
-// True if openat2(2) works on this kernel (probed once).
-bool kernel_has_openat2();
-
-struct ResolvedPath {
-  UniqueFd dir;               // O_PATH fd of the directory holding the final entry
-  std::string name;           // the final entry: a plain name, or "." for `dir` itself
-  bool trailing_slash = false;  // the guest path ended in '/' (the entry must be a directory)
-};
-
-// True if the guest path ends in '/', i.e. it names a directory (POSIX: trailing slashes also
-// make the final symlink followed).
-inline bool has_trailing_slash(std::string_view path) {
-  return path.size() > 1 && path.back() == '/';
-}
-
-// Resolves `path` relative to `root` (a directory fd; the resolution never leaves it).
+// Resolves the guest path `path` relative to `root` (a directory fd; the resolution never
+// leaves it): platform::resolve_beneath with symlinks followed while they stay beneath.
 //
 // follow_final: expand a symlink in the final position (repeatedly), still beneath root, so
 // that on success `name` is not a symlink (or does not exist). Without it the final entry is
@@ -96,24 +46,13 @@ inline bool has_trailing_slash(std::string_view path) {
 // directory, ".").
 //
 // The final entry need not exist (creation): only the directories leading to it must.
-// Returns a WASI errno: EPERM for escapes (absolute path, `..` above root, absolute symlink),
-// ELOOP after kMaxSymlinkHops, ENOENT for an empty path, ENOTDIR / ENOENT / EACCES from the
-// walk.
+// Returns a WASI errno: EPERM for escapes (absolute path, `..` above root, absolute or
+// climbing symlink), ELOOP after kMaxSymlinkHops, ENOENT for an empty path, ENAMETOOLONG past
+// platform::kMaxPathBytes, ENOTDIR / ENOENT / EACCES from the walk.
 Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
 
-// Opens the entry `rp` names (as resolve_path returned it) if it is a regular file or a
-// directory: the one type-checked open of the sandbox, used by WASI path_open and by the
-// shell's redirections and directory listings.
-//
-// Threat: special files in a preopen. A preopen holds whatever the operator's tree holds, and
-// anyone who can write it through another channel can mkfifo: opening or reading a FIFO (or a
-// socket, a terminal, a device) blocks in the kernel where no deadline reaches, and opening a
-// device can have side effects. So the entry is looked at before the open (no device is ever
-// opened) and checked again on the opened fd (an entry swapped in between: O_NONBLOCK keeps
-// that open from blocking); anything but a regular file or directory is kEnotsup.
-// O_NOFOLLOW (the resolver already followed what may be followed), O_NONBLOCK, O_NOCTTY and
-// O_CLOEXEC are always added to `flags`; the fd is put back in blocking mode unless
-// `keep_nonblock`. `st` (optional) receives the opened file's fstat.
+// platform::open_file_or_dir (only regular files and directories are ever opened; FIFOs,
+// sockets and devices are ENOTSUP, see there for the threat), with its errno mapped.
 Errno open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
                        UniqueFd* out, struct stat* st = nullptr);
 

@@ -7,14 +7,15 @@
 #include <filesystem>
 
 #include "engine/cache_files.h"
-#include "wasi/path.h"
+#include "platform/beneath.h"
+#include "platform/fd.h"
 #include "wasmcap/workspace.h"
 
 namespace wasmcap::workspace {
 
 namespace {
 
-using Fd = wasi::UniqueFd;
+using Fd = platform::UniqueFd;
 
 // ".." is climbed at most this often from SOURCE (contains): deeper than any real path, and a
 // bound should the file system loop.
@@ -121,27 +122,32 @@ std::string StateDirs::refuse_at(const struct stat& dir, const std::vector<std::
 
 std::string StateDirs::refuse_path(int root, const std::string& rel) const {
   auto names = components(rel);
-  Fd cur(::dup(root));
-  struct stat st;
-  if (!cur.valid() || ::fstat(cur.get(), &st) != 0) {
-    return "cannot check it against wasmcap's state directories";
-  }
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (auto w = refuse_at(st, names, i); !w.empty()) return w;
-    if (i + 1 == names.size()) {
-      // The entry itself: a state directory is neither removed nor re-moded.
-      struct stat leaf;
-      if (::fstatat(cur.get(), names[i].c_str(), &leaf, AT_SYMLINK_NOFOLLOW) == 0 &&
-          S_ISDIR(leaf.st_mode)) {
-        return state_dir(leaf);
-      }
-      break;
+  if (names.empty()) return {};
+  // The platform resolver with every symlink refused; each directory is compared as the walk
+  // holds it (on_dir: root first, the final entry's directory last), never by a path.
+  std::string why;
+  platform::BeneathOptions o;
+  o.symlinks = platform::Symlinks::kRefuse;
+  o.on_dir = [&](int dirfd, size_t i) -> int {
+    struct stat st;
+    if (::fstat(dirfd, &st) != 0) {
+      why = "cannot check it against wasmcap's state directories";
+      return errno;
     }
-    Fd next(::openat(cur.get(), names[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    // Missing, or not a directory: apply creates the rest (checked by name above) or refuses
-    // the change for other reasons.
-    if (!next.valid() || ::fstat(next.get(), &st) != 0) break;
-    cur = std::move(next);
+    why = refuse_at(st, names, i);
+    return why.empty() ? 0 : EPERM;
+  };
+  platform::Resolved r;
+  int e = platform::resolve_beneath(root, rel, o, &r);
+  if (!why.empty()) return why;
+  // Missing, or not a directory (or a link): apply creates the rest (checked by name above) or
+  // refuses the change for other reasons.
+  if (e != 0) return {};
+  // The entry itself: a state directory is neither removed nor re-moded.
+  struct stat leaf;
+  if (::fstatat(r.dir.get(), r.name.c_str(), &leaf, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(leaf.st_mode)) {
+    return state_dir(leaf);
   }
   return {};
 }

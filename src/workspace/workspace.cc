@@ -14,13 +14,18 @@
 //
 // Every file-system walk here is descriptor-relative (openat/fstatat with O_NOFOLLOW and
 // AT_SYMLINK_NOFOLLOW): a symlink in SOURCE or in the tree is recorded as a symlink and never
-// followed, so neither copy nor apply can be redirected outside the tree they work on.
+// followed, so neither copy nor apply can be redirected outside the tree they work on. A path
+// beneath SOURCE or the tree (a change, a journal's temp file, SOURCE itself from "/") is
+// resolved by the one confinement primitive (src/platform/beneath.h) with every symlink
+// refused (open_parent, open_source).
 #include "wasmcap/workspace.h"
 
+#include "common/escape.h"
 #include "common/failpoint.h"
 #include "common/json.h"
 #include "wasmcap/policy.h"
-#include "wasi/path.h"
+#include "platform/beneath.h"
+#include "platform/fd.h"
 #include "workspace/state_dirs.h"
 
 #include <dirent.h>
@@ -73,8 +78,8 @@ constexpr uint64_t kMaxDiffBytes = 4u << 20;  // larger text files: "changed", n
 constexpr size_t kMaxSnapshotBytes = size_t{256} << 20;
 constexpr size_t kMaxSnapshotDepth = 8;
 
-// The one owning-descriptor type (src/wasi/path.h), shared with the WASI layer.
-using Fd = wasi::UniqueFd;
+// The one owning-descriptor type (src/platform/fd.h).
+using Fd = platform::UniqueFd;
 
 Error io_error(const std::string& what) {
   return Error(ErrorCode::kIo, what + ": " + std::strerror(errno));
@@ -456,48 +461,59 @@ int rename_noreplace(int dirfd, const std::string& from, const std::string& to) 
   return r;
 }
 
-// Opens the directory containing `rel` beneath root, never following a symlink. With `create`,
-// missing directories are made. Sets *leaf to the last component. With `state` (apply's
-// writes), each directory is compared with wasmcap's state directories as it is opened, and
-// reaching into one is workspace_conflict.
-Result<Fd> open_parent(int root, const std::string& rel, bool create, std::string* leaf,
-                       const StateDirs* state = nullptr) {
-  auto parts = split_path(rel);
-  *leaf = parts.back();
-  Fd cur(::dup(root));
-  if (!cur.valid()) return tl::unexpected(io_error("dup"));
-  auto guard = [&](size_t i) -> Result<void> {
-    struct stat st;
-    if (state == nullptr) return {};
-    if (::fstat(cur.get(), &st) != 0) return tl::unexpected(io_error("stat directory of " + rel));
-    if (auto why = state->refuse_at(st, parts, i); !why.empty()) {
-      return make_error(ErrorCode::kWorkspaceConflict, "'" + display_path(rel) + "' is " + why);
-    }
-    return {};
-  };
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    WS_TRY(guard(i));
-    const std::string& p = parts[i];
+// The paths apply and diff resolve beneath SOURCE or the tree come from a snapshot, a diff or a
+// journal: '/'-separated plain names. Threat: a crafted or corrupted record naming `..`, `.` or
+// an empty component would make the same change name another entry than the one reviewed.
+Result<void> check_rel(const std::string& rel) {
+  for (const std::string& p : split_path(rel)) {
     if (p.empty() || p == "." || p == "..") {
       return make_error(ErrorCode::kInvalidArgument, "bad path component in '" + rel + "'");
     }
-    int fd = ::openat(cur.get(), p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && create) {
-      if (::mkdirat(cur.get(), p.c_str(), 0755) != 0 && errno != EEXIST) {
-        return tl::unexpected(io_error("mkdir " + rel));
-      }
-      fd = ::openat(cur.get(), p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    if (fd < 0) {
-      int e = errno;  // kept for callers that tell a missing parent from a link (probe)
-      Error err = io_error("open directory of " + rel);
-      errno = e;
-      return tl::unexpected(std::move(err));
-    }
-    cur = Fd(fd);
   }
-  WS_TRY(guard(parts.size() - 1));
-  return cur;
+  return {};
+}
+
+// Opens the directory containing `rel` beneath root, never following a symlink: the platform
+// resolver (src/platform/beneath.h) with Symlinks::kRefuse, so a link anywhere on the way is
+// refused (ELOOP), not followed. With `create`, missing directories are made. Sets *leaf to the
+// last component. With `state` (apply's writes), each directory is compared with wasmcap's
+// state directories as it is opened (on_dir), and reaching into one is workspace_conflict. On
+// other errors errno is left as the resolver's (callers tell a missing parent from a link).
+Result<Fd> open_parent(int root, const std::string& rel, bool create, std::string* leaf,
+                       const StateDirs* state = nullptr) {
+  WS_TRY(check_rel(rel));
+  const auto parts = split_path(rel);
+  platform::BeneathOptions o;
+  o.symlinks = platform::Symlinks::kRefuse;
+  o.make_dirs = create;
+  std::string why;
+  bool stat_failed = false;
+  if (state != nullptr) {
+    o.on_dir = [&](int dirfd, size_t i) -> int {
+      struct stat st;
+      if (::fstat(dirfd, &st) != 0) {
+        stat_failed = true;
+        return errno;
+      }
+      why = state->refuse_at(st, parts, i);
+      return why.empty() ? 0 : EPERM;
+    };
+  }
+  platform::Resolved r;
+  int e = platform::resolve_beneath(root, rel, o, &r);
+  if (!why.empty()) {
+    return make_error(ErrorCode::kWorkspaceConflict, "'" + display_path(rel) + "' is " + why);
+  }
+  if (e != 0) {
+    errno = e;
+    Error err = io_error((stat_failed ? "stat directory of " : create ? "make or open directory of "
+                                                                      : "open directory of ") +
+                         rel);
+    errno = e;  // kept for callers that tell a missing parent from a link (probe)
+    return tl::unexpected(std::move(err));
+  }
+  *leaf = std::move(r.name);
+  return std::move(r.dir);
 }
 
 // lstat of `rel` beneath root (no symlink followed on the way). ENOENT → nullopt-like false.
@@ -569,14 +585,17 @@ Result<Fd> open_source(const Info& info) {
   if (rel.empty()) {
     dir = std::move(root);
   } else {
-    std::string leaf;
-    auto parent = open_parent(root.get(), rel, false, &leaf);
-    int err = errno;
-    if (parent) {
-      dir = Fd(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      err = errno;
-    }
-    if (!dir.valid()) {
+    // Beneath "/" with every symlink refused, SOURCE itself included (follow_final with
+    // Symlinks::kRefuse): the path recorded at create is link-free (canonical), so a link on
+    // it now is tampering. `..`, `.` and empty components are refused first (check_rel): the
+    // recorded path names SOURCE by plain names only.
+    platform::BeneathOptions o;
+    o.symlinks = platform::Symlinks::kRefuse;
+    o.follow_final = true;
+    int err = check_rel(rel) ? platform::open_beneath(root.get(), rel, o,
+                                                      O_RDONLY | O_DIRECTORY, 0, &dir)
+                             : EINVAL;
+    if (err != 0) {
       return make_error(ErrorCode::kWorkspaceConflict,
                         "SOURCE '" + display_path(p) + "' cannot be opened without following a "
                         "symlink (" + std::strerror(err) + "): it, or a directory above it, was "
@@ -914,17 +933,7 @@ std::string path_list(const std::vector<std::string>& paths, size_t cap = kMaxPa
 }  // namespace
 
 std::string display_path(const std::string& p) {
-  std::string out;
-  for (unsigned char c : p) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, c == '\\' ? "\\\\" : "\\x%02x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
+  return text::escape_for_terminal(p, text::ControlStyle::kHex);
 }
 
 ToolHold::~ToolHold() {
@@ -1982,65 +1991,7 @@ Result<std::optional<InterruptedApply>> interrupted_apply(const std::string& hom
 }
 
 std::string escape_for_terminal(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  const size_t n = s.size();
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto cont = [&](size_t i) { return i < n && (byte(i) & 0xC0) == 0x80; };
-  for (size_t i = 0; i < n;) {
-    unsigned char c = byte(i);
-    if (c < 0x80) {
-      if (c == '\t' || c == '\n' || (c >= 0x20 && c < 0x7f)) {
-        out.push_back(static_cast<char>(c));
-      } else {  // C0 control or DEL, as cat -v shows them
-        out.push_back('^');
-        out.push_back(c == 0x7f ? '?' : static_cast<char>(c + 0x40));
-      }
-      ++i;
-      continue;
-    }
-    // A UTF-8 sequence: decoded strictly (shortest form, no surrogates, <= U+10FFFF), so a
-    // terminal cannot read a control out of an over-long or broken encoding.
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len != 0;
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = cont(i + k);
-      if (ok) cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    if (ok) {
-      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
-           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
-    }
-    if (!ok) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-      continue;
-    }
-    bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-                (cp >= 0x2066 && cp <= 0x2069);
-    if ((cp >= 0x80 && cp <= 0x9F) || bidi) {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(cp));
-      out += buf;
-    } else {
-      out.append(s, i, len);
-    }
-    i += len;
-  }
-  return out;
+  return text::escape_for_terminal(s, text::ControlStyle::kCaret);
 }
 
 std::string render_diff_text(const DiffResult& d, bool raw) {

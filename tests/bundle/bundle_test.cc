@@ -454,6 +454,14 @@ TEST_F(BundleTest, NonNormalEntryNamesAreRefused) {
     es.push_back(Entry{name, bytes_of("x"), kEntryFile});
     expect_error(encode(es), ErrorCode::kBundleInvalid, "character outside");
   }
+  // The name is shown escaped, byte for byte: ESC as \x1b, never as its decimal value (before
+  // the one escaper, "\x27": an apostrophe), and the quote character too.
+  for (std::string name : {std::string("a\x1b[2Jb"), std::string("it's")}) {
+    auto es = entries();
+    es.push_back(Entry{name, bytes_of("x"), kEntryFile});
+    expect_error(encode(es), ErrorCode::kBundleInvalid,
+                 name[1] == '\x1b' ? "entry name 'a\\x1b[2Jb' has" : "entry name 'it\\x27s' has");
+  }
   auto es = entries();
   es.push_back(Entry{"", bytes_of("x"), kEntryFile});
   expect_error(encode(es), ErrorCode::kBundleInvalid, "empty entry name");

@@ -321,8 +321,23 @@ TEST_F(ShellFixture, RedirectionsStayInsideThePreopen) {
   EXPECT_NE(read_text(work() / "o.txt").find("nosuch: command not found"), std::string::npos);
 }
 
+// Threat: a NUL byte in a path (a script's text, or a tool's output through $(...)). The kernel
+// would see the path cut at the NUL, so the shell would check one path and touch another. The
+// confinement primitive refuses such a path (EINVAL), as the WASI host refuses a guest's
+// (EILSEQ). Before: `echo x > 'a<NUL>b'` wrote `a`, and `test -e 'a<NUL>zzz'` was true.
+TEST_F(ShellFixture, NulBytesInPathsAreRefused) {
+  const std::string nul(1, '\0');
+  fs::create_directories(work() / "d");
+  auto r = run("echo x > 'a" + nul + "b'; echo $?; echo y > a; test -e 'a" + nul + "zzz' || "
+               "echo refused; cd 'd" + nul + "x'; echo $?; pwd");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "1\nrefused\n1\n/work\n") << r.err;
+  EXPECT_NE(r.err.find("a\\x00b: Invalid argument"), std::string::npos) << r.err;
+  EXPECT_EQ(read_text(work() / "a"), "y\n");
+}
+
 // Threat: a FIFO (or a device) in the tree. A redirection goes through the same type-checked,
-// non-blocking open as a WASI tool's (wasi::open_file_or_dir): FIFOs, sockets and devices are
+// non-blocking open as a WASI tool's (platform::open_file_or_dir): FIFOs, sockets and devices are
 // refused at once, never opened, so the script is not held past its deadline. (Before: `echo x
 // > fifo` blocked in open(2) until a reader came, and a device was opened and written.) A helper
 // opens the FIFO's other end after a while, so a shell that does open it unblocks and the

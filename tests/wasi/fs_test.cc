@@ -24,6 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace wasi;
+using platform::kernel_has_openat2;
+using ResolverImpl = platform::Resolver;
 
 constexpr uint32_t kPreopen = 3;
 // Guest memory layout used by the tests.
@@ -47,8 +49,8 @@ class FsHostTest : public ::testing::TestWithParam<ResolverImpl> {
     if (GetParam() == ResolverImpl::kOpenat2 && !kernel_has_openat2()) {
       GTEST_SKIP() << "kernel has no openat2";
     }
-    saved_ = resolver_impl();
-    set_resolver_impl(GetParam());
+    saved_ = platform::resolver();
+    platform::set_resolver(GetParam());
     std::string tmpl = (fs::temp_directory_path() / "wasmcap-fs-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     top_ = tmpl;
@@ -63,7 +65,7 @@ class FsHostTest : public ::testing::TestWithParam<ResolverImpl> {
   }
   void TearDown() override {
     host_.reset();
-    set_resolver_impl(saved_);
+    platform::set_resolver(saved_);
     std::error_code ec;
     if (!top_.empty()) fs::remove_all(top_, ec);
   }

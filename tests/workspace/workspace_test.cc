@@ -856,6 +856,26 @@ TEST_F(Fixture, DiffEscapesTerminalControlsInContent) {
             "\\xed\\xa0\\x80\\xc0\\xaf\\xf4\\x90\\x80\\x80");
 }
 
+// File names a tool chose cannot drive or mislead the terminal either. Before the one escaper,
+// display_path escaped only C0 controls, DEL and '\\', so the summary line of `ws diff` showed a
+// name's bidi override (U+202E: "txt.exe" read backwards), its C1 CSI and its non-UTF-8 bytes raw
+// while the same name inside the unified diff was escaped.
+TEST_F(Fixture, DiffEscapesTerminalControlsInFileNames) {
+  Info i = make();
+  const std::string name = "invoice\xe2\x80\xae" "exe.txt\xc2\x9b" "2J\xff\x1b.md";
+  write_text(fs::path(i.tree) / name, "x\n");
+  auto d = diff(home(), "w1");
+  ASSERT_TRUE(d);
+  const std::string text = render_diff_text(*d);
+  for (const char* bad : {"\x1b", "\xc2\x9b", "\xe2\x80\xae", "\xff"}) {
+    EXPECT_EQ(text.find(bad), std::string::npos) << "raw byte " << std::hex
+                                                 << (0xff & static_cast<int>(bad[0])) << "\n" << text;
+  }
+  EXPECT_NE(text.find("added file invoice<U+202E>exe.txt<U+009B>2J\\xff\\x1b.md\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(display_path("caf\xc3\xa9/\xe6\x97\xa5 a\\b"), "caf\xc3\xa9/\xe6\x97\xa5 a\\\\b");  // UTF-8 kept
+}
+
 // `ws diff` prints the change set's digest; apply --expect applies exactly that change set:
 // a tool changing a file after the review makes apply refuse with nothing written.
 TEST_F(Fixture, ApplyExpectBindsTheReviewedChangeSet) {
