@@ -338,7 +338,9 @@ class AotInstance final : public Instance {
   // `results` (wasmcap_val_t arrays, 8 bytes a value). invoke_host never throws; a non-zero
   // return makes the runtime unwind the guest (exit_requested_ or host_error_ says why).
   int dispatch(uint32_t index, const wasmcap_val_t* args, wasmcap_val_t* results) noexcept {
-    engine::HostCall call;
+    // One HostCall for the instance, reused (no Error to build and destroy on every call; an
+    // instance runs one call at a time: Instance::call refuses re-entry).
+    engine::HostCall& call = host_call_;
     call.memory = memory();
     call.limits = &limits_;
     switch (engine::invoke_host(*imports_[index], call, args, results, sizeof(wasmcap_val_t))) {
@@ -423,6 +425,7 @@ class AotInstance final : public Instance {
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
+  engine::HostCall host_call_;  // dispatch()'s, reused
 };
 
 static_assert(sizeof(wasmcap_val_t) == sizeof(engine::RawSlot) &&
