@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -230,6 +231,20 @@ struct ExecLimits {
   const std::atomic<bool>* interrupt = nullptr;
 };
 
+// True when the run under `limits` must stop: its interrupt flag is raised or its deadline has
+// passed. Reads the clock only when there is a deadline. Every engine checks it before a call
+// runs any code, after every host call and regularly in between (each at its own points).
+inline bool deadline_reached(const ExecLimits& limits) {
+  return (limits.interrupt != nullptr && limits.interrupt->load(std::memory_order_relaxed)) ||
+         (limits.deadline != std::chrono::steady_clock::time_point::max() &&
+          std::chrono::steady_clock::now() >= limits.deadline);
+}
+// The error that ends a run stopped by its interrupt flag or deadline (deadline_exceeded, saying
+// which; `during`, when given, names what was running, e.g. "wasmcap_https.request"). The one
+// wording for every engine and host function that stops a run for either, so a run ends with
+// the same error whoever noticed.
+Error deadline_error(const ExecLimits& limits, std::string_view during = {});
+
 // Outcome of a call that did not fail: either it returned values, or the guest exited
 // (WASI proc_exit) with a status.
 struct CallOutcome {
@@ -246,7 +261,8 @@ class Module {
 
 // For backends: checks call arguments against an export's signature (count, then each type;
 // only i32/i64/f32/f64/v128 values cross the boundary). invalid_argument naming the export, the
-// position and both types. Both engines use it, so they refuse the same calls the same way.
+// position and both types. Instance::call uses it, so every engine refuses the same calls the
+// same way.
 Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
                              const std::vector<Value>& args);
 
@@ -255,7 +271,15 @@ class Instance {
   virtual ~Instance() = default;
   // Calls an exported function. Traps and limit violations are errors; proc_exit is not.
   // Arguments must match the export's parameter types (invalid_argument otherwise).
-  virtual Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) = 0;
+  //
+  // Not virtual: the same prologue and epilogue for every engine (src/engine/instance.cc), so
+  // they refuse, stop and report calls identically. In order: a start function's proc_exit is
+  // reported; the export is found (no_entry_point); the arguments are checked; a call from a
+  // host function into the instance running it is refused (invalid_argument); a raised interrupt
+  // or a passed deadline stops the call before any code runs (deadline_exceeded); the arguments
+  // become raw slots, the engine runs the export (run_export) and its results become Values.
+  // A trap with the memory at its cap says so.
+  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args);
   // Reads an exported global (i32/i64/f32/f64/v128). Backends that cannot read globals say so
   // (module_unsupported), never return a made-up value.
   virtual Result<Value> get_global(std::string_view export_name) {
@@ -267,6 +291,32 @@ class Instance {
   virtual GuestMemory memory() = 0;
   // Instructions / fuel units consumed so far (granularity depends on the engine).
   virtual uint64_t fuel_consumed() const = 0;
+
+ protected:
+  // --- What a backend provides under call() ---
+  // How a run of an export ended without an error.
+  struct RunEnd {
+    bool exited = false;  // the guest called proc_exit (exit_code)
+    int32_t exit_code = 0;
+  };
+  // The module's description (call() finds exports in it) and the instance's limits.
+  virtual const ModuleInfo& module_info() const = 0;
+  virtual const ExecLimits& exec_limits() const = 0;
+  // Raw slots per value in the arrays run_export() takes: values are untyped 64-bit slots (an
+  // i32/f32 in the low half), a v128 two of them (low half first), which needs a stride of 2.
+  // A backend whose stride is 1 is never asked to pass a v128 (call() refuses such an export).
+  virtual uint32_t raw_stride() const { return 1; }
+  // Runs function export `index` (of module_info().exports; its signature is checked and the
+  // instance is not running) with its arguments in `args` (raw_stride() slots per parameter);
+  // on return its results are in `results` (the same layout, zeroed beforehand). Traps and
+  // limits are errors.
+  virtual Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) = 0;
+  // For init: the start function called proc_exit, so every later call reports that exit.
+  void set_start_exit(int32_t code) { start_exit_ = code; }
+
+ private:
+  std::optional<int32_t> start_exit_;
+  bool running_ = false;  // inside call(): a host function calling back in is refused
 };
 
 // --- Capabilities: what an engine (and this build's host) can actually provide ----------------

@@ -71,6 +71,15 @@ Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
   return {};
 }
 
+Error deadline_error(const ExecLimits& limits, std::string_view during) {
+  const std::string where = during.empty() ? std::string() : " during " + std::string(during);
+  if (limits.interrupt != nullptr && limits.interrupt->load(std::memory_order_relaxed)) {
+    return Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host" + where);
+  }
+  return Error(ErrorCode::kDeadlineExceeded,
+               "wall-clock deadline exceeded" + where + "; raise --timeout-ms");
+}
+
 void HostFuncTable::add(HostFunc f) {
   for (auto& existing : funcs_) {
     if (existing.module == f.module && existing.name == f.name) {

@@ -1,8 +1,10 @@
 // Binds every wasi_snapshot_preview1 import to a WasiHost member. The signature each import
-// has in wasm is derived from the member's parameter types (uint32_t -> i32, uint64_t -> i64),
-// so the table below cannot drift from the implementations.
+// has in wasm is derived from the member's parameter types (uint32_t -> i32, uint64_t -> i64;
+// engine/host_bind.h, which the wasmcap_https ABI binds through too), so the table below cannot
+// drift from the implementations.
 #include <utility>
 
+#include "engine/host_bind.h"
 #include "wasi/host.h"
 
 namespace wasmcap {
@@ -10,66 +12,31 @@ namespace {
 
 constexpr const char* kModule = "wasi_snapshot_preview1";
 
-template <class T>
-constexpr ValType val_type_of() {
-  static_assert(std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>);
-  return std::is_same_v<T, uint32_t> ? ValType::kI32 : ValType::kI64;
-}
-
-template <class T>
-T arg_as(const Value& v) {
-  if constexpr (std::is_same_v<T, uint32_t>) {
-    return v.i32;
-  } else {
-    return v.i64;
-  }
-}
+using WasiImport = host_bind::Import<WasiHost>;
 
 // What every WASI import does around its member call: one function for all of them (not one
 // closure type per import), so a run's table is built by one loop over constant data, and only
 // the members a guest calls are ever touched (docs/aot.md, "Cold start": the 46 per-import
 // template instantiations that built the table were a cold-start cost in page faults alone).
-using Invoke = wasi::Errno (*)(WasiHost& host, const GuestMemory& m, const Value* args);
-
-template <auto Method>
-struct Binder;
-
-template <class... A, wasi::Errno (WasiHost::*Method)(const GuestMemory&, A...)>
-struct Binder<Method> {
-  // The wasm parameter types (one spare entry: no zero-length array for no parameters).
-  static constexpr ValType kParams[] = {val_type_of<A>()..., ValType::kI32};
-  static constexpr size_t kParamCount = sizeof...(A);
-
-  template <size_t... I>
-  static wasi::Errno call(WasiHost& host, const GuestMemory& m, const Value* args,
-                          std::index_sequence<I...>) {
-    return (host.*Method)(m, arg_as<A>(args[I])...);
-  }
-
-  static wasi::Errno invoke(WasiHost& host, const GuestMemory& m, const Value* args) {
-    return call(host, m, args, std::index_sequence_for<A...>{});
-  }
-};
-
-struct WasiImport {
-  const char* name;
-  Invoke invoke;
-  const ValType* params;
-  size_t param_count;  // the only result is the errno, an i32
-};
-
 HostFunc bind(const std::shared_ptr<WasiHost>& host, const WasiImport& import) {
   HostFunc f;
   f.module = kModule;
   f.name = import.name;
-  f.sig.params.assign(import.params, import.params + import.param_count);
-  f.sig.results = {ValType::kI32};
+  f.sig = import.sig();
   WasiHost* h = host.get();
   std::shared_ptr<WasiHost> keep = host;
-  Invoke invoke = import.invoke;
+  host_bind::Invoke<WasiHost> invoke = import.invoke;
   f.callback = [h, keep, invoke](HostContext& ctx, const Value* args, Value* results) {
     h->begin_call(ctx);
-    results[0] = Value::I32(invoke(*h, ctx.memory, args));
+    try {
+      invoke(*h, ctx, args, results);
+    } catch (...) {
+      // The engine boundary turns the exception into the run's error (engine/host_call.h);
+      // the host keeps no state of the failed call (its context lives on the engine's stack).
+      h->end_call();
+      (void)h->take_termination();
+      throw;
+    }
     h->end_call();
     if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
     return HostCallResult::ok();
@@ -127,9 +94,7 @@ HostFunc bind(const std::shared_ptr<WasiHost>& host, const WasiImport& import) {
 
 // Every WASI import but proc_exit, as constant data.
 constexpr WasiImport kImports[] = {
-#define WASMCAP_IMPORT(name)                                                      \
-  {#name, &Binder<&WasiHost::name>::invoke, Binder<&WasiHost::name>::kParams, \
-   Binder<&WasiHost::name>::kParamCount},
+#define WASMCAP_IMPORT(name) WASMCAP_BIND_IMPORT(WasiHost, name),
     WASMCAP_WASI_FUNCTIONS(WASMCAP_IMPORT)
 #undef WASMCAP_IMPORT
 };

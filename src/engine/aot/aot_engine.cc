@@ -3,10 +3,11 @@
 // load():        validate + describe with the interpreter's loader (both engines accept and
 //                describe modules identically), then find the compiled object in the cache or
 //                translate + compile + store it, and dlopen it (RTLD_LOCAL).
-// instantiate(): link imports against the HostFuncTable (the same one the interpreter uses),
+// instantiate(): link imports against the HostFuncTable (engine/host_call.h, as every engine),
 //                allocate the instance, run wasm2c's instantiation inside a trap boundary.
-// call():        run an export inside a trap boundary; a watchdog thread raises the instance's
-//                interrupt flag at the deadline or on interrupt.
+// run_export():  under Instance::call, run an export inside a trap boundary; a watchdog thread
+//                raises the instance's interrupt flag at the deadline or on interrupt.
+// dispatch():    every host call, from the runtime's C dispatcher into invoke_host.
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +31,7 @@
 #include "engine/aot/aot_runtime.h"
 #include "engine/aot/translate.h"
 #include "engine/describe.h"
+#include "engine/host_call.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -227,29 +230,6 @@ class AotModule final : public Module {
   std::optional<Error> link_error_;  // a module the AOT tier refuses at link time, as interp does
 };
 
-// Links the module's function imports against `host` with the interpreter's checks and
-// messages; `out` (optional) receives the host functions in import order. Used at instantiation
-// and, when AotOptions::link_check is set, before compiling (docs/aot.md).
-std::optional<Error> link_imports(const ModuleInfo& info, const HostFuncTable& host,
-                                  std::vector<const HostFunc*>* out) {
-  for (const auto& imp : info.imports) {
-    if (imp.kind != ExternKind::kFunc) continue;  // refused separately (load)
-    const HostFunc* hf = host.find(imp.module, imp.name);
-    if (hf == nullptr) {
-      return Error(ErrorCode::kLinkError,
-                   "unknown import " + quote_untrusted(imp.module + "." + imp.name) + " " + imp.sig.to_string() +
-                       ": no host function of that name is granted");
-    }
-    if (hf->sig != imp.sig) {
-      return Error(ErrorCode::kLinkError,
-                   "import " + quote_untrusted(imp.module + "." + imp.name) + " has signature " +
-                       imp.sig.to_string() + ", host provides " + hf->sig.to_string());
-    }
-    if (out != nullptr) out->push_back(hf);
-  }
-  return std::nullopt;
-}
-
 ErrorCode trap_code(int trap, std::string* msg) {
   switch (trap) {
     case WASM_RT_TRAP_OOB: *msg = "out of bounds memory access"; return ErrorCode::kTrapMemoryOutOfBounds;
@@ -298,9 +278,11 @@ class AotInstance final : public Instance {
                               " pages; raise --max-memory-mb");
       }
     }
-    // Link: the same checks and messages as the interpreter.
+    // Link: the same checks and messages as every engine (engine/host_call.h).
     if (module_->link_error()) return tl::unexpected(*module_->link_error());
-    if (auto err = link_imports(info, host, &imports_)) return tl::unexpected(*err);
+    auto linked = engine::link_host_functions(info, host);
+    if (!linked) return tl::unexpected(linked.error());
+    imports_ = std::move(*linked);
     const wasmcap_module_desc* d = module_->desc();
     if (d->num_func_imports != imports_.size()) {
       return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
@@ -331,67 +313,14 @@ class AotInstance final : public Instance {
     int rc = run_guarded(d->instantiate, &ctx_, nullptr);
     if (rc != 0) {
       auto r = outcome_error(rc);
-      if (!r) return tl::unexpected(r.error());
-      start_exit_ = exit_code_;  // proc_exit in the start function ends the run
+      if (!r) {
+        Error e = r.error();
+        engine::note_memory_at_cap(&e, memory(), limits_);
+        return tl::unexpected(std::move(e));
+      }
+      set_start_exit(exit_code_);  // proc_exit in the start function ends the run
     }
     return {};
-  }
-
-  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
-    if (start_exit_) {
-      CallOutcome out;
-      out.exited = true;
-      out.exit_code = *start_exit_;
-      return out;
-    }
-    const ExportDesc* e = nullptr;
-    size_t ordinal = 0;
-    const auto& all = module_->info().exports;  // in the module's export order
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i].name == export_name && all[i].kind == ExternKind::kFunc) {
-        e = &all[i];
-        ordinal = i;
-      }
-    }
-    if (e == nullptr) {
-      return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function " + quote_untrusted(export_name));
-    }
-    const wasmcap_module_desc* d = module_->desc();
-    // The compiled object names exports by position only ("e<N>"): the module's names never
-    // reach its C (docs/security-model.md, "AOT translation").
-    wasmcap_thunk_t thunk = nullptr;
-    char generated[32];
-    std::snprintf(generated, sizeof generated, "e%zu", ordinal);
-    for (uint32_t i = 0; i < d->num_exports; ++i) {
-      if (std::strcmp(generated, d->exports[i].name) == 0) thunk = d->exports[i].call;
-    }
-    if (thunk == nullptr) {
-      return make_error(ErrorCode::kModuleUnsupported,
-                        "export " + quote_untrusted(export_name) + " has signature " +
-                            e->sig.to_string() +
-                            ", which the AOT engine cannot call; run with --engine interp");
-    }
-    if (auto ok = check_call_args(export_name, e->sig, args); !ok) {
-      return tl::unexpected(ok.error());
-    }
-    std::vector<wasmcap_val_t> a(std::max<size_t>(1, args.size()));
-    for (size_t i = 0; i < args.size(); ++i) a[i] = to_val(args[i]);
-    std::vector<wasmcap_val_t> r(std::max<size_t>(1, e->sig.results.size()));
-    for (auto& v : r) v.i64 = 0;
-    int rc = run_guarded(thunk, a.data(), r.data());
-    CallOutcome out;
-    if (rc != 0) {
-      auto o = outcome_error(rc);
-      if (!o) return tl::unexpected(o.error());
-      out.exited = true;
-      out.exit_code = exit_code_;
-      return out;
-    }
-    for (size_t i = 0; i < e->sig.results.size(); ++i) {
-      out.results.push_back(from_val(e->sig.results[i], r[i]));
-    }
-    return out;
   }
 
   GuestMemory memory() override {
@@ -404,89 +333,66 @@ class AotInstance final : public Instance {
 
   uint64_t fuel_consumed() const override { return 0; }
 
-  // Called by wasmcap_aot_dispatch on the guest's thread.
+  // Called by wasmcap_aot_dispatch on the guest's thread: the AOT engine's stack-to-argv step.
+  // The trampoline of import `index` put its arguments in `args` and takes its results from
+  // `results` (wasmcap_val_t arrays, 8 bytes a value). invoke_host never throws; a non-zero
+  // return makes the runtime unwind the guest (exit_requested_ or host_error_ says why).
   int dispatch(uint32_t index, const wasmcap_val_t* args, wasmcap_val_t* results) noexcept {
-    try {
-      const HostFunc* hf = imports_[index];
-      const FuncSig& sig = hf->sig;
-      Value small_args[16];
-      std::vector<Value> big;
-      Value* av = small_args;
-      if (sig.params.size() > 16) {
-        big.resize(sig.params.size());
-        av = big.data();
-      }
-      for (size_t i = 0; i < sig.params.size(); ++i) av[i] = from_val(sig.params[i], args[i]);
-      Value small_rets[4];
-      std::vector<Value> big_rets;
-      Value* rets = small_rets;
-      if (sig.results.size() > 4) {
-        big_rets.resize(sig.results.size());
-        rets = big_rets.data();
-      }
-      HostContext hc;
-      hc.memory = memory();
-      hc.limits = &limits_;
-      HostCallResult r = hf->callback(hc, av, rets);
-      switch (r.status) {
-        case HostStatus::kOk:
-          for (size_t i = 0; i < sig.results.size(); ++i) results[i] = to_val(rets[i]);
-          return 0;
-        case HostStatus::kExit:
-          exit_requested_ = true;
-          exit_code_ = r.exit_code;
-          return 1;
-        case HostStatus::kTrap:
-          host_error_ = Error(ErrorCode::kTrapHost, hf->module + "." + hf->name + ": " + r.message);
-          return 1;
-        case HostStatus::kFail:
-          host_error_ = Error(r.error_code, r.message);
-          return 1;
-      }
-      host_error_ = Error(ErrorCode::kInternal, "unknown host status");
-      return 1;
-    } catch (const std::exception& ex) {
-      host_error_ = Error(ErrorCode::kTrapHost, std::string("host function failed: ") + ex.what());
-      return 1;
-    } catch (...) {
-      host_error_ = Error(ErrorCode::kTrapHost, "host function failed");
-      return 1;
+    // One HostCall for the instance, reused (no Error to build and destroy on every call; an
+    // instance runs one call at a time: Instance::call refuses re-entry).
+    engine::HostCall& call = host_call_;
+    call.memory = memory();
+    call.limits = &limits_;
+    switch (engine::invoke_host(*imports_[index], call, args, results, sizeof(wasmcap_val_t))) {
+      case engine::HostCallEnd::kContinue: return 0;
+      case engine::HostCallEnd::kExit:
+        exit_requested_ = true;
+        exit_code_ = call.exit_code;
+        return 1;
+      case engine::HostCallEnd::kStop: host_error_ = std::move(call.error); return 1;
     }
+    return 1;
+  }
+
+ protected:
+  // Instance::call's hooks. The compiled object names exports by position only ("e<N>"): the
+  // module's names never reach its C (docs/security-model.md, "AOT translation").
+  const ModuleInfo& module_info() const override { return module_->info(); }
+  const ExecLimits& exec_limits() const override { return limits_; }
+  Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
+    const wasmcap_module_desc* d = module_->desc();
+    wasmcap_thunk_t thunk = nullptr;
+    char generated[32];
+    std::snprintf(generated, sizeof generated, "e%zu", index);
+    for (uint32_t i = 0; i < d->num_exports; ++i) {
+      if (std::strcmp(generated, d->exports[i].name) == 0) thunk = d->exports[i].call;
+    }
+    if (thunk == nullptr) {
+      const ExportDesc& e = module_->info().exports[index];
+      return make_error(ErrorCode::kModuleUnsupported,
+                        "export " + quote_untrusted(e.name) + " has signature " +
+                            e.sig.to_string() +
+                            ", which the AOT engine cannot call; run with --engine interp");
+    }
+    // The thunk reads and writes wasmcap_val_t arrays, whose layout is a raw slot's (8 bytes a
+    // value, an i32/f32 in the low half: static_assert below).
+    int rc = run_guarded(thunk, const_cast<uint64_t*>(args), results);
+    if (rc != 0) {
+      auto o = outcome_error(rc);
+      if (!o) return tl::unexpected(o.error());
+      return RunEnd{true, exit_code_};
+    }
+    return RunEnd{};
   }
 
  private:
-  static wasmcap_val_t to_val(const Value& v) {
-    wasmcap_val_t x;
-    x.i64 = 0;
-    switch (v.type) {
-      case ValType::kI32: x.i32 = v.i32; break;
-      case ValType::kI64: x.i64 = v.i64; break;
-      case ValType::kF32: x.f32 = v.f32; break;
-      case ValType::kF64: x.f64 = v.f64; break;
-      default: break;
-    }
-    return x;
-  }
-  static Value from_val(ValType t, const wasmcap_val_t& v) {
-    switch (t) {
-      case ValType::kI32: return Value::I32(v.i32);
-      case ValType::kI64: return Value::I64(v.i64);
-      case ValType::kF32: return Value::F32(v.f32);
-      case ValType::kF64: return Value::F64(v.f64);
-      default: return Value::I64(0);
-    }
-  }
-
   // Runs a thunk with the deadline/interrupt armed. Returns the runtime's trap code (0 = ok).
   int run_guarded(wasmcap_thunk_t fn, void* a, void* b) {
     exit_requested_ = false;
     host_error_.reset();
     // Already interrupted or past the deadline: do not start (the interpreter checks before its
     // first slice too), even if the call would be too short for the watchdog to catch it.
-    if ((limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) ||
-        (limits_.deadline != Clock::time_point::max() && Clock::now() >= limits_.deadline)) {
-      return WASMCAP_TRAP_INTERRUPTED;
-    }
+    if (deadline_reached(limits_)) return WASMCAP_TRAP_INTERRUPTED;
     if (ctx_.flag != nullptr) *ctx_.flag = 0;
     uint64_t watch = 0;
     const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
@@ -505,23 +411,9 @@ class AotInstance final : public Instance {
       if (host_error_) return tl::unexpected(*host_error_);
       return make_error(ErrorCode::kTrapHost, "host function failed");
     }
-    if (rc == WASMCAP_TRAP_INTERRUPTED) {
-      if (limits_.interrupt != nullptr && limits_.interrupt->load()) {
-        return make_error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
-      }
-      return make_error(ErrorCode::kDeadlineExceeded,
-                        "wall-clock deadline exceeded; raise --timeout-ms");
-    }
+    if (rc == WASMCAP_TRAP_INTERRUPTED) return tl::unexpected(deadline_error(limits_));
     std::string msg;
     ErrorCode code = trap_code(rc, &msg);
-    if (limits_.max_memory_pages < 65536) {
-      GuestMemory m = memory();
-      if (m.valid() && m.size() / kWasmPageSize >= limits_.max_memory_pages) {
-        msg += " (note: linear memory is at the limit of " +
-               std::to_string(limits_.max_memory_pages) +
-               " pages; raise --max-memory-mb if the guest needs more)";
-      }
-    }
     return tl::unexpected(Error(code, msg));
   }
 
@@ -533,8 +425,12 @@ class AotInstance final : public Instance {
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
-  std::optional<int32_t> start_exit_;
+  engine::HostCall host_call_;  // dispatch()'s, reused
 };
+
+static_assert(sizeof(wasmcap_val_t) == sizeof(engine::RawSlot) &&
+                  std::endian::native == std::endian::little,
+              "AOT values are raw slots: 8 bytes, an i32/f32 in the low half");
 
 // Translates and compiles `bytes` into the cache entry `key` (under the entry's lock; reused if
 // another process stored it meanwhile). Returns the verified object's descriptor, like lookup().
@@ -637,23 +533,22 @@ class AotEngine final : public Engine {
       info = std::move(*described);
       if (dir) aot::store_module_info(*dir, desc_name, *info);
     }
-    for (const auto& imp : info->imports) {
-      if (imp.kind != ExternKind::kFunc) {
-        // Refused at instantiation with the interpreter's error; nothing to compile.
-        return std::shared_ptr<const Module>(std::make_shared<AotModule>(
-            std::move(*info), nullptr,
-            Error(ErrorCode::kLinkError,
-                  "unsupported import " + quote_untrusted(imp.module + "." + imp.name) + " (" +
-                      std::string(extern_kind_name(imp.kind)) +
-                      "): wasmcap provides only host functions")));
+    // Imports are checked before anything is translated or compiled: a module that cannot
+    // link is not worth a compile (minutes for a big one); instantiate() reports the error,
+    // the one every engine gives (engine/host_call.h, link_host_functions).
+    if (link_check_) {
+      if (auto linked = engine::link_host_functions(*info, *link_check_); !linked) {
+        return std::shared_ptr<const Module>(
+            std::make_shared<AotModule>(std::move(*info), nullptr, std::move(linked.error())));
       }
     }
-    // Imports are checked before anything is translated or compiled: a module that cannot
-    // link is not worth a compile (minutes for a big one); instantiate() reports the error.
-    if (link_check_) {
-      if (auto err = link_imports(*info, *link_check_, nullptr)) {
+    // Only host functions can be imported: a module importing anything else cannot link
+    // whatever the host table, so it is not compiled; instantiate() links it against the real
+    // table and fails there with the same error, at the same import, as the other engines.
+    for (const auto& imp : info->imports) {
+      if (imp.kind != ExternKind::kFunc) {
         return std::shared_ptr<const Module>(
-            std::make_shared<AotModule>(std::move(*info), nullptr, std::move(*err)));
+            std::make_shared<AotModule>(std::move(*info), nullptr, std::nullopt));
       }
     }
     auto entry = cache_entry(dir, module_sha);

@@ -8,7 +8,7 @@
 // Three parts, three files:
 //   translate.cc  wasm (wabt's validated IR) -> our code, lazily on a function's first call;
 //   exec.cc       the dispatch loop (threaded code, computed goto);
-//   host.cc       the host boundary (HostFuncTable calls, deadline checks after them).
+//   host.cc       its side of the host boundary (engine/host_call.h: invoke_host).
 // fast_engine.cc ties them to the Engine interface (loading, linking, instantiation).
 //
 // This header has no wabt types: exec.cc and host.cc are C++20 and never see wabt.
@@ -241,11 +241,6 @@ struct Frame {
   uint32_t func;
 };
 
-struct HostImport {
-  const HostFunc* func = nullptr;
-  std::string qualified;  // "module.name" for error messages
-};
-
 // Why the loop stopped.
 enum class Stop : uint8_t { kReturn, kTrap, kExit };
 
@@ -270,7 +265,7 @@ struct Runtime {
   std::vector<Slot> globals;
   std::vector<std::vector<uint8_t>> data;       // passive data (emptied by data.drop)
   std::vector<std::vector<uint64_t>> elems;     // element segments (emptied by elem.drop)
-  std::vector<HostImport> hosts;
+  std::vector<const HostFunc*> hosts;  // the host function of each import, linked in order
   Translator* translator = nullptr;
   // Slots per value: 1, or 2 when the module uses v128 ("wide" layout, simd_ops.h). Argument
   // and result positions, frame slots and globals are all `stride` Slots apart.
@@ -312,8 +307,9 @@ struct Runtime {
 // in rt.stack[0..nresults).
 Stop run(Runtime& rt, uint32_t func);
 
-// Calls host import `host` with its arguments at `sp`; results are written back at `sp`.
-// Checks the deadline and interrupt after the call. Returns kReturn to continue.
+// Calls host import `host` with its arguments at `sp` through invoke_host (engine/host_call.h:
+// the deadline and interrupt are checked after the call); results are written back at `sp`.
+// Returns kReturn to continue.
 Stop call_host(Runtime& rt, uint32_t host, Slot* sp);
 
 // Exception unwinding (exec_eh.cc). `st` is the loop's state at a throw: pc is the offset

@@ -25,6 +25,7 @@
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
 #include "engine/fast/validation_records.h"
+#include "engine/host_call.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
@@ -493,33 +494,10 @@ class FastInstance final : public Instance, public Translator {
                             std::to_string(limits_.max_table_elements));
     }
 
-    // Imports: host functions only.
-    for (const wabt::Import* imp : m.imports) {
-      if (imp->kind() != wabt::ExternalKind::Func) {
-        // Tags too: exceptions cross no instance boundary here (host functions neither throw
-        // nor catch them), so an imported tag could never be thrown by anyone else.
-        return make_error(ErrorCode::kLinkError,
-                          "unsupported import " +
-                              quote_untrusted(imp->module_name + "." + imp->field_name) + " (" +
-                              std::string(wabt::GetKindName(imp->kind())) +
-                              "): wasmcap provides only host functions");
-      }
-      auto* fi = wabt::cast<wabt::FuncImport>(imp);
-      FuncSig want = sig_from(decl_sig(m, fi->func.decl));
-      const HostFunc* hf = host.find(imp->module_name, imp->field_name);
-      if (hf == nullptr) {
-        return make_error(ErrorCode::kLinkError,
-                          "unknown import " + quote_untrusted(imp->module_name + "." + imp->field_name) + " " +
-                              want.to_string() + ": no host function of that name is granted");
-      }
-      if (hf->sig != want) {
-        return make_error(ErrorCode::kLinkError,
-                          "import " + quote_untrusted(imp->module_name + "." + imp->field_name) +
-                              " has signature " + want.to_string() + ", host provides " +
-                              hf->sig.to_string());
-      }
-      rt_.hosts.push_back(HostImport{hf, hf->module + "." + hf->name});
-    }
+    // Imports: host functions only, linked as on every engine (engine/host_call.h).
+    auto linked = engine::link_host_functions(module_->info(), host);
+    if (!linked) return tl::unexpected(linked.error());
+    rt_.hosts = std::move(*linked);
 
     // Functions.
     rt_.funcs.resize(m.funcs.size());
@@ -631,51 +609,22 @@ class FastInstance final : public Instance, public Translator {
     if (!m.starts.empty()) {
       uint32_t start = m.GetFuncIndex(*m.starts.front());
       auto r = run_func(start);
-      if (!r) return tl::unexpected(r.error());
-      if (*r == Stop::kExit) start_exit_ = rt_.exit_code;
+      if (!r) {
+        Error e = r.error();
+        engine::note_memory_at_cap(&e, memory(), limits_);
+        return tl::unexpected(std::move(e));
+      }
+      if (*r == Stop::kExit) set_start_exit(rt_.exit_code);
     }
     return {};
   }
 
-  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
-    if (start_exit_) {
-      CallOutcome out;
-      out.exited = true;
-      out.exit_code = *start_exit_;
-      return out;
-    }
-    const wabt::Module& m = module_->ir();
-    const auto& exports = module_->info().exports;
-    size_t index = exports.size();
-    for (size_t i = 0; i < exports.size(); ++i) {
-      if (exports[i].name == export_name && exports[i].kind == ExternKind::kFunc) index = i;
-    }
-    if (index == exports.size()) {
-      return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function " + quote_untrusted(export_name));
-    }
-    const FuncSig& sig = exports[index].sig;
-    if (auto ok = check_call_args(export_name, sig, args); !ok) return tl::unexpected(ok.error());
-    uint32_t func = m.GetFuncIndex(m.exports[index]->var);
-    if (running_) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "re-entrant call into a running instance (from a host function) is not "
-                        "supported by the fast engine");
-    }
-    for (size_t i = 0; i < args.size(); ++i) to_slot(args[i], &rt_.stack[i * rt_.stride]);
-    auto r = run_func(func);
-    if (!r) return tl::unexpected(r.error());
-    CallOutcome out;
-    if (*r == Stop::kExit) {
-      out.exited = true;
-      out.exit_code = rt_.exit_code;
-      return out;
-    }
-    for (size_t i = 0; i < sig.results.size(); ++i) {
-      out.results.push_back(from_slot(sig.results[i], &rt_.stack[i * rt_.stride]));
-    }
-    return out;
+  GuestMemory memory() override {
+    if (!rt_.has_memory) return {};
+    return GuestMemory(rt_.mem, rt_.mem_size);
   }
+
+  uint64_t fuel_consumed() const override { return rt_.consumed; }
 
   Result<Value> get_global(std::string_view export_name) override {
     const wabt::Module& m = module_->ir();
@@ -690,45 +639,41 @@ class FastInstance final : public Instance, public Translator {
                           "exported global " + quote_untrusted(export_name) +
                               " holds a reference, which cannot be read from the host");
       }
-      return from_slot(from_wabt(t), &rt_.globals[g * rt_.stride]);
+      return engine::value_from_raw(from_wabt(t), &rt_.globals[g * rt_.stride]);
     }
     return make_error(ErrorCode::kNotFound,
                       "module has no exported global " + quote_untrusted(export_name));
   }
 
-  GuestMemory memory() override {
-    if (!rt_.has_memory) return {};
-    return GuestMemory(rt_.mem, rt_.mem_size);
+ protected:
+  // Instance::call's hooks: arguments and results are the value stack's first slots.
+  const ModuleInfo& module_info() const override { return module_->info(); }
+  const ExecLimits& exec_limits() const override { return limits_; }
+  uint32_t raw_stride() const override { return rt_.stride; }
+  Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
+    const wabt::Module& m = module_->ir();
+    const FuncSig& sig = module_->info().exports[index].sig;
+    uint32_t func = m.GetFuncIndex(m.exports[index]->var);
+    std::copy(args, args + sig.params.size() * rt_.stride, rt_.stack);
+    auto r = run_func(func);
+    if (!r) return tl::unexpected(r.error());
+    if (*r == Stop::kExit) return RunEnd{true, rt_.exit_code};
+    std::copy(rt_.stack, rt_.stack + sig.results.size() * rt_.stride, results);
+    return RunEnd{};
   }
-
-  uint64_t fuel_consumed() const override { return rt_.consumed; }
 
  private:
   // Runs `func` with its arguments in rt_.stack; ok(kReturn) or ok(kExit), traps are errors.
+  // (Instance::call refuses a call into a running instance, so the stack is never live here.)
   Result<Stop> run_func(uint32_t func) {
-    // A host function that calls back into this same instance would run on top of the live
-    // value stack (which starts at slot 0 for every entry): refuse instead.
-    if (running_) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "re-entrant call into a running instance (from a host function) is not "
-                        "supported by the fast engine");
-    }
-    running_ = true;
     rt_.trap_func = -1;
     rt_.held.clear();
     rt_.held_payload.clear();
     Stop s = run(rt_, func);
-    running_ = false;
     if (s != Stop::kTrap) return s;
     Error e = rt_.error;
     if (is_trap(e.code) && e.code != ErrorCode::kTrapHost && rt_.trap_func >= 0) {
       e.message += " (in function " + std::to_string(rt_.trap_func) + ")";
-    }
-    if (is_trap(e.code) && rt_.has_memory && limits_.max_memory_pages < 65536 &&
-        rt_.mem_size / kWasmPageSize >= limits_.max_memory_pages) {
-      e.message += " (note: linear memory is at the limit of " +
-                   std::to_string(limits_.max_memory_pages) +
-                   " pages; raise --max-memory-mb if the guest needs more)";
     }
     return tl::unexpected(e);
   }
@@ -780,53 +725,6 @@ class FastInstance final : public Instance, public Translator {
     }
   }
 
-  // Writes an argument at `out` (16 bytes for a v128, which only a wide module takes).
-  static void to_slot(const Value& v, Slot* out) {
-    switch (v.type) {
-      case ValType::kI32: *out = v.i32; return;
-      case ValType::kI64: *out = v.i64; return;
-      case ValType::kF32: {
-        uint32_t u;
-        std::memcpy(&u, &v.f32, 4);
-        *out = u;
-        return;
-      }
-      case ValType::kF64: {
-        uint64_t u;
-        std::memcpy(&u, &v.f64, 8);
-        *out = u;
-        return;
-      }
-      case ValType::kV128: std::memcpy(out, v.v128, 16); return;
-      default: *out = 0; return;
-    }
-  }
-
-  static Value from_slot(ValType t, const Slot* p) {
-    if (t == ValType::kV128) {
-      uint8_t bytes[16];
-      std::memcpy(bytes, p, 16);
-      return Value::V128(bytes);
-    }
-    Slot s = *p;
-    switch (t) {
-      case ValType::kI32: return Value::I32(static_cast<uint32_t>(s));
-      case ValType::kI64: return Value::I64(s);
-      case ValType::kF32: {
-        float f;
-        uint32_t u = static_cast<uint32_t>(s);
-        std::memcpy(&f, &u, 4);
-        return Value::F32(f);
-      }
-      case ValType::kF64: {
-        double d;
-        std::memcpy(&d, &s, 8);
-        return Value::F64(d);
-      }
-      default: return Value::I64(s);
-    }
-  }
-
   ExecLimits limits_;
   struct Stats {
     uint64_t funcs = 0, wasm_bytes = 0, code_bytes = 0;
@@ -834,8 +732,6 @@ class FastInstance final : public Instance, public Translator {
   } stats_;
   Runtime rt_;
   std::shared_ptr<const FastModule> module_;
-  std::optional<int32_t> start_exit_;
-  bool running_ = false;
 };
 
 // This build's validator identity (validation_records.h), computed once.

@@ -17,6 +17,7 @@
 #include "wabt/interp/interp.h"
 #include "engine/test_hooks.h"
 #include "engine/bulk.h"
+#include "engine/host_call.h"
 #include "engine/wabt_shared.h"
 #include "wasmcap/engine.h"
 
@@ -328,28 +329,15 @@ class InterpInstance final : public Instance {
     }
 
     wi::Module::Ptr mod = wi::Module::New(store_, std::move(desc));
+    // Linked as on every engine (engine/host_call.h): the module's imports, in order, are all
+    // host functions once this succeeds.
+    auto linked = engine::link_host_functions(module_->info(), host);
+    if (!linked) return tl::unexpected(linked.error());
     wi::RefVec imports;
-    for (const auto& import : mod->import_types()) {
-      if (import.type->kind != wabt::ExternalKind::Func) {
-        return make_error(ErrorCode::kLinkError,
-                          "unsupported import " + quote_untrusted(import.module + "." + import.name) + " (" +
-                              std::string(wabt::GetKindName(import.type->kind)) +
-                              "): wasmcap provides only host functions");
-      }
-      const HostFunc* hf = host.find(import.module, import.name);
-      auto& ft = *wabt::cast<wi::FuncType>(import.type.get());
-      FuncSig want = sig_from(ft);
-      if (hf == nullptr) {
-        return make_error(ErrorCode::kLinkError,
-                          "unknown import " + quote_untrusted(import.module + "." + import.name) + " " +
-                              want.to_string() + ": no host function of that name is granted");
-      }
-      if (hf->sig != want) {
-        return make_error(ErrorCode::kLinkError,
-                          "import " + quote_untrusted(import.module + "." + import.name) + " has signature " +
-                              want.to_string() + ", host provides " + hf->sig.to_string());
-      }
-      imports.push_back(make_host_func(ft, hf).ref());
+    const auto& import_types = mod->import_types();
+    for (size_t i = 0; i < import_types.size(); ++i) {
+      auto& ft = *wabt::cast<wi::FuncType>(import_types[i].type.get());
+      imports.push_back(make_host_func(ft, (*linked)[i]).ref());
     }
 
     wi::Trap::Ptr trap;
@@ -378,51 +366,15 @@ class InterpInstance final : public Instance {
     if (start_func) {
       auto func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start_func]);
       wi::Values none;
-      if (auto r = run_func(func, {}, &none); !r) return r;
+      if (auto r = run_func(func, {}, &none); !r) {
+        Error e = r.error();
+        engine::note_memory_at_cap(&e, memory(), limits_);
+        return tl::unexpected(std::move(e));
+      }
       // proc_exit in the start function ends the run: every later call reports that exit.
-      if (exit_requested_) start_exit_ = exit_code_;
+      if (exit_requested_) set_start_exit(exit_code_);
     }
     return {};
-  }
-
-  Result<CallOutcome> call(std::string_view export_name, const std::vector<Value>& args) override {
-    if (start_exit_) {
-      CallOutcome out;
-      out.exited = true;
-      out.exit_code = *start_exit_;
-      return out;
-    }
-    const auto& exports = module_->info().exports;
-    size_t index = exports.size();
-    for (size_t i = 0; i < exports.size(); ++i) {
-      if (exports[i].name == export_name && exports[i].kind == ExternKind::kFunc) index = i;
-    }
-    if (index == exports.size()) {
-      return make_error(ErrorCode::kNoEntryPoint,
-                        "module has no exported function " + quote_untrusted(export_name));
-    }
-    wi::Ref ref = instance_->exports()[index];
-    auto func = store_.UnsafeGet<wi::Func>(ref);
-    const wi::FuncType& ft = func->type();
-    if (auto ok = check_call_args(export_name, exports[index].sig, args); !ok) {
-      return tl::unexpected(ok.error());
-    }
-    wi::Values params;
-    for (const Value& v : args) params.push_back(to_wabt_value(v));
-    wi::Values results;
-    auto rr = run_func(func, params, &results);
-    if (!rr) return tl::unexpected(rr.error());
-    if (exit_requested_) {
-      CallOutcome out;
-      out.exited = true;
-      out.exit_code = exit_code_;
-      return out;
-    }
-    CallOutcome out;
-    for (size_t i = 0; i < results.size(); ++i) {
-      out.results.push_back(from_wabt_value(ft.results[i], results[i]));
-    }
-    return out;
   }
 
   Result<Value> get_global(std::string_view export_name) override {
@@ -449,6 +401,28 @@ class InterpInstance final : public Instance {
   }
 
   uint64_t fuel_consumed() const override { return fuel_used_; }
+
+ protected:
+  // Instance::call's hooks: raw slots two a value (v128 crosses), wabt Values in between.
+  const ModuleInfo& module_info() const override { return module_->info(); }
+  const ExecLimits& exec_limits() const override { return limits_; }
+  uint32_t raw_stride() const override { return 2; }
+  Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
+    auto func = store_.UnsafeGet<wi::Func>(instance_->exports()[index]);
+    const wi::FuncType& ft = func->type();
+    wi::Values params;
+    for (size_t i = 0; i < ft.params.size(); ++i) {
+      params.push_back(
+          to_wabt_value(engine::value_from_raw(from_wabt(ft.params[i]), &args[2 * i])));
+    }
+    wi::Values out;
+    if (auto rr = run_func(func, params, &out); !rr) return tl::unexpected(rr.error());
+    if (exit_requested_) return RunEnd{true, exit_code_};
+    for (size_t i = 0; i < out.size(); ++i) {
+      engine::raw_from_value(from_wabt_value(ft.results[i], out[i]), &results[2 * i]);
+    }
+    return RunEnd{};
+  }
 
  private:
   // Runs `func` under the instance's limits, in slices. Ok() also covers a guest exit
@@ -565,14 +539,7 @@ class InterpInstance final : public Instance {
   }
 
   std::optional<Error> check_limits() const {
-    if (limits_.interrupt != nullptr && limits_.interrupt->load(std::memory_order_relaxed)) {
-      return Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
-    }
-    if (limits_.deadline != std::chrono::steady_clock::time_point::max() &&
-        std::chrono::steady_clock::now() >= limits_.deadline) {
-      return Error(ErrorCode::kDeadlineExceeded,
-                   "wall-clock deadline exceeded; raise --timeout-ms");
-    }
+    if (deadline_reached(limits_)) return deadline_error(limits_);
     return std::nullopt;
   }
 
@@ -581,14 +548,7 @@ class InterpInstance final : public Instance {
     std::string msg = trap ? trap->message() : std::string(fallback);
     ErrorCode code = classify_trap(msg);
     if (trap) msg += where(*trap);
-    // The trap keeps its own code; when memory sits at the cap, say so, since a refused
-    // memory.grow is the usual cause of a later trap (allocators abort on failure).
-    if (memory_ != nullptr && limits_.max_memory_pages < 65536 &&
-        memory_->PageSize() >= limits_.max_memory_pages) {
-      msg += " (note: linear memory is at the limit of " +
-             std::to_string(limits_.max_memory_pages) + " pages; raise --max-memory-mb if the "
-             "guest needs more)";
-    }
+    // (Instance::call and the start function add the note on memory at its cap.)
     return tl::unexpected(Error(code, msg));
   }
 
@@ -638,74 +598,52 @@ class InterpInstance final : public Instance {
     }
   }
 
+  // wabt's side of the host boundary (engine/host_call.h): its Values become raw slots for
+  // invoke_host, and its results Values again; the outcome becomes a wabt trap to unwind with.
   wi::HostFunc::Ptr make_host_func(const wi::FuncType& ft, const HostFunc* hf) {
-    FuncSig sig = hf->sig;
-    const HostCallback* cb = &hf->callback;  // HostFuncTable outlives the instance
-    std::string qualified = hf->module + "." + hf->name;
     return wi::HostFunc::New(
         store_, ft,
-        [this, sig, cb, qualified](wi::Thread&, const wi::Values& params, wi::Values& results,
-                                   wi::Trap::Ptr* out_trap) -> wabt::Result {
+        [this, hf](wi::Thread&, const wi::Values& params, wi::Values& results,
+                   wi::Trap::Ptr* out_trap) -> wabt::Result {
           // Never run host code on top of a corrupt guest stack (see run_func).
           if (pending_trap_ != nullptr && *pending_trap_) {
             *out_trap = *pending_trap_;
             return wabt::Result::Error;
           }
-          Value small_args[16];
-          std::vector<Value> big_args;
-          Value* args = small_args;
-          if (params.size() > 16) {
-            big_args.resize(params.size());
-            args = big_args.data();
+          const FuncSig& sig = hf->sig;
+          engine::RawSlot inline_raw[16];
+          std::vector<engine::RawSlot> heap_raw;
+          engine::RawSlot* raw = inline_raw;
+          const size_t n = std::max(sig.params.size(), sig.results.size());
+          if (n > 16) {
+            heap_raw.resize(n);
+            raw = heap_raw.data();
           }
-          for (size_t i = 0; i < params.size(); ++i) {
-            args[i] = from_wabt_value(to_wabt(sig.params[i]), params[i]);
+          for (size_t i = 0; i < sig.params.size(); ++i) {
+            engine::raw_from_value(from_wabt_value(to_wabt(sig.params[i]), params[i]), &raw[i]);
           }
-          Value small_rets[4];
-          std::vector<Value> big_rets;
-          Value* rets = small_rets;
-          if (results.size() > 4) {
-            big_rets.resize(results.size());
-            rets = big_rets.data();
-          }
-          HostContext ctx;
-          ctx.memory = memory();
-          ctx.limits = &limits_;
-          if (limits_.fuel != 0) {
-            // The running slice is counted whole (as run_func will): deterministic.
-            ctx.fuel_left = limits_.fuel - std::min(limits_.fuel, fuel_used_ + running_slice_);
-          }
-          HostCallResult r = (*cb)(ctx, args, rets);
-          // Host work is metered (HostContext::charge_fuel), and a host call may have lasted
-          // long: check fuel, the deadline and the interrupt now rather than at the end of the
-          // slice, which could hold thousands more host calls.
-          fuel_used_ += ctx.fuel_charged;
-          if (r.status == HostStatus::kOk) {
-            if (limits_.fuel != 0 && ctx.fuel_spent()) {
-              r = HostCallResult::fail(Error(ErrorCode::kFuelExhausted,
-                                             "fuel exhausted (host work included); raise --fuel"));
-            } else if (auto e = check_limits()) {
-              r = HostCallResult::fail(*e);
-            }
-          }
-          switch (r.status) {
-            case HostStatus::kOk:
+          engine::HostCall call;
+          call.memory = memory();
+          call.limits = &limits_;
+          call.fuel_used = fuel_used_ + running_slice_;  // the running slice counted whole,
+                                                         // as run_func will: deterministic
+          engine::HostCallEnd end =
+              engine::invoke_host(*hf, call, raw, raw, sizeof(engine::RawSlot));
+          fuel_used_ += call.fuel_charged;
+          switch (end) {
+            case engine::HostCallEnd::kContinue:
               for (size_t i = 0; i < results.size(); ++i) {
-                results[i] = to_wabt_value(rets[i]);
+                results[i] = to_wabt_value(engine::value_from_raw(sig.results[i], &raw[i]));
               }
               return wabt::Result::Ok;
-            case HostStatus::kExit:
+            case engine::HostCallEnd::kExit:
               exit_requested_ = true;
-              exit_code_ = r.exit_code;
+              exit_code_ = call.exit_code;
               *out_trap = wi::Trap::New(store_, kExitTrapMarker);
               return wabt::Result::Error;
-            case HostStatus::kTrap:
-              host_error_ = Error(ErrorCode::kTrapHost, qualified + ": " + r.message);
-              *out_trap = wi::Trap::New(store_, r.message);
-              return wabt::Result::Error;
-            case HostStatus::kFail:
-              host_error_ = Error(r.error_code, r.message);
-              *out_trap = wi::Trap::New(store_, r.message);
+            case engine::HostCallEnd::kStop:
+              host_error_ = std::move(call.error);
+              *out_trap = wi::Trap::New(store_, host_error_->message);
               return wabt::Result::Error;
           }
           return wabt::Result::Error;
@@ -888,7 +826,6 @@ class InterpInstance final : public Instance {
   int32_t exit_code_ = 0;
   std::optional<Error> host_error_;
   wi::Trap::Ptr* pending_trap_ = nullptr;  // the trap slot of the running call, if any
-  std::optional<int32_t> start_exit_;      // the start function called proc_exit
 };
 
 class InterpEngine final : public Engine {

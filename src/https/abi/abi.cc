@@ -19,6 +19,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/host_bind.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
 
@@ -68,15 +69,16 @@ class AbiState {
  public:
   explicit AbiState(std::shared_ptr<Client> client) : client_(std::move(client)) {}
 
-  // `*run_over` is set when the run's deadline passed or its interrupt was raised during the
-  // call: the caller then ends the run (the request's outcome is still behind the handle).
-  E request(HostContext& c, const Value* a, bool* run_over) {
+  // --- The imports: each member's parameters are the import's, in order (host_bind.h) ---
+
+  uint32_t version(const GuestMemory&) { return kAbiVersion; }
+
+  // When the run's deadline passed or its interrupt was raised during the call, the run ends
+  // after it (take_termination; the request's outcome is still behind the handle).
+  E request(HostContext& c, uint32_t method_ptr, uint32_t method_len, uint32_t url_ptr,
+            uint32_t url_len, uint32_t headers_ptr, uint32_t header_count, uint32_t body_ptr,
+            uint32_t body_len, uint32_t flags, uint32_t handle_out) {
     const GuestMemory& m = c.memory;
-    const uint32_t method_ptr = a[0].i32, method_len = a[1].i32;
-    const uint32_t url_ptr = a[2].i32, url_len = a[3].i32;
-    const uint32_t headers_ptr = a[4].i32, header_count = a[5].i32;
-    const uint32_t body_ptr = a[6].i32, body_len = a[7].i32;
-    const uint32_t flags = a[8].i32, handle_out = a[9].i32;
 
     if ((flags & ~kFlagStrict) != 0) return E::kInval;  // unknown bits: a newer ABI's guest
     if (header_count > kMaxRequestHeaders) return E::kInval;
@@ -160,7 +162,14 @@ class AbiState {
     const bool cut_by_deadline = !outcome && outcome.error().code == HttpsError::kTimeout &&
                                  req.deadline != std::chrono::steady_clock::time_point::max() &&
                                  now + std::chrono::milliseconds(50) >= req.deadline;
-    *run_over = interrupted || now >= req.deadline || cut_by_deadline;
+    if (interrupted || now >= req.deadline || cut_by_deadline) {
+      // The transfer was cut by the run's deadline or interrupt: the run ends here (its audit
+      // record is written), not at the engine's next check. The wording is every engine's.
+      ExecLimits limits;  // (c.limits is set by every engine; req holds the same two fields)
+      limits.deadline = req.deadline;
+      limits.interrupt = req.interrupt;
+      termination_ = deadline_error(limits, "wasmcap_https.request");
+    }
     return store(m, handle_out, std::move(outcome));
   }
 
@@ -189,22 +198,18 @@ class AbiState {
     return E::kOk;
   }
 
-  E header_part(const GuestMemory& m, const Value* a, bool name) {
-    const uint32_t handle = a[0].i32, index = a[1].i32, buf = a[2].i32, buf_len = a[3].i32,
-                   len_out = a[4].i32;
-    std::lock_guard<std::mutex> lock(mu_);
-    const Outcome* o = find(handle);
-    if (o == nullptr) return E::kBadHandle;
-    if (!o->has_value()) return E::kWrongKind;
-    if (index >= (*o)->headers.size()) return E::kRange;
-    const Header& h = (*o)->headers[index];
-    return copy_out(m, name ? h.name : h.value, buf, buf_len, len_out);
+  E header_name(const GuestMemory& m, uint32_t handle, uint32_t index, uint32_t buf,
+                uint32_t buf_len, uint32_t len_out) {
+    return header_part(m, handle, index, buf, buf_len, len_out, true);
   }
 
-  E body_read(const GuestMemory& m, const Value* a) {
-    const uint32_t handle = a[0].i32;
-    const uint64_t offset = a[1].i64;
-    const uint32_t buf = a[2].i32, buf_len = a[3].i32, nread_out = a[4].i32;
+  E header_value(const GuestMemory& m, uint32_t handle, uint32_t index, uint32_t buf,
+                 uint32_t buf_len, uint32_t len_out) {
+    return header_part(m, handle, index, buf, buf_len, len_out, false);
+  }
+
+  E body_read(const GuestMemory& m, uint32_t handle, uint64_t offset, uint32_t buf,
+              uint32_t buf_len, uint32_t nread_out) {
     std::lock_guard<std::mutex> lock(mu_);
     const Outcome* o = find(handle);
     if (o == nullptr) return E::kBadHandle;
@@ -220,8 +225,44 @@ class AbiState {
     return E::kOk;
   }
 
-  E error_part(const GuestMemory& m, const Value* a, bool code) {
-    const uint32_t handle = a[0].i32, buf = a[1].i32, buf_len = a[2].i32, len_out = a[3].i32;
+  E error_code(const GuestMemory& m, uint32_t handle, uint32_t buf, uint32_t buf_len,
+               uint32_t len_out) {
+    return error_part(m, handle, buf, buf_len, len_out, true);
+  }
+
+  E error_message(const GuestMemory& m, uint32_t handle, uint32_t buf, uint32_t buf_len,
+                  uint32_t len_out) {
+    return error_part(m, handle, buf, buf_len, len_out, false);
+  }
+
+  E close(const GuestMemory&, uint32_t handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return open_.erase(handle) == 1 ? E::kOk : E::kBadHandle;
+  }
+
+  // The error that ends the run after this call, if any (a request cut by the deadline).
+  std::optional<Error> take_termination() {
+    std::optional<Error> t = std::move(termination_);
+    termination_.reset();
+    return t;
+  }
+
+ private:
+  static constexpr uint32_t kFlagStrict = 1;
+
+  E header_part(const GuestMemory& m, uint32_t handle, uint32_t index, uint32_t buf,
+                uint32_t buf_len, uint32_t len_out, bool name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Outcome* o = find(handle);
+    if (o == nullptr) return E::kBadHandle;
+    if (!o->has_value()) return E::kWrongKind;
+    if (index >= (*o)->headers.size()) return E::kRange;
+    const Header& h = (*o)->headers[index];
+    return copy_out(m, name ? h.name : h.value, buf, buf_len, len_out);
+  }
+
+  E error_part(const GuestMemory& m, uint32_t handle, uint32_t buf, uint32_t buf_len,
+               uint32_t len_out, bool code) {
     std::lock_guard<std::mutex> lock(mu_);
     const Outcome* o = find(handle);
     if (o == nullptr) return E::kBadHandle;
@@ -229,14 +270,6 @@ class AbiState {
     if (code) return copy_out(m, error_name(o->error().code), buf, buf_len, len_out);
     return copy_out(m, o->error().message, buf, buf_len, len_out);
   }
-
-  E close(uint32_t handle) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return open_.erase(handle) == 1 ? E::kOk : E::kBadHandle;
-  }
-
- private:
-  static constexpr uint32_t kFlagStrict = 1;
 
   // Keeps `outcome` behind a new handle and writes the handle to the guest. Called with mu_ held
   // after the room and the handle_out range were checked (memory cannot shrink during a call).
@@ -276,84 +309,66 @@ class AbiState {
   std::mutex mu_;
   std::map<uint32_t, Outcome> open_;
   uint32_t next_handle_ = 1;  // 0 is never a handle; wraps to 0 only after 2^32-1 requests
+  std::optional<Error> termination_;  // set by request(), taken after the call
 };
 
-HostFunc make(const char* name, std::vector<ValType> params, std::vector<ValType> results,
-              HostCallback cb) {
+// One list, many uses: registration and the names table. Each import's wasm signature comes
+// from its AbiState member's parameter types (engine/host_bind.h), as for WASI.
+#define WASMCAP_HTTPS_ABI_FUNCTIONS(X) \
+  X(version)                           \
+  X(request)                           \
+  X(response_info)                     \
+  X(header_name)                       \
+  X(header_value)                      \
+  X(body_read)                         \
+  X(error_code)                        \
+  X(error_message)                     \
+  X(close)
+
+using AbiImport = host_bind::Import<AbiState>;
+
+constexpr AbiImport kImports[] = {
+#define WASMCAP_IMPORT(name) WASMCAP_BIND_IMPORT(AbiState, name),
+    WASMCAP_HTTPS_ABI_FUNCTIONS(WASMCAP_IMPORT)
+#undef WASMCAP_IMPORT
+};
+
+// Every function returns an errno (version() its number) and ends the run only when request()
+// says so. An exception (running out of host memory while copying a request or storing a
+// response: the only allocations in proportion to guest input) ends the run with an error at
+// the engine boundary (engine/host_call.h), never unwinds through an engine.
+HostFunc bind_import(const std::shared_ptr<AbiState>& st, const AbiImport& import) {
   HostFunc f;
   f.module = kAbiModule;
-  f.name = name;
-  f.sig = FuncSig{std::move(params), std::move(results)};
-  f.callback = std::move(cb);
+  f.name = import.name;
+  f.sig = import.sig();
+  host_bind::Invoke<AbiState> invoke = import.invoke;
+  f.callback = [st, invoke](HostContext& ctx, const Value* args, Value* results) {
+    try {
+      invoke(*st, ctx, args, results);
+    } catch (...) {
+      (void)st->take_termination();  // nothing of the failed call is left for the next one
+      throw;
+    }
+    if (auto t = st->take_termination()) return HostCallResult::fail(std::move(*t));
+    return HostCallResult::ok();
+  };
   return f;
-}
-
-HostCallResult ret(Value* results, E e) {
-  results[0] = Value::I32(static_cast<uint32_t>(e));
-  return HostCallResult::ok();
 }
 
 }  // namespace
 
 void register_https_abi(std::shared_ptr<Client> client, HostFuncTable& table) {
   auto st = std::make_shared<AbiState>(std::move(client));
-  constexpr ValType I = ValType::kI32, L = ValType::kI64;
-  table.add(make("version", {}, {I}, [](HostContext&, const Value*, Value* r) {
-    r[0] = Value::I32(kAbiVersion);
-    return HostCallResult::ok();
-  }));
-  table.add(make("request", {I, I, I, I, I, I, I, I, I, I}, {I},
-                 [st](HostContext& c, const Value* a, Value* r) {
-                   // The only callback that allocates in proportion to guest input (the copied
-                   // request, the stored response): running out of host memory ends the run
-                   // with an error instead of unwinding an exception through the engine.
-                   try {
-                     bool run_over = false;
-                     E e = st->request(c, a, &run_over);
-                     if (run_over) {
-                       // The transfer was cut by the run's deadline or interrupt: the run ends
-                       // here (its audit record is written), not at the engine's next check.
-                       return HostCallResult::fail(
-                           Error(ErrorCode::kDeadlineExceeded,
-                                 "wall-clock deadline exceeded (or the run was interrupted) "
-                                 "during wasmcap_https.request; raise the run's timeout"));
-                     }
-                     return ret(r, e);
-                   } catch (const std::exception& e) {
-                     return HostCallResult::fail(Error(
-                         ErrorCode::kInternal, std::string("wasmcap_https.request: ") + e.what()));
-                   }
-                 }));
-  table.add(make("response_info", {I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
-    return ret(r, st->response_info(c.memory, a[0].i32, a[1].i32));
-  }));
-  table.add(make("header_name", {I, I, I, I, I}, {I},
-                 [st](HostContext& c, const Value* a, Value* r) {
-                   return ret(r, st->header_part(c.memory, a, true));
-                 }));
-  table.add(make("header_value", {I, I, I, I, I}, {I},
-                 [st](HostContext& c, const Value* a, Value* r) {
-                   return ret(r, st->header_part(c.memory, a, false));
-                 }));
-  table.add(make("body_read", {I, L, I, I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
-    return ret(r, st->body_read(c.memory, a));
-  }));
-  table.add(make("error_code", {I, I, I, I}, {I}, [st](HostContext& c, const Value* a, Value* r) {
-    return ret(r, st->error_part(c.memory, a, true));
-  }));
-  table.add(make("error_message", {I, I, I, I}, {I},
-                 [st](HostContext& c, const Value* a, Value* r) {
-                   return ret(r, st->error_part(c.memory, a, false));
-                 }));
-  table.add(make("close", {I}, {I}, [st](HostContext&, const Value* a, Value* r) {
-    return ret(r, st->close(a[0].i32));
-  }));
+  for (const AbiImport& import : kImports) table.add(bind_import(st, import));
 }
 
 const std::vector<std::string>& https_abi_function_names() {
   static const std::vector<std::string> names = {
-      "version",    "request",    "response_info", "header_name", "header_value",
-      "body_read",  "error_code", "error_message", "close"};
+#define WASMCAP_NAME(name) #name,
+      WASMCAP_HTTPS_ABI_FUNCTIONS(WASMCAP_NAME)
+#undef WASMCAP_NAME
+  };
   return names;
 }
 
