@@ -97,3 +97,30 @@ inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
 }
 
 }  // namespace wasmcap
+
+// WASMCAP_TRY(expr): if the Result `expr` holds an error, returns it from the enclosing function
+// (which returns a Result of any type); otherwise goes on. `expr` is evaluated once. A named
+// Result is neither copied nor moved from (its error is copied out), so
+//     auto file = open_file(path);
+//     WASMCAP_TRY(file);
+//     use(*file);
+// is the same as `if (!file) return tl::unexpected(file.error());`.
+#define WASMCAP_TRY(expr)                                                                     \
+  do {                                                                                        \
+    auto&& wasmcap_try_r_ = (expr);                                                           \
+    if (!wasmcap_try_r_) {                                                                    \
+      return ::tl::unexpected(std::forward<decltype(wasmcap_try_r_)>(wasmcap_try_r_).error()); \
+    }                                                                                         \
+  } while (0)
+
+// WASMCAP_TRY_ASSIGN(lhs, expr): assigns the value of the Result `expr` to `lhs`, or returns its
+// error from the enclosing function as WASMCAP_TRY does. A temporary's value is moved, a named
+// Result's copied.
+#define WASMCAP_TRY_ASSIGN(lhs, expr)                                                         \
+  do {                                                                                        \
+    auto&& wasmcap_try_r_ = (expr);                                                           \
+    if (!wasmcap_try_r_) {                                                                    \
+      return ::tl::unexpected(std::forward<decltype(wasmcap_try_r_)>(wasmcap_try_r_).error()); \
+    }                                                                                         \
+    lhs = *std::forward<decltype(wasmcap_try_r_)>(wasmcap_try_r_);                            \
+  } while (0)

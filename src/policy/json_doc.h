@@ -16,20 +16,7 @@ namespace wasmcap::policy {
 
 using Json = nlohmann::json;
 
-// Propagates the error of a Result expression from the enclosing function.
-#define WASMCAP_TRY(expr)                                                       \
-  do {                                                                          \
-    auto wasmcap_try_r_ = (expr);                                               \
-    if (!wasmcap_try_r_) return tl::unexpected(std::move(wasmcap_try_r_).error()); \
-  } while (0)
-
-// Assigns the value of a Result expression to `lhs`, or propagates its error.
-#define WASMCAP_TRY_ASSIGN(lhs, expr)                                           \
-  do {                                                                          \
-    auto wasmcap_try_r_ = (expr);                                               \
-    if (!wasmcap_try_r_) return tl::unexpected(std::move(wasmcap_try_r_).error()); \
-    lhs = std::move(*wasmcap_try_r_);                                           \
-  } while (0)
+// (WASMCAP_TRY and WASMCAP_TRY_ASSIGN: wasmcap/error.h.)
 
 // Escaping of untrusted text and JSON paths for messages: the decoder's (src/common/json.h).
 using json::index_path;

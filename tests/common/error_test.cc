@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -86,6 +87,101 @@ TEST(ErrorTest, QuoteUntrustedEscapesEverythingButPrintableAscii) {
   EXPECT_EQ(display_untrusted(""), "\"\"");
   EXPECT_EQ(display_untrusted("x\ny"), "\"x\\x0ay\"");
   EXPECT_EQ(display_untrusted(huge).size(), 1 + 64 + 3 + 1);
+}
+
+// --- WASMCAP_TRY / WASMCAP_TRY_ASSIGN ----------------------------------------------------------
+
+Result<int> int_or_error(bool ok, int* calls) {
+  ++*calls;
+  if (!ok) return make_error(ErrorCode::kNotFound, "no such thing");
+  return 7;
+}
+
+Result<void> void_or_error(bool ok) {
+  if (!ok) return make_error(ErrorCode::kIo, "disk on fire");
+  return {};
+}
+
+// A function of another Result type: the error crosses over unchanged.
+Result<std::string> uses_try(bool int_ok, bool void_ok, int* calls, bool* reached_end) {
+  WASMCAP_TRY(int_or_error(int_ok, calls));
+  WASMCAP_TRY(void_or_error(void_ok));
+  *reached_end = true;
+  return std::string("done");
+}
+
+TEST(ErrorTry, PropagatesTheFirstErrorUnchangedAndEvaluatesOnce) {
+  int calls = 0;
+  bool end = false;
+  auto r = uses_try(false, true, &calls, &end);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().message, "no such thing");
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(end) << "WASMCAP_TRY went on after an error";
+
+  calls = 0;
+  r = uses_try(true, false, &calls, &end);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_EQ(r.error().message, "disk on fire");
+  EXPECT_FALSE(end);
+
+  r = uses_try(true, true, &calls, &end);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(*r, "done");
+  EXPECT_TRUE(end);
+}
+
+// A named Result (here one that outlives the function, as a member would) is left as it was:
+// its error is copied out, not moved (a moved-from message would be empty afterwards). A
+// move-only value compiles: the Result itself is never copied.
+Result<void> try_named(Result<std::unique_ptr<int>>& outer) {
+  WASMCAP_TRY(outer);
+  return {};
+}
+
+TEST(ErrorTry, NamedResultIsNeitherCopiedNorMovedFrom) {
+  Result<std::unique_ptr<int>> outer = make_error(ErrorCode::kGrantDenied, "not granted: fs /w");
+  auto r = try_named(outer);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "not granted: fs /w");
+  ASSERT_FALSE(outer.has_value());
+  EXPECT_EQ(outer.error().message, "not granted: fs /w");
+  Result<std::unique_ptr<int>> fine = std::make_unique<int>(3);
+  EXPECT_TRUE(try_named(fine).has_value());
+  EXPECT_EQ(**fine, 3);
+}
+
+Result<int> assign_from(Result<std::unique_ptr<int>> temp, Result<std::string>& named,
+                        std::string* copy) {
+  std::unique_ptr<int> p;
+  WASMCAP_TRY_ASSIGN(p, std::move(temp));  // a temporary's value is moved
+  WASMCAP_TRY_ASSIGN(*copy, named);        // a named Result's value is copied
+  return *p;
+}
+
+TEST(ErrorTry, AssignTakesTheValueOrReturnsTheError) {
+  std::string copy;
+  Result<std::string> named = std::string("kept");
+  auto r = assign_from(std::make_unique<int>(41), named, &copy);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(*r, 41);
+  EXPECT_EQ(copy, "kept");
+  EXPECT_EQ(*named, "kept");
+
+  copy.clear();
+  r = assign_from(make_error(ErrorCode::kBundleInvalid, "bad entry"), named, &copy);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kBundleInvalid);
+  EXPECT_EQ(r.error().message, "bad entry");
+  EXPECT_EQ(copy, "") << "WASMCAP_TRY_ASSIGN went on after an error";
+
+  Result<std::string> failed = make_error(ErrorCode::kConfigInvalid, "bad config");
+  r = assign_from(std::make_unique<int>(1), failed, &copy);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "bad config");
+  EXPECT_EQ(failed.error().message, "bad config");
 }
 
 }  // namespace

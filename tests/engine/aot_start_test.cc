@@ -28,63 +28,17 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::guest_bytes;
-
-// testing::TempDir with its path as a member, as this file's tests use it.
-struct TempDir : testing::TempDir {
-  const fs::path dir = path();
-};
-
-std::vector<fs::path> with_suffix(const fs::path& dir, const std::string& suffix) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string n = e.path().filename().string();
-    if (n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      out.push_back(e.path());
-    }
-  }
-  return out;
-}
-
-std::vector<fs::path> tmp_dirs(const fs::path& cache) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cache, ec)) {
-    if (e.path().filename().string().rfind("tmp-", 0) == 0) out.push_back(e.path());
-  }
-  return out;
-}
-
-// Live (not zombie) processes whose command line contains `needle`.
-std::vector<std::string> processes_with(const std::string& needle) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string pid = e.path().filename().string();
-    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
-    if (pid == std::to_string(getpid())) continue;
-    std::string cmd = testing::read_text(e.path() / "cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    if (cmd.find(needle) != std::string::npos) out.push_back(pid + ": " + cmd.substr(0, 200));
-  }
-  return out;
-}
+using testing::files_ending;
+using testing::files_starting;
+using testing::processes_with;
+using testing::TempDir;
+using testing::wait_until;
 
 bool alive(int pid) {  // running, not a zombie waiting to be reaped
   std::string stat = testing::read_text("/proc/" + std::to_string(pid) + "/stat");
   size_t close_paren = stat.rfind(')');
   return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
          stat[close_paren + 2] != 'Z' && stat[close_paren + 2] != 'X';
-}
-
-template <typename F>
-bool wait_for(F cond, int ms) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 // No background compile holds a slot of this cache any more (the worker exited).
@@ -131,9 +85,9 @@ RunOptions auto_options(const fs::path& cache, const std::string& compiler,
 // gate (no cache entry exists when it returns); once the compile finishes, the next run is aot.
 TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate), &notices);
 
   auto first = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
@@ -147,7 +101,7 @@ TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
             std::string::npos)
       << notices[0];
   // The order of events: the run is over, the compile is not (it waits for the gate).
-  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_TRUE(files_ending(cache.path(), ".meta").empty());
   EXPECT_TRUE(alive(pid));
 
   // A second run while the compile is under way interprets too and starts no second compile.
@@ -161,9 +115,9 @@ TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
       << notices[0];
 
   testing::write_text(gate, "");
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
-  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
-  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
+  EXPECT_EQ(files_ending(cache.path(), ".meta").size(), 1u);
+  EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
   EXPECT_FALSE(alive(pid));
 
   notices.clear();
@@ -179,12 +133,12 @@ TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
 // ends (and its pipes reach end-of-file) while the compile goes on; -q silences the notice.
 TEST(AotBackground, CliSaysWhichEngineRanAndDoesNotWaitForTheCompile) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
-  const std::string cc = gated_compiler(bin.dir, gate);
+  const fs::path gate = bin.path() / "gate";
+  const std::string cc = gated_compiler(bin.path(), gate);
   const std::string hello = testing::guest_path("hello");
   testing::ProcOptions po;
   po.extra_env = {{"WASMCAP_CC", cc}, {"WASMCAP_AOT_OPT", "0"}};
-  auto a = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.dir.string(), hello}, po);
+  auto a = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.path().string(), hello}, po);
   ASSERT_TRUE(a.exited) << testing::describe(a);
   EXPECT_EQ(a.exit_code, 0) << testing::describe(a);
   EXPECT_EQ(a.out, "hello from wasm\n");
@@ -196,16 +150,16 @@ TEST(AotBackground, CliSaysWhichEngineRanAndDoesNotWaitForTheCompile) {
   ASSERT_GT(pid, 0);
   // Our pipes reached end-of-file, yet the worker still runs: it holds none of our descriptors.
   EXPECT_TRUE(alive(pid)) << "the run returned only after the background compile ended";
-  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_TRUE(files_ending(cache.path(), ".meta").empty());
 
   auto q = testing::run_cli(
-      {"run", "--engine", "auto", "-q", "--cache-dir", cache.dir.string(), hello}, po);
+      {"run", "--engine", "auto", "-q", "--cache-dir", cache.path().string(), hello}, po);
   EXPECT_EQ(q.exit_code, 0) << testing::describe(q);
   EXPECT_EQ(q.err, "");
 
   testing::write_text(gate, "");
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
-  auto b = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.dir.string(), hello}, po);
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
+  auto b = testing::run_cli({"run", "--engine", "auto", "--cache-dir", cache.path().string(), hello}, po);
   EXPECT_EQ(b.exit_code, 0) << testing::describe(b);
   EXPECT_EQ(b.out, "hello from wasm\n");
   EXPECT_EQ(b.err, "wasmcap: engine auto: aot (compiled object from the cache)\n");
@@ -216,17 +170,17 @@ TEST(AotBackground, CliSaysWhichEngineRanAndDoesNotWaitForTheCompile) {
 // the foreground (and, failing again, interprets).
 TEST(AotBackground, FailedCompileIsRecordedAndNotRepeated) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   testing::write_text(gate, "");
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate, /*fail=*/true), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate, /*fail=*/true), &notices);
   auto first = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
   ASSERT_GT(first.report->background_compile_pid, 0);
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
-  EXPECT_EQ(with_suffix(cache.dir, ".failed").size(), 1u);
-  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
-  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 60000));
+  EXPECT_EQ(files_ending(cache.path(), ".failed").size(), 1u);
+  EXPECT_TRUE(files_ending(cache.path(), ".meta").empty());
+  EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
 
   notices.clear();
   auto second = testing::run_guest(guest_bytes("hello"), o);
@@ -258,7 +212,7 @@ TEST(AotBackground, TransientIoFailureIsNotRemembered) {
   TempDir cache, bin;
   // A compiler that fails as gcc does on a full disk while `disk_full` exists (one script
   // throughout: the compiler's identity is part of the cache key).
-  const fs::path full = bin.dir / "fullcc", disk_full = bin.dir / "disk_full";
+  const fs::path full = bin.path() / "fullcc", disk_full = bin.path() / "disk_full";
   testing::write_text(disk_full, "");
   testing::write_text(full, "#!/bin/sh\n"
                             "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
@@ -269,13 +223,13 @@ TEST(AotBackground, TransientIoFailureIsNotRemembered) {
                             "exec cc \"$@\"\n");
   chmod(full.c_str(), 0755);
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, full.string(), &notices);
+  RunOptions o = auto_options(cache.path(), full.string(), &notices);
   auto first = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
   ASSERT_GT(first.report->background_compile_pid, 0);
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
-  EXPECT_TRUE(with_suffix(cache.dir, ".failed").empty()) << "a full disk is not the module's fault";
-  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 60000));
+  EXPECT_TRUE(files_ending(cache.path(), ".failed").empty()) << "a full disk is not the module's fault";
+  EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
 
   // A foreground compile (--wait-for-compile) that fails on the full disk: auto runs the module
   // on the interpreter and says why, naming the OS error (before: the run failed with 74, though
@@ -290,7 +244,7 @@ TEST(AotBackground, TransientIoFailureIsNotRemembered) {
   EXPECT_NE(notices[0].find("engine auto: fast interpreter (aot: io_error: "), std::string::npos)
       << notices[0];
   EXPECT_NE(notices[0].find("No space left on device"), std::string::npos) << notices[0];
-  EXPECT_TRUE(with_suffix(cache.dir, ".failed").empty());
+  EXPECT_TRUE(files_ending(cache.path(), ".failed").empty());
 
   // Space is back: the next auto run starts a background compile, which stores the entry.
   fs::remove(disk_full);
@@ -298,8 +252,8 @@ TEST(AotBackground, TransientIoFailureIsNotRemembered) {
   auto second = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
   EXPECT_GT(second.report->background_compile_pid, 0);
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
-  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 60000));
+  EXPECT_EQ(files_ending(cache.path(), ".meta").size(), 1u);
 }
 
 // --- fault injection: cache writes (#37) -----------------------------------------------------
@@ -324,8 +278,8 @@ std::vector<std::string> cache_failpoints(const std::vector<std::string>& args, 
 void aot_cache_faults(const std::string& action) {
   TempDir probe;
   const std::string hello = testing::guest_path("hello");
-  auto points = cache_failpoints({"compile", "--cache-dir", (probe.dir / "c").string(), hello},
-                                 probe.dir / "trace");
+  auto points = cache_failpoints({"compile", "--cache-dir", (probe.path() / "c").string(), hello},
+                                 probe.path() / "trace");
   if (points.empty()) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
   for (const char* step : {"cache.aot.tmpdir", "cache.aot.write_source", "cache.aot.store_object",
                            "cache.aot.store_meta"}) {
@@ -337,19 +291,19 @@ void aot_cache_faults(const std::string& action) {
     testing::ProcOptions o;
     o.extra_env = {{"WASMCAP_FAILPOINTS", point + "=" + action}};
     testing::ProcResult f =
-        testing::run_cli({"compile", "--cache-dir", cache.dir.string(), hello}, o);
+        testing::run_cli({"compile", "--cache-dir", cache.path().string(), hello}, o);
     if (action == "kill") {
       EXPECT_EQ(f.term_signal, SIGKILL) << testing::describe(f);
     }
     // The next run is served correctly: from a whole entry, or compiled again.
     testing::ProcResult r = testing::run_cli(
-        {"run", "--engine", "aot", "--cache-dir", cache.dir.string(), hello});
+        {"run", "--engine", "aot", "--cache-dir", cache.path().string(), hello});
     EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
     EXPECT_EQ(r.out, "hello from wasm\n");
-    EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
-    EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
-    EXPECT_EQ(with_suffix(cache.dir, ".so").size(), 1u);
-    EXPECT_TRUE(with_suffix(cache.dir, ".failed").empty());
+    EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
+    EXPECT_EQ(files_ending(cache.path(), ".meta").size(), 1u);
+    EXPECT_EQ(files_ending(cache.path(), ".so").size(), 1u);
+    EXPECT_TRUE(files_ending(cache.path(), ".failed").empty());
   }
 }
 
@@ -360,7 +314,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
   TempDir probe;
   const std::string hello = testing::guest_path("hello");
   auto points = cache_failpoints(
-      {"run", "--engine", "fast", "--cache-dir", (probe.dir / "c").string(), hello}, probe.dir / "trace");
+      {"run", "--engine", "fast", "--cache-dir", (probe.path() / "c").string(), hello}, probe.path() / "trace");
   if (points.empty()) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
   for (const auto& point : points) {
     for (const char* action : {"kill", "enospc", "eio"}) {
@@ -369,7 +323,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
       testing::ProcOptions o;
       o.extra_env = {{"WASMCAP_FAILPOINTS", point + "=" + action}};
       testing::ProcResult f = testing::run_cli(
-          {"run", "--engine", "fast", "--cache-dir", cache.dir.string(), hello}, o);
+          {"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello}, o);
       if (std::string(action) == "kill") {
         EXPECT_EQ(f.term_signal, SIGKILL) << testing::describe(f);
       } else {
@@ -379,7 +333,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
       }
       for (int i = 0; i < 2; ++i) {  // the retry writes the records; the next run uses them
         testing::ProcResult r = testing::run_cli(
-            {"run", "--engine", "fast", "--cache-dir", cache.dir.string(), hello});
+            {"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello});
         EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
         EXPECT_EQ(r.out, "hello from wasm\n");
       }
@@ -419,29 +373,29 @@ TEST(CacheFaults, KilledRecordWritesAreSwept) {
   testing::ProcOptions o;
   o.extra_env = {{"WASMCAP_FAILPOINTS", "cache.replace.rename=kill"}};
   testing::ProcResult k =
-      testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.dir.string(), hello}, o);
+      testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello}, o);
   if (k.term_signal != SIGKILL) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
-  auto left = record_temporaries(cache.dir);
+  auto left = record_temporaries(cache.path());
   ASSERT_EQ(left.size(), 1u) << "the kill left no temporary for this test to sweep";
 
   // A new module (hello plus a custom section: other bytes, so new records are written).
   auto bytes = testing::read_text(hello);
   bytes += std::string("\x00\x04\x03" "abc", 6);
-  const fs::path other = mods.dir / "other.wasm";
+  const fs::path other = mods.path() / "other.wasm";
   testing::write_text(other, bytes);
   auto run_other = [&] {
     testing::ProcResult r =
-        testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.dir.string(), other.string()});
+        testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.path().string(), other.string()});
     EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
     EXPECT_EQ(r.out, "hello from wasm\n");
   };
   // Young: kept (a writer may have created it a moment ago and not locked it yet).
   run_other();
-  EXPECT_EQ(record_temporaries(cache.dir), left);
+  EXPECT_EQ(record_temporaries(cache.path()), left);
 
   // Old, and one more that a live writer holds locked: the old one goes, the held one stays.
   age_by_seconds(left[0], 120);
-  const fs::path held = cache.dir / "valid-held.tmp1";
+  const fs::path held = cache.path() / "valid-held.tmp1";
   testing::write_text(held, "x");
   age_by_seconds(held, 120);
   int fd = ::open(held.c_str(), O_RDONLY);
@@ -449,53 +403,53 @@ TEST(CacheFaults, KilledRecordWritesAreSwept) {
   ASSERT_EQ(flock(fd, LOCK_EX), 0);
   testing::write_text(other, bytes + std::string("\x00\x02\x01" "d", 4));  // new bytes again
   run_other();
-  EXPECT_EQ(record_temporaries(cache.dir), std::vector<fs::path>{held});
+  EXPECT_EQ(record_temporaries(cache.path()), std::vector<fs::path>{held});
   ::close(fd);
 
   // An AOT compile sweeps too.
   age_by_seconds(held, 120);
-  testing::ProcResult c = testing::run_cli({"compile", "--cache-dir", cache.dir.string(), hello});
+  testing::ProcResult c = testing::run_cli({"compile", "--cache-dir", cache.path().string(), hello});
   EXPECT_EQ(c.exit_code, 0) << testing::describe(c);
-  EXPECT_EQ(record_temporaries(cache.dir), std::vector<fs::path>{});
+  EXPECT_EQ(record_temporaries(cache.path()), std::vector<fs::path>{});
 }
 
 // Killing the worker kills its compiler (the compile's supervisor sees its parent die); the
 // temporary directory it leaves is swept by the next compile in that cache.
 TEST(AotBackground, KillingTheWorkerLeavesNoCompilerBehind) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate), &notices);
   auto first = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
   const int pid = first.report->background_compile_pid;
   ASSERT_GT(pid, 0);
   // The stand-in compiler (its command line names the gate) is waiting.
-  const std::string needle = bin.dir.string() + "/gatedcc";
-  ASSERT_TRUE(wait_for([&] { return !processes_with(needle).empty(); }, 30000));
+  const std::string needle = bin.path().string() + "/gatedcc";
+  ASSERT_TRUE(wait_until([&] { return !processes_with(needle).empty(); }, 30000));
   ASSERT_EQ(kill(pid, SIGKILL), 0);
-  EXPECT_TRUE(wait_for([&] { return processes_with(needle).empty(); }, 5000))
+  EXPECT_TRUE(wait_until([&] { return processes_with(needle).empty(); }, 5000))
       << processes_with(needle).front();
-  EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 5000));
-  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
+  EXPECT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 5000));
+  EXPECT_TRUE(files_ending(cache.path(), ".meta").empty());
 
   // The next background compile sweeps the dead one's directory and fills the entry.
   testing::write_text(gate, "");
   auto again = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(again.report.has_value()) << again.report.error().to_string();
   ASSERT_GT(again.report->background_compile_pid, 0);
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
-  EXPECT_EQ(with_suffix(cache.dir, ".meta").size(), 1u);
-  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
+  EXPECT_EQ(files_ending(cache.path(), ".meta").size(), 1u);
+  EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
 }
 
 // At most kMaxBackgroundCompiles (2) workers per cache directory: a third module interprets
 // without starting one.
 TEST(AotBackground, AtMostTwoWorkersPerCache) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate), &notices);
   std::vector<int> pids;
   for (const char* guest : {"hello", "clocks", "random_fill"}) {
     SCOPED_TRACE(guest);
@@ -511,7 +465,7 @@ TEST(AotBackground, AtMostTwoWorkersPerCache) {
   EXPECT_NE(notices[0].find("2 background compiles are running already"), std::string::npos)
       << notices[0];
   testing::write_text(gate, "");
-  EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  EXPECT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
 }
 
 
@@ -625,18 +579,18 @@ TEST(AotBackground, CompileTimeLimitIsScaledByTheModulesCode) {
   ASSERT_GE(scaled, kDefaultCompileTimeoutMs + 14000);
   const std::string expect = std::to_string(scaled / 1000 + 2) + "\n";
 
-  const fs::path seen = bin.dir / "limit";
+  const fs::path seen = bin.path() / "limit";
   AotOptions o;
-  o.cache_dir = cache.dir.string();
-  o.compiler = limit_reporting_compiler(bin.dir, seen);
+  o.cache_dir = cache.path().string();
+  o.compiler = limit_reporting_compiler(bin.path(), seen);
   o.opt_level = 0;
   BackgroundCompile bg = start_background_compile(m.data(), m.size(), o);
   ASSERT_GT(bg.pid, 0) << bg.reason;
-  ASSERT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+  ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
   EXPECT_EQ(testing::read_text(seen), expect);
-  EXPECT_EQ(with_suffix(cache.dir, ".failed").size(), 1u);
-  EXPECT_TRUE(with_suffix(cache.dir, ".meta").empty());
-  EXPECT_EQ(tmp_dirs(cache.dir), std::vector<fs::path>{});
+  EXPECT_EQ(files_ending(cache.path(), ".failed").size(), 1u);
+  EXPECT_TRUE(files_ending(cache.path(), ".meta").empty());
+  EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
 
   fs::remove(seen);
   EXPECT_FALSE(aot_precompile(m.data(), m.size(), o).has_value());
@@ -654,17 +608,18 @@ TEST(AotBackground, CompileTimeLimitIsScaledByTheModulesCode) {
 // the compile lasts ~9 s.
 TEST(AotProgress, PlainProgressLinesWhenStderrIsNotATerminal) {
   TempDir cache, bin;
-  const fs::path module = bin.dir / "many.wasm";
+  const fs::path module = bin.path() / "many.wasm";
   const auto m = generated_module(2000, 1);
   {
     std::string s(m.begin(), m.end());
     testing::write_text(module, s);
   }
+  // timing: a stand-in compiler sleeps 6 s on the first unit; the progress lines come by the clock.
   // Units of 100 functions, smaller than module.c, which is queued first. The first unit takes
   // 6 s, the other jobs little: the line at 5 s comes when module.c is the only job done, the
   // case that once gave an ETA of 20,047 s.
-  fs::path cc = bin.dir / "slowcc";
-  const std::string mark = (bin.dir / "first-unit").string();
+  fs::path cc = bin.path() / "slowcc";
+  const std::string mark = (bin.path() / "first-unit").string();
   testing::write_text(cc, "#!/bin/sh\n"
                           "if [ \"$1\" = --version ]; then exec cc --version; fi\n"
                           "case \"$*\" in *'/u'[0-9]*'.c'*)\n"
@@ -675,7 +630,7 @@ TEST(AotProgress, PlainProgressLinesWhenStderrIsNotATerminal) {
   testing::ProcOptions po;
   po.extra_env = {{"WASMCAP_CC", cc.string()}, {"WASMCAP_AOT_OPT", "0"},
                   {"WASMCAP_AOT_UNIT_FUNCTIONS", "100"}, {"WASMCAP_AOT_JOBS", "1"}};
-  auto r = testing::run_cli({"compile", "--cache-dir", cache.dir.string(), module.string()}, po);
+  auto r = testing::run_cli({"compile", "--cache-dir", cache.path().string(), module.string()}, po);
   ASSERT_TRUE(r.exited) << testing::describe(r);
   EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
@@ -727,16 +682,16 @@ bool loads(const AotOptions& o, const std::vector<uint8_t>& bytes, ModuleInfo* i
 // and rebuilt — never loaded.
 TEST(AotColdStart, ModifiedObjectIsRehashedAndRefused) {
   TempDir cache;
-  const AotOptions o = cache_options(cache.dir);
+  const AotOptions o = cache_options(cache.path());
   const auto bytes = guest_bytes("hello");
   ASSERT_TRUE(loads(o, bytes));
-  auto sos = with_suffix(cache.dir, ".so");
+  auto sos = files_ending(cache.path(), ".so");
   ASSERT_EQ(sos.size(), 1u);
   const std::string good = read_all(sos[0]);
   // The record is written for files whose last change is over 2 s old.
   std::this_thread::sleep_for(std::chrono::milliseconds(2600));
   ASSERT_TRUE(loads(o, bytes));
-  ASSERT_EQ(with_suffix(cache.dir, ".verified").size(), 1u);
+  ASSERT_EQ(files_ending(cache.path(), ".verified").size(), 1u);
 
   // Flip the last byte (the section header table: dlopen would not notice) in place.
   struct stat before;
@@ -766,14 +721,14 @@ TEST(AotColdStart, ModifiedObjectIsRehashedAndRefused) {
 // the same bytes; a damaged description is ignored (the module is validated again).
 TEST(AotColdStart, DescriptionIsUsedAndDamageIsIgnored) {
   TempDir cache;
-  const AotOptions o = cache_options(cache.dir);
+  const AotOptions o = cache_options(cache.path());
   const auto bytes = guest_bytes("hello");
   ModuleInfo validated;
   ASSERT_TRUE(loads(o, bytes, &validated));
-  auto descs = with_suffix(cache.dir, ".desc");
+  auto descs = files_ending(cache.path(), ".desc");
   ASSERT_EQ(descs.size(), 1u);
   const std::string key = descs[0].stem().string();
-  auto stored = aot::load_module_info(cache.dir.string(), key);
+  auto stored = aot::load_module_info(cache.path().string(), key);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(aot::encode_module_info(*stored), aot::encode_module_info(validated));
   ASSERT_NE(validated.find_export("_start"), nullptr);
@@ -783,7 +738,7 @@ TEST(AotColdStart, DescriptionIsUsedAndDamageIsIgnored) {
   for (auto& e : renamed.exports) {
     if (e.name == "_start") e.name = "_begin";
   }
-  aot::store_module_info(cache.dir.string(), key, renamed);
+  aot::store_module_info(cache.path().string(), key, renamed);
   ModuleInfo seen;
   ASSERT_TRUE(loads(o, bytes, &seen));
   EXPECT_NE(seen.find_export("_begin"), nullptr);
@@ -830,9 +785,9 @@ TEST(AotColdStart, DescriptionDecoderIsStrict) {
 // wabt's interp reader. (The background compile validates in its own process.)
 TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate), &notices);
   const auto bytes = guest_bytes("hello");
   const uint64_t validations = engine_test_hooks::module_validations();
   const uint64_t wabt_loads = engine_test_hooks::wabt_backend_loads();
@@ -851,18 +806,18 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
       << "the aot probe described the module with the wabt backend";
   EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - bounds, 0u)
       << "the aot probe decoded the module once more for the translator's bounds";
-  auto descs = with_suffix(cache.dir, ".desc");
+  auto descs = files_ending(cache.path(), ".desc");
   ASSERT_EQ(descs.size(), 1u);
-  auto stored = aot::load_module_info(cache.dir.string(), descs[0].stem().string());
+  auto stored = aot::load_module_info(cache.path().string(), descs[0].stem().string());
   ASSERT_TRUE(stored.has_value());
   {
     std::ofstream(gate.string()) << "go\n";
-    EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 120000));
+    EXPECT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
   }
 
   // --engine aot on a never-seen module (a cache of its own; no object: cache-only load).
   TempDir cache2;
-  AotOptions ao = cache_options(cache2.dir);
+  AotOptions ao = cache_options(cache2.path());
   ao.cache_only = true;
   const uint64_t v2 = engine_test_hooks::module_validations();
   const uint64_t w2 = engine_test_hooks::wabt_backend_loads();
@@ -875,9 +830,9 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
       << "the aot engine described the module with the wabt backend";
   EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - b2, 0u)
       << "the aot engine decoded the module once more for the translator's bounds";
-  auto descs2 = with_suffix(cache2.dir, ".desc");
+  auto descs2 = files_ending(cache2.path(), ".desc");
   ASSERT_EQ(descs2.size(), 1u);
-  auto stored2 = aot::load_module_info(cache2.dir.string(), descs2[0].stem().string());
+  auto stored2 = aot::load_module_info(cache2.path().string(), descs2[0].stem().string());
   ASSERT_TRUE(stored2.has_value());
 
   // Both descriptions are the wabt backend's, field for field.
@@ -916,15 +871,6 @@ std::vector<uint8_t> recordable_module(uint32_t functions = 10, uint32_t pairs =
   return m;
 }
 
-std::vector<fs::path> with_prefix(const fs::path& dir, const std::string& prefix) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
-  }
-  return out;
-}
-
 // --engine auto keeps the fast engine's validated-module records (docs/fast-interp.md) like
 // --engine interp: the first run of a never-seen module writes one, the next run (no compiled
 // object yet) trusts it instead of validating again; and each run hashes the module at most once
@@ -932,13 +878,13 @@ std::vector<fs::path> with_prefix(const fs::path& dir, const std::string& prefix
 // record). WASMCAP_VALIDATION_CACHE=0 turns the records off under auto too.
 TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
   TempDir cache, bin, files;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   testing::write_text(gate, "go\n");  // the stand-in compiler fails at once: no object ever
   std::vector<std::string> notices;
-  RunOptions o = auto_options(cache.dir, gated_compiler(bin.dir, gate, /*fail=*/true), &notices);
+  RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate, /*fail=*/true), &notices);
   const auto bytes = recordable_module();
   ASSERT_GE(bytes.size(), 64u * 1024);
-  const fs::path wasm = files.dir / "m.wasm";
+  const fs::path wasm = files.path() / "m.wasm";
   testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
   auto file = read_module_file(wasm.string());
   ASSERT_TRUE(file.has_value() && file->file.has_value());
@@ -963,7 +909,7 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
     Counts c1 = counts();
     *delta = {c1.validations - c0.validations, c1.hashes - c0.hashes, c1.bounds - c0.bounds};
     if (r->background_compile_pid != 0) {
-      EXPECT_TRUE(wait_for([&] { return workers_done(cache.dir); }, 60000));
+      EXPECT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 60000));
     }
   };
 
@@ -972,7 +918,7 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
   EXPECT_EQ(first.validations, 1u);
   EXPECT_EQ(first.hashes, 1u) << "the first run hashed the module more than once";
   EXPECT_EQ(first.bounds, 0u);
-  const fs::path record = cache.dir / ("valid-" + sha);
+  const fs::path record = cache.path() / ("valid-" + sha);
   ASSERT_TRUE(fs::exists(record)) << "no validated-module record under --engine auto";
   EXPECT_EQ(testing::read_text(record).rfind("wasmcap-fast-validated 4\n", 0), 0u);
   // The aot probe has the description now, so the run loads on the fast engine afresh.
@@ -991,7 +937,7 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
 
   // Records off: none written, every run validates.
   TempDir cache2;
-  RunOptions off = auto_options(cache2.dir, o.aot.compiler, &notices);
+  RunOptions off = auto_options(cache2.path(), o.aot.compiler, &notices);
   ASSERT_EQ(setenv("WASMCAP_VALIDATION_CACHE", "0", 1), 0);
   Counts a{}, b{};
   run(off, &a);
@@ -999,17 +945,17 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
   unsetenv("WASMCAP_VALIDATION_CACHE");
   EXPECT_EQ(a.validations, 1u);
   EXPECT_EQ(b.validations, 1u);
-  EXPECT_TRUE(with_prefix(cache2.dir, "valid-").empty());
+  EXPECT_TRUE(files_starting(cache2.path(), "valid-").empty());
 }
 
 // The background compile's worker keys the cache on the sha256 it is given (the probe's): it
 // does not hash the module again (aot_precompile, which the worker runs).
 TEST(AotColdStart, PrecompileUsesTheGivenHash) {
   TempDir cache, bin;
-  const fs::path gate = bin.dir / "gate";
+  const fs::path gate = bin.path() / "gate";
   testing::write_text(gate, "go\n");
-  AotOptions o = cache_options(cache.dir);
-  o.compiler = gated_compiler(bin.dir, gate, /*fail=*/true);
+  AotOptions o = cache_options(cache.path());
+  o.compiler = gated_compiler(bin.path(), gate, /*fail=*/true);
   const auto bytes = recordable_module();
   const std::string sha = aot::module_sha256(bytes.data(), bytes.size());
   std::string key_given, key_hashed;
@@ -1045,16 +991,16 @@ size_t lines(const fs::path& p) {
 // the binary's stat signature: an unchanged compiler is not run again, a replaced one is.
 TEST(AotColdStart, CompilerIdentityIsInTheKeyAndItsMemoFollowsTheBinary) {
   TempDir cache, bin;
-  const fs::path count = bin.dir / "version-runs";
-  const fs::path cc = bin.dir / "cc-a", other = bin.dir / "cc-b";
+  const fs::path count = bin.path() / "version-runs";
+  const fs::path cc = bin.path() / "cc-a", other = bin.path() / "cc-b";
   identity_compiler(cc, "idcc 1", count);
   identity_compiler(other, "idcc 1", count);
-  AotOptions o = cache_options(cache.dir);
+  AotOptions o = cache_options(cache.path());
   const std::string sha = std::string(64, 'a');
   auto key_with = [&](const fs::path& compiler) {
     AotOptions c = o;
     c.compiler = compiler.string();
-    auto tc = aot::make_toolchain(c, cache.dir.string());
+    auto tc = aot::make_toolchain(c, cache.path().string());
     EXPECT_TRUE(tc.has_value()) << tc.error().to_string();
     return tc ? aot::cache_key_for_module_hash(sha, *tc) : std::string();
   };
@@ -1077,8 +1023,8 @@ TEST(AotColdStart, CompilerIdentityIsInTheKeyAndItsMemoFollowsTheBinary) {
   EXPECT_EQ(lines(count), 4u);
   // No compiler at all: no key, so no object of any compiler is loaded.
   AotOptions none = o;
-  none.compiler = (bin.dir / "missing-cc").string();
-  auto tc = aot::make_toolchain(none, cache.dir.string());
+  none.compiler = (bin.path() / "missing-cc").string();
+  auto tc = aot::make_toolchain(none, cache.path().string());
   ASSERT_FALSE(tc.has_value());
   EXPECT_EQ(tc.error().code, ErrorCode::kNotFound);
 }
@@ -1088,25 +1034,25 @@ TEST(AotColdStart, CompilerIdentityIsInTheKeyAndItsMemoFollowsTheBinary) {
 TEST(AotColdStart, CompileJobsAreCountedOnlyForACompile) {
   unsetenv("WASMCAP_AOT_JOBS");
   TempDir cache;
-  AotOptions o = cache_options(cache.dir);
-  auto tc = aot::make_toolchain(o, cache.dir.string());
+  AotOptions o = cache_options(cache.path());
+  auto tc = aot::make_toolchain(o, cache.path().string());
   if (!tc && tc.error().code == ErrorCode::kNotFound) GTEST_SKIP() << "no C compiler";
   ASSERT_TRUE(tc.has_value()) << tc.error().to_string();
   EXPECT_EQ(tc->jobs, 0u);
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   EXPECT_EQ(aot::compile_jobs(*tc), static_cast<unsigned>(std::clamp<long>(cpus, 1, 64)));
   o.compile_jobs = 3;
-  tc = aot::make_toolchain(o, cache.dir.string());
+  tc = aot::make_toolchain(o, cache.path().string());
   ASSERT_TRUE(tc.has_value());
   EXPECT_EQ(tc->jobs, 3u);
   EXPECT_EQ(aot::compile_jobs(*tc), 3u);
   o.compile_jobs = 1000;
-  tc = aot::make_toolchain(o, cache.dir.string());
+  tc = aot::make_toolchain(o, cache.path().string());
   ASSERT_TRUE(tc.has_value());
   EXPECT_EQ(aot::compile_jobs(*tc), 64u);
   setenv("WASMCAP_AOT_JOBS", "2", 1);
   o.compile_jobs = 0;
-  tc = aot::make_toolchain(o, cache.dir.string());
+  tc = aot::make_toolchain(o, cache.path().string());
   unsetenv("WASMCAP_AOT_JOBS");
   ASSERT_TRUE(tc.has_value());
   EXPECT_EQ(aot::compile_jobs(*tc), 2u);
@@ -1116,13 +1062,13 @@ TEST(AotColdStart, CompileJobsAreCountedOnlyForACompile) {
 // and shared by every later run, also runs started on several threads at once.
 TEST(AotColdStart, LinkCheckTableIsBuiltOncePerProcess) {
   TempDir cache, bin;
-  const fs::path count = bin.dir / "version-runs";
-  const fs::path cc = bin.dir / "cc";
+  const fs::path count = bin.path() / "version-runs";
+  const fs::path cc = bin.path() / "cc";
   identity_compiler(cc, "idcc 1", count);  // never asked to compile: the module cannot link
   auto run_once = [&](bool https) {
     RunOptions o;
     o.engine = "aot";
-    o.aot = cache_options(cache.dir);
+    o.aot = cache_options(cache.path());
     o.aot.compiler = cc.string();
     if (https) o.host_apis.add(Capability::kHostApiHttps);
     auto r = testing::run_guest(guest_bytes("link_unknown_func"), o);
@@ -1164,7 +1110,7 @@ TEST(AotIndirectImport, CallIndirectOfAnImportedFunctionReachesTheHost) {
   testing::ProcOptions po;
   po.extra_env = {{"WASMCAP_AOT_OPT", "0"}};
   auto got = testing::run_cli(
-      {"run", "--engine", "aot", "--cache-dir", cache.dir.string(), wasm}, po);
+      {"run", "--engine", "aot", "--cache-dir", cache.path().string(), wasm}, po);
   EXPECT_TRUE(got.exited) << testing::describe(got);
   EXPECT_EQ(got.exit_code, 7) << testing::describe(got);
   EXPECT_EQ(got.out, want.out);
@@ -1183,11 +1129,11 @@ TEST(AotSimd, LoadExtendIsRefusedNotFatal) {
       0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
       0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x0a, 0x0b, 0x01, 0x09, 0x00,
       0x41, 0x00, 0xfd, 0x01, 0x00, 0x00, 0x1a, 0x0b};
-  const fs::path wasm = tmp.dir / "load8x8.wasm";
+  const fs::path wasm = tmp.path() / "load8x8.wasm";
   testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
   auto interp = make_interp_engine();
   ASSERT_TRUE(interp->load(bytes.data(), bytes.size()).has_value()) << "a valid module";
-  auto r = testing::run_cli({"compile", "--cache-dir", (tmp.dir / "cache").string(), wasm.string()});
+  auto r = testing::run_cli({"compile", "--cache-dir", (tmp.path() / "cache").string(), wasm.string()});
   EXPECT_TRUE(r.exited) << testing::describe(r);
   EXPECT_EQ(r.exit_code, error_exit_code(ErrorCode::kModuleUnsupported)) << testing::describe(r);
   EXPECT_NE(r.err.find("SIMD"), std::string::npos) << r.err;

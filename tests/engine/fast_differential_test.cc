@@ -10,22 +10,18 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "test_support.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap {
 namespace {
 
-std::vector<uint8_t> guest(const std::string& name) {
-  std::ifstream in(std::string(WASMCAP_GUEST_DIR) + "/" + name + ".wasm", std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::guest_bytes;
 
 HostFuncTable stubs_for(const ModuleInfo& info) {
   HostFuncTable t;
@@ -200,7 +196,7 @@ TEST(FastDifferential, GuestsAgreeWithWabt) {
   std::mt19937 rng(7);
   Stats st;
   for (const char* name : kGuests) {
-    auto bytes = guest(name);
+    auto bytes = guest_bytes(name);
     ASSERT_FALSE(bytes.empty()) << name;
     compare_module(bytes, rng, st, name);
     if (HasFatalFailure()) return;
@@ -213,7 +209,7 @@ TEST(FastDifferential, GuestsAgreeWithWabt) {
 // checked by the guest against a scalar twin. Through the whole runtime (WASI), on both engines:
 // the guest's own check passes on each, and the two outputs are identical byte for byte.
 TEST(FastDifferential, SimdCGuestMatchesScalarAndWabt) {
-  auto bytes = guest("simd_kernels");
+  auto bytes = guest_bytes("simd_kernels");
   ASSERT_FALSE(bytes.empty());
   // auto: the AOT tier refuses SIMD, so auto must fall back to an interpreter that runs it.
   std::string out[3];
@@ -258,7 +254,7 @@ TEST(FastDifferential, MutantsAgreeWithWabt) {
   Stats st;
   int compared_before = 0, simd_compared = 0;
   for (const char* name : {"traps", "values", "probe", "recurse", "simd_ops"}) {
-    auto orig = guest(name);
+    auto orig = guest_bytes(name);
     ASSERT_FALSE(orig.empty());
     int mutants = (std::string(name) == "simd_ops" ? 100 : 150) / kMutantDivisor;
     for (int i = 0; i < mutants; ++i) {

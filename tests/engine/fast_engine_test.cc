@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/fast/fast.h"
+#include "test_support.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
@@ -565,8 +566,7 @@ TEST(FastSimd, FuelChargedPerInstruction) {
 // arguments and results of host calls, v128 arguments and results at the engine boundary,
 // v128 globals and wasm-to-wasm calls mixing v128 and scalars must all land where expected.
 TEST(FastSimd, WideModuleHostCallsAndResults) {
-  std::ifstream in(std::string(WASMCAP_GUEST_DIR) + "/simd_host.wasm", std::ios::binary);
-  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Bytes bytes = testing::guest_bytes("simd_host");
   ASSERT_FALSE(bytes.empty());
   auto engine = make_fast_engine();
   HostFuncTable host;

@@ -47,6 +47,7 @@ struct Server {
     ho.bearer_token = kToken;
     ho.on_listening = [this](uint16_t p) { port = p; };
     thread = std::thread([this, h = *host, ho] { EXPECT_TRUE(serve_http(h, ho, &stop)); });
+    // not-timing: a bounded wait for the server to start
     for (int i = 0; i < 500 && port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ~Server() {

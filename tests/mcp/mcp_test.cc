@@ -950,6 +950,7 @@ TEST_F(ServerTest, HttpTransportChecks) {
   ho.on_listening = [&](uint16_t p) { port = p; };
   std::atomic<bool> stop{false};
   std::thread server([&] { EXPECT_TRUE(serve_http(h, ho, &stop)); });
+  // not-timing: a bounded wait for the server to start
   for (int i = 0; i < 200 && port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_NE(port.load(), 0);
   httplib::Client c("127.0.0.1", port);
@@ -1013,6 +1014,7 @@ struct HttpServer {
     HttpOptions ho;
     ho.on_listening = [this](uint16_t p) { port = p; };
     thread = std::thread([this, h, ho] { EXPECT_TRUE(serve_http(h, ho, &stop)); });
+    // not-timing: a bounded wait for the server to start
     for (int i = 0; i < 500 && port == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ~HttpServer() {

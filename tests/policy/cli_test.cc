@@ -4,16 +4,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_util.h"
+#include "test_support.h"
 #include "wasmcap/error.h"
 
 namespace wasmcap::policy {
 namespace {
 
-using testing::CliResult;
-using testing::run_cli;
-using testing::sh_quote;
 using testing::TempDir;
+using CliResult = testing::ProcResult;
+using Args = std::vector<std::string>;
+
+Args operator+(Args a, const Args& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
 
 std::string probe_path() {
 #ifdef WASMCAP_POLICY_PROBE
@@ -41,10 +45,14 @@ class PolicyCli : public ::testing::Test {
   std::string config(const std::string& grants) {
     return dir.write("config.json", R"({"plugins":{"probe":{"grants":)" + grants + "}}}");
   }
-  CliResult cli(const std::string& args) { return run_cli(args, dir); }
-  std::string plan_args() {
-    return "--manifest " + sh_quote(dir / "plugin/manifest.json") + " --config " +
-           sh_quote(dir / "config.json");
+  // `wasmcap ARGS` in `cwd` (empty: the test's).
+  CliResult cli(const Args& args, const std::string& cwd = "") {
+    testing::ProcOptions o;
+    o.cwd = cwd;
+    return testing::run_cli(args, o);
+  }
+  Args plan_args() {
+    return {"--manifest", dir / "plugin/manifest.json", "--config", dir / "config.json"};
   }
 
   TempDir dir;
@@ -56,7 +64,7 @@ TEST_F(PolicyCli, PlanPrintsTheEffectivePlanAndExitsZeroWhenFullyGranted) {
            R"(,"limits":{"fuel":100000000})");
   config(R"({"fs":[{"guest":"/work","host":")" + (dir / "ws") +
          R"(","access":"rw"}],"env":{"LANG":"C.UTF-8","EXTRA":"no"}})");
-  CliResult r = cli("plan " + plan_args());
+  CliResult r = cli(Args{"plan"} + plan_args());
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("plugin  probe 1.0.0\n"), std::string::npos) << r.out;
@@ -73,7 +81,7 @@ TEST_F(PolicyCli, PlanRefusalNamesEachMissingGrant) {
   manifest(R"({"host_api":{"https":{"allow":[{"host":"api.github.com","methods":["GET"],"path_prefix":"/repos/"}]}},
                "fs":[{"guest":"/work","access":"ro"}],"env":["TZ"]})");
   config(R"({"env":{"LANG":"C"}})");
-  CliResult r = cli("plan " + plan_args());
+  CliResult r = cli(Args{"plan"} + plan_args());
   EXPECT_EQ(r.exit_code, code(ErrorCode::kGrantDenied)) << r.err;
   EXPECT_EQ(r.exit_code, 77);
   EXPECT_EQ(r.err,
@@ -93,7 +101,7 @@ TEST_F(PolicyCli, PlanRefusalNamesEachMissingGrant) {
 TEST_F(PolicyCli, PlanOfAGrantedHttpsPluginIsOk) {
   manifest(R"({"host_api":{"https":{"allow":[{"host":"api.github.com","methods":["GET"]}]}}})");
   config(R"({"host_api":{"https":{"allow":[{"host":"api.github.com","methods":["GET"]}]}}})");
-  CliResult r = cli("plan " + plan_args());
+  CliResult r = cli(Args{"plan"} + plan_args());
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("unavailable:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("result: ok\n"), std::string::npos) << r.out;
@@ -102,7 +110,7 @@ TEST_F(PolicyCli, PlanOfAGrantedHttpsPluginIsOk) {
 TEST_F(PolicyCli, PlanJsonIsMachineReadable) {
   manifest(R"({"fs":[{"guest":"/data","access":"rw"}],"args":true})");
   config(R"({})");
-  CliResult r = cli("plan --json " + plan_args());
+  CliResult r = cli(Args{"plan", "--json"} + plan_args());
   EXPECT_EQ(r.exit_code, 77);
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["plugin"], "probe");
@@ -118,7 +126,7 @@ TEST_F(PolicyCli, PlanJsonIsMachineReadable) {
 TEST_F(PolicyCli, RunRefusesByDefaultAndNamesEachMissingGrant) {
   manifest(R"({"fs":[{"guest":"/data","access":"ro"}],"env":["LANG"],"args":true})");
   config(R"({"env":{}})");
-  CliResult r = cli("run " + plan_args() + " -- /data");
+  CliResult r = cli(Args{"run"} + plan_args() + Args{"--", "/data"});
   EXPECT_EQ(r.exit_code, 77);
   EXPECT_EQ(r.out, "");  // the guest never ran
   EXPECT_EQ(r.err,
@@ -131,7 +139,7 @@ TEST_F(PolicyCli, DegradedRunShowsTheGuestEnotcapableOnTheDeniedDirectory) {
   dir.write("ws/existing.txt", "hi");
   manifest(R"({"fs":[{"guest":"/granted","access":"rw"},{"guest":"/denied","access":"rw"}],"args":true})");
   config(R"({"fs":[{"guest":"/granted","host":")" + (dir / "ws") + R"(","access":"rw"}]})");
-  CliResult r = cli("run --degrade " + plan_args() + " -- /granted /denied");
+  CliResult r = cli(Args{"run", "--degrade"} + plan_args() + Args{"--", "/granted", "/denied"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "wasmcap: warning: --degrade: fs /denied: requested rw, not granted\n");
   EXPECT_EQ(r.out,
@@ -146,8 +154,8 @@ TEST_F(PolicyCli, DegradedRunMountsANarrowedDirectoryReadOnly) {
   dir.write("ws/existing.txt", "hi");
   manifest(R"({"fs":[{"guest":"/work","access":"rw"}],"args":true})");
   config(R"({"fs":[{"guest":"/work","host":")" + (dir / "ws") + R"(","access":"ro"}]})");
-  EXPECT_EQ(cli("run " + plan_args() + " -- /work").exit_code, 77);
-  CliResult r = cli("run --degrade " + plan_args() + " -- /work");
+  EXPECT_EQ(cli(Args{"run"} + plan_args() + Args{"--", "/work"}).exit_code, 77);
+  CliResult r = cli(Args{"run", "--degrade"} + plan_args() + Args{"--", "/work"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "wasmcap: warning: --degrade: fs /work: requested rw, granted ro\n");
   EXPECT_NE(r.out.find("read /work: ok\n"), std::string::npos) << r.out;
@@ -159,19 +167,19 @@ TEST_F(PolicyCli, ModuleDefaultsToTheManifestsModuleRelativeToItsDirectory) {
   manifest(R"({"args":true})");
   config("{}");
   // Run from another directory: the module is found beside the manifest.
-  CliResult r = run_cli("run " + plan_args() + " -- /nothing", dir, "/");
+  CliResult r = cli(Args{"run"} + plan_args() + Args{"--", "/nothing"}, "/");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("stat /nothing: "), std::string::npos);
   // An explicit MODULE overrides it (and may take arguments after it).
-  CliResult o = cli("run " + plan_args() + " " + sh_quote(dir / "plugin/missing.wasm") + " x");
+  CliResult o = cli(Args{"run"} + plan_args() + Args{dir / "plugin/missing.wasm", "x"});
   EXPECT_EQ(o.exit_code, code(ErrorCode::kNotFound)) << o.err;
 }
 
 TEST_F(PolicyCli, ArgumentsWithoutArgsPermissionAreRefused) {
   manifest("{}");
   config("{}");
-  EXPECT_EQ(cli("run " + plan_args()).exit_code, 0);
-  CliResult r = cli("run " + plan_args() + " -- /x");
+  EXPECT_EQ(cli(Args{"run"} + plan_args()).exit_code, 0);
+  CliResult r = cli(Args{"run"} + plan_args() + Args{"--", "/x"});
   EXPECT_EQ(r.exit_code, 77);
   EXPECT_NE(r.err.find("guest arguments given, but plugin probe's manifest does not request args"),
             std::string::npos)
@@ -181,26 +189,26 @@ TEST_F(PolicyCli, ArgumentsWithoutArgsPermissionAreRefused) {
 TEST_F(PolicyCli, OneSourceOfGrants) {
   manifest("{}");
   config("{}");
-  CliResult r = cli("run " + plan_args() + " --dir /tmp");
+  CliResult r = cli(Args{"run"} + plan_args() + Args{"--dir", "/tmp"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_EQ(r.err,
             "wasmcap: error: invalid_argument: --dir cannot be combined with --manifest: grants "
             "come from the host config (--config) only\n");
-  EXPECT_EQ(cli("run " + plan_args() + " --env A=b").exit_code, 64);
-  EXPECT_EQ(cli("run --manifest " + sh_quote(dir / "plugin/manifest.json")).exit_code, 64);
-  EXPECT_EQ(cli("run --degrade " + sh_quote(probe_path())).exit_code, 64);
+  EXPECT_EQ(cli(Args{"run"} + plan_args() + Args{"--env", "A=b"}).exit_code, 64);
+  EXPECT_EQ(cli({"run", "--manifest", dir / "plugin/manifest.json"}).exit_code, 64);
+  EXPECT_EQ(cli({"run", "--degrade", probe_path()}).exit_code, 64);
 }
 
 TEST_F(PolicyCli, BadDocumentsExitWithTheirCodesAndPaths) {
   manifest(R"({"fs":[{"guest":"/w","access":"write"}]})");
   config("{}");
-  CliResult m = cli("plan " + plan_args());
+  CliResult m = cli(Args{"plan"} + plan_args());
   EXPECT_EQ(m.exit_code, 65);
   EXPECT_EQ(m.err, "wasmcap: error: manifest_invalid: " + (dir / "plugin/manifest.json") +
                        ": $.permissions.fs[0].access: must be \"ro\" or \"rw\", got 'write'\n");
   manifest("{}");
   config(R"({"fs":[{"guest":"/w","host":"relative/dir","access":"ro"}]})");
-  CliResult c = cli("run " + plan_args());
+  CliResult c = cli(Args{"run"} + plan_args());
   EXPECT_EQ(c.exit_code, 78);
   EXPECT_EQ(c.err, "wasmcap: error: config_invalid: " + (dir / "config.json") +
                        ": $.plugins.probe.grants.fs[0].host: must be an absolute path\n");
@@ -213,28 +221,27 @@ TEST_F(PolicyCli, ModuleImportingAnUnrequestedHostApiIsRefused) {
   dir.write("plugin/probe_https.wasm", std::string(kWasm, sizeof kWasm - 1));
   manifest("{}");
   config("{}");
-  std::string module = sh_quote(dir / "plugin/probe_https.wasm");
-  CliResult p = cli("plan " + plan_args() + " " + module);
+  std::string module = dir / "plugin/probe_https.wasm";
+  CliResult p = cli(Args{"plan"} + plan_args() + Args{module});
   EXPECT_EQ(p.exit_code, 77);
   EXPECT_NE(p.out.find("imports: refused: module imports 'wasmcap_https.request' but the plan does "
                        "not request host_api.https"),
             std::string::npos)
       << p.out;
-  CliResult r = cli("run --degrade " + plan_args() + " " + module);
+  CliResult r = cli(Args{"run", "--degrade"} + plan_args() + Args{module});
   EXPECT_EQ(r.exit_code, 77);
   EXPECT_NE(r.err.find("grant_denied: module imports 'wasmcap_https.request'"), std::string::npos)
       << r.err;
   // Without a manifest there are no host APIs at all.
-  EXPECT_EQ(cli("run " + module).exit_code, 77);
+  EXPECT_EQ(cli({"run", module}).exit_code, 77);
 }
 
 TEST_F(PolicyCli, FlagsWithoutManifestStillWork) {
   std::filesystem::create_directories(dir / "ws");
-  CliResult r = cli("run --fuel 100000000 --dir " + sh_quote(dir / "ws") + "::/w " +
-                    sh_quote(probe_path()) + " /w");
+  CliResult r = cli({"run", "--fuel", "100000000", "--dir", dir / "ws" + "::/w", probe_path(), "/w"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("create /w: ok\n"), std::string::npos) << r.out;
-  CliResult dd = cli("run -- " + sh_quote(probe_path()) + " /none");
+  CliResult dd = cli({"run", "--", probe_path(), "/none"});
   EXPECT_EQ(dd.exit_code, 0) << dd.err;
   EXPECT_NE(dd.out.find("stat /none: "), std::string::npos);
 }
@@ -242,7 +249,7 @@ TEST_F(PolicyCli, FlagsWithoutManifestStillWork) {
 TEST_F(PolicyCli, ExplicitCliLimitsNarrowAManifestRun) {
   manifest("{}", R"(,"limits":{"fuel":1000000000})");
   config("{}");
-  CliResult r = cli("run --fuel 10 " + plan_args());
+  CliResult r = cli(Args{"run", "--fuel", "10"} + plan_args());
   EXPECT_EQ(r.exit_code, code(ErrorCode::kFuelExhausted)) << r.err;
 }
 

@@ -2,7 +2,7 @@
 // values; bad input is refused with the file name, the JSON path and the exact problem.
 #include <gtest/gtest.h>
 
-#include "test_util.h"
+#include "test_support.h"
 #include "wasmcap/policy.h"
 
 namespace wasmcap::policy {

@@ -347,8 +347,10 @@ TEST_F(ShellFixture, RedirectionsRefuseFifosAndDevices) {
   bool have_dev = ::mknod((work() / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
   std::atomic<bool> done{false};
   std::thread unblock([&] {
+    // not-timing: a safety net (the FIFO's other end opens after 3 s at the latest)
     for (int i = 0; i < 300 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     int fd = ::open((work() / "ff").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    // not-timing: holds the FIFO open until the test is done
     while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (fd >= 0) ::close(fd);
   });

@@ -22,6 +22,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -159,10 +160,85 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::string str() const { return path_.string(); }
+  // path()/REL as a string (for command lines and messages).
+  std::string operator/(const std::string& rel) const { return (path_ / rel).string(); }
+  // Writes `text` to path()/REL, creating the parent directories; returns the file's path.
+  std::string write(const std::string& rel, const std::string& text) const {
+    write_text(path_ / rel, text);
+    return *this / rel;
+  }
 
  private:
   std::filesystem::path path_;
 };
+
+// The entries of `dir` whose names start with `prefix` / end with `suffix` (".so", "tmp-"),
+// sorted. A directory that cannot be read fails the test (an empty answer would pass for "none
+// there"), unless `missing_ok`: then it has no entries.
+inline std::vector<std::filesystem::path> files_matching(const std::filesystem::path& dir,
+                                                         const std::string& prefix,
+                                                         const std::string& suffix,
+                                                         bool missing_ok) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n.size() >= prefix.size() + suffix.size() && n.compare(0, prefix.size(), prefix) == 0 &&
+        n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      out.push_back(it->path());
+    }
+  }
+  if (ec && !missing_ok) ADD_FAILURE() << dir << ": " << ec.message();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+inline std::vector<std::filesystem::path> files_starting(const std::filesystem::path& dir,
+                                                         const std::string& prefix,
+                                                         bool missing_ok = false) {
+  return files_matching(dir, prefix, "", missing_ok);
+}
+inline std::vector<std::filesystem::path> files_ending(const std::filesystem::path& dir,
+                                                       const std::string& suffix,
+                                                       bool missing_ok = false) {
+  return files_matching(dir, "", suffix, missing_ok);
+}
+
+// --- waiting (tests that use these sleep or poll: label `timing`, tests/CMakeLists.txt) --------
+
+// Polls `cond` every 20 ms until it holds (true) or `ms` have passed (false).
+template <typename F>
+bool wait_until(F cond, int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Every live process (not a zombie: those have an empty command line) whose command line
+// contains `needle`, other than this test process, as "PID: COMMAND LINE".
+inline std::vector<std::string> processes_with(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.empty() || pid[0] < '0' || pid[0] > '9') continue;
+    if (pid == std::to_string(getpid())) continue;
+    std::string cmd = read_text(e.path() / "cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(needle) != std::string::npos) out.push_back(pid + ": " + cmd.substr(0, 200));
+  }
+  return out;
+}
+
+// Waits up to `ms` for no process to match `needle`; returns those still there.
+inline std::vector<std::string> wait_gone(const std::string& needle, int ms) {
+  std::vector<std::string> left;
+  wait_until([&] { return (left = processes_with(needle)).empty(); }, ms);
+  return left;
+}
 
 struct ProcResult {
   bool started = false;
@@ -191,6 +267,7 @@ struct ProcOptions {
   std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
   // RLIMIT_AS for the child (0 = inherit): keeps a runaway allocation from hurting the machine.
   uint64_t address_space_mb = 0;
+  std::string cwd;  // the child's working directory (empty: this process's)
 };
 
 // Runs argv as a child process with piped stdio and a watchdog. Never throws.
@@ -210,6 +287,7 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     for (const auto& [k, v] : opt.extra_env) setenv(k.c_str(), v.c_str(), 1);
+    if (!opt.cwd.empty() && chdir(opt.cwd.c_str()) != 0) _exit(127);
     rlimit no_core{};  // crashes under test are expected findings: no core dumps
     setrlimit(RLIMIT_CORE, &no_core);
     if (opt.address_space_mb != 0) {
