@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <set>
@@ -47,6 +49,17 @@ struct Home {
   }
   ProcResult cli(const std::vector<std::string>& args) const { return run_cli(args, opts()); }
   std::string path(const std::string& name) const { return dir.str() + "/" + name; }
+  // A new home holding a copy of `original`'s WASMCAP_HOME (no wasmcap may be running in it).
+  // The registry keeps store paths relative to the home, so the copy is a home of its own: the
+  // fault tests copy one prepared home per case instead of re-running the commands that made it.
+  static std::unique_ptr<Home> copy_of(const Home& original) {
+    auto h = std::make_unique<Home>();
+    std::error_code ec;
+    fs::copy(original.path("home"), h->path("home"),
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    EXPECT_FALSE(ec) << "copy of " << original.path("home") << ": " << ec.message();
+    return h;
+  }
   // keys/NAME.key + .pub
   void keygen(const std::string& name) const {
     ProcResult r = cli({"bundle", "keygen", "--out", path("keys"), "--name", name});
@@ -516,6 +529,27 @@ struct FaultCase {
   std::string spec() const { return point + "=" + action; }
 };
 
+// One line per fault case on stdout, which ctest shows for a failed or timed-out test: how long
+// each case and its faulted run took, so a slow or stuck case is named in the CI log.
+class CaseLog {
+ public:
+  CaseLog(std::string what, size_t index, size_t count)
+      : what_(std::move(what)), index_(index), count_(count), start_(std::chrono::steady_clock::now()) {}
+  void faulted(const ProcResult& r) { faulted_ms_ = r.wall_ms; }
+  ~CaseLog() {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    std::printf("[case %zu/%zu] %s: %.0f ms (the faulted run %.0f ms)\n", index_ + 1, count_, what_.c_str(),
+                ms, faulted_ms_);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::string what_;
+  size_t index_, count_;
+  std::chrono::steady_clock::time_point start_;
+  double faulted_ms_ = 0;
+};
+
 // Every failpoint with every action (ENOSPC, EIO, SIGKILL) in the Release run. Under the
 // sanitizers, whose child runs are 3-5x slower, each failpoint gets one action, in turn, so that
 // every point and every action still run there (the point of that run is memory errors on the
@@ -537,7 +571,7 @@ TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
   Home keys;
   keys.keygen("acme");
   const std::string v1 = pack_version(keys, "acme", "1.0.0"), v2 = pack_version(keys, "acme", "1.1.0");
-  auto fresh = [&](bool with_v2) {
+  auto prepare = [&](bool with_v2) {
     auto h = std::make_unique<Home>();
     EXPECT_EQ(h->cli({"trust", "add", keys.path("keys/acme.pub")}).exit_code, 0);
     EXPECT_EQ(h->cli({"bundle", "install", v1}).exit_code, 0);
@@ -546,6 +580,9 @@ TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
     }
     return h;
   };
+  // Each case starts from a copy of one of these (Home::copy_of).
+  const auto with_v1 = prepare(false), with_both = prepare(true);
+  auto fresh = [&](bool with_v2) { return Home::copy_of(with_v2 ? *with_both : *with_v1); };
   std::vector<std::string> install_points, remove_points;
   {
     auto h = fresh(false);
@@ -558,10 +595,14 @@ TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
   }
   EXPECT_NE(std::find(remove_points.begin(), remove_points.end(), "registry.remove.commit"), remove_points.end());
 
-  for (const auto& c : cases_for(install_points)) {
+  const auto install_cases = cases_for(install_points), remove_cases = cases_for(remove_points);
+  for (size_t i = 0; i < install_cases.size(); ++i) {
+    const FaultCase& c = install_cases[i];
     SCOPED_TRACE("bundle install at " + c.spec());
+    CaseLog log("bundle install at " + c.spec(), i, install_cases.size());
     auto h = fresh(false);
     ProcResult r = faulted(*h, {"bundle", "install", v2}, c.spec());
+    log.faulted(r);
     if (c.action == "kill") {
       EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
     }
@@ -576,10 +617,13 @@ TEST(Faults, BundleInstallAndRemoveAtEveryFailpoint) {
     expect_runs(*h, "hello");
     expect_nothing_leaked(*h);
   }
-  for (const auto& c : cases_for(remove_points)) {
+  for (size_t i = 0; i < remove_cases.size(); ++i) {
+    const FaultCase& c = remove_cases[i];
     SCOPED_TRACE("bundle remove at " + c.spec());
+    CaseLog log("bundle remove at " + c.spec(), i, remove_cases.size());
     auto h = fresh(true);
     ProcResult r = faulted(*h, {"bundle", "remove", "hello@1.1.0"}, c.spec());
+    log.faulted(r);
     if (c.action == "kill") {
       EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
     }
@@ -743,15 +787,19 @@ struct TrustFaults {
                 {{"trust", "revoke", id}, true, "revoked"},
                 {{"trust", "remove", id}, true, ""}};
   }
-  // A home with the bundle installed and its signer trusted (or not, removed again).
-  std::unique_ptr<Home> fresh(const Command& cmd) const {
-    auto h = std::make_unique<Home>();
-    EXPECT_EQ(h->cli({"trust", "add", pub}).exit_code, 0);
-    EXPECT_EQ(h->cli({"bundle", "install", wcb}).exit_code, 0);
-    if (!cmd.trusted_before) {
-      EXPECT_EQ(h->cli({"trust", "remove", id}).exit_code, 0);
+  // A home with the bundle installed and its signer trusted (or not, removed again): a copy of
+  // one prepared once for each state (Home::copy_of).
+  std::unique_ptr<Home> fresh(const Command& cmd) {
+    std::unique_ptr<Home>& prepared = cmd.trusted_before ? trusted_ : untrusted_;
+    if (!prepared) {
+      prepared = std::make_unique<Home>();
+      EXPECT_EQ(prepared->cli({"trust", "add", pub}).exit_code, 0);
+      EXPECT_EQ(prepared->cli({"bundle", "install", wcb}).exit_code, 0);
+      if (!cmd.trusted_before) {
+        EXPECT_EQ(prepared->cli({"trust", "remove", id}).exit_code, 0);
+      }
     }
-    return h;
+    return Home::copy_of(*prepared);
   }
   // After an interrupted `cmd`: the store reads, the bundle runs exactly when its signer is
   // listed as trusted and not revoked, the retry reaches the command's result and no temporary
@@ -778,6 +826,9 @@ struct TrustFaults {
     }
     expect_no_temporaries(h);
   }
+
+ private:
+  std::unique_ptr<Home> trusted_, untrusted_;
 };
 
 TEST(Faults, TrustChangesAtEveryFailpoint) {
@@ -791,10 +842,14 @@ TEST(Faults, TrustChangesAtEveryFailpoint) {
     }
     if (points.empty()) continue;
     any = true;
-    for (const auto& c : cases_for(points)) {
+    const auto cases = cases_for(points);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const FaultCase& c = cases[i];
       SCOPED_TRACE(cmd.args[1] + " at " + c.spec());
+      CaseLog log("trust " + cmd.args[1] + " at " + c.spec(), i, cases.size());
       auto h = t.fresh(cmd);
       ProcResult r = faulted(*h, cmd.args, c.spec());
+      log.faulted(r);
       if (c.action == "kill") {
         EXPECT_EQ(r.term_signal, SIGKILL) << describe(r);
       }
