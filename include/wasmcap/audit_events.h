@@ -30,6 +30,19 @@ struct RunInfo {
   bool clock_monotonic = false;
   std::string clock_source;
   std::string random_source;
+  // What the run gets as it runs, after every narrowing (the front end's limits, --degrade's
+  // denials): run_start's "grants" fs, env and args and its "limits" say these, so a flag-based
+  // run's record names its --dir/--env grants and a narrowed limit is the one recorded. The https
+  // rules and secret names come from the plan.
+  struct Mount {
+    std::string guest;
+    bool read_only = false;
+    bool denied = false;
+  };
+  std::vector<Mount> fs;
+  std::vector<std::string> env;  // names only: values are the operator's
+  bool args = false;             // the guest may be given arguments
+  std::optional<uint64_t> max_memory_mb, timeout_ms, fuel;
 };
 
 // {"event":"run_start", time, plugin, version, invocation_id, module, module_sha256, engine,

@@ -77,8 +77,18 @@ struct RunOptions {
   // creates the client.
   std::shared_ptr<audit::Sink> audit_sink;
   // The id that ties this run's audit events together (`wasmcap run --invocation-id`, e.g. an
-  // agent's tool-call id; see is_valid_invocation_id). Empty: a fresh random one per run.
+  // agent's tool-call id; see is_valid_invocation_id, else invalid_argument). Empty: a fresh
+  // random one per run (RunReport::invocation_id says which).
   std::string invocation_id;
+  // The run's own records (docs/audit.md, "run_start / run_end"): run_module writes run_start
+  // before the module is loaded and run_end after the run, to the plan's audit file
+  // (plan->audit.file, opened before anything runs: io_error if it cannot be) and to audit_sink,
+  // whichever are set; with neither, nothing is written and nothing extra is done. Record or
+  // refuse: a run_start that cannot be written whole is io_error and the module never starts; a
+  // run_end that cannot be written is RunReport::audit_error (or, when the run failed anyway,
+  // noted in its error's message). Front ends that record the same work in records of their own
+  // (an MCP tool call, a shell command) turn this off.
+  bool record_run = true;
 };
 
 struct RunReport {
@@ -90,6 +100,10 @@ struct RunReport {
   // auto: the process id of the background compile this run started (0: none). It is not a
   // child of the caller (docs/aot.md, "Background compile").
   int background_compile_pid = 0;
+  std::string invocation_id;  // the id in this run's records and https events
+  // The run happened, but its run_end record was not written (RunOptions::record_run): the front
+  // end fails the run and says so (`wasmcap run` exits 74 with a warning).
+  std::optional<Error> audit_error;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).

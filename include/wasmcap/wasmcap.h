@@ -209,8 +209,9 @@ WASMCAP_API void wasmcap_config_set_output_callback(wasmcap_config_t* config,
                                                     wasmcap_output_callback_t callback,
                                                     void* user);
 
-/* Receives each audit record (one JSON object, UTF-8, no newline; docs/https.md "Audit
- * events") besides the host config's audit.file. Called from the run's thread. */
+/* Receives each audit record of a run (one JSON object, UTF-8, no newline): run_start before
+ * the module is loaded, the https records of its requests, run_end after it (docs/audit.md),
+ * besides the host config's audit.file. Called from the run's thread. */
 typedef void (*wasmcap_audit_callback_t)(void* user, const char* json_line, size_t len);
 WASMCAP_API void wasmcap_config_set_audit_callback(wasmcap_config_t* config,
                                                    wasmcap_audit_callback_t callback, void* user);

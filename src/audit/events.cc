@@ -24,14 +24,15 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan) {
   nlohmann::json grants = {{"fs", nlohmann::json::array()}, {"env", nlohmann::json::array()},
                            {"args", false}, {"https", nlohmann::json::array()},
                            {"secrets", nlohmann::json::array()}};
-  nlohmann::json limits = {{"max_memory_mb", nullptr}, {"timeout_ms", nullptr}, {"fuel", nullptr}};
+  for (const auto& m : run.fs) {
+    grants["fs"].push_back({{"guest", m.guest}, {"access", m.read_only ? "ro" : "rw"}, {"denied", m.denied}});
+  }
+  for (const auto& name : run.env) grants["env"].push_back(name);
+  grants["args"] = run.args;
+  nlohmann::json limits = {{"max_memory_mb", opt(run.max_memory_mb)},
+                           {"timeout_ms", opt(run.timeout_ms)},
+                           {"fuel", opt(run.fuel)}};
   if (plan != nullptr) {
-    for (const auto& m : plan->fs) {
-      grants["fs"].push_back({{"guest", m.guest}, {"access", std::string(policy::access_name(m.access))},
-                              {"denied", m.denied}});
-    }
-    for (const auto& [name, value] : plan->env) grants["env"].push_back(name);
-    grants["args"] = plan->args;
     if (plan->https) {
       for (const auto& r : plan->https->allow) {
         std::string methods;
@@ -40,9 +41,6 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan) {
       }
       for (const auto& s : plan->https->secrets) grants["secrets"].push_back(s.name);
     }
-    limits = {{"max_memory_mb", opt(plan->limits.max_memory_mb)},
-              {"timeout_ms", opt(plan->limits.timeout_ms)},
-              {"fuel", opt(plan->limits.fuel)}};
     if (!plan->denied.empty()) j["denied"] = plan->denied;
   }
   j["grants"] = grants;

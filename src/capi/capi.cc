@@ -578,6 +578,12 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
       result->fuel_consumed = report->fuel_consumed;
       result->wall_ms = report->wall_ms;
     }
+    if (report->audit_error) {
+      // Record or refuse (docs/audit.md): the run happened (result says how it ended), but its
+      // run_end record was not written, so the call fails.
+      return make(ErrorCode::kIo, "the run finished (exit code " + std::to_string(report->exit_code) +
+                                      ") but its run_end " + report->audit_error->to_string());
+    }
     return nullptr;
   } catch (...) {
     return from_exception();

@@ -227,6 +227,9 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (!r) return report_error(Error(r.error().code, "--random: " + r.error().message));
     pin_random(opts.wasi, *r);
   }
+  // The library writes the run's records (run_start / run_end) to the plan's audit file and to
+  // opts.audit_sink (runtime.h, RunOptions::record_run), under this id: made here when not given,
+  // so that --json names it even for a run that fails before it starts.
   if (!x.invocation_id.empty()) {
     opts.invocation_id = x.invocation_id;
   } else {
@@ -234,6 +237,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (!id) return report_error(id.error());
     opts.invocation_id = *id;
   }
+  const std::string invocation_id = opts.invocation_id;
   if (opts.entry != "_start") {
     // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv.
     std::vector<std::string> args(opts.wasi.args.size() > 1 ? opts.wasi.args.begin() + 1 : opts.wasi.args.end(),
@@ -252,52 +256,10 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     };
   }
   opts.wait_for_compile = x.wait_for_compile;
-  std::string invocation_id = opts.invocation_id;
+  // --audit-stderr: the run's records (and its https events) also on stderr.
+  if (x.audit_stderr && !opts.audit_sink) opts.audit_sink = audit::stderr_sink();
   std::string requested_engine = opts.engine;
   std::string entry = opts.entry;
-  // run_start / run_end audit events go where the https events go: the host config's audit.file
-  // (fail closed: no run if it cannot be opened) and stderr with --audit-stderr.
-  std::vector<std::shared_ptr<audit::Sink>> sinks;
-  if (opts.plan && opts.plan->audit.file) {
-    auto file = audit::open_configured_sink(opts.plan->audit);
-    if (!file) return report_error(file.error());
-    sinks.push_back(*file);
-  }
-  if (x.audit_stderr) sinks.push_back(audit::stderr_sink());
-  audit::RunInfo info;
-  info.invocation_id = invocation_id;
-  info.engine = requested_engine;
-  if (opts.plan) {
-    info.plugin = opts.plan->plugin;
-    info.version = opts.plan->version;
-    info.module = opts.plan->module_path;
-  } else if (!opts.wasi.args.empty()) {
-    info.module = opts.wasi.args.front();
-  }
-  // Hashed only when a record will carry it (a cold-start cost otherwise); the run then keys the
-  // AOT cache and the validated-module records on this hash instead of hashing the bytes again.
-  if (!sinks.empty()) {
-    if (opts.module_sha256.empty()) opts.module_sha256 = bundle::sha256_hex(bytes);
-    info.module_sha256 = opts.module_sha256;
-  }
-  {
-    const WasiConfig& w = opts.wasi;
-    bool clocks_on = w.clock.kind != ClockSource::Kind::kDeny;
-    info.clock_wall = clocks_on && w.clock_wall;
-    info.clock_monotonic = clocks_on && w.clock_monotonic;
-    if (info.clock_wall || info.clock_monotonic) info.clock_source = clock_source_string(w.clock);
-    if (w.random.kind != RandomSource::Kind::kDeny) info.random_source = random_source_string(w.random);
-  }
-  if (!sinks.empty()) {
-    // Record or refuse: the run starts only once its run_start record is written whole
-    // (docs/audit.md, "When a record cannot be written").
-    std::string line = audit::run_start_line(info, opts.plan.get());
-    for (auto& k : sinks) {
-      if (auto w = k->append(line); !w) {
-        return report_error(Error(ErrorCode::kIo, w.error().message + "; the run was not started"));
-      }
-    }
-  }
   // --json captures the guest's output into the result; without --max-output-bytes it is capped
   // at 16 MiB so the object stays bounded.
   auto out = std::make_shared<std::string>();
@@ -332,16 +294,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
   }
   int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
-  std::optional<Error> audit_error;
-  if (!sinks.empty()) {
-    std::string line = audit::run_end_line(
-        info, report ? report->engine : requested_engine,
-        report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
-        report ? report->fuel_consumed : 0);
-    for (auto& k : sinks) {
-      if (auto w = k->append(line); !w && !audit_error) audit_error = w.error();
-    }
-  }
+  std::optional<Error> audit_error = report ? report->audit_error : std::nullopt;
   if (error) std::fprintf(stderr, "wasmcap: error: %s\n", error->to_string().c_str());
   if (audit_error) {
     // The run happened and its run_start record says so, but its end is not recorded: the run

@@ -577,6 +577,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   opts->aot = im.options.aot;
   opts->module_sha256 = resolved->module_sha256;
   opts->interrupt = ctx.cancel;
+  opts->record_run = false;  // the call's own records (tool_call_start, tool_call) stand for it
   auto cap = std::make_shared<Captured>();
   opts->wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
     std::lock_guard<std::mutex> l(cap->mu);

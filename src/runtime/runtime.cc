@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <fstream>
 
 #include "engine/aot/aot_link.h"
+#include "engine/cache_files.h"
 #include "engine/describe.h"
 #include "engine/test_hooks.h"
 #include "wasmcap/audit.h"
@@ -520,7 +522,16 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
 }
 }  // namespace
 
-Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+// run_module(Engine&) without its records.
+static Result<RunReport> run_on_engine(Engine& engine, const std::vector<uint8_t>& module_bytes, RunOptions options) {
+  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes); !r) {
+    return tl::unexpected(r.error());
+  }
+  return run_on(engine, nullptr, module_bytes, std::move(options));
+}
+
+// run_module without its records: the load budget, then the engine the options name.
+static Result<RunReport> run_unrecorded(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   // The load budget, before any engine (or the AOT probe, or a background compile) sees the
   // module (wasmcap/runtime.h).
   if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(),
@@ -538,11 +549,122 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
   if (options.engine == "aot") {
     auto engine = make_aot_engine_linked(options.aot, link_signatures(options), nullptr, nullptr,
                                          options.module_sha256);
-    return run_module(*engine, module_bytes, std::move(options));
+    return run_on_engine(*engine, module_bytes, std::move(options));
   }
   auto engine = make_engine(options.engine, options.aot);
   if (!engine) return tl::unexpected(engine.error());
-  return run_module(**engine, module_bytes, std::move(options));
+  return run_on_engine(**engine, module_bytes, std::move(options));
+}
+
+namespace {
+
+// The run's own records (runtime.h, RunOptions::record_run; docs/audit.md "run_start /
+// run_end"): where they go, and what they say of the run.
+struct RunRecords {
+  std::vector<std::shared_ptr<audit::Sink>> sinks;  // empty: nothing is recorded
+  audit::RunInfo info;
+
+  // Writes `line` to every sink; the first failure.
+  std::optional<Error> write(const std::string& line) const {
+    std::optional<Error> failed;
+    for (const auto& k : sinks) {
+      if (auto w = k->append(line); !w && !failed) failed = w.error();
+    }
+    return failed;
+  }
+};
+
+// The sinks (the plan's audit file, opened now: fail closed; then options.audit_sink) and the
+// run_start fields, from the options as the run will use them.
+Result<RunRecords> open_run_records(const std::vector<uint8_t>& module_bytes, RunOptions& options) {
+  RunRecords r;
+  if (!options.record_run) return r;
+  if (options.plan && options.plan->audit.file) {
+    std::shared_ptr<audit::Sink> file;
+    WASMCAP_TRY_ASSIGN(file, audit::open_configured_sink(options.plan->audit));
+    if (file) r.sinks.push_back(std::move(file));
+  }
+  if (options.audit_sink) r.sinks.push_back(options.audit_sink);
+  if (r.sinks.empty()) return r;
+  audit::RunInfo& info = r.info;
+  info.invocation_id = options.invocation_id;
+  info.engine = options.engine;
+  if (options.plan) {
+    info.plugin = options.plan->plugin;
+    info.version = options.plan->version;
+    info.module = options.plan->module_path;
+  } else if (!options.wasi.args.empty()) {
+    info.module = options.wasi.args.front();
+  }
+  // Hashed only when a record carries it (a cold-start cost otherwise); the run then keys the AOT
+  // cache and the validated-module records on this hash instead of hashing the bytes again.
+  if (options.module_sha256.empty()) {
+    options.module_sha256 = cache::module_bytes_sha256(module_bytes.data(), module_bytes.size());
+  }
+  info.module_sha256 = options.module_sha256;
+  const WasiConfig& w = options.wasi;
+  for (const auto& p : w.preopens) info.fs.push_back({p.guest_path, p.read_only, p.denied});
+  for (const auto& [name, value] : w.env) info.env.push_back(name);
+  // A plan's manifest says whether the plugin takes arguments; a run without one takes what it
+  // is given.
+  info.args = options.plan ? options.plan->args : true;
+  if (options.max_memory_bytes / kWasmPageSize < 65536) info.max_memory_mb = options.max_memory_bytes >> 20;
+  if (options.timeout_ms != 0) info.timeout_ms = options.timeout_ms;
+  if (options.fuel != 0) info.fuel = options.fuel;
+  const bool clocks_on = w.clock.kind != ClockSource::Kind::kDeny;
+  info.clock_wall = clocks_on && w.clock_wall;
+  info.clock_monotonic = clocks_on && w.clock_monotonic;
+  if (info.clock_wall || info.clock_monotonic) info.clock_source = clock_source_string(w.clock);
+  if (w.random.kind != RandomSource::Kind::kDeny) info.random_source = random_source_string(w.random);
+  return r;
+}
+
+// Runs `run` (the run itself, without records) inside the run's records.
+template <class Run>
+Result<RunReport> run_recorded(const std::vector<uint8_t>& module_bytes, RunOptions options, Run&& run) {
+  // One id ties the run's records and its https events together: the caller's, or a new one.
+  if (options.invocation_id.empty()) {
+    WASMCAP_TRY_ASSIGN(options.invocation_id, new_invocation_id());
+  } else if (!is_valid_invocation_id(options.invocation_id)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "invocation id: 1-128 characters of A-Z a-z 0-9 . _ : - (it is written into "
+                      "audit records)");
+  }
+  RunRecords records;
+  WASMCAP_TRY_ASSIGN(records, open_run_records(module_bytes, options));
+  // Record or refuse: the run starts only once its run_start record is written whole
+  // (docs/audit.md, "When a record cannot be written").
+  if (auto e = records.write(audit::run_start_line(records.info, options.plan.get()))) {
+    return make_error(ErrorCode::kIo, e->message + "; the run was not started");
+  }
+  const std::string invocation_id = options.invocation_id, requested_engine = options.engine;
+  const auto start = std::chrono::steady_clock::now();
+  auto report = run(std::move(options));
+  const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (report) report->invocation_id = invocation_id;
+  if (records.sinks.empty()) return report;
+  std::optional<Error> error;
+  if (!report) error = report.error();
+  auto failed = records.write(audit::run_end_line(
+      records.info, report ? report->engine : requested_engine,
+      report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
+      report ? report->fuel_consumed : 0));
+  if (!failed) return report;
+  // The run happened and its run_start says so, but its end is not recorded.
+  if (report) {
+    report->audit_error = std::move(failed);
+    return report;
+  }
+  return make_error(error->code, error->message + " (and its run_end record was not written: " +
+                                     failed->message + ")");
+}
+
+}  // namespace
+
+Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+  return run_recorded(module_bytes, std::move(options), [&](RunOptions o) {
+    return run_unrecorded(module_bytes, std::move(o));
+  });
 }
 
 uint64_t engine_test_hooks::link_signature_tables() {
@@ -551,12 +673,10 @@ uint64_t engine_test_hooks::link_signature_tables() {
 
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
-  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(),
-                                 options.max_memory_bytes);
-      !r) {
-    return tl::unexpected(r.error());
-  }
-  return run_on(engine, nullptr, module_bytes, std::move(options));
+  options.engine = std::string(engine.name());
+  return run_recorded(module_bytes, std::move(options), [&](RunOptions o) {
+    return run_on_engine(engine, module_bytes, std::move(o));
+  });
 }
 
 namespace {

@@ -786,6 +786,7 @@ int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io)
   ro.aot.progress = false;
   ro.max_memory_bytes = ctx.o.max_memory_bytes;
   ro.interrupt = &ctx.interrupt;
+  ro.record_run = false;  // the command's own records (shell_command_start, shell_command) stand for it
   ro.module_sha256 = tool->second.module_sha256;
   if (ctx.deadline != Clock::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());

@@ -95,14 +95,28 @@ static int on_output(void* user, int fd, const uint8_t* data, size_t len) {
 
 struct audit_capture {
   int count;
-  char last[8192];
+  char records[4][8192]; /* the first four, each NUL-terminated */
 };
 static void on_audit(void* user, const char* line, size_t len) {
   struct audit_capture* a = (struct audit_capture*)user;
+  if (a->count < 4) {
+    char* dst = a->records[a->count];
+    size_t n = len < sizeof a->records[0] - 1 ? len : sizeof a->records[0] - 1;
+    memcpy(dst, line, n);
+    dst[n] = '\0';
+  }
   a->count++;
-  size_t n = len < sizeof a->last - 1 ? len : sizeof a->last - 1;
-  memcpy(a->last, line, n);
-  a->last[n] = '\0';
+}
+/* The value of "invocation_id" in a record ("" when absent), into out[64]. */
+static void invocation_id_of(const char* record, char out[64]) {
+  const char* at = strstr(record, "\"invocation_id\":\"");
+  out[0] = '\0';
+  if (at == NULL) return;
+  at += strlen("\"invocation_id\":\"");
+  size_t n = 0;
+  while (at[n] != '\0' && at[n] != '"' && n < 63) n++;
+  memcpy(out, at, n);
+  out[n] = '\0';
 }
 
 static void test_version_and_codes(void) {
@@ -430,9 +444,21 @@ static void test_plans(void) {
   CHECK_OK(run_capture(e, fetch, c, &cap, &r));
   CHECK(r.exit_code == 1);
   CHECK(strstr(cap.out, "grant_denied") != NULL);
-  CHECK(audit.count == 1);
-  CHECK(strstr(audit.last, "\"decision\":\"denied\"") != NULL);
-  CHECK(strstr(audit.last, "\"plugin\":\"fetch\"") != NULL);
+  /* The library writes the run's own records around the https event (runtime.h record_run):
+   * run_start, the denial, run_end, all under one invocation id. */
+  CHECK(audit.count == 3);
+  CHECK(strstr(audit.records[0], "\"event\":\"run_start\"") != NULL);
+  CHECK(strstr(audit.records[1], "\"decision\":\"denied\"") != NULL);
+  CHECK(strstr(audit.records[1], "\"plugin\":\"fetch\"") != NULL);
+  CHECK(strstr(audit.records[2], "\"event\":\"run_end\"") != NULL);
+  CHECK(strstr(audit.records[2], "\"exit_code\":1") != NULL);
+  {
+    char id0[64], id1[64], id2[64];
+    invocation_id_of(audit.records[0], id0);
+    invocation_id_of(audit.records[1], id1);
+    invocation_id_of(audit.records[2], id2);
+    CHECK(strlen(id0) == 32 && strcmp(id0, id1) == 0 && strcmp(id0, id2) == 0);
+  }
   /* One source of grants: env/preopens pushed on a config with a plan are refused. */
   CHECK_OK(wasmcap_config_push_env(c, "WHO", "embedder"));
   CHECK_ERR(run_capture(e, fetch, c, &cap, &r), WASMCAP_ERR_INVALID_ARGUMENT, "plan");

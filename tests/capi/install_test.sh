@@ -70,8 +70,12 @@ echo '#include <wasmcap/wasmcap.h>' | c++ -x c++ -std=c++11 -Wall -Werror -fsynt
 
 check_run() {  # check_run LABEL BINARY
   local out
-  out=$("$2" "$guests/hello.wasm" world 2>&1) || fail "$1: embed-c exited $?: $out"
+  out=$("$2" "$guests/hello.wasm" world 2>"$work/audit") || fail "$1: embed-c exited $?: $out $(cat "$work/audit")"
   [ "$out" = $'hello from wasm\narg[1]=world' ] || fail "$1: unexpected output: $out"
+  # The library's own run records reach the embedder's audit callback: run_start, then run_end.
+  grep -c '' "$work/audit" | grep -qx 2 && head -n 1 "$work/audit" | grep -q '^audit: {.*"event":"run_start"' \
+    && tail -n 1 "$work/audit" | grep -q '^audit: {.*"event":"run_end".*"exit_code":0' \
+    || fail "$1: the audit callback did not get run_start and run_end: $(cat "$work/audit")"
   # An error path: a missing module is not_found, exit 66.
   set +e
   "$2" "$work/missing.wasm" >/dev/null 2>"$work/err"

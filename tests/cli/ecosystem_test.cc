@@ -1263,10 +1263,19 @@ TEST(CliAllowHttps, FlagGrantsAreTheWholeGrantAndAudited) {
                           "https://other.test/v1/x"});
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_NE(r.out.find("grant_denied"), std::string::npos) << r.out;
-  ASSERT_EQ(testing::lines_of(r.err).size(), 1u) << r.err;
-  json ev = json::parse(testing::lines_of(r.err)[0]);
+  // The run's records around its https event, all on stderr under one invocation id.
+  const auto lines = testing::lines_of(r.err);
+  ASSERT_EQ(lines.size(), 3u) << r.err;
+  json start = json::parse(lines[0]), ev = json::parse(lines[1]), end = json::parse(lines[2]);
+  EXPECT_EQ(start["event"], "run_start");
+  EXPECT_EQ(start["grants"]["https"], json::array({"GET,POST api.test /v1/"})) << start.dump();
+  EXPECT_EQ(start["grants"]["secrets"], json::array({"tok"})) << start.dump();
   EXPECT_EQ(ev["plugin"], "cli");
   EXPECT_EQ(ev["decision"], "denied");
+  EXPECT_EQ(end["event"], "run_end");
+  EXPECT_EQ(end["exit_code"], 1);
+  EXPECT_EQ(start["invocation_id"], ev["invocation_id"]);
+  EXPECT_EQ(start["invocation_id"], end["invocation_id"]);
   // A granted host, a path outside the prefix: denied too.
   ProcResult p = run_cli({"run", "--allow-https", "api.test/v1/", guest_path("fetch"), "https://api.test/v2/x"});
   EXPECT_EQ(p.exit_code, 1) << describe(p);

@@ -324,9 +324,17 @@ TEST(HttpsEndToEnd, EmbedderAuditCallbackAndTheOperatorsFileBothGetEvents) {
   testing::Captured c = testing::run_guest("fetch", std::move(*opts));
   ASSERT_TRUE(c.report.has_value()) << c.report.error().to_string();
   EXPECT_EQ(c.report->exit_code, 0) << c.out << c.err;
-  ASSERT_EQ(events->size(), 2u);  // the attempt, then the outcome
-  EXPECT_EQ(json::parse((*events)[0])["event"], "https_attempt");
-  EXPECT_EQ(json::parse((*events)[1])["decision"], "allowed");
+  // The run's own records (runtime.h RunOptions::record_run) around the attempt and the outcome,
+  // all under the run's one invocation id.
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ(json::parse((*events)[0])["event"], "run_start");
+  EXPECT_EQ(json::parse((*events)[1])["event"], "https_attempt");
+  EXPECT_EQ(json::parse((*events)[2])["decision"], "allowed");
+  EXPECT_EQ(json::parse((*events)[3])["event"], "run_end");
+  for (const auto& e : *events) {
+    EXPECT_EQ(json::parse(e)["invocation_id"], c.report->invocation_id) << e;
+  }
+  EXPECT_EQ(c.report->invocation_id.size(), 32u);
   for (const auto& e : *events) EXPECT_EQ(count_of(e, kSecret), 0u);
   EXPECT_EQ(count_of(c.out + c.err, kSecret), 0u);
   EXPECT_EQ(outcome_lines(w.audit_text()).size(), 1u);
