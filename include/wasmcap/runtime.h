@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -206,6 +207,59 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
 // Engine implementation.
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options);
+
+// --- Prepared modules: load once, run many ---------------------------------------------------
+//
+// Loading a module (reading, validating; on aot, compiling or mapping its cached object) is
+// done once by PreparedModule::prepare; each run() instantiates the loaded module afresh, so no
+// run sees another's memory, globals or tables. The C API's module handle holds one
+// (wasmcap_module_new); an embedder serving many calls of one plugin keeps one per module.
+
+struct PrepareOptions {
+  // "interp" or "aot". ("auto" chooses per run, as the cache fills: use run_module.)
+  std::string engine = "interp";
+  AotOptions aot;  // aot: cache directory, compiler, compile bounds (compile_deadline too)
+  // The load budget's basis (check_load_budget): a module whose load would cost more than the
+  // budget of this memory limit is refused (memory_limit) before any engine sees it. Each run
+  // checks it again against the run's own limit.
+  uint64_t max_memory_bytes = 4ull << 30;
+  // As RunOptions::module_file / module_sha256: the file the bytes were read from, and their
+  // verified sha256 (empty: taken from the cache's record of the unchanged file, or hashed once,
+  // when first needed).
+  std::optional<ModuleFileIdentity> module_file;
+  std::string module_sha256;
+};
+
+class PreparedModule {
+ public:
+  // Loads `bytes` on `options.engine`. Errors: the engine's load errors (malformed,
+  // module_unsupported, an aot compile's), memory_limit (the load budget), invalid_argument for
+  // an engine that does not prepare.
+  static Result<std::shared_ptr<const PreparedModule>> prepare(std::vector<uint8_t> bytes,
+                                                               const PrepareOptions& options = {});
+  // One run in a fresh instance, with everything run_module does but loading: the run's records,
+  // the capability and import checks, limits, deadline (counted from this call) and host APIs.
+  // options.engine, module_file and module_sha256 are the prepared module's. Runs may be made
+  // from several threads at once.
+  Result<RunReport> run(RunOptions options) const;
+  const ModuleInfo& info() const;
+  const std::string& engine() const { return engine_name_; }  // "interp" or "aot"
+  const std::string& module_sha256() const;  // hex; computed once, when first needed
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+  PreparedModule(const PreparedModule&) = delete;
+  PreparedModule& operator=(const PreparedModule&) = delete;
+  ~PreparedModule();
+
+ private:
+  PreparedModule() = default;
+  std::vector<uint8_t> bytes_;
+  std::string engine_name_;
+  mutable std::once_flag sha256_once_;
+  mutable std::string sha256_;
+  std::unique_ptr<Engine> engine_;
+  std::shared_ptr<const Module> module_;
+};
 
 // What a run of `plan` checks before the module starts, done now without running anything
 // (`wasmcap plan`): the module file is readable; the audit file can be opened for appending

@@ -76,6 +76,11 @@ struct wasmcap_module {
   std::optional<wasmcap::ModuleFileIdentity> file;
   std::vector<std::string> imports;  // "module.name"
   std::vector<std::string> exports;
+  // Loaded once, for the engine handle it was made with (interp, aot): runs on that engine
+  // instantiate it afresh instead of loading the bytes again (runtime.h PreparedModule). Null for
+  // auto, which chooses per run (the module is loaded by each run).
+  std::shared_ptr<const wasmcap::PreparedModule> prepared;
+  std::string prepared_engine, prepared_cache_dir;  // the engine handle's name and cache dir
 };
 
 struct wasmcap_plan {
@@ -213,10 +218,29 @@ namespace {
 // Loads `m` (with its file's identity when it has one) and lists its imports and exports.
 wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_module> m,
                             wasmcap_module_t** out) {
-  auto loaded = m->file ? engine->loader->load_file_bytes(m->bytes.data(), m->bytes.size(), *m->file)
-                        : engine->loader->load(m->bytes.data(), m->bytes.size());
-  if (!loaded) return make(loaded.error());
-  const wasmcap::ModuleInfo& info = (*loaded)->info();
+  std::shared_ptr<const wasmcap::Module> loaded;
+  const wasmcap::ModuleInfo* described = nullptr;
+  if (engine->name != "interp" && engine->name != "fast" && engine->name != "aot") {
+    // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
+    // bytes.
+    auto l = m->file ? engine->loader->load_file_bytes(m->bytes.data(), m->bytes.size(), *m->file)
+                     : engine->loader->load(m->bytes.data(), m->bytes.size());
+    if (!l) return make(l.error());
+    loaded = std::move(*l);
+    described = &loaded->info();
+  } else {
+    wasmcap::PrepareOptions po;
+    po.engine = engine->name == "aot" ? "aot" : "interp";
+    po.aot = engine->aot;
+    po.module_file = m->file;
+    auto p = wasmcap::PreparedModule::prepare(m->bytes, po);
+    if (!p) return make(p.error());
+    m->prepared = std::move(*p);
+    m->prepared_engine = engine->name;
+    m->prepared_cache_dir = engine->aot.cache_dir;
+    described = &m->prepared->info();
+  }
+  const wasmcap::ModuleInfo& info = *described;
   for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
   for (const auto& x : info.exports) m->exports.push_back(x.name);
   *out = m.release();
@@ -571,7 +595,10 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
     opts.aot = engine->aot;
     if (config->interrupt != nullptr) opts.interrupt = &config->interrupt->flag;
     opts.module_file = module->file;
-    auto report = wasmcap::run_module(module->bytes, std::move(opts));
+    const bool prepared = module->prepared && module->prepared_engine == engine->name &&
+                          module->prepared_cache_dir == engine->aot.cache_dir;
+    auto report = prepared ? module->prepared->run(std::move(opts))
+                           : wasmcap::run_module(module->bytes, std::move(opts));
     if (!report) return make(report.error());
     if (result != nullptr) {
       result->exit_code = report->exit_code;

@@ -667,6 +667,66 @@ Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOption
   });
 }
 
+// --- PreparedModule ---------------------------------------------------------------------------
+
+PreparedModule::~PreparedModule() = default;
+
+Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(std::vector<uint8_t> bytes,
+                                                                      const PrepareOptions& options) {
+  if (options.engine != "interp" && options.engine != "aot") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "engine '" + options.engine + "' does not prepare modules (interp and aot do; auto "
+                      "chooses per run)");
+  }
+  WASMCAP_TRY(check_load_budget(bytes.data(), bytes.size(), options.max_memory_bytes));
+  std::shared_ptr<PreparedModule> p(new PreparedModule());
+  p->engine_name_ = options.engine;
+  // The verified hash when the caller has it; the AOT load's (hashed, or from the record of the
+  // unchanged file); else computed when a run's record first needs it (module_sha256()).
+  p->sha256_ = options.module_sha256;
+  const ModuleFileIdentity* file = options.module_file ? &*options.module_file : nullptr;
+  if (options.engine == "aot") {
+    // Linked against the widest table a run can have (WASI and https): a run that did not
+    // request https is refused by the import check in run_on before it instantiates.
+    RunOptions widest;
+    widest.host_apis.add(Capability::kHostApiHttps);
+    AotLoadNotes notes;
+    p->engine_ = make_aot_engine_linked(options.aot, link_signatures(widest), nullptr, &notes, p->sha256_);
+    WASMCAP_TRY_ASSIGN(p->module_, file ? p->engine_->load_file_bytes(bytes.data(), bytes.size(), *file)
+                                        : p->engine_->load(bytes.data(), bytes.size()));
+    if (p->sha256_.empty()) p->sha256_ = notes.module_sha256;
+  } else {
+    p->engine_ = make_fast_engine(fast_options(options.aot));
+    WASMCAP_TRY_ASSIGN(p->module_, fast::load_fast_known_sha256(*p->engine_, bytes.data(), bytes.size(),
+                                                                  file, p->sha256_));
+  }
+  p->bytes_ = std::move(bytes);
+  return std::shared_ptr<const PreparedModule>(std::move(p));
+}
+
+const ModuleInfo& PreparedModule::info() const { return module_->info(); }
+
+const std::string& PreparedModule::module_sha256() const {
+  std::call_once(sha256_once_, [this] {
+    if (sha256_.empty()) sha256_ = cache::module_bytes_sha256(bytes_.data(), bytes_.size());
+  });
+  return sha256_;
+}
+
+Result<RunReport> PreparedModule::run(RunOptions options) const {
+  options.engine = engine_name_;
+  // Only a recorded run needs the hash (run_recorded hashes when it is empty).
+  const bool recorded = options.record_run && (options.audit_sink || (options.plan && options.plan->audit.file));
+  options.module_sha256 = recorded ? module_sha256() : std::string();
+  options.module_file.reset();
+  return run_recorded(bytes_, std::move(options), [&](RunOptions o) -> Result<RunReport> {
+    // The same load budget as run_module's, against this run's memory limit: a run under a
+    // small limit refuses a module whose load and instance cost more than its budget.
+    WASMCAP_TRY(check_load_budget(bytes_.data(), bytes_.size(), o.max_memory_bytes));
+    return run_on(*engine_, module_, bytes_, std::move(o));
+  });
+}
+
 uint64_t engine_test_hooks::link_signature_tables() {
   return g_signature_tables.load(std::memory_order_relaxed);
 }
