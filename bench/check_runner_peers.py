@@ -4,7 +4,7 @@ wamrc) through their environment variables, runs them interleaved with the other
 checks their output and reports their ratios; a peer that is not there is "n/a", not an error.
 
 No real peer is needed (none is in Debian or on npm): the stand-ins below run the module on
-wasmcap's fast engine, and the stand-in wamrc copies the module to the .aot file it is asked
+wasmcap's interpreter, and the stand-in wamrc copies the module to the .aot file it is asked
 for, so every code path of the runner's peer support runs.
 
   check_runner_peers.py PYTHON RUN_PY BUILD_DIR WORK_DIR
@@ -30,9 +30,9 @@ def main():
     cli = os.path.join(build, "bin", "wasmcap")
     # Each stand-in leaves a mark, so the test also sees that the runner ran *it*.
     script(os.path.join(work, "wasm3"),
-           f'touch "{work}/ran-wasm3"\nexec "{cli}" run --engine fast "$@"\n')
+           f'touch "{work}/ran-wasm3"\nexec "{cli}" run --engine interp "$@"\n')
     script(os.path.join(work, "iwasm"),
-           f'touch "{work}/ran-iwasm-$(basename "$1")"\nexec "{cli}" run --engine fast "$@"\n')
+           f'touch "{work}/ran-iwasm-$(basename "$1")"\nexec "{cli}" run --engine interp "$@"\n')
     script(os.path.join(work, "wamrc"),
            f'[ "$1" = "-o" ] || exit 9\ntouch "{work}/ran-wamrc"\nexec cp "$3" "$2"\n')
     env = dict(os.environ)

@@ -6,8 +6,7 @@ across runtimes (so load drift on a shared machine hits all of them alike), as a
 native hello built from the same C source with `cc -O2` (the process floor), plus the number of
 shared objects each process loads (LD_DEBUG=files: linked and dlopen()ed alike).
 
-Runtimes: native; wasmcap aot with a cached object; wasmcap interp (its own interpreter, alias
-fast); wasmcap wabt (the reference interpreter);
+Runtimes: native; wasmcap aot with a cached object; wasmcap interp (its own interpreter);
 wasmcap interp on a never-seen module (a fresh cache directory per run: validated and
 recorded); wasmcap auto with a cached object; wasmcap auto on a never-seen module (a fresh cache per run:
 the first run interprets and compiles in the background, docs/aot.md "Engine choice"). Optional
@@ -135,7 +134,6 @@ def main():
             # (docs/fast-interp.md, "Validated-module records"); the row above reuses the record.
             ("wasmcap interp, never-seen module", lambda: ([wasmcap, "run", "--engine", "interp", hello],
                                                            fresh_env())),
-            ("wasmcap wabt (reference interpreter)", lambda: ([wasmcap, "run", "--engine", "wabt", hello], env)),
         ]
         if a.before:
             runtimes += [

@@ -2,7 +2,7 @@
 """The python bundle against native python3.11, in one run (a benchmark, not a test).
 
     bench/python_bench.py --wasmcap build/bin/wasmcap --bundles build/bundles \
-        [--engines wabt,fast,aot] [--runs 3] [--aot-cache DIR] [--module python.wasm]
+        [--engines interp,aot] [--runs 3] [--aot-cache DIR] [--module python.wasm]
 
 Measures, per runtime, the median wall time and CPU time (user + sys; ratios are of CPU time,
 the steadier number on a shared machine) of N runs of

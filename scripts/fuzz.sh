@@ -2,8 +2,8 @@
 # Builds the fuzz targets (policy parsers: manifest, host config; the JSON decoder under every
 # JSON parse: json; the bundle reader: bundle; the AOT
 # translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the path
-# resolver, openat2 against the portable walk: resolver; the fast interpreter against wabt's:
-# fast_diff) with
+# resolver, openat2 against the portable walk: resolver; the fast interpreter against wabt's, the
+# tests' oracle: fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;

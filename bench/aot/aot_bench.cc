@@ -66,7 +66,7 @@ void BM_HelloInstantiateRun_Aot(benchmark::State& state) {
 BENCHMARK(BM_HelloInstantiateRun_Aot)->Unit(benchmark::kMicrosecond);
 
 void BM_HelloInstantiateRun_Interp(benchmark::State& state) {
-  static auto engine = make_interp_engine();
+  static auto engine = make_fast_engine();  // interp
   static auto module = load(*engine, bytes_of(AOT_BENCH_HELLO));
   for (auto _ : state) run_once(*engine, module);
 }

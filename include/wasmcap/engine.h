@@ -1,8 +1,9 @@
 // The engine-neutral interface: load/validate a module, describe its imports and exports,
 // instantiate it against a table of host functions, run it under limits.
 //
-// Every backend (the wabt interpreter today, the wasm2c AOT tier later) implements Engine,
-// and all host code (WASI, host APIs) is written once against HostFuncTable + GuestMemory.
+// Every backend (wasmcap's interpreter, make_fast_engine; the AOT tier, make_aot_engine)
+// implements Engine, and all host code (WASI, host APIs) is written once against HostFuncTable +
+// GuestMemory. make_engine() (runtime.h) creates one by name: "interp", "aot" or "auto".
 #pragma once
 
 #include <atomic>
@@ -442,9 +443,6 @@ class Engine {
                                                         const ExecLimits& limits) = 0;
 };
 
-// The wabt interpreter backend: instant start, fuel and deadline enforced per slice.
-std::unique_ptr<Engine> make_interp_engine();
-
 // Options of the fast interpreter (docs/fast-interp.md, "Validated-module records").
 struct FastOptions {
   // Keep a record of each module this build of wasmcap validated, named by the sha256 of its
@@ -460,9 +458,10 @@ struct FastOptions {
   uint64_t min_recorded_bytes = 64 * 1024;
 };
 
-// wasmcap's own fast interpreter (docs/fast-interp.md): validated by wabt, translated lazily to
-// threaded register code; fuel charged per basic block, deadlines checked at loop back-edges,
-// calls and after host calls. The first form keeps no validation records.
+// wasmcap's own interpreter, the engine "interp" (docs/fast-interp.md): validated by wabt's
+// validator, translated lazily to threaded register code; fuel charged per basic block, deadlines
+// checked at loop back-edges, calls and after host calls. The first form keeps no validation
+// records.
 std::unique_ptr<Engine> make_fast_engine();
 std::unique_ptr<Engine> make_fast_engine(FastOptions options);
 

@@ -1,7 +1,8 @@
 // Errors as values: every fallible wasmcap API returns Result<T>.
 //
-// Public headers of wasmcap are kept C++17-compatible because the interpreter backend's
-// translation units must be compiled as C++17 (wabt's interp headers do not build as C++20).
+// Public headers of wasmcap are kept C++17-compatible because the translation units that include
+// wabt's headers (the interpreter's loader, the AOT translator) must be compiled as C++17 (wabt's
+// interp headers do not build as C++20).
 #pragma once
 
 #include <cstdint>

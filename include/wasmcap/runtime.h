@@ -26,8 +26,8 @@ class Client;
 }
 
 struct RunOptions {
-  // "interp", "wabt", "fast", "aot", or "auto": aot when a compiled object for the module is
-  // in the cache; otherwise the fast interpreter at once while a bounded background process
+  // "interp" (wasmcap's interpreter), "aot", or "auto": aot when a compiled object for the module
+  // is in the cache; otherwise the interpreter at once while a bounded background process
   // compiles the module for the next run (docs/aot.md, "Engine choice").
   std::string engine = "interp";
   // auto only: compile in the foreground when no object is cached (the run waits for it)
@@ -97,7 +97,7 @@ struct RunReport {
   uint64_t fuel_consumed = 0;
   double wall_ms = 0;
   std::vector<Value> results;  // what `entry` returned (empty after a guest exit)
-  std::string engine;  // the engine that ran the module ("interp", "fast" or "aot"; "auto" resolved)
+  std::string engine;  // the engine that ran the module ("interp" or "aot"; "auto" resolved)
   // auto: the process id of the background compile this run started (0: none). It is not a
   // child of the caller (docs/aot.md, "Background compile").
   int background_compile_pid = 0;
@@ -135,27 +135,30 @@ Result<ModuleFile> read_module_file(const std::string& path,
 // --- The load budget (docs/security-model.md, "Bulk work and loading") ---------------------
 //
 // Threat: loading costs host memory and time out of proportion to a module's size: a valid
-// 4 MB module of a million empty functions took 534 MB on the fast engine and 720 MB on wabt's
-// (135-180 bytes per module byte; each function is 4 bytes of wasm and a few hundred bytes of
-// host structures) under --max-memory-mb 16, and ran 1.9 s past a 300 ms deadline. Before any
+// 4 MB module of a million empty functions took 534 MB on wasmcap's interpreter and 720 MB on
+// wabt's (135-180 bytes per module byte; each function is 4 bytes of wasm and a few hundred bytes
+// of host structures) under --max-memory-mb 16, and ran 1.9 s past a 300 ms deadline. Before any
 // engine sees a module, run_module estimates what loading it costs from its section headers
 // (a pass over the sections, no decoding: estimate_load_cost) and refuses it (memory_limit)
 // when that is above the load budget: the run's memory limit, at least kMinLoadBudgetBytes.
-// The estimate is an upper bound of what both interpreters allocate to load and instantiate
-// it (tests/runtime/load_budget_test.cc measures the allocations of each shape of module against
-// it); the per-item costs are measured on wabt 1.0.32 and the fast engine (docs/fast-interp.md,
-// "Load"). The deadline also covers loading: a load that ends past it ends the run
-// (deadline_exceeded) before the module is instantiated.
+// The estimate is an upper bound of what the interpreter (interp) allocates to load and
+// instantiate it, and of what wabt 1.0.32's interpreter does: the per-item costs were set from
+// both while the product shipped both, and are kept as they were; wabt's interpreter is now the
+// tests' reference oracle (tests/support/wabt_engine), and tests/runtime/load_budget_test.cc
+// still measures both against the estimate, shape by shape (docs/fast-interp.md, "Load"). The
+// deadline also covers loading: a load that ends past it ends the run (deadline_exceeded) before
+// the module is instantiated.
 // Embedders that call Engine::load directly apply check_load_budget themselves.
 //
 // The floor: ordinary programs must load under small memory limits (python.wasm, 6.8 MB, is
 // estimated at about 130 MiB); the budget is the larger of it and the memory limit.
 inline constexpr uint64_t kMinLoadBudgetBytes = 256ull << 20;
-// Host bytes per item: the larger of the two interpreters' measured costs, rounded up to a power
-// of two (measured 2026-11-25, tests/runtime/load_budget_test.cc prints them; docs/fast-interp.md
-// "Load"): fast / wabt per function 536 / 729, per type 386 / 196, per export 509 / 651, per
-// global 326 / 864, per element 178 / 32, per code byte 1.6 / 12 (wabt's instruction stream; fast
-// translates lazily, a few code bytes per wasm byte of the functions called).
+// Host bytes per item: the larger of the two interpreters' measured costs (interp's and the wabt
+// oracle's), rounded up to a power of two (measured 2026-11-25, tests/runtime/load_budget_test.cc
+// prints them; docs/fast-interp.md "Load"): interp / wabt per function 536 / 729, per type
+// 386 / 196, per export 509 / 651, per global 326 / 864, per element 178 / 32, per code byte
+// 1.6 / 12 (wabt's instruction stream; interp translates lazily, a few code bytes per wasm byte
+// of the functions called).
 inline constexpr uint64_t kLoadBytesPerModuleByte = 4;     // the bytes kept, split, copied
 inline constexpr uint64_t kLoadBytesPerFunction = 1024;    // declarations, instance entries
 inline constexpr uint64_t kLoadBytesPerType = 512;         // signatures (IR, interp, canonical)
@@ -179,9 +182,9 @@ uint64_t load_budget_bytes(uint64_t max_memory_bytes);
 // load_budget_bytes(max_memory_bytes).
 Result<void> check_load_budget(const uint8_t* bytes, size_t size, uint64_t max_memory_bytes);
 
-// Creates the engine named `name`: "interp" (the default interpreter: wasmcap's own, the
-// same as "fast"), "wabt" (wabt's interpreter, the reference), "aot", or "auto" (the AOT engine
-// when a C compiler is available, else the interpreter). Unknown names are an error listing the engines.
+// Creates the engine named `name`: "interp" (wasmcap's own interpreter, the default), "aot", or
+// "auto" (the AOT engine when a C compiler is available, else the interpreter). Unknown names are
+// an error listing the engines (invalid_argument).
 // The fast engine's options for a run that uses the AOT cache directory `aot.cache_dir` (and its
 // defaults): validation records on, unless $WASMCAP_VALIDATION_CACHE is "0"
 // (docs/fast-interp.md, "Validated-module records").

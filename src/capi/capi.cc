@@ -220,7 +220,7 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
                             wasmcap_module_t** out) {
   std::shared_ptr<const wasmcap::Module> loaded;
   const wasmcap::ModuleInfo* described = nullptr;
-  if (engine->name != "interp" && engine->name != "fast" && engine->name != "aot") {
+  if (engine->name != "interp" && engine->name != "aot") {
     // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
     // bytes.
     auto l = m->file ? engine->loader->load_file_bytes(m->bytes.data(), m->bytes.size(), *m->file)

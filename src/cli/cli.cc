@@ -983,12 +983,11 @@ int main(int argc, char** argv) {
   AotOptions aot;
   aot.progress = true;
   run->add_option("--engine", engine,
-                  "Engine: interp (the default: wasmcap's own interpreter, also named fast; "
-                  "docs/fast-interp.md), wabt (wabt's interpreter, the reference), aot "
-                  "(compiled to native code, cached) or auto (aot when the module's compiled "
-                  "object is cached; else the fast interpreter while it compiles in the "
-                  "background; docs/aot.md). Default interp.")
-      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+                  "Engine: interp (the default: wasmcap's own interpreter; "
+                  "docs/fast-interp.md), aot (compiled to native code, cached) or auto (aot "
+                  "when the module's compiled object is cached; else interp while it compiles "
+                  "in the background; docs/aot.md). Default interp.")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
   run->add_flag("-q,--quiet", run_extras.quiet,
                 "Do not print which engine --engine auto chose (one line on stderr)");
   run->add_flag("--wait-for-compile", run_extras.wait_for_compile,
@@ -1231,8 +1230,8 @@ int main(int argc, char** argv) {
     plan->add_option("--manifest", plan_flags.manifest, "Plugin manifest (JSON)");
     plan->add_option("--config", plan_flags.config, "Host config (JSON)")->required();
     plan->add_option("--engine", plan_engine,
-                     "Engine to check capabilities against: interp, wabt, fast, aot or auto")
-        ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+                     "Engine to check capabilities against: interp, aot or auto")
+        ->check(CLI::IsMember({"interp", "aot", "auto"}));
     plan->add_option("--cache-dir", aot.cache_dir, "AOT cache directory (see run --cache-dir)");
     plan->add_option("--bundle", plan_bundle,
                      "Plan a bundle file before installing it: its signed manifest x --config "

@@ -41,9 +41,9 @@ namespace {
 void add_server_flags(CLI::App* c, McpCommands& m) {
   c->add_option("--config", m.config, "Host config (JSON): the grants every call runs with");
   c->add_option("--engine", m.engine,
-                "Engine: interp (default), wabt, fast (wasmcap's own interpreter), aot or auto; "
-                "as for wasmcap run")
-      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+                "Engine: interp (default: wasmcap's own interpreter), aot or auto; as for "
+                "wasmcap run")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
   c->add_option("--timeout-ms", m.timeout_ms,
                 "Deadline of each call in ms (default 60000; the grants' timeout wins when lower; "
                 "0 = only the grants')");

@@ -114,8 +114,8 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("file", o->file,
                  "A script file (host path). Without -c or FILE: interactive when stdin is a "
                  "terminal, else the script is read from stdin");
-  sh->add_option("--engine", o->engine, "interp, wabt, fast, aot or auto (default interp)")
-      ->check(CLI::IsMember({"interp", "wabt", "fast", "aot", "auto"}));
+  sh->add_option("--engine", o->engine, "interp, aot or auto (default interp)")
+      ->check(CLI::IsMember({"interp", "aot", "auto"}));
   sh->add_option("--clock", o->clock,
                  "Pin every command's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] or deny (as "
                  "`wasmcap run --clock`; only narrows what each command's manifest requests)");

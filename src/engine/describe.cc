@@ -17,7 +17,7 @@ using engine_wabt::from_wabt;
 
 // A memory's limits as wabt's interp reader reports them: it sets the maximum of a memory
 // without one to the largest size (wabt::interp::MemoryType; max_pages is meaningful only with
-// has_max, but the description is compared and stored as the wabt backend gives it).
+// has_max, but the description is compared and stored as the wabt oracle gives it).
 MemoryLimits as_interp(MemoryLimits m) {
   if (!m.has_max) m.max_pages = m.is64 ? WABT_MAX_PAGES64 : WABT_MAX_PAGES32;
   return m;
@@ -121,7 +121,7 @@ class Describer final : public wabt::BinaryReaderNop {
 };
 
 wabt::ReadBinaryOptions wasm2_options() {
-  // The wabt backend's load options (interp_engine.cc).
+  // The wabt oracle's load options (tests/support/wabt_engine/wabt_engine.cc).
   return wabt::ReadBinaryOptions(engine_wabt::wasm2_features(), /*log_stream=*/nullptr,
                                  /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                  /*fail_on_custom_section_error=*/true);
@@ -139,7 +139,7 @@ Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size, bool* with
   // engine's load: the same verdict and first error whatever the number.
   wabt::Result r = fast::validate_module(bytes, size, options, &errors, &scan, /*max_threads=*/0);
   if (wabt::Failed(r)) {
-    // As the wabt backend: refused without exceptions but valid with them is "unsupported".
+    // As the wabt oracle: refused without exceptions but valid with them is "unsupported".
     wabt::Errors eh_errors;
     fast::FeatureScan eh_scan;
     if (wabt::Succeeded(fast::validate_module(bytes, size, fast::load_options(), &eh_errors,

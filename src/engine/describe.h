@@ -12,7 +12,8 @@
 
 namespace wasmcap {
 
-// What the wabt backend's load() answers for `bytes` — the same error code and message
+// What wabt's interpreter's load() answers for `bytes` (the tests' wabt oracle,
+// tests/support/wabt_engine, once the product's first engine) — the same error code and message
 // (module_malformed with wabt's first error and its byte offset; module_unsupported for exception
 // handling and component binaries) or the same ModuleInfo — without building wabt's interpreter
 // code for every function (~0.5 s for a 20 MB module): validate_module (fast/validate.h, the
@@ -26,7 +27,7 @@ Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size,
                                    bool* within_aot_bounds = nullptr);
 
 // The same answer from a module the fast engine loaded — validated there already, with the
-// exceptions feature on — without validating it again: its ModuleInfo, or the wabt backend's
+// exceptions feature on — without validating it again: its ModuleInfo, or the wabt oracle's
 // refusal when it uses exception handling (a module valid with exceptions that uses none of
 // them is valid without: `describe_equiv`, tests/engine/CMakeLists.txt). `fast_module` must come
 // from make_fast_engine()'s load (else invalid_argument). --engine auto's probe uses it.
@@ -36,7 +37,7 @@ Result<ModuleInfo> describe_fast_loaded(const Module& fast_module,
 
 // --engine auto's describer (runtime.cc): loads `bytes` on `fast_engine` (make_fast_engine())
 // and answers with describe_fast_loaded(), keeping the loaded module in `*loaded` for the run;
-// when the fast engine refuses the module, with describe_module() (the wabt backend's own
+// when the fast engine refuses the module, with describe_module() (the wabt oracle's own
 // verdict and first error: its first error can differ from the fast engine's, which reads
 // with exceptions on). `module_sha256`: the bytes' sha256 when the caller has it (the AOT
 // engine's load: verified, see fast::load_fast_known_sha256), so that the fast engine's

@@ -3,7 +3,7 @@
 //   1. arguments: raw slots -> Values of the import's declared types;
 //   2. the HostContext: the memory as it is now, the limits, the fuel left;
 //   3. the host function, inside a catch-all: an exception must never unwind through an engine
-//      (wabt's interpreter keeps state across the call; the AOT engine's caller is C code that
+//      (an interpreter keeps state across the call; the AOT engine's caller is C code that
 //      unwinds with longjmp), and it ends the run with an error, the same on every engine;
 //   4. the fuel the host work cost goes back to the engine whatever the outcome (it was spent);
 //   5. the status: ok writes the results, then fuel and the deadline are checked (a host call

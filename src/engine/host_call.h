@@ -7,7 +7,8 @@
 // escaping a host function and the deadline check after the call are all here, once, so the
 // engines cannot drift apart on them (they had: only the AOT engine caught exceptions).
 //
-// Private to src/engine (C++17: the wabt backend includes it).
+// Private to src/engine, and to the tests' wabt oracle (tests/support/wabt_engine, an engine kept
+// outside the product). C++17: the engines' C++17 files include it.
 #pragma once
 
 #include <cstdint>
@@ -121,8 +122,8 @@ enum class HostCallEnd : uint8_t {
 //   - trap: kStop with trap_host "MODULE.NAME: message";
 //   - fail: kStop with the host's own error;
 //   - an exception escaping the host function: kStop, never an exception through the engine
-//     (wabt's interpreter, the AOT runtime's C frames): std::bad_alloc is memory_limit (the host
-//     ran out of memory serving the call), anything else trap_host "MODULE.NAME: host function
+//     (an interpreter's state, the AOT runtime's C frames): std::bad_alloc is memory_limit (the
+//     host ran out of memory serving the call), anything else trap_host "MODULE.NAME: host function
 //     failed: WHAT" (WHAT quoted: it may carry guest bytes, e.g. a path).
 HostCallEnd invoke_host(const HostFunc& f, HostCall& call, const void* args, void* results,
                         size_t slot_bytes);

@@ -10,11 +10,6 @@ namespace wasmcap::engine_test_hooks {
 // never-seen module once in the foreground (docs/aot.md, "Cold start"). Defined in validate.cc.
 uint64_t module_validations();
 
-// Calls of the wabt backend's load() (wabt's interp reader: it validates and also builds wabt's
-// interpreter code). The AOT engine no longer uses it to describe modules. Defined in
-// interp_engine.cc.
-uint64_t wabt_backend_loads();
-
 // Decoding passes of aot::check_bounds (the AOT translator's bounds on the bytes) in this
 // process: the AOT engine takes a never-seen module's verdict from the validating pass instead
 // (docs/aot.md, "Cold start"); translate() still makes its own. Defined in translate.cc.

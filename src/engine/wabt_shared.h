@@ -1,6 +1,7 @@
-// What the engines that read modules with wabt share (the wabt backend, the fast interpreter and
-// the AOT translator): the feature set they load with and the conversions from wabt's types to
-// wasmcap's. Include only from translation units that already use wabt's headers (C++17).
+// What the engines that read modules with wabt share (the fast interpreter, the AOT translator and
+// module description, and the tests' wabt oracle, tests/support/wabt_engine): the feature set they
+// load with and the conversions from wabt's types to wasmcap's. Include only from translation
+// units that already use wabt's headers (C++17).
 #pragma once
 
 #include <string>
@@ -50,7 +51,7 @@ inline MemoryLimits limits_from(const wabt::Limits& l) {
 }
 
 // A module wabt's reader refused: module_malformed with wabt's first error and its byte offset
-// (the wabt backend's and the AOT engine's description give the same text).
+// (the AOT engine's description and the wabt oracle give the same text).
 inline Error invalid_module_error(const wabt::Errors& errors) {
   std::string msg = "invalid module";
   if (!errors.empty()) {
@@ -60,13 +61,14 @@ inline Error invalid_module_error(const wabt::Errors& errors) {
   return Error(ErrorCode::kModuleMalformed, std::move(msg));
 }
 
-// The wabt backend's refusal of a module that uses exception handling: wabt 1.0.32's
-// interpreter runs it wrongly and can abort the process (an assertion in Thread::Pick when a
-// catch lands in a function with declared locals; docs/fast-interp.md, "Exceptions").
+// The refusal of a module that uses exception handling by an engine that does not run it: the
+// AOT engine (its description, describe.cc) and the wabt oracle (wabt 1.0.32's interpreter runs it
+// wrongly and can abort the process: an assertion in Thread::Pick when a catch lands in a
+// function with declared locals; docs/fast-interp.md, "Exceptions").
 inline Error exceptions_unsupported_error() {
   return Error(ErrorCode::kModuleUnsupported,
-               "the module uses exception handling, which the wabt interpreter does not run; run "
-               "with --engine fast");
+               "the module uses exception handling, which this engine does not run; run it with "
+               "--engine interp");
 }
 
 inline ExternKind kind_from(wabt::ExternalKind k) {

@@ -226,10 +226,9 @@ FastOptions fast_options(const AotOptions& aot) {
 }
 
 Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
-  // `interp` is wasmcap's own interpreter (docs/fast-interp.md); wabt's stays available by name as
-  // the reference until the fast one has passed everything for a full release.
-  if (name == "interp" || name == "fast") return make_fast_engine(fast_options(aot));
-  if (name == "wabt") return make_interp_engine();
+  // `interp` is wasmcap's own interpreter (docs/fast-interp.md). wabt's interpreter is not a
+  // product engine: it is the tests' reference oracle (tests/support/wabt_engine).
+  if (name == "interp") return make_fast_engine(fast_options(aot));
   if (name == "aot") return make_aot_engine(aot);
   // auto: native speed when this machine can compile; otherwise the interpreter, which needs
   // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
@@ -237,7 +236,7 @@ Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOp
     return aot_available(aot) ? make_aot_engine(aot) : make_fast_engine(fast_options(aot));
   }
   return make_error(ErrorCode::kInvalidArgument,
-                    "unknown engine '" + name + "'; available engines: interp, wabt, fast, aot, auto");
+                    "unknown engine '" + name + "'; available engines: interp, aot, auto");
 }
 
 Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan) {
@@ -423,8 +422,7 @@ void notify(const RunOptions& options, const std::string& line) {
   if (options.notice) options.notice(line);
 }
 
-// auto's interpreter: the fast engine, or wabt's for a module the fast engine refuses (SIMD,
-// exceptions). `why` ends the notice line.
+// auto's interpreter: the fast engine (interp). `why` ends the notice line.
 // `fast_loaded`: the module as the fast engine already loaded it (the probe's description), if
 // it did. `module_sha256`: the bytes' sha256 as the aot probe had it ("" when there was no
 // probe), so that the validated-module record is found without hashing them again.
@@ -442,12 +440,10 @@ Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions 
                  *engine, bytes.data(), bytes.size(), file,
                  module_sha256.empty() ? options.module_sha256 : module_sha256)) {
     loaded = std::move(*m);
-  } else if (m.error().code == ErrorCode::kModuleUnsupported) {
-    engine = make_interp_engine();
   } else {
     return tl::unexpected(m.error());
   }
-  notify(options, "engine auto: " + std::string(loaded ? "fast interpreter" : "interpreter (wabt)") + why);
+  notify(options, "engine auto: interp" + why);
   auto r = run_on(*engine, std::move(loaded), bytes, std::move(options));
   if (r) r->background_compile_pid = background_pid;
   return r;
@@ -461,23 +457,23 @@ Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions 
 Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options) {
   if (required_capabilities(options).has(Capability::kLimitFuel)) {
     return run_interpreted(bytes, std::move(options),
-                           " (fuel is metered only by the interpreters)", 0);
+                           " (fuel is metered only by the interpreter)", 0);
   }
   if (!aot_available(options.aot)) {
     return run_interpreted(bytes, std::move(options), " (no C compiler for the aot engine)", 0);
   }
   if (has_tag_section(bytes)) {
-    // Exception handling runs on the fast interpreter only (the AOT engine and the wabt backend
-    // refuse it: docs/fast-interp.md, "Exceptions"): no background compile that must fail.
+    // Exception handling runs on the interpreter only (the AOT engine refuses it:
+    // docs/fast-interp.md, "Exceptions"): no background compile that must fail.
     return run_interpreted(bytes, std::move(options),
-                           " (exception handling runs on the fast interpreter only)", 0);
+                           " (exception handling runs on interp only)", 0);
   }
   AotOptions probe_options = options.aot;
   probe_options.cache_only = !options.wait_for_compile;
   // A module the aot engine has no description of yet (never seen) is validated once: on the
   // fast engine, which keeps it for the run if this one is interpreted; the aot engine takes its
   // description from that load (describe.h). A module the fast engine refuses is described
-  // as before (the wabt backend's verdict and error).
+  // by describe_module (WebAssembly 2.0's verdict and first error, without exceptions).
   // The fast engine keeps validated-module records as under --engine interp; it is given the
   // sha256 the aot probe keys its cache on (one hash, or none with a file record, per run).
   std::unique_ptr<Engine> fast = make_fast_engine(fast_options(options.aot));

@@ -242,6 +242,10 @@ TEST(CliExitCodes, UsageErrorsAre64) {
                                              {"run", "--max-memory-mb", "0", guest_path("hello")},
                                              {"run", "--max-memory-mb", "5000", guest_path("hello")},
                                              {"run", "--engine", "v8", guest_path("hello")},
+                                             // wabt's interpreter left the product (the tests'
+                                             // oracle); fast was another name of interp.
+                                             {"run", "--engine", "wabt", guest_path("hello")},
+                                             {"run", "--engine", "fast", guest_path("hello")},
                                              {"inspect"}}) {
     auto r = run_cli(args);
     std::string joined;

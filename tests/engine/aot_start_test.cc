@@ -20,6 +20,7 @@
 #include "engine/aot/aot_link.h"
 #include "engine/test_hooks.h"
 #include "test_support.h"
+#include "wabt_engine.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
 
@@ -92,11 +93,11 @@ TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
   auto first = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(first.report.has_value()) << first.report.error().to_string();
   EXPECT_EQ(first.out, "hello from wasm\n");
-  EXPECT_EQ(first.report->engine, "fast");
+  EXPECT_EQ(first.report->engine, "interp");
   const int pid = first.report->background_compile_pid;
   ASSERT_GT(pid, 0);
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("engine auto: fast interpreter"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("engine auto: interp"), std::string::npos) << notices[0];
   EXPECT_NE(notices[0].find("in the background (pid " + std::to_string(pid) + ")"),
             std::string::npos)
       << notices[0];
@@ -108,7 +109,7 @@ TEST(AotBackground, FirstAutoRunInterpretsAndTheNextRunsAot) {
   notices.clear();
   auto second = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
-  EXPECT_EQ(second.report->engine, "fast");
+  EXPECT_EQ(second.report->engine, "interp");
   EXPECT_EQ(second.report->background_compile_pid, 0);
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_NE(notices[0].find("another process is compiling this module"), std::string::npos)
@@ -142,7 +143,7 @@ TEST(AotBackground, CliSaysWhichEngineRanAndDoesNotWaitForTheCompile) {
   ASSERT_TRUE(a.exited) << testing::describe(a);
   EXPECT_EQ(a.exit_code, 0) << testing::describe(a);
   EXPECT_EQ(a.out, "hello from wasm\n");
-  const std::string prefix = "wasmcap: engine auto: fast interpreter; no compiled object yet: "
+  const std::string prefix = "wasmcap: engine auto: interp; no compiled object yet: "
                              "compiling for aot in the background (pid ";
   ASSERT_EQ(a.err.rfind(prefix, 0), 0u) << a.err;
   EXPECT_EQ(std::count(a.err.begin(), a.err.end(), '\n'), 1) << a.err;
@@ -185,7 +186,7 @@ TEST(AotBackground, FailedCompileIsRecordedAndNotRepeated) {
   notices.clear();
   auto second = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(second.report.has_value()) << second.report.error().to_string();
-  EXPECT_EQ(second.report->engine, "fast");
+  EXPECT_EQ(second.report->engine, "interp");
   EXPECT_EQ(second.report->background_compile_pid, 0);
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_NE(notices[0].find("an earlier background compile of this module failed "
@@ -238,10 +239,10 @@ TEST(AotBackground, TransientIoFailureIsNotRemembered) {
   notices.clear();
   auto fg = testing::run_guest(guest_bytes("hello"), o);
   ASSERT_TRUE(fg.report.has_value()) << fg.report.error().to_string();
-  EXPECT_EQ(fg.report->engine, "fast");
+  EXPECT_EQ(fg.report->engine, "interp");
   EXPECT_EQ(fg.report->exit_code, 0);
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("engine auto: fast interpreter (aot: io_error: "), std::string::npos)
+  EXPECT_NE(notices[0].find("engine auto: interp (aot: io_error: "), std::string::npos)
       << notices[0];
   EXPECT_NE(notices[0].find("No space left on device"), std::string::npos) << notices[0];
   EXPECT_TRUE(files_ending(cache.path(), ".failed").empty());
@@ -314,7 +315,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
   TempDir probe;
   const std::string hello = testing::guest_path("hello");
   auto points = cache_failpoints(
-      {"run", "--engine", "fast", "--cache-dir", (probe.path() / "c").string(), hello}, probe.path() / "trace");
+      {"run", "--engine", "interp", "--cache-dir", (probe.path() / "c").string(), hello}, probe.path() / "trace");
   if (points.empty()) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
   for (const auto& point : points) {
     for (const char* action : {"kill", "enospc", "eio"}) {
@@ -323,7 +324,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
       testing::ProcOptions o;
       o.extra_env = {{"WASMCAP_FAILPOINTS", point + "=" + action}};
       testing::ProcResult f = testing::run_cli(
-          {"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello}, o);
+          {"run", "--engine", "interp", "--cache-dir", cache.path().string(), hello}, o);
       if (std::string(action) == "kill") {
         EXPECT_EQ(f.term_signal, SIGKILL) << testing::describe(f);
       } else {
@@ -333,7 +334,7 @@ TEST(CacheFaults, ValidationRecordsAtEveryFailpoint) {
       }
       for (int i = 0; i < 2; ++i) {  // the retry writes the records; the next run uses them
         testing::ProcResult r = testing::run_cli(
-            {"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello});
+            {"run", "--engine", "interp", "--cache-dir", cache.path().string(), hello});
         EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
         EXPECT_EQ(r.out, "hello from wasm\n");
       }
@@ -373,7 +374,7 @@ TEST(CacheFaults, KilledRecordWritesAreSwept) {
   testing::ProcOptions o;
   o.extra_env = {{"WASMCAP_FAILPOINTS", "cache.replace.rename=kill"}};
   testing::ProcResult k =
-      testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.path().string(), hello}, o);
+      testing::run_cli({"run", "--engine", "interp", "--cache-dir", cache.path().string(), hello}, o);
   if (k.term_signal != SIGKILL) GTEST_SKIP() << "wasmcap built without WASMCAP_FAILPOINTS=ON";
   auto left = record_temporaries(cache.path());
   ASSERT_EQ(left.size(), 1u) << "the kill left no temporary for this test to sweep";
@@ -385,7 +386,7 @@ TEST(CacheFaults, KilledRecordWritesAreSwept) {
   testing::write_text(other, bytes);
   auto run_other = [&] {
     testing::ProcResult r =
-        testing::run_cli({"run", "--engine", "fast", "--cache-dir", cache.path().string(), other.string()});
+        testing::run_cli({"run", "--engine", "interp", "--cache-dir", cache.path().string(), other.string()});
     EXPECT_EQ(r.exit_code, 0) << testing::describe(r);
     EXPECT_EQ(r.out, "hello from wasm\n");
   };
@@ -758,7 +759,7 @@ TEST(AotColdStart, DescriptionIsUsedAndDamageIsIgnored) {
 // The decoder takes any bytes: every truncation and every single-byte change of a real
 // description decodes to nothing or to a description, never a crash or an unbounded allocation.
 TEST(AotColdStart, DescriptionDecoderIsStrict) {
-  auto interp = make_interp_engine();
+  auto interp = make_fast_engine();
   for (const char* guest : {"hello", "host_calls", "exits"}) {
     auto bytes = guest_bytes(guest);
     auto m = interp->load(bytes.data(), bytes.size());
@@ -779,10 +780,8 @@ TEST(AotColdStart, DescriptionDecoderIsStrict) {
 
 // A never-seen module under --engine auto is validated once in the foreground (docs/aot.md,
 // "Cold start"): the fast engine's load validates it and the aot probe describes it from that
-// load — neither describes it again nor falls back to wabt's interp reader (which validates and
-// builds wabt's interpreter code: ~0.5 s for a 20 MB module). The description stored is the wabt
-// backend's. `--engine aot` describes a never-seen module with one validation too, without
-// wabt's interp reader. (The background compile validates in its own process.)
+// load — it does not describe it again. `--engine aot` describes a never-seen module with one
+// validation too. (The background compile validates in its own process.)
 TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   TempDir cache, bin;
   const fs::path gate = bin.path() / "gate";
@@ -790,20 +789,17 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   RunOptions o = auto_options(cache.path(), gated_compiler(bin.path(), gate), &notices);
   const auto bytes = guest_bytes("hello");
   const uint64_t validations = engine_test_hooks::module_validations();
-  const uint64_t wabt_loads = engine_test_hooks::wabt_backend_loads();
   const uint64_t bounds = engine_test_hooks::aot_bounds_passes();
   auto r = run_module(bytes, o);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  EXPECT_EQ(r->engine, "fast");
+  EXPECT_EQ(r->engine, "interp");
   ASSERT_NE(r->background_compile_pid, 0);
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("engine auto: fast interpreter; no compiled object yet"),
+  EXPECT_NE(notices[0].find("engine auto: interp; no compiled object yet"),
             std::string::npos)
       << notices[0];
   EXPECT_EQ(engine_test_hooks::module_validations() - validations, 1u)
       << "a never-seen module was validated more than once in the foreground";
-  EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - wabt_loads, 0u)
-      << "the aot probe described the module with the wabt backend";
   EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - bounds, 0u)
       << "the aot probe decoded the module once more for the translator's bounds";
   auto descs = files_ending(cache.path(), ".desc");
@@ -820,14 +816,11 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   AotOptions ao = cache_options(cache2.path());
   ao.cache_only = true;
   const uint64_t v2 = engine_test_hooks::module_validations();
-  const uint64_t w2 = engine_test_hooks::wabt_backend_loads();
   const uint64_t b2 = engine_test_hooks::aot_bounds_passes();
   auto probe = make_aot_engine(ao)->load(bytes.data(), bytes.size());
   ASSERT_FALSE(probe.has_value());
   EXPECT_EQ(probe.error().code, ErrorCode::kNotFound) << probe.error().to_string();
   EXPECT_EQ(engine_test_hooks::module_validations() - v2, 1u);
-  EXPECT_EQ(engine_test_hooks::wabt_backend_loads() - w2, 0u)
-      << "the aot engine described the module with the wabt backend";
   EXPECT_EQ(engine_test_hooks::aot_bounds_passes() - b2, 0u)
       << "the aot engine decoded the module once more for the translator's bounds";
   auto descs2 = files_ending(cache2.path(), ".desc");
@@ -835,9 +828,9 @@ TEST(AotColdStart, NeverSeenModuleIsValidatedOnceInTheForeground) {
   auto stored2 = aot::load_module_info(cache2.path().string(), descs2[0].stem().string());
   ASSERT_TRUE(stored2.has_value());
 
-  // Both descriptions are the wabt backend's, field for field.
-  auto interp = make_interp_engine();
-  auto m = interp->load(bytes.data(), bytes.size());
+  // Both descriptions are the wabt oracle's load's (tests/support/wabt_engine), field for field.
+  auto wabt = testing::make_wabt_reference_engine();
+  auto m = wabt->load(bytes.data(), bytes.size());
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(aot::encode_module_info(*stored), aot::encode_module_info((*m)->info()));
   EXPECT_EQ(aot::encode_module_info(*stored2), aot::encode_module_info((*m)->info()));
@@ -903,9 +896,9 @@ TEST(AotColdStart, AutoKeepsValidatedModuleRecordsAndHashesOnce) {
     Counts c0 = counts();
     auto r = run_module(bytes, ro);
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
-    EXPECT_EQ(r->engine, "fast");
+    EXPECT_EQ(r->engine, "interp");
     ASSERT_EQ(notices.size(), 1u);
-    EXPECT_EQ(notices[0].rfind("engine auto: fast interpreter", 0), 0u) << notices[0];
+    EXPECT_EQ(notices[0].rfind("engine auto: interp", 0), 0u) << notices[0];
     Counts c1 = counts();
     *delta = {c1.validations - c0.validations, c1.hashes - c0.hashes, c1.bounds - c0.bounds};
     if (r->background_compile_pid != 0) {
@@ -1131,7 +1124,7 @@ TEST(AotSimd, LoadExtendIsRefusedNotFatal) {
       0x41, 0x00, 0xfd, 0x01, 0x00, 0x00, 0x1a, 0x0b};
   const fs::path wasm = tmp.path() / "load8x8.wasm";
   testing::write_text(wasm, std::string(bytes.begin(), bytes.end()));
-  auto interp = make_interp_engine();
+  auto interp = make_fast_engine();
   ASSERT_TRUE(interp->load(bytes.data(), bytes.size()).has_value()) << "a valid module";
   auto r = testing::run_cli({"compile", "--cache-dir", (tmp.path() / "cache").string(), wasm.string()});
   EXPECT_TRUE(r.exited) << testing::describe(r);

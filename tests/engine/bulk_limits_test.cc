@@ -16,17 +16,9 @@ namespace {
 
 using testing::guest_bytes;
 
-// The engine under test: the variant's (fast:, aot:), and wabt's for the unprefixed run (its
-// "interp" is the fast engine, which the fast: variant covers).
-std::string engine_name() {
-  std::string n = testing::test_engine_name();
-  return n == "interp" ? "wabt" : n;
-}
-std::unique_ptr<Engine> engine_under_test() {
-  auto e = make_engine(engine_name());
-  EXPECT_TRUE(e.has_value()) << e.error().to_string();
-  return e ? std::move(*e) : make_interp_engine();
-}
+// The engine under test: interp for the unprefixed run, aot for the aot: variant.
+std::string engine_name() { return testing::test_engine_name(); }
+std::unique_ptr<Engine> engine_under_test() { return testing::make_test_engine(); }
 bool meters_fuel() { return engine_under_test()->capabilities().has(Capability::kLimitFuel); }
 #define SKIP_UNLESS_FUEL()                                                             \
   do {                                                                                 \
@@ -128,7 +120,7 @@ TEST(BulkFuel, FuelBoundsTheBytesWritten) {
   ASSERT_FALSE(c.has_value()) << "1000 fills of 64 KiB ran under 20,000 units of fuel";
   EXPECT_EQ(c.error().code, ErrorCode::kFuelExhausted) << c.error().to_string();
   EXPECT_NE(c.error().message.find("--fuel"), std::string::npos) << c.error().message;
-  EXPECT_LE(r->instance->fuel_consumed(), 20000u + 20000u);  // wabt counts whole slices
+  EXPECT_LE(r->instance->fuel_consumed(), 20000u + 20000u);
   // 4096 units per fill: at most 4 fills ran.
   EXPECT_LT(r->instance->fuel_consumed(), 1000u * 4096u);
 }
@@ -165,9 +157,6 @@ TEST(BulkDeadline, ALongFillStopsPartWay) {
 // on every engine (aot stopped at 65,535: wasm2c keeps the byte size in 32 bits), and bulk
 // instructions are bounds-checked against the whole 4 GiB.
 TEST(BulkMemory, NoMaximumGrowsToTheWasm32Limit) {
-  if (engine_name() == "wabt") {
-    GTEST_SKIP() << "wabt's memory is a std::vector: growing it zero-fills (touches) all 4 GiB";
-  }
   ExecLimits limits;  // max_memory_pages = 65536
   auto r = start(limits);
   ASSERT_TRUE(r);

@@ -2,8 +2,9 @@
 // engine. The .wat files under tests/engine/eh/ carry their expectations as comment lines
 //   ;; run EXPORT [TYPE:VALUE ...] -> TYPE:VALUE ... | ERROR_CODE_NAME
 // checked in order on one instance of the fast engine (the expected values are derived by hand
-// from the spec). The AOT engine and the wabt backend must refuse such modules by name
-// (module_unsupported, not module_malformed), and --engine auto must run them on the fast engine.
+// from the spec). The AOT engine and the tests' wabt oracle (tests/support/wabt_engine) must
+// refuse such modules by name (module_unsupported, not module_malformed), and --engine auto must
+// run them on the fast engine (interp).
 //
 // wabt's interpreter cannot be the reference here: 1.0.32 aborts the process on an assertion
 // (Thread::Pick) when a catch lands in a function with declared locals, and lets a try catch a
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "wasmcap/engine.h"
+#include "wabt_engine.h"
 #include "wasmcap/runtime.h"
 #include "wat_to_wasm.h"
 
@@ -210,22 +212,22 @@ TEST_F(Exceptions, ThrowBeforeTryIsNotCaughtByIt) {
   EXPECT_EQ(outcome((*inst)->call("a", {})), "i32:5");
 }
 
-// wabt's interpreter does not run exception handling (see the top): refused by name, with the
-// engine that does.
+// wabt's interpreter (the tests' oracle) does not run exception handling (see the top): refused
+// by name, with the engine that does.
 TEST(WabtExceptions, RefusedByName) {
   for (const char* wat :
        {"(module (tag $e) (func (export \"f\") (throw $e)))",
         "(module (func (export \"f\") (try (do nop) (catch_all))))"}) {
     Bytes bytes = wat_to_wasm(wat, "wabt");
-    auto r = make_interp_engine()->load(bytes.data(), bytes.size());
+    auto r = testing::make_wabt_reference_engine()->load(bytes.data(), bytes.size());
     ASSERT_FALSE(r.has_value()) << wat;
     EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
     EXPECT_NE(r.error().message.find("exception handling"), std::string::npos);
-    EXPECT_NE(r.error().message.find("--engine fast"), std::string::npos);
+    EXPECT_NE(r.error().message.find("--engine interp"), std::string::npos);
   }
   // Still malformed when it is: a truncated module is not "unsupported".
   Bytes bad = {0, 'a', 's', 'm', 1, 0, 0, 0, 13, 5, 1};
-  auto r = make_interp_engine()->load(bad.data(), bad.size());
+  auto r = testing::make_wabt_reference_engine()->load(bad.data(), bad.size());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kModuleMalformed) << r.error().to_string();
 }
@@ -264,8 +266,8 @@ TEST(FastExceptions, HeldExceptionsAreBounded) {
   EXPECT_TRUE(r2.has_value()) << r2.error().to_string();
 }
 
-// The AOT engine does not run exception handling: module_unsupported naming it (not
-// module_malformed), for a tag section and for try/catch_all without any tag alike.
+// The AOT engine does not run exception handling: module_unsupported naming it and the engine
+// that does (not module_malformed), for a tag section and for try/catch_all without any tag alike.
 TEST(AotExceptions, RefusedByName) {
   for (const char* wat :
        {"(module (tag $e) (func (export \"f\") (throw $e)))",
@@ -275,6 +277,8 @@ TEST(AotExceptions, RefusedByName) {
     ASSERT_FALSE(r.has_value()) << wat;
     EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
     EXPECT_NE(r.error().message.find("exception handling"), std::string::npos)
+        << r.error().to_string();
+    EXPECT_NE(r.error().message.find("--engine interp"), std::string::npos)
         << r.error().to_string();
   }
 }
@@ -292,7 +296,7 @@ TEST(AutoExceptions, FallsBackToAnEngineThatRunsIt) {
   auto r = run_module(bytes, options);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_EQ(r->exit_code, 7);
-  EXPECT_EQ(r->engine, "fast");
+  EXPECT_EQ(r->engine, "interp");
 }
 
 }  // namespace

@@ -3,14 +3,16 @@
 // compute, wraparound and traps included, and a taken branch, br_table or call must charge its
 // target's block exactly as the target's own `fuel` instruction did, at the same point.
 //
-// The semantic cases run on the fast engine and on wabt's interpreter (the reference backend):
-// both must give the hand-derived result. C++17: the .wat text is compiled with wabt's library.
+// The semantic cases run on the fast engine and on wabt's interpreter (the tests' reference oracle,
+// tests/support/wabt_engine): both must give the hand-derived result. C++17: the .wat text is
+// compiled with wabt's library.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "wabt_engine.h"
 #include "wasmcap/engine.h"
 #include "wat_to_wasm.h"
 
@@ -137,7 +139,8 @@ TEST(FastCode, SuperinstructionsComputeWhatTheirPartsCompute) {
       {"ret_local", {Value::I32(14)}, "i32:42"},
   };
   for (int e = 0; e < 2; ++e) {
-    Inst r = instantiate(e == 0 ? make_fast_engine() : make_interp_engine(), kSemantics);
+    Inst r = instantiate(e == 0 ? make_fast_engine() : testing::make_wabt_reference_engine(),
+                         kSemantics);
     ASSERT_TRUE(r.instance);
     for (const Case& c : cases) {
       EXPECT_EQ(outcome(r.instance->call(c.func, c.args)), c.expect)

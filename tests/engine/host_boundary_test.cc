@@ -1,8 +1,10 @@
 // The one host-call boundary (src/engine/host_call.h) and the one export-call prologue
-// (Instance::call, src/engine/instance.cc), on every engine: the fast interpreter, the AOT tier
-// (when this machine can compile) and wabt's interpreter. Each test is a place where the three
-// engines' own copies of the boundary had drifted apart; it asserts the one behaviour they now
-// share, the same structured error on each.
+// (Instance::call, src/engine/instance.cc), on every engine that uses them: the product's
+// interpreter (interp), the AOT tier (when this machine can compile) and wabt's interpreter, the
+// tests' reference oracle (tests/support/wabt_engine: the differential tests trust its host calls
+// to behave as the product's). Each test is a place where the three engines' own copies of the
+// boundary had drifted apart; it asserts the one behaviour they now share, the same structured
+// error on each.
 //
 // C++17: the modules are written as .wat and compiled with wabt's library.
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "wabt_engine.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
@@ -26,8 +29,8 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 std::unique_ptr<Engine> engine_named(const std::string& name) {
-  if (name == "fast") return make_fast_engine();
-  if (name == "wabt") return make_interp_engine();
+  if (name == "interp") return make_fast_engine();
+  if (name == "wabt") return testing::make_wabt_reference_engine();
   AotOptions o;
   o.cache_dir = WASMCAP_AOT_TEST_CACHE;  // shared by the aot tests: one compile per module
   o.opt_level = 1;
@@ -71,7 +74,7 @@ class HostBoundary : public ::testing::TestWithParam<std::string> {
   HostFuncTable host_;  // outlives the instances (they call its callbacks)
 };
 
-INSTANTIATE_TEST_SUITE_P(Engines, HostBoundary, ::testing::Values("fast", "aot", "wabt"),
+INSTANTIATE_TEST_SUITE_P(Engines, HostBoundary, ::testing::Values("interp", "aot", "wabt"),
                          [](const auto& info) { return info.param; });
 
 // (import "test" NAME (func (result i32))), called by export "call"; export "ok" returns 7.

@@ -1,4 +1,5 @@
-// The engine contract, exercised in-process through the Engine interface (make_interp_engine):
+// The engine contract, exercised in-process through the Engine interface, on the engine under
+// test (testing::make_test_engine: interp, and aot in the aot: variant):
 // malformed input, module description, linking, trap classification, values across the
 // boundary, host-function outcomes, wasm 2.0 features, and the execution limits.
 #include <atomic>
@@ -465,8 +466,8 @@ TEST(EngineCall, ReexportedHostImportReturnsItsResults) {
 
 TEST(EngineCall, V128CrossesTheBoundary) {
   if (testing::test_engine_name() == "aot") {
-    // Declared, not silent: the AOT translator refuses SIMD modules at load (the interpreters,
-    // wabt's and the fast one, run them).
+    // Declared, not silent: the AOT translator refuses SIMD modules at load (the interpreter
+    // runs them).
     auto engine = testing::make_test_engine();
     auto bytes = guest_bytes("boundary_simd");
     auto m = engine->load(bytes.data(), bytes.size());
@@ -564,7 +565,7 @@ TEST(EngineCall, ExportedGlobalsCanBeRead) {
 }
 
 TEST(EngineMalformed, CustomSectionWithInvalidUtf8NameIsRejected) {
-  auto engine = make_interp_engine();
+  auto engine = testing::make_test_engine();
   // Header, then custom section (id 0, size 3): name length 2, bytes 0xff 0xfe (not UTF-8).
   std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
                                 0x00, 0x03, 0x02, 0xff, 0xfe};

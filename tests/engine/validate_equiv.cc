@@ -1,8 +1,8 @@
 // The fast engine's validating reader (src/engine/fast/validate.cc) against wabt's interp reader
-// (wabt::interp::ReadBinaryInterp, what the wabt backend and formerly the fast engine validate
-// with): every module given, and seeded mutants of each, must get the same verdict and, when
-// refused, the same first error (message and byte offset). Both read with the fast engine's
-// options (load_options(): WebAssembly 2.0 plus exceptions).
+// (wabt::interp::ReadBinaryInterp, what the wabt oracle, tests/support/wabt_engine, and formerly
+// the fast engine validate with): every module given, and seeded mutants of each, must get the same
+// verdict and, when refused, the same first error (message and byte offset). Both read with the
+// fast engine's options (load_options(): WebAssembly 2.0 plus exceptions).
 //
 // Usage: validate_equiv [--mutants N] [--seed S] [--threads T] PATH...   (PATH: a .wasm file or
 // a directory, searched recursively for .wasm files). --threads T: validate_module's thread
@@ -12,7 +12,7 @@
 // validate_equiv-mismatch.wasm in the working directory, and exits 1. Exit 2: usage / no input.
 //
 // --describe: instead, the AOT engine's module descriptions (src/engine/describe.h) against the
-// wabt backend's load(): describe_module() and describe_via_fast() (--engine auto's, from the
+// wabt oracle's load(): describe_module() and describe_via_fast() (--engine auto's, from the
 // fast engine's load) must give the same verdict, error code and message, or the same
 // ModuleInfo (every field), on every module and mutant.
 //
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
           if (d.reference_ok) ++mutants_accepted;
         }
         if (!d.same()) {
-          std::printf("MISMATCH %s%s (%zu bytes)\n  wabt backend load:   %s\n  describe_module:    %s\n"
+          std::printf("MISMATCH %s%s (%zu bytes)\n  wabt oracle load:    %s\n  describe_module:    %s\n"
                       "  describe_via_fast:  %s\n",
                       f.string().c_str(), m < 0 ? "" : (" mutant " + std::to_string(m)).c_str(),
                       b.size(), d.reference.c_str(), d.own.c_str(), d.via_fast.c_str());
@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   }
   if (describe) {
     std::printf("validate_equiv --describe: %zu modules (%zu accepted, %zu refused), %zu mutants "
-                "(%zu accepted): the same description or error from the wabt backend's load, "
+                "(%zu accepted): the same description or error from the wabt oracle's load, "
                 "describe_module and describe_via_fast on every one\n",
                 modules, accepted, refused, mutant_count, mutants_accepted);
     return 0;

@@ -18,7 +18,7 @@ Usage: validate_equiv.py --tool BIN --wast2json BIN --suite DIR --expectations F
 --threads: a comma-separated list; the tool runs once per count (1: the sequential pass; more:
 the parallel path, forced on every module of two bodies per thread or more).
 --describe: then once more with --describe: the AOT engine's module descriptions
-(src/engine/describe.h) against the wabt backend's load, on the same modules and mutants.
+(src/engine/describe.h) against the wabt oracle's load, on the same modules and mutants.
 """
 import argparse
 import os

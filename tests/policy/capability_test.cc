@@ -59,7 +59,7 @@ std::vector<uint8_t> module_importing(const std::string& mod, const std::string&
 }
 
 ModuleInfo info_of(const std::vector<uint8_t>& bytes) {
-  auto engine = make_interp_engine();
+  auto engine = make_fast_engine();
   auto m = engine->load(bytes.data(), bytes.size());
   EXPECT_TRUE(m) << (m ? "" : m.error().message);
   return m ? (*m)->info() : ModuleInfo();
@@ -139,7 +139,7 @@ TEST(PolicyCapability, HttpsNeedsTheBuildAndTheEngine) {
   auto plan = plan_from(R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}]}}})",
                         R"({"host_api":{"https":{"allow":[{"host":"a.test","methods":["GET"]}]}}})");
   EXPECT_TRUE(host_build_capabilities().has(Capability::kHostApiHttps));
-  auto interp = make_interp_engine();
+  auto interp = make_fast_engine();
   EXPECT_TRUE(unavailable_capabilities(required_capabilities(*plan), *interp, host_build_capabilities())
                   .empty());
   CapabilitySet without = host_build_capabilities();
@@ -158,7 +158,7 @@ TEST(PolicyCapability, HttpsNeedsTheBuildAndTheEngine) {
 }
 
 TEST(PolicyCapability, InterpDeclaresEveryLimitAndWasi) {
-  auto engine = make_interp_engine();
+  auto engine = make_fast_engine();
   CapabilitySet caps = engine->capabilities();
   for (Capability c : {Capability::kWasiArgs, Capability::kWasiEnv, Capability::kWasiClocks,
                        Capability::kWasiRandom, Capability::kWasiStdio, Capability::kWasiFs,

@@ -120,7 +120,7 @@ TEST_F(PolicyCli, PlanJsonIsMachineReadable) {
   EXPECT_EQ(j["grants"]["fs"][0]["denied"], true);
   EXPECT_EQ(j["grants"]["args"], true);
   EXPECT_EQ(j["imports"]["checked"], true);
-  EXPECT_EQ(j["engine"], "fast");  // interp is the fast interpreter (docs/cli.md)
+  EXPECT_EQ(j["engine"], "interp");  // one name for the interpreter everywhere (docs/cli.md)
 }
 
 TEST_F(PolicyCli, RunRefusesByDefaultAndNamesEachMissingGrant) {

@@ -4,7 +4,7 @@ from) run under wasmcap in the installed python bundle, with a threshold per mod
 MIN_PASSED tests pass and at most MAX_FAILED fail or error. Counts go to guest/python/README.md.
 
 Usage: regrtest.py --wasmcap build/bin/wasmcap --bundles build/bundles
-                   --tests build/guest/python/tests/test [--slice ci|full] [--engine fast|wabt|aot]
+                   --tests build/guest/python/tests/test [--slice ci|full] [--engine interp|aot]
 """
 import json
 import os

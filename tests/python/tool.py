@@ -4,7 +4,7 @@ and a `wasmcap mcp` stdio session. `code` runs like python -c, `file` runs a scr
 workspace, `args` is sys.argv[1:]; an uncaught exception is isError with the traceback in the
 content; the runner refuses neither/both of code and file and a file outside /work.
 
-Usage: tool.py --wasmcap build/bin/wasmcap --bundles build/bundles [--engine fast|interp|...]
+Usage: tool.py --wasmcap build/bin/wasmcap --bundles build/bundles [--engine interp|aot|auto]
 """
 import json
 import os

@@ -103,6 +103,29 @@ TEST(RunModule, UnknownEngineIsRefused) {
   EXPECT_NE(c.report.error().message.find("interp"), std::string::npos);
 }
 
+// The product's engines are interp, aot and auto. wabt's interpreter is the tests' oracle, not
+// an engine of the product, and "fast" was another name of interp: both are unknown names, and
+// the error lists the engines there are. interp names itself "interp" (RunReport::engine,
+// `--json`, plan and audit records).
+TEST(RunModule, EnginesAreInterpAotAndAuto) {
+  for (const char* name : {"wabt", "fast"}) {
+    auto e = make_engine(name);
+    ASSERT_FALSE(e.has_value()) << name;
+    EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.error().message,
+              "unknown engine '" + std::string(name) + "'; available engines: interp, aot, auto");
+  }
+  auto interp = make_engine("interp");
+  ASSERT_TRUE(interp.has_value()) << interp.error().to_string();
+  EXPECT_EQ((*interp)->name(), "interp");
+  RunOptions o;
+  o.engine = "interp";
+  o.wasi.args = {"hello"};
+  auto r = run_module(guest_bytes("hello"), o);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->engine, "interp");
+}
+
 TEST(RunModule, MissingPreopenDirectoryIsAnError) {
   RunOptions o;
   o.wasi.preopens.push_back(Preopen{"/nonexistent/wasmcap/dir", "/x", false});

@@ -15,7 +15,7 @@ skipped there for nothing.
     check_timing_labels.py SOURCE_DIR BUILD_DIR [CTEST]
 
 Reads the test sources under SOURCE_DIR/tests and `ctest -N` in BUILD_DIR (all variants: the
-aot: and fast: prefixes name the same test).
+aot: prefix names the same test).
 """
 import pathlib
 import re
@@ -95,7 +95,7 @@ def main():
     source_dir, build_dir = pathlib.Path(sys.argv[1]), sys.argv[2]
     ctest = sys.argv[3] if len(sys.argv) > 3 else "ctest"
     waiting = waiting_tests(source_dir)
-    strip = re.compile(r"^(?:aot|fast):")
+    strip = re.compile(r"^aot:")
     registered = ctest_names(build_dir, ctest)
     labelled = ctest_names(build_dir, ctest, "^timing$")
     bad = []

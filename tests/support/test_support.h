@@ -45,8 +45,9 @@ inline std::string guest_path(const std::string& name) {
 inline std::string cli_path() { return WASMCAP_CLI_PATH; }
 
 // The engine under test: $WASMCAP_TEST_ENGINE, default "interp". ctest runs the engine and
-// runtime suites once per engine (tests/CMakeLists.txt: wasmcap_aot_variant); the aot variant
-// shares one cache directory inside the build tree, so each guest compiles once per build.
+// runtime suites once per product engine, interp and aot (tests/CMakeLists.txt:
+// wasmcap_aot_variant); the aot variant shares one cache directory inside the build tree, so each
+// guest compiles once per build.
 inline std::string test_engine_name() {
   const char* e = std::getenv("WASMCAP_TEST_ENGINE");
 #ifdef WASMCAP_AOT_TEST_CACHE
@@ -63,7 +64,7 @@ inline std::unique_ptr<Engine> make_test_engine() {
   auto e = make_engine(test_engine_name());
   if (!e) {
     ADD_FAILURE() << e.error().to_string();
-    return make_interp_engine();
+    return make_fast_engine();
   }
   return std::move(*e);
 }
@@ -388,7 +389,10 @@ struct Captured {
   std::string out, err;
 };
 
-inline Captured run_guest(const std::vector<uint8_t>& bytes, RunOptions opts) {
+// run_module on `engine` (opts.engine is then ignored), or on the engine opts.engine names when
+// it is null, with the guest's stdout and stderr captured. A given engine: the wabt oracle
+// (wabt_engine.h), which make_engine() does not know, or a test's own.
+inline Captured run_guest_on(Engine* engine, const std::vector<uint8_t>& bytes, RunOptions opts) {
   auto cap = std::make_shared<Captured>();
   opts.wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
     cap->out.append(reinterpret_cast<const char*>(d), n);
@@ -398,13 +402,18 @@ inline Captured run_guest(const std::vector<uint8_t>& bytes, RunOptions opts) {
     cap->err.append(reinterpret_cast<const char*>(d), n);
     return true;
   };
-  if (opts.engine == "interp") opts.engine = test_engine_name();
-  auto report = run_module(bytes, std::move(opts));
+  auto report = engine != nullptr ? run_module(*engine, bytes, std::move(opts))
+                                  : run_module(bytes, std::move(opts));
   Captured c;
   c.report = std::move(report);
   c.out = cap->out;
   c.err = cap->err;
   return c;
+}
+
+inline Captured run_guest(const std::vector<uint8_t>& bytes, RunOptions opts) {
+  if (opts.engine == "interp") opts.engine = test_engine_name();
+  return run_guest_on(nullptr, bytes, std::move(opts));
 }
 
 inline Captured run_guest(const std::string& name, RunOptions opts) {

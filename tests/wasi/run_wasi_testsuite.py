@@ -170,7 +170,7 @@ def main():
     ap.add_argument("--resolver", choices=["openat2", "fallback"],
                     help="force wasmcap's path resolver (WASMCAP_PATH_RESOLVER)")
     ap.add_argument("--expectations")
-    ap.add_argument("--engine", choices=["interp", "wabt", "fast", "aot", "auto"],
+    ap.add_argument("--engine", choices=["interp", "aot", "auto"],
                     help="wasmcap engine (default: wasmcap's default, interp)")
     ap.add_argument("--cache-dir", help="AOT cache directory (--engine aot)")
     ap.add_argument("--timeout", type=float, default=120)

@@ -513,10 +513,10 @@ class AotEngine final : public Engine {
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);
     if (!info) {
-      // Validated and described as the wabt backend's load() would (identical acceptance, errors
-      // and ModuleInfo on both engines) without building its interpreter code (describe.h);
-      // under --engine auto, from the fast engine's load of the module (validated once).
-      // The same pass notes whether the module is within the translator's bounds.
+      // Validated and described as wabt's interpreter's load() would (the tests' wabt oracle:
+      // identical acceptance, errors and ModuleInfo) without building its interpreter code
+      // (describe.h); under --engine auto, from the fast engine's load of the module (validated
+      // once). The same pass notes whether the module is within the translator's bounds.
       bool within_bounds = false;
       auto described = describe_ ? describe_(bytes, size, module_sha, &within_bounds)
                                  : describe_module(bytes, size, &within_bounds);

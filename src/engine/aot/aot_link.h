@@ -18,7 +18,7 @@ namespace wasmcap {
 // reports the interpreter's link error (same code, same message).
 //
 // `describe`: how load() validates and describes a module it has no stored description of
-// (module-SHA.desc, docs/aot.md "Cold start"); it must answer as the wabt backend's load() does
+// (module-SHA.desc, docs/aot.md "Cold start"); it must answer as the wabt oracle's load() does
 // (describe.h). Default (null): describe_module(). --engine auto passes one that loads the module
 // on the fast engine and keeps it for the run, so the module is validated once. It is given
 // the bytes' sha256 as load() has it (so that nothing hashes them again) and sets

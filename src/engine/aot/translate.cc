@@ -1253,7 +1253,7 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     if (eh.found || !m.tags.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,
                         "the module uses exception handling, which the AOT engine does not "
-                        "run; run with --engine fast or --engine interp");
+                        "run; run with --engine interp");
     }
   }
   // Validated with the module's own names (duplicate exports are an error), before they go.

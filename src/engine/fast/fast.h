@@ -1,9 +1,10 @@
 // The fast interpreter's internal code and runtime state (docs/fast-interp.md).
 //
-// Why our own interpreter: no well-kept embeddable interpreter fits. wabt's (our reference
-// backend, src/engine/interp) is ~14x slower than wasm3 and Debian builds it with assertions
-// (../shared/NOTES-toolchain.md); wasm3 and WAMR are not packaged for Debian, would be vendored
-// C code with their own validators, and neither meters fuel exactly or takes our host table.
+// Why our own interpreter: no well-kept embeddable interpreter fits. wabt's (the product's first
+// engine, now the tests' reference oracle, tests/support/wabt_engine) is ~14x slower than wasm3
+// and Debian builds it with assertions (../shared/NOTES-toolchain.md); wasm3 and WAMR are not
+// packaged for Debian, would be vendored C code with their own validators, and neither meters
+// fuel exactly or takes our host table.
 //
 // Three parts, three files:
 //   translate.cc  wasm (wabt's validated IR) -> our code, lazily on a function's first call;

@@ -38,8 +38,8 @@ namespace wasmcap {
 namespace fast {
 namespace {
 
-// Maximum wasm call depth and value-stack slots: the same bounds as the wabt backend
-// (src/engine/interp), so a guest that recurses too deep traps the same way on both.
+// Maximum wasm call depth and value-stack slots: the same bounds as wabt's interpreter (the tests'
+// oracle, tests/support/wabt_engine), so a guest that recurses too deep traps the same way on both.
 constexpr size_t kMaxCallFrames = 50000;
 constexpr size_t kMaxValueSlots = 4u << 20;
 
@@ -473,7 +473,7 @@ class FastInstance final : public Instance, public Translator {
     rt_.translator = this;
     rt_.stride = module_->wide() ? 2 : 1;
 
-    // Memory cap (same rule and message as the wabt backend).
+    // Memory cap (same rule and message as the wabt oracle).
     for (size_t i = m.num_memory_imports; i < m.memories.size(); ++i) {
       const wabt::Limits& l = m.memories[i]->page_limits;
       if (l.initial > limits_.max_memory_pages) {
@@ -787,7 +787,9 @@ namespace {
 class FastEngine final : public Engine {
  public:
   explicit FastEngine(FastOptions options) : options_(std::move(options)) {}
-  std::string_view name() const override { return "fast"; }
+  // The product's one interpreter: `--engine interp`, RunReport::engine, `--json`, plan and audit
+  // records all name it "interp" (its source folder and C++ names keep "fast").
+  std::string_view name() const override { return "interp"; }
 
   // Fuel is charged per basic block (exactly: the guest never runs past its budget), the
   // deadline and interrupt are checked at least every 65,536 units, at every loop back-edge
@@ -817,7 +819,7 @@ class FastEngine final : public Engine {
   Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
                                                   const ModuleFileIdentity* file,
                                                   const std::string* known_sha256) {
-    // Magic, version, and the component-binary check with its how-to (as the wabt backend).
+    // Magic, version, and the component-binary check with its how-to (as the wabt oracle).
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
     // this build, are not validated again. No usable cache directory, no build identity, or no
@@ -844,7 +846,7 @@ class FastEngine final : public Engine {
     wabt::ReadBinaryOptions options = load_options();
     // Validation: wabt's SharedValidator driven by a reader of our own that makes the calls
     // wabt's interp reader makes (validate.cc), so this engine accepts exactly the modules the
-    // wabt backend accepts (wabt's IR validator is laxer, e.g. about empty constant
+    // wabt oracle accepts (wabt's IR validator is laxer, e.g. about empty constant
     // expressions), and compiles nothing; the same pass notes v128 and unsupported features.
     // CPU time of the process (all its threads): wall time is the machine's load's business.
     auto cpu_ms = [] {
@@ -901,8 +903,7 @@ class FastEngine final : public Engine {
     const std::string& feature = scan.unsupported;
     if (!feature.empty()) {
       return make_error(ErrorCode::kModuleUnsupported,
-                        "the fast engine does not run " + feature +
-                            " yet; run this module with --engine wabt");
+                        "the interpreter does not run " + feature + " yet");
     }
     const wabt::Module& m = *ir;
     ModuleInfo info;
@@ -949,7 +950,7 @@ class FastEngine final : public Engine {
     auto fm = std::dynamic_pointer_cast<const FastModule>(module);
     if (!fm) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "module was loaded by a different engine than \"fast\"");
+                        "module was loaded by a different engine than \"interp\"");
     }
     auto inst = std::make_unique<FastInstance>(limits);
     if (auto r = inst->init(std::move(fm), host); !r) return tl::unexpected(r.error());

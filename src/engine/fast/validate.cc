@@ -9,12 +9,12 @@
 // validator (ValidateModule) is laxer than the interp reader's (empty constant expressions, for
 // one). So this delegate makes exactly the validator calls the interp reader makes, in the same
 // order (including the label lookups it makes to compute its branch operands, GetLabel and
-// GetCatchCount, which can fail too), keeps the interp reader's own two checks (its label
-// count and "Unexpected instruction after end of function"), and builds nothing: the fast engine
-// accepts exactly what the wabt backend accepts (plus exception handling, which wabt reads and
-// validates with the exceptions feature on), with the same first error. In the same pass it
-// notes what scan_features() used to find in a second decoding pass: v128 anywhere (the wide
-// slot layout) and the first feature the engine does not run yet.
+// GetCatchCount, which can fail too), keeps the interp reader's own two checks (its label count and
+// "Unexpected instruction after end of function"), and builds nothing: the fast engine accepts
+// exactly what the wabt oracle (tests/support/wabt_engine) accepts (plus exception handling, which
+// wabt reads and validates with the exceptions feature on), with the same first error. In the same
+// pass it notes what scan_features() used to find in a second decoding pass: v128 anywhere (the
+// wide slot layout) and the first feature the engine does not run yet.
 //
 // Kept in step with wabt by tests, not by reading: tests/engine/validate_equiv runs every
 // module of the core spec suite (assert_invalid and assert_malformed modules included) and

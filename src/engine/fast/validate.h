@@ -11,7 +11,7 @@
 
 namespace wasmcap::fast {
 
-// The fast engine's feature set: the wabt backend's (WebAssembly 2.0) plus exceptions (the
+// The fast engine's feature set: the wabt oracle's (WebAssembly 2.0) plus exceptions (the
 // legacy try/catch form, which wabt 1.0.32 reads; exnref's try_table/throw_ref it does not
 // know).
 wabt::Features load_features();

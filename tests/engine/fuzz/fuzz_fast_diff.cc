@@ -1,6 +1,6 @@
-// libFuzzer target: the fast interpreter (src/engine/fast) against wabt's interpreter, the
-// reference, on modules derived from the fuzzer's bytes (docs/fast-interp.md, "Differential
-// fuzzing").
+// libFuzzer target: the fast interpreter (src/engine/fast) against wabt's interpreter, the tests'
+// reference oracle (tests/support/wabt_engine), on modules derived from the fuzzer's bytes
+// (docs/fast-interp.md, "Differential fuzzing").
 //
 // Two ways to get a module:
 // - input starting with "\0asm" is a module as it is (the seed corpus holds real ones; most
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "validate/compare.h"
+#include "wabt_engine.h"
 #include "wasmcap/engine.h"
 
 using namespace wasmcap;
@@ -691,7 +692,7 @@ void compare(const Bytes& bytes, Source& args) {
   // A body that goes on after the end of the function: wabt's interp backend loads and runs it,
   // the fast engine refuses it as malformed (as wabt's IR reader does): nothing to compare.
   if (departure) return;
-  auto ref = make_interp_engine();
+  auto ref = testing::make_wabt_reference_engine();
   auto fast = make_fast_engine();
   auto rm = ref->load(bytes.data(), bytes.size());
   auto fm = fast->load(bytes.data(), bytes.size());

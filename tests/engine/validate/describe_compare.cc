@@ -5,6 +5,7 @@
 
 #include "engine/describe.h"
 #include "validate/compare.h"
+#include "wabt_engine.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap::fast_test {
@@ -42,8 +43,8 @@ std::string text(const Result<ModuleInfo>& r) {
 DescribeVerdicts compare_descriptions(const uint8_t* bytes, size_t size) {
   DescribeVerdicts v;
   {
-    auto interp = make_interp_engine();
-    auto m = interp->load(bytes, size);
+    auto wabt = testing::make_wabt_reference_engine();
+    auto m = wabt->load(bytes, size);
     v.reference_ok = m.has_value();
     v.reference = m ? text((*m)->info()) : text(tl::unexpected(m.error()));
   }
@@ -55,7 +56,7 @@ DescribeVerdicts compare_descriptions(const uint8_t* bytes, size_t size) {
   }
   // The fast validator's one documented departure from wabt's interp reader (compare.h): a body
   // that goes on after the end of the function, refused by describe_module and the fast engine,
-  // loaded or refused for another error by the wabt backend. The same verdict when
+  // loaded or refused for another error by the wabt oracle. The same verdict when
   // compare_validators counts it as agreement.
   if (!v.same() && v.own == v.via_fast && !v.own.empty() &&
       compare_validators(bytes, size, 1).departure) {

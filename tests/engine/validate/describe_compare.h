@@ -1,5 +1,5 @@
-// The AOT engine's module descriptions against the wabt backend's load (describe_compare.cc),
-// for tests/engine/validate_equiv.cc --describe.
+// The AOT engine's module descriptions against the load of the wabt oracle (wabt's interpreter,
+// tests/support/wabt_engine; describe_compare.cc), for tests/engine/validate_equiv.cc --describe.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +9,8 @@
 namespace wasmcap::fast_test {
 
 struct DescribeVerdicts {
-  std::string reference;  // make_interp_engine()->load(): "ok: <ModuleInfo>" or "error <code>: <message>"
+  // testing::make_wabt_reference_engine()->load(): "ok: <ModuleInfo>" or "error <code>: <message>"
+  std::string reference;
   std::string own;        // describe_module(): the AOT engine's own description
   std::string via_fast;   // describe_via_fast(): --engine auto's, from the fast engine's load
   bool reference_ok = false;

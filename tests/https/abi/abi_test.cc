@@ -21,7 +21,7 @@ constexpr uint32_t kMem = 65536;  // the probe's one page
 
 struct Probe {
   std::shared_ptr<FakeClient> client;
-  std::unique_ptr<Engine> engine = make_interp_engine();
+  std::unique_ptr<Engine> engine = make_fast_engine();
   HostFuncTable table;
   std::unique_ptr<Instance> instance;
 

@@ -262,7 +262,7 @@ TEST(HttpsEndToEnd, ModuleWithoutTheImportHasNoNetwork) {
   World w;
   ASSERT_TRUE(w.setup());
   auto bytes = testing::guest_bytes("hello");
-  auto engine = make_interp_engine();
+  auto engine = make_fast_engine();
   auto module = engine->load(bytes.data(), bytes.size());
   ASSERT_TRUE(module.has_value());
   for (const auto& imp : (*module)->info().imports) EXPECT_NE(imp.module, "wasmcap_https");
@@ -375,7 +375,7 @@ TEST(HttpsEndToEnd, SecretNeverEntersGuestMemory) {
   HostFuncTable table;
   register_wasi(*host, table);
   https::register_https_abi(std::shared_ptr<https::Client>(std::move(*client)), table);
-  auto engine = make_interp_engine();
+  auto engine = make_fast_engine();
   auto bytes = testing::guest_bytes("fetch");
   auto module = engine->load(bytes.data(), bytes.size());
   ASSERT_TRUE(module.has_value());
