@@ -5,7 +5,7 @@
 # resolver, openat2 against the portable walk: resolver; the fast interpreter against wabt's, the
 # tests' oracle: fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
-# (default 30) from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
+# (default 30), as many at a time as there are cores, from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
 # the reproducer is saved as build-fuzz/artifacts/<target>-crash-*; replay it with
 #   build-fuzz/bin/fuzz_<target> build-fuzz/artifacts/<file>
@@ -26,16 +26,11 @@ mkdir -p build-fuzz/artifacts
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
   export ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer)
 fi
-# target:component:max_len
-# https_abi also runs under -malloc_limit_mb: one allocation over the limit is a finding (host
-# memory for a request must be O(bounds), never O(guest memory x header count)).
-for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 json:policy:16384 \
-            bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072 \
-            shell_parser:shell:16384 resolver:platform:4200 \
-            fast_diff:engine:4096; do
-  IFS=: read -r target component max_len <<<"$spec"
-  dict=tests/policy/fuzz/json.dict
-  extra=()
+# One target: fuzz_TARGET from its seed corpus for FUZZ_SECONDS; its output to build-fuzz/logs/.
+run_target() {
+  local target=$1 component=$2 max_len=$3
+  local dict=tests/policy/fuzz/json.dict
+  local extra=()
   [ "$component" = bundle ] && dict=tests/bundle/fuzz/bundle.dict
   [ "$component" = engine ] && dict=tests/engine/fuzz/wasm.dict
   # The shell parser: -malloc_limit_mb bounds what one script may make the parser allocate.
@@ -50,17 +45,45 @@ for spec in manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16
     extra=(-malloc_limit_mb=64)
   fi
   mkdir -p "build-fuzz/corpus/$target"
-  echo "fuzz: fuzz_$target for ${FUZZ_SECONDS}s"
   "build-fuzz/bin/fuzz_$target" \
     -max_total_time="$FUZZ_SECONDS" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -dict="$dict" -print_final_stats=1 "${extra[@]}" \
     -artifact_prefix="build-fuzz/artifacts/$target-" \
-    "build-fuzz/corpus/$target" "tests/$component/corpus/$target" 2>&1 | tail -n 12
-  # tail hides libFuzzer's exit status; PIPESTATUS keeps it.
-  status=${PIPESTATUS[0]}
-  if [ "$status" -ne 0 ]; then
-    echo "fuzz: fuzz_$target failed (exit $status); reproducer in build-fuzz/artifacts/" >&2
-    exit "$status"
-  fi
+    "build-fuzz/corpus/$target" "tests/$component/corpus/$target" >"build-fuzz/logs/$target.log" 2>&1
+}
+
+# target:component:max_len
+# https_abi also runs under -malloc_limit_mb: one allocation over the limit is a finding (host
+# memory for a request must be O(bounds), never O(guest memory x header count)).
+SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 json:policy:16384
+       bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072
+       shell_parser:shell:16384 resolver:platform:4200
+       fast_diff:engine:4096)
+# $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:
+# the same fuzzing per target in 1/JOBS of the wall time.
+mkdir -p build-fuzz/logs
+failed=()
+for ((i = 0; i < ${#SPECS[@]}; i += JOBS)); do
+  pids=() names=()
+  for spec in "${SPECS[@]:i:JOBS}"; do
+    IFS=: read -r target component max_len <<<"$spec"
+    echo "fuzz: fuzz_$target for ${FUZZ_SECONDS}s"
+    run_target "$target" "$component" "$max_len" &
+    pids+=($!)
+    names+=("$target")
+  done
+  for k in "${!pids[@]}"; do
+    status=0
+    wait "${pids[$k]}" || status=$?
+    tail -n 12 "build-fuzz/logs/${names[$k]}.log"
+    if [ "$status" -ne 0 ]; then
+      echo "fuzz: fuzz_${names[$k]} failed (exit $status); reproducer in build-fuzz/artifacts/, log in build-fuzz/logs/${names[$k]}.log" >&2
+      failed+=("${names[$k]}")
+    fi
+  done
 done
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "fuzz: findings in: ${failed[*]}" >&2
+  exit 1
+fi
 echo "fuzz: all targets ran ${FUZZ_SECONDS}s without findings"
