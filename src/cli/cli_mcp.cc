@@ -1,6 +1,7 @@
 // `wasmcap mcp` (serve installed plugins' tools over MCP) and `wasmcap tool list|call` (the same
 // tools from the command line, with exactly the server's semantics). docs/mcp.md, docs/cli.md.
 #include "cli/cli_mcp.h"
+#include "cli/commands.h"
 
 #include <unistd.h>
 
@@ -43,7 +44,7 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
   c->add_option("--engine", m.engine,
                 "Engine: interp (default: wasmcap's own interpreter), aot or auto; as for "
                 "wasmcap run")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+      ->check(CLI::IsMember(engine_names()));
   c->add_option("--timeout-ms", m.timeout_ms,
                 "Deadline of each call in ms (default 60000; the grants' timeout wins when lower; "
                 "0 = only the grants')");

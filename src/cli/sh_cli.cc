@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/ws_cli.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/shell.h"
@@ -115,7 +116,7 @@ Dispatch add_sh_command(CLI::App& app) {
                  "A script file (host path). Without -c or FILE: interactive when stdin is a "
                  "terminal, else the script is read from stdin");
   sh->add_option("--engine", o->engine, "interp, aot or auto (default interp)")
-      ->check(CLI::IsMember({"interp", "aot", "auto"}));
+      ->check(CLI::IsMember(engine_names()));
   sh->add_option("--clock", o->clock,
                  "Pin every command's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] or deny (as "
                  "`wasmcap run --clock`; only narrows what each command's manifest requests)");

@@ -1,0 +1,111 @@
+// `wasmcap inspect`: a module's imports, exports and memories (names are the module's
+// untrusted bytes: escaped for the terminal, JSON-escaped with --json).
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "wasmcap/bundle.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::cli {
+
+namespace {
+
+std::string limits_str(const MemoryLimits& m) {
+  std::string s = "pages min=" + std::to_string(m.min_pages);
+  s += m.has_max ? " max=" + std::to_string(m.max_pages) : " max=none";
+  if (m.is64) s += " memory64";
+  if (m.shared) s += " shared";
+  return s;
+}
+
+nlohmann::json limits_json(const MemoryLimits& m) {
+  nlohmann::json j = {{"min_pages", m.min_pages}, {"max_pages", nullptr}, {"memory64", m.is64},
+                      {"shared", m.shared}};
+  if (m.has_max) j["max_pages"] = m.max_pages;
+  return j;
+}
+
+int cmd_inspect(const std::string& module_path, bool json) {
+  auto bytes = read_file_bytes(module_path);
+  if (!bytes) return report_error(bytes.error());
+  auto engine = make_fast_engine();
+  auto module = engine->load(bytes->data(), bytes->size());
+  if (!module) return report_error(module.error());
+  const ModuleInfo& info = (*module)->info();
+  if (json) {
+    // Names are the module's (untrusted) bytes: JSON-escaped, invalid UTF-8 replaced.
+    nlohmann::json imports = nlohmann::json::array(), exports = nlohmann::json::array(),
+                   memories = nlohmann::json::array();
+    for (const auto& i : info.imports) {
+      nlohmann::json o = {{"kind", std::string(extern_kind_name(i.kind))}, {"module", i.module},
+                          {"name", i.name}};
+      if (i.kind == ExternKind::kFunc) o["signature"] = i.sig.to_string();
+      if (i.kind == ExternKind::kMemory) o["memory"] = limits_json(i.memory);
+      imports.push_back(o);
+    }
+    for (const auto& e : info.exports) {
+      nlohmann::json o = {{"kind", std::string(extern_kind_name(e.kind))}, {"name", e.name}};
+      if (e.kind == ExternKind::kFunc) o["signature"] = e.sig.to_string();
+      if (e.kind == ExternKind::kMemory) o["memory"] = limits_json(e.memory);
+      exports.push_back(o);
+    }
+    for (const auto& m : info.memories) memories.push_back(limits_json(m));
+    nlohmann::json j = {{"module", module_path},
+                        {"size_bytes", info.size_bytes},
+                        {"sha256", bundle::sha256_hex(*bytes)},
+                        {"functions", info.defined_funcs},
+                        {"imports", imports},
+                        {"exports", exports},
+                        {"memories", memories}};
+    std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::printf("module: %s (%llu bytes, %u functions)\n", module_path.c_str(),
+              static_cast<unsigned long long>(info.size_bytes), info.defined_funcs);
+  std::printf("imports (%zu):\n", info.imports.size());
+  for (const auto& i : info.imports) {
+    // Module names are untrusted text: quoted and escaped, never raw bytes on the terminal.
+    std::printf("  %s %s.%s", std::string(extern_kind_name(i.kind)).c_str(),
+                display_untrusted(i.module).c_str(), display_untrusted(i.name).c_str());
+    if (i.kind == ExternKind::kFunc) std::printf(" %s", i.sig.to_string().c_str());
+    if (i.kind == ExternKind::kMemory) std::printf(" %s", limits_str(i.memory).c_str());
+    std::printf("\n");
+  }
+  std::printf("exports (%zu):\n", info.exports.size());
+  for (const auto& e : info.exports) {
+    std::printf("  %s %s", std::string(extern_kind_name(e.kind)).c_str(),
+                display_untrusted(e.name).c_str());
+    if (e.kind == ExternKind::kFunc) std::printf(" %s", e.sig.to_string().c_str());
+    if (e.kind == ExternKind::kMemory) std::printf(" %s", limits_str(e.memory).c_str());
+    std::printf("\n");
+  }
+  std::printf("memories (%zu):\n", info.memories.size());
+  for (size_t i = 0; i < info.memories.size(); ++i) {
+    std::printf("  memory %zu %s\n", i, limits_str(info.memories[i]).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Dispatch add_inspect_command(CLI::App& app) {
+  struct Flags {
+    std::string module;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* inspect = app.add_subcommand("inspect", "List a module's imports, exports and memory");
+  inspect->add_option("module", f->module, "The .wasm module")->required();
+  inspect->add_flag("--json", f->json, "Print one JSON object (names JSON-escaped)");
+  return [inspect, f]() -> std::optional<int> {
+    if (!*inspect) return std::nullopt;
+    set_json_errors(f->json);
+    return cmd_inspect(f->module, f->json);
+  };
+}
+
+}  // namespace wasmcap::cli
