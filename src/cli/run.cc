@@ -569,8 +569,8 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                   "Pin random_get: seed=N (a ChaCha20 stream from N, docs/wasi-support.md) or "
                   "deny (ENOTCAPABLE). Only narrows the grant.");
   cmd->add_flag("--audit-stderr", r->flags.audit_stderr,
-                "Also write https audit events (JSON Lines) to stderr, besides the host config's "
-                "audit.file");
+                "Also write the run's audit records (run_start, https requests, run_end; JSON "
+                "Lines) to stderr, besides the host config's audit.file");
   cmd->add_flag("--json", r->extras.json,
                 "Print one JSON result object on stdout (exit code, error, engine, wall and CPU "
                 "ms, fuel, the guest's output and its size, invocation id)");
