@@ -269,9 +269,9 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
     return make_error(ErrorCode::kInvalidArgument,
                       "'" + prefix + "': directory depth over " + std::to_string(kMaxDepth));
   }
-  auto names = list_dir(dirfd);
-  if (!names) return tl::unexpected(names.error());
-  for (const std::string& n : *names) {
+  std::vector<std::string> names;
+  WASMCAP_TRY_ASSIGN(names, list_dir(dirfd));
+  for (const std::string& n : names) {
     std::string path = join(prefix, n);
     struct stat st;
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -289,9 +289,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         if (ws.skipped != nullptr) ws.skipped->push_back(path);
         continue;  // fifos, sockets, devices: never opened, never copied
       case Entry::Type::kSymlink: {
-        auto t = read_link(dirfd, n);
-        if (!t) return tl::unexpected(t.error());
-        e.target = *t;
+        WASMCAP_TRY_ASSIGN(e.target, read_link(dirfd, n));
         if (dst >= 0 && ::symlinkat(e.target.c_str(), dst, n.c_str()) != 0) {
           return tl::unexpected(io_error("symlink " + path));
         }
@@ -326,9 +324,8 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
           cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
           (cloned ? ws.any_reflink : ws.any_copy) = true;
         }
-        auto h = hash_fd(in.get(), (dst >= 0 && !cloned) ? out.get() : -1, nullptr, 0);
-        if (!h) return tl::unexpected(h.error());
-        e.hash = *h;
+        WASMCAP_TRY_ASSIGN(e.hash,
+                           hash_fd(in.get(), (dst >= 0 && !cloned) ? out.get() : -1, nullptr, 0));
         if (dst >= 0) {
           ::fchmod(out.get(), e.mode & 0777);
           struct timespec ts[2] = {st.st_atim, st.st_mtim};
@@ -545,9 +542,9 @@ Probe probe(int root, const std::string& rel) {
 Result<std::string> hash_at(int root, const std::string& rel, std::string* content,
                             struct stat* st_out = nullptr) {
   std::string leaf;
-  auto parent = open_parent(root, rel, false, &leaf);
-  if (!parent) return tl::unexpected(parent.error());
-  Fd f(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  Fd parent;
+  WASMCAP_TRY_ASSIGN(parent, open_parent(root, rel, false, &leaf));
+  Fd f(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!f.valid()) return tl::unexpected(io_error("open " + rel));
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -1018,9 +1015,9 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   if (auto existing = open(home, name)) return existing;
-  auto b = open(home, base);
-  if (!b) return tl::unexpected(b.error());
-  auto made = create(home, b->source, name, b->max_bytes);  // the base's size bound
+  Info b;
+  WASMCAP_TRY_ASSIGN(b, open(home, base));
+  auto made = create(home, b.source, name, b.max_bytes);  // the base's size bound
   if (!made) {
     if (auto raced = open(home, name)) return raced;  // a concurrent first call made it
   }
@@ -1916,7 +1913,7 @@ Result<void> discard(const std::string& home, const std::string& name, bool forc
   WS_LET(lock, lock_workspace(dir, name, LockFor::kDiscard));
   auto journal = read_journal(dir, name);
   if (!force) {
-    if (!journal) return tl::unexpected(journal.error());
+    WASMCAP_TRY(journal);
     if (*journal) {
       auto ia = interrupted_apply(home, name);
       std::string held = ia && *ia && (*ia)->problem.empty()
