@@ -210,7 +210,7 @@ Result<PublicKey> keygen(const std::string& dir, const std::string& name) {
   std::string base = (std::filesystem::path(dir) / name).string();
   auto r = write_new_file(base + ".key", secret_text, 0600);
   sodium_memzero(secret_text.data(), secret_text.size());
-  if (!r) return tl::unexpected(r.error());
+  WASMCAP_TRY(r);
   WASMCAP_TRY(write_new_file(base + ".pub", public_key_text(pk), 0644));
   return pk;
 }

@@ -109,9 +109,9 @@ Result<void> append(const Json& v, std::string* out) {
       return {};
     }
     case Json::value_t::number_float: {
-      auto s = format_number(v.get<double>());
-      if (!s) return tl::unexpected(s.error());
-      *out += *s;
+      std::string s;
+      WASMCAP_TRY_ASSIGN(s, format_number(v.get<double>()));
+      *out += s;
       return {};
     }
     case Json::value_t::array: {
@@ -210,7 +210,7 @@ Result<std::string> format_number(double d) {
 
 Result<std::string> canonicalize(const nlohmann::json& value) {
   std::string out;
-  if (auto r = append(value, &out); !r) return tl::unexpected(r.error());
+  WASMCAP_TRY(append(value, &out));
   return out;
 }
 

@@ -650,7 +650,7 @@ Result<Registry> Registry::open(const std::string& home, Access access) {
     }
     {
       auto lock = impl->lock(false);
-      if (!lock) return tl::unexpected(lock.error());
+      WASMCAP_TRY(lock);
       WASMCAP_TRY(impl->open_read_only_db());
       impl->close_db();
     }
@@ -673,7 +673,7 @@ Result<Registry> Registry::open(const std::string& home, Access access) {
   sq().busy_timeout(impl->db, 30000);
   // Schema creation is itself serialized: two first runs must not race on CREATE TABLE.
   auto lock = Lock::take(impl->lock_path(), true);
-  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(lock);
   WASMCAP_TRY(impl->exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -744,7 +744,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
 
   // 2. Decide under the lock, in one transaction.
   auto lock = Lock::take(r.lock_path(), true);
-  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(lock);
   r.collect_garbage();
   WASMCAP_TRY(r.exec("BEGIN IMMEDIATE"));
   auto rollback = [&](Error e) -> Result<InstallResult> {
@@ -922,7 +922,7 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
 Result<std::vector<Installed>> Registry::list() {
   Impl& r = *impl_;
   auto lock = r.lock(false);
-  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(lock);
   Impl::ReadSession session(r);
   WASMCAP_TRY(session.status);
   std::string sql = std::string("SELECT ") + kColumns + " FROM bundles";
@@ -931,9 +931,9 @@ Result<std::vector<Installed>> Registry::list() {
   std::vector<Installed> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    auto i = r.row(s);
-    if (!i) return tl::unexpected(i.error());
-    out.push_back(std::move(*i));
+    Installed i;
+    WASMCAP_TRY_ASSIGN(i, r.row(s));
+    out.push_back(std::move(i));
   }
   if (rc != SQLITE_DONE) return r.db_error("select");
   std::sort(out.begin(), out.end(), [](const Installed& a, const Installed& b) {
@@ -948,7 +948,7 @@ Result<std::vector<Installed>> Registry::remove(std::string_view name,
   Impl& r = *impl_;
   if (r.read_only) return r.refuse_write(("remove " + std::string(name)).c_str());
   auto lock = Lock::take(r.lock_path(), true);
-  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(lock);
   r.collect_garbage();
   WASMCAP_TRY(r.exec("BEGIN IMMEDIATE"));
   auto rows = r.rows_for(name);
@@ -995,13 +995,13 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
   Impl& r = *impl_;
   // Shared: no install or remove changes the store while its files are read.
   auto lock = r.lock(false);
-  if (!lock) return tl::unexpected(lock.error());
+  WASMCAP_TRY(lock);
   Impl::ReadSession session(r);
   WASMCAP_TRY(session.status);
-  auto rows = r.rows_for(name);
-  if (!rows) return tl::unexpected(rows.error());
+  std::vector<Installed> rows;
+  WASMCAP_TRY_ASSIGN(rows, r.rows_for(name));
   const Installed* pick = nullptr;
-  for (const auto& e : *rows) {
+  for (const auto& e : rows) {
     if (version) {
       if (e.version == *version) pick = &e;
     } else if (pick == nullptr || compare_versions(e.version, pick->version) > 0) {
@@ -1010,7 +1010,7 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
   }
   if (pick == nullptr) {
     std::vector<std::string> versions;
-    for (const auto& e : *rows) versions.push_back(e.version);
+    for (const auto& e : rows) versions.push_back(e.version);
     std::sort(versions.begin(), versions.end(),
               [](const std::string& a, const std::string& b) { return compare_versions(a, b) < 0; });
     std::string have;

@@ -231,9 +231,10 @@ Result<TrustChange> trust_revoke_key(const std::string& home, const std::string&
     id = key_text_or_id;
     for (const auto& t : store.trusted) {
       if (t.key.id() != id) continue;
-      auto bytes = bundle::read_file_bounded(t.path, 4096, ErrorCode::kInvalidArgument);
-      if (!bytes) return tl::unexpected(bytes.error());
-      text.assign(bytes->begin(), bytes->end());
+      std::vector<uint8_t> bytes;
+      WASMCAP_TRY_ASSIGN(bytes,
+                         bundle::read_file_bounded(t.path, 4096, ErrorCode::kInvalidArgument));
+      text.assign(bytes.begin(), bytes.end());
     }
     if (text.empty()) {
       // Revoked already (a revoke that was interrupted after its revoked file was in place, or

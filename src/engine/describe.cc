@@ -131,7 +131,7 @@ wabt::ReadBinaryOptions wasm2_options() {
 
 Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size, bool* within_aot_bounds) {
   if (within_aot_bounds != nullptr) *within_aot_bounds = false;
-  if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
+  WASMCAP_TRY(check_module_preamble(bytes, size));
   wabt::ReadBinaryOptions options = wasm2_options();
   wabt::Errors errors;
   fast::FeatureScan scan;

@@ -29,7 +29,7 @@ Result<CallOutcome> Instance::call(std::string_view export_name, const std::vect
                       "module has no exported function " + quote_untrusted(export_name));
   }
   const FuncSig& sig = exports[index].sig;
-  if (auto ok = check_call_args(export_name, sig, args); !ok) return tl::unexpected(ok.error());
+  WASMCAP_TRY(check_call_args(export_name, sig, args));
   // A host function that calls back into the instance running it would run guest code on top
   // of the live call (the interpreter's value stack starts at the same slot for every entry,
   // the AOT engine's interrupt flag and host outcome are per instance, wabt's guard against its

@@ -1172,7 +1172,7 @@ Result<std::unique_ptr<Client>> Client::create(const policy::HttpsPlan& plan,
       return make_error(ErrorCode::kConfigInvalid, "secret " + ref.name + ": only file secrets exist");
     }
     auto value = read_secret_file(ref);
-    if (!value) return tl::unexpected<Error>(value.error());
+    WASMCAP_TRY(value);
     secrets.push_back(Secret{ref.name, std::move(*value), ref.hosts});
   }
   // The trust anchors: libcurl's compiled-in system store, read once here (never from

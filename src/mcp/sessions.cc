@@ -33,9 +33,8 @@ Sessions::Sessions(Options options) : o_(std::move(options)) {}
 Sessions::~Sessions() = default;
 
 Result<std::string> Sessions::open() {
-  auto minted = make_invocation_id();  // 128 random bits: never one issued before
-  if (!minted) return tl::unexpected(minted.error());
-  std::string id = std::move(*minted);
+  std::string id;
+  WASMCAP_TRY_ASSIGN(id, make_invocation_id());  // 128 random bits: never one issued before
   std::vector<std::string> to_finish;
   {
     std::lock_guard<std::mutex> l(mu_);

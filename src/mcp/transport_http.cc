@@ -299,9 +299,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
                       "refusing to listen on non-loopback address '" + options.host +
                           "' without --allow-remote (put TLS and --token-file in front of it)");
   }
-  auto loaded = load_http_module();
-  if (!loaded) return tl::unexpected(loaded.error());
-  const wasmcap_httpd_api* api = *loaded;
+  const wasmcap_httpd_api* api = nullptr;
+  WASMCAP_TRY_ASSIGN(api, load_http_module());
   const ServerOptions& so = host->options();
   auto gate = std::make_shared<CallGate>();
 

@@ -61,19 +61,19 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
   std::shared_ptr<audit::Sink> sink = options.audit_sink;
   if (plan.audit.file) {
     // Fail closed: an operator who asked for an audit log gets one, or no run.
-    auto file = audit::open_configured_sink(plan.audit);
-    if (!file) return tl::unexpected(file.error());
-    sink = audit::tee_sink(*file, sink);
+    std::shared_ptr<audit::Sink> file;
+    WASMCAP_TRY_ASSIGN(file, audit::open_configured_sink(plan.audit));
+    sink = audit::tee_sink(file, sink);
   }
-  auto id = options.invocation_id.empty() ? new_invocation_id() : Result<std::string>(options.invocation_id);
-  if (!id) return tl::unexpected(id.error());
+  std::string id = options.invocation_id;
+  if (id.empty()) WASMCAP_TRY_ASSIGN(id, new_invocation_id());
   https::ClientOptions co;
   co.plugin = plan.plugin;
-  co.invocation_id = std::move(*id);
+  co.invocation_id = std::move(id);
   co.audit = std::move(sink);
-  auto client = https::Client::create(*plan.https, plan.network, std::move(co));
-  if (!client) return tl::unexpected(client.error());
-  return std::shared_ptr<https::Client>(std::move(*client));
+  std::unique_ptr<https::Client> client;
+  WASMCAP_TRY_ASSIGN(client, https::Client::create(*plan.https, plan.network, std::move(co)));
+  return std::shared_ptr<https::Client>(std::move(client));
 }
 
 }  // namespace
@@ -91,9 +91,9 @@ bool is_valid_invocation_id(std::string_view id) {
 }
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  auto f = read_module_file(path);
-  if (!f) return tl::unexpected(f.error());
-  return std::move(f->bytes);
+  ModuleFile f;
+  WASMCAP_TRY_ASSIGN(f, read_module_file(path));
+  return std::move(f.bytes);
 }
 
 namespace {
@@ -273,7 +273,7 @@ Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan) {
     co.plugin = plan.plugin;
     co.invocation_id = "preflight";
     auto client = https::Client::create(*plan.https, plan.network, std::move(co));
-    if (!client) return tl::unexpected(client.error());
+    WASMCAP_TRY(client);
     done.push_back("https: " + std::to_string(plan.https->secrets.size()) + " secret file(s) readable" +
                    (plan.network.ca_file ? ", CA file readable: " + *plan.network.ca_file : std::string()));
   }
@@ -320,7 +320,7 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
                                          std::vector<std::string> argv, bool degrade) {
   if (!plan) return make_error(ErrorCode::kInvalidArgument, "no plan given");
   if (!degrade) {
-    if (auto r = policy::require_fully_granted(*plan); !r) return tl::unexpected(r.error());
+    WASMCAP_TRY(policy::require_fully_granted(*plan));
   }
   // Arguments are the operator's to give, but only to a plugin that says it takes them; passing
   // them anyway would be a silent ignore of the manifest.
@@ -372,11 +372,7 @@ static Result<void> register_run_host_functions(const RunOptions& options,
     // Linked whenever the manifest requests https, granted or not: in a degraded run the client
     // refuses each call the plan does not allow, so the plugin sees grant_denied at call time.
     std::shared_ptr<https::Client> client;
-    if (!signatures_only) {
-      auto c = https_client_for(options);
-      if (!c) return tl::unexpected(c.error());
-      client = std::move(*c);
-    }
+    if (!signatures_only) WASMCAP_TRY_ASSIGN(client, https_client_for(options));
     https::register_https_abi(std::move(client), table);
   }
   return {};
@@ -436,12 +432,10 @@ Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions 
   const ModuleFileIdentity* file = options.module_file ? &*options.module_file : nullptr;
   if (loaded) {
     // Loaded (validated) once already, by the probe below.
-  } else if (auto m = fast::load_fast_known_sha256(
-                 *engine, bytes.data(), bytes.size(), file,
-                 module_sha256.empty() ? options.module_sha256 : module_sha256)) {
-    loaded = std::move(*m);
   } else {
-    return tl::unexpected(m.error());
+    WASMCAP_TRY_ASSIGN(loaded, fast::load_fast_known_sha256(
+                                   *engine, bytes.data(), bytes.size(), file,
+                                   module_sha256.empty() ? options.module_sha256 : module_sha256));
   }
   notify(options, "engine auto: interp" + why);
   auto r = run_on(*engine, std::move(loaded), bytes, std::move(options));
@@ -520,9 +514,8 @@ Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options
 
 // run_module(Engine&) without its records.
 static Result<RunReport> run_on_engine(Engine& engine, const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes); !r) {
-    return tl::unexpected(r.error());
-  }
+  WASMCAP_TRY(
+      check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes));
   return run_on(engine, nullptr, module_bytes, std::move(options));
 }
 
@@ -530,11 +523,8 @@ static Result<RunReport> run_on_engine(Engine& engine, const std::vector<uint8_t
 static Result<RunReport> run_unrecorded(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   // The load budget, before any engine (or the AOT probe, or a background compile) sees the
   // module (wasmcap/runtime.h).
-  if (auto r = check_load_budget(module_bytes.data(), module_bytes.size(),
-                                 options.max_memory_bytes);
-      !r) {
-    return tl::unexpected(r.error());
-  }
+  WASMCAP_TRY(
+      check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes));
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
   if (options.timeout_ms != 0) {
@@ -547,9 +537,9 @@ static Result<RunReport> run_unrecorded(const std::vector<uint8_t>& module_bytes
                                          options.module_sha256);
     return run_on_engine(*engine, module_bytes, std::move(options));
   }
-  auto engine = make_engine(options.engine, options.aot);
-  if (!engine) return tl::unexpected(engine.error());
-  return run_on_engine(**engine, module_bytes, std::move(options));
+  std::unique_ptr<Engine> engine;
+  WASMCAP_TRY_ASSIGN(engine, make_engine(options.engine, options.aot));
+  return run_on_engine(*engine, module_bytes, std::move(options));
 }
 
 namespace {
@@ -744,17 +734,16 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   const auto deadline = run_deadline(start, options.timeout_ms);
   // No silent ignore: a limit or host API the engine or build cannot provide stops the run
   // here, before the module is even loaded.
-  if (auto r = policy::check_capabilities(required_capabilities(options), engine,
-                                          host_build_capabilities());
-      !r) {
-    return tl::unexpected(r.error());
+  WASMCAP_TRY(policy::check_capabilities(required_capabilities(options), engine,
+                                         host_build_capabilities()));
+  std::shared_ptr<const Module> module = std::move(loaded);
+  if (!module) {
+    WASMCAP_TRY_ASSIGN(
+        module, options.module_file
+                    ? engine.load_file_bytes(module_bytes.data(), module_bytes.size(),
+                                             *options.module_file)
+                    : engine.load(module_bytes.data(), module_bytes.size()));
   }
-  Result<std::shared_ptr<const Module>> module =
-      loaded ? Result<std::shared_ptr<const Module>>(std::move(loaded))
-             : options.module_file
-                 ? engine.load_file_bytes(module_bytes.data(), module_bytes.size(), *options.module_file)
-                 : engine.load(module_bytes.data(), module_bytes.size());
-  if (!module) return tl::unexpected(module.error());
   // Loading counts against the deadline: a load that ended past it ends the run here rather
   // than run the module (a big module loaded 1.9 s past a 300 ms deadline and then ran).
   if (options.timeout_ms != 0 && std::chrono::steady_clock::now() >= deadline) {
@@ -766,9 +755,7 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.
-  if (auto r = policy::check_imports((*module)->info(), options.host_apis); !r) {
-    return tl::unexpected(r.error());
-  }
+  WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis));
 
   ExecLimits limits;
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
@@ -776,42 +763,40 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   limits.interrupt = options.interrupt;
   if (options.timeout_ms != 0) limits.deadline = deadline;
 
-  auto host = make_wasi_host(std::move(options.wasi));
-  if (!host) return tl::unexpected(host.error());
+  std::shared_ptr<WasiHost> host;
+  WASMCAP_TRY_ASSIGN(host, make_wasi_host(std::move(options.wasi)));
   HostFuncTable table;
-  if (auto r = register_run_host_functions(options, *host, false, table); !r) {
-    return tl::unexpected(r.error());
-  }
+  WASMCAP_TRY(register_run_host_functions(options, host, false, table));
 
-  auto instance = engine.instantiate(*module, table, limits);
-  if (!instance) return tl::unexpected(instance.error());
+  std::unique_ptr<Instance> instance;
+  WASMCAP_TRY_ASSIGN(instance, engine.instantiate(module, table, limits));
   if (options.timeout_ms != 0 && std::chrono::steady_clock::now() >= deadline) {
     return make_error(ErrorCode::kDeadlineExceeded,
                       "wall-clock deadline exceeded while instantiating the module; raise "
                       "--timeout-ms");
   }
 
-  const ModuleInfo& info = (*module)->info();
+  const ModuleInfo& info = module->info();
   if (options.entry != "_start" || info.find_export("_start") == nullptr) {
     if (const ExportDesc* init = info.find_export("_initialize");
         init != nullptr && init->kind == ExternKind::kFunc) {
-      auto r = (*instance)->call("_initialize", {});
-      if (!r) return tl::unexpected(r.error());
-      if (r->exited) {  // proc_exit during initialisation ends the run
+      CallOutcome r;
+      WASMCAP_TRY_ASSIGN(r, instance->call("_initialize", {}));
+      if (r.exited) {  // proc_exit during initialisation ends the run
         RunReport report;
         report.engine = std::string(engine.name());
-        report.exit_code = r->exit_code;
-        report.fuel_consumed = (*instance)->fuel_consumed();
+        report.exit_code = r.exit_code;
+        report.fuel_consumed = instance->fuel_consumed();
         return report;
       }
     }
   }
-  auto outcome = (*instance)->call(options.entry, options.entry_args);
+  auto outcome = instance->call(options.entry, options.entry_args);
   RunReport report;
   report.engine = std::string(engine.name());
-  report.fuel_consumed = (*instance)->fuel_consumed();
+  report.fuel_consumed = instance->fuel_consumed();
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (!outcome) return tl::unexpected(outcome.error());
+  WASMCAP_TRY(outcome);
   if (outcome->exited) report.exit_code = outcome->exit_code;
   else report.results = std::move(outcome->results);
   return report;

@@ -200,17 +200,17 @@ struct Found {
 // path.h): symlinks are followed only while they stay beneath the preopen (absolute or climbing
 // targets are refused), at most platform::kMaxSymlinkHops.
 Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path) {
-  auto loc = locate(ctx, cwd, path);
-  if (!loc) return tl::unexpected(loc.error());
+  Located loc;
+  WASMCAP_TRY_ASSIGN(loc, locate(ctx, cwd, path));
   Found f;
-  f.preopen = loc->preopen;
-  f.guest = loc->guest;
-  Fd root(::open(loc->preopen->host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  f.preopen = loc.preopen;
+  f.guest = loc.guest;
+  Fd root(::open(loc.preopen->host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) {
     return make_error(ErrorCode::kIo, f.guest + ": " + std::strerror(errno));
   }
   std::string rel;
-  for (const auto& c : loc->rel) rel += (rel.empty() ? "" : "/") + c;
+  for (const auto& c : loc.rel) rel += (rel.empty() ? "" : "/") + c;
   if (rel.empty()) rel = ".";
   if (platform::has_trailing_slash(path)) rel += "/";
   platform::BeneathOptions beneath;
@@ -227,18 +227,18 @@ Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_
 // non-blocking open as WASI path_open (platform::open_file_or_dir). Threat: a FIFO, socket or
 // device in the tree (`echo x > fifo` blocked past the deadline; a device was written).
 Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags) {
-  auto f = resolve_guest(ctx, cwd, path);
-  if (!f) return tl::unexpected(f.error());
+  Found f;
+  WASMCAP_TRY_ASSIGN(f, resolve_guest(ctx, cwd, path));
   bool writes = (flags & (O_WRONLY | O_RDWR)) != 0;
-  if (writes && f->preopen->read_only) {
+  if (writes && f.preopen->read_only) {
     return make_error(ErrorCode::kGrantDenied, shown(path) + ": read-only directory");
   }
-  if (f->rp.name == "." || f->rp.trailing_slash) {
+  if (f.rp.name == "." || f.rp.trailing_slash) {
     return make_error(ErrorCode::kInvalidArgument, shown(path) + ": Is a directory");
   }
   Fd fd;
   struct stat st {};
-  if (int e = platform::open_file_or_dir(f->rp, flags, 0644, false, &fd, &st)) {
+  if (int e = platform::open_file_or_dir(f.rp, flags, 0644, false, &fd, &st)) {
     return make_error(ErrorCode::kIo, shown(path) + ": " + errno_text(e));
   }
   if (S_ISDIR(st.st_mode)) {
@@ -918,9 +918,7 @@ struct Session::Impl {
 Result<std::unique_ptr<Session>> Session::create(Options options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   if (impl->o.invocation_id.empty()) {
-    auto id = make_invocation_id();
-    if (!id) return tl::unexpected(id.error());
-    impl->o.invocation_id = *id;
+    WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
   }
   impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
                  : impl->o.preopens.empty() ? "/"
@@ -998,9 +996,9 @@ bool needs_more_input(const std::string& text) {
 
 Result<Outcome> run_script(const std::string& text, Options options) {
   // The session's run parses (within its budget) before anything runs.
-  auto session = Session::create(std::move(options));
-  if (!session) return tl::unexpected(session.error());
-  return (*session)->run(text);
+  std::unique_ptr<Session> session;
+  WASMCAP_TRY_ASSIGN(session, Session::create(std::move(options)));
+  return session->run(text);
 }
 
 }  // namespace wasmcap::shell

@@ -148,9 +148,7 @@ class Lexer {
     }
     if (c == '(' || c == ')') return fail("subshells and functions ('( )') are not supported");
     t.kind = Token::Kind::kWord;
-    auto w = word();
-    if (!w) return tl::unexpected(w.error());
-    t.word = std::move(*w);
+    WASMCAP_TRY_ASSIGN(t.word, word());
     return t;
   }
 
@@ -233,14 +231,14 @@ class Lexer {
       size_t start = pos_ + 1;
       size_t end = start;
       int line = line_;
-      auto sub = parse_substitution(s_, end, line, depth_ + 1, incomplete_, acct_);
-      if (!sub) return tl::unexpected(sub.error());
+      Script sub;
+      WASMCAP_TRY_ASSIGN(sub, parse_substitution(s_, end, line, depth_ + 1, incomplete_, acct_));
       acct_->take(sizeof(WordPart) + sizeof(Script) + 64 + (end - start));
       WordPart part;
       part.kind = WordPart::Kind::kSubst;
       part.text = s_.substr(start, end - 1 - start);
       part.quoted = quoted;
-      part.script = std::make_shared<const Script>(std::move(*sub));
+      part.script = std::make_shared<const Script>(std::move(sub));
       w.parts.push_back(std::move(part));
       pos_ = end;
       line_ = line;
@@ -317,8 +315,7 @@ class Lexer {
           }
           if (d == '`') return fail(kBackticks);
           if (d == '$') {
-            auto r = dollar(w, true);
-            if (!r) return tl::unexpected(r.error());
+            WASMCAP_TRY(dollar(w, true));
             continue;
           }
           if (d == '\\' && pos_ + 1 < s_.size()) {
@@ -354,8 +351,7 @@ class Lexer {
           pos_ += 2;
         }
       } else if (c == '$') {
-        auto r = dollar(w, false);
-        if (!r) return tl::unexpected(r.error());
+        WASMCAP_TRY(dollar(w, false));
       } else if (c == '`') {
         return fail(kBackticks);
       } else {
@@ -396,12 +392,6 @@ bool is_reserved(const std::string& s) {
   return false;
 }
 
-#define WASMCAP_SHELL_TRY(expr)                                 \
-  do {                                                          \
-    auto r_ = (expr);                                           \
-    if (!r_) return tl::unexpected(std::move(r_).error());      \
-  } while (0)
-
 class Parser {
  public:
   Parser(const std::string& text, size_t pos, int line, int depth, bool* incomplete,
@@ -413,20 +403,20 @@ class Parser {
   // The whole text (depth 0), or up to and including the ")" that closes "$(" (depth > 0).
   Result<Script> script() {
     Script sc;
-    WASMCAP_SHELL_TRY(advance());
+    WASMCAP_TRY(advance());
     for (;;) {
       while (tok_.kind == Token::Kind::kNewline || (tok_.kind == Token::Kind::kOp && tok_.op == ";")) {
         if (tok_.kind == Token::Kind::kOp && !allow_semi_) return fail("';' with no command before it");
-        WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
       }
       if (tok_.kind == Token::Kind::kEnd || closes()) break;
-      auto ao = and_or();
-      if (!ao) return tl::unexpected(ao.error());
+      AndOr ao;
+      WASMCAP_TRY_ASSIGN(ao, and_or());
       lex_.account().take(sizeof(AndOr));
-      sc.items.push_back(std::move(*ao));
+      sc.items.push_back(std::move(ao));
       allow_semi_ = true;
       if (tok_.kind == Token::Kind::kOp && tok_.op == ";") {
-        WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
         allow_semi_ = false;
         continue;
       }
@@ -448,9 +438,7 @@ class Parser {
   bool closes() const { return tok_.kind == Token::Kind::kOp && tok_.op == ")"; }
 
   Result<void> advance() {
-    auto t = lex_.next();
-    if (!t) return tl::unexpected(t.error());
-    tok_ = std::move(*t);
+    WASMCAP_TRY_ASSIGN(tok_, lex_.next());
     return {};
   }
 
@@ -462,14 +450,14 @@ class Parser {
   Result<AndOr> and_or() {
     AndOr ao;
     for (;;) {
-      auto p = pipeline();
-      if (!p) return tl::unexpected(p.error());
+      Pipeline p;
+      WASMCAP_TRY_ASSIGN(p, pipeline());
       lex_.account().take(sizeof(Pipeline) + 1);
-      ao.pipelines.push_back(std::move(*p));
+      ao.pipelines.push_back(std::move(p));
       if (tok_.kind == Token::Kind::kOp && (tok_.op == "&&" || tok_.op == "||")) {
         ao.and_ops.push_back(tok_.op == "&&");
-        WASMCAP_SHELL_TRY(advance());
-        while (tok_.kind == Token::Kind::kNewline) WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
+        while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
         continue;
       }
       return ao;
@@ -479,13 +467,13 @@ class Parser {
   Result<Pipeline> pipeline() {
     Pipeline p;
     for (;;) {
-      auto c = command();
-      if (!c) return tl::unexpected(c.error());
+      Command c;
+      WASMCAP_TRY_ASSIGN(c, command());
       lex_.account().take(sizeof(Command));
-      p.commands.push_back(std::move(*c));
+      p.commands.push_back(std::move(c));
       if (tok_.kind == Token::Kind::kOp && tok_.op == "|") {
-        WASMCAP_SHELL_TRY(advance());
-        while (tok_.kind == Token::Kind::kNewline) WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
+        while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
         continue;
       }
       return p;
@@ -515,13 +503,13 @@ class Parser {
             Word value = tok_.word;
             value.parts[0].text = t.substr(eq + 1);
             c.assigns.emplace_back(t.substr(0, eq), std::move(value));
-            WASMCAP_SHELL_TRY(advance());
+            WASMCAP_TRY(advance());
             continue;
           }
         }
         lex_.account().take(sizeof(Word));
         c.words.push_back(std::move(tok_.word));
-        WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
         continue;
       }
       if (tok_.kind == Token::Kind::kOp &&
@@ -539,18 +527,18 @@ class Parser {
           r.dup_to = tok_.dup_target[0] - '0';
           if (r.dup_to == 0 || r.fd == 0) return fail("'>&' between 1 and 2 only");
           c.redirects.push_back(std::move(r));
-          WASMCAP_SHELL_TRY(advance());
+          WASMCAP_TRY(advance());
           continue;
         }
         r.op = tok_.op == ">" ? Redirect::Op::kOut
                : tok_.op == ">>" ? Redirect::Op::kAppend
                                  : Redirect::Op::kIn;
         std::string op = tok_.op;
-        WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
         if (tok_.kind != Token::Kind::kWord) return fail("'" + op + "' needs a file name");
         r.target = std::move(tok_.word);
         c.redirects.push_back(std::move(r));
-        WASMCAP_SHELL_TRY(advance());
+        WASMCAP_TRY(advance());
         continue;
       }
       break;
@@ -564,7 +552,6 @@ class Parser {
     }
     return c;
   }
-#undef WASMCAP_SHELL_TRY
 
   Lexer lex_;
   Token tok_;

@@ -128,7 +128,7 @@ const std::vector<std::string>& wasi_function_names() {
 
 Result<std::shared_ptr<WasiHost>> make_wasi_host(WasiConfig config) {
   auto host = std::make_shared<WasiHost>(std::move(config));
-  if (auto r = host->init(); !r) return tl::unexpected(r.error());
+  WASMCAP_TRY(host->init());
   return host;
 }
 

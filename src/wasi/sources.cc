@@ -131,9 +131,7 @@ Result<ClockSource> parse_clock_source(std::string_view spec) {
   std::string_view rest = spec.substr(6);
   size_t comma = rest.find(',');
   c.kind = ClockSource::Kind::kFixed;
-  auto instant = parse_instant(rest.substr(0, comma));
-  if (!instant) return tl::unexpected(instant.error());
-  c.epoch_ns = *instant;
+  WASMCAP_TRY_ASSIGN(c.epoch_ns, parse_instant(rest.substr(0, comma)));
   if (comma != std::string_view::npos) {
     std::string_view opt = rest.substr(comma + 1);
     if (!starts_with(opt, "step=")) {
@@ -141,9 +139,7 @@ Result<ClockSource> parse_clock_source(std::string_view spec) {
                         "clock '" + std::string(spec.substr(0, 64)) +
                             "': after the instant only ',step=DURATION' may follow");
     }
-    auto step = parse_step(opt.substr(5));
-    if (!step) return tl::unexpected(step.error());
-    c.step_ns = *step;
+    WASMCAP_TRY_ASSIGN(c.step_ns, parse_step(opt.substr(5)));
   }
   return c;
 }

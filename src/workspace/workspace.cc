@@ -54,12 +54,6 @@
 
 namespace wasmcap::workspace {
 
-// Propagates the error of a Result expression.
-#define WS_TRY(expr)                                                        \
-  do {                                                                      \
-    auto ws_try_r_ = (expr);                                                \
-    if (!ws_try_r_) return tl::unexpected(std::move(ws_try_r_).error());   \
-  } while (0)
 // Declares `name` as the value of a Result expression, or propagates its error.
 #define WS_LET(name, expr)                                            \
   auto name##_result_ = (expr);                                       \
@@ -269,9 +263,9 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
     return make_error(ErrorCode::kInvalidArgument,
                       "'" + prefix + "': directory depth over " + std::to_string(kMaxDepth));
   }
-  auto names = list_dir(dirfd);
-  if (!names) return tl::unexpected(names.error());
-  for (const std::string& n : *names) {
+  std::vector<std::string> names;
+  WASMCAP_TRY_ASSIGN(names, list_dir(dirfd));
+  for (const std::string& n : names) {
     std::string path = join(prefix, n);
     struct stat st;
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -289,9 +283,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
         if (ws.skipped != nullptr) ws.skipped->push_back(path);
         continue;  // fifos, sockets, devices: never opened, never copied
       case Entry::Type::kSymlink: {
-        auto t = read_link(dirfd, n);
-        if (!t) return tl::unexpected(t.error());
-        e.target = *t;
+        WASMCAP_TRY_ASSIGN(e.target, read_link(dirfd, n));
         if (dst >= 0 && ::symlinkat(e.target.c_str(), dst, n.c_str()) != 0) {
           return tl::unexpected(io_error("symlink " + path));
         }
@@ -326,9 +318,8 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
           cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
           (cloned ? ws.any_reflink : ws.any_copy) = true;
         }
-        auto h = hash_fd(in.get(), (dst >= 0 && !cloned) ? out.get() : -1, nullptr, 0);
-        if (!h) return tl::unexpected(h.error());
-        e.hash = *h;
+        WASMCAP_TRY_ASSIGN(e.hash,
+                           hash_fd(in.get(), (dst >= 0 && !cloned) ? out.get() : -1, nullptr, 0));
         if (dst >= 0) {
           ::fchmod(out.get(), e.mode & 0777);
           struct timespec ts[2] = {st.st_atim, st.st_mtim};
@@ -428,7 +419,7 @@ Result<void> write_whole(int dirfd, const std::string& name, const std::string& 
     if (n < 0) return tl::unexpected(io_error("write " + name));
     off += static_cast<size_t>(n);
   }
-  if (sync) WS_TRY(sync_fd(f.get(), fp + ".fsync", name));
+  if (sync) WASMCAP_TRY(sync_fd(f.get(), fp + ".fsync", name));
   return {};
 }
 
@@ -439,7 +430,7 @@ Result<void> write_whole(int dirfd, const std::string& name, const std::string& 
 Result<void> replace_durably(int dirfd, const std::string& name, const std::string& data,
                              const std::string& fp) {
   const std::string tmp = name + ".tmp";
-  WS_TRY(write_whole(dirfd, tmp, data, fp, true));
+  WASMCAP_TRY(write_whole(dirfd, tmp, data, fp, true));
   WS_FAILPOINT(fp + ".rename", "rename " + tmp);
   if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
     return tl::unexpected(io_error("rename " + tmp));
@@ -481,7 +472,7 @@ Result<void> check_rel(const std::string& rel) {
 // other errors errno is left as the resolver's (callers tell a missing parent from a link).
 Result<Fd> open_parent(int root, const std::string& rel, bool create, std::string* leaf,
                        const StateDirs* state = nullptr) {
-  WS_TRY(check_rel(rel));
+  WASMCAP_TRY(check_rel(rel));
   const auto parts = split_path(rel);
   platform::BeneathOptions o;
   o.symlinks = platform::Symlinks::kRefuse;
@@ -545,9 +536,9 @@ Probe probe(int root, const std::string& rel) {
 Result<std::string> hash_at(int root, const std::string& rel, std::string* content,
                             struct stat* st_out = nullptr) {
   std::string leaf;
-  auto parent = open_parent(root, rel, false, &leaf);
-  if (!parent) return tl::unexpected(parent.error());
-  Fd f(::openat(parent->get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  Fd parent;
+  WASMCAP_TRY_ASSIGN(parent, open_parent(root, rel, false, &leaf));
+  Fd f(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!f.valid()) return tl::unexpected(io_error("open " + rel));
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -703,7 +694,7 @@ Result<void> remove_contents(int dirfd, std::string_view fp) {
       }
       Fd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub.valid()) return tl::unexpected(io_error("open " + n));
-      WS_TRY(remove_contents(sub.get(), fp));
+      WASMCAP_TRY(remove_contents(sub.get(), fp));
     }
     WS_FAILPOINT(fp, "remove " + n);
     if (::unlinkat(dirfd, n.c_str(), dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
@@ -949,7 +940,7 @@ ToolHold& ToolHold::operator=(ToolHold&& o) noexcept {
 }
 
 Result<ToolHold> hold_for_tools(const std::string& home, const std::string& name) {
-  WS_TRY(validate_name(name));
+  WASMCAP_TRY(validate_name(name));
   std::string dir = workspaces_dir(home) + "/" + name;
   WS_LET(fd, lock_workspace(dir, name, LockFor::kTools));
   // An unfinished apply (killed, or stopped by a full disk) freezes the tree: the next apply
@@ -1012,15 +1003,15 @@ std::string session_workspace_name(const std::string& base, const std::string& s
 Result<Info> session_workspace(const std::string& home, const std::string& base,
                                const std::string& session_key) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(base));
+  WASMCAP_TRY(validate_name(base));
   std::string name = session_workspace_name(base, session_key);
   // Concurrent first calls of one session in this process: one creates, the others wait.
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   if (auto existing = open(home, name)) return existing;
-  auto b = open(home, base);
-  if (!b) return tl::unexpected(b.error());
-  auto made = create(home, b->source, name, b->max_bytes);  // the base's size bound
+  Info b;
+  WASMCAP_TRY_ASSIGN(b, open(home, base));
+  auto made = create(home, b.source, name, b.max_bytes);  // the base's size bound
   if (!made) {
     if (auto raced = open(home, name)) return raced;  // a concurrent first call made it
   }
@@ -1061,7 +1052,7 @@ Result<Info> create(const std::string& home, const std::string& source, const st
     randombytes_buf(r, sizeof r);
     name = "ws-" + hex(r, sizeof r);
   }
-  WS_TRY(validate_name(name));
+  WASMCAP_TRY(validate_name(name));
   std::error_code ec;
   // Symlinks in --from are resolved here, once, as the operator named them: the path recorded
   // is link-free, so apply can reopen it with O_NOFOLLOW on every component and treat any link
@@ -1191,7 +1182,7 @@ Result<Info> create(const std::string& home, const std::string& source, const st
 }
 
 Result<Info> open(const std::string& home, const std::string& name) {
-  WS_TRY(validate_name(name));
+  WASMCAP_TRY(validate_name(name));
   std::string dir = workspaces_dir(home) + "/" + name;
   std::ifstream f(dir + "/snapshot.json", std::ios::binary);
   if (!f) {
@@ -1304,7 +1295,7 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
   WalkState ws;
   ws.out = &now;
   ws.max_bytes = info.max_bytes;
-  WS_TRY(walk(tree.get(), -1, "", 0, ws));
+  WASMCAP_TRY(walk(tree.get(), -1, "", 0, ws));
   std::map<std::string, const Entry*> before, after;
   for (const Entry& e : info.entries) before[e.path] = &e;
   for (const Entry& e : now) after[e.path] = &e;
@@ -1413,8 +1404,8 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
 
 Result<DiffResult> diff(const std::string& home, const std::string& name) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(name));
-  WS_TRY(open_workspaces(home, "ws.diff.sweep", false));
+  WASMCAP_TRY(validate_name(name));
+  WASMCAP_TRY(open_workspaces(home, "ws.diff.sweep", false));
   WS_LET(info, open(home, name));
   // For the old texts; may be gone or replaced. Reading only: a snapshot without SOURCE's
   // identity (an older version's) still shows its diff, apply refuses it.
@@ -1431,8 +1422,8 @@ Result<DiffResult> diff(const std::string& home, const std::string& name) {
 Result<ApplyResult> apply(const std::string& home, const std::string& name,
                           const ApplyOptions& opt) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(name));
-  WS_TRY(open_workspaces(home, "ws.apply.sweep", false));
+  WASMCAP_TRY(validate_name(name));
+  WASMCAP_TRY(open_workspaces(home, "ws.apply.sweep", false));
   const std::string dir = workspaces_dir(home) + "/" + name;
   // Tools out of the tree for the whole apply: what is checked, digested and copied cannot
   // change underneath. Not waited for: a running tool is reported. The snapshot is read under
@@ -1762,7 +1753,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
       if (fst.st_nlink > 1) {
         // Hard-linked: a chmod would change every other link too (possibly outside SOURCE).
         // Replace this entry with a copy carrying the new mode instead, as a content change is.
-        WS_TRY(write_file(c, parent.get(), leaf));
+        WASMCAP_TRY(write_file(c, parent.get(), leaf));
         touched.insert(parent_rel(c.path));
       } else {
         Fd f(::openat(parent.get(), leaf.c_str(),
@@ -1796,7 +1787,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
       ++res.dirs_created;
       return {};
     }
-    WS_TRY(write_file(c, parent.get(), leaf));
+    WASMCAP_TRY(write_file(c, parent.get(), leaf));
     ++res.written;
     return {};
   };
@@ -1805,19 +1796,19 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
       const Change& c = d.changes[i];
       bool rm = c.kind == Change::Kind::kRemoved || c.kind == Change::Kind::kTypeChanged;
       if (done[i] || !rm || c.old_type == Entry::Type::kDir) continue;
-      WS_TRY(unlink_at(c.path, false));
+      WASMCAP_TRY(unlink_at(c.path, false));
       if (c.kind == Change::Kind::kRemoved) done[i] = true;
     }
     for (size_t k = d.changes.size(); k-- > 0;) {
       const Change& c = d.changes[k];
       bool rm = c.kind == Change::Kind::kRemoved || c.kind == Change::Kind::kTypeChanged;
       if (done[k] || !rm || c.old_type != Entry::Type::kDir) continue;
-      WS_TRY(unlink_at(c.path, true));
+      WASMCAP_TRY(unlink_at(c.path, true));
       if (c.kind == Change::Kind::kRemoved) done[k] = true;
     }
     for (size_t i = 0; i < d.changes.size(); ++i) {
       if (done[i] || d.changes[i].kind == Change::Kind::kRemoved) continue;
-      WS_TRY(put(d.changes[i]));
+      WASMCAP_TRY(put(d.changes[i]));
       done[i] = true;
     }
     // Durability as git and SQLite mean it: each renamed file was fsynced before its rename,
@@ -1834,8 +1825,8 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
         dfd = Fd(::openat(par->get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       }
       if (!dfd.valid()) continue;
-      WS_TRY(sync_fd(dfd.get(), "ws.apply.fsync_dir",
-                     "directory '" + display_path(rel.empty() ? "." : rel) + "' of SOURCE"));
+      WASMCAP_TRY(sync_fd(dfd.get(), "ws.apply.fsync_dir",
+                          "directory '" + display_path(rel.empty() ? "." : rel) + "' of SOURCE"));
     }
     return {};
   };
@@ -1908,7 +1899,7 @@ Result<ApplyResult> apply(const std::string& home, const std::string& name,
 
 Result<void> discard(const std::string& home, const std::string& name, bool force) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(name));
+  WASMCAP_TRY(validate_name(name));
   const std::string wsdir = workspaces_dir(home), dir = wsdir + "/" + name;
   WS_LET(wsfd, open_workspaces(home, "ws.discard.sweep", false));
   if (!wsfd.valid()) return make_error(ErrorCode::kNotFound, no_such_workspace(name));
@@ -1916,7 +1907,7 @@ Result<void> discard(const std::string& home, const std::string& name, bool forc
   WS_LET(lock, lock_workspace(dir, name, LockFor::kDiscard));
   auto journal = read_journal(dir, name);
   if (!force) {
-    if (!journal) return tl::unexpected(journal.error());
+    WASMCAP_TRY(journal);
     if (*journal) {
       auto ia = interrupted_apply(home, name);
       std::string held = ia && *ia && (*ia)->problem.empty()
@@ -1935,7 +1926,7 @@ Result<void> discard(const std::string& home, const std::string& name, bool forc
     // them once the journal is gone.
     auto info = open(home, name);
     auto src = info ? open_source(*info) : Result<Fd>(tl::unexpected(info.error()));
-    if (src) WS_TRY(remove_apply_tmps(src->get(), **journal, "ws.discard.cleanup"));
+    if (src) WASMCAP_TRY(remove_apply_tmps(src->get(), **journal, "ws.discard.cleanup"));
   }
   // The name goes first, in one rename to a hidden name that is synced before anything is
   // deleted: killed at any point, the workspace is either listed whole or gone from the list.
@@ -1971,7 +1962,7 @@ Result<void> discard(const std::string& home, const std::string& name, bool forc
 Result<std::optional<InterruptedApply>> interrupted_apply(const std::string& home,
                                                           const std::string& name) {
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
-  WS_TRY(validate_name(name));
+  WASMCAP_TRY(validate_name(name));
   const std::string dir = workspaces_dir(home) + "/" + name;
   WS_LET(journal, read_journal(dir, name));
   if (!journal) return std::optional<InterruptedApply>();

@@ -593,10 +593,10 @@ Result<std::string> find_compiler(const AotOptions& options) {
 }
 
 Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& cache_dir) {
-  auto cc = find_compiler(options);
-  if (!cc) return tl::unexpected(cc.error());
+  std::string cc;
+  WASMCAP_TRY_ASSIGN(cc, find_compiler(options));
   Toolchain tc;
-  tc.compiler = *cc;
+  tc.compiler = cc;
   tc.interruptible = options.interruptible;
   tc.limits = compile_limits(options);
   int opt = options.opt_level;
@@ -808,8 +808,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
   // Another process may have finished the same compile while we waited.
   if (int fd = lookup(dir, key); fd >= 0) return fd;
 
-  auto req = translate();
-  if (!req) return tl::unexpected(req.error());
+  CompileRequest req;
+  WASMCAP_TRY_ASSIGN(req, translate());
   sweep_stale_tmp(dir, key);
   cache::sweep_stale_temporaries(dir);
   std::string tmpl = dir + "/tmp-" + key + "-XXXXXX";
@@ -829,23 +829,21 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     }
   } cleanup{tmp};
   if (int e = failpoint::hit("cache.aot.write_source");
-      e != 0 || !write_file(tmp + "/module.c", req->module_c) ||
-      !write_file(tmp + "/module.h", req->module_h) || !write_file(tmp + "/glue.c", req->glue_c)) {
+      e != 0 || !write_file(tmp + "/module.c", req.module_c) ||
+      !write_file(tmp + "/module.h", req.module_h) || !write_file(tmp + "/glue.c", req.glue_c)) {
     return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "': " +
                                           std::strerror(e != 0 ? e : errno));
   }
-  if (req->units.empty()) {
+  if (req.units.empty()) {
     std::vector<std::string> argv{tc.compiler};
     argv.insert(argv.end(), tc.flags.begin(), tc.flags.end());
     argv.insert(argv.end(), {"-I" + tmp, "-o", tmp + "/out.so", tmp + "/module.c",
                              tmp + "/glue.c", "-lm"});
-    RunResult rc = run_process(argv, tmp + "/cc.log", tc.limits, req->progress, req->what);
-    if (auto e = compile_error(rc, tmp + "/cc.log", tc, "the translated module"); !e) {
-      return tl::unexpected(e.error());
-    }
+    RunResult rc = run_process(argv, tmp + "/cc.log", tc.limits, req.progress, req.what);
+    WASMCAP_TRY(compile_error(rc, tmp + "/cc.log", tc, "the translated module"));
   } else {
     // Split: every unit (and module.c, glue.c) to an object in parallel, then one link.
-    if (!write_file(tmp + "/wasmcap_common.h", req->common_h)) {
+    if (!write_file(tmp + "/wasmcap_common.h", req.common_h)) {
       return make_error(ErrorCode::kIo, "cannot write the generated C code to '" + tmp + "': " +
                                             std::strerror(errno));
     }
@@ -872,10 +870,10 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
       jobs.push_back(std::move(j));
     };
     // Biggest units first: the longest job should not start last.
-    std::vector<size_t> order(req->units.size());
+    std::vector<size_t> order(req.units.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return req->units[a].expressions > req->units[b].expressions;
+      return req.units[a].expressions > req.units[b].expressions;
     });
     // module.c (data segments, tables, exports, instantiation) goes in that order too, by the
     // size of its C text against the units': a module with large data segments has a module.c
@@ -883,8 +881,8 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     // last it would run alone on one core after every unit (docs/aot.md "Compile at scale").
     bool module_added = false;
     for (size_t i : order) {
-      const CodeUnit& u = req->units[i];
-      if (!module_added && req->module_c.size() >= u.c.size()) {
+      const CodeUnit& u = req.units[i];
+      if (!module_added && req.module_c.size() >= u.c.size()) {
         add_job("module", 0, 0, false);
         module_added = true;
       }
@@ -898,12 +896,11 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     }
     if (!module_added) add_job("module", 0, 0, false);
     add_job("glue", 0, 0, false);
-    ParallelResult pr = run_parallel(jobs, compile_jobs(tc), tc.limits, req->progress,
-                                     req->functions >= 2 * kDefaultUnitFunctions, req->what);
+    ParallelResult pr = run_parallel(jobs, compile_jobs(tc), tc.limits, req.progress,
+                                     req.functions >= 2 * kDefaultUnitFunctions, req.what);
     if (pr.failed != SIZE_MAX) {
       std::string log = pr.failed < jobs.size() ? jobs[pr.failed].log : tmp + "/cc.log";
-      auto e = compile_error(pr.run, log, tc, "the translated module");
-      if (!e) return tl::unexpected(e.error());
+      WASMCAP_TRY(compile_error(pr.run, log, tc, "the translated module"));
       return make_error(ErrorCode::kInternal, "a compile job failed without a reason");
     }
     std::vector<std::string> argv{tc.compiler};
@@ -916,11 +913,9 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - start).count();
     link.timeout_ms = used >= static_cast<long>(link.timeout_ms) ? 0 : link.timeout_ms - used;
-    RunResult rc = run_process(argv, tmp + "/cc.log", link, false, req->what);
+    RunResult rc = run_process(argv, tmp + "/cc.log", link, false, req.what);
     Toolchain shown = tc;
-    if (auto e = compile_error(rc, tmp + "/cc.log", shown, "the translated module"); !e) {
-      return tl::unexpected(e.error());
-    }
+    WASMCAP_TRY(compile_error(rc, tmp + "/cc.log", shown, "the translated module"));
   }
   int fd = open_trusted(tmp + "/out.so");
   std::string data;

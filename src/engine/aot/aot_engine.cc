@@ -280,9 +280,7 @@ class AotInstance final : public Instance {
     }
     // Link: the same checks and messages as every engine (engine/host_call.h).
     if (module_->link_error()) return tl::unexpected(*module_->link_error());
-    auto linked = engine::link_host_functions(info, host);
-    if (!linked) return tl::unexpected(linked.error());
-    imports_ = std::move(*linked);
+    WASMCAP_TRY_ASSIGN(imports_, engine::link_host_functions(info, host));
     const wasmcap_module_desc* d = module_->desc();
     if (d->num_func_imports != imports_.size()) {
       return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
@@ -378,8 +376,7 @@ class AotInstance final : public Instance {
     // value, an i32/f32 in the low half: static_assert below).
     int rc = run_guarded(thunk, const_cast<uint64_t*>(args), results);
     if (rc != 0) {
-      auto o = outcome_error(rc);
-      if (!o) return tl::unexpected(o.error());
+      WASMCAP_TRY(outcome_error(rc));
       return RunEnd{true, exit_code_};
     }
     return RunEnd{};
@@ -441,15 +438,16 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
   aot::Toolchain scaled = tc;
   scaled.limits = aot::compile_limits(options, aot::wasm_code_bytes(bytes, size));
   auto r = aot::compile_and_store(dir, key, scaled, [&]() -> Result<aot::CompileRequest> {
-    auto t = aot::translate(bytes, size, options.interruptible, tc.unit_functions, tc.poll);
-    if (!t) return tl::unexpected(t.error());
+    aot::TranslatedModule t;
+    WASMCAP_TRY_ASSIGN(t, aot::translate(bytes, size, options.interruptible, tc.unit_functions,
+                                         tc.poll));
     aot::CompileRequest req;
-    req.module_c = std::move(t->module_c);
-    req.module_h = std::move(t->module_h);
-    req.glue_c = std::move(t->glue_c);
-    req.common_h = std::move(t->common_h);
-    req.units = std::move(t->units);
-    req.functions = t->functions;
+    req.module_c = std::move(t.module_c);
+    req.module_h = std::move(t.module_h);
+    req.glue_c = std::move(t.glue_c);
+    req.common_h = std::move(t.common_h);
+    req.units = std::move(t.units);
+    req.functions = t.functions;
     req.progress = options.progress;
     req.what = "module (" + std::to_string(size / 1024) + " KiB)";
     return req;
@@ -527,9 +525,9 @@ class AotEngine final : public Engine {
       // could not vouch for the bounds (it failed, or saw something beyond one) are they
       // checked here in a decoding pass of their own (docs/aot.md, "Cold start").
       if (!described || !within_bounds) {
-        if (auto ok = aot::check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+        WASMCAP_TRY(aot::check_bounds(bytes, size));
       }
-      if (!described) return tl::unexpected(described.error());
+      WASMCAP_TRY(described);
       info = std::move(*described);
       if (dir) aot::store_module_info(*dir, desc_name, *info);
     }
@@ -551,12 +549,12 @@ class AotEngine final : public Engine {
             std::make_shared<AotModule>(std::move(*info), nullptr, std::nullopt));
       }
     }
-    auto entry = cache_entry(dir, module_sha);
-    if (!entry) return tl::unexpected(entry.error());
-    auto obj = compiled(*entry, bytes, size);
-    if (!obj) return tl::unexpected(obj.error());
+    Entry entry;
+    WASMCAP_TRY_ASSIGN(entry, cache_entry(dir, module_sha));
+    std::shared_ptr<LoadedObject> obj;
+    WASMCAP_TRY_ASSIGN(obj, compiled(entry, bytes, size));
     return std::shared_ptr<const Module>(
-        std::make_shared<AotModule>(std::move(*info), *obj, std::nullopt));
+        std::make_shared<AotModule>(std::move(*info), obj, std::nullopt));
   }
 
   Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
@@ -575,7 +573,7 @@ class AotEngine final : public Engine {
                         "deadline or an interrupt");
     }
     auto inst = std::make_unique<AotInstance>(std::move(am), limits, options_.stack_bytes);
-    if (auto r = inst->init(host); !r) return tl::unexpected(r.error());
+    WASMCAP_TRY(inst->init(host));
     return std::unique_ptr<Instance>(std::move(inst));
   }
 
@@ -587,11 +585,11 @@ class AotEngine final : public Engine {
   };
 
   Result<Entry> cache_entry(const Result<std::string>& dir, const std::string& module_sha) {
-    if (!dir) return tl::unexpected(dir.error());
-    auto tc = aot::make_toolchain(options_, *dir);
-    if (!tc) return tl::unexpected(tc.error());
-    std::string key = aot::cache_key_for_module_hash(module_sha, *tc);
-    return Entry{*dir, std::move(*tc), std::move(key)};
+    WASMCAP_TRY(dir);
+    aot::Toolchain tc;
+    WASMCAP_TRY_ASSIGN(tc, aot::make_toolchain(options_, *dir));
+    std::string key = aot::cache_key_for_module_hash(module_sha, tc);
+    return Entry{*dir, std::move(tc), std::move(key)};
   }
 
   Result<std::shared_ptr<LoadedObject>> compiled(const Entry& entry, const uint8_t* bytes,
@@ -609,15 +607,11 @@ class AotEngine final : public Engine {
                         "no compiled object for this module in the AOT cache; compile it with "
                         "`wasmcap compile`");
     }
-    if (fd < 0) {
-      auto r = compile_into_cache(*dir, key, *tc, bytes, size, options_);
-      if (!r) return tl::unexpected(r.error());
-      fd = *r;
-    }
-    auto obj = load_object(fd, *dir + "/" + key + ".so");
-    if (!obj) return tl::unexpected(obj.error());
-    g_objects[key] = *obj;
-    return *obj;
+    if (fd < 0) WASMCAP_TRY_ASSIGN(fd, compile_into_cache(*dir, key, *tc, bytes, size, options_));
+    std::shared_ptr<LoadedObject> obj;
+    WASMCAP_TRY_ASSIGN(obj, load_object(fd, *dir + "/" + key + ".so"));
+    g_objects[key] = obj;
+    return obj;
   }
 
   AotOptions options_;
@@ -656,19 +650,15 @@ Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions&
                             std::string* key_out, const std::string& module_sha256) {
   // No bounds pass of its own here: translate() (below, when there is no object yet) checks the
   // bounds first, and an object exists only for a module within them.
-  auto dir = aot::open_cache_dir(options);
-  if (!dir) return tl::unexpected(dir.error());
-  auto tc = aot::make_toolchain(options, *dir);
-  if (!tc) return tl::unexpected(tc.error());
+  std::string dir;
+  WASMCAP_TRY_ASSIGN(dir, aot::open_cache_dir(options));
+  aot::Toolchain tc;
+  WASMCAP_TRY_ASSIGN(tc, aot::make_toolchain(options, dir));
   std::string key = aot::cache_key_for_module_hash(
-      cache::is_sha256_hex(module_sha256) ? module_sha256 : aot::module_sha256(bytes, size), *tc);
+      cache::is_sha256_hex(module_sha256) ? module_sha256 : aot::module_sha256(bytes, size), tc);
   if (key_out != nullptr) *key_out = key;
-  int fd = aot::lookup(*dir, key);
-  if (fd < 0) {
-    auto r = compile_into_cache(*dir, key, *tc, bytes, size, options);
-    if (!r) return tl::unexpected(r.error());
-    fd = *r;
-  }
+  int fd = aot::lookup(dir, key);
+  if (fd < 0) WASMCAP_TRY_ASSIGN(fd, compile_into_cache(dir, key, tc, bytes, size, options));
   close(fd);
   return {};
 }

@@ -1047,7 +1047,7 @@ Result<void> write_split(wabt::Module& m, uint32_t unit_functions, TranslatedMod
     swap_view(m, v);
     auto w = write_c(m);
     swap_view(m, v);
-    if (!w) return tl::unexpected(w.error());
+    WASMCAP_TRY(w);
     out.module_c = std::move(w->first);
     out.module_h = std::move(w->second);
   }
@@ -1128,7 +1128,7 @@ Result<void> write_split(wabt::Module& m, uint32_t unit_functions, TranslatedMod
     swap_view(m, v);
     auto w = write_c(m);
     swap_view(m, v);
-    if (!w) return tl::unexpected(w.error());
+    WASMCAP_TRY(w);
     std::string& c = w->first;
     // The bodies: from the first function's definition to the instantiation code.
     const std::string first = "w2c_" + strip_dollar(m.funcs[chunk.front()]->name) + defn_tail;
@@ -1318,12 +1318,12 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
     split = !r.segment_ops;
   }
   if (split) {
-    if (auto w = write_split(m, unit_functions, out); !w) return tl::unexpected(w.error());
+    WASMCAP_TRY(write_split(m, unit_functions, out));
   } else {
-    auto w = write_c(m);
-    if (!w) return tl::unexpected(w.error());
-    out.module_c = std::move(w->first);
-    out.module_h = std::move(w->second);
+    std::pair<std::string, std::string> w;
+    WASMCAP_TRY_ASSIGN(w, write_c(m));
+    out.module_c = std::move(w.first);
+    out.module_h = std::move(w.second);
   }
   std::string& c = out.module_c;
 
@@ -1835,7 +1835,7 @@ Result<void> check_bounds(const uint8_t* bytes, size_t size) {
 Result<TranslatedModule> translate(const uint8_t* bytes, size_t size, bool interruptible,
                                    uint32_t unit_functions, bool poll) {
   // Bounds first, on the bytes: nothing of the module is built before they hold.
-  if (auto ok = check_bounds(bytes, size); !ok) return tl::unexpected(ok.error());
+  WASMCAP_TRY(check_bounds(bytes, size));
   Job job{bytes, size, interruptible, unit_functions, poll, std::nullopt};
   pthread_attr_t attr;
   pthread_t thread;

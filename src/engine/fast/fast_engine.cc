@@ -495,9 +495,7 @@ class FastInstance final : public Instance, public Translator {
     }
 
     // Imports: host functions only, linked as on every engine (engine/host_call.h).
-    auto linked = engine::link_host_functions(module_->info(), host);
-    if (!linked) return tl::unexpected(linked.error());
-    rt_.hosts = std::move(*linked);
+    WASMCAP_TRY_ASSIGN(rt_.hosts, engine::link_host_functions(module_->info(), host));
 
     // Functions.
     rt_.funcs.resize(m.funcs.size());
@@ -655,9 +653,9 @@ class FastInstance final : public Instance, public Translator {
     const FuncSig& sig = module_->info().exports[index].sig;
     uint32_t func = m.GetFuncIndex(m.exports[index]->var);
     std::copy(args, args + sig.params.size() * rt_.stride, rt_.stack);
-    auto r = run_func(func);
-    if (!r) return tl::unexpected(r.error());
-    if (*r == Stop::kExit) return RunEnd{true, rt_.exit_code};
+    Stop r;
+    WASMCAP_TRY_ASSIGN(r, run_func(func));
+    if (r == Stop::kExit) return RunEnd{true, rt_.exit_code};
     std::copy(rt_.stack, rt_.stack + sig.results.size() * rt_.stride, results);
     return RunEnd{};
   }
@@ -820,7 +818,7 @@ class FastEngine final : public Engine {
                                                   const ModuleFileIdentity* file,
                                                   const std::string* known_sha256) {
     // Magic, version, and the component-binary check with its how-to (as the wabt oracle).
-    if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
+    WASMCAP_TRY(check_module_preamble(bytes, size));
     // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
     // this build, are not validated again. No usable cache directory, no build identity, or no
     // trusted record: validate as usual.
@@ -953,7 +951,7 @@ class FastEngine final : public Engine {
                         "module was loaded by a different engine than \"interp\"");
     }
     auto inst = std::make_unique<FastInstance>(limits);
-    if (auto r = inst->init(std::move(fm), host); !r) return tl::unexpected(r.error());
+    WASMCAP_TRY(inst->init(std::move(fm), host));
     return std::unique_ptr<Instance>(std::move(inst));
   }
 
