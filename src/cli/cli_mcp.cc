@@ -87,9 +87,7 @@ int fail(const Error& e) {
 Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   mcp::ServerOptions o;
   if (!m.config.empty()) {
-    auto cfg = policy::load_host_config(m.config);
-    if (!cfg) return tl::unexpected(cfg.error());
-    o.config = std::move(*cfg);
+    WASMCAP_TRY_ASSIGN(o.config, policy::load_host_config(m.config));
   }
   o.engine = m.engine;
   o.registry_read_only = m.registry_read_only;

@@ -95,12 +95,12 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
     return make_error(ErrorCode::kInvalidArgument,
                       "--manifest needs --config (the host config holding the operator's grants)");
   }
-  auto manifest = policy::load_manifest(flags.manifest);
-  if (!manifest) return tl::unexpected(manifest.error());
-  auto config = policy::load_host_config(flags.config);
-  if (!config) return tl::unexpected(config.error());
+  policy::Manifest manifest;
+  WASMCAP_TRY_ASSIGN(manifest, policy::load_manifest(flags.manifest));
+  policy::HostConfig config;
+  WASMCAP_TRY_ASSIGN(config, policy::load_host_config(flags.config));
   std::string dir = std::filesystem::path(flags.manifest).parent_path().string();
-  auto plan = std::make_shared<policy::Plan>(policy::make_plan(*manifest, *config, dir));
+  auto plan = std::make_shared<policy::Plan>(policy::make_plan(manifest, config, dir));
   if (!module_override.empty()) plan->module_path = module_override;
   policy::bound_limits(*plan, flags.bounds);
   WASMCAP_TRY(bind_workspaces(*plan));

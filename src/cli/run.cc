@@ -109,9 +109,9 @@ std::string reactor_hint(const std::vector<uint8_t>& bytes) {
 // or unsigned; f32/f64: decimal, inf, nan).
 Result<std::vector<Value>> parse_invoke_args(const std::vector<uint8_t>& bytes, const std::string& entry,
                                              const std::vector<std::string>& args) {
-  auto module = make_fast_engine()->load(bytes.data(), bytes.size());
-  if (!module) return tl::unexpected(module.error());
-  const ExportDesc* e = (*module)->info().find_export(entry);
+  std::shared_ptr<const Module> module;
+  WASMCAP_TRY_ASSIGN(module, make_fast_engine()->load(bytes.data(), bytes.size()));
+  const ExportDesc* e = module->info().find_export(entry);
   if (e == nullptr || e->kind != ExternKind::kFunc) return std::vector<Value>{};  // run reports it
   if (e->sig.params.size() != args.size()) {
     return make_error(ErrorCode::kInvalidArgument,
