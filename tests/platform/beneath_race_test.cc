@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +29,21 @@ using testing::ScratchTree;
 using testing::same_file;
 
 constexpr int kIterations = 20000;
+
+// After kIterations, a race test goes on until it has seen every outcome it asserts, for at most
+// this long: 20,000 resolutions take ~25 ms, and on a loaded machine the other thread can be
+// off the CPU for all of them (seen once in CI-like load: one outcome only). A safety net, not
+// a wait: every resolution is checked whatever happens.
+constexpr auto kMaxRaceTime = std::chrono::seconds(20);
+
+// True while iteration `i` should run: the first kIterations always; then, until `seen_all`
+// or kMaxRaceTime after `start`, yielding now and then so that the other thread gets the CPU.
+bool keep_racing(int i, bool seen_all, std::chrono::steady_clock::time_point start) {
+  if (i < kIterations) return true;
+  if (seen_all || std::chrono::steady_clock::now() - start > kMaxRaceTime) return false;
+  if (i % 1000 == 0) std::this_thread::yield();
+  return true;
+}
 
 // Runs `body` on a thread until destroyed (also when an ASSERT leaves the test early).
 class Background {
@@ -100,7 +116,8 @@ TEST_P(BeneathRaceTest, DirectorySwappedForASymlinkOut) {
   o.symlinks = GetParam().symlinks;
   o.follow_final = true;
   int opened = 0, refusals = 0;
-  for (int i = 0; i < kIterations; ++i) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; keep_racing(i, opened > 0 && refusals > 0, start); ++i) {
     UniqueFd fd;
     int r = open_beneath(tree_.root_fd(), "swap/secret", o, O_RDONLY, 0, &fd);
     if (r == 0) {
@@ -145,8 +162,9 @@ TEST_P(BeneathRaceTest, DirectoryMovedOutDuringDotDot) {
   });
   BeneathOptions o;
   o.symlinks = GetParam().symlinks;
-  int landed = 0;
-  for (int i = 0; i < kIterations; ++i) {
+  int landed = 0, away = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; keep_racing(i, landed > 0 && away > 0, start); ++i) {
     const bool up_one = i % 2 == 0;
     Resolved rp;
     int r = resolve_beneath(tree_.root_fd(), up_one ? "mv/d/../f" : "mv/d/../../file", o, &rp);
@@ -159,6 +177,7 @@ TEST_P(BeneathRaceTest, DirectoryMovedOutDuringDotDot) {
       // with `..` (EAGAIN after its retries).
       ASSERT_TRUE(r == ENOENT || r == EXDEV || r == EAGAIN) << "iteration " << i << ": "
                                                             << strerror(r);
+      ++away;
     }
   }
   mover.reset();
