@@ -1,121 +1,37 @@
-// The local registry (docs/bundles.md#the-local-registry). The index is SQLite: one file,
-// transactions, and a schema the registry can check, instead of a directory of JSON files that
-// would need its own locking and crash recovery. Files live in a content store beside it:
-//   HOME/registry/index.sqlite3      the index (bundles, downgrade watermarks)
-//   HOME/registry/lock               flock: exclusive for install/remove, shared for resolve/list
-//   HOME/registry/store/<32 hex>/    manifest.json, manifest.sig, modules/<entry path>
-//   HOME/registry/tmp/               staging; emptied under the exclusive lock
-// Every install gets a fresh store directory, so the index transaction is the one atomic switch:
-// a crash leaves at worst an unreferenced directory, which the next install or remove deletes.
-// libsqlite3 is loaded on the first open of an index (sq() below), not linked: a `wasmcap run` of
-// a plain module never maps it (docs/aot.md, "Cold start").
+// The Registry's operations (docs/bundles.md#the-local-registry): install, list, remove and
+// resolve, with the free functions (default home, SemVer precedence, references, loading the trust
+// store). The layout on disk and the shared internals are in registry_internal.h; the index, its
+// schema and Registry::open in registry_db.cc; the content store in registry_store.cc.
+// - install: 1. verify completely before touching the registry (and re-check every name and size
+//   it writes, so a path never comes from an unchecked string); 2. decide under the lock, in one
+//   transaction; 3. stage inside the registry (same filesystem: the rename is atomic), then rename
+//   into place; 4. record: the commit is the moment the install happens.
+// - resolve: under the shared lock (no install or remove changes the store while its files are
+//   read), a bundle modified in the registry (manifest, signature or module hashes) is refused.
+#include "bundle/registry_internal.h"
 #include "common/failpoint.h"
-#include "wasmcap/registry.h"
 
 #include <fcntl.h>
 #include <sodium.h>
-#include <sqlite3.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <mutex>
 #include <set>
 
-#ifndef WASMCAP_LIBSQLITE3_SONAME
-#define WASMCAP_LIBSQLITE3_SONAME "libsqlite3.so.0"
-#endif
-
-#include "common/system_lib.h"
 #include "policy/json_doc.h"
 #include "policy/syntax.h"
-
-namespace {
-
-// The SQLite functions the registry calls, from libsqlite3 loaded on first use.
-struct SqliteApi {
-  decltype(&::sqlite3_open_v2) open_v2;
-  decltype(&::sqlite3_prepare_v2) prepare_v2;
-  decltype(&::sqlite3_finalize) finalize;
-  decltype(&::sqlite3_bind_text) bind_text;
-  decltype(&::sqlite3_bind_int64) bind_int64;
-  decltype(&::sqlite3_step) step;
-  decltype(&::sqlite3_column_text) column_text;
-  decltype(&::sqlite3_column_bytes) column_bytes;
-  decltype(&::sqlite3_column_int64) column_int64;
-  decltype(&::sqlite3_errmsg) errmsg;
-  decltype(&::sqlite3_close) close;
-  decltype(&::sqlite3_exec) exec;
-  decltype(&::sqlite3_free) free;
-  decltype(&::sqlite3_wal_checkpoint_v2) wal_checkpoint_v2;
-  decltype(&::sqlite3_busy_timeout) busy_timeout;
-};
-
-SqliteApi g_sqlite;
-const SqliteApi* g_sqlite_loaded = nullptr;
-std::string g_sqlite_error;
-
-// Loads libsqlite3 once (by the soname this build was configured against); nullptr with the
-// reason in g_sqlite_error when it cannot be.
-const SqliteApi* load_sqlite() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    wasmcap::syslib::Library lib(WASMCAP_LIBSQLITE3_SONAME);
-    auto get = [&](auto& fn, const char* name) { lib.get(&fn, name); };
-    SqliteApi& a = g_sqlite;
-    get(a.open_v2, "sqlite3_open_v2");
-    get(a.prepare_v2, "sqlite3_prepare_v2");
-    get(a.finalize, "sqlite3_finalize");
-    get(a.bind_text, "sqlite3_bind_text");
-    get(a.bind_int64, "sqlite3_bind_int64");
-    get(a.step, "sqlite3_step");
-    get(a.column_text, "sqlite3_column_text");
-    get(a.column_bytes, "sqlite3_column_bytes");
-    get(a.column_int64, "sqlite3_column_int64");
-    get(a.errmsg, "sqlite3_errmsg");
-    get(a.close, "sqlite3_close");
-    get(a.exec, "sqlite3_exec");
-    get(a.free, "sqlite3_free");
-    get(a.wal_checkpoint_v2, "sqlite3_wal_checkpoint_v2");
-    get(a.busy_timeout, "sqlite3_busy_timeout");
-    if (lib.ok()) g_sqlite_loaded = &g_sqlite;  // the library stays open for the life of the process
-    g_sqlite_error = lib.error();
-  });
-  return g_sqlite_loaded;
-}
-
-// The loaded functions. Every use follows a successful open (sqlite_open below), which loaded
-// them: a database handle cannot exist otherwise.
-const SqliteApi& sq() { return g_sqlite; }
-
-// sqlite3_open_v2 through the loaded library; SQLITE_CANTOPEN with *db = nullptr when the
-// library cannot be loaded (g_sqlite_error says why).
-int sqlite_open(const char* path, sqlite3** db, int flags) {
-  if (load_sqlite() == nullptr) {
-    *db = nullptr;
-    return SQLITE_CANTOPEN;
-  }
-  return g_sqlite.open_v2(path, db, flags, nullptr);
-}
-
-}  // namespace
 
 namespace wasmcap::registry {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr int kSchemaVersion = 1;
-constexpr size_t kStoreIdHexDigits = 32;
-constexpr std::string_view kModulesDir = "modules";
+namespace detail {
 
 tl::unexpected<Error> io_error(const std::string& what, int err) {
   return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
@@ -134,282 +50,17 @@ bool is_lower_hex(std::string_view s, size_t n) {
          });
 }
 
+}  // namespace detail
+
+namespace {
+
+constexpr std::string_view kModulesDir = "modules";
+
 std::string sha256_of(std::string_view s) {
   return bundle::sha256_hex(std::vector<uint8_t>(s.begin(), s.end()));
 }
 
-// --- Files ---------------------------------------------------------------------------------------
-
-Result<void> make_dir(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) == 0) return {};
-  if (errno != EEXIST) return io_error(path, errno);
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return io_error(path, errno);
-  if (!S_ISDIR(st.st_mode)) {
-    return make_error(ErrorCode::kIo, path + ": exists and is not a directory (a symlink is refused)");
-  }
-  return {};
-}
-
-Result<void> fsync_path(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return io_error(path, errno);
-  int r = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (r != 0) return io_error(path, err);
-  return {};
-}
-
-// Creates a new file (never following or replacing anything) with exactly `data`, synced.
-Result<void> write_new(const std::string& path, const uint8_t* data, size_t size) {
-  if (int e = failpoint::hit("registry.install.create")) return io_error(path, e);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
-  if (fd < 0) return io_error(path, errno);
-  size_t done = 0;
-  while (done < size) {
-    if (int e = failpoint::hit("registry.install.write")) {
-      ::close(fd);
-      return io_error(path, e);
-    }
-    ssize_t n = ::write(fd, data + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      return io_error(path, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (int e = failpoint::hit("registry.install.fsync")) {
-    ::close(fd);
-    return io_error(path, e);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error(path, errno);
-  return {};
-}
-
-void remove_tree(const std::string& path) {
-  std::error_code ec;
-  // Store files are read-only; directories stay writable, so remove_all succeeds. It does not
-  // follow symlinks.
-  fs::remove_all(path, ec);
-}
-
-std::string random_id() {
-  uint8_t b[kStoreIdHexDigits / 2];
-  randombytes_buf(b, sizeof b);
-  return hex(b, sizeof b);
-}
-
-// An exclusive or shared flock on HOME/registry/lock for this object's lifetime.
-class Lock {
- public:
-  // `read_only`: the lock file is opened O_RDONLY and never created (a shared flock needs no
-  // write access); a registry no writer ever locked has no lock file, and no writer to exclude.
-  static Result<Lock> take(const std::string& path, bool exclusive, bool read_only = false) {
-    int fd = read_only ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                       : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 && read_only && errno == ENOENT && !exclusive) return Lock(-1);
-    if (fd < 0) return io_error(path, errno);
-    while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return io_error(path + " (lock)", err);
-    }
-    return Lock(fd);
-  }
-  Lock(Lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Lock& operator=(Lock&&) = delete;
-  ~Lock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-  }
-
- private:
-  explicit Lock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-// --- SQLite --------------------------------------------------------------------------------------
-
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sq().prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
-  }
-  ~Stmt() { sq().finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return stmt_ != nullptr; }
-  Stmt& bind(int i, const std::string& s) {
-    sq().bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, int64_t v) {
-    sq().bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return stmt_ == nullptr ? SQLITE_ERROR : sq().step(stmt_); }
-  std::string text(int col) const {
-    const unsigned char* p = sq().column_text(stmt_, col);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                      static_cast<size_t>(sq().column_bytes(stmt_, col)));
-  }
-  int64_t integer(int col) const { return sq().column_int64(stmt_, col); }
-  std::string error() const { return sq().errmsg(db_); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-const char* kColumns =
-    "name, version, signer_key, trusted_at_install, allow_untrusted, forced_downgrade, "
-    "forced_replace, installed_at, source, manifest_sha256, modules, store_id";
-
 }  // namespace
-
-struct Registry::Impl {
-  std::string home;
-  std::string root;  // HOME/registry
-  bool read_only = false;
-  std::string read_only_reason;  // why (for the refusal message)
-  sqlite3* db = nullptr;
-
-  ~Impl() { close_db(); }
-  void close_db() {
-    if (db != nullptr) sq().close(db);
-    db = nullptr;
-  }
-  std::string lock_path() const { return root + "/lock"; }
-  std::string db_path() const { return root + "/index.sqlite3"; }
-
-  Result<Lock> lock(bool exclusive) const { return Lock::take(lock_path(), exclusive, read_only); }
-
-  // Read-only: one connection per operation, opened under the shared lock and closed before it is
-  // released. With immutable=1 SQLite takes no locks and caches pages as if the file never
-  // changed, which holds only while the flock keeps writers out; a connection kept across
-  // operations could mix pages from before and after an install.
-  Result<void> open_read_only_db();
-
-  tl::unexpected<Error> refuse_write(const char* what) const {
-    return make_error(ErrorCode::kIo, std::string("cannot ") + what + ": the registry " + root +
-                                          " is opened read-only (" + read_only_reason +
-                                          "); run it where the registry is writable (the job "
-                                          "that populates the volume)");
-  }
-  std::string store() const { return root + "/store"; }
-  std::string tmp() const { return root + "/tmp"; }
-
-  tl::unexpected<Error> db_error(const std::string& what) const {
-    return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + what + ": " +
-                                          sq().errmsg(db));
-  }
-  Result<void> exec(const char* sql) {
-    char* msg = nullptr;
-    if (sq().exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string m = msg != nullptr ? msg : "unknown error";
-      sq().free(msg);
-      return make_error(ErrorCode::kIo, "registry index " + root + "/index.sqlite3: " + m);
-    }
-    return {};
-  }
-
-  // A row of the bundles table, checked: the index is data on disk like the store, so values
-  // used as paths or keys are validated before use.
-  Result<Installed> row(const Stmt& s) const {
-    Installed i;
-    i.name = s.text(0);
-    i.version = s.text(1);
-    i.signer_key = s.text(2);
-    i.trusted_at_install = s.integer(3) != 0;
-    i.allow_untrusted = s.integer(4) != 0;
-    i.forced_downgrade = s.integer(5) != 0;
-    i.forced_replace = s.integer(6) != 0;
-    i.installed_at = s.integer(7);
-    i.source = s.text(8);
-    i.manifest_sha256 = s.text(9);
-    std::string modules = s.text(10);
-    std::string id = s.text(11);
-    if (policy::check_plugin_name(i.name) || policy::check_semver(i.version) ||
-        !is_lower_hex(i.signer_key, 64) || !is_lower_hex(i.manifest_sha256, 64) ||
-        !is_lower_hex(id, kStoreIdHexDigits)) {
-      return make_error(ErrorCode::kBundleInvalid,
-                        "registry index " + root + "/index.sqlite3 holds a malformed row for " +
-                            policy::quote(i.name) +
-                            " (the index was modified; remove and re-install the bundle)");
-    }
-    bundle::PublicKey pk;
-    sodium_hex2bin(pk.bytes.data(), pk.bytes.size(), i.signer_key.data(), i.signer_key.size(),
-                   nullptr, nullptr, nullptr);
-    i.signer_id = pk.id();
-    // modules: "PATH SHA256\n" lines (for listing; runs re-verify from the signed manifest).
-    size_t pos = 0;
-    while (pos < modules.size()) {
-      size_t nl = modules.find('\n', pos);
-      if (nl == std::string::npos) nl = modules.size();
-      std::string line = modules.substr(pos, nl - pos);
-      size_t sp = line.rfind(' ');
-      if (sp != std::string::npos) i.modules.emplace_back(line.substr(0, sp), line.substr(sp + 1));
-      pos = nl + 1;
-    }
-    i.dir = store() + "/" + id;
-    return i;
-  }
-
-  Result<std::vector<Installed>> rows_for(std::string_view name) {
-    std::string sql = std::string("SELECT ") + kColumns + " FROM bundles WHERE name = ?1";
-    Stmt s(db, sql.c_str());
-    if (!s.ok()) return db_error("select");
-    s.bind(1, std::string(name));
-    std::vector<Installed> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      Installed i;
-      WASMCAP_TRY_ASSIGN(i, row(s));
-      out.push_back(std::move(i));
-    }
-    if (rc != SQLITE_DONE) return db_error("select");
-    return out;
-  }
-
-  // A read operation's connection: read-only registries open one per operation (under the shared
-  // lock the caller holds) and close it at the end; read-write ones keep theirs.
-  struct ReadSession {
-    explicit ReadSession(Impl& impl) : r(impl) {
-      if (r.read_only) status = r.open_read_only_db();
-    }
-    ~ReadSession() {
-      if (r.read_only) r.close_db();
-    }
-    ReadSession(const ReadSession&) = delete;
-    ReadSession& operator=(const ReadSession&) = delete;
-    Impl& r;
-    Result<void> status;
-  };
-
-  // After a commit, under the exclusive lock: copies the write-ahead log into the database file
-  // and truncates it, so the directory as it is now is complete on its own (a volume snapshot or
-  // a read-only mount, read with immutable=1, sees every install). Best effort: a reader of
-  // another process can hold the log back, and SQLite checkpoints again later.
-  void checkpoint() { (void)sq().wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr); }
-
-  // Deletes staging leftovers and store directories no row references (an interrupted install).
-  // Only under the exclusive lock.
-  void collect_garbage() {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(tmp(), ec)) remove_tree(e.path().string());
-    std::set<std::string> referenced;
-    Stmt s(db, "SELECT store_id FROM bundles");
-    while (s.ok() && s.step() == SQLITE_ROW) referenced.insert(s.text(0));
-    if (!s.ok()) return;
-    for (const auto& e : fs::directory_iterator(store(), ec)) {
-      if (referenced.count(e.path().filename().string()) == 0) remove_tree(e.path().string());
-    }
-  }
-};
 
 // --- Free functions ------------------------------------------------------------------------------
 
@@ -564,137 +215,7 @@ Registry::Registry(Registry&&) noexcept = default;
 Registry& Registry::operator=(Registry&&) noexcept = default;
 const std::string& Registry::home() const { return impl_->home; }
 
-namespace {
-
-// RFC 3986 percent-encoding of a path for an SQLite URI filename ('?', '#' and '%' would
-// otherwise end or escape the path).
-std::string uri_path(const std::string& path) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-Result<void> Registry::Impl::open_read_only_db() {
-  close_db();
-  // immutable=1 reads the database file alone: no -shm to create, no lock bytes to take (a
-  // read-only mount has neither). It would ignore a pending write-ahead log, so when one holds
-  // data (a writer crashed before its checkpoint, or is mid-way on a writable volume) the index is
-  // opened mode=ro instead, which reads the log through its existing -shm, or fails cleanly.
-  struct stat st {};
-  bool wal_pending = ::stat((db_path() + "-wal").c_str(), &st) == 0 && st.st_size > 0;
-  std::string uri = "file:" + uri_path(db_path()) + (wal_pending ? "?mode=ro" : "?mode=ro&immutable=1");
-  int rc = sqlite_open(uri.c_str(), &db,
-                       SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-                           SQLITE_OPEN_FULLMUTEX);
-  if (load_sqlite() == nullptr) return make_error(ErrorCode::kIo, db_path() + ": " + g_sqlite_error);
-  if (rc != SQLITE_OK) {
-    auto e = db_error(wal_pending ? "open read-only (a write-ahead log is pending: open the "
-                                    "registry read-write once, e.g. wasmcap bundle list, to "
-                                    "checkpoint it)"
-                                  : "open read-only");
-    close_db();
-    return e;
-  }
-  sq().busy_timeout(db, 30000);
-  Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
-    auto e = make_error(ErrorCode::kIo, db_path() + ": not a registry index of a known schema "
-                                                    "version (written by another wasmcap version?)");
-    close_db();
-    return e;
-  }
-  return {};
-}
-
 bool Registry::read_only() const { return impl_->read_only; }
-
-Result<Registry> Registry::open(const std::string& home, Access access) {
-  if (home.empty() || home[0] != '/') {
-    return make_error(ErrorCode::kInvalidArgument, "registry home must be an absolute path");
-  }
-  if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium failed to initialize");
-  auto impl = std::make_unique<Impl>();
-  impl->home = home;
-  impl->root = home + "/registry";
-  if (access == Access::kAuto) {
-    access = Access::kReadWrite;
-    struct stat st {};
-    if (::stat(impl->root.c_str(), &st) == 0 && ::access(impl->root.c_str(), W_OK) != 0) {
-      impl->read_only_reason = errno == EROFS ? "read-only file system" : "the directory is not "
-                                                                          "writable";
-      access = Access::kReadOnly;
-    }
-  } else if (access == Access::kReadOnly) {
-    impl->read_only_reason = "read-only mode: --registry-read-only or registry.read_only";
-  }
-  if (access == Access::kReadOnly) {
-    // Nothing is created, repaired or collected: everything below is a read.
-    impl->read_only = true;
-    struct stat st {};
-    if (::stat(impl->db_path().c_str(), &st) != 0) {
-      return make_error(ErrorCode::kNotFound,
-                        "no registry index at " + impl->db_path() +
-                            " (a read-only registry is populated elsewhere first, with "
-                            "wasmcap bundle install)");
-    }
-    {
-      auto lock = impl->lock(false);
-      WASMCAP_TRY(lock);
-      WASMCAP_TRY(impl->open_read_only_db());
-      impl->close_db();
-    }
-    return Registry(std::move(impl));
-  }
-  std::error_code ec;
-  fs::create_directories(home, ec);
-  if (ec) return make_error(ErrorCode::kIo, home + ": " + ec.message());
-  WASMCAP_TRY(make_dir(impl->root, 0755));
-  WASMCAP_TRY(make_dir(impl->store(), 0755));
-  WASMCAP_TRY(make_dir(impl->tmp(), 0700));
-  std::string db_path = impl->db_path();
-  if (sqlite_open(db_path.c_str(), &impl->db,
-                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-                      SQLITE_OPEN_FULLMUTEX) != SQLITE_OK) {
-    if (load_sqlite() == nullptr) return make_error(ErrorCode::kIo, db_path + ": " + g_sqlite_error);
-    return impl->db_error("open");
-  }
-  // Writers are serialized by the registry lock; the timeout covers readers of other processes.
-  sq().busy_timeout(impl->db, 30000);
-  // Schema creation is itself serialized: two first runs must not race on CREATE TABLE.
-  auto lock = Lock::take(impl->lock_path(), true);
-  WASMCAP_TRY(lock);
-  WASMCAP_TRY(impl->exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-      "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS bundles("
-      "  name TEXT NOT NULL, version TEXT NOT NULL, signer_key TEXT NOT NULL,"
-      "  trusted_at_install INTEGER NOT NULL, allow_untrusted INTEGER NOT NULL,"
-      "  forced_downgrade INTEGER NOT NULL, forced_replace INTEGER NOT NULL,"
-      "  installed_at INTEGER NOT NULL, source TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,"
-      "  modules TEXT NOT NULL, store_id TEXT NOT NULL UNIQUE,"
-      "  PRIMARY KEY(name, version));"
-      "CREATE TABLE IF NOT EXISTS watermarks(name TEXT PRIMARY KEY, highest TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS tool_changes(name TEXT NOT NULL, version TEXT NOT NULL,"
-      "  installed_at INTEGER NOT NULL, changes TEXT NOT NULL);"
-      "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');"));
-  Stmt s(impl->db, "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (s.step() != SQLITE_ROW || s.text(0) != std::to_string(kSchemaVersion)) {
-    return make_error(ErrorCode::kIo, db_path + ": unknown registry schema version (written by "
-                                                "another wasmcap version?)");
-  }
-  return Registry(std::move(impl));
-}
 
 Result<InstallResult> Registry::install(const std::string& bundle_path,
                                         const bundle::TrustStore& trust,
