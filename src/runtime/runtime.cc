@@ -535,11 +535,11 @@ static Result<RunReport> run_unrecorded(const std::vector<uint8_t>& module_bytes
   if (options.engine == "aot") {
     auto engine = make_aot_engine_linked(options.aot, link_signatures(options), nullptr, nullptr,
                                          options.module_sha256);
-    return run_on_engine(*engine, module_bytes, std::move(options));
+    return run_on(*engine, nullptr, module_bytes, std::move(options));
   }
   std::unique_ptr<Engine> engine;
   WASMCAP_TRY_ASSIGN(engine, make_engine(options.engine, options.aot));
-  return run_on_engine(*engine, module_bytes, std::move(options));
+  return run_on(*engine, nullptr, module_bytes, std::move(options));
 }
 
 namespace {
@@ -561,8 +561,10 @@ struct RunRecords {
 };
 
 // The sinks (the plan's audit file, opened now: fail closed; then options.audit_sink) and the
-// run_start fields, from the options as the run will use them.
-Result<RunRecords> open_run_records(const std::vector<uint8_t>& module_bytes, RunOptions& options) {
+// run_start fields, from the options as the run will use them. `sha256_of_module` gives the
+// module's hash when options.module_sha256 has none and a record needs it.
+template <class Sha256>
+Result<RunRecords> open_run_records(RunOptions& options, const Sha256& sha256_of_module) {
   RunRecords r;
   if (!options.record_run) return r;
   if (options.plan && options.plan->audit.file) {
@@ -584,9 +586,7 @@ Result<RunRecords> open_run_records(const std::vector<uint8_t>& module_bytes, Ru
   }
   // Hashed only when a record carries it (a cold-start cost otherwise); the run then keys the AOT
   // cache and the validated-module records on this hash instead of hashing the bytes again.
-  if (options.module_sha256.empty()) {
-    options.module_sha256 = cache::module_bytes_sha256(module_bytes.data(), module_bytes.size());
-  }
+  if (options.module_sha256.empty()) options.module_sha256 = sha256_of_module();
   info.module_sha256 = options.module_sha256;
   const WasiConfig& w = options.wasi;
   for (const auto& p : w.preopens) info.fs.push_back({p.guest_path, p.read_only, p.denied});
@@ -606,8 +606,8 @@ Result<RunRecords> open_run_records(const std::vector<uint8_t>& module_bytes, Ru
 }
 
 // Runs `run` (the run itself, without records) inside the run's records.
-template <class Run>
-Result<RunReport> run_recorded(const std::vector<uint8_t>& module_bytes, RunOptions options, Run&& run) {
+template <class Sha256, class Run>
+Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_module, Run&& run) {
   // One id ties the run's records and its https events together: the caller's, or a new one.
   if (options.invocation_id.empty()) {
     WASMCAP_TRY_ASSIGN(options.invocation_id, new_invocation_id());
@@ -617,7 +617,7 @@ Result<RunReport> run_recorded(const std::vector<uint8_t>& module_bytes, RunOpti
                       "audit records)");
   }
   RunRecords records;
-  WASMCAP_TRY_ASSIGN(records, open_run_records(module_bytes, options));
+  WASMCAP_TRY_ASSIGN(records, open_run_records(options, sha256_of_module));
   // Record or refuse: the run starts only once its run_start record is written whole
   // (docs/audit.md, "When a record cannot be written").
   if (auto e = records.write(audit::run_start_line(records.info, options.plan.get()))) {
@@ -648,7 +648,8 @@ Result<RunReport> run_recorded(const std::vector<uint8_t>& module_bytes, RunOpti
 }  // namespace
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  return run_recorded(module_bytes, std::move(options), [&](RunOptions o) {
+  auto hash = [&] { return cache::module_bytes_sha256(module_bytes.data(), module_bytes.size()); };
+  return run_recorded(std::move(options), hash, [&](RunOptions o) {
     return run_unrecorded(module_bytes, std::move(o));
   });
 }
@@ -701,11 +702,11 @@ const std::string& PreparedModule::module_sha256() const {
 
 Result<RunReport> PreparedModule::run(RunOptions options) const {
   options.engine = engine_name_;
-  // Only a recorded run needs the hash (run_recorded hashes when it is empty).
-  const bool recorded = options.record_run && (options.audit_sink || (options.plan && options.plan->audit.file));
-  options.module_sha256 = recorded ? module_sha256() : std::string();
+  // The module is loaded: only a recorded run needs its hash, computed once for every run.
+  options.module_sha256.clear();
   options.module_file.reset();
-  return run_recorded(bytes_, std::move(options), [&](RunOptions o) -> Result<RunReport> {
+  auto hash = [this] { return module_sha256(); };
+  return run_recorded(std::move(options), hash, [&](RunOptions o) -> Result<RunReport> {
     // The same load budget as run_module's, against this run's memory limit: a run under a
     // small limit refuses a module whose load and instance cost more than its budget.
     WASMCAP_TRY(check_load_budget(bytes_.data(), bytes_.size(), o.max_memory_bytes));
@@ -720,7 +721,8 @@ uint64_t engine_test_hooks::link_signature_tables() {
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
   options.engine = std::string(engine.name());
-  return run_recorded(module_bytes, std::move(options), [&](RunOptions o) {
+  auto hash = [&] { return cache::module_bytes_sha256(module_bytes.data(), module_bytes.size()); };
+  return run_recorded(std::move(options), hash, [&](RunOptions o) {
     return run_on_engine(engine, module_bytes, std::move(o));
   });
 }
