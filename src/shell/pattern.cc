@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "shell/utf8.h"
+
 namespace wasmcap::shell {
 
 namespace {
@@ -20,29 +22,12 @@ struct Char {
   size_t len;
 };
 
-// One strict UTF-8 sequence at s[i] (no over-long forms, surrogates or values past U+10FFFF),
-// else the raw byte.
-Char decode_utf8(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  unsigned char c0 = b(0);
-  if (c0 < 0x80) return {c0, 1};
-  size_t len = c0 >= 0xF0 ? 4 : c0 >= 0xE0 ? 3 : c0 >= 0xC2 ? 2 : 0;
-  if (len == 0 || c0 > 0xF4 || i + len > s.size()) return {kRawByteBase + c0, 1};
-  uint32_t v = c0 & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return {kRawByteBase + c0, 1};
-    v = (v << 6) | (b(k) & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-    return {kRawByteBase + c0, 1};
-  }
-  return {v, len};
-}
-
+// One character at s[i]: a byte, or (utf8) a UTF-8 sequence, an invalid byte standing for
+// itself above every code point.
 Char decode(std::string_view s, size_t i, bool utf8) {
   if (!utf8) return {static_cast<unsigned char>(s[i]), 1};
-  return decode_utf8(s, i);
+  utf8::Char c = utf8::decode(s, i);
+  return {c.valid ? c.value : kRawByteBase + c.value, c.len};
 }
 
 uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
@@ -282,18 +267,8 @@ std::string Pattern::literal() const {
       out += static_cast<char>(c - kRawByteBase);
     } else if (c < 0x80 || !opts_.utf8) {
       out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
     } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
+      utf8::append(out, c);
     }
   }
   return out;

@@ -1,0 +1,55 @@
+// UTF-8 for the shell's evaluation modules (patterns, printf, read): strict decoding, in which
+// every byte that does not begin a valid sequence stands for itself, and encoding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace wasmcap::shell::utf8 {
+
+struct Char {
+  uint32_t value;  // the code point, or the byte when !valid
+  size_t len;      // bytes consumed (1 for an invalid byte)
+  bool valid;
+};
+
+// One strict UTF-8 sequence at s[i] (i < s.size()): no over-long forms, surrogates or values
+// past U+10FFFF; otherwise the single byte, invalid.
+inline Char decode(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c0 = b(0);
+  if (c0 < 0x80) return {c0, 1, true};
+  size_t len = c0 >= 0xF0 ? 4 : c0 >= 0xE0 ? 3 : c0 >= 0xC2 ? 2 : 0;
+  if (len == 0 || c0 > 0xF4 || i + len > s.size()) return {c0, 1, false};
+  uint32_t v = c0 & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return {c0, 1, false};
+    v = (v << 6) | (b(k) & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return {c0, 1, false};
+  return {v, len, true};
+}
+
+// Appends code point `cp` (at most U+10FFFF) as UTF-8.
+inline void append(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace wasmcap::shell::utf8
