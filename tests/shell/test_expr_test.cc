@@ -1,0 +1,322 @@
+// src/shell/test_expr.h: test / [ by argument count and bash's grammar, its messages, file tests
+// through TestEnv, [[ ]]'s leaves (patterns, arithmetic operands, =~ with BASH_REMATCH), the
+// regex bounds, and a differential test against bash's test on real files.
+#include "shell/test_expr.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "bash_oracle.h"
+
+namespace wasmcap::shell {
+namespace {
+
+// Paths resolved under `dir` with the host's stat, as the executor resolves them under its
+// preopens.
+class DirEnv : public TestEnv {
+ public:
+  explicit DirEnv(std::string dir) : dir_(std::move(dir)) {}
+  std::optional<FileInfo> stat(std::string_view path, bool follow) override {
+    if (path.empty()) return std::nullopt;
+    std::string p = dir_ + "/" + std::string(path);
+    struct ::stat st {};
+    if ((follow ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) != 0) return std::nullopt;
+    FileInfo f;
+    f.type = S_ISREG(st.st_mode)    ? FileInfo::Type::kRegular
+             : S_ISDIR(st.st_mode)  ? FileInfo::Type::kDirectory
+             : S_ISLNK(st.st_mode)  ? FileInfo::Type::kSymlink
+             : S_ISFIFO(st.st_mode) ? FileInfo::Type::kFifo
+                                    : FileInfo::Type::kOther;
+    f.size = uint64_t(st.st_size);
+    f.mode = st.st_mode & 07777;
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    f.atime_ns = int64_t(st.st_atim.tv_sec) * 1000000000 + st.st_atim.tv_nsec;
+    return f;
+  }
+  bool access(std::string_view path, char mode) override {
+    std::string p = dir_ + "/" + std::string(path);
+    return ::access(p.c_str(), mode == 'r' ? R_OK : mode == 'w' ? W_OK : X_OK) == 0;
+  }
+  bool variable_set(std::string_view name) override { return name == "HOME"; }
+  bool option_set(std::string_view name) override { return name == "errexit"; }
+
+ private:
+  std::string dir_;
+};
+
+// A scratch tree: f (a file with text), e (empty), d (a directory), l -> f, old (older than f).
+class TestExprTree : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/wasmcap-test-expr-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::ofstream(dir_ + "/f") << "text";
+    std::ofstream(dir_ + "/e");
+    std::ofstream(dir_ + "/old") << "x";
+    std::filesystem::create_directory(dir_ + "/d");
+    std::filesystem::create_symlink("f", dir_ + "/l");
+    std::filesystem::last_write_time(dir_ + "/old", std::filesystem::last_write_time(dir_ + "/f") -
+                                                        std::chrono::hours(1));
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // 0 true, 1 false, 2 error.
+  int status(const std::vector<std::string>& argv, bool bracket = false) {
+    DirEnv env(dir_);
+    auto r = eval_test(argv, bracket, env);
+    return r ? (*r ? 0 : 1) : 2;
+  }
+  std::string message(const std::vector<std::string>& argv, bool bracket = false) {
+    DirEnv env(dir_);
+    auto r = eval_test(argv, bracket, env);
+    return r ? "" : r.error().message;
+  }
+
+  std::string dir_;
+};
+
+// Each row checked against bash's test.
+TEST_F(TestExprTree, ArgumentCountRulesAsBash) {
+  const std::pair<std::vector<std::string>, int> cases[] = {
+      {{}, 1},
+      {{""}, 1},
+      {{"x"}, 0},
+      {{"-n"}, 0},
+      {{"!"}, 0},
+      {{"("}, 0},
+      {{"="}, 0},
+      {{"-f", "f"}, 0},
+      {{"!", ""}, 0},
+      {{"!", "x"}, 1},
+      {{"-z", "="}, 1},
+      {{"a", "b"}, 2},
+      {{"a", "=", "a"}, 0},
+      {{"a", "==", "a"}, 0},
+      {{"a", "!=", "a"}, 1},
+      {{"a", "=", "*"}, 1},  // no globbing in test
+      {{"!", "=", "a"}, 1},
+      {{"-a", "-a", "-a"}, 0},
+      {{"", "-o", "x"}, 0},
+      {{"", "-a", "x"}, 1},
+      {{"!", "-z", "x"}, 0},
+      {{"(", "", ")"}, 1},
+      {{"(", "x", ")"}, 0},
+      {{"a", "b", "c"}, 2},
+      {{"!", "a", "=", "b"}, 0},
+      {{"(", "-z", "x", ")"}, 1},
+      {{"x", "-a", "y", "-o", ""}, 0},
+      {{"", "-a", "y", "-o", ""}, 1},
+      {{"", "-o", "y", "-a", ""}, 1},
+      {{"(", "a", "=", "a", ")", "-a", "!", "(", "b", "=", "c", ")"}, 0},
+      {{"a", "b", "c", "d", "e"}, 2},
+      {{"1", "-eq", "1"}, 0},
+      {{" 12 ", "-eq", "12"}, 0},
+      {{"010", "-eq", "10"}, 0},
+      {{"-1", "-lt", "0"}, 0},
+      {{"+1", "-eq", "1"}, 0},
+      {{"1+2", "-eq", "3"}, 2},
+      {{"0x1", "-eq", "1"}, 2},
+      {{"", "-eq", "0"}, 2},
+      {{"1", "-eq", "99999999999999999999"}, 2},
+      {{"-9223372036854775808", "-lt", "9223372036854775807"}, 0},
+      {{"a", "<", "b"}, 0},
+      {{"b", ">", "a"}, 0},
+      {{"B", "<", "a"}, 0},
+      {{"-t", "invalid"}, 1},
+      {{"a", "-o", "b", "-o"}, 2},
+  };
+  for (const auto& [argv, want] : cases) {
+    std::string shown;
+    for (const auto& a : argv) {
+      shown += '[';
+      shown += a;
+      shown += ']';
+    }
+    EXPECT_EQ(status(argv), want) << shown;
+  }
+}
+
+TEST_F(TestExprTree, MessagesAsBash) {
+  EXPECT_EQ(message({"a", "b"}), "a: unary operator expected");
+  EXPECT_EQ(message({"a", "b", "c"}), "b: binary operator expected");
+  EXPECT_EQ(message({"a", "b", "c", "d", "e"}), "too many arguments");
+  EXPECT_EQ(message({"1", "-eq", "a"}), "a: integer expression expected");
+  EXPECT_EQ(message({"a", "-o", "b", "-o"}), "argument expected");
+  EXPECT_EQ(message({"a"}, true), "missing `]'");
+  EXPECT_EQ(message({"a", "]"}, false), "a: unary operator expected");
+  EXPECT_EQ(message({"a", "]", "]"}, true), "a: unary operator expected");
+  EXPECT_EQ(message({"(", "a", "=", "a", "b", "c"}), "`)' expected, found b");
+  // Untrusted text in a message is escaped.
+  EXPECT_EQ(message({"1", "-eq", "\x1b[2J"}), "\\x1b[2J: integer expression expected");
+  EXPECT_EQ(status({"a", "]"}, true), 0);
+  EXPECT_EQ(status({"]"}, true), 1);
+}
+
+TEST_F(TestExprTree, FileTests) {
+  EXPECT_EQ(status({"-e", "f"}), 0);
+  EXPECT_EQ(status({"-a", "f"}), 0);
+  EXPECT_EQ(status({"-e", "nosuch"}), 1);
+  EXPECT_EQ(status({"-f", "f"}), 0);
+  EXPECT_EQ(status({"-f", "d"}), 1);
+  EXPECT_EQ(status({"-d", "d"}), 0);
+  EXPECT_EQ(status({"-f", "l"}), 0);  // follows the link
+  EXPECT_EQ(status({"-L", "l"}), 0);
+  EXPECT_EQ(status({"-h", "f"}), 1);
+  EXPECT_EQ(status({"-s", "f"}), 0);
+  EXPECT_EQ(status({"-s", "e"}), 1);
+  EXPECT_EQ(status({"-p", "f"}), 1);
+  EXPECT_EQ(status({"-r", "f"}), 0);
+  EXPECT_EQ(status({"-x", "nosuch"}), 1);
+  EXPECT_EQ(status({"f", "-nt", "old"}), 0);
+  EXPECT_EQ(status({"old", "-ot", "f"}), 0);
+  EXPECT_EQ(status({"f", "-nt", "nosuch"}), 0);
+  EXPECT_EQ(status({"nosuch", "-ot", "f"}), 0);
+  EXPECT_EQ(status({"f", "-ef", "l"}), 0);
+  EXPECT_EQ(status({"f", "-ef", "e"}), 1);
+  EXPECT_EQ(status({"-v", "HOME"}), 0);
+  EXPECT_EQ(status({"-o", "errexit"}), 0);
+  EXPECT_EQ(status({"-o", "bogus"}), 1);
+  EXPECT_EQ(status({"!", "-o", "bogus"}), 0);
+}
+
+// Differential: random argument lists over operators, parentheses and operands (files of the
+// scratch tree among them), against bash's test in the same tree: the same status.
+TEST_F(TestExprTree, DifferentialAgainstBash) {
+  if (!testing::have_bash()) GTEST_SKIP() << "no " << testing::kBashPath;
+  const char* vocab[] = {"f", "d", "l", "e", "old", "nosuch", "", "a", "b", "1", "-1", " 2 ",
+                         "010", "x1", "!", "!", "(", ")", "-a", "-o", "=", "!=", "==", "<", ">",
+                         "-eq", "-lt", "-ge", "-ne", "-n", "-z", "-f", "-d", "-e", "-L", "-s",
+                         "-nt", "-ot", "-ef", "-h"};
+  std::mt19937 rng(30);
+  std::vector<std::vector<std::string>> cases;
+  std::ostringstream script;
+  script << "cd " << testing::bash_quote(dir_) << " || exit 1\n";
+  for (int n = 0; n < 3000; ++n) {
+    std::vector<std::string> argv;
+    int len = static_cast<int>(rng() % 7);
+    for (int k = 0; k < len; ++k) argv.push_back(vocab[rng() % std::size(vocab)]);
+    script << "test";
+    for (const auto& a : argv) script << " " << testing::bash_quote(a);
+    script << " 2>/dev/null; echo $?\n";
+    cases.push_back(argv);
+  }
+  auto out = testing::run_bash(script.str());
+  ASSERT_TRUE(out.has_value());
+  std::istringstream lines(*out);
+  int mismatches = 0;
+  for (const auto& argv : cases) {
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line));
+    int want = std::stoi(line);
+    int got = status(argv);
+    if (got != want && ++mismatches <= 20) {
+      std::string shown;
+      for (const auto& a : argv) {
+        shown += ' ';
+        shown += testing::bash_quote(a);
+      }
+      ADD_FAILURE() << "test" << shown << "\n  bash: " << want << "\n  ours: " << got;
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+class ArithEnvStub : public TestEnv {
+ public:
+  std::optional<FileInfo> stat(std::string_view, bool) override { return std::nullopt; }
+  bool access(std::string_view, char) override { return false; }
+  Result<int64_t> arith(std::string_view expr) override {
+    if (expr == "x") return 3;
+    if (expr == "1+0") return 1;
+    return TestEnv::arith(expr);
+  }
+};
+
+TEST(DoubleBracket, BinaryLeaves) {
+  ArithEnvStub env;
+  MatchWork work(1000000);
+  BinaryOptions o;
+  o.dbracket = true;
+  o.work = &work;
+  EXPECT_TRUE(*test_binary("abc", "==", "a*", env, o));
+  EXPECT_TRUE(*test_binary("abc", "=", "a?c", env, o));
+  EXPECT_FALSE(*test_binary("abc", "!=", "[a]*", env, o));
+  EXPECT_FALSE(*test_binary("a*", "==", "a\\*x", env, o));
+  EXPECT_TRUE(*test_binary("a*", "==", "a\\*", env, o));
+  // In test, == is plain string equality.
+  EXPECT_FALSE(*test_binary("abc", "==", "a*", env));
+  // [[ -eq ]] evaluates arithmetic.
+  EXPECT_TRUE(*test_binary("1", "-eq", "1+0", env, o));
+  EXPECT_TRUE(*test_binary("x", "-eq", "3", env, o));
+  EXPECT_FALSE(test_binary("1+0", "-eq", "1", env).has_value());
+  EXPECT_TRUE(*test_binary("a", "<", "b", env, o));
+  // The pattern's work is bounded.
+  MatchWork tiny(10);
+  o.work = &tiny;
+  auto r = test_binary(std::string(1000, 'a'), "==", "*a*a*a*b", env, o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kFuelExhausted);
+  EXPECT_TRUE(is_test_binary_op("=~", true));
+  EXPECT_FALSE(is_test_binary_op("=~", false));
+  EXPECT_TRUE(is_test_unary_op("-f"));
+  EXPECT_FALSE(is_test_unary_op("-q"));
+}
+
+TEST(DoubleBracket, RegexAndRematch) {
+  auto m = regex_match("abc", "(b)(x)?c");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->matched);
+  EXPECT_EQ(m->groups, (std::vector<std::string>{"bc", "b", ""}));
+  m = regex_match("abc", "x");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->matched);
+  EXPECT_TRUE(m->groups.empty());
+  EXPECT_TRUE(regex_match("ABC", "^abc$", true)->matched);
+  EXPECT_FALSE(regex_match("ABC", "^abc$", false)->matched);
+  EXPECT_TRUE(regex_match("1.5", "^[0-9]+(\\.[0-9]+)?$")->matched);
+  EXPECT_FALSE(regex_match("1x5", "^1" + quote_regex(".") + "5$")->matched);
+  EXPECT_TRUE(regex_match("1.5", "^1" + quote_regex(".") + "5$")->matched);
+  EXPECT_TRUE(regex_match(std::string("a\0b", 3), "b$")->matched);  // the whole subject
+  EXPECT_FALSE(regex_match("a", "(").has_value());
+}
+
+// The regex bounds: length, back-references, and repetition that multiplies states. The same
+// shapes just inside the bounds compile.
+TEST(DoubleBracket, RegexIsBounded) {
+  EXPECT_FALSE(regex_match("a", std::string(kMaxRegexBytes + 1, 'a')).has_value());
+  EXPECT_TRUE(regex_match("a", std::string(kMaxRegexBytes, 'a')).has_value());
+  EXPECT_FALSE(regex_match("aa", "(a)\\1").has_value());
+  EXPECT_FALSE(regex_match("a", "((a{100}){100}){100}").has_value());
+  EXPECT_TRUE(regex_match("a", "((a{10}){10}){10}").has_value());
+  EXPECT_FALSE(regex_match("a", "a{20000}").has_value());
+  EXPECT_FALSE(regex_match("a", "(a|b|c|d){5000}").has_value());
+  EXPECT_TRUE(regex_match("a", "(a|b|c|d){500}").has_value());
+  EXPECT_FALSE(regex_match("a", "[a-z]{1,99999}").has_value());
+  // Stacked quantifiers are refused (found by fuzz_shell_test_expr: 34 `+` ran out of memory,
+  // a run of `*` ran for seconds).
+  EXPECT_FALSE(regex_match("a", "a" + std::string(34, '+')).has_value());
+  EXPECT_FALSE(regex_match("a", "a++").has_value());
+  EXPECT_FALSE(regex_match("a", "(a+**)").has_value());
+  EXPECT_FALSE(regex_match("a", "a{2}*").has_value());
+  EXPECT_TRUE(regex_match("a", "a+b*c?d{2}").has_value());
+  // Deeply nested quantified groups double each level.
+  std::string deep = "a";
+  for (int k = 0; k < 20; ++k) deep = "(" + deep + ")*";
+  EXPECT_FALSE(regex_match("a", deep).has_value());
+  std::string shallow = "a";
+  for (int k = 0; k < 5; ++k) shallow = "(" + shallow + ")*";
+  EXPECT_TRUE(regex_match("aaa", shallow)->matched);
+}
+
+}  // namespace
+}  // namespace wasmcap::shell
