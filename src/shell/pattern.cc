@@ -389,6 +389,7 @@ Result<std::optional<size_t>> Pattern::match_suffix(std::string_view s, Length w
 }
 
 Result<std::optional<Span>> Pattern::find(std::string_view s, size_t from, MatchWork& work) const {
+  if (from > s.size()) return std::nullopt;
   PatternMatcher m(*this, s, PatternMatcher::Keep::kMin, work);
   std::optional<Span> best;
   size_t i = from;

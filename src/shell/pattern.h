@@ -83,7 +83,7 @@ class Pattern {
 
   // True when the pattern has no `*`, `?` or bracket expression: it matches only literal().
   bool is_literal() const;
-  // The text a literal pattern matches (escapes removed).
+  // The text a literal pattern matches (escapes removed; with ignore_case, in lower case).
   std::string literal() const;
   // True for the empty pattern (it matches only the empty string).
   bool empty() const { return steps_.empty(); }
@@ -99,7 +99,7 @@ class Pattern {
   Result<std::optional<size_t>> match_suffix(std::string_view s, Length which,
                                              MatchWork& work) const;
   // `${x/p/r}`: the leftmost match starting at or after `from` (a character boundary), the
-  // longest one there; nullopt when none.
+  // longest one there; nullopt when none (or `from` is past the end).
   Result<std::optional<Span>> find(std::string_view s, size_t from, MatchWork& work) const;
 
   // One compiled step (public for the matcher in pattern.cc; callers need not look inside).

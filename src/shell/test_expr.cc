@@ -376,16 +376,24 @@ Result<void> check_regex(std::string_view re) {
     stack.back().cur = cap(stack.back().cur + size);
     stack.back().last = size;
   };
-  bool after_quantifier = false;
+  int quantifiers = 0;  // repetition operators in a row
+  bool lazy = false;    // the last of them a `?` after another (`.*?`)
   for (size_t i = 0; i < re.size();) {
     char c = re[i];
     bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
-    // `a**`, `a+*`, `a{2}+`: undefined in POSIX ERE, and glibc's matching of them is
-    // exponential (found by fuzz_shell_test_expr).
-    if (quantifier && after_quantifier && (c != '{' || re.find('}', i) != std::string_view::npos)) {
-      return syntax("stacked repetition operators are not supported in =~");
+    if (quantifier && quantifiers > 0 && (c != '{' || re.find('}', i) != std::string_view::npos)) {
+      // `a**`, `a+*`, `a{2}+`: undefined in POSIX ERE, and glibc's matching of them is
+      // exponential (found by fuzz_shell_test_expr). One `?` after another operator is let
+      // through: `.*?` is a common habit from other regex dialects, and glibc reads it as
+      // `(.*)?`, which costs nothing more.
+      if (c != '?' || lazy || quantifiers > 1) {
+        return syntax("stacked repetition operators are not supported in =~");
+      }
+      lazy = true;
+    } else {
+      lazy = false;
     }
-    after_quantifier = quantifier;
+    quantifiers = quantifier ? quantifiers + 1 : 0;
     if (c == '\\' && i + 1 < re.size()) {
       if (re[i + 1] >= '1' && re[i + 1] <= '9') {
         return syntax("back-references are not supported in =~ (matching them is exponential)");
@@ -399,12 +407,13 @@ Result<void> check_regex(std::string_view re) {
       stack.emplace_back();
       ++i;
     } else if (c == ')' && stack.size() > 1) {
-      uint64_t size = cap(stack.back().done + stack.back().cur);
+      // The group itself is a node, even an empty one: `(){1000}` compiles to 1000 of them.
+      uint64_t size = cap(stack.back().done + stack.back().cur + 1);
       stack.pop_back();
       atom(size);
       ++i;
     } else if (c == '|') {
-      stack.back().done = cap(stack.back().done + stack.back().cur);
+      stack.back().done = cap(stack.back().done + stack.back().cur + 1);
       stack.back().cur = stack.back().last = 0;
       ++i;
     } else if (c == '{') {

@@ -309,6 +309,16 @@ TEST(DoubleBracket, RegexIsBounded) {
   EXPECT_FALSE(regex_match("a", "(a+**)").has_value());
   EXPECT_FALSE(regex_match("a", "a{2}*").has_value());
   EXPECT_TRUE(regex_match("a", "a+b*c?d{2}").has_value());
+  // One `?` after another operator (a habit from other dialects) is read as glibc does.
+  EXPECT_TRUE(regex_match("xfoo", "^(.*?)foo$")->matched);
+  EXPECT_EQ(regex_match("xfoo", "^(.*?)foo$")->groups[1], "x");
+  EXPECT_FALSE(regex_match("a", "a*??").has_value());
+  EXPECT_FALSE(regex_match("a", "a*?*").has_value());
+  // Empty groups are nodes too (found by fuzz_shell_test_expr: `((){10}){1010}` and the like
+  // ran out of memory).
+  EXPECT_FALSE(regex_match("a", "((){100}){100}").has_value());
+  EXPECT_FALSE(regex_match("a", "((|){100}){100}").has_value());
+  EXPECT_TRUE(regex_match("a", "((){10}){10}").has_value());
   // Deeply nested quantified groups double each level.
   std::string deep = "a";
   for (int k = 0; k < 20; ++k) deep = "(" + deep + ")*";
