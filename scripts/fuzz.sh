@@ -3,8 +3,9 @@
 # JSON parse: json; the bundle reader: bundle; the AOT
 # translator: aot_translate; the https ABI: https_abi; the shell parser: shell_parser; the shell's
 # evaluation modules: shell_pattern, shell_arith, shell_printf, shell_test_expr,
-# shell_read_split; the path resolver, openat2 against the portable walk: resolver; the fast
-# interpreter against wabt's, the tests' oracle: fast_diff) with
+# shell_read_split; nested shells' command lines and #! lines: shell_nested; the path
+# resolver, openat2 against the portable walk: resolver; the fast interpreter against
+# wabt's, the tests' oracle: fast_diff) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30), as many at a time as there are cores, from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -60,6 +61,7 @@ SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 j
        bundle:bundle:65536 aot_translate:engine:65536 https_abi:https:131072
        shell_parser:shell:16384 shell_pattern:shell:4096 shell_arith:shell:4096
        shell_printf:shell:4096 shell_test_expr:shell:4096 shell_read_split:shell:4096
+       shell_nested:shell:1024
        resolver:platform:4200
        fast_diff:engine:4096)
 # $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:

@@ -137,6 +137,14 @@ struct DataTree {
   std::string guest;  // absolute, normalized guest path; no fs request may use it
 };
 
+// One name `wasmcap sh` runs the bundle's module as (manifest "commands",
+// docs/manifest.md#commands): `name` resolves to this module, which gets `argv0` as argv[0] (a
+// multi-call module picks its tool by it).
+struct ShellCommand {
+  std::string name;   // policy::check_command_name: a word, none the shell keeps for itself
+  std::string argv0;  // default: name
+};
+
 struct Manifest {
   std::string name;     // [a-z0-9][a-z0-9._-]{0,63}
   std::string version;  // SemVer 2.0.0
@@ -149,6 +157,7 @@ struct Manifest {
   Permissions permissions;
   Limits limits;
   std::vector<Tool> tools;  // "tools": what the plugin offers as MCP tools (may be empty)
+  std::vector<ShellCommand> commands;  // "commands": sorted by name (may be empty)
 };
 
 // --- The operator's side ----------------------------------------------------------------------
@@ -259,12 +268,21 @@ struct RegistryConfig {
   bool read_only = false;
 };
 
+// `wasmcap sh` on this host (docs/host-config.md#shell).
+struct ShellConfig {
+  // shell.bundle_order: when installed bundles declare the same command, the one named earlier
+  // here wins; bundles not named follow in bundle-name order (docs/shell.md "Commands").
+  // Distinct plugin names.
+  std::vector<std::string> bundle_order;
+};
+
 struct HostConfig {
   std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
   NetworkConfig network;
   AuditConfig audit;
   TrustConfig trust;
   RegistryConfig registry;
+  ShellConfig shell;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

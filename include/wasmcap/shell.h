@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ namespace wasmcap::shell {
 // One command the table maps to a module: `name` runs `tool` (argv[0]) of `bundle`.
 struct Tool {
   std::string bundle;  // "coreutils"
+  std::string version;  // the bundle's version ("0.1.0"), for `type` and `hash`
   std::string tool;    // argv[0] the module sees ("ls"): multi-call modules pick by it
   std::shared_ptr<const std::vector<uint8_t>> module;  // verified module bytes
   std::string module_sha256;
@@ -30,15 +32,21 @@ struct Tool {
   bool clock_wall = false;
   bool clock_monotonic = false;
   bool random = false;
+  // The bundle's read-only data tree (manifest "data"; the python bundle's standard library),
+  // added to the shell's preopens for this command only, as `wasmcap run NAME` mounts it.
+  std::optional<Preopen> data;
 };
-
-// The documented command table (docs/shell.md "Commands"): name -> (bundle, tool).
-const std::vector<std::pair<std::string, std::string>>& command_table_spec();
 
 struct Options {
   std::vector<Preopen> preopens;  // what every tool (and redirection) may reach
   std::string cwd;                // guest path; default: the first preopen's guest path
-  std::map<std::string, Tool> commands;  // resolved command table (name -> tool)
+  // Variables the session starts with (`wasmcap sh --env NAME=VALUE`), as sh imports its
+  // environment; nothing of the host's environment is imported otherwise. Names are checked by
+  // the caller ([A-Za-z_][A-Za-z0-9_]*); values are charged to the shell's memory budget.
+  std::vector<std::pair<std::string, std::string>> variables;
+  // The command table (name -> tool): built from the installed bundles' manifests by the caller
+  // (src/shell/commands.h build_command_table; docs/shell.md "Commands").
+  std::map<std::string, Tool> commands;
   std::string engine = "interp";
   AotOptions aot;
   // Pins for every command's clocks and random (`wasmcap sh --clock/--random`, as for `run`):

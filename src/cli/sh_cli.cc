@@ -1,15 +1,20 @@
 // `wasmcap sh`: a thin parser over include/wasmcap/shell.h.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/ws_cli.h"
+#include "shell/commands.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/shell.h"
 #include "wasmcap/workspace.h"
@@ -89,9 +94,65 @@ int interactive(shell::Options so) {
   return (*session)->last_status();
 }
 
+// `--env NAME=VALUE`: NAME as sh's variable names ([A-Za-z_][A-Za-z0-9_]*).
+Result<std::pair<std::string, std::string>> parse_variable(const std::string& spec) {
+  size_t eq = spec.find('=');
+  std::string name = spec.substr(0, eq);
+  bool ok = eq != std::string::npos && !name.empty() &&
+            !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--env '" + spec.substr(0, 64) + "': give NAME=VALUE with NAME made of "
+                      "letters, digits and _ (not starting with a digit)");
+  }
+  return std::make_pair(name, spec.substr(eq + 1));
+}
+
+// The shell's command table from the registry: each installed bundle (its newest version)
+// resolved and verified as `wasmcap run NAME` would; a bundle that does not verify, or whose
+// signer is not trusted now (revoked, or installed only with --allow-untrusted), provides no
+// command. Its data tree, if any, is mounted read-only for its commands as for a run.
+Result<std::map<std::string, shell::Tool>> command_table(const std::string& config) {
+  RegistryContext ctx;
+  WASMCAP_TRY_ASSIGN(ctx, open_registry(config));
+  std::vector<registry::Installed> installed;
+  WASMCAP_TRY_ASSIGN(installed, ctx.reg->list());
+  std::set<std::string> names;
+  for (const auto& i : installed) names.insert(i.name);
+  std::vector<shell::BundleOffer> offers;
+  for (const auto& name : names) {
+    auto r = ctx.reg->resolve(name, std::nullopt, ctx.trust);
+    if (!r || !r->signer_trusted || r->manifest.commands.empty()) continue;
+    shell::BundleOffer offer;
+    shell::Tool& t = offer.tool;
+    t.bundle = name;
+    t.version = r->manifest.version;
+    t.module_sha256 = r->module_sha256;
+    t.clock_wall = r->manifest.permissions.clocks.wall;
+    t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
+    t.random = r->manifest.permissions.random;
+    t.module = std::make_shared<const std::vector<uint8_t>>(std::move(r->module_bytes));
+    if (r->manifest.data) {
+      // module_path is the store's DIR/<module>: the data tree is DIR/<data.path>.
+      const std::string& mp = r->module_path;
+      std::string dir = mp.substr(0, mp.size() - r->manifest.module.size());
+      Preopen p;
+      p.host_path = dir + r->manifest.data->path;
+      p.guest_path = r->manifest.data->guest;
+      p.read_only = true;
+      t.data = p;
+    }
+    offer.commands = r->manifest.commands;
+    offers.push_back(std::move(offer));
+  }
+  return shell::build_command_table(std::move(offers), ctx.config.shell.bundle_order).commands;
+}
+
 struct ShOpts {
   std::vector<std::string> dirs;
-  std::string workspace, script, file, engine = "interp", audit_file, clock, random;
+  std::vector<std::string> env;
+  std::string workspace, script, file, engine = "interp", audit_file, clock, random, cwd, config;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
   // Defaults: shell::Options (include/wasmcap/shell.h), where each bound's threat is given.
@@ -111,6 +172,16 @@ Dispatch add_sh_command(CLI::App& app) {
       ->allow_extra_args(false);
   sh->add_option("--workspace", o->workspace,
                  "Work in this shadow workspace (its tree is mounted at /work; docs/workspace.md)");
+  sh->add_option("--cwd", o->cwd,
+                 "The working directory the script starts in: a guest path beneath a preopen "
+                 "(default: the first preopen)");
+  sh->add_option("--env", o->env,
+                 "NAME=VALUE: a variable the shell starts with (as sh imports its environment; "
+                 "nothing of wasmcap's own environment is imported). Repeatable.")
+      ->allow_extra_args(false);
+  sh->add_option("--config", o->config,
+                 "Host config (JSON): its trust keys and revocations, and shell.bundle_order, "
+                 "the order that settles commands declared by several bundles");
   sh->add_option("-c", o->script, "The script text");
   sh->add_option("file", o->file,
                  "A script file (host path). Without -c or FILE: interactive when stdin is a "
@@ -169,6 +240,27 @@ Dispatch add_sh_command(CLI::App& app) {
       }
       so.preopens.push_back(*p);
     }
+    for (const auto& e : o->env) {
+      auto v = parse_variable(e);
+      if (!v) return fail(v.error());
+      so.variables.push_back(std::move(*v));
+    }
+    if (!o->cwd.empty()) {
+      // The session takes it as a normalized guest path (its relative paths are joined to it
+      // and then matched to a preopen): absolute, no empty, `.` or `..` component.
+      bool normal = o->cwd[0] == '/' && (o->cwd.size() == 1 || o->cwd.back() != '/');
+      for (size_t i = 1; normal && i < o->cwd.size();) {
+        size_t j = std::min(o->cwd.find('/', i), o->cwd.size());
+        std::string part = o->cwd.substr(i, j - i);
+        normal = !part.empty() && part != "." && part != "..";
+        i = j + 1;
+      }
+      if (!normal) {
+        return fail(Error(ErrorCode::kInvalidArgument,
+                          "--cwd: give a normalized absolute guest path (no ., .. or //)"));
+      }
+      so.cwd = o->cwd;
+    }
     std::string text = o->script;
     if (!o->file.empty()) {
       if (!o->script.empty()) return fail(Error(ErrorCode::kInvalidArgument, "give -c or FILE, not both"));
@@ -201,32 +293,12 @@ Dispatch add_sh_command(CLI::App& app) {
       }
       text = std::move(all);
     }
-    // The command table: each bundle resolved (signature, trust, module hash) once.
+    // The command table: every installed bundle resolved (signature, trust, revocation, module
+    // hash) once, its manifest's commands in the host config's order (shell.bundle_order).
     if (home) {
-      auto trust = registry::load_trust_store(*home, nullptr);
-      auto reg = registry::Registry::open(*home, registry::Access::kAuto);
-      std::map<std::string, std::optional<registry::Resolved>> bundles;
-      for (const auto& [name, bundle] : shell::command_table_spec()) {
-        if (!trust || !reg) break;
-        if (bundles.count(bundle) == 0) {
-          auto r = reg->resolve(bundle, std::nullopt, *trust);
-          bundles[bundle] = r ? std::optional<registry::Resolved>(std::move(*r)) : std::nullopt;
-        }
-        auto& r = bundles[bundle];
-        if (!r) continue;
-        shell::Tool t;
-        t.bundle = bundle;
-        t.tool = name;
-        t.module_sha256 = r->module_sha256;
-        t.clock_wall = r->manifest.permissions.clocks.wall;
-        t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
-        t.random = r->manifest.permissions.random;
-        static std::map<std::string, std::shared_ptr<const std::vector<uint8_t>>> modules;
-        auto& m = modules[bundle];
-        if (!m) m = std::make_shared<const std::vector<uint8_t>>(r->module_bytes);
-        t.module = m;
-        so.commands[name] = t;
-      }
+      auto table = command_table(o->config);
+      if (!table) return fail(table.error());
+      so.commands = std::move(*table);
     }
     so.engine = o->engine;
     if (!o->clock.empty()) {

@@ -289,6 +289,32 @@ Result<TrustConfig> read_trust(const Doc& d, const Json& v, const std::string& p
   return t;
 }
 
+// "shell": {"bundle_order": [PLUGIN, ...]}. Bounded like the plugins a host can hold: a longer
+// list can only name bundles that are not installed.
+Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& path) {
+  constexpr size_t kMaxBundleOrder = 1024;
+  WASMCAP_TRY(d.object(v, path, {"bundle_order"}));
+  ShellConfig c;
+  if (const Json* order = member(v, "bundle_order")) {
+    std::string opath = member_path(path, "bundle_order");
+    WASMCAP_TRY(d.array(*order, opath));
+    if (order->size() > kMaxBundleOrder) {
+      return d.fail(opath, "at most " + std::to_string(kMaxBundleOrder) + " bundles");
+    }
+    for (size_t i = 0; i < order->size(); ++i) {
+      std::string ipath = index_path(opath, i);
+      std::string name;
+      WASMCAP_TRY_ASSIGN(name, checked_string(d, (*order)[i], ipath, check_plugin_name));
+      // A name listed twice would make its first position silently win.
+      if (std::find(c.bundle_order.begin(), c.bundle_order.end(), name) != c.bundle_order.end()) {
+        return d.fail(ipath, "duplicate bundle " + quote(name));
+      }
+      c.bundle_order.push_back(std::move(name));
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 const PluginConfig* HostConfig::find(std::string_view plugin) const {
@@ -302,7 +328,7 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Doc d(file_name, ErrorCode::kConfigInvalid);
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
-  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry"}));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -342,6 +368,9 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   }
   if (const Json* trust = member(doc, "trust")) {
     WASMCAP_TRY_ASSIGN(c.trust, read_trust(d, *trust, "$.trust"));
+  }
+  if (const Json* shell = member(doc, "shell")) {
+    WASMCAP_TRY_ASSIGN(c.shell, read_shell(d, *shell, "$.shell"));
   }
   if (const Json* reg = member(doc, "registry")) {
     WASMCAP_TRY(d.object(*reg, "$.registry", {"read_only"}));

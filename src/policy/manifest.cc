@@ -1,6 +1,7 @@
 // The plugin manifest: what a plugin requests. Format: docs/manifest.md.
 #include <algorithm>
 
+#include "policy/commands.h"
 #include "policy/fields.h"
 #include "policy/tools.h"
 
@@ -185,7 +186,7 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   const std::string root = "$";
   WASMCAP_TRY(d.object(doc, root,
                        {"name", "version", "module", "modules", "data", "description",
-                        "permissions", "limits", "tools"}));
+                        "permissions", "limits", "tools", "commands"}));
   Manifest m;
   const Json* v = nullptr;
   WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
@@ -208,6 +209,9 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   }
   if (const Json* tools = member(doc, "tools")) {
     WASMCAP_TRY_ASSIGN(m.tools, read_tools(d, *tools, "$.tools", m.permissions));
+  }
+  if (const Json* commands = member(doc, "commands")) {
+    WASMCAP_TRY_ASSIGN(m.commands, read_commands(d, *commands, "$.commands"));
   }
   if (const Json* data = member(doc, "data")) {
     WASMCAP_TRY_ASSIGN(m.data, read_data_tree(d, *data, "$.data", m));

@@ -94,6 +94,43 @@ Problem check_plugin_name(std::string_view s) {
   return std::nullopt;
 }
 
+Problem check_command_word(std::string_view s) {
+  // Threat: a name that is a path ('/'), an option ('-x' as argv[0] or in `command -v` output),
+  // a hidden or relative path ('.', '..'), or control bytes and quotes that would need escaping
+  // in every message and in `type`/`command -v` output a script may parse.
+  if (s.empty() || s.size() > 64 || !(is_alnum(s[0]) || s[0] == '_') ||
+      !all_of(s, [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-'; })) {
+    return "must be 1-64 characters of [A-Za-z0-9._+-], starting with a letter, digit or '_'";
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string_view>& reserved_command_names() {
+  // Reserved words (never looked up as commands), POSIX special builtins (found before any
+  // command), the builtins whose answers say where a name comes from (a bundle providing
+  // `type` could lie about every other name), and the nested shell's names.
+  static const std::vector<std::string_view> kReserved = [] {
+    std::vector<std::string_view> v = {
+        "bash", "break", "builtin", "case", "command", "continue", "coproc", "do", "done",
+        "elif", "else", "esac", "eval", "exec", "exit", "export", "fi", "for", "function",
+        "hash", "if", "in", "readonly", "return", "select", "set", "sh", "shift", "then",
+        "time", "times", "trap", "type", "unset", "until", "while"};
+    std::sort(v.begin(), v.end());
+    return v;
+  }();
+  return kReserved;
+}
+
+Problem check_command_name(std::string_view s) {
+  if (auto p = check_command_word(s)) return p;
+  const auto& r = reserved_command_names();
+  if (std::binary_search(r.begin(), r.end(), s)) {
+    return "is a word the shell keeps for itself (a reserved word, a special builtin, the "
+           "resolution builtins or the nested shell): " + std::string(s);
+  }
+  return std::nullopt;
+}
+
 Problem check_secret_name(std::string_view s) {
   if (s.empty() || s.size() > 64 || !(is_alnum(s[0]) || s[0] == '_') ||
       !all_of(s, [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; })) {

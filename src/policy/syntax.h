@@ -24,6 +24,15 @@ Problem check_host_path(std::string_view s);     // absolute, no NUL
 // workspace::validate_name; tests/workspace checks that the two agree).
 Problem check_workspace_name(std::string_view s);
 Problem check_module_path(std::string_view s);   // relative, inside the manifest's directory
+// A word the shell runs a module as (manifest "commands", docs/manifest.md#commands):
+// [A-Za-z0-9_][A-Za-z0-9._+-]{0,63}: no '/' (it would be a path), no leading '-' or '.'.
+Problem check_command_word(std::string_view s);
+// A command name: a command word that is none of the words the shell keeps for itself
+// (reserved_command_names()).
+Problem check_command_name(std::string_view s);
+// The shell's reserved words, its special builtins, the builtins that report how a name
+// resolves (command, type, hash, builtin) and the nested shell (sh, bash), sorted.
+const std::vector<std::string_view>& reserved_command_names();
 Problem check_path_prefix(std::string_view s);   // "/..." of URL path characters
 
 // The canonical HTTP methods wasmcap grants, in canonical order.

@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "shell/budget.h"
+#include "shell/commands.h"
+#include "shell/nested.h"
 #include "shell/parse.h"
 #include "common/escape.h"
 #include "platform/beneath.h"
@@ -27,15 +29,6 @@
 #include "wasmcap/shell.h"
 
 namespace wasmcap::shell {
-
-const std::vector<std::pair<std::string, std::string>>& command_table_spec() {
-  static const std::vector<std::pair<std::string, std::string>> kTable = {
-      {"ls", "coreutils"},   {"cat", "coreutils"},  {"grep", "coreutils"}, {"mkdir", "coreutils"},
-      {"rm", "coreutils"},   {"cp", "coreutils"},   {"mv", "coreutils"},   {"head", "coreutils"},
-      {"tail", "coreutils"}, {"wc", "coreutils"},   {"find", "coreutils"}, {"sed", "coreutils"},
-      {"touch", "coreutils"}};
-  return kTable;
-}
 
 namespace {
 
@@ -47,6 +40,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...)) copies
   VarMap vars;      // names and values charged to the session's budget
   int last = 0;
   bool exit_requested = false;
+  size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
 };
 
 struct Ctx {
@@ -512,7 +506,7 @@ void expand(Ctx& ctx, const State& st, const Word& w, bool do_glob, const Io& io
 
 bool is_builtin(std::string_view n) {
   return n == "cd" || n == "pwd" || n == "echo" || n == "true" || n == "false" || n == "test" ||
-         n == "[" || n == "exit";
+         n == "[" || n == "exit" || n == "command" || n == "type" || n == "hash";
 }
 
 bool parse_int(std::string_view sv, long long* v) {
@@ -583,6 +577,14 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, int out, int err,
   auto say = [&](const std::string& m) { emit(ctx, err, m, err_b); };
   if (n == "true") return 0;
   if (n == "false") return 1;
+  if (n == "command" || n == "type" || n == "hash") {  // reports: src/shell/commands.cc
+    std::vector<std::string_view> words{n};
+    words.insert(words.end(), a.begin(), a.end());
+    std::string o, e;
+    int code = resolution_builtin(Resolver{is_builtin, &ctx.o.commands}, words, &o, &e);
+    if (!e.empty()) say(e);
+    return emit(ctx, out, o, out_b) ? code : 1;
+  }
   if (n == "pwd") return emit(ctx, out, st.cwd + "\n", out_b) ? 0 : 1;
   if (n == "echo") {
     bool newline = true;
@@ -697,6 +699,125 @@ int limit_status(Ctx& ctx, const LimitHit& h, int err) {
   return 1;
 }
 
+// --- nested shells and #! scripts (what they ask for is parsed in nested.cc) -----------------
+
+// Reads at most `limit` bytes of `fd` into a charged string; false on a read error.
+bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
+  char buf[16384];
+  while (out->size() < limit) {
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - out->size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+    ctx.budget->check();  // the deadline, while a large script is read
+  }
+  return true;
+}
+
+// The variables a nested shell inherits: the exported ones. The executor has no `export` yet,
+// so those are the environment the session started with (Options::variables), at their
+// current values, as in sh.
+void inherit_exported(Ctx& ctx, const State& from, State& to) {
+  for (const auto& [name, value] : ctx.o.variables) {
+    auto it = from.vars.find(std::string_view(name));
+    if (it != from.vars.end()) to.vars.emplace(it->first, it->second);
+  }
+}
+
+// `sh ARGS` / `bash ARGS`: a nested shell in the same sandbox and on the same session counters
+// (commands, output, live commands, deadline, memory budget): its own state (variables: the
+// exported ones; cwd: the caller's), parsed and run like the top-level script. Its parse error
+// or a refused option is its status 2, as sh.
+int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const int fds[3],
+                     std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m) { emit(ctx, fds[2], "wasmcap sh: " + m + "\n", err_b); };
+  if (st.nesting >= kMaxNestedShells) {
+    say(shown(view(argv[0])) + ": nested shells are at most " + std::to_string(kMaxNestedShells) +
+        " deep");
+    return 2;
+  }
+  std::vector<std::string_view> words;
+  for (const auto& w : argv) words.push_back(view(w));
+  auto inv = parse_nested_argv(words);
+  if (!inv) {
+    say(inv.error().message);
+    return 2;
+  }
+  constexpr size_t kMaxScript = 16u << 20;  // as a script FILE or stdin of `wasmcap sh`
+  Str text = ctx.str();
+  if (inv->source == NestedInvocation::Source::kString) {
+    text.assign(inv->text.data(), inv->text.size());
+  } else {
+    Fd owned;
+    int fd = fds[0];
+    if (inv->source == NestedInvocation::Source::kFile) {
+      auto f = open_redirect(ctx, st.cwd, inv->text, O_RDONLY);
+      if (!f) {
+        say(f.error().message);  // (names the path)
+        return 127;
+      }
+      owned = std::move(*f);
+      fd = owned.get();
+    }
+    if (fd >= 0 && (!read_bounded(ctx, fd, kMaxScript + 1, &text) || text.size() > kMaxScript)) {
+      say(shown(view(argv[0])) + ": cannot read the script (at most 16 MiB)");
+      return 2;
+    }
+  }
+  uint64_t ast_bytes = 0;
+  Budget::Lease copy(ctx.budget, text.size());  // the parser's copy of the text
+  auto script = parse(std::string(view(text)), nullptr, ctx.budget, &ast_bytes);
+  Budget::Lease ast(ctx.budget, ast_bytes, Budget::Lease::kAdopt);
+  if (!script) {
+    say(shown(inv->arg0) + ": " + script.error().message);
+    return 2;
+  }
+  State child(ctx.budget);
+  child.cwd = st.cwd;
+  child.nesting = st.nesting + 1;
+  inherit_exported(ctx, st, child);
+  // $0 and $1... (inv->arg0, inv->args) are set once the executor has positional parameters.
+  return run_list(ctx, child, *script, Io{fds[0], fds[1], fds[2]});
+}
+
+// A command word holding '/' names a script (`./tool.py`): it must be a readable, executable
+// regular file beneath a preopen. Its `#!` line (read through the same resolver as a
+// redirection) names the interpreter, a command looked up like any other; without one it is a
+// shell script. argv becomes INTERPRETER [ARG] PATH ARGS... (PATH made absolute: the tool's
+// working directory is not the shell's). Returns -1 when argv is ready, else a status.
+int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err, std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m) { emit(ctx, err, "wasmcap sh: " + m + "\n", err_b); };
+  std::string path(view(argv[0]));
+  auto f = open_redirect(ctx, st.cwd, path, O_RDONLY);
+  if (!f) {
+    say(f.error().message);  // (names the path)
+    return 127;
+  }
+  struct stat sb;
+  if (::fstat(f->get(), &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 0111) == 0) {
+    say(shown(path) + ": Permission denied (not an executable file)");
+    return 126;
+  }
+  Str head = ctx.str();
+  if (!read_bounded(ctx, f->get(), kMaxShebangBytes + 1, &head)) {
+    say(shown(path) + ": cannot read it");
+    return 126;
+  }
+  auto sb_line = parse_shebang(view(head));
+  if (!sb_line) {
+    say(shown(path) + ": " + sb_line.error().message);
+    return 126;
+  }
+  std::string interp = sb_line->interpreter.empty() ? "sh" : sb_line->interpreter;
+  auto where = locate(ctx, st.cwd, path);  // opened above: it locates
+  if (!where) return 127;
+  argv[0] = ctx.str(where->guest);
+  if (!sb_line->arg.empty()) argv.insert(argv.begin(), ctx.str(sb_line->arg));
+  argv.insert(argv.begin(), ctx.str(interp));
+  return -1;
+}
+
 // Runs one simple command with the given stdio (borrowed fds; -1 = none). Throws LimitHit.
 int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   const int in = io.in, out = io.out, err = io.err;
@@ -764,9 +885,22 @@ int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io)
     audit_command(ctx, argv, kind, code, ms, out_b, err_b);
     return code;
   };
+  if (view(argv[0]) == "command") {  // `command NAME ARGS...` runs NAME (no functions to skip yet)
+    std::vector<std::string_view> words;
+    for (const auto& w : argv) words.push_back(view(w));
+    size_t skip = 0;
+    if (command_runs(words, &skip)) argv.erase(argv.begin(), argv.begin() + static_cast<long>(skip));
+  }
+  if (view(argv[0]).find('/') != std::string_view::npos) {  // a script by path: ./tool.py
+    int code = prepare_script(ctx, st, argv, fds[2], &err_b);
+    if (code >= 0) return finish(code == 127 ? "not_found" : "script", code);
+  }
   if (is_builtin(view(argv[0]))) {
     int code = run_builtin(ctx, st, argv, fds[1], fds[2], &out_b, &err_b);
     return finish("builtin", code);
+  }
+  if (is_nested_shell_name(view(argv[0]))) {
+    return finish("shell", run_nested_shell(ctx, st, argv, fds, &err_b));
   }
   // (Command names are short: a longer argv[0] is not copied just to be looked up.)
   auto tool = argv[0].size() > kMaxPathBytes ? ctx.o.commands.end()
@@ -797,6 +931,7 @@ int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io)
   ro.wasi.env.emplace_back("PWD", st.cwd);
   for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
   ro.wasi.preopens = ctx.o.preopens;
+  if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
   ro.wasi.stdin_fd = fds[0];
   ro.wasi.clock_wall = tool->second.clock_wall;
   ro.wasi.clock_monotonic = tool->second.clock_monotonic;
@@ -923,6 +1058,15 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
   impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
                  : impl->o.preopens.empty() ? "/"
                                             : impl->o.preopens[0].guest_path;
+  for (const auto& [name, value] : impl->o.variables) {
+    Ctx ctx;
+    ctx.budget = &impl->budget;
+    try {
+      set_var(ctx, impl->st, name, ctx.str(value));
+    } catch (const LimitHit& h) {
+      return tl::unexpected(h.error());
+    }
+  }
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -1,0 +1,183 @@
+// The command table from the installed bundles' manifests, and the builtins that report it.
+#include "shell/commands.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/escape.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+// Names in messages and reports: a name typed in a script may hold any byte; printable ASCII is
+// kept, the rest is \xNN, bounded (as exec.cc's messages).
+std::string shown(std::string_view s) { return text::escape_ascii(s, 256, "\\"); }
+
+bool is_keyword(std::string_view n) {
+  static constexpr std::array<std::string_view, 22> kWords = {
+      "!",    "[[",   "]]",   "{",     "}",     "case",     "coproc", "do",
+      "done", "elif", "else", "esac",  "fi",    "for",      "function", "if",
+      "in",   "select", "then", "time", "until", "while"};
+  return std::find(kWords.begin(), kWords.end(), n) != kWords.end();
+}
+
+// The rank of `bundle` in the precedence: its index in `order`, else after all of them.
+size_t rank(const std::vector<std::string>& order, const std::string& bundle) {
+  auto it = std::find(order.begin(), order.end(), bundle);
+  return it == order.end() ? order.size() : static_cast<size_t>(it - order.begin());
+}
+
+// "bundle@version" (GCC 12 warns falsely on `"@" + std::string` here: -Wrestrict).
+std::string source_of(const Tool& t) {
+  std::string s = shown(t.bundle);
+  if (!t.version.empty()) {
+    s.push_back('@');
+    s.append(shown(t.version));
+  }
+  return s;
+}
+
+std::string describe(const Resolver& r, std::string_view name, NameKind k) {
+  std::string n = shown(name);
+  switch (k) {
+    case NameKind::kKeyword: return n + " is a shell keyword\n";
+    case NameKind::kBuiltin: return n + " is a shell builtin\n";
+    case NameKind::kNestedShell:
+      return n + " is the shell itself (a nested wasmcap sh in the same sandbox)\n";
+    case NameKind::kTool: {
+      const Tool& t = r.commands->at(std::string(name));
+      return n + " is " + shown(t.tool) + " from bundle " + source_of(t) + "\n";
+    }
+    case NameKind::kNotFound: break;
+  }
+  return {};
+}
+
+int command_v(const Resolver& r, const std::vector<std::string_view>& names, bool verbose,
+              std::string* out, std::string* err) {
+  int status = 0;
+  for (auto name : names) {
+    NameKind k = resolve_name(r, name);
+    if (k == NameKind::kNotFound) {
+      // sh prints nothing for -v; -V says why.
+      if (verbose) *err += "wasmcap sh: command: " + shown(name) + ": not found\n";
+      status = 1;
+    } else if (verbose) {
+      *out += describe(r, name, k);
+    } else {
+      *out += shown(name) + "\n";  // no paths: a command is its name (there is no PATH)
+    }
+  }
+  return status;
+}
+
+int type_builtin(const Resolver& r, const std::vector<std::string_view>& names, std::string* out,
+                 std::string* err) {
+  int status = 0;
+  for (auto name : names) {
+    NameKind k = resolve_name(r, name);
+    if (k == NameKind::kNotFound) {
+      *err += "wasmcap sh: type: " + shown(name) + ": not found\n";
+      status = 1;
+    } else {
+      *out += describe(r, name, k);
+    }
+  }
+  return status;
+}
+
+// `hash`: nothing is cached (the table is built when the shell starts), so it reports the table:
+// without names every command and its bundle; with names, whether each is a command.
+int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::string* out,
+                 std::string* err) {
+  if (!names.empty() && names[0] == "-r") names.erase(names.begin());  // forget: nothing to do
+  else if (names.empty()) {
+    for (const auto& [name, t] : *r.commands) {
+      *out += shown(name) + "\t" + source_of(t) + "\n";
+    }
+    return 0;
+  }
+  int status = 0;
+  for (auto name : names) {
+    if (!name.empty() && name[0] == '-') {
+      *err += "wasmcap sh: hash: " + shown(name) + ": invalid option (only -r)\n";
+      return 2;
+    }
+    NameKind k = resolve_name(r, name);
+    if (k == NameKind::kNotFound) {
+      *err += "wasmcap sh: hash: " + shown(name) + ": not found\n";
+      status = 1;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+CommandTable build_command_table(std::vector<BundleOffer> offers,
+                                 const std::vector<std::string>& order) {
+  std::stable_sort(offers.begin(), offers.end(), [&](const BundleOffer& a, const BundleOffer& b) {
+    size_t ra = rank(order, a.tool.bundle), rb = rank(order, b.tool.bundle);
+    return ra != rb ? ra < rb : a.tool.bundle < b.tool.bundle;
+  });
+  CommandTable t;
+  for (const auto& o : offers) {
+    for (const auto& c : o.commands) {
+      auto it = t.commands.find(c.name);
+      if (it != t.commands.end()) {
+        t.shadowed.push_back({c.name, o.tool.bundle, it->second.bundle});
+        continue;
+      }
+      Tool tool = o.tool;
+      tool.tool = c.argv0;
+      t.commands.emplace(c.name, std::move(tool));
+    }
+  }
+  return t;
+}
+
+bool is_nested_shell_name(std::string_view name) { return name == "sh" || name == "bash"; }
+
+NameKind resolve_name(const Resolver& r, std::string_view name) {
+  if (is_keyword(name)) return NameKind::kKeyword;
+  if (r.is_builtin && r.is_builtin(name)) return NameKind::kBuiltin;
+  if (is_nested_shell_name(name)) return NameKind::kNestedShell;
+  if (r.commands != nullptr && r.commands->count(std::string(name)) != 0) return NameKind::kTool;
+  return NameKind::kNotFound;
+}
+
+bool command_runs(const std::vector<std::string_view>& argv, size_t* skip) {
+  size_t i = 1;
+  // -p (a default PATH) changes nothing here: there is no PATH.
+  while (i < argv.size() && argv[i] == "-p") ++i;
+  if (i < argv.size() && argv[i] == "--") ++i;
+  if (i >= argv.size()) return false;
+  if (argv[i] == "-v" || argv[i] == "-V") return false;
+  *skip = i;
+  return true;
+}
+
+int resolution_builtin(const Resolver& r, const std::vector<std::string_view>& argv,
+                       std::string* out, std::string* err) {
+  std::string_view which = argv.empty() ? std::string_view() : argv[0];
+  std::vector<std::string_view> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+  if (which == "type") {
+    if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
+    return type_builtin(r, rest, out, err);
+  }
+  if (which == "hash") return hash_builtin(r, rest, out, err);
+  // command: only the reporting forms reach here (command_runs is false).
+  while (!rest.empty() && rest[0] == "-p") rest.erase(rest.begin());
+  if (rest.empty()) return 0;
+  bool verbose = rest[0] == "-V";
+  if (rest[0] != "-v" && !verbose) {
+    *err += "wasmcap sh: command: " + shown(rest[0]) + ": invalid option\n";
+    return 2;
+  }
+  rest.erase(rest.begin());
+  if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
+  return command_v(r, rest, verbose, out, err);
+}
+
+}  // namespace wasmcap::shell

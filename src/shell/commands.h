@@ -1,0 +1,67 @@
+// Where a command name comes from (docs/shell.md "Commands"): the table built from every
+// installed, trusted bundle's manifest "commands", the order that settles conflicts, and what
+// `command -v`, `type` and `hash` report. No executor dependency: exec.cc asks through
+// Resolver.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasmcap/policy.h"
+#include "wasmcap/shell.h"
+
+namespace wasmcap::shell {
+
+// One installed bundle's offer: its verified module (in `tool`, whose `tool` field is unset)
+// and the commands its manifest declares.
+struct BundleOffer {
+  Tool tool;
+  std::vector<policy::ShellCommand> commands;
+};
+
+// A command a bundle declared that another bundle's declaration of the same name shadows.
+struct Shadowed {
+  std::string name;
+  std::string bundle;     // the one that lost
+  std::string winner;     // the one that provides `name`
+};
+
+struct CommandTable {
+  std::map<std::string, Tool> commands;
+  std::vector<Shadowed> shadowed;
+};
+
+// The bundles' precedence: those named in `order` (host config shell.bundle_order) first, in
+// that order, then the rest by bundle name; the first bundle declaring a name provides it.
+// Deterministic whatever order the registry lists bundles in.
+CommandTable build_command_table(std::vector<BundleOffer> offers,
+                                 const std::vector<std::string>& order);
+
+// How a name resolves, in the shell's lookup order.
+enum class NameKind { kKeyword, kBuiltin, kNestedShell, kTool, kNotFound };
+
+// What the executor knows: its builtins (and later functions), and the command table.
+struct Resolver {
+  std::function<bool(std::string_view)> is_builtin;
+  const std::map<std::string, Tool>* commands = nullptr;
+};
+
+// The names `sh` and `bash`: a nested `wasmcap sh` in the same sandbox (src/shell/nested.cc).
+bool is_nested_shell_name(std::string_view name);
+
+NameKind resolve_name(const Resolver& r, std::string_view name);
+
+// `command -v|-V NAME...`, `type NAME...`, `hash [-r] [NAME...]`: `argv[0]` names the builtin.
+// Output is appended to *out and *err (names shown escaped: they may come from anywhere);
+// returns the exit status (1 when a name is not found, 2 for a bad option).
+int resolution_builtin(const Resolver& r, const std::vector<std::string_view>& argv,
+                       std::string* out, std::string* err);
+
+// True for argv of `command` that runs a command (`command NAME ARGS...`, `command -p ...`)
+// rather than reporting (-v/-V); *skip is how many words precede NAME.
+bool command_runs(const std::vector<std::string_view>& argv, size_t* skip);
+
+}  // namespace wasmcap::shell

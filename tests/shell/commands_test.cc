@@ -1,0 +1,224 @@
+// Where a command name comes from (src/shell/commands.h): the table built from the bundles'
+// manifests, the order that settles conflicts, and what command -v / type / hash report.
+#include <gtest/gtest.h>
+
+#include "shell/commands.h"
+#include "test_support.h"
+
+namespace wasmcap::shell {
+namespace {
+
+BundleOffer offer(const std::string& bundle, std::vector<std::pair<std::string, std::string>> cmds) {
+  BundleOffer o;
+  o.tool.bundle = bundle;
+  o.tool.version = "1.0.0";
+  for (auto& [n, a] : cmds) o.commands.push_back(policy::ShellCommand{n, a});
+  return o;
+}
+
+std::vector<BundleOffer> two_cats() {
+  // Listed in an order that is neither the default nor the configured one.
+  return {offer("zeta", {{"cat", "cat"}, {"zcat", "zcat"}}),
+          offer("alpha", {{"cat", "cat"}, {"ls", "ls"}}),
+          offer("mid", {{"cat", "kitty"}})};
+}
+
+// Without shell.bundle_order the bundle names decide, whatever order the registry lists them in.
+TEST(CommandTable, ConflictsGoToTheFirstBundleByName) {
+  auto t = build_command_table(two_cats(), {});
+  ASSERT_EQ(t.commands.size(), 3u);
+  EXPECT_EQ(t.commands.at("cat").bundle, "alpha");
+  EXPECT_EQ(t.commands.at("ls").bundle, "alpha");
+  EXPECT_EQ(t.commands.at("zcat").bundle, "zeta");
+  ASSERT_EQ(t.shadowed.size(), 2u);
+  EXPECT_EQ(t.shadowed[0].bundle, "mid");
+  EXPECT_EQ(t.shadowed[0].winner, "alpha");
+  EXPECT_EQ(t.shadowed[1].bundle, "zeta");
+}
+
+// The host config's order comes first; unnamed bundles follow by name.
+TEST(CommandTable, HostConfigOrderWins) {
+  auto t = build_command_table(two_cats(), {"mid", "zeta"});
+  EXPECT_EQ(t.commands.at("cat").bundle, "mid");
+  EXPECT_EQ(t.commands.at("cat").tool, "kitty");  // its argv0
+  EXPECT_EQ(t.commands.at("ls").bundle, "alpha");
+  auto z = build_command_table(two_cats(), {"zeta"});
+  EXPECT_EQ(z.commands.at("cat").bundle, "zeta");
+  // A named bundle that is not installed changes nothing.
+  auto n = build_command_table(two_cats(), {"not-installed"});
+  EXPECT_EQ(n.commands.at("cat").bundle, "alpha");
+}
+
+struct Reports : ::testing::Test {
+  std::map<std::string, Tool> table = build_command_table(two_cats(), {}).commands;
+  Resolver r{[](std::string_view n) { return n == "echo" || n == "type" || n == "command"; },
+             &table};
+  std::string out, err;
+  int run(std::vector<std::string_view> argv) {
+    out.clear();
+    err.clear();
+    return resolution_builtin(r, argv, &out, &err);
+  }
+};
+
+TEST_F(Reports, TypeNamesTheSource) {
+  EXPECT_EQ(run({"type", "cat", "echo", "sh", "bash", "if"}), 0);
+  EXPECT_EQ(out, "cat is cat from bundle alpha@1.0.0\necho is a shell builtin\n"
+                 "sh is the shell itself (a nested wasmcap sh in the same sandbox)\n"
+                 "bash is the shell itself (a nested wasmcap sh in the same sandbox)\n"
+                 "if is a shell keyword\n");
+  EXPECT_EQ(run({"type", "nope", "ls"}), 1);
+  EXPECT_EQ(out, "ls is ls from bundle alpha@1.0.0\n");
+  EXPECT_EQ(err, "wasmcap sh: type: nope: not found\n");
+}
+
+TEST_F(Reports, CommandV) {
+  EXPECT_EQ(run({"command", "-v", "cat", "echo"}), 0);
+  EXPECT_EQ(out, "cat\necho\n");
+  EXPECT_EQ(run({"command", "-v", "nope"}), 1);
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(err, "");  // -v is silent about what it does not find, as in sh
+  EXPECT_EQ(run({"command", "-V", "zcat", "nope"}), 1);
+  EXPECT_EQ(out, "zcat is zcat from bundle zeta@1.0.0\n");
+  EXPECT_EQ(err, "wasmcap sh: command: nope: not found\n");
+  EXPECT_EQ(run({"command", "-x", "cat"}), 2);
+}
+
+TEST_F(Reports, HashListsTheTableAndChecksNames) {
+  EXPECT_EQ(run({"hash"}), 0);
+  EXPECT_EQ(out, "cat\talpha@1.0.0\nls\talpha@1.0.0\nzcat\tzeta@1.0.0\n");
+  EXPECT_EQ(run({"hash", "ls"}), 0);
+  EXPECT_EQ(run({"hash", "-r"}), 0);
+  EXPECT_EQ(run({"hash", "nope"}), 1);
+  EXPECT_EQ(err, "wasmcap sh: hash: nope: not found\n");
+}
+
+// A name typed in a script can hold any byte: reports show it escaped, never raw (a terminal
+// escape in `type $(cat file)` must not reach the terminal).
+TEST_F(Reports, NamesAreShownEscaped) {
+  EXPECT_EQ(run({"type", "a\x1b]0;x\x07"}), 1);
+  EXPECT_EQ(err, "wasmcap sh: type: a\\x1b]0;x\\x07: not found\n");
+  EXPECT_EQ(run({"command", "-V", "\n"}), 1);
+  EXPECT_EQ(err, "wasmcap sh: command: \\x0a: not found\n");
+}
+
+TEST(CommandRuns, SkipsToTheName) {
+  size_t skip = 0;
+  EXPECT_TRUE(command_runs({"command", "ls", "-l"}, &skip));
+  EXPECT_EQ(skip, 1u);
+  EXPECT_TRUE(command_runs({"command", "-p", "--", "ls"}, &skip));
+  EXPECT_EQ(skip, 3u);
+  EXPECT_FALSE(command_runs({"command", "-v", "ls"}, &skip));
+  EXPECT_FALSE(command_runs({"command"}, &skip));
+}
+
+// --- through the CLI: the table comes from the installed bundles' manifests ------------------
+
+namespace fs = std::filesystem;
+using wasmcap::testing::ProcOptions;
+using wasmcap::testing::ProcResult;
+
+struct Installed : ::testing::Test {
+  wasmcap::testing::TempDir tmp;
+  std::string bundles = WASMCAP_BUNDLE_DIR;
+  std::string home() { return (tmp.path() / "home").string(); }
+  fs::path work() { return tmp.path() / "work"; }
+  void SetUp() override {
+    for (const char* b : {"coreutils.wcb", "oils_helpers.wcb"}) {
+      if (!fs::exists(bundles + "/" + b)) GTEST_SKIP() << "no " << b << " built";
+    }
+    fs::create_directories(fs::path(home()) / "trust");
+    fs::copy_file(bundles + "/wasmcap-test.pub", fs::path(home()) / "trust/wasmcap-test.pub");
+    install(bundles + "/coreutils.wcb");
+    install(bundles + "/oils_helpers.wcb");
+    fs::create_directories(work());
+  }
+  ProcResult cli(std::vector<std::string> args) {
+    ProcOptions o;
+    o.extra_env.emplace_back("WASMCAP_HOME", home());
+    if (!args.empty() && args[0] == "sh") {
+      args.insert(args.begin() + 1, {"--engine", wasmcap::testing::test_engine_name()});
+    }
+    return wasmcap::testing::run_cli(args, o);
+  }
+  void install(const std::string& wcb) {
+    auto i = cli({"bundle", "install", wcb});
+    ASSERT_EQ(i.exit_code, 0) << wasmcap::testing::describe(i);
+  }
+  ProcResult script(const std::string& s, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a{"sh", "--dir", work().string() + "::/work"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    a.insert(a.end(), {"-c", s});
+    return cli(a);
+  }
+  // A signed bundle (the test key) of the helpers' module declaring `commands`.
+  std::string pack(const std::string& name, const std::string& commands) {
+    fs::path dir = tmp.path() / ("pack-" + name);
+    fs::create_directories(dir);
+    fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/oils_helpers.wasm", dir / "m.wasm");
+    wasmcap::testing::write_text(dir / "manifest.json",
+        R"({"name":")" + name + R"(","version":"2.0.0","module":"m.wasm",)"
+        R"("permissions":{"args":true},"commands":)" + commands + "}");
+    std::string out = (dir / (name + ".wcb")).string();
+    auto p = cli({"bundle", "pack", "--manifest", (dir / "manifest.json").string(), "--key",
+                  bundles + "/wasmcap-test.key", "--out", out});
+    EXPECT_EQ(p.exit_code, 0) << wasmcap::testing::describe(p);
+    return out;
+  }
+};
+
+TEST_F(Installed, CommandsComeFromEveryInstalledBundle) {
+  auto r = script("argv.py a 'b c' \"it's\"; ls; type ls argv.py echo; command -v wc; hash");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out.substr(0, r.out.find("argv.py\t")),
+            "['a', 'b c', \"it's\"]\n"
+            "ls is ls from bundle coreutils@0.1.0\n"
+            "argv.py is argv.py from bundle oils-helpers@0.1.0\n"
+            "echo is a shell builtin\n"
+            "wc\n");
+  EXPECT_NE(r.out.find("argv.py\toils-helpers@0.1.0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wc\tcoreutils@0.1.0\n"), std::string::npos) << r.out;
+  // `command NAME` runs it.
+  auto c = script("command argv.py x");
+  EXPECT_EQ(c.out, "['x']\n") << wasmcap::testing::describe(c);
+}
+
+// Two bundles declare `cat`: the bundle names decide by default, the host config's
+// shell.bundle_order overrides, and the winner's argv0 picks the helper program.
+TEST_F(Installed, ConflictsFollowTheHostConfigOrder) {
+  install(pack("a-cats", R"({"cat":{"argv0":"argv.py"}})"));
+  auto by_name = script("type cat; cat x");
+  EXPECT_EQ(by_name.out, "cat is argv.py from bundle a-cats@2.0.0\n['x']\n")
+      << wasmcap::testing::describe(by_name);
+  fs::path config = tmp.path() / "host.json";
+  wasmcap::testing::write_text(config, R"({"shell":{"bundle_order":["coreutils"]}})");
+  wasmcap::testing::write_text(work() / "x", "from coreutils\n");
+  auto ordered = script("type cat; cat x", {"--config", config.string()});
+  EXPECT_EQ(ordered.out, "cat is cat from bundle coreutils@0.1.0\nfrom coreutils\n")
+      << wasmcap::testing::describe(ordered);
+}
+
+// A bundle whose signer is revoked provides nothing; the others still do.
+TEST_F(Installed, RevokedSignerProvidesNoCommand) {
+  fs::path config = tmp.path() / "host.json";
+  wasmcap::testing::write_text(config, R"({"trust":{"revoked":[")" + (bundles + "/wasmcap-test.pub") + R"("]}})");
+  auto r = script("argv.py x; ls", {"--config", config.string()});
+  EXPECT_EQ(r.exit_code, 127) << wasmcap::testing::describe(r);
+  EXPECT_NE(r.err.find("argv.py: command not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ls: command not found"), std::string::npos) << r.err;
+}
+
+// argv.py prints what Python 3's print(sys.argv[1:]) prints: the quote Python picks, escapes of
+// controls and of non-printable code points, and bytes that are not UTF-8 as \udcXX.
+TEST_F(Installed, ArgvPyMatchesPythonRepr) {
+  auto r = script("argv.py '' 'a\\b' 'q\"' \"s'\" \"both'\\\"\" '\t\x01\x7f' '\xce\xbc' '\xc2\xa0' "
+                  "'\xe2\x80\xa8' 'a\xff" "b' '\xed\xa0\x80' '\xf0\x9f\x98\x80' '\xf4\x90\x80\x80'");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out,
+            "['', 'a\\\\b', 'q\"', \"s'\", 'both\\'\"', '\\t\\x01\\x7f', '\xce\xbc', '\\xa0', "
+            "'\\u2028', 'a\\udcffb', '\\udced\\udca0\\udc80', '\xf0\x9f\x98\x80', "
+            "'\\udcf4\\udc90\\udc80\\udc80']\n");
+}
+
+}  // namespace
+}  // namespace wasmcap::shell
