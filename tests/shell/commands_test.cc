@@ -198,6 +198,26 @@ TEST_F(Installed, ConflictsFollowTheHostConfigOrder) {
       << wasmcap::testing::describe(ordered);
 }
 
+// A bundle's data tree (the python bundle's standard library) is mounted read-only for its own
+// commands only, as `wasmcap run NAME` mounts it.
+TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {
+  fs::path dir = tmp.path() / "pack-data";
+  fs::create_directories(dir / "root");
+  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/coreutils.wasm", dir / "m.wasm");
+  wasmcap::testing::write_text(dir / "root/hello.txt", "from the data tree\n");
+  wasmcap::testing::write_text(dir / "manifest.json",
+      R"({"name":"datacat","version":"1.0.0","module":"m.wasm","data":{"path":"root","guest":"/data"},)"
+      R"("permissions":{"args":true},"commands":{"dcat":{"argv0":"cat"},"dtouch":{"argv0":"touch"}}})");
+  std::string wcb = (dir / "datacat.wcb").string();
+  auto p = cli({"bundle", "pack", "--manifest", (dir / "manifest.json").string(), "--key",
+                bundles + "/wasmcap-test.key", "--out", wcb});
+  ASSERT_EQ(p.exit_code, 0) << wasmcap::testing::describe(p);
+  install(wcb);
+  auto r = script("dcat /data/hello.txt; dtouch /data/new; echo st=$?; cat /data/hello.txt; "
+                  "echo st=$?");
+  EXPECT_EQ(r.out, "from the data tree\nst=1\nst=1\n") << wasmcap::testing::describe(r);
+}
+
 // A bundle whose signer is revoked provides nothing; the others still do.
 TEST_F(Installed, RevokedSignerProvidesNoCommand) {
   fs::path config = tmp.path() / "host.json";
