@@ -4,6 +4,7 @@
 // deadline: the executor's own work is bounded like a guest's.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <csignal>
 #include <fnmatch.h>
@@ -701,16 +702,23 @@ int limit_status(Ctx& ctx, const LimitHit& h, int err) {
 
 // --- nested shells and #! scripts (what they ask for is parsed in nested.cc) -----------------
 
-// Reads at most `limit` bytes of `fd` into a charged string; false on a read error.
+// Reads at most `limit` bytes of `fd` into a charged string; false on a read error. Waits in
+// slices so that the deadline (budget check, throws LimitHit) also ends a wait on a terminal or
+// a pipe whose writer never finishes (`sh` reading its script from stdin).
 bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
   char buf[16384];
   while (out->size() < limit) {
+    ctx.budget->check();
+    struct pollfd p = {fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, 50);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return false;
+    if (ready == 0) continue;
     ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - out->size()));
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) return false;
     if (n == 0) break;
     out->append(buf, static_cast<size_t>(n));
-    ctx.budget->check();  // the deadline, while a large script is read
   }
   return true;
 }

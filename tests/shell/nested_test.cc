@@ -167,6 +167,20 @@ TEST_F(NestedCli, NestedCommandsCountTowardTheSessionLimits) {
   EXPECT_EQ(out.exit_code, 84) << wasmcap::testing::describe(out);
 }
 
+// `sh` reading its script from a stdin that never ends waits no longer than the deadline.
+TEST_F(NestedCli, StdinScriptWaitEndsAtTheDeadline) {
+  // timing: the shell's --timeout-ms ends the nested shell's wait on an open, empty stdin
+  wasmcap::testing::ProcOptions o;
+  o.keep_stdin_open = true;
+  o.timeout_ms = 10000;
+  o.extra_env.emplace_back("WASMCAP_HOME", home());
+  auto r = wasmcap::testing::run_cli({"sh", "--engine", wasmcap::testing::test_engine_name(),
+                                      "--dir", work().string() + "::/work", "--timeout-ms", "300",
+                                      "-c", "sh"}, o);
+  EXPECT_EQ(r.exit_code, 82) << wasmcap::testing::describe(r);
+  EXPECT_FALSE(r.timed_out);
+}
+
 // Nesting is bounded: 16 levels run, the 17th fails with status 2 and a message.
 TEST_F(NestedCli, NestingDepthIsBounded) {
   // s.sh runs itself again with one more x, printing its depth, until the bound stops it.
