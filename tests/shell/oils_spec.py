@@ -411,6 +411,8 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("--show-failures", action="store_true",
                     help="print each wasmcap failure with a diff")
+    ap.add_argument("--causes", action="store_true",
+                    help="count wasmcap's failures among bash's passes by their first message")
     ap.add_argument("--ratchet", help="check (or with --update, write) this list of passes")
     ap.add_argument("--update", action="store_true")
     a = ap.parse_args()
@@ -499,9 +501,44 @@ def report(a, files, results, elapsed):
                 if verdict != "pass":
                     out.write("\n%s::%s (line %d): %s\n" % (fname, c["name"], c["line"], verdict))
                     describe_failure(c, actual, out)
+    if a.causes and {"wasmcap", "bash"} <= set(a.shells):
+        print_causes(files, results, out)
     if a.ratchet and "wasmcap" in a.shells:
         return ratchet(a, files, results)
     return 0
+
+
+CAUSE_NOISE = [(re.compile(r"^wasmcap: error: [a-z_]+: (line \d+: )?"), "parse: "),
+               (re.compile(r"^wasmcap sh: "), ""),
+               (re.compile(r"\(no compound commands.*$"), "")]
+
+
+def cause(actual):
+    """A failure's first message, without line numbers and the error code, or what differs."""
+    if actual.get("timeout"):
+        return "timeout"
+    err = actual["stderr"].decode("utf-8", "replace").strip()
+    if not err:
+        return "no message: different output or status"
+    first = err.splitlines()[0]
+    for pattern, repl in CAUSE_NOISE:
+        first = pattern.sub(repl, first)
+    return first[:100].strip()
+
+
+def print_causes(files, results, out):
+    counts = {}
+    for f, _h, cases in files:
+        for c in cases:
+            if results[(f, c["name"], "bash")][0] != "pass":
+                continue
+            verdict, actual = results[(f, c["name"], "wasmcap")]
+            if verdict != "pass":
+                k = cause(actual)
+                counts[k] = counts.get(k, 0) + 1
+    out.write("\nwasmcap's failures among bash's passes, by first message:\n")
+    for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.write("%5d  %s\n" % (n, k))
 
 
 def ratchet(a, files, results):

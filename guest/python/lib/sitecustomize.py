@@ -2,13 +2,18 @@
 import os
 import sys
 
-# The granted workspace /work, when present, is the working directory, so relative paths in a
-# plugin's code (and `python script.py`) name workspace files; "/" is the bundle's read-only tree.
-if os.path.isdir("/work"):
-    try:
-        os.chdir("/work")
-    except OSError:
-        pass
+# The working directory: $PWD when the environment has it and it is a directory (`wasmcap sh`
+# passes its own working directory to every command, docs/shell.md), else the granted workspace
+# /work when present, so relative paths in a plugin's code (and `python script.py`) name
+# workspace files; "/" is the bundle's read-only tree.
+for _wd in (os.environ.get("PWD"), "/work"):
+    if _wd and os.path.isdir(_wd):
+        try:
+            os.chdir(_wd)
+            break
+        except OSError:
+            pass
+del _wd
 
 
 # Uncaught exceptions are printed by the traceback module, which reads source lines through the
