@@ -32,6 +32,10 @@ struct Tool {
   bool clock_wall = false;
   bool clock_monotonic = false;
   bool random = false;
+  // The manifest requests host_api.https (the python bundle, optionally): the import module is
+  // linked so the module loads, and every request is refused (grant_denied): commands in the
+  // shell have no network.
+  bool https = false;
   // The bundle's read-only data tree (manifest "data"; the python bundle's standard library),
   // added to the shell's preopens for this command only, as `wasmcap run NAME` mounts it.
   std::optional<Preopen> data;

@@ -132,6 +132,7 @@ Result<std::map<std::string, shell::Tool>> command_table(const std::string& conf
     t.clock_wall = r->manifest.permissions.clocks.wall;
     t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
     t.random = r->manifest.permissions.random;
+    t.https = r->manifest.permissions.https.has_value();
     t.module = std::make_shared<const std::vector<uint8_t>>(std::move(r->module_bytes));
     if (r->manifest.data) {
       // module_path is the store's DIR/<module>: the data tree is DIR/<data.path>.

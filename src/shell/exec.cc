@@ -940,6 +940,15 @@ int run_command_unguarded(Ctx& ctx, State& st, const Command& cmd, const Io& io)
   for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
   ro.wasi.preopens = ctx.o.preopens;
   if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
+  if (tool->second.https) {
+    // Linked so that the module loads; a plan granting no rule refuses every request.
+    auto plan = std::make_shared<policy::Plan>();
+    plan->plugin = tool->second.bundle;
+    plan->version = tool->second.version;
+    plan->https.emplace();
+    ro.plan = std::move(plan);
+    ro.host_apis.add(Capability::kHostApiHttps);
+  }
   ro.wasi.stdin_fd = fds[0];
   ro.wasi.clock_wall = tool->second.clock_wall;
   ro.wasi.clock_monotonic = tool->second.clock_monotonic;

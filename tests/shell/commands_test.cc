@@ -218,6 +218,27 @@ TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {
   EXPECT_EQ(r.out, "from the data tree\nst=1\nst=1\n") << wasmcap::testing::describe(r);
 }
 
+// A bundle whose manifest requests host_api.https (the python bundle does) loads in the shell,
+// and every request is refused: commands in the shell have no network.
+TEST_F(Installed, HttpsIsLinkedButNothingIsGranted) {
+  fs::path dir = tmp.path() / "pack-fetch";
+  fs::create_directories(dir);
+  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/fetch.wasm", dir / "m.wasm");
+  wasmcap::testing::write_text(dir / "manifest.json",
+      R"({"name":"fetcher","version":"1.0.0","module":"m.wasm","permissions":{"args":true,)"
+      R"("host_api":{"https":{"allow":[{"host":"*","methods":["GET"]}],"optional":true}}},)"
+      R"("commands":{"fetch":{}}})");
+  std::string wcb = (dir / "fetcher.wcb").string();
+  auto p = cli({"bundle", "pack", "--manifest", (dir / "manifest.json").string(), "--key",
+                bundles + "/wasmcap-test.key", "--out", wcb});
+  ASSERT_EQ(p.exit_code, 0) << wasmcap::testing::describe(p);
+  install(wcb);
+  auto r = script("fetch https://example.com/; echo st=$?");
+  EXPECT_NE(r.out.find("\"code\":\"grant_denied\""), std::string::npos)
+      << wasmcap::testing::describe(r);
+  EXPECT_NE(r.out.find("st=1\n"), std::string::npos) << r.out;
+}
+
 // A bundle whose signer is revoked provides nothing; the others still do.
 TEST_F(Installed, RevokedSignerProvidesNoCommand) {
   fs::path config = tmp.path() / "host.json";
