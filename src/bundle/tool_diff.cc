@@ -23,6 +23,26 @@ const Json* tool_named(const Json& tools, const std::string& name) {
   return nullptr;
 }
 
+// The names `wasmcap sh` runs the bundle as (manifest "commands", docs/manifest.md#commands):
+// reported, not blocking. An added name can take over a command another bundle provided (when
+// this bundle comes first in shell.bundle_order or by name), so the operator sees it.
+void diff_shell_commands(const Json& a, const Json& b, std::vector<SurfaceChange>& out) {
+  Json ca = a.value("commands", Json::object()), cb = b.value("commands", Json::object());
+  if (!ca.is_object() || !cb.is_object()) return;
+  for (const auto& [name, spec] : ca.items()) {
+    if (!cb.contains(name)) {
+      out.push_back({"shell command " + policy::quote(name) + ": removed", false});
+    } else if (cb[name] != spec) {
+      out.push_back({"shell command " + policy::quote(name) + ": " + show(spec) + " -> " +
+                         show(cb[name]),
+                     false});
+    }
+  }
+  for (const auto& [name, spec] : cb.items()) {
+    if (!ca.contains(name)) out.push_back({"shell command " + policy::quote(name) + ": added", false});
+  }
+}
+
 }  // namespace
 
 std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
@@ -69,6 +89,7 @@ std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
     std::string name = t["name"].is_string() ? t["name"].get<std::string>() : "";
     if (tool_named(ta, name) == nullptr) out.push_back({"tool " + policy::quote(name) + ": added", false});
   }
+  diff_shell_commands(a, b, out);
   return out;
 }
 

@@ -287,6 +287,24 @@ TEST(ToolSurfaceDiff, FlagsChangedToolsAndPermissions) {
   EXPECT_EQ(d[0].line, "tool 't2': added");
 }
 
+// The shell's commands of a bundle (manifest "commands") are reported when an update changes
+// them: an added name can take over a command another bundle provided.
+TEST(ToolSurfaceDiff, ReportsShellCommands) {
+  Json a = Json::parse(manifest_with_tool(simple_tool()));
+  a["commands"] = {{"ls", Json::object()}, {"cat", Json::object()}};
+  Json b = a;
+  EXPECT_TRUE(registry::diff_tool_surface(a.dump(), b.dump()).empty());
+  b["commands"].erase("cat");
+  b["commands"]["python3"] = Json::object();
+  b["commands"]["ls"] = {{"argv0", "sh"}};
+  auto d = registry::diff_tool_surface(a.dump(), b.dump());
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].line, "shell command 'cat': removed");
+  EXPECT_EQ(d[1].line, "shell command 'ls': '{}' -> '{\"argv0\":\"sh\"}'");
+  EXPECT_EQ(d[2].line, "shell command 'python3': added");
+  for (const auto& c : d) EXPECT_FALSE(c.blocking);
+}
+
 // --- the stdio line reader -----------------------------------------------------------------------
 
 TEST(LineReader, BoundsLines) {
