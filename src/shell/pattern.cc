@@ -408,7 +408,8 @@ Result<std::optional<Span>> Pattern::find(std::string_view s, size_t from, Match
 }
 
 Result<std::string> replace(const Pattern& p, std::string_view s, std::string_view rep,
-                            ReplaceMode mode, MatchWork& work, size_t max_out) {
+                            ReplaceMode mode, MatchWork& work, size_t max_out,
+                            const std::vector<size_t>& match_at) {
   std::string out;
   auto append = [&](std::string_view piece) -> Result<void> {
     if (piece.size() > max_out - out.size()) {
@@ -419,18 +420,29 @@ Result<std::string> replace(const Pattern& p, std::string_view s, std::string_vi
     out.append(piece);
     return {};
   };
+  // The replacement for the match s[begin, end): `rep` with the match at each of match_at.
+  auto append_rep = [&](size_t begin, size_t end) -> Result<void> {
+    size_t done = 0;
+    for (size_t at : match_at) {
+      at = std::min(std::max(at, done), rep.size());
+      WASMCAP_TRY(append(rep.substr(done, at - done)));
+      WASMCAP_TRY(append(s.substr(begin, end - begin)));
+      done = at;
+    }
+    return append(rep.substr(done));
+  };
   if (mode == ReplaceMode::kPrefix || mode == ReplaceMode::kSuffix) {
     std::optional<size_t> cut;
     if (mode == ReplaceMode::kPrefix) {
       WASMCAP_TRY_ASSIGN(cut, p.match_prefix(s, Pattern::Length::kLongest, work));
       if (!cut) return std::string(s);
-      WASMCAP_TRY(append(rep));
+      WASMCAP_TRY(append_rep(0, *cut));
       WASMCAP_TRY(append(s.substr(*cut)));
     } else {
       WASMCAP_TRY_ASSIGN(cut, p.match_suffix(s, Pattern::Length::kLongest, work));
       if (!cut) return std::string(s);
       WASMCAP_TRY(append(s.substr(0, *cut)));
-      WASMCAP_TRY(append(rep));
+      WASMCAP_TRY(append_rep(*cut, s.size()));
     }
     return out;
   }
@@ -442,7 +454,7 @@ Result<std::string> replace(const Pattern& p, std::string_view s, std::string_vi
     WASMCAP_TRY_ASSIGN(hit, p.find(s, from, work));
     if (!hit) break;
     WASMCAP_TRY(append(s.substr(from, hit->begin - from)));
-    WASMCAP_TRY(append(rep));
+    WASMCAP_TRY(append_rep(hit->begin, hit->end));
     from = hit->end;
     if (hit->end == hit->begin) {
       // An empty match (a star-only pattern at the end): nothing more to replace.

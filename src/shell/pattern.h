@@ -127,9 +127,15 @@ class Pattern {
 // with the longest match(es) replaced by `rep`. An empty pattern replaces nothing in kFirst and
 // kAll, and matches the empty prefix/suffix in kPrefix/kSuffix (bash). Fails (kMemoryLimit) when
 // the result would exceed `max_out` bytes.
+//
+// `match_at` is for bash's patsub_replacement (on by default): the offsets in `rep` where the
+// matched text goes, ascending and at most rep.size(). The caller removes each unquoted `&` from
+// the replacement and records its offset (a quoted or backslash-escaped `&` stays in `rep`):
+// `${x/b/[&]}` on abc is `replace(p, "abc", "[]", kFirst, w, max, {1})`, giving a[b]c.
 enum class ReplaceMode { kFirst, kAll, kPrefix, kSuffix };
 Result<std::string> replace(const Pattern& p, std::string_view s, std::string_view rep,
-                            ReplaceMode mode, MatchWork& work, size_t max_out);
+                            ReplaceMode mode, MatchWork& work, size_t max_out,
+                            const std::vector<size_t>& match_at = {});
 
 // True when `word` (quoted characters backslash-escaped) has an unescaped `*` or `?`, or a
 // bracket expression that closes: it is a pattern rather than a literal (bash's test before

@@ -17,9 +17,8 @@ namespace {
 
 // How much of an argument a message quotes.
 constexpr size_t kMessageTextBytes = 64;
-// strftime's output for one %(fmt)T is at most this long (then it prints nothing, as bash does
-// when strftime fails).
-constexpr size_t kMaxTimeBytes = 4096;
+// strftime's buffer for one %(fmt)T: bash's 128 bytes (a longer result prints nothing).
+constexpr size_t kMaxTimeBytes = 128;
 
 std::string shown(std::string_view s) { return text::escape_ascii(s, kMessageTextBytes, ""); }
 
@@ -304,11 +303,12 @@ class Printer {
   // --- arguments -------------------------------------------------------------------------------
   const std::string* take() { return next_ < args_.size() ? &args_[next_++] : nullptr; }
 
-  // `'c` / `"c`: the character's code (a byte, or a UTF-8 code point).
+  // `'c` / `"c`: the character's code (a byte, or a UTF-8 code point; as glibc's mbrtowc, which
+  // bash calls, a 4-byte sequence past U+10FFFF still decodes).
   std::optional<uint64_t> char_code(const std::string& a) const {
     if (a.empty() || (a[0] != '\'' && a[0] != '"')) return std::nullopt;
     if (a.size() == 1) return 0;
-    if (opts_.utf8) return utf8::decode(a, 1).value;
+    if (opts_.utf8) return utf8::decode(a, 1, /*allow_above_max=*/true).value;
     return static_cast<unsigned char>(a[1]);
   }
 
@@ -463,9 +463,8 @@ class Printer {
   Result<void> c_conv(const Spec& spec) {
     const std::string* a = take();
     std::string_view s = a ? std::string_view(*a) : std::string_view();
-    // The first character; an empty argument is a NUL byte (bash).
-    size_t len = s.empty() ? 0 : opts_.utf8 ? utf8::decode(s, 0).len : 1;
-    std::string one = s.empty() ? std::string(1, '\0') : std::string(s.substr(0, len));
+    // The first byte, even in UTF-8 (bash); an empty argument is a NUL byte.
+    std::string one = s.empty() ? std::string(1, '\0') : std::string(s.substr(0, 1));
     return emit_padded(one, spec);
   }
 

@@ -16,20 +16,23 @@ struct Char {
 };
 
 // One strict UTF-8 sequence at s[i] (i < s.size()): no over-long forms, surrogates or values
-// past U+10FFFF; otherwise the single byte, invalid.
-inline Char decode(std::string_view s, size_t i) {
+// past U+10FFFF (unless `allow_above_max`: glibc's decoder takes 4-byte sequences up to
+// 0x1FFFFF); otherwise the single byte, invalid.
+inline Char decode(std::string_view s, size_t i, bool allow_above_max = false) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   unsigned char c0 = b(0);
   if (c0 < 0x80) return {c0, 1, true};
   size_t len = c0 >= 0xF0 ? 4 : c0 >= 0xE0 ? 3 : c0 >= 0xC2 ? 2 : 0;
-  if (len == 0 || c0 > 0xF4 || i + len > s.size()) return {c0, 1, false};
+  if (len == 0 || c0 > (allow_above_max ? 0xF7 : 0xF4) || i + len > s.size()) return {c0, 1, false};
   uint32_t v = c0 & (0x7F >> len);
   for (size_t k = 1; k < len; ++k) {
     if ((b(k) & 0xC0) != 0x80) return {c0, 1, false};
     v = (v << 6) | (b(k) & 0x3F);
   }
   static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return {c0, 1, false};
+  if (v < kMin[len] || (v > 0x10FFFF && !allow_above_max) || (v >= 0xD800 && v <= 0xDFFF)) {
+    return {c0, 1, false};
+  }
   return {v, len, true};
 }
 

@@ -239,6 +239,24 @@ TEST(Pattern, ReplaceAsBash) {
   EXPECT_EQ(sub("[ab]", "cabd", "", ReplaceMode::kAll), "cd");
 }
 
+// bash's patsub_replacement: `&` in the replacement is the matched text.
+TEST(Pattern, ReplaceInsertsTheMatch) {
+  auto p = Pattern::compile("b*");
+  MatchWork w(kWork);
+  EXPECT_EQ(*replace(*Pattern::compile("b"), "abc", "[]", ReplaceMode::kFirst, w, 100, {1}),
+            "a[b]c");
+  EXPECT_EQ(*replace(*Pattern::compile("?"), "abc", "<>", ReplaceMode::kAll, w, 100, {1, 2}),
+            "<a>a<b>b<c>c");
+  EXPECT_EQ(*replace(*p, "abcb", "", ReplaceMode::kSuffix, w, 100, {0, 0}), "abcbbcb");
+  EXPECT_EQ(*replace(*Pattern::compile("a"), "abc", "x", ReplaceMode::kPrefix, w, 100, {0}),
+            "axbc");
+  // The inserted matches count toward the output bound.
+  EXPECT_FALSE(replace(*p, std::string(50, 'b'), "", ReplaceMode::kAll, w, 99, {0, 0})
+                   .has_value());
+  EXPECT_TRUE(replace(*p, std::string(50, 'b'), "", ReplaceMode::kAll, w, 100, {0, 0})
+                  .has_value());
+}
+
 TEST(Pattern, FindIsLeftmostThenLongest) {
   auto p = Pattern::compile("b*c");
   MatchWork w(kWork);
@@ -327,7 +345,8 @@ TEST(Pattern, ReplaceOutputIsBounded) {
 }
 
 // Differential: random patterns over a small alphabet that exercises every construct, against
-// bash's [[ == ]], ${s#p} ${s##p} ${s%p} ${s%%p} ${s/p/R} ${s//p/R} ${s/#p/R} ${s/%p/R}.
+// bash's [[ == ]], ${s#p} ${s##p} ${s%p} ${s%%p} ${s/p/R} ${s//p/R} ${s/#p/R} ${s/%p/R}, and
+// ${s/p/<&>} ${s//p/<&>} (the match inserted).
 TEST(Pattern, DifferentialAgainstBash) {
   if (!testing::have_bash()) GTEST_SKIP() << "no " << testing::kBashPath;
   std::mt19937 rng(30);
@@ -361,9 +380,9 @@ TEST(Pattern, DifferentialAgainstBash) {
     for (int i = 0; i < slen; ++i) it.s += subj_alpha[rng() % std::size(subj_alpha)];
     script << "p=" << testing::bash_quote(it.p) << " s=" << testing::bash_quote(it.s) << "\n"
            << "[[ $s == $p ]] && m=1 || m=0\n"
-           << "printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\\n' \"$m\" \"${s#$p}\" \"${s##$p}\" "
+           << "printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\\n' \"$m\" \"${s#$p}\" \"${s##$p}\" "
               "\"${s%$p}\" \"${s%%$p}\" \"${s/$p/R}\" \"${s//$p/R}\" \"${s/#$p/R}\" "
-              "\"${s/%$p/R}\"\n";
+              "\"${s/%$p/R}\" \"${s/$p/<&>}\" \"${s//$p/<&>}\"\n";
     items.push_back(it);
   }
   auto out = testing::run_bash(script.str());
@@ -388,7 +407,9 @@ TEST(Pattern, DifferentialAgainstBash) {
                       *replace(*p, it.s, "R", ReplaceMode::kFirst, w, 1 << 20) + "|" +
                       *replace(*p, it.s, "R", ReplaceMode::kAll, w, 1 << 20) + "|" +
                       *replace(*p, it.s, "R", ReplaceMode::kPrefix, w, 1 << 20) + "|" +
-                      *replace(*p, it.s, "R", ReplaceMode::kSuffix, w, 1 << 20);
+                      *replace(*p, it.s, "R", ReplaceMode::kSuffix, w, 1 << 20) + "|" +
+                      *replace(*p, it.s, "<>", ReplaceMode::kFirst, w, 1 << 20, {1}) + "|" +
+                      *replace(*p, it.s, "<>", ReplaceMode::kAll, w, 1 << 20, {1});
     if (it.patsub_quirk) {
       // Compare [[ ]], # and % only (above).
       auto first5 = [](const std::string& line) {

@@ -86,6 +86,15 @@ TEST(Printf, OutputAsBash) {
       {"%s\\c", {"a", "b"}, "a\\cb\\c", 0},
       {"%5.1b|%-4b|", {"\\tab", "x"}, "    \t|x   |", 0},
       {"%(%Y-%m-%d)T|%()T|%10(%H)T|", {"86400", "0", "0"}, "1970-01-02|00:00:00|        00|", 0},
+      {"[%10.5(%Y-%m-%d)T]", {"1557978599"}, "[     2019-]", 0},
+      // bash's strftime buffer is 128 bytes: 31 years fit, 32 print nothing.
+      {"%(%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y)T", {"0"},
+       "19701970197019701970197019701970197019701970197019701970197019701970197019701970197019701970"
+       "19701970197019701970197019701970",
+       0},
+      {"%(%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y)T", {"0"}, "", 0},
+      {"%b|%b", {"\\558", "\\0558"}, "-8|-8", 0},
+      {"[\\Z]", {}, "[\\Z]", 0},
   };
   for (const Case& c : cases) {
     PrintfOutput o = pf(c.format, c.args);
@@ -117,7 +126,15 @@ TEST(Printf, Utf8Mode) {
   EXPECT_EQ(pf("\\u00e9\\U0001F600", {}, u).out, "\xc3\xa9\xf0\x9f\x98\x80");
   EXPECT_EQ(pf("%d", {"'\xce\xbc"}, u).out, "956");
   EXPECT_EQ(pf("%d", {"'\xce\xbc"}).out, "206");
-  EXPECT_EQ(pf("%c", {"\xce\xbcx"}, u).out, "\xce\xbc");
+  // %c prints the first byte even in UTF-8 (bash).
+  EXPECT_EQ(pf("%c", {"\xce\xbcx"}, u).out, "\xce");
+  // 'c of bytes that are not UTF-8 is the first byte; of a 4-byte sequence past U+10FFFF, its
+  // value (glibc's decoder, Oils' "Too large" case).
+  EXPECT_EQ(pf("%x", {"'\xce\xce"}, u).out, "ce");
+  EXPECT_EQ(pf("%x", {"'\xc1\x81"}, u).out, "c1");
+  EXPECT_EQ(pf("%x", {"'\xe0\x81\x81"}, u).out, "e0");
+  EXPECT_EQ(pf("%x", {"'\xf4\x91\x84\x91"}, u).out, "111111");
+  EXPECT_EQ(pf("%x", {"'\xe4\xb8\x89"}, u).out, "4e09");
   EXPECT_EQ(pf("%q", {"\xc3\xa9"}, u).out, "\xc3\xa9");
   EXPECT_EQ(pf("%q", {"\xc3\xa9\x01"}, u).out, "$'\xc3\xa9\\001'");
   EXPECT_EQ(pf("%q", {"\xc3\xa9"}).out, "$'\\303\\251'");
