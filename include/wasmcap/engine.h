@@ -12,6 +12,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -258,6 +259,9 @@ class Module {
  public:
   virtual ~Module() = default;
   virtual const ModuleInfo& info() const = 0;
+  // The engine whose code runs the module's instances ("interp", "aot"): what a run reports as
+  // its engine (`auto` loads a module on one of them).
+  virtual std::string_view engine() const = 0;
 };
 
 // For backends: checks call arguments against an export's signature (count, then each type;
@@ -418,6 +422,45 @@ struct ModuleFileIdentity {
   int64_t ctime_ns = 0;
 };
 
+// A module's bytes as a run hands them to an engine: the bytes, the file they were read from
+// (when its identity held while they were read), and their sha256 — given by a caller that
+// verified it (a signed manifest's), learnt by an engine from a trusted record of the unchanged
+// file, or hashed once, by whichever engine or record needs it first. Every engine's load()
+// takes one, so the hash is computed at most once per run and never passed around by hand.
+// A view: the bytes must outlive it and every load() of it. sha256() is thread-safe.
+class ModuleBytes {
+ public:
+  ModuleBytes(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  explicit ModuleBytes(const std::vector<uint8_t>& bytes) : ModuleBytes(bytes.data(), bytes.size()) {}
+  ModuleBytes(const ModuleBytes&) = delete;
+  ModuleBytes& operator=(const ModuleBytes&) = delete;
+
+  // The file the bytes were read from (read_module_file). An identity whose size is not the
+  // bytes' describes other bytes, and is ignored.
+  ModuleBytes& with_file(const std::optional<ModuleFileIdentity>& file);
+  // The bytes' sha256 (64 lowercase hex digits) as the caller verified it: hashed from exactly
+  // these bytes, or checked against a signed manifest. Anything else is ignored (hashed later).
+  ModuleBytes& with_sha256(const std::string& verified_sha256);
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const ModuleFileIdentity* file() const { return file_ ? &*file_ : nullptr; }
+  // The sha256 when it is known without hashing: given, or learnt; "" otherwise.
+  std::string known_sha256() const;
+  // The sha256, hashing the bytes the first time it is needed and not known.
+  const std::string& sha256() const;
+  // For an engine that found the hash in a trusted record of the unchanged file (the caller's
+  // file identity): the first known hash stays.
+  void learn_sha256(const std::string& sha256) const;
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  std::optional<ModuleFileIdentity> file_;
+  mutable std::mutex mu_;
+  mutable std::string sha256_;  // set once, then never changed
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -428,19 +471,21 @@ class Engine {
   // nothing, so a backend that forgets to declare fails closed.
   virtual CapabilitySet capabilities() const { return CapabilitySet(); }
   // Decodes and validates a module. Malformed/unsupported input is an error, never a crash.
-  virtual Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) = 0;
-  // load() for bytes read from the file `file` describes. The default ignores `file`; the AOT
-  // engine uses it to find the module's hash without hashing an unchanged file again.
-  virtual Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
-                                                                const ModuleFileIdentity& file) {
-    (void)file;
-    return load(bytes, size);
+  // An engine that caches per module keys its records on module.sha256() (the AOT engine's
+  // objects, the fast engine's validated-module records), or on the file's record.
+  Result<std::shared_ptr<const Module>> load(const ModuleBytes& module) { return load_module(module); }
+  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) {
+    return load_module(ModuleBytes(bytes, size));
   }
   // Links the module's imports against `host` (unknown imports or signature mismatches are
   // link errors) and instantiates it under `limits` (the memory cap applies from here on).
   virtual Result<std::unique_ptr<Instance>> instantiate(std::shared_ptr<const Module> module,
                                                         const HostFuncTable& host,
                                                         const ExecLimits& limits) = 0;
+
+ protected:
+  // What a backend provides under load().
+  virtual Result<std::shared_ptr<const Module>> load_module(const ModuleBytes& module) = 0;
 };
 
 // Options of the fast interpreter (docs/fast-interp.md, "Validated-module records").
@@ -530,6 +575,53 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options = {});
 
 // True when the AOT engine can compile modules here (its C compiler is found).
 bool aot_available(const AotOptions& options = {});
+
+// --- Engines by name (src/engine/engines.cc): the one table of product engines -----------------
+
+// What make_engine() builds an engine with; run_module (runtime.h) fills it from RunOptions.
+struct EngineConfig {
+  AotOptions aot;
+  // The host functions the engine's runs will link, by name and signature (none of them is
+  // called): the aot engine checks a module's imports against it before compiling anything
+  // (docs/aot.md, "Imports are checked first"). Null: no early check (instantiate() still links).
+  std::shared_ptr<const HostFuncTable> link_check;
+  // --- auto (src/engine/tiered; docs/aot.md, "Engine choice") ---
+  // The runs need fuel, which only the interpreter meters: auto loads on the interpreter.
+  bool metered = false;
+  // Compile in the foreground when the cache has no object yet, instead of interpreting this
+  // run and compiling in the background (`--wait-for-compile`).
+  bool wait_for_compile = false;
+  // One line per load saying which engine auto chose and why ("engine auto: interp (...)").
+  std::function<void(const std::string&)> notice;
+  // The pid of a background compile auto started for the next run.
+  std::function<void(int pid)> on_background_compile;
+};
+
+// The product engines, in the order help and errors list them: "interp", "aot", "auto".
+const std::vector<std::string>& engine_names();
+// The fast engine's options for an engine that uses the AOT cache directory `aot.cache_dir` (and
+// its defaults): validation records on, unless $WASMCAP_VALIDATION_CACHE is "0"
+// (docs/fast-interp.md, "Validated-module records").
+FastOptions fast_options(const AotOptions& aot);
+// Creates the engine named `name`: "interp" (wasmcap's own interpreter, the default), "aot", or
+// "auto" (a module runs on aot when the cache has its object, else on the interpreter while it
+// compiles in the background). Unknown names are invalid_argument, listing engine_names().
+Result<std::unique_ptr<Engine>> make_engine(std::string_view name, EngineConfig config);
+inline Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const AotOptions& aot = {}) {
+  EngineConfig config;
+  config.aot = aot;
+  return make_engine(name, std::move(config));
+}
+
+// The directories where the engines keep this user's state (the AOT cache's objects, which runs
+// load as native code, and validation records; the record key's directory), each with what it
+// is: `ws create` keeps them out of workspaces (src/workspace/state_dirs.h). Paths that cannot be
+// computed (no HOME) are left out; nothing is created.
+struct EngineStateDir {
+  std::string path;
+  std::string what;
+};
+std::vector<EngineStateDir> engine_state_dirs();
 
 // Checks a binary's 8-byte preamble before any decoder sees it: "\0asm" then version 1, layer 0
 // (a core module). A WebAssembly component (WASI Preview 2: layer 1) is module_unsupported with a

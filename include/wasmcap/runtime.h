@@ -182,14 +182,7 @@ uint64_t load_budget_bytes(uint64_t max_memory_bytes);
 // load_budget_bytes(max_memory_bytes).
 Result<void> check_load_budget(const uint8_t* bytes, size_t size, uint64_t max_memory_bytes);
 
-// Creates the engine named `name`: "interp" (wasmcap's own interpreter, the default), "aot", or
-// "auto" (the AOT engine when a C compiler is available, else the interpreter). Unknown names are
-// an error listing the engines (invalid_argument).
-// The fast engine's options for a run that uses the AOT cache directory `aot.cache_dir` (and its
-// defaults): validation records on, unless $WASMCAP_VALIDATION_CACHE is "0"
-// (docs/fast-interp.md, "Validated-module records").
-FastOptions fast_options(const AotOptions& aot);
-Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot = {});
+// Engines by name: make_engine(), engine_names() and fast_options() in wasmcap/engine.h.
 
 // Loads, links against WASI (and, when options.host_apis has host_api.https, the wasmcap_https
 // import module, docs/abi-https.md), instantiates and runs. Traps and limits are errors with their
@@ -258,8 +251,7 @@ class PreparedModule {
   PreparedModule() = default;
   std::vector<uint8_t> bytes_;
   std::string engine_name_;
-  mutable std::once_flag sha256_once_;
-  mutable std::string sha256_;
+  std::unique_ptr<ModuleBytes> source_;  // bytes_, with their file and hash (computed once)
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<const Module> module_;
 };

@@ -65,7 +65,7 @@ struct wasmcap_error {
 struct wasmcap_engine {
   std::string name;
   wasmcap::AotOptions aot;
-  std::unique_ptr<wasmcap::Engine> loader;  // validates modules (the interpreter for "auto")
+  std::unique_ptr<wasmcap::Engine> loader;  // "auto": validates its modules (the interpreter)
 };
 
 struct wasmcap_module {
@@ -195,10 +195,16 @@ wasmcap_error_t* wasmcap_engine_new(const char* name, const char* aot_cache_dir,
     auto e = std::make_unique<wasmcap_engine>();
     e->name = name == nullptr ? "interp" : name;
     if (aot_cache_dir != nullptr) e->aot.cache_dir = aot_cache_dir;
+    // An unknown name is refused here, with the list of engines.
+    auto engine = wasmcap::make_engine(e->name, e->aot);
+    if (!engine) return make(engine.error());
     // "auto" decides per run (runtime.h); its modules are validated by the interpreter's loader.
-    auto loader = wasmcap::make_engine(e->name == "auto" ? "interp" : e->name, e->aot);
-    if (!loader) return make(loader.error());
-    e->loader = std::move(*loader);
+    // interp and aot modules are prepared (PreparedModule), each on an engine of its own.
+    if (e->name == "auto") {
+      auto loader = wasmcap::make_engine("interp", e->aot);
+      if (!loader) return make(loader.error());
+      e->loader = std::move(*loader);
+    }
     *out = e.release();
     return nullptr;
   } catch (...) {
@@ -223,8 +229,7 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
   if (engine->name != "interp" && engine->name != "aot") {
     // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
     // bytes.
-    auto l = m->file ? engine->loader->load_file_bytes(m->bytes.data(), m->bytes.size(), *m->file)
-                     : engine->loader->load(m->bytes.data(), m->bytes.size());
+    auto l = engine->loader->load(wasmcap::ModuleBytes(m->bytes).with_file(m->file));
     if (!l) return make(l.error());
     loaded = std::move(*l);
     described = &loaded->info();

@@ -33,8 +33,7 @@ std::string printable(std::string_view s);
 
 // --- Flags shared by several commands ---------------------------------------------------------
 
-// The one list of engines `--engine` accepts (run, plan, mcp, tool, sh).
-const std::vector<std::string>& engine_names();
+// `--engine` (run, plan, mcp, tool, sh) accepts wasmcap::engine_names(), the engines' one table.
 // CLI11 converts "-5" to an unsigned option by wrapping it to 2^64-5: refuse the sign first.
 const CLI::Validator& non_negative();
 // --compile-timeout-ms, --compile-memory-mb, --compile-jobs into `aot` (run, compile).

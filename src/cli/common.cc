@@ -40,11 +40,6 @@ int report_error(const Error& e) {
 
 std::string printable(std::string_view s) { return text::escape_ascii(s, 128, "\\"); }
 
-const std::vector<std::string>& engine_names() {
-  static const std::vector<std::string> names{"interp", "aot", "auto"};
-  return names;
-}
-
 const CLI::Validator& non_negative() {
   static const CLI::Validator v(
       [](std::string& s) {

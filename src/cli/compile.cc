@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <chrono>
 
-#include "engine/aot/aot_link.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap::cli {
@@ -18,16 +17,16 @@ namespace {
 int cmd_compile(const std::string& module_path, const AotOptions& aot, bool json) {
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
-  // The load hashes the module for the cache key; --json reports that same sha256 (notes)
-  // instead of hashing the bytes a second time.
-  AotLoadNotes notes;
-  auto engine = make_aot_engine_linked(aot, nullptr, nullptr, &notes);
+  // The load hashes the module for the cache key; --json reports that same sha256 instead of
+  // hashing the bytes a second time.
+  ModuleBytes source(*bytes);
+  auto engine = make_aot_engine(aot);
   auto start = std::chrono::steady_clock::now();
-  auto module = engine->load(bytes->data(), bytes->size());
+  auto module = engine->load(source);
   if (!module) return report_error(module.error());
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (json) {
-    std::string sha = notes.module_sha256.empty() ? bundle::sha256_hex(*bytes) : notes.module_sha256;
+    const std::string& sha = source.sha256();
     nlohmann::json j = {{"module", module_path}, {"engine", "aot"},
                         {"sha256", sha}, {"seconds", s}, {"cached", true}};
     std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -403,17 +403,13 @@ void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file
   replace_file(path, module_file_record(file, module_sha256));
 }
 
-std::string module_sha256_for_load(const std::string* dir, const uint8_t* bytes, size_t size,
-                                   const ModuleFileIdentity* file) {
-  // An identity that does not even match the bytes' length describes other bytes.
-  if (file != nullptr && file->size != size) file = nullptr;
-  std::string sha;
-  if (dir != nullptr && file != nullptr) sha = recorded_module_sha256(*dir, *file);
-  if (sha.empty()) {
-    sha = module_bytes_sha256(bytes, size);
-    if (dir != nullptr && file != nullptr) record_module_sha256(*dir, *file, sha);
+const std::string& module_sha256_for_load(const std::string* dir, const ModuleBytes& module) {
+  const ModuleFileIdentity* file = module.file();
+  if (dir != nullptr && file != nullptr && module.known_sha256().empty()) {
+    module.learn_sha256(recorded_module_sha256(*dir, *file));
+    if (module.known_sha256().empty()) record_module_sha256(*dir, *file, module.sha256());
   }
-  return sha;
+  return module.sha256();
 }
 
 // --- Build identity --------------------------------------------------------------------------

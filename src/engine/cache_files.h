@@ -92,10 +92,10 @@ void record_module_sha256(const std::string& dir, const ModuleFileIdentity& file
 std::string module_file_record_path(const std::string& dir, const ModuleFileIdentity& file);
 std::string module_file_record(const ModuleFileIdentity& file, const std::string& module_sha256);
 
-// The module's sha256 for a load: from the file record when `file` describes the bytes (same
-// size) and `dir` has a trusted record of it, else hashed (and then recorded for the file).
-std::string module_sha256_for_load(const std::string* dir, const uint8_t* bytes, size_t size,
-                                   const ModuleFileIdentity* file);
+// The module's sha256 for a load: known already (given by the caller, or learnt by an earlier
+// load), else from the file record when `dir` has a trusted record of the module's file, else
+// hashed (and then recorded for the file). The hash stays in `module` for whoever needs it next.
+const std::string& module_sha256_for_load(const std::string* dir, const ModuleBytes& module);
 
 // The GNU build ID (lowercase hex) of the loaded ELF object (executable or shared library) whose
 // code contains `addr`; "" when it has none or cannot be found. A build ID is a hash the linker

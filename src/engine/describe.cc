@@ -182,11 +182,10 @@ Result<ModuleInfo> describe_fast_loaded(const Module& fast_module, bool* within_
   return info;
 }
 
-Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const uint8_t* bytes, size_t size,
-                                     std::shared_ptr<const Module>* loaded,
-                                     const std::string& module_sha256, bool* within_aot_bounds) {
-  auto m = fast::load_fast_known_sha256(fast_engine, bytes, size, nullptr, module_sha256);
-  if (!m) return describe_module(bytes, size, within_aot_bounds);
+Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const ModuleBytes& module,
+                                     std::shared_ptr<const Module>* loaded, bool* within_aot_bounds) {
+  auto m = fast_engine.load(module);
+  if (!m) return describe_module(module.data(), module.size(), within_aot_bounds);
   *loaded = std::move(*m);
   return describe_fast_loaded(**loaded, within_aot_bounds);
 }

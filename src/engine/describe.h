@@ -35,16 +35,14 @@ Result<ModuleInfo> describe_module(const uint8_t* bytes, size_t size,
 Result<ModuleInfo> describe_fast_loaded(const Module& fast_module,
                                         bool* within_aot_bounds = nullptr);
 
-// --engine auto's describer (runtime.cc): loads `bytes` on `fast_engine` (make_fast_engine())
-// and answers with describe_fast_loaded(), keeping the loaded module in `*loaded` for the run;
-// when the fast engine refuses the module, with describe_module() (the wabt oracle's own
-// verdict and first error: its first error can differ from the fast engine's, which reads
-// with exceptions on). `module_sha256`: the bytes' sha256 when the caller has it (the AOT
-// engine's load: verified, see fast::load_fast_known_sha256), so that the fast engine's
-// validated-module record is looked up without hashing them again; "" for none.
-Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const uint8_t* bytes, size_t size,
+// --engine auto's describer (src/engine/tiered): loads `module` on `fast_engine`
+// (make_fast_engine()) and answers with describe_fast_loaded(), keeping the loaded module in
+// `*loaded` for the run; when the fast engine refuses the module, with describe_module() (the wabt
+// oracle's own verdict and first error: its first error can differ from the fast engine's,
+// which reads with exceptions on). The fast engine's validated-module record is looked up by
+// the hash `module` carries (the AOT engine's load learnt or computed it), not hashed again.
+Result<ModuleInfo> describe_via_fast(Engine& fast_engine, const ModuleBytes& module,
                                      std::shared_ptr<const Module>* loaded,
-                                     const std::string& module_sha256 = {},
                                      bool* within_aot_bounds = nullptr);
 
 namespace fast {
@@ -54,14 +52,6 @@ std::optional<bool> module_uses_exceptions(const Module& module);
 // Whether a module the fast engine loaded is within every bound of the AOT translator (its
 // validating pass or validated-module record said so); false for any other module.
 bool module_within_aot_bounds(const Module& module);
-// `fast_engine`'s load (make_fast_engine(); any other engine: its plain load) of bytes whose
-// sha256 the caller has — verified: hashed from exactly these bytes, or a trusted record or
-// signed manifest of them (RunOptions::module_sha256) — so that the validated-module record is
-// looked up without hashing them again. `module_sha256` "": as load_file_bytes (`file`) or load.
-Result<std::shared_ptr<const Module>> load_fast_known_sha256(Engine& fast_engine,
-                                                            const uint8_t* bytes, size_t size,
-                                                            const ModuleFileIdentity* file,
-                                                            const std::string& module_sha256);
 }  // namespace fast
 
 }  // namespace wasmcap

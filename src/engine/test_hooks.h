@@ -20,9 +20,4 @@ uint64_t aot_bounds_passes();
 // once (docs/aot.md, "Cold start"). Defined in cache_files.cc.
 uint64_t module_hashes();
 
-// Link-check tables (the host functions' names and signatures the AOT engine checks imports
-// against before it compiles) built in this process: one per kind (WASI only, WASI + https),
-// shared by every run after it (docs/aot.md, "Cold start"). Defined in runtime.cc.
-uint64_t link_signature_tables();
-
 }  // namespace wasmcap::engine_test_hooks

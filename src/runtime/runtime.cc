@@ -16,10 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/aot/aot_link.h"
-#include "engine/cache_files.h"
-#include "engine/describe.h"
-#include "engine/test_hooks.h"
+#include "runtime/test_hooks.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
 #include "wasmcap/https.h"
@@ -188,26 +185,6 @@ Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes)
 }
 
 namespace {
-// True when the module has a tag section (id 13: exception handling). Walks the section headers
-// only; malformed bytes are simply "no" (the engine that loads them says what is wrong).
-bool has_tag_section(const std::vector<uint8_t>& b) {
-  size_t i = 8;
-  while (i < b.size()) {
-    uint8_t id = b[i++];
-    uint64_t len = 0;
-    for (int shift = 0;; shift += 7) {
-      if (i >= b.size() || shift > 28) return false;
-      uint8_t byte = b[i++];
-      len |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) break;
-    }
-    if (id == 13) return true;
-    if (len > b.size() - i) return false;
-    i += len;
-  }
-  return false;
-}
-
 // start + timeout_ms, clamped: a huge timeout must mean "far future", not overflow into the past.
 std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::time_point start,
                                                    uint64_t timeout_ms) {
@@ -216,28 +193,6 @@ std::chrono::steady_clock::time_point run_deadline(std::chrono::steady_clock::ti
   return start + std::chrono::milliseconds(std::min(timeout_ms, kMaxTimeoutMs));
 }
 }  // namespace
-
-FastOptions fast_options(const AotOptions& aot) {
-  FastOptions o;
-  const char* v = std::getenv("WASMCAP_VALIDATION_CACHE");
-  o.validation_records = v == nullptr || std::strcmp(v, "0") != 0;
-  o.cache_dir = aot.cache_dir;
-  return o;
-}
-
-Result<std::unique_ptr<Engine>> make_engine(const std::string& name, const AotOptions& aot) {
-  // `interp` is wasmcap's own interpreter (docs/fast-interp.md). wabt's interpreter is not a
-  // product engine: it is the tests' reference oracle (tests/support/wabt_engine).
-  if (name == "interp") return make_fast_engine(fast_options(aot));
-  if (name == "aot") return make_aot_engine(aot);
-  // auto: native speed when this machine can compile; otherwise the interpreter, which needs
-  // nothing. Both enforce the same contract, except fuel (aot refuses it: capability check).
-  if (name == "auto") {
-    return aot_available(aot) ? make_aot_engine(aot) : make_fast_engine(fast_options(aot));
-  }
-  return make_error(ErrorCode::kInvalidArgument,
-                    "unknown engine '" + name + "'; available engines: interp, aot, auto");
-}
 
 Result<std::vector<std::string>> preflight_checks(const policy::Plan& plan) {
   std::vector<std::string> done;
@@ -412,134 +367,40 @@ static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& op
 
 namespace {
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
-                         const std::vector<uint8_t>& module_bytes, RunOptions options);
-
-void notify(const RunOptions& options, const std::string& line) {
-  if (options.notice) options.notice(line);
-}
-
-// auto's interpreter: the fast engine (interp). `why` ends the notice line.
-// `fast_loaded`: the module as the fast engine already loaded it (the probe's description), if
-// it did. `module_sha256`: the bytes' sha256 as the aot probe had it ("" when there was no
-// probe), so that the validated-module record is found without hashing them again.
-Result<RunReport> run_interpreted(const std::vector<uint8_t>& bytes, RunOptions options,
-                                  const std::string& why, int background_pid,
-                                  std::shared_ptr<const Module> fast_loaded = nullptr,
-                                  const std::string& module_sha256 = {}) {
-  // With validated-module records, as --engine interp (docs/fast-interp.md).
-  std::unique_ptr<Engine> engine = make_fast_engine(fast_options(options.aot));
-  std::shared_ptr<const Module> loaded = std::move(fast_loaded);
-  const ModuleFileIdentity* file = options.module_file ? &*options.module_file : nullptr;
-  if (loaded) {
-    // Loaded (validated) once already, by the probe below.
-  } else {
-    WASMCAP_TRY_ASSIGN(loaded, fast::load_fast_known_sha256(
-                                   *engine, bytes.data(), bytes.size(), file,
-                                   module_sha256.empty() ? options.module_sha256 : module_sha256));
-  }
-  notify(options, "engine auto: interp" + why);
-  auto r = run_on(*engine, std::move(loaded), bytes, std::move(options));
-  if (r) r->background_compile_pid = background_pid;
-  return r;
-}
-
-// --engine auto (docs/aot.md, "Engine choice"): aot when the cache holds an object for the
-// module; otherwise interpret this run at once and compile in the background for the next one
-// (or compile first with wait_for_compile). The interpreter also serves runs with fuel (aot does
-// not meter), hosts without a C compiler, modules the aot engine refuses (module_unsupported,
-// e.g. SIMD, or compile_limit) and compiles or cache reads that fail on I/O (io_error).
-Result<RunReport> run_auto(const std::vector<uint8_t>& bytes, RunOptions options) {
-  if (required_capabilities(options).has(Capability::kLimitFuel)) {
-    return run_interpreted(bytes, std::move(options),
-                           " (fuel is metered only by the interpreter)", 0);
-  }
-  if (!aot_available(options.aot)) {
-    return run_interpreted(bytes, std::move(options), " (no C compiler for the aot engine)", 0);
-  }
-  if (has_tag_section(bytes)) {
-    // Exception handling runs on the interpreter only (the AOT engine refuses it:
-    // docs/fast-interp.md, "Exceptions"): no background compile that must fail.
-    return run_interpreted(bytes, std::move(options),
-                           " (exception handling runs on interp only)", 0);
-  }
-  AotOptions probe_options = options.aot;
-  probe_options.cache_only = !options.wait_for_compile;
-  // A module the aot engine has no description of yet (never seen) is validated once: on the
-  // fast engine, which keeps it for the run if this one is interpreted; the aot engine takes its
-  // description from that load (describe.h). A module the fast engine refuses is described
-  // by describe_module (WebAssembly 2.0's verdict and first error, without exceptions).
-  // The fast engine keeps validated-module records as under --engine interp; it is given the
-  // sha256 the aot probe keys its cache on (one hash, or none with a file record, per run).
-  std::unique_ptr<Engine> fast = make_fast_engine(fast_options(options.aot));
-  std::shared_ptr<const Module> fast_loaded;
-  AotDescribe describe = [&](const uint8_t* b, size_t n, const std::string& sha, bool* within) {
-    return describe_via_fast(*fast, b, n, &fast_loaded, sha, within);
-  };
-  AotLoadNotes notes;
-  auto engine = make_aot_engine_linked(probe_options, link_signatures(options), describe, &notes,
-                                       options.module_sha256);
-  auto probe = options.module_file
-                   ? engine->load_file_bytes(bytes.data(), bytes.size(), *options.module_file)
-                   : engine->load(bytes.data(), bytes.size());
-  if (probe) {
-    if (aot_module_has_object(**probe)) {
-      notify(options, options.wait_for_compile ? "engine auto: aot"
-                                               : "engine auto: aot (compiled object from the cache)");
-    }
-    return run_on(*engine, std::move(*probe), bytes, std::move(options));
-  }
-  const Error& e = probe.error();
-  if (e.code == ErrorCode::kNotFound && probe_options.cache_only) {
-    BackgroundCompile bg =
-        start_background_compile(bytes.data(), bytes.size(), options.aot, notes.module_sha256);
-    std::string why =
-        bg.pid != 0
-            ? "; no compiled object yet: compiling for aot in the background (pid " +
-                  std::to_string(bg.pid) + "), the next run uses it"
-            : "; no compiled object yet, not compiling in the background: " + bg.reason;
-    return run_interpreted(bytes, std::move(options), why, bg.pid, std::move(fast_loaded),
-                           notes.module_sha256);
-  }
-  // io_error: the cache or the compiler's files could not be written or read (a full disk, EIO,
-  // a cache directory refused as unsafe). That is this machine's state, not the module's: auto
-  // runs on the interpreter, saying why, as for a module aot refuses (#37).
-  if (e.code == ErrorCode::kModuleUnsupported || e.code == ErrorCode::kCompileLimit ||
-      e.code == ErrorCode::kIo) {
-    return run_interpreted(bytes, std::move(options), " (aot: " + e.to_string() + ")", 0,
-                           std::move(fast_loaded), notes.module_sha256);
-  }
-  return tl::unexpected(e);
-}
+                         const ModuleBytes& module, RunOptions options);
 }  // namespace
 
 // run_module(Engine&) without its records.
-static Result<RunReport> run_on_engine(Engine& engine, const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  WASMCAP_TRY(
-      check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes));
-  return run_on(engine, nullptr, module_bytes, std::move(options));
+static Result<RunReport> run_on_engine(Engine& engine, const ModuleBytes& module, RunOptions options) {
+  WASMCAP_TRY(check_load_budget(module.data(), module.size(), options.max_memory_bytes));
+  return run_on(engine, nullptr, module, std::move(options));
 }
 
-// run_module without its records: the load budget, then the engine the options name.
-static Result<RunReport> run_unrecorded(const std::vector<uint8_t>& module_bytes, RunOptions options) {
+// run_module without its records: the load budget, then the engine the options name, made for
+// this run (make_engine: the one table of engines).
+static Result<RunReport> run_unrecorded(const ModuleBytes& module, RunOptions options) {
   // The load budget, before any engine (or the AOT probe, or a background compile) sees the
   // module (wasmcap/runtime.h).
-  WASMCAP_TRY(
-      check_load_budget(module_bytes.data(), module_bytes.size(), options.max_memory_bytes));
+  WASMCAP_TRY(check_load_budget(module.data(), module.size(), options.max_memory_bytes));
   // A compile on a cold AOT cache happens on the user's behalf: the run's deadline and interrupt
   // bound it too (docs/aot.md, "Compile bounds").
   if (options.timeout_ms != 0) {
     options.aot.compile_deadline = run_deadline(std::chrono::steady_clock::now(), options.timeout_ms);
   }
   if (options.aot.interrupt == nullptr) options.aot.interrupt = options.interrupt;
-  if (options.engine == "auto") return run_auto(module_bytes, std::move(options));
-  if (options.engine == "aot") {
-    auto engine = make_aot_engine_linked(options.aot, link_signatures(options), nullptr, nullptr,
-                                         options.module_sha256);
-    return run_on(*engine, nullptr, module_bytes, std::move(options));
-  }
+  int background_pid = 0;
+  EngineConfig config;
+  config.aot = options.aot;
+  config.link_check = link_signatures(options);
+  config.metered = required_capabilities(options).has(Capability::kLimitFuel);
+  config.wait_for_compile = options.wait_for_compile;
+  config.notice = options.notice;
+  config.on_background_compile = [&background_pid](int pid) { background_pid = pid; };
   std::unique_ptr<Engine> engine;
-  WASMCAP_TRY_ASSIGN(engine, make_engine(options.engine, options.aot));
-  return run_on(*engine, nullptr, module_bytes, std::move(options));
+  WASMCAP_TRY_ASSIGN(engine, make_engine(options.engine, std::move(config)));
+  auto report = run_on(*engine, nullptr, module, std::move(options));
+  if (report) report->background_compile_pid = background_pid;
+  return report;
 }
 
 namespace {
@@ -647,10 +508,18 @@ Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_modul
 
 }  // namespace
 
+// The module's bytes as every engine of the run sees them: with their file and their verified
+// hash, when the caller has them.
+static ModuleBytes& described(ModuleBytes& module, const RunOptions& options) {
+  return module.with_file(options.module_file).with_sha256(options.module_sha256);
+}
+
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
-  auto hash = [&] { return cache::module_bytes_sha256(module_bytes.data(), module_bytes.size()); };
+  ModuleBytes module(module_bytes);
+  described(module, options);
+  auto hash = [&] { return module.sha256(); };
   return run_recorded(std::move(options), hash, [&](RunOptions o) {
-    return run_unrecorded(module_bytes, std::move(o));
+    return run_unrecorded(module, std::move(o));
   });
 }
 
@@ -668,37 +537,26 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(std::vecto
   WASMCAP_TRY(check_load_budget(bytes.data(), bytes.size(), options.max_memory_bytes));
   std::shared_ptr<PreparedModule> p(new PreparedModule());
   p->engine_name_ = options.engine;
+  p->bytes_ = std::move(bytes);
   // The verified hash when the caller has it; the AOT load's (hashed, or from the record of the
   // unchanged file); else computed when a run's record first needs it (module_sha256()).
-  p->sha256_ = options.module_sha256;
-  const ModuleFileIdentity* file = options.module_file ? &*options.module_file : nullptr;
-  if (options.engine == "aot") {
-    // Linked against the widest table a run can have (WASI and https): a run that did not
-    // request https is refused by the import check in run_on before it instantiates.
-    RunOptions widest;
-    widest.host_apis.add(Capability::kHostApiHttps);
-    AotLoadNotes notes;
-    p->engine_ = make_aot_engine_linked(options.aot, link_signatures(widest), nullptr, &notes, p->sha256_);
-    WASMCAP_TRY_ASSIGN(p->module_, file ? p->engine_->load_file_bytes(bytes.data(), bytes.size(), *file)
-                                        : p->engine_->load(bytes.data(), bytes.size()));
-    if (p->sha256_.empty()) p->sha256_ = notes.module_sha256;
-  } else {
-    p->engine_ = make_fast_engine(fast_options(options.aot));
-    WASMCAP_TRY_ASSIGN(p->module_, fast::load_fast_known_sha256(*p->engine_, bytes.data(), bytes.size(),
-                                                                  file, p->sha256_));
-  }
-  p->bytes_ = std::move(bytes);
+  p->source_ = std::make_unique<ModuleBytes>(p->bytes_);
+  p->source_->with_file(options.module_file).with_sha256(options.module_sha256);
+  EngineConfig config;
+  config.aot = options.aot;
+  // Linked against the widest table a run can have (WASI and https): a run that did not
+  // request https is refused by the import check in run_on before it instantiates.
+  RunOptions widest;
+  widest.host_apis.add(Capability::kHostApiHttps);
+  config.link_check = link_signatures(widest);
+  WASMCAP_TRY_ASSIGN(p->engine_, make_engine(options.engine, std::move(config)));
+  WASMCAP_TRY_ASSIGN(p->module_, p->engine_->load(*p->source_));
   return std::shared_ptr<const PreparedModule>(std::move(p));
 }
 
 const ModuleInfo& PreparedModule::info() const { return module_->info(); }
 
-const std::string& PreparedModule::module_sha256() const {
-  std::call_once(sha256_once_, [this] {
-    if (sha256_.empty()) sha256_ = cache::module_bytes_sha256(bytes_.data(), bytes_.size());
-  });
-  return sha256_;
-}
+const std::string& PreparedModule::module_sha256() const { return source_->sha256(); }
 
 Result<RunReport> PreparedModule::run(RunOptions options) const {
   options.engine = engine_name_;
@@ -710,26 +568,28 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
     // The same load budget as run_module's, against this run's memory limit: a run under a
     // small limit refuses a module whose load and instance cost more than its budget.
     WASMCAP_TRY(check_load_budget(bytes_.data(), bytes_.size(), o.max_memory_bytes));
-    return run_on(*engine_, module_, bytes_, std::move(o));
+    return run_on(*engine_, module_, *source_, std::move(o));
   });
 }
 
-uint64_t engine_test_hooks::link_signature_tables() {
+uint64_t runtime_test_hooks::link_signature_tables() {
   return g_signature_tables.load(std::memory_order_relaxed);
 }
 
 Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_bytes,
                              RunOptions options) {
   options.engine = std::string(engine.name());
-  auto hash = [&] { return cache::module_bytes_sha256(module_bytes.data(), module_bytes.size()); };
+  ModuleBytes module(module_bytes);
+  described(module, options);
+  auto hash = [&] { return module.sha256(); };
   return run_recorded(std::move(options), hash, [&](RunOptions o) {
-    return run_on_engine(engine, module_bytes, std::move(o));
+    return run_on_engine(engine, module, std::move(o));
   });
 }
 
 namespace {
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
-                         const std::vector<uint8_t>& module_bytes, RunOptions options) {
+                         const ModuleBytes& module_bytes, RunOptions options) {
   auto start = std::chrono::steady_clock::now();
   // One deadline for the whole run, counted from here: loading (an AOT compile on a cold cache)
   // and guest execution share it.
@@ -740,11 +600,7 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                                          host_build_capabilities()));
   std::shared_ptr<const Module> module = std::move(loaded);
   if (!module) {
-    WASMCAP_TRY_ASSIGN(
-        module, options.module_file
-                    ? engine.load_file_bytes(module_bytes.data(), module_bytes.size(),
-                                             *options.module_file)
-                    : engine.load(module_bytes.data(), module_bytes.size()));
+    WASMCAP_TRY_ASSIGN(module, engine.load(module_bytes));
   }
   // Loading counts against the deadline: a load that ended past it ends the run here rather
   // than run the module (a big module loaded 1.9 s past a 300 ms deadline and then ran).
@@ -786,7 +642,7 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
       WASMCAP_TRY_ASSIGN(r, instance->call("_initialize", {}));
       if (r.exited) {  // proc_exit during initialisation ends the run
         RunReport report;
-        report.engine = std::string(engine.name());
+        report.engine = std::string(module->engine());
         report.exit_code = r.exit_code;
         report.fuel_consumed = instance->fuel_consumed();
         return report;
@@ -795,7 +651,7 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   auto outcome = instance->call(options.entry, options.entry_args);
   RunReport report;
-  report.engine = std::string(engine.name());
+  report.engine = std::string(module->engine());
   report.fuel_consumed = instance->fuel_consumed();
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   WASMCAP_TRY(outcome);

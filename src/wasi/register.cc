@@ -1,10 +1,10 @@
 // Binds every wasi_snapshot_preview1 import to a WasiHost member. The signature each import
 // has in wasm is derived from the member's parameter types (uint32_t -> i32, uint64_t -> i64;
-// engine/host_bind.h, which the wasmcap_https ABI binds through too), so the table below cannot
+// common/host_bind.h, which the wasmcap_https ABI binds through too), so the table below cannot
 // drift from the implementations.
 #include <utility>
 
-#include "engine/host_bind.h"
+#include "common/host_bind.h"
 #include "wasi/host.h"
 
 namespace wasmcap {

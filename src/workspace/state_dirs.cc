@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "engine/cache_files.h"
 #include "platform/beneath.h"
+#include "wasmcap/engine.h"
 #include "platform/fd.h"
 #include "wasmcap/workspace.h"
 
@@ -72,15 +72,7 @@ void StateDirs::add(const std::string& path_in, const std::string& what) {
 
 StateDirs StateDirs::current(const std::string& home) {
   StateDirs s;
-  if (auto dir = cache::cache_dir_path("")) {
-    s.add(*dir, "wasmcap's cache directory (AOT objects, which runs load as native code, and "
-                "validation records)");
-  }
-  if (auto root = cache::cache_root_path()) {
-    s.add(*root, "wasmcap's part of the per-user cache (AOT objects, which runs load as native "
-                 "code, and validation records)");
-  }
-  s.add(cache::record_key_dir(), "the directory of wasmcap's validation record key");
+  for (const EngineStateDir& d : engine_state_dirs()) s.add(d.path, d.what);
   s.add(home, "WASMCAP_HOME (installed bundles, trust keys, audit log, workspaces)");
   s.add(home + "/workspaces", "the workspaces folder");
   return s;

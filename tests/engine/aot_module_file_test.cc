@@ -61,8 +61,7 @@ class AotModuleFile : public ::testing::Test {
     if (!f) return -1;
     EXPECT_TRUE(f->file.has_value());
     auto engine = make_aot_engine(options);
-    auto m = f->file ? engine->load_file_bytes(f->bytes.data(), f->bytes.size(), *f->file)
-                     : engine->load(f->bytes.data(), f->bytes.size());
+    auto m = engine->load(ModuleBytes(f->bytes).with_file(f->file));
     EXPECT_TRUE(m.has_value()) << m.error().to_string();
     if (!m) return -1;
     auto inst = engine->instantiate(*m, {}, {});
@@ -235,7 +234,7 @@ TEST_F(AotModuleFile, MismatchingMalformedOrForeignRecordsAreIgnored) {
     auto f = read_module_file(module.string());
     ASSERT_TRUE(f && f->file);
     auto engine = make_aot_engine(options);
-    auto m = engine->load_file_bytes(f->bytes.data(), f->bytes.size(), *f->file);
+    auto m = engine->load(ModuleBytes(f->bytes).with_file(f->file));
     ASSERT_FALSE(m.has_value()) << "loaded from a group-writable cache directory";
     EXPECT_EQ(m.error().code, ErrorCode::kIo);
   }

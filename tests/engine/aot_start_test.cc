@@ -19,6 +19,7 @@
 #include "engine/aot/aot_cache.h"
 #include "engine/aot/aot_link.h"
 #include "engine/test_hooks.h"
+#include "runtime/test_hooks.h"
 #include "test_support.h"
 #include "wabt_engine.h"
 #include "wasmcap/engine.h"
@@ -585,7 +586,7 @@ TEST(AotBackground, CompileTimeLimitIsScaledByTheModulesCode) {
   o.cache_dir = cache.path().string();
   o.compiler = limit_reporting_compiler(bin.path(), seen);
   o.opt_level = 0;
-  BackgroundCompile bg = start_background_compile(m.data(), m.size(), o);
+  BackgroundCompile bg = start_background_compile(ModuleBytes(m), o);
   ASSERT_GT(bg.pid, 0) << bg.reason;
   ASSERT_TRUE(wait_until([&] { return workers_done(cache.path()); }, 120000));
   EXPECT_EQ(testing::read_text(seen), expect);
@@ -594,12 +595,12 @@ TEST(AotBackground, CompileTimeLimitIsScaledByTheModulesCode) {
   EXPECT_EQ(files_starting(cache.path(), "tmp-"), std::vector<fs::path>{});
 
   fs::remove(seen);
-  EXPECT_FALSE(aot_precompile(m.data(), m.size(), o).has_value());
+  EXPECT_FALSE(aot_precompile(ModuleBytes(m), o).has_value());
   EXPECT_EQ(testing::read_text(seen), expect);
 
   fs::remove(seen);
   o.compile_timeout_ms = 7000;
-  EXPECT_FALSE(aot_precompile(m.data(), m.size(), o).has_value());
+  EXPECT_FALSE(aot_precompile(ModuleBytes(m), o).has_value());
   EXPECT_EQ(testing::read_text(seen), "9\n");
 }
 
@@ -953,9 +954,9 @@ TEST(AotColdStart, PrecompileUsesTheGivenHash) {
   const std::string sha = aot::module_sha256(bytes.data(), bytes.size());
   std::string key_given, key_hashed;
   const uint64_t h0 = engine_test_hooks::module_hashes();
-  EXPECT_FALSE(aot_precompile(bytes.data(), bytes.size(), o, &key_given, sha).has_value());
+  EXPECT_FALSE(aot_precompile(ModuleBytes(bytes).with_sha256(sha), o, &key_given).has_value());
   EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 0u);
-  EXPECT_FALSE(aot_precompile(bytes.data(), bytes.size(), o, &key_hashed).has_value());
+  EXPECT_FALSE(aot_precompile(ModuleBytes(bytes), o, &key_hashed).has_value());
   EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 1u);
   EXPECT_EQ(key_given, key_hashed);
 }
@@ -1072,20 +1073,20 @@ TEST(AotColdStart, LinkCheckTableIsBuiltOncePerProcess) {
       EXPECT_EQ(r.report.error().code, ErrorCode::kLinkError) << r.report.error().to_string();
     }
   };
-  const uint64_t t0 = engine_test_hooks::link_signature_tables();
+  const uint64_t t0 = runtime_test_hooks::link_signature_tables();
   run_once(false);
-  const uint64_t t1 = engine_test_hooks::link_signature_tables();
+  const uint64_t t1 = runtime_test_hooks::link_signature_tables();
   EXPECT_LE(t1 - t0, 1u);
   EXPECT_GE(t1, 1u);
   run_once(false);
-  EXPECT_EQ(engine_test_hooks::link_signature_tables(), t1);
+  EXPECT_EQ(runtime_test_hooks::link_signature_tables(), t1);
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) threads.emplace_back([&] { run_once(true); });
   for (auto& t : threads) t.join();
   run_once(true);
   run_once(false);
-  EXPECT_LE(engine_test_hooks::link_signature_tables(), t1 + 1);
-  EXPECT_GE(engine_test_hooks::link_signature_tables(), 2u);
+  EXPECT_LE(runtime_test_hooks::link_signature_tables(), t1 + 1);
+  EXPECT_GE(runtime_test_hooks::link_signature_tables(), 2u);
 }
 
 // --- found by the spec suite on aot ------------------------------------------------------------

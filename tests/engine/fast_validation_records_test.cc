@@ -115,8 +115,9 @@ class FastValidationRecords : public ::testing::Test {
                                              const ModuleFileIdentity* file = nullptr) {
     auto engine = make_fast_engine(options);
     uint64_t before = validations.load();
-    auto m = file != nullptr ? engine->load_file_bytes(b.data(), b.size(), *file)
-                             : engine->load(b.data(), b.size());
+    ModuleBytes bytes(b);
+    if (file != nullptr) bytes.with_file(*file);
+    auto m = engine->load(bytes);
     *validated = validations.load() != before;
     return m;
   }

@@ -16,7 +16,7 @@ class FakeEngine final : public Engine {
   CapabilitySet capabilities() const override {
     return caps_ ? *caps_ : Engine::capabilities();  // nullopt: the interface default
   }
-  Result<std::shared_ptr<const Module>> load(const uint8_t*, size_t) override {
+  Result<std::shared_ptr<const Module>> load_module(const ModuleBytes&) override {
     ++loads;
     return make_error(ErrorCode::kInternal, "fake engine: load reached");
   }

@@ -111,10 +111,11 @@ bool worker_alive(pid_t pid) {
 // The worker: never returns. Every descriptor but the slot lock is closed first, so a caller
 // reading our stdout/stderr through a pipe sees end-of-file when the run ends, not when the
 // compile does.
-// `module_sha256`: the key's module hash, computed (or known) by the caller before the fork.
-[[noreturn]] void background_worker(const uint8_t* bytes, size_t size, AotOptions options,
-                                    int slot_fd, const std::string& marker,
-                                    const std::string& module_sha256) {
+// `module` carries the key's module hash, computed (or known) by the caller before the fork.
+[[noreturn]] void background_worker(const ModuleBytes& module, AotOptions options, int slot_fd,
+                                    const std::string& marker) {
+  const uint8_t* bytes = module.data();
+  const size_t size = module.size();
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) _exit(1);
   for (int i = 0; i <= 2; ++i) {
@@ -157,7 +158,7 @@ bool worker_alive(pid_t pid) {
     }
   }
   std::string key;
-  auto r = aot_precompile(bytes, size, options, &key, module_sha256);
+  auto r = aot_precompile(module, options, &key);
   if (!r && !key.empty() && aot::failure_is_the_modules(r.error())) {
     if (auto dir = aot::open_cache_dir(options)) aot::record_failure(*dir, key, r.error());
   }
@@ -167,9 +168,7 @@ bool worker_alive(pid_t pid) {
 
 }  // namespace
 
-BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
-                                           const AotOptions& options,
-                                           const std::string& module_sha256) {
+BackgroundCompile start_background_compile(const ModuleBytes& module, const AotOptions& options) {
   BackgroundCompile out;
   auto dir = aot::open_cache_dir(options);
   if (!dir) {
@@ -182,9 +181,7 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
     return out;
   }
   // One hash of the module per run: the AOT engine's probe has it (docs/aot.md, "Cold start").
-  const std::string module_sha =
-      module_sha256.empty() ? aot::module_sha256(bytes, size) : module_sha256;
-  const std::string key = aot::cache_key_for_module_hash(module_sha, *tc);
+  const std::string key = aot::cache_key_for_module_hash(module.sha256(), *tc);
   if (std::string failed = aot::recent_failure(*dir, key); !failed.empty()) {
     out.reason = "an earlier background compile of this module failed (" + failed +
                  "); `wasmcap compile` retries in the foreground";
@@ -259,7 +256,7 @@ BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
       (void)w;
       _exit(worker > 0 ? 0 : 1);
     }
-    background_worker(bytes, size, options, slot, marker, module_sha);
+    background_worker(module, options, slot, marker);
   }
   close(pipefd[1]);
   close(slot);  // the worker holds the slot's lock through its own descriptor

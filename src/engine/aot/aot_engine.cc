@@ -219,6 +219,7 @@ class AotModule final : public Module {
   AotModule(ModuleInfo info, std::shared_ptr<LoadedObject> obj, std::optional<Error> link_error)
       : info_(std::move(info)), obj_(std::move(obj)), link_error_(std::move(link_error)) {}
   const ModuleInfo& info() const override { return info_; }
+  std::string_view engine() const override { return "aot"; }
   const wasmcap_module_desc* desc() const { return obj_ ? obj_->desc : nullptr; }
   uintptr_t code_lo() const { return obj_ ? obj_->code_lo : 0; }
   uintptr_t code_hi() const { return obj_ ? obj_->code_hi : 0; }
@@ -459,13 +460,10 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
 class AotEngine final : public Engine {
  public:
   explicit AotEngine(AotOptions options, std::shared_ptr<const HostFuncTable> link_check = nullptr,
-                     AotDescribe describe = nullptr, AotLoadNotes* notes = nullptr,
-                     std::string module_sha256 = {})
+                     AotDescribe describe = nullptr)
       : options_(std::move(options)),
         link_check_(std::move(link_check)),
-        describe_(std::move(describe)),
-        notes_(notes),
-        known_sha256_(is_sha256_hex(module_sha256) ? std::move(module_sha256) : std::string()) {}
+        describe_(std::move(describe)) {}
   std::string_view name() const override { return "aot"; }
 
   // Everything but fuel: the generated code is not metered (instruction counting would cost a
@@ -476,18 +474,9 @@ class AotEngine final : public Engine {
     return s;
   }
 
-  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
-    return load_from(bytes, size, nullptr);
-  }
-
-  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
-                                                        const ModuleFileIdentity& file) override {
-    // An identity that does not even match the bytes' length describes other bytes.
-    return load_from(bytes, size, file.size == size ? &file : nullptr);
-  }
-
-  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
-                                                  const ModuleFileIdentity* file) {
+  Result<std::shared_ptr<const Module>> load_module(const ModuleBytes& module) override {
+    const uint8_t* bytes = module.data();
+    const size_t size = module.size();
     if (wasmcap_aot_init() != 0) {
       return make_error(ErrorCode::kInternal, "cannot install the AOT engine's signal handlers");
     }
@@ -496,17 +485,10 @@ class AotEngine final : public Engine {
     // again. A cache directory that cannot be used is reported below, after validation, as
     // before; nothing here runs the compiler (the link check comes first).
     auto dir = aot::open_cache_dir(options_);
-    // The module's sha256, from the record of its unchanged file when there is one (docs/aot.md,
-    // "Cold start": the one pass over the module's bytes a cached run still made).
-    std::string module_sha = known_sha256_;  // verified by the caller (aot_link.h)
-    if (module_sha.empty() && dir && file != nullptr) {
-      module_sha = aot::recorded_module_sha256(*dir, *file);
-    }
-    if (module_sha.empty()) {
-      module_sha = aot::module_sha256(bytes, size);
-      if (dir && file != nullptr) aot::record_module_sha256(*dir, *file, module_sha);
-    }
-    if (notes_ != nullptr) notes_->module_sha256 = module_sha;
+    // The module's sha256: the caller's (verified), else from the record of its unchanged file
+    // when there is one (docs/aot.md, "Cold start": the one pass over the module's bytes a cached
+    // run still made), else hashed; kept in `module` for the rest of the run.
+    const std::string& module_sha = cache::module_sha256_for_load(dir ? &*dir : nullptr, module);
     const std::string desc_name = "module-" + module_sha;
     std::optional<ModuleInfo> info;
     if (dir) info = aot::load_module_info(*dir, desc_name);
@@ -516,7 +498,7 @@ class AotEngine final : public Engine {
       // (describe.h); under --engine auto, from the fast engine's load of the module (validated
       // once). The same pass notes whether the module is within the translator's bounds.
       bool within_bounds = false;
-      auto described = describe_ ? describe_(bytes, size, module_sha, &within_bounds)
+      auto described = describe_ ? describe_(module, &within_bounds)
                                  : describe_module(bytes, size, &within_bounds);
       // A module beyond the translator's bounds is module_unsupported (--engine auto then runs
       // it on the interpreter), before any description is stored or anything is translated.
@@ -617,14 +599,6 @@ class AotEngine final : public Engine {
   AotOptions options_;
   std::shared_ptr<const HostFuncTable> link_check_;
   AotDescribe describe_;
-  AotLoadNotes* notes_ = nullptr;
-  std::string known_sha256_;
-
-  static bool is_sha256_hex(const std::string& s) {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-  }
 };
 
 }  // namespace
@@ -640,22 +614,22 @@ std::unique_ptr<Engine> make_aot_engine(AotOptions options) {
 
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check,
-                                               AotDescribe describe, AotLoadNotes* notes,
-                                               std::string module_sha256) {
+                                               AotDescribe describe) {
   return std::make_unique<AotEngine>(std::move(options), std::move(link_check),
-                                     std::move(describe), notes, std::move(module_sha256));
+                                     std::move(describe));
 }
 
-Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
-                            std::string* key_out, const std::string& module_sha256) {
+Result<void> aot_precompile(const ModuleBytes& module, const AotOptions& options,
+                            std::string* key_out) {
+  const uint8_t* bytes = module.data();
+  const size_t size = module.size();
   // No bounds pass of its own here: translate() (below, when there is no object yet) checks the
   // bounds first, and an object exists only for a module within them.
   std::string dir;
   WASMCAP_TRY_ASSIGN(dir, aot::open_cache_dir(options));
   aot::Toolchain tc;
   WASMCAP_TRY_ASSIGN(tc, aot::make_toolchain(options, dir));
-  std::string key = aot::cache_key_for_module_hash(
-      cache::is_sha256_hex(module_sha256) ? module_sha256 : aot::module_sha256(bytes, size), tc);
+  std::string key = aot::cache_key_for_module_hash(module.sha256(), tc);
   if (key_out != nullptr) *key_out = key;
   int fd = aot::lookup(dir, key);
   if (fd < 0) WASMCAP_TRY_ASSIGN(fd, compile_into_cache(dir, key, tc, bytes, size, options));

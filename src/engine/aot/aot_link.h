@@ -20,41 +20,27 @@ namespace wasmcap {
 // `describe`: how load() validates and describes a module it has no stored description of
 // (module-SHA.desc, docs/aot.md "Cold start"); it must answer as the wabt oracle's load() does
 // (describe.h). Default (null): describe_module(). --engine auto passes one that loads the module
-// on the fast engine and keeps it for the run, so the module is validated once. It is given
-// the bytes' sha256 as load() has it (so that nothing hashes them again) and sets
+// on the fast engine and keeps it for the run, so the module is validated once. It sets
 // `*within_aot_bounds` to whether its validating pass found every bound of the AOT translator
-// held (describe.h; false when unknown: load() then checks them in a pass of its own).
-// `notes`, if given, receives what load() learnt that the caller needs next (it must outlive
-// the engine's loads).
-// `module_sha256`: the sha256 (lowercase hex) of the bytes every load() of this engine is given,
-// verified by the caller (RunOptions::module_sha256: an installed bundle's module, hashed and
-// checked against its signed manifest just before): load() keys the cache on it instead of
-// hashing the module again. Empty (or not 64 hex digits): hashed, or taken from the module
-// file's record.
-using AotDescribe = std::function<Result<ModuleInfo>(
-    const uint8_t* bytes, size_t size, const std::string& module_sha256, bool* within_aot_bounds)>;
-struct AotLoadNotes {
-  // The module's sha256 (hex) as the last load() used it for the cache: hashed, or taken from
-  // the record of its unchanged file. Empty when load() stopped before.
-  std::string module_sha256;
-};
+// held (describe.h; false when unknown: load() then checks them in a pass of its own). The
+// module's hash is in the ModuleBytes it is given (load() learnt or computed it first).
+using AotDescribe =
+    std::function<Result<ModuleInfo>(const ModuleBytes& module, bool* within_aot_bounds)>;
 std::unique_ptr<Engine> make_aot_engine_linked(AotOptions options,
                                                std::shared_ptr<const HostFuncTable> link_check,
-                                               AotDescribe describe = nullptr,
-                                               AotLoadNotes* notes = nullptr,
-                                               std::string module_sha256 = {});
+                                               AotDescribe describe = nullptr);
 
 }  // namespace wasmcap
 
 namespace wasmcap {
 
-// Translates and compiles `bytes` (already validated by the caller) into the cache `options`
+// Translates and compiles `module` (already validated by the caller) into the cache `options`
 // names, unless a verified object is there already; no dlopen. `key_out` receives the entry's
-// cache key. The background compile's worker runs this. The translator's bounds are checked by
-// translate() before anything is translated. `module_sha256`: the bytes' sha256 (hex) when the
-// caller has it (verified, as for start_background_compile); empty: hashed here.
-Result<void> aot_precompile(const uint8_t* bytes, size_t size, const AotOptions& options,
-                            std::string* key_out = nullptr, const std::string& module_sha256 = {});
+// cache key (named by module.sha256(): hashed here unless known). The background compile's
+// worker runs this. The translator's bounds are checked by translate() before anything is
+// translated.
+Result<void> aot_precompile(const ModuleBytes& module, const AotOptions& options,
+                            std::string* key_out = nullptr);
 
 // True when `module` was loaded by an aot engine and has a compiled object (false: a module
 // refused at link time, or another engine's).
@@ -79,11 +65,9 @@ inline constexpr int kMaxBackgroundCompiles = 2;
 // closed. A compile that failed because of the module (failure_is_the_modules) leaves a marker
 // (KEY.failed) that stops further background compiles of the module for a day; a foreground
 // compile (`wasmcap compile`, --wait-for-compile) retries.
-// `module_sha256`: the bytes' sha256 (hex) when the caller has it from the AOT engine's load of
-// these very bytes (AotLoadNotes); empty: hashed here.
-BackgroundCompile start_background_compile(const uint8_t* bytes, size_t size,
-                                           const AotOptions& options,
-                                           const std::string& module_sha256 = {});
+// The cache key is named by module.sha256() (known from the AOT engine's probe of these very
+// bytes, or hashed here).
+BackgroundCompile start_background_compile(const ModuleBytes& module, const AotOptions& options);
 
 }  // namespace wasmcap
 

@@ -273,6 +273,7 @@ class FastModule final : public Module {
     split_.decls.shrink_to_fit();
   }
   const ModuleInfo& info() const override { return info_; }
+  std::string_view engine() const override { return "interp"; }
   const wabt::Module& ir() const { return *ir_; }
   const std::vector<uint32_t>& canon() const { return canon_; }
   // The module uses v128: two Slots per value (simd_ops.h, docs/fast-interp.md "SIMD").
@@ -803,20 +804,11 @@ class FastEngine final : public Engine {
 #endif
   }
 
-  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
-    return load_from(bytes, size, nullptr, nullptr);
-  }
-  Result<std::shared_ptr<const Module>> load_file_bytes(const uint8_t* bytes, size_t size,
-                                                        const ModuleFileIdentity& file) override {
-    return load_from(bytes, size, &file, nullptr);
-  }
-
-  // `file`: the file the bytes were read from (its record may spare hashing them).
-  // `known_sha256`: the bytes' sha256 as the caller has it (describe.h, load_fast_known_sha256);
-  // used instead of hashing them or reading the file's record.
-  Result<std::shared_ptr<const Module>> load_from(const uint8_t* bytes, size_t size,
-                                                  const ModuleFileIdentity* file,
-                                                  const std::string* known_sha256) {
+  // The module's file (its record may spare hashing the bytes) and its hash, when known, come
+  // with it (ModuleBytes).
+  Result<std::shared_ptr<const Module>> load_module(const ModuleBytes& module) override {
+    const uint8_t* bytes = module.data();
+    const size_t size = module.size();
     // Magic, version, and the component-binary check with its how-to (as the wabt oracle).
     WASMCAP_TRY(check_module_preamble(bytes, size));
     // Validated-module records (docs/fast-interp.md): these exact bytes, validated before by
@@ -833,9 +825,7 @@ class FastEngine final : public Engine {
         !build_identity().empty()) {
       if (auto d = cache::open_cache_dir(options_.cache_dir)) {
         dir = std::move(*d);
-        module_sha = known_sha256 != nullptr && cache::is_sha256_hex(*known_sha256)
-                         ? *known_sha256
-                         : cache::module_sha256_for_load(&dir, bytes, size, file);
+        module_sha = cache::module_sha256_for_load(&dir, module);
         recorded = recorded_validation(dir, build_identity(), module_sha);
       }
     }
@@ -970,19 +960,6 @@ std::optional<bool> module_uses_exceptions(const Module& module) {
 bool module_within_aot_bounds(const Module& module) {
   auto* fm = dynamic_cast<const FastModule*>(&module);
   return fm != nullptr && fm->within_aot_bounds();
-}
-
-Result<std::shared_ptr<const Module>> load_fast_known_sha256(Engine& fast_engine,
-                                                            const uint8_t* bytes, size_t size,
-                                                            const ModuleFileIdentity* file,
-                                                            const std::string& module_sha256) {
-  auto* fe = dynamic_cast<FastEngine*>(&fast_engine);
-  if (fe == nullptr) {
-    return file != nullptr ? fast_engine.load_file_bytes(bytes, size, *file)
-                           : fast_engine.load(bytes, size);
-  }
-  if (file != nullptr && file->size != size) file = nullptr;
-  return fe->load_from(bytes, size, file, module_sha256.empty() ? nullptr : &module_sha256);
 }
 
 }  // namespace fast

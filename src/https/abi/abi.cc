@@ -19,7 +19,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/host_bind.h"
+#include "common/host_bind.h"
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
 
@@ -313,7 +313,7 @@ class AbiState {
 };
 
 // One list, many uses: registration and the names table. Each import's wasm signature comes
-// from its AbiState member's parameter types (engine/host_bind.h), as for WASI.
+// from its AbiState member's parameter types (common/host_bind.h), as for WASI.
 #define WASMCAP_HTTPS_ABI_FUNCTIONS(X) \
   X(version)                           \
   X(request)                           \

@@ -52,7 +52,7 @@ DescribeVerdicts compare_descriptions(const uint8_t* bytes, size_t size) {
   {
     auto fast = make_fast_engine();
     std::shared_ptr<const Module> loaded;
-    v.via_fast = text(describe_via_fast(*fast, bytes, size, &loaded));
+    v.via_fast = text(describe_via_fast(*fast, ModuleBytes(bytes, size), &loaded));
   }
   // The fast validator's one documented departure from wabt's interp reader (compare.h): a body
   // that goes on after the end of the function, refused by describe_module and the fast engine,

@@ -265,6 +265,7 @@ class InterpModule final : public Module {
     }
   }
   const ModuleInfo& info() const override { return info_; }
+  std::string_view engine() const override { return "wabt"; }
   const wi::ModuleDesc& desc() const { return desc_; }
   // Largest number of value-stack slots one call can allocate (params + locals).
   size_t max_frame_slots() const { return max_frame_slots_; }
@@ -843,7 +844,9 @@ class InterpEngine final : public Engine {
   // API is declared separately by host_build_capabilities()).
   CapabilitySet capabilities() const override { return CapabilitySet::all(); }
 
-  Result<std::shared_ptr<const Module>> load(const uint8_t* bytes, size_t size) override {
+  Result<std::shared_ptr<const Module>> load_module(const ModuleBytes& module) override {
+    const uint8_t* bytes = module.data();
+    const size_t size = module.size();
     if (auto r = check_module_preamble(bytes, size); !r) return tl::unexpected(r.error());
     wabt::Errors errors;
     wabt::ReadBinaryOptions options(all_features(), /*log_stream=*/nullptr,
