@@ -1,377 +1,20 @@
-// Lexer + recursive-descent parser for the shell subset (docs/shell.md "Grammar").
+// Recursive-descent parser for the shell grammar (docs/shell.md "Grammar") over the lexer's
+// tokens (lex.h).
 //
 // Hand-written: no maintained C++ library parses POSIX sh (the shells themselves are C programs
-// whose parsers are welded to their executors), and the subset is small. Everything outside it
-// is refused here with the construct's name, so nothing is ever silently misparsed.
+// whose parsers are welded to their executors). Everything outside the grammar is refused here
+// with the construct's name, so nothing is ever silently misparsed. Every recursion goes
+// through a Nest (lex.h): a hostile script cannot nest deeper than kMaxNestingDepth.
 #include "shell/parse.h"
 
-#include <cctype>
-
 #include "shell/budget.h"
+#include "shell/lex.h"
 
 namespace wasmcap::shell {
 
+namespace detail {
+
 namespace {
-
-// What the AST being built costs, charged to the session's budget (if any) in chunks. Each node
-// is charged twice its size and each text byte twice, for the growth of the vectors and strings
-// holding them. Charge throws LimitHit past the budget (parse() turns that into an error).
-class Account {
- public:
-  explicit Account(Budget* b) : b_(b) {}
-  void take(size_t n) {
-    if (b_ == nullptr) return;
-    pending_ += 2 * n;
-    if (pending_ >= kChunk) flush();
-  }
-  void flush() {
-    if (b_ == nullptr || pending_ == 0) return;
-    b_->charge(pending_);
-    charged_ += pending_;
-    pending_ = 0;
-  }
-  uint64_t charged() const { return charged_; }
-  void release_all() {
-    if (b_ != nullptr) b_->release(charged_);
-    charged_ = 0;
-    pending_ = 0;
-  }
-
- private:
-  static constexpr size_t kChunk = 4096;  // one budget check per 4 KiB of AST, not per byte
-  Budget* b_;
-  uint64_t charged_ = 0;
-  size_t pending_ = 0;
-};
-
-// Parses the script inside "$(": from `pos` (just after the parenthesis) to its matching ")".
-// On success `pos` and `line` are just past the ")". Defined after Parser.
-Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
-                                  bool* incomplete, Account* acct);
-
-struct Token {
-  enum class Kind { kWord, kOp, kNewline, kEnd };
-  Kind kind = Kind::kEnd;
-  std::string op;  // kOp: "|", "&&", "||", ";", ">", ">>", "<", ">&", ")" (closes "$(")
-  int fd = -1;     // kOp redirections: explicit fd prefix, -1 if none
-  std::string dup_target;  // kOp ">&": the target fd digits
-  Word word;
-  int line = 1;
-};
-
-bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_meta(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '|' || c == '&' || c == ';' || c == '<' ||
-         c == '>' || c == '(' || c == ')';
-}
-
-class Lexer {
- public:
-  Lexer(const std::string& s, size_t pos, int line, int depth, bool* incomplete, Account* acct)
-      : s_(s), pos_(pos), line_(line), depth_(depth), incomplete_(incomplete), acct_(acct) {}
-  Account& account() const { return *acct_; }
-  size_t pos() const { return pos_; }
-  int line() const { return line_; }
-  int depth() const { return depth_; }
-  void mark_incomplete() {
-    if (incomplete_ != nullptr) *incomplete_ = true;
-  }
-
-  Result<Token> next() {
-    for (;;) {
-      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
-      if (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
-        pos_ += 2;
-        ++line_;
-        if (pos_ == s_.size()) mark_incomplete();  // "a \<newline>" at the end: more to come
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == '#') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      }
-      break;
-    }
-    Token t;
-    t.line = line_;
-    if (pos_ >= s_.size()) return t;
-    char c = s_[pos_];
-    if (c == '\n') {
-      ++pos_;
-      ++line_;
-      t.kind = Token::Kind::kNewline;
-      return t;
-    }
-    // An fd number directly before a redirection operator: "2>", "2>&1".
-    if (std::isdigit(static_cast<unsigned char>(c)) && pos_ + 1 < s_.size() &&
-        (s_[pos_ + 1] == '>' || s_[pos_ + 1] == '<')) {
-      t.fd = c - '0';
-      ++pos_;
-      return redirect(t);
-    }
-    if (c == '>' || c == '<') return redirect(t);
-    if (c == '|') {
-      t.kind = Token::Kind::kOp;
-      if (peek(1) == '|') {
-        t.op = "||";
-        pos_ += 2;
-      } else if (peek(1) == '&') {
-        return fail("'|&' (pipe of stderr) is not supported; use 2>&1 |");
-      } else {
-        t.op = "|";
-        ++pos_;
-      }
-      return t;
-    }
-    if (c == '&') {
-      if (peek(1) == '&') {
-        t.kind = Token::Kind::kOp;
-        t.op = "&&";
-        pos_ += 2;
-        return t;
-      }
-      if (peek(1) == '>') return fail("'&>' redirection is not supported; use > FILE 2>&1");
-      return fail("background jobs ('&') are not supported");
-    }
-    if (c == ';') {
-      if (peek(1) == ';') return fail("';;' (case) is not supported");
-      t.kind = Token::Kind::kOp;
-      t.op = ";";
-      ++pos_;
-      return t;
-    }
-    if (c == ')' && depth_ > 0) {  // closes the innermost "$("
-      t.kind = Token::Kind::kOp;
-      t.op = ")";
-      ++pos_;
-      return t;
-    }
-    if (c == '(' || c == ')') return fail("subshells and functions ('( )') are not supported");
-    t.kind = Token::Kind::kWord;
-    WASMCAP_TRY_ASSIGN(t.word, word());
-    return t;
-  }
-
- private:
-  char peek(size_t k) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
-
-  tl::unexpected<Error> fail(const std::string& what) const {
-    return make_error(ErrorCode::kInvalidArgument, "line " + std::to_string(line_) + ": " + what);
-  }
-
-  Result<Token> redirect(Token t) {
-    t.kind = Token::Kind::kOp;
-    char c = s_[pos_];
-    if (c == '<') {
-      if (peek(1) == '<') return fail("here-documents ('<<') are not supported");
-      if (peek(1) == '>') return fail("'<>' redirection is not supported");
-      if (peek(1) == '&') return fail("'<&' redirection is not supported");
-      t.op = "<";
-      ++pos_;
-      return t;
-    }
-    if (peek(1) == '>') {
-      t.op = ">>";
-      pos_ += 2;
-      return t;
-    }
-    if (peek(1) == '|') return fail("'>|' redirection is not supported; use >");
-    if (peek(1) == '&') {
-      pos_ += 2;
-      std::string digits;
-      while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
-        digits.push_back(s_[pos_++]);
-      }
-      if (digits.empty()) {
-        return fail(peek(0) == '-' ? "closing descriptors ('>&-') is not supported"
-                                   : "'>&' needs a descriptor number (2>&1)");
-      }
-      if (pos_ < s_.size() && !is_meta(s_[pos_])) return fail("'>&' needs a descriptor number");
-      t.op = ">&";
-      t.dup_target = digits;
-      return t;
-    }
-    t.op.assign(1, '>');  // (not `= ">"`: GCC 12 -O3 reports a bogus -Wrestrict there)
-    ++pos_;
-    return t;
-  }
-
-  void lit(Word& w, char c, bool quoted) {
-    if (!w.parts.empty() && w.parts.back().kind == WordPart::Kind::kLiteral &&
-        w.parts.back().quoted == quoted) {
-      acct_->take(1);
-      w.parts.back().text.push_back(c);
-    } else {
-      acct_->take(sizeof(WordPart) + 1);
-      w.parts.push_back({WordPart::Kind::kLiteral, std::string(1, c), quoted});
-    }
-  }
-
-  // After '$': a variable, or an error naming the unsupported expansion, or a literal '$'.
-  // Backslash-newline is removed wherever it appears outside single quotes, also between '$'
-  // and what it expands ("$\<newline>x" is $x, as in sh).
-  void skip_continuations() {
-    while (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
-      pos_ += 2;
-      ++line_;
-      if (pos_ == s_.size()) mark_incomplete();
-    }
-  }
-
-  Result<void> dollar(Word& w, bool quoted) {
-    ++pos_;  // '$'
-    skip_continuations();
-    char c = peek(0);
-    if (c == '(') {
-      if (peek(1) == '(') return fail("arithmetic expansion ('$((...))') is not supported");
-      if (depth_ + 1 > kMaxSubstitutionDepth) {
-        return fail("command substitution nested deeper than " +
-                    std::to_string(kMaxSubstitutionDepth) + " levels is not supported");
-      }
-      size_t start = pos_ + 1;
-      size_t end = start;
-      int line = line_;
-      Script sub;
-      WASMCAP_TRY_ASSIGN(sub, parse_substitution(s_, end, line, depth_ + 1, incomplete_, acct_));
-      acct_->take(sizeof(WordPart) + sizeof(Script) + 64 + (end - start));
-      WordPart part;
-      part.kind = WordPart::Kind::kSubst;
-      part.text = s_.substr(start, end - 1 - start);
-      part.quoted = quoted;
-      part.script = std::make_shared<const Script>(std::move(sub));
-      w.parts.push_back(std::move(part));
-      pos_ = end;
-      line_ = line;
-      return {};
-    }
-    if (c == '?') {
-      ++pos_;
-      acct_->take(sizeof(WordPart));
-      w.parts.push_back({WordPart::Kind::kVar, "?", quoted});
-      return {};
-    }
-    if (c == '{') {
-      size_t p = pos_ + 1;
-      std::string name;
-      while (p < s_.size() && is_name_char(s_[p])) name.push_back(s_[p++]);
-      if (name == "?" || (p < s_.size() && s_[p] == '?' && name.empty())) {
-        name = "?";
-        ++p;
-      }
-      if (name.empty() || !(is_name_start(name[0]) || name == "?") || p >= s_.size() ||
-          s_[p] != '}') {
-        return fail("parameter expansion beyond ${NAME} ('${...}') is not supported");
-      }
-      pos_ = p + 1;
-      acct_->take(sizeof(WordPart) + name.size());
-      w.parts.push_back({WordPart::Kind::kVar, name, quoted});
-      return {};
-    }
-    if (is_name_start(c)) {
-      std::string name;
-      for (;;) {
-        skip_continuations();
-        if (pos_ >= s_.size() || !is_name_char(s_[pos_])) break;
-        name.push_back(s_[pos_++]);
-      }
-      acct_->take(sizeof(WordPart) + name.size());
-      w.parts.push_back({WordPart::Kind::kVar, name, quoted});
-      return {};
-    }
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '@' || c == '*' || c == '#' ||
-        c == '$' || c == '!' || c == '-') {
-      return fail(std::string("special parameter '$") + c + "' is not supported");
-    }
-    lit(w, '$', quoted);  // a lone '$' is literal, as in sh
-    return {};
-  }
-
-  Result<Word> word() {
-    Word w;
-    while (pos_ < s_.size() && !is_meta(s_[pos_])) {
-      char c = s_[pos_];
-      if (c == '\'') {
-        size_t end = s_.find('\'', pos_ + 1);
-        if (end == std::string::npos) {
-          mark_incomplete();
-          return fail("unterminated single quote");
-        }
-        acct_->take(sizeof(WordPart) + (end - pos_));
-        w.parts.push_back({WordPart::Kind::kLiteral, s_.substr(pos_ + 1, end - pos_ - 1), true});
-        for (size_t k = pos_; k < end; ++k) line_ += s_[k] == '\n';
-        pos_ = end + 1;
-      } else if (c == '"') {
-        ++pos_;
-        bool closed = false;
-        // An empty "" still makes a (quoted, empty) part, so the word exists.
-        acct_->take(sizeof(WordPart));
-        w.parts.push_back({WordPart::Kind::kLiteral, "", true});
-        while (pos_ < s_.size()) {
-          char d = s_[pos_];
-          if (d == '"') {
-            ++pos_;
-            closed = true;
-            break;
-          }
-          if (d == '`') return fail(kBackticks);
-          if (d == '$') {
-            WASMCAP_TRY(dollar(w, true));
-            continue;
-          }
-          if (d == '\\' && pos_ + 1 < s_.size()) {
-            char e = s_[pos_ + 1];
-            if (e == '\n') {
-              pos_ += 2;
-              ++line_;
-              continue;
-            }
-            if (e == '$' || e == '`' || e == '"' || e == '\\') {
-              lit(w, e, true);
-              pos_ += 2;
-              continue;
-            }
-          }
-          if (d == '\n') ++line_;
-          lit(w, d, true);
-          ++pos_;
-        }
-        if (!closed) {
-          mark_incomplete();
-          return fail("unterminated double quote");
-        }
-      } else if (c == '\\') {
-        if (pos_ + 1 >= s_.size()) {
-          ++pos_;
-          lit(w, '\\', true);
-        } else if (s_[pos_ + 1] == '\n') {
-          pos_ += 2;
-          ++line_;
-        } else {
-          lit(w, s_[pos_ + 1], true);
-          pos_ += 2;
-        }
-      } else if (c == '$') {
-        WASMCAP_TRY(dollar(w, false));
-      } else if (c == '`') {
-        return fail(kBackticks);
-      } else {
-        lit(w, c, false);
-        ++pos_;
-      }
-    }
-    return w;
-  }
-
-  static constexpr const char* kBackticks =
-      "command substitution with backticks ('`...`') is not supported; use $(...)";
-
-  const std::string& s_;
-  size_t pos_ = 0;
-  int line_ = 1;
-  int depth_ = 0;  // how many "$(" enclose this lexer's text
-  bool* incomplete_ = nullptr;
-  Account* acct_ = nullptr;
-};
 
 // The word's text if it is one unquoted literal, else "".
 std::string plain(const Word& w) {
@@ -381,70 +24,139 @@ std::string plain(const Word& w) {
   return "";
 }
 
-bool is_reserved(const std::string& s) {
-  static const char* kWords[] = {"if",   "then", "else",  "elif",     "fi",     "for", "while",
-                                 "until", "do",  "done",  "case",     "esac",   "in",  "function",
-                                 "select", "{",  "}",     "!",        "[[",     "]]", "time",
-                                 "coproc"};
-  for (const char* k : kWords) {
-    if (s == k) return true;
+bool valid_name(const std::string& s) {
+  if (s.empty() || !is_name_start(s[0])) return false;
+  for (char c : s) {
+    if (!is_name_char(c)) return false;
   }
-  return false;
+  return true;
 }
+
+// Words that end a list: the parser stops there and the enclosing construct takes them.
+bool is_terminator(const std::string& w) {
+  return w == "then" || w == "else" || w == "elif" || w == "fi" || w == "do" || w == "done" ||
+         w == "esac" || w == "}";
+}
+
+constexpr const char* kNestingError =
+    "nesting deeper than 200 levels (compound commands, groups, subshells, substitutions, "
+    "${...}) is not supported";
 
 class Parser {
  public:
-  Parser(const std::string& text, size_t pos, int line, int depth, bool* incomplete,
-         Account* acct)
-      : lex_(text, pos, line, depth, incomplete, acct) {}
+  // `closing`: the text is a $(...) whose ')' ends the script.
+  Parser(const std::string& text, size_t pos, int line, int subst_depth, ParseCtx* pc,
+         bool closing)
+      : lex_(text, pos, line, subst_depth, pc), closing_(closing) {}
 
   const Lexer& lexer() const { return lex_; }
 
-  // The whole text (depth 0), or up to and including the ")" that closes "$(" (depth > 0).
   Result<Script> script() {
     Script sc;
     WASMCAP_TRY(advance());
-    for (;;) {
-      while (tok_.kind == Token::Kind::kNewline || (tok_.kind == Token::Kind::kOp && tok_.op == ";")) {
-        if (tok_.kind == Token::Kind::kOp && !allow_semi_) return fail("';' with no command before it");
-        WASMCAP_TRY(advance());
+    WASMCAP_TRY_ASSIGN(sc.items, list());
+    if (closing_) {
+      if (!is_op(")")) {
+        if (tok_.kind == Token::Kind::kEnd) {
+          lex_.mark_incomplete();
+          return fail("unterminated command substitution ('$(' without ')')");
+        }
+        return unexpected();
       }
-      if (tok_.kind == Token::Kind::kEnd || closes()) break;
-      AndOr ao;
-      WASMCAP_TRY_ASSIGN(ao, and_or());
-      lex_.account().take(sizeof(AndOr));
-      sc.items.push_back(std::move(ao));
-      allow_semi_ = true;
-      if (tok_.kind == Token::Kind::kOp && tok_.op == ";") {
-        WASMCAP_TRY(advance());
-        allow_semi_ = false;
-        continue;
-      }
-      if (tok_.kind == Token::Kind::kNewline) {
-        allow_semi_ = false;
-        continue;
-      }
-      if (tok_.kind == Token::Kind::kEnd || closes()) break;
-      return fail("unexpected '" + tok_.op + "'");
+      return sc;
     }
-    if (lex_.depth() > 0 && !closes()) {
-      lex_.mark_incomplete();
-      return fail("unterminated command substitution ('$(' without ')')");
-    }
+    if (tok_.kind != Token::Kind::kEnd) return unexpected();
     return sc;
   }
 
  private:
-  bool closes() const { return tok_.kind == Token::Kind::kOp && tok_.op == ")"; }
+  bool is_op(const char* op) const { return tok_.kind == Token::Kind::kOp && tok_.op == op; }
+  bool is_word(const char* w) const { return tok_.kind == Token::Kind::kWord && plain(tok_.word) == w; }
 
   Result<void> advance() {
     WASMCAP_TRY_ASSIGN(tok_, lex_.next());
+    return {};
+  }
+  Result<void> skip_newlines() {
+    while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
     return {};
   }
 
   tl::unexpected<Error> fail(const std::string& what) const {
     return make_error(ErrorCode::kInvalidArgument,
                       "line " + std::to_string(tok_.line) + ": " + what);
+  }
+  // A token where none fits. At the end of the text more input could fix it (an open
+  // construct), so the interactive shell asks for more.
+  tl::unexpected<Error> unexpected() const {
+    if (tok_.kind == Token::Kind::kEnd) {
+      lex_.mark_incomplete();
+      return fail("unexpected end of the script (an open construct is missing its end)");
+    }
+    if (tok_.kind == Token::Kind::kNewline) return fail("syntax error: unexpected newline");
+    if (tok_.kind == Token::Kind::kWord) {
+      std::string w = plain(tok_.word);
+      return fail("syntax error near '" + w + "'" +
+                  (is_terminator(w) ? " (a reserved word out of place)" : ""));
+    }
+    if (tok_.op == ";;" || tok_.op == ";&" || tok_.op == ";;&") {
+      return fail("'" + tok_.op + "' outside a case");
+    }
+    if (tok_.op == ";" || tok_.op == "&") {
+      return fail("'" + tok_.op + "' with no command before it");
+    }
+    return fail("syntax error near unexpected '" + tok_.op + "'");
+  }
+
+  // Does the current token end the list being parsed?
+  bool at_list_end() const {
+    if (tok_.kind == Token::Kind::kEnd) return true;
+    if (tok_.kind == Token::Kind::kOp) {
+      return tok_.op == ")" || tok_.op == ";;" || tok_.op == ";&" || tok_.op == ";;&";
+    }
+    return tok_.kind == Token::Kind::kWord && is_terminator(plain(tok_.word));
+  }
+
+  // A sequence of and-or lists separated by ; & or newlines, up to a terminator (see
+  // at_list_end); leading newlines are skipped.
+  Result<std::vector<AndOr>> list() {
+    std::vector<AndOr> items;
+    for (;;) {
+      WASMCAP_TRY(skip_newlines());
+      if (at_list_end()) return items;
+      AndOr ao;
+      WASMCAP_TRY_ASSIGN(ao, and_or());
+      lex_.account().take(sizeof(AndOr));
+      if (is_op(";") || is_op("&")) {
+        ao.background = tok_.op == "&";
+        items.push_back(std::move(ao));
+        WASMCAP_TRY(advance());
+        continue;
+      }
+      items.push_back(std::move(ao));
+      if (tok_.kind == Token::Kind::kNewline) continue;
+      if (at_list_end()) return items;
+      return unexpected();
+    }
+  }
+
+  // A list that must hold at least one command (bodies of if, loops, groups).
+  Result<std::vector<AndOr>> body(const char* construct) {
+    std::vector<AndOr> items;
+    WASMCAP_TRY_ASSIGN(items, list());
+    if (items.empty()) {
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      return fail(std::string("empty ") + construct + " (a command is missing)");
+    }
+    return items;
+  }
+
+  Result<void> expect_word(const char* w, const char* construct) {
+    if (!is_word(w)) {
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      return fail(std::string("'") + w + "' expected in " + construct);
+    }
+    return advance();
   }
 
   Result<AndOr> and_or() {
@@ -454,10 +166,10 @@ class Parser {
       WASMCAP_TRY_ASSIGN(p, pipeline());
       lex_.account().take(sizeof(Pipeline) + 1);
       ao.pipelines.push_back(std::move(p));
-      if (tok_.kind == Token::Kind::kOp && (tok_.op == "&&" || tok_.op == "||")) {
+      if (is_op("&&") || is_op("||")) {
         ao.and_ops.push_back(tok_.op == "&&");
         WASMCAP_TRY(advance());
-        while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
+        WASMCAP_TRY(skip_newlines());
         continue;
       }
       return ao;
@@ -466,14 +178,18 @@ class Parser {
 
   Result<Pipeline> pipeline() {
     Pipeline p;
+    while (is_word("!")) {  // `! ! cmd` negates twice, as in bash
+      p.negate = !p.negate;
+      WASMCAP_TRY(advance());
+    }
     for (;;) {
       Command c;
       WASMCAP_TRY_ASSIGN(c, command());
       lex_.account().take(sizeof(Command));
       p.commands.push_back(std::move(c));
-      if (tok_.kind == Token::Kind::kOp && tok_.op == "|") {
+      if (is_op("|")) {
         WASMCAP_TRY(advance());
-        while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
+        WASMCAP_TRY(skip_newlines());
         continue;
       }
       return p;
@@ -481,90 +197,402 @@ class Parser {
   }
 
   Result<Command> command() {
+    Nest nest(lex_.ctx());
+    if (!nest.ok()) return fail(kNestingError);
     Command c;
-    for (;;) {
-      if (tok_.kind == Token::Kind::kWord) {
-        std::string p = plain(tok_.word);
-        if (c.words.empty() && is_reserved(p)) {
-          return fail("'" + p + "' is not supported (no compound commands: if/for/while/case, "
-                      "brace groups, '!', '[[' or functions)");
-        }
-        if (c.words.empty() && !tok_.word.parts.empty() &&
-            tok_.word.parts[0].kind == WordPart::Kind::kLiteral && !tok_.word.parts[0].quoted) {
-          const std::string& t = tok_.word.parts[0].text;
-          size_t eq = t.find('=');
-          bool name = eq != std::string::npos && eq > 0 && is_name_start(t[0]);
-          for (size_t k = 0; name && k < eq; ++k) name = is_name_char(t[k]);
-          if (name) {
-            lex_.account().take(sizeof(std::pair<std::string, Word>) + t.size());
-            for (const auto& part : tok_.word.parts) {  // the copy of the word below
-              lex_.account().take(sizeof(WordPart) + part.text.size());
-            }
-            Word value = tok_.word;
-            value.parts[0].text = t.substr(eq + 1);
-            c.assigns.emplace_back(t.substr(0, eq), std::move(value));
-            WASMCAP_TRY(advance());
-            continue;
-          }
-        }
-        lex_.account().take(sizeof(Word));
-        c.words.push_back(std::move(tok_.word));
-        WASMCAP_TRY(advance());
-        continue;
+    c.line = tok_.line;
+    if (tok_.kind == Token::Kind::kWord) {
+      std::string w = plain(tok_.word);
+      if (w == "if") return compound(std::move(c), &Parser::if_clause);
+      if (w == "while" || w == "until") return compound(std::move(c), &Parser::while_clause);
+      if (w == "for") return compound(std::move(c), &Parser::for_clause);
+      if (w == "case") return compound(std::move(c), &Parser::case_clause);
+      if (w == "{") return compound(std::move(c), &Parser::group);
+      if (w == "function") return function_keyword(std::move(c));
+      if (w == "[[") return fail("'[[ ... ]]' conditional commands are not supported yet");
+      if (w == "select" || w == "coproc" || w == "time") {
+        return fail("'" + w + "' is not supported");
       }
-      if (tok_.kind == Token::Kind::kOp &&
-          (tok_.op == ">" || tok_.op == ">>" || tok_.op == "<" || tok_.op == ">&")) {
-        lex_.account().take(sizeof(Redirect));
-        Redirect r;
-        r.fd = tok_.fd >= 0 ? tok_.fd : (tok_.op == "<" ? 0 : 1);
-        if (r.fd > 2) return fail("redirection of descriptor " + std::to_string(r.fd) +
-                                  " is not supported (0, 1, 2 only)");
-        if (tok_.op == ">&") {
-          r.op = Redirect::Op::kDup;
-          if (tok_.dup_target.size() != 1 || tok_.dup_target[0] > '2') {
-            return fail("'>&" + tok_.dup_target + "': only descriptors 1 and 2 can be duplicated");
-          }
-          r.dup_to = tok_.dup_target[0] - '0';
-          if (r.dup_to == 0 || r.fd == 0) return fail("'>&' between 1 and 2 only");
-          c.redirects.push_back(std::move(r));
-          WASMCAP_TRY(advance());
-          continue;
-        }
-        r.op = tok_.op == ">" ? Redirect::Op::kOut
-               : tok_.op == ">>" ? Redirect::Op::kAppend
-                                 : Redirect::Op::kIn;
-        std::string op = tok_.op;
-        WASMCAP_TRY(advance());
-        if (tok_.kind != Token::Kind::kWord) return fail("'" + op + "' needs a file name");
-        r.target = std::move(tok_.word);
-        c.redirects.push_back(std::move(r));
+      if (w == "then" || w == "else" || w == "elif" || w == "fi" || w == "do" ||
+          w == "done" || w == "esac" || w == "}" || w == "in" || w == "]]") {
+        return fail("syntax error near '" + w + "' (a reserved word out of place)");
+      }
+    }
+    if (is_op("(")) {
+      if (lex_.char_at(tok_.end) == '(') return compound(std::move(c), &Parser::arith_command);
+      return compound(std::move(c), &Parser::subshell);
+    }
+    return simple(std::move(c));
+  }
+
+  // A compound command, then its redirections.
+  Result<Command> compound(Command c, Result<void> (Parser::*clause)(Command&)) {
+    WASMCAP_TRY((this->*clause)(c));
+    WASMCAP_TRY(redirects(c));
+    if (tok_.kind == Token::Kind::kWord && !at_list_end()) {
+      return fail("syntax error near '" + plain(tok_.word) + "' (after a compound command)");
+    }
+    return c;
+  }
+
+  Result<void> redirects(Command& c) {
+    while (tok_.kind == Token::Kind::kOp && is_redirect_op(tok_.op)) WASMCAP_TRY(redirect(c));
+    return {};
+  }
+
+  static bool is_redirect_op(const std::string& op) {
+    return op == ">" || op == ">>" || op == "<" || op == ">|" || op == "<>" || op == "<<" ||
+           op == "<<-" || op == "<<<" || op == ">&" || op == "<&" || op == "&>" || op == "&>>";
+  }
+
+  Result<void> if_clause(Command& c) {
+    c.kind = Command::Kind::kIf;
+    WASMCAP_TRY(advance());  // if
+    for (;;) {
+      std::vector<AndOr> cond, then;
+      WASMCAP_TRY_ASSIGN(cond, body("'if' condition"));
+      WASMCAP_TRY(expect_word("then", "'if'"));
+      WASMCAP_TRY_ASSIGN(then, body("'then' branch"));
+      c.conds.push_back(std::move(cond));
+      c.bodies.push_back(std::move(then));
+      if (is_word("elif")) {
         WASMCAP_TRY(advance());
         continue;
       }
       break;
     }
+    if (is_word("else")) {
+      WASMCAP_TRY(advance());
+      WASMCAP_TRY_ASSIGN(c.body, body("'else' branch"));
+      c.has_else = true;
+    }
+    return expect_word("fi", "'if'");
+  }
+
+  Result<void> do_group(Command& c) {
+    WASMCAP_TRY(expect_word("do", "a loop"));
+    WASMCAP_TRY_ASSIGN(c.body, body("loop body"));
+    return expect_word("done", "a loop");
+  }
+
+  Result<void> while_clause(Command& c) {
+    c.kind = is_word("while") ? Command::Kind::kWhile : Command::Kind::kUntil;
+    WASMCAP_TRY(advance());
+    std::vector<AndOr> cond;
+    WASMCAP_TRY_ASSIGN(cond, body("loop condition"));
+    c.conds.push_back(std::move(cond));
+    return do_group(c);
+  }
+
+  Result<void> for_clause(Command& c) {
+    c.kind = Command::Kind::kFor;
+    WASMCAP_TRY(advance());  // for
+    if (is_op("(")) return arith_for(c);
+    if (tok_.kind != Token::Kind::kWord || !valid_name(plain(tok_.word))) {
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      return fail("'for' needs a variable name");
+    }
+    c.name = plain(tok_.word);
+    WASMCAP_TRY(advance());
+    WASMCAP_TRY(skip_newlines());
+    if (is_word("in")) {
+      c.for_in = true;
+      WASMCAP_TRY(advance());
+      while (tok_.kind == Token::Kind::kWord) {
+        lex_.account().take(sizeof(Word));
+        c.words.push_back(std::move(tok_.word));
+        WASMCAP_TRY(advance());
+      }
+      if (!is_op(";") && tok_.kind != Token::Kind::kNewline) {
+        if (tok_.kind == Token::Kind::kEnd) return unexpected();
+        return fail("'for ... in' list must end with ';' or a newline");
+      }
+      WASMCAP_TRY(advance());
+    } else if (is_op(";")) {
+      WASMCAP_TRY(advance());
+    }
+    WASMCAP_TRY(skip_newlines());
+    return do_group(c);
+  }
+
+  Result<void> case_clause(Command& c) {
+    c.kind = Command::Kind::kCase;
+    WASMCAP_TRY(advance());  // case
+    if (tok_.kind != Token::Kind::kWord) {
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      return fail("'case' needs a word");
+    }
+    c.words.push_back(std::move(tok_.word));
+    WASMCAP_TRY(advance());
+    WASMCAP_TRY(skip_newlines());
+    WASMCAP_TRY(expect_word("in", "'case'"));
+    for (;;) {
+      WASMCAP_TRY(skip_newlines());
+      if (is_word("esac")) break;
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      CaseItem item;
+      if (is_op("(")) WASMCAP_TRY(advance());
+      for (;;) {
+        if (tok_.kind != Token::Kind::kWord) {
+          if (tok_.kind == Token::Kind::kEnd) return unexpected();
+          return fail("a 'case' pattern is missing");
+        }
+        lex_.account().take(sizeof(Word));
+        item.patterns.push_back(std::move(tok_.word));
+        WASMCAP_TRY(advance());
+        if (is_op("|")) {
+          WASMCAP_TRY(advance());
+          continue;
+        }
+        break;
+      }
+      if (!is_op(")")) {
+        if (tok_.kind == Token::Kind::kEnd) return unexpected();
+        return fail("')' expected after a 'case' pattern");
+      }
+      WASMCAP_TRY(advance());
+      WASMCAP_TRY_ASSIGN(item.body, list());
+      lex_.account().take(sizeof(CaseItem));
+      if (is_op(";;") || is_op(";&") || is_op(";;&")) {
+        item.end = tok_.op == ";;"   ? CaseItem::End::kBreak
+                   : tok_.op == ";&" ? CaseItem::End::kFallThrough
+                                     : CaseItem::End::kTestNext;
+        c.items.push_back(std::move(item));
+        WASMCAP_TRY(advance());
+        continue;
+      }
+      c.items.push_back(std::move(item));
+      if (is_word("esac")) break;
+      return unexpected();
+    }
+    return advance();  // esac
+  }
+
+  // (( expr )): the lexer reads the expression from just past "((".
+  Result<void> arith_command(Command& c) {
+    c.kind = Command::Kind::kArith;
+    lex_.skip_to(tok_.end + 1);
+    Word expr;
+    WASMCAP_TRY(lex_.arith_expr(expr, false));
+    lex_.account().take(sizeof(Word));
+    c.words.push_back(std::move(expr));
+    return advance();
+  }
+
+  // for (( init; cond; step )) [;] do body done
+  Result<void> arith_for(Command& c) {
+    c.kind = Command::Kind::kArithFor;
+    if (lex_.char_at(tok_.end) != '(') return fail("'for (' needs '((' (for ((init; cond; step)))");
+    lex_.skip_to(tok_.end + 1);
+    for (int k = 0; k < 3; ++k) {
+      Word expr;
+      char end = 0;
+      WASMCAP_TRY_ASSIGN(end, lex_.arith_expr(expr, k < 2));
+      if ((k < 2) != (end == ';')) return fail("'for ((...))' needs three expressions");
+      lex_.account().take(sizeof(Word));
+      c.words.push_back(std::move(expr));
+    }
+    WASMCAP_TRY(advance());
+    if (is_op(";")) WASMCAP_TRY(advance());
+    WASMCAP_TRY(skip_newlines());
+    if (is_word("{")) {  // bash also takes a { } body
+      Command g;
+      WASMCAP_TRY(group(g));
+      c.body.push_back(AndOr{{Pipeline{{std::move(g)}, false}}, {}, false});
+      return {};
+    }
+    return do_group(c);
+  }
+
+  Result<void> group(Command& c) {
+    c.kind = Command::Kind::kGroup;
+    WASMCAP_TRY(advance());  // {
+    WASMCAP_TRY_ASSIGN(c.body, body("'{ }' group"));
+    return expect_word("}", "a '{ }' group");
+  }
+
+  Result<void> subshell(Command& c) {
+    c.kind = Command::Kind::kSubshell;
+    WASMCAP_TRY(advance());  // (
+    WASMCAP_TRY_ASSIGN(c.body, body("'( )' subshell"));
+    if (!is_op(")")) return tok_.kind == Token::Kind::kEnd ? unexpected()
+                                                           : fail("')' expected");
+    return advance();
+  }
+
+  // `function NAME [()] BODY`.
+  Result<Command> function_keyword(Command c) {
+    WASMCAP_TRY(advance());
+    if (tok_.kind != Token::Kind::kWord) return unexpected();
+    std::string name = plain(tok_.word);
+    if (name.empty() || name == "{" || is_terminator(name)) return fail("bad function name");
+    WASMCAP_TRY(advance());
+    if (is_op("(")) {
+      WASMCAP_TRY(advance());
+      if (!is_op(")")) return fail("')' expected after 'function " + name + " ('");
+      WASMCAP_TRY(advance());
+    }
+    return function_body(std::move(c), name);
+  }
+
+  Result<Command> function_body(Command c, const std::string& name) {
+    if (name.empty() || is_terminator(name) || name.find('=') != std::string::npos) {
+      return fail("bad function name");
+    }
+    c.kind = Command::Kind::kFunction;
+    c.name = name;
+    WASMCAP_TRY(skip_newlines());
+    if (!is_word("{") && !is_op("(") && !is_word("if") && !is_word("while") &&
+        !is_word("until") && !is_word("for") && !is_word("case")) {
+      if (tok_.kind == Token::Kind::kEnd) return unexpected();
+      return fail("a function body must be a compound command ('{ ...; }')");
+    }
+    Command b;
+    WASMCAP_TRY_ASSIGN(b, command());
+    c.function_body = std::make_shared<const Command>(std::move(b));
+    return c;
+  }
+
+  // NAME=value prefixes, words and redirections, in any order; `NAME ( )` makes a function.
+  Result<Command> simple(Command c) {
+    for (;;) {
+      if (tok_.kind == Token::Kind::kWord) {
+        if (c.words.empty() && try_assignment(c)) {
+          WASMCAP_TRY(advance());
+          if (is_op("(") && tok_.begin == prev_end_) {
+            return fail("arrays ('NAME=(...)') are not supported yet");
+          }
+          continue;
+        }
+        lex_.account().take(sizeof(Word));
+        c.words.push_back(std::move(tok_.word));
+        prev_end_ = tok_.end;
+        WASMCAP_TRY(advance());
+        continue;
+      }
+      if (tok_.kind == Token::Kind::kOp && is_redirect_op(tok_.op)) {
+        WASMCAP_TRY(redirect(c));
+        continue;
+      }
+      if (is_op("(") && c.words.size() == 1 && c.assigns.empty() && c.redirects.empty()) {
+        std::string name = plain(c.words[0]);
+        WASMCAP_TRY(advance());
+        if (!is_op(")")) return fail("syntax error near '(' (a function needs '()')");
+        WASMCAP_TRY(advance());
+        c.words.clear();
+        return function_body(std::move(c), name);
+      }
+      break;
+    }
     if (c.words.empty() && c.assigns.empty() && c.redirects.empty()) {
       if (tok_.kind == Token::Kind::kEnd) lex_.mark_incomplete();
-      if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kNewline || closes()) {
-        return fail("a command is missing (after '|', '&&' or '||'?)");
+      if (tok_.kind == Token::Kind::kEnd || tok_.kind == Token::Kind::kNewline || is_op(")")) {
+        return fail("a command is missing (after '|', '&&', '||' or '!'?)");
       }
-      return fail("unexpected '" + tok_.op + "'");
+      return unexpected();
     }
+    if (is_op("(")) return fail("syntax error near unexpected '('");
     return c;
+  }
+
+  // NAME=value (NAME unquoted): an assignment prefix.
+  bool try_assignment(Command& c) {
+    const Word& w = tok_.word;
+    if (w.parts.empty() || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
+      return false;
+    }
+    const std::string& t = w.parts[0].text;
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) return false;
+    if (t.compare(eq - 1, 1, "+") == 0) return false;  // NAME+=: not supported as an assignment
+    if (!valid_name(t.substr(0, eq))) return false;
+    lex_.account().take(sizeof(std::pair<std::string, Word>) + t.size());
+    Word value = std::move(tok_.word);
+    std::string name = value.parts[0].text.substr(0, eq);
+    value.parts[0].text.erase(0, eq + 1);
+    // A ~ right after '=' is a tilde expansion, as at the start of a word.
+    const std::string& v = value.parts[0].text;
+    if (!v.empty() && v[0] == '~') {
+      size_t e = 1;
+      while (e < v.size() && (is_name_char(v[e]) || v[e] == '.' || v[e] == '-')) ++e;
+      if (e == v.size() ? value.parts.size() == 1 : v[e] == '/') {
+        WordPart tilde{WordPart::Kind::kTilde, v.substr(1, e - 1), false};
+        value.parts[0].text.erase(0, e);
+        value.parts.insert(value.parts.begin(), std::move(tilde));
+      }
+    }
+    prev_end_ = tok_.end;
+    c.assigns.emplace_back(std::move(name), std::move(value));
+    return true;
+  }
+
+  Result<void> redirect(Command& c) {
+    lex_.account().take(sizeof(Redirect));
+    Redirect r;
+    std::string op = tok_.op;
+    bool input = op == "<" || op == "<>" || op == "<<" || op == "<<-" || op == "<<<" || op == "<&";
+    const int explicit_fd = tok_.fd;
+    r.fd = explicit_fd >= 0 ? explicit_fd : (input ? 0 : 1);
+    if (r.fd > 9) return fail("redirection of descriptor " + std::to_string(r.fd) +
+                              " is not supported (0-9)");
+    WASMCAP_TRY(advance());
+    if (tok_.kind != Token::Kind::kWord) {
+      if (tok_.kind == Token::Kind::kEnd) lex_.mark_incomplete();
+      return fail("'" + op + "' needs a file name");
+    }
+    if (op == ">&" || op == "<&") {
+      std::string t = plain(tok_.word);
+      if (t == "-") {
+        r.op = Redirect::Op::kClose;
+      } else if (!t.empty() && t.size() <= 1 && t[0] >= '0' && t[0] <= '9') {
+        r.op = Redirect::Op::kDup;
+        r.dup_to = t[0] - '0';
+      } else if (op == ">&" && explicit_fd < 0 && !t.empty() &&
+                 t.find_first_not_of("0123456789") != std::string::npos) {
+        r.op = Redirect::Op::kOutErr;  // `>&FILE` is `&>FILE` (bash)
+        r.target = std::move(tok_.word);
+      } else {
+        return fail("'" + op + "' needs a descriptor number 0-9 or '-'");
+      }
+    } else if (op == "<<" || op == "<<-") {
+      auto h = std::make_shared<HereDoc>();
+      h->strip_tabs = op == "<<-";
+      for (const WordPart& p : tok_.word.parts) {
+        if (p.kind != WordPart::Kind::kLiteral) {
+          return fail("a here-document delimiter with an expansion is not supported");
+        }
+        h->quoted = h->quoted || p.quoted;
+        h->delimiter += p.text;
+      }
+      r.op = Redirect::Op::kHereDoc;
+      r.heredoc = h;
+      lex_.add_heredoc(std::move(h));
+    } else {
+      r.op = op == ">"     ? Redirect::Op::kOut
+             : op == ">>"  ? Redirect::Op::kAppend
+             : op == "<"   ? Redirect::Op::kIn
+             : op == ">|"  ? Redirect::Op::kClobber
+             : op == "<>"  ? Redirect::Op::kReadWrite
+             : op == "<<<" ? Redirect::Op::kHereString
+             : op == "&>"  ? Redirect::Op::kOutErr
+                           : Redirect::Op::kAppendErr;
+      r.target = std::move(tok_.word);
+    }
+    c.redirects.push_back(std::move(r));
+    return advance();
   }
 
   Lexer lex_;
   Token tok_;
-  bool allow_semi_ = false;
+  bool closing_ = false;
+  size_t prev_end_ = 0;
 };
 
 }  // namespace
 
-namespace {
-
-Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int depth,
-                                  bool* incomplete, Account* acct) {
-  Parser p(s, pos, line, depth, incomplete, acct);
+Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int subst_depth,
+                                  ParseCtx* pc) {
+  Parser p(s, pos, line, subst_depth, pc, true);
   auto sc = p.script();
   if (!sc) return sc;
   pos = p.lexer().pos();  // just past the ")" (the parser's last token)
@@ -572,25 +600,29 @@ Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, 
   return sc;
 }
 
-}  // namespace
+Result<Script> parse_text(const std::string& s, int line, int subst_depth, ParseCtx* pc) {
+  Parser p(s, 0, line, subst_depth, pc, false);
+  return p.script();
+}
+
+}  // namespace detail
 
 Result<Script> parse(const std::string& text, bool* incomplete, Budget* budget,
                      uint64_t* charged) {
   if (incomplete != nullptr) *incomplete = false;
   if (charged != nullptr) *charged = 0;
-  Account acct(budget);
+  detail::ParseCtx pc(budget, incomplete);
   try {
-    Parser p(text, 0, 1, 0, incomplete, &acct);
-    auto sc = p.script();
-    if (sc) acct.flush();
+    auto sc = detail::parse_text(text, 1, 0, &pc);
+    if (sc) pc.acct.flush();
     if (!sc || charged == nullptr) {
-      acct.release_all();
+      pc.acct.release_all();
     } else {
-      *charged = acct.charged();
+      *charged = pc.acct.charged();
     }
     return sc;
   } catch (const LimitHit& h) {  // only with a budget
-    acct.release_all();
+    pc.acct.release_all();
     if (h.error().code == ErrorCode::kMemoryLimit) {
       return make_error(ErrorCode::kMemoryLimit,
                         "the parsed script does not fit: " + h.error().message);

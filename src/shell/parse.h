@@ -1,6 +1,6 @@
-// The shell's front end: lexer + parser for the POSIX sh subset of docs/shell.md. It knows
-// nothing about WASI, tools or files: it turns text into an AST or a parse error naming the
-// construct it does not support.
+// The shell's front end: lexer (lex.h) + parser for the grammar of docs/shell.md. It knows
+// nothing about WASI, tools or files: it turns text into an AST (ast.h) or a parse error naming
+// the construct it does not support.
 #pragma once
 
 #include <cstdint>
@@ -8,63 +8,29 @@
 #include <string>
 #include <vector>
 
+#include "shell/ast.h"
 #include "wasmcap/error.h"
 
 namespace wasmcap::shell {
 
-struct Script;
 class Budget;  // budget.h
 
-// Command substitutions may nest at most this deep (`$(a $(b $(c)))` is 3): bounds the
-// parser's recursion and the executor's (each level holds a capture pipe and a reader thread).
+// Command substitutions may nest at most this deep (`$(a $(b $(c)))` is 3): the executor holds
+// a capture pipe and a reader thread per level.
 inline constexpr int kMaxSubstitutionDepth = 16;
 
-// A word is a sequence of parts; quoting is kept per part so the executor knows what may be
-// split (unquoted variables and substitutions) and globbed (unquoted literal * ? [).
-struct WordPart {
-  enum class Kind { kLiteral, kVar, kSubst };
-  Kind kind = Kind::kLiteral;
-  std::string text;  // literal text, the variable name ("?" for $?), or kSubst: the source
-                     // text between "$(" and ")"
-  bool quoted = false;
-  std::shared_ptr<const Script> script{};  // kSubst: the parsed inner script
-};
-
-struct Word {
-  std::vector<WordPart> parts;
-};
-
-struct Redirect {
-  enum class Op { kOut, kAppend, kIn, kDup };  // >  >>  <  N>&M
-  int fd = 1;
-  Op op = Op::kOut;
-  Word target;     // kOut / kAppend / kIn
-  int dup_to = 1;  // kDup
-};
-
-struct Command {
-  std::vector<std::pair<std::string, Word>> assigns;  // NAME=value prefixes
-  std::vector<Word> words;
-  std::vector<Redirect> redirects;
-};
-
-struct Pipeline {
-  std::vector<Command> commands;
-};
-
-struct AndOr {
-  std::vector<Pipeline> pipelines;
-  std::vector<bool> and_ops;  // between pipelines[i] and [i+1]: true = &&, false = ||
-};
-
-struct Script {
-  std::vector<AndOr> items;  // separated by ';' or newlines
-};
+// Every kind of nesting together (compound commands, groups, subshells, substitutions, ${...}
+// operands, quotes inside them) at most this deep. Threat: `((((((...` or `{ { { ...` 100,000
+// levels deep: the parser and the executor recurse once per level, and a hostile script must
+// not overflow the host stack.
+inline constexpr int kMaxNestingDepth = 200;
 
 // Parses a whole script. Errors are kInvalidArgument "line L: ..." naming the construct.
 // `incomplete` (optional) is set when the text ends inside a construct that more input could
-// finish: an open quote or `$(`, a trailing `|`, `&&` or `||`, or a final line continuation
-// (`\` + newline; the parse itself succeeds then). The interactive shell reads another line.
+// finish: an open quote, `$(`, `${` or backtick, a trailing `|`, `&&` or `||`, an open compound
+// command (`if` without `fi`, `{` without `}`, ...), a here-document whose delimiter line has
+// not come yet, or a final line continuation (`\` + newline; the parse itself succeeds then).
+// The interactive shell reads another line.
 //
 // `budget` (optional, budget.h): the script's nodes and text are charged to it as they are made
 // (an estimate that covers containers' growth), so a huge script cannot make the parser hold

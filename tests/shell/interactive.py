@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The interactive mode of `wasmcap sh`, driven through a pseudo-terminal: the prompt, state kept
-across lines ($?, variables, cwd), continuation lines for open quotes, `$(` and `&&`, a parse
+across lines ($?, variables, cwd), continuation lines for open quotes, `$(`, `&&`, `if` and here-documents, a parse
 error that leaves the session alive, a tool on the engine under test, `exit N` and EOF.
 
 Usage: interactive.py --wasmcap build/bin/wasmcap --bundles build/bundles
@@ -101,13 +101,29 @@ def session_state(argv, env):
         t.send("b\n")
         t.expect(rb"\r\na b\r\n")
         t.expect(PROMPT)
+        # Open compound commands and here-documents continue too; functions last.
+        t.send("if true\n")
+        t.expect(rb"\r\n> ")
+        t.send("then echo in-if; fi\n")
+        t.expect(rb"\r\nin-if\r\n")
+        t.expect(PROMPT)
+        t.send("f() { cat; }; f <<END\n")
+        t.expect(rb"\r\n> ")
+        t.send("doc line\n")
+        t.expect(rb"\r\n> ")
+        t.send("END\n")
+        t.expect(rb"\r\ndoc line\r\n")
+        t.expect(PROMPT)
+        t.send("f <<< again\n")
+        t.expect(rb"\r\nagain\r\n")
+        t.expect(PROMPT)
         # A tool (on the engine under test) in the session's working directory.
         t.send("cat c.txt | wc -l\n")
         t.expect(rb"\r\n2\r\n")
         t.expect(PROMPT)
         # A parse error runs nothing, sets $? to 2 and the session goes on.
-        t.send("echo ran > x; ls &\n")
-        t.expect(rb"background jobs")
+        t.send("echo ran > x; ls ;;\n")
+        t.expect(rb"';;' outside a case")
         t.expect(PROMPT)
         t.send("echo st=$? $X; test -e x || echo nothing-ran\n")
         t.expect(rb"st=2 hello\r\nnothing-ran\r\n")

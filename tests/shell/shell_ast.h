@@ -4,9 +4,11 @@
 // i.e. the parser gives every AST it produces one meaning that survives re-quoting.
 #pragma once
 
+#include <cctype>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shell/parse.h"
 
@@ -17,7 +19,17 @@ inline void cat(std::string& out, std::initializer_list<std::string_view> pieces
   for (std::string_view p : pieces) out.append(p.data(), p.size());
 }
 
-inline std::string dump(const Script& s);
+inline std::string dump_list(const std::vector<AndOr>& items);
+inline std::string dump(const Script& s) { return dump_list(s.items); }
+inline std::string dump_word(const Word& w);
+
+inline std::string dump_op(const ParamOp& op) {
+  std::string out;
+  cat(out, {"{", std::to_string(static_cast<int>(op.kind)), op.colon ? ":" : "",
+            op.longest ? "L" : "", std::to_string(static_cast<int>(op.anchor)), "|",
+            op.arg ? dump_word(*op.arg) : "-", "|", op.arg2 ? dump_word(*op.arg2) : "-", "}"});
+  return out;
+}
 
 // Parts are normalized: adjacent literals of the same quotedness merge, empty literals drop;
 // whether any part was quoted is kept (a quoted empty word still makes a field).
@@ -43,7 +55,12 @@ inline std::string dump_word(const Word& w) {
     }
     flush();
     if (p.kind == WordPart::Kind::kVar) {
-      cat(out, {p.quoted ? "qV" : "V", std::to_string(p.text.size()), ":", p.text});
+      cat(out, {p.quoted ? "qV" : "V", std::to_string(p.text.size()), ":", p.text,
+                p.op ? dump_op(*p.op) : ""});
+    } else if (p.kind == WordPart::Kind::kTilde) {
+      cat(out, {"T:", p.text, ";"});
+    } else if (p.kind == WordPart::Kind::kArith) {
+      cat(out, {p.quoted ? "qX(" : "X(", p.arith ? dump_word(*p.arith) : "null", ")"});
     } else {
       cat(out, {p.quoted ? "qS(" : "S(", p.script ? dump(*p.script) : "null", ")"});
     }
@@ -53,98 +70,323 @@ inline std::string dump_word(const Word& w) {
   return out;
 }
 
-inline std::string dump(const Script& s) {
+inline std::string dump_command(const Command& c) {
   std::string out;
-  for (const AndOr& ao : s.items) {
+  cat(out, {"(", std::to_string(static_cast<int>(c.kind)), ":"});
+  for (const auto& [name, value] : c.assigns) cat(out, {"A", name, "=", dump_word(value)});
+  for (const Word& w : c.words) cat(out, {"W", dump_word(w)});
+  for (const Redirect& r : c.redirects) {
+    cat(out, {"R", std::to_string(r.fd), ":", std::to_string(static_cast<int>(r.op)), ":"});
+    if (r.op == Redirect::Op::kDup) {
+      out += std::to_string(r.dup_to);
+    } else if (r.op == Redirect::Op::kHereDoc) {
+      cat(out, {"H", r.heredoc->quoted ? "q" : "", dump_word(r.heredoc->body)});
+    } else if (r.op != Redirect::Op::kClose) {
+      out += dump_word(r.target);
+    }
+  }
+  for (size_t k = 0; k < c.conds.size(); ++k) {
+    cat(out, {"C", dump_list(c.conds[k])});
+    if (k < c.bodies.size()) cat(out, {"T", dump_list(c.bodies[k])});
+  }
+  if (!c.body.empty() || c.has_else) cat(out, {c.has_else ? "E" : "B", dump_list(c.body)});
+  if (c.for_in) out += "in";
+  if (!c.name.empty()) cat(out, {"N", c.name, ";"});
+  for (const CaseItem& item : c.items) {
+    out += "I";
+    for (const Word& p : item.patterns) cat(out, {"P", dump_word(p)});
+    cat(out, {dump_list(item.body), std::to_string(static_cast<int>(item.end))});
+  }
+  if (c.function_body) cat(out, {"F", dump_command(*c.function_body)});
+  out += ")";
+  return out;
+}
+
+inline std::string dump_list(const std::vector<AndOr>& items) {
+  std::string out;
+  for (const AndOr& ao : items) {
     out += "{";
     for (size_t i = 0; i < ao.pipelines.size(); ++i) {
       if (i > 0) out += i - 1 < ao.and_ops.size() && ao.and_ops[i - 1] ? "&&" : "||";
-      out += "<";
-      for (const Command& c : ao.pipelines[i].commands) {
-        out += "(";
-        for (const auto& [name, value] : c.assigns) cat(out, {"A", name, "=", dump_word(value)});
-        for (const Word& w : c.words) cat(out, {"W", dump_word(w)});
-        for (const Redirect& r : c.redirects) {
-          cat(out, {"R", std::to_string(r.fd), ":", std::to_string(static_cast<int>(r.op)), ":",
-                    r.op == Redirect::Op::kDup ? std::to_string(r.dup_to) : dump_word(r.target)});
-        }
-        out += ")";
-      }
+      out += ao.pipelines[i].negate ? "!<" : "<";
+      for (const Command& c : ao.pipelines[i].commands) out += dump_command(c);
       out += ">";
     }
-    out += "}";
+    out += ao.background ? "&}" : "}";
   }
   return out;
 }
 
-inline std::string print(const Script& s);
+// Prints an AST back to script text. Here-document bodies follow the line their command ends.
+class Printer {
+ public:
+  std::string script(const std::vector<AndOr>& items) {
+    std::string out;
+    list(out, items);
+    return out;
+  }
 
-inline std::string print_word(const Word& w) {
-  std::string out;
-  for (const WordPart& p : w.parts) {
-    switch (p.kind) {
-      case WordPart::Kind::kLiteral:
-        if (!p.quoted) {
-          out += p.text;  // the lexer only makes unquoted literals of plain characters
-        } else if (p.text.empty()) {
-          out += "''";
-        } else {
-          for (char c : p.text) {
-            if (c == '\n') {
-              out += "'\n'";  // backslash-newline would be a line continuation
-            } else {
-              out += '\\';
-              out += c;
-            }
-          }
+ private:
+  void newline(std::string& out) {
+    out += "\n";
+    for (const auto& [body, delim] : pending_) cat(out, {body, delim, "\n"});
+    pending_.clear();
+  }
+
+  std::string heredoc_text(const Word& w) {
+    std::string out;
+    for (const WordPart& p : w.parts) {
+      if (p.kind == WordPart::Kind::kLiteral) {
+        for (char c : p.text) {
+          if (c == '$' || c == '`' || c == '\\') out += '\\';
+          out += c;
         }
-        break;
-      case WordPart::Kind::kVar:
-        cat(out, {p.quoted ? "\"${" : "${", p.text, p.quoted ? "}\"" : "}"});
-        break;
-      case WordPart::Kind::kSubst:
-        out += p.quoted ? "\"$(" : "$(";
-        out += p.script ? print(*p.script) : "";
-        out += p.quoted ? ")\"" : ")";
-        break;
+      } else {
+        WordPart q = p;
+        q.quoted = false;  // printed without the quotes a "..." would need
+        Word one;
+        one.parts.push_back(q);
+        out += word(one);
+      }
+    }
+    return out;
+  }
+
+  void list(std::string& out, const std::vector<AndOr>& items) {
+    for (const AndOr& ao : items) {
+      for (size_t i = 0; i < ao.pipelines.size(); ++i) {
+        if (i > 0) out += ao.and_ops[i - 1] ? " && " : " || ";
+        const Pipeline& p = ao.pipelines[i];
+        if (p.negate) out += "! ";
+        for (size_t k = 0; k < p.commands.size(); ++k) {
+          if (k > 0) out += " | ";
+          command(out, p.commands[k]);
+        }
+      }
+      if (ao.background) out += " &";
+      newline(out);
     }
   }
-  return out;
-}
 
-inline std::string print(const Script& s) {
-  std::string out;
-  for (const AndOr& ao : s.items) {
-    for (size_t i = 0; i < ao.pipelines.size(); ++i) {
-      if (i > 0) out += ao.and_ops[i - 1] ? " && " : " || ";
-      const auto& cmds = ao.pipelines[i].commands;
-      for (size_t k = 0; k < cmds.size(); ++k) {
-        if (k > 0) out += " | ";
-        const Command& c = cmds[k];
+  void command(std::string& out, const Command& c) {
+    using K = Command::Kind;
+    switch (c.kind) {
+      case K::kSimple: {
         std::string_view sep;
         for (const auto& [name, value] : c.assigns) {
-          cat(out, {sep, name, "=", print_word(value)});
+          cat(out, {sep, name, "=", word(value)});
           sep = " ";
         }
         for (const Word& w : c.words) {
-          cat(out, {sep, print_word(w)});
+          cat(out, {sep, word(w)});
           sep = " ";
         }
-        for (const Redirect& r : c.redirects) {
-          cat(out, {sep, std::to_string(r.fd)});
-          sep = " ";
-          switch (r.op) {
-            case Redirect::Op::kOut: cat(out, {">", print_word(r.target)}); break;
-            case Redirect::Op::kAppend: cat(out, {">>", print_word(r.target)}); break;
-            case Redirect::Op::kIn: cat(out, {"<", print_word(r.target)}); break;
-            case Redirect::Op::kDup: cat(out, {">&", std::to_string(r.dup_to)}); break;
+        break;
+      }
+      case K::kGroup:
+        out += "{\n";
+        list(out, c.body);
+        out += "}";
+        break;
+      case K::kSubshell:
+        out += "(\n";
+        list(out, c.body);
+        out += ")";
+        break;
+      case K::kIf:
+        for (size_t k = 0; k < c.conds.size(); ++k) {
+          out += k == 0 ? "if\n" : "elif\n";
+          list(out, c.conds[k]);
+          out += "then\n";
+          list(out, c.bodies[k]);
+        }
+        if (c.has_else) {
+          out += "else\n";
+          list(out, c.body);
+        }
+        out += "fi";
+        break;
+      case K::kWhile:
+      case K::kUntil:
+        out += c.kind == K::kWhile ? "while\n" : "until\n";
+        list(out, c.conds[0]);
+        out += "do\n";
+        list(out, c.body);
+        out += "done";
+        break;
+      case K::kFor:
+        cat(out, {"for ", c.name});
+        if (c.for_in) {
+          out += " in";
+          for (const Word& w : c.words) cat(out, {" ", word(w)});
+        }
+        out += "\ndo\n";
+        list(out, c.body);
+        out += "done";
+        break;
+      case K::kCase:
+        cat(out, {"case ", word(c.words[0]), " in\n"});
+        for (const CaseItem& item : c.items) {
+          out += "(";
+          for (size_t k = 0; k < item.patterns.size(); ++k) {
+            cat(out, {k ? " | " : "", word(item.patterns[k])});
           }
+          out += ")\n";
+          list(out, item.body);
+          out += item.end == CaseItem::End::kBreak         ? ";;\n"
+                 : item.end == CaseItem::End::kFallThrough ? ";&\n"
+                                                           : ";;&\n";
+        }
+        out += "esac";
+        break;
+      case K::kFunction:
+        cat(out, {c.name, "() "});
+        command(out, *c.function_body);
+        break;
+      case K::kArith:
+        cat(out, {"((", arith(c.words[0]), "))"});
+        break;
+      case K::kArithFor:
+        cat(out, {"for ((", arith(c.words[0]), ";", arith(c.words[1]), ";", arith(c.words[2]),
+                  "))\ndo\n"});
+        list(out, c.body);
+        out += "done";
+        break;
+    }
+    for (const Redirect& r : c.redirects) redirect(out, r);
+  }
+
+  void redirect(std::string& out, const Redirect& r) {
+    using O = Redirect::Op;
+    std::string fd = std::to_string(r.fd);
+    switch (r.op) {
+      case O::kOut: cat(out, {" ", fd, ">", word(r.target)}); break;
+      case O::kAppend: cat(out, {" ", fd, ">>", word(r.target)}); break;
+      case O::kIn: cat(out, {" ", fd, "<", word(r.target)}); break;
+      case O::kDup: cat(out, {" ", fd, ">&", std::to_string(r.dup_to)}); break;
+      case O::kClose: cat(out, {" ", fd, ">&-"}); break;
+      case O::kReadWrite: cat(out, {" ", fd, "<>", word(r.target)}); break;
+      case O::kClobber: cat(out, {" ", fd, ">|", word(r.target)}); break;
+      case O::kHereString: cat(out, {" ", fd, "<<<", word(r.target)}); break;
+      case O::kOutErr: cat(out, {" &>", word(r.target)}); break;
+      case O::kAppendErr: cat(out, {" &>>", word(r.target)}); break;
+      case O::kHereDoc: {
+        const HereDoc& h = *r.heredoc;
+        std::string body;
+        if (h.quoted) {
+          for (const WordPart& p : h.body.parts) body += p.text;
+        } else {
+          body = heredoc_text(h.body);
+        }
+        std::string delim = "EOF";
+        while (("\n" + body).find("\n" + delim + "\n") != std::string::npos) delim += "X";
+        cat(out, {" ", fd, h.quoted ? "<<'" : "<<", delim, h.quoted ? "'" : ""});
+        pending_.emplace_back(std::move(body), delim);
+        break;
+      }
+    }
+  }
+
+ public:
+  std::string word(const Word& w) {
+    std::string out;
+    for (const WordPart& p : w.parts) {
+      switch (p.kind) {
+        case WordPart::Kind::kLiteral:
+          if (!p.quoted) {
+            out += p.text;  // the lexer only makes unquoted literals of plain characters
+          } else if (p.text.empty()) {
+            out += "''";
+          } else {
+            for (char c : p.text) {
+              if (c == '\n') {
+                out += "'\n'";  // backslash-newline would be a line continuation
+              } else {
+                out += '\\';
+                out += c;
+              }
+            }
+          }
+          break;
+        case WordPart::Kind::kTilde:
+          cat(out, {"~", p.text});
+          break;
+        case WordPart::Kind::kArith:
+          cat(out, {p.quoted ? "\"$((" : "$((", p.arith ? arith(*p.arith) : "",
+                    p.quoted ? "))\"" : "))"});
+          break;
+        case WordPart::Kind::kVar:
+          cat(out, {p.quoted ? "\"${" : "${", p.op ? param(p) : p.text, p.quoted ? "}\"" : "}"});
+          break;
+        case WordPart::Kind::kSubst: {
+          Printer inner;
+          std::string text = p.script ? inner.script(p.script->items) : "";
+          cat(out, {p.quoted ? "\"$(" : "$(", text, p.quoted ? ")\"" : ")"});
+          break;
         }
       }
     }
-    out += "\n";
+    return out;
   }
-  return out;
+
+  // An arithmetic expression: its literal text is all quoted (the lexer marks it so): printed
+  // with every character but letters, digits, blanks and newlines backslash-escaped; its
+  // expansions as in a word (inside (( )) they are quoted whatever the printing).
+  std::string arith(const Word& w) {
+    std::string out;
+    for (const WordPart& p : w.parts) {
+      if (p.kind == WordPart::Kind::kLiteral) {
+        for (char c : p.text) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != ' ' && c != '\n' && c != '\t') {
+            out += '\\';
+          }
+          out += c;
+        }
+        continue;
+      }
+      WordPart q = p;
+      q.quoted = false;
+      Word one;
+      one.parts.push_back(q);
+      out += word(one);
+    }
+    return out;
+  }
+
+ private:
+  std::string param(const WordPart& p) {
+    const ParamOp& op = *p.op;
+    using K = ParamOp::Kind;
+    auto arg = [&](const std::shared_ptr<const Word>& w) { return w ? word(*w) : std::string(); };
+    std::string c = op.colon ? ":" : "";
+    switch (op.kind) {
+      case K::kNone: return p.text;
+      case K::kLength: return "#" + p.text;
+      case K::kDefault: return p.text + c + "-" + arg(op.arg);
+      case K::kAssign: return p.text + c + "=" + arg(op.arg);
+      case K::kError: return p.text + c + "?" + arg(op.arg);
+      case K::kAlternative: return p.text + c + "+" + arg(op.arg);
+      case K::kTrimPrefix: return p.text + (op.longest ? "##" : "#") + arg(op.arg);
+      case K::kTrimSuffix: return p.text + (op.longest ? "%%" : "%") + arg(op.arg);
+      case K::kReplace: {
+        std::string a = op.anchor == ParamOp::Anchor::kAll     ? "/"
+                        : op.anchor == ParamOp::Anchor::kStart ? "#"
+                        : op.anchor == ParamOp::Anchor::kEnd   ? "%"
+                                                               : "";
+        return p.text + "/" + a + arg(op.arg) + (op.arg2 ? "/" + arg(op.arg2) : "");
+      }
+      case K::kSlice: return p.text + ":" + arg(op.arg) + (op.arg2 ? ":" + arg(op.arg2) : "");
+    }
+    return p.text;
+  }
+
+  std::vector<std::pair<std::string, std::string>> pending_;  // here-documents: (body, delimiter)
+};
+
+inline std::string print(const Script& s) {
+  return Printer().script(s.items);
 }
+
+inline std::string print_word(const Word& w) { return Printer().word(w); }
 
 }  // namespace wasmcap::shell::testing

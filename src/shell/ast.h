@@ -1,0 +1,149 @@
+// The shell's syntax tree: one AST for the whole grammar of docs/shell.md ("Grammar"). The
+// parser (parse.h) builds it; the executor (exec*.cc, expand.cc) walks it. It knows nothing of
+// WASI, tools or files.
+//
+// Recursive types hold their children in std::vector (allowed for incomplete types since C++17)
+// or shared_ptr: a parameter expansion's operand words, a command substitution's script and a
+// function's body are shared, so the executor can keep a function defined by one input of an
+// interactive session after that input's tree is gone.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace wasmcap::shell {
+
+struct Script;
+struct Word;
+struct Command;
+
+// ${NAME OP ARG}: what a parameter expansion does with the value (kNone: the plain value).
+struct ParamOp {
+  enum class Kind {
+    kNone,
+    kLength,       // ${#x}
+    kDefault,      // ${x-w} ${x:-w}
+    kAssign,       // ${x=w} ${x:=w}
+    kError,        // ${x?w} ${x:?w}
+    kAlternative,  // ${x+w} ${x:+w}
+    kTrimPrefix,   // ${x#p}   (kLongest: ${x##p})
+    kTrimSuffix,   // ${x%p}   (kLongest: ${x%%p})
+    kReplace,      // ${x/p/r} (all: ${x//p/r}, anchored: ${x/#p/r} ${x/%p/r})
+    kSlice,        // ${x:offset} ${x:offset:length}
+  };
+  Kind kind = Kind::kNone;
+  bool colon = false;    // kDefault..kAlternative: the ':' form (unset *or empty*)
+  bool longest = false;  // ## %%
+  enum class Anchor { kNone, kAll, kStart, kEnd } anchor = Anchor::kNone;  // kReplace
+  std::shared_ptr<const Word> arg;   // the word, pattern or offset (may be null: empty)
+  std::shared_ptr<const Word> arg2;  // kReplace: the replacement; kSlice: the length
+};
+
+// A word is a sequence of parts; quoting is kept per part so the executor knows what may be
+// split (unquoted parameters and substitutions) and globbed (unquoted literal * ? [).
+struct WordPart {
+  enum class Kind {
+    kLiteral,
+    kVar,    // $NAME ${NAME...}: text = the name ("x", "1", "@", "*", "#", "?", "$", "!", "-", "0")
+    kSubst,  // $(...) or `...`: text = its source, script = the parsed inner script
+    kTilde,  // ~ or ~user at the start of a word (unquoted): text = the user name
+    kArith,  // $((expr)): arith = the expression as a word (its $x and $(...) expand first)
+  };
+  Kind kind = Kind::kLiteral;
+  std::string text;
+  bool quoted = false;
+  std::shared_ptr<const Script> script{};  // kSubst
+  std::shared_ptr<const ParamOp> op{};     // kVar with an operator (null: the plain value)
+  std::shared_ptr<const Word> arith{};     // kArith
+};
+
+struct Word {
+  std::vector<WordPart> parts;
+};
+
+// A here-document's body, read after the line that holds its `<<` operator.
+struct HereDoc {
+  std::string delimiter;  // after quote removal
+  bool quoted = false;    // any quoting in the delimiter: the body is literal (no expansion)
+  bool strip_tabs = false;  // <<- : leading tabs of every body line (and the delimiter's) go
+  bool complete = false;    // its body has been read (the parser fills it in at the newline)
+  Word body;  // quoted: one literal part; else parts as in "..." (only $ ` \ are special)
+};
+
+struct Redirect {
+  enum class Op {
+    kOut,         // >
+    kAppend,      // >>
+    kIn,          // <
+    kDup,         // N>&M (M in dup_to) and N<&M
+    kClose,       // N>&- N<&-
+    kReadWrite,   // <>
+    kClobber,     // >| (as > : noclobber is not supported, so the same)
+    kHereDoc,     // << <<-
+    kHereString,  // <<<
+    kOutErr,      // &>  (stdout and stderr to the file)
+    kAppendErr,   // &>>
+  };
+  int fd = 1;
+  Op op = Op::kOut;
+  Word target;     // a file name, or kHereString's word
+  int dup_to = 1;  // kDup
+  std::shared_ptr<HereDoc> heredoc{};  // kHereDoc
+};
+
+struct Pipeline;
+struct AndOr;
+
+// One arm of a case: `pat1 | pat2) body ;;`.
+struct CaseItem {
+  std::vector<Word> patterns;
+  std::vector<AndOr> body;
+  enum class End { kBreak, kFallThrough, kTestNext } end = End::kBreak;  // ;;  ;&  ;;&
+};
+
+struct Command {
+  enum class Kind {
+    kSimple,    // assigns, words
+    kGroup,     // { body; }
+    kSubshell,  // ( body )
+    kIf,        // if conds[0] then bodies[0] elif conds[1] then bodies[1] ... else else_body
+    kWhile,     // while conds[0] do body done
+    kUntil,     // until conds[0] do body done
+    kFor,       // for name [in words] do body done (no `in`: "$@")
+    kCase,      // case words[0] in items esac
+    kFunction,  // name() function_body (a compound command)
+    kArith,     // (( words[0] ))
+    kArithFor,  // for (( words[0]; words[1]; words[2] )) do body done
+  };
+  Kind kind = Kind::kSimple;
+  int line = 1;
+  std::vector<std::pair<std::string, Word>> assigns;  // kSimple: NAME=value prefixes
+  std::vector<Word> words;  // kSimple: the words; kFor: the list; kCase: the subject
+  std::vector<Redirect> redirects;  // on any kind of command
+  std::vector<AndOr> body;          // group, subshell, loops, if's else
+  std::vector<std::vector<AndOr>> conds;   // if / elif conditions, while / until condition
+  std::vector<std::vector<AndOr>> bodies;  // if / elif bodies
+  bool has_else = false;
+  bool for_in = false;  // kFor: `in` was written (else the loop runs over "$@")
+  std::string name;     // kFor: the variable; kFunction: the function's name
+  std::vector<CaseItem> items;               // kCase
+  std::shared_ptr<const Command> function_body{};  // kFunction
+};
+
+struct Pipeline {
+  std::vector<Command> commands;
+  bool negate = false;  // `! pipeline`
+};
+
+struct AndOr {
+  std::vector<Pipeline> pipelines;
+  std::vector<bool> and_ops;  // between pipelines[i] and [i+1]: true = &&, false = ||
+  bool background = false;    // ended by '&'
+};
+
+struct Script {
+  std::vector<AndOr> items;  // separated by ';', '&' or newlines
+};
+
+}  // namespace wasmcap::shell

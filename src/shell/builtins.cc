@@ -1,0 +1,551 @@
+// The shell's builtins (docs/shell.md "Commands"): host code that runs in the shell's own state.
+// Their output goes through emit() like a tool's, so it counts toward --max-output-bytes.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "shell/commands.h"
+#include "shell/lex.h"
+#include "shell/printf.h"
+#include "shell/read_split.h"
+#include "shell/state.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+using Args = std::vector<std::string_view>;
+
+struct B {  // what every builtin gets
+  Ctx& ctx;
+  State& st;
+  const Io& io;
+  std::atomic<uint64_t>* out_b;
+  std::atomic<uint64_t>* err_b;
+  bool out(std::string_view s) { return emit(ctx, io.out(), s, out_b); }
+  int say(const std::string& m, int status = 1) {
+    emit(ctx, io.err(), m, err_b);
+    return status;
+  }
+};
+
+bool parse_int(std::string_view sv, long long* v) {
+  if (sv.empty() || sv.size() > 64) return false;
+  std::string s(sv);
+  char* end = nullptr;
+  errno = 0;
+  *v = std::strtoll(s.c_str(), &end, 10);
+  return errno == 0 && end != nullptr && *end == '\0';
+}
+
+bool valid_name(std::string_view s) {
+  if (s.empty() || !detail::is_name_start(s[0])) return false;
+  for (char c : s) {
+    if (!detail::is_name_char(c)) return false;
+  }
+  return true;
+}
+
+// echo [-neE]... ARG...: options only while every character is n, e or E (bash); -e expands
+// backslash escapes (printf.h), where \c ends all output.
+int b_echo(B& b, const Args& a) {
+  bool newline = true, escapes = false;
+  size_t i = 0;
+  for (; i < a.size(); ++i) {
+    std::string_view o = a[i];
+    if (o.size() < 2 || o[0] != '-' || o.find_first_not_of("neE", 1) != std::string_view::npos) {
+      break;
+    }
+    for (char c : o.substr(1)) {
+      if (c == 'n') newline = false;
+      else escapes = c == 'e';
+    }
+  }
+  Str s = b.ctx.str();  // charged: one more copy of the words
+  bool stop = false;
+  for (size_t k = i; k < a.size() && !stop; ++k) {
+    if (k > i) s.push_back(' ');
+    if (escapes) {
+      std::string e = echo_escapes(a[k], true, &stop);
+      s.append(e.data(), e.size());
+    } else {
+      s.append(a[k].data(), a[k].size());
+    }
+  }
+  if (newline && !stop) s.push_back('\n');
+  return b.out(view(s)) ? 0 : 1;
+}
+
+// printf [-v NAME] FORMAT [ARG...] (printf.h): bounded by the shell's memory budget.
+int b_printf(B& b, const Args& a) {
+  size_t i = 0;
+  std::optional<std::string_view> var;
+  if (i + 1 < a.size() && a[i] == "-v") {
+    var = a[i + 1];
+    i += 2;
+  }
+  if (i < a.size() && a[i] == "--") ++i;
+  if (i >= a.size()) return b.say("printf: usage: printf [-v var] format [arguments]\n", 2);
+  if (var && !valid_name(*var)) return b.say("printf: '" + shown(*var) + "': not a valid identifier\n", 2);
+  std::vector<std::string> args;
+  for (size_t k = i + 1; k < a.size(); ++k) args.emplace_back(a[k]);
+  PrintfOptions po;
+  po.utf8 = true;
+  uint64_t cap = b.ctx.budget->limits().memory_bytes;
+  po.max_output = cap == 0 ? (size_t{64} << 20) : static_cast<size_t>(cap);
+  po.now = static_cast<int64_t>(std::time(nullptr));
+  po.shell_start = po.now;
+  auto r = format_printf(a[i], args, po);
+  if (!r) return b.say("printf: " + shown(r.error().message) + "\n");
+  Budget::Lease held(b.ctx.budget, r->out.size());
+  for (const auto& m : r->messages) b.say("printf: " + m + "\n");
+  if (var) {
+    set_var(b.ctx, b.st, *var, b.ctx.str(r->out));
+    return r->status;
+  }
+  if (!b.out(r->out)) return 1;
+  return r->status;
+}
+
+int b_exit(B& b, const Args& a) {
+  long long v = b.st.last;
+  if (!a.empty() && !parse_int(a[0], &v)) {
+    b.say("exit: " + shown(a[0]) + ": numeric argument required\n");
+    v = 2;
+  }
+  b.st.exit_requested = true;
+  return static_cast<int>(v & 0xff);
+}
+
+// test / [ (test_expr.h): files resolve beneath the preopens; usage errors are status 2.
+int b_test(B& b, const Args& a, bool bracket) {
+  std::vector<std::string> args(a.begin(), a.end());
+  auto r = test_eval(b.ctx, b.st, b.io, args, bracket);
+  if (!r) return b.say(std::string(bracket ? "[: " : "test: ") + r.error().message + "\n", 2);
+  return *r ? 0 : 1;
+}
+
+// let EXPR...: the status is the last expression's (0 when it is non-zero).
+int b_let(B& b, const Args& a) {
+  if (a.empty()) return b.say("let: expression expected\n");
+  int64_t v = 0;
+  for (auto e : a) {
+    auto r = arith_eval(b.ctx, b.st, e);
+    if (!r) return b.say("let: " + r.error().message + "\n");
+    v = *r;
+  }
+  return v != 0 ? 0 : 1;
+}
+
+int b_cd(B& b, const Args& a) {
+  const auto& pre = b.ctx.o.preopens;
+  std::string target = a.empty() ? (pre.empty() ? "/" : pre[0].guest_path)
+                                 : std::string(a[0].substr(0, kMaxPathBytes + 1));
+  auto f = resolve_guest(b.ctx, b.st.cwd, target);
+  struct stat s {};
+  if (!f) return b.say("cd: " + f.error().message + "\n");
+  if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISDIR(s.st_mode)) {
+    return b.say("cd: " + shown(target) + ": No such directory\n");
+  }
+  b.st.cwd = f->guest;
+  return 0;
+}
+
+// break [N] / continue [N]: leave (or go on with) the Nth enclosing loop.
+int b_loop_control(B& b, const Args& a, State::Flow flow, const char* name) {
+  long long n = 1;
+  if (!a.empty() && (!parse_int(a[0], &n) || n < 1)) {
+    b.say(std::string(name) + ": " + shown(a[0]) + ": loop count out of range\n");
+    n = 1;
+    if (b.st.loops == 0) return 1;
+  }
+  if (b.st.loops == 0) {
+    // bash: a message and status 0; the script goes on.
+    b.say(std::string(name) + ": only meaningful in a 'for', 'while', or 'until' loop\n");
+    return 0;
+  }
+  b.st.flow = flow;
+  b.st.flow_count = static_cast<int>(std::min<long long>(n, b.st.loops));
+  return 0;
+}
+
+int b_return(B& b, const Args& a) {
+  long long v = b.st.last;
+  if (!a.empty() && !parse_int(a[0], &v)) {
+    b.say("return: " + shown(a[0]) + ": numeric argument required\n");
+    v = 2;
+  }
+  if (b.st.func_depth == 0 && b.st.source_depth == 0) {
+    return b.say("return: can only 'return' from a function or sourced script\n");
+  }
+  b.st.flow = State::Flow::kReturn;
+  return static_cast<int>(v & 0xff);
+}
+
+// NAME=value or NAME: the name, and the value if any.
+std::pair<std::string_view, std::optional<std::string_view>> split_assignment(std::string_view s) {
+  size_t eq = s.find('=');
+  if (eq == std::string_view::npos) return {s, std::nullopt};
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+int b_local(B& b, const Args& a) {
+  if (b.st.frames.empty()) return b.say("local: can only be used in a function\n");
+  int status = 0;
+  for (auto arg : a) {
+    auto [name, value] = split_assignment(arg);
+    if (!valid_name(name)) {
+      status = b.say("local: '" + shown(arg) + "': not a valid identifier\n");
+      continue;
+    }
+    auto& frame = b.st.frames.back();
+    bool saved = std::any_of(frame.begin(), frame.end(),
+                             [&](const State::Saved& s) { return s.name == name; });
+    if (!saved) {
+      State::Saved s{std::string(name), std::nullopt};
+      auto it = b.st.vars.find(name);
+      if (it != b.st.vars.end()) s.value = it->second;
+      frame.push_back(std::move(s));
+    }
+    if (value) {
+      set_var(b.ctx, b.st, name, b.ctx.str(*value));
+    } else if (!saved) {
+      unset_var(b.st, name);
+    }
+  }
+  return status;
+}
+
+int b_export(B& b, const Args& a) {
+  int status = 0;
+  for (auto arg : a) {
+    if (arg == "-n" || arg == "-p") continue;
+    auto [name, value] = split_assignment(arg);
+    if (!valid_name(name)) {
+      status = b.say("export: '" + shown(arg) + "': not a valid identifier\n");
+      continue;
+    }
+    if (value) set_var(b.ctx, b.st, name, b.ctx.str(*value));
+    if (b.st.exported.find(name) == b.st.exported.end()) {
+      b.st.exported.emplace(b.ctx.str(name), VarValue());
+    }
+  }
+  return status;
+}
+
+int b_unset(B& b, const Args& a) {
+  bool functions = false;
+  for (auto arg : a) {
+    if (arg == "-f") {
+      functions = true;
+      continue;
+    }
+    if (arg == "-v") {
+      functions = false;
+      continue;
+    }
+    if (functions) {
+      auto it = b.st.funcs.find(arg);
+      if (it != b.st.funcs.end()) b.st.funcs.erase(it);
+      continue;
+    }
+    if (!valid_name(arg)) return b.say("unset: '" + shown(arg) + "': not a valid identifier\n");
+    unset_var(b.st, arg);
+  }
+  return 0;
+}
+
+int b_shift(B& b, const Args& a) {
+  long long n = 1;
+  if (!a.empty() && (!parse_int(a[0], &n) || n < 0)) {
+    return b.say("shift: " + shown(a[0]) + ": numeric argument required\n", 2);
+  }
+  if (static_cast<size_t>(n) > b.st.positional.size()) return 1;
+  b.st.positional.erase(b.st.positional.begin(), b.st.positional.begin() + n);
+  return 0;
+}
+
+bool set_option(State& st, std::string_view name, bool on) {
+  if (name == "errexit" || name == "e") st.opt_errexit = on;
+  else if (name == "nounset" || name == "u") st.opt_nounset = on;
+  else if (name == "xtrace" || name == "x") st.opt_xtrace = on;
+  else if (name == "noglob" || name == "f") st.opt_noglob = on;
+  else if (name == "pipefail") st.opt_pipefail = on;
+  else return false;
+  return true;
+}
+
+// set [-eufx] [+eufx] [-o NAME] [+o NAME] [--] [ARG...]
+int b_set(B& b, const Args& a) {
+  size_t i = 0;
+  for (; i < a.size(); ++i) {
+    std::string_view arg = a[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg == "-" ) {
+      ++i;
+      break;
+    }
+    if (arg.size() < 2 || (arg[0] != '-' && arg[0] != '+')) break;
+    bool on = arg[0] == '-';
+    if (arg.substr(1) == "o") {
+      if (i + 1 >= a.size()) return b.say("set: -o needs an option name\n", 2);
+      if (!set_option(b.st, a[++i], on)) {
+        return b.say("set: " + shown(a[i]) + ": invalid option name\n", 2);
+      }
+      continue;
+    }
+    for (char c : arg.substr(1)) {
+      if (!set_option(b.st, std::string_view(&c, 1), on)) {
+        return b.say(std::string("set: -") + c + ": invalid option (supported: -e -u -x -f -o)\n", 2);
+      }
+    }
+  }
+  if (i < a.size() || (!a.empty() && (a[i - 1] == "--"))) {
+    Vec<Str> args(b.ctx.alloc());
+    for (size_t k = i; k < a.size(); ++k) args.push_back(b.ctx.str(a[k]));
+    b.st.positional = std::move(args);
+  }
+  if (a.empty()) {  // the variables, quoted so they read back
+    Str s = b.ctx.str();
+    for (const auto& [k, v] : b.st.vars) {
+      s.append(k);
+      s.append("='");
+      for (char c : *v) {
+        if (c == '\'') s.append("'\\''");
+        else s.push_back(c);
+      }
+      s.append("'\n");
+    }
+    return b.out(view(s)) ? 0 : 1;
+  }
+  return 0;
+}
+
+int b_eval(B& b, const Args& a) {
+  std::string text;
+  for (size_t k = 0; k < a.size(); ++k) {
+    if (k) text.push_back(' ');
+    text.append(a[k]);
+  }
+  Budget::Lease lease(b.ctx.budget, text.size());
+  return run_script_text(b.ctx, b.st, text, b.io, "eval");
+}
+
+// . FILE [ARG...]: a script from inside the sandbox, run in this shell's state.
+int b_source(B& b, const Args& a, const char* name) {
+  if (a.empty()) return b.say(std::string(name) + ": a file name is needed\n", 2);
+  // /dev/stdin is the builtin's own stdin (a here-document, a pipe); anything else is a file
+  // beneath a preopen.
+  int fd = b.io.in();
+  Result<Fd> f = Fd();
+  if (a[0] != "/dev/stdin") {
+    f = open_redirect(b.ctx, b.st.cwd, a[0], O_RDONLY);
+    if (!f) return b.say(std::string(name) + ": " + f.error().message + "\n");
+    fd = f->get();
+  }
+  constexpr size_t kMaxScript = 16u << 20;  // as `wasmcap sh FILE`
+  Str text = b.ctx.str();
+  char buf[16384];
+  for (;;) {
+    if (fd < 0) break;  // /dev/null or closed: empty
+    b.ctx.budget->check();  // a pipe may feed it slowly: the deadline still holds
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (text.size() + static_cast<size_t>(n) > kMaxScript) {
+      return b.say(std::string(name) + ": " + shown(a[0]) + ": larger than 16 MiB\n");
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  std::optional<Vec<Str>> saved;
+  if (a.size() > 1) {
+    saved = b.st.positional;
+    Vec<Str> args(b.ctx.alloc());
+    for (size_t k = 1; k < a.size(); ++k) args.push_back(b.ctx.str(a[k]));
+    b.st.positional = std::move(args);
+  }
+  ++b.st.source_depth;
+  int status = run_script_text(b.ctx, b.st, std::string(view(text)), b.io, name);
+  --b.st.source_depth;
+  if (b.st.flow == State::Flow::kReturn) b.st.flow = State::Flow::kNone;
+  if (saved) b.st.positional = std::move(*saved);
+  return status;
+}
+
+// read [-r] [-d DELIM] [-n N] [-N N] [-p PROMPT] [-u FD] [NAME...] (read_split.h). Reads a byte
+// at a time (the rest of the input stays for the next command, as bash on a pipe), waiting
+// with poll() so the deadline still holds when nothing comes.
+int b_read(B& b, const Args& a) {
+  ReadRecord::Options ro;
+  std::vector<std::string_view> names;
+  int fd = b.io.in();
+  for (size_t i = 0; i < a.size(); ++i) {
+    std::string_view o = a[i];
+    if (!names.empty() || o.size() < 2 || o[0] != '-') {
+      names.push_back(o);
+      continue;
+    }
+    if (o == "--") {
+      names.insert(names.end(), a.begin() + static_cast<long>(i) + 1, a.end());
+      break;
+    }
+    auto value = [&](std::string_view& v) {
+      if (o.size() > 2) {
+        v = o.substr(2);
+        return true;
+      }
+      if (i + 1 >= a.size()) return false;
+      v = a[++i];
+      return true;
+    };
+    std::string_view v;
+    char f = o[1];
+    if (f == 'r' && o.size() == 2) {
+      ro.raw = true;
+    } else if (f == 's' && o.size() == 2) {
+      // no echo to turn off: the shell never drives a terminal's modes
+    } else if (f == 'd' && value(v)) {
+      ro.delim = v.empty() ? '\0' : v[0];
+    } else if ((f == 'n' || f == 'N') && value(v)) {
+      long long n = 0;
+      if (!parse_int(v, &n) || n < 0) return b.say("read: " + shown(v) + ": invalid number\n", 2);
+      ro.nchars = static_cast<size_t>(n);
+      ro.exact = f == 'N';
+    } else if (f == 'p' && value(v)) {
+      b.say(std::string(v));  // the prompt goes to stderr (bash prints it only on a terminal)
+    } else if (f == 'u' && value(v)) {
+      long long n = 0;
+      if (!parse_int(v, &n) || n < 0 || n > 9) return b.say("read: " + shown(v) + ": invalid file descriptor\n");
+      fd = b.io.fd[n];
+    } else if (f == 'a') {
+      return b.say("read: -a: arrays are not supported yet\n", 2);
+    } else if (f == 't') {
+      return b.say("read: -t: timeouts are not supported\n", 2);
+    } else {
+      return b.say("read: " + shown(o) + ": invalid option\n", 2);
+    }
+  }
+  for (auto n : names) {
+    if (!valid_name(n)) return b.say("read: '" + shown(n) + "': not a valid identifier\n");
+  }
+  uint64_t cap = b.ctx.budget->limits().memory_bytes;
+  ro.max_bytes = cap == 0 ? (size_t{16} << 20) : static_cast<size_t>(cap);
+  ReadRecord rec(ro);
+  bool eof = fd < 0;
+  while (!eof) {
+    b.ctx.budget->check();
+    struct pollfd p {fd, POLLIN, 0};
+    int r = ::poll(&p, 1, 50);  // not-timing: a wait that re-checks the deadline
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    char c;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    auto st = rec.feed(c);
+    if (!st) return b.say("read: " + st.error().message + "\n");
+    if (*st == ReadRecord::State::kDone) break;
+  }
+  Budget::Lease held(b.ctx.budget, rec.text().size());
+  std::string tmp;
+  Ifs ifs(param_value(b.st, "IFS", &tmp));
+  if (names.empty()) {
+    set_var(b.ctx, b.st, "REPLY", b.ctx.str(rec.text()));
+  } else {
+    auto values = read_assign(rec, ifs, names.size());
+    for (size_t k = 0; k < names.size(); ++k) {
+      set_var(b.ctx, b.st, names[k], b.ctx.str(k < values.size() ? values[k] : std::string()));
+    }
+  }
+  return rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
+}
+
+int b_wait(B& b, const Args& a) {
+  std::vector<std::shared_ptr<Job>> jobs;
+  {
+    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
+    jobs = b.st.jobs->list;
+  }
+  int status = 0;
+  if (a.empty()) {
+    for (auto& j : jobs) j->thread->join();
+    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
+    b.st.jobs->list.clear();
+    return 0;
+  }
+  for (auto arg : a) {
+    long long id = 0;
+    if (!parse_int(arg, &id)) return b.say("wait: " + shown(arg) + ": not a job id\n", 2);
+    auto it = std::find_if(jobs.begin(), jobs.end(), [&](auto& j) { return j->id == id; });
+    if (it == jobs.end()) {
+      status = 127;
+      continue;
+    }
+    (*it)->thread->join();
+    status = (*it)->status;
+  }
+  return status;
+}
+
+}  // namespace
+
+bool is_builtin(std::string_view n) {
+  static const char* kNames[] = {"cd",    "pwd",    "echo",  "true",  "false",    "test",
+                                 "[",     "exit",   ":",     "break", "continue", "return",
+                                 "local", "export", "unset", "shift", "set",      "eval",
+                                 ".",     "source", "wait",  "exec",     "printf",
+                                 "let",   "read",   "command", "type",    "hash"};
+  for (const char* k : kNames) {
+    if (n == k) return true;
+  }
+  return false;
+}
+
+int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+  B b{ctx, st, io, out_b, err_b};
+  std::string_view n = view(argv[0]);
+  Args a;
+  for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
+  if (n == "true" || n == ":") return 0;
+  if (n == "false") return 1;
+  if (n == "pwd") return b.out(st.cwd + "\n") ? 0 : 1;
+  if (n == "echo") return b_echo(b, a);
+  if (n == "printf") return b_printf(b, a);
+  if (n == "let") return b_let(b, a);
+  if (n == "read") return b_read(b, a);
+  if (n == "command" || n == "type" || n == "hash") {  // reports: src/shell/commands.cc
+    std::vector<std::string_view> words{n};
+    words.insert(words.end(), a.begin(), a.end());
+    std::string o, e;
+    int code = resolution_builtin(Resolver{is_builtin, &ctx.o.commands}, words, &o, &e);
+    if (!e.empty()) b.say(e);
+    return b.out(o) ? code : 1;
+  }
+  if (n == "exit") return b_exit(b, a);
+  if (n == "test" || n == "[") return b_test(b, a, n == "[");
+  if (n == "cd") return b_cd(b, a);
+  if (n == "break") return b_loop_control(b, a, State::Flow::kBreak, "break");
+  if (n == "continue") return b_loop_control(b, a, State::Flow::kContinue, "continue");
+  if (n == "return") return b_return(b, a);
+  if (n == "local") return b_local(b, a);
+  if (n == "export") return b_export(b, a);
+  if (n == "unset") return b_unset(b, a);
+  if (n == "shift") return b_shift(b, a);
+  if (n == "set") return b_set(b, a);
+  if (n == "eval") return b_eval(b, a);
+  if (n == "." || n == "source") return b_source(b, a, n == "." ? "." : "source");
+  if (n == "wait") return b_wait(b, a);
+  return 127;
+}
+
+}  // namespace wasmcap::shell

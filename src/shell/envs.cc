@@ -1,0 +1,129 @@
+// What the pure evaluation modules ask of the shell: variables for arithmetic (arith.h), files,
+// variables and options for test / [ (test_expr.h). Files resolve beneath the preopens only.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shell/arith.h"
+#include "shell/state.h"
+#include "shell/test_expr.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+class ShellArith : public ArithEnv {
+ public:
+  ShellArith(Ctx& ctx, State& st) : ctx_(ctx), st_(st) {}
+  Result<std::optional<std::string>> get(std::string_view name) override {
+    std::string tmp;
+    auto v = param_value(st_, name, &tmp);
+    if (!v) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(*v));
+  }
+  Result<void> set(std::string_view name, int64_t value) override {
+    set_var(ctx_, st_, name, ctx_.str(std::to_string(value)));
+    return {};
+  }
+  Result<std::optional<std::string>> get_element(std::string_view name,
+                                                 const ArrayKey&) override {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(name) + ": arrays are not supported yet");
+  }
+  Result<void> set_element(std::string_view name, const ArrayKey&, int64_t) override {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(name) + ": arrays are not supported yet");
+  }
+
+ private:
+  Ctx& ctx_;
+  State& st_;
+};
+
+class ShellTest : public TestEnv {
+ public:
+  ShellTest(Ctx& ctx, State& st, const Io& io) : ctx_(ctx), st_(st), io_(io) {}
+
+  std::optional<FileInfo> stat(std::string_view path, bool follow) override {
+    if (path.empty()) return std::nullopt;
+    auto f = resolve_guest(ctx_, st_.cwd, path, follow);
+    if (!f) return std::nullopt;
+    struct stat s {};
+    if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) {
+      return std::nullopt;
+    }
+    FileInfo i;
+    i.type = S_ISREG(s.st_mode)    ? FileInfo::Type::kRegular
+             : S_ISDIR(s.st_mode)  ? FileInfo::Type::kDirectory
+             : S_ISLNK(s.st_mode)  ? FileInfo::Type::kSymlink
+             : S_ISFIFO(s.st_mode) ? FileInfo::Type::kFifo
+             : S_ISSOCK(s.st_mode) ? FileInfo::Type::kSocket
+             : S_ISBLK(s.st_mode)  ? FileInfo::Type::kBlock
+             : S_ISCHR(s.st_mode)  ? FileInfo::Type::kChar
+                                   : FileInfo::Type::kOther;
+    i.size = static_cast<uint64_t>(s.st_size);
+    i.mode = s.st_mode & 07777;
+    i.dev = s.st_dev;
+    i.ino = s.st_ino;
+    i.mtime_ns = static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec;
+    i.atime_ns = static_cast<int64_t>(s.st_atim.tv_sec) * 1000000000 + s.st_atim.tv_nsec;
+    i.owned_by_euid = s.st_uid == ::geteuid();
+    i.group_is_egid = s.st_gid == ::getegid();
+    return i;
+  }
+
+  // A read-only preopen is never writable, whatever the file's mode says.
+  bool access(std::string_view path, char mode) override {
+    auto f = resolve_guest(ctx_, st_.cwd, path, true);
+    if (!f) return false;
+    if (mode == 'w' && f->preopen->read_only) return false;
+    int m = mode == 'r' ? R_OK : mode == 'w' ? W_OK : X_OK;
+    return ::faccessat(f->rp.dir.get(), f->rp.name.c_str(), m, AT_EACCESS) == 0;
+  }
+
+  bool isatty(int64_t fd) override {
+    if (fd < 0 || fd > 9) return false;
+    int real = io_.fd[fd];
+    return real >= 0 && ::isatty(real) == 1;
+  }
+
+  bool variable_set(std::string_view name) override {
+    std::string tmp;
+    return param_value(st_, name, &tmp).has_value();
+  }
+
+  bool option_set(std::string_view name) override {
+    if (name == "errexit") return st_.opt_errexit;
+    if (name == "nounset") return st_.opt_nounset;
+    if (name == "xtrace") return st_.opt_xtrace;
+    if (name == "noglob") return st_.opt_noglob;
+    if (name == "pipefail") return st_.opt_pipefail;
+    return false;
+  }
+
+  Result<int64_t> arith(std::string_view expr) override {
+    ShellArith env(ctx_, st_);
+    return eval_arith(expr, env);
+  }
+
+ private:
+  Ctx& ctx_;
+  State& st_;
+  const Io& io_;
+};
+
+}  // namespace
+
+Result<int64_t> arith_eval(Ctx& ctx, State& st, std::string_view expr) {
+  ctx.budget->check();
+  ShellArith env(ctx, st);
+  return eval_arith(expr, env);
+}
+
+Result<bool> test_eval(Ctx& ctx, State& st, const Io& io, const std::vector<std::string>& argv,
+                       bool bracket) {
+  ShellTest env(ctx, st, io);
+  return eval_test(argv, bracket, env);
+}
+
+}  // namespace wasmcap::shell

@@ -1,0 +1,149 @@
+// The shell's lexer (internal to parse.cc and lex.cc): tokens, words with their parts, here-
+// document bodies. Hand-written: no maintained C++ library lexes POSIX sh (the shells' own
+// lexers are welded to their parsers and executors), and every refusal must name its construct.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shell/ast.h"
+#include "shell/budget.h"
+#include "wasmcap/error.h"
+
+namespace wasmcap::shell::detail {
+
+// What the AST being built costs, charged to the session's budget (if any) in chunks. Each node
+// is charged twice its size and each text byte twice, for the growth of the vectors and strings
+// holding them. Charge throws LimitHit past the budget (parse() turns that into an error).
+class Account {
+ public:
+  explicit Account(Budget* b) : b_(b) {}
+  void take(size_t n) {
+    if (b_ == nullptr) return;
+    pending_ += 2 * n;
+    if (pending_ >= kChunk) flush();
+  }
+  void flush() {
+    if (b_ == nullptr || pending_ == 0) return;
+    b_->charge(pending_);
+    charged_ += pending_;
+    pending_ = 0;
+  }
+  uint64_t charged() const { return charged_; }
+  void release_all() {
+    if (b_ != nullptr) b_->release(charged_);
+    charged_ = 0;
+    pending_ = 0;
+  }
+
+ private:
+  static constexpr size_t kChunk = 4096;  // one budget check per 4 KiB of AST, not per byte
+  Budget* b_;
+  uint64_t charged_ = 0;
+  size_t pending_ = 0;
+};
+
+// State shared by every lexer and parser of one parse() (substitutions and here-document bodies
+// get their own lexer over their own text).
+struct ParseCtx {
+  explicit ParseCtx(Budget* b, bool* inc) : acct(b), incomplete(inc) {}
+  Account acct;
+  bool* incomplete;
+  int nesting = 0;  // every kind of nesting (kMaxNestingDepth)
+  void mark_incomplete() {
+    if (incomplete != nullptr) *incomplete = true;
+  }
+};
+
+// One level of nesting for the life of the object; ok() is false past kMaxNestingDepth.
+class Nest {
+ public:
+  explicit Nest(ParseCtx* pc) : pc_(pc) { ++pc_->nesting; }
+  ~Nest() { --pc_->nesting; }
+  Nest(const Nest&) = delete;
+  bool ok() const;
+
+ private:
+  ParseCtx* pc_;
+};
+
+struct Token {
+  enum class Kind { kWord, kOp, kNewline, kEnd };
+  Kind kind = Kind::kEnd;
+  std::string op;  // kOp: | || & && ; ;; ;& ;;& ( ) < > >> >| <> << <<- <<< >& <& &> &>>
+  int fd = -1;     // redirections: the explicit descriptor prefix, -1 if none
+  Word word;
+  int line = 1;
+  size_t begin = 0, end = 0;  // its bytes in the text
+};
+
+class Lexer {
+ public:
+  // `subst_depth`: how many command substitutions enclose this text.
+  Lexer(const std::string& s, size_t pos, int line, int subst_depth, ParseCtx* pc)
+      : s_(s), pos_(pos), line_(line), subst_depth_(subst_depth), pc_(pc) {}
+  Account& account() const { return pc_->acct; }
+  ParseCtx* ctx() const { return pc_; }
+  size_t pos() const { return pos_; }
+  int line() const { return line_; }
+  int subst_depth() const { return subst_depth_; }
+  char char_at(size_t p) const { return p < s_.size() ? s_[p] : '\0'; }
+  void mark_incomplete() const { pc_->mark_incomplete(); }
+  tl::unexpected<Error> fail(const std::string& what) const;
+
+  Result<Token> next();
+  // A here-document whose body starts after the next newline (the parser registers it when it
+  // reads `<< WORD`). Bodies are read in order at that newline.
+  void add_heredoc(std::shared_ptr<HereDoc> h) { pending_.push_back(std::move(h)); }
+  bool heredocs_pending() const { return !pending_.empty(); }
+
+  // Words: kNormal stops at a blank or operator character; the ${...} modes stop at an
+  // unquoted '}' (and '/' for a replacement's pattern, ':' for a slice's offset).
+  enum class Mode { kNormal, kBrace, kBracePattern, kBraceOffset };
+  Result<Word> word(Mode mode);
+  // A here-document body: as inside "..." but '"' is an ordinary character.
+  Result<Word> heredoc_body();
+  // An arithmetic expression from `pos` (just past "((" or a ';' of `for ((`) to its end: a
+  // ';' at parenthesis depth 0 when `semicolons`, else "))". Returns the terminator (';' or
+  // ')'), `pos` just past it. `$` expansions, backticks and quotes work as inside "...".
+  Result<char> arith_expr(Word& w, bool semicolons);
+  void skip_to(size_t p) { pos_ = p; }
+
+ private:
+  char peek(size_t k) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
+  Result<Token> op_token(Token t);
+  Result<Token> redirect(Token t);
+  Result<void> read_heredocs();
+  void skip_continuations();
+  void lit(Word& w, char c, bool quoted);
+  void lit(Word& w, const std::string& text, bool quoted);
+  Result<void> dquote(Word& w, bool heredoc);
+  Result<void> dollar(Word& w, bool quoted);
+  Result<void> brace_param(Word& w, bool quoted);
+  Result<void> substitution(Word& w, bool quoted);
+  Result<void> backticks(Word& w, bool quoted);
+  Result<void> ansi_c(Word& w);
+  bool stops(char c, Mode mode) const;
+
+  const std::string& s_;
+  size_t pos_ = 0;
+  int line_ = 1;
+  int subst_depth_ = 0;
+  ParseCtx* pc_;
+  std::vector<std::shared_ptr<HereDoc>> pending_;
+};
+
+// Defined in parse.cc. The script inside "$(": from `pos` (just past the parenthesis) to its
+// matching ")"; on success `pos` and `line` are just past the ")".
+Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, int subst_depth,
+                                  ParseCtx* pc);
+// A whole text as a script (a backtick substitution's inner text).
+Result<Script> parse_text(const std::string& s, int line, int subst_depth, ParseCtx* pc);
+
+bool is_name_start(char c);
+bool is_name_char(char c);
+
+}  // namespace wasmcap::shell::detail

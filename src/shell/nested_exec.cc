@@ -1,0 +1,150 @@
+// Nested shells (`sh -c ...`, `bash FILE`) and scripts run by path (`./tool.py` with its `#!`
+// line): what they ask for is parsed in nested.cc; here they run on the executor
+// (docs/shell.md "Nested shells and `#!` scripts").
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shell/commands.h"
+#include "shell/nested.h"
+#include "shell/parse.h"
+#include "shell/state.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+// Reads at most `limit` bytes of `fd` into a charged string; false on a read error. Waits in
+// slices so that the deadline (budget check, throws LimitHit) also ends a wait on a terminal or
+// a pipe whose writer never finishes (`sh` reading its script from stdin).
+bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
+  char buf[16384];
+  while (out->size() < limit) {
+    ctx.budget->check();
+    struct pollfd p = {fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, 50);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return false;
+    if (ready == 0) continue;
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - out->size()));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// The variables a nested shell inherits: the exported ones (`export`, and the environment the
+// session started with), at their current values, as in sh.
+void inherit_exported(const State& from, State& to) {
+  for (const auto& [name, unused] : from.exported) {
+    auto it = from.vars.find(view(name));
+    if (it != from.vars.end()) to.vars.emplace(it->first, it->second);
+    to.exported.emplace(name, unused);
+  }
+}
+
+}  // namespace
+
+// `sh ARGS` / `bash ARGS`: a nested shell in the same sandbox and on the same session counters
+// (commands, output, live commands, deadline, memory budget): its own state (variables: the
+// exported ones; cwd: the caller's), parsed and run like the top-level script. Its parse error
+// or a refused option is its status 2, as sh.
+int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io,
+                     std::atomic<uint64_t>* err_b) {
+  const int fds[3] = {io.fd[0], io.fd[1], io.fd[2]};
+  auto say = [&](const std::string& m) { emit(ctx, fds[2], "wasmcap sh: " + m + "\n", err_b); };
+  if (st.nesting >= kMaxNestedShells) {
+    say(shown(view(argv[0])) + ": nested shells are at most " + std::to_string(kMaxNestedShells) +
+        " deep");
+    return 2;
+  }
+  std::vector<std::string_view> words;
+  for (const auto& w : argv) words.push_back(view(w));
+  auto inv = parse_nested_argv(words);
+  if (!inv) {
+    say(inv.error().message);
+    return 2;
+  }
+  constexpr size_t kMaxScript = 16u << 20;  // as a script FILE or stdin of `wasmcap sh`
+  Str text = ctx.str();
+  if (inv->source == NestedInvocation::Source::kString) {
+    text.assign(inv->text.data(), inv->text.size());
+  } else {
+    Fd owned;
+    int fd = fds[0];
+    if (inv->source == NestedInvocation::Source::kFile) {
+      auto f = open_redirect(ctx, st.cwd, inv->text, O_RDONLY);
+      if (!f) {
+        say(f.error().message);  // (names the path)
+        return 127;
+      }
+      owned = std::move(*f);
+      fd = owned.get();
+    }
+    if (fd >= 0 && (!read_bounded(ctx, fd, kMaxScript + 1, &text) || text.size() > kMaxScript)) {
+      say(shown(view(argv[0])) + ": cannot read the script (at most 16 MiB)");
+      return 2;
+    }
+  }
+  uint64_t ast_bytes = 0;
+  Budget::Lease copy(ctx.budget, text.size());  // the parser's copy of the text
+  auto script = parse(std::string(view(text)), nullptr, ctx.budget, &ast_bytes);
+  Budget::Lease ast(ctx.budget, ast_bytes, Budget::Lease::kAdopt);
+  if (!script) {
+    say(shown(inv->arg0) + ": " + script.error().message);
+    return 2;
+  }
+  State child(ctx.budget);
+  child.cwd = st.cwd;
+  child.nesting = st.nesting + 1;
+  child.depth = st.depth;  // the executor's recursion bound spans nested shells
+  child.jobs = std::make_shared<Jobs>();
+  child.arg0 = inv->arg0;
+  for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));
+  inherit_exported(st, child);
+  Io cio;
+  for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
+  return run_list(ctx, child, script->items, cio);
+}
+
+// A command word holding '/' names a script (`./tool.py`): it must be a readable, executable
+// regular file beneath a preopen. Its `#!` line (read through the same resolver as a
+// redirection) names the interpreter, a command looked up like any other; without one it is a
+// shell script. argv becomes INTERPRETER [ARG] PATH ARGS... (PATH made absolute: the tool's
+// working directory is not the shell's). Returns -1 when argv is ready, else a status.
+int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err, std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m) { emit(ctx, err, "wasmcap sh: " + m + "\n", err_b); };
+  std::string path(view(argv[0]));
+  auto f = open_redirect(ctx, st.cwd, path, O_RDONLY);
+  if (!f) {
+    say(f.error().message);  // (names the path)
+    return 127;
+  }
+  struct stat sb;
+  if (::fstat(f->get(), &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 0111) == 0) {
+    say(shown(path) + ": Permission denied (not an executable file)");
+    return 126;
+  }
+  Str head = ctx.str();
+  if (!read_bounded(ctx, f->get(), kMaxShebangBytes + 1, &head)) {
+    say(shown(path) + ": cannot read it");
+    return 126;
+  }
+  auto sb_line = parse_shebang(view(head));
+  if (!sb_line) {
+    say(shown(path) + ": " + sb_line.error().message);
+    return 126;
+  }
+  std::string interp = sb_line->interpreter.empty() ? "sh" : sb_line->interpreter;
+  auto where = resolve_guest(ctx, st.cwd, path);  // opened above: it resolves
+  if (!where) return 127;
+  argv[0] = ctx.str(where->guest);
+  if (!sb_line->arg.empty()) argv.insert(argv.begin(), ctx.str(sb_line->arg));
+  argv.insert(argv.begin(), ctx.str(interp));
+  return -1;
+}
+
+}  // namespace wasmcap::shell

@@ -1,0 +1,99 @@
+// Redirections on any command (docs/shell.md "Redirections"): files opened beneath a preopen
+// (paths.cc), descriptors duplicated and closed among 0-9, here-documents and here-strings.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "shell/state.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+// A here-document's or here-string's text as a readable descriptor: a memfd holding it (a
+// regular file: a tool can read it at its pace, nothing to feed from a thread). Threat: a huge
+// body. The text was charged to the budget while it was expanded; the memfd's copy stays
+// charged (`lease`) while the command runs.
+Result<Fd> text_fd(Ctx& ctx, std::string_view text, Opened& opened) {
+  opened.leases.push_back(std::make_unique<Budget::Lease>(ctx.budget, text.size()));
+  Fd fd(::memfd_create("wasmcap-sh-heredoc", MFD_CLOEXEC));
+  if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd: ") + std::strerror(errno));
+  if (!write_all(fd.get(), text.data(), text.size()) || ::lseek(fd.get(), 0, SEEK_SET) != 0) {
+    return make_error(ErrorCode::kIo, std::string("here-document: ") + std::strerror(errno));
+  }
+  return fd;
+}
+
+int open_flags(Redirect::Op op) {
+  switch (op) {
+    case Redirect::Op::kIn: return O_RDONLY;
+    case Redirect::Op::kAppend:
+    case Redirect::Op::kAppendErr: return O_WRONLY | O_CREAT | O_APPEND;
+    case Redirect::Op::kReadWrite: return O_RDWR | O_CREAT;
+    default: return O_WRONLY | O_CREAT | O_TRUNC;  // > >| &>
+  }
+}
+
+}  // namespace
+
+bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects, Io& io,
+                     Opened& opened, int* subst_status) {
+  const Io before = io;  // substitutions in targets read and report where the command would have
+  auto fail = [&](const std::string& m) {
+    emit(ctx, io.err(), "wasmcap sh: " + m + "\n");
+    return false;
+  };
+  for (const Redirect& r : redirects) {
+    switch (r.op) {
+      case Redirect::Op::kDup:
+        if (io.fd[r.dup_to] == kClosed) return fail(std::to_string(r.dup_to) + ": Bad file descriptor");
+        io.fd[r.fd] = io.fd[r.dup_to];
+        continue;
+      case Redirect::Op::kClose:
+        io.fd[r.fd] = kClosed;
+        continue;
+      case Redirect::Op::kHereDoc:
+      case Redirect::Op::kHereString: {
+        Str text = r.op == Redirect::Op::kHereDoc
+                       ? expand_string(ctx, st, r.heredoc->body, before, subst_status)
+                       : expand_string(ctx, st, r.target, before, subst_status);
+        if (r.op == Redirect::Op::kHereString) text.push_back('\n');
+        auto fd = text_fd(ctx, view(text), opened);
+        if (!fd) return fail(fd.error().message);
+        io.fd[r.fd] = fd->get();
+        opened.fds.push_back(std::move(*fd));
+        continue;
+      }
+      default:
+        break;
+    }
+    Vec<Str> t(ctx.alloc());
+    expand(ctx, st, r.target, true, before, subst_status, t);
+    if (t.size() != 1) return fail(shown(t.empty() ? std::string_view() : view(t[0])) +
+                                   ": ambiguous redirect");
+    std::string_view path = view(t[0]);
+    bool both = r.op == Redirect::Op::kOutErr || r.op == Redirect::Op::kAppendErr;
+    // The virtual files: /dev/null (writes discarded, reads see EOF) and the shell's own
+    // descriptors by name.
+    int virt = path == "/dev/null" ? kNull
+               : path == "/dev/stdin" ? io.fd[0]
+               : path == "/dev/stdout" ? io.fd[1]
+               : path == "/dev/stderr" ? io.fd[2]
+                                       : -3;
+    if (virt != -3) {
+      io.fd[r.fd] = virt;
+      if (both) io.fd[2] = virt;
+      continue;
+    }
+    auto f = open_redirect(ctx, st.cwd, path, open_flags(r.op));
+    if (!f) return fail(f.error().message);
+    io.fd[r.fd] = f->get();
+    if (both) io.fd[2] = f->get();
+    opened.fds.push_back(std::move(*f));
+  }
+  return true;
+}
+
+}  // namespace wasmcap::shell

@@ -1,0 +1,252 @@
+// A shell session (include/wasmcap/shell.h): its state across scripts, one script's run under
+// its limits, and what every part of the executor writes through (emit).
+#include <csignal>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "common/escape.h"
+#include "shell/parse.h"
+#include "shell/state.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::shell {
+
+using Fd = platform::UniqueFd;
+
+bool write_all(int fd, const char* p, size_t n) {
+  if (fd == kClosed) return false;  // `N>&-`: EBADF, as write(2) on a closed descriptor
+  if (fd < 0) return true;  // discarded (/dev/null)
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Every byte the script writes goes through here: tools' stdout/stderr, builtins' output and
+// the shell's own messages, wherever they go (a terminal, a file, a pipe, a $(...) capture,
+// /dev/null). Threat: output that escapes --max-output-bytes because a builtin wrote it. Past
+// the cap nothing of the chunk is written and the script stops with output_limit.
+bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count) {
+  uint64_t total = ctx.out_bytes.fetch_add(s.size()) + s.size();
+  if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
+    ctx.set_fatal(Error(ErrorCode::kOutputLimit,
+                        "the script wrote more than " + std::to_string(ctx.o.max_output_bytes) +
+                            " bytes (--max-output-bytes)"));
+    return false;
+  }
+  if (count != nullptr) *count += s.size();
+  return write_all(fd, s.data(), s.size());
+}
+
+// A word shown in a message (a command name, a path). Threat: words can come from a tool's
+// output through $(...) or a file name a glob found, and a message goes to a terminal: control
+// bytes could forge lines or inject terminal escapes, and a huge expansion would make a huge
+// message. Printable ASCII is kept, every other byte is \xNN, at most 256 bytes then "...".
+std::string shown(std::string_view s) {
+  constexpr size_t kMaxShown = 256;
+  return text::escape_ascii(s, kMaxShown, "\\");
+}
+
+
+// A bound of the budget was hit by a command: as sh after a failed expansion, the message goes
+// to the shell's stderr and the command fails with status 1; the script goes on. The deadline
+// and a stopped script stop the script instead (nothing more to say: the error is recorded).
+int limit_status(Ctx& ctx, const LimitHit& h, int err) {
+  if (h.stop()) {
+    if (h.error().code == ErrorCode::kDeadlineExceeded) ctx.set_fatal(h.error());
+    return 1;
+  }
+  emit(ctx, err, "wasmcap sh: " + h.error().message + "\n");
+  return 1;
+}
+
+
+ExecThread::ExecThread(std::function<void()> fn) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kExecStackBytes);
+  auto* heap = new std::function<void()>(std::move(fn));
+  auto entry = [](void* p) -> void* {
+    std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(p));
+    // A stage whose reader has exited (`echo a | true`) must see EPIPE, never kill the host
+    // process: SIGPIPE from write(2) goes to the writing thread, so blocking it here keeps it
+    // pending on this thread (discarded when the thread ends) whatever the embedder's
+    // disposition. The CLI ignores SIGPIPE as well; the library must not depend on that.
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+    (*f)();
+    return nullptr;
+  };
+  int e = pthread_create(&t_, &attr, entry, heap);
+  pthread_attr_destroy(&attr);
+  if (e != 0) {
+    // No thread (out of memory or threads): run it here rather than not at all.
+    std::unique_ptr<std::function<void()>> f(heap);
+    (*f)();
+    return;
+  }
+  started_ = true;
+}
+
+void ExecThread::join() {
+  if (!started_) return;
+  started_ = false;
+  pthread_join(t_, nullptr);
+}
+
+int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
+                    const char* what) {
+  uint64_t charged = 0;
+  auto script = parse(text, nullptr, ctx.budget, &charged);
+  if (!script) {
+    if (script.error().code == ErrorCode::kDeadlineExceeded) {
+      ctx.set_fatal(script.error());
+      return 1;
+    }
+    emit(ctx, io.err(), std::string("wasmcap sh: ") + what + ": " +
+                            shown(script.error().message) + "\n");
+    return 2;
+  }
+  Budget::Lease ast(ctx.budget, charged, Budget::Lease::kAdopt);  // held by the AST
+  return run_list(ctx, st, script->items, io);
+}
+
+struct Session::Impl {
+  explicit Impl(Options opts)
+      : o(std::move(opts)),
+        budget(Budget::Limits{o.max_shell_memory_bytes, o.max_words, o.max_pipeline_stages,
+                              o.max_live_commands}),
+        st(&budget) {
+    st.jobs = std::make_shared<Jobs>();
+  }
+  Options o;
+  Budget budget;  // before st: the state's memory is returned to it when st is destroyed
+  State st;
+};
+
+Result<std::unique_ptr<Session>> Session::create(Options options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  if (impl->o.invocation_id.empty()) {
+    WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
+  }
+  impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
+                 : impl->o.preopens.empty() ? "/"
+                                            : impl->o.preopens[0].guest_path;
+  // The environment the session starts with (`--env`): variables, exported (as sh imports its
+  // environment), so tools and nested shells see them.
+  for (const auto& [name, value] : impl->o.variables) {
+    Ctx ctx;
+    ctx.budget = &impl->budget;
+    try {
+      set_var(ctx, impl->st, name, ctx.str(value));
+      if (impl->st.exported.find(std::string_view(name)) == impl->st.exported.end()) {
+        impl->st.exported.emplace(ctx.str(name), VarValue());
+      }
+    } catch (const LimitHit& h) {
+      return tl::unexpected(h.error());
+    }
+  }
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+bool Session::exited() const { return impl_->st.exit_requested; }
+int Session::last_status() const { return impl_->st.last; }
+std::string Session::cwd() const { return impl_->st.cwd; }
+uint64_t Session::memory_in_use() const { return impl_->budget.used(); }
+
+Result<Outcome> Session::run(const std::string& text) {
+  if (impl_->st.exit_requested) {
+    return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
+  }
+  Ctx ctx;  // limits, counters and the deadline are per script
+  ctx.o = impl_->o;
+  ctx.budget = &impl_->budget;
+  if (ctx.o.deadline_ms != 0) {
+    ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
+  }
+  // The budget checks this script's deadline and stop flag on every charge and in long loops,
+  // from the parse on.
+  struct Disarm {
+    Budget& b;
+    ~Disarm() { b.disarm(); }
+  } disarm{impl_->budget};
+  impl_->budget.arm(ctx.deadline, &ctx.interrupt);
+  uint64_t ast_bytes = 0;
+  auto script = parse(text, nullptr, &impl_->budget, &ast_bytes);
+  if (!script) {
+    impl_->st.last = 2;  // as sh after a syntax error
+    return tl::unexpected(script.error());
+  }
+  Budget::Lease ast(&impl_->budget, ast_bytes, Budget::Lease::kAdopt);  // held by the AST
+  State& st = impl_->st;
+  // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
+  std::atomic<bool> done{false};
+  std::thread watchdog;
+  if (ctx.o.deadline_ms != 0) {
+    watchdog = std::thread([&]() {
+      while (!done) {
+        if (Clock::now() >= ctx.deadline) {
+          ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,
+                              "the script ran past its deadline (--timeout-ms)"));
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  Io io;
+  io.fd[0] = ctx.o.stdin_fd;
+  io.fd[1] = ctx.o.stdout_fd;
+  io.fd[2] = ctx.o.stderr_fd;
+  // The script runs on a thread whose stack holds kMaxExecDepth levels of recursion. Its
+  // background jobs end with it (they are joined: no thread outlives the script).
+  ExecThread([&]() {
+    run_list(ctx, st, script->items, io);
+    std::vector<std::shared_ptr<Job>> jobs;
+    {
+      std::lock_guard<std::mutex> lock(st.jobs->mu);
+      jobs.swap(st.jobs->list);
+    }
+    for (auto& j : jobs) j->thread->join();
+  }).join();
+  done = true;
+  if (watchdog.joinable()) watchdog.join();
+  if (ctx.fatal) {
+    st.last = error_exit_code(ctx.fatal->code);
+    return tl::unexpected(*ctx.fatal);
+  }
+  return Outcome{st.last, ctx.commands.load()};
+}
+
+bool needs_more_input(const std::string& text) {
+  // The interactive shell asks this for every line of a growing input: the parse is bounded by
+  // a budget of the default size (over it the input counts as complete, and the session's own
+  // parse then reports the bound).
+  Budget scratch(Budget::Limits{Options{}.max_shell_memory_bytes, 0, 0, 0});
+  bool incomplete = false;
+  uint64_t charged = 0;
+  (void)parse(text, &incomplete, &scratch, &charged);
+  return incomplete;
+}
+
+Result<Outcome> run_script(const std::string& text, Options options) {
+  // The session's run parses (within its budget) before anything runs.
+  std::unique_ptr<Session> session;
+  WASMCAP_TRY_ASSIGN(session, Session::create(std::move(options)));
+  return session->run(text);
+}
+
+}  // namespace wasmcap::shell

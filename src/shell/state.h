@@ -1,0 +1,265 @@
+// The executor's shared internals (exec.cc, expand.cc, redirect.cc, paths.cc, builtins.cc):
+// the per-script context, the shell state a subshell copies, stdio tables, and the functions
+// the files call in each other. Not a public header.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <vector>
+
+#include "platform/beneath.h"
+#include "platform/fd.h"
+#include "shell/ast.h"
+#include "shell/budget.h"
+#include "wasmcap/shell.h"
+
+namespace wasmcap::shell {
+
+using Clock = std::chrono::steady_clock;
+using Fd = platform::UniqueFd;  // the one owning-descriptor type (src/platform/fd.h)
+
+// Function calls may nest at most this deep (bash's FUNCNEST, which is unlimited by default):
+// a recursive function is a loop of host recursion.
+inline constexpr int kMaxFunctionDepth = 1000;
+// Every level of the executor's recursion (function calls, compound commands, subshells, eval)
+// together. With kExecStackBytes per executor thread this keeps the host stack from
+// overflowing whatever the script does (measured: see tests/shell "RecursionIsBounded").
+inline constexpr int kMaxExecDepth = 4000;
+inline constexpr size_t kExecStackBytes = size_t{512} << 20;  // virtual; touched as used
+
+// A thread with kExecStackBytes of stack, for everything that runs shell code (the script
+// itself, pipeline stages, background jobs): std::thread's default (8 MiB) would not hold
+// kMaxExecDepth levels under the sanitizers.
+class ExecThread {
+ public:
+  explicit ExecThread(std::function<void()> fn);
+  ExecThread(ExecThread&& o) noexcept : t_(o.t_), started_(o.started_) { o.started_ = false; }
+  ExecThread(const ExecThread&) = delete;
+  ~ExecThread() { join(); }
+  void join();
+
+ private:
+  pthread_t t_{};
+  bool started_ = false;
+};
+
+// Descriptors a command sees: 0-9 (borrowed; kNull = /dev/null: writes discarded, reads see
+// EOF; kClosed: `N>&-` or never opened).
+inline constexpr int kNull = -1;
+inline constexpr int kClosed = -2;
+struct Io {
+  int fd[10] = {kNull, kNull, kNull, kClosed, kClosed, kClosed, kClosed, kClosed, kClosed, kClosed};
+  int in() const { return fd[0]; }
+  int out() const { return fd[1]; }
+  int err() const { return fd[2]; }
+};
+
+struct Ctx {
+  Options o;
+  Budget* budget = nullptr;  // the session's
+  Clock::time_point deadline = Clock::time_point::max();
+  std::atomic<uint64_t> out_bytes{0};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<bool> interrupt{false};
+  std::mutex mu;
+  std::optional<Error> fatal;  // a script limit was hit: stop everything
+
+  void set_fatal(Error e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!fatal) fatal = std::move(e);
+    interrupt = true;
+  }
+  bool stopped() {
+    std::lock_guard<std::mutex> lock(mu);
+    return fatal.has_value();
+  }
+  BudgetAlloc<char> alloc() const { return BudgetAlloc<char>(budget); }
+  Str str(std::string_view s = {}) const { return Str(s.data(), s.size(), alloc()); }
+};
+
+using FuncMap = std::map<Str, std::shared_ptr<const Command>, std::less<>,
+                         BudgetAlloc<std::pair<const Str, std::shared_ptr<const Command>>>>;
+
+// Background jobs of one shell (not of its subshells): threads joined by `wait` or at the end
+// of the script.
+struct Job {
+  int id = 0;
+  std::atomic<bool> done{false};
+  int status = 0;
+  std::unique_ptr<ExecThread> thread;
+};
+struct Jobs {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Job>> list;
+  int next_id = 1;
+};
+
+struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
+  explicit State(Budget* b)
+      : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)),
+        funcs(BudgetAlloc<char>(b)) {}
+  std::string cwd;  // a normalized guest path of an existing directory
+  VarMap vars;      // names and values charged to the session's budget
+  VarMap exported;  // names only (values unused): `export NAME`
+  Vec<Str> positional;  // $1 ... $N
+  FuncMap funcs;
+  std::string arg0 = "sh";  // $0: a nested shell's name or script
+  size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
+  int last = 0;
+  bool exit_requested = false;
+  // set -e -u -x -f -o pipefail
+  bool opt_errexit = false;
+  bool opt_nounset = false;
+  bool opt_xtrace = false;
+  bool opt_noglob = false;
+  bool opt_pipefail = false;
+  int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
+  // Unwinding for break / continue / return: set by the builtin, consumed by the loop or the
+  // function; every list stops running while it is set.
+  enum class Flow { kNone, kBreak, kContinue, kReturn } flow = Flow::kNone;
+  int flow_count = 0;  // break N / continue N: loops still to leave
+  int loops = 0;       // loops enclosing the command now running (in this function)
+  int func_depth = 0;
+  int source_depth = 0;  // `.` / source files running (return leaves them)
+  int depth = 0;  // kMaxExecDepth
+  // `local` inside functions: per call frame, the variables' values before the call.
+  struct Saved {
+    std::string name;
+    std::optional<VarValue> value;
+  };
+  std::vector<std::vector<Saved>> frames;
+  // `exec` with redirections only: descriptors that hold for the rest of this shell (kUnset:
+  // not changed). Shared and immutable, so a subshell's copy costs a pointer and an `exec` in
+  // it changes only its own. Every list re-reads them after a command that changed them
+  // (exec_gen).
+  struct ExecFds {
+    static constexpr int kUnset = -3;
+    int fd[10] = {kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    std::vector<std::shared_ptr<Fd>> owned;  // the files they opened (only those still used)
+  };
+  std::shared_ptr<const ExecFds> exec_fds;
+  uint64_t exec_gen = 0;
+  std::shared_ptr<Jobs> jobs;  // a copy for a subshell gets its own (empty) table
+  int last_job = 0;            // $!
+
+  // The copy a subshell runs on: same variables and functions, no jobs, no pending flow.
+  State subshell() const {
+    State s = *this;
+    s.jobs = std::make_shared<Jobs>();
+    s.exit_requested = false;
+    s.flow = Flow::kNone;
+    s.loops = 0;
+    return s;
+  }
+};
+
+// --- output and messages (exec.cc) ---------------------------------------------------------
+
+bool write_all(int fd, const char* p, size_t n);
+bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = nullptr);
+std::string shown(std::string_view s);
+int limit_status(Ctx& ctx, const LimitHit& h, int err);
+
+// --- paths (paths.cc) ---------------------------------------------------------------------
+
+// Threat: a path built from a huge expansion. No host path resolves beyond PATH_MAX, and
+// refusing it early keeps the shell from copying it around.
+inline constexpr size_t kMaxPathBytes = 4096;
+
+struct Found {
+  const Preopen* preopen = nullptr;
+  std::string guest;      // normalized guest path
+  platform::Resolved rp;  // beneath the preopen's host directory, final symlinks followed
+};
+// `follow_final`: a final symlink is followed (else it is what is found: test -h).
+Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path,
+                            bool follow_final = true);
+Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags);
+std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, std::string_view p);
+
+// --- variables (expand.cc) ----------------------------------------------------------------
+
+// A parameter's value, or nullopt when unset. `tmp` holds a computed value.
+std::optional<std::string_view> param_value(const State& st, std::string_view name,
+                                            std::string* tmp);
+void set_var(Ctx& ctx, State& st, std::string_view name, Str value);
+void unset_var(State& st, std::string_view name);
+
+// --- expansion (expand.cc) ----------------------------------------------------------------
+
+// Expands one word into fields appended to `out` (the command's words so far: the word cap
+// counts them all). `io` is where substitutions read and report; `subst_status` (may be null)
+// receives the exit status of the last substitution run. Throws LimitHit; an expansion error
+// (${x:?}, an unset variable under set -u) throws ExpansionError after its message is written.
+void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int* subst_status,
+            Vec<Str>& out);
+// Brace expansion (brace.cc): calls `each` with every word `w` expands to, in order; false
+// (and no call) when `w` has no brace expansion.
+bool brace_expand(Ctx& ctx, const Word& w, const std::function<void(const Word&)>& each);
+// One string, no splitting or globbing (assignments, here-documents, case subjects).
+Str expand_string(Ctx& ctx, State& st, const Word& w, const Io& io, int* subst_status);
+// A pattern for fnmatch: quoted characters escaped (case patterns, ${x#p}).
+Str expand_pattern(Ctx& ctx, State& st, const Word& w, const Io& io);
+struct ExpansionError {
+  int status = 1;
+};
+
+// --- patterns (pattern.h, expand.cc) --------------------------------------------------------
+
+// The matching work one command's patterns may do (case arms, ${x#p}, ${x/p/r}, one word's
+// globs): pattern.h bounds every match by it, on top of the deadline. Threat: `${x//*a*a*a/}`
+// on a long value.
+inline constexpr uint64_t kPatternWork = uint64_t{1} << 28;
+// A pattern's result, or LimitHit naming the bound (the command fails, the script goes on).
+template <class T>
+T pattern_result(Result<T> r) {
+  if (!r) throw LimitHit(Error(r.error().code, "pattern: " + r.error().message), false);
+  return std::move(*r);
+}
+inline void pattern_result(Result<void> r) {
+  if (!r) throw LimitHit(Error(r.error().code, "pattern: " + r.error().message), false);
+}
+
+// --- arithmetic and test (envs.cc: arith.h and test_expr.h over the shell's state) -------------
+
+Result<int64_t> arith_eval(Ctx& ctx, State& st, std::string_view expr);
+Result<bool> test_eval(Ctx& ctx, State& st, const Io& io, const std::vector<std::string>& argv,
+                       bool bracket);
+
+// --- redirections (redirect.cc) -------------------------------------------------------------
+
+// What a command's redirections opened, held while it runs.
+struct Opened {
+  std::vector<Fd> fds;
+  std::vector<std::unique_ptr<Budget::Lease>> leases;  // here-document bodies in memfds
+};
+// Applies `redirects` in order to `io`; false after writing the error (the command fails).
+bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects, Io& io,
+                     Opened& opened, int* subst_status);
+
+// --- executor (exec.cc) and builtins (builtins.cc) ---------------------------------------------
+
+int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io);
+// nested_exec.cc: `sh ...` / `bash ...`, and a script by path (argv rewritten to its
+// interpreter; -1 when ready, else the status).
+int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io,
+                     std::atomic<uint64_t>* err_b);
+int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err,
+                   std::atomic<uint64_t>* err_b);
+int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
+                    const char* what);
+bool is_builtin(std::string_view n);
+int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
+
+}  // namespace wasmcap::shell

@@ -1,0 +1,140 @@
+// Commands that are tools: WASI modules from the resolved command table, run by wasmcap with
+// exactly the shell's preopens (docs/shell.md "Commands"), and the audit records of every
+// command (docs/shell.md "Audit").
+#include <nlohmann/json.hpp>
+
+#include "shell/state.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::shell {
+
+
+
+
+// The shell_command_start record, written before the command does anything (opens its
+// redirections, runs): record or refuse (docs/audit.md). When it fails the command does not run
+// and the script stops with the error (exit 74).
+bool audit_command_start(Ctx& ctx, const Vec<Str>& argv) {
+  if (!ctx.o.audit) return true;
+  nlohmann::json args = nlohmann::json::array();
+  for (const auto& a : argv) args.push_back(std::string(view(a)));
+  nlohmann::json j = {{"time", audit::now_rfc3339()},
+                      {"event", "shell_command_start"},
+                      {"invocation_id", ctx.o.invocation_id},
+                      {"argv", std::move(args)}};
+  auto w = ctx.o.audit->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (w) return true;
+  ctx.set_fatal(Error(ErrorCode::kIo, w.error().message +
+                                          "; the command was not run and the script stopped"));
+  return false;
+}
+
+// The shell_command record after the command. When it fails, the script stops with the error
+// (exit 74): the command ran, its start is recorded, its outcome is not.
+void audit_command(Ctx& ctx, const Vec<Str>& argv, const std::string& kind, int exit_code,
+                   double ms, uint64_t out_b, uint64_t err_b) {
+  if (!ctx.o.audit) return;
+  nlohmann::json args = nlohmann::json::array();
+  for (const auto& a : argv) args.push_back(std::string(view(a)));
+  nlohmann::json j = {{"time", audit::now_rfc3339()},
+                      {"event", "shell_command"},
+                      {"invocation_id", ctx.o.invocation_id},
+                      {"argv", std::move(args)},
+                      {"kind", kind},
+                      {"exit", exit_code},
+                      {"duration_ms", ms},
+                      {"stdout_bytes", out_b},
+                      {"stderr_bytes", err_b}};
+  auto w = ctx.o.audit->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (!w) {
+    ctx.set_fatal(Error(ErrorCode::kIo, "the command ran (status " + std::to_string(exit_code) +
+                                            ") but " + w.error().message +
+                                            "; the script stopped"));
+  }
+}
+
+// Runs argv[0] as a tool; nullopt (after the message) when no tool has that name.
+std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
+                            const Vec<std::pair<std::string_view, Str>>& assigns, const Io& io,
+                            std::atomic<uint64_t>& out_b, std::atomic<uint64_t>& err_b) {
+  const int fds[3] = {io.fd[0] == kClosed ? kNull : io.fd[0], io.fd[1], io.fd[2]};
+  // (Command names are short: a longer argv[0] is not copied just to be looked up.)
+  auto tool = argv[0].size() > kMaxPathBytes ? ctx.o.commands.end()
+                                             : ctx.o.commands.find(std::string(view(argv[0])));
+  if (tool == ctx.o.commands.end()) {
+    emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": command not found\n", &err_b);
+    return std::nullopt;
+  }
+  // The tool's argv and environment are plain strings (RunOptions): charged while they live.
+  size_t copied = 0;
+  for (const auto& a : argv) copied += a.size() + sizeof(std::string);
+  for (const auto& [k, v] : assigns) copied += k.size() + v.size() + 2 * sizeof(std::string);
+  Budget::Lease lease(ctx.budget, copied);
+  copied = 0;
+  std::optional<Budget::Lease> exported_lease;
+  RunOptions ro;
+  ro.engine = ctx.o.engine;
+  ro.aot = ctx.o.aot;
+  ro.aot.progress = false;
+  ro.max_memory_bytes = ctx.o.max_memory_bytes;
+  ro.interrupt = &ctx.interrupt;
+  ro.record_run = false;  // the command's own records (shell_command_start, shell_command) stand for it
+  ro.module_sha256 = tool->second.module_sha256;
+  if (ctx.deadline != Clock::time_point::max()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
+    ro.timeout_ms = left.count() > 1 ? static_cast<uint64_t>(left.count()) : 1;
+  }
+  for (const auto& a : argv) ro.wasi.args.emplace_back(view(a));
+  ro.wasi.args[0] = tool->second.tool;
+  ro.wasi.env.emplace_back("PWD", st.cwd);
+  // The environment: the exported variables, then the command's NAME=value prefixes.
+  for (const auto& [k, unused] : st.exported) {
+    bool prefixed = false;
+    for (const auto& a : assigns) prefixed = prefixed || a.first == view(k);
+    auto it = st.vars.find(view(k));
+    if (prefixed || it == st.vars.end()) continue;
+    copied += k.size() + it->second->size() + 2 * sizeof(std::string);
+    ro.wasi.env.emplace_back(std::string(view(k)), std::string(view(*it->second)));
+  }
+  exported_lease.emplace(ctx.budget, copied);
+  for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
+  ro.wasi.preopens = ctx.o.preopens;
+  if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
+  if (tool->second.https) {
+    // Linked so that the module loads; a plan granting no rule refuses every request.
+    auto plan = std::make_shared<policy::Plan>();
+    plan->plugin = tool->second.bundle;
+    plan->version = tool->second.version;
+    plan->https.emplace();
+    ro.plan = std::move(plan);
+    ro.host_apis.add(Capability::kHostApiHttps);
+  }
+  ro.wasi.stdin_fd = fds[0];
+  ro.wasi.clock_wall = tool->second.clock_wall;
+  ro.wasi.clock_monotonic = tool->second.clock_monotonic;
+  if (!tool->second.random) ro.wasi.random.kind = RandomSource::Kind::kDeny;
+  pin_clock(ro.wasi, ctx.o.clock);
+  pin_random(ro.wasi, ctx.o.random);
+  auto sink = [&ctx](int fd, std::atomic<uint64_t>* count) {
+    return [&ctx, fd, count](const uint8_t* p, size_t n) -> bool {
+      return emit(ctx, fd, std::string_view(reinterpret_cast<const char*>(p), n), count);
+    };
+  };
+  ro.wasi.stdout_sink = sink(fds[1], &out_b);
+  ro.wasi.stderr_sink = sink(fds[2], &err_b);
+  auto report = run_module(*tool->second.module, std::move(ro));
+  int code;
+  if (report) {
+    code = report->exit_code;
+  } else {
+    if (report.error().code == ErrorCode::kDeadlineExceeded) {
+      ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,
+                          "the script ran past its deadline (--timeout-ms)"));
+    }
+    emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": " + report.error().to_string() + "\n");
+    code = error_exit_code(report.error().code);
+  }
+  return code & 0xff;
+}
+
+}  // namespace wasmcap::shell

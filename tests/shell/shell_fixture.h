@@ -1,0 +1,74 @@
+// The executor's test fixture (tests/shell/*_test.cc): runs a script through the library with
+// one preopen (/work), capturing stdout, stderr and the audit records.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+#include "wasmcap/shell.h"
+
+namespace wasmcap::shell::testing {
+
+namespace fs = std::filesystem;
+using wasmcap::testing::read_text;
+using wasmcap::testing::TempDir;
+
+struct ShRun {
+  int code = -1;
+  std::string out, err;
+  Result<Outcome> result = Outcome{};
+  std::vector<std::string> audit;        // shell_command records (after each command)
+  std::vector<std::string> audit_start;  // shell_command_start records (before each command)
+  std::vector<std::string> audit_all;    // both, in order
+};
+
+struct ShellFixture : ::testing::Test {
+  TempDir tmp;
+  fs::path work() { return tmp.path() / "work"; }
+  void SetUp() override { fs::create_directories(work()); }
+  Options opts() {
+    Options o;
+    Preopen p;
+    p.host_path = work().string();
+    p.guest_path = "/work";
+    o.preopens.push_back(p);
+    return o;
+  }
+  ShRun run(const std::string& script, Options o) {
+    ShRun r;
+    fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
+    int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    o.stdout_fd = ofd;
+    o.stderr_fd = efd;
+    auto mu = std::make_shared<std::mutex>();
+    auto lines = std::make_shared<std::vector<std::string>>();
+    o.audit = audit::callback_sink([mu, lines](std::string_view l) {
+      std::lock_guard<std::mutex> lock(*mu);
+      lines->emplace_back(l);
+    });
+    r.result = run_script(script, std::move(o));
+    ::close(ofd);
+    ::close(efd);
+    r.code = r.result ? r.result->exit_code : -1;
+    r.out = read_text(out);
+    r.err = read_text(err);
+    r.audit_all = *lines;
+    for (const auto& l : *lines) {
+      (nlohmann::json::parse(l)["event"] == "shell_command_start" ? r.audit_start : r.audit).push_back(l);
+    }
+    return r;
+  }
+  ShRun run(const std::string& script) { return run(script, opts()); }
+};
+
+}  // namespace wasmcap::shell::testing

@@ -1,0 +1,424 @@
+// `wasmcap sh`, the language: compound commands, functions, redirections, here-documents,
+// parameter expansion, errexit, background jobs (expected outputs are bash's), and the bounds a
+// hostile script meets: nesting, recursion, loops against the deadline, jobs against the
+// commands running at once, here-documents against the memory budget.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "shell/parse.h"
+#include "shell_fixture.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace wasmcap;
+namespace fs = std::filesystem;
+using shell::testing::ShellFixture;
+using wasmcap::testing::read_text;
+using wasmcap::testing::write_text;
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  out.reserve(s.size() * static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+TEST_F(ShellFixture, CompoundCommands) {
+  auto r = run(
+      "if false; then echo a; elif true; then echo b; else echo c; fi\n"
+      "if false; then echo a; fi; echo st=$?\n"
+      "i=; while [ \"$i\" != xxx ]; do i=${i}x; echo -n \"$i \"; done; echo\n"
+      "until true; do echo never; done; echo until=$?\n"
+      "for w in a \"b c\"; do echo \"[$w]\"; done; set -- p \"q r\"; for w; do echo \"<$w>\"; done\n"
+      "for i in 1 2 3; do for j in a b c; do [ $j = b ] && continue 2; [ $i = 3 ] && break 2; "
+      "echo $i$j; done; done\n"
+      "case hello.txt in *.md) echo md;; *.txt|*.text) echo txt;; *) echo other;; esac\n"
+      "case x in x) echo one;& y) echo two;; z) echo three;; esac\n"
+      "case ab in a*) echo A;;& *b) echo B;; *) echo C;; esac\n"
+      "case '*' in \"*\") echo star;; esac; case a in '*') echo no;; *) echo any;; esac\n"
+      "x=outer; ( x=inner; echo $x; exit 3 ); echo \"$x $?\"; { x=group; }; echo $x\n"
+      "! false; echo neg=$?; ! true; echo neg=$?; true && false || echo or=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "b\nst=0\nx xx xxx \nuntil=0\n[a]\n[b c]\n<p>\n<q r>\n1a\n2a\ntxt\none\ntwo\nA\nB\n"
+            "star\nany\ninner\nouter 3\ngroup\nneg=0\nneg=1\nor=1\n")
+      << r.err;
+  // break/continue outside a loop: a message, status 0, the script goes on (bash).
+  auto b = run("break; echo after=$?");
+  EXPECT_EQ(b.out, "after=0\n");
+  EXPECT_NE(b.err.find("only meaningful in a 'for', 'while', or 'until' loop"), std::string::npos);
+}
+
+TEST_F(ShellFixture, FunctionsAndPositionalParameters) {
+  auto r = run(
+      "f() { echo \"f:$#:$1:$2\"; return 4; echo no; }; f a \"b c\"; echo ret=$?\n"
+      "g() { local x=local; echo $x; h; }; h() { echo h sees $x; }; x=global; g; echo after $x\n"
+      "function k { echo k \"$@\"; }; k 1 2; echo \"$#\"\n"
+      "cnt() { [ \"$1\" = xxx ] && return 0; cnt \"${1}x\"; echo \"[$1]\"; }; cnt \"\"\n"
+      "set -- a b c d; shift 2; echo \"$@\" $#; set --; echo \"[$*]\" $#\n"
+      "u() { echo one; }; u() { echo two; }; u; unset -f u; u; echo st=$?\n"
+      "v() { echo v=$V; }; V=2 v; echo V=${V-unset}\n"
+      "return 1; echo ret-outside=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "f:2:a:b c\nret=4\nlocal\nh sees local\nafter global\nk 1 2\n0\n[xx]\n[x]\n[]\n"
+            "c d 2\n[] 0\ntwo\nst=127\nv=2\nV=unset\nret-outside=1\n")
+      << r.err;
+  EXPECT_NE(r.err.find("u: command not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("return: can only 'return' from a function"), std::string::npos) << r.err;
+}
+
+TEST_F(ShellFixture, EveryRedirectionForm) {
+  write_text(work() / "in.txt", "line1\nline2\n");
+  auto r = run(
+      "echo a > f1; echo b >> f1; echo c >| f2; echo both &> f3; echo more &>> f3\n"
+      "{ echo out; echo err >&2; } 2>&1 > f4 | while false; do :; done\n"
+      "{ echo e1 >&2; } 2> f5; echo x 1>&-; echo closed=$?; echo rw 1<> f6\n"
+      "f() { echo in-f; } > f7; f; while true; do echo loop; break; done > f8\n"
+      "if true; then echo ift; fi >> f8; for i in 1 2; do echo $i; done 2>/dev/null > f9\n"
+      "g() { echo fd3 >&3; }; g 3> f10; echo x 2>&1 3>&-; echo dup-closed 4>&-\n"
+      "echo no-fd >&5; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(read_text(work() / "f1"), "a\nb\n");
+  EXPECT_EQ(read_text(work() / "f2"), "c\n");
+  EXPECT_EQ(read_text(work() / "f3"), "both\nmore\n");
+  EXPECT_EQ(read_text(work() / "f4"), "out\n");
+  EXPECT_EQ(read_text(work() / "f5"), "e1\n");
+  EXPECT_EQ(read_text(work() / "f6"), "rw\n");
+  EXPECT_EQ(read_text(work() / "f7"), "in-f\n");
+  EXPECT_EQ(read_text(work() / "f8"), "loop\nift\n");
+  EXPECT_EQ(read_text(work() / "f9"), "1\n2\n");
+  EXPECT_EQ(read_text(work() / "f10"), "fd3\n");
+  EXPECT_EQ(r.out, "closed=1\nx\ndup-closed\nst=1\n") << r.err;
+  EXPECT_NE(r.err.find("5: Bad file descriptor"), std::string::npos) << r.err;
+  // A redirection on a compound command stays confined like any other.
+  auto out = run("{ echo x; } > /etc/passwd_copy; echo st=$?");
+  EXPECT_EQ(out.out, "st=1\n");
+  EXPECT_NE(out.err.find("outside the granted directories"), std::string::npos) << out.err;
+}
+
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_F(ShellFixture, ExecRedirectionsHoldForTheShell) {
+  auto r = run("exec 3>f3; echo a >&3; f() { echo b >&3; }; f; exec 3>&-; echo c >&3; echo st=$?\n"
+               "{ exec 4>f4; }; echo d >&4; (exec 5>f5; echo e >&5); echo f >&5; echo st=$?\n"
+               "exec >out; echo to-out; exec 2>&1; echo err >&2");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=1\nst=1\n") << r.err;
+  EXPECT_EQ(read_text(work() / "f3"), "a\nb\n");
+  EXPECT_EQ(read_text(work() / "f4"), "d\n");
+  EXPECT_EQ(read_text(work() / "f5"), "e\n");
+  EXPECT_EQ(read_text(work() / "out"), "to-out\nerr\n");
+  // `exec CMD` ends the shell with CMD's status.
+  auto e = run("exec false; echo not");
+  EXPECT_EQ(e.code, 1);
+  EXPECT_EQ(e.out, "");
+  // Replaced descriptors are closed: 300 `exec 3>f` hold one file, and none after the script.
+  size_t before = open_fds();
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "exec 3>f" + std::to_string(i % 7) + "; ";
+  auto m = run(many + "echo x >&3");
+  ASSERT_TRUE(m.result) << m.result.error().to_string();
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST_F(ShellFixture, HereDocumentsAndHereStrings) {
+  // The bodies, read back by `source /dev/stdin` (no tool needed): expanded unless the delimiter
+  // is quoted, tabs stripped by <<-, a here-string ends with a newline.
+  auto h = run(
+      "x=val\n"
+      "{ source /dev/stdin; } <<EOF > out1\necho '1 $x \\$x $(echo sub) \\\\'\nEOF\n"
+      "{ source /dev/stdin; } <<'EOF' > out2\necho 2 \\$x\nEOF\n"
+      "{ source /dev/stdin; } <<-EOF > out3\n\techo 3 $x\n\tEOF\n"
+      "{ source /dev/stdin; } <<< 'echo 4 here-string' > out4\n"
+      "{ source /dev/stdin; } 0<<A 3<<B > out5\necho 5a\nA\necho 5b\nB\n");
+  ASSERT_TRUE(h.result) << h.result.error().to_string();
+  EXPECT_EQ(read_text(work() / "out1"), "1 val $x sub \\\n") << h.err;
+  EXPECT_EQ(read_text(work() / "out2"), "2 $x\n") << h.err;
+  EXPECT_EQ(read_text(work() / "out3"), "3 val\n") << h.err;
+  EXPECT_EQ(read_text(work() / "out4"), "4 here-string\n") << h.err;
+  EXPECT_EQ(read_text(work() / "out5"), "5a\n") << h.err;
+  // A here-document in a substitution, and one on a function's definition.
+  auto f = run("v=$(source /dev/stdin <<EOF\necho inner\nEOF\n); echo v=$v\n"
+               "g() { source /dev/stdin; } <<EOF\necho body $1\nEOF\ng x; g y\n");
+  EXPECT_EQ(f.out, "v=inner\nbody x\nbody y\n") << f.err;
+}
+
+TEST_F(ShellFixture, ParameterExpansion) {
+  auto r = run(
+      "x=outer\n"
+      "echo ${u-unset} ${u:-empty} \"${e=assigned}\" $e ${x:+alt} ${u+no} ${#x}\n"
+      "v=a.b.c; echo ${v#*.} ${v##*.} ${v%.*} ${v%%.*} ${v/./-} ${v//./-} ${v/#a/A} ${v/%c/C}\n"
+      "echo ${v:2} ${v:1:3} ${v: -2} \"${v:-a b}\" ${u:-a   b}\n"
+      "IFS=:; p=a:b::c; for w in $p; do echo \"<$w>\"; done; unset IFS\n"
+      "q='  a   b  '; for w in $q; do echo \"{$w}\"; done; set --; for a in \"$@\"; do echo no; done\n"
+      "set -- 1 '2 3'; for a in \"$@\" \"$*\" $*; do echo \"($a)\"; done; echo ${#@} ${1+\"$@\"}\n"
+      "echo `echo back` \"`echo \"in q\"`\" $'a\\tb\\x41'end ~ ~nosuchuser_x\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "unset empty assigned assigned alt 5\nb.c c a.b a a-b.c a-b-c A.b.c a.b.C\n"
+            "b.c .b. .c a.b.c a b\n<a>\n<b>\n<>\n<c>\n{a}\n{b}\n(1)\n(2 3)\n(1 2 3)\n(1)\n(2)\n"
+            "(3)\n2 1 2 3\nback in q a\tbAend ~ ~nosuchuser_x\n")
+      << r.err;
+  // Hostile patterns meet pattern.h's bounds (no backtracking), not the host's patience.
+  auto o = opts();
+  o.deadline_ms = 20000;
+  auto h = run("a=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; a=$a$a$a$a; "
+               "a=$a$a$a$a; echo ${#a} ${a##*a*a*a*a*a*b} | wc_missing 2>/dev/null; "
+               "echo ${#a}; case $a in *a*a*a*a*a*a*b) echo no;; *) echo none;; esac",
+               o);
+  ASSERT_TRUE(h.result) << h.result.error().to_string();
+  EXPECT_EQ(h.out, "1024\nnone\n") << h.err;
+  // ${x:?} ends the shell with bash's status; its message is escaped like every message.
+  auto e = run("echo ${x:?$'bad\\x1b[31m'}; echo after");
+  ASSERT_TRUE(e.result);
+  EXPECT_EQ(e.code, 127);
+  EXPECT_EQ(e.out, "");
+  EXPECT_EQ(e.err.find('\x1b'), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("x: bad\\x1b[31m"), std::string::npos) << e.err;
+  auto u = run("set -u; echo ${x-ok}; echo $nope; echo after");
+  EXPECT_EQ(u.code, 127);
+  EXPECT_EQ(u.out, "ok\n");
+  EXPECT_NE(u.err.find("nope: unbound variable"), std::string::npos) << u.err;
+}
+
+TEST_F(ShellFixture, BraceExpansion) {
+  auto r = run("echo a{b,c}d {1..5} {a..e} {01..10..3} {5..1} x{a,{b,c}}y {} {a} \"{a,b}\" {a..} "
+               "{-3..3} {z..w} {a,b}{1,2} '{'a,b}; for f in {x,y}.txt; do echo $f; done; "
+               "echo > {p,q}; echo st=$?");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "abd acd 1 2 3 4 5 a b c d e 01 04 07 10 5 4 3 2 1 xay xby xcy {} {a} {a,b} {a..} -3 "
+            "-2 -1 0 1 2 3 z y x w a1 a2 b1 b2 {a,b}\nx.txt\ny.txt\nst=1\n")
+      << r.err;
+  EXPECT_NE(r.err.find("ambiguous redirect"), std::string::npos) << r.err;
+  // Products and long sequences meet the word cap before they are built.
+  auto o = opts();
+  o.max_words = 1000;
+  auto b = run("echo {1..999999999999}; echo st=$?; echo " + repeat("{a,b}", 40) + "; echo st=$?",
+               o);
+  ASSERT_TRUE(b.result) << b.result.error().to_string();
+  EXPECT_EQ(b.out, "st=1\nst=1\n");
+  EXPECT_NE(b.err.find("more than 1000 words"), std::string::npos) << b.err;
+}
+
+TEST_F(ShellFixture, PrintfAndEcho) {
+  auto r = run("printf '%s-%d|%5.2f|%x\\n' a 42 3.14159 255 b; printf -v v '%03d' 7; echo $v; "
+               "echo -e 'a\\tb\\c' nope; echo; echo -n -e 'x\\n'; echo -ne 'y\\n'; "
+               "echo -E 'z\\n'; echo -x -n; printf '%q\\n' 'a b'; printf '%d\\n' 12abc; "
+               "echo st=$?");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "a-42| 3.14|ff\nb-0| 0.00|0\n007\na\tb\nx\ny\nz\\n\n-x -n\na\\ b\n12\nst=1\n");
+  EXPECT_NE(r.err.find("printf: 12abc: invalid number"), std::string::npos) << r.err;
+  // The output is bounded before it is built: the memory budget, then the output cap.
+  auto o = opts();
+  o.max_shell_memory_bytes = 1 << 20;
+  auto big = run("printf '%999999999d' 1; echo st=$?", o);
+  ASSERT_TRUE(big.result) << big.result.error().to_string();
+  EXPECT_EQ(big.out, "st=1\n");
+}
+
+TEST_F(ShellFixture, ArithmeticAndTest) {
+  write_text(work() / "file", "x");
+  auto r = run("echo $((1+2*3)) $(( (1+2)*3 )) \"$((7/2))\" $((2**10)) $((x=5)) $x; i=3; "
+               "echo $((i++)) $i $(( i > 2 ? 10 : 20 )) $(( $(echo 4) + 1 )) $((1<<62<<1))\n"
+               "for ((i=0;i<3;i++)); do echo -n $i; done; echo; ((x=2+3)); echo $? $x; ((0)); "
+               "echo $?; let y=1+2 z=0; echo $? $y; for ((;;)) { break; }; echo out\n"
+               "((1/0)); echo after $?\n"
+               "[ -f file ]; echo $?; [ a = a -a b = b ]; echo $?; test -d . && echo dir; "
+               "[ ! -e nope ]; echo $?; test; echo $?; [ x -eq 1 ]; echo $?; [ -s file -o -z x ]; "
+               "echo $?; [ -f /etc/passwd ]; echo $?\n"
+               "echo $((1/0)); echo not-reached");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "7 9 3 1024 5 5\n3 4 10 5 -9223372036854775808\n012\n0 5\n1\n1 3\nout\nafter 1\n"
+            "0\n0\ndir\n0\n1\n2\n0\n1\n")
+      << r.err;
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("((: 1/0: division by 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[: x: integer expression expected"), std::string::npos) << r.err;
+  // Arithmetic loops see the deadline too.
+  auto o = opts();
+  o.deadline_ms = 300;
+  o.max_commands = 0;
+  auto l = run("for ((;;)); do :; done", o);
+  ASSERT_FALSE(l.result);
+  EXPECT_EQ(l.result.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(ShellFixture, ReadBuiltin) {
+  auto r = run("printf 'a b c\\nd  e\\n' > f; while read x y; do echo \"[$x|$y]\"; done < f\n"
+               "read -r l <<< 'x\\y z'; echo \"$l\"; read l <<< 'x\\y z'; echo \"$l\"\n"
+               "IFS=: read a b <<< 1:2:3; echo $a $b; read <<< '  keep  '; echo \"[$REPLY]\"\n"
+               "echo abc | { read -n 2 v; echo $v; }; read q < /dev/null; echo st=$?\n"
+               "{ read first; read second; } < f; echo $first/$second; read -a arr <<< x; echo $?");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "[a|b c]\n[d|e]\nx\\y z\nxy z\n1 2:3\n[  keep  ]\nab\nst=1\na b c/d e\n2\n")
+      << r.err;
+  // A read that waits for input that never comes still ends at the deadline.
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  auto o = opts();
+  o.deadline_ms = 300;
+  o.stdin_fd = p[0];
+  auto w = run("read x", o);
+  ::close(p[0]);
+  ::close(p[1]);
+  ASSERT_FALSE(w.result);
+  EXPECT_EQ(w.result.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(ShellFixture, ErrexitAsBash) {
+  auto r = run(
+      "set -e; f() { false; echo in-f; }; f && echo ok; if false; then :; fi; false || true\n"
+      "! true; x=$(false; echo sub-continues); echo $x; while false; do :; done\n"
+      "false | true; echo piped; false; echo no");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "in-f\nok\nsub-continues\npiped\n");
+  for (const char* s : {"set -e; (false; echo no); echo no", "set -e; { false; echo no; }; echo no",
+                        "set -o pipefail -e; false | true; echo no"}) {
+    auto e = run(s);
+    EXPECT_EQ(e.code, 1) << s;
+    EXPECT_EQ(e.out, "") << s;
+  }
+  auto p = run("false | true; echo $?; set -o pipefail; false | true; echo $?; set +o pipefail; "
+               "false | true; echo $?");
+  EXPECT_EQ(p.out, "0\n1\n0\n");
+  auto x = run("set -x; echo \"a b\" c; set +x; echo quiet");
+  EXPECT_EQ(x.out, "a b c\nquiet\n");
+  EXPECT_NE(x.err.find("+ echo 'a b' c\n"), std::string::npos) << x.err;
+  EXPECT_NE(x.err.find("+ set +x\n"), std::string::npos) << x.err;
+}
+
+TEST_F(ShellFixture, BackgroundJobsAreWaitedForAndBounded) {
+  auto r = run("{ echo bg > f; } & wait $!; echo st=$? $(cat_missing f 2>/dev/null); "
+               "(exit 7) & wait $!; echo job=$?; j() { echo $1 >> g; }; j 1 & j 2 & wait; "
+               "test -s g && echo g-written");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=0\njob=7\ng-written\n") << r.err;
+  EXPECT_EQ(read_text(work() / "f"), "bg\n");
+  // Each job is a running command: past --max-live-commands it fails to start.
+  auto o = opts();
+  o.max_live_commands = 2;
+  auto l = run("f() { while [ ! -e stop ]; do :; done; }; f & f & f & echo third=$?; "
+               "echo > stop; wait",
+               o);
+  ASSERT_TRUE(l.result) << l.result.error().to_string();
+  EXPECT_EQ(l.out, "third=1\n") << l.err;
+  EXPECT_NE(l.err.find("more than 2 commands would run at once"), std::string::npos) << l.err;
+  // Jobs still running at the end of the script are joined before run() returns.
+  auto end = run("{ echo late > h; } &");
+  ASSERT_TRUE(end.result);
+  EXPECT_EQ(read_text(work() / "h"), "late\n");
+}
+
+// --- bounds: a hostile script cannot overflow the host stack or run past its limits ----------
+
+TEST(ShellParse, NestingIsBounded) {
+  for (const std::string& bomb :
+       {repeat("(", 100000), repeat("( ", 100000), repeat("{ ", 100000),
+        repeat("if true; then ", 100000), repeat("while ", 100000), repeat("$(( ((", 20000),
+        repeat("echo ${x:-", 100000), repeat("\"${x:-", 100000), repeat("f() ", 100000),
+        repeat("! { ", 100000), repeat("case x in x) ", 100000)}) {
+    auto r = shell::parse(bomb);
+    ASSERT_FALSE(r) << bomb.substr(0, 20);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+  auto deep = shell::parse(repeat("{ ", 150000));
+  ASSERT_FALSE(deep);
+  EXPECT_NE(deep.error().message.find("nesting deeper than 200 levels"), std::string::npos)
+      << deep.error().message;
+  // Just under the bound parses.
+  int n = shell::kMaxNestingDepth - 10;
+  EXPECT_TRUE(shell::parse(repeat("{ ", n) + "ls" + repeat("; }", n)));
+  EXPECT_FALSE(shell::parse(repeat("{ ", shell::kMaxNestingDepth + 1) + "ls" +
+                            repeat("; }", shell::kMaxNestingDepth + 1)));
+}
+
+TEST_F(ShellFixture, RecursionIsBounded) {
+  auto r = run("f() { f; }; f; echo st=$?");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=1\n");
+  EXPECT_NE(r.err.find("f: maximum function nesting level exceeded (1000)"), std::string::npos)
+      << r.err;
+  // Nested compound commands in every call: the executor's own depth bound comes first.
+  std::string body = repeat("{ ", 8) + "g" + repeat("; }", 8);
+  auto g = run("g() " + body + "; g; echo st=$?");
+  ASSERT_TRUE(g.result) << g.result.error().to_string();
+  EXPECT_EQ(g.out, "st=1\n");
+  EXPECT_NE(g.err.find("nested deeper than 4000 levels"), std::string::npos) << g.err;
+  // Recursion through $(...) holds a reader thread per level: bounded by the running commands.
+  auto s = run("h() { echo $(h); }; h; echo st=$?");
+  ASSERT_TRUE(s.result) << s.result.error().to_string();
+  EXPECT_NE(s.err.find("commands would run at once"), std::string::npos) << s.err;
+}
+
+TEST_F(ShellFixture, LoopsSeeTheDeadline) {
+  auto o = opts();
+  o.deadline_ms = 300;
+  o.max_commands = 0;
+  for (const char* s : {"while :; do :; done", "until false; do :; done",
+                        "f() { while true; do x=1; done; }; f", "while :; do :; done &"}) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(s, o);
+    ASSERT_FALSE(r.result) << s;
+    EXPECT_EQ(r.result.error().code, ErrorCode::kDeadlineExceeded) << s;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << s;
+  }
+  // Without a deadline the command cap ends it.
+  auto c = run("while :; do :; done");
+  ASSERT_FALSE(c.result);
+  EXPECT_EQ(c.result.error().code, ErrorCode::kFuelExhausted);
+}
+
+TEST_F(ShellFixture, ForkBombIsBounded) {
+  auto o = opts();
+  o.deadline_ms = 20000;
+  auto r = run("f() { f | f & }; f; wait; echo survived", o);
+  if (!r.result) {
+    EXPECT_TRUE(r.result.error().code == ErrorCode::kFuelExhausted ||
+                r.result.error().code == ErrorCode::kDeadlineExceeded)
+        << r.result.error().to_string();
+  }
+  EXPECT_NE(r.err.find("commands would run at once"), std::string::npos) << r.err.substr(0, 500);
+}
+
+TEST_F(ShellFixture, HereDocumentsAreBoundedByTheMemoryBudget) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1 << 20;
+  // A body that expands past the budget fails its command; the script goes on.
+  auto r = run("A=0123456789abcdef; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do A=$A$A; "
+               "done 2>/dev/null\n{ :; } <<EOF\n$A$A$A$A\nEOF\necho st=$?\n",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=1\n");
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err;
+  // A literal body counts as script text: too big to parse within the budget, nothing runs.
+  auto big = run("echo ran > f; { :; } <<EOF\n" + std::string(2 << 20, 'x') + "\nEOF\n", o);
+  ASSERT_FALSE(big.result);
+  EXPECT_EQ(big.result.error().code, ErrorCode::kMemoryLimit);
+  EXPECT_FALSE(fs::exists(work() / "f"));
+}
+
+TEST_F(ShellFixture, VariableDoublingIsStillBounded) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1 << 20;
+  auto r = run("A=x; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22; do "
+               "A=$A$A; done; echo ${#A}",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos);
+  EXPECT_LT(std::stoul(r.out), 1u << 20) << r.out;
+}
+
+}  // namespace
