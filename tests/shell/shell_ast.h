@@ -277,6 +277,9 @@ class Printer {
           for (const WordPart& p : h.body.parts) body += p.text;
         } else {
           body = heredoc_text(h.body);
+          // A body that does not end with a newline ended in a line continuation (`x\` on the
+          // last line): print one, or the delimiter would join the last line.
+          if (!body.empty() && body.back() != '\n') body += "\\\n";
         }
         std::string delim = "EOF";
         while (("\n" + body).find("\n" + delim + "\n") != std::string::npos) delim += "X";

@@ -189,7 +189,8 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "${x/a/b} ${x//a} ${x/#a/b} ${x/%a/b} ${x:1:2} ${x: -1} \"${@:-q}\" $1 ${10} $@ $* $# $$ "
         "$! $- $0 ~ ~/a ~u/b X=~/c `echo \\`x\\``",
         "echo $((1 + (2 * $x) - ${y:-3} + $(echo 4))) \"$((a[1] += 'x' ? \\( : \"$z\"))\"; "
-        "((i++ , j = (2))); for ((i = 0; i < 3; i++)); do echo $i; done; for ((;;)) { break; }"}) {
+        "((i++ , j = (2))); for ((i = 0; i < 3; i++)); do echo $i; done; for ((;;)) { break; }",
+        "wd <<E\n\\b;c\\"}) {  // (a body whose last line ends in a continuation: fuzz finding)
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
