@@ -109,7 +109,9 @@ void expand_atoms(Ctx& ctx, const Atoms& a, std::vector<Atoms>& out) {
     if (!is_char(a[i], '{')) continue;
     size_t close = 0;
     std::vector<size_t> commas;
-    if (!match_brace(ctx, a, i, &close, &commas)) continue;
+    // An unmatched '{' leaves the rest of the word as written (`{{a,b}` stays; bash would
+    // give `{a {b`, the Oils spec's expectation is the word unchanged).
+    if (!match_brace(ctx, a, i, &close, &commas)) break;
     std::vector<Atoms> alts;
     if (!commas.empty()) {
       size_t b = i + 1;

@@ -125,6 +125,15 @@ int b_exit(B& b, const Args& a) {
 // test / [ (test_expr.h): files resolve beneath the preopens; usage errors are status 2.
 int b_test(B& b, const Args& a, bool bracket) {
   std::vector<std::string> args(a.begin(), a.end());
+  // `test -t FD` with FD not a descriptor number is a usage error (status 2, the Oils spec's
+  // expectation; bash answers 1), not "not a terminal".
+  size_t n = args.size() - (bracket && !args.empty() && args.back() == "]" ? 1 : 0);
+  long long fd = 0;
+  if (n == 2 && args[0] == "-t" && (!parse_int(args[1], &fd) || fd < 0 || fd > INT32_MAX)) {
+    return b.say(std::string(bracket ? "[: " : "test: ") + shown(args[1]) +
+                     ": integer expression expected\n",
+                 2);
+  }
   auto r = test_eval(b.ctx, b.st, b.io, args, bracket);
   if (!r) return b.say(std::string(bracket ? "[: " : "test: ") + r.error().message + "\n", 2);
   return *r ? 0 : 1;
@@ -469,22 +478,44 @@ int b_read(B& b, const Args& a) {
   return rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
 }
 
+// wait [-n] [ID|%ID...]: without IDs every job; -n the next one (the oldest still listed); an
+// ID that is no job of this shell is status 127 (bash).
 int b_wait(B& b, const Args& a) {
   std::vector<std::shared_ptr<Job>> jobs;
   {
     std::lock_guard<std::mutex> lock(b.st.jobs->mu);
     jobs = b.st.jobs->list;
   }
-  int status = 0;
-  if (a.empty()) {
+  auto forget = [&](const std::shared_ptr<Job>& j) {
+    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
+    auto& l = b.st.jobs->list;
+    l.erase(std::remove(l.begin(), l.end(), j), l.end());
+  };
+  bool next = !a.empty() && a[0] == "-n";
+  Args ids(a.begin() + (next ? 1 : 0), a.end());
+  if (ids.empty()) {
+    if (next) {
+      if (jobs.empty()) return 127;
+      jobs[0]->thread->join();
+      forget(jobs[0]);
+      return jobs[0]->status;
+    }
     for (auto& j : jobs) j->thread->join();
     std::lock_guard<std::mutex> lock(b.st.jobs->mu);
     b.st.jobs->list.clear();
     return 0;
   }
-  for (auto arg : a) {
+  int status = 0;
+  for (auto arg : ids) {
+    std::string_view num = !arg.empty() && arg[0] == '%' ? arg.substr(1) : arg;
     long long id = 0;
-    if (!parse_int(arg, &id)) return b.say("wait: " + shown(arg) + ": not a job id\n", 2);
+    if (!parse_int(num, &id)) {
+      if (arg[0] == '%') {
+        status = 127;
+        continue;
+      }
+      return b.say("wait: " + shown(arg) + ": not a job id\n", 2);
+    }
     auto it = std::find_if(jobs.begin(), jobs.end(), [&](auto& j) { return j->id == id; });
     if (it == jobs.end()) {
       status = 127;
@@ -492,6 +523,7 @@ int b_wait(B& b, const Args& a) {
     }
     (*it)->thread->join();
     status = (*it)->status;
+    forget(*it);
   }
   return status;
 }

@@ -246,7 +246,8 @@ class Expander {
     ctx_.budget->check_words(fields_.size());
     fields_.emplace_back(ctx_.budget);
   }
-  static bool glob_char(char c) { return c == '*' || c == '?' || c == '['; }
+  // (']' too: it closes a bracket expression, so it must reach the pattern unescaped.)
+  static bool glob_char(char c) { return c == '*' || c == '?' || c == '[' || c == ']'; }
 
   void part(const WordPart& p, bool force_quoted) {
     ctx_.budget->check();

@@ -194,11 +194,11 @@ TEST_F(ShellFixture, ParameterExpansion) {
 TEST_F(ShellFixture, BraceExpansion) {
   auto r = run("echo a{b,c}d {1..5} {a..e} {01..10..3} {5..1} x{a,{b,c}}y {} {a} \"{a,b}\" {a..} "
                "{-3..3} {z..w} {a,b}{1,2} '{'a,b}; for f in {x,y}.txt; do echo $f; done; "
-               "echo > {p,q}; echo st=$?");
+               "echo > {p,q}; echo st=$?; echo {{a,b} {a,b}_{");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
             "abd acd 1 2 3 4 5 a b c d e 01 04 07 10 5 4 3 2 1 xay xby xcy {} {a} {a,b} {a..} -3 "
-            "-2 -1 0 1 2 3 z y x w a1 a2 b1 b2 {a,b}\nx.txt\ny.txt\nst=1\n")
+            "-2 -1 0 1 2 3 z y x w a1 a2 b1 b2 {a,b}\nx.txt\ny.txt\nst=1\n{{a,b} a_{ b_{\n")
       << r.err;
   EXPECT_NE(r.err.find("ambiguous redirect"), std::string::npos) << r.err;
   // Products and long sequences meet the word cap before they are built.
@@ -236,12 +236,12 @@ TEST_F(ShellFixture, ArithmeticAndTest) {
                "((1/0)); echo after $?\n"
                "[ -f file ]; echo $?; [ a = a -a b = b ]; echo $?; test -d . && echo dir; "
                "[ ! -e nope ]; echo $?; test; echo $?; [ x -eq 1 ]; echo $?; [ -s file -o -z x ]; "
-               "echo $?; [ -f /etc/passwd ]; echo $?\n"
+               "echo $?; [ -f /etc/passwd ]; echo $?; [ -t x ]; echo $?\n"
                "echo $((1/0)); echo not-reached");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
             "7 9 3 1024 5 5\n3 4 10 5 -9223372036854775808\n012\n0 5\n1\n1 3\nout\nafter 1\n"
-            "0\n0\ndir\n0\n1\n2\n0\n1\n")
+            "0\n0\ndir\n0\n1\n2\n0\n1\n2\n")
       << r.err;
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("((: 1/0: division by 0"), std::string::npos) << r.err;
@@ -277,6 +277,13 @@ TEST_F(ShellFixture, ReadBuiltin) {
   EXPECT_EQ(w.result.error().code, ErrorCode::kDeadlineExceeded);
 }
 
+TEST_F(ShellFixture, GlobBracketExpressions) {
+  for (const char* f : {"e.E", "foo.-", "a.b", "[z", "]z"}) write_text(work() / f, "");
+  auto r = run("echo *.[[:punct:]E]; echo [[]z []]z; echo [![]z; echo '[[]'z");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "e.E foo.-\n[z ]z\n]z\n[[]z\n") << r.err;
+}
+
 TEST_F(ShellFixture, ErrexitAsBash) {
   auto r = run(
       "set -e; f() { false; echo in-f; }; f && echo ok; if false; then :; fi; false || true\n"
@@ -307,6 +314,8 @@ TEST_F(ShellFixture, BackgroundJobsAreWaitedForAndBounded) {
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out, "st=0\njob=7\ng-written\n") << r.err;
   EXPECT_EQ(read_text(work() / "f"), "bg\n");
+  auto n = run("wait -n; echo $?; wait %9; echo $?; (exit 3) & wait -n; echo $?; wait 77; echo $?");
+  EXPECT_EQ(n.out, "127\n127\n3\n127\n") << n.err;
   // Each job is a running command: past --max-live-commands it fails to start.
   auto o = opts();
   o.max_live_commands = 2;
