@@ -151,6 +151,7 @@ Result<void> Lexer::read_heredocs() {
     std::string body;
     int body_line = line_;
     bool found = false;
+    bool unterminated_line = false;  // the text ended inside the body's last line
     while (pos_ < s_.size()) {
       size_t eol = s_.find('\n', pos_);
       size_t end = eol == std::string::npos ? s_.size() : eol;
@@ -167,17 +168,23 @@ Result<void> Lexer::read_heredocs() {
       }
       account().take(ln.size() + 1);
       body.append(ln.data(), ln.size());
-      body.push_back('\n');
+      if (eol != std::string::npos) {
+        body.push_back('\n');
+      } else {
+        unterminated_line = true;  // its newline is added after lexing (lines stay the text's)
+      }
     }
     if (!found) mark_incomplete();
     h->complete = true;
     if (h->quoted) {
+      if (unterminated_line) body.push_back('\n');
       account().take(sizeof(WordPart) + body.size());
       h->body.parts.push_back({WordPart::Kind::kLiteral, std::move(body), true});
       continue;
     }
     Lexer sub(body, 0, body_line, subst_depth_, pc_);
     WASMCAP_TRY_ASSIGN(h->body, sub.heredoc_body());
+    if (unterminated_line) lit(h->body, '\n', true);  // as bash: every body line ends in one
   }
   return {};
 }

@@ -86,6 +86,10 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("ls >", "'>' needs a file name");
   refused("ls ;;", "';;' outside a case");
   refused("echo a\necho b ;;", "line 2:");
+  // A here-document body that runs to the end of the text: errors in it name a line of the text
+  // (fuzz finding: the body's added last newline counted as a line).
+  refused("cat <<EOF\n${x", "line 2:");
+  refused("cat <<EOF\na\n$(b", "line 3:");
   // Compound commands: every missing or misplaced part is named.
   refused("if true; then ls; fi fi", "syntax error near 'fi'");
   refused("fi", "reserved word out of place");
