@@ -91,7 +91,9 @@ int b_printf(B& b, const Args& a) {
   }
   if (i < a.size() && a[i] == "--") ++i;
   if (i >= a.size()) return b.say("printf: usage: printf [-v var] format [arguments]\n", 2);
-  if (var && !valid_name(*var)) return b.say("printf: '" + shown(*var) + "': not a valid identifier\n", 2);
+  if (var && !valid_name(*var)) {
+    return b.say("printf: '" + shown(*var) + "': not a valid identifier\n", 2);
+  }
   std::vector<std::string> args;
   for (size_t k = i + 1; k < a.size(); ++k) args.emplace_back(a[k]);
   PrintfOptions po;
@@ -314,7 +316,8 @@ int b_set(B& b, const Args& a) {
     }
     for (char c : arg.substr(1)) {
       if (!set_option(b.st, std::string_view(&c, 1), on)) {
-        return b.say(std::string("set: -") + c + ": invalid option (supported: -e -u -x -f -o)\n", 2);
+        return b.say(std::string("set: -") + c + ": invalid option (supported: -e -u -x -f -o)\n",
+                     2);
       }
     }
   }
@@ -433,7 +436,9 @@ int b_read(B& b, const Args& a) {
       b.say(std::string(v));  // the prompt goes to stderr (bash prints it only on a terminal)
     } else if (f == 'u' && value(v)) {
       long long n = 0;
-      if (!parse_int(v, &n) || n < 0 || n > 9) return b.say("read: " + shown(v) + ": invalid file descriptor\n");
+      if (!parse_int(v, &n) || n < 0 || n > 9) {
+        return b.say("read: " + shown(v) + ": invalid file descriptor\n");
+      }
       fd = b.io.fd[n];
     } else if (f == 'a') {
       return b.say("read: -a: arrays are not supported yet\n", 2);

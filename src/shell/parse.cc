@@ -71,7 +71,9 @@ class Parser {
 
  private:
   bool is_op(const char* op) const { return tok_.kind == Token::Kind::kOp && tok_.op == op; }
-  bool is_word(const char* w) const { return tok_.kind == Token::Kind::kWord && plain(tok_.word) == w; }
+  bool is_word(const char* w) const {
+    return tok_.kind == Token::Kind::kWord && plain(tok_.word) == w;
+  }
 
   Result<void> advance() {
     WASMCAP_TRY_ASSIGN(tok_, lex_.next());

@@ -48,7 +48,9 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
   for (const Redirect& r : redirects) {
     switch (r.op) {
       case Redirect::Op::kDup:
-        if (io.fd[r.dup_to] == kClosed) return fail(std::to_string(r.dup_to) + ": Bad file descriptor");
+        if (io.fd[r.dup_to] == kClosed) {
+          return fail(std::to_string(r.dup_to) + ": Bad file descriptor");
+        }
         io.fd[r.fd] = io.fd[r.dup_to];
         continue;
       case Redirect::Op::kClose:
