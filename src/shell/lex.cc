@@ -229,13 +229,28 @@ Result<Word> Lexer::word(Mode mode) {
   if (!nest.ok()) return fail(kNestingError);
   Word w;
   // A leading unquoted ~ or ~user (then '/' or the word's end) is a tilde part.
+  // (Line continuations inside are removed first, as everywhere outside quotes.)
   if (mode == Mode::kNormal && peek(0) == '~') {
     size_t e = pos_ + 1;
-    while (e < s_.size() && (is_name_char(s_[e]) || s_[e] == '.' || s_[e] == '-')) ++e;
+    int lines = 0;
+    std::string user;
+    for (;;) {
+      if (e + 1 < s_.size() && s_[e] == '\\' && s_[e + 1] == '\n') {
+        e += 2;
+        ++lines;
+        continue;
+      }
+      if (e < s_.size() && (is_name_char(s_[e]) || s_[e] == '.' || s_[e] == '-')) {
+        user.push_back(s_[e++]);
+        continue;
+      }
+      break;
+    }
     if (e >= s_.size() || s_[e] == '/' || is_meta(s_[e])) {
-      account().take(sizeof(WordPart) + (e - pos_));
-      w.parts.push_back({WordPart::Kind::kTilde, s_.substr(pos_ + 1, e - pos_ - 1), false});
+      account().take(sizeof(WordPart) + user.size());
+      w.parts.push_back({WordPart::Kind::kTilde, std::move(user), false});
       pos_ = e;
+      line_ += lines;
     }
   }
   while (pos_ < s_.size() && !stops(s_[pos_], mode)) {
