@@ -392,8 +392,11 @@ class Expander {
     if (!set && !list && st_.opt_nounset) fail(shown(name) + ": unbound variable");
     if (op.kind == K::kTrimPrefix || op.kind == K::kTrimSuffix || op.kind == K::kReplace) {
       Str pat = op.arg ? expand_pattern(ctx_, st_, *op.arg, io_) : ctx_.str();
-      Str rep = op.arg2 ? expand_string(ctx_, st_, *op.arg2, io_, subst_status_) : ctx_.str();
-      for (auto& v : vals) v = op.kind == K::kReplace ? replace(v, pat, rep, op) : trim(v, pat, op);
+      std::vector<size_t> match_at;  // ${x/p/r}: where an unquoted & in r puts the match (bash)
+      Str rep = op.arg2 ? replacement(*op.arg2, &match_at) : ctx_.str();
+      for (auto& v : vals) {
+        v = op.kind == K::kReplace ? replace(v, pat, rep, op, match_at) : trim(v, pat, op);
+      }
     } else if (op.kind == K::kSlice) {
       slice(vals, op, list);
     }
@@ -455,7 +458,30 @@ class Expander {
   }
 
   // ${x/p/r} ${x//p/r} ${x/#p/r} ${x/%p/r}: bounded by the shell's memory budget.
-  Str replace(const Str& v, const Str& pat, const Str& rep, const ParamOp& op) {
+  // The replacement of ${x/p/r}: r expanded, each unquoted `&` taken out and its offset kept
+  // (bash's patsub_replacement: the matched text goes there; `\&` and "&" stay literal).
+  Str replacement(const Word& w, std::vector<size_t>* match_at) {
+    Str out = ctx_.str();
+    for (const WordPart& p : w.parts) {
+      if (p.kind == WordPart::Kind::kLiteral && !p.quoted) {
+        for (char c : p.text) {
+          if (c == '&') {
+            match_at->push_back(out.size());
+          } else {
+            out.push_back(c);
+          }
+        }
+        continue;
+      }
+      Word one;
+      one.parts.push_back(p);
+      out.append(expand_string(ctx_, st_, one, io_, subst_status_));
+    }
+    return out;
+  }
+
+  Str replace(const Str& v, const Str& pat, const Str& rep, const ParamOp& op,
+              const std::vector<size_t>& match_at) {
     Pattern p = pattern_result(Pattern::compile(view(pat)));
     ReplaceMode mode = op.anchor == ParamOp::Anchor::kAll     ? ReplaceMode::kAll
                        : op.anchor == ParamOp::Anchor::kStart ? ReplaceMode::kPrefix
@@ -463,14 +489,10 @@ class Expander {
                                                               : ReplaceMode::kFirst;
     uint64_t cap = ctx_.budget->limits().memory_bytes;
     size_t max_out = cap == 0 ? SIZE_MAX : static_cast<size_t>(cap);
-    std::string out = pattern_result(replace_all(p, view(v), view(rep), mode, max_out));
+    std::string out =
+        pattern_result(shell::replace(p, view(v), view(rep), mode, work_, max_out, match_at));
     Budget::Lease held(ctx_.budget, out.size());  // the plain copy, until it is in a Str
     return ctx_.str(out);
-  }
-
-  Result<std::string> replace_all(const Pattern& p, std::string_view v, std::string_view rep,
-                                  ReplaceMode mode, size_t max_out) {
-    return shell::replace(p, v, rep, mode, work_, max_out);
   }
 
   long long number(const Word* w) {

@@ -157,7 +157,8 @@ TEST_F(ShellFixture, ParameterExpansion) {
   auto r = run(
       "x=outer\n"
       "echo ${u-unset} ${u:-empty} \"${e=assigned}\" $e ${x:+alt} ${u+no} ${#x}\n"
-      "v=a.b.c; echo ${v#*.} ${v##*.} ${v%.*} ${v%%.*} ${v/./-} ${v//./-} ${v/#a/A} ${v/%c/C}\n"
+      "v=a.b.c; echo ${v#*.} ${v##*.} ${v%.*} ${v%%.*} ${v/./-} ${v//./-} ${v/#a/A} ${v/%c/C} "
+      "${v/b/[&]} ${v/b/\\&} \"${v/b/\"&\"}\"\n"
       "echo ${v:2} ${v:1:3} ${v: -2} \"${v:-a b}\" ${u:-a   b}\n"
       "IFS=:; p=a:b::c; for w in $p; do echo \"<$w>\"; done; unset IFS\n"
       "q='  a   b  '; for w in $q; do echo \"{$w}\"; done; set --; for a in \"$@\"; do echo no; done\n"
@@ -165,7 +166,8 @@ TEST_F(ShellFixture, ParameterExpansion) {
       "echo `echo back` \"`echo \"in q\"`\" $'a\\tb\\x41'end ~ ~nosuchuser_x\n");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
-            "unset empty assigned assigned alt 5\nb.c c a.b a a-b.c a-b-c A.b.c a.b.C\n"
+            "unset empty assigned assigned alt 5\nb.c c a.b a a-b.c a-b-c A.b.c a.b.C a.[b].c a.&.c "
+            "a.&.c\n"
             "b.c .b. .c a.b.c a b\n<a>\n<b>\n<>\n<c>\n{a}\n{b}\n(1)\n(2 3)\n(1 2 3)\n(1)\n(2)\n"
             "(3)\n2 1 2 3\nback in q a\tbAend ~ ~nosuchuser_x\n")
       << r.err;
