@@ -161,7 +161,7 @@ Result<void> Lexer::read_heredocs() {
       }
       std::string_view ln(s_.data() + b, end - b);
       pos_ = eol == std::string::npos ? s_.size() : eol + 1;
-      ++line_;
+      if (eol != std::string::npos) ++line_;  // (the text's last line may have no newline)
       if (ln == h->delimiter) {
         found = true;
         break;
