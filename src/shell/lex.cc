@@ -438,7 +438,9 @@ Result<void> Lexer::dollar(Word& w, bool quoted) {
     w.parts.push_back({WordPart::Kind::kVar, std::string(1, c), quoted});
     return {};
   }
-  lit(w, '$', quoted);  // a lone '$' is literal, as in sh
+  // A lone '$' is literal, as in sh. It is marked quoted (it neither splits nor globs either
+  // way) so that no later part can make it an expansion: `$` then `...` is not `$$(...)`.
+  lit(w, '$', true);
   return {};
 }
 
