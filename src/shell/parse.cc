@@ -63,6 +63,9 @@ class Parser {
         }
         return unexpected();
       }
+      if (lex_.heredocs_pending()) {  // its body would have to come after the ')'
+        return fail("a here-document inside '$(...)' must have its body inside the '$(...)'");
+      }
       return sc;
     }
     if (tok_.kind != Token::Kind::kEnd) return unexpected();

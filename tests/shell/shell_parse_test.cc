@@ -70,6 +70,7 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("cat <<EOF\n${x", "line 2:");
   refused("cat <<EOF\na\n$(b", "line 3:");
   refused("{ cat <<EOF\na\nb", "line 3:");  // the end of the text, inside the body's last line
+  refused("echo $(cat <<EOF)\nx\nEOF\n", "must have its body inside the '$(...)'");
   // Compound commands: every missing or misplaced part is named.
   refused("if true; then ls; fi fi", "syntax error near 'fi'");
   refused("fi", "reserved word out of place");
