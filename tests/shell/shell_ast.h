@@ -173,6 +173,13 @@ class Printer {
     switch (c.kind) {
       case K::kSimple: {
         std::string_view sep;
+        // A reserved word can be a simple command's first word only after a redirection
+        // (`>o ! x`): print the redirections first then, or it would start a construct.
+        if (c.assigns.empty() && !c.words.empty() && reserved(c.words[0])) {
+          for (const Redirect& r : c.redirects) redirect(out, r);
+          for (const Word& w : c.words) cat(out, {" ", word(w)});
+          return;
+        }
         for (const auto& [name, value] : c.assigns) {
           cat(out, {sep, name, "=", word(value)});
           sep = " ";
@@ -254,6 +261,18 @@ class Printer {
         break;
     }
     for (const Redirect& r : c.redirects) redirect(out, r);
+  }
+
+  static bool reserved(const Word& w) {
+    if (w.parts.size() != 1 || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
+      return false;
+    }
+    for (const char* k : {"if", "then", "else", "elif", "fi", "do", "done", "case", "esac",
+                          "while", "until", "for", "{", "}", "!", "[[", "]]", "function",
+                          "select", "coproc", "time", "in"}) {
+      if (w.parts[0].text == k) return true;
+    }
+    return false;
   }
 
   void redirect(std::string& out, const Redirect& r) {

@@ -177,7 +177,8 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "((i++ , j = (2))); for ((i = 0; i < 3; i++)); do echo $i; done; for ((;;)) { break; }",
         "wd <<E\n\\b;c\\",  // (a body whose last line ends in a continuation: fuzz finding)
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
-        "echo t?$`echo x` $\"$(b)\" x$ $"}) {  // (a lone $ before a substitution: fuzz finding)
+        "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
+        ">o ! x; 2>&1 if; <i { y"}) {  // (reserved words after a redirection: fuzz finding)
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
