@@ -543,10 +543,11 @@ void wasmcap_config_set_interrupt(wasmcap_config_t* config, wasmcap_interrupt_t*
 // --- Run ------------------------------------------------------------------------------------------
 
 namespace {
-uint64_t smaller(uint64_t a, uint64_t b) {  // 0 = unlimited
-  if (a == 0) return b;
-  if (b == 0) return a;
-  return a < b ? a : b;
+// The one narrowing rule (policy::smaller_limit: the smaller wins, absent takes the other),
+// on the C API's byte-exact values, where 0 = unlimited.
+uint64_t smaller(uint64_t a, uint64_t b) {
+  auto limit = [](uint64_t v) { return v == 0 ? std::nullopt : std::optional<uint64_t>(v); };
+  return wasmcap::policy::smaller_limit(limit(a), limit(b)).value_or(0);
 }
 }  // namespace
 
