@@ -582,9 +582,11 @@ bool aot_available(const AotOptions& options = {});
 struct EngineConfig {
   AotOptions aot;
   // The host functions the engine's runs will link, by name and signature (none of them is
-  // called): the aot engine checks a module's imports against it before compiling anything
-  // (docs/aot.md, "Imports are checked first"). Null: no early check (instantiate() still links).
-  std::shared_ptr<const HostFuncTable> link_check;
+  // called): the aot engine checks a module's imports against them before compiling anything
+  // (docs/aot.md, "Imports are checked first"). Asked for only by an engine that checks (building
+  // the table is a cost an interpreted cold start need not pay). Null, or a null table: no early
+  // check (instantiate() still links).
+  std::function<std::shared_ptr<const HostFuncTable>()> link_check;
   // --- auto (src/engine/tiered; docs/aot.md, "Engine choice") ---
   // The runs need fuel, which only the interpreter meters: auto loads on the interpreter.
   bool metered = false;

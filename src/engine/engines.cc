@@ -20,7 +20,9 @@ struct EngineRow {
 constexpr EngineRow kEngines[] = {
     {"interp", [](EngineConfig c) { return make_fast_engine(fast_options(c.aot)); }},
     {"aot",
-     [](EngineConfig c) { return make_aot_engine_linked(std::move(c.aot), std::move(c.link_check)); }},
+     [](EngineConfig c) {
+       return make_aot_engine_linked(std::move(c.aot), c.link_check ? c.link_check() : nullptr);
+     }},
     {"auto", [](EngineConfig c) { return make_tiered_engine(std::move(c)); }},
 };
 

@@ -333,7 +333,7 @@ static Result<void> register_run_host_functions(const RunOptions& options,
   return {};
 }
 
-static std::atomic<uint64_t> g_signature_tables{0};  // engine_test_hooks::link_signature_tables()
+static std::atomic<uint64_t> g_signature_tables{0};  // runtime_test_hooks::link_signature_tables()
 
 // The names and signatures the run will link against, for the AOT engine's check before it
 // compiles (docs/aot.md, "Imports are checked first"), on a WASI host with no files or
@@ -344,20 +344,20 @@ static std::atomic<uint64_t> g_signature_tables{0};  // engine_test_hooks::link_
 // after it (docs/aot.md, "Cold start": it was rebuilt, WASI host and all, on every run). That
 // serves embedders making many runs per process; the CLI makes one. Function-local statics:
 // built once even when runs start on many threads.
-static std::shared_ptr<const HostFuncTable> link_signatures(const RunOptions& options) {
-  auto build = [](bool https) -> std::shared_ptr<const HostFuncTable> {
+static std::shared_ptr<const HostFuncTable> link_signatures(bool https) {
+  auto build = [](bool with_https) -> std::shared_ptr<const HostFuncTable> {
     g_signature_tables.fetch_add(1, std::memory_order_relaxed);
     WasiConfig none;
     none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
     auto host = make_wasi_host(std::move(none));
     if (!host) return nullptr;
     RunOptions o;
-    if (https) o.host_apis.add(Capability::kHostApiHttps);
+    if (with_https) o.host_apis.add(Capability::kHostApiHttps);
     auto table = std::make_shared<HostFuncTable>();
     if (!register_run_host_functions(o, *host, true, *table)) return nullptr;
     return table;
   };
-  if (options.host_apis.has(Capability::kHostApiHttps)) {
+  if (https) {
     static const std::shared_ptr<const HostFuncTable> with_https = build(true);
     return with_https;
   }
@@ -391,7 +391,9 @@ static Result<RunReport> run_unrecorded(const ModuleBytes& module, RunOptions op
   int background_pid = 0;
   EngineConfig config;
   config.aot = options.aot;
-  config.link_check = link_signatures(options);
+  config.link_check = [https = options.host_apis.has(Capability::kHostApiHttps)] {
+    return link_signatures(https);
+  };
   config.metered = required_capabilities(options).has(Capability::kLimitFuel);
   config.wait_for_compile = options.wait_for_compile;
   config.notice = options.notice;
@@ -546,9 +548,7 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(std::vecto
   config.aot = options.aot;
   // Linked against the widest table a run can have (WASI and https): a run that did not
   // request https is refused by the import check in run_on before it instantiates.
-  RunOptions widest;
-  widest.host_apis.add(Capability::kHostApiHttps);
-  config.link_check = link_signatures(widest);
+  config.link_check = [] { return link_signatures(/*https=*/true); };
   WASMCAP_TRY_ASSIGN(p->engine_, make_engine(options.engine, std::move(config)));
   WASMCAP_TRY_ASSIGN(p->module_, p->engine_->load(*p->source_));
   return std::shared_ptr<const PreparedModule>(std::move(p));

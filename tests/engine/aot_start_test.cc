@@ -1052,6 +1052,19 @@ TEST(AotColdStart, CompileJobsAreCountedOnlyForACompile) {
   EXPECT_EQ(aot::compile_jobs(*tc), 2u);
 }
 
+// Only an engine that checks links before compiling asks for the table: an interpreted run (a
+// cold start, one per CLI process) does not pay for building it (EngineConfig::link_check).
+TEST(AotColdStart, InterpretedRunBuildsNoLinkCheckTable) {
+  TempDir cache;
+  RunOptions o;
+  o.engine = "interp";
+  o.aot = cache_options(cache.path());
+  const uint64_t before = runtime_test_hooks::link_signature_tables();
+  auto r = testing::run_guest(guest_bytes("hello"), o);
+  ASSERT_TRUE(r.report.has_value()) << r.report.error().to_string();
+  EXPECT_EQ(runtime_test_hooks::link_signature_tables(), before);
+}
+
 // The link check's table of host signatures (WASI, and WASI + https) is built once per process
 // and shared by every later run, also runs started on several threads at once.
 TEST(AotColdStart, LinkCheckTableIsBuiltOncePerProcess) {

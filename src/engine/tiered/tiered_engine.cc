@@ -90,7 +90,8 @@ class TieredEngine final : public Engine {
     AotDescribe describe = [&](const ModuleBytes& m, bool* within) {
       return describe_via_fast(*fast, m, &fast_loaded, within);
     };
-    std::shared_ptr<Engine> aot = make_aot_engine_linked(probe_options, config_.link_check, describe);
+    std::shared_ptr<Engine> aot = make_aot_engine_linked(
+        probe_options, config_.link_check ? config_.link_check() : nullptr, describe);
     auto probe = aot->load(module);
     if (probe) {
       if (aot_module_has_object(**probe)) {
