@@ -191,33 +191,40 @@ class Printer {
         break;
       }
       case K::kGroup:
-        out += "{\n";
+        out += "{";
+        newline(out);
         list(out, c.body);
         out += "}";
         break;
       case K::kSubshell:
-        out += "(\n";
+        out += "(";
+        newline(out);
         list(out, c.body);
         out += ")";
         break;
       case K::kIf:
         for (size_t k = 0; k < c.conds.size(); ++k) {
-          out += k == 0 ? "if\n" : "elif\n";
+          out += k == 0 ? "if" : "elif";
+          newline(out);
           list(out, c.conds[k]);
-          out += "then\n";
+          out += "then";
+          newline(out);
           list(out, c.bodies[k]);
         }
         if (c.has_else) {
-          out += "else\n";
+          out += "else";
+          newline(out);
           list(out, c.body);
         }
         out += "fi";
         break;
       case K::kWhile:
       case K::kUntil:
-        out += c.kind == K::kWhile ? "while\n" : "until\n";
+        out += c.kind == K::kWhile ? "while" : "until";
+        newline(out);
         list(out, c.conds[0]);
-        out += "do\n";
+        out += "do";
+        newline(out);
         list(out, c.body);
         out += "done";
         break;
@@ -227,22 +234,27 @@ class Printer {
           out += " in";
           for (const Word& w : c.words) cat(out, {" ", word(w)});
         }
-        out += "\ndo\n";
+        newline(out);
+        out += "do";
+        newline(out);
         list(out, c.body);
         out += "done";
         break;
       case K::kCase:
-        cat(out, {"case ", word(c.words[0]), " in\n"});
+        cat(out, {"case ", word(c.words[0]), " in"});
+        newline(out);
         for (const CaseItem& item : c.items) {
           out += "(";
           for (size_t k = 0; k < item.patterns.size(); ++k) {
             cat(out, {k ? " | " : "", word(item.patterns[k])});
           }
-          out += ")\n";
+          out += ")";
+          newline(out);
           list(out, item.body);
-          out += item.end == CaseItem::End::kBreak         ? ";;\n"
-                 : item.end == CaseItem::End::kFallThrough ? ";&\n"
-                                                           : ";;&\n";
+          out += item.end == CaseItem::End::kBreak         ? ";;"
+                 : item.end == CaseItem::End::kFallThrough ? ";&"
+                                                           : ";;&";
+          newline(out);
         }
         out += "esac";
         break;
@@ -255,7 +267,10 @@ class Printer {
         break;
       case K::kArithFor:
         cat(out, {"for ((", arith(c.words[0]), ";", arith(c.words[1]), ";", arith(c.words[2]),
-                  "))\ndo\n"});
+                  "))"});
+        newline(out);
+        out += "do";
+        newline(out);
         list(out, c.body);
         out += "done";
         break;

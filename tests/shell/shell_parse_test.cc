@@ -178,7 +178,8 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "wd <<E\n\\b;c\\",  // (a body whose last line ends in a continuation: fuzz finding)
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
         "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
-        ">o ! x; 2>&1 if; <i { y"}) {  // (reserved words after a redirection: fuzz finding)
+        ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
+        "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n"}) {  // (bodies after a compound)
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
