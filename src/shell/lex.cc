@@ -503,8 +503,12 @@ Result<void> Lexer::backticks(Word& w, bool quoted) {
     ++pos_;
   }
   account().take(sizeof(WordPart) + sizeof(Script) + 64 + 2 * inner.size());
+  // The body is complete (its closing '`' was read): what its own parse calls unfinished (a
+  // final backslash-newline) is not the script's (fuzz_shell_parser finding: `\<newline>`).
+  const bool was_incomplete = pc_->incomplete != nullptr && *pc_->incomplete;
   Script sub;
   WASMCAP_TRY_ASSIGN(sub, parse_text(inner, start_line, subst_depth_ + 1, pc_));
+  if (pc_->incomplete != nullptr) *pc_->incomplete = was_incomplete;
   WordPart part;
   part.kind = WordPart::Kind::kSubst;
   part.text = std::move(inner);

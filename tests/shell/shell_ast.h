@@ -358,6 +358,9 @@ class Printer {
         case WordPart::Kind::kSubst: {
           Printer inner;
           std::string text = p.script ? inner.script(p.script->items) : "";
+          // A body that starts with '(' (a subshell, `(=)` in backticks) is set off by a space:
+          // "$((" would start an arithmetic expansion (fuzz_shell_parser finding).
+          if (!text.empty() && text.front() == '(') text.insert(text.begin(), ' ');
           cat(out, {p.quoted ? "\"$(" : "$(", text, p.quoted ? ")\"" : ")"});
           break;
         }
