@@ -25,6 +25,10 @@ int cu_wc(int argc, char **argv);
 int cu_pwd(int argc, char **argv);
 int cu_find(int argc, char **argv);
 int cu_sed(int argc, char **argv);
+int cu_sort(int argc, char **argv);
+int cu_uniq(int argc, char **argv);
+int cu_cut(int argc, char **argv);
+int cu_tr(int argc, char **argv);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".
@@ -40,7 +44,7 @@ char *cu_xstrdup(const char *s);
 // DIR + "/" + NAME (no doubled slash), malloc'd.
 char *cu_join(const char *dir, const char *name);
 // The last path component, ignoring trailing slashes ("a/b/" -> "b"); malloc'd.
-char *cu_basename(const char *path);
+char *cu_path_base(const char *path);
 
 // A growable list of strings.
 struct cu_list {
@@ -64,6 +68,8 @@ unsigned long long cu_count_newlines(const char *p, size_t n);
 
 // Writes all bytes to stdout (buffered stdio). Returns 0 or -1.
 int cu_out(const void *p, size_t n);
+// Writes all bytes to FD unbuffered (retrying short writes). Returns 0 or -1 with errno set.
+int cu_write_fd(int fd, const void *p, size_t n);
 
 // Copies regular file SRC to DST (created or truncated). Returns 0, or -1 after printing an
 // error naming the failing path.
@@ -79,5 +85,25 @@ int cu_remove_tree(const char *path, int force);
 // Lexically normalizes PATH against the guest's cwd (no symlinks resolved): absolute, no ".",
 // "..", doubled or trailing slashes. malloc'd.
 char *cu_abspath(const char *path);
+
+// --- input of the text filters (lineio.c) ---
+// Opens an input operand ("-" is stdin). A directory is refused with EISDIR. Returns the fd,
+// or -1 with errno set (nothing printed).
+int cu_open_input(const char *path);
+void cu_close_input(int fd);
+
+// Delimited records from an fd, read in chunks; a record is held whole in the buffer (its
+// length is bounded by the run's memory: cu_xrealloc ends the tool cleanly).
+struct cu_reader {
+  int fd, eof;
+  char *buf;
+  size_t cap, pos, end;
+};
+void cu_reader_init(struct cu_reader *r, int fd);
+void cu_reader_free(struct cu_reader *r);
+// The next record ending in DELIM (or at the end of input): *p, *n without the delimiter,
+// *had_delim whether it had one. The record stays valid until the next call. Returns 1, 0 at
+// the end, -1 on a read error (errno set).
+int cu_reader_next(struct cu_reader *r, int delim, char **p, size_t *n, int *had_delim);
 
 #endif

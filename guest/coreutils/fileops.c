@@ -147,7 +147,7 @@ int cu_rm(int argc, char **argv) {
   int status = 0;
   for (int i = optind; i < argc; ++i) {
     const char *path = argv[i];
-    char *base = cu_basename(path);
+    char *base = cu_path_base(path);
     int dots = strcmp(base, ".") == 0 || strcmp(base, "..") == 0;
     free(base);
     if (dots) {
@@ -201,7 +201,7 @@ static int lexically_within(const char *inner, const char *outer) {
 // The destination for SRC: TARGET itself, or TARGET/basename(SRC) when TARGET is a directory.
 static char *destination(const char *src, const char *target, int into_dir) {
   if (!into_dir) return cu_xstrdup(target);
-  char *base = cu_basename(src);
+  char *base = cu_path_base(src);
   char *d = cu_join(target, base);
   free(base);
   return d;

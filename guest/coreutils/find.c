@@ -157,7 +157,7 @@ static void walk(const struct node *expr, const char *path, long depth) {
     g_status = 1;
     return;
   }
-  char *name = cu_basename(path);
+  char *name = cu_path_base(path);
   if (depth >= g_mindepth) {
     if (eval(expr, path, name, &st) && !g_has_print) printf("%s\n", path);
   }

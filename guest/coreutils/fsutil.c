@@ -52,7 +52,8 @@ int cu_read_all(int fd, char **buf, size_t *len) {
   return 0;
 }
 
-static int write_full(int fd, const char *p, size_t n) {
+int cu_write_fd(int fd, const void *buf, size_t n) {
+  const char *p = buf;
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
@@ -88,7 +89,7 @@ int cu_copy_file(const char *src, const char *dst) {
       break;
     }
     if (r == 0) break;
-    if (write_full(out, buf, (size_t)r) != 0) {
+    if (cu_write_fd(out, buf, (size_t)r) != 0) {
       cu_err("error writing", dst, errno);
       rc = -1;
       break;

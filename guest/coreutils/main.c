@@ -33,10 +33,10 @@ struct tool {
 static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}};
 #else
 static const struct tool kTools[] = {
-    {"cat", cu_cat},   {"cp", cu_cp},     {"find", cu_find}, {"grep", cu_grep},
-    {"head", cu_head}, {"ls", cu_ls},     {"mkdir", cu_mkdir}, {"mv", cu_mv},
-    {"pwd", cu_pwd},   {"rm", cu_rm},     {"sed", cu_sed},   {"tail", cu_tail},
-    {"touch", cu_touch}, {"wc", cu_wc},
+    {"cat", cu_cat}, {"cp", cu_cp}, {"cut", cu_cut}, {"find", cu_find}, {"grep", cu_grep},
+    {"head", cu_head}, {"ls", cu_ls}, {"mkdir", cu_mkdir}, {"mv", cu_mv}, {"pwd", cu_pwd},
+    {"rm", cu_rm}, {"sed", cu_sed}, {"sort", cu_sort}, {"tail", cu_tail}, {"touch", cu_touch},
+    {"tr", cu_tr}, {"uniq", cu_uniq}, {"wc", cu_wc},
 };
 #endif
 
@@ -154,7 +154,7 @@ char *cu_join(const char *dir, const char *name) {
   return s;
 }
 
-char *cu_basename(const char *path) {
+char *cu_path_base(const char *path) {
   size_t end = strlen(path);
   while (end > 1 && path[end - 1] == '/') --end;
   size_t start = end;
@@ -254,7 +254,7 @@ static char g_outbuf[1 << 16];
 int main(int argc, char **argv) {
   const struct tool *t = NULL;
   if (argc > 0) {
-    char *base = cu_basename(argv[0]);
+    char *base = cu_path_base(argv[0]);
     t = find_tool(base);
     free(base);
   }

@@ -72,8 +72,8 @@ TEST(ManifestTools, CoreutilsManifestDeclaresItsTools) {
   ASSERT_TRUE(m) << m.error().to_string();
   std::vector<std::string> names;
   for (const auto& t : m->tools) names.push_back(t.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"ls", "cat", "grep", "head", "tail", "wc", "find",
-                                             "mkdir", "rm", "cp", "mv"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"ls", "cat", "grep", "head", "tail", "wc", "sort",
+                                             "find", "mkdir", "rm", "cp", "mv"}));
   auto fetch = policy::load_manifest(std::string(WASMCAP_SOURCE_DIR) + "/examples/fetch/manifest.json");
   ASSERT_TRUE(fetch) << fetch.error().to_string();
   ASSERT_EQ(fetch->tools.size(), 1u);
@@ -650,7 +650,7 @@ TEST_F(ServerTest, ListsAndPaginates) {
     cursor = p->next_cursor;
   }
   EXPECT_EQ(total, host_->tool_names().size());
-  EXPECT_EQ(total, 11u + 4u);  // coreutils + spin + sleep + count_stdin + fetch
+  EXPECT_EQ(total, 12u + 4u);  // coreutils (11 file tools and sort) + spin + sleep + count_stdin + fetch
   EXPECT_FALSE(host_->list("99999", 4));
   send({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}});
   Json tools = reply(1)["result"]["tools"];

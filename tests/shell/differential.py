@@ -57,6 +57,13 @@ CORPUS = [
     "wc -l a.txt b.txt",
     "head -n 1 a.txt; tail -n 1 b.txt",
     "cat a.txt | sed -n 2p",
+    # the text tools (guest/coreutils: sort.c, textfilters.c, cuttr.c) in pipelines
+    "printf 'b\\na\\n' | sort | uniq -c",
+    "printf 'b\\na\\nb\\n' | sort | uniq -c | sort -rn",
+    "sort -r a.txt | head -n 3",
+    "cat a.txt b.txt | tr a-z A-Z | sort -u",
+    "cut -c1-3 a.txt | sort | uniq -d; echo $?",
+    "sort -k2 a.txt b.txt > sorted.txt && cat sorted.txt",
     # command substitution
     "echo $(echo hello)",
     "N=$(grep -c foo a.txt); echo count=$N",

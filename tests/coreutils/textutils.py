@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Differential tests of the text tools of guest/coreutils (sort, uniq, ...) against GNU
+coreutils, on generated inputs, on one engine (--engine interp|aot; ctest runs both).
+
+Each case runs
+  wasmcap run --engine E --dir TREE::/work coreutils.wasm TOOL ARGS... < STDIN
+  TOOL ARGS... < STDIN                        (GNU, cwd = TREE, LC_ALL=C TZ=UTC)
+on identical copies of the input tree and compares stdout, the exit status and stderr (exactly,
+except where a case says `err="any"`: getopt's wording of an unknown option differs between
+wasi-libc and glibc, so only "non-empty" is compared there), plus the tree for cases that write.
+
+Usage: textutils.py --wasmcap build/bin/wasmcap --module build/guest/coreutils.wasm [--engine aot]
+"""
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from treesnap import snapshot
+
+GNU_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
+
+
+def inputs():
+    """name -> bytes: the generated inputs every tool is run on."""
+    rnd = random.Random(31)
+    d = {}
+    d["empty"] = b""
+    d["nonl"] = b"b\na\nc"
+    d["nul"] = b"a\x00b\nb\x00a\na\x00a\na\nb\x00\n"
+    d["crlf"] = b"b\r\na\r\nc\r\na\r\n\r\n"
+    d["utf8"] = "\u00e9t\u00e9\nzebra\n\u00e4\nA\na\n\u20ac 5\nZ\n".encode()
+    d["long"] = b"".join(bytes([97 + i]) * (70000 + i) + b"\n" for i in range(3)) + b"a" * 69999 + b"\n"
+    words = ["apple", "Banana", "cherry", "date", "Elder", "fig", "grape", "", " lead", "\ttab",
+             "z", "Z", "10", "9", "-3", "x y", "a-b", "A", "\x7f", "\xe9"]
+    lines = []
+    for i in range(100000):
+        lines.append("%s %d\t%s:%d" % (rnd.choice(words), rnd.randint(-500, 500), rnd.choice(words),
+                                       rnd.randint(0, 30)))
+    d["big"] = ("\n".join(lines) + "\n").encode("latin-1")
+    # Duplicate keys in field 1, distinct lines: stability shows in -s and -u.
+    d["dups"] = b"".join(b"%s %d %s\n" % (rnd.choice([b"k1", b"k2", b"K1", b"k3"]), i,
+                                          rnd.choice([b"x", b"y", b"X"])) for i in range(60))
+    d["nums"] = b"\n".join([b"-0", b"0", b"+1", b" 1", b"1e3", b"-1.5", b".5", b"0.50", b"007",
+                            b"1,000", b"  -2", b"abc", b"", b"1.", b"-.5", b"-", b"1e-3",
+                            b"inf", b"-inf", b"nan", b"0x10", b"3\t", b"2.000001", b"2",
+                            b"99999999999999999999", b"100000000000000000000", b"-0.0",
+                            b"1K", b"1M", b"2k", b"1.5K", b"-1K", b"0K", b"1G", b"1T", b"3E",
+                            b"12 apples", b"-12 apples", b"\t4"]) + b"\n"
+    d["human"] = b"\n".join([b"1K", b"1M", b"2", b"1.5K", b"1k", b"500", b"0.1M", b"-1K",
+                             b"-2M", b"1G", b"1024", b"0M", b"1Ki", b"2KB", b"1..5K", b"1.K",
+                             b"  3M", b"1P", b"1E", b"1Z", b"1Y", b"-0K"]) + b"\n"
+    d["versions"] = b"\n".join([b"a1", b"a10", b"a2", b"a1.2", b"a1.10", b"1.0~rc1", b"1.0",
+                                b"1.0a", b"1.0.1", b"file.tar.gz", b"file-1.2.tar.gz",
+                                b"file-1.10.tar.gz", b".hidden", b".", b"..", b"~x", b"0001",
+                                b"1", b"x.1", b"x.01", b"x1y", b"x01y", b"", b"B", b"a"]) + b"\n"
+    d["fields"] = b"".join(b"%s\t%s,%d\t%s\n" % (rnd.choice([b"b", b"a", b"c", b" a"]), rnd.choice([b"x", b"", b"y z"]),
+                                                 rnd.randint(0, 20), rnd.choice([b"Q", b"q", b"", b"p q r"]))
+                           for _ in range(80))
+    d["months"] = b"\n".join([b"feb", b"JAN", b" dec", b"Mar 3", b"xyz", b"jUn", b"may", b"",
+                              b"august", b"Sep", b"oct", b"nov", b"apr", b"Jul"]) + b"\n"
+    d["sorted"] = b"a\nb\nb\nc\n"
+    d["blanks"] = b"  b 2\n a 1\n\tc 3\na  4\n  a 1\nb\t 0\n"
+    d["mixed"] = b"Apple\napple\nAPPLE\nb-c\nb_c\nbc\n\x01ctl\nctl\nab\n\nA b\na B\n"
+    uniq = []
+    for i in range(200):
+        uniq.append(rnd.choice([b"one", b"One", b"two", b"x one", b"y one", b"  one", b"\tone", b"ones"]))
+    d["uniqin"] = b"\n".join(uniq) + b"\n"
+    d["uniqnonl"] = b"a\na\nb\nb"
+    d["uniqz"] = b"a\x00a\x00b\nx\x00b\ny\x00c"
+    return d
+
+
+CASES = []
+
+
+def case(tool, *args, stdin=None, err="exact", writes=False):
+    CASES.append(dict(tool=tool, args=list(args), stdin=stdin, err=err, writes=writes))
+
+
+# --- sort ------------------------------------------------------------------------------------
+for f in ["empty", "nonl", "nul", "crlf", "utf8", "long", "big", "dups", "nums", "mixed", "blanks"]:
+    case("sort", f)
+for opts in (["-r"], ["-n"], ["-nr"], ["-g"], ["-h"], ["-V"], ["-f"], ["-d"], ["-i"], ["-b"],
+             ["-M"], ["-u"], ["-s"], ["-n", "-s"], ["-n", "-u"], ["-f", "-u"], ["-df"], ["-fi"],
+             ["-bn"], ["-rn", "-s"], ["-gr"], ["-hr"], ["-Vr"]):
+    for f in ["nums", "mixed", "versions", "human", "months", "blanks"]:
+        case("sort", *opts, f)
+for f in ["big"]:
+    for opts in (["-n"], ["-k2,2n"], ["-k2n", "-s"], ["-t", "\t", "-k2"], ["-u", "-k1,1"],
+                 ["-rk3"], ["-k1.2,1.3"], ["-f", "-k1,1", "-s"], ["-t", ":", "-k2n", "-k1,1r"],
+                 ["-V"], ["-h"], ["-d"]):
+        case("sort", *opts, f)
+for opts in (["-k1,1"], ["-k1,1", "-s"], ["-k1,1", "-u"], ["-k1,1f", "-s"], ["-k1,1f", "-u"],
+             ["-k2,2n"], ["-k2nr"], ["-k1,1", "-k2,2nr"], ["-k3", "-k1,1"], ["-r", "-k1,1"],
+             ["-r", "-k1,1", "-s"], ["-k1.2"], ["-k1.2,1.2"], ["-k2.1b,2.2"], ["-k1,1.0"],
+             ["-k3,3", "-k2n"], ["-fk1,1", "-u"], ["-k1,1", "-c"], ["-k1,1", "-C"]):
+    case("sort", *opts, "dups")
+for opts in (["-t", "\t", "-k2,2"], ["-t", "\t", "-k3"], ["-t", ",", "-k2n"], ["-t", "\t", "-k2.1,2.1", "-s"],
+             ["-k2"], ["-k2b"], ["-b", "-k2"], ["-t", "\t", "-k3,3", "-k1,1r"], ["-t", "\t", "-k2,2", "-u"],
+             ["-t", " ", "-k2"], ["-k1.3,1.1"], ["-t", "\t", "-k4"], ["-k1.5"], ["-k2.3b,2.4b"]):
+    case("sort", *opts, "fields")
+for opts in (["-k2n"], ["-k2bn"], ["-b", "-k1,1"], ["-k1b,1"], ["-k1,1b"], ["-k1.2b"], ["-bk1.2"],
+             ["-t", " ", "-k2"]):
+    case("sort", *opts, "blanks")
+case("sort", "-z", "nul")
+case("sort", "-zr", "nul")
+case("sort", "-z", "-k2", "nul")
+case("sort", "-z", "uniqz")
+case("sort", "-t", "\\0", "-k2", "nul")
+case("sort", "-c", "sorted")
+case("sort", "-c", "nonl")
+case("sort", "-C", "nonl")
+case("sort", "-cu", "sorted")
+case("sort", "-c", stdin="nonl")
+case("sort", "--check=quiet", "nonl")
+case("sort", "-c", "sorted", "nonl")
+case("sort", "-c", "-o", "out", "sorted")
+case("sort", "nonl", "sorted", "empty", "crlf")
+case("sort", "-", "sorted", stdin="nonl")
+case("sort", stdin="big")
+case("sort", "-n", stdin="nums")
+case("sort", "-o", "out", "nonl", writes=True)
+case("sort", "-o", "nonl", "nonl", writes=True)
+case("sort", "-o", "nodir/out", "nonl", writes=True)
+case("sort", "missing")
+case("sort", "sorted", "missing")
+case("sort", "nodir/")
+case("sort", "-k0", "sorted")
+case("sort", "-k1.0", "sorted")
+case("sort", "-k", "x", "sorted")
+case("sort", "-k1,x", "sorted")
+case("sort", "-k1,0", "sorted")
+case("sort", "-k1y", "sorted")
+case("sort", "-t", "ab", "sorted")
+case("sort", "-t", "", "sorted")
+case("sort", "-nd", "sorted")
+case("sort", "-k1,1nM", "sorted")
+case("sort", "-gh", "sorted")
+case("sort", "-x", "sorted", err="any")
+case("sort", "-S", "10M", "-n", "nums")
+case("sort", "-S", "1x", "nums")
+case("sort", "-T", "nodir", "-s", "dups")
+case("sort", "--parallel=4", "dups")
+case("sort", "-k2,2", "-k1", "--stable", "--reverse", "dups")
+case("sort", "--numeric-sort", "--unique", "nums")
+case("sort", "--key=1,1", "--field-separator=,", "fields")
+
+# --- uniq ------------------------------------------------------------------------------------
+for f in ["empty", "nonl", "nul", "crlf", "utf8", "sorted", "uniqin", "uniqnonl", "long"]:
+    case("uniq", f)
+for opts in (["-c"], ["-d"], ["-u"], ["-i"], ["-ic"], ["-f", "1"], ["-s", "2"], ["-w", "2"],
+             ["-f1", "-s1", "-w3"], ["-cd"], ["-cu"], ["-du"], ["-D"], ["--all-repeated=none"],
+             ["-iD"], ["-f", "9"], ["-s", "99"], ["-w", "0"], ["-1"], ["-c", "-f1"],
+             ["--count", "--skip-chars=1"], ["-i", "-w", "1", "-c"]):
+    case("uniq", *opts, "uniqin")
+case("uniq", "-c", "dups")
+case("uniq", "-c", "-f", "2", "dups")
+case("uniq", "-z", "uniqz")
+case("uniq", "-zc", "uniqz")
+case("uniq", "-z", "-f1", "uniqz")
+case("uniq", "-c", stdin="uniqin")
+case("uniq", "-", stdin="uniqnonl")
+case("uniq", "uniqin", "out", writes=True)
+case("uniq", "missing")
+case("uniq", "a", "b", "c")
+case("uniq", "-f", "x", "uniqin")
+case("uniq", "-Dc", "uniqin")
+case("uniq", "-q", "uniqin", err="any")
+case("uniq", "-c", "big")
+
+# --- cut -------------------------------------------------------------------------------------
+for f in ["fields", "empty", "nonl", "nul", "crlf", "utf8", "long", "blanks"]:
+    case("cut", "-f2", f)
+    case("cut", "-b2-4", f)
+for opts in (["-f1"], ["-f2-"], ["-f-2"], ["-f1,3"], ["-f3,1"], ["-f2", "-s"], ["-d,", "-f2"],
+             ["-d,", "-f1", "-s"], ["-f1,2", "--output-delimiter=::"], ["-f2", "--complement"],
+             ["-f1-2,3", "--output-delimiter=|"], ["-d", " ", "-f2"], ["-f", "1 3"], ["-f99"],
+             ["-c1-3"], ["-b1,3-4,9-"], ["-b-3", "--complement"], ["-b1-2,3-4", "--output-delimiter=:"],
+             ["-b1-2,4-5,3", "--output-delimiter=:"], ["-b2-,1", "--output-delimiter=:"],
+             ["-b3,1", "--complement", "--output-delimiter=:"], ["-b1-3,2-5", "--output-delimiter=:"],
+             ["-f1,2", "--output-delimiter="], ["-nb2"], ["--fields=2", "--delimiter=,"],
+             ["-f2", "-d,", "--only-delimited"], ["-c", "2", "-n"]):
+    case("cut", *opts, "fields")
+case("cut", "-z", "-f1", "-d", "b", "nul")
+case("cut", "-d", "\t", "-f1", "fields")
+case("cut", "-f1", stdin="fields")
+case("cut", "-f1", "fields", "missing", "sorted")
+for bad in (["-f0"], ["-f3-1"], ["-fa"], ["-f", ""], ["-f1-2-3"], ["-f-"], ["-f1,,2"], ["-b0"],
+            ["-ba"], ["-b3-1"], ["-b-"], [], ["-b1", "-f1"], ["-d", "ab", "-f1"], ["-b1", "-d:"],
+            ["-b1", "-s"], ["-f99999999999999999999"], ["-b99999999999999999999"]):
+    case("cut", *bad, "fields")
+case("cut", "-x", "fields", err="any")
+
+# --- tr --------------------------------------------------------------------------------------
+for sets in (["a-z", "A-Z"], ["[:lower:]", "[:upper:]"], ["[:upper:]", "[:lower:]"], ["abc", "xy"],
+             ["aa", "xy"], ["a-", "XY"], ["[a", "XY"], ["abc", "[x*]"], ["abc", "[x*2]y"], ["a[b*2]", "c"],
+             ["\\q", "Z"], ["\\n", "_"], ["\\t\\n", "TN"], ["\\101", "x"], ["\\0", "@"], ["[=a=]", "z"],
+             ["a-z", "[:upper:]"], ["ab[:lower:]", "xy[:upper:]"], ["[:digit:]", "#"], ["[:space:]", "_"],
+             ["[:punct:][:cntrl:]", "."], ["\\200-\\377", "?"], ["a-c", "[z*]"], ["abcd", "[x*0]yz"]):
+    case("tr", *sets, stdin="mixed")
+    case("tr", *sets, stdin="utf8")
+for args in (["-d", "a-c"], ["-d", "[:space:]"], ["-dc", "a-z\\n"], ["-s", " "], ["-s", "[:alpha:]"],
+             ["-s", "a-z", "A-Z"], ["-ds", "a", "b"], ["-c", "a-z", "_"], ["-cs", "[:alnum:]", "\\n"],
+             ["-t", "abc", "xy"], ["-C", "[:print:]", "."], ["-d", "\\000"], ["-d", "\\r"],
+             ["--delete", "e"], ["--squeeze-repeats", "p"]):
+    case("tr", *args, stdin="mixed")
+    case("tr", *args, stdin="nul")
+case("tr", "-s", "\\n", stdin="blanks")
+case("tr", "-d", "\\r", stdin="crlf")
+case("tr", "a-z", "A-Z", stdin="big")
+case("tr", "-d", "a", stdin="empty")
+for bad in ([], ["a"], ["a", "b", "c"], ["z-a", "b"], ["a", "[:digit:]"], ["a", ""], ["-d", "a", "b"],
+            ["-d"], ["a", "[:upper:]"], ["[:foo:]", "a"], ["[:lower:]a", "[:upper:]"],
+            ["-c", "[:lower:]", "[:upper:]"], ["ab\\", "xy"], ["\\400", "y"], ["-ds", "a"], ["-s"],
+            ["a[", "b"], ["[:alpha:", "x"], ["[==]", "x"], ["[=ab=]", "x"], ["[::]", "x"],
+            ["[:abcdefghijklmnopqrstuvwxyz:]", "x"]):
+    case("tr", *bad, stdin="mixed")
+case("tr", "-x", "a", "b", stdin="mixed", err="any")
+
+# Bounds and refusals with a fixed expectation instead of GNU (GNU sort spills to temporary
+# files; the guest holds its input and stops cleanly past its limit):
+# (extra wasmcap flags, guest argv, stdin, status, stdout, a substring of stderr)
+BIG = b"".join(b"%07d some padding to make the line longer\n" % i for i in range(60000))  # 2.8 MB
+EXPECT = [
+    ([], ["sort", "-S", "1M"], BIG, 2, b"", b"sort: the input needs more than 1048576 bytes"),
+    ([], ["sort", "-S", "64M", "-r"], BIG, 0, b"".join(reversed(BIG.splitlines(True))), b""),
+    (["--max-memory-mb", "4"], ["sort"], BIG, 2, b"", b"sort: memory exhausted"),
+    ([], ["sort", "-R"], b"a\n", 2, b"", b"not supported"),
+    ([], ["sort", "-m"], b"a\n", 2, b"", b"not supported"),
+]
+
+
+def build_tree(root, data):
+    for name, content in data.items():
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(content)
+
+
+def run_guest(a, tree, c, stdin):
+    cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", tree + "::/work", a.module, c["tool"]] + c["args"]
+    p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_gnu(tree, c, stdin):
+    p = subprocess.run([c["tool"]] + c["args"], input=stdin, capture_output=True, cwd=tree,
+                       env=GNU_ENV, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def short(b):
+    return repr(b if len(b) < 400 else b[:400] + b"...")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wasmcap", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--engine", default=os.environ.get("WASMCAP_TEST_ENGINE", "interp"))
+    ap.add_argument("-k", default=None, help="only cases whose command line contains this")
+    a = ap.parse_args()
+    a.wasmcap, a.module = os.path.abspath(a.wasmcap), os.path.abspath(a.module)
+    for tool in sorted({c["tool"] for c in CASES}):
+        if shutil.which(tool, path=GNU_ENV["PATH"]) is None:
+            print("FAIL: GNU %s is not installed (scripts/setup.sh installs it)" % tool)
+            return 1
+    data = inputs()
+    tmp = tempfile.mkdtemp(prefix="wasmcap-textutils-")
+    failures, ran, per_tool = [], 0, {}
+    try:
+        shared = os.path.join(tmp, "shared")
+        os.makedirs(shared)
+        build_tree(shared, data)
+        pristine = snapshot(shared)
+        for i, c in enumerate(CASES):
+            label = " ".join([c["tool"]] + [repr(x) if (" " in x or "\t" in x or not x) else x for x in c["args"]])
+            if c["stdin"]:
+                label += " < " + c["stdin"]
+            if a.k and a.k not in label:
+                continue
+            stdin = data[c["stdin"]] if c["stdin"] else b""
+            if c["writes"]:
+                tg, tn = os.path.join(tmp, "g%d" % i), os.path.join(tmp, "n%d" % i)
+                for t in (tg, tn):
+                    os.makedirs(t)
+                    build_tree(t, data)
+            else:
+                tg = tn = shared
+            grc, gout, gerr = run_guest(a, tg, c, stdin)
+            nrc, nout, nerr = run_gnu(tn, c, stdin)
+            ran += 1
+            per_tool[c["tool"]] = per_tool.get(c["tool"], 0) + 1
+            problems = []
+            if b"wasmcap: error" in gerr or b"wasmcap:" in gerr.split(b"\n")[0]:
+                problems.append("the runtime reported an error: %r" % gerr)
+            if grc != nrc:
+                problems.append("exit status: guest %d, GNU %d" % (grc, nrc))
+            if gout != nout:
+                problems.append("stdout differs:\n  guest: %s\n  GNU:   %s" % (short(gout), short(nout)))
+            if c["err"] == "exact" and gerr != nerr:
+                problems.append("stderr differs:\n  guest: %r\n  GNU:   %r" % (gerr, nerr))
+            if c["err"] == "any" and (gerr == b"") != (nerr == b""):
+                problems.append("stderr: guest %r, GNU %r" % (gerr, nerr))
+            if c["writes"] and snapshot(tg) != snapshot(tn):
+                sg, sn = snapshot(tg), snapshot(tn)
+                problems.append("tree differs: guest %s, GNU %s" % (
+                    short(repr({k: v for k, v in sg.items() if sn.get(k) != v}).encode()),
+                    short(repr({k: v for k, v in sn.items() if sg.get(k) != v}).encode())))
+            if problems:
+                failures.append(label)
+                print("FAIL: %s\n  %s" % (label, "\n  ".join(problems)))
+            else:
+                print("ok:   %s" % label)
+        for flags, argv, stdin, status, out, err in EXPECT:
+            label = "expect: wasmcap run %s coreutils.wasm %s" % (" ".join(flags), " ".join(argv))
+            if a.k and a.k not in label:
+                continue
+            cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", shared + "::/work"] + flags + [a.module] + argv
+            p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)
+            ran += 1
+            problems = []
+            if p.returncode != status:
+                problems.append("exit status %d, expected %d (stderr %r)" % (p.returncode, status, p.stderr[:300]))
+            if p.stdout != out:
+                problems.append("stdout %s, expected %s" % (short(p.stdout), short(out)))
+            if err not in p.stderr or (not err and p.stderr):
+                problems.append("stderr %r, expected it to contain %r" % (p.stderr[:300], err))
+            if problems:
+                failures.append(label)
+                print("FAIL: %s\n  %s" % (label, "\n  ".join(problems)))
+            else:
+                print("ok:   %s" % label)
+        if snapshot(shared) != pristine:
+            failures.append("a case that only reads modified the shared tree")
+            print("FAIL: a case that only reads modified the shared tree")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n%d comparisons (%s) on %s, %d failed" % (
+        ran, ", ".join("%s %d" % kv for kv in sorted(per_tool.items())), a.engine, len(failures)))
+    if ran == 0:
+        print("FAIL: no case ran")
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
