@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/ws_cli.h"
+#include "common/escape.h"
 #include "shell/commands.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/shell.h"
@@ -329,8 +330,19 @@ Dispatch add_sh_command(CLI::App& app) {
     }
     std::fflush(stdout);
     if (is_interactive) return interactive(std::move(so));
-    auto r = shell::run_script(text, std::move(so));
-    if (!r) return fail(r.error());
+    auto session = shell::Session::create(std::move(so));
+    if (!session) return fail(session.error());
+    auto r = (*session)->run(text);
+    if (!r) {
+      // A syntax error in the script (the only invalid_argument a first run() returns) exits 2
+      // with the message, as bash and dash do; wasmcap's own codes are for its own failures
+      // (limits, deadline, usage). docs/cli.md "Exit codes".
+      if (r.error().code == ErrorCode::kInvalidArgument) {
+        say("wasmcap sh: " + text::escape_ascii(r.error().message, 4096, "") + "\n");
+        return 2;
+      }
+      return fail(r.error());
+    }
     return r->exit_code;
   };
 }

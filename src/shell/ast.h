@@ -95,6 +95,23 @@ struct Redirect {
 struct Pipeline;
 struct AndOr;
 
+// [[ ... ]]: bash's conditional expression, parsed before anything in it expands (an operator
+// that comes from a variable is an operand, not an operator).
+struct CondExpr {
+  enum class Kind {
+    kWord,    // [[ w ]]: w is not empty
+    kUnary,   // op words[0]: -f -z -n ... (test_expr.h)
+    kBinary,  // words[0] op words[1]: == = != =~ < > -eq -ne -lt -le -gt -ge -nt -ot -ef
+    kNot,     // ! kids[0]
+    kAnd,     // kids[0] && kids[1]
+    kOr,      // kids[0] || kids[1]
+  };
+  Kind kind = Kind::kWord;
+  std::string op;
+  std::vector<Word> words;
+  std::vector<CondExpr> kids;
+};
+
 // One arm of a case: `pat1 | pat2) body ;;`.
 struct CaseItem {
   std::vector<Word> patterns;
@@ -115,6 +132,7 @@ struct Command {
     kFunction,  // name() function_body (a compound command)
     kArith,     // (( words[0] ))
     kArithFor,  // for (( words[0]; words[1]; words[2] )) do body done
+    kCond,      // [[ cond ]]
   };
   Kind kind = Kind::kSimple;
   int line = 1;
@@ -129,6 +147,7 @@ struct Command {
   std::string name;     // kFor: the variable; kFunction: the function's name
   std::vector<CaseItem> items;               // kCase
   std::shared_ptr<const Command> function_body{};  // kFunction
+  std::shared_ptr<const CondExpr> cond{};          // kCond
 };
 
 struct Pipeline {

@@ -120,6 +120,10 @@ Result<int64_t> arith_eval(Ctx& ctx, State& st, std::string_view expr) {
   return eval_arith(expr, env);
 }
 
+std::unique_ptr<TestEnv> make_test_env(Ctx& ctx, State& st, const Io& io) {
+  return std::make_unique<ShellTest>(ctx, st, io);
+}
+
 Result<bool> test_eval(Ctx& ctx, State& st, const Io& io, const std::vector<std::string>& argv,
                        bool bracket) {
   ShellTest env(ctx, st, io);

@@ -428,13 +428,15 @@ int run_compound(Ctx& ctx, State& st, const Command& cmd, const Io& outer) {
       }
       return 0;
     }
-    case Command::Kind::kArith: {
+    case Command::Kind::kArith:
+    case Command::Kind::kCond: {
       if (ctx.commands.fetch_add(1) >= ctx.o.max_commands && ctx.o.max_commands != 0) {
         ctx.set_fatal(Error(ErrorCode::kFuelExhausted,
                             "the script started more than " + std::to_string(ctx.o.max_commands) +
                                 " commands (--max-commands)"));
         return 1;
       }
+      if (cmd.kind == Command::Kind::kCond) return run_cond(ctx, st, *cmd.cond, io);
       auto v = arith_command(ctx, st, cmd.words[0], io);
       return v && *v != 0 ? 0 : 1;
     }

@@ -220,6 +220,7 @@ bool Lexer::stops(char c, Mode mode) const {
     case Mode::kBrace: return c == '}';
     case Mode::kBracePattern: return c == '}' || c == '/';
     case Mode::kBraceOffset: return c == '}' || c == ':';
+    case Mode::kRegex: return regex_parens_ == 0 && is_meta(c) && c != '|' && c != '(';
   }
   return true;
 }
@@ -230,7 +231,7 @@ Result<Word> Lexer::word(Mode mode) {
   Word w;
   // A leading unquoted ~ or ~user (then '/' or the word's end) is a tilde part.
   // (Line continuations inside are removed first, as everywhere outside quotes.)
-  if (mode == Mode::kNormal && peek(0) == '~') {
+  if ((mode == Mode::kNormal || mode == Mode::kRegex) && peek(0) == '~') {
     size_t e = pos_ + 1;
     int lines = 0;
     std::string user;
@@ -289,14 +290,46 @@ Result<Word> Lexer::word(Mode mode) {
       WASMCAP_TRY(backticks(w, false));
     } else {
       if (c == '\n') ++line_;
+      if (mode == Mode::kRegex && c == '(') {
+        if (++regex_parens_ > kMaxNestingDepth) return fail(kNestingError);
+      } else if (mode == Mode::kRegex && c == ')') {
+        --regex_parens_;
+      }
       lit(w, c, false);
       ++pos_;
     }
+  }
+  if (mode == Mode::kRegex) {
+    if (regex_parens_ != 0) {
+      regex_parens_ = 0;
+      if (pos_ >= s_.size()) mark_incomplete();
+      return fail("unterminated '(' in the regular expression of '=~'");
+    }
+    return w;
   }
   if (mode != Mode::kNormal && pos_ >= s_.size()) {
     mark_incomplete();
     return fail("unterminated parameter expansion ('${' without '}')");
   }
+  return w;
+}
+
+Result<Word> Lexer::regex_word() {
+  for (;;) {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+    if (pos_ + 1 < s_.size() && s_[pos_] == '\\' && s_[pos_ + 1] == '\n') {
+      pos_ += 2;
+      ++line_;
+      continue;
+    }
+    break;
+  }
+  if (pos_ >= s_.size() || (is_meta(s_[pos_]) && s_[pos_] != '|' && s_[pos_] != '(')) {
+    return Word{};
+  }
+  in_regex_ = true;
+  auto w = word(Mode::kRegex);
+  in_regex_ = false;
   return w;
 }
 
@@ -440,7 +473,10 @@ Result<void> Lexer::dollar(Word& w, bool quoted) {
   }
   // A lone '$' is literal, as in sh. It is marked quoted (it neither splits nor globs either
   // way) so that no later part can make it an expansion: `$` then `...` is not `$$(...)`.
-  lit(w, '$', true);
+  // At the end of a regex word or before its ')' or '|' it is the regex's anchor (unquoted).
+  bool anchor = in_regex_ && !quoted &&
+                (pos_ >= s_.size() || c == ')' || c == '|' || (is_meta(c) && c != '('));
+  lit(w, '$', !anchor);
   return {};
 }
 

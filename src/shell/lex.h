@@ -102,8 +102,12 @@ class Lexer {
 
   // Words: kNormal stops at a blank or operator character; the ${...} modes stop at an
   // unquoted '}' (and '/' for a replacement's pattern, ':' for a slice's offset).
-  enum class Mode { kNormal, kBrace, kBracePattern, kBraceOffset };
+  enum class Mode { kNormal, kBrace, kBracePattern, kBraceOffset, kRegex };
   Result<Word> word(Mode mode);
+  // `[[ x =~ RE ]]`'s right side, from just past `=~` (bash's rules: '|' is an ordinary
+  // character, and a parenthesized group is read whole, blanks and operators included, as one
+  // word). Empty (no parts) when no word follows.
+  Result<Word> regex_word();
   // A here-document body: as inside "..." but '"' is an ordinary character.
   Result<Word> heredoc_body();
   // An arithmetic expression from `pos` (just past "((" or a ';' of `for ((`) to its end: a
@@ -132,6 +136,8 @@ class Lexer {
   size_t pos_ = 0;
   int line_ = 1;
   int subst_depth_ = 0;
+  int regex_parens_ = 0;  // Mode::kRegex: open '(' so far
+  bool in_regex_ = false;  // reading a regex word (a lone '$' is its anchor)
   ParseCtx* pc_;
   std::vector<std::shared_ptr<HereDoc>> pending_;
 };

@@ -9,6 +9,7 @@
 
 #include "shell/budget.h"
 #include "shell/lex.h"
+#include "shell/test_expr.h"
 
 namespace wasmcap::shell {
 
@@ -214,7 +215,7 @@ class Parser {
       if (w == "case") return compound(std::move(c), &Parser::case_clause);
       if (w == "{") return compound(std::move(c), &Parser::group);
       if (w == "function") return function_keyword(std::move(c));
-      if (w == "[[") return fail("'[[ ... ]]' conditional commands are not supported yet");
+      if (w == "[[") return compound(std::move(c), &Parser::dbracket);
       if (w == "select" || w == "coproc" || w == "time") {
         return fail("'" + w + "' is not supported");
       }
@@ -228,6 +229,126 @@ class Parser {
       return compound(std::move(c), &Parser::subshell);
     }
     return simple(std::move(c));
+  }
+
+  // [[ expr ]]: bash's conditional command. `||` `&&` `!` `( )` over the operators of
+  // test_expr.h, with newlines allowed between its tokens; the operands are words (expanded
+  // without splitting or globbing when it runs). Parsed before anything runs, as bash does: an
+  // operator from a variable is an operand, and anything that is not an expression is a syntax
+  // error naming where. && and || lists are flat (kids in order), so a long chain is no deeper.
+  Result<void> dbracket(Command& c) {
+    c.kind = Command::Kind::kCond;
+    WASMCAP_TRY(cond_next());  // [[
+    CondExpr e;
+    WASMCAP_TRY_ASSIGN(e, cond_or());
+    if (!is_word("]]")) return cond_fail("'&&', '||' or ']]'");
+    lex_.account().take(sizeof(CondExpr));
+    c.cond = std::make_shared<const CondExpr>(std::move(e));
+    return advance();
+  }
+
+  Result<void> cond_next() {
+    WASMCAP_TRY(advance());
+    return skip_newlines();
+  }
+
+  tl::unexpected<Error> cond_fail(const std::string& expected) const {
+    if (tok_.kind == Token::Kind::kEnd) return unexpected();
+    std::string near = tok_.kind == Token::Kind::kOp ? tok_.op : plain(tok_.word);
+    return fail("syntax error in '[[ ]]'" + (near.empty() ? "" : " near '" + near + "'") +
+                ": " + expected + " expected");
+  }
+
+  Result<CondExpr> cond_list(bool is_or) {
+    Nest nest(lex_.ctx());
+    if (!nest.ok()) return fail(kNestingError);
+    CondExpr list;
+    list.kind = is_or ? CondExpr::Kind::kOr : CondExpr::Kind::kAnd;
+    for (;;) {
+      CondExpr e;
+      if (is_or) {
+        WASMCAP_TRY_ASSIGN(e, cond_list(false));
+      } else {
+        WASMCAP_TRY_ASSIGN(e, cond_not());
+      }
+      lex_.account().take(sizeof(CondExpr));
+      list.kids.push_back(std::move(e));
+      if (!is_op(is_or ? "||" : "&&")) break;
+      WASMCAP_TRY(cond_next());
+    }
+    if (list.kids.size() == 1) return std::move(list.kids[0]);
+    return list;
+  }
+  Result<CondExpr> cond_or() { return cond_list(true); }
+
+  Result<CondExpr> cond_not() {
+    Nest nest(lex_.ctx());
+    if (!nest.ok()) return fail(kNestingError);
+    if (is_word("!")) {
+      WASMCAP_TRY(cond_next());
+      CondExpr e;
+      e.kind = CondExpr::Kind::kNot;
+      CondExpr k;
+      WASMCAP_TRY_ASSIGN(k, cond_not());
+      e.kids.push_back(std::move(k));
+      return e;
+    }
+    if (is_op("(")) {
+      WASMCAP_TRY(cond_next());
+      CondExpr e;
+      WASMCAP_TRY_ASSIGN(e, cond_or());
+      if (!is_op(")")) return cond_fail("')'");
+      WASMCAP_TRY(cond_next());
+      return e;
+    }
+    if (tok_.kind != Token::Kind::kWord || is_word("]]")) return cond_fail("an expression");
+    CondExpr e;
+    std::string w = plain(tok_.word);
+    if (is_test_unary_op(w)) {  // an unquoted operator: its operand must follow
+      e.kind = CondExpr::Kind::kUnary;
+      e.op = w;
+      WASMCAP_TRY(advance());  // (bash skips newlines before and after a term, not inside)
+      if (tok_.kind != Token::Kind::kWord || is_word("]]")) {
+        return cond_fail("an operand of '" + e.op + "'");
+      }
+      lex_.account().take(sizeof(Word) + e.op.size());
+      e.words.push_back(std::move(tok_.word));
+      WASMCAP_TRY(cond_next());
+      return e;
+    }
+    lex_.account().take(sizeof(Word));
+    e.words.push_back(std::move(tok_.word));
+    WASMCAP_TRY(advance());
+    if (tok_.kind == Token::Kind::kWord && is_test_binary_op(plain(tok_.word), true)) {
+      e.op = plain(tok_.word);
+    } else if ((is_op("<") || is_op(">")) && tok_.fd < 0) {
+      e.op = tok_.op;
+    } else if (is_op("&&") || is_op("||") || is_op(")") || is_word("]]")) {
+      return e;  // [[ w ]]: w is not empty
+    } else {
+      return cond_fail("a binary operator ('==', '-eq', ...), '&&', '||' or ']]'");
+    }
+    e.kind = CondExpr::Kind::kBinary;
+    if (e.op == "=~") {
+      Word re;
+      WASMCAP_TRY_ASSIGN(re, lex_.regex_word());
+      if (re.parts.empty() || plain(re) == "]]") {
+        if (lex_.char_at(lex_.pos()) == '\0') lex_.mark_incomplete();
+        return fail("syntax error in '[[ ]]': a regular expression after '=~' expected");
+      }
+      lex_.account().take(sizeof(Word));
+      e.words.push_back(std::move(re));
+      WASMCAP_TRY(cond_next());
+      return e;
+    }
+    WASMCAP_TRY(advance());
+    if (tok_.kind != Token::Kind::kWord || is_word("]]")) {
+      return cond_fail("an operand of '" + e.op + "'");
+    }
+    lex_.account().take(sizeof(Word));
+    e.words.push_back(std::move(tok_.word));
+    WASMCAP_TRY(cond_next());
+    return e;
   }
 
   // A compound command, then its redirections.

@@ -25,6 +25,8 @@
 
 namespace wasmcap::shell {
 
+class TestEnv;  // test_expr.h
+
 using Clock = std::chrono::steady_clock;
 using Fd = platform::UniqueFd;  // the one owning-descriptor type (src/platform/fd.h)
 
@@ -235,6 +237,13 @@ inline void pattern_result(Result<void> r) {
 Result<int64_t> arith_eval(Ctx& ctx, State& st, std::string_view expr);
 Result<bool> test_eval(Ctx& ctx, State& st, const Io& io, const std::vector<std::string>& argv,
                        bool bracket);
+// The environment test and [[ ]] query (files beneath the preopens, variables, options).
+std::unique_ptr<TestEnv> make_test_env(Ctx& ctx, State& st, const Io& io);
+
+// --- [[ ]] (cond.cc) -------------------------------------------------------------------------
+
+// Runs `[[ expr ]]`: 0 true, 1 false, 2 after an error's message (a bad regex, arithmetic).
+int run_cond(Ctx& ctx, State& st, const CondExpr& e, const Io& io);
 
 // --- redirections (redirect.cc) -------------------------------------------------------------
 

@@ -138,6 +138,10 @@ CORPUS = [
     'IFS=: read x y <<< "1:2:3"; echo $x $y; [ -f a.txt -a -d sub ] && echo both',
     'test -s a.txt; echo $?; [ ! -e nope ] && echo absent; [ 2 -gt 10 ]; echo $?',
     'echo {a,b}{1..3} x{,y}z {05..8}',
+    # [[ ]]
+    "[[ -f a.txt && -d sub && ! -e nope ]] && echo files; [[ a.txt == *.txt ]]; echo $?",
+    "for f in *.txt; do [[ $f =~ ^([a-z])\\.txt$ ]] && echo $BASH_REMATCH; done",
+    "x='a b'; [[ $x == 'a b' && ( 3 -gt 2 || 0 -eq 1 ) ]] && echo ok; [[ b < a ]]; echo $?",
 ]
 
 

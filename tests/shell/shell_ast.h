@@ -70,6 +70,15 @@ inline std::string dump_word(const Word& w) {
   return out;
 }
 
+inline std::string dump_cond(const CondExpr& e) {
+  std::string out;
+  cat(out, {"<", std::to_string(static_cast<int>(e.kind)), e.op});
+  for (const Word& w : e.words) cat(out, {"W", dump_word(w)});
+  for (const CondExpr& k : e.kids) out += dump_cond(k);
+  out += ">";
+  return out;
+}
+
 inline std::string dump_command(const Command& c) {
   std::string out;
   cat(out, {"(", std::to_string(static_cast<int>(c.kind)), ":"});
@@ -98,6 +107,7 @@ inline std::string dump_command(const Command& c) {
     cat(out, {dump_list(item.body), std::to_string(static_cast<int>(item.end))});
   }
   if (c.function_body) cat(out, {"F", dump_command(*c.function_body)});
+  if (c.cond) cat(out, {"K", dump_cond(*c.cond)});
   out += ")";
   return out;
 }
@@ -265,6 +275,9 @@ class Printer {
       case K::kArith:
         cat(out, {"((", arith(c.words[0]), "))"});
         break;
+      case K::kCond:
+        cat(out, {"[[ ", cond(*c.cond), " ]]"});
+        break;
       case K::kArithFor:
         cat(out, {"for ((", arith(c.words[0]), ";", arith(c.words[1]), ";", arith(c.words[2]),
                   "))"});
@@ -276,6 +289,33 @@ class Printer {
         break;
     }
     for (const Redirect& r : c.redirects) redirect(out, r);
+  }
+
+  // [[ ]]'s expression: && and || lists inside another operator in parentheses.
+  std::string cond(const CondExpr& e) {
+    using CK = CondExpr::Kind;
+    std::string out;
+    auto kid = [this, &out](const CondExpr& k) {
+      bool list = k.kind == CK::kAnd || k.kind == CK::kOr;
+      cat(out, {list ? "( " : "", cond(k), list ? " )" : ""});
+    };
+    switch (e.kind) {
+      case CK::kWord: out = word(e.words[0]); break;
+      case CK::kUnary: cat(out, {e.op, " ", word(e.words[0])}); break;
+      case CK::kBinary: cat(out, {word(e.words[0]), " ", e.op, " ", word(e.words[1])}); break;
+      case CK::kNot:
+        out = "! ";
+        kid(e.kids[0]);
+        break;
+      case CK::kAnd:
+      case CK::kOr:
+        for (size_t k = 0; k < e.kids.size(); ++k) {
+          if (k > 0) out += e.kind == CK::kAnd ? " && " : " || ";
+          kid(e.kids[k]);
+        }
+        break;
+    }
+    return out;
   }
 
   static bool reserved(const Word& w) {

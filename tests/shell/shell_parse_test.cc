@@ -27,7 +27,20 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("echo $((1+2)x)", "')' without '('");
   refused("for ((i = 0; i < 3)); do :; done", "'for ((...))' needs three expressions");
   refused("for (i); do :; done", "'for (' needs '(('");
-  refused("[[ a == b ]]", "'[[ ... ]]' conditional commands are not supported yet");
+  // [[ ]]: what is not an expression is refused before anything runs (bash: status 2).
+  refused("[[ ]]", "syntax error in '[[ ]]' near ']]': an expression expected");
+  refused("[[ && ]]", "an expression expected");
+  refused("[[ -z ]]", "an operand of '-z' expected");
+  refused("[[ -f < ]]", "an operand of '-f' expected");
+  refused("[[ a == ]]", "an operand of '==' expected");
+  refused("[[ a b ]]", "near 'b': a binary operator");
+  refused("op='=='; [[ a $op a ]]", "a binary operator");
+  refused("[[ a 3< b ]]", "near '<': a binary operator");
+  refused("[[ -z a b ]]", "near 'b': '&&', '||' or ']]' expected");
+  refused("[[ ( a ]]", "')' expected");
+  refused("[[ a =~ ]]", "a regular expression after '=~' expected");
+  refused("[[ a =~ (b ]]", "unterminated '(' in the regular expression");
+  refused("[[ a ]] b", "after a compound command");
   refused("a=(1 2)", "arrays ('NAME=(...)') are not supported yet");
   refused("echo ${a[1]}", "arrays ('${NAME[...]}')");
   refused("echo ${!x}", "indirect expansion");
@@ -179,7 +192,9 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
         "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
         ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
-        "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n"}) {  // (bodies after a compound)
+        "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n",  // (bodies after a compound)
+        "[[ a == b* && ( -f \"$x\" || ! $y ) ]] >o; ! [[ x =~ ^(a|b c)$'\\t'~ ]] || [[ a < b ]]",
+        "[[\n( a || b ) && ! ( c && d ) || e == e\n&& f ]] && [[ ']]' ]] | [[ -n ~ ]]"}) {
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
@@ -203,7 +218,8 @@ TEST(ShellParse, IncompleteInputIsReported) {
                         "if true; then ls; else", "for x in a; do", "while true\n", "{ ls;",
                         "(ls", "f() {", "case x in", "case x in a) ls;;", "cat <<EOF\nx",
                         "cat <<EOF", "echo ${x", "echo `ls", "echo $'a", "! ", "echo $((1 +",
-                        "((x", "for ((i=0; i<2; i++)); do"}) {
+                        "((x", "for ((i=0; i<2; i++)); do", "[[ a", "[[ a ==", "[[ ( a",
+                        "[[ a =~ (b", "[[ a &&"}) {
     bool incomplete = false;
     (void)shell::parse(s, &incomplete);
     EXPECT_TRUE(incomplete) << s;

@@ -738,9 +738,11 @@ TEST(ShellCli, UsageErrors) {
   auto both = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "true",
                                          (tmp.path() / "script").string()});
   EXPECT_EQ(both.exit_code, 64) << wasmcap::testing::describe(both);
+  // A syntax error in the script is the script's status 2, as in bash and dash (not a usage
+  // error): the message names the line, nothing runs.
   auto bg = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo x > f; ls ;;"});
-  EXPECT_EQ(bg.exit_code, 64);
-  EXPECT_NE(bg.err.find("';;' outside a case"), std::string::npos) << bg.err;
+  EXPECT_EQ(bg.exit_code, 2);
+  EXPECT_NE(bg.err.find("wasmcap sh: line 1: ';;' outside a case"), std::string::npos) << bg.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "f"));
   wasmcap::testing::ProcOptions o;
   o.extra_env.emplace_back("WASMCAP_HOME", tmp.str());
@@ -770,7 +772,7 @@ TEST(ShellCli, BoundsAreFlags) {
 }
 
 // Without -c or FILE and with stdin not a terminal, the script is stdin (its commands then see
-// EOF); a parse error there is still 64 with nothing run. (The terminal case: interactive.py.)
+// EOF); a syntax error there is status 2 with nothing run. (The terminal case: interactive.py.)
 TEST(ShellCli, ScriptFromStdin) {
   TempDir tmp;
   wasmcap::testing::ProcOptions o;
@@ -781,7 +783,7 @@ TEST(ShellCli, ScriptFromStdin) {
   EXPECT_EQ(read_text(tmp.path() / "f"), "a\n");
   o.stdin_data = "echo x > g\nls ;;\n";
   auto bad = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work"}, o);
-  EXPECT_EQ(bad.exit_code, 64);
+  EXPECT_EQ(bad.exit_code, 2);
   EXPECT_FALSE(fs::exists(tmp.path() / "g"));
 }
 

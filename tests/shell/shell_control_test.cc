@@ -1,0 +1,103 @@
+// `wasmcap sh`'s conditional and control commands (docs/shell.md "Grammar", "Commands"): [[ ]],
+// and the bounds a hostile script meets in them. Each script's stdout is checked against the
+// expected text and, where bash is installed, against bash's own output (bash_oracle.h).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "bash_oracle.h"
+#include "shell/parse.h"
+#include "shell_fixture.h"
+
+namespace {
+
+using namespace wasmcap;
+using shell::testing::ShellFixture;
+using wasmcap::testing::read_text;
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+struct ShellControl : ShellFixture {
+  // `script` prints `expected` under wasmcap sh and under bash.
+  void same_as_bash(const std::string& script, const std::string& expected) {
+    auto r = run(script);
+    ASSERT_TRUE(r.result) << script << ": " << r.result.error().to_string();
+    EXPECT_EQ(r.out, expected) << script << "\nstderr: " << r.err;
+    if (!shell::testing::have_bash()) return;
+    auto b = shell::testing::run_bash(script);
+    ASSERT_TRUE(b) << "bash failed on: " << script;
+    EXPECT_EQ(*b, expected) << "bash on: " << script;
+  }
+};
+
+TEST_F(ShellControl, DoubleBracketOperators) {
+  same_as_bash(
+      "[[ foo.py == *.py ]]; echo $?; [[ foo.py == '*.py' ]]; echo $?; p='*.py'; "
+      "[[ foo.py == $p ]]; echo $?; [[ foo.py == \"$p\" ]]; echo $?; [[ ab != a? ]]; echo $?\n"
+      "v='one two'; [[ $v == 'one two' ]]; echo split=$?; [[ * ]]; echo glob=$?\n"
+      "[[ b > a && a < b ]]; echo lt=$?; [[ 010 -eq 8 && 1+2 -eq 3 && x -eq 0 ]]; echo arith=$?\n"
+      "[[ '' ]]; echo empty=$?; [[ ! '' && ( a || '' ) ]]; echo group=$?\n"
+      "[[ t || '' && '' ]]; echo prec=$?; [[ -n x && -z '' ]]; echo unary=$?\n"
+      "[[ -f /nonexistent/x ]]; echo file=$?; op='=='; [[ $op ]]; echo opvar=$?\n"
+      "[[ a == a\n && ! -z b\n ]]; echo lines=$?; [[ ']]' ]]; echo quoted=$?\n",
+      "0\n1\n0\n1\n1\nsplit=0\nglob=0\nlt=0\narith=0\nempty=1\ngroup=0\nprec=0\nunary=0\n"
+      "file=1\nopvar=0\nlines=0\nquoted=0\n");
+}
+
+TEST_F(ShellControl, DoubleBracketRegex) {
+  same_as_bash(
+      "[[ foo.py =~ ^f(o+)\\.(py|sh)$ ]]; echo $? $BASH_REMATCH\n"
+      "[[ 'a b' =~ (a b) ]]; echo space=$?; [[ a.b =~ a\".\"b ]]; echo q1=$?\n"
+      "[[ axb =~ a\".\"b ]]; echo q2=$?; re='a.b'; [[ axb =~ $re ]]; echo var=$?\n"
+      "[[ x =~ '(' ]]; echo paren=$?; [[ ab =~ a|z ]]; echo bar=$?\n",
+      "0 foo.py\nspace=0\nq1=0\nq2=1\nvar=0\nparen=1\nbar=0\n");
+  // Newlines may come before and after a term, not inside one (bash).
+  for (const char* s : {"[[ a\n ]]", "[[ -n\nx ]]", "[[ a ==\nb ]]", "[[ a\n== b ]]"}) {
+    auto p = shell::parse(s);
+    EXPECT_FALSE(p) << s;
+  }
+  // A regex that does not compile: status 2 with a message, the script goes on.
+  auto r = run("[[ a =~ * ]]; echo st=$?");
+  EXPECT_EQ(r.out, "st=2\n");
+  EXPECT_NE(r.err.find("[[: invalid regular expression"), std::string::npos) << r.err;
+}
+
+TEST_F(ShellControl, DoubleBracketIsAKeywordOnlyWhereWritten) {
+  // From a variable or after an assignment prefix, `[[` is a command name (none exists).
+  auto r = run("d='[['; $d a == a ]]; echo st=$?; X=1 [[ a ]]; echo st=$?");
+  EXPECT_EQ(r.out, "st=127\nst=127\n") << r.err;
+  // Redirections apply to it, as to any compound command.
+  auto w = run("[[ $(echo x; echo e >&2) == x ]] 2>/work/e; echo $?; cat /work/e");
+  EXPECT_EQ(w.out, "0\n");
+  EXPECT_EQ(read_text(work() / "e"), "e\n");
+}
+
+// Threats: `[[ ( ( ( ...` or `! ! ! ...` 100,000 deep recurses in the parser; a chain of
+// 100,000 `||` must not make a tree as deep as it is long (the evaluator and the destructor
+// recurse on depth). Nesting is bounded like every construct's; && and || lists are flat.
+TEST_F(ShellControl, DoubleBracketNestingIsBounded) {
+  for (const std::string& s : {"[[ " + repeat("( ", 100000) + "a ]]",
+                               "[[ " + repeat("! ", 100000) + "a ]]"}) {
+    auto p = shell::parse(s);
+    ASSERT_FALSE(p);
+    EXPECT_NE(p.error().message.find("nesting deeper than 200"), std::string::npos)
+        << p.error().message;
+  }
+  auto ok = shell::parse("[[ " + repeat("( ", 50) + "a" + repeat(" )", 50) + " ]]");
+  EXPECT_TRUE(ok) << ok.error().to_string();
+  std::string chain = "[[ '' " + repeat("|| '' ", 100000) + "|| x ]]; echo st=$?";
+  auto start = std::chrono::steady_clock::now();
+  auto r = run(chain);
+  EXPECT_EQ(r.out, "st=0\n") << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  auto flat = shell::parse("[[ a " + repeat("&& a ", 1000) + "]]");
+  ASSERT_TRUE(flat);
+  EXPECT_EQ(flat->items[0].pipelines[0].commands[0].cond->kids.size(), 1001u);
+}
+
+}  // namespace
