@@ -134,8 +134,11 @@ static int read_from_fd_py(int argc, char** argv) {
 }
 
 static int stdout_stderr_py(int argc, char** argv) {
+  // As Python with stdout not a terminal (as in every case): stdout is block-buffered, flushed
+  // at exit, after stderr. (WASI's isatty cannot tell a pipe from a terminal here.)
+  static char buf[BUFSIZ];
+  setvbuf(stdout, buf, _IOFBF, sizeof buf);
   puts(argc > 1 ? argv[1] : "STDOUT");
-  fflush(stdout);
   fprintf(stderr, "%s\n", argc > 2 ? argv[2] : "STDERR");
   return argc > 3 ? atoi(argv[3]) : 0;
 }

@@ -544,7 +544,7 @@ bool is_builtin(std::string_view n) {
   for (const char* k : kNames) {
     if (n == k) return true;
   }
-  return false;
+  return is_ctl_builtin(n);
 }
 
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
@@ -553,6 +553,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   std::string_view n = view(argv[0]);
   Args a;
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
+  if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
   if (n == "pwd") return b.out(st.cwd + "\n") ? 0 : 1;

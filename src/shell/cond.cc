@@ -76,7 +76,7 @@ struct CondRun {
     Str lhs = expand_string(ctx, st, e.words[0], io, nullptr);
     if (e.op == "=~") {
       Str re = expand_regex(ctx, st, e.words[1], io);
-      auto m = regex_match(view(lhs), view(re));
+      auto m = regex_match(view(lhs), view(re), st.opt_nocasematch);
       if (!m) return error(m.error().message);
       // BASH_REMATCH: the whole match (its element 0; the groups need arrays).
       set_var(ctx, st, "BASH_REMATCH", ctx.str(m->matched ? m->groups[0] : std::string()));
@@ -88,6 +88,7 @@ struct CondRun {
     BinaryOptions o;
     o.dbracket = true;
     o.work = &work;
+    o.pattern.ignore_case = st.opt_nocasematch;
     auto r = test_binary(view(lhs), e.op, view(rhs), *env, o);
     if (!r) {
       if (r.error().code == ErrorCode::kFuelExhausted) {

@@ -337,7 +337,9 @@ int run_case(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     bool match = fall;
     for (size_t k = 0; !match && k < item.patterns.size(); ++k) {
       Str pat = expand_pattern(ctx, st, item.patterns[k], io);
-      Pattern p = pattern_result(Pattern::compile(view(pat)));
+      PatternOptions po;
+      po.ignore_case = st.opt_nocasematch;  // shopt -s nocasematch
+      Pattern p = pattern_result(Pattern::compile(view(pat), po));
       match = pattern_result(p.match(view(subject), work));
     }
     if (!match) continue;
@@ -498,23 +500,31 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
     wr[i] = Fd(fds[1]);
   }
   std::vector<int> codes(n, 0);
-  std::vector<std::unique_ptr<ExecThread>> threads;
-  for (size_t i = 0; i < n; ++i) {
-    threads.push_back(std::make_unique<ExecThread>([&, i]() {
-      Io sio = io;
-      sio.fd[0] = i == 0 ? io.in() : rd[i - 1].get();
-      sio.fd[1] = i + 1 == n ? io.out() : wr[i].get();
-      try {
-        State local = st.subshell();  // each stage is a subshell: cd/exit/assignments stay local
-        codes[i] = run_command(ctx, local, p.commands[i], sio);
-      } catch (const LimitHit& h) {  // the copy of the state did not fit
-        codes[i] = limit_status(ctx, h, io.err());
-      }
-      // Done: close this stage's ends so the next sees EOF and the previous sees EPIPE.
-      if (i + 1 < n) wr[i].reset();
-      if (i > 0) rd[i - 1].reset();
-    }));
+  // Each stage is a subshell (cd/exit/assignments stay local), on its own thread; with
+  // `shopt -s lastpipe` the last runs in this shell, on this thread (bash without job control).
+  // The copies are made before any stage runs, so none reads the state while another changes it.
+  const bool lastpipe = st.opt_lastpipe;
+  const size_t copies = lastpipe ? n - 1 : n;
+  std::vector<std::optional<State>> locals(copies);
+  try {
+    for (auto& l : locals) l.emplace(st.subshell());
+  } catch (const LimitHit& h) {  // the copies of the state did not fit
+    return limit_status(ctx, h, io.err());
   }
+  auto stage = [&](size_t i, State& s) {
+    Io sio = io;
+    sio.fd[0] = i == 0 ? io.in() : rd[i - 1].get();
+    sio.fd[1] = i + 1 == n ? io.out() : wr[i].get();
+    codes[i] = run_command(ctx, s, p.commands[i], sio);
+    // Done: close this stage's ends so the next sees EOF and the previous sees EPIPE.
+    if (i + 1 < n) wr[i].reset();
+    if (i > 0) rd[i - 1].reset();
+  };
+  std::vector<std::unique_ptr<ExecThread>> threads;
+  for (size_t i = 0; i < copies; ++i) {
+    threads.push_back(std::make_unique<ExecThread>([&, i]() { stage(i, *locals[i]); }));
+  }
+  if (lastpipe) stage(n - 1, st);
   for (auto& t : threads) t->join();
   if (st.opt_pipefail) {
     for (auto it = codes.rbegin(); it != codes.rend(); ++it) {

@@ -96,7 +96,7 @@ Result<Token> Lexer::op_token(Token t) {
   switch (c) {
     case '|':
       if (peek(1) == '|') return take("||");
-      if (peek(1) == '&') return fail("'|&' (pipe of stderr) is not supported; use 2>&1 |");
+      if (peek(1) == '&') return take("|&");
       return take("|");
     case '&':
       if (peek(1) == '&') return take("&&");

@@ -73,7 +73,7 @@ class Nest {
 struct Token {
   enum class Kind { kWord, kOp, kNewline, kEnd };
   Kind kind = Kind::kEnd;
-  std::string op;  // kOp: | || & && ; ;; ;& ;;& ( ) < > >> >| <> << <<- <<< >& <& &> &>>
+  std::string op;  // kOp: | |& || & && ; ;; ;& ;;& ( ) < > >> >| <> << <<- <<< >& <& &> &>>
   int fd = -1;     // redirections: the explicit descriptor prefix, -1 if none
   Word word;
   int line = 1;

@@ -193,6 +193,15 @@ class Parser {
       WASMCAP_TRY_ASSIGN(c, command());
       lex_.account().take(sizeof(Command));
       p.commands.push_back(std::move(c));
+      if (is_op("|&")) {  // `a |& b` is `a 2>&1 | b` (bash): after a's own redirections
+        Redirect r;
+        r.fd = 2;
+        r.op = Redirect::Op::kDup;
+        r.dup_to = 1;
+        lex_.account().take(sizeof(Redirect));
+        p.commands.back().redirects.push_back(std::move(r));
+        tok_.op = "|";
+      }
       if (is_op("|")) {
         WASMCAP_TRY(advance());
         WASMCAP_TRY(skip_newlines());

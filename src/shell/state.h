@@ -125,6 +125,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_xtrace = false;
   bool opt_noglob = false;
   bool opt_pipefail = false;
+  // shopt -s lastpipe nocasematch
+  bool opt_lastpipe = false;
+  bool opt_nocasematch = false;
   int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
   // Unwinding for break / continue / return: set by the builtin, consumed by the loop or the
   // function; every list stops running while it is set.
@@ -268,6 +271,10 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err,
 int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
                     const char* what);
 bool is_builtin(std::string_view n);
+// builtins_ctl.cc: shopt (and the other control builtins), dispatched by run_builtin.
+bool is_ctl_builtin(std::string_view n);
+int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                    std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                 std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 

@@ -50,7 +50,6 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("echo ${}", "bad substitution: '${' needs a parameter name");
   refused("echo $[1+2]", "'$[...]'");
   refused("diff <(ls) <(ls)", "process substitution");
-  refused("ls |& cat", "'|&'");
   refused("select x in a; do :; done", "'select' is not supported");
   refused("coproc ls", "'coproc' is not supported");
   refused("time ls", "'time' is not supported");
@@ -194,6 +193,7 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
         "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n",  // (bodies after a compound)
         "[[ a == b* && ( -f \"$x\" || ! $y ) ]] >o; ! [[ x =~ ^(a|b c)$'\\t'~ ]] || [[ a < b ]]",
+        "a 2>e |& b >o |& c",  // |& is 2>&1 after the command's own redirections
         "[[\n( a || b ) && ! ( c && d ) || e == e\n&& f ]] && [[ ']]' ]] | [[ -n ~ ]]"}) {
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
