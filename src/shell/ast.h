@@ -31,8 +31,22 @@ struct ParamOp {
     kTrimSuffix,   // ${x%p}   (kLongest: ${x%%p})
     kReplace,      // ${x/p/r} (all: ${x//p/r}, anchored: ${x/#p/r} ${x/%p/r})
     kSlice,        // ${x:offset} ${x:offset:length}
+    kCase,         // ${x^p} ${x^^p} ${x,p} ${x,,p} (arg: the pattern, may be null)
+    kTransform,    // ${x@Q} and the other letters
   };
   Kind kind = Kind::kNone;
+  // ${a[i]} ${a[@]} ${a[*]}: the subscript (kIndex: `index`, an arithmetic expression).
+  enum class Sub { kNone, kIndex, kAll, kStar } sub = Sub::kNone;
+  std::shared_ptr<const Word> index;
+  // ${!x}: the variable named by x's value; ${!a[@]}: the array's indices (keys); ${!pre*}
+  // ${!pre@}: the names of the set variables starting with `pre` (names).
+  bool indirect = false;
+  bool keys = false;
+  bool names = false;
+  // ${x^} ${x^^} ${x,} ${x,,} (case: '^' or ','; longest: all); ${x@Q} ${x@E} ${x@P} ${x@A}
+  // ${x@a} ${x@U} ${x@u} ${x@L} ${x@K} (transform: the letter).
+  char case_op = 0;
+  char transform = 0;
   bool colon = false;    // kDefault..kAlternative: the ':' form (unset *or empty*)
   bool longest = false;  // ## %%
   enum class Anchor { kNone, kAll, kStart, kEnd } anchor = Anchor::kNone;  // kReplace
@@ -49,6 +63,7 @@ struct WordPart {
     kSubst,  // $(...) or `...`: text = its source, script = the parsed inner script
     kTilde,  // ~ or ~user at the start of a word (unquoted): text = the user name
     kArith,  // $((expr)): arith = the expression as a word (its $x and $(...) expand first)
+    kArray,  // NAME=(w1 w2 ...) as the value of an assignment: elems (a word [k]=v sets index k)
   };
   Kind kind = Kind::kLiteral;
   std::string text;
@@ -56,6 +71,7 @@ struct WordPart {
   std::shared_ptr<const Script> script{};  // kSubst
   std::shared_ptr<const ParamOp> op{};     // kVar with an operator (null: the plain value)
   std::shared_ptr<const Word> arith{};     // kArith
+  std::shared_ptr<const std::vector<Word>> elems{};  // kArray
 };
 
 struct Word {
@@ -137,6 +153,13 @@ struct Command {
   Kind kind = Kind::kSimple;
   int line = 1;
   std::vector<std::pair<std::string, Word>> assigns;  // kSimple: NAME=value prefixes
+  // NAME[index]=value and NAME+=value: empty when no assignment has either, else one per
+  // assigns entry.
+  struct AssignTarget {
+    std::shared_ptr<const Word> index;  // NAME[index]= (an arithmetic expression)
+    bool append = false;                // +=
+  };
+  std::vector<AssignTarget> assign_targets;
   std::vector<Word> words;  // kSimple: the words; kFor: the list; kCase: the subject
   std::vector<Redirect> redirects;  // on any kind of command
   std::vector<AndOr> body;          // group, subshell, loops, if's else

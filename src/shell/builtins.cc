@@ -199,79 +199,6 @@ int b_return(B& b, const Args& a) {
   return static_cast<int>(v & 0xff);
 }
 
-// NAME=value or NAME: the name, and the value if any.
-std::pair<std::string_view, std::optional<std::string_view>> split_assignment(std::string_view s) {
-  size_t eq = s.find('=');
-  if (eq == std::string_view::npos) return {s, std::nullopt};
-  return {s.substr(0, eq), s.substr(eq + 1)};
-}
-
-int b_local(B& b, const Args& a) {
-  if (b.st.frames.empty()) return b.say("local: can only be used in a function\n");
-  int status = 0;
-  for (auto arg : a) {
-    auto [name, value] = split_assignment(arg);
-    if (!valid_name(name)) {
-      status = b.say("local: '" + shown(arg) + "': not a valid identifier\n");
-      continue;
-    }
-    auto& frame = b.st.frames.back();
-    bool saved = std::any_of(frame.begin(), frame.end(),
-                             [&](const State::Saved& s) { return s.name == name; });
-    if (!saved) {
-      State::Saved s{std::string(name), std::nullopt};
-      auto it = b.st.vars.find(name);
-      if (it != b.st.vars.end()) s.value = it->second;
-      frame.push_back(std::move(s));
-    }
-    if (value) {
-      set_var(b.ctx, b.st, name, b.ctx.str(*value));
-    } else if (!saved) {
-      unset_var(b.st, name);
-    }
-  }
-  return status;
-}
-
-int b_export(B& b, const Args& a) {
-  int status = 0;
-  for (auto arg : a) {
-    if (arg == "-n" || arg == "-p") continue;
-    auto [name, value] = split_assignment(arg);
-    if (!valid_name(name)) {
-      status = b.say("export: '" + shown(arg) + "': not a valid identifier\n");
-      continue;
-    }
-    if (value) set_var(b.ctx, b.st, name, b.ctx.str(*value));
-    if (b.st.exported.find(name) == b.st.exported.end()) {
-      b.st.exported.emplace(b.ctx.str(name), VarValue());
-    }
-  }
-  return status;
-}
-
-int b_unset(B& b, const Args& a) {
-  bool functions = false;
-  for (auto arg : a) {
-    if (arg == "-f") {
-      functions = true;
-      continue;
-    }
-    if (arg == "-v") {
-      functions = false;
-      continue;
-    }
-    if (functions) {
-      auto it = b.st.funcs.find(arg);
-      if (it != b.st.funcs.end()) b.st.funcs.erase(it);
-      continue;
-    }
-    if (!valid_name(arg)) return b.say("unset: '" + shown(arg) + "': not a valid identifier\n");
-    unset_var(b.st, arg);
-  }
-  return 0;
-}
-
 int b_shift(B& b, const Args& a) {
   long long n = 1;
   if (!a.empty() && (!parse_int(a[0], &n) || n < 0)) {
@@ -399,6 +326,7 @@ int b_source(B& b, const Args& a, const char* name) {
 int b_read(B& b, const Args& a) {
   ReadRecord::Options ro;
   std::vector<std::string_view> names;
+  std::optional<std::string_view> array;  // -a NAME: every field into an indexed array
   int fd = b.io.in();
   for (size_t i = 0; i < a.size(); ++i) {
     std::string_view o = a[i];
@@ -440,8 +368,9 @@ int b_read(B& b, const Args& a) {
         return b.say("read: " + shown(v) + ": invalid file descriptor\n");
       }
       fd = b.io.fd[n];
-    } else if (f == 'a') {
-      return b.say("read: -a: arrays are not supported yet\n", 2);
+    } else if (f == 'a' && value(v)) {
+      if (!valid_name(v)) return b.say("read: '" + shown(v) + "': not a valid identifier\n");
+      array = v;
     } else if (f == 't') {
       return b.say("read: -t: timeouts are not supported\n", 2);
     } else {
@@ -472,7 +401,14 @@ int b_read(B& b, const Args& a) {
   Budget::Lease held(b.ctx.budget, rec.text().size());
   std::string tmp;
   Ifs ifs(param_value(b.st, "IFS", &tmp));
-  if (names.empty()) {
+  if (array) {
+    Vec<Str> values(b.ctx.alloc());
+    for (auto& f : read_fields(rec, ifs)) {
+      values.push_back(b.ctx.str(f));
+      b.ctx.budget->check_words(values.size());
+    }
+    assign_array(b.ctx, b.st, *array, values, {}, false);
+  } else if (names.empty()) {
     set_var(b.ctx, b.st, "REPLY", b.ctx.str(rec.text()));
   } else {
     auto values = read_assign(rec, ifs, names.size());
@@ -540,7 +476,8 @@ bool is_builtin(std::string_view n) {
                                  "[",     "exit",   ":",     "break", "continue", "return",
                                  "local", "export", "unset", "shift", "set",      "eval",
                                  ".",     "source", "wait",  "exec",     "printf",
-                                 "let",   "read",   "command", "type",    "hash"};
+                                 "let",   "read",   "command", "type",    "hash",
+                                 "declare", "typeset", "readonly"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -575,9 +512,10 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "break") return b_loop_control(b, a, State::Flow::kBreak, "break");
   if (n == "continue") return b_loop_control(b, a, State::Flow::kContinue, "continue");
   if (n == "return") return b_return(b, a);
-  if (n == "local") return b_local(b, a);
-  if (n == "export") return b_export(b, a);
-  if (n == "unset") return b_unset(b, a);
+  if (n == "local" || n == "export" || n == "unset" || n == "declare" || n == "typeset" ||
+      n == "readonly") {
+    return declare_builtin(ctx, st, io, n, a, out_b, err_b);
+  }
   if (n == "shift") return b_shift(b, a);
   if (n == "set") return b_set(b, a);
   if (n == "eval") return b_eval(b, a);

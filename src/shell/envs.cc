@@ -18,24 +18,55 @@ class ShellArith : public ArithEnv {
   Result<std::optional<std::string>> get(std::string_view name) override {
     std::string tmp;
     auto v = param_value(st_, name, &tmp);
-    if (!v) return std::optional<std::string>();
+    if (!v) return unset(name);
     return std::optional<std::string>(std::string(*v));
   }
   Result<void> set(std::string_view name, int64_t value) override {
-    set_var(ctx_, st_, name, ctx_.str(std::to_string(value)));
+    try {
+      set_var(ctx_, st_, name, ctx_.str(std::to_string(value)));
+    } catch (const AssignError& e) {
+      return make_error(ErrorCode::kInvalidArgument, e.message);
+    }
     return {};
   }
   Result<std::optional<std::string>> get_element(std::string_view name,
-                                                 const ArrayKey&) override {
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string(name) + ": arrays are not supported yet");
+                                                 const ArrayKey& key) override {
+    const ArrayElems* arr = find_array(st_, name);
+    if (arr == nullptr) {  // a scalar is element 0
+      if (key.index != 0) return unset(name);
+      return get(name);
+    }
+    int64_t i = key.index;
+    if (i < 0) {
+      int64_t end = arr->empty() ? 0 : arr->rbegin()->first + 1;
+      if (end + i < 0) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          std::string(name) + ": bad array subscript");
+      }
+      i += end;
+    }
+    auto it = arr->find(i);
+    if (it == arr->end()) return unset(name);
+    return std::optional<std::string>(std::string(view(it->second)));
   }
-  Result<void> set_element(std::string_view name, const ArrayKey&, int64_t) override {
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string(name) + ": arrays are not supported yet");
+  Result<void> set_element(std::string_view name, const ArrayKey& key, int64_t value) override {
+    try {
+      shell::set_element(ctx_, st_, name, key.index, ctx_.str(std::to_string(value)));
+    } catch (const AssignError& e) {
+      return make_error(ErrorCode::kInvalidArgument, e.message);
+    }
+    return {};
   }
 
  private:
+  // An unset variable is 0, or under `set -u` an error (bash's message).
+  Result<std::optional<std::string>> unset(std::string_view name) {
+    if (st_.opt_nounset) {
+      return make_error(ErrorCode::kInvalidArgument, std::string(name) + ": unbound variable");
+    }
+    return std::optional<std::string>();
+  }
+
   Ctx& ctx_;
   State& st_;
 };

@@ -46,7 +46,7 @@ bool is_declaration(const Word& w) {
     return false;
   }
   const std::string& t = w.parts[0].text;
-  return t == "local" || t == "export";
+  return t == "local" || t == "export" || t == "declare" || t == "typeset" || t == "readonly";
 }
 
 // The words of a simple command, expanded. After a declaration builtin, NAME=value words are
@@ -131,11 +131,7 @@ int call_function(Ctx& ctx, State& st, const Command& body, const Vec<Str>& argv
   st.frames.emplace_back();
   int code = run_command(ctx, st, body, io);
   for (auto it = st.frames.back().rbegin(); it != st.frames.back().rend(); ++it) {
-    if (it->value) {
-      st.vars.insert_or_assign(ctx.str(it->name), *it->value);
-    } else {
-      unset_var(st, it->name);
-    }
+    restore_var(ctx, st, *it);
   }
   st.frames.pop_back();
   st.loops = loops;
@@ -169,6 +165,69 @@ void persist_redirects(State& st, const Io& io, const Io& rio, Opened& opened) {
   ++st.exec_gen;
 }
 
+// The k-th assignment of a command of assignments only: NAME=value, NAME+=value,
+// NAME[i]=value, NAME=(...), NAME+=(...). set -x traces each.
+void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int* subst_status) {
+  const auto& [name, w] = cmd.assigns[k];
+  const Command::AssignTarget* t =
+      k < cmd.assign_targets.size() ? &cmd.assign_targets[k] : nullptr;
+  bool append = t != nullptr && t->append;
+  if (w.parts.size() == 1 && w.parts[0].kind == WordPart::Kind::kArray) {
+    Vec<Str> values(ctx.alloc());
+    std::vector<std::optional<int64_t>> keys;
+    expand_array(ctx, st, *w.parts[0].elems, io, subst_status, values, keys);
+    if (st.opt_xtrace) {
+      std::string line = "+ " + name + (append ? "+=(" : "=(");
+      for (size_t i = 0; i < values.size(); ++i) line += (i ? " " : "") + quote_single(view(values[i]));
+      emit(ctx, io.err(), shown(line + ")") + "\n");
+    }
+    assign_array(ctx, st, name, values, keys, append);
+    return;
+  }
+  Str v = expand_string(ctx, st, w, io, subst_status);
+  std::optional<int64_t> index;
+  if (t != nullptr && t->index) {
+    Str e = expand_string(ctx, st, *t->index, io, subst_status);
+    auto i = arith_eval(ctx, st, view(e));
+    if (!i) throw AssignError{i.error().message};
+    index = *i;
+  }
+  if (st.opt_xtrace) {
+    std::string line = "+ " + name + (index ? "[" + std::to_string(*index) + "]" : "") +
+                       (append ? "+=" : "=") + std::string(view(v));
+    emit(ctx, io.err(), shown(line) + "\n");
+  }
+  if (append) {  // the old value, then the new (-i: their sum)
+    std::string tmp;
+    std::optional<std::string_view> old;
+    const ArrayElems* arr = find_array(st, name);
+    if (index && arr != nullptr) {
+      int64_t i = *index;
+      if (i < 0 && !arr->empty()) i += arr->rbegin()->first + 1;
+      auto e = arr->find(i);
+      if (e != arr->end()) old = view(e->second);
+    } else if (!index || *index == 0) {
+      old = param_value(st, name, &tmp);
+    }
+    if (attrs_of(st, name) & kAttrInteger) {
+      Str sum = ctx.str(old ? *old : std::string_view("0"));
+      sum.append("+(");
+      sum.append(v);
+      sum.push_back(')');
+      v = std::move(sum);
+    } else if (old) {
+      Str joined = ctx.str(*old);
+      joined.append(v);
+      v = std::move(joined);
+    }
+  }
+  if (index) {
+    set_element(ctx, st, name, *index, std::move(v));
+  } else {
+    set_var(ctx, st, name, std::move(v));
+  }
+}
+
 // Runs one simple command with the given stdio. Throws LimitHit and ExpansionError.
 int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   if (ctx.stopped()) return 1;
@@ -182,21 +241,39 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   Vec<Str> argv(ctx.alloc());
   int subst_status = 0;  // a command of assignments only exits with its last substitution's
   expand_words(ctx, st, cmd, io, &subst_status, argv);
+  if (!argv.empty()) st.last_arg = argv.back();
   Vec<std::pair<std::string_view, Str>> assigns(ctx.alloc());
-  for (const auto& [name, w] : cmd.assigns) {
-    assigns.emplace_back(name, expand_string(ctx, st, w, io, &subst_status));
+  // NAME=value prefixes of a command hold for the command only; each is visible to the ones
+  // after it (bash). Restored when the command is done, however it ends.
+  struct Restore {
+    Ctx& ctx;
+    State& st;
+    std::vector<State::Saved> saved;
+    ~Restore() {
+      for (auto it = saved.rbegin(); it != saved.rend(); ++it) restore_var(ctx, st, *it);
+    }
+  } restore{ctx, st, {}};
+  if (argv.empty()) {  // assignments only: each in order, for good
+    for (size_t k = 0; k < cmd.assigns.size(); ++k) {
+      assign(ctx, st, cmd, k, io, &subst_status);
+      if (ctx.stopped()) return 1;  // a substitution hit a script limit
+    }
+  } else {
+    for (const auto& [name, w] : cmd.assigns) {
+      Str v = expand_string(ctx, st, w, io, &subst_status);
+      restore.saved.push_back(save_var(st, name));
+      set_var(ctx, st, name, v);
+      assigns.emplace_back(name, std::move(v));
+    }
   }
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
-  if (st.opt_xtrace && (!argv.empty() || !assigns.empty())) trace(ctx, argv, assigns, io.err());
+  if (st.opt_xtrace && !argv.empty()) trace(ctx, argv, assigns, io.err());
   if ((!argv.empty() || !cmd.redirects.empty()) && !audit_command_start(ctx, argv)) return 1;
   Io rio = io;
   Opened opened;
   if (!apply_redirects(ctx, st, cmd.redirects, rio, opened, &subst_status)) return 1;
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
-  if (argv.empty()) {
-    for (auto& [k, v] : assigns) set_var(ctx, st, k, std::move(v));
-    return subst_status;
-  }
+  if (argv.empty()) return subst_status;
   std::atomic<uint64_t> out_b{0}, err_b{0};
   auto finish = [&](const std::string& kind, int code) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -240,27 +317,12 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   std::string_view name = view(argv[0]);
   auto fn = skip_functions ? st.funcs.end() : st.funcs.find(name);
   if (fn != st.funcs.end() || is_builtin(name)) {
-    // NAME=value prefixes hold for the command only (bash's rule for functions and builtins).
-    std::vector<State::Saved> saved;
-    for (auto& [k, v] : assigns) {
-      auto it = st.vars.find(k);
-      saved.push_back({std::string(k), it == st.vars.end() ? std::nullopt
-                                                            : std::optional<VarValue>(it->second)});
-      set_var(ctx, st, k, std::move(v));
-    }
     int code;
     if (fn != st.funcs.end()) {
       std::shared_ptr<const Command> body = fn->second;  // the call may redefine it
       code = call_function(ctx, st, *body, argv, rio);
     } else {
       code = run_builtin(ctx, st, argv, rio, &out_b, &err_b);
-    }
-    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
-      if (it->value) {
-        st.vars.insert_or_assign(ctx.str(it->name), *it->value);
-      } else {
-        unset_var(st, it->name);
-      }
     }
     return finish(fn != st.funcs.end() ? "function" : "builtin", code);
   }
@@ -458,6 +520,7 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     return 1;
   }
   ++st.depth;
+  st.lineno = cmd.line;
   struct Up {
     State& st;
     ~Up() { --st.depth; }
@@ -470,6 +533,9 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   } catch (const ExpansionError& e) {
     st.exit_requested = true;
     return e.status;
+  } catch (const AssignError& e) {
+    emit(ctx, io.err(), "wasmcap sh: " + shown(e.message) + "\n");
+    return 1;
   }
 }
 

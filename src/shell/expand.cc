@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <cstring>
 #include <thread>
 
@@ -227,7 +229,7 @@ class Expander {
     bool quoted_at = false;
     for (const WordPart& p : w.parts) {
       quoted_at = quoted_at || ((p.quoted || force_quoted) && p.kind == WordPart::Kind::kVar &&
-                                p.text == "@");
+                                (p.text == "@" || (p.op && p.op->sub == ParamOp::Sub::kAll)));
     }
     for (const WordPart& p : w.parts) {
       if (quoted_at && p.kind == WordPart::Kind::kLiteral && p.text.empty()) continue;
@@ -278,6 +280,20 @@ class Expander {
       case WordPart::Kind::kVar:
         param(p, quoted);
         return;
+      case WordPart::Kind::kArray: {  // declare NAME=(...): the elements, quoted to read back
+        Vec<Str> vals(ctx_.alloc());
+        std::vector<std::optional<int64_t>> keys;
+        expand_array(ctx_, st_, *p.elems, io_, subst_status_, vals, keys);
+        Str text = ctx_.str("(");
+        for (size_t k = 0; k < vals.size(); ++k) {
+          if (k > 0) text.push_back(' ');
+          if (keys[k]) text.append("[" + std::to_string(*keys[k]) + "]=");
+          text.append(quote_single(view(vals[k])));
+        }
+        text.push_back(')');
+        append_value(view(text), true);
+        return;
+      }
       case WordPart::Kind::kArith: {
         Str e = expand_string(ctx_, st_, *p.arith, io_, subst_status_);
         auto v = arith_eval(ctx_, st_, view(e));
@@ -343,13 +359,140 @@ class Expander {
     throw ExpansionError{status};
   }
 
+  // An arithmetic subscript or offset: expanded, then evaluated (bash: an error ends the shell).
+  int64_t arith(const Word& w) {
+    Str e = expand_string(ctx_, st_, w, io_, subst_status_);
+    auto v = arith_eval(ctx_, st_, view(e));
+    if (!v) fail(v.error().message, 1);
+    return *v;
+  }
+
+  // What a parameter expansion reads: a name and its subscript (after ${!x} indirection).
+  struct Target {
+    std::string name;
+    ParamOp::Sub sub = ParamOp::Sub::kNone;
+    int64_t index = 0;
+  };
+
+  // ${!x}: x's value names the parameter (NAME, NAME[i], NAME[@], a positional or special).
+  Target indirect(const Target& t) {
+    Vec<Str> v(ctx_.alloc());
+    element_values(t, v);
+    if (v.empty()) fail(shown(t.name) + ": invalid indirect expansion", 1);
+    std::string ref(view(v[0]));
+    Target r;
+    size_t n = 0;
+    while (n < ref.size() && (n == 0 ? is_name_start(ref[n]) : detail::is_name_char(ref[n]))) ++n;
+    if (n > 0 && n < ref.size() && ref[n] == '[' && ref.back() == ']') {
+      r.name = ref.substr(0, n);
+      std::string inner = ref.substr(n + 1, ref.size() - n - 2);
+      if (inner == "@" || inner == "*") {
+        r.sub = inner == "@" ? ParamOp::Sub::kAll : ParamOp::Sub::kStar;
+      } else {
+        auto k = arith_eval(ctx_, st_, inner);
+        if (!k) fail(k.error().message, 1);
+        r.sub = ParamOp::Sub::kIndex;
+        r.index = *k;
+      }
+      return r;
+    }
+    bool special = ref.size() == 1 && std::string_view("@*#?$!-0").find(ref[0]) != std::string_view::npos;
+    if ((n > 0 && n == ref.size()) || is_digits(ref) || special) {
+      r.name = ref;
+      return r;
+    }
+    fail(shown(ref) + ": invalid variable name", 1);
+  }
+
+  // The values of one target: a parameter's, an array's elements, or one element.
+  bool element_values(const Target& t, Vec<Str>& out, Vec<int64_t>* indices = nullptr) {
+    const ArrayElems* arr = find_array(st_, t.name);
+    if (t.sub == ParamOp::Sub::kAll || t.sub == ParamOp::Sub::kStar) {
+      if (arr != nullptr) {
+        for (const auto& [k, e] : *arr) {
+          ctx_.budget->check_words(out.size());
+          out.push_back(e);
+          if (indices != nullptr) indices->push_back(k);
+        }
+        return !arr->empty();
+      }
+      std::string tmp;
+      auto v = param_value(st_, t.name, &tmp);
+      if (v) {
+        out.push_back(ctx_.str(*v));
+        if (indices != nullptr) indices->push_back(0);
+      }
+      return v.has_value();
+    }
+    if (t.sub == ParamOp::Sub::kIndex) {
+      int64_t i = t.index;
+      if (arr == nullptr) {
+        std::string tmp;
+        auto v = param_value(st_, t.name, &tmp);
+        if (i < 0 && v) fail(shown(t.name) + ": bad array subscript", 1);
+        if (i != 0 || !v) return false;
+        out.push_back(ctx_.str(*v));
+        return true;
+      }
+      if (i < 0) {
+        int64_t end = arr->empty() ? 0 : arr->rbegin()->first + 1;
+        if (end + i < 0) {
+          emit(ctx_, io_.err(), "wasmcap sh: " + shown(t.name) + ": bad array subscript\n");
+          return false;
+        }
+        i += end;
+      }
+      auto it = arr->find(i);
+      if (it == arr->end()) return false;
+      out.push_back(it->second);
+      return true;
+    }
+    return values(t.name, out);
+  }
+
+  // The names of the set variables that start with `prefix` (${!prefix*}), sorted.
+  void names_with(const std::string& prefix, Vec<Str>& out) {
+    std::vector<std::string_view> all;
+    for (const auto& [k, v] : st_.vars) {
+      if (view(k).substr(0, prefix.size()) == prefix) all.push_back(view(k));
+    }
+    for (const auto& [k, v] : st_.arrays) {
+      if (view(k).substr(0, prefix.size()) == prefix) all.push_back(view(k));
+    }
+    if (std::string_view("PWD").substr(0, prefix.size()) == prefix) all.push_back("PWD");
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    for (auto n : all) {
+      ctx_.budget->check_words(out.size());
+      out.push_back(ctx_.str(n));
+    }
+  }
+
   void param(const WordPart& p, bool quoted) {
-    const std::string& name = p.text;
     ParamOp none;
     const ParamOp& op = p.op ? *p.op : none;
-    bool list = name == "@" || name == "*";
+    using S = ParamOp::Sub;
+    Target t{p.text, op.sub, 0};
+    if (t.sub == S::kIndex) t.index = arith(*op.index);
+    if (op.indirect) t = indirect(t);
+    const std::string& name = t.name;
+    bool array_list = t.sub == S::kAll || t.sub == S::kStar;
+    bool list = name == "@" || name == "*" || array_list || op.keys || op.names;
+    bool star = (name == "*" && !array_list) || t.sub == S::kStar;
     Vec<Str> vals(ctx_.alloc());
-    bool set = values(name, vals);
+    Vec<int64_t> indices(ctx_.alloc());
+    bool set;
+    if (op.names) {
+      names_with(name, vals);
+      set = true;
+    } else if (op.keys) {
+      element_values(t, vals, &indices);
+      vals.clear();
+      for (int64_t k : indices) vals.push_back(ctx_.str(std::to_string(k)));
+      set = true;
+    } else {
+      set = element_values(t, vals, array_list ? &indices : nullptr);
+    }
     if (list) set = !vals.empty();
     bool empty = !set || (vals.size() == 1 && vals[0].empty()) || (list && vals.empty());
     if (list && vals.size() == 1) empty = vals[0].empty();
@@ -366,11 +509,17 @@ class Expander {
         break;
       case K::kAssign:
         if (use_arg) {
-          if (list || is_digits(name) || (name.size() == 1 && !is_name_start(name[0]))) {
+          if ((list && !array_list) || is_digits(name) ||
+              (name.size() == 1 && !is_name_start(name[0]))) {
             fail("$" + shown(name) + ": cannot assign in this way");
           }
+          if (array_list) fail(shown(name) + "[" + (star ? "*" : "@") + "]: bad array subscript", 1);
           Str v = op.arg ? expand_string(ctx_, st_, *op.arg, io_, subst_status_) : ctx_.str();
-          set_var(ctx_, st_, name, v);
+          if (t.sub == S::kIndex) {
+            set_element(ctx_, st_, name, t.index, v);
+          } else {
+            set_var(ctx_, st_, name, v);
+          }
           return append_value(view(v), quoted);
         }
         break;
@@ -389,7 +538,10 @@ class Expander {
       default:
         break;
     }
-    if (!set && !list && st_.opt_nounset) fail(shown(name) + ": unbound variable");
+    if (!set && !list && st_.opt_nounset) {
+      fail(shown(name) + (t.sub == S::kIndex ? "[" + std::to_string(t.index) + "]" : "") +
+           ": unbound variable");
+    }
     if (op.kind == K::kTrimPrefix || op.kind == K::kTrimSuffix || op.kind == K::kReplace) {
       Str pat = op.arg ? expand_pattern(ctx_, st_, *op.arg, io_) : ctx_.str();
       std::vector<size_t> match_at;  // ${x/p/r}: where an unquoted & in r puts the match (bash)
@@ -398,9 +550,179 @@ class Expander {
         v = op.kind == K::kReplace ? replace(v, pat, rep, op, match_at) : trim(v, pat, op);
       }
     } else if (op.kind == K::kSlice) {
-      slice(vals, op, list);
+      if (array_list) {
+        slice_array(vals, indices, op);
+      } else {
+        slice(vals, op, list);
+      }
+    } else if (op.kind == K::kCase) {
+      Str pat = op.arg ? expand_pattern(ctx_, st_, *op.arg, io_) : ctx_.str();
+      for (auto& v : vals) v = convert_case(v, pat, op);
+    } else if (op.kind == K::kTransform) {
+      for (size_t k = 0; k < vals.size(); ++k) vals[k] = transform(t, vals[k], op.transform, set);
+      if (!set && !list) vals.clear();
+      if (op.transform == 'A' && array_list) {  // one declaration of the whole array
+        vals.clear();
+        std::string line = declare_line(st_, name);
+        if (!line.empty()) line.pop_back();
+        if (!line.empty()) vals.push_back(ctx_.str(line));
+      }
     }
-    emit_values(vals, name, quoted, list);
+    emit_values(vals, star, quoted, list);
+  }
+
+  // ${x^p} ${x^^p} ${x,p} ${x,,p}: the first (or every) character matching p (any when p is
+  // empty) to upper or lower case (ASCII letters).
+  Str convert_case(const Str& v, const Str& pat, const ParamOp& op) {
+    Pattern p = pattern_result(Pattern::compile(pat.empty() ? std::string_view("?") : view(pat)));
+    Str out = v;
+    for (size_t k = 0; k < out.size(); ++k) {
+      ctx_.budget->check();
+      std::string_view one(&out[k], 1);
+      if (pattern_result(p.match(one, work_))) {
+        unsigned char c = static_cast<unsigned char>(out[k]);
+        out[k] = static_cast<char>(op.case_op == '^' ? std::toupper(c) : std::tolower(c));
+      }
+      if (!op.longest) break;
+    }
+    return out;
+  }
+
+  // ${x@Q} (quoted to read back), @E (backslash escapes expanded), @P (as @E), @A (an
+  // assignment that recreates it), @a (its attributes), @U @u @L (case), @K (as @Q).
+  Str transform(const Target& t, const Str& v, char what, bool set) {
+    switch (what) {
+      case 'Q':
+      case 'K': return ctx_.str(quote_for_reuse(view(v)));
+      case 'E':
+      case 'P': return ctx_.str(backslash_escapes(view(v)));
+      case 'U':
+      case 'u':
+      case 'L': {
+        Str out = v;
+        for (size_t k = 0; k < out.size(); ++k) {
+          unsigned char c = static_cast<unsigned char>(out[k]);
+          out[k] = static_cast<char>(what == 'L' ? std::tolower(c) : std::toupper(c));
+          if (what == 'u') break;
+        }
+        return out;
+      }
+      case 'a': {
+        std::string f;
+        unsigned a = attrs_of(st_, t.name);
+        if (find_array(st_, t.name) != nullptr) f += 'a';
+        if (a & kAttrInteger) f += 'i';
+        if (a & kAttrLower) f += 'l';
+        if (a & kAttrReadonly) f += 'r';
+        if (a & kAttrUpper) f += 'u';
+        if (st_.exported.find(std::string_view(t.name)) != st_.exported.end()) f += 'x';
+        return ctx_.str(f);
+      }
+      case 'A': {
+        if (!set) return ctx_.str();
+        std::string line = declare_line(st_, t.name);
+        if (line.rfind("declare -- ", 0) == 0 && t.sub == ParamOp::Sub::kNone) {
+          return ctx_.str(t.name + "=" + quote_for_reuse(view(v)));
+        }
+        if (!line.empty()) line.pop_back();
+        return ctx_.str(line);
+      }
+      default: return v;
+    }
+  }
+
+  // bash's quoting for ${x@Q}: '...' unless a byte needs $'...' (control characters).
+  static std::string quote_for_reuse(std::string_view v) {
+    bool ctl = false;
+    for (unsigned char c : v) ctl = ctl || c < 0x20 || c == 0x7f;
+    if (!ctl) return quote_single(v);
+    std::string q = "$'";
+    for (unsigned char c : v) {
+      switch (c) {
+        case '\n': q += "\\n"; break;
+        case '\t': q += "\\t"; break;
+        case '\r': q += "\\r"; break;
+        case 0x1b: q += "\\E"; break;
+        case '\a': q += "\\a"; break;
+        case '\b': q += "\\b"; break;
+        case '\f': q += "\\f"; break;
+        case '\v': q += "\\v"; break;
+        case '\'': q += "\\'"; break;
+        case '\\': q += "\\\\"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\%03o", c);
+            q += b;
+          } else {
+            q.push_back(static_cast<char>(c));
+          }
+      }
+    }
+    q.push_back('\'');
+    return q;
+  }
+
+  // ${x@E}: the escapes of $'...'.
+  static std::string backslash_escapes(std::string_view v) {
+    std::string out;
+    for (size_t k = 0; k < v.size(); ++k) {
+      if (v[k] != '\\' || k + 1 == v.size()) {
+        out.push_back(v[k]);
+        continue;
+      }
+      char e = v[++k];
+      switch (e) {
+        case 'n': out.push_back('\n'); break;
+        case 't': out.push_back('\t'); break;
+        case 'r': out.push_back('\r'); break;
+        case 'a': out.push_back('\a'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'v': out.push_back('\v'); break;
+        case 'e':
+        case 'E': out.push_back('\x1b'); break;
+        case '\\': out.push_back('\\'); break;
+        case '\'': out.push_back('\''); break;
+        case '"': out.push_back('"'); break;
+        default:
+          if (e >= '0' && e <= '7') {
+            unsigned c = static_cast<unsigned>(e - '0');
+            for (int n = 1; n < 3 && k + 1 < v.size() && v[k + 1] >= '0' && v[k + 1] <= '7'; ++n) {
+              c = c * 8 + static_cast<unsigned>(v[++k] - '0');
+            }
+            out.push_back(static_cast<char>(c & 0xff));
+          } else {
+            out.push_back('\\');
+            out.push_back(e);
+          }
+      }
+    }
+    return out;
+  }
+
+  // ${a[@]:o:l}: the elements whose index is at least o (a negative o counts from one past the
+  // last index), at most l of them.
+  void slice_array(Vec<Str>& vals, const Vec<int64_t>& indices, const ParamOp& op) {
+    int64_t off = op.arg ? arith(*op.arg) : 0;
+    bool has_len = op.arg2 != nullptr;
+    int64_t len = has_len ? arith(*op.arg2) : 0;
+    if (has_len && len < 0) fail(std::to_string(len) + ": substring expression < 0", 1);
+    if (off < 0) {
+      int64_t end = indices.empty() ? 0 : indices.back() + 1;
+      off += end;
+      if (off < 0) {
+        vals.clear();
+        return;
+      }
+    }
+    Vec<Str> out(ctx_.alloc());
+    for (size_t k = 0; k < vals.size(); ++k) {
+      if (indices[k] < off) continue;
+      if (has_len && static_cast<int64_t>(out.size()) >= len) break;
+      out.push_back(std::move(vals[k]));
+    }
+    vals = std::move(out);
   }
 
   // The word of ${x-word} ${x+word}: inside "...", one piece; unquoted, its literal text is
@@ -422,13 +744,13 @@ class Expander {
 
   // "$@" makes a field per value; "$*" joins them with IFS's first character; unquoted, each
   // value is split on its own.
-  void emit_values(const Vec<Str>& vals, const std::string& name, bool quoted, bool list) {
+  void emit_values(const Vec<Str>& vals, bool star, bool quoted, bool list) {
     if (!list) {
       if (!vals.empty()) append_value(view(vals[0]), quoted);
       else if (quoted) cur().any = true;
       return;
     }
-    if (quoted && name == "*") {
+    if (quoted && star) {
       std::string tmp;
       std::string_view ifs = ifs_of(st_, &tmp);
       Str joined = ctx_.str();
@@ -495,22 +817,7 @@ class Expander {
     return ctx_.str(out);
   }
 
-  long long number(const Word* w) {
-    if (w == nullptr) return 0;
-    Str s = expand_string(ctx_, st_, *w, io_, subst_status_);
-    std::string t(view(s));
-    size_t b = t.find_first_not_of(" \t\n");
-    if (b == std::string::npos) return 0;
-    t = t.substr(b, t.find_last_not_of(" \t\n") - b + 1);
-    char* end = nullptr;
-    errno = 0;
-    long long v = std::strtoll(t.c_str(), &end, 10);
-    if (errno != 0 || end == nullptr || *end != '\0' || t.empty()) {
-      fail(shown(t) + ": an offset or length must be an integer (arithmetic is not supported "
-                      "yet)");
-    }
-    return v;
-  }
+  long long number(const Word* w) { return w == nullptr ? 0 : arith(*w); }
 
   // ${x:o} ${x:o:l} (a negative o counts from the end; a negative l leaves that many off);
   // on "$@", o counts from $0 as in bash.
@@ -594,25 +901,27 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
   }
   if (name == "PWD") return st.cwd;
   auto it = st.vars.find(name);
-  if (it == st.vars.end()) return std::nullopt;
-  return view(*it->second);
-}
-
-void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
-  VarValue v = std::allocate_shared<Str>(BudgetAlloc<Str>(ctx.budget), std::move(value));
-  auto it = st.vars.find(name);
-  if (it != st.vars.end()) {
-    it->second = std::move(v);
-  } else {
-    st.vars.emplace(ctx.str(name), std::move(v));
+  if (it == st.vars.end()) {
+    const ArrayElems* arr = find_array(st, name);  // an array's value is its element 0
+    if (arr == nullptr) {
+      // Dynamic variables (bash's), unless the script set its own.
+      if (name == "LINENO") return *tmp = std::to_string(st.lineno);
+      if (name == "_") return view(st.last_arg);
+      if (name == "SECONDS") {
+        auto s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - st.started);
+        return *tmp = std::to_string(s.count());
+      }
+      if (name == "RANDOM") {
+        thread_local std::minstd_rand rng(std::random_device{}());
+        return *tmp = std::to_string(rng() % 32768);
+      }
+      return std::nullopt;
+    }
+    auto e = arr->find(0);
+    if (e == arr->end()) return std::nullopt;
+    return view(e->second);
   }
-}
-
-void unset_var(State& st, std::string_view name) {
-  auto it = st.vars.find(name);
-  if (it != st.vars.end()) st.vars.erase(it);
-  auto e = st.exported.find(name);
-  if (e != st.exported.end()) st.exported.erase(e);
+  return view(*it->second);
 }
 
 void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int* subst_status,
@@ -634,6 +943,51 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
       continue;
     }
     glob(ctx, st.cwd, f, out);
+  }
+}
+
+void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io& io,
+                  int* subst_status, Vec<Str>& values, std::vector<std::optional<int64_t>>& keys) {
+  for (const Word& w : elems) {
+    ctx.budget->check();
+    // [k]=v: the index up to the first unquoted "]=" of the literal text.
+    if (!w.parts.empty() && w.parts[0].kind == WordPart::Kind::kLiteral && !w.parts[0].quoted &&
+        !w.parts[0].text.empty() && w.parts[0].text[0] == '[') {
+      Word key, value;
+      bool in_value = false;
+      for (size_t k = 0; k < w.parts.size(); ++k) {
+        const WordPart& p = w.parts[k];
+        if (in_value) {
+          value.parts.push_back(p);
+          continue;
+        }
+        size_t at = std::string::npos;
+        if (p.kind == WordPart::Kind::kLiteral && !p.quoted) at = p.text.find("]=");
+        if (at == std::string::npos) {
+          key.parts.push_back(p);
+          continue;
+        }
+        WordPart kp = p;
+        kp.text = p.text.substr(k == 0 ? 1 : 0, at - (k == 0 ? 1 : 0));
+        key.parts.push_back(std::move(kp));
+        WordPart vp = p;
+        vp.text = p.text.substr(at + 2);
+        value.parts.push_back(std::move(vp));
+        in_value = true;
+      }
+      if (in_value) {
+        Str ks = expand_string(ctx, st, key, io, subst_status);
+        auto kv = arith_eval(ctx, st, view(ks));
+        if (!kv) throw AssignError{kv.error().message};
+        values.push_back(expand_string(ctx, st, value, io, subst_status));
+        keys.emplace_back(*kv);
+        ctx.budget->check_words(values.size());
+        continue;
+      }
+    }
+    size_t before = values.size();
+    expand(ctx, st, w, true, io, subst_status, values);
+    keys.resize(keys.size() + (values.size() - before));
   }
 }
 

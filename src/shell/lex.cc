@@ -221,6 +221,7 @@ bool Lexer::stops(char c, Mode mode) const {
     case Mode::kBracePattern: return c == '}' || c == '/';
     case Mode::kBraceOffset: return c == '}' || c == ':';
     case Mode::kRegex: return regex_parens_ == 0 && is_meta(c) && c != '|' && c != '(';
+    case Mode::kBraceIndex: return c == ']';
   }
   return true;
 }
@@ -642,8 +643,11 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       (is_name_start(peek(1)) || is_digit(peek(1)) || (special(peek(1)) && peek(2) == '}'))) {
     ++pos_;
     op->kind = ParamOp::Kind::kLength;
-  } else if (peek(0) == '!' && (is_name_start(peek(1)) || peek(1) == '@' || peek(1) == '*')) {
-    return fail("indirect expansion ('${!NAME}') is not supported");
+  } else if (peek(0) == '!' && (is_name_start(peek(1)) || is_digit(peek(1)) ||
+                                ((peek(1) == '@' || peek(1) == '*' || peek(1) == '#') &&
+                                 peek(2) == '}'))) {
+    ++pos_;
+    op->indirect = true;
   }
   read_name();
   if (name.empty()) {
@@ -653,7 +657,37 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
     }
     return fail("bad substitution: '${' needs a parameter name");
   }
-  if (peek(0) == '[') return fail("arrays ('${NAME[...]}') are not supported yet");
+  if (op->indirect && is_name_start(name[0]) && (peek(0) == '*' || peek(0) == '@') &&
+      peek(1) == '}') {  // ${!prefix*} ${!prefix@}
+    op->indirect = false;
+    op->names = true;
+    op->sub = peek(0) == '@' ? ParamOp::Sub::kAll : ParamOp::Sub::kStar;
+    ++pos_;
+  }
+  if (peek(0) == '[' && is_name_start(name[0]) && !op->names) {
+    if ((peek(1) == '@' || peek(1) == '*') && peek(2) == ']') {
+      op->sub = peek(1) == '@' ? ParamOp::Sub::kAll : ParamOp::Sub::kStar;
+      pos_ += 3;
+    } else {
+      ++pos_;
+      Word index;
+      WASMCAP_TRY_ASSIGN(index, word(Mode::kBraceIndex));
+      if (peek(0) != ']') {
+        if (pos_ >= s_.size()) mark_incomplete();
+        return fail("bad substitution: '${NAME[' needs its closing ']'");
+      }
+      ++pos_;
+      op->sub = ParamOp::Sub::kIndex;
+      op->index = std::make_shared<const Word>(std::move(index));
+    }
+    if (op->indirect) {  // ${!a[@]} ${!a[*]}: the indices
+      if (op->sub == ParamOp::Sub::kIndex) {
+        return fail("indirect expansion of an element ('${!NAME[i]}') is not supported");
+      }
+      op->indirect = false;
+      op->keys = true;
+    }
+  }
   auto word_arg = [&](Mode m) -> Result<std::shared_ptr<const Word>> {
     Word a;
     WASMCAP_TRY_ASSIGN(a, word(m));
@@ -706,9 +740,23 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
         WASMCAP_TRY_ASSIGN(op->arg2, word_arg(Mode::kBrace));
       }
     } else if (c == '^' || c == ',') {
-      return fail("case conversion ('${NAME^}', '${NAME,}') is not supported");
+      op->kind = ParamOp::Kind::kCase;
+      op->case_op = c;
+      ++pos_;
+      if (peek(0) == c) {
+        op->longest = true;
+        ++pos_;
+      }
+      if (peek(0) != '}') WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace));
+    } else if (c == '@' && peek(2) == '}' &&
+               std::string_view("QEPAaULuK").find(peek(1)) != std::string_view::npos &&
+               peek(1) != '\0') {
+      op->kind = ParamOp::Kind::kTransform;
+      op->transform = peek(1);
+      pos_ += 2;
     } else if (c == '@') {
-      return fail("parameter transformation ('${NAME@...}') is not supported");
+      return fail(std::string("bad substitution: '${NAME@") + peek(1) +
+                  "}' is not a supported transformation (Q E P A a U L u K)");
     } else if (pos_ >= s_.size()) {
       mark_incomplete();
       return fail("unterminated parameter expansion ('${' without '}')");
@@ -723,7 +771,10 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
   ++pos_;
   account().take(sizeof(WordPart) + sizeof(ParamOp) + name.size());
   WordPart part{WordPart::Kind::kVar, std::move(name), quoted};
-  if (op->kind != ParamOp::Kind::kNone) part.op = std::move(op);
+  if (op->kind != ParamOp::Kind::kNone || op->sub != ParamOp::Sub::kNone || op->indirect ||
+      op->names) {
+    part.op = std::move(op);
+  }
   w.parts.push_back(std::move(part));
   return {};
 }

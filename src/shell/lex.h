@@ -101,8 +101,9 @@ class Lexer {
   bool heredocs_pending() const { return !pending_.empty(); }
 
   // Words: kNormal stops at a blank or operator character; the ${...} modes stop at an
-  // unquoted '}' (and '/' for a replacement's pattern, ':' for a slice's offset).
-  enum class Mode { kNormal, kBrace, kBracePattern, kBraceOffset, kRegex };
+  // unquoted '}' (and '/' for a replacement's pattern, ':' for a slice's offset); kBraceIndex
+  // stops at an unquoted ']' (a subscript).
+  enum class Mode { kNormal, kBrace, kBracePattern, kBraceOffset, kRegex, kBraceIndex };
   Result<Word> word(Mode mode);
   // `[[ x =~ RE ]]`'s right side, from just past `=~` (bash's rules: '|' is an ordinary
   // character, and a parenthesized group is read whole, blanks and operators included, as one

@@ -33,6 +33,10 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
+bool is_declaration_name(const std::string& w) {
+  return w == "declare" || w == "typeset" || w == "local" || w == "readonly" || w == "export";
+}
+
 // Words that end a list: the parser stops there and the enclosing construct takes them.
 bool is_terminator(const std::string& w) {
   return w == "then" || w == "else" || w == "elif" || w == "fi" || w == "do" || w == "done" ||
@@ -595,7 +599,11 @@ class Parser {
         if (c.words.empty() && try_assignment(c)) {
           WASMCAP_TRY(advance());
           if (is_op("(") && tok_.begin == prev_end_) {
-            return fail("arrays ('NAME=(...)') are not supported yet");
+            if (!c.assign_targets.empty() && c.assign_targets.back().index) {
+              return fail("syntax error: an array element cannot be assigned an array");
+            }
+            WASMCAP_TRY(array_literal(c.assigns.back().second));
+            WASMCAP_TRY(advance());
           }
           continue;
         }
@@ -603,6 +611,20 @@ class Parser {
         c.words.push_back(std::move(tok_.word));
         prev_end_ = tok_.end;
         WASMCAP_TRY(advance());
+        // declare/local/readonly/export/typeset NAME=(...): the word takes the array.
+        if (is_op("(") && tok_.begin == prev_end_ && c.words.size() > 1 &&
+            is_declaration_name(plain(c.words[0]))) {
+          const Word& last = c.words.back();
+          std::string t = last.parts.size() == 1 ? plain(last) : "";
+          size_t n = 0;
+          while (n < t.size() && (n == 0 ? is_name_start(t[n]) : is_name_char(t[n]))) ++n;
+          if (n > 0 && (t.substr(n) == "=" || t.substr(n) == "+=")) {
+            Word value;
+            WASMCAP_TRY(array_literal(value));
+            c.words.back().parts.push_back(std::move(value.parts[0]));
+            WASMCAP_TRY(advance());
+          }
+        }
         continue;
       }
       if (tok_.kind == Token::Kind::kOp && is_redirect_op(tok_.op)) {
@@ -630,21 +652,68 @@ class Parser {
     return c;
   }
 
-  // NAME=value (NAME unquoted): an assignment prefix.
+  // NAME=value, NAME+=value, NAME[index]=value (NAME unquoted): an assignment prefix.
   bool try_assignment(Command& c) {
     const Word& w = tok_.word;
     if (w.parts.empty() || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
       return false;
     }
     const std::string& t = w.parts[0].text;
-    size_t eq = t.find('=');
-    if (eq == std::string::npos || eq == 0) return false;
-    if (t.compare(eq - 1, 1, "+") == 0) return false;  // NAME+=: not supported as an assignment
-    if (!valid_name(t.substr(0, eq))) return false;
-    lex_.account().take(sizeof(std::pair<std::string, Word>) + t.size());
-    Word value = std::move(tok_.word);
-    std::string name = value.parts[0].text.substr(0, eq);
-    value.parts[0].text.erase(0, eq + 1);
+    size_t n = 0;
+    while (n < t.size() && (n == 0 ? is_name_start(t[n]) : is_name_char(t[n]))) ++n;
+    if (n == 0 || n == t.size()) return false;
+    Command::AssignTarget target;
+    Word value;
+    std::string name = t.substr(0, n);
+    if (t[n] == '[') {  // NAME[index]= : the index runs to the matching unquoted ']'
+      Word index;
+      int depth = 0;
+      size_t k = 0, j = n + 1;
+      bool found = false;
+      for (; k < w.parts.size() && !found; ++k, j = 0) {
+        const WordPart& p = w.parts[k];
+        if (p.kind != WordPart::Kind::kLiteral || p.quoted) {
+          index.parts.push_back(p);
+          continue;
+        }
+        size_t start = j;
+        for (; j < p.text.size(); ++j) {
+          if (p.text[j] == '[') ++depth;
+          if (p.text[j] == ']' && depth-- == 0) {
+            found = true;
+            break;
+          }
+        }
+        if (j > start) {
+          index.parts.push_back({WordPart::Kind::kLiteral, p.text.substr(start, j - start), false});
+        }
+        if (found) break;
+      }
+      if (!found) return false;
+      const std::string& rest = w.parts[k].text;
+      size_t after = j + 1;
+      if (rest.compare(after, 2, "+=") == 0) {
+        target.append = true;
+        after += 2;
+      } else if (rest.compare(after, 1, "=") == 0) {
+        after += 1;
+      } else {
+        return false;
+      }
+      target.index = std::make_shared<const Word>(std::move(index));
+      value.parts.push_back({WordPart::Kind::kLiteral, rest.substr(after), false});
+      for (size_t m = k + 1; m < w.parts.size(); ++m) value.parts.push_back(w.parts[m]);
+    } else {
+      size_t eq = n;
+      if (t.compare(n, 2, "+=") == 0) {
+        target.append = true;
+        eq = n + 1;
+      }
+      if (t[eq] != '=') return false;
+      value = std::move(tok_.word);
+      value.parts[0].text.erase(0, eq + 1);
+    }
+    lex_.account().take(sizeof(std::pair<std::string, Word>) + sizeof(target) + t.size());
     // A ~ right after '=' is a tilde expansion, as at the start of a word.
     const std::string& v = value.parts[0].text;
     if (!v.empty() && v[0] == '~') {
@@ -657,8 +726,39 @@ class Parser {
       }
     }
     prev_end_ = tok_.end;
+    if (target.index || target.append || !c.assign_targets.empty()) {
+      c.assign_targets.resize(c.assigns.size());
+      c.assign_targets.push_back(std::move(target));
+    }
     c.assigns.emplace_back(std::move(name), std::move(value));
     return true;
+  }
+
+  // After NAME= (the current token is the '(' right after it): NAME=( words ), newlines and
+  // comments allowed between the words. The words become the value's one kArray part.
+  Result<void> array_literal(Word& value) {
+    bool empty = true;
+    for (const auto& p : value.parts) empty = empty && p.kind == WordPart::Kind::kLiteral && p.text.empty();
+    if (!empty) return fail("syntax error near '(' (an array needs 'NAME=(...)')");
+    auto elems = std::make_shared<std::vector<Word>>();
+    WASMCAP_TRY(advance());
+    for (;;) {
+      WASMCAP_TRY(skip_newlines());
+      if (is_op(")")) break;
+      if (tok_.kind != Token::Kind::kWord) {
+        if (tok_.kind == Token::Kind::kEnd) lex_.mark_incomplete();
+        return fail("syntax error in an array ('NAME=(...)' holds words only)");
+      }
+      lex_.account().take(sizeof(Word));
+      elems->push_back(std::move(tok_.word));
+      WASMCAP_TRY(advance());
+    }
+    prev_end_ = tok_.end;
+    value.parts.clear();
+    WordPart part{WordPart::Kind::kArray, "", false};
+    part.elems = std::move(elems);
+    value.parts.push_back(std::move(part));
+    return {};
   }
 
   Result<void> redirect(Command& c) {

@@ -106,16 +106,39 @@ struct Jobs {
   int next_id = 1;
 };
 
+// Indexed arrays (bash's): sparse, by index; every element is charged to the session's budget
+// (map nodes and values), so `a[i]=x` in an endless loop ends at --max-shell-memory. Shared
+// between a state and its subshells' copies, copied on the first write to a shared one.
+using ArrayElems =
+    std::map<int64_t, Str, std::less<>, BudgetAlloc<std::pair<const int64_t, Str>>>;
+using ArrayValue = std::shared_ptr<ArrayElems>;
+using ArrMap = std::map<Str, ArrayValue, std::less<>, BudgetAlloc<std::pair<const Str, ArrayValue>>>;
+// Variable attributes (declare -r -i -l -u, readonly); the export attribute is State::exported.
+enum VarAttr : unsigned { kAttrReadonly = 1, kAttrInteger = 2, kAttrLower = 4, kAttrUpper = 8 };
+using AttrMap = std::map<Str, unsigned, std::less<>, BudgetAlloc<std::pair<const Str, unsigned>>>;
+
+// An assignment the shell refuses (a readonly variable, an integer attribute's bad expression):
+// the command fails with status 1 after the message (run_command catches it).
+struct AssignError {
+  std::string message;
+};
+
 struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
-      : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)),
-        funcs(BudgetAlloc<char>(b)) {}
+      : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
+        attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
+        last_arg(BudgetAlloc<char>(b)) {}
   std::string cwd;  // a normalized guest path of an existing directory
-  VarMap vars;      // names and values charged to the session's budget
+  VarMap vars;      // names and values charged to the session's budget (scalars)
   VarMap exported;  // names only (values unused): `export NAME`
+  ArrMap arrays;    // indexed arrays (a name is in vars or in arrays, never both)
+  AttrMap attrs;    // names with attributes
   Vec<Str> positional;  // $1 ... $N
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
+  int lineno = 0;            // $LINENO: the line of the command running
+  Str last_arg;              // $_: the last word of the previous simple command (charged)
+  Clock::time_point started = Clock::now();  // $SECONDS counts from here
   size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
   int last = 0;
   bool exit_requested = false;
@@ -141,6 +164,8 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   struct Saved {
     std::string name;
     std::optional<VarValue> value;
+    std::optional<ArrayValue> array = std::nullopt;
+    unsigned attrs = 0;
   };
   std::vector<std::vector<Saved>> frames;
   // `exec` with redirections only: descriptors that hold for the rest of this shell (kUnset:
@@ -197,8 +222,38 @@ std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, st
 // A parameter's value, or nullopt when unset. `tmp` holds a computed value.
 std::optional<std::string_view> param_value(const State& st, std::string_view name,
                                             std::string* tmp);
+// Sets a scalar (an array's element 0), applying its attributes. Throws AssignError for a
+// readonly variable or an integer attribute's bad expression.
 void set_var(Ctx& ctx, State& st, std::string_view name, Str value);
 void unset_var(State& st, std::string_view name);
+
+// --- arrays and attributes (vars.cc) -----------------------------------------------------------
+
+const ArrayElems* find_array(const State& st, std::string_view name);
+// The array `name` for writing (created empty, or from the scalar's value as element 0; a copy
+// when it is shared with another state). Throws AssignError when readonly.
+ArrayElems& array_for_write(Ctx& ctx, State& st, std::string_view name);
+// a[index] = value; a negative index counts from the end (AssignError when before the start).
+void set_element(Ctx& ctx, State& st, std::string_view name, int64_t index, Str value);
+// unset a[index]: false (after nothing) when a negative index is before the start.
+bool unset_element(State& st, std::string_view name, int64_t index);
+// NAME=(values) (append: NAME+=(values)): `keyed` holds [k]=v elements' indices (or -1).
+void assign_array(Ctx& ctx, State& st, std::string_view name, const Vec<Str>& values,
+                  const std::vector<std::optional<int64_t>>& keys, bool append);
+unsigned attrs_of(const State& st, std::string_view name);
+// A variable's value, array and attributes, and putting them back (local, prefix bindings).
+State::Saved save_var(const State& st, std::string_view name);
+void restore_var(Ctx& ctx, State& st, const State::Saved& s);
+// declare/typeset/local/readonly/export (declare.cc).
+int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
+                    const std::vector<std::string_view>& args, std::atomic<uint64_t>* out_b,
+                    std::atomic<uint64_t>* err_b);
+void check_writable(const State& st, std::string_view name);  // throws AssignError
+// A value quoted so the shell reads it back: bash's ${x@Q} and declare -p forms.
+std::string quote_single(std::string_view v);   // 'it'\''s'
+std::string quote_double(std::string_view v);   // "a\"b" (declare -p)
+// declare -p's line for `name` (empty when neither set nor with attributes).
+std::string declare_line(const State& st, std::string_view name);
 
 // --- expansion (expand.cc) ----------------------------------------------------------------
 
@@ -211,6 +266,10 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
 // Brace expansion (brace.cc): calls `each` with every word `w` expands to, in order; false
 // (and no call) when `w` has no brace expansion.
 bool brace_expand(Ctx& ctx, const Word& w, const std::function<void(const Word&)>& each);
+// NAME=(...)'s words: each expanded (split, globbed) into elements; `[k]=v` sets index k (v not
+// split), its key in `keys` (nullopt: the next index). Throws AssignError for a bad key.
+void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io& io,
+                  int* subst_status, Vec<Str>& values, std::vector<std::optional<int64_t>>& keys);
 // One string, no splitting or globbing (assignments, here-documents, case subjects).
 Str expand_string(Ctx& ctx, State& st, const Word& w, const Io& io, int* subst_status);
 // A pattern for fnmatch: quoted characters escaped (case patterns, ${x#p}).

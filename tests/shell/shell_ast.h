@@ -27,7 +27,11 @@ inline std::string dump_op(const ParamOp& op) {
   std::string out;
   cat(out, {"{", std::to_string(static_cast<int>(op.kind)), op.colon ? ":" : "",
             op.longest ? "L" : "", std::to_string(static_cast<int>(op.anchor)), "|",
-            op.arg ? dump_word(*op.arg) : "-", "|", op.arg2 ? dump_word(*op.arg2) : "-", "}"});
+            op.arg ? dump_word(*op.arg) : "-", "|", op.arg2 ? dump_word(*op.arg2) : "-", "|",
+            std::to_string(static_cast<int>(op.sub)), op.index ? dump_word(*op.index) : "-",
+            op.indirect ? "!" : "", op.keys ? "K" : "", op.names ? "N" : "",
+            std::string(op.case_op ? 1 : 0, op.case_op), std::string(op.transform ? 1 : 0, op.transform),
+            "}"});
   return out;
 }
 
@@ -61,6 +65,12 @@ inline std::string dump_word(const Word& w) {
       cat(out, {"T:", p.text, ";"});
     } else if (p.kind == WordPart::Kind::kArith) {
       cat(out, {p.quoted ? "qX(" : "X(", p.arith ? dump_word(*p.arith) : "null", ")"});
+    } else if (p.kind == WordPart::Kind::kArray) {
+      out += "Y(";
+      if (p.elems) {
+        for (const Word& e : *p.elems) out += dump_word(e);
+      }
+      out += ")";
     } else {
       cat(out, {p.quoted ? "qS(" : "S(", p.script ? dump(*p.script) : "null", ")"});
     }
@@ -82,7 +92,13 @@ inline std::string dump_cond(const CondExpr& e) {
 inline std::string dump_command(const Command& c) {
   std::string out;
   cat(out, {"(", std::to_string(static_cast<int>(c.kind)), ":"});
-  for (const auto& [name, value] : c.assigns) cat(out, {"A", name, "=", dump_word(value)});
+  for (size_t k = 0; k < c.assigns.size(); ++k) {
+    const auto& [name, value] = c.assigns[k];
+    const Command::AssignTarget* t = k < c.assign_targets.size() ? &c.assign_targets[k] : nullptr;
+    std::string index;
+    if (t && t->index) cat(index, {"[", dump_word(*t->index), "]"});
+    cat(out, {"A", name, index, t && t->append ? "+=" : "=", dump_word(value)});
+  }
   for (const Word& w : c.words) cat(out, {"W", dump_word(w)});
   for (const Redirect& r : c.redirects) {
     cat(out, {"R", std::to_string(r.fd), ":", std::to_string(static_cast<int>(r.op)), ":"});
@@ -190,8 +206,13 @@ class Printer {
           for (const Word& w : c.words) cat(out, {" ", word(w)});
           return;
         }
-        for (const auto& [name, value] : c.assigns) {
-          cat(out, {sep, name, "=", word(value)});
+        for (size_t k = 0; k < c.assigns.size(); ++k) {
+          const auto& [name, value] = c.assigns[k];
+          const Command::AssignTarget* t =
+              k < c.assign_targets.size() ? &c.assign_targets[k] : nullptr;
+          std::string index;
+          if (t && t->index) cat(index, {"[", word(*t->index), "]"});
+          cat(out, {sep, name, index, t && t->append ? "+=" : "=", word(value)});
           sep = " ";
         }
         for (const Word& w : c.words) {
@@ -388,6 +409,13 @@ class Printer {
         case WordPart::Kind::kTilde:
           cat(out, {"~", p.text});
           break;
+        case WordPart::Kind::kArray:
+          out += "(";
+          if (p.elems) {
+            for (size_t k = 0; k < p.elems->size(); ++k) cat(out, {k ? " " : "", word((*p.elems)[k])});
+          }
+          out += ")";
+          break;
         case WordPart::Kind::kArith:
           cat(out, {p.quoted ? "\"$((" : "$((", p.arith ? arith(*p.arith) : "",
                     p.quoted ? "))\"" : "))"});
@@ -439,25 +467,39 @@ class Printer {
     using K = ParamOp::Kind;
     auto arg = [&](const std::shared_ptr<const Word>& w) { return w ? word(*w) : std::string(); };
     std::string c = op.colon ? ":" : "";
+    std::string n;
+    cat(n, {op.indirect || op.keys || op.names ? "!" : "", p.text});
+    if (op.names) {
+      n += op.sub == ParamOp::Sub::kAll ? "@" : "*";
+    } else if (op.sub == ParamOp::Sub::kAll) {
+      n += "[@]";
+    } else if (op.sub == ParamOp::Sub::kStar) {
+      n += "[*]";
+    } else if (op.sub == ParamOp::Sub::kIndex) {
+      cat(n, {"[", arg(op.index), "]"});
+    }
     switch (op.kind) {
-      case K::kNone: return p.text;
-      case K::kLength: return "#" + p.text;
-      case K::kDefault: return p.text + c + "-" + arg(op.arg);
-      case K::kAssign: return p.text + c + "=" + arg(op.arg);
-      case K::kError: return p.text + c + "?" + arg(op.arg);
-      case K::kAlternative: return p.text + c + "+" + arg(op.arg);
-      case K::kTrimPrefix: return p.text + (op.longest ? "##" : "#") + arg(op.arg);
-      case K::kTrimSuffix: return p.text + (op.longest ? "%%" : "%") + arg(op.arg);
+      case K::kNone: return n;
+      case K::kLength: return "#" + n;
+      case K::kDefault: return n + c + "-" + arg(op.arg);
+      case K::kAssign: return n + c + "=" + arg(op.arg);
+      case K::kError: return n + c + "?" + arg(op.arg);
+      case K::kAlternative: return n + c + "+" + arg(op.arg);
+      case K::kTrimPrefix: return n + (op.longest ? "##" : "#") + arg(op.arg);
+      case K::kTrimSuffix: return n + (op.longest ? "%%" : "%") + arg(op.arg);
       case K::kReplace: {
         std::string a = op.anchor == ParamOp::Anchor::kAll     ? "/"
                         : op.anchor == ParamOp::Anchor::kStart ? "#"
                         : op.anchor == ParamOp::Anchor::kEnd   ? "%"
                                                                : "";
-        return p.text + "/" + a + arg(op.arg) + (op.arg2 ? "/" + arg(op.arg2) : "");
+        return n + "/" + a + arg(op.arg) + (op.arg2 ? "/" + arg(op.arg2) : "");
       }
-      case K::kSlice: return p.text + ":" + arg(op.arg) + (op.arg2 ? ":" + arg(op.arg2) : "");
+      case K::kSlice: return n + ":" + arg(op.arg) + (op.arg2 ? ":" + arg(op.arg2) : "");
+      case K::kCase:
+        return n + std::string(op.longest ? 2 : 1, op.case_op) + arg(op.arg);
+      case K::kTransform: return n + "@" + std::string(1, op.transform);
     }
-    return p.text;
+    return n;
   }
 
   std::vector<std::pair<std::string, std::string>> pending_;  // here-documents: (body, delimiter)

@@ -262,9 +262,9 @@ TEST_F(ShellFixture, ReadBuiltin) {
                "read -r l <<< 'x\\y z'; echo \"$l\"; read l <<< 'x\\y z'; echo \"$l\"\n"
                "IFS=: read a b <<< 1:2:3; echo $a $b; read <<< '  keep  '; echo \"[$REPLY]\"\n"
                "echo abc | { read -n 2 v; echo $v; }; read q < /dev/null; echo st=$?\n"
-               "{ read first; read second; } < f; echo $first/$second; read -a arr <<< x; echo $?");
+               "{ read first; read second; } < f; echo $first/$second; read -a arr <<< x; echo $? $arr");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
-  EXPECT_EQ(r.out, "[a|b c]\n[d|e]\nx\\y z\nxy z\n1 2:3\n[  keep  ]\nab\nst=1\na b c/d e\n2\n")
+  EXPECT_EQ(r.out, "[a|b c]\n[d|e]\nx\\y z\nxy z\n1 2:3\n[  keep  ]\nab\nst=1\na b c/d e\n0 x\n")
       << r.err;
   // A read that waits for input that never comes still ends at the deadline.
   int p[2];

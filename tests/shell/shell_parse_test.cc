@@ -41,11 +41,12 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("[[ a =~ ]]", "a regular expression after '=~' expected");
   refused("[[ a =~ (b ]]", "unterminated '(' in the regular expression");
   refused("[[ a ]] b", "after a compound command");
-  refused("a=(1 2)", "arrays ('NAME=(...)') are not supported yet");
-  refused("echo ${a[1]}", "arrays ('${NAME[...]}')");
-  refused("echo ${!x}", "indirect expansion");
-  refused("echo ${x^^}", "case conversion");
-  refused("echo ${x@Q}", "parameter transformation");
+  refused("a[1]=(x)", "an array element cannot be assigned an array");
+  refused("a=(x; y)", "syntax error in an array ('NAME=(...)' holds words only)");
+  refused("a=x(y)", "syntax error near '(' (an array needs 'NAME=(...)')");
+  refused("echo ${!x[1]}", "indirect expansion of an element ('${!NAME[i]}') is not supported");
+  refused("echo ${x@Z}", "'${NAME@Z}' is not a supported transformation");
+  refused("echo ${a[1}", "unterminated parameter expansion");
   refused("echo ${x;}", "bad substitution: unknown operator ';'");
   refused("echo ${}", "bad substitution: '${' needs a parameter name");
   refused("echo $[1+2]", "'$[...]'");

@@ -1,0 +1,123 @@
+// `wasmcap sh`, variables: indexed arrays, declare/typeset/local/readonly/export attributes,
+// the expansions that read them (${!x}, ${!pre*}, ${x^}, ${x@Q}, slices), the dynamic variables
+// ($LINENO, $_, $SECONDS, $RANDOM) — expected outputs are bash 5.2's — and the bound every
+// array element meets: the session's memory budget.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "shell_fixture.h"
+
+namespace {
+
+using namespace wasmcap;
+using shell::testing::ShellFixture;
+
+TEST_F(ShellFixture, IndexedArrays) {
+  auto r = run(
+      "a=(x \"y z\" '' w); echo ${#a[@]} \"${a[1]}\" \"${a[@]:1:2}\" ${a[-1]}\n"
+      "printf '<%s>' \"${a[@]}\"; echo; printf '<%s>' ${a[@]}; echo; printf '<%s>' \"${a[*]}\"; "
+      "echo\n"
+      "IFS=:; printf '<%s>' \"${a[*]}\"; echo; unset IFS\n"
+      "a[7]=seven; echo ${!a[@]}; unset 'a[1]'; echo ${!a[*]} ${#a[@]}\n"
+      "a+=(eight nine); echo ${!a[@]} \"${a[@]: -2}\"\n"
+      "b=(\"${a[@]}\"); echo ${#b[@]} $b\n"
+      "i=2; c=(); c[i+1]=three; c[$i]=two; echo \"${c[@]}\" $((c[2] = 5, c[2] * 2)) ${c[2]}\n"
+      "s=scalar; s[1]=one; echo \"${s[@]}\" ${#s[@]}\n"
+      "( c[0]=sub; echo in ${c[@]} ); echo out ${c[@]}\n"
+      "f() { local -a l=(p q); l+=(r); echo \"${l[@]}\"; declare g=local; echo $g; }; f; "
+      "echo \"${l[@]-unset} ${g-unset}\"\n"
+      "read -a r <<< \"  one two   three \"; echo ${#r[@]} ${r[2]}\n"
+      "declare -p a c\n"
+      "x=(1 2 3); echo $(( x[0] + x[1] + x[2] )) ${x[@]/2/two} ${x[@]#1}\n"
+      "echo ${#a[7]}\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "4 y z y z  w\n<x><y z><><w>\n<x><y><z><w>\n<x y z  w>\n<x:y z::w>\n0 1 2 3 7\n"
+            "0 2 3 7 4\n0 2 3 7 8 9 eight nine\n6 x\ntwo three 10 5\nscalar one 2\n"
+            "in sub 5 three\nout 5 three\np q r\nlocal\nunset unset\n3 three\n"
+            "declare -a a=([0]=\"x\" [2]=\"\" [3]=\"w\" [7]=\"seven\" [8]=\"eight\" "
+            "[9]=\"nine\")\ndeclare -a c=([2]=\"5\" [3]=\"three\")\n6 1 two 3 2 3\n5\n")
+      << r.err;
+}
+
+TEST_F(ShellFixture, DeclareAttributesAndExpansions) {
+  auto r = run(
+      "declare -i n=2+3; n+=4; echo $n; n=x; echo n=$n\n"
+      "declare -l lo=HeLLo; declare -u up=HeLLo; echo $lo $up\n"
+      "declare -r -x rx=v; declare -p rx n lo\n"
+      "export E=1; export -n E; declare -p E\n"
+      "v=hello; echo ${v^} ${v^^} ${v,} ${v^^[lo]} \"${v@Q}\"; V=HELLO; echo ${V,,} ${V,}\n"
+      "q=\"it's\"; echo ${q@Q}\n"
+      "ref=v; echo ${!ref}; arr=(a b c); ref='arr[1]'; echo ${!ref}; ref='arr[@]'; echo ${!ref}\n"
+      "prefix_a=1 prefix_b=2; echo ${!prefix_*}; printf '<%s>' \"${!prefix_@}\"; echo\n"
+      "echo ${#v} ${v:1:2} ${v: -3} ${v:1+1} ${v:0:-1}\n"
+      "echo $LINENO\n"
+      "echo a b c; echo $_\n"
+      "case $SECONDS in [0-9]*) echo seconds;; esac; [ \"$RANDOM\" -lt 32768 ] && echo random\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "9\nn=0\nhello HELLO\ndeclare -rx rx=\"v\"\ndeclare -i n=\"0\"\n"
+            "declare -l lo=\"hello\"\ndeclare -- E=\"1\"\nHello HELLO hello heLLO 'hello'\n"
+            "hello hELLO\n'it'\\''s'\nhello\nb\na b c\nprefix_a prefix_b\n"
+            "<prefix_a><prefix_b>\n5 el llo llo hell\n10\na b c\nc\nseconds\nrandom\n")
+      << r.err;
+}
+
+// A readonly variable refuses assignment (the command fails with status 1, as bash in a
+// command list it goes on), unset, `local` over it, and an array's element assignment.
+TEST_F(ShellFixture, ReadonlyVariables) {
+  auto r = run(
+      "readonly r=1\nr=2\necho st=$? r=$r\nunset r; echo st=$? r=$r\n"
+      "readonly -a ra=(1 2); ra[0]=9; echo st=$? ${ra[@]}; ra+=(3); echo st=$? ${ra[@]}\n"
+      "(( r = 5 )); echo st=$? r=$r\n"
+      "declare -p r ra\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "st=1 r=1\nst=1 r=1\nst=1 1 2\nst=1 1 2\nst=1 r=1\ndeclare -r r=\"1\"\n"
+            "declare -ar ra=([0]=\"1\" [1]=\"2\")\n")
+      << r.err;
+  EXPECT_NE(r.err.find("r: readonly variable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unset: r: cannot unset: readonly variable"), std::string::npos) << r.err;
+}
+
+// Associative arrays and name references are refused by name, never run as something else.
+TEST_F(ShellFixture, UnsupportedDeclarationsAreRefusedByName) {
+  auto r = run("declare -A d; echo st=$?; declare -n n=x; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=2\nst=2\n");
+  EXPECT_NE(r.err.find("associative arrays are not supported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("name references are not supported"), std::string::npos) << r.err;
+  auto p = run("echo ${x@Z}\n");
+  ASSERT_FALSE(p.result);
+  EXPECT_NE(p.result.error().message.find("not a supported transformation"), std::string::npos)
+      << p.result.error().to_string();
+}
+
+// Every element is charged to the session's memory budget: an array grown without end (here
+// by element assignment, by `+=`, and by copying) stops at --max-shell-memory, the failed
+// assignment has status 1, and the shell's memory stays within the budget.
+TEST_F(ShellFixture, ArraysAreBoundedByTheMemoryBudget) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1 << 20;
+  o.max_commands = 10'000'000;
+  // (Each loop runs in a subshell, whose memory is returned when it ends.)
+  auto r = run("( i=0; while a[i]=element-$i && i=$((i+1)); do :; done ); echo stopped\n"
+               "( b=(); while b+=(x y z w); do :; done ); echo stopped\n"
+               "( c=(); while c+=(\"${c[@]}\" more); do :; done ); echo stopped\n",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "stopped\nstopped\nstopped\n");
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err.substr(0, 400);
+  // Ten million elements at once, with the word cap off: the default budget (64 MiB) refuses
+  // them; the command fails, nothing stays charged, the script goes on.
+  auto big = opts();
+  big.max_words = 0;
+  auto t = run("a=({1..10000000}); echo st=$? ${#a[@]}; read -a b < /dev/null; echo ${#b[@]}",
+               big);
+  ASSERT_TRUE(t.result) << t.result.error().to_string();
+  EXPECT_EQ(t.out, "st=1 0\n0\n");
+  EXPECT_NE(t.err.find("out of shell memory"), std::string::npos) << t.err.substr(0, 400);
+}
+
+}  // namespace
