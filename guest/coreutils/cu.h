@@ -29,10 +29,34 @@ int cu_sort(int argc, char **argv);
 int cu_uniq(int argc, char **argv);
 int cu_cut(int argc, char **argv);
 int cu_tr(int argc, char **argv);
+int cu_tee(int argc, char **argv);
+int cu_basename(int argc, char **argv);
+int cu_dirname(int argc, char **argv);
+int cu_seq(int argc, char **argv);
+int cu_env(int argc, char **argv);
+int cu_yes(int argc, char **argv);
+int cu_realpath(int argc, char **argv);
+int cu_readlink(int argc, char **argv);
+int cu_mktemp(int argc, char **argv);
+int cu_sleep(int argc, char **argv);
+int cu_rev(int argc, char **argv);
+int cu_paste(int argc, char **argv);
+int cu_comm(int argc, char **argv);
+int cu_fold(int argc, char **argv);
+int cu_expand(int argc, char **argv);
+int cu_unexpand(int argc, char **argv);
+int cu_nl(int argc, char **argv);
+int cu_base64(int argc, char **argv);
+int cu_md5sum(int argc, char **argv);
+int cu_sha1sum(int argc, char **argv);
+int cu_sha256sum(int argc, char **argv);
+int cu_date(int argc, char **argv);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".
 void cu_err(const char *what, const char *path, int err);
+// strerror with glibc's wording where wasi-libc's differs (GNU's messages quote glibc's).
+const char *cu_strerror(int err);
 // "PROG: <formatted message>" on stderr.
 void cu_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -105,5 +129,14 @@ void cu_reader_free(struct cu_reader *r);
 // *had_delim whether it had one. The record stays valid until the next call. Returns 1, 0 at
 // the end, -1 on a read error (errno set).
 int cu_reader_next(struct cu_reader *r, int delim, char **p, size_t *n, int *had_delim);
+
+// "Try 'PROG --help' for more information." on stderr (GNU's line after a usage error);
+// returns STATUS.
+int cu_try_help(int status);
+// A non-negative decimal count (digits only); SIZE_MAX when larger. Returns 0 or -1.
+int cu_parse_count(const char *s, size_t *out);
+// Runs FN on a reader for each operand from optind on (none: stdin); an operand that cannot be
+// opened is reported ("PROG: NAME: reason"). Returns 1 if FN or an open failed, else 0.
+int cu_each_input(int argc, char **argv, int (*fn)(struct cu_reader *r, const char *name));
 
 #endif

@@ -9,11 +9,6 @@
 
 #include "cu.h"
 
-static int try_help(int status) {
-  fprintf(stderr, "Try '%s --help' for more information.\n", cu_prog);
-  return status;
-}
-
 // --- cut ------------------------------------------------------------------------------------
 
 struct range {
@@ -163,7 +158,7 @@ int cu_cut(int argc, char **argv) {
       case 'f':
         if (mode) {
           cu_errx("only one list may be specified");
-          return try_help(1);
+          return cu_try_help(1);
         }
         mode = c == 'f' ? 'f' : 'b';
         list = optarg;
@@ -171,7 +166,7 @@ int cu_cut(int argc, char **argv) {
       case 'd':
         if (optarg[0] && optarg[1]) {
           cu_errx("the delimiter must be a single character");
-          return try_help(1);
+          return cu_try_help(1);
         }
         delim = (unsigned char)optarg[0];
         delim_given = 1;
@@ -181,22 +176,22 @@ int cu_cut(int argc, char **argv) {
       case 'z': eol = '\0'; break;
       case OPT_COMPLEMENT: complement = 1; break;
       case OPT_OUTDELIM: outdelim = optarg; break;
-      default: return try_help(1);
+      default: return cu_try_help(1);
     }
   }
   if (!mode) {
     cu_errx("you must specify a list of bytes, characters, or fields");
-    return try_help(1);
+    return cu_try_help(1);
   }
   if (mode == 'b' && delim_given) {
     cu_errx("an input delimiter may be specified only when operating on fields");
-    return try_help(1);
+    return cu_try_help(1);
   }
   if (mode == 'b' && only_delim) {
     cu_errx("suppressing non-delimited lines makes sense\n\tonly when operating on fields");
-    return try_help(1);
+    return cu_try_help(1);
   }
-  if (parse_list(list, mode == 'f') != 0) return try_help(1);
+  if (parse_list(list, mode == 'f') != 0) return cu_try_help(1);
   if (complement) complement_ranges();
   char dstr[1] = {(char)delim};
   const char *od = outdelim ? outdelim : dstr;
@@ -482,25 +477,25 @@ int cu_tr(int argc, char **argv) {
       case 'd': del = 1; break;
       case 's': squeeze = 1; break;
       case 't': trunc = 1; break;
-      default: return try_help(1);
+      default: return cu_try_help(1);
     }
   }
   int nops = argc - optind;
   int need = (del && squeeze) || (!del && !squeeze) ? 2 : 1;
   if (nops < 1) {
     cu_errx("missing operand");
-    return try_help(1);
+    return cu_try_help(1);
   }
   if (nops < need) {
     cu_errx("missing operand after '%s'", argv[optind]);
     fputs(squeeze ? "Two strings must be given when both deleting and squeezing repeats.\n"
                   : "Two strings must be given when translating.\n", stderr);
-    return try_help(1);
+    return cu_try_help(1);
   }
   if (nops > need && !(squeeze && !del && nops == 2)) {
     cu_errx("extra operand '%s'", argv[optind + need]);
     if (del && !squeeze) fputs("Only one string may be given when deleting without squeezing repeats.\n", stderr);
-    return try_help(1);
+    return cu_try_help(1);
   }
   int translate = !del && nops == 2;
   struct set s1, s2;
@@ -572,7 +567,7 @@ int cu_tr(int argc, char **argv) {
     ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      cu_errx("read error: %s", strerror(errno));
+      cu_errx("read error: %s", cu_strerror(errno));
       return 1;
     }
     if (r == 0) break;

@@ -332,7 +332,7 @@ int cu_mv(int argc, char **argv) {
         }
       } else {
         int e = errno;
-        fprintf(stderr, "mv: cannot move '%s' to '%s': %s\n", src, dst, strerror(e));
+        fprintf(stderr, "mv: cannot move '%s' to '%s': %s\n", src, dst, cu_strerror(e));
         status = 1;
       }
     }

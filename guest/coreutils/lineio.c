@@ -2,6 +2,9 @@
 // delimited records in bounded chunks.
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,4 +83,42 @@ int cu_reader_next(struct cu_reader *r, int delim, char **p, size_t *n, int *had
     if (got < 0) return -1;
     if (got == 0) r->eof = 1;
   }
+}
+
+int cu_try_help(int status) {
+  fprintf(stderr, "Try '%s --help' for more information.\n", cu_prog);
+  return status;
+}
+
+int cu_parse_count(const char *s, size_t *out) {
+  if (*s < '0' || *s > '9') return -1;
+  unsigned long long v = 0;
+  int over = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) {
+    if (v > (ULLONG_MAX - 9) / 10) over = 1;
+    v = v * 10 + (unsigned long long)(*s - '0');
+  }
+  if (*s) return -1;
+  *out = over || v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+  return 0;
+}
+
+int cu_each_input(int argc, char **argv, int (*fn)(struct cu_reader *r, const char *name)) {
+  char *dash[] = {"-", NULL};
+  char **ops = optind < argc ? argv + optind : dash;
+  int nops = optind < argc ? argc - optind : 1, status = 0;
+  for (int i = 0; i < nops; ++i) {
+    int fd = cu_open_input(ops[i]);
+    if (fd < 0) {
+      cu_err(NULL, ops[i], errno);
+      status = 1;
+      continue;
+    }
+    struct cu_reader r;
+    cu_reader_init(&r, fd);
+    if (fn(&r, ops[i]) != 0) status = 1;
+    cu_reader_free(&r);
+    cu_close_input(fd);
+  }
+  return status;
 }

@@ -33,10 +33,16 @@ struct tool {
 static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}};
 #else
 static const struct tool kTools[] = {
-    {"cat", cu_cat}, {"cp", cu_cp}, {"cut", cu_cut}, {"find", cu_find}, {"grep", cu_grep},
-    {"head", cu_head}, {"ls", cu_ls}, {"mkdir", cu_mkdir}, {"mv", cu_mv}, {"pwd", cu_pwd},
-    {"rm", cu_rm}, {"sed", cu_sed}, {"sort", cu_sort}, {"tail", cu_tail}, {"touch", cu_touch},
-    {"tr", cu_tr}, {"uniq", cu_uniq}, {"wc", cu_wc},
+    {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"comm", cu_comm},
+    {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"env", cu_env},
+    {"expand", cu_expand}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
+    {"head", cu_head}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
+    {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"paste", cu_paste}, {"pwd", cu_pwd},
+    {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm},
+    {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
+    {"sleep", cu_sleep}, {"sort", cu_sort}, {"tail", cu_tail}, {"tee", cu_tee},
+    {"touch", cu_touch}, {"tr", cu_tr}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
+    {"wc", cu_wc}, {"yes", cu_yes},
 };
 #endif
 
@@ -96,8 +102,15 @@ static int outside_grants(const char *path) {
 
 // --- diagnostics ----------------------------------------------------------------------------
 
+const char *cu_strerror(int err) {
+  // wasi-libc (musl) words a few errors differently from glibc; GNU's tools print glibc's.
+  if (err == ELOOP) return "Too many levels of symbolic links";
+  if (err == ENAMETOOLONG) return "File name too long";
+  return strerror(err);
+}
+
 void cu_err(const char *what, const char *path, int err) {
-  const char *msg = strerror(err);
+  const char *msg = cu_strerror(err);
   const char *note = "";
   if ((err == ENOENT || err == EPERM || err == ENOTCAPABLE) && outside_grants(path)) {
     note = " (outside the granted directories)";
@@ -234,7 +247,7 @@ static int enter_workdir(void) {
   if (pwd != NULL && pwd[0] != '\0') {
     if (chdir(pwd) != 0) {
       int e = errno;
-      fprintf(stderr, "coreutils: cannot enter $PWD '%s': %s%s\n", pwd, strerror(e),
+      fprintf(stderr, "coreutils: cannot enter $PWD '%s': %s%s\n", pwd, cu_strerror(e),
               outside_grants(pwd) ? " (outside the granted directories)" : "");
       return -1;
     }
@@ -242,7 +255,7 @@ static int enter_workdir(void) {
   }
   if (g_npreopens > 0 && chdir(g_preopens[0]) != 0) {
     fprintf(stderr, "coreutils: cannot enter the granted directory '%s': %s\n", g_preopens[0],
-            strerror(errno));
+            cu_strerror(errno));
     return -1;
   }
   return 0;  // no grants: the cwd stays "/" and every path fails as outside the grants
@@ -278,7 +291,7 @@ int main(int argc, char **argv) {
   if (enter_workdir() != 0) return 125;
   int rc = t->fn(argc, argv);
   if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "%s: write error: %s\n", cu_prog, strerror(errno));
+    fprintf(stderr, "%s: write error: %s\n", cu_prog, cu_strerror(errno));
     if (rc == 0) rc = 1;
   }
   return rc;

@@ -567,7 +567,7 @@ static size_t data_len, data_cap;
 
 static void read_operand(const char *name, int delim) {
   int fd = cu_open_input(name);
-  if (fd < 0) die("cannot read: %s: %s", name, strerror(errno));
+  if (fd < 0) die("cannot read: %s: %s", name, cu_strerror(errno));
   for (;;) {
     if (data_cap - data_len < (1 << 16)) {
       size_t grow = data_cap < (1 << 16) ? (1 << 16) : data_cap;
@@ -577,7 +577,7 @@ static void read_operand(const char *name, int delim) {
     }
     ssize_t r = read(fd, data + data_len, data_cap - data_len - 1);  // room for a delimiter
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die("read failed: %s: %s", name, strerror(errno));
+    if (r < 0) die("read failed: %s: %s", name, cu_strerror(errno));
     if (r == 0) break;
     data_len += (size_t)r;
   }
@@ -774,9 +774,9 @@ int cu_sort(int argc, char **argv) {
   FILE *out = stdout;
   if (outfile) {
     out = fopen(outfile, "w");
-    if (out == NULL) die("open failed: %s: %s", outfile, strerror(errno));
+    if (out == NULL) die("open failed: %s: %s", outfile, cu_strerror(errno));
   }
   write_all(out, sorted, n, delim);
-  if (outfile && fclose(out) != 0) die("write failed: %s: %s", outfile, strerror(errno));
+  if (outfile && fclose(out) != 0) die("write failed: %s: %s", outfile, cu_strerror(errno));
   return 0;
 }

@@ -511,7 +511,7 @@ int cu_pwd(int argc, char **argv) {
   if (optind < argc) cu_errx("ignoring non-option arguments");
   char *cwd = getcwd(NULL, 0);
   if (cwd == NULL) {
-    cu_errx("cannot determine the working directory: %s", strerror(errno));
+    cu_errx("cannot determine the working directory: %s", cu_strerror(errno));
     return 1;
   }
   printf("%s\n", cwd);

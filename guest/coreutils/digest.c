@@ -1,0 +1,530 @@
+// base64, md5sum, sha1sum, sha256sum (the hashes from their specifications: RFC 1321, FIPS 180-4).
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cu.h"
+
+// --- base64 ---------------------------------------------------------------------------------
+
+static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(unsigned char c) {
+  const char *p = c ? strchr(kB64, c) : NULL;
+  return p ? (int)(p - kB64) : -1;
+}
+
+// Decodes one group of up to 4 characters as GNU does (gnulib's base64 context decoder): the
+// bytes determined before an invalid character are still written. Returns 1 if valid.
+static int b64_group(const unsigned char *in, size_t n, FILE *out) {
+  if (n < 2) return 0;
+  int a = b64_value(in[0]), b = b64_value(in[1]);
+  if (a < 0 || b < 0) return 0;
+  putc((a << 2) | (b >> 4), out);
+  if (n == 2) return 0;
+  if (in[2] == '=') return n == 4 && in[3] == '=';
+  int c = b64_value(in[2]);
+  if (c < 0) return 0;
+  putc(((b << 4) & 0xf0) | (c >> 2), out);
+  if (n == 3) return 0;
+  if (in[3] == '=') return n == 4;
+  int d = b64_value(in[3]);
+  if (d < 0) return 0;
+  putc(((c << 6) & 0xc0) | d, out);
+  return 1;
+}
+
+static int b64_decode(int fd, int ignore_garbage) {
+  static unsigned char buf[1 << 16];
+  unsigned char group[4];
+  size_t g = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    for (ssize_t i = 0; i < r; ++i) {
+      unsigned char c = buf[i];
+      if (c == '\n') continue;
+      if (ignore_garbage && c != '=' && b64_value(c) < 0) continue;
+      group[g++] = c;
+      if (g == 4) {
+        if (!b64_group(group, 4, stdout)) return 1;
+        g = 0;
+      }
+    }
+    if (r == 0) break;
+  }
+  if (g > 0 && !b64_group(group, g, stdout)) return 1;
+  return 0;
+}
+
+static int b64_encode(int fd, size_t wrap) {
+  static unsigned char buf[3 * (1 << 14)];
+  size_t col = 0, have = 0;
+  int eof = 0;
+  while (!eof) {
+    ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) eof = 1;
+    have += (size_t)r;
+    size_t whole = eof ? have : have - have % 3;
+    for (size_t i = 0; i < whole; i += 3) {
+      size_t k = whole - i < 3 ? whole - i : 3;
+      unsigned v = (unsigned)buf[i] << 16 | (k > 1 ? (unsigned)buf[i + 1] << 8 : 0) | (k > 2 ? buf[i + 2] : 0);
+      char q[4] = {kB64[v >> 18], kB64[(v >> 12) & 63], k > 1 ? kB64[(v >> 6) & 63] : '=',
+                   k > 2 ? kB64[v & 63] : '='};
+      for (int j = 0; j < 4; ++j) {
+        putchar(q[j]);
+        if (wrap && ++col == wrap) {
+          putchar('\n');
+          col = 0;
+        }
+      }
+    }
+    memmove(buf, buf + whole, have - whole);
+    have -= whole;
+  }
+  if (wrap && col > 0) putchar('\n');
+  return 0;
+}
+
+int cu_base64(int argc, char **argv) {
+  static const struct option longopts[] = {{"decode", no_argument, 0, 'd'},
+                                           {"ignore-garbage", no_argument, 0, 'i'},
+                                           {"wrap", required_argument, 0, 'w'},
+                                           {0, 0, 0, 0}};
+  int decode = 0, garbage = 0, c;
+  size_t wrap = 76;
+  while ((c = getopt_long(argc, argv, "diw:", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'd': decode = 1; break;
+      case 'i': garbage = 1; break;
+      case 'w':
+        if (cu_parse_count(optarg, &wrap) != 0) {
+          cu_errx("invalid wrap size: '%s'", optarg);
+          return 1;
+        }
+        break;
+      default: return cu_try_help(1);
+    }
+  }
+  if (argc - optind > 1) {
+    cu_errx("extra operand '%s'", argv[optind + 1]);
+    return cu_try_help(1);
+  }
+  const char *name = optind < argc ? argv[optind] : "-";
+  int fd = cu_open_input(name);
+  if (fd < 0) {
+    cu_err(NULL, name, errno);
+    return 1;
+  }
+  int r = decode ? b64_decode(fd, garbage) : b64_encode(fd, wrap);
+  cu_close_input(fd);
+  if (r < 0) {
+    cu_err(NULL, name, errno);
+    return 1;
+  }
+  if (r > 0) {
+    fflush(stdout);
+    cu_errx("invalid input");
+    return 1;
+  }
+  return 0;
+}
+
+// --- hashes ---------------------------------------------------------------------------------
+
+struct hash {
+  int kind;  // 5: MD5, 1: SHA-1, 256: SHA-256
+  uint32_t h[8];
+  unsigned char block[64];
+  size_t used;
+  uint64_t total;
+};
+
+static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+static uint32_t md5_k[64], sha256_k[64], sha256_h0[8];
+
+// The constants, derived as the specifications define them: MD5's from sines, SHA-256's from
+// the fractional parts of square and cube roots of the first primes (long double is IEEE quad
+// in wasm32, so the 32 bits taken are exact).
+static void hash_tables(void) {
+  if (md5_k[0]) return;
+  for (int i = 0; i < 64; ++i) md5_k[i] = (uint32_t)(fabsl(sinl((long double)(i + 1))) * 4294967296.0L);
+  int primes[64], n = 0;
+  for (int p = 2; n < 64; ++p) {
+    int prime = 1;
+    for (int d = 2; d * d <= p; ++d) prime &= p % d != 0;
+    if (prime) primes[n++] = p;
+  }
+  for (int i = 0; i < 64; ++i) {
+    long double x = cbrt((double)primes[i]);
+    for (int k = 0; k < 3; ++k) x -= (x * x * x - primes[i]) / (3 * x * x);  // Newton, in quad
+    sha256_k[i] = (uint32_t)((x - floorl(x)) * 4294967296.0L);
+    if (i < 8) {
+      long double s = sqrtl((long double)primes[i]);
+      sha256_h0[i] = (uint32_t)((s - floorl(s)) * 4294967296.0L);
+    }
+  }
+}
+
+static void hash_init(struct hash *st, int kind) {
+  static const uint32_t h0[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+  hash_tables();
+  memset(st, 0, sizeof(*st));
+  st->kind = kind;
+  if (kind == 256) memcpy(st->h, sha256_h0, sizeof(sha256_h0));
+  else memcpy(st->h, h0, sizeof(h0));
+}
+
+static void md5_block(uint32_t *h, const unsigned char *p) {
+  static const int s[4][4] = {{7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21}};
+  uint32_t m[16];
+  for (int i = 0; i < 16; ++i) m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+  for (int i = 0; i < 64; ++i) {
+    uint32_t f;
+    int g, r = i / 16;
+    if (r == 0) { f = (b & c) | (~b & d); g = i; }
+    else if (r == 1) { f = (d & b) | (~d & c); g = (5 * i + 1) % 16; }
+    else if (r == 2) { f = b ^ c ^ d; g = (3 * i + 5) % 16; }
+    else { f = c ^ (b | ~d); g = (7 * i) % 16; }
+    uint32_t t = d;
+    d = c;
+    c = b;
+    b = b + rol(a + f + md5_k[i] + m[g], s[r][i % 4]);
+    a = t;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void sha1_block(uint32_t *h, const unsigned char *p) {
+  uint32_t w[80];
+  for (int i = 0; i < 16; ++i) w[i] = be32(p + 4 * i);
+  for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+  for (int i = 0; i < 80; ++i) {
+    uint32_t f, k;
+    if (i < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
+    else if (i < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
+    else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
+    else { f = b ^ c ^ d; k = 0xca62c1d6; }
+    uint32_t t = rol(a, 5) + f + e + k + w[i];
+    e = d; d = c; c = rol(b, 30); b = a; a = t;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+}
+
+static void sha256_block(uint32_t *h, const unsigned char *p) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; ++i) w[i] = be32(p + 4 * i);
+  for (int i = 16; i < 64; ++i) {
+    uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t v[8];
+  memcpy(v, h, sizeof(v));
+  for (int i = 0; i < 64; ++i) {
+    uint32_t S1 = ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25);
+    uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+    uint32_t t1 = v[7] + S1 + ch + sha256_k[i] + w[i];
+    uint32_t S0 = ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22);
+    uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+    memmove(v + 1, v, 7 * sizeof(uint32_t));
+    v[4] += t1;
+    v[0] = t1 + S0 + maj;
+  }
+  for (int i = 0; i < 8; ++i) h[i] += v[i];
+}
+
+static void hash_block(struct hash *st, const unsigned char *p) {
+  if (st->kind == 5) md5_block(st->h, p);
+  else if (st->kind == 1) sha1_block(st->h, p);
+  else sha256_block(st->h, p);
+}
+
+static void hash_update(struct hash *st, const unsigned char *p, size_t n) {
+  st->total += n;
+  if (st->used) {
+    size_t k = 64 - st->used < n ? 64 - st->used : n;
+    memcpy(st->block + st->used, p, k);
+    st->used += k;
+    p += k;
+    n -= k;
+    if (st->used < 64) return;
+    hash_block(st, st->block);
+    st->used = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64) hash_block(st, p);
+  memcpy(st->block, p, n);
+  st->used = n;
+}
+
+// Writes the digest as lowercase hex into out (NUL-terminated); returns its length.
+static size_t hash_final(struct hash *st, char *out) {
+  uint64_t bits = st->total * 8;
+  unsigned char pad[72] = {0x80};
+  size_t padlen = (st->used < 56 ? 56 : 120) - st->used;
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = (unsigned char)(st->kind == 5 ? bits >> (8 * i) : bits >> (56 - 8 * i));
+  uint64_t keep = st->total;
+  hash_update(st, pad, padlen);
+  hash_update(st, len, 8);
+  st->total = keep;
+  int words = st->kind == 5 ? 4 : st->kind == 1 ? 5 : 8;
+  size_t o = 0;
+  for (int i = 0; i < words; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      unsigned b = st->kind == 5 ? (st->h[i] >> (8 * j)) & 0xff : (st->h[i] >> (24 - 8 * j)) & 0xff;
+      o += (size_t)sprintf(out + o, "%02x", b);
+    }
+  }
+  return o;
+}
+
+// Hashes a file ("-": stdin). Returns 0, or -1 with errno set.
+static int hash_file(const char *name, int kind, char *hex) {
+  int fd = cu_open_input(name);
+  if (fd < 0) return -1;
+  struct hash st;
+  hash_init(&st, kind);
+  static unsigned char buf[1 << 16];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      cu_close_input(fd);
+      errno = e;
+      return -1;
+    }
+    if (r == 0) break;
+    hash_update(&st, buf, (size_t)r);
+  }
+  cu_close_input(fd);
+  hash_final(&st, hex);
+  return 0;
+}
+
+static const char *hash_label(int kind) { return kind == 5 ? "MD5" : kind == 1 ? "SHA1" : "SHA256"; }
+
+// A file name in GNU's quote() style for messages: as is when it is plain, else in quotes.
+static void print_quoted(const char *s) {
+  if (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-+:,@%^=")] == '\0') {
+    fputs(s, stderr);
+  } else {
+    fprintf(stderr, "'%s'", s);
+  }
+}
+
+// Parses one line of a checksum file: "HEX  NAME", "HEX *NAME" (a leading backslash: NAME is
+// escaped) or "LABEL (NAME) = HEX". Returns the name (unescaped in place) and *hex, or NULL.
+static char *parse_check_line(char *line, int kind, char **hex) {
+  size_t hexlen = kind == 5 ? 32 : kind == 1 ? 40 : 64;
+  const char *label = hash_label(kind);
+  size_t ll = strlen(label);
+  int escaped = 0;
+  if (line[0] == '\\') {
+    escaped = 1;
+    ++line;
+  }
+  char *name;
+  if (strncmp(line, label, ll) == 0 && strncmp(line + ll, " (", 2) == 0) {
+    name = line + ll + 2;
+    char *end = strstr(name, ") = ");
+    if (end == NULL) return NULL;
+    char *h = end + 4;
+    while (strstr(h, ") = ")) h = strstr(h, ") = ") + 4;  // the last ") = " ends the name
+    end = h - 4;
+    if (strlen(h) != hexlen || strspn(h, "0123456789abcdefABCDEF") != hexlen) return NULL;
+    *end = '\0';
+    *hex = h;
+  } else {
+    if (strspn(line, "0123456789abcdefABCDEF") != hexlen || line[hexlen] != ' ') return NULL;
+    if (line[hexlen + 1] != ' ' && line[hexlen + 1] != '*') return NULL;
+    line[hexlen] = '\0';
+    *hex = line;
+    name = line + hexlen + 2;
+  }
+  if (escaped) {
+    char *o = name;
+    for (char *p = name; *p; ++p) {
+      if (*p == '\\') {
+        ++p;
+        if (*p == 'n') *o++ = '\n';
+        else if (*p == '\\') *o++ = '\\';
+        else if (*p == 'r') *o++ = '\r';
+        else return NULL;
+      } else {
+        *o++ = *p;
+      }
+    }
+    *o = '\0';
+  }
+  return name[0] ? name : NULL;
+}
+
+static int check_file(const char *list, int kind, int quiet, int status_only, int warn, int strict,
+                      int ignore_missing) {
+  int fd = cu_open_input(list);
+  if (fd < 0) {
+    cu_err(NULL, list, errno);
+    return 1;
+  }
+  const char *shown = strcmp(list, "-") == 0 ? "standard input" : list;
+  struct cu_reader r;
+  cu_reader_init(&r, fd);
+  char *p;
+  size_t n, lineno = 0, bad_format = 0, mismatched = 0, unreadable = 0, good = 0, verified = 0;
+  int had, got;
+  while ((got = cu_reader_next(&r, '\n', &p, &n, &had)) > 0) {
+    ++lineno;
+    if (n > 0 && p[n - 1] == '\r') --n;
+    if (n == 0 || p[0] == '#') continue;  // empty lines and comments are skipped
+    char *line = cu_xmalloc(n + 1), *hex;
+    memcpy(line, p, n);
+    line[n] = '\0';
+    char *name = memchr(p, '\0', n) ? NULL : parse_check_line(line, kind, &hex);
+    if (name == NULL) {
+      ++bad_format;
+      if (warn) {
+        fprintf(stderr, "%s: ", cu_prog);
+        print_quoted(shown);
+        fprintf(stderr, ": %zu: improperly formatted %s checksum line\n", lineno, hash_label(kind));
+      }
+      free(line);
+      continue;
+    }
+    ++good;
+    char sum[65];
+    if (hash_file(name, kind, sum) != 0) {
+      int e = errno;
+      if (!(ignore_missing && e == ENOENT)) {
+        cu_err(NULL, name, e);
+        ++unreadable;
+        if (!status_only) printf("%s: FAILED open or read\n", name);
+      }
+      free(line);
+      continue;
+    }
+    ++verified;
+    int ok = strlen(sum) == strlen(hex);
+    for (size_t i = 0; ok && sum[i]; ++i) ok = sum[i] == (hex[i] | 0x20);
+    if (!ok) ++mismatched;
+    if (!status_only && (!ok || !quiet)) printf("%s: %s\n", name, ok ? "OK" : "FAILED");
+    free(line);
+  }
+  cu_reader_free(&r);
+  cu_close_input(fd);
+  fflush(stdout);
+  if (good == 0) {
+    fprintf(stderr, "%s: ", cu_prog);
+    print_quoted(shown);
+    fprintf(stderr, ": no properly formatted checksum lines found\n");
+    return 1;
+  }
+  if (!status_only) {
+    if (bad_format) {
+      cu_errx("WARNING: %zu line%s improperly formatted", bad_format, bad_format == 1 ? " is" : "s are");
+    }
+    if (unreadable) {
+      cu_errx("WARNING: %zu listed file%s could not be read", unreadable, unreadable == 1 ? "" : "s");
+    }
+    if (mismatched) {
+      cu_errx("WARNING: %zu computed checksum%s did NOT match", mismatched, mismatched == 1 ? "" : "s");
+    }
+  }
+  if (ignore_missing && verified == 0) {
+    fprintf(stderr, "%s: ", cu_prog);
+    print_quoted(shown);
+    fprintf(stderr, ": no file was verified\n");
+    return 1;
+  }
+  return mismatched || unreadable || (strict && bad_format) ? 1 : 0;
+}
+
+static int sum_main(int argc, char **argv, int kind) {
+  enum { OPT_TAG = 256, OPT_QUIET, OPT_STATUS, OPT_STRICT, OPT_IGNORE_MISSING, OPT_UNTAGGED };
+  static const struct option longopts[] = {
+      {"binary", no_argument, 0, 'b'},          {"check", no_argument, 0, 'c'},
+      {"text", no_argument, 0, 't'},            {"warn", no_argument, 0, 'w'},
+      {"zero", no_argument, 0, 'z'},            {"tag", no_argument, 0, OPT_TAG},
+      {"quiet", no_argument, 0, OPT_QUIET},     {"status", no_argument, 0, OPT_STATUS},
+      {"strict", no_argument, 0, OPT_STRICT},   {"ignore-missing", no_argument, 0, OPT_IGNORE_MISSING},
+      {0, 0, 0, 0}};
+  int binary = 0, check = 0, warn = 0, zero = 0, tag = 0, quiet = 0, status_only = 0, strict = 0,
+      ignore_missing = 0, c;
+  while ((c = getopt_long(argc, argv, "bctwz", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'b': binary = 1; break;
+      case 't': binary = 0; break;
+      case 'c': check = 1; break;
+      case 'w': warn = 1; break;
+      case 'z': zero = 1; break;
+      case OPT_TAG: tag = 1; break;
+      case OPT_QUIET: quiet = 1; break;
+      case OPT_STATUS: status_only = 1; break;
+      case OPT_STRICT: strict = 1; break;
+      case OPT_IGNORE_MISSING: ignore_missing = 1; break;
+      default: return cu_try_help(1);
+    }
+  }
+  if (check && tag) {
+    cu_errx("the --tag option is meaningless when verifying checksums");
+    return cu_try_help(1);
+  }
+  if (!check && (quiet || status_only || strict || warn || ignore_missing)) {
+    const char *o = ignore_missing ? "--ignore-missing" : status_only ? "--status" : quiet ? "--quiet"
+                    : strict ? "--strict" : "--warn";
+    cu_errx("the %s option is meaningful only when verifying checksums", o);
+    return cu_try_help(1);
+  }
+  if (check && zero) {
+    cu_errx("the -z option is not supported with --check by this %s (wasmcap coreutils)", cu_prog);
+    return cu_try_help(1);
+  }
+  char *dash[] = {"-", NULL};
+  char **ops = optind < argc ? argv + optind : dash;
+  int nops = optind < argc ? argc - optind : 1, status = 0;
+  for (int i = 0; i < nops; ++i) {
+    if (check) {
+      if (check_file(ops[i], kind, quiet, status_only, warn, strict, ignore_missing) != 0) status = 1;
+      continue;
+    }
+    char sum[65];
+    if (hash_file(ops[i], kind, sum) != 0) {
+      cu_err(NULL, ops[i], errno);
+      status = 1;
+      continue;
+    }
+    const char *name = ops[i];
+    int esc = !zero && strpbrk(name, "\\\n\r") != NULL;
+    if (esc) putchar('\\');
+    if (tag) printf("%s (", hash_label(kind));
+    else printf("%s %c", sum, binary ? '*' : ' ');
+    for (const char *q = name; *q; ++q) {
+      if (esc && *q == '\\') fputs("\\\\", stdout);
+      else if (esc && *q == '\n') fputs("\\n", stdout);
+      else if (esc && *q == '\r') fputs("\\r", stdout);
+      else putchar(*q);
+    }
+    if (tag) printf(") = %s", sum);
+    putchar(zero ? '\0' : '\n');
+  }
+  return status;
+}
+
+int cu_md5sum(int argc, char **argv) { return sum_main(argc, argv, 5); }
+int cu_sha1sum(int argc, char **argv) { return sum_main(argc, argv, 1); }
+int cu_sha256sum(int argc, char **argv) { return sum_main(argc, argv, 256); }
