@@ -153,18 +153,93 @@ int b_let(B& b, const Args& a) {
   return v != 0 ? 0 : 1;
 }
 
+// cd [-L] [--] [DIR | -] [IGNORED...]: DIR as a logical path (`..` removes the last component of $PWD, as
+// bash's default -L, after checking the directory before it exists); no DIR: $HOME; `-`:
+// $OLDPWD, printed. Sets OLDPWD and PWD (both exported, as bash). -P (physical) is refused:
+// the shell keeps no physical path.
 int b_cd(B& b, const Args& a) {
-  const auto& pre = b.ctx.o.preopens;
-  std::string target = a.empty() ? (pre.empty() ? "/" : pre[0].guest_path)
-                                 : std::string(a[0].substr(0, kMaxPathBytes + 1));
-  auto f = resolve_guest(b.ctx, b.st.cwd, target);
-  struct stat s {};
-  if (!f) return b.say("cd: " + f.error().message + "\n");
-  if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0 ||
-      !S_ISDIR(s.st_mode)) {
-    return b.say("cd: " + shown(target) + ": No such directory\n");
+  size_t i = 0;
+  for (; i < a.size() && a[i].size() > 1 && a[i][0] == '-'; ++i) {
+    if (a[i] == "--") {
+      ++i;
+      break;
+    }
+    if (a[i].find_first_not_of("LPe@", 1) != std::string_view::npos) {
+      return b.say("cd: " + shown(a[i]) + ": invalid option\ncd: usage: cd [-L] [dir]\n", 2);
+    }
+    if (a[i].find('P') != std::string_view::npos) {
+      return b.say("cd: -P is not supported by wasmcap sh (paths are logical: -L)\n", 2);
+    }
   }
-  b.st.cwd = f->guest;
+  // Words after DIR are ignored (dash, mksh, bash 4; bash 5 refuses them: the Oils cases take
+  // the first behaviour).
+  std::string tmp;
+  std::string target;
+  bool print = false;
+  if (i == a.size()) {
+    auto home = param_value(b.st, "HOME", &tmp);
+    if (!home) return b.say("cd: HOME not set\n");
+    target = std::string(*home);
+  } else if (a[i] == "-") {
+    auto old = param_value(b.st, "OLDPWD", &tmp);
+    if (!old) return b.say("cd: OLDPWD not set\n");
+    target = std::string(*old);
+    print = true;
+  } else {
+    target = std::string(a[i].substr(0, kMaxPathBytes + 1));
+  }
+  if (target.empty()) target = ".";  // bash: `cd ''` stays
+  auto is_dir = [&](const std::string& path) -> Result<std::string> {
+    auto f = resolve_guest(b.ctx, b.st.cwd, path);
+    if (!f) return tl::unexpected(f.error());
+    struct stat s {};
+    if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(s.st_mode)) {
+      return make_error(ErrorCode::kNotFound, shown(target) + ": No such file or directory");
+    }
+    return f->guest;
+  };
+  // Every directory a `..` leaves must exist (bash: `cd missing/..` fails). At most
+  // kMaxPathBytes / 3 checks, each of a path of at most kMaxPathBytes.
+  for (size_t p = target.find(".."); p != std::string::npos; p = target.find("..", p + 2)) {
+    bool component = (p == 0 || target[p - 1] == '/') &&
+                     (p + 2 == target.size() || target[p + 2] == '/');
+    if (!component || p == 0) continue;
+    auto d = is_dir(target.substr(0, p));
+    if (!d) return b.say("cd: " + d.error().message + "\n");
+  }
+  auto dir = is_dir(target);
+  // CDPATH: a relative DIR not starting with . or .. is looked for in each of its entries
+  // first (an empty entry: the current directory); found there, the new directory is printed.
+  std::string tmp2;
+  auto cdpath = param_value(b.st, "CDPATH", &tmp2);
+  if (cdpath && !cdpath->empty() && target[0] != '/' && target.rfind("./", 0) != 0 &&
+      target.rfind("../", 0) != 0 && target != "." && target != "..") {
+    std::string_view cp = *cdpath;
+    for (size_t k = 0; k <= cp.size();) {
+      size_t e = std::min(cp.find(':', k), cp.size());
+      std::string_view entry = cp.substr(k, e - k);
+      k = e + 1;
+      b.ctx.budget->check();  // a CDPATH of a million entries ends at the deadline
+      if (entry.empty() || entry.size() + target.size() > kMaxPathBytes) continue;
+      auto d = is_dir(std::string(entry) + "/" + target);
+      if (d) {
+        dir = std::move(d);
+        print = true;
+        break;
+      }
+    }
+  }
+  if (!dir) return b.say("cd: " + dir.error().message + "\n");
+  std::string old = b.st.cwd;
+  b.st.cwd = *dir;
+  for (const char* name : {"OLDPWD", "PWD"}) {
+    set_var(b.ctx, b.st, name, b.ctx.str(name[0] == 'O' ? old : b.st.cwd));
+    if (b.st.exported.find(std::string_view(name)) == b.st.exported.end()) {
+      b.st.exported.emplace(b.ctx.str(name), VarValue());
+    }
+  }
+  if (print) return b.out(b.st.cwd + "\n") ? 0 : 1;
   return 0;
 }
 
@@ -270,9 +345,18 @@ int b_set(B& b, const Args& a) {
 }
 
 int b_eval(B& b, const Args& a) {
+  // Options as bash's: a leading `--` ends them; any other -X is an invalid option (status 2).
+  // A lone `-` is an argument.
+  size_t first = 0;
+  if (!a.empty() && a[0] == "--") {
+    first = 1;
+  } else if (!a.empty() && a[0].size() > 1 && a[0][0] == '-') {
+    return b.say("eval: " + shown(a[0].substr(0, 2)) + ": invalid option\neval: usage: eval [arg ...]\n",
+                 2);
+  }
   std::string text;
-  for (size_t k = 0; k < a.size(); ++k) {
-    if (k) text.push_back(' ');
+  for (size_t k = first; k < a.size(); ++k) {
+    if (k > first) text.push_back(' ');
     text.append(a[k]);
   }
   Budget::Lease lease(b.ctx.budget, text.size());
@@ -280,7 +364,9 @@ int b_eval(B& b, const Args& a) {
 }
 
 // . FILE [ARG...]: a script from inside the sandbox, run in this shell's state.
-int b_source(B& b, const Args& a, const char* name) {
+int b_source(B& b, const Args& args, const char* name) {
+  Args a = args;
+  if (!a.empty() && a[0] == "--") a.erase(a.begin());  // bash: `--` ends the options
   if (a.empty()) return b.say(std::string(name) + ": a file name is needed\n", 2);
   // /dev/stdin is the builtin's own stdin (a here-document, a pipe); anything else is a file
   // beneath a preopen.

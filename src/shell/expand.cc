@@ -899,7 +899,6 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
     if (k > st.positional.size()) return std::nullopt;
     return view(st.positional[k - 1]);
   }
-  if (name == "PWD") return st.cwd;
   auto it = st.vars.find(name);
   if (it == st.vars.end()) {
     const ArrayElems* arr = find_array(st, name);  // an array's value is its element 0

@@ -144,8 +144,11 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
                  : impl->o.preopens.empty() ? "/"
                                             : impl->o.preopens[0].guest_path;
   // The environment the session starts with (`--env`): variables, exported (as sh imports its
-  // environment), so tools and nested shells see them.
-  for (const auto& [name, value] : impl->o.variables) {
+  // environment), so tools and nested shells see them. PWD is the working directory (as sh
+  // sets it at startup), exported; `cd` keeps it and OLDPWD.
+  auto variables = impl->o.variables;
+  variables.emplace_back("PWD", impl->st.cwd);
+  for (const auto& [name, value] : variables) {
     Ctx ctx;
     ctx.budget = &impl->budget;
     try {

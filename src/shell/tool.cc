@@ -91,6 +91,7 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   for (const auto& [k, unused] : st.exported) {
     bool prefixed = false;
     for (const auto& a : assigns) prefixed = prefixed || a.first == view(k);
+    if (view(k) == "PWD") continue;  // the working directory, given above
     auto it = st.vars.find(view(k));
     if (prefixed || it == st.vars.end()) continue;
     copied += k.size() + it->second->size() + 2 * sizeof(std::string);

@@ -15,6 +15,7 @@ namespace {
 using namespace wasmcap;
 using shell::testing::ShellFixture;
 using wasmcap::testing::read_text;
+namespace fs = std::filesystem;
 
 std::string repeat(const std::string& s, int n) {
   std::string out;
@@ -124,6 +125,36 @@ TEST_F(ShellControl, PipelinesLastpipeAndStderr) {
   EXPECT_EQ(r.out, "st=1\nst=0\nst=1\n");
   EXPECT_NE(r.err.find("shopt: extglob: not supported by wasmcap sh"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("shopt: nope: invalid shell option name"), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+// cd as bash's: OLDPWD and PWD set and exported, `cd -` prints where it went, no argument is
+// $HOME, CDPATH is searched for a relative name, `..` needs the directory it leaves.
+TEST_F(ShellControl, CdKeepsPwdAndOldpwd) {
+  fs::create_directories(work() / "a" / "b");
+  fs::create_directories(work() / "c" / "b");
+  auto r = run(
+      "echo $PWD; cd a; echo $PWD $OLDPWD; cd -; echo $PWD; cd -- a/b; echo $PWD\n"
+      "HOME=/work/c; cd; echo $PWD; CDPATH=/work/a; cd b; CDPATH=; echo st=$?\n"
+      "cd /work; cd missing/..; echo st=$? $PWD\n"
+      "cd a; sh -c 'echo nested $PWD $OLDPWD'; unset HOME; cd; echo st=$?\n"
+      "cd -P /work; echo st=$?; cd /work/a/b c; echo st=$?; PWD=lie; pwd; echo $PWD");
+  EXPECT_EQ(r.out,
+            "/work\n/work/a /work\n/work\n/work\n/work/a/b\n/work/c\n/work/a/b\nst=0\n"
+            "st=1 /work\nnested /work/a /work\nst=1\nst=2\nst=0\n/work/a/b\nlie\n")
+      << r.err;
+  EXPECT_NE(r.err.find("cd: missing/..: No such file or directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cd: HOME not set"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cd: -P is not supported"), std::string::npos) << r.err;
+}
+
+TEST_F(ShellControl, EvalAndSourceTakeDoubleDash) {
+  same_as_bash("eval -- echo hi; eval -z 2>/dev/null; echo st=$?; eval - 2>/dev/null; echo st=$?\n"
+               "source -- /dev/stdin a <<'EOF'\necho sourced $1\nEOF\n",
+               "hi\nst=2\nst=127\nsourced a\n");
 }
 
 }  // namespace
