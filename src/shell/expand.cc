@@ -459,7 +459,6 @@ class Expander {
     for (const auto& [k, v] : st_.arrays) {
       if (view(k).substr(0, prefix.size()) == prefix) all.push_back(view(k));
     }
-    if (std::string_view("PWD").substr(0, prefix.size()) == prefix) all.push_back("PWD");
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     for (auto n : all) {
