@@ -279,6 +279,7 @@ struct set {
   size_t ncase;
   long repeat_at;                   // SET2: index of a [c*] fill, -1 if none
   int ends_class;                   // the last item was a character class
+  int has_equiv;                    // a [=c=] appeared
 };
 
 static void set_push(struct set *s, unsigned char c) {
@@ -409,11 +410,12 @@ static int parse_set(const char *s, struct set *out, int is_set2) {
           return -1;
         }
         set_push(out, c);
+        out->has_equiv = 1;
         i = (size_t)(close - s) + 2;
         continue;
       }
     }
-    if (is_set2 && s[i] == '[' && i + 1 < len) {  // [c*n] / [c*] (literal text in SET1)
+    if (s[i] == '[' && i + 1 < len) {  // [c*n] / [c*]
       size_t k = i + 1;
       unsigned char c = tr_char(s, len, &k);
       if (k < len && s[k] == '*') {
@@ -434,6 +436,10 @@ static int parse_set(const char *s, struct set *out, int is_set2) {
             }
           }
           if (count == 0) {
+            if (!is_set2) {
+              cu_errx("the [c*] repeat construct may not appear in string1");
+              return -1;
+            }
             if (out->repeat_at >= 0) {
               cu_errx("only one [c*] repeat construct may appear in string2");
               return -1;
@@ -513,7 +519,15 @@ int cu_tr(int argc, char **argv) {
   }
   unsigned char map[256];
   for (int x = 0; x < 256; ++x) map[x] = (unsigned char)x;
+  if (nops == 2 && !translate && s2.repeat_at >= 0) {
+    cu_errx("the [c*] construct may appear in string2 only when translating");
+    return 1;
+  }
   if (translate) {
+    if (s2.has_equiv) {
+      cu_errx("[=c=] expressions may not appear in string2 when translating");
+      return 1;
+    }
     if (s2.has_other_class) {
       cu_errx("when translating, the only character classes that may appear in\nstring2 are 'upper' and 'lower'");
       return 1;
@@ -522,6 +536,15 @@ int cu_tr(int argc, char **argv) {
       cu_errx("when translating with string1 longer than string2,\nthe latter string must not end "
               "with a character class");
       return 1;
+    }
+    if (comp && (s1.has_class || s1.has_other_class)) {
+      for (size_t i = 1; i < s2.n; ++i) {
+        if (s2.v[i] != s2.v[0]) {
+          cu_errx("when translating with complemented character classes,\nstring2 must map all "
+                  "characters in the domain to one");
+          return 1;
+        }
+      }
     }
     for (size_t k = 0; k < s2.ncase; ++k) {  // a case class in SET2 must face one in SET1
       int ok = 0;

@@ -454,6 +454,12 @@ int cu_nl(int argc, char **argv) {
       } else if (st->kind == 't') {
         number = n > 0;
       } else if (st->kind == 'p') {
+        if (memchr(p, '\0', n) != NULL) {  // regexec stops at a NUL; GNU's matcher does not
+          cu_errx("%s: a NUL byte in a line matched by -b/-h/-f pREGEX is not supported by this nl "
+                  "(wasmcap coreutils)", ops[f]);
+          status = 1;
+          break;
+        }
         if (n + 1 > zcap) {
           zcap = n + 1;
           z = cu_xrealloc(z, zcap);

@@ -295,16 +295,38 @@ int cu_seq(int argc, char **argv) {
     }
   }
   const char *f = ufmt ? ufmt : defmt;
+  // The output of the text around the conversion (its %% are one character each).
+  size_t pre_len = 0, suf_len = 0;
+  if (ufmt) {
+    const char *q = ufmt;
+    for (; *q && !(q[0] == '%' && q[1] != '%'); ++q) {
+      if (q[0] == '%') ++q;
+      ++pre_len;
+    }
+    q += strcspn(q, "aAeEfFgG") + 1;
+    for (; *q; ++q) {
+      if (q[0] == '%') ++q;
+      ++suf_len;
+    }
+  }
   char cur[512], prev[512] = "";
   for (unsigned long long i = 0;; ++i) {
     long double x = first.v + (long double)i * step.v;
     if (step.v < 0 ? x < last.v : x > last.v) {
-      // Past LAST: print it anyway when it prints as LAST and differs from the previous value
-      // (rounding; GNU does the same).
-      char lastbuf[512];
+      // Past LAST: printed anyway when its text reads back as LAST's value and differs from
+      // the previous number's (rounding; GNU's rule).
       snprintf(cur, sizeof(cur), f, x);
-      snprintf(lastbuf, sizeof(lastbuf), f, last.v);
-      if (i > 0 && strcmp(cur, lastbuf) == 0 && strcmp(cur, prev) != 0) {
+      size_t cl = strlen(cur);
+      int same = 0;
+      if (cl >= pre_len + suf_len) {
+        char mid[512];
+        memcpy(mid, cur + pre_len, cl - pre_len - suf_len);
+        mid[cl - pre_len - suf_len] = '\0';
+        char *end;
+        long double v = strtold(mid, &end);
+        same = end != mid && *end == '\0' && v == last.v;
+      }
+      if (i > 0 && same && strcmp(cur, prev) != 0) {
         fputs(sep, stdout);
         fputs(cur, stdout);
       }

@@ -187,43 +187,35 @@ int cu_uniq(int argc, char **argv) {
 // --- rev (util-linux's, in the C locale) ----------------------------------------------------
 
 static int rev_one(struct cu_reader *r, const char *name) {
-  char *p, *acc = NULL;
-  size_t n, lines = 0, alen = 0, acap = 0;
-  int had, got, status = 0;
+  char *p;
+  size_t n, lines = 0;
+  int had, got;
+  const char *shown = strcmp(name, "-") == 0 ? "stdin" : name;
   while ((got = cu_reader_next(r, '\n', &p, &n, &had)) > 0) {
     // util-linux reads wide characters: a byte above 0x7f is an invalid character in the C
-    // locale and ends the file. A line is taken up to a NUL byte; one cut short that way has
-    // lost its newline, so the next line is appended to it (util-linux reads on into the same
-    // buffer until it holds a newline).
+    // locale and ends the file, with the number of lines written so far. How its versions
+    // treat a NUL inside a line differs (2.38 cuts the line there and joins the next to it), so
+    // a NUL is refused rather than answered differently.
     for (size_t i = 0; i < n; ++i) {
       if ((unsigned char)p[i] > 0x7f) {
-        fprintf(stderr, "rev: %s: %zu: Invalid or incomplete multibyte or wide character\n",
-                strcmp(name, "-") == 0 ? "stdin" : name, lines);
-        free(acc);
+        fprintf(stderr, "rev: %s: %zu: Invalid or incomplete multibyte or wide character\n", shown, lines);
+        return 1;
+      }
+      if (p[i] == '\0') {
+        fprintf(stderr, "rev: %s: %zu: a NUL byte in a line is not supported by this rev (wasmcap "
+                "coreutils)\n", shown, lines);
         return 1;
       }
     }
-    const char *nul = memchr(p, '\0', n);
-    size_t len = nul ? (size_t)(nul - p) : n;
-    if (alen + len > acap) {
-      acap = (alen + len) * 2;
-      acc = cu_xrealloc(acc, acap);
-    }
-    memcpy(acc + alen, p, len);
-    alen += len;
-    if (!had || nul) continue;
-    for (size_t i = alen; i > 0; --i) putchar(acc[i - 1]);
-    putchar('\n');
-    alen = 0;
+    for (size_t i = n; i > 0; --i) putchar(p[i - 1]);
+    if (had) putchar('\n');
     ++lines;
   }
-  for (size_t i = alen; i > 0; --i) putchar(acc[i - 1]);
-  free(acc);
   if (got < 0) {
     cu_err(NULL, name, errno);
-    status = 1;
+    return 1;
   }
-  return status;
+  return 0;
 }
 
 // Opens a file operand ("-" is a file name to util-linux's rev). Returns the fd or -1.

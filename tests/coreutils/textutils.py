@@ -236,7 +236,8 @@ for bad in ([], ["a"], ["a", "b", "c"], ["z-a", "b"], ["a", "[:digit:]"], ["a", 
             ["-d"], ["a", "[:upper:]"], ["[:foo:]", "a"], ["[:lower:]a", "[:upper:]"],
             ["-c", "[:lower:]", "[:upper:]"], ["ab\\", "xy"], ["\\400", "y"], ["-ds", "a"], ["-s"],
             ["a[", "b"], ["[:alpha:", "x"], ["[==]", "x"], ["[=ab=]", "x"], ["[::]", "x"],
-            ["[:abcdefghijklmnopqrstuvwxyz:]", "x"]):
+            ["[:abcdefghijklmnopqrstuvwxyz:]", "x"], ["-c", "[:lower:]", "xy"], ["-c", "[:lower:]", "a[x*]"],
+            ["a", "[=b=]"], ["[a*]", "c"], ["-d", "[a*]"], ["-ds", "a", "[b*]"], ["-c", "[:lower:]", "[:upper:]"]):
     case("tr", *bad, stdin="mixed")
 case("tr", "-x", "a", "b", stdin="mixed", err="any")
 
@@ -261,7 +262,8 @@ for args in (["5"], ["3", "7"], ["1", "2", "10"], ["10", "-3", "1"], ["-2", "2"]
              ["-f", "%.3g", "0", "0.25", "1"], ["5", "1"], ["1", "0", "3"], ["a"], [], ["1", "2", "3", "4"],
              ["-f", "%d", "1", "2"], ["-f", "x", "1"], ["-f", "%f %f", "1", "2"], ["-w", "-f", "%g", "1", "2"],
              ["0", "0.000001", "0.000003"], ["1.5", "0.1", "2"], ["-1", "-0.25", "-2"], ["1", "1"], ["-s", "\n\n", "2"],
-             ["100000", "100020"], ["-w", "98", "101"], ["0.1", "0.2"], ["1", "-1"], ["2", "-1", "-1"]):
+             ["100000", "100020"], ["-w", "98", "101"], ["0.1", "0.2"], ["1", "-1"], ["2", "-1", "-1"], ["-w", "-s", "--", "3.", "-1", ".5"],
+             ["0", "0.3", "1"], ["-f", "x%.0fy", "0", "0.5", "1.5"], ["1", "0.1", "1.35"]):
     case("seq", *args)
 case("seq", "100000")
 for args in ([], ["-i", "A=1", "B=2"], ["-u", "TZ"], ["-0"], ["-i"], ["X=1"], ["TZ=UTC2"], ["-", "Q=1"],
@@ -301,7 +303,7 @@ for args in (["-d", "@1700000000"], ["-d", "@1700000000", "-I"], ["-d", "@170000
     case("date", *args)
 
 # --- rev, paste, comm, fold, expand, unexpand, nl ------------------------------------------------
-for f in ["nonl", "crlf", "empty", "sorted", "long", "nul", "fields"]:
+for f in ["nonl", "crlf", "empty", "sorted", "long", "fields"]:
     case("rev", f)
 case("rev", "utf8")
 case("rev", "sorted", "utf8", "nonl")
@@ -409,6 +411,11 @@ EXPECT = [
     ([], ["readlink", "out"], b"", 0, b"/etc/passwd\n", b""),
     ([], ["realpath", "out"], b"", 1, b"", b"realpath: out:"),
     ([], ["env", "ls"], b"", 125, b"", b"not supported"),
+    # NUL bytes where the guest would answer differently: refused (util-linux rev's versions
+    # disagree on them; regexec stops at a NUL)
+    ([], ["rev"], b"ok\na\x00b\n", 1, b"ko\n", b"rev: stdin: 1: a NUL byte in a line is not supported"),
+    ([], ["nl", "-bpa"], b"a\nb\x00a\n", 1, b"     1\ta\n", b"a NUL byte in a line matched by"),
+    ([], ["nl", "-ba"], b"a\nb\x00a\n", 0, b"     1\ta\n     2\tb\x00a\n", b""),
     # date reads the wall clock (pinned here), or says it has none
     (["--clock", "fixed=2026-01-01T00:00:00Z"], ["date"], b"", 0, b"Thu Jan  1 00:00:00 UTC 2026\n", b""),
     (["--clock", "fixed=2026-01-01T00:00:00Z"], ["date", "-u", "+%s %N"], b"", 0, b"1767225600 000000000\n", b""),
