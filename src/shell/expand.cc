@@ -15,6 +15,7 @@
 #include "shell/lex.h"
 #include "shell/pattern.h"
 #include "shell/state.h"
+#include "shell/utf8.h"
 
 namespace wasmcap::shell {
 
@@ -204,11 +205,34 @@ bool is_digits(std::string_view s) {
   return true;
 }
 
-// The characters of a UTF-8 string (bytes that do not continue a sequence): ${#x} counts them.
-size_t char_count(std::string_view s) {
+// Whether characters are UTF-8 sequences (bash's locale rule: LC_ALL, else LC_CTYPE, else
+// LANG; the sandbox's default, with none of them set, is UTF-8) or bytes (C, POSIX, others).
+bool utf8_locale(const State& st) {
+  for (const char* n : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    std::string tmp;
+    auto v = param_value(st, n, &tmp);
+    if (!v || v->empty()) continue;
+    std::string l;
+    for (char c : *v) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return l.find("utf-8") != std::string::npos || l.find("utf8") != std::string::npos;
+  }
+  return true;
+}
+
+// The characters of a string: UTF-8 sequences (an invalid byte is one character) or bytes.
+size_t char_count(std::string_view s, bool utf8) {
+  if (!utf8) return s.size();
   size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < s.size(); i += utf8::decode(s, i).len) ++n;
   return n;
+}
+
+// The byte offset of character `k` (at most the end).
+size_t char_offset(std::string_view s, size_t k, bool utf8) {
+  if (!utf8) return std::min(k, s.size());
+  size_t i = 0;
+  for (; i < s.size() && k > 0; --k) i += utf8::decode(s, i).len;
+  return i;
 }
 
 std::string_view ifs_of(const State& st, std::string* tmp) {
@@ -260,6 +284,11 @@ class Expander {
         for (char c : p.text) add(c, !quoted && glob_char(c));
         return;
       case WordPart::Kind::kTilde: {
+        if (p.quoted) {  // "${x:-~}": no expansion inside double quotes
+          add('~', false);
+          for (char c : p.text) add(c, false);
+          return;
+        }
         std::string tmp;
         auto home = p.text.empty() ? param_value(st_, "HOME", &tmp) : std::nullopt;
         if (home) {
@@ -501,7 +530,8 @@ class Expander {
       case K::kLength: {
         if (list) return append_value(std::to_string(vals.size()), true);
         if (!set && st_.opt_nounset) fail(shown(name) + ": unbound variable");
-        return append_value(std::to_string(set ? char_count(view(vals[0])) : 0), true);
+        return append_value(
+            std::to_string(set ? char_count(view(vals[0]), utf8_locale(st_)) : 0), true);
       }
       case K::kDefault:
         if (use_arg) return operand(op.arg.get(), quoted);
@@ -767,7 +797,9 @@ class Expander {
 
   // ${x#p} ${x##p} ${x%p} ${x%%p}: the shortest or longest matching prefix or suffix removed.
   Str trim(const Str& v, const Str& pat, const ParamOp& op) {
-    Pattern p = pattern_result(Pattern::compile(view(pat)));
+    PatternOptions po;
+    po.utf8 = utf8_locale(st_);
+    Pattern p = pattern_result(Pattern::compile(view(pat), po));
     auto len = op.longest ? Pattern::Length::kLongest : Pattern::Length::kShortest;
     std::string_view all = view(v);
     if (op.kind == ParamOp::Kind::kTrimPrefix) {
@@ -803,7 +835,9 @@ class Expander {
 
   Str replace(const Str& v, const Str& pat, const Str& rep, const ParamOp& op,
               const std::vector<size_t>& match_at) {
-    Pattern p = pattern_result(Pattern::compile(view(pat)));
+    PatternOptions po;
+    po.utf8 = utf8_locale(st_);
+    Pattern p = pattern_result(Pattern::compile(view(pat), po));
     ReplaceMode mode = op.anchor == ParamOp::Anchor::kAll     ? ReplaceMode::kAll
                        : op.anchor == ParamOp::Anchor::kStart ? ReplaceMode::kPrefix
                        : op.anchor == ParamOp::Anchor::kEnd   ? ReplaceMode::kSuffix
@@ -834,11 +868,15 @@ class Expander {
         e = b;
       }
     };
-    if (!list) {
+    if (!list) {  // by characters
       if (vals.empty()) return;
+      bool u = utf8_locale(st_);
+      std::string_view v = view(vals[0]);
       long long b, e;
-      cut(static_cast<long long>(vals[0].size()), b, e);
-      vals[0] = ctx_.str(view(vals[0]).substr(static_cast<size_t>(b), static_cast<size_t>(e - b)));
+      cut(static_cast<long long>(char_count(v, u)), b, e);
+      size_t from = char_offset(v, static_cast<size_t>(b), u);
+      size_t to = from + char_offset(v.substr(from), static_cast<size_t>(e - b), u);
+      vals[0] = ctx_.str(v.substr(from, to - from));
       return;
     }
     Vec<Str> all(ctx_.alloc());

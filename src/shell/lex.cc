@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "shell/parse.h"
+#include "shell/utf8.h"
 
 namespace wasmcap::shell::detail {
 
@@ -232,7 +233,7 @@ Result<Word> Lexer::word(Mode mode) {
   Word w;
   // A leading unquoted ~ or ~user (then '/' or the word's end) is a tilde part.
   // (Line continuations inside are removed first, as everywhere outside quotes.)
-  if ((mode == Mode::kNormal || mode == Mode::kRegex) && peek(0) == '~') {
+  if ((mode == Mode::kNormal || mode == Mode::kRegex || mode == Mode::kBrace) && peek(0) == '~') {
     size_t e = pos_ + 1;
     int lines = 0;
     std::string user;
@@ -248,7 +249,7 @@ Result<Word> Lexer::word(Mode mode) {
       }
       break;
     }
-    if (e >= s_.size() || s_[e] == '/' || is_meta(s_[e])) {
+    if (e >= s_.size() || s_[e] == '/' || (mode == Mode::kBrace ? s_[e] == '}' : is_meta(s_[e]))) {
       account().take(sizeof(WordPart) + user.size());
       w.parts.push_back({WordPart::Kind::kTilde, std::move(user), false});
       pos_ = e;
@@ -601,6 +602,28 @@ Result<void> Lexer::ansi_c(Word& w) {
         }
         break;
       }
+      case 'u':
+      case 'U': {  // \uHHHH \UHHHHHHHH: the code point in UTF-8 (bash in a UTF-8 locale)
+        size_t digits = pos_;
+        int v = hex(e == 'u' ? 4 : 8);
+        if (v < 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {  // kept as written
+          out.push_back('\\');
+          out.push_back(e);
+          out.append(s_, digits, pos_ - digits);
+        } else {
+          utf8::append(out, static_cast<uint32_t>(v));
+        }
+        break;
+      }
+      case 'c': {  // \cX: control-X (the character masked with 0x1f)
+        if (pos_ >= s_.size()) {
+          out += "\\c";
+          break;
+        }
+        char x = s_[pos_++];
+        out.push_back(static_cast<char>(x & 0x1f));
+        break;
+      }
       case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
         unsigned v = static_cast<unsigned>(e - '0');
         for (int n = 1; n < 3 && pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '7'; ++n) {
@@ -691,6 +714,10 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
   auto word_arg = [&](Mode m) -> Result<std::shared_ptr<const Word>> {
     Word a;
     WASMCAP_TRY_ASSIGN(a, word(m));
+    // Inside "...", a leading ~ of the operand stays literal: its part says so.
+    if (quoted && !a.parts.empty() && a.parts[0].kind == WordPart::Kind::kTilde) {
+      a.parts[0].quoted = true;
+    }
     return std::make_shared<const Word>(std::move(a));
   };
   char c = peek(0);

@@ -7,6 +7,8 @@
 // through a Nest (lex.h): a hostile script cannot nest deeper than kMaxNestingDepth.
 #include "shell/parse.h"
 
+#include <algorithm>
+
 #include "shell/budget.h"
 #include "shell/lex.h"
 #include "shell/test_expr.h"
@@ -31,6 +33,41 @@ bool valid_name(const std::string& s) {
     if (!is_name_char(c)) return false;
   }
   return true;
+}
+
+// An assignment's value: a ~ at its start and after each unquoted ':' (up to a '/', a ':' or
+// the end) is a tilde expansion (bash: `PATH=~/bin:~/sbin`).
+void assignment_tildes(Word& value) {
+  std::vector<WordPart> out;
+  for (size_t k = 0; k < value.parts.size(); ++k) {
+    const WordPart& p = value.parts[k];
+    if (p.kind != WordPart::Kind::kLiteral || p.quoted ||
+        p.text.find('~') == std::string::npos) {
+      out.push_back(p);
+      continue;
+    }
+    const std::string& t = p.text;
+    std::string lit;
+    for (size_t i = 0; i < t.size();) {
+      bool boundary = i == 0 ? k == 0 : t[i - 1] == ':';
+      if (boundary && t[i] == '~') {
+        size_t e = i + 1;
+        while (e < t.size() && (is_name_char(t[e]) || t[e] == '.' || t[e] == '-')) ++e;
+        bool ends = e < t.size() ? t[e] == '/' || t[e] == ':' : k + 1 == value.parts.size();
+        if (ends) {
+          if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});
+          lit.clear();
+          out.push_back({WordPart::Kind::kTilde, t.substr(i + 1, e - i - 1), false});
+          i = e;
+          continue;
+        }
+      }
+      lit.push_back(t[i++]);
+    }
+    if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});
+  }
+  if (out.empty()) out.push_back({WordPart::Kind::kLiteral, "", false});
+  value.parts = std::move(out);
 }
 
 bool is_declaration_name(const std::string& w) {
@@ -610,6 +647,9 @@ class Parser {
         lex_.account().take(sizeof(Word));
         c.words.push_back(std::move(tok_.word));
         prev_end_ = tok_.end;
+        if (c.words.size() > 1 && is_declaration_name(plain(c.words[0]))) {
+          declaration_tildes(c.words.back());
+        }
         WASMCAP_TRY(advance());
         // declare/local/readonly/export/typeset NAME=(...): the word takes the array.
         if (is_op("(") && tok_.begin == prev_end_ && c.words.size() > 1 &&
@@ -714,17 +754,7 @@ class Parser {
       value.parts[0].text.erase(0, eq + 1);
     }
     lex_.account().take(sizeof(std::pair<std::string, Word>) + sizeof(target) + t.size());
-    // A ~ right after '=' is a tilde expansion, as at the start of a word.
-    const std::string& v = value.parts[0].text;
-    if (!v.empty() && v[0] == '~') {
-      size_t e = 1;
-      while (e < v.size() && (is_name_char(v[e]) || v[e] == '.' || v[e] == '-')) ++e;
-      if (e == v.size() ? value.parts.size() == 1 : v[e] == '/') {
-        WordPart tilde{WordPart::Kind::kTilde, v.substr(1, e - 1), false};
-        value.parts[0].text.erase(0, e);
-        value.parts.insert(value.parts.begin(), std::move(tilde));
-      }
-    }
+    assignment_tildes(value);
     prev_end_ = tok_.end;
     if (target.index || target.append || !c.assign_targets.empty()) {
       c.assign_targets.resize(c.assigns.size());
@@ -732,6 +762,28 @@ class Parser {
     }
     c.assigns.emplace_back(std::move(name), std::move(value));
     return true;
+  }
+
+  // A declaration builtin's NAME=value word: its value's tildes as an assignment's.
+  static void declaration_tildes(Word& w) {
+    if (w.parts.empty() || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
+      return;
+    }
+    const std::string& t = w.parts[0].text;
+    size_t n = 0;
+    while (n < t.size() && (n == 0 ? is_name_start(t[n]) : is_name_char(t[n]))) ++n;
+    size_t eq = n < t.size() && t[n] == '=' ? n : t.compare(n, 2, "+=") == 0 ? n + 1 : 0;
+    if (n == 0 || eq == 0) return;
+    Word value = w;
+    value.parts[0].text.erase(0, eq + 1);
+    assignment_tildes(value);
+    bool tilde = std::any_of(value.parts.begin(), value.parts.end(),
+                             [](const WordPart& p) { return p.kind == WordPart::Kind::kTilde; });
+    if (!tilde) return;
+    Word out;
+    out.parts.push_back({WordPart::Kind::kLiteral, t.substr(0, eq + 1), false});
+    for (auto& p : value.parts) out.parts.push_back(std::move(p));
+    w = std::move(out);
   }
 
   // After NAME= (the current token is the '(' right after it): NAME=( words ), newlines and

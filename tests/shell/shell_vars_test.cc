@@ -64,6 +64,23 @@ TEST_F(ShellFixture, DeclareAttributesAndExpansions) {
       << r.err;
 }
 
+// Tildes in assignments (after '=' and each ':', in declarations too, in ${x:-~} unless
+// quoted); $'\u...' escapes; lengths, slices and patterns by UTF-8 character unless the locale
+// says bytes.
+TEST_F(ShellFixture, TildesAndUtf8) {
+  auto r = run(
+      "HOME=/home/u; x=~/a:~:b~:~/c; echo $x; f() { local l=~/l; echo $l; }; f; readonly r=a:~; "
+      "echo $r\n"
+      "echo \"${undef:-~}\" ${undef:-~} ${undef:-~/z} \"~\"\n"
+      "v=$'_\\u03bc_\\U0001F600'; echo ${#v} ${v:1:1} ${v: -1} ${v#?} ${v%?} $'\\cA'\n"
+      "LC_ALL=C; echo ${#v}; unset LC_ALL\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "/home/u/a:/home/u:b~:/home/u/c\n/home/u/l\na:/home/u\n~ /home/u /home/u/z ~\n"
+            "4 \u03bc \U0001F600 \u03bc_\U0001F600 _\u03bc_ \x01\n8\n")
+      << r.err;
+}
+
 // A readonly variable refuses assignment (the command fails with status 1, as bash in a
 // command list it goes on), unset, `local` over it, and an array's element assignment.
 TEST_F(ShellFixture, ReadonlyVariables) {
