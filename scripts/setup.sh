@@ -27,11 +27,15 @@ PACKAGES=(
   # the python bundle (guest/python/build.sh): llvm-ar/llvm-ranlib for wasm archives, Debian's
   # python3.11 as CPython's build Python, dpkg-source to unpack Debian's source packages
   llvm-19 python3.11 dpkg-dev
+  # the toolbox bundle (guest/toolbox/build.sh: Debian's source packages, through the deb-src entry
+  # below); tests/toolbox compares it with Debian's binaries of the same packages
+  mawk jq diffutils patch
 )
 
 # Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that
-# guest/python/build.sh can `apt-get source python3.11 zlib`. Read from the machine's own
-# /etc/apt/sources.list.d/debian.sources when present (deb822: URIs + Suites of the main archive).
+# guest/python/build.sh can `apt-get source python3.11 zlib` (guest/toolbox/build.sh: mawk, jq).
+# Read from the machine's own /etc/apt/sources.list.d/debian.sources when present (deb822: URIs +
+# Suites of the main archive).
 DEB_SRC=/etc/apt/sources.list.d/wasmcap-deb-src.sources
 need_update=0
 if [ ! -f "$DEB_SRC" ]; then

@@ -1,0 +1,238 @@
+"""Generated inputs and the cases of the toolbox's differential tests (differential.py).
+
+A case is {"args": [...], "files": {name: bytes}, "stdin": bytes, "outs": [files to compare]}.
+Inputs come from a seeded generator, so a run is reproducible (--seed) and a new seed explores.
+"""
+import json
+
+WORDS = ["alpha", "beta", "Gamma", "delta", "x", "", "na\u00efve", "caf\u00e9", "a b", "tab\there",
+         "q\"uote", "back\\slash", "42", "-7", "3.25", "1e3", "0x1A", "  pad  ", "UPPER", "\u2603"]
+
+
+def table(rng, rows, sep=" "):
+    """Rows of mixed fields: words, integers, decimals, empty fields."""
+    out = []
+    for _ in range(rows):
+        n = rng.randint(0, 7)
+        fields = []
+        for _ in range(n):
+            k = rng.random()
+            if k < 0.35:
+                fields.append(str(rng.randint(-1000, 100000)))
+            elif k < 0.55:
+                fields.append("%.*f" % (rng.randint(0, 4), rng.uniform(-500, 500)))
+            else:
+                fields.append(rng.choice(WORDS).replace(sep, "_") if sep != " " else
+                              rng.choice(WORDS).replace(" ", "_").replace("\t", "_"))
+        out.append(sep.join(fields))
+    return ("\n".join(out) + "\n").encode()
+
+
+def awk_cases(rng):
+    t1 = table(rng, 60)
+    t2 = table(rng, 25)
+    csv = table(rng, 40, sep=",")
+    paras = ("\n".join(
+        "\n".join("%s %d" % (rng.choice(WORDS[:6]) or "w", rng.randint(0, 99))
+                  for _ in range(rng.randint(1, 4))) + "\n" + "\n" * rng.randint(1, 3)
+        for _ in range(8))).encode()
+    files = {"t1.txt": t1, "t2.txt": t2, "data.csv": csv, "paras.txt": paras,
+             "prog.awk": b"function max(a, b) { return a > b ? a : b }\n"
+                         b"{ for (i = 1; i <= NF; i++) if ($i + 0 == $i) m = max(m, $i) }\n"
+                         b"END { print \"max\", m + 0 }\n"}
+    progs = [
+        ["{ s += $1 } END { print s, NR }", "t1.txt"],
+        ["{ print NF, $NF, $(NF > 1 ? NF - 1 : 1) }", "t1.txt"],
+        ["-F,", "{ print $2 \"|\" $1; n[NF]++ } END { for (k in n) print k, n[k] }", "data.csv"],
+        ["-F", ",", "-v", "OFS=;", "{ $1 = $1; print }", "data.csv"],
+        ["-v", "x=3", "-v", "y=hello", "BEGIN { print x * 2, y, length(y) }"],
+        ["{ printf \"%5s|%-6s|%d|%5.2f|%e|%g|%x|%o|%c|%%\\n\", $1, $2, $1, $1, $1, $1, $1, $1, $2 }",
+         "t1.txt"],
+        ["{ print length($0), length(), substr($0, 2, 3), substr($0, 0), substr($0, -1, 3), index($0, \"a\") }",
+         "t1.txt"],
+        ["{ n = split($0, a, /[0-9]+/); print n, a[1], a[n] }", "t1.txt"],
+        ["{ n = split($0, a, \"\"); print n, a[1] }", "t2.txt"],
+        ["{ c = gsub(/[aeiou]/, \"<&>\"); print c, $0 }", "t1.txt"],
+        ["{ sub(/^ */, \"\"); sub(/[0-9]+$/, \"N\"); print }", "t1.txt"],
+        ["{ print toupper($0); print tolower($0) }", "t2.txt"],
+        ["match($0, /[0-9]+\\.[0-9]+/) { print RSTART, RLENGTH, substr($0, RSTART, RLENGTH) }",
+         "t1.txt"],
+        ["{ w[$1]++ } END { for (k in w) if (w[k] > 1) print k, w[k] }", "t1.txt"],
+        ["NR % 3 == 0 { next } /a/, /e/ { print NR \": \" $0 }", "t1.txt"],
+        ["{ print FILENAME, FNR, NR }", "t1.txt", "t2.txt"],
+        ["-f", "prog.awk", "t1.txt", "t2.txt"],
+        ["BEGIN { RS = \"\" } { print NR \": \" $1 \" (\" NF \")\" }", "paras.txt"],
+        ["BEGIN { RS = \";\"; ORS = \"|\\n\" } { print NR, $0 }", "data.csv"],
+        ["BEGIN { OFMT = \"%.2f\"; CONVFMT = \"%.3g\"; x = 3.14159265; y = x \"\"; print x, y, 1e6, 1e16, 0.1 + 0.2 }"],
+        ["BEGIN { print 2^53, 2^53 + 1, -2^31, 1/3, int(-3.7), int(\"12abc\"), \"3x\" + 0, 1e308 * 10, -1e308 * 10 }"],
+        ["BEGIN { print sqrt(2), exp(1), log(10), sin(1), cos(1), atan2(1, 2), atan2(0, -1) }"],
+        ["BEGIN { srand(1); a = rand(); srand(1); b = rand(); print (a == b), (a >= 0 && a < 1), srand(5) }"],
+        ["BEGIN { printf \"%s %d %.3s %5.1f%%\\n\", \"str\", \"42abc\", \"abcdef\", 99.44 }"],
+        ["BEGIN { x = sprintf(\"%08.3f|%+d|% d|%#o|%#x|%-8s|\", 3.14159, 5, 5, 8, 255, \"ab\"); print x }"],
+        ["{ $3 = \"X\"; print; print NF }", "t2.txt"],
+        ["{ NF = 2; print }", "t1.txt"],
+        ["{ $0 = $2 \" \" $1; print $1 }", "t2.txt"],
+        ["BEGIN { while ((getline line < \"t2.txt\") > 0) n++; close(\"t2.txt\"); print n, line }"],
+        ["{ print > \"out.txt\"; print $1 >> \"app.txt\" } END { close(\"out.txt\"); while ((getline l < \"out.txt\") > 0) c++; print c }",
+         "t2.txt"],
+        ["BEGIN { if (!(3 in a)) print \"no\"; a[3]; if (3 in a) print \"yes\"; delete a[3]; print length(a) }"],
+        ["BEGIN { x[1,2] = 3; for (k in x) { split(k, p, SUBSEP); print p[1], p[2], x[k] } }"],
+        ["$1 ~ /^[0-9]+$/ && $1 > 500 { print \"big\", $1 } $1 !~ /^-/ { n++ } END { print n }", "t1.txt"],
+        ["BEGIN { print (\"a\" < \"b\"), (\"10\" < \"9\"), (10 < 9), (\"abc\" ~ \"b\"), substr(\"hello\", 2) }"],
+        ["BEGIN { s = \"a.b.c\"; gsub(\".\", \"-\", s); print s; t = \"a.b.c\"; gsub(/\\./, \"-\", t); print t }"],
+        ["{ exit NR + 2 } END { print \"end\" }", "t2.txt"],
+        ["BEGIN { exit 3 }"],
+        ["BEGIN { print 1 / 0 }"],
+        ["BEGIN { print substr(\"abc\", 2, -1) \"|\" substr(\"abc\", 10) \"|\" length(12345) }"],
+        ["BEGIN { print index(\"foobar\", \"bar\"), index(\"foo\", \"\"), toupper(123) }"],
+        ["BEGIN { printf \"%c%c%c\\n\", 65, \"BCD\", 256 + 67 }"],
+        ["/a(/"],
+        ["BEGIN { x = \"a(\"; if (\"b\" ~ x) print 1 }"],
+        ["{ print $1 }", "missing.txt"],
+        ["BEGIN { getline; print \"got\", $0; getline x; print x }"],
+        ["BEGIN { printf \"%d %d\\n\", \"0x1A\", 1e18 }"],
+        ["{ gsub(/x*/, \"-\"); print }", "t2.txt"],
+        ["BEGIN {"],
+        ["BEGIN { printf \"%*d|%-*d|\\n\", 5, 42, 4, 7 }"],
+        ["-v", "RS=a", "{ print NR \":\" $0 \":\" }", "t2.txt"],
+        ["BEGIN { FS = \"\" } { print NF, $1, $NF }", "t2.txt"],
+        ["BEGIN { FS = \"[0-9]\" } { print NF }", "t1.txt"],
+    ]
+    cases = []
+    for p in progs:
+        c = {"args": p, "files": files, "stdin": t2}
+        if "out.txt" in p[0]:
+            c["outs"] = ["out.txt", "app.txt"]
+        cases.append(c)
+    # The same programs on stdin instead of a file.
+    cases.append({"args": ["{ s += $NF } END { printf \"%.4f\\n\", s }"], "stdin": t1})
+    cases.append({"args": ["-F\\t", "{ print NF }"], "stdin": b"a\tb\tc\n\n\t\n"})
+    cases.append({"args": ["{ print }"], "stdin": b"no trailing newline"})
+    cases.append({"args": ["{ print length }"], "stdin": b"nul\x00inside\n\xff\xfe bytes\n"})
+    big = b"".join(b"%d %s\n" % (i, rng.choice(WORDS).encode()) for i in range(20000))
+    cases.append({"args": ["{ n[$2]++; s += $1 } END { print s, length(n) }"], "stdin": big})
+    return cases
+
+
+def json_value(rng, depth=0):
+    k = rng.random()
+    if depth > 3 or k < 0.35:
+        return rng.choice([
+            lambda: rng.randint(-10**6, 10**6),
+            lambda: rng.randint(-2**62, 2**62),
+            lambda: round(rng.uniform(-1e6, 1e6), rng.randint(0, 8)),
+            lambda: rng.uniform(-1, 1) * 10 ** rng.randint(-300, 300),
+            lambda: rng.choice(WORDS + ["\u0000nul", "ctl\u0001\u001f", "emoji \U0001F600", "\ud7ff"]),
+            lambda: rng.choice([True, False, None]),
+        ])()
+    if k < 0.7:
+        return [json_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return {rng.choice(["id", "name", "tags", "n", "x", "y", "nested", "k\u00e9y", ""]) + str(i):
+            json_value(rng, depth + 1) for i in range(rng.randint(0, 5))}
+
+
+def records(rng, n):
+    out = []
+    for i in range(n):
+        out.append({"id": i, "name": rng.choice(WORDS), "n": rng.randint(-50, 50),
+                    "tags": [rng.choice(["a", "b", "c"]) for _ in range(rng.randint(0, 3))],
+                    "x": json_value(rng, 2)})
+    return out
+
+
+def jq_cases(rng):
+    docs = [json_value(rng) for _ in range(12)]
+    recs = records(rng, 40)
+    stream = "".join(json.dumps(d) + "\n" for d in docs).encode()
+    arr = json.dumps(recs, indent=1).encode()
+    files = {"docs.json": stream, "recs.json": arr, "bad.json": b'{"a": 1,, }\n',
+             "lib.jq": b"def double: . * 2;\n"}
+    filters = [
+        ["."], ["-c", "."], ["-S", "."], ["--tab", "."], ["--indent", "1", "."], ["-a", "-c", "."],
+        ["-c", "..|numbers"], ["-c", "[paths]"], ["-c", "tostream"], ["type"], ["-c", "length"],
+        ["-c", "if type == \"object\" then keys else . end"],
+        ["-c", "if type == \"array\" then map(type) else to_entries? end"],
+        ["-c", "tojson"], ["-c", "tojson | fromjson"], ["-r", "tostring"],
+        ["-c", "[.. | strings | ascii_downcase, explode, @base64, @uri, @html, @sh, @json]"],
+        ["-c", "[.. | numbers | floor, sqrt?, fabs, tostring]"],
+    ]
+    cases = [{"args": f + ["docs.json"], "files": files} for f in filters]
+    on_recs = [
+        ["-c", "map(select(.n > 0)) | length"],
+        ["-c", "group_by(.name) | map({name: .[0].name, count: length})"],
+        ["-c", "sort_by(.n, .id) | map(.id)"],
+        ["-c", "map(.n) | add, min, max, (add / length)"],
+        ["-c", "unique_by(.name) | map(.name)"],
+        ["-c", "[.[] | .tags[]] | unique"],
+        ["-r", ".[] | [.id, .name, .n] | @csv"],
+        ["-r", ".[] | [.id, .name, .n] | @tsv"],
+        ["-c", "reduce .[] as $r ({}; .[$r.name] += $r.n)"],
+        ["-c", "map(del(.x)) | .[0:3]"],
+        ["-c", ".[0] | to_entries | map(.key)"],
+        ["-c", ".[0] | with_entries(.value |= tostring)"],
+        ["-c", "[limit(3; .[] | .id)], first(.[] | select(.n < 0)) .id"],
+        ["-c", "[.[] | .name | ltrimstr(\"a\") | rtrimstr(\"a\") | startswith(\"b\")]"],
+        ["-c", "map(.name) | join(\"-\")"],
+        ["-c", "[.[] | .id] | indices(3), index(5), any(. > 30), all(. >= 0)"],
+        ["-c", "getpath([\"0\"])?, (.[0] | getpath([\"tags\", 0])), setpath([0, \"n\"]; 1)[0].n"],
+        ["-c", "[recurse(if type == \"array\" then .[] else empty end)] | length"],
+        ["-c", "walk(if type == \"number\" then . + 1 else . end) | .[0]"],
+        ["-c", "path(..) | select(length > 3)"],
+        ["-c", "map(.id) | [range(0; length; 7)] "],
+        ["-c", "to_entries | from_entries | keys | length"],
+        ["--arg", "nm", "beta", "-c", "map(select(.name == $nm)) | length"],
+        ["--argjson", "k", "{\"a\": [1, 2]}", "-c", "$k.a[1], $k"],
+        ["-c", "[splits(\", \")]?, ([.[].name] | map(split(\"a\")))"],
+        ["-c", "map(.n) | sort | .[length / 2 | floor]"],
+        ["-c", "[.[] | .n | tostring | tonumber] == map(.n)"],
+        ["-c", "input_filename, ($__loc__ | .line)"],
+        ["-e", ".[100]"],
+        ["-e", ".[0].id == 0"],
+        ["-j", ".[] | .name"],
+        ["-c", "[.[] | .n] | @json \"v: \\(.)\""],
+        ["-c", "map(.n) | (add | . / 7 | . * 1000 | round), (map(pow(.; 2)) | add), log?"],
+        ["-c", "(\"2015-03-05T23:51:47Z\" | fromdate), (1425599621 | todate), (1425599621 | gmtime | mktime), (0 | strftime(\"%A %B %d %Y %j\"))"],
+        ["-c", "\"x\" * 3, (\"a,b\" / \",\"), ({} | .a.b.c = 1), ([3, 1, 2] - [1]), ({\"a\": 1} * {\"a\": {\"b\": 2}})"],
+        ["-c", "[.[] | .x | tojson | length] | add"],
+        ["-c", "infinite, -infinite, nan | tostring"],
+        ["-c", "[1e1000, -1e1000, 100000000000000000000, 0.1, 1.5e-7, 3.0, 1E2]"],
+        ["-c", "error(\"boom\")"],
+        ["-c", "{a: 1} | .a.b"],
+        ["-c", "include \"lib\"; map(.n | double) | add", "-L", "."],
+        ["-c", "import \"lib\" as l; 3 | l::double", "-L", "."],
+        ["-n", "-c", "[inputs | .id] | length"],
+        ["-s", "-c", "length, (.[0] | length)"],
+        ["-n", "-c", "[limit(5; repeat(1))], [range(5)] , ([range(10)] | until(length < 3; .[1:]))"],
+        ["-c", "[.[] | .name | @text \"<\\(.)>\" ]"],
+        ["-c", ".[0] | has(\"id\"), has(\"zz\"), (.tags | has(0)), contains({name: \"\"}), inside({})"],
+        ["-c", "map(.name) | map(ascii_upcase) | map(utf8bytelength) | add"],
+        ["-c", "[.[] | .name | implode?] | length, ([.[] | .name | explode | implode] == map(.name))"],
+        ["-c", ".[0] | tostream | select(length == 2)"],
+        ["-c", "fromstream(tostream) == ."],
+        ["--seq", "-c", ".[0].id"],
+        ["-c", "map(.n) | .[1:3], .[-2:], .[:1]"],
+        ["-c", "[.[] | .n] | map(. % 7), map(-. ), (.[0] // \"d\")"],
+        ["-c", "try error({\"x\": 1}) catch .x"],
+        ["-c", "label $out | foreach .[] as $i (0; . + 1; if . > 3 then ., break $out else empty end)"],
+        ["-c", "[.[] | .id | (. as $x | [$x, $x * $x])] | .[0:4]"],
+        ["-c", "env | type, ($ENV | type)"],
+        ["-c", "ltrimstr(1), splits(1)?, halt_error(\"stop\\n\")"],
+    ]
+    cases += [{"args": f + ["recs.json"], "files": files} for f in on_recs]
+    cases += [
+        {"args": ["-c", "."], "files": files, "stdin": b'{"a": [1, 2}\n'},
+        {"args": ["."], "files": files, "stdin": b"1 2 \"three\" [4] {\"5\": 6} null true\n"},
+        {"args": [".", "bad.json"], "files": files},
+        {"args": ["-c", ".[", "recs.json"], "files": files},
+        {"args": [".", "missing.json"], "files": files},
+        {"args": ["-c", ".a", "--argfile"], "files": files},
+        {"args": ["-n", "1 + 1", "--unknown-flag"], "files": files},
+        {"args": ["-c", "--slurp", "--raw-input", "."], "files": files,
+         "stdin": b"line one\nline two\n\xff bad utf8\n"},
+        {"args": ["-R", "-c", "length"], "files": files, "stdin": b"a\nbb\n\ncaf\xc3\xa9\n"},
+        {"args": ["-c", "."], "files": files,
+         "stdin": ("[" * 300 + "]" * 300 + "\n").encode()},
+        {"args": ["-c", "[.[] | . * 2] | add"], "files": files,
+         "stdin": json.dumps(list(range(20000))).encode()},
+    ]
+    return cases
