@@ -284,60 +284,148 @@ int b_shift(B& b, const Args& a) {
   return 0;
 }
 
-bool set_option(State& st, std::string_view name, bool on) {
-  if (name == "errexit" || name == "e") st.opt_errexit = on;
-  else if (name == "nounset" || name == "u") st.opt_nounset = on;
-  else if (name == "xtrace" || name == "x") st.opt_xtrace = on;
-  else if (name == "noglob" || name == "f") st.opt_noglob = on;
-  else if (name == "pipefail") st.opt_pipefail = on;
-  else return false;
-  return true;
+// set's options: bash's names and letters. Those marked fixed are accepted and keep their value
+// (braceexpand and hashall are always on here; the others bash lists are always off and refused
+// when turned on, never ignored).
+struct SetOption {
+  const char* name;
+  char letter;
+  bool State::*flag;  // null: fixed
+  bool fixed_value;
+};
+constexpr SetOption kSetOptions[] = {
+    {"allexport", 'a', &State::opt_allexport, false},
+    {"braceexpand", 'B', nullptr, true},
+    {"emacs", 0, nullptr, false},
+    {"errexit", 'e', &State::opt_errexit, false},
+    {"errtrace", 'E', nullptr, false},
+    {"functrace", 'T', nullptr, false},
+    {"hashall", 'h', nullptr, true},
+    {"histexpand", 'H', nullptr, false},
+    {"history", 0, nullptr, false},
+    {"ignoreeof", 0, nullptr, false},
+    {"interactive-comments", 0, nullptr, true},
+    {"keyword", 'k', nullptr, false},
+    {"monitor", 'm', nullptr, false},
+    {"noclobber", 'C', nullptr, false},
+    {"noexec", 'n', nullptr, false},
+    {"noglob", 'f', &State::opt_noglob, false},
+    {"nolog", 0, nullptr, false},
+    {"notify", 'b', nullptr, false},
+    {"nounset", 'u', &State::opt_nounset, false},
+    {"onecmd", 't', nullptr, false},
+    {"physical", 'P', nullptr, false},
+    {"pipefail", 0, &State::opt_pipefail, false},
+    {"posix", 0, nullptr, false},
+    {"privileged", 'p', nullptr, false},
+    {"verbose", 'v', &State::opt_verbose, false},
+    {"vi", 0, nullptr, false},
+    {"xtrace", 'x', &State::opt_xtrace, false},
+};
+
+// 0: set; 1: unknown; 2: known but not supported in that state.
+int set_option(State& st, std::string_view name, bool on) {
+  for (const auto& o : kSetOptions) {
+    if (name != o.name && !(name.size() == 1 && o.letter != 0 && name[0] == o.letter)) continue;
+    if (o.flag != nullptr) {
+      st.*o.flag = on;
+      return 0;
+    }
+    return on == o.fixed_value ? 0 : 2;
+  }
+  return 1;
 }
 
-// set [-eufx] [+eufx] [-o NAME] [+o NAME] [--] [ARG...]
+bool option_on(const State& st, const SetOption& o) {
+  return o.flag != nullptr ? st.*o.flag : o.fixed_value;
+}
+
+// set [-abefhuvxBC...] [+...] [-o NAME] [+o NAME] [-] [--] [ARG...]; `set -o` / `set +o` list
+// the options; `set` alone the variables, quoted so they read back.
 int b_set(B& b, const Args& a) {
   size_t i = 0;
+  bool args_follow = false;
+  auto refuse = [&](std::string_view what, int why) {
+    return b.say("set: " + shown(what) +
+                     (why == 1 ? ": invalid option name\n"
+                               : ": this option is not supported (wasmcap sh)\n"),
+                 2);
+  };
   for (; i < a.size(); ++i) {
     std::string_view arg = a[i];
     if (arg == "--") {
       ++i;
+      args_follow = true;
       break;
     }
-    if (arg == "-" ) {
+    if (arg == "-") {  // the end of the options; -x and -v off (bash)
+      b.st.opt_xtrace = false;
+      b.st.opt_verbose = false;
       ++i;
       break;
     }
+    if (arg == "+") continue;  // ignored
     if (arg.size() < 2 || (arg[0] != '-' && arg[0] != '+')) break;
     bool on = arg[0] == '-';
     if (arg.substr(1) == "o") {
-      if (i + 1 >= a.size()) return b.say("set: -o needs an option name\n", 2);
-      if (!set_option(b.st, a[++i], on)) {
-        return b.say("set: " + shown(a[i]) + ": invalid option name\n", 2);
+      if (i + 1 >= a.size() || a[i + 1].empty() || a[i + 1][0] == '-' || a[i + 1][0] == '+') {
+        std::string list;
+        for (const auto& o : kSetOptions) {
+          bool v = option_on(b.st, o);
+          if (on) {
+            char line[64];
+            std::snprintf(line, sizeof line, "%-15s\t%s\n", o.name, v ? "on" : "off");
+            list += line;
+          } else {
+            list += std::string("set ") + (v ? "-o " : "+o ") + o.name + "\n";
+          }
+        }
+        if (!b.out(list)) return 1;
+        continue;
       }
+      int r = set_option(b.st, a[++i], on);
+      if (r != 0) return refuse(a[i], r);
       continue;
     }
     for (char c : arg.substr(1)) {
-      if (!set_option(b.st, std::string_view(&c, 1), on)) {
-        return b.say(std::string("set: -") + c + ": invalid option (supported: -e -u -x -f -o)\n",
-                     2);
-      }
+      int r = set_option(b.st, std::string_view(&c, 1), on);
+      if (r != 0) return refuse(std::string(1, arg[0]) + c, r == 1 ? 1 : 2);
     }
   }
-  if (i < a.size() || (!a.empty() && (a[i - 1] == "--"))) {
+  if (i < a.size() || args_follow) {
     Vec<Str> args(b.ctx.alloc());
     for (size_t k = i; k < a.size(); ++k) args.push_back(b.ctx.str(a[k]));
     b.st.positional = std::move(args);
   }
-  if (a.empty()) {  // the variables, quoted so they read back
+  if (a.empty()) {  // the variables and arrays, sorted, quoted so they read back
+    std::vector<std::string_view> names;
+    for (const auto& [k, v] : b.st.vars) names.push_back(view(k));
+    for (const auto& [k, v] : b.st.arrays) names.push_back(view(k));
+    std::sort(names.begin(), names.end());
     Str s = b.ctx.str();
-    for (const auto& [k, v] : b.st.vars) {
-      s.append(k);
-      s.append("='");
-      for (char c : *v) {
-        if (c == '\'') s.append("'\\''");
-        else s.push_back(c);
+    for (auto n : names) {
+      b.ctx.budget->check();
+      s.append(n.data(), n.size());
+      s.push_back('=');
+      if (const ArrayElems* arr = find_array(b.st, n)) {
+        s.push_back('(');
+        bool first = true;
+        for (const auto& [k, e] : *arr) {
+          if (!first) s.push_back(' ');
+          first = false;
+          s.append("[" + std::to_string(k) + "]=" + quote_double(view(e)));
+        }
+        s.append(")\n");
+        continue;
       }
-      s.append("'\n");
+      std::string_view v = view(*b.st.vars.find(n)->second);
+      bool plain = !v.empty();
+      for (char c : v) {
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                          std::strchr("_-./:,+@%=", c) != nullptr);
+      }
+      s.append(plain ? std::string(v) : quote_for_reuse(v));
+      s.push_back('\n');
     }
     return b.out(view(s)) ? 0 : 1;
   }

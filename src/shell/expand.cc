@@ -660,38 +660,6 @@ class Expander {
     }
   }
 
-  // bash's quoting for ${x@Q}: '...' unless a byte needs $'...' (control characters).
-  static std::string quote_for_reuse(std::string_view v) {
-    bool ctl = false;
-    for (unsigned char c : v) ctl = ctl || c < 0x20 || c == 0x7f;
-    if (!ctl) return quote_single(v);
-    std::string q = "$'";
-    for (unsigned char c : v) {
-      switch (c) {
-        case '\n': q += "\\n"; break;
-        case '\t': q += "\\t"; break;
-        case '\r': q += "\\r"; break;
-        case 0x1b: q += "\\E"; break;
-        case '\a': q += "\\a"; break;
-        case '\b': q += "\\b"; break;
-        case '\f': q += "\\f"; break;
-        case '\v': q += "\\v"; break;
-        case '\'': q += "\\'"; break;
-        case '\\': q += "\\\\"; break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\%03o", c);
-            q += b;
-          } else {
-            q.push_back(static_cast<char>(c));
-          }
-      }
-    }
-    q.push_back('\'');
-    return q;
-  }
-
   // ${x@E}: the escapes of $'...'.
   static std::string backslash_escapes(std::string_view v) {
     std::string out;
@@ -911,9 +879,11 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
         return *tmp = std::to_string(st.last_job);
       case '-': {
         *tmp = "h";
+        if (st.opt_allexport) *tmp += 'a';
         if (st.opt_errexit) *tmp += 'e';
         if (st.opt_noglob) *tmp += 'f';
         if (st.opt_nounset) *tmp += 'u';
+        if (st.opt_verbose) *tmp += 'v';
         if (st.opt_xtrace) *tmp += 'x';
         return *tmp;
       }

@@ -148,6 +148,8 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_xtrace = false;
   bool opt_noglob = false;
   bool opt_pipefail = false;
+  bool opt_allexport = false;  // set -a: every variable assigned is exported
+  bool opt_verbose = false;    // set -v: accepted, shown in $- (input lines are not echoed)
   // shopt -s lastpipe nocasematch
   bool opt_lastpipe = false;
   bool opt_nocasematch = false;
@@ -252,6 +254,7 @@ void check_writable(const State& st, std::string_view name);  // throws AssignEr
 // A value quoted so the shell reads it back: bash's ${x@Q} and declare -p forms.
 std::string quote_single(std::string_view v);   // 'it'\''s'
 std::string quote_double(std::string_view v);   // "a\"b" (declare -p)
+std::string quote_for_reuse(std::string_view v);  // '...', or $'...' with control characters
 // declare -p's line for `name` (empty when neither set nor with attributes).
 std::string declare_line(const State& st, std::string_view name);
 

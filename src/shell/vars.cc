@@ -2,6 +2,7 @@
 // Every element is a node of a budget-charged map, so an array grows only as far as
 // --max-shell-memory allows.
 #include <algorithm>
+#include <cstdio>
 
 #include "shell/state.h"
 
@@ -69,6 +70,9 @@ void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   if (st.arrays.find(name) != st.arrays.end()) {
     array_for_write(ctx, st, name).insert_or_assign(0, std::move(value));
     return;
+  }
+  if (st.opt_allexport && st.exported.find(name) == st.exported.end()) {  // set -a
+    st.exported.emplace(ctx.str(name), VarValue());
   }
   VarValue v = std::allocate_shared<Str>(BudgetAlloc<Str>(ctx.budget), std::move(value));
   auto it = st.vars.find(name);
@@ -189,6 +193,38 @@ std::string quote_single(std::string_view v) {
   q.push_back('\'');
   return q;
 }
+
+std::string quote_for_reuse(std::string_view v) {
+  bool ctl = false;
+  for (unsigned char c : v) ctl = ctl || c < 0x20 || c == 0x7f;
+  if (!ctl) return quote_single(v);
+  std::string q = "$'";
+  for (unsigned char c : v) {
+    switch (c) {
+      case '\n': q += "\\n"; break;
+      case '\t': q += "\\t"; break;
+      case '\r': q += "\\r"; break;
+      case 0x1b: q += "\\E"; break;
+      case '\a': q += "\\a"; break;
+      case '\b': q += "\\b"; break;
+      case '\f': q += "\\f"; break;
+      case '\v': q += "\\v"; break;
+      case '\'': q += "\\'"; break;
+      case '\\': q += "\\\\"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\%03o", c);
+          q += b;
+        } else {
+          q.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  q.push_back('\'');
+  return q;
+}
+
 
 std::string quote_double(std::string_view v) {
   std::string q = "\"";

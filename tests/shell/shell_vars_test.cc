@@ -81,6 +81,28 @@ TEST_F(ShellFixture, TildesAndUtf8) {
       << r.err;
 }
 
+// set: its variables quoted to read back, -a (allexport), -o / +o listings, -v in $-, `set -`
+// and `set +`; an option bash has but this shell does not is refused, never ignored.
+TEST_F(ShellFixture, SetBuiltin) {
+  auto r = run(
+      "_w=$'a\\tb' _s='x y' _p=plain; set > vars; while read -r l; do case $l in _[wsp]=*) "
+      "echo \"$l\";; esac; done < vars\n"
+      "set -a; A1=one; set +a; A2=two; declare -p A1 A2\n"
+      "set -o > opts; while read -r l; do case $l in allexport*|noexec*|xtrace*) echo \"$l\";; "
+      "esac; done < opts\n"
+      "set -v; case $- in *v*) echo v-on;; esac; set - p q; echo \"$@\"; case $- in *v*) echo "
+      "still;; esac\n"
+      "set + ; echo \"$@\"; set --; echo \"[$@]\"\n"
+      "set -C; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "_p=plain\n_s='x y'\n_w=$'a\\tb'\ndeclare -x A1=\"one\"\ndeclare -- A2=\"two\"\n"
+            "allexport      \toff\nnoexec         \toff\nxtrace         \toff\nv-on\np q\np q\n[]\n"
+            "st=2\n")
+      << r.err;
+  EXPECT_NE(r.err.find("set: -C: this option is not supported"), std::string::npos) << r.err;
+}
+
 // A readonly variable refuses assignment (the command fails with status 1, as bash in a
 // command list it goes on), unset, `local` over it, and an array's element assignment.
 TEST_F(ShellFixture, ReadonlyVariables) {
