@@ -51,6 +51,9 @@ struct Options {
   // The command table (name -> tool): built from the installed bundles' manifests by the caller
   // (src/shell/commands.h build_command_table; docs/shell.md "Commands").
   std::map<std::string, Tool> commands;
+  // The interactive shell: an EXIT trap runs when the session exits (`exit`), not at the end of
+  // each input. Otherwise each run() is a whole script and its EXIT trap runs when it ends.
+  bool interactive = false;
   std::string engine = "interp";
   AotOptions aot;
   // Pins for every command's clocks and random (`wasmcap sh --clock/--random`, as for `run`):

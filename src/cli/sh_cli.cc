@@ -68,6 +68,7 @@ void say(const std::string& s) {
 // The interactive mode: a prompt on stderr ("wasmcap$ ", "> " for a continuation line), one
 // script per complete input, state kept across inputs; `exit` or EOF ends it with $?.
 int interactive(shell::Options so) {
+  so.interactive = true;
   auto session = shell::Session::create(std::move(so));
   if (!session) return fail(session.error());
   std::string buf, line;
@@ -77,6 +78,7 @@ int interactive(shell::Options so) {
     if (!read_line(STDIN_FILENO, &line, &overlong)) {
       if (!buf.empty()) say("\nwasmcap sh: unexpected end of input\n");
       else say("\n");
+      (void)(*session)->run("exit");  // EOF exits the shell: its EXIT trap runs
       break;
     }
     if (overlong) {

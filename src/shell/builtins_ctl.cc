@@ -1,5 +1,8 @@
-// Builtins for the shell's control (docs/shell.md "Commands"): shopt. Kept apart from
+// Builtins for the shell's control (docs/shell.md "Commands"): shopt, trap. Kept apart from
 // builtins.cc (the variable and I/O builtins) so each file stays small.
+#include <algorithm>
+#include <cctype>
+
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -123,9 +126,150 @@ int b_shopt(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const I
   return status;
 }
 
+// trap's conditions: EXIT (0), ERR, and the signals by number (Linux's), as bash names them.
+// No signal reaches a script inside the sandbox, so a signal's handler is kept (and listed)
+// but never runs; DEBUG and RETURN are refused (not implemented, never silently ignored).
+constexpr const char* kSignals[] = {
+    "EXIT", "HUP",  "INT",    "QUIT", "ILL",    "TRAP", "ABRT",  "BUS",  "FPE",  "KILL",  "USR1",
+    "SEGV", "USR2", "PIPE",   "ALRM", "TERM",   "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
+    "TTOU", "URG",  "XCPU",   "XFSZ", "VTALRM", "PROF", "WINCH", "IO",   "PWR",  "SYS"};
+
+// The condition's name ("EXIT", "ERR", "INT"...), or "" when it is none.
+std::string condition(std::string_view spec) {
+  std::string u;
+  for (char c : spec.substr(0, 16)) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (spec.size() > 16) return "";
+  if (!u.empty() && std::all_of(u.begin(), u.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    size_t n = std::stoul(u);
+    return n < std::size(kSignals) ? kSignals[n] : "";
+  }
+  if (u.rfind("SIG", 0) == 0) u.erase(0, 3);
+  if (u == "ERR" || u == "DEBUG" || u == "RETURN") return u;
+  for (const char* s : kSignals) {
+    if (u == s) return u;
+  }
+  return "";
+}
+
+int condition_number(const std::string& name) {
+  for (size_t k = 0; k < std::size(kSignals); ++k) {
+    if (name == kSignals[k]) return static_cast<int>(k);
+  }
+  return 100;  // ERR after the signals
+}
+
+std::string single_quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// trap [-lp] [[ACTION] CONDITION...]: bash's. ACTION `-` (or a lone CONDITION) resets, '' ignores.
+int b_trap(Ctx& ctx, State& st, const std::vector<std::string_view>& args, const Io& io,
+           std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m, int status) {
+    emit(ctx, io.err(), "wasmcap sh: trap: " + m + "\n", err_b);
+    return status;
+  };
+  std::vector<std::string_view> a = args;
+  bool print = false;
+  if (!a.empty() && a[0] == "-l") {
+    std::string out;
+    for (size_t k = 1; k < std::size(kSignals); ++k) {
+      out += std::to_string(k) + ") SIG" + kSignals[k] + (k % 5 == 0 ? "\n" : "\t");
+    }
+    out += "\n";
+    emit(ctx, io.out(), out, out_b);
+    return 0;
+  }
+  if (!a.empty() && a[0] == "-p") {
+    print = true;
+    a.erase(a.begin());
+  } else if (!a.empty() && a[0] == "--") {
+    a.erase(a.begin());
+  } else if (!a.empty() && a[0].size() > 1 && a[0][0] == '-' && condition(a[0]).empty()) {
+    return say(shown(a[0]) + ": invalid option\ntrap: usage: trap [-lp] [[arg] signal_spec ...]",
+               2);
+  }
+  if (a.empty() || print) {  // the handlers, as commands that set them again
+    std::vector<std::pair<int, std::string>> set;
+    for (const auto& [name, text] : st.traps) {
+      bool wanted = a.empty();
+      for (auto n : a) wanted = wanted || condition(n) == name;
+      if (wanted) set.emplace_back(condition_number(name), name);
+    }
+    std::sort(set.begin(), set.end());
+    std::string out;
+    for (const auto& [num, name] : set) {
+      out += "trap -- " + single_quoted(view(st.traps.at(name))) + " " +
+             (name == "EXIT" || name == "ERR" ? name : "SIG" + name) + "\n";
+    }
+    emit(ctx, io.out(), out, out_b);
+    return 0;
+  }
+  bool reset = a[0] == "-" || (a.size() == 1 && !condition(a[0]).empty());
+  size_t first = reset && a[0] == "-" ? 1 : (a.size() == 1 ? 0 : 1);
+  int status = 0;
+  for (size_t k = first; k < a.size(); ++k) {
+    std::string name = condition(a[k]);
+    if (name.empty()) {
+      status = say(shown(a[k]) + ": invalid signal specification", 1);
+      continue;
+    }
+    if (name == "DEBUG" || name == "RETURN") {
+      status = say(name + " traps are not supported by wasmcap sh", 1);
+      continue;
+    }
+    if (reset) {
+      st.traps.erase(name);
+    } else {
+      st.traps.insert_or_assign(name, ctx.str(a[0]));
+    }
+  }
+  return status;
+}
+
+// Runs a handler in the shell's state; $? inside it is `status`. Returns whether it ran `exit`.
+bool run_handler(Ctx& ctx, State& st, const Io& io, std::string_view text, int status) {
+  std::string code(text);
+  st.in_trap = true;
+  st.last = status;
+  run_script_text(ctx, st, code, io, "trap");
+  st.in_trap = false;
+  return st.exit_requested;
+}
+
 }  // namespace
 
-bool is_ctl_builtin(std::string_view n) { return n == "shopt"; }
+void run_exit_trap(Ctx& ctx, State& st, const Io& io) {
+  auto it = st.traps.find("EXIT");
+  if (it == st.traps.end() || it->second.empty() || st.in_trap || ctx.stopped()) return;
+  Str text = std::move(it->second);  // (moved, not copied: nothing to charge, nothing throws)
+  st.traps.erase(it);  // runs once: an `exit` inside it does not run it again
+  int status = st.last;
+  bool was_exiting = st.exit_requested;
+  st.exit_requested = false;
+  st.flow = State::Flow::kNone;
+  if (!run_handler(ctx, st, io, view(text), status)) {
+    st.last = status;  // the shell's status is the one it had, unless the handler exits
+    st.exit_requested = was_exiting;
+  }
+}
+
+void run_err_trap(Ctx& ctx, State& st, const Io& io, int code) {
+  auto it = st.traps.find("ERR");
+  if (it == st.traps.end() || it->second.empty() || st.in_trap || ctx.stopped()) return;
+  std::string text(view(it->second));  // the handler may replace itself while it runs
+  if (!run_handler(ctx, st, io, text, code)) st.last = code;
+}
+
+bool is_ctl_builtin(std::string_view n) { return n == "shopt" || n == "trap"; }
 
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
@@ -133,6 +277,7 @@ int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
   std::string_view n = view(argv[0]);
   if (n == "shopt") return b_shopt(ctx, st, a, io, out_b, err_b);
+  if (n == "trap") return b_trap(ctx, st, a, io, out_b, err_b);
   return 127;
 }
 

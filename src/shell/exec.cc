@@ -476,6 +476,7 @@ int run_compound(Ctx& ctx, State& st, const Command& cmd, const Io& outer) {
     case Command::Kind::kSubshell: {
       State sub = st.subshell();
       run_list(ctx, sub, cmd.body, io);
+      run_exit_trap(ctx, sub, io);
       return sub.last;
     }
     case Command::Kind::kIf: return run_if(ctx, st, cmd, io);
@@ -617,8 +618,9 @@ int run_and_or(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
     }
     if (p.negate) code = code == 0 ? 1 : 0;
     if (stopping(ctx, st)) return code;
-    if (k == last && code != 0 && !p.negate && st.opt_errexit && st.errexit_off == 0) {
-      st.exit_requested = true;  // set -e: an untested failure ends the shell
+    if (k == last && code != 0 && !p.negate && st.errexit_off == 0) {
+      run_err_trap(ctx, st, io, code);  // trap ... ERR: where errexit would look
+      if (st.opt_errexit) st.exit_requested = true;  // set -e: an untested failure ends the shell
     }
   }
   return code;

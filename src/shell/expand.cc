@@ -188,6 +188,7 @@ Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int
   Io inner_io = io;
   inner_io.fd[1] = wr.get();
   run_list(ctx, sub, inner.items, inner_io);  // never throws (run_pipeline)
+  run_exit_trap(ctx, sub, inner_io);  // a trap set inside it runs when it ends (bash)
   sub.jobs.reset();  // its background jobs end before the capture does (joined by Jobs' owner)
   wr.reset();  // every writer is done (pipeline stages are joined): the reader sees EOF
   reader.join();

@@ -107,7 +107,9 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   inherit_exported(st, child);
   Io cio;
   for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
-  return run_list(ctx, child, script->items, cio);
+  run_list(ctx, child, script->items, cio);
+  run_exit_trap(ctx, child, cio);
+  return child.last;
 }
 
 // A command word holding '/' names a script (`./tool.py`): it must be a readable, executable

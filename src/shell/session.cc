@@ -218,6 +218,8 @@ Result<Outcome> Session::run(const std::string& text) {
   // background jobs end with it (they are joined: no thread outlives the script).
   ExecThread([&]() {
     run_list(ctx, st, script->items, io);
+    // The EXIT trap: when the shell exits (a script's end, or `exit` in the interactive one).
+    if (!ctx.o.interactive || st.exit_requested) run_exit_trap(ctx, st, io);
     std::vector<std::shared_ptr<Job>> jobs;
     {
       std::lock_guard<std::mutex> lock(st.jobs->mu);

@@ -181,6 +181,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   };
   std::shared_ptr<const ExecFds> exec_fds;
   uint64_t exec_gen = 0;
+  // trap: each condition's handler text ("EXIT", "ERR", signal names without SIG); an empty
+  // text ignores the signal. At most one per condition name (trap.cc's fixed list).
+  std::map<std::string, Str> traps;
+  bool in_trap = false;  // an EXIT or ERR handler is running: neither fires again inside it
   std::shared_ptr<Jobs> jobs;  // a copy for a subshell gets its own (empty) table
   int last_job = 0;            // $!
 
@@ -191,6 +195,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
     s.exit_requested = false;
     s.flow = Flow::kNone;
     s.loops = 0;
+    // Handlers are not inherited (bash); ignored signals stay ignored.
+    for (auto it = s.traps.begin(); it != s.traps.end();) {
+      it = it->second.empty() ? std::next(it) : s.traps.erase(it);
+    }
     return s;
   }
 };
@@ -333,7 +341,11 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err,
 int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
                     const char* what);
 bool is_builtin(std::string_view n);
-// builtins_ctl.cc: shopt (and the other control builtins), dispatched by run_builtin.
+// builtins_ctl.cc: the EXIT trap when a shell (the script, a nested shell, a ( ) subshell)
+// ends, and the ERR trap after a failure errexit would see (`code`: that status, kept as $?).
+void run_exit_trap(Ctx& ctx, State& st, const Io& io);
+void run_err_trap(Ctx& ctx, State& st, const Io& io, int code);
+// builtins_ctl.cc: shopt, trap (and the other control builtins), dispatched by run_builtin.
 bool is_ctl_builtin(std::string_view n);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);

@@ -158,3 +158,53 @@ TEST_F(ShellControl, EvalAndSourceTakeDoubleDash) {
 }
 
 }  // namespace
+
+namespace {
+
+// trap as bash's: EXIT when the shell (script, ( ), $(...), nested sh) ends, ERR where errexit
+// would look, listing, reset, ignore; handlers are not inherited by subshells.
+TEST_F(ShellControl, TrapExitAndErr) {
+  same_as_bash(
+      "trap 'echo bye $?' EXIT; trap 'echo err $?' ERR; false; echo after; trap\n"
+      "( trap 'echo sub' EXIT; exit 4 ); echo st=$?; x=$(trap 'echo in' EXIT; echo out); echo $x\n"
+      "sh -c \"trap 'echo nested' EXIT\"; if false; then :; fi; false || true; ! true\n"
+      "trap - ERR; false; trap '' INT; trap -p INT; trap INT; trap -p INT; "
+      "f() { trap 'echo from-f' EXIT; }; f; ( echo no-inherit )\n",
+      "err 1\nafter\ntrap -- 'echo bye $?' EXIT\ntrap -- 'echo err $?' ERR\nsub\nerr 4\nst=4\n"
+      "out in\nnested\ntrap -- '' SIGINT\nno-inherit\nfrom-f\n");
+  // The shell's status is the one it had when it exited, unless the handler exits.
+  auto e = run("trap 'echo bye $?' EXIT; exit 3");
+  EXPECT_EQ(e.code, 3);
+  EXPECT_EQ(e.out, "bye 3\n");
+  auto x = run("trap 'exit 7' EXIT; true");
+  EXPECT_EQ(x.code, 7);
+  // errexit still ends the shell after the ERR handler; then EXIT runs.
+  auto se = run("set -e; trap 'echo err' ERR; trap 'echo exit $?' EXIT; false; echo never");
+  EXPECT_EQ(se.code, 1);
+  EXPECT_EQ(se.out, "err\nexit 1\n");
+  // Refused, never silently ignored: DEBUG and RETURN; a bad name is bash's error.
+  auto d = run("trap 'echo x' DEBUG; echo st=$?; trap x NOPE; echo st=$?");
+  EXPECT_EQ(d.out, "st=1\nst=1\n");
+  EXPECT_NE(d.err.find("DEBUG traps are not supported"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("NOPE: invalid signal specification"), std::string::npos) << d.err;
+}
+
+// Threats: a handler that re-raises its own condition. ERR inside the ERR handler does not fire
+// again, an EXIT handler that sets another EXIT handler and exits runs once, and a handler in
+// an endless loop still ends at the deadline.
+TEST_F(ShellControl, TrapHandlersCannotRecurse) {
+  auto r = run("trap 'false; echo in $?' ERR; false; echo ok\n"
+               "trap 'trap \"echo again\" EXIT; echo first; exit 5' EXIT; echo x");
+  EXPECT_EQ(r.out, "in 1\nok\nx\nfirst\n") << r.err;
+  EXPECT_EQ(r.code, 5);
+  auto o = opts();
+  o.deadline_ms = 300;
+  o.max_commands = 0;  // (the deadline, not the command count, ends it)
+  auto start = std::chrono::steady_clock::now();
+  auto l = run("trap 'while :; do :; done' EXIT; echo x", o);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_FALSE(l.result);
+  EXPECT_EQ(l.result.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+}  // namespace
