@@ -33,6 +33,23 @@ class Account {
     pending_ = 0;
   }
   uint64_t charged() const { return charged_; }
+  // A function's body (ast.h: shared, so it outlives the script that defined it when the
+  // function is still defined): what was charged since `since` (its nodes and text) moves off
+  // the parse's total onto the body itself, released when the last holder drops it (the
+  // session's function table on redefinition or `unset -f`, the script, a running call). Threat:
+  // an `eval` loop defining functions keeps their bodies after each eval's script is freed;
+  // charged to the script only, they would grow the shell's memory past the budget.
+  std::shared_ptr<const Command> hold(Command c, uint64_t since) {
+    flush();
+    if (b_ == nullptr) return std::make_shared<const Command>(std::move(c));
+    auto body = std::make_unique<const Command>(std::move(c));
+    uint64_t n = charged_ - since;
+    charged_ = since;  // from here the body owns n (its deleter runs even if the next line throws)
+    return std::shared_ptr<const Command>(body.release(), [b = b_, n](const Command* p) {
+      delete p;
+      b->release(n);
+    });
+  }
   void release_all() {
     if (b_ != nullptr) b_->release(charged_);
     charged_ = 0;

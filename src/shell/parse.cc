@@ -623,9 +623,11 @@ class Parser {
       if (tok_.kind == Token::Kind::kEnd) return unexpected();
       return fail("a function body must be a compound command ('{ ...; }')");
     }
+    lex_.account().flush();
+    uint64_t since = lex_.account().charged();
     Command b;
     WASMCAP_TRY_ASSIGN(b, command());
-    c.function_body = std::make_shared<const Command>(std::move(b));
+    c.function_body = lex_.account().hold(std::move(b), since);
     return c;
   }
 

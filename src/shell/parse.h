@@ -35,7 +35,9 @@ inline constexpr int kMaxNestingDepth = 200;
 // `budget` (optional, budget.h): the script's nodes and text are charged to it as they are made
 // (an estimate that covers containers' growth), so a huge script cannot make the parser hold
 // many times its size unbounded. On success `*charged` (required with a budget) is what the
-// caller releases when it drops the Script; on failure nothing stays charged. Past the budget
+// caller releases when it drops the Script; on failure nothing stays charged. A function's body
+// is charged apart: it releases its own charge when the last holder drops it (it may outlive the
+// Script), so the budget must outlive every body parsed against it. Past the budget
 // the error is kMemoryLimit, past the budget's deadline kDeadlineExceeded.
 Result<Script> parse(const std::string& text, bool* incomplete = nullptr, Budget* budget = nullptr,
                      uint64_t* charged = nullptr);

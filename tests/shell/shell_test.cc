@@ -416,6 +416,64 @@ TEST_F(ShellFixture, ShellMemoryBudgetBoundsTheParsedScript) {
   EXPECT_LT((*s)->memory_in_use(), at_start + 1024u);  // X only: the script's AST was returned
 }
 
+// The process's resident memory now (VmRSS), in KiB.
+long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// Function bodies outlive the script that defined them (an `eval`'s text, one input of the
+// interactive session), so each body carries its own charge for as long as it is defined. Before,
+// an eval loop defining functions ran on past the budget until --max-commands (about 2,500
+// bodies and 756 MiB more RSS here under a 4 MiB budget); now the eval that would pass the budget
+// fails and the loop ends (7 bodies, RSS +1 MiB). Redefinition and `unset -f` return a body's
+// memory.
+TEST_F(ShellFixture, ShellMemoryBudgetBoundsFunctionBodies) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 4u << 20;
+  o.max_commands = 5000;
+  fs::path out = tmp.path() / "f.out", err = tmp.path() / "f.err";
+  int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  o.stdout_fd = ofd;
+  o.stderr_fd = efd;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  std::string body;  // 8 KB of text
+  for (int k = 0; body.size() < 8000; ++k) body += "echo 0123456789 " + std::to_string(k) + "; ";
+  ASSERT_TRUE((*s)->run("b='" + body + "'"));
+  // Redefining a function many times costs one body: the old one's charge is returned.
+  ASSERT_TRUE((*s)->run("n=0; while [ $n -lt 300 ]; do eval \"g() { $b }\" || break; "
+                        "n=$((n+1)); done; echo redefined=$n; unset -f g"));
+  long rss0 = rss_kib();
+  auto r = (*s)->run("i=0; while eval \"f$i() { $b }\"; do i=$((i+1)); done; echo defined=$i");
+  long grown_mib = (rss_kib() - rss0) / 1024;
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_LE((*s)->memory_in_use(), 4u << 20);
+  EXPECT_LT(grown_mib, 48) << "RSS grew by " << grown_mib << " MiB under a 4 MiB budget";
+  ASSERT_TRUE((*s)->run("f0 > /dev/null && echo called"));  // the functions still work
+  // unset -f returns the bodies' memory: what is left is $b and a few small variables.
+  ASSERT_TRUE((*s)->run("while [ $i -gt 0 ]; do i=$((i-1)); unset -f f$i; done"));
+  EXPECT_LT((*s)->memory_in_use(), 64u << 10);
+  ::close(ofd);
+  ::close(efd);
+  std::string o_text = read_text(out), e_text = read_text(err);
+  size_t at = o_text.find("\ndefined=");
+  ASSERT_NE(at, std::string::npos) << o_text;
+  int defined = std::stoi(o_text.substr(at + 9));
+  EXPECT_GE(defined, 2) << o_text;
+  EXPECT_LT(defined, 100) << o_text;
+  EXPECT_EQ(o_text.rfind("redefined=300\ndefined=", 0), 0u) << o_text;
+  EXPECT_NE(o_text.find("\ncalled\n"), std::string::npos) << o_text;
+  EXPECT_NE(e_text.find("eval: the parsed script does not fit: out of shell memory"),
+            std::string::npos)
+      << e_text.substr(0, 500);
+}
+
 // The budget covers every kind of shell state, not just variables: words of one command, a
 // $(...) capture, and a pipeline stage's copy of the state share it; what a command held is
 // returned when it ends.
