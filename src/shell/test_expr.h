@@ -17,7 +17,7 @@
 // pattern and arithmetic operands); no library implements them. The regex engine is the C
 // library's, with the regex bounded before it is compiled.
 //
-// Bounds: a regex is at most kMaxRegexBytes long, has no back-references (they make matching
+// Bounds: `( )` nests at most kMaxTestNesting levels; a regex is at most kMaxRegexBytes long, has no back-references (they make matching
 // exponential) and its repetition counts may multiply to at most kMaxRegexSize states (`((a{100}){100}){100}`
 // would compile to a million); pattern matches charge the caller's MatchWork.
 #pragma once
@@ -33,6 +33,9 @@
 
 namespace wasmcap::shell {
 
+// `test ( ( ... ) )` nests at most this deep (the evaluator recurses once per level; `! ! !` is
+// counted without recursion). Past it: a syntax error, status 2.
+inline constexpr int kMaxTestNesting = 256;
 inline constexpr size_t kMaxRegexBytes = 4096;
 inline constexpr uint64_t kMaxRegexSize = 10000;
 

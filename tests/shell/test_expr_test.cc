@@ -162,6 +162,26 @@ TEST_F(TestExprTree, MessagesAsBash) {
   EXPECT_EQ(status({"]"}, true), 1);
 }
 
+// The evaluator's recursion is bounded: `!` is counted (90,000 of them took 19 MB of stack,
+// enough to overflow a pipeline stage's thread), `(` nests at most kMaxTestNesting levels.
+TEST_F(TestExprTree, NestingIsBounded) {
+  std::vector<std::string> bangs(200001, "!");
+  bangs.back() = "x";
+  EXPECT_EQ(status(bangs), 0);  // an even number of `!`
+  bangs.erase(bangs.begin());
+  EXPECT_EQ(status(bangs), 1);
+  auto parens = [](int n) {
+    std::vector<std::string> a(static_cast<size_t>(n), "(");
+    a.push_back("x");
+    a.insert(a.end(), static_cast<size_t>(n), ")");
+    return a;
+  };
+  EXPECT_EQ(status(parens(kMaxTestNesting)), 0);
+  EXPECT_EQ(message(parens(kMaxTestNesting + 1)),
+            "expression nested deeper than 256 levels of `('");
+  EXPECT_EQ(message(parens(100000)), "expression nested deeper than 256 levels of `('");
+}
+
 TEST_F(TestExprTree, FileTests) {
   EXPECT_EQ(status({"-e", "f"}), 0);
   EXPECT_EQ(status({"-a", "f"}), 0);
