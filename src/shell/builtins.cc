@@ -467,17 +467,10 @@ int b_source(B& b, const Args& args, const char* name) {
   }
   constexpr size_t kMaxScript = 16u << 20;  // as `wasmcap sh FILE`
   Str text = b.ctx.str();
-  char buf[16384];
-  for (;;) {
-    if (fd < 0) break;  // /dev/null or closed: empty
-    b.ctx.budget->check();  // a pipe may feed it slowly: the deadline still holds
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (text.size() + static_cast<size_t>(n) > kMaxScript) {
-      return b.say(std::string(name) + ": " + shown(a[0]) + ": larger than 16 MiB\n");
-    }
-    text.append(buf, static_cast<size_t>(n));
+  // (/dev/null or closed: empty.) A pipe may feed it slowly: the deadline still holds.
+  if (fd >= 0) (void)read_bounded(b.ctx, fd, kMaxScript + 1, &text);  // an error: what was read
+  if (text.size() > kMaxScript) {
+    return b.say(std::string(name) + ": " + shown(a[0]) + ": larger than 16 MiB\n");
   }
   std::optional<Vec<Str>> saved;
   if (a.size() > 1) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstring>
 #include <optional>
 
@@ -514,10 +515,12 @@ int run_compound(Ctx& ctx, State& st, const Command& cmd, const Io& outer) {
 // The command boundary: a bound hit anywhere inside (expansion, globbing, a substitution,
 // a variable) fails this command only; an expansion error ends the shell (bash, non-interactive).
 int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
-  if (st.depth >= kMaxExecDepth) {
-    emit(ctx, io.err(), "wasmcap sh: commands nested deeper than " +
-                            std::to_string(kMaxExecDepth) +
-                            " levels (function calls, compound commands, eval)\n");
+  if (st.depth >= st.max_depth) {
+    emit(ctx, io.err(),
+         "wasmcap sh: commands nested deeper than " + std::to_string(st.max_depth) +
+             " levels (function calls, compound commands, eval)" +
+             (st.max_depth == kMaxStageDepth ? " in a pipeline stage or background job" : "") +
+             "\n");
     return 1;
   }
   ++st.depth;
@@ -574,7 +577,7 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
   const size_t copies = lastpipe ? n - 1 : n;
   std::vector<std::optional<State>> locals(copies);
   try {
-    for (auto& l : locals) l.emplace(st.subshell());
+    for (auto& l : locals) l.emplace(st.on_new_thread());
   } catch (const LimitHit& h) {  // the copies of the state did not fit
     return limit_status(ctx, h, io.err());
   }
@@ -587,12 +590,43 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
     if (i + 1 < n) wr[i].reset();
     if (i > 0) rd[i - 1].reset();
   };
+  // Every stage's thread is created before any stage runs: when one cannot be, none runs and the
+  // pipeline fails (a stage started alone could block on a pipe nobody will read).
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false, go = false;
+    bool wait() {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [this] { return open; });
+      return go;
+    }
+    void release(bool run) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        open = true;
+        go = run;
+      }
+      cv.notify_all();
+    }
+  } gate;
   std::vector<std::unique_ptr<ExecThread>> threads;
-  for (size_t i = 0; i < copies; ++i) {
-    threads.push_back(std::make_unique<ExecThread>([&, i]() { stage(i, *locals[i]); }));
+  const ExecThread* failed = nullptr;
+  for (size_t i = 0; i < copies && failed == nullptr; ++i) {
+    threads.push_back(std::make_unique<ExecThread>(
+        [&, i]() {
+          if (gate.wait()) stage(i, *locals[i]);
+        },
+        kStageStackBytes));
+    if (!threads.back()->started()) failed = threads.back().get();
   }
-  if (lastpipe) stage(n - 1, st);
+  gate.release(failed == nullptr);
+  if (failed == nullptr && lastpipe) stage(n - 1, st);
   for (auto& t : threads) t->join();
+  if (failed != nullptr) {
+    emit(ctx, io.err(), "wasmcap sh: " + failed->failure("a pipeline stage") + "\n");
+    return 1;
+  }
   if (st.opt_pipefail) {
     for (auto it = codes.rbegin(); it != codes.rend(); ++it) {
       if (*it != 0) return *it;
@@ -639,12 +673,7 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   auto job = std::make_shared<Job>();
   auto list = std::make_shared<AndOr>(ao);
   list->background = false;
-  auto sub = std::make_shared<State>(st.subshell());
-  {
-    std::lock_guard<std::mutex> lock(st.jobs->mu);
-    job->id = st.jobs->next_id++;
-    st.jobs->list.push_back(job);
-  }
+  auto sub = std::make_shared<State>(st.on_new_thread());
   Job* j = job.get();
   auto running = std::make_shared<Budget::Commands>(std::move(*slot));
   // The job's own copies of the descriptors: the command that opened them (`{ a & } > f`) may
@@ -670,7 +699,16 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
     }
     j->status = code;
     j->done = true;
-  });
+  }, kStageStackBytes);
+  if (!j->thread->started()) {  // no job: `wait` and $! know nothing of it
+    emit(ctx, io.err(), "wasmcap sh: " + j->thread->failure("a background job") + "\n");
+    return 1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(st.jobs->mu);
+    job->id = st.jobs->next_id++;
+    st.jobs->list.push_back(job);
+  }
   st.last_job = job->id;
   return 0;
 }

@@ -162,7 +162,7 @@ Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int
   Fd rd(p[0]), wr(p[1]);
   const uint64_t cap = ctx.o.max_substitution_bytes;
   std::optional<LimitHit> hit;  // the reader's; rethrown here once it is joined
-  std::thread reader([&]() {
+  ExecThread reader([&]() {
     char buf[16384];
     bool over = false;
     for (;;) {
@@ -184,7 +184,10 @@ Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int
         hit = h;
       }
     }
-  });
+  }, kHelperStackBytes);
+  if (!reader.started()) {  // nothing ran: this command fails
+    throw LimitHit(Error(ErrorCode::kInternal, reader.failure("a $(...)")), false);
+  }
   Io inner_io = io;
   inner_io.fd[1] = wr.get();
   run_list(ctx, sub, inner.items, inner_io);  // never throws (run_pipeline)

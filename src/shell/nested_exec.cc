@@ -13,8 +13,6 @@
 
 namespace wasmcap::shell {
 
-namespace {
-
 // Reads at most `limit` bytes of `fd` into a charged string; false on a read error. Waits in
 // slices so that the deadline (budget check, throws LimitHit) also ends a wait on a terminal or
 // a pipe whose writer never finishes (`sh` reading its script from stdin).
@@ -35,6 +33,8 @@ bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
   }
   return true;
 }
+
+namespace {
 
 // The variables a nested shell inherits: the exported ones (`export`, and the environment the
 // session started with), at their current values, as in sh.
@@ -101,6 +101,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.cwd = st.cwd;
   child.nesting = st.nesting + 1;
   child.depth = st.depth;  // the executor's recursion bound spans nested shells
+  child.max_depth = st.max_depth;  // (on this thread's stack)
   child.jobs = std::make_shared<Jobs>();
   child.arg0 = inv->arg0;
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));

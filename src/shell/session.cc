@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "common/escape.h"
+#include "common/failpoint.h"
 #include "shell/parse.h"
 #include "shell/state.h"
 #include "wasmcap/runtime.h"
@@ -70,10 +72,14 @@ int limit_status(Ctx& ctx, const LimitHit& h, int err) {
 }
 
 
-ExecThread::ExecThread(std::function<void()> fn) {
+ExecThread::ExecThread(std::function<void()> fn, size_t stack_bytes) {
+  if (int e = failpoint::hit("shell.thread")) {  // tests: as if pthread_create had failed
+    error_ = e;
+    return;
+  }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kExecStackBytes);
+  pthread_attr_setstacksize(&attr, stack_bytes);
   auto* heap = new std::function<void()>(std::move(fn));
   auto entry = [](void* p) -> void* {
     std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(p));
@@ -91,17 +97,21 @@ ExecThread::ExecThread(std::function<void()> fn) {
   int e = pthread_create(&t_, &attr, entry, heap);
   pthread_attr_destroy(&attr);
   if (e != 0) {
-    // No thread (out of memory or threads): run it here rather than not at all.
-    std::unique_ptr<std::function<void()>> f(heap);
-    (*f)();
+    delete heap;  // never ran
+    error_ = e;
     return;
   }
   started_ = true;
 }
 
+std::string ExecThread::failure(std::string_view what) const {
+  return "cannot start a thread for " + std::string(what) + " (" + std::strerror(error_) +
+         "): the host is out of memory or threads; the command did not run";
+}
+
 void ExecThread::join() {
-  if (!started_) return;
-  started_ = false;
+  if (!started_ || joined_) return;
+  joined_ = true;
   pthread_join(t_, nullptr);
 }
 
@@ -197,9 +207,9 @@ Result<Outcome> Session::run(const std::string& text) {
   State& st = impl_->st;
   // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
   std::atomic<bool> done{false};
-  std::thread watchdog;
+  std::optional<ExecThread> watchdog;
   if (ctx.o.deadline_ms != 0) {
-    watchdog = std::thread([&]() {
+    watchdog.emplace([&]() {
       while (!done) {
         if (Clock::now() >= ctx.deadline) {
           ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,
@@ -208,7 +218,11 @@ Result<Outcome> Session::run(const std::string& text) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
-    });
+    }, kHelperStackBytes);
+    if (!watchdog->started()) {
+      st.last = error_exit_code(ErrorCode::kInternal);
+      return make_error(ErrorCode::kInternal, watchdog->failure("the script's deadline"));
+    }
   }
   Io io;
   io.fd[0] = ctx.o.stdin_fd;
@@ -216,7 +230,7 @@ Result<Outcome> Session::run(const std::string& text) {
   io.fd[2] = ctx.o.stderr_fd;
   // The script runs on a thread whose stack holds kMaxExecDepth levels of recursion. Its
   // background jobs end with it (they are joined: no thread outlives the script).
-  ExecThread([&]() {
+  ExecThread script_thread([&]() {
     run_list(ctx, st, script->items, io);
     // The EXIT trap: when the shell exits (a script's end, or `exit` in the interactive one).
     if (!ctx.o.interactive || st.exit_requested) run_exit_trap(ctx, st, io);
@@ -226,9 +240,14 @@ Result<Outcome> Session::run(const std::string& text) {
       jobs.swap(st.jobs->list);
     }
     for (auto& j : jobs) j->thread->join();
-  }).join();
+  }, kScriptStackBytes);
+  script_thread.join();
   done = true;
-  if (watchdog.joinable()) watchdog.join();
+  if (watchdog) watchdog->join();
+  if (!script_thread.started()) {
+    st.last = error_exit_code(ErrorCode::kInternal);
+    return make_error(ErrorCode::kInternal, script_thread.failure("the script"));
+  }
   if (ctx.fatal) {
     st.last = error_exit_code(ctx.fatal->code);
     return tl::unexpected(*ctx.fatal);

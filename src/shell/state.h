@@ -33,26 +33,82 @@ using Fd = platform::UniqueFd;  // the one owning-descriptor type (src/platform/
 // Function calls may nest at most this deep (bash's FUNCNEST, which is unlimited by default):
 // a recursive function is a loop of host recursion.
 inline constexpr int kMaxFunctionDepth = 1000;
-// Every level of the executor's recursion (function calls, compound commands, subshells, eval)
-// together. With kExecStackBytes per executor thread this keeps the host stack from
-// overflowing whatever the script does (measured: see tests/shell "RecursionIsBounded").
-inline constexpr int kMaxExecDepth = 4000;
-inline constexpr size_t kExecStackBytes = size_t{512} << 20;  // virtual; touched as used
 
-// A thread with kExecStackBytes of stack, for everything that runs shell code (the script
-// itself, pipeline stages, background jobs): std::thread's default (8 MiB) would not hold
-// kMaxExecDepth levels under the sanitizers.
+// The executor recurses on the host stack: every level of it (a function call's command and
+// body, a compound command, a subshell, an `eval` or `.`, a $(...), a nested shell) is a
+// run_command frame and the frames between it and the next. Each thread that runs shell code
+// bounds the levels it may hold (State::max_depth, checked by run_command), and its stack is
+// sized from that bound:  levels x kExecLevelBytes + kExecReserveBytes,
+// where kExecLevelBytes covers the most stack one level takes and kExecReserveBytes the bounded
+// recursion that runs on top of the deepest level without a level of its own: a parse (at most
+// kMaxNestingDepth levels, parse.h), an arithmetic expression (256 levels, arith.h), a test
+// expression (kMaxTestNesting, test_expr.h), a tool's run.
+//
+// Measured (Release, GCC 12 -O3, x86-64; the deepest stack a thread touched / its levels, at
+// 2,000-4,000 levels): a function call 1.7 KiB a level (3 levels for `f() { if ...; then f; fi; }`),
+// nested groups 1.6 KiB, a subshell 1.7 KiB, `eval` 3.0 KiB, `.` 3.5 KiB (21 KiB before its
+// 16 KiB read buffer left its frame), a $(...) 2.5 KiB, a nested `sh` 4.3 KiB (16 levels at
+// most). On top of one level: a parse 190 levels deep 510 KiB, arithmetic at its recursion
+// bound 575 KiB, a test at its bound 135 KiB, a tool's run (interp) 80 KiB. So 6 KiB a level
+// and 1.5 MiB of reserve (x1.7 and x2.6 the largest). Unoptimized and sanitizer builds have
+// larger frames: kStackScale.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr size_t kStackScale = 12;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr size_t kStackScale = 12;
+#elif !defined(__OPTIMIZE__)
+inline constexpr size_t kStackScale = 4;
+#else
+inline constexpr size_t kStackScale = 1;
+#endif
+#elif !defined(__OPTIMIZE__)
+inline constexpr size_t kStackScale = 4;
+#else
+inline constexpr size_t kStackScale = 1;
+#endif
+inline constexpr size_t kExecLevelBytes = size_t{6} << 10;
+inline constexpr size_t kExecReserveBytes = size_t{3} << 19;  // 1.5 MiB
+// The script's thread: the script's own recursion. 25 MiB of stack (virtual, touched as used).
+inline constexpr int kMaxExecDepth = 4000;
+// A pipeline stage or a background job: a thread of its own, up to --max-live-commands (128)
+// of them at once, so a smaller stack each; a deeper recursion inside one is refused with the
+// same message, never a crash. 7.4 MiB each: 128 of them reserve 0.9 GiB. Before, every such
+// thread reserved 512 MiB (64 GiB for 128), which strict overcommit (vm.overcommit_memory=2)
+// refuses.
+inline constexpr int kMaxStageDepth = 1000;
+constexpr size_t exec_stack_bytes(int levels) {
+  return (static_cast<size_t>(levels) * kExecLevelBytes + kExecReserveBytes) * kStackScale;
+}
+inline constexpr size_t kScriptStackBytes = exec_stack_bytes(kMaxExecDepth);
+inline constexpr size_t kStageStackBytes = exec_stack_bytes(kMaxStageDepth);
+// Threads that run no shell code (a $(...)'s reader, the deadline's watchdog).
+inline constexpr size_t kHelperStackBytes = (size_t{256} << 10) * kStackScale;
+
+// A thread for the shell: SIGPIPE blocked (a stage whose reader is gone sees EPIPE). When it
+// cannot be created (out of memory or threads, or the "shell.thread" failpoint in tests),
+// started() is false, `fn` never runs and error() is the errno: the caller fails its command
+// cleanly (running it inline instead could deadlock a pipeline on a pipe nobody reads).
 class ExecThread {
  public:
-  explicit ExecThread(std::function<void()> fn);
-  ExecThread(ExecThread&& o) noexcept : t_(o.t_), started_(o.started_) { o.started_ = false; }
+  ExecThread(std::function<void()> fn, size_t stack_bytes);
+  ExecThread(ExecThread&& o) noexcept
+      : t_(o.t_), started_(o.started_), joined_(o.joined_), error_(o.error_) {
+    o.joined_ = true;
+  }
   ExecThread(const ExecThread&) = delete;
   ~ExecThread() { join(); }
+  bool started() const { return started_; }
+  int error() const { return error_; }
+  // "cannot start a thread for WHAT (strerror); ..." for the command's error message.
+  std::string failure(std::string_view what) const;
   void join();
 
  private:
   pthread_t t_{};
-  bool started_ = false;
+  bool started_ = false;  // (stays true once joined)
+  bool joined_ = false;
+  int error_ = 0;
 };
 
 // Descriptors a command sees: 0-9 (borrowed; kNull = /dev/null: writes discarded, reads see
@@ -161,7 +217,8 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   int loops = 0;       // loops enclosing the command now running (in this function)
   int func_depth = 0;
   int source_depth = 0;  // `.` / source files running (return leaves them)
-  int depth = 0;  // kMaxExecDepth
+  int depth = 0;  // levels of the executor's recursion on this thread (run_command)
+  int max_depth = kMaxExecDepth;  // this thread's bound (kMaxStageDepth in a stage or job)
   // `local` inside functions: per call frame, the variables' values before the call.
   struct Saved {
     std::string name;
@@ -199,6 +256,14 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
     for (auto it = s.traps.begin(); it != s.traps.end();) {
       it = it->second.empty() ? std::next(it) : s.traps.erase(it);
     }
+    return s;
+  }
+  // The copy a new thread (a pipeline stage, a background job) runs on: a subshell whose
+  // recursion starts afresh on the thread's own stack, within kMaxStageDepth levels.
+  State on_new_thread() const {
+    State s = subshell();
+    s.depth = 0;
+    s.max_depth = kMaxStageDepth;
     return s;
   }
 };
@@ -340,6 +405,10 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err,
                    std::atomic<uint64_t>* err_b);
 int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
                     const char* what);
+// nested_exec.cc: at most `limit` bytes of `fd` into `out`, waiting in slices that see the
+// deadline (throws LimitHit); false on a read error. (Its buffer is in its own frame, not in
+// the frame of a recursion such as `.`.)
+bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out);
 bool is_builtin(std::string_view n);
 // builtins_ctl.cc: the EXIT trap when a shell (the script, a nested shell, a ( ) subshell)
 // ends, and the ERR trap after a failure errexit would see (`code`: that status, kept as $?).

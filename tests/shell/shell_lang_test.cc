@@ -4,12 +4,20 @@
 // commands running at once, here-documents against the memory budget.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <string>
+#include <thread>
 
+#include "common/failpoint.h"
 #include "shell/parse.h"
+#include "shell/state.h"
+#include "shell/test_expr.h"
 #include "shell_fixture.h"
 #include "test_support.h"
 
@@ -372,6 +380,155 @@ TEST_F(ShellFixture, RecursionIsBounded) {
   auto s = run("h() { echo $(h); }; h; echo st=$?");
   ASSERT_TRUE(s.result) << s.result.error().to_string();
   EXPECT_NE(s.err.find("commands would run at once"), std::string::npos) << s.err;
+}
+
+// Pipeline stages and background jobs run on threads of their own with a smaller stack
+// (kStageStackBytes, src/shell/state.h): recursion inside one is refused at kMaxStageDepth
+// levels with the shell's message, never a crash. Before, each such thread reserved 512 MiB.
+TEST_F(ShellFixture, RecursionInAStageOrJobIsBounded) {
+  const std::string bound = "nested deeper than " + std::to_string(shell::kMaxStageDepth) +
+                            " levels (function calls, compound commands, eval) in a pipeline "
+                            "stage or background job";
+  for (const std::string s :
+       {"f() { f; }; f | { read x; echo read=$?; }; echo st=$?",
+        "f() { { { f; }; }; }; f | { read x; echo read=$?; }; echo st=$?",
+        "g() ( g ); g | { read x; echo read=$?; }; echo st=$?",
+        "x='eval \"$x\"'; eval \"$x\" | { read y; echo read=$?; }; echo st=$?",
+        "echo '. ./self.sh' > self.sh; . ./self.sh | { read y; echo read=$?; }; echo st=$?"}) {
+    auto r = run(s);
+    ASSERT_TRUE(r.result) << s << ": " << r.result.error().to_string();
+    EXPECT_EQ(r.out, "read=1\nst=0\n") << s;
+    EXPECT_NE(r.err.find(bound), std::string::npos) << s << ": " << r.err.substr(0, 300);
+  }
+  auto job = run("f() { f; }; f & wait $!; echo job=$?");
+  ASSERT_TRUE(job.result) << job.result.error().to_string();
+  EXPECT_EQ(job.out, "job=1\n");
+  EXPECT_NE(job.err.find(bound), std::string::npos) << job.err.substr(0, 300);
+  // The deepest work a stage may do: recursion just under its bound (`.` then `if`, two levels
+  // a round: `.` takes the most stack a level), then at the deepest level a parse at the
+  // parser's nesting bound, arithmetic and a test at their recursion bounds. The stack holds it
+  // (a crash here means kExecLevelBytes or kExecReserveBytes is too small for this build).
+  int rounds = (shell::kMaxStageDepth - 10) / 2;
+  std::string deep = "if false; then " + repeat("{ ", shell::kMaxNestingDepth - 10) + ":" +
+                     repeat("; }", shell::kMaxNestingDepth - 10) + "; fi; [ " +
+                     repeat("\\( ", shell::kMaxTestNesting) + "x" +
+                     repeat(" \\)", shell::kMaxTestNesting) + " ] && echo leaf $(( " +
+                     repeat("(", 100) + "1" + repeat(")", 100) + " )); a=a; : $((a))";
+  write_text(work() / "deep.sh", deep);
+  write_text(work() / "round.sh", "n=$((n+1)); if [ $n -lt " + std::to_string(rounds) +
+                                      " ]; then . ./round.sh; else . ./deep.sh; fi\n");
+  std::string script = "n=0; . ./round.sh | { read l; echo \"got $l\"; }; "
+                       "{ . ./round.sh > job.out; } & wait; read l < job.out; echo \"job $l\"";
+  auto leaf = run(script);
+  ASSERT_TRUE(leaf.result) << leaf.result.error().to_string();
+  EXPECT_EQ(leaf.out, "got leaf 1\njob leaf 1\n") << leaf.err.substr(0, 300);
+}
+
+// Up to --max-live-commands (128) threads run shell code at once. Each reserves its stack
+// (private writable memory: what strict overcommit, vm.overcommit_memory=2, charges). Before,
+// each reserved 512 MiB: 64 GiB for 128 commands.
+long private_writable_kib() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  long kib = 0;
+  while (std::getline(maps, line)) {
+    unsigned long lo = 0, hi = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[1] == 'w' &&
+        perms[3] == 'p') {
+      kib += static_cast<long>((hi - lo) >> 10);
+    }
+  }
+  return kib;
+}
+
+long status_field(const char* name) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(name, 0) == 0) return std::stol(line.substr(std::strlen(name)));
+  }
+  return -1;
+}
+
+TEST_F(ShellFixture, LiveCommandsReserveBoundedStacks) {
+  static_assert(shell::kStageStackBytes * 128 + shell::kScriptStackBytes <= (size_t{2} << 30),
+                "128 live commands must not reserve more than 2 GiB of stack");
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  auto o = opts();
+  o.stdin_fd = in[0];
+  // A job of 63 stages (64 live commands) and a pipeline of 64: 128 threads, every stage
+  // waiting on its input until the test closes stdin.
+  std::string stages = "read a" + repeat(" | read a", 62);
+  std::string script = "{ " + stages + "; } & " + stages + " | read a; wait; echo done";
+  long threads0 = status_field("Threads:");
+  long kib0 = private_writable_kib();
+  long peak = 0;
+  std::thread watcher([&]() {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (status_field("Threads:") < threads0 + 129 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    peak = private_writable_kib() - kib0;
+    ::close(in[1]);
+  });
+  auto r = run(script, o);
+  watcher.join();
+  ::close(in[0]);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "done\n") << r.err.substr(0, 300);
+  long bound = static_cast<long>((128 * shell::kStageStackBytes + shell::kScriptStackBytes) >> 10) +
+               (256 << 10);  // + the threads' malloc arenas and the state
+  EXPECT_LT(peak, bound) << "stage threads reserved " << (peak >> 10) << " MiB";
+  EXPECT_GT(peak, 0);
+}
+
+// A thread the shell cannot create (pthread_create fails: out of memory or threads; simulated
+// by the "shell.thread" failpoint, which fails the N-th thread asked for) fails its command
+// cleanly, with nothing of it run. Before, the stage ran inline on the caller's thread, where a
+// first stage writing more than a pipe holds would block forever (its reader not started).
+// Threads in order: the deadline's watchdog (1), the script (2), then the script's own.
+TEST(ShellThreads, ThreadCreationFailureIsACleanError) {
+  if (!failpoint::compiled_in()) GTEST_SKIP() << "built without WASMCAP_FAILPOINTS=ON";
+  wasmcap::testing::TempDir tmp;
+  fs::create_directories(tmp.path() / "home");
+  fs::create_directories(tmp.path() / "work");
+  auto sh = [&](const std::string& failpoint, const std::string& script) {
+    wasmcap::testing::ProcOptions o;
+    o.extra_env = {{"WASMCAP_HOME", (tmp.path() / "home").string()},
+                   {"WASMCAP_FAILPOINTS", failpoint}};
+    return wasmcap::testing::run_cli(
+        {"sh", "--dir", (tmp.path() / "work").string() + "::/work", "-c", script}, o);
+  };
+  // A pipeline's second stage: the first was created but never ran (it would have written f).
+  const std::string pipeline = "{ echo ran > f; echo a; } | { read x; echo got $x; }; "
+                               "echo st=$?; [ -e f ] || echo none";
+  for (const char* at : {"shell.thread=eio@3", "shell.thread=eio@4"}) {
+    auto r = sh(at, pipeline);
+    EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+    EXPECT_EQ(r.out, "st=1\nnone\n") << at;
+    EXPECT_NE(r.err.find("wasmcap sh: cannot start a thread for a pipeline stage (Input/output "
+                         "error): the host is out of memory or threads; the command did not run"),
+              std::string::npos)
+        << at << ": " << r.err;
+  }
+  auto job = sh("shell.thread=eio@3", "{ echo ran > f; } & echo st=$?; wait; [ -e f ] || echo none");
+  EXPECT_EQ(job.out, "st=1\nnone\n") << wasmcap::testing::describe(job);
+  EXPECT_NE(job.err.find("cannot start a thread for a background job"), std::string::npos)
+      << job.err;
+  auto subst = sh("shell.thread=eio@3", "x=$(echo hi > f); echo st=$?; [ -e f ] || echo none");
+  EXPECT_EQ(subst.out, "st=1\nnone\n") << wasmcap::testing::describe(subst);
+  EXPECT_NE(subst.err.find("cannot start a thread for a $(...)"), std::string::npos) << subst.err;
+  // The script's own thread: the run fails (internal_error, exit 70) and nothing runs.
+  auto script = sh("shell.thread=eio@2", "echo ran > f");
+  EXPECT_EQ(script.exit_code, 70) << wasmcap::testing::describe(script);
+  EXPECT_NE(script.err.find("cannot start a thread for the script"), std::string::npos)
+      << script.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "work" / "f"));
+  // Without the failpoint the same pipeline runs.
+  auto ok = sh("", pipeline);
+  EXPECT_EQ(ok.out, "got a\nst=0\n") << wasmcap::testing::describe(ok);
 }
 
 TEST_F(ShellFixture, LoopsSeeTheDeadline) {
