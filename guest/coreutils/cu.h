@@ -57,6 +57,8 @@ int cu_date(int argc, char **argv);
 void cu_err(const char *what, const char *path, int err);
 // strerror with glibc's wording where wasi-libc's differs (GNU's messages quote glibc's).
 const char *cu_strerror(int err);
+// Writes NAME as GNU's messages quote file names (quotef: shell quoting when needed).
+void cu_quote_name(FILE *f, const char *name);
 // "PROG: <formatted message>" on stderr.
 void cu_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

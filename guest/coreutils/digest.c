@@ -319,22 +319,17 @@ static int hash_file(const char *name, int kind, char *hex) {
 
 static const char *hash_label(int kind) { return kind == 5 ? "MD5" : kind == 1 ? "SHA1" : "SHA256"; }
 
-// A file name in GNU's quote() style for messages: as is when it is plain, else in quotes.
-static void print_quoted(const char *s) {
-  if (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-+:,@%^=")] == '\0') {
-    fputs(s, stderr);
-  } else {
-    fprintf(stderr, "'%s'", s);
-  }
-}
-
-// Parses one line of a checksum file: "HEX  NAME", "HEX *NAME" (a leading backslash: NAME is
-// escaped) or "LABEL (NAME) = HEX". Returns the name (unescaped in place) and *hex, or NULL.
-static char *parse_check_line(char *line, int kind, char **hex) {
+// Parses one line of a checksum file, as GNU's: leading blanks skipped; "HEX  NAME" or "HEX *NAME"
+// (a leading backslash: NAME is escaped), "LABEL (NAME) = HEX", or the reversed BSD form
+// "HEX NAME" — which a file may not mix with the first (*reversed: -1 unknown yet, 0 standard,
+// 1 reversed; once reversed, "HEX  NAME" names " NAME"). Returns the name (unescaped in
+// place) and *hex, or NULL.
+static char *parse_check_line(char *line, int kind, char **hex, int *reversed) {
   size_t hexlen = kind == 5 ? 32 : kind == 1 ? 40 : 64;
   const char *label = hash_label(kind);
   size_t ll = strlen(label);
   int escaped = 0;
+  while (*line == ' ' || *line == '\t') ++line;
   if (line[0] == '\\') {
     escaped = 1;
     ++line;
@@ -351,11 +346,20 @@ static char *parse_check_line(char *line, int kind, char **hex) {
     *end = '\0';
     *hex = h;
   } else {
-    if (strspn(line, "0123456789abcdefABCDEF") != hexlen || line[hexlen] != ' ') return NULL;
-    if (line[hexlen + 1] != ' ' && line[hexlen + 1] != '*') return NULL;
+    size_t len = strlen(line);
+    if (len < hexlen + 2 || strspn(line, "0123456789abcdefABCDEF") != hexlen) return NULL;
+    if (line[hexlen] != ' ' && line[hexlen] != '\t') return NULL;
     line[hexlen] = '\0';
     *hex = line;
-    name = line + hexlen + 2;
+    size_t i = hexlen + 1;
+    if (len - i == 1 || (line[i] != ' ' && line[i] != '*')) {
+      if (*reversed == 0) return NULL;
+      *reversed = 1;
+    } else if (*reversed != 1) {
+      *reversed = 0;
+      ++i;
+    }
+    name = line + i;
   }
   if (escaped) {
     char *o = name;
@@ -387,7 +391,7 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
   cu_reader_init(&r, fd);
   char *p;
   size_t n, lineno = 0, bad_format = 0, mismatched = 0, unreadable = 0, good = 0, verified = 0;
-  int had, got;
+  int had, got, reversed = -1;
   while ((got = cu_reader_next(&r, '\n', &p, &n, &had)) > 0) {
     ++lineno;
     if (n > 0 && p[n - 1] == '\r') --n;
@@ -395,12 +399,12 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
     char *line = cu_xmalloc(n + 1), *hex;
     memcpy(line, p, n);
     line[n] = '\0';
-    char *name = memchr(p, '\0', n) ? NULL : parse_check_line(line, kind, &hex);
+    char *name = memchr(p, '\0', n) ? NULL : parse_check_line(line, kind, &hex, &reversed);
     if (name == NULL) {
       ++bad_format;
       if (warn) {
         fprintf(stderr, "%s: ", cu_prog);
-        print_quoted(shown);
+        cu_quote_name(stderr, shown);
         fprintf(stderr, ": %zu: improperly formatted %s checksum line\n", lineno, hash_label(kind));
       }
       free(line);
@@ -430,7 +434,7 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
   fflush(stdout);
   if (good == 0) {
     fprintf(stderr, "%s: ", cu_prog);
-    print_quoted(shown);
+    cu_quote_name(stderr, shown);
     fprintf(stderr, ": no properly formatted checksum lines found\n");
     return 1;
   }
@@ -447,7 +451,7 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
   }
   if (ignore_missing && verified == 0) {
     fprintf(stderr, "%s: ", cu_prog);
-    print_quoted(shown);
+    cu_quote_name(stderr, shown);
     fprintf(stderr, ": no file was verified\n");
     return 1;
   }

@@ -109,6 +109,45 @@ const char *cu_strerror(int err) {
   return strerror(err);
 }
 
+// GNU's quotef(): a name as the shell would need it, in single quotes when it holds a character
+// special to the shell (or ':'), with $'\ooo' for bytes that are not printable ASCII.
+void cu_quote_name(FILE *f, const char *s) {
+  static const char special[] = " \t\\\"$&'()*;<=>?[^`|!:";
+  int plain = s[0] != '\0' && s[0] != '~' && s[0] != '#';
+  int squote = 0, dq_unsafe = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
+    if (*p < 0x20 || *p > 0x7e || strchr(special, *p)) plain = 0;
+    if (*p < 0x20 || *p > 0x7e) dq_unsafe = 1;
+    if (*p == '\'') squote = 1;
+    if (strchr("$`\\\"!", *p)) dq_unsafe = 1;
+  }
+  if (plain) {
+    fputs(s, f);
+    return;
+  }
+  if (squote && !dq_unsafe) {
+    fprintf(f, "\"%s\"", s);
+    return;
+  }
+  int dollar = 0;
+  fputc('\'', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
+    if (*p < 0x20 || *p > 0x7e) {
+      if (!dollar) fputs("'$'", f);
+      dollar = 1;
+      const char *e = *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
+      if (e) fputs(e, f);
+      else fprintf(f, "\\%03o", *p);
+      continue;
+    }
+    if (dollar) fputs("''", f);
+    dollar = 0;
+    if (*p == '\'') fputs("'\\''", f);
+    else fputc(*p, f);
+  }
+  fputc('\'', f);
+}
+
 void cu_err(const char *what, const char *path, int err) {
   const char *msg = cu_strerror(err);
   const char *note = "";
@@ -120,7 +159,9 @@ void cu_err(const char *what, const char *path, int err) {
   if (what != NULL) {
     fprintf(stderr, "%s: %s '%s': %s%s\n", cu_prog, what, path, msg, note);
   } else {
-    fprintf(stderr, "%s: %s: %s%s\n", cu_prog, path, msg, note);
+    fprintf(stderr, "%s: ", cu_prog);
+    cu_quote_name(stderr, path);
+    fprintf(stderr, ": %s%s\n", msg, note);
   }
 }
 

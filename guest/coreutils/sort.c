@@ -47,6 +47,14 @@ static void die(const char *fmt, const char *a, const char *b) {
   exit(SORT_FAILURE);
 }
 
+// "sort: WHAT: NAME: REASON" with NAME quoted as GNU's messages do; exits 2.
+static void die_file(const char *what, const char *name, int err) {
+  fprintf(stderr, "sort: %s: ", what);
+  cu_quote_name(stderr, name);
+  fprintf(stderr, ": %s\n", cu_strerror(err));
+  exit(SORT_FAILURE);
+}
+
 static void usage_error(void) {
   fputs("Try 'sort --help' for more information.\n", stderr);
   exit(SORT_FAILURE);
@@ -567,7 +575,7 @@ static size_t data_len, data_cap;
 
 static void read_operand(const char *name, int delim) {
   int fd = cu_open_input(name);
-  if (fd < 0) die("cannot read: %s: %s", name, cu_strerror(errno));
+  if (fd < 0) die_file("cannot read", name, errno);
   for (;;) {
     if (data_cap - data_len < (1 << 16)) {
       size_t grow = data_cap < (1 << 16) ? (1 << 16) : data_cap;
@@ -577,7 +585,7 @@ static void read_operand(const char *name, int delim) {
     }
     ssize_t r = read(fd, data + data_len, data_cap - data_len - 1);  // room for a delimiter
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die("read failed: %s: %s", name, cu_strerror(errno));
+    if (r < 0) die_file("read failed", name, errno);
     if (r == 0) break;
     data_len += (size_t)r;
   }
@@ -774,9 +782,9 @@ int cu_sort(int argc, char **argv) {
   FILE *out = stdout;
   if (outfile) {
     out = fopen(outfile, "w");
-    if (out == NULL) die("open failed: %s: %s", outfile, cu_strerror(errno));
+    if (out == NULL) die_file("open failed", outfile, errno);
   }
   write_all(out, sorted, n, delim);
-  if (outfile && fclose(out) != 0) die("write failed: %s: %s", outfile, cu_strerror(errno));
+  if (outfile && fclose(out) != 0) die_file("write failed", outfile, errno);
   return 0;
 }

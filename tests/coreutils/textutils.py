@@ -376,6 +376,12 @@ case("md5sum", "-c", "--strict", "sums.md5")
 case("md5sum", "-c", "-w", "sums.md5")
 case("md5sum", "-c", "--ignore-missing", "sums.md5")
 case("md5sum", "-c", "sorted")
+case("md5sum", "-c", "sums.rev")
+case("md5sum", "-c", "-w", "sums.mixed")
+# file names in messages are quoted as GNU's quotef does
+for t, args in (("sort", ["no such"]), ("uniq", ["a:b"]), ("md5sum", ["it's"]), ("base64", ["\u00e9"]),
+                ("cut", ["-f1", "x\ny"]), ("paste", ["~home"]), ("nl", ["it's $x"]), ("sort", ["-o", "no/such", "sorted"])):
+    case(t, *args)
 case("sha1sum", "-c", "sums.sha1")
 case("sha256sum", "-c", "sums.sha256")
 case("sha256sum", "-c", "--ignore-missing", "sums.onlymissing")
@@ -442,6 +448,13 @@ def build_tree(root, data):
         tag = subprocess.run([tool, "--tag", "long"], cwd=root, capture_output=True, env=GNU_ENV).stdout
         with open(os.path.join(root, "sums." + ext), "wb") as f:
             f.write(b"# a comment\n" + good + bad + tag + b"\r\n\n")
+        if ext == "md5":  # the reversed BSD form, leading blanks, and the two forms mixed
+            lines = good.split(b"\n")
+            rev = b"".join(l.replace(b"  ", b" ", 1) + b"\n" for l in lines if l)
+            with open(os.path.join(root, "sums.rev"), "wb") as f:
+                f.write(rev + b"  \t" + lines[0] + b"\n" + b"0" * hexlen + b"  \n")
+            with open(os.path.join(root, "sums.mixed"), "wb") as f:
+                f.write(good + rev)
         if ext == "sha256":
             with open(os.path.join(root, "sums.onlymissing"), "wb") as f:
                 f.write(b"2" * hexlen + b"  missing\n")
