@@ -43,6 +43,10 @@ struct Tool {
 
 struct Options {
   std::vector<Preopen> preopens;  // what every tool (and redirection) may reach
+  // The script was given as a string (`wasmcap sh -c`): an expansion error (`${x?}`, an unset
+  // variable under `set -u`) ends the shell with status 127, as `bash -c`'s does; else (a
+  // script from a file or stdin) with 1, as bash's.
+  bool command_string = false;
   std::string cwd;                // guest path; default: the first preopen's guest path
   // Variables the session starts with (`wasmcap sh --env NAME=VALUE`), as sh imports its
   // environment; nothing of the host's environment is imported otherwise. Names are checked by

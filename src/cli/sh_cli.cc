@@ -220,6 +220,7 @@ Dispatch add_sh_command(CLI::App& app) {
     if (!*sh) return std::nullopt;
     std::signal(SIGPIPE, SIG_IGN);  // a pipeline reader that exits early is EPIPE, not death
     shell::Options so;
+    so.command_string = sh->count("-c") > 0;
     auto home = registry::default_home();
     workspace::ToolHold hold;  // keeps `ws apply` out of the tree while the shell runs
     if (!o->workspace.empty()) {

@@ -387,9 +387,10 @@ class Expander {
     return true;
   }
 
-  [[noreturn]] void fail(const std::string& msg, int status = 127) {  // bash's status
+  // bash's status: 127 in a -c script, else 1 (unless given).
+  [[noreturn]] void fail(const std::string& msg, int status = -1) {
     emit(ctx_, io_.err(), "wasmcap sh: " + msg + "\n");
-    throw ExpansionError{status};
+    throw ExpansionError{status >= 0 ? status : st_.command_string ? 127 : 1};
   }
 
   // An arithmetic subscript or offset: expanded, then evaluated (bash: an error ends the shell).

@@ -150,6 +150,7 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
   if (impl->o.invocation_id.empty()) {
     WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
   }
+  impl->st.command_string = impl->o.command_string;
   impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
                  : impl->o.preopens.empty() ? "/"
                                             : impl->o.preopens[0].guest_path;

@@ -193,6 +193,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
   int lineno = 0;            // $LINENO: the line of the command running
+  bool command_string = false;  // a -c script: expansion errors exit 127 (else 1), as bash
   Str last_arg;              // $_: the last word of the previous simple command (charged)
   Clock::time_point started = Clock::now();  // $SECONDS counts from here
   size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells

@@ -188,15 +188,21 @@ TEST_F(ShellFixture, ParameterExpansion) {
                o);
   ASSERT_TRUE(h.result) << h.result.error().to_string();
   EXPECT_EQ(h.out, "1024\nnone\n") << h.err;
-  // ${x:?} ends the shell with bash's status; its message is escaped like every message.
-  auto e = run("echo ${x:?$'bad\\x1b[31m'}; echo after");
+  // ${x:?} ends the shell with bash's status (`bash -c`'s 127 for a -c script, else 1); its
+  // message is escaped like every message.
+  auto c = opts();
+  c.command_string = true;
+  auto e = run("echo ${x:?$'bad\\x1b[31m'}; echo after", c);
   ASSERT_TRUE(e.result);
   EXPECT_EQ(e.code, 127);
   EXPECT_EQ(e.out, "");
   EXPECT_EQ(e.err.find('\x1b'), std::string::npos) << e.err;
   EXPECT_NE(e.err.find("x: bad\\x1b[31m"), std::string::npos) << e.err;
-  auto u = run("set -u; echo ${x-ok}; echo $nope; echo after");
+  auto u = run("set -u; echo ${x-ok}; echo $nope; echo after", c);
   EXPECT_EQ(u.code, 127);
+  auto f = run("set -u; echo ${x-ok}; echo $nope; echo after");  // a script, not -c: 1
+  EXPECT_EQ(f.code, 1);
+  EXPECT_EQ(f.out, "ok\n");
   EXPECT_EQ(u.out, "ok\n");
   EXPECT_NE(u.err.find("nope: unbound variable"), std::string::npos) << u.err;
 }
