@@ -143,20 +143,9 @@ TEST(AotSplit, ParallelJobsAreKilledAtTheTimeLimit) {
 // A split module whose module.c (data segments) is bigger than any unit: a module with
 // `functions` empty functions, one memory and one active data segment of `data_bytes`.
 std::vector<uint8_t> big_data_module(uint32_t functions, uint32_t data_bytes) {
-  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
-    do {
-      uint8_t b = x & 0x7f;
-      x >>= 7;
-      if (x != 0) b |= 0x80;
-      v.push_back(b);
-    } while (x != 0);
-  };
-  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
-    w.push_back(id);
-    leb(w, static_cast<uint32_t>(c.size()));
-    w.insert(w.end(), c.begin(), c.end());
-  };
+  using testing::hostile::leb;
+  std::vector<uint8_t> w = testing::hostile::header();
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) { testing::hostile::section(w, id, c); };
   section(1, {0x01, 0x60, 0x00, 0x00});  // type () -> ()
   std::vector<uint8_t> funcs;
   leb(funcs, functions);
@@ -235,21 +224,10 @@ TEST(AotData, BigDataSegmentCompilesInLittleMemory) {
 // segments of 8 bytes, real gcc at -O2 under a 512 MiB limit: compiles (the loads are a table
 // and a loop), and every segment lands where it should.
 TEST(AotData, ManyDataSegmentsCompileInLittleMemory) {
-  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
-    do {
-      uint8_t b = x & 0x7f;
-      x >>= 7;
-      if (x != 0) b |= 0x80;
-      v.push_back(b);
-    } while (x != 0);
-  };
+  using testing::hostile::leb;
   const uint32_t segments = 20000, seg_bytes = 8, stride = 12;
-  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
-    w.push_back(id);
-    leb(w, static_cast<uint32_t>(c.size()));
-    w.insert(w.end(), c.begin(), c.end());
-  };
+  std::vector<uint8_t> w = testing::hostile::header();
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) { testing::hostile::section(w, id, c); };
   section(1, {0x01, 0x60, 0x00, 0x00});
   section(3, {0x02, 0x00, 0x00});
   section(5, {0x01, 0x00, 0x04});  // 4 pages
@@ -259,17 +237,7 @@ TEST(AotData, ManyDataSegmentsCompileInLittleMemory) {
   leb(data, segments);
   for (uint32_t i = 0; i < segments; ++i) {
     data.insert(data.end(), {0x00, 0x41});
-    std::vector<uint8_t> off;
-    // i32.const takes a signed LEB; offsets stay below 2^20, so a non-negative one.
-    uint32_t x = i * stride;
-    do {
-      uint8_t b = x & 0x7f;
-      x >>= 7;
-      if (x != 0 || (b & 0x40) != 0) b |= 0x80;
-      off.push_back(b);
-      if (x == 0 && (b & 0x80) != 0) off.push_back(0x00);
-    } while (x != 0);
-    data.insert(data.end(), off.begin(), off.end());
+    testing::hostile::sleb(data, int64_t{i} * stride);  // i32.const takes a signed LEB
     data.push_back(0x0b);
     leb(data, seg_bytes);
     for (uint32_t k = 0; k < seg_bytes; ++k) data.push_back(static_cast<uint8_t>(i * 7 + k));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hostile_wasm.h"
 #include "test_support.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
@@ -105,14 +106,7 @@ inline std::filesystem::path failing_compiler(const std::filesystem::path& dir,
 // A module gcc needs many seconds for (one function, 10,000 locals, 200,000 statements, -O2 in
 // the test), built here: far past the tests' 1 s compile limit even on an idle machine.
 inline std::vector<uint8_t> slow_to_compile_module(uint32_t functions = 1) {
-  auto leb = [](std::vector<uint8_t>& v, uint32_t x) {
-    do {
-      uint8_t b = x & 0x7f;
-      x >>= 7;
-      if (x != 0) b |= 0x80;
-      v.push_back(b);
-    } while (x != 0);
-  };
+  using hostile::leb;
   const uint32_t n = 10000, m = 200000;
   std::vector<uint8_t> body;
   leb(body, 1);  // one locals entry
@@ -134,12 +128,8 @@ inline std::vector<uint8_t> slow_to_compile_module(uint32_t functions = 1) {
     leb(code, static_cast<uint32_t>(body.size()));
     code.insert(code.end(), body.begin(), body.end());
   }
-  std::vector<uint8_t> w = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) {
-    w.push_back(id);
-    leb(w, static_cast<uint32_t>(c.size()));
-    w.insert(w.end(), c.begin(), c.end());
-  };
+  std::vector<uint8_t> w = hostile::header();
+  auto section = [&](uint8_t id, const std::vector<uint8_t>& c) { hostile::section(w, id, c); };
   section(1, {0x01, 0x60, 0x00, 0x00});                                 // type () -> ()
   std::vector<uint8_t> funcs;
   leb(funcs, functions);

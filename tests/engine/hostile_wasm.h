@@ -1,7 +1,8 @@
 // Hostile module builders for the AOT translator's tests and its fuzz target's seeds: names made
 // to break out of the C that wasm2c writes, and structures made to exhaust the translator's stack
 // or memory. Bytes are written directly (no wat): several of these are beyond what the text tools
-// accept or produce in reasonable time.
+// accept or produce in reasonable time. The writers (leb, sleb, str, section, header) are the AOT
+// tests' one module writer (aot_test_support.h, aot_split_test.cc).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,19 @@ inline void leb(Bytes& o, uint64_t v) {
     v >>= 7;
     o.push_back(v ? (b | 0x80) : b);
   } while (v);
+}
+
+// A signed LEB128 (i32.const, i64.const immediates).
+inline void sleb(Bytes& o, int64_t v) {
+  while (true) {
+    uint8_t b = v & 0x7f;
+    v >>= 7;  // arithmetic: the sign is kept
+    if ((v == 0 && (b & 0x40) == 0) || (v == -1 && (b & 0x40) != 0)) {
+      o.push_back(b);
+      return;
+    }
+    o.push_back(b | 0x80);
+  }
 }
 
 inline void str(Bytes& o, std::string_view s) {
