@@ -410,7 +410,9 @@ struct Plan {
 // Never fails: what is not granted is listed in Plan::denied.
 Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_view manifest_dir);
 
-// Narrows the plan's limits by operator bounds given elsewhere (CLI flags): smaller wins.
+// Narrows the plan's limits by `bounds` (make_plan: the manifest's by the host config's):
+// smaller_limit per limit. The operator's bounds on a run narrow the run, in bytes (runtime.h
+// RunRequest::bounds, narrow_bounds), by the same rule.
 void bound_limits(Plan& plan, const Limits& bounds);
 
 // grant_denied naming every denial, unless the plan is fully granted.

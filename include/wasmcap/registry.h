@@ -143,6 +143,11 @@ struct Resolved {
   bool signer_trusted = false;  // trusted now (false: allowed only by its --allow-untrusted install)
 };
 
+// A run of an installed bundle as a grant source (runtime.h RunRequest::plan): its verified
+// manifest x `config` (policy::make_plan; module and data paths inside the installed bundle),
+// running the stored module file. `wasmcap run NAME` and the MCP server's tools both use it.
+policy::Plan plan_for_installed(const Resolved& resolved, const policy::HostConfig& config);
+
 // Current trust status of an installed bundle's signer: "trusted", "revoked", "untrusted-allowed"
 // (installed with --allow-untrusted and not trusted now) or "untrusted" (installed as trusted,
 // its key no longer in the trust store: it will not run).

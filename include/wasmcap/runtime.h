@@ -291,4 +291,70 @@ void pin_random(WasiConfig& wasi, const RandomSource& pin);
 Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> plan,
                                          std::vector<std::string> argv, bool degrade);
 
+// --- The run pipeline: one entry point for every front end ------------------------------------
+//
+// `wasmcap run` (MODULE with flag grants, --manifest, an installed bundle NAME), the MCP tool
+// call, `wasmcap sh`'s commands and the C API's wasmcap_run describe a run as a RunRequest and
+// hand it to run_request() (or resolve_run(), then run_module / PreparedModule::run, when they
+// must see the resolved run before it starts). The request names one grant source; the pipeline
+// turns it into RunOptions (run_options_from_plan), narrows the limits by the operator's bounds
+// (narrow_bounds: one rule, memory in bytes), applies the clock and random pins, owns the
+// invocation id (the caller's, checked, or a new one) and runs; the run writes its own records
+// (RunOptions::record_run). docs/architecture.md, "The run pipeline".
+
+// Limits as bounds: absent = no bound. Memory in bytes.
+struct RunBounds {
+  std::optional<uint64_t> max_memory_bytes;
+  std::optional<uint64_t> timeout_ms;
+  std::optional<uint64_t> fuel;
+};
+
+// The one narrowing rule, limit by limit: the smaller wins; absent takes the other
+// (policy::smaller_limit, which also narrows a manifest's limits by the host config's).
+RunBounds narrow_bounds(const RunBounds& a, const RunBounds& b);
+
+// A plan's limits as bounds (memory: MiB to bytes).
+RunBounds bounds_of(const policy::Limits& limits);
+
+struct RunRequest {
+  // The grant source, one of:
+  //  - a plan: `wasmcap run --manifest`, an MCP tool, wasmcap_config_set_plan, or an installed
+  //    bundle's (registry::plan_for_installed). Its fs mounts, env, args rule, clocks, random,
+  //    host APIs and limits are the run's (run_options_from_plan, with `degrade`); whatever
+  //    `options` says of them is replaced. `options` must not bring directories or environment
+  //    of its own (invalid_argument: one source of grants).
+  //  - no plan: flag grants (`wasmcap run MODULE --dir/--env`, a shell command, a C API config
+  //    without a plan): options.wasi's preopens, env, clocks and random, options.host_apis and
+  //    options.plan (a host API's rules) and options' limits, as the caller set them.
+  std::shared_ptr<const policy::Plan> plan;
+  bool degrade = false;  // a plan with denials runs anyway (run_options_from_plan)
+  // The guest's argv, argv[0] first (with a plan: arguments only when its manifest takes them).
+  std::vector<std::string> argv;
+  // The operator's bounds (`wasmcap run --fuel/--timeout-ms/--max-memory-mb`, the MCP server's
+  // per-call limits, wasmcap_config_set_*): they narrow the grant source's limits, never widen.
+  RunBounds bounds;
+  // Run-level pins: they only narrow (pin_clock, pin_random). kHost: none.
+  ClockSource clock_pin;
+  RandomSource random_pin;
+  // Everything else of the run: engine, output, stdin, entry, audit sink, record_run, the
+  // invocation id (empty: a new one), the module's file and hash.
+  RunOptions options;
+};
+
+// The run the request describes, without running it: the grant source resolved, the limits
+// narrowed, the pins applied and options.invocation_id set (the request's, else a new random
+// one). Errors: run_options_from_plan's (grant_denied), invalid_argument (directories or
+// environment beside a plan; an invocation id that is_valid_invocation_id refuses), io_error
+// (no randomness for an id).
+Result<RunOptions> resolve_run(RunRequest request);
+
+// The entry point: resolve_run, then the run, on the module's bytes (run_module) or on a
+// prepared module (PreparedModule::run).
+Result<RunReport> run_request(RunRequest request, const std::vector<uint8_t>& module_bytes);
+Result<RunReport> run_request(RunRequest request, const PreparedModule& module);
+
+// What a front end says of a run whose run_end record was not written (RunReport::audit_error):
+// "the run finished (status N) but its run_end ERROR", N the guest's exit status (0-255).
+std::string run_end_not_written(const RunReport& report);
+
 }  // namespace wasmcap

@@ -511,6 +511,12 @@ Result<std::vector<Installed>> Registry::remove(std::string_view name,
   return removed;
 }
 
+policy::Plan plan_for_installed(const Resolved& resolved, const policy::HostConfig& config) {
+  policy::Plan plan = policy::make_plan(resolved.manifest, config, resolved.installed.dir + "/modules");
+  plan.module_path = resolved.module_path;
+  return plan;
+}
+
 Result<Resolved> Registry::resolve(std::string_view name, const std::optional<std::string>& version,
                                    const bundle::TrustStore& trust) {
   Impl& r = *impl_;

@@ -542,15 +542,6 @@ void wasmcap_config_set_interrupt(wasmcap_config_t* config, wasmcap_interrupt_t*
 
 // --- Run ------------------------------------------------------------------------------------------
 
-namespace {
-// The one narrowing rule (policy::smaller_limit: the smaller wins, absent takes the other),
-// on the C API's byte-exact values, where 0 = unlimited.
-uint64_t smaller(uint64_t a, uint64_t b) {
-  auto limit = [](uint64_t v) { return v == 0 ? std::nullopt : std::optional<uint64_t>(v); };
-  return wasmcap::policy::smaller_limit(limit(a), limit(b)).value_or(0);
-}
-}  // namespace
-
 wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* module,
                              const wasmcap_config_t* config, wasmcap_run_result_t* result) {
   if (engine == nullptr) return null_arg("wasmcap_run", "engine");
@@ -558,28 +549,29 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
   if (config == nullptr) return null_arg("wasmcap_run", "config");
   if (result != nullptr) *result = wasmcap_run_result_t{};
   try {
-    wasmcap::RunOptions opts;
+    // The library's run pipeline (runtime.h RunRequest): the config's plan, or its own grants,
+    // narrowed by its limits and pins.
+    wasmcap::RunRequest request;
+    request.argv = config->wasi.args;
+    wasmcap::RunOptions& opts = request.options;
     if (config->plan) {
-      // One source of grants, as in `wasmcap run --manifest`: the host config is the whole story.
-      if (!config->wasi.env.empty() || !config->wasi.preopens.empty()) {
-        return make(ErrorCode::kInvalidArgument,
-                    "wasmcap_run: a config with a plan takes its directories and environment "
-                    "from the plan only (remove wasmcap_config_push_env/push_preopen)");
-      }
-      auto o = wasmcap::run_options_from_plan(config->plan, config->wasi.args, config->degrade);
-      if (!o) return make(o.error());
-      opts = std::move(*o);
-      opts.fuel = smaller(opts.fuel, config->fuel);
-      opts.timeout_ms = smaller(opts.timeout_ms, config->timeout_ms);
-      opts.max_memory_bytes = smaller(opts.max_memory_bytes, config->max_memory_bytes);
+      request.plan = config->plan;
+      request.degrade = config->degrade;
+      // Refused by the pipeline (one source of grants) when the config has any.
+      opts.wasi.preopens = config->wasi.preopens;
+      opts.wasi.env = config->wasi.env;
+      auto limit = [](uint64_t v) { return v == 0 ? std::nullopt : std::optional<uint64_t>(v); };
+      request.bounds.fuel = limit(config->fuel);
+      request.bounds.timeout_ms = limit(config->timeout_ms);
+      request.bounds.max_memory_bytes = limit(config->max_memory_bytes);
     } else {
       opts.wasi = config->wasi;
       opts.fuel = config->fuel;
       opts.timeout_ms = config->timeout_ms;
       if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
     }
-    wasmcap::pin_clock(opts.wasi, config->clock_pin);
-    wasmcap::pin_random(opts.wasi, config->random_pin);
+    request.clock_pin = config->clock_pin;
+    request.random_pin = config->random_pin;
     opts.wasi.stdin_fd = config->wasi.stdin_fd;
     opts.wasi.stdout_fd = config->wasi.stdout_fd;
     opts.wasi.stderr_fd = config->wasi.stderr_fd;
@@ -603,8 +595,8 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
     opts.module_file = module->file;
     const bool prepared = module->prepared && module->prepared_engine == engine->name &&
                           module->prepared_cache_dir == engine->aot.cache_dir;
-    auto report = prepared ? module->prepared->run(std::move(opts))
-                           : wasmcap::run_module(module->bytes, std::move(opts));
+    auto report = prepared ? wasmcap::run_request(std::move(request), *module->prepared)
+                           : wasmcap::run_request(std::move(request), module->bytes);
     if (!report) return make(report.error());
     if (result != nullptr) {
       result->exit_code = report->exit_code;
@@ -614,8 +606,7 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
     if (report->audit_error) {
       // Record or refuse (docs/audit.md): the run happened (result says how it ended), but its
       // run_end record was not written, so the call fails.
-      return make(ErrorCode::kIo, "the run finished (exit code " + std::to_string(report->exit_code) +
-                                      ") but its run_end " + report->audit_error->to_string());
+      return make(ErrorCode::kIo, wasmcap::run_end_not_written(*report));
     }
     return nullptr;
   } catch (...) {

@@ -17,6 +17,7 @@
 #include "wasmcap/error.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
+#include "wasmcap/runtime.h"
 #include "wasmcap/workspace.h"
 
 namespace wasmcap::cli {
@@ -56,7 +57,9 @@ struct PlanFlags {
   std::string config;
   bool degrade = false;
   bool audit_stderr = false;  // https audit events also to stderr
-  policy::Limits bounds;  // --fuel / --timeout-ms / --max-memory-mb given explicitly
+  // --fuel / --timeout-ms / --max-memory-mb given explicitly: they narrow the run's limits
+  // (runtime.h RunRequest::bounds; memory in bytes).
+  RunBounds bounds;
 };
 
 // The ToolHolds on the workspaces this process runs tools on: kept until exit, so that

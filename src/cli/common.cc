@@ -97,7 +97,6 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
   std::string dir = std::filesystem::path(flags.manifest).parent_path().string();
   auto plan = std::make_shared<policy::Plan>(policy::make_plan(manifest, config, dir));
   if (!module_override.empty()) plan->module_path = module_override;
-  policy::bound_limits(*plan, flags.bounds);
   WASMCAP_TRY(bind_workspaces(*plan));
   return plan;
 }

@@ -1,6 +1,7 @@
 // `wasmcap run`: a module (or an installed bundle) in a sandbox, with its grants from flags, a
-// manifest + host config, or the registry; the run itself (and its audit records) is the
-// library's run_module (wasmcap/runtime.h), this file only gathers what the user asked for.
+// manifest + host config, or the registry; the run itself (grants, narrowing, invocation id, audit
+// records) is the library's run pipeline (wasmcap/runtime.h RunRequest), this file only gathers
+// what the user asked for.
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -164,31 +165,35 @@ std::string value_text(const Value& v) {
   return b;
 }
 
-// Runs the module and reports: the guest's exit status, or the error; with --json one result
-// object on stdout (docs/cli.md "run --json") holding the guest's output.
-int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
-  // --clock / --random pin what the plan (or the flag run's host default) serves; they only
-  // narrow (runtime.h pin_clock).
+// What every kind of run asks of the run pipeline beyond its grants: the clock and random pins
+// (they only narrow, runtime.h pin_clock) and the invocation id (--invocation-id; else the
+// pipeline makes one, so that --json names it even for a run that fails before it starts).
+Result<void> add_extras(const RunExtras& x, RunRequest& request) {
   if (!x.clock.empty()) {
     auto c = parse_clock_source(x.clock);
-    if (!c) return report_error(Error(c.error().code, "--clock: " + c.error().message));
-    pin_clock(opts.wasi, *c);
+    if (!c) return make_error(c.error().code, "--clock: " + c.error().message);
+    request.clock_pin = *c;
   }
   if (!x.random.empty()) {
     auto r = parse_random_source(x.random);
-    if (!r) return report_error(Error(r.error().code, "--random: " + r.error().message));
-    pin_random(opts.wasi, *r);
+    if (!r) return make_error(r.error().code, "--random: " + r.error().message);
+    request.random_pin = *r;
   }
-  // The library writes the run's records (run_start / run_end) to the plan's audit file and to
-  // opts.audit_sink (runtime.h, RunOptions::record_run), under this id: made here when not given,
-  // so that --json names it even for a run that fails before it starts.
-  if (!x.invocation_id.empty()) {
-    opts.invocation_id = x.invocation_id;
-  } else {
-    auto id = make_invocation_id();
-    if (!id) return report_error(id.error());
-    opts.invocation_id = *id;
-  }
+  request.options.invocation_id = x.invocation_id;
+  return {};
+}
+
+// The run as the pipeline resolves it (runtime.h resolve_run): grants, narrowed limits, pins,
+// invocation id.
+Result<RunOptions> resolve(RunRequest request, const RunExtras& x) {
+  WASMCAP_TRY(add_extras(x, request));
+  return resolve_run(std::move(request));
+}
+
+// Runs the module and reports: the guest's exit status, or the error; with --json one result
+// object on stdout (docs/cli.md "run --json") holding the guest's output. `opts` are resolved
+// (resolve()).
+int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
   const std::string invocation_id = opts.invocation_id;
   if (opts.entry != "_start") {
     // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv.
@@ -251,8 +256,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   if (audit_error) {
     // The run happened and its run_start record says so, but its end is not recorded: the run
     // fails (74) with a warning, whatever the guest's own status was.
-    std::fprintf(stderr, "wasmcap: warning: the run finished (status %d) but its run_end %s\n",
-                 status, audit_error->to_string().c_str());
+    std::fprintf(stderr, "wasmcap: warning: %s\n", run_end_not_written(*report).c_str());
     status = error_exit_code(ErrorCode::kIo);
   }
   if (!x.json) {
@@ -313,10 +317,20 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     }
     auto plan = build_plan(flags, module_path);
     if (!plan) return report_error(plan.error());
-    std::vector<std::string> argv{argv0.empty() ? (*plan)->module_path : argv0};
-    argv.insert(argv.end(), guest_args.begin(), guest_args.end());
-    std::string path = (*plan)->module_path;
-    auto opts = run_options_from_plan(*plan, std::move(argv), flags.degrade);
+    RunRequest request;
+    request.plan = *plan;
+    request.degrade = flags.degrade;
+    request.bounds = flags.bounds;
+    request.argv = {argv0.empty() ? (*plan)->module_path : argv0};
+    request.argv.insert(request.argv.end(), guest_args.begin(), guest_args.end());
+    RunOptions& o = request.options;
+    o.engine = engine;
+    if (flags.audit_stderr) o.audit_sink = audit::stderr_sink();
+    o.aot = aot;
+    o.wasi.max_output_bytes = max_output_bytes;
+    o.wasi.stdin_fd = STDIN_FILENO;
+    if (!invoke.empty()) o.entry = invoke;
+    auto opts = resolve(std::move(request), extras);
     if (!opts) return report_error(opts.error());
     if (flags.degrade && !(*plan)->denied.empty()) {
       // Degraded runs are loud: each missing grant is named, then fails at call time.
@@ -324,13 +338,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
         std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
       }
     }
-    opts->engine = engine;
-    if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
-    opts->aot = aot;
-    opts->wasi.max_output_bytes = max_output_bytes;
-    opts->wasi.stdin_fd = STDIN_FILENO;
-    if (!invoke.empty()) opts->entry = invoke;
-    auto file = read_module_file(path);
+    auto file = read_module_file((*plan)->module_path);
     if (!file) return report_error(file.error());
     opts->module_file = std::move(file->file);
     return finish_run(file->bytes, std::move(*opts), extras);
@@ -350,40 +358,44 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     return report_error(Error(ErrorCode::kInvalidArgument,
                               "run: MODULE.wasm is required (or --manifest with --config)"));
   }
-  RunOptions opts;
+  // Flag grants: the flags are the whole grant (runtime.h RunRequest, no plan).
+  RunRequest request;
+  RunOptions& o = request.options;
   if (!extras.allow_https.empty() || !extras.secrets.empty()) {
+    // --allow-https/--secret: the implicit plan's rules serve the https host API.
     auto plan = flag_https_plan(extras, module_path);
     if (!plan) return report_error(plan.error());
-    auto o = run_options_from_plan(*plan, {argv0.empty() ? module_path : argv0}, false);
-    if (!o) return report_error(o.error());
-    opts = std::move(*o);
-    opts.wasi.args.clear();
-    opts.audit_sink = audit::stderr_sink();
+    if (auto g = policy::require_fully_granted(**plan); !g) return report_error(g.error());
+    o.host_apis = policy::requested_host_apis(**plan);
+    o.plan = std::move(*plan);
+    o.audit_sink = audit::stderr_sink();
   }
-  opts.engine = engine;
-  opts.aot = aot;
-  opts.fuel = fuel;
-  opts.timeout_ms = timeout_ms;
-  opts.max_memory_bytes = max_memory_mb * (1ull << 20);
-  opts.wasi.max_output_bytes = max_output_bytes;
-  opts.wasi.stdin_fd = STDIN_FILENO;
-  opts.wasi.args.push_back(argv0.empty() ? module_path : argv0);
-  for (const auto& a : guest_args) opts.wasi.args.push_back(a);
+  o.engine = engine;
+  o.aot = aot;
+  o.fuel = fuel;
+  o.timeout_ms = timeout_ms;
+  o.max_memory_bytes = max_memory_mb * (1ull << 20);
+  o.wasi.max_output_bytes = max_output_bytes;
+  o.wasi.stdin_fd = STDIN_FILENO;
+  request.argv.push_back(argv0.empty() ? module_path : argv0);
+  for (const auto& a : guest_args) request.argv.push_back(a);
   for (const auto& d : dirs) {
     auto p = parse_dir_spec(d);
     if (!p) return report_error(p.error());
-    opts.wasi.preopens.push_back(*p);
+    o.wasi.preopens.push_back(*p);
   }
   for (const auto& e : envs) {
     auto kv = parse_env_spec(e);
     if (!kv) return report_error(kv.error());
-    opts.wasi.env.push_back(*kv);
+    o.wasi.env.push_back(*kv);
   }
-  if (!invoke.empty()) opts.entry = invoke;
+  if (!invoke.empty()) o.entry = invoke;
   auto file = read_module_file(module_path);
   if (!file) return report_error(file.error());
-  opts.module_file = std::move(file->file);
-  return finish_run(file->bytes, std::move(opts), extras);
+  o.module_file = std::move(file->file);
+  auto opts = resolve(std::move(request), extras);
+  if (!opts) return report_error(opts.error());
+  return finish_run(file->bytes, std::move(*opts), extras);
 }
 
 Result<void> add_flag_grants(policy::HostConfig& config, const std::string& plugin,
@@ -462,27 +474,29 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
       return report_error(r.error());
     }
   }
-  auto plan = std::make_shared<policy::Plan>(
-      policy::make_plan(resolved->manifest, ctx->config, resolved->installed.dir + "/modules"));
-  plan->module_path = resolved->module_path;
-  policy::bound_limits(*plan, flags.bounds);
+  auto plan = std::make_shared<policy::Plan>(registry::plan_for_installed(*resolved, ctx->config));
   if (auto b = bind_workspaces(*plan); !b) return report_error(b.error());
-  std::vector<std::string> argv{argv0.empty() ? resolved->manifest.name : argv0};
-  argv.insert(argv.end(), guest_args.begin(), guest_args.end());
-  auto opts = run_options_from_plan(plan, std::move(argv), flags.degrade);
+  RunRequest request;
+  request.plan = plan;
+  request.degrade = flags.degrade;
+  request.bounds = flags.bounds;
+  request.argv = {argv0.empty() ? resolved->manifest.name : argv0};
+  request.argv.insert(request.argv.end(), guest_args.begin(), guest_args.end());
+  RunOptions& o = request.options;
+  o.engine = engine;
+  o.module_sha256 = resolved->module_sha256;
+  o.aot = aot;
+  if (flags.audit_stderr) o.audit_sink = audit::stderr_sink();
+  o.wasi.max_output_bytes = max_output_bytes;
+  o.wasi.stdin_fd = STDIN_FILENO;
+  if (!invoke.empty()) o.entry = invoke;
+  auto opts = resolve(std::move(request), extras);
   if (!opts) return report_error(opts.error());
   if (flags.degrade) {
     for (const auto& d : plan->denied) {
       std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
     }
   }
-  opts->engine = engine;
-  opts->module_sha256 = resolved->module_sha256;
-  opts->aot = aot;
-  if (flags.audit_stderr) opts->audit_sink = audit::stderr_sink();
-  opts->wasi.max_output_bytes = max_output_bytes;
-  opts->wasi.stdin_fd = STDIN_FILENO;
-  if (!invoke.empty()) opts->entry = invoke;
   return finish_run(resolved->module_bytes, std::move(*opts), extras);
 }
 
@@ -629,7 +643,7 @@ std::optional<int> execute_run(RunCommand& run) {
   // Limits given explicitly bound a manifest run further (the smaller value wins).
   if (r->cmd->count("--fuel") != 0 && r->fuel != 0) r->flags.bounds.fuel = r->fuel;
   if (r->cmd->count("--timeout-ms") != 0 && r->timeout_ms != 0) r->flags.bounds.timeout_ms = r->timeout_ms;
-  if (r->cmd->count("--max-memory-mb") != 0) r->flags.bounds.max_memory_mb = r->max_memory_mb;
+  if (r->cmd->count("--max-memory-mb") != 0) r->flags.bounds.max_memory_bytes = r->max_memory_mb << 20;
   // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
   // an option wasmcap does not know. Refuse it rather than drop it.
   if (!r->cmd->remaining().empty()) {

@@ -181,7 +181,7 @@ struct Entry {
   std::string plugin, version, manifest_sha256, module_sha256;
   policy::Tool tool;
   Json input_schema, output_schema;  // output_schema null when absent
-  std::shared_ptr<const policy::Plan> plan;  // narrowed and bounded
+  std::shared_ptr<const policy::Plan> plan;  // narrowed (read-only tools); bounded per call
   Json listed;                               // the MCP Tool object
 };
 
@@ -202,6 +202,15 @@ struct ToolHost::Impl {
   std::vector<std::string> unavailable;
   std::shared_ptr<audit::Sink> audit;
   std::unique_ptr<Sessions> sessions;  // per_session workspace copies
+  // The operator's per-call limits (--timeout-ms, --max-memory-mb, --fuel): each call's run
+  // is narrowed by them (runtime.h RunRequest::bounds).
+  RunBounds call_bounds() const {
+    policy::Limits l;
+    l.timeout_ms = options.call_timeout_ms != 0 ? std::optional<uint64_t>(options.call_timeout_ms) : std::nullopt;
+    l.max_memory_mb = options.call_max_memory_mb;
+    l.fuel = options.call_fuel;
+    return bounds_of(l);
+  }
 
   void log(const std::string& line) const {
     if (options.log) {
@@ -307,13 +316,7 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       continue;
     }
     if (r->manifest.tools.empty()) continue;
-    policy::Plan base = policy::make_plan(r->manifest, o.config, r->installed.dir + "/modules");
-    base.module_path = r->module_path;
-    policy::Limits bounds;
-    bounds.timeout_ms = o.call_timeout_ms != 0 ? std::optional<uint64_t>(o.call_timeout_ms) : std::nullopt;
-    bounds.max_memory_mb = o.call_max_memory_mb;
-    bounds.fuel = o.call_fuel;
-    policy::bound_limits(base, bounds);
+    policy::Plan base = registry::plan_for_installed(*r, o.config);
     if (!base.fully_granted()) {
       // Tools run with exactly their grants or not at all (no --degrade for agents).
       std::string why;
@@ -567,17 +570,24 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     return tool_error(b.error().to_string(), std::string(error_code_name(b.error().code)));
   }
 
-  std::vector<std::string> argv{e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
-  argv.insert(argv.end(), argv_tail->begin(), argv_tail->end());
-  auto opts = run_options_from_plan(plan, std::move(argv), false);
+  // The library's run pipeline (runtime.h RunRequest): the tool's plan, narrowed by the
+  // server's per-call limits and pins, under this call's invocation id.
+  RunRequest request;
+  request.plan = plan;
+  request.argv = {e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
+  request.argv.insert(request.argv.end(), argv_tail->begin(), argv_tail->end());
+  request.bounds = im.call_bounds();
+  request.clock_pin = im.options.call_clock;
+  request.random_pin = im.options.call_random;
+  request.options.engine = im.options.engine;
+  request.options.aot = im.options.aot;
+  request.options.module_sha256 = resolved->module_sha256;
+  request.options.interrupt = ctx.cancel;
+  request.options.invocation_id = invocation_id;
+  request.options.record_run = false;  // the call's own records (tool_call_start, tool_call) stand for it
+  auto opts = resolve_run(std::move(request));
   if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
-  pin_clock(opts->wasi, im.options.call_clock);
-  pin_random(opts->wasi, im.options.call_random);
-  opts->engine = im.options.engine;
-  opts->aot = im.options.aot;
-  opts->module_sha256 = resolved->module_sha256;
-  opts->interrupt = ctx.cancel;
-  opts->record_run = false;  // the call's own records (tool_call_start, tool_call) stand for it
+  const uint64_t timeout_ms = opts->timeout_ms;
   auto cap = std::make_shared<Captured>();
   opts->wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
     std::lock_guard<std::mutex> l(cap->mu);
@@ -641,7 +651,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     } else if (err.code == ErrorCode::kDeadlineExceeded) {
       outcome = "timeout";
       message = "the tool did not finish within its deadline (" +
-                std::to_string(plan->limits.timeout_ms.value_or(0)) + " ms)";
+                std::to_string(timeout_ms) + " ms)";
     } else {
       outcome = std::string(error_code_name(err.code));
       message = err.to_string();

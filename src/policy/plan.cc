@@ -230,9 +230,10 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
 
   plan.args = want.args;
   plan_clocks_and_random(want, pc == &kNothing ? nullptr : pc, plan);
-  plan.limits.max_memory_mb = smaller_limit(manifest.limits.max_memory_mb, pc->limits.max_memory_mb);
-  plan.limits.timeout_ms = smaller_limit(manifest.limits.timeout_ms, pc->limits.timeout_ms);
-  plan.limits.fuel = smaller_limit(manifest.limits.fuel, pc->limits.fuel);
+  // The manifest's limits, narrowed by the host config's (the rule runs use too: runtime.h
+  // narrow_bounds).
+  plan.limits = manifest.limits;
+  bound_limits(plan, pc->limits);
   return plan;
 }
 

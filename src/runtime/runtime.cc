@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/run_id.h"
 #include "runtime/test_hooks.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
@@ -76,6 +77,17 @@ Result<std::shared_ptr<https::Client>> https_client_for(const RunOptions& option
 }  // namespace
 
 Result<std::string> make_invocation_id() { return new_invocation_id(); }
+
+Result<void> runtime_detail::settle_invocation_id(std::string& id) {
+  if (id.empty()) {
+    WASMCAP_TRY_ASSIGN(id, new_invocation_id());
+  } else if (!is_valid_invocation_id(id)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "invocation id: 1-128 characters of A-Z a-z 0-9 . _ : - (it is written into "
+                      "audit records)");
+  }
+  return {};
+}
 
 bool is_valid_invocation_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -472,13 +484,7 @@ Result<RunRecords> open_run_records(RunOptions& options, const Sha256& sha256_of
 template <class Sha256, class Run>
 Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_module, Run&& run) {
   // One id ties the run's records and its https events together: the caller's, or a new one.
-  if (options.invocation_id.empty()) {
-    WASMCAP_TRY_ASSIGN(options.invocation_id, new_invocation_id());
-  } else if (!is_valid_invocation_id(options.invocation_id)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "invocation id: 1-128 characters of A-Z a-z 0-9 . _ : - (it is written into "
-                      "audit records)");
-  }
+  WASMCAP_TRY(runtime_detail::settle_invocation_id(options.invocation_id));
   RunRecords records;
   WASMCAP_TRY_ASSIGN(records, open_run_records(options, sha256_of_module));
   // Record or refuse: the run starts only once its run_start record is written whole

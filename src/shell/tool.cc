@@ -72,7 +72,10 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   Budget::Lease lease(ctx.budget, copied);
   copied = 0;
   std::optional<Budget::Lease> exported_lease;
-  RunOptions ro;
+  // The library's run pipeline (runtime.h RunRequest) with flag grants: the shell's preopens,
+  // the command's environment, the clocks and random its bundle requests.
+  RunRequest request;
+  RunOptions& ro = request.options;
   ro.engine = ctx.o.engine;
   ro.aot = ctx.o.aot;
   ro.aot.progress = false;
@@ -84,8 +87,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
     ro.timeout_ms = left.count() > 1 ? static_cast<uint64_t>(left.count()) : 1;
   }
-  for (const auto& a : argv) ro.wasi.args.emplace_back(view(a));
-  ro.wasi.args[0] = tool->second.tool;
+  for (const auto& a : argv) request.argv.emplace_back(view(a));
+  request.argv[0] = tool->second.tool;
   ro.wasi.env.emplace_back("PWD", st.cwd);
   // The environment: the exported variables, then the command's NAME=value prefixes.
   for (const auto& [k, unused] : st.exported) {
@@ -114,8 +117,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   ro.wasi.clock_wall = tool->second.clock_wall;
   ro.wasi.clock_monotonic = tool->second.clock_monotonic;
   if (!tool->second.random) ro.wasi.random.kind = RandomSource::Kind::kDeny;
-  pin_clock(ro.wasi, ctx.o.clock);
-  pin_random(ro.wasi, ctx.o.random);
+  request.clock_pin = ctx.o.clock;
+  request.random_pin = ctx.o.random;
   auto sink = [&ctx](int fd, std::atomic<uint64_t>* count) {
     return [&ctx, fd, count](const uint8_t* p, size_t n) -> bool {
       return emit(ctx, fd, std::string_view(reinterpret_cast<const char*>(p), n), count);
@@ -123,7 +126,7 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   };
   ro.wasi.stdout_sink = sink(fds[1], &out_b);
   ro.wasi.stderr_sink = sink(fds[2], &err_b);
-  auto report = run_module(*tool->second.module, std::move(ro));
+  auto report = run_request(std::move(request), *tool->second.module);
   int code;
   if (report) {
     code = report->exit_code;
