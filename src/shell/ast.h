@@ -87,6 +87,10 @@ struct HereDoc {
   Word body;  // quoted: one literal part; else parts as in "..." (only $ ` \ are special)
 };
 
+// Descriptors a script may name: 0 .. kMaxFds-1 (`exec 20>f`, `{fd}>f` from 10 up). Threat: a
+// script opening descriptors without end; each command's table is this size.
+inline constexpr int kMaxFds = 64;
+
 struct Redirect {
   enum class Op {
     kOut,         // >
@@ -100,8 +104,13 @@ struct Redirect {
     kHereString,  // <<<
     kOutErr,      // &>  (stdout and stderr to the file)
     kAppendErr,   // &>>
+    kMove,        // N>&M- and N<&M-: M duplicated to N, then M closed
+    kDupWord,     // N>&WORD / N<&WORD with an expansion: a number, `-`, `M-`, or (out_err) a file
   };
   int fd = 1;
+  std::string fd_var;     // {NAME}>...: the descriptor is chosen (from 10) and NAME set to it
+  bool out_err = false;   // kDupWord: `>&WORD` without a descriptor: a non-number is a file
+                          // for stdout and stderr (as `&>WORD`)
   Op op = Op::kOut;
   Word target;     // a file name, or kHereString's word
   int dup_to = 1;  // kDup

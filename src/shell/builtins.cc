@@ -531,7 +531,7 @@ int b_read(B& b, const Args& a) {
       b.say(std::string(v));  // the prompt goes to stderr (bash prints it only on a terminal)
     } else if (f == 'u' && value(v)) {
       long long n = 0;
-      if (!parse_int(v, &n) || n < 0 || n > 9) {
+      if (!parse_int(v, &n) || n < 0 || n >= kMaxFds) {
         return b.say("read: " + shown(v) + ": invalid file descriptor\n");
       }
       fd = b.io.fd[n];

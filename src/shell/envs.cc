@@ -113,7 +113,7 @@ class ShellTest : public TestEnv {
   }
 
   bool isatty(int64_t fd) override {
-    if (fd < 0 || fd > 9) return false;
+    if (fd < 0 || fd >= kMaxFds) return false;
     int real = io_.fd[fd];
     return real >= 0 && ::isatty(real) == 1;
   }

@@ -150,8 +150,12 @@ int call_function(Ctx& ctx, State& st, const Command& body, const Vec<Str>& argv
 // descriptor uses any more are closed (`exec 3>a; exec 3>b` keeps one file open, not two).
 void persist_redirects(State& st, const Io& io, const Io& rio, Opened& opened) {
   auto next = std::make_shared<State::ExecFds>(st.exec_fds ? *st.exec_fds : State::ExecFds{});
-  for (int k = 0; k < 10; ++k) {
-    if (rio.fd[k] != io.fd[k]) next->fd[k] = rio.fd[k];
+  ++st.exec_gen;
+  for (int k = 0; k < kMaxFds; ++k) {
+    if (rio.fd[k] != io.fd[k]) {
+      next->fd[k] = rio.fd[k];
+      next->gen[k] = st.exec_gen;
+    }
   }
   for (auto& f : opened.fds) next->owned.push_back(std::make_shared<Fd>(std::move(f)));
   opened.fds.clear();
@@ -163,7 +167,6 @@ void persist_redirects(State& st, const Io& io, const Io& rio, Opened& opened) {
   }
   next->owned = std::move(used);
   st.exec_fds = std::move(next);
-  ++st.exec_gen;
 }
 
 // The k-th assignment of a command of assignments only: NAME=value, NAME+=value,
@@ -717,16 +720,22 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
 
 int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {
   Io cur = io;
-  uint64_t gen = st.exec_gen;
+  // The descriptors `exec` set after `io` was made (and after each command here) hold; those
+  // it set before are already in `io`, or a redirection of an enclosing command overrides them.
+  auto take_exec = [&]() {
+    if (cur.exec_gen == st.exec_gen || !st.exec_fds) return;
+    for (int k = 0; k < kMaxFds; ++k) {
+      if (st.exec_fds->fd[k] != State::ExecFds::kUnset && st.exec_fds->gen[k] > cur.exec_gen) {
+        cur.fd[k] = st.exec_fds->fd[k];
+      }
+    }
+    cur.exec_gen = st.exec_gen;
+  };
+  take_exec();
   for (const AndOr& ao : items) {
     if (stopping(ctx, st)) break;
     st.last = ao.background ? run_background(ctx, st, ao, cur) : run_and_or(ctx, st, ao, cur);
-    if (st.exec_gen != gen && st.exec_fds) {  // an `exec` changed the shell's descriptors
-      gen = st.exec_gen;
-      for (int k = 0; k < 10; ++k) {
-        if (st.exec_fds->fd[k] != State::ExecFds::kUnset) cur.fd[k] = st.exec_fds->fd[k];
-      }
-    }
+    take_exec();
   }
   return st.last;
 }

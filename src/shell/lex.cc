@@ -67,6 +67,17 @@ Result<Token> Lexer::next() {
     t.end = pos_;
     return t;
   }
+  // {NAME} directly before a redirection operator: a named descriptor ("{fd}>file").
+  if (c == '{' && is_name_start(peek(1))) {
+    size_t e = pos_ + 1;
+    while (e < s_.size() && is_name_char(s_[e])) ++e;
+    if (e + 1 < s_.size() && s_[e] == '}' && (s_[e + 1] == '>' || s_[e + 1] == '<') &&
+        e - pos_ <= 256) {
+      t.fd_var = s_.substr(pos_ + 1, e - pos_ - 1);
+      pos_ = e + 1;
+      return redirect(std::move(t));
+    }
+  }
   // A descriptor number directly before a redirection operator: "2>", "2>&1", "10<x".
   size_t d = pos_;
   while (d < s_.size() && is_digit(s_[d])) ++d;

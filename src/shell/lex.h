@@ -92,6 +92,7 @@ struct Token {
   Kind kind = Kind::kEnd;
   std::string op;  // kOp: | |& || & && ; ;; ;& ;;& ( ) < > >> >| <> << <<- <<< >& <& &> &>>
   int fd = -1;     // redirections: the explicit descriptor prefix, -1 if none
+  std::string fd_var;  // redirections: {NAME} before the operator (bash's named descriptor)
   Word word;
   int line = 1;
   size_t begin = 0, end = 0;  // its bytes in the text

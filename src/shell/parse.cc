@@ -820,10 +820,11 @@ class Parser {
     Redirect r;
     std::string op = tok_.op;
     bool input = op == "<" || op == "<>" || op == "<<" || op == "<<-" || op == "<<<" || op == "<&";
-    const int explicit_fd = tok_.fd;
+    const int explicit_fd = tok_.fd_var.empty() ? tok_.fd : 10;
+    r.fd_var = tok_.fd_var;
     r.fd = explicit_fd >= 0 ? explicit_fd : (input ? 0 : 1);
-    if (r.fd > 9) return fail("redirection of descriptor " + std::to_string(r.fd) +
-                              " is not supported (0-9)");
+    if (r.fd >= kMaxFds) return fail("redirection of descriptor " + std::to_string(r.fd) +
+                                     " is not supported (0-" + std::to_string(kMaxFds - 1) + ")");
     WASMCAP_TRY(advance());
     if (tok_.kind != Token::Kind::kWord) {
       if (tok_.kind == Token::Kind::kEnd) lex_.mark_incomplete();
@@ -831,17 +832,27 @@ class Parser {
     }
     if (op == ">&" || op == "<&") {
       std::string t = plain(tok_.word);
+      auto number = [](std::string_view d) {
+        return !d.empty() && d.find_first_not_of("0123456789") == std::string::npos;
+      };
+      // (a number past the table is kept as kMaxFds: "Bad file descriptor" when it runs)
+      auto fd_of = [](std::string_view d) { return d.size() <= 2 ? std::stoi(std::string(d)) : kMaxFds; };
       if (t == "-") {
         r.op = Redirect::Op::kClose;
-      } else if (!t.empty() && t.size() <= 1 && t[0] >= '0' && t[0] <= '9') {
+      } else if (number(t)) {
         r.op = Redirect::Op::kDup;
-        r.dup_to = t[0] - '0';
-      } else if (op == ">&" && explicit_fd < 0 && !t.empty() &&
-                 t.find_first_not_of("0123456789") != std::string::npos) {
+        r.dup_to = fd_of(t);
+      } else if (t.size() > 1 && t.back() == '-' && number(std::string_view(t).substr(0, t.size() - 1))) {
+        r.op = Redirect::Op::kMove;
+        r.dup_to = fd_of(std::string_view(t).substr(0, t.size() - 1));
+      } else if (op == ">&" && explicit_fd < 0 && !t.empty()) {
         r.op = Redirect::Op::kOutErr;  // `>&FILE` is `&>FILE` (bash)
         r.target = std::move(tok_.word);
       } else {
-        return fail("'" + op + "' needs a descriptor number 0-9 or '-'");
+        // An expansion (or a quoted word): what it names is known when the command runs.
+        r.op = Redirect::Op::kDupWord;
+        r.out_err = op == ">&" && explicit_fd < 0;
+        r.target = std::move(tok_.word);
       }
     } else if (op == "<<" || op == "<<-") {
       auto h = std::make_shared<HereDoc>();

@@ -1,5 +1,6 @@
 // Redirections on any command (docs/shell.md "Redirections"): files opened beneath a preopen
-// (paths.cc), descriptors duplicated and closed among 0-9, here-documents and here-strings.
+// (paths.cc), descriptors duplicated, moved and closed among 0..kMaxFds-1 ({NAME} ones chosen
+// from 10), here-documents and here-strings.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,13 +46,63 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
     emit(ctx, io.err(), "wasmcap sh: " + m + "\n");
     return false;
   };
-  for (const Redirect& r : redirects) {
+  for (const Redirect& rd : redirects) {
+    // {NAME} and expanded targets: the descriptor or the operation is decided now, on a copy.
+    const bool dynamic = !rd.fd_var.empty() || rd.op == Redirect::Op::kDupWord;
+    Redirect dyn;
+    if (dynamic) dyn = rd;
+    if (!dyn.fd_var.empty()) {
+      if (dyn.op == Redirect::Op::kClose) {  // {NAME}>&-: the descriptor NAME holds
+        std::string tmp;
+        auto v = param_value(st, dyn.fd_var, &tmp);
+        long n = -1;
+        if (v && !v->empty() && v->size() <= 2 &&
+            v->find_first_not_of("0123456789") == std::string_view::npos) {
+          n = std::stol(std::string(*v));
+        }
+        if (n < 0 || n >= kMaxFds) return fail(shown(dyn.fd_var) + ": Bad file descriptor");
+        dyn.fd = static_cast<int>(n);
+      } else {  // the lowest closed descriptor from 10, NAME set to it
+        int k = 10;
+        while (k < kMaxFds && io.fd[k] != kClosed) ++k;
+        if (k == kMaxFds) {
+          return fail("{" + shown(dyn.fd_var) + "}: no free descriptor (at most " +
+                      std::to_string(kMaxFds - 1) + ")");
+        }
+        dyn.fd = k;
+        set_var(ctx, st, dyn.fd_var, ctx.str(std::to_string(k)));
+      }
+    }
+    if (dyn.op == Redirect::Op::kDupWord) {  // N>&$x: a number, -, M-, or (>&$x) a file
+      Vec<Str> t(ctx.alloc());
+      expand(ctx, st, dyn.target, false, before, subst_status, t);
+      if (t.size() != 1) return fail(shown(t.empty() ? std::string_view() : view(t[0])) +
+                                     ": ambiguous redirect");
+      std::string_view w = view(t[0]);
+      std::string_view num = !w.empty() && w.back() == '-' ? w.substr(0, w.size() - 1) : w;
+      bool number = !num.empty() && num.find_first_not_of("0123456789") == std::string_view::npos;
+      if (w == "-") {
+        dyn.op = Redirect::Op::kClose;
+      } else if (number) {
+        dyn.op = num.size() < w.size() ? Redirect::Op::kMove : Redirect::Op::kDup;
+        dyn.dup_to = num.size() <= 2 ? std::stoi(std::string(num)) : kMaxFds;
+      } else if (dyn.out_err) {
+        dyn.op = Redirect::Op::kOutErr;  // the file, as expanded (not expanded again below)
+        WordPart name{WordPart::Kind::kLiteral, std::string(w), true};
+        dyn.target.parts.assign(1, std::move(name));
+      } else {
+        return fail(shown(w) + ": ambiguous redirect");
+      }
+    }
+    const Redirect& r = dynamic ? dyn : rd;
     switch (r.op) {
       case Redirect::Op::kDup:
-        if (io.fd[r.dup_to] == kClosed) {
+      case Redirect::Op::kMove:
+        if (r.dup_to >= kMaxFds || io.fd[r.dup_to] == kClosed) {
           return fail(std::to_string(r.dup_to) + ": Bad file descriptor");
         }
         io.fd[r.fd] = io.fd[r.dup_to];
+        if (r.op == Redirect::Op::kMove && r.dup_to != r.fd) io.fd[r.dup_to] = kClosed;
         continue;
       case Redirect::Op::kClose:
         io.fd[r.fd] = kClosed;

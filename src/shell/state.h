@@ -116,7 +116,13 @@ class ExecThread {
 inline constexpr int kNull = -1;
 inline constexpr int kClosed = -2;
 struct Io {
-  int fd[10] = {kNull, kNull, kNull, kClosed, kClosed, kClosed, kClosed, kClosed, kClosed, kClosed};
+  Io() {
+    for (int k = 3; k < kMaxFds; ++k) fd[k] = kClosed;
+  }
+  int fd[kMaxFds] = {kNull, kNull, kNull};
+  // The `exec` generation (State::exec_gen) these descriptors include: a list that starts with
+  // an older one takes the later `exec`s' descriptors (a loop body after `exec {v}>f` in it).
+  uint64_t exec_gen = 0;
   int in() const { return fd[0]; }
   int out() const { return fd[1]; }
   int err() const { return fd[2]; }
@@ -234,7 +240,11 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   // (exec_gen).
   struct ExecFds {
     static constexpr int kUnset = -3;
-    int fd[10] = {kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    ExecFds() {
+      for (int& f : fd) f = kUnset;
+    }
+    int fd[kMaxFds];
+    uint64_t gen[kMaxFds] = {};  // the exec_gen that set each
     std::vector<std::shared_ptr<Fd>> owned;  // the files they opened (only those still used)
   };
   std::shared_ptr<const ExecFds> exec_fds;

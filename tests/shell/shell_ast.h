@@ -101,8 +101,9 @@ inline std::string dump_command(const Command& c) {
   }
   for (const Word& w : c.words) cat(out, {"W", dump_word(w)});
   for (const Redirect& r : c.redirects) {
-    cat(out, {"R", std::to_string(r.fd), ":", std::to_string(static_cast<int>(r.op)), ":"});
-    if (r.op == Redirect::Op::kDup) {
+    cat(out, {"R", r.fd_var.empty() ? std::to_string(r.fd) : "{" + r.fd_var + "}", ":",
+              std::to_string(static_cast<int>(r.op)), r.out_err ? "e" : "", ":"});
+    if (r.op == Redirect::Op::kDup || r.op == Redirect::Op::kMove) {
       out += std::to_string(r.dup_to);
     } else if (r.op == Redirect::Op::kHereDoc) {
       cat(out, {"H", r.heredoc->quoted ? "q" : "", dump_word(r.heredoc->body)});
@@ -353,13 +354,15 @@ class Printer {
 
   void redirect(std::string& out, const Redirect& r) {
     using O = Redirect::Op;
-    std::string fd = std::to_string(r.fd);
+    std::string fd = r.fd_var.empty() ? std::to_string(r.fd) : "{" + r.fd_var + "}";
     switch (r.op) {
       case O::kOut: cat(out, {" ", fd, ">", word(r.target)}); break;
       case O::kAppend: cat(out, {" ", fd, ">>", word(r.target)}); break;
       case O::kIn: cat(out, {" ", fd, "<", word(r.target)}); break;
       case O::kDup: cat(out, {" ", fd, ">&", std::to_string(r.dup_to)}); break;
       case O::kClose: cat(out, {" ", fd, ">&-"}); break;
+      case O::kMove: cat(out, {" ", fd, ">&", std::to_string(r.dup_to), "-"}); break;
+      case O::kDupWord: cat(out, {" ", r.out_err ? "" : fd, ">&", word(r.target)}); break;
       case O::kReadWrite: cat(out, {" ", fd, "<>", word(r.target)}); break;
       case O::kClobber: cat(out, {" ", fd, ">|", word(r.target)}); break;
       case O::kHereString: cat(out, {" ", fd, "<<<", word(r.target)}); break;

@@ -165,7 +165,7 @@ namespace {
 // would look, listing, reset, ignore; handlers are not inherited by subshells.
 TEST_F(ShellControl, TrapExitAndErr) {
   same_as_bash(
-      "trap 'echo bye $?' EXIT; trap 'echo err $?' ERR; false; echo after; trap\n"
+      "trap 'echo bye $?' EXIT; trap 'echo err $?' ERR; false; echo after; trap -p EXIT ERR\n"
       "( trap 'echo sub' EXIT; exit 4 ); echo st=$?; x=$(trap 'echo in' EXIT; echo out); echo $x\n"
       "sh -c \"trap 'echo nested' EXIT\"; if false; then :; fi; false || true; ! true\n"
       "trap - ERR; false; trap '' INT; trap -p INT; trap INT; trap -p INT; "
@@ -205,6 +205,34 @@ TEST_F(ShellControl, TrapHandlersCannotRecurse) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   ASSERT_FALSE(l.result);
   EXPECT_EQ(l.result.error().code, ErrorCode::kDeadlineExceeded);
+}
+
+}  // namespace
+
+namespace {
+
+// Descriptors 0-63: numbers above 9, {NAME} (chosen from 10), N>&M- (move), targets from an
+// expansion (a number, -, M-, or for >&WORD a file for stdout and stderr).
+TEST_F(ShellControl, RedirectDescriptorsAboveNineNamedAndMoved) {
+  same_as_bash(
+      "cd /tmp 2>/dev/null; cd \"${TMPDIR:-/tmp}\" 2>/dev/null; d=wasmcap-redir-$$; mkdir -p $d; cd $d\n"
+      "exec 20>f20; echo hi20 >&20; exec 20>&-; read l < f20; echo $l\n"
+      "exec {fd}>fn; echo named >&$fd; echo fd=$((fd >= 10)); exec {fd}>&-; read l < fn; echo $l\n"
+      "exec 5>f5; echo five >&5; exec 6>&5-; echo six >&6; { echo no >&5; } 2>/dev/null || echo "
+      "closed5; exec 6>&-; while read l; do echo $l; done < f5\n"
+      "n=100; { echo x >&$n; } 2>/dev/null; echo big=$?; m=-; echo gone >&$m; echo st=$?\n"
+      "t=both; { echo out; echo err >&2; } >&$t; while read l; do echo \"[$l]\"; done < both\n"
+      "cd ..; rm -r $d 2>/dev/null || true\n",
+      "hi20\nfd=1\nnamed\nclosed5\nfive\nsix\nbig=1\nst=1\n[out]\n[err]\n");
+}
+
+// Threat: `exec {v}>f` in a loop opens descriptors without end. The table has 64 entries: past
+// them the redirection fails (status 1, a message) and the script goes on.
+TEST_F(ShellControl, NamedDescriptorsAreBounded) {
+  auto r = run("for i in $(seq 1 60 2>/dev/null || echo); do :; done; i=0\n"
+               "while [ $i -lt 60 ]; do exec {v}>>f || break; i=$((i+1)); done; echo opened=$i");
+  EXPECT_EQ(r.out, "opened=54\n") << r.err;
+  EXPECT_NE(r.err.find("{v}: no free descriptor (at most 63)"), std::string::npos) << r.err;
 }
 
 }  // namespace
