@@ -142,6 +142,13 @@ class Ratchet(unittest.TestCase):
         # ... unless its file did not run whole (a --file/--case filter)
         self.assertEqual(self.check(["f::a", "g::x"], ["f::a"], ["f::a"])[0], 0)
 
+    def test_a_timing_dependent_case_may_not_be_listed(self):
+        timing = sorted(oils_spec.TIMING_CASES)[0]
+        f = timing.split("::", 1)[0]
+        status, out = self.check(["f::a", timing], ["f::a", timing], ["f::a", timing], (f, "f"))
+        self.assertEqual(status, 1)
+        self.assertIn("timing-dependent", out)
+
 
 if __name__ == "__main__":
     unittest.main()
