@@ -117,6 +117,26 @@ int unset_builtin(Ctx& ctx, State& st, Out& o, const std::vector<std::string_vie
       }
       continue;
     }
+    // A local of a calling function (not of the one running, whose own local just becomes
+    // unset): unsetting it reveals the value it shadows and it is no longer local (bash's
+    // dynamic scope, without localvar_unset).
+    auto local_here = [&](const std::vector<State::Saved>& f) {
+      return std::any_of(f.begin(), f.end(), [&](const State::Saved& s) { return s.name == name; });
+    };
+    bool revealed = !st.frames.empty() && local_here(st.frames.back());
+    if (revealed) {
+      unset_var(st, name);
+      continue;
+    }
+    for (auto f = st.frames.rbegin(); f != st.frames.rend() && !revealed; ++f) {
+      auto it = std::find_if(f->begin(), f->end(),
+                             [&](const State::Saved& s) { return s.name == name; });
+      if (it == f->end()) continue;
+      restore_var(ctx, st, *it);
+      f->erase(it);
+      revealed = true;
+    }
+    if (revealed) continue;
     if (find_array(st, name) == nullptr && st.vars.find(name) == st.vars.end() &&
         attrs_of(st, name) == 0 && st.funcs.find(name) != st.funcs.end()) {
       st.funcs.erase(st.funcs.find(name));  // bash: no such variable, so the function

@@ -267,6 +267,10 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       Str v = expand_string(ctx, st, w, io, &subst_status);
       restore.saved.push_back(save_var(st, name));
       set_var(ctx, st, name, v);
+      // Exported for the command's life: a function's tools see it too (bash).
+      if (st.exported.find(std::string_view(name)) == st.exported.end()) {
+        st.exported.emplace(ctx.str(name), VarValue());
+      }
       assigns.emplace_back(name, std::move(v));
     }
   }

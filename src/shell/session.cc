@@ -171,6 +171,17 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
       return tl::unexpected(h.error());
     }
   }
+  // bash's readonly ids: the sandbox has no users and no parent process, so they stay unset,
+  // and a script cannot pretend otherwise (`UID=0 cmd` fails as in bash).
+  for (const char* name : {"UID", "EUID", "PPID"}) {
+    Ctx ctx;
+    ctx.budget = &impl->budget;
+    try {
+      impl->st.attrs.insert_or_assign(ctx.str(name), unsigned{kAttrReadonly});
+    } catch (const LimitHit& h) {
+      return tl::unexpected(h.error());
+    }
+  }
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

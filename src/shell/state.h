@@ -232,6 +232,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
     std::optional<VarValue> value;
     std::optional<ArrayValue> array = std::nullopt;
     unsigned attrs = 0;
+    bool exported = false;
   };
   std::vector<std::vector<Saved>> frames;
   // `exec` with redirections only: descriptors that hold for the rest of this shell (kUnset:

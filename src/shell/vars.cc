@@ -169,13 +169,13 @@ State::Saved save_var(const State& st, std::string_view name) {
   auto a = st.arrays.find(name);
   if (a != st.arrays.end()) s.array = a->second;
   s.attrs = attrs_of(st, name);
+  s.exported = st.exported.find(name) != st.exported.end();
   return s;
 }
 
 void restore_var(Ctx& ctx, State& st, const State::Saved& s) {
-  bool exported = st.exported.find(std::string_view(s.name)) != st.exported.end();
   unset_var(st, s.name);
-  if (exported) st.exported.emplace(ctx.str(s.name), VarValue());
+  if (s.exported) st.exported.emplace(ctx.str(s.name), VarValue());
   if (s.value) st.vars.emplace(ctx.str(s.name), *s.value);
   if (s.array) st.arrays.emplace(ctx.str(s.name), *s.array);
   if (s.attrs != 0) st.attrs.emplace(ctx.str(s.name), s.attrs);

@@ -103,6 +103,22 @@ TEST_F(ShellFixture, SetBuiltin) {
   EXPECT_NE(r.err.find("set: -C: this option is not supported"), std::string::npos) << r.err;
 }
 
+// A function's NAME=value prefix is exported while it runs (its tools and nested shells see
+// it); unsetting a caller's local reveals the value it shadows (the running function's own
+// local just becomes unset); UID, EUID and PPID are readonly.
+TEST_F(ShellFixture, ScopesAndReadonlyIds) {
+  auto r = run(
+      "f() { sh -c 'echo ${T-unset}'; }; T=tmp f; sh -c 'echo ${T-unset}'\n"
+      "x=global; g() { local x=local; unset x; echo ${x-default}; x=set-in-g; }; g; echo $x\n"
+      "h() { unset y; echo ${y-default}; y=set-in-h; }; k() { local y=local; h; echo k:$y; }; "
+      "y=global; k; echo $y\n"
+      "UID=0 true; echo st=$? ${UID-unset}\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "tmp\nunset\ndefault\nglobal\nglobal\nk:set-in-h\nset-in-h\nst=1 unset\n")
+      << r.err;
+  EXPECT_NE(r.err.find("UID: readonly variable"), std::string::npos) << r.err;
+}
+
 // A readonly variable refuses assignment (the command fails with status 1, as bash in a
 // command list it goes on), unset, `local` over it, and an array's element assignment.
 TEST_F(ShellFixture, ReadonlyVariables) {
