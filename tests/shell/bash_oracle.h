@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -40,7 +41,15 @@ inline std::optional<std::string> run_bash(const std::string& script) {
     f << script;
   }
   std::string cmd = std::string("LC_ALL=C ") + kBashPath + " " + path;
+  // bash must start with SIGPIPE at its default, as from a login shell: run_process
+  // (test_support.h) ignores it in this process, a disposition children inherit and a
+  // non-interactive shell cannot reset, and bash would then list it (`trap -- '' SIGPIPE`).
+  // popen has forked when it returns, so the test's own disposition is back before it reads.
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &old);
   FILE* p = ::popen(cmd.c_str(), "r");
+  ::sigaction(SIGPIPE, &old, nullptr);
   std::optional<std::string> out;
   if (p != nullptr) {
     std::string text;
