@@ -24,10 +24,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 JOBS=${WASMCAP_TOOLBOX_JOBS:-2}
 NICE="nice -n 10"
 CLANG=/usr/bin/clang-19
-PACKAGES=(mawk jq)
+PACKAGES=(mawk jq diffutils)
 
 RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
-while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/patches" -type f | sort)
+while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/patches" "$HERE/compat" -type f | sort)
 
 die() { echo "toolbox build: $*" >&2; exit 1; }
 for tool in "$CLANG" /usr/bin/wasm-ld-19 /usr/bin/llvm-ar-19 /usr/bin/llvm-ranlib-19 \
@@ -185,8 +185,51 @@ build_jq() {
   unit jq "${objs[@]}"
 }
 
+# --- GNU diffutils (diff, cmp): its own configure (cross) with gnulib, and compat/ for what
+# gnulib expects and WASI lacks (compat/compat.h says which) ---------------------------------------
+build_diffutils() {
+  local b=$WORK/diffutils-build s=$SRC/diffutils c=$WORK/compat
+  local emul="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS"
+  local flags="-O2 $emul -include $HERE/compat/compat.h"
+  rm -rf "$b" "$c"
+  mkdir -p "$b" "$c"
+  # Debian's patch touches m4/ (loongarch): keep automake's outputs newer than their inputs, or
+  # make would run aclocal/automake (not installed, and not needed).
+  touch "$s/aclocal.m4"; sleep 1
+  touch "$s/configure" "$s/lib/config.hin"
+  find "$s" -name Makefile.in -exec touch {} +
+  $NICE "$CC" -O2 -D_GNU_SOURCE -D_WASI_EMULATED_SIGNAL -I"$HERE/compat" -c "$HERE/compat/compat.c" \
+    -o "$c/compat.o"
+  /usr/bin/llvm-ar-19 rcs "$c/libwasmcapcompat.a" "$c/compat.o"
+  # ac_cv_func_sig*: compat/ supplies no-op signal blocking, so gnulib does not replace it (its
+  # replacement supports only 32 signals; wasi-libc's emulation has 65).
+  (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="$flags" \
+    CPPFLAGS="-I$HERE/compat" LDFLAGS="-L$c" \
+    LIBS="-lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    ac_cv_func_sigprocmask=yes ac_cv_func_sigaction=yes \
+    $NICE "$s/configure" --host=wasm32-unknown-wasi --build="$(gcc -dumpmachine)" --disable-nls \
+      --without-libsigsegv >"$b/configure.log" 2>&1) ||
+    { tail -30 "$b/configure.log"; die "diffutils configure failed ($b/configure.log)"; }
+  # No `pr` to paginate through: diff -l says "pagination not supported on this host".
+  sed -i 's|^#define PR_PROGRAM .*|#define PR_PROGRAM ""|' "$b/lib/config.h"
+  (cd "$b" && $NICE make -j"$JOBS" -C lib CFLAGS="$flags -flto" >"$b/make-lib.log" 2>&1) ||
+    { tail -30 "$b/make-lib.log"; die "diffutils lib failed ($b/make-lib.log)"; }
+  printf 'wasmcap-list-%%:\n\t@echo $($*_OBJECTS) $(libver_a_OBJECTS)\n' >"$b/src/wasmcap.mk"
+  (cd "$b/src" && $NICE make version.h paths.h >"$b/make-src.log" 2>&1) || die "diffutils src failed"
+  mkdir -p "$b/libobjs"
+  (cd "$b/libobjs" && /usr/bin/llvm-ar-19 x "$b/lib/libdiffutils.a")
+  local p objs
+  for p in diff cmp; do
+    read -r -a objs < <(cd "$b/src" && make -s -f Makefile -f wasmcap.mk "wasmcap-list-$p")
+    (cd "$b/src" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" CFLAGS="$flags -flto -Dmain=${p}_main" \
+      >>"$b/make-src.log" 2>&1) || { tail -30 "$b/make-src.log"; die "diffutils $p failed ($b/make-src.log)"; }
+    unit "$p" "${objs[@]/#/$b/src/}" "$b"/libobjs/*.o
+  done
+}
+
 build_mawk
 build_jq
+build_diffutils
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -195,7 +238,9 @@ build_jq
 STAGE=$WORK/stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
-$NICE "$CC" -O2 -Wall -Wextra "$HERE/toolbox.c" "$WORK/mawk.o" "$WORK/jq.o" -lm \
+$NICE "$CC" -O2 -Wall -Wextra "$HERE/toolbox.c" "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" \
+  "$WORK/cmp.o" -L"$WORK/compat" -lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid \
+  -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"
 {
   for d in "${DSCS[@]}"; do echo "source: $d"; done

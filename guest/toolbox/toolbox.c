@@ -17,6 +17,12 @@
 
 int mawk_main(int argc, char **argv);
 int jq_main(int argc, char **argv);
+int diff_main(int argc, char **argv);
+int cmp_main(int argc, char **argv);
+// wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
+// short one as the program name.
+extern char *program_invocation_name;
+extern char *program_invocation_short_name;
 
 static const struct {
   const char *name;
@@ -25,6 +31,8 @@ static const struct {
     {"awk", mawk_main},
     {"mawk", mawk_main},
     {"jq", jq_main},
+    {"diff", diff_main},
+    {"cmp", cmp_main},
 };
 
 static const char *base_name(const char *p) {
@@ -63,7 +71,11 @@ int main(int argc, char **argv) {
     argv++;  // toolbox TOOL ARGS...: TOOL is the program's argv[0]
     argc--;
   }
-  if (tool != NULL) return enter_workdir() == 0 ? tool(argc, argv) : 2;
+  if (tool != NULL) {
+    program_invocation_name = argv[0];
+    program_invocation_short_name = (char *)base_name(argv[0]);
+    return enter_workdir() == 0 ? tool(argc, argv) : 2;
+  }
   fputs("toolbox: usage: toolbox TOOL [ARGS...] (or run as TOOL); tools:", stderr);
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) fprintf(stderr, " %s", tools[i].name);
   fputc('\n', stderr);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Differential tests of the toolbox (guest/toolbox) against Debian's own binaries of the same
-source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq.
+source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, diff and cmp =
+/usr/bin/diff and /usr/bin/cmp (diffutils).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -10,7 +11,7 @@ cases that cannot be differential: what WASI cannot do must fail with a message,
 host program (awk's system(), pipes; jq's regular expressions without oniguruma).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp] [--seed N]
 """
 import argparse
 import os
@@ -24,9 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen  # noqa: E402
 
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
-NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq"}
+NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
-ARGV0 = {"awk": "mawk", "jq": "jq"}
+ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp"}
 # AOT: the module is compiled once per machine into a persistent cache, like the python bundle's
 # (keyed by content: only a new toolbox.wasm, compiler or translator compiles again).
 COMPILE_TIMEOUT_MS = 1200000
@@ -73,6 +74,10 @@ class Runner:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             with open(p, "wb") as f:
                 f.write(data)
+        # One mtime for every input on both sides (diff's headers print it).
+        for root, dirs, names in os.walk(d):
+            for n in names + dirs:
+                os.utime(os.path.join(root, n), (1767225600, 1767225600))
         return d
 
     def guest(self, tool, args, files, stdin):
@@ -140,6 +145,8 @@ def wasi_limits(c, r):
               'scan("a")', 'split("a";null)', 'splits("a")']:
         expect(c, r, "jq", f + " refuses", [f], 5, b"jq: error (at <stdin>:1): " + no_re,
                stdin=b'"abc"\n')
+    expect(c, r, "diff", "-l (pagination through pr) refuses", ["-l", "a", "b"], 2,
+           b"diff: pagination not supported on this host")
     # Plain split/1 is not a regular expression: it works.
     expect(c, r, "jq", "split/1 works", ["-c", 'split(",")'], 0, b"", stdout=b'["a","b"]\n',
            stdin=b'"a,b"\n')
@@ -151,7 +158,7 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--engine", default="interp")
     ap.add_argument("--cache-dir", default=None, help="AOT cache (default for aot: per user)")
-    ap.add_argument("--tools", default="awk,jq")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -173,9 +180,11 @@ def main():
     try:
         rng = random.Random(a.seed)
         for t in tools:
-            cases = gen.awk_cases(rng) if t == "awk" else gen.jq_cases(rng)
+            if t == "cmp":
+                continue  # with diff's cases
+            cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases}[t](rng)
             for case in cases:
-                differential(c, r, t, case)
+                differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
             wasi_limits(c, r)
     finally:

@@ -236,3 +236,78 @@ def jq_cases(rng):
          "stdin": json.dumps(list(range(20000))).encode()},
     ]
     return cases
+
+
+def _edited(rng, lines):
+    out = list(lines)
+    for _ in range(rng.randint(0, 6)):
+        k = rng.random()
+        i = rng.randint(0, len(out))
+        if k < 0.35:
+            out.insert(i, rng.choice(LINES))
+        elif k < 0.7 and out:
+            del out[min(i, len(out) - 1)]
+        elif out:
+            out[min(i, len(out) - 1)] = rng.choice(LINES)
+    return out
+
+
+LINES = ["alpha", "beta", "gamma", "", "  indented", "trailing  ", "Tab\there", "UPPER", "upper",
+         "x = 1;", "}", "{", "caf\u00e9", "same", "same", "same"]
+
+
+def text_pair(rng):
+    a = [rng.choice(LINES) for _ in range(rng.randint(0, 40))]
+    b = _edited(rng, a)
+    ea = "\n".join(a) + ("\n" if a and rng.random() < 0.85 else "")
+    eb = "\n".join(b) + ("\n" if b and rng.random() < 0.85 else "")
+    return ea.encode(), eb.encode()
+
+
+def diff_cases(rng):
+    """GNU diff and cmp on generated pairs and trees (differential.py gives every file the same
+    mtime on both sides, so the headers' timestamps are comparable)."""
+    files = {}
+    for i in range(8):
+        a, b = text_pair(rng)
+        files["a%d.txt" % i], files["b%d.txt" % i] = a, b
+    files["empty"] = b""
+    files["bin1"] = bytes(rng.randrange(256) for _ in range(300))
+    files["bin2"] = files["bin1"][:150] + b"\x00X" + files["bin1"][152:]
+    for side in ("l", "r"):
+        for i in range(5):
+            a, b = text_pair(rng)
+            if rng.random() < 0.8 or side == "l":
+                files["%s/d%d/f%d.txt" % (side, i % 2, i)] = a if side == "l" else b
+        files["%s/only-%s.txt" % (side, side)] = b"only\n"
+        files["%s/sub/same.txt" % side] = b"same\n"
+    cases = []
+    for i in range(8):
+        a, b = "a%d.txt" % i, "b%d.txt" % i
+        for opts in (["-u"], [], ["-c"], ["-U", "1"], ["-q"], ["-e"], ["-n"], ["-i", "-w", "-B", "-u"],
+                     ["-y", "-W", "60"], ["-u", "--label", "x/old", "--label", "y/new"]):
+            cases.append({"tool": "diff", "args": opts + [a, b], "files": files})
+    cases += [
+        {"tool": "diff", "args": ["-ur", "l", "r"], "files": files},
+        {"tool": "diff", "args": ["-urN", "l", "r"], "files": files},
+        {"tool": "diff", "args": ["-rq", "l", "r"], "files": files},
+        {"tool": "diff", "args": ["-r", "l", "r"], "files": files},
+        {"tool": "diff", "args": ["-ruN", "--exclude=only-*", "l", "r"], "files": files},
+        {"tool": "diff", "args": ["-u", "empty", "a0.txt"], "files": files},
+        {"tool": "diff", "args": ["-u", "a0.txt", "missing"], "files": files},
+        {"tool": "diff", "args": ["-uN", "a0.txt", "missing"], "files": files},
+        {"tool": "diff", "args": ["bin1", "bin2"], "files": files},
+        {"tool": "diff", "args": ["-a", "-u", "bin1", "bin2"], "files": files},
+        {"tool": "diff", "args": ["-u", "--label", "in", "-", "a1.txt"], "files": files,
+         "stdin": files["b1.txt"]},  # (stdin's time is "now": labelled)
+        {"tool": "diff", "args": ["--bogus", "a", "b"], "files": files},
+        {"tool": "diff", "args": ["a0.txt", "a0.txt"], "files": files},
+        {"tool": "cmp", "args": ["a0.txt", "b0.txt"], "files": files},
+        {"tool": "cmp", "args": ["-l", "bin1", "bin2"], "files": files},
+        {"tool": "cmp", "args": ["-s", "bin1", "bin2"], "files": files},
+        {"tool": "cmp", "args": ["-b", "bin1", "bin2"], "files": files},
+        {"tool": "cmp", "args": ["bin1", "bin1"], "files": files},
+        {"tool": "cmp", "args": ["-n", "100", "bin1", "bin2"], "files": files},
+        {"tool": "cmp", "args": ["empty", "a0.txt"], "files": files},
+    ]
+    return cases
