@@ -86,5 +86,33 @@ TEST(FirstContact, AnUntrustedInstallNamesTheCommandThatTrusts) {
   EXPECT_EQ(again.exit_code, 0) << describe(again);
 }
 
+TEST(FirstContact, ShOperandsAreDollarZeroAndTheArgumentsAsInSh) {
+  Home h;
+  // -c SCRIPT NAME ARGS...: NAME is $0; everything after it is the script's, options included.
+  ProcResult c = h.cli({"sh", "-c", "echo \"$0|$1|$2|$#\"", "name", "a b", "--dir"});
+  EXPECT_EQ(c.exit_code, 0) << describe(c);
+  EXPECT_EQ(c.out, "name|a b|--dir|2\n");
+  ProcResult bare = h.cli({"sh", "-c", "echo \"$0|$#\""});
+  EXPECT_EQ(bare.out, "sh|0\n") << describe(bare);
+  // FILE ARGS...: $0 is FILE.
+  testing::write_text(h.path("s.sh"), "echo \"$1-$2-$#\"\nshift\necho \"$@\"\n");
+  ProcResult f = h.cli({"sh", h.path("s.sh"), "x", "--timeout-ms", "5"});
+  EXPECT_EQ(f.exit_code, 0) << describe(f);
+  EXPECT_EQ(f.out, "x---timeout-ms-3\n--timeout-ms 5\n");
+}
+
+TEST(FirstContact, ShWithNoCommandsSaysHowToInstallThem) {
+  Home h;  // an empty registry
+  ProcResult r = h.cli({"sh", "-c", "ls"});
+  EXPECT_EQ(r.exit_code, 127) << describe(r);
+  EXPECT_TRUE(has(r.err, "ls: command not found")) << r.err;
+  EXPECT_TRUE(has(r.err, "wasmcap sh: no commands installed")) << r.err;
+  EXPECT_TRUE(has(r.err, "`wasmcap trust add SIGNER.pub` then `wasmcap bundle install")) << r.err;
+  // Builtins alone need no commands: no note.
+  ProcResult ok = h.cli({"sh", "-c", "echo hi"});
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_TRUE(ok.err.empty()) << ok.err;
+}
+
 }  // namespace
 }  // namespace wasmcap
