@@ -2,6 +2,8 @@
 // serving nothing, the advice of a refused install. Each message says what to do next.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -112,6 +114,36 @@ TEST(FirstContact, ShWithNoCommandsSaysHowToInstallThem) {
   ProcResult ok = h.cli({"sh", "-c", "echo hi"});
   EXPECT_EQ(ok.exit_code, 0) << describe(ok);
   EXPECT_TRUE(ok.err.empty()) << ok.err;
+}
+
+TEST(FirstContact, TrustRevokeCanBeUndoneAndIsRecorded) {
+  Home h;
+  ASSERT_EQ(h.cli({"bundle", "keygen", "--out", h.path("keys"), "--name", "acme"}).exit_code, 0);
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  ProcResult revoke = h.cli({"trust", "revoke", h.path("keys/acme.pub")});
+  ASSERT_EQ(revoke.exit_code, 0) << describe(revoke);
+  EXPECT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 77) << "revoked";
+  auto listed = nlohmann::json::parse(h.cli({"trust", "list", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  ASSERT_EQ(listed[0]["status"], "revoked");
+  std::string id = listed[0]["id"];
+  ProcResult un = h.cli({"trust", "unrevoke", id});
+  ASSERT_EQ(un.exit_code, 0) << describe(un);
+  EXPECT_TRUE(has(un.out, "no longer revoked; it is not trusted either")) << un.out;
+  EXPECT_TRUE(nlohmann::json::parse(h.cli({"trust", "list", "--json"}).out).empty())
+      << "neither trusted nor revoked";
+  EXPECT_FALSE(fs::exists(h.path("home/trust/revoked/" + id + ".pub")));
+  // Trusting it again is an explicit add, which now works.
+  EXPECT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  // Undoing what is not revoked is not_found, naming where it looked.
+  ProcResult again = h.cli({"trust", "unrevoke", id});
+  EXPECT_EQ(again.exit_code, 66) << describe(again);
+  EXPECT_TRUE(has(again.err, "no revoked key with id")) << again.err;
+  // Recorded, as every trust change.
+  ProcResult audit = h.cli({"audit", "--event", "trust_unrevoke", "--json"});
+  EXPECT_EQ(audit.exit_code, 0) << describe(audit);
+  EXPECT_TRUE(has(audit.out, "\"event\":\"trust_unrevoke\"")) << audit.out;
+  EXPECT_TRUE(has(audit.out, id)) << audit.out;
 }
 
 }  // namespace
