@@ -16,7 +16,7 @@ PACKAGES=(
   # fuzzing: libFuzzer + ASan runtimes for clang-19 (scripts/fuzz.sh)
   libclang-rt-19-dev
   # libraries
-  libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libidn2-dev libsodium-dev
+  libexpected-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libidn2-dev libsodium-dev libre2-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   # MCP server's HTTP transport (src/mcp/httpd_module.cc); cpp-httplib is the tests' HTTP client
   libmicrohttpd-dev libcpp-httplib-dev

@@ -4,6 +4,7 @@
 // POSIX extended regular expression (its quoted characters match literally); the leaves are
 // test_expr.h's, so `test` and `[[` share one implementation of every operator.
 #include "shell/pattern.h"
+#include "shell/regex.h"
 #include "shell/state.h"
 #include "shell/test_expr.h"
 
@@ -78,8 +79,14 @@ struct CondRun {
       Str re = expand_regex(ctx, st, e.words[1], io);
       auto m = regex_match(view(lhs), view(re), st.opt_nocasematch);
       if (!m) return error(m.error().message);
-      // BASH_REMATCH: the whole match (its element 0; the groups need arrays).
-      set_var(ctx, st, "BASH_REMATCH", ctx.str(m->matched ? m->groups[0] : std::string()));
+      // BASH_REMATCH: the whole match, then each group (an empty array after no match). bash
+      // sets it even when it is readonly; here a readonly one is left as it is.
+      Vec<Str> groups(ctx.alloc());
+      for (const std::string& g : m->groups) groups.push_back(ctx.str(g));
+      try {
+        assign_array(ctx, st, "BASH_REMATCH", groups, {}, false);
+      } catch (const AssignError&) {
+      }
       return m->matched ? 0 : 1;
     }
     bool pattern = e.op == "==" || e.op == "=" || e.op == "!=";

@@ -11,15 +11,13 @@
 // [[ ]]: the executor parses and walks `&& || ! ( )` and calls test_unary / test_binary on the
 // expanded operands. There `== != =` match the right side as a pattern (pattern.h: quoted
 // characters backslash-escaped), `-eq` and friends evaluate both sides as arithmetic
-// (TestEnv::arith), and `=~` is regex_match (POSIX ERE through <regex.h>).
+// (TestEnv::arith), and `=~` is regex_match (shell/regex.h).
 //
 // Why ours: the semantics are bash's own (its argument-count rules, error texts, [[ ]]'s
-// pattern and arithmetic operands); no library implements them. The regex engine is the C
-// library's, with the regex bounded before it is compiled.
+// pattern and arithmetic operands); no library implements them.
 //
-// Bounds: `( )` nests at most kMaxTestNesting levels; a regex is at most kMaxRegexBytes long, has no back-references (they make matching
-// exponential) and its repetition counts may multiply to at most kMaxRegexSize states (`((a{100}){100}){100}`
-// would compile to a million); pattern matches charge the caller's MatchWork.
+// Bounds: `( )` nests at most kMaxTestNesting levels; pattern matches charge the caller's
+// MatchWork.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +34,6 @@ namespace wasmcap::shell {
 // `test ( ( ... ) )` nests at most this deep (the evaluator recurses once per level; `! ! !` is
 // counted without recursion). Past it: a syntax error, status 2.
 inline constexpr int kMaxTestNesting = 256;
-inline constexpr size_t kMaxRegexBytes = 4096;
-inline constexpr uint64_t kMaxRegexSize = 10000;
 
 // What a file test needs to know of a path (the executor's stat, inside the preopens).
 struct FileInfo {
@@ -96,19 +92,5 @@ Result<bool> test_binary(std::string_view lhs, std::string_view op, std::string_
 // "[: ".
 Result<bool> eval_test(const std::vector<std::string>& argv, bool bracket, TestEnv& env);
 
-// `[[ s =~ re ]]`: POSIX ERE search of `regex` in `subject`. `groups` (BASH_REMATCH) holds the
-// whole match then each group ("" for one that did not take part); empty when no match. A regex
-// that does not compile, or is past the bounds above, is an error (status 2; bash prints
-// nothing for a bad regex).
-struct RegexMatch {
-  bool matched = false;
-  std::vector<std::string> groups;
-};
-Result<RegexMatch> regex_match(std::string_view subject, std::string_view regex,
-                               bool ignore_case = false);
-
-// `text` with every ERE special character escaped: how a caller passes the quoted parts of
-// =~'s right side (`[[ $x =~ "a.b" ]]` matches a literal dot).
-std::string quote_regex(std::string_view text);
 
 }  // namespace wasmcap::shell

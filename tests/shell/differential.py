@@ -19,6 +19,49 @@ import shell_env
 
 GNU_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 
+REGEX_CASES = r"""t() { [[ $1 =~ $2 ]]; r=$?; printf '%s|%s|%s:' "$1" "$2" "$r"; for g in "${BASH_REMATCH[@]}"; do printf '[%s]' "$g"; done; echo; }
+t abc '(b)(x)?c'
+t xabcd '(a|ab)(c|bcd)(d*)'
+t 'foo=bar baz=qux' '([a-z]+)=([a-z]+)'
+t '2026-11-25' '^([0-9]{4})-([0-9]{2})-([0-9]{2})$'
+t 'v1.22.3' '^v([0-9]+)\.([0-9]+)\.([0-9]+)$'
+t 'a\b' '[\]'
+t 'x]y' '[]]'
+t ']x' '[^]]'
+t 'a-b' '[a-]+'
+t 'aaaa' 'a{,3}'
+t 'aaaa' 'a{2,}'
+t 'ab_c d' '\w+'
+t 'ab cd' '\S+$'
+t 'hello world' '\bw'
+t 'd' '\d'
+t 'a)' ')'
+t 'xyz' '()'
+t 'ab' '(|a)b'
+t 'aaa' 'a**'
+t 'aaa' 'a+?'
+t 'xaa' 'a{1}{2}'
+t 'abab' '(ab)*'
+t 'abab' '(a|b)+'
+t 'ABC' 'abc'
+t 'key: value' '^([^:]+):[[:space:]]*(.*)$'
+t 'path/to/file.txt' '([^/]+)\.([a-z]+)$'
+t 'aXb' 'a[[:upper:]]b'
+t 'a.b' 'a\.b'
+t 'a+b' 'a\+b'
+t '' '^$'
+t 'abc' '$'
+t 'abc' 'c$'
+t 'a{b' 'a\{b'
+t 'abcabc' '(abc){2}'
+t 'xyyz' 'y*'
+t 'xyyz' 'y+'
+t 'aaab' '(a*)(a*)b'
+t 'abcd' '(a(b)?)+'
+t 'abcd' '((a)|b)+'
+shopt -s nocasematch; t ABC 'abc'; t 'Hello' '^h(E)llo$'
+"""
+
 CORPUS = [
     "echo hello world",
     "echo a; echo b; false; echo $?",
@@ -150,6 +193,8 @@ CORPUS = [
     "[[ -f a.txt && -d sub && ! -e nope ]] && echo files; [[ a.txt == *.txt ]]; echo $?",
     "for f in *.txt; do [[ $f =~ ^([a-z])\\.txt$ ]] && echo $BASH_REMATCH; done",
     "x='a b'; [[ $x == 'a b' && ( 3 -gt 2 || 0 -eq 1 ) ]] && echo ok; [[ b < a ]]; echo $?",
+    # =~ (src/shell/regex.h: POSIX ERE read as glibc does, matched by RE2) and BASH_REMATCH's groups
+    REGEX_CASES,
 ]
 
 

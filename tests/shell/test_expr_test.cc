@@ -1,6 +1,7 @@
 // src/shell/test_expr.h: test / [ by argument count and bash's grammar, its messages, file tests
 // through TestEnv, [[ ]]'s leaves (patterns, arithmetic operands, =~ with BASH_REMATCH), the
 // regex bounds, and a differential test against bash's test on real files.
+#include "shell/regex.h"
 #include "shell/test_expr.h"
 
 #include <gtest/gtest.h>
@@ -310,8 +311,16 @@ TEST(DoubleBracket, RegexAndRematch) {
   EXPECT_FALSE(regex_match("a", "(").has_value());
 }
 
-// The regex bounds: length, back-references, and repetition that multiplies states. The same
-// shapes just inside the bounds compile.
+// =~'s whole match, "<none>" when there is none, "<error>" for a refused regex.
+std::string whole(std::string_view subject, std::string_view re) {
+  auto r = regex_match(subject, re);
+  if (!r) return "<error>";
+  return r->matched ? r->groups.at(0) : std::string("<none>");
+}
+
+// The regex bounds: length, back-references, repetition counts and their products, the
+// compiled program's memory, and the work of one match. The same shapes just inside the bounds
+// compile.
 TEST(DoubleBracket, RegexIsBounded) {
   EXPECT_FALSE(regex_match("a", std::string(kMaxRegexBytes + 1, 'a')).has_value());
   EXPECT_TRUE(regex_match("a", std::string(kMaxRegexBytes, 'a')).has_value());
@@ -322,30 +331,71 @@ TEST(DoubleBracket, RegexIsBounded) {
   EXPECT_FALSE(regex_match("a", "(a|b|c|d){5000}").has_value());
   EXPECT_TRUE(regex_match("a", "(a|b|c|d){500}").has_value());
   EXPECT_FALSE(regex_match("a", "[a-z]{1,99999}").has_value());
-  // Stacked quantifiers are refused (found by fuzz_shell_test_expr: 34 `+` ran out of memory,
-  // a run of `*` ran for seconds).
-  EXPECT_FALSE(regex_match("a", "a" + std::string(34, '+')).has_value());
-  EXPECT_FALSE(regex_match("a", "a++").has_value());
-  EXPECT_FALSE(regex_match("a", "(a+**)").has_value());
-  EXPECT_FALSE(regex_match("a", "a{2}*").has_value());
-  EXPECT_TRUE(regex_match("a", "a+b*c?d{2}").has_value());
-  // One `?` after another operator (a habit from other dialects) is read as glibc does.
-  EXPECT_TRUE(regex_match("xfoo", "^(.*?)foo$")->matched);
-  EXPECT_EQ(regex_match("xfoo", "^(.*?)foo$")->groups[1], "x");
-  EXPECT_FALSE(regex_match("a", "a*??").has_value());
-  EXPECT_FALSE(regex_match("a", "a*?*").has_value());
-  // Empty groups are nodes too (found by fuzz_shell_test_expr: `((){10}){1010}` and the like
-  // ran out of memory).
   EXPECT_FALSE(regex_match("a", "((){100}){100}").has_value());
-  EXPECT_FALSE(regex_match("a", "((|){100}){100}").has_value());
   EXPECT_TRUE(regex_match("a", "((){10}){10}").has_value());
-  // Deeply nested quantified groups double each level.
+  // The program's memory (kRegexMemory): 400 repetitions of 1000 compile to about 400,000
+  // instructions, past the bound (RE2's default budget, 8 MiB, would take them); 10 compile.
+  std::string big, small;
+  for (int k = 0; k < 400; ++k) big += "(a{1000})";
+  for (int k = 0; k < 10; ++k) small += "(a{1000})";
+  auto refused = regex_match("a", big);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("too large"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(regex_match("a", small).has_value());
+  // One match's work (kMaxRegexWork): glibc's matcher took 2.9 GB and more than 13 minutes for
+  // this regex on 4 MB of a and b; here 8 MB is refused before matching, 64 KB matches.
+  std::string subject(8 << 20, 'a');
+  for (size_t k = 0; k < subject.size(); k += 3) subject[k] = 'b';
+  auto costly = regex_match(subject, "(a|b)*a(a|b){20}");
+  ASSERT_FALSE(costly.has_value());
+  EXPECT_NE(costly.error().message.find("cost too much"), std::string::npos);
+  EXPECT_NE(whole(subject.substr(0, 64 << 10), "(a|b)*a(a|b){20}"), "<error>");
+  // Found by fuzz_shell_test_expr: glibc's regcomp took more than 2 GB for these 98 bytes (the
+  // epsilon closures of nested empty groups); RE2 compiles them in bounded memory or refuses.
+  const std::string fuzzed =
+      "(()(}(|)){1}(}(()2)\x84|||)||)(())0(()){75}|0*)(($()){750}10}(}(()2)\x84|||)||)(())(())"
+      "\xff\x0e" "5}|0*)(()){750}";
+  auto f = regex_match("a", fuzzed);
+  EXPECT_TRUE(f.has_value() || f.error().code == ErrorCode::kInvalidArgument);
+  // Stacked repetition is read as glibc reads it, `a**` as `(a*)*`, in linear time (glibc's
+  // matching of 34 `+` ran out of memory; they were refused before RE2).
+  EXPECT_EQ(whole("aaa", "a" + std::string(34, '+')), "aaa");
+  EXPECT_EQ(whole("aaa", "a++"), "aaa");
+  EXPECT_EQ(whole("xaa", "a{1}{2}"), "aa");
+  EXPECT_EQ(whole("aaaaa", "a{2}*"), "aaaa");
+  EXPECT_EQ(whole("xfoo", "^(.*?)foo$"), "xfoo");
   std::string deep = "a";
   for (int k = 0; k < 20; ++k) deep = "(" + deep + ")*";
-  EXPECT_FALSE(regex_match("a", deep).has_value());
-  std::string shallow = "a";
-  for (int k = 0; k < 5; ++k) shallow = "(" + shallow + ")*";
-  EXPECT_TRUE(regex_match("aaa", shallow)->matched);
+  EXPECT_EQ(whole(std::string(1000, 'a') + "b", deep + "c"), "<none>");
+}
+
+// POSIX ERE as glibc reads it, translated for RE2: a backslash inside brackets is a member,
+// collating elements, `{,m}`, GNU escapes; what glibc refuses is refused.
+TEST(DoubleBracket, RegexTranslation) {
+  auto m = whole;
+  EXPECT_EQ(m("a\\b", "[\\]"), "\\");
+  EXPECT_EQ(m("x]y", "[]]"), "]");
+  EXPECT_EQ(m("]x", "[^]]"), "x");
+  EXPECT_EQ(m("a-", "[a-]+"), "a-");
+  EXPECT_EQ(m("b-", "[[.-.]]"), "-");
+  EXPECT_EQ(m("xa", "[[=a=]]"), "a");
+  EXPECT_EQ(m("aaaa", "a{,3}"), "aaa");
+  EXPECT_EQ(m("ab_c d", "\\w+"), "ab_c");
+  EXPECT_EQ(m("ab\vc", "\\s"), "\v");  // [[:space:]] holds \v, RE2's \s does not
+  EXPECT_EQ(m("d", "\\d"), "d");          // glibc: an ordinary d
+  EXPECT_EQ(m("a)", ")"), ")");            // an unmatched ) is ordinary
+  EXPECT_EQ(m("a\nb", "a.b"), "a\nb");     // . matches a newline
+  EXPECT_EQ(m("a\nb", "a[^x]b"), "a\nb");
+  EXPECT_EQ(m("a\nb", "^b"), "<none>");     // ^ and $ only at the ends
+  EXPECT_EQ(m("xabcd", "(a|ab)(c|bcd)(d*)"), "abcd");
+  EXPECT_EQ(regex_match("xabcd", "(a|ab)(c|bcd)(d*)")->groups,
+            (std::vector<std::string>{"abcd", "a", "bcd", ""}));
+  EXPECT_EQ(m("caf\xc3\xa9", "^caf.$"), "caf\xc3\xa9");  // . is one character
+  for (const char* bad : {"*a", "a|*", "(*a)", "^*", "$*", "\\b*", "{1}", "a{", "a{1", "a{x}",
+                          "a{3,1}", "[b-a]", "[a", "(a", "\\", "[[:foo:]]", "[[:alpha:]-z]",
+                          "[[.hyphen.]]", "\\<a", "a\\>"}) {
+    EXPECT_FALSE(regex_match("a", bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shell/regex.h"
 #include "shell/test_expr.h"
 
 using namespace wasmcap;
