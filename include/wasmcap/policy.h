@@ -276,6 +276,21 @@ struct ShellConfig {
   std::vector<std::string> bundle_order;
 };
 
+// The MCP server's `bash` tool (docs/host-config.md#mcp, docs/mcp.md "The bash tool"). Absent:
+// the server offers no `bash`, `workspace_diff` or `workspace_apply` tool.
+struct McpBashConfig {
+  // The shadow workspace (`wasmcap ws create NAME DIR`) whose source each MCP session gets a
+  // copy of, mounted at /work: the only host tree the tool's commands can reach.
+  std::string workspace;
+  // Offer `workspace_apply`: write a session's reviewed changes into the workspace's source
+  // (the real tree). Off unless set.
+  bool apply = false;
+};
+
+struct McpConfig {
+  std::optional<McpBashConfig> bash;
+};
+
 struct HostConfig {
   std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
   NetworkConfig network;
@@ -283,6 +298,7 @@ struct HostConfig {
   TrustConfig trust;
   RegistryConfig registry;
   ShellConfig shell;
+  McpConfig mcp;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

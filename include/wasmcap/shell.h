@@ -100,6 +100,17 @@ struct Outcome {
   uint64_t commands = 0;
 };
 
+// What one run() of a session sets for itself (the MCP server's `bash` tool: every call has its
+// own deadline, output, cancellation and audit join key; docs/mcp.md "The bash tool"). Unset
+// fields keep the session's Options.
+struct RunControls {
+  std::optional<uint64_t> deadline_ms;  // wall clock of this run (0 = none)
+  std::optional<int> stdout_fd, stderr_fd;
+  // Set by another thread: the script stops as at its deadline (deadline_exceeded, "cancelled").
+  const std::atomic<bool>* cancel = nullptr;
+  std::string invocation_id;  // non-empty: this run's audit records carry it
+};
+
 // A shell whose state ($?, variables, working directory) lasts from one script to the next: the
 // interactive `wasmcap sh` runs each complete input as one script of a session. Limits
 // (deadline, output, commands) apply to each run(); audit records of all runs share the
@@ -112,6 +123,7 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Result<Outcome> run(const std::string& text);
+  Result<Outcome> run(const std::string& text, const RunControls& controls);
   bool exited() const;  // `exit` ran: run() refuses from now on
   int last_status() const;
   std::string cwd() const;

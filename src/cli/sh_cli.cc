@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -112,45 +111,15 @@ Result<std::pair<std::string, std::string>> parse_variable(const std::string& sp
   return std::make_pair(name, spec.substr(eq + 1));
 }
 
-// The shell's command table from the registry: each installed bundle (its newest version)
-// resolved and verified as `wasmcap run NAME` would; a bundle that does not verify, or whose
-// signer is not trusted now (revoked, or installed only with --allow-untrusted), provides no
-// command. Its data tree, if any, is mounted read-only for its commands as for a run.
+// The shell's command table from the registry (shell::command_table_from_registry), in the
+// host config's order (shell.bundle_order).
 Result<std::map<std::string, shell::Tool>> command_table(const std::string& config) {
   RegistryContext ctx;
   WASMCAP_TRY_ASSIGN(ctx, open_registry(config));
-  std::vector<registry::Installed> installed;
-  WASMCAP_TRY_ASSIGN(installed, ctx.reg->list());
-  std::set<std::string> names;
-  for (const auto& i : installed) names.insert(i.name);
-  std::vector<shell::BundleOffer> offers;
-  for (const auto& name : names) {
-    auto r = ctx.reg->resolve(name, std::nullopt, ctx.trust);
-    if (!r || !r->signer_trusted || r->manifest.commands.empty()) continue;
-    shell::BundleOffer offer;
-    shell::Tool& t = offer.tool;
-    t.bundle = name;
-    t.version = r->manifest.version;
-    t.module_sha256 = r->module_sha256;
-    t.clock_wall = r->manifest.permissions.clocks.wall;
-    t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
-    t.random = r->manifest.permissions.random;
-    t.https = r->manifest.permissions.https.has_value();
-    t.module = std::make_shared<const std::vector<uint8_t>>(std::move(r->module_bytes));
-    if (r->manifest.data) {
-      // module_path is the store's DIR/<module>: the data tree is DIR/<data.path>.
-      const std::string& mp = r->module_path;
-      std::string dir = mp.substr(0, mp.size() - r->manifest.module.size());
-      Preopen p;
-      p.host_path = dir + r->manifest.data->path;
-      p.guest_path = r->manifest.data->guest;
-      p.read_only = true;
-      t.data = p;
-    }
-    offer.commands = r->manifest.commands;
-    offers.push_back(std::move(offer));
-  }
-  return shell::build_command_table(std::move(offers), ctx.config.shell.bundle_order).commands;
+  shell::CommandTable table;
+  WASMCAP_TRY_ASSIGN(table, shell::command_table_from_registry(*ctx.reg, ctx.trust,
+                                                               ctx.config.shell.bundle_order));
+  return std::move(table.commands);
 }
 
 struct ShOpts {

@@ -16,10 +16,12 @@
 #include <mutex>
 
 #include "common/json.h"
+#include "mcp/bash_tool.h"
 #include "mcp/protocol.h"
 #include "mcp/sessions.h"
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
+#include "shell/commands.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
 #include "wasmcap/https.h"
@@ -178,6 +180,9 @@ namespace {
 
 struct Entry {
   std::string name;  // as listed (the tool's name, or plugin.tool when two plugins share it)
+  // The server's own `bash`, `workspace_diff` or `workspace_apply` (bash_tool.h): no plugin,
+  // no plan; `name` and `input_schema` only.
+  bool builtin = false;
   std::string plugin, version, manifest_sha256, module_sha256;
   policy::Tool tool;
   Json input_schema, output_schema;  // output_schema null when absent
@@ -202,6 +207,7 @@ struct ToolHost::Impl {
   std::vector<std::string> unavailable;
   std::shared_ptr<audit::Sink> audit;
   std::unique_ptr<Sessions> sessions;  // per_session workspace copies
+  std::unique_ptr<BashTools> bash;     // host config mcp.bash: the built-in shell tools
   // The operator's per-call limits (--timeout-ms, --max-memory-mb, --fuel): each call's run
   // is narrowed by them (runtime.h RunRequest::bounds).
   RunBounds call_bounds() const {
@@ -224,7 +230,7 @@ struct ToolHost::Impl {
 
   const Entry* find(const std::string& name) const {
     for (const auto& e : entries) {
-      if (e.name == name || e.plugin + "." + e.tool.name == name) return &e;
+      if (e.name == name || (!e.builtin && e.plugin + "." + e.tool.name == name)) return &e;
     }
     return nullptr;
   }
@@ -239,9 +245,10 @@ struct ToolHost::Impl {
     j["time"] = audit::now_rfc3339();
     j["event"] = "tool_call_start";
     j["tool"] = cut(tool);
-    j["plugin"] = e->plugin;
-    j["version"] = e->version;
-    j["module_sha256"] = e->module_sha256;
+    const bool plugin = !e->builtin;  // the built-in tools run no plugin
+    j["plugin"] = plugin ? Json(e->plugin) : Json(nullptr);
+    j["version"] = plugin ? Json(e->version) : Json(nullptr);
+    j["module_sha256"] = plugin ? Json(e->module_sha256) : Json(nullptr);
     j["invocation_id"] = invocation_id;
     j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
     j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
@@ -258,9 +265,10 @@ struct ToolHost::Impl {
     j["time"] = audit::now_rfc3339();
     j["event"] = "tool_call";
     j["tool"] = cut(tool);
-    j["plugin"] = e ? Json(e->plugin) : Json(nullptr);
-    j["version"] = e ? Json(e->version) : Json(nullptr);
-    j["module_sha256"] = e ? Json(e->module_sha256) : Json(nullptr);
+    const bool plugin = e != nullptr && !e->builtin;
+    j["plugin"] = plugin ? Json(e->plugin) : Json(nullptr);
+    j["version"] = plugin ? Json(e->version) : Json(nullptr);
+    j["module_sha256"] = plugin ? Json(e->module_sha256) : Json(nullptr);
     j["invocation_id"] = invocation_id;
     j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
     j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
@@ -278,7 +286,10 @@ ToolHost::ToolHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ToolHost::~ToolHost() = default;
 const ServerOptions& ToolHost::options() const { return impl_->options; }
 Result<std::string> ToolHost::open_session() { return impl_->sessions->open(); }
-void ToolHost::close_session(const std::string& id) { impl_->sessions->close(id); }
+void ToolHost::close_session(const std::string& id) {
+  if (impl_->bash) impl_->bash->close_session(id);
+  impl_->sessions->close(id);
+}
 
 Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   auto impl = std::make_unique<Impl>();
@@ -357,16 +368,59 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       entries.push_back(std::move(e));
     }
   }
+  // The built-in shell tools (host config mcp.bash; bash_tool.h), offered only when the
+  // configured workspace exists: a thin caller of the shell library, with the command table
+  // `wasmcap sh` builds (every installed, trusted bundle's commands), pinned like the catalog.
+  std::vector<Entry> builtins;
+  if (o.config.mcp.bash) {
+    const policy::McpBashConfig& bc = *o.config.mcp.bash;
+    auto base = workspace::open(o.home, bc.workspace);
+    auto table = shell::command_table_from_registry(*impl->reg, trust, o.config.shell.bundle_order);
+    if (!base) {
+      impl->unavailable.push_back("bash (host config mcp.bash): workspace " + bc.workspace + ": " +
+                                  base.error().to_string() + " (create it with `wasmcap ws create " +
+                                  bc.workspace + " DIR`)");
+    } else if (!table) {
+      impl->unavailable.push_back("bash (host config mcp.bash): " + table.error().to_string());
+    } else {
+      BashTools::Options bo;
+      bo.home = o.home;
+      bo.config = bc;
+      bo.sessions = impl->sessions.get();
+      bo.shell.commands = std::move(table->commands);
+      bo.shell.engine = o.engine;
+      bo.shell.aot = o.aot;
+      bo.shell.clock = o.call_clock;
+      bo.shell.random = o.call_random;
+      bo.shell.audit = impl->audit;
+      if (o.call_max_memory_mb) bo.shell.max_memory_bytes = *o.call_max_memory_mb << 20;
+      bo.call_timeout_ms = o.call_timeout_ms;
+      bo.max_output_bytes = o.max_output_bytes;
+      impl->bash = std::make_unique<BashTools>(std::move(bo));
+      for (Json& l : impl->bash->listed()) {
+        Entry e;
+        e.builtin = true;
+        e.name = l["name"].get<std::string>();
+        e.input_schema = l["inputSchema"];
+        e.output_schema = nullptr;
+        e.listed = std::move(l);
+        builtins.push_back(std::move(e));
+      }
+    }
+  }
   // Two plugins offering the same tool name: both are listed as PLUGIN.TOOL, so no call ever
-  // reaches a plugin the caller did not name.
+  // reaches a plugin the caller did not name. So is a plugin's tool named as a built-in one.
   for (auto& e : entries) {
     size_t same = std::count_if(entries.begin(), entries.end(),
                                 [&](const Entry& x) { return x.tool.name == e.tool.name; });
-    if (same > 1) {
+    bool builtin_name = std::any_of(builtins.begin(), builtins.end(),
+                                    [&](const Entry& b) { return b.name == e.tool.name; });
+    if (same > 1 || builtin_name) {
       e.name = e.plugin + "." + e.tool.name;
       e.listed["name"] = e.name;
     }
   }
+  for (auto& b : builtins) entries.push_back(std::move(b));
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.name < b.name; });
   impl->entries = std::move(entries);
@@ -485,6 +539,30 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   // Schema violations are tool errors (isError), so a model can read them and correct itself.
   if (auto problem = policy::validate_against_schema(e->input_schema, args)) {
     return tool_error("invalid arguments: " + *problem, "invalid_arguments");
+  }
+  if (e->builtin) {
+    // Record or refuse, as for a plugin's tool; then the shell library does the work.
+    if (auto rec = im.write_audit_start(e, name, ctx, invocation_id); !rec) {
+      out.is_error = true;
+      out.result_json = tool_result({rec.error().message + "; the tool was not run"}, true, nullptr);
+      im.log("error: " + rec.error().message + "; tool " + q(name) + " was not run");
+      return out;
+    }
+    BuiltinAnswer a = im.bash->call(e->name, args, ctx, invocation_id);
+    if (a.rpc_code != 0) return protocol_error(a.message, a.outcome, a.rpc_code);
+    out.is_error = a.is_error;
+    out.cancelled = a.cancelled;
+    const Json* structured = a.structured.is_null() ? nullptr : &a.structured;
+    if (auto rec = im.write_audit(e, name, ctx, invocation_id, elapsed(), a.outcome, a.exit_code,
+                                  bytes_in, a.bytes_out, a.message);
+        !rec) {
+      out.is_error = true;
+      a.texts.push_back("the tool ran, but its audit record was not written: " + rec.error().message);
+      structured = nullptr;
+      im.log("warning: tool " + q(name) + " ran, but its tool_call " + rec.error().message);
+    }
+    out.result_json = tool_result(a.texts, out.is_error, structured);
+    return out;
   }
   auto argv_tail = render_argv(e->tool.argv, args);
   if (!argv_tail) return tool_error("invalid arguments: " + argv_tail.error().message, "invalid_arguments");

@@ -315,6 +315,27 @@ Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& p
   return c;
 }
 
+// "mcp": {"bash": {"workspace": NAME, "apply": BOOL}}: the `bash` tool is offered only when
+// this names a workspace, and `workspace_apply` only with "apply": true.
+Result<McpConfig> read_mcp(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"bash"}));
+  McpConfig c;
+  if (const Json* bash = member(v, "bash")) {
+    std::string bpath = member_path(path, "bash");
+    WASMCAP_TRY(d.object(*bash, bpath, {"workspace", "apply"}));
+    McpBashConfig b;
+    const Json* ws = nullptr;
+    WASMCAP_TRY_ASSIGN(ws, d.required(*bash, bpath, "workspace"));
+    WASMCAP_TRY_ASSIGN(b.workspace, checked_string(d, *ws, member_path(bpath, "workspace"),
+                                                   check_workspace_name));
+    if (const Json* apply = member(*bash, "apply")) {
+      WASMCAP_TRY_ASSIGN(b.apply, d.boolean(*apply, member_path(bpath, "apply")));
+    }
+    c.bash = std::move(b);
+  }
+  return c;
+}
+
 }  // namespace
 
 const PluginConfig* HostConfig::find(std::string_view plugin) const {
@@ -328,7 +349,7 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Doc d(file_name, ErrorCode::kConfigInvalid);
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
-  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell"}));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell", "mcp"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -371,6 +392,9 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   }
   if (const Json* shell = member(doc, "shell")) {
     WASMCAP_TRY_ASSIGN(c.shell, read_shell(d, *shell, "$.shell"));
+  }
+  if (const Json* mcp = member(doc, "mcp")) {
+    WASMCAP_TRY_ASSIGN(c.mcp, read_mcp(d, *mcp, "$.mcp"));
   }
   if (const Json* reg = member(doc, "registry")) {
     WASMCAP_TRY(d.object(*reg, "$.registry", {"read_only"}));

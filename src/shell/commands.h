@@ -10,8 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "wasmcap/error.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/shell.h"
+
+namespace wasmcap::bundle {
+struct TrustStore;
+}
+namespace wasmcap::registry {
+class Registry;
+}
 
 namespace wasmcap::shell {
 
@@ -39,6 +47,15 @@ struct CommandTable {
 // Deterministic whatever order the registry lists bundles in.
 CommandTable build_command_table(std::vector<BundleOffer> offers,
                                  const std::vector<std::string>& order);
+
+// The table from every installed bundle (its newest version) resolved and verified as `wasmcap
+// run NAME` would; a bundle that does not verify, or whose signer is not trusted now (revoked,
+// or installed only with --allow-untrusted), provides no command. Its data tree, if any, is
+// mounted read-only for its commands as for a run. `wasmcap sh` and the MCP server's `bash` tool
+// both build their tables here (src/shell/registry_table.cc).
+Result<CommandTable> command_table_from_registry(registry::Registry& reg,
+                                                 const bundle::TrustStore& trust,
+                                                 const std::vector<std::string>& order);
 
 // How a name resolves, in the shell's lookup order.
 enum class NameKind { kKeyword, kBuiltin, kNestedShell, kTool, kNotFound };

@@ -192,12 +192,19 @@ int Session::last_status() const { return impl_->st.last; }
 std::string Session::cwd() const { return impl_->st.cwd; }
 uint64_t Session::memory_in_use() const { return impl_->budget.used(); }
 
-Result<Outcome> Session::run(const std::string& text) {
+Result<Outcome> Session::run(const std::string& text) { return run(text, RunControls{}); }
+
+Result<Outcome> Session::run(const std::string& text, const RunControls& controls) {
   if (impl_->st.exit_requested) {
     return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
   }
   Ctx ctx;  // limits, counters and the deadline are per script
   ctx.o = impl_->o;
+  if (controls.deadline_ms) ctx.o.deadline_ms = *controls.deadline_ms;
+  if (controls.stdout_fd) ctx.o.stdout_fd = *controls.stdout_fd;
+  if (controls.stderr_fd) ctx.o.stderr_fd = *controls.stderr_fd;
+  if (!controls.invocation_id.empty()) ctx.o.invocation_id = controls.invocation_id;
+  const std::atomic<bool>* cancel = controls.cancel;
   ctx.budget = &impl_->budget;
   if (ctx.o.deadline_ms != 0) {
     ctx.deadline = Clock::now() + std::chrono::milliseconds(ctx.o.deadline_ms);
@@ -217,12 +224,17 @@ Result<Outcome> Session::run(const std::string& text) {
   }
   Budget::Lease ast(&impl_->budget, ast_bytes, Budget::Lease::kAdopt);  // held by the AST
   State& st = impl_->st;
-  // A watchdog turns the deadline into an interrupt for builtins' waits and running tools.
+  // A watchdog turns the deadline (and a caller's cancellation) into an interrupt for
+  // builtins' waits and running tools.
   std::atomic<bool> done{false};
   std::optional<ExecThread> watchdog;
-  if (ctx.o.deadline_ms != 0) {
+  if (ctx.o.deadline_ms != 0 || cancel != nullptr) {
     watchdog.emplace([&]() {
       while (!done) {
+        if (cancel != nullptr && cancel->load()) {
+          ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded, "the script was cancelled"));
+          return;
+        }
         if (Clock::now() >= ctx.deadline) {
           ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,
                               "the script ran past its deadline (--timeout-ms)"));

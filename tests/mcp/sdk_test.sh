@@ -4,17 +4,8 @@
 #   sdk_test.sh WASMCAP BUILD_DIR SOURCE_DIR
 set -euo pipefail
 WASMCAP=$1 BUILD=$2 SRC=$3
-SDK_VERSION=1.32.2      # the 1.x SDK: initialize era (2025-11-25), the latest 1.x on npm
-CLIENT_VERSION=2.4.0    # the v2 client package: the stateless 2026-07-28 revision
 NODE_DIR=$BUILD/mcp-node
-if [ ! -f "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ] ||
-   ! grep -q "\"version\": \"$SDK_VERSION\"" "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ||
-   ! grep -q "\"version\": \"$CLIENT_VERSION\"" "$NODE_DIR/node_modules/@modelcontextprotocol/client/package.json" 2>/dev/null; then
-  mkdir -p "$NODE_DIR"
-  echo '{"private":true}' > "$NODE_DIR/package.json"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/sdk@$SDK_VERSION" \
-    "@modelcontextprotocol/client@$CLIENT_VERSION"
-fi
+"$SRC/tests/mcp/sdk_install.sh" "$NODE_DIR"
 cp "$SRC/tests/mcp/sdk_client.mjs" "$NODE_DIR/sdk_client.mjs"
 cp "$SRC/tests/mcp/sdk_v2_client.mjs" "$NODE_DIR/sdk_v2_client.mjs"
 

@@ -1,0 +1,411 @@
+// The MCP server's built-in `bash`, `workspace_diff` and `workspace_apply` tools
+// (src/mcp/bash_tool.h, docs/mcp.md "The bash tool"): offered only as the host config says,
+// shell state kept per session, every bound (command length, output, deadline, copies per
+// client) and refusal asserted by its exact message, the real tree reached only by an apply of
+// the reviewed digest, one audit record per call.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "mcp/protocol.h"
+#include "test_support.h"
+#include "wasmcap/audit.h"
+#include "wasmcap/bundle.h"
+#include "wasmcap/mcp.h"
+#include "wasmcap/registry.h"
+#include "wasmcap/workspace.h"
+
+namespace wasmcap::mcp {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using testing::TempDir;
+using testing::write_text;
+
+class BashToolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.path();
+    home_ = (dir_ / "home").string();
+    ASSERT_TRUE(bundle::keygen((dir_ / "keys").string(), "k"));
+    auto key = bundle::load_secret_key((dir_ / "keys/k.key").string());
+    ASSERT_TRUE(key);
+    fs::create_directories(fs::path(home_) / "trust");
+    fs::copy_file(dir_ / "keys/k.pub", fs::path(home_) / "trust/k.pub");
+    // The project: the real tree the workspace shadows.
+    fs::create_directories(dir_ / "proj/src");
+    write_text(dir_ / "proj/notes.txt", "alpha\nbeta\n");
+    write_text(dir_ / "proj/src/main.c", "int main(void) { return 0; }\n");
+    write_text(dir_ / "secret.txt", "outside the project\n");
+    auto reg = registry::Registry::open(home_);
+    ASSERT_TRUE(reg);
+    auto trust = registry::load_trust_store(home_, nullptr);
+    ASSERT_TRUE(trust);
+    // coreutils as installed: its manifest's shell commands (cat, grep, sed, seq, ...).
+    Json cu = Json::parse(
+        testing::read_text(fs::path(WASMCAP_SOURCE_DIR) / "guest/coreutils/manifest.json"));
+    cu["module"] = "plugin.wasm";
+    fs::path p = dir_ / "src-coreutils";
+    fs::create_directories(p);
+    fs::copy_file(testing::guest_path("coreutils"), p / "plugin.wasm");
+    write_text(p / "manifest.json", cu.dump());
+    auto packed = bundle::pack_to_file((p / "manifest.json").string(), *key, (p / "b.wcb").string());
+    ASSERT_TRUE(packed) << packed.error().to_string();
+    ASSERT_TRUE(reg->install((p / "b.wcb").string(), *trust, {}));
+    ASSERT_TRUE(workspace::create(home_, (dir_ / "proj").string(), "proj"));
+  }
+
+  // mcp_ is the host config's "mcp" member ("" = none).
+  std::shared_ptr<ToolHost> host(ServerOptions o = {}) {
+    o.home = home_;
+    std::string text = R"({"plugins": {"coreutils": {}})" +
+                       (mcp_.empty() ? std::string() : R"(, "mcp": )" + mcp_) + "}";
+    auto c = policy::parse_host_config(text, "config.json");
+    EXPECT_TRUE(c) << c.error().to_string();
+    o.config = *c;
+    struct Sink : audit::Sink {
+      BashToolTest* t;
+      explicit Sink(BashToolTest* f) : t(f) {}
+      Result<void> append(std::string_view l) override {
+        std::lock_guard<std::mutex> g(t->mu_);
+        t->audit_.push_back(Json::parse(l));
+        return {};
+      }
+    };
+    o.audit_sink = std::make_shared<Sink>(this);
+    o.log = [this](const std::string& l) {
+      std::lock_guard<std::mutex> g(mu_);
+      log_.push_back(l);
+    };
+    auto h = ToolHost::create(std::move(o));
+    EXPECT_TRUE(h) << h.error().to_string();
+    return *h;
+  }
+
+  // One connection with a session of its own, as stdio has.
+  struct Conn {
+    BashToolTest* t;
+    std::string session;
+    std::unique_ptr<Protocol> proto;
+    int next = 1;
+    Json call(const std::string& tool, const Json& args) {
+      Json id = "c" + std::to_string(next++) + "-" + session.substr(0, 6);
+      Json p{{"name", tool}, {"arguments", args}};
+      proto->handle(Json({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", p}}).dump());
+      return t->reply(id);
+    }
+    Json bash(const std::string& command) { return call("bash", {{"command", command}}); }
+  };
+  std::unique_ptr<Conn> connect(const std::shared_ptr<ToolHost>& h) {
+    auto c = std::make_unique<Conn>();
+    c->t = this;
+    Protocol::Settings s;
+    s.session = true;
+    c->session = h->open_session().value_or("");
+    s.session_id = c->session;
+    s.workspace_session = c->session;
+    c->proto = std::make_unique<Protocol>(h, s, [this](const std::string& m) {
+      std::lock_guard<std::mutex> g(mu_);
+      out_.push_back(Json::parse(m));
+      cv_.notify_all();
+    });
+    c->proto->handle(Json({{"jsonrpc", "2.0"}, {"id", "init-" + c->session}, {"method", "initialize"},
+                           {"params", {{"protocolVersion", "2025-11-25"}}}}).dump());
+    reply("init-" + c->session);
+    return c;
+  }
+  Json reply(const Json& id) {
+    std::unique_lock<std::mutex> l(mu_);
+    Json found;
+    cv_.wait_for(l, std::chrono::seconds(30), [&] {
+      for (const auto& m : out_) {
+        if (m.contains("id") && m["id"] == id) {
+          found = m;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  // All text content of a result, joined.
+  static std::string text(const Json& r) {
+    std::string s;
+    for (const auto& c : r["result"]["content"]) s += c["text"].get<std::string>();
+    return s;
+  }
+  std::vector<Json> records(const std::string& event) {
+    std::lock_guard<std::mutex> g(mu_);
+    std::vector<Json> out;
+    for (const auto& a : audit_) {
+      if (a["event"] == event) out.push_back(a);
+    }
+    return out;
+  }
+  std::vector<std::string> names(const std::shared_ptr<ToolHost>& h) { return h->tool_names(); }
+  static bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  }
+
+  TempDir tmp_;
+  fs::path dir_;
+  std::string home_;
+  std::string mcp_ = R"({"bash": {"workspace": "proj"}})";
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Json> out_, audit_;
+  std::vector<std::string> log_;
+};
+
+// Off unless the host config grants it: no mcp.bash, no tool (a call is an unknown tool);
+// workspace_apply only with "apply": true; a configured workspace that does not exist offers
+// nothing (fail closed) and says why on the log.
+TEST_F(BashToolTest, OfferedOnlyAsTheHostConfigSays) {
+  mcp_.clear();
+  auto h = host();
+  EXPECT_FALSE(has(names(h), "bash"));
+  EXPECT_FALSE(has(names(h), "workspace_diff"));
+  auto c = connect(h);
+  Json r = c->bash("echo hi");
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kInvalidParamsCode);
+
+  mcp_ = R"({"bash": {"workspace": "proj"}})";
+  h = host();
+  EXPECT_TRUE(has(names(h), "bash"));
+  EXPECT_TRUE(has(names(h), "workspace_diff"));
+  EXPECT_FALSE(has(names(h), "workspace_apply"));
+  c = connect(h);
+  r = c->call("workspace_apply", {{"digest", std::string(64, '0')}});
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kInvalidParamsCode);
+
+  mcp_ = R"({"bash": {"workspace": "proj", "apply": true}})";
+  EXPECT_TRUE(has(names(host()), "workspace_apply"));
+
+  mcp_ = R"({"bash": {"workspace": "nosuch", "apply": true}})";
+  log_.clear();
+  h = host();
+  EXPECT_FALSE(has(names(h), "bash"));
+  EXPECT_FALSE(has(names(h), "workspace_apply"));
+  bool said = false;
+  for (const auto& l : log_) said = said || l.find("workspace nosuch") != std::string::npos;
+  EXPECT_TRUE(said);
+  // The config itself: unknown keys and a bad workspace name are refused.
+  EXPECT_FALSE(policy::parse_host_config(R"({"mcp": {"bash": {"workspace": "p", "sudo": 1}}})", "c"));
+  EXPECT_FALSE(policy::parse_host_config(R"({"mcp": {"bash": {"workspace": "../x"}}})", "c"));
+  EXPECT_FALSE(policy::parse_host_config(R"({"mcp": {"bash": {"apply": true}}})", "c"));
+}
+
+// A session's shell keeps its state from call to call, as a terminal: working directory,
+// variables, functions. Another session has its own shell and its own copy; the real tree is
+// untouched.
+TEST_F(BashToolTest, ShellStatePersistsPerSession) {
+  auto h = host();
+  auto a = connect(h);
+  Json r = a->bash("cd src && export GREETING=hello && count=3 && f() { echo \"f:$1\"; }");
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  r = a->bash("pwd; echo $GREETING $count; f x; ls");
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_EQ(text(r), "/work/src\nhello 3\nf:x\nmain.c\nexit status 0") << r.dump();
+  // Pipelines, here-documents, redirections: a file made in the session's copy only.
+  r = a->bash("cat > /work/made.txt <<EOF\none $GREETING\ntwo\nEOF\ngrep -c o /work/made.txt | tr -d '\\n'");
+  EXPECT_EQ(text(r), "2exit status 0") << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "proj/made.txt"));
+  auto b = connect(h);
+  r = b->bash("pwd; echo \"[$GREETING]\"; ls /work");
+  EXPECT_EQ(text(r), "/work\n[]\nnotes.txt\nsrc\nexit status 0") << r.dump();
+  // `exit` ends the shell; the next call gets a new one (the copy stays).
+  r = a->bash("exit 3");
+  EXPECT_EQ(r["result"]["isError"], true);
+  r = a->bash("pwd; cat /work/made.txt | head -n 1");
+  EXPECT_NE(text(r).find("new one"), std::string::npos) << r.dump();
+  EXPECT_NE(text(r).find("/work\none hello\n"), std::string::npos) << r.dump();
+}
+
+// A non-zero status is isError with the status; a syntax error runs nothing (status 2).
+TEST_F(BashToolTest, StatusAndSyntaxErrors) {
+  auto h = host();
+  auto c = connect(h);
+  Json r = c->bash("grep nothing-like-this /work/notes.txt");
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_EQ(text(r), "exit status 1") << r.dump();
+  r = c->bash("if then fi; touch /work/ran");
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(text(r).find("wasmcap sh: "), std::string::npos) << r.dump();
+  r = c->bash("echo $?; ls /work");
+  EXPECT_EQ(text(r), "2\nnotes.txt\nsrc\nexit status 0") << r.dump();
+}
+
+// The command line is bounded (schema maxLength): past it nothing runs.
+TEST_F(BashToolTest, CommandLengthIsBounded) {
+  auto h = host();
+  auto c = connect(h);
+  std::string cmd = "touch /work/ran #" + std::string(65536, 'x');
+  Json r = c->bash(cmd);
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_EQ(text(r), "invalid arguments: $.command: longer than 65536 characters") << r.dump();
+  r = c->bash("ls /work");
+  EXPECT_EQ(text(r), "notes.txt\nsrc\nexit status 0");
+}
+
+// Output is bounded by --max-output-bytes (tools' and builtins' alike), and the cut is marked.
+TEST_F(BashToolTest, OutputIsBoundedAndTruncationMarked) {
+  ServerOptions o;
+  o.max_output_bytes = 1000;
+  auto h = host(o);
+  auto c = connect(h);
+  for (const char* cmd : {"seq 1 100000", "while :; do echo builtin-output; done"}) {
+    SCOPED_TRACE(cmd);
+    Json r = c->bash(cmd);
+    EXPECT_EQ(r["result"]["isError"], true);
+    std::string out = r["result"]["content"][0]["text"];
+    EXPECT_LE(out.size(), 1000u);
+    EXPECT_NE(text(r).find("[output truncated: the command wrote more than 1000 bytes and was "
+                           "stopped]"),
+              std::string::npos) << r.dump();
+  }
+}
+
+// The deadline: the server's --timeout-ms, or the call's timeout_ms when lower (never higher).
+TEST_F(BashToolTest, DeadlineStopsTheCommandAndKeepsTheShell) {
+  ServerOptions o;
+  o.call_timeout_ms = 400;
+  auto h = host(o);
+  auto c = connect(h);
+  auto t0 = std::chrono::steady_clock::now();
+  Json r = c->call("bash", {{"command", "x=kept; sleep 30"}, {"timeout_ms", 100000}});
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(text(r).find("did not finish within its deadline (400 ms)"), std::string::npos) << r.dump();
+  EXPECT_LT(s, 10.0);
+  r = c->call("bash", {{"command", "sleep 5"}, {"timeout_ms", 150}});
+  EXPECT_NE(text(r).find("(150 ms)"), std::string::npos) << r.dump();
+  r = c->bash("echo $x");
+  EXPECT_EQ(text(r), "kept\nexit status 0") << r.dump();
+  auto timeouts = records("tool_call");
+  EXPECT_EQ(std::count_if(timeouts.begin(), timeouts.end(),
+                          [](const Json& j) { return j["outcome"] == "timeout"; }),
+            2);
+}
+
+// Nothing outside the session's copy is reachable: not the host's files, not the project's
+// real tree (changes land in the copy), not other sessions' copies.
+TEST_F(BashToolTest, NoHostPathOutsideTheCopy) {
+  auto h = host();
+  auto c = connect(h);
+  std::string secret = (dir_ / "secret.txt").string();
+  std::string real = (dir_ / "proj/notes.txt").string();
+  for (const std::string& cmd :
+       {"cat " + secret, "cat /work/../../../../../.." + secret, "cd / && cat ." + secret,
+        "cat < " + secret, "echo x > " + real, std::string("cat /etc/passwd")}) {
+    SCOPED_TRACE(cmd);
+    Json r = c->bash(cmd);
+    EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+    EXPECT_EQ(text(r).find("outside the project"), std::string::npos) << r.dump();
+    EXPECT_EQ(text(r).find("root:"), std::string::npos) << r.dump();
+  }
+  Json r = c->bash("rm /work/notes.txt && ls /work");
+  EXPECT_EQ(text(r), "src\nexit status 0");
+  EXPECT_EQ(testing::read_text(dir_ / "proj/notes.txt"), "alpha\nbeta\n");
+}
+
+// The real tree changes only through workspace_apply, granted by the config, of the digest
+// workspace_diff reported: another digest writes nothing.
+TEST_F(BashToolTest, DiffThenApplyTheReviewedDigest) {
+  mcp_ = R"({"bash": {"workspace": "proj", "apply": true}})";
+  auto h = host();
+  auto c = connect(h);
+  Json r = c->call("workspace_diff", Json::object());
+  EXPECT_EQ(r["result"]["structuredContent"]["changes"], 0) << r.dump();
+  r = c->bash("sed -i 's/beta/gamma/' /work/notes.txt && echo new > /work/added.txt");
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  r = c->call("workspace_diff", Json::object());
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_EQ(r["result"]["structuredContent"]["changes"], 2) << r.dump();
+  std::string digest = r["result"]["structuredContent"]["digest"];
+  EXPECT_NE(text(r).find("-beta\n+gamma"), std::string::npos) << r.dump();
+  // A change after the review: the reviewed digest no longer matches, nothing is written.
+  c->bash("echo sneaky > /work/later.txt");
+  r = c->call("workspace_apply", {{"digest", digest}});
+  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+  EXPECT_NE(text(r).find("workspace_conflict"), std::string::npos) << r.dump();
+  EXPECT_EQ(testing::read_text(dir_ / "proj/notes.txt"), "alpha\nbeta\n");
+  EXPECT_FALSE(fs::exists(dir_ / "proj/added.txt"));
+  c->bash("rm /work/later.txt");
+  r = c->call("workspace_apply", {{"digest", digest}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_EQ(r["result"]["structuredContent"]["written"], 2) << r.dump();
+  EXPECT_EQ(testing::read_text(dir_ / "proj/notes.txt"), "alpha\ngamma\n");
+  EXPECT_EQ(testing::read_text(dir_ / "proj/added.txt"), "new\n");
+  r = c->call("workspace_diff", Json::object());
+  EXPECT_EQ(r["result"]["structuredContent"]["changes"], 0) << r.dump();
+}
+
+// Copies per client: each session's shell works on a copy, and copies are capped
+// (--max-session-workspaces): past it a new session's bash is refused before anything is copied.
+TEST_F(BashToolTest, SessionsAreCappedByTheWorkspaceCopies) {
+  ServerOptions o;
+  o.max_session_workspaces = 1;
+  auto h = host(o);
+  auto a = connect(h);
+  auto b = connect(h);
+  EXPECT_EQ(a->bash("true")["result"]["isError"], false);
+  Json r = b->bash("true");
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kServerBusy);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("--max-session-workspaces"),
+            std::string::npos) << r.dump();
+  // The first session ends: its unchanged copy goes, and the other session can start.
+  h->close_session(a->session);
+  EXPECT_EQ(b->bash("true")["result"]["isError"], false);
+}
+
+// One tool_call record per call (after its tool_call_start), as for plugins' tools: no plugin,
+// the outcome and exit status; the shell's own shell_command records carry the same invocation
+// id. No command text, no output in the tool_call record.
+TEST_F(BashToolTest, OneAuditRecordPerCall) {
+  auto h = host();
+  auto c = connect(h);
+  c->bash("echo secret-output | tr a-z A-Z");
+  c->bash("false");
+  auto calls = records("tool_call");
+  auto starts = records("tool_call_start");
+  ASSERT_EQ(calls.size(), 2u);
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(calls[0]["tool"], "bash");
+  EXPECT_TRUE(calls[0]["plugin"].is_null());
+  EXPECT_EQ(calls[0]["outcome"], "ok");
+  EXPECT_EQ(calls[1]["outcome"], "tool_error");
+  EXPECT_EQ(calls[1]["exit_code"], 1);
+  EXPECT_EQ(calls[0]["session_id"], c->session);
+  EXPECT_EQ(calls[0]["invocation_id"], starts[0]["invocation_id"]);
+  EXPECT_EQ(calls[0].dump().find("SECRET-OUTPUT"), std::string::npos);
+  auto cmds = records("shell_command");
+  ASSERT_GE(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0]["invocation_id"], calls[0]["invocation_id"]);
+}
+
+// Without a session (a 2026-07-28 request, `wasmcap tool call`), each call has a fresh shell on a
+// copy of its own that goes when it ends: nothing is kept, so there is nothing to diff or apply.
+TEST_F(BashToolTest, SessionlessCallsKeepNothing) {
+  mcp_ = R"({"bash": {"workspace": "proj", "apply": true}})";
+  auto h = host();
+  CallContext ctx;
+  auto r = h->call("bash", R"({"command": "cd src; x=1; touch /work/t; pwd"})", ctx);
+  EXPECT_EQ(Json::parse(r.result_json)["content"][0]["text"], "/work/src\n") << r.result_json;
+  r = h->call("bash", R"({"command": "pwd; echo \"[$x]\"; ls /work"})", ctx);
+  EXPECT_EQ(Json::parse(r.result_json)["content"][0]["text"], "/work\n[]\nnotes.txt\nsrc\n")
+      << r.result_json;
+  r = h->call("workspace_diff", "{}", ctx);
+  EXPECT_TRUE(r.is_error);
+  EXPECT_NE(r.result_json.find("needs a session"), std::string::npos) << r.result_json;
+}
+
+}  // namespace
+}  // namespace wasmcap::mcp
