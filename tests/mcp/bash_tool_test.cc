@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "mcp/protocol.h"
@@ -345,6 +346,23 @@ TEST_F(BashToolTest, DiffThenApplyTheReviewedDigest) {
   EXPECT_EQ(testing::read_text(dir_ / "proj/added.txt"), "new\n");
   r = c->call("workspace_diff", Json::object());
   EXPECT_EQ(r["result"]["structuredContent"]["changes"], 0) << r.dump();
+}
+
+// A session's calls take turns: workspace_apply made while the session's command runs waits for
+// it, instead of finding the copy in use by a running tool (workspace_conflict).
+TEST_F(BashToolTest, ApplyTakesItsTurnAfterTheSessionsCommand) {
+  mcp_ = R"({"bash": {"workspace": "proj", "apply": true}})";
+  auto h = host();
+  auto c = connect(h);
+  ASSERT_EQ(c->bash("echo x > /work/f.txt")["result"]["isError"], false);
+  std::string digest = c->call("workspace_diff", Json::object())["result"]["structuredContent"]["digest"];
+  Json p{{"name", "bash"}, {"arguments", {{"command", "sleep 1"}}}};
+  c->proto->handle(Json({{"jsonrpc", "2.0"}, {"id", "long"}, {"method", "tools/call"}, {"params", p}}).dump());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the sleep is running
+  Json r = c->call("workspace_apply", {{"digest", digest}});
+  EXPECT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_EQ(reply("long")["result"]["isError"], false);
+  EXPECT_EQ(testing::read_text(dir_ / "proj/f.txt"), "x\n");
 }
 
 // Copies per client: each session's shell works on a copy, and copies are capped
