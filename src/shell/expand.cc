@@ -1,8 +1,7 @@
 // Word expansion (docs/shell.md "Grammar"): tilde, parameters and their operators, command
-// substitution, field splitting by IFS, globbing against the preopened trees, quote removal.
+// substitution, field splitting by IFS, globbing (glob.cc), quote removal.
 // Every container allocates through the session's Budget; every loop that may run long checks
 // the deadline.
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "shell/glob.h"
 #include "shell/lex.h"
 #include "shell/pattern.h"
 #include "shell/state.h"
@@ -22,122 +22,6 @@ namespace wasmcap::shell {
 using detail::is_name_start;
 
 namespace {
-
-struct Field {
-  explicit Field(Budget* b) : text(BudgetAlloc<char>(b)), glob(BudgetAlloc<bool>(b)) {}
-  Str text;
-  Vec<bool> glob;    // per byte: an unquoted * ? [ that may glob
-  bool any = false;  // the field exists even if empty (quoted "")
-};
-
-// The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
-// deadline check; the matches are charged and count toward the word cap.
-Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
-                        MatchWork& work) {
-  Vec<Str> names(ctx.alloc());
-  PatternOptions po;
-  po.pathname = true;  // a leading '.' only by an explicit '.'
-  Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
-  auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
-  if (!f) return names;
-  Fd fd;
-  if (platform::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd) != 0) return names;
-  DIR* d = ::fdopendir(fd.get());
-  if (d == nullptr) return names;
-  fd.release();  // the DIR owns it now
-  try {
-    while (dirent* e = ::readdir(d)) {
-      ctx.budget->check();
-      std::string_view n = e->d_name;
-      if (n == "." || n == "..") continue;
-      if (!pattern_result(pat.match(n, work))) continue;
-      names.push_back(ctx.str(n));
-      ctx.budget->check_words(names.size());
-    }
-  } catch (...) {
-    ::closedir(d);
-    throw;
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-// Expands the glob characters of `f` against the tree (bash semantics without options: sorted,
-// dotfiles only by an explicit '.', no match = the word unchanged) and appends the words to
-// `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
-// word cap, and every directory entry read is a deadline check.
-void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out) {
-  bool has = false;
-  for (size_t i = 0; i < f.text.size(); ++i) has = has || f.glob[i];
-  if (!has) {
-    out.push_back(std::move(f.text));
-    ctx.budget->check_words(out.size());
-    return;
-  }
-  // Split into components, each with a pattern (quoted specials escaped, pattern.h).
-  Vec<std::pair<Str, Str>> comps(ctx.alloc());  // (literal text, pattern)
-  Str lit = ctx.str(), pat = ctx.str();
-  bool absolute = !f.text.empty() && f.text[0] == '/';
-  for (size_t i = absolute ? 1 : 0; i <= f.text.size(); ++i) {
-    if (i == f.text.size() || f.text[i] == '/') {
-      comps.emplace_back(lit, pat);
-      lit.clear();
-      pat.clear();
-      continue;
-    }
-    char c = f.text[i];
-    lit.push_back(c);
-    bool special = c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
-    if (!f.glob[i] && special) pat.push_back('\\');
-    pat.push_back(c);
-  }
-  MatchWork work(kPatternWork);
-  Vec<Str> cur(ctx.alloc());
-  cur.push_back(ctx.str(absolute ? "/" : ""));
-  for (size_t k = 0; k < comps.size(); ++k) {
-    const auto& [l, p] = comps[k];
-    bool is_pat = false;
-    for (size_t i = 0; i < p.size(); ++i) {
-      if (p[i] == '\\') {
-        ++i;
-        continue;
-      }
-      if (p[i] == '*' || p[i] == '?' || p[i] == '[') is_pat = true;
-    }
-    Vec<Str> next(ctx.alloc());
-    auto join = [&](const Str& base, std::string_view name) {
-      Str s = base;
-      if (!base.empty() && base.back() != '/') s.push_back('/');
-      s.append(name.data(), name.size());
-      next.push_back(std::move(s));
-      ctx.budget->check_words(next.size());
-    };
-    for (const auto& base : cur) {
-      if (!is_pat) {
-        join(base, view(l));
-        continue;
-      }
-      for (const auto& n : matching_names(ctx, cwd, base, p, work)) join(base, view(n));
-    }
-    cur = std::move(next);
-    if (cur.empty()) break;
-  }
-  // Candidates from literal components must exist.
-  size_t before = out.size();
-  for (auto& c : cur) {
-    ctx.budget->check();
-    if (!stat_guest(ctx, cwd, view(c))) continue;
-    out.push_back(std::move(c));
-    ctx.budget->check_words(out.size());
-  }
-  if (out.size() == before) {
-    out.push_back(std::move(f.text));
-    ctx.budget->check_words(out.size());
-    return;
-  }
-  std::sort(out.begin() + static_cast<long>(before), out.end());
-}
 
 // $(...): runs the inner script in this executor (no process, no fork) on a copy of the state,
 // so cd, assignments and exit stay inside, as in a subshell. Its stdout goes into a pipe that a

@@ -1,0 +1,25 @@
+// Pathname expansion (docs/shell.md "Grammar"): the fields word expansion (expand.cc) builds,
+// globbed against the preopened trees.
+#pragma once
+
+#include <string>
+
+#include "shell/state.h"
+
+namespace wasmcap::shell {
+
+// One field of a word being expanded: its text and, per byte, whether it may glob.
+struct Field {
+  explicit Field(Budget* b) : text(BudgetAlloc<char>(b)), glob(BudgetAlloc<bool>(b)) {}
+  Str text;
+  Vec<bool> glob;    // per byte: an unquoted * ? [ that may glob
+  bool any = false;  // the field exists even if empty (quoted "")
+};
+
+// Expands the glob characters of `f` against the tree (bash semantics without options: sorted,
+// dotfiles only by an explicit '.', no match = the word unchanged) and appends the words to
+// `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
+// word cap, and every directory entry read is a deadline check.
+void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out);
+
+}  // namespace wasmcap::shell
