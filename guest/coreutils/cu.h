@@ -140,5 +140,13 @@ int cu_parse_count(const char *s, size_t *out);
 // Runs FN on a reader for each operand from optind on (none: stdin); an operand that cannot be
 // opened is reported ("PROG: NAME: reason"). Returns 1 if FN or an open failed, else 0.
 int cu_each_input(int argc, char **argv, int (*fn)(struct cu_reader *r, const char *name));
+// Ends the reading of operand NAME that cu_open_input opened as FD: a read error (GOT < 0,
+// errno set) is reported ("PROG: NAME: reason"), the reader freed and FD closed. Returns 1
+// after a read error, else 0.
+int cu_end_input(struct cu_reader *r, int fd, int got, const char *name);
+// GNU's obsolete count option "-N" (fold -N is -w N, uniq -N is -f N): returns a malloc'd,
+// NULL-terminated copy of argv where each such argument before "--" is OPT then N, and sets
+// *argc to its length. (After "--" an "-N" is an operand, as with GNU's getopt.)
+char **cu_obsolete_count(int *argc, char **argv, const char *opt);
 
 #endif

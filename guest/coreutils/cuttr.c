@@ -257,12 +257,7 @@ int cu_cut(int argc, char **argv) {
       }
       putchar(eol);
     }
-    if (got < 0) {
-      cu_err(NULL, ops[f], errno);
-      status = 1;
-    }
-    cu_reader_free(&r);
-    cu_close_input(fd);
+    if (cu_end_input(&r, fd, got, ops[f]) != 0) status = 1;
   }
   return status;
 }

@@ -81,19 +81,8 @@ int cu_fold(int argc, char **argv) {
                                            {"spaces", no_argument, 0, 's'},
                                            {"width", required_argument, 0, 'w'},
                                            {0, 0, 0, 0}};
-  // The obsolete -N is -w N.
-  char **v = cu_xmalloc((size_t)(argc + 1) * 2 * sizeof(char *));
-  int vc = 0;
-  for (int i = 0; i < argc; ++i) {
-    const char *a = argv[i];
-    if (i > 0 && a[0] == '-' && isdigit((unsigned char)a[1]) && strspn(a + 1, "0123456789") == strlen(a + 1)) {
-      v[vc++] = "-w";
-      v[vc++] = (char *)a + 1;
-    } else {
-      v[vc++] = argv[i];
-    }
-  }
-  v[vc] = NULL;
+  int vc = argc;
+  char **v = cu_obsolete_count(&vc, argv, "-w");  // the obsolete -N is -w N
   int c;
   while ((c = getopt_long(vc, v, "bsw:", longopts, NULL)) != -1) {
     switch (c) {
@@ -481,12 +470,7 @@ int cu_nl(int argc, char **argv) {
       putchar('\n');
     }
     free(z);
-    if (got < 0) {
-      cu_err(NULL, ops[f], errno);
-      status = 1;
-    }
-    cu_reader_free(&r);
-    cu_close_input(fd);
+    if (cu_end_input(&r, fd, got, ops[f]) != 0) status = 1;
   }
   return status;
 }

@@ -1,5 +1,6 @@
 // Input shared by the text filters (sort, uniq, cut, tr, ...): opening operands and reading
 // delimited records in bounded chunks.
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -101,6 +102,37 @@ int cu_parse_count(const char *s, size_t *out) {
   if (*s) return -1;
   *out = over || v > SIZE_MAX ? SIZE_MAX : (size_t)v;
   return 0;
+}
+
+int cu_end_input(struct cu_reader *r, int fd, int got, const char *name) {
+  int status = 0;
+  if (got < 0) {
+    cu_err(NULL, name, errno);
+    status = 1;
+  }
+  cu_reader_free(r);
+  cu_close_input(fd);
+  return status;
+}
+
+char **cu_obsolete_count(int *argc, char **argv, const char *opt) {
+  char **v = cu_xmalloc((size_t)(*argc + 1) * 2 * sizeof(char *));
+  int vc = 0;
+  for (int i = 0; i < *argc; ++i) {
+    char *a = argv[i];
+    if (i > 0 && a[0] == '-' && isdigit((unsigned char)a[1]) && strspn(a + 1, "0123456789") == strlen(a + 1)) {
+      v[vc++] = (char *)opt;
+      v[vc++] = a + 1;
+    } else {
+      v[vc++] = a;
+      if (i > 0 && strcmp(a, "--") == 0) {
+        for (++i; i < *argc; ++i) v[vc++] = argv[i];
+      }
+    }
+  }
+  v[vc] = NULL;
+  *argc = vc;
+  return v;
 }
 
 int cu_each_input(int argc, char **argv, int (*fn)(struct cu_reader *r, const char *name)) {

@@ -49,23 +49,7 @@ int cu_uniq(int argc, char **argv) {
       {"unique", no_argument, 0, 'u'},          {"check-chars", required_argument, 0, 'w'},
       {"zero-terminated", no_argument, 0, 'z'}, {"group", optional_argument, 0, 'G'},
       {0, 0, 0, 0}};
-  // The obsolete -N (skip N fields) becomes -f N.
-  char **v = cu_xmalloc((size_t)(argc + 1) * 2 * sizeof(char *));
-  int vc = 0;
-  for (int i = 0; i < argc; ++i) {
-    const char *a = argv[i];
-    if (i > 0 && a[0] == '-' && isdigit((unsigned char)a[1]) && strspn(a + 1, "0123456789") == strlen(a + 1)) {
-      v[vc++] = "-f";
-      v[vc++] = (char *)a + 1;
-    } else {
-      v[vc++] = argv[i];
-      if (strcmp(a, "--") == 0) {
-        for (++i; i < argc; ++i) v[vc++] = argv[i];
-      }
-    }
-  }
-  v[vc] = NULL;
-  argc = vc;
+  char **v = cu_obsolete_count(&argc, argv, "-f");  // the obsolete -N skips N fields (-f N)
   argv = v;
   int count = 0, only_dup = 0, only_uniq = 0, all_dup = 0, delim = '\n', c;
   while ((c = getopt_long(argc, argv, "cdDf:is:uw:z", longopts, NULL)) != -1) {

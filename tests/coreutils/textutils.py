@@ -177,6 +177,7 @@ for opts in (["-c"], ["-d"], ["-u"], ["-i"], ["-ic"], ["-f", "1"], ["-s", "2"], 
              ["--count", "--skip-chars=1"], ["-i", "-w", "1", "-c"]):
     case("uniq", *opts, "uniqin")
 case("uniq", "-c", "dups")
+case("uniq", "--", "-1", "uniqin")  # after "--", "-1" is an operand (a missing file)
 case("uniq", "-c", "-f", "2", "dups")
 case("uniq", "-z", "uniqz")
 case("uniq", "-zc", "uniqz")
@@ -330,6 +331,7 @@ for args in ([], ["-w", "10"], ["-w10", "-s"], ["-b", "-w", "7"], ["-bs", "-w", 
              ["-w", "0"], ["-w", "x"], ["-s", "-w", "5"]):
     case("fold", *args, "prose")
 case("fold", "-w", "30", "long")
+case("fold", "--", "-3", "prose")  # after "--", "-3" is an operand, not the obsolete -w 3
 case("fold", "-w", "5", "nul", "crlf", "utf8")
 case("fold", "-w", "3", stdin="nonl")
 for args in ([], ["-t", "4"], ["-t", "3,6"], ["-t", "3", "-i"], ["-i"], ["-t", "2,5,9"], ["-t", "1"], ["-t", "0"],
