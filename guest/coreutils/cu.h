@@ -51,6 +51,7 @@ int cu_md5sum(int argc, char **argv);
 int cu_sha1sum(int argc, char **argv);
 int cu_sha256sum(int argc, char **argv);
 int cu_date(int argc, char **argv);
+int cu_tac(int argc, char **argv);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".
@@ -59,6 +60,8 @@ void cu_err(const char *what, const char *path, int err);
 const char *cu_strerror(int err);
 // Writes NAME as GNU's messages quote file names (quotef: shell quoting when needed).
 void cu_quote_name(FILE *f, const char *name);
+// NAME as GNU's quoteaf quotes it: as cu_quote_name, but always in quotes ('plain').
+void cu_quote_always(FILE *f, const char *name);
 // "PROG: <formatted message>" on stderr.
 void cu_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -40,7 +40,7 @@ static const struct tool kTools[] = {
     {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"paste", cu_paste}, {"pwd", cu_pwd},
     {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
-    {"sleep", cu_sleep}, {"sort", cu_sort}, {"tail", cu_tail}, {"tee", cu_tee},
+    {"sleep", cu_sleep}, {"sort", cu_sort}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},
     {"touch", cu_touch}, {"tr", cu_tr}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
     {"wc", cu_wc}, {"yes", cu_yes},
 };
@@ -111,12 +111,21 @@ const char *cu_strerror(int err) {
 
 // GNU's quotef(): a name as the shell would need it, in single quotes when it holds a character
 // special to the shell (or ':'), with $'\ooo' for bytes that are not printable ASCII.
+static const char kShellSpecial[] = " \t\\\"$&'()*;<=>?[^`|!:";
+
+// True when quotef prints NAME as it is.
+static int quote_bare(const char *s) {
+  if (s[0] == '\0' || s[0] == '~' || s[0] == '#') return 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
+    if (*p < 0x20 || *p > 0x7e || strchr(kShellSpecial, *p)) return 0;
+  }
+  return 1;
+}
+
 void cu_quote_name(FILE *f, const char *s) {
-  static const char special[] = " \t\\\"$&'()*;<=>?[^`|!:";
-  int plain = s[0] != '\0' && s[0] != '~' && s[0] != '#';
+  int plain = quote_bare(s);
   int squote = 0, dq_unsafe = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
-    if (*p < 0x20 || *p > 0x7e || strchr(special, *p)) plain = 0;
     if (*p < 0x20 || *p > 0x7e) dq_unsafe = 1;
     if (*p == '\'') squote = 1;
     if (strchr("$`\\\"!", *p)) dq_unsafe = 1;
@@ -146,6 +155,12 @@ void cu_quote_name(FILE *f, const char *s) {
     else fputc(*p, f);
   }
   fputc('\'', f);
+}
+
+void cu_quote_always(FILE *f, const char *s) {
+  // quoteaf: the same quoting as quotef, and plain quotes around a name quotef leaves bare.
+  if (quote_bare(s)) fprintf(f, "'%s'", s);
+  else cu_quote_name(f, s);
 }
 
 void cu_err(const char *what, const char *path, int err) {

@@ -303,6 +303,18 @@ for args in (["-d", "@1700000000"], ["-d", "@1700000000", "-I"], ["-d", "@170000
              ["--date=@86399", "+%T"], ["-d", "@1700000000", "+%s", "extra"]):
     case("date", *args)
 
+# --- tac: windows of 64 KiB read backwards; "long" has lines longer than a window, "big" is 2 MB
+for f in ["nonl", "crlf", "empty", "sorted", "long", "big", "nul", "utf8"]:
+    case("tac", f)
+for args in (["-b", "nonl"], ["-s", "a", "nonl"], ["-b", "-s", "\t", "big"], ["-s", "\t1", "big"],
+             ["-s", "", "nul"], ["--separator=\nb", "nul"], ["-s", "x", "sorted"], ["-bs", "aa", "long"],
+             ["-s", "ab", "long"], ["sorted", "nonl", "sorted"], ["missing", "sorted"], ["it's"],
+             ["a:b"], ["-x"], ["--separator"], ["-s"], ["-", "nonl"], ["--before", "--", "crlf"]):
+    case("tac", *args, err="any" if args[0] in ("-x", "-s", "--separator") else "exact")
+case("tac", stdin="big")
+case("tac", "-b", stdin="long")
+case("tac", "sorted", "-", stdin="nonl")
+
 # --- rev, paste, comm, fold, expand, unexpand, nl ------------------------------------------------
 for f in ["nonl", "crlf", "empty", "sorted", "long", "fields"]:
     case("rev", f)
@@ -391,6 +403,8 @@ case("sha256sum", "-c", "--ignore-missing", "sums.onlymissing")
 # Bounds and refusals with a fixed expectation instead of GNU (GNU sort spills to temporary
 # files; the guest holds its input and stops cleanly past its limit):
 # (extra wasmcap flags, guest argv, stdin, status, stdout, a substring of stderr)
+HUGE = b"x" * 5000000 + b"\n" + b"".join(b"%d\n" % i for i in range(100000)) + b"end"
+HUGE_TAC = b"end" + b"".join(b"%d\n" % i for i in reversed(range(100000))) + b"x" * 5000000 + b"\n"
 BIG = b"".join(b"%07d some padding to make the line longer\n" % i for i in range(60000))  # 2.8 MB
 EXPECT = [
     ([], ["sort", "-S", "1M"], BIG, 2, b"", b"sort: the input needs more than 1048576 bytes"),
@@ -429,6 +443,11 @@ EXPECT = [
     (["--clock", "fixed=2026-01-01T00:00:00Z"], ["date", "-u", "+%s %N"], b"", 0, b"1767225600 000000000\n", b""),
     (["--clock", "deny"], ["date"], b"", 1, b"", b"date: cannot read the clock"),
     ([], ["date", "-d", "tomorrow"], b"", 1, b"", b"not 'tomorrow'"),
+    # tac streams a file (a 5 MB line and 100k short ones in 4 MiB of memory); a pipe is held
+    # in memory, so past the limit it stops cleanly
+    (["--max-memory-mb", "4"], ["tac", "huge"], b"", 0, HUGE_TAC, b""),
+    (["--max-memory-mb", "4"], ["tac"], HUGE, 1, b"", b"tac: out of memory"),
+    ([], ["tac", "-r", "sorted"], b"", 1, b"", b"not supported"),
 ]
 
 
@@ -549,6 +568,8 @@ def main():
         os.makedirs(ex)
         build_tree(ex, data)
         os.symlink("/etc/passwd", os.path.join(ex, "out"))
+        with open(os.path.join(ex, "huge"), "wb") as f:
+            f.write(HUGE)
         for flags, argv, stdin, status, out, err in EXPECT:
             label = "expect: wasmcap run %s coreutils.wasm %s" % (" ".join(flags), " ".join(argv))
             if a.k and a.k not in label:
