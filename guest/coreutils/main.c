@@ -37,7 +37,7 @@ static const struct tool kTools[] = {
     {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"env", cu_env},
     {"expand", cu_expand}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
     {"head", cu_head}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
-    {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"paste", cu_paste}, {"pwd", cu_pwd},
+    {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"od", cu_od}, {"paste", cu_paste}, {"pwd", cu_pwd},
     {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
     {"sleep", cu_sleep}, {"sort", cu_sort}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},

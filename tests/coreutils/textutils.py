@@ -315,6 +315,24 @@ case("tac", stdin="big")
 case("tac", "-b", stdin="long")
 case("tac", "sorted", "-", stdin="nonl")
 
+# --- od: "binary" and "long" repeat their lines ('*' unless -v) -------------------------------
+for f in ["empty", "nonl", "nul", "utf8", "binary", "long", "crlf"]:
+    case("od", f)
+for args in (["-An", "-tx1"], ["-Ad", "-tx1", "-tc"], ["-Ax", "-td1", "-w4"], ["-tx2"], ["-to1"], ["-tc"],
+             ["-td"], ["-tu"], ["-tx8", "-td2"], ["-tx1z"], ["-tx1", "-tx2", "-to1", "-tc"], ["-tdC"], ["-tuL", "-w8"],
+             ["-td4", "-tx4", "-w12"], ["-b"], ["-c"], ["-d", "-o", "-x"], ["-v", "-tc"], ["-w", "-tx1"],
+             ["-w5", "-tx2"], ["-w0"], ["-w", "-tc", "-v"], ["-N", "7", "-tx1"], ["-N0"], ["-j", "3", "-N", "5", "-c"],
+             ["-j", "0x10", "-tx1"], ["-j", "1k", "-Ad"], ["-j", "10240"], ["-j", "10241"], ["-N", "x"], ["--read-bytes=-1"], ["-Aq"], ["-A", ""], ["-tcz", "-w7"], ["-tx2z", "-N", "9"],
+             ["-A", "dx"], ["-tq"], ["-tx3"], ["-td16"], ["--format=x1", "--address-radix=n", "--width=8"],
+             ["--skip-bytes=5", "--read-bytes=3", "--output-duplicates"]):
+    case("od", *args, "binary")
+case("od", "-c", "nonl", "sorted", "nonl")
+case("od", "-j", "4", "-c", "nonl", "sorted")
+case("od", "-c", "missing", "nonl")
+case("od", "-c", "-j", "2", stdin="nonl")
+case("od", "-x", stdin="nul")
+case("od", "-tc", "-", "nonl", stdin="sorted")
+
 # --- rev, paste, comm, fold, expand, unexpand, nl ------------------------------------------------
 for f in ["nonl", "crlf", "empty", "sorted", "long", "fields"]:
     case("rev", f)
@@ -448,6 +466,9 @@ EXPECT = [
     (["--max-memory-mb", "4"], ["tac", "huge"], b"", 0, HUGE_TAC, b""),
     (["--max-memory-mb", "4"], ["tac"], HUGE, 1, b"", b"tac: out of memory"),
     ([], ["tac", "-r", "sorted"], b"", 1, b"", b"not supported"),
+    # od holds two lines of -w bytes: a width the run cannot hold stops cleanly
+    (["--max-memory-mb", "4"], ["od", "-w100000000", "sorted"], b"", 1, b"", b"od: out of memory"),
+    ([], ["od", "-w8589934592", "sorted"], b"", 1, b"", b"od: out of memory"),
 ]
 
 
