@@ -1,5 +1,6 @@
-// mkdir, rm, cp, mv, touch. WASI has no permission bits: new files and directories get the host's
-// defaults, and -m / -p (preserve) are not offered.
+// mkdir, rm, cp, mv, touch, ln. WASI has no permission bits: new files and directories get the
+// host's defaults, and -m / -p (preserve) are not offered; for the same reason there is no chmod
+// (WASI Preview 1 has no call that sets a mode: fd_filestat_set_* set only sizes and times).
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -337,6 +338,108 @@ int cu_mv(int argc, char **argv) {
       }
     }
     free(dst);
+  }
+  return status;
+}
+
+// --- ln -------------------------------------------------------------------------------------
+// ln [-s] [-f] [-v] TARGET [LINK_NAME] | TARGET... DIRECTORY: WASI path_link / path_symlink.
+// The sandbox accepts only symlink targets that descend from the link (no "..", not absolute:
+// such a link could later be made to point outside), so those are refused with EPERM.
+
+static int ln_one(const char *src, const char *dst, int sym, int force, int verbose) {
+  struct stat st;
+  if (!sym) {
+    if (lstat(src, &st) != 0) {
+      int e = errno;
+      fputs("ln: failed to access ", stderr);
+      cu_quote_always(stderr, src);
+      fprintf(stderr, ": %s\n", cu_strerror(e));
+      return 1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      fputs("ln: ", stderr);
+      cu_quote_name(stderr, src);
+      fputs(": hard link not allowed for directory\n", stderr);
+      return 1;
+    }
+  }
+  struct stat sst;
+  if (force && sym && lstat(dst, &st) == 0 && stat(src, &sst) == 0 && st.st_dev == sst.st_dev &&
+      st.st_ino == sst.st_ino) {  // GNU: replacing the file by a link to itself would lose it
+    fputs("ln: ", stderr);
+    cu_quote_always(stderr, src);
+    fputs(" and ", stderr);
+    cu_quote_always(stderr, dst);
+    fputs(" are the same file\n", stderr);
+    return 1;
+  }
+  if (force && lstat(dst, &st) == 0 && !S_ISDIR(st.st_mode)) unlink(dst);
+  if ((sym ? symlink(src, dst) : link(src, dst)) != 0) {
+    int e = errno;
+    fprintf(stderr, "ln: failed to create %s link ", sym ? "symbolic" : "hard");
+    cu_quote_always(stderr, dst);
+    if (sym && src[0] == '\0') fputs(" -> ''", stderr);
+    const char *note = "";
+    if (sym && e == EPERM && (src[0] == '/' || strstr(src, "..") != NULL)) {
+      note = " (the sandbox allows only link targets below the link: no '..', not absolute)";
+    }
+    fprintf(stderr, ": %s%s\n", cu_strerror(e), note);
+    return 1;
+  }
+  if (verbose) {
+    cu_quote_always(stdout, dst);
+    fputs(sym ? " -> " : " => ", stdout);
+    cu_quote_always(stdout, src);
+    putchar('\n');
+  }
+  return 0;
+}
+
+int cu_ln(int argc, char **argv) {
+  static const struct option longopts[] = {{"symbolic", no_argument, 0, 's'},
+                                           {"force", no_argument, 0, 'f'},
+                                           {"verbose", no_argument, 0, 'v'},
+                                           {"physical", no_argument, 0, 'P'},
+                                           {0, 0, 0, 0}};
+  int sym = 0, force = 0, verbose = 0, c;
+  while ((c = getopt_long(argc, argv, "sfvP", longopts, NULL)) != -1) {
+    switch (c) {
+      case 's': sym = 1; break;
+      case 'f': force = 1; break;
+      case 'v': verbose = 1; break;
+      case 'P': break;  // the default: a symlink source is linked as itself
+      default: return cu_try_help(1);
+    }
+  }
+  int n = argc - optind;
+  char **ops = argv + optind;
+  if (n == 0) {
+    cu_errx("missing file operand");
+    return cu_try_help(1);
+  }
+  struct stat st;
+  const char *dir = NULL;
+  int r = n == 1 ? 0 : stat(ops[n - 1], &st), e = errno;
+  if (n == 1) {
+    dir = ".";
+  } else if (r == 0 && S_ISDIR(st.st_mode)) {
+    dir = ops[n - 1];
+  } else if (n > 2) {
+    fputs("ln: target ", stderr);
+    cu_quote_always(stderr, ops[n - 1]);
+    if (r == 0) fputs(" is not a directory\n", stderr);
+    else fprintf(stderr, ": %s\n", cu_strerror(e));
+    return 1;
+  }
+  if (dir == NULL) return ln_one(ops[0], ops[1], sym, force, verbose);
+  int status = 0, nsrc = n == 1 ? 1 : n - 1;
+  for (int i = 0; i < nsrc; ++i) {
+    char *base = cu_path_base(ops[i]);
+    char *dst = cu_join(dir, base);
+    status |= ln_one(ops[i], dst, sym, force, verbose);
+    free(dst);
+    free(base);
   }
   return status;
 }

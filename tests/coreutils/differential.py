@@ -235,6 +235,17 @@ case("mv", "a.txt", "b.txt", mutates=True)
 case("mv", "missing", "x", mutates=True)
 case("mv", "sub", "sub/deep", mutates=True)
 case("mv", "link", "newlink", mutates=True)
+
+# ln: hard and symbolic links (targets below the link only: see EXPECT for the refusal)
+for args in (["a.txt", "h"], ["-s", "a.txt", "s"], ["-sv", "a.txt", "s"], ["-v", "a.txt", "h"],
+             ["a.txt", "b.txt"], ["-s", "a.txt", "b.txt"], ["-f", "a.txt", "b.txt"], ["-sf", "a.txt", "b.txt"],
+             ["missing", "h"], ["-s", "missing", "h"], ["-s", "", "h"], ["sub", "h"], ["a.txt", "sub"],
+             ["-s", "c.txt", "sub/"], ["a.txt", "b.txt", "emptydir"], ["a.txt", "b.txt", "lines.txt"],
+             ["a.txt", "b.txt", "nodir"], ["a.txt"], ["emptydir/"], [], ["-x", "a.txt", "h"], ["link", "h"],
+             ["--symbolic", "--force", "--verbose", "sub/c.txt", "dirlink"], ["a.txt", "nodir/h"],
+             ["-s", "deep/d.txt", "sub/d"], ["with space.txt", "emptydir"], ["-sf", "a.txt", "a.txt"],
+             ["-sf", "b.txt", "link"]):
+    case("ln", *args, mutates=True)
 # head / tail
 case("head", "lines.txt")
 case("head", "-n", "3", "lines.txt")

@@ -466,6 +466,9 @@ EXPECT = [
     (["--max-memory-mb", "4"], ["tac", "huge"], b"", 0, HUGE_TAC, b""),
     (["--max-memory-mb", "4"], ["tac"], HUGE, 1, b"", b"tac: out of memory"),
     ([], ["tac", "-r", "sorted"], b"", 1, b"", b"not supported"),
+    # ln: the sandbox accepts only symlink targets below the link (host/wasi path_symlink)
+    ([], ["ln", "-s", "../sorted", "up"], b"", 1, b"", b"ln: failed to create symbolic link 'up': Operation not permitted (the sandbox allows only"),
+    ([], ["ln", "-s", "/etc/passwd", "abs"], b"", 1, b"", b"no '..', not absolute"),
     # od holds two lines of -w bytes: a width the run cannot hold stops cleanly
     (["--max-memory-mb", "4"], ["od", "-w100000000", "sorted"], b"", 1, b"", b"od: out of memory"),
     ([], ["od", "-w8589934592", "sorted"], b"", 1, b"", b"od: out of memory"),
