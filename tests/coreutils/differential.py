@@ -246,6 +246,14 @@ for args in (["a.txt", "h"], ["-s", "a.txt", "s"], ["-sv", "a.txt", "s"], ["-v",
              ["-s", "deep/d.txt", "sub/d"], ["with space.txt", "emptydir"], ["-sf", "a.txt", "a.txt"],
              ["-sf", "b.txt", "link"]):
     case("ln", *args, mutates=True)
+
+# stat: what WASI's filestat reports (the tree's times are fixed by build_tree; a.txt's is now)
+for args in (["-c", "%n|%s|%F|%h|%Y|%y|%X|%Z|%%", "b.txt", "empty", "sub", "link", "dangling"],
+             ["-c", "%i", "a.txt"], ["-L", "-c", "%n %F %s", "link", "dirlink"], ["-c", "%N", "link", "b.txt", "with space.txt"],
+             ["--printf=%n\\t%s\\n\\x41\\101\\q", "b.txt", "empty"], ["-c", "%5s|%-6n|%08s|%-4s|", "b.txt"],
+             ["-c", "%q %", "b.txt"], ["-c", "%s", "missing", "b.txt"], ["-c", "%F", "missing"], ["-c", "%s"], ["-x", "a.txt"],
+             ["--format=%n", "dir with space"]):
+    case("stat", *args)
 # head / tail
 case("head", "lines.txt")
 case("head", "-n", "3", "lines.txt")

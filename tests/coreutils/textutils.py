@@ -469,6 +469,10 @@ EXPECT = [
     # ln: the sandbox accepts only symlink targets below the link (host/wasi path_symlink)
     ([], ["ln", "-s", "../sorted", "up"], b"", 1, b"", b"ln: failed to create symbolic link 'up': Operation not permitted (the sandbox allows only"),
     ([], ["ln", "-s", "/etc/passwd", "abs"], b"", 1, b"", b"no '..', not absolute"),
+    # stat reports what WASI's filestat holds; the rest is refused, never invented
+    ([], ["stat", "-c", "%n %a", "sorted"], b"", 1, b"", b"stat: %a is not supported in the sandbox (WASI reports no permission bits)"),
+    ([], ["stat", "--printf=%U", "sorted"], b"", 1, b"", b"no owners"),
+    ([], ["stat", "sorted"], b"", 1, b"", b"give -c FORMAT"),
     # od holds two lines of -w bytes: a width the run cannot hold stops cleanly
     (["--max-memory-mb", "4"], ["od", "-w100000000", "sorted"], b"", 1, b"", b"od: out of memory"),
     ([], ["od", "-w8589934592", "sorted"], b"", 1, b"", b"od: out of memory"),
