@@ -40,7 +40,7 @@ static const struct tool kTools[] = {
     {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"od", cu_od}, {"paste", cu_paste}, {"pwd", cu_pwd},
     {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
-    {"sleep", cu_sleep}, {"sort", cu_sort}, {"stat", cu_stat}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},
+    {"sleep", cu_sleep}, {"sort", cu_sort}, {"split", cu_split}, {"stat", cu_stat}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},
     {"touch", cu_touch}, {"tr", cu_tr}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
     {"wc", cu_wc}, {"yes", cu_yes},
 };

@@ -333,6 +333,17 @@ case("od", "-c", "-j", "2", stdin="nonl")
 case("od", "-x", stdin="nul")
 case("od", "-tc", "-", "nonl", stdin="sorted")
 
+# --- split: the files written are compared (the tree) -----------------------------------------
+# "big" has 100k lines: 667 files of 150 widen past yz to zaaa, 100 of 1000 past 89 to 9000
+for args in (["big"], ["-l", "150", "big"], ["-l", "1000", "-d", "big"], ["-l", "3", "sorted"], ["-l1", "-d", "-a1", "sorted", "p"], ["-b", "1000", "binary", "b-"],
+             ["-b", "1K", "long", "k"], ["-b", "1KB", "-d", "binary"], ["-l", "7", "nonl", "n"], ["empty", "e"],
+             ["-l", "1", "-a", "1", "uniqin", "u"], ["-l", "1", "uniqin", "w"], ["-l", "1", "-d", "uniqin", "d"],
+             ["missing"], ["-l", "0", "sorted"], ["-b", "0", "sorted"], ["-b", "x", "sorted"], ["-l", "2", "-b", "3", "sorted"],
+             ["sorted", "a", "b"], ["-a", "0", "sorted"], ["-a", "99", "sorted"], ["-q"], ["--lines=2", "--numeric-suffixes", "--suffix-length=3", "nul"],
+             ["-l", "1", "sorted", "nodir/p"]):
+    case("split", *args, writes=True, err="any" if args == ["-q"] else "exact")
+case("split", "-l", "2", "-", "s", stdin="nonl", writes=True)
+
 # --- rev, paste, comm, fold, expand, unexpand, nl ------------------------------------------------
 for f in ["nonl", "crlf", "empty", "sorted", "long", "fields"]:
     case("rev", f)
@@ -473,6 +484,8 @@ EXPECT = [
     ([], ["stat", "-c", "%n %a", "sorted"], b"", 1, b"", b"stat: %a is not supported in the sandbox (WASI reports no permission bits)"),
     ([], ["stat", "--printf=%U", "sorted"], b"", 1, b"", b"no owners"),
     ([], ["stat", "sorted"], b"", 1, b"", b"give -c FORMAT"),
+    # split: a suffix longer than any file name is refused before anything is allocated
+    ([], ["split", "-a", "4294967296", "sorted"], b"", 1, b"", b"split: invalid suffix length: '4294967296'"),
     # od holds two lines of -w bytes: a width the run cannot hold stops cleanly
     (["--max-memory-mb", "4"], ["od", "-w100000000", "sorted"], b"", 1, b"", b"od: out of memory"),
     ([], ["od", "-w8589934592", "sorted"], b"", 1, b"", b"od: out of memory"),
