@@ -1,8 +1,11 @@
-// Builtins for the shell's control (docs/shell.md "Commands"): shopt, trap. Kept apart from
+// Builtins for the shell's control (docs/shell.md "Commands"): shopt, trap, getopts. Kept apart from
 // builtins.cc (the variable and I/O builtins) so each file stays small.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <optional>
 
+#include "shell/lex.h"
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -245,6 +248,108 @@ bool run_handler(Ctx& ctx, State& st, const Io& io, std::string_view text, int s
   return st.exit_requested;
 }
 
+// getopts OPTSTRING NAME [ARG...]: POSIX's and bash's. Parses the words (else $1...) one option a
+// call: NAME is the letter, OPTARG its argument, OPTIND the next word; the letter inside a word
+// is State::getopts_char (reset when OPTIND is assigned). A leading ':' in OPTSTRING is the
+// silent mode (no message; NAME ':' or '?' with OPTARG the letter); OPTERR=0 silences too.
+// Status 1 at the end of the options (NAME '?'), 2 on a usage error.
+int b_getopts(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const Io& io,
+              std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m) { emit(ctx, io.err(), m, err_b); };
+  if (a.size() < 2) {
+    say("wasmcap sh: getopts: usage: getopts optstring name [arg ...]\n");
+    return 2;
+  }
+  std::string_view opts = a[0], name = a[1];
+  bool ok = !name.empty() && detail::is_name_start(name[0]);
+  for (char c : name) ok = ok && detail::is_name_char(c);
+  if (!ok) {
+    say("wasmcap sh: getopts: `" + shown(name) + "': not a valid identifier\n");
+    return 1;
+  }
+  std::vector<std::string_view> args;
+  if (a.size() > 2) {
+    args.assign(a.begin() + 2, a.end());
+  } else {
+    for (const auto& p : st.positional) args.push_back(view(p));
+  }
+  bool silent = !opts.empty() && opts[0] == ':';
+  if (silent) opts.remove_prefix(1);
+  std::string tmp;
+  auto opterr = param_value(st, "OPTERR", &tmp);
+  bool report = !silent && !(opterr && *opterr == "0");
+  size_t ind = 1;
+  if (auto v = param_value(st, "OPTIND", &tmp)) {
+    long long n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec == std::errc() && p == v->data() + v->size() && n > 0) ind = static_cast<size_t>(n);
+  }
+  size_t pos = st.getopts_char;
+  auto finish = [&](std::string_view letter, std::optional<std::string_view> optarg) {
+    set_var(ctx, st, name, ctx.str(letter));
+    if (optarg) {
+      set_var(ctx, st, "OPTARG", ctx.str(*optarg));
+    } else {
+      check_writable(st, "OPTARG");
+      unset_var(st, "OPTARG");
+    }
+    set_var(ctx, st, "OPTIND", ctx.str(std::to_string(ind)));
+    st.getopts_char = pos;  // after OPTIND's assignment, which resets it
+  };
+  auto at_end = [&](size_t next) {
+    ind = next;
+    pos = 0;
+    finish("?", std::nullopt);
+    return 1;
+  };
+  if (ind > args.size()) return at_end(ind);
+  std::string_view word = args[ind - 1];
+  if (pos == 0 || pos >= word.size()) {
+    if (word.size() < 2 || word[0] != '-') return at_end(ind);
+    if (word == "--") return at_end(ind + 1);
+    pos = 1;
+  }
+  char c = word[pos++];
+  bool last = pos >= word.size();
+  auto next_word = [&] {
+    ++ind;
+    pos = 0;
+  };
+  std::string letter(1, c);
+  std::string arg0 = shown(st.arg0);
+  size_t spec = c == ':' ? std::string_view::npos : opts.find(c);
+  if (spec == std::string_view::npos) {
+    if (report) say(arg0 + ": illegal option -- " + shown(letter) + "\n");
+    if (last) next_word();
+    finish("?", silent ? std::optional<std::string_view>(letter) : std::nullopt);
+    return 0;
+  }
+  if (spec + 1 < opts.size() && opts[spec + 1] == ':') {
+    std::string_view optarg;
+    if (!last) {
+      optarg = word.substr(pos);
+    } else if (ind < args.size()) {
+      optarg = args[ind];
+      ++ind;
+    } else {
+      if (report) say(arg0 + ": option requires an argument -- " + shown(letter) + "\n");
+      next_word();
+      if (silent) {
+        finish(":", letter);
+      } else {
+        finish("?", std::nullopt);
+      }
+      return 0;
+    }
+    next_word();
+    finish(letter, optarg);
+    return 0;
+  }
+  if (last) next_word();
+  finish(letter, std::nullopt);
+  return 0;
+}
+
 }  // namespace
 
 void run_exit_trap(Ctx& ctx, State& st, const Io& io) {
@@ -269,7 +374,9 @@ void run_err_trap(Ctx& ctx, State& st, const Io& io, int code) {
   if (!run_handler(ctx, st, io, text, code)) st.last = code;
 }
 
-bool is_ctl_builtin(std::string_view n) { return n == "shopt" || n == "trap"; }
+bool is_ctl_builtin(std::string_view n) {
+  return n == "shopt" || n == "trap" || n == "getopts";
+}
 
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
@@ -278,6 +385,7 @@ int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   std::string_view n = view(argv[0]);
   if (n == "shopt") return b_shopt(ctx, st, a, io, out_b, err_b);
   if (n == "trap") return b_trap(ctx, st, a, io, out_b, err_b);
+  if (n == "getopts") return b_getopts(ctx, st, a, io, err_b);
   return 127;
 }
 

@@ -199,6 +199,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
   int lineno = 0;            // $LINENO: the line of the command running
+  size_t getopts_char = 0;   // getopts: the next letter in the word at $OPTIND (0: a new word)
   bool command_string = false;  // a -c script: expansion errors exit 127 (else 1), as bash
   Str last_arg;              // $_: the last word of the previous simple command (charged)
   Clock::time_point started = Clock::now();  // $SECONDS counts from here

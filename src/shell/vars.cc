@@ -67,6 +67,7 @@ void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   unsigned a = attrs_of(st, name);
   if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
   if (a != 0) value = with_attrs(ctx, st, a, std::move(value));
+  if (name == "OPTIND") st.getopts_char = 0;  // an assignment restarts getopts (bash)
   if (st.arrays.find(name) != st.arrays.end()) {
     array_for_write(ctx, st, name).insert_or_assign(0, std::move(value));
     return;

@@ -236,3 +236,50 @@ TEST_F(ShellControl, NamedDescriptorsAreBounded) {
 }
 
 }  // namespace
+
+namespace {
+
+// getopts as bash's: letters grouped or apart, an argument in the same word or the next, `--`
+// and a non-option end the options, OPTIND restarts when assigned, the silent mode (':' first)
+// and OPTERR=0, the words given after NAME instead of $@.
+TEST_F(ShellControl, GetoptsParsesOptionsAsBash) {
+  same_as_bash(
+      "set -- -a -bfoo -c bar -x -- rest\n"
+      "while getopts ab:c: opt 2>/dev/null; do echo \"$opt ${OPTARG-unset} $OPTIND\"; done\n"
+      "echo \"end $opt $OPTIND ${OPTARG-unset}\"; shift $((OPTIND-1)); echo \"rest $*\"\n"
+      "OPTIND=1; while getopts :ab:c opt -a -q -b; do echo \"$opt ${OPTARG-unset} $OPTIND\"; "
+      "done\n"
+      "OPTIND=1; getopts b: opt -b 2>/dev/null; echo \"$opt ${OPTARG-unset} $OPTIND\"\n"
+      "OPTIND=1; OPTERR=0; getopts a opt -z; echo \"$opt ${OPTARG-unset}\"; OPTERR=1\n"
+      "OPTIND=1; getopts ab opt -ab; echo $opt $OPTIND; OPTIND=1; getopts ab opt -ab; echo $opt\n"
+      "getopts ab opt -ab; echo $opt $OPTIND; getopts ab opt -ab; echo \"$? $opt $OPTIND\"\n"
+      "OPTIND=1; getopts a opt nonopt; echo \"$? $opt $OPTIND\"; OPTIND=1; getopts a opt -\n"
+      "echo \"$? $opt $OPTIND\"; getopts a 1x -a 2>/dev/null; echo st=$?; getopts 2>/dev/null\n"
+      "echo st=$?; f() { local OPTIND=1; getopts x: o \"$@\"; echo \"f $o $OPTARG\"; }; f -xy\n",
+      "a unset 2\nb foo 3\nc bar 5\n? unset 6\nend ? 7 unset\nrest rest\n"
+      "a unset 2\n? q 3\n: b 4\n? unset 2\n? unset\na 1\na\nb 2\n1 ? 2\n1 ? 1\n1 ? 1\n"
+      "st=1\nst=2\nf x y\n");
+  // Messages name the shell ($0) as bash's do; the silent mode prints none.
+  auto r = run("getopts a o -z; OPTIND=1; getopts b: o -b; OPTIND=1; getopts :a o -z");
+  EXPECT_NE(r.err.find("illegal option -- z"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("option requires an argument -- b"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("illegal option", r.err.find("requires")), std::string::npos) << r.err;
+}
+
+// Threat: OPTARG is a copy of a word, charged to the shell's memory budget: with the budget
+// filled (by an array grown until it is refused), a 200 kB argument does not fit and getopts
+// fails (status 1, OPTARG unset); once the array is gone the same call succeeds.
+TEST_F(ShellControl, GetoptsArgumentIsCharged) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 2 << 20;
+  auto r = run("set -- -a \"$(printf %0200000d 0)\"; y=$(printf %050000d 0)\n"
+               "i=0; while a[i]=$y; do i=$((i+1)); done 2>/dev/null\n"
+               "getopts a: o; echo st=$? ${OPTARG-unset}; unset a; OPTIND=1; getopts a: o\n"
+               "echo st=$? ${#OPTARG}",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "st=1 unset\nst=0 200000\n") << r.err.substr(0, 400);
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err.substr(0, 400);
+}
+
+}  // namespace
