@@ -550,11 +550,28 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   }
 }
 
+// PIPESTATUS: each stage's status after a pipeline, or a simple command's (bash leaves it to
+// the pipelines inside a compound command). Charged as any array; a readonly one stays.
+// Over the budget, it is left as it was (the pipeline's status stands).
+static void set_pipestatus(Ctx& ctx, State& st, const std::vector<int>& codes) {
+  try {
+    Vec<Str> values(ctx.alloc());
+    for (int c : codes) values.push_back(ctx.str(std::to_string(c)));
+    assign_array(ctx, st, "PIPESTATUS", values, {}, false);
+  } catch (const AssignError&) {
+  } catch (const LimitHit&) {
+  }
+}
+
 int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
   size_t n = p.commands.size();
   // A single command runs on this thread: a function's recursion is bounded by its depth
   // (kMaxFunctionDepth), not by the commands running at once.
-  if (n == 1) return run_command(ctx, st, p.commands[0], io);
+  if (n == 1) {
+    int code = run_command(ctx, st, p.commands[0], io);
+    if (p.commands[0].kind == Command::Kind::kSimple) set_pipestatus(ctx, st, {code});
+    return code;
+  }
   // Threat: `a | a | a ...` thousands of stages deep, or pipelines nested in $(...): each
   // stage is a thread and a tool instance. Stages per pipeline and commands running at once in
   // the session are capped; over either, the pipeline fails before anything starts.
@@ -634,6 +651,7 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
     emit(ctx, io.err(), "wasmcap sh: " + failed->failure("a pipeline stage") + "\n");
     return 1;
   }
+  set_pipestatus(ctx, st, codes);
   if (st.opt_pipefail) {
     for (auto it = codes.rbegin(); it != codes.rend(); ++it) {
       if (*it != 0) return *it;

@@ -283,3 +283,19 @@ TEST_F(ShellControl, GetoptsArgumentIsCharged) {
 }
 
 }  // namespace
+
+namespace {
+
+// PIPESTATUS as bash's: every stage's status after a pipeline (negation and pipefail aside), a
+// simple command's own, and a compound command leaves the last pipeline run inside it.
+TEST_F(ShellControl, PipestatusAsBash) {
+  same_as_bash(
+      "{ false | true; }; echo ${PIPESTATUS[@]}; ! false | false; echo ${PIPESTATUS[@]}\n"
+      "x=1; echo ${PIPESTATUS[@]}; false | (exit 3) | true; echo \"${PIPESTATUS[@]} $?\"\n"
+      "if false | true; then :; fi; echo ${PIPESTATUS[@]}; f() { return 4; }; f | true\n"
+      "echo ${PIPESTATUS[@]}; while false; do :; done; echo ${PIPESTATUS[@]}\n"
+      "set -o pipefail; true | false | true; echo \"${PIPESTATUS[*]} ${#PIPESTATUS[@]}\"\n",
+      "1 0\n1 1\n0\n1 3 0 0\n0\n4 0\n1\n0 1 0 3\n");
+}
+
+}  // namespace
