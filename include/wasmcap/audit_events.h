@@ -62,7 +62,8 @@ std::string run_end_line(const RunInfo& run, const std::string& engine, std::opt
 // nullptr when the config names no file. io_error when the file cannot be opened.
 Result<std::shared_ptr<Sink>> open_configured_sink(const policy::AuditConfig& config);
 
-// {"event":"bundle_install"|"bundle_remove"|"trust_add"|"trust_remove"|"trust_revoke", time,
+// {"event":"bundle_install"|"bundle_remove"|"trust_add"|"trust_remove"|"trust_revoke"|
+//  "trust_unrevoke", time,
 //  plus the given string fields}.
 std::string registry_line(const std::string& event,
                           const std::vector<std::pair<std::string, std::string>>& fields);

@@ -84,6 +84,10 @@ Result<TrustChange> trust_revoke_key(const std::string& home, const std::string&
                                      bool is_key_text);
 // Removes the trusted key `id` (every file of it); not_found when none.
 Result<TrustChange> trust_remove_key(const std::string& home, const std::string& id);
+// Undoes trust_revoke_key: removes every HOME/trust/revoked/ file of the key `id` (not_found
+// when none). The key is then neither revoked nor trusted: trusting it again is trust_add_key.
+// A revocation in a host config (trust.revoked) is the config's, and stays.
+Result<TrustChange> trust_unrevoke_key(const std::string& home, const std::string& id);
 
 struct InstallOptions {
   bool allow_untrusted = false;  // a valid signature by an unknown (not revoked) key installs

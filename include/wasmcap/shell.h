@@ -47,6 +47,10 @@ struct Options {
   // variable under `set -u`) ends the shell with status 127, as `bash -c`'s does; else (a
   // script from a file or stdin) with 1, as bash's.
   bool command_string = false;
+  // $0 and $1... of the script (`wasmcap sh -c SCRIPT NAME ARGS...`, `wasmcap sh FILE ARGS...`,
+  // as sh's). Empty arg0: "sh". The arguments are charged to the shell's memory budget.
+  std::string arg0;
+  std::vector<std::string> args;
   std::string cwd;                // guest path; default: the first preopen's guest path
   // Variables the session starts with (`wasmcap sh --env NAME=VALUE`), as sh imports its
   // environment; nothing of the host's environment is imported otherwise. Names are checked by

@@ -231,8 +231,9 @@ Result<InstallResult> Registry::install(const std::string& bundle_path,
     Error e = verified.error();
     if (e.code == ErrorCode::kBundleUntrusted) {
       e.message = bundle_path + ": " + e.message.substr(0, e.message.find(" (no trusted keys")) +
-                  "; to trust it, add its .pub to " + r.home + "/trust/ or to the host config's "
-                  "trust.keys; to install it anyway, use --allow-untrusted (recorded)";
+                  "; to trust its signer, get the signer's public key and run `wasmcap trust add "
+                  "SIGNER.pub` (it goes to " + r.home + "/trust/), or list it in the host "
+                  "config's trust.keys; to install it anyway, use --allow-untrusted (recorded)";
     }
     return tl::unexpected(std::move(e));
   }

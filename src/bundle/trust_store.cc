@@ -287,4 +287,25 @@ Result<TrustChange> trust_remove_key(const std::string& home, const std::string&
   return out;
 }
 
+Result<TrustChange> trust_unrevoke_key(const std::string& home, const std::string& id) {
+  ChangeLock lock;
+  TrustKeyFiles store;
+  WASMCAP_TRY_ASSIGN(store, begin_change(home, "trust.unrevoke", &lock));
+  const fs::path revoked = fs::path(home) / "trust" / "revoked";
+  TrustChange out{id, {}, false};
+  for (const auto& r : store.revoked) {
+    if (r.key.id() != id) continue;
+    int e = failpoint::hit("trust.unrevoke.unlink");
+    if (e == 0 && ::unlink(r.path.c_str()) != 0) e = errno;
+    if (e != 0) return io_error("cannot remove " + r.path, e);
+    WASMCAP_TRY(sync_dir(revoked, "trust.unrevoke.fsync_dir"));
+    out.files.push_back(r.path);
+  }
+  if (out.files.empty()) {
+    return make_error(ErrorCode::kNotFound, "no revoked key with id '" + id + "' in " +
+                                                revoked.string());
+  }
+  return out;
+}
+
 }  // namespace wasmcap::registry

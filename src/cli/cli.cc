@@ -101,6 +101,21 @@ int main(int argc, char** argv) {
   // Subcommands of docs/cli.md added for issue #16 (trust, audit, bundle inspect, completions,
   // man): defined and run in ecosystem.cc.
   if (ecosystem_wanted) commands.push_back(add_ecosystem_commands(app, *bundle_cmd).dispatch);
+  // `wasmcap version`: what --version prints, as a command too (as `git version`, `go version`).
+  CLI::App* version = app.add_subcommand("version", "Print wasmcap's version (as --version)");
+  commands.push_back([version]() -> std::optional<int> {
+    if (!*version) return std::nullopt;
+    std::printf("wasmcap %s\n", WASMCAP_VERSION);
+    return 0;
+  });
+
+  // `wasmcap` alone: the usage, on stderr as for every usage error (exit 64, docs/cli.md).
+  if (argc <= 1) {
+    std::string text = app.help();
+    std::fprintf(stderr, "%s\nwasmcap: error: invalid_argument: give a command (see wasmcap help "
+                         "COMMAND)\n", text.c_str());
+    return error_exit_code(ErrorCode::kInvalidArgument);
+  }
 
   // An unknown command or subcommand is named (CLI11 would only say that one is required).
   if (argc > 1 && std::string_view(argv[1]) != "help") {

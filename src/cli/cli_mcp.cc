@@ -163,6 +163,16 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
   if (*m.mcp) {
     auto host = make_host(m);
     if (!host) return fail(host.error());
+    // A server with no tools answers every client, so a mistake in its configuration would go
+    // unseen from the client's side: say why on stderr (the server's log) and keep serving.
+    if (auto first = (*host)->list("", 1); first && first->tools_json == "[]") {
+      std::fprintf(stderr, "wasmcap mcp: serving no tools: %s\n",
+                   m.config.empty()
+                       ? "no --config given, so no plugin is granted anything; pass the host "
+                         "config that grants your plugins (docs/mcp.md, \"Client configuration\")"
+                       : "no installed plugin is fully granted by the host config (reasons above; "
+                         "`wasmcap bundle list` shows what is installed)");
+    }
     if (m.listen.empty()) return mcp::serve_stdio(*host, STDIN_FILENO, STDOUT_FILENO);
     mcp::HttpOptions ho;
     // HOST:PORT, with [v6]:PORT for IPv6.

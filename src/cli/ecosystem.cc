@@ -159,6 +159,27 @@ int trust_revoke(const std::string& what) {
   return 0;
 }
 
+// Undoes a revoke (recorded): the key is then neither revoked nor trusted.
+int trust_unrevoke(const std::string& id) {
+  auto home = registry::default_home();
+  if (!home) return fail(home.error());
+  auto c = registry::trust_unrevoke_key(*home, id);
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      return fail(Error(ErrorCode::kNotFound, c.error().message + " (see wasmcap trust list)"));
+    }
+    return fail(c.error());
+  }
+  std::printf("key %s is no longer revoked; it is not trusted either: `wasmcap trust add KEY.pub` "
+              "trusts it again (a host config's trust.revoked still applies)\n",
+              c->key_id.c_str());
+  bool audit_failed = false;
+  for (const auto& f : c->files) {
+    if (!registry_audit("trust_unrevoke", {{"key_id", id}, {"file", f}}, {})) audit_failed = true;
+  }
+  return audit_failed ? error_exit_code(ErrorCode::kIo) : 0;
+}
+
 // --- bundle inspect / plan --bundle ------------------------------------------------------------
 
 struct Reviewed {
@@ -496,7 +517,7 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
     std::string key, id, what, inspect_path, inspect_config, shell;
     bool list_json = false, inspect_json = false;
     CLI::App *trust = nullptr, *add = nullptr, *list = nullptr, *remove = nullptr, *revoke = nullptr,
-             *inspect = nullptr, *completions = nullptr, *man = nullptr;
+             *unrevoke = nullptr, *inspect = nullptr, *completions = nullptr, *man = nullptr;
     const CLI::App* root = nullptr;
   };
   auto s = std::make_shared<State>();
@@ -512,6 +533,9 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
   s->revoke = s->trust->add_subcommand(
       "revoke", "Revoke a key: refused from now on, whatever the flags, installed bundles too");
   s->revoke->add_option("key", s->what, "The key id of a trusted key, or a .pub file")->required();
+  s->unrevoke = s->trust->add_subcommand(
+      "unrevoke", "Undo a revoke (recorded): the key is neither revoked nor trusted afterwards");
+  s->unrevoke->add_option("id", s->id, "The key id (from trust list)")->required();
   s->inspect = bundle.add_subcommand(
       "inspect", "Review a bundle before installing it: plugin, signer and trust, modules, "
                  "requested permissions, tools");
@@ -537,7 +561,7 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
       ->check(CLI::IsMember({"allowed", "denied"}));
   audit_cmd->add_option("--event", aq->event,
                         "Only this event: https_request, run_start, run_end, bundle_install, "
-                        "bundle_remove, trust_add, trust_remove, trust_revoke");
+                        "bundle_remove, trust_add, trust_remove, trust_revoke, trust_unrevoke");
   audit_cmd->add_option("--invocation-id", aq->invocation_id, "Only records of this run");
   audit_cmd->add_flag("--json", aq->json, "Print the matching records as JSON Lines");
   EcosystemCommands c;
@@ -546,6 +570,7 @@ EcosystemCommands add_ecosystem_commands(CLI::App& app, CLI::App& bundle) {
     if (*s->list) return trust_list(s->list_json);
     if (*s->remove) return trust_remove(s->id);
     if (*s->revoke) return trust_revoke(s->what);
+    if (*s->unrevoke) return trust_unrevoke(s->id);
     if (*s->inspect) return bundle_inspect(s->inspect_path, s->inspect_config, s->inspect_json);
     if (*s->completions) {
       std::string text = completion_script(*s->root, s->shell);

@@ -26,6 +26,15 @@ namespace {
 // A script (a FILE or stdin) is at most this long: it is held whole, then parsed.
 constexpr size_t kMaxScriptBytes = 16u << 20;
 
+// What a shell with nothing to work on says (docs/shell.md, "Starting").
+constexpr const char* kNoDirectoryNote =
+    "wasmcap sh: no directory granted: commands reach no files; give --workspace NAME (a shadow "
+    "of a project, docs/workspace.md) or --dir HOST::/GUEST\n";
+constexpr const char* kNoCommandsNote =
+    "wasmcap sh: no commands installed: every command is a tool from a trusted, installed bundle; "
+    "`wasmcap trust add SIGNER.pub` then `wasmcap bundle install BUNDLE.wcb` (a build's own: "
+    "build/bundles/wasmcap-test.pub, build/bundles/coreutils.wcb)\n";
+
 int fail(const Error& e) {
   std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());
   return error_exit_code(e.code);
@@ -125,6 +134,7 @@ Result<std::map<std::string, shell::Tool>> command_table(const std::string& conf
 struct ShOpts {
   std::vector<std::string> dirs;
   std::vector<std::string> env;
+  std::vector<std::string> operands;  // FILE ARGS... or, after -c SCRIPT, NAME ARGS...
   std::string workspace, script, file, engine = "interp", audit_file, clock, random, cwd, config;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
@@ -156,9 +166,12 @@ Dispatch add_sh_command(CLI::App& app) {
                  "Host config (JSON): its trust keys and revocations, and shell.bundle_order, "
                  "the order that settles commands declared by several bundles");
   sh->add_option("-c", o->script, "The script text");
-  sh->add_option("file", o->file,
-                 "A script file (host path). Without -c or FILE: interactive when stdin is a "
+  sh->add_option("operands", o->operands,
+                 "FILE [ARGS...]: a script file (host path) and its $1...; with -c: NAME [ARGS...], "
+                 "$0 and $1... (as sh -c). Without -c or FILE: interactive when stdin is a "
                  "terminal, else the script is read from stdin");
+  // As sh: everything after the first operand is the script's ($1...), options included.
+  sh->positionals_at_end();
   sh->add_option("--engine", o->engine, "interp, aot or auto (default interp)")
       ->check(CLI::IsMember(engine_names()));
   sh->add_option("--clock", o->clock,
@@ -190,6 +203,12 @@ Dispatch add_sh_command(CLI::App& app) {
     std::signal(SIGPIPE, SIG_IGN);  // a pipeline reader that exits early is EPIPE, not death
     shell::Options so;
     so.command_string = sh->count("-c") > 0;
+    // sh's operands: -c SCRIPT [NAME [ARGS...]] or FILE [ARGS...].
+    if (!o->operands.empty()) {
+      if (!so.command_string) o->file = o->operands[0];
+      so.arg0 = o->operands[0];
+      so.args.assign(o->operands.begin() + 1, o->operands.end());
+    }
     auto home = registry::default_home();
     workspace::ToolHold hold;  // keeps `ws apply` out of the tree while the shell runs
     if (!o->workspace.empty()) {
@@ -237,7 +256,6 @@ Dispatch add_sh_command(CLI::App& app) {
     }
     std::string text = o->script;
     if (!o->file.empty()) {
-      if (!o->script.empty()) return fail(Error(ErrorCode::kInvalidArgument, "give -c or FILE, not both"));
       std::ifstream f(o->file, std::ios::binary);
       if (!f) return fail(Error(ErrorCode::kNotFound, "cannot read script " + o->file));
       // The same bound as a script on stdin: the file is read, then parsed within the shell's
@@ -301,10 +319,18 @@ Dispatch add_sh_command(CLI::App& app) {
       so.audit = *s;
     }
     std::fflush(stdout);
-    if (is_interactive) return interactive(std::move(so));
+    const bool no_commands = so.commands.empty();
+    if (is_interactive) {
+      // A person at a terminal: say what this shell cannot do before the first prompt.
+      if (so.preopens.empty()) say(kNoDirectoryNote);
+      if (no_commands) say(kNoCommandsNote);
+      return interactive(std::move(so));
+    }
     auto session = shell::Session::create(std::move(so));
     if (!session) return fail(session.error());
     auto r = (*session)->run(text);
+    // A command not found (127) in a shell that has no commands at all: say why.
+    if (r && r->exit_code == 127 && no_commands) say(kNoCommandsNote);
     if (!r) {
       // A syntax error in the script (the only invalid_argument a first run() returns) exits 2
       // with the message, as bash and dash do; wasmcap's own codes are for its own failures

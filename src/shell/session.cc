@@ -157,6 +157,16 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
   // The environment the session starts with (`--env`): variables, exported (as sh imports its
   // environment), so tools and nested shells see them. PWD is the working directory (as sh
   // sets it at startup), exported; `cd` keeps it and OLDPWD.
+  if (!impl->o.arg0.empty()) impl->st.arg0 = impl->o.arg0;
+  for (const auto& a : impl->o.args) {
+    Ctx ctx;
+    ctx.budget = &impl->budget;
+    try {
+      impl->st.positional.push_back(ctx.str(a));
+    } catch (const LimitHit& h) {
+      return tl::unexpected(h.error());
+    }
+  }
   auto variables = impl->o.variables;
   variables.emplace_back("PWD", impl->st.cwd);
   for (const auto& [name, value] : variables) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs every command block marked runnable in README.md and docs/*.md.
+"""Runs every command block marked runnable in README.md, docs/*.md and examples/*/README.md.
 
 A block is runnable when its fence's info string is `sh runnable`:
 
@@ -19,9 +19,16 @@ An unmarked shell block, or one marked without a reason, fails the test. The lab
 
 Each block runs in bash with `set -euo pipefail`, in a fresh temporary directory that is also
 $HOME and holds $WASMCAP_HOME, with the built `wasmcap` first on PATH and $WASMCAP_GUESTS set to
-the built guests. A block that exits non-zero fails the test, naming the file and line.
+the built guests. The docs are written for a shell at the top of a checkout that has built into
+`build/`: the directory links `build` to the build tree and the checkout's top-level directories
+(`examples`, `guest`, `sdk`, `tests`, ...) to the source's, so `build/bundles/coreutils.wcb` or
+`examples/fetch/manifest.json` work as written, while whatever a block creates (`ws/`,
+`config.json`) lands in the fresh directory. A block that exits non-zero fails the test, naming
+the file and line.
 
-    run_docs.py SOURCE_DIR BIN_DIR GUEST_DIR
+    run_docs.py SOURCE_DIR BIN_DIR GUEST_DIR [BUILD_DIR]
+
+BUILD_DIR defaults to BIN_DIR's parent.
 """
 import os
 import pathlib
@@ -71,7 +78,9 @@ def blocks(path):
 
 def main():
     src, bindir, guests = (pathlib.Path(a).resolve() for a in sys.argv[1:4])
-    files = [src / "README.md"] + sorted((src / "docs").glob("*.md"))
+    build = pathlib.Path(sys.argv[4]).resolve() if len(sys.argv) > 4 else bindir.parent
+    files = ([src / "README.md"] + sorted((src / "docs").glob("*.md")) +
+             sorted((src / "examples").glob("*/README.md")))
     found = [(f, n, text) for f in files for n, text in blocks(f)]
     bad = [(f, n) for f in files + sorted((src / "bench" / "notes").glob("*.md")) for n in unmarked(f)]
     for f, n in bad:
@@ -83,6 +92,10 @@ def main():
     failed = 0
     for f, n, text in found:
         with tempfile.TemporaryDirectory() as tmp:
+            os.symlink(build, os.path.join(tmp, "build"))
+            for top in sorted(src.iterdir()):
+                if top.is_dir() and not top.name.startswith(".") and top.name != "build":
+                    os.symlink(top, os.path.join(tmp, top.name))
             env = {
                 "PATH": f"{bindir}:/usr/bin:/bin",
                 "HOME": tmp,

@@ -148,6 +148,37 @@ def session_eof(argv, env):
         t.kill()
 
 
+def session_notes(argv, env):
+    """Before the first prompt, a shell with no directory (and one with no commands) says so."""
+    bare = [x for x in argv if x != "--dir" and not x.endswith("::/work")]
+    t = Term(bare, env)
+    try:
+        t.expect(rb"no directory granted: commands reach no files; give --workspace NAME")
+        t.expect(PROMPT)
+        t.send("exit 0\n")
+        assert t.wait() == 0
+    finally:
+        t.kill()
+    empty_home = dict(env, WASMCAP_HOME=env["WASMCAP_HOME"] + "-empty")
+    t = Term(argv, empty_home)
+    try:
+        before = t.expect(rb"(?s)(.*?)wasmcap\$ ").group(1)
+        assert re.search(rb"no commands installed: .*wasmcap trust add SIGNER\.pub", before), before
+        assert b"no directory granted" not in before, before
+        t.send("exit 0\n")
+        assert t.wait() == 0
+    finally:
+        t.kill()
+    t = Term(argv, env)  # a directory and commands: no note
+    try:
+        before = t.expect(rb"(?s)(.*?)wasmcap\$ ").group(1)
+        assert b"wasmcap sh: no " not in before, before
+        t.send("exit 0\n")
+        assert t.wait() == 0
+    finally:
+        t.kill()
+
+
 def main():
     a = shell_env.parse_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,7 +190,7 @@ def main():
         with open(os.path.join(tree, "sub", "c.txt"), "w") as f:
             f.write("one\ntwo\n")
         argv = [a.wasmcap, "sh", "--engine", a.engine, "--dir", tree + "::/work"]
-        for test in (session_state, session_eof):
+        for test in (session_state, session_eof, session_notes):
             test(argv, env)
             print("ok  ", test.__name__)
         if os.path.exists(os.path.join(tree, "sub", "x")):

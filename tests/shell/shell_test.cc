@@ -795,9 +795,12 @@ TEST(ShellCli, UsageErrors) {
   auto rel = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::rel", "-c", "true"});
   EXPECT_EQ(rel.exit_code, 64) << wasmcap::testing::describe(rel);
   EXPECT_NE(rel.err.find("absolute guest path"), std::string::npos);
-  auto both = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "true",
+  // -c SCRIPT with an operand is not "both -c and FILE": the operand is $0, as in sh -c
+  // (issue #32; FirstContact.ShOperandsAreDollarZeroAndTheArgumentsAsInSh has the rest).
+  auto both = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo $0",
                                          (tmp.path() / "script").string()});
-  EXPECT_EQ(both.exit_code, 64) << wasmcap::testing::describe(both);
+  EXPECT_EQ(both.exit_code, 0) << wasmcap::testing::describe(both);
+  EXPECT_EQ(both.out, (tmp.path() / "script").string() + "\n");
   // A syntax error in the script is the script's status 2, as in bash and dash (not a usage
   // error): the message names the line, nothing runs.
   auto bg = wasmcap::testing::run_cli({"sh", "--dir", tmp.str() + "::/work", "-c", "echo x > f; ls ;;"});

@@ -1,0 +1,150 @@
+// What a new user meets first (issue #32): `wasmcap` alone, `wasmcap version`, `wasmcap mcp`
+// serving nothing, the advice of a refused install. Each message says what to do next.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "test_support.h"
+
+namespace wasmcap {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::describe;
+using testing::ProcResult;
+using testing::run_cli;
+using testing::TempDir;
+
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// A temp dir that is also $WASMCAP_HOME for the commands run through it.
+struct Home {
+  TempDir dir;
+  testing::ProcOptions opts() const {
+    testing::ProcOptions o;
+    o.extra_env = {{"WASMCAP_HOME", dir.str() + "/home"}};
+    return o;
+  }
+  ProcResult cli(const std::vector<std::string>& args) const { return run_cli(args, opts()); }
+  std::string path(const std::string& name) const { return dir.str() + "/" + name; }
+};
+
+TEST(FirstContact, NoCommandPrintsTheUsage) {
+  ProcResult r = run_cli({});
+  EXPECT_EQ(r.exit_code, 64) << describe(r);  // a usage error, as documented
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  // The command list, then the documented error line.
+  EXPECT_TRUE(has(r.err, "Subcommands:")) << r.err;
+  for (const char* c : {"run", "sh", "bundle", "mcp", "version"}) {
+    EXPECT_TRUE(has(r.err, "\n  " + std::string(c) + " ")) << c << " missing:\n" << r.err;
+  }
+  EXPECT_TRUE(has(r.err, "wasmcap: error: invalid_argument: give a command")) << r.err;
+}
+
+TEST(FirstContact, VersionIsACommandToo) {
+  ProcResult flag = run_cli({"--version"});
+  ProcResult cmd = run_cli({"version"});
+  EXPECT_EQ(cmd.exit_code, 0) << describe(cmd);
+  EXPECT_EQ(cmd.out, flag.out);
+  EXPECT_TRUE(cmd.err.empty()) << cmd.err;
+  EXPECT_EQ(run_cli({"version", "extra"}).exit_code, 64);
+}
+
+TEST(FirstContact, McpServingNoToolsSaysWhy) {
+  Home h;
+  // No --config: nothing is granted. The server still serves (stdin at EOF ends it), and says so.
+  ProcResult bare = h.cli({"mcp"});
+  EXPECT_EQ(bare.exit_code, 0) << describe(bare);
+  EXPECT_TRUE(has(bare.err, "wasmcap mcp: serving no tools: no --config given")) << bare.err;
+  EXPECT_TRUE(has(bare.err, "Client configuration")) << bare.err;
+  // A config that grants nothing: the other reason.
+  testing::write_text(h.path("config.json"), "{}");
+  ProcResult empty = h.cli({"mcp", "--config", h.path("config.json")});
+  EXPECT_EQ(empty.exit_code, 0) << describe(empty);
+  EXPECT_TRUE(has(empty.err, "serving no tools: no installed plugin is fully granted")) << empty.err;
+}
+
+TEST(FirstContact, AnUntrustedInstallNamesTheCommandThatTrusts) {
+  Home h;
+  ASSERT_EQ(h.cli({"bundle", "keygen", "--out", h.path("keys"), "--name", "acme"}).exit_code, 0);
+  fs::copy_file(testing::guest_path("hello"), h.path("hello.wasm"));
+  testing::write_text(h.path("manifest.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm"})");
+  ASSERT_EQ(h.cli({"bundle", "pack", "--manifest", h.path("manifest.json"), "--key",
+                   h.path("keys/acme.key"), "--out", h.path("hello.wcb")})
+                .exit_code,
+            0);
+  ProcResult r = h.cli({"bundle", "install", h.path("hello.wcb")});
+  EXPECT_EQ(r.exit_code, 77) << describe(r);
+  EXPECT_TRUE(has(r.err, "run `wasmcap trust add SIGNER.pub`")) << r.err;
+  // Doing what it says works.
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  ProcResult again = h.cli({"bundle", "install", h.path("hello.wcb")});
+  EXPECT_EQ(again.exit_code, 0) << describe(again);
+}
+
+TEST(FirstContact, ShOperandsAreDollarZeroAndTheArgumentsAsInSh) {
+  Home h;
+  // -c SCRIPT NAME ARGS...: NAME is $0; everything after it is the script's, options included.
+  ProcResult c = h.cli({"sh", "-c", "echo \"$0|$1|$2|$#\"", "name", "a b", "--dir"});
+  EXPECT_EQ(c.exit_code, 0) << describe(c);
+  EXPECT_EQ(c.out, "name|a b|--dir|2\n");
+  ProcResult bare = h.cli({"sh", "-c", "echo \"$0|$#\""});
+  EXPECT_EQ(bare.out, "sh|0\n") << describe(bare);
+  // FILE ARGS...: $0 is FILE.
+  testing::write_text(h.path("s.sh"), "echo \"$1-$2-$#\"\nshift\necho \"$@\"\n");
+  ProcResult f = h.cli({"sh", h.path("s.sh"), "x", "--timeout-ms", "5"});
+  EXPECT_EQ(f.exit_code, 0) << describe(f);
+  EXPECT_EQ(f.out, "x---timeout-ms-3\n--timeout-ms 5\n");
+}
+
+TEST(FirstContact, ShWithNoCommandsSaysHowToInstallThem) {
+  Home h;  // an empty registry
+  ProcResult r = h.cli({"sh", "-c", "ls"});
+  EXPECT_EQ(r.exit_code, 127) << describe(r);
+  EXPECT_TRUE(has(r.err, "ls: command not found")) << r.err;
+  EXPECT_TRUE(has(r.err, "wasmcap sh: no commands installed")) << r.err;
+  EXPECT_TRUE(has(r.err, "`wasmcap trust add SIGNER.pub` then `wasmcap bundle install")) << r.err;
+  // Builtins alone need no commands: no note.
+  ProcResult ok = h.cli({"sh", "-c", "echo hi"});
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_TRUE(ok.err.empty()) << ok.err;
+}
+
+TEST(FirstContact, TrustRevokeCanBeUndoneAndIsRecorded) {
+  Home h;
+  ASSERT_EQ(h.cli({"bundle", "keygen", "--out", h.path("keys"), "--name", "acme"}).exit_code, 0);
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  ProcResult revoke = h.cli({"trust", "revoke", h.path("keys/acme.pub")});
+  ASSERT_EQ(revoke.exit_code, 0) << describe(revoke);
+  EXPECT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 77) << "revoked";
+  auto listed = nlohmann::json::parse(h.cli({"trust", "list", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  ASSERT_EQ(listed[0]["status"], "revoked");
+  std::string id = listed[0]["id"];
+  ProcResult un = h.cli({"trust", "unrevoke", id});
+  ASSERT_EQ(un.exit_code, 0) << describe(un);
+  EXPECT_TRUE(has(un.out, "no longer revoked; it is not trusted either")) << un.out;
+  EXPECT_TRUE(nlohmann::json::parse(h.cli({"trust", "list", "--json"}).out).empty())
+      << "neither trusted nor revoked";
+  EXPECT_FALSE(fs::exists(h.path("home/trust/revoked/" + id + ".pub")));
+  // Trusting it again is an explicit add, which now works.
+  EXPECT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  // Undoing what is not revoked is not_found, naming where it looked.
+  ProcResult again = h.cli({"trust", "unrevoke", id});
+  EXPECT_EQ(again.exit_code, 66) << describe(again);
+  EXPECT_TRUE(has(again.err, "no revoked key with id")) << again.err;
+  // Recorded, as every trust change.
+  ProcResult audit = h.cli({"audit", "--event", "trust_unrevoke", "--json"});
+  EXPECT_EQ(audit.exit_code, 0) << describe(audit);
+  EXPECT_TRUE(has(audit.out, "\"event\":\"trust_unrevoke\"")) << audit.out;
+  EXPECT_TRUE(has(audit.out, id)) << audit.out;
+}
+
+}  // namespace
+}  // namespace wasmcap
