@@ -625,6 +625,43 @@ struct EngineStateDir {
 };
 std::vector<EngineStateDir> engine_state_dirs();
 
+// The AOT cache's contents (docs/aot.md, "Cache"): what `wasmcap cache list|prune|clear` show
+// and remove. An object is KEY.so with its sidecars (KEY.meta, KEY.verified); records are the
+// engines' smaller files (validation, module and file records, compiler identities, failed
+// background compiles); temporaries are the directories of compiles in progress or killed.
+struct CacheObject {
+  std::string key;
+  uint64_t bytes = 0;     // the object and its sidecars
+  int64_t last_used = 0;  // unix seconds: the later of the object's access and change times
+};
+struct CacheContents {
+  std::string dir;
+  std::vector<CacheObject> objects;  // most recently used first
+  uint64_t object_bytes = 0;
+  uint64_t records = 0, record_bytes = 0;
+  uint64_t temporaries = 0, temporary_bytes = 0;
+};
+// Lists `aot`'s cache directory (its default when empty), refused as every use of it is
+// (open_cache_dir: io_error when not this user's 0700 directory).
+Result<CacheContents> cache_contents(const AotOptions& aot);
+
+struct CachePruneRule {
+  // Remove objects not used for this long (0: no age rule) ...
+  uint64_t unused_for_s = 0;
+  // ... then the least recently used until the objects hold at most this much (UINT64_MAX: no cap).
+  uint64_t max_bytes = UINT64_MAX;
+  // Everything: every object, every record; and every stale temporary (as any prune).
+  bool all = false;
+};
+struct CachePruned {
+  uint64_t objects = 0, bytes = 0, records = 0, temporaries = 0;
+  uint64_t busy = 0;  // objects left because a compile of the same key holds its lock
+};
+// Removes what `rule` selects. An object whose KEY.lock a compile holds is left (busy); a run
+// that has an object loaded keeps it (unlinking does not unmap). Stale temporaries (of killed
+// compiles) always go.
+Result<CachePruned> prune_cache(const AotOptions& aot, const CachePruneRule& rule);
+
 // Checks a binary's 8-byte preamble before any decoder sees it: "\0asm" then version 1, layer 0
 // (a core module). A WebAssembly component (WASI Preview 2: layer 1) is module_unsupported with a
 // message saying so; anything else is module_malformed. Every engine's load() calls it.

@@ -109,6 +109,8 @@ std::optional<int> execute_run(RunCommand& run);
 Dispatch add_plan_command(CLI::App& app);
 Dispatch add_compile_command(CLI::App& app);
 Dispatch add_inspect_command(CLI::App& app);
+// `wasmcap cache list|prune|clear` (cache_cli.cc).
+Dispatch add_cache_command(CLI::App& app);
 
 // `wasmcap bundle keygen|pack|verify|install|list|remove` (bundle.cc); `*bundle` receives the
 // `bundle` command (ecosystem.cc adds `bundle inspect` to it).

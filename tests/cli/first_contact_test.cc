@@ -4,7 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <chrono>
 #include <string>
 
 #include "test_support.h"
@@ -144,6 +149,63 @@ TEST(FirstContact, TrustRevokeCanBeUndoneAndIsRecorded) {
   EXPECT_EQ(audit.exit_code, 0) << describe(audit);
   EXPECT_TRUE(has(audit.out, "\"event\":\"trust_unrevoke\"")) << audit.out;
   EXPECT_TRUE(has(audit.out, id)) << audit.out;
+}
+
+TEST(FirstContact, CacheListPruneClear) {
+  Home h;
+  const std::string dir = h.path("cache");
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  for (const std::string& k : {a, b, c}) {
+    testing::write_text(dir + "/" + k + ".so", std::string(1000, 'x'));
+    testing::write_text(dir + "/" + k + ".meta", "m");
+  }
+  testing::write_text(dir + "/valid-0123", "r");
+  fs::create_directory(dir + "/tmp-" + a + "-XXXXXX");  // a killed compile's: no lock held
+  testing::write_text(dir + "/tmp-" + a + "-XXXXXX/out.c", "int x;");
+  // a used long ago, b now; c is being compiled (its lock held).
+  auto old = fs::file_time_type::clock::now() - std::chrono::hours(24 * 40);
+  fs::last_write_time(dir + "/" + a + ".so", old);
+  struct timespec times[2] = {{0, 0}, {0, 0}};  // atime and mtime: 1970
+  utimensat(AT_FDCWD, (dir + "/" + a + ".so").c_str(), times, 0);
+  int lock = open((dir + "/" + c + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX), 0);
+
+  ProcResult list = h.cli({"cache", "--cache-dir", dir, "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << describe(list);
+  auto j = nlohmann::json::parse(list.out);
+  EXPECT_EQ(j["objects"].size(), 3u);
+  EXPECT_EQ(j["objects"][2]["key"], a) << "least recently used last";
+  EXPECT_EQ(j["object_bytes"], 3 * 1001);
+  EXPECT_EQ(j["records"], 1);
+  EXPECT_EQ(j["temporaries"], 1);
+
+  // The default prune: objects unused for 30 days (a), and killed compiles' temporaries.
+  ProcResult prune = h.cli({"cache", "--cache-dir", dir, "prune"});
+  ASSERT_EQ(prune.exit_code, 0) << describe(prune);
+  EXPECT_FALSE(fs::exists(dir + "/" + a + ".so"));
+  EXPECT_FALSE(fs::exists(dir + "/" + a + ".meta"));
+  EXPECT_FALSE(fs::exists(dir + "/tmp-" + a + "-XXXXXX"));
+  EXPECT_TRUE(fs::exists(dir + "/" + b + ".so"));
+  EXPECT_TRUE(fs::exists(dir + "/valid-0123")) << "records go only with clear";
+  // A size cap: least recently used first, but never an object a compile holds.
+  ProcResult cap = h.cli({"cache", "--cache-dir", dir, "prune", "--unused-days", "0", "--max-mb", "1"});
+  EXPECT_EQ(cap.exit_code, 0) << describe(cap);
+  EXPECT_TRUE(fs::exists(dir + "/" + b + ".so")) << "under the cap";
+  ProcResult clear = h.cli({"cache", "--cache-dir", dir, "clear"});
+  ASSERT_EQ(clear.exit_code, 0) << describe(clear);
+  EXPECT_TRUE(has(clear.out, "left 1 object(s) a compile is using")) << clear.out;
+  EXPECT_FALSE(fs::exists(dir + "/" + b + ".so"));
+  EXPECT_FALSE(fs::exists(dir + "/valid-0123"));
+  EXPECT_TRUE(fs::exists(dir + "/" + c + ".so")) << "busy";
+  close(lock);
+  EXPECT_EQ(h.cli({"cache", "--cache-dir", dir, "clear"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir + "/" + c + ".so"));
+  // A cache directory others may write is refused, as for every use of it.
+  fs::permissions(dir, fs::perms::group_write, fs::perm_options::add);
+  EXPECT_EQ(h.cli({"cache", "--cache-dir", dir, "list"}).exit_code, 74);
 }
 
 }  // namespace

@@ -479,6 +479,8 @@ Result<void> compile_error(const RunResult& r, const std::string& log_path, cons
                         std::to_string(r.code) + "): " + log + "; run with --engine interp");
 }
 
+}  // namespace
+
 // Temporary directories are named tmp-KEY-XXXXXX and made while KEY.lock is held: one whose
 // lock nobody holds belongs to a compile that was killed. Removes those (ours included: we hold
 // our own key's lock through `own_key`).
@@ -512,8 +514,6 @@ void sweep_stale_tmp(const std::string& dir, const std::string& own_key) {
     }
   }
 }
-
-}  // namespace
 
 CompileLimits compile_limits(const AotOptions& options, uint64_t code_bytes) {
   CompileLimits l;

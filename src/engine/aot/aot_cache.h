@@ -102,6 +102,11 @@ using cache::recorded_module_sha256;
 // what is loaded), or -1 when there is no valid entry (missing, corrupt or foreign).
 int lookup(const std::string& dir, const std::string& key);
 
+// Temporary directories are named tmp-KEY-XXXXXX and made while KEY.lock is held: one whose
+// lock nobody holds belongs to a compile that was killed. Removes those (`own_key`'s too: the
+// caller holds that key's lock; "" for none).
+void sweep_stale_tmp(const std::string& dir, const std::string& own_key);
+
 struct CompileRequest {
   std::string module_c, module_h, glue_c;
   // A split translation (TranslatedModule): compiled as separate units in parallel, linked once.
