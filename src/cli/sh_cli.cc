@@ -179,7 +179,7 @@ Dispatch add_sh_command(CLI::App& app) {
                  "`wasmcap run --clock`; only narrows what each command's manifest requests)");
   sh->add_option("--random", o->random,
                  "Pin every command's random_get: seed=N or deny (as `wasmcap run --random`)");
-  sh->add_option("--timeout-ms", o->timeout_ms, "Deadline for the whole script (0 = none)");
+  sh->add_option("--timeout-ms", o->timeout_ms, "Deadline for the whole script, aot compiles included (default 60000; 0 = none)");
   sh->add_option("--max-output-bytes", o->max_output_bytes,
                  "Cap on all commands' stdout+stderr together (0 = none)");
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
