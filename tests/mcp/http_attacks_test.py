@@ -159,10 +159,17 @@ def main():
     server = subprocess.Popen([WASMCAP, "mcp", "--listen", "127.0.0.1:0", "--token-file", token_file],
                               env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
-        line = server.stderr.readline().decode()
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/mcp", line)
+        # Notes may come first (with no --config: "serving no tools"); the address line follows.
+        seen = ""
+        m = None
+        for _ in range(10):
+            line = server.stderr.readline().decode()
+            seen += line
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/mcp", line)
+            if m or not line:
+                break
         if not m:
-            fail("the server did not start: " + line)
+            fail("the server did not start: " + seen)
         port = int(m.group(1))
         status, quiet_s, _ = tools_list(port)
         if status != 200:
