@@ -275,6 +275,7 @@ TEST_F(BashToolTest, OutputIsBoundedAndTruncationMarked) {
 
 // The deadline: the server's --timeout-ms, or the call's timeout_ms when lower (never higher).
 TEST_F(BashToolTest, DeadlineStopsTheCommandAndKeepsTheShell) {
+  // timing: the scripts' `sleep` runs until the call's deadline (400 ms, then 150 ms).
   ServerOptions o;
   o.call_timeout_ms = 400;
   auto h = host(o);
