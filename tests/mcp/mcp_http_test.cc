@@ -1,0 +1,271 @@
+// The MCP protocol's 2026-07-28 revision over HTTP (requests validated against their headers,
+// the per-request log level), and cancellation across replicas: closing a stream stops its call
+// wherever it runs; a notifications/cancelled for another replica's request does nothing.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mcp_fixture.h"
+
+namespace wasmcap::mcp::test {
+namespace {
+
+// --- The 2026-07-28 revision over HTTP, and cancellation across replicas --------------------------
+
+Json modern_meta() {
+  return {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+          {"io.modelcontextprotocol/clientCapabilities", Json::object()}};
+}
+
+httplib::Headers modern_headers(const std::string& method, const std::string& name = "") {
+  httplib::Headers h{{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", method}};
+  if (!name.empty()) h.emplace("Mcp-Name", name);
+  return h;
+}
+
+TEST_F(ServerTest, ModernHttpRequestsAreValidatedAgainstTheirHeaders) {
+  ServerOptions o;
+  HttpServer srv(host(o));
+  ASSERT_NE(srv.port.load(), 0);
+  httplib::Client c("127.0.0.1", srv.port);
+  Json list{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}, {"params", {{"_meta", modern_meta()}}}};
+  auto r = c.Post("/mcp", modern_headers("tools/list"), list.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  Json j = Json::parse(r->body);
+  EXPECT_EQ(j["result"]["resultType"], "complete");
+  EXPECT_EQ(j["result"]["ttlMs"], kListTtlMs);  // CacheableResult
+  EXPECT_EQ(j["result"]["cacheScope"], "private");
+  EXPECT_EQ(j["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "wasmcap");
+  EXPECT_FALSE(r->has_header("Mcp-Session-Id"));
+  auto expect_reject = [&](const httplib::Headers& h, const Json& body, int status, int code) -> Json {
+    auto x = c.Post("/mcp", h, body.dump(), "application/json");
+    if (!x) {
+      ADD_FAILURE() << "no response";
+      return Json();
+    }
+    EXPECT_EQ(x->status, status) << x->body;
+    Json e = Json::parse(x->body, nullptr, false);
+    EXPECT_EQ(e["error"]["code"], code) << x->body;
+    return e;
+  };
+  // Missing or contradicting headers: 400 HeaderMismatch.
+  httplib::Headers no_version{{"Mcp-Method", "tools/list"}};
+  expect_reject(no_version, list, 400, kHeaderMismatch);
+  expect_reject(modern_headers("tools/call"), list, 400, kHeaderMismatch);
+  httplib::Headers no_method{{"MCP-Protocol-Version", "2026-07-28"}};
+  expect_reject(no_method, list, 400, kHeaderMismatch);
+  Json call{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/call"},
+            {"params", {{"name", "cat"}, {"arguments", {{"paths", {"notes.txt"}}}}, {"_meta", modern_meta()}}}};
+  expect_reject(modern_headers("tools/call"), call, 400, kHeaderMismatch);
+  expect_reject(modern_headers("tools/call", "ls"), call, 400, kHeaderMismatch);
+  // Mcp-Name may carry the name Base64-encoded ("cat").
+  r = c.Post("/mcp", modern_headers("tools/call", "=?base64?Y2F0?="), call.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = c.Post("/mcp", modern_headers("tools/call", "=?base64?Y2F?="), call.dump(), "application/json");
+  EXPECT_EQ(r->status, 400) << r->body;
+  // Unsupported version: 400 with the supported list (-32022 since the release).
+  Json future = list;
+  future["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = "2031-01-01";
+  httplib::Headers fh{{"MCP-Protocol-Version", "2031-01-01"}, {"Mcp-Method", "tools/list"}};
+  Json e = expect_reject(fh, future, 400, kUnsupportedProtocolVersion);
+  EXPECT_EQ(e["error"]["data"]["supported"], Json(supported_versions()));
+  EXPECT_EQ(e["error"]["data"]["requested"], "2031-01-01");
+  // A method of the legacy era only: 404 Method not found.
+  Json ping{{"jsonrpc", "2.0"}, {"id", 3}, {"method", "ping"}, {"params", {{"_meta", modern_meta()}}}};
+  expect_reject(modern_headers("ping"), ping, 404, kMethodNotFound);
+  // Missing clientCapabilities: 400.
+  Json nocaps = list;
+  nocaps["params"]["_meta"].erase("io.modelcontextprotocol/clientCapabilities");
+  expect_reject(modern_headers("tools/list"), nocaps, 400, kInvalidParamsCode);
+  // A session id on a modern request is ignored, and none is minted.
+  httplib::Headers with_session = modern_headers("tools/list");
+  with_session.emplace("Mcp-Session-Id", "legacy-session");
+  r = c.Post("/mcp", with_session, list.dump(), "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->has_header("Mcp-Session-Id"));
+  // Legacy requests keep working beside them.
+  r = c.Post("/mcp", R"({"jsonrpc":"2.0","id":9,"method":"ping"})", "application/json");
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ModernLogLevelIsPerRequest) {
+  start({}, false);
+  Json meta = modern_meta();
+  Json r = call(1, "cat", {{"paths", {"notes.txt"}}}, meta);
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  for (const auto& m : messages()) EXPECT_NE(m.value("method", ""), "notifications/message") << m.dump();
+  meta["io.modelcontextprotocol/logLevel"] = "info";
+  r = call(2, "cat", {{"paths", {"notes.txt"}}}, meta);
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  int logs = 0;
+  for (const auto& m : messages()) logs += m.value("method", "") == "notifications/message";
+  EXPECT_EQ(logs, 1);
+  meta["io.modelcontextprotocol/logLevel"] = "loud";
+  EXPECT_EQ(call(3, "cat", {{"paths", {"notes.txt"}}}, meta)["error"]["code"], kInvalidParamsCode);
+}
+
+// Sends one raw HTTP POST and returns the connected socket (the test closes it mid-call).
+int post_raw(uint16_t port, const std::string& body, bool sse, const std::string& extra_headers = "") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  std::string req = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: spin\r\n"
+                    "Accept: " + std::string(sse ? "application/json, text/event-stream" : "application/json") +
+                    "\r\n" + extra_headers + "Content-Length: " + std::to_string(body.size()) +
+                    "\r\n\r\n" + body;
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The 2026-07-28 revision cancels a request on HTTP only by closing its stream: whichever
+// replica runs the call sees the disconnect, stops the instance (audit outcome "cancelled") and
+// frees its concurrency slot, for JSON and for SSE responses.
+TEST_F(ServerTest, HttpDisconnectStopsTheCallAndFreesItsSlot) {
+  for (bool sse : {false, true}) {
+    SCOPED_TRACE(sse ? "SSE response" : "JSON response");
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      audit_.clear();
+    }
+    ServerOptions o;
+    o.max_concurrency = 1;
+    o.max_queue = 0;
+    o.call_timeout_ms = 30000;
+    HttpServer srv(host(o));
+    ASSERT_NE(srv.port.load(), 0);
+    Json spin{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+              {"params", {{"name", "spin"}, {"_meta", modern_meta()}}}};
+    int fd = post_raw(srv.port, spin.dump(), sse);
+    ASSERT_GE(fd, 0);
+    // The slot is taken while it runs: a second call is refused as busy.
+    httplib::Client c("127.0.0.1", srv.port);
+    Json quick{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/call"},
+              {"params", {{"name", "cat"}, {"arguments", {{"paths", {"notes.txt"}}}}, {"_meta", modern_meta()}}}};
+    // On a loaded machine the spin request can reach the server after a quick call took the
+    // only slot; then the spin call itself is refused as busy (its connection gets an answer
+    // while a spinning call never answers) and is sent again.
+    auto answered = [](int s) {
+      pollfd p{s, POLLIN, 0};
+      return ::poll(&p, 1, 0) > 0;
+    };
+    Json busy;
+    for (int i = 0; i < 1000; ++i) {
+      auto r = c.Post("/mcp", modern_headers("tools/call", "cat"), quick.dump(), "application/json");
+      ASSERT_TRUE(r);
+      busy = Json::parse(r->body, nullptr, false);
+      if (busy.contains("error")) break;
+      if (answered(fd)) {
+        ::close(fd);
+        fd = post_raw(srv.port, spin.dump(), sse);
+        ASSERT_GE(fd, 0);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(busy["error"]["code"], kServerBusy) << "the spin call never took the slot: " << busy.dump();
+    // Busy counts queued calls too: give the admitted call time to start running (a call
+    // cancelled while still queued never starts; its record says "cancelled before it started").
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    auto start = std::chrono::steady_clock::now();
+    ::close(fd);  // the client goes away mid-call
+    Json record;
+    for (int i = 0; i < 200 && record.is_null(); ++i) {
+      for (const auto& a : audits()) {
+        if (a.value("tool", "") == "spin") record = a;
+      }
+      if (record.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_FALSE(record.is_null()) << "the instance was not stopped within 10 s";
+    EXPECT_EQ(record["outcome"], "cancelled") << record.dump();
+    EXPECT_LT(seconds, 10.0);
+    // The slot is free again: the next call runs (long before the 30 s deadline would free it).
+    Json ok;
+    for (int i = 0; i < 200; ++i) {
+      auto r = c.Post("/mcp", modern_headers("tools/call", "cat"), quick.dump(), "application/json");
+      ASSERT_TRUE(r);
+      ok = Json::parse(r->body, nullptr, false);
+      if (ok.contains("result")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(ok["result"]["isError"], false) << ok.dump();
+  }
+}
+
+// notifications/cancelled reaching a replica that does not run the request does nothing (202,
+// no effect on the calls it does run); on the initialize era it is routed only within the same
+// Mcp-Session-Id, and a 2026-07-28 request is never reached by it (close the stream instead).
+TEST_F(ServerTest, CancelNotificationForAnotherReplicasRequestIsHarmless) {
+  ServerOptions o;
+  o.call_timeout_ms = 30000;
+  HttpServer srv(host(o));
+  ASSERT_NE(srv.port.load(), 0);
+  httplib::Client c("127.0.0.1", srv.port);
+  std::string cancel1 = R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})";
+  auto r = c.Post("/mcp", cancel1, "application/json");  // nothing runs here: accepted, ignored
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+  r = c.Post("/mcp", {{"Mcp-Session-Id", "other"}}, cancel1, "application/json");
+  EXPECT_EQ(r->status, 202);
+  // A legacy-session call and a modern call, both with request id 1, both running.
+  httplib::Client legacy("127.0.0.1", srv.port), modern("127.0.0.1", srv.port);
+  legacy.set_read_timeout(60, 0);
+  modern.set_read_timeout(60, 0);
+  std::atomic<bool> legacy_done{false};
+  std::thread t1([&] {
+    legacy.Post("/mcp", {{"Mcp-Session-Id", "sess-a"}},
+                R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"spin"}})",
+                "application/json");
+    legacy_done = true;
+  });
+  Json spin{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+            {"params", {{"name", "spin"}, {"_meta", modern_meta()}}}};
+  int fd = post_raw(srv.port, spin.dump(), false, "Mcp-Session-Id: sess-a\r\n");
+  ASSERT_GE(fd, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // both running, not queued
+  // Other session: no effect on either.
+  r = c.Post("/mcp", {{"Mcp-Session-Id", "sess-b"}}, cancel1, "application/json");
+  EXPECT_EQ(r->status, 202);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(audits().empty()) << audits().front().dump();
+  // The legacy call's own session: that call (only) is cancelled. (Sent again until the call
+  // ends: on a loaded machine the call may not have reached the server yet, and a cancel for a
+  // request the replica does not know is ignored.)
+  for (int i = 0; i < 100 && !legacy_done; ++i) {
+    r = c.Post("/mcp", {{"Mcp-Session-Id", "sess-a"}}, cancel1, "application/json");
+    EXPECT_EQ(r->status, 202);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  t1.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto a = audits();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0]["outcome"], "cancelled");
+  EXPECT_EQ(a[0]["session_id"], "sess-a");
+  // The modern call still runs; closing its connection is what stops it.
+  ::close(fd);
+  for (int i = 0; i < 200 && audits().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  a = audits();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1]["outcome"], "cancelled");
+  EXPECT_TRUE(a[1]["session_id"].is_null()) << a[1].dump();
+}
+
+}  // namespace
+}  // namespace wasmcap::mcp::test

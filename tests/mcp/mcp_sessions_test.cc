@@ -1,0 +1,490 @@
+// MCP calls in workspaces: a workspace grant writes the shadow, per-session copies and who may
+// own them (issue #28), their caps, the stdio connection as one session, deep tool output, and
+// the session table on its own (src/mcp/sessions.h).
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "mcp/sessions.h"
+#include "mcp/transport_stdio.h"
+#include "mcp_fixture.h"
+
+namespace wasmcap::mcp::test {
+namespace {
+
+// A workspace grant: the tools work on the shadow's tree; the real tree is untouched until
+// `ws apply`, and the change shows in the workspace's diff.
+TEST_F(ServerTest, WorkspaceGrantCallsWriteTheShadow) {
+  auto ws = workspace::create(home_, (dir_ / "ws").string(), "proj");
+  ASSERT_TRUE(ws) << ws.error().to_string();
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "access": "rw"})";
+  start();
+  initialize();
+  Json r = call(1, "cp", {{"source", "notes.txt"}, {"destination", "copy.txt"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/copy.txt"));
+  EXPECT_EQ(testing::read_text(fs::path(ws->tree) / "copy.txt"), "alpha\nbeta\n");
+  auto d = workspace::diff(home_, "proj");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->changes.size(), 1u);
+  EXPECT_EQ(d->changes[0].path, "copy.txt");
+  EXPECT_EQ(d->changes[0].kind, workspace::Change::Kind::kAdded);
+  // A workspace that does not exist is a tool error, never a fallback to some directory.
+  ASSERT_TRUE(workspace::discard(home_, "proj"));
+  r = call(2, "mkdir", {{"paths", {"m"}}});
+  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no workspace 'proj'"),
+            std::string::npos) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/m"));
+}
+
+// per_session: each session gets its own shadow of the workspace's source, made on its first
+// call; sessions do not see each other's changes.
+TEST_F(ServerTest, PerSessionWorkspaces) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ =
+      R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  start();  // a session opened on the host, as stdio does
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"mine"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_FALSE(fs::exists(dir_ / "ws/mine"));
+  auto base = workspace::open(home_, "proj");
+  ASSERT_TRUE(base);
+  EXPECT_FALSE(fs::exists(fs::path(base->tree) / "mine"));
+  auto s1 = workspace::open(home_, workspace::session_workspace_name("proj", session_));
+  ASSERT_TRUE(s1);
+  EXPECT_TRUE(fs::is_directory(fs::path(s1->tree) / "mine"));
+  EXPECT_EQ(s1->source, base->source);
+  // Another session: a fresh shadow without "mine".
+  Protocol::Settings s;
+  s.session = true;
+  s.session_id = "sess-2";
+  s.workspace_session = host_->open_session().value_or("");
+  auto other = std::make_unique<Protocol>(host_, s, [this](const std::string& m) {
+    std::lock_guard<std::mutex> g(mu_);
+    out_.push_back(Json::parse(m));
+    cv_.notify_all();
+  });
+  other->handle(Json({{"jsonrpc", "2.0"}, {"id", "i2"}, {"method", "initialize"},
+                      {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()},
+                                  {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}}).dump());
+  reply("i2");
+  other->handle(Json({{"jsonrpc", "2.0"}, {"id", "l2"}, {"method", "tools/call"},
+                      {"params", {{"name", "ls"}, {"arguments", Json::object()}}}}).dump());
+  Json l = reply("l2");
+  EXPECT_EQ(l["result"]["content"][0]["text"], "notes.txt\n") << l.dump();
+  auto s2 = workspace::open(home_, workspace::session_workspace_name("proj", s.workspace_session));
+  ASSERT_TRUE(s2);
+  EXPECT_NE(s2->name, s1->name);
+  // The session ends (stdio EOF): its changed copy stays for review, the other's unchanged one
+  // is deleted.
+  host_->close_session(session_);
+  host_->close_session(s.workspace_session);
+  EXPECT_TRUE(workspace::open(home_, s1->name));
+  EXPECT_FALSE(workspace::open(home_, s2->name));
+}
+
+// A call holds the per-session copy it works on, as every tool run holds its workspace: while
+// the operator applies that copy, a call of its session is refused (workspace_conflict) instead
+// of writing into the tree being applied. The apply's own test hook makes the call mid-apply.
+TEST_F(ServerTest, CallsHoldTheirSessionCopyAgainstApply) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ =
+      R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  start();
+  initialize();
+  Json r = call(1, "mkdir", {{"paths", {"mine"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  std::string copy = workspace::session_workspace_name("proj", session_);
+  using Self = std::remove_pointer_t<decltype(this)>;
+  struct Mid {
+    Self* t;
+    Json answer;
+    bool fired = false;
+  } mid{this, Json(), false};
+  workspace::set_apply_write_hook_for_testing(
+      [](const std::string&, void* arg) {
+        auto* m = static_cast<Mid*>(arg);
+        if (m->fired) return;
+        m->fired = true;
+        m->answer = m->t->call(2, "mkdir", {{"paths", {"during"}}});
+      },
+      &mid);
+  auto applied = workspace::apply(home_, copy);
+  workspace::set_apply_write_hook_for_testing(nullptr, nullptr);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  ASSERT_TRUE(mid.fired);
+  EXPECT_EQ(mid.answer["result"]["isError"], true) << mid.answer.dump();
+  EXPECT_NE(mid.answer.dump().find("workspace_conflict"), std::string::npos) << mid.answer.dump();
+  EXPECT_TRUE(fs::is_directory(dir_ / "ws/mine"));
+  EXPECT_FALSE(fs::exists(dir_ / "ws/during"));
+}
+
+
+// --- Issue #28: deep tool output, and who may own per-session workspace copies -----------------
+
+// A "stdout": "json" tool's output is decoded within kMaxToolOutputDepth levels while parsing:
+// at the bound it is structuredContent (and the response message, two levels deeper, still
+// within kMaxJsonDepth, which the HTTP transport re-reads it with); one level more is a tool
+// error; 400,000 levels (800 KB, under the output cap) used to kill the server with SIGSEGV
+// when the value was copied into the result.
+TEST_F(ServerTest, DeepToolOutputIsAToolErrorNotACrash) {
+  Json jc{{"name", "jsoncat"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
+          {"permissions", {{"args", true}, {"fs", Json::array({{{"guest", "/work"}, {"access", "ro"}}})}}},
+          {"tools", Json::array({{{"name", "jcat"},
+                                  {"input_schema", {{"type", "object"},
+                                                    {"properties", {{"path", {{"type", "string"}}}}}}},
+                                  {"invoke", {{"argv", Json::array({"cat", "--", {{"arg", "path"}}})},
+                                              {"stdout", "json"}}}}})}};
+  install(jc, "coreutils");
+  // {"a": [[...]]}: `levels` levels of nesting in all.
+  auto nested = [](size_t levels) {
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  write_text(dir_ / "ws/ok.json", nested(kMaxToolOutputDepth));
+  write_text(dir_ / "ws/deep.json", nested(kMaxToolOutputDepth + 1));
+  write_text(dir_ / "ws/bomb.json", nested(400000));
+  start();
+  initialize();
+  Json ok = call(1, "jcat", {{"path", "ok.json"}});
+  ASSERT_EQ(ok["result"]["isError"], false) << ok.dump().substr(0, 400);
+  EXPECT_EQ(json::depth(ok["result"]["structuredContent"]), kMaxToolOutputDepth);
+  int id = 2;
+  for (const char* file : {"deep.json", "bomb.json"}) {
+    SCOPED_TRACE(file);
+    Json r = call(id++, "jcat", {{"path", file}});
+    ASSERT_TRUE(r.contains("result")) << r.dump().substr(0, 400);
+    EXPECT_EQ(r["result"]["isError"], true);
+    EXPECT_FALSE(r["result"].contains("structuredContent"));
+    std::string last = r["result"]["content"].back()["text"];
+    EXPECT_NE(last.find("the tool's JSON output is refused: $.a[0]"), std::string::npos) << last;
+    EXPECT_NE(last.find("nested deeper than " + std::to_string(kMaxToolOutputDepth) + " levels"),
+              std::string::npos) << last;
+    EXPECT_LT(last.size(), 400u);  // the path is cut, not 400,000 "[0]"s
+  }
+  auto a = audits();
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[1]["outcome"], "bad_output");
+  EXPECT_EQ(a[2]["outcome"], "bad_output");
+  // Over HTTP the answer at the bound travels too (the transport re-reads every message it
+  // sends within kMaxJsonDepth), and the bomb is a tool error there as well.
+  HttpServer srv(host_);
+  ASSERT_NE(srv.port.load(), 0);
+  httplib::Client c("127.0.0.1", srv.port);
+  c.set_read_timeout(60, 0);
+  for (const char* file : {"ok.json", "bomb.json"}) {
+    Json req{{"jsonrpc", "2.0"}, {"id", file}, {"method", "tools/call"},
+             {"params", {{"name", "jcat"}, {"arguments", {{"path", file}}}}}};
+    auto r = c.Post("/mcp", req.dump(), "application/json");
+    ASSERT_TRUE(r) << file;
+    EXPECT_EQ(r->status, 200) << file;
+    Json j = Json::parse(r->body);
+    EXPECT_EQ(j["result"]["isError"], std::string(file) != "ok.json") << file;
+  }
+}
+
+// An HTTP server over a per_session workspace grant, with `o`'s bounds.
+struct SessionServer {
+  SessionServer(ServerTest* t, std::shared_ptr<ToolHost> h) : srv(std::move(h)), c("127.0.0.1", srv.port) {
+    c.set_read_timeout(60, 0);
+    (void)t;
+  }
+  // initialize: the session id the server issued.
+  std::string initialize() {
+    auto r = c.Post("/mcp",
+                    R"({"jsonrpc":"2.0","id":"i","method":"initialize","params":{"protocolVersion":"2025-11-25"}})",
+                    "application/json");
+    return r ? r->get_header_value("Mcp-Session-Id") : "";
+  }
+  // tools/call of coreutils `tool` with `args`, under Mcp-Session-Id `session` ("" = none;
+  // `modern`: a 2026-07-28 request). The JSON-RPC response.
+  Json call(const std::string& session, const std::string& tool, const Json& args, bool modern = false) {
+    Json params{{"name", tool}, {"arguments", args}};
+    httplib::Headers h;
+    if (modern) {
+      params["_meta"] = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                         {"io.modelcontextprotocol/clientCapabilities", Json::object()}};
+      h = {{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", tool}};
+    }
+    if (!session.empty()) h.emplace("Mcp-Session-Id", session);
+    Json req{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"}, {"params", params}};
+    auto r = c.Post("/mcp", h, req.dump(), "application/json");
+    return r ? Json::parse(r->body, nullptr, false) : Json();
+  }
+  HttpServer srv;
+  httplib::Client c;
+};
+
+// Names of the session (s-*) and per-call (c-*) copies in the home's workspaces folder.
+std::vector<std::string> copies_in(const std::string& home) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(home) / "workspaces", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.rfind("s-", 0) == 0 || n.rfind("c-", 0) == 0) out.push_back(n);
+  }
+  return out;
+}
+
+// Only a session the server issued owns a copy: 30 invented Mcp-Session-Ids (no initialize)
+// made 30 full copies of the project; now each is refused with -32001 and nothing is copied.
+TEST_F(ServerTest, InventedSessionIdsOwnNoWorkspace) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  SessionServer s(this, host());
+  for (int i = 0; i < 30; ++i) {
+    Json r = s.call("invented-" + std::to_string(i), "ls", Json::object());
+    ASSERT_TRUE(r.contains("error")) << r.dump();
+    EXPECT_EQ(r["error"]["code"], kSessionNotFound);
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("send initialize"), std::string::npos);
+  }
+  EXPECT_TRUE(copies_in(home_).empty());
+  // An issued one works, and keeps its copy between calls.
+  std::string id = s.initialize();
+  ASSERT_EQ(id.size(), 32u);
+  Json r = s.call(id, "mkdir", {{"paths", {"made-by-a"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  r = s.call(id, "ls", Json::object());
+  EXPECT_EQ(r["result"]["content"][0]["text"], "made-by-a\nnotes.txt\n") << r.dump();
+  EXPECT_EQ(copies_in(home_).size(), 1u);
+  // Tools without a per_session grant need no session at all.
+  Json e = s.call("invented-x", "count_stdin", Json::object());
+  EXPECT_TRUE(e.contains("result")) << e.dump();
+}
+
+// Session-less requests (2026-07-28, or legacy without Mcp-Session-Id) each get a copy of their
+// own, removed when the call ends: B never lists the directory A made.
+TEST_F(ServerTest, SessionlessCallsGetTheirOwnCopy) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  SessionServer s(this, host());
+  for (bool modern : {false, true}) {
+    SCOPED_TRACE(modern ? "2026-07-28" : "legacy without a session");
+    Json a = s.call("", "mkdir", {{"paths", {"made-by-a"}}}, modern);
+    ASSERT_EQ(a["result"]["isError"], false) << a.dump();
+    Json b = s.call("", "ls", Json::object(), modern);
+    ASSERT_EQ(b["result"]["isError"], false) << b.dump();
+    EXPECT_EQ(b["result"]["content"][0]["text"], "notes.txt\n") << b.dump();
+    EXPECT_TRUE(copies_in(home_).empty());  // each call's copy went with it
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "ws/made-by-a"));
+}
+
+// Live copies are capped in number and in total bytes; past the cap a call is refused with
+// -32000 before anything is copied (the 30 sessions of the report made 30 copies).
+TEST_F(ServerTest, SessionWorkspaceCopiesAreCapped) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  {
+    ServerOptions o;
+    o.max_session_workspaces = 2;
+    SessionServer s(this, host(o));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(s.initialize());
+    EXPECT_EQ(s.call(ids[0], "ls", Json::object())["result"]["isError"], false);
+    EXPECT_EQ(s.call(ids[1], "ls", Json::object())["result"]["isError"], false);
+    Json r = s.call(ids[2], "ls", Json::object());
+    ASSERT_TRUE(r.contains("error")) << r.dump();
+    EXPECT_EQ(r["error"]["code"], kServerBusy);
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("--max-session-workspaces"),
+              std::string::npos) << r.dump();
+    EXPECT_EQ(copies_in(home_).size(), 2u);
+    // A session-less call needs a copy too: refused the same way while the cap is reached.
+    EXPECT_EQ(s.call("", "ls", Json::object())["error"]["code"], kServerBusy);
+    // The sessions that own copies keep working.
+    EXPECT_EQ(s.call(ids[0], "ls", Json::object())["result"]["isError"], false);
+  }
+  for (const auto& n : copies_in(home_)) ASSERT_TRUE(workspace::discard(home_, n));
+  // Bytes: a 64 KiB project under a 100 KiB total fits once.
+  write_text(dir_ / "ws/big.bin", std::string(64 << 10, 'x'));
+  ASSERT_TRUE(workspace::discard(home_, "proj"));
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  ServerOptions o;
+  o.max_session_workspace_bytes = 100 << 10;
+  SessionServer s(this, host(o));
+  std::string a = s.initialize(), b = s.initialize();
+  EXPECT_EQ(s.call(a, "ls", Json::object())["result"]["isError"], false);
+  Json r = s.call(b, "ls", Json::object());
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kServerBusy);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("--max-session-workspace-mb"),
+            std::string::npos) << r.dump();
+  EXPECT_EQ(copies_in(home_).size(), 1u);
+}
+
+
+
+// stdio: the connection is one session. Its calls share its copy; at EOF a changed copy is kept
+// for review and an unchanged one deleted; the next connection is a new session with a fresh
+// copy (before, every connection of one server process shared one copy).
+TEST_F(ServerTest, StdioConnectionIsOneSession) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  auto h = host();
+  // Runs one stdio connection with `requests` (after initialize); the responses by id.
+  auto connection = [&](const std::vector<Json>& requests) {
+    int in[2], out[2];
+    EXPECT_EQ(::pipe(in), 0);
+    EXPECT_EQ(::pipe(out), 0);
+    std::thread server([&] { serve_stdio(h, in[0], out[1]); ::close(out[1]); });
+    std::string text = Json({{"jsonrpc", "2.0"}, {"id", "i"}, {"method", "initialize"},
+                             {"params", {{"protocolVersion", "2025-11-25"}}}}).dump() + "\n";
+    for (const auto& r : requests) text += r.dump() + "\n";
+    // One request at a time would need a reader; calls are answered in any order, so send all
+    // and read until every id has its answer, then close stdin.
+    EXPECT_EQ(::write(in[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    std::map<std::string, Json> answers;
+    std::string buf;
+    char chunk[4096];
+    while (answers.size() < requests.size() + 1) {
+      ssize_t n = ::read(out[0], chunk, sizeof chunk);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
+        Json m = Json::parse(buf.substr(0, nl));
+        if (m.contains("id")) answers[m["id"].dump()] = m;
+      }
+    }
+    ::close(in[1]);
+    server.join();
+    ::close(in[0]);
+    ::close(out[0]);
+    return answers;
+  };
+  auto call_req = [](int id, const std::string& tool, const Json& args) {
+    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"},
+                {"params", {{"name", tool}, {"arguments", args}}}};
+  };
+  auto first = connection({call_req(1, "mkdir", {{"paths", {"made-in-1"}}})});
+  ASSERT_EQ(first["1"]["result"]["isError"], false) << first["1"].dump();
+  auto kept = copies_in(home_);
+  ASSERT_EQ(kept.size(), 1u);  // changed: kept for review after EOF
+  EXPECT_TRUE(fs::is_directory(fs::path(home_) / "workspaces" / kept[0] / "tree/made-in-1"));
+  auto second = connection({call_req(2, "ls", Json::object())});
+  EXPECT_EQ(second["2"]["result"]["content"][0]["text"], "notes.txt\n") << second["2"].dump();
+  EXPECT_EQ(copies_in(home_), kept);  // the second session's unchanged copy went at EOF
+}
+
+// The session table on its own (src/mcp/sessions.h), on a clock the test moves.
+class SessionTable : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = (tmp_.path() / "home").string();
+    fs::create_directories(tmp_.path() / "src");
+    write_text(tmp_.path() / "src/f.txt", "x\n");
+    ASSERT_TRUE(workspace::create(home_, (tmp_.path() / "src").string(), "proj"));
+    now_ = std::chrono::steady_clock::now();
+  }
+  Sessions::Options options() {
+    Sessions::Options o;
+    o.home = home_;
+    o.max_copies = 8;
+    o.max_bytes = uint64_t{1} << 30;
+    o.idle_timeout_ms = 60000;
+    o.now = [this] { return now_; };
+    return o;
+  }
+  static policy::Plan plan() {
+    policy::Plan p;
+    p.fs.push_back(policy::FsMount{"/work", "", policy::Access::kReadWrite, false, false, "proj", true});
+    return p;
+  }
+  TempDir tmp_;
+  std::string home_;
+  std::chrono::steady_clock::time_point now_;
+};
+
+// A session idle for the timeout expires: its unchanged copy is deleted, a changed one is kept
+// for review and still counted until the operator removes it; its id owns nothing any more. A
+// session with a call in flight never expires.
+TEST_F(SessionTable, IdleSessionsExpire) {
+  Sessions s(options());
+  std::string a = *s.open(), b = *s.open(), busy = *s.open();
+  policy::Plan pa = plan(), pb = plan(), pbusy = plan();
+  ASSERT_TRUE(s.bind(pa, a, ""));  // the lease ends at once: the call is over
+  {
+    auto lb = s.bind(pb, b, "");
+    ASSERT_TRUE(lb);
+    write_text(fs::path(pb.fs[0].host) / "new.txt", "b\n");
+  }
+  auto running = s.bind(pbusy, busy, "");
+  ASSERT_TRUE(running);
+  EXPECT_EQ(s.live_copies(), 3u);
+  now_ += std::chrono::seconds(59);
+  std::string c = *s.open();  // sweeps: nothing idle long enough yet
+  EXPECT_TRUE(s.known(a));
+  now_ += std::chrono::seconds(2);
+  (void)s.open();  // sweeps: a and b expire; c (2 s idle) and the busy one stay
+  EXPECT_FALSE(s.known(a));
+  EXPECT_FALSE(s.known(b));
+  EXPECT_TRUE(s.known(c));
+  EXPECT_TRUE(s.known(busy));
+  EXPECT_FALSE(fs::exists(pa.fs[0].host));
+  EXPECT_TRUE(fs::exists(fs::path(pb.fs[0].host) / "new.txt"));
+  EXPECT_EQ(s.live_copies(), 2u);  // b's kept copy + the busy one
+  policy::Plan again = plan();
+  auto r = s.bind(again, a, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rpc_code, kSessionNotFound);
+  EXPECT_TRUE(again.fs[0].host.empty());
+  // The operator discards the kept copy: it stops counting.
+  ASSERT_TRUE(workspace::discard(home_, fs::path(pb.fs[0].host).parent_path().filename().string()));
+  (void)s.open();
+  EXPECT_EQ(s.live_copies(), 1u);
+}
+
+// Copies are made outside the table's lock: while one session's copy is in progress, another
+// session binds (and copies) at once; the one in progress holds its reservation meanwhile.
+TEST_F(SessionTable, CopiesRunOutsideTheLock) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool a_copying = false, b_done = false;
+  std::string first;
+  Sessions::Options o = options();
+  o.max_copies = 2;
+  o.before_copy = [&](const std::string& name) {
+    std::unique_lock<std::mutex> l(mu);
+    if (!first.empty()) return;
+    first = name;
+    a_copying = true;
+    cv.notify_all();
+    cv.wait_for(l, std::chrono::seconds(30), [&] { return b_done; });
+  };
+  Sessions s(o);
+  std::string a = *s.open(), b = *s.open(), c = *s.open();
+  policy::Plan pa = plan(), pb = plan(), pc = plan();
+  std::thread ta([&] { EXPECT_TRUE(s.bind(pa, a, "")); });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return a_copying; }));
+  }
+  std::atomic<bool> b_bound{false};
+  std::thread tb([&] {
+    b_bound = static_cast<bool>(s.bind(pb, b, ""));
+    std::lock_guard<std::mutex> l(mu);
+    b_done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait_for(l, std::chrono::seconds(20), [&] { return b_done; });
+    EXPECT_TRUE(b_done) << "b's copy waited for a's: the copy ran under the lock";
+    b_done = true;  // let a finish either way
+    cv.notify_all();
+  }
+  tb.join();
+  ta.join();
+  EXPECT_TRUE(b_bound);
+  EXPECT_FALSE(pb.fs[0].host.empty());
+  // Both slots are taken: a third session is refused.
+  auto r = s.bind(pc, c, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rpc_code, kServerBusy);
+}
+
+}  // namespace
+}  // namespace wasmcap::mcp::test
