@@ -5,87 +5,32 @@
 // the reviewed digest, one audit record per call.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <filesystem>
-#include <mutex>
-#include <thread>
-#include <nlohmann/json.hpp>
+#include <algorithm>
 
-#include "mcp/protocol.h"
-#include "test_support.h"
-#include "wasmcap/audit.h"
-#include "wasmcap/bundle.h"
-#include "wasmcap/mcp.h"
-#include "wasmcap/registry.h"
-#include "wasmcap/workspace.h"
+#include "mcp_fixture.h"
 
-namespace wasmcap::mcp {
+namespace wasmcap::mcp::test {
 namespace {
 
-namespace fs = std::filesystem;
-using Json = nlohmann::json;
-using testing::TempDir;
-using testing::write_text;
-
-class BashToolTest : public ::testing::Test {
+class BashToolTest : public McpFixture {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
-    home_ = (dir_ / "home").string();
-    ASSERT_TRUE(bundle::keygen((dir_ / "keys").string(), "k"));
-    auto key = bundle::load_secret_key((dir_ / "keys/k.key").string());
-    ASSERT_TRUE(key);
-    fs::create_directories(fs::path(home_) / "trust");
-    fs::copy_file(dir_ / "keys/k.pub", fs::path(home_) / "trust/k.pub");
+    reply_wait_ = std::chrono::seconds(30);
+    make_home();
     // The project: the real tree the workspace shadows.
     fs::create_directories(dir_ / "proj/src");
     write_text(dir_ / "proj/notes.txt", "alpha\nbeta\n");
     write_text(dir_ / "proj/src/main.c", "int main(void) { return 0; }\n");
     write_text(dir_ / "secret.txt", "outside the project\n");
-    auto reg = registry::Registry::open(home_);
-    ASSERT_TRUE(reg);
-    auto trust = registry::load_trust_store(home_, nullptr);
-    ASSERT_TRUE(trust);
     // coreutils as installed: its manifest's shell commands (cat, grep, sed, seq, ...).
-    Json cu = Json::parse(
-        testing::read_text(fs::path(WASMCAP_SOURCE_DIR) / "guest/coreutils/manifest.json"));
-    cu["module"] = "plugin.wasm";
-    fs::path p = dir_ / "src-coreutils";
-    fs::create_directories(p);
-    fs::copy_file(testing::guest_path("coreutils"), p / "plugin.wasm");
-    write_text(p / "manifest.json", cu.dump());
-    auto packed = bundle::pack_to_file((p / "manifest.json").string(), *key, (p / "b.wcb").string());
-    ASSERT_TRUE(packed) << packed.error().to_string();
-    ASSERT_TRUE(reg->install((p / "b.wcb").string(), *trust, {}));
+    install(coreutils_manifest(), "coreutils");
     ASSERT_TRUE(workspace::create(home_, (dir_ / "proj").string(), "proj"));
   }
 
   // mcp_ is the host config's "mcp" member ("" = none).
   std::shared_ptr<ToolHost> host(ServerOptions o = {}) {
-    o.home = home_;
-    std::string text = R"({"plugins": {"coreutils": {}})" +
-                       (mcp_.empty() ? std::string() : R"(, "mcp": )" + mcp_) + "}";
-    auto c = policy::parse_host_config(text, "config.json");
-    EXPECT_TRUE(c) << c.error().to_string();
-    o.config = *c;
-    struct Sink : audit::Sink {
-      BashToolTest* t;
-      explicit Sink(BashToolTest* f) : t(f) {}
-      Result<void> append(std::string_view l) override {
-        std::lock_guard<std::mutex> g(t->mu_);
-        t->audit_.push_back(Json::parse(l));
-        return {};
-      }
-    };
-    o.audit_sink = std::make_shared<Sink>(this);
-    o.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> g(mu_);
-      log_.push_back(l);
-    };
-    auto h = ToolHost::create(std::move(o));
-    EXPECT_TRUE(h) << h.error().to_string();
-    return *h;
+    return make_host(std::move(o), R"({"plugins": {"coreutils": {}})" +
+                                       (mcp_.empty() ? std::string() : R"(, "mcp": )" + mcp_) + "}");
   }
 
   // One connection with a session of its own, as stdio has.
@@ -110,29 +55,11 @@ class BashToolTest : public ::testing::Test {
     c->session = h->open_session().value_or("");
     s.session_id = c->session;
     s.workspace_session = c->session;
-    c->proto = std::make_unique<Protocol>(h, s, [this](const std::string& m) {
-      std::lock_guard<std::mutex> g(mu_);
-      out_.push_back(Json::parse(m));
-      cv_.notify_all();
-    });
+    c->proto = std::make_unique<Protocol>(h, s, collector());
     c->proto->handle(Json({{"jsonrpc", "2.0"}, {"id", "init-" + c->session}, {"method", "initialize"},
                            {"params", {{"protocolVersion", "2025-11-25"}}}}).dump());
     reply("init-" + c->session);
     return c;
-  }
-  Json reply(const Json& id) {
-    std::unique_lock<std::mutex> l(mu_);
-    Json found;
-    cv_.wait_for(l, std::chrono::seconds(30), [&] {
-      for (const auto& m : out_) {
-        if (m.contains("id") && m["id"] == id) {
-          found = m;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
   }
   // All text content of a result, joined.
   static std::string text(const Json& r) {
@@ -153,14 +80,7 @@ class BashToolTest : public ::testing::Test {
     return std::find(v.begin(), v.end(), s) != v.end();
   }
 
-  TempDir tmp_;
-  fs::path dir_;
-  std::string home_;
   std::string mcp_ = R"({"bash": {"workspace": "proj"}})";
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Json> out_, audit_;
-  std::vector<std::string> log_;
 };
 
 // Off unless the host config grants it: no mcp.bash, no tool (a call is an unknown tool);
@@ -427,4 +347,4 @@ TEST_F(BashToolTest, SessionlessCallsKeepNothing) {
 }
 
 }  // namespace
-}  // namespace wasmcap::mcp
+}  // namespace wasmcap::mcp::test
