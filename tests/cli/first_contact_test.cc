@@ -12,32 +12,14 @@
 #include <chrono>
 #include <string>
 
-#include "test_support.h"
+#include "cli_home.h"
 
-namespace wasmcap {
+namespace wasmcap::cli_test {
 namespace {
-
-namespace fs = std::filesystem;
-using testing::describe;
-using testing::ProcResult;
-using testing::run_cli;
-using testing::TempDir;
 
 bool has(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
-
-// A temp dir that is also $WASMCAP_HOME for the commands run through it.
-struct Home {
-  TempDir dir;
-  testing::ProcOptions opts() const {
-    testing::ProcOptions o;
-    o.extra_env = {{"WASMCAP_HOME", dir.str() + "/home"}};
-    return o;
-  }
-  ProcResult cli(const std::vector<std::string>& args) const { return run_cli(args, opts()); }
-  std::string path(const std::string& name) const { return dir.str() + "/" + name; }
-};
 
 TEST(FirstContact, NoCommandPrintsTheUsage) {
   ProcResult r = run_cli({});
@@ -209,4 +191,4 @@ TEST(FirstContact, CacheListPruneClear) {
 }
 
 }  // namespace
-}  // namespace wasmcap
+}  // namespace wasmcap::cli_test
