@@ -1,37 +1,12 @@
 // Shadow workspaces (docs/workspace.md), continued from workspace_test.cc: apply acting on
 // descriptors (issue 28), wasmcap's own state dirs, SOURCE's identity, sparse files and the
 // size bound, what the reviewer sees and what lands, the line diff, plans and the CLI.
-#include "wasmcap/workspace.h"
-
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstring>
-#include <fstream>
-#include <functional>
-#include <random>
-
-#include "policy/syntax.h"
 #include "workspace_fixture.h"
-#include "test_support.h"
-#include "wasmcap/policy.h"
-#include "wasmcap/runtime.h"
 
-namespace fs = std::filesystem;
 using namespace wasmcap;
-using namespace wasmcap::workspace;
-using wasmcap::testing::TempDir;
+using namespace wasmcap::workspace_test;
 
 namespace {
-
-using wasmcap::testing::read_text;
-using wasmcap::testing::write_text;
-
-using wasmcap::workspace_test::Fixture;
 
 // --- issue 28: apply acts on descriptors, never on paths a link can redirect -------------------
 

@@ -24,7 +24,7 @@
 namespace wasmcap::workspace_test {
 
 namespace fs = std::filesystem;
-using namespace wasmcap::workspace;
+using namespace wasmcap::workspace;  // (the test files: using namespace wasmcap::workspace_test)
 using wasmcap::testing::read_text;
 using wasmcap::testing::TempDir;
 using wasmcap::testing::write_text;

@@ -1,36 +1,11 @@
 // Shadow workspaces: every command and every refusal (docs/workspace.md); apply, state dirs, the
 // diff and the CLI continue in workspace_apply_test.cc (the fixture: workspace_fixture.h).
-#include "wasmcap/workspace.h"
-
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstring>
-#include <fstream>
-#include <functional>
-#include <random>
-
-#include "policy/syntax.h"
 #include "workspace_fixture.h"
-#include "test_support.h"
-#include "wasmcap/policy.h"
-#include "wasmcap/runtime.h"
 
-namespace fs = std::filesystem;
 using namespace wasmcap;
-using namespace wasmcap::workspace;
-using wasmcap::testing::TempDir;
+using namespace wasmcap::workspace_test;
 
 namespace {
-
-using wasmcap::testing::read_text;
-using wasmcap::testing::write_text;
-
-using wasmcap::workspace_test::Fixture;
 
 TEST_F(Fixture, CreateCopiesTheTreeAndRecordsASnapshot) {
   Info i = make();
