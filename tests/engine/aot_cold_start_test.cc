@@ -1,40 +1,11 @@
 // The AOT tier's cold start (docs/aot.md, "Cold start"): cached objects, descriptions and
 // validated-module records, compiler identity and the link-check table; and cases found by the
 // spec suite on aot. Helpers: aot_start_support.h.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cctype>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <thread>
-
-#include "engine/aot/aot_cache.h"
-#include "engine/aot/aot_link.h"
-#include "engine/test_hooks.h"
-#include "runtime/test_hooks.h"
 #include "aot_start_support.h"
-#include "test_support.h"
-#include "wabt_engine.h"
-#include "wasmcap/engine.h"
-#include "wasmcap/runtime.h"
 
 namespace wasmcap {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::guest_bytes;
-using testing::files_ending;
-using testing::files_starting;
-using testing::processes_with;
-using testing::TempDir;
-using testing::wait_until;
 using namespace aot_start_test;
 
 // --- cold start (docs/aot.md, "Cold start") --------------------------------------------------

@@ -28,6 +28,12 @@
 namespace wasmcap::aot_start_test {
 
 namespace fs = std::filesystem;
+using testing::files_ending;
+using testing::files_starting;
+using testing::guest_bytes;
+using testing::processes_with;
+using testing::TempDir;
+using testing::wait_until;
 
 inline bool alive(int pid) {  // running, not a zombie waiting to be reaped
   std::string stat = testing::read_text("/proc/" + std::to_string(pid) + "/stat");

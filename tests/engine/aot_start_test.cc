@@ -2,40 +2,11 @@
 // auto` never blocks a first run on a compile. Ordering, not timing: a stand-in compiler waits
 // for a gate file the test creates, so "the run finished before the cache entry existed" is a
 // fact the test arranges, not a race it hopes to win.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cctype>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <thread>
-
-#include "engine/aot/aot_cache.h"
-#include "engine/aot/aot_link.h"
-#include "engine/test_hooks.h"
-#include "runtime/test_hooks.h"
 #include "aot_start_support.h"
-#include "test_support.h"
-#include "wabt_engine.h"
-#include "wasmcap/engine.h"
-#include "wasmcap/runtime.h"
 
 namespace wasmcap {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::guest_bytes;
-using testing::files_ending;
-using testing::files_starting;
-using testing::processes_with;
-using testing::TempDir;
-using testing::wait_until;
 using namespace aot_start_test;
 
 // The first auto run of a module interprets and returns while the compile is still held at the
