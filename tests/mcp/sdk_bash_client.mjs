@@ -3,16 +3,14 @@
 //   node sdk_bash_client.mjs v2 stdio|http   (the v2 client on 2026-07-28: no session)
 // Environment: WASMCAP, CONFIG, AUDIT, PROJ (the real project), TRANSCRIPT (the agent's command
 // lines, one JSON string per line), OUT (where the v1 run writes `find`'s listing of /work).
-import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
+import { readAudit, sleep, startServer } from "./sdk_server.mjs";
 
 const [sdk, mode] = process.argv.slice(2);
 const { WASMCAP, CONFIG, AUDIT, PROJ, TRANSCRIPT, OUT } = process.env;
 const serverArgs = ["mcp", "--config", CONFIG, "--timeout-ms", "3000", "--max-output-bytes", "4096"];
-const audit = () =>
-  existsSync(AUDIT) ? readFileSync(AUDIT, "utf8").trim().split("\n").filter(Boolean).map(JSON.parse) : [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const audit = () => readAudit(AUDIT);
 const text = (r) => r.content.map((c) => c.text).join("");
 
 let Client, Stdio, Http;
@@ -25,24 +23,7 @@ if (sdk === "v1") {
   ({ StdioClientTransport: Stdio } = await import("@modelcontextprotocol/client/stdio"));
 }
 
-let server = null;
-let transport;
-if (mode === "stdio") {
-  transport = new Stdio({ command: WASMCAP, args: serverArgs, env: process.env, stderr: "inherit" });
-} else {
-  server = spawn(WASMCAP, [...serverArgs, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "inherit", "pipe"] });
-  const port = await new Promise((resolve, reject) => {
-    let err = "";
-    server.stderr.on("data", (d) => {
-      err += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(err);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on("exit", (c) => reject(new Error("server exited " + c + ": " + err)));
-  });
-  transport = new Http(new URL(`http://127.0.0.1:${port}/mcp`));
-}
-process.on("exit", () => server?.kill("SIGKILL"));
+const { transport, server } = await startServer(mode, WASMCAP, serverArgs, { Stdio, Http });
 const client = sdk === "v1"
   ? new Client({ name: "wasmcap-bash-test", version: "1.0.0" })
   : new Client({ name: "wasmcap-bash-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });

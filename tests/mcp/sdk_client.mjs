@@ -5,17 +5,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { spawn } from "node:child_process";
-import { readFileSync, existsSync } from "node:fs";
 import assert from "node:assert/strict";
+import { readAudit, sleep, startServer } from "./sdk_server.mjs";
 
 const mode = process.argv[2];
 const { WASMCAP, CONFIG, WS, AUDIT } = process.env;
 const serverArgs = ["mcp", "--config", CONFIG, "--timeout-ms", "1500"];
 
-const audit = () =>
-  existsSync(AUDIT) ? readFileSync(AUDIT, "utf8").trim().split("\n").filter(Boolean).map(JSON.parse) : [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const audit = () => readAudit(AUDIT);
 async function waitFor(pred, what) {
   for (let i = 0; i < 100; i++) {
     if (pred()) return;
@@ -24,25 +21,8 @@ async function waitFor(pred, what) {
   assert.fail("timed out waiting for " + what);
 }
 
-let server = null;
-let transport;
-if (mode === "stdio") {
-  transport = new StdioClientTransport({ command: WASMCAP, args: serverArgs, env: process.env, stderr: "inherit" });
-} else {
-  server = spawn(WASMCAP, [...serverArgs, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "inherit", "pipe"] });
-  const port = await new Promise((resolve, reject) => {
-    let err = "";
-    server.stderr.on("data", (d) => {
-      err += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(err);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on("exit", (c) => reject(new Error("server exited " + c + ": " + err)));
-  });
-  transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`));
-}
-
-process.on("exit", () => server?.kill("SIGKILL")); // never leave the server behind
+const { transport, server } = await startServer(mode, WASMCAP, serverArgs,
+                                               { Stdio: StdioClientTransport, Http: StreamableHTTPClientTransport });
 const client = new Client({ name: "wasmcap-sdk-test", version: "1.0.0" });
 await client.connect(transport);
 console.log(`[${mode}] connected: server ${client.getServerVersion().name}, protocol ${transport.protocolVersion ?? "(stdio)"}`);

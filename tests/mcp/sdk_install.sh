@@ -15,3 +15,5 @@ if [ ! -f "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ] ||
   npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "@modelcontextprotocol/sdk@$SDK_VERSION" \
     "@modelcontextprotocol/client@$CLIENT_VERSION"
 fi
+# What the clients share (the server start, the audit reader), next to them.
+cp "$(dirname "$0")/sdk_server.mjs" "$NODE_DIR/sdk_server.mjs"
