@@ -644,7 +644,7 @@ bool is_builtin(std::string_view n) {
                                  "local", "export", "unset", "shift", "set",      "eval",
                                  ".",     "source", "wait",  "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
-                                 "declare", "typeset", "readonly"};
+                                 "declare", "typeset", "readonly", "xargs"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -688,6 +688,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "eval") return b_eval(b, a);
   if (n == "." || n == "source") return b_source(b, a, n == "." ? "." : "source");
   if (n == "wait") return b_wait(b, a);
+  if (n == "xargs") return run_xargs(ctx, st, argv, io, out_b, err_b);
   return 127;
 }
 

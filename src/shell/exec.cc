@@ -740,6 +740,51 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
 
 }  // namespace
 
+// xargs (and find -exec): a command from words the builtin built, not from the script. Counted
+// (--max-commands) and audited like a simple command; resolved as GNU xargs' execvp would find a
+// program: a tool, `sh`/`bash` (nested), a script by path, or a builtin that is also a program
+// (is_program_builtin); never a function. Stdin is `io`'s (xargs gives /dev/null).
+WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io) {
+  if (ctx.stopped() || argv.empty()) return {1, false};
+  if (ctx.commands.fetch_add(1) >= ctx.o.max_commands && ctx.o.max_commands != 0) {
+    ctx.set_fatal(Error(ErrorCode::kFuelExhausted,
+                        "the script started more than " + std::to_string(ctx.o.max_commands) +
+                            " commands (--max-commands)"));
+    return {1, false};
+  }
+  auto start = Clock::now();
+  if (!audit_command_start(ctx, argv)) return {1, false};
+  std::atomic<uint64_t> out_b{0}, err_b{0};
+  auto finish = [&](const std::string& kind, int code, bool ran) {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    audit_command(ctx, argv, kind, code, ms, out_b, err_b);
+    return WordsRun{code, ran};
+  };
+  if (view(argv[0]).find('/') != std::string_view::npos) {
+    int code = prepare_script(ctx, st, argv, io.err(), &err_b);
+    if (code >= 0) return finish(code == 127 ? "not_found" : "script", code, false);
+  }
+  std::string_view name = view(argv[0]);
+  if (is_program_builtin(name)) return finish("builtin", run_builtin(ctx, st, argv, io, &out_b, &err_b), true);
+  if (is_nested_shell_name(name)) {
+    return finish("shell", run_nested_shell(ctx, st, argv, io, &err_b), true);
+  }
+  Vec<std::pair<std::string_view, Str>> assigns(ctx.alloc());
+  auto code = run_tool(ctx, st, argv, assigns, io, out_b, err_b);
+  if (!code) return finish("not_found", 127, false);
+  return finish("tool", *code, true);
+}
+
+bool is_program(const Ctx& ctx, std::string_view name) {
+  return name.find('/') != std::string_view::npos || is_program_builtin(name) ||
+         is_nested_shell_name(name) || ctx.o.commands.count(std::string(name)) != 0;
+}
+
+bool is_program_builtin(std::string_view n) {
+  return n == "echo" || n == "printf" || n == "true" || n == "false" || n == "test" ||
+         n == "[" || n == "pwd";
+}
+
 int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {
   Io cur = io;
   // The descriptors `exec` set after `io` was made (and after each command here) hold; those

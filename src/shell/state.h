@@ -423,6 +423,23 @@ int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
 // the frame of a recursion such as `.`.)
 bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out);
 bool is_builtin(std::string_view n);
+// Builtins that are also programs (echo printf true false test [ pwd): what xargs and find
+// -exec may run, as GNU's would find /usr/bin/echo.
+bool is_program_builtin(std::string_view n);
+// exec.cc: runs words built by a builtin (xargs, find -exec) as a command (docs/shell.md
+// "xargs"). `ran` is false when it could not start: not found (127) or refused (126), after
+// the message.
+struct WordsRun {
+  int code = 0;
+  bool ran = false;
+};
+WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io);
+// What xargs and find -exec may run: a word with `/` (a script by path), a builtin that is also
+// a program, `sh`/`bash`, or a name in the command table.
+bool is_program(const Ctx& ctx, std::string_view name);
+// xargs.cc: the xargs builtin.
+int run_xargs(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+              std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // builtins_ctl.cc: the EXIT trap when a shell (the script, a nested shell, a ( ) subshell)
 // ends, and the ERR trap after a failure errexit would see (`code`: that status, kept as $?).
 void run_exit_trap(Ctx& ctx, State& st, const Io& io);
