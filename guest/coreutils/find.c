@@ -1,6 +1,7 @@
 // find [PATH...] [EXPRESSION]: -name, -iname, -path, -type [fdl], -maxdepth, -mindepth,
-// -print, !/-not, -a/-and, -o/-or, ( ). Symlinks are never followed (find -P). Directories are
-// walked in bytewise name order (GNU walks in directory order).
+// -print, -print0, !/-not, -a/-and, -o/-or, ( ). Symlinks are never followed (find -P).
+// Directories are walked in bytewise name order (GNU walks in directory order). -exec is run
+// by `wasmcap sh` (docs/shell.md "find -exec"), with -print0 here.
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -93,9 +94,11 @@ static struct node *parse_primary(void) {
     }
     return mk(K_TRUE, NULL, NULL);
   }
-  if (strcmp(t, "-print") == 0) {
+  if (strcmp(t, "-print") == 0 || strcmp(t, "-print0") == 0) {
     g_has_print = 1;
-    return mk(K_PRINT, NULL, NULL);
+    struct node *n = mk(K_PRINT, NULL, NULL);
+    n->type = t[6] == '0' ? '\0' : '\n';
+    return n;
   }
   if (strcmp(t, "-true") == 0) return mk(K_TRUE, NULL, NULL);
   cu_errx("unknown predicate '%s'", t);
@@ -140,7 +143,7 @@ static int eval(const struct node *n, const char *path, const char *name, const 
     case K_INAME: return fnmatch(n->arg, name, FNM_CASEFOLD) == 0;
     case K_PATH: return fnmatch(n->arg, path, 0) == 0;
     case K_TYPE: return type_of(st->st_mode) == n->type;
-    case K_PRINT: printf("%s\n", path); return 1;
+    case K_PRINT: fputs(path, stdout); putchar(n->type); return 1;
     case K_NOT: return !eval(n->a, path, name, st);
     case K_AND: return eval(n->a, path, name, st) && eval(n->b, path, name, st);
     case K_OR: return eval(n->a, path, name, st) || eval(n->b, path, name, st);

@@ -337,6 +337,10 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   if (is_nested_shell_name(name)) {
     return finish("shell", run_nested_shell(ctx, st, argv, rio, &err_b));
   }
+  if (find_has_exec(argv) && ctx.o.commands.count("find") != 0) {
+    // The find guest cannot run commands: the shell runs the walk and the -exec actions.
+    return finish("builtin", run_find_exec(ctx, st, argv, rio, &out_b, &err_b));
+  }
   auto code = run_tool(ctx, st, argv, assigns, rio, out_b, err_b);
   if (!code) return finish("not_found", 127);
   return finish("tool", *code);

@@ -437,6 +437,11 @@ WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io);
 // What xargs and find -exec may run: a word with `/` (a script by path), a builtin that is also
 // a program, `sh`/`bash`, or a name in the command table.
 bool is_program(const Ctx& ctx, std::string_view name);
+// find_exec.cc: `find` with -exec/-execdir/-ok/-okdir, run by the shell (docs/shell.md
+// "find -exec").
+bool find_has_exec(const Vec<Str>& argv);
+int run_find_exec(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                  std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // xargs.cc: the xargs builtin.
 int run_xargs(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
               std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);

@@ -298,6 +298,7 @@ case("find", "missing", "sub/deep", norm=sort_lines)
 case("find", "dir with space", "emptydir", norm=sort_lines)
 case("find", ".", "-path", "./sub/*", "-print", norm=sort_lines)
 case("find", ".", "-bogus")
+case("find", ".", "-name", "*.txt", "-print0", norm=lambda out: sorted(out.split(b"\0")))
 # sed
 case("sed", "s/a/A/", "a.txt")
 case("sed", "s/a/A/g", "a.txt")
