@@ -56,6 +56,8 @@ int cu_od(int argc, char **argv);
 int cu_ln(int argc, char **argv);
 int cu_stat(int argc, char **argv);
 int cu_split(int argc, char **argv);
+int cu_join_tool(int argc, char **argv);  // join (cu_join is the path helper)
+int cu_du(int argc, char **argv);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".

@@ -87,6 +87,21 @@ def inputs():
     d["b64short"] = b"YWJ\n"
     d["b64space"] = b"Y W J j\n"
     d["binary"] = bytes(range(256)) * 40
+    # join: sorted inputs with repeated keys, missing and empty fields, blanks, -t separators
+    d["j1"] = b"a 1\nb 2\nb 3\nc 4\n  e  5  x\nf\ng\t7\n"
+    d["j2"] = b"a x\nb y\nb z\nd w\ne v u\ng 8\n"
+    d["jt1"] = b"a:1:\n:2:x\nb::y\nc:3\n"
+    d["jt2"] = b":q\na:p\nb:r\nc:\n"
+    d["junsorted"] = b"b 1\na 2\nc 3\n"
+    d["jcase1"] = b"A 1\nb 2\nC 3\n"
+    d["jcase2"] = b"a x\nB y\nc z\n"
+    d["jhead1"] = b"key v\nb 2\na 1\n"
+    d["jhead2"] = b"key w\na x\nb y\n"
+    d["jf2"] = b"x a\ny b\nz b\n"
+    keys = sorted(rnd.choice(["k%03d" % i for i in range(300)]) for _ in range(3000))
+    d["jbig1"] = "".join("%s %d\n" % (k, i) for i, k in enumerate(keys)).encode()
+    keys = sorted(rnd.choice(["k%03d" % i for i in range(0, 400, 2)]) for _ in range(2000))
+    d["jbig2"] = "".join("%s v%d w\n" % (k, i) for i, k in enumerate(keys)).encode()
     return d
 
 
@@ -368,6 +383,29 @@ for args in (["comm1", "comm2"], ["-1", "comm1", "comm2"], ["-2", "comm1", "comm
              ["comm1", "comm2", "sorted"], ["comm1", "missing"], ["--output-delimiter=", "comm1", "comm2"]):
     case("comm", *args)
 case("comm", "-", "comm2", stdin="comm1")
+for args in (["j1", "j2"], ["-a1", "j1", "j2"], ["-a2", "j1", "j2"], ["-a1", "-a2", "j1", "j2"],
+             ["-v1", "j1", "j2"], ["-v2", "j1", "j2"], ["-v1", "-v2", "j1", "j2"],
+             ["-a1", "-a2", "-e", "X", "-o", "0,1.2,2.2", "j1", "j2"], ["-o", "1.1 2.1,2.3", "j1", "j2"],
+             ["-a1", "-a2", "-e", "E", "-o", "auto", "j1", "j2"], ["-o", "auto", "j1", "j2"],
+             ["-e", "E", "j1", "j2"], ["-j", "1", "j1", "j2"], ["-1", "1", "-2", "2", "j1", "jf2"],
+             ["-2", "2", "-a2", "j1", "jf2"], ["-t", ":", "jt1", "jt2"],
+             ["-t", ":", "-a1", "-a2", "-e", "E", "-o", "auto", "jt1", "jt2"], ["-t", ":", "-v2", "jt1", "jt2"],
+             ["-i", "jcase1", "jcase2"], ["jcase1", "jcase2"], ["--ignore-case", "-a1", "jcase1", "jcase2"],
+             ["junsorted", "j2"], ["--check-order", "junsorted", "j2"], ["--nocheck-order", "junsorted", "j2"],
+             ["-a1", "junsorted", "j2"], ["j2", "junsorted"], ["junsorted", "junsorted"], ["--check-order", "j1", "j2"],
+             ["--header", "jhead1", "jhead2"], ["--header", "-o", "auto", "jhead1", "empty"], ["nonl", "sorted"],
+             ["-t", "", "j1", "j1"], ["-t", "\\0", "j1", "j2"], ["-z", "uniqz", "nul"], ["empty", "j1"], ["-a2", "empty", "j1"],
+             ["jbig1", "jbig2"], ["-a1", "-a2", "-e", "-", "-o", "auto", "jbig1", "jbig2"], ["-v2", "jbig1", "jbig2"],
+             ["-t", "ab", "j1", "j2"], ["-t", ":", "-t", ",", "j1", "j2"], ["-a", "3", "j1", "j2"], ["-1", "0", "j1", "j2"],
+             ["-o", "3.1", "j1", "j2"], ["-o", "1.0", "j1", "j2"], ["-o", "x", "j1", "j2"], ["j1"], [], ["j1", "j2", "j2"],
+             ["j1", "missing"], ["-", "-"]):
+    case("join", *args)
+case("join", "-", "j2", stdin="j1")
+# du (the walks in tests/coreutils/differential.py): here on both engines; GNU with
+# --apparent-size (run_gnu), sorted (the guest walks in bytewise order)
+for args in (["-ab", "sub"], ["-h", "sub", "sorted"], ["-sc", "sub", "link", "dirlink"], ["-b", "dangling"]):
+    case("du", *args)
+case("join", "-k", "j1", "j2", err="any")
 for args in ([], ["-w", "10"], ["-w10", "-s"], ["-b", "-w", "7"], ["-bs", "-w", "13"], ["-20"], ["-w", "1"],
              ["-w", "0"], ["-w", "x"], ["-s", "-w", "5"]):
     case("fold", *args, "prose")
@@ -472,6 +510,12 @@ EXPECT = [
     (["--clock", "fixed=2026-01-01T00:00:00Z"], ["date", "-u", "+%s %N"], b"", 0, b"1767225600 000000000\n", b""),
     (["--clock", "deny"], ["date"], b"", 1, b"", b"date: cannot read the clock"),
     ([], ["date", "-d", "tomorrow"], b"", 1, b"", b"not 'tomorrow'"),
+    # join holds one group of equal keys: past the run's memory it stops cleanly; the pairs of a
+    # group are bounded by the output limit
+    (["--max-memory-mb", "4"], ["join", "jgroupbig", "jgroupbig"], b"", 1, b"", b"join: out of memory"),
+    ([], ["join", "jgroupbig", "empty"], b"", 0, b"", b""),
+    (["--max-output-bytes", "1000"], ["join", "jgroup", "jgroup"], b"", 84,
+     re.compile(rb"(k v v\n)*[kv ]*"), b"output_limit"),
     # tac streams a file (a 5 MB line and 100k short ones in 4 MiB of memory); a pipe is held
     # in memory, so past the limit it stops cleanly
     (["--max-memory-mb", "4"], ["tac", "huge"], b"", 0, HUGE_TAC, b""),
@@ -533,7 +577,8 @@ def run_guest(a, tree, c, stdin):
 
 
 def run_gnu(tree, c, stdin):
-    p = subprocess.run([c["tool"]] + c["args"], input=stdin, capture_output=True, cwd=tree,
+    extra = ["--apparent-size"] if c["tool"] == "du" else []  # WASI has sizes, not blocks
+    p = subprocess.run([c["tool"]] + extra + c["args"], input=stdin, capture_output=True, cwd=tree,
                        env=GNU_ENV, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
@@ -611,6 +656,10 @@ def main():
         os.symlink("/etc/passwd", os.path.join(ex, "out"))
         with open(os.path.join(ex, "huge"), "wb") as f:
             f.write(HUGE)
+        with open(os.path.join(ex, "jgroup"), "wb") as f:  # 4,000,000 pairs
+            f.write(b"k v\n" * 2000)
+        with open(os.path.join(ex, "jgroupbig"), "wb") as f:  # one group of 5.6 MB
+            f.write(b"k %s\n" % (b"v" * 54) * 100000)
         for flags, argv, stdin, status, out, err in EXPECT:
             label = "expect: wasmcap run %s coreutils.wasm %s" % (" ".join(flags), " ".join(argv))
             if a.k and a.k not in label:
