@@ -773,6 +773,10 @@ WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io) {
   if (is_nested_shell_name(name)) {
     return finish("shell", run_nested_shell(ctx, st, argv, io, &err_b), true);
   }
+  if (find_has_exec(argv) && ctx.o.commands.count("find") != 0) {  // `xargs find ... -exec`
+    // (Nesting, `find -exec find -exec`, is bounded by --max-live-commands: each walk is one.)
+    return finish("builtin", run_find_exec(ctx, st, argv, io, &out_b, &err_b), true);
+  }
   Vec<std::pair<std::string_view, Str>> assigns(ctx.alloc());
   auto code = run_tool(ctx, st, argv, assigns, io, out_b, err_b);
   if (!code) return finish("not_found", 127, false);

@@ -54,6 +54,9 @@ CASES = [
     ("find . -name '*.txt' -exec cp {} {}.bak \\; ; find . -name '*.bak' | sort", "exact"),
     ("find missing -exec echo {} \\; ; echo $?", "class"),
     ("find . -name nothing -exec echo {} + ; echo $?", "exact"),
+    ("echo sub | xargs -I{} find {} -name '*.txt' -exec echo x {} \\; | sort", "exact"),
+    ("find sub -type d -exec sh -c 'find \"$1\" -maxdepth 1 -type f -exec echo in {} \\;' _ {} \\; | sort",
+     "exact"),
 ]
 
 
