@@ -191,6 +191,7 @@ struct AndOr {
   std::vector<Pipeline> pipelines;
   std::vector<bool> and_ops;  // between pipelines[i] and [i+1]: true = &&, false = ||
   bool background = false;    // ended by '&'
+  std::string text;           // background: the list as written (`jobs` shows it)
 };
 
 struct Script {

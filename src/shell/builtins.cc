@@ -307,7 +307,7 @@ constexpr SetOption kSetOptions[] = {
     {"interactive-comments", 0, nullptr, true},
     {"keyword", 'k', nullptr, false},
     {"monitor", 'm', nullptr, false},
-    {"noclobber", 'C', nullptr, false},
+    {"noclobber", 'C', &State::opt_noclobber, false},
     {"noexec", 'n', nullptr, false},
     {"noglob", 'f', &State::opt_noglob, false},
     {"nolog", 0, nullptr, false},
@@ -586,69 +586,19 @@ int b_read(B& b, const Args& a) {
   return rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
 }
 
-// wait [-n] [ID|%ID...]: without IDs every job; -n the next one (the oldest still listed); an
-// ID that is no job of this shell is status 127 (bash).
-int b_wait(B& b, const Args& a) {
-  std::vector<std::shared_ptr<Job>> jobs;
-  {
-    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
-    jobs = b.st.jobs->list;
-  }
-  auto forget = [&](const std::shared_ptr<Job>& j) {
-    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
-    auto& l = b.st.jobs->list;
-    l.erase(std::remove(l.begin(), l.end(), j), l.end());
-  };
-  bool next = !a.empty() && a[0] == "-n";
-  Args ids(a.begin() + (next ? 1 : 0), a.end());
-  if (ids.empty()) {
-    if (next) {
-      if (jobs.empty()) return 127;
-      jobs[0]->thread->join();
-      forget(jobs[0]);
-      return jobs[0]->status;
-    }
-    for (auto& j : jobs) j->thread->join();
-    std::lock_guard<std::mutex> lock(b.st.jobs->mu);
-    b.st.jobs->list.clear();
-    return 0;
-  }
-  int status = 0;
-  for (auto arg : ids) {
-    std::string_view num = !arg.empty() && arg[0] == '%' ? arg.substr(1) : arg;
-    long long id = 0;
-    if (!parse_int(num, &id)) {
-      if (arg[0] == '%') {
-        status = 127;
-        continue;
-      }
-      return b.say("wait: " + shown(arg) + ": not a job id\n", 2);
-    }
-    auto it = std::find_if(jobs.begin(), jobs.end(), [&](auto& j) { return j->id == id; });
-    if (it == jobs.end()) {
-      status = 127;
-      continue;
-    }
-    (*it)->thread->join();
-    status = (*it)->status;
-    forget(*it);
-  }
-  return status;
-}
-
 }  // namespace
 
 bool is_builtin(std::string_view n) {
   static const char* kNames[] = {"cd",    "pwd",    "echo",  "true",  "false",    "test",
                                  "[",     "exit",   ":",     "break", "continue", "return",
                                  "local", "export", "unset", "shift", "set",      "eval",
-                                 ".",     "source", "wait",  "exec",     "printf",
+                                 ".",     "source", "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
                                  "declare", "typeset", "readonly", "xargs"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
-  return is_ctl_builtin(n);
+  return is_ctl_builtin(n) || is_job_builtin(n);
 }
 
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
@@ -687,7 +637,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "set") return b_set(b, a);
   if (n == "eval") return b_eval(b, a);
   if (n == "." || n == "source") return b_source(b, a, n == "." ? "." : "source");
-  if (n == "wait") return b_wait(b, a);
+  if (is_job_builtin(n)) return run_job_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "xargs") return run_xargs(ctx, st, argv, io, out_b, err_b);
   return 127;
 }

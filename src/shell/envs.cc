@@ -129,6 +129,7 @@ class ShellTest : public TestEnv {
     if (name == "xtrace") return st_.opt_xtrace;
     if (name == "noglob") return st_.opt_noglob;
     if (name == "pipefail") return st_.opt_pipefail;
+    if (name == "noclobber") return st_.opt_noclobber;
     return false;
   }
 

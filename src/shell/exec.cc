@@ -167,6 +167,28 @@ void persist_redirects(State& st, const Io& io, const Io& rio, Opened& opened) {
   }
   next->owned = std::move(used);
   st.exec_fds = std::move(next);
+  opened.named.clear();  // kept already
+}
+
+// A descriptor a simple command's {NAME} redirection opened stays open in the shell after the
+// command, as after `exec` (bash without varredir_close); closed by `{NAME}>&-` or `exec
+// N>&-`. One that duplicates another (`{v}>&1`, `{v}>/dev/stdout`) is a copy of its own, which
+// outlives the command's descriptors. Bounded: descriptors above kMaxFds - 1 are refused.
+void keep_named_fds(State& st, const Io& io, const Io& rio, Opened& opened) {
+  if (opened.named.empty()) return;
+  Io keep = io;
+  for (int k : opened.named) {
+    int fd = rio.fd[k];
+    keep.fd[k] = fd;
+    if (fd < 0 || std::any_of(opened.fds.begin(), opened.fds.end(),
+                              [fd](const Fd& f) { return f.get() == fd; })) {
+      continue;
+    }
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    keep.fd[k] = copy < 0 ? kClosed : copy;
+    if (copy >= 0) opened.fds.emplace_back(copy);
+  }
+  persist_redirects(st, io, keep, opened);
 }
 
 // The k-th assignment of a command of assignments only: NAME=value, NAME+=value,
@@ -281,9 +303,13 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   Opened opened;
   if (!apply_redirects(ctx, st, cmd.redirects, rio, opened, &subst_status)) return 1;
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
-  if (argv.empty()) return subst_status;
+  if (argv.empty()) {
+    keep_named_fds(st, io, rio, opened);
+    return subst_status;
+  }
   std::atomic<uint64_t> out_b{0}, err_b{0};
   auto finish = [&](const std::string& kind, int code) {
+    keep_named_fds(st, io, rio, opened);
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     audit_command(ctx, argv, kind, code, ms, out_b, err_b);
     return code;
@@ -699,7 +725,9 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   } catch (const LimitHit& h) {
     return limit_status(ctx, h, io.err());
   }
+  reap_jobs(*st.jobs);
   auto job = std::make_shared<Job>();
+  job->text = ao.text;
   auto list = std::make_shared<AndOr>(ao);
   list->background = false;
   auto sub = std::make_shared<State>(st.on_new_thread());
@@ -719,25 +747,22 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
     owned->emplace_back(copy);
     fd = copy;
   }
-  j->thread = std::make_unique<ExecThread>([&ctx, j, list, sub, jio, running, owned]() {
+  std::shared_ptr<JobSync> sync = st.jobs->sync;
+  j->thread = std::make_unique<ExecThread>([&ctx, j, sync, list, sub, jio, running, owned]() {
     int code;
     try {
       code = run_and_or(ctx, *sub, *list, jio);
     } catch (const LimitHit& h) {
       code = limit_status(ctx, h, jio.err());
     }
-    j->status = code;
-    j->done = true;
+    finish_job(*sync, *j, code);
   }, kStageStackBytes);
   if (!j->thread->started()) {  // no job: `wait` and $! know nothing of it
     emit(ctx, io.err(), "wasmcap sh: " + j->thread->failure("a background job") + "\n");
     return 1;
   }
-  {
-    std::lock_guard<std::mutex> lock(st.jobs->mu);
-    job->id = st.jobs->next_id++;
-    st.jobs->list.push_back(job);
-  }
+  job->id = st.jobs->next_id++;
+  st.jobs->list.push_back(job);
   st.last_job = job->id;
   return 0;
 }

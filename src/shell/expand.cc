@@ -774,6 +774,7 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
         if (st.opt_nounset) *tmp += 'u';
         if (st.opt_verbose) *tmp += 'v';
         if (st.opt_xtrace) *tmp += 'x';
+        if (st.opt_noclobber) *tmp += 'C';
         return *tmp;
       }
       case '0': return st.arg0;

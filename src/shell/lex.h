@@ -106,6 +106,9 @@ class Lexer {
   Account& account() const { return pc_->acct; }
   ParseCtx* ctx() const { return pc_; }
   size_t pos() const { return pos_; }
+  std::string_view text(size_t begin, size_t end) const {
+    return std::string_view(s_).substr(begin, end > begin ? end - begin : 0);
+  }
   int line() const { return line_; }
   int subst_depth() const { return subst_depth_; }
   char char_at(size_t p) const { return p < s_.size() ? s_[p] : '\0'; }

@@ -172,10 +172,17 @@ class Parser {
       WASMCAP_TRY(skip_newlines());
       if (at_list_end()) return items;
       AndOr ao;
+      size_t begin = tok_.begin;
       WASMCAP_TRY_ASSIGN(ao, and_or());
       lex_.account().take(sizeof(AndOr));
       if (is_op(";") || is_op("&")) {
         ao.background = tok_.op == "&";
+        if (ao.background) {  // for `jobs`; its first line, at most 256 bytes
+          std::string_view t = lex_.text(begin, tok_.begin);
+          t = t.substr(0, std::min({t.find('\n'), t.find_last_not_of(" \t") + 1, size_t{256}}));
+          ao.text = t;
+          lex_.account().take(ao.text.size());
+        }
         items.push_back(std::move(ao));
         WASMCAP_TRY(advance());
         continue;
@@ -574,7 +581,7 @@ class Parser {
     if (is_word("{")) {  // bash also takes a { } body
       Command g;
       WASMCAP_TRY(group(g));
-      c.body.push_back(AndOr{{Pipeline{{std::move(g)}, false}}, {}, false});
+      c.body.push_back(AndOr{{Pipeline{{std::move(g)}, false}}, {}, false, {}});
       return {};
     }
     return do_group(c);
@@ -857,12 +864,33 @@ class Parser {
     } else if (op == "<<" || op == "<<-") {
       auto h = std::make_shared<HereDoc>();
       h->strip_tabs = op == "<<-";
+      bool literal = true;
       for (const WordPart& p : tok_.word.parts) {
-        if (p.kind != WordPart::Kind::kLiteral) {
-          return fail("a here-document delimiter with an expansion is not supported");
+        if (p.kind != WordPart::Kind::kLiteral && p.kind != WordPart::Kind::kVar) {
+          return fail("a here-document delimiter with a substitution is not supported");
         }
+        literal = literal && p.kind == WordPart::Kind::kLiteral;
         h->quoted = h->quoted || p.quoted;
         h->delimiter += p.text;
+      }
+      if (!literal) {  // `<<$a`, `<<${a}`: the text as written, quotes removed, never expanded (bash)
+        h->delimiter.clear();
+        char q = 0;
+        std::string_view raw = lex_.text(tok_.begin, tok_.end);
+        for (size_t k = 0; k < raw.size(); ++k) {
+          char c = raw[k];
+          if (q == 0 && (c == '\'' || c == '"')) {
+            q = c;
+            h->quoted = true;
+          } else if (c == q) {
+            q = 0;
+          } else if (c == '\\' && q != '\'' && k + 1 < raw.size()) {
+            h->quoted = true;
+            h->delimiter += raw[++k];
+          } else {
+            h->delimiter += c;
+          }
+        }
       }
       r.op = Redirect::Op::kHereDoc;
       r.heredoc = h;

@@ -71,6 +71,7 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
         }
         dyn.fd = k;
         set_var(ctx, st, dyn.fd_var, ctx.str(std::to_string(k)));
+        opened.named.push_back(k);
       }
     }
     if (dyn.op == Redirect::Op::kDupWord) {  // N>&$x: a number, -, M-, or (>&$x) a file
@@ -140,7 +141,12 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
       if (both) io.fd[2] = virt;
       continue;
     }
-    auto f = open_redirect(ctx, st.cwd, path, open_flags(r.op));
+    // set -C: `>` and `&>` create the file, never truncate one (`>|` does).
+    bool excl = st.opt_noclobber && (r.op == Redirect::Op::kOut || r.op == Redirect::Op::kOutErr);
+    auto f = open_redirect(ctx, st.cwd, path, open_flags(r.op) | (excl ? O_EXCL : 0));
+    if (!f && excl && stat_guest(ctx, st.cwd, path)) {
+      return fail(shown(path) + ": cannot overwrite existing file");
+    }
     if (!f) return fail(f.error().message);
     io.fd[r.fd] = f->get();
     if (both) io.fd[2] = f->get();

@@ -282,10 +282,7 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
     // The EXIT trap: when the shell exits (a script's end, or `exit` in the interactive one).
     if (!ctx.o.interactive || st.exit_requested) run_exit_trap(ctx, st, io);
     std::vector<std::shared_ptr<Job>> jobs;
-    {
-      std::lock_guard<std::mutex> lock(st.jobs->mu);
-      jobs.swap(st.jobs->list);
-    }
+    jobs.swap(st.jobs->list);
     for (auto& j : jobs) j->thread->join();
   }, kScriptStackBytes);
   script_thread.join();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -154,18 +155,33 @@ struct Ctx {
 using FuncMap = std::map<Str, std::shared_ptr<const Command>, std::less<>,
                          BudgetAlloc<std::pair<const Str, std::shared_ptr<const Command>>>>;
 
-// Background jobs of one shell (not of its subshells): threads joined by `wait` or at the end
-// of the script.
+// Background jobs of one shell (not of its subshells): threads joined by `wait`, by the next
+// job's start once they are done (no finished thread keeps its stack), or at the end of the
+// script (jobs.cc).
 struct Job {
   int id = 0;
-  std::atomic<bool> done{false};
+  std::string text;       // the list as written, for `jobs`
+  bool done = false;      // under JobSync::mu, as are status and finished
+  bool reported = false;  // `jobs` showed it as done
   int status = 0;
-  std::unique_ptr<ExecThread> thread;
+  uint64_t finished = 0;  // its place in the order jobs ended (1, 2, ...): `wait -n`
+  std::unique_ptr<ExecThread> thread;  // last: destroyed (joined) first
+};
+// What a job's thread signals when it ends; shared with the threads, which may outlive a
+// subshell's table only until that table's destructor joins them.
+struct JobSync {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t finished = 0;
 };
 struct Jobs {
-  std::mutex mu;
-  std::vector<std::shared_ptr<Job>> list;
+  std::shared_ptr<JobSync> sync = std::make_shared<JobSync>();
+  std::vector<std::shared_ptr<Job>> list;  // by id; touched by the owning shell's thread only
   int next_id = 1;
+  // A subshell's copy of its parent's list when it started, for `jobs` only (bash lists them;
+  // its `wait` cannot wait for them): read under the parent's sync, never changed.
+  std::vector<std::shared_ptr<Job>> inherited;
+  std::shared_ptr<JobSync> inherited_sync;
 };
 
 // Indexed arrays (bash's): sparse, by index; every element is charged to the session's budget
@@ -214,6 +230,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_pipefail = false;
   bool opt_allexport = false;  // set -a: every variable assigned is exported
   bool opt_verbose = false;    // set -v: accepted, shown in $- (input lines are not echoed)
+  bool opt_noclobber = false;  // set -C: `>` and `&>` do not overwrite a file (`>|` does)
   // shopt -s lastpipe nocasematch
   bool opt_lastpipe = false;
   bool opt_nocasematch = false;
@@ -262,6 +279,13 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   State subshell() const {
     State s = *this;
     s.jobs = std::make_shared<Jobs>();
+    if (jobs && !jobs->list.empty()) {
+      s.jobs->inherited = jobs->list;
+      s.jobs->inherited_sync = jobs->sync;
+    } else if (jobs) {
+      s.jobs->inherited = jobs->inherited;
+      s.jobs->inherited_sync = jobs->inherited_sync;
+    }
     s.exit_requested = false;
     s.flow = Flow::kNone;
     s.loops = 0;
@@ -402,6 +426,7 @@ int run_cond(Ctx& ctx, State& st, const CondExpr& e, const Io& io);
 struct Opened {
   std::vector<Fd> fds;
   std::vector<std::unique_ptr<Budget::Lease>> leases;  // here-document bodies in memfds
+  std::vector<int> named;  // the descriptors {NAME} redirections chose
 };
 // Applies `redirects` in order to `io`; false after writing the error (the command fails).
 bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects, Io& io,
@@ -453,6 +478,13 @@ void run_err_trap(Ctx& ctx, State& st, const Io& io, int code);
 bool is_ctl_builtin(std::string_view n);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
+// jobs.cc: wait, jobs; the table's upkeep (joins ended jobs' threads before a job starts) and a
+// job's end, signalled on its own thread.
+bool is_job_builtin(std::string_view n);
+int run_job_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                    std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
+void reap_jobs(Jobs& jobs);
+void finish_job(JobSync& sync, Job& j, int status);
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                 std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 

@@ -56,7 +56,7 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("time ls", "'time' is not supported");
   refused("ls 64>x", "descriptor 64 is not supported (0-63)");
   refused("ls 123>x", "descriptor 123");
-  refused("cat <<$x\nb\n$x", "here-document delimiter with an expansion");
+  refused("cat <<$(x)\nb\n$(x)", "here-document delimiter with a substitution");
   refused("echo 'abc", "unterminated single quote");
   refused("echo \"abc", "unterminated double quote");
   refused("echo $'abc", "unterminated $'...' quote");

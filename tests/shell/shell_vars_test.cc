@@ -93,14 +93,14 @@ TEST_F(ShellFixture, SetBuiltin) {
       "set -v; case $- in *v*) echo v-on;; esac; set - p q; echo \"$@\"; case $- in *v*) echo "
       "still;; esac\n"
       "set + ; echo \"$@\"; set --; echo \"[$@]\"\n"
-      "set -C; echo st=$?\n");
+      "set -k; echo st=$?\n");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
             "_p=plain\n_s='x y'\n_w=$'a\\tb'\ndeclare -x A1=\"one\"\ndeclare -- A2=\"two\"\n"
             "allexport      \toff\nnoexec         \toff\nxtrace         \toff\nv-on\np q\np q\n[]\n"
             "st=2\n")
       << r.err;
-  EXPECT_NE(r.err.find("set: -C: this option is not supported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("set: -k: this option is not supported"), std::string::npos) << r.err;
 }
 
 // A function's NAME=value prefix is exported while it runs (its tools and nested shells see
