@@ -403,7 +403,9 @@ for args in (["j1", "j2"], ["-a1", "j1", "j2"], ["-a2", "j1", "j2"], ["-a1", "-a
 case("join", "-", "j2", stdin="j1")
 # du (the walks in tests/coreutils/differential.py): here on both engines; GNU with
 # --apparent-size (run_gnu), sorted (the guest walks in bytewise order)
-for args in (["-ab", "sub"], ["-h", "sub", "sorted"], ["-sc", "sub", "link", "dirlink"], ["-b", "dangling"]):
+for args in (["-ab", "sub"], ["-h", "sub", "sorted"], ["-sc", "sub", "link", "dirlink"], ["-b", "dangling"],
+             ["-b", "hl"], ["-lb", "hl"], ["-cb", "hl/x1", "hl/x2", "binary"], ["-clb", "hl/x1", "hl/x2"],
+             ["-sb", "hl", "hl"], ["-b", "hl", "sub", "hl"]):
     case("du", *args)
 case("join", "-k", "j1", "j2", err="any")
 for args in ([], ["-w", "10"], ["-w10", "-s"], ["-b", "-w", "7"], ["-bs", "-w", "13"], ["-20"], ["-w", "1"],
@@ -543,6 +545,9 @@ def build_tree(root, data):
     os.makedirs(os.path.join(root, "sub"))
     with open(os.path.join(root, "sub", "f"), "wb") as f:
         f.write(b"in sub\n")
+    os.makedirs(os.path.join(root, "hl"))  # du counts a file with several links once
+    for k in range(40):
+        os.link(os.path.join(root, "binary"), os.path.join(root, "hl", "x%d" % k))
     for name, target in (("link", "sorted"), ("dirlink", "sub"), ("dangling", "missing"),
                          ("loop1", "loop2"), ("loop2", "loop1")):
         os.symlink(target, os.path.join(root, name))
