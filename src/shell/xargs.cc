@@ -4,6 +4,7 @@
 // lines as GNU's buildcmd does (the 128 KiB command buffer, -s, -n, -L, -I), and runs each through
 // run_words: the command table, counted and audited like a simple command, never a host
 // program. -P N runs at most N at once, each a live command (--max-live-commands).
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct Opts {
   int delim = -1;  // -0 / -d: items end at this byte (no quotes); -1: blanks and newlines
   std::optional<std::string> eof_str;
   std::optional<std::string> replace;
+  std::optional<std::string> arg_file;  // -a FILE: items from FILE; commands keep the stdin
   long lines = 0, args = 0, procs = 1;
   size_t arg_max = kDefaultArgMax;
   bool no_run_empty = false, trace = false;
@@ -166,6 +168,7 @@ size_t parse_options(const Vec<Str>& argv, Opts& o, std::string* warn) {
         break;
       case 'P': o.procs = parse_num(*arg, 'P', 0, kMaxProcs, true, warn); break;
       case 'r': o.no_run_empty = true; break;
+      case 'a': o.arg_file = std::string(*arg); break;
       case 't': o.trace = true; break;
       case 'p':
       case 'o':
@@ -174,7 +177,7 @@ size_t parse_options(const Vec<Str>& argv, Opts& o, std::string* warn) {
                         "\"xargs\")",
                     false};
       default:
-        throw Usage{std::string(c == 'a' || c == 'x' || c == 'S' || c == 'V' || c == 'H' ||
+        throw Usage{std::string(c == 'x' || c == 'S' || c == 'V' || c == 'H' ||
                                         c == 'Z'
                                     ? "option not offered by the shell's xargs (docs/shell.md "
                                       "\"xargs\")"
@@ -249,11 +252,13 @@ struct Fatal {
 
 class Xargs {
  public:
-  Xargs(Ctx& ctx, State& st, const Io& io, std::atomic<uint64_t>* err_b, const Opts& o)
-      : ctx_(ctx), st_(st), io_(io), err_b_(err_b), o_(o), args_(ctx.alloc()),
+  Xargs(Ctx& ctx, State& st, const Io& io, int in_fd, std::atomic<uint64_t>* err_b,
+        const Opts& o)
+      : ctx_(ctx), st_(st), io_(io), in_fd_(in_fd), err_b_(err_b), o_(o), args_(ctx.alloc()),
         item_(ctx.str()) {
     cio_ = io;
-    cio_.fd[0] = kNull;  // GNU: the commands' stdin is /dev/null
+    // GNU: the commands' stdin is /dev/null, or xargs' own when the items come from -a FILE
+    if (!o.arg_file) cio_.fd[0] = kNull;
   }
   ~Xargs() { wait_all(); }
 
@@ -270,7 +275,7 @@ class Xargs {
     return static_cast<unsigned char>(buf_[pos_++]);
   }
   void fill() {
-    int fd = io_.in();
+    int fd = in_fd_;
     pos_ = len_ = 0;
     if (fd < 0) {
       in_eof_ = true;
@@ -337,6 +342,7 @@ class Xargs {
   Ctx& ctx_;
   State& st_;
   const Io& io_;
+  int in_fd_;  // where the items come from
   Io cio_;
   std::atomic<uint64_t>* err_b_;
   const Opts& o_;
@@ -722,7 +728,21 @@ int run_xargs(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     return 1;
   }
   if (!warn.empty()) emit(ctx, io.err(), warn, err_b);
-  Xargs x(ctx, st, io, err_b, o);
+  Fd file;
+  if (o.arg_file) {
+    auto f = open_redirect(ctx, st.cwd, *o.arg_file, O_RDONLY);
+    if (!f) {
+      // GNU's words: "Cannot open input file 'PATH': REASON" (the resolver's message is
+      // "PATH: REASON", with PATH escaped).
+      std::string m = f.error().message, prefix = shown(*o.arg_file) + ": ";
+      std::string reason = m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m;
+      emit(ctx, io.err(),
+           "xargs: Cannot open input file '" + said(*o.arg_file) + "': " + reason + "\n", err_b);
+      return 1;
+    }
+    file = std::move(*f);
+  }
+  Xargs x(ctx, st, io, o.arg_file ? file.get() : io.in(), err_b, o);
   return x.run(argv, first);
 }
 

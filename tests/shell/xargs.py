@@ -124,6 +124,11 @@ CASES = [
     ("f() { echo function; }; echo x | xargs f; echo $?", "exact"),
     ("echo x | xargs printf '<%s>\\n'", "exact"),
     ("echo x | xargs true; echo $?", "exact"),
+    # -a FILE: the items from FILE; the commands keep xargs' stdin
+    ("printf 'a b\\nc\\n' > l; xargs -a l echo", "exact"),
+    ("printf 'p\\nq\\n' > l; echo in | xargs -a l -n1 sh -c 'read x; echo \"$0 [$x]\"'", "exact"),
+    ("printf 'x\\0y\\0' > l; xargs --arg-file=l -0 -n1 echo", "exact"),
+    ("xargs -a missing echo; echo $?", "exact"),
     ("printf 'a\\033[31mb\\n' | xargs -d'\\n' -t echo | od -c", "exact"),
 ]
 
@@ -237,6 +242,9 @@ def bounds(a, env, tmp):
     p = sh("echo x | xargs printf -v v %s; echo \"[$v]\"; echo / | xargs cd; echo $?")
     check("a command cannot change the shell; cd is not a program",
           p.stdout == b"[]\n127\n", p)
+    p = sh("xargs -a /etc/passwd echo; echo $?")
+    check("-a FILE is opened beneath the preopens only",
+          p.stdout == b"1\n" and b"Cannot open input file '/etc/passwd'" in p.stderr, p)
     p = sh("echo x | xargs -p echo; echo $?")
     check("-p is refused", p.stdout == b"1\n" and b"refused" in p.stderr, p)
     p = sh("echo 'a\x1b[31m' | xargs -t nosuch\x1b")
