@@ -392,6 +392,7 @@ struct LoopScope {
 int run_loop(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   LoopScope scope(st);
   int code = 0;
+  bool exempt = false;
   for (;;) {
     ctx.budget->check();  // `while :; do :; done` ends at the deadline
     int cond;
@@ -405,8 +406,10 @@ int run_loop(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
     if ((cond == 0) != (cmd.kind == Command::Kind::kWhile)) break;
     code = run_list(ctx, st, cmd.body, io);
+    exempt = st.status_exempt;
     if (stopping(ctx, st) && loop_should_end(st)) break;
   }
+  st.status_exempt = code != 0 && exempt;  // the body's, not the condition's
   return code;
 }
 
@@ -690,28 +693,49 @@ int run_pipeline(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
   return codes.back();
 }
 
+// A compound command whose status is its last list's (a group, if, case, a loop; not a
+// subshell or a function call, as bash).
+bool passes_status_through(const Pipeline& p) {
+  if (p.commands.size() != 1) return false;
+  switch (p.commands[0].kind) {
+    case Command::Kind::kGroup:
+    case Command::Kind::kIf:
+    case Command::Kind::kWhile:
+    case Command::Kind::kUntil:
+    case Command::Kind::kFor:
+    case Command::Kind::kArithFor:
+    case Command::Kind::kCase: return true;
+    default: return false;
+  }
+}
+
 int run_and_or(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   size_t last = ao.pipelines.size() - 1;
   int code = 0;
+  bool exempt = false;  // the status is a failure errexit ignored (st.status_exempt)
   for (size_t k = 0; k <= last; ++k) {
     if (k > 0) {
       st.last = code;
       bool run = ao.and_ops[k - 1] ? code == 0 : code != 0;
-      if (!run) continue;
+      if (!run) continue;  // (exempt: set by the part before)
     }
     const Pipeline& p = ao.pipelines[k];
     {
       std::optional<NoErrexit> quiet;
       if (k < last || p.negate) quiet.emplace(st);
+      st.status_exempt = false;
       code = run_pipeline(ctx, st, p, io);
     }
+    // `{ false && x; }`: the group's status is its list's, a failure errexit ignored there.
+    exempt = p.negate || k < last || (passes_status_through(p) && st.status_exempt);
     if (p.negate) code = code == 0 ? 1 : 0;
     if (stopping(ctx, st)) return code;
-    if (k == last && code != 0 && !p.negate && st.errexit_off == 0) {
+    if (k == last && code != 0 && !exempt && st.errexit_off == 0) {
       run_err_trap(ctx, st, io, code);  // trap ... ERR: where errexit would look
       if (st.opt_errexit) st.exit_requested = true;  // set -e: an untested failure ends the shell
     }
   }
+  st.status_exempt = code != 0 && exempt;
   return code;
 }
 

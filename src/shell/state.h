@@ -235,6 +235,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_lastpipe = false;
   bool opt_nocasematch = false;
   int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
+  // The last list's failing status is one errexit ignored (`false && x`, `! true`): a group,
+  // if, case or loop ending with it does not end the shell either (bash).
+  bool status_exempt = false;
   // Unwinding for break / continue / return: set by the builtin, consumed by the loop or the
   // function; every list stops running while it is set.
   enum class Flow { kNone, kBreak, kContinue, kReturn } flow = Flow::kNone;

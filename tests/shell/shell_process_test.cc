@@ -156,4 +156,23 @@ TEST_F(ShellFixture, NamedDescriptorsOutliveTheirCommand) {
   EXPECT_EQ(r.out, "\n\na=10 b=11\nout\nst=1\nlater\ng: \ng: kept\n") << r.err;
 }
 
+// errexit: a group, if, case or loop whose status is a failure errexit ignored inside it (its
+// last list's `false && x`, `! true`) does not end the shell; a function call or a subshell
+// does (bash).
+TEST_F(ShellFixture, ErrexitThroughCompoundCommands) {
+  auto r = run(
+      "(set -e; { false && true; }; echo group=$?)\n"
+      "(set -e; if true; then false && true; fi; echo if=$?)\n"
+      "(set -e; for i in 1; do false && true; done; echo for=$?)\n"
+      "(set -e; i=0; while [ $i = 0 ]; do i=1; false && true; done; echo while=$?)\n"
+      "(set -e; case x in x) false && true;; esac; echo case=$?)\n"
+      "(set -e; { ! true; }; echo not=$?)\n"
+      "(set -e; f() { false && true; }; f; echo unreached); echo func=$?\n"
+      "(set -e; { false && true; }; ( false && true ); echo unreached); echo sub=$?\n"
+      "(set -e; { false; }; echo unreached); echo last=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "group=1\nif=1\nfor=1\nwhile=1\ncase=1\nnot=1\nfunc=1\nsub=1\nlast=1\n")
+      << r.err;
+}
+
 }  // namespace
