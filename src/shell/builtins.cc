@@ -594,7 +594,7 @@ bool is_builtin(std::string_view n) {
                                  "local", "export", "unset", "shift", "set",      "eval",
                                  ".",     "source", "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
-                                 "declare", "typeset", "readonly", "xargs"};
+                                 "declare", "typeset", "readonly", "xargs", "builtin"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }

@@ -333,16 +333,27 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
   } exit_after{st, exec_then_exit};
   // `command NAME ARGS...` runs NAME, skipping functions; -v/-V report (a builtin).
+  // `builtin NAME ARGS...` runs the builtin NAME (bash); the two nest (`builtin command ...`).
   bool skip_functions = false;
-  if (view(argv[0]) == "command") {
-    std::vector<std::string_view> words;
-    for (const auto& w : argv) words.push_back(view(w));
-    size_t skip = 0;
-    if (command_runs(words, &skip)) {
+  for (;;) {
+    if (view(argv[0]) == "command") {
+      std::vector<std::string_view> words;
+      for (const auto& w : argv) words.push_back(view(w));
+      size_t skip = 0;
+      if (!command_runs(words, &skip)) break;
       argv.erase(argv.begin(), argv.begin() + static_cast<long>(skip));
-      skip_functions = true;
-      if (argv.empty()) return finish("builtin", 0);
+    } else if (view(argv[0]) == "builtin") {
+      argv.erase(argv.begin());
+      if (!argv.empty() && !is_builtin(view(argv[0]))) {
+        emit(ctx, rio.err(), "wasmcap sh: builtin: " + shown(view(argv[0])) +
+                                 ": not a shell builtin\n", &err_b);
+        return finish("builtin", 1);
+      }
+    } else {
+      break;
     }
+    skip_functions = true;
+    if (argv.empty()) return finish("builtin", 0);
   }
   if (view(argv[0]).find('/') != std::string_view::npos) {  // a script by path: ./tool.py
     int code = prepare_script(ctx, st, argv, rio.err(), &err_b);
@@ -366,6 +377,9 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   if (find_has_exec(argv) && ctx.o.commands.count("find") != 0) {
     // The find guest cannot run commands: the shell runs the walk and the -exec actions.
     return finish("builtin", run_find_exec(ctx, st, argv, rio, &out_b, &err_b));
+  }
+  if (name == "env") {  // with a command: the shell runs it (the env tool cannot)
+    if (auto code = run_env(ctx, st, argv, rio)) return finish("builtin", *code);
   }
   auto code = run_tool(ctx, st, argv, assigns, rio, out_b, err_b);
   if (!code) return finish("not_found", 127);

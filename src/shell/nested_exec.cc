@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "shell/commands.h"
+#include "shell/lex.h"
 #include "shell/nested.h"
 #include "shell/parse.h"
 #include "shell/state.h"
@@ -149,6 +150,37 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err, std::atom
   if (!sb_line->arg.empty()) argv.insert(argv.begin(), ctx.str(sb_line->arg));
   argv.insert(argv.begin(), ctx.str(interp));
   return -1;
+}
+
+// `env [--] [NAME=VALUE]... COMMAND [ARG]...`: the env tool cannot start a program, so the
+// shell runs COMMAND as env would (a program, run_words: never a function), in a copy of the
+// state with the assignments exported. nullopt: no COMMAND, or an option (-i, -u, ...): the
+// env tool's (it prints the environment, or says what it cannot do).
+std::optional<int> run_env(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io) {
+  size_t k = 1;
+  if (k < argv.size() && view(argv[k]) == "--") ++k;
+  size_t first = k;
+  auto assignment = [](std::string_view w) {
+    size_t eq = w.find('=');
+    if (eq == std::string_view::npos || eq == 0 || !detail::is_name_start(w[0])) return false;
+    for (char c : w.substr(0, eq)) {
+      if (!detail::is_name_char(c)) return false;
+    }
+    return true;
+  };
+  while (k < argv.size() && assignment(view(argv[k]))) ++k;
+  if (k == argv.size() || view(argv[k]).empty() || view(argv[k])[0] == '-') return std::nullopt;
+  State sub = st.subshell();
+  for (size_t j = first; j < k; ++j) {
+    std::string_view w = view(argv[j]);
+    size_t eq = w.find('=');
+    set_var(ctx, sub, w.substr(0, eq), ctx.str(w.substr(eq + 1)));
+    if (sub.exported.find(w.substr(0, eq)) == sub.exported.end()) {
+      sub.exported.emplace(ctx.str(w.substr(0, eq)), VarValue());
+    }
+  }
+  Vec<Str> words(argv.begin() + static_cast<long>(k), argv.end(), ctx.alloc());
+  return run_words(ctx, sub, std::move(words), io).code;
 }
 
 }  // namespace wasmcap::shell

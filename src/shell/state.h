@@ -462,6 +462,8 @@ struct WordsRun {
   bool ran = false;
 };
 WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io);
+// nested_exec.cc: `env [NAME=VALUE]... COMMAND...` run by the shell (nullopt: the env tool's).
+std::optional<int> run_env(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io);
 // What xargs and find -exec may run: a word with `/` (a script by path), a builtin that is also
 // a program, `sh`/`bash`, or a name in the command table.
 bool is_program(const Ctx& ctx, std::string_view name);

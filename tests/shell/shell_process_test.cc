@@ -175,4 +175,23 @@ TEST_F(ShellFixture, ErrexitThroughCompoundCommands) {
       << r.err;
 }
 
+// `env [NAME=VALUE]... COMMAND` runs COMMAND as a program (never a function) with the
+// assignments in its environment only (the env tool cannot start one); `builtin NAME` runs the
+// builtin, skipping functions, and nests with `command`.
+TEST_F(ShellFixture, EnvAndBuiltinRunCommands) {
+  auto r = run(
+      "env echo hi; X=1 env Y=2 sh -c 'echo $X $Y'; env -- A=b sh -c 'echo $A'; "
+      "echo ${A-unset} ${Y-unset}; echo() { builtin echo fn; }; env echo real; echo via; "
+      "unset -f echo\n"
+      "builtin echo a; builtin command echo b; command builtin echo c; builtin nope 2> err; "
+      "echo st=$?; read -r l < err; echo \"$l\"\n"
+      "for i in 1 2 3; do echo $i; builtin break; done; "
+      "f() { for i in 1 2; do echo f$i; builtin command return 9; done; }; f; echo ret=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "hi\n1 2\nb\nunset unset\nreal\nfn\na\nb\nc\nst=1\n"
+            "wasmcap sh: builtin: nope: not a shell builtin\n1\nf1\nret=9\n")
+      << r.err;
+}
+
 }  // namespace
