@@ -236,7 +236,7 @@ class Expander {
     for (char c : v) {
       bool delim = ifs.find(c) != std::string_view::npos;
       if (!delim) {
-        add(c, glob_char(c));
+        add(c, glob_char(c) || c == '\\');  // (a '\' escapes the next one in a glob: bash)
         just_ws = false;
         continue;
       }
@@ -838,7 +838,7 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
       ctx.budget->check_words(out.size());
       continue;
     }
-    glob(ctx, st.cwd, f, out);
+    glob(ctx, st.cwd, utf8_locale(st), f, out);
   }
 }
 

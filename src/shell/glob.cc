@@ -17,10 +17,11 @@ namespace {
 // The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
 // deadline check; the matches are charged and count toward the word cap.
 Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
-                        MatchWork& work) {
+                        bool utf8, MatchWork& work) {
   Vec<Str> names(ctx.alloc());
   PatternOptions po;
   po.pathname = true;  // a leading '.' only by an explicit '.'
+  po.utf8 = utf8;
   Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
   auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
   if (!f) return names;
@@ -49,9 +50,14 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
 
 }  // namespace
 
-void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out) {
+void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out) {
+  // Only * ? [ make a pattern; a '\' from an unquoted expansion (glob-flagged) escapes the
+  // character after it in one (bash: `v='*\*'; echo $v` matches names ending in '*').
   bool has = false;
-  for (size_t i = 0; i < f.text.size(); ++i) has = has || f.glob[i];
+  for (size_t i = 0; i < f.text.size(); ++i) {
+    char c = f.text[i];
+    has = has || (f.glob[i] && (c == '*' || c == '?' || c == '['));
+  }
   if (!has) {
     out.push_back(std::move(f.text));
     ctx.budget->check_words(out.size());
@@ -95,12 +101,18 @@ void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out) {
       next.push_back(std::move(s));
       ctx.budget->check_words(next.size());
     };
+    Str unescaped = ctx.str();  // a component without * ? [: its name, escapes removed
+    if (!is_pat) {
+      for (size_t i = 0; i < p.size(); ++i) {
+        unescaped.push_back(p[i] == '\\' && i + 1 < p.size() ? p[++i] : p[i]);
+      }
+    }
     for (const auto& base : cur) {
       if (!is_pat) {
-        join(base, view(l));
+        join(base, view(unescaped));
         continue;
       }
-      for (const auto& n : matching_names(ctx, cwd, base, p, work)) join(base, view(n));
+      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, work)) join(base, view(n));
     }
     cur = std::move(next);
     if (cur.empty()) break;

@@ -12,7 +12,7 @@ namespace wasmcap::shell {
 struct Field {
   explicit Field(Budget* b) : text(BudgetAlloc<char>(b)), glob(BudgetAlloc<bool>(b)) {}
   Str text;
-  Vec<bool> glob;    // per byte: an unquoted * ? [ that may glob
+  Vec<bool> glob;    // per byte: an unquoted * ? [ ] that may glob, or an expansion's backslash
   bool any = false;  // the field exists even if empty (quoted "")
 };
 
@@ -20,6 +20,7 @@ struct Field {
 // dotfiles only by an explicit '.', no match = the word unchanged) and appends the words to
 // `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
 // word cap, and every directory entry read is a deadline check.
-void glob(Ctx& ctx, const std::string& cwd, Field& f, Vec<Str>& out);
+// `utf8`: `?` and brackets match a UTF-8 character (a UTF-8 locale), else a byte.
+void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out);
 
 }  // namespace wasmcap::shell
