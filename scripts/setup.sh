@@ -33,7 +33,8 @@ PACKAGES=(
 )
 
 # Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that
-# guest/python/build.sh can `apt-get source python3.11 zlib` (guest/toolbox/build.sh: mawk, jq, diffutils).
+# guest/python/build.sh can `apt-get source python3.11 zlib` (guest/toolbox/build.sh: mawk, jq, diffutils;
+# guest/git/build.sh: libgit2, zlib, http-parser).
 # Read from the machine's own /etc/apt/sources.list.d/debian.sources when present (deb822: URIs +
 # Suites of the main archive).
 DEB_SRC=/etc/apt/sources.list.d/wasmcap-deb-src.sources

@@ -1,0 +1,238 @@
+// The sandbox's `git` (README.md): git's commands that agents run most, on libgit2 1.5.1 built
+// from Debian's source package, with git's output format; anything else is refused with
+// "git: 'X' is not supported in the sandbox" (exit 1), never answered differently.
+//
+// Working directory (as guest/toolbox/toolbox.c): $PWD when the environment has it (wasmcap sh
+// passes the shell's), else the first preopen; `-C DIR` then changes to DIR as git's does.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wasi/api.h>
+
+#include <git2/sys/config.h>
+
+#include "git.h"
+
+void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fflush(stdout);
+  fputs("fatal: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(EXIT_FATAL);
+}
+
+void die_git(const char *what) {
+  const git_error *e = git_error_last();
+  die("%s: %s", what, e != NULL && e->message != NULL ? e->message : "unknown error");
+}
+
+void refuse(const char *what) {
+  fflush(stdout);
+  fprintf(stderr, "git: '%s' is not supported in the sandbox\n", what);
+  exit(EXIT_REFUSED);
+}
+
+void check(int err, const char *what) {
+  if (err < 0) die_git(what);
+}
+
+// libgit2's in-memory configuration backend (config_mem.c; not in its public headers).
+int git_config_backend_from_string(git_config_backend **out, const char *cfg, size_t len);
+
+// WASI reports no permission bits, so every file would look non-executable: like git on a
+// filesystem without them, the index's modes are kept (core.filemode = false), whatever the
+// repository's own configuration (which the host's git may have written as true). The override
+// is the highest configuration level, before any value is read.
+static void override_config(git_repository *repo) {
+  static const char text[] = "[core]\n\tfilemode = false\n";
+  git_config *cfg = NULL;
+  git_config_backend *mem = NULL;
+  check(git_repository_config(&cfg, repo), "cannot read the configuration");
+  check(git_config_backend_from_string(&mem, text, sizeof text - 1), "configuration");
+  check(git_config_add_backend(cfg, mem, GIT_CONFIG_LEVEL_APP, repo, 0), "configuration");
+  git_config_free(cfg);
+}
+
+git_repository *open_repo(void) {
+  git_repository *repo = NULL;
+  int err = git_repository_open_ext(&repo, ".", 0, NULL);
+  if (err == GIT_ENOTFOUND)
+    die("not a git repository (or any of the parent directories): .git");
+  check(err, "cannot open the repository");
+  if (git_repository_is_bare(repo)) refuse("a bare repository");
+  override_config(repo);
+  return repo;
+}
+
+const char *cwd_prefix(git_repository *repo) {
+  static char prefix[4096];
+  char cwd[4096];
+  const char *wd = git_repository_workdir(repo);  // ends with '/'
+  if (wd == NULL) return "";
+  if (getcwd(cwd, sizeof cwd - 1) == NULL) die("cannot read the working directory: %s", strerror(errno));
+  size_t n = strlen(cwd);
+  if (n == 0 || cwd[n - 1] != '/') {
+    cwd[n++] = '/';
+    cwd[n] = '\0';
+  }
+  size_t w = strlen(wd);
+  if (n < w || strncmp(cwd, wd, w) != 0) return "";
+  snprintf(prefix, sizeof prefix, "%s", cwd + w);
+  return prefix;
+}
+
+// PATH relative to PREFIX ("dir/sub/"), with "../" for each prefix component not shared.
+static char *relative(const char *path, const char *prefix) {
+  if (prefix == NULL || prefix[0] == '\0') return strdup(path);
+  // Longest common directory prefix.
+  size_t common = 0;
+  for (size_t i = 0; prefix[i] != '\0' && path[i] == prefix[i]; i++)
+    if (prefix[i] == '/') common = i + 1;
+  size_t ups = 0;
+  for (const char *p = prefix + common; *p != '\0'; p++)
+    if (*p == '/') ups++;
+  const char *rest = path + common;
+  size_t len = ups * 3 + strlen(rest);
+  char *out = malloc(len + 2);
+  if (out == NULL) die("out of memory");
+  char *o = out;
+  for (size_t i = 0; i < ups; i++, o += 3) memcpy(o, "../", 3);
+  strcpy(o, rest);
+  if (out[0] == '\0') strcpy(out, "./");  // the prefix itself (a directory)
+  return out;
+}
+
+static bool needs_quote(unsigned char c, bool quote_sp) {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || (quote_sp && c == ' ');
+}
+
+char *path_str(const char *path, const char *prefix, bool quote_sp) {
+  char *rel = relative(path, prefix);
+  bool quote = false;
+  for (const unsigned char *p = (const unsigned char *)rel; *p != '\0'; p++)
+    if (needs_quote(*p, quote_sp)) quote = true;
+  if (!quote) return rel;
+  size_t n = strlen(rel);
+  char *out = malloc(n * 4 + 3);
+  if (out == NULL) die("out of memory");
+  char *o = out;
+  *o++ = '"';
+  for (const unsigned char *p = (const unsigned char *)rel; *p != '\0'; p++) {
+    unsigned char c = *p;
+    const char *esc = NULL;
+    switch (c) {
+      case '\a': esc = "\\a"; break;
+      case '\b': esc = "\\b"; break;
+      case '\t': esc = "\\t"; break;
+      case '\n': esc = "\\n"; break;
+      case '\v': esc = "\\v"; break;
+      case '\f': esc = "\\f"; break;
+      case '\r': esc = "\\r"; break;
+      case '"': esc = "\\\""; break;
+      case '\\': esc = "\\\\"; break;
+      default: break;
+    }
+    if (esc != NULL) {
+      memcpy(o, esc, 2);
+      o += 2;
+    } else if (c < 0x20 || c >= 0x7f) {
+      o += sprintf(o, "\\%03o", c);
+    } else {
+      *o++ = (char)c;
+    }
+  }
+  *o++ = '"';
+  *o = '\0';
+  free(rel);
+  return out;
+}
+
+void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp) {
+  char *s = path_str(path, prefix, quote_sp);
+  fputs(s, out);
+  free(s);
+}
+
+const char *short_id(git_repository *repo, const git_oid *id) {
+  static char hex[4][GIT_OID_HEXSZ + 1];
+  static int slot;
+  char *out = hex[slot++ % 4];
+  git_object *obj = NULL;
+  git_buf buf = {0};
+  if (git_object_lookup(&obj, repo, id, GIT_OBJECT_ANY) == 0 && git_object_short_id(&buf, obj) == 0) {
+    snprintf(out, GIT_OID_HEXSZ + 1, "%s", buf.ptr);
+  } else {
+    git_oid_tostr(out, 8, id);
+  }
+  git_buf_dispose(&buf);
+  git_object_free(obj);
+  return out;
+}
+
+// Enters $PWD, else the first preopen (fd 3, the WASI convention). 0, or -1 after saying why.
+static int enter_workdir(void) {
+  const char *pwd = getenv("PWD");
+  if (pwd != NULL && pwd[0] != '\0') {
+    if (chdir(pwd) == 0) return 0;
+    fprintf(stderr, "git: cannot enter the working directory $PWD: %s\n", strerror(errno));
+    return -1;
+  }
+  __wasi_prestat_t ps;
+  if (__wasi_fd_prestat_get(3, &ps) != 0 || ps.tag != __WASI_PREOPENTYPE_DIR) return 0;
+  char name[4097];
+  size_t n = ps.u.dir.pr_name_len;
+  if (n >= sizeof name || __wasi_fd_prestat_dir_name(3, (uint8_t *)name, n) != 0) return 0;
+  name[n] = '\0';
+  if (chdir(name) == 0) return 0;
+  fprintf(stderr, "git: cannot enter the granted directory: %s\n", strerror(errno));
+  return -1;
+}
+
+static const struct {
+  const char *name;
+  int (*run)(int, char **);
+} commands[] = {
+    {"init", cmd_init},     {"add", cmd_add},   {"commit", cmd_commit},
+    {"status", cmd_status}, {"log", cmd_log},   {"ls-files", cmd_ls_files},
+    {"diff", cmd_diff},     {"show", cmd_show}, {"branch", cmd_branch},
+    {"checkout", cmd_checkout}, {"restore", cmd_restore}, {"grep", cmd_grep},
+};
+
+int main(int argc, char **argv) {
+  if (enter_workdir() != 0) return EXIT_FATAL;
+  int i = 1;
+  // Global options: -C DIR only.
+  while (i < argc && argv[i][0] == '-') {
+    if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {
+      if (argv[i + 1][0] != '\0' && chdir(argv[i + 1]) != 0)
+        die("cannot change to '%s': %s", argv[i + 1], strerror(errno));
+      i += 2;
+    } else {
+      refuse(argv[i]);
+    }
+  }
+  if (i >= argc) {
+    fputs("usage: git [-C <path>] <command> [<args>]\n"
+          "commands in the sandbox: init add commit status log ls-files diff show branch\n"
+          "checkout -b restore grep\n",
+          stderr);
+    return 1;
+  }
+  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+    if (strcmp(argv[i], commands[c].name) == 0) {
+      git_libgit2_init();
+      // No system or XDG configuration in the sandbox; global = $HOME/.gitconfig as git's.
+      git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+      git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+      int rc = commands[c].run(argc - i, argv + i);
+      fflush(stdout);
+      return rc;
+    }
+  }
+  refuse(argv[i]);
+}

@@ -1,0 +1,301 @@
+// git diff [--cached|--staged] [--stat], git show [REV] [--stat], git log -p (README.md): patches
+// from libgit2's printer (git's format: xdiff hunks, the indent heuristic git 2.14+ turns on,
+// renames detected as diff.renames does), the diffstat drawn as git's (80 columns, no terminal).
+#include <stdlib.h>
+#include <string.h>
+
+#include "git.h"
+
+// libgit2's file header, with git's tab after a "--- a/name" or "+++ b/name" that has a space
+// (so that patch(1) sees where the name ends).
+static void print_file_header(const char *s, size_t len, bool names) {
+  const char *end = s + len;
+  while (s < end) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    size_t l = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+    bool name_line = l > 4 && (memcmp(s, "--- ", 4) == 0 || memcmp(s, "+++ ", 4) == 0);
+    if (name_line && !names) {
+      s += l + (nl != NULL);
+      continue;
+    }
+    fwrite(s, 1, l, stdout);
+    if (name_line &&
+        !(l == 13 && memcmp(s + 4, "/dev/null", 9) == 0) && memchr(s + 4, ' ', l - 4) != NULL)
+      putchar('\t');
+    if (nl != NULL) putchar('\n');
+    s += l + (nl != NULL);
+  }
+}
+
+// A file's header waits for its first hunk: git prints the "---"/"+++" lines only for a file
+// that has one (not for an empty file added or deleted).
+static char *pending;
+static size_t pending_len;
+
+static void flush_header(bool names) {
+  if (pending == NULL) return;
+  print_file_header(pending, pending_len, names);
+  free(pending);
+  pending = NULL;
+}
+
+static int print_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l, void *p) {
+  (void)d, (void)h, (void)p;
+  if (l->origin == GIT_DIFF_LINE_FILE_HDR) {
+    flush_header(false);
+    pending = malloc(l->content_len + 1);
+    if (pending == NULL) die("out of memory");
+    memcpy(pending, l->content, l->content_len);
+    pending_len = l->content_len;
+    return 0;
+  }
+  flush_header(true);
+  if (l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION ||
+      l->origin == GIT_DIFF_LINE_DELETION)
+    putchar(l->origin);
+  fwrite(l->content, 1, l->content_len, stdout);
+  return 0;
+}
+
+static void diff_options(git_diff_options *o) {
+  git_diff_options_init(o, GIT_DIFF_OPTIONS_VERSION);
+  o->flags |= GIT_DIFF_INDENT_HEURISTIC;
+  o->id_abbrev = 7;
+}
+
+static void find_renames(git_diff *diff) {
+  git_diff_find_options f = GIT_DIFF_FIND_OPTIONS_INIT;
+  f.flags = GIT_DIFF_FIND_RENAMES;
+  f.metric = (git_diff_similarity_metric *)&git_rename_metric;
+  check(git_diff_find_similar(diff, &f), "rename detection");
+}
+
+// A name's width in the stat is its bytes (git counts columns; names that are not ASCII are
+// quoted here, so bytes are columns).
+
+static int digits(size_t n) {
+  int d = 1;
+  while (n >= 10) n /= 10, d++;
+  return d;
+}
+
+// git's diffstat (diff.c show_stats) for a width of 80 columns, then the shortstat line.
+void print_stat(git_diff *diff) {
+  size_t n = git_diff_num_deltas(diff);
+  char **names = calloc(n + 1, sizeof *names);
+  size_t *adds = calloc(n + 1, sizeof *adds), *dels = calloc(n + 1, sizeof *dels);
+  bool *binary = calloc(n + 1, sizeof *binary);
+  if (names == NULL || adds == NULL || dels == NULL || binary == NULL) die("out of memory");
+  size_t max_len = 0, max_change = 0, total_add = 0, total_del = 0, files = 0;
+  int number_width = 0;
+  bool any_binary = false;
+  for (size_t i = 0; i < n; i++) {
+    git_patch *p = NULL;
+    check(git_patch_from_diff(&p, diff, i), "diffstat");
+    const git_diff_delta *d = git_patch_get_delta(p);
+    size_t ctx = 0;
+    check(git_patch_line_stats(&ctx, &adds[i], &dels[i], p), "diffstat");
+    binary[i] = (d->flags & GIT_DIFF_FLAG_BINARY) != 0;
+    if (binary[i]) any_binary = true;
+    names[i] = d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED
+                   ? rename_display(d->old_file.path, d->new_file.path)
+                   : path_str(d->new_file.path, NULL, false);
+    size_t len = strlen(names[i]);
+    if (len > max_len) max_len = len;
+    if (adds[i] + dels[i] > max_change) max_change = adds[i] + dels[i];
+    total_add += adds[i];
+    total_del += dels[i];
+    files++;
+    git_patch_free(p);
+  }
+  if (files == 0) {
+    free(names), free(adds), free(dels), free(binary);
+    return;
+  }
+  const int width = 80;
+  number_width = digits(max_change);
+  if (any_binary && number_width < 3) number_width = 3;  // "Bin"
+  // The width "Bin A -> B bytes" needs, counted in the graph's part as git does.
+  int bin_width = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!binary[i]) continue;
+    git_patch *p = NULL;
+    check(git_patch_from_diff(&p, diff, i), "diffstat");
+    const git_diff_delta *d = git_patch_get_delta(p);
+    int w = 14 + digits((size_t)d->new_file.size) + digits((size_t)d->old_file.size);
+    if (w > bin_width) bin_width = w;
+    git_patch_free(p);
+  }
+  int graph_width = (int)max_change + 4 > bin_width ? (int)max_change : bin_width - 4;
+  int name_width = (int)max_len;
+  if (name_width + number_width + 6 + graph_width > width) {
+    if (graph_width > width * 3 / 8 - number_width - 6) {
+      graph_width = width * 3 / 8 - number_width - 6;
+      if (graph_width < 6) graph_width = 6;
+    }
+    if (name_width > width - number_width - 6 - graph_width)
+      name_width = width - number_width - 6 - graph_width;
+    else
+      graph_width = width - number_width - 6 - name_width;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name = names[i];
+    size_t len = strlen(name);
+    const char *prefix = "";
+    if ((int)len > name_width) {
+      // "..." then the tail, cut at a '/' when one is there (git's rule).
+      size_t keep = name_width > 3 ? (size_t)name_width - 3 : 0;
+      name += len - keep;
+      const char *slash = strchr(name, '/');
+      if (slash != NULL) name = slash;
+      prefix = "...";
+      len = strlen(name) + 3;
+    }
+    printf(" %s%s%*s |", prefix, name, name_width - (int)len, "");
+    if (binary[i]) {
+      git_patch *p = NULL;
+      check(git_patch_from_diff(&p, diff, i), "diffstat");
+      const git_diff_delta *d = git_patch_get_delta(p);
+      printf(" %*s", number_width, "Bin");
+      if (d->old_file.size != d->new_file.size || d->old_file.size != 0)
+        printf(" %llu -> %llu bytes", (unsigned long long)d->old_file.size,
+               (unsigned long long)d->new_file.size);
+      putchar('\n');
+      git_patch_free(p);
+      continue;
+    }
+    size_t add = adds[i], del = dels[i], total = add + del;
+    printf(" %*zu%s", number_width, total, total ? " " : "");
+    if ((size_t)graph_width <= max_change && max_change > 0) {
+      // git's scaling: the total scaled, then the smaller side scaled and the other the rest.
+      size_t w = (size_t)graph_width;
+#define SCALE(it) ((it) ? 1 + (it) * (w - 1) / max_change : 0)
+      size_t st = SCALE(total);
+      if (st < 2 && add && del) st = 2;
+      if (add < del) {
+        add = SCALE(add);
+        del = st - add;
+      } else {
+        del = SCALE(del);
+        add = st - del;
+      }
+#undef SCALE
+    }
+    for (size_t k = 0; k < add; k++) putchar('+');
+    for (size_t k = 0; k < del; k++) putchar('-');
+    putchar('\n');
+  }
+  printf(" %zu file%s changed", files, files == 1 ? "" : "s");
+  if (total_add > 0 || total_del == 0) printf(", %zu insertion%s(+)", total_add, total_add == 1 ? "" : "s");
+  if (total_del > 0 || total_add == 0) printf(", %zu deletion%s(-)", total_del, total_del == 1 ? "" : "s");
+  putchar('\n');
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names), free(adds), free(dels), free(binary);
+}
+
+static void print_patch(git_diff *diff) {
+  check(git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, print_line, NULL), "diff");
+  flush_header(false);
+}
+
+int cmd_diff(int argc, char **argv) {
+  bool cached = false, stat = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--cached") == 0 || strcmp(a, "--staged") == 0) cached = true;
+    else if (strcmp(a, "--stat") == 0) stat = true;
+    else {
+      char what[256];
+      snprintf(what, sizeof what, "diff %s", a);
+      refuse(what);
+    }
+  }
+  git_repository *repo = open_repo();
+  git_index *index = NULL;
+  check(git_repository_index(&index, repo), "cannot read the index");
+  git_diff_options o;
+  diff_options(&o);
+  git_diff *diff = NULL;
+  if (cached) {
+    git_tree *head = NULL;
+    git_object *obj = NULL;
+    if (git_revparse_single(&obj, repo, "HEAD^{tree}") == 0) head = (git_tree *)obj;
+    git_error_clear();
+    check(git_diff_tree_to_index(&diff, repo, head, index, &o), "diff");
+    git_tree_free(head);
+  } else {
+    check(git_diff_index_to_workdir(&diff, repo, index, &o), "diff");
+  }
+  find_renames(diff);
+  if (stat) print_stat(diff);
+  else print_patch(diff);
+  git_diff_free(diff);
+  git_index_free(index);
+  git_repository_free(repo);
+  return 0;
+}
+
+// The diff a commit introduces (against its first parent, or nothing for a root commit).
+static git_diff *commit_diff(git_repository *repo, git_commit *c) {
+  git_tree *tree = NULL, *ptree = NULL;
+  git_commit *parent = NULL;
+  check(git_commit_tree(&tree, c), "tree");
+  if (git_commit_parentcount(c) > 0) {
+    check(git_commit_parent(&parent, c, 0), "parent");
+    check(git_commit_tree(&ptree, parent), "tree");
+  }
+  git_diff_options o;
+  diff_options(&o);
+  git_diff *diff = NULL;
+  check(git_diff_tree_to_tree(&diff, repo, ptree, tree, &o), "diff");
+  find_renames(diff);
+  git_tree_free(tree);
+  git_tree_free(ptree);
+  git_commit_free(parent);
+  return diff;
+}
+
+// After the message of a commit: "\n" and its patch (or stat) when it changes something.
+void print_commit_diff(git_repository *repo, git_commit *c, bool stat) {
+  if (git_commit_parentcount(c) > 1) return;  // git shows no patch for a merge in log -p
+  git_diff *diff = commit_diff(repo, c);
+  if (git_diff_num_deltas(diff) > 0) {
+    putchar('\n');
+    if (stat) print_stat(diff);
+    else print_patch(diff);
+  }
+  git_diff_free(diff);
+}
+
+int cmd_show(int argc, char **argv) {
+  const char *rev = "HEAD";
+  bool stat = false, have_rev = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--stat") == 0) stat = true;
+    else if (a[0] != '-' && !have_rev) rev = a, have_rev = true;
+    else {
+      char what[256];
+      snprintf(what, sizeof what, "show %s", a);
+      refuse(what);
+    }
+  }
+  git_repository *repo = open_repo();
+  git_object *obj = NULL;
+  if (git_revparse_single(&obj, repo, rev) != 0) {
+    if (!have_rev && git_repository_head_unborn(repo) == 1)
+      die("your current branch '%s' does not have any commits yet", "master");
+    fprintf(stderr, "fatal: ambiguous argument '%s': unknown revision or path not in the working tree.\n"
+                    "Use '--' to separate paths from revisions, like this:\n"
+                    "'git <command> [<revision>...] -- [<file>...]'\n", rev);
+    return EXIT_FATAL;
+  }
+  if (git_object_type(obj) != GIT_OBJECT_COMMIT) refuse("show of an object that is not a commit");
+  git_commit *c = (git_commit *)obj;
+  if (git_commit_parentcount(c) > 1) refuse("show of a merge commit (combined diff)");
+  print_commit_header(repo, c);
+  print_commit_diff(repo, c, stat);
+  git_object_free(obj);
+  git_repository_free(repo);
+  return 0;
+}

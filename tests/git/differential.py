@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Differential tests of the sandbox's git (guest/git) against Debian's /usr/bin/git: the same
+sequence of commands and file edits runs in two fresh workspaces,
+  wasmcap run --engine E --dir WS::/work --argv0 git git.wasm ARGS...   (cwd /work or below)
+  /usr/bin/git ARGS...                                                  (cwd WS or below)
+and every command's stdout, stderr and exit status must be the same (the native side's
+workspace path is written /work, as the guest sees it). Identity and dates come from
+GIT_AUTHOR_* / GIT_COMMITTER_* on both sides, so commit ids match too. Scenarios: fixed ones
+(quoting, subdirectories, renames, ignored files, errors) and seeded random walks (--seed N
+explores others). Then the refusals and the bounds (memory, output).
+
+Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/git/git.wasm
+                       [--engine interp|aot] [--seed N] [--walks N]
+"""
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ENV = {
+    "GIT_AUTHOR_NAME": "A U Thor", "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "C O Mitter", "GIT_COMMITTER_EMAIL": "committer@example.com",
+}
+COMPILE_TIMEOUT_MS = 1200000
+
+
+def aot_cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "wasmcap", "aot-ci")
+
+
+class Side:
+    """One workspace and how to run git in it."""
+
+    def __init__(self, root, guest, a, home):
+        self.root, self.guest, self.a, self.home = root, guest, a, home
+        os.makedirs(root)
+
+    def git(self, args, cwd, env):
+        if self.guest:
+            cmd = [self.a.wasmcap, "run", "--engine", self.a.engine, "--dir", self.root + "::/work",
+                   "--max-output-bytes", str(64 << 20), "--clock", "fixed=2026-01-01T00:00:00Z",
+                   "--random", "seed=7", "--env", "PWD=" + os.path.join("/work", cwd).rstrip("/")]
+            for k, v in env.items():
+                cmd += ["--env", "%s=%s" % (k, v)]
+            if self.a.cache_dir:
+                cmd += ["--cache-dir", self.a.cache_dir]
+            cmd += ["--argv0", "git", self.a.module] + list(args)
+            p = subprocess.run(cmd, capture_output=True, timeout=300)
+            return p.returncode, p.stdout, p.stderr
+        full = dict(env, LC_ALL="C", TZ="UTC", PATH="/usr/bin:/bin", HOME=self.home,
+                    GIT_CONFIG_NOSYSTEM="1")
+        p = subprocess.run(["git"] + list(args), executable="/usr/bin/git", capture_output=True,
+                           cwd=os.path.join(self.root, cwd), env=full, timeout=120)
+        out, err = (x.replace(self.root.encode(), b"/work") for x in (p.stdout, p.stderr))
+        return p.returncode, out, err
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failures = []
+
+    def check(self, label, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(label)
+            print("FAIL: %s\n  %s" % (label, detail))
+            sys.stdout.flush()
+        return ok
+
+
+def apply_edit(root, step):
+    kind, path = step[0], os.path.join(root, step[1])
+    if kind == "write":
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(step[2])
+    elif kind == "rm":
+        os.remove(path)
+    elif kind == "mkdir":
+        os.makedirs(path, exist_ok=True)
+    elif kind == "chmod":
+        os.chmod(path, step[2])
+
+
+def run_scenario(c, a, tmp, name, steps):
+    """STEPS: ("git", [args], cwd, env-extra) or file edits; both sides, compared per command."""
+    home = os.path.join(tmp, "home")
+    os.makedirs(home, exist_ok=True)
+    g = Side(os.path.join(tmp, name, "g"), True, a, home)
+    n = Side(os.path.join(tmp, name, "n"), False, a, home)
+    date = 1700000000
+    for i, step in enumerate(steps):
+        if step[0] == "host":  # Debian's git on both workspaces (a repository made by the host)
+            for side in (g, n):
+                env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
+                native = Side.__new__(Side)
+                native.root, native.guest, native.a, native.home = side.root, False, a, home
+                r = native.git(step[1], "", env)
+                if r[0] != 0:
+                    c.check("%s[%d] host git %s" % (name, i, " ".join(step[1])), False, repr(r))
+            continue
+        if step[0] != "git":
+            apply_edit(g.root, step)
+            apply_edit(n.root, step)
+            continue
+        args, cwd = step[1], step[2] if len(step) > 2 else ""
+        date += 60
+        env = dict(ENV, GIT_AUTHOR_DATE="@%d +0130" % date, GIT_COMMITTER_DATE="@%d -0700" % date)
+        if len(step) > 3:
+            env.update(step[3])
+        rg, rn = g.git(args, cwd, env), n.git(args, cwd, env)
+        label = "%s[%d] git %s%s" % (name, i, " ".join(args), " (in %s)" % cwd if cwd else "")
+        at = next((k for k in range(min(len(rg[1]), len(rn[1]))) if rg[1][k] != rn[1][k]),
+                  min(len(rg[1]), len(rn[1])))
+        at = max(0, at - 200)
+        c.check(label, rg == rn, "guest:  %d %r %r\n  native: %d %r %r" % (
+            rg[0], rg[1][at:at + 600], rg[2][:400], rn[0], rn[1][at:at + 600], rn[2][:400]))
+
+
+def G(*args, cwd="", env=None):
+    return ("git", list(args), cwd) + ((env,) if env else ())
+
+
+FIXED = {
+    "basic": [
+        G("status"), G("init"), G("init"), G("status"), G("status", "-s"), G("log"),
+        G("log", "--oneline"), G("commit", "-m", "nothing"),
+        ("write", "a.txt", b"one\ntwo\n"), ("write", "d/b.txt", b"b\n"), ("mkdir", "empty"),
+        G("status"), G("status", "--short"), G("status", "--porcelain"), G("status", "-sb"),
+        G("add", "a.txt"), G("status"), G("status", "-s", "-b"), G("ls-files"), G("ls-files", "-s"),
+        G("commit", "-m", "first\n\nbody\n\n  indented  \n\n\n"), G("log"), G("log", "--oneline"),
+        G("status"), G("add", "."), G("commit", "-m", "second", "-m", "para two"),
+        G("status"), G("log", "-n", "1"), G("log", "-1", "--oneline"), G("log", "--max-count=5"),
+        ("write", "a.txt", b"one\n2\n3\n"), ("rm", "d/b.txt"), G("status"), G("status", "-s"),
+        G("commit", "-a", "-m", "third"), G("log", "--oneline", "-n2"), G("status"),
+        G("commit", "-m", "   "),
+    ],
+    "paths": [
+        G("init", "-q"), ("write", "sp ace.txt", b"x\n"), ("write", "t\tab", b"y\n"),
+        ("write", "q\"uote", b"z\n"), ("write", "caf\xc3\xa9", b"c\n"), ("write", "sub/deep/f", b"f\n"),
+        ("write", "sub/g", b"g\n"), G("status"), G("status", "-s"), G("status", "--porcelain"),
+        G("add", "-A"), G("status"), G("status", "-s"), G("ls-files"), G("ls-files", cwd="sub"),
+        G("status", cwd="sub"), G("status", "-s", cwd="sub/deep"), G("status", "--porcelain", cwd="sub"),
+        G("commit", "-m", "paths"), ("write", "sub/deep/f", b"F\n"), ("write", "new", b"n\n"),
+        G("status", cwd="sub/deep"), G("add", ".", cwd="sub"), G("status", "-s", cwd="sub"),
+        G("add", "../new", cwd="sub"), G("status"), G("add", "nope"), G("add"),
+        G("commit", "-m", "sub"), G("ls-files", cwd="sub/deep"), G("log", "--oneline"),
+        # git's warning for a missing leading directory, only below an existing top directory
+        G("add", "sub/no/x"), G("add", "sub/no/x/y", "sub/no/z"), G("add", "zz/h/i"),
+        G("add", "new/x/y"), G("add", "sub/no"),
+    ],
+    "renames": [
+        G("init", "-q", "-b", "main"), ("write", "a", b"".join(b"line %d\n" % i for i in range(20))),
+        ("write", "dir/x/c", b"c\n" * 10), G("add", "."), G("commit", "-q", "-m", "root"),
+        G("status"), G("log", "--oneline"),
+        ("rm", "a"), ("write", "b", b"".join(b"line %d\n" % i for i in range(20))),
+        ("rm", "dir/x/c"), ("write", "dir/y/c", b"c\n" * 10), G("add", "-A"), G("status"),
+        G("status", "-s"), G("commit", "-m", "move"), ("write", "b", b"changed\n"),
+        G("add", "b"), ("rm", "b"), G("status"), G("status", "-s"), G("commit", "-m", "m2"),
+        G("log"),
+    ],
+    "ignored-and-errors": [
+        G("init", "-q"), ("write", ".gitignore", b"*.log\nbuild/\n"), ("write", "x.log", b"l\n"),
+        ("write", "build/o", b"o\n"), ("write", "k", b"k\n"), G("status"), G("status", "-s"),
+        G("add", "x.log"), G("status", "-s"), G("add", "k", ".gitignore"), G("commit", "-m", "k"),
+        G("commit", "-m", "again"), G("log", "-n", "x"), G("log", "-n"), G("log", "--max-count"), G("status", cwd="build"),
+        G("commit", "-m", "x", env={"GIT_AUTHOR_DATE": "yesterday-ish"}),
+        ("write", "k", b"k2\n"), G("commit", "-am", "k2", env={"GIT_AUTHOR_NAME": "Someone Else"}),
+        G("log", "-n", "1"),
+    ],
+}
+
+LINES = b"".join(b"line %d\n" % i for i in range(40))
+FUNC = b"int main(void)\n{\n  int a = 1;\n  int b = 2;\n  return a + b;\n}\n\nstatic void helper(void)\n{\n  one();\n  two();\n  three();\n  four();\n}\n"
+DIFF = [
+    G("init", "-q"), G("diff"), G("diff", "--cached"), G("diff", "--stat"),
+    ("write", "a.txt", LINES), ("write", "f.c", FUNC), ("write", "bin", b"\x00\x01\x02" * 10),
+    ("write", "sp ace", b"s\n"), ("write", "t\tab", b"t\n"), ("write", "noeol", b"x"),
+    G("add", "."), G("diff"), G("diff", "--cached"), G("diff", "--cached", "--stat"),
+    G("diff", "--staged", "--stat"), G("commit", "-q", "-m", "base"), G("show"), G("show", "--stat"),
+    ("write", "a.txt", LINES.replace(b"line 5\n", b"five\n").replace(b"line 30\n", b"")),
+    ("write", "f.c", FUNC.replace(b"  three();\n", b"  three();\n  three_and_a_half();\n")),
+    ("write", "bin", b"\x00\x03" * 40), ("write", "noeol", b"y"), ("write", "sp ace", b"s\nmore\n"),
+    G("diff"), G("diff", "--stat"), G("status", "-s"), G("add", "a.txt", "f.c"), G("diff"),
+    G("diff", "--cached"), G("diff", "--stat"), G("commit", "-q", "-a", "-m", "edit"),
+    G("show"), G("show", "HEAD~1", "--stat"), G("log", "-p"), G("log", "--stat", "-n", "1"),
+    ("rm", "noeol"), ("write", "dir/moved.txt", LINES), ("rm", "a.txt"), G("add", "-A"),
+    G("diff", "--cached"), G("diff", "--cached", "--stat"), G("commit", "-q", "-m", "move"), G("show"),
+    ("write", "d/" + "very-long-directory-name/" * 3 + "file.txt", b"x\n" * 200),
+    ("write", "many", b"m\n" * 120), G("add", "."), G("diff", "--cached", "--stat"),
+    G("commit", "-q", "-m", "big"), G("show", "--stat"), G("log", "--stat"), G("show", "nope"),
+    # the graph scaled (more changes than columns), deletions and additions both
+    ("write", "many", b"n\n" * 40 + b"m\n" * 20), ("write", "small", b"s\n" * 3), G("diff", "--stat"),
+    ("write", "bin", b"\x00" * 5000), G("diff", "--stat"), G("commit", "-q", "-a", "-m", "scaled"),
+    G("show", "--stat"), G("log", "-p", "-n", "1"),
+]
+
+BRANCH = [
+    G("init", "-q"), G("branch"), G("branch", "x"), G("branch", "--show-current"),
+    G("checkout", "-b", "topic"), G("branch", "--show-current"), G("restore", "--staged", "a"),
+    ("write", "a", b"a\n"), ("write", "sub/b", b"b\n"), G("add", "."), G("commit", "-q", "-m", "one"),
+    G("branch"), G("branch", "feature"), G("branch", "feature"), G("branch", "bad..name"),
+    G("branch", "-d", "nope"), G("branch", "-d", "topic"), G("branch"),
+    G("checkout", "-b", "next"), G("checkout", "-b", "next"), G("status"),
+    ("write", "a", b"changed\n"), ("write", "sub/b", b"changed too\n"), G("commit", "-q", "-a", "-m", "two"),
+    G("branch", "-d", "feature"), G("checkout", "-b", "z"), G("branch", "-d", "next"),
+    G("branch", "-D", "x"), G("branch"),
+    ("write", "a", b"dirty\n"), ("write", "sub/b", b"dirty\n"), G("status", "-s"), G("restore", "a"),
+    G("status", "-s"), G("restore", "b", cwd="sub"), G("status", "-s"), G("diff"),
+    ("write", "a", b"staged\n"), G("add", "a"), G("restore", "--staged", "a"), G("status", "-s"),
+    G("restore", "nope"), G("restore"), G("add", "a"), G("restore", "--staged", "--worktree", "a"),
+    G("status"), ("write", "a", b"again\n"), ("write", "sub/b", b"again\n"), G("restore", "."),
+    G("status", "-s"), G("log", "--oneline"),
+]
+
+# A repository the host's git made and packed: core.filemode = true and an executable file
+# (WASI shows no permission bits: without the filemode override every such file is modified),
+# objects in a pack (read without mmap).
+HOSTREPO = [
+    ("host", ["init", "-q"]), ("write", "run.sh", b"#!/bin/sh\necho hi\n"), ("chmod", "run.sh", 0o755),
+    ("write", "plain", b"p\n"), ("host", ["add", "."]), ("host", ["commit", "-q", "-m", "host"]),
+    ("write", "plain", b"p2\n"), ("host", ["commit", "-q", "-a", "-m", "host 2"]),
+    ("host", ["gc", "-q"]), G("status"), G("status", "-s"), G("diff"), G("log"), G("ls-files", "-s"),
+    ("write", "plain", b"p3\n"), G("commit", "-a", "-m", "guest"), G("show", "--stat"),
+    G("log", "--oneline"), G("status"),
+]
+
+GREP = [
+    G("init", "-q"), ("write", "w.txt", b"foo bar\nfoobar\nbar_foo\nFOO\n"), ("write", "binf", b"hello\nworld\x00bin\n"),
+    ("write", "sub/s.c", b"int foo(void);\n  return foo + 1;\nnoeol foo"), ("write", "sp ace", b"x foo\n"),
+    ("write", "t\tab", b"x\n"), ("write", "untracked", b"foo\n"), G("add", "w.txt", "binf", "sub", "sp ace", "t\tab"),
+    G("grep", "foo"), G("grep", "-n", "foo"), G("grep", "-c", "o"), G("grep", "-l", "foo"), G("grep", "-w", "foo"),
+    G("grep", "-wn", "bar"), G("grep", "-i", "foo"), G("grep", "-F", "-i", "FOO B"), G("grep", "-E", "fo+b|^bar"),
+    G("grep", "fo\\+b"), G("grep", "-v", "-c", "o"), G("grep", "-e", "foo", "-e", "world", "-n"),
+    G("grep", "nomatch"), G("grep", "-q", "foo"), G("grep", "-h", "foo"), G("grep", "foo", "--", "sub"),
+    G("grep", "foo", "sub/s.c", "w.txt"), G("grep", "-n", "foo", cwd="sub"), G("grep", "x", "nofile"), G("grep", "-in", "foo"), G("grep", "-cv", "o"),
+    G("grep", "^int [a-z]*(", "--", "*.c"), G("grep", "-E", "(bar|baz)$"), G("grep", "-n", "", "--", "sp ace"),
+    ("rm", "w.txt"), G("grep", "foo"), G("grep", "-w", "o"), G("grep", "[[:upper:]]"),
+]
+
+NAMES = ["a", "b", "c.txt", "d/e", "d/f g", "d/h/i", "j.log"]
+
+
+def walk(rng, n):
+    steps = [G("init", "-q"), ("write", ".gitignore", b"*.log\n"), ("mkdir", "d")]
+    for _ in range(n):
+        r = rng.random()
+        name = rng.choice(NAMES)
+        if r < 0.35:
+            data = b"".join(b"%d\n" % rng.randrange(5) for _ in range(rng.randrange(0, 6)))
+            steps.append(("write", name, data))
+        elif r < 0.45:
+            steps.append(("rm_maybe", name))
+        else:
+            cmd = rng.choice([
+                ["status"], ["status", "-s"], ["status", "--porcelain"], ["status", "-sb"],
+                ["add", "-A"], ["add", "."], ["add", name], ["add", "-u"],
+                ["commit", "-m", "c%d" % rng.randrange(100)], ["commit", "-a", "-m", "a"],
+                ["log", "--oneline"], ["log", "-n", "2"], ["ls-files"], ["ls-files", "-s"],
+                ["diff"], ["diff", "--cached"], ["diff", "--stat"], ["diff", "--cached", "--stat"],
+                ["show"], ["show", "--stat"], ["log", "-p", "-n", "3"], ["restore", name],
+                ["restore", "--staged", name], ["branch"], ["branch", "b%d" % rng.randrange(3)],
+                ["grep", "-n", "1"], ["grep", "-c", "[23]"], ["grep", "-l", "-w", "4"],
+            ])
+            steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
+    return steps
+
+
+def refusals(c, a, tmp):
+    s = Side(os.path.join(tmp, "refuse"), True, a, tmp)
+    env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
+    s.git(["init", "-q"], "", env)
+    for args, what in [(["push"], "push"), (["clone", "https://example.com/x"], "clone"),
+                       (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
+                       (["diff", "HEAD~1"], "diff HEAD~1"), (["checkout", "main"], "checkout main"),
+                       (["restore", "--source=HEAD", "a"], "restore --source=HEAD"),
+                       (["branch", "-m", "x"], "branch -m"), (["stash"], "stash"),
+                       (["grep", "-P", "x"], "grep -P"), (["grep", "--cached", "x"], "grep --cached"),
+                       (["commit"], "commit without -m (no editor in the sandbox)"),
+                       (["-c", "a=b", "status"], "-c")]:
+        r = s.git(args, "", env)
+        c.check("refuses git %s" % " ".join(args), r == (1, b"", b"git: '%s' is not supported in the sandbox\n" % what.encode()),
+                "got %r" % (r,))
+
+
+def bounds(c, a, tmp):
+    """The runtime's bounds hold for git: memory (a guest that needs more traps, the host does not
+    grow), output (a log larger than the bound stops at it)."""
+    s = Side(os.path.join(tmp, "bounds"), True, a, tmp)
+    env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
+    s.git(["init", "-q"], "", env)
+    for i in range(30):
+        with open(os.path.join(s.root, "f"), "w") as f:
+            f.write("%d\n" % i)
+        s.git(["commit", "-q", "-a", "-m", "c%d" % i] if i else ["add", "f"], "", env)
+        if i == 0:
+            s.git(["commit", "-q", "-m", "c0"], "", env)
+    full = s.git(["log"], "", env)
+    c.check("bounds: the history is there", full[0] == 0 and full[1].count(b"\ncommit ") == 29, repr(full[:1]))
+    cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", s.root + "::/work", "--max-output-bytes", "1000",
+           "--argv0", "git"] + (["--cache-dir", a.cache_dir] if a.cache_dir else []) + [a.module, "log"]
+    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    c.check("bounds: output stops at --max-output-bytes", p.returncode != 0 and len(p.stdout) <= 1000,
+            "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
+    cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", s.root + "::/work", "--max-memory-mb", "2",
+           "--argv0", "git"] + (["--cache-dir", a.cache_dir] if a.cache_dir else []) + [a.module, "status"]
+    p = subprocess.run(cmd, capture_output=True, timeout=300)
+    c.check("bounds: --max-memory-mb 2 is refused or traps, never runs past it",
+            p.returncode != 0 and b"On branch" not in p.stdout, "%d %r" % (p.returncode, p.stderr[-300:]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wasmcap", required=True)
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--engine", default="interp")
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--walks", type=int, default=3)
+    ap.add_argument("--only", default=None, help="run only the fixed scenario NAME")
+    a = ap.parse_args()
+    if not os.path.exists("/usr/bin/git"):
+        print("FAIL: the reference /usr/bin/git is missing: run scripts/setup.sh")
+        return 1
+    if a.engine == "aot":
+        a.cache_dir = a.cache_dir or aot_cache_dir()
+        os.makedirs(a.cache_dir, exist_ok=True)
+        p = subprocess.run(["nice", "-n", "10", a.wasmcap, "compile", "--cache-dir", a.cache_dir,
+                            "--compile-timeout-ms", str(COMPILE_TIMEOUT_MS), a.module],
+                           capture_output=True, timeout=COMPILE_TIMEOUT_MS / 1000 + 60)
+        if p.returncode != 0:
+            print("FAIL: wasmcap compile: %r" % p.stderr[-2000:])
+            return 1
+    c = Checks()
+    tmp = tempfile.mkdtemp(prefix="wasmcap-git-")
+    try:
+        for name, steps in FIXED.items():
+            if a.only is None or a.only == name:
+                run_scenario(c, a, tmp, name, steps)
+        if a.only in (None, "diff"):
+            run_scenario(c, a, tmp, "diff", DIFF)
+        if a.only in (None, "grep"):
+            run_scenario(c, a, tmp, "grep", GREP)
+        if a.only in (None, "hostrepo"):
+            run_scenario(c, a, tmp, "hostrepo", HOSTREPO)
+        if a.only in (None, "branch"):
+            run_scenario(c, a, tmp, "branch", BRANCH)
+        if a.only is None:
+            rng = random.Random(a.seed)
+            for w in range(a.walks):
+                steps = walk(rng, 40)
+                # rm_maybe: remove only when present on both sides (they hold the same files).
+                fixed = []
+                present = set()
+                for st in steps:
+                    if st[0] == "write":
+                        present.add(st[1])
+                    if st[0] == "rm_maybe":
+                        if st[1] not in present:
+                            continue
+                        present.discard(st[1])
+                        st = ("rm", st[1])
+                    fixed.append(st)
+                run_scenario(c, a, tmp, "walk%d" % w, fixed)
+            refusals(c, a, tmp)
+            bounds(c, a, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("engine %s: %d passed, %d failed" % (a.engine, c.passed, len(c.failures)))
+    return 1 if c.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
