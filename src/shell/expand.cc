@@ -160,8 +160,11 @@ class Expander {
     ctx_.budget->check_words(fields_.size());
     fields_.emplace_back(ctx_.budget);
   }
-  // (']' too: it closes a bracket expression, so it must reach the pattern unescaped.)
-  static bool glob_char(char c) { return c == '*' || c == '?' || c == '[' || c == ']'; }
+  // (']' too: it closes a bracket expression, so it must reach the pattern unescaped; and - ! ^,
+  // a range or a negation inside one, which a quoted one is not: `[C\-D]` is C, - or D.)
+  static bool glob_char(char c) {
+    return c == '*' || c == '?' || c == '[' || c == ']' || c == '-' || c == '!' || c == '^';
+  }
 
   void part(const WordPart& p, bool force_quoted) {
     ctx_.budget->check();

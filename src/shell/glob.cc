@@ -76,7 +76,8 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out) 
     }
     char c = f.text[i];
     lit.push_back(c);
-    bool special = c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
+    bool special = c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c == '-' ||
+                   c == '!' || c == '^';
     if (!f.glob[i] && special) pat.push_back('\\');
     pat.push_back(c);
   }

@@ -12,7 +12,7 @@ namespace wasmcap::shell {
 struct Field {
   explicit Field(Budget* b) : text(BudgetAlloc<char>(b)), glob(BudgetAlloc<bool>(b)) {}
   Str text;
-  Vec<bool> glob;    // per byte: an unquoted * ? [ ] that may glob, or an expansion's backslash
+  Vec<bool> glob;    // per byte: an unquoted * ? [ ] - ! ^, or an expansion's backslash
   bool any = false;  // the field exists even if empty (quoted "")
 };
 

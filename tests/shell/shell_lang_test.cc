@@ -303,17 +303,21 @@ TEST_F(ShellFixture, GlobBracketExpressions) {
 // A '\' from an unquoted expansion escapes the next character of a glob (bash 5): `*\*.txt`
 // matches names ending in "*.txt", not a backslash; a word without * ? [ is not a pattern, and
 // one that matches nothing stays as written. `?` is one UTF-8 character in a UTF-8 locale (the
-// default), one byte in C.
+// default), one byte in C. A quoted - or ! inside brackets is that character (`[C\-D]`).
 TEST_F(ShellFixture, GlobEscapesFromExpansionsAndUtf8) {
-  for (const char* f : {"t.\\.txt", "t.*.txt", "t.a.txt", "_a_", "_\u03bc_"}) {
+  for (const char* f : {"t.\\.txt", "t.*.txt", "t.a.txt", "_a_", "_\u03bc_", "c.C", "f.-", "f.x"}) {
     write_text(work() / f, "");
   }
   auto r = run(
       "v='*\\*.txt'; echo $v; v='*\\a.txt'; echo $v; v='\\'; u='*.txt'; echo *$v$u; "
       "v='x\\*'; echo $v; v='\\a'; echo $v; echo \"$v\"\n"
-      "echo _?_; LC_ALL=C; echo _?_\n");
+      "echo _?_; LC_ALL=C; echo _?_\n"
+      "echo [cf].[C\\-D]; echo [cf].[C-D]; echo [cf].[!C\"-\"]; v='[!C-]'; echo [cf].$v\n");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
-  EXPECT_EQ(r.out, "t.*.txt\nt.a.txt\nt.*.txt\nx\\*\n\\a\n\\a\n_a_ _\u03bc_\n_a_\n") << r.err;
+  EXPECT_EQ(r.out,
+            "t.*.txt\nt.a.txt\nt.*.txt\nx\\*\n\\a\n\\a\n_a_ _\u03bc_\n_a_\n"
+            "c.C f.-\nc.C\nf.x\nf.x\n")
+      << r.err;
 }
 
 TEST_F(ShellFixture, ErrexitAsBash) {
