@@ -461,7 +461,9 @@ int b_source(B& b, const Args& args, const char* name) {
   int fd = b.io.in();
   Result<Fd> f = Fd();
   if (a[0] != "/dev/stdin") {
-    f = open_redirect(b.ctx, b.st.cwd, a[0], O_RDONLY);
+    // A name without '/' is looked for on PATH first (a readable file), then here (bash).
+    auto on_path = search_path(b.ctx, b.st, a[0], false);
+    f = open_redirect(b.ctx, b.st.cwd, on_path ? std::string_view(*on_path) : a[0], O_RDONLY);
     if (!f) return b.say(std::string(name) + ": " + f.error().message + "\n");
     fd = f->get();
   }
@@ -494,6 +496,8 @@ int b_read(B& b, const Args& a) {
   ReadRecord::Options ro;
   std::vector<std::string_view> names;
   std::optional<std::string_view> array;  // -a NAME: every field into an indexed array
+  std::optional<std::string_view> prompt;
+  bool no_chars = false;  // -n 0: reads nothing
   int fd = b.io.in();
   for (size_t i = 0; i < a.size(); ++i) {
     std::string_view o = a[i];
@@ -505,43 +509,48 @@ int b_read(B& b, const Args& a) {
       names.insert(names.end(), a.begin() + static_cast<long>(i) + 1, a.end());
       break;
     }
-    auto value = [&](std::string_view& v) {
-      if (o.size() > 2) {
-        v = o.substr(2);
-        return true;
+    // Letters may be grouped (`-rn1`, `-rd ''`): a letter that takes a value takes the rest of
+    // the word, else the next word (bash's getopts rules).
+    for (size_t k = 1; k < o.size(); ++k) {
+      char f = o[k];
+      if (f == 'r') {
+        ro.raw = true;
+        continue;
       }
-      if (i + 1 >= a.size()) return false;
-      v = a[++i];
-      return true;
-    };
-    std::string_view v;
-    char f = o[1];
-    if (f == 'r' && o.size() == 2) {
-      ro.raw = true;
-    } else if (f == 's' && o.size() == 2) {
-      // no echo to turn off: the shell never drives a terminal's modes
-    } else if (f == 'd' && value(v)) {
-      ro.delim = v.empty() ? '\0' : v[0];
-    } else if ((f == 'n' || f == 'N') && value(v)) {
-      long long n = 0;
-      if (!parse_int(v, &n) || n < 0) return b.say("read: " + shown(v) + ": invalid number\n", 2);
-      ro.nchars = static_cast<size_t>(n);
-      ro.exact = f == 'N';
-    } else if (f == 'p' && value(v)) {
-      b.say(std::string(v));  // the prompt goes to stderr (bash prints it only on a terminal)
-    } else if (f == 'u' && value(v)) {
-      long long n = 0;
-      if (!parse_int(v, &n) || n < 0 || n >= kMaxFds) {
-        return b.say("read: " + shown(v) + ": invalid file descriptor\n");
+      if (f == 's') continue;  // no echo to turn off: the shell never drives a terminal's modes
+      if (std::string_view("dnNpuat").find(f) == std::string_view::npos) {
+        return b.say("read: -" + shown(std::string_view(&f, 1)) + ": invalid option\n", 2);
       }
-      fd = b.io.fd[n];
-    } else if (f == 'a' && value(v)) {
-      if (!valid_name(v)) return b.say("read: '" + shown(v) + "': not a valid identifier\n");
-      array = v;
-    } else if (f == 't') {
-      return b.say("read: -t: timeouts are not supported\n", 2);
-    } else {
-      return b.say("read: " + shown(o) + ": invalid option\n", 2);
+      if (f == 't') return b.say("read: -t: timeouts are not supported\n", 2);
+      std::string_view v;
+      if (k + 1 < o.size()) {
+        v = o.substr(k + 1);
+      } else if (i + 1 < a.size()) {
+        v = a[++i];
+      } else {
+        return b.say("read: -" + std::string(1, f) + ": option requires an argument\n", 2);
+      }
+      if (f == 'd') {
+        ro.delim = v.empty() ? '\0' : v[0];
+      } else if (f == 'n' || f == 'N') {
+        long long n = 0;
+        if (!parse_int(v, &n) || n < 0) return b.say("read: " + shown(v) + ": invalid number\n", 2);
+        ro.nchars = static_cast<size_t>(n);
+        ro.exact = f == 'N';
+        no_chars = n == 0;
+      } else if (f == 'p') {
+        prompt = v;  // on stderr, and only when the input is a terminal (bash)
+      } else if (f == 'u') {
+        long long n = 0;
+        if (!parse_int(v, &n) || n < 0 || n >= kMaxFds) {
+          return b.say("read: " + shown(v) + ": invalid file descriptor\n");
+        }
+        fd = b.io.fd[n];
+      } else if (f == 'a') {
+        if (!valid_name(v)) return b.say("read: '" + shown(v) + "': not a valid identifier\n");
+        array = v;
+      }
+      break;
     }
   }
   for (auto n : names) {
@@ -550,7 +559,8 @@ int b_read(B& b, const Args& a) {
   uint64_t cap = b.ctx.budget->limits().memory_bytes;
   ro.max_bytes = cap == 0 ? (size_t{16} << 20) : static_cast<size_t>(cap);
   ReadRecord rec(ro);
-  bool eof = fd < 0;
+  if (prompt && fd >= 0 && ::isatty(fd) == 1) b.say(std::string(*prompt));
+  bool eof = fd < 0 || no_chars;
   while (!eof) {
     b.ctx.budget->check();
     struct pollfd p {fd, POLLIN, 0};
@@ -583,7 +593,7 @@ int b_read(B& b, const Args& a) {
       set_var(b.ctx, b.st, names[k], b.ctx.str(k < values.size() ? values[k] : std::string()));
     }
   }
-  return rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
+  return no_chars || rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
 }
 
 }  // namespace
@@ -598,7 +608,7 @@ bool is_builtin(std::string_view n) {
   for (const char* k : kNames) {
     if (n == k) return true;
   }
-  return is_ctl_builtin(n) || is_job_builtin(n);
+  return is_ctl_builtin(n) || is_job_builtin(n) || is_file_builtin(n);
 }
 
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
@@ -608,6 +618,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   Args a;
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
   if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);
+  if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
   if (n == "pwd") return b.out(st.cwd + "\n") ? 0 : 1;
@@ -619,7 +630,11 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     std::vector<std::string_view> words{n};
     words.insert(words.end(), a.begin(), a.end());
     std::string o, e;
-    int code = resolution_builtin(Resolver{is_builtin, &ctx.o.commands}, words, &o, &e);
+    Resolver r{is_builtin, &ctx.o.commands, {}, {}, {}};
+    r.find_on_path = [&](std::string_view name) { return find_path_command(ctx, st, name); };
+    for (const auto& [name, path] : st.hashed) r.hashed.emplace_back(view(name), view(path));
+    r.forget_hashed = [&] { st.hashed.clear(); };
+    int code = resolution_builtin(r, words, &o, &e);
     if (!e.empty()) b.say(e);
     return b.out(o) ? code : 1;
   }

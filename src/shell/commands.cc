@@ -38,6 +38,11 @@ std::string source_of(const Tool& t) {
   return s;
 }
 
+// A path found on PATH as bash shows it: a relative one starts with "./".
+std::string path_shown(const std::string& p) {
+  return p.rfind('/', 0) == 0 || p.rfind("./", 0) == 0 ? p : "./" + p;
+}
+
 std::string describe(const Resolver& r, std::string_view name, NameKind k) {
   std::string n = shown(name);
   switch (k) {
@@ -48,6 +53,12 @@ std::string describe(const Resolver& r, std::string_view name, NameKind k) {
     case NameKind::kTool: {
       const Tool& t = r.commands->at(std::string(name));
       return n + " is " + shown(t.tool) + " from bundle " + source_of(t) + "\n";
+    }
+    case NameKind::kPathFile: {  // bash: "hashed" once a command found it
+      bool hashed = std::any_of(r.hashed.begin(), r.hashed.end(),
+                                [&](const auto& h) { return h.first == name; });
+      std::string p = shown(*r.find_on_path(name));
+      return n + (hashed ? " is hashed (" + shown(path_shown(p)) + ")\n" : " is " + p + "\n");
     }
     case NameKind::kNotFound: break;
   }
@@ -65,6 +76,8 @@ int command_v(const Resolver& r, const std::vector<std::string_view>& names, boo
       status = 1;
     } else if (verbose) {
       *out += describe(r, name, k);
+    } else if (k == NameKind::kPathFile) {
+      *out += shown(path_shown(*r.find_on_path(name))) + "\n";  // a script on PATH: its path
     } else {
       *out += shown(name) + "\n";  // no paths: a command is its name (there is no PATH)
     }
@@ -87,15 +100,19 @@ int type_builtin(const Resolver& r, const std::vector<std::string_view>& names, 
   return status;
 }
 
-// `hash`: nothing is cached (the table is built when the shell starts), so it reports the table:
-// without names every command and its bundle; with names, whether each is a command.
+// `hash`: the command table is built when the shell starts; what is cached is the scripts found
+// on PATH (State::hashed). Without names: every command and its bundle, then each name found on
+// PATH and its path; with names, whether each is a command; -r forgets the PATH finds.
 int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::string* out,
                  std::string* err) {
-  if (!names.empty() && names[0] == "-r") names.erase(names.begin());  // forget: nothing to do
-  else if (names.empty()) {
+  if (!names.empty() && names[0] == "-r") {  // forget what PATH searches found
+    names.erase(names.begin());
+    if (r.forget_hashed) r.forget_hashed();
+  } else if (names.empty()) {
     for (const auto& [name, t] : *r.commands) {
       *out += shown(name) + "\t" + source_of(t) + "\n";
     }
+    for (const auto& [name, path] : r.hashed) *out += shown(name) + "\t" + shown(path) + "\n";
     return 0;
   }
   int status = 0;
@@ -144,6 +161,7 @@ NameKind resolve_name(const Resolver& r, std::string_view name) {
   if (r.is_builtin && r.is_builtin(name)) return NameKind::kBuiltin;
   if (is_nested_shell_name(name)) return NameKind::kNestedShell;
   if (r.commands != nullptr && r.commands->count(std::string(name)) != 0) return NameKind::kTool;
+  if (r.find_on_path && r.find_on_path(name)) return NameKind::kPathFile;
   return NameKind::kNotFound;
 }
 

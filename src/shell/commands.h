@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,12 +59,18 @@ Result<CommandTable> command_table_from_registry(registry::Registry& reg,
                                                  const std::vector<std::string>& order);
 
 // How a name resolves, in the shell's lookup order.
-enum class NameKind { kKeyword, kBuiltin, kNestedShell, kTool, kNotFound };
+// kPathFile: an executable file found on PATH beneath the preopens (Resolver::find_on_path).
+enum class NameKind { kKeyword, kBuiltin, kNestedShell, kTool, kPathFile, kNotFound };
 
 // What the executor knows: its builtins (and later functions), and the command table.
 struct Resolver {
   std::function<bool(std::string_view)> is_builtin;
   const std::map<std::string, Tool>* commands = nullptr;
+  // The path of an executable file PATH names for NAME (after the command table), if any.
+  std::function<std::optional<std::string>(std::string_view)> find_on_path;
+  // The names found on PATH so far and their paths (`hash` lists them), and forgetting them.
+  std::vector<std::pair<std::string, std::string>> hashed;
+  std::function<void()> forget_hashed;
 };
 
 // The names `sh` and `bash`: a nested `wasmcap sh` in the same sandbox (src/shell/nested.cc).

@@ -371,6 +371,16 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
     return finish(fn != st.funcs.end() ? "function" : "builtin", code);
   }
+  if (!is_nested_shell_name(name) && ctx.o.commands.count(std::string(name)) == 0) {
+    // Not a bundle's command: a script on PATH beneath the preopens (files.cc)? argv then
+    // starts with its interpreter, a nested shell or a command.
+    if (auto path = find_path_command(ctx, st, name)) {
+      argv[0] = ctx.str(*path);
+      int code = prepare_script(ctx, st, argv, rio.err(), &err_b);
+      if (code >= 0) return finish(code == 127 ? "not_found" : "script", code);
+      name = view(argv[0]);
+    }
+  }
   if (is_nested_shell_name(name)) {
     return finish("shell", run_nested_shell(ctx, st, argv, rio, &err_b));
   }

@@ -205,7 +205,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
       : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
         attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
-        last_arg(BudgetAlloc<char>(b)) {}
+        last_arg(BudgetAlloc<char>(b)), hashed(BudgetAlloc<char>(b)) {}
   std::string cwd;  // a normalized guest path of an existing directory
   VarMap vars;      // names and values charged to the session's budget (scalars)
   VarMap exported;  // names only (values unused): `export NAME`
@@ -218,6 +218,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   size_t getopts_char = 0;   // getopts: the next letter in the word at $OPTIND (0: a new word)
   bool command_string = false;  // a -c script: expansion errors exit 127 (else 1), as bash
   Str last_arg;              // $_: the last word of the previous simple command (charged)
+  // Commands found on PATH (files.cc): name -> the path found, kept until `hash -r` or a new
+  // PATH, as bash's hash table (a file removed since is "No such file", not searched again).
+  std::map<Str, Str, std::less<>, BudgetAlloc<std::pair<const Str, Str>>> hashed;
   Clock::time_point started = Clock::now();  // $SECONDS counts from here
   size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
   int last = 0;
@@ -481,6 +484,15 @@ void run_exit_trap(Ctx& ctx, State& st, const Io& io);
 void run_err_trap(Ctx& ctx, State& st, const Io& io, int code);
 // builtins_ctl.cc: shopt, trap (and the other control builtins), dispatched by run_builtin.
 bool is_ctl_builtin(std::string_view n);
+bool is_file_builtin(std::string_view n);  // chmod (files.cc)
+int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                     std::atomic<uint64_t>* err_b);
+// The first `DIR/name` on PATH (each DIR resolved beneath the preopens; empty DIR: `.`) that
+// is a regular file, executable when `executable`; none for a name with '/' or no PATH.
+std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
+                                       bool executable);
+// search_path for a command, through State::hashed.
+std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // jobs.cc: wait, jobs; the table's upkeep (joins ended jobs' threads before a job starts) and a

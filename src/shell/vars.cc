@@ -68,6 +68,7 @@ void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
   if (a != 0) value = with_attrs(ctx, st, a, std::move(value));
   if (name == "OPTIND") st.getopts_char = 0;  // an assignment restarts getopts (bash)
+  if (name == "PATH") st.hashed.clear();        // a new PATH forgets what was found (bash)
   if (st.arrays.find(name) != st.arrays.end()) {
     array_for_write(ctx, st, name).insert_or_assign(0, std::move(value));
     return;
@@ -85,6 +86,7 @@ void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
 }
 
 void unset_var(State& st, std::string_view name) {
+  if (name == "PATH") st.hashed.clear();
   auto it = st.vars.find(name);
   if (it != st.vars.end()) st.vars.erase(it);
   auto ar = st.arrays.find(name);

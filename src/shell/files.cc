@@ -1,0 +1,188 @@
+// The shell's own changes to files and its searches for them (docs/shell.md "Commands"):
+// `chmod` (WASI preview 1 has no call that changes a mode, so no tool can: the shell does it,
+// through the same confinement resolver as a redirection), and the PATH search that finds a
+// script beneath a preopen for a command name, for `.` and for `command -v` / `type` / `hash`,
+// with bash's table of names already found (`hash`, cleared by `hash -r` or a new PATH).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "shell/state.h"
+
+namespace wasmcap::shell {
+
+namespace {
+
+// The mask a symbolic mode without `ugoa` applies through (the umask chmod(1) honours; the
+// shell has no umask builtin, so it is the usual 022).
+constexpr mode_t kUmask = 022;
+
+// Applies a chmod(1) mode (octal, or symbolic clauses `[ugoa]*([-+=][rwxX]*)+` separated by
+// commas) to `mode` (the file's current mode; `dir` for X). False when the text is not a mode,
+// or asks for the set-user-ID, set-group-ID or sticky bit (*special set).
+bool apply_mode(std::string_view text, mode_t mode, bool dir, mode_t* out, bool* special) {
+  *special = false;
+  if (text.empty()) return false;
+  if (text[0] >= '0' && text[0] <= '7') {
+    if (text.size() > 4) return false;
+    mode_t m = 0;
+    for (char c : text) {
+      if (c < '0' || c > '7') return false;
+      m = m * 8 + static_cast<mode_t>(c - '0');
+    }
+    if ((m & 07000) != 0) *special = true;
+    *out = m;
+    return !*special;
+  }
+  mode_t cur = mode & 0777;
+  size_t i = 0;
+  while (i <= text.size()) {
+    mode_t who = 0;
+    for (; i < text.size() && std::strchr("ugoa", text[i]) != nullptr; ++i) {
+      who |= text[i] == 'u' ? 0700 : text[i] == 'g' ? 0070 : text[i] == 'o' ? 0007 : 0777;
+    }
+    bool masked = who == 0;
+    if (masked) who = 0777 & ~kUmask;
+    if (i >= text.size() || std::strchr("+-=", text[i]) == nullptr) return false;
+    while (i < text.size() && std::strchr("+-=", text[i]) != nullptr) {
+      char op = text[i++];
+      mode_t bits = 0;
+      for (; i < text.size() && text[i] != ',' && std::strchr("+-=", text[i]) == nullptr; ++i) {
+        char c = text[i];
+        if (c == 'r') {
+          bits |= 0444;
+        } else if (c == 'w') {
+          bits |= 0222;
+        } else if (c == 'x') {
+          bits |= 0111;
+        } else if (c == 'X') {
+          if (dir || (cur & 0111) != 0) bits |= 0111;
+        } else if (c == 's' || c == 't') {
+          *special = true;
+          return false;
+        } else {
+          return false;
+        }
+      }
+      bits &= who;
+      if (op == '+') {
+        cur |= bits;
+      } else if (op == '-') {
+        cur &= ~bits;
+      } else {
+        cur = (cur & ~(masked ? 0777 : who)) | bits;
+      }
+    }
+    if (i == text.size()) break;
+    if (text[i] != ',') return false;
+    ++i;
+  }
+  *out = cur;
+  return true;
+}
+
+// chmod MODE FILE...: each FILE resolved beneath its preopen as a redirection's target (a
+// symlink followed while it stays inside). Refused: a `:ro` preopen, anything but a regular
+// file or a directory, a regular file with more than one link (a hard link may be the same
+// file outside the granted directories), and the set-user-ID, set-group-ID and sticky bits.
+int b_chmod(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const Io& io,
+            std::atomic<uint64_t>* err_b) {
+  auto say = [&](const std::string& m) {
+    emit(ctx, io.err(), "wasmcap sh: chmod: " + m + "\n", err_b);
+    return 1;
+  };
+  size_t i = 0;
+  if (i < a.size() && a[i] == "--") ++i;
+  if (a.size() < i + 2) return say("usage: chmod MODE FILE... (no options)");
+  std::string_view text = a[i++];
+  mode_t probe = 0;
+  bool special = false;
+  if (!apply_mode(text, 0, false, &probe, &special)) {
+    if (special) {
+      return say(shown(text) + ": the set-user-ID, set-group-ID and sticky bits are not "
+                 "granted to scripts");
+    }
+    return say(text[0] == '-' && text.size() > 1 && std::strchr("rwxX", text[1]) == nullptr
+                   ? shown(text) + ": invalid option (chmod takes no options here)"
+                   : "invalid mode: '" + shown(text) + "'");
+  }
+  int status = 0;
+  for (; i < a.size(); ++i) {
+    std::string_view path = a[i];
+    auto f = resolve_guest(ctx, st.cwd, path, true);
+    if (!f) {
+      status = say(f.error().message);
+      continue;
+    }
+    if (f->preopen->read_only) {
+      status = say(shown(path) + ": read-only directory");
+      continue;
+    }
+    // An O_PATH descriptor opens nothing (no FIFO or device side effect) and names this very
+    // inode: the chmod goes through its /proc link, never through a name a race could swap.
+    Fd fd(::openat(f->rp.dir.get(), f->rp.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat sb {};
+    if (!fd.valid() || ::fstat(fd.get(), &sb) != 0) {
+      status = say(shown(path) + ": " + std::strerror(errno));
+      continue;
+    }
+    if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+      status = say(shown(path) + ": not a regular file or directory");
+      continue;
+    }
+    if (S_ISREG(sb.st_mode) && sb.st_nlink > 1) {
+      status = say(shown(path) + ": has other hard links (one may be outside the granted "
+                   "directories); copy it and change the copy");
+      continue;
+    }
+    mode_t m = 0;
+    (void)apply_mode(text, sb.st_mode, S_ISDIR(sb.st_mode), &m, &special);
+    std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::chmod(proc.c_str(), m) != 0) status = say(shown(path) + ": " + std::strerror(errno));
+  }
+  return status;
+}
+
+}  // namespace
+
+std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
+                                       bool executable) {
+  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+  std::string tmp;
+  auto path = param_value(st, "PATH", &tmp);
+  if (!path) return std::nullopt;
+  std::string_view p = *path;
+  for (size_t i = 0; i <= p.size();) {
+    ctx.budget->check();  // a PATH of a million ':' still ends at the deadline
+    size_t j = p.find(':', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string dir(p.substr(i, j - i));
+    i = j + 1;
+    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + std::string(name);
+    auto s = stat_guest(ctx, st.cwd, cand);
+    if (s && S_ISREG(s->st_mode) && (!executable || (s->st_mode & 0111) != 0)) return cand;
+    if (j == p.size()) break;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name) {
+  auto it = st.hashed.find(name);
+  if (it != st.hashed.end()) return std::string(view(it->second));
+  auto found = search_path(ctx, st, name, true);
+  if (found) st.hashed.insert_or_assign(ctx.str(name), ctx.str(*found));
+  return found;
+}
+
+bool is_file_builtin(std::string_view n) { return n == "chmod"; }
+
+int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                     std::atomic<uint64_t>* err_b) {
+  std::vector<std::string_view> a;
+  for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
+  return b_chmod(ctx, st, a, io, err_b);
+}
+
+}  // namespace wasmcap::shell

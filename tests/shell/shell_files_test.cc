@@ -1,0 +1,115 @@
+// `wasmcap sh`'s own file changes and searches (src/shell/files.cc, docs/shell.md "Commands"):
+// chmod through the confinement resolver, scripts found on PATH and bash's table of them
+// (`hash`), `.` on PATH, and `read`'s grouped options. Where bash is installed each script's
+// stdout is checked against bash's too (bash_oracle.h).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "bash_oracle.h"
+#include "shell_fixture.h"
+
+namespace {
+
+using namespace wasmcap;
+using shell::testing::ShellFixture;
+namespace fs = std::filesystem;
+
+struct ShellFiles : ShellFixture {
+  // `script` prints `expected` under wasmcap sh and bash, each starting in the work tree (for
+  // wasmcap /work, for bash its host path) made by `setup`. Only builtins: the fixture installs
+  // no bundle.
+  void same_as_bash(const std::string& script, const std::string& expected,
+                    const std::function<void()>& setup = [] {}) {
+    setup();
+    auto r = run("cd /work\n" + script);
+    ASSERT_TRUE(r.result) << script << ": " << r.result.error().to_string();
+    EXPECT_EQ(r.out, expected) << script << "\nstderr: " << r.err;
+    if (!shell::testing::have_bash()) return;
+    fs::remove_all(work());
+    fs::create_directories(work());
+    setup();
+    // $X: bash's own PATH tail (its chmod is a program); wasmcap's chmod is a builtin.
+    auto b = shell::testing::run_bash("cd " + work().string() + "\nX=:/usr/bin:/bin\n" + script);
+    ASSERT_TRUE(b) << "bash failed on: " << script;
+    EXPECT_EQ(*b, expected) << "bash on: " << script;
+  }
+  mode_t mode_of(const fs::path& p) {
+    struct stat sb {};
+    EXPECT_EQ(::stat(p.c_str(), &sb), 0) << p;
+    return sb.st_mode & 07777;
+  }
+};
+
+TEST_F(ShellFiles, ChmodOctalAndSymbolic) {
+  fs::create_directories(work() / "d");
+  auto r = run("cd /work; echo x > f; chmod 600 f; chmod +x f; chmod go+r,u-w f; chmod 700 d;"
+               " chmod a+X d; test -x f && echo exec");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "exec\n") << r.err;
+  EXPECT_EQ(mode_of(work() / "f"), 0555u);  // 600, +x (umask 022: 711), go+r, u-w
+  EXPECT_EQ(mode_of(work() / "d"), 0711u);
+}
+
+TEST_F(ShellFiles, ChmodRefusesSpecialBitsReadOnlyHardLinksAndEscapes) {
+  fs::path outside = tmp.path() / "outside";
+  { std::ofstream(outside) << "x"; }
+  ::chmod(outside.c_str(), 0644);
+  fs::create_symlink(outside, work() / "out-link");  // absolute: leads out of the preopen
+  { std::ofstream(work() / "a") << "x"; }
+  fs::create_hard_link(work() / "a", work() / "b");
+  { std::ofstream(work() / "plain") << "x"; }
+  ::chmod((work() / "plain").c_str(), 0644);
+  auto r = run("cd /work; chmod u+s plain; echo s=$?; chmod 4755 plain; echo o=$?;"
+               "chmod 777 out-link; echo l=$?; chmod 600 a; echo h=$?; chmod 9 plain; echo m=$?;"
+               "chmod 600 /elsewhere; echo e=$?");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "s=1\no=1\nl=1\nh=1\nm=1\ne=1\n") << r.err;
+  EXPECT_EQ(mode_of(work() / "plain"), 0644u);
+  EXPECT_EQ(mode_of(outside), 0644u);  // the link's target outside is untouched
+  EXPECT_NE(r.err.find("outside the granted directories"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hard links"), std::string::npos) << r.err;
+
+  shell::Options o = opts();
+  o.preopens[0].read_only = true;
+  r = run("chmod 777 /work/plain; echo $?", o);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "1\n");
+  EXPECT_EQ(mode_of(work() / "plain"), 0644u);
+}
+
+TEST_F(ShellFiles, ScriptsOnPathAndTheHashTable) {
+  // Found on PATH (a directory or a non-executable file is skipped), remembered until `hash -r`
+  // or a new PATH (bash's hash table); a bundle command would come first (the command table).
+  same_as_bash(
+      "echo 'echo two' > two/mycmd; chmod +x two/mycmd; echo 'echo x' > one/mycmd\n"
+      "PATH=dir:two$X; mycmd; PATH=one:two$X; type mycmd; mycmd; type mycmd\n"
+      "echo 'echo one' > one/mycmd; chmod +x one/mycmd; mycmd; hash -r; mycmd\n"
+      "PATH=two:one$X; mycmd; command -v mycmd; nosuch 2>/dev/null; echo status=$?\n",
+      "two\nmycmd is two/mycmd\ntwo\nmycmd is hashed (./two/mycmd)\ntwo\none\ntwo\n./two/mycmd\n"
+      "status=127\n",
+      [&] {
+        for (const char* d : {"one", "two", "dir/mycmd"}) fs::create_directories(work() / d);
+      });
+}
+
+TEST_F(ShellFiles, SourceLooksOnPathFirst) {
+  same_as_bash("echo 'echo path' > q/x.sh; echo 'echo here' > x.sh; PATH=p:q; . x.sh; PATH=p; . x.sh",
+               "path\nhere\n", [&] {
+                 fs::create_directories(work() / "p" / "x.sh");  // a directory: skipped
+                 fs::create_directories(work() / "q");
+               });
+}
+
+TEST_F(ShellFiles, ReadGroupedOptions) {
+  same_as_bash("echo hi | { read -rn1 v; echo v=$v; }; printf 'a:b' | { read -rd: w; echo w=$w; };"
+               "echo abc | { read -n 0; echo \"[$REPLY] $?\"; };"
+               "echo hi | { read -p P x; echo x=$x; } 2>&1",  // no prompt: not a terminal
+               "v=h\nw=a\n[] 0\nx=hi\n");
+}
+
+}  // namespace
