@@ -67,10 +67,10 @@ struct Resolver {
   std::function<bool(std::string_view)> is_builtin;
   const std::map<std::string, Tool>* commands = nullptr;
   // The path of an executable file PATH names for NAME (after the command table), if any.
-  std::function<std::optional<std::string>(std::string_view)> find_on_path;
+  std::function<std::optional<std::string>(std::string_view)> find_on_path = {};
   // The names found on PATH so far and their paths (`hash` lists them), and forgetting them.
-  std::vector<std::pair<std::string, std::string>> hashed;
-  std::function<void()> forget_hashed;
+  std::vector<std::pair<std::string, std::string>> hashed = {};
+  std::function<void()> forget_hashed = {};
 };
 
 // The names `sh` and `bash`: a nested `wasmcap sh` in the same sandbox (src/shell/nested.cc).
