@@ -91,7 +91,14 @@ int b_printf(B& b, const Args& a) {
   }
   if (i < a.size() && a[i] == "--") ++i;
   if (i >= a.size()) return b.say("printf: usage: printf [-v var] format [arguments]\n", 2);
-  if (var && !valid_name(*var)) {
+  // -v NAME or NAME[SUBSCRIPT] (an array element, the subscript an arithmetic expression).
+  std::string_view var_name = var ? *var : std::string_view();
+  std::optional<std::string_view> subscript;
+  if (size_t br = var_name.find('['); var && br != std::string_view::npos && var_name.back() == ']') {
+    subscript = var_name.substr(br + 1, var_name.size() - br - 2);
+    var_name = var_name.substr(0, br);
+  }
+  if (var && !valid_name(var_name)) {
     return b.say("printf: '" + shown(*var) + "': not a valid identifier\n", 2);
   }
   std::vector<std::string> args;
@@ -106,8 +113,18 @@ int b_printf(B& b, const Args& a) {
   if (!r) return b.say("printf: " + shown(r.error().message) + "\n");
   Budget::Lease held(b.ctx.budget, r->out.size());
   for (const auto& m : r->messages) b.say("printf: " + m + "\n");
+  if (var && subscript) {
+    auto index = arith_eval(b.ctx, b.st, *subscript);
+    if (!index) return b.say("printf: " + shown(index.error().message) + "\n");
+    int64_t i = *index;
+    const ArrayElems* arr = find_array(b.st, var_name);
+    if (i < 0 && arr != nullptr && !arr->empty()) i += arr->rbegin()->first + 1;
+    if (i < 0) return b.say("printf: " + shown(*var) + ": bad array subscript\n");
+    set_element(b.ctx, b.st, var_name, i, b.ctx.str(r->out));
+    return r->status;
+  }
   if (var) {
-    set_var(b.ctx, b.st, *var, b.ctx.str(r->out));
+    set_var(b.ctx, b.st, var_name, b.ctx.str(r->out));
     return r->status;
   }
   if (!b.out(r->out)) return 1;

@@ -112,4 +112,10 @@ TEST_F(ShellFiles, ReadGroupedOptions) {
                "v=h\nw=a\n[] 0\nx=hi\n");
 }
 
+TEST_F(ShellFiles, PrintfIntoAnArrayElement) {
+  same_as_bash("a=(a b c); printf -v 'a[1]' %s foo; echo $?; i=1; printf -v 'a[i+1]' %s-%s x y;"
+               "printf -v 'a[-1]' '%s!' \"${a[2]}\"; echo \"${a[@]}\"",
+               "0\na foo x-y!\n");
+}
+
 }  // namespace
