@@ -185,6 +185,8 @@ struct Command {
 struct Pipeline {
   std::vector<Command> commands;
   bool negate = false;  // `! pipeline`
+  bool timed = false;       // `time pipeline`: real, user and system time on stderr after it
+  bool time_posix = false;  // `time -p`: POSIX's format
 };
 
 struct AndOr {

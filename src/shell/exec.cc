@@ -3,11 +3,13 @@
 // jobs, errexit. Every container of shell state allocates through the session's Budget
 // (budget.h), which also carries the deadline: the executor's own work is bounded like a guest's.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -733,6 +735,36 @@ bool passes_status_through(const Pipeline& p) {
   }
 }
 
+// `time [-p] PIPELINE`: the pipeline, then its elapsed time and the CPU time the process spent
+// meanwhile (its tools run on its threads) on stderr, in bash's format.
+int run_timed(Ctx& ctx, State& st, const Pipeline& p, const Io& io) {
+  struct rusage r0 {}, r1 {};
+  ::getrusage(RUSAGE_SELF, &r0);
+  auto t0 = Clock::now();
+  int code = run_pipeline(ctx, st, p, io);
+  double real = std::chrono::duration<double>(Clock::now() - t0).count();
+  ::getrusage(RUSAGE_SELF, &r1);
+  auto secs = [](const timeval& a, const timeval& b) {
+    return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_usec - a.tv_usec) / 1e6;
+  };
+  double t[3] = {real, secs(r0.ru_utime, r1.ru_utime), secs(r0.ru_stime, r1.ru_stime)};
+  const char* names[3] = {"real", "user", "sys"};
+  std::string out = p.time_posix ? "" : "\n";
+  char line[64];
+  for (int k = 0; k < 3; ++k) {
+    double v = t[k] < 0 ? 0 : t[k];
+    if (p.time_posix) {
+      std::snprintf(line, sizeof line, "%s %.2f\n", names[k], v);
+    } else {
+      auto m = static_cast<long>(v / 60);
+      std::snprintf(line, sizeof line, "%s\t%ldm%.3fs\n", names[k], m, v - 60.0 * static_cast<double>(m));
+    }
+    out += line;
+  }
+  emit(ctx, io.err(), out);
+  return code;
+}
+
 int run_and_or(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   size_t last = ao.pipelines.size() - 1;
   int code = 0;
@@ -748,7 +780,7 @@ int run_and_or(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
       std::optional<NoErrexit> quiet;
       if (k < last || p.negate) quiet.emplace(st);
       st.status_exempt = false;
-      code = run_pipeline(ctx, st, p, io);
+      code = p.timed ? run_timed(ctx, st, p, io) : run_pipeline(ctx, st, p, io);
     }
     // `{ false && x; }`: the group's status is its list's, a failure errexit ignored there.
     exempt = p.negate || k < last || (passes_status_through(p) && st.status_exempt);

@@ -232,8 +232,20 @@ class Parser {
 
   Result<Pipeline> pipeline() {
     Pipeline p;
+    if (is_word("time")) {  // `time [-p] PIPELINE`: its times on stderr after it (bash)
+      p.timed = true;
+      WASMCAP_TRY(advance());
+      if (is_word("-p")) {
+        p.time_posix = true;
+        WASMCAP_TRY(advance());
+      }
+    }
     while (is_word("!")) {  // `! ! cmd` negates twice, as in bash
       p.negate = !p.negate;
+      WASMCAP_TRY(advance());
+    }
+    if (!p.timed && is_word("time")) {  // `! time PIPELINE`
+      p.timed = true;
       WASMCAP_TRY(advance());
     }
     for (;;) {
@@ -273,7 +285,7 @@ class Parser {
       if (w == "{") return compound(std::move(c), &Parser::group);
       if (w == "function") return function_keyword(std::move(c));
       if (w == "[[") return compound(std::move(c), &Parser::dbracket);
-      if (w == "select" || w == "coproc" || w == "time") {
+      if (w == "select" || w == "coproc" || w == "time") {  // (time: only before a pipeline)
         return fail("'" + w + "' is not supported");
       }
       if (w == "then" || w == "else" || w == "elif" || w == "fi" || w == "do" ||
@@ -581,7 +593,7 @@ class Parser {
     if (is_word("{")) {  // bash also takes a { } body
       Command g;
       WASMCAP_TRY(group(g));
-      c.body.push_back(AndOr{{Pipeline{{std::move(g)}, false}}, {}, false, {}});
+      c.body.push_back(AndOr{{Pipeline{{std::move(g)}, false, false, false}}, {}, false, {}});
       return {};
     }
     return do_group(c);

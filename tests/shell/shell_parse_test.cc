@@ -53,7 +53,7 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("diff <(ls) <(ls)", "process substitution");
   refused("select x in a; do :; done", "'select' is not supported");
   refused("coproc ls", "'coproc' is not supported");
-  refused("time ls", "'time' is not supported");
+  refused("echo x | time ls", "'time' is not supported");
   refused("ls 64>x", "descriptor 64 is not supported (0-63)");
   refused("ls 123>x", "descriptor 123");
   refused("cat <<$(x)\nb\n$(x)", "here-document delimiter with a substitution");

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -192,6 +193,19 @@ TEST_F(ShellFixture, EnvAndBuiltinRunCommands) {
             "hi\n1 2\nb\nunset unset\nreal\nfn\na\nb\nc\nst=1\n"
             "wasmcap sh: builtin: nope: not a shell builtin\n1\nf1\nret=9\n")
       << r.err;
+}
+
+// time [-p] PIPELINE: the pipeline's status (errexit sees it), then its times on stderr in
+// bash's format.
+TEST_F(ShellFixture, TimeReportsAPipeline) {
+  auto r = run("time { echo a; false; }; echo st=$?; time -p ! false; echo st=$?; "
+               "(set -e; time false; echo unreached); echo sub=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "a\nst=1\nst=0\nsub=1\n") << r.err;
+  std::regex bash_format("\nreal\t0m0\\.\\d{3}s\nuser\t0m0\\.\\d{3}s\nsys\t0m0\\.\\d{3}s\n"
+                         "real 0\\.\\d\\d\nuser 0\\.\\d\\d\nsys 0\\.\\d\\d\n"
+                         "\nreal\t0m0\\.\\d{3}s\nuser\t0m0\\.\\d{3}s\nsys\t0m0\\.\\d{3}s\n");
+  EXPECT_TRUE(std::regex_match(r.err, bash_format)) << r.err;
 }
 
 }  // namespace
