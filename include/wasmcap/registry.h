@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -206,6 +207,22 @@ class Registry {
   // bundle_invalid when the store was modified; bundle_revoked / bundle_untrusted.
   Result<Resolved> resolve(std::string_view name, const std::optional<std::string>& version,
                            const bundle::TrustStore& trust);
+
+  // resolve() without reading the module or the data tree: the stored manifest and signature
+  // checked as resolve() checks them (index, signer, trust and revocation now, name and
+  // version); module_bytes is empty and module_sha256 is the signed hash the module must have.
+  // For a command table (docs/shell.md "Commands"): nothing of the bundle may run before its
+  // contents_check() has passed.
+  Result<Resolved> resolve_manifest(std::string_view name,
+                                    const std::optional<std::string>& version,
+                                    const bundle::TrustStore& trust);
+
+  // The rest of resolve() for a resolve_manifest() result, to run later (it copies what it
+  // needs: it may outlive this object): under the registry's shared lock, reads the module and
+  // returns its bytes once they hash to the signed SHA-256 (the bytes returned are the bytes
+  // hashed), and checks the data tree file by file. bundle_invalid ("was modified in the
+  // registry") when anything differs.
+  std::function<Result<std::vector<uint8_t>>()> contents_check(const Resolved& resolved) const;
 
  private:
   struct Impl;

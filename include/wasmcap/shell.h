@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,12 +22,34 @@
 
 namespace wasmcap::shell {
 
+// A bundle's module as its commands share it: checked on the first use of one of them in the
+// session, once (docs/shell.md "Start-up"). The check (registry::Registry::contents_check) reads
+// the module, hashes it against its signed SHA-256 and checks the data tree; the bytes it returns
+// are the bytes that run, so a store modified after the check cannot change what runs. A failed
+// check is kept too: every later command of that bundle gets the same refusal, none of it runs.
+// Thread-safe (pipeline stages of one bundle start at once; one checks, the others wait).
+class ToolModule {
+ public:
+  using Bytes = std::shared_ptr<const std::vector<uint8_t>>;
+  using Check = std::function<Result<std::vector<uint8_t>>()>;
+  explicit ToolModule(Check check) : check_(std::move(check)) {}
+  // Bytes verified by the caller already.
+  static std::shared_ptr<ToolModule> verified(std::vector<uint8_t> bytes);
+  // The verified bytes; the first call runs the check.
+  Result<Bytes> get();
+
+ private:
+  std::mutex mu_;
+  Check check_;
+  std::optional<Result<Bytes>> done_;
+};
+
 // One command the table maps to a module: `name` runs `tool` (argv[0]) of `bundle`.
 struct Tool {
   std::string bundle;  // "coreutils"
   std::string version;  // the bundle's version ("0.1.0"), for `type` and `hash`
   std::string tool;    // argv[0] the module sees ("ls"): multi-call modules pick by it
-  std::shared_ptr<const std::vector<uint8_t>> module;  // verified module bytes
+  std::shared_ptr<ToolModule> module;  // verified before it runs (on first use)
   std::string module_sha256;
   // What the bundle's manifest requests (permissions.clocks / permissions.random): a command
   // gets these and nothing more; the rest answer ENOTCAPABLE (docs/shell.md, "Clocks and random").

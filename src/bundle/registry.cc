@@ -518,16 +518,89 @@ policy::Plan plan_for_installed(const Resolved& resolved, const policy::HostConf
   return plan;
 }
 
-Result<Resolved> Registry::resolve(std::string_view name, const std::optional<std::string>& version,
-                                   const bundle::TrustStore& trust) {
-  Impl& r = *impl_;
-  // Shared: no install or remove changes the store while its files are read.
-  auto lock = r.lock(false);
-  WASMCAP_TRY(lock);
-  Impl::ReadSession session(r);
-  WASMCAP_TRY(session.status);
+namespace {
+
+tl::unexpected<Error> tampered(const Installed& in, const std::string& what) {
+  return make_error(ErrorCode::kBundleInvalid,
+                    "installed bundle " + in.name + "@" + in.version + " was modified in the "
+                        "registry (" + what + "); refusing to run it. Remove and re-install: "
+                        "wasmcap bundle remove " + in.name + "@" + in.version);
+}
+
+// The other half, under the caller's shared lock: the module file against its signed SHA-256
+// (the bytes returned are the bytes hashed: what runs is what was checked), then the data tree.
+// Every file is hashed on every call; a `wasmcap sh` pays it once per bundle it uses
+// (shell::ToolModule). Not done (yet): skipping the hash of an unchanged file through a record of
+// its identity (device, inode, size, mtime and ctime in ns), as the AOT cache's `file-H` records
+// do for module files (docs/security-model.md, "AOT cache"). It would be sound on the same
+// argument only with the record kept where the store's writers cannot write — the user's cache
+// directory with its ownership checks (engine/cache_files.h), never the registry, whose threat is
+// exactly a writer of the store (a record beside it would be theirs to forge) — and only for a
+// record written and trusted more than 2 s after the file's last change (file times move by
+// clock ticks: a write within the tick of the hashed read would not show). What remains is who
+// controls the file's times: root, a changed clock, or the server of a network or FUSE
+// filesystem holding the registry (a read-only replica's volume), which could show the recorded
+// identity over other bytes; the hash on every use has no such residual.
+Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::Manifest& m,
+                                            const std::string& module_path,
+                                            const std::string& want) {
+  auto bytes = bundle::read_file_bounded(module_path, bundle::kMaxModuleBytes,
+                                         ErrorCode::kBundleInvalid, true);
+  if (!bytes) return tampered(in, bytes.error().message);
+  if (bundle::sha256_hex(*bytes) != want) {
+    return tampered(in, "module " + m.module + ": sha256 mismatch");
+  }
+  if (m.data) {
+    // The data tree is mounted as it is in the store, so it is re-verified like the module: every
+    // signed file hashes to its signed SHA-256 (opened without following a link), and the tree
+    // holds nothing else (no extra file, link, or special file a store writer slipped in).
+    const std::string& tree = m.data->path;
+    std::string prefix = tree + "/";
+    std::string root = in.dir + "/" + std::string(kModulesDir) + "/" + tree;
+    size_t listed = 0;
+    for (const auto& [n, h] : m.module_sha256) {
+      if (n.compare(0, prefix.size(), prefix) != 0) continue;
+      ++listed;
+      auto data = bundle::read_file_bounded(in.dir + "/" + std::string(kModulesDir) + "/" + n,
+                                            bundle::kMaxModuleBytes, ErrorCode::kBundleInvalid,
+                                            true);
+      if (!data) return tampered(in, data.error().message);
+      if (bundle::sha256_hex(*data) != h) {
+        return tampered(in, "data file " + n + ": sha256 mismatch");
+      }
+    }
+    std::error_code ec;
+    size_t found = 0;
+    auto st = fs::symlink_status(root, ec);
+    if (ec || !fs::is_directory(st)) return tampered(in, "data tree " + tree + " is not a directory");
+    fs::recursive_directory_iterator it(root, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      auto s = it->symlink_status(ec);
+      if (ec) break;
+      if (fs::is_directory(s)) continue;
+      if (!fs::is_regular_file(s)) {
+        return tampered(in, "data tree " + tree + " holds a link or special file");
+      }
+      if (++found > listed) break;
+    }
+    if (ec) return tampered(in, "data tree " + tree + ": " + ec.message());
+    if (found != listed) {
+      return tampered(in, "data tree " + tree + " holds files the bundle did not sign");
+    }
+  }
+  return std::move(*bytes);
+}
+
+}  // namespace
+
+// The signed half of resolve(), under the caller's shared lock and read session: the row, the
+// stored manifest and signature against the index and the trust store, the manifest's name and
+// version. Nothing of the module or the data tree is read (check_contents).
+Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
+                                                const std::optional<std::string>& version,
+                                                const bundle::TrustStore& trust) {
   std::vector<Installed> rows;
-  WASMCAP_TRY_ASSIGN(rows, r.rows_for(name));
+  WASMCAP_TRY_ASSIGN(rows, rows_for(name));
   const Installed* pick = nullptr;
   for (const auto& e : rows) {
     if (version) {
@@ -554,23 +627,17 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
   Resolved out;
   out.installed = *pick;
   const Installed& in = out.installed;
-  auto tampered = [&](const std::string& what) {
-    return make_error(ErrorCode::kBundleInvalid,
-                      "installed bundle " + in.name + "@" + in.version + " was modified in the "
-                          "registry (" + what + "); refusing to run it. Remove and re-install: "
-                          "wasmcap bundle remove " + in.name + "@" + in.version);
-  };
   auto manifest = bundle::read_file_bounded(in.dir + "/manifest.json", bundle::kMaxManifestBytes,
                                             ErrorCode::kBundleInvalid, true);
-  if (!manifest) return tampered(manifest.error().message);
+  if (!manifest) return tampered(in, manifest.error().message);
   auto sig = bundle::read_file_bounded(in.dir + "/manifest.sig", bundle::kSignatureEntryBytes,
                                        ErrorCode::kBundleInvalid, true);
-  if (!sig) return tampered(sig.error().message);
+  if (!sig) return tampered(in, sig.error().message);
   std::string_view text(reinterpret_cast<const char*>(manifest->data()), manifest->size());
-  if (sha256_of(text) != in.manifest_sha256) return tampered("manifest.json changed");
+  if (sha256_of(text) != in.manifest_sha256) return tampered(in, "manifest.json changed");
   if (sig->size() != bundle::kSignatureEntryBytes ||
       hex(sig->data(), bundle::kPublicKeyBytes) != in.signer_key) {
-    return tampered("manifest.sig names another signer");
+    return tampered(in, "manifest.sig names another signer");
   }
   bundle::VerifyOptions vo;
   vo.trust = trust;
@@ -589,61 +656,58 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
                                     " is no longer in the trust store; restore the key, or "
                                     "re-install with --allow-untrusted");
     }
-    return tampered(e.to_string());
+    return tampered(in, e.to_string());
   }
   if (sm->manifest.name != in.name || sm->manifest.version != in.version) {
-    return tampered("the manifest is " + sm->manifest.name + "@" + sm->manifest.version);
+    return tampered(in, "the manifest is " + sm->manifest.name + "@" + sm->manifest.version);
   }
   out.signer_trusted = sm->trusted;
   out.manifest = std::move(sm->manifest);
-  const std::string& module = out.manifest.module;
-  std::string want;
-  for (const auto& [n, h] : out.manifest.module_sha256) {
-    if (n == module) want = h;
-  }
   // verify_signed_manifest checked the name is a plain relative entry name and is listed.
-  out.module_path = in.dir + "/" + std::string(kModulesDir) + "/" + module;
-  auto bytes = bundle::read_file_bounded(out.module_path, bundle::kMaxModuleBytes,
-                                         ErrorCode::kBundleInvalid, true);
-  if (!bytes) return tampered(bytes.error().message);
-  out.module_sha256 = bundle::sha256_hex(*bytes);
-  if (out.module_sha256 != want) return tampered("module " + module + ": sha256 mismatch");
-  out.module_bytes = std::move(*bytes);
-  if (out.manifest.data) {
-    // The data tree is mounted as it is in the store, so it is re-verified like the module: every
-    // signed file hashes to its signed SHA-256 (opened without following a link), and the tree
-    // holds nothing else (no extra file, link, or special file a store writer slipped in).
-    const std::string& tree = out.manifest.data->path;
-    std::string prefix = tree + "/";
-    std::string root = in.dir + "/" + std::string(kModulesDir) + "/" + tree;
-    size_t listed = 0;
-    for (const auto& [n, h] : out.manifest.module_sha256) {
-      if (n.compare(0, prefix.size(), prefix) != 0) continue;
-      ++listed;
-      auto data = bundle::read_file_bounded(in.dir + "/" + std::string(kModulesDir) + "/" + n,
-                                            bundle::kMaxModuleBytes, ErrorCode::kBundleInvalid,
-                                            true);
-      if (!data) return tampered(data.error().message);
-      if (bundle::sha256_hex(*data) != h) return tampered("data file " + n + ": sha256 mismatch");
-    }
-    std::error_code ec;
-    size_t found = 0;
-    auto st = fs::symlink_status(root, ec);
-    if (ec || !fs::is_directory(st)) return tampered("data tree " + tree + " is not a directory");
-    fs::recursive_directory_iterator it(root, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      auto s = it->symlink_status(ec);
-      if (ec) break;
-      if (fs::is_directory(s)) continue;
-      if (!fs::is_regular_file(s)) {
-        return tampered("data tree " + tree + " holds a link or special file");
-      }
-      if (++found > listed) break;
-    }
-    if (ec) return tampered("data tree " + tree + ": " + ec.message());
-    if (found != listed) return tampered("data tree " + tree + " holds files the bundle did not sign");
+  for (const auto& [n, h] : out.manifest.module_sha256) {
+    if (n == out.manifest.module) out.module_sha256 = h;
   }
+  out.module_path = in.dir + "/" + std::string(kModulesDir) + "/" + out.manifest.module;
   return out;
+}
+
+Result<Resolved> Registry::resolve(std::string_view name, const std::optional<std::string>& version,
+                                   const bundle::TrustStore& trust) {
+  Impl& r = *impl_;
+  // Shared: no install or remove changes the store while its files are read.
+  auto lock = r.lock(false);
+  WASMCAP_TRY(lock);
+  Impl::ReadSession session(r);
+  WASMCAP_TRY(session.status);
+  Resolved out;
+  WASMCAP_TRY_ASSIGN(out, r.resolve_signed(name, version, trust));
+  WASMCAP_TRY_ASSIGN(out.module_bytes,
+                     check_contents(out.installed, out.manifest, out.module_path, out.module_sha256));
+  return out;
+}
+
+Result<Resolved> Registry::resolve_manifest(std::string_view name,
+                                            const std::optional<std::string>& version,
+                                            const bundle::TrustStore& trust) {
+  Impl& r = *impl_;
+  auto lock = r.lock(false);
+  WASMCAP_TRY(lock);
+  Impl::ReadSession session(r);
+  WASMCAP_TRY(session.status);
+  return r.resolve_signed(name, version, trust);
+}
+
+std::function<Result<std::vector<uint8_t>>()> Registry::contents_check(const Resolved& resolved) const {
+  // Self-contained (copies, no reference to this Registry): a shell session outlives the
+  // registry object its command table was built from.
+  return [lock_path = impl_->lock_path(), read_only = impl_->read_only, in = resolved.installed,
+          m = resolved.manifest, module_path = resolved.module_path,
+          want = resolved.module_sha256]() -> Result<std::vector<uint8_t>> {
+    // Shared, as resolve(): no install or remove changes the store while its files are read.
+    auto lock = Lock::take(lock_path, false, read_only);
+    WASMCAP_TRY(lock);
+    return check_contents(in, m, module_path, want);
+  };
 }
 
 }  // namespace wasmcap::registry

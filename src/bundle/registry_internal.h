@@ -189,6 +189,9 @@ struct Registry::Impl {
   // A row of the bundles table, checked (registry_db.cc).
   Result<Installed> row(const Stmt& s) const;
   Result<std::vector<Installed>> rows_for(std::string_view name);  // registry_db.cc
+  // The signed half of resolve() (registry.cc), under the caller's shared lock and read session.
+  Result<Resolved> resolve_signed(std::string_view name, const std::optional<std::string>& version,
+                                  const bundle::TrustStore& trust);
 
   // A read operation's connection: read-only registries open one per operation (under the shared
   // lock the caller holds) and close it at the end; read-write ones keep theirs.

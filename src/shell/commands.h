@@ -49,10 +49,13 @@ struct CommandTable {
 CommandTable build_command_table(std::vector<BundleOffer> offers,
                                  const std::vector<std::string>& order);
 
-// The table from every installed bundle (its newest version) resolved and verified as `wasmcap
-// run NAME` would; a bundle that does not verify, or whose signer is not trusted now (revoked,
-// or installed only with --allow-untrusted), provides no command. Its data tree, if any, is
-// mounted read-only for its commands as for a run. `wasmcap sh` and the MCP server's `bash` tool
+// The table from every installed bundle (its newest version), its signed manifest resolved and
+// verified as `wasmcap run NAME` would (Registry::resolve_manifest); a bundle whose manifest does
+// not verify, or whose signer is not trusted now (revoked, or installed only with
+// --allow-untrusted), provides no command. Its module and data tree are checked on the first use
+// of one of its commands (ToolModule, include/wasmcap/shell.h): a bundle modified in the store is
+// refused then, before it runs. Its data tree, if any, is mounted read-only for its commands as
+// for a run. `wasmcap sh` and the MCP server's `bash` tool
 // both build their tables here (src/shell/registry_table.cc).
 Result<CommandTable> command_table_from_registry(registry::Registry& reg,
                                                  const bundle::TrustStore& trust,

@@ -17,7 +17,10 @@ Result<CommandTable> command_table_from_registry(registry::Registry& reg,
   for (const auto& i : installed) names.insert(i.name);
   std::vector<BundleOffer> offers;
   for (const auto& name : names) {
-    auto r = reg.resolve(name, std::nullopt, trust);
+    // The signed manifest only: the module and data tree are checked on the first use of one of
+    // the bundle's commands (ToolModule), so a script pays for the bundles it runs, not for every
+    // bundle installed (the python bundle's standard library is ~13 MB to hash).
+    auto r = reg.resolve_manifest(name, std::nullopt, trust);
     if (!r || !r->signer_trusted || r->manifest.commands.empty()) continue;
     BundleOffer offer;
     Tool& t = offer.tool;
@@ -28,7 +31,7 @@ Result<CommandTable> command_table_from_registry(registry::Registry& reg,
     t.clock_monotonic = r->manifest.permissions.clocks.monotonic;
     t.random = r->manifest.permissions.random;
     t.https = r->manifest.permissions.https.has_value();
-    t.module = std::make_shared<const std::vector<uint8_t>>(std::move(r->module_bytes));
+    t.module = std::make_shared<ToolModule>(reg.contents_check(*r));
     if (r->manifest.data) {
       // module_path is the store's DIR/<module>: the data tree is DIR/<data.path>.
       const std::string& mp = r->module_path;

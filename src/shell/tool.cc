@@ -8,8 +8,25 @@
 
 namespace wasmcap::shell {
 
+std::shared_ptr<ToolModule> ToolModule::verified(std::vector<uint8_t> bytes) {
+  auto m = std::make_shared<ToolModule>(Check{});
+  m->done_.emplace(std::make_shared<const std::vector<uint8_t>>(std::move(bytes)));
+  return m;
+}
 
-
+Result<ToolModule::Bytes> ToolModule::get() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!done_) {
+    auto r = check_();
+    if (r) {
+      done_.emplace(std::make_shared<const std::vector<uint8_t>>(std::move(*r)));
+    } else {
+      done_.emplace(tl::unexpected<Error>(r.error()));
+    }
+    check_ = nullptr;  // what it captured (a manifest, paths) is not needed again
+  }
+  return *done_;
+}
 
 // The shell_command_start record, written before the command does anything (opens its
 // redirections, runs): record or refuse (docs/audit.md). When it fails the command does not run
@@ -64,6 +81,14 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   if (tool == ctx.o.commands.end()) {
     emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": command not found\n", &err_b);
     return std::nullopt;
+  }
+  // The bundle's module and data tree, checked on the first use of the bundle in the session: a
+  // store modified since the command table was built is refused here, before anything of it runs.
+  auto module = tool->second.module->get();
+  if (!module) {
+    emit(ctx, fds[2], "wasmcap sh: " + shown(view(argv[0])) + ": " + module.error().to_string() + "\n",
+         &err_b);
+    return error_exit_code(module.error().code) & 0xff;
   }
   // The tool's argv and environment are plain strings (RunOptions): charged while they live.
   size_t copied = 0;
@@ -126,7 +151,7 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   };
   ro.wasi.stdout_sink = sink(fds[1], &out_b);
   ro.wasi.stderr_sink = sink(fds[2], &err_b);
-  auto report = run_request(std::move(request), *tool->second.module);
+  auto report = run_request(std::move(request), **module);
   int code;
   if (report) {
     code = report->exit_code;

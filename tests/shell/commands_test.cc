@@ -218,6 +218,57 @@ TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {
   EXPECT_EQ(r.out, "from the data tree\nst=1\nst=1\n") << wasmcap::testing::describe(r);
 }
 
+// The module and data tree of a bundle are checked on the first use of one of its commands
+// (ToolModule), not when the shell starts: a bundle modified in the store after install still
+// runs nothing. One byte of coreutils' module (in its name section: the module still loads, so
+// without the check `ls` would list) and one byte of a data file are changed; the other bundles'
+// commands run, the modified ones are refused with the integrity error and print nothing.
+TEST_F(Installed, BundleModifiedAfterInstallIsRefusedOnFirstUse) {
+  fs::path dir = tmp.path() / "pack-data";
+  fs::create_directories(dir / "root");
+  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/oils_helpers.wasm", dir / "m.wasm");
+  wasmcap::testing::write_text(dir / "root/hello.txt", "from the data tree\n");
+  wasmcap::testing::write_text(dir / "manifest.json",
+      R"({"name":"datahelp","version":"1.0.0","module":"m.wasm","data":{"path":"root","guest":"/data"},)"
+      R"("permissions":{"args":true},"commands":{"dargv":{"argv0":"argv.py"}}})");
+  std::string wcb = (dir / "datahelp.wcb").string();
+  auto p = cli({"bundle", "pack", "--manifest", (dir / "manifest.json").string(), "--key",
+                bundles + "/wasmcap-test.key", "--out", wcb});
+  ASSERT_EQ(p.exit_code, 0) << wasmcap::testing::describe(p);
+  install(wcb);
+  wasmcap::testing::write_text(work() / "x", "x\n");
+  auto before = script("ls; dargv a");
+  ASSERT_EQ(before.out, "x\n['a']\n") << wasmcap::testing::describe(before);
+  auto flip_last_byte = [](const fs::path& f) {
+    fs::permissions(f, fs::perms::owner_write, fs::perm_options::add);
+    std::string b = wasmcap::testing::read_text(f);
+    ASSERT_FALSE(b.empty());
+    b.back() = static_cast<char>(b.back() ^ 0x20);
+    wasmcap::testing::write_text(f, b);
+  };
+  int flipped = 0;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(home()) / "registry/store")) {
+    std::string n = e.path().filename().string();
+    if (n == "coreutils.wasm" || n == "hello.txt") {
+      flip_last_byte(e.path());
+      ++flipped;
+    }
+  }
+  ASSERT_EQ(flipped, 2);
+  auto r = script("argv.py first; ls; echo ls=$?; dargv b; echo dargv=$?; ls; echo again=$?");
+  EXPECT_EQ(r.out, "['first']\nls=65\ndargv=65\nagain=65\n") << wasmcap::testing::describe(r);
+  EXPECT_NE(r.err.find("ls: bundle_invalid: installed bundle coreutils@0.1.0 was modified in the "
+                       "registry "
+                       "(module coreutils.wasm: sha256 mismatch)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("dargv: bundle_invalid: installed bundle datahelp@1.0.0 was modified in "
+                       "the registry "
+                       "(data file root/hello.txt: sha256 mismatch)"),
+            std::string::npos)
+      << r.err;
+}
+
 // A bundle whose manifest requests host_api.https (the python bundle does) loads in the shell,
 // and every request is refused: commands in the shell have no network.
 TEST_F(Installed, HttpsIsLinkedButNothingIsGranted) {
