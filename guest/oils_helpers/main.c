@@ -135,7 +135,7 @@ static int read_from_fd_py(int argc, char** argv) {
 
 static int stdout_stderr_py(int argc, char** argv) {
   // As Python with stdout not a terminal (as in every case): stdout is block-buffered, flushed
-  // at exit, after stderr. (WASI's isatty cannot tell a pipe from a terminal here.)
+  // at exit, after stderr (explicitly, whatever the guest's stdout is).
   static char buf[BUFSIZ];
   setvbuf(stdout, buf, _IOFBF, sizeof buf);
   puts(argc > 1 ? argv[1] : "STDOUT");

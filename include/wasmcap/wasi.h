@@ -66,6 +66,11 @@ struct WasiConfig {
   int stderr_fd = 2;   // host fd for guest fd 2 unless stderr_sink is set; -1: discard
   OutputSink stdout_sink;
   OutputSink stderr_sink;
+  // With a sink: the host fd it writes to, if there is one (-1: none). Only its type is used:
+  // what the guest's fd_fdstat_get reports for fd 1 / 2 (a terminal there makes the guest's
+  // isatty() true, so `ls` prints columns to a terminal and not into a pipe).
+  int stdout_sink_fd = -1;
+  int stderr_sink_fd = -1;
   // Total bytes the guest may write to stdout+stderr; beyond it writes fail with EIO and the
   // run ends with output_limit. 0 = unlimited.
   uint64_t max_output_bytes = 0;

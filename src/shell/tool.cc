@@ -151,6 +151,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   };
   ro.wasi.stdout_sink = sink(fds[1], &out_b);
   ro.wasi.stderr_sink = sink(fds[2], &err_b);
+  ro.wasi.stdout_sink_fd = fds[1];  // its type is what the tool sees (a terminal, a pipe, ...)
+  ro.wasi.stderr_sink_fd = fds[2];
   auto report = run_request(std::move(request), **module);
   int code;
   if (report) {

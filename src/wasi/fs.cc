@@ -294,8 +294,8 @@ Errno WasiHost::fd_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t out)
   if (Errno r = get_fd(fd, kRightFdFilestatGet, &e)) return r;
   if (!m.in_bounds(out, kFilestatSize)) return kEfault;
   if (!is_host_file(*e)) {
-    // stdio: describe it as the character device fdstat reports, without exposing the
-    // host's stdio objects (their device/inode numbers).
+    // stdio: only the type fdstat reports (host.cc, stdio_filetype), without exposing the
+    // host's stdio objects (their device/inode numbers, sizes, times).
     std::memset(m.range(out, kFilestatSize), 0, kFilestatSize);
     m.store<uint8_t>(out + 16, e->filetype);
     return kSuccess;

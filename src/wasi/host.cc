@@ -55,19 +55,45 @@ void WasiHost::close_entry(FdEntry& e) {
   e.host_fd = -1;
 }
 
+namespace {
+
+// What the guest sees of a stdio stream (fd_fdstat_get, fd_filestat_get): the type of the host
+// descriptor behind it. Only a terminal is a character device: wasi-libc's isatty() is "a
+// character device without seek or tell rights" (stdio has neither), so a guest must not see one
+// for a file or a pipe (`python3 - < FILE` would start its interactive prompt). A regular file
+// is a regular file, a socket a stream socket; anything else (a pipe, /dev/null and other
+// devices, no descriptor at all) is of unknown type, as wasmtime reports a stdio stream that is
+// not a terminal. Only the type is shown: the host object's metadata stays hidden.
+wasi::Filetype stdio_filetype(int host_fd) {
+  if (host_fd < 0) return wasi::kFiletypeUnknown;
+  if (::isatty(host_fd) == 1) return wasi::kFiletypeCharacterDevice;
+  struct stat st {};
+  if (::fstat(host_fd, &st) != 0) return wasi::kFiletypeUnknown;
+  if (S_ISREG(st.st_mode)) return wasi::kFiletypeRegularFile;
+  if (S_ISSOCK(st.st_mode)) return wasi::kFiletypeSocketStream;
+  return wasi::kFiletypeUnknown;
+}
+
+}  // namespace
+
 Result<void> WasiHost::init() {
   // Guest fds 0..2 are always present; rights reflect what the stream can do.
-  auto stdio = [](FdKind kind, Rights rights) {
+  auto stdio = [](FdKind kind, int host_fd, Rights rights) {
     auto e = std::make_unique<FdEntry>();
     e->kind = kind;
-    e->filetype = kFiletypeCharacterDevice;
+    e->filetype = stdio_filetype(host_fd);
     e->base = rights;
     e->inheriting = 0;
     return e;
   };
-  fds_.push_back(stdio(FdKind::kStdin, kRightFdRead | kRightPollFdReadwrite | kRightFdFilestatGet));
-  fds_.push_back(stdio(FdKind::kStdout, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
-  fds_.push_back(stdio(FdKind::kStderr, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
+  const int out_fd = config_.stdout_sink ? config_.stdout_sink_fd : config_.stdout_fd;
+  const int err_fd = config_.stderr_sink ? config_.stderr_sink_fd : config_.stderr_fd;
+  fds_.push_back(stdio(FdKind::kStdin, config_.stdin_fd,
+                       kRightFdRead | kRightPollFdReadwrite | kRightFdFilestatGet));
+  fds_.push_back(stdio(FdKind::kStdout, out_fd,
+                       kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
+  fds_.push_back(stdio(FdKind::kStderr, err_fd,
+                       kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
 
   for (const auto& p : config_.preopens) {
     if (p.guest_path.empty()) {

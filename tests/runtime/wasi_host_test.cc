@@ -1,7 +1,13 @@
 // The non-filesystem WASI host, through guests: args and environ (and nothing leaking from
 // the host), clocks, random, poll_oneoff, sched_yield, proc_exit, unsupported functions, and
 // hostile pointers (every pointer-taking call answers EFAULT, never crashes the host).
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "test_support.h"
@@ -86,6 +92,61 @@ TEST(WasiArgsEnv, CliPassesArgsAndEnvButNotItsOwnEnvironment) {
   EXPECT_EQ(r.out.find(kCanaryValue), std::string::npos);
   EXPECT_EQ(r.out.find("HOME"), std::string::npos);
   EXPECT_EQ(r.out.find("PATH"), std::string::npos);
+}
+
+// --- stdio: what a guest sees of its streams ---------------------------------------------------
+
+// The guest's view of fds 0-2 (guest/tests/stdio_type.c) with `in` behind stdin and `out`
+// described as what the stdout sink writes to (as the shell does; the test captures the lines).
+std::string stdio_view(int in, int out) {
+  RunOptions o;
+  o.wasi.stdin_fd = in;
+  o.wasi.stdout_sink_fd = out;
+  Captured c = run_guest("stdio_type", o);
+  EXPECT_TRUE(c.report.has_value()) << c.report.error().to_string();
+  return c.out;
+}
+
+std::string stdio_line(int fd, int tty, int filetype) {
+  return "fd=" + std::to_string(fd) + " isatty=" + std::to_string(tty) +
+         " filetype=" + std::to_string(filetype) + "\n";
+}
+
+// Only a terminal is a character device (wasi-libc's isatty() is "a character device without
+// seek or tell rights"): before, every stdio stream was one, so a guest could not tell a file or
+// a pipe from a terminal and `python3 - < FILE` printed Python's interactive banner and prompts.
+// A regular file is a regular file (4), a socket a stream socket (6); a pipe, /dev/null and no
+// descriptor at all are of unknown type (0), as wasmtime reports a stream that is not a terminal.
+TEST(WasiStdio, OnlyATerminalIsACharacterDevice) {
+  testing::TempDir tmp;
+  testing::write_text(tmp.path() / "in", "data\n");
+  int file = ::open((tmp.path() / "in").c_str(), O_RDONLY | O_CLOEXEC);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int p[2], sock[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock), 0);
+  ASSERT_GE(file, 0);
+  ASSERT_GE(null, 0);
+  const std::string unknown_out = stdio_line(1, 0, 0) + stdio_line(2, 0, 0);
+  EXPECT_EQ(stdio_view(file, -1), stdio_line(0, 0, 4) + unknown_out);
+  EXPECT_EQ(stdio_view(p[0], -1), stdio_line(0, 0, 0) + unknown_out);
+  EXPECT_EQ(stdio_view(null, null), stdio_line(0, 0, 0) + unknown_out);
+  EXPECT_EQ(stdio_view(-1, -1), stdio_line(0, 0, 0) + unknown_out);
+  EXPECT_EQ(stdio_view(sock[0], file), stdio_line(0, 0, 6) + stdio_line(1, 0, 4) +
+                                           stdio_line(2, 0, 0));
+  // A pseudo-terminal is a terminal, on stdin and behind the stdout sink.
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0) {
+    int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(tty, 0);
+    EXPECT_EQ(stdio_view(tty, tty),
+              stdio_line(0, 1, 2) + stdio_line(1, 1, 2) + stdio_line(2, 0, 0));
+    ::close(tty);
+  } else {
+    ADD_FAILURE() << "no pseudo-terminal: " << std::strerror(errno);
+  }
+  if (master >= 0) ::close(master);
+  for (int fd : {file, null, p[0], p[1], sock[0], sock[1]}) ::close(fd);
 }
 
 // --- clocks, random, poll, yield ---------------------------------------------------------------
