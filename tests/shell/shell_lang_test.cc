@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -523,6 +524,10 @@ TEST(ShellThreads, ThreadCreationFailureIsACleanError) {
   wasmcap::testing::TempDir tmp;
   fs::create_directories(tmp.path() / "home");
   fs::create_directories(tmp.path() / "work");
+  // run_process ignores SIGPIPE in this process; later tests spawn bash as an oracle, which
+  // would inherit it (`trap` lists it): restored at the end.
+  struct sigaction pipe_before {};
+  ::sigaction(SIGPIPE, nullptr, &pipe_before);
   auto sh = [&](const std::string& failpoint, const std::string& script) {
     wasmcap::testing::ProcOptions o;
     o.extra_env = {{"WASMCAP_HOME", (tmp.path() / "home").string()},
@@ -558,6 +563,7 @@ TEST(ShellThreads, ThreadCreationFailureIsACleanError) {
   // Without the failpoint the same pipeline runs.
   auto ok = sh("", pipeline);
   EXPECT_EQ(ok.out, "got a\nst=0\n") << wasmcap::testing::describe(ok);
+  ::sigaction(SIGPIPE, &pipe_before, nullptr);
 }
 
 TEST_F(ShellFixture, LoopsSeeTheDeadline) {
