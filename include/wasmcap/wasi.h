@@ -53,7 +53,9 @@ struct RandomSource {
   uint64_t seed = 0;
 };
 
-// Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO).
+// Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO). A
+// sink that fails because its reader is gone sets errno to EPIPE before returning false (see
+// WasiConfig::exit_on_broken_pipe); errno is cleared before every call.
 using OutputSink = std::function<bool(const uint8_t* data, size_t len)>;
 
 struct WasiConfig {
@@ -74,6 +76,12 @@ struct WasiConfig {
   // Total bytes the guest may write to stdout+stderr; beyond it writes fail with EIO and the
   // run ends with output_limit. 0 = unlimited.
   uint64_t max_output_bytes = 0;
+  // A write to fd 1 or 2 whose reader is gone (the host fd's write, or the sink, fails with
+  // EPIPE) ends the run as SIGPIPE would end a POSIX process: exit status 141 (128 + 13), the
+  // guest gets no error to print. Off: the guest sees EPIPE (EIO from a sink) and carries on,
+  // which is what `wasmcap run` does. `wasmcap sh` sets it for the tools it runs, so
+  // `yes | head -1` ends quietly with 141, as in bash.
+  bool exit_on_broken_pipe = false;
 
   uint32_t max_fds = 1024;  // open descriptors per instance (incl. stdio and preopens)
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.

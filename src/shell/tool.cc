@@ -153,6 +153,9 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   ro.wasi.stderr_sink = sink(fds[2], &err_b);
   ro.wasi.stdout_sink_fd = fds[1];  // its type is what the tool sees (a terminal, a pipe, ...)
   ro.wasi.stderr_sink_fd = fds[2];
+  // A tool whose reader left (`yes | head -1`) ends as SIGPIPE ends it in bash: status 141, no
+  // "write error" message (emit leaves write(2)'s EPIPE in errno).
+  ro.wasi.exit_on_broken_pipe = true;
   auto report = run_request(std::move(request), **module);
   int code;
   if (report) {

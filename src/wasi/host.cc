@@ -497,6 +497,15 @@ Errno WasiHost::fd_renumber(const GuestMemory&, uint32_t from, uint32_t to) {
 
 // --- read / write -----------------------------------------------------------------------------
 
+// The reader of fd 1 or 2 is gone. Under exit_on_broken_pipe the run ends here, as SIGPIPE ends
+// a POSIX writer at the write that failed (even after part of the data went out); the errno
+// returned is never seen by the guest (the binding layer ends the run first).
+bool WasiHost::broken_pipe() {
+  if (!config_.exit_on_broken_pipe) return false;
+  exit_status_ = kBrokenPipeExitStatus;
+  return true;
+}
+
 Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written) {
   const OutputSink& sink = kind == FdKind::kStdout ? config_.stdout_sink : config_.stderr_sink;
   int host_fd = kind == FdKind::kStdout ? config_.stdout_fd : config_.stderr_fd;
@@ -518,7 +527,9 @@ Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint
       if (!may_continue()) return kEintr;
       uint64_t chunk = std::min<uint64_t>(len - off, kIoChunkBytes);
       if (sink) {
+        errno = 0;  // a sink says EPIPE through errno (wasi.h OutputSink)
         if (!sink(s.data + off, chunk)) {
+          if (errno == EPIPE && broken_pipe()) return kEpipe;
           if (*written > 0) return kSuccess;
           return kEio;
         }
@@ -528,6 +539,7 @@ Errno WasiHost::write_output(FdKind kind, const std::vector<IoSlice>& iovs, uint
           ssize_t n = ::write(host_fd, s.data + off + done, chunk - done);
           if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EPIPE && broken_pipe()) return kEpipe;
             if (*written > 0) return kSuccess;  // report what was written
             return errno_from_host(errno);
           }

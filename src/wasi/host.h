@@ -87,6 +87,15 @@ class WasiHost {
     termination_.reset();
     return t;
   }
+  // A host call that ends the run as the guest's own exit would (a write into a closed pipe
+  // under WasiConfig::exit_on_broken_pipe: the status SIGPIPE gives) records the status here;
+  // the binding layer turns it into HostCallResult::exit, the path proc_exit takes.
+  std::optional<int32_t> take_exit() {
+    auto code = exit_status_;
+    exit_status_.reset();
+    return code;
+  }
+  static constexpr int32_t kBrokenPipeExitStatus = 128 + 13;  // 128 + SIGPIPE
 
   // --- wasi_snapshot_preview1 (host.cc) ---
   Errno args_get(const GuestMemory& m, uint32_t argv, uint32_t argv_buf);
@@ -191,6 +200,8 @@ class WasiHost {
 
  private:
   Errno write_output(wasi::FdKind kind, const std::vector<IoSlice>& iovs, uint64_t* written);
+  // A write to fd 1/2 failed with EPIPE: true (and exit_status_ set) under exit_on_broken_pipe.
+  bool broken_pipe();
   // Waits until host_fd is readable, the timeout (ns, <0 = none) passes, or the run must end
   // (deadline/interrupt: sets termination_). Returns true if readable.
   bool wait_readable(int host_fd, int64_t timeout_ns);
@@ -220,6 +231,7 @@ class WasiHost {
   const std::atomic<bool>* interrupt_ = nullptr;
   HostContext* ctx_ = nullptr;  // the running call's context (fuel), null between calls
   std::optional<Error> termination_;
+  std::optional<int32_t> exit_status_;  // see take_exit
   bool output_limit_hit_ = false;
   // Fixed clock: ns of virtual time since the run started (saturating).
   uint64_t virtual_ns_ = 0;

@@ -35,10 +35,14 @@ HostFunc bind(const std::shared_ptr<WasiHost>& host, const WasiImport& import) {
       // the host keeps no state of the failed call (its context lives on the engine's stack).
       h->end_call();
       (void)h->take_termination();
+      (void)h->take_exit();
       throw;
     }
     h->end_call();
-    if (auto t = h->take_termination()) return HostCallResult::fail(std::move(*t));
+    auto t = h->take_termination();
+    auto code = h->take_exit();
+    if (t) return HostCallResult::fail(std::move(*t));  // a limit outranks the guest's own end
+    if (code) return HostCallResult::exit(*code);
     return HostCallResult::ok();
   };
   return f;

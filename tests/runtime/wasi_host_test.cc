@@ -2,6 +2,7 @@
 // the host), clocks, random, poll_oneoff, sched_yield, proc_exit, unsupported functions, and
 // hostile pointers (every pointer-taking call answers EFAULT, never crashes the host).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -256,6 +257,81 @@ TEST(WasiExit, StatusIsTheCliExitCode) {
     auto e = run_cli({"run", guest_path("exit_status"), arg});
     EXPECT_TRUE(e.exited && e.exit_code == want) << arg << "\n" << testing::describe(e);
   }
+}
+
+// --- a write into a closed pipe --------------------------------------------------------------
+
+// write_loop (guest/tests/write_loop.c) writing `lines` lines to stdout: either to the host fd
+// `out` (no sink) or to `sink`; stderr is captured.
+Captured write_loop(bool exit_on_broken_pipe, int out, OutputSink sink, const char* lines = "1") {
+  RunOptions o;
+  o.engine = testing::test_engine_name();
+  o.wasi.args = {"write_loop", lines};
+  o.wasi.stdout_fd = out;
+  o.wasi.stdout_sink = std::move(sink);
+  o.wasi.exit_on_broken_pipe = exit_on_broken_pipe;
+  auto err = std::make_shared<std::string>();
+  o.wasi.stderr_sink = [err](const uint8_t* d, size_t n) {
+    err->append(reinterpret_cast<const char*>(d), n);
+    return true;
+  };
+  Captured c;
+  c.report = run_module(testing::guest_bytes("write_loop"), std::move(o));
+  c.err = *err;
+  return c;
+}
+
+// With exit_on_broken_pipe, a guest whose stdout reader is gone ends at that write as SIGPIPE
+// ends a POSIX process: status 141, nothing said (the shell's `yes | head -1`). Without it (what
+// `wasmcap run` does) the guest sees EPIPE and reports it itself.
+TEST(WasiStdio, BrokenPipeEndsTheRunOnlyWhenAsked) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ::close(p[0]);
+  // The host's write(2) into the pipe raises SIGPIPE in this process: ignored for the test.
+  struct sigaction ignore {}, saved {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &saved), 0);
+  Captured on = write_loop(true, p[1], nullptr);
+  Captured off = write_loop(false, p[1], nullptr);
+  ::sigaction(SIGPIPE, &saved, nullptr);
+  ::close(p[1]);
+  ASSERT_TRUE(on.report.has_value()) << on.report.error().to_string();
+  EXPECT_EQ(on.report->exit_code, 141);
+  EXPECT_EQ(on.err, "");
+  ASSERT_TRUE(off.report.has_value()) << off.report.error().to_string();
+  EXPECT_EQ(off.report->exit_code, 3);
+  EXPECT_EQ(off.err, "write error: Broken pipe\n");
+
+  // A sink says its reader is gone with errno EPIPE (the shell's, from write(2)); the run ends at
+  // the failing write even after earlier ones went through.
+  auto pipe_sink = [](int take) {
+    return [left = take](const uint8_t*, size_t) mutable {
+      if (left-- > 0) return true;
+      errno = EPIPE;
+      return false;
+    };
+  };
+  Captured sink_on = write_loop(true, -1, pipe_sink(2), "10");
+  ASSERT_TRUE(sink_on.report.has_value()) << sink_on.report.error().to_string();
+  EXPECT_EQ(sink_on.report->exit_code, 141);
+  EXPECT_EQ(sink_on.err, "");
+  Captured sink_off = write_loop(false, -1, pipe_sink(2), "10");
+  ASSERT_TRUE(sink_off.report.has_value()) << sink_off.report.error().to_string();
+  EXPECT_EQ(sink_off.report->exit_code, 3);
+  EXPECT_EQ(sink_off.err, "write error: I/O error\n");
+
+  // A sink that refuses for another reason is EIO, whatever errno held before it was called (an
+  // earlier successful call left EPIPE there).
+  auto stale = [calls = 0](const uint8_t*, size_t) mutable {
+    if (calls++ > 0) return false;  // errno untouched
+    errno = EPIPE;
+    return true;
+  };
+  Captured refused = write_loop(true, -1, stale, "10");
+  ASSERT_TRUE(refused.report.has_value()) << refused.report.error().to_string();
+  EXPECT_EQ(refused.report->exit_code, 3);
+  EXPECT_EQ(refused.err, "write error: I/O error\n");
 }
 
 // --- raw probe: unsupported functions and hostile pointers --------------------------------------

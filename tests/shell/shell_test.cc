@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <mutex>
 
+#include "bash_oracle.h"
 #include "shell_fixture.h"
 #include "test_support.h"
 
@@ -679,6 +680,27 @@ TEST_F(ToolFixture, EarlyExitingReaderDoesNotHangTheWriter) {
   auto r = script("cat big.txt | head -n 2; echo done");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "line 0\nline 1\ndone\n");
+}
+
+// A tool writing into a pipe whose reader has left ends as SIGPIPE ends it under bash: status
+// 141 (seen through pipefail), no "write error" message. Before, `yes | head -1` printed
+// "yes: write error: Broken pipe" and its status was 1. As bash with GNU tools prints.
+TEST_F(ToolFixture, WriterWhoseReaderLeftEndsAsSigpipe) {
+  std::string big;
+  for (int i = 0; i < 200000; ++i) big += "line " + std::to_string(i) + "\n";
+  write_text(work() / "big.txt", big);  // far beyond a pipe buffer: cat is still writing
+  const std::string tools =
+      "set -o pipefail; yes | head -1; echo st=$?; seq 1 100000 | head -n 2; echo st=$?; "
+      "yes | head -3 | head -1; echo st=$?; set +o pipefail; yes | head -1; echo st=$?\n";
+  const std::string want = "y\nst=141\n1\n2\nst=141\ny\nst=141\ny\nst=0\n";
+  auto r = script(tools + "set -o pipefail; cat big.txt | head -n 1; echo st=$?");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, want + "line 0\nst=141\n");
+  EXPECT_EQ(r.err, "");
+  if (!shell::testing::have_bash()) return;
+  auto b = shell::testing::run_bash(tools);
+  ASSERT_TRUE(b) << "bash failed on: " << tools;
+  EXPECT_EQ(*b, want);
 }
 
 TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
