@@ -42,6 +42,9 @@ struct FdEntry {
 
 }  // namespace wasi
 
+// a + b, saturating at UINT64_MAX (the virtual clock: host.cc, poll.cc).
+inline uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 class WasiHost {
  public:
   using Errno = wasi::Errno;
