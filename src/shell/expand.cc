@@ -416,6 +416,11 @@ class Expander {
     if (list) set = !vals.empty();
     bool empty = !set || (vals.size() == 1 && vals[0].empty()) || (list && vals.empty());
     if (list && vals.size() == 1) empty = vals[0].empty();
+    if (star && quoted && vals.size() > 1) {  // "${*:-w}": null when the joined value is
+      std::string tmp;
+      empty = ifs_of(st_, &tmp).empty() &&
+              std::all_of(vals.begin(), vals.end(), [](const Str& v) { return v.empty(); });
+    }
     bool use_arg = op.colon ? empty : !set;
     using K = ParamOp::Kind;
     switch (op.kind) {
@@ -471,6 +476,10 @@ class Expander {
         v = op.kind == K::kReplace ? replace(v, pat, rep, op, match_at) : trim(v, pat, op);
       }
     } else if (op.kind == K::kSlice) {
+      // ${x:} (no offset, unlike ${x: } and ${x::}) is bash's "bad substitution".
+      if (!op.arg2 && (!op.arg || op.arg->parts.empty())) {
+        fail(shown(p.text) + ": bad substitution", 1);
+      }
       if (array_list) {
         slice_array(vals, indices, op);
       } else {

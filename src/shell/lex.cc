@@ -442,6 +442,53 @@ Result<void> Lexer::dquote(Word& w, bool heredoc) {
   return fail("unterminated double quote");
 }
 
+// The word of "${x-w}" "${x:+w}" ... inside double quotes, up to the unquoted '}' (bash's
+// rules): every character is quoted, a single quote is an ordinary character (but a '}'
+// between a pair of them does not end the word: "${x-'}'}" is `'}'`), and a backslash
+// escapes only $ ` " \ } and newline. The pattern operators (# % /) keep their quoting
+// rules: "${x%'c d'}" removes `c d`.
+Result<void> Lexer::dq_operand(Word& w) {
+  bool in_single = false;
+  while (pos_ < s_.size() && (in_single || s_[pos_] != '}')) {
+    char c = s_[pos_];
+    if (c == '\'') {
+      in_single = !in_single;
+      lit(w, c, true);
+      ++pos_;
+    } else if (c == '"') {
+      ++pos_;
+      account().take(sizeof(WordPart));
+      w.parts.push_back({WordPart::Kind::kLiteral, "", true});
+      WASMCAP_TRY(dquote(w, false));
+    } else if (c == '\\' && pos_ + 1 < s_.size()) {
+      char e = s_[pos_ + 1];
+      if (e == '\n') {
+        ++line_;
+      } else if (e == '$' || e == '`' || e == '"' || e == '\\' || e == '}') {
+        lit(w, e, true);
+      } else {
+        lit(w, '\\', true);
+        lit(w, e, true);
+      }
+      pos_ += 2;
+    } else if (c == '$') {
+      WASMCAP_TRY(dollar(w, true));
+    } else if (c == '`') {
+      WASMCAP_TRY(backticks(w, true));
+    } else {
+      line_ += c == '\n';
+      lit(w, c, true);
+      ++pos_;
+    }
+  }
+  if (pos_ >= s_.size()) {
+    mark_incomplete();
+    return fail(in_single ? "unterminated single quote"
+                          : "unterminated parameter expansion ('${' without '}')");
+  }
+  return {};
+}
+
 // After '$': a parameter, a substitution, $'...', or a literal '$'.
 Result<void> Lexer::dollar(Word& w, bool quoted) {
   ++pos_;  // '$'
@@ -748,7 +795,13 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
                  : c == '?' ? ParamOp::Kind::kError
                             : ParamOp::Kind::kAlternative;
       ++pos_;
-      WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace));
+      if (quoted) {
+        Word a;
+        WASMCAP_TRY(dq_operand(a));
+        op->arg = std::make_shared<const Word>(std::move(a));
+      } else {
+        WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace));
+      }
     } else if (c == '#' || c == '%') {
       op->kind = c == '#' ? ParamOp::Kind::kTrimPrefix : ParamOp::Kind::kTrimSuffix;
       ++pos_;
@@ -764,7 +817,16 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       if (peek(0) == '#') op->anchor = ParamOp::Anchor::kStart;
       if (peek(0) == '%') op->anchor = ParamOp::Anchor::kEnd;
       if (op->anchor != ParamOp::Anchor::kNone) ++pos_;
+      // ${x///r}: after '//' a '/' starts the pattern (bash: ${x////c} replaces each '/').
+      bool slash = op->anchor == ParamOp::Anchor::kAll && peek(0) == '/';
+      if (slash) ++pos_;
       WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBracePattern));
+      if (slash) {
+        Word a = *op->arg;
+        account().take(sizeof(WordPart) + 1);
+        a.parts.insert(a.parts.begin(), WordPart{WordPart::Kind::kLiteral, "/", true});
+        op->arg = std::make_shared<const Word>(std::move(a));
+      }
       if (peek(0) == '/') {
         ++pos_;
         WASMCAP_TRY_ASSIGN(op->arg2, word_arg(Mode::kBrace));

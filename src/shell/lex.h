@@ -149,6 +149,7 @@ class Lexer {
   Result<void> dquote(Word& w, bool heredoc);
   Result<void> dollar(Word& w, bool quoted);
   Result<void> brace_param(Word& w, bool quoted);
+  Result<void> dq_operand(Word& w);
   Result<void> substitution(Word& w, bool quoted);
   Result<void> backticks(Word& w, bool quoted);
   Result<void> ansi_c(Word& w);

@@ -36,11 +36,25 @@ bool valid_name(const std::string& s) {
 }
 
 // An assignment's value: a ~ at its start and after each unquoted ':' (up to a '/', a ':' or
-// the end) is a tilde expansion (bash: `PATH=~/bin:~/sbin`).
-void assignment_tildes(Word& value) {
+// the end) is a tilde expansion (bash: `PATH=~/bin:~/sbin`), also in the word of an unquoted
+// ${x-w} ${x:=w} ... (bash: x=${u-~:~} is $HOME:$HOME). True when it made a tilde part.
+bool assignment_tildes(Word& value) {
   std::vector<WordPart> out;
+  bool made = false;
   for (size_t k = 0; k < value.parts.size(); ++k) {
     const WordPart& p = value.parts[k];
+    using K = ParamOp::Kind;
+    if (p.kind == WordPart::Kind::kVar && !p.quoted && p.op && p.op->arg &&
+        (p.op->kind == K::kDefault || p.op->kind == K::kAssign || p.op->kind == K::kError ||
+         p.op->kind == K::kAlternative)) {
+      auto op = std::make_shared<ParamOp>(*p.op);
+      Word arg = *op->arg;
+      made = assignment_tildes(arg) || made;
+      op->arg = std::make_shared<const Word>(std::move(arg));
+      out.push_back(p);
+      out.back().op = std::move(op);
+      continue;
+    }
     if (p.kind != WordPart::Kind::kLiteral || p.quoted ||
         p.text.find('~') == std::string::npos) {
       out.push_back(p);
@@ -58,6 +72,7 @@ void assignment_tildes(Word& value) {
           if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});
           lit.clear();
           out.push_back({WordPart::Kind::kTilde, t.substr(i + 1, e - i - 1), false});
+          made = true;
           i = e;
           continue;
         }
@@ -68,6 +83,7 @@ void assignment_tildes(Word& value) {
   }
   if (out.empty()) out.push_back({WordPart::Kind::kLiteral, "", false});
   value.parts = std::move(out);
+  return made;
 }
 
 bool is_declaration_name(const std::string& w) {
@@ -797,10 +813,7 @@ class Parser {
     if (n == 0 || eq == 0) return;
     Word value = w;
     value.parts[0].text.erase(0, eq + 1);
-    assignment_tildes(value);
-    bool tilde = std::any_of(value.parts.begin(), value.parts.end(),
-                             [](const WordPart& p) { return p.kind == WordPart::Kind::kTilde; });
-    if (!tilde) return;
+    if (!assignment_tildes(value)) return;
     Word out;
     out.parts.push_back({WordPart::Kind::kLiteral, t.substr(0, eq + 1), false});
     for (auto& p : value.parts) out.parts.push_back(std::move(p));

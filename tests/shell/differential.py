@@ -62,6 +62,25 @@ t 'abcd' '((a)|b)+'
 shopt -s nocasematch; t ABC 'abc'; t 'Hello' '^h(E)llo$'
 """
 
+# Parameter expansions inside "...": the word of - + = ? is read as in double quotes (single
+# quotes are literal, a backslash escapes only $ ` " \ }), a pattern's quotes still quote;
+# "${*:-w}" tests the value joined by IFS's first character; ${x///r}'s pattern starts with '/';
+# an assignment's ${u-w} expands w's tildes after ':' too.
+EXPANSION_CASES = r"""p() { printf '[%s]' "$@"; echo; }
+var='a b c'; foo='a b c d'
+p "${Unset:-'b'}" "${Unset:-'$var'}" "${undef-'c  d'}" ${undef-'c  d'}
+p "${foo%'c d'}" "${foo%'c  d'}" "${foo//'c d'/'z'}"
+p "${var-a\nb}" "${undef:-c\nd}" "${var:+e\nf}"
+p "${undef-\$}" "${undef-\(}" "${undef-\z}" "${undef-\"}" "${undef-\`}" "${undef-\\}" "${undef-\e}"
+p "${var-}}" "${undef-\}}" "${undef-'}'}" "${undef-"}"}" "${undef-"a b" c}" "${undef:-~}"
+p "${undef:-$(echo 'x  y')}" "${undef=' q '}" "$undef"
+set -- "" ""; IFS=; p "${*:-m}" ${*:-m} "${@:-m}" "${*:+p}" "${*-m}"; a=("" ""); p "${a[*]:-m}" "${a[@]:-m}"
+IFS=:; p "${*:-m}" "${*:+p}"; unset IFS
+x=a/b; p ${x///c} ${x/#/c} ${x/%/c} ${x/#//c} ${x////c} "${x////}" "${x////'/'}"
+x='slash / brace } hi'; p ${x///}; H=/foo/bar/baz; p ${H////\\/} ${H//'/'/\\/} "${H////\\/}"
+HOME=/home/bar; x=~:${undef-~:~}; y=${undef:-a:~/b}; z="${u-~:~}"; export w=${u-:~}; p $x $y $z $w
+"""
+
 CORPUS = [
     "echo hello world",
     "echo a; echo b; false; echo $?",
@@ -195,6 +214,8 @@ CORPUS = [
     "x='a b'; [[ $x == 'a b' && ( 3 -gt 2 || 0 -eq 1 ) ]] && echo ok; [[ b < a ]]; echo $?",
     # =~ (src/shell/regex.h: POSIX ERE read as glibc does, matched by RE2) and BASH_REMATCH's groups
     REGEX_CASES,
+    EXPANSION_CASES,
+    's=abc; a=(1 2); echo ${s: } ${s:0} "[${s::}]" "[${a[@]::}]" "[${s:1:}]"; echo ${s:}; echo not-reached',
 ]
 
 
