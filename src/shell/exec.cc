@@ -367,6 +367,27 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     int code;
     if (fn != st.funcs.end()) {
       std::shared_ptr<const Command> body = fn->second;  // the call may redefine it
+      // The NAME=value prefixes are a frame of their own around the call, as a caller's
+      // locals: `unset NAME` in the function reveals the value they shadow (bash).
+      // Handed back to `restore` however the call ends (frames an error left are undone).
+      struct TempFrame {
+        Ctx& ctx;
+        State& st;
+        size_t depth;
+        std::vector<State::Saved>& into;
+        ~TempFrame() {
+          for (; st.frames.size() > depth + 1; st.frames.pop_back()) {
+            auto& f = st.frames.back();
+            for (auto it = f.rbegin(); it != f.rend(); ++it) restore_var(ctx, st, *it);
+          }
+          if (st.frames.size() == depth + 1) {
+            into = std::move(st.frames.back());
+            st.frames.pop_back();
+          }
+        }
+      } temp{ctx, st, st.frames.size(), restore.saved};
+      st.frames.push_back(std::move(restore.saved));
+      restore.saved.clear();
       code = call_function(ctx, st, *body, argv, rio);
     } else {
       code = run_builtin(ctx, st, argv, rio, &out_b, &err_b);
@@ -506,12 +527,14 @@ int run_arith_for(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   for (;;) {
     ctx.budget->check();
     if (!empty(cmd.words[1])) {
+      st.lineno = cmd.line;  // the condition's $LINENO is the loop's line, not the body's (bash)
       auto c = arith_command(ctx, st, cmd.words[1], io);
       if (!c) return 1;
       if (*c == 0) break;
     }
     code = run_list(ctx, st, cmd.body, io);
     if (stopping(ctx, st) && loop_should_end(st)) break;
+    st.lineno = cmd.line;
     if (!empty(cmd.words[2]) && !arith_command(ctx, st, cmd.words[2], io)) return 1;
   }
   return code;

@@ -215,6 +215,11 @@ CORPUS = [
     # =~ (src/shell/regex.h: POSIX ERE read as glibc does, matched by RE2) and BASH_REMATCH's groups
     REGEX_CASES,
     EXPANSION_CASES,
+    # a function's NAME=value prefixes are a frame around the call: unset reveals what they shadow
+    'f() { echo "x=$x"; x=mut; echo "x=$x"; unset x; echo "x=$x"; g; }; g() { echo "g:$x"; }; x=global; x=temp f; echo "x=$x"',
+    'f() { local y=l; unset x y; echo "[$x|$y]"; }; x=g; x=t y=t f; echo "[$x|$y]"',
+    # $LINENO in a for (( )) condition is the loop's line
+    'echo one\nfor (( i = 0; i < $LINENO; i++ )); do\n  echo $i\ndone\nfor ((j=0; j<1; j++)); do :; done; echo $LINENO',
     's=abc; a=(1 2); echo ${s: } ${s:0} "[${s::}]" "[${a[@]::}]" "[${s:1:}]"; echo ${s:}; echo not-reached',
 ]
 
