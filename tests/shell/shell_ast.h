@@ -160,12 +160,16 @@ class Printer {
     pending_.clear();
   }
 
-  std::string heredoc_text(const Word& w) {
+  // The text of a here-document body, or (in_dquotes) of the word of a "${x-w}" inside double
+  // quotes, which the lexer reads as double-quoted text: there a backslash escapes only $ ` " \ }.
+  std::string heredoc_text(const Word& w, bool in_dquotes = false) {
     std::string out;
     for (const WordPart& p : w.parts) {
       if (p.kind == WordPart::Kind::kLiteral) {
         for (char c : p.text) {
-          if (c == '$' || c == '`' || c == '\\') out += '\\';
+          if (c == '$' || c == '`' || c == '\\' || (in_dquotes && (c == '"' || c == '}'))) {
+            out += '\\';
+          }
           out += c;
         }
       } else {
@@ -459,16 +463,25 @@ class Printer {
       q.quoted = false;
       Word one;
       one.parts.push_back(q);
+      bool was = in_arith_;
+      in_arith_ = true;  // the lexer reads an expansion's word there as in double quotes
       out += word(one);
+      in_arith_ = was;
     }
     return out;
   }
 
  private:
+  bool in_arith_ = false;
   std::string param(const WordPart& p) {
     const ParamOp& op = *p.op;
     using K = ParamOp::Kind;
     auto arg = [&](const std::shared_ptr<const Word>& w) { return w ? word(*w) : std::string(); };
+    // The word of - = ? + in a quoted expansion (or one in $(( ))) reads as double-quoted text
+    // (bash).
+    auto dq_arg = [&](const std::shared_ptr<const Word>& w) {
+      return !w ? std::string() : (p.quoted || in_arith_) ? heredoc_text(*w, true) : word(*w);
+    };
     std::string c = op.colon ? ":" : "";
     std::string n;
     cat(n, {op.indirect || op.keys || op.names ? "!" : "", p.text});
@@ -484,10 +497,10 @@ class Printer {
     switch (op.kind) {
       case K::kNone: return n;
       case K::kLength: return "#" + n;
-      case K::kDefault: return n + c + "-" + arg(op.arg);
-      case K::kAssign: return n + c + "=" + arg(op.arg);
-      case K::kError: return n + c + "?" + arg(op.arg);
-      case K::kAlternative: return n + c + "+" + arg(op.arg);
+      case K::kDefault: return n + c + "-" + dq_arg(op.arg);
+      case K::kAssign: return n + c + "=" + dq_arg(op.arg);
+      case K::kError: return n + c + "?" + dq_arg(op.arg);
+      case K::kAlternative: return n + c + "+" + dq_arg(op.arg);
       case K::kTrimPrefix: return n + (op.longest ? "##" : "#") + arg(op.arg);
       case K::kTrimSuffix: return n + (op.longest ? "%%" : "%") + arg(op.arg);
       case K::kReplace: {
