@@ -177,7 +177,10 @@ class Printer {
         q.quoted = false;  // printed without the quotes a "..." would need
         Word one;
         one.parts.push_back(q);
+        bool was = dq_context_;
+        dq_context_ = true;
         out += word(one);
+        dq_context_ = was;
       }
     }
     return out;
@@ -463,16 +466,18 @@ class Printer {
       q.quoted = false;
       Word one;
       one.parts.push_back(q);
-      bool was = in_arith_;
-      in_arith_ = true;  // the lexer reads an expansion's word there as in double quotes
+      bool was = dq_context_;
+      dq_context_ = true;  // the lexer reads an expansion's word there as in double quotes
       out += word(one);
-      in_arith_ = was;
+      dq_context_ = was;
     }
     return out;
   }
 
  private:
-  bool in_arith_ = false;
+  // Printing inside a here-document body or $(( )): the lexer reads the word of a ${x-w} there as
+  // in double quotes.
+  bool dq_context_ = false;
   std::string param(const WordPart& p) {
     const ParamOp& op = *p.op;
     using K = ParamOp::Kind;
@@ -480,7 +485,7 @@ class Printer {
     // The word of - = ? + in a quoted expansion (or one in $(( ))) reads as double-quoted text
     // (bash).
     auto dq_arg = [&](const std::shared_ptr<const Word>& w) {
-      return !w ? std::string() : (p.quoted || in_arith_) ? heredoc_text(*w, true) : word(*w);
+      return !w ? std::string() : (p.quoted || dq_context_) ? heredoc_text(*w, true) : word(*w);
     };
     std::string c = op.colon ? ":" : "";
     std::string n;
