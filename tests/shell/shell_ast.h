@@ -485,7 +485,10 @@ class Printer {
     // The word of - = ? + in a quoted expansion (or one in $(( ))) reads as double-quoted text
     // (bash).
     auto dq_arg = [&](const std::shared_ptr<const Word>& w) {
-      return !w ? std::string() : (p.quoted || dq_context_) ? heredoc_text(*w, true) : word(*w);
+      if (!w) return std::string();
+      if (!p.quoted && !dq_context_) return word(*w);
+      std::string t = heredoc_text(*w, true);
+      return t.empty() && !w->parts.empty() ? std::string("\"\"") : t;  // ${x-""}: a quoted empty word
     };
     std::string c = op.colon ? ":" : "";
     std::string n;
