@@ -167,6 +167,10 @@ class Printer {
     for (const WordPart& p : w.parts) {
       if (p.kind == WordPart::Kind::kLiteral) {
         for (char c : p.text) {
+          if (in_dquotes && c == '\'') {
+            out += "\"'\"";  // a lone ' would open a quoted span there, whose } does not end ${
+            continue;
+          }
           if (c == '$' || c == '`' || c == '\\' || (in_dquotes && (c == '"' || c == '}'))) {
             out += '\\';
           }

@@ -189,6 +189,7 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "wd <<E\n\\b;c\\",  // (a body whose last line ends in a continuation: fuzz finding)
         "c <<e\n${e=hx:5${hx:0:2}=h${x:1:2}o }O $??",  // (${x=w} in a body: fuzz finding)
         "c <<e\n${x-\"\"} \"${y-\"\"}\"",  // (a quoted empty word there: fuzz finding)
+        "c <<e\n${e=\"'\"} \"${f-\"'\"}\"",  // (a quoted ' there: fuzz finding)
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
         "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
         ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
