@@ -114,7 +114,11 @@ TEST_F(ShellFixture, JobsStartedWithoutEndStayBounded) {
   EXPECT_EQ(got,
             "ready\nwasmcap sh: wait: pid 1 is not a child of this shell\nfirst=127\nlast=7\n");
   EXPECT_GE(held, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Under AddressSanitizer its shadow memory and freed-memory quarantine count as writable
+  // mappings too: 578 MiB measured with the jobs bounded, so the Release run asserts the bound.)
   EXPECT_LT(held, 256 << 10) << "ended jobs hold " << (held >> 10) << " MiB";
+#endif
 }
 
 // A here-document delimiter written with an expansion is that text, never expanded (bash);
