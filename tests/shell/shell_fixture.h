@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,24 @@
 namespace wasmcap::shell::testing {
 
 namespace fs = std::filesystem;
+
+// The process's private writable mappings, in KiB: thread stacks and heap, what strict
+// overcommit (vm.overcommit_memory=2) charges. Under AddressSanitizer its shadow memory and
+// quarantine count too, so bounds on it hold in the Release runs only.
+inline long private_writable_kib() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  long kib = 0;
+  while (std::getline(maps, line)) {
+    unsigned long lo = 0, hi = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[1] == 'w' &&
+        perms[3] == 'p') {
+      kib += static_cast<long>((hi - lo) >> 10);
+    }
+  }
+  return kib;
+}
 using wasmcap::testing::read_text;
 using wasmcap::testing::TempDir;
 

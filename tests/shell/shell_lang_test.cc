@@ -454,20 +454,7 @@ TEST_F(ShellFixture, RecursionInAStageOrJobIsBounded) {
 // Up to --max-live-commands (128) threads run shell code at once. Each reserves its stack
 // (private writable memory: what strict overcommit, vm.overcommit_memory=2, charges). Before,
 // each reserved 512 MiB: 64 GiB for 128 commands.
-long private_writable_kib() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  long kib = 0;
-  while (std::getline(maps, line)) {
-    unsigned long lo = 0, hi = 0;
-    char perms[5] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[1] == 'w' &&
-        perms[3] == 'p') {
-      kib += static_cast<long>((hi - lo) >> 10);
-    }
-  }
-  return kib;
-}
+using shell::testing::private_writable_kib;
 
 long status_field(const char* name) {
   std::ifstream f("/proc/self/status");

@@ -60,20 +60,7 @@ TEST_F(ShellFixture, JobsListsTheTable) {
       << r.err;
 }
 
-long private_writable_kib() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  long kib = 0;
-  while (std::getline(maps, line)) {
-    unsigned long lo = 0, hi = 0;
-    char perms[5] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[1] == 'w' &&
-        perms[3] == 'p') {
-      kib += static_cast<long>((hi - lo) >> 10);
-    }
-  }
-  return kib;
-}
+using shell::testing::private_writable_kib;
 
 // Threat: `while :; do true & done`, never waiting. A job's thread is joined once it has ended
 // (when the next job starts), so the jobs that ended hold no stack (7.4 MiB each: 1100 of them
