@@ -113,6 +113,10 @@ int b_printf(B& b, const Args& a) {
   if (!r) return b.say("printf: " + shown(r.error().message) + "\n");
   Budget::Lease held(b.ctx.budget, r->out.size());
   for (const auto& m : r->messages) b.say("printf: " + m + "\n");
+  if (var && subscript && find_assoc(b.st, var_name) != nullptr) {
+    set_assoc_element(b.ctx, b.st, var_name, b.ctx.str(*subscript), b.ctx.str(r->out));
+    return r->status;
+  }
   if (var && subscript) {
     auto index = arith_eval(b.ctx, b.st, *subscript);
     if (!index) return b.say("printf: " + shown(index.error().message) + "\n");
@@ -418,6 +422,7 @@ int b_set(B& b, const Args& a) {
     std::vector<std::string_view> names;
     for (const auto& [k, v] : b.st.vars) names.push_back(view(k));
     for (const auto& [k, v] : b.st.arrays) names.push_back(view(k));
+    for (const auto& [k, v] : b.st.assocs) names.push_back(view(k));
     std::sort(names.begin(), names.end());
     Str s = b.ctx.str();
     for (auto n : names) {
@@ -433,6 +438,12 @@ int b_set(B& b, const Args& a) {
           s.append("[" + std::to_string(k) + "]=" + quote_double(view(e)));
         }
         s.append(")\n");
+        continue;
+      }
+      if (find_assoc(b.st, n) != nullptr) {  // declare -p's =(...) part (bash's form)
+        std::string line = declare_line(b.st, n);
+        size_t eq = line.find("=(");
+        s.append(eq == std::string::npos ? std::string("()\n") : line.substr(eq + 1));
         continue;
       }
       std::string_view v = view(*b.st.vars.find(n)->second);

@@ -1,7 +1,7 @@
 // The builtins that declare, describe and remove variables: declare (typeset), local, readonly,
 // export, unset. bash's options as far as scripts use them: -a (indexed array), -i (integer),
-// -l -u (case), -r (readonly), -x (exported), -g (global inside a function), -p (print in
-// declare's own form). Associative arrays (-A) and name references (-n) are not supported: the
+// -A (associative array), -l -u (case), -r (readonly), -x (exported), -g (global inside a
+// function), -p (print in declare's own form). Name references (-n) are not supported: the
 // builtin refuses them by name.
 #include <algorithm>
 
@@ -30,43 +30,50 @@ bool valid_name(std::string_view s) {
 }
 
 // "(w1 w2 [k]=w3)" as the executor renders an array literal for a declaration builtin (each
-// word single-quoted), or as a user wrote it in one quoted word: the words and their keys.
-void parse_array_text(Ctx& ctx, State& st, std::string_view text, Vec<Str>& values,
-                      std::vector<std::optional<int64_t>>& keys) {
+// word and key single-quoted), or as a user wrote it in one quoted word: the words and their
+// subscripts' text (evaluated by assign_array: arithmetic for an indexed array).
+void parse_array_text(Ctx& ctx, std::string_view text, Vec<Str>& values,
+                      std::vector<std::optional<Str>>& keys) {
   std::string_view in = text.substr(1, text.size() - 2);
   size_t i = 0;
+  // Reads up to an unquoted character of `stops` (or the end) into `out`, quotes removed.
+  auto read = [&](std::string_view stops, Str& out) {
+    while (i < in.size() && stops.find(in[i]) == std::string_view::npos) {
+      char c = in[i++];
+      if (c == '\'' || c == '"') {
+        size_t end = in.find(c, i);
+        if (end == std::string_view::npos) end = in.size();
+        out.append(in.substr(i, end - i));
+        i = std::min(end + 1, in.size());
+      } else if (c == '\\' && i < in.size()) {
+        out.push_back(in[i++]);
+      } else {
+        out.push_back(c);
+      }
+    }
+  };
   while (i < in.size()) {
     ctx.budget->check();
     if (in[i] == ' ' || in[i] == '\t' || in[i] == '\n') {
       ++i;
       continue;
     }
-    std::optional<int64_t> key;
+    std::optional<Str> key;
     if (in[i] == '[') {
-      size_t close = in.find("]=", i);
-      if (close != std::string_view::npos) {
-        auto k = arith_eval(ctx, st, in.substr(i + 1, close - i - 1));
-        if (!k) throw AssignError{k.error().message};
-        key = *k;
-        i = close + 2;
+      size_t start = i++;
+      Str k = ctx.str();
+      read("]", k);
+      if (i + 1 < in.size() && in[i] == ']' && in[i + 1] == '=') {
+        key = std::move(k);
+        i += 2;
+      } else {
+        i = start;  // not [k]=: a plain word
       }
     }
     Str v = ctx.str();
-    while (i < in.size() && in[i] != ' ' && in[i] != '\t' && in[i] != '\n') {
-      char c = in[i++];
-      if (c == '\'' || c == '"') {
-        size_t end = in.find(c, i);
-        if (end == std::string_view::npos) end = in.size();
-        v.append(in.substr(i, end - i));
-        i = std::min(end + 1, in.size());
-      } else if (c == '\\' && i < in.size()) {
-        v.push_back(in[i++]);
-      } else {
-        v.push_back(c);
-      }
-    }
+    read(" \t\n", v);
     values.push_back(std::move(v));
-    keys.push_back(key);
+    keys.push_back(std::move(key));
     ctx.budget->check_words(values.size());
   }
 }
@@ -76,6 +83,7 @@ std::vector<std::string> all_names(const State& st) {
   std::vector<std::string> names;
   for (const auto& [k, v] : st.vars) names.emplace_back(view(k));
   for (const auto& [k, v] : st.arrays) names.emplace_back(view(k));
+  for (const auto& [k, v] : st.assocs) names.emplace_back(view(k));
   for (const auto& [k, v] : st.attrs) names.emplace_back(view(k));
   for (const auto& [k, v] : st.exported) names.emplace_back(view(k));
   std::sort(names.begin(), names.end());
@@ -104,6 +112,22 @@ int unset_builtin(Ctx& ctx, State& st, Out& o, const std::vector<std::string_vie
     }
     if (attrs_of(st, name) & kAttrReadonly) {
       status = o.say("unset: " + shown(name) + ": cannot unset: readonly variable");
+      continue;
+    }
+    if (br != std::string_view::npos && find_assoc(st, name) != nullptr) {  // unset 'a[key]'
+      // The key is expanded as a subscript is ('a["$k"]' names the key $k holds, bash).
+      std::string_view sub = arg.substr(br + 1, arg.size() - br - 2);
+      std::string text = std::string(sub) + "]";
+      detail::ParseCtx pc(ctx.budget, nullptr);
+      detail::Lexer lx(text, 0, 1, 0, &pc);
+      auto w = lx.word(detail::Lexer::Mode::kBraceIndex);
+      Str key = w && lx.pos() + 1 == text.size() ? expand_string(ctx, st, *w, o.io, nullptr)
+                                                  : ctx.str(sub);
+      if (key.empty()) {
+        status = o.say("unset: " + shown(name) + "[]: bad array subscript");
+        continue;
+      }
+      unset_assoc_element(st, name, view(key));
       continue;
     }
     if (br != std::string_view::npos) {  // unset a[i]
@@ -137,8 +161,8 @@ int unset_builtin(Ctx& ctx, State& st, Out& o, const std::vector<std::string_vie
       revealed = true;
     }
     if (revealed) continue;
-    if (find_array(st, name) == nullptr && st.vars.find(name) == st.vars.end() &&
-        attrs_of(st, name) == 0 && st.funcs.find(name) != st.funcs.end()) {
+    if (find_array(st, name) == nullptr && find_assoc(st, name) == nullptr &&
+        st.vars.find(name) == st.vars.end() && attrs_of(st, name) == 0 && st.funcs.find(name) != st.funcs.end()) {
       st.funcs.erase(st.funcs.find(name));  // bash: no such variable, so the function
       continue;
     }
@@ -158,7 +182,7 @@ int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
   bool local = cmd == "local";
   if (local && st.frames.empty()) return o.say("local: can only be used in a function");
   unsigned add = 0, remove = 0;
-  bool array = false, print = false, global = false, exp = false, unexp = false;
+  bool array = false, assoc = false, print = false, global = false, exp = false, unexp = false;
   if (cmd == "readonly") add |= kAttrReadonly;
   if (cmd == "export") exp = true;
   size_t i = 0;
@@ -194,7 +218,7 @@ int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
       } else if (f == 'f' || f == 'F') {
         return o.say(c + ": -" + f + ": listing functions is not supported", 2);
       } else if (f == 'A') {
-        return o.say(c + ": -A: associative arrays are not supported", 2);
+        assoc = on;
       } else if (f == 'n') {
         return o.say(c + ": -n: name references are not supported", 2);
       } else {
@@ -210,13 +234,15 @@ int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
     std::string text;
     int status = 0;
     if (names.empty()) {
-      bool plain = !print && cmd != "readonly" && cmd != "export" && add == 0 && !exp && !array;
+      bool plain = !print && cmd != "readonly" && cmd != "export" && add == 0 && !exp && !array &&
+                   !assoc;
       for (const auto& n : all_names(st)) {
         ctx.budget->check();
         unsigned at = attrs_of(st, n);
         if ((add & ~at) != 0) continue;
         if (exp && st.exported.find(std::string_view(n)) == st.exported.end()) continue;
         if (array && find_array(st, n) == nullptr) continue;
+        if (assoc && find_assoc(st, n) == nullptr) continue;
         if (plain) {
           auto v = st.vars.find(std::string_view(n));
           if (v != st.vars.end()) text += n + "=" + quote_single(view(*v->second)) + "\n";
@@ -267,7 +293,8 @@ int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
       }
     }
     unsigned cur = attrs_of(st, name);
-    if ((cur & kAttrReadonly) && (value || array)) {
+    if ((cur & kAttrReadonly) && (value || ((array || assoc) && find_array(st, name) == nullptr &&
+                                            find_assoc(st, name) == nullptr))) {
       status = o.say(shown(name) + ": readonly variable");
       continue;
     }
@@ -280,11 +307,12 @@ int declare_builtin(Ctx& ctx, State& st, const Io& io, std::string_view cmd,
       }
     }
     if (array && find_array(st, name) == nullptr) array_for_write(ctx, st, name);
+    if (assoc && find_assoc(st, name) == nullptr) assoc_for_write(ctx, st, name);
     if (value) {
       if (value->size() >= 2 && value->front() == '(' && value->back() == ')') {
         Vec<Str> values(ctx.alloc());
-        std::vector<std::optional<int64_t>> keys;
-        parse_array_text(ctx, st, *value, values, keys);
+        std::vector<std::optional<Str>> keys;
+        parse_array_text(ctx, *value, values, keys);
         assign_array(ctx, st, name, values, keys, append);
       } else {
         Str v = ctx.str(*value);

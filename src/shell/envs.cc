@@ -29,8 +29,15 @@ class ShellArith : public ArithEnv {
     }
     return {};
   }
+  bool is_assoc(std::string_view name) override { return find_assoc(st_, name) != nullptr; }
   Result<std::optional<std::string>> get_element(std::string_view name,
                                                  const ArrayKey& key) override {
+    if (key.assoc) {
+      const Assoc* as = find_assoc(st_, name);
+      auto it = as == nullptr ? AssocElems::const_iterator{} : as->elems.find(std::string_view(key.key));
+      if (as == nullptr || it == as->elems.end()) return unset(name);
+      return std::optional<std::string>(std::string(view(it->second.value)));
+    }
     const ArrayElems* arr = find_array(st_, name);
     if (arr == nullptr) {  // a scalar is element 0
       if (key.index != 0) return unset(name);
@@ -51,6 +58,10 @@ class ShellArith : public ArithEnv {
   }
   Result<void> set_element(std::string_view name, const ArrayKey& key, int64_t value) override {
     try {
+      if (key.assoc) {
+        set_assoc_element(ctx_, st_, name, ctx_.str(key.key), ctx_.str(std::to_string(value)));
+        return {};
+      }
       shell::set_element(ctx_, st_, name, key.index, ctx_.str(std::to_string(value)));
     } catch (const AssignError& e) {
       return make_error(ErrorCode::kInvalidArgument, e.message);

@@ -202,7 +202,7 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
   bool append = t != nullptr && t->append;
   if (w.parts.size() == 1 && w.parts[0].kind == WordPart::Kind::kArray) {
     Vec<Str> values(ctx.alloc());
-    std::vector<std::optional<int64_t>> keys;
+    std::vector<std::optional<Str>> keys;
     expand_array(ctx, st, *w.parts[0].elems, io, subst_status, values, keys);
     if (st.opt_xtrace) {
       std::string line = "+ " + name + (append ? "+=(" : "=(");
@@ -214,6 +214,33 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
   }
   Str v = expand_string(ctx, st, w, io, subst_status);
   std::optional<int64_t> index;
+  if (t != nullptr && t->index && find_assoc(st, name) != nullptr) {  // NAME[key]=value
+    Str key = expand_string(ctx, st, *t->index, io, subst_status);
+    if (st.opt_xtrace) {
+      std::string line = "+ " + name + "[" + std::string(view(key)) + "]" +
+                         (append ? "+=" : "=") + std::string(view(v));
+      emit(ctx, io.err(), shown(line) + "\n");
+    }
+    if (append) {
+      const Assoc* as = find_assoc(st, name);
+      auto e = as->elems.find(view(key));
+      std::optional<std::string_view> old;
+      if (e != as->elems.end()) old = view(e->second.value);
+      if (attrs_of(st, name) & kAttrInteger) {
+        Str sum = ctx.str(old ? *old : std::string_view("0"));
+        sum.append("+(");
+        sum.append(v);
+        sum.push_back(')');
+        v = std::move(sum);
+      } else if (old) {
+        Str joined = ctx.str(*old);
+        joined.append(v);
+        v = std::move(joined);
+      }
+    }
+    set_assoc_element(ctx, st, name, std::move(key), std::move(v));
+    return;
+  }
   if (t != nullptr && t->index) {
     Str e = expand_string(ctx, st, *t->index, io, subst_status);
     auto i = arith_eval(ctx, st, view(e));

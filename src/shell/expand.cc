@@ -202,12 +202,12 @@ class Expander {
         return;
       case WordPart::Kind::kArray: {  // declare NAME=(...): the elements, quoted to read back
         Vec<Str> vals(ctx_.alloc());
-        std::vector<std::optional<int64_t>> keys;
+        std::vector<std::optional<Str>> keys;
         expand_array(ctx_, st_, *p.elems, io_, subst_status_, vals, keys);
         Str text = ctx_.str("(");
         for (size_t k = 0; k < vals.size(); ++k) {
           if (k > 0) text.push_back(' ');
-          if (keys[k]) text.append("[" + std::to_string(*keys[k]) + "]=");
+          if (keys[k]) text.append("[" + quote_single(view(*keys[k])) + "]=");
           text.append(quote_single(view(vals[k])));
         }
         text.push_back(')');
@@ -293,7 +293,29 @@ class Expander {
     std::string name;
     ParamOp::Sub sub = ParamOp::Sub::kNone;
     int64_t index = 0;
+    std::string key;  // kIndex of an associative array: the subscript's expanded text
   };
+
+  // The subscript of NAME[sub]: an associative array's key (the text expanded), else an index
+  // (an arithmetic expression). The empty key is bash's "bad array subscript".
+  void subscript(Target& t, const Word* w, std::string_view text) {
+    if (find_assoc(st_, t.name) != nullptr) {
+      if (w != nullptr) {
+        t.key = std::string(view(expand_string(ctx_, st_, *w, io_, subst_status_)));
+      } else {
+        t.key = std::string(text);
+      }
+      if (t.key.empty()) fail(shown(t.name) + "[]: bad array subscript", 1);
+      return;
+    }
+    if (w != nullptr) {
+      t.index = arith(*w);
+    } else {
+      auto k = arith_eval(ctx_, st_, text);
+      if (!k) fail(k.error().message, 1);
+      t.index = *k;
+    }
+  }
 
   // ${!x}: x's value names the parameter (NAME, NAME[i], NAME[@], a positional or special).
   Target indirect(const Target& t) {
@@ -310,10 +332,8 @@ class Expander {
       if (inner == "@" || inner == "*") {
         r.sub = inner == "@" ? ParamOp::Sub::kAll : ParamOp::Sub::kStar;
       } else {
-        auto k = arith_eval(ctx_, st_, inner);
-        if (!k) fail(k.error().message, 1);
         r.sub = ParamOp::Sub::kIndex;
-        r.index = *k;
+        subscript(r, nullptr, inner);
       }
       return r;
     }
@@ -326,7 +346,25 @@ class Expander {
   }
 
   // The values of one target: a parameter's, an array's elements, or one element.
-  bool element_values(const Target& t, Vec<Str>& out, Vec<int64_t>* indices = nullptr) {
+  // `keys` (${!a[@]}): the indices or keys instead of the values.
+  bool element_values(const Target& t, Vec<Str>& out, Vec<int64_t>* indices = nullptr,
+                      bool keys = false) {
+    if (const Assoc* as = find_assoc(st_, t.name)) {
+      if (t.sub == ParamOp::Sub::kAll || t.sub == ParamOp::Sub::kStar) {
+        int64_t pos = 0;  // ${a[@]:1:2} slices the listing order
+        for (const auto* e : assoc_order(*as)) {
+          ctx_.budget->check_words(out.size());
+          out.push_back(keys ? e->first : e->second.value);
+          if (indices != nullptr) indices->push_back(pos++);
+        }
+        return !as->elems.empty();
+      }
+      auto it = as->elems.find(t.sub == ParamOp::Sub::kIndex ? std::string_view(t.key) : "0");
+      if (it == as->elems.end()) return false;
+      out.push_back(keys ? it->first : it->second.value);
+      if (indices != nullptr) indices->push_back(0);
+      return true;
+    }
     const ArrayElems* arr = find_array(st_, t.name);
     if (t.sub == ParamOp::Sub::kAll || t.sub == ParamOp::Sub::kStar) {
       if (arr != nullptr) {
@@ -380,6 +418,9 @@ class Expander {
     for (const auto& [k, v] : st_.arrays) {
       if (view(k).substr(0, prefix.size()) == prefix) all.push_back(view(k));
     }
+    for (const auto& [k, v] : st_.assocs) {
+      if (view(k).substr(0, prefix.size()) == prefix) all.push_back(view(k));
+    }
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     for (auto n : all) {
@@ -392,8 +433,8 @@ class Expander {
     ParamOp none;
     const ParamOp& op = p.op ? *p.op : none;
     using S = ParamOp::Sub;
-    Target t{p.text, op.sub, 0};
-    if (t.sub == S::kIndex) t.index = arith(*op.index);
+    Target t{p.text, op.sub, 0, {}};
+    if (t.sub == S::kIndex) subscript(t, op.index.get(), "");
     if (op.indirect) t = indirect(t);
     const std::string& name = t.name;
     bool array_list = t.sub == S::kAll || t.sub == S::kStar;
@@ -404,6 +445,9 @@ class Expander {
     bool set;
     if (op.names) {
       names_with(name, vals);
+      set = true;
+    } else if (op.keys && find_assoc(st_, name) != nullptr) {
+      element_values(t, vals, nullptr, true);
       set = true;
     } else if (op.keys) {
       element_values(t, vals, &indices);
@@ -441,7 +485,9 @@ class Expander {
           }
           if (array_list) fail(shown(name) + "[" + (star ? "*" : "@") + "]: bad array subscript", 1);
           Str v = op.arg ? expand_string(ctx_, st_, *op.arg, io_, subst_status_) : ctx_.str();
-          if (t.sub == S::kIndex) {
+          if (t.sub == S::kIndex && find_assoc(st_, name) != nullptr) {
+            set_assoc_element(ctx_, st_, name, ctx_.str(t.key), v);
+          } else if (t.sub == S::kIndex) {
             set_element(ctx_, st_, name, t.index, v);
           } else {
             set_var(ctx_, st_, name, v);
@@ -465,7 +511,8 @@ class Expander {
         break;
     }
     if (!set && !list && st_.opt_nounset) {
-      fail(shown(name) + (t.sub == S::kIndex ? "[" + std::to_string(t.index) + "]" : "") +
+      std::string sub = find_assoc(st_, name) != nullptr ? t.key : std::to_string(t.index);
+      fail(shown(name) + (t.sub == S::kIndex ? "[" + shown(sub) + "]" : "") +
            ": unbound variable");
     }
     if (op.kind == K::kTrimPrefix || op.kind == K::kTrimSuffix || op.kind == K::kReplace) {
@@ -491,6 +538,11 @@ class Expander {
     } else if (op.kind == K::kTransform) {
       for (size_t k = 0; k < vals.size(); ++k) vals[k] = transform(t, vals[k], op.transform, set);
       if (!set && !list) vals.clear();
+      bool any_array = find_array(st_, name) != nullptr || find_assoc(st_, name) != nullptr;
+      if (op.transform == 'a' && !set && !list && any_array) {  // an array's element 0 unset
+        vals.push_back(transform(t, ctx_.str(), 'a', true));
+        set = true;
+      }
       if (op.transform == 'A' && array_list) {  // one declaration of the whole array
         vals.clear();
         std::string line = declare_line(st_, name);
@@ -541,6 +593,7 @@ class Expander {
         std::string f;
         unsigned a = attrs_of(st_, t.name);
         if (find_array(st_, t.name) != nullptr) f += 'a';
+        if (find_assoc(st_, t.name) != nullptr) f += 'A';
         if (a & kAttrInteger) f += 'i';
         if (a & kAttrLower) f += 'l';
         if (a & kAttrReadonly) f += 'r';
@@ -811,6 +864,11 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
   auto it = st.vars.find(name);
   if (it == st.vars.end()) {
     const ArrayElems* arr = find_array(st, name);  // an array's value is its element 0
+    if (const Assoc* as = find_assoc(st, name)) {  // an associative array's: its key "0"
+      auto e = as->elems.find(std::string_view("0"));
+      if (e == as->elems.end()) return std::nullopt;
+      return view(e->second.value);
+    }
     if (arr == nullptr) {
       // Dynamic variables (bash's), unless the script set its own.
       if (name == "LINENO") return *tmp = std::to_string(st.lineno);
@@ -855,7 +913,7 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
 }
 
 void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io& io,
-                  int* subst_status, Vec<Str>& values, std::vector<std::optional<int64_t>>& keys) {
+                  int* subst_status, Vec<Str>& values, std::vector<std::optional<Str>>& keys) {
   for (const Word& w : elems) {
     ctx.budget->check();
     // [k]=v: the index up to the first unquoted "]=" of the literal text.
@@ -873,6 +931,7 @@ void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io&
         if (p.kind == WordPart::Kind::kLiteral && !p.quoted) at = p.text.find("]=");
         if (at == std::string::npos) {
           key.parts.push_back(p);
+          if (k == 0) key.parts.back().text.erase(0, 1);  // the '['
           continue;
         }
         WordPart kp = p;
@@ -885,10 +944,8 @@ void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io&
       }
       if (in_value) {
         Str ks = expand_string(ctx, st, key, io, subst_status);
-        auto kv = arith_eval(ctx, st, view(ks));
-        if (!kv) throw AssignError{kv.error().message};
         values.push_back(expand_string(ctx, st, value, io, subst_status));
-        keys.emplace_back(*kv);
+        keys.emplace_back(std::move(ks));
         ctx.budget->check_words(values.size());
         continue;
       }

@@ -191,6 +191,29 @@ using ArrayElems =
     std::map<int64_t, Str, std::less<>, BudgetAlloc<std::pair<const int64_t, Str>>>;
 using ArrayValue = std::shared_ptr<ArrayElems>;
 using ArrMap = std::map<Str, ArrayValue, std::less<>, BudgetAlloc<std::pair<const Str, ArrayValue>>>;
+// Associative arrays (declare -A): key -> value, charged to the session's budget as indexed
+// arrays are, shared with subshells' copies and copied on the first write to a shared one.
+// They list (${a[@]}, ${!a[@]}, declare -p) in bash's order: its hash table's buckets in order
+// (FNV-1 of the key, 1024 buckets growing x4 once they hold twice as many keys), the key added
+// last first within a bucket. `seq` orders the additions and `grown` keeps when the table grew,
+// so assoc_order() rebuilds that order from the keys present (vars.cc).
+struct AssocEntry {
+  AssocEntry(Str v, uint64_t s) : value(std::move(v)), seq(s) {}
+  Str value;
+  uint64_t seq;
+};
+using AssocElems =
+    std::map<Str, AssocEntry, std::less<>, BudgetAlloc<std::pair<const Str, AssocEntry>>>;
+struct Assoc {
+  explicit Assoc(Budget* b) : elems(BudgetAlloc<char>(b)) {}
+  AssocElems elems;
+  uint64_t next_seq = 0;
+  uint64_t buckets = 1024;
+  std::vector<uint64_t> grown;  // the seq of each key whose addition grew the table (<= 16)
+  bool assigned = false;  // given a value (`declare -A a` alone leaves it unset, as bash)
+};
+using AssocValue = std::shared_ptr<Assoc>;
+using AssocMap = std::map<Str, AssocValue, std::less<>, BudgetAlloc<std::pair<const Str, AssocValue>>>;
 // Variable attributes (declare -r -i -l -u, readonly); the export attribute is State::exported.
 enum VarAttr : unsigned { kAttrReadonly = 1, kAttrInteger = 2, kAttrLower = 4, kAttrUpper = 8 };
 using AttrMap = std::map<Str, unsigned, std::less<>, BudgetAlloc<std::pair<const Str, unsigned>>>;
@@ -204,12 +227,13 @@ struct AssignError {
 struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
       : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
-        attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
+        assocs(BudgetAlloc<char>(b)), attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
         last_arg(BudgetAlloc<char>(b)), hashed(BudgetAlloc<char>(b)) {}
   std::string cwd;  // a normalized guest path of an existing directory
   VarMap vars;      // names and values charged to the session's budget (scalars)
   VarMap exported;  // names only (values unused): `export NAME`
-  ArrMap arrays;    // indexed arrays (a name is in vars or in arrays, never both)
+  ArrMap arrays;    // indexed arrays (a name is in one of vars, arrays, assocs at most)
+  AssocMap assocs;  // associative arrays
   AttrMap attrs;    // names with attributes
   Vec<Str> positional;  // $1 ... $N
   FuncMap funcs;
@@ -255,6 +279,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
     std::string name;
     std::optional<VarValue> value;
     std::optional<ArrayValue> array = std::nullopt;
+    std::optional<AssocValue> assoc = std::nullopt;
     unsigned attrs = 0;
     bool exported = false;
   };
@@ -355,10 +380,21 @@ ArrayElems& array_for_write(Ctx& ctx, State& st, std::string_view name);
 void set_element(Ctx& ctx, State& st, std::string_view name, int64_t index, Str value);
 // unset a[index]: false (after nothing) when a negative index is before the start.
 bool unset_element(State& st, std::string_view name, int64_t index);
-// NAME=(values) (append: NAME+=(values)): `keyed` holds [k]=v elements' indices (or -1).
+// NAME=(values) (append: NAME+=(values)): `keys` holds [k]=v elements' subscripts, expanded
+// (nullopt: none): an indexed array evaluates each as arithmetic, an associative one uses it
+// as the key (and without subscripts takes the values as key value key value ..., bash 5.1).
 void assign_array(Ctx& ctx, State& st, std::string_view name, const Vec<Str>& values,
-                  const std::vector<std::optional<int64_t>>& keys, bool append);
+                  const std::vector<std::optional<Str>>& keys, bool append);
 unsigned attrs_of(const State& st, std::string_view name);
+// --- associative arrays (vars.cc) ---
+const Assoc* find_assoc(const State& st, std::string_view name);
+// The associative array `name` for writing: an existing one (a copy when shared), or a new one
+// made from the scalar's value as key "0". Throws AssignError when readonly or indexed.
+Assoc& assoc_for_write(Ctx& ctx, State& st, std::string_view name);
+void set_assoc_element(Ctx& ctx, State& st, std::string_view name, Str key, Str value);
+void unset_assoc_element(State& st, std::string_view name, std::string_view key);
+// The entries in bash's listing order.
+std::vector<const AssocElems::value_type*> assoc_order(const Assoc& a);
 // A variable's value, array and attributes, and putting them back (local, prefix bindings).
 State::Saved save_var(const State& st, std::string_view name);
 void restore_var(Ctx& ctx, State& st, const State::Saved& s);
@@ -385,10 +421,10 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
 // Brace expansion (brace.cc): calls `each` with every word `w` expands to, in order; false
 // (and no call) when `w` has no brace expansion.
 bool brace_expand(Ctx& ctx, const Word& w, const std::function<void(const Word&)>& each);
-// NAME=(...)'s words: each expanded (split, globbed) into elements; `[k]=v` sets index k (v not
-// split), its key in `keys` (nullopt: the next index). Throws AssignError for a bad key.
+// NAME=(...)'s words: each expanded (split, globbed) into elements; `[k]=v` sets subscript k
+// (v not split), its expanded text in `keys` (nullopt: the next index).
 void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io& io,
-                  int* subst_status, Vec<Str>& values, std::vector<std::optional<int64_t>>& keys);
+                  int* subst_status, Vec<Str>& values, std::vector<std::optional<Str>>& keys);
 // One string, no splitting or globbing (assignments, here-documents, case subjects).
 Str expand_string(Ctx& ctx, State& st, const Word& w, const Io& io, int* subst_status);
 // A pattern for fnmatch: quoted characters escaped (case patterns, ${x#p}).

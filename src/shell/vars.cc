@@ -26,6 +26,9 @@ void check_writable(const State& st, std::string_view name) {
 
 ArrayElems& array_for_write(Ctx& ctx, State& st, std::string_view name) {
   check_writable(st, name);
+  if (find_assoc(st, name) != nullptr) {
+    throw AssignError{std::string(name) + ": cannot convert associative to indexed array"};
+  }
   auto it = st.arrays.find(name);
   if (it == st.arrays.end()) {
     auto fresh = std::allocate_shared<ArrayElems>(BudgetAlloc<ArrayElems>(ctx.budget),
@@ -41,6 +44,113 @@ ArrayElems& array_for_write(Ctx& ctx, State& st, std::string_view name) {
                                                   *it->second);
   }
   return *it->second;
+}
+
+const Assoc* find_assoc(const State& st, std::string_view name) {
+  auto it = st.assocs.find(name);
+  return it == st.assocs.end() ? nullptr : it->second.get();
+}
+
+Assoc& assoc_for_write(Ctx& ctx, State& st, std::string_view name) {
+  check_writable(st, name);
+  if (find_array(st, name) != nullptr) {
+    throw AssignError{std::string(name) + ": cannot convert indexed to associative array"};
+  }
+  auto it = st.assocs.find(name);
+  if (it == st.assocs.end()) {
+    auto fresh = std::allocate_shared<Assoc>(BudgetAlloc<Assoc>(ctx.budget), ctx.budget);
+    auto v = st.vars.find(name);
+    if (v != st.vars.end()) {  // a scalar becomes key "0" (bash)
+      fresh->elems.emplace(ctx.str("0"), AssocEntry{*v->second, fresh->next_seq++});
+      fresh->assigned = true;
+      st.vars.erase(v);
+    }
+    it = st.assocs.emplace(ctx.str(name), std::move(fresh)).first;
+  } else if (it->second.use_count() > 1) {  // shared with a subshell's copy: copy on write
+    it->second = std::allocate_shared<Assoc>(BudgetAlloc<Assoc>(ctx.budget), *it->second);
+  }
+  return *it->second;
+}
+
+namespace {
+
+// Adds or replaces a[key]; a new key takes the next seq, and grows bash's table first when it
+// holds twice as many keys as buckets.
+void assoc_put(Ctx& ctx, Assoc& a, Str key, Str value) {
+  a.assigned = true;
+  auto it = a.elems.find(view(key));
+  if (it != a.elems.end()) {
+    it->second.value = std::move(value);
+    return;
+  }
+  if (a.elems.size() >= a.buckets * 2) {
+    a.buckets *= 4;
+    a.grown.push_back(a.next_seq);
+  }
+  ctx.budget->check();
+  a.elems.emplace(std::move(key), AssocEntry{std::move(value), a.next_seq++});
+}
+
+uint32_t fnv1(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h *= 16777619u;
+    h ^= c;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<const AssocElems::value_type*> assoc_order(const Assoc& a) {
+  // Replays the additions of the keys present (a removal reorders nothing) into chains of
+  // bash's table: each addition goes to its bucket's head; a growth re-adds every key, bucket
+  // by bucket, each chain from its head, to its new bucket's head.
+  std::vector<const AssocElems::value_type*> byseq;
+  byseq.reserve(a.elems.size());
+  for (const auto& e : a.elems) byseq.push_back(&e);
+  std::sort(byseq.begin(), byseq.end(),
+            [](const auto* x, const auto* y) { return x->second.seq < y->second.seq; });
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> next(byseq.size(), kNone);
+  std::vector<uint32_t> head(1024, kNone);
+  auto bucket = [&](uint32_t i) { return fnv1(view(byseq[i]->first)) & (head.size() - 1); };
+  size_t g = 0;
+  for (uint32_t i = 0; i < byseq.size(); ++i) {
+    while (g < a.grown.size() && a.grown[g] <= byseq[i]->second.seq) {
+      std::vector<uint32_t> old(head.size() * 4, kNone);
+      old.swap(head);
+      for (uint32_t c : old) {
+        while (c != kNone) {
+          uint32_t after = next[c];
+          size_t b = bucket(c);
+          next[c] = head[b];
+          head[b] = c;
+          c = after;
+        }
+      }
+      ++g;
+    }
+    size_t b = bucket(i);
+    next[i] = head[b];
+    head[b] = i;
+  }
+  std::vector<const AssocElems::value_type*> out;
+  out.reserve(byseq.size());
+  for (uint32_t c : head) {
+    for (; c != kNone; c = next[c]) out.push_back(byseq[c]);
+  }
+  return out;
+}
+
+void unset_assoc_element(State& st, std::string_view name, std::string_view key) {
+  auto it = st.assocs.find(name);
+  if (it == st.assocs.end() || it->second->elems.find(key) == it->second->elems.end()) return;
+  if (it->second.use_count() > 1) {
+    it->second = std::allocate_shared<Assoc>(
+        BudgetAlloc<Assoc>(it->second->elems.get_allocator().budget()), *it->second);
+  }
+  it->second->elems.erase(it->second->elems.find(key));
 }
 
 namespace {
@@ -63,6 +173,14 @@ Str with_attrs(Ctx& ctx, State& st, unsigned a, Str value) {
 
 }  // namespace
 
+void set_assoc_element(Ctx& ctx, State& st, std::string_view name, Str key, Str value) {
+  if (key.empty()) throw AssignError{std::string(name) + "[]: bad array subscript"};
+  unsigned a = attrs_of(st, name);
+  if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
+  if (a != 0) value = with_attrs(ctx, st, a, std::move(value));
+  assoc_put(ctx, assoc_for_write(ctx, st, name), std::move(key), std::move(value));
+}
+
 void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   unsigned a = attrs_of(st, name);
   if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
@@ -71,6 +189,10 @@ void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   if (name == "PATH") st.hashed.clear();        // a new PATH forgets what was found (bash)
   if (st.arrays.find(name) != st.arrays.end()) {
     array_for_write(ctx, st, name).insert_or_assign(0, std::move(value));
+    return;
+  }
+  if (st.assocs.find(name) != st.assocs.end()) {  // an associative array's key "0" (bash)
+    assoc_put(ctx, assoc_for_write(ctx, st, name), ctx.str("0"), std::move(value));
     return;
   }
   if (st.opt_allexport && st.exported.find(name) == st.exported.end()) {  // set -a
@@ -91,6 +213,8 @@ void unset_var(State& st, std::string_view name) {
   if (it != st.vars.end()) st.vars.erase(it);
   auto ar = st.arrays.find(name);
   if (ar != st.arrays.end()) st.arrays.erase(ar);
+  auto as = st.assocs.find(name);
+  if (as != st.assocs.end()) st.assocs.erase(as);
   auto at = st.attrs.find(name);
   if (at != st.attrs.end()) st.attrs.erase(at);
   auto e = st.exported.find(name);
@@ -138,9 +262,41 @@ bool unset_element(State& st, std::string_view name, int64_t index) {
 }
 
 void assign_array(Ctx& ctx, State& st, std::string_view name, const Vec<Str>& values,
-                  const std::vector<std::optional<int64_t>>& keys, bool append) {
+                  const std::vector<std::optional<Str>>& keys, bool append) {
   unsigned a = attrs_of(st, name);
   if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
+  auto keyed = [&](size_t k) { return k < keys.size() && keys[k].has_value(); };
+  if (find_assoc(st, name) != nullptr) {
+    Assoc& as = assoc_for_write(ctx, st, name);
+    if (!append) as.elems.clear();
+    as.assigned = true;
+    bool any_key = false;
+    for (size_t k = 0; k < values.size(); ++k) any_key = any_key || keyed(k);
+    std::string unkeyed;  // bash skips a value without a key, and says so
+    for (size_t k = 0; k < values.size(); ++k) {
+      ctx.budget->check();
+      if (!any_key) {  // key value key value ... (a last key without a value: empty)
+        if (values[k].empty()) throw AssignError{std::string(name) + "[]: bad array subscript"};
+        Str v = k + 1 < values.size() ? values[k + 1] : ctx.str();
+        if (a != 0) v = with_attrs(ctx, st, a, std::move(v));
+        assoc_put(ctx, as, values[k], std::move(v));
+        ++k;
+        continue;
+      }
+      if (!keyed(k)) {
+        if (unkeyed.empty()) unkeyed = std::string(view(values[k]));
+        continue;
+      }
+      if (keys[k]->empty()) throw AssignError{std::string(name) + "[]: bad array subscript"};
+      Str v = a != 0 ? with_attrs(ctx, st, a, values[k]) : values[k];
+      assoc_put(ctx, as, *keys[k], std::move(v));
+    }
+    if (!unkeyed.empty()) {
+      throw AssignError{std::string(name) + ": " + unkeyed +
+                        ": must use subscript when assigning associative array"};
+    }
+    return;
+  }
   if (!append) {
     auto v = st.vars.find(name);
     if (v != st.vars.end()) st.vars.erase(v);
@@ -151,7 +307,12 @@ void assign_array(Ctx& ctx, State& st, std::string_view name, const Vec<Str>& va
   int64_t next = arr.empty() ? 0 : arr.rbegin()->first + 1;
   for (size_t k = 0; k < values.size(); ++k) {
     ctx.budget->check();
-    int64_t at = k < keys.size() && keys[k] ? *keys[k] : next;
+    int64_t at = next;
+    if (keyed(k)) {
+      auto i = arith_eval(ctx, st, view(*keys[k]));
+      if (!i) throw AssignError{i.error().message};
+      at = *i;
+    }
     if (at < 0) {
       int64_t end = arr.empty() ? 0 : arr.rbegin()->first + 1;
       if (end + at < 0) {
@@ -171,6 +332,8 @@ State::Saved save_var(const State& st, std::string_view name) {
   if (v != st.vars.end()) s.value = v->second;
   auto a = st.arrays.find(name);
   if (a != st.arrays.end()) s.array = a->second;
+  auto as = st.assocs.find(name);
+  if (as != st.assocs.end()) s.assoc = as->second;
   s.attrs = attrs_of(st, name);
   s.exported = st.exported.find(name) != st.exported.end();
   return s;
@@ -181,6 +344,7 @@ void restore_var(Ctx& ctx, State& st, const State::Saved& s) {
   if (s.exported) st.exported.emplace(ctx.str(s.name), VarValue());
   if (s.value) st.vars.emplace(ctx.str(s.name), *s.value);
   if (s.array) st.arrays.emplace(ctx.str(s.name), *s.array);
+  if (s.assoc) st.assocs.emplace(ctx.str(s.name), *s.assoc);
   if (s.attrs != 0) st.attrs.emplace(ctx.str(s.name), s.attrs);
 }
 
@@ -239,14 +403,39 @@ std::string quote_double(std::string_view v) {
   return q;
 }
 
+namespace {
+
+// An associative array's key in declare -p: as it is, "double-quoted" when it holds a character
+// the shell reads specially, $'...' with a control character (bash's choice).
+std::string quote_assoc_key(std::string_view k) {
+  bool meta = false;
+  for (size_t i = 0; i < k.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(k[i]);
+    if (c < 0x20 || c == 0x7f) return quote_for_reuse(k);
+    if (std::string_view(" \t\n'\"\\|&;()<>!{}*[?]^$`").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
+      meta = true;
+    } else if (c == '~' && (i == 0 || k[i - 1] == '=' || k[i - 1] == ':')) {
+      meta = true;
+    } else if (c == '#' && i == 0) {
+      meta = true;
+    }
+  }
+  return meta ? quote_double(k) : std::string(k);
+}
+
+}  // namespace
+
 std::string declare_line(const State& st, std::string_view name) {
   unsigned a = attrs_of(st, name);
   const ArrayElems* arr = find_array(st, name);
+  const Assoc* as = find_assoc(st, name);
   auto v = st.vars.find(name);
   bool exported = st.exported.find(name) != st.exported.end();
-  if (arr == nullptr && v == st.vars.end() && a == 0 && !exported) return "";
+  if (arr == nullptr && as == nullptr && v == st.vars.end() && a == 0 && !exported) return "";
   std::string flags;
   if (arr != nullptr) flags += 'a';
+  if (as != nullptr) flags += 'A';
   if (a & kAttrInteger) flags += 'i';
   if (a & kAttrLower) flags += 'l';
   if (a & kAttrReadonly) flags += 'r';
@@ -268,6 +457,19 @@ std::string declare_line(const State& st, std::string_view name) {
       line.append(quote_double(view(e)));
     }
     line += ")";
+  } else if (as != nullptr) {
+    // bash: `declare -A a` alone shows no value; each entry is followed by a space.
+    if (as->assigned || !as->elems.empty()) {
+      line += "=(";
+      for (const auto* e : assoc_order(*as)) {
+        line.push_back('[');
+        line.append(quote_assoc_key(view(e->first)));
+        line.append("]=");
+        line.append(quote_double(view(e->second.value)));
+        line.push_back(' ');
+      }
+      line += ")";
+    }
   } else if (v != st.vars.end()) {
     line.push_back('=');
     line.append(quote_double(view(*v->second)));

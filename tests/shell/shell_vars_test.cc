@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "bash_oracle.h"
 #include "shell_fixture.h"
 
 namespace {
@@ -136,12 +137,11 @@ TEST_F(ShellFixture, ReadonlyVariables) {
   EXPECT_NE(r.err.find("unset: r: cannot unset: readonly variable"), std::string::npos) << r.err;
 }
 
-// Associative arrays and name references are refused by name, never run as something else.
+// Name references are refused by name, never run as something else.
 TEST_F(ShellFixture, UnsupportedDeclarationsAreRefusedByName) {
-  auto r = run("declare -A d; echo st=$?; declare -n n=x; echo st=$?\n");
+  auto r = run("declare -n n=x; echo st=$?\n");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
-  EXPECT_EQ(r.out, "st=2\nst=2\n");
-  EXPECT_NE(r.err.find("associative arrays are not supported"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "st=2\n");
   EXPECT_NE(r.err.find("name references are not supported"), std::string::npos) << r.err;
   auto p = run("echo ${x@Z}\n");
   ASSERT_FALSE(p.result);
@@ -149,6 +149,69 @@ TEST_F(ShellFixture, UnsupportedDeclarationsAreRefusedByName) {
       << p.result.error().to_string();
 }
 
+// Associative arrays as bash 5.2 has them: keys are text (a subscript is expanded, never
+// evaluated as arithmetic), listed in bash's order, declared, copied into subshells, localized,
+// made readonly, read and written by arithmetic, unset by key (the key expanded as a subscript).
+TEST_F(ShellFixture, AssociativeArrays) {
+  auto r = run(
+      "declare -A a=([b]=1 [a]=2 [c]=3 [foo]=x ['bar']=y); declare -p a; echo \"${!a[@]}\"\n"
+      "a[zz]=1; unset 'a[b]'; echo ${!a[@]} / ${a[@]} / ${#a[@]} ${a[foo]} ${#a[foo]}\n"
+      "k=foo; echo \"${a[$k]}\" ${a[nokey]-def} ${a[foo]+alt} ${a[1+1]-notarith}\n"
+      "a[foo]+=more; echo ${a[foo]}; (( a[n] = 3 + 4 )); echo ${a[n]} $(( a[n] * 2 ))\n"
+      "declare -A e; declare -p e; e=(); declare -p e; declare -A q=(x y z w); declare -p q\n"
+      "f() { local -A l=([x]=1); l[y]=2; declare -p l; }; f; echo \"${l[@]-unset}\"\n"
+      "x=sc; declare -A x; declare -p x; declare -a ia=(1); declare -A ia; echo st=$?\n"
+      "declare -A d=(['k k']=v [\"\\$q\"]=2 [a=b]=3); declare -p d\n"
+      "key='1],a[1'; declare -A u=(); u[\"$key\"]=foo; echo ${#u[@]} ${!u[@]}; "
+      "unset -v 'u[\"$key\"]'; echo ${#u[@]}; unset 'u[none]'; echo st=$?\n"
+      "( a[foo]=sub; echo in ${a[foo]} ); echo out ${a[foo]}\n"
+      "readonly -A d; echo ${#d[@]}; declare -A d; echo ${#d[@]} ${d@a}\n"
+      "a[\"\"]=1; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "declare -A a=([c]=\"3\" [b]=\"1\" [a]=\"2\" [foo]=\"x\" [bar]=\"y\" )\n"
+            "c b a foo bar\n"
+            "c a zz foo bar / 3 2 1 x y / 5 x 1\n"
+            "x def alt notarith\n"
+            "xmore\n7 14\n"
+            "declare -A e\ndeclare -A e=()\ndeclare -A q=([z]=\"w\" [x]=\"y\" )\n"
+            "declare -A l=([y]=\"2\" [x]=\"1\" )\nunset\n"
+            "declare -A x=([0]=\"sc\" )\nst=1\n"
+            "declare -A d=([a=b]=\"3\" [\"k k\"]=\"v\" [\"\\$q\"]=\"2\" )\n"
+            "1 1],a[1\n0\nst=0\n"
+            "in sub\nout xmore\n"
+            "3\n3 Ar\n"
+            "st=1\n")
+      << r.err;
+  EXPECT_NE(r.err.find("ia: cannot convert indexed to associative array"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("a[]: bad array subscript"), std::string::npos) << r.err;
+}
+
+// The listing order is bash's hash table's, also once the table has grown (at 2048 keys, and
+// later when keys were removed first): checked against bash itself when it is installed.
+TEST_F(ShellFixture, AssociativeArraysListInBashsOrder) {
+  if (!shell::testing::have_bash()) GTEST_SKIP() << "no " << shell::testing::kBashPath;
+  std::string script = "declare -A a\n";
+  auto add = [&](int from, int to) {
+    script += "a+=(";
+    for (int k = from; k < to; ++k) script += " [k" + std::to_string(k * 7919 % 100003) + "]=v";
+    script += ")\n";
+  };
+  add(0, 2000);
+  script += "unset";
+  for (int k = 0; k < 2000; k += 7) script += " 'a[k" + std::to_string(k * 7919 % 100003) + "]'";
+  script += "\n";
+  add(2000, 3200);
+  script += "a[k5]=v; printf '%s\\n' \"${!a[@]}\"; echo ${#a[@]}\n";
+  auto bash = shell::testing::run_bash(script);
+  ASSERT_TRUE(bash.has_value());
+  auto o = opts();
+  o.max_words = 0;
+  auto r = run(script, o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, *bash) << r.err.substr(0, 400);
+}
 // Every element is charged to the session's memory budget: an array grown without end (here
 // by element assignment, by `+=`, and by copying) stops at --max-shell-memory, the failed
 // assignment has status 1, and the shell's memory stays within the budget.
@@ -173,6 +236,24 @@ TEST_F(ShellFixture, ArraysAreBoundedByTheMemoryBudget) {
   ASSERT_TRUE(t.result) << t.result.error().to_string();
   EXPECT_EQ(t.out, "st=1 0\n0\n");
   EXPECT_NE(t.err.find("out of shell memory"), std::string::npos) << t.err.substr(0, 400);
+}
+
+// An associative array's keys and values are charged the same way: one grown without end, by
+// key, by a list of pairs, or by copying, stops at --max-shell-memory with status 1.
+TEST_F(ShellFixture, AssociativeArraysAreBoundedByTheMemoryBudget) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 1 << 20;
+  o.max_commands = 10'000'000;
+  auto r = run("( declare -A a; i=0; while a[key-$i]=value-$i && i=$((i+1)); do :; done ); "
+               "echo stopped\n"
+               "( declare -A b; i=0; while b+=([k$i]=x [j$i]=y) && i=$((i+1)); do :; done ); "
+               "echo stopped\n"
+               "( declare -A c=([x]=y); while c=([${#c[@]}]=$RANDOM \"${c[@]}\"); do :; done ); "
+               "echo stopped\n",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "stopped\nstopped\nstopped\n");
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err.substr(0, 400);
 }
 
 }  // namespace
