@@ -685,4 +685,11 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   return 127;
 }
 
+// `sh -e -o pipefail ...`: the options of set a nested shell may start with (nested_exec.cc).
+bool set_option_settable(std::string_view name) {
+  State scratch(nullptr);  // (only its flags are touched)
+  return set_option(scratch, name, true) == 0 && set_option(scratch, name, false) == 0;
+}
+int apply_set_option(State& st, std::string_view name, bool on) { return set_option(st, name, on); }
+
 }  // namespace wasmcap::shell

@@ -296,7 +296,21 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   Vec<Str> argv(ctx.alloc());
   int subst_status = 0;  // a command of assignments only exits with its last substitution's
   expand_words(ctx, st, cmd, io, &subst_status, argv);
-  if (!argv.empty()) st.last_arg = argv.back();
+  // $_: the command's last word; empty after assignments alone; NAME after a declaration's
+  // NAME=(...) (bash).
+  if (argv.empty()) {
+    st.last_arg = ctx.str();
+  } else {
+    st.last_arg = argv.back();
+    const Word& w = cmd.words.back();
+    bool array_literal = std::any_of(w.parts.begin(), w.parts.end(), [](const WordPart& p) {
+      return p.kind == WordPart::Kind::kArray;
+    });
+    size_t eq = view(st.last_arg).find('=');
+    if (array_literal && eq != std::string_view::npos) {
+      st.last_arg.resize(eq > 0 && st.last_arg[eq - 1] == '+' ? eq - 1 : eq);
+    }
+  }
   Vec<std::pair<std::string_view, Str>> assigns(ctx.alloc());
   // NAME=value prefixes of a command hold for the command only; each is visible to the ones
   // after it (bash). Restored when the command is done, however it ends.

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <cstring>
 #include <thread>
 
@@ -821,13 +820,21 @@ class Expander {
 
 }  // namespace
 
+int ShellRandom::next() {
+  std::lock_guard<std::mutex> lock(mu);
+  uint64_t z = (state += 0x9e3779b97f4a7c15u);  // splitmix64
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return static_cast<int>((z ^ (z >> 31)) >> 49);  // 15 bits
+}
+
 std::optional<std::string_view> param_value(const State& st, std::string_view name,
                                             std::string* tmp) {
   if (name.size() == 1) {
     switch (name[0]) {
       case '?': return *tmp = std::to_string(st.last);
       case '#': return *tmp = std::to_string(st.positional.size());
-      case '$': return *tmp = std::to_string(::getpid());
+      case '$': return *tmp = std::to_string(st.pid);
       case '!':
         if (st.last_job == 0) return std::nullopt;
         return *tmp = std::to_string(st.last_job);
@@ -877,10 +884,8 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
         auto s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - st.started);
         return *tmp = std::to_string(s.count());
       }
-      if (name == "RANDOM") {
-        thread_local std::minstd_rand rng(std::random_device{}());
-        return *tmp = std::to_string(rng() % 32768);
-      }
+      if (name == "RANDOM") return *tmp = std::to_string(st.random->next());
+      if (name == "BASHPID") return *tmp = std::to_string(st.bashpid);
       return std::nullopt;
     }
     auto e = arr->find(0);

@@ -18,11 +18,17 @@ bool blank(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& argv) {
+Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& argv,
+                                           const std::function<bool(std::string_view)>& settable) {
   NestedInvocation inv;
   std::string_view name = argv.empty() ? std::string_view("sh") : argv[0];
   size_t i = 1;
   bool dash_c = false;
+  auto unsupported = [&](std::string_view a) {
+    return refuse(shown(name) + ": " + shown(a) +
+                  (settable ? ": option not supported (only -c, -s and the options of set)"
+                            : ": option not supported (only -c and -s)"));
+  };
   for (; i < argv.size(); ++i) {
     std::string_view a = argv[i];
     if (a == "--" || a == "-") {  // end of options ("-" as in sh: also ends them)
@@ -30,14 +36,23 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
       break;
     }
     if (a.size() < 2 || (a[0] != '-' && a[0] != '+')) break;
+    bool on = a[0] == '-';
+    if (a.substr(1) == "o") {  // -o NAME / +o NAME
+      if (i + 1 >= argv.size()) return refuse(shown(name) + ": " + shown(a) + ": option requires an argument");
+      std::string_view opt = argv[++i];
+      if (!settable || !settable(opt)) return unsupported(std::string(a) + " " + std::string(opt));
+      inv.options.emplace_back(std::string(opt), on);
+      continue;
+    }
     for (size_t k = 1; k < a.size(); ++k) {
-      if (a[0] == '-' && a[k] == 'c') {
+      if (on && a[k] == 'c') {
         dash_c = true;
-      } else if (a[0] == '-' && a[k] == 's') {
+      } else if (on && a[k] == 's') {
         // read the script from stdin: the default without operands
+      } else if (settable && a[k] != 'o' && settable(a.substr(k, 1))) {
+        inv.options.emplace_back(std::string(1, a[k]), on);
       } else {
-        return refuse(shown(name) + ": " + shown(a) +
-                      ": option not supported (only -c and -s)");
+        return unsupported(a);
       }
     }
   }

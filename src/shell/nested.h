@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +29,16 @@ struct NestedInvocation {
   std::string text;  // the -c script, or the FILE (a guest path)
   std::string arg0;  // $0: NAME after -c SCRIPT, else FILE, else the shell's name
   std::vector<std::string> args;  // $1...
+  // `set` options in order: a letter (`-e`, `+x`) or a name (`-o pipefail`), and on/off.
+  std::vector<std::pair<std::string, bool>> options;
 };
 
-// Only -c and -s are accepted: -e, -u, -x, -o ... are refused (naming the option) until the
-// executor has `set`: a nested shell that silently ignored -e would run on past failures the
-// script meant to stop at.
-Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& argv);
+// -c and -s, and the options `set` takes (`-e -u -x ...`, `-o NAME`, `+` turning one off) for
+// which `settable` is true (null: none). Any other option is refused, naming it: a nested shell
+// that silently ignored an option (-e) would run on past failures the script meant to stop at.
+Result<NestedInvocation> parse_nested_argv(
+    const std::vector<std::string_view>& argv,
+    const std::function<bool(std::string_view)>& settable = nullptr);
 
 // What a `#!` line asks for: run `interpreter` (a command name: the last component of the
 // path, or with `/usr/bin/env NAME` the NAME) with `arg` (optional) before the script's path.

@@ -64,7 +64,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   }
   std::vector<std::string_view> words;
   for (const auto& w : argv) words.push_back(view(w));
-  auto inv = parse_nested_argv(words);
+  auto inv = parse_nested_argv(words, set_option_settable);
   if (!inv) {
     say(inv.error().message);
     return 2;
@@ -108,6 +108,11 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.command_string = inv->source == NestedInvocation::Source::kString;
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));
   inherit_exported(st, child);
+  child.pids = st.pids;
+  child.pid = child.bashpid = ++*st.pids;
+  child.random = st.random;
+  init_shell_vars(ctx, child, st.bashpid);
+  for (const auto& [opt, on] : inv->options) apply_set_option(child, opt, on);  // (settable)
   Io cio;
   for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
   run_list(ctx, child, script->items, cio);

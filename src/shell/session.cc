@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "common/escape.h"
@@ -183,18 +184,35 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
       return tl::unexpected(h.error());
     }
   }
-  // bash's readonly ids: the sandbox has no users and no parent process, so they stay unset,
-  // and a script cannot pretend otherwise (`UID=0 cmd` fails as in bash).
-  for (const char* name : {"UID", "EUID", "PPID"}) {
+  {
     Ctx ctx;
     ctx.budget = &impl->budget;
     try {
-      impl->st.attrs.insert_or_assign(ctx.str(name), unsigned{kAttrReadonly});
+      init_shell_vars(ctx, impl->st, 0);
     } catch (const LimitHit& h) {
       return tl::unexpected(h.error());
     }
   }
+  const RandomSource& rs = impl->o.random;
+  if (rs.kind == RandomSource::Kind::kHost) {
+    std::random_device dev;
+    impl->st.random->state = (uint64_t{dev()} << 32) | dev();
+  } else {
+    impl->st.random->state = rs.kind == RandomSource::Kind::kSeed ? rs.seed : 0;
+  }
   return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
+  // bash's ids, readonly (`UID=0 cmd` fails as in bash): fixed values, not the host's.
+  const std::pair<const char*, std::string> ids[] = {
+      {"UID", kShellUid}, {"EUID", kShellUid}, {"PPID", std::to_string(ppid)}};
+  for (const auto& [name, value] : ids) {
+    set_var(ctx, st, name, ctx.str(value));
+    st.attrs.insert_or_assign(ctx.str(name), unsigned{kAttrReadonly});
+  }
+  std::string tmp;
+  if (!param_value(st, "OSTYPE", &tmp)) set_var(ctx, st, "OSTYPE", ctx.str("wasi"));  // (env's)
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -224,6 +224,22 @@ struct AssignError {
   std::string message;
 };
 
+// $RANDOM's generator, one per session (its subshells and nested shells draw from it too).
+// Seeded from the session's random pin (`--random seed:N`: the same numbers on every run;
+// `deny`: seed 0, as reproducible), else from the host's entropy.
+struct ShellRandom {
+  std::mutex mu;
+  uint64_t state = 0;
+  int next();  // 0-32767 (expand.cc)
+};
+
+// The process ids a script sees ($$, $BASHPID, $PPID) are the sandbox's own, never the host's:
+// the session's shell is 1 and its parent 0 (none in the sandbox); each subshell and nested
+// shell takes the next number from a counter the session's states share.
+inline constexpr int64_t kShellPid = 1;
+// $UID and $EUID (readonly): the sandbox has no users; a fixed, unprivileged id.
+inline constexpr const char* kShellUid = "1000";
+
 struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
       : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
@@ -242,6 +258,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   size_t getopts_char = 0;   // getopts: the next letter in the word at $OPTIND (0: a new word)
   bool command_string = false;  // a -c script: expansion errors exit 127 (else 1), as bash
   Str last_arg;              // $_: the last word of the previous simple command (charged)
+  int64_t pid = kShellPid;   // $$: this shell's (a subshell keeps it; a nested shell has its own)
+  int64_t bashpid = kShellPid;  // $BASHPID: this shell's or subshell's
+  std::shared_ptr<std::atomic<int64_t>> pids = std::make_shared<std::atomic<int64_t>>(kShellPid);
+  std::shared_ptr<ShellRandom> random = std::make_shared<ShellRandom>();
   // Commands found on PATH (files.cc): name -> the path found, kept until `hash -r` or a new
   // PATH, as bash's hash table (a file removed since is "No such file", not searched again).
   std::map<Str, Str, std::less<>, BudgetAlloc<std::pair<const Str, Str>>> hashed;
@@ -309,6 +329,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   // The copy a subshell runs on: same variables and functions, no jobs, no pending flow.
   State subshell() const {
     State s = *this;
+    s.bashpid = ++*pids;
     s.jobs = std::make_shared<Jobs>();
     if (jobs && !jobs->list.empty()) {
       s.jobs->inherited = jobs->list;
@@ -335,6 +356,16 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
     return s;
   }
 };
+
+// set's options by name or letter (builtins.cc): settable (known, and not fixed off), and set
+// (0; 1: unknown; 2: known but not supported in that state).
+bool set_option_settable(std::string_view name);
+int apply_set_option(State& st, std::string_view name, bool on);
+
+// The variables every shell starts with (session.cc, and each nested shell): UID and EUID
+// (kShellUid), PPID (`ppid`), all three readonly; OSTYPE ("wasi", unless the environment
+// gave one).
+void init_shell_vars(Ctx& ctx, State& st, int64_t ppid);
 
 // --- output and messages (exec.cc) ---------------------------------------------------------
 

@@ -35,15 +35,31 @@ TEST(NestedArgv, DashCTakesTheScriptThenNameAndArgs) {
   EXPECT_EQ(dd->text, "-file");
 }
 
-// An option the nested shell would ignore is refused, naming it: -e ignored would run on past
-// the failures the script meant to stop at.
-TEST(NestedArgv, UnsupportedOptionsAreRefused) {
+// The options of set are taken (`-eu`, `+x`, `-o pipefail`) when the caller says they can be
+// set; any other option is refused, naming it: ignored, -e would let the script run on past
+// the failures it meant to stop at.
+TEST(NestedArgv, SetOptionsAreTakenOthersRefused) {
+  auto settable = [](std::string_view n) { return n == "e" || n == "u" || n == "pipefail"; };
+  auto ok = parse_nested_argv({"sh", "-eu", "+e", "-o", "pipefail", "-c", "true"}, settable);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->options, (std::vector<std::pair<std::string, bool>>{
+                             {"e", true}, {"u", true}, {"e", false}, {"pipefail", true}}));
+  EXPECT_EQ(ok->text, "true");
+  auto k = parse_nested_argv({"sh", "-k", "-c", "true"}, settable);
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().message,
+            "sh: -k: option not supported (only -c, -s and the options of set)");
+  auto o = parse_nested_argv({"sh", "-o", "vi"}, settable);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().message,
+            "sh: -o vi: option not supported (only -c, -s and the options of set)");
   auto e = parse_nested_argv({"sh", "-e", "-c", "false; echo no"});
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().message, "sh: -e: option not supported (only -c and -s)");
-  auto esc = parse_nested_argv({"bash", "-\x1b[2J"});
+  auto esc = parse_nested_argv({"bash", "-\x1b[2J"}, settable);
   ASSERT_FALSE(esc);
-  EXPECT_EQ(esc.error().message, "bash: -\\x1b[2J: option not supported (only -c and -s)");
+  EXPECT_EQ(esc.error().message,
+            "bash: -\\x1b[2J: option not supported (only -c, -s and the options of set)");
   auto c = parse_nested_argv({"sh", "-c"});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message, "sh: -c: option requires an argument");
@@ -142,10 +158,11 @@ TEST_F(NestedCli, ShDashCRunsInTheSameSandbox) {
   // Exported variables (the environment) are inherited at their current values; others not.
   auto e = script("E=changed; L=local; sh -c 'echo $E $L.'", {"--env", "E=from-env"});
   EXPECT_EQ(e.out, "changed .\n") << wasmcap::testing::describe(e);
-  // A refused option is status 2 with a message naming it.
-  auto o = script("sh -e -c 'echo no'; echo st=$?");
-  EXPECT_EQ(o.out, "st=2\n");
-  EXPECT_NE(o.err.find("sh: -e: option not supported"), std::string::npos) << o.err;
+  // set's options are taken (-e: the nested shell stops at the failure); a refused option is
+  // status 2 with a message naming it.
+  auto o = script("sh -e -c 'false; echo no'; echo st=$?; sh -i -c 'echo no'; echo st=$?");
+  EXPECT_EQ(o.out, "st=1\nst=2\n");
+  EXPECT_NE(o.err.find("sh: -i: option not supported"), std::string::npos) << o.err;
 }
 
 TEST_F(NestedCli, ShFileAndStdin) {

@@ -106,7 +106,7 @@ TEST_F(ShellFixture, SetBuiltin) {
 
 // A function's NAME=value prefix is exported while it runs (its tools and nested shells see
 // it); unsetting a caller's local reveals the value it shadows (the running function's own
-// local just becomes unset); UID, EUID and PPID are readonly.
+// local just becomes unset); UID, EUID and PPID are readonly (UID's value: SandboxIds).
 TEST_F(ShellFixture, ScopesAndReadonlyIds) {
   auto r = run(
       "f() { sh -c 'echo ${T-unset}'; }; T=tmp f; sh -c 'echo ${T-unset}'\n"
@@ -115,7 +115,7 @@ TEST_F(ShellFixture, ScopesAndReadonlyIds) {
       "y=global; k; echo $y\n"
       "UID=0 true; echo st=$? ${UID-unset}\n");
   ASSERT_TRUE(r.result) << r.result.error().to_string();
-  EXPECT_EQ(r.out, "tmp\nunset\ndefault\nglobal\nglobal\nk:set-in-h\nset-in-h\nst=1 unset\n")
+  EXPECT_EQ(r.out, "tmp\nunset\ndefault\nglobal\nglobal\nk:set-in-h\nset-in-h\nst=1 1000\n")
       << r.err;
   EXPECT_NE(r.err.find("UID: readonly variable"), std::string::npos) << r.err;
 }
@@ -135,6 +135,61 @@ TEST_F(ShellFixture, ReadonlyVariables) {
       << r.err;
   EXPECT_NE(r.err.find("r: readonly variable"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("unset: r: cannot unset: readonly variable"), std::string::npos) << r.err;
+}
+
+// $$, $BASHPID and $PPID are the sandbox's numbers, never the host's: the session's shell is 1
+// (its parent 0), each subshell and nested shell takes the next; $UID and $EUID are 1000,
+// $OSTYPE "wasi" (unless the environment gives one); $_ as bash sets it after assignments.
+TEST_F(ShellFixture, SandboxIdsAndSpecialVariables) {
+  auto r = run(
+      "echo $$ $BASHPID $PPID $UID $EUID $OSTYPE\n"
+      "( echo $$ $BASHPID ); echo $(echo $$ $BASHPID)\n"
+      "sh -c 'echo $$ $BASHPID $PPID $UID; (echo $BASHPID)'; OSTYPE=x sh -c 'echo $OSTYPE'\n"
+      ": foo; x=1; echo \"[$_]\"; declare s=bar; echo \"[$_]\"; a=(1 2); echo \"[$_]\"\n"
+      "declare a=(1 2); echo \"[$_]\"; declare -g d=(1); echo \"[$_]\"; declare e+=(3); "
+      "echo \"[$_]\"\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "1 1 0 1000 1000 wasi\n1 2\n1 3\n4 4 1 1000\n5\nx\n"
+            "[]\n[s=bar]\n[]\n[a]\n[d]\n[e]\n")
+      << r.err;
+}
+
+// $RANDOM follows the session's random pin: the same numbers on every run of a pinned seed
+// (subshells and nested shells draw from the same stream), others for another seed.
+TEST_F(ShellFixture, RandomFollowsTheRandomPin) {
+  auto o = opts();
+  o.random.kind = RandomSource::Kind::kSeed;
+  o.random.seed = 5;
+  const std::string script =
+      "echo $RANDOM $RANDOM; (echo $RANDOM); sh -c 'echo $RANDOM'; "
+      "for i in 1 2 3 4 5 6 7 8; do [ $RANDOM -lt 32768 ] || echo out of range; done\n";
+  auto a = run(script, o);
+  auto b = run(script, o);
+  ASSERT_TRUE(a.result && b.result);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.out.find("out of range"), std::string::npos) << a.out;
+  o.random.seed = 6;
+  auto c = run(script, o);
+  ASSERT_TRUE(c.result);
+  EXPECT_NE(a.out, c.out);
+}
+
+// A nested shell takes set's options on its command line (`sh -eu`, `-o pipefail`, `+x`) and
+// refuses the others by name.
+TEST_F(ShellFixture, NestedShellsTakeSetOptions) {
+  auto r = run(
+      "sh -u -c 'echo prev=$_; echo $nope; echo not here'; echo st=$?\n"
+      "sh -e -c 'false; echo not here'; echo st=$?\n"
+      "sh -o pipefail -c 'false | true'; echo st=$?; sh +o pipefail -c 'false | true'; "
+      "echo st=$?\n"
+      "sh -x -c 'echo traced' 2>&1; sh -k -c 'echo no'; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "prev=\nst=127\nst=1\nst=1\nst=0\n+ echo traced\ntraced\nst=2\n") << r.err;
+  EXPECT_NE(r.err.find("nope: unbound variable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-k: option not supported (only -c, -s and the options of set)"),
+            std::string::npos)
+      << r.err;
 }
 
 // Name references are refused by name, never run as something else.
