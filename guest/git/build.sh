@@ -8,101 +8,26 @@
 # WORK  scratch folder (sources, objects); never committed, may be deleted at any time.
 # OUT   receives git.wasm and BUILDINFO.
 #
-# Cached by content as the toolbox is (guest/toolbox/build.sh): KEY = sha256(source package
-# versions + toolchain versions + the recipe files: this script, *.c, *.h, patches/), in
-# ${WASMCAP_GIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/git}/KEY/.
+# Sources, sysroot, content key and cache: guest/cross.sh (shared with guest/toolbox/build.sh).
+# KEY covers this script, *.c, *.h, compat/, patches/, cross.sh and the guest SDK's sources; the
+# cache is ${WASMCAP_GIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/git}/KEY/.
 set -euo pipefail
 
-WORK=$(realpath -m "$1")
-OUT=$(realpath -m "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-JOBS=${WASMCAP_GIT_JOBS:-2}
-NICE="nice -n 10"
-CLANG=/usr/bin/clang-19
-PACKAGES=(libgit2 zlib http-parser)
+CROSS_NAME=git
+CROSS_PACKAGES=(libgit2 zlib http-parser)
+CROSS_ARTIFACTS=(git.wasm)
+CROSS_TOOLS=(cmake)
+CROSS_RECIPE=("$HERE/build.sh")
+while IFS= read -r f; do CROSS_RECIPE+=("$f"); done < <(find "$HERE" "$HERE/compat" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) | sort)
+while IFS= read -r f; do CROSS_RECIPE+=("$f"); done < <(find "$HERE/patches" -type f | sort)
+# shellcheck source=../cross.sh
+source "$HERE/../cross.sh"
 
-RECIPE=("$HERE/build.sh")
-while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE" "$HERE/compat" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) | sort)
-while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/patches" -type f | sort)
+cross_begin "$1" "$2"
+cross_unpack
+cross_sysroot
 
-die() { echo "git build: $*" >&2; exit 1; }
-for tool in "$CLANG" /usr/bin/wasm-ld-19 /usr/bin/llvm-ar-19 /usr/bin/llvm-ranlib-19 cmake \
-            dpkg-source; do
-  command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh"
-done
-[ -f /usr/lib/wasm32-wasi/libc.a ] || die "missing wasi-libc: run scripts/setup.sh"
-
-DSCS=()
-for p in "${PACKAGES[@]}"; do
-  uri=$(apt-get source --print-uris "$p" 2>/dev/null | grep -o "'[^']*\.dsc'" | tr -d "'" | head -n1) || true
-  [ -n "$uri" ] || die "apt cannot find the source package $p: run scripts/setup.sh (adds deb-src) and apt-get update"
-  DSCS+=("$(basename "$uri" | sed "s/%2[bB]/+/g; s/%3[aA]/:/g")")
-done
-
-toolchain_id() {
-  "$CLANG" --version | head -n1
-  dpkg-query -W -f='${Package} ${Version}\n' wasi-libc lld-19 llvm-19 2>/dev/null || true
-}
-KEY=$( { printf '%s\n' "${DSCS[@]}"; toolchain_id; sha256sum "${RECIPE[@]}" | awk '{print $1}'; } |
-       sha256sum | cut -c1-24)
-CACHE_ROOT=${WASMCAP_GIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/git}
-CACHE=$CACHE_ROOT/$KEY
-
-install_from_cache() {
-  rm -rf "$OUT.tmp"
-  mkdir -p "$OUT.tmp"
-  cp -a "$CACHE/git.wasm" "$CACHE/BUILDINFO" "$OUT.tmp/"
-  rm -rf "$OUT"
-  mv "$OUT.tmp" "$OUT"
-  echo "git build: installed from $CACHE (${DSCS[*]})"
-}
-
-if [ -f "$OUT/BUILDINFO" ] && grep -qx "key: $KEY" "$OUT/BUILDINFO" && [ -f "$CACHE/COMPLETE" ]; then
-  echo "git build: $OUT is up to date (key $KEY)"
-  exit 0
-fi
-if [ -f "$CACHE/COMPLETE" ]; then install_from_cache; exit 0; fi
-mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/$KEY.lock"
-if ! flock -n 9; then
-  echo "git build: waiting for another build of key $KEY"
-  flock 9
-fi
-if [ -f "$CACHE/COMPLETE" ]; then install_from_cache; exit 0; fi
-echo "git build: cache miss, building ${DSCS[*]} (key $KEY; a few minutes)"
-mkdir -p "$WORK"
-
-# --- sources: Debian's source packages with Debian's patches, then ours (patches/PACKAGE/) -------
-SRC=$WORK/src
-mkdir -p "$SRC"
-unpack() {  # unpack PACKAGE DSC -> $SRC/PACKAGE
-  local p=$1 dsc=$2 stamp
-  stamp="$SRC/.$p-$( { cat "$HERE"/patches/"$p"/*.patch 2>/dev/null || true; } | sha256sum | cut -c1-16)-$dsc"
-  [ -f "$stamp" ] && [ -d "$SRC/$p" ] && return 0
-  rm -rf "${SRC:?}/$p" "$SRC/.$p-"*
-  [ -f "$SRC/$dsc" ] || (cd "$SRC" && apt-get source --download-only "$p" >/dev/null 2>&1) ||
-    die "apt-get source $p failed"
-  (cd "$SRC" && dpkg-source -x "$dsc" "$p" >"$SRC/$p.unpack.log" 2>&1) ||
-    die "dpkg-source -x $dsc failed ($SRC/$p.unpack.log)"
-  for patch in "$HERE"/patches/"$p"/*.patch; do
-    [ -f "$patch" ] || continue
-    patch -d "$SRC/$p" -p1 -N --quiet <"$patch" || die "$patch does not apply to $dsc"
-  done
-  touch "$stamp"
-}
-for i in "${!PACKAGES[@]}"; do unpack "${PACKAGES[$i]}" "${DSCS[$i]}"; done
-
-# --- a clean wasm32-wasi sysroot and compiler wrapper (as guest/toolbox/build.sh) -----------------
-SDK=$WORK/sdk
-SYSROOT=$SDK/sysroot
-rm -rf "$SDK"
-mkdir -p "$SDK/bin" "$SYSROOT/include/wasm32-wasi" "$SYSROOT/lib/wasm32-wasi"
-for f in /usr/include/wasm32-wasi/*; do ln -s "$f" "$SYSROOT/include/wasm32-wasi/"; done
-for f in /usr/lib/wasm32-wasi/*; do ln -s "$f" "$SYSROOT/lib/wasm32-wasi/"; done
-CC=$SDK/bin/cc
-printf '#!/bin/sh\nexec %s --target=wasm32-wasi --sysroot=%s -ffile-prefix-map=%s/= "$@"\n' \
-  "$CLANG" "$SYSROOT" "$WORK" >"$CC"
-chmod +x "$CC"
 EMUL="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_MMAN"
 DEPS=$WORK/deps
 
@@ -165,7 +90,7 @@ build_compat() {
 
 # The libraries are rebuilt only when what they are made of changed (not for an edit of the
 # front end git*.c): their own key, kept in WORK.
-LIBKEY=$( { printf '%s\n' "${DSCS[@]}"; toolchain_id; sha256sum "$HERE/build.sh" "$HERE"/compat/* "$HERE"/patches/*/* |
+LIBKEY=$( { printf '%s\n' "${DSCS[@]}"; toolchain_id; sha256sum "$HERE/build.sh" "$CROSS_SH" "$HERE"/compat/* "$HERE"/patches/*/* |
           awk '{print $1}'; } | sha256sum | cut -c1-24)
 if [ -f "$WORK/libs.key" ] && [ "$(cat "$WORK/libs.key")" = "$LIBKEY" ] &&
    [ -f "$WORK/libgit2-build/libgit2.a" ]; then
@@ -182,20 +107,9 @@ else
 fi
 
 # --- the module: git.c on libgit2 ----------------------------------------------------------------
-STAGE=$WORK/stage
-rm -rf "$STAGE"; mkdir -p "$STAGE"
-$NICE "$CC" -O2 -Wall -Wextra -Wno-missing-field-initializers $EMUL -I"$SRC/libgit2/include" "$HERE"/git*.c -I"$HERE" \
+$NICE "$CC" -O2 -Wall -Wextra -Wno-missing-field-initializers $EMUL -I"$SRC/libgit2/include" -I"$HERE" \
+  -I"$GUEST_SDK" "$HERE"/git*.c "$GUEST_SDK/wasmcap_workdir.c" \
   "$WORK/libgit2-build/libgit2.a" "$DEPS/lib/libhttp_parser.a" "$DEPS/lib/libz.a" "$DEPS/lib/libwasmcapgit.a" \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lwasi-emulated-mman \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/git.wasm"
-{
-  for d in "${DSCS[@]}"; do echo "source: $d"; done
-  toolchain_id
-  echo "key: $KEY"
-} >"$STAGE/BUILDINFO"
-
-TMPC=$(mktemp -d "$CACHE_ROOT/.tmp.XXXXXX")
-cp -a "$STAGE/git.wasm" "$STAGE/BUILDINFO" "$TMPC/"
-touch "$TMPC/COMPLETE"
-mv -T "$TMPC" "$CACHE" 2>/dev/null || rm -rf "$TMPC"
-install_from_cache
+cross_publish

@@ -2,18 +2,18 @@
 // from Debian's source package, with git's output format; anything else is refused with
 // "git: 'X' is not supported in the sandbox" (exit 1), never answered differently.
 //
-// Working directory (as guest/toolbox/toolbox.c): $PWD when the environment has it (wasmcap sh
+// Working directory (the guest SDK's wasmcap_enter_workdir, guest/sdk/wasmcap_workdir.h): $PWD when the environment has it (wasmcap sh
 // passes the shell's), else the first preopen; `-C DIR` then changes to DIR as git's does.
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <wasi/api.h>
 
 #include <git2/sys/config.h>
 
 #include "git.h"
+#include "wasmcap_workdir.h"
 
 void die(const char *fmt, ...) {
   va_list ap;
@@ -174,25 +174,6 @@ const char *short_id(git_repository *repo, const git_oid *id) {
   return out;
 }
 
-// Enters $PWD, else the first preopen (fd 3, the WASI convention). 0, or -1 after saying why.
-static int enter_workdir(void) {
-  const char *pwd = getenv("PWD");
-  if (pwd != NULL && pwd[0] != '\0') {
-    if (chdir(pwd) == 0) return 0;
-    fprintf(stderr, "git: cannot enter the working directory $PWD: %s\n", strerror(errno));
-    return -1;
-  }
-  __wasi_prestat_t ps;
-  if (__wasi_fd_prestat_get(3, &ps) != 0 || ps.tag != __WASI_PREOPENTYPE_DIR) return 0;
-  char name[4097];
-  size_t n = ps.u.dir.pr_name_len;
-  if (n >= sizeof name || __wasi_fd_prestat_dir_name(3, (uint8_t *)name, n) != 0) return 0;
-  name[n] = '\0';
-  if (chdir(name) == 0) return 0;
-  fprintf(stderr, "git: cannot enter the granted directory: %s\n", strerror(errno));
-  return -1;
-}
-
 static const struct {
   const char *name;
   int (*run)(int, char **);
@@ -204,7 +185,7 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
-  if (enter_workdir() != 0) return EXIT_FATAL;
+  if (wasmcap_enter_workdir("git") != 0) return EXIT_FATAL;
   int i = 1;
   // Global options: -C DIR only.
   while (i < argc && argv[i][0] == '-') {

@@ -12,115 +12,26 @@
 # but NAME_main becomes local), then compiled to one object. So two programs' globals (two
 # copies of gnulib, two `usage` functions) never collide, and toolbox.c picks one by argv[0].
 #
-# The result is cached by content: KEY = sha256(source package versions + toolchain versions +
-# the recipe files: this script, toolbox.c, patches/), in
-# ${WASMCAP_TOOLBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/toolbox}/KEY/. A cache hit
-# copies the cached result into OUT and builds nothing.
+# Sources, sysroot, content key and cache: guest/cross.sh (shared with guest/git/build.sh). KEY
+# covers this script, toolbox.c, patches/, compat/, cross.sh and the guest SDK's sources; the
+# cache is ${WASMCAP_TOOLBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/toolbox}/KEY/. A
+# cache hit copies the cached result into OUT and builds nothing.
 set -euo pipefail
 
-WORK=$(realpath -m "$1")
-OUT=$(realpath -m "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-JOBS=${WASMCAP_TOOLBOX_JOBS:-2}
-NICE="nice -n 10"
-CLANG=/usr/bin/clang-19
-PACKAGES=(mawk jq diffutils)
+CROSS_NAME=toolbox
+CROSS_PACKAGES=(mawk jq diffutils)
+CROSS_ARTIFACTS=(toolbox.wasm)
+CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
+CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
+while IFS= read -r f; do CROSS_RECIPE+=("$f"); done < <(find "$HERE/patches" "$HERE/compat" -type f | sort)
+# shellcheck source=../cross.sh
+source "$HERE/../cross.sh"
 
-RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
-while IFS= read -r f; do RECIPE+=("$f"); done < <(find "$HERE/patches" "$HERE/compat" -type f | sort)
+cross_begin "$1" "$2"
+cross_unpack
+cross_sysroot
 
-die() { echo "toolbox build: $*" >&2; exit 1; }
-for tool in "$CLANG" /usr/bin/wasm-ld-19 /usr/bin/llvm-ar-19 /usr/bin/llvm-ranlib-19 \
-            /usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 dpkg-source gcc; do
-  command -v "$tool" >/dev/null || die "missing $tool: run scripts/setup.sh"
-done
-[ -f /usr/lib/wasm32-wasi/libc.a ] || die "missing wasi-libc: run scripts/setup.sh"
-
-# Source package versions from apt's index (no download); needs scripts/setup.sh's deb-src entry.
-DSCS=()
-for p in "${PACKAGES[@]}"; do
-  uri=$(apt-get source --print-uris "$p" 2>/dev/null | grep -o "'[^']*\.dsc'" | tr -d "'" | head -n1) || true
-  [ -n "$uri" ] || die "apt cannot find the source package $p: run scripts/setup.sh (adds deb-src) and apt-get update"
-  DSCS+=("$(basename "$uri" | sed "s/%2[bB]/+/g; s/%3[aA]/:/g")")
-done
-
-toolchain_id() {
-  "$CLANG" --version | head -n1
-  dpkg-query -W -f='${Package} ${Version}\n' wasi-libc lld-19 llvm-19 2>/dev/null || true
-}
-KEY=$( { printf '%s\n' "${DSCS[@]}"; toolchain_id; sha256sum "${RECIPE[@]}" | awk '{print $1}'; } |
-       sha256sum | cut -c1-24)
-CACHE_ROOT=${WASMCAP_TOOLBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/toolbox}
-CACHE=$CACHE_ROOT/$KEY
-
-install_from_cache() {
-  rm -rf "$OUT.tmp"
-  mkdir -p "$OUT.tmp"
-  cp -a "$CACHE/toolbox.wasm" "$CACHE/BUILDINFO" "$OUT.tmp/"
-  rm -rf "$OUT"
-  mv "$OUT.tmp" "$OUT"
-  echo "toolbox build: installed from $CACHE (${DSCS[*]})"
-}
-
-if [ -f "$OUT/BUILDINFO" ] && grep -qx "key: $KEY" "$OUT/BUILDINFO" && [ -f "$CACHE/COMPLETE" ]; then
-  echo "toolbox build: $OUT is up to date (key $KEY)"
-  exit 0
-fi
-if [ -f "$CACHE/COMPLETE" ]; then
-  install_from_cache
-  exit 0
-fi
-# One build per key at a time on this machine: another checkout building the same key holds the
-# lock; when it is released the result is in the cache.
-mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/$KEY.lock"
-if ! flock -n 9; then
-  echo "toolbox build: waiting for another build of key $KEY"
-  flock 9
-fi
-if [ -f "$CACHE/COMPLETE" ]; then
-  install_from_cache
-  exit 0
-fi
-echo "toolbox build: cache miss, building ${DSCS[*]} (key $KEY; a few minutes)"
-mkdir -p "$WORK"
-
-# --- sources: Debian's source packages with Debian's patches, then ours (patches/PACKAGE/) -------
-# A tree is re-extracted when its .dsc or our patches change (the stamp names both).
-SRC=$WORK/src
-mkdir -p "$SRC"
-unpack() {  # unpack PACKAGE DSC -> $SRC/PACKAGE
-  local p=$1 dsc=$2 stamp
-  stamp="$SRC/.$p-$(cat "$HERE"/patches/"$p"/*.patch 2>/dev/null | sha256sum | cut -c1-16)-$dsc"
-  [ -f "$stamp" ] && [ -d "$SRC/$p" ] && return 0
-  rm -rf "${SRC:?}/$p" "$SRC/.$p-"*
-  [ -f "$SRC/$dsc" ] || (cd "$SRC" && apt-get source --download-only "$p" >/dev/null 2>&1) ||
-    die "apt-get source $p failed"
-  (cd "$SRC" && dpkg-source -x "$dsc" "$p" >"$SRC/$p.unpack.log" 2>&1) ||
-    die "dpkg-source -x $dsc failed ($SRC/$p.unpack.log)"
-  for patch in "$HERE"/patches/"$p"/*.patch; do
-    [ -f "$patch" ] || continue
-    patch -d "$SRC/$p" -p1 -N --quiet <"$patch" || die "$patch does not apply to $dsc"
-  done
-  touch "$stamp"
-}
-for i in "${!PACKAGES[@]}"; do unpack "${PACKAGES[$i]}" "${DSCS[$i]}"; done
-
-# --- a clean wasm32-wasi sysroot and compiler wrapper ----------------------------------------------
-# Only wasi-libc: with --sysroot=/usr clang would also see glibc's headers (setjmp.h, pthread.h)
-# and configure would find things wasi-libc does not have.
-SDK=$WORK/sdk
-SYSROOT=$SDK/sysroot
-rm -rf "$SDK"
-mkdir -p "$SDK/bin" "$SYSROOT/include/wasm32-wasi" "$SYSROOT/lib/wasm32-wasi"
-for f in /usr/include/wasm32-wasi/*; do ln -s "$f" "$SYSROOT/include/wasm32-wasi/"; done
-for f in /usr/lib/wasm32-wasi/*; do ln -s "$f" "$SYSROOT/lib/wasm32-wasi/"; done
-CC=$SDK/bin/cc
-# -ffile-prefix-map: assert()'s __FILE__ names the source relative to WORK, so the module's bytes
-# do not depend on where the build ran (one AOT cache entry for every checkout).
-printf '#!/bin/sh\nexec %s --target=wasm32-wasi --sysroot=%s -ffile-prefix-map=%s/= "$@"\n' \
-  "$CLANG" "$SYSROOT" "$WORK" >"$CC"
-chmod +x "$CC"
 # wasi-libc's defined functions, for the feature tests of programs built without configure.
 LIBC_SYMS=$WORK/libc-symbols.txt
 /usr/bin/llvm-nm-19 --defined-only "$SYSROOT/lib/wasm32-wasi/libc.a" 2>/dev/null |
@@ -235,23 +146,8 @@ build_diffutils
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
 # instead of wasm-ld's 64 KiB: awk functions and jq filters recurse in C (a deep recursion is
 # then a trap at the bound, not memory corruption).
-STAGE=$WORK/stage
-rm -rf "$STAGE"
-mkdir -p "$STAGE"
-$NICE "$CC" -O2 -Wall -Wextra "$HERE/toolbox.c" "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" \
-  "$WORK/cmp.o" -L"$WORK/compat" -lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid \
-  -lwasi-emulated-process-clocks -lm \
+$NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
+  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" -L"$WORK/compat" -lwasmcapcompat \
+  -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"
-{
-  for d in "${DSCS[@]}"; do echo "source: $d"; done
-  toolchain_id
-  echo "key: $KEY"
-} >"$STAGE/BUILDINFO"
-
-# --- publish to the cache (atomically), then install from it --------------------------------------
-TMPC=$(mktemp -d "$CACHE_ROOT/.tmp.XXXXXX")
-cp -a "$STAGE/toolbox.wasm" "$STAGE/BUILDINFO" "$TMPC/"
-touch "$TMPC/COMPLETE"
-# Another checkout may have published the same key meanwhile: keep the first (same content).
-mv -T "$TMPC" "$CACHE" 2>/dev/null || rm -rf "$TMPC"
-install_from_cache
+cross_publish

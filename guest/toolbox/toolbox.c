@@ -4,16 +4,15 @@
 // argv[0]'s last component (the shell's command name, `--argv0`) or else, as in
 // `toolbox TOOL ARGS...`, by the first argument.
 //
-// Working directory (as guest/coreutils): wasi-libc starts the cwd at "/", where no relative
-// path resolves. Before the tool runs it becomes $PWD when the environment has it (wasmcap sh
-// passes the shell's working directory), else the first preopened directory. A $PWD that cannot
-// be entered is an error (exit 2), never silently replaced.
-#include <errno.h>
+// Working directory: before the tool runs, $PWD when the environment has it (wasmcap sh passes
+// the shell's working directory), else the first preopened directory (the guest SDK's
+// wasmcap_enter_workdir, guest/sdk/wasmcap_workdir.h). A $PWD that cannot be entered is an error
+// (exit 2), never silently replaced.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <wasi/api.h>
+
+#include "wasmcap_workdir.h"
 
 int mawk_main(int argc, char **argv);
 int jq_main(int argc, char **argv);
@@ -46,25 +45,6 @@ static int (*find(const char *name))(int, char **) {
   return NULL;
 }
 
-// Enters $PWD, else the first preopen (fd 3, the WASI convention). 0, or -1 after saying why.
-static int enter_workdir(void) {
-  const char *pwd = getenv("PWD");
-  if (pwd != NULL && pwd[0] != '\0') {
-    if (chdir(pwd) == 0) return 0;
-    fprintf(stderr, "toolbox: cannot enter the working directory $PWD: %s\n", strerror(errno));
-    return -1;
-  }
-  __wasi_prestat_t ps;
-  if (__wasi_fd_prestat_get(3, &ps) != 0 || ps.tag != __WASI_PREOPENTYPE_DIR) return 0;
-  char name[4097];
-  size_t n = ps.u.dir.pr_name_len;
-  if (n >= sizeof name || __wasi_fd_prestat_dir_name(3, (uint8_t *)name, n) != 0) return 0;
-  name[n] = '\0';
-  if (chdir(name) == 0) return 0;
-  fprintf(stderr, "toolbox: cannot enter the granted directory: %s\n", strerror(errno));
-  return -1;
-}
-
 int main(int argc, char **argv) {
   int (*tool)(int, char **) = argc > 0 ? find(base_name(argv[0])) : NULL;
   if (tool == NULL && argc > 1 && (tool = find(argv[1])) != NULL) {
@@ -74,7 +54,7 @@ int main(int argc, char **argv) {
   if (tool != NULL) {
     program_invocation_name = argv[0];
     program_invocation_short_name = (char *)base_name(argv[0]);
-    return enter_workdir() == 0 ? tool(argc, argv) : 2;
+    return wasmcap_enter_workdir("toolbox") == 0 ? tool(argc, argv) : 2;
   }
   fputs("toolbox: usage: toolbox TOOL [ARGS...] (or run as TOOL); tools:", stderr);
   for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) fprintf(stderr, " %s", tools[i].name);

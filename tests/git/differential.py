@@ -12,7 +12,6 @@ explores others). Then the refusals and the bounds (memory, output).
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/git/git.wasm
                        [--engine interp|aot] [--seed N] [--walks N]
 """
-import argparse
 import os
 import random
 import shutil
@@ -20,16 +19,14 @@ import subprocess
 import sys
 import tempfile
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import bundle_test  # noqa: E402
+
 ENV = {
     "GIT_AUTHOR_NAME": "A U Thor", "GIT_AUTHOR_EMAIL": "author@example.com",
     "GIT_COMMITTER_NAME": "C O Mitter", "GIT_COMMITTER_EMAIL": "committer@example.com",
 }
-COMPILE_TIMEOUT_MS = 1200000
-
-
-def aot_cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "wasmcap", "aot-ci")
 
 
 class Side:
@@ -41,15 +38,8 @@ class Side:
 
     def git(self, args, cwd, env):
         if self.guest:
-            cmd = [self.a.wasmcap, "run", "--engine", self.a.engine, "--dir", self.root + "::/work",
-                   "--max-output-bytes", str(64 << 20), "--clock", "fixed=2026-01-01T00:00:00Z",
-                   "--random", "seed=7", "--env", "PWD=" + os.path.join("/work", cwd).rstrip("/")]
-            for k, v in env.items():
-                cmd += ["--env", "%s=%s" % (k, v)]
-            if self.a.cache_dir:
-                cmd += ["--cache-dir", self.a.cache_dir]
-            cmd += ["--argv0", "git", self.a.module] + list(args)
-            p = subprocess.run(cmd, capture_output=True, timeout=300)
+            genv = [("PWD", os.path.join("/work", cwd).rstrip("/"))] + list(env.items())
+            p = subprocess.run(bundle_test.run_command(self.a, self.root, "git", args, genv), capture_output=True, timeout=300)
             return p.returncode, p.stdout, p.stderr
         full = dict(env, LC_ALL="C", TZ="UTC", PATH="/usr/bin:/bin", HOME=self.home,
                     GIT_CONFIG_NOSYSTEM="1")
@@ -57,21 +47,6 @@ class Side:
                            cwd=os.path.join(self.root, cwd), env=full, timeout=120)
         out, err = (x.replace(self.root.encode(), b"/work") for x in (p.stdout, p.stderr))
         return p.returncode, out, err
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failures = []
-
-    def check(self, label, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failures.append(label)
-            print("FAIL: %s\n  %s" % (label, detail))
-            sys.stdout.flush()
-        return ok
 
 
 def apply_edit(root, step):
@@ -303,24 +278,18 @@ def bounds(c, a, tmp):
             s.git(["commit", "-q", "-m", "c0"], "", env)
     full = s.git(["log"], "", env)
     c.check("bounds: the history is there", full[0] == 0 and full[1].count(b"\ncommit ") == 29, repr(full[:1]))
-    cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", s.root + "::/work", "--max-output-bytes", "1000",
-           "--argv0", "git"] + (["--cache-dir", a.cache_dir] if a.cache_dir else []) + [a.module, "log"]
+    cmd = bundle_test.run_command(a, s.root, "git", ["log"], flags=["--max-output-bytes", "1000"])
     p = subprocess.run(cmd, capture_output=True, timeout=300)
     c.check("bounds: output stops at --max-output-bytes", p.returncode != 0 and len(p.stdout) <= 1000,
             "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
-    cmd = [a.wasmcap, "run", "--engine", a.engine, "--dir", s.root + "::/work", "--max-memory-mb", "2",
-           "--argv0", "git"] + (["--cache-dir", a.cache_dir] if a.cache_dir else []) + [a.module, "status"]
+    cmd = bundle_test.run_command(a, s.root, "git", ["status"], flags=["--max-memory-mb", "2"])
     p = subprocess.run(cmd, capture_output=True, timeout=300)
     c.check("bounds: --max-memory-mb 2 is refused or traps, never runs past it",
             p.returncode != 0 and b"On branch" not in p.stdout, "%d %r" % (p.returncode, p.stderr[-300:]))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wasmcap", required=True)
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--engine", default="interp")
-    ap.add_argument("--cache-dir", default=None)
+    ap = bundle_test.arg_parser(__doc__)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--walks", type=int, default=3)
     ap.add_argument("--only", default=None, help="run only the fixed scenario NAME")
@@ -328,16 +297,9 @@ def main():
     if not os.path.exists("/usr/bin/git"):
         print("FAIL: the reference /usr/bin/git is missing: run scripts/setup.sh")
         return 1
-    if a.engine == "aot":
-        a.cache_dir = a.cache_dir or aot_cache_dir()
-        os.makedirs(a.cache_dir, exist_ok=True)
-        p = subprocess.run(["nice", "-n", "10", a.wasmcap, "compile", "--cache-dir", a.cache_dir,
-                            "--compile-timeout-ms", str(COMPILE_TIMEOUT_MS), a.module],
-                           capture_output=True, timeout=COMPILE_TIMEOUT_MS / 1000 + 60)
-        if p.returncode != 0:
-            print("FAIL: wasmcap compile: %r" % p.stderr[-2000:])
-            return 1
-    c = Checks()
+    if not bundle_test.prepare_engine(a):
+        return 1
+    c = bundle_test.Checks()
     tmp = tempfile.mkdtemp(prefix="wasmcap-git-")
     try:
         for name, steps in FIXED.items():
@@ -372,8 +334,7 @@ def main():
             bounds(c, a, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("engine %s: %d passed, %d failed" % (a.engine, c.passed, len(c.failures)))
-    return 1 if c.failures else 0
+    return c.finish("engine %s" % a.engine)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ host program (awk's system(), pipes; jq's regular expressions without oniguruma)
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
                        [--engine interp|aot] [--tools awk,jq,diff,cmp] [--seed N]
 """
-import argparse
 import os
 import random
 import shutil
@@ -21,43 +20,16 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(os.path.dirname(HERE), "support"))
+import bundle_test  # noqa: E402
 import gen  # noqa: E402
 
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp"}
-# AOT: the module is compiled once per machine into a persistent cache, like the python bundle's
-# (keyed by content: only a new toolbox.wasm, compiler or translator compiles again).
-COMPILE_TIMEOUT_MS = 1200000
-
-
-def aot_cache_dir():
-    """${XDG_CACHE_HOME:-~/.cache}/wasmcap/aot-ci: per user, outside the build dir (as the python
-    bundle's AOT tests), so a fresh build dir on the same machine finds toolbox.wasm's object."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "wasmcap", "aot-ci")
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failures = []
-
-    def check(self, label, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failures.append(label)
-            print("FAIL: %s\n  %s" % (label, detail))
-            sys.stdout.flush()
-        return ok
-
-    def finish(self):
-        print("%d passed, %d failed" % (self.passed, len(self.failures)))
-        return 1 if self.failures else 0
-
 
 class Runner:
     def __init__(self, a):
@@ -82,13 +54,7 @@ class Runner:
 
     def guest(self, tool, args, files, stdin):
         ws = self.workspace(files)
-        cmd = [self.a.wasmcap, "run", "--engine", self.a.engine, "--dir", ws + "::/work",
-               "--max-output-bytes", str(64 << 20), "--clock", "fixed=2026-01-01T00:00:00Z",
-               "--random", "seed=7"]
-        if self.a.cache_dir:
-            cmd += ["--cache-dir", self.a.cache_dir]
-        cmd += ["--argv0", ARGV0[tool], self.a.module] + list(args)
-        p = subprocess.run(cmd, input=stdin or b"", capture_output=True, timeout=300)
+        p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args), input=stdin or b"", capture_output=True, timeout=300)
         return p.returncode, p.stdout, p.stderr, ws
 
     def native(self, tool, args, files, stdin):
@@ -153,11 +119,7 @@ def wasi_limits(c, r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wasmcap", required=True)
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--engine", default="interp")
-    ap.add_argument("--cache-dir", default=None, help="AOT cache (default for aot: per user)")
+    ap = bundle_test.arg_parser(__doc__)
     ap.add_argument("--tools", default="awk,jq,diff,cmp")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
@@ -166,16 +128,9 @@ def main():
         if not os.path.exists(NATIVE[t]):
             print("FAIL: the reference %s is missing: run scripts/setup.sh" % NATIVE[t])
             return 1
-    if a.engine == "aot":
-        a.cache_dir = a.cache_dir or aot_cache_dir()
-        os.makedirs(a.cache_dir, exist_ok=True)
-        p = subprocess.run(["nice", "-n", "10", a.wasmcap, "compile", "--cache-dir", a.cache_dir,
-                            "--compile-timeout-ms", str(COMPILE_TIMEOUT_MS), a.module],
-                           capture_output=True, timeout=COMPILE_TIMEOUT_MS / 1000 + 60)
-        if p.returncode != 0:
-            print("FAIL: wasmcap compile: %r" % p.stderr[-2000:])
-            return 1
-    c = Checks()
+    if not bundle_test.prepare_engine(a):
+        return 1
+    c = bundle_test.Checks()
     r = Runner(a)
     try:
         rng = random.Random(a.seed)
@@ -189,8 +144,7 @@ def main():
             wasi_limits(c, r)
     finally:
         r.close()
-    print("engine %s, tools %s" % (a.engine, ",".join(tools)))
-    return c.finish()
+    return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))
 
 
 if __name__ == "__main__":

@@ -234,6 +234,9 @@ def jq_cases(rng):
          "stdin": ("[" * 300 + "]" * 300 + "\n").encode()},
         {"args": ["-c", "[.[] | . * 2] | add"], "files": files,
          "stdin": json.dumps(list(range(20000))).encode()},
+        # No filter, stdin and stdout pipes: `jq .` (on a terminal jq prints its usage), and no
+        # colour (jq colours a terminal): the guest's isatty() follows the host descriptor.
+        {"args": [], "files": files, "stdin": stream},
     ]
     return cases
 
