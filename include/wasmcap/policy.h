@@ -459,7 +459,10 @@ std::string_view host_api_import_module(Capability c);
 
 // Checks a module's imports against the requested host APIs: importing a host API module
 // ("wasmcap_*") that was not requested, or that wasmcap does not know, is grant_denied.
-Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis);
+// `flag_run`: the run has no plan (`wasmcap run MODULE.wasm` with flags), so the refusal names
+// the flag that grants the host API (--allow-https) instead of a manifest's permissions.
+Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis,
+                           bool flag_run = false);
 
 // --- Output -----------------------------------------------------------------------------------
 

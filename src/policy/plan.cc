@@ -305,7 +305,8 @@ std::string_view host_api_import_module(Capability c) {
   return c == Capability::kHostApiHttps ? "wasmcap_https" : "";
 }
 
-Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis) {
+Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis,
+                           bool flag_run) {
   for (const auto& imp : info.imports) {
     if (!starts_with(imp.module, "wasmcap_")) continue;  // host API modules only
     std::string what = "module imports " + quote(imp.module + "." + imp.name);
@@ -316,6 +317,12 @@ Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_
     if (!api) {
       return make_error(ErrorCode::kGrantDenied,
                         what + ", which is not a host API wasmcap provides (known: wasmcap_https)");
+    }
+    if (!requested_host_apis.has(*api) && flag_run) {
+      return make_error(ErrorCode::kGrantDenied,
+                        what + " but the run grants no " + std::string(capability_name(*api)) +
+                            " (grant the hosts it may reach: wasmcap run --allow-https "
+                            "HOST[/PREFIX][:METHODS] MODULE.wasm)");
     }
     if (!requested_host_apis.has(*api)) {
       return make_error(ErrorCode::kGrantDenied,

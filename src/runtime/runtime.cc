@@ -619,7 +619,8 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.
-  WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis));
+  // A run without a plan is a flag run: the refusal names the flag that grants the API.
+  WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis, options.plan == nullptr));
 
   ExecLimits limits;
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);

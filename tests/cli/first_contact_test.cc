@@ -190,5 +190,18 @@ TEST(FirstContact, CacheListPruneClear) {
   EXPECT_EQ(h.cli({"cache", "--cache-dir", dir, "list"}).exit_code, 74);
 }
 
+TEST(FirstContact, AFlagRunsHttpsRefusalNamesTheFlag) {
+  Home h;
+  fs::create_directories(h.path("d"));
+  // fetch imports the https host API; a flag run without --allow-https grants none. The refusal
+  // names the flag that grants it, not a manifest the user never wrote.
+  ProcResult r = h.cli({"run", "--dir", h.path("d"), testing::guest_path("fetch"),
+                        "https://example.test/"});
+  EXPECT_EQ(r.exit_code, 77) << describe(r);
+  EXPECT_TRUE(has(r.err, "module imports 'wasmcap_https.")) << r.err;
+  EXPECT_TRUE(has(r.err, "wasmcap run --allow-https HOST")) << r.err;
+  EXPECT_FALSE(has(r.err, "manifest")) << r.err;
+}
+
 }  // namespace
 }  // namespace wasmcap::cli_test
