@@ -459,10 +459,11 @@ std::string_view host_api_import_module(Capability c);
 
 // Checks a module's imports against the requested host APIs: importing a host API module
 // ("wasmcap_*") that was not requested, or that wasmcap does not know, is grant_denied.
-// `flag_run`: the run has no plan (`wasmcap run MODULE.wasm` with flags), so the refusal names
-// the flag that grants the host API (--allow-https) instead of a manifest's permissions.
+// `no_plan_grant`: set for a run without a plan, it says how the caller's front end grants a
+// host API (the CLI: its --allow-https flag; the C API: a plan), and the refusal names it
+// instead of a manifest's permissions. Empty: the run has a plan, whose manifest is named.
 Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis,
-                           bool flag_run = false);
+                           std::string_view no_plan_grant = {});
 
 // --- Output -----------------------------------------------------------------------------------
 

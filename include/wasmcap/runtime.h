@@ -56,6 +56,10 @@ struct RunOptions {
   // The plan this run enforces (`wasmcap run --manifest`); null for flag-based runs, whose
   // fields above are the whole grant. Host APIs read their effective rules from it.
   std::shared_ptr<const policy::Plan> plan;
+  // A run without a plan: how the caller's front end grants a host API, named when a module
+  // importing one is refused (the CLI says its --allow-https flag, the C API
+  // wasmcap_config_set_plan). Empty: the refusal says a plan grants it (RunOptions::plan).
+  std::string no_plan_grant;
   // Runs of an installed bundle (`wasmcap run NAME`): the SHA-256 (lowercase hex) of the module
   // bytes, verified against the signed manifest before this run; or the hash a caller computed
   // of module_bytes anyway (the CLI, for its audit record). Empty otherwise. The AOT cache and

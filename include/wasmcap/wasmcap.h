@@ -183,8 +183,8 @@ WASMCAP_API wasmcap_config_t* wasmcap_config_new(void);
 WASMCAP_API void wasmcap_config_delete(wasmcap_config_t* config);
 
 /* Enforce a plan: its directories, environment, limits and host APIs (https). A config with a
- * plan takes no wasmcap_config_push_env/push_preopen (invalid_argument at run: grants come from
- * the plan only); limits set below bound the plan's further (the smaller wins). degrade != 0
+ * plan takes no wasmcap_config_push_env/push_preopen (grants come from the plan only:
+ * invalid_argument at the call, or at run for one pushed before the plan was set); limits set below bound the plan's further (the smaller wins). degrade != 0
  * runs despite denials (each use of a missing grant fails at call time). The plan is copied. */
 WASMCAP_API void wasmcap_config_set_plan(wasmcap_config_t* config, const wasmcap_plan_t* plan,
                                          int degrade);

@@ -424,6 +424,16 @@ wasmcap_error_t* wasmcap_config_push_arg(wasmcap_config_t* config, const char* a
   }
 }
 
+// A config with a plan takes its directories and environment from the plan only: a grant pushed
+// onto it is refused at the call (one pushed before the plan was set is refused at run, by the
+// pipeline).
+static wasmcap_error_t* planned_config(const char* fn) {
+  return make(ErrorCode::kInvalidArgument,
+              std::string(fn) + ": the config enforces a plan (wasmcap_config_set_plan), whose "
+                                "grants are the only ones: grant it in the plan's host config, or "
+                                "use a config without a plan");
+}
+
 wasmcap_error_t* wasmcap_config_push_env(wasmcap_config_t* config, const char* name,
                                          const char* value) {
   if (config == nullptr) return null_arg("wasmcap_config_push_env", "config");
@@ -433,6 +443,7 @@ wasmcap_error_t* wasmcap_config_push_env(wasmcap_config_t* config, const char* n
     return make(ErrorCode::kInvalidArgument,
                 "wasmcap_config_push_env: the name must be non-empty and contain no '='");
   }
+  if (config->plan) return planned_config("wasmcap_config_push_env");
   try {
     config->wasi.env.emplace_back(name, value);
     return nullptr;
@@ -450,6 +461,7 @@ wasmcap_error_t* wasmcap_config_push_preopen(wasmcap_config_t* config, const cha
     return make(ErrorCode::kInvalidArgument,
                 "wasmcap_config_push_preopen: host and guest paths must be non-empty");
   }
+  if (config->plan) return planned_config("wasmcap_config_push_preopen");
   try {
     wasmcap::Preopen p;
     p.host_path = host_path;
@@ -565,6 +577,9 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
       request.bounds.timeout_ms = limit(config->timeout_ms);
       request.bounds.max_memory_bytes = limit(config->max_memory_bytes);
     } else {
+      opts.no_plan_grant =
+          "a config grants host APIs only through a plan: wasmcap_config_set_plan with a "
+          "manifest requesting it under permissions.host_api";
       opts.wasi = config->wasi;
       opts.fuel = config->fuel;
       opts.timeout_ms = config->timeout_ms;

@@ -370,6 +370,9 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     o.plan = std::move(*plan);
     o.audit_sink = audit::stderr_sink();
   }
+  o.no_plan_grant =
+      "grant the hosts it may reach: wasmcap run --allow-https HOST[/PREFIX][:METHODS] "
+      "MODULE.wasm";
   o.engine = engine;
   o.aot = aot;
   o.fuel = fuel;

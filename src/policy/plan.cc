@@ -306,7 +306,7 @@ std::string_view host_api_import_module(Capability c) {
 }
 
 Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_apis,
-                           bool flag_run) {
+                           std::string_view no_plan_grant) {
   for (const auto& imp : info.imports) {
     if (!starts_with(imp.module, "wasmcap_")) continue;  // host API modules only
     std::string what = "module imports " + quote(imp.module + "." + imp.name);
@@ -318,11 +318,10 @@ Result<void> check_imports(const ModuleInfo& info, CapabilitySet requested_host_
       return make_error(ErrorCode::kGrantDenied,
                         what + ", which is not a host API wasmcap provides (known: wasmcap_https)");
     }
-    if (!requested_host_apis.has(*api) && flag_run) {
-      return make_error(ErrorCode::kGrantDenied,
-                        what + " but the run grants no " + std::string(capability_name(*api)) +
-                            " (grant the hosts it may reach: wasmcap run --allow-https "
-                            "HOST[/PREFIX][:METHODS] MODULE.wasm)");
+    if (!requested_host_apis.has(*api) && !no_plan_grant.empty()) {
+      return make_error(ErrorCode::kGrantDenied, what + " but the run grants no " +
+                                                     std::string(capability_name(*api)) + " (" +
+                                                     std::string(no_plan_grant) + ")");
     }
     if (!requested_host_apis.has(*api)) {
       return make_error(ErrorCode::kGrantDenied,

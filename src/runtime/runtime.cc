@@ -619,8 +619,15 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   // A module reaching for a host API its manifest did not request is refused outright (even
   // under --degrade): the manifest is the plugin's complete statement of what it uses.
-  // A run without a plan is a flag run: the refusal names the flag that grants the API.
-  WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis, options.plan == nullptr));
+  // A run without a plan: the refusal says how the caller's front end grants the API.
+  std::string_view no_plan_grant;
+  if (options.plan == nullptr) {
+    no_plan_grant = options.no_plan_grant.empty()
+                        ? "a run without a plan links no host API: enforce a plan whose "
+                          "manifest requests it (RunOptions::plan)"
+                        : std::string_view(options.no_plan_grant);
+  }
+  WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis, no_plan_grant));
 
   ExecLimits limits;
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);

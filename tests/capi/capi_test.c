@@ -438,9 +438,18 @@ static void test_plans(void) {
   wasmcap_config_t* c = wasmcap_config_new();
   CHECK_OK(wasmcap_config_push_arg(c, "fetch"));
   CHECK_OK(wasmcap_config_push_arg(c, "https://api.example.com/v1"));
-  wasmcap_config_set_plan(c, p, 0);
   struct capture cap;
   wasmcap_run_result_t r;
+  /* Without a plan no host API is linked: the refusal says how an embedder grants one (a plan),
+   * not the CLI's flag. */
+  {
+    wasmcap_error_t* err = run_capture(e, fetch, c, &cap, &r);
+    CHECK(err != NULL && wasmcap_error_code(err) == WASMCAP_ERR_GRANT_DENIED);
+    CHECK(err != NULL && strstr(wasmcap_error_message(err), "wasmcap_config_set_plan") != NULL);
+    CHECK(err != NULL && strstr(wasmcap_error_message(err), "--allow-https") == NULL);
+    wasmcap_error_delete(err);
+  }
+  wasmcap_config_set_plan(c, p, 0);
   CHECK_ERR(run_capture(e, fetch, c, &cap, &r), WASMCAP_ERR_GRANT_DENIED, "api.example.com");
   struct audit_capture audit;
   memset(&audit, 0, sizeof audit);
@@ -464,8 +473,17 @@ static void test_plans(void) {
     invocation_id_of(audit.records[2], id2);
     CHECK(strlen(id0) == 32 && strcmp(id0, id1) == 0 && strcmp(id0, id2) == 0);
   }
-  /* One source of grants: env/preopens pushed on a config with a plan are refused. */
+  /* One source of grants: env/preopens pushed on a config with a plan are refused at the call;
+   * pushed before the plan was set, at run. */
+  CHECK_ERR(wasmcap_config_push_env(c, "WHO", "embedder"), WASMCAP_ERR_INVALID_ARGUMENT,
+            "wasmcap_config_set_plan");
+  CHECK_ERR(wasmcap_config_push_preopen(c, tmp_dir, "/work", 0), WASMCAP_ERR_INVALID_ARGUMENT,
+            "wasmcap_config_set_plan");
+  CHECK_OK(run_capture(e, fetch, c, &cap, &r)); /* the refused pushes left the config as it was */
+  wasmcap_config_delete(c);
+  c = wasmcap_config_new();
   CHECK_OK(wasmcap_config_push_env(c, "WHO", "embedder"));
+  wasmcap_config_set_plan(c, p, 1);
   CHECK_ERR(run_capture(e, fetch, c, &cap, &r), WASMCAP_ERR_INVALID_ARGUMENT, "plan");
   wasmcap_config_delete(c);
   /* Arguments need the manifest's args request: a plan whose manifest lacks it refuses them. */
