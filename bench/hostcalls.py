@@ -75,7 +75,7 @@ def build_guests(tmp, calls):
 
 
 def command(cli, engine, module):
-    return [cli, "run", "--engine", engine, "--max-output-bytes", str(1 << 40), module]
+    return [cli, "run", "--timeout-ms", "0", "--engine", engine, "--max-output-bytes", str(1 << 40), module]
 
 
 def run_once(cli, engine, module, env):

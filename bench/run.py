@@ -222,18 +222,18 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                 self.build, "bench", "native", program)
             return [exe] + args, None
         if runtime in INTERPRETERS:
-            return [self.cli, "run", "--engine", "interp", wasm] + args, None
+            return [self.cli, "run", "--timeout-ms", "0", "--engine", "interp", wasm] + args, None
         if runtime == "aot@base":
             cache = cache_dir or self.aot_base_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
-            return ([self.aot_base_cli, "run", "--engine", "aot"] + flag + [wasm] + args,
+            return ([self.aot_base_cli, "run", "--timeout-ms", "0", "--engine", "aot"] + flag + [wasm] + args,
                     self.aot_env(cache))
         if runtime == "fast@base":
-            return [self.base_cli, "run", "--engine", "interp", wasm] + args, None
+            return [self.base_cli, "run", "--timeout-ms", "0", "--engine", "interp", wasm] + args, None
         if runtime == "aot":
             cache = cache_dir or self.aot_cache
             flag = [self.aot_cache_flag, cache] if self.aot_cache_flag else []
-            return ([self.cli, "run", "--engine", "aot"] + flag + [wasm] + args,
+            return ([self.cli, "run", "--timeout-ms", "0", "--engine", "aot"] + flag + [wasm] + args,
                     self.aot_env(cache))
         if runtime == "node":
             return [self.node] + NODE_FLAGS + [self.node_script, wasm] + args, None
@@ -285,7 +285,7 @@ os.execv({real!r}, [{real!r}] + sys.argv[1:])
                     reasons[engine] = None
                 else:
                     first = (r["err"].strip() or r["out"].strip() or f"exit {r['rc']}")
-                    reasons[engine] = (f"`{' '.join(argv[1:4])}` failed: "
+                    reasons[engine] = (f"`{' '.join(argv[1:6])}` failed: "
                                        + first.splitlines()[0])
         if not self.node:
             reasons["node"] = "node not found on PATH"

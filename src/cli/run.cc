@@ -41,7 +41,13 @@ struct RunExtras {
   bool wait_for_compile = false;  // --engine auto: compile in the foreground when not cached
   std::string clock;                     // --clock host|deny|fixed=INSTANT[,step=D]
   std::string random;                    // --random host|deny|seed=N
+  bool default_deadline = false;  // no --timeout-ms: a run no plan bounds gets kRunDefaultTimeoutMs
 };
+
+// `wasmcap run`'s deadline when neither --timeout-ms nor the plan's limits (manifest, host
+// config) set one: the `wasmcap sh` and `wasmcap mcp` default, so no run is unbounded unless
+// asked (docs/cli.md, --timeout-ms).
+constexpr uint64_t kRunDefaultTimeoutMs = 60000;
 
 // A flag-based run with --allow-https/--secret: the flags are both the request and the grant of
 // an implicit plugin "cli" (nothing else is granted or intersected in), and its https events are
@@ -213,6 +219,8 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     };
   }
   opts.wait_for_compile = x.wait_for_compile;
+  const bool default_deadline = x.default_deadline && opts.timeout_ms == 0;
+  if (default_deadline) opts.timeout_ms = kRunDefaultTimeoutMs;
   // --audit-stderr: the run's records (and its https events) also on stderr.
   if (x.audit_stderr && !opts.audit_sink) opts.audit_sink = audit::stderr_sink();
   std::string requested_engine = opts.engine;
@@ -249,6 +257,11 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   if (!report) {
     error = report.error();
     if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
+    if (error->code == ErrorCode::kDeadlineExceeded && default_deadline) {
+      error->message += " (wasmcap run's default deadline of " +
+                        std::to_string(kRunDefaultTimeoutMs / 1000) +
+                        " s; --timeout-ms MS sets another, --timeout-ms 0 none)";
+    }
   }
   int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
   std::optional<Error> audit_error = report ? report->audit_error : std::nullopt;
@@ -552,7 +565,9 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--fuel", r->fuel, "Instruction budget (0 = unlimited)")
       ->check(non_negative());
-  cmd->add_option("--timeout-ms", r->timeout_ms, "Wall-clock deadline in ms (0 = unlimited)")
+  cmd->add_option("--timeout-ms", r->timeout_ms,
+                  "Wall-clock deadline in ms (0 = unlimited). Default: the plan's limit, else "
+                  "60000")
       ->check(non_negative());
   cmd->add_option("--max-memory-mb", r->max_memory_mb, "Linear memory cap in MiB (default 4096)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}));
@@ -670,6 +685,7 @@ std::optional<int> execute_run(RunCommand& run) {
     guest_args.insert(guest_args.begin(), r->module_path);
     r->module_path.clear();
   }
+  r->extras.default_deadline = r->cmd->count("--timeout-ms") == 0;
   set_json_errors(r->extras.json);
   r->extras.audit_stderr = r->flags.audit_stderr;
   if ((!r->extras.allow_https.empty() || !r->extras.secrets.empty()) &&

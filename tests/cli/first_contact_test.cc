@@ -203,5 +203,55 @@ TEST(FirstContact, AFlagRunsHttpsRefusalNamesTheFlag) {
   EXPECT_FALSE(has(r.err, "manifest")) << r.err;
 }
 
+// `wasmcap run` bounds every run by default (60 s, as sh and mcp), unless --timeout-ms or the
+// plan's limits say otherwise; --timeout-ms 0 lifts it. The run_start record names the deadline
+// the run got (waiting out the 60 s here would make a slow test; the record is what the runtime
+// enforces, runtime.h RunOptions::timeout_ms).
+TEST(FirstContact, RunHasADefaultDeadline) {
+  Home h;
+  fs::copy_file(testing::guest_path("hello"), h.path("hello.wasm"));
+  auto timeout_of = [](const ProcResult& r) -> nlohmann::json {
+    std::string line;
+    for (size_t at = 0; at < r.err.size();) {
+      size_t nl = r.err.find('\n', at);
+      if (nl == std::string::npos) nl = r.err.size();
+      line = r.err.substr(at, nl - at);
+      at = nl + 1;
+      if (has(line, "\"event\":\"run_start\"")) {
+        return nlohmann::json::parse(line)["limits"]["timeout_ms"];
+      }
+    }
+    ADD_FAILURE() << "no run_start record:\n" << r.err;
+    return nullptr;
+  };
+  // A flag run (--allow-https audits to stderr).
+  ProcResult d = h.cli({"run", "--allow-https", "example.test", h.path("hello.wasm")});
+  EXPECT_EQ(d.exit_code, 0) << describe(d);
+  EXPECT_EQ(timeout_of(d), 60000);
+  ProcResult none = h.cli({"run", "--timeout-ms", "0", "--allow-https", "example.test",
+                           h.path("hello.wasm")});
+  EXPECT_EQ(none.exit_code, 0) << describe(none);
+  EXPECT_TRUE(timeout_of(none).is_null()) << none.err;
+  ProcResult given = h.cli({"run", "--timeout-ms", "90000", "--allow-https", "example.test",
+                            h.path("hello.wasm")});
+  EXPECT_EQ(timeout_of(given), 90000);
+  // A manifest run: the plan's limit replaces the default, a plan without one gets it.
+  testing::write_text(h.path("m.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm",)"
+                      R"("limits":{"timeout_ms":120000}})");
+  testing::write_text(h.path("plain.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm"})");
+  testing::write_text(h.path("c.json"), R"({"plugins":{"hello":{"limits":{"timeout_ms":120000}}}})");
+  ProcResult planned = h.cli({"run", "--audit-stderr", "--manifest", h.path("m.json"), "--config",
+                              h.path("c.json")});
+  EXPECT_EQ(planned.exit_code, 0) << describe(planned);
+  EXPECT_EQ(timeout_of(planned), 120000);
+  testing::write_text(h.path("c2.json"), R"({"plugins":{"hello":{}}})");
+  ProcResult plain = h.cli({"run", "--audit-stderr", "--manifest", h.path("plain.json"),
+                            "--config", h.path("c2.json")});
+  EXPECT_EQ(plain.exit_code, 0) << describe(plain);
+  EXPECT_EQ(timeout_of(plain), 60000);
+}
+
 }  // namespace
 }  // namespace wasmcap::cli_test
