@@ -14,6 +14,38 @@ namespace wasmcap::cli {
 
 namespace {
 
+// A module that reads a clock or calls random_get under a plan that serves none: each call will
+// fail with ENOTCAPABLE, which many runtimes' startup code does not survive (Rust's HashMap seeds
+// itself from random_get). A warning: the plan is valid, the plugin probably is not. A clock or
+// random the manifest requests and the config denies is already a denial, not repeated here.
+std::vector<std::string> unserved_import_warnings(const ModuleInfo& info, const policy::Plan& plan) {
+  auto denied = [&plan](std::string_view prefix) {
+    for (const auto& d : plan.denied) {
+      if (d.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+  };
+  const bool no_clock = !plan.clock_wall && !plan.clock_monotonic && !denied("clocks");
+  const bool no_random = plan.random.kind == RandomSource::Kind::kDeny && !denied("random");
+  std::vector<std::string> out;
+  for (const auto& imp : info.imports) {
+    if (imp.module != "wasi_snapshot_preview1") continue;
+    const bool clock = imp.name == "clock_time_get" || imp.name == "clock_res_get";
+    if (clock && no_clock) {
+      out.push_back("the module imports " + imp.module + "." + imp.name +
+                    " but the manifest requests no clock: every read will fail with ENOTCAPABLE "
+                    "(request the clocks it reads: \"permissions\": {\"clocks\": [\"wall\", "
+                    "\"monotonic\"]}, docs/manifest.md#clocks-and-random)");
+    } else if (imp.name == "random_get" && no_random) {
+      out.push_back("the module imports " + imp.module + "." + imp.name +
+                    " but the manifest requests no random: every call will fail with ENOTCAPABLE "
+                    "(request it: \"permissions\": {\"random\": true}, "
+                    "docs/manifest.md#clocks-and-random)");
+    }
+  }
+  return out;
+}
+
 int cmd_plan(const PlanFlags& flags, const std::string& module_override, const std::string& engine_name,
              const AotOptions& aot, bool json) {
   auto plan = build_plan(flags, module_override);
@@ -21,6 +53,7 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
   auto engine = make_engine(engine_name, aot);
   if (!engine) return report_error(engine.error());
   policy::PlanReport report;
+  std::vector<std::string> warnings;
   report.engine = std::string((*engine)->name());
   report.unavailable = policy::unavailable_capabilities(policy::required_capabilities(**plan),
                                                         **engine, host_build_capabilities());
@@ -33,6 +66,7 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
     if (auto r = policy::check_imports((*module)->info(), policy::requested_host_apis(**plan)); !r) {
       report.imports_problem = r.error().message;
     }
+    warnings = unserved_import_warnings((*module)->info(), **plan);
   }
   // Everything the run checks before the module starts (secrets, audit file, CA file, module).
   auto preflight = preflight_checks(**plan);
@@ -45,11 +79,14 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
                                  : nlohmann::json{{"ok", false},
                                                   {"error", {{"code", std::string(error_code_name(preflight.error().code))},
                                                              {"message", preflight.error().message}}}};
+      j["warnings"] = warnings;
       out = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
   } else if (preflight) {
+    for (const auto& w : warnings) out += "warning: " + w + "\n";
     for (const auto& c : *preflight) out += "preflight ok: " + c + "\n";
   } else {
+    for (const auto& w : warnings) out += "warning: " + w + "\n";
     out += "preflight FAILED: " + preflight.error().to_string() + "\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -253,5 +253,37 @@ TEST(FirstContact, RunHasADefaultDeadline) {
   EXPECT_EQ(timeout_of(plain), 60000);
 }
 
+// `plan` warns when the module calls clocks or random_get the plan does not serve (every call
+// would be ENOTCAPABLE); a manifest that requests them gets no warning.
+TEST(FirstContact, PlanWarnsOfUnrequestedClocksAndRandom) {
+  Home h;
+  fs::copy_file(testing::guest_path("time_random"), h.path("tr.wasm"));
+  testing::write_text(h.path("bare.json"), R"({"name":"tr","version":"1.0.0","module":"tr.wasm"})");
+  testing::write_text(h.path("full.json"),
+                      R"({"name":"tr","version":"1.0.0","module":"tr.wasm",)"
+                      R"("permissions":{"clocks":["wall","monotonic"],"random":true}})");
+  testing::write_text(h.path("c.json"), R"({"plugins":{"tr":{}}})");
+  ProcResult bare = h.cli({"plan", "--manifest", h.path("bare.json"), "--config", h.path("c.json")});
+  EXPECT_EQ(bare.exit_code, 0) << describe(bare);  // a warning, not a refusal
+  EXPECT_TRUE(has(bare.out, "warning: the module imports wasi_snapshot_preview1.clock_time_get but "
+                            "the manifest requests no clock")) << bare.out;
+  EXPECT_TRUE(has(bare.out, "warning: the module imports wasi_snapshot_preview1.random_get but the "
+                            "manifest requests no random")) << bare.out;
+  ProcResult js = h.cli({"plan", "--json", "--manifest", h.path("bare.json"), "--config",
+                         h.path("c.json")});
+  auto j = nlohmann::json::parse(js.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << js.out;
+  EXPECT_EQ(j["warnings"].size(), 3u) << js.out;  // clock_res_get, clock_time_get, random_get
+  ProcResult full = h.cli({"plan", "--manifest", h.path("full.json"), "--config", h.path("c.json")});
+  EXPECT_EQ(full.exit_code, 0) << describe(full);
+  EXPECT_FALSE(has(full.out, "warning:")) << full.out;
+  // Requested and denied by the operator: already a denial, not repeated as a warning.
+  testing::write_text(h.path("deny.json"),
+                      R"({"plugins":{"tr":{"grants":{"clocks":"deny","random":"deny"}}}})");
+  ProcResult denied = h.cli({"plan", "--manifest", h.path("full.json"), "--config",
+                             h.path("deny.json")});
+  EXPECT_FALSE(has(denied.out, "warning:")) << denied.out;
+}
+
 }  // namespace
 }  // namespace wasmcap::cli_test
