@@ -617,10 +617,14 @@ Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
     std::string have;
     for (const auto& v : versions) have += (have.empty() ? "" : ", ") + v;
     std::string what = std::string(name) + (version ? "@" + *version : "");
+    std::string advice = "; installed versions: " + have;
+    if (have.empty()) {
+      auto near = nearest_name(name);
+      advice = near ? "; did you mean " + *near + "?"
+                    : "; install it with: wasmcap bundle install FILE";
+    }
     return make_error(ErrorCode::kNotFound,
-                      "no installed bundle " + what +
-                          (have.empty() ? "; install it with: wasmcap bundle install FILE"
-                                        : "; installed versions: " + have) +
+                      "no installed bundle " + what + advice +
                           " (see wasmcap bundle list; a module path must end in .wasm or "
                           "contain a /)");
   }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <filesystem>
@@ -159,6 +160,47 @@ Result<std::vector<Installed>> Registry::Impl::rows_for(std::string_view name) {
   }
   if (rc != SQLITE_DONE) return db_error("select");
   return out;
+}
+
+namespace {
+
+// Edits (insert, delete, substitute, swap of neighbours) from a to b, or `cap` + 1 when more.
+// Names are at most 64 bytes (the plugin name rule), so the table is small.
+size_t edit_distance(std::string_view a, std::string_view b, size_t cap) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > cap) return cap + 1;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return std::min(d[a.size()][b.size()], cap + 1);
+}
+
+}  // namespace
+
+std::optional<std::string> Registry::Impl::nearest_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return std::nullopt;  // not a bundle name
+  Stmt s(db, "SELECT DISTINCT name FROM bundles ORDER BY name");
+  if (!s.ok()) return std::nullopt;
+  const size_t cap = std::min<size_t>(2, (name.size() - 1) / 2);
+  std::optional<std::string> best;
+  size_t best_d = cap + 1;
+  while (s.step() == SQLITE_ROW) {
+    std::string candidate = s.text(0);
+    size_t dist = edit_distance(name, candidate, cap);
+    if (dist < best_d) {
+      best_d = dist;
+      best = std::move(candidate);
+    }
+  }
+  return best;
 }
 
 namespace {

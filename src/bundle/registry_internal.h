@@ -189,6 +189,9 @@ struct Registry::Impl {
   // A row of the bundles table, checked (registry_db.cc).
   Result<Installed> row(const Stmt& s) const;
   Result<std::vector<Installed>> rows_for(std::string_view name);  // registry_db.cc
+  // The installed bundle name nearest to `name` (a typo's fix: at most 2 edits, a swap of two
+  // neighbours counting one, and fewer than half of `name`'s length), or none (registry_db.cc).
+  std::optional<std::string> nearest_name(std::string_view name);
   // The signed half of resolve() (registry.cc), under the caller's shared lock and read session.
   Result<Resolved> resolve_signed(std::string_view name, const std::optional<std::string>& version,
                                   const bundle::TrustStore& trust);

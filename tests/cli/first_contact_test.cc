@@ -75,6 +75,32 @@ TEST(FirstContact, AnUntrustedInstallNamesTheCommandThatTrusts) {
   EXPECT_EQ(again.exit_code, 0) << describe(again);
 }
 
+TEST(FirstContact, AnUnknownBundleNameSuggestsTheNearestInstalledOne) {
+  Home h;
+  ASSERT_EQ(h.cli({"bundle", "keygen", "--out", h.path("keys"), "--name", "acme"}).exit_code, 0);
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  fs::copy_file(testing::guest_path("hello"), h.path("hello.wasm"));
+  testing::write_text(h.path("manifest.json"),
+                      R"({"name":"hello","version":"1.0.0","module":"hello.wasm"})");
+  ASSERT_EQ(h.cli({"bundle", "pack", "--manifest", h.path("manifest.json"), "--key",
+                   h.path("keys/acme.key"), "--out", h.path("hello.wcb")})
+                .exit_code,
+            0);
+  ASSERT_EQ(h.cli({"bundle", "install", h.path("hello.wcb")}).exit_code, 0);
+  // A typo (a swap, a missing letter) names the installed bundle; a name far from any says how
+  // to install one.
+  for (const char* typo : {"hlelo", "hell", "helloo"}) {
+    ProcResult r = h.cli({"run", typo});
+    EXPECT_EQ(r.exit_code, 66) << describe(r);
+    EXPECT_TRUE(has(r.err, "no installed bundle " + std::string(typo) + "; did you mean hello?"))
+        << r.err;
+  }
+  ProcResult far = h.cli({"run", "coreutils"});
+  EXPECT_EQ(far.exit_code, 66) << describe(far);
+  EXPECT_FALSE(has(far.err, "did you mean")) << far.err;
+  EXPECT_TRUE(has(far.err, "install it with: wasmcap bundle install FILE")) << far.err;
+}
+
 TEST(FirstContact, ShOperandsAreDollarZeroAndTheArgumentsAsInSh) {
   Home h;
   // -c SCRIPT NAME ARGS...: NAME is $0; everything after it is the script's, options included.
