@@ -778,6 +778,16 @@ Outcome ClientImpl::fetch(const Request& request) {
   visited.insert(method + " " + url.url());
   for (uint64_t hop = 0;; ++hop) {
     auto address = destination(url, ctx, deadline, request.interrupt);
+    if (!address && address.error().code != HttpsError::kPrivateAddress) {
+      // Name resolution failed or ran out of time: the policy allowed the request and the
+      // network failed it, recorded as `allowed` with its error (docs/https.md, audit fields),
+      // never as a denial an operator would look for a rule behind.
+      if (hop == 0) return finish(ctx, failure(address.error().code, address.error().message));
+      ev.hops.back().reason = address.error().message;
+      return finish(ctx, failure(address.error().code,
+                                 "redirect to " + audit::redact_url(url.url()) + ": " +
+                                     address.error().message));
+    }
     if (!address) {
       if (hop == 0) return deny(ctx, address.error().code, address.error().message, "address");
       ev.hops.back().decision = "denied";

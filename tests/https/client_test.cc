@@ -373,6 +373,9 @@ TEST_F(HttpsClient, ResolverFailureIsNetworkError) {
   };
   EXPECT_FAILS_WITH(get(url("api.test", "/echo")), HttpsError::kNetworkError);
   EXPECT_TRUE(connects_.empty());
+  // The policy allowed it; the network failed it: not a denial in the audit log.
+  EXPECT_EQ(last_audit()["decision"], "allowed");
+  EXPECT_EQ(last_audit()["error"], "network_error");
 }
 
 // DNS rebinding: the resolver answers an allowed address first and a forbidden one afterwards.
