@@ -194,6 +194,10 @@ int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& t
 
 }  // namespace
 
+int run_bundle_install(const std::string& path) {
+  return cmd_bundle_install(path, false, false, "");
+}
+
 Dispatch add_bundle_commands(CLI::App& app, CLI::App** bundle) {
   struct Flags {
     std::string keygen_dir, keygen_name = "wasmcap-signing";

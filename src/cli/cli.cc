@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   // each command's --help built alone with `wasmcap help COMMAND` built in full.
   static constexpr std::string_view kBuiltAlone[] = {"plan", "compile", "inspect", "bundle", "mcp",
                                                      "tool", "ws",      "sh",      "trust",  "audit",
-                                                     "cache"};
+                                                     "cache", "setup"};
   const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   // `wasmcap --version` alone names no command, so none is built (CLI11 prints the version
   // before it would ask for one).
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   if (wanted({"compile"})) commands.push_back(add_compile_command(app));
   if (wanted({"inspect"})) commands.push_back(add_inspect_command(app));
   if (wanted({"cache"})) commands.push_back(add_cache_command(app));
+  if (wanted({"setup"})) commands.push_back(add_setup_command(app));
   // `bundle` also when `trust` or `audit` runs: their adder (add_ecosystem_commands) adds
   // `bundle inspect` too.
   const bool ecosystem_wanted = wanted({"bundle", "trust", "audit"});

@@ -115,5 +115,9 @@ Dispatch add_cache_command(CLI::App& app);
 // `wasmcap bundle keygen|pack|verify|install|list|remove` (bundle.cc); `*bundle` receives the
 // `bundle` command (ecosystem.cc adds `bundle inspect` to it).
 Dispatch add_bundle_commands(CLI::App& app, CLI::App** bundle);
+// `wasmcap bundle install FILE` without its flags (bundle.cc), for `wasmcap setup`.
+int run_bundle_install(const std::string& path);
+// `wasmcap setup` (setup_cli.cc): trust the shipped keys, install the shipped bundles.
+Dispatch add_setup_command(CLI::App& app);
 
 }  // namespace wasmcap::cli

@@ -351,6 +351,8 @@ std::string roff_escape(std::string s) {
 
 }  // namespace
 
+int run_trust_add(const std::string& key_path) { return trust_add(key_path); }
+
 std::string completion_script(const CLI::App& app, const std::string& shell) {
   // One case per command path: its subcommands and options. Files complete everywhere else.
   std::string cases;

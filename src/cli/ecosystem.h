@@ -39,6 +39,10 @@ bool registry_audit(const std::string& event,
                     const std::vector<std::pair<std::string, std::string>>& fields,
                     const policy::AuditConfig& config);
 
+// `wasmcap trust add KEY.pub` (its output, records and exit status); `wasmcap setup` runs it
+// for each shipped key.
+int run_trust_add(const std::string& key_path);
+
 // The bash / zsh completion script and the man page (troff) for `app`.
 std::string completion_script(const CLI::App& app, const std::string& shell);
 std::string man_page(const CLI::App& app);

@@ -32,8 +32,9 @@ constexpr const char* kNoDirectoryNote =
     "of a project, docs/workspace.md) or --dir HOST::/GUEST\n";
 constexpr const char* kNoCommandsNote =
     "wasmcap sh: no commands installed: every command is a tool from a trusted, installed bundle; "
-    "`wasmcap trust add SIGNER.pub` then `wasmcap bundle install BUNDLE.wcb` (a build's own: "
-    "build/bundles/wasmcap-test.pub, build/bundles/coreutils.wcb)\n";
+    "`wasmcap setup` installs the bundles shipped with wasmcap, or `wasmcap trust add SIGNER.pub` "
+    "then `wasmcap bundle install BUNDLE.wcb` (a build's own: build/bundles/wasmcap-test.pub, "
+    "build/bundles/coreutils.wcb)\n";
 
 int fail(const Error& e) {
   std::fprintf(stderr, "wasmcap: error: %s\n", e.to_string().c_str());

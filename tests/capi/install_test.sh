@@ -36,6 +36,27 @@ soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 grep -q '^.TH WASMCAP 1' "$prefix/share/man/man1/wasmcap.1" || fail "man page is not troff"
 bash -n "$prefix/share/bash-completion/completions/wasmcap" || fail "bash completion does not parse"
 
+# The guest SDKs and the shipped bundles (docs/bundles.md, "First-time setup"): a plugin builds
+# against the installed C SDK alone, and `wasmcap setup` on a fresh home trusts the shipped key
+# and installs the shipped bundles, after which the installed `wasmcap sh` has its commands.
+data=$prefix/share/wasmcap
+for f in "$src"/guest/sdk/*.[ch]; do
+  cmp -s "$f" "$data/sdk/c/$(basename "$f")" || fail "C guest SDK file $(basename "$f") not installed"
+done
+[ -f "$data/sdk/rust/Cargo.toml" ] && [ -f "$data/sdk/rust/src/lib.rs" ] || fail "Rust guest SDK not installed"
+[ -f "$data/bundles/coreutils.wcb" ] || fail "coreutils bundle not installed"
+ls "$data"/bundles/*.pub >/dev/null 2>&1 || fail "the bundles' public key is not installed"
+ls "$data"/bundles/*.key >/dev/null 2>&1 && fail "a secret signing key was installed"
+clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -I"$data/sdk/c" "$src/guest/fetch.c" \
+  "$data/sdk/c/wasmcap_https.c" -o "$work/fetch.wasm" || fail "a plugin does not build against the installed C SDK"
+"$prefix/bin/wasmcap" inspect "$work/fetch.wasm" | grep -q 'func wasmcap_https.request' \
+  || fail "the plugin built against the installed SDK does not import wasmcap_https.request"
+WASMCAP_HOME=$work/first "$prefix/bin/wasmcap" setup >"$work/setup.out" 2>&1 \
+  || fail "installed wasmcap setup: $(cat "$work/setup.out")"
+out=$(WASMCAP_HOME=$work/first "$prefix/bin/wasmcap" sh --dir "$work::/work" -c 'echo hi | wc -c' 2>&1) \
+  || fail "installed wasmcap sh after setup: $out"
+[ "$out" = 3 ] || fail "installed wasmcap sh after setup printed '$out', expected 3"
+
 # The HTTP transport module (docs/mcp.md, "The HTTP transport module"): installed in
 # LIBDIR/wasmcap, not writable by others, and found by the installed CLI (which links no
 # libmicrohttpd or TLS library itself): `mcp --listen` serves until stopped.

@@ -122,6 +122,7 @@ TEST(FirstContact, ShWithNoCommandsSaysHowToInstallThem) {
   EXPECT_EQ(r.exit_code, 127) << describe(r);
   EXPECT_TRUE(has(r.err, "ls: command not found")) << r.err;
   EXPECT_TRUE(has(r.err, "wasmcap sh: no commands installed")) << r.err;
+  EXPECT_TRUE(has(r.err, "`wasmcap setup` installs the bundles shipped with wasmcap")) << r.err;
   EXPECT_TRUE(has(r.err, "`wasmcap trust add SIGNER.pub` then `wasmcap bundle install")) << r.err;
   // Builtins alone need no commands: no note.
   ProcResult ok = h.cli({"sh", "-c", "echo hi"});
@@ -309,6 +310,34 @@ TEST(FirstContact, PlanWarnsOfUnrequestedClocksAndRandom) {
   ProcResult denied = h.cli({"plan", "--manifest", h.path("full.json"), "--config",
                              h.path("deny.json")});
   EXPECT_FALSE(has(denied.out, "warning:")) << denied.out;
+}
+
+// `wasmcap setup` trusts the shipped keys and installs the shipped bundles (an installed
+// wasmcap's DATADIR/wasmcap/bundles; here the build's own, build/bundles, which also holds the
+// secret key: never trusted, never installed). Afterwards `sh` has its commands; a second run
+// changes nothing.
+TEST(FirstContact, SetupInstallsTheShippedBundles) {
+  Home h;
+  const std::string shipped =
+      fs::path(testing::guest_path("hello")).parent_path().parent_path().string() + "/bundles";
+  ASSERT_TRUE(fs::exists(shipped + "/coreutils.wcb")) << shipped;
+  ProcResult r = h.cli({"setup", "--from", shipped});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "trusted key ")) << r.out;
+  EXPECT_TRUE(has(r.out, "installed coreutils@")) << r.out;
+  fs::create_directories(h.path("ws"));
+  ProcResult ls = h.cli({"sh", "--dir", h.path("ws") + "::/work", "-c", "echo hi | wc -c"});
+  EXPECT_EQ(ls.exit_code, 0) << describe(ls);
+  EXPECT_EQ(ls.out, "3\n");
+  ProcResult again = h.cli({"setup", "--from", shipped});
+  EXPECT_EQ(again.exit_code, 0) << describe(again);
+  EXPECT_TRUE(has(again.out, "is already trusted")) << again.out;
+  EXPECT_TRUE(has(again.out, "already installed coreutils@")) << again.out;
+  // Nothing shipped: says where it looked and what to do.
+  fs::create_directories(h.path("empty"));
+  ProcResult none = h.cli({"setup", "--from", h.path("empty")});
+  EXPECT_EQ(none.exit_code, 66) << describe(none);
+  EXPECT_TRUE(has(none.err, "no shipped bundles (*.wcb) in " + h.path("empty"))) << none.err;
 }
 
 }  // namespace
