@@ -1,6 +1,8 @@
 // ls [-1aAdlR] [PATH...]: one name per line, sorted bytewise (GNU ls under LC_ALL=C with
-// output to a pipe). -l shows what WASI can know: type, links, size, mtime (UTC), link target;
-// permission bits, owner and group do not exist in WASI and are shown as '?'.
+// output to a pipe). -l shows what WASI can know: type, links, size, mtime (UTC), link target,
+// and modes from the file type and the grant (WASI has no permission bits: r and w are what the
+// sandbox lets this tool do, x marks directories; a read-only grant shows r--r--r--); owner and
+// group do not exist in WASI and are shown as '?'.
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -32,6 +34,22 @@ static char type_char(mode_t m) {
   return '-';
 }
 
+// The nine mode characters: what the grant allows (access(), which wasi-libc answers from the
+// rights the directory hands down: a read-only grant has no write right), as GNU shows the
+// usual modes: the owner's read and write, everyone's read, x on directories. Symlinks show
+// rwxrwxrwx as on Linux.
+static void mode_chars(const struct entry *e, char out[10]) {
+  if (S_ISLNK(e->st.st_mode)) {
+    memcpy(out, "rwxrwxrwx", 10);
+    return;
+  }
+  const int r = access(e->path, R_OK) == 0, w = access(e->path, W_OK) == 0;
+  const int x = S_ISDIR(e->st.st_mode);
+  const char rc = r ? 'r' : '-', xc = x ? 'x' : '-';
+  const char m[10] = {rc, w ? 'w' : '-', xc, rc, '-', xc, rc, '-', xc, '\0'};
+  memcpy(out, m, 10);
+}
+
 static int digits(unsigned long long v) {
   int d = 1;
   while (v >= 10) {
@@ -54,7 +72,9 @@ static void print_long(struct entry *e, int nlw, int szw, time_t now) {
   } else {
     strftime(date, sizeof(date), "%b %e  %Y", &tm);
   }
-  printf("%c????????? %*llu ? ? %*llu %s %s", type_char(e->st.st_mode), nlw,
+  char mode[10];
+  mode_chars(e, mode);
+  printf("%c%s %*llu ? ? %*llu %s %s", type_char(e->st.st_mode), mode, nlw,
          (unsigned long long)e->st.st_nlink, szw, (unsigned long long)e->st.st_size, date, e->name);
   if (S_ISLNK(e->st.st_mode)) {
     char target[4096];

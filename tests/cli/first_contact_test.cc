@@ -340,5 +340,25 @@ TEST(FirstContact, SetupInstallsTheShippedBundles) {
   EXPECT_TRUE(has(none.err, "no shipped bundles (*.wcb) in " + h.path("empty"))) << none.err;
 }
 
+// ls -l in the sandbox shows modes from the file type and the grant: a read-only grant is
+// r--r--r--, a writable one rw-r--r--, directories carry x (WASI has no permission bits; what
+// the tool may do is what the grant lets it do).
+TEST(FirstContact, LsLongShowsModesFromTheGrant) {
+  Home h;
+  fs::create_directories(h.path("t/sub"));
+  testing::write_text(h.path("t/f"), "hi\n");
+  ProcResult r = h.cli({"run", "--dir", h.path("t") + "::/rw", "--dir", h.path("t") + "::/ro:ro",
+                        testing::guest_path("coreutils"), "ls", "-l", "/rw", "/ro"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const size_t rw_at = r.out.find("/rw:\n");
+  ASSERT_NE(rw_at, std::string::npos) << r.out;
+  const std::string ro = r.out.substr(0, rw_at), rw = r.out.substr(rw_at);
+  EXPECT_TRUE(has(ro, "\n-r--r--r-- 1 ? ? ")) << r.out;
+  EXPECT_TRUE(has(ro, "\ndr-xr-xr-x ")) << r.out;
+  EXPECT_TRUE(has(rw, "\n-rw-r--r-- 1 ? ? ")) << r.out;
+  EXPECT_TRUE(has(rw, "\ndrwxr-xr-x ")) << r.out;
+  EXPECT_FALSE(has(r.out, "?????????")) << r.out;
+}
+
 }  // namespace
 }  // namespace wasmcap::cli_test
