@@ -58,6 +58,15 @@ int cu_stat(int argc, char **argv);
 int cu_split(int argc, char **argv);
 int cu_join_tool(int argc, char **argv);  // join (cu_join is the path helper)
 int cu_du(int argc, char **argv);
+int cu_rmdir(int argc, char **argv);
+int cu_printenv(int argc, char **argv);
+int cu_nproc(int argc, char **argv);
+int cu_true(int argc, char **argv);
+int cu_false(int argc, char **argv);
+int cu_egrep(int argc, char **argv);
+int cu_fgrep(int argc, char **argv);
+int cu_hostname(int argc, char **argv);
+int cu_whoami(int argc, char **argv);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".

@@ -34,15 +34,15 @@ static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}
 #else
 static const struct tool kTools[] = {
     {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"comm", cu_comm},
-    {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"du", cu_du}, {"env", cu_env},
-    {"expand", cu_expand}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
-    {"head", cu_head}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
-    {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"od", cu_od}, {"paste", cu_paste}, {"pwd", cu_pwd},
-    {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm},
+    {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"du", cu_du}, {"egrep", cu_egrep}, {"env", cu_env},
+    {"expand", cu_expand}, {"false", cu_false}, {"fgrep", cu_fgrep}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
+    {"head", cu_head}, {"hostname", cu_hostname}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
+    {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"nproc", cu_nproc}, {"od", cu_od}, {"paste", cu_paste}, {"printenv", cu_printenv}, {"pwd", cu_pwd},
+    {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm}, {"rmdir", cu_rmdir},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
     {"sleep", cu_sleep}, {"sort", cu_sort}, {"split", cu_split}, {"stat", cu_stat}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},
-    {"touch", cu_touch}, {"tr", cu_tr}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
-    {"wc", cu_wc}, {"yes", cu_yes},
+    {"touch", cu_touch}, {"tr", cu_tr}, {"true", cu_true}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
+    {"wc", cu_wc}, {"whoami", cu_whoami}, {"yes", cu_yes},
 };
 #endif
 

@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "shell/commands.h"
+#include "shell/expr.h"
 #include "shell/lex.h"
 #include "shell/printf.h"
 #include "shell/read_split.h"
@@ -632,7 +633,7 @@ bool is_builtin(std::string_view n) {
                                  "local", "export", "unset", "shift", "set",      "eval",
                                  ".",     "source", "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
-                                 "declare", "typeset", "readonly", "xargs", "builtin"};
+                                 "declare", "typeset", "readonly", "xargs", "builtin", "expr"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -646,7 +647,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   Args a;
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
   if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);
-  if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, err_b);
+  if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
   if (n == "pwd") return b.out(st.cwd + "\n") ? 0 : 1;
@@ -682,6 +683,11 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "." || n == "source") return b_source(b, a, n == "." ? "." : "source");
   if (is_job_builtin(n)) return run_job_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "xargs") return run_xargs(ctx, st, argv, io, out_b, err_b);
+  if (n == "expr") {  // src/shell/expr.h
+    ExprResult r = eval_expr(a);
+    if (!r.err.empty()) b.say(r.err);
+    return b.out(r.out) ? r.status : 3;
+  }
   return 127;
 }
 

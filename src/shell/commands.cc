@@ -102,10 +102,14 @@ int type_builtin(const Resolver& r, const std::vector<std::string_view>& names, 
 
 // `hash`: the command table is built when the shell starts; what is cached is the scripts found
 // on PATH (State::hashed). Without names: every command and its bundle, then each name found on
-// PATH and its path; with names, whether each is a command; -r forgets the PATH finds.
+// PATH and its path; with names, whether each is a command; -r (alone) forgets the PATH finds.
 int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::string* out,
                  std::string* err) {
   if (!names.empty() && names[0] == "-r") {  // forget what PATH searches found
+    if (names.size() > 1) {  // (bash ignores the names, POSIX shells such as mksh refuse them)
+      *err += "wasmcap sh: hash: -r takes no names\n";
+      return 1;
+    }
     names.erase(names.begin());
     if (r.forget_hashed) r.forget_hashed();
   } else if (names.empty()) {

@@ -959,7 +959,7 @@ bool is_program(const Ctx& ctx, std::string_view name) {
 
 bool is_program_builtin(std::string_view n) {
   return n == "echo" || n == "printf" || n == "true" || n == "false" || n == "test" ||
-         n == "[" || n == "pwd";
+         n == "[" || n == "pwd" || n == "expr" || n == "which";
 }
 
 int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {

@@ -2,13 +2,15 @@
 // `chmod` (WASI preview 1 has no call that changes a mode, so no tool can: the shell does it,
 // through the same confinement resolver as a redirection), and the PATH search that finds a
 // script beneath a preopen for a command name, for `.` and for `command -v` / `type` / `hash`,
-// with bash's table of names already found (`hash`, cleared by `hash -r` or a new PATH).
+// with bash's table of names already found (`hash`, cleared by `hash -r` or a new PATH), and
+// `which` (debianutils' over that search and the shell's own programs).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "shell/commands.h"
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -145,10 +147,68 @@ int b_chmod(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const I
   return status;
 }
 
+// which [-a] NAME...: debianutils' which (Debian 12), over what this shell runs. A name with
+// '/' is printed when it is an executable regular file beneath the preopens. Otherwise a program
+// the shell provides — a bundle's command, `sh`/`bash`, a builtin that is also a program
+// (`echo`) — is printed as its bare name, as `command -v` prints it (a bundle's module has no
+// path in the sandbox; the name is what runs it: `$(which python3) x.py` works), then, with -a
+// (or when no program has the name), each executable `DIR/NAME` on PATH, as debianutils prints
+// it. Status 0 when every name was found, 1 when one was not (or none was given), 2 for a bad
+// option, with debianutils' usage line on stdout.
+int b_which(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const Io& io,
+            std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+  bool all = false;
+  size_t i = 0;
+  for (; i < a.size(); ++i) {
+    std::string_view w = a[i];
+    if (w == "--") {
+      ++i;
+      break;
+    }
+    if (w.size() < 2 || w[0] != '-') break;
+    for (char c : w.substr(1)) {
+      if (c != 'a') {
+        emit(ctx, io.err(), "Illegal option -" + shown(std::string_view(&c, 1)) + "\n", err_b);
+        emit(ctx, io.out(), "Usage: which [-a] args\n", out_b);
+        return 2;
+      }
+    }
+    all = true;
+  }
+  if (i == a.size()) return 1;
+  std::string out;
+  int status = 0;
+  for (; i < a.size(); ++i) {
+    std::string_view name = a[i];
+    bool found = false;
+    if (name.find('/') != std::string_view::npos) {
+      auto s = stat_guest(ctx, st.cwd, name);
+      found = s && S_ISREG(s->st_mode) && (s->st_mode & 0111) != 0;
+      if (found) out += shown(name) + "\n";
+    } else {
+      if (!name.empty() && (is_program_builtin(name) || is_nested_shell_name(name) ||
+                            ctx.o.commands.count(std::string(name)) != 0)) {
+        out += shown(name) + "\n";
+        found = true;
+      }
+      if (!found || all) {
+        std::vector<std::string> paths;
+        if (search_path(ctx, st, name, true, all ? &paths : nullptr)) {
+          if (!all) paths.push_back(*search_path(ctx, st, name, true));
+          for (const auto& p : paths) out += shown(p) + "\n";
+          found = true;
+        }
+      }
+    }
+    if (!found) status = 1;
+  }
+  return emit(ctx, io.out(), out, out_b) ? status : 1;
+}
+
 }  // namespace
 
 std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
-                                       bool executable) {
+                                       bool executable, std::vector<std::string>* all) {
   if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
   std::string tmp;
   auto path = param_value(st, "PATH", &tmp);
@@ -162,9 +222,14 @@ std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_vi
     i = j + 1;
     std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + std::string(name);
     auto s = stat_guest(ctx, st.cwd, cand);
-    if (s && S_ISREG(s->st_mode) && (!executable || (s->st_mode & 0111) != 0)) return cand;
+    if (s && S_ISREG(s->st_mode) && (!executable || (s->st_mode & 0111) != 0)) {
+      if (all == nullptr) return cand;
+      ctx.budget->check_words(all->size() + 1);
+      all->push_back(std::move(cand));
+    }
     if (j == p.size()) break;
   }
+  if (all != nullptr && !all->empty()) return all->front();
   return std::nullopt;
 }
 
@@ -176,12 +241,13 @@ std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_vi
   return found;
 }
 
-bool is_file_builtin(std::string_view n) { return n == "chmod"; }
+bool is_file_builtin(std::string_view n) { return n == "chmod" || n == "which"; }
 
 int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
-                     std::atomic<uint64_t>* err_b) {
+                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
   std::vector<std::string_view> a;
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
+  if (view(argv[0]) == "which") return b_which(ctx, st, a, io, out_b, err_b);
   return b_chmod(ctx, st, a, io, err_b);
 }
 

@@ -213,6 +213,9 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   }
   std::string tmp;
   if (!param_value(st, "OSTYPE", &tmp)) set_var(ctx, st, "OSTYPE", ctx.str("wasi"));  // (env's)
+  // The sandbox's name, as the coreutils bundle's `hostname` prints it, never the host's
+  // (the environment's if given; not exported, as bash's).
+  if (!param_value(st, "HOSTNAME", &tmp)) set_var(ctx, st, "HOSTNAME", ctx.str("localhost"));
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

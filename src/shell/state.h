@@ -521,7 +521,7 @@ int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
 // the frame of a recursion such as `.`.)
 bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out);
 bool is_builtin(std::string_view n);
-// Builtins that are also programs (echo printf true false test [ pwd): what xargs and find
+// Builtins that are also programs (echo printf true false test [ pwd expr which): what xargs and find
 // -exec may run, as GNU's would find /usr/bin/echo.
 bool is_program_builtin(std::string_view n);
 // exec.cc: runs words built by a builtin (xargs, find -exec) as a command (docs/shell.md
@@ -551,13 +551,14 @@ void run_exit_trap(Ctx& ctx, State& st, const Io& io);
 void run_err_trap(Ctx& ctx, State& st, const Io& io, int code);
 // builtins_ctl.cc: shopt, trap (and the other control builtins), dispatched by run_builtin.
 bool is_ctl_builtin(std::string_view n);
-bool is_file_builtin(std::string_view n);  // chmod (files.cc)
+bool is_file_builtin(std::string_view n);  // chmod, which (files.cc)
 int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
-                     std::atomic<uint64_t>* err_b);
+                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // The first `DIR/name` on PATH (each DIR resolved beneath the preopens; empty DIR: `.`) that
 // is a regular file, executable when `executable`; none for a name with '/' or no PATH.
+// With `all`, every such file is appended to it (the first is still returned).
 std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
-                                       bool executable);
+                                       bool executable, std::vector<std::string>* all = nullptr);
 // search_path for a command, through State::hashed.
 std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,

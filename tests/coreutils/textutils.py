@@ -108,11 +108,11 @@ def inputs():
 CASES = []
 
 
-def case(tool, *args, stdin=None, err="exact", writes=False, genv=False, paths=False):
+def case(tool, *args, stdin=None, err="exact", writes=False, genv=False, paths=False, env=None):
     """genv: the guest gets GNU's environment (env's cases); paths: the GNU run's tree path in
-    its output reads /work (realpath/readlink print the guest's view)."""
+    its output reads /work (realpath/readlink print the guest's view); env: variables both get."""
     CASES.append(dict(tool=tool, args=list(args), stdin=stdin, err=err, writes=writes, genv=genv,
-                      paths=paths))
+                      paths=paths, env=env or {}))
 
 
 # --- sort ------------------------------------------------------------------------------------
@@ -469,6 +469,34 @@ case("sha1sum", "-c", "sums.sha1")
 case("sha256sum", "-c", "sums.sha256")
 case("sha256sum", "-c", "--ignore-missing", "sums.onlymissing")
 
+# rmdir (the tree has the empty e/f/g and e2, and sub/ holding a file), printenv, nproc (GNU's
+# OpenMP variables: without them the host's count and the sandbox's 1 differ, EXPECT below),
+# true, false, and egrep/fgrep as Debian's scripts (grep -E / grep -F)
+for args in (["e2"], ["sub"], ["--ignore-fail-on-non-empty", "sub"], ["-p", "e/f/g"], ["-pv", "e/f/g"],
+             ["-p", "e/f/g/"], ["-v", "e2", "e2"], ["missing"], ["sorted"], [], ["-p", "e/f/g", "sub/"],
+             ["-p", "--ignore-fail-on-non-empty", "e/f/g", "sub"], ["-x", "e2"], ["--", "e2"]):
+    case("rmdir", *args, writes=True, err="any" if args[:1] == ["-x"] else "exact")
+case("rmdir", "-p", "sub2/d", writes=True)
+case("rmdir", "-p", "--ignore-fail-on-non-empty", "sub2/d", writes=True)
+for args in ([], ["PATH"], ["-0", "PATH", "LC_ALL"], ["NOPE"], ["LC_ALL", "NOPE", "TZ"], ["A=B"], ["--null"]):
+    case("printenv", *args, genv=True)
+case("printenv", "-x", genv=True, err="any")
+for env in ({"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3,2"}, {"OMP_NUM_THREADS": " 5 "},
+            {"OMP_NUM_THREADS": "8", "OMP_THREAD_LIMIT": "5"}, {"OMP_NUM_THREADS": "4", "OMP_THREAD_LIMIT": "x"}):
+    case("nproc", env=env)
+    case("nproc", "--ignore=2", env=env)
+case("nproc", "--ignore=x", env={"OMP_NUM_THREADS": "3"})
+case("nproc", "extra", env={"OMP_NUM_THREADS": "3"})
+case("nproc", "--all", "--ignore=99")
+case("true")
+case("true", "a", "-x")
+case("false")
+case("false", "a")
+for t, args in (("egrep", ["a|z", "sorted"]), ("egrep", ["-c", "^(a|b)$", "nonl"]), ("egrep", ["-n", "(x", "sorted"]),
+                ("fgrep", ["a.b", "sorted"]), ("fgrep", ["-c", "b", "nonl", "sorted"]), ("fgrep", ["-x", "", "crlf"]),
+                ("egrep", ["-q", "x", "missing"]), ("fgrep", ["-e", "a", "-e", "c", "nonl"])):
+    case(t, *args, err="any" if args[1:2] == ["(x"] else "exact")  # regcomp's words differ
+
 # Bounds and refusals with a fixed expectation instead of GNU (GNU sort spills to temporary
 # files; the guest holds its input and stops cleanly past its limit):
 # (extra wasmcap flags, guest argv, stdin, status, stdout, a substring of stderr)
@@ -502,6 +530,16 @@ EXPECT = [
     ([], ["readlink", "out"], b"", 0, b"/etc/passwd\n", b""),
     ([], ["realpath", "out"], b"", 1, b"", b"realpath: out:"),
     ([], ["env", "ls"], b"", 125, b"", b"not supported"),
+    # the sandbox's answers where GNU's would show the host (README "Sandbox identity")
+    ([], ["nproc"], b"", 0, b"1\n", b""),
+    ([], ["nproc", "--all"], b"", 0, b"1\n", b""),
+    (["--env", "OMP_THREAD_LIMIT=1"], ["nproc"], b"", 0, b"1\n", b""),
+    ([], ["hostname"], b"", 0, b"localhost\n", b""),
+    ([], ["hostname", "-s"], b"", 0, b"localhost\n", b""),
+    ([], ["hostname", "evil"], b"", 1, b"", b"hostname: the host name cannot be set from the sandbox"),
+    ([], ["hostname", "-I"], b"", 1, b"", b"only -s and -f"),
+    ([], ["whoami"], b"", 1, b"", b"whoami: cannot find name for user ID: the WASI sandbox has no users"),
+    ([], ["whoami", "x"], b"", 1, b"", b"whoami: extra operand 'x'"),
     # NUL bytes where the guest would answer differently: refused (util-linux rev's versions
     # disagree on them; regexec stops at a NUL)
     ([], ["rev"], b"ok\na\x00b\n", 1, b"ko\n", b"rev: stdin: 1: a NUL byte in a line is not supported"),
@@ -545,6 +583,11 @@ def build_tree(root, data):
     os.makedirs(os.path.join(root, "sub"))
     with open(os.path.join(root, "sub", "f"), "wb") as f:
         f.write(b"in sub\n")
+    os.makedirs(os.path.join(root, "e", "f", "g"))  # rmdir's
+    os.makedirs(os.path.join(root, "e2"))
+    os.makedirs(os.path.join(root, "sub2", "d"))
+    with open(os.path.join(root, "sub2", "keep"), "wb") as f:
+        f.write(b"x\n")
     os.makedirs(os.path.join(root, "hl"))  # du counts a file with several links once
     for k in range(40):
         os.link(os.path.join(root, "binary"), os.path.join(root, "hl", "x%d" % k))
@@ -576,6 +619,8 @@ def run_guest(a, tree, c, stdin):
     if c["genv"]:
         for k, v in GNU_ENV.items():  # the same order as GNU's environment
             cmd += ["--env", "%s=%s" % (k, v)]
+    for k, v in c["env"].items():
+        cmd += ["--env", "%s=%s" % (k, v)]
     cmd += [a.module, c["tool"]] + c["args"]
     p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
@@ -584,7 +629,7 @@ def run_guest(a, tree, c, stdin):
 def run_gnu(tree, c, stdin):
     extra = ["--apparent-size"] if c["tool"] == "du" else []  # WASI has sizes, not blocks
     p = subprocess.run([c["tool"]] + extra + c["args"], input=stdin, capture_output=True, cwd=tree,
-                       env=GNU_ENV, timeout=300)
+                       env=dict(GNU_ENV, **c["env"]), timeout=300)
     return p.returncode, p.stdout, p.stderr
 
 
