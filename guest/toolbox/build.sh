@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils)
+CROSS_PACKAGES=(mawk jq diffutils gzip)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -138,16 +138,117 @@ build_diffutils() {
   done
 }
 
-build_mawk
-build_jq
-build_diffutils
+# --- gzip (and the next GNU programs; diffutils moves onto these in a build of its own): its
+# configure (cross) with gnulib, compat/ and compat/gzip.h for what gzip's gnulib expects more ----
+GNU_FLAGS="-O2 -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS -include $HERE/compat/compat.h -include $HERE/compat/gzip.h"
+# gnu_configure PACKAGE HOST [ARGS...] -> $WORK/PACKAGE-build configured. HOST: what the package's
+# config.sub knows (patch's, from 2018, has no `wasi`: wasm32-unknown-none; the wrapper's
+# --target decides anyway).
+gnu_configure() {
+  local p=$1 host=$2 b=$WORK/$1-build s=$SRC/$1
+  shift 2
+  rm -rf "$b"; mkdir -p "$b"
+  # Debian's patches may touch m4/ (diffutils': loongarch): keep automake's outputs newer than
+  # their inputs, or make would run aclocal/automake (not installed, and not needed).
+  touch "$s/aclocal.m4"; sleep 1
+  touch "$s/configure"; find "$s" \( -name config.hin -o -name 'config.h.in' \) -exec touch {} +
+  find "$s" -name Makefile.in -exec touch {} +
+  # ac_cv_func_sig*: compat/ supplies no-op signal blocking, so gnulib does not replace it (its
+  # replacement supports only 32 signals; wasi-libc's emulation has 65).
+  (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="$GNU_FLAGS" \
+    CPPFLAGS="-I$HERE/compat" LDFLAGS="-L$WORK/compat -L$WORK/compat-gzip" \
+    LIBS="-lwasmcapgzip -lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    ac_cv_func_sigprocmask=yes ac_cv_func_sigaction=yes \
+    $NICE "$s/configure" --host="$host" --build="$(gcc -dumpmachine)" --disable-nls "$@" \
+      >"$b/configure.log" 2>&1) ||
+    { tail -30 "$b/configure.log"; die "$p configure failed ($b/configure.log)"; }
+}
+
+# gnu_programs PACKAGE DIR LIBRARY PROGRAM...: gnulib's lib/LIBRARY as bitcode, then each
+# PROGRAM's objects (made in DIR, its Makefile's PROGRAM_OBJECTS and libver_a_OBJECTS) with main
+# renamed PROGRAM_main, one unit each.
+gnu_programs() {
+  local p=$1 dir=$2 lib=$3 b=$WORK/$1-build prog objs libobjs o
+  shift 3
+  # GL_CFLAG_GNULIB_WARNINGS: gzip's configure derives it from the preprocessor's output, which
+  # the forced compat.h adds to (its declarations would end up on the command line).
+  (cd "$b" && $NICE make -j"$JOBS" -C lib CFLAGS="$GNU_FLAGS -flto" GL_CFLAG_GNULIB_WARNINGS= \
+     >"$b/make-lib.log" 2>&1) ||
+    { tail -30 "$b/make-lib.log"; die "$p lib failed ($b/make-lib.log)"; }
+  printf 'wasmcap-list-%%:\n\t@echo $($*_OBJECTS) $(libver_a_OBJECTS)\n' >"$b/$dir/wasmcap.mk"
+  rm -rf "$b/libobjs"; mkdir -p "$b/libobjs"
+  (cd "$b/libobjs" && /usr/bin/llvm-ar-19 x "$b/lib/$lib")
+  for prog in "$@"; do
+    read -r -a objs < <(cd "$b/$dir" && make -s -f Makefile -f wasmcap.mk "wasmcap-list-$prog")
+    (cd "$b/$dir" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
+       CFLAGS="$GNU_FLAGS -flto -Dmain=${prog}_main" GL_CFLAG_GNULIB_WARNINGS= >>"$b/make-$dir.log" 2>&1) ||
+      { tail -30 "$b/make-$dir.log"; die "$p: $prog failed ($b/make-$dir.log)"; }
+    # gnulib's objects as an archive would give them: not one whose symbol the program defines
+    # itself (gzip has its own xalloc_die), which llvm-link would refuse as defined twice.
+    /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/$dir/}" 2>/dev/null |
+      awk 'NF == 3 && $2 != "t" && $2 != "d" && $2 != "b" && $2 != "r" {print $3}' | sort -u >"$b/$prog.defined"
+    libobjs=()
+    for o in "$b"/libobjs/*.o; do
+      /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 {print $3}' |
+        grep -qxF -f "$b/$prog.defined" || libobjs+=("$o")
+    done
+    unit "$prog" "${objs[@]/#/$b/$dir/}" "${libobjs[@]}"
+  done
+}
+
+# gzip 1.12: gunzip and zcat are gzip (toolbox.c passes -d, -cd, as Debian's scripts do).
+build_gzip() {
+  local b=$WORK/gzip-build
+  # fchdir: compat.c's fails (nothing here calls it); without it gnulib emulates it by wrapping
+  # open/openat/close, and its openat then goes through /proc/self/fd, outside every preopen
+  # ("Capabilities insufficient" for every file). pipe: compat.c's fails (gzip never calls it;
+  # gnulib has no replacement and would not compile).
+  rm -rf "$WORK/compat-gzip"; mkdir -p "$WORK/compat-gzip"
+  $NICE "$CC" -O2 -I"$HERE/compat" -c "$HERE/compat/gzip.c" -o "$WORK/compat-gzip/gzip.o"
+  /usr/bin/llvm-ar-19 rcs "$WORK/compat-gzip/libwasmcapgzip.a" "$WORK/compat-gzip/gzip.o"
+  gnu_configure gzip wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes
+  (cd "$b" && $NICE make version.c version.h >"$b/make-version.log" 2>&1) || die "gzip version.c failed"
+  gnu_programs gzip . libgzip.a gzip
+}
+
+# Each program's object stays in WORK under its own key: the function that builds it and what it
+# USES_ (the functions and compat/ files), its source package and our patches of it, cross.sh,
+# the toolchain. A build after a change to one program rebuilds that one only.
+# program FUNCTION PACKAGE OBJECTS...
+USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
+USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c"
+program() {
+  local fn=$1 pkg=$2 uses key o u i dsc ok=1
+  shift 2
+  uses=USES_$fn
+  for i in "${!CROSS_PACKAGES[@]}"; do [ "${CROSS_PACKAGES[$i]}" = "$pkg" ] && dsc=${DSCS[$i]}; done
+  key=$( { declare -f "$fn" unit; echo "$dsc $GNU_FLAGS"; toolchain_id; cat "$CROSS_SH"
+           cat "$HERE"/patches/"$pkg"/* 2>/dev/null || true
+           for u in ${!uses:-}; do
+             if declare -F "$u" >/dev/null; then declare -f "$u"; else find "$HERE/$u" -type f | sort | xargs cat; fi
+           done; } | sha256sum | cut -c1-24)
+  for o in "$@"; do [ -f "$WORK/$o.o" ] || ok=0; done
+  if [ "$ok" = 1 ] && [ "$(cat "$WORK/$fn.key" 2>/dev/null)" = "$key" ]; then
+    echo "toolbox build: $* up to date in $WORK"
+    return 0
+  fi
+  rm -f "$WORK/$fn.key"
+  "$fn"
+  echo "$key" >"$WORK/$fn.key"
+}
+
+program build_mawk mawk mawk
+program build_jq jq jq
+program build_diffutils diffutils diff cmp
+program build_gzip gzip gzip
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
 # instead of wasm-ld's 64 KiB: awk functions and jq filters recurse in C (a deep recursion is
 # then a trap at the bound, not memory corruption).
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
-  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" -L"$WORK/compat" -lwasmcapcompat \
+  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" \
+  -L"$WORK/compat" -L"$WORK/compat-gzip" -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"
 cross_publish

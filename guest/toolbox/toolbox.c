@@ -18,46 +18,63 @@ int mawk_main(int argc, char **argv);
 int jq_main(int argc, char **argv);
 int diff_main(int argc, char **argv);
 int cmp_main(int argc, char **argv);
+int gzip_main(int argc, char **argv);
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
 extern char *program_invocation_short_name;
 
+// as_argv0 and option: Debian's gunzip and zcat are scripts running `gzip -d` and `gzip -cd`,
+// so the program sees those arguments and names itself gzip in its messages.
 static const struct {
   const char *name;
   int (*main)(int, char **);
+  const char *as_argv0;
+  const char *option;
 } tools[] = {
-    {"awk", mawk_main},
-    {"mawk", mawk_main},
-    {"jq", jq_main},
-    {"diff", diff_main},
-    {"cmp", cmp_main},
+    {"awk", mawk_main, NULL, NULL},    {"mawk", mawk_main, NULL, NULL},
+    {"jq", jq_main, NULL, NULL},       {"diff", diff_main, NULL, NULL},
+    {"cmp", cmp_main, NULL, NULL},     {"gzip", gzip_main, NULL, NULL},
+    {"gunzip", gzip_main, "gzip", "-d"}, {"zcat", gzip_main, "gzip", "-cd"},
 };
+#define NTOOLS (sizeof tools / sizeof tools[0])
 
 static const char *base_name(const char *p) {
   const char *s = strrchr(p, '/');
   return s ? s + 1 : p;
 }
 
-static int (*find(const char *name))(int, char **) {
-  for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
-    if (strcmp(name, tools[i].name) == 0) return tools[i].main;
-  return NULL;
+static int find(const char *name) {
+  for (size_t i = 0; i < NTOOLS; i++)
+    if (strcmp(name, tools[i].name) == 0) return (int)i;
+  return -1;
 }
 
 int main(int argc, char **argv) {
-  int (*tool)(int, char **) = argc > 0 ? find(base_name(argv[0])) : NULL;
-  if (tool == NULL && argc > 1 && (tool = find(argv[1])) != NULL) {
+  int t = argc > 0 ? find(base_name(argv[0])) : -1;
+  if (t < 0 && argc > 1 && (t = find(argv[1])) >= 0) {
     argv++;  // toolbox TOOL ARGS...: TOOL is the program's argv[0]
     argc--;
   }
-  if (tool != NULL) {
-    program_invocation_name = argv[0];
-    program_invocation_short_name = (char *)base_name(argv[0]);
-    return wasmcap_enter_workdir("toolbox") == 0 ? tool(argc, argv) : 2;
+  if (t < 0) {
+    fputs("toolbox: usage: toolbox TOOL [ARGS...] (or run as TOOL); tools:", stderr);
+    for (size_t i = 0; i < NTOOLS; i++) fprintf(stderr, " %s", tools[i].name);
+    fputc('\n', stderr);
+    return 2;
   }
-  fputs("toolbox: usage: toolbox TOOL [ARGS...] (or run as TOOL); tools:", stderr);
-  for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) fprintf(stderr, " %s", tools[i].name);
-  fputc('\n', stderr);
-  return 2;
+  if (tools[t].as_argv0 != NULL) {  // ARGV0 OPTION ARGS...: argc + 2 slots, NULL-terminated
+    char **v = calloc((size_t)argc + 2, sizeof *v);
+    if (v == NULL) {
+      fputs("toolbox: out of memory\n", stderr);
+      return 2;
+    }
+    v[0] = (char *)tools[t].as_argv0;
+    v[1] = (char *)tools[t].option;
+    for (int i = 1; i < argc; i++) v[i + 1] = argv[i];
+    argv = v;
+    argc++;
+  }
+  program_invocation_name = argv[0];
+  program_invocation_short_name = (char *)base_name(argv[0]);
+  return wasmcap_enter_workdir("toolbox") == 0 ? tools[t].main(argc, argv) : 2;
 }

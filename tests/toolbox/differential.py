@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Differential tests of the toolbox (guest/toolbox) against Debian's own binaries of the same
 source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, diff and cmp =
-/usr/bin/diff and /usr/bin/cmp (diffutils).
+/usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
+Debian's gunzip and zcat scripts around it.
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -27,9 +28,11 @@ import bundle_test  # noqa: E402
 import gen  # noqa: E402
 
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
-NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp"}
+NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp",
+          "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
-ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp"}
+ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
+         "zcat": "zcat"}
 
 class Runner:
     def __init__(self, a):
@@ -118,9 +121,23 @@ def wasi_limits(c, r):
            stdin=b'"a,b"\n')
 
 
+def bombs(c, r):
+    """A decompression bomb stops at the output bound: 64 MiB of zeros (65 KB compressed) through
+    zcat with --max-output-bytes 1000000 ends the run (output_limit) at the bound."""
+    import gzip as gz
+    bomb = gz.compress(bytes(64 << 20), compresslevel=9, mtime=0)
+    ws = r.workspace({"bomb.gz": bomb})
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "zcat", ["bomb.gz"],
+                                               flags=["--max-output-bytes", "1000000"]),
+                       capture_output=True, timeout=300)
+    c.check("zcat: a bomb stops at --max-output-bytes",
+            p.returncode != 0 and len(p.stdout) <= 1000000 and b"output_limit" in p.stderr,
+            "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -135,13 +152,16 @@ def main():
     try:
         rng = random.Random(a.seed)
         for t in tools:
-            if t == "cmp":
-                continue  # with diff's cases
-            cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases}[t](rng)
+            if t in ("cmp", "gunzip", "zcat"):
+                continue  # with diff's, gzip's cases
+            cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
+                     "gzip": gen.gzip_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
             wasi_limits(c, r)
+        if "gzip" in tools:
+            bombs(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -314,3 +314,75 @@ def diff_cases(rng):
         {"tool": "cmp", "args": ["empty", "a0.txt"], "files": files},
     ]
     return cases
+
+def gzip_cases(rng):
+    """gzip 1.12 (and gunzip, zcat: Debian's are scripts running `gzip -d` and `gzip -cd`): the
+    compressed bytes at every level, with and without the name and time in the header (every
+    input has the same mtime on both sides), the files it writes and removes, and its messages."""
+    text = table(rng, 400)
+    words = " ".join(rng.choice(WORDS) for _ in range(30000)).encode()
+    noise = bytes(rng.randrange(256) for _ in range(50000))
+    files = {"empty": b"", "text.txt": text, "words": words, "noise.bin": noise,
+             "runs": b"".join(bytes([rng.randrange(4)]) * rng.randint(1, 400) for _ in range(3000)),
+             "sub/t.txt": b"in a directory\n", "sub/u.txt": b"another\n"}
+    gz = {name + ".gz": _gzip(data, name) for name, data in files.items() if "/" not in name}
+    gz["cat.gz"] = gz["text.txt.gz"] + gz["words.gz"]           # two members: one stream
+    gz["trail.gz"] = gz["text.txt.gz"] + b"\0\0\0\0garbage"      # trailing garbage
+    gz["short.gz"] = gz["words.gz"][:len(gz["words.gz"]) // 2]   # truncated
+    bad = bytearray(gz["text.txt.gz"])
+    bad[-6] ^= 0xff                                              # CRC mismatch
+    gz["crc.gz"] = bytes(bad)
+    gz["not.gz"] = b"not gzip data\n"
+    files.update(gz)
+    inputs = ["empty", "text.txt", "words", "noise.bin", "runs"]
+    cases = []
+    for name in inputs:
+        for level in ["-1", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9"]:
+            cases.append({"tool": "gzip", "args": ["-c", "-n", level, name], "files": files})
+        cases.append({"tool": "gzip", "args": ["-c", name], "files": files})  # name and mtime
+    cases += [
+        {"tool": "gzip", "args": ["-c", "-n"], "files": files, "stdin": text},
+        {"tool": "gzip", "args": ["-9", "-n"], "files": files, "stdin": words},
+        {"tool": "gzip", "args": ["text.txt"], "files": files, "outs": ["text.txt", "text.txt.gz"]},
+        {"tool": "gzip", "args": ["-k", "-9", "words"], "files": files, "outs": ["words", "words.gz"]},
+        {"tool": "gzip", "args": ["-v", "-k", "runs"], "files": files, "outs": ["runs.gz"]},
+        {"tool": "gzip", "args": ["-r", "sub"], "files": files,
+         "outs": ["sub/t.txt", "sub/t.txt.gz", "sub/u.txt.gz"]},
+        {"tool": "gzip", "args": ["--suffix", ".z", "noise.bin"], "files": files,
+         "outs": ["noise.bin", "noise.bin.z"]},
+        {"tool": "gzip", "args": ["text.txt.gz"], "files": files},       # already has the suffix
+        {"tool": "gzip", "args": ["-k", "words"], "files": files},       # words.gz exists
+        {"tool": "gzip", "args": ["-f", "-k", "words"], "files": files, "outs": ["words.gz"]},
+        {"tool": "gzip", "args": ["missing"], "files": files},
+        {"tool": "gzip", "args": ["-d", "text.txt.gz"], "files": files, "outs": ["text.txt", "text.txt.gz"]},
+        {"tool": "gzip", "args": ["-dk", "words.gz"], "files": files, "outs": ["words"]},
+        {"tool": "gzip", "args": ["-dc", "cat.gz"], "files": files},
+        {"tool": "gzip", "args": ["-d"], "files": files, "stdin": gz["noise.bin.gz"]},
+        {"tool": "gzip", "args": ["-t", "text.txt.gz", "crc.gz", "short.gz"], "files": files},
+        {"tool": "gzip", "args": ["-l", "text.txt.gz", "words.gz", "empty.gz"], "files": files},
+        {"tool": "gzip", "args": ["-lv", "runs.gz"], "files": files},
+        {"tool": "gzip", "args": ["-dc", "trail.gz"], "files": files},
+        {"tool": "gzip", "args": ["-dc", "short.gz"], "files": files},
+        {"tool": "gzip", "args": ["-dc", "crc.gz"], "files": files},
+        {"tool": "gzip", "args": ["-dc", "not.gz"], "files": files},
+        {"tool": "gzip", "args": ["-dcf", "not.gz"], "files": files},
+        {"tool": "gzip", "args": ["--bogus"], "files": files},
+        {"tool": "gunzip", "args": ["words.gz"], "files": files, "outs": ["words", "words.gz"]},
+        {"tool": "gunzip", "args": ["-c", "noise.bin.gz"], "files": files},
+        {"tool": "gunzip", "args": ["crc.gz"], "files": files, "outs": ["crc"]},
+        {"tool": "zcat", "args": ["text.txt.gz", "runs.gz"], "files": files},
+        {"tool": "zcat", "args": [], "files": files, "stdin": gz["words.gz"]},
+        {"tool": "zcat", "args": ["missing.gz"], "files": files},
+    ]
+    return cases
+
+
+def _gzip(data, name):
+    """A .gz of DATA as gzip writes it (Python's gzip module: a valid member with NAME in its
+    header; the cases decompress it, so its bytes need not be gzip's own)."""
+    import gzip as gz
+    import io
+    buf = io.BytesIO()
+    with gz.GzipFile(filename=name, mode="wb", fileobj=buf, mtime=1767225600) as f:
+        f.write(data)
+    return buf.getvalue()

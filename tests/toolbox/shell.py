@@ -29,6 +29,10 @@ CASES = [
     ("diff -u and cmp in the workspace",
      "printf 'a\\nb\\n' > x; printf 'a\\nc\\n' > y; diff -u --label x --label y x y; echo $?; cmp -s x x; echo $?",
      0, b"--- x\n+++ y\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n1\n0\n", b""),
+    ("gzip, zcat and gunzip in the workspace and in pipelines",
+     "printf 'x\\ny\\n' > g.txt; gzip -k -9 g.txt; zcat g.txt.gz; printf 'p\\n' | gzip -n | gunzip; "
+     "rm g.txt; gunzip g.txt.gz; cat g.txt; type zcat",
+     0, b"x\ny\np\nx\ny\nzcat is zcat from bundle toolbox@0.1.0\n", b""),
     ("awk's exit status reaches $?", "awk 'BEGIN { exit 7 }'; echo $?", 0, b"7\n", b""),
     ("jq -e's status reaches $?", "echo null | jq -e .; echo $?", 0, b"null\n1\n", b""),
     ("system() fails with a message, runs nothing",
