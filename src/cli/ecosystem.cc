@@ -300,6 +300,24 @@ int audit_query(const AuditQuery& q) {
       detail = str("outcome") + (r.value("exit_code", nlohmann::json()).is_number()
                                      ? " exit_code=" + r["exit_code"].dump()
                                      : " error=" + str("error"));
+    } else if (event == "shell_command_start" || event == "shell_command") {
+      // The command as the shell ran it (argv after expansion, each word JSON-quoted) and, once
+      // it ended, its status: what an operator reviewing a session needs on one line. The words
+      // shown are bounded (the record's own size is the reader's bound).
+      std::string words;
+      if (auto it = r.find("argv"); it != r.end() && it->is_array()) {
+        for (const auto& a : *it) {
+          if (words.size() > 512) {
+            words += ",...";
+            break;
+          }
+          words += (words.empty() ? "" : ",") +
+                   a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+      }
+      detail = "argv=[" + words + "]";
+      if (r.contains("exit") && r["exit"].is_number()) detail += " exit=" + r["exit"].dump();
+      if (!str("error").empty()) detail += " error=" + str("error");
     } else {
       for (const char* k : {"version", "key_id", "trust", "outcome"}) {
         if (!str(k).empty()) detail += std::string(detail.empty() ? "" : " ") + k + "=" + str(k);
@@ -308,7 +326,7 @@ int audit_query(const AuditQuery& q) {
     std::printf("%s %-14s %s %s %s\n", printable(str("time"), 40).c_str(), printable(event, 32).c_str(),
                 printable(str("plugin").empty() ? "-" : str("plugin"), 64).c_str(),
                 printable(str("invocation_id").empty() ? "-" : str("invocation_id"), 128).c_str(),
-                printable(detail).c_str());
+                printable(detail, 1024).c_str());
   });
   if (!stats) return fail(stats.error());
   if (stats->malformed != 0) {

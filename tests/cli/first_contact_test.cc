@@ -360,5 +360,22 @@ TEST(FirstContact, LsLongShowsModesFromTheGrant) {
   EXPECT_FALSE(has(r.out, "?????????")) << r.out;
 }
 
+// `wasmcap audit` shows a shell command's argv and exit status, not just its event name.
+TEST(FirstContact, AuditShowsShellCommandsArgvAndStatus) {
+  Home h;
+  testing::write_text(
+      h.path("audit.jsonl"),
+      R"({"time":"2026-11-23T05:06:25.135Z","event":"shell_command_start","invocation_id":"5f0c","argv":["grep","-c","foo bar","a.txt"]})"
+      "\n"
+      R"({"time":"2026-11-23T05:06:25.138Z","event":"shell_command","invocation_id":"5f0c","argv":["grep","-c","foo bar","a.txt"],"kind":"tool","exit":1,"duration_ms":3.2,"stdout_bytes":2,"stderr_bytes":0})"
+      "\n");
+  ProcResult r = h.cli({"audit", h.path("audit.jsonl")});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, R"(shell_command_start - 5f0c argv=["grep","-c","foo bar","a.txt"])"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, R"(shell_command  - 5f0c argv=["grep","-c","foo bar","a.txt"] exit=1)"))
+      << r.out;
+}
+
 }  // namespace
 }  // namespace wasmcap::cli_test
