@@ -20,7 +20,8 @@ upstream does), a timeout, and at most --jobs cases at once:
              directory of python3 helpers (argv.py, ...) then /usr/bin:/bin, LC_ALL=C.UTF-8.
   wasmcap    `wasmcap sh --dir R::/tmp --dir OILS::/oils:ro --cwd /tmp/case`, with TMP=/tmp/tmp,
              SH=sh (the nested shell inside the sandbox), REPO_ROOT=/oils; the helpers are WASI
-             tools of the oils-helpers test bundle, installed with coreutils in a test home.
+             tools of the oils-helpers test bundle, installed with coreutils and the toolbox
+             (awk, diff, jq: what a user has; when built) in a test home.
 With `legacy_tmp_dir: yes` in a file's header, its cases' working directory holds `_tmp`.
 
 The ratchet (--ratchet FILE): FILE lists the wasmcap cases known to pass, one `FILE::NAME` a line.
@@ -455,14 +456,15 @@ def main():
 
 
 def make_home(a, work):
-    """A wasmcap home with the test key trusted and the coreutils and oils-helpers bundles."""
+    """A wasmcap home with the test key trusted and the coreutils, oils-helpers and toolbox
+    bundles (each one that was built)."""
     if not a.bundles:
         sys.exit("oils_spec: give --bundles (build/bundles) or --home")
     home = os.path.join(work, "home")
     os.makedirs(os.path.join(home, "trust"))
     shutil.copy(os.path.join(a.bundles, "wasmcap-test.pub"), os.path.join(home, "trust"))
     env = dict(os.environ, WASMCAP_HOME=home)
-    for b in ("coreutils.wcb", "oils_helpers.wcb"):
+    for b in ("coreutils.wcb", "oils_helpers.wcb", "toolbox.wcb"):
         path = os.path.join(a.bundles, b)
         if not os.path.exists(path):
             print("oils_spec: note: %s not built, its commands are missing" % b, file=sys.stderr)
