@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -518,15 +519,39 @@ int b_source(B& b, const Args& args, const char* name) {
   return status;
 }
 
-// read [-r] [-d DELIM] [-n N] [-N N] [-p PROMPT] [-u FD] [NAME...] (read_split.h). Reads a byte
-// at a time (the rest of the input stays for the next command, as bash on a pipe), waiting
-// with poll() so the deadline still holds when nothing comes.
+// The longest -t wait taken as written (about 35 years); the script's deadline comes first.
+constexpr int64_t kMaxReadTimeoutMs = int64_t{1} << 40;
+
+// read -t's SECONDS as bash reads them: digits, optionally a '.' and more digits (`5`, `0.5`,
+// `.5`, `5.`; empty is 0), in milliseconds (saturating: the script's deadline ends any wait);
+// nullopt for anything else (`-1`, `1e1`, `0x1`).
+std::optional<int64_t> read_timeout_ms(std::string_view v) {
+  int64_t ms = 0;
+  size_t i = 0;
+  for (; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i) {
+    ms = ms > kMaxReadTimeoutMs / 10 ? kMaxReadTimeoutMs : ms * 10 + (v[i] - '0');
+  }
+  ms = ms > kMaxReadTimeoutMs / 1000 ? kMaxReadTimeoutMs : ms * 1000;
+  if (i < v.size() && v[i] == '.') {
+    int64_t scale = 100;
+    for (++i; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i, scale /= 10) ms += (v[i] - '0') * scale;
+    // A fraction below a millisecond still waits: `-t 0.0001` is not `-t 0`.
+    if (ms == 0 && v.find_first_of("123456789") != std::string_view::npos) ms = 1;
+  }
+  if (i != v.size()) return std::nullopt;
+  return std::min(ms, kMaxReadTimeoutMs);
+}
+
+// read [-r] [-d DELIM] [-n N] [-N N] [-p PROMPT] [-t SECONDS] [-u FD] [NAME...] (read_split.h).
+// Reads a byte at a time (the rest of the input stays for the next command, as bash on a pipe),
+// waiting with poll() so the deadline still holds when nothing comes; -t ends the wait sooner.
 int b_read(B& b, const Args& a) {
   ReadRecord::Options ro;
   std::vector<std::string_view> names;
   std::optional<std::string_view> array;  // -a NAME: every field into an indexed array
   std::optional<std::string_view> prompt;
   bool no_chars = false;  // -n 0: reads nothing
+  std::optional<int64_t> timeout_ms;  // -t SECONDS
   int fd = b.io.in();
   for (size_t i = 0; i < a.size(); ++i) {
     std::string_view o = a[i];
@@ -550,7 +575,6 @@ int b_read(B& b, const Args& a) {
       if (std::string_view("dnNpuat").find(f) == std::string_view::npos) {
         return b.say("read: -" + shown(std::string_view(&f, 1)) + ": invalid option\n", 2);
       }
-      if (f == 't') return b.say("read: -t: timeouts are not supported\n", 2);
       std::string_view v;
       if (k + 1 < o.size()) {
         v = o.substr(k + 1);
@@ -559,7 +583,10 @@ int b_read(B& b, const Args& a) {
       } else {
         return b.say("read: -" + std::string(1, f) + ": option requires an argument\n", 2);
       }
-      if (f == 'd') {
+      if (f == 't') {
+        timeout_ms = read_timeout_ms(v);
+        if (!timeout_ms) return b.say("read: " + shown(v) + ": invalid timeout specification\n");
+      } else if (f == 'd') {
         ro.delim = v.empty() ? '\0' : v[0];
       } else if (f == 'n' || f == 'N') {
         long long n = 0;
@@ -587,13 +614,33 @@ int b_read(B& b, const Args& a) {
   }
   uint64_t cap = b.ctx.budget->limits().memory_bytes;
   ro.max_bytes = cap == 0 ? (size_t{16} << 20) : static_cast<size_t>(cap);
+  // -t 0: whether input is waiting, nothing read, no variable set (bash; /dev/null's EOF is
+  // input, a closed descriptor is not).
+  if (timeout_ms == 0) {
+    if (fd == kNull) return 0;
+    struct pollfd p {fd, POLLIN, 0};
+    return fd >= 0 && ::poll(&p, 1, 0) == 1 ? 0 : 1;
+  }
   ReadRecord rec(ro);
   if (prompt && fd >= 0 && ::isatty(fd) == 1) b.say(std::string(*prompt));
   bool eof = fd < 0 || no_chars;
+  bool timed_out = false;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms.value_or(0));
   while (!eof) {
-    b.ctx.budget->check();
+    b.ctx.budget->check();  // the script's deadline bounds every wait, -t or not
+    int wait_ms = 50;       // not-timing: a wait that re-checks the deadline
+    if (timeout_ms) {
+      // (Rounded up: the wait is never shorter than asked.)
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(
+                      until - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        timed_out = true;
+        break;
+      }
+      wait_ms = static_cast<int>(std::min<int64_t>(left, wait_ms));
+    }
     struct pollfd p {fd, POLLIN, 0};
-    int r = ::poll(&p, 1, 50);  // not-timing: a wait that re-checks the deadline
+    int r = ::poll(&p, 1, wait_ms);
     if (r < 0 && errno != EINTR) break;
     if (r <= 0) continue;
     char c;
@@ -622,6 +669,8 @@ int b_read(B& b, const Args& a) {
       set_var(b.ctx, b.st, names[k], b.ctx.str(k < values.size() ? values[k] : std::string()));
     }
   }
+  // Timed out: what was read is assigned, and the status is 128 + SIGALRM (bash).
+  if (timed_out) return 142;
   return no_chars || rec.saw_delim() || (ro.nchars != 0 && rec.text().size() >= ro.nchars) ? 0 : 1;
 }
 

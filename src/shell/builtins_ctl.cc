@@ -20,6 +20,7 @@ struct ShoptOption {
 constexpr ShoptOption kShoptOptions[] = {
     {"lastpipe", &State::opt_lastpipe},
     {"nocasematch", &State::opt_nocasematch},
+    {"globskipdots", &State::opt_globskipdots},
 };
 
 // bash's other shopt options: accepted by name, refused when set (never silently ignored), and
@@ -29,7 +30,7 @@ constexpr const char* kShoptOthers[] = {
     "checkwinsize", "cmdhist", "compat31", "compat32", "compat40", "compat41", "compat42",
     "compat43", "compat44", "complete_fullquote", "direxpand", "dirspell", "dotglob", "execfail",
     "expand_aliases", "extdebug", "extglob", "extquote", "failglob", "force_fignore",
-    "globasciiranges", "globskipdots", "globstar", "gnu_errfmt", "histappend", "histreedit",
+    "globasciiranges", "globstar", "gnu_errfmt", "histappend", "histreedit",
     "histverify", "hostcomplete", "huponexit", "inherit_errexit", "interactive_comments",
     "lithist", "localvar_inherit", "localvar_unset", "login_shell", "mailwarn",
     "no_empty_cmd_completion", "nocaseglob", "noexpand_translation", "nullglob",

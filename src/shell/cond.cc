@@ -96,6 +96,7 @@ struct CondRun {
     o.dbracket = true;
     o.work = &work;
     o.pattern.ignore_case = st.opt_nocasematch;
+    o.pattern.utf8 = utf8_locale(st);
     auto r = test_binary(view(lhs), e.op, view(rhs), *env, o);
     if (!r) {
       if (r.error().code == ErrorCode::kFuelExhausted) {

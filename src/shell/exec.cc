@@ -40,7 +40,7 @@ struct NoErrexit {
 };
 
 bool stopping(Ctx& ctx, const State& st) {
-  return st.exit_requested || st.flow != State::Flow::kNone || ctx.stopped();
+  return st.exit_requested || st.abort_line || st.flow != State::Flow::kNone || ctx.stopped();
 }
 
 // Declaration builtins take NAME=value words as assignments (no splitting, no globbing).
@@ -468,7 +468,7 @@ bool loop_should_end(State& st) {
     st.flow = State::Flow::kNone;
     return brk;
   }
-  return st.flow != State::Flow::kNone || st.exit_requested;
+  return st.flow != State::Flow::kNone || st.exit_requested || st.abort_line;
 }
 
 struct LoopScope {
@@ -530,6 +530,7 @@ int run_case(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       Str pat = expand_pattern(ctx, st, item.patterns[k], io);
       PatternOptions po;
       po.ignore_case = st.opt_nocasematch;  // shopt -s nocasematch
+      po.utf8 = utf8_locale(st);
       Pattern p = pattern_result(Pattern::compile(view(pat), po));
       match = pattern_result(p.match(view(subject), work));
     }
@@ -665,7 +666,8 @@ int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   } catch (const LimitHit& h) {
     return limit_status(ctx, h, io.err());
   } catch (const ExpansionError& e) {
-    st.exit_requested = true;
+    // Non-interactive, the shell ends; interactive, the rest of the line is abandoned.
+    (st.interactive ? st.abort_line : st.exit_requested) = true;
     return e.status;
   } catch (const AssignError& e) {
     emit(ctx, io.err(), "wasmcap sh: " + shown(e.message) + "\n");
@@ -962,7 +964,7 @@ bool is_program_builtin(std::string_view n) {
          n == "[" || n == "pwd" || n == "expr" || n == "which";
 }
 
-int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {
+int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io) {
   Io cur = io;
   // The descriptors `exec` set after `io` was made (and after each command here) hold; those
   // it set before are already in `io`, or a redirection of an enclosing command overrides them.
@@ -980,6 +982,53 @@ int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io)
     if (stopping(ctx, st)) break;
     st.last = ao.background ? run_background(ctx, st, ao, cur) : run_and_or(ctx, st, ao, cur);
     take_exec();
+  }
+  return st.last;
+}
+
+namespace {
+
+// The last line a command list's commands start on (an `if` spanning lines 2-4 whose last
+// command is on line 4: 4). The AST's nesting is bounded by the parser.
+int last_line(std::span<const AndOr> items);
+int last_line(const Command& c) {
+  int l = c.line;
+  auto list = [&](std::span<const AndOr> v) { l = std::max(l, last_line(v)); };
+  list(c.body);
+  for (const auto& v : c.conds) list(v);
+  for (const auto& v : c.bodies) list(v);
+  for (const auto& it : c.items) list(it.body);
+  if (c.function_body) l = std::max(l, last_line(*c.function_body));
+  return l;
+}
+int last_line(std::span<const AndOr> items) {
+  int l = 0;
+  for (const AndOr& ao : items) {
+    for (const Pipeline& p : ao.pipelines) {
+      for (const Command& c : p.commands) l = std::max(l, last_line(c));
+    }
+  }
+  return l;
+}
+int first_line(const AndOr& ao) {
+  return ao.pipelines.empty() || ao.pipelines[0].commands.empty() ? 0
+                                                                   : ao.pipelines[0].commands[0].line;
+}
+
+}  // namespace
+
+int run_lines(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {
+  if (!st.interactive) return run_list(ctx, st, items, io);
+  size_t k = 0;
+  while (k < items.size() && !stopping(ctx, st)) {
+    run_list(ctx, st, std::span<const AndOr>(items).subspan(k, 1), io);
+    int end = last_line(std::span<const AndOr>(items).subspan(k, 1));
+    ++k;
+    if (!st.abort_line) continue;
+    // bash reads a line (and the lines a compound command on it spans) before running it: an
+    // expansion error abandons what is left of that input, and the next line runs.
+    st.abort_line = false;
+    while (k < items.size() && first_line(items[k]) <= end) ++k;
   }
   return st.last;
 }

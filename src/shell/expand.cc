@@ -92,18 +92,21 @@ bool is_digits(std::string_view s) {
   return true;
 }
 
-// Whether characters are UTF-8 sequences (bash's locale rule: LC_ALL, else LC_CTYPE, else
-// LANG; the sandbox's default, with none of them set, is UTF-8) or bytes (C, POSIX, others).
-bool utf8_locale(const State& st) {
-  for (const char* n : {"LC_ALL", "LC_CTYPE", "LANG"}) {
-    std::string tmp;
-    auto v = param_value(st, n, &tmp);
-    if (!v || v->empty()) continue;
-    std::string l;
-    for (char c : *v) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    return l.find("utf-8") != std::string::npos || l.find("utf8") != std::string::npos;
+
+// Whether `ch` (one UTF-8 character) is one of IFS's characters.
+bool has_char(std::string_view ifs, std::string_view ch) {
+  for (size_t i = 0; i < ifs.size();) {
+    size_t len = utf8::decode(ifs, i).len;
+    if (ifs.substr(i, len) == ch) return true;
+    i += len;
   }
-  return true;
+  return false;
+}
+
+// Whether the byte `c` (ASCII, or invalid UTF-8 in a UTF-8 locale) is an IFS character.
+bool is_ifs_byte(std::string_view ifs, char c, bool utf8) {
+  if (!utf8 || static_cast<unsigned char>(c) < 0x80) return ifs.find(c) != std::string_view::npos;
+  return has_char(ifs, std::string_view(&c, 1));
 }
 
 // The characters of a string: UTF-8 sequences (an invalid byte is one character) or bytes.
@@ -235,13 +238,21 @@ class Expander {
     std::string tmp;
     std::string_view ifs = ifs_of(st_, &tmp);
     bool just_ws = false;  // the last delimiter was IFS white space that ended a field
-    for (char c : v) {
-      bool delim = ifs.find(c) != std::string_view::npos;
+    bool u = utf8_locale(st_);
+    for (size_t i = 0; i < v.size();) {
+      char c = v[i];
+      // In a UTF-8 locale IFS holds characters (IFS=ç splits at ç, not at either of its bytes).
+      size_t len = u && static_cast<unsigned char>(c) >= 0x80 ? utf8::decode(v, i).len : 1;
+      bool delim = len == 1 ? is_ifs_byte(ifs, c, u) : has_char(ifs, v.substr(i, len));
       if (!delim) {
-        add(c, glob_char(c) || c == '\\');  // (a '\' escapes the next one in a glob: bash)
+        for (size_t k = 0; k < len; ++k) {
+          add(v[i + k], glob_char(v[i + k]) || v[i + k] == '\\');  // (a '\' escapes the next one in a glob: bash)
+        }
+        i += len;
         just_ws = false;
         continue;
       }
+      i += len;
       bool ws = c == ' ' || c == '\t' || c == '\n';
       if (ws) {
         if (cur().any) {
@@ -276,7 +287,9 @@ class Expander {
   // bash's status: 127 in a -c script, else 1 (unless given).
   [[noreturn]] void fail(const std::string& msg, int status = -1) {
     emit(ctx_, io_.err(), "wasmcap sh: " + msg + "\n");
-    throw ExpansionError{status >= 0 ? status : st_.command_string ? 127 : 1};
+    throw ExpansionError{status >= 0                                  ? status
+                         : st_.command_string && !st_.interactive ? 127
+                                                                  : 1};
   }
 
   // An arithmetic subscript or offset: expanded, then evaluated (bash: an error ends the shell).
@@ -468,10 +481,12 @@ class Expander {
     using K = ParamOp::Kind;
     switch (op.kind) {
       case K::kLength: {
-        if (list) return append_value(std::to_string(vals.size()), true);
+        // Unquoted, the number is split by IFS like any expansion (IFS=5: ${#v} of hello is
+        // no field, as in bash).
+        if (list) return append_value(std::to_string(vals.size()), quoted);
         if (!set && st_.opt_nounset) fail(shown(name) + ": unbound variable");
         return append_value(
-            std::to_string(set ? char_count(view(vals[0]), utf8_locale(st_)) : 0), true);
+            std::to_string(set ? char_count(view(vals[0]), utf8_locale(st_)) : 0), quoted);
       }
       case K::kDefault:
         if (use_arg) return operand(op.arg.get(), quoted);
@@ -828,6 +843,20 @@ int ShellRandom::next() {
   return static_cast<int>((z ^ (z >> 31)) >> 49);  // 15 bits
 }
 
+// Whether characters are UTF-8 sequences (bash's locale rule: LC_ALL, else LC_CTYPE, else
+// LANG; the sandbox's default, with none of them set, is UTF-8) or bytes (C, POSIX, others).
+bool utf8_locale(const State& st) {
+  for (const char* n : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    std::string tmp;
+    auto v = param_value(st, n, &tmp);
+    if (!v || v->empty()) continue;
+    std::string l;
+    for (char c : *v) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return l.find("utf-8") != std::string::npos || l.find("utf8") != std::string::npos;
+  }
+  return true;
+}
+
 std::optional<std::string_view> param_value(const State& st, std::string_view name,
                                             std::string* tmp) {
   if (name.size() == 1) {
@@ -840,6 +869,7 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
         return *tmp = std::to_string(st.last_job);
       case '-': {
         *tmp = "h";
+        if (st.interactive) *tmp += 'i';
         if (st.opt_allexport) *tmp += 'a';
         if (st.opt_errexit) *tmp += 'e';
         if (st.opt_noglob) *tmp += 'f';
@@ -913,7 +943,7 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
       ctx.budget->check_words(out.size());
       continue;
     }
-    glob(ctx, st.cwd, utf8_locale(st), f, out);
+    glob(ctx, st.cwd, utf8_locale(st), st.opt_globskipdots, f, out);
   }
 }
 

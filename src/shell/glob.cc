@@ -17,7 +17,7 @@ namespace {
 // The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
 // deadline check; the matches are charged and count toward the word cap.
 Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
-                        bool utf8, MatchWork& work) {
+                        bool utf8, bool skip_dots, MatchWork& work) {
   Vec<Str> names(ctx.alloc());
   PatternOptions po;
   po.pathname = true;  // a leading '.' only by an explicit '.'
@@ -34,7 +34,7 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
     while (dirent* e = ::readdir(d)) {
       ctx.budget->check();
       std::string_view n = e->d_name;
-      if (n == "." || n == "..") continue;
+      if (skip_dots && (n == "." || n == "..")) continue;
       if (!pattern_result(pat.match(n, work))) continue;
       names.push_back(ctx.str(n));
       ctx.budget->check_words(names.size());
@@ -50,7 +50,7 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
 
 }  // namespace
 
-void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out) {
+void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f, Vec<Str>& out) {
   // Only * ? [ make a pattern; a '\' from an unquoted expansion (glob-flagged) escapes the
   // character after it in one (bash: `v='*\*'; echo $v` matches names ending in '*').
   bool has = false;
@@ -113,7 +113,7 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out) 
         join(base, view(unescaped));
         continue;
       }
-      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, work)) join(base, view(n));
+      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, skip_dots, work)) join(base, view(n));
     }
     cur = std::move(next);
     if (cur.empty()) break;

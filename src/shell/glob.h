@@ -21,6 +21,8 @@ struct Field {
 // `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
 // word cap, and every directory entry read is a deadline check.
 // `utf8`: `?` and brackets match a UTF-8 character (a UTF-8 locale), else a byte.
-void glob(Ctx& ctx, const std::string& cwd, bool utf8, Field& f, Vec<Str>& out);
+// `skip_dots` (shopt globskipdots, on by default): `.` and `..` are never matched; off, a
+// pattern with an explicit leading '.' matches them too (`.*`).
+void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f, Vec<Str>& out);
 
 }  // namespace wasmcap::shell

@@ -26,8 +26,8 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
   bool dash_c = false;
   auto unsupported = [&](std::string_view a) {
     return refuse(shown(name) + ": " + shown(a) +
-                  (settable ? ": option not supported (only -c, -s and the options of set)"
-                            : ": option not supported (only -c and -s)"));
+                  (settable ? ": option not supported (only -c, -s, -i and the options of set)"
+                            : ": option not supported (only -c, -s and -i)"));
   };
   for (; i < argv.size(); ++i) {
     std::string_view a = argv[i];
@@ -47,6 +47,8 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
     for (size_t k = 1; k < a.size(); ++k) {
       if (on && a[k] == 'c') {
         dash_c = true;
+      } else if (on && a[k] == 'i') {
+        inv.interactive = true;
       } else if (on && a[k] == 's') {
         // read the script from stdin: the default without operands
       } else if (settable && a[k] != 'o' && settable(a.substr(k, 1))) {

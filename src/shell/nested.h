@@ -31,9 +31,10 @@ struct NestedInvocation {
   std::vector<std::string> args;  // $1...
   // `set` options in order: a letter (`-e`, `+x`) or a name (`-o pipefail`), and on/off.
   std::vector<std::pair<std::string, bool>> options;
+  bool interactive = false;  // -i: an expansion error abandons its line only (bash -i)
 };
 
-// -c and -s, and the options `set` takes (`-e -u -x ...`, `-o NAME`, `+` turning one off) for
+// -c, -s and -i, and the options `set` takes (`-e -u -x ...`, `-o NAME`, `+` turning one off) for
 // which `settable` is true (null: none). Any other option is refused, naming it: a nested shell
 // that silently ignored an option (-e) would run on past failures the script meant to stop at.
 Result<NestedInvocation> parse_nested_argv(

@@ -106,6 +106,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.jobs = std::make_shared<Jobs>();
   child.arg0 = inv->arg0;
   child.command_string = inv->source == NestedInvocation::Source::kString;
+  child.interactive = inv->interactive;
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));
   inherit_exported(st, child);
   child.pids = st.pids;
@@ -115,7 +116,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   for (const auto& [opt, on] : inv->options) apply_set_option(child, opt, on);  // (settable)
   Io cio;
   for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
-  run_list(ctx, child, script->items, cio);
+  run_lines(ctx, child, script->items, cio);
   run_exit_trap(ctx, child, cio);
   return child.last;
 }

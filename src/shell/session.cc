@@ -216,6 +216,12 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   // The sandbox's name, as the coreutils bundle's `hostname` prints it, never the host's
   // (the environment's if given; not exported, as bash's).
   if (!param_value(st, "HOSTNAME", &tmp)) set_var(ctx, st, "HOSTNAME", ctx.str("localhost"));
+  // getopts starts at the first word: OPTIND is 1, whatever the environment said (exported
+  // only if it came from there; a readonly one inherited stays as it is).
+  try {
+    set_var(ctx, st, "OPTIND", ctx.str("1"));
+  } catch (const AssignError&) {
+  }
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -269,6 +270,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
   int last = 0;
   bool exit_requested = false;
+  // An interactive shell (the interactive session, `sh -i`): an expansion error (`set -u`,
+  // ${x:?}) abandons the rest of its command line (abort_line) instead of ending the shell.
+  bool interactive = false;
+  bool abort_line = false;
   // set -e -u -x -f -o pipefail
   bool opt_errexit = false;
   bool opt_nounset = false;
@@ -278,9 +283,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_allexport = false;  // set -a: every variable assigned is exported
   bool opt_verbose = false;    // set -v: accepted, shown in $- (input lines are not echoed)
   bool opt_noclobber = false;  // set -C: `>` and `&>` do not overwrite a file (`>|` does)
-  // shopt -s lastpipe nocasematch
+  // shopt -s lastpipe nocasematch, -u globskipdots
   bool opt_lastpipe = false;
   bool opt_nocasematch = false;
+  bool opt_globskipdots = true;  // shopt globskipdots (bash 5.2's default): globs never yield . ..
   int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
   // The last list's failing status is one errexit ignored (`false && x`, `! true`): a group,
   // if, case or loop ending with it does not end the shell either (bash).
@@ -339,6 +345,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
       s.jobs->inherited_sync = jobs->inherited_sync;
     }
     s.exit_requested = false;
+    s.interactive = false;  // a subshell of an interactive shell is not (bash)
+    s.command_string = false;  // its expansion error exits 1: 127 is only the -c shell's own
+    s.abort_line = false;
     s.flow = Flow::kNone;
     s.loops = 0;
     // Handlers are not inherited (bash); ignored signals stay ignored.
@@ -458,6 +467,9 @@ void expand_array(Ctx& ctx, State& st, const std::vector<Word>& elems, const Io&
                   int* subst_status, Vec<Str>& values, std::vector<std::optional<Str>>& keys);
 // One string, no splitting or globbing (assignments, here-documents, case subjects).
 Str expand_string(Ctx& ctx, State& st, const Word& w, const Io& io, int* subst_status);
+// Whether the locale's characters are UTF-8 (LC_ALL, else LC_CTYPE, else LANG; none set: UTF-8)
+// or bytes (C, POSIX, others): how patterns, ${#x} and ${x:o:l} count characters.
+bool utf8_locale(const State& st);
 // A pattern for fnmatch: quoted characters escaped (case patterns, ${x#p}).
 Str expand_pattern(Ctx& ctx, State& st, const Word& w, const Io& io);
 struct ExpansionError {
@@ -507,7 +519,10 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
 
 // --- executor (exec.cc) and builtins (builtins.cc) ---------------------------------------------
 
-int run_list(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io);
+int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io);
+// A shell's input, as run_list; an interactive shell's (State::interactive) line by line: an
+// expansion error abandons the rest of its line and the next line runs (bash -i).
+int run_lines(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io);
 // nested_exec.cc: `sh ...` / `bash ...`, and a script by path (argv rewritten to its
 // interpreter; -1 when ready, else the status).
 int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io,

@@ -48,18 +48,18 @@ TEST(NestedArgv, SetOptionsAreTakenOthersRefused) {
   auto k = parse_nested_argv({"sh", "-k", "-c", "true"}, settable);
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().message,
-            "sh: -k: option not supported (only -c, -s and the options of set)");
+            "sh: -k: option not supported (only -c, -s, -i and the options of set)");
   auto o = parse_nested_argv({"sh", "-o", "vi"}, settable);
   ASSERT_FALSE(o);
   EXPECT_EQ(o.error().message,
-            "sh: -o vi: option not supported (only -c, -s and the options of set)");
+            "sh: -o vi: option not supported (only -c, -s, -i and the options of set)");
   auto e = parse_nested_argv({"sh", "-e", "-c", "false; echo no"});
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().message, "sh: -e: option not supported (only -c and -s)");
+  EXPECT_EQ(e.error().message, "sh: -e: option not supported (only -c, -s and -i)");
   auto esc = parse_nested_argv({"bash", "-\x1b[2J"}, settable);
   ASSERT_FALSE(esc);
   EXPECT_EQ(esc.error().message,
-            "bash: -\\x1b[2J: option not supported (only -c, -s and the options of set)");
+            "bash: -\\x1b[2J: option not supported (only -c, -s, -i and the options of set)");
   auto c = parse_nested_argv({"sh", "-c"});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message, "sh: -c: option requires an argument");

@@ -294,6 +294,39 @@ TEST_F(ShellFixture, ReadBuiltin) {
   EXPECT_EQ(w.result.error().code, ErrorCode::kDeadlineExceeded);
 }
 
+// read -t as bash: 0 asks whether input is waiting (reads nothing; /dev/null's EOF is input, a
+// closed descriptor is not); a timeout keeps what was read and is status 142; a malformed
+// SECONDS is status 1; the script's deadline still ends a longer wait.
+TEST_F(ShellFixture, ReadTimeouts) {
+  auto r = run(
+      "read -t 0 < /dev/null; echo $?; read -t 0.0 <<< x; echo $? \"[$REPLY]\"; read -t 0 <&-; echo $?\n"
+      "read -t 0.5 v < /dev/null; echo $?; read -t 5 v <<< 'a b'; echo $? $v\n"
+      "for t in abc -1 1e1 0x1 1.2.3; do read -t $t v <<< x; echo -n $?; done; echo\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "0\n0 []\n1\n1\n0 a b\n11111\n") << r.err;
+  EXPECT_NE(r.err.find("read: abc: invalid timeout specification"), std::string::npos) << r.err;
+
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::write(p[1], "ab", 2), 2);
+  auto o = opts();
+  o.stdin_fd = p[0];
+  auto start = std::chrono::steady_clock::now();
+  auto t = run("read -t 0.2 v; echo s=$? v=$v", o);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(t.result) << t.result.error().to_string();
+  EXPECT_EQ(t.out, "s=142 v=ab\n") << t.err;
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::seconds(20));  // not-timing: the wait ended by -t, not by a hang
+
+  o.deadline_ms = 300;
+  auto w = run("read -t 100 x", o);
+  ::close(p[0]);
+  ::close(p[1]);
+  ASSERT_FALSE(w.result);
+  EXPECT_EQ(w.result.error().code, ErrorCode::kDeadlineExceeded);
+}
+
 TEST_F(ShellFixture, GlobBracketExpressions) {
   for (const char* f : {"e.E", "foo.-", "a.b", "[z", "]z"}) write_text(work() / f, "");
   auto r = run("echo *.[[:punct:]E]; echo [[]z []]z; echo [![]z; echo '[[]'z");
@@ -319,6 +352,65 @@ TEST_F(ShellFixture, GlobEscapesFromExpansionsAndUtf8) {
             "t.*.txt\nt.a.txt\nt.*.txt\nx\\*\n\\a\n\\a\n_a_ _\u03bc_\n_a_\n"
             "c.C f.-\nc.C\nf.x\nf.x\n")
       << r.err;
+}
+
+// Characters in a UTF-8 locale (the default), bytes in C, as bash: `?` in a case pattern and on
+// the right of [[ == ]] is one character (U+0061 U+0300 is two); IFS holds characters, so
+// IFS=\u00e9 splits at \u00e9 and not at either of its bytes (in C at each byte). ${#v} is split
+// by IFS when unquoted, as every expansion is.
+TEST_F(ShellFixture, CharactersFollowTheLocale) {
+  auto r = run(
+      "for s in __a__ __\u03bc__ __a\u0300__; do case $s in __?__) echo yes;; *) echo no;; esac; done\n"
+      "[[ \u03bc == ? ]] && echo one; LC_ALL=C; [[ \u03bc == ? ]] || echo two-bytes; unset LC_ALL\n"
+      "y=a\u00e9b\u00e9c; IFS=\u00e9; printf '[%s]' $y; echo; LC_ALL=C; printf '[%s]' $y; echo\n"
+      "unset LC_ALL; v=hello; IFS=5; echo ${#v}; echo \"${#v}\"; set -- 1 2 3 4 5; echo ${#@}.\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "yes\nyes\nno\none\ntwo-bytes\n[a][b][c]\n[a][][b][][c]\n\n5\n .\n")
+      << r.err;
+}
+
+// shopt globskipdots (on, bash 5.2's default): a glob never yields . and ..; off, a pattern
+// with an explicit leading '.' matches them (`.*`), as older bash.
+TEST_F(ShellFixture, GlobSkipDotsOption) {
+  fs::create_directory(work() / "d");  // (the preopen's own `..` is outside the sandbox)
+  for (const char* f : {".a", "b"}) write_text(work() / "d" / f, "");
+  auto r = run(
+      "cd d; echo .*; shopt -u globskipdots; echo .*; echo .?; shopt -p globskipdots\n"
+      "shopt -s globskipdots; echo .*; shopt -q globskipdots && echo on\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, ".a\n. .. .a\n.. .a\nshopt -u globskipdots\n.a\non\n") << r.err;
+}
+
+// `sh -i` (bash -i): an expansion error (set -u, ${x:?}) abandons the rest of its line, lines a
+// compound command on it spans included, and the next line runs; the shell's status is then its
+// last command's. A subshell of it is not interactive. Without -i the shell ends.
+TEST_F(ShellFixture, InteractiveNestedShellAbandonsTheLine) {
+  auto r = run(
+      "sh -i -c 'set -u; echo before; echo $x; echo after'; echo st=$?\n"
+      "sh -i -c 'set -u; echo $x; echo same\n"
+      "echo s=$?; echo ${y:?oops}; echo same\n"
+      "f() { echo $x; echo inf; }; f; echo same\n"
+      "if true; then echo $x\n"
+      "echo same; fi; echo same\n"
+      "case $- in *i*) echo interactive;; esac; (echo $x; echo same); echo sub=$?\n"
+      "echo line7'; echo st=$?\n"
+      "sh -c 'set -u; echo $x\necho no'; echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "before\nst=1\ns=1\ninteractive\nsub=1\nline7\nst=0\nst=127\n")
+      << r.err;
+}
+
+// As at bash's startup, OPTIND is 1 in every shell, whatever the environment said; an
+// expansion error in a subshell or $(...) ends it with status 1 (127 is only a -c shell's own).
+TEST_F(ShellFixture, StartupOptindAndSubshellExpansionErrors) {
+  auto r = run(
+      "echo $OPTIND; OPTIND=5; sh -c 'echo $OPTIND'; export OPTIND=7; sh -c 'echo $OPTIND'\n"
+      "sh -c 'set -u; (echo $x); echo sub=$?; y=$(echo $x); echo cs=$?; echo $x; echo no'; "
+      "echo st=$?\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "1\n1\n1\nsub=1\ncs=1\nst=127\n") << r.err;
 }
 
 TEST_F(ShellFixture, ErrexitAsBash) {
