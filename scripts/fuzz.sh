@@ -5,7 +5,7 @@
 # evaluation modules: shell_pattern, shell_arith, shell_printf, shell_test_expr,
 # shell_read_split; nested shells' command lines and #! lines: shell_nested; the path
 # resolver, openat2 against the portable walk: resolver; the fast interpreter against
-# wabt's, the tests' oracle: fast_diff) with
+# wabt's, the tests' oracle: fast_diff; the component decoder: component) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30), as many at a time as there are cores, from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -42,6 +42,11 @@ run_target() {
   fi
   # The resolver: paths up to just past kMaxPathBytes (PATH_MAX - 1), so the length bound is hit.
   [ "$component" = platform ] && dict=tests/platform/fuzz/resolver.dict
+  # The component decoder: -malloc_limit_mb bounds what one input may make it allocate.
+  if [ "$component" = component ]; then
+    dict=tests/component/fuzz/component.dict
+    extra=(-malloc_limit_mb=256)
+  fi
   if [ "$component" = https ]; then
     dict=tests/https/fuzz/https_abi.dict
     extra=(-malloc_limit_mb=64)
@@ -63,7 +68,8 @@ SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 j
        shell_printf:shell:4096 shell_test_expr:shell:4096 shell_read_split:shell:4096
        shell_nested:shell:1024
        resolver:platform:4200
-       fast_diff:engine:4096)
+       fast_diff:engine:4096
+       component:component:65536)
 # $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:
 # the same fuzzing per target in 1/JOBS of the wall time.
 mkdir -p build-fuzz/logs
