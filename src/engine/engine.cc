@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "component/component.h"
+
 namespace wasmcap {
 
 std::string_view val_type_name(ValType t) {
@@ -117,15 +119,19 @@ Result<void> check_module_preamble(const uint8_t* bytes, size_t size) {
   uint32_t version = bytes[4] | bytes[5] << 8;
   uint32_t layer = bytes[6] | bytes[7] << 8;
   if (layer == 1) {
+    // A component: decoded and validated (src/component), so that a malformed one gets the
+    // decoder's error and a valid one the imports a host would need. Running it is the next layer.
+    char v[8];
+    std::snprintf(v, sizeof v, "%02x", version);
+    auto decoded = component::decode(bytes, size);
+    if (!decoded) return tl::unexpected(decoded.error());
     return make_error(ErrorCode::kModuleUnsupported,
-                      "this is a WebAssembly component (WASI Preview 2, component binary version 0x" +
-                          [&] {
-                            char b[8];
-                            std::snprintf(b, sizeof b, "%x", version);
-                            return std::string(b);
-                          }() +
-                          "); wasmcap runs WASI Preview 1 core modules. Build the plugin for "
-                          "wasm32-wasip1 (wasm32-wasi), or adapt it with a component-to-module tool");
+                      std::string("this is a WebAssembly component (WASI Preview 2, component binary "
+                                  "version 0x") +
+                          v + "): components are decoded but not yet run; wasmcap runs WASI "
+                          "Preview 1 core modules. It needs " +
+                          component::describe_imports(*decoded, 20) +
+                          ". Build the plugin for wasm32-wasip1 (wasm32-wasi) meanwhile");
   }
   if (version != 1 || layer != 0) {
     char b[16];

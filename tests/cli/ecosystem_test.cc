@@ -168,7 +168,23 @@ TEST(CliRun, ComponentIsExplained) {
     EXPECT_NE(r.err.find("module_unsupported: this is a WebAssembly component (WASI Preview 2"),
               std::string::npos) << r.err;
     EXPECT_NE(r.err.find("wasmcap runs WASI Preview 1 core modules"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("components are decoded but not yet run"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("It needs no imports"), std::string::npos) << r.err;
   }
+  // A component is decoded: what it imports is named (docs/components.md)...
+  std::string imports("\0asm\x0d\0\x01\0", 8);
+  imports += std::string("\x0a\x1a\x01\x00\x15" "wasi:cli/stdout@0.2.0" "\x03\x01", 28);
+  testing::write_text(p, imports);
+  ProcResult named = run_cli({"run", p});
+  EXPECT_EQ(named.exit_code, 65) << describe(named);
+  EXPECT_NE(named.err.find("It needs 1 import: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)
+      << named.err;
+  // ... and a malformed one gets the decoder's error, with its offset.
+  testing::write_text(p, std::string("\0asm\x0d\0\x01\0\x07\x03\x01\x70\x05", 13));
+  ProcResult bad = run_cli({"inspect", p});
+  EXPECT_EQ(bad.exit_code, 65) << describe(bad);
+  EXPECT_NE(bad.err.find("module_malformed: component: at byte 12: type index 5 is out of range"),
+            std::string::npos) << bad.err;
   // Other versions are malformed, not components.
   testing::write_text(p, std::string("\0asm\x02\0\0\0", 8));
   ProcResult v2 = run_cli({"inspect", p});

@@ -27,6 +27,13 @@ std::vector<uint8_t> comp(std::initializer_list<std::pair<uint8_t, W>> sections)
   return c.b;
 }
 
+// "f0", "f1", ...
+std::string label(uint32_t i) {
+  std::string s = std::to_string(i);
+  s.insert(s.begin(), 'f');
+  return s;
+}
+
 void expect_error(const std::vector<uint8_t>& b, ErrorCode code, const std::string& what) {
   auto d = dec(b);
   ASSERT_FALSE(d.has_value()) << "decoded, expected: " << what;
@@ -246,7 +253,7 @@ TEST(ComponentMalformed, NestingIsBounded) {
   for (uint32_t i = 0; i < kMaxScopeDepth + 2; ++i) {
     W outer = preamble();
     outer.section(4, c);
-    c = outer;
+    c = std::move(outer);
   }
   expect_error(c.b, ErrorCode::kModuleUnsupported, "components nested deeper than wasmcap's bound of 32");
   // Instance types in instance types (each exports the next as "i").
@@ -255,7 +262,7 @@ TEST(ComponentMalformed, NestingIsBounded) {
   for (uint32_t i = 0; i < kMaxScopeDepth + 2; ++i) {
     W outer;
     outer.bytes({0x42, 0x02, 0x01}).raw(t).byte(0x04).name("i").bytes({0x05, 0x00});
-    t = outer;
+    t = std::move(outer);
   }
   expect_error(comp({{7, vec(1, t)}}), ErrorCode::kModuleUnsupported,
                "component and instance types nested deeper than wasmcap's bound of 32");
@@ -283,7 +290,7 @@ TEST(ComponentMalformed, ValueTypeRules) {
   auto record = [](uint32_t n, std::initializer_list<uint8_t> field) {
     W r;
     r.byte(0x72).u32(n);
-    for (uint32_t i = 0; i < n; ++i) r.str("f" + std::to_string(i)).bytes(field);
+    for (uint32_t i = 0; i < n; ++i) r.str(label(i)).bytes(field);
     return r;
   };
   expect_error(comp({{7, vec(2, W().raw(record(1000, {0x77})).raw(record(1000, {0x00})))}}),
@@ -292,7 +299,7 @@ TEST(ComponentMalformed, ValueTypeRules) {
   // Flags: at most 32 labels.
   W flags;
   flags.byte(0x6e).u32(33);
-  for (int i = 0; i < 33; ++i) flags.str("f" + std::to_string(i));
+  for (uint32_t i = 0; i < 33; ++i) flags.str(label(i));
   expect_error(comp({{7, vec(1, flags)}}), ErrorCode::kModuleMalformed, "flags with 33 labels");
   // Labels: valid, strongly unique.
   expect_error(comp({{7, vec(1, W().byte(0x72).u32(2).str("a").byte(0x79).str("A").byte(0x79))}}),
