@@ -129,9 +129,32 @@ class ShellTest : public TestEnv {
     return real >= 0 && ::isatty(real) == 1;
   }
 
+  // -v NAME, and -v NAME[SUB] (bash): an element of an indexed array (SUB arithmetic, negative
+  // from the end; [@] and [*]: any element) or of an associative one (SUB the key, even @).
   bool variable_set(std::string_view name) override {
     std::string tmp;
-    return param_value(st_, name, &tmp).has_value();
+    size_t br = name.find('[');
+    if (br == std::string_view::npos || br == 0 || name.back() != ']') {
+      return param_value(st_, name, &tmp).has_value();
+    }
+    std::string_view base = name.substr(0, br);
+    std::string_view sub = name.substr(br + 1, name.size() - br - 2);
+    const ArrayElems* arr = find_array(st_, base);
+    if (const Assoc* as = find_assoc(st_, base)) return as->elems.find(sub) != as->elems.end();
+    if (sub == "@" || sub == "*") {
+      if (arr != nullptr) return !arr->empty();
+      return param_value(st_, base, &tmp).has_value();
+    }
+    auto i = arith_eval(ctx_, st_, sub);
+    if (!i) return false;
+    if (arr == nullptr) return *i == 0 && param_value(st_, base, &tmp).has_value();
+    int64_t k = *i;
+    if (k < 0) k += arr->empty() ? 0 : arr->rbegin()->first + 1;
+    if (k < 0) {
+      emit(ctx_, io_.err(), "wasmcap sh: " + shown(base) + ": bad array subscript\n");
+      return false;
+    }
+    return arr->find(k) != arr->end();
   }
 
   bool option_set(std::string_view name) override {

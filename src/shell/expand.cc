@@ -557,6 +557,11 @@ class Expander {
         vals.push_back(transform(t, ctx_.str(), 'a', true));
         set = true;
       }
+      if (op.transform == 'K' && array_list) {  // one word: key "value" key "value" ...
+        auto kv = key_value_words(ctx_, st_, name);  // (a scalar: its quoted value, as is)
+        if (kv) vals.assign(1, ctx_.str(*kv));
+        if (!set) vals.clear();
+      }
       if (op.transform == 'A' && array_list) {  // one declaration of the whole array
         vals.clear();
         std::string line = declare_line(st_, name);
@@ -834,14 +839,6 @@ class Expander {
 };
 
 }  // namespace
-
-int ShellRandom::next() {
-  std::lock_guard<std::mutex> lock(mu);
-  uint64_t z = (state += 0x9e3779b97f4a7c15u);  // splitmix64
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return static_cast<int>((z ^ (z >> 31)) >> 49);  // 15 bits
-}
 
 // Whether characters are UTF-8 sequences (bash's locale rule: LC_ALL, else LC_CTYPE, else
 // LANG; the sandbox's default, with none of them set, is UTF-8) or bytes (C, POSIX, others).

@@ -203,6 +203,14 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
+int ShellRandom::next() {
+  std::lock_guard<std::mutex> lock(mu);
+  uint64_t z = (state += 0x9e3779b97f4a7c15u);  // splitmix64
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return static_cast<int>((z ^ (z >> 31)) >> 49);  // 15 bits
+}
+
 void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   // bash's ids, readonly (`UID=0 cmd` fails as in bash): fixed values, not the host's.
   const std::pair<const char*, std::string> ids[] = {

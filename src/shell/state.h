@@ -447,6 +447,9 @@ void check_writable(const State& st, std::string_view name);  // throws AssignEr
 std::string quote_single(std::string_view v);   // 'it'\''s'
 std::string quote_double(std::string_view v);   // "a\"b" (declare -p)
 std::string quote_for_reuse(std::string_view v);  // '...', or $'...' with control characters
+std::string quote_assoc_key(std::string_view k);  // as it is, "..." or $'...' (declare -p)
+// ${a[@]@K}: `key "value" ...` of an array (nullopt: not an array).
+std::optional<std::string> key_value_words(Ctx& ctx, const State& st, std::string_view name);
 // declare -p's line for `name` (empty when neither set nor with attributes).
 std::string declare_line(const State& st, std::string_view name);
 

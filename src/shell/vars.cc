@@ -403,8 +403,6 @@ std::string quote_double(std::string_view v) {
   return q;
 }
 
-namespace {
-
 // An associative array's key in declare -p: as it is, "double-quoted" when it holds a character
 // the shell reads specially, $'...' with a control character (bash's choice).
 std::string quote_assoc_key(std::string_view k) {
@@ -424,7 +422,24 @@ std::string quote_assoc_key(std::string_view k) {
   return meta ? quote_double(k) : std::string(k);
 }
 
-}  // namespace
+std::optional<std::string> key_value_words(Ctx& ctx, const State& st, std::string_view name) {
+  std::string kv;
+  if (const Assoc* as = find_assoc(st, name)) {
+    for (const auto* e : assoc_order(*as)) {  // (bash: each pair followed by a space)
+      ctx.budget->check();
+      kv += quote_assoc_key(view(e->first)) + " " + quote_double(view(e->second.value)) + " ";
+    }
+    return kv;
+  }
+  const ArrayElems* arr = find_array(st, name);
+  if (arr == nullptr) return std::nullopt;
+  for (const auto& [k, e] : *arr) {
+    ctx.budget->check();
+    if (!kv.empty()) kv.push_back(' ');
+    kv += std::to_string(k) + " " + quote_double(view(e));
+  }
+  return kv;
+}
 
 std::string declare_line(const State& st, std::string_view name) {
   unsigned a = attrs_of(st, name);

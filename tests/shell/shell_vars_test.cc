@@ -243,6 +243,43 @@ TEST_F(ShellFixture, AssociativeArrays) {
   EXPECT_NE(r.err.find("a[]: bad array subscript"), std::string::npos) << r.err;
 }
 
+// `[[ -v NAME[SUB] ]]` (an element of either kind of array; an associative array's SUB is the
+// key) and ${a[@]@K} (key "value" pairs), with bash 5.2's outputs.
+TEST_F(ShellFixture, ArrayElementsInTestsAndKeyValueTransform) {
+  auto r = run(
+      "declare -A d=([apple]=1 [\"a b\"]=2)\n"
+      "[[ -v d[apple] ]] && echo 1; [[ -v d[nope] ]] || echo 2; [[ -v d[@] ]] && echo 3; k='a b'; [[ -v d[$k] ]] && echo 4\n"
+      "a=(x '' z); [[ -v a[1] ]] && echo 5; [[ -v a[3] ]] || echo 6; [[ -v a[-1] ]] && echo 7; [[ -v a[@] ]] && echo 8; unset 'a[1]'; [ -v 'a[1]' ] || echo 9\n"
+      "s=v; [[ -v s[0] ]] && echo 10; [[ -v s[1] ]] || echo 11; e=(); [[ -v e[@] ]] || echo 12; [[ -v a[-9] ]] || echo 13\n"
+      "i=0; [[ -v a[i] ]] && echo 14\n"
+      "a=(x \"y z\"); printf \"<%s>\" \"${a[@]@K}\"; echo; printf \"<%s>\" ${a[@]@K}; echo; declare -A m=([k]=v [j]=\"a b\" [\"x y\"]='$q'); printf \"<%s>\" \"${m[@]@K}\"; echo; printf \"<%s>\" \"${m[*]@K}\"; echo; printf \"<%s>\" \"${a[1]@K}\" \"${m[k]@K}\"; echo; e=(); printf \"<%s>\" \"${e[@]@K}\"; echo; s=q; printf \"<%s>\" \"${s[@]@K}\"; echo; printf \"<%s>\" \"${u[@]@K}\"; echo\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "1\n"
+      "2\n"
+      "4\n"
+      "5\n"
+      "6\n"
+      "7\n"
+      "8\n"
+      "9\n"
+      "10\n"
+      "11\n"
+      "12\n"
+      "13\n"
+      "14\n"
+      "<0 \"x\" 1 \"y z\">\n"
+      "<0><\"x\"><1><\"y><z\">\n"
+      "<k \"v\" j \"a b\" \"x y\" \"\\$q\" >\n"
+      "<k \"v\" j \"a b\" \"x y\" \"\\$q\" >\n"
+      "<'y z'><'v'>\n"
+      "<>\n"
+      "<'q'>\n"
+      "<>\n")
+      << r.err;
+  EXPECT_NE(r.err.find("a: bad array subscript"), std::string::npos) << r.err;
+}
+
 // The listing order is bash's hash table's, also once the table has grown (at 2048 keys, and
 // later when keys were removed first): checked against bash itself when it is installed.
 TEST_F(ShellFixture, AssociativeArraysListInBashsOrder) {
