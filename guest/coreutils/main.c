@@ -301,6 +301,9 @@ int cu_out(const void *p, size_t n) {
 static int enter_workdir(void) {
   const char *pwd = getenv("PWD");
   if (pwd != NULL && pwd[0] != '\0') {
+    // "/" with no preopen there (the shell's `cd /`): wasi-libc's cwd starts as "/", where
+    // relative paths lead to the preopens by their names; chdir would look for a preopen.
+    if (strcmp(pwd, "/") == 0) return 0;
     if (chdir(pwd) != 0) {
       int e = errno;
       fprintf(stderr, "coreutils: cannot enter $PWD '%s': %s%s\n", pwd, cu_strerror(e),

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace wasmcap::platform {
@@ -352,6 +354,27 @@ int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonbl
   }
   if (st != nullptr) *st = opened;
   *out = std::move(host);
+  return 0;
+}
+
+int path_beneath(int root, int dir, std::string* out) {
+  std::string r;
+  std::string d;
+  for (auto [fd, text] : {std::pair{root, &r}, std::pair{dir, &d}}) {
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (int e = read_link(AT_FDCWD, proc.c_str(), text)) return e;
+    // Not a path: a removed directory (" (deleted)"), or one outside this mount namespace.
+    if (text->empty() || (*text)[0] != '/' || text->ends_with(" (deleted)")) return EXDEV;
+  }
+  if (d == r) {
+    out->clear();
+    return 0;
+  }
+  if (r == "/") r.clear();
+  if (d.size() <= r.size() + 1 || d.compare(0, r.size(), r) != 0 || d[r.size()] != '/') {
+    return EXDEV;
+  }
+  out->assign(d, r.size() + 1);
   return 0;
 }
 

@@ -127,6 +127,13 @@ struct Resolved {
 [[nodiscard]] int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonblock,
                                    UniqueFd* out, struct stat* st = nullptr);
 
+// The path of the directory `dir` beneath the directory `root`, as the kernel names both (their
+// /proc/self/fd links): "" for root itself, else components joined by '/' (no symlink, no
+// `..`). For a physical working directory (the shell's cd -P and pwd -P) of a directory the
+// resolver opened. EXDEV when `dir` is not beneath `root` (moved out since it was resolved);
+// otherwise the errno of reading either link (ENOENT without /proc).
+[[nodiscard]] int path_beneath(int root, int dir, std::string* out);
+
 // True if `path` ends in '/' (and is not "/" itself): it names a directory.
 inline bool has_trailing_slash(std::string_view path) {
   return path.size() > 1 && path.back() == '/';

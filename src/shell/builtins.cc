@@ -176,22 +176,24 @@ int b_let(B& b, const Args& a) {
   return v != 0 ? 0 : 1;
 }
 
-// cd [-L] [--] [DIR | -] [IGNORED...]: DIR as a logical path (`..` removes the last component of $PWD, as
-// bash's default -L, after checking the directory before it exists); no DIR: $HOME; `-`:
-// $OLDPWD, printed. Sets OLDPWD and PWD (both exported, as bash). -P (physical) is refused:
-// the shell keeps no physical path.
+// cd [-L | -P] [--] [DIR | -] [IGNORED...]: DIR as a logical path by default (`..` removes the
+// last component of $PWD, as bash's -L, after checking the directory before it exists) or, with
+// -P, the physical one (symlinks resolved and `..` taken after them, by the resolver); no DIR:
+// $HOME; `-`: $OLDPWD, printed. Sets OLDPWD and PWD (both exported, as bash). "/" and the other
+// directories above the preopens are directories (guest_directory).
 int b_cd(B& b, const Args& a) {
   size_t i = 0;
+  bool physical = false;
   for (; i < a.size() && a[i].size() > 1 && a[i][0] == '-'; ++i) {
     if (a[i] == "--") {
       ++i;
       break;
     }
     if (a[i].find_first_not_of("LPe@", 1) != std::string_view::npos) {
-      return b.say("cd: " + shown(a[i]) + ": invalid option\ncd: usage: cd [-L] [dir]\n", 2);
+      return b.say("cd: " + shown(a[i]) + ": invalid option\ncd: usage: cd [-L|-P] [dir]\n", 2);
     }
-    if (a[i].find('P') != std::string_view::npos) {
-      return b.say("cd: -P is not supported by wasmcap sh (paths are logical: -L)\n", 2);
+    for (char c : a[i]) {  // the last of -L and -P wins, as in bash
+      if (c == 'L' || c == 'P') physical = c == 'P';
     }
   }
   // Words after DIR are ignored (dash, mksh, bash 4; bash 5 refuses them: the Oils cases take
@@ -212,24 +214,20 @@ int b_cd(B& b, const Args& a) {
     target = std::string(a[i].substr(0, kMaxPathBytes + 1));
   }
   if (target.empty()) target = ".";  // bash: `cd ''` stays
-  auto is_dir = [&](const std::string& path) -> Result<std::string> {
-    auto f = resolve_guest(b.ctx, b.st.cwd, path);
-    if (!f) return tl::unexpected(f.error());
-    struct stat s {};
-    if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISDIR(s.st_mode)) {
-      return make_error(ErrorCode::kNotFound, shown(target) + ": No such file or directory");
-    }
-    return f->guest;
+  auto is_dir = [&](const std::string& path) {
+    return guest_directory(b.ctx, b.st.cwd, path, physical);
   };
   // Every directory a `..` leaves must exist (bash: `cd missing/..` fails). At most
-  // kMaxPathBytes / 3 checks, each of a path of at most kMaxPathBytes.
-  for (size_t p = target.find(".."); p != std::string::npos; p = target.find("..", p + 2)) {
+  // kMaxPathBytes / 3 checks, each of a path of at most kMaxPathBytes. (-P: the resolver
+  // walks through each of them.)
+  for (size_t p = target.find(".."); !physical && p != std::string::npos;
+       p = target.find("..", p + 2)) {
     bool component = (p == 0 || target[p - 1] == '/') &&
                      (p + 2 == target.size() || target[p + 2] == '/');
     if (!component || p == 0) continue;
-    auto d = is_dir(target.substr(0, p));
-    if (!d) return b.say("cd: " + d.error().message + "\n");
+    if (!is_dir(target.substr(0, p))) {
+      return b.say("cd: " + shown(target) + ": No such file or directory\n");
+    }
   }
   auto dir = is_dir(target);
   // CDPATH: a relative DIR not starting with . or .. is looked for in each of its entries
@@ -264,6 +262,25 @@ int b_cd(B& b, const Args& a) {
   }
   if (print) return b.out(b.st.cwd + "\n") ? 0 : 1;
   return 0;
+}
+
+// pwd [-L | -P]: the working directory, logical (as cd made it) or physical (symlinks resolved
+// by the resolver, as cd -P would make it). Words that are not options are ignored, as bash.
+int b_pwd(B& b, const Args& a) {
+  bool physical = false;
+  for (size_t i = 0; i < a.size() && a[i].size() > 1 && a[i][0] == '-'; ++i) {
+    if (a[i] == "--") break;
+    if (a[i].find_first_not_of("LP", 1) != std::string_view::npos) {
+      return b.say("pwd: " + shown(a[i]) + ": invalid option\npwd: usage: pwd [-LP]\n", 2);
+    }
+    for (char c : a[i]) {
+      if (c == 'L' || c == 'P') physical = c == 'P';
+    }
+  }
+  if (!physical) return b.out(b.st.cwd + "\n") ? 0 : 1;
+  auto dir = guest_directory(b.ctx, "/", b.st.cwd, true);
+  if (!dir) return b.say("pwd: " + dir.error().message + "\n");
+  return b.out(*dir + "\n") ? 0 : 1;
 }
 
 // break [N] / continue [N]: leave (or go on with) the Nth enclosing loop.
@@ -699,7 +716,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
-  if (n == "pwd") return b.out(st.cwd + "\n") ? 0 : 1;
+  if (n == "pwd") return b_pwd(b, a);
   if (n == "echo") return b_echo(b, a);
   if (n == "printf") return b_printf(b, a);
   if (n == "let") return b_let(b, a);

@@ -35,42 +35,49 @@ std::vector<std::string> components(std::string_view p) {
 }
 
 // Lexical part: the guest path made absolute and normalized, and the preopen with the longest
-// guest prefix. The physical part (symlinks, types) is the platform resolver's, with the WASI
-// host's rules (resolve_guest).
-Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view path) {
+// guest prefix (none: `preopen` is null). The physical part (symlinks, types) is the platform resolver's, with the WASI
+// host's rules (resolve_guest). `..` at the guest root stays there (POSIX: `/..` is `/`).
+// With `physical`, a `..` is not applied to the path as written: it stays in `rel` for the
+// resolver, which takes it after the symlinks before it (cd -P); the preopen is then matched
+// on the components before the first `..`, and `guest` is the path as written up to it.
+Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view path,
+                       bool physical = false) {
   if (path.size() > kMaxPathBytes) {
     return make_error(ErrorCode::kInvalidArgument, shown(path) + ": File name too long");
   }
   std::string abs = !path.empty() && path[0] == '/' ? std::string(path)
                                                     : cwd + "/" + std::string(path);
   std::vector<std::string> norm;
+  size_t lead = std::string::npos;  // with `physical`: components before the first `..`
   for (auto& c : components(abs)) {
     if (c == ".") continue;
-    if (c == "..") {
-      if (norm.empty()) {
-        return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
-      }
-      norm.pop_back();
+    if (c == ".." && physical) {
+      if (lead == std::string::npos) lead = norm.size();
+    } else if (c == "..") {
+      if (!norm.empty()) norm.pop_back();
       continue;
     }
     norm.push_back(std::move(c));
   }
+  if (lead == std::string::npos) lead = norm.size();
   Located best;
   size_t best_len = 0;
   for (const Preopen& p : ctx.o.preopens) {
     if (p.denied) continue;
     auto pc = components(p.guest_path);
-    if (pc.size() > norm.size() || (best.preopen != nullptr && pc.size() < best_len)) continue;
+    if (pc.size() > lead || (best.preopen != nullptr && pc.size() < best_len)) continue;
     if (!std::equal(pc.begin(), pc.end(), norm.begin())) continue;
     best.preopen = &p;
     best_len = pc.size();
   }
-  if (best.preopen == nullptr) {
-    return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
+  std::string guest(1, '/');  // (not `= "/"`: GCC 12 -O3 reports a bogus -Wrestrict there)
+  for (size_t k = 0; k < lead; ++k) {
+    if (k != 0) guest.push_back('/');
+    guest.append(norm[k]);
   }
+  best.guest = std::move(guest);
+  if (best.preopen == nullptr) return best;  // outside the preopens (the caller says so)
   best.rel.assign(norm.begin() + static_cast<long>(best_len), norm.end());
-  best.guest = "/";
-  for (size_t k = 0; k < norm.size(); ++k) best.guest += (k ? "/" : "") + norm[k];
   return best;
 }
 
@@ -93,14 +100,17 @@ std::string errno_text(int e) {
 // path.h): symlinks are followed only while they stay beneath the preopen (absolute or climbing
 // targets are refused), at most platform::kMaxSymlinkHops.
 Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path,
-                            bool follow_final) {
+                            bool follow_final, bool physical) {
   Located loc;
-  WASMCAP_TRY_ASSIGN(loc, locate(ctx, cwd, path));
+  WASMCAP_TRY_ASSIGN(loc, locate(ctx, cwd, path, physical));
+  if (loc.preopen == nullptr) {
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
+  }
   Found f;
   f.preopen = loc.preopen;
   f.guest = loc.guest;
-  Fd root(::open(loc.preopen->host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root.valid()) {
+  f.root = Fd(::open(loc.preopen->host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!f.root.valid()) {
     return make_error(ErrorCode::kIo, f.guest + ": " + std::strerror(errno));
   }
   std::string rel;
@@ -113,11 +123,53 @@ Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_
   platform::BeneathOptions beneath;
   beneath.symlinks = platform::Symlinks::kFollowBeneath;
   beneath.follow_final = follow_final;
-  if (int e = platform::resolve_beneath(root.get(), rel, beneath, &f.rp)) {
+  if (int e = platform::resolve_beneath(f.root.get(), rel, beneath, &f.rp)) {
     return make_error(e == EXDEV ? ErrorCode::kGrantDenied : ErrorCode::kIo,
                       shown(path) + ": " + errno_text(e));
   }
   return f;
+}
+
+// A directory for cd and pwd: the normalized guest path if `path` names a directory, logical
+// (`..` removes the component before it, symlinks stay as named) or, with `physical`, as the
+// resolver found it (symlinks resolved, `..` taken after them: the path the kernel gives the
+// directory beneath its preopen). The guest root "/" is a directory too when no preopen is "/":
+// with no host directory behind it, the shell and its tools can stand there (a tool's
+// wasi-libc starts in "/"), and what resolves from it is the preopens' paths (`cd /`, then
+// `cd tmp` or `ls /tmp`). Its other components above the preopens are not: a tool cannot
+// enter them.
+Result<std::string> guest_directory(const Ctx& ctx, const std::string& cwd, std::string_view path,
+                                    bool physical) {
+  std::string base = cwd;
+  if (physical && (path.empty() || path[0] != '/')) {
+    // Relative to the physical working directory (bash -P: chdir from where the process is).
+    WASMCAP_TRY_ASSIGN(base, guest_directory(ctx, "/", cwd, true));
+  }
+  Located loc;
+  WASMCAP_TRY_ASSIGN(loc, locate(ctx, base, path));
+  if (loc.preopen == nullptr && loc.guest == "/") return loc.guest;
+  Found f;
+  WASMCAP_TRY_ASSIGN(f, resolve_guest(ctx, base, path, true, physical));
+  Fd dir(::openat(f.rp.dir.get(), f.rp.name.c_str(),
+                  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir.valid()) {
+    return make_error(ErrorCode::kNotFound, shown(path) + ": " +
+                                                (errno == ENOTDIR || errno == ELOOP
+                                                     ? "Not a directory"
+                                                     : std::strerror(errno)));
+  }
+  if (!physical) return f.guest;
+  std::string rel;
+  if (int e = platform::path_beneath(f.root.get(), dir.get(), &rel)) {
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": " + errno_text(e));
+  }
+  std::string guest = f.preopen->guest_path;
+  while (guest.size() > 1 && guest.back() == '/') guest.pop_back();
+  if (!rel.empty()) {
+    if (guest != "/") guest.push_back('/');
+    guest.append(rel);
+  }
+  return guest;
 }
 
 // Opens a file for a redirection beneath its preopen: the resolver, then the same type-checked,

@@ -393,10 +393,17 @@ struct Found {
   const Preopen* preopen = nullptr;
   std::string guest;      // normalized guest path
   platform::Resolved rp;  // beneath the preopen's host directory, final symlinks followed
+  Fd root;                // the preopen's host directory (O_PATH)
 };
 // `follow_final`: a final symlink is followed (else it is what is found: test -h).
+// `physical`: a `..` is taken by the resolver after the symlinks before it (cd -P), not
+// removed with the component before it from the path as written.
 Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_view path,
-                            bool follow_final = true);
+                            bool follow_final = true, bool physical = false);
+// The guest path of the directory `path` names, logical or `physical` (cd, pwd); "/" is one
+// even when no preopen holds it.
+Result<std::string> guest_directory(const Ctx& ctx, const std::string& cwd, std::string_view path,
+                                    bool physical);
 Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags);
 std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, std::string_view p);
 

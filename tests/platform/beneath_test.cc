@@ -529,6 +529,30 @@ TEST(Resolver, ProbeFindsOpenat2OnKernelsThatHaveIt) {
   }
 }
 
+// path_beneath: the physical path of a directory the resolver opened, relative to root; a
+// directory not beneath root (or root's parent) is EXDEV, never a path that climbs.
+TEST(PathBeneath, NamesDirectoriesBeneathRootOnly) {
+  ScratchTree t;
+  std::string rel = "unset";
+  EXPECT_EQ(path_beneath(t.root_fd(), t.root_fd(), &rel), 0);
+  EXPECT_EQ(rel, "");
+  Resolved rp;
+  ASSERT_EQ(resolve_beneath(t.root_fd(), "chain_ok1", follow(true), &rp), 0);  // -> dir/sub
+  UniqueFd sub(::openat(rp.dir.get(), rp.name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(sub.valid());
+  EXPECT_EQ(path_beneath(t.root_fd(), sub.get(), &rel), 0);
+  EXPECT_EQ(rel, "dir/sub");
+  UniqueFd out(::open((t.top() / "outside").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd top(::open(t.top().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(out.valid() && top.valid());
+  EXPECT_EQ(path_beneath(t.root_fd(), out.get(), &rel), EXDEV);
+  EXPECT_EQ(path_beneath(t.root_fd(), top.get(), &rel), EXDEV);
+  // A sibling whose name starts with root's ("root2") is not beneath it.
+  std::filesystem::create_directories(t.top() / "root2");
+  UniqueFd sib(::open((t.top() / "root2").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_EQ(path_beneath(t.root_fd(), sib.get(), &rel), EXDEV);
+}
+
 TEST(Resolver, Switch) {
   Resolver saved = resolver();
   set_resolver(Resolver::kFallback);

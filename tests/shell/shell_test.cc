@@ -214,9 +214,40 @@ TEST_F(ShellFixture, CdStaysInside) {
   fs::create_directories(work() / "d/e");
   TempDir outside;
   fs::create_directory_symlink(outside.path(), work() / "out");
-  auto r = run("cd d/e && pwd; cd ..; pwd; cd /; echo $?; cd out; echo $?; cd ../../..; echo $?; pwd");
+  auto r = run("cd d/e && pwd; cd ..; pwd; cd /work/out; echo $?; cd -P /work/out; echo $?; pwd\n"
+                "cd ../../..; echo $? $PWD; cd /nope; echo $?; cd work/d; pwd");
   ASSERT_TRUE(r.result);
-  EXPECT_EQ(r.out, "/work/d/e\n/work/d\n1\n1\n1\n/work/d\n");
+  // `..` stops at the guest root, which holds nothing but the preopens.
+  EXPECT_EQ(r.out, "/work/d/e\n/work/d\n1\n1\n/work/d\n0 /\n1\n/work/d\n");
+  EXPECT_NE(r.err.find("cd: /work/out: outside the granted directories (a symlink on the path leads out)"),
+            std::string::npos) << r.err;
+}
+
+// `cd /` stands at the guest root even when no preopen is "/" (bash: `cd /; echo $PWD`): the
+// shell and its tools start from there, and relative names lead to the preopens.
+TEST_F(ShellFixture, CdToTheGuestRoot) {
+  auto r = run("cd /; echo $PWD; pwd; pwd -P; cd -- /; cd ..; echo $PWD $OLDPWD; cd work; pwd\n"
+               "cd /; cd -; cd /work/..; pwd; test -d /; echo d=$?; echo x > /f; echo w=$?");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "/\n/\n/\n/ /\n/work\n/work\n/\nd=1\nw=1\n");
+}
+
+// cd -P and pwd -P: symlinks resolved by the resolver (beneath the preopen; one leading out is
+// refused) and `..` taken after them, as bash's -P; -L (the default) keeps the names as typed.
+TEST_F(ShellFixture, CdAndPwdPhysical) {
+  fs::create_directories(work() / "a/b/c");
+  fs::create_directory_symlink("a/b/c", work() / "lnk");
+  auto r = run("cd lnk; pwd; pwd -P; pwd -L; cd ..; pwd; cd lnk; cd -P ..; pwd\n"
+               "cd -P /work/lnk; echo $PWD; cd -L /work/lnk; pwd; cd -LP /work/lnk; pwd; cd -PL /work/lnk; pwd\n"
+               "cd -P /work/lnk/..; pwd; cd /work/lnk/..; pwd; cd /work/lnk; cd -P .; pwd\n"
+               "cd /; pwd -P; cd -P nope; echo st=$?; pwd -Q; echo st=$?");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out,
+            "/work/lnk\n/work/a/b/c\n/work/lnk\n/work\n/work/a/b\n"
+            "/work/a/b/c\n/work/lnk\n/work/a/b/c\n/work/lnk\n"
+            "/work/a/b\n/work\n/work/a/b/c\n"
+            "/\nst=1\nst=2\n") << r.err;
+  EXPECT_NE(r.err.find("pwd: -Q: invalid option\npwd: usage: pwd [-LP]"), std::string::npos) << r.err;
 }
 
 TEST_F(ShellFixture, PipelineOfBuiltinsAndSubshellState) {
@@ -711,6 +742,14 @@ TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
   EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out.rfind("in sub\n1\n", 0), 0u) << r.out;
   EXPECT_EQ(r.out.find("root:"), std::string::npos);
+}
+
+// After `cd /` (no preopen there) a tool starts in the guest root, as wasi-libc does: relative
+// names lead to the preopens, absolute paths work, and the root itself lists nothing.
+TEST_F(ToolFixture, ToolsStartAtTheGuestRoot) {
+  write_text(work() / "f", "hi\n");
+  auto r = script("cd /; cat work/f; ls /work; ls; echo st=$?");
+  EXPECT_EQ(r.out, "hi\nf\nst=2\n") << wasmcap::testing::describe(r);
 }
 
 // Commands get the clocks their manifest requests (coreutils: the wall clock, for touch) and
