@@ -16,9 +16,9 @@ wasmcap is named by no variant: it passes only on the default expectation.
 
 Each case runs once per shell in a fresh temporary directory R, with the code on stdin (as
 upstream does), a timeout, and at most --jobs cases at once:
-  bash/dash  cwd R/case, TMP=R/tmp, SH=bash or dash, REPO_ROOT=the oils-spec dir, PATH = a
+  bash/dash  cwd R/case, TMP=HOME=R/tmp, SH=bash or dash, REPO_ROOT=the oils-spec dir, PATH = a
              directory of python3 helpers (argv.py, ...) then /usr/bin:/bin, LC_ALL=C.UTF-8.
-  wasmcap    `wasmcap sh --dir R::/tmp --dir OILS::/oils:ro --cwd /tmp/case`, with TMP=/tmp/tmp,
+  wasmcap    `wasmcap sh --dir R::/tmp --dir OILS::/oils:ro --cwd /tmp/case`, with TMP=HOME=/tmp/tmp,
              SH=sh (the nested shell inside the sandbox), REPO_ROOT=/oils; the helpers are WASI
              tools of the oils-helpers test bundle, installed with coreutils and the toolbox
              (awk, diff, jq: what a user has; when built) in a test home.
@@ -251,7 +251,8 @@ class Runner:
         if shell == "wasmcap":
             argv = [self.a.wasmcap, "sh", "--engine", self.a.engine, "--dir", root + "::/tmp",
                     "--dir", self.a.oils + "::/oils:ro", "--cwd", "/tmp/case",
-                    "--env", "SH=sh", "--env", "TMP=/tmp/tmp", "--env", "REPO_ROOT=/oils",
+                    "--env", "SH=sh", "--env", "TMP=/tmp/tmp", "--env", "HOME=/tmp/tmp",
+                    "--env", "REPO_ROOT=/oils",
                     "--timeout-ms", str(int(timeout * 1000))]
             env = {"WASMCAP_HOME": self.a.home, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
             cwd = root
