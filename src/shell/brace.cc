@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "shell/lex.h"
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -142,6 +143,26 @@ void expand_atoms(Ctx& ctx, const Atoms& a, std::vector<Atoms>& out) {
   out.push_back(a);
 }
 
+// Tilde expansion comes after brace expansion (bash: `{a,~}/b` is `a/b $HOME/b`): a word the
+// braces made that starts with an unquoted ~ or ~user, then '/' or its end, gets the tilde part
+// the lexer gives such a word as written.
+void leading_tilde(Word& x) {
+  if (x.parts.empty() || x.parts[0].kind != WordPart::Kind::kLiteral || x.parts[0].quoted) return;
+  const std::string& t = x.parts[0].text;
+  if (t.empty() || t[0] != '~') return;
+  size_t e = 1;
+  while (e < t.size() && (detail::is_name_char(t[e]) || t[e] == '.' || t[e] == '-')) ++e;
+  if (e < t.size() ? t[e] != '/' : x.parts.size() != 1) return;
+  WordPart tilde{WordPart::Kind::kTilde, t.substr(1, e - 1), false};
+  std::string rest = t.substr(e);
+  if (rest.empty()) {
+    x.parts[0] = std::move(tilde);
+  } else {
+    x.parts[0].text = std::move(rest);
+    x.parts.insert(x.parts.begin(), std::move(tilde));
+  }
+}
+
 }  // namespace
 
 bool brace_expand(Ctx& ctx, const Word& w, const std::function<void(const Word&)>& each) {
@@ -174,6 +195,7 @@ bool brace_expand(Ctx& ctx, const Word& w, const std::function<void(const Word&)
         x.parts.push_back({WordPart::Kind::kLiteral, std::string(1, at.c), false});
       }
     }
+    leading_tilde(x);
     each(x);
   }
   return true;

@@ -244,7 +244,9 @@ Result<Word> Lexer::word(Mode mode) {
   Word w;
   // A leading unquoted ~ or ~user (then '/' or the word's end) is a tilde part.
   // (Line continuations inside are removed first, as everywhere outside quotes.)
-  if ((mode == Mode::kNormal || mode == Mode::kRegex || mode == Mode::kBrace) && peek(0) == '~') {
+  if ((mode == Mode::kNormal || mode == Mode::kRegex || mode == Mode::kBrace ||
+       mode == Mode::kBracePattern) &&
+      peek(0) == '~') {
     size_t e = pos_ + 1;
     int lines = 0;
     std::string user;
@@ -260,7 +262,8 @@ Result<Word> Lexer::word(Mode mode) {
       }
       break;
     }
-    if (e >= s_.size() || s_[e] == '/' || (mode == Mode::kBrace ? s_[e] == '}' : is_meta(s_[e]))) {
+    bool brace = mode == Mode::kBrace || mode == Mode::kBracePattern;
+    if (e >= s_.size() || s_[e] == '/' || (brace ? s_[e] == '}' : is_meta(s_[e]))) {
       account().take(sizeof(WordPart) + user.size());
       w.parts.push_back({WordPart::Kind::kTilde, std::move(user), false});
       pos_ = e;
@@ -769,11 +772,14 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       op->keys = true;
     }
   }
-  auto word_arg = [&](Mode m) -> Result<std::shared_ptr<const Word>> {
+  // `tilde_in_quotes`: the operand's leading ~ is expanded inside "..." too (bash: the patterns
+  // of ${x#~} ${x%~} ${x/~/r} and the replacement of ${x/p/~}, not the words of ${x:-~}).
+  auto word_arg = [&](Mode m, bool tilde_in_quotes = false) -> Result<std::shared_ptr<const Word>> {
     Word a;
     WASMCAP_TRY_ASSIGN(a, word(m));
     // Inside "...", a leading ~ of the operand stays literal: its part says so.
-    if (quoted && !a.parts.empty() && a.parts[0].kind == WordPart::Kind::kTilde) {
+    if (quoted && !tilde_in_quotes && !a.parts.empty() &&
+        a.parts[0].kind == WordPart::Kind::kTilde) {
       a.parts[0].quoted = true;
     }
     return std::make_shared<const Word>(std::move(a));
@@ -809,7 +815,7 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
         op->longest = true;
         ++pos_;
       }
-      WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace));
+      WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace, true));
     } else if (c == '/') {
       op->kind = ParamOp::Kind::kReplace;
       ++pos_;
@@ -820,7 +826,14 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       // ${x///r}: after '//' a '/' starts the pattern (bash: ${x////c} replaces each '/').
       bool slash = op->anchor == ParamOp::Anchor::kAll && peek(0) == '/';
       if (slash) ++pos_;
-      WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBracePattern));
+      WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBracePattern, true));
+      if ((op->anchor == ParamOp::Anchor::kStart || op->anchor == ParamOp::Anchor::kEnd) &&
+          !op->arg->parts.empty() && op->arg->parts[0].kind == WordPart::Kind::kTilde) {
+        // bash: after the anchor '#' or '%' the ~ is not at the pattern's start: literal.
+        Word a = *op->arg;
+        a.parts[0] = WordPart{WordPart::Kind::kLiteral, "~" + a.parts[0].text, false};
+        op->arg = std::make_shared<const Word>(std::move(a));
+      }
       if (slash) {
         Word a = *op->arg;
         account().take(sizeof(WordPart) + 1);
@@ -829,7 +842,7 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       }
       if (peek(0) == '/') {
         ++pos_;
-        WASMCAP_TRY_ASSIGN(op->arg2, word_arg(Mode::kBrace));
+        WASMCAP_TRY_ASSIGN(op->arg2, word_arg(Mode::kBrace, true));
       }
     } else if (c == ':') {
       op->kind = ParamOp::Kind::kSlice;

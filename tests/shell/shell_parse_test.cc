@@ -178,6 +178,7 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "if a; then b; elif c; then d; else e; fi > o; while ! x; do break 2; done & until y\ndo z; done",
         "for i in a \"b c\" $x; do echo $i; done; for j; do :; done; "
         "case $x in a|b) echo 1;; (c*) ;& *) echo 2;;& esac",
+        "echo ${x/~/~} ${x//~u/a} ${x/#~/a} ${x/%~} \"${x/~/~/b}\" ${p#~} \"${p%%~}\" {a,~}/b",
         "f() { local x=1; return; } 2>&1; function g { (cd d; ls) | wc; }; "
         "{ a; b & } <<<str 3<>f 4>&- &>o &>>p >|q 0<&3",
         "cat <<EOF; cat <<-'Q' | x\nline $a `b` \\$c\nEOF\n\tq\n\tQ\necho $(cat <<E\nin\nE\n)",

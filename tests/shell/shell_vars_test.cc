@@ -82,6 +82,24 @@ TEST_F(ShellFixture, TildesAndUtf8) {
       << r.err;
 }
 
+// Tilde expansion after brace expansion (`{a,~}/b`: the word the braces made starts with ~),
+// and in the patterns of ${x#~} ${x%~} ${x/~/r} and the replacement of ${x/p/~}, inside "..."
+// too, but not after the anchors of ${x/#p/r} ${x/%p/r}. Outputs as bash 5.2's.
+TEST_F(ShellFixture, TildesAfterBracesAndInPatterns) {
+  auto r = run(
+      "HOME=/h; p=/h/x; echo ${p/#~/Q} ${p/%~/Q} ${p/~/Q} \"${p/~/Q}\" ${p//~/Q}\n"
+      "x=foo; echo ${x/o/~} \"${x/o/~}\" ${x/#f/~} \"${x/#f/~}\" ${x/o/~/a}\n"
+      "echo \"${p#~}\" ${p#~} \"${p%~}\" \"${x:-~}\"\n"
+      "echo {foo~,~}/bar ~{/src,/a} {~,a}; for x in {foo~,~}/bar; do echo -- $x; done\n"
+      "a=({foo~,~}/bar); echo \"${a[@]}\"; echo {\\~,~}/a \"{~,a}\" ~{a,b} {~x,~/y} {~,~}$p\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "/h/x /h/x Q/x Q/x Q/x\nf/ho f/ho /hoo /hoo f/h/ao\n/x /x /h/x foo\n"
+            "foo~/bar /h/bar /h/src /h/a /h a\n-- foo~/bar\n-- /h/bar\nfoo~/bar /h/bar\n"
+            "~/a /h/a {~,a} ~a ~b ~x /h/y ~/h/x ~/h/x\n")
+      << r.err;
+}
+
 // set: its variables quoted to read back, -a (allexport), -o / +o listings, -v in $-, `set -`
 // and `set +`; an option bash has but this shell does not is refused, never ignored.
 TEST_F(ShellFixture, SetBuiltin) {
