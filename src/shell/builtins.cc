@@ -729,6 +729,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     r.find_on_path = [&](std::string_view name) { return find_path_command(ctx, st, name); };
     for (const auto& [name, path] : st.hashed) r.hashed.emplace_back(view(name), view(path));
     r.forget_hashed = [&] { st.hashed.clear(); };
+    r.is_function = [&](std::string_view name) { return st.funcs.find(name) != st.funcs.end(); };
     int code = resolution_builtin(r, words, &o, &e);
     if (!e.empty()) b.say(e);
     return b.out(o) ? code : 1;

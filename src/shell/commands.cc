@@ -47,6 +47,7 @@ std::string describe(const Resolver& r, std::string_view name, NameKind k) {
   std::string n = shown(name);
   switch (k) {
     case NameKind::kKeyword: return n + " is a shell keyword\n";
+    case NameKind::kFunction: return n + " is a function\n";
     case NameKind::kBuiltin: return n + " is a shell builtin\n";
     case NameKind::kNestedShell:
       return n + " is the shell itself (a nested wasmcap sh in the same sandbox)\n";
@@ -85,14 +86,44 @@ int command_v(const Resolver& r, const std::vector<std::string_view>& names, boo
   return status;
 }
 
-int type_builtin(const Resolver& r, const std::vector<std::string_view>& names, std::string* out,
+// The word `type -t` prints for a kind (bash's: a tool, the nested shell and a script on PATH
+// are what it calls a "file", a command that is not part of the shell).
+const char* kind_word(NameKind k) {
+  switch (k) {
+    case NameKind::kKeyword: return "keyword";
+    case NameKind::kFunction: return "function";
+    case NameKind::kBuiltin: return "builtin";
+    case NameKind::kNestedShell:
+    case NameKind::kTool:
+    case NameKind::kPathFile: return "file";
+    case NameKind::kNotFound: break;
+  }
+  return "";
+}
+
+// type [-t] [--] NAME...: how each name resolves (-t: one word, and nothing for a name not
+// found, as bash). Its other options (-a -f -p -P) are refused by name.
+int type_builtin(const Resolver& r, std::vector<std::string_view> names, std::string* out,
                  std::string* err) {
+  bool terse = false;
+  while (!names.empty() && names[0].size() > 1 && names[0][0] == '-') {
+    std::string_view o = names[0];
+    names.erase(names.begin());
+    if (o == "--") break;
+    if (o.find_first_not_of('t', 1) != std::string_view::npos) {
+      *err += "wasmcap sh: type: " + shown(o) + ": invalid option (only -t)\n";
+      return 2;
+    }
+    terse = true;
+  }
   int status = 0;
   for (auto name : names) {
     NameKind k = resolve_name(r, name);
     if (k == NameKind::kNotFound) {
-      *err += "wasmcap sh: type: " + shown(name) + ": not found\n";
+      if (!terse) *err += "wasmcap sh: type: " + shown(name) + ": not found\n";
       status = 1;
+    } else if (terse) {
+      *out += std::string(kind_word(k)) + "\n";
     } else {
       *out += describe(r, name, k);
     }
@@ -162,6 +193,7 @@ bool is_nested_shell_name(std::string_view name) { return name == "sh" || name =
 
 NameKind resolve_name(const Resolver& r, std::string_view name) {
   if (is_keyword(name)) return NameKind::kKeyword;
+  if (r.is_function && r.is_function(name)) return NameKind::kFunction;
   if (r.is_builtin && r.is_builtin(name)) return NameKind::kBuiltin;
   if (is_nested_shell_name(name)) return NameKind::kNestedShell;
   if (r.commands != nullptr && r.commands->count(std::string(name)) != 0) return NameKind::kTool;
@@ -184,10 +216,7 @@ int resolution_builtin(const Resolver& r, const std::vector<std::string_view>& a
                        std::string* out, std::string* err) {
   std::string_view which = argv.empty() ? std::string_view() : argv[0];
   std::vector<std::string_view> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-  if (which == "type") {
-    if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
-    return type_builtin(r, rest, out, err);
-  }
+  if (which == "type") return type_builtin(r, rest, out, err);
   if (which == "hash") return hash_builtin(r, rest, out, err);
   // command: only the reporting forms reach here (command_runs is false).
   while (!rest.empty() && rest[0] == "-p") rest.erase(rest.begin());

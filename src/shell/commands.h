@@ -63,7 +63,7 @@ Result<CommandTable> command_table_from_registry(registry::Registry& reg,
 
 // How a name resolves, in the shell's lookup order.
 // kPathFile: an executable file found on PATH beneath the preopens (Resolver::find_on_path).
-enum class NameKind { kKeyword, kBuiltin, kNestedShell, kTool, kPathFile, kNotFound };
+enum class NameKind { kKeyword, kFunction, kBuiltin, kNestedShell, kTool, kPathFile, kNotFound };
 
 // What the executor knows: its builtins (and later functions), and the command table.
 struct Resolver {
@@ -74,6 +74,8 @@ struct Resolver {
   // The names found on PATH so far and their paths (`hash` lists them), and forgetting them.
   std::vector<std::pair<std::string, std::string>> hashed = {};
   std::function<void()> forget_hashed = {};
+  // True if NAME is a function the script defined (found before builtins, as in bash).
+  std::function<bool(std::string_view)> is_function = {};
 };
 
 // The names `sh` and `bash`: a nested `wasmcap sh` in the same sandbox (src/shell/nested.cc).
@@ -81,7 +83,8 @@ bool is_nested_shell_name(std::string_view name);
 
 NameKind resolve_name(const Resolver& r, std::string_view name);
 
-// `command -v|-V NAME...`, `type NAME...`, `hash [-r] [NAME...]`: `argv[0]` names the builtin.
+// `command -v|-V NAME...`, `type [-t] NAME...`, `hash [-r] [NAME...]`: `argv[0]` names the
+// builtin.
 // Output is appended to *out and *err (names shown escaped: they may come from anywhere);
 // returns the exit status (1 when a name is not found, 2 for a bad option).
 int resolution_builtin(const Resolver& r, const std::vector<std::string_view>& argv,

@@ -72,6 +72,26 @@ TEST_F(Reports, TypeNamesTheSource) {
   EXPECT_EQ(err, "wasmcap sh: type: nope: not found\n");
 }
 
+// A function the script defined comes before builtins and commands (bash's order): `type`,
+// `type -t` (one word; nothing for a name not found) and `command -v/-V` say so.
+TEST_F(Reports, FunctionsComeBeforeBuiltinsAndCommands) {
+  r.is_function = [](std::string_view n) { return n == "f" || n == "echo" || n == "cat"; };
+  EXPECT_EQ(run({"type", "f", "echo", "cat"}), 0);
+  EXPECT_EQ(out, "f is a function\necho is a function\ncat is a function\n");
+  EXPECT_EQ(run({"type", "-t", "f", "nope", "type", "if", "ls", "sh"}), 1);
+  EXPECT_EQ(out, "function\nbuiltin\nkeyword\nfile\nfile\n");
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(run({"type", "-tt", "--", "f"}), 0);
+  EXPECT_EQ(out, "function\n");
+  EXPECT_EQ(run({"type", "-p", "f"}), 2);
+  EXPECT_EQ(err, "wasmcap sh: type: -p: invalid option (only -t)\n");
+  EXPECT_EQ(run({"command", "-v", "f"}), 0);
+  EXPECT_EQ(out, "f\n");
+  EXPECT_EQ(run({"command", "-V", "f"}), 0);
+  EXPECT_EQ(out, "f is a function\n");
+  EXPECT_EQ(run({"hash", "f"}), 0);
+}
+
 TEST_F(Reports, CommandV) {
   EXPECT_EQ(run({"command", "-v", "cat", "echo"}), 0);
   EXPECT_EQ(out, "cat\necho\n");

@@ -150,6 +150,12 @@ TEST_F(ShellControl, CdKeepsPwdAndOldpwd) {
   EXPECT_NE(r.err.find("cd: HOME not set"), std::string::npos) << r.err;
 }
 
+// type and command -v see the script's functions (bash: `type -t f` is "function").
+TEST_F(ShellControl, TypeSeesFunctions) {
+  auto r = run("f() { :; }; type f; type -t f cd; command -v f; unset -f f; type -t f; echo st=$?");
+  EXPECT_EQ(r.out, "f is a function\nfunction\nbuiltin\nf\nst=1\n") << r.err;
+}
+
 TEST_F(ShellControl, EvalAndSourceTakeDoubleDash) {
   same_as_bash("eval -- echo hi; eval -z 2>/dev/null; echo st=$?; eval - 2>/dev/null; echo st=$?\n"
                "source -- /dev/stdin a <<'EOF'\necho sourced $1\nEOF\n",
