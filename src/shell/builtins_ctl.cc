@@ -18,9 +18,11 @@ struct ShoptOption {
   bool State::*flag;
 };
 constexpr ShoptOption kShoptOptions[] = {
+    {"extglob", &State::opt_extglob},
+    {"failglob", &State::opt_failglob},
+    {"globskipdots", &State::opt_globskipdots},
     {"lastpipe", &State::opt_lastpipe},
     {"nocasematch", &State::opt_nocasematch},
-    {"globskipdots", &State::opt_globskipdots},
 };
 
 // bash's other shopt options: accepted by name, refused when set (never silently ignored), and
@@ -29,7 +31,7 @@ constexpr const char* kShoptOthers[] = {
     "autocd", "assoc_expand_once", "cdable_vars", "cdspell", "checkhash", "checkjobs",
     "checkwinsize", "cmdhist", "compat31", "compat32", "compat40", "compat41", "compat42",
     "compat43", "compat44", "complete_fullquote", "direxpand", "dirspell", "dotglob", "execfail",
-    "expand_aliases", "extdebug", "extglob", "extquote", "failglob", "force_fignore",
+    "expand_aliases", "extdebug", "extquote", "force_fignore",
     "globasciiranges", "globstar", "gnu_errfmt", "histappend", "histreedit",
     "histverify", "hostcomplete", "huponexit", "inherit_errexit", "interactive_comments",
     "lithist", "localvar_inherit", "localvar_unset", "login_shell", "mailwarn",

@@ -97,6 +97,7 @@ struct CondRun {
     o.work = &work;
     o.pattern.ignore_case = st.opt_nocasematch;
     o.pattern.utf8 = utf8_locale(st);
+    o.pattern.extglob = true;  // bash: [[ == ]] reads extglob groups whatever the option
     auto r = test_binary(view(lhs), e.op, view(rhs), *env, o);
     if (!r) {
       if (r.error().code == ErrorCode::kFuelExhausted) {

@@ -531,6 +531,7 @@ int run_case(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       PatternOptions po;
       po.ignore_case = st.opt_nocasematch;  // shopt -s nocasematch
       po.utf8 = utf8_locale(st);
+      po.extglob = st.opt_extglob;
       Pattern p = pattern_result(Pattern::compile(view(pat), po));
       match = pattern_result(p.match(view(subject), work));
     }

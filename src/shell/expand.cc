@@ -165,7 +165,8 @@ class Expander {
   // (']' too: it closes a bracket expression, so it must reach the pattern unescaped; and - ! ^,
   // a range or a negation inside one, which a quoted one is not: `[C\-D]` is C, - or D.)
   static bool glob_char(char c) {
-    return c == '*' || c == '?' || c == '[' || c == ']' || c == '-' || c == '!' || c == '^';
+    return c == '*' || c == '?' || c == '[' || c == ']' || c == '-' || c == '!' || c == '^' ||
+           c == '(' || c == ')' || c == '|' || c == '+' || c == '@';  // (extglob's groups)
   }
 
   void part(const WordPart& p, bool force_quoted) {
@@ -740,6 +741,7 @@ class Expander {
   Str trim(const Str& v, const Str& pat, const ParamOp& op) {
     PatternOptions po;
     po.utf8 = utf8_locale(st_);
+    po.extglob = st_.opt_extglob;
     Pattern p = pattern_result(Pattern::compile(view(pat), po));
     auto len = op.longest ? Pattern::Length::kLongest : Pattern::Length::kShortest;
     std::string_view all = view(v);
@@ -778,6 +780,7 @@ class Expander {
               const std::vector<size_t>& match_at) {
     PatternOptions po;
     po.utf8 = utf8_locale(st_);
+    po.extglob = st_.opt_extglob;
     Pattern p = pattern_result(Pattern::compile(view(pat), po));
     ReplaceMode mode = op.anchor == ParamOp::Anchor::kAll     ? ReplaceMode::kAll
                        : op.anchor == ParamOp::Anchor::kStart ? ReplaceMode::kPrefix
@@ -940,7 +943,7 @@ void expand(Ctx& ctx, State& st, const Word& w, bool do_glob, const Io& io, int*
       ctx.budget->check_words(out.size());
       continue;
     }
-    glob(ctx, st.cwd, utf8_locale(st), st.opt_globskipdots, f, out);
+    glob(ctx, st, utf8_locale(st), f, out);
   }
 }
 
@@ -1011,8 +1014,9 @@ Str expand_pattern(Ctx& ctx, State& st, const Word& w, const Io& io) {
     Str v = p.kind == WordPart::Kind::kLiteral ? ctx.str(p.text)
                                                : expand_string(ctx, st, one, io, nullptr);
     for (char c : v) {
-      if (p.quoted && (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')) {
-        out.push_back('\\');
+      if (p.quoted) {
+        out.append(quote_pattern(std::string_view(&c, 1)));
+        continue;
       }
       out.push_back(c);
     }

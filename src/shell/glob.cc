@@ -17,11 +17,12 @@ namespace {
 // The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
 // deadline check; the matches are charged and count toward the word cap.
 Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
-                        bool utf8, bool skip_dots, MatchWork& work) {
+                        bool utf8, bool extglob, bool skip_dots, MatchWork& work) {
   Vec<Str> names(ctx.alloc());
   PatternOptions po;
   po.pathname = true;  // a leading '.' only by an explicit '.'
   po.utf8 = utf8;
+  po.extglob = extglob;
   Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
   auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
   if (!f) return names;
@@ -50,13 +51,19 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
 
 }  // namespace
 
-void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f, Vec<Str>& out) {
-  // Only * ? [ make a pattern; a '\' from an unquoted expansion (glob-flagged) escapes the
-  // character after it in one (bash: `v='*\*'; echo $v` matches names ending in '*').
+void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
+  const std::string& cwd = st.cwd;
+  const bool extglob = st.opt_extglob;
+  const bool skip_dots = st.opt_globskipdots;
+  // Only * ? [ (and with extglob a group) make a pattern; a '\' from an unquoted expansion
+  // (glob-flagged) escapes the character after it in one (bash: `v='*\*'; echo $v` matches
+  // names ending in '*').
   bool has = false;
   for (size_t i = 0; i < f.text.size(); ++i) {
     char c = f.text[i];
-    has = has || (f.glob[i] && (c == '*' || c == '?' || c == '['));
+    has = has || (f.glob[i] && (c == '*' || c == '?' || c == '[' ||
+                                (extglob && i + 1 < f.text.size() && f.text[i + 1] == '(' &&
+                                 f.glob[i + 1] && (c == '+' || c == '@' || c == '!'))));
   }
   if (!has) {
     out.push_back(std::move(f.text));
@@ -77,7 +84,8 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f,
     char c = f.text[i];
     lit.push_back(c);
     bool special = c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c == '-' ||
-                   c == '!' || c == '^';
+                   c == '!' || c == '^' || c == '(' || c == ')' || c == '|' || c == '+' ||
+                   c == '@';
     if (!f.glob[i] && special) pat.push_back('\\');
     pat.push_back(c);
   }
@@ -94,6 +102,7 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f,
       }
       if (p[i] == '*' || p[i] == '?' || p[i] == '[') is_pat = true;
     }
+    is_pat = is_pat || (extglob && has_glob_chars(view(p), true));
     Vec<Str> next(ctx.alloc());
     auto join = [&](const Str& base, std::string_view name) {
       Str s = base;
@@ -113,7 +122,9 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f,
         join(base, view(unescaped));
         continue;
       }
-      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, skip_dots, work)) join(base, view(n));
+      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, extglob, skip_dots, work)) {
+        join(base, view(n));
+      }
     }
     cur = std::move(next);
     if (cur.empty()) break;
@@ -127,6 +138,9 @@ void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f,
     ctx.budget->check_words(out.size());
   }
   if (out.size() == before) {
+    if (st.opt_failglob) {
+      throw LimitHit(Error(ErrorCode::kNotFound, "no match: " + shown(view(f.text))), false);
+    }
     out.push_back(std::move(f.text));
     ctx.budget->check_words(out.size());
     return;

@@ -20,9 +20,11 @@ struct Field {
 // dotfiles only by an explicit '.', no match = the word unchanged) and appends the words to
 // `out`. Threat: products like `*/../*/../*`: every candidate list is charged and capped at the
 // word cap, and every directory entry read is a deadline check.
-// `utf8`: `?` and brackets match a UTF-8 character (a UTF-8 locale), else a byte.
-// `skip_dots` (shopt globskipdots, on by default): `.` and `..` are never matched; off, a
-// pattern with an explicit leading '.' matches them too (`.*`).
-void glob(Ctx& ctx, const std::string& cwd, bool utf8, bool skip_dots, Field& f, Vec<Str>& out);
+// `utf8`: `?` and brackets match a UTF-8 character (a UTF-8 locale), else a byte. From `st`:
+// the working directory, `shopt -s extglob` (groups), `shopt -s failglob` (no match throws
+// LimitHit "no match: WORD": the command fails with status 1, as bash's) and `shopt
+// globskipdots` (on by default: `.` and `..` are never matched; off, a pattern with an explicit
+// leading '.' matches them too, `.*`).
+void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out);
 
 }  // namespace wasmcap::shell

@@ -228,7 +228,7 @@ void Lexer::skip_continuations() {
 
 bool Lexer::stops(char c, Mode mode) const {
   switch (mode) {
-    case Mode::kNormal: return is_meta(c);
+    case Mode::kNormal: return group_parens_ == 0 && is_meta(c);
     case Mode::kBrace: return c == '}';
     case Mode::kBracePattern: return c == '}' || c == '/';
     case Mode::kBraceOffset: return c == '}' || c == ':';
@@ -304,9 +304,27 @@ Result<Word> Lexer::word(Mode mode) {
       WASMCAP_TRY(dollar(w, false));
     } else if (c == '`') {
       WASMCAP_TRY(backticks(w, false));
+    } else if (mode == Mode::kNormal && peek(1) == '(' &&
+               (c == '?' || c == '*' || c == '+' || c == '@' || c == '!')) {
+      // An extglob group `@(a|b c)`: read whole, blanks and operators included, up to its
+      // matching ')' (what it means is for the pattern matcher, with `shopt -s extglob`).
+      if (++group_parens_ > kMaxNestingDepth) {
+        group_parens_ = 0;
+        return fail(kNestingError);
+      }
+      lit(w, c, false);
+      lit(w, '(', false);
+      pos_ += 2;
     } else {
       if (c == '\n') ++line_;
-      if (mode == Mode::kRegex && c == '(') {
+      if (mode == Mode::kNormal && group_parens_ > 0 && c == '(') {
+        if (++group_parens_ > kMaxNestingDepth) {
+          group_parens_ = 0;
+          return fail(kNestingError);
+        }
+      } else if (mode == Mode::kNormal && group_parens_ > 0 && c == ')') {
+        --group_parens_;
+      } else if (mode == Mode::kRegex && c == '(') {
         if (++regex_parens_ > kMaxNestingDepth) return fail(kNestingError);
       } else if (mode == Mode::kRegex && c == ')') {
         --regex_parens_;
@@ -322,6 +340,11 @@ Result<Word> Lexer::word(Mode mode) {
       return fail("unterminated '(' in the regular expression of '=~'");
     }
     return w;
+  }
+  if (group_parens_ > 0) {
+    group_parens_ = 0;
+    mark_incomplete();
+    return fail("unterminated extended glob group ('@(' without ')')");
   }
   if (mode != Mode::kNormal && pos_ >= s_.size()) {
     mark_incomplete();

@@ -137,6 +137,11 @@ class Lexer {
   // ')'), `pos` just past it. `$` expansions, backticks and quotes work as inside "...".
   Result<char> arith_expr(Word& w, bool semicolons);
   void skip_to(size_t p) { pos_ = p; }
+  // Lexes again from `p`, on `line` (a token's start, whose newlines are counted again).
+  void rewind(size_t p, int line) {
+    pos_ = p;
+    line_ = line;
+  }
 
  private:
   char peek(size_t k) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
@@ -160,6 +165,7 @@ class Lexer {
   int line_ = 1;
   int subst_depth_ = 0;
   int regex_parens_ = 0;  // Mode::kRegex: open '(' so far
+  int group_parens_ = 0;  // Mode::kNormal: open '(' of an extglob group so far
   bool in_regex_ = false;  // reading a regex word (a lone '$' is its anchor)
   ParseCtx* pc_;
   std::vector<std::shared_ptr<HereDoc>> pending_;

@@ -136,6 +136,13 @@ class Parser {
     return tok_.kind == Token::Kind::kWord && plain(tok_.word) == w;
   }
 
+  // The word lexed as an extglob group `!(...)` (lex.cc), where a command starts.
+  bool bang_group() const {
+    return tok_.kind == Token::Kind::kWord && lex_.char_at(tok_.begin) == '!' &&
+           lex_.char_at(tok_.begin + 1) == '(' && !tok_.word.parts.empty() &&
+           tok_.word.parts[0].kind == WordPart::Kind::kLiteral && !tok_.word.parts[0].quoted;
+  }
+
   Result<void> advance() {
     WASMCAP_TRY_ASSIGN(tok_, lex_.next());
     return {};
@@ -256,9 +263,16 @@ class Parser {
         WASMCAP_TRY(advance());
       }
     }
-    while (is_word("!")) {  // `! ! cmd` negates twice, as in bash
+    while (is_word("!") || bang_group()) {  // `! ! cmd` negates twice, as in bash
       p.negate = !p.negate;
-      WASMCAP_TRY(advance());
+      if (is_word("!")) {
+        WASMCAP_TRY(advance());
+      } else {
+        // `!(cmd)` where a command starts is `! (cmd)` (bash without extglob), not an extglob
+        // group: lexed again from its '('.
+        lex_.rewind(tok_.begin + 1, tok_.line);
+        WASMCAP_TRY(advance());
+      }
     }
     if (!p.timed && is_word("time")) {  // `! time PIPELINE`
       p.timed = true;

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ namespace wasmcap::shell {
 // The longest pattern compile() takes by default: a pattern longer than this is a mistake or an
 // attack (memory for its program, steps per subject character).
 inline constexpr size_t kMaxPatternBytes = 64 * 1024;
+// How deep extglob groups may nest (the compiler recurses once per level).
+inline constexpr int kMaxGroupDepth = 64;
 
 struct PatternOptions {
   // Pathname expansion: `*`, `?` and brackets never match `/`, nor a `.` at the start of the
@@ -50,6 +53,14 @@ struct PatternOptions {
   bool utf8 = false;
   // ASCII letters match either case (bash's nocasematch / nocaseglob).
   bool ignore_case = false;
+  // bash's extglob: `?(p|q)` (zero or one), `*(p|q)` (zero or more), `+(p|q)` (one or more),
+  // `@(p|q)` (exactly one), `!(p|q)` (any text none of them matches). Groups compile to
+  // split/jump steps (a Thompson NFA: still one pass, no backtracking); a `!( )` group runs, from
+  // each offset a thread reaches it, a simulation of its own of the group, which says at each
+  // later offset whether the text so far is one the group matches. Every such thread charges
+  // the work at every character, so their number and memory are bounded by the work limit.
+  // A group without its `)` is literal text; groups nest at most kMaxGroupDepth deep.
+  bool extglob = false;
   size_t max_pattern_bytes = kMaxPatternBytes;
 };
 
@@ -104,9 +115,12 @@ class Pattern {
 
   // One compiled step (public for the matcher in pattern.cc; callers need not look inside).
   struct Step {
-    enum class Kind : uint8_t { kChar, kAny, kStar, kSet };
+    // kSplit and kJump consume nothing (to `value` and `alt` / to `value`); kNot consumes any
+    // text its sub-pattern (subs_[value]) does not match.
+    enum class Kind : uint8_t { kChar, kAny, kStar, kSet, kSplit, kJump, kNot };
     Kind kind = Kind::kChar;
-    uint32_t value = 0;  // kChar: the character; kSet: index into sets_
+    uint32_t value = 0;  // kChar: the character; kSet: index into sets_; kSplit, kJump: a step
+    uint32_t alt = 0;    // kSplit: the other step
   };
   struct Set {
     uint64_t ascii[2] = {0, 0};                          // members below 128
@@ -121,6 +135,7 @@ class Pattern {
   PatternOptions opts_;
   std::vector<Step> steps_;
   std::vector<Set> sets_;
+  std::vector<std::shared_ptr<const Pattern>> subs_;  // the groups of `!( )`
 };
 
 // `${x/p/r}` (kFirst), `${x//p/r}` (kAll), `${x/#p/r}` (kPrefix), `${x/%p/r}` (kSuffix): `s`
@@ -140,10 +155,11 @@ Result<std::string> replace(const Pattern& p, std::string_view s, std::string_vi
 // True when `word` (quoted characters backslash-escaped) has an unescaped `*` or `?`, or a
 // bracket expression that closes: it is a pattern rather than a literal (bash's test before
 // pathname expansion).
-bool has_glob_chars(std::string_view word);
+// With `extglob`, a closed group counts too.
+bool has_glob_chars(std::string_view word, bool extglob = false);
 
-// `text` with every character that means something in a pattern (`\ * ? [ ]`) escaped: how a
-// caller passes quoted text into a pattern.
+// `text` with every character that means something in a pattern (`\ * ? [ ]`, and the group
+// characters of extglob `( ) | + @ !`) escaped: how a caller passes quoted text into a pattern.
 std::string quote_pattern(std::string_view text);
 
 }  // namespace wasmcap::shell

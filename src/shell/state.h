@@ -283,10 +283,12 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_allexport = false;  // set -a: every variable assigned is exported
   bool opt_verbose = false;    // set -v: accepted, shown in $- (input lines are not echoed)
   bool opt_noclobber = false;  // set -C: `>` and `&>` do not overwrite a file (`>|` does)
-  // shopt -s lastpipe nocasematch, -u globskipdots
+  // shopt -s lastpipe nocasematch extglob failglob, -u globskipdots
   bool opt_lastpipe = false;
   bool opt_nocasematch = false;
   bool opt_globskipdots = true;  // shopt globskipdots (bash 5.2's default): globs never yield . ..
+  bool opt_extglob = false;   // extglob groups in patterns (pattern.h)
+  bool opt_failglob = false;  // a glob that matches nothing fails the command (status 1)
   int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
   // The last list's failing status is one errexit ignored (`false && x`, `! true`): a group,
   // if, case or loop ending with it does not end the shell either (bash).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <sstream>
 
@@ -420,6 +421,169 @@ TEST(Pattern, DifferentialAgainstBash) {
       got = first5(got);
       expected = first5(expected);
     }
+    if (got != expected && ++mismatches <= 20) {
+      ADD_FAILURE() << "pattern '" << it.p << "' subject '" << it.s << "'\n  bash: " << expected
+                    << "\n  ours: " << got;
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
+// extglob (bash's `shopt -s extglob`): each row checked against bash.
+TEST(Pattern, ExtglobAsBash) {
+  PatternOptions x;
+  x.extglob = true;
+  const Case cases[] = {
+      {"@(a|b)", "a", true},        {"@(a|b)", "ab", false},     {"?(a|b)c", "c", true},
+      {"?(a|b)c", "ac", true},      {"?(a|b)c", "abc", false},   {"*(ab)", "", true},
+      {"*(ab)", "ababab", true},    {"*(ab)", "aba", false},     {"+(ab)", "", false},
+      {"+(ab)x", "ababx", true},    {"!(a)", "a", false},        {"!(a)", "b", true},
+      {"!(a)", "", true},           {"!(a)", "aa", true},        {"!(*.c)", "x.c", false},
+      {"!(*.c)", "x.h", true},      {"*(foo|bar)()", "foo()", true},
+      {"@(*-bar|other)", "foo-bar", true},                       {"a!(b)c", "abc", false},
+      {"a!(b)c", "axc", true},      {"a!(b)c", "ac", true},      {"+(+(a))b", "aaab", true},
+      {"@(a|@(b|c))", "c", true},   {"!(!(a))", "a", true},      {"!(!(a))", "b", false},
+      {"@(a", "@(a", true},         {"\\@(a)", "@(a)", true},    {"@(a\\|b)", "a|b", true},
+      {"@([)]|x)", ")", true},      {"*(a|)b", "aab", true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(matches(c.pattern, c.subject, x), c.match) << c.pattern << " vs " << c.subject;
+  }
+  // Off (the default), the group characters are literal.
+  EXPECT_TRUE(matches("@(a|b)", "@(a|b)"));
+  EXPECT_FALSE(matches("@(a|b)", "a"));
+  EXPECT_TRUE(has_glob_chars("x@(a)", true));
+  EXPECT_FALSE(has_glob_chars("x@(a)", false));
+  EXPECT_FALSE(has_glob_chars("x@(a", true));
+  EXPECT_FALSE(has_glob_chars(quote_pattern("@(a|b)"), true));
+  EXPECT_TRUE(matches(quote_pattern("!(a)"), "!(a)", x));
+  // Pathname mode: `!( )` and the groups' wildcards never match a leading '.'.
+  x.pathname = true;
+  EXPECT_FALSE(matches("!(a)", ".b", x));
+  EXPECT_FALSE(matches("@(*b)", ".b", x));
+  EXPECT_TRUE(matches("@(.b)", ".b", x));
+  EXPECT_TRUE(matches("!(a)", "b", x));
+  // ${x%*(foo|bar)'()'} of the Oils spec tests.
+  x.pathname = false;
+  auto p = Pattern::compile("*(foo|bar)\\(\\)", x);
+  ASSERT_TRUE(p.has_value());
+  MatchWork w(kWork);
+  EXPECT_EQ(*p->match_suffix("foo()", Pattern::Length::kShortest, w), 3u);
+  EXPECT_EQ(*p->match_suffix("foo()", Pattern::Length::kLongest, w), 0u);
+}
+
+// Hostile extglob patterns stay bounded: nested repetition is still one pass of (subject + 1) x
+// (steps + 1) positions; nested negations charge every thread at every character, so a long
+// subject runs into the work limit instead of running on (or filling memory).
+TEST(Pattern, ExtglobWorkIsBounded) {
+  PatternOptions x;
+  x.extglob = true;
+  std::string subject(20000, 'a');
+  auto p = Pattern::compile("+(+(+(a)))b", x);
+  ASSERT_TRUE(p.has_value());
+  const uint64_t steps = 12;  // generous: the program of that pattern has fewer
+  MatchWork w((subject.size() + 1) * (steps + 1));
+  auto r = p->match(subject, w);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE(*r);
+  // find() starts a negation thread at every offset: quadratic, so it meets the bound.
+  MatchWork w2(10'000'000);
+  auto neg = Pattern::compile("!(!(a)b)c", x);
+  ASSERT_TRUE(neg.has_value());
+  auto r2 = neg->find(subject, 0, w2);
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_EQ(r2.error().code, ErrorCode::kFuelExhausted);
+  EXPECT_LE(w2.used(), w2.limit() + subject.size() + 16);  // stopped at the bound, not past it
+  // Short subjects still match within it.
+  MatchWork w3(10'000'000);
+  EXPECT_TRUE(*neg->match("abc", w3));
+  // Groups nest at most kMaxGroupDepth deep; the compile fails past it, never recursing on.
+  std::string deep;
+  for (int i = 0; i <= kMaxGroupDepth; ++i) deep += "@(";
+  deep += "a";
+  for (int i = 0; i <= kMaxGroupDepth; ++i) deep += ")";
+  auto d = Pattern::compile(deep, x);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Pattern::compile(deep.substr(2, deep.size() - 3), x).has_value());
+}
+
+// Differential: random extglob patterns against bash's [[ == ]] and ${s#p} ${s##p} ${s%p}
+// ${s%%p} with extglob on.
+TEST(Pattern, ExtglobDifferentialAgainstBash) {
+  if (!testing::have_bash()) GTEST_SKIP() << "no " << testing::kBashPath;
+  std::mt19937 rng(31);
+  const std::string atoms[] = {"a", "b", "*", "?", "[ab]", "\\a"};
+  const char ops[] = {'?', '*', '+', '@', '!'};
+  std::function<std::string(int)> gen = [&](int depth) {
+    std::string out;
+    int n = 1 + static_cast<int>(rng() % 3);
+    for (int i = 0; i < n; ++i) {
+      if (depth < 2 && rng() % 3 == 0) {
+        out += ops[rng() % std::size(ops)];
+        out += '(';
+        int alts = 1 + static_cast<int>(rng() % 2);
+        for (int k = 0; k < alts; ++k) {
+          if (k > 0) out += '|';
+          out += gen(depth + 1);
+        }
+        out += ')';
+      } else {
+        out += atoms[rng() % std::size(atoms)];
+      }
+    }
+    return out;
+  };
+  struct Item {
+    std::string p, s;
+  };
+  std::vector<Item> items;
+  std::ostringstream script;
+  script << "shopt -s extglob\nset -f\n";
+  for (int n = 0; n < 600; ++n) {
+    Item it{gen(0), ""};
+    // bash's matcher mishandles a `*` directly before a group (`[[ "" == *!(*) ]]` is true
+    // while `[[ "" == !(*) ]]` is false; `${s#*+(*)}` removes a character on `ca`, `${s#+(*)}`
+    // none): such patterns are left out.
+    bool star_group = false;
+    for (size_t k = 0; k + 2 < it.p.size(); ++k) {
+      star_group = star_group || (it.p[k] == '*' && it.p[k + 2] == '(' &&
+                                  std::string_view("?*+@!").find(it.p[k + 1]) != std::string_view::npos);
+    }
+    if (star_group) {
+      --n;
+      continue;
+    }
+    int slen = static_cast<int>(rng() % 6);
+    for (int i = 0; i < slen; ++i) it.s += "abc"[rng() % 3];
+    script << "p=" << testing::bash_quote(it.p) << " s=" << testing::bash_quote(it.s) << "\n"
+           << "[[ $s == $p ]] && m=1 || m=0\n"
+           << "printf '%s|%s|%s|%s|%s\\n' \"$m\" \"${s#$p}\" \"${s##$p}\" \"${s%$p}\" "
+              "\"${s%%$p}\"\n";
+    items.push_back(it);
+  }
+  auto out = testing::run_bash(script.str());
+  ASSERT_TRUE(out.has_value());
+  std::istringstream lines(*out);
+  PatternOptions x;
+  x.extglob = true;
+  size_t mismatches = 0;
+  for (const Item& it : items) {
+    std::string expected;
+    ASSERT_TRUE(std::getline(lines, expected));
+    auto p = Pattern::compile(it.p, x);
+    ASSERT_TRUE(p.has_value());
+    MatchWork w(kWork);
+    auto cut = [&](std::optional<size_t> n, bool from_start) {
+      if (!n) return it.s;
+      return from_start ? it.s.substr(*n) : it.s.substr(0, *n);
+    };
+    using L = Pattern::Length;
+    std::string got = std::string(*p->match(it.s, w) ? "1" : "0") + "|" +
+                      cut(*p->match_prefix(it.s, L::kShortest, w), true) + "|" +
+                      cut(*p->match_prefix(it.s, L::kLongest, w), true) + "|" +
+                      cut(*p->match_suffix(it.s, L::kShortest, w), false) + "|" +
+                      cut(*p->match_suffix(it.s, L::kLongest, w), false);
     if (got != expected && ++mismatches <= 20) {
       ADD_FAILURE() << "pattern '" << it.p << "' subject '" << it.s << "'\n  bash: " << expected
                     << "\n  ours: " << got;

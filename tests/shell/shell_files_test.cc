@@ -118,4 +118,37 @@ TEST_F(ShellFiles, PrintfIntoAnArrayElement) {
                "0\na foo x-y!\n");
 }
 
+// shopt -s extglob: groups in globs (and redirection targets), case arms, [[ == ]] (always, as
+// bash), ${x%p}.
+TEST_F(ShellFiles, ExtglobEverywhereAPatternIs) {
+  auto files = [&] {
+    for (const char* f : {"a.c", "b.h", "c.txt", ".d.c", "foo-bar"}) std::ofstream(work() / f) << f;
+  };
+  same_as_bash("shopt -s extglob\n"
+               "echo @(*.c|*.h) !(*.c|*.h) +([a-c]).* ?(x)a.c\n"
+               "echo hi > @(*-bar|other); read l < foo-bar; echo $l\n"
+               "echo no > z_@(*.cc|*.h); echo z_*\n"
+               "case foo.tar.gz in *.@(gz|bz2)) echo arm;; esac\n"
+               "x='foo()'; echo ${x%*(foo|bar)'()'} \"${x%%*(foo|bar)'()'}\"\n"
+               "v=ab; [[ $v == +(a|b) ]] && echo dbl; [[ $v == '+(a|b)' ]] || echo quoted\n",
+               "a.c b.h c.txt foo-bar a.c b.h c.txt a.c\nhi\nz_@(*.cc|*.h)\narm\nfoo \ndbl\nquoted\n",
+               files);
+}
+
+// Without extglob, a group is literal text in ${x%p} and case; [[ == ]] still reads it; and
+// `!(cmd)` where a command starts is a negated subshell.
+TEST_F(ShellFiles, ExtglobOffLeavesGroupsLiteral) {
+  same_as_bash("x='a@(b)'; echo ${x%@(b)} \"${x%'@(b)'}\"; [[ ab == @(ab|c) ]] && echo dbl;"
+               "y='*(a)'; case '*(a)' in $y) echo lit;; esac; !(false) && echo negated",
+               "a a\ndbl\nlit\nnegated\n");
+}
+
+// shopt -s failglob: a glob that matches nothing fails its command (status 1, nothing runs),
+// in a word or a redirection target.
+TEST_F(ShellFiles, FailglobFailsTheCommand) {
+  same_as_bash("shopt -s failglob\necho hi > zz-*-xx\necho status=$?\n"
+               "echo zz*\necho status=$?\nshopt -u failglob; echo zz*\n",
+               "status=1\nstatus=1\nzz*\n");
+}
+
 }  // namespace

@@ -198,7 +198,10 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "[[ a == b* && ( -f \"$x\" || ! $y ) ]] >o; ! [[ x =~ ^(a|b c)$'\\t'~ ]] || [[ a < b ]]",
         "a 2>e |& b >o |& c",  // |& is 2>&1 after the command's own redirections
         "exec {fd}>f 3>&5- 2>&$x >&$y 4<&\"$z\" {g}>&- 12>x >&13 0<&7-",
-        "[[\n( a || b ) && ! ( c && d ) || e == e\n&& f ]] && [[ ']]' ]] | [[ -n ~ ]]"}) {
+        "[[\n( a || b ) && ! ( c && d ) || e == e\n&& f ]] && [[ ']]' ]] | [[ -n ~ ]]",
+        // extglob groups: one word, blanks, operators and expansions inside
+        "echo @(a b|c;d) x*(y|$(z))'q' !(a) | a !(b)\ncase x in ?(a|b)) ;; +(c)) esac",
+        "!(false) && ! (true); [[ $x == @(a|b) ]]"}) {
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
@@ -223,7 +226,7 @@ TEST(ShellParse, IncompleteInputIsReported) {
                         "(ls", "f() {", "case x in", "case x in a) ls;;", "cat <<EOF\nx",
                         "cat <<EOF", "echo ${x", "echo `ls", "echo $'a", "! ", "echo $((1 +",
                         "((x", "for ((i=0; i<2; i++)); do", "[[ a", "[[ a ==", "[[ ( a",
-                        "[[ a =~ (b", "[[ a &&"}) {
+                        "[[ a =~ (b", "[[ a &&", "echo @(a", "echo x!(a|(b)"}) {
     bool incomplete = false;
     (void)shell::parse(s, &incomplete);
     EXPECT_TRUE(incomplete) << s;
@@ -262,6 +265,15 @@ TEST(ShellParse, Structure) {
   EXPECT_EQ(c.words[2].parts[1].kind, shell::WordPart::Kind::kVar);
   EXPECT_EQ(c.words[2].parts[1].text, "d");
   EXPECT_EQ(c.words[3].parts.size(), 3u);  // e, quoted ' ', f
+  // An extglob group is one word; `!(cmd)` where a command starts is `! (cmd)`.
+  auto g = shell::parse("echo @(a b|c) x; !(false)");
+  ASSERT_TRUE(g) << g.error().to_string();
+  const auto& e = g->items[0].pipelines[0].commands[0];
+  ASSERT_EQ(e.words.size(), 3u);
+  EXPECT_EQ(e.words[1].parts[0].text, "@(a b|c)");
+  const auto& neg = g->items[1].pipelines[0];
+  EXPECT_TRUE(neg.negate);
+  EXPECT_EQ(neg.commands[0].kind, shell::Command::Kind::kSubshell);
 }
 
 }  // namespace
