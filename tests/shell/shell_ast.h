@@ -212,8 +212,10 @@ class Printer {
       case K::kSimple: {
         std::string_view sep;
         // A reserved word can be a simple command's first word only after a redirection
-        // (`>o ! x`): print the redirections first then, or it would start a construct.
-        if (c.assigns.empty() && !c.words.empty() && reserved(c.words[0])) {
+        // (`>o ! x`), and so can an extglob `!( )` word (`<x !(a)`): print the redirections
+        // first then, or it would start a construct (a negated subshell).
+        if (c.assigns.empty() && !c.words.empty() &&
+            (reserved(c.words[0]) || word(c.words[0]).rfind("!(", 0) == 0)) {
           for (const Redirect& r : c.redirects) redirect(out, r);
           for (const Word& w : c.words) cat(out, {" ", word(w)});
           return;
