@@ -105,8 +105,13 @@ class Judge(unittest.TestCase):
         c = self.cases[2]
         self.assertEqual(oils_spec.judge(c, "bash", result(b"x\n", status=3)), "pass")  # OK
         self.assertEqual(oils_spec.judge(c, "bash", result(b"z\n", status=1)), "pass")  # OK-2
-        # an OK variant names its shells: wasmcap gets only the default
-        self.assertEqual(oils_spec.judge(c, "wasmcap", result(b"x\n", status=3)), "FAIL")
+        # wasmcap stands in for bash: an OK variant naming bash is a pass, reported apart
+        self.assertEqual(oils_spec.judge(c, "wasmcap", result(b"x\n", status=3)), "pass-as-bash")
+        self.assertEqual(oils_spec.judge(c, "wasmcap", result(b"z\n", status=1)), "pass-as-bash")
+        # ... but never a variant naming another shell only, nor bash's N-I or BUG variants
+        self.assertEqual(oils_spec.judge(self.cases[3], "wasmcap", result(b"b\n")), "FAIL")
+        self.assertEqual(oils_spec.judge(self.cases[2], "wasmcap", result(b"y\n", status=1)),
+                         "FAIL")
 
     def test_ni_and_bug_are_known_non_passes(self):
         self.assertEqual(oils_spec.judge(self.cases[2], "dash", result(b"y\n", status=1)), "BUG")
