@@ -879,9 +879,11 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
       op->kind = ParamOp::Kind::kCase;
       op->case_op = c;
       ++pos_;
+      skip_continuations();  // ${x,\<newline>,} is ${x,,}; ${x,\<newline>} has no pattern
       if (peek(0) == c) {
         op->longest = true;
         ++pos_;
+        skip_continuations();
       }
       if (peek(0) != '}') WASMCAP_TRY_ASSIGN(op->arg, word_arg(Mode::kBrace));
     } else if (c == '@' && peek(2) == '}' &&

@@ -192,6 +192,7 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "c <<e\n${x-\"\"} \"${y-\"\"}\"",  // (a quoted empty word there: fuzz finding)
         "c <<e\n${e=\"'\"} \"${f-\"'\"}\"",  // (a quoted ' there: fuzz finding)
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
+        "${b,\\\n} ${c^\\\n^} ${d,\\\n,x}",  // (continuations in a case operator: fuzz finding)
         "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
         ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
         "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n",  // (bodies after a compound)
