@@ -193,6 +193,23 @@ void keep_named_fds(State& st, const Io& io, const Io& rio, Opened& opened) {
   persist_redirects(st, io, keep, opened);
 }
 
+// NAME+=v: the old value, then the new; for an integer (-i) variable, the expression old+(v)
+// (an unset old value counts as 0).
+Str appended(Ctx& ctx, const State& st, const std::string& name,
+             std::optional<std::string_view> old, Str v) {
+  if (attrs_of(st, name) & kAttrInteger) {
+    Str sum = ctx.str(old ? *old : std::string_view("0"));
+    sum.append("+(");
+    sum.append(v);
+    sum.push_back(')');
+    return sum;
+  }
+  if (!old) return v;
+  Str joined = ctx.str(*old);
+  joined.append(v);
+  return joined;
+}
+
 // The k-th assignment of a command of assignments only: NAME=value, NAME+=value,
 // NAME[i]=value, NAME=(...), NAME+=(...). set -x traces each.
 void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int* subst_status) {
@@ -226,17 +243,7 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
       auto e = as->elems.find(view(key));
       std::optional<std::string_view> old;
       if (e != as->elems.end()) old = view(e->second.value);
-      if (attrs_of(st, name) & kAttrInteger) {
-        Str sum = ctx.str(old ? *old : std::string_view("0"));
-        sum.append("+(");
-        sum.append(v);
-        sum.push_back(')');
-        v = std::move(sum);
-      } else if (old) {
-        Str joined = ctx.str(*old);
-        joined.append(v);
-        v = std::move(joined);
-      }
+      v = appended(ctx, st, name, old, std::move(v));
     }
     set_assoc_element(ctx, st, name, std::move(key), std::move(v));
     return;
@@ -252,7 +259,7 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
                        (append ? "+=" : "=") + std::string(view(v));
     emit(ctx, io.err(), shown(line) + "\n");
   }
-  if (append) {  // the old value, then the new (-i: their sum)
+  if (append) {
     std::string tmp;
     std::optional<std::string_view> old;
     const ArrayElems* arr = find_array(st, name);
@@ -264,17 +271,7 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
     } else if (!index || *index == 0) {
       old = param_value(st, name, &tmp);
     }
-    if (attrs_of(st, name) & kAttrInteger) {
-      Str sum = ctx.str(old ? *old : std::string_view("0"));
-      sum.append("+(");
-      sum.append(v);
-      sum.push_back(')');
-      v = std::move(sum);
-    } else if (old) {
-      Str joined = ctx.str(*old);
-      joined.append(v);
-      v = std::move(joined);
-    }
+    v = appended(ctx, st, name, old, std::move(v));
   }
   if (index) {
     set_element(ctx, st, name, *index, std::move(v));
