@@ -201,7 +201,7 @@ static Errno resolve_at(WasiHost& h, const GuestMemory& m, uint32_t fd, Rights r
   // must not let the kernel do that following (it would not stay beneath the directory), so
   // the resolver follows instead and the caller checks for a directory.
   if (final_mode != Final::kEntry && has_trailing_slash(p)) follow = true;
-  if (Errno r = resolve_path((*e)->host_fd, p, follow, rp)) return r;
+  if (Errno r = to_p1(resolve_path((*e)->host_fd, p, follow, rp))) return r;
   if (guest_path != nullptr) *guest_path = std::move(p);
   return kSuccess;
 }
@@ -658,8 +658,8 @@ Errno WasiHost::path_open(const GuestMemory& m, uint32_t fd, uint32_t dirflags, 
   // opens regular files and directories only, never blocking, shared with the shell.
   UniqueFd host;
   struct stat st {};
-  if (Errno r = wasi::open_file_or_dir(rp, flags, 0666, (fdflags & kFdflagNonblock) != 0, &host,
-                                       &st)) {
+  if (Errno r = to_p1(wasi::open_file_or_dir(rp, flags, 0666, (fdflags & kFdflagNonblock) != 0,
+                                             &host, &st))) {
     return r;
   }
 

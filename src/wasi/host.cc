@@ -146,55 +146,60 @@ Result<void> WasiHost::init() {
   return {};
 }
 
-Errno WasiHost::errno_from_host(int err) {
-  switch (err) {
-    case 0: return kSuccess;
-    case E2BIG: return kE2big;
-    case EACCES: return kEacces;
-    case EAGAIN: return kEagain;
-    case EBADF: return kEbadf;
-    case EBUSY: return kEbusy;
-    case ECANCELED: return kEcanceled;
-    case EDQUOT: return kEdquot;
-    case EEXIST: return kEexist;
-    case EFAULT: return kEfault;
-    case EFBIG: return kEfbig;
-    case EILSEQ: return kEilseq;
-    case EINTR: return kEintr;
-    case EINVAL: return kEinval;
-    case EIO: return kEio;
-    case EISDIR: return kEisdir;
-    case ELOOP: return kEloop;
-    case EMFILE: return kEmfile;
-    case EMLINK: return kEmlink;
-    case ENAMETOOLONG: return kEnametoolong;
-    case ENFILE: return kEnfile;
-    case ENODEV: return kEnodev;
-    case ENOENT: return kEnoent;
-    case ENOMEM: return kEnomem;
-    case ENOSPC: return kEnospc;
-    case ENOSYS: return kEnosys;
-    case ENOTDIR: return kEnotdir;
-    case ENOTEMPTY: return kEnotempty;
-    case ENOTSUP: return kEnotsup;
-    case ENOTTY: return kEnotty;
-    case ENXIO: return kEnxio;
-    case EOVERFLOW: return kEoverflow;
-    case EPERM: return kEperm;
-    case EPIPE: return kEpipe;
-    case ERANGE: return kErange;
-    case EROFS: return kErofs;
-    case ESPIPE: return kEspipe;
-    case ETIMEDOUT: return kEtimedout;
-    case ETXTBSY: return kEtxtbsy;
-    case ESTALE: return kEstale;
-    case ENOLCK: return kEnolck;
-    case EMSGSIZE: return kEmsgsize;
-    case ENOBUFS: return kEnobufs;
-    case EDEADLK: return kEdeadlk;
-    case EXDEV: return kExdev;
-    default: return kEio;
+Errno WasiHost::errno_from_host(int err) { return to_p1(errc_from_host(err)); }
+
+Errno wasi::to_p1(Errc e) {
+  switch (e) {
+    case Errc::kOk: return kSuccess;
+    case Errc::kTooBig: return kE2big;
+    case Errc::kAccess: return kEacces;
+    case Errc::kWouldBlock: return kEagain;
+    case Errc::kBadDescriptor: return kEbadf;
+    case Errc::kBusy: return kEbusy;
+    case Errc::kCanceled: return kEcanceled;
+    case Errc::kDeadlock: return kEdeadlk;
+    case Errc::kQuota: return kEdquot;
+    case Errc::kExist: return kEexist;
+    case Errc::kFault: return kEfault;
+    case Errc::kFileTooLarge: return kEfbig;
+    case Errc::kIllegalByteSequence: return kEilseq;
+    case Errc::kInterrupted: return kEintr;
+    case Errc::kInvalid: return kEinval;
+    case Errc::kIo: return kEio;
+    case Errc::kIsDirectory: return kEisdir;
+    case Errc::kLoop: return kEloop;
+    case Errc::kTooManyOpen: return kEmfile;
+    case Errc::kTooManyLinks: return kEmlink;
+    case Errc::kMessageSize: return kEmsgsize;
+    case Errc::kNameTooLong: return kEnametoolong;
+    case Errc::kHostFileTableFull: return kEnfile;
+    case Errc::kNoBuffers: return kEnobufs;
+    case Errc::kNoDevice: return kEnodev;
+    case Errc::kNoEntry: return kEnoent;
+    case Errc::kNoLock: return kEnolck;
+    case Errc::kInsufficientMemory: return kEnomem;
+    case Errc::kInsufficientSpace: return kEnospc;
+    case Errc::kNotImplemented: return kEnosys;
+    case Errc::kNotDirectory: return kEnotdir;
+    case Errc::kNotEmpty: return kEnotempty;
+    case Errc::kUnsupported: return kEnotsup;
+    case Errc::kNoTty: return kEnotty;
+    case Errc::kNoSuchDevice: return kEnxio;
+    case Errc::kOverflow: return kEoverflow;
+    case Errc::kNotPermitted: return kEperm;
+    case Errc::kPipe: return kEpipe;
+    case Errc::kRange: return kErange;
+    case Errc::kReadOnly: return kErofs;
+    case Errc::kInvalidSeek: return kEspipe;
+    case Errc::kStale: return kEstale;
+    case Errc::kTimedOut: return kEtimedout;
+    case Errc::kTextFileBusy: return kEtxtbsy;
+    case Errc::kCrossDevice: return kExdev;
+    case Errc::kNotCapable: return kEnotcapable;
+    case Errc::kEscape: return kEperm;
+    case Errc::kNotSocket: return kEnotsock;
   }
+  return kEio;
 }
 
 Errno WasiHost::get_fd(uint32_t fd, Rights rights, FdEntry** out) {

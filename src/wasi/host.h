@@ -16,12 +16,17 @@
 #include <vector>
 
 #include "wasi/abi.h"
+#include "wasi/errc.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/wasi.h"
 
 namespace wasmcap {
 
 namespace wasi {
+
+// The capability layer's code as the Preview 1 errno (host.cc; one value each, kEscape is
+// EPERM).
+Errno to_p1(Errc e);
 
 enum class FdKind : uint8_t { kStdin, kStdout, kStderr, kFile, kDir };
 

@@ -11,25 +11,23 @@
 #include <cstring>
 #include <vector>
 
-#include "wasi/host.h"
-
 namespace wasmcap::wasi {
 
-Errno errno_from_platform(int err) {
-  if (err == EXDEV) return kEperm;
-  return WasiHost::errno_from_host(err);
+Errc errc_from_platform(int err) {
+  if (err == EXDEV) return Errc::kEscape;
+  return errc_from_host(err);
 }
 
-Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out) {
+Errc resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out) {
   platform::BeneathOptions o;
   o.symlinks = platform::Symlinks::kFollowBeneath;
   o.follow_final = follow_final;
-  return errno_from_platform(platform::resolve_beneath(root, path, o, out));
+  return errc_from_platform(platform::resolve_beneath(root, path, o, out));
 }
 
-Errno open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
+Errc open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
                        UniqueFd* out, struct stat* st) {
-  return errno_from_platform(platform::open_file_or_dir(rp, flags, static_cast<mode_t>(mode),
+  return errc_from_platform(platform::open_file_or_dir(rp, flags, static_cast<mode_t>(mode),
                                                         keep_nonblock, out, st));
 }
 

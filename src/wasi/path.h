@@ -7,9 +7,9 @@
 // kernel's resolution beneath a directory where it has one, else a portable walk; symlinks
 // followed only while they stay beneath, at most platform::kMaxSymlinkHops); this header
 // adapts it to WASI:
-//   - its errno values become WASI errnos, and an escape (an absolute path, `..` above the
-//     preopen, a symlink whose target is absolute or climbs out: EXDEV there) is EPERM, what
-//     the WASI test suite expects for sandbox escapes;
+//   - its errno values become the capability layer's codes (errc.h), and an escape (an
+//     absolute path, `..` above the preopen, a symlink whose target is absolute or climbs out:
+//     EXDEV there) is Errc::kEscape (EPERM for Preview 1, what the WASI test suite expects);
 //   - the result is a (directory fd, final name) pair, so that every operation on the final
 //     entry is an *at() syscall on a directory already known to be beneath the preopen, with
 //     AT_SYMLINK_NOFOLLOW / O_NOFOLLOW: swapping the final entry for a symlink after
@@ -24,7 +24,7 @@
 
 #include "platform/beneath.h"
 #include "platform/fd.h"
-#include "wasi/abi.h"
+#include "wasi/errc.h"
 
 namespace wasmcap::wasi {
 
@@ -33,9 +33,9 @@ using ResolvedPath = platform::Resolved;  // dir, final name, trailing_slash
 using platform::has_trailing_slash;
 using platform::kMaxSymlinkHops;
 
-// A platform-layer errno as the guest sees it: EXDEV (the path leaves the directory) is
-// EPERM; the rest as WasiHost::errno_from_host maps host errnos.
-Errno errno_from_platform(int err);
+// A platform-layer errno as the capability layer's code: EXDEV (the path leaves the directory)
+// is kEscape; the rest as errc_from_host maps host errnos.
+Errc errc_from_platform(int err);
 
 // Resolves the guest path `path` relative to `root` (a directory fd; the resolution never
 // leaves it): platform::resolve_beneath with symlinks followed while they stay beneath.
@@ -46,14 +46,14 @@ Errno errno_from_platform(int err);
 // directory, ".").
 //
 // The final entry need not exist (creation): only the directories leading to it must.
-// Returns a WASI errno: EPERM for escapes (absolute path, `..` above root, absolute or
-// climbing symlink), ELOOP after kMaxSymlinkHops, ENOENT for an empty path, ENAMETOOLONG past
-// platform::kMaxPathBytes, ENOTDIR / ENOENT / EACCES from the walk.
-Errno resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
+// Returns kEscape for escapes (absolute path, `..` above root, absolute or climbing symlink),
+// kLoop after kMaxSymlinkHops, kNoEntry for an empty path, kNameTooLong past
+// platform::kMaxPathBytes, kNotDirectory / kNoEntry / kAccess from the walk.
+Errc resolve_path(int root, std::string_view path, bool follow_final, ResolvedPath* out);
 
 // platform::open_file_or_dir (only regular files and directories are ever opened; FIFOs,
-// sockets and devices are ENOTSUP, see there for the threat), with its errno mapped.
-Errno open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
+// sockets and devices are kUnsupported, see there for the threat), with its errno mapped.
+Errc open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool keep_nonblock,
                        UniqueFd* out, struct stat* st = nullptr);
 
 // --- symlinks the guest creates or moves (docs/security-model.md, "Symlinks") --------------

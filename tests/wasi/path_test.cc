@@ -13,6 +13,7 @@
 #include <string>
 
 #include "scratch_tree.h"
+#include "wasi/host.h"
 
 namespace wasmcap::wasi {
 namespace {
@@ -52,15 +53,20 @@ TEST_P(WasiResolveTest, PlatformErrnosAsTheGuestSeesThem) {
   };
   for (const auto& c : cases) {
     ResolvedPath rp;
-    EXPECT_EQ(resolve_path(tree_.root_fd(), c.path, c.follow, &rp), c.want) << c.path;
+    EXPECT_EQ(to_p1(resolve_path(tree_.root_fd(), c.path, c.follow, &rp)), c.want) << c.path;
   }
   ResolvedPath rp;
   EXPECT_EQ(resolve_path(tree_.root_fd(), std::string(platform::kMaxPathBytes + 1, 'a'), false,
                          &rp),
-            kEnametoolong);
-  EXPECT_EQ(errno_from_platform(EXDEV), kEperm);
-  EXPECT_EQ(errno_from_platform(ENOTSUP), kEnotsup);
-  EXPECT_EQ(errno_from_platform(EAGAIN), kEagain);
+            Errc::kNameTooLong);
+  // An escape is its own code (EXDEV from the platform layer), EPERM for Preview 1; a host's
+  // own EXDEV (a rename across file systems) stays cross-device.
+  EXPECT_EQ(resolve_path(tree_.root_fd(), "../outside/secret", false, &rp), Errc::kEscape);
+  EXPECT_EQ(errc_from_platform(EXDEV), Errc::kEscape);
+  EXPECT_EQ(errc_from_host(EXDEV), Errc::kCrossDevice);
+  EXPECT_EQ(to_p1(errc_from_platform(EXDEV)), kEperm);
+  EXPECT_EQ(to_p1(errc_from_platform(ENOTSUP)), kEnotsup);
+  EXPECT_EQ(to_p1(errc_from_platform(EAGAIN)), kEagain);
 }
 
 INSTANTIATE_TEST_SUITE_P(Impl, WasiResolveTest,
