@@ -52,6 +52,9 @@ struct ParamOp {
   enum class Anchor { kNone, kAll, kStart, kEnd } anchor = Anchor::kNone;  // kReplace
   std::shared_ptr<const Word> arg;   // the word, pattern or offset (may be null: empty)
   std::shared_ptr<const Word> arg2;  // kReplace: the replacement; kSlice: the length
+  // ${#NAME} followed by an operator (${#v:1:3}): parsed as ${NAME...}, and bash's "bad
+  // substitution" when it expands (not a syntax error: the script runs up to it).
+  bool bad_length = false;
 };
 
 // A word is a sequence of parts; quoting is kept per part so the executor knows what may be

@@ -445,6 +445,7 @@ class Expander {
   void param(const WordPart& p, bool quoted) {
     ParamOp none;
     const ParamOp& op = p.op ? *p.op : none;
+    if (op.bad_length) fail("${#" + shown(p.text) + "...}: bad substitution", 1);  // ${#v:1:3}
     using S = ParamOp::Sub;
     Target t{p.text, op.sub, 0, {}};
     if (t.sub == S::kIndex) subscript(t, op.index.get(), "");

@@ -808,8 +808,11 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
     return std::make_shared<const Word>(std::move(a));
   };
   char c = peek(0);
+  if (op->kind == ParamOp::Kind::kLength && c != '}') {
+    op->bad_length = true;  // the rest is read as ${NAME...} reads it
+    op->kind = ParamOp::Kind::kNone;
+  }
   if (op->kind == ParamOp::Kind::kLength) {
-    if (c != '}') return fail("bad substitution: '${#NAME' must end with '}'");
   } else if (c == '}') {
     op->kind = ParamOp::Kind::kNone;
   } else if (c == ':' && (peek(1) == '-' || peek(1) == '=' || peek(1) == '?' || peek(1) == '+')) {

@@ -30,6 +30,7 @@ inline std::string dump_op(const ParamOp& op) {
             op.arg ? dump_word(*op.arg) : "-", "|", op.arg2 ? dump_word(*op.arg2) : "-", "|",
             std::to_string(static_cast<int>(op.sub)), op.index ? dump_word(*op.index) : "-",
             op.indirect ? "!" : "", op.keys ? "K" : "", op.names ? "N" : "",
+            op.bad_length ? "B" : "",
             std::string(op.case_op ? 1 : 0, op.case_op), std::string(op.transform ? 1 : 0, op.transform),
             "}"});
   return out;
@@ -498,7 +499,7 @@ class Printer {
     };
     std::string c = op.colon ? ":" : "";
     std::string n;
-    cat(n, {op.indirect || op.keys || op.names ? "!" : "", p.text});
+    cat(n, {op.bad_length ? "#" : "", op.indirect || op.keys || op.names ? "!" : "", p.text});
     if (op.names) {
       n += op.sub == ParamOp::Sub::kAll ? "@" : "*";
     } else if (op.sub == ParamOp::Sub::kAll) {

@@ -413,6 +413,16 @@ TEST_F(ShellFixture, StartupOptindAndSubshellExpansionErrors) {
   EXPECT_EQ(r.out, "1\n1\n1\nsub=1\ncs=1\nst=127\n") << r.err;
 }
 
+// ${#NAME} followed by an operator (${#v:1:3}) is bash's "bad substitution" when it expands,
+// not a syntax error: what comes before it runs, then the shell ends with status 1.
+TEST_F(ShellFixture, LengthWithAnOperatorIsABadSubstitution) {
+  auto r = run("v=abcde; echo a; (echo ${#v-x}); echo st=$?; echo ${#v:1:3}; echo no");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "a\nst=1\n") << r.err;
+  EXPECT_EQ(r.result->exit_code, 1);
+  EXPECT_NE(r.err.find("${#v...}: bad substitution"), std::string::npos) << r.err;
+}
+
 TEST_F(ShellFixture, ErrexitAsBash) {
   auto r = run(
       "set -e; f() { false; echo in-f; }; f && echo ok; if false; then :; fi; false || true\n"

@@ -202,7 +202,8 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "[[\n( a || b ) && ! ( c && d ) || e == e\n&& f ]] && [[ ']]' ]] | [[ -n ~ ]]",
         // extglob groups: one word, blanks, operators and expansions inside
         "echo @(a b|c;d) x*(y|$(z))'q' !(a) | a !(b)\ncase x in ?(a|b)) ;; +(c)) esac",
-        "!(false) && ! (true); [[ $x == @(a|b) ]]"}) {
+        "!(false) && ! (true); [[ $x == @(a|b) ]]",
+        "echo ${#v:1:3} \"${#v-x}\" ${#a[0]/b/c} ${#v@Q}"}) {  // (runtime "bad substitution")
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
