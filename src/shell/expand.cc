@@ -1,5 +1,6 @@
 // Word expansion (docs/shell.md "Grammar"): tilde, parameters and their operators, command
-// substitution, field splitting by IFS, globbing (glob.cc), quote removal.
+// substitution, field splitting by IFS, globbing (glob.cc), quote removal. The value operators
+// of ${...} (case, @ transforms, # % trims, / replacement) are in param_ops.cc.
 // Every container allocates through the session's Budget; every loop that may run long checks
 // the deadline.
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 
 #include "shell/glob.h"
 #include "shell/lex.h"
+#include "shell/param_ops.h"
 #include "shell/pattern.h"
 #include "shell/state.h"
 #include "shell/utf8.h"
@@ -536,7 +538,8 @@ class Expander {
       std::vector<size_t> match_at;  // ${x/p/r}: where an unquoted & in r puts the match (bash)
       Str rep = op.arg2 ? replacement(*op.arg2, &match_at) : ctx_.str();
       for (auto& v : vals) {
-        v = op.kind == K::kReplace ? replace(v, pat, rep, op, match_at) : trim(v, pat, op);
+        v = op.kind == K::kReplace ? replace_value(ctx_, st_, v, pat, rep, op, match_at, work_)
+                                    : trim_value(ctx_, st_, v, pat, op, work_);
       }
     } else if (op.kind == K::kSlice) {
       // ${x:} (no offset, unlike ${x: } and ${x::}) is bash's "bad substitution".
@@ -550,13 +553,15 @@ class Expander {
       }
     } else if (op.kind == K::kCase) {
       Str pat = op.arg ? expand_pattern(ctx_, st_, *op.arg, io_) : ctx_.str();
-      for (auto& v : vals) v = convert_case(v, pat, op);
+      for (auto& v : vals) v = convert_case(ctx_, v, pat, op, work_);
     } else if (op.kind == K::kTransform) {
-      for (size_t k = 0; k < vals.size(); ++k) vals[k] = transform(t, vals[k], op.transform, set);
+      for (size_t k = 0; k < vals.size(); ++k) {
+        vals[k] = transform_value(ctx_, st_, t.name, t.sub, vals[k], op.transform, set);
+      }
       if (!set && !list) vals.clear();
       bool any_array = find_array(st_, name) != nullptr || find_assoc(st_, name) != nullptr;
       if (op.transform == 'a' && !set && !list && any_array) {  // an array's element 0 unset
-        vals.push_back(transform(t, ctx_.str(), 'a', true));
+        vals.push_back(transform_value(ctx_, st_, t.name, t.sub, ctx_.str(), 'a', true));
         set = true;
       }
       if (op.transform == 'K' && array_list) {  // one word: key "value" key "value" ...
@@ -572,105 +577,6 @@ class Expander {
       }
     }
     emit_values(vals, star, quoted, list);
-  }
-
-  // ${x^p} ${x^^p} ${x,p} ${x,,p}: the first (or every) character matching p (any when p is
-  // empty) to upper or lower case (ASCII letters).
-  Str convert_case(const Str& v, const Str& pat, const ParamOp& op) {
-    Pattern p = pattern_result(Pattern::compile(pat.empty() ? std::string_view("?") : view(pat)));
-    Str out = v;
-    for (size_t k = 0; k < out.size(); ++k) {
-      ctx_.budget->check();
-      std::string_view one(&out[k], 1);
-      if (pattern_result(p.match(one, work_))) {
-        unsigned char c = static_cast<unsigned char>(out[k]);
-        out[k] = static_cast<char>(op.case_op == '^' ? std::toupper(c) : std::tolower(c));
-      }
-      if (!op.longest) break;
-    }
-    return out;
-  }
-
-  // ${x@Q} (quoted to read back), @E (backslash escapes expanded), @P (as @E), @A (an
-  // assignment that recreates it), @a (its attributes), @U @u @L (case), @K (as @Q).
-  Str transform(const Target& t, const Str& v, char what, bool set) {
-    switch (what) {
-      case 'Q':
-      case 'K': return ctx_.str(quote_for_reuse(view(v)));
-      case 'E':
-      case 'P': return ctx_.str(backslash_escapes(view(v)));
-      case 'U':
-      case 'u':
-      case 'L': {
-        Str out = v;
-        for (size_t k = 0; k < out.size(); ++k) {
-          unsigned char c = static_cast<unsigned char>(out[k]);
-          out[k] = static_cast<char>(what == 'L' ? std::tolower(c) : std::toupper(c));
-          if (what == 'u') break;
-        }
-        return out;
-      }
-      case 'a': {
-        std::string f;
-        unsigned a = attrs_of(st_, t.name);
-        if (find_array(st_, t.name) != nullptr) f += 'a';
-        if (find_assoc(st_, t.name) != nullptr) f += 'A';
-        if (a & kAttrInteger) f += 'i';
-        if (a & kAttrLower) f += 'l';
-        if (a & kAttrReadonly) f += 'r';
-        if (a & kAttrUpper) f += 'u';
-        if (st_.exported.find(std::string_view(t.name)) != st_.exported.end()) f += 'x';
-        return ctx_.str(f);
-      }
-      case 'A': {
-        if (!set) return ctx_.str();
-        std::string line = declare_line(st_, t.name);
-        if (line.rfind("declare -- ", 0) == 0 && t.sub == ParamOp::Sub::kNone) {
-          return ctx_.str(t.name + "=" + quote_for_reuse(view(v)));
-        }
-        if (!line.empty()) line.pop_back();
-        return ctx_.str(line);
-      }
-      default: return v;
-    }
-  }
-
-  // ${x@E}: the escapes of $'...'.
-  static std::string backslash_escapes(std::string_view v) {
-    std::string out;
-    for (size_t k = 0; k < v.size(); ++k) {
-      if (v[k] != '\\' || k + 1 == v.size()) {
-        out.push_back(v[k]);
-        continue;
-      }
-      char e = v[++k];
-      switch (e) {
-        case 'n': out.push_back('\n'); break;
-        case 't': out.push_back('\t'); break;
-        case 'r': out.push_back('\r'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'v': out.push_back('\v'); break;
-        case 'e':
-        case 'E': out.push_back('\x1b'); break;
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        default:
-          if (e >= '0' && e <= '7') {
-            unsigned c = static_cast<unsigned>(e - '0');
-            for (int n = 1; n < 3 && k + 1 < v.size() && v[k + 1] >= '0' && v[k + 1] <= '7'; ++n) {
-              c = c * 8 + static_cast<unsigned>(v[++k] - '0');
-            }
-            out.push_back(static_cast<char>(c & 0xff));
-          } else {
-            out.push_back('\\');
-            out.push_back(e);
-          }
-      }
-    }
-    return out;
   }
 
   // ${a[@]:o:l}: the elements whose index is at least o (a negative o counts from one past the
@@ -738,22 +644,6 @@ class Expander {
     }
   }
 
-  // ${x#p} ${x##p} ${x%p} ${x%%p}: the shortest or longest matching prefix or suffix removed.
-  Str trim(const Str& v, const Str& pat, const ParamOp& op) {
-    PatternOptions po;
-    po.utf8 = utf8_locale(st_);
-    po.extglob = st_.opt_extglob;
-    Pattern p = pattern_result(Pattern::compile(view(pat), po));
-    auto len = op.longest ? Pattern::Length::kLongest : Pattern::Length::kShortest;
-    std::string_view all = view(v);
-    if (op.kind == ParamOp::Kind::kTrimPrefix) {
-      auto n = pattern_result(p.match_prefix(all, len, work_));
-      return n ? ctx_.str(all.substr(*n)) : v;
-    }
-    auto at = pattern_result(p.match_suffix(all, len, work_));
-    return at ? ctx_.str(all.substr(0, *at)) : v;
-  }
-
   // ${x/p/r} ${x//p/r} ${x/#p/r} ${x/%p/r}: bounded by the shell's memory budget.
   // The replacement of ${x/p/r}: r expanded, each unquoted `&` taken out and its offset kept
   // (bash's patsub_replacement: the matched text goes there; `\&` and "&" stay literal).
@@ -775,24 +665,6 @@ class Expander {
       out.append(expand_string(ctx_, st_, one, io_, subst_status_));
     }
     return out;
-  }
-
-  Str replace(const Str& v, const Str& pat, const Str& rep, const ParamOp& op,
-              const std::vector<size_t>& match_at) {
-    PatternOptions po;
-    po.utf8 = utf8_locale(st_);
-    po.extglob = st_.opt_extglob;
-    Pattern p = pattern_result(Pattern::compile(view(pat), po));
-    ReplaceMode mode = op.anchor == ParamOp::Anchor::kAll     ? ReplaceMode::kAll
-                       : op.anchor == ParamOp::Anchor::kStart ? ReplaceMode::kPrefix
-                       : op.anchor == ParamOp::Anchor::kEnd   ? ReplaceMode::kSuffix
-                                                              : ReplaceMode::kFirst;
-    uint64_t cap = ctx_.budget->limits().memory_bytes;
-    size_t max_out = cap == 0 ? SIZE_MAX : static_cast<size_t>(cap);
-    std::string out =
-        pattern_result(shell::replace(p, view(v), view(rep), mode, work_, max_out, match_at));
-    Budget::Lease held(ctx_.budget, out.size());  // the plain copy, until it is in a Str
-    return ctx_.str(out);
   }
 
   long long number(const Word* w) { return w == nullptr ? 0 : arith(*w); }
