@@ -8,15 +8,7 @@
 set -euo pipefail
 BUILD=$1
 TEST_BIN=$2
-JCO_VERSION=1.35.0
-NODE_DIR=$BUILD/node-jco
-if [ ! -f "$NODE_DIR/node_modules/@bytecodealliance/jco/package.json" ] ||
-   ! grep -q "\"version\": \"$JCO_VERSION\"" "$NODE_DIR/node_modules/@bytecodealliance/jco/package.json"; then
-  mkdir -p "$NODE_DIR"
-  echo '{"private":true}' > "$NODE_DIR/package.json"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error "@bytecodealliance/jco@$JCO_VERSION"
-fi
-JCO=$NODE_DIR/node_modules/.bin/jco
+. "$(dirname "$0")/jco_install.sh"
 CACHE=$BUILD/component-cache
 OUT=$CACHE/current
 mkdir -p "$CACHE" "$OUT"

@@ -1,0 +1,76 @@
+// Instantiating a component and calling its exports (layers 2 and 3 of running components,
+// docs/components.md): the core modules inside run on an existing engine (interp, aot, auto),
+// linked through the component's instance graph; imports are satisfied by a HostRegistry
+// (host.h); exported functions are called with component-level values (val.h) through the
+// Canonical ABI.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "component/host.h"
+#include "component/val.h"
+#include "wasmcap/engine.h"
+#include "wasmcap/error.h"
+
+namespace wasmcap::component {
+
+// Bounds of one instantiation (docs/components.md, "Bounds of running a component").
+struct InstantiateOptions {
+  // Live handles in one component instance's handle table (the spec allows 2^28 - 1).
+  uint32_t max_handles = 100000;
+  // Host memory the values lifted out of guest memory by one call may take (strings' bytes,
+  // lists' elements at sizeof(Val) each): beyond it the call traps, before allocating.
+  uint64_t max_lift_bytes = uint64_t{64} << 20;
+  // Core instances one instantiation may create, nested components included.
+  uint32_t max_core_instances = 1000;
+  // Component instances (nested instantiations) one instantiation may create.
+  uint32_t max_component_instances = 1000;
+};
+
+// How a call ended: values returned, or the guest exited.
+struct CallResult {
+  bool exited = false;
+  int32_t exit_code = 0;
+  std::vector<Val> results;
+};
+
+struct InstanceState;
+struct Shared;
+
+class ComponentInstance {
+ public:
+  // Decodes `bytes` (copied), loads every core module on `engine`, and instantiates the root
+  // component: imports from `host` (a missing function or resource is link_error naming the
+  // interface and function), definitions in order, start functions run. `engine` and `host`
+  // must outlive the instance.
+  static Result<std::unique_ptr<ComponentInstance>> instantiate(Engine& engine, const uint8_t* bytes,
+                                                                size_t size, const HostRegistry& host,
+                                                                const ExecLimits& limits,
+                                                                InstantiateOptions options = {});
+  ~ComponentInstance();
+
+  // Calls an exported function: "name" for a function the component exports, "iface#name" for a
+  // function of an instance it exports ("wasi:cli/run@0.2.0#run"). Arguments must match the
+  // function's parameter types (invalid_argument otherwise); traps are errors.
+  Result<CallResult> call(std::string_view name, std::vector<Val> args);
+  // The names call() accepts, sorted.
+  std::vector<std::string> exported_functions() const;
+  // The run-time type of a resource the component exports ("r" or "iface#r"); null when none.
+  const ResourceType* exported_resource(std::string_view name) const;
+  // Drops an own handle of a guest resource the host was given: runs its destructor.
+  Result<void> drop(const Val& own);
+  // Live handles of the root instance's handle table (for tests).
+  size_t live_handles() const;
+
+ private:
+  ComponentInstance() = default;
+  bool trapped_ = false;  // a call trapped: the instance's state is unknown, no more calls
+  std::unique_ptr<Shared> shared_;
+  std::unique_ptr<InstanceState> root_;
+};
+
+}  // namespace wasmcap::component
