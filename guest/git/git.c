@@ -182,6 +182,7 @@ static const struct {
     {"status", cmd_status}, {"log", cmd_log},   {"ls-files", cmd_ls_files},
     {"diff", cmd_diff},     {"show", cmd_show}, {"branch", cmd_branch},
     {"checkout", cmd_checkout}, {"restore", cmd_restore}, {"grep", cmd_grep},
+    {"blame", cmd_blame},
 };
 
 int main(int argc, char **argv) {
@@ -200,7 +201,7 @@ int main(int argc, char **argv) {
   if (i >= argc) {
     fputs("usage: git [-C <path>] <command> [<args>]\n"
           "commands in the sandbox: init add commit status log ls-files diff show branch\n"
-          "checkout -b restore grep\n",
+          "checkout -b restore grep blame\n",
           stderr);
     return 1;
   }

@@ -46,6 +46,16 @@ int cmd_branch(int argc, char **argv);
 int cmd_checkout(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_grep(int argc, char **argv);
+int cmd_blame(int argc, char **argv);
+
+// Revision arguments (git_revs.c): ARG into SPEC (a single commit in SPEC->to, or a range;
+// flag REV_EXCLUDED for ^A); false when ARG is a file and not a revision (a pathspec). Dies
+// with git's messages; refuses the syntax libgit2 does not parse as git.
+#define REV_EXCLUDED 0x100
+bool parse_revision(git_repository *repo, const char *arg, bool dashdash, git_revspec *spec);
+// git show REV:PATH: the object at PATH in REV's tree.
+git_object *resolve_rev_path(git_repository *repo, const char *arg);
+_Noreturn void die_ambiguous(const char *arg);
 
 // The "medium" header and message of a commit (log, show); then its diff against its first
 // parent: "\n" and the patch, or the diffstat when STAT (nothing for a merge or no change).

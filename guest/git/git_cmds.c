@@ -331,11 +331,22 @@ void print_commit_header(git_repository *repo, git_commit *c) {
 }
 
 int cmd_log(int argc, char **argv) {
-  bool oneline = false, patch = false, stat = false;
+  bool oneline = false, patch = false, stat = false, dashdash = false;
   long max = -1;
+  const char **revs = calloc((size_t)argc + 1, sizeof *revs);
+  int nrevs = 0;
+  if (revs == NULL) die("out of memory");
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--") == 0) {
+      if (i + 1 < argc) refuse("log -- PATHSPEC");
+      dashdash = true;
+      argc = i;
+    }
   for (int i = 1; i < argc; i++) {
     long n;
-    if (strcmp(argv[i], "--oneline") == 0) {
+    if (argv[i][0] != '-') {
+      revs[nrevs++] = argv[i];
+    } else if (strcmp(argv[i], "--oneline") == 0) {
       oneline = true;
     } else if (strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--patch") == 0 || strcmp(argv[i], "-u") == 0) {
       patch = true;
@@ -350,8 +361,37 @@ int cmd_log(int argc, char **argv) {
     }
   }
   git_repository *repo = open_repo();
+  git_revwalk *walk = NULL;
+  check(git_revwalk_new(&walk, repo), "revwalk");
+  git_revwalk_sorting(walk, GIT_SORT_NONE);  // git's default order (date, ties first-seen)
+  for (int r = 0; r < nrevs; r++) {
+    git_revspec spec;
+    if (!parse_revision(repo, revs[r], dashdash, &spec)) refuse("log PATHSPEC");
+    const git_oid *to = git_object_id(spec.to);
+    if (spec.flags & GIT_REVSPEC_RANGE) {
+      const git_oid *from = git_object_id(spec.from);
+      check(git_revwalk_push(walk, to), "revwalk");
+      if (spec.flags & GIT_REVSPEC_MERGE_BASE) {
+        // A...B: what either has and not both (every merge base hidden).
+        git_oidarray bases = {0};
+        check(git_revwalk_push(walk, from), "revwalk");
+        if (git_merge_bases(&bases, repo, from, to) == 0)
+          for (size_t b = 0; b < bases.count; b++) check(git_revwalk_hide(walk, &bases.ids[b]), "revwalk");
+        git_error_clear();
+        git_oidarray_dispose(&bases);
+      } else {
+        check(git_revwalk_hide(walk, from), "revwalk");
+      }
+    } else if (spec.flags & REV_EXCLUDED) {
+      check(git_revwalk_hide(walk, to), "revwalk");
+    } else {
+      check(git_revwalk_push(walk, to), "revwalk");
+    }
+    git_object_free(spec.from);
+    git_object_free(spec.to);
+  }
   git_reference *head = NULL;
-  int err = git_repository_head(&head, repo);
+  int err = nrevs > 0 ? 0 : git_repository_head(&head, repo);
   if (err == GIT_EUNBORNBRANCH) {
     git_reference *sym = NULL;
     const char *name = "master";
@@ -362,10 +402,7 @@ int cmd_log(int argc, char **argv) {
     die("your current branch '%s' does not have any commits yet", name);
   }
   check(err, "cannot resolve HEAD");
-  git_revwalk *walk = NULL;
-  check(git_revwalk_new(&walk, repo), "revwalk");
-  git_revwalk_sorting(walk, GIT_SORT_NONE);  // git's default order (date, ties first-seen)
-  check(git_revwalk_push(walk, git_reference_target(head)), "revwalk");
+  if (head != NULL) check(git_revwalk_push(walk, git_reference_target(head)), "revwalk");
   git_oid id;
   long shown = 0;
   while ((max < 0 || shown < max) && git_revwalk_next(&id, walk) == 0) {

@@ -198,11 +198,55 @@ static void print_patch(git_diff *diff) {
   flush_header(false);
 }
 
+// The trees of a diff's revision arguments: A B, A..B (A against B), A...B (the merge base
+// against B), or one revision (OLD only: against the index or the work tree).
+static void diff_trees(git_repository *repo, const char **revs, int n, bool dashdash, git_tree **old, git_tree **new) {
+  git_revspec s[2];
+  git_object *ends[2] = {NULL, NULL};
+  for (int i = 0; i < n; i++) {
+    if (!parse_revision(repo, revs[i], dashdash, &s[i])) refuse("diff PATHSPEC");
+    if (s[i].flags & REV_EXCLUDED) refuse("diff ^REV");
+  }
+  if (n == 2) {
+    if (s[0].flags & GIT_REVSPEC_RANGE || s[1].flags & GIT_REVSPEC_RANGE) refuse("diff of a range and a revision");
+    ends[0] = s[0].to, ends[1] = s[1].to;
+  } else if (s[0].flags & GIT_REVSPEC_RANGE) {
+    ends[0] = s[0].from, ends[1] = s[0].to;
+    if (s[0].flags & GIT_REVSPEC_MERGE_BASE) {
+      git_oidarray bases = {0};
+      if (git_merge_bases(&bases, repo, git_object_id(s[0].from), git_object_id(s[0].to)) != 0) {
+        git_error_clear();
+        die("%s: no merge base", revs[0]);
+      }
+      if (bases.count > 1) refuse("diff A...B with more than one merge base");
+      git_object *base = NULL;
+      check(git_object_lookup(&base, repo, &bases.ids[0], GIT_OBJECT_COMMIT), "merge base");
+      git_oidarray_dispose(&bases);
+      ends[0] = base;
+    }
+  } else {
+    ends[0] = s[0].to;
+  }
+  check(git_commit_tree(old, (git_commit *)ends[0]), "tree");
+  if (ends[1] != NULL) check(git_commit_tree(new, (git_commit *)ends[1]), "tree");
+}
+
 int cmd_diff(int argc, char **argv) {
-  bool cached = false, stat = false;
+  bool cached = false, stat = false, dashdash = false;
+  const char *revs[2];
+  int nrevs = 0;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--") == 0) {
+      if (i + 1 < argc) refuse("diff -- PATHSPEC");
+      dashdash = true;
+      argc = i;
+    }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--cached") == 0 || strcmp(a, "--staged") == 0) cached = true;
+    if (a[0] != '-') {
+      if (nrevs == 2) refuse("diff of more than two revisions (combined diff)");
+      revs[nrevs++] = a;
+    } else if (strcmp(a, "--cached") == 0 || strcmp(a, "--staged") == 0) cached = true;
     else if (strcmp(a, "--stat") == 0) stat = true;
     else {
       char what[256];
@@ -216,7 +260,16 @@ int cmd_diff(int argc, char **argv) {
   git_diff_options o;
   diff_options(&o);
   git_diff *diff = NULL;
-  if (cached) {
+  git_tree *old = NULL, *new = NULL;
+  if (nrevs > 0) diff_trees(repo, revs, nrevs, dashdash, &old, &new);
+  if (new != NULL) {
+    if (cached) refuse("diff --cached with two revisions");
+    check(git_diff_tree_to_tree(&diff, repo, old, new, &o), "diff");
+  } else if (old != NULL && cached) {
+    check(git_diff_tree_to_index(&diff, repo, old, index, &o), "diff");
+  } else if (old != NULL) {
+    check(git_diff_tree_to_workdir_with_index(&diff, repo, old, &o), "diff");
+  } else if (cached) {
     git_tree *head = NULL;
     git_object *obj = NULL;
     if (git_revparse_single(&obj, repo, "HEAD^{tree}") == 0) head = (git_tree *)obj;
@@ -230,6 +283,8 @@ int cmd_diff(int argc, char **argv) {
   if (stat) print_stat(diff);
   else print_patch(diff);
   git_diff_free(diff);
+  git_tree_free(old);
+  git_tree_free(new);
   git_index_free(index);
   git_repository_free(repo);
   return 0;
@@ -282,7 +337,38 @@ int cmd_show(int argc, char **argv) {
   }
   git_repository *repo = open_repo();
   git_object *obj = NULL;
-  if (git_revparse_single(&obj, repo, rev) != 0) {
+  if (have_rev && strchr(rev, ':') != NULL) {
+    // REV:PATH — a file's content as it is, a directory's entries after "tree REV:PATH".
+    obj = resolve_rev_path(repo, rev);
+    if (stat) refuse("show --stat of a file");
+    if (git_object_type(obj) == GIT_OBJECT_BLOB) {
+      fwrite(git_blob_rawcontent((git_blob *)obj), 1, (size_t)git_blob_rawsize((git_blob *)obj), stdout);
+    } else if (git_object_type(obj) == GIT_OBJECT_TREE) {
+      git_tree *t = (git_tree *)obj;
+      printf("tree %s\n\n", rev);
+      for (size_t k = 0; k < git_tree_entrycount(t); k++) {
+        const git_tree_entry *e = git_tree_entry_byindex(t, k);
+        put_path(stdout, git_tree_entry_name(e), NULL, false);
+        fputs(git_tree_entry_type(e) == GIT_OBJECT_TREE ? "/\n" : "\n", stdout);
+      }
+    } else {
+      refuse("show of an object that is not a commit, a file or a directory");
+    }
+    git_object_free(obj);
+    git_repository_free(repo);
+    return 0;
+  }
+  if (have_rev) {
+    git_revspec spec;
+    git_object *named = NULL;
+    if (git_revparse_single(&named, repo, rev) == 0 && git_object_type(named) == GIT_OBJECT_TAG)
+      refuse("show of an annotated tag");
+    git_object_free(named);
+    git_error_clear();
+    if (!parse_revision(repo, rev, false, &spec)) refuse("show PATHSPEC");
+    if (spec.flags & (GIT_REVSPEC_RANGE | REV_EXCLUDED)) refuse("show of a range");
+    obj = spec.to;
+  } else if (git_revparse_single(&obj, repo, rev) != 0) {
     if (!have_rev && git_repository_head_unborn(repo) == 1)
       die("your current branch '%s' does not have any commits yet", "master");
     fprintf(stderr, "fatal: ambiguous argument '%s': unknown revision or path not in the working tree.\n"

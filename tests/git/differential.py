@@ -13,11 +13,14 @@ Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/git/git.
                        [--engine interp|aot] [--seed N] [--walks N]
 """
 import os
+import calendar
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
@@ -90,12 +93,42 @@ def run_scenario(c, a, tmp, name, steps):
         if len(step) > 3:
             env.update(step[3])
         rg, rn = g.git(args, cwd, env), n.git(args, cwd, env)
+        if args and args[0] == "blame":
+            label = label_of(name, i, args, cwd)
+            rg = not_committed_now(c, label + " (guest)", rg, calendar.timegm(time.strptime(GUEST_NOW, "%Y-%m-%dT%H:%M:%SZ")))
+            rn = not_committed_now(c, label + " (native)", rn, time.time())
         label = "%s[%d] git %s%s" % (name, i, " ".join(args), " (in %s)" % cwd if cwd else "")
         at = next((k for k in range(min(len(rg[1]), len(rn[1]))) if rg[1][k] != rn[1][k]),
                   min(len(rg[1]), len(rn[1])))
         at = max(0, at - 200)
         c.check(label, rg == rn, "guest:  %d %r %r\n  native: %d %r %r" % (
             rg[0], rg[1][at:at + 600], rg[2][:400], rn[0], rn[1][at:at + 600], rn[2][:400]))
+
+
+# the guest's clock, pinned by bundle_test.RUN_FLAGS
+GUEST_NOW = next(f[6:] for f in bundle_test.RUN_FLAGS if f.startswith("fixed="))
+NOW_DATE = re.compile(rb"(Not Committed Yet +|<not\.committed\.yet> +)(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000")
+NOW_TIME = re.compile(rb"^((?:author|committer)-time )(\d+)$", re.M)
+
+
+def label_of(name, i, args, cwd):
+    return "%s[%d] git %s%s" % (name, i, " ".join(args), " (in %s)" % cwd if cwd else "")
+
+
+def not_committed_now(c, label, r, now):
+    """git blame's work-tree lines carry the time of the run: each must be NOW (the guest's
+    pinned clock, the host's time), then it is replaced by NOW on both sides."""
+    out = r[1]
+    for m in NOW_DATE.finditer(out):
+        t = calendar.timegm(time.strptime(m.group(2).decode(), "%Y-%m-%d %H:%M:%S"))
+        c.check(label + ": Not Committed Yet is now", abs(t - now) < 60, m.group(0))
+    out = NOW_DATE.sub(rb"\1NOW", out)
+    # porcelain: a time after the tests' commit dates (1700000000 + minutes) is the run's
+    for m in NOW_TIME.finditer(out):
+        if int(m.group(2)) > 1750000000:
+            c.check(label + ": porcelain's time is now", abs(int(m.group(2)) - now) < 60, m.group(0))
+    out = NOW_TIME.sub(lambda m: m.group(1) + b"NOW" if int(m.group(2)) > 1750000000 else m.group(0), out)
+    return (r[0], out, r[2])
 
 
 def G(*args, cwd="", env=None):
@@ -194,6 +227,29 @@ BRANCH = [
     G("status", "-s"), G("log", "--oneline"),
 ]
 
+# Revisions: HEAD~N, HEAD^, ^A, A..B, A...B (two branches), abbreviated ids, tags, REV:PATH;
+# in log, diff and show; unknown revisions, paths that are files (pathspecs, refused), both.
+REVS = [
+    G("init", "-q", "-b", "main"), ("write", "a", b"1\n"), ("write", "d/b", b"b\n"), G("add", "."),
+    G("commit", "-q", "-m", "one"), ("write", "a", b"1\n2\n"), G("commit", "-q", "-a", "-m", "two"),
+    G("branch", "side"), ("write", "a", b"1\n2\n3\n"), G("commit", "-q", "-a", "-m", "three"),
+    ("write", "d/b", b"b2\n"), G("commit", "-q", "-a", "-m", "four"),
+    G("log", "--oneline", "HEAD~2"), G("log", "--oneline", "HEAD^"), G("log", "--oneline", "HEAD^^"),
+    G("log", "--oneline", "HEAD~1..HEAD"), G("log", "--oneline", "HEAD~3..", "-n", "2"),
+    G("log", "--oneline", "side..main"), G("log", "--oneline", "main..side"), G("log", "--oneline", "^side", "main"),
+    G("log", "--oneline", "side...main"), G("log", "side..", "--stat"), G("log", "-p", "HEAD~1..HEAD"),
+    G("log", "--oneline", "main", "--"), G("log", "nope"), G("log", "HEAD..nope"), G("log", "HEAD~9"),
+    G("diff", "HEAD~2", "HEAD"), G("diff", "HEAD~2..HEAD"), G("diff", "HEAD~2..", "--stat"),
+    G("diff", "HEAD", "HEAD~2"), G("diff", "side"), G("diff", "--cached", "side"), G("diff", "side...main"),
+    G("diff", "main...side"), G("diff", "nope"), G("diff", "HEAD", "nope"), G("diff", "HEAD~1", "--stat"),
+    ("write", "a", b"work\n"), ("write", "d/new", b"n\n"), G("add", "d/new"), G("diff", "HEAD"),
+    G("diff", "HEAD~1"), G("diff", "--cached", "HEAD~1"), G("diff", "HEAD", "--stat"), G("restore", "a"),
+    G("show", "HEAD~2"), G("show", "HEAD^", "--stat"), G("show", "side"), G("show", "HEAD~1:a"),
+    G("show", "HEAD:d/b"), G("show", "main~3:d/b"), G("show", "HEAD:d"), G("show", "HEAD:"),
+    G("show", "HEAD:./b", cwd="d"), G("show", "HEAD:nope"), G("show", "HEAD:d/new"), G("show", "nope:a"),
+    G("show", "HEAD~7"), G("log", "--oneline", "HEAD~1..HEAD", cwd="d"),
+]
+
 # A repository the host's git made and packed: core.filemode = true and an executable file
 # (WASI shows no permission bits: without the filemode override every such file is modified),
 # objects in a pack (read without mmap).
@@ -219,6 +275,39 @@ GREP = [
     ("rm", "w.txt"), G("grep", "foo"), G("grep", "-w", "o"), G("grep", "[[:upper:]]"),
 ]
 
+# blame: the history's lines, a block that can slide (the indent heuristic), a rename, work-tree
+# edits ("Not Committed Yet": its time is now on both sides, compared as such), -L, porcelain.
+SLIDE_A = b"f {\n\n\n  x\nf {\n  x\n"
+SLIDE_B = b"f {\n\n\n  x\n\n  x\nf {\n  x\n"
+BLAME = [
+    G("init", "-q"), G("blame", "f"), ("write", "f", b"one\ntwo\nthree\n"), G("blame", "f"),
+    G("add", "f"), G("commit", "-q", "-m", "root"), G("blame", "f"), G("blame", "nope"),
+    ("write", "f", b"one\n2\nthree\nfour\n"), G("commit", "-q", "-a", "-m", "second\n\nbody"),
+    G("blame", "f"), G("blame", "-p", "f"), G("blame", "--porcelain", "f"),
+    G("blame", "--line-porcelain", "f"), G("blame", "-s", "f"), G("blame", "-e", "f"),
+    G("blame", "-n", "f"), G("blame", "-f", "f"), G("blame", "-l", "f"), G("blame", "-b", "f"),
+    G("blame", "--root", "f"), G("blame", "-L", "2,3", "f"), G("blame", "-L2,+2", "f"),
+    G("blame", "-L", "3,-2", "f"), G("blame", "-L", "2", "f"), G("blame", "-L", ",2", "f"),
+    G("blame", "-L", "4,2", "f"), G("blame", "-L", "3,99", "f"), G("blame", "-L", "9", "f"),
+    G("blame", "-L", "0", "f"), G("blame", "-L", "1,+0", "f"), G("blame", "-L", "2,0", "f"),
+    G("blame", "HEAD~1", "f"), G("blame", "HEAD~1", "--", "f"), G("blame", "--", "f"),
+    G("blame", "nope", "f"),
+    ("write", "f", b"zero\none\n2\nfour\nfive"), G("blame", "f"), G("blame", "-p", "f"),
+    G("blame", "-L", "2,4", "-p", "f"), G("blame", "HEAD", "f"),
+    G("commit", "-q", "-a", "-m", "third", env={"GIT_AUTHOR_NAME": "S\u00e9cond Author"}),
+    G("blame", "f"), G("blame", "-e", "f"), ("rm", "f"), G("blame", "f"), G("blame", "HEAD", "f"),
+    G("restore", "f"), ("write", "s.c", SLIDE_A), G("add", "s.c"), G("commit", "-q", "-m", "s1"),
+    ("write", "s.c", SLIDE_B), G("commit", "-q", "-a", "-m", "s2"), G("blame", "s.c"),
+    ("write", "s.c", SLIDE_B + SLIDE_B), G("blame", "s.c"), G("restore", "s.c"),
+    ("write", "sub/g", b"".join(b"line %d\n" % i for i in range(30))), G("add", "sub"),
+    G("commit", "-q", "-m", "g"), ("write", "sub/g", b"".join(b"line %d\n" % i for i in range(30) if i % 7)),
+    G("commit", "-q", "-a", "-m", "g2"), G("blame", "g", cwd="sub"), G("blame", "sub/g"),
+    G("blame", "-L", "5,8", "--porcelain", "g", cwd="sub"),
+    ("rm", "sub/g"), ("write", "sub/h", b"".join(b"line %d\n" % i for i in range(30) if i % 7)),
+    G("add", "-A"), G("commit", "-q", "-m", "rename"), G("blame", "sub/h"), G("blame", "-p", "sub/h"),
+    G("blame", "-s", "-L", "1,3", "sub/h"),
+]
+
 NAMES = ["a", "b", "c.txt", "d/e", "d/f g", "d/h/i", "j.log"]
 
 
@@ -242,6 +331,8 @@ def walk(rng, n):
                 ["show"], ["show", "--stat"], ["log", "-p", "-n", "3"], ["restore", name],
                 ["restore", "--staged", name], ["branch"], ["branch", "b%d" % rng.randrange(3)],
                 ["grep", "-n", "1"], ["grep", "-c", "[23]"], ["grep", "-l", "-w", "4"],
+                ["blame", name], ["blame", "-p", name], ["log", "--oneline", "HEAD~1"], ["diff", "HEAD"],
+                ["diff", "HEAD~1", "HEAD"], ["show", "HEAD:" + name],
             ])
             steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
     return steps
@@ -253,7 +344,11 @@ def refusals(c, a, tmp):
     s.git(["init", "-q"], "", env)
     for args, what in [(["push"], "push"), (["clone", "https://example.com/x"], "clone"),
                        (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
-                       (["diff", "HEAD~1"], "diff HEAD~1"), (["checkout", "main"], "checkout main"),
+                       (["diff", "HEAD", "--", "a"], "diff -- PATHSPEC"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
+                       (["show", "HEAD@{yesterday}"], "the revision syntax @{ (in 'HEAD@{yesterday}')"),
+                       (["log", ":/fix"], "the revision syntax :/ (in ':/fix')"), (["diff", "HEAD^!"], "the revision syntax ^! (in 'HEAD^!')"),
+                       (["blame", "-M", "a"], "blame -M"), (["blame", "-L", "/re/", "a"], "blame -L /re/"),
+                       (["blame", "-L", "1,2", "-L", "3,4", "a"], "blame with more than one -L"),
                        (["restore", "--source=HEAD", "a"], "restore --source=HEAD"),
                        (["branch", "-m", "x"], "branch -m"), (["stash"], "stash"),
                        (["grep", "-P", "x"], "grep -P"), (["grep", "--cached", "x"], "grep --cached"),
@@ -313,6 +408,10 @@ def main():
             run_scenario(c, a, tmp, "hostrepo", HOSTREPO)
         if a.only in (None, "branch"):
             run_scenario(c, a, tmp, "branch", BRANCH)
+        if a.only in (None, "revs"):
+            run_scenario(c, a, tmp, "revs", REVS)
+        if a.only in (None, "blame"):
+            run_scenario(c, a, tmp, "blame", BLAME)
         if a.only is None:
             rng = random.Random(a.seed)
             for w in range(a.walks):
