@@ -182,7 +182,7 @@ static const struct {
     {"status", cmd_status}, {"log", cmd_log},   {"ls-files", cmd_ls_files},
     {"diff", cmd_diff},     {"show", cmd_show}, {"branch", cmd_branch},
     {"checkout", cmd_checkout}, {"restore", cmd_restore}, {"grep", cmd_grep},
-    {"blame", cmd_blame},
+    {"blame", cmd_blame}, {"switch", cmd_switch},
 };
 
 int main(int argc, char **argv) {
@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
   if (i >= argc) {
     fputs("usage: git [-C <path>] <command> [<args>]\n"
           "commands in the sandbox: init add commit status log ls-files diff show branch\n"
-          "checkout -b restore grep blame\n",
+          "checkout switch restore grep blame\n",
           stderr);
     return 1;
   }

@@ -44,6 +44,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_branch(int argc, char **argv);
 int cmd_checkout(int argc, char **argv);
+int cmd_switch(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_grep(int argc, char **argv);
 int cmd_blame(int argc, char **argv);
@@ -71,4 +72,7 @@ void format_date(char *out, size_t cap, const git_time *t);
 // The long status (git status, and git commit with nothing to commit: COMMIT_MODE names the
 // root "Initial commit" as git commit does). Returns whether anything is staged.
 bool print_long_status(git_repository *repo, bool commit_mode);
+// "Your branch is up to date with 'origin/x'." and the others (git_status.c); false when BRANCH
+// has no upstream.
+bool print_tracking(git_repository *repo, const char *branch, bool unborn);
 #endif

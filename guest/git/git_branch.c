@@ -1,4 +1,4 @@
-// git branch [NAME | -d/-D NAME... | --show-current], git checkout -b NAME, git restore
+// git branch [NAME | -d/-D NAME... | --show-current], git restore
 // [--staged] [--worktree] PATHSPEC... (README.md).
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 char *join_spec(const char *prefix, const char *arg);
 
 // The branch HEAD names (NULL when detached), in NAME.
-static bool current_branch(git_repository *repo, char *name, size_t cap) {
+bool current_branch(git_repository *repo, char *name, size_t cap) {
   git_reference *head = NULL;
   check(git_reference_lookup(&head, repo, "HEAD"), "cannot read HEAD");
   const char *t = git_reference_symbolic_target(head);
@@ -57,7 +57,7 @@ static int list_branches(git_repository *repo) {
 }
 
 // A new branch NAME at HEAD's commit (git branch NAME, checkout -b NAME).
-static void create_branch(git_repository *repo, const char *name) {
+void create_branch(git_repository *repo, const char *name) {
   int valid = 0;
   if (git_branch_name_is_valid(&valid, name) != 0 || !valid || name[0] == '-')
     die("'%s' is not a valid branch name", name);
@@ -167,33 +167,6 @@ int cmd_branch(int argc, char **argv) {
   }
   git_repository_free(repo);
   return rc;
-}
-
-int cmd_checkout(int argc, char **argv) {
-  if (argc != 3 || strcmp(argv[1], "-b") != 0) {
-    char what[256];
-    snprintf(what, sizeof what, "checkout %s", argc > 1 ? argv[1] : "");
-    refuse(argc > 1 ? what : "checkout");
-  }
-  const char *name = argv[2];
-  git_repository *repo = open_repo();
-  char ref[1100];
-  snprintf(ref, sizeof ref, "refs/heads/%s", name);
-  if (git_repository_head_unborn(repo) == 1) {
-    // No commit yet: the new branch is only HEAD's name.
-    int valid = 0;
-    if (git_branch_name_is_valid(&valid, name) != 0 || !valid || name[0] == '-')
-      die("'%s' is not a valid branch name", name);
-    char cur[1024] = "";
-    if (current_branch(repo, cur, sizeof cur) && strcmp(cur, name) == 0)
-      die("a branch named '%s' already exists", name);
-  } else {
-    create_branch(repo, name);
-  }
-  check(git_repository_set_head(repo, ref), "cannot switch to the branch");
-  fprintf(stderr, "Switched to a new branch '%s'\n", name);
-  git_repository_free(repo);
-  return 0;
 }
 
 int cmd_restore(int argc, char **argv) {

@@ -68,36 +68,40 @@ static void check_state(git_repository *repo) {
 
 static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
 
+// git's tracking information of BRANCH (status, checkout): false when it has no upstream.
+bool print_tracking(git_repository *repo, const char *branch, bool unborn) {
+  struct tracking t;
+  upstream_of(repo, branch, unborn, &t);
+  if (!t.has) return false;
+  if (t.gone) {
+    printf("Your branch is based on '%s', but the upstream is gone.\n"
+           "  (use \"git branch --unset-upstream\" to fixup)\n", t.name);
+  } else if (t.ahead == 0 && t.behind == 0) {
+    printf("Your branch is up to date with '%s'.\n", t.name);
+  } else if (t.behind == 0) {
+    printf("Your branch is ahead of '%s' by %zu commit%s.\n"
+           "  (use \"git push\" to publish your local commits)\n", t.name, t.ahead, plural(t.ahead));
+  } else if (t.ahead == 0) {
+    printf("Your branch is behind '%s' by %zu commit%s, and can be fast-forwarded.\n"
+           "  (use \"git pull\" to update your local branch)\n", t.name, t.behind, plural(t.behind));
+  } else {
+    printf("Your branch and '%s' have diverged,\n"
+           "and have %zu and %zu different commits each, respectively.\n"
+           "  (use \"git pull\" to merge the remote branch into yours)\n", t.name, t.ahead, t.behind);
+  }
+  return true;
+}
+
 bool print_long_status(git_repository *repo, bool commit_mode) {
   check_state(repo);
   bool unborn = false;
   const char *branch = head_branch(repo, &unborn);
   const char *prefix = cwd_prefix(repo);
-  struct tracking t;
-  upstream_of(repo, branch, unborn, &t);
   git_status_list *list = status_list(repo);
   size_t n = git_status_list_entrycount(list);
 
   printf("On branch %s\n", branch);
-  if (t.has) {
-    if (t.gone) {
-      printf("Your branch is based on '%s', but the upstream is gone.\n"
-             "  (use \"git branch --unset-upstream\" to fixup)\n", t.name);
-    } else if (t.ahead == 0 && t.behind == 0) {
-      printf("Your branch is up to date with '%s'.\n", t.name);
-    } else if (t.behind == 0) {
-      printf("Your branch is ahead of '%s' by %zu commit%s.\n"
-             "  (use \"git push\" to publish your local commits)\n", t.name, t.ahead, plural(t.ahead));
-    } else if (t.ahead == 0) {
-      printf("Your branch is behind '%s' by %zu commit%s, and can be fast-forwarded.\n"
-             "  (use \"git pull\" to update your local branch)\n", t.name, t.behind, plural(t.behind));
-    } else {
-      printf("Your branch and '%s' have diverged,\n"
-             "and have %zu and %zu different commits each, respectively.\n"
-             "  (use \"git pull\" to merge the remote branch into yours)\n", t.name, t.ahead, t.behind);
-    }
-    putchar('\n');
-  }
+  if (print_tracking(repo, branch, unborn)) putchar('\n');
   if (unborn) printf("\n%s\n\n", commit_mode ? "Initial commit" : "No commits yet");
 
   bool staged = false, unstaged = false, untracked = false, wt_deleted = false;

@@ -103,6 +103,9 @@ def run_scenario(c, a, tmp, name, steps):
         at = max(0, at - 200)
         c.check(label, rg == rn, "guest:  %d %r %r\n  native: %d %r %r" % (
             rg[0], rg[1][at:at + 600], rg[2][:400], rn[0], rn[1][at:at + 600], rn[2][:400]))
+        if args[:1] in (["checkout"], ["switch"]):  # the work trees themselves: files, contents, directories
+            tg, tn = work_tree(g.root), work_tree(n.root)
+            c.check(label + ": same work tree", tg == tn, "guest %r\n  native %r" % (tg, tn))
 
 
 # the guest's clock, pinned by bundle_test.RUN_FLAGS
@@ -129,6 +132,19 @@ def not_committed_now(c, label, r, now):
             c.check(label + ": porcelain's time is now", abs(int(m.group(2)) - now) < 60, m.group(0))
     out = NOW_TIME.sub(lambda m: m.group(1) + b"NOW" if int(m.group(2)) > 1750000000 else m.group(0), out)
     return (r[0], out, r[2])
+
+
+def work_tree(root):
+    """Every directory and file under ROOT but .git, with the files' contents."""
+    out = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if not (d == root and x == ".git"))
+        rel = os.path.relpath(d, root)
+        out.append((rel, None))
+        for f in sorted(files):
+            with open(os.path.join(d, f), "rb") as fh:
+                out.append((os.path.join(rel, f), fh.read()))
+    return out
 
 
 def G(*args, cwd="", env=None):
@@ -250,6 +266,30 @@ REVS = [
     G("show", "HEAD~7"), G("log", "--oneline", "HEAD~1..HEAD", cwd="d"),
 ]
 
+# checkout BRANCH / switch BRANCH / switch -c: the work tree and index follow, local changes are
+# carried (listed) or block the switch (git's refusal, nothing changed), untracked files in the
+# way, the upstream's tracking line, what is not a branch.
+SWITCH = [
+    G("init", "-q", "-b", "main"), ("write", "a", b"a\n"), ("write", "b", b"b\n"), ("write", "d/c", b"c\n"),
+    G("add", "."), G("commit", "-q", "-m", "one"), G("branch", "other"), ("write", "a", b"a2\n"),
+    ("rm", "d/c"), ("write", "e/f", b"f\n"), G("add", "-A"), G("commit", "-q", "-m", "two"),
+    G("checkout", "main"), G("switch", "main"), G("checkout", "other"), G("status"), G("ls-files"),
+    G("log", "--oneline"), G("switch", "main"), G("status"), G("ls-files"), G("show", "HEAD:e/f"),
+    ("write", "b", b"b local\n"), ("write", "new", b"n\n"), G("add", "new"), G("checkout", "other"),
+    G("status", "-s"), G("switch", "main", cwd="d"), G("status", "-s"),
+    ("write", "a", b"a local\n"), G("checkout", "other"), G("switch", "other"), G("status", "-s"),
+    G("branch", "--show-current"), G("restore", "a"), ("write", "d/c", b"untracked in the way\n"),
+    G("switch", "other"), G("status", "-s"), ("rm", "d/c"), ("write", "a", b"a staged\n"), G("add", "a"),
+    G("checkout", "other"), ("write", "b", b"b unstaged\n"), ("write", "e/f", b"f unstaged\n"), G("switch", "other"),
+    G("restore", "--staged", "--worktree", "a", "b", "e/f"),
+    G("switch", "-c", "topic"), G("switch", "-c", "topic"), G("checkout", "-b", "t2"), G("switch", "main"),
+    G("switch", "nope"), G("checkout", "nope"), G("switch", "HEAD~1"), G("switch", "main~1"),
+    ("host", ["tag", "v1", "other"]), G("switch", "v1"),
+    ("host", ["update-ref", "refs/remotes/origin/main", "HEAD~1"]), ("host", ["config", "branch.other.remote", "origin"]),
+    ("host", ["config", "branch.other.merge", "refs/heads/main"]), G("checkout", "other"), G("status"),
+    G("commit", "-q", "-a", "-m", "three"), G("switch", "main"), G("switch", "other"), G("log", "--oneline", "main..other"),
+]
+
 # A repository the host's git made and packed: core.filemode = true and an executable file
 # (WASI shows no permission bits: without the filemode override every such file is modified),
 # objects in a pack (read without mmap).
@@ -333,6 +373,7 @@ def walk(rng, n):
                 ["grep", "-n", "1"], ["grep", "-c", "[23]"], ["grep", "-l", "-w", "4"],
                 ["blame", name], ["blame", "-p", name], ["log", "--oneline", "HEAD~1"], ["diff", "HEAD"],
                 ["diff", "HEAD~1", "HEAD"], ["show", "HEAD:" + name],
+                ["switch", "b%d" % rng.randrange(3)], ["checkout", "b%d" % rng.randrange(3)], ["checkout", "master"],
             ])
             steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
     return steps
@@ -344,7 +385,8 @@ def refusals(c, a, tmp):
     s.git(["init", "-q"], "", env)
     for args, what in [(["push"], "push"), (["clone", "https://example.com/x"], "clone"),
                        (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
-                       (["diff", "HEAD", "--", "a"], "diff -- PATHSPEC"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
+                       (["diff", "HEAD", "--", "a"], "diff -- PATHSPEC"), (["checkout"], "checkout "),
+                       (["checkout", "-f", "x"], "checkout -f"), (["switch", "--detach", "x"], "switch --detach"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
                        (["show", "HEAD@{yesterday}"], "the revision syntax @{ (in 'HEAD@{yesterday}')"),
                        (["log", ":/fix"], "the revision syntax :/ (in ':/fix')"), (["diff", "HEAD^!"], "the revision syntax ^! (in 'HEAD^!')"),
                        (["blame", "-M", "a"], "blame -M"), (["blame", "-L", "/re/", "a"], "blame -L /re/"),
@@ -410,6 +452,8 @@ def main():
             run_scenario(c, a, tmp, "branch", BRANCH)
         if a.only in (None, "revs"):
             run_scenario(c, a, tmp, "revs", REVS)
+        if a.only in (None, "switch"):
+            run_scenario(c, a, tmp, "switch", SWITCH)
         if a.only in (None, "blame"):
             run_scenario(c, a, tmp, "blame", BLAME)
         if a.only is None:
