@@ -5,7 +5,8 @@
 # evaluation modules: shell_pattern, shell_arith, shell_printf, shell_test_expr,
 # shell_read_split; nested shells' command lines and #! lines: shell_nested; the path
 # resolver, openat2 against the portable walk: resolver; the fast interpreter against
-# wabt's, the tests' oracle: fast_diff; the component decoder: component) with
+# wabt's, the tests' oracle: fast_diff; the component decoder: component; the Canonical ABI's
+# lifting of guest memory: canon) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30), as many at a time as there are cores, from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -69,7 +70,7 @@ SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 j
        shell_nested:shell:1024
        resolver:platform:4200
        fast_diff:engine:4096
-       component:component:65536)
+       component:component:65536 canon:component:65536)
 # $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:
 # the same fuzzing per target in 1/JOBS of the wall time.
 mkdir -p build-fuzz/logs

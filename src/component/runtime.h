@@ -173,6 +173,16 @@ Result<std::vector<Val>> lift_values(Cx& cx, const std::vector<component::ValTyp
 Result<std::vector<Value>> lower_values(Cx& cx, const std::vector<component::ValType>& types,
                                         const std::vector<Val>& vals, size_t max_flat,
                                         const Value* out_ptr);
+// Memory access for lift/lower (canon.cc): [ptr, ptr + len) inside the canon options' memory
+// and ptr aligned, else a trap naming `what`; host bytes charged against max_lift_bytes; a new
+// allocation through realloc(0, 0, align, size), checked like any range.
+Result<GuestMemory> check_range(Cx& cx, uint64_t ptr, uint64_t len, uint32_t align, const char* what);
+Result<void> charge(Cx& cx, uint64_t bytes);
+Result<uint32_t> allocate(Cx& cx, uint32_t align, uint64_t size, const char* what);
+// Strings (canon_string.cc): lifted from (ptr, tagged code units), stored as them.
+bool valid_utf8(const uint8_t* s, size_t n);
+Result<Val> load_string_range(Cx& cx, uint32_t ptr, uint32_t tagged);
+Result<std::pair<uint32_t, uint32_t>> store_string_range(Cx& cx, const std::string& s);
 // Type-checks a host-supplied value against a type (kind, arity, ranges), without lowering it.
 Result<void> check_val(const Decoded& d, const Val& v, const component::ValType& t, const std::string& where);
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "component/instance.h"
@@ -193,6 +194,89 @@ TEST_P(ComponentRun, ArgumentsAreTypeChecked) {
   EXPECT_EQ(r.error().code, ErrorCode::kNoEntryPoint);
   // Refused arguments are not traps: the instance still works.
   EXPECT_EQ(call1(*c, "add", {Val::u32(1), Val::u32(2)}), Val::u32(3));
+}
+
+// ---- the reference host: the same calls through `jco transpile` on node (compare.mjs) ----
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// As compare.mjs prints a value: u64 as a decimal string, lists and tuples as arrays, none as null.
+std::string json(const Val& v) {
+  switch (v.kind) {
+    case ValKind::kU64: return "\"" + std::to_string(v.bits) + "\"";
+    case ValKind::kS8: case ValKind::kS16: case ValKind::kS32: return std::to_string(v.as_signed());
+    case ValKind::kF64: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v.f);
+      return buf;
+    }
+    case ValKind::kString: return json_string(v.str);
+    case ValKind::kChar: {
+      std::string s;
+      uint32_t cp = static_cast<uint32_t>(v.bits);
+      if (cp < 0x80) s += static_cast<char>(cp);
+      else if (cp < 0x800) s += {static_cast<char>(0xc0 | cp >> 6), static_cast<char>(0x80 | (cp & 0x3f))};
+      else if (cp < 0x10000) s += {static_cast<char>(0xe0 | cp >> 12), static_cast<char>(0x80 | (cp >> 6 & 0x3f)), static_cast<char>(0x80 | (cp & 0x3f))};
+      else s += {static_cast<char>(0xf0 | cp >> 18), static_cast<char>(0x80 | (cp >> 12 & 0x3f)), static_cast<char>(0x80 | (cp >> 6 & 0x3f)), static_cast<char>(0x80 | (cp & 0x3f))};
+      return json_string(s);
+    }
+    case ValKind::kList: case ValKind::kTuple: {
+      std::string out = "[";
+      for (size_t i = 0; i < v.items.size(); ++i) out += (i ? "," : "") + json(v.items[i]);
+      return out + "]";
+    }
+    case ValKind::kOption: return v.bits == 0 ? "null" : json(v.items[0]);
+    default: return std::to_string(v.bits);
+  }
+}
+
+TEST_P(ComponentRun, MatchesJcoTranspile) {
+  std::ifstream f(std::string(std::getenv("WASMCAP_TEST_COMPONENT_WAT_DIR")) + "/compare.expected");
+  ASSERT_TRUE(f) << "run_components.sh writes compare.expected with node";
+  std::string expected((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto c = instantiate("compare");
+  ASSERT_TRUE(c);
+  const std::string s = "h\xc3\xa9llo \xf0\x9f\x98\x80";
+  std::vector<Val> thousands, seventeen;
+  for (uint32_t i = 1; i <= 100; ++i) thousands.push_back(Val::u32(i * 1000));
+  for (uint32_t i = 1; i <= 17; ++i) seventeen.push_back(Val::u32(i));
+  const std::vector<std::tuple<std::string, std::string, std::vector<Val>>> calls = {
+      {"add", "add", {Val::u32(40), Val::u32(2)}},
+      {"add-wraps", "add", {Val::u32(4294967295u), Val::u32(2)}},
+      {"echo-string", "echo-string", {Val::string(s)}},
+      {"utf16-len", "utf16-len", {Val::string(s)}},
+      {"echo-utf16", "echo-utf16", {Val::string(s)}},
+      {"sum-list", "sum-list", {Val::list(thousands)}},
+      {"make-list", "make-list", {Val::u32(5)}},
+      {"swap", "swap", {Val::tuple({Val::u8(9), Val::u64(1ull << 40)})}},
+      {"echo-opt-none", "echo-opt", {Val::none()}},
+      {"echo-opt-some", "echo-opt", {Val::some(Val::u64(18446744073709551615ull))}},
+      {"echo-char", "echo-char", {Val::character(0x1F600)}},
+      {"echo-f64", "echo-f64", {Val::f64(-2.25)}},
+      {"sum17", "sum17", seventeen},
+      {"pair-as-string-oob", "pair-as-string", {Val::u32(0xfffffff0u), Val::u32(100)}},
+  };
+  std::string got;
+  for (const auto& [label, fn, args] : calls) {
+    auto r = c->call(fn, args);
+    got += label + ": " + (r && r->results.size() == 1 ? json(r->results[0]) : "trap") + "\n";
+  }
+  EXPECT_EQ(got, expected);
 }
 
 // ---- hostile results: every pointer, length, discriminant and code point checked ----

@@ -21,4 +21,16 @@ for wat in "$(dirname "$0")"/wat/*.wat; do
   fi
   cp "$CACHE/$key.wasm" "$OUT/$name.wasm"
 done
+# The reference host: wat/compare.wat transpiled by `jco transpile` and called on node
+# (compare.mjs); the calls' results, cached by the component, script and jco version, are what
+# component_run_test's MatchesJcoTranspile compares wasmcap's with.
+key=$( (sha256sum <"$OUT/compare.wasm"; sha256sum <"$(dirname "$0")/compare.mjs"; echo "jco $JCO_VERSION transpile") |
+  sha256sum | cut -c1-32)
+if [ ! -s "$CACHE/$key.expected" ]; then
+  rm -rf "$CACHE/transpiled"
+  "$JCO" transpile "$OUT/compare.wasm" -o "$CACHE/transpiled" --name compare >/dev/null
+  node "$(dirname "$0")/compare.mjs" "$CACHE/transpiled/compare.js" >"$CACHE/$key.tmp"
+  mv "$CACHE/$key.tmp" "$CACHE/$key.expected"
+fi
+cp "$CACHE/$key.expected" "$OUT/compare.expected"
 WASMCAP_TEST_COMPONENT_WAT_DIR=$OUT exec "$TEST_BIN" "$@"
