@@ -1,5 +1,6 @@
-// WASI Preview 1 host: waiting with a deadline (blocking reads, sleeps) and poll_oneoff. The
-// rest of the host is in host.cc (process, clocks, random, stdio, fd table) and fs.cc.
+// WASI Preview 1 binding of poll_oneoff. Waiting with a deadline (blocking reads, sleeps) and
+// the clocks are the capability layer's (core.cc); this file reads the subscriptions from
+// guest memory and writes the events back.
 #include "wasi/host.h"
 
 #include <poll.h>
@@ -15,102 +16,6 @@
 namespace wasmcap {
 
 using namespace wasi;
-
-// --- blocking with a deadline ----------------------------------------------------------------
-
-// Longest uninterrupted wait inside a host call: bounds how late an interrupt is noticed.
-constexpr int64_t kWaitStepNs = 20'000'000;
-
-bool WasiHost::must_stop() {
-  if (termination_) return true;
-  if (interrupt_ != nullptr && interrupt_->load(std::memory_order_relaxed)) {
-    termination_ = Error(ErrorCode::kDeadlineExceeded, "execution interrupted by the host");
-    return true;
-  }
-  if (deadline_ != std::chrono::steady_clock::time_point::max() &&
-      std::chrono::steady_clock::now() >= deadline_) {
-    termination_ = Error(ErrorCode::kDeadlineExceeded,
-                         "wall-clock deadline exceeded while the guest was blocked; raise "
-                         "--timeout-ms");
-    return true;
-  }
-  return false;
-}
-
-bool WasiHost::charge_bytes(uint64_t bytes) {
-  if (ctx_ == nullptr) return true;  // called outside an engine call (unit tests): unmetered
-  uint64_t units = fuel_for_bytes(bytes);
-  if (ctx_->charge_fuel(units)) return true;
-  if (!termination_) {
-    termination_ = Error(ErrorCode::kFuelExhausted,
-                         "fuel exhausted inside a host call (host work costs 1 unit per " +
-                             std::to_string(kHostFuelBytesPerUnit) +
-                             " bytes moved); raise --fuel");
-  }
-  return false;
-}
-
-bool WasiHost::may_continue() {
-  if (must_stop()) return false;
-  if (ctx_ != nullptr && ctx_->fuel_spent()) {
-    charge_bytes(0);  // records the termination
-    return false;
-  }
-  return true;
-}
-
-namespace {
-
-// now + ns without overflow: a guest may ask for INT64_MAX ns (poll_oneoff), and
-// steady_clock's time_point is int64 ns since boot, so a plain sum would wrap to the past
-// and the wait would end at once. Saturates at time_point::max() ("never").
-std::chrono::steady_clock::time_point after_ns(int64_t ns) {
-  using Clock = std::chrono::steady_clock;
-  auto now = Clock::now();
-  if (ns <= 0) return now;
-  if (ns >= (Clock::time_point::max() - now).count()) return Clock::time_point::max();
-  return now + std::chrono::nanoseconds(ns);
-}
-
-}  // namespace
-
-bool WasiHost::wait_readable(int host_fd, int64_t timeout_ns) {
-  auto end = timeout_ns < 0 ? std::chrono::steady_clock::time_point::max() : after_ns(timeout_ns);
-  for (;;) {
-    if (must_stop()) return false;
-    auto now = std::chrono::steady_clock::now();
-    if (now >= end) return false;
-    int64_t step = kWaitStepNs;
-    if (end != std::chrono::steady_clock::time_point::max()) {
-      step = std::min<int64_t>(step, std::chrono::duration_cast<std::chrono::nanoseconds>(end - now).count());
-    }
-    pollfd pfd{host_fd, POLLIN, 0};
-    timespec ts{static_cast<time_t>(step / 1000000000), static_cast<long>(step % 1000000000)};
-    int n = ppoll(&pfd, 1, &ts, nullptr);
-    if (n > 0) return true;  // readable, EOF or error: read() will tell
-    if (n < 0 && errno != EINTR) return true;
-  }
-}
-
-void WasiHost::sleep_bounded(int64_t ns) {
-  auto end = after_ns(ns);
-  while (!must_stop()) {
-    auto now = std::chrono::steady_clock::now();
-    if (now >= end) return;
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-        end - now, std::chrono::nanoseconds(kWaitStepNs)));
-  }
-}
-
-// --- poll_oneoff ------------------------------------------------------------------------------
-
-bool WasiHost::fixed_wait_never_ends(int64_t timeout_ns) const {
-  // The timeout saturated (a relative UINT64_MAX, or an absolute time beyond INT64_MAX ns from
-  // now), or the virtual clock (as the wall clock, epoch included) cannot reach its end.
-  if (timeout_ns >= INT64_MAX) return true;
-  uint64_t t = static_cast<uint64_t>(timeout_ns);
-  return t > UINT64_MAX - virtual_ns_ || virtual_ns_ + t > UINT64_MAX - config_.clock.epoch_ns;
-}
 
 Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
                             uint32_t nevents_out) {
@@ -152,18 +57,19 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
       m.load(base + 40, &flags);
       // A clock wait is a use of that clock: an unknown id is EINVAL, a clock the run was not
       // granted is ENOTCAPABLE (in the event; nothing sleeps).
-      bool wall = false;
-      if (Errno r = check_clock(id, &wall)) {
+      Clock clock;
+      if (Errno r = p1_clock(id, &clock)) {
         ready.push_back({userdata, r, kEventClock, 0, 0});
         continue;
       }
       int64_t rel = static_cast<int64_t>(std::min<uint64_t>(timeout, INT64_MAX));
       if (flags & kSubclockAbstime) {
-        uint64_t now = 0;
-        if (Errno r = read_clock(id, wall, false, &now)) {
-          ready.push_back({userdata, r, kEventClock, 0, 0});
+        auto read = core_.clock_now(clock, false);
+        if (!read) {
+          ready.push_back({userdata, to_p1(read.error()), kEventClock, 0, 0});
           continue;
         }
+        uint64_t now = *read;
         // Saturating: an absolute time far in the future (up to UINT64_MAX) is "never".
         rel = timeout > now ? static_cast<int64_t>(std::min<uint64_t>(timeout - now, INT64_MAX))
                             : 0;
@@ -182,18 +88,12 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
         ready.push_back({userdata, r, tag, 0, 0});
         continue;
       }
-      if (tag == kEventFdRead && e->kind == FdKind::kStdin && config_.stdin_fd >= 0) {
-        pending.push_back({userdata, config_.stdin_fd});
+      if (tag == kEventFdRead && e->desc->kind == OpenDescription::Kind::kStdin &&
+          config().stdin_fd >= 0) {
+        pending.push_back({userdata, config().stdin_fd});
         continue;
       }
-      uint64_t nbytes = 0;
-      if (tag == kEventFdRead && e->kind == FdKind::kFile) {
-        struct stat st {};
-        off_t pos = lseek(e->host_fd, 0, SEEK_CUR);
-        if (fstat(e->host_fd, &st) == 0 && pos >= 0 && st.st_size > pos) {
-          nbytes = static_cast<uint64_t>(st.st_size - pos);
-        }
-      }
+      uint64_t nbytes = tag == kEventFdRead ? core_.readable_now(*e->desc) : 0;
       // Regular files, stdout/stderr and an absent stdin are always ready.
       ready.push_back({userdata, kSuccess, tag, nbytes, 0});
     } else {
@@ -201,13 +101,11 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
     }
   }
 
-
-
   if (ready.empty()) {
     // Block on stdin readiness and/or the clock, never past the run's deadline.
     int64_t wait_ns = have_clock ? timeout_ns : -1;
-    if (have_clock && config_.clock.kind == ClockSource::Kind::kFixed) {
-      if (fixed_wait_never_ends(timeout_ns)) {
+    if (have_clock && core_.clock_is_fixed()) {
+      if (core_.fixed_wait_never_ends(timeout_ns)) {
         // An infinite wait (UINT64_MAX ns, or an end the virtual clock cannot reach) waits, as
         // it does on the host clock: until stdin is readable, the deadline or the interrupt.
         // Jumping the virtual clock instead moved it to the year 2318, where it saturated, and
@@ -215,8 +113,8 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
         have_clock = false;
         wait_ns = -1;
         if (pending.empty()) {
-          sleep_bounded(INT64_MAX);  // returns only when must_stop(): termination_ is set
-          if (termination_) return kEintr;
+          core_.sleep_bounded(INT64_MAX);  // returns only when the run must end
+          if (core_.terminating()) return kEintr;
         }
       } else {
         // A fixed clock never waits for host time: the clock subscription fires at once
@@ -233,25 +131,23 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
         pollfd pfd{pending.front().host_fd, POLLIN, 0};
         readable = ::poll(&pfd, 1, 0) != 0;  // ready, EOF or error now: read() will tell
       } else {
-        readable = wait_readable(pending.front().host_fd, wait_ns);
+        readable = core_.wait_readable(pending.front().host_fd, wait_ns);
       }
       if (readable) {
         for (const auto& p : pending) ready.push_back({p.userdata, kSuccess, kEventFdRead, 0, 0});
-      } else if (have_clock && !termination_) {
+      } else if (have_clock && !core_.terminating()) {
         ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
-        if (config_.clock.kind == ClockSource::Kind::kFixed) {
-          virtual_ns_ = add_sat(virtual_ns_, static_cast<uint64_t>(timeout_ns));
-        }
+        if (core_.clock_is_fixed()) core_.advance_virtual(static_cast<uint64_t>(timeout_ns));
       }
     } else if (have_clock) {
-      if (config_.clock.kind == ClockSource::Kind::kFixed) {
-        virtual_ns_ = add_sat(virtual_ns_, static_cast<uint64_t>(timeout_ns));
+      if (core_.clock_is_fixed()) {
+        core_.advance_virtual(static_cast<uint64_t>(timeout_ns));
       } else {
-        sleep_bounded(wait_ns);
+        core_.sleep_bounded(wait_ns);
       }
       ready.push_back({clock_userdata, kSuccess, kEventClock, 0, 0});
     }
-    if (termination_) return kEintr;
+    if (core_.terminating()) return kEintr;
   }
 
   uint32_t count = 0;

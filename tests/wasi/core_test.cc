@@ -1,0 +1,229 @@
+// The WASI host's capability layer (src/wasi/core.h) driven directly, with host types and no
+// guest memory, fd numbers or rights: what a WASI 0.2 binding will call. The rules that protect
+// the host hold here on their own (a binding's rights are a second check, not the only one).
+#include "wasi/core.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace wasmcap::wasi {
+namespace {
+
+namespace fs = std::filesystem;
+
+class WasiCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "wasmcap-core-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    top_ = tmpl;
+    root_ = top_ / "root";
+    fs::create_directories(root_ / "dir");
+    fs::create_directories(top_ / "outside");
+    std::ofstream(root_ / "file") << "original";
+    std::ofstream(top_ / "outside" / "secret") << "secret";
+    fs::create_symlink("../outside", root_ / "link_out");
+  }
+  void TearDown() override {
+    core_.reset();
+    std::error_code ec;
+    fs::remove_all(top_, ec);
+  }
+  Core& make(bool read_only, WasiConfig c = {}) {
+    c.preopens.push_back({root_.string(), "root", read_only});
+    c.stdout_fd = -1;
+    c.stderr_fd = -1;
+    core_ = std::make_unique<Core>(std::move(c));
+    EXPECT_TRUE(core_->init());
+    return *core_;
+  }
+  OpenDescription& root() { return *core_->preopens().at(0); }
+  PathAt at(const std::string& path, Final f = Final::kEntry) {
+    auto p = core_->resolve_at(root(), path, f);
+    EXPECT_TRUE(p.has_value()) << path << ": " << errc_name(p.error());
+    return p ? std::move(*p) : PathAt{};
+  }
+  static std::vector<IoSlice> slices(std::string& s) {
+    return {{reinterpret_cast<uint8_t*>(s.data()), static_cast<uint32_t>(s.size())}};
+  }
+
+  fs::path top_, root_;
+  std::unique_ptr<Core> core_;
+};
+
+TEST_F(WasiCoreTest, OpensReadsAndWritesBeneathAPreopen) {
+  Core& c = make(false);
+  OpenRequest req;
+  req.create = true;
+  req.read = true;
+  req.write = true;
+  auto f = c.open_at(root(), "dir/new", req);
+  ASSERT_TRUE(f) << errc_name(f.error());
+  EXPECT_EQ((*f)->kind, OpenDescription::Kind::kFile);
+  EXPECT_EQ((*f)->guest_path, "dir/new");
+  std::string text = "hello";
+  auto n = c.write(**f, slices(text));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 5u);
+  std::string back(4, '\0');
+  auto r = c.pread(**f, slices(back), 1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(back.substr(0, *r), "ello");
+  auto st = c.stat(**f);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->type, FileType::kRegularFile);
+  EXPECT_EQ(st->size, 5u);
+  // The description is shared: it stays open while any handle holds it.
+  DescriptionRef other = *f;
+  f->reset();
+  EXPECT_TRUE(c.seek(*other, 0, SeekFrom::kSet));
+  std::string again(5, '\0');
+  EXPECT_EQ(c.read(*other, slices(again)).value_or(0), 5u);
+  EXPECT_EQ(again, "hello");
+}
+
+TEST_F(WasiCoreTest, EscapesAreTheirOwnCode) {
+  Core& c = make(false);
+  OpenRequest req;
+  req.read = true;
+  EXPECT_EQ(c.open_at(root(), "../outside/secret", req).error(), Errc::kEscape);
+  EXPECT_EQ(c.open_at(root(), "link_out/secret", req).error(), Errc::kEscape);
+  EXPECT_EQ(c.open_at(root(), "/etc/passwd", req).error(), Errc::kEscape);
+  EXPECT_EQ(c.resolve_at(root(), "../x", Final::kEntry).error(), Errc::kEscape);
+  // A symlink the guest makes may only descend.
+  EXPECT_EQ(c.symlink("../outside", at("up")), Errc::kEscape);
+  EXPECT_EQ(c.symlink("/etc", at("abs")), Errc::kEscape);
+  EXPECT_EQ(c.symlink("dir", at("down")), Errc::kOk);
+  // The operator's climbing link may not be moved.
+  EXPECT_EQ(c.rename(at("link_out"), at("dir/moved")), Errc::kEscape);
+  // Paths are resolved beneath directories only.
+  auto f = c.open_at(root(), "file", req);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(c.resolve_at(**f, "x", Final::kEntry).error(), Errc::kNotDirectory);
+}
+
+TEST_F(WasiCoreTest, ReadOnlyTreeRefusesEveryModificationWithoutAnyRights) {
+  Core& c = make(true);
+  OpenRequest req;
+  req.read = true;
+  auto f = c.open_at(root(), "file", req);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE((*f)->read_only);
+  std::string text = "x";
+  EXPECT_EQ(c.pwrite(**f, slices(text), 0).error(), Errc::kNotCapable);
+  EXPECT_EQ(c.set_size(**f, 0), Errc::kNotCapable);
+  EXPECT_EQ(c.allocate(**f, 0, 10), Errc::kNotCapable);
+  Timestamp t{Timestamp::Kind::kSet, 1};
+  EXPECT_EQ(c.set_times(**f, t, t), Errc::kNotCapable);
+  OpenRequest w = req;
+  w.write = true;
+  EXPECT_EQ(c.open_at(root(), "file", w).error(), Errc::kNotCapable);
+  OpenRequest create;
+  create.create = true;
+  EXPECT_EQ(c.open_at(root(), "new", create).error(), Errc::kNotCapable);
+  OpenRequest trunc = req;
+  trunc.truncate = true;
+  EXPECT_EQ(c.open_at(root(), "file", trunc).error(), Errc::kNotCapable);
+  EXPECT_EQ(c.create_directory(at("made")), Errc::kNotCapable);
+  EXPECT_EQ(c.unlink_file(at("file")), Errc::kNotCapable);
+  EXPECT_EQ(c.remove_directory(at("dir")), Errc::kNotCapable);
+  EXPECT_EQ(c.rename(at("file"), at("moved")), Errc::kNotCapable);
+  EXPECT_EQ(c.link(at("file"), at("linked")), Errc::kNotCapable);
+  EXPECT_EQ(c.symlink("file", at("sym")), Errc::kNotCapable);
+  EXPECT_EQ(c.set_times_at(at("file"), t, t), Errc::kNotCapable);
+  std::ifstream in(root_ / "file");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "original");
+  EXPECT_FALSE(fs::exists(root_ / "made"));
+}
+
+TEST_F(WasiCoreTest, DeniedPreopenIsNotCapable) {
+  WasiConfig cfg;
+  cfg.preopens.push_back({"", "denied", false, true});
+  Core& c = make(false, cfg);
+  ASSERT_EQ(c.preopens().size(), 2u);
+  const OpenDescription& denied = *c.preopens()[0];
+  EXPECT_EQ(denied.preopen_name, "denied");
+  EXPECT_EQ(Core::check_dir(denied), Errc::kNotCapable);
+  EXPECT_EQ(c.resolve_at(denied, "x", Final::kEntry).error(), Errc::kNotCapable);
+}
+
+TEST_F(WasiCoreTest, DirectoryEntriesResumeAtCookies) {
+  Core& c = make(false);
+  for (const char* n : {"a", "b", "c"}) std::ofstream(root_ / "dir" / n) << n;
+  OpenRequest req;
+  req.read = true;
+  req.directory = true;
+  auto d = c.open_at(root(), "dir", req);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(c.dir_seek(**d, 0), Errc::kOk);
+  std::vector<std::string> names;
+  DirEntry e;
+  while (c.dir_next(**d, &e).value_or(false)) {
+    names.emplace_back(e.name);
+    EXPECT_EQ(e.next_cookie, names.size());
+    if (e.name == "." || e.name == ".." || e.name.size() == 1) {
+      EXPECT_EQ(e.type, e.name.front() == '.' ? FileType::kDirectory : FileType::kRegularFile);
+    }
+  }
+  ASSERT_EQ(names.size(), 5u);  // ., .., a, b, c
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()),
+            (std::set<std::string>{".", "..", "a", "b", "c"}));
+  // Resume at cookie 3: the fourth entry; an unread entry comes back.
+  ASSERT_EQ(c.dir_seek(**d, 3), Errc::kOk);
+  ASSERT_TRUE(c.dir_next(**d, &e).value_or(false));
+  EXPECT_EQ(std::string(e.name), names[3]);
+  c.dir_unread(**d);
+  ASSERT_TRUE(c.dir_next(**d, &e).value_or(false));
+  EXPECT_EQ(std::string(e.name), names[3]);
+  EXPECT_EQ(e.next_cookie, 4u);
+  // A file is not listable.
+  req.directory = false;
+  auto f = c.open_at(root(), "file", req);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(c.dir_seek(**f, 0), Errc::kNotDirectory);
+}
+
+TEST_F(WasiCoreTest, ClocksAndRandomAreGrants) {
+  WasiConfig cfg;
+  cfg.random.kind = RandomSource::Kind::kDeny;
+  cfg.clock_wall = false;
+  Core& denied = make(false, cfg);
+  uint8_t buf[16];
+  EXPECT_EQ(denied.random_fill(buf, sizeof buf), Errc::kNotCapable);
+  EXPECT_EQ(denied.clock_now(Clock::kRealtime, true).error(), Errc::kNotCapable);
+  EXPECT_TRUE(denied.clock_now(Clock::kMonotonic, true).has_value());
+
+  // Seeded random and the fixed clock are the same on every run.
+  WasiConfig pinned;
+  pinned.random.kind = RandomSource::Kind::kSeed;
+  pinned.random.seed = 7;
+  pinned.clock.kind = ClockSource::Kind::kFixed;
+  pinned.clock.epoch_ns = 1000;
+  pinned.clock.step_ns = 10;
+  Core a(pinned), b(pinned);
+  uint8_t x[100], y[100];
+  ASSERT_EQ(a.random_fill(x, sizeof x), Errc::kOk);
+  ASSERT_EQ(b.random_fill(y, 60), Errc::kOk);
+  ASSERT_EQ(b.random_fill(y + 60, 40), Errc::kOk);
+  EXPECT_EQ(std::memcmp(x, y, sizeof x), 0);
+  EXPECT_EQ(a.clock_now(Clock::kRealtime, true).value(), 1000u);
+  EXPECT_EQ(a.clock_now(Clock::kMonotonic, false).value(), 10u);
+  EXPECT_EQ(a.clock_resolution(Clock::kMonotonic).value(), 10u);
+  // Beyond max_io_bytes a random request is refused (it cannot be cut short).
+  WasiConfig small;
+  small.max_io_bytes = 8;
+  Core s(small);
+  EXPECT_EQ(s.random_fill(buf, sizeof buf), Errc::kInvalid);
+}
+
+}  // namespace
+}  // namespace wasmcap::wasi
