@@ -69,6 +69,7 @@ class ComponentInstance {
  private:
   ComponentInstance() = default;
   bool trapped_ = false;  // a call trapped: the instance's state is unknown, no more calls
+  bool calling_ = false;  // inside call(): a host function calling back in is refused
   std::unique_ptr<Shared> shared_;
   std::unique_ptr<InstanceState> root_;
 };

@@ -661,8 +661,20 @@ Result<CallResult> ComponentInstance::call(std::string_view name, std::vector<Va
   if (item == nullptr || !item->func) {
     return make_error(ErrorCode::kNoEntryPoint, "component: no exported function " + quote_untrusted(name));
   }
+  const TypeDef& ft = shared_->decoded.types[item->func->type];
+  // Arguments are checked before any code runs: a refused call is not a trap.
+  WASMCAP_TRY(check_vals(shared_->decoded, args, param_types(ft), "arguments"));
+  // A host function calling back into the instance whose call it serves would re-enter it (the
+  // spec's component instances may not be re-entered; the engines take no re-entrant calls).
+  if (calling_) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "component: re-entrant call into a component instance (from a host function)");
+  }
+  calling_ = true;
   auto r = item->func->call(args);
-  if (!r && r.error().code != ErrorCode::kInvalidArgument) trapped_ = true;
+  calling_ = false;
+  // Anything else that fails happened while guest code ran: the instance's state is unknown.
+  if (!r) trapped_ = true;
   return r;
 }
 

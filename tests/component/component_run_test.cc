@@ -395,6 +395,17 @@ class ComponentHost : public ComponentRun {
                          r.push_back(Val::u32(static_cast<uint32_t>(a[0].bits)));
                          return HostCallResult::ok();
                        });
+    host_.add_function("test:host/api", "sum17", [](const HostCallInfo&, std::vector<Val>& a, std::vector<Val>& r) {
+      uint32_t s = 0;
+      for (const Val& v : a) s += static_cast<uint32_t>(v.bits);
+      r.push_back(Val::u32(a.size() == 17 ? s : 0));
+      return HostCallResult::ok();
+    });
+    host_.add_function("test:host/api", "div", [](const HostCallInfo&, std::vector<Val>& a, std::vector<Val>& r) {
+      if (a[1].bits == 0) r.push_back(Val::err(Val::string("division by zero")));
+      else r.push_back(Val::ok(Val::u32(static_cast<uint32_t>(a[0].bits / a[1].bits))));
+      return HostCallResult::ok();
+    });
     host_.add_function("test:host/api", "exit", [](const HostCallInfo&, std::vector<Val>& a, std::vector<Val>&) {
       return HostCallResult::exit(static_cast<int32_t>(a[0].bits));
     });
@@ -418,6 +429,44 @@ TEST_P(ComponentHost, HostFunctionsTakeAndReturnValues) {
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->results.empty());
   EXPECT_EQ(logged_, std::vector<std::string>{"a line"});
+}
+
+TEST_P(ComponentHost, ImportsSpillParametersAndResultsToMemory) {
+  auto c = instantiate("host");
+  ASSERT_TRUE(c);
+  // 17 flat parameters: the guest passes a pointer to them, the host lifts them from memory.
+  EXPECT_EQ(call1(*c, "call-sum17", {}), Val::u32(153));
+  // A result<u32, string> (3 flat values) goes to the return area the guest passed, the error's
+  // string allocated with realloc.
+  EXPECT_EQ(call1(*c, "call-div", {Val::u32(84), Val::u32(2)}), Val::ok(Val::u32(42)));
+  EXPECT_EQ(call1(*c, "call-div", {Val::u32(1), Val::u32(0)}), Val::err(Val::string("division by zero")));
+}
+
+TEST_P(ComponentHost, HostFunctionsCannotReenterTheInstance) {
+  ComponentInstance* self = nullptr;
+  std::string inner;
+  host_.add_function("test:host/api", "add", [&](const HostCallInfo&, std::vector<Val>&, std::vector<Val>& r) {
+    auto again = self->call("posts-none", {});
+    inner = again ? "called" : again.error().message;
+    r.push_back(Val::u32(0));
+    return HostCallResult::ok();
+  });
+  auto c = instantiate("host");
+  ASSERT_TRUE(c);
+  self = c.get();
+  EXPECT_EQ(call1(*c, "call-add", {Val::u32(1), Val::u32(2)}), Val::u32(0));
+  EXPECT_NE(inner.find("no exported function"), std::string::npos) << inner;
+  host_.add_function("test:host/api", "add", [&](const HostCallInfo&, std::vector<Val>&, std::vector<Val>& r) {
+    auto again = self->call("call-add", {Val::u32(1), Val::u32(2)});
+    inner = again ? "called" : again.error().message;
+    r.push_back(Val::u32(0));
+    return HostCallResult::ok();
+  });
+  auto c2 = instantiate("host");
+  ASSERT_TRUE(c2);
+  self = c2.get();
+  EXPECT_EQ(call1(*c2, "call-add", {Val::u32(1), Val::u32(2)}), Val::u32(0));
+  EXPECT_NE(inner.find("re-entrant call into a component instance"), std::string::npos) << inner;
 }
 
 TEST_P(ComponentHost, HostResourcesOwnBorrowDrop) {

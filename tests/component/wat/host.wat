@@ -12,6 +12,8 @@
     (export "[constructor]counter" (func (param "start" u32) (result (own 0))))
     (export "[method]counter.get" (func (param "self" (borrow 0)) (result u32)))
     (export "exit" (func (param "code" u32)))
+    (export "sum17" (func (param "p0" u32) (param "p1" u32) (param "p2" u32) (param "p3" u32) (param "p4" u32) (param "p5" u32) (param "p6" u32) (param "p7" u32) (param "p8" u32) (param "p9" u32) (param "p10" u32) (param "p11" u32) (param "p12" u32) (param "p13" u32) (param "p14" u32) (param "p15" u32) (param "p16" u32) (result u32)))
+    (export "div" (func (param "a" u32) (param "b" u32) (result (result u32 (error string)))))
   ))
   (alias export $api "counter" (type $counter))
   (core module $libc
@@ -36,6 +38,8 @@
   (core func $get (canon lower (func $api "[method]counter.get")))
   (core func $drop (canon resource.drop $counter))
   (core func $exit (canon lower (func $api "exit")))
+  (core func $sum17 (canon lower (func $api "sum17") (memory $mem)))
+  (core func $div (canon lower (func $api "div") (memory $mem) (realloc $realloc)))
   (core module $main
     (import "api" "add" (func $add (param i32 i32) (result i32)))
     (import "api" "greet" (func $greet (param i32 i32 i32)))
@@ -45,7 +49,21 @@
     (import "api" "get" (func $get (param i32) (result i32)))
     (import "api" "drop" (func $drop (param i32)))
     (import "api" "exit" (func $exit (param i32)))
+    (import "api" "sum17" (func $sum17 (param i32) (result i32)))
+    (import "api" "div" (func $div (param i32 i32 i32)))
     (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+    (import "libc" "store32" (func $store32 (param i32 i32)))
+    ;; 17 parameters to the host in memory: 1..17 stored through libc
+    (func (export "call-sum17") (result i32) (local $p i32) (local $i i32)
+      i32.const 0 i32.const 0 i32.const 4 i32.const 68 call $realloc local.set $p
+      block loop local.get $i i32.const 17 i32.ge_u br_if 1
+        local.get $p local.get $i i32.const 2 i32.shl i32.add local.get $i i32.const 1 i32.add call $store32
+        local.get $i i32.const 1 i32.add local.set $i br 0 end end
+      local.get $p call $sum17)
+    ;; a result<u32, string> from the host, written at a return area the caller passes
+    (func (export "call-div") (param i32 i32) (result i32) (local $ret i32)
+      i32.const 0 i32.const 0 i32.const 4 i32.const 12 call $realloc local.set $ret
+      local.get 0 local.get 1 local.get $ret call $div local.get $ret)
     (func (export "call-add") (param i32 i32) (result i32) local.get 0 local.get 1 call $add)
     ;; greet(name) through the host: the result (ptr, len) is written at a return area realloc gives
     (func (export "call-greet") (param i32 i32) (result i32) (local $ret i32)
@@ -72,7 +90,8 @@
     (with "api" (instance
       (export "add" (func $add)) (export "greet" (func $greet)) (export "sum" (func $sum))
       (export "log" (func $log)) (export "new" (func $new)) (export "get" (func $get))
-      (export "drop" (func $drop)) (export "exit" (func $exit))))
+      (export "drop" (func $drop)) (export "exit" (func $exit))
+      (export "sum17" (func $sum17)) (export "div" (func $div))))
     (with "libc" (instance $libc))))
   (func (export "call-add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $main "call-add")))
   (func (export "call-greet") (param "name" string) (result string)
@@ -87,4 +106,7 @@
   (func (export "get-handle") (param "h" u32) (result u32) (canon lift (core func $main "get-handle")))
   (func (export "leak") (param "start" u32) (result u32) (canon lift (core func $main "leak")))
   (func (export "call-exit") (param "code" u32) (canon lift (core func $main "call-exit")))
+  (func (export "call-sum17") (result u32) (canon lift (core func $main "call-sum17")))
+  (func (export "call-div") (param "a" u32) (param "b" u32) (result (result u32 (error string)))
+    (canon lift (core func $main "call-div") (memory $mem) (realloc $realloc)))
 )
