@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils gzip)
+CROSS_PACKAGES=(mawk jq diffutils gzip patch)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -211,12 +211,24 @@ build_gzip() {
   gnu_programs gzip . libgzip.a gzip
 }
 
+# GNU patch 2.7.6: no ed scripts, version-control checkouts or -o - (patches/patch/: they need
+# processes or dup2). Its config.sub (2018) has no `wasi`: wasm32-unknown-none (the wrapper's
+# --target decides).
+build_patch() {
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/patch.h"
+  # ac_cv_type_getgroups: configure cannot run its test when cross-compiling and guesses int.
+  gnu_configure patch wasm32-unknown-none --disable-xattr ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
+    ac_cv_type_getgroups=gid_t
+  gnu_programs patch src libpatch.a patch
+}
+
 # Each program's object stays in WORK under its own key: the function that builds it and what it
 # USES_ (the functions and compat/ files), its source package and our patches of it, cross.sh,
 # the toolchain. A build after a change to one program rebuilds that one only.
 # program FUNCTION PACKAGE OBJECTS...
 USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
 USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c"
+USES_build_patch="$USES_build_gzip build_gzip compat/patch.h"
 program() {
   local fn=$1 pkg=$2 uses key o u i dsc ok=1
   shift 2
@@ -241,13 +253,14 @@ program build_mawk mawk mawk
 program build_jq jq jq
 program build_diffutils diffutils diff cmp
 program build_gzip gzip gzip
+program build_patch patch patch
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
 # instead of wasm-ld's 64 KiB: awk functions and jq filters recurse in C (a deep recursion is
 # then a trap at the bound, not memory corruption).
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
-  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" \
+  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

@@ -2,17 +2,18 @@
 """Differential tests of the toolbox (guest/toolbox) against Debian's own binaries of the same
 source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, diff and cmp =
 /usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
-Debian's gunzip and zcat scripts around it.
+Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
   /usr/bin/TOOL ARGS...                                                     (cwd = WS, LC_ALL=C)
-and compares stdout, stderr and the exit status, and the files a case names as outputs. Then the
+and compares stdout, stderr and the exit status, and the files a case names as outputs (patch's
+tree cases: every file and directory of the workspace). Then the
 cases that cannot be differential: what WASI cannot do must fail with a message, never run a
 host program (awk's system(), pipes; jq's regular expressions without oniguruma).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch] [--seed N]
 """
 import os
 import random
@@ -29,10 +30,11 @@ import gen  # noqa: E402
 
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp",
-          "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat"}
+          "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat",
+          "patch": "/usr/bin/patch"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
-         "zcat": "zcat"}
+         "zcat": "zcat", "patch": "patch"}
 
 class Runner:
     def __init__(self, a):
@@ -55,15 +57,16 @@ class Runner:
                 os.utime(os.path.join(root, n), (1767225600, 1767225600))
         return d
 
-    def guest(self, tool, args, files, stdin):
+    def guest(self, tool, args, files, stdin, env=()):
         ws = self.workspace(files)
-        p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args), input=stdin or b"", capture_output=True, timeout=300)
+        p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args, env), input=stdin or b"",
+                           capture_output=True, timeout=300)
         return p.returncode, p.stdout, p.stderr, ws
 
-    def native(self, tool, args, files, stdin):
+    def native(self, tool, args, files, stdin, env=()):
         ws = self.workspace(files)
         p = subprocess.run([ARGV0[tool]] + list(args), executable=NATIVE[tool], input=stdin or b"",
-                           capture_output=True, cwd=ws, env=NATIVE_ENV, timeout=120)
+                           capture_output=True, cwd=ws, env=dict(NATIVE_ENV, **dict(env)), timeout=120)
         return p.returncode, p.stdout, p.stderr, ws
 
     def close(self):
@@ -78,16 +81,41 @@ def read(ws, name):
         return f.read()
 
 
+def tree(ws):
+    """Every file and directory under WS: {relative path: bytes, or None for a directory}."""
+    t = {}
+    for root, dirs, names in os.walk(ws):
+        for n in dirs:
+            t[os.path.relpath(os.path.join(root, n), ws)] = None
+        for n in names:
+            t[os.path.relpath(os.path.join(root, n), ws)] = read(root, n)
+    return t
+
+
 def differential(c, r, tool, case):
+    """A case's stdout, stderr, status and OUTS on both sides; with "tree", every file and
+    directory of the workspace (nothing left behind, nothing missing); "env": (name, value)
+    pairs for both sides."""
     args, files, stdin, outs = case["args"], case.get("files", {}), case.get("stdin"), case.get("outs", [])
-    g = r.guest(tool, args, files, stdin)
-    n = r.native(tool, args, files, stdin)
+    env = case.get("env", ())
+    g = r.guest(tool, args, files, stdin, env)
+    n = r.native(tool, args, files, stdin, env)
     label = "%s %s" % (tool, " ".join(repr(x) if " " in x or not x else x for x in args))[:200]
+    if env:
+        label += " (%s)" % " ".join("%s=%s" % kv for kv in env)
     same = g[0] == n[0] and g[1] == n[1] and g[2] == n[2]
     for o in outs:
         same = same and read(g[3], o) == read(n[3], o)
+    detail = ""
+    if case.get("tree"):
+        gt, nt = tree(g[3]), tree(n[3])
+        same = same and gt == nt
+        detail = "\n  tree: only guest %s, only native %s, differ %s" % (
+            sorted(set(gt) - set(nt)), sorted(set(nt) - set(gt)),
+            sorted(k for k in set(gt) & set(nt) if gt[k] != nt[k]))
     c.check(label, same,
-            "guest: %d %r %r\n  native: %d %r %r" % (g[0], g[1][:400], g[2][:400], n[0], n[1][:400], n[2][:400]))
+            "guest: %d %r %r\n  native: %d %r %r%s" % (g[0], g[1][:400], g[2][:400], n[0], n[1][:400],
+                                                       n[2][:400], detail))
 
 
 def expect(c, r, tool, label, args, status, stderr_has, stdout=b"", files=None, stdin=None, absent=()):
@@ -121,6 +149,28 @@ def wasi_limits(c, r):
            stdin=b'"a,b"\n')
 
 
+def patch_limits(c, r):
+    """What patch needs processes or dup2 for is refused with a message, the target untouched."""
+    files = {"f.txt": b"a\nb\n", "ed.diff": b"2c\nB\n.\n",
+             "u.diff": b"--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n"}
+    g = r.guest("patch", ["-e", "f.txt", "ed.diff"], files, None)
+    c.check("patch: ed scripts are refused", g[0] == 2 and
+            b"ed scripts cannot be applied: there are no processes in the WASI sandbox" in g[2] and
+            read(g[3], "f.txt") == b"a\nb\n", "got %d %r %r" % (g[0], g[1][:300], g[2][:300]))
+    g = r.guest("patch", ["-p1", "-o", "-", "f.txt", "u.diff"], files, None)
+    c.check("patch: -o - is refused", g[0] == 2 and
+            b"-o - (the output on standard output) is not supported in the WASI sandbox" in g[2] and
+            read(g[3], "f.txt") == b"a\nb\n", "got %d %r %r" % (g[0], g[1][:300], g[2][:300]))
+    # A version-controlled file (RCS/f.txt,v, f.txt missing) is checked out by running co:
+    # refused with a message, as Debian's patch fails without co ("Can't get file"), nothing made.
+    rcs = {"RCS/f.txt,v": b"head 1.1;\n", "u.diff": files["u.diff"]}
+    g = r.guest("patch", ["-p1", "-g", "1", "-i", "u.diff"], rcs, None)
+    c.check("patch: version-control checkouts are refused", g[0] == 2 and
+            b"cannot run commands: there are no processes in the WASI sandbox" in g[1] and
+            g[2] == b"patch: **** Can't get file f.txt from RCS\n" and read(g[3], "f.txt") is None,
+            "got %d %r %r" % (g[0], g[1][:300], g[2][:300]))
+
+
 def bombs(c, r):
     """A decompression bomb stops at the output bound: 64 MiB of zeros (65 KB compressed) through
     zcat with --max-output-bytes 1000000 ends the run (output_limit) at the bound."""
@@ -137,7 +187,7 @@ def bombs(c, r):
 
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -155,13 +205,15 @@ def main():
             if t in ("cmp", "gunzip", "zcat"):
                 continue  # with diff's, gzip's cases
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
-                     "gzip": gen.gzip_cases}[t](rng)
+                     "gzip": gen.gzip_cases, "patch": gen.patch_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
             wasi_limits(c, r)
         if "gzip" in tools:
             bombs(c, r)
+        if "patch" in tools:
+            patch_limits(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

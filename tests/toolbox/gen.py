@@ -386,3 +386,215 @@ def _gzip(data, name):
     with gz.GzipFile(filename=name, mode="wb", fileobj=buf, mtime=1767225600) as f:
         f.write(data)
     return buf.getvalue()
+
+def _udiff(old, new, a, b):
+    """`diff -u` of OLD and NEW (bytes) labelled A and B, by Debian's diff (the reference diff of
+    these tests; patch's cases need only a diff it accepts)."""
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for n, data in (("old", old), ("new", new)):
+            paths.append(os.path.join(d, n))
+            with open(paths[-1], "wb") as f:
+                f.write(data)
+        p = subprocess.run(["/usr/bin/diff", "-u", "--label", a, "--label", b] + paths,
+                           capture_output=True, env={"LC_ALL": "C"})
+    return p.stdout
+
+
+def _lines(rng, n):
+    return [b"line %d: %s" % (i, rng.choice(LINES).encode()) for i in range(n)]
+
+
+def patch_cases(rng):
+    """GNU patch 2.7.6 applying unified diffs as `diff -u` and `git diff` write them, with -p1:
+    clean, at an offset, with fuzz, rejected hunks (the .rej and .orig files), reversed, new and
+    deleted files, and its messages. stdout is not a terminal on both sides, so patch's questions
+    take their defaults (it reads /dev/tty only when stdout is one)."""
+    files, cases = {}, []
+    olds, news = {}, {}
+    for i in range(4):
+        old = _lines(rng, rng.randint(20, 60))
+        new = list(old)
+        for _ in range(rng.randint(1, 4)):
+            k = rng.randrange(len(new))
+            if rng.random() < 0.5:
+                new[k] = b"changed " + new[k]
+            elif rng.random() < 0.5:
+                new.insert(k, b"inserted %d" % k)
+            else:
+                del new[k]
+        olds["f%d.txt" % i] = b"\n".join(old) + b"\n"
+        news["f%d.txt" % i] = b"\n".join(new) + b"\n"
+    unified = b"".join(_udiff(olds[n], news[n], "a/" + n, "b/" + n) for n in sorted(olds))
+    git = b"".join(b"diff --git a/%s b/%s\nindex 1234567..89abcde 100644\n" % (n.encode(), n.encode()) +
+                   _udiff(olds[n], news[n], "a/" + n, "b/" + n) for n in sorted(olds))
+    created = (b"diff --git a/new/file.txt b/new/file.txt\nnew file mode 100644\nindex 0000000..1111111\n" +
+               _udiff(b"", b"fresh\nfile\n", "/dev/null", "b/new/file.txt"))
+    deleted = (b"diff --git a/f3.txt b/f3.txt\ndeleted file mode 100644\nindex 1111111..0000000\n" +
+               _udiff(olds["f3.txt"], b"", "a/f3.txt", "/dev/null"))
+    noeol = _udiff(b"a\nb", b"a\nc", "a/ne.txt", "b/ne.txt")
+    base = dict(olds)
+    base["ne.txt"] = b"a\nb"
+    names = sorted(olds) + ["ne.txt", "new/file.txt"]
+    outs = names + [n + ".orig" for n in names] + [n + ".rej" for n in names]
+    patches = {"unified.patch": unified, "git.patch": git, "created.patch": created,
+               "deleted.patch": deleted, "noeol.patch": noeol, "garbage.patch": b"not a patch\n"}
+    # Moved: the targets with lines before them (offsets), a context line changed (fuzz), a
+    # changed line changed differently (a rejected hunk).
+    moved = {n: b"".join(b"prefix %d\n" % k for k in range(rng.randint(1, 9))) + d for n, d in olds.items()}
+    fuzzed = {}
+    for n, d in olds.items():
+        ls = d.split(b"\n")
+        fuzzed[n] = d
+        for line in _udiff(olds[n], news[n], "a", "b").split(b"\n"):
+            if line.startswith(b" ") and line[1:] in ls:   # a context line of some hunk
+                ls[ls.index(line[1:])] = b"fuzz " + line[1:]
+                fuzzed[n] = b"\n".join(ls)
+                break
+    rejected = {}
+    for n, d in olds.items():
+        ls = d.split(b"\n")
+        rejected[n] = d
+        for line in _udiff(olds[n], news[n], "a", "b").split(b"\n"):
+            if line.startswith(b"-") and not line.startswith(b"---") and line[1:] in ls:
+                ls[ls.index(line[1:])] = b"conflict " + line[1:]
+                rejected[n] = b"\n".join(ls)
+                break
+
+    def case(args, tree, stdin=None):
+        f = dict(tree, **patches)
+        c = {"tool": "patch", "args": args, "files": f, "outs": outs}
+        if stdin is not None:
+            c["stdin"] = stdin
+        cases.append(c)
+
+    case(["-p1", "-i", "unified.patch"], base)
+    case(["-p1"], base, stdin=unified)
+    case(["-p1", "-i", "git.patch"], base)
+    case(["-p1", "--dry-run", "-i", "git.patch"], base)
+    case(["-p1", "-b", "-i", "unified.patch"], base)
+    case(["-p1", "-i", "unified.patch"], dict(base, **moved))
+    case(["-p1", "-i", "git.patch"], dict(base, **fuzzed))
+    case(["-p1", "-F", "0", "-i", "unified.patch"], dict(base, **fuzzed))
+    case(["-p1", "-i", "unified.patch"], dict(base, **rejected))
+    case(["-p1", "--no-backup-if-mismatch", "-i", "git.patch"], dict(base, **rejected))
+    case(["-p1", "-N", "-i", "unified.patch"], dict(base, **news))          # already applied
+    case(["-p1", "-i", "unified.patch"], dict(base, **news))                # reversed: default no
+    case(["-p1", "-R", "-i", "unified.patch"], dict(base, **news))
+    case(["-p1", "-t", "-i", "unified.patch"], dict(base, **news))          # batch: assumes -R
+    case(["-p1", "-i", "created.patch"], base)
+    case(["-p1", "-i", "deleted.patch"], base)
+    case(["-p1", "-i", "noeol.patch"], base)
+    case(["-p1", "-o", "out.txt", "f0.txt", "-i", "unified.patch"], base)
+    case(["-p0", "-i", "unified.patch"], base)                              # a/f0.txt is missing
+    case(["-p1", "-i", "garbage.patch"], base)
+    case(["-p1", "-i", "missing.patch"], base)
+    case(["--bogus"], base)
+    for c in cases:
+        if c["args"][:3] == ["-p1", "-o", "out.txt"]:
+            c["outs"] = c["outs"] + ["out.txt"]
+    return cases + patch_tree_cases(rng)
+
+
+def _git_diff(old, new, extra=()):
+    """`git diff --cached -M` (and EXTRA options) of the trees OLD -> NEW ({path: bytes}, a path
+    -> (bytes, mode) for a mode), by Debian's git: renames, copies, new, deleted and files in
+    (new) subdirectories as git writes them."""
+    import os
+    import subprocess
+    import tempfile
+    env = {"LC_ALL": "C", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+    def git(d, *args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com"] + list(args),
+                              cwd=d, env=env, capture_output=True, check=True).stdout
+    def write(d, tree):
+        for name, data in tree.items():
+            data, mode = data if isinstance(data, tuple) else (data, 0o644)
+            p = os.path.join(d, name)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+            os.chmod(p, mode)
+    with tempfile.TemporaryDirectory() as d:
+        git(d, "init", "-q")
+        write(d, old)
+        git(d, "add", "-A")
+        git(d, "commit", "-q", "-m", "old")
+        git(d, "rm", "-q", "-r", ".")
+        write(d, new)
+        git(d, "add", "-A")
+        return git(d, "diff", "--cached", "-M", *extra)
+
+
+def _tree_diff(old, new):
+    """`diff -ruN old new` of two trees ({path: bytes}), as an agent writes a patch of a copy of
+    a directory: headers with time stamps, new and deleted files, subdirectories."""
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        for top, tree in (("old", old), ("new", new)):
+            os.makedirs(os.path.join(d, top))
+            for name, data in tree.items():
+                p = os.path.join(d, top, name)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "wb") as f:
+                    f.write(data)
+                os.utime(p, (1767225600, 1767225600))
+        return subprocess.run(["/usr/bin/diff", "-ruN", "old", "new"], cwd=d, capture_output=True,
+                              env={"LC_ALL": "C", "TZ": "UTC"}).stdout
+
+
+def patch_tree_cases(rng):
+    """patch on trees: files in subdirectories (new directories made, emptied ones removed),
+    git's renames, copies and mode changes, `diff -ruN` of two directories, -R and -N of new
+    and deleted files, patches read from stdin and --dry-run (whose temporary files must not be
+    left in the workspace), TMPDIR honoured. Every file of the workspace is compared."""
+    def text(n):
+        return b"".join(b"%s\n" % l for l in _lines(rng, n))
+    old = {"src/main.c": text(30), "src/util/helper.c": text(25), "doc/guide.txt": text(20),
+           "doc/old-name.txt": text(15), "gone/only.txt": text(5), "run.sh": b"#!/bin/sh\necho hi\n",
+           "keep.txt": text(10)}
+    new = dict(old)
+    new["src/main.c"] = old["src/main.c"].replace(b"line 3:", b"line three:").replace(b"line 20:", b"line twenty:")
+    new["src/util/helper.c"] = old["src/util/helper.c"] + b"appended\n"
+    new["doc/renamed.txt"] = new.pop("doc/old-name.txt")                       # a pure rename
+    new["lib/moved/guide.txt"] = new.pop("doc/guide.txt").replace(b"line 10:", b"line ten:")  # rename + change
+    del new["gone/only.txt"]                                                     # emptied dir
+    new["fresh/deep/dir/new.txt"] = b"new\nfile\n"                             # new dirs
+    git_new = dict(new, **{"run.sh": (old["run.sh"], 0o755)})                    # a mode change
+    git = _git_diff(old, git_new)
+    copy = _git_diff(old, dict(old, **{"keep-copy.txt": old["keep.txt"] + b"more\n"}),
+                     ["-C", "--find-copies-harder"])
+    tree = _tree_diff(old, new)
+    patches = {"git.patch": git, "copy.patch": copy, "tree.patch": tree}
+    assert b"rename from doc/old-name.txt" in git and b"copy from keep.txt" in copy, (git, copy)
+    cases = []
+
+    def case(args, files, stdin=None, env=()):
+        c = {"tool": "patch", "args": args, "files": dict(files, **patches), "tree": True}
+        if stdin is not None:
+            c["stdin"] = stdin
+        if env:
+            c["env"] = list(env)
+        cases.append(c)
+
+    case(["-p1", "-i", "git.patch"], old)
+    case(["-p1"], old, stdin=git)
+    case(["-p1", "--dry-run", "-i", "git.patch"], old)
+    case(["-p1", "--dry-run"], old, stdin=git)
+    case(["-p1", "-R", "-i", "git.patch"], new)
+    case(["-p1", "-N", "-i", "git.patch"], new)
+    case(["-p1", "-i", "copy.patch"], old)
+    case(["-p1", "-i", "tree.patch"], old)
+    case(["-p1", "-R", "-i", "tree.patch"], new)
+    case(["-p1", "-b", "-i", "tree.patch"], old)
+    case(["-p1", "--dry-run", "-i", "tree.patch"], old)
+    case(["-p1", "-i", "tree.patch"], dict(old, **{"src/main.c": old["src/main.c"].replace(b"line 3:", b"line 3 changed:")}))
+    case(["-p1"], old, stdin=git, env=[("TMPDIR", "tmpd")])                # made, as natively
+    case(["-p1", "--dry-run"], dict(old, **{"tmpd/.keep": b""}), stdin=git, env=[("TMPDIR", "tmpd")])
+    return cases

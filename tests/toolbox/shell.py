@@ -33,6 +33,10 @@ CASES = [
      "printf 'x\\ny\\n' > g.txt; gzip -k -9 g.txt; zcat g.txt.gz; printf 'p\\n' | gzip -n | gunzip; "
      "rm g.txt; gunzip g.txt.gz; cat g.txt; type zcat",
      0, b"x\ny\np\nx\ny\nzcat is zcat from bundle toolbox@0.1.0\n", b""),
+    ("diff -ru, then patch -p1 from stdin in a subdirectory: no temporary file left behind",
+     "mkdir -p p/a/s p/b/s; printf 'x\\ny\\n' > p/a/s/f; printf 'x\\nz\\n' > p/b/s/f; cd p; "
+     "diff -ru a b > d.patch; cd a && patch -p1 < ../d.patch && cat s/f && ls -A . s; type patch",
+     0, b"patching file s/f\nx\nz\n.:\ns\n\ns:\nf\npatch is patch from bundle toolbox@0.1.0\n", b""),
     ("awk's exit status reaches $?", "awk 'BEGIN { exit 7 }'; echo $?", 0, b"7\n", b""),
     ("jq -e's status reaches $?", "echo null | jq -e .; echo $?", 0, b"null\n1\n", b""),
     ("system() fails with a message, runs nothing",
