@@ -387,7 +387,7 @@ def _gzip(data, name):
         f.write(data)
     return buf.getvalue()
 
-def _udiff(old, new, a, b):
+def _udiff(old, new, a, b, extra=()):
     """`diff -u` of OLD and NEW (bytes) labelled A and B, by Debian's diff (the reference diff of
     these tests; patch's cases need only a diff it accepts)."""
     import os
@@ -399,7 +399,7 @@ def _udiff(old, new, a, b):
             paths.append(os.path.join(d, n))
             with open(paths[-1], "wb") as f:
                 f.write(data)
-        p = subprocess.run(["/usr/bin/diff", "-u", "--label", a, "--label", b] + paths,
+        p = subprocess.run(["/usr/bin/diff", "-u", "--label", a, "--label", b] + list(extra) + paths,
                            capture_output=True, env={"LC_ALL": "C"})
     return p.stdout
 
@@ -597,4 +597,49 @@ def patch_tree_cases(rng):
     case(["-p1", "-i", "tree.patch"], dict(old, **{"src/main.c": old["src/main.c"].replace(b"line 3:", b"line 3 changed:")}))
     case(["-p1"], old, stdin=git, env=[("TMPDIR", "tmpd")])                # made, as natively
     case(["-p1", "--dry-run"], dict(old, **{"tmpd/.keep": b""}), stdin=git, env=[("TMPDIR", "tmpd")])
+    return cases + patch_edge_cases(rng)
+
+
+def patch_edge_cases(rng):
+    """patch on the issue's edge cases: empty patch input, 100k lines (hunks at the end, at an
+    offset), a line over 1 MB, CRLF lines, NUL bytes, UTF-8 and a space in a file name (git
+    quotes it: "a/\\303\\251 t.txt")."""
+    big = [b"row %d" % i for i in range(100000)]
+    big_new = list(big)
+    big_new[99990] = b"row changed"
+    big_new.insert(50000, b"inserted")
+    long_old = b"head\n" + b"x" * (1 << 20) + b"y\ntail\n"
+    long_new = b"head\n" + b"x" * (1 << 20) + b"z\ntail\n"
+    crlf_old = b"".join(b"line %d\r\n" % i for i in range(12))
+    crlf_new = crlf_old.replace(b"line 5\r\n", b"LINE 5\r\n")
+    nul_old = b"a\x00b\nsame\nc\x00d\nend\n"
+    nul_new = b"a\x00b\nsame\nc\x00D\nend\n"
+    utf = "\u00e9 t.txt"
+    utf_old = "caf\u00e9\nna\u00efve\n\u65e5\u672c\n".encode()
+    utf_new = "caf\u00e9\nna\u00eff\n\u65e5\u672c\n".encode()
+    files = {"big.txt": b"\n".join(big) + b"\n", "long.txt": long_old, "crlf.txt": crlf_old,
+             "nul.txt": nul_old, utf: utf_old}
+    patches = {
+        "big.patch": _udiff(files["big.txt"], b"\n".join(big_new) + b"\n", "a/big.txt", "b/big.txt"),
+        "long.patch": _udiff(long_old, long_new, "a/long.txt", "b/long.txt"),
+        "crlf.patch": _udiff(crlf_old, crlf_new, "a/crlf.txt", "b/crlf.txt"),
+        "nul.patch": _udiff(nul_old, nul_new, "a/nul.txt", "b/nul.txt", ["-a"]),
+        "utf.patch": _git_diff({utf: utf_old}, {utf: utf_new}),
+    }
+    assert b'"a/\\303\\251 t.txt"' in patches["utf.patch"] and b"c\x00D" in patches["nul.patch"]
+    shifted = dict(files, **{"big.txt": b"extra\n" * 7 + files["big.txt"]})
+    cases = []
+
+    def case(args, tree, stdin=None):
+        c = {"tool": "patch", "args": args, "files": dict(tree, **patches), "tree": True}
+        if stdin is not None:
+            c["stdin"] = stdin
+        cases.append(c)
+
+    case(["-p1"], files, stdin=b"")
+    for name in sorted(patches):
+        case(["-p1", "-i", name], files)
+    case(["-p1", "-i", "big.patch"], shifted)
+    case(["-p1", "--binary", "-i", "crlf.patch"], files)
+    case(["-p1", "-R", "-i", "long.patch"], files)
     return cases
