@@ -8,6 +8,8 @@
 // interactive session after that input's tree is gone.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -197,10 +199,19 @@ struct AndOr {
   std::vector<bool> and_ops;  // between pipelines[i] and [i+1]: true = &&, false = ||
   bool background = false;    // ended by '&'
   std::string text;           // background: the list as written (`jobs` shows it)
+  // A script's top-level list: where the line this item starts is (its first token's offset in
+  // the script's text, and its line), for an item that starts one (the first of the script or
+  // after a newline); npos for the others. The executor reads the script again from there, one
+  // complete command at a time, when aliases are to be expanded (alias.cc).
+  size_t line_begin = std::string::npos;
+  int line_no = 0;
 };
 
 struct Script {
   std::vector<AndOr> items;  // separated by ';', '&' or newlines
 };
+
+// The shell's aliases (`alias NAME=VALUE`): the parser expands them (parse.h parse_unit).
+using AliasTable = std::map<std::string, std::string, std::less<>>;
 
 }  // namespace wasmcap::shell

@@ -703,7 +703,7 @@ bool is_builtin(std::string_view n) {
   for (const char* k : kNames) {
     if (n == k) return true;
   }
-  return is_ctl_builtin(n) || is_job_builtin(n) || is_file_builtin(n);
+  return is_ctl_builtin(n) || is_job_builtin(n) || is_file_builtin(n) || is_alias_builtin(n);
 }
 
 int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
@@ -714,6 +714,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
   if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);
   if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, out_b, err_b);
+  if (is_alias_builtin(n)) return run_alias_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
   if (n == "pwd") return b_pwd(b, a);

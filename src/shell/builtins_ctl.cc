@@ -18,6 +18,7 @@ struct ShoptOption {
   bool State::*flag;
 };
 constexpr ShoptOption kShoptOptions[] = {
+    {"expand_aliases", &State::opt_expand_aliases},
     {"extglob", &State::opt_extglob},
     {"failglob", &State::opt_failglob},
     {"globskipdots", &State::opt_globskipdots},
@@ -31,7 +32,7 @@ constexpr const char* kShoptOthers[] = {
     "autocd", "assoc_expand_once", "cdable_vars", "cdspell", "checkhash", "checkjobs",
     "checkwinsize", "cmdhist", "compat31", "compat32", "compat40", "compat41", "compat42",
     "compat43", "compat44", "complete_fullquote", "direxpand", "dirspell", "dotglob", "execfail",
-    "expand_aliases", "extdebug", "extquote", "force_fignore",
+    "extdebug", "extquote", "force_fignore",
     "globasciiranges", "globstar", "gnu_errfmt", "histappend", "histreedit",
     "histverify", "hostcomplete", "huponexit", "inherit_errexit", "interactive_comments",
     "lithist", "localvar_inherit", "localvar_unset", "login_shell", "mailwarn",

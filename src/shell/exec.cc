@@ -27,6 +27,10 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
                             const Vec<std::pair<std::string_view, Str>>& assigns, const Io& io,
                             std::atomic<uint64_t>& out_b, std::atomic<uint64_t>& err_b);
 
+bool stopping(Ctx& ctx, const State& st) {
+  return st.exit_requested || st.abort_line || st.flow != State::Flow::kNone || ctx.stopped();
+}
+
 namespace {
 
 int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io);
@@ -39,9 +43,6 @@ struct NoErrexit {
   State& st;
 };
 
-bool stopping(Ctx& ctx, const State& st) {
-  return st.exit_requested || st.abort_line || st.flow != State::Flow::kNone || ctx.stopped();
-}
 
 // Declaration builtins take NAME=value words as assignments (no splitting, no globbing).
 bool is_declaration(const Word& w) {
@@ -980,53 +981,6 @@ int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io) {
     if (stopping(ctx, st)) break;
     st.last = ao.background ? run_background(ctx, st, ao, cur) : run_and_or(ctx, st, ao, cur);
     take_exec();
-  }
-  return st.last;
-}
-
-namespace {
-
-// The last line a command list's commands start on (an `if` spanning lines 2-4 whose last
-// command is on line 4: 4). The AST's nesting is bounded by the parser.
-int last_line(std::span<const AndOr> items);
-int last_line(const Command& c) {
-  int l = c.line;
-  auto list = [&](std::span<const AndOr> v) { l = std::max(l, last_line(v)); };
-  list(c.body);
-  for (const auto& v : c.conds) list(v);
-  for (const auto& v : c.bodies) list(v);
-  for (const auto& it : c.items) list(it.body);
-  if (c.function_body) l = std::max(l, last_line(*c.function_body));
-  return l;
-}
-int last_line(std::span<const AndOr> items) {
-  int l = 0;
-  for (const AndOr& ao : items) {
-    for (const Pipeline& p : ao.pipelines) {
-      for (const Command& c : p.commands) l = std::max(l, last_line(c));
-    }
-  }
-  return l;
-}
-int first_line(const AndOr& ao) {
-  return ao.pipelines.empty() || ao.pipelines[0].commands.empty() ? 0
-                                                                   : ao.pipelines[0].commands[0].line;
-}
-
-}  // namespace
-
-int run_lines(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io) {
-  if (!st.interactive) return run_list(ctx, st, items, io);
-  size_t k = 0;
-  while (k < items.size() && !stopping(ctx, st)) {
-    run_list(ctx, st, std::span<const AndOr>(items).subspan(k, 1), io);
-    int end = last_line(std::span<const AndOr>(items).subspan(k, 1));
-    ++k;
-    if (!st.abort_line) continue;
-    // bash reads a line (and the lines a compound command on it spans) before running it: an
-    // expansion error abandons what is left of that input, and the next line runs.
-    st.abort_line = false;
-    while (k < items.size() && first_line(items[k]) <= end) ++k;
   }
   return st.last;
 }

@@ -63,6 +63,43 @@ class Account {
   size_t pending_ = 0;
 };
 
+class Lexer;
+struct Token;
+
+// Alias expansion while parsing (alias_parse.cc), as bash does it: a word in a command's name
+// position (or after an alias whose value ends in a blank) that names an alias is replaced in
+// the text by its value, which is lexed again. Only in `text` (the copy parse_unit() reads and
+// rewrites; a backtick substitution's separate text is not expanded).
+struct AliasExpansion {
+  const AliasTable* table = nullptr;  // null: no alias expansion
+  std::string* text = nullptr;
+  // The aliases whose value is being read (bash's recursion guard: an alias is not expanded in
+  // its own value), innermost last, each with the end of its text in `text`.
+  struct Active {
+    std::string name;
+    size_t end;
+    bool next;  // its value ends in a blank: the word after it is checked too
+  };
+  std::vector<Active> active;
+  bool check_next = false;  // the next word is checked (an alias ending in a blank just ended)
+  uint64_t added = 0;       // bytes of values put into `text` (kMaxAliasBytes)
+  uint64_t moved = 0;       // bytes of `text` moved to make room (kMaxAliasMoved)
+
+  // Ends the aliases whose text ends at or before `pos` (a token starts there).
+  void settle(size_t pos);
+  // Replaces [begin, end) (the word `name`) by its alias' value: false when it is no alias or
+  // one being expanded; an error past the bounds.
+  Result<bool> splice(const std::string& name, size_t begin, size_t end);
+  // splice() for `t` when it is one unquoted literal word, then sets `lex` back to read the
+  // value (true: the caller lexes again).
+  Result<bool> expand(Lexer& lex, const Token& t);
+  // A token was lexed: settle(), and expand it if a value ending in a blank just ended (true:
+  // the caller lexes again).
+  Result<bool> next_token(Lexer& lex, const Token& t);
+  // Positions move by -n: the first n bytes of `text` were consumed (parse_unit()).
+  void consumed(size_t n);
+};
+
 // State shared by every lexer and parser of one parse() (substitutions and here-document bodies
 // get their own lexer over their own text).
 struct ParseCtx {
@@ -70,6 +107,7 @@ struct ParseCtx {
   Account acct;
   bool* incomplete;
   int nesting = 0;  // every kind of nesting (kMaxNestingDepth)
+  AliasExpansion alias;
   void mark_incomplete() {
     if (incomplete != nullptr) *incomplete = true;
   }
@@ -110,6 +148,7 @@ class Lexer {
     return std::string_view(s_).substr(begin, end > begin ? end - begin : 0);
   }
   int line() const { return line_; }
+  const std::string& source() const { return s_; }
   int subst_depth() const { return subst_depth_; }
   char char_at(size_t p) const { return p < s_.size() ? s_[p] : '\0'; }
   void mark_incomplete() const { pc_->mark_incomplete(); }
@@ -160,7 +199,7 @@ class Lexer {
   Result<void> ansi_c(Word& w);
   bool stops(char c, Mode mode) const;
 
-  const std::string& s_;
+  const std::string& s_;  // (may change under the lexer: alias expansion, AliasExpansion)
   size_t pos_ = 0;
   int line_ = 1;
   int subst_depth_ = 0;
@@ -177,8 +216,16 @@ Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, 
                                   ParseCtx* pc);
 // A whole text as a script (a backtick substitution's inner text).
 Result<Script> parse_text(const std::string& s, int line, int subst_depth, ParseCtx* pc);
+// One complete command of `s` (parse.h parse_unit): `*end` and `*end_line` are just past it.
+Result<Script> parse_one_unit(const std::string& s, int line, ParseCtx* pc, size_t* end,
+                              int* end_line);
 
 bool is_name_start(char c);
 bool is_name_char(char c);
+
+// assign_words.cc. An assignment's value: a ~ at its start and after each unquoted ':' is a
+// tilde expansion (true when it made one); a declaration builtin's NAME=value word likewise.
+bool assignment_tildes(Word& value);
+void declaration_tildes(Word& w);
 
 }  // namespace wasmcap::shell::detail

@@ -92,13 +92,17 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   }
   uint64_t ast_bytes = 0;
   Budget::Lease copy(ctx.budget, text.size());  // the parser's copy of the text
-  auto script = parse(std::string(view(text)), nullptr, ctx.budget, &ast_bytes);
+  std::string source(view(text));
+  auto script = parse(source, nullptr, ctx.budget, &ast_bytes);
   Budget::Lease ast(ctx.budget, ast_bytes, Budget::Lease::kAdopt);
-  if (!script) {
+  State child(ctx.budget);
+  // A syntax error: nothing runs, unless aliases may make it parse (read_as_bash).
+  bool by_units = !script && script.error().code == ErrorCode::kInvalidArgument &&
+                  read_as_bash(ctx, child, source);
+  if (!script && !by_units) {
     say(shown(inv->arg0) + ": " + script.error().message);
     return 2;
   }
-  State child(ctx.budget);
   child.cwd = st.cwd;
   child.nesting = st.nesting + 1;
   child.depth = st.depth;  // the executor's recursion bound spans nested shells
@@ -116,7 +120,11 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   for (const auto& [opt, on] : inv->options) apply_set_option(child, opt, on);  // (settable)
   Io cio;
   for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
-  run_lines(ctx, child, script->items, cio);
+  if (by_units) {
+    run_units(ctx, child, source, 0, 1, cio, shown(inv->arg0).c_str());
+  } else {
+    run_lines(ctx, child, source, script->items, cio, shown(inv->arg0).c_str());
+  }
   run_exit_trap(ctx, child, cio);
   return child.last;
 }

@@ -35,57 +35,6 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
-// An assignment's value: a ~ at its start and after each unquoted ':' (up to a '/', a ':' or
-// the end) is a tilde expansion (bash: `PATH=~/bin:~/sbin`), also in the word of an unquoted
-// ${x-w} ${x:=w} ... (bash: x=${u-~:~} is $HOME:$HOME). True when it made a tilde part.
-bool assignment_tildes(Word& value) {
-  std::vector<WordPart> out;
-  bool made = false;
-  for (size_t k = 0; k < value.parts.size(); ++k) {
-    const WordPart& p = value.parts[k];
-    using K = ParamOp::Kind;
-    if (p.kind == WordPart::Kind::kVar && !p.quoted && p.op && p.op->arg &&
-        (p.op->kind == K::kDefault || p.op->kind == K::kAssign || p.op->kind == K::kError ||
-         p.op->kind == K::kAlternative)) {
-      auto op = std::make_shared<ParamOp>(*p.op);
-      Word arg = *op->arg;
-      made = assignment_tildes(arg) || made;
-      op->arg = std::make_shared<const Word>(std::move(arg));
-      out.push_back(p);
-      out.back().op = std::move(op);
-      continue;
-    }
-    if (p.kind != WordPart::Kind::kLiteral || p.quoted ||
-        p.text.find('~') == std::string::npos) {
-      out.push_back(p);
-      continue;
-    }
-    const std::string& t = p.text;
-    std::string lit;
-    for (size_t i = 0; i < t.size();) {
-      bool boundary = i == 0 ? k == 0 : t[i - 1] == ':';
-      if (boundary && t[i] == '~') {
-        size_t e = i + 1;
-        while (e < t.size() && (is_name_char(t[e]) || t[e] == '.' || t[e] == '-')) ++e;
-        bool ends = e < t.size() ? t[e] == '/' || t[e] == ':' : k + 1 == value.parts.size();
-        if (ends) {
-          if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});
-          lit.clear();
-          out.push_back({WordPart::Kind::kTilde, t.substr(i + 1, e - i - 1), false});
-          made = true;
-          i = e;
-          continue;
-        }
-      }
-      lit.push_back(t[i++]);
-    }
-    if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});
-  }
-  if (out.empty()) out.push_back({WordPart::Kind::kLiteral, "", false});
-  value.parts = std::move(out);
-  return made;
-}
-
 bool is_declaration_name(const std::string& w) {
   return w == "declare" || w == "typeset" || w == "local" || w == "readonly" || w == "export";
 }
@@ -144,8 +93,36 @@ class Parser {
   }
 
   Result<void> advance() {
-    WASMCAP_TRY_ASSIGN(tok_, lex_.next());
-    return {};
+    for (;;) {
+      WASMCAP_TRY_ASSIGN(tok_, lex_.next());
+      if (!aliasing()) return {};
+      auto again = lex_.ctx()->alias.next_token(lex_, tok_);  // (after a value ending in a blank)
+      if (!again) return fail(again.error().message);
+      if (!*again) return {};
+    }
+  }
+
+  // Alias expansion (lex.h AliasExpansion) applies to this parser's text.
+  bool aliasing() const {
+    const AliasExpansion& a = lex_.ctx()->alias;
+    return a.table != nullptr && a.text == &lex_.source();
+  }
+  // The current token, when it is an unquoted word naming an alias not being expanded, is
+  // replaced by the alias' value; the lexer is set back to read it (the caller lexes again).
+  Result<bool> try_alias() {
+    if (!aliasing()) return false;
+    auto r = lex_.ctx()->alias.expand(lex_, tok_);
+    if (!r) return fail(r.error().message);
+    return *r;
+  }
+  // Where a command's name is: aliases expand (again, for the first word of a value).
+  Result<void> command_word_aliases() {
+    for (;;) {
+      bool expanded = false;
+      WASMCAP_TRY_ASSIGN(expanded, try_alias());
+      if (!expanded) return {};
+      WASMCAP_TRY(advance());
+    }
   }
   Result<void> skip_newlines() {
     while (tok_.kind == Token::Kind::kNewline) WASMCAP_TRY(advance());
@@ -191,12 +168,29 @@ class Parser {
   // at_list_end); leading newlines are skipped.
   Result<std::vector<AndOr>> list() {
     std::vector<AndOr> items;
+    ++list_depth_;
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{list_depth_};
+    bool top = list_depth_ == 1 && !closing_;
+    bool line_start = true;
     for (;;) {
+      // One complete command (unit_): the top-level list ends at a newline.
+      if (unit_ && top && !items.empty() && tok_.kind == Token::Kind::kNewline) return items;
+      if (tok_.kind == Token::Kind::kNewline) line_start = true;
       WASMCAP_TRY(skip_newlines());
       if (at_list_end()) return items;
       AndOr ao;
       size_t begin = tok_.begin;
+      int begin_line = tok_.line;
       WASMCAP_TRY_ASSIGN(ao, and_or());
+      if (top && line_start) {
+        ao.line_begin = begin;
+        ao.line_no = begin_line;
+      }
+      line_start = false;
+      lex_.account().take(sizeof(AndOr));
       lex_.account().take(sizeof(AndOr));
       if (is_op(";") || is_op("&")) {
         ao.background = tok_.op == "&";
@@ -304,6 +298,7 @@ class Parser {
   Result<Command> command() {
     Nest nest(lex_.ctx());
     if (!nest.ok()) return fail(kNestingError);
+    WASMCAP_TRY(command_word_aliases());  // (an alias may open a compound command: `{`, `for`)
     Command c;
     c.line = tok_.line;
     if (tok_.kind == Token::Kind::kWord) {
@@ -695,6 +690,14 @@ class Parser {
           }
           continue;
         }
+        if (c.words.empty() && aliasing()) {  // the name after assignments and redirections
+          bool expanded = false;
+          WASMCAP_TRY_ASSIGN(expanded, try_alias());
+          if (expanded) {
+            WASMCAP_TRY(advance());
+            continue;
+          }
+        }
         lex_.account().take(sizeof(Word));
         c.words.push_back(std::move(tok_.word));
         prev_end_ = tok_.end;
@@ -813,25 +816,6 @@ class Parser {
     }
     c.assigns.emplace_back(std::move(name), std::move(value));
     return true;
-  }
-
-  // A declaration builtin's NAME=value word: its value's tildes as an assignment's.
-  static void declaration_tildes(Word& w) {
-    if (w.parts.empty() || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
-      return;
-    }
-    const std::string& t = w.parts[0].text;
-    size_t n = 0;
-    while (n < t.size() && (n == 0 ? is_name_start(t[n]) : is_name_char(t[n]))) ++n;
-    size_t eq = n < t.size() && t[n] == '=' ? n : t.compare(n, 2, "+=") == 0 ? n + 1 : 0;
-    if (n == 0 || eq == 0) return;
-    Word value = w;
-    value.parts[0].text.erase(0, eq + 1);
-    if (!assignment_tildes(value)) return;
-    Word out;
-    out.parts.push_back({WordPart::Kind::kLiteral, t.substr(0, eq + 1), false});
-    for (auto& p : value.parts) out.parts.push_back(std::move(p));
-    w = std::move(out);
   }
 
   // After NAME= (the current token is the '(' right after it): NAME=( words ), newlines and
@@ -953,6 +937,22 @@ class Parser {
   Token tok_;
   bool closing_ = false;
   size_t prev_end_ = 0;
+  int list_depth_ = 0;
+  bool unit_ = false;  // one complete command (parse_one_unit)
+
+ public:
+  // One complete command: the items of a line (or of the lines an open construct on it spans),
+  // up to and with its newline (the here-document bodies after it included).
+  Result<Script> unit(size_t* end, int* end_line) {
+    unit_ = true;
+    Script sc;
+    WASMCAP_TRY(advance());
+    WASMCAP_TRY_ASSIGN(sc.items, list());
+    if (tok_.kind != Token::Kind::kEnd && tok_.kind != Token::Kind::kNewline) return unexpected();
+    *end = tok_.end;
+    *end_line = lex_.line();
+    return sc;
+  }
 };
 
 }  // namespace
@@ -970,6 +970,12 @@ Result<Script> parse_substitution(const std::string& s, size_t& pos, int& line, 
 Result<Script> parse_text(const std::string& s, int line, int subst_depth, ParseCtx* pc) {
   Parser p(s, 0, line, subst_depth, pc, false);
   return p.script();
+}
+
+Result<Script> parse_one_unit(const std::string& s, int line, ParseCtx* pc, size_t* end,
+                              int* end_line) {
+  Parser p(s, 0, line, 0, pc, false);
+  return p.unit(end, end_line);
 }
 
 }  // namespace detail

@@ -42,4 +42,36 @@ inline constexpr int kMaxNestingDepth = 200;
 Result<Script> parse(const std::string& text, bool* incomplete = nullptr, Budget* budget = nullptr,
                      uint64_t* charged = nullptr);
 
+// Alias expansion (parse_unit) is bounded per complete command: the bytes of alias values put
+// into the text, the bytes of text moved to make room for them, and how many aliases may be
+// being expanded at once (each a different one). Threat: `alias a='b b b b '` chains and long
+// values that make the parser re-read a growing text without end.
+inline constexpr uint64_t kMaxAliasBytes = uint64_t{1} << 20;
+inline constexpr uint64_t kMaxAliasMoved = uint64_t{64} << 20;
+inline constexpr size_t kMaxAliasDepth = 100;
+
+// Reads a script one complete command at a time, as bash does when it expands aliases: a line,
+// or the lines an open construct on it spans (here-document bodies included), parsed with the
+// aliases given at that moment (null: none), so that an alias defined by one command applies
+// from the next line on. An alias' value that holds newlines makes more than one command;
+// what is left of it is read next. Every parse is charged to `budget` as parse() does.
+class UnitReader {
+ public:
+  UnitReader(const std::string& text, size_t pos, int line, Budget* budget);
+  ~UnitReader();
+  bool done() const;
+  // The next command (its items; none at the end of the text), `*charged` as parse()'s.
+  Result<Script> next(const AliasTable* aliases, uint64_t* charged);
+  int line() const { return line_; }
+
+ private:
+  struct Carry;
+  const std::string& text_;
+  size_t pos_;  // the text's bytes before it are in buf_ or were read
+  int line_;
+  Budget* budget_;
+  std::string buf_;  // what is read next (with the aliases of the last command expanded)
+  std::unique_ptr<Carry> carry_;  // the aliases being expanded across commands
+};
+
 }  // namespace wasmcap::shell

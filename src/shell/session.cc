@@ -127,12 +127,13 @@ int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
       ctx.set_fatal(script.error());
       return 1;
     }
+    if (read_as_bash(ctx, st, text)) return run_units(ctx, st, text, 0, 1, io, what);
     emit(ctx, io.err(), std::string("wasmcap sh: ") + what + ": " +
                             shown(script.error().message) + "\n");
     return 2;
   }
   Budget::Lease ast(ctx.budget, charged, Budget::Lease::kAdopt);  // held by the AST
-  return run_list(ctx, st, script->items, io);
+  return run_lines(ctx, st, text, script->items, io, what);
 }
 
 struct Session::Impl {
@@ -265,7 +266,10 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
   impl_->budget.arm(ctx.deadline, &ctx.interrupt);
   uint64_t ast_bytes = 0;
   auto script = parse(text, nullptr, &impl_->budget, &ast_bytes);
-  if (!script) {
+  // A syntax error: nothing runs, unless aliases may make it parse (read_as_bash).
+  bool by_units = !script && script.error().code == ErrorCode::kInvalidArgument &&
+                  read_as_bash(ctx, impl_->st, text);
+  if (!script && !by_units) {
     impl_->st.last = 2;  // as sh after a syntax error
     return tl::unexpected(script.error());
   }
@@ -313,7 +317,11 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
   // The script runs on a thread whose stack holds kMaxExecDepth levels of recursion. Its
   // background jobs end with it (they are joined: no thread outlives the script).
   ExecThread script_thread([&]() {
-    run_list(ctx, st, script->items, io);
+    if (by_units) {
+      run_units(ctx, st, text, 0, 1, io, "script");
+    } else {
+      run_lines(ctx, st, text, script->items, io, "script");
+    }
     // The EXIT trap: when the shell exits (a script's end, or `exit` in the interactive one).
     if (!ctx.o.interactive || st.exit_requested) run_exit_trap(ctx, st, io);
     std::vector<std::shared_ptr<Job>> jobs;

@@ -289,6 +289,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_globskipdots = true;  // shopt globskipdots (bash 5.2's default): globs never yield . ..
   bool opt_extglob = false;   // extglob groups in patterns (pattern.h)
   bool opt_failglob = false;  // a glob that matches nothing fails the command (status 1)
+  // shopt -s expand_aliases (off in a script, as bash's) and the aliases (alias.cc), shared
+  // with subshells' copies until one changes them (then it copies).
+  bool opt_expand_aliases = false;
+  std::shared_ptr<AliasTable> aliases;
   int errexit_off = 0;  // > 0 inside conditions, non-final && || parts, `!` (errexit ignored)
   // The last list's failing status is one errexit ignored (`false && x`, `! true`): a group,
   // if, case or loop ending with it does not end the shell either (bash).
@@ -534,7 +538,27 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
 int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io);
 // A shell's input, as run_list; an interactive shell's (State::interactive) line by line: an
 // expansion error abandons the rest of its line and the next line runs (bash -i).
-int run_lines(Ctx& ctx, State& st, const std::vector<AndOr>& items, const Io& io);
+// `text` is what `items` were parsed from (AndOr::line_begin): when aliases are on (shopt -s
+// expand_aliases and at least one alias), the rest is read again from the next line, one
+// complete command at a time with the aliases expanded (alias.cc run_units). `what` names the
+// input in a syntax error's message (a script, eval, ...).
+int run_lines(Ctx& ctx, State& st, const std::string& text, const std::vector<AndOr>& items,
+              const Io& io, const char* what);
+// The shell's input from `pos` (on line `line`) read one complete command at a time, each parsed
+// with the aliases of that moment (parse.h UnitReader), as bash reads a script. A syntax error
+// is reported on `io`'s stderr and ends it with status 2.
+int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line, const Io& io,
+              const char* what);
+// A script that failed to parse whole is read as bash reads it (run_units from its start) when
+// aliases are on, or when a command before the failing one runs `alias`: an alias may make the
+// failing command parse (`alias LEFT='{'` ... `LEFT echo; }`). Otherwise nothing runs.
+bool read_as_bash(Ctx& ctx, const State& st, const std::string& text);
+bool is_alias_builtin(std::string_view n);  // alias, unalias (alias.cc)
+int run_alias_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                      std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
+// Whether a list stops here: exit, an abandoned line, break/continue/return, or the script's
+// deadline or a fatal error (exec.cc).
+bool stopping(Ctx& ctx, const State& st);
 // nested_exec.cc: `sh ...` / `bash ...`, and a script by path (argv rewritten to its
 // interpreter; -1 when ready, else the status).
 int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io,
