@@ -46,9 +46,22 @@ struct Builder {
 
   const Decoded& d() const { return sh.decoded; }
 
-  Item& at(Sort s, uint32_t i) { return st.space[static_cast<size_t>(s)][i]; }
+  // The item at index i of a space. The decoder checked i against the static space, which the
+  // walk fills in step; an index past the run-time space (never expected) is an empty item, so
+  // the use fails as a link error instead of reading out of bounds.
+  Item& at(Sort s, uint32_t i) {
+    std::vector<Item>& space = st.space[static_cast<size_t>(s)];
+    if (i < space.size()) return space[i];
+    static thread_local Item empty;
+    empty = Item::of(s);
+    return empty;
+  }
   // The static entry the next item of sort s will be.
-  const SpaceEntry& next_static(Sort s) const { return c.space(s)[st.space[static_cast<size_t>(s)].size()]; }
+  const SpaceEntry& next_static(Sort s) const {
+    static const SpaceEntry none{};
+    const size_t n = st.space[static_cast<size_t>(s)].size();
+    return n < c.space(s).size() ? c.space(s)[n] : none;
+  }
   void push(Item it) { st.space[static_cast<size_t>(it.sort)].push_back(std::move(it)); }
 
   // ---- core ----
@@ -81,6 +94,7 @@ struct Builder {
 
   // The item a core instance exports as `name` (of sort s).
   Result<Item> core_export(const std::shared_ptr<CoreInst>& ci, const std::string& name, Sort s) {
+    if (!ci) return tl::unexpected(link_error("a core export of no core instance"));
     if (!ci->instance) {
       auto it = ci->inline_exports.find(name);
       if (it == ci->inline_exports.end() || it->second.sort != s) {
@@ -137,6 +151,7 @@ struct Builder {
                             " core instances (InstantiateOptions::max_core_instances)");
     }
     const Item& mod = at(Sort::kCoreModule, def.module);
+    if (mod.module == nullptr) return tl::unexpected(link_error(ci->what + " instantiates no core module"));
     WASMCAP_TRY_ASSIGN(ci->module, load(mod.module));
     ci->imports = std::make_unique<HostFuncTable>();
     for (const ImportDesc& imp : ci->module->info().imports) {
@@ -594,6 +609,7 @@ Result<void> Builder::instance(uint32_t index) {
                           " component instances (InstantiateOptions::max_component_instances)");
   }
   const Item& comp = at(Sort::kComponent, def.component);
+  if (comp.component == nullptr) return tl::unexpected(link_error("an instantiation of no component"));
   std::map<std::string, Item, std::less<>> child_args;
   for (const InstantiateArg& a : def.args) {
     Item x = at(a.sort, a.index);
