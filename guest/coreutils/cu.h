@@ -50,6 +50,16 @@ int cu_base64(int argc, char **argv);
 int cu_md5sum(int argc, char **argv);
 int cu_sha1sum(int argc, char **argv);
 int cu_sha256sum(int argc, char **argv);
+int cu_cksum(int argc, char **argv);
+
+// cksum's algorithms beyond md5sum's, sha1sum's and sha256sum's (digest.c's kinds 5, 1, 224,
+// 256): SHA-384, SHA-512, SM3 (3) and BLAKE2b of BITS (CU_B2(BITS)) in hash64.c, and the sums.
+#define CU_B2(bits) (0x10000 + (bits))
+enum { CU_CRC = -1, CU_SYSV = -2, CU_BSD = -3 };
+// Hashes all of FD as KIND into HEX (lowercase, NUL-terminated; 129 bytes). 0, or -1 (errno).
+int cu_hash_ext_fd(int fd, int kind, char *hex);
+// cksum's CRC, sum -s's or sum -r's checksum of all of FD, and its length. 0, or -1 (errno).
+int cu_sum_fd(int fd, int kind, uint32_t *sum, uint64_t *bytes);
 int cu_date(int argc, char **argv);
 int cu_tac(int argc, char **argv);
 int cu_od(int argc, char **argv);

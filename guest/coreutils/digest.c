@@ -1,4 +1,5 @@
-// base64, md5sum, sha1sum, sha256sum (the hashes from their specifications: RFC 1321, FIPS 180-4).
+// base64, md5sum, sha1sum, sha256sum and cksum (the hashes from their specifications: RFC 1321,
+// FIPS 180-4; cksum's other algorithms are hash64.c's).
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -139,7 +140,7 @@ int cu_base64(int argc, char **argv) {
 // --- hashes ---------------------------------------------------------------------------------
 
 struct hash {
-  int kind;  // 5: MD5, 1: SHA-1, 256: SHA-256
+  int kind;  // 5: MD5, 1: SHA-1, 224: SHA-224, 256: SHA-256
   uint32_t h[8];
   unsigned char block[64];
   size_t used;
@@ -149,16 +150,17 @@ struct hash {
 static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-static uint32_t md5_k[64], sha256_k[64], sha256_h0[8];
+static uint32_t md5_k[64], sha256_k[64], sha256_h0[8], sha224_h0[8];
 
 // The constants, derived as the specifications define them: MD5's from sines, SHA-256's from
 // the fractional parts of square and cube roots of the first primes (long double is IEEE quad
-// in wasm32, so the 32 bits taken are exact).
+// in wasm32, so the 32 bits taken are exact; SHA-224's are the second 32 bits of the 9th to
+// 16th primes').
 static void hash_tables(void) {
   if (md5_k[0]) return;
   for (int i = 0; i < 64; ++i) md5_k[i] = (uint32_t)(fabsl(sinl((long double)(i + 1))) * 4294967296.0L);
   int primes[64], n = 0;
-  for (int p = 2; n < 64; ++p) {
+  for (int p = 2; n < 64; ++p) {  // 64 >= 16: SHA-224's too
     int prime = 1;
     for (int d = 2; d * d <= p; ++d) prime &= p % d != 0;
     if (prime) primes[n++] = p;
@@ -170,6 +172,8 @@ static void hash_tables(void) {
     if (i < 8) {
       long double s = sqrtl((long double)primes[i]);
       sha256_h0[i] = (uint32_t)((s - floorl(s)) * 4294967296.0L);
+      s = sqrtl((long double)primes[i + 8]);
+      sha224_h0[i] = (uint32_t)(uint64_t)((s - floorl(s)) * 18446744073709551616.0L);
     }
   }
 }
@@ -180,6 +184,7 @@ static void hash_init(struct hash *st, int kind) {
   memset(st, 0, sizeof(*st));
   st->kind = kind;
   if (kind == 256) memcpy(st->h, sha256_h0, sizeof(sha256_h0));
+  else if (kind == 224) memcpy(st->h, sha224_h0, sizeof(sha224_h0));
   else memcpy(st->h, h0, sizeof(h0));
 }
 
@@ -282,7 +287,7 @@ static size_t hash_final(struct hash *st, char *out) {
   hash_update(st, pad, padlen);
   hash_update(st, len, 8);
   st->total = keep;
-  int words = st->kind == 5 ? 4 : st->kind == 1 ? 5 : 8;
+  int words = st->kind == 5 ? 4 : st->kind == 1 ? 5 : st->kind == 224 ? 7 : 8;
   size_t o = 0;
   for (int i = 0; i < words; ++i) {
     for (int j = 0; j < 4; ++j) {
@@ -297,6 +302,12 @@ static size_t hash_final(struct hash *st, char *out) {
 static int hash_file(const char *name, int kind, char *hex) {
   int fd = cu_open_input(name);
   if (fd < 0) return -1;
+  if (kind != 5 && kind != 1 && kind != 224 && kind != 256) {  // hash64.c's
+    int r = cu_hash_ext_fd(fd, kind, hex), e = errno;
+    cu_close_input(fd);
+    errno = e;
+    return r;
+  }
   struct hash st;
   hash_init(&st, kind);
   static unsigned char buf[1 << 16];
@@ -317,37 +328,86 @@ static int hash_file(const char *name, int kind, char *hex) {
   return 0;
 }
 
-static const char *hash_label(int kind) { return kind == 5 ? "MD5" : kind == 1 ? "SHA1" : "SHA256"; }
+static const struct {
+  int kind;
+  const char *label, *name;  // the tag of --tag lines, cksum -a's name
+} kAlgs[] = {{5, "MD5", "md5"},       {1, "SHA1", "sha1"},     {224, "SHA224", "sha224"},
+             {256, "SHA256", "sha256"}, {384, "SHA384", "sha384"}, {512, "SHA512", "sha512"},
+             {CU_B2(512), "BLAKE2b", "blake2b"}, {3, "SM3", "sm3"}};
+
+// The tag: BLAKE2b's names its length unless it is 512 bits ("BLAKE2b-256").
+static const char *hash_label(int kind) {
+  static char b2[16];
+  if (kind > CU_B2(0) && kind < CU_B2(512)) {
+    snprintf(b2, sizeof b2, "BLAKE2b-%d", kind - CU_B2(0));
+    return b2;
+  }
+  for (size_t i = 0; i < sizeof kAlgs / sizeof kAlgs[0]; ++i)
+    if (kAlgs[i].kind == kind) return kAlgs[i].label;
+  return "BLAKE2b";  // CU_B2(0): any length (cksum -a blake2b -c)
+}
+
+static size_t hex_len(int kind) {
+  switch (kind) {
+    case 5: return 32;
+    case 1: return 40;
+    case 224: return 56;
+    case 256: case 3: return 64;
+    case 384: return 96;
+    case 512: return 128;
+    default: return (size_t)(kind - CU_B2(0)) / 4;
+  }
+}
+
+// A tagged line's label ("SHA256", "BLAKE2b-128") -> its kind, or 0.
+static int label_kind(const char *label, size_t n) {
+  for (size_t i = 0; i < sizeof kAlgs / sizeof kAlgs[0]; ++i)
+    if (strlen(kAlgs[i].label) == n && memcmp(kAlgs[i].label, label, n) == 0) return kAlgs[i].kind;
+  if (n > 8 && memcmp(label, "BLAKE2b-", 8) == 0 && strspn(label + 8, "0123456789") == n - 8 && n - 8 <= 3) {
+    int bits = atoi(label + 8);
+    if (bits > 0 && bits <= 512 && bits % 8 == 0) return CU_B2(bits);
+  }
+  return 0;
+}
 
 // Parses one line of a checksum file, as GNU's: leading blanks skipped; "HEX  NAME" or "HEX *NAME"
 // (a leading backslash: NAME is escaped), "LABEL (NAME) = HEX", or the reversed BSD form
 // "HEX NAME" — which a file may not mix with the first (*reversed: -1 unknown yet, 0 standard,
-// 1 reversed; once reversed, "HEX  NAME" names " NAME"). Returns the name (unescaped in
-// place) and *hex, or NULL.
-static char *parse_check_line(char *line, int kind, char **hex, int *reversed) {
-  size_t hexlen = kind == 5 ? 32 : kind == 1 ? 40 : 64;
-  const char *label = hash_label(kind);
-  size_t ll = strlen(label);
+// 1 reversed; once reversed, "HEX  NAME" names " NAME"). *kind: the algorithm (md5sum's, cksum
+// -a's), CU_B2(0) for BLAKE2b of any length, or 0 for cksum without -a (tagged lines only, of
+// any algorithm); set to the line's. Returns the name (unescaped in place) and *hex, or NULL.
+static char *parse_check_line(char *line, int *kind, char **hex, int *reversed) {
   int escaped = 0;
   while (*line == ' ' || *line == '\t') ++line;
   if (line[0] == '\\') {
     escaped = 1;
     ++line;
   }
-  char *name;
-  if (strncmp(line, label, ll) == 0 && strncmp(line + ll, " (", 2) == 0) {
-    name = line + ll + 2;
+  char *name, *open = strstr(line, " (");
+  int lk = open ? label_kind(line, (size_t)(open - line)) : 0;
+  if (lk != 0 && (*kind == 0 || lk == *kind || (*kind == CU_B2(0) && lk > CU_B2(0)))) {
+    name = open + 2;
     char *end = strstr(name, ") = ");
     if (end == NULL) return NULL;
     char *h = end + 4;
     while (strstr(h, ") = ")) h = strstr(h, ") = ") + 4;  // the last ") = " ends the name
     end = h - 4;
-    if (strlen(h) != hexlen || strspn(h, "0123456789abcdefABCDEF") != hexlen) return NULL;
+    size_t hl = strlen(h);
+    if (lk == CU_B2(512) && (size_t)(open - line) == 7 && hl % 2 == 0 && hl > 0 && hl <= 128)
+      lk = CU_B2((int)hl * 4);  // "BLAKE2b": the length is the digest's
+    if (*kind != 0 && *kind != CU_B2(0) && lk != *kind) return NULL;
+    if (hl != hex_len(lk) || strspn(h, "0123456789abcdefABCDEF") != hl) return NULL;
     *end = '\0';
     *hex = h;
+    *kind = lk;
   } else {
-    size_t len = strlen(line);
-    if (len < hexlen + 2 || strspn(line, "0123456789abcdefABCDEF") != hexlen) return NULL;
+    if (*kind == 0) return NULL;
+    size_t len = strlen(line), hexlen = strspn(line, "0123456789abcdefABCDEF");
+    if (*kind == CU_B2(0)) {
+      if (hexlen == 0 || hexlen % 2 || hexlen > 128) return NULL;
+      *kind = CU_B2((int)hexlen * 4);
+    }
+    if (len < hexlen + 2 || hexlen != hex_len(*kind)) return NULL;
     if (line[hexlen] != ' ' && line[hexlen] != '\t') return NULL;
     line[hexlen] = '\0';
     *hex = line;
@@ -399,7 +459,8 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
     char *line = cu_xmalloc(n + 1), *hex;
     memcpy(line, p, n);
     line[n] = '\0';
-    char *name = memchr(p, '\0', n) ? NULL : parse_check_line(line, kind, &hex, &reversed);
+    int lk = kind;
+    char *name = memchr(p, '\0', n) ? NULL : parse_check_line(line, &lk, &hex, &reversed);
     if (name == NULL) {
       ++bad_format;
       if (warn) {
@@ -411,8 +472,8 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
       continue;
     }
     ++good;
-    char sum[65];
-    if (hash_file(name, kind, sum) != 0) {
+    char sum[129];
+    if (hash_file(name, lk, sum) != 0) {
       int e = errno;
       if (!(ignore_missing && e == ENOENT)) {
         cu_err(NULL, name, e);
@@ -458,7 +519,50 @@ static int check_file(const char *list, int kind, int quiet, int status_only, in
   return mismatched || unreadable || (strict && bad_format) ? 1 : 0;
 }
 
-static int sum_main(int argc, char **argv, int kind) {
+// One file's line of cksum -a bsd/sysv/crc (the name only when files were named, as GNU's).
+static int sum_line(const char *name, int kind, int named, char delim) {
+  int fd = cu_open_input(name);
+  if (fd < 0) {
+    cu_err(NULL, name, errno);
+    return 1;
+  }
+  uint32_t sum;
+  uint64_t bytes;
+  if (cu_sum_fd(fd, kind, &sum, &bytes) != 0) {
+    int e = errno;
+    cu_close_input(fd);
+    cu_err(NULL, name, e);
+    return 1;
+  }
+  cu_close_input(fd);
+  if (kind == CU_CRC) printf("%u %llu", sum, (unsigned long long)bytes);
+  else if (kind == CU_SYSV) printf("%u %llu", sum, (unsigned long long)((bytes + 511) / 512));
+  else printf("%05u %5llu", sum, (unsigned long long)((bytes + 1023) / 1024));
+  if (named) printf(" %s", name);
+  putchar(delim);
+  return 0;
+}
+
+// cksum -a NAME -> its kind (as GNU's argmatch: exact names only), or prints the valid ones.
+static int cksum_algorithm(const char *a) {
+  static const struct {
+    const char *name;
+    int kind;
+  } sums[] = {{"bsd", CU_BSD}, {"sysv", CU_SYSV}, {"crc", CU_CRC}};
+  for (size_t i = 0; i < 3; ++i)
+    if (strcmp(a, sums[i].name) == 0) return sums[i].kind;
+  for (size_t i = 0; i < sizeof kAlgs / sizeof kAlgs[0]; ++i)
+    if (strcmp(a, kAlgs[i].name) == 0) return kAlgs[i].kind;
+  cu_errx("invalid argument '%s' for '--algorithm'", a);
+  fputs("Valid arguments are:\n", stderr);
+  for (size_t i = 0; i < 3; ++i) fprintf(stderr, "  - '%s'\n", sums[i].name);
+  for (size_t i = 0; i < sizeof kAlgs / sizeof kAlgs[0]; ++i) fprintf(stderr, "  - '%s'\n", kAlgs[i].name);
+  return 0;
+}
+
+// md5sum, sha1sum, sha256sum (cksum == 0) and cksum (GNU coreutils 9.1's: -a, -l, --untagged,
+// tagged output by default, no -b/-t).
+static int sum_main(int argc, char **argv, int kind, int cksum) {
   enum { OPT_TAG = 256, OPT_QUIET, OPT_STATUS, OPT_STRICT, OPT_IGNORE_MISSING, OPT_UNTAGGED };
   static const struct option longopts[] = {
       {"binary", no_argument, 0, 'b'},          {"check", no_argument, 0, 'c'},
@@ -467,10 +571,41 @@ static int sum_main(int argc, char **argv, int kind) {
       {"quiet", no_argument, 0, OPT_QUIET},     {"status", no_argument, 0, OPT_STATUS},
       {"strict", no_argument, 0, OPT_STRICT},   {"ignore-missing", no_argument, 0, OPT_IGNORE_MISSING},
       {0, 0, 0, 0}};
-  int binary = 0, check = 0, warn = 0, zero = 0, tag = 0, quiet = 0, status_only = 0, strict = 0,
-      ignore_missing = 0, c;
-  while ((c = getopt_long(argc, argv, "bctwz", longopts, NULL)) != -1) {
+  static const struct option cksum_longopts[] = {
+      {"algorithm", required_argument, 0, 'a'}, {"check", no_argument, 0, 'c'},
+      {"length", required_argument, 0, 'l'},    {"warn", no_argument, 0, 'w'},
+      {"zero", no_argument, 0, 'z'},            {"tag", no_argument, 0, OPT_TAG},
+      {"untagged", no_argument, 0, OPT_UNTAGGED}, {"quiet", no_argument, 0, OPT_QUIET},
+      {"status", no_argument, 0, OPT_STATUS},   {"strict", no_argument, 0, OPT_STRICT},
+      {"ignore-missing", no_argument, 0, OPT_IGNORE_MISSING}, {0, 0, 0, 0}};
+  int binary = 0, check = 0, warn = 0, zero = 0, tag = cksum, quiet = 0, status_only = 0, strict = 0,
+      ignore_missing = 0, c, algorithm = 0;
+  const char *length = NULL;
+  unsigned long long bits = 0;
+  while ((c = cksum ? getopt_long(argc, argv, "a:cl:wz", cksum_longopts, NULL)
+                    : getopt_long(argc, argv, "bctwz", longopts, NULL)) != -1) {
     switch (c) {
+      case 'a':
+        if ((kind = cksum_algorithm(optarg)) == 0) return cu_try_help(1);
+        algorithm = 1;
+        break;
+      case 'l': {
+        char *end;
+        errno = 0;
+        bits = strtoull(optarg, &end, 10);
+        if (optarg[0] == '-' || optarg[0] == '\0' || *end || errno) {
+          cu_errx("invalid length: '%s'", optarg);
+          return 1;
+        }
+        length = optarg;
+        if (bits % 8) {
+          cu_errx("invalid length: '%s'", optarg);
+          cu_errx("length is not a multiple of 8");
+          return 1;
+        }
+        break;
+      }
+      case OPT_UNTAGGED: tag = 0; break;
       case 'b': binary = 1; break;
       case 't': binary = 0; break;
       case 'c': check = 1; break;
@@ -484,7 +619,26 @@ static int sum_main(int argc, char **argv, int kind) {
       default: return cu_try_help(1);
     }
   }
-  if (check && tag) {
+  if (cksum) {
+    if (length && bits && kind != CU_B2(512)) {
+      cu_errx("--length is only supported with --algorithm=blake2b");
+      return 1;
+    }
+    if (length && bits > 512) {
+      cu_errx("invalid length: '%s'", length);
+      cu_errx("maximum digest length for 'BLAKE2b' is 512 bits");
+      return 1;
+    }
+    // -c: a line's BLAKE2b length is its digest's, whatever -l says (as GNU 9.1's)
+    if (kind == CU_B2(512) && check) kind = CU_B2(0);
+    else if (kind == CU_B2(512) && bits) kind = CU_B2((int)bits);
+    if (check && !algorithm) kind = 0;  // tagged lines of any algorithm
+    if (check && (kind == CU_CRC || kind == CU_SYSV || kind == CU_BSD)) {
+      cu_errx("--check is not supported with --algorithm={bsd,sysv,crc}");
+      return 1;
+    }
+  }
+  if (check && tag && !cksum) {
     cu_errx("the --tag option is meaningless when verifying checksums");
     return cu_try_help(1);
   }
@@ -502,11 +656,15 @@ static int sum_main(int argc, char **argv, int kind) {
   char **ops = optind < argc ? argv + optind : dash;
   int nops = optind < argc ? argc - optind : 1, status = 0;
   for (int i = 0; i < nops; ++i) {
+    if (kind == CU_CRC || kind == CU_SYSV || kind == CU_BSD) {
+      status |= sum_line(ops[i], kind, optind < argc, zero ? '\0' : '\n');
+      continue;
+    }
     if (check) {
       if (check_file(ops[i], kind, quiet, status_only, warn, strict, ignore_missing) != 0) status = 1;
       continue;
     }
-    char sum[65];
+    char sum[129];
     if (hash_file(ops[i], kind, sum) != 0) {
       cu_err(NULL, ops[i], errno);
       status = 1;
@@ -529,6 +687,7 @@ static int sum_main(int argc, char **argv, int kind) {
   return status;
 }
 
-int cu_md5sum(int argc, char **argv) { return sum_main(argc, argv, 5); }
-int cu_sha1sum(int argc, char **argv) { return sum_main(argc, argv, 1); }
-int cu_sha256sum(int argc, char **argv) { return sum_main(argc, argv, 256); }
+int cu_md5sum(int argc, char **argv) { return sum_main(argc, argv, 5, 0); }
+int cu_sha1sum(int argc, char **argv) { return sum_main(argc, argv, 1, 0); }
+int cu_sha256sum(int argc, char **argv) { return sum_main(argc, argv, 256, 0); }
+int cu_cksum(int argc, char **argv) { return sum_main(argc, argv, CU_CRC, 1); }

@@ -33,7 +33,7 @@ struct tool {
 static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}};
 #else
 static const struct tool kTools[] = {
-    {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"comm", cu_comm},
+    {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"cksum", cu_cksum}, {"comm", cu_comm},
     {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"du", cu_du}, {"egrep", cu_egrep}, {"env", cu_env},
     {"expand", cu_expand}, {"false", cu_false}, {"fgrep", cu_fgrep}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
     {"head", cu_head}, {"hostname", cu_hostname}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},

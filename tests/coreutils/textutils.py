@@ -466,6 +466,28 @@ for t, args in (("sort", ["no such"]), ("uniq", ["a:b"]), ("md5sum", ["it's"]), 
                 ("cut", ["-f1", "x\ny"]), ("paste", ["~home"]), ("nl", ["it's $x"]), ("sort", ["-o", "no/such", "sorted"])):
     case(t, *args)
 case("sha1sum", "-c", "sums.sha1")
+# cksum (GNU coreutils 9.1): the CRC by default, every -a algorithm, -l, tags, -c of mixed lists
+for alg in ([], ["-a", "crc"], ["-a", "sysv"], ["-a", "bsd"], ["-a", "md5"], ["-a", "sha1"],
+            ["-a", "sha224"], ["-a", "sha256"], ["-a", "sha384"], ["-a", "sha512"],
+            ["-a", "blake2b"], ["-a", "sm3"], ["-a", "blake2b", "-l", "8"],
+            ["-a", "blake2b", "-l", "256"], ["-a", "blake2b", "-l", "0"]):
+    case("cksum", *alg, "empty", "nonl", "binary", "long", "utf8")
+    case("cksum", *alg, stdin="big")
+    case("cksum", *alg, "-", stdin="nonl")
+    case("cksum", *alg, "-z", "nonl", "missing")
+    case("cksum", *alg, "--untagged", "nonl")
+    case("cksum", *alg, "it's", "a\\b")
+for args in (["sums.cksum"], ["-a", "sha384", "sums.cksum"], ["-a", "blake2b", "sums.cksum"],
+             ["-a", "blake2b", "-l", "128", "sums.cksum"], ["-w", "sums.cksum"], ["--strict", "sums.cksum"],
+             ["--status", "sums.cksum"], ["--quiet", "sums.cksum"], ["--tag", "sums.cksum"],
+             ["-a", "md5", "sums.md5"], ["sums.md5"], ["-a", "sm3", "-w", "sums.cksum"],
+             ["--ignore-missing", "sums.onlymissing.tag"], ["-a", "crc", "sums.cksum"], ["-a", "bsd", "sums.cksum"]):
+    case("cksum", "-c", *args)
+for args in (["-a", "x", "nonl"], ["-a", "md", "nonl"], ["-a", "SHA1", "nonl"], ["-l", "7", "-a", "blake2b", "nonl"],
+             ["-l", "16", "nonl"], ["-a", "sha1", "-l", "16", "nonl"], ["-a", "blake2b", "-l", "1024", "nonl"],
+             ["-a", "blake2b", "-l", "x", "nonl"], ["--quiet", "nonl"]):
+    case("cksum", *args)
+case("cksum", "-b", "nonl", err="any")
 case("sha256sum", "-c", "sums.sha256")
 case("sha256sum", "-c", "--ignore-missing", "sums.onlymissing")
 
@@ -594,7 +616,18 @@ def build_tree(root, data):
     for name, target in (("link", "sorted"), ("dirlink", "sub"), ("dangling", "missing"),
                          ("loop1", "loop2"), ("loop2", "loop1")):
         os.symlink(target, os.path.join(root, name))
-    # Checksum lists made by GNU: right, wrong, missing and malformed lines.
+    # Checksum lists made by GNU: right, wrong, missing and malformed lines; cksum's mixes
+    # algorithms, tagged and untagged lines and BLAKE2b's lengths.
+    for name in ("it's", "a\\b"):
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(name.encode() * 3)
+    ck = b"".join(subprocess.run(["cksum"] + a + ["nonl", "binary"], cwd=root, capture_output=True,
+                                 env=GNU_ENV).stdout
+                  for a in (["-a", "sha512"], ["-a", "blake2b", "-l", "128"], ["--untagged", "-a", "sha384"],
+                            ["-a", "blake2b"], ["-a", "sm3"], ["-a", "md5"]))
+    with open(os.path.join(root, "sums.cksum"), "wb") as f:
+        f.write(ck + b"SHA1 (sorted) = " + b"0" * 40 + b"\nBLAKE2b-64 (missing) = " + b"1" * 16 +
+                b"\nBLAKE2b-7 (nonl) = 00\nnot a line\n")
     for tool, ext in (("md5sum", "md5"), ("sha1sum", "sha1"), ("sha256sum", "sha256")):
         good = subprocess.run([tool, "nonl", "binary", "sub/f"], cwd=root, capture_output=True, env=GNU_ENV).stdout
         hexlen = len(good.split(b" ")[0])
@@ -610,6 +643,8 @@ def build_tree(root, data):
             with open(os.path.join(root, "sums.mixed"), "wb") as f:
                 f.write(good + rev)
         if ext == "sha256":
+            with open(os.path.join(root, "sums.onlymissing.tag"), "wb") as f:
+                f.write(b"SHA256 (missing) = " + b"2" * hexlen + b"\n")
             with open(os.path.join(root, "sums.onlymissing"), "wb") as f:
                 f.write(b"2" * hexlen + b"  missing\n")
 
