@@ -1,4 +1,5 @@
-// git checkout BRANCH, git checkout -b NAME, git switch BRANCH, git switch -c NAME (README.md):
+// git checkout BRANCH, git checkout -b NAME, git checkout [--] PATHSPEC..., git switch BRANCH,
+// git switch -c NAME (README.md):
 // the work tree and the index updated to the branch's commit as git's two-way merge does (local
 // changes carried when the branch does not touch their files, else git's refusal), HEAD moved,
 // git's messages.
@@ -231,6 +232,60 @@ static _Noreturn void refuse_args(const char *cmd, const char *arg) {
   refuse(what);
 }
 
+// git checkout [--] PATHSPEC...: the files from the index (as git restore), then, without "--",
+// git's "Updated N paths from the index" (N: the files written). A pathspec matching nothing:
+// git's error for each, exit 1, nothing written.
+static int checkout_paths(git_repository *repo, char **args, int n, bool count) {
+  git_index *index = NULL;
+  check(git_repository_index(&index, repo), "cannot read the index");
+  if (git_index_has_conflicts(index)) refuse("checkout of paths with unmerged paths");
+  const char *prefix = cwd_prefix(repo);
+  char **specs = calloc((size_t)n + 1, sizeof *specs);
+  if (specs == NULL) die("out of memory");
+  bool all = false, missing = false;
+  for (int i = 0; i < n; i++) {
+    specs[i] = join_spec(prefix, args[i]);
+    if (specs[i] == NULL) die("%s: '%s' is outside repository", args[i], args[i]);
+    if (specs[i][0] == '\0' && git_index_entrycount(index) > 0) {
+      all = true;
+      continue;
+    }
+    git_strarray one = {&specs[i], 1};
+    git_pathspec *ps = NULL;
+    git_pathspec_match_list *m = NULL;
+    size_t found = 0;
+    check(git_pathspec_new(&ps, &one), "invalid pathspec");
+    if (git_pathspec_match_index(&m, index, 0, ps) == 0) found = git_pathspec_match_list_entrycount(m);
+    git_pathspec_match_list_free(m);
+    git_pathspec_free(ps);
+    git_error_clear();
+    if (found == 0) {
+      fprintf(stderr, "error: pathspec '%s' did not match any file(s) known to git\n", args[i]);
+      missing = true;
+    }
+  }
+  if (missing) return 1;
+  // The files written: those whose content differs from the index's (git's count is by its
+  // refreshed stat data, the same files; libgit2's checkout also rewrites files whose stat data
+  // in the index is stale).
+  git_diff_options o;
+  git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+  o.pathspec.strings = specs;
+  o.pathspec.count = all ? 0 : (size_t)n;
+  git_diff *diff = NULL;
+  check(git_diff_index_to_workdir(&diff, repo, index, &o), "diff");
+  size_t updated = git_diff_num_deltas(diff);
+  git_diff_free(diff);
+  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE;  // the index's stat data refreshed, as git's
+  co.paths.strings = specs;
+  co.paths.count = all ? 0 : (size_t)n;
+  check(git_checkout_index(repo, index, &co), "cannot check out the paths");
+  if (count) fprintf(stderr, "Updated %zu path%s from the index\n", updated, updated == 1 ? "" : "s");
+  git_index_free(index);
+  return 0;
+}
+
 int cmd_checkout(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "-b") == 0) {
     git_repository *repo = open_repo();
@@ -238,24 +293,25 @@ int cmd_checkout(int argc, char **argv) {
     git_repository_free(repo);
     return rc;
   }
-  if (argc != 2 || argv[1][0] == '-') refuse_args("checkout", argc > 1 ? argv[1] : "");
+  int dashdash = 0;
+  for (int i = 1; i < argc && dashdash == 0; i++)
+    if (strcmp(argv[i], "--") == 0) dashdash = i;
+  for (int i = 1; i < (dashdash ? dashdash : argc); i++)
+    if (argv[i][0] == '-') refuse_args("checkout", argv[i]);
+  if (argc < 2 || dashdash > 1) refuse_args("checkout", dashdash > 1 ? "REV -- PATHSPEC (from a commit)" : "");
   git_repository *repo = open_repo();
   int rc;
-  if (local_branch(repo, argv[1], "checkout")) {
+  if (dashdash == 1) {
+    if (argc == 2) refuse("checkout --");
+    rc = checkout_paths(repo, argv + 2, argc - 2, false);
+  } else if (argc == 2 && local_branch(repo, argv[1], "checkout")) {
     rc = switch_to(repo, argv[1], "checkout");
   } else {
     git_object *obj = NULL;
-    if (git_revparse_single(&obj, repo, argv[1]) == 0) refuse("checkout of a commit (a detached HEAD)");
+    if (git_revparse_single(&obj, repo, argv[1]) == 0)
+      refuse(argc == 2 ? "checkout of a commit (a detached HEAD)" : "checkout REV PATHSPEC (from a commit)");
     git_error_clear();
-    git_index *index = NULL;
-    check(git_repository_index(&index, repo), "cannot read the index");
-    char *spec = join_spec(cwd_prefix(repo), argv[1]);
-    bool known = spec != NULL && (git_index_get_bypath(index, spec, 0) != NULL || spec[0] == '\0');
-    git_index_free(index);
-    free(spec);
-    if (known) refuse("checkout of a path (git restore restores files)");
-    fprintf(stderr, "error: pathspec '%s' did not match any file(s) known to git\n", argv[1]);
-    rc = 1;
+    rc = checkout_paths(repo, argv + 1, argc - 1, true);
   }
   git_repository_free(repo);
   return rc;

@@ -282,6 +282,11 @@ SWITCH = [
     G("switch", "other"), G("status", "-s"), ("rm", "d/c"), ("write", "a", b"a staged\n"), G("add", "a"),
     G("checkout", "other"), ("write", "b", b"b unstaged\n"), ("write", "e/f", b"f unstaged\n"), G("switch", "other"),
     G("restore", "--staged", "--worktree", "a", "b", "e/f"),
+    # checkout [--] PATHSPEC: from the index, "Updated N paths" without "--"
+    ("write", "a", b"a dirty\n"), ("write", "b", b"b dirty\n"), ("rm", "e/f"), G("checkout", "a"),
+    G("status", "-s"), G("checkout", "--", "b"), G("checkout", "."), G("status", "-s"), G("checkout", "a", "b"),
+    ("write", "e/f", b"dirty\n"), G("checkout", "f", cwd="e"), G("checkout", "nope", "a", "nope2"),
+    G("checkout", "--", "nope"), G("checkout", "e"), G("status", "-s"), G("checkout", "../a", cwd="e"),
     G("switch", "-c", "topic"), G("switch", "-c", "topic"), G("checkout", "-b", "t2"), G("switch", "main"),
     G("switch", "nope"), G("checkout", "nope"), G("switch", "HEAD~1"), G("switch", "main~1"),
     ("host", ["tag", "v1", "other"]), G("switch", "v1"),
@@ -339,6 +344,11 @@ BLAME = [
     G("restore", "f"), ("write", "s.c", SLIDE_A), G("add", "s.c"), G("commit", "-q", "-m", "s1"),
     ("write", "s.c", SLIDE_B), G("commit", "-q", "-a", "-m", "s2"), G("blame", "s.c"),
     ("write", "s.c", SLIDE_B + SLIDE_B), G("blame", "s.c"), G("restore", "s.c"),
+    # a line added within a run of equal lines longer than 1 KiB: git's xdi_diff trims the common
+    # tail (whole 1 KiB blocks) before diffing, which decides where the added line is
+    ("write", "x", b"x\n" * 700), G("add", "x"), G("commit", "-q", "-m", "x"), ("write", "x", b"x\n" * 701),
+    G("blame", "x"), G("blame", "-p", "-L", "180,200", "x"), G("commit", "-q", "-a", "-m", "x2"),
+    G("blame", "-L", "180,200", "x"),
     ("write", "sub/g", b"".join(b"line %d\n" % i for i in range(30))), G("add", "sub"),
     G("commit", "-q", "-m", "g"), ("write", "sub/g", b"".join(b"line %d\n" % i for i in range(30) if i % 7)),
     G("commit", "-q", "-a", "-m", "g2"), G("blame", "g", cwd="sub"), G("blame", "sub/g"),
@@ -374,6 +384,7 @@ def walk(rng, n):
                 ["blame", name], ["blame", "-p", name], ["log", "--oneline", "HEAD~1"], ["diff", "HEAD"],
                 ["diff", "HEAD~1", "HEAD"], ["show", "HEAD:" + name],
                 ["switch", "b%d" % rng.randrange(3)], ["checkout", "b%d" % rng.randrange(3)], ["checkout", "master"],
+                ["checkout", name], ["checkout", "--", name], ["checkout", "."],
             ])
             steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
     return steps
@@ -386,7 +397,7 @@ def refusals(c, a, tmp):
     for args, what in [(["push"], "push"), (["clone", "https://example.com/x"], "clone"),
                        (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
                        (["diff", "HEAD", "--", "a"], "diff -- PATHSPEC"), (["checkout"], "checkout "),
-                       (["checkout", "-f", "x"], "checkout -f"), (["switch", "--detach", "x"], "switch --detach"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
+                       (["checkout", "-f", "x"], "checkout -f"), (["checkout", "HEAD", "--", "a"], "checkout REV -- PATHSPEC (from a commit)"), (["switch", "--detach", "x"], "switch --detach"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
                        (["show", "HEAD@{yesterday}"], "the revision syntax @{ (in 'HEAD@{yesterday}')"),
                        (["log", ":/fix"], "the revision syntax :/ (in ':/fix')"), (["diff", "HEAD^!"], "the revision syntax ^! (in 'HEAD^!')"),
                        (["blame", "-M", "a"], "blame -M"), (["blame", "-L", "/re/", "a"], "blame -L /re/"),

@@ -31,6 +31,11 @@ CASES = [
     ("the identity comes from the shell's exported variables",
      IDENT + "export GIT_AUTHOR_NAME='Other Person'; cd r && git commit -a -m second | head -2", 0,
      b"[master a3cb985] second\n Author: Other Person <a@example.com>\n", b""),
+    ("a branch, a switch back, a range and a blame, in a pipeline",
+     IDENT + "cd r && git switch -c topic2 && echo x >> src/a.txt && "
+     "git commit -q -a -m third && git switch master && git log --oneline master..topic2 | wc -l && "
+     "git blame -s -L 1,1 src/a.txt | cut -c1-8",
+     0, b"1\n^5aed1d9\n", b"Switched to branch 'master'"),
     ("a refusal reaches $?", "git push origin master; echo $?", 0, b"1\n",
      b"git: 'push' is not supported in the sandbox"),
     ("outside a repository (/work; the repository is /work/r): git's message and status",
