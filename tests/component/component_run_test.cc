@@ -1,7 +1,7 @@
 // Running components (layers 2 and 3, src/component/instance.h): instantiation and linking, the
-// Canonical ABI on every 0.2 value type, host functions and resources, on both engines (interp
-// and aot run the same tests). The components are text (tests/component/wat/*.wat) turned into
-// binaries by npm's jco (`jco parse`) in run_components.sh, which runs this with
+// Canonical ABI on every 0.2 value type, host functions and resources, on every engine (interp,
+// aot and auto run the same tests). The components are text (tests/component/wat/*.wat) turned
+// into binaries by npm's jco (`jco parse`) in run_components.sh, which runs this with
 // WASMCAP_TEST_COMPONENT_WAT_DIR. Hostile cases (pointers and lengths out of range, huge lists,
 // invalid UTF-8/UTF-16, bad discriminants and chars, handle misuse) must trap with a named error.
 #include <gtest/gtest.h>
@@ -32,12 +32,15 @@ class ComponentRun : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     ASSERT_NE(std::getenv("WASMCAP_TEST_COMPONENT_WAT_DIR"), nullptr)
         << "run by run_components.sh, which builds the components";
-    if (GetParam() == "aot") {
+    if (GetParam() == "aot" || GetParam() == "auto") {
       if (!aot_available()) GTEST_SKIP() << "no C compiler for aot";
-      AotOptions o;
-      o.cache_dir = WASMCAP_AOT_TEST_CACHE;
-      o.opt_level = 1;
-      engine_ = make_aot_engine(o);
+      EngineConfig config;
+      config.aot.cache_dir = WASMCAP_AOT_TEST_CACHE;
+      config.aot.opt_level = 1;
+      config.wait_for_compile = true;  // auto: compile in the foreground, no background process
+      auto e = make_engine(GetParam(), std::move(config));
+      ASSERT_TRUE(e.has_value()) << e.error().to_string();
+      engine_ = std::move(*e);
     } else {
       engine_ = make_fast_engine();
     }
@@ -469,6 +472,44 @@ TEST_P(ComponentHost, HostFunctionsCannotReenterTheInstance) {
   EXPECT_NE(inner.find("re-entrant call into a component instance"), std::string::npos) << inner;
 }
 
+// An engine that loads modules on interp and aot in turn: core instances on different engines
+// link through the same host-function tables.
+class AlternatingEngine : public Engine {
+ public:
+  AlternatingEngine(std::unique_ptr<Engine> a, std::unique_ptr<Engine> b) : a_(std::move(a)), b_(std::move(b)) {}
+  std::string_view name() const override { return "alternating"; }
+  Result<std::unique_ptr<wasmcap::Instance>> instantiate(std::shared_ptr<const Module> module, const HostFuncTable& host,
+                                                         const ExecLimits& limits) override {
+    return (module->engine() == "aot" ? b_ : a_)->instantiate(std::move(module), host, limits);
+  }
+  std::vector<std::string> loaded;
+
+ protected:
+  Result<std::shared_ptr<const Module>> load_module(const ModuleBytes& bytes) override {
+    auto m = (loaded.size() % 2 == 0 ? a_ : b_)->load(bytes);
+    if (m) loaded.emplace_back((*m)->engine());
+    return m;
+  }
+
+ private:
+  std::unique_ptr<Engine> a_, b_;
+};
+
+TEST_P(ComponentHost, CoreInstancesOnDifferentEnginesLink) {
+  if (!aot_available()) GTEST_SKIP() << "no C compiler for aot";
+  AotOptions o;
+  o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+  o.opt_level = 1;
+  AlternatingEngine mixed(make_fast_engine(), make_aot_engine(o));
+  std::vector<uint8_t> bytes = read_component("host");
+  auto c = ComponentInstance::instantiate(mixed, bytes.data(), bytes.size(), host_, limits_);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(mixed.loaded, (std::vector<std::string>{"interp", "aot"}));  // libc, main
+  EXPECT_EQ(call1(**c, "call-greet", {Val::string("ann")}), Val::string("hello, ann (test:host/api@0.1.0)"));
+  EXPECT_EQ(call1(**c, "call-sum17", {}), Val::u32(153));
+  EXPECT_EQ(call1(**c, "counter", {Val::u32(1)}), Val::u32(1001));
+}
+
 TEST_P(ComponentHost, HostResourcesOwnBorrowDrop) {
   auto c = instantiate("host");
   ASSERT_TRUE(c);
@@ -602,10 +643,10 @@ TEST_P(ComponentHost, NestedComponentsStartFunctionsAndComponentToComponentCalls
   EXPECT_EQ(call1(*c, "quad", {Val::u32(3)}), Val::u32(12));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, ComponentHost, ::testing::Values("interp", "aot"),
+INSTANTIATE_TEST_SUITE_P(Engines, ComponentHost, ::testing::Values("interp", "aot", "auto"),
                          [](const auto& info) { return info.param; });
 
-INSTANTIATE_TEST_SUITE_P(Engines, ComponentRun, ::testing::Values("interp", "aot"),
+INSTANTIATE_TEST_SUITE_P(Engines, ComponentRun, ::testing::Values("interp", "aot", "auto"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
