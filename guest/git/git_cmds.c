@@ -74,6 +74,13 @@ int cmd_init(int argc, char **argv) {
 // --- pathspecs: git's are relative to the working directory, libgit2's to the work tree --------
 // PREFIX + ARG with "." and ".." resolved; "" for the whole tree. NULL when ARG leaves the tree.
 char *join_spec(const char *prefix, const char *arg) {
+  // git reads a leading ':' as pathspec magic (":(glob)x", ":!x", ":/x"); libgit2 would take it
+  // as a name.
+  if (arg[0] == ':') {
+    char what[300];
+    snprintf(what, sizeof what, "pathspec magic ('%.200s')", arg);
+    refuse(what);
+  }
   size_t cap = strlen(prefix) + strlen(arg) + 2;
   char *out = malloc(cap);
   if (out == NULL) die("out of memory");

@@ -3,8 +3,11 @@
 // renames detected as diff.renames does), the diffstat drawn as git's (80 columns, no terminal).
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "git.h"
+
+char *join_spec(const char *prefix, const char *arg);
 
 // libgit2's file header, with git's tab after a "--- a/name" or "+++ b/name" that has a space
 // (so that patch(1) sees where the name ends).
@@ -234,18 +237,21 @@ static void diff_trees(git_repository *repo, const char **revs, int n, bool dash
 int cmd_diff(int argc, char **argv) {
   bool cached = false, stat = false, dashdash = false;
   const char *revs[2];
-  int nrevs = 0;
+  int nrevs = 0, npos = 0, npaths = 0;
+  const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+  char **paths = calloc((size_t)argc + 1, sizeof *paths);
+  const char **given = calloc((size_t)argc + 1, sizeof *given);
+  if (pos == NULL || paths == NULL || given == NULL) die("out of memory");
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--") == 0) {
-      if (i + 1 < argc) refuse("diff -- PATHSPEC");
+      for (int k = i + 1; k < argc; k++) given[npaths++] = argv[k];
       dashdash = true;
       argc = i;
     }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] != '-') {
-      if (nrevs == 2) refuse("diff of more than two revisions (combined diff)");
-      revs[nrevs++] = a;
+      pos[npos++] = a;
     } else if (strcmp(a, "--cached") == 0 || strcmp(a, "--staged") == 0) cached = true;
     else if (strcmp(a, "--stat") == 0) stat = true;
     else {
@@ -255,10 +261,45 @@ int cmd_diff(int argc, char **argv) {
     }
   }
   git_repository *repo = open_repo();
+  // Revisions first, then (without "--": from the first file that is not a revision, each must
+  // exist, as git's verify_filename) paths; "--" before the paths.
+  int first_path = npos;
+  for (int k = 0; k < npos && first_path == npos; k++) {
+    git_revspec spec;
+    if (!parse_revision(repo, pos[k], dashdash, &spec)) first_path = k;
+    git_object_free(spec.from);
+    git_object_free(spec.to);
+  }
+  for (int k = first_path; k < npos; k++) {
+    struct stat st;
+    if (lstat(pos[k], &st) != 0)
+      die("%s: no such path in the working tree.\n"
+          "Use 'git <command> -- <path>...' to specify paths that do not exist locally.", pos[k]);
+  }
+  if (npaths > 0 && first_path < npos) die("internal error: paths on both sides of --");
+  for (int k = 0; k < npos; k++) {
+    if (k < first_path) {
+      if (nrevs == 2) refuse("diff of more than two revisions (combined diff)");
+      revs[nrevs++] = pos[k];
+    } else {
+      given[npaths++] = pos[k];
+    }
+  }
+  const char *prefix = cwd_prefix(repo);
+  bool whole = false;
+  for (int k = 0; k < npaths; k++) {
+    paths[k] = join_spec(prefix, given[k]);
+    if (paths[k] == NULL) die("%s: '%s' is outside repository", given[k], given[k]);
+    if (paths[k][0] == '\0') whole = true;
+  }
   git_index *index = NULL;
   check(git_repository_index(&index, repo), "cannot read the index");
   git_diff_options o;
   diff_options(&o);
+  if (!whole) {
+    o.pathspec.strings = paths;
+    o.pathspec.count = (size_t)npaths;
+  }
   git_diff *diff = NULL;
   git_tree *old = NULL, *new = NULL;
   if (nrevs > 0) diff_trees(repo, revs, nrevs, dashdash, &old, &new);

@@ -45,7 +45,8 @@ bool parse_revision(git_repository *repo, const char *arg, bool dashdash, git_re
   int err = git_revparse(spec, repo, a);
   git_error_clear();
   if (err != 0) {
-    if (!dashdash && is_file(arg)) return false;
+    if (dashdash) die("bad revision '%s'", arg);
+    if (is_file(arg)) return false;
     die_ambiguous(arg);
   }
   if (!dashdash && is_file(arg)) {

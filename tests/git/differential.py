@@ -219,6 +219,7 @@ DIFF = [
     ("write", "d/" + "very-long-directory-name/" * 3 + "file.txt", b"x\n" * 200),
     ("write", "many", b"m\n" * 120), G("add", "."), G("diff", "--cached", "--stat"),
     G("commit", "-q", "-m", "big"), G("show", "--stat"), G("log", "--stat"), G("show", "nope"),
+    G("diff", "HEAD~2", "--", "*.c"), G("diff", "HEAD~3", "HEAD", "--stat", "--", "d", "many"),
     # the graph scaled (more changes than columns), deletions and additions both
     ("write", "many", b"n\n" * 40 + b"m\n" * 20), ("write", "small", b"s\n" * 3), G("diff", "--stat"),
     ("write", "bin", b"\x00" * 5000), G("diff", "--stat"), G("commit", "-q", "-a", "-m", "scaled"),
@@ -254,12 +255,18 @@ REVS = [
     G("log", "--oneline", "HEAD~1..HEAD"), G("log", "--oneline", "HEAD~3..", "-n", "2"),
     G("log", "--oneline", "side..main"), G("log", "--oneline", "main..side"), G("log", "--oneline", "^side", "main"),
     G("log", "--oneline", "side...main"), G("log", "side..", "--stat"), G("log", "-p", "HEAD~1..HEAD"),
-    G("log", "--oneline", "main", "--"), G("log", "nope"), G("log", "HEAD..nope"), G("log", "HEAD~9"),
+    G("log", "--oneline", "main", "--"), G("log", "nope", "--"), G("log", "nope"), G("log", "HEAD..nope"), G("log", "HEAD~9"),
     G("diff", "HEAD~2", "HEAD"), G("diff", "HEAD~2..HEAD"), G("diff", "HEAD~2..", "--stat"),
     G("diff", "HEAD", "HEAD~2"), G("diff", "side"), G("diff", "--cached", "side"), G("diff", "side...main"),
     G("diff", "main...side"), G("diff", "nope"), G("diff", "HEAD", "nope"), G("diff", "HEAD~1", "--stat"),
     ("write", "a", b"work\n"), ("write", "d/new", b"n\n"), G("add", "d/new"), G("diff", "HEAD"),
-    G("diff", "HEAD~1"), G("diff", "--cached", "HEAD~1"), G("diff", "HEAD", "--stat"), G("restore", "a"),
+    G("diff", "HEAD~1"), G("diff", "--cached", "HEAD~1"), G("diff", "HEAD", "--stat"),
+    # pathspecs: after "--", or files after the revisions
+    G("diff", "a"), G("diff", "--", "a"), G("diff", "HEAD", "--", "d"), G("diff", "HEAD~3", "d"),
+    G("diff", "--stat", "HEAD~3", "--", "d", "a"), G("diff", "--cached", "--", "d/new"), G("diff", "--", "nope"),
+    G("diff", "nope2"), G("diff", "a", "HEAD"), G("diff", "nope", "--", "a"), G("diff", "."), G("diff", ".", cwd="d"),
+    G("diff", "HEAD~3", "--", "../a", "new", cwd="d"), G("diff", "HEAD~2..HEAD", "--", "d/*"), G("diff", "--", "d/b"),
+    G("restore", "a"),
     G("show", "HEAD~2"), G("show", "HEAD^", "--stat"), G("show", "side"), G("show", "HEAD~1:a"),
     G("show", "HEAD:d/b"), G("show", "main~3:d/b"), G("show", "HEAD:d"), G("show", "HEAD:"),
     G("show", "HEAD:./b", cwd="d"), G("show", "HEAD:nope"), G("show", "HEAD:d/new"), G("show", "nope:a"),
@@ -385,6 +392,7 @@ def walk(rng, n):
                 ["diff", "HEAD~1", "HEAD"], ["show", "HEAD:" + name],
                 ["switch", "b%d" % rng.randrange(3)], ["checkout", "b%d" % rng.randrange(3)], ["checkout", "master"],
                 ["checkout", name], ["checkout", "--", name], ["checkout", "."],
+                ["diff", "--", name], ["diff", "HEAD", "--stat", "--", name, "d"], ["diff", "--cached", "--", "d"],
             ])
             steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
     return steps
@@ -396,7 +404,8 @@ def refusals(c, a, tmp):
     s.git(["init", "-q"], "", env)
     for args, what in [(["push"], "push"), (["clone", "https://example.com/x"], "clone"),
                        (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
-                       (["diff", "HEAD", "--", "a"], "diff -- PATHSPEC"), (["checkout"], "checkout "),
+                       (["checkout"], "checkout "), (["diff", "--", ":!a"], "pathspec magic (':!a')"),
+                       (["add", ":(glob)*.c"], "pathspec magic (':(glob)*.c')"),
                        (["checkout", "-f", "x"], "checkout -f"), (["checkout", "HEAD", "--", "a"], "checkout REV -- PATHSPEC (from a commit)"), (["switch", "--detach", "x"], "switch --detach"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
                        (["show", "HEAD@{yesterday}"], "the revision syntax @{ (in 'HEAD@{yesterday}')"),
                        (["log", ":/fix"], "the revision syntax :/ (in ':/fix')"), (["diff", "HEAD^!"], "the revision syntax ^! (in 'HEAD^!')"),
