@@ -41,6 +41,10 @@ struct HostCallInfo {
   std::string_view interface;  // the import's interface name ("" for a function imported directly)
   std::string_view function;   // the function's name within it
   const ExecLimits* limits = nullptr;
+  // The core call's context when guest code called the import (null when the host called an
+  // export that reached this function otherwise): a host function charges the fuel its work costs
+  // with context->charge_fuel (wasmcap/engine.h, kFuelBytesPerUnit), as the P1 host does.
+  HostContext* context = nullptr;
 };
 
 // A host function: arguments as the component type declares them (already lifted and checked);

@@ -231,7 +231,7 @@ struct Builder {
     f->what = "lifted " + core->what;
     InstanceState* inst = &st;
     const CanonOptions* opts = &canon.options;
-    f->call = [inst, opts, memory, realloc, post, core, &ft](std::vector<Val>& args) -> Result<CallResult> {
+    f->call = [inst, opts, memory, realloc, post, core, &ft](std::vector<Val>& args, HostContext*) -> Result<CallResult> {
       const Decoded& d = inst->shared->decoded;
       const auto params = param_types(ft), results = result_types(ft);
       WASMCAP_TRY(check_vals(d, args, params, "arguments"));
@@ -297,7 +297,7 @@ struct Builder {
     const CanonOptions* opts = &canon.options;
     const bool spilled_results = flatten(d(), result_types(ft), kMaxFlatResults).size() > kMaxFlatResults;
     const size_t nflat = f->sig.params.size() - (spilled_results ? 1 : 0);
-    f->call = [inst, opts, memory, realloc, callee, &ft, spilled_results, nflat](HostContext&, const Value* a,
+    f->call = [inst, opts, memory, realloc, callee, &ft, spilled_results, nflat](HostContext& ctx, const Value* a,
                                                                                  Value* results) {
       const Decoded& d = inst->shared->decoded;
       CallScope scope;
@@ -308,7 +308,9 @@ struct Builder {
       };
       auto args = lift_values(cx, param_types(ft), a, nflat, kMaxFlatParams);
       if (!args) return fail(args.error());
-      auto r = callee->call(*args);
+      // The host's work moving the values is metered like any host call's (kFuelBytesPerUnit).
+      ctx.charge_fuel(fuel_for_bytes(cx.host_bytes));
+      auto r = callee->call(*args, &ctx);
       if (!r) return fail(r.error());
       if (r->exited) {
         (void)end_scope(scope, false);
@@ -352,9 +354,10 @@ struct Builder {
     f->what = "host function " + quote_untrusted(iface.empty() ? name : iface + "#" + name);
     const Decoded* dd = &d();
     const ExecLimits* limits = &sh.limits;
-    f->call = [fn, iface, name, type, dd, limits, what = f->what](std::vector<Val>& args) -> Result<CallResult> {
+    f->call = [fn, iface, name, type, dd, limits, what = f->what](std::vector<Val>& args,
+                                                                  HostContext* ctx) -> Result<CallResult> {
       std::vector<Val> results;
-      HostCallInfo info{iface, name, limits};
+      HostCallInfo info{iface, name, limits, ctx};
       HostCallResult r = (*fn)(info, args, results);
       CallResult out;
       if (r.status == HostStatus::kExit) {
@@ -526,7 +529,7 @@ struct Builder {
     if (!f) return tl::unexpected(link_error("the start function names no function"));
     std::vector<Val> none;
     CallResult r{};
-    WASMCAP_TRY_ASSIGN(r, f->call(none));
+    WASMCAP_TRY_ASSIGN(r, f->call(none, nullptr));
     if (r.exited) return make_error(ErrorCode::kTrapOther, "component: the start function exited");
     for (uint32_t i = 0; i < s.results; ++i) push(Item::of(Sort::kValue));
     return {};
@@ -687,7 +690,7 @@ Result<CallResult> ComponentInstance::call(std::string_view name, std::vector<Va
                       "component: re-entrant call into a component instance (from a host function)");
   }
   calling_ = true;
-  auto r = item->func->call(args);
+  auto r = item->func->call(args, nullptr);
   calling_ = false;
   // Anything else that fails happened while guest code ran: the instance's state is unknown.
   if (!r) trapped_ = true;

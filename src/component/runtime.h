@@ -74,7 +74,9 @@ struct CoreInst {
 struct Func {
   uint32_t type = kNone;  // its kFunc TypeDef
   std::string what;
-  std::function<Result<CallResult>(std::vector<Val>& args)> call;
+  // `ctx`: the context of the core call that lowered this call (null for a call from the host),
+  // whose fuel a host function charges.
+  std::function<Result<CallResult>(std::vector<Val>& args, HostContext* ctx)> call;
 };
 
 // A component instance's exports.

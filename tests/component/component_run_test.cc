@@ -445,6 +445,25 @@ TEST_P(ComponentHost, ImportsSpillParametersAndResultsToMemory) {
   EXPECT_EQ(call1(*c, "call-div", {Val::u32(1), Val::u32(0)}), Val::err(Val::string("division by zero")));
 }
 
+TEST_P(ComponentHost, LiftingForTheHostIsMeteredAsFuel) {
+  if (GetParam() != "interp") GTEST_SKIP() << "fuel is metered by the interpreter only";
+  std::vector<Val> l(10000, Val::u32(1));
+  // Under 40,000 units the calls' instructions fit, but lifting 10,000 values for the host's
+  // `sum` (10,000 x sizeof(Val) bytes at kFuelBytesPerUnit: over 50,000 units) does not.
+  limits_.fuel = 40000;
+  auto c = instantiate("host");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(call1(*c, "call-sum", {Val::list(std::vector<Val>(10, Val::u32(1)))}), Val::u64(10));
+  auto r = c->call("call-sum", {Val::list(l)});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFuelExhausted) << r.error().to_string();
+  // Without the bound the same call passes.
+  limits_.fuel = 0;
+  auto c2 = instantiate("host");
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(call1(*c2, "call-sum", {Val::list(l)}), Val::u64(10000));
+}
+
 TEST_P(ComponentHost, HostFunctionsCannotReenterTheInstance) {
   ComponentInstance* self = nullptr;
   std::string inner;
