@@ -158,6 +158,32 @@ std::string condition(std::string_view spec) {
   return "";
 }
 
+}  // namespace
+
+std::string_view signal_name(int n) {
+  return n > 0 && static_cast<size_t>(n) < std::size(kSignals) ? kSignals[n] : "";
+}
+
+int signal_number(std::string_view spec) {
+  std::string name = condition(spec);
+  for (size_t k = 1; k < std::size(kSignals); ++k) {
+    if (name == kSignals[k]) return static_cast<int>(k);
+  }
+  return spec == "0" ? 0 : -1;
+}
+
+std::string signal_table() {
+  std::string out;
+  for (size_t k = 1; k < std::size(kSignals); ++k) {
+    std::string n = std::to_string(k);
+    out += (n.size() < 2 ? " " : "") + n + ") SIG" + kSignals[k] + (k % 5 == 0 ? "\n" : "\t");
+  }
+  if (out.back() == '\t') out.back() = '\n';
+  return out;
+}
+
+namespace {
+
 int condition_number(const std::string& name) {
   for (size_t k = 0; k < std::size(kSignals); ++k) {
     if (name == kSignals[k]) return static_cast<int>(k);
@@ -187,12 +213,7 @@ int b_trap(Ctx& ctx, State& st, const std::vector<std::string_view>& args, const
   std::vector<std::string_view> a = args;
   bool print = false;
   if (!a.empty() && a[0] == "-l") {
-    std::string out;
-    for (size_t k = 1; k < std::size(kSignals); ++k) {
-      out += std::to_string(k) + ") SIG" + kSignals[k] + (k % 5 == 0 ? "\n" : "\t");
-    }
-    out += "\n";
-    emit(ctx, io.out(), out, out_b);
+    emit(ctx, io.out(), signal_table(), out_b);
     return 0;
   }
   if (!a.empty() && a[0] == "-p") {

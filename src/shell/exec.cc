@@ -28,7 +28,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
                             std::atomic<uint64_t>& out_b, std::atomic<uint64_t>& err_b);
 
 bool stopping(Ctx& ctx, const State& st) {
-  return st.exit_requested || st.abort_line || st.flow != State::Flow::kNone || ctx.stopped();
+  return st.exit_requested || st.abort_line || st.flow != State::Flow::kNone || job_killed(st) ||
+         ctx.stopped();
 }
 
 namespace {
@@ -876,6 +877,17 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   auto list = std::make_shared<AndOr>(ao);
   list->background = false;
   auto sub = std::make_shared<State>(st.on_new_thread());
+  auto kill = std::make_shared<JobKill>();  // `kill` (jobs.cc); a job inside a job: both
+  kill->parent = st.job_kill;
+  sub->job_kill = kill;
+  job->kill = kill;
+  {
+    std::lock_guard<std::mutex> lock(ctx.mu);
+    auto& k = ctx.job_kills;  // (the ended jobs' entries go; live ones are bounded by jobs)
+    k.erase(std::remove_if(k.begin(), k.end(), [](const auto& w) { return w.expired(); }), k.end());
+    k.push_back(kill);
+    if (ctx.fatal) kill->interrupt = true;
+  }
   Job* j = job.get();
   auto running = std::make_shared<Budget::Commands>(std::move(*slot));
   // The job's own copies of the descriptors: the command that opened them (`{ a & } > f`) may
@@ -900,6 +912,7 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
     } catch (const LimitHit& h) {
       code = limit_status(ctx, h, jio.err());
     }
+    if (int s = sub->job_kill->signal.load()) code = 128 + s;  // ended by `kill`, as by a signal
     finish_job(*sync, *j, code);
   }, kStageStackBytes);
   if (!j->thread->started()) {  // no job: `wait` and $! know nothing of it

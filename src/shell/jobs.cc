@@ -1,6 +1,8 @@
 // Background jobs' table and the builtins that read it (docs/shell.md "Grammar", background
-// jobs): `wait` and `jobs`. A job is a thread (exec.cc, run_background) that signals its end
-// through the table's JobSync; its id is what `$!` and `jobs -p` show.
+// jobs): `wait`, `jobs` and `kill`. A job is a thread (exec.cc, run_background) that signals its
+// end through the table's JobSync; its id is what `$!` and `jobs -p` show. Jobs run inside the
+// shell, so `kill` signals no process: it raises the job's interrupt flag (its tools' engines
+// stop, its commands stop at the next one) and the job ends with 128 + the signal's number.
 #include <algorithm>
 #include <charconv>
 
@@ -50,6 +52,37 @@ std::shared_ptr<Job> find_job(const std::vector<std::shared_ptr<Job>>& l, std::s
   return nullptr;
 }
 
+// bash's descriptions of the signals that end a job (strsignal's), for `wait` and `jobs`.
+std::string describe(int sig) {
+  static const char* const kText[] = {
+      "", "Hangup", "Interrupt", "Quit", "Illegal instruction", "Trace/breakpoint trap",
+      "Aborted", "Bus error", "Floating point exception", "Killed", "User defined signal 1",
+      "Segmentation fault", "User defined signal 2", "Broken pipe", "Alarm clock", "Terminated",
+      "Stack fault", "Child exited", "Continued", "Stopped (signal)", "Stopped",
+      "Stopped (tty input)", "Stopped (tty output)", "Urgent I/O condition",
+      "CPU time limit exceeded", "File size limit exceeded", "Virtual timer expired",
+      "Profiling timer expired", "Window changed", "I/O possible", "Power failure",
+      "Bad system call"};
+  return sig > 0 && static_cast<size_t>(sig) < std::size(kText) ? kText[sig]
+                                                                 : "Signal " + std::to_string(sig);
+}
+
+// The signal that ended a job by `kill` (0: none).
+int killed_by(const Job& j) { return j.kill ? j.kill->signal.load() : 0; }
+
+// bash's report when `wait` collects a job a signal ended (not for INT, PIPE and TERM, which
+// bash leaves unsaid in a script): "line L: ID Hangup   TEXT" on wait's stderr.
+void report_killed(Out& o, const State& st, const Job& j) {
+  int sig = killed_by(j);
+  if (sig == 0 || sig == 2 || sig == 13 || sig == 15) return;
+  std::string d = describe(sig);
+  d.resize(std::max<size_t>(d.size() + 1, 24), ' ');
+  emit(o.ctx, o.io.err(),
+       "wasmcap sh: line " + std::to_string(st.lineno) + ": " + std::to_string(j.id) + " " + d +
+           shown(j.text) + "\n",
+       o.err_b);
+}
+
 std::string no_such_job(std::string_view spec) {
   if (!spec.empty() && spec[0] == '%') return shown(spec) + ": no such job";
   return "pid " + shown(spec) + " is not a child of this shell";
@@ -70,7 +103,7 @@ int collect(Jobs& jobs, const std::shared_ptr<Job>& j) {
 
 // wait -n [ID...]: the first of these jobs (every job without IDs) to end, or the one that
 // ended first when some already have; 127 when there is none.
-int wait_next(Out& o, Jobs& jobs, const Args& ids) {
+int wait_next(Out& o, const State& st, Jobs& jobs, const Args& ids) {
   std::vector<std::shared_ptr<Job>> cands;
   if (ids.empty()) cands = jobs.list;
   for (auto spec : ids) {
@@ -93,7 +126,9 @@ int wait_next(Out& o, Jobs& jobs, const Args& ids) {
       return first != nullptr;
     });
   }
-  return collect(jobs, first);
+  int status = collect(jobs, first);
+  report_killed(o, st, *first);
+  return status;
 }
 
 // wait [-n] [ID...]: without IDs every job (status 0); with IDs each in turn, the status the
@@ -115,9 +150,12 @@ int b_wait(Out& o, State& st, const Args& a) {
     next = true;
   }
   Args ids(a.begin() + static_cast<long>(i), a.end());
-  if (next) return wait_next(o, jobs, ids);
+  if (next) return wait_next(o, st, jobs, ids);
   if (ids.empty()) {
-    for (auto& j : jobs.list) j->thread->join();
+    for (auto& j : jobs.list) {
+      j->thread->join();
+      report_killed(o, st, *j);
+    }
     jobs.list.clear();
     return 0;
   }
@@ -136,7 +174,103 @@ int b_wait(Out& o, State& st, const Args& a) {
       status = 127;
     } else {
       status = collect(jobs, j);
+      report_killed(o, st, *j);
     }
+  }
+  return status;
+}
+
+// kill [-s SIG | -n NUM | -SIG] ID... and kill -l [SIG|STATUS...] (bash's). An ID is a job of
+// this shell, as `$!` and `jobs` show it (N or %N, %+, %-): nothing outside the shell is ever
+// signalled, so any other number is "No such process". A job that is still running stops as
+// if the signal had ended it (status 128 + the number); one that has ended is left as it is.
+// Stopping a job (STOP, TSTP, TTIN, TTOU) is refused: there is no job control.
+int b_kill(Out& o, State& st, const Args& a) {
+  auto usage = [&] {
+    o.say("kill", "usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l "
+                  "[sigspec]");
+    return 2;
+  };
+  if (a.empty()) return usage();
+  if (a[0] == "-l" || a[0] == "-L") {
+    if (a.size() == 1) return o.out(signal_table()) ? 0 : 1;
+    std::string text;
+    int status = 0;
+    for (size_t k = 1; k < a.size(); ++k) {
+      int n = signal_number(a[k]);
+      bool numeric = !a[k].empty() &&
+                     std::all_of(a[k].begin(), a[k].end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (numeric && a[k].size() < 6) {
+        int v = std::stoi(std::string(a[k]));
+        n = v > 128 ? v - 128 : v;  // an exit status: the signal that made it
+        if (signal_name(n).empty()) n = -1;
+        if (n != -1) text += std::string(signal_name(n)) + "\n";
+      } else if (n > 0) {
+        text += std::to_string(n) + "\n";
+      } else {
+        n = -1;
+      }
+      if (n <= 0) {
+        o.say("kill", shown(a[k]) + ": invalid signal specification");
+        status = 1;
+      }
+    }
+    return o.out(text) ? status : 1;
+  }
+  int sig = 15;  // TERM
+  size_t i = 0;
+  if (a[0] == "-s" || a[0] == "-n") {
+    if (a.size() < 2) return usage();
+    sig = signal_number(a[1]);
+    i = 2;
+    if (sig < 0) {
+      o.say("kill", shown(a[1]) + ": invalid signal specification");
+      return 1;
+    }
+  } else if (a[0].size() > 1 && a[0][0] == '-' && a[0] != "--") {
+    sig = signal_number(a[0].substr(1));
+    i = 1;
+    if (sig < 0) {
+      o.say("kill", shown(a[0].substr(1)) + ": invalid signal specification");
+      return 1;
+    }
+  }
+  if (i < a.size() && a[i] == "--") ++i;
+  if (i == a.size()) return usage();
+  if (sig >= 19 && sig <= 22) {  // STOP TSTP TTIN TTOU
+    o.say("kill", std::string(signal_name(sig)) +
+                      ": stopping a job is not supported (the shell has no job control)");
+    return 1;
+  }
+  int status = 0;
+  for (; i < a.size(); ++i) {
+    bool valid = true;
+    auto j = find_job(st.jobs->list, a[i], &valid);
+    if (j == nullptr) {
+      if (!a[i].empty() && a[i][0] == '%') {
+        o.say("kill", shown(a[i]) + ": no such job");
+      } else if (valid) {
+        std::string m = "(";
+        m += shown(a[i]);
+        m += ") - No such process (only this shell's jobs, as $! and jobs name them, can be "
+             "signalled)";
+        o.say("kill", m);
+      } else {
+        o.say("kill", shown(a[i]) + ": arguments must be process or job IDs");
+      }
+      status = 1;
+      continue;
+    }
+    bool done;
+    {
+      std::lock_guard<std::mutex> lock(st.jobs->sync->mu);
+      done = j->done;
+    }
+    // Signals whose default action is to do nothing (CHLD, CONT, URG, WINCH) and 0 (is it
+    // there?) leave a job running.
+    if (done || sig == 0 || sig == 17 || sig == 18 || sig == 23 || sig == 28) continue;
+    std::lock_guard<std::mutex> lock(o.ctx.mu);
+    o.ctx.raise_jobs_locked(j->kill.get(), sig);
   }
   return status;
 }
@@ -197,9 +331,10 @@ int b_jobs(Out& o, State& st, const Args& a) {
         text += std::to_string(j->id) + "\n";
         continue;
       }
-      std::string state = !j->done          ? "Running"
-                          : j->status == 0 ? "Done"
-                                           : "Exit " + std::to_string(j->status);
+      std::string state = !j->done             ? "Running"
+                          : killed_by(*j) != 0 ? describe(killed_by(*j))
+                          : j->status == 0     ? "Done"
+                                               : "Exit " + std::to_string(j->status);
       char mark = j.get() == current ? '+' : j.get() == previous ? '-' : ' ';
       std::string line = "[";
       line += std::to_string(j->id);
@@ -246,7 +381,22 @@ void finish_job(JobSync& sync, Job& j, int status) {
   sync.cv.notify_all();
 }
 
-bool is_job_builtin(std::string_view n) { return n == "wait" || n == "jobs"; }
+void Ctx::raise_jobs_locked(const JobKill* job, int signal) {
+  for (const auto& w : job_kills) {
+    auto k = w.lock();
+    if (k == nullptr) continue;
+    bool inside = job == nullptr;
+    for (const JobKill* p = k.get(); p != nullptr && !inside; p = p->parent.get()) {
+      inside = p == job;
+    }
+    if (!inside) continue;
+    int none = 0;
+    if (signal != 0) k->signal.compare_exchange_strong(none, signal);
+    k->interrupt = true;
+  }
+}
+
+bool is_job_builtin(std::string_view n) { return n == "wait" || n == "jobs" || n == "kill"; }
 
 int run_job_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
@@ -256,6 +406,7 @@ int run_job_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   std::string_view n = view(argv[0]);
   if (n == "wait") return b_wait(o, st, a);
   if (n == "jobs") return b_jobs(o, st, a);
+  if (n == "kill") return b_kill(o, st, a);
   return 127;
 }
 

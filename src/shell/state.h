@@ -130,6 +130,15 @@ struct Io {
   int err() const { return fd[2]; }
 };
 
+// `kill` of a background job (jobs.cc): the signal it was sent (0: none) and the interrupt
+// flag its tools' engines watch. A job started inside a job has the outer one as `parent`:
+// killing the outer kills it too. Registered in Ctx::job_kills while the job lives.
+struct JobKill {
+  std::atomic<bool> interrupt{false};
+  std::atomic<int> signal{0};
+  std::shared_ptr<JobKill> parent;
+};
+
 struct Ctx {
   Options o;
   Budget* budget = nullptr;  // the session's
@@ -139,12 +148,19 @@ struct Ctx {
   std::atomic<bool> interrupt{false};
   std::mutex mu;
   std::optional<Error> fatal;  // a script limit was hit: stop everything
+  // The background jobs' kill flags (JobKill, under mu): a job's tools watch its own interrupt
+  // flag, which set_fatal raises too.
+  std::vector<std::weak_ptr<JobKill>> job_kills;
 
   void set_fatal(Error e) {
     std::lock_guard<std::mutex> lock(mu);
     if (!fatal) fatal = std::move(e);
     interrupt = true;
+    raise_jobs_locked(nullptr, 0);
   }
+  // Raises the interrupt flag of `job` and of every job started inside it (all jobs when null)
+  // and records `signal` (when not 0) in those not signalled yet. Under mu.
+  void raise_jobs_locked(const JobKill* job, int signal);
   bool stopped() {
     std::lock_guard<std::mutex> lock(mu);
     return fatal.has_value();
@@ -166,6 +182,7 @@ struct Job {
   bool reported = false;  // `jobs` showed it as done
   int status = 0;
   uint64_t finished = 0;  // its place in the order jobs ended (1, 2, ...): `wait -n`
+  std::shared_ptr<JobKill> kill;
   std::unique_ptr<ExecThread> thread;  // last: destroyed (joined) first
 };
 // What a job's thread signals when it ends; shared with the threads, which may outlive a
@@ -337,6 +354,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool in_trap = false;  // an EXIT or ERR handler is running: neither fires again inside it
   std::shared_ptr<Jobs> jobs;  // a copy for a subshell gets its own (empty) table
   int last_job = 0;            // $!
+  std::shared_ptr<JobKill> job_kill;  // inside a background job: its kill flags (jobs.cc)
 
   // The copy a subshell runs on: same variables and functions, no jobs, no pending flow.
   State subshell() const {
@@ -553,7 +571,17 @@ int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line
 // aliases are on, or when a command before the failing one runs `alias`: an alias may make the
 // failing command parse (`alias LEFT='{'` ... `LEFT echo; }`). Otherwise nothing runs.
 bool read_as_bash(Ctx& ctx, const State& st, const std::string& text);
-bool is_alias_builtin(std::string_view n);  // alias, unalias (alias.cc)
+bool is_alias_builtin(std::string_view n);
+// Signals by Linux's numbers, as bash names them (builtins_ctl.cc: trap's and kill's): the name
+// of number n ("HUP"; "" for none), the number of a name or number (`hup`, `SIGHUP`, `1`; 0 for
+// "0"; -1 for none), and `trap -l`'s / `kill -l`'s table.
+std::string_view signal_name(int n);
+int signal_number(std::string_view spec);
+std::string signal_table();
+// Whether this state runs in a background job that was sent a signal (kill).
+inline bool job_killed(const State& st) {
+  return st.job_kill != nullptr && st.job_kill->signal.load() != 0;
+}  // alias, unalias (alias.cc)
 int run_alias_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                       std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // Whether a list stops here: exit, an abandoned line, break/continue/return, or the script's

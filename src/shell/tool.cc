@@ -105,7 +105,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   ro.aot = ctx.o.aot;
   ro.aot.progress = false;
   ro.max_memory_bytes = ctx.o.max_memory_bytes;
-  ro.interrupt = &ctx.interrupt;
+  // A background job's tool stops at its job's `kill` too (set_fatal raises that flag as well).
+  ro.interrupt = st.job_kill ? &st.job_kill->interrupt : &ctx.interrupt;
   ro.record_run = false;  // the command's own records (shell_command_start, shell_command) stand for it
   ro.module_sha256 = tool->second.module_sha256;
   if (ctx.deadline != Clock::time_point::max()) {
@@ -160,6 +161,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   int code;
   if (report) {
     code = report->exit_code;
+  } else if (job_killed(st) && !ctx.stopped()) {
+    code = 128 + st.job_kill->signal.load();  // `kill`ed: as a process ended by the signal
   } else {
     if (report.error().code == ErrorCode::kDeadlineExceeded) {
       ctx.set_fatal(Error(ErrorCode::kDeadlineExceeded,

@@ -3,8 +3,10 @@
 // (src/shell/redirect.cc). Expected outputs are bash's (5.2) unless a comment says why not.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -197,6 +199,53 @@ TEST_F(ShellFixture, TimeReportsAPipeline) {
                          "real 0\\.\\d\\d\nuser 0\\.\\d\\d\nsys 0\\.\\d\\d\n"
                          "\nreal\t0m0\\.\\d{3}s\nuser\t0m0\\.\\d{3}s\nsys\t0m0\\.\\d{3}s\n");
   EXPECT_TRUE(std::regex_match(r.err, bash_format)) << r.err;
+}
+
+// kill: a job of this shell (as $! and jobs name it) ends as a signal would end it, 128 + N, the
+// rest of the script going on; a job started inside it ends with it; bash's kill -l; STOP and
+// the other job-control signals are refused (no job control); 0 asks whether the job is there.
+TEST_F(ShellFixture, KillEndsAJobAsBash) {
+  auto o = opts();
+  o.deadline_ms = 20000;  // (a kill that did not stop a job would leave `wait` waiting)
+  auto r = run(
+      "while :; do :; done & kill -0 $!; echo there=$?; kill $!; wait $!; echo loop=$?\n"
+      "{ while :; do :; done & wait; } & kill -s HUP %+; wait $!; echo nested=$?\n"
+      "while :; do :; done & kill -STOP %+; echo stop=$?; kill -9 %+; wait; echo all=$?\n"
+      "kill -l | { IFS= read -r l; echo \"$l\"; }; kill -l 143 9 HUP; kill; echo usage=$?\n"
+      "(exit 3) & wait; kill %1; echo gone=$?; echo after\n",
+      o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "there=0\nloop=143\nnested=129\nstop=1\nall=0\n"
+            " 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n"
+            "TERM\nKILL\n1\nusage=2\ngone=1\nafter\n")
+      << r.err;
+  EXPECT_NE(r.err.find("Hangup"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Killed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stopping a job is not supported"), std::string::npos) << r.err;
+}
+
+// Nothing of the host is ever signalled: a number that is no job of this shell is "No such
+// process", whatever process of the host has it (here a child of the test, alive after).
+TEST_F(ShellFixture, KillNeverSignalsTheHost) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    for (;;) ::pause();
+  }
+  ::setpgid(child, child);
+  std::string p = std::to_string(child);
+  auto r = run("kill -9 " + p + "; echo st=$?; kill -s KILL -- -" + p + "; echo st=$?; kill -n 9 " +
+               p + " %1; echo st=$?\n");
+  int status = 0;
+  pid_t w = ::waitpid(child, &status, WNOHANG);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(w, 0) << "the host process was signalled";
+  EXPECT_EQ(r.out, "st=1\nst=1\nst=1\n") << r.err;
+  EXPECT_NE(r.err.find("(" + p + ") - No such process"), std::string::npos) << r.err;
 }
 
 }  // namespace

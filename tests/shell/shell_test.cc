@@ -692,6 +692,19 @@ TEST_F(ToolFixture, PipelinesStreamThroughTools) {
   EXPECT_EQ(r.out, "2\n4\na.TXT\nn.TXT\n");
 }
 
+// kill interrupts the job's tool (its engine's interrupt flag, not the session's): the job ends
+// with 128 + the signal at once, and the script and its later tools go on.
+TEST_F(ToolFixture, KillInterruptsAJobsTool) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = script("sleep 30 & kill $!; wait $!; echo st=$?; sleep 30 | cat & kill -s HUP %+; "
+                  "wait; echo all=$?; echo after | cat");
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "st=143\nall=0\nafter\n");
+  EXPECT_NE(r.err.find("Hangup"), std::string::npos) << r.err;
+  EXPECT_LT(secs, 20.0);
+}
+
 // Substitutions run tools on the engine under test: pipelines inside, output larger than a
 // pipe buffer, status propagation.
 TEST_F(ToolFixture, CommandSubstitutionRunsTools) {
