@@ -408,9 +408,13 @@ struct Plan {
   // Everything requested but not granted, one reason each, in manifest order, e.g.
   // "fs /work: requested ro, not granted",
   // "https api.github.com GET /repos/: no matching grant",
-  // "env LANG: requested, not granted", "secret github_token: requested, not granted",
-  // "fs /work: requested rw, granted ro".
+  // "env LANG: requested, not granted", "secret github_token: requested, not granted".
   std::vector<std::string> denied;
+  // Granted with less than requested, not denied: "fs /work: requested rw, granted ro". The
+  // directory is mounted read-only and writes fail (EROFS/ENOTCAPABLE) as on a read-only
+  // mount. One rule for every front end (run, plan, mcp, sh): an operator's read-only grant
+  // narrows a plugin; only a request with no grant at all is a denial (docs/manifest.md).
+  std::vector<std::string> narrowed;
   // Requested as optional (host_api.https.optional) and not granted: the run goes ahead and such
   // requests are refused when made. Same wording as `denied`.
   std::vector<std::string> optional_denied;

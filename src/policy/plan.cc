@@ -210,7 +210,7 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
     }
     Access access = weaker(req.access, it->access);
     if (access != req.access) {
-      plan.denied.push_back("fs " + req.guest + ": requested " +
+      plan.narrowed.push_back("fs " + req.guest + ": requested " +
                             std::string(access_name(req.access)) + ", granted " +
                             std::string(access_name(access)));
     }

@@ -111,6 +111,10 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
     o += "\ndenied (requested, not granted):\n";
     for (const auto& d : plan.denied) o += "  " + d + "\n";
   }
+  if (!plan.narrowed.empty()) {
+    o += "\nnarrowed (granted with less access: writes fail as on a read-only mount):\n";
+    for (const auto& d : plan.narrowed) o += "  " + d + "\n";
+  }
   if (!plan.optional_denied.empty()) {
     o += "\nnot granted, optional (such requests are refused when made):\n";
     for (const auto& d : plan.optional_denied) o += "  " + d + "\n";
@@ -144,6 +148,7 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   j["ok"] = report_ok(plan, report);
   j["denied"] = plan.denied;
   j["optional_denied"] = plan.optional_denied;
+  j["narrowed"] = plan.narrowed;
   j["unavailable"] = report.unavailable;
   j["imports"] = {{"checked", report.imports_checked},
                   {"problem", report.imports_problem.empty() ? OJson(nullptr) : OJson(report.imports_problem)},

@@ -194,9 +194,10 @@ TEST(PlanRunOptions, DenialsRefuseUnlessDegraded) {
   auto strict = run_options_from_plan(plan, {"p.wasm"}, false);
   ASSERT_FALSE(strict);
   EXPECT_EQ(strict.error().code, ErrorCode::kGrantDenied);
+  // /out (rw requested, ro granted) is narrowed, not denied: only /work is named.
   EXPECT_EQ(strict.error().message,
-            "plugin p: 2 requests not granted: fs /work: requested ro, not granted; fs /out: "
-            "requested rw, granted ro");
+            "plugin p: 1 request not granted: fs /work: requested ro, not granted");
+  EXPECT_EQ(plan->narrowed, (std::vector<std::string>{"fs /out: requested rw, granted ro"}));
 
   auto degraded = run_options_from_plan(plan, {"p.wasm"}, true);
   ASSERT_TRUE(degraded) << degraded.error().message;

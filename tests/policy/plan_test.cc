@@ -39,6 +39,7 @@ std::vector<std::string> summarize(const Plan& p) {
                   opt(p.limits.timeout_ms) + " fuel=" + opt(p.limits.fuel));
   }
   for (const auto& d : p.denied) out.push_back("denied: " + d);
+  for (const auto& d : p.narrowed) out.push_back("narrowed: " + d);
   return out;
 }
 
@@ -159,9 +160,10 @@ const PlanCase kCases[] = {
     // fs
     {"FsWeakerAccessWhenGrantIsStronger", R"({"fs":[{"guest":"/work","access":"ro"}]})",
      R"({"fs":[{"guest":"/work","host":"/srv/w","access":"rw"}]})", "{}", "{}", {"fs /work -> /srv/w ro"}},
-    {"FsWeakerAccessWhenGrantIsWeakerIsDenied", R"({"fs":[{"guest":"/work","access":"rw"}]})",
+    // A read-only grant for a read-write request narrows (mounted ro), it is not a denial.
+    {"FsWeakerAccessWhenGrantIsWeakerIsNarrowed", R"({"fs":[{"guest":"/work","access":"rw"}]})",
      R"({"fs":[{"guest":"/work","host":"/srv/w","access":"ro"}]})", "{}", "{}",
-     {"fs /work -> /srv/w ro", "denied: fs /work: requested rw, granted ro"}},
+     {"fs /work -> /srv/w ro", "narrowed: fs /work: requested rw, granted ro"}},
     {"FsBothRw", R"({"fs":[{"guest":"/work","access":"rw"}]})",
      R"({"fs":[{"guest":"/work","host":"/srv/w","access":"rw"}]})", "{}", "{}", {"fs /work -> /srv/w rw"}},
     {"FsNotGrantedIsDeniedByName", R"({"fs":[{"guest":"/data","access":"ro"}]})",
