@@ -13,12 +13,36 @@ std::string_view unversioned(std::string_view name) {
   return at == std::string_view::npos ? name : name.substr(0, at);
 }
 
+// The semver-compatible series of a version: "0.2.3" -> "0.2", "1.4.0" -> "1", a pre-release or
+// build suffix ignored ("0.2.0-rc-2023-11-10" -> "0.2"); "" when the version is not MAJOR.MINOR.PATCH
+// of decimal numbers.
+std::string compatible_series(std::string_view version) {
+  size_t end = version.find_first_of("-+");
+  if (end != std::string_view::npos) version = version.substr(0, end);
+  std::string_view parts[3];
+  for (int i = 0; i < 3; ++i) {
+    size_t dot = version.find('.');
+    if ((i < 2) != (dot != std::string_view::npos)) return {};
+    parts[i] = version.substr(0, dot);
+    if (parts[i].empty() || parts[i].size() > 9 || parts[i].find_first_not_of("0123456789") != std::string_view::npos)
+      return {};
+    version = i < 2 ? version.substr(dot + 1) : std::string_view();
+  }
+  if (parts[0] == "0") return "0." + std::string(parts[1]);
+  return std::string(parts[0]);
+}
+
 template <class M>
 auto lookup(const M& m, std::string_view interface, std::string_view name) -> const typename M::mapped_type* {
   auto it = m.find(std::pair<std::string, std::string>(interface, name));
   if (it != m.end()) return &it->second;
   std::string_view bare = unversioned(interface);
   if (bare.size() != interface.size()) {
+    std::string series = compatible_series(interface.substr(bare.size() + 1));
+    if (!series.empty()) {
+      it = m.find(std::pair<std::string, std::string>(std::string(bare) + "@" + series, name));
+      if (it != m.end()) return &it->second;
+    }
     it = m.find(std::pair<std::string, std::string>(bare, name));
     if (it != m.end()) return &it->second;
   }

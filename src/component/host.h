@@ -57,7 +57,9 @@ class HostRegistry {
  public:
   // Adds or replaces (interface, function). An interface name without "@version" matches every
   // version of it an import names ("wasi:cli/environment" serves "wasi:cli/environment@0.2.3"),
-  // after an exact match.
+  // after an exact match. A name ending in a semver series, "@0.2" (or "@1" for 1.x), serves the
+  // imports of every version semver calls compatible with it ("@0.2.0" .. "@0.2.N", pre-releases
+  // of them included, never "@0.3.0"); it is tried before the unversioned name.
   void add_function(std::string interface, std::string function, HostFn fn);
   // Adds (or returns the existing) host resource type `name` of `interface`, imported as
   // (export "name" (type (sub resource))) of that interface. The version rule above applies.

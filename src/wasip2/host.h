@@ -1,0 +1,27 @@
+// Internal: the WASI 0.2 host interfaces (layer 4 of running components, docs/components.md,
+// "WASI 0.2"), served to a component's imports through a HostRegistry (component/host.h) over the
+// same ABI-neutral capability layer the Preview 1 binding uses (wasi/core.h, wasi::Core): one
+// sandbox, one set of grants and bounds, whichever ABI the guest speaks.
+//
+// Interfaces are registered under their 0.2 semver series ("wasi:cli/environment@0.2"), so an
+// import of any 0.2.x a toolchain emits (0.2.0 from wasi-sdk and jco's preview1 adapter, 0.2.3,
+// 0.2.6, ...) is served, and a 0.3 or an unversioned one is not (HostRegistry's version rule).
+#pragma once
+
+#include "component/host.h"
+#include "wasi/core.h"
+
+namespace wasmcap::wasip2 {
+
+// The semver series every interface is registered under.
+inline constexpr const char* kSeries = "@0.2";
+
+// wasi:cli/environment (get-arguments, get-environment, initial-cwd), wasi:cli/exit (exit,
+// exit-with-code), wasi:clocks/monotonic-clock and wasi:clocks/wall-clock (now, resolution),
+// wasi:random/random, wasi:random/insecure and wasi:random/insecure-seed. Clocks and random come
+// from the run's grants (--clock, --random: the fixed clock and the seeded stream make a run
+// deterministic); a read of a clock or of random the run is not granted traps, naming the grant
+// (0.2 gives these functions no error result). `core` must outlive every instance using `host`.
+void add_cli_clocks_random(component::HostRegistry& host, wasi::Core& core);
+
+}  // namespace wasmcap::wasip2

@@ -1,0 +1,195 @@
+// The WASI 0.2 interfaces (src/wasip2/host.h) as a component's imports reach them: looked up in
+// the HostRegistry by the interface name and version an import carries, called with
+// component-level values over a wasi::Core configured as a run's grants configure it.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "wasip2/host.h"
+
+namespace wasmcap::wasip2 {
+namespace {
+
+using component::HostCallInfo;
+using component::HostRegistry;
+using component::Val;
+
+struct Call {
+  HostCallResult status;
+  std::vector<Val> results;
+};
+
+class Wasip2 : public ::testing::Test {
+ protected:
+  void start(WasiConfig config) {
+    core_ = std::make_unique<wasi::Core>(std::move(config));
+    auto r = core_->init();
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    add_cli_clocks_random(host_, *core_);
+  }
+  Call call(const std::string& iface, const std::string& fn, std::vector<Val> args = {}) {
+    Call c;
+    const component::HostFn* f = host_.find_function(iface, fn);
+    if (f == nullptr) {
+      ADD_FAILURE() << "no " << iface << "#" << fn;
+      return c;
+    }
+    HostCallInfo info{iface, fn, &limits_};
+    c.status = (*f)(info, args, c.results);
+    return c;
+  }
+  Val call1(const std::string& iface, const std::string& fn, std::vector<Val> args = {}) {
+    Call c = call(iface, fn, std::move(args));
+    EXPECT_EQ(c.status.status, HostStatus::kOk) << c.status.message;
+    EXPECT_EQ(c.results.size(), 1u);
+    return c.results.empty() ? Val() : c.results[0];
+  }
+  std::vector<uint8_t> bytes(const Val& list) {
+    std::vector<uint8_t> out;
+    for (const Val& v : list.items) out.push_back(static_cast<uint8_t>(v.bits));
+    return out;
+  }
+
+  HostRegistry host_;
+  ExecLimits limits_;
+  std::unique_ptr<wasi::Core> core_;
+};
+
+WasiConfig fixed_config() {
+  WasiConfig c;
+  c.args = {"prog", "a b", "\xc3\xa9"};
+  c.env = {{"HOME", "/work"}, {"EMPTY", ""}};
+  c.clock.kind = ClockSource::Kind::kFixed;
+  c.clock.epoch_ns = 1700000000123456789ull;
+  c.clock.step_ns = 1000;
+  c.random.kind = RandomSource::Kind::kSeed;
+  c.random.seed = 42;
+  return c;
+}
+
+// Every 0.2.x a toolchain emits is served (jco 1.35's preview1 adapter imports 0.2.12, and 0.2.6
+// for preopens; older toolchains 0.2.0, pre-releases with a suffix); 0.3, 1.x and an unversioned
+// name are not: their functions may differ.
+TEST_F(Wasip2, ServesEvery02VersionAndNoOther) {
+  start(fixed_config());
+  for (const char* v : {"@0.2.0", "@0.2.6", "@0.2.12", "@0.2.0-rc-2023-11-10", "@0.2"}) {
+    EXPECT_NE(host_.find_function(std::string("wasi:cli/environment") + v, "get-arguments"), nullptr) << v;
+  }
+  for (const char* v : {"@0.3.0", "@1.0.0", "", "@0.2.x", "@0.20.0", "@00.2.1.1"}) {
+    EXPECT_EQ(host_.find_function(std::string("wasi:cli/environment") + v, "get-arguments"), nullptr) << v;
+  }
+  EXPECT_EQ(host_.find_function("wasi:cli/environment@0.2.0", "get-argumentz"), nullptr);
+}
+
+TEST_F(Wasip2, ArgumentsEnvironmentAndNoHostCwd) {
+  start(fixed_config());
+  EXPECT_EQ(call1("wasi:cli/environment@0.2.0", "get-arguments"),
+            Val::list({Val::string("prog"), Val::string("a b"), Val::string("\xc3\xa9")}));
+  EXPECT_EQ(call1("wasi:cli/environment@0.2.0", "get-environment"),
+            Val::list({Val::tuple({Val::string("HOME"), Val::string("/work")}),
+                       Val::tuple({Val::string("EMPTY"), Val::string("")})}));
+  EXPECT_EQ(call1("wasi:cli/environment@0.2.0", "initial-cwd"), Val::none());
+}
+
+TEST_F(Wasip2, ExitEndsTheRunWithTheStatus) {
+  start(fixed_config());
+  Call ok = call("wasi:cli/exit@0.2.0", "exit", {Val::ok()});
+  EXPECT_EQ(ok.status.status, HostStatus::kExit);
+  EXPECT_EQ(ok.status.exit_code, 0);
+  Call err = call("wasi:cli/exit@0.2.0", "exit", {Val::err()});
+  EXPECT_EQ(err.status.status, HostStatus::kExit);
+  EXPECT_EQ(err.status.exit_code, 1);
+  Call code = call("wasi:cli/exit@0.2.3", "exit-with-code", {Val::u8(7)});
+  EXPECT_EQ(code.status.status, HostStatus::kExit);
+  EXPECT_EQ(code.status.exit_code, 7);
+}
+
+// --clock fixed=: the virtual clock P1 reads, advanced by the step per read.
+TEST_F(Wasip2, FixedClockIsVirtual) {
+  start(fixed_config());
+  EXPECT_EQ(call1("wasi:clocks/monotonic-clock@0.2.0", "now"), Val::u64(0));
+  EXPECT_EQ(call1("wasi:clocks/monotonic-clock@0.2.0", "now"), Val::u64(1000));
+  EXPECT_EQ(call1("wasi:clocks/wall-clock@0.2.0", "now"),
+            Val::record({Val::u64(1700000000), Val::u32(123456789 + 2000)}));
+  Val res = call1("wasi:clocks/wall-clock@0.2.0", "resolution");
+  ASSERT_EQ(res.items.size(), 2u);
+  EXPECT_EQ(res.items[0].bits * 1000000000u + res.items[1].bits, 1000u);
+}
+
+TEST_F(Wasip2, UngrantedClockAndRandomTrapNamingTheGrant) {
+  WasiConfig c = fixed_config();
+  c.clock.kind = ClockSource::Kind::kDeny;
+  c.random.kind = RandomSource::Kind::kDeny;
+  start(c);
+  for (auto [i, f] : {std::pair{"wasi:clocks/monotonic-clock@0.2.0", "now"},
+                      std::pair{"wasi:clocks/wall-clock@0.2.0", "now"},
+                      std::pair{"wasi:clocks/wall-clock@0.2.0", "resolution"}}) {
+    Call r = call(i, f);
+    EXPECT_EQ(r.status.status, HostStatus::kTrap) << i << "#" << f;
+    EXPECT_NE(r.status.message.find("--clock"), std::string::npos) << r.status.message;
+  }
+  for (auto [i, f, args] : {std::tuple{"wasi:random/random@0.2.0", "get-random-bytes", std::vector<Val>{Val::u64(4)}},
+                            std::tuple{"wasi:random/random@0.2.0", "get-random-u64", std::vector<Val>{}},
+                            std::tuple{"wasi:random/insecure@0.2.0", "get-insecure-random-u64", std::vector<Val>{}},
+                            std::tuple{"wasi:random/insecure-seed@0.2.0", "insecure-seed", std::vector<Val>{}}}) {
+    Call r = call(i, f, args);
+    EXPECT_EQ(r.status.status, HostStatus::kTrap) << i << "#" << f;
+    EXPECT_NE(r.status.message.find("--random"), std::string::npos) << r.status.message;
+  }
+}
+
+// --random seed=N: the stream P1's random_get reads (one source, one sequence), whatever the
+// interface asks through.
+TEST_F(Wasip2, SeededRandomIsP1sStream) {
+  wasi::Core p1(fixed_config());
+  ASSERT_TRUE(p1.init().has_value());
+  uint8_t want[40];
+  ASSERT_EQ(p1.random_fill(want, sizeof want), wasi::Errc::kOk);
+
+  start(fixed_config());
+  std::vector<uint8_t> got = bytes(call1("wasi:random/random@0.2.0", "get-random-bytes", {Val::u64(16)}));
+  Val u = call1("wasi:random/random@0.2.0", "get-random-u64");
+  for (int i = 0; i < 8; ++i) got.push_back(static_cast<uint8_t>(u.bits >> (8 * i)));
+  std::vector<uint8_t> insecure =
+      bytes(call1("wasi:random/insecure@0.2.0", "get-insecure-random-bytes", {Val::u64(16)}));
+  got.insert(got.end(), insecure.begin(), insecure.end());
+  EXPECT_EQ(got, std::vector<uint8_t>(want, want + sizeof want));
+  EXPECT_TRUE(call1("wasi:random/random@0.2.0", "get-random-bytes", {Val::u64(0)}).items.empty());
+}
+
+TEST_F(Wasip2, InsecureSeedIsDrawnOnce) {
+  start(fixed_config());
+  Val a = call1("wasi:random/insecure-seed@0.2.0", "insecure-seed");
+  call1("wasi:random/random@0.2.0", "get-random-u64");
+  EXPECT_EQ(call1("wasi:random/insecure-seed@0.2.0", "insecure-seed"), a);
+  ASSERT_EQ(a.items.size(), 2u);
+  EXPECT_NE(a.items[0].bits | a.items[1].bits, 0u);
+}
+
+// A request beyond max_io_bytes, or beyond 64 MiB of host values, traps before any host memory
+// is taken for it.
+TEST_F(Wasip2, RandomBytesBounded) {
+  WasiConfig c = fixed_config();
+  c.max_io_bytes = 1024;
+  start(c);
+  EXPECT_EQ(call1("wasi:random/random@0.2.0", "get-random-bytes", {Val::u64(1024)}).items.size(), 1024u);
+  for (uint64_t n : {uint64_t{1025}, UINT64_MAX}) {
+    Call r = call("wasi:random/random@0.2.0", "get-random-bytes", {Val::u64(n)});
+    EXPECT_EQ(r.status.status, HostStatus::kTrap) << n;
+    EXPECT_NE(r.status.message.find("max_io_bytes"), std::string::npos) << r.status.message;
+  }
+  c.max_io_bytes = 16u << 20;
+  HostRegistry big;
+  wasi::Core core(c);
+  add_cli_clocks_random(big, core);
+  // 1 MiB is within max_io_bytes, but as host values (sizeof(Val) a byte) past 64 MiB.
+  std::vector<Val> out, args{Val::u64(uint64_t{1} << 20)};
+  HostCallInfo info{"wasi:random/random@0.2.0", "get-random-bytes", &limits_};
+  HostCallResult r = (*big.find_function(info.interface, info.function))(info, args, out);
+  EXPECT_EQ(r.status, HostStatus::kTrap);
+  EXPECT_NE(r.message.find("MiB of host values"), std::string::npos) << r.message;
+}
+
+}  // namespace
+}  // namespace wasmcap::wasip2
