@@ -198,8 +198,9 @@ int b_kill(Out& o, State& st, const Args& a) {
     int status = 0;
     for (size_t k = 1; k < a.size(); ++k) {
       int n = signal_number(a[k]);
-      bool numeric = !a[k].empty() &&
-                     std::all_of(a[k].begin(), a[k].end(), [](char c) { return c >= '0' && c <= '9'; });
+      bool numeric = !a[k].empty() && std::all_of(a[k].begin(), a[k].end(), [](char c) {
+        return c >= '0' && c <= '9';
+      });
       if (numeric && a[k].size() < 6) {
         int v = std::stoi(std::string(a[k]));
         n = v > 128 ? v - 128 : v;  // an exit status: the signal that made it

@@ -181,11 +181,39 @@ void set_assoc_element(Ctx& ctx, State& st, std::string_view name, Str key, Str 
   assoc_put(ctx, assoc_for_write(ctx, st, name), std::move(key), std::move(value));
 }
 
+namespace {
+
+// RANDOM=N's seed: N's leading decimal number (as bash's strtol), mixed so that nearby seeds
+// start far apart.
+uint64_t seed_of(std::string_view v) {
+  size_t k = 0;
+  while (k < v.size() && (v[k] == ' ' || v[k] == '\t')) ++k;
+  bool neg = k < v.size() && v[k] == '-';
+  if (k < v.size() && (v[k] == '-' || v[k] == '+')) ++k;
+  uint64_t n = 0;
+  for (; k < v.size() && v[k] >= '0' && v[k] <= '9'; ++k) {
+    n = n * 10 + static_cast<uint64_t>(v[k] - '0');
+  }
+  if (neg) n = ~n + 1;
+  return (n ^ 0x5851f42d4c957f2du) * 0x2545f4914f6cdd1du;
+}
+
+}  // namespace
+
 void set_var(Ctx& ctx, State& st, std::string_view name, Str value) {
   unsigned a = attrs_of(st, name);
   if (a & kAttrReadonly) throw AssignError{std::string(name) + ": readonly variable"};
   if (a != 0) value = with_attrs(ctx, st, a, std::move(value));
   if (name == "OPTIND") st.getopts_char = 0;  // an assignment restarts getopts (bash)
+  if (name == "RANDOM" && st.vars.find(name) == st.vars.end() && find_array(st, name) == nullptr &&
+      find_assoc(st, name) == nullptr) {
+    // bash: RANDOM=N seeds the generator (the same N, the same numbers after it) and RANDOM
+    // stays dynamic. This state's own generator from here: a subshell's seed stays there.
+    auto r = std::make_shared<ShellRandom>();
+    r->state = seed_of(view(value));
+    st.random = std::move(r);
+    return;
+  }
   if (name == "PATH") st.hashed.clear();        // a new PATH forgets what was found (bash)
   if (st.arrays.find(name) != st.arrays.end()) {
     array_for_write(ctx, st, name).insert_or_assign(0, std::move(value));

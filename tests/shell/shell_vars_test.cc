@@ -366,4 +366,18 @@ TEST_F(ShellFixture, AssociativeArraysAreBoundedByTheMemoryBudget) {
   EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err.substr(0, 400);
 }
 
+// RANDOM=N seeds $RANDOM (bash's): the same N gives the same numbers after it, another N other
+// numbers, RANDOM stays dynamic (not the value assigned), and a subshell's seed stays in it.
+TEST_F(ShellFixture, RandomAssignmentSeeds) {
+  auto r = run(
+      "RANDOM=42; a=\"$RANDOM $RANDOM $RANDOM\"; RANDOM=42; b=\"$RANDOM $RANDOM $RANDOM\"\n"
+      "[ \"$a\" = \"$b\" ] && echo same; RANDOM=43; c=\"$RANDOM $RANDOM $RANDOM\"\n"
+      "[ \"$a\" != \"$c\" ] && echo differs; set -- $a; [ \"$1\" != \"$2\" ] && echo dynamic\n"
+      "case $1 in 42) echo value;; esac\n"
+      "RANDOM=7; (RANDOM=1; : $RANDOM); x=$RANDOM; RANDOM=7; y=$RANDOM\n"
+      "[ \"$x\" = \"$y\" ] && echo subshell-own\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "same\ndiffers\ndynamic\nsubshell-own\n") << r.err;
+}
+
 }  // namespace
