@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasip2/call.h"
 #include "wasip2/host.h"
 
 namespace wasmcap::wasip2 {
@@ -13,51 +14,6 @@ namespace {
 
 using component::HostCallInfo;
 using component::Val;
-
-// A host call's view of Core: the calling instance's deadline and interrupt reach Core for the
-// length of the call (Core::begin_call), as the Preview 1 binding's calls do.
-class CallScope {
- public:
-  CallScope(wasi::Core& core, const HostCallInfo& info) : core_(core) {
-    ctx_.limits = info.limits;
-    core_.begin_call(ctx_);
-  }
-  ~CallScope() { core_.end_call(); }
-  CallScope(const CallScope&) = delete;
-  CallScope& operator=(const CallScope&) = delete;
-
- private:
-  wasi::Core& core_;
-  HostContext ctx_;
-};
-
-std::string where(const HostCallInfo& info) {
-  return std::string(info.interface) + "#" + std::string(info.function);
-}
-
-// A refusal 0.2 has no error result for: a trap naming the function and the grant.
-HostCallResult refused(const HostCallInfo& info, wasi::Errc e, const char* grant) {
-  if (e == wasi::Errc::kNotCapable) {
-    return HostCallResult::trap(where(info) + ": the run is not granted " + grant);
-  }
-  return HostCallResult::trap(where(info) + ": " + wasi::errc_name(e));
-}
-
-// A run that must end (deadline, interrupt, fuel) ends it; anything else is refused.
-HostCallResult ended_or_refused(wasi::Core& core, const HostCallInfo& info, wasi::Errc e, const char* grant) {
-  if (auto t = core.take_termination()) return HostCallResult::fail(std::move(*t));
-  return refused(info, e, grant);
-}
-
-constexpr const char* kClockGrant = "a clock (--clock host or --clock fixed=...)";
-// Host memory a value a host function returns may take (a list<u8> is sizeof(Val) a byte until
-// lowered): the default of InstantiateOptions::max_lift_bytes, the bound on values lifted from
-// the guest.
-constexpr uint64_t kMaxValBytes = uint64_t{64} << 20;
-
-constexpr const char* kRandomGrant = "random (--random host or --random seed=N)";
-
-std::string iface(const char* name) { return std::string(name) + kSeries; }
 
 HostCallResult random_bytes(wasi::Core& core, const HostCallInfo& info, uint64_t len, Val& out) {
   CallScope scope(core, info);

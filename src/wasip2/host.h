@@ -8,6 +8,8 @@
 // 0.2.6, ...) is served, and a 0.3 or an unversioned one is not (HostRegistry's version rule).
 #pragma once
 
+#include <memory>
+
 #include "component/host.h"
 #include "wasi/core.h"
 
@@ -23,5 +25,15 @@ inline constexpr const char* kSeries = "@0.2";
 // deterministic); a read of a clock or of random the run is not granted traps, naming the grant
 // (0.2 gives these functions no error result). `core` must outlive every instance using `host`.
 void add_cli_clocks_random(component::HostRegistry& host, wasi::Core& core);
+
+class Objects;  // objects.h: the host objects behind resource handles
+
+// wasi:io/error, wasi:io/poll, wasi:io/streams, wasi:cli/stdin, stdout, stderr (streams over the
+// run's stdio: the same output cap, sinks and broken-pipe rule as P1's fd 1 and 2),
+// wasi:cli/terminal-* (no terminal is ever exposed: every get-terminal-* is none) and
+// wasi:clocks/monotonic-clock's subscribe-instant and subscribe-duration. A wait (poll, block,
+// blocking reads) ends with the run's deadline or interrupt, and under --clock fixed= moves the
+// virtual clock instead of sleeping. Returns the object table the filesystem binding shares.
+std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core);
 
 }  // namespace wasmcap::wasip2

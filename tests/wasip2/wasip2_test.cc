@@ -7,6 +7,11 @@
 #include <vector>
 
 #include "wasip2/host.h"
+#include "wasip2/objects.h"
+
+#include <unistd.h>
+
+#include <chrono>
 
 namespace wasmcap::wasip2 {
 namespace {
@@ -27,6 +32,7 @@ class Wasip2 : public ::testing::Test {
     auto r = core_->init();
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
     add_cli_clocks_random(host_, *core_);
+    objects_ = add_io(host_, *core_);
   }
   Call call(const std::string& iface, const std::string& fn, std::vector<Val> args = {}) {
     Call c;
@@ -54,6 +60,7 @@ class Wasip2 : public ::testing::Test {
   HostRegistry host_;
   ExecLimits limits_;
   std::unique_ptr<wasi::Core> core_;
+  std::shared_ptr<Objects> objects_;
 };
 
 WasiConfig fixed_config() {
@@ -189,6 +196,92 @@ TEST_F(Wasip2, RandomBytesBounded) {
   HostCallResult r = (*big.find_function(info.interface, info.function))(info, args, out);
   EXPECT_EQ(r.status, HostStatus::kTrap);
   EXPECT_NE(r.message.find("MiB of host values"), std::string::npos) << r.message;
+}
+
+// ---- wasi:io and wasi:cli's stdio ----
+
+constexpr const char* kStreams = "wasi:io/streams@0.2.12";
+
+Val bytes_of(const std::string& s) {
+  std::vector<Val> v;
+  for (char c : s) v.push_back(Val::u8(static_cast<uint8_t>(c)));
+  return Val::list(std::move(v));
+}
+
+TEST_F(Wasip2, StdoutAndStderrGoThroughP1sSinksAndCap) {
+  WasiConfig c = fixed_config();
+  std::string out, err;
+  c.stdout_sink = [&](const uint8_t* p, size_t n) { out.append(reinterpret_cast<const char*>(p), n); return true; };
+  c.stderr_sink = [&](const uint8_t* p, size_t n) { err.append(reinterpret_cast<const char*>(p), n); return true; };
+  c.max_output_bytes = 8;
+  start(c);
+  Val so = call1("wasi:cli/stdout@0.2.12", "get-stdout");
+  Val se = call1("wasi:cli/stderr@0.2.12", "get-stderr");
+  ASSERT_EQ(so.kind, component::ValKind::kOwn);
+  EXPECT_EQ(so.resource, host_.find_resource(kStreams, "output-stream"));
+  Val borrow_out = Val::borrow(so.resource, static_cast<uint32_t>(so.bits));
+  Val borrow_err = Val::borrow(se.resource, static_cast<uint32_t>(se.bits));
+  EXPECT_EQ(call1(kStreams, "[method]output-stream.check-write", {borrow_out}), Val::ok(Val::u64(65536)));
+  EXPECT_EQ(call1(kStreams, "[method]output-stream.blocking-write-and-flush", {borrow_out, bytes_of("hello")}), Val::ok());
+  EXPECT_EQ(call1(kStreams, "[method]output-stream.write", {borrow_err, bytes_of("e")}), Val::ok());
+  EXPECT_EQ(out, "hello");
+  EXPECT_EQ(err, "e");
+  // The run's output cap (stdout and stderr together, as P1's) ends the run.
+  Call over = call(kStreams, "[method]output-stream.write", {borrow_out, bytes_of("world")});
+  EXPECT_EQ(over.status.status, HostStatus::kFail) << over.status.message;
+  // A handle of another resource type (a pollable's) names no stream.
+  Val poll = call1(kStreams, "[method]output-stream.subscribe", {borrow_out});
+  Call wrong = call(kStreams, "[method]output-stream.check-write", {Val::borrow(so.resource, static_cast<uint32_t>(poll.bits))});
+  EXPECT_EQ(wrong.status.status, HostStatus::kTrap);
+}
+
+TEST_F(Wasip2, StdinReadsToTheEndThenClosed) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(write(p[1], "abc", 3), 3);
+  close(p[1]);
+  WasiConfig c = fixed_config();
+  c.stdin_fd = p[0];
+  start(c);
+  Val in = call1("wasi:cli/stdin@0.2.0", "get-stdin");
+  Val b = Val::borrow(in.resource, static_cast<uint32_t>(in.bits));
+  EXPECT_EQ(call1(kStreams, "[method]input-stream.blocking-read", {b, Val::u64(2)}), Val::ok(bytes_of("ab")));
+  EXPECT_EQ(call1(kStreams, "[method]input-stream.read", {b, Val::u64(100)}), Val::ok(bytes_of("c")));
+  EXPECT_EQ(call1(kStreams, "[method]input-stream.read", {b, Val::u64(100)}), Val::err(Val::variant(1)));
+  close(p[0]);
+  EXPECT_EQ(call1("wasi:cli/terminal-stdout@0.2.0", "get-terminal-stdout"), Val::none());
+}
+
+// Under --clock fixed= a wait moves the virtual clock instead of sleeping.
+TEST_F(Wasip2, PollOnAFixedClockMovesIt) {
+  start(fixed_config());
+  const char* mono = "wasi:clocks/monotonic-clock@0.2.0";
+  Val p = call1(mono, "subscribe-duration", {Val::u64(5000000000ull)});
+  Val b = Val::borrow(p.resource, static_cast<uint32_t>(p.bits));
+  EXPECT_EQ(call1("wasi:io/poll@0.2.0", "[method]pollable.ready", {b}), Val::boolean(false));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(call1("wasi:io/poll@0.2.0", "poll", {Val::list({b})}), Val::list({Val::u32(0)}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_GE(call1(mono, "now").bits, 5000000000ull);
+  EXPECT_EQ(call(mono, "now").status.status, HostStatus::kOk);
+  EXPECT_EQ(call("wasi:io/poll@0.2.0", "poll", {Val::list({})}).status.status, HostStatus::kTrap);
+  // The dropped pollable is gone from the host's table.
+  size_t before = objects_->size();
+  host_.find_resource("wasi:io/poll@0.2.0", "pollable")->host_dtor(static_cast<uint32_t>(p.bits));
+  EXPECT_EQ(objects_->size(), before - 1);
+}
+
+// A wait on the host clock ends with the run's deadline.
+TEST_F(Wasip2, BlockEndsAtTheDeadline) {
+  WasiConfig c = fixed_config();
+  c.clock.kind = ClockSource::Kind::kHost;
+  start(c);
+  Val p = call1("wasi:clocks/monotonic-clock@0.2.0", "subscribe-duration", {Val::u64(60000000000ull)});
+  limits_.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  auto t0 = std::chrono::steady_clock::now();
+  Call r = call("wasi:io/poll@0.2.0", "[method]pollable.block", {Val::borrow(p.resource, static_cast<uint32_t>(p.bits))});
+  EXPECT_EQ(r.status.status, HostStatus::kFail);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+// Internal: the host objects behind WASI 0.2 resource handles (streams, pollables, errors; the
+// filesystem's descriptors later), one table per Core. A guest holds each through a handle in its
+// instance's handle table (bounded by InstantiateOptions::max_handles); dropping the last own
+// handle runs the resource's destructor, which erases the object here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "component/host.h"
+#include "wasi/core.h"
+
+namespace wasmcap::wasip2 {
+
+struct Object {
+  enum class Kind : uint8_t { kInputStream, kOutputStream, kError, kPollable };
+  enum class Poll : uint8_t { kReady, kStdin, kInstant };
+  Kind kind = Kind::kError;
+  wasi::DescriptionRef desc;  // a stream's description (stdio now, files later)
+  std::string message;        // an error's debug string
+  Poll poll = Poll::kReady;   // a pollable's: always ready, stdin readable, a monotonic instant
+  uint64_t instant_ns = 0;
+};
+
+class Objects {
+ public:
+  uint32_t add(Object o) {
+    uint32_t rep = next_++;
+    if (next_ == 0) next_ = 1;
+    objects_[rep] = std::move(o);
+    return rep;
+  }
+  // The object `rep` names when it is of `kind` (a borrow the instance checked is live, but the
+  // kind is the host's to check: one handle table serves every resource type).
+  Object* get(uint32_t rep, Object::Kind kind) {
+    auto it = objects_.find(rep);
+    return it == objects_.end() || it->second.kind != kind ? nullptr : &it->second;
+  }
+  void erase(uint32_t rep) { objects_.erase(rep); }
+  size_t size() const { return objects_.size(); }
+
+ private:
+  std::unordered_map<uint32_t, Object> objects_;
+  uint32_t next_ = 1;
+};
+
+}  // namespace wasmcap::wasip2
