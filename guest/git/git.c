@@ -61,7 +61,10 @@ static void override_config(git_repository *repo) {
 git_repository *open_repo(void) {
   git_repository *repo = NULL;
   int err = git_repository_open_ext(&repo, ".", 0, NULL);
-  if (err == GIT_ENOTFOUND)
+  char cwd[2];
+  // Not found, or in the guest root above the preopens (the shell's `cd /`), where "." cannot
+  // be read and so holds no repository: git's answer outside every repository.
+  if (err == GIT_ENOTFOUND || (err < 0 && getcwd(cwd, sizeof cwd) != NULL && strcmp(cwd, "/") == 0))
     die("not a git repository (or any of the parent directories): .git");
   check(err, "cannot open the repository");
   if (git_repository_is_bare(repo)) refuse("a bare repository");

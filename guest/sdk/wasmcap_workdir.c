@@ -12,6 +12,10 @@
 int wasmcap_enter_workdir(const char *program) {
   const char *pwd = getenv("PWD");
   if (pwd != NULL && pwd[0] != '\0') {
+    // "/" (wasmcap sh's `cd /`, above the preopens): where wasi-libc starts every program, and
+    // where relative paths lead to the preopens by their names (`work/f`); chdir would look for
+    // a preopen holding "/" and fail. Stay, as the core-utils bundle does.
+    if (strcmp(pwd, "/") == 0) return 0;
     if (chdir(pwd) == 0) return 0;
     fprintf(stderr, "%s: cannot enter the working directory $PWD: %s\n", program, strerror(errno));
     return -1;

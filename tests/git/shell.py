@@ -41,6 +41,9 @@ CASES = [
     ("outside a repository (/work; the repository is /work/r): git's message and status",
      "git status; echo $?", 0, b"128\n",
      b"fatal: not a git repository"),
+    ("cd / (above the preopens): git starts there (guest SDK); -C through the preopen's name",
+     "cd /; git -C work/r log --oneline | wc -l; git status; echo $?", 0, b"2\n128\n",
+     b"fatal: not a git repository"),
 ]
 
 

@@ -44,6 +44,10 @@ CASES = [
      0, b"2\n1\n", b"cannot run commands: there are no processes in the WASI sandbox"),
     ("nothing outside the preopens", "awk '{ print }' /etc/passwd; echo $?",
      0, b"2\n", b"awk: cannot open /etc/passwd"),
+    ("cd / (above the preopens): the tools start there, the preopens by their names (guest SDK)",
+     "cd /; awk 'BEGIN { print 1 }'; awk '{ print $2 }' work/sub/n.txt; printf 'a\\n' | jq -R .; "
+     "diff work/sub/n.txt /work/sub/n.txt; echo $?; cd work/sub && awk 'END { print NR }' n.txt",
+     0, b"1\nx\ny\n\"a\"\n0\n2\n", b""),
 ]
 
 
