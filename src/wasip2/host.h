@@ -36,4 +36,12 @@ class Objects;  // objects.h: the host objects behind resource handles
 // virtual clock instead of sleeping. Returns the object table the filesystem binding shares.
 std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core);
 
+// wasi:filesystem/preopens (get-directories: the run's preopens, ro as granted) and
+// wasi:filesystem/types' descriptors over Core's open descriptions (so far: get-type, stat,
+// stat-at, open-at, read-via-stream, write-via-stream, append-via-stream, create-directory-at,
+// remove-directory-at, unlink-file-at, read-directory, read-directory-entry,
+// filesystem-error-code). Paths go through Core's resolver (the rules of P1's path_* calls);
+// errors are error-code values, the sandbox's refusals (not-capable, escape) `access`.
+void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<Objects> objects);
+
 }  // namespace wasmcap::wasip2

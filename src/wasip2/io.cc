@@ -40,6 +40,7 @@ struct Io {
     Object o;
     o.kind = Kind::kError;
     o.message = wasi::errc_name(e);
+    o.errc = e;
     return Val::err(Val::variant(0, own(error, std::move(o))));
   }
 
@@ -181,7 +182,10 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxRead)));
     uint64_t n = 0;
     if (!buf.empty()) {
-      auto r = io->core->read(*s->desc, {wasi::IoSlice{buf.data(), static_cast<uint32_t>(buf.size())}});
+      std::vector<wasi::IoSlice> slices{wasi::IoSlice{buf.data(), static_cast<uint32_t>(buf.size())}};
+      const bool file = s->desc->kind == wasi::OpenDescription::Kind::kFile;
+      auto r = file ? io->core->pread(*s->desc, slices, s->offset) : io->core->read(*s->desc, slices);
+      if (r && file) s->offset += *r;
       if (auto ended = run_ended(*io->core)) return std::move(*ended);
       if (!r) {
         out.push_back(io->stream_error(r.error()));
@@ -231,7 +235,17 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     size_t done = 0;
     while (done < bytes.size()) {
       uint32_t len = static_cast<uint32_t>(std::min<size_t>(bytes.size() - done, wasi::Core::kIoChunkBytes));
-      auto r = io->core->write(*s.desc, {wasi::IoSlice{bytes.data() + done, len}});
+      std::vector<wasi::IoSlice> slices{wasi::IoSlice{bytes.data() + done, len}};
+      wasi::Outcome<uint64_t> r = 0;
+      if (s.desc->kind != wasi::OpenDescription::Kind::kFile) {
+        r = io->core->write(*s.desc, slices);
+      } else if (s.append) {
+        auto st = io->core->stat(*s.desc);
+        r = st ? io->core->pwrite(*s.desc, slices, st->size) : wasi::Outcome<uint64_t>(tl::unexpected(st.error()));
+      } else {
+        r = io->core->pwrite(*s.desc, slices, s.offset);
+        if (r) s.offset += *r;
+      }
       if (auto ended = run_ended(*io->core)) return std::move(*ended);
       if (!r) {
         out.push_back(io->stream_error(r.error()));

@@ -14,13 +14,18 @@
 namespace wasmcap::wasip2 {
 
 struct Object {
-  enum class Kind : uint8_t { kInputStream, kOutputStream, kError, kPollable };
+  enum class Kind : uint8_t { kInputStream, kOutputStream, kError, kPollable, kDescriptor, kDirEntries };
   enum class Poll : uint8_t { kReady, kStdin, kInstant };
   Kind kind = Kind::kError;
   wasi::DescriptionRef desc;  // a stream's description (stdio now, files later)
   std::string message;        // an error's debug string
+  wasi::Errc errc = wasi::Errc::kOk;  // and its code (filesystem-error-code)
   Poll poll = Poll::kReady;   // a pollable's: always ready, stdin readable, a monotonic instant
   uint64_t instant_ns = 0;
+  // A file stream's position (read-via-stream, write-via-stream) or a directory-entry-stream's
+  // next cookie; append: every write at the end (append-via-stream).
+  uint64_t offset = 0;
+  bool append = false;
 };
 
 class Objects {

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
 
 namespace wasmcap::wasip2 {
 namespace {
@@ -33,6 +36,7 @@ class Wasip2 : public ::testing::Test {
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
     add_cli_clocks_random(host_, *core_);
     objects_ = add_io(host_, *core_);
+    add_filesystem(host_, *core_, objects_);
   }
   Call call(const std::string& iface, const std::string& fn, std::vector<Val> args = {}) {
     Call c;
@@ -282,6 +286,109 @@ TEST_F(Wasip2, BlockEndsAtTheDeadline) {
   Call r = call("wasi:io/poll@0.2.0", "[method]pollable.block", {Val::borrow(p.resource, static_cast<uint32_t>(p.bits))});
   EXPECT_EQ(r.status.status, HostStatus::kFail);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// ---- wasi:filesystem ----
+
+constexpr const char* kTypes = "wasi:filesystem/types@0.2.12";
+constexpr uint32_t kAccess = 0, kNoEntry = 20;
+
+class Wasip2Fs : public Wasip2 {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("wasip2-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "rw" / "sub");
+    std::filesystem::create_directories(dir_ / "ro");
+    std::ofstream(dir_ / "rw" / "f.txt") << "data";
+    std::ofstream(dir_ / "ro" / "g.txt") << "ro";
+    std::ofstream(dir_ / "secret") << "outside";
+    std::filesystem::create_symlink("../../secret", dir_ / "rw" / "sub" / "up");
+    WasiConfig c = fixed_config();
+    c.preopens = {Preopen{(dir_ / "rw").string(), "/rw", false, false},
+                  Preopen{(dir_ / "ro").string(), "/ro", true, false}};
+    start(c);
+    Val list = call1("wasi:filesystem/preopens@0.2.6", "get-directories");
+    ASSERT_EQ(list.items.size(), 2u);
+    EXPECT_EQ(list.items[0].items[1], Val::string("/rw"));
+    rw_ = borrow(list.items[0].items[0]);
+    ro_ = borrow(list.items[1].items[0]);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static Val borrow(const Val& own) { return Val::borrow(own.resource, static_cast<uint32_t>(own.bits)); }
+  // open-at(path-flags, path, open-flags, descriptor-flags)
+  Val open(const Val& dir, const std::string& path, uint32_t oflags, uint32_t dflags, bool follow = true) {
+    return call1(kTypes, "[method]descriptor.open-at",
+                 {dir, Val::flags(follow ? 1 : 0), Val::string(path), Val::flags(oflags), Val::flags(dflags)});
+  }
+  std::string read_all(const Val& file) {
+    Val s = call1(kTypes, "[method]descriptor.read-via-stream", {file, Val::u64(0)});
+    EXPECT_EQ(s.bits, 0u) << s.to_string();
+    if (s.items.empty()) return {};
+    std::string out;
+    for (;;) {
+      Val r = call1(kStreams, "[method]input-stream.blocking-read", {borrow(s.items[0]), Val::u64(1 << 16)});
+      if (r.bits != 0) break;
+      for (const Val& b : r.items[0].items) out.push_back(static_cast<char>(b.bits));
+    }
+    return out;
+  }
+  std::filesystem::path dir_;
+  Val rw_, ro_;
+};
+
+TEST_F(Wasip2Fs, ReadWriteAndList) {
+  Val f = open(rw_, "f.txt", 0, 1);
+  ASSERT_EQ(f.bits, 0u) << f.to_string();
+  EXPECT_EQ(read_all(borrow(f.items[0])), "data");
+  Val st = call1(kTypes, "[method]descriptor.stat", {borrow(f.items[0])});
+  EXPECT_EQ(st.items[0].items[0], Val::enumeration(6));  // regular-file
+  EXPECT_EQ(st.items[0].items[2], Val::u64(4));
+
+  Val n = open(rw_, "sub/new.txt", 1 /*create*/, 2 /*write*/);
+  ASSERT_EQ(n.bits, 0u) << n.to_string();
+  Val ws = call1(kTypes, "[method]descriptor.write-via-stream", {borrow(n.items[0]), Val::u64(0)});
+  ASSERT_EQ(ws.bits, 0u);
+  EXPECT_EQ(call1(kStreams, "[method]output-stream.blocking-write-and-flush", {borrow(ws.items[0]), bytes_of("hi")}),
+            Val::ok());
+  std::ifstream in(dir_ / "rw" / "sub" / "new.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "hi");
+
+  Val entries = call1(kTypes, "[method]descriptor.read-directory", {rw_});
+  ASSERT_EQ(entries.bits, 0u);
+  std::set<std::string> names;
+  for (int i = 0; i < 10; ++i) {
+    Val e = call1(kTypes, "[method]directory-entry-stream.read-directory-entry", {borrow(entries.items[0])});
+    ASSERT_EQ(e.bits, 0u);
+    if (e.items[0].bits == 0) break;
+    names.insert(e.items[0].items[0].items[1].str);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"f.txt", "sub"}));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.create-directory-at", {rw_, Val::string("d")}), Val::ok());
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ / "rw" / "d"));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.unlink-file-at", {rw_, Val::string("nope")}),
+            Val::err(Val::enumeration(kNoEntry)));
+}
+
+// P1's sandbox rules, through 0.2: no path leaves its preopen (.., absolute, a climbing
+// symlink), and a read-only preopen refuses every change.
+TEST_F(Wasip2Fs, EscapesAndReadOnlyRefused) {
+  for (const char* p : {"../secret", "/etc/passwd", "sub/up", "sub/../../secret"}) {
+    EXPECT_EQ(open(rw_, p, 0, 1), Val::err(Val::enumeration(kAccess))) << p;
+  }
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.stat-at", {rw_, Val::flags(1), Val::string("../secret")}),
+            Val::err(Val::enumeration(kAccess)));
+  Val g = open(ro_, "g.txt", 0, 1);
+  ASSERT_EQ(g.bits, 0u);
+  EXPECT_EQ(read_all(borrow(g.items[0])), "ro");
+  EXPECT_EQ(open(ro_, "g.txt", 0, 2).bits, 1u);
+  EXPECT_EQ(open(ro_, "h.txt", 1, 2).bits, 1u);
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.write-via-stream", {borrow(g.items[0]), Val::u64(0)}).bits, 1u);
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.create-directory-at", {ro_, Val::string("d")}).bits, 1u);
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.unlink-file-at", {ro_, Val::string("g.txt")}).bits, 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "ro" / "g.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ro" / "h.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ro" / "d"));
 }
 
 }  // namespace

@@ -1,0 +1,272 @@
+// wasi:filesystem/{types,preopens} over wasi::Core (host.h): descriptors are Core's open
+// descriptions behind resource handles, paths go through Core's one resolver with the same
+// rules as P1's path_* calls, and Core's neutral errors become 0.2's error-code.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wasip2/call.h"
+#include "wasip2/host.h"
+#include "wasip2/objects.h"
+
+namespace wasmcap::wasip2 {
+namespace {
+
+using component::HostCallInfo;
+using component::ResourceType;
+using component::Val;
+using Args = std::vector<Val>;
+using Kind = Object::Kind;
+using wasi::Errc;
+
+// wasi:filesystem/types' error-code, case by case (the enum's order). Codes 0.2 has no case for
+// (not-capable, escape: a refusal of the sandbox) are access, as a host refusing would say.
+uint32_t error_code(Errc e) {
+  switch (e) {
+    case Errc::kAccess: case Errc::kNotCapable: case Errc::kEscape: return 0;  // access
+    case Errc::kWouldBlock: return 1;
+    case Errc::kBadDescriptor: return 3;
+    case Errc::kBusy: return 4;
+    case Errc::kDeadlock: return 5;
+    case Errc::kQuota: return 6;
+    case Errc::kExist: return 7;
+    case Errc::kFileTooLarge: return 8;
+    case Errc::kIllegalByteSequence: return 9;
+    case Errc::kInterrupted: return 11;
+    case Errc::kInvalid: return 12;
+    case Errc::kIsDirectory: return 14;
+    case Errc::kLoop: return 15;
+    case Errc::kTooManyLinks: return 16;
+    case Errc::kMessageSize: return 17;
+    case Errc::kNameTooLong: return 18;
+    case Errc::kNoDevice: return 19;
+    case Errc::kNoEntry: return 20;
+    case Errc::kNoLock: return 21;
+    case Errc::kInsufficientMemory: case Errc::kNoBuffers: return 22;
+    case Errc::kInsufficientSpace: return 23;
+    case Errc::kNotDirectory: return 24;
+    case Errc::kNotEmpty: return 25;
+    case Errc::kUnsupported: case Errc::kNotImplemented: case Errc::kNotSocket: return 27;
+    case Errc::kNoTty: return 28;
+    case Errc::kNoSuchDevice: return 29;
+    case Errc::kOverflow: case Errc::kRange: return 30;
+    case Errc::kNotPermitted: return 31;
+    case Errc::kPipe: return 32;
+    case Errc::kReadOnly: return 33;
+    case Errc::kInvalidSeek: return 34;
+    case Errc::kTextFileBusy: return 35;
+    case Errc::kCrossDevice: return 36;
+    default: return 13;  // io
+  }
+}
+
+uint32_t descriptor_type(wasi::FileType t) {
+  switch (t) {
+    case wasi::FileType::kBlockDevice: return 1;
+    case wasi::FileType::kCharacterDevice: return 2;
+    case wasi::FileType::kDirectory: return 3;
+    case wasi::FileType::kFifo: return 4;
+    case wasi::FileType::kSymlink: return 5;
+    case wasi::FileType::kRegularFile: return 6;
+    case wasi::FileType::kSocket: return 7;
+    default: return 0;
+  }
+}
+
+Val timestamp(uint64_t ns) {
+  return Val::some(Val::record({Val::u64(ns / 1000000000u), Val::u32(static_cast<uint32_t>(ns % 1000000000u))}));
+}
+
+Val stat_val(const wasi::Stat& s) {
+  return Val::record({Val::enumeration(descriptor_type(s.type)), Val::u64(s.nlink), Val::u64(s.size),
+                      timestamp(s.atim_ns), timestamp(s.mtim_ns), timestamp(s.ctim_ns)});
+}
+
+struct Fs {
+  wasi::Core* core;
+  std::shared_ptr<Objects> objects;
+  const ResourceType* descriptor = nullptr;
+  const ResourceType* entries = nullptr;
+  const ResourceType* input = nullptr;
+  const ResourceType* output = nullptr;
+
+  Object* desc(const Val& v) { return objects->get(static_cast<uint32_t>(v.bits), Kind::kDescriptor); }
+  Val own_desc(wasi::DescriptionRef d) {
+    Object o;
+    o.kind = Kind::kDescriptor;
+    o.desc = std::move(d);
+    return Val::own(descriptor, objects->add(std::move(o)));
+  }
+};
+
+HostCallResult missing(const HostCallInfo& info) {
+  return HostCallResult::trap(where(info) + ": the handle names no descriptor");
+}
+
+// Ends the call with result<T, error-code>: the run's end first, then the error as a value.
+HostCallResult fs_error(wasi::Core& core, Errc e, Args& out) {
+  if (auto r = run_ended(core)) return std::move(*r);
+  out.push_back(Val::err(Val::enumeration(error_code(e))));
+  return HostCallResult::ok();
+}
+
+}  // namespace
+
+void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<Objects> objects) {
+  auto fs = std::make_shared<Fs>();
+  fs->core = &core;
+  fs->objects = objects;
+  std::weak_ptr<Objects> weak = objects;
+  auto dtor = [weak](uint32_t rep) {
+    if (auto o = weak.lock()) o->erase(rep);
+  };
+  const std::string types = iface("wasi:filesystem/types"), streams = iface("wasi:io/streams");
+  fs->descriptor = host.add_resource(types, "descriptor", dtor);
+  fs->entries = host.add_resource(types, "directory-entry-stream", dtor);
+  fs->input = host.add_resource(streams, "input-stream", dtor);
+  fs->output = host.add_resource(streams, "output-stream", dtor);
+
+  // ---- wasi:filesystem/preopens ----
+  host.add_function(iface("wasi:filesystem/preopens"), "get-directories", [fs](const HostCallInfo&, Args&, Args& out) {
+    Args list;
+    for (const wasi::DescriptionRef& d : fs->core->preopens()) {
+      list.push_back(Val::tuple({fs->own_desc(d), Val::string(d->preopen_name)}));
+    }
+    out.push_back(Val::list(std::move(list)));
+    return HostCallResult::ok();
+  });
+
+  // ---- descriptors ----
+  host.add_function(types, "[method]descriptor.get-type", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto st = fs->core->stat(*d->desc);
+    if (!st) return fs_error(*fs->core, st.error(), out);
+    out.push_back(Val::ok(Val::enumeration(descriptor_type(st->type))));
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.stat", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto st = fs->core->stat(*d->desc);
+    if (!st) return fs_error(*fs->core, st.error(), out);
+    out.push_back(Val::ok(stat_val(*st)));
+    return HostCallResult::ok();
+  });
+  // stat-at(path-flags, path)
+  host.add_function(types, "[method]descriptor.stat-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
+    if (!at) return fs_error(*fs->core, at.error(), out);
+    auto st = fs->core->stat_at(*at);
+    if (!st) return fs_error(*fs->core, st.error(), out);
+    out.push_back(Val::ok(stat_val(*st)));
+    return HostCallResult::ok();
+  });
+  // open-at(path-flags, path, open-flags, descriptor-flags)
+  host.add_function(types, "[method]descriptor.open-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    wasi::OpenRequest req;
+    req.follow = a.at(1).bits & 1;
+    const uint64_t of = a.at(3).bits, df = a.at(4).bits;
+    req.create = of & 1;
+    req.directory = of & 2;
+    req.exclusive = of & 4;
+    req.truncate = of & 8;
+    req.read = df & 1;
+    req.write = df & 2;
+    auto r = fs->core->open_at(*d->desc, a.at(2).str, req);
+    if (!r) return fs_error(*fs->core, r.error(), out);
+    out.push_back(Val::ok(fs->own_desc(std::move(*r))));
+    return HostCallResult::ok();
+  });
+  // Streams over a file at an offset: the io binding's reads and writes (io.cc).
+  for (const char* f : {"[method]descriptor.read-via-stream", "[method]descriptor.write-via-stream",
+                        "[method]descriptor.append-via-stream"}) {
+    const std::string name = f;
+    host.add_function(types, f, [fs, name](const HostCallInfo& info, Args& a, Args& out) {
+      Object* d = fs->desc(a.at(0));
+      if (d == nullptr) return missing(info);
+      const bool read = name.find("read") != std::string::npos;
+      if (d->desc->kind != wasi::OpenDescription::Kind::kFile) return fs_error(*fs->core, Errc::kIsDirectory, out);
+      if (!read && d->desc->read_only) return fs_error(*fs->core, Errc::kNotCapable, out);
+      Object s;
+      s.kind = read ? Kind::kInputStream : Kind::kOutputStream;
+      s.desc = d->desc;
+      s.offset = name.find("append") != std::string::npos ? 0 : a.at(1).bits;
+      s.append = name.find("append") != std::string::npos;
+      out.push_back(Val::ok(Val::own(read ? fs->input : fs->output, fs->objects->add(std::move(s)))));
+      return HostCallResult::ok();
+    });
+  }
+  for (const char* f : {"[method]descriptor.create-directory-at", "[method]descriptor.remove-directory-at",
+                        "[method]descriptor.unlink-file-at"}) {
+    const std::string name = f;
+    host.add_function(types, f, [fs, name](const HostCallInfo& info, Args& a, Args& out) {
+      Object* d = fs->desc(a.at(0));
+      if (d == nullptr) return missing(info);
+      CallScope scope(*fs->core, info);
+      auto at = fs->core->resolve_at(*d->desc, a.at(1).str, wasi::Final::kEntry);
+      if (!at) return fs_error(*fs->core, at.error(), out);
+      Errc e = name.find("create") != std::string::npos   ? fs->core->create_directory(*at)
+               : name.find("remove") != std::string::npos ? fs->core->remove_directory(*at)
+                                                            : fs->core->unlink_file(*at);
+      if (e != Errc::kOk) return fs_error(*fs->core, e, out);
+      out.push_back(Val::ok());
+      return HostCallResult::ok();
+    });
+  }
+  host.add_function(types, "[method]descriptor.read-directory", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    if (Errc e = wasi::Core::check_listable(*d->desc); e != Errc::kOk) return fs_error(*fs->core, e, out);
+    Object s;
+    s.kind = Kind::kDirEntries;
+    s.desc = d->desc;
+    out.push_back(Val::ok(Val::own(fs->entries, fs->objects->add(std::move(s)))));
+    return HostCallResult::ok();
+  });
+  // One entry per call, "." and ".." left out (0.2 lists neither).
+  host.add_function(types, "[method]directory-entry-stream.read-directory-entry",
+                    [fs](const HostCallInfo& info, Args& a, Args& out) {
+                      Object* s = fs->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kDirEntries);
+                      if (s == nullptr) return missing(info);
+                      CallScope scope(*fs->core, info);
+                      for (;;) {
+                        if (Errc e = fs->core->dir_seek(*s->desc, s->offset); e != Errc::kOk) {
+                          return fs_error(*fs->core, e, out);
+                        }
+                        wasi::DirEntry entry;
+                        auto more = fs->core->dir_next(*s->desc, &entry);
+                        if (!more) return fs_error(*fs->core, more.error(), out);
+                        if (!*more) {
+                          out.push_back(Val::ok(Val::none()));
+                          return HostCallResult::ok();
+                        }
+                        s->offset = entry.next_cookie;
+                        if (entry.name == "." || entry.name == "..") continue;
+                        out.push_back(Val::ok(Val::some(Val::record(
+                            {Val::enumeration(descriptor_type(entry.type)), Val::string(std::string(entry.name))}))));
+                        return HostCallResult::ok();
+                      }
+                    });
+  // filesystem-error-code(borrow<error>): the code an error from a file stream carries.
+  host.add_function(types, "filesystem-error-code", [fs](const HostCallInfo&, Args& a, Args& out) {
+    Object* e = fs->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kError);
+    if (e == nullptr || e->errc == Errc::kOk) {
+      out.push_back(Val::none());
+    } else {
+      out.push_back(Val::some(Val::enumeration(error_code(e->errc))));
+    }
+    return HostCallResult::ok();
+  });
+}
+
+}  // namespace wasmcap::wasip2
