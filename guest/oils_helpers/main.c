@@ -118,9 +118,12 @@ static int read_from_fd_py(int argc, char** argv) {
   static char buf[1024];
   for (int i = 1; i < argc; ++i) {
     int fd = atoi(argv[i]);
-    // Only the standard descriptors are the shell's: the rest of a WASI instance's table are
-    // preopened directories, which upstream's program (on Linux) would not see.
-    ssize_t got = fd >= 0 && fd <= 2 ? read(fd, buf, sizeof buf) : (errno = EBADF, -1);
+    // The shell passes its descriptors at their numbers; a preopened directory is not one of
+    // them (upstream's program, on Linux, would find that number closed).
+    __wasi_prestat_t pre;
+    int preopen = fd > 2 && __wasi_fd_prestat_get(fd, &pre) == 0 &&
+                  pre.tag == __WASI_PREOPENTYPE_DIR;
+    ssize_t got = fd >= 0 && !preopen ? read(fd, buf, sizeof buf) : (errno = EBADF, -1);
     if (got < 0) {
       fflush(stdout);
       fprintf(stderr, "FATAL: Error reading from fd %d: [Errno %d] %s\n", fd, errno,
@@ -143,18 +146,25 @@ static int stdout_stderr_py(int argc, char** argv) {
   return argc > 3 ? atoi(argv[3]) : 0;
 }
 
+// The open descriptors 0..255 (a closed number is skipped): "N NAME" for stdio and preopens,
+// "N ACCESS" (r, w, rw or -, from the rights) for any other.
 static int show_fd_table_py(void) {
-  for (int fd = 0;; ++fd) {
+  for (int fd = 0; fd < 256; ++fd) {
     __wasi_fdstat_t st;
-    if (__wasi_fd_fdstat_get(fd, &st) != 0) break;
+    if (__wasi_fd_fdstat_get(fd, &st) != 0) continue;
     __wasi_prestat_t pre;
     char name[256];
-    if (fd > 2 && __wasi_fd_prestat_get(fd, &pre) == 0 && pre.u.dir.pr_name_len < sizeof name &&
+    if (fd > 2 && __wasi_fd_prestat_get(fd, &pre) == 0 && pre.tag == __WASI_PREOPENTYPE_DIR &&
+        pre.u.dir.pr_name_len < sizeof name &&
         __wasi_fd_prestat_dir_name(fd, (uint8_t*)name, pre.u.dir.pr_name_len) == 0) {
       name[pre.u.dir.pr_name_len] = '\0';
       printf("%d %s\n", fd, name);
+    } else if (fd <= 2) {
+      printf("%d %s\n", fd, fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr");
     } else {
-      printf("%d %s\n", fd, fd == 0 ? "stdin" : fd == 1 ? "stdout" : fd == 2 ? "stderr" : "?");
+      int r = (st.fs_rights_base & __WASI_RIGHTS_FD_READ) != 0;
+      int w = (st.fs_rights_base & __WASI_RIGHTS_FD_WRITE) != 0;
+      printf("%d %s\n", fd, r && w ? "rw" : r ? "r" : w ? "w" : "-");
     }
   }
   return 0;

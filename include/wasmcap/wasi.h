@@ -83,6 +83,26 @@ struct WasiConfig {
   // `yes | head -1` ends quietly with 141, as in bash.
   bool exit_on_broken_pipe = false;
 
+  // Descriptors beyond stdio that the embedder hands the guest at numbers it chooses (a shell's
+  // `tool 3<file`, `tool 4>out`): each regular file's host fd is duplicated when the host
+  // starts (the caller keeps and closes its own; the two share the file offset, as a child
+  // process shares its parent's); host_fd -1 is the null device (reads see EOF, writes are
+  // discarded). The guest's rights are the access given (read, write); write rights include
+  // truncating and setting times, so a read-only one cannot change the file.
+  // Numbering (docs/wasi-support.md "Inherited descriptors"): each goes at its guest_fd, every
+  // other number up to the highest stays closed (EBADF), and the preopens follow the highest,
+  // in order (3, 4, ... when none is inherited). A guest's libc finds its preopens by scanning
+  // fd_prestat_get from 3 until EBADF, so each number below the first preopen, open or closed,
+  // answers fd_prestat_get with success and a preopen type that is not a directory (1), which
+  // wasi-libc and Go skip.
+  struct InheritedFd {
+    uint32_t guest_fd = 0;  // 3 .. max_fds-1; two with one number are refused
+    int host_fd = -1;       // a regular file's descriptor, or -1 for the null device
+    bool read = false;
+    bool write = false;
+  };
+  std::vector<InheritedFd> inherited_fds;
+
   uint32_t max_fds = 1024;  // open descriptors per instance (incl. stdio and preopens)
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.
   uint32_t max_io_bytes = 16u << 20;

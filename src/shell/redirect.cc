@@ -19,9 +19,13 @@ namespace {
 // charged (`lease`) while the command runs.
 Result<Fd> text_fd(Ctx& ctx, std::string_view text, Opened& opened) {
   opened.leases.push_back(std::make_unique<Budget::Lease>(ctx.budget, text.size()));
-  Fd fd(::memfd_create("wasmcap-sh-heredoc", MFD_CLOEXEC));
+  Fd fd(::memfd_create("wasmcap-sh-heredoc", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd: ") + std::strerror(errno));
-  if (!write_all(fd.get(), text.data(), text.size()) || ::lseek(fd.get(), 0, SEEK_SET) != 0) {
+  // Sealed once written: the text is read-only, as bash's here-documents are (a tool given it
+  // gets no write rights: tool.cc).
+  if (!write_all(fd.get(), text.data(), text.size()) || ::lseek(fd.get(), 0, SEEK_SET) != 0 ||
+      ::fcntl(fd.get(), F_ADD_SEALS,
+              F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
     return make_error(ErrorCode::kIo, std::string("here-document: ") + std::strerror(errno));
   }
   return fd;

@@ -1,6 +1,9 @@
 // Commands that are tools: WASI modules from the resolved command table, run by wasmcap with
 // exactly the shell's preopens (docs/shell.md "Commands"), and the audit records of every
 // command (docs/shell.md "Audit").
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "shell/state.h"
@@ -140,6 +143,28 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
     ro.host_apis.add(Capability::kHostApiHttps);
   }
   ro.wasi.stdin_fd = fds[0];
+  // Descriptors 3-63 the script has open (`tool 3<<EOF`, `tool 4>out`, `exec 5<f`, `{v}>f`)
+  // at the same numbers, as a child of bash inherits them (docs/shell.md "Redirections"):
+  // regular files and /dev/null, with the access they were opened with (a here-document's
+  // sealed text: read only); a pipe at 3-63 is not passed (the tool finds that number closed).
+  for (int k = 3; k < kMaxFds; ++k) {
+    int h = io.fd[k];
+    if (h == kClosed) continue;
+    WasiConfig::InheritedFd in;
+    in.guest_fd = static_cast<uint32_t>(k);
+    if (h == kNull) {
+      in.read = in.write = true;
+    } else {
+      struct stat sb {};
+      int fl = ::fcntl(h, F_GETFL);
+      if (fl < 0 || ::fstat(h, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+      int seals = ::fcntl(h, F_GET_SEALS);  // -1 (EINVAL) for a file that is not a memfd
+      in.host_fd = h;
+      in.read = (fl & O_ACCMODE) != O_WRONLY;
+      in.write = (fl & O_ACCMODE) != O_RDONLY && (seals < 0 || (seals & F_SEAL_WRITE) == 0);
+    }
+    ro.wasi.inherited_fds.push_back(in);
+  }
   ro.wasi.clock_wall = tool->second.clock_wall;
   ro.wasi.clock_monotonic = tool->second.clock_monotonic;
   if (!tool->second.random) ro.wasi.random.kind = RandomSource::Kind::kDeny;

@@ -84,7 +84,9 @@ enum Clockid : uint32_t { kClockRealtime = 0, kClockMonotonic = 1, kClockProcess
 enum Eventtype : uint8_t { kEventClock = 0, kEventFdRead = 1, kEventFdWrite = 2 };
 enum : uint16_t { kSubclockAbstime = 1 };
 enum : uint16_t { kEventrwflagHangup = 1 };
-enum Preopentype : uint8_t { kPreopentypeDir = 0 };
+// kPreopentypeNotDir is not in witx: what fd_prestat_get answers for an inherited descriptor
+// numbered among the preopens, so that a libc's preopen scan skips it (WasiConfig::inherited_fds).
+enum Preopentype : uint8_t { kPreopentypeDir = 0, kPreopentypeNotDir = 1 };
 enum Advice : uint8_t { kAdviceNormal = 0, kAdviceSequential = 1, kAdviceRandom = 2,
                         kAdviceWillneed = 3, kAdviceDontneed = 4, kAdviceNoreuse = 5 };
 // clang-format on

@@ -96,6 +96,28 @@ Result<void> Core::init() {
     d->guest_path = p.guest_path;
     preopens_.push_back(std::move(d));
   }
+  // Descriptors the embedder passes (wasi.h WasiConfig::inherited_fds): each regular file
+  // duplicated (one open file, one offset, as a child shares its parent's), -1 the null device.
+  for (const auto& in : config_.inherited_fds) {
+    const std::string name = "inherited descriptor " + std::to_string(in.guest_fd);
+    platform::UniqueFd fd(in.host_fd < 0 ? ::open("/dev/null", O_RDWR | O_CLOEXEC)
+                                         : ::fcntl(in.host_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd.valid()) {
+      return make_error(ErrorCode::kIo, "cannot pass " + name + ": " + strerror(errno));
+    }
+    struct stat st {};
+    if (in.host_fd >= 0 && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))) {
+      return make_error(ErrorCode::kInvalidArgument, name + " is not a regular file");
+    }
+    int fl = in.host_fd >= 0 ? ::fcntl(fd.get(), F_GETFL) : 0;
+    auto d = std::make_shared<OpenDescription>(
+        Kind::kFile, std::move(fd),
+        in.host_fd < 0 ? FileType::kCharacterDevice : FileType::kRegularFile);
+    d->flags.append = fl >= 0 && (fl & O_APPEND) != 0;
+    d->read_only = !in.write;
+    d->guest_path = "<" + name + ">";
+    inherited_.push_back(std::move(d));
+  }
   return {};
 }
 

@@ -117,6 +117,10 @@ class Core {
   // From init: stdin, stdout, stderr, then one per WasiConfig::preopens entry, in order.
   const DescriptionRef& stdio(int i) const { return stdio_[i]; }
   const std::vector<DescriptionRef>& preopens() const { return preopens_; }
+  // From init: one per WasiConfig::inherited_fds entry, in order (a duplicate of the
+  // embedder's regular file, or the null device); read_only unless it was given for writing.
+  // Where the guest finds them is the binding's (P1: at their numbers, host.cc).
+  const std::vector<DescriptionRef>& inherited() const { return inherited_; }
 
   // --- the running host call -----------------------------------------------------------------
   // Takes the deadline, interrupt flag and fuel of the instance making the current call, so
@@ -283,6 +287,7 @@ class Core {
   WasiConfig config_;
   DescriptionRef stdio_[3];
   std::vector<DescriptionRef> preopens_;
+  std::vector<DescriptionRef> inherited_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t output_bytes_ = 0;
   const std::atomic<bool>* interrupt_ = nullptr;

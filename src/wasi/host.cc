@@ -28,8 +28,37 @@ Result<void> WasiHost::init() {
   fds_.push_back(stdio(0, kRightFdRead | kRightPollFdReadwrite | kRightFdFilestatGet));
   fds_.push_back(stdio(1, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
   fds_.push_back(stdio(2, kRightFdWrite | kRightPollFdReadwrite | kRightFdFilestatGet));
-  // The preopens, from fd 3 in order (Core::init checked they fit in max_fds).
+  // Inherited descriptors at the numbers the embedder chose; every other number up to the
+  // highest stays closed, and the preopens follow it (wasi.h WasiConfig::inherited_fds).
+  const uint32_t max_fds = config().max_fds;
+  for (size_t i = 0; i < core_.inherited().size(); ++i) {
+    const auto& in = config().inherited_fds[i];
+    if (in.guest_fd < 3 || in.guest_fd >= max_fds) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "inherited descriptor " + std::to_string(in.guest_fd) +
+                            " is outside 3.." + std::to_string(max_fds - 1));
+    }
+    if (in.guest_fd < fds_.size() && fds_[in.guest_fd]) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "descriptor " + std::to_string(in.guest_fd) + " is inherited twice");
+    }
+    auto e = std::make_unique<FdEntry>();
+    e->desc = core_.inherited()[i];
+    // The null device: only reads and writes (its size and times are the host's).
+    e->base = in.host_fd < 0 ? kRightFdRead | kRightFdWrite | kRightPollFdReadwrite |
+                                   kRightFdFilestatGet | kRightFdFdstatSetFlags
+                             : kFileRights;
+    if (!in.read) e->base &= ~kRightFdRead;
+    if (!in.write) e->base &= ~kWriteRights;
+    if (fds_.size() <= in.guest_fd) fds_.resize(in.guest_fd + 1);
+    fds_[in.guest_fd] = std::move(e);
+  }
+  preopen_base_ = static_cast<uint32_t>(fds_.size());
+  // The preopens, in order (Core::init checked that they fit after stdio alone).
   for (size_t i = 0; i < core_.preopens().size(); ++i) {
+    if (fds_.size() >= max_fds) {
+      return make_error(ErrorCode::kInvalidArgument, "more preopens than max_fds allows");
+    }
     auto e = std::make_unique<FdEntry>();
     e->desc = core_.preopens()[i];
     if (!config().preopens[i].denied) {
@@ -329,9 +358,20 @@ Errno WasiHost::fd_fdstat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
 
 Errno WasiHost::fd_prestat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
   FdEntry* e = nullptr;
-  if (Errno r = get_fd(fd, 0, &e)) return r;
+  Errno r = get_fd(fd, 0, &e);
+  if (r != kSuccess || e->desc->preopen_name.empty()) {
+    // A number below the preopens (inherited, or left closed by the embedder): not a directory,
+    // and not the end of a libc's scan for preopens either (wasi.h WasiConfig::inherited_fds).
+    if (fd < 3 || fd >= preopen_base_) {
+      if (r != kSuccess) return r;
+      return kEbadf;
+    }
+    if (!m.in_bounds(out, kPrestatSize)) return kEfault;
+    std::memset(m.range(out, kPrestatSize), 0, kPrestatSize);
+    m.store<uint8_t>(out, kPreopentypeNotDir);
+    return kSuccess;
+  }
   const std::string& name = e->desc->preopen_name;
-  if (name.empty()) return kEbadf;
   if (!m.in_bounds(out, kPrestatSize)) return kEfault;
   std::memset(m.range(out, kPrestatSize), 0, kPrestatSize);
   m.store<uint8_t>(out, kPreopentypeDir);

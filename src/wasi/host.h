@@ -148,6 +148,8 @@ class WasiHost {
 
   wasi::Core core_;
   std::vector<std::unique_ptr<wasi::FdEntry>> fds_;  // index = guest fd; null = free
+  // The first preopen's number: 3, or one above the highest inherited descriptor.
+  uint32_t preopen_base_ = 3;
 };
 
 }  // namespace wasmcap

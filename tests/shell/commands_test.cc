@@ -332,5 +332,27 @@ TEST_F(Installed, ArgvPyMatchesPythonRepr) {
             "'\\udcf4\\udc90\\udc80\\udc80']\n");
 }
 
+// A tool gets the descriptors 3-63 the script has open, at their numbers, as a child of bash
+// inherits them (docs/shell.md "Redirections"), with the access they were opened with, and no
+// other: a number the script did not open is closed in the tool; the preopens come after the
+// highest one passed, and the tool's libc still finds them (cat opens /work/f).
+TEST_F(Installed, ToolsGetTheScriptsDescriptorsAtTheirNumbers) {
+  wasmcap::testing::write_text(work() / "f", "file\n");
+  auto r = script("read_from_fd.py 0 3 5 <<A 3<<B 5<f\na\nA\nb\nB\n"
+                  "exec 7<f; read_from_fd.py 7; exec 7<&-; read_from_fd.py 7; echo st=$?\n"
+                  "read_from_fd.py 63 63<f; cat /work/f 62<f");
+  EXPECT_EQ(r.out, "0: a\n3: b\n5: file\n7: file\nst=1\n63: file\nfile\n")
+      << wasmcap::testing::describe(r);
+  EXPECT_NE(r.err.find("Error reading from fd 7: [Errno 8]"), std::string::npos) << r.err;
+  // The table the tool sees: only what the script opened, each with its access (< and a
+  // here-document read only, > and >> write only, <> both), then the preopen.
+  auto t = script("show_fd_table.py 3<f 4>g 5>>g 6<>f 8<<EOF\nx\nEOF\n"
+                  "read_from_fd.py 8 4 8<<EOF\nx\nEOF\n");
+  EXPECT_EQ(t.out, "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n8: x\n")
+      << wasmcap::testing::describe(t);
+  EXPECT_NE(t.err.find("Error reading from fd 4: [Errno 8] Bad file descriptor"),
+            std::string::npos) << t.err;
+}
+
 }  // namespace
 }  // namespace wasmcap::shell
