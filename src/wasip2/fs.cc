@@ -92,10 +92,12 @@ struct Fs {
   const ResourceType* output = nullptr;
 
   Object* desc(const Val& v) { return objects->get(static_cast<uint32_t>(v.bits), Kind::kDescriptor); }
-  Val own_desc(wasi::DescriptionRef d) {
+  Val own_desc(wasi::DescriptionRef d, bool readable = true, bool writable = true) {
     Object o;
     o.kind = Kind::kDescriptor;
     o.desc = std::move(d);
+    o.readable = readable;
+    o.writable = writable;
     return Val::own(descriptor, objects->add(std::move(o)));
   }
 };
@@ -184,7 +186,8 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
     req.write = df & 2;
     auto r = fs->core->open_at(*d->desc, a.at(2).str, req);
     if (!r) return fs_error(*fs->core, r.error(), out);
-    out.push_back(Val::ok(fs->own_desc(std::move(*r))));
+    const bool dir = (*r)->kind == wasi::OpenDescription::Kind::kDir;
+    out.push_back(Val::ok(fs->own_desc(std::move(*r), req.read || dir, req.write)));
     return HostCallResult::ok();
   });
   // Streams over a file at an offset: the io binding's reads and writes (io.cc).
@@ -197,6 +200,8 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
       const bool read = name.find("read") != std::string::npos;
       if (d->desc->kind != wasi::OpenDescription::Kind::kFile) return fs_error(*fs->core, Errc::kIsDirectory, out);
       if (!read && d->desc->read_only) return fs_error(*fs->core, Errc::kNotCapable, out);
+      // A stream needs the access it moves bytes with (P1: fd_read/fd_write's rights): bad-descriptor.
+      if (read ? !d->readable : !d->writable) return fs_error(*fs->core, Errc::kBadDescriptor, out);
       Object s;
       s.kind = read ? Kind::kInputStream : Kind::kOutputStream;
       s.desc = d->desc;
@@ -257,6 +262,171 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
                         return HostCallResult::ok();
                       }
                     });
+  // (self, old-path-flags, old-path, new-descriptor, new-path) / (self, old-path, new-descriptor, new-path)
+  for (bool link : {false, true}) {
+    host.add_function(types, link ? "[method]descriptor.link-at" : "[method]descriptor.rename-at",
+                      [fs, link](const HostCallInfo& info, Args& a, Args& out) {
+                        const size_t o = link ? 1 : 0;  // link-at has old-path-flags first
+                        Object* from = fs->desc(a.at(0));
+                        Object* to = fs->desc(a.at(2 + o));
+                        if (from == nullptr || to == nullptr) return missing(info);
+                        CallScope scope(*fs->core, info);
+                        auto f = fs->core->resolve_at(*from->desc, a.at(1 + o).str,
+                                                      link && (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kEntry);
+                        if (!f) return fs_error(*fs->core, f.error(), out);
+                        auto t = fs->core->resolve_at(*to->desc, a.at(3 + o).str, wasi::Final::kEntry);
+                        if (!t) return fs_error(*fs->core, t.error(), out);
+                        Errc e = link ? fs->core->link(*f, *t) : fs->core->rename(*f, *t);
+                        if (e != Errc::kOk) return fs_error(*fs->core, e, out);
+                        out.push_back(Val::ok());
+                        return HostCallResult::ok();
+                      });
+  }
+  host.add_function(types, "[method]descriptor.symlink-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, wasi::Final::kEntry);
+    if (!at) return fs_error(*fs->core, at.error(), out);
+    if (Errc e = fs->core->symlink(a.at(1).str, *at); e != Errc::kOk) return fs_error(*fs->core, e, out);
+    out.push_back(Val::ok());
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.readlink-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto at = fs->core->resolve_at(*d->desc, a.at(1).str, wasi::Final::kEntry);
+    if (!at) return fs_error(*fs->core, at.error(), out);
+    auto r = fs->core->readlink(*at);
+    if (!r) return fs_error(*fs->core, r.error(), out);
+    out.push_back(Val::ok(Val::string(std::move(*r))));
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.set-size", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    if (Errc e = fs->core->set_size(*d->desc, a.at(1).bits); e != Errc::kOk) return fs_error(*fs->core, e, out);
+    out.push_back(Val::ok());
+    return HostCallResult::ok();
+  });
+  // new-timestamp: no-change | now | timestamp(datetime)
+  auto times = [](const Val& v) {
+    wasi::Timestamp t;
+    if (v.bits == 1) t.kind = wasi::Timestamp::Kind::kNow;
+    if (v.bits == 2 && v.items.size() == 1 && v.items[0].items.size() == 2) {
+      t.kind = wasi::Timestamp::Kind::kSet;
+      const uint64_t sec = v.items[0].items[0].bits, ns = v.items[0].items[1].bits;
+      if (sec > (UINT64_MAX - ns) / 1000000000u) {
+        t.kind = wasi::Timestamp::Kind::kInvalid;
+      } else {
+        t.ns = sec * 1000000000u + ns;
+      }
+    }
+    return t;
+  };
+  host.add_function(types, "[method]descriptor.set-times", [fs, times](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    if (Errc e = fs->core->set_times(*d->desc, times(a.at(1)), times(a.at(2))); e != Errc::kOk) {
+      return fs_error(*fs->core, e, out);
+    }
+    out.push_back(Val::ok());
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.set-times-at", [fs, times](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
+    if (!at) return fs_error(*fs->core, at.error(), out);
+    if (Errc e = fs->core->set_times_at(*at, times(a.at(3)), times(a.at(4))); e != Errc::kOk) {
+      return fs_error(*fs->core, e, out);
+    }
+    out.push_back(Val::ok());
+    return HostCallResult::ok();
+  });
+  for (bool data : {false, true}) {
+    host.add_function(types, data ? "[method]descriptor.sync-data" : "[method]descriptor.sync",
+                      [fs, data](const HostCallInfo& info, Args& a, Args& out) {
+                        Object* d = fs->desc(a.at(0));
+                        if (d == nullptr) return missing(info);
+                        CallScope scope(*fs->core, info);
+                        if (Errc e = fs->core->sync(*d->desc, data); e != Errc::kOk) return fs_error(*fs->core, e, out);
+                        out.push_back(Val::ok());
+                        return HostCallResult::ok();
+                      });
+  }
+  host.add_function(types, "[method]descriptor.advise", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    // advice: normal, sequential, random, will-need, dont-need, no-reuse (Core's order)
+    Errc e = a.at(3).bits > 5 ? Errc::kInvalid
+                              : fs->core->advise(*d->desc, a.at(1).bits, a.at(2).bits,
+                                                 static_cast<wasi::FileAdvice>(a.at(3).bits));
+    if (e != Errc::kOk) return fs_error(*fs->core, e, out);
+    out.push_back(Val::ok());
+    return HostCallResult::ok();
+  });
+  // descriptor-flags: read, write, file-integrity-sync, data-integrity-sync, requested-write-sync,
+  // mutate-directory.
+  host.add_function(types, "[method]descriptor.get-flags", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    const wasi::OpenDescription& od = *d->desc;
+    uint32_t f = 0;
+    if (od.kind == wasi::OpenDescription::Kind::kDir) {
+      f = 1 | (od.read_only ? 0 : 32);
+    } else {
+      f = (d->readable ? 1 : 0) | (d->writable && !od.read_only ? 2 : 0);
+    }
+    if (od.flags.sync) f |= 4;
+    if (od.flags.dsync) f |= 8;
+    if (od.flags.rsync) f |= 16;
+    out.push_back(Val::ok(Val::flags(f)));
+    return HostCallResult::ok();
+  });
+  // metadata-hash: (dev, ino) mixed, so equal objects hash equal and the host's numbers stay hidden.
+  auto hash = [](const wasi::Stat& st) {
+    auto mix = [](uint64_t x) {
+      x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull; x ^= x >> 33;
+      return x;
+    };
+    return Val::ok(Val::record({Val::u64(mix(st.dev * 31 + st.ino)), Val::u64(mix(st.ino ^ 0x9e3779b97f4a7c15ull) ^ st.dev)}));
+  };
+  host.add_function(types, "[method]descriptor.metadata-hash", [fs, hash](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto st = fs->core->stat(*d->desc);
+    if (!st) return fs_error(*fs->core, st.error(), out);
+    out.push_back(hash(*st));
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.metadata-hash-at", [fs, hash](const HostCallInfo& info, Args& a, Args& out) {
+    Object* d = fs->desc(a.at(0));
+    if (d == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
+    if (!at) return fs_error(*fs->core, at.error(), out);
+    auto st = fs->core->stat_at(*at);
+    if (!st) return fs_error(*fs->core, st.error(), out);
+    out.push_back(hash(*st));
+    return HostCallResult::ok();
+  });
+  host.add_function(types, "[method]descriptor.is-same-object", [fs](const HostCallInfo& info, Args& a, Args& out) {
+    Object* x = fs->desc(a.at(0));
+    Object* y = fs->desc(a.at(1));
+    if (x == nullptr || y == nullptr) return missing(info);
+    CallScope scope(*fs->core, info);
+    auto sx = fs->core->stat(*x->desc), sy = fs->core->stat(*y->desc);
+    out.push_back(Val::boolean(sx && sy && sx->dev == sy->dev && sx->ino == sy->ino));
+    return HostCallResult::ok();
+  });
+
   // filesystem-error-code(borrow<error>): the code an error from a file stream carries.
   host.add_function(types, "filesystem-error-code", [fs](const HostCallInfo&, Args& a, Args& out) {
     Object* e = fs->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kError);

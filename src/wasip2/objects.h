@@ -26,6 +26,9 @@ struct Object {
   // next cookie; append: every write at the end (append-via-stream).
   uint64_t offset = 0;
   bool append = false;
+  // A descriptor's access (descriptor-flags read, write), as open-at asked: the description
+  // itself keeps none (P1 keeps rights in its fd table).
+  bool readable = true, writable = true;
 };
 
 class Objects {

@@ -391,5 +391,38 @@ TEST_F(Wasip2Fs, EscapesAndReadOnlyRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "ro" / "d"));
 }
 
+TEST_F(Wasip2Fs, RenameLinksFlagsAndAccess) {
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.rename-at", {rw_, Val::string("f.txt"), rw_, Val::string("sub/g.txt")}),
+            Val::ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "rw" / "sub" / "g.txt"));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.rename-at", {rw_, Val::string("sub/g.txt"), rw_, Val::string("../x")}),
+            Val::err(Val::enumeration(kAccess)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.symlink-at", {rw_, Val::string("sub/g.txt"), Val::string("ln")}), Val::ok());
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.readlink-at", {rw_, Val::string("ln")}), Val::ok(Val::string("sub/g.txt")));
+  // A symlink pointing out of the preopen is refused when made (P1's rule).
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.symlink-at", {rw_, Val::string("../secret"), Val::string("out")}).bits, 1u);
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.rename-at", {rw_, Val::string("sub/g.txt"), ro_, Val::string("g2")}).bits, 1u);
+
+  Val r = open(rw_, "sub/g.txt", 0, 1);
+  Val w = open(rw_, "sub/g.txt", 0, 2);
+  ASSERT_EQ(r.bits, 0u);
+  ASSERT_EQ(w.bits, 0u);
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.get-flags", {borrow(r.items[0])}), Val::ok(Val::flags(1)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.get-flags", {borrow(w.items[0])}), Val::ok(Val::flags(2)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.get-flags", {rw_}), Val::ok(Val::flags(1 | 32)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.get-flags", {ro_}), Val::ok(Val::flags(1)));
+  // A descriptor opened for reading gives no write stream, and one opened for writing no read stream.
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.write-via-stream", {borrow(r.items[0]), Val::u64(0)}),
+            Val::err(Val::enumeration(3)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.read-via-stream", {borrow(w.items[0]), Val::u64(0)}),
+            Val::err(Val::enumeration(3)));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.is-same-object", {borrow(r.items[0]), borrow(w.items[0])}), Val::boolean(true));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.is-same-object", {borrow(r.items[0]), rw_}), Val::boolean(false));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.metadata-hash", {borrow(r.items[0])}),
+            call1(kTypes, "[method]descriptor.metadata-hash-at", {rw_, Val::flags(0), Val::string("sub/g.txt")}));
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.set-size", {borrow(w.items[0]), Val::u64(2)}), Val::ok());
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "rw" / "sub" / "g.txt"), 2u);
+}
+
 }  // namespace
 }  // namespace wasmcap::wasip2
