@@ -161,6 +161,27 @@ WASMCAP_API const char* wasmcap_plan_plugin(const wasmcap_plan_t* plan);
 WASMCAP_API const char* wasmcap_plan_module_path(const wasmcap_plan_t* plan);
 WASMCAP_API const char* wasmcap_plan_json(const wasmcap_plan_t* plan);
 
+/* --- Installed bundles ------------------------------------------------------------------------ */
+
+/* Opens the installed bundle `reference` ("NAME", the highest version, or "NAME@VERSION") from the
+ * local registry at `home` (NULL: $WASMCAP_HOME, else $XDG_DATA_HOME/wasmcap, else
+ * ~/.local/share/wasmcap), verified as `wasmcap run NAME` verifies it: the signature over the
+ * stored manifest by the recorded signer, the signer's trust and revocation as the trust store
+ * (HOME/trust and the host config's `trust` section) says now, and the module's SHA-256. The
+ * registry is only read (never created or written). On success *module_out is the verified
+ * module, loaded on `engine` from the bytes that were hashed (as wasmcap_module_new), and
+ * *plan_out the bundle's manifest x the host config `config_json` (config_len bytes; NULL: an
+ * empty config, which grants nothing): pass it to wasmcap_config_set_plan. A bundle installed
+ * with --allow-untrusted whose signer is not trusted now is refused unless allow_untrusted != 0.
+ * Errors: not_found (not installed, or no registry at home), bundle_invalid (the store was
+ * modified), bundle_revoked, bundle_untrusted, invalid_argument (a bad reference or config). */
+WASMCAP_API wasmcap_error_t* wasmcap_installed_open(wasmcap_engine_t* engine, const char* home,
+                                                    const char* reference,
+                                                    const char* config_json, size_t config_len,
+                                                    int allow_untrusted,
+                                                    wasmcap_module_t** module_out,
+                                                    wasmcap_plan_t** plan_out);
+
 /* --- Interrupt ------------------------------------------------------------------------------- */
 
 typedef struct wasmcap_interrupt wasmcap_interrupt_t;

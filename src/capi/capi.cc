@@ -16,6 +16,8 @@
 #include "wasmcap/audit.h"
 #include "wasmcap/error.h"
 #include "wasmcap/policy.h"
+#include "wasmcap/registry.h"
+#include "common/escape.h"
 #include "wasmcap/runtime.h"
 
 // C codes are the C++ ErrorCode values plus one (0 is WASMCAP_OK). Inserting a C++ code anywhere
@@ -375,6 +377,74 @@ const char* wasmcap_plan_module_path(const wasmcap_plan_t* plan) {
 }
 const char* wasmcap_plan_json(const wasmcap_plan_t* plan) {
   return plan == nullptr ? "" : plan->json.c_str();
+}
+
+// --- Installed bundles ----------------------------------------------------------------------------
+
+// `wasmcap run NAME` for an embedder: the same resolve (verification), the same plan
+// (registry::plan_for_installed), the module loaded from the bytes resolve() hashed. The
+// registry is opened read-only: an embedder's lookup never creates or repairs anything.
+wasmcap_error_t* wasmcap_installed_open(wasmcap_engine_t* engine, const char* home,
+                                        const char* reference, const char* config_json,
+                                        size_t config_len, int allow_untrusted,
+                                        wasmcap_module_t** module_out, wasmcap_plan_t** plan_out) {
+  constexpr const char* fn = "wasmcap_installed_open";
+  if (module_out == nullptr) return null_arg(fn, "module_out");
+  if (plan_out == nullptr) return null_arg(fn, "plan_out");
+  *module_out = nullptr;
+  *plan_out = nullptr;
+  if (engine == nullptr) return null_arg(fn, "engine");
+  if (reference == nullptr) return null_arg(fn, "reference");
+  if (config_json == nullptr && config_len != 0) return null_arg(fn, "config_json");
+  try {
+    namespace registry = wasmcap::registry;
+    auto ref = registry::parse_reference(reference);
+    if (!ref) {
+      return make(ErrorCode::kInvalidArgument,
+                  std::string(fn) + ": '" + wasmcap::text::escape_ascii(reference, 200, "'\\") +
+                      "' is not NAME or NAME@VERSION (a plugin name and a SemVer version)");
+    }
+    std::string dir;
+    if (home != nullptr) {
+      dir = home;
+    } else {
+      auto h = registry::default_home();
+      if (!h) return make(h.error());
+      dir = std::move(*h);
+    }
+    wasmcap::policy::HostConfig config;
+    if (config_json != nullptr) {
+      auto c = wasmcap::policy::parse_host_config(std::string_view(config_json, config_len),
+                                                  "host config");
+      if (!c) return make(c.error());
+      config = std::move(*c);
+    }
+    auto reg = registry::Registry::open(dir, registry::Access::kReadOnly);  // refuses a relative home
+    if (!reg) return make(reg.error());
+    auto trust = registry::load_trust_store(dir, &config.trust);
+    if (!trust) return make(trust.error());
+    auto resolved = reg->resolve(ref->name, ref->version, *trust);
+    if (!resolved) return make(resolved.error());
+    if (!resolved->signer_trusted && allow_untrusted == 0) {
+      return make(ErrorCode::kBundleUntrusted,
+                  ref->name + "@" + resolved->installed.version + " is signed by key " +
+                      resolved->installed.signer_id +
+                      ", which is not trusted (it was installed with --allow-untrusted): trust "
+                      "the key (wasmcap trust add KEY.pub) or pass allow_untrusted");
+    }
+    auto p = std::make_unique<wasmcap_plan>();
+    p->plan = std::make_shared<wasmcap::policy::Plan>(registry::plan_for_installed(*resolved, config));
+    p->json = wasmcap::policy::plan_to_json(*p->plan, wasmcap::policy::PlanReport{});
+    auto m = std::make_unique<wasmcap_module>();
+    m->bytes = std::move(resolved->module_bytes);
+    wasmcap_module_t* module = nullptr;
+    if (wasmcap_error_t* e = new_module(engine, std::move(m), &module)) return e;
+    *module_out = module;
+    *plan_out = p.release();
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
 }
 
 // --- Interrupt ------------------------------------------------------------------------------------
