@@ -4,6 +4,7 @@
 #include "wasi/core.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -363,10 +364,26 @@ bool Core::broken_pipe() {
   return true;
 }
 
-Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& iovs) {
+Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slices) {
   const OutputSink& sink = kind == Kind::kStdout ? config_.stdout_sink : config_.stderr_sink;
   int host_fd = kind == Kind::kStdout ? config_.stdout_fd : config_.stderr_fd;
   uint64_t written = 0;
+  // Several slices of at most PIPE_BUF bytes in all go out as one write, as one writev to a
+  // pipe does: musl's stdio flushes its buffer and a line as two slices, and a reader at the
+  // other end of a pipe must not see half the line (`tool | read_from_fd.py 0`).
+  std::vector<IoSlice> joined;
+  uint8_t small[PIPE_BUF];
+  uint64_t total = 0;
+  for (const auto& s : slices) total += s.len;
+  if (slices.size() > 1 && total <= sizeof small) {
+    size_t at = 0;
+    for (const auto& s : slices) {
+      if (s.len > 0) std::memcpy(small + at, s.data, s.len);
+      at += s.len;
+    }
+    joined.push_back({small, static_cast<uint32_t>(total)});
+  }
+  const std::vector<IoSlice>& iovs = joined.empty() ? slices : joined;
   for (const auto& s : iovs) {
     uint64_t len = s.len;
     // Output cap: a flooding guest is cut off at max_output_bytes; the runtime reports it
