@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils gzip patch)
+CROSS_PACKAGES=(mawk jq diffutils gzip patch tar)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -38,7 +38,8 @@ LIBC_SYMS=$WORK/libc-symbols.txt
   awk '$2 ~ /^[TW]$/ {print $3}' | sort -u >"$LIBC_SYMS"
 have() { grep -qx "$1" "$LIBC_SYMS"; }
 
-# unit NAME OBJECTS...: the bitcode objects of one program -> $WORK/NAME.o, public: NAME_main.
+# unit NAME OBJECTS...: the bitcode objects of one program -> $WORK/NAME.o, public: NAME_main
+# (and what the program marks __attribute__((used)): gzip's gzip_inproc, which tar calls).
 unit() {
   local name=$1; shift
   /usr/bin/llvm-link-19 "$@" -o "$WORK/$name.bc"
@@ -144,6 +145,8 @@ GNU_FLAGS="-O2 -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_
 # gnu_configure PACKAGE HOST [ARGS...] -> $WORK/PACKAGE-build configured. HOST: what the package's
 # config.sub knows (patch's, from 2018, has no `wasi`: wasm32-unknown-none; the wrapper's
 # --target decides anyway).
+# CONF_CPPFLAGS, CONF_LIBS (set by the caller, e.g. build_tar): include folders before compat/,
+# libraries before compat's (the flags: the caller's GNU_FLAGS, as build_patch's).
 gnu_configure() {
   local p=$1 host=$2 b=$WORK/$1-build s=$SRC/$1
   shift 2
@@ -156,8 +159,8 @@ gnu_configure() {
   # ac_cv_func_sig*: compat/ supplies no-op signal blocking, so gnulib does not replace it (its
   # replacement supports only 32 signals; wasi-libc's emulation has 65).
   (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="$GNU_FLAGS" \
-    CPPFLAGS="-I$HERE/compat" LDFLAGS="-L$WORK/compat -L$WORK/compat-gzip" \
-    LIBS="-lwasmcapgzip -lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    CPPFLAGS="${CONF_CPPFLAGS:-} -I$HERE/compat" LDFLAGS="-L$WORK/compat -L$WORK/compat-gzip -L$WORK/compat-tar" \
+    LIBS="${CONF_LIBS:-} -lwasmcapgzip -lwasmcapcompat -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
     ac_cv_func_sigprocmask=yes ac_cv_func_sigaction=yes \
     $NICE "$s/configure" --host="$host" --build="$(gcc -dumpmachine)" --disable-nls "$@" \
       >"$b/configure.log" 2>&1) ||
@@ -222,13 +225,60 @@ build_patch() {
   gnu_programs patch src libpatch.a patch
 }
 
+# GNU tar 1.34: its configure (cross) with gnulib (gnu/libgnu.a) and its lib/libtar.a, compat/ and
+# compat/tar/ (tar.h: users and groups, processes, opendirat; pwd.h, grp.h, termios.h; linkat.c); lib/'s
+# remote-tape library is replaced by compat/tar/tar-wasi.c, which also runs -z's gzip in this
+# process (patches/tar/01-gzip-in-process.patch hands the compression child to it).
+build_tar() {
+  local b=$WORK/tar-build s=$SRC/tar o objs libobjs=()
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h" CONF_CPPFLAGS="-I$HERE/compat/tar"
+  local CONF_LIBS=-lwasmcaptar
+  rm -rf "$WORK/compat-tar"; mkdir -p "$WORK/compat-tar"
+  $NICE "$CC" -O2 -I"$HERE/compat/tar" -c "$HERE/compat/tar/tar.c" -o "$WORK/compat-tar/tar.o"
+  /usr/bin/llvm-ar-19 rcs "$WORK/compat-tar/libwasmcaptar.a" "$WORK/compat-tar/tar.o"
+  # Debian's tree has the parser bison made; keep it newer than its grammar (no bison here).
+  touch "$s/gnu/parse-datetime.c"
+  # getgroups: wasi-libc has none; gnulib's replacement is declared with gid_t.
+  gnu_configure tar wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes ac_cv_type_getgroups=gid_t \
+    --without-posix-acls --without-selinux --without-xattrs --disable-acl
+  local d
+  for d in gnu lib; do
+    (cd "$b" && $NICE make -j"$JOBS" -C "$d" CFLAGS="$GNU_FLAGS -flto" GL_CFLAG_GNULIB_WARNINGS= \
+       >"$b/make-$d.log" 2>&1) || { tail -30 "$b/make-$d.log"; die "tar $d failed ($b/make-$d.log)"; }
+  done
+  printf 'wasmcap-list:\n\t@echo $(tar_OBJECTS)\n' >"$b/src/wasmcap.mk"
+  read -r -a objs < <(cd "$b/src" && make -s -f Makefile -f wasmcap.mk wasmcap-list)
+  (cd "$b/src" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
+     CFLAGS="$GNU_FLAGS -flto -Dmain=tar_main" >"$b/make-src.log" 2>&1) ||
+    { tail -30 "$b/make-src.log"; die "tar src failed ($b/make-src.log)"; }
+  $NICE "$CC" $GNU_FLAGS -flto -I"$HERE/compat/tar" -I"$HERE/compat" -I"$b" -I"$b/gnu" -I"$s/gnu" \
+    -I"$b/lib" -I"$s/lib" -I"$s/src" -c "$HERE/compat/tar/tar-wasi.c" -o "$b/tar-wasi.o"
+  # wasi-libc's linkat with AT_FDCWD on both sides links the new name to itself (linkat.c):
+  # tar's own, local to its unit; no gnulib header.
+  $NICE "$CC" -O2 -flto -c "$HERE/compat/tar/linkat.c" -o "$b/linkat.o"
+  rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gnu" "$b/libobjs/lib"
+  (cd "$b/libobjs/gnu" && /usr/bin/llvm-ar-19 x "$b/gnu/libgnu.a")
+  (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libtar.a" && rm -f rtapelib.o)
+  # As gnu_programs: not a library object defining a global the program defines (tar has its
+  # own xalloc_die); only their global symbols count (argp-help's static print_header is not
+  # tar's).
+  /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" 2>/dev/null |
+    awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/tar.defined"
+  for o in "$b"/libobjs/gnu/*.o "$b"/libobjs/lib/*.o; do
+    /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
+      grep -qxF -f "$b/tar.defined" || libobjs+=("$o")
+  done
+  unit tar "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" "${libobjs[@]}"
+}
+
 # Each program's object stays in WORK under its own key: the function that builds it and what it
 # USES_ (the functions and compat/ files), its source package and our patches of it, cross.sh,
 # the toolchain. A build after a change to one program rebuilds that one only.
 # program FUNCTION PACKAGE OBJECTS...
 USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
-USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c"
+USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h"
 USES_build_patch="$USES_build_gzip build_gzip compat/patch.h"
+USES_build_tar="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar"
 program() {
   local fn=$1 pkg=$2 uses key o u i dsc ok=1
   shift 2
@@ -254,14 +304,15 @@ program build_jq jq jq
 program build_diffutils diffutils diff cmp
 program build_gzip gzip gzip
 program build_patch patch patch
+program build_tar tar tar
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
 # instead of wasm-ld's 64 KiB: awk functions and jq filters recurse in C (a deep recursion is
 # then a trap at the bound, not memory corruption).
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
-  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" \
-  -L"$WORK/compat" -L"$WORK/compat-gzip" -lwasmcapgzip -lwasmcapcompat \
+  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" \
+  -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"
 cross_publish

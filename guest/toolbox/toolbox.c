@@ -20,6 +20,7 @@ int diff_main(int argc, char **argv);
 int cmp_main(int argc, char **argv);
 int gzip_main(int argc, char **argv);
 int patch_main(int argc, char **argv);
+int tar_main(int argc, char **argv);
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -38,6 +39,7 @@ static const struct {
     {"cmp", cmp_main, NULL, NULL},     {"gzip", gzip_main, NULL, NULL},
     {"gunzip", gzip_main, "gzip", "-d"}, {"zcat", gzip_main, "gzip", "-cd"},
     {"patch", patch_main, NULL, NULL},
+    {"tar", tar_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

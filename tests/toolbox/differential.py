@@ -2,7 +2,8 @@
 """Differential tests of the toolbox (guest/toolbox) against Debian's own binaries of the same
 source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, diff and cmp =
 /usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
-Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6).
+Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6), tar =
+/usr/bin/tar (GNU tar 1.34).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -10,10 +11,12 @@ Each case runs twice on identical copies of a workspace:
 and compares stdout, stderr and the exit status, and the files a case names as outputs (patch's
 tree cases: every file and directory of the workspace). Then the
 cases that cannot be differential: what WASI cannot do must fail with a message, never run a
-host program (awk's system(), pipes; jq's regular expressions without oniguruma).
+host program (awk's system(), pipes; jq's regular expressions without oniguruma), and tar's
+hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended difference
+(symlinks pointing out of the workspace refused).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar] [--seed N]
 """
 import os
 import random
@@ -31,10 +34,10 @@ import gen  # noqa: E402
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp",
           "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat",
-          "patch": "/usr/bin/patch"}
+          "patch": "/usr/bin/patch", "tar": "/usr/bin/tar"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
-         "zcat": "zcat", "patch": "patch"}
+         "zcat": "zcat", "patch": "patch", "tar": "tar"}
 
 class Runner:
     def __init__(self, a):
@@ -81,14 +84,20 @@ def read(ws, name):
         return f.read()
 
 
-def tree(ws):
-    """Every file and directory under WS: {relative path: bytes, or None for a directory}."""
+def tree(ws, times=False):
+    """Every file, directory and symlink under WS: {relative path: bytes (with the mtime when
+    TIMES: tar restores them), None for a directory, "-> TARGET" for a symlink}."""
     t = {}
     for root, dirs, names in os.walk(ws):
-        for n in dirs:
-            t[os.path.relpath(os.path.join(root, n), ws)] = None
-        for n in names:
-            t[os.path.relpath(os.path.join(root, n), ws)] = read(root, n)
+        for n in dirs + names:
+            p = os.path.join(root, n)
+            rel = os.path.relpath(p, ws)
+            if os.path.islink(p):
+                t[rel] = "-> " + os.readlink(p)
+            elif os.path.isdir(p):
+                t[rel] = None
+            else:
+                t[rel] = (read(root, n), int(os.stat(p).st_mtime)) if times else read(root, n)
     return t
 
 
@@ -108,7 +117,7 @@ def differential(c, r, tool, case):
         same = same and read(g[3], o) == read(n[3], o)
     detail = ""
     if case.get("tree"):
-        gt, nt = tree(g[3]), tree(n[3])
+        gt, nt = tree(g[3], case.get("times")), tree(n[3], case.get("times"))
         same = same and gt == nt
         detail = "\n  tree: only guest %s, only native %s, differ %s" % (
             sorted(set(gt) - set(nt)), sorted(set(nt) - set(gt)),
@@ -185,9 +194,90 @@ def bombs(c, r):
             "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
 
 
+def tar_bomb(c, r):
+    """A tar bomb: one member of 512 MiB of zeros (about 500 KB gzip'd). `tar xzf` holds the
+    uncompressed archive in memory (compat/tar/tar-wasi.c), so with --max-memory-mb 64 it stops
+    at the memory bound with gzip's and tar's messages (exit 2) before writing anything."""
+    import tarfile
+    import zlib
+    ti = tarfile.TarInfo("big")
+    ti.size, ti.mtime = 512 << 20, 1767225600
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [z.compress(ti.tobuf(format=tarfile.GNU_FORMAT))]
+    zeros = bytes(1 << 20)
+    for _ in range(512):
+        parts.append(z.compress(zeros))
+    parts.append(z.compress(bytes(10240)))
+    parts.append(z.flush())
+    ws = r.workspace({"bomb.tgz": b"".join(parts)})
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "tar", ["xzf", "bomb.tgz"],
+                                               flags=bundle_test.RUN_FLAGS + ["--max-memory-mb", "64"]),
+                       capture_output=True, timeout=300)
+    c.check("tar: a bomb stops at --max-memory-mb, nothing extracted",
+            p.returncode == 2 and b"gzip: stdout: Out of memory" in p.stderr and b"Child returned status 1" in p.stderr
+            and not os.path.exists(os.path.join(ws, "big")),
+            "%d %r" % (p.returncode, p.stderr[-400:]))
+
+
+def tar_symlinks_out(c, r):
+    """The one intended difference from GNU tar: a symlink pointing out of the workspace (absolute,
+    or with `..`) is refused by the sandbox (EPERM: docs/security-model.md, "Symlinks"), where
+    GNU tar makes it. GNU tar itself extracts such links last, after placeholders, so a member
+    written through one fails on both sides alike; the guest's run must be the native run's
+    exactly (status, stdout, the rest of the tree, the other messages) but for one refusal per
+    link and those links missing."""
+    files = {"symout.tar": gen.tar_symout()}
+    args = ["xvf", "symout.tar"]
+    env = (("LC_ALL", "C"),)
+    g = r.guest("tar", args, files, None, env)
+    n = r.native("tar", args, files, None, env)
+    refused = {"up": "..", "abs": "/tmp", "etc": "/etc"}
+    lines = [b"tar: %s: Cannot create symlink to '%s': Operation not permitted" % (k.encode(), v.encode())
+             for k, v in refused.items()]
+    gl, nl = g[2].splitlines(), n[2].splitlines()
+    gt, nt = tree(g[3], True), tree(n[3], True)
+    ok = (g[0] == n[0] == 2 and g[1] == n[1] and all(gl.count(x) == 1 for x in lines)
+          and [x for x in gl if x not in lines] == nl
+          and all(nt.get(k) == "-> " + v for k, v in refused.items())
+          and gt == {k: v for k, v in nt.items() if k not in refused}
+          and gt.get("in") == "-> ok.txt"
+          and not os.path.exists(os.path.join(os.path.dirname(g[3]), "sym-escape.txt")))
+    c.check("tar xvf symout.tar: the links pointing out refused (EPERM), the rest as GNU's", ok,
+            "guest: %d %r %r\n  native: %d %r %r\n  trees: %r\n  %r" % (g[0], g[1][:300], g[2][:900], n[0],
+                                                                    n[1][:300], n[2][:900], gt, nt))
+
+
+def tar_absolute(c, r):
+    """-P (absolute names, no deferred links) is tar's own escape hatch: the sandbox refuses what
+    it would write outside the grants (never run natively: it would write to the host's /)."""
+    def run(label, files, args, ok, absent=()):
+        ws = r.workspace(files)
+        p = subprocess.run(bundle_test.run_command(r.a, ws, "tar", args, (("LC_ALL", "C"),)),
+                           capture_output=True, timeout=300)
+        c.check("tar %s: %s" % (" ".join(args), label),
+                p.returncode == 2 and ok(p.stderr, ws) and not any(os.path.exists(x) for x in absent),
+                "%d %r" % (p.returncode, p.stderr[-600:]))
+    run("an absolute member outside the grants is refused",
+        {"abs.tar": gen._tar([("/wasmcap-tar-escape.txt", b"x\n")])}, ["xPf", "abs.tar"],
+        lambda e, ws: b"/wasmcap-tar-escape.txt: Cannot open: Capabilities insufficient" in e,
+        ["/wasmcap-tar-escape.txt"])
+    run("a hard link to a host file is refused",
+        {"hard.tar": gen._tar([("h", ("hard", "/etc/passwd"))])}, ["xPf", "hard.tar"],
+        lambda e, ws: b"tar: h: Cannot hard link to '/etc/passwd': Capabilities insufficient" in e
+        and not os.path.exists(os.path.join(ws, "h")))
+    # Made at once under -P, the links are refused; the members meant to go through them land
+    # in directories tar makes inside the workspace.
+    run("symlinks pointing out are refused, nothing written through them",
+        {"symout.tar": gen.tar_symout()}, ["xPf", "symout.tar"],
+        lambda e, ws: b"tar: up: Cannot create symlink to '..': Operation not permitted" in e
+        and os.path.isfile(os.path.join(ws, "up", "sym-escape.txt"))
+        and not os.path.islink(os.path.join(ws, "abs")),
+        [os.path.join(r.tmp, "sym-escape.txt"), "/tmp/sym-abs.txt"])
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -205,13 +295,18 @@ def main():
             if t in ("cmp", "gunzip", "zcat"):
                 continue  # with diff's, gzip's cases
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
-                     "gzip": gen.gzip_cases, "patch": gen.patch_cases}[t](rng)
+                     "gzip": gen.gzip_cases, "patch": gen.patch_cases,
+                     "tar": gen.tar_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
             wasi_limits(c, r)
         if "gzip" in tools:
             bombs(c, r)
+        if "tar" in tools:
+            tar_bomb(c, r)
+            tar_symlinks_out(c, r)
+            tar_absolute(c, r)
         if "patch" in tools:
             patch_limits(c, r)
     finally:

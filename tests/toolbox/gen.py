@@ -643,3 +643,84 @@ def patch_edge_cases(rng):
     case(["-p1", "--binary", "-i", "crlf.patch"], files)
     case(["-p1", "-R", "-i", "long.patch"], files)
     return cases
+
+def _tar(entries, gz=False):
+    """A GNU-format archive (Python's tarfile, fixed owners and times) of (name, bytes | ("dir",) |
+    ("sym", target) | ("hard", target)) entries; gzip'd at level 6 without a name when gz."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = 1767225600, 1000, 1000, "user", "grp"
+            if isinstance(data, bytes):
+                ti.mode, ti.size = 0o644, len(data)
+                t.addfile(ti, io.BytesIO(data))
+                continue
+            ti.type = {"dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE, "hard": tarfile.LNKTYPE}[data[0]]
+            ti.mode = 0o755 if data[0] == "dir" else 0o777
+            if data[0] != "dir":
+                ti.linkname = data[1]
+            t.addfile(ti)
+    return _gzip(buf.getvalue(), None) if gz else buf.getvalue()
+
+
+def tar_cases(rng):
+    """GNU tar 1.34: archives created from the same tree (owners, groups and modes fixed: WASI has
+    none of them) compared byte for byte, -z's gzip bytes included; listings (-t, -tv); trees
+    extracted (-x, -C, --exclude, members; hard links with and without -C) compared file by file
+    with their times; hostile archives (absolute names, `..`, hard links pointing out) as GNU
+    refuses them. Symlinks pointing out: tar_symlinks_out (differential.py), where the sandbox
+    differs on purpose."""
+    text = table(rng, 300)
+    noise = bytes(rng.randrange(256) for _ in range(30000))
+    tree = {"src/a.txt": b"alpha\n", "src/empty": b"", "src/t.txt": text, "src/noise.bin": noise,
+            "src/sub/deep.txt": b"deep\n", "src/sub/more/x.txt": b"x\n", "dest/.keep": b""}
+    members = [("src/", ("dir",)), ("src/a.txt", b"alpha\n"), ("src/t.txt", text),
+               ("src/noise.bin", noise), ("src/sub/", ("dir",)), ("src/sub/deep.txt", b"deep\n"),
+               ("src/link", ("sym", "a.txt")), ("src/hard", ("hard", "src/a.txt"))]
+    files = dict(tree)
+    files["a.tar"] = _tar(members)
+    files["a.tgz"] = _tar(members, gz=True)
+    files["abs.tar"] = _tar([("/abs-escape.txt", b"x\n"), ("ok.txt", b"ok\n")])
+    files["dotdot.tar"] = _tar([("../dd-escape.txt", b"x\n"), ("a/../../dd2.txt", b"x\n"), ("ok.txt", b"ok\n")])
+    files["hardout.tar"] = _tar([("h", ("hard", "/etc/passwd")), ("ok.txt", b"ok\n")])
+    files["not.tgz"] = b"not gzip data\n" * 100
+    fix = ["--owner=user:1000", "--group=grp:1000", "--mode=u=rwX,go=rX", "--sort=name"]
+    cases = [
+        {"args": ["cf", "-"] + fix + ["src"]},
+        {"args": ["czf", "-"] + fix + ["src"]},
+        {"args": ["-c", "-f", "-", "-C", "src"] + fix + ["."]},
+        {"args": ["cvf", "-"] + fix + ["src"]},
+        {"args": ["cf", "-", "--exclude=*.txt"] + fix + ["src"]},
+        {"args": ["cf", "-", "--format=ustar"] + fix + ["src/sub", "src/a.txt"]},
+        {"args": ["czvf", "out.tgz"] + fix + ["src"], "outs": ["out.tgz"]},
+        {"args": ["cf", "out.tar"] + fix + ["src"], "outs": ["out.tar"]},
+        {"args": ["cf", "-"] + fix + ["missing", "src/a.txt"]},
+        {"args": ["tf", "a.tar"]}, {"args": ["tvf", "a.tar"]}, {"args": ["tzf", "a.tgz"]},
+        {"args": ["tvzf", "a.tgz"]}, {"args": ["tf", "a.tgz"]}, {"args": ["tvf", "-"], "stdin": files["a.tar"]},
+        {"args": ["tzf", "-"], "stdin": files["a.tgz"]}, {"args": ["tf", "a.tar", "src/sub"]},
+        {"args": ["tf", "a.tar", "nothere"]}, {"args": ["tf", "missing.tar"]},
+        {"args": ["tzf", "a.tar"]}, {"args": ["tzf", "not.tgz"]}, {"args": ["tf", "-"], "stdin": files["a.tgz"]},
+        {"args": ["xOf", "a.tar", "src/t.txt"]},
+    ]
+    for args in (["xf", "a.tar"], ["xvf", "a.tar"], ["xzf", "a.tgz", "-C", "dest"], ["xf", "a.tgz", "--exclude=*.bin"],
+                 ["xf", "a.tar", "src/sub/deep.txt"], ["-x", "-v", "-f", "a.tgz", "-C", "dest", "src/link"],
+                 ["xvf", "abs.tar"], ["xvf", "dotdot.tar"], ["xvf", "hardout.tar"],
+                 ["xf", "missing.tar"], ["xf", "a.tar", "-C", "nodir"]):
+        cases.append({"args": args, "tree": True, "times": True})
+    for c in cases:
+        c["files"] = files
+        c["env"] = (("LC_ALL", "C"),)  # GNU's quotes: 'x', not the UTF-8 locale's
+    return cases
+
+
+def tar_symout():
+    """Symlinks pointing out of the directory, each followed by a member written through it, and
+    a hard link through one: GNU tar extracts the links last (placeholders until then), so the
+    members fail on both sides; the sandbox then refuses the links themselves (differential.py:
+    tar_symlinks_out)."""
+    return _tar([("up", ("sym", "..")), ("up/sym-escape.txt", b"x\n"), ("abs", ("sym", "/tmp")),
+                 ("abs/sym-abs.txt", b"x\n"), ("etc", ("sym", "/etc")), ("h", ("hard", "etc/passwd")),
+                 ("in", ("sym", "ok.txt")), ("ok.txt", b"ok\n")])

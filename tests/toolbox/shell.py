@@ -37,6 +37,11 @@ CASES = [
      "mkdir -p p/a/s p/b/s; printf 'x\\ny\\n' > p/a/s/f; printf 'x\\nz\\n' > p/b/s/f; cd p; "
      "diff -ru a b > d.patch; cd a && patch -p1 < ../d.patch && cat s/f && ls -A . s; type patch",
      0, b"patching file s/f\nx\nz\n.:\ns\n\ns:\nf\npatch is patch from bundle toolbox@0.1.0\n", b""),
+    ("tar czf, tzf and xzf in a subdirectory: a hard link made again (tar's linkat from the "
+     "working directory)",
+     "mkdir -p t/d; cd t; printf 'hi\\n' > d/a; ln d/a d/b; tar czf ../t.tgz --sort=name d; cd ..; "
+     "tar tzf t.tgz; mkdir tx; cd tx; tar xzf ../t.tgz; cat d/b; echo hi >> d/a; cat d/b; type tar",
+     0, b"d/\nd/a\nd/b\nhi\nhi\nhi\ntar is tar from bundle toolbox@0.1.0\n", b""),
     ("awk's exit status reaches $?", "awk 'BEGIN { exit 7 }'; echo $?", 0, b"7\n", b""),
     ("jq -e's status reaches $?", "echo null | jq -e .; echo $?", 0, b"null\n1\n", b""),
     ("system() fails with a message, runs nothing",
