@@ -77,8 +77,6 @@ Result<void> WasiHost::init() {
   return {};
 }
 
-Errno WasiHost::errno_from_host(int err) { return to_p1(errc_from_host(err)); }
-
 Errno wasi::to_p1(Errc e) {
   switch (e) {
     case Errc::kOk: return kSuccess;

@@ -140,8 +140,6 @@ class WasiHost {
   Errno read_path(const GuestMemory& m, uint32_t ptr, uint32_t len, std::string* out);
   wasi::Core& core() { return core_; }
 
-  static Errno errno_from_host(int err);
-
  private:
   // A P1 clock id as the layer's clock (EINVAL for an unknown id), then its grant (ENOTCAPABLE).
   Errno p1_clock(uint32_t id, wasi::Clock* out) const;
