@@ -31,6 +31,14 @@ void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp);
 // As put_path into a malloc'd string.
 char *path_str(const char *path, const char *prefix, bool quote_sp);
 
+// Pathspecs (git_cmds.c): git's are relative to the working directory, libgit2's to the top.
+// PREFIX + ARG with "." and ".." resolved ("" for the whole tree; NULL when ARG leaves it); a
+// leading ':' (git's pathspec magic) refused.
+char *join_spec(const char *prefix, const char *arg);
+// SPEC (from the top) matches an entry of INDEX, or when WORKDIR is given, a file in its work
+// tree (libgit2's pathspec: fnmatch, a directory matches what is under it).
+bool pathspec_matches(char *spec, git_index *index, git_repository *workdir);
+
 // The abbreviated object id git prints (7 hex digits, longer when ambiguous).
 const char *short_id(git_repository *repo, const git_oid *id);
 
@@ -57,17 +65,41 @@ bool parse_revision(git_repository *repo, const char *arg, bool dashdash, git_re
 // git show REV:PATH: the object at PATH in REV's tree.
 git_object *resolve_rev_path(git_repository *repo, const char *arg);
 _Noreturn void die_ambiguous(const char *arg);
+// Refuses the revision syntax libgit2 reads differently from git (@{N}, :/TEXT, ^!, ...).
+void refuse_rev_syntax(const char *arg);
+// A path argument after the revisions without "--" (git's verify_filename): a file that exists
+// or a pattern (glob characters); else git's messages (FIRST: the argument that ended the
+// revisions, "ambiguous argument"; later ones "no such path"; an option: "must come before").
+void verify_filename(const char *arg, bool first);
+// git's looks_like_pathspec: an unescaped '*', '?' or '['.
+bool looks_like_pathspec(const char *arg);
+
+// git log's walk (git_walk.c): git's order and, when PRUNE, its history simplification for the
+// paths (NPATHS 0: every path, as "-- .").
+struct walk;
+struct walk *walk_new(git_repository *repo, bool prune, char **paths, size_t npaths);
+// A tip; EXCLUDE for ^A, the left of A..B and the merge bases of A...B.
+void walk_push(struct walk *w, const git_oid *id, bool exclude);
+bool walk_next(struct walk *w, git_oid *out);
+void walk_free(struct walk *w);
 
 // The "medium" header and message of a commit (log, show); then its diff against its first
-// parent: "\n" and the patch, or the diffstat when STAT (nothing for a merge or no change).
+// parent: "\n" and the patch, or the diffstat when STAT (nothing for a merge or no change),
+// limited to PATHS (NULL or none: every path).
 void print_commit_header(git_repository *repo, git_commit *c);
-void print_commit_diff(git_repository *repo, git_commit *c, bool stat);
+void print_commit_diff(git_repository *repo, git_commit *c, bool stat, const git_strarray *paths);
 // "a => b", "dir/{a => b}": git's display of a rename (commit's summary, --stat).
 char *rename_display(const char *a, const char *b);
 // git's rename score as a libgit2 similarity metric (git_similarity.c).
 extern const git_diff_similarity_metric git_rename_metric;
 // git's default date: "Thu Nov 6 01:02:03 2026 +0100".
 void format_date(char *out, size_t cap, const git_time *t);
+
+// A detached HEAD as git status and git branch describe it (git's wt_status_get_detached_from):
+// the latest "checkout: moving from A to B" in HEAD's reflog gives B (the name given, when it
+// still names that commit, else its abbreviated id) into OUT, and AT whether HEAD is still
+// there ("detached at") or has moved on ("detached from"). False when no checkout is logged.
+bool detached_from(git_repository *repo, char *out, size_t cap, bool *at);
 
 // The long status (git status, and git commit with nothing to commit: COMMIT_MODE names the
 // root "Initial commit" as git commit does). Returns whether anything is staged.

@@ -13,7 +13,6 @@
 
 #include "git.h"
 
-char *join_spec(const char *prefix, const char *arg);
 
 // One line of the final file: who it is blamed on.
 struct bline {

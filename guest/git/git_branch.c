@@ -5,7 +5,6 @@
 
 #include "git.h"
 
-char *join_spec(const char *prefix, const char *arg);
 
 // The branch HEAD names (NULL when detached), in NAME.
 bool current_branch(git_repository *repo, char *name, size_t cap) {
@@ -20,7 +19,13 @@ bool current_branch(git_repository *repo, char *name, size_t cap) {
 
 static int list_branches(git_repository *repo) {
   char cur[1024] = "";
-  if (!current_branch(repo, cur, sizeof cur)) refuse("branch on a detached HEAD");
+  if (!current_branch(repo, cur, sizeof cur)) {
+    // git lists the detached HEAD first
+    char from[1024];
+    bool at = false;
+    if (detached_from(repo, from, sizeof from, &at)) printf("* (HEAD detached %s %s)\n", at ? "at" : "from", from);
+    else puts("* (no branch)");
+  }
   git_branch_iterator *it = NULL;
   check(git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL), "branches");
   git_reference *ref = NULL;

@@ -71,7 +71,7 @@ int cmd_init(int argc, char **argv) {
   return 0;
 }
 
-// --- pathspecs: git's are relative to the working directory, libgit2's to the work tree --------
+// --- pathspecs (git.h) ---------------------------------------------------------------------------
 // PREFIX + ARG with "." and ".." resolved; "" for the whole tree. NULL when ARG leaves the tree.
 char *join_spec(const char *prefix, const char *arg) {
   // git reads a leading ':' as pathspec magic (":(glob)x", ":!x", ":/x"); libgit2 would take it
@@ -110,6 +110,23 @@ char *join_spec(const char *prefix, const char *arg) {
   size_t n = strlen(out);
   if (n > 0 && out[n - 1] == '/') out[n - 1] = '\0';
   return out;
+}
+
+bool pathspec_matches(char *spec, git_index *index, git_repository *workdir) {
+  git_strarray one = {&spec, 1};
+  git_pathspec *ps = NULL;
+  git_pathspec_match_list *m = NULL;
+  size_t found = 0;
+  check(git_pathspec_new(&ps, &one), "invalid pathspec");
+  if (git_pathspec_match_index(&m, index, 0, ps) == 0) found = git_pathspec_match_list_entrycount(m);
+  git_pathspec_match_list_free(m);
+  m = NULL;
+  if (found == 0 && workdir != NULL && git_pathspec_match_workdir(&m, workdir, 0, ps) == 0)
+    found = git_pathspec_match_list_entrycount(m);
+  git_pathspec_match_list_free(m);
+  git_pathspec_free(ps);
+  git_error_clear();
+  return found > 0;
 }
 
 // --- add -----------------------------------------------------------------------------------------
@@ -195,20 +212,7 @@ int cmd_add(int argc, char **argv) {
       }
       continue;
     }
-    git_strarray one = {&specs[i], 1};
-    git_pathspec *ps = NULL;
-    git_pathspec_match_list *m = NULL;
-    size_t found = 0;
-    check(git_pathspec_new(&ps, &one), "invalid pathspec");
-    if (git_pathspec_match_index(&m, index, 0, ps) == 0) found += git_pathspec_match_list_entrycount(m);
-    git_pathspec_match_list_free(m);
-    m = NULL;
-    if (found == 0 && git_pathspec_match_workdir(&m, repo, 0, ps) == 0)
-      found += git_pathspec_match_list_entrycount(m);
-    git_pathspec_match_list_free(m);
-    git_pathspec_free(ps);
-    git_error_clear();
-    if (found == 0) die("pathspec '%s' did not match any files", argspec);
+    if (!pathspec_matches(specs[i], index, repo)) die("pathspec '%s' did not match any files", argspec);
   }
   git_strarray ps = {specs, whole ? 0 : nspecs};
   if (!update) check(git_index_add_all(index, &ps, GIT_INDEX_ADD_DEFAULT, NULL, NULL), "cannot add");
@@ -337,29 +341,30 @@ void print_commit_header(git_repository *repo, git_commit *c) {
   }
 }
 
+// git log [OPTIONS] [REV...] [[--] PATH...]: the revisions, then (after "--", or from the first
+// argument that is a file or a pattern and not a revision, as git's setup_revisions) paths
+// relative to the working directory, which limit the history (git's simplification,
+// git_walk.c) and the patches.
 int cmd_log(int argc, char **argv) {
   bool oneline = false, patch = false, stat = false, dashdash = false;
   long max = -1;
-  const char **revs = calloc((size_t)argc + 1, sizeof *revs);
-  int nrevs = 0;
-  if (revs == NULL) die("out of memory");
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--") == 0) {
-      if (i + 1 < argc) refuse("log -- PATHSPEC");
-      dashdash = true;
-      argc = i;
-    }
-  for (int i = 1; i < argc; i++) {
+  int end = argc;  // the "--", or argc
+  for (int i = 1; i < argc && end == argc; i++)
+    if (strcmp(argv[i], "--") == 0) end = i, dashdash = true;
+  int *pos = calloc((size_t)argc + 1, sizeof *pos);  // indexes of the non-options before "--"
+  int npos = 0;
+  if (pos == NULL) die("out of memory");
+  for (int i = 1; i < end; i++) {
     long n;
     if (argv[i][0] != '-') {
-      revs[nrevs++] = argv[i];
+      pos[npos++] = i;
     } else if (strcmp(argv[i], "--oneline") == 0) {
       oneline = true;
     } else if (strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--patch") == 0 || strcmp(argv[i], "-u") == 0) {
       patch = true;
     } else if (strcmp(argv[i], "--stat") == 0) {
       stat = true;
-    } else if ((n = parse_count(argc, argv, &i)) >= 0) {
+    } else if ((n = parse_count(end, argv, &i)) >= 0) {
       max = n;
     } else {
       char what[256];
@@ -368,34 +373,57 @@ int cmd_log(int argc, char **argv) {
     }
   }
   git_repository *repo = open_repo();
-  git_revwalk *walk = NULL;
-  check(git_revwalk_new(&walk, repo), "revwalk");
-  git_revwalk_sorting(walk, GIT_SORT_NONE);  // git's default order (date, ties first-seen)
-  for (int r = 0; r < nrevs; r++) {
-    git_revspec spec;
-    if (!parse_revision(repo, revs[r], dashdash, &spec)) refuse("log PATHSPEC");
-    const git_oid *to = git_object_id(spec.to);
-    if (spec.flags & GIT_REVSPEC_RANGE) {
-      const git_oid *from = git_object_id(spec.from);
-      check(git_revwalk_push(walk, to), "revwalk");
-      if (spec.flags & GIT_REVSPEC_MERGE_BASE) {
-        // A...B: what either has and not both (every merge base hidden).
-        git_oidarray bases = {0};
-        check(git_revwalk_push(walk, from), "revwalk");
-        if (git_merge_bases(&bases, repo, from, to) == 0)
-          for (size_t b = 0; b < bases.count; b++) check(git_revwalk_hide(walk, &bases.ids[b]), "revwalk");
-        git_error_clear();
-        git_oidarray_dispose(&bases);
-      } else {
-        check(git_revwalk_hide(walk, from), "revwalk");
-      }
-    } else if (spec.flags & REV_EXCLUDED) {
-      check(git_revwalk_hide(walk, to), "revwalk");
-    } else {
-      check(git_revwalk_push(walk, to), "revwalk");
+  // Revisions up to the first argument that is not one (without "--"); then the paths: every
+  // argument from there (each must exist or be a pattern, no options after it), and those after
+  // "--". A path that is the whole tree ("." at the top) still simplifies (empty commits hidden).
+  git_revspec *specs = calloc((size_t)npos + 1, sizeof *specs);
+  if (specs == NULL) die("out of memory");
+  int first_path = end, nrevs = 0;
+  for (int k = 0; k < npos; k++) {
+    if (!parse_revision(repo, argv[pos[k]], dashdash, &specs[nrevs])) {
+      first_path = pos[k];
+      break;
     }
-    git_object_free(spec.from);
-    git_object_free(spec.to);
+    nrevs++;
+  }
+  for (int i = first_path; i < end; i++) verify_filename(argv[i], i == first_path);
+  const char *prefix = cwd_prefix(repo);
+  char **paths = calloc((size_t)argc + 1, sizeof *paths);
+  size_t npaths = 0;
+  bool prune = false, whole = false;
+  if (paths == NULL) die("out of memory");
+  for (int i = first_path; i < argc; i++) {
+    if (i == end) continue;
+    char *s = join_spec(prefix, argv[i]);
+    if (s == NULL) die("%s: '%s' is outside repository", argv[i], argv[i]);
+    prune = true;
+    if (s[0] == '\0') whole = true;
+    paths[npaths++] = s;
+  }
+  git_strarray pathspec = {paths, whole ? 0 : npaths};
+  struct walk *walk = walk_new(repo, prune, paths, pathspec.count);
+  for (int r = 0; r < nrevs; r++) {
+    git_revspec *spec = &specs[r];
+    const git_oid *to = git_object_id(spec->to);
+    if (spec->flags & GIT_REVSPEC_MERGE_BASE) {
+      // A...B: what either has and not both (every merge base excluded; git's order: the
+      // bases, A, B).
+      const git_oid *from = git_object_id(spec->from);
+      git_oidarray bases = {0};
+      if (git_merge_bases(&bases, repo, from, to) == 0)
+        for (size_t b = 0; b < bases.count; b++) walk_push(walk, &bases.ids[b], true);
+      git_error_clear();
+      git_oidarray_dispose(&bases);
+      walk_push(walk, from, false);
+      walk_push(walk, to, false);
+    } else if (spec->flags & GIT_REVSPEC_RANGE) {
+      walk_push(walk, git_object_id(spec->from), true);
+      walk_push(walk, to, false);
+    } else {
+      walk_push(walk, to, (spec->flags & REV_EXCLUDED) != 0);
+    }
+    git_object_free(spec->from);
+    git_object_free(spec->to);
   }
   git_reference *head = NULL;
   int err = nrevs > 0 ? 0 : git_repository_head(&head, repo);
@@ -409,10 +437,10 @@ int cmd_log(int argc, char **argv) {
     die("your current branch '%s' does not have any commits yet", name);
   }
   check(err, "cannot resolve HEAD");
-  if (head != NULL) check(git_revwalk_push(walk, git_reference_target(head)), "revwalk");
+  if (head != NULL) walk_push(walk, git_reference_target(head), false);
   git_oid id;
   long shown = 0;
-  while ((max < 0 || shown < max) && git_revwalk_next(&id, walk) == 0) {
+  while ((max < 0 || shown < max) && walk_next(walk, &id)) {
     git_commit *c = NULL;
     check(git_commit_lookup(&c, repo, &id), "cannot read a commit");
     if (oneline) {
@@ -421,12 +449,12 @@ int cmd_log(int argc, char **argv) {
     } else {
       if (shown > 0) putchar('\n');
       print_commit_header(repo, c);
-      if (patch || stat) print_commit_diff(repo, c, stat);
+      if (patch || stat) print_commit_diff(repo, c, stat, &pathspec);
     }
     shown++;
     git_commit_free(c);
   }
-  git_revwalk_free(walk);
+  walk_free(walk);
   git_reference_free(head);
   git_repository_free(repo);
   return 0;

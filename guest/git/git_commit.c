@@ -248,7 +248,7 @@ int cmd_commit(int argc, char **argv) {
         "cannot create the commit");
   if (!quiet) {
     git_reference *sym = NULL;
-    const char *branch = "HEAD";
+    const char *branch = "detached HEAD";  // git's summary on a detached HEAD
     if (git_reference_lookup(&sym, repo, "HEAD") == 0 && git_reference_symbolic_target(sym) != NULL) {
       branch = git_reference_symbolic_target(sym);
       if (strncmp(branch, "refs/heads/", 11) == 0) branch += 11;

@@ -3,11 +3,9 @@
 // renames detected as diff.renames does), the diffstat drawn as git's (80 columns, no terminal).
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "git.h"
 
-char *join_spec(const char *prefix, const char *arg);
 
 // libgit2's file header, with git's tab after a "--- a/name" or "+++ b/name" that has a space
 // (so that patch(1) sees where the name ends).
@@ -270,12 +268,7 @@ int cmd_diff(int argc, char **argv) {
     git_object_free(spec.from);
     git_object_free(spec.to);
   }
-  for (int k = first_path; k < npos; k++) {
-    struct stat st;
-    if (lstat(pos[k], &st) != 0)
-      die("%s: no such path in the working tree.\n"
-          "Use 'git <command> -- <path>...' to specify paths that do not exist locally.", pos[k]);
-  }
+  for (int k = first_path; k < npos; k++) verify_filename(pos[k], k == first_path);
   if (npaths > 0 && first_path < npos) die("internal error: paths on both sides of --");
   for (int k = 0; k < npos; k++) {
     if (k < first_path) {
@@ -332,7 +325,7 @@ int cmd_diff(int argc, char **argv) {
 }
 
 // The diff a commit introduces (against its first parent, or nothing for a root commit).
-static git_diff *commit_diff(git_repository *repo, git_commit *c) {
+static git_diff *commit_diff(git_repository *repo, git_commit *c, const git_strarray *paths) {
   git_tree *tree = NULL, *ptree = NULL;
   git_commit *parent = NULL;
   check(git_commit_tree(&tree, c), "tree");
@@ -342,6 +335,7 @@ static git_diff *commit_diff(git_repository *repo, git_commit *c) {
   }
   git_diff_options o;
   diff_options(&o);
+  if (paths != NULL) o.pathspec = *paths;
   git_diff *diff = NULL;
   check(git_diff_tree_to_tree(&diff, repo, ptree, tree, &o), "diff");
   find_renames(diff);
@@ -352,9 +346,9 @@ static git_diff *commit_diff(git_repository *repo, git_commit *c) {
 }
 
 // After the message of a commit: "\n" and its patch (or stat) when it changes something.
-void print_commit_diff(git_repository *repo, git_commit *c, bool stat) {
+void print_commit_diff(git_repository *repo, git_commit *c, bool stat, const git_strarray *paths) {
   if (git_commit_parentcount(c) > 1) return;  // git shows no patch for a merge in log -p
-  git_diff *diff = commit_diff(repo, c);
+  git_diff *diff = commit_diff(repo, c, paths);
   if (git_diff_num_deltas(diff) > 0) {
     putchar('\n');
     if (stat) print_stat(diff);
@@ -421,7 +415,7 @@ int cmd_show(int argc, char **argv) {
   git_commit *c = (git_commit *)obj;
   if (git_commit_parentcount(c) > 1) refuse("show of a merge commit (combined diff)");
   print_commit_header(repo, c);
-  print_commit_diff(repo, c, stat);
+  print_commit_diff(repo, c, stat, NULL);
   git_object_free(obj);
   git_repository_free(repo);
   return 0;

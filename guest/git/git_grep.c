@@ -9,7 +9,6 @@
 
 #include "git.h"
 
-char *join_spec(const char *prefix, const char *arg);
 
 struct grep {
   bool line_numbers, invert, word, count, names, no_names, quiet, fixed, icase;

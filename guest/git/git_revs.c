@@ -9,7 +9,6 @@
 
 #include "git.h"
 
-char *join_spec(const char *prefix, const char *arg);
 
 void refuse_rev_syntax(const char *arg) {
   static const char *const unsupported[] = {"@{", ":/", "^{/", "^!", "^@", "^-"};
@@ -35,6 +34,24 @@ static bool is_file(const char *arg) {
   return arg[0] != '\0' && lstat(arg, &st) == 0;
 }
 
+bool looks_like_pathspec(const char *arg) {
+  bool escaped = false;
+  for (const char *p = arg; *p != '\0'; p++) {
+    if (escaped) escaped = false;
+    else if (*p == '\\') escaped = true;
+    else if (*p == '*' || *p == '?' || *p == '[') return true;
+  }
+  return false;
+}
+
+void verify_filename(const char *arg, bool first) {
+  if (arg[0] == '-') die("option '%s' must come before non-option arguments", arg);
+  if (looks_like_pathspec(arg) || is_file(arg)) return;
+  if (first) die_ambiguous(arg);
+  die("%s: no such path in the working tree.\n"
+      "Use 'git <command> -- <path>...' to specify paths that do not exist locally.", arg);
+}
+
 // ARG as revisions: a single commit in SPEC->to (flags GIT_REVSPEC_SINGLE), or a range. Dies as
 // git when ARG is neither a revision nor a file; returns false when it is a file and not a
 // revision (a pathspec: the caller refuses); dies when it is both and no "--" separates them.
@@ -46,7 +63,7 @@ bool parse_revision(git_repository *repo, const char *arg, bool dashdash, git_re
   git_error_clear();
   if (err != 0) {
     if (dashdash) die("bad revision '%s'", arg);
-    if (is_file(arg)) return false;
+    if (is_file(arg) || looks_like_pathspec(arg)) return false;
     die_ambiguous(arg);
   }
   if (!dashdash && is_file(arg)) {

@@ -4,13 +4,17 @@
 
 #include "git.h"
 
-// The branch HEAD names ("master"), or refuse() when HEAD is detached.
+// The branch HEAD names ("master"), or NULL when HEAD is detached.
 static const char *head_branch(git_repository *repo, bool *unborn) {
   static char name[1024];
   git_reference *head = NULL;
   check(git_reference_lookup(&head, repo, "HEAD"), "cannot read HEAD");
   const char *target = git_reference_symbolic_target(head);
-  if (target == NULL) refuse("status on a detached HEAD");
+  *unborn = false;
+  if (target == NULL) {
+    git_reference_free(head);
+    return NULL;
+  }
   snprintf(name, sizeof name, "%s", strncmp(target, "refs/heads/", 11) == 0 ? target + 11 : target);
   git_reference_free(head);
   *unborn = git_repository_head_unborn(repo) == 1;
@@ -100,8 +104,15 @@ bool print_long_status(git_repository *repo, bool commit_mode) {
   git_status_list *list = status_list(repo);
   size_t n = git_status_list_entrycount(list);
 
-  printf("On branch %s\n", branch);
-  if (print_tracking(repo, branch, unborn)) putchar('\n');
+  if (branch != NULL) {
+    printf("On branch %s\n", branch);
+    if (print_tracking(repo, branch, unborn)) putchar('\n');
+  } else {
+    char from[1024];
+    bool at = false;
+    if (detached_from(repo, from, sizeof from, &at)) printf("HEAD detached %s %s\n", at ? "at" : "from", from);
+    else puts("Not currently on any branch.");
+  }
   if (unborn) printf("\n%s\n\n", commit_mode ? "Initial commit" : "No commits yet");
 
   bool staged = false, unstaged = false, untracked = false, wt_deleted = false;
@@ -198,9 +209,10 @@ static void print_short_status(git_repository *repo, bool porcelain, bool branch
   if (branch_line) {
     bool unborn = false;
     const char *branch = head_branch(repo, &unborn);
-    struct tracking t;
-    upstream_of(repo, branch, unborn, &t);
-    if (unborn) printf("## No commits yet on %s", branch);
+    struct tracking t = {0};
+    if (branch != NULL) upstream_of(repo, branch, unborn, &t);
+    if (branch == NULL) fputs("## HEAD (no branch)", stdout);
+    else if (unborn) printf("## No commits yet on %s", branch);
     else printf("## %s", branch);
     if (t.has) {
       printf("...%s", t.name);
@@ -210,9 +222,6 @@ static void print_short_status(git_repository *repo, bool porcelain, bool branch
       else if (t.behind) printf(" [behind %zu]", t.behind);
     }
     putchar('\n');
-  } else {
-    bool unborn = false;
-    (void)head_branch(repo, &unborn);  // refuses a detached HEAD, as the long format does
   }
   git_status_list *list = status_list(repo);
   size_t n = git_status_list_entrycount(list);

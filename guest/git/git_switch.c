@@ -1,8 +1,8 @@
-// git checkout BRANCH, git checkout -b NAME, git checkout [--] PATHSPEC..., git switch BRANCH,
-// git switch -c NAME (README.md):
-// the work tree and the index updated to the branch's commit as git's two-way merge does (local
-// changes carried when the branch does not touch their files, else git's refusal), HEAD moved,
-// git's messages.
+// git checkout BRANCH|COMMIT|--detach|-, git checkout -b NAME, git checkout [--] PATHSPEC...,
+// git switch BRANCH|--detach|-, git switch -c NAME (README.md): the work tree and the index
+// updated to the commit as git's two-way merge does (local changes carried when the switch does
+// not touch their files, else git's refusal), HEAD moved onto the branch or detached, git's
+// messages and its reflog entry.
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,7 +11,6 @@
 
 void create_branch(git_repository *repo, const char *name);
 bool current_branch(git_repository *repo, char *name, size_t cap);
-char *join_spec(const char *prefix, const char *arg);
 
 // Paths the checkout would overwrite, in git's unpack-trees error kinds: changes staged (the
 // index differs from HEAD: ERROR_WOULD_OVERWRITE), in the work tree only (ERROR_NOT_UPTODATE_FILE),
@@ -94,15 +93,11 @@ static void show_local_changes(git_repository *repo, git_tree *tree) {
   git_diff_free(diff);
 }
 
-// The state checkout/switch refuse: detached HEAD, an unborn branch, a merge in progress.
+// The state checkout/switch refuse: an unborn branch, a merge in progress, unmerged paths.
 static void check_switchable(git_repository *repo, const char *cmd) {
   char what[128];
   if (git_repository_state(repo) != GIT_REPOSITORY_STATE_NONE) {
     snprintf(what, sizeof what, "%s during a merge, rebase, cherry-pick, revert or bisect", cmd);
-    refuse(what);
-  }
-  if (git_repository_head_detached(repo) == 1) {
-    snprintf(what, sizeof what, "%s from a detached HEAD", cmd);
     refuse(what);
   }
   if (git_repository_head_unborn(repo) == 1) {
@@ -163,18 +158,92 @@ static void keep_cwd(git_repository *repo) {
   }
 }
 
-// Switch to the existing local branch NAME.
-static int switch_to(git_repository *repo, const char *name, const char *cmd) {
+// "HEAD is now at abc1234 subject" and the others (git's describe_detached_head), on stderr.
+static void describe_commit(git_repository *repo, const char *what, const git_oid *id) {
+  git_commit *c = NULL;
+  check(git_commit_lookup(&c, repo, id), "cannot read a commit");
+  const char *summary = git_commit_summary(c);
+  fprintf(stderr, "%s %s %s\n", what, short_id(repo, id), summary != NULL ? summary : "");
+  git_commit_free(c);
+}
+
+// Leaving the detached commit OLD for NEW: the commits only OLD reached (reachable from no
+// reference and not from NEW) listed as git's warning (4 of them, then the last or "... and N
+// more"), else "Previous HEAD position was" (git's orphaned_commit_warning, its walk).
+static void orphaned_commit_warning(git_repository *repo, const git_oid *old, const git_oid *new) {
+  struct walk *w = walk_new(repo, false, NULL, 0);
+  walk_push(w, old, false);
+  git_reference_iterator *it = NULL;
+  git_reference *ref = NULL;
+  check(git_reference_iterator_new(&it, repo), "references");
+  while (git_reference_next(&ref, it) == 0) {
+    git_object *obj = NULL;
+    if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) walk_push(w, git_object_id(obj), true);
+    git_error_clear();
+    git_object_free(obj);
+    git_reference_free(ref);
+  }
+  git_reference_iterator_free(it);
+  walk_push(w, new, true);
+  enum { CUTOFF = 4 };
+  char *list = NULL;
+  size_t len = 0;
+  FILE *sb = open_memstream(&list, &len);
+  if (sb == NULL) die("out of memory");
+  git_oid id, last;
+  size_t lost = 0;
+  while (walk_next(w, &id)) {
+    if (lost < CUTOFF) {
+      git_commit *c = NULL;
+      check(git_commit_lookup(&c, repo, &id), "cannot read a commit");
+      fprintf(sb, "  %s %s\n", short_id(repo, &id), git_commit_summary(c) ? git_commit_summary(c) : "");
+      git_commit_free(c);
+    }
+    git_oid_cpy(&last, &id);
+    lost++;
+  }
+  if (lost > CUTOFF + 1) {
+    fprintf(sb, " ... and %zu more.\n", lost - CUTOFF);
+  } else if (lost == CUTOFF + 1) {
+    git_commit *c = NULL;
+    check(git_commit_lookup(&c, repo, &last), "cannot read a commit");
+    fprintf(sb, "  %s %s\n", short_id(repo, &last), git_commit_summary(c) ? git_commit_summary(c) : "");
+    git_commit_free(c);
+  }
+  fclose(sb);
+  walk_free(w);
+  if (lost == 0) {
+    describe_commit(repo, "Previous HEAD position was", old);
+  } else {
+    fprintf(stderr, "Warning: you are leaving %zu commit%s behind, not connected to\n"
+                    "any of your branches:\n\n%s\n", lost, lost == 1 ? "" : "s", list);
+    fprintf(stderr, "If you want to keep %s by creating a new branch, this may be a good time\n"
+                    "to do so with:\n\n git branch <new-branch-name> %s\n\n",
+            lost == 1 ? "it" : "them", short_id(repo, old));
+  }
+  free(list);
+}
+
+// Moves HEAD, the index and the work tree to TARGET: onto the local branch NAME when BRANCH,
+// else detached at TARGET (NAME as given: git's reflog and advice name it so). git's messages;
+// the reflog entry "checkout: moving from OLD to NAME" as git writes it (git status reads it
+// back for "HEAD detached at").
+static int switch_to(git_repository *repo, const char *name, const git_oid *target_id, bool branch,
+                     bool force_detach, const char *cmd) {
   check_switchable(repo, cmd);
   char cur[1024] = "";
-  current_branch(repo, cur, sizeof cur);
+  bool attached = current_branch(repo, cur, sizeof cur);
+  git_oid old;
+  check(git_reference_name_to_id(&old, repo, "HEAD"), "cannot read HEAD");
   char ref[1100];
   snprintf(ref, sizeof ref, "refs/heads/%s", name);
   git_object *target = NULL;
-  check(git_revparse_single(&target, repo, ref), "cannot read the branch");
+  check(git_object_lookup(&target, repo, target_id, GIT_OBJECT_COMMIT), "cannot read the commit");
   git_tree *tree = NULL;
   check(git_commit_tree(&tree, (git_commit *)target), "tree");
-  if (strcmp(cur, name) != 0) {
+  bool same_branch = branch && attached && strcmp(cur, name) == 0;
+  bool nothing = !branch && !force_detach && strcmp(name, "HEAD") == 0;  // git checkout HEAD
+  if (!same_branch && !nothing) {
     struct blocked b = {0};
     git_object *head = NULL;
     check(git_repository_index(&b.index, repo), "cannot read the index");
@@ -192,18 +261,127 @@ static int switch_to(git_repository *repo, const char *name, const char *cmd) {
       print_blocked(&b);
       return 1;
     }
-    check(err, "cannot check out the branch");
+    check(err, "cannot check out the commit");
     keep_cwd(repo);
-    check(git_repository_set_head(repo, ref), "cannot switch to the branch");
   }
   show_local_changes(repo, tree);
   fflush(stdout);
-  if (strcmp(cur, name) == 0) fprintf(stderr, "Already on '%s'\n", name);
-  else fprintf(stderr, "Switched to branch '%s'\n", name);
-  print_tracking(repo, name, false);
+  if (!attached && !git_oid_equal(&old, target_id)) orphaned_commit_warning(repo, &old, target_id);
+  if (!same_branch && !nothing) {
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, &old);
+    char *msg = NULL;
+    size_t mlen = 0;
+    FILE *m = open_memstream(&msg, &mlen);
+    if (m == NULL) die("out of memory");
+    fprintf(m, "checkout: moving from %s to %s", attached ? cur : hex, name);
+    fclose(m);
+    git_reference *head = NULL;
+    if (branch) check(git_reference_symbolic_create(&head, repo, "HEAD", ref, 1, msg), "cannot switch to the branch");
+    else check(git_reference_create(&head, repo, "HEAD", target_id, 1, msg), "cannot detach HEAD");
+    git_reference_free(head);
+    free(msg);
+  }
+  if (branch) {
+    if (same_branch) fprintf(stderr, "Already on '%s'\n", name);
+    else fprintf(stderr, "Switched to branch '%s'\n", name);
+    print_tracking(repo, name, false);
+  } else if (!nothing) {
+    if (attached && !force_detach)
+      fprintf(stderr,
+              "Note: switching to '%s'.\n\n"
+              "You are in 'detached HEAD' state. You can look around, make experimental\n"
+              "changes and commit them, and you can discard any commits you make in this\n"
+              "state without impacting any branches by switching back to a branch.\n\n"
+              "If you want to create a new branch to retain commits you create, you may\n"
+              "do so (now or later) by using -c with the switch command. Example:\n\n"
+              "  git switch -c <new-branch-name>\n\n"
+              "Or undo this operation with:\n\n"
+              "  git switch -\n\n"
+              "Turn off this advice by setting config variable advice.detachedHead to false\n\n",
+              name);
+    describe_commit(repo, "HEAD is now at", target_id);
+  }
   git_tree_free(tree);
   git_object_free(target);
   return 0;
+}
+
+// git's @{-1} (checkout -, switch -): the "from" of the latest "checkout: moving from X to Y"
+// in HEAD's reflog (malloc'd), or NULL.
+static char *previous_checkout(git_repository *repo) {
+  git_reflog *log = NULL;
+  char *out = NULL;
+  if (git_reflog_read(&log, repo, "HEAD") != 0) {
+    git_error_clear();
+    return NULL;
+  }
+  for (size_t i = 0; i < git_reflog_entrycount(log) && out == NULL; i++) {
+    const char *msg = git_reflog_entry_message(git_reflog_entry_byindex(log, i));
+    if (msg == NULL || strncmp(msg, "checkout: moving from ", 22) != 0) continue;
+    const char *to = strstr(msg + 22, " to ");
+    if (to == NULL) continue;
+    out = strndup(msg + 22, (size_t)(to - (msg + 22)));
+    if (out == NULL) die("out of memory");
+  }
+  git_reflog_free(log);
+  return out;
+}
+
+bool detached_from(git_repository *repo, char *out, size_t cap, bool *at) {
+  git_reflog *log = NULL;
+  bool found = false;
+  if (git_reflog_read(&log, repo, "HEAD") != 0) {
+    git_error_clear();
+    return false;
+  }
+  for (size_t i = 0; i < git_reflog_entrycount(log) && !found; i++) {
+    const git_reflog_entry *e = git_reflog_entry_byindex(log, i);
+    const char *msg = git_reflog_entry_message(e);
+    if (msg == NULL || strncmp(msg, "checkout: moving from ", 22) != 0) continue;
+    const char *to = strstr(msg + 22, " to ");
+    if (to == NULL) continue;
+    found = true;
+    to += 4;
+    size_t tlen = strcspn(to, "\n");
+    const git_oid *noid = git_reflog_entry_id_new(e);
+    snprintf(out, cap, "%s", short_id(repo, noid));
+    if (!(tlen == 4 && strncmp(to, "HEAD", 4) == 0)) {
+      // git's dwim_ref: exactly one of the rules names a reference, whose commit is the one
+      // checked out; named without refs/tags/ or refs/remotes/.
+      static const char *const rules[] = {"%.*s", "refs/%.*s", "refs/tags/%.*s", "refs/heads/%.*s",
+                                          "refs/remotes/%.*s", "refs/remotes/%.*s/HEAD"};
+      char name[1200], match[1200] = "";
+      int count = 0;
+      for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        snprintf(name, sizeof name, rules[r], (int)tlen, to);
+        git_reference *ref = NULL;
+        if (git_reference_lookup(&ref, repo, name) == 0) {
+          if (count++ == 0) snprintf(match, sizeof match, "%s", name);
+          git_reference_free(ref);
+        }
+        git_error_clear();
+      }
+      git_object *obj = NULL;
+      if (count == 1 && git_revparse_single(&obj, repo, match) == 0) {
+        git_object *c = NULL;
+        if (git_object_peel(&c, obj, GIT_OBJECT_COMMIT) == 0 && git_oid_equal(git_object_id(c), noid)) {
+          const char *from = match;
+          if (strncmp(from, "refs/tags/", 10) == 0) from += 10;
+          else if (strncmp(from, "refs/remotes/", 13) == 0) from += 13;
+          snprintf(out, cap, "%s", from);
+        }
+        git_object_free(c);
+      }
+      git_object_free(obj);
+      git_error_clear();
+    }
+    git_oid head;
+    *at = git_reference_name_to_id(&head, repo, "HEAD") == 0 && git_oid_equal(&head, noid);
+    git_error_clear();
+  }
+  git_reflog_free(log);
+  return found;
 }
 
 // checkout -b NAME / switch -c NAME: a new branch at HEAD, switched to.
@@ -250,16 +428,7 @@ static int checkout_paths(git_repository *repo, char **args, int n, bool count) 
       all = true;
       continue;
     }
-    git_strarray one = {&specs[i], 1};
-    git_pathspec *ps = NULL;
-    git_pathspec_match_list *m = NULL;
-    size_t found = 0;
-    check(git_pathspec_new(&ps, &one), "invalid pathspec");
-    if (git_pathspec_match_index(&m, index, 0, ps) == 0) found = git_pathspec_match_list_entrycount(m);
-    git_pathspec_match_list_free(m);
-    git_pathspec_free(ps);
-    git_error_clear();
-    if (found == 0) {
+    if (!pathspec_matches(specs[i], index, NULL)) {
       fprintf(stderr, "error: pathspec '%s' did not match any file(s) known to git\n", args[i]);
       missing = true;
     }
@@ -286,10 +455,83 @@ static int checkout_paths(git_repository *repo, char **args, int n, bool count) 
   return 0;
 }
 
+// NAME as a commit to detach at (git's revision syntax, refused where libgit2 reads it
+// differently), or false.
+static bool commit_of(git_repository *repo, const char *name, git_oid *out) {
+  refuse_rev_syntax(name);
+  git_object *obj = NULL, *c = NULL;
+  bool ok = git_revparse_single(&obj, repo, name) == 0 && git_object_peel(&c, obj, GIT_OBJECT_COMMIT) == 0;
+  if (ok) git_oid_cpy(out, git_object_id(c));
+  git_object_free(obj);
+  git_object_free(c);
+  git_error_clear();
+  return ok;
+}
+
+// checkout/switch --detach [REV] (REV: HEAD when not given).
+static int detach(git_repository *repo, const char *rev, const char *cmd) {
+  git_oid id;
+  if (!commit_of(repo, rev, &id)) {
+    if (strcmp(cmd, "switch") == 0) die("invalid reference: %s", rev);
+    refuse_args("checkout --detach", rev);
+  }
+  return switch_to(repo, rev, &id, false, true, cmd);
+}
+
+// checkout - / switch -: where HEAD was before the latest checkout (git's @{-1}).
+static int switch_back(git_repository *repo, const char *cmd) {
+  char *prev = previous_checkout(repo);
+  git_oid id;
+  if (prev == NULL) refuse_args(cmd, "- without an earlier checkout");
+  int rc;
+  if (local_branch(repo, prev, cmd)) {
+    check(git_reference_name_to_id(&id, repo, "HEAD"), "cannot read HEAD");
+    git_reference *ref = NULL;
+    check(git_branch_lookup(&ref, repo, prev, GIT_BRANCH_LOCAL), "cannot read the branch");
+    rc = switch_to(repo, prev, git_reference_target(ref), true, false, cmd);
+    git_reference_free(ref);
+  } else if (commit_of(repo, prev, &id)) {
+    if (strcmp(cmd, "switch") == 0) {
+      fflush(stdout);
+      fprintf(stderr, "fatal: a branch is expected, got commit '%s'\n"
+                      "hint: If you want to detach HEAD at the commit, try again with the --detach option.\n",
+              prev);
+      exit(EXIT_FATAL);
+    }
+    rc = switch_to(repo, prev, &id, false, false, cmd);
+  } else {
+    refuse_args(cmd, "- to where HEAD was, which is gone");
+  }
+  free(prev);
+  return rc;
+}
+
+// The local branch NAME, switched to.
+static int switch_branch(git_repository *repo, const char *name, const char *cmd) {
+  git_reference *ref = NULL;
+  check(git_branch_lookup(&ref, repo, name, GIT_BRANCH_LOCAL), "cannot read the branch");
+  git_oid id;
+  git_oid_cpy(&id, git_reference_target(ref));
+  git_reference_free(ref);
+  return switch_to(repo, name, &id, true, false, cmd);
+}
+
 int cmd_checkout(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "-b") == 0) {
     git_repository *repo = open_repo();
     int rc = new_branch(repo, argv[2]);
+    git_repository_free(repo);
+    return rc;
+  }
+  if ((argc == 2 || argc == 3) && strcmp(argv[1], "--detach") == 0) {
+    git_repository *repo = open_repo();
+    int rc = detach(repo, argc == 3 ? argv[2] : "HEAD", "checkout");
+    git_repository_free(repo);
+    return rc;
+  }
+  if (argc == 2 && strcmp(argv[1], "-") == 0) {
+    git_repository *repo = open_repo();
+    int rc = switch_back(repo, "checkout");
     git_repository_free(repo);
     return rc;
   }
@@ -301,15 +543,18 @@ int cmd_checkout(int argc, char **argv) {
   if (argc < 2 || dashdash > 1) refuse_args("checkout", dashdash > 1 ? "REV -- PATHSPEC (from a commit)" : "");
   git_repository *repo = open_repo();
   int rc;
+  git_oid id;
   if (dashdash == 1) {
     if (argc == 2) refuse("checkout --");
     rc = checkout_paths(repo, argv + 2, argc - 2, false);
   } else if (argc == 2 && local_branch(repo, argv[1], "checkout")) {
-    rc = switch_to(repo, argv[1], "checkout");
+    rc = switch_branch(repo, argv[1], "checkout");
+  } else if (argc == 2 && commit_of(repo, argv[1], &id)) {
+    // A commit or a tag (as git, even when a file has that name): HEAD detached there.
+    rc = switch_to(repo, argv[1], &id, false, false, "checkout");
   } else {
     git_object *obj = NULL;
-    if (git_revparse_single(&obj, repo, argv[1]) == 0)
-      refuse(argc == 2 ? "checkout of a commit (a detached HEAD)" : "checkout REV PATHSPEC (from a commit)");
+    if (git_revparse_single(&obj, repo, argv[1]) == 0) refuse("checkout REV PATHSPEC (from a commit)");
     git_error_clear();
     rc = checkout_paths(repo, argv + 1, argc - 1, true);
   }
@@ -322,9 +567,13 @@ int cmd_switch(int argc, char **argv) {
   int rc;
   if (argc == 3 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--create") == 0)) {
     rc = new_branch(repo, argv[2]);
+  } else if ((argc == 2 || argc == 3) && (strcmp(argv[1], "--detach") == 0 || strcmp(argv[1], "-d") == 0)) {
+    rc = detach(repo, argc == 3 ? argv[2] : "HEAD", "switch");
+  } else if (argc == 2 && strcmp(argv[1], "-") == 0) {
+    rc = switch_back(repo, "switch");
   } else if (argc == 2 && argv[1][0] != '-') {
     if (local_branch(repo, argv[1], "switch")) {
-      rc = switch_to(repo, argv[1], "switch");
+      rc = switch_branch(repo, argv[1], "switch");
     } else {
       git_object *obj = NULL;
       if (git_revparse_single(&obj, repo, argv[1]) == 0) {

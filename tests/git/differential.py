@@ -75,8 +75,11 @@ def run_scenario(c, a, tmp, name, steps):
     date = 1700000000
     for i, step in enumerate(steps):
         if step[0] == "host":  # Debian's git on both workspaces (a repository made by the host)
+            if len(step) > 2:  # ("host", args, "now"): dated as the commands around it (merges)
+                date += 60
             for side in (g, n):
-                env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
+                stamp = "@%d +0000" % (date if len(step) > 2 else 1700000000)
+                env = dict(ENV, GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
                 native = Side.__new__(Side)
                 native.root, native.guest, native.a, native.home = side.root, False, a, home
                 r = native.git(step[1], "", env)
@@ -302,6 +305,66 @@ SWITCH = [
     G("commit", "-q", "-a", "-m", "three"), G("switch", "main"), G("switch", "other"), G("log", "--oneline", "main..other"),
 ]
 
+# git log -- PATH: history simplification (only the commits that change the paths; a merge
+# TREESAME to a parent is followed through that parent only and hidden, a merge that differs from
+# every parent shown), merges by the host's git, an empty commit ("-- ." hides it), a rename,
+# paths without "--" (files, patterns), relative to a subdirectory, ranges, -p/--stat/-n.
+def _merge(branch, msg):
+    return ("host", ["merge", "-q", "--no-ff", "-m", msg, branch], "now")
+
+
+LOGPATHS = [
+    G("init", "-q", "-b", "main"), ("write", "a", b"a0\n"), ("write", "d/b", b"b0\n"), ("write", "c.txt", b"c0\n"),
+    G("add", "."), G("commit", "-q", "-m", "root"), ("write", "a", b"a1\n"), G("commit", "-q", "-a", "-m", "a1"),
+    ("write", "d/b", b"b1\n"), G("commit", "-q", "-a", "-m", "b1"), G("branch", "side"), G("branch", "other"),
+    ("write", "a", b"a2\n"), G("commit", "-q", "-a", "-m", "a2"), G("switch", "side"),
+    ("write", "d/b", b"b-side\n"), G("commit", "-q", "-a", "-m", "b side"), ("write", "e", b"e\n"),
+    G("add", "e"), G("commit", "-q", "-m", "e side"), G("switch", "main"), _merge("side", "merge side"),
+    G("switch", "other"), ("write", "c.txt", b"c-other\n"), G("commit", "-q", "-a", "-m", "c other"),
+    ("write", "a", b"a2\n"), G("commit", "-q", "-a", "-m", "a2 again on other"), G("switch", "main"),
+    _merge("other", "merge other"), ("host", ["commit", "-q", "--allow-empty", "-m", "empty"], "now"),
+    ("rm", "c.txt"), ("write", "d/moved.txt", b"c-other\n"), G("add", "-A"), G("commit", "-q", "-m", "move c"),
+    ("write", "a", b"a3\n"), G("commit", "-q", "-a", "-m", "a3"),
+    G("log", "--oneline"), G("log", "--oneline", "--", "a"), G("log", "--oneline", "--", "d/b"),
+    G("log", "--oneline", "--", "d"), G("log", "--oneline", "--", "e"), G("log", "--oneline", "--", "c.txt"),
+    G("log", "--oneline", "--", "a", "d/b"), G("log", "--oneline", "--", "."), G("log", "--oneline", "--", "nope"),
+    G("log", "--", "a"), G("log", "-p", "--", "d/b"), G("log", "--stat", "--", "d"), G("log", "-p", "--", "a", "e"),
+    G("log", "--oneline", "-n", "2", "--", "a"), G("log", "--oneline", "-1", "--", "d/moved.txt"),
+    G("log", "--oneline", "side", "--", "a"), G("log", "--oneline", "main..side", "--", "d"),
+    G("log", "--oneline", "side..main", "--", "a"), G("log", "--oneline", "side...other", "--", "a", "c.txt"),
+    G("log", "--oneline", "^other", "main", "--", "d/b", "c.txt"), G("log", "--oneline", "HEAD~2", "--", "a"),
+    G("log", "a"), G("log", "--oneline", "a", "d/b"), G("log", "--oneline", "main", "e"), G("log", "--oneline", "*.txt"),
+    G("log", "--oneline", "--", "*.txt"), G("log", "--oneline", "d/*"), G("log", "nope"), G("log", "--oneline", "a", "nope"),
+    G("log", "a", "--oneline"), G("log", "--oneline", "b", cwd="d"), G("log", "--oneline", "--", "../a", "b", cwd="d"),
+    G("log", "--oneline", ".", cwd="d"), G("log", "--stat", "-n", "1", "--", "b", cwd="d"), G("log", "--oneline", "HEAD", "--"),
+    G("log", "--oneline", "nope", "--", "a"), G("log", "--oneline", "--", "c.txt", "d/moved.txt"),
+]
+
+# A detached HEAD: checkout of a commit or a tag (git's advice), switch --detach, status and
+# branch ("HEAD detached at/from", from HEAD's reflog), log, commits on it, leaving it (the
+# commits left behind listed, or "Previous HEAD position was"), checkout -/switch - back.
+DETACHED = [
+    G("init", "-q", "-b", "main"), ("write", "a", b"1\n"), G("add", "a"), G("commit", "-q", "-m", "one"),
+    ("write", "a", b"2\n"), G("commit", "-q", "-a", "-m", "two"), ("write", "b", b"b\n"), G("add", "b"),
+    G("commit", "-q", "-m", "three"), G("checkout", "HEAD~1"), G("status"), G("status", "-sb"),
+    G("status", "--porcelain"), G("status", "-s"), G("branch"), G("branch", "--show-current"), G("log", "--oneline"),
+    G("log", "-n", "1"), ("write", "c", b"c\n"), G("add", "c"), G("commit", "-m", "on detached"), G("status"),
+    G("branch"), G("status", "-sb"), G("log", "--oneline", "-n", "2"), G("checkout", "main"), G("status"),
+    G("checkout", "-"), G("status"), G("branch"), G("checkout", "-"), G("switch", "--detach"), G("status"),
+    G("branch"), G("switch", "--detach", "main~2"), G("status"), G("checkout", "main~1"), G("checkout", "main~1"),
+    ("host", ["tag", "v1", "main~1"]), G("checkout", "v1"), G("status"), G("branch"), G("status", "-sb"),
+    G("checkout", "--detach", "main"), G("status"), G("branch"), G("switch", "main"),
+    G("checkout", "main~2"), G("switch", "-"), ("write", "a", b"dirty\n"), G("checkout", "main~1"),
+    G("status", "-s"), G("checkout", "main~2"), G("restore", "a"), G("checkout", "main~2"), G("switch", "main~1"),
+    G("switch", "main"),
+    # six commits left behind: git lists four, then "... and 2 more"
+    G("checkout", "HEAD~1"),
+] + [st for i in range(6) for st in (("write", "a", b"%d\n" % i), G("commit", "-q", "-a", "-m", "lost %d" % i))] + [
+    G("status"), G("checkout", "main"), G("checkout", "-"), G("checkout", "-b", "kept"), G("status"), G("branch"),
+    G("checkout", "main"), G("switch", "-"), G("branch", "-d", "kept"), G("switch", "--detach", "kept~2"),
+    G("checkout", "main"), G("log", "--oneline", "-n", "1"),
+]
+
 # A repository the host's git made and packed: core.filemode = true and an executable file
 # (WASI shows no permission bits: without the filemode override every such file is modified),
 # objects in a pack (read without mmap).
@@ -406,7 +469,7 @@ def refusals(c, a, tmp):
                        (["log", "--graph"], "log --graph"), (["status", "-uno"], "status -uno"),
                        (["checkout"], "checkout "), (["diff", "--", ":!a"], "pathspec magic (':!a')"),
                        (["add", ":(glob)*.c"], "pathspec magic (':(glob)*.c')"),
-                       (["checkout", "-f", "x"], "checkout -f"), (["checkout", "HEAD", "--", "a"], "checkout REV -- PATHSPEC (from a commit)"), (["switch", "--detach", "x"], "switch --detach"), (["log", "--", "a"], "log -- PATHSPEC"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
+                       (["checkout", "-f", "x"], "checkout -f"), (["checkout", "HEAD", "--", "a"], "checkout REV -- PATHSPEC (from a commit)"), (["log", "--follow", "--", "a"], "log --follow"), (["log", "main@{1}"], "the revision syntax @{ (in 'main@{1}')"),
                        (["show", "HEAD@{yesterday}"], "the revision syntax @{ (in 'HEAD@{yesterday}')"),
                        (["log", ":/fix"], "the revision syntax :/ (in ':/fix')"), (["diff", "HEAD^!"], "the revision syntax ^! (in 'HEAD^!')"),
                        (["blame", "-M", "a"], "blame -M"), (["blame", "-L", "/re/", "a"], "blame -L /re/"),
@@ -476,6 +539,10 @@ def main():
             run_scenario(c, a, tmp, "switch", SWITCH)
         if a.only in (None, "blame"):
             run_scenario(c, a, tmp, "blame", BLAME)
+        if a.only in (None, "logpaths"):
+            run_scenario(c, a, tmp, "logpaths", LOGPATHS)
+        if a.only in (None, "detached"):
+            run_scenario(c, a, tmp, "detached", DETACHED)
         if a.only is None:
             rng = random.Random(a.seed)
             for w in range(a.walks):
