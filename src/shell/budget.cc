@@ -42,11 +42,11 @@ void Budget::charge(size_t n) {
   }
 }
 
-void Budget::check_words(size_t count) const {
+void Budget::check_words(size_t count, std::string_view what, std::string_view unit) const {
   if (limits_.words != 0 && count > limits_.words) {
     throw LimitHit(Error(ErrorCode::kMemoryLimit,
-                         "an expansion produced more than " + std::to_string(limits_.words) +
-                             " words; raise the cap with --max-words N "
+                         std::string(what) + " more than " + std::to_string(limits_.words) + " " +
+                             std::string(unit) + "; raise the cap with --max-words N "
                              "(shell::Options::max_words)"),
                    false);
   }

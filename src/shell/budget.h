@@ -71,9 +71,11 @@ class Budget {
   // Takes `n` bytes of the memory budget (after check()); throws LimitHit past the budget.
   void charge(size_t n);
   void release(size_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
-  // Throws LimitHit when `count` (the words of one command so far, or one glob pattern's
-  // candidates) exceeds the word cap; then check().
-  void check_words(size_t count) const;
+  // Throws LimitHit when `count` (the words of one command so far, one glob pattern's
+  // candidates, the lines one mapfile stores) exceeds the word cap; then check(). The message
+  // says `what` made more than the cap of `unit`.
+  void check_words(size_t count, std::string_view what = "an expansion produced",
+                   std::string_view unit = "words") const;
 
   // Reserves `n` running commands (one pipeline's stages) for the life of the object.
   class Commands {

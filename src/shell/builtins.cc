@@ -703,11 +703,14 @@ bool is_builtin(std::string_view n) {
   for (const char* k : kNames) {
     if (n == k) return true;
   }
-  return is_ctl_builtin(n) || is_job_builtin(n) || is_file_builtin(n) || is_alias_builtin(n);
+  return is_ctl_builtin(n) || is_job_builtin(n) || is_file_builtin(n) || is_alias_builtin(n) ||
+         is_mapfile_builtin(n);
 }
 
-int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
-                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+namespace {
+
+int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
   B b{ctx, st, io, out_b, err_b};
   std::string_view n = view(argv[0]);
   Args a;
@@ -715,6 +718,7 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);
   if (is_file_builtin(n)) return run_file_builtin(ctx, st, argv, io, out_b, err_b);
   if (is_alias_builtin(n)) return run_alias_builtin(ctx, st, argv, io, out_b, err_b);
+  if (is_mapfile_builtin(n)) return run_mapfile_builtin(ctx, st, argv, io, err_b);
   if (n == "true" || n == ":") return 0;
   if (n == "false") return 1;
   if (n == "pwd") return b_pwd(b, a);
@@ -757,6 +761,20 @@ int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     return b.out(r.out) ? r.status : 3;
   }
   return 127;
+}
+
+}  // namespace
+
+int run_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
+  // An assignment a builtin makes and the shell refuses (read, mapfile, printf -v into a
+  // readonly variable) is reported on the builtin's stderr, after its redirections, as bash's.
+  try {
+    return dispatch_builtin(ctx, st, argv, io, out_b, err_b);
+  } catch (const AssignError& e) {
+    emit(ctx, io.err(), "wasmcap sh: " + shown(e.message) + "\n", err_b);
+    return 1;
+  }
 }
 
 // `sh -e -o pipefail ...`: the options of set a nested shell may start with (nested_exec.cc).

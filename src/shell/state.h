@@ -477,6 +477,7 @@ void check_writable(const State& st, std::string_view name);  // throws AssignEr
 // A value quoted so the shell reads it back: bash's ${x@Q} and declare -p forms.
 std::string quote_single(std::string_view v);   // 'it'\''s'
 std::string quote_double(std::string_view v);   // "a\"b" (declare -p)
+std::string quote_value(std::string_view v);    // quote_double, or $'...' with a control character
 std::string quote_for_reuse(std::string_view v);  // '...', or $'...' with control characters
 std::string quote_assoc_key(std::string_view k);  // as it is, "..." or $'...' (declare -p)
 // ${a[@]@K}: `key "value" ...` of an array (nullopt: not an array).
@@ -631,6 +632,10 @@ void run_err_trap(Ctx& ctx, State& st, const Io& io, int code);
 // builtins_ctl.cc: shopt, trap (and the other control builtins), dispatched by run_builtin.
 bool is_ctl_builtin(std::string_view n);
 bool is_file_builtin(std::string_view n);  // chmod, which (files.cc)
+// mapfile.cc: mapfile and readarray.
+bool is_mapfile_builtin(std::string_view n);
+int run_mapfile_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                        std::atomic<uint64_t>* err_b);
 int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                      std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // The first `DIR/name` on PATH (each DIR resolved beneath the preopens; empty DIR: `.`) that

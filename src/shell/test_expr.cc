@@ -18,9 +18,20 @@ tl::unexpected<Error> syntax(std::string message) {
   return tl::unexpected(Error(ErrorCode::kInvalidArgument, std::move(message)));
 }
 
-// bash's legal_number: optional blanks, an optional sign, decimal digits, optional blanks; no
-// overflow.
-std::optional<int64_t> decimal(std::string_view s) {
+Result<int64_t> integer(std::string_view s) {
+  if (auto v = legal_number(s)) return *v;
+  return syntax(shown(s) + ": integer expression expected");
+}
+
+constexpr std::string_view kUnary[] = {"-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k",
+                                       "-n", "-o", "-p", "-r", "-s", "-t", "-u", "-v", "-w",
+                                       "-x", "-z", "-G", "-L", "-N", "-O", "-R", "-S"};
+constexpr std::string_view kBinary[] = {"=",   "==",  "!=",  "<",   ">",   "-nt", "-ot", "-ef",
+                                        "-eq", "-ne", "-lt", "-le", "-gt", "-ge"};
+
+}  // namespace
+
+std::optional<int64_t> legal_number(std::string_view s) {
   size_t i = 0, n = s.size();
   while (i < n && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
   while (n > i && std::isspace(static_cast<unsigned char>(s[n - 1]))) --n;
@@ -37,19 +48,6 @@ std::optional<int64_t> decimal(std::string_view s) {
   }
   return negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
 }
-
-Result<int64_t> integer(std::string_view s) {
-  if (auto v = decimal(s)) return *v;
-  return syntax(shown(s) + ": integer expression expected");
-}
-
-constexpr std::string_view kUnary[] = {"-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k",
-                                       "-n", "-o", "-p", "-r", "-s", "-t", "-u", "-v", "-w",
-                                       "-x", "-z", "-G", "-L", "-N", "-O", "-R", "-S"};
-constexpr std::string_view kBinary[] = {"=",   "==",  "!=",  "<",   ">",   "-nt", "-ot", "-ef",
-                                        "-eq", "-ne", "-lt", "-le", "-gt", "-ge"};
-
-}  // namespace
 
 Result<int64_t> TestEnv::arith(std::string_view expr) { return integer(expr); }
 
@@ -79,7 +77,7 @@ Result<bool> test_unary(std::string_view op, std::string_view arg, TestEnv& env)
     case 'v': return env.variable_set(arg);
     case 'R': return false;  // namerefs are not supported
     case 't': {
-      auto fd = decimal(arg);
+      auto fd = legal_number(arg);
       return fd.has_value() && env.isatty(*fd);
     }
     case 'r': case 'w': case 'x': return env.access(arg, c);

@@ -70,6 +70,10 @@ class TestEnv {
 
 // Whether `op` is a unary / binary operator of test (binary: = == != < > -eq -ne -lt -le -gt
 // -ge -nt -ot -ef; with `dbracket`, =~ too). For the [[ ]] parser as well.
+// bash's legal_number: optional blanks, an optional sign, decimal digits, optional blanks;
+// nullopt when it is not one or overflows int64_t (test's integers, mapfile's counts).
+std::optional<int64_t> legal_number(std::string_view s);
+
 bool is_test_unary_op(std::string_view op);
 bool is_test_binary_op(std::string_view op, bool dbracket);
 

@@ -431,6 +431,16 @@ std::string quote_double(std::string_view v) {
   return q;
 }
 
+// A value in declare -p and ${a[@]@K}: "double-quoted", or $'...' when it holds a control
+// character (bash 5.2's ansic_shouldquote; its C locale's octal for bytes past 0x7f is not
+// followed: the shell's default locale is UTF-8).
+std::string quote_value(std::string_view v) {
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) return quote_for_reuse(v);
+  }
+  return quote_double(v);
+}
+
 // An associative array's key in declare -p: as it is, "double-quoted" when it holds a character
 // the shell reads specially, $'...' with a control character (bash's choice).
 std::string quote_assoc_key(std::string_view k) {
@@ -455,7 +465,7 @@ std::optional<std::string> key_value_words(Ctx& ctx, const State& st, std::strin
   if (const Assoc* as = find_assoc(st, name)) {
     for (const auto* e : assoc_order(*as)) {  // (bash: each pair followed by a space)
       ctx.budget->check();
-      kv += quote_assoc_key(view(e->first)) + " " + quote_double(view(e->second.value)) + " ";
+      kv += quote_assoc_key(view(e->first)) + " " + quote_value(view(e->second.value)) + " ";
     }
     return kv;
   }
@@ -464,7 +474,7 @@ std::optional<std::string> key_value_words(Ctx& ctx, const State& st, std::strin
   for (const auto& [k, e] : *arr) {
     ctx.budget->check();
     if (!kv.empty()) kv.push_back(' ');
-    kv += std::to_string(k) + " " + quote_double(view(e));
+    kv += std::to_string(k) + " " + quote_value(view(e));
   }
   return kv;
 }
@@ -497,7 +507,7 @@ std::string declare_line(const State& st, std::string_view name) {
       line.push_back('[');
       line.append(std::to_string(k));
       line.append("]=");
-      line.append(quote_double(view(e)));
+      line.append(quote_value(view(e)));
     }
     line += ")";
   } else if (as != nullptr) {
@@ -508,14 +518,14 @@ std::string declare_line(const State& st, std::string_view name) {
         line.push_back('[');
         line.append(quote_assoc_key(view(e->first)));
         line.append("]=");
-        line.append(quote_double(view(e->second.value)));
+        line.append(quote_value(view(e->second.value)));
         line.push_back(' ');
       }
       line += ")";
     }
   } else if (v != st.vars.end()) {
     line.push_back('=');
-    line.append(quote_double(view(*v->second)));
+    line.append(quote_value(view(*v->second)));
   }
   line.push_back('\n');
   return line;

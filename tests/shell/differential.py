@@ -220,6 +220,11 @@ CORPUS = [
     'f() { local y=l; unset x y; echo "[$x|$y]"; }; x=g; x=t y=t f; echo "[$x|$y]"',
     # $LINENO in a for (( )) condition is the loop's line
     'echo one\nfor (( i = 0; i < $LINENO; i++ )); do\n  echo $i\ndone\nfor ((j=0; j<1; j++)); do :; done; echo $LINENO',
+    # mapfile / readarray from files, tools and pipelines (every option: shell_mapfile_test.cc)
+    'mapfile -t a < a.txt; echo ${#a[@]} "${a[1]}" "${a[@]: -1}"; readarray -s 1 -n 2 b < a.txt; printf "[%s]" "${b[@]}"; echo',
+    'seq 10 | { mapfile -t -O 3 -c 4 -C \'echo cb\' n; echo "${!n[@]}" "${n[@]}"; }; ls sub | { mapfile -t l; echo "${l[@]}"; }',
+    'grep -r foo . | sort | { readarray -t hits; echo ${#hits[@]}; }; { mapfile -n 1 x; mapfile y; } < b.txt; echo "$x|${y[0]}"',
+    'yes | head -n 3 | mapfile -t; echo ${#MAPFILE[@]}; printf "a\\0b\\0" | { mapfile -d "" -t z; echo ${#z[@]} ${z[1]}; }',
     's=abc; a=(1 2); echo ${s: } ${s:0} "[${s::}]" "[${a[@]::}]" "[${s:1:}]"; echo ${s:}; echo not-reached',
 ]
 

@@ -705,6 +705,22 @@ TEST_F(ToolFixture, KillInterruptsAJobsTool) {
   EXPECT_LT(secs, 20.0);
 }
 
+// `yes | mapfile`: the tool writing without end into mapfile stops at the word cap, or with
+// the cap off at the memory budget (status 1, the bound named), yes ends on the closed pipe,
+// and the script goes on.
+TEST_F(ToolFixture, YesIntoMapfileStopsAtTheBound) {
+  auto r = script("yes | { mapfile; echo st=$? ${#MAPFILE[@]}; }; seq 3 | { mapfile -t; "
+                  "echo ${MAPFILE[2]}; }; echo after");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "st=1 100000\n3\nafter\n");
+  EXPECT_NE(r.err.find("mapfile read more than 100000 lines"), std::string::npos) << r.err;
+  auto m = sh({"sh", "--max-words", "0", "--max-shell-memory", "1048576", "--dir",
+               work().string() + "::/work", "-c", "yes | mapfile; echo st=$?; echo after"});
+  ASSERT_EQ(m.exit_code, 0) << wasmcap::testing::describe(m);
+  EXPECT_EQ(m.out, "st=1\nafter\n");
+  EXPECT_NE(m.err.find("out of shell memory"), std::string::npos) << m.err;
+}
+
 // Substitutions run tools on the engine under test: pipelines inside, output larger than a
 // pipe buffer, status propagation.
 TEST_F(ToolFixture, CommandSubstitutionRunsTools) {
