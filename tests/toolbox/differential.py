@@ -54,9 +54,11 @@ class Runner:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             with open(p, "wb") as f:
                 f.write(data)
-        # One mtime for every input on both sides (diff's headers print it).
+        # One mtime for every input on both sides (diff's headers print it); the modes a umask of
+        # 022 gives, which tar records where WASI has none (patches/tar/03), whatever the runner's.
         for root, dirs, names in os.walk(d):
             for n in names + dirs:
+                os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
                 os.utime(os.path.join(root, n), (1767225600, 1767225600))
         return d
 
