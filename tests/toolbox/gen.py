@@ -687,6 +687,7 @@ def tar_cases(rng):
     files["dotdot.tar"] = _tar([("../dd-escape.txt", b"x\n"), ("a/../../dd2.txt", b"x\n"), ("ok.txt", b"ok\n")])
     files["hardout.tar"] = _tar([("h", ("hard", "/etc/passwd")), ("ok.txt", b"ok\n")])
     files["not.tgz"] = b"not gzip data\n" * 100
+    files["list.txt"] = b"src/a.txt\nsrc/sub/deep.txt\n"
     fix = ["--owner=user:1000", "--group=grp:1000", "--mode=u=rwX,go=rX", "--sort=name"]
     cases = [
         {"args": ["cf", "-"] + fix + ["src"]},
@@ -707,11 +708,16 @@ def tar_cases(rng):
         {"args": ["tf", "a.tar", "nothere"]}, {"args": ["tf", "missing.tar"]},
         {"args": ["tzf", "a.tar"]}, {"args": ["tzf", "not.tgz"]}, {"args": ["tf", "-"], "stdin": files["a.tgz"]},
         {"args": ["xOf", "a.tar", "src/t.txt"]},
+        {"args": ["cf", "-", "-T", "list.txt"] + fix}, {"args": ["tf", "a.tar", "--wildcards", "src/s*"]},
+        {"args": ["tvf", "a.tar", "--numeric-owner"]}, {"args": ["--version"]},
     ]
     for args in (["xf", "a.tar"], ["xvf", "a.tar"], ["xzf", "a.tgz", "-C", "dest"], ["xf", "a.tgz", "--exclude=*.bin"],
                  ["xf", "a.tar", "src/sub/deep.txt"], ["-x", "-v", "-f", "a.tgz", "-C", "dest", "src/link"],
                  ["xvf", "abs.tar"], ["xvf", "dotdot.tar"], ["xvf", "hardout.tar"],
-                 ["xf", "missing.tar"], ["xf", "a.tar", "-C", "nodir"]):
+                 ["xf", "missing.tar"], ["xf", "a.tar", "-C", "nodir"], ["xf", "a.tar", "--strip-components=1"],
+                 ["xf", "a.tar", "-C", "dest", "--strip-components=2"], ["xzf", "a.tgz", "-k"],
+                 ["xf", "a.tar", "--keep-old-files"], ["xf", "a.tar", "--overwrite"],
+                 ["xf", "a.tar", "--wildcards", "*.txt"]):
         cases.append({"args": args, "tree": True, "times": True})
     for c in cases:
         c["files"] = files
