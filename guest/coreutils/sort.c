@@ -31,6 +31,7 @@ struct line {
   const char *text;
   size_t len;         // without the delimiter
   size_t kbeg, klim;  // the first key, precomputed (offsets)
+  uint64_t pfx[2];    // the line's first 16 bytes, big-endian, zero-padded (line_cmp)
 };
 
 static unsigned char blanks[256], nonprinting[256], nondict[256];
@@ -416,20 +417,64 @@ static int keycompare(const struct line *a, const struct line *b) {
   return 0;
 }
 
-static int compare(const struct line *a, const struct line *b) {
-  if (nkeys > 0) {
-    int diff = keycompare(a, b);
-    if (diff || opt_unique || opt_stable) return diff;
+static uint64_t load_be64(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return __builtin_bswap64(v);
+}
+
+// The first 16 bytes of a line as two big-endian numbers, zero-padded: they compare as the
+// bytes do, and as zero is the least byte, a shorter line that is a prefix compares lower.
+static void line_prefix(const char *t, size_t len, uint64_t pfx[2]) {
+  if (len >= 16) {
+    pfx[0] = load_be64(t);
+    pfx[1] = load_be64(t + 8);
+    return;
   }
-  int diff;
-  if (a->len == 0) {
-    diff = -(b->len != 0);
-  } else if (b->len == 0) {
-    diff = 1;
-  } else {
-    diff = memcmp(a->text, b->text, a->len < b->len ? a->len : b->len);
-    if (!diff) diff = (a->len > b->len) - (a->len < b->len);
+  char buf[16] = {0};
+  memcpy(buf, t, len);
+  pfx[0] = load_be64(buf);
+  pfx[1] = load_be64(buf + 8);
+}
+
+// memcmp's sign, 8 bytes at a time (wasi-libc's memcmp compares byte by byte).
+static int bytes_cmp(const char *a, const char *b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x = load_be64(a + i), y = load_be64(b + i);
+    if (x != y) return x < y ? -1 : 1;
   }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+  }
+  return 0;
+}
+
+// The whole lines in byte order (memcmp, then the shorter first), the prefixes first (most
+// comparisons end there, without reading the lines): equal prefixes mean equal first
+// min(16, length) bytes.
+static inline int line_cmp(const struct line *a, const struct line *b) {
+  if (a->pfx[0] != b->pfx[0]) return a->pfx[0] < b->pfx[0] ? -1 : 1;
+  if (a->pfx[1] != b->pfx[1]) return a->pfx[1] < b->pfx[1] ? -1 : 1;
+  size_t m = a->len < b->len ? a->len : b->len;
+  if (m > 16) {
+    int diff = bytes_cmp(a->text + 16, b->text + 16, m - 16);
+    if (diff) return diff;
+  }
+  return (a->len > b->len) - (a->len < b->len);
+}
+
+__attribute__((noinline)) static int compare_keys(const struct line *a, const struct line *b) {
+  int diff = keycompare(a, b);
+  if (diff || opt_unique || opt_stable) return diff;
+  diff = line_cmp(a, b);
+  return opt_reverse ? -diff : diff;
+}
+
+// Small enough to be inlined into the sort for the common case (no keys).
+static inline int compare(const struct line *a, const struct line *b) {
+  if (nkeys > 0) return compare_keys(a, b);
+  int diff = line_cmp(a, b);
   return opt_reverse ? -diff : diff;
 }
 
@@ -600,9 +645,9 @@ static void write_all(FILE *out, const struct line *v, size_t n, int delim) {
       if (saved && compare(&v[i], saved) == 0) continue;
       saved = &v[i];
     }
-    fwrite(v[i].text, 1, v[i].len, out);
-    putc(delim, out);
+    fwrite(v[i].text, 1, v[i].len + 1, out);  // the line and its delimiter (always there)
   }
+  (void)delim;
 }
 
 int cu_sort(int argc, char **argv) {
@@ -759,6 +804,7 @@ int cu_sort(int argc, char **argv) {
     l->text = data + i;
     l->len = (size_t)(d - (data + i));
     if (nkeys > 0) key_span(l->text, l->len, &keys[0], &l->kbeg, &l->klim);
+    line_prefix(l->text, l->len, l->pfx);
     i += l->len + 1;
   }
 
@@ -784,6 +830,10 @@ int cu_sort(int argc, char **argv) {
     out = fopen(outfile, "w");
     if (out == NULL) die_file("open failed", outfile, errno);
   }
+  // Large writes: stdio's default buffer is 1 KiB in wasi-libc, one fd_write per KiB.
+  enum { OUTBUF = 1 << 18 };
+  charge(OUTBUF);
+  setvbuf(out, xalloc(NULL, OUTBUF), _IOFBF, OUTBUF);
   write_all(out, sorted, n, delim);
   if (outfile && fclose(out) != 0) die_file("write failed", outfile, errno);
   return 0;

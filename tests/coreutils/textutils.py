@@ -64,6 +64,14 @@ def inputs():
     d["months"] = b"\n".join([b"feb", b"JAN", b" dec", b"Mar 3", b"xyz", b"jUn", b"may", b"",
                               b"august", b"Sep", b"oct", b"nov", b"apr", b"Jul"]) + b"\n"
     d["sorted"] = b"a\nb\nb\nc\n"
+    # sort compares the first 16 bytes of lines as two numbers (zero-padded) before the bytes:
+    # prefixes of one another within and across 8 and 16 bytes, NULs and 0xff there, lines equal
+    # in 16 bytes and different after, of 7, 8, 9, 15, 16, 17 bytes
+    pre = [b"", b"a", b"a\0", b"a\0\0", b"abc", b"abc\0x", b"abcdefg", b"abcdefgh", b"abcdefgh\0",
+           b"abcdefghi", b"abcdefgh\xff", b"abcdefghijklmno", b"abcdefghijklmnop", b"abcdefghijklmnop\0",
+           b"abcdefghijklmnopq", b"abcdefghijklmnopa", b"abcdefghijklmnop" * 3, b"abcdefghijklmnop" * 3 + b"\xff",
+           b"abcdefghijklmnop" * 3 + b"\x01", b"\xff" * 20, b"\xff" * 8, b"\x7f" * 17, b"\x80" * 17, b"ABC"]
+    d["prefixes"] = b"\n".join(pre[i * 7 % len(pre)] for i in range(len(pre))) + b"\n" + b"\n".join(pre) + b"\n"
     d["blanks"] = b"  b 2\n a 1\n\tc 3\na  4\n  a 1\nb\t 0\n"
     d["mixed"] = b"Apple\napple\nAPPLE\nb-c\nb_c\nbc\n\x01ctl\nctl\nab\n\nA b\na B\n"
     uniq = []
@@ -116,8 +124,10 @@ def case(tool, *args, stdin=None, err="exact", writes=False, genv=False, paths=F
 
 
 # --- sort ------------------------------------------------------------------------------------
-for f in ["empty", "nonl", "nul", "crlf", "utf8", "long", "big", "dups", "nums", "mixed", "blanks"]:
+for f in ["empty", "nonl", "nul", "crlf", "utf8", "long", "big", "dups", "nums", "mixed", "blanks", "prefixes"]:
     case("sort", f)
+for opts in (["-r"], ["-u"], ["-ru"], ["-c"], ["-s"], ["-z"]):
+    case("sort", *opts, "prefixes")
 for opts in (["-r"], ["-n"], ["-nr"], ["-g"], ["-h"], ["-V"], ["-f"], ["-d"], ["-i"], ["-b"],
              ["-M"], ["-u"], ["-s"], ["-n", "-s"], ["-n", "-u"], ["-f", "-u"], ["-df"], ["-fi"],
              ["-bn"], ["-rn", "-s"], ["-gr"], ["-hr"], ["-Vr"]):
