@@ -29,7 +29,7 @@ def main():
         with open(secret_file, "w") as f:
             f.write(SECRET)
         audit = os.path.join(w.tmp, "audit.jsonl")
-        grant = {"allow": [{"host": "api.test", "methods": ["GET", "POST"], "path_prefix": "/"}],
+        grant = {"allow": [{"host": "api.test", "methods": ["GET", "POST", "PUT"], "path_prefix": "/"}],
                  "secrets": {"tok": {"file": secret_file, "hosts": ["api.test"]}}}
         cfg = w.host_config(https_grant=grant)
         with open(cfg) as f:
@@ -67,6 +67,29 @@ def main():
         c.check("malformed headers are a TypeError", r.get("bad_headers", [None])[0] == "TypeError",
                 r.get("bad_headers"))
         c.check("_wasmcap.ABI_VERSION is 1", r.get("abi_version") == ["ok", 1], r.get("abi_version"))
+        # Ordinary code through the same host API (guest/python/lib/wasmcap/_http.py).
+        c.check("urllib.request.urlopen GET over the grant: status, headers, body, final URL",
+                r.get("urllib_get") == ["ok", [200, "application/json", "GET", "/echo", "via=urllib", True]],
+                r.get("urllib_get"))
+        c.check("urllib POST with a body and a secret reference (injected by the host)",
+                r.get("urllib_post_secret", [None])[0] == "ok"
+                and r["urllib_post_secret"][1][:2] == ["POST", '{"a": 1}'], r.get("urllib_post_secret"))
+        c.check("urllib: an HTTP 404 is urllib's HTTPError(404)", r.get("urllib_404") == ["ok", ["HTTPError", 404]],
+                r.get("urllib_404"))
+        c.check("urllib: a host outside the grant is URLError(reason=PolicyError grant_denied)",
+                r.get("urllib_denied") == ["ok", ["URLError", "PolicyError", "grant_denied", True]],
+                r.get("urllib_denied"))
+        c.check("urllib: plain http:// is refused with a message naming https",
+                r.get("urllib_plain_http") == ["ok", ["URLError", True]], r.get("urllib_plain_http"))
+        c.check("urllib: a redirect is followed by the host", r.get("urllib_redirect") == ["ok", [200, True]],
+                r.get("urllib_redirect"))
+        c.check("http.client.HTTPSConnection, low level (putrequest/putheader/endheaders/send)",
+                r.get("http_client_low_level") == ["ok", [200, "OK", "PUT", "low=1", "abcde", ["level"]]],
+                r.get("http_client_low_level"))
+        seen = [q for q in w.requests() if q.get("path") == "/echo" and q.get("method") == "POST"
+                and q.get("body") == '{"a": 1}']
+        c.check("the urllib POST reached the server with the secret's value",
+                any(SECRET in json.dumps(q.get("headers")) for q in seen), seen[-2:])
         c.check("no request reached other.test or a public host",
                 all(q.get("host", "").split(":")[0] == "api.test" for q in w.requests()),
                 [q.get("host") for q in w.requests()])

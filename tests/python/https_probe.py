@@ -44,4 +44,98 @@ attempt("public_host", lambda: wasmcap.https.get("https://example.com/").status)
 attempt("nul_header", lambda: wasmcap.https.get(api + "/echo", headers={"A": "x\0y"}).status)
 attempt("bad_headers", lambda: wasmcap.https.get(api + "/echo", headers=[("A",)]).status)
 attempt("abi_version", lambda: __import__("_wasmcap").ABI_VERSION)
+
+
+# Ordinary code: urllib.request and http.client over the same host API (wasmcap/_http.py).
+def urllib_get():
+    import urllib.request
+    with urllib.request.urlopen(api + "/echo?via=urllib") as r:
+        j = json.loads(r.read())
+        return [r.status, r.headers.get("Content-Type"), j["method"], j["path"], j["query"],
+                r.geturl().startswith("https://api.test")]
+
+
+def urllib_post_secret():
+    import urllib.request
+    req = urllib.request.Request(api + "/echo", data=b'{"a": 1}', method="POST",
+                                 headers={"Authorization": "secret:tok",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        j = json.loads(r.read())
+    return [j["method"], j["body"], [v for k, v in j["headers"] if k.lower() == "authorization"]]
+
+
+def urllib_404():
+    import urllib.error
+    import urllib.request
+    try:
+        urllib.request.urlopen(api + "/status/404")
+    except urllib.error.HTTPError as e:
+        return ["HTTPError", e.code]
+    return ["no error"]
+
+
+def urllib_denied():
+    import urllib.error
+    import urllib.request
+    try:
+        urllib.request.urlopen(other + "/echo")
+    except urllib.error.URLError as e:
+        r = e.reason
+        return ["URLError", type(r).__name__, getattr(r, "code", None), isinstance(r, PermissionError)]
+    return ["no error"]
+
+
+def urllib_plain_http():
+    import urllib.error
+    import urllib.request
+    try:
+        urllib.request.urlopen("http://api.test/echo")
+    except urllib.error.URLError as e:
+        return ["URLError", "https" in str(e.reason) and "not available" in str(e.reason)]
+    return ["no error"]
+
+
+def urllib_redirect():
+    import urllib.request
+    with urllib.request.urlopen(api + "/redirect") as r:
+        return [r.status, len(r.read()) > 0]
+
+
+def http_client_low_level():
+    import http.client
+    host = api[len("https://"):]
+    c = http.client.HTTPSConnection(host.split(":")[0], int(host.split(":")[1]))
+    c.putrequest("PUT", "/echo?low=1")
+    c.putheader("X-Low", "level")
+    c.putheader("Content-Length", "5")
+    c.endheaders()
+    c.send(b"ab")
+    c.send(b"cde")
+    r = c.getresponse()
+    j = json.loads(r.read())
+    c.close()
+    return [r.status, r.reason, j["method"], j["query"], j["body"],
+            [v for k, v in j["headers"] if k.lower() == "x-low"]]
+
+
+attempt("urllib_get", urllib_get)
+attempt("urllib_post_secret", urllib_post_secret)
+attempt("urllib_404", urllib_404)
+attempt("urllib_denied", urllib_denied)
+attempt("urllib_plain_http", urllib_plain_http)
+attempt("urllib_redirect", urllib_redirect)
+attempt("http_client_low_level", http_client_low_level)
+
+
+def os_system():
+    import os
+    try:
+        os.system("ls")
+    except OSError as e:
+        return ["OSError", "WASI has no processes" in str(e)]
+    return ["no error"]
+
+
+attempt("os_system", os_system)
 print(json.dumps(out, sort_keys=True))

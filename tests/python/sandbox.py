@@ -88,6 +88,8 @@ def main():
             c.check("%s is unavailable (an exception, nothing reached)" % key,
                     r.get(key, ["ok"])[0] != "ok", r.get(key))
         c.check("urlopen fails with a URLError", r.get("urlopen", ["?"])[0] == "URLError", r.get("urlopen"))
+        c.check("os.system raises OSError (ENOTSUP), as subprocess does (not an AttributeError)",
+                r.get("os_system") == ["OSError", 58], r.get("os_system"))
         c.check("threads cannot start (RuntimeError)", r.get("thread", ["?"])[0] == "RuntimeError", r.get("thread"))
         c.check("nothing leaked into stderr", p.stderr == b"", p.stderr[-2000:])
         print("(probe took %.1f s)" % elapsed)
