@@ -4,12 +4,19 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "component/host.h"
 #include "wasi/core.h"
 #include "wasip2/host.h"
 
 namespace wasmcap::wasip2 {
+
+// The names every binding file uses.
+using component::HostCallInfo;
+using component::ResourceType;
+using component::Val;
+using Args = std::vector<Val>;
 
 // A host call's view of Core: the calling instance's deadline and interrupt reach Core for the
 // length of the call (Core::begin_call), as the Preview 1 binding's calls do.

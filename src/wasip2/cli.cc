@@ -12,8 +12,6 @@
 namespace wasmcap::wasip2 {
 namespace {
 
-using component::HostCallInfo;
-using component::Val;
 
 HostCallResult random_bytes(wasi::Core& core, const HostCallInfo& info, uint64_t len, Val& out) {
   CallScope scope(core, info);
@@ -62,7 +60,6 @@ Val datetime(uint64_t ns) {
 
 void add_cli_clocks_random(component::HostRegistry& host, wasi::Core& core) {
   wasi::Core* c = &core;
-  using Args = std::vector<Val>;
 
   // ---- wasi:cli/environment ----
   const std::string env = iface("wasi:cli/environment");

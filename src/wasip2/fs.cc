@@ -1,6 +1,7 @@
 // wasi:filesystem/{types,preopens} over wasi::Core (host.h): descriptors are Core's open
 // descriptions behind resource handles, paths go through Core's one resolver with the same
 // rules as P1's path_* calls, and Core's neutral errors become 0.2's error-code.
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,11 +14,6 @@
 namespace wasmcap::wasip2 {
 namespace {
 
-using component::HostCallInfo;
-using component::ResourceType;
-using component::Val;
-using Args = std::vector<Val>;
-using Kind = Object::Kind;
 using wasi::Errc;
 
 // wasi:filesystem/types' error-code, case by case (the enum's order). Codes 0.2 has no case for
@@ -113,6 +109,13 @@ HostCallResult fs_error(wasi::Core& core, Errc e, Args& out) {
   return HostCallResult::ok();
 }
 
+// Ends a call with result<_, error-code> from Core's answer.
+HostCallResult unit_result(wasi::Core& core, Errc e, Args& out) {
+  if (e != Errc::kOk) return fs_error(core, e, out);
+  out.push_back(Val::ok());
+  return HostCallResult::ok();
+}
+
 }  // namespace
 
 void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<Objects> objects) {
@@ -140,41 +143,44 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
   });
 
   // ---- descriptors ----
-  host.add_function(types, "[method]descriptor.get-type", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto st = fs->core->stat(*d->desc);
-    if (!st) return fs_error(*fs->core, st.error(), out);
+  // Every [method]descriptor.NAME but the two-descriptor ones: the handle looked up (a trap when
+  // it names no descriptor), the call scoped to the caller's deadline (CallScope), then `body`.
+  using Body = std::function<HostCallResult(Fs&, Object&, Args&, Args&)>;
+  auto method = [&host, &types, fs](const char* name, Body body) {
+    host.add_function(types, std::string("[method]descriptor.") + name,
+                      [fs, body = std::move(body)](const HostCallInfo& info, Args& a, Args& out) {
+                        Object* d = fs->desc(a.at(0));
+                        if (d == nullptr) return missing(info);
+                        CallScope scope(*fs->core, info);
+                        return body(*fs, *d, a, out);
+                      });
+  };
+  // path-flags: symlink-follow is bit 0.
+  auto follow = [](const Val& flags) { return (flags.bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow; };
+
+  method("get-type", [](Fs& fs, Object& d, Args&, Args& out) {
+    auto st = fs.core->stat(*d.desc);
+    if (!st) return fs_error(*fs.core, st.error(), out);
     out.push_back(Val::ok(Val::enumeration(descriptor_type(st->type))));
     return HostCallResult::ok();
   });
-  host.add_function(types, "[method]descriptor.stat", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto st = fs->core->stat(*d->desc);
-    if (!st) return fs_error(*fs->core, st.error(), out);
+  method("stat", [](Fs& fs, Object& d, Args&, Args& out) {
+    auto st = fs.core->stat(*d.desc);
+    if (!st) return fs_error(*fs.core, st.error(), out);
     out.push_back(Val::ok(stat_val(*st)));
     return HostCallResult::ok();
   });
   // stat-at(path-flags, path)
-  host.add_function(types, "[method]descriptor.stat-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
-    if (!at) return fs_error(*fs->core, at.error(), out);
-    auto st = fs->core->stat_at(*at);
-    if (!st) return fs_error(*fs->core, st.error(), out);
+  method("stat-at", [follow](Fs& fs, Object& d, Args& a, Args& out) {
+    auto at = fs.core->resolve_at(*d.desc, a.at(2).str, follow(a.at(1)));
+    if (!at) return fs_error(*fs.core, at.error(), out);
+    auto st = fs.core->stat_at(*at);
+    if (!st) return fs_error(*fs.core, st.error(), out);
     out.push_back(Val::ok(stat_val(*st)));
     return HostCallResult::ok();
   });
   // open-at(path-flags, path, open-flags, descriptor-flags)
-  host.add_function(types, "[method]descriptor.open-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
+  method("open-at", [](Fs& fs, Object& d, Args& a, Args& out) {
     wasi::OpenRequest req;
     req.follow = a.at(1).bits & 1;
     const uint64_t of = a.at(3).bits, df = a.at(4).bits;
@@ -184,58 +190,46 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
     req.truncate = of & 8;
     req.read = df & 1;
     req.write = df & 2;
-    auto r = fs->core->open_at(*d->desc, a.at(2).str, req);
-    if (!r) return fs_error(*fs->core, r.error(), out);
+    auto r = fs.core->open_at(*d.desc, a.at(2).str, req);
+    if (!r) return fs_error(*fs.core, r.error(), out);
     const bool dir = (*r)->kind == wasi::OpenDescription::Kind::kDir;
-    out.push_back(Val::ok(fs->own_desc(std::move(*r), req.read || dir, req.write)));
+    out.push_back(Val::ok(fs.own_desc(std::move(*r), req.read || dir, req.write)));
     return HostCallResult::ok();
   });
   // Streams over a file at an offset: the io binding's reads and writes (io.cc).
-  for (const char* f : {"[method]descriptor.read-via-stream", "[method]descriptor.write-via-stream",
-                        "[method]descriptor.append-via-stream"}) {
-    const std::string name = f;
-    host.add_function(types, f, [fs, name](const HostCallInfo& info, Args& a, Args& out) {
-      Object* d = fs->desc(a.at(0));
-      if (d == nullptr) return missing(info);
-      const bool read = name.find("read") != std::string::npos;
-      if (d->desc->kind != wasi::OpenDescription::Kind::kFile) return fs_error(*fs->core, Errc::kIsDirectory, out);
-      if (!read && d->desc->read_only) return fs_error(*fs->core, Errc::kNotCapable, out);
+  for (const char* f : {"read-via-stream", "write-via-stream", "append-via-stream"}) {
+    const bool read = f[0] == 'r', append = f[0] == 'a';
+    method(f, [read, append](Fs& fs, Object& d, Args& a, Args& out) {
+      if (d.desc->kind != wasi::OpenDescription::Kind::kFile) return fs_error(*fs.core, Errc::kIsDirectory, out);
+      if (!read && d.desc->read_only) return fs_error(*fs.core, Errc::kNotCapable, out);
       // A stream needs the access it moves bytes with (P1: fd_read/fd_write's rights): bad-descriptor.
-      if (read ? !d->readable : !d->writable) return fs_error(*fs->core, Errc::kBadDescriptor, out);
+      if (read ? !d.readable : !d.writable) return fs_error(*fs.core, Errc::kBadDescriptor, out);
       Object s;
       s.kind = read ? Kind::kInputStream : Kind::kOutputStream;
-      s.desc = d->desc;
-      s.offset = name.find("append") != std::string::npos ? 0 : a.at(1).bits;
-      s.append = name.find("append") != std::string::npos;
-      out.push_back(Val::ok(Val::own(read ? fs->input : fs->output, fs->objects->add(std::move(s)))));
+      s.desc = d.desc;
+      s.offset = append ? 0 : a.at(1).bits;
+      s.append = append;
+      out.push_back(Val::ok(Val::own(read ? fs.input : fs.output, fs.objects->add(std::move(s)))));
       return HostCallResult::ok();
     });
   }
-  for (const char* f : {"[method]descriptor.create-directory-at", "[method]descriptor.remove-directory-at",
-                        "[method]descriptor.unlink-file-at"}) {
-    const std::string name = f;
-    host.add_function(types, f, [fs, name](const HostCallInfo& info, Args& a, Args& out) {
-      Object* d = fs->desc(a.at(0));
-      if (d == nullptr) return missing(info);
-      CallScope scope(*fs->core, info);
-      auto at = fs->core->resolve_at(*d->desc, a.at(1).str, wasi::Final::kEntry);
-      if (!at) return fs_error(*fs->core, at.error(), out);
-      Errc e = name.find("create") != std::string::npos   ? fs->core->create_directory(*at)
-               : name.find("remove") != std::string::npos ? fs->core->remove_directory(*at)
-                                                            : fs->core->unlink_file(*at);
-      if (e != Errc::kOk) return fs_error(*fs->core, e, out);
-      out.push_back(Val::ok());
-      return HostCallResult::ok();
+  // (path): one Core call on the entry the path names.
+  using EntryCall = Errc (wasi::Core::*)(const wasi::PathAt&);
+  for (auto [f, call] : {std::pair<const char*, EntryCall>{"create-directory-at", &wasi::Core::create_directory},
+                         {"remove-directory-at", &wasi::Core::remove_directory},
+                         {"unlink-file-at", &wasi::Core::unlink_file}}) {
+    method(f, [call](Fs& fs, Object& d, Args& a, Args& out) {
+      auto at = fs.core->resolve_at(*d.desc, a.at(1).str, wasi::Final::kEntry);
+      if (!at) return fs_error(*fs.core, at.error(), out);
+      return unit_result(*fs.core, (fs.core->*call)(*at), out);
     });
   }
-  host.add_function(types, "[method]descriptor.read-directory", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    if (Errc e = wasi::Core::check_listable(*d->desc); e != Errc::kOk) return fs_error(*fs->core, e, out);
+  method("read-directory", [](Fs& fs, Object& d, Args&, Args& out) {
+    if (Errc e = wasi::Core::check_listable(*d.desc); e != Errc::kOk) return fs_error(*fs.core, e, out);
     Object s;
     s.kind = Kind::kDirEntries;
-    s.desc = d->desc;
-    out.push_back(Val::ok(Val::own(fs->entries, fs->objects->add(std::move(s)))));
+    s.desc = d.desc;
+    out.push_back(Val::ok(Val::own(fs.entries, fs.objects->add(std::move(s)))));
     return HostCallResult::ok();
   });
   // One entry per call, "." and ".." left out (0.2 lists neither).
@@ -276,40 +270,24 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
                         if (!f) return fs_error(*fs->core, f.error(), out);
                         auto t = fs->core->resolve_at(*to->desc, a.at(3 + o).str, wasi::Final::kEntry);
                         if (!t) return fs_error(*fs->core, t.error(), out);
-                        Errc e = link ? fs->core->link(*f, *t) : fs->core->rename(*f, *t);
-                        if (e != Errc::kOk) return fs_error(*fs->core, e, out);
-                        out.push_back(Val::ok());
-                        return HostCallResult::ok();
+                        return unit_result(*fs->core, link ? fs->core->link(*f, *t) : fs->core->rename(*f, *t), out);
                       });
   }
-  host.add_function(types, "[method]descriptor.symlink-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, wasi::Final::kEntry);
-    if (!at) return fs_error(*fs->core, at.error(), out);
-    if (Errc e = fs->core->symlink(a.at(1).str, *at); e != Errc::kOk) return fs_error(*fs->core, e, out);
-    out.push_back(Val::ok());
-    return HostCallResult::ok();
+  method("symlink-at", [](Fs& fs, Object& d, Args& a, Args& out) {
+    auto at = fs.core->resolve_at(*d.desc, a.at(2).str, wasi::Final::kEntry);
+    if (!at) return fs_error(*fs.core, at.error(), out);
+    return unit_result(*fs.core, fs.core->symlink(a.at(1).str, *at), out);
   });
-  host.add_function(types, "[method]descriptor.readlink-at", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto at = fs->core->resolve_at(*d->desc, a.at(1).str, wasi::Final::kEntry);
-    if (!at) return fs_error(*fs->core, at.error(), out);
-    auto r = fs->core->readlink(*at);
-    if (!r) return fs_error(*fs->core, r.error(), out);
+  method("readlink-at", [](Fs& fs, Object& d, Args& a, Args& out) {
+    auto at = fs.core->resolve_at(*d.desc, a.at(1).str, wasi::Final::kEntry);
+    if (!at) return fs_error(*fs.core, at.error(), out);
+    auto r = fs.core->readlink(*at);
+    if (!r) return fs_error(*fs.core, r.error(), out);
     out.push_back(Val::ok(Val::string(std::move(*r))));
     return HostCallResult::ok();
   });
-  host.add_function(types, "[method]descriptor.set-size", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    if (Errc e = fs->core->set_size(*d->desc, a.at(1).bits); e != Errc::kOk) return fs_error(*fs->core, e, out);
-    out.push_back(Val::ok());
-    return HostCallResult::ok();
+  method("set-size", [](Fs& fs, Object& d, Args& a, Args& out) {
+    return unit_result(*fs.core, fs.core->set_size(*d.desc, a.at(1).bits), out);
   });
   // new-timestamp: no-change | now | timestamp(datetime)
   auto times = [](const Val& v) {
@@ -326,62 +304,35 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
     }
     return t;
   };
-  host.add_function(types, "[method]descriptor.set-times", [fs, times](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    if (Errc e = fs->core->set_times(*d->desc, times(a.at(1)), times(a.at(2))); e != Errc::kOk) {
-      return fs_error(*fs->core, e, out);
-    }
-    out.push_back(Val::ok());
-    return HostCallResult::ok();
+  method("set-times", [times](Fs& fs, Object& d, Args& a, Args& out) {
+    return unit_result(*fs.core, fs.core->set_times(*d.desc, times(a.at(1)), times(a.at(2))), out);
   });
-  host.add_function(types, "[method]descriptor.set-times-at", [fs, times](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
-    if (!at) return fs_error(*fs->core, at.error(), out);
-    if (Errc e = fs->core->set_times_at(*at, times(a.at(3)), times(a.at(4))); e != Errc::kOk) {
-      return fs_error(*fs->core, e, out);
-    }
-    out.push_back(Val::ok());
-    return HostCallResult::ok();
+  method("set-times-at", [times, follow](Fs& fs, Object& d, Args& a, Args& out) {
+    auto at = fs.core->resolve_at(*d.desc, a.at(2).str, follow(a.at(1)));
+    if (!at) return fs_error(*fs.core, at.error(), out);
+    return unit_result(*fs.core, fs.core->set_times_at(*at, times(a.at(3)), times(a.at(4))), out);
   });
   for (bool data : {false, true}) {
-    host.add_function(types, data ? "[method]descriptor.sync-data" : "[method]descriptor.sync",
-                      [fs, data](const HostCallInfo& info, Args& a, Args& out) {
-                        Object* d = fs->desc(a.at(0));
-                        if (d == nullptr) return missing(info);
-                        CallScope scope(*fs->core, info);
-                        if (Errc e = fs->core->sync(*d->desc, data); e != Errc::kOk) return fs_error(*fs->core, e, out);
-                        out.push_back(Val::ok());
-                        return HostCallResult::ok();
-                      });
+    method(data ? "sync-data" : "sync", [data](Fs& fs, Object& d, Args&, Args& out) {
+      return unit_result(*fs.core, fs.core->sync(*d.desc, data), out);
+    });
   }
-  host.add_function(types, "[method]descriptor.advise", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
+  method("advise", [](Fs& fs, Object& d, Args& a, Args& out) {
     // advice: normal, sequential, random, will-need, dont-need, no-reuse (Core's order)
     Errc e = a.at(3).bits > 5 ? Errc::kInvalid
-                              : fs->core->advise(*d->desc, a.at(1).bits, a.at(2).bits,
-                                                 static_cast<wasi::FileAdvice>(a.at(3).bits));
-    if (e != Errc::kOk) return fs_error(*fs->core, e, out);
-    out.push_back(Val::ok());
-    return HostCallResult::ok();
+                              : fs.core->advise(*d.desc, a.at(1).bits, a.at(2).bits,
+                                                static_cast<wasi::FileAdvice>(a.at(3).bits));
+    return unit_result(*fs.core, e, out);
   });
   // descriptor-flags: read, write, file-integrity-sync, data-integrity-sync, requested-write-sync,
   // mutate-directory.
-  host.add_function(types, "[method]descriptor.get-flags", [fs](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    const wasi::OpenDescription& od = *d->desc;
+  method("get-flags", [](Fs&, Object& d, Args&, Args& out) {
+    const wasi::OpenDescription& od = *d.desc;
     uint32_t f = 0;
     if (od.kind == wasi::OpenDescription::Kind::kDir) {
       f = 1 | (od.read_only ? 0 : 32);
     } else {
-      f = (d->readable ? 1 : 0) | (d->writable && !od.read_only ? 2 : 0);
+      f = (d.readable ? 1 : 0) | (d.writable && !od.read_only ? 2 : 0);
     }
     if (od.flags.sync) f |= 4;
     if (od.flags.dsync) f |= 8;
@@ -397,23 +348,17 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
     };
     return Val::ok(Val::record({Val::u64(mix(st.dev * 31 + st.ino)), Val::u64(mix(st.ino ^ 0x9e3779b97f4a7c15ull) ^ st.dev)}));
   };
-  host.add_function(types, "[method]descriptor.metadata-hash", [fs, hash](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto st = fs->core->stat(*d->desc);
-    if (!st) return fs_error(*fs->core, st.error(), out);
+  method("metadata-hash", [hash](Fs& fs, Object& d, Args&, Args& out) {
+    auto st = fs.core->stat(*d.desc);
+    if (!st) return fs_error(*fs.core, st.error(), out);
     out.push_back(hash(*st));
     return HostCallResult::ok();
   });
-  host.add_function(types, "[method]descriptor.metadata-hash-at", [fs, hash](const HostCallInfo& info, Args& a, Args& out) {
-    Object* d = fs->desc(a.at(0));
-    if (d == nullptr) return missing(info);
-    CallScope scope(*fs->core, info);
-    auto at = fs->core->resolve_at(*d->desc, a.at(2).str, (a.at(1).bits & 1) ? wasi::Final::kFollow : wasi::Final::kNoFollow);
-    if (!at) return fs_error(*fs->core, at.error(), out);
-    auto st = fs->core->stat_at(*at);
-    if (!st) return fs_error(*fs->core, st.error(), out);
+  method("metadata-hash-at", [hash, follow](Fs& fs, Object& d, Args& a, Args& out) {
+    auto at = fs.core->resolve_at(*d.desc, a.at(2).str, follow(a.at(1)));
+    if (!at) return fs_error(*fs.core, at.error(), out);
+    auto st = fs.core->stat_at(*at);
+    if (!st) return fs_error(*fs.core, st.error(), out);
     out.push_back(hash(*st));
     return HostCallResult::ok();
   });

@@ -13,11 +13,6 @@
 namespace wasmcap::wasip2 {
 namespace {
 
-using component::HostCallInfo;
-using component::ResourceType;
-using component::Val;
-using Args = std::vector<Val>;
-using Kind = Object::Kind;
 
 // Bytes one read returns at most (a read may return fewer than asked).
 constexpr uint64_t kMaxRead = 64 * 1024;

@@ -31,6 +31,8 @@ struct Object {
   bool readable = true, writable = true;
 };
 
+using Kind = Object::Kind;
+
 class Objects {
  public:
   uint32_t add(Object o) {
