@@ -267,7 +267,7 @@ static int switch_to(git_repository *repo, const char *name, const git_oid *targ
   show_local_changes(repo, tree);
   fflush(stdout);
   if (!attached && !git_oid_equal(&old, target_id)) orphaned_commit_warning(repo, &old, target_id);
-  if (!same_branch && !nothing) {
+  if (!nothing) {  // git writes HEAD (and its reflog) for "Already on" too
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof hex, &old);
     char *msg = NULL;
@@ -277,8 +277,23 @@ static int switch_to(git_repository *repo, const char *name, const git_oid *targ
     fprintf(m, "checkout: moving from %s to %s", attached ? cur : hex, name);
     fclose(m);
     git_reference *head = NULL;
-    if (branch) check(git_reference_symbolic_create(&head, repo, "HEAD", ref, 1, msg), "cannot switch to the branch");
-    else check(git_reference_create(&head, repo, "HEAD", target_id, 1, msg), "cannot detach HEAD");
+    if (same_branch) {
+      // libgit2 leaves an unchanged HEAD and its reflog alone; git logs the checkout (so that
+      // "checkout -" finds it): appended here.
+      git_reflog *log = NULL;
+      git_signature *sig = NULL;
+      if (git_signature_default(&sig, repo) != 0) check(git_signature_now(&sig, "unknown", "unknown"), "signature");
+      check(git_reflog_read(&log, repo, "HEAD"), "cannot read HEAD's reflog");
+      check(git_reflog_append(log, target_id, sig, msg), "cannot write HEAD's reflog");
+      check(git_reflog_write(log), "cannot write HEAD's reflog");
+      git_reflog_free(log);
+      git_signature_free(sig);
+      git_error_clear();
+    } else if (branch) {
+      check(git_reference_symbolic_create(&head, repo, "HEAD", ref, 1, msg), "cannot switch to the branch");
+    } else {
+      check(git_reference_create(&head, repo, "HEAD", target_id, 1, msg), "cannot detach HEAD");
+    }
     git_reference_free(head);
     free(msg);
   }
@@ -468,9 +483,13 @@ static bool commit_of(git_repository *repo, const char *name, git_oid *out) {
   return ok;
 }
 
-// checkout/switch --detach [REV] (REV: HEAD when not given).
+// checkout/switch --detach [REV] (REV NULL: HEAD).
 static int detach(git_repository *repo, const char *rev, const char *cmd) {
   git_oid id;
+  if (rev == NULL) {  // HEAD, which must have a commit
+    if (git_repository_head_unborn(repo) == 1) die("You are on a branch yet to be born");
+    rev = "HEAD";
+  }
   if (!commit_of(repo, rev, &id)) {
     if (strcmp(cmd, "switch") == 0) die("invalid reference: %s", rev);
     refuse_args("checkout --detach", rev);
@@ -482,7 +501,12 @@ static int detach(git_repository *repo, const char *rev, const char *cmd) {
 static int switch_back(git_repository *repo, const char *cmd) {
   char *prev = previous_checkout(repo);
   git_oid id;
-  if (prev == NULL) refuse_args(cmd, "- without an earlier checkout");
+  if (prev == NULL) {  // git: @{-1} resolves to nothing
+    if (strcmp(cmd, "switch") == 0) die("invalid reference: @{-1}");
+    fflush(stdout);
+    fputs("error: pathspec '-' did not match any file(s) known to git\n", stderr);
+    return 1;
+  }
   int rc;
   if (local_branch(repo, prev, cmd)) {
     check(git_reference_name_to_id(&id, repo, "HEAD"), "cannot read HEAD");
@@ -525,7 +549,7 @@ int cmd_checkout(int argc, char **argv) {
   }
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "--detach") == 0) {
     git_repository *repo = open_repo();
-    int rc = detach(repo, argc == 3 ? argv[2] : "HEAD", "checkout");
+    int rc = detach(repo, argc == 3 ? argv[2] : NULL, "checkout");
     git_repository_free(repo);
     return rc;
   }
@@ -568,7 +592,7 @@ int cmd_switch(int argc, char **argv) {
   if (argc == 3 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--create") == 0)) {
     rc = new_branch(repo, argv[2]);
   } else if ((argc == 2 || argc == 3) && (strcmp(argv[1], "--detach") == 0 || strcmp(argv[1], "-d") == 0)) {
-    rc = detach(repo, argc == 3 ? argv[2] : "HEAD", "switch");
+    rc = detach(repo, argc == 3 ? argv[2] : NULL, "switch");
   } else if (argc == 2 && strcmp(argv[1], "-") == 0) {
     rc = switch_back(repo, "switch");
   } else if (argc == 2 && argv[1][0] != '-') {

@@ -344,7 +344,8 @@ LOGPATHS = [
 # branch ("HEAD detached at/from", from HEAD's reflog), log, commits on it, leaving it (the
 # commits left behind listed, or "Previous HEAD position was"), checkout -/switch - back.
 DETACHED = [
-    G("init", "-q", "-b", "main"), ("write", "a", b"1\n"), G("add", "a"), G("commit", "-q", "-m", "one"),
+    G("init", "-q", "-b", "main"), G("switch", "--detach"), G("checkout", "--detach"), G("checkout", "-"),
+    G("switch", "-"), ("write", "a", b"1\n"), G("add", "a"), G("commit", "-q", "-m", "one"),
     ("write", "a", b"2\n"), G("commit", "-q", "-a", "-m", "two"), ("write", "b", b"b\n"), G("add", "b"),
     G("commit", "-q", "-m", "three"), G("checkout", "HEAD~1"), G("status"), G("status", "-sb"),
     G("status", "--porcelain"), G("status", "-s"), G("branch"), G("branch", "--show-current"), G("log", "--oneline"),
@@ -363,6 +364,8 @@ DETACHED = [
     G("status"), G("checkout", "main"), G("checkout", "-"), G("checkout", "-b", "kept"), G("status"), G("branch"),
     G("checkout", "main"), G("switch", "-"), G("branch", "-d", "kept"), G("switch", "--detach", "kept~2"),
     G("checkout", "main"), G("log", "--oneline", "-n", "1"),
+    # "Already on" is logged too: "-" returns to the same branch
+    G("checkout", "main"), G("checkout", "-"), G("switch", "-"), G("branch"),
 ]
 
 # A repository the host's git made and packed: core.filemode = true and an executable file
@@ -456,6 +459,8 @@ def walk(rng, n):
                 ["switch", "b%d" % rng.randrange(3)], ["checkout", "b%d" % rng.randrange(3)], ["checkout", "master"],
                 ["checkout", name], ["checkout", "--", name], ["checkout", "."],
                 ["diff", "--", name], ["diff", "HEAD", "--stat", "--", name, "d"], ["diff", "--cached", "--", "d"],
+                ["log", "--oneline", "--", name], ["log", "-p", "-n", "2", "--", "d"], ["log", "--stat", "--", name, "b"],
+                ["checkout", "HEAD~1"], ["switch", "--detach"], ["checkout", "-"], ["switch", "-"],
             ])
             steps.append(G(*cmd, cwd=rng.choice(["", "", "d"]) if cmd[0] != "add" else ""))
     return steps
@@ -512,7 +517,7 @@ def main():
     ap = bundle_test.arg_parser(__doc__)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--walks", type=int, default=3)
-    ap.add_argument("--only", default=None, help="run only the fixed scenario NAME")
+    ap.add_argument("--only", default=None, help="run only the fixed scenario NAME (or the walks: walks)")
     a = ap.parse_args()
     if not os.path.exists("/usr/bin/git"):
         print("FAIL: the reference /usr/bin/git is missing: run scripts/setup.sh")
@@ -543,7 +548,7 @@ def main():
             run_scenario(c, a, tmp, "logpaths", LOGPATHS)
         if a.only in (None, "detached"):
             run_scenario(c, a, tmp, "detached", DETACHED)
-        if a.only is None:
+        if a.only in (None, "walks"):
             rng = random.Random(a.seed)
             for w in range(a.walks):
                 steps = walk(rng, 40)
@@ -560,6 +565,7 @@ def main():
                         st = ("rm", st[1])
                     fixed.append(st)
                 run_scenario(c, a, tmp, "walk%d" % w, fixed)
+        if a.only is None:
             refusals(c, a, tmp)
             bounds(c, a, tmp)
     finally:
