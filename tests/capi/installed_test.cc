@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "signing_home.h"
 #include "test_support.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/registry.h"
@@ -37,13 +38,10 @@ class InstalledOpenTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
-    home_ = (dir_ / "home").string();
-    ASSERT_TRUE(bundle::keygen((dir_ / "keys").string(), "official"));
-    ASSERT_TRUE(bundle::keygen((dir_ / "keys").string(), "other"));
-    official_ = *bundle::load_secret_key((dir_ / "keys/official.key").string());
-    other_ = *bundle::load_secret_key((dir_ / "keys/other.key").string());
-    fs::create_directories(fs::path(home_) / "trust");
-    fs::copy_file(dir_ / "keys/official.pub", fs::path(home_) / "trust/official.pub");
+    testing::SigningHome h(dir_);
+    home_ = h.home;
+    official_ = h.official;
+    other_ = h.other;
     ASSERT_EQ(wasmcap_engine_new("interp", nullptr, &engine_), nullptr);
   }
   void TearDown() override { wasmcap_engine_delete(engine_); }
