@@ -1,6 +1,7 @@
-// The shell's lexer (internal to parse.cc and lex.cc): tokens, words with their parts, here-
-// document bodies. Hand-written: no maintained C++ library lexes POSIX sh (the shells' own
-// lexers are welded to their parsers and executors), and every refusal must name its construct.
+// The shell's lexer (internal to lex.cc and the parser, parse.cc and parse_words.cc): tokens,
+// words with their parts, here-document bodies. Hand-written: no maintained C++ library lexes
+// POSIX sh (the shells' own lexers are welded to their parsers and executors), and every
+// refusal must name its construct.
 #pragma once
 
 #include <cstddef>

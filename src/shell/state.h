@@ -554,6 +554,17 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
 
 // --- executor (exec.cc) and builtins (builtins.cc) ---------------------------------------------
 
+// exec.cc: one command (simple or compound) with its redirections; a limit hit, an expansion
+// error or a refused assignment inside it is its status.
+int run_command(Ctx& ctx, State& st, const Command& cmd, const Io& io);
+// errexit is off while a condition runs (if/while/until), for all but the last command of an
+// && || list, and under `!` (as bash): those failures are tested, not fatal.
+struct NoErrexit {
+  explicit NoErrexit(State& s) : st(s) { ++st.errexit_off; }
+  ~NoErrexit() { --st.errexit_off; }
+  State& st;
+};
+// lists.cc: a list of and-or lists (pipelines, background jobs).
 int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io);
 // A shell's input, as run_list; an interactive shell's (State::interactive) line by line: an
 // expansion error abandons the rest of its line and the next line runs (bash -i).
