@@ -38,6 +38,9 @@ char *join_spec(const char *prefix, const char *arg);
 // SPEC (from the top) matches an entry of INDEX, or when WORKDIR is given, a file in its work
 // tree (libgit2's pathspec: fnmatch, a directory matches what is under it).
 bool pathspec_matches(char *spec, git_index *index, git_repository *workdir);
+// git's "ARG: 'ARG' is outside repository at 'TOP'" for a pathspec (PATHSPEC), else (a file
+// name: blame, REV:PATH) "'ARG' is outside repository at 'TOP'"; exit 128.
+_Noreturn void die_outside(git_repository *repo, const char *arg, bool pathspec);
 
 // The abbreviated object id git prints (7 hex digits, longer when ambiguous).
 const char *short_id(git_repository *repo, const git_oid *id);

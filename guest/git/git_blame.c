@@ -390,7 +390,7 @@ int cmd_blame(int argc, char **argv) {
   git_repository *repo = open_repo();
   const char *prefix = cwd_prefix(repo);
   char *path = join_spec(prefix, file);
-  if (path == NULL) die("%s: '%s' is outside repository", file, file);
+  if (path == NULL) die_outside(repo, file, false);
   git_object *obj = NULL;
   if (rev != NULL) {
     git_object *named = NULL;

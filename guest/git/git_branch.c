@@ -193,7 +193,7 @@ int cmd_restore(int argc, char **argv) {
       refuse(what);
     } else {
       char *s = join_spec(prefix, a);
-      if (s == NULL) die("%s: '%s' is outside repository", a, a);
+      if (s == NULL) die_outside(repo, a, true);
       given[n] = a;
       specs[n++] = s;
     }

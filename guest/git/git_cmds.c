@@ -112,6 +112,14 @@ char *join_spec(const char *prefix, const char *arg) {
   return out;
 }
 
+void die_outside(git_repository *repo, const char *arg, bool pathspec) {
+  const char *top = git_repository_workdir(repo);
+  int n = top != NULL ? (int)strlen(top) : 0;
+  if (n > 1 && top[n - 1] == '/') n--;
+  if (pathspec) die("%s: '%s' is outside repository at '%.*s'", arg, arg, n, top != NULL ? top : "");
+  die("'%s' is outside repository at '%.*s'", arg, n, top != NULL ? top : "");
+}
+
 bool pathspec_matches(char *spec, git_index *index, git_repository *workdir) {
   git_strarray one = {&spec, 1};
   git_pathspec *ps = NULL;
@@ -152,7 +160,7 @@ int cmd_add(int argc, char **argv) {
       refuse(what);
     } else {
       char *s = join_spec(prefix, a);
-      if (s == NULL) die("%s: '%s' is outside repository", a, a);
+      if (s == NULL) die_outside(repo, a, true);
       given[nspecs] = a;
       specs[nspecs++] = s;
     }
@@ -395,7 +403,7 @@ int cmd_log(int argc, char **argv) {
   for (int i = first_path; i < argc; i++) {
     if (i == end) continue;
     char *s = join_spec(prefix, argv[i]);
-    if (s == NULL) die("%s: '%s' is outside repository", argv[i], argv[i]);
+    if (s == NULL) die_outside(repo, argv[i], true);
     prune = true;
     if (s[0] == '\0') whole = true;
     paths[npaths++] = s;

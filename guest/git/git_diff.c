@@ -282,7 +282,7 @@ int cmd_diff(int argc, char **argv) {
   bool whole = false;
   for (int k = 0; k < npaths; k++) {
     paths[k] = join_spec(prefix, given[k]);
-    if (paths[k] == NULL) die("%s: '%s' is outside repository", given[k], given[k]);
+    if (paths[k] == NULL) die_outside(repo, given[k], true);
     if (paths[k][0] == '\0') whole = true;
   }
   git_index *index = NULL;

@@ -123,7 +123,7 @@ int cmd_grep(int argc, char **argv) {
     const char *a = argv[i];
     if (dashdash || (a[0] != '-' && g.npat > 0)) {
       char *s = join_spec(prefix, a);
-      if (s == NULL) die("%s: '%s' is outside repository", a, a);
+      if (s == NULL) die_outside(repo, a, true);
       // Before "--" a path must exist (else git takes it for a revision it does not know).
       char full[4096];
       struct stat st;

@@ -117,7 +117,7 @@ git_object *resolve_rev_path(git_repository *repo, const char *arg) {
   char *path = NULL;
   if (strncmp(p, "./", 2) == 0 || strncmp(p, "../", 3) == 0 || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
     path = join_spec(cwd_prefix(repo), p);
-    if (path == NULL) die("'%s' is outside repository", p);
+    if (path == NULL) die_outside(repo, p, false);
   } else {
     path = strdup(p);
     if (path == NULL) die("out of memory");

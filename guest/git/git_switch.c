@@ -438,7 +438,7 @@ static int checkout_paths(git_repository *repo, char **args, int n, bool count) 
   bool all = false, missing = false;
   for (int i = 0; i < n; i++) {
     specs[i] = join_spec(prefix, args[i]);
-    if (specs[i] == NULL) die("%s: '%s' is outside repository", args[i], args[i]);
+    if (specs[i] == NULL) die_outside(repo, args[i], true);
     if (specs[i][0] == '\0' && git_index_entrycount(index) > 0) {
       all = true;
       continue;

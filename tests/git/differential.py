@@ -338,6 +338,14 @@ LOGPATHS = [
     G("log", "a", "--oneline"), G("log", "--oneline", "b", cwd="d"), G("log", "--oneline", "--", "../a", "b", cwd="d"),
     G("log", "--oneline", ".", cwd="d"), G("log", "--stat", "-n", "1", "--", "b", cwd="d"), G("log", "--oneline", "HEAD", "--"),
     G("log", "--oneline", "nope", "--", "a"), G("log", "--oneline", "--", "c.txt", "d/moved.txt"),
+    G("log", "--oneline", "--", "d/"), G("log", "--oneline", "./a"), G("log", "--oneline", "-n", "0", "--", "a"),
+    G("log", "--oneline", "--", "d/b", "d/b"), G("log", "--oneline", "--", "a", "."), G("log", "--oneline", "other", "--", "e"),
+    G("log", "--oneline", "--", "D"), G("log", "--oneline", "--", "d/?"), G("log", "--stat", "--", "d/moved.txt", "c.txt"),
+    G("log", "--oneline", "other..", "--", "a"), G("log", "--oneline", "--", ".."), G("log", "--oneline", "--", "../nope", cwd="d"),
+    # outside the work tree: git's message names it, for every command that reads paths
+    G("add", ".."), G("diff", "--", ".."), G("restore", ".."), G("grep", "x", "--", ".."), G("checkout", "--", ".."),
+    G("blame", "../x"), G("show", "HEAD:../x"), G("show", "HEAD:../../x", cwd="d"), G("blame", "../../x", cwd="d"),
+    G("add", "../../x", cwd="d"),
 ]
 
 # A detached HEAD: checkout of a commit or a tag (git's advice), switch --detach, status and
