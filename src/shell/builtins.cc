@@ -16,6 +16,7 @@
 #include "shell/printf.h"
 #include "shell/read_split.h"
 #include "shell/state.h"
+#include "shell/test_expr.h"
 
 namespace wasmcap::shell {
 
@@ -284,21 +285,37 @@ int b_pwd(B& b, const Args& a) {
 }
 
 // break [N] / continue [N]: leave (or go on with) the Nth enclosing loop.
+// break/continue [N], as bash: outside a loop a message and status 0 (whatever N is); N must be
+// a number (else "numeric argument required" and the shell ends with 128, as bash's fatal
+// error; interactive: the rest of the line is abandoned), at least 1 (else "loop count out of
+// range", status 1, and every enclosing loop is left, continue's too).
 int b_loop_control(B& b, const Args& a, State::Flow flow, const char* name) {
-  long long n = 1;
-  if (!a.empty() && (!parse_int(a[0], &n) || n < 1)) {
-    b.say(std::string(name) + ": " + shown(a[0]) + ": loop count out of range\n");
-    n = 1;
-    if (b.st.loops == 0) return 1;
-  }
   if (b.st.loops == 0) {
     // bash: a message and status 0; the script goes on.
     b.say(std::string(name) + ": only meaningful in a 'for', 'while', or 'until' loop\n");
     return 0;
   }
+  int64_t n = 1;
+  int status = 0;
+  if (!a.empty()) {
+    auto v = legal_number(a[0]);
+    if (!v) {
+      b.say(std::string(name) + ": " + shown(a[0]) + ": numeric argument required\n");
+      (b.st.interactive ? b.st.abort_line : b.st.exit_requested) = true;
+      return 128;
+    }
+    if (*v < 1) {  // bash leaves every enclosing loop, break or continue
+      b.say(std::string(name) + ": " + shown(a[0]) + ": loop count out of range\n");
+      flow = State::Flow::kBreak;
+      n = b.st.loops;
+      status = 1;
+    } else {
+      n = *v;
+    }
+  }
   b.st.flow = flow;
-  b.st.flow_count = static_cast<int>(std::min<long long>(n, b.st.loops));
-  return 0;
+  b.st.flow_count = static_cast<int>(std::min<int64_t>(n, b.st.loops));
+  return status;
 }
 
 int b_return(B& b, const Args& a) {

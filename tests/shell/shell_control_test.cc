@@ -157,6 +157,25 @@ TEST_F(ShellControl, TypeSeesFunctions) {
   EXPECT_EQ(r.out, "f is a function\nfunction\nbuiltin\nf\nst=1\n") << r.err;
 }
 
+// break/continue N as bash's: outside a loop status 0 whatever N is; N below 1 is out of range
+// (status 1, every enclosing loop left); N not a number ends the shell with 128.
+TEST_F(ShellControl, BreakAndContinueCounts) {
+  same_as_bash("for i in 1 2; do break 0; done 2>/dev/null; echo st=$?\n"
+               "for i in 1 2; do for j in 1 2; do echo $i$j; continue -1; done; echo no; done "
+               "2>/dev/null; echo st=$?\n"
+               "break x 2>/dev/null; echo top=$?\n"
+               "for i in 1 2; do for j in 1; do break ' 2'; done; echo no; done; echo st=$?\n"
+               "bash -c 'for i in 1 2; do echo $i; break oops; echo no; done; echo after' "
+               "2>/dev/null; echo st=$?\n"
+               "bash -c 'f() { while :; do continue x; done; }; f; echo after' 2>/dev/null\n"
+               "echo st=$?\n",
+               "st=1\n11\nst=1\ntop=0\nst=0\n1\nst=128\nst=128\n");
+  auto r = run("for i in 1; do break oops; done; echo after");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.code, 128);
+  EXPECT_EQ(r.err, "break: oops: numeric argument required\n");
+}
+
 TEST_F(ShellControl, EvalAndSourceTakeDoubleDash) {
   same_as_bash("eval -- echo hi; eval -z 2>/dev/null; echo st=$?; eval - 2>/dev/null; echo st=$?\n"
                "source -- /dev/stdin a <<'EOF'\necho sourced $1\nEOF\n",
