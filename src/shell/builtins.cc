@@ -324,8 +324,8 @@ int b_return(B& b, const Args& a) {
     b.say("return: " + shown(a[0]) + ": numeric argument required\n");
     v = 2;
   }
-  if (b.st.func_depth == 0 && b.st.source_depth == 0) {
-    return b.say("return: can only 'return' from a function or sourced script\n");
+  if (b.st.func_depth == 0 && b.st.source_depth == 0) {  // bash: a usage error, status 2
+    return b.say("return: can only 'return' from a function or sourced script\n", 2);
   }
   b.st.flow = State::Flow::kReturn;
   return static_cast<int>(v & 0xff);

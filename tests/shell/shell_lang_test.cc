@@ -76,7 +76,7 @@ TEST_F(ShellFixture, FunctionsAndPositionalParameters) {
   ASSERT_TRUE(r.result) << r.result.error().to_string();
   EXPECT_EQ(r.out,
             "f:2:a:b c\nret=4\nlocal\nh sees local\nafter global\nk 1 2\n0\n[xx]\n[x]\n[]\n"
-            "c d 2\n[] 0\ntwo\nst=127\nv=2\nV=unset\nret-outside=1\n")
+            "c d 2\n[] 0\ntwo\nst=127\nv=2\nV=unset\nret-outside=2\n")
       << r.err;
   EXPECT_NE(r.err.find("u: command not found"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("return: can only 'return' from a function"), std::string::npos) << r.err;
