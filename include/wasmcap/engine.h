@@ -208,7 +208,24 @@ struct HostFunc {
   HostCallback callback;
 };
 
-// The set of host functions an instance may import. One table serves every engine.
+// A memory, table or global of one instance that other instances import: the core instances
+// of a component share them (an adapter imports the main module's memory), as do the spec
+// tests' registered modules. An instance hands one out with Instance::export_extern(); another
+// instantiation takes it through HostFuncTable::add_extern() under the import's (module, name),
+// so the importer reads and writes the exporter's storage, not a copy. The handle keeps that
+// storage alive after the exporting instance is gone. Engine-specific: an engine imports only
+// what an instance of the same engine exported (link_error otherwise; engine() names it).
+// Limits belong to the storage, set once by the instance that defined it: a memory's cap is its
+// exporter's (declared maximum and ExecLimits::max_memory_pages), whoever grows it.
+class SharedExtern {
+ public:
+  virtual ~SharedExtern() = default;
+  virtual ExternKind kind() const = 0;
+  virtual std::string_view engine() const = 0;
+};
+
+// The set of host functions (and shared memories, tables, globals) an instance may import.
+// One table serves every engine.
 class HostFuncTable {
  public:
   // Adds or replaces (module, name).
@@ -217,8 +234,17 @@ class HostFuncTable {
   bool has_module(std::string_view module) const;
   const std::vector<HostFunc>& funcs() const { return funcs_; }
 
+  // Adds or replaces the memory, table or global imported as (module, name).
+  void add_extern(std::string module, std::string name, std::shared_ptr<SharedExtern> ext);
+  std::shared_ptr<SharedExtern> find_extern(std::string_view module, std::string_view name) const;
+
  private:
+  struct NamedExtern {
+    std::string module, name;
+    std::shared_ptr<SharedExtern> ext;
+  };
   std::vector<HostFunc> funcs_;
+  std::vector<NamedExtern> externs_;
 };
 
 // Execution limits. Defaults are "no limit" except memory, capped at 4 GiB (wasm32's max).
@@ -280,7 +306,9 @@ class Instance {
   // Not virtual: the same prologue and epilogue for every engine (src/engine/instance.cc), so
   // they refuse, stop and report calls identically. In order: a start function's proc_exit is
   // reported; the export is found (no_entry_point); the arguments are checked; a call from a
-  // host function into the instance running it is refused (invalid_argument); a raised interrupt
+  // host function into the instance running it is refused (invalid_argument) unless the engine
+  // supports it (reentrant()), and calls nested through host functions beyond kMaxCallNesting
+  // are refused (trap_stack_exhausted); a raised interrupt
   // or a passed deadline stops the call before any code runs (deadline_exceeded); the arguments
   // become raw slots, the engine runs the export (run_export) and its results become Values.
   // A trap with the memory at its cap says so.
@@ -291,6 +319,14 @@ class Instance {
     return make_error(ErrorCode::kModuleUnsupported,
                       "this engine cannot read exported global \"" + std::string(export_name) +
                           "\"");
+  }
+  // The memory, table or global exported as `export_name`, for another instantiation to import
+  // (SharedExtern). not_found when there is no such export; module_unsupported from an engine
+  // that does not share them.
+  virtual Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view export_name) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "this engine cannot share exported memories, tables or globals (\"" +
+                          std::string(export_name) + "\")");
   }
   // The instance's memory (export "memory", else memory 0); invalid view when it has none.
   virtual GuestMemory memory() = 0;
@@ -318,11 +354,19 @@ class Instance {
   virtual Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) = 0;
   // For init: the start function called proc_exit, so every later call reports that exit.
   void set_start_exit(int32_t code) { start_exit_ = code; }
+  // True when run_export() may be called while a call of this instance runs (from a host
+  // function it called): the backend keeps the calls' state apart.
+  virtual bool reentrant() const { return false; }
 
  private:
   std::optional<int32_t> start_exit_;
-  bool running_ = false;  // inside call(): a host function calling back in is refused
+  uint32_t running_ = 0;  // call()s of this instance in progress (more than 1: re-entrant)
 };
+
+// The most Instance::call()s one thread runs nested through host functions (a guest calling a
+// host function that calls into an instance, this one or another, ...): each level takes host
+// stack, so the next is refused (trap_stack_exhausted) rather than overflow it.
+inline constexpr uint32_t kMaxCallNesting = 100;
 
 // --- Capabilities: what an engine (and this build's host) can actually provide ----------------
 //

@@ -162,11 +162,30 @@ struct Builder {
                                          quote_untrusted(imp.module)));
       }
       const std::shared_ptr<CoreInst>& from = at(Sort::kCoreInstance, arg->index).core_inst;
+      if (imp.kind == ExternKind::kMemory || imp.kind == ExternKind::kTable || imp.kind == ExternKind::kGlobal) {
+        // The exporter's own storage, not a copy (SharedExtern): the engine checks its type and
+        // limits when it links the import.
+        const Sort s = imp.kind == ExternKind::kMemory  ? Sort::kCoreMemory
+                       : imp.kind == ExternKind::kTable ? Sort::kCoreTable
+                                                        : Sort::kCoreGlobal;
+        Item item{};
+        WASMCAP_TRY_ASSIGN(item, core_export(from, imp.name, s));
+        if (!item.core_inst || !item.core_inst->instance) {
+          return tl::unexpected(link_error(ci->what + ": import " + what + " names no core instance's export"));
+        }
+        auto ext = item.core_inst->instance->export_extern(item.core_name);
+        if (!ext) {
+          Error e = ext.error();
+          e.message = "component: " + ci->what + " imports " + what + ": " + e.message;
+          return tl::unexpected(std::move(e));
+        }
+        ci->imports->add_extern(imp.module, imp.name, std::move(*ext));
+        continue;
+      }
       if (imp.kind != ExternKind::kFunc) {
         return make_error(ErrorCode::kModuleUnsupported,
                           "component: " + ci->what + " imports the " + std::string(extern_kind_name(imp.kind)) +
-                              " " + what + " from another core instance: sharing memories, tables and "
-                              "globals between core instances is not supported yet (docs/components.md)");
+                              " " + what + " from another core instance: tags are not shared between core instances");
       }
       Item item{};
       WASMCAP_TRY_ASSIGN(item, core_export(from, imp.name, Sort::kCoreFunc));
@@ -683,8 +702,9 @@ Result<CallResult> ComponentInstance::call(std::string_view name, std::vector<Va
   const TypeDef& ft = shared_->decoded.types[item->func->type];
   // Arguments are checked before any code runs: a refused call is not a trap.
   WASMCAP_TRY(check_vals(shared_->decoded, args, param_types(ft), "arguments"));
-  // A host function calling back into the instance whose call it serves would re-enter it (the
-  // spec's component instances may not be re-entered; the engines take no re-entrant calls).
+  // A host function calling back into the instance whose call it serves would re-enter it: the
+  // spec's component instances may not be re-entered (CanonicalABI.md, may_enter). (Its core
+  // instances may: a lowered import's realloc called back into the instance calling it.)
   if (calling_) {
     return make_error(ErrorCode::kInvalidArgument,
                       "component: re-entrant call into a component instance (from a host function)");

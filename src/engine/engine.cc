@@ -103,7 +103,29 @@ bool HostFuncTable::has_module(std::string_view module) const {
   for (const auto& f : funcs_) {
     if (f.module == module) return true;
   }
+  for (const auto& e : externs_) {
+    if (e.module == module) return true;
+  }
   return false;
+}
+
+void HostFuncTable::add_extern(std::string module, std::string name,
+                               std::shared_ptr<SharedExtern> ext) {
+  for (auto& existing : externs_) {
+    if (existing.module == module && existing.name == name) {
+      existing.ext = std::move(ext);
+      return;
+    }
+  }
+  externs_.push_back(NamedExtern{std::move(module), std::move(name), std::move(ext)});
+}
+
+std::shared_ptr<SharedExtern> HostFuncTable::find_extern(std::string_view module,
+                                                         std::string_view name) const {
+  for (const auto& e : externs_) {
+    if (e.module == module && e.name == name) return e.ext;
+  }
+  return nullptr;
 }
 
 }  // namespace wasmcap

@@ -90,12 +90,37 @@ std::string toolchain_hint(const std::string& module) {
 
 }  // namespace
 
-Result<std::vector<const HostFunc*>> link_host_functions(const ModuleInfo& info,
-                                                         const HostFuncTable& host) {
+Result<std::vector<const HostFunc*>> link_host_functions(
+    const ModuleInfo& info, const HostFuncTable& host,
+    std::vector<std::shared_ptr<SharedExtern>>* shared, std::string_view engine) {
   std::vector<const HostFunc*> out;
   out.reserve(info.imports.size());
   for (const ImportDesc& imp : info.imports) {
     const std::string name = quote_untrusted(imp.module + "." + imp.name);
+    if (shared != nullptr && (imp.kind == ExternKind::kMemory || imp.kind == ExternKind::kTable ||
+                              imp.kind == ExternKind::kGlobal)) {
+      const std::string kind(extern_kind_name(imp.kind));
+      std::shared_ptr<SharedExtern> ext = host.find_extern(imp.module, imp.name);
+      if (ext == nullptr) {
+        return make_error(ErrorCode::kLinkError, "unknown import " + name + " (" + kind +
+                                                     "): no instance exports a " + kind +
+                                                     " under that name to this one");
+      }
+      if (ext->kind() != imp.kind) {
+        return make_error(ErrorCode::kLinkError,
+                          "import " + name + " is a " + kind + ", what is linked as it is a " +
+                              std::string(extern_kind_name(ext->kind())));
+      }
+      if (ext->engine() != engine) {
+        return make_error(ErrorCode::kLinkError,
+                          "import " + name + " (" + kind + ") comes from an instance of engine " +
+                              std::string(ext->engine()) + ": a " + kind +
+                              " is shared only between instances of one engine (this is " +
+                              std::string(engine) + ")");
+      }
+      shared->push_back(std::move(ext));
+      continue;
+    }
     if (imp.kind != ExternKind::kFunc) {
       // Tags too: exceptions cross no instance boundary here (host functions neither throw
       // nor catch them), so an imported tag could never be thrown by anyone else.

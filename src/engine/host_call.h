@@ -87,8 +87,14 @@ inline Value value_from_raw(ValType t, const RawSlot* in) {
 // import", naming it and its signature) with the import's exact signature (link_error naming
 // both). Returns the host function of each import, in order. Import names come from the module
 // and are quoted as untrusted text.
-Result<std::vector<const HostFunc*>> link_host_functions(const ModuleInfo& info,
-                                                         const HostFuncTable& host);
+// Memory, table and global imports: with `shared` null they are refused (link_error); otherwise
+// each is looked up with HostFuncTable::find_extern and must be of the import's kind and of the
+// engine `engine` (link_error naming the import otherwise); `shared` receives them in import
+// order, for the engine to check their types and limits. The result then holds the function
+// imports only, in order.
+Result<std::vector<const HostFunc*>> link_host_functions(
+    const ModuleInfo& info, const HostFuncTable& host,
+    std::vector<std::shared_ptr<SharedExtern>>* shared = nullptr, std::string_view engine = {});
 
 // What an engine hands invoke_host about the running instance, and what it learns back.
 struct HostCall {

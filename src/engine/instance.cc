@@ -5,12 +5,17 @@
 // alone refused re-entrant calls; the AOT engine alone checked the deadline before calling a
 // re-exported host import).
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "engine/host_call.h"
 #include "wasmcap/engine.h"
 
 namespace wasmcap {
+namespace {
+// Instance::call()s running on this thread, nested through host functions.
+thread_local uint32_t call_nesting = 0;
+}  // namespace
 
 Result<CallOutcome> Instance::call(std::string_view export_name, const std::vector<Value>& args) {
   if (start_exit_) {
@@ -30,14 +35,22 @@ Result<CallOutcome> Instance::call(std::string_view export_name, const std::vect
   }
   const FuncSig& sig = exports[index].sig;
   WASMCAP_TRY(check_call_args(export_name, sig, args));
-  // A host function that calls back into the instance running it would run guest code on top
-  // of the live call (the interpreter's value stack starts at the same slot for every entry,
-  // the AOT engine's interrupt flag and host outcome are per instance, wabt's guard against its
-  // own call_indirect bug is per call). Refused on every engine; the outer call goes on intact.
-  if (running_) {
+  // A host function that calls back into the instance running it (re-entrant) runs guest code
+  // on top of the live call: an engine that keeps each call's state apart says so (reentrant();
+  // the interpreter starts the inner call above the outer one's frames); the others refuse it,
+  // and the outer call goes on intact.
+  if (running_ != 0 && !reentrant()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "re-entrant call into a running instance (from a host function) is not "
                       "supported");
+  }
+  // Calls nested through host functions (guest -> host -> guest, into this instance or
+  // another) each take host stack: bounded per thread, so a guest that makes a host function
+  // call back into it endlessly traps instead of overflowing the host's stack.
+  if (call_nesting >= kMaxCallNesting) {
+    return make_error(ErrorCode::kTrapStackExhausted,
+                      "call stack exhausted: calls nested through host functions more than " +
+                          std::to_string(kMaxCallNesting) + " deep");
   }
   // An interrupted run, or one past its deadline, runs no more code, not even a host function
   // re-exported as this export (which no engine's loop would check before running it).
@@ -57,10 +70,14 @@ Result<CallOutcome> Instance::call(std::string_view export_name, const std::vect
   std::vector<engine::RawSlot> raw_results(sig.results.size() * stride + 1, 0);
   for (size_t i = 0; i < args.size(); ++i) engine::raw_from_value(args[i], &raw_args[i * stride]);
 
-  running_ = true;
+  ++running_;
+  ++call_nesting;
   struct Done {
-    bool* running;
-    ~Done() { *running = false; }
+    uint32_t* running;
+    ~Done() {
+      --*running;
+      --call_nesting;
+    }
   } done{&running_};
   auto end = run_export(index, raw_args.data(), raw_results.data());
   if (!end) {

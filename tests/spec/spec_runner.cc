@@ -5,12 +5,15 @@
 // (load / instantiate / Instance::call / Instance::get_global), so this checks wasmcap's backend
 // wrappers — value conversion, trap mapping, limits slicing, validation — not just wabt.
 //
-// The `spectest` host module's functions (print*) are host functions; a registered module's
-// exported functions are linked into later modules as host functions that call into it, and its
-// traps propagate with their codes. What the engine interface cannot express is SKIPPED, counted
-// by reason, never passed: modules importing globals, tables or memories (the interface links
-// functions only), reference-typed values at the host boundary, and text-format modules of
-// assert_malformed/assert_invalid (wast2json leaves them as .wat; only binary ones are checked).
+// The `spectest` host module's functions (print*) are host functions; its memory, table and
+// globals are the exports of a module instantiated on the engine under test (kSpectest). A
+// registered module's exported functions are linked into later modules as host functions that
+// call into it, and its traps propagate with their codes; its memories, tables and globals are
+// shared with the modules that import them (Instance::export_extern, HostFuncTable::add_extern).
+// What the engine cannot link is SKIPPED, counted by reason, never passed: modules importing a
+// kind the engine does not share (all of them on aot, tables on interp), reference-typed values
+// at the host boundary, and text-format modules of assert_malformed/assert_invalid (wast2json
+// leaves them as .wat; only binary ones are checked).
 //
 // Output: one line per failure ("FILE:LINE: problem"), then a summary line
 //   "spec NAME: passed P failed F skipped S (reason=count, ...)".
@@ -26,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -200,6 +204,24 @@ std::vector<ErrorCode> codes_for_trap_text(const std::string& text) {
   return {};  // unknown text: any trap code is accepted
 }
 
+// The spectest module's memory, table and globals (the spec interpreter's values), exported by a
+// module the runner instantiates on the engine under test:
+//   (module (global (export "global_i32") i32 (i32.const 666))
+//           (global (export "global_i64") i64 (i64.const 666))
+//           (global (export "global_f32") f32 (f32.const 666.6))
+//           (global (export "global_f64") f64 (f64.const 666.6))
+//           (table (export "table") 10 20 funcref) (memory (export "memory") 1 2))
+const uint8_t kSpectest[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x04, 0x05, 0x01, 0x70, 0x01, 0x0a, 0x14,
+    0x05, 0x04, 0x01, 0x01, 0x01, 0x02, 0x06, 0x21, 0x04, 0x7f, 0x00, 0x41, 0x9a, 0x05, 0x0b,
+    0x7e, 0x00, 0x42, 0x9a, 0x05, 0x0b, 0x7d, 0x00, 0x43, 0x66, 0xa6, 0x26, 0x44, 0x0b, 0x7c,
+    0x00, 0x44, 0xcd, 0xcc, 0xcc, 0xcc, 0xcc, 0xd4, 0x84, 0x40, 0x0b, 0x07, 0x46, 0x06, 0x0a,
+    0x67, 0x6c, 0x6f, 0x62, 0x61, 0x6c, 0x5f, 0x69, 0x33, 0x32, 0x03, 0x00, 0x0a, 0x67, 0x6c,
+    0x6f, 0x62, 0x61, 0x6c, 0x5f, 0x69, 0x36, 0x34, 0x03, 0x01, 0x0a, 0x67, 0x6c, 0x6f, 0x62,
+    0x61, 0x6c, 0x5f, 0x66, 0x33, 0x32, 0x03, 0x02, 0x0a, 0x67, 0x6c, 0x6f, 0x62, 0x61, 0x6c,
+    0x5f, 0x66, 0x36, 0x34, 0x03, 0x03, 0x05, 0x74, 0x61, 0x62, 0x6c, 0x65, 0x01, 0x00, 0x06,
+    0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00};
+
 class Runner {
  public:
   Runner(wasmcap::Engine& engine, std::filesystem::path dir, std::string name)
@@ -262,12 +284,31 @@ class Runner {
     add("print_f64", {ValType::kF64});
     add("print_i32_f32", {ValType::kI32, ValType::kF32});
     add("print_f64_f64", {ValType::kF64, ValType::kF64});
+    // The memory, table and globals, from an instance of kSpectest on the engine under test;
+    // the kinds it shares are the kinds modules may import (the others are skipped).
+    auto mod = engine_.load(kSpectest, sizeof kSpectest);
+    if (!mod) return;
+    wasmcap::HostFuncTable none;
+    auto inst = engine_.instantiate(*mod, none, limits_);
+    if (!inst) return;
+    for (const auto& e : (*mod)->info().exports) {
+      auto ext = (*inst)->export_extern(e.name);
+      if (!ext) continue;
+      host_.add_extern("spectest", e.name, *ext);
+      shared_kinds_.insert(e.kind);
+    }
+    spectest_ = std::move(*inst);
   }
 
-  // Why the module's imports cannot be linked through the engine interface, or "".
-  static std::string unlinkable_kind(const wasmcap::ModuleInfo& info) {
+  // Why the module's imports cannot be linked through the engine interface, or "": a memory,
+  // table or global of a kind this engine does not share, or one a skipped module registered.
+  std::string unlinkable_kind(const wasmcap::ModuleInfo& info) const {
     for (const auto& imp : info.imports) {
-      if (imp.kind != wasmcap::ExternKind::kFunc) {
+      if (imp.kind == wasmcap::ExternKind::kFunc) continue;
+      if (shared_kinds_.count(imp.kind) == 0 ||
+          (host_.find_extern(imp.module, imp.name) == nullptr &&
+           (skipped_registered_.count(imp.module) != 0 ||
+            unshared_.count(imp.module + '\0' + imp.name) != 0))) {
         return std::string(wasmcap::extern_kind_name(imp.kind)) + " imports";
       }
     }
@@ -382,7 +423,19 @@ class Runner {
     }
     if (inst == nullptr) {
       skip("register of a skipped module");
+      skipped_registered_.insert(as);
       return;
+    }
+    // Each exported memory, table and global is shared as `as`.NAME (when the engine shares
+    // that kind; a module importing another kind is skipped).
+    for (const auto& e : inst->module->info().exports) {
+      if (e.kind == wasmcap::ExternKind::kFunc || shared_kinds_.count(e.kind) == 0) continue;
+      auto ext = inst->instance->export_extern(e.name);
+      if (ext) {
+        host_.add_extern(as, e.name, *ext);
+      } else {
+        unshared_.insert(as + '\0' + e.name);  // e.g. a reference-typed global
+      }
     }
     // Each exported function becomes a host function `as`.NAME that calls into the instance.
     // A trap inside it ends the caller's run with the same code.
@@ -519,6 +572,10 @@ class Runner {
   std::string name_;
   wasmcap::HostFuncTable host_;
   wasmcap::ExecLimits limits_;
+  std::unique_ptr<wasmcap::Instance> spectest_;           // kSpectest's instance
+  std::set<wasmcap::ExternKind> shared_kinds_;            // the kinds the engine shares
+  std::set<std::string> skipped_registered_;              // names registered by skipped modules
+  std::set<std::string> unshared_;  // "as\0name": registered exports the engine did not share
   std::vector<std::shared_ptr<Loaded>> instances_;
   std::map<std::string, std::shared_ptr<Loaded>> named_;
   std::shared_ptr<Loaded> current_;

@@ -235,13 +235,22 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
   }
   Runtime& rt = *rtp;
   FuncEntry* const funcs = rt.funcs.data();
-  Slot* const globals = rt.globals.data();
+  Slot* const globals = rt.global_store->data();
+  Slot* const* const global_imports = rt.global_imports.data();
   Slot* const stack_end = rt.stack + rt.stack_slots;
   Frame* const frames = rt.frames.get();
   const size_t max_frames = rt.max_frames;
-  size_t depth = 0;
-  uint8_t* mem = rt.mem;
-  uint64_t memsize = rt.mem_size;
+  // A re-entrant call (a host function calling back into this instance) starts above the
+  // frames and slots of the call it serves (rt.entry_depth, rt.entry_fp): depth is absolute.
+  size_t depth = rt.entry_depth;
+  uint8_t* mem = rt.memory ? rt.memory->base : nullptr;
+  uint64_t memsize = rt.memory ? rt.memory->size : 0;
+// The memory's size after anything outside the loop ran (a host call, which may grow a memory
+// shared with another instance or call back in to grow it): the loop's copy is stale otherwise.
+#define RELOAD_MEMORY()                  \
+  do {                                   \
+    if (rt.memory) memsize = rt.memory->size; \
+  } while (0)
   const ExecLimits& limits = *rt.limits;
 
   // Fuel: `granted` units were handed to the loop at the last refill, `budget` remain.
@@ -254,7 +263,7 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
   } while (0)
 
   const Word* pc = nullptr;
-  Slot* fp = rt.stack;
+  Slot* fp = rt.entry_fp != nullptr ? rt.entry_fp : rt.stack;
   uint32_t cur = entry;
   const char* trap_msg = nullptr;
   Slot* nfp = nullptr;     // callee frame of the call being made
@@ -322,10 +331,10 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
 
   {
     FuncEntry& fe = funcs[entry];
-    if (fe.host >= 0) return call_host(rt, static_cast<uint32_t>(fe.host), fp);
+    if (fe.host >= 0) return call_host_from(rt, fe, fp, depth);
     if (!fe.code) fe.code = rt.translator->translate(entry);
     FuncCode* c = fe.code.get();
-    if (max_frames == 0 || fp + c->frame_slots > stack_end) {
+    if (depth >= max_frames || fp + c->frame_slots > stack_end) {
       TRAP(ErrorCode::kTrapStackExhausted, "call stack exhausted");
     }
     frames[depth++] = Frame{nullptr, fp, entry};
@@ -413,7 +422,6 @@ L_ret : {
   Frame& f = frames[--depth];
   if (f.ret_pc == nullptr) {
     SYNC_FUEL();
-    rt.mem_size = memsize;
     return Stop::kReturn;
   }
   pc = f.ret_pc;
@@ -441,9 +449,9 @@ do_call : {
   FuncEntry& fe = funcs[callee];
   if (fe.host >= 0) {
     SYNC_FUEL();
-    rt.mem_size = memsize;
-    Stop s = call_host(rt, static_cast<uint32_t>(fe.host), nfp);
+    Stop s = call_host_from(rt, fe, nfp, depth);
     if (s != Stop::kReturn) return s;
+    RELOAD_MEMORY();
     // The host call may have charged fuel for its work: drop the loop's remaining grant so
     // the next block re-reads what is left from rt.consumed (exact, and never over budget).
     granted = budget = 0;
@@ -528,6 +536,14 @@ L_select:
   NEXT();
 L_global_get:
   S(0) = globals[pc[1]];
+  pc += 2;
+  NEXT();
+L_global_get_i:
+  S(0) = *global_imports[pc[1]];
+  pc += 2;
+  NEXT();
+L_global_set_i:
+  *global_imports[pc[0]] = S(1);
   pc += 2;
   NEXT();
 L_global_set:
@@ -636,11 +652,9 @@ L_memory_size:
   pc += 1;
   NEXT();
 L_memory_grow : {
-  rt.mem_size = memsize;
   uint64_t delta = U32(S(1));
-  int64_t r = memory_grow(rt, delta);
-  mem = rt.mem;
-  memsize = rt.mem_size;
+  int64_t r = memory_grow(*rt.memory, delta);
+  memsize = rt.memory->size;
   S(0) = W32(static_cast<uint32_t>(r));
   pc += 2;
   // The pages made available cost their bytes (as wabt's zeroing of them does).
@@ -778,12 +792,10 @@ trap_table:
   TRAP(ErrorCode::kTrapTableOutOfBounds, "out of bounds table access");
 trap:
   SYNC_FUEL();
-  rt.mem_size = memsize;
   rt.error = Error(trap_code, trap_msg);
   rt.trap_func = cur;
   return Stop::kTrap;
 stop_error:
-  rt.mem_size = memsize;
   rt.trap_func = cur;
   return Stop::kTrap;
 #undef NEXT
@@ -798,6 +810,7 @@ stop_error:
 #undef BULK_KEEP_GOING
 #undef TRAP
 #undef SYNC_FUEL
+#undef RELOAD_MEMORY
 }
 
 }  // namespace wasmcap::fast

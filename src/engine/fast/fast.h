@@ -74,6 +74,8 @@ using Slot = uint64_t;
   X(select) /* s dst, s a, s b, s cond */                                                       \
   X(global_get) /* s dst, k index */                                                            \
   X(global_set) /* k index, s src */                                                            \
+  X(global_get_i) /* s dst, k import: an imported global, through Runtime::global_imports */     \
+  X(global_set_i) /* k import, s src */                                                         \
   /* memory: s dst, s addr, k offset  |  stores: s addr, s value, k offset */                   \
   X(i32_load) X(i64_load) X(f32_load) X(f64_load) X(i32_load8_s) X(i32_load8_u)                 \
   X(i32_load16_s) X(i32_load16_u) X(i64_load8_s) X(i64_load8_u) X(i64_load16_s)                 \
@@ -252,18 +254,36 @@ class Translator {
   virtual std::unique_ptr<FuncCode> translate(uint32_t func) = 0;
 };
 
+// A linear memory (memory.cc): reserved up to its cap, committed up to `size`. Owned by the
+// instance that defines it and shared with every instance that imports it (SharedExtern): they
+// all read `size` from here, so a grow by any of them is seen by all, and the cap (set once,
+// from the defining instance's limits) bounds them together.
+struct Memory {
+  uint8_t* base = nullptr;
+  uint64_t size = 0;       // bytes
+  uint64_t max_pages = 0;  // min(declared max, ExecLimits cap of the defining instance)
+  uint64_t reserved = 0;
+  bool has_max = false;    // declared maximum (import matching)
+  uint64_t declared_max = 0;
+  Memory() = default;
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
+  ~Memory();
+};
+
 // Per-instance state the dispatch loop runs on.
 struct Runtime {
-  // Linear memory: reserved up to the cap, committed up to mem_size (memory.cc).
-  uint8_t* mem = nullptr;
-  uint64_t mem_size = 0;
-  uint64_t mem_max_pages = 0;  // min(declared max, ExecLimits cap)
-  uint64_t mem_reserved = 0;
-  bool has_memory = false;
+  // Linear memory (defined or imported), or null. The loop keeps base and size in registers
+  // and reloads them after every call out of the loop (a host call may grow a shared memory).
+  std::shared_ptr<Memory> memory;
 
   std::vector<FuncEntry> funcs;
   std::vector<Table> tables;
-  std::vector<Slot> globals;
+  // Globals, `stride` slots each (an imported global's slots hold its value at instantiation,
+  // for constant expressions; its code reads and writes the exporter's through global_imports).
+  // Shared so that an exported global outlives the instance (SharedExtern).
+  std::shared_ptr<std::vector<Slot>> global_store = std::make_shared<std::vector<Slot>>();
+  std::vector<Slot*> global_imports;  // the storage of each imported global, in import order
   std::vector<std::vector<uint8_t>> data;       // passive data (emptied by data.drop)
   std::vector<std::vector<uint64_t>> elems;     // element segments (emptied by elem.drop)
   std::vector<const HostFunc*> hosts;  // the host function of each import, linked in order
@@ -277,6 +297,12 @@ struct Runtime {
   size_t stack_slots = 0;
   std::unique_ptr<Frame[]> frames;  // max_frames entries (allocated untouched)
   size_t max_frames = 0;
+
+  // Where the next call into the instance starts: the bottom of the stacks (null, 0), or, while
+  // a host function runs, just above the live frames and slots of the call it serves, so that a
+  // call back into the instance (re-entrant) runs on top of them (call_host_from).
+  Slot* entry_fp = nullptr;
+  size_t entry_depth = 0;
 
   const ExecLimits* limits = nullptr;
   // Fuel: `consumed` is exact at every stop; `budget` is what the loop may spend before its
@@ -312,6 +338,9 @@ Stop run(Runtime& rt, uint32_t func);
 // the deadline and interrupt are checked after the call); results are written back at `sp`.
 // Returns kReturn to continue.
 Stop call_host(Runtime& rt, uint32_t host, Slot* sp);
+// call_host for the import `fe` called by the loop with its arguments at `sp`, `depth` frames
+// live: a call back into the instance while it runs starts above them (Runtime::entry_fp).
+Stop call_host_from(Runtime& rt, const FuncEntry& fe, Slot* sp, size_t depth);
 
 // Exception unwinding (exec_eh.cc). `st` is the loop's state at a throw: pc is the offset
 // just after the throw/rethrow instruction; depth the number of live frames. Finds the handler
@@ -337,9 +366,8 @@ bool check_deadline(Runtime& rt);
 bool charge_bulk(Runtime& rt, uint64_t units);
 
 // Linear memory (memory.cc): reserve the cap's range, commit `pages`.
-Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages);
+Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages);
 // memory.grow: returns the old size in pages, or -1.
-int64_t memory_grow(Runtime& rt, uint64_t delta_pages);
-void memory_release(Runtime& rt);
+int64_t memory_grow(Memory& m, uint64_t delta_pages);
 
 }  // namespace wasmcap::fast

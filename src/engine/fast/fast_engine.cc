@@ -22,6 +22,7 @@
 #include "engine/cache_files.h"
 #include "engine/describe.h"
 #include "engine/fast/fast.h"
+#include "engine/fast/shared.h"
 #include "engine/fast/translate.h"
 #include "engine/fast/validate.h"
 #include "engine/fast/validation_records.h"
@@ -414,7 +415,6 @@ class FastInstance final : public Instance, public Translator {
   explicit FastInstance(const ExecLimits& limits) : limits_(limits) { rt_.limits = &limits_; }
   ~FastInstance() override {
     if (stats_enabled()) print_stats();
-    memory_release(rt_);
     if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
   }
 
@@ -495,8 +495,13 @@ class FastInstance final : public Instance, public Translator {
                             std::to_string(limits_.max_table_elements));
     }
 
-    // Imports: host functions only, linked as on every engine (engine/host_call.h).
-    WASMCAP_TRY_ASSIGN(rt_.hosts, engine::link_host_functions(module_->info(), host));
+    // Imports: host functions, linked as on every engine (engine/host_call.h), and memories
+    // and globals other interp instances export (shared.h).
+    std::vector<std::shared_ptr<SharedExtern>> shared;
+    WASMCAP_TRY_ASSIGN(rt_.hosts,
+                       engine::link_host_functions(module_->info(), host, &shared, "interp"));
+    rt_.global_store->assign(m.globals.size() * rt_.stride, 0);
+    WASMCAP_TRY(link_shared(rt_, m, shared, &imported_globals_));
 
     // Functions.
     rt_.funcs.resize(m.funcs.size());
@@ -529,22 +534,25 @@ class FastInstance final : public Instance, public Translator {
     rt_.frames.reset(new Frame[kMaxCallFrames]);
     rt_.max_frames = kMaxCallFrames;
 
-    // Globals.
-    rt_.globals.resize(m.globals.size() * rt_.stride);
-    for (size_t i = 0; i < m.globals.size(); ++i) {
+    // Globals (an imported global's slot holds the value link_shared copied).
+    std::vector<Slot>& globals = *rt_.global_store;
+    for (size_t i = m.num_global_imports; i < m.globals.size(); ++i) {
       if (m.globals[i]->type == wabt::Type::V128) {
-        eval_const_v128(m.globals[i]->init_expr, &rt_.globals[i * 2]);
+        eval_const_v128(m.globals[i]->init_expr, &globals[i * 2]);
       } else {
-        rt_.globals[i * rt_.stride] = eval_const(m.globals[i]->init_expr);
+        globals[i * rt_.stride] = eval_const(m.globals[i]->init_expr);
       }
     }
 
-    // Memory: reserved up to its cap, grown in place.
+    // Memory: reserved up to its cap, grown in place. The cap is this instance's, and stays the
+    // memory's when other instances import it.
     if (m.memories.size() > m.num_memory_imports) {
       const wabt::Limits& l = m.memories[m.num_memory_imports]->page_limits;
       uint64_t max = l.has_max ? std::min<uint64_t>(l.max, 65536) : 65536;
       max = std::min<uint64_t>(max, limits_.max_memory_pages);
-      if (auto r = memory_init(rt_, l.initial, max); !r) return r;
+      WASMCAP_TRY_ASSIGN(rt_.memory, memory_create(l.initial, max));
+      rt_.memory->has_max = l.has_max;
+      rt_.memory->declared_max = l.max;
     }
 
     // Tables.
@@ -586,19 +594,19 @@ class FastInstance final : public Instance, public Translator {
       const DataSeg& s = split.segments[i];
       const uint8_t* bytes = split.data.data() + s.start;
       if (s.active) {
-        if (s.offset_global && uint64_t{s.offset} * rt_.stride >= rt_.globals.size()) {
+        if (s.offset_global && uint64_t{s.offset} * rt_.stride >= globals.size()) {
           return make_error(ErrorCode::kModuleMalformed,
                             "invalid module: data segment " + std::to_string(i) +
                                 " reads a global that does not exist");
         }
-        uint64_t off = s.offset_global ? static_cast<uint32_t>(rt_.globals[s.offset * rt_.stride])
+        uint64_t off = s.offset_global ? static_cast<uint32_t>(globals[s.offset * rt_.stride])
                                        : s.offset;
-        if (off + s.size > rt_.mem_size) {
+        if (!rt_.memory || off + s.size > rt_.memory->size) {
           return make_error(ErrorCode::kTrapMemoryOutOfBounds,
                             "out of bounds memory access: data segment " + std::to_string(i) +
                                 " does not fit memory");
         }
-        if (s.size != 0) std::memcpy(rt_.mem + off, bytes, s.size);
+        if (s.size != 0) std::memcpy(rt_.memory->base + off, bytes, s.size);
       } else {
         rt_.data[i].assign(bytes, bytes + s.size);
       }
@@ -619,8 +627,12 @@ class FastInstance final : public Instance, public Translator {
   }
 
   GuestMemory memory() override {
-    if (!rt_.has_memory) return {};
-    return GuestMemory(rt_.mem, rt_.mem_size);
+    if (!rt_.memory) return {};
+    return GuestMemory(rt_.memory->base, rt_.memory->size);
+  }
+
+  Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view export_name) override {
+    return export_shared(rt_, module_->ir(), export_name, imported_globals_);
   }
 
   uint64_t fuel_consumed() const override { return rt_.consumed; }
@@ -638,7 +650,9 @@ class FastInstance final : public Instance, public Translator {
                           "exported global " + quote_untrusted(export_name) +
                               " holds a reference, which cannot be read from the host");
       }
-      return engine::value_from_raw(from_wabt(t), &rt_.globals[g * rt_.stride]);
+      const Slot* cell = g < m.num_global_imports ? rt_.global_imports[g]
+                                                  : &(*rt_.global_store)[g * rt_.stride];
+      return engine::value_from_raw(from_wabt(t), cell);
     }
     return make_error(ErrorCode::kNotFound,
                       "module has no exported global " + quote_untrusted(export_name));
@@ -649,25 +663,35 @@ class FastInstance final : public Instance, public Translator {
   const ModuleInfo& module_info() const override { return module_->info(); }
   const ExecLimits& exec_limits() const override { return limits_; }
   uint32_t raw_stride() const override { return rt_.stride; }
+  bool reentrant() const override { return true; }
   Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
     const wabt::Module& m = module_->ir();
     const FuncSig& sig = module_->info().exports[index].sig;
     uint32_t func = m.GetFuncIndex(m.exports[index]->var);
-    std::copy(args, args + sig.params.size() * rt_.stride, rt_.stack);
+    // A call from a host function this instance called (re-entrant) starts above the call it
+    // serves (Runtime::entry_fp); its arguments and results must fit what is left of the stack.
+    Slot* base = rt_.entry_fp != nullptr ? rt_.entry_fp : rt_.stack;
+    const size_t values = std::max(sig.params.size(), sig.results.size()) * rt_.stride;
+    if (values > rt_.stack_slots - static_cast<size_t>(base - rt_.stack)) {
+      return make_error(ErrorCode::kTrapStackExhausted, "call stack exhausted");
+    }
+    std::copy(args, args + sig.params.size() * rt_.stride, base);
     Stop r;
     WASMCAP_TRY_ASSIGN(r, run_func(func));
     if (r == Stop::kExit) return RunEnd{true, rt_.exit_code};
-    std::copy(rt_.stack, rt_.stack + sig.results.size() * rt_.stride, results);
+    std::copy(base, base + sig.results.size() * rt_.stride, results);
     return RunEnd{};
   }
 
  private:
   // Runs `func` with its arguments in rt_.stack; ok(kReturn) or ok(kExit), traps are errors.
-  // (Instance::call refuses a call into a running instance, so the stack is never live here.)
+  // A re-entrant call runs above the live frames (Runtime::entry_fp, entry_depth).
   Result<Stop> run_func(uint32_t func) {
     rt_.trap_func = -1;
-    rt_.held.clear();
-    rt_.held_payload.clear();
+    if (rt_.entry_depth == 0) {  // not re-entrant: no exception is held by a live frame
+      rt_.held.clear();
+      rt_.held_payload.clear();
+    }
     Stop s = run(rt_, func);
     if (s != Stop::kTrap) return s;
     Error e = rt_.error;
@@ -695,8 +719,9 @@ class FastInstance final : public Instance, public Translator {
           break;
         }
         case wabt::ExprType::GlobalGet:
-          st.push_back(rt_.globals[m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var) *
-                                   rt_.stride]);
+          st.push_back((*rt_.global_store)[m.GetGlobalIndex(
+                                               wabt::cast<wabt::GlobalGetExpr>(&e)->var) *
+                                           rt_.stride]);
           break;
         case wabt::ExprType::RefNull: st.push_back(0); break;
         case wabt::ExprType::RefFunc:
@@ -718,8 +743,8 @@ class FastInstance final : public Instance, public Translator {
         out[1] = v.u64(1);
       } else if (e.type() == wabt::ExprType::GlobalGet) {
         size_t g = m.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&e)->var);
-        out[0] = rt_.globals[g * 2];
-        out[1] = rt_.globals[g * 2 + 1];
+        out[0] = (*rt_.global_store)[g * 2];
+        out[1] = (*rt_.global_store)[g * 2 + 1];
       }
     }
   }
@@ -731,6 +756,7 @@ class FastInstance final : public Instance, public Translator {
   } stats_;
   Runtime rt_;
   std::shared_ptr<const FastModule> module_;
+  std::vector<std::shared_ptr<FastShared>> imported_globals_;  // in import order (re-exports)
 };
 
 // This build's validator identity (validation_records.h), computed once.

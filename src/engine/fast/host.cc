@@ -34,7 +34,7 @@ bool charge_bulk(Runtime& rt, uint64_t units) {
 
 Stop call_host(Runtime& rt, uint32_t host, Slot* sp) {
   engine::HostCall call;
-  call.memory = rt.has_memory ? GuestMemory(rt.mem, rt.mem_size) : GuestMemory();
+  call.memory = rt.memory ? GuestMemory(rt.memory->base, rt.memory->size) : GuestMemory();
   call.limits = rt.limits;
   call.fuel_used = rt.consumed;
   // Arguments and results share the callee's frame at sp, `stride` slots apart (simd_ops.h).
@@ -48,6 +48,18 @@ Stop call_host(Runtime& rt, uint32_t host, Slot* sp) {
     case engine::HostCallEnd::kStop: rt.error = std::move(call.error); return Stop::kTrap;
   }
   return Stop::kTrap;
+}
+
+Stop call_host_from(Runtime& rt, const FuncEntry& fe, Slot* sp, size_t depth) {
+  Slot* const saved_fp = rt.entry_fp;
+  const size_t saved_depth = rt.entry_depth;
+  // The import's arguments and results occupy [sp, sp + max(params, results) values).
+  rt.entry_fp = sp + size_t{std::max(fe.nparams, fe.nresults)} * rt.stride;
+  rt.entry_depth = depth;
+  Stop s = call_host(rt, static_cast<uint32_t>(fe.host), sp);
+  rt.entry_fp = saved_fp;
+  rt.entry_depth = saved_depth;
+  return s;
 }
 
 }  // namespace wasmcap::fast

@@ -12,9 +12,9 @@
 
 namespace wasmcap::fast {
 
-Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages) {
-  rt.has_memory = true;
-  rt.mem_max_pages = max_pages;
+Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages) {
+  auto m = std::make_shared<Memory>();
+  m->max_pages = max_pages;
   // Reserve at least one byte so that a zero-page memory still has a valid base.
   uint64_t reserve = max_pages * kWasmPageSize;
   if (reserve == 0) reserve = 4096;
@@ -24,34 +24,28 @@ Result<void> memory_init(Runtime& rt, uint64_t pages, uint64_t max_pages) {
                                                    " MiB of address space for linear memory: " +
                                                    std::strerror(errno));
   }
-  rt.mem = static_cast<uint8_t*>(p);
-  rt.mem_reserved = reserve;
-  rt.mem_size = 0;
-  if (pages != 0 && memory_grow(rt, pages) < 0) {
+  m->base = static_cast<uint8_t*>(p);
+  m->reserved = reserve;
+  m->size = 0;
+  if (pages != 0 && memory_grow(*m, pages) < 0) {
     return make_error(ErrorCode::kMemoryLimit,
                       "cannot commit " + std::to_string(pages) + " pages of linear memory");
   }
-  return {};
+  return m;
 }
 
-int64_t memory_grow(Runtime& rt, uint64_t delta) {
-  uint64_t old_pages = rt.mem_size / kWasmPageSize;
-  if (!rt.has_memory || delta > rt.mem_max_pages || old_pages + delta > rt.mem_max_pages) {
-    return -1;
-  }
+int64_t memory_grow(Memory& m, uint64_t delta) {
+  uint64_t old_pages = m.size / kWasmPageSize;
+  if (delta > m.max_pages || old_pages + delta > m.max_pages) return -1;
   if (delta == 0) return static_cast<int64_t>(old_pages);
   uint64_t new_size = (old_pages + delta) * kWasmPageSize;
-  if (mprotect(rt.mem + rt.mem_size, new_size - rt.mem_size, PROT_READ | PROT_WRITE) != 0) {
-    return -1;
-  }
-  rt.mem_size = new_size;
+  if (mprotect(m.base + m.size, new_size - m.size, PROT_READ | PROT_WRITE) != 0) return -1;
+  m.size = new_size;
   return static_cast<int64_t>(old_pages);
 }
 
-void memory_release(Runtime& rt) {
-  if (rt.mem != nullptr) munmap(rt.mem, rt.mem_reserved);
-  rt.mem = nullptr;
-  rt.mem_size = 0;
+Memory::~Memory() {
+  if (base != nullptr) munmap(base, reserved);
 }
 
 }  // namespace wasmcap::fast

@@ -1155,15 +1155,19 @@ class FuncTranslator {
         if (tee) push_virtual(Opnd{Opnd::kLocal, x, 0});
         return nullptr;
       }
-      case ET::GlobalGet:
-        result_op(Op::global_get,
-                  {ls(static_cast<const wabt::GlobalGetExpr&>(e).var.index())});
+      case ET::GlobalGet: {
+        // An imported global is another instance's storage (Runtime::global_imports).
+        uint32_t g = static_cast<const wabt::GlobalGetExpr&>(e).var.index();
+        if (g < m_.num_global_imports) result_op(Op::global_get_i, {g});
+        else result_op(Op::global_get, {ls(g)});
         return nullptr;
+      }
       case ET::GlobalSet: {
+        uint32_t g = static_cast<const wabt::GlobalSetExpr&>(e).var.index();
         uint64_t v = use_top(0);
         pop();
-        emit(Op::global_set);
-        k(ls(static_cast<const wabt::GlobalSetExpr&>(e).var.index()));
+        emit(g < m_.num_global_imports ? Op::global_set_i : Op::global_set);
+        k(g < m_.num_global_imports ? uint64_t{g} : ls(g));
         k(v);
         return nullptr;
       }

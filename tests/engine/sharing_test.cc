@@ -1,0 +1,279 @@
+// Memories and globals shared between instances (wasmcap/engine.h, SharedExtern;
+// Instance::export_extern, HostFuncTable::add_extern) and calls back into a running instance
+// (re-entrant), as the core instances of a component need them: the rules that keep them
+// bounded — a shared memory's bounds hold in every instance after a grow by any of them, its
+// cap is the memory's (set once), calls nested through host functions are bounded.
+//
+// C++17: the modules are written as .wat and compiled with wabt's library.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wasmcap/engine.h"
+#include "wat_to_wasm.h"
+
+namespace wasmcap {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+class Sharing : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { engine_ = make_fast_engine(); }
+
+  Result<std::unique_ptr<Instance>> try_instantiate(const std::string& wat,
+                                                    const ExecLimits& limits = {}) {
+    Bytes b = wat::wat_to_wasm(wat);
+    auto m = engine_->load(b.data(), b.size());
+    if (!m) return tl::unexpected(m.error());
+    return engine_->instantiate(*m, host_, limits);
+  }
+  std::unique_ptr<Instance> instantiate(const std::string& wat, const ExecLimits& limits = {}) {
+    auto inst = try_instantiate(wat, limits);
+    EXPECT_TRUE(inst.has_value()) << inst.error().to_string();
+    return inst ? std::move(*inst) : nullptr;
+  }
+  // Makes export `name` of `from` importable as ("a", name).
+  void share(Instance& from, const std::string& name) {
+    auto ext = from.export_extern(name);
+    ASSERT_TRUE(ext.has_value()) << ext.error().to_string();
+    host_.add_extern("a", name, *ext);
+  }
+  static uint32_t call_i32(Instance& inst, const std::string& f, std::vector<Value> args = {}) {
+    auto r = inst.call(f, args);
+    EXPECT_TRUE(r.has_value()) << f << ": " << r.error().to_string();
+    return r && !r->results.empty() ? r->results[0].i32 : 0xdeadbeef;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  HostFuncTable host_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, Sharing, ::testing::Values("interp"),
+                         [](const auto& info) { return info.param; });
+
+const char* kExporter =
+    "(module (memory (export \"mem\") 1 4)"
+    "  (global (export \"g\") (mut i32) (i32.const 7))"
+    "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))"
+    "  (func (export \"store\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))"
+    "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+    "  (func (export \"size\") (result i32) (memory.size))"
+    "  (func (export \"get\") (result i32) (global.get 0)))";
+
+const char* kImporter =
+    "(module (import \"a\" \"mem\" (memory 1))"
+    "  (import \"a\" \"g\" (global (mut i32)))"
+    "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))"
+    "  (func (export \"store\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))"
+    "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+    "  (func (export \"set\") (param i32) (global.set 0 (local.get 0)))"
+    "  (func (export \"get\") (result i32) (global.get 0)))";
+
+TEST_P(Sharing, AnImportedMemoryAndGlobalAreTheExportersNotCopies) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  auto b = instantiate(kImporter);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->call("store", {Value::I32(100), Value::I32(0x1234)}));
+  EXPECT_EQ(call_i32(*a, "load", {Value::I32(100)}), 0x1234u);
+  ASSERT_TRUE(a->call("store", {Value::I32(200), Value::I32(99)}));
+  EXPECT_EQ(call_i32(*b, "load", {Value::I32(200)}), 99u);
+  // The host's view of either instance's memory is the same bytes.
+  EXPECT_EQ(a->memory().range(0, 1), b->memory().range(0, 1));
+
+  EXPECT_EQ(call_i32(*b, "get"), 7u);
+  ASSERT_TRUE(b->call("set", {Value::I32(41)}));
+  EXPECT_EQ(call_i32(*a, "get"), 41u);
+  auto g = b->get_global("g");
+  EXPECT_FALSE(g.has_value());  // not exported by b
+  auto ga = a->get_global("g");
+  ASSERT_TRUE(ga.has_value()) << ga.error().to_string();
+  EXPECT_EQ(ga->i32, 41u);
+}
+
+// A grow by either instance is seen by both: the new page is accessible through each, and
+// whatever lies past the new size still traps in each.
+TEST_P(Sharing, AGrowByEitherMovesTheBoundsOfBoth) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  auto b = instantiate(kImporter);
+  ASSERT_TRUE(b);
+  const uint32_t page2 = 65536 + 8;
+  auto before = a->call("load", {Value::I32(page2)});
+  ASSERT_FALSE(before.has_value());
+  EXPECT_EQ(before.error().code, ErrorCode::kTrapMemoryOutOfBounds);
+
+  EXPECT_EQ(call_i32(*b, "grow", {Value::I32(1)}), 1u);  // b grows: 2 pages
+  ASSERT_TRUE(a->call("store", {Value::I32(page2), Value::I32(5)}));
+  EXPECT_EQ(call_i32(*b, "load", {Value::I32(page2)}), 5u);
+  EXPECT_EQ(call_i32(*a, "size"), 2u);
+  EXPECT_EQ(a->memory().size(), 2 * 65536u);
+  EXPECT_EQ(b->memory().size(), 2 * 65536u);
+  for (Instance* i : {a.get(), b.get()}) {
+    auto past = i->call("load", {Value::I32(2 * 65536 - 2)});
+    ASSERT_FALSE(past.has_value());
+    EXPECT_EQ(past.error().code, ErrorCode::kTrapMemoryOutOfBounds);
+  }
+  EXPECT_EQ(call_i32(*a, "grow", {Value::I32(1)}), 2u);  // a grows: 3 pages
+  EXPECT_EQ(call_i32(*b, "load", {Value::I32(2 * 65536 + 4)}), 0u);
+}
+
+// The cap is the memory's, set once by the instance that defines it (its declared maximum and
+// its ExecLimits), and counts what every importer grew: an importer with a larger cap of its own
+// grows it no further.
+TEST_P(Sharing, TheMemoryCapIsTheMemorysOnceNotEachImporters) {
+  ExecLimits small;
+  small.max_memory_pages = 3;
+  auto a = instantiate(kExporter, small);  // declared max 4, cap 3
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  ExecLimits big;
+  big.max_memory_pages = 1000;
+  auto b = instantiate(kImporter, big);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(call_i32(*b, "grow", {Value::I32(1)}), 1u);
+  EXPECT_EQ(call_i32(*a, "grow", {Value::I32(1)}), 2u);
+  EXPECT_EQ(call_i32(*b, "grow", {Value::I32(1)}), 0xffffffffu);  // 4 > the cap of 3
+  EXPECT_EQ(call_i32(*a, "grow", {Value::I32(1)}), 0xffffffffu);
+  EXPECT_EQ(call_i32(*a, "size"), 3u);
+  EXPECT_EQ(b->memory().size(), 3 * 65536u);
+}
+
+// A host function the guest calls grows the memory (here through the other instance): the
+// caller's code goes on with the new bounds, not the ones it had before the call.
+TEST_P(Sharing, AHostCallThatGrowsTheSharedMemoryLeavesNoStaleBounds) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  Instance* exporter = a.get();
+  host_.add(HostFunc{"h", "grow_other", FuncSig{{}, {}},
+                     [&](HostContext&, const Value*, Value*) {
+                       auto r = exporter->call("grow", {Value::I32(1)});
+                       if (!r) return HostCallResult::fail(r.error());
+                       return HostCallResult::ok();
+                     }});
+  auto b = instantiate(
+      "(module (import \"a\" \"mem\" (memory 1)) (import \"h\" \"grow_other\" (func $grow))"
+      "  (func (export \"f\") (result i32)"
+      "    (i32.store (i32.const 65540) (i32.const 9))"  // traps: one page
+      "    (i32.const 0))"
+      "  (func (export \"g\") (result i32)"
+      "    (call $grow)"
+      "    (i32.store (i32.const 65540) (i32.const 11))"
+      "    (i32.load (i32.const 65540))))");
+  ASSERT_TRUE(b);
+  auto f = b->call("f", {});
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().code, ErrorCode::kTrapMemoryOutOfBounds);
+  EXPECT_EQ(call_i32(*b, "g"), 11u);
+  EXPECT_EQ(call_i32(*a, "load", {Value::I32(65540)}), 11u);
+}
+
+// The same through a re-entrant call: the host function calls back into the instance that is
+// running it, whose inner call grows the memory; the outer call then uses the new page.
+TEST_P(Sharing, AReentrantCallThatGrowsMemoryLeavesNoStaleBounds) {
+  Instance* self = nullptr;
+  host_.add(HostFunc{"h", "cb", FuncSig{{ValType::kI32}, {ValType::kI32}},
+                     [&](HostContext&, const Value* args, Value* results) {
+                       auto r = self->call("inner", {args[0]});
+                       if (!r) return HostCallResult::fail(r.error());
+                       results[0] = r->results[0];
+                       return HostCallResult::ok();
+                     }});
+  auto inst = instantiate(
+      "(module (import \"h\" \"cb\" (func $cb (param i32) (result i32))) (memory 1)"
+      "  (func (export \"inner\") (param i32) (result i32)"
+      "    (drop (memory.grow (i32.const 1)))"
+      "    (i32.store (i32.const 65536) (local.get 0))"
+      "    (i32.add (local.get 0) (i32.const 1)))"
+      "  (func (export \"outer\") (param i32) (result i32) (local i32)"
+      "    (local.set 1 (i32.mul (local.get 0) (i32.const 3)))"  // live across the call
+      "    (i32.add (i32.add (call $cb (local.get 0)) (i32.load (i32.const 65536)))"
+      "             (local.get 1))))");
+  ASSERT_TRUE(inst);
+  self = inst.get();
+  // cb(10) = 11 (the inner call ran), the load reads the 10 it stored in the new page, and the
+  // outer frame's local (30) survived the inner call.
+  EXPECT_EQ(call_i32(*inst, "outer", {Value::I32(10)}), 11u + 10u + 30u);
+  EXPECT_EQ(inst->memory().size(), 2 * 65536u);
+}
+
+// A guest whose host function calls back into it, forever: the nesting is bounded
+// (kMaxCallNesting) and ends the run with trap_stack_exhausted, not the host's stack.
+TEST_P(Sharing, CallsNestedThroughHostFunctionsAreBounded) {
+  Instance* self = nullptr;
+  int deepest = 0, depth = 0;
+  host_.add(HostFunc{"h", "again", FuncSig{{}, {}}, [&](HostContext&, const Value*, Value*) {
+                       deepest = std::max(deepest, ++depth);
+                       auto r = self->call("f", {});
+                       --depth;
+                       if (!r) return HostCallResult::fail(r.error());
+                       return HostCallResult::ok();
+                     }});
+  auto inst = instantiate(
+      "(module (import \"h\" \"again\" (func $again)) (func (export \"f\") (call $again)))");
+  ASSERT_TRUE(inst);
+  self = inst.get();
+  auto r = inst->call("f", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrapStackExhausted) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("nested through host functions"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_EQ(deepest, static_cast<int>(kMaxCallNesting));
+  // Not stuck: the instance takes calls again (a host function that does not call back).
+  auto ok = instantiate("(module (func (export \"f\")))");
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok->call("f", {}).has_value());
+}
+
+// Imports are checked against what is linked: the kind, a memory's size and maximum, a global's
+// type and mutability, and that something is linked at all.
+TEST_P(Sharing, ImportsAreCheckedAgainstWhatIsLinked) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  auto expect_link_error = [&](const std::string& wat, const std::string& words) {
+    auto r = try_instantiate(wat);
+    ASSERT_FALSE(r.has_value()) << wat;
+    EXPECT_EQ(r.error().code, ErrorCode::kLinkError) << r.error().to_string();
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().to_string();
+  };
+  expect_link_error("(module (import \"a\" \"mem\" (memory 2)))", "at least 2 pages");
+  expect_link_error("(module (import \"a\" \"mem\" (memory 1 3)))", "at most 3 pages");
+  expect_link_error("(module (import \"a\" \"g\" (global i32)))", "another type");
+  expect_link_error("(module (import \"a\" \"g\" (global (mut i64))))", "another type");
+  expect_link_error("(module (import \"a\" \"g\" (memory 1)))", "is a memory");
+  expect_link_error("(module (import \"a\" \"nope\" (memory 1)))", "unknown import");
+  // A fitting maximum links.
+  EXPECT_TRUE(try_instantiate("(module (import \"a\" \"mem\" (memory 1 4)))").has_value());
+}
+
+// What an importer holds keeps the storage alive: the exporter can go first.
+TEST_P(Sharing, TheImporterOutlivesTheExporter) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  ASSERT_TRUE(a->call("store", {Value::I32(8), Value::I32(77)}));
+  auto b = instantiate(kImporter);
+  ASSERT_TRUE(b);
+  a.reset();
+  host_ = HostFuncTable();
+  EXPECT_EQ(call_i32(*b, "load", {Value::I32(8)}), 77u);
+  ASSERT_TRUE(b->call("set", {Value::I32(3)}));
+  EXPECT_EQ(call_i32(*b, "get"), 3u);
+  EXPECT_EQ(call_i32(*b, "grow", {Value::I32(1)}), 1u);
+}
+
+}  // namespace
+}  // namespace wasmcap
