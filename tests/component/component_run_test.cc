@@ -434,6 +434,26 @@ TEST_P(ComponentHost, HostFunctionsTakeAndReturnValues) {
   EXPECT_EQ(logged_, std::vector<std::string>{"a line"});
 }
 
+// A core instance importing another's memory and global gets the exporter's own (interp:
+// docs/fast-interp.md, "Shared memories and globals"): strings cross in the one memory, and the
+// bump pointer the exporter's realloc moved is what the importer reads. aot shares none yet.
+TEST_P(ComponentHost, CoreInstancesShareAMemoryAndAGlobal) {
+  if (GetParam() != "interp") {
+    auto r = try_instantiate("sharing");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
+    EXPECT_NE(r.error().message.find("cannot share exported memories"), std::string::npos)
+        << r.error().to_string();
+    return;
+  }
+  auto c = instantiate("sharing");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(call1(*c, "call-greet", {Val::string("bob")}),
+            Val::string("hello, bob (test:host/api@0.1.0)"));
+  Val top = call1(*c, "heap-top", {});
+  EXPECT_GE(top.bits, 1024u + 3 + 31) << "the argument and the result were placed by realloc";
+}
+
 TEST_P(ComponentHost, ImportsSpillParametersAndResultsToMemory) {
   auto c = instantiate("host");
   ASSERT_TRUE(c);
