@@ -3,6 +3,7 @@
 // embedder puts it here explicitly.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,6 +59,85 @@ struct RandomSource {
 // WasiConfig::exit_on_broken_pipe); errno is cleared before every call.
 using OutputSink = std::function<bool(const uint8_t* data, size_t len)>;
 
+// The write budget (docs/security-model.md, "Write budget"): how much a guest's writes may add
+// to the host's filesystems. Two bounds: bytes, by which files grow beyond their current size
+// (writes past the end, a pwrite far past it counting the whole extension, set-size growth,
+// allocate), and entries created (files, directories, symlinks, hard links), each of which
+// also costs kEntryBytes of the bytes. Overwriting existing bytes is free. Nothing is given
+// back when files shrink or go away: the sandbox cannot see what the host really frees (another
+// hard link, a descriptor still open, a workspace's shared copy), so the budget bounds the total
+// growth of a run, or of everything sharing it, not the current usage. A refused request is
+// ENOSPC, as on a full disk; a write writes what fits first.
+//
+// Thread-safe: one budget may be shared by several runs at once (a shell session's pipeline
+// stages and its own redirections, WasiConfig::write_budget).
+class WriteBudget {
+ public:
+  // What one new entry costs of the bytes (a filesystem block: an empty file still takes an
+  // inode and a directory entry).
+  static constexpr uint64_t kEntryBytes = 4096;
+  // UINT64_MAX for either: unbounded.
+  WriteBudget(uint64_t max_bytes, uint64_t max_entries)
+      : max_bytes_(max_bytes), max_entries_(max_entries) {}
+  WriteBudget(const WriteBudget&) = delete;
+  WriteBudget& operator=(const WriteBudget&) = delete;
+
+  // Up to `want` bytes of growth: returns the bytes granted (want when they fit, fewer when the
+  // budget is nearly spent, 0 when it is spent). A shortfall counts as a refusal.
+  uint64_t take_bytes(uint64_t want);
+  // All of `want`, or nothing (false, a refusal).
+  bool take_all_bytes(uint64_t want);
+  // One new entry: one of max_entries and kEntryBytes of the bytes, or nothing (false).
+  bool take_entry();
+  // Returns a reservation that went unused (a write that moved fewer bytes than it reserved, a
+  // create that failed): never space freed by a shrink or an unlink (see above).
+  void release_bytes(uint64_t n) { bytes_.fetch_sub(n, std::memory_order_relaxed); }
+  void release_entry() {
+    entries_.fetch_sub(1, std::memory_order_relaxed);
+    release_bytes(kEntryBytes);
+  }
+
+  // The growth of a file, the one rule for every writer (the WASI host's writes, set-size and
+  // allocate; a shell's redirections): bytes beyond the file's current size, a hole before the
+  // write included. FileWrite is a write of up to `want` bytes to the file `fd` at `at` (< 0:
+  // its current position; `appends`: its end, as O_APPEND writes): `may` bytes of it fit (what
+  // fits is written, as on a full disk), 0 with `err` ENOSPC when none do (or fstat's or
+  // lseek's errno). settle_write then keeps the growth the write made and returns the rest of
+  // the reservation (written < 0: the write failed).
+  struct FileWrite {
+    uint64_t may = 0;
+    int err = 0;
+    uint64_t reserved = 0, start = 0, size = 0;
+  };
+  FileWrite reserve_write(int fd, int64_t at, bool appends, uint64_t want);
+  void settle_write(const FileWrite& w, int64_t written);
+  // All of the growth that makes `fd` `end` bytes long (set-size, allocate), or nothing:
+  // 0, ENOSPC or fstat's errno; the reservation in *reserved (0 when the file does not grow),
+  // to release_bytes if the call then fails.
+  int reserve_growth(int fd, uint64_t end, uint64_t* reserved);
+
+  uint64_t max_bytes() const { return max_bytes_; }
+  uint64_t max_entries() const { return max_entries_; }
+  uint64_t bytes_used() const { return bytes_.load(std::memory_order_relaxed); }
+  uint64_t entries_used() const { return entries_.load(std::memory_order_relaxed); }
+  // Requests refused so far (whole or in part).
+  uint64_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
+
+ private:
+  static uint64_t take_upto(std::atomic<uint64_t>& used, uint64_t max, uint64_t want);
+
+  const uint64_t max_bytes_;
+  const uint64_t max_entries_;
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> entries_{0};
+  std::atomic<uint64_t> refusals_{0};
+};
+
+// The defaults of WasiConfig::max_write_bytes / max_write_entries (and so of every front end:
+// docs/host-config.md, "limits").
+constexpr uint64_t kDefaultMaxWriteBytes = 4ull << 30;
+constexpr uint64_t kDefaultMaxWriteEntries = 100000;
+
 struct WasiConfig {
   std::vector<std::string> args;  // argv, including argv[0]
   std::vector<std::pair<std::string, std::string>> env;
@@ -102,6 +182,14 @@ struct WasiConfig {
     bool write = false;
   };
   std::vector<InheritedFd> inherited_fds;
+
+  // The write budget of this run (WriteBudget): at most max_write_bytes of file growth and
+  // max_write_entries new entries (UINT64_MAX: unbounded). Beyond them the call fails with
+  // ENOSPC. write_budget, when set, is used instead: one budget shared with other runs (a shell
+  // session's tools and redirections), whose own bounds apply.
+  uint64_t max_write_bytes = kDefaultMaxWriteBytes;
+  uint64_t max_write_entries = kDefaultMaxWriteEntries;
+  std::shared_ptr<WriteBudget> write_budget;
 
   uint32_t max_fds = 1024;  // open descriptors per instance (incl. stdio and preopens)
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.

@@ -22,7 +22,12 @@ namespace wasmcap::wasi {
 
 using Kind = OpenDescription::Kind;
 
-Core::Core(WasiConfig config) : config_(std::move(config)) {
+Core::Core(WasiConfig config)
+    : config_(std::move(config)),
+      budget_(config_.write_budget != nullptr
+                  ? config_.write_budget
+                  : std::make_shared<WriteBudget>(config_.max_write_bytes,
+                                                  config_.max_write_entries)) {
   if (config_.random.kind == RandomSource::Kind::kSeed) {
     // The documented stream (docs/wasi-support.md#random): key = SHA-256 of the ASCII text
     // "wasmcap-random-v1:" followed by the seed in decimal; ChaCha20 (the original 64-bit-nonce
@@ -495,14 +500,14 @@ Outcome<uint64_t> Core::file_transfer(OpenDescription& d, bool write,
                                       const std::vector<IoSlice>& slices, int64_t offset,
                                       bool append) {
   uint64_t done = 0;
-  int err = file_io(d.fd.get(), write, slices, offset, append, &done);
+  int err = file_io(d.fd.get(), write, slices, offset, append, d.flags.append, &done);
   if (termination_) return fail(Errc::kInterrupted);  // deadline, interrupt or fuel: run ends
   if (err != 0) return fail(errc_from_host(err));
   return done;
 }
 
 int Core::file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, int64_t offset,
-                  bool append, uint64_t* done) {
+                  bool append, bool appends, uint64_t* done) {
   *done = 0;
   size_t si = 0;    // next slice
   uint32_t so = 0;  // offset in it
@@ -515,14 +520,28 @@ int Core::file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, i
     if (si >= slices.size()) return 0;
     if (!may_continue()) return 0;
     if (offset >= 0 && *done > static_cast<uint64_t>(INT64_MAX - offset)) return 0;
-    // The next chunk: up to kIoChunkBytes across the remaining slices.
+    const off_t at = offset < 0 ? -1 : static_cast<off_t>(offset + static_cast<int64_t>(*done));
+    // The next chunk: up to kIoChunkBytes across the remaining slices; a write's is cut to what
+    // the write budget lets the file grow by.
+    uint64_t limit = kIoChunkBytes;
+    WriteBudget::FileWrite growth;
+    bool cut = false;
+    if (write) {
+      uint64_t left = slices[si].len - so;
+      for (size_t k = si + 1; k < slices.size() && left < kIoChunkBytes; ++k) left += slices[k].len;
+      const uint64_t chunk = std::min<uint64_t>(left, kIoChunkBytes);
+      growth = budget_->reserve_write(host_fd, at, append || appends, chunk);
+      if (growth.may == 0) return *done > 0 ? 0 : growth.err;  // a full budget is a full disk
+      limit = growth.may;
+      cut = limit < chunk;
+    }
     v.clear();
     uint64_t want = 0;
     size_t i = si;
     uint32_t o = so;
-    while (i < slices.size() && want < kIoChunkBytes) {
+    while (i < slices.size() && want < limit) {
       uint32_t take = static_cast<uint32_t>(
-          std::min<uint64_t>(slices[i].len - o, kIoChunkBytes - want));
+          std::min<uint64_t>(slices[i].len - o, limit - want));
       if (take > 0) v.push_back({slices[i].data + o, take});
       want += take;
       o += take;
@@ -532,7 +551,6 @@ int Core::file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, i
       }
     }
     const int cnt = static_cast<int>(v.size());
-    const off_t at = offset < 0 ? -1 : static_cast<off_t>(offset + static_cast<int64_t>(*done));
     ssize_t n;
     do {
       if (write && append) {
@@ -544,10 +562,13 @@ int Core::file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, i
         n = at < 0 ? ::readv(host_fd, v.data(), cnt) : ::preadv(host_fd, v.data(), cnt, at);
       }
     } while (n < 0 && errno == EINTR);
-    if (n < 0) return *done > 0 ? 0 : errno;  // after a partial transfer, report what moved
+    const int err = n < 0 ? errno : 0;
+    if (write) budget_->settle_write(growth, n);  // keeps the growth made, returns the rest
+    if (n < 0) return *done > 0 ? 0 : err;  // after a partial transfer, report what moved
     *done += static_cast<uint64_t>(n);
     charge_bytes(static_cast<uint64_t>(n));
     if (static_cast<uint64_t>(n) < want) return 0;  // short: end of file, disk full, ...
+    if (cut) return 0;  // the write budget took no more: the next write gets ENOSPC
     si = i;
     so = o;
   }

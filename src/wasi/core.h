@@ -13,7 +13,8 @@
 // Every bound lives here, so it holds whichever ABI drives it: the output cap, the chunking
 // of transfers with the deadline, interrupt and fuel checked between chunks, the read-only
 // rule for trees, the rules for symlinks a guest creates or moves, the clock and random
-// grants.
+// grants, the write budget (wasmcap/wasi.h WriteBudget: file growth and new entries, charged
+// where the host grows a file or creates an entry).
 #pragma once
 
 #include <time.h>
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -171,6 +173,13 @@ class Core {
   // Sleeps ns, waking early for deadline/interrupt (sets the termination).
   void sleep_bounded(int64_t ns);
 
+  // --- the write budget (wasmcap/wasi.h WriteBudget) -----------------------------------------
+  // WasiConfig::write_budget when the embedder shares one, else this run's own. Charged by
+  // writes and pwrites past a file's end (file_io), set_size and allocate growth, and every
+  // entry created (open_at with create, create_directory, symlink, link); a refusal is
+  // kInsufficientSpace.
+  const WriteBudget& write_budget() const { return *budget_; }
+
   // --- args, environment ---------------------------------------------------------------------
   const std::vector<std::string>& args() const { return config_.args; }
   std::vector<std::string> environ_strings() const;  // "KEY=value", in config order
@@ -265,10 +274,20 @@ class Core {
   bool broken_pipe();
   Outcome<uint64_t> write_output(OpenDescription::Kind kind, const std::vector<IoSlice>& iovs);
   // Reads/writes a file in chunks of kIoChunkBytes (see charge_bytes). offset < 0: at the
-  // current position. Returns the host errno of the first failed chunk (0 if none) and the
-  // bytes moved in *done; a short transfer ends the loop.
+  // current position. `appends`: the description appends (O_APPEND: the kernel writes at the
+  // end whatever the offset). Returns the host errno of the first failed chunk (0 if none) and
+  // the bytes moved in *done; a short transfer ends the loop. A write is charged to the write
+  // budget chunk by chunk (WriteBudget::reserve_write): what fits is written, ENOSPC when
+  // nothing does.
   int file_io(int host_fd, bool write, const std::vector<IoSlice>& slices, int64_t offset,
-              bool append, uint64_t* done);
+              bool append, bool appends, uint64_t* done);
+  // All of a file's growth to `end` bytes (set_size, allocate), or kInsufficientSpace; the
+  // reservation in *reserved, to release if the call then fails.
+  Errc reserve_growth(int host_fd, uint64_t end, uint64_t* reserved) {
+    return errc_from_host(budget_->reserve_growth(host_fd, end, reserved));
+  }
+  // One new entry, or kInsufficientSpace.
+  Errc reserve_entry() { return budget_->take_entry() ? Errc::kOk : Errc::kInsufficientSpace; }
   Outcome<uint64_t> file_transfer(OpenDescription& d, bool write,
                                   const std::vector<IoSlice>& slices, int64_t offset,
                                   bool append);
@@ -295,6 +314,7 @@ class Core {
   std::optional<Error> termination_;
   std::optional<int32_t> exit_status_;  // see take_exit
   bool output_limit_hit_ = false;
+  std::shared_ptr<WriteBudget> budget_;  // never null
   // Fixed clock: ns of virtual time since the run started (saturating).
   uint64_t virtual_ns_ = 0;
   // Seeded random: the ChaCha20 key, the next block's counter and the unread rest of the

@@ -11,6 +11,10 @@
 //     the guarantee holds whatever a handle's rights say. The refusal is kNotCapable (never
 //     kReadOnly: the host filesystem is not read-only).
 //   - No buffer here is sized by the guest.
+//   - Filling the host's disk: growth (set_size, allocate) and every entry created (open_at
+//     with create, create_directory, symlink, link) are charged to the write budget first
+//     (core.h, wasmcap/wasi.h WriteBudget); a refusal is kInsufficientSpace, and a call that
+//     fails returns its reservation.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -129,7 +133,13 @@ Errc Core::set_size(OpenDescription& d, uint64_t size) {
   if (d.kind == Kind::kDir) return Errc::kIsDirectory;
   if (!d.is_host_file()) return Errc::kInvalid;
   if (size > INT64_MAX) return Errc::kFileTooLarge;
-  if (::ftruncate(d.fd.get(), static_cast<off_t>(size)) != 0) return host_errno();
+  uint64_t reserved = 0;
+  if (Errc r = reserve_growth(d.fd.get(), size, &reserved); r != Errc::kOk) return r;
+  if (::ftruncate(d.fd.get(), static_cast<off_t>(size)) != 0) {
+    Errc r = host_errno();
+    budget_->release_bytes(reserved);
+    return r;
+  }
   return Errc::kOk;
 }
 
@@ -189,8 +199,12 @@ Errc Core::allocate(OpenDescription& d, uint64_t offset, uint64_t len) {
   // fallocate(2), not posix_fallocate(3): where the filesystem cannot preallocate, glibc's
   // emulation writes a byte per block over a guest-chosen (huge) range, stalling the host.
   // Such filesystems give ENOTSUP here instead.
+  uint64_t reserved = 0;
+  if (Errc r = reserve_growth(d.fd.get(), offset + len, &reserved); r != Errc::kOk) return r;
   if (::fallocate(d.fd.get(), 0, static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
-    return host_errno();
+    Errc r = host_errno();
+    budget_->release_bytes(reserved);
+    return r;
   }
   return Errc::kOk;
 }
@@ -364,10 +378,23 @@ Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_vi
 
   // Threat: special files in the tree (FIFOs, sockets, devices): open_file_or_dir (path.h)
   // opens regular files and directories only, never blocking, shared with the shell.
+  // Threat: filling the host's inodes with empty files. A create that makes a new file is
+  // charged one entry (an existing one is not; one created meanwhile by someone else is, which
+  // only errs on the guest's side).
+  bool charged = false;
+  if (req.create) {
+    struct stat before {};
+    if (::fstatat(rp.dir.get(), rp.name.c_str(), &before, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno == ENOENT) {
+      if (Errc r = reserve_entry(); r != Errc::kOk) return fail(r);
+      charged = true;
+    }
+  }
   UniqueFd host;
   struct stat st {};
   if (Errc r = wasi::open_file_or_dir(rp, flags, 0666, req.flags.nonblock, &host, &st);
       r != Errc::kOk) {
+    if (charged) budget_->release_entry();
     return fail(r);
   }
   bool is_dir = S_ISDIR(st.st_mode);
@@ -402,8 +429,11 @@ Errc Core::set_times_at(const PathAt& p, Timestamp atime, Timestamp mtime) {
 
 Errc Core::create_directory(const PathAt& p) {
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
+  if (Errc r = reserve_entry(); r != Errc::kOk) return r;
   if (::mkdirat(p.where.dir.get(), parent_op_name(p.where).c_str(), 0777) != 0) {
-    return host_errno();
+    Errc r = host_errno();
+    budget_->release_entry();
+    return r;
   }
   return Errc::kOk;
 }
@@ -482,9 +512,12 @@ Errc Core::link(const PathAt& from, const PathAt& to) {
   // Both ends were resolved beneath their own directories: the new link cannot be placed,
   // nor point, outside the sandbox. Flags 0: linkat does not follow the (already resolved)
   // old entry, so a symlink swapped in meanwhile is linked as itself, not followed.
+  if (Errc r = reserve_entry(); r != Errc::kOk) return r;
   if (::linkat(from.where.dir.get(), from.where.name.c_str(), to.where.dir.get(),
                parent_op_name(to.where).c_str(), 0) != 0) {
-    return host_errno();
+    Errc r = host_errno();
+    budget_->release_entry();
+    return r;
   }
   return Errc::kOk;
 }
@@ -509,7 +542,12 @@ Errc Core::symlink(std::string_view target, const PathAt& at) {
     }
   }
   std::string t(target);
-  if (::symlinkat(t.c_str(), rp.dir.get(), parent_op_name(rp).c_str()) != 0) return host_errno();
+  if (Errc r = reserve_entry(); r != Errc::kOk) return r;
+  if (::symlinkat(t.c_str(), rp.dir.get(), parent_op_name(rp).c_str()) != 0) {
+    Errc r = host_errno();
+    budget_->release_entry();
+    return r;
+  }
   return Errc::kOk;
 }
 
