@@ -77,6 +77,14 @@ int cu_egrep(int argc, char **argv);
 int cu_fgrep(int argc, char **argv);
 int cu_hostname(int argc, char **argv);
 int cu_whoami(int argc, char **argv);
+int cu_id(int argc, char **argv);
+
+// The sandbox's user and group ids (the shell's $UID), never the host's.
+#define CU_SANDBOX_UID 1000
+#define CU_SANDBOX_GID 1000
+#define CU_STR_UID "1000"
+// The sandbox user's name when the operator gave one (USER: see sysinfo.c), else NULL.
+const char *cu_user_name(void);
 
 // "PROG: PATH: <strerror(err)>" on stderr; paths leading outside every granted directory say
 // so. `what` (may be NULL) is a GNU-style context such as "cannot remove".

@@ -2,7 +2,7 @@
 // output to a pipe). -l shows what WASI can know: type, links, size, mtime (UTC), link target,
 // and modes from the file type and the grant (WASI has no permission bits: r and w are what the
 // sandbox lets this tool do, x marks directories; a read-only grant shows r--r--r--); owner and
-// group do not exist in WASI and are shown as '?'.
+// group are the sandbox's user (uid/gid 1000, or the name the operator gave it: sysinfo.c).
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -74,8 +74,13 @@ static void print_long(struct entry *e, int nlw, int szw, time_t now) {
   }
   char mode[10];
   mode_chars(e, mode);
-  printf("%c%s %*llu ? ? %*llu %s %s", type_char(e->st.st_mode), mode, nlw,
-         (unsigned long long)e->st.st_nlink, szw, (unsigned long long)e->st.st_size, date, e->name);
+  // Every file belongs to the sandbox's user: its name when the operator gave one, else its
+  // ids (never the host's owners, which WASI does not report).
+  const char *owner = cu_user_name();
+  if (owner == NULL) owner = CU_STR_UID;
+  printf("%c%s %*llu %s %s %*llu %s %s", type_char(e->st.st_mode), mode, nlw,
+         (unsigned long long)e->st.st_nlink, owner, owner, szw, (unsigned long long)e->st.st_size,
+         date, e->name);
   if (S_ISLNK(e->st.st_mode)) {
     char target[4096];
     ssize_t n = readlink(e->path, target, sizeof(target) - 1);

@@ -36,7 +36,7 @@ static const struct tool kTools[] = {
     {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"cksum", cu_cksum}, {"comm", cu_comm},
     {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"du", cu_du}, {"egrep", cu_egrep}, {"env", cu_env},
     {"expand", cu_expand}, {"false", cu_false}, {"fgrep", cu_fgrep}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
-    {"head", cu_head}, {"hostname", cu_hostname}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
+    {"head", cu_head}, {"hostname", cu_hostname}, {"id", cu_id}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
     {"mktemp", cu_mktemp}, {"mv", cu_mv}, {"nl", cu_nl}, {"nproc", cu_nproc}, {"od", cu_od}, {"paste", cu_paste}, {"printenv", cu_printenv}, {"pwd", cu_pwd},
     {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm}, {"rmdir", cu_rmdir},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},

@@ -1,10 +1,12 @@
-// rmdir, printenv, nproc, true, false, egrep, fgrep, hostname and whoami (README.md).
+// rmdir, printenv, nproc, true, false, egrep, fgrep, hostname, whoami and id (README.md).
 //
-// hostname and whoami would name the host: the sandbox answers with what leaks nothing.
+// hostname, whoami and id would name the host: the sandbox answers with what leaks nothing.
 // `hostname` prints "localhost" (the sandbox has no network and no name of its own; RFC 6761's
-// name for "this machine") and refuses to set one; `whoami` refuses, as GNU's whoami does for
-// a user ID without a name: WASI has no users, and inventing one would be a wrong answer.
+// name for "this machine") and refuses to set one. The sandbox's user is uid/gid 1000, never
+// the host's: `whoami` names it only when the operator did (cu_user_name), and otherwise fails
+// as GNU's whoami does for a user ID without a name.
 #include <errno.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,21 @@ int cu_hostname(int argc, char **argv) {
   return 0;
 }
 
+// The sandbox's user: uid and gid 1000 (as the shell's $UID says), named only when the operator
+// named it (the host config's shell.user, which `wasmcap sh` gives the commands as USER):
+// a name of [a-z_][a-z0-9_-]{0,31} (POSIX's portable user names), used for the group too (a
+// user private group, as Debian's adduser makes). Anything else in USER names nobody.
+const char *cu_user_name(void) {
+  const char *u = getenv("USER");
+  if (u == NULL || u[0] == '\0' || strlen(u) > 32) return NULL;
+  if (!((u[0] >= 'a' && u[0] <= 'z') || u[0] == '_')) return NULL;
+  for (const char *p = u; *p; ++p) {
+    const char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return NULL;
+  }
+  return u;
+}
+
 int cu_whoami(int argc, char **argv) {
   if (argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0' && strcmp(argv[1], "--") != 0) {
     fputs("whoami: invalid option -- ", stderr);
@@ -258,7 +275,77 @@ int cu_whoami(int argc, char **argv) {
     fputc('\n', stderr);
     return cu_try_help(1);
   }
-  cu_errx("cannot find name for user ID: the WASI sandbox has no users (and shows none of the "
-          "host's)");
-  return 1;
+  const char *name = cu_user_name();
+  if (name == NULL) {
+    cu_errx("cannot find name for user ID %d", CU_SANDBOX_UID);
+    return 1;
+  }
+  puts(name);
+  return 0;
+}
+
+// id [-u|-g|-G] [-n] [-r] [USER]: the sandbox's one user (cu_user_name), as GNU's id prints it.
+int cu_id(int argc, char **argv) {
+  static const struct option longopts[] = {{"user", no_argument, 0, 'u'},
+                                           {"group", no_argument, 0, 'g'},
+                                           {"groups", no_argument, 0, 'G'},
+                                           {"name", no_argument, 0, 'n'},
+                                           {"real", no_argument, 0, 'r'},
+                                           {0, 0, 0, 0}};
+  int which = 0, names = 0, c;
+  while ((c = getopt_long(argc, argv, "ugGnr", longopts, NULL)) != -1) {
+    if (c == 'u' || c == 'g' || c == 'G') {
+      if (which != 0 && which != c) {
+        cu_errx("cannot print \"only\" of more than one choice");
+        return 1;
+      }
+      which = c;
+    } else if (c == 'n') {
+      names = 1;
+    } else if (c != 'r') {
+      return cu_try_help(1);
+    }
+  }
+  const char *name = cu_user_name();
+  if (optind < argc) {
+    // Only the sandbox's own user exists.
+    if (optind + 1 < argc) {
+      fputs("id: extra operand ", stderr);
+      cu_quote_always(stderr, argv[optind + 1]);
+      fputc('\n', stderr);
+      return cu_try_help(1);
+    }
+    const char *u = argv[optind];
+    if (!(name != NULL && strcmp(u, name) == 0) && strcmp(u, CU_STR_UID) != 0) {
+      fputs("id: ", stderr);
+      cu_quote_always(stderr, u);
+      fputs(": no such user\n", stderr);
+      return 1;
+    }
+  }
+  if (names && which == 0) {
+    cu_errx("cannot print only names or real IDs in default format");
+    return 1;
+  }
+  if (which != 0) {
+    if (!names) {
+      printf("%d\n", which == 'u' ? CU_SANDBOX_UID : CU_SANDBOX_GID);
+      return 0;
+    }
+    if (name == NULL) {
+      cu_errx("cannot find name for %s ID %d", which == 'u' ? "user" : "group",
+              which == 'u' ? CU_SANDBOX_UID : CU_SANDBOX_GID);
+      printf("%d\n", which == 'u' ? CU_SANDBOX_UID : CU_SANDBOX_GID);
+      return 1;
+    }
+    printf("%s\n", name);
+    return 0;
+  }
+  if (name != NULL) {
+    printf("uid=%d(%s) gid=%d(%s) groups=%d(%s)\n", CU_SANDBOX_UID, name, CU_SANDBOX_GID, name,
+           CU_SANDBOX_GID, name);
+  } else {
+    printf("uid=%d gid=%d groups=%d\n", CU_SANDBOX_UID, CU_SANDBOX_GID, CU_SANDBOX_GID);
+  }
+  return 0;
 }

@@ -274,6 +274,10 @@ struct ShellConfig {
   // here wins; bundles not named follow in bundle-name order (docs/shell.md "Commands").
   // Distinct plugin names.
   std::vector<std::string> bundle_order;
+  // shell.user: the name of the sandbox's user (uid/gid 1000), given to the commands as USER and
+  // LOGNAME, so `ls -l`, `id -un` and `whoami` show it; empty: the ids only (docs/host-config.md
+  // #shell).
+  std::string user;
 };
 
 // The MCP server's `bash` tool (docs/host-config.md#mcp, docs/mcp.md "The bash tool"). Absent:

@@ -80,6 +80,11 @@ struct Options {
   // environment; nothing of the host's environment is imported otherwise. Names are checked by
   // the caller ([A-Za-z_][A-Za-z0-9_]*); values are charged to the shell's memory budget.
   std::vector<std::pair<std::string, std::string>> variables;
+  // The sandbox user's name (host config shell.user, docs/host-config.md#shell): the session
+  // starts with USER and LOGNAME set to it, exported, as login sets them (before `variables`,
+  // which may override them). Empty: neither is set. Checked by the caller
+  // (policy::check_user_name).
+  std::string user;
   // The command table (name -> tool): built from the installed bundles' manifests by the caller
   // (src/shell/commands.h build_command_table; docs/shell.md "Commands").
   std::map<std::string, Tool> commands;

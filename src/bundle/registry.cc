@@ -625,7 +625,7 @@ Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
     }
     return make_error(ErrorCode::kNotFound,
                       "no installed bundle " + what + advice +
-                          " (see wasmcap bundle list; a module path must end in .wasm or "
+                          " (see wasmcap bundle list; a module path must end in .wasm or .wat or "
                           "contain a /)");
   }
   Resolved out;

@@ -77,8 +77,10 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
 
 // --- Installed bundles (docs/bundles.md#the-local-registry) ---------------------------------------
 
+// A module path by its name: it ends in ".wasm" or ".wat" (a text module).
+bool is_module_path(const std::string& arg);
 // What `wasmcap run X` means: X is an installed bundle NAME[@VERSION] when it does not end in
-// ".wasm", contains no '/', and is a valid plugin name (optionally @ a SemVer version); otherwise
+// ".wasm" or ".wat", contains no '/', and is a valid plugin name (optionally @ a SemVer version); otherwise
 // it is a module path. The rule is syntax only, never "does a file of that name exist": a file a
 // plugin wrote into the working directory cannot turn `wasmcap run coreutils` into a run of an
 // unverified module.

@@ -101,9 +101,16 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
   return plan;
 }
 
+bool is_module_path(const std::string& arg) {
+  auto ends = [&](std::string_view ext) {
+    return arg.size() >= ext.size() && arg.compare(arg.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  return ends(".wasm") || ends(".wat");
+}
+
 std::optional<registry::Reference> bundle_reference(const std::string& arg) {
   if (arg.empty() || arg.find('/') != std::string::npos) return std::nullopt;
-  if (arg.size() >= 5 && arg.compare(arg.size() - 5, 5, ".wasm") == 0) return std::nullopt;
+  if (is_module_path(arg)) return std::nullopt;
   return registry::parse_reference(arg);
 }
 

@@ -29,7 +29,7 @@ std::vector<std::string> unserved_import_warnings(const ModuleInfo& info, const 
   const bool no_random = plan.random.kind == RandomSource::Kind::kDeny && !denied("random");
   std::vector<std::string> out;
   for (const auto& imp : info.imports) {
-    if (imp.module != "wasi_snapshot_preview1") continue;
+    if (imp.module != "wasi_snapshot_preview1" && imp.module != "wasi_unstable") continue;
     const bool clock = imp.name == "clock_time_get" || imp.name == "clock_res_get";
     if (clock && no_clock) {
       out.push_back("the module imports " + imp.module + "." + imp.name +

@@ -20,6 +20,7 @@
 
 #include "policy/syntax.h"
 #include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
 #include "wasmcap/bundle.h"
 #include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
@@ -360,11 +361,9 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
                              flags, aot, extras);
   }
-  if (!flags.config.empty() || flags.degrade || flags.audit_stderr) {
+  if (flags.degrade || flags.audit_stderr) {
     return report_error(Error(ErrorCode::kInvalidArgument,
-                              std::string(flags.degrade        ? "--degrade"
-                                          : flags.audit_stderr ? "--audit-stderr"
-                                                               : "--config") +
+                              std::string(flags.degrade ? "--degrade" : "--audit-stderr") +
                                   " needs --manifest or an installed bundle NAME[@VERSION]"));
   }
   if (module_path.empty()) {
@@ -382,6 +381,18 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     o.host_apis = policy::requested_host_apis(**plan);
     o.plan = std::move(*plan);
     o.audit_sink = audit::stderr_sink();
+  }
+  if (!flags.config.empty()) {
+    // A flag run's grants are its flags alone; of a host config it takes the operator's audit
+    // log (audit.file, audit.on_failure: docs/host-config.md#audit), so trials are recorded
+    // where every other run is.
+    auto config = policy::load_host_config(flags.config);
+    if (!config) return report_error(config.error());
+    if (config->audit.file) {
+      auto file = audit::open_configured_sink(config->audit);
+      if (!file) return report_error(file.error());
+      o.audit_sink = o.audit_sink ? audit::tee_sink(*file, o.audit_sink) : *file;
+    }
   }
   o.no_plan_grant =
       "grant the hosts it may reach: wasmcap run --allow-https HOST[/PREFIX][:METHODS] "
@@ -581,7 +592,8 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                   "--dir/--env. MODULE defaults to the manifest's module.");
   cmd->add_option("--config", r->flags.config,
                   "Host config (JSON): what the operator grants. The run gets the intersection. "
-                  "With --manifest, or for an installed bundle.");
+                  "With --manifest, or for an installed bundle; a MODULE.wasm run with --dir/"
+                  "--env flags takes only its audit section (audit.file).");
   cmd->add_flag("--degrade", r->flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
@@ -678,10 +690,9 @@ std::optional<int> execute_run(RunCommand& run) {
       guest_args.erase(guest_args.begin());
     }
   } else if (!r->flags.manifest.empty() && !r->module_path.empty() &&
-             !(r->module_path.size() >= 5 &&
-               r->module_path.compare(r->module_path.size() - 5, 5, ".wasm") == 0)) {
+             !is_module_path(r->module_path)) {
     // `run --manifest M --config C ARGS...`: the module comes from the manifest unless a
-    // .wasm path is given, so the first word is the guest's first argument.
+    // .wasm (or .wat) path is given, so the first word is the guest's first argument.
     guest_args.insert(guest_args.begin(), r->module_path);
     r->module_path.clear();
   }

@@ -15,6 +15,9 @@
 #include "cli/ws_cli.h"
 #include "common/escape.h"
 #include "shell/commands.h"
+#include "wasmcap/audit.h"
+#include "wasmcap/audit_events.h"
+#include "wasmcap/policy.h"
 #include "wasmcap/registry.h"
 #include "wasmcap/shell.h"
 #include "wasmcap/workspace.h"
@@ -164,8 +167,9 @@ Dispatch add_sh_command(CLI::App& app) {
                  "nothing of wasmcap's own environment is imported). Repeatable.")
       ->allow_extra_args(false);
   sh->add_option("--config", o->config,
-                 "Host config (JSON): its trust keys and revocations, and shell.bundle_order, "
-                 "the order that settles commands declared by several bundles");
+                 "Host config (JSON): its trust keys and revocations, its audit.file (every "
+                 "command's record, besides --audit-file's), and shell.bundle_order, the order "
+                 "that settles commands declared by several bundles");
   sh->add_option("-c", o->script, "The script text");
   sh->add_option("operands", o->operands,
                  "FILE [ARGS...]: a script file (host path) and its $1...; with -c: NAME [ARGS...], "
@@ -234,6 +238,15 @@ Dispatch add_sh_command(CLI::App& app) {
       }
       so.preopens.push_back(*p);
     }
+    // The host config's host-wide parts the shell takes: the sandbox user's name and the audit
+    // log (its trust keys and bundle order: command_table).
+    policy::HostConfig config;
+    if (!o->config.empty()) {
+      auto c = policy::load_host_config(o->config);
+      if (!c) return fail(c.error());
+      config = std::move(*c);
+    }
+    so.user = config.shell.user;  // USER and LOGNAME; --env may still say otherwise
     for (const auto& e : o->env) {
       auto v = parse_variable(e);
       if (!v) return fail(v.error());
@@ -318,6 +331,13 @@ Dispatch add_sh_command(CLI::App& app) {
       auto s = audit::open_file_sink(o->audit_file);
       if (!s) return fail(s.error());
       so.audit = *s;
+    }
+    if (config.audit.file) {
+      // The operator's audit log records every command too, besides --audit-file's
+      // (docs/host-config.md#audit).
+      auto s = audit::open_configured_sink(config.audit);
+      if (!s) return fail(s.error());
+      so.audit = so.audit ? audit::tee_sink(*s, so.audit) : *s;
     }
     std::fflush(stdout);
     const bool no_commands = so.commands.empty();

@@ -144,13 +144,17 @@ struct Import {
 
 }  // namespace wasmcap::host_bind
 
+// An Import<Host> entry for member Host::MEMBER, named NAME in wasm (the same name but for an
+// import whose meaning differs between two versions of one ABI: wasi_unstable's fd_seek).
+#define WASMCAP_BIND_IMPORT_AS(Host, NAME, MEMBER)                                         \
+  ::wasmcap::host_bind::Import<Host> {                                                     \
+    #NAME, &::wasmcap::host_bind::Member<&Host::MEMBER>::invoke,                           \
+        ::wasmcap::host_bind::Member<&Host::MEMBER>::kParams,                              \
+        ::wasmcap::host_bind::Member<&Host::MEMBER>::kParamCount,                          \
+        ::wasmcap::host_bind::Member<&Host::MEMBER>::kResults,                             \
+        ::wasmcap::host_bind::Member<&Host::MEMBER>::kResultCount                          \
+  }
+
 // An Import<Host> entry for member Host::NAME, named NAME in wasm: use inside a constant table
 // built from an X-macro list of names (one list, many uses).
-#define WASMCAP_BIND_IMPORT(Host, NAME)                                                    \
-  ::wasmcap::host_bind::Import<Host> {                                                     \
-    #NAME, &::wasmcap::host_bind::Member<&Host::NAME>::invoke,                             \
-        ::wasmcap::host_bind::Member<&Host::NAME>::kParams,                                \
-        ::wasmcap::host_bind::Member<&Host::NAME>::kParamCount,                            \
-        ::wasmcap::host_bind::Member<&Host::NAME>::kResults,                               \
-        ::wasmcap::host_bind::Member<&Host::NAME>::kResultCount                            \
-  }
+#define WASMCAP_BIND_IMPORT(Host, NAME) WASMCAP_BIND_IMPORT_AS(Host, NAME, NAME)

@@ -75,11 +75,6 @@ HostCallResult run_guarded(const HostFunc& f, HostContext& ctx, const Value* arg
 // What to do about an import module that names another WASI than the Preview 1 wasmcap hosts:
 // the module was built for it, so the fix is in the build.
 std::string toolchain_hint(const std::string& module) {
-  if (module == "wasi_unstable") {
-    return " (wasi_unstable is WASI's snapshot 0, from toolchains before 2020; wasmcap hosts "
-           "wasi_snapshot_preview1: rebuild with a current wasi-sdk or rustc --target "
-           "wasm32-wasip1)";
-  }
   if (module.rfind("wasi:", 0) == 0) {
     return " (a WASI 0.2 interface of the component model, from a wasm32-wasip2 build; wasmcap "
            "hosts WASI Preview 1 core modules: build for wasm32-wasip1, e.g. rustc --target "

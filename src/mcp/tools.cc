@@ -388,6 +388,7 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       bo.config = bc;
       bo.sessions = impl->sessions.get();
       bo.shell.commands = std::move(table->commands);
+      bo.shell.user = o.config.shell.user;
       bo.shell.engine = o.engine;
       bo.shell.aot = o.aot;
       bo.shell.clock = o.call_clock;

@@ -289,12 +289,15 @@ Result<TrustConfig> read_trust(const Doc& d, const Json& v, const std::string& p
   return t;
 }
 
-// "shell": {"bundle_order": [PLUGIN, ...]}. Bounded like the plugins a host can hold: a longer
+// "shell": {"bundle_order": [PLUGIN, ...], "user": NAME}. Bounded like the plugins a host can hold: a longer
 // list can only name bundles that are not installed.
 Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& path) {
   constexpr size_t kMaxBundleOrder = 1024;
-  WASMCAP_TRY(d.object(v, path, {"bundle_order"}));
+  WASMCAP_TRY(d.object(v, path, {"bundle_order", "user"}));
   ShellConfig c;
+  if (const Json* user = member(v, "user")) {
+    WASMCAP_TRY_ASSIGN(c.user, checked_string(d, *user, member_path(path, "user"), check_user_name));
+  }
   if (const Json* order = member(v, "bundle_order")) {
     std::string opath = member_path(path, "bundle_order");
     WASMCAP_TRY(d.array(*order, opath));

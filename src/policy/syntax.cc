@@ -94,6 +94,14 @@ Problem check_plugin_name(std::string_view s) {
   return std::nullopt;
 }
 
+Problem check_user_name(std::string_view s) {
+  if (s.empty() || s.size() > 32 || !(is_lower(s[0]) || s[0] == '_') ||
+      !all_of(s, [](char c) { return is_lower(c) || is_digit(c) || c == '_' || c == '-'; })) {
+    return "must be 1-32 characters of [a-z0-9_-], starting with a letter or _";
+  }
+  return std::nullopt;
+}
+
 Problem check_command_word(std::string_view s) {
   // Threat: a name that is a path ('/'), an option ('-x' as argv[0] or in `command -v` output),
   // a hidden or relative path ('.', '..'), or control bytes and quotes that would need escaping

@@ -14,6 +14,9 @@ namespace wasmcap::policy {
 using Problem = std::optional<std::string>;
 
 Problem check_plugin_name(std::string_view s);   // [a-z0-9][a-z0-9._-]{0,63}
+// The sandbox user's name (host config shell.user): POSIX's portable [a-z_][a-z0-9_-]{0,31},
+// the rule the coreutils bundle's id, whoami and ls apply to the USER they are given.
+Problem check_user_name(std::string_view s);
 Problem check_secret_name(std::string_view s);   // [A-Za-z0-9_][A-Za-z0-9_.-]{0,63}
 Problem check_env_name(std::string_view s);      // [A-Za-z_][A-Za-z0-9_]{0,255}
 Problem check_env_value(std::string_view s);     // no NUL, at most 32 KiB

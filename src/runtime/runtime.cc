@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/wat_text.h"
 #include "runtime/run_id.h"
 #include "runtime/test_hooks.h"
 #include "wasmcap/audit.h"
@@ -125,9 +126,8 @@ void prefault(const void* data, size_t size) {
   (void)size;
 #endif
 }
-}  // namespace
 
-Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes) {
+Result<ModuleFile> read_module_bytes(const std::string& path, uint64_t max_bytes) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
@@ -193,6 +193,34 @@ Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes)
       out.file = std::move(id);
     }
   }
+  return out;
+}
+
+}  // namespace
+
+Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes) {
+  // A text module (.wat) is read as text, at most wat::kMaxTextBytes of it, and given to the
+  // engines as the binary it describes (wat_text.h).
+  const bool text = wat::is_text_path(path);
+  if (text) max_bytes = std::min<uint64_t>(max_bytes, wat::kMaxTextBytes);
+  auto read = read_module_bytes(path, max_bytes);
+  if (!read && text && read.error().code == ErrorCode::kModuleUnsupported) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      read.error().message + " as text; convert it with wabt's wat2wasm and "
+                                             "run the .wasm");
+  }
+  if (!read) return tl::unexpected(std::move(read.error()));
+  ModuleFile& file = *read;
+  // Binary bytes in a .wat file are a module all the same.
+  static constexpr uint8_t kMagic[4] = {0, 'a', 's', 'm'};
+  if (!text || (file.bytes.size() >= 4 && std::equal(kMagic, kMagic + 4, file.bytes.begin()))) {
+    return file;
+  }
+  ModuleFile out;
+  const std::string_view chars(reinterpret_cast<const char*>(file.bytes.data()),
+                               file.bytes.size());
+  WASMCAP_TRY_ASSIGN(out.bytes, wat::text_to_binary(path, chars));
+  // out.file stays empty: the file's identity describes the text, not these bytes.
   return out;
 }
 

@@ -171,7 +171,12 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
       return tl::unexpected(h.error());
     }
   }
-  auto variables = impl->o.variables;
+  std::vector<std::pair<std::string, std::string>> variables;
+  if (!impl->o.user.empty()) {
+    variables.emplace_back("USER", impl->o.user);
+    variables.emplace_back("LOGNAME", impl->o.user);
+  }
+  variables.insert(variables.end(), impl->o.variables.begin(), impl->o.variables.end());
   variables.emplace_back("PWD", impl->st.cwd);
   for (const auto& [name, value] : variables) {
     Ctx ctx;

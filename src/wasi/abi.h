@@ -97,7 +97,34 @@ constexpr uint32_t kFdstatSize = 24;      // filetype u8 @0, flags u16 @2, base 
 constexpr uint32_t kFilestatSize = 64;    // dev@0 ino@8 filetype@16 nlink@24 size@32 atim@40 mtim@48 ctim@56
 constexpr uint32_t kDirentSize = 24;      // d_next@0 d_ino@8 d_namlen u32@16 d_type u8@20
 constexpr uint32_t kPrestatSize = 8;      // tag u8 @0, pr_name_len u32 @4
-constexpr uint32_t kSubscriptionSize = 48;
+constexpr uint32_t kSubscriptionSize = 48;  // userdata@0 tag u8@8 clock{id u32@16 timeout@24 precision@32 flags u16@40} | fd u32@16
 constexpr uint32_t kEventSize = 32;
+
+// wasi_unstable (WASI snapshot 0, from toolchains before 2020): the same functions, errnos,
+// rights, flags, dirent, fdstat and event as Preview 1 (less sock_accept) but for three things,
+// which wasmcap maps onto the Preview 1 host as wasmtime's preview0 adapter does
+// (src/wasi/register.cc binds the module, WasiHost::unstable_* serve the three):
+// - whence is CUR=0, END=1, SET=2;
+// - the filestat has a 32-bit nlink (saturated at UINT32_MAX), so it is 56 bytes:
+//   dev@0 ino@8 filetype@16 nlink u32@20 size@24 atim@32 mtim@40 ctim@48;
+// - a clock subscription carries a u64 identifier first, so a subscription is 56 bytes:
+//   userdata@0 tag u8@8 clock{identifier@16 id u32@24 timeout@32 precision@40 flags u16@48} |
+//   fd u32@16.
+enum class Snapshot : uint8_t { kPreview1, kUnstable };
+enum UnstableWhence : uint8_t { kUnstableWhenceCur = 0, kUnstableWhenceEnd = 1,
+                                kUnstableWhenceSet = 2 };
+constexpr uint32_t kUnstableFilestatSize = 56;
+constexpr uint32_t kUnstableSubscriptionSize = 56;
+
+constexpr uint32_t filestat_size(Snapshot s) {
+  return s == Snapshot::kUnstable ? kUnstableFilestatSize : kFilestatSize;
+}
+constexpr uint32_t subscription_size(Snapshot s) {
+  return s == Snapshot::kUnstable ? kUnstableSubscriptionSize : kSubscriptionSize;
+}
+// Where a clock subscription's clock id sits (the timeout follows 8 bytes on, the flags 24).
+constexpr uint32_t subscription_clock_id_offset(Snapshot s) {
+  return s == Snapshot::kUnstable ? 24 : 16;
+}
 
 }  // namespace wasmcap::wasi

@@ -8,6 +8,7 @@
 // only drop), the encodings (flags, whence, advice, filestat and dirent layouts), and guest
 // memory (every pointer goes through GuestMemory, EFAULT when out of range; no host buffer is
 // sized by the guest).
+#include <algorithm>
 #include <cstring>
 
 #include "wasi/host.h"
@@ -24,17 +25,25 @@ constexpr uint32_t kValidFstflags = kFstAtim | kFstAtimNow | kFstMtim | kFstMtim
 // fd_readdir checks the deadline, interrupt and fuel once per this many directory entries.
 constexpr uint32_t kReaddirCheckEvery = 256;
 
-// Caller has checked [out, out+kFilestatSize) is in bounds.
-void store_filestat(const GuestMemory& m, uint32_t out, const Stat& st) {
-  std::memset(m.range(out, kFilestatSize), 0, kFilestatSize);
+// Caller has checked [out, out+filestat_size(abi)) is in bounds. wasi_unstable's filestat has
+// a 32-bit nlink (saturated, as wasmtime's preview0 adapter does) and so every later field 8
+// bytes earlier (abi.h).
+void store_filestat(const GuestMemory& m, uint32_t out, const Stat& st, Snapshot abi) {
+  std::memset(m.range(out, filestat_size(abi)), 0, filestat_size(abi));
   m.store<uint64_t>(out + 0, st.dev);
   m.store<uint64_t>(out + 8, st.ino);
   m.store<uint8_t>(out + 16, to_p1(st.type));
-  m.store<uint64_t>(out + 24, st.nlink);
-  m.store<uint64_t>(out + 32, st.size);
-  m.store<uint64_t>(out + 40, st.atim_ns);
-  m.store<uint64_t>(out + 48, st.mtim_ns);
-  m.store<uint64_t>(out + 56, st.ctim_ns);
+  uint32_t at = 32;  // size's offset
+  if (abi == Snapshot::kUnstable) {
+    m.store<uint32_t>(out + 20, static_cast<uint32_t>(std::min<uint64_t>(st.nlink, UINT32_MAX)));
+    at = 24;
+  } else {
+    m.store<uint64_t>(out + 24, st.nlink);
+  }
+  m.store<uint64_t>(out + at, st.size);
+  m.store<uint64_t>(out + at + 8, st.atim_ns);
+  m.store<uint64_t>(out + at + 16, st.mtim_ns);
+  m.store<uint64_t>(out + at + 24, st.ctim_ns);
 }
 
 // P1's (atim, mtim, fst_flags) as the layer's timestamps. Unknown or contradictory flags are
@@ -136,12 +145,17 @@ Errno WasiHost::fd_fdstat_set_rights(const GuestMemory&, uint32_t fd, uint64_t b
 }
 
 Errno WasiHost::fd_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
+  return fd_filestat_get_as(Snapshot::kPreview1, m, fd, out);
+}
+
+Errno WasiHost::fd_filestat_get_as(Snapshot abi, const GuestMemory& m, uint32_t fd,
+                                   uint32_t out) {
   FdEntry* e = nullptr;
   if (Errno r = get_fd(fd, kRightFdFilestatGet, &e)) return r;
-  if (!m.in_bounds(out, kFilestatSize)) return kEfault;
+  if (!m.in_bounds(out, filestat_size(abi))) return kEfault;
   auto st = core_.stat(*e->desc);
   if (!st) return to_p1(st.error());
-  store_filestat(m, out, *st);
+  store_filestat(m, out, *st, abi);
   return kSuccess;
 }
 
@@ -261,6 +275,19 @@ Errno WasiHost::fd_seek(const GuestMemory& m, uint32_t fd, uint64_t offset, uint
   return kSuccess;
 }
 
+// wasi_unstable numbers whence CUR, END, SET (abi.h); anything else stays invalid.
+Errno WasiHost::unstable_fd_seek(const GuestMemory& m, uint32_t fd, uint64_t offset,
+                                 uint32_t whence, uint32_t newoffset_out) {
+  uint32_t p1;
+  switch (whence) {
+    case kUnstableWhenceCur: p1 = kWhenceCur; break;
+    case kUnstableWhenceEnd: p1 = kWhenceEnd; break;
+    case kUnstableWhenceSet: p1 = kWhenceSet; break;
+    default: return kEinval;
+  }
+  return fd_seek(m, fd, offset, p1, newoffset_out);
+}
+
 Errno WasiHost::fd_tell(const GuestMemory& m, uint32_t fd, uint32_t offset_out) {
   FdEntry* e = nullptr;
   if (Errno r = get_fd(fd, kRightFdTell, &e)) return r;
@@ -284,14 +311,20 @@ Errno WasiHost::path_create_directory(const GuestMemory& m, uint32_t fd, uint32_
 
 Errno WasiHost::path_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t flags,
                                   uint32_t path, uint32_t len, uint32_t out) {
+  return path_filestat_get_as(Snapshot::kPreview1, m, fd, flags, path, len, out);
+}
+
+Errno WasiHost::path_filestat_get_as(Snapshot abi, const GuestMemory& m, uint32_t fd,
+                                     uint32_t flags, uint32_t path, uint32_t len,
+                                     uint32_t out) {
   PathAt p;
   if (Errno r = resolve_at(*this, m, fd, kRightPathFilestatGet, path, len, final_for(flags), &p)) {
     return r;
   }
-  if (!m.in_bounds(out, kFilestatSize)) return kEfault;
+  if (!m.in_bounds(out, filestat_size(abi))) return kEfault;
   auto st = core_.stat_at(p);
   if (!st) return to_p1(st.error());
-  store_filestat(m, out, *st);
+  store_filestat(m, out, *st, abi);
   return kSuccess;
 }
 

@@ -126,6 +126,23 @@ class WasiHost {
                      uint32_t new_path, uint32_t new_len);
   Errno path_unlink_file(const GuestMemory& m, uint32_t fd, uint32_t path, uint32_t len);
 
+  // --- wasi_unstable (WASI snapshot 0, register.cc): the imports whose constants or layouts
+  // differ from Preview 1 (abi.h); every other snapshot-0 import is served by the Preview 1
+  // member of the same name ---
+  Errno unstable_fd_seek(const GuestMemory& m, uint32_t fd, uint64_t offset, uint32_t whence,
+                         uint32_t newoffset_out);
+  Errno unstable_fd_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t out) {
+    return fd_filestat_get_as(wasi::Snapshot::kUnstable, m, fd, out);
+  }
+  Errno unstable_path_filestat_get(const GuestMemory& m, uint32_t fd, uint32_t flags,
+                                   uint32_t path, uint32_t len, uint32_t out) {
+    return path_filestat_get_as(wasi::Snapshot::kUnstable, m, fd, flags, path, len, out);
+  }
+  Errno unstable_poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
+                             uint32_t nevents_out) {
+    return poll_oneoff_as(wasi::Snapshot::kUnstable, m, in, out, nsubs, nevents_out);
+  }
+
   // --- helpers shared by host.cc, fs.cc and poll.cc ---
   // Looks up fd and checks it holds all of `rights`. EBADF if absent, ENOTCAPABLE if lacking.
   Errno get_fd(uint32_t fd, wasi::Rights rights, wasi::FdEntry** out);
@@ -143,6 +160,12 @@ class WasiHost {
  private:
   // A P1 clock id as the layer's clock (EINVAL for an unknown id), then its grant (ENOTCAPABLE).
   Errno p1_clock(uint32_t id, wasi::Clock* out) const;
+  // The members behind the imports whose layout differs by snapshot (abi.h).
+  Errno fd_filestat_get_as(wasi::Snapshot abi, const GuestMemory& m, uint32_t fd, uint32_t out);
+  Errno path_filestat_get_as(wasi::Snapshot abi, const GuestMemory& m, uint32_t fd,
+                             uint32_t flags, uint32_t path, uint32_t len, uint32_t out);
+  Errno poll_oneoff_as(wasi::Snapshot abi, const GuestMemory& m, uint32_t in, uint32_t out,
+                       uint32_t nsubs, uint32_t nevents_out);
 
   wasi::Core core_;
   std::vector<std::unique_ptr<wasi::FdEntry>> fds_;  // index = guest fd; null = free

@@ -19,9 +19,16 @@ using namespace wasi;
 
 Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uint32_t nsubs,
                             uint32_t nevents_out) {
+  return poll_oneoff_as(Snapshot::kPreview1, m, in, out, nsubs, nevents_out);
+}
+
+Errno WasiHost::poll_oneoff_as(Snapshot abi, const GuestMemory& m, uint32_t in, uint32_t out,
+                               uint32_t nsubs, uint32_t nevents_out) {
+  const uint32_t sub_size = subscription_size(abi);
+  const uint32_t clock_at = subscription_clock_id_offset(abi);
   if (nsubs == 0) return kEinval;
   if (nsubs > 4096) return kEinval;  // bound host work per call
-  if (!m.in_bounds(in, uint64_t{nsubs} * kSubscriptionSize) ||
+  if (!m.in_bounds(in, uint64_t{nsubs} * sub_size) ||
       !m.in_bounds(out, uint64_t{nsubs} * kEventSize) || !m.in_bounds(nevents_out, 4)) {
     return kEfault;
   }
@@ -43,7 +50,7 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
   std::vector<PendingRead> pending;
 
   for (uint32_t i = 0; i < nsubs; ++i) {
-    uint64_t base = in + uint64_t{i} * kSubscriptionSize;
+    uint64_t base = in + uint64_t{i} * sub_size;
     uint64_t userdata = 0;
     uint8_t tag = 0;
     m.load(base, &userdata);
@@ -52,9 +59,9 @@ Errno WasiHost::poll_oneoff(const GuestMemory& m, uint32_t in, uint32_t out, uin
       uint32_t id = 0;
       uint64_t timeout = 0;
       uint16_t flags = 0;
-      m.load(base + 16, &id);
-      m.load(base + 24, &timeout);
-      m.load(base + 40, &flags);
+      m.load(base + clock_at, &id);
+      m.load(base + clock_at + 8, &timeout);
+      m.load(base + clock_at + 24, &flags);
       // A clock wait is a use of that clock: an unknown id is EINVAL, a clock the run was not
       // granted is ENOTCAPABLE (in the event; nothing sleeps).
       Clock clock;

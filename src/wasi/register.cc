@@ -11,6 +11,9 @@ namespace wasmcap {
 namespace {
 
 constexpr const char* kModule = "wasi_snapshot_preview1";
+// WASI snapshot 0, from toolchains before 2020: served by the same host (abi.h says how the two
+// differ), as wasmtime serves it.
+constexpr const char* kUnstableModule = "wasi_unstable";
 
 using WasiImport = host_bind::Import<WasiHost>;
 
@@ -18,9 +21,10 @@ using WasiImport = host_bind::Import<WasiHost>;
 // closure type per import), so a run's table is built by one loop over constant data, and only
 // the members a guest calls are ever touched (docs/aot.md, "Cold start": the 46 per-import
 // template instantiations that built the table were a cold-start cost in page faults alone).
-HostFunc bind(const std::shared_ptr<WasiHost>& host, const WasiImport& import) {
+HostFunc bind(const std::shared_ptr<WasiHost>& host, const char* module,
+              const WasiImport& import) {
   HostFunc f;
-  f.module = kModule;
+  f.module = module;
   f.name = import.name;
   f.sig = import.sig();
   WasiHost* h = host.get();
@@ -103,19 +107,81 @@ constexpr WasiImport kImports[] = {
 #undef WASMCAP_IMPORT
 };
 
-}  // namespace
+// wasi_unstable: the Preview 1 list but sock_accept (snapshot 0 has none), with the four imports
+// whose whence or layout differ served by their own members.
+#define WASMCAP_UNSTABLE_SAME(X) \
+  X(args_get)                    \
+  X(args_sizes_get)              \
+  X(environ_get)                 \
+  X(environ_sizes_get)           \
+  X(clock_res_get)               \
+  X(clock_time_get)              \
+  X(fd_advise)                   \
+  X(fd_allocate)                 \
+  X(fd_close)                    \
+  X(fd_datasync)                 \
+  X(fd_fdstat_get)               \
+  X(fd_fdstat_set_flags)         \
+  X(fd_fdstat_set_rights)        \
+  X(fd_filestat_set_size)        \
+  X(fd_filestat_set_times)       \
+  X(fd_pread)                    \
+  X(fd_prestat_get)              \
+  X(fd_prestat_dir_name)         \
+  X(fd_pwrite)                   \
+  X(fd_read)                     \
+  X(fd_readdir)                  \
+  X(fd_renumber)                 \
+  X(fd_sync)                     \
+  X(fd_tell)                     \
+  X(fd_write)                    \
+  X(path_create_directory)       \
+  X(path_filestat_set_times)     \
+  X(path_link)                   \
+  X(path_open)                   \
+  X(path_readlink)               \
+  X(path_remove_directory)       \
+  X(path_rename)                 \
+  X(path_symlink)                \
+  X(path_unlink_file)            \
+  X(proc_raise)                  \
+  X(sched_yield)                 \
+  X(random_get)                  \
+  X(sock_recv)                   \
+  X(sock_send)                   \
+  X(sock_shutdown)
 
-void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table) {
-  for (const WasiImport& import : kImports) table.add(bind(host, import));
-  // proc_exit does not return to the guest: the engine unwinds it.
+constexpr WasiImport kUnstableImports[] = {
+#define WASMCAP_IMPORT(name) WASMCAP_BIND_IMPORT(WasiHost, name),
+    WASMCAP_UNSTABLE_SAME(WASMCAP_IMPORT)
+#undef WASMCAP_IMPORT
+    WASMCAP_BIND_IMPORT_AS(WasiHost, fd_seek, unstable_fd_seek),
+    WASMCAP_BIND_IMPORT_AS(WasiHost, fd_filestat_get, unstable_fd_filestat_get),
+    WASMCAP_BIND_IMPORT_AS(WasiHost, path_filestat_get, unstable_path_filestat_get),
+    WASMCAP_BIND_IMPORT_AS(WasiHost, poll_oneoff, unstable_poll_oneoff),
+};
+
+// proc_exit does not return to the guest: the engine unwinds it.
+HostFunc exit_function(const char* module) {
   HostFunc exit_fn;
-  exit_fn.module = kModule;
+  exit_fn.module = module;
   exit_fn.name = "proc_exit";
   exit_fn.sig = FuncSig{{ValType::kI32}, {}};
   exit_fn.callback = [](HostContext&, const Value* args, Value*) {
     return HostCallResult::exit(static_cast<int32_t>(args[0].i32));
   };
-  table.add(std::move(exit_fn));
+  return exit_fn;
+}
+
+}  // namespace
+
+void register_wasi(const std::shared_ptr<WasiHost>& host, HostFuncTable& table) {
+  for (const WasiImport& import : kImports) table.add(bind(host, kModule, import));
+  table.add(exit_function(kModule));
+  for (const WasiImport& import : kUnstableImports) {
+    table.add(bind(host, kUnstableModule, import));
+  }
+  table.add(exit_function(kUnstableModule));
 }
 
 const std::vector<std::string>& wasi_function_names() {

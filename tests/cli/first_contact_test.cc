@@ -342,7 +342,7 @@ TEST(FirstContact, SetupInstallsTheShippedBundles) {
 
 // ls -l in the sandbox shows modes from the file type and the grant: a read-only grant is
 // r--r--r--, a writable one rw-r--r--, directories carry x (WASI has no permission bits; what
-// the tool may do is what the grant lets it do).
+// the tool may do is what the grant lets it do), and the sandbox's user as owner and group.
 TEST(FirstContact, LsLongShowsModesFromTheGrant) {
   Home h;
   fs::create_directories(h.path("t/sub"));
@@ -353,11 +353,101 @@ TEST(FirstContact, LsLongShowsModesFromTheGrant) {
   const size_t rw_at = r.out.find("/rw:\n");
   ASSERT_NE(rw_at, std::string::npos) << r.out;
   const std::string ro = r.out.substr(0, rw_at), rw = r.out.substr(rw_at);
-  EXPECT_TRUE(has(ro, "\n-r--r--r-- 1 ? ? ")) << r.out;
+  EXPECT_TRUE(has(ro, "\n-r--r--r-- 1 1000 1000 ")) << r.out;
   EXPECT_TRUE(has(ro, "\ndr-xr-xr-x ")) << r.out;
-  EXPECT_TRUE(has(rw, "\n-rw-r--r-- 1 ? ? ")) << r.out;
+  EXPECT_TRUE(has(rw, "\n-rw-r--r-- 1 1000 1000 ")) << r.out;
   EXPECT_TRUE(has(rw, "\ndrwxr-xr-x ")) << r.out;
   EXPECT_FALSE(has(r.out, "?????????")) << r.out;
+}
+
+// Files belong to the sandbox's user, uid/gid 1000 as $UID says, shown as numbers; a host config
+// that names the user (shell.user) makes ls -l, id, whoami and $USER show that name. Never the
+// host's owners.
+TEST(FirstContact, TheSandboxUserIsNumberedOrNamedByTheOperator) {
+  Home h;
+  const std::string shipped =
+      fs::path(testing::guest_path("hello")).parent_path().parent_path().string() + "/bundles";
+  ProcResult setup = h.cli({"setup", "--from", shipped});
+  ASSERT_EQ(setup.exit_code, 0) << describe(setup);
+  fs::create_directories(h.path("ws"));
+  testing::write_text(h.path("ws/f"), "x\n");
+  const std::string script = "echo $UID; id -u; id; ls -l /work; whoami; echo \"[$USER]\"";
+  ProcResult plain = h.cli({"sh", "--dir", h.path("ws") + "::/work", "-c", script});
+  EXPECT_EQ(plain.exit_code, 0) << describe(plain);  // (the last command is echo)
+  EXPECT_TRUE(starts_with(plain.out, "1000\n1000\nuid=1000 gid=1000 groups=1000\ntotal 1\n"
+                                     "-rw-r--r-- 1 1000 1000 2 "))
+      << plain.out;
+  EXPECT_TRUE(has(plain.out, " f\n[]\n")) << plain.out;
+  EXPECT_TRUE(has(plain.err, "whoami: cannot find name for user ID 1000")) << plain.err;
+  testing::write_text(h.path("c.json"), R"({"shell":{"user":"agent"}})");
+  ProcResult named = h.cli({"sh", "--config", h.path("c.json"), "--dir", h.path("ws") + "::/work",
+                            "-c", "id -un; id -gn; id; ls -l /work; whoami; echo \"[$USER][$LOGNAME]\""});
+  EXPECT_EQ(named.exit_code, 0) << describe(named);
+  EXPECT_TRUE(has(named.out, "agent\nagent\nuid=1000(agent) gid=1000(agent) groups=1000(agent)\n"))
+      << named.out;
+  EXPECT_TRUE(has(named.out, "\n-rw-r--r-- 1 agent agent 2 ")) << named.out;
+  EXPECT_TRUE(has(named.out, " f\nagent\n[agent][agent]\n")) << named.out;
+  // A name outside POSIX's portable set is a config error, not a name.
+  testing::write_text(h.path("bad.json"), R"({"shell":{"user":"Root\u001b"}})");
+  ProcResult bad = h.cli({"sh", "--config", h.path("bad.json"), "-c", "true"});
+  EXPECT_EQ(bad.exit_code, 78) << describe(bad);
+  EXPECT_TRUE(has(bad.err, "$.shell.user")) << bad.err;
+}
+
+// A flag run and `wasmcap sh` given a host config write their records to its audit.file, as a
+// manifest run does; the flags stay the whole grant.
+TEST(FirstContact, FlagRunsAndShAuditToTheConfigsFile) {
+  Home h;
+  testing::write_text(h.path("c.json"), R"({"audit":{"file":")" + h.path("audit.jsonl") +
+                                            R"("},"plugins":{"cli":{"grants":{"env":{"X":"1"}}}}})");
+  fs::create_directories(h.path("t"));
+  ProcResult run = h.cli({"run", "--config", h.path("c.json"), "--dir", h.path("t") + "::/t",
+                          testing::guest_path("hello")});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  std::string log = testing::read_text(h.path("audit.jsonl"));
+  EXPECT_TRUE(has(log, "\"event\":\"run_start\"")) << log;
+  EXPECT_TRUE(has(log, "\"event\":\"run_end\"")) << log;
+  EXPECT_TRUE(has(log, "\"guest\":\"/t\"")) << log;
+  EXPECT_FALSE(has(log, "\"X\"")) << "the config's plugin grants are not the flag run's: " << log;
+  ProcResult sh = h.cli({"sh", "--config", h.path("c.json"), "--audit-file", h.path("own.jsonl"),
+                         "-c", "echo hi"});
+  EXPECT_EQ(sh.exit_code, 0) << describe(sh);
+  log = testing::read_text(h.path("audit.jsonl"));
+  EXPECT_TRUE(has(log, "\"event\":\"shell_command\"")) << log;
+  EXPECT_TRUE(has(testing::read_text(h.path("own.jsonl")), "\"event\":\"shell_command\""));
+  // Fail closed: an audit file that cannot be opened stops the run before it starts.
+  testing::write_text(h.path("nodir.json"), R"({"audit":{"file":")" + h.path("no/such/a.jsonl") +
+                                                R"("}})");
+  ProcResult refused = h.cli({"run", "--config", h.path("nodir.json"), testing::guest_path("hello")});
+  EXPECT_EQ(refused.exit_code, 74) << describe(refused);
+  EXPECT_TRUE(refused.out.empty()) << refused.out;
+}
+
+// `.wat` files run, plan and inspect as the binary they describe; wasi_unstable's clock import
+// gets plan's warning as Preview 1's does.
+TEST(FirstContact, TextModulesRunPlanAndInspect) {
+  Home h;
+  testing::write_text(h.path("t.wat"), R"((module
+    (import "wasi_unstable" "clock_time_get" (func $c (param i32 i64 i32) (result i32)))
+    (import "wasi_unstable" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start") (call $exit (i32.const 7))))
+)");
+  ProcResult run = h.cli({"run", h.path("t.wat")});
+  EXPECT_EQ(run.exit_code, 7) << describe(run);
+  ProcResult inspect = h.cli({"inspect", h.path("t.wat")});
+  EXPECT_EQ(inspect.exit_code, 0) << describe(inspect);
+  EXPECT_TRUE(has(inspect.out, "wasi_unstable")) << inspect.out;
+  testing::write_text(h.path("m.json"), R"({"name":"t","version":"1.0.0","module":"t.wat"})");
+  testing::write_text(h.path("c.json"), R"({"plugins":{"t":{}}})");
+  ProcResult plan = h.cli({"plan", "--manifest", h.path("m.json"), "--config", h.path("c.json")});
+  EXPECT_EQ(plan.exit_code, 0) << describe(plan);
+  EXPECT_TRUE(has(plan.out, "warning: the module imports wasi_unstable.clock_time_get but the "
+                            "manifest requests no clock")) << plan.out;
+  testing::write_text(h.path("bad.wat"), "(module\n  (func\n    (i32.bogus)))\n");
+  ProcResult bad = h.cli({"run", h.path("bad.wat")});
+  EXPECT_EQ(bad.exit_code, 65) << describe(bad);
+  EXPECT_TRUE(has(bad.err, h.path("bad.wat") + ":3:")) << bad.err;
 }
 
 // `wasmcap audit` shows a shell command's argv and exit status, not just its event name.

@@ -570,8 +570,18 @@ EXPECT = [
     ([], ["hostname", "-s"], b"", 0, b"localhost\n", b""),
     ([], ["hostname", "evil"], b"", 1, b"", b"hostname: the host name cannot be set from the sandbox"),
     ([], ["hostname", "-I"], b"", 1, b"", b"only -s and -f"),
-    ([], ["whoami"], b"", 1, b"", b"whoami: cannot find name for user ID: the WASI sandbox has no users"),
+    ([], ["whoami"], b"", 1, b"", b"whoami: cannot find name for user ID 1000"),
     ([], ["whoami", "x"], b"", 1, b"", b"whoami: extra operand 'x'"),
+    # the sandbox's user: uid/gid 1000, named only by the operator (USER; `wasmcap sh` gives the
+    # host config's shell.user), never the host's
+    ([], ["id"], b"", 0, b"uid=1000 gid=1000 groups=1000\n", b""),
+    ([], ["id", "-u"], b"", 0, b"1000\n", b""),
+    ([], ["id", "-un"], b"", 1, b"1000\n", b"id: cannot find name for user ID 1000"),
+    (["--env", "USER=agent"], ["id"], b"", 0, b"uid=1000(agent) gid=1000(agent) groups=1000(agent)\n", b""),
+    (["--env", "USER=agent"], ["id", "-gn"], b"", 0, b"agent\n", b""),
+    (["--env", "USER=agent"], ["whoami"], b"", 0, b"agent\n", b""),
+    (["--env", "USER=Bad\x1bName"], ["whoami"], b"", 1, b"", b"whoami: cannot find name for user ID 1000"),
+    ([], ["id", "root"], b"", 1, b"", b"id: 'root': no such user"),
     # NUL bytes where the guest would answer differently: refused (util-linux rev's versions
     # disagree on them; regexec stops at a NUL)
     ([], ["rev"], b"ok\na\x00b\n", 1, b"ko\n", b"rev: stdin: 1: a NUL byte in a line is not supported"),

@@ -122,7 +122,7 @@ TEST(HostConfigShell, BundleOrderParsesAndIsChecked) {
       {R"({"shell":{"bundle_order":["Bad Name"]}})",
        "c.json: $.shell.bundle_order[0]: must be 1-64 characters of [a-z0-9._-], starting with a "
        "letter or digit"},
-      {R"({"shell":{"order":[]}})", "c.json: $.shell.order: unknown key (allowed: bundle_order)"},
+      {R"({"shell":{"order":[]}})", "c.json: $.shell.order: unknown key (allowed: bundle_order, user)"},
       {R"({"shell":{"bundle_order":"a"}})", "c.json: $.shell.bundle_order: must be an array, got string"},
   };
   for (const auto& k : cases) {
