@@ -71,6 +71,19 @@ struct Entry {
 // `wasmcap ws create --max-size-mb` sets another bound per workspace.
 constexpr uint64_t kDefaultMaxLogicalBytes = uint64_t{8} << 30;
 
+// A .gitignore rule `ws create` followed: the line, and the directory of its file relative to
+// SOURCE ("" = SOURCE itself). Kept in the snapshot (src/workspace/ignore.h).
+struct IgnoreRule {
+  std::string base;
+  std::string pattern;
+};
+
+struct CreateOptions {
+  uint64_t max_bytes = 0;  // bound on the logical size (0: kDefaultMaxLogicalBytes)
+  bool gitignore = true;   // leave out what SOURCE's .gitignore files ignore (git's rules)
+  std::vector<std::string> exclude;  // gitignore patterns left out too (`--exclude`), last
+};
+
 struct Info {
   std::string name;
   std::string source;  // absolute path of the real tree, symlinks resolved at create
@@ -87,6 +100,13 @@ struct Info {
   // wasmcap's own state directories inside SOURCE (the cache, $WASMCAP_HOME, ...), left out of
   // the copy; apply never writes at or below them (src/workspace/state_dirs.h).
   std::vector<std::string> left_out;
+  // What create left out by the rules of SOURCE's .gitignore files and --exclude (CreateOptions):
+  // the rules, kept so diff and apply leave the same paths out, and how many files (or other
+  // entries) and directories they matched (a directory's contents are not counted).
+  std::vector<IgnoreRule> ignore;
+  std::vector<std::string> exclude;
+  size_t ignored_files = 0, ignored_dirs = 0;
+  size_t reflinked_files = 0, copied_files = 0;  // create: how each file was copied
 };
 
 struct Change {
@@ -161,6 +181,9 @@ Result<void> validate_name(const std::string& name);
 // bounds the workspace's logical size (0: kDefaultMaxLogicalBytes); a larger SOURCE is refused.
 Result<Info> create(const std::string& home, const std::string& source, const std::string& name,
                     uint64_t max_bytes = 0);
+// The same, leaving out what SOURCE's .gitignore files and the --exclude patterns name.
+Result<Info> create(const std::string& home, const std::string& source, const std::string& name,
+                    const CreateOptions& options);
 Result<Info> open(const std::string& home, const std::string& name);
 Result<std::vector<Info>> list(const std::string& home);
 Result<DiffResult> diff(const std::string& home, const std::string& name);

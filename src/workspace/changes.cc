@@ -7,6 +7,7 @@
 // The component's design and the threats its checks stop: src/workspace/internal.h.
 
 #include "workspace/internal.h"
+#include "workspace/ignore.h"
 
 #include "common/escape.h"
 
@@ -65,6 +66,10 @@ Result<DiffResult> diff_info(const Info& info, int src_fd) {
   WalkState ws;
   ws.out = &now;
   ws.max_bytes = info.max_bytes;
+  // What create left out stays out: its recorded rules, not the tree's .gitignore files now.
+  Ignore ignore;
+  WASMCAP_TRY(ignore_of(info, ignore));
+  if (!ignore.empty()) ws.ignore = &ignore;
   WASMCAP_TRY(walk(tree.get(), -1, "", 0, ws));
   std::map<std::string, const Entry*> before, after;
   for (const Entry& e : info.entries) before[e.path] = &e;

@@ -12,6 +12,7 @@
 // The component's design and the threats its checks stop: src/workspace/internal.h.
 
 #include "workspace/internal.h"
+#include "workspace/ignore.h"
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -40,6 +41,29 @@ std::string mib(uint64_t b) { return std::to_string(b >> 20) + " MiB"; }
 
 namespace detail {
 
+// Adds the rules of dirfd's own .gitignore (a regular file, never through a symlink; read up to
+// one byte over the bound, which add_file then refuses).
+Result<void> read_gitignore(int dirfd, const std::string& prefix, WalkState& ws) {
+  const std::string name = join(prefix, ".gitignore");
+  Fd f(::openat(dirfd, ".gitignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!f.valid()) {
+    if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return {};
+    return tl::unexpected(io_error("open " + name));
+  }
+  struct stat st;
+  if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  std::string text;
+  char buf[65536];
+  while (text.size() <= Ignore::kMaxFileBytes) {
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return tl::unexpected(io_error("read " + name));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return ws.ignore->add_file(prefix, text, name);
+}
+
 // Walks dirfd (relative path `prefix`), appending entries, hashing files and (when copying)
 // mirroring the tree into dst.
 Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, WalkState& ws) {
@@ -49,11 +73,17 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
   }
   std::vector<std::string> names;
   WASMCAP_TRY_ASSIGN(names, list_dir(dirfd));
+  if (ws.ignore != nullptr && ws.read_gitignore) WASMCAP_TRY(read_gitignore(dirfd, prefix, ws));
   for (const std::string& n : names) {
     std::string path = join(prefix, n);
     struct stat st;
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return tl::unexpected(io_error("stat " + path));
+    }
+    // Left out by a .gitignore or --exclude rule: not copied, not recorded, not entered.
+    if (ws.ignore != nullptr && ws.ignore->ignored(path, S_ISDIR(st.st_mode))) {
+      ++(S_ISDIR(st.st_mode) ? ws.ignored_dirs : ws.ignored_files);
+      continue;
     }
     if (ws.out->size() >= kMaxEntries) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -101,6 +131,7 @@ Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, Walk
           if (!out.valid()) return tl::unexpected(io_error("create copy of " + path));
           cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
           (cloned ? ws.any_reflink : ws.any_copy) = true;
+          ++(cloned ? ws.reflinked : ws.copied);
         }
         WASMCAP_TRY_ASSIGN(e.hash,
                            hash_fd(in.get(), (dst >= 0 && !cloned) ? out.get() : -1, nullptr, 0));
@@ -234,8 +265,19 @@ Result<Fd> open_workspaces(const std::string& home, std::string_view fp, bool ma
 
 }  // namespace detail
 
-Result<Info> create(const std::string& home, const std::string& source, const std::string& name_in,
+Result<Info> create(const std::string& home, const std::string& source, const std::string& name,
                     uint64_t max_bytes) {
+  CreateOptions o;
+  o.max_bytes = max_bytes;
+  o.gitignore = false;
+  return create(home, source, name, o);
+}
+
+Result<Info> create(const std::string& home, const std::string& source, const std::string& name_in,
+                    const CreateOptions& options) {
+  const uint64_t max_bytes = options.max_bytes;
+  Ignore ignore;
+  for (const std::string& p : options.exclude) WASMCAP_TRY(ignore.add_exclude(p));
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium init failed");
   std::string name = name_in;
   if (name.empty()) {
@@ -316,6 +358,8 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   ws.skipped = &info.skipped;
   ws.state = &state;
   ws.left_out = &info.left_out;
+  ws.ignore = &ignore;
+  ws.read_gitignore = options.gitignore;
   struct stat wst;
   if (::fstat(wsfd.get(), &wst) == 0) {
     ws.have_stop = true;
@@ -342,6 +386,12 @@ Result<Info> create(const std::string& home, const std::string& source, const st
   if (!dst.valid()) return fail(io_error("open " + wsdir + "/" + tmp_name + "/tree"));
   auto r = walk(root->get(), dst.get(), "", 0, ws);
   if (!r) return fail(r.error());
+  info.ignore = ignore.file_rules();
+  info.exclude = ignore.exclude_patterns();
+  info.ignored_files = ws.ignored_files;
+  info.ignored_dirs = ws.ignored_dirs;
+  info.reflinked_files = ws.reflinked;
+  info.copied_files = ws.copied;
   info.copy_method = ws.any_reflink ? (ws.any_copy ? "reflink+copy" : "reflink")
                                     : (ws.any_copy ? "copy" : "none");
   if (auto w = write_whole(tmpfd.get(), "snapshot.json", snapshot_json(info),

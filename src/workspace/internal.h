@@ -133,6 +133,8 @@ std::string random_hex(size_t bytes);
 
 // --- create.cc
 
+class Ignore;  // ignore.h
+
 struct WalkState {
   std::vector<Entry>* out;
   std::vector<std::string>* skipped;
@@ -147,6 +149,12 @@ struct WalkState {
   uint64_t total_bytes = 0;
   const StateDirs* state = nullptr;       // create: wasmcap's state directories, left out
   std::vector<std::string>* left_out = nullptr;  // ... and listed here
+  // Paths left out by .gitignore / --exclude rules (ignore.h), and whether each directory's own
+  // .gitignore adds rules as the walk enters it (create; diff uses the recorded rules only).
+  Ignore* ignore = nullptr;
+  bool read_gitignore = false;
+  size_t ignored_files = 0, ignored_dirs = 0;
+  size_t reflinked = 0, copied = 0;
 };
 
 Result<void> walk(int dirfd, int dst, const std::string& prefix, int depth, WalkState& ws);

@@ -46,6 +46,12 @@ std::string snapshot_json(const Info& info) {
   j["skipped"] = info.skipped;
   j["left_out"] = info.left_out;
   j["max_bytes"] = info.max_bytes;
+  if (!info.ignore.empty() || !info.exclude.empty()) {
+    nlohmann::json rules = nlohmann::json::array();
+    for (const IgnoreRule& r : info.ignore) rules.push_back({{"base", r.base}, {"pattern", r.pattern}});
+    j["ignore"] = std::move(rules);
+    j["exclude"] = info.exclude;
+  }
   if (info.has_source_id) j["source_id"] = {{"dev", info.source_dev}, {"ino", info.source_ino}};
   nlohmann::json arr = nlohmann::json::array();
   for (const Entry& e : info.entries) {
@@ -133,6 +139,12 @@ Result<Info> open(const std::string& home, const std::string& name) {
     info.left_out = j.value("left_out", std::vector<std::string>{});
     // Snapshots written before the bound existed get the default one.
     info.max_bytes = j.value("max_bytes", kDefaultMaxLogicalBytes);
+    if (j.contains("ignore")) {
+      for (const auto& r : j.at("ignore")) {
+        info.ignore.push_back({r.at("base").get<std::string>(), r.at("pattern").get<std::string>()});
+      }
+    }
+    info.exclude = j.value("exclude", std::vector<std::string>{});
     if (j.contains("source_id")) {
       info.source_dev = j.at("source_id").at("dev").get<uint64_t>();
       info.source_ino = j.at("source_id").at("ino").get<uint64_t>();
