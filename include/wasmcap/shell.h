@@ -76,6 +76,11 @@ struct Options {
   std::string arg0;
   std::vector<std::string> args;
   std::string cwd;                // guest path; default: the first preopen's guest path
+  // The session's private /tmp (docs/shell.md "/tmp"): with a wasmcap home here, the session
+  // makes a workspace::Scratch directory in it, preopens it read-write at /tmp for every tool
+  // and redirection, exports TMPDIR=/tmp unless `variables` set TMPDIR, and removes it when the
+  // session ends. None when empty, or when a preopen is already at /tmp (the caller's wins).
+  std::string private_tmp_home;
   // Variables the session starts with (`wasmcap sh --env NAME=VALUE`), as sh imports its
   // environment; nothing of the host's environment is imported otherwise. Names are checked by
   // the caller ([A-Za-z_][A-Za-z0-9_]*); values are charged to the shell's memory budget.

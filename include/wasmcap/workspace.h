@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -234,6 +235,33 @@ std::string session_workspace_name(const std::string& base, const std::string& s
 // from base's source when missing (a fresh copy of the real tree, not of base's changes).
 Result<Info> session_workspace(const std::string& home, const std::string& base,
                                const std::string& session_key);
+
+// A private scratch directory: the /tmp of one `wasmcap sh` session or MCP bash session
+// (docs/shell.md "/tmp"). It is HOME/tmp/sh-<16 hex digits>, mode 0700 in a 0700 HOME/tmp:
+// HOME is a wasmcap state directory (state_dirs.h), so no workspace ever copies it in or applies
+// into it, and it is on disk rather than in the host's RAM-backed /tmp. It is held (flock) while
+// the object lives and removed with everything in it when it is destroyed; on SIGINT, SIGTERM
+// or SIGHUP too, once remove_scratch_on_signals() ran; one a SIGKILL left behind is removed by
+// the next create() (every sh-* nobody holds).
+class Scratch {
+ public:
+  static Result<std::unique_ptr<Scratch>> create(const std::string& home);
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  Scratch() = default;
+  std::string name_, path_;
+  int fd_ = -1;
+};
+// HOME/tmp, where scratch directories live.
+std::string scratch_parent(const std::string& home);
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before starting threads)
+// and takes them in a thread of its own, which removes the live scratch directories and then
+// dies of the signal as the process would have. Once per process.
+void remove_scratch_on_signals();
 
 // Rendering for the CLI. The text form escapes file content for a terminal (escape_for_terminal)
 // unless `raw`; paths are always shown through display_path. The last line is the digest.

@@ -306,6 +306,12 @@ Dispatch add_sh_command(CLI::App& app) {
       if (!table) return fail(table.error());
       so.commands = std::move(*table);
     }
+    // The session's private /tmp (docs/shell.md "/tmp"), removed on exit and on SIGINT,
+    // SIGTERM and SIGHUP (before any thread starts, so the signal thread takes them).
+    if (home) {
+      so.private_tmp_home = *home;
+      workspace::remove_scratch_on_signals();
+    }
     so.engine = o->engine;
     if (!o->clock.empty()) {
       auto c = parse_clock_source(o->clock);

@@ -245,6 +245,7 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
     so.preopens = {p};
     so.cwd = kGuestRoot;
     so.interactive = true;  // its EXIT trap runs at `exit`, not after every call
+    so.private_tmp_home = o_.home;  // its own /tmp, removed with the shell (docs/mcp.md)
     so.command_string = true;
     so.stdin_fd = -1;
     so.max_output_bytes = o_.max_output_bytes;

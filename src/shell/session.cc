@@ -16,6 +16,7 @@
 #include "shell/parse.h"
 #include "shell/state.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/workspace.h"
 
 namespace wasmcap::shell {
 
@@ -144,10 +145,35 @@ struct Session::Impl {
         st(&budget) {
     st.jobs = std::make_shared<Jobs>();
   }
+  // First: removed last, after every tool of the session has ended.
+  std::unique_ptr<workspace::Scratch> tmp;
   Options o;
   Budget budget;  // before st: the state's memory is returned to it when st is destroyed
   State st;
 };
+
+// The session's private /tmp (Options::private_tmp_home; docs/shell.md "/tmp"): an ordinary
+// read-write preopen, so tools and redirections reach it through the one path resolver.
+static Result<void> add_private_tmp(Options& o, std::unique_ptr<workspace::Scratch>& tmp,
+                             std::vector<std::pair<std::string, std::string>>& variables) {
+  if (o.private_tmp_home.empty()) return {};
+  for (const Preopen& p : o.preopens) {
+    if (p.guest_path == "/tmp") return {};  // the caller's own /tmp (--dir HOST::/tmp) wins
+  }
+  auto made = workspace::Scratch::create(o.private_tmp_home);
+  if (!made) {
+    return make_error(made.error().code, "the session's private /tmp: " + made.error().message);
+  }
+  tmp = std::move(*made);
+  Preopen p;
+  p.host_path = tmp->path();
+  p.guest_path = "/tmp";
+  o.preopens.push_back(p);
+  bool has_tmpdir = false;
+  for (const auto& v : variables) has_tmpdir = has_tmpdir || v.first == "TMPDIR";
+  if (!has_tmpdir) variables.emplace_back("TMPDIR", "/tmp");
+  return {};
+}
 
 Result<std::unique_ptr<Session>> Session::create(Options options) {
   auto impl = std::make_unique<Impl>(std::move(options));
@@ -178,6 +204,7 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
   }
   variables.insert(variables.end(), impl->o.variables.begin(), impl->o.variables.end());
   variables.emplace_back("PWD", impl->st.cwd);
+  WASMCAP_TRY(add_private_tmp(impl->o, impl->tmp, variables));
   for (const auto& [name, value] : variables) {
     Ctx ctx;
     ctx.budget = &impl->budget;

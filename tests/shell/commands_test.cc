@@ -345,14 +345,48 @@ TEST_F(Installed, ToolsGetTheScriptsDescriptorsAtTheirNumbers) {
       << wasmcap::testing::describe(r);
   EXPECT_NE(r.err.find("Error reading from fd 7: [Errno 8]"), std::string::npos) << r.err;
   // The table the tool sees: only what the script opened, each with its access (< and a
-  // here-document read only, > and >> write only, <> both), then the preopen.
+  // here-document read only, > and >> write only, <> both), then the preopens (the grant and
+  // the session's private /tmp).
   auto t = script("show_fd_table.py 3<f 4>g 5>>g 6<>f 8<<EOF\nx\nEOF\n"
                   "read_from_fd.py 8 4 8<<EOF\nx\nEOF\n");
-  EXPECT_EQ(t.out, "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n8: x\n")
+  EXPECT_EQ(t.out,
+            "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n10 /tmp\n8: x\n")
       << wasmcap::testing::describe(t);
   EXPECT_NE(t.err.find("Error reading from fd 4: [Errno 8] Bad file descriptor"),
             std::string::npos) << t.err;
 }
 
+// The session's private /tmp (docs/shell.md "/tmp"; shell_tmp_test.cc for its lifetime):
+// mktemp and mktemp -d land under /tmp ($TMPDIR is /tmp), redirections reach it, and nothing
+// is left once the shell exits.
+TEST_F(Installed, PrivateTmpServesMktempAndRedirections) {
+  auto r = script(
+      "echo TMPDIR=$TMPDIR; t=$(mktemp) && case $t in /tmp/tmp.*) echo file-under-tmp;; esac\n"
+      "echo hello > \"$t\"; cat \"$t\"; rm \"$t\"\n"
+      "d=$(mktemp -d) && case $d in /tmp/*) echo dir-under-tmp;; esac; echo y > $d/f; cat $d/f\n"
+      "echo x > /tmp/a; cat /tmp/a; ls /tmp | wc -l\n");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "TMPDIR=/tmp\nfile-under-tmp\nhello\ndir-under-tmp\ny\nx\n2\n");
+  EXPECT_TRUE(fs::is_empty(fs::path(home()) / "tmp")) << "the session's /tmp outlived it";
+}
+
+// Escapes from /tmp fail as from any preopen: symlinks made in it that lead out of it (to its
+// parent, HOME/tmp, or an absolute host path) are refused, for tools and for the shell's own
+// redirections, and `..` stays in the guest's tree.
+TEST_F(Installed, PrivateTmpEscapesFail) {
+  wasmcap::testing::write_text(fs::path(home()) / "secret", "host secret\n");
+  auto r = script(
+      "ln -s .. /tmp/up; ln -s ../../secret /tmp/s; ln -s " + home() + "/secret /tmp/abs\n"
+      "cat /tmp/s 2>/dev/null || echo s-refused; cat /tmp/abs 2>/dev/null || echo abs-refused\n"
+      "ls /tmp/up/ 2>/dev/null || echo up-refused; cat < /tmp/s 2>/dev/null || echo redir-refused\n"
+      "echo x > /tmp/up/planted 2>/dev/null || echo write-refused\n"
+      "cat /tmp/../../secret 2>/dev/null || echo dotdot-refused\n");
+  EXPECT_EQ(r.out,
+            "s-refused\nabs-refused\nup-refused\nredir-refused\nwrite-refused\ndotdot-refused\n")
+      << wasmcap::testing::describe(r);
+  EXPECT_FALSE(fs::exists(fs::path(home()) / "tmp" / "planted"));
+}
+
 }  // namespace
 }  // namespace wasmcap::shell
+

@@ -1,0 +1,141 @@
+// The session's private /tmp (Options::private_tmp_home, workspace::Scratch; docs/shell.md
+// "/tmp"): made per session in HOME/tmp, reached through the preopen resolver like any grant,
+// removed when the session ends, on SIGTERM, and (what a SIGKILL left) at the next start.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "shell_fixture.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace wasmcap;
+using shell::testing::ShellFixture;
+namespace fs = std::filesystem;
+
+struct ShellTmp : ShellFixture {
+  fs::path home() { return tmp.path() / "home"; }
+  shell::Options tmp_opts() {
+    auto o = opts();
+    o.private_tmp_home = home().string();
+    return o;
+  }
+  // The scratch directories in HOME/tmp now.
+  std::vector<fs::path> scratches() {
+    std::vector<fs::path> v;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(home() / "tmp", ec)) v.push_back(e.path());
+    return v;
+  }
+};
+
+// (mktemp, and escapes through tools: commands_test.cc, Installed.PrivateTmp*.)
+TEST_F(ShellTmp, DirectoryIsPrivateWhileTheSessionLives) {
+  auto s = shell::Session::create(tmp_opts());
+  ASSERT_TRUE(s) << s.error().to_string();
+  auto v = scratches();
+  ASSERT_EQ(v.size(), 1u);
+  struct stat st;
+  ASSERT_EQ(::stat(v[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  s->reset();
+  EXPECT_TRUE(scratches().empty());
+}
+
+// Two sessions at once never see each other's /tmp.
+TEST_F(ShellTmp, SessionsAreIsolated) {
+  auto a = shell::Session::create(tmp_opts());
+  auto b = shell::Session::create(tmp_opts());
+  ASSERT_TRUE(a && b);
+  auto ra = (*a)->run("echo from-a > /tmp/mine\n");
+  ASSERT_TRUE(ra);
+  auto rb = (*b)->run("test -e /tmp/mine\n");
+  ASSERT_TRUE(rb);
+  EXPECT_EQ(rb->exit_code, 1) << "session b sees session a's /tmp";
+  EXPECT_EQ(scratches().size(), 2u);
+}
+
+// The caller's own /tmp (--dir HOST::/tmp) and TMPDIR win: no scratch directory is made.
+TEST_F(ShellTmp, CallersTmpAndTmpdirWin) {
+  fs::create_directories(tmp.path() / "mine");
+  auto o = tmp_opts();
+  Preopen p;
+  p.host_path = (tmp.path() / "mine").string();
+  p.guest_path = "/tmp";
+  o.preopens.push_back(p);
+  o.variables.emplace_back("TMPDIR", "/work");
+  auto r = run("echo $TMPDIR; echo x > /tmp/f\n", o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "/work\n") << r.err;
+  EXPECT_TRUE(fs::exists(tmp.path() / "mine" / "f"));
+  EXPECT_TRUE(scratches().empty());
+}
+
+// A scratch directory nobody holds (its process was SIGKILLed) is removed by the next start;
+// one a live session holds is not.
+TEST_F(ShellTmp, LeftoverOfAKilledRunIsSweptAtStart) {
+  fs::create_directories(home() / "tmp" / "sh-0123456789abcdef" / "d");
+  std::ofstream(home() / "tmp" / "sh-0123456789abcdef" / "d" / "f") << "left\n";
+  ::chmod((home() / "tmp").c_str(), 0700);
+  auto live = shell::Session::create(tmp_opts());
+  ASSERT_TRUE(live);
+  EXPECT_FALSE(fs::exists(home() / "tmp" / "sh-0123456789abcdef"));
+  auto second = shell::Session::create(tmp_opts());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(scratches().size(), 2u) << "a live session's /tmp was swept";
+}
+
+// `wasmcap sh` itself: SIGTERM removes the session's /tmp before the process dies of it, and
+// what a SIGKILL leaves is removed by the next `wasmcap sh`.
+pid_t spawn_sh(const fs::path& home, const std::string& script) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("WASMCAP_HOME", home.c_str(), 1);
+    ::execl(WASMCAP_CLI_PATH, WASMCAP_CLI_PATH, "sh", "--timeout-ms", "0", "--max-commands", "0",
+            "-c", script.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+bool wait_for_file_in_scratch(const fs::path& tmpdir) {
+  for (int i = 0; i < 1000; ++i) {
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(tmpdir, ec)) {
+      if (fs::exists(e.path() / "ready")) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+TEST_F(ShellTmp, CliRemovesTmpOnSigtermAndSweepsAfterSigkill) {
+  const std::string script = "echo > /tmp/ready; while :; do :; done";
+  for (int sig : {SIGTERM, SIGINT, SIGKILL}) {
+    pid_t pid = spawn_sh(home(), script);
+    ASSERT_TRUE(wait_for_file_in_scratch(home() / "tmp")) << "signal " << sig;
+    ASSERT_EQ(::kill(pid, sig), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << status;
+    EXPECT_EQ(WTERMSIG(status), sig);
+    if (sig == SIGKILL) {
+      ASSERT_EQ(scratches().size(), 1u) << "nothing left to sweep: the test shows nothing";
+      pid_t next = spawn_sh(home(), "true");
+      ASSERT_EQ(::waitpid(next, &status, 0), next);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+    EXPECT_TRUE(scratches().empty()) << "signal " << sig;
+  }
+}
+
+}  // namespace
