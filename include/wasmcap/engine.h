@@ -586,6 +586,11 @@ struct AotOptions {
   // "Compile at scale"); each has the memory limit above. 0 = $WASMCAP_AOT_JOBS, else the
   // number of online CPUs; at most 64.
   unsigned compile_jobs = 0;
+  // Compiler processes a background compile (`--engine auto`, docs/aot.md "Background compile")
+  // runs at once. 0 = half the online CPUs (at least 1), so the worker never takes every core
+  // from the runs in the foreground; never more than compile_jobs/$WASMCAP_AOT_JOBS when one is
+  // given; at most 64. Host config: aot.background_jobs.
+  unsigned background_jobs = 0;
   // Split a module into translation units when it defines more functions than this, at most
   // this many per unit. -1 = $WASMCAP_AOT_UNIT_FUNCTIONS, else 1000; 0 = never split.
   // Part of the cache key.
@@ -602,8 +607,16 @@ struct AotOptions {
   // PROT_NONE guard below it, independent of RLIMIT_STACK (`ulimit -s`). Deeper recursion traps
   // with trap_stack_exhausted. 0 = kDefaultAotStackBytes; at least 1 MiB, at most 1 GiB.
   uint64_t stack_bytes = 0;
+
+  // --- Cache size (docs/aot.md, "Cache") ---
+  // After every compile that stores an object, the least recently used objects are removed
+  // (prune_cache) until the objects hold at most this many bytes; the object just compiled and
+  // objects whose compile holds their lock stay. 0 = kDefaultCacheMaxBytes; UINT64_MAX = no cap.
+  // Host config: aot.cache_max_mb.
+  uint64_t cache_max_bytes = 0;
 };
 
+inline constexpr uint64_t kDefaultCacheMaxBytes = 2ull << 30;  // 2 GiB
 inline constexpr uint64_t kDefaultCompileTimeoutMs = 120000;
 inline constexpr uint64_t kDefaultCompileMemoryMb = 4096;
 inline constexpr uint64_t kDefaultAotStackBytes = 8ull << 20;
@@ -696,6 +709,8 @@ struct CachePruneRule {
   uint64_t max_bytes = UINT64_MAX;
   // Everything: every object, every record; and every stale temporary (as any prune).
   bool all = false;
+  // An object never removed (the key of the object a compile has just stored: its run loads it).
+  std::string keep;
 };
 struct CachePruned {
   uint64_t objects = 0, bytes = 0, records = 0, temporaries = 0;

@@ -280,6 +280,15 @@ struct ShellConfig {
   std::string user;
 };
 
+// The AOT engine on this host (docs/host-config.md#aot, docs/aot.md "Cache" and "Background
+// compile"); absent keys keep AotOptions' defaults.
+struct AotConfig {
+  // aot.cache_max_mb: the cache's size cap, applied after every compile (AotOptions::cache_max_bytes).
+  std::optional<uint64_t> cache_max_mb;
+  // aot.background_jobs: compilers at once in `--engine auto`'s background compile.
+  std::optional<unsigned> background_jobs;
+};
+
 // The MCP server's `bash` tool (docs/host-config.md#mcp, docs/mcp.md "The bash tool"). Absent:
 // the server offers no `bash`, `workspace_diff` or `workspace_apply` tool.
 struct McpBashConfig {
@@ -303,6 +312,7 @@ struct HostConfig {
   RegistryConfig registry;
   ShellConfig shell;
   McpConfig mcp;
+  AotConfig aot;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

@@ -89,6 +89,7 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   mcp::ServerOptions o;
   if (!m.config.empty()) {
     WASMCAP_TRY_ASSIGN(o.config, policy::load_host_config(m.config));
+    apply_aot_config(o.config, o.aot);
   }
   o.engine = m.engine;
   o.registry_read_only = m.registry_read_only;

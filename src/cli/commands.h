@@ -39,6 +39,9 @@ std::string printable(std::string_view s);
 const CLI::Validator& non_negative();
 // --compile-timeout-ms, --compile-memory-mb, --compile-jobs into `aot` (run, compile).
 void add_compile_bounds(CLI::App* cmd, AotOptions& aot);
+// The host config's aot section (docs/host-config.md#aot): the cache's size cap and the
+// background compile's job count, over AotOptions' defaults.
+void apply_aot_config(const policy::HostConfig& config, AotOptions& aot);
 
 // --- Grant sources ------------------------------------------------------------------------------
 
@@ -72,8 +75,10 @@ Result<void> bind_workspaces(policy::Plan& plan);
 
 // Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
 // the manifest's module path.
+// `aot`, when given, takes the config's aot section (apply_aot_config).
 Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
-                                                 const std::string& module_override);
+                                                 const std::string& module_override,
+                                                 AotOptions* aot = nullptr);
 
 // --- Installed bundles (docs/bundles.md#the-local-registry) ---------------------------------------
 

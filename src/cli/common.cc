@@ -64,6 +64,11 @@ void add_compile_bounds(CLI::App* cmd, AotOptions& aot) {
       ->check(CLI::Range(1, 64));
 }
 
+void apply_aot_config(const policy::HostConfig& config, AotOptions& aot) {
+  if (config.aot.cache_max_mb) aot.cache_max_bytes = *config.aot.cache_max_mb << 20;
+  if (config.aot.background_jobs) aot.background_jobs = *config.aot.background_jobs;
+}
+
 // The ToolHolds on the workspaces this process runs tools on: kept until exit, so that
 // `wasmcap ws apply` refuses while the run is in progress (docs/workspace.md).
 std::vector<workspace::ToolHold>& workspace_holds() {
@@ -85,7 +90,8 @@ Result<void> bind_workspaces(policy::Plan& plan) {
 // Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
 // the manifest's module path.
 Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
-                                                 const std::string& module_override) {
+                                                 const std::string& module_override,
+                                                 AotOptions* aot) {
   if (flags.config.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--manifest needs --config (the host config holding the operator's grants)");
@@ -94,6 +100,7 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
   WASMCAP_TRY_ASSIGN(manifest, policy::load_manifest(flags.manifest));
   policy::HostConfig config;
   WASMCAP_TRY_ASSIGN(config, policy::load_host_config(flags.config));
+  if (aot != nullptr) apply_aot_config(config, *aot);
   std::string dir = std::filesystem::path(flags.manifest).parent_path().string();
   auto plan = std::make_shared<policy::Plan>(policy::make_plan(manifest, config, dir));
   if (!module_override.empty()) plan->module_path = module_override;

@@ -329,7 +329,8 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
                                     " cannot be combined with --manifest: grants come from the "
                                     "host config (--config) only"));
     }
-    auto plan = build_plan(flags, module_path);
+    AotOptions configured = aot;
+    auto plan = build_plan(flags, module_path, &configured);
     if (!plan) return report_error(plan.error());
     RunRequest request;
     request.plan = *plan;
@@ -340,7 +341,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     RunOptions& o = request.options;
     o.engine = engine;
     if (flags.audit_stderr) o.audit_sink = audit::stderr_sink();
-    o.aot = aot;
+    o.aot = configured;
     o.wasi.max_output_bytes = max_output_bytes;
     o.wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) o.entry = invoke;
@@ -513,6 +514,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
   o.engine = engine;
   o.module_sha256 = resolved->module_sha256;
   o.aot = aot;
+  apply_aot_config(ctx->config, o.aot);
   if (flags.audit_stderr) o.audit_sink = audit::stderr_sink();
   o.wasi.max_output_bytes = max_output_bytes;
   o.wasi.stdin_fd = STDIN_FILENO;

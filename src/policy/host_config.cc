@@ -352,7 +352,8 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Doc d(file_name, ErrorCode::kConfigInvalid);
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
-  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell", "mcp"}));
+  WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell", "mcp",
+                                   "aot"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -398,6 +399,19 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   }
   if (const Json* mcp = member(doc, "mcp")) {
     WASMCAP_TRY_ASSIGN(c.mcp, read_mcp(d, *mcp, "$.mcp"));
+  }
+  if (const Json* aot = member(doc, "aot")) {
+    // Bounded on both sides: a cap is a size (at least 1 MiB, at most 1 PiB), and a job count
+    // at most the 64 compilers a compile ever runs.
+    WASMCAP_TRY(d.object(*aot, "$.aot", {"cache_max_mb", "background_jobs"}));
+    if (const Json* cap = member(*aot, "cache_max_mb")) {
+      WASMCAP_TRY_ASSIGN(c.aot.cache_max_mb, d.uint(*cap, "$.aot.cache_max_mb", 1, 1ull << 30));
+    }
+    if (const Json* jobs = member(*aot, "background_jobs")) {
+      uint64_t j = 0;
+      WASMCAP_TRY_ASSIGN(j, d.uint(*jobs, "$.aot.background_jobs", 1, 64));
+      c.aot.background_jobs = static_cast<unsigned>(j);
+    }
   }
   if (const Json* reg = member(doc, "registry")) {
     WASMCAP_TRY(d.object(*reg, "$.registry", {"read_only"}));

@@ -141,6 +141,8 @@ bool worker_alive(pid_t pid) {
   options.interrupt = nullptr;
   options.progress = false;
   options.cache_only = false;
+  // Half the CPUs unless configured: the worker must not take every core from the foreground.
+  options.compile_jobs = aot::background_compile_jobs(options, sysconf(_SC_NPROCESSORS_ONLN));
   alarm(static_cast<unsigned>(limits.timeout_ms / 1000 + 30));
   // The translator's memory: the compile limit on top of what the process holds already.
   struct rlimit as;

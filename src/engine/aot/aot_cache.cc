@@ -567,6 +567,18 @@ unsigned compile_jobs(const Toolchain& tc) {
   return static_cast<unsigned>(std::clamp<long>(sysconf(_SC_NPROCESSORS_ONLN), 1, 64));
 }
 
+unsigned background_compile_jobs(const AotOptions& options, long cpus) {
+  long j = options.background_jobs != 0 ? static_cast<long>(options.background_jobs)
+                                        : std::max<long>(1, cpus / 2);
+  long given = options.compile_jobs;
+  if (given == 0) {
+    std::string e = env_or("WASMCAP_AOT_JOBS", "");
+    given = e.empty() ? 0 : std::strtol(e.c_str(), nullptr, 10);
+  }
+  if (given > 0) j = std::min(j, given);
+  return static_cast<unsigned>(std::clamp<long>(j, 1, 64));
+}
+
 Result<std::string> find_compiler(const AotOptions& options) {
   std::string cc = options.compiler;
   if (cc.empty()) cc = env_or("WASMCAP_CC", "cc");

@@ -71,6 +71,11 @@ Result<std::string> find_compiler(const AotOptions& options);
 // is 0 (make_toolchain leaves the count to the compile: a cached run never needs it).
 unsigned compile_jobs(const Toolchain& tc);
 
+// The compilers a background compile runs at once (AotOptions::background_jobs): as given, else
+// half of `cpus` (at least 1); never more than an explicit compile_jobs or $WASMCAP_AOT_JOBS;
+// 1..64. `cpus` is the online CPUs but for tests.
+unsigned background_compile_jobs(const AotOptions& options, long cpus);
+
 // Compiler + identity + flags for `options`. The identity is memoised under the cache dir by the
 // compiler binary's (path, size, mtime, inode), so a cached run does not spawn the compiler.
 Result<Toolchain> make_toolchain(const AotOptions& options, const std::string& cache_dir);

@@ -453,7 +453,19 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
     req.what = "module (" + std::to_string(size / 1024) + " KiB)";
     return req;
   });
-  if (r) aot::clear_failure(dir, key);
+  if (!r) return r;
+  aot::clear_failure(dir, key);
+  // The cache's size cap (docs/aot.md, "Cache"): the least recently used objects go, never the
+  // one just stored (this run loads it) nor one whose compile holds its lock. The compile
+  // succeeded: a prune that fails on I/O leaves the cache as it was and the run goes on.
+  CachePruneRule cap;
+  cap.max_bytes = options.cache_max_bytes == 0 ? kDefaultCacheMaxBytes : options.cache_max_bytes;
+  cap.keep = key;
+  if (cap.max_bytes != UINT64_MAX) {
+    AotOptions in = options;
+    in.cache_dir = dir;
+    (void)prune_cache(in, cap);
+  }
   return r;
 }
 

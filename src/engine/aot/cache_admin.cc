@@ -103,6 +103,7 @@ Result<CachePruned> prune_cache(const AotOptions& aot, const CachePruneRule& rul
     const bool old = rule.unused_for_s != 0 &&
                      it->last_used + static_cast<int64_t>(rule.unused_for_s) <= now;
     if (!rule.all && !old && kept <= rule.max_bytes) continue;
+    if (it->key == rule.keep) continue;
     // A compile of this key holds KEY.lock from its re-check to its rename: leave its object.
     const std::string base = c.dir + "/" + it->key;
     int lock = open((base + ".lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
