@@ -374,6 +374,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   // Flag grants: the flags are the whole grant (runtime.h RunRequest, no plan).
   RunRequest request;
   RunOptions& o = request.options;
+  o.aot = aot;  // before the host config's aot section
   if (!extras.allow_https.empty() || !extras.secrets.empty()) {
     // --allow-https/--secret: the implicit plan's rules serve the https host API.
     auto plan = flag_https_plan(extras, module_path);
@@ -389,6 +390,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     // where every other run is.
     auto config = policy::load_host_config(flags.config);
     if (!config) return report_error(config.error());
+    apply_aot_config(*config, o.aot);
     if (config->audit.file) {
       auto file = audit::open_configured_sink(config->audit);
       if (!file) return report_error(file.error());
@@ -399,7 +401,6 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
       "grant the hosts it may reach: wasmcap run --allow-https HOST[/PREFIX][:METHODS] "
       "MODULE.wasm";
   o.engine = engine;
-  o.aot = aot;
   o.fuel = fuel;
   o.timeout_ms = timeout_ms;
   o.max_memory_bytes = max_memory_mb * (1ull << 20);

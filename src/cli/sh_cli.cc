@@ -238,8 +238,8 @@ Dispatch add_sh_command(CLI::App& app) {
       }
       so.preopens.push_back(*p);
     }
-    // The host config's host-wide parts the shell takes: the sandbox user's name and the audit
-    // log (its trust keys and bundle order: command_table).
+    // The host config's host-wide parts the shell takes: the sandbox user's name, the audit log
+    // and the aot section (its trust keys and bundle order: command_table).
     policy::HostConfig config;
     if (!o->config.empty()) {
       auto c = policy::load_host_config(o->config);
@@ -247,6 +247,7 @@ Dispatch add_sh_command(CLI::App& app) {
       config = std::move(*c);
     }
     so.user = config.shell.user;  // USER and LOGNAME; --env may still say otherwise
+    apply_aot_config(config, so.aot);  // the AOT cache's cap, the background compile's jobs
     for (const auto& e : o->env) {
       auto v = parse_variable(e);
       if (!v) return fail(v.error());

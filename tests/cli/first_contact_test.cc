@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -465,6 +466,58 @@ TEST(FirstContact, AuditShowsShellCommandsArgvAndStatus) {
       << r.out;
   EXPECT_TRUE(has(r.out, R"(shell_command  - 5f0c argv=["grep","-c","foo bar","a.txt"] exit=1)"))
       << r.out;
+}
+
+// The host config's aot section (docs/host-config.md#aot): cache_max_mb caps the AOT cache after
+// the run's compile (an old 2 MiB object goes under a 1 MiB cap: it stayed under the default
+// 2 GiB); flag runs take it too; out-of-range values are config errors.
+TEST(FirstContact, TheHostConfigCapsTheAotCache) {
+  Home h;
+  const std::string cache = h.path("cache");
+  fs::create_directory(cache);
+  fs::permissions(cache, fs::perms::owner_all);
+  auto plant = [&](char c) {
+    const std::string key(64, c);
+    int fd = open((cache + "/" + key + ".so").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(ftruncate(fd, 2 << 20), 0);
+    close(fd);
+    testing::write_text(cache + "/" + key + ".meta", "m");
+    struct timespec times[2] = {{1000, 0}, {1000, 0}};
+    utimensat(AT_FDCWD, (cache + "/" + key + ".so").c_str(), times, 0);
+    return cache + "/" + key + ".so";
+  };
+  fs::copy_file(testing::guest_path("hello"), h.path("hello.wasm"));
+  testing::write_text(h.path("m.json"), R"({"name":"hello","version":"1.0.0","module":"hello.wasm"})");
+  testing::write_text(h.path("c.json"), R"({"plugins":{"hello":{}},"aot":{"cache_max_mb":1}})");
+  testing::ProcOptions po = h.opts();
+  po.extra_env.push_back({"WASMCAP_AOT_OPT", "0"});
+  const std::string planted = plant('e');
+  ProcResult r = run_cli({"run", "--engine", "aot", "--cache-dir", cache, "--manifest",
+                          h.path("m.json"), "--config", h.path("c.json")}, po);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "hello from wasm\n");
+  EXPECT_FALSE(fs::exists(planted)) << "the config's cap was not applied";
+  // A flag run with --config: a module not compiled yet (a module with one more byte of a custom
+  // section has another key) compiles and prunes under the config's cap.
+  {
+    std::string bytes = testing::read_text(h.path("hello.wasm"));
+    bytes += std::string("\x00\x02\x01x", 4);  // custom section "x", empty
+    testing::write_text(h.path("hello2.wasm"), bytes);
+  }
+  const std::string planted2 = plant('d');
+  ProcResult f = run_cli({"run", "--engine", "aot", "--cache-dir", cache, "--config",
+                          h.path("c.json"), h.path("hello2.wasm")}, po);
+  ASSERT_EQ(f.exit_code, 0) << describe(f);
+  EXPECT_FALSE(fs::exists(planted2)) << "a flag run ignored the config's cap";
+  for (const char* bad : {R"({"aot":{"cache_max_mb":0}})", R"({"aot":{"background_jobs":65}})",
+                          R"({"aot":{"jobs":1}})"}) {
+    testing::write_text(h.path("bad.json"), bad);
+    ProcResult b = run_cli({"run", "--engine", "aot", "--cache-dir", cache, "--config",
+                            h.path("bad.json"), h.path("hello.wasm")}, po);
+    EXPECT_EQ(b.exit_code, 78) << bad << "\n" << describe(b);
+    EXPECT_TRUE(has(b.err, "$.aot")) << b.err;
+  }
 }
 
 }  // namespace

@@ -95,7 +95,8 @@ TEST(AotCacheCap, NeverEvictsTheObjectJustCompiledNorOneBeingCompiled) {
   // ... and it is the object the next run loads, from the cache.
   o.cache_only = true;
   auto engine = make_aot_engine(o);
-  auto loaded = engine->load_module(ModuleBytes(generated_module(1, 3)));
+  const auto again = generated_module(1, 3);
+  auto loaded = engine->load(ModuleBytes(again));
   EXPECT_TRUE(loaded.has_value()) << loaded.error().to_string();
 }
 
@@ -181,10 +182,10 @@ std::pair<long, std::string> background_concurrency(const AotOptions& base, cons
   return {most, nice};
 }
 
-// timing: each unit compile is held 0.4 s, so compiles allowed to overlap do.
 // By default the worker runs half the CPUs' compilers (1 on a 2-CPU machine: with every CPU it
 // ran 2), niced; aot.background_jobs (AotOptions::background_jobs) raises it.
 TEST(AotBackground, CompileUsesHalfTheCpusNiced) {
+  // timing: each unit compile is held 0.4 s, so compiles allowed to overlap do.
   const char* saved = std::getenv("WASMCAP_AOT_JOBS");
   if (saved != nullptr) GTEST_SKIP() << "WASMCAP_AOT_JOBS is set: it bounds every compile";
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
