@@ -214,7 +214,7 @@ Result<ModuleFile> read_module_file(const std::string& path, uint64_t max_bytes)
   // Binary bytes in a .wat file are a module all the same.
   static constexpr uint8_t kMagic[4] = {0, 'a', 's', 'm'};
   if (!text || (file.bytes.size() >= 4 && std::equal(kMagic, kMagic + 4, file.bytes.begin()))) {
-    return file;
+    return std::move(file);  // not a copy: a copy faults in every page of the buffer again
   }
   ModuleFile out;
   const std::string_view chars(reinterpret_cast<const char*>(file.bytes.data()),

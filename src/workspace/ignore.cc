@@ -129,7 +129,7 @@ bool glob_match(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-Result<std::optional<Ignore::Rule>> Ignore::parse(const std::string& base, std::string_view line) {
+Result<std::optional<Ignore::Rule>> Ignore::parse_line(const std::string& base, std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   // Trailing spaces go, unless escaped with a backslash.
   while (!line.empty() && line.back() == ' ' &&
@@ -213,7 +213,7 @@ Result<void> Ignore::add_file(const std::string& base, std::string_view text,
     if (nl == std::string_view::npos) nl = text.size();
     const std::string_view line = text.substr(at, nl - at);
     at = nl + 1;
-    auto rule = parse(base, line);
+    auto rule = parse_line(base, line);
     if (!rule) {
       return make_error(ErrorCode::kInvalidArgument, shown + ": " + rule.error().message);
     }
@@ -226,7 +226,7 @@ Result<void> Ignore::add_file(const std::string& base, std::string_view text,
 }
 
 Result<void> Ignore::add_exclude(const std::string& pattern) {
-  auto rule = parse("", pattern);
+  auto rule = parse_line("", pattern);
   if (!rule) return make_error(ErrorCode::kInvalidArgument, "--exclude: " + rule.error().message);
   if (!*rule) {
     std::string msg = "--exclude '";

@@ -51,7 +51,7 @@ class Ignore {
     bool negate = false, dir_only = false, anchored = false;
   };
   // One gitignore line: nullopt for a blank line or a comment.
-  static Result<std::optional<Rule>> parse(const std::string& base, std::string_view line);
+  static Result<std::optional<Rule>> parse_line(const std::string& base, std::string_view line);
   static bool matches(const Rule& r, const std::string& path, bool is_dir);
   Result<void> count();
 
