@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "test_support.h"
 #include "wasmcap/engine.h"
@@ -660,7 +662,9 @@ TEST(WasiRegister, EveryImportHasTheSpecificationsSignature) {
   ASSERT_TRUE(host.has_value()) << host.error().to_string();
   HostFuncTable table;
   register_wasi(*host, table);
-  ASSERT_EQ(table.funcs().size(), spec.size() + 1);
+  // Preview 1's functions and proc_exit, then wasi_unstable's (snapshot 0, mapped as wasmtime
+  // maps it): every Preview 1 name but sock_accept, and proc_exit.
+  ASSERT_EQ(table.funcs().size(), 2 * spec.size() + 1);
   ASSERT_EQ(wasi_function_names().size(), spec.size() + 1);
   for (size_t i = 0; i < spec.size(); ++i) {
     const HostFunc& f = table.funcs()[i];
@@ -671,9 +675,28 @@ TEST(WasiRegister, EveryImportHasTheSpecificationsSignature) {
     EXPECT_EQ(f.sig, (FuncSig{spec[i].second, {I}})) << f.sig.to_string();
     EXPECT_TRUE(static_cast<bool>(f.callback));
   }
-  const HostFunc& exit_fn = table.funcs().back();
+  const HostFunc& exit_fn = table.funcs()[spec.size()];
+  EXPECT_EQ(exit_fn.module, "wasi_snapshot_preview1");
   EXPECT_EQ(exit_fn.name, "proc_exit");
   EXPECT_EQ(exit_fn.sig, (FuncSig{{I}, {}}));
+  std::map<std::string, FuncSig> p1;
+  for (const auto& [name, params] : spec) p1.emplace(name, FuncSig{params, {I}});
+  std::set<std::string> unstable;
+  for (size_t i = spec.size() + 1; i + 1 < table.funcs().size(); ++i) {
+    const HostFunc& f = table.funcs()[i];
+    SCOPED_TRACE(f.name);
+    EXPECT_EQ(f.module, "wasi_unstable");
+    ASSERT_TRUE(p1.count(f.name)) << "not a Preview 1 name";
+    EXPECT_EQ(f.sig, p1.at(f.name)) << f.sig.to_string();
+    EXPECT_TRUE(static_cast<bool>(f.callback));
+    unstable.insert(f.name);
+  }
+  EXPECT_EQ(unstable.size(), spec.size() - 1);
+  EXPECT_EQ(unstable.count("sock_accept"), 0u);
+  const HostFunc& unstable_exit = table.funcs().back();
+  EXPECT_EQ(unstable_exit.module, "wasi_unstable");
+  EXPECT_EQ(unstable_exit.name, "proc_exit");
+  EXPECT_EQ(unstable_exit.sig, (FuncSig{{I}, {}}));
 }
 
 }  // namespace
