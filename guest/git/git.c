@@ -15,15 +15,47 @@
 #include "git.h"
 #include "wasmcap_workdir.h"
 
+// git's vreportf (usage.c): PREFIX and the message formatted into 4096 bytes (the rest cut),
+// every control character but tab and newline shown as '?', so a name from the repository or
+// the command line cannot drive the terminal through an error.
+static void vreport(const char *prefix, const char *fmt, va_list ap) {
+  char msg[4096];
+  size_t n = strlen(prefix);
+  memcpy(msg, prefix, n);
+  vsnprintf(msg + n, sizeof msg - n, fmt, ap);
+  for (unsigned char *p = (unsigned char *)msg + n; *p != '\0'; p++)
+    if ((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n') *p = '?';
+  fflush(stdout);
+  fprintf(stderr, "%s\n", msg);
+}
+
 void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fflush(stdout);
-  fputs("fatal: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vreport("fatal: ", fmt, ap);
   va_end(ap);
   exit(EXIT_FATAL);
+}
+
+void die_message(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport("fatal: ", fmt, ap);
+  va_end(ap);
+}
+
+void error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport("error: ", fmt, ap);
+  va_end(ap);
+}
+
+void warning(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport("warning: ", fmt, ap);
+  va_end(ap);
 }
 
 void die_git(const char *what) {
@@ -33,7 +65,10 @@ void die_git(const char *what) {
 
 void refuse(const char *what) {
   fflush(stdout);
-  fprintf(stderr, "git: '%s' is not supported in the sandbox\n", what);
+  fputs("git: '", stderr);
+  for (const unsigned char *p = (const unsigned char *)what; *p != '\0'; p++)  // as vreport's
+    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+  fputs("' is not supported in the sandbox\n", stderr);
   exit(EXIT_REFUSED);
 }
 
@@ -68,6 +103,16 @@ git_repository *open_repo(void) {
     die("not a git repository (or any of the parent directories): .git");
   check(err, "cannot open the repository");
   if (git_repository_is_bare(repo)) refuse("a bare repository");
+  // HEAD naming a ref whose name check-ref-format refuses (written by hand): git's commands
+  // each fail their own way; refused here, so the name is never printed.
+  git_reference *head = NULL;
+  if (git_reference_lookup(&head, repo, "HEAD") == 0 && git_reference_symbolic_target(head) != NULL) {
+    int valid = 0;
+    if (git_reference_name_is_valid(&valid, git_reference_symbolic_target(head)) != 0 || !valid)
+      refuse("a HEAD that names a branch whose name git's check-ref-format refuses");
+  }
+  git_reference_free(head);
+  git_error_clear();
   override_config(repo);
   return repo;
 }

@@ -12,6 +12,12 @@
 
 // "fatal: ..." on stderr, exit 128 (git's die()).
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// "error: ..." and "warning: ..." on stderr. These three as git's die/error/warning (its
+// vreportf): control characters but tab and newline in the message are printed as '?'.
+void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// die()'s message without the exit (git's die_message: a hint follows).
+void die_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 // die() with libgit2's last error after WHAT.
 _Noreturn void die_git(const char *what);
 // "git: 'WHAT' is not supported in the sandbox" on stderr, exit 1.

@@ -17,25 +17,26 @@ bool current_branch(git_repository *repo, char *name, size_t cap) {
   return ok;
 }
 
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 static int list_branches(git_repository *repo) {
   char cur[1024] = "";
-  if (!current_branch(repo, cur, sizeof cur)) {
-    // git lists the detached HEAD first
-    char from[1024];
-    bool at = false;
-    if (detached_from(repo, from, sizeof from, &at)) printf("* (HEAD detached %s %s)\n", at ? "at" : "from", from);
-    else puts("* (no branch)");
-  }
-  git_branch_iterator *it = NULL;
-  check(git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL), "branches");
+  bool detached = !current_branch(repo, cur, sizeof cur);
+  // The refs git's ref-filter reads: the branches, every ref when it describes a detached HEAD.
+  // In byte order (loose and packed merged), as git; a name check-ref-format refuses is left out
+  // with git's warning (a repository can hold one written by hand, never by git).
+  git_reference_iterator *it = NULL;
+  check(git_reference_iterator_new(&it, repo), "branches");
   git_reference *ref = NULL;
-  git_branch_t type;
   size_t n = 0, cap = 16;
   char **names = malloc(cap * sizeof *names);
   if (names == NULL) die("out of memory");
-  while (git_branch_next(&ref, &type, it) == 0) {
-    const char *nm = NULL;
-    check(git_branch_name(&nm, ref), "branch name");
+  while (git_reference_next(&ref, it) == 0) {
+    const char *nm = git_reference_name(ref);
+    if (!detached && strncmp(nm, "refs/heads/", 11) != 0) {
+      git_reference_free(ref);
+      continue;
+    }
     if (n == cap) {
       char **nn = realloc(names, (cap *= 2) * sizeof *names);
       if (nn == NULL) die("out of memory");
@@ -45,16 +46,25 @@ static int list_branches(git_repository *repo) {
     if (names[n++] == NULL) die("out of memory");
     git_reference_free(ref);
   }
-  git_branch_iterator_free(it);
-  // refs are listed in byte order by git (the iterator's order is the backend's).
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-      char *t = names[j];
-      names[j] = names[j - 1];
-      names[j - 1] = t;
-    }
+  git_reference_iterator_free(it);
+  qsort(names, n, sizeof *names, by_name);
   for (size_t i = 0; i < n; i++) {
-    printf("%c %s\n", strcmp(names[i], cur) == 0 ? '*' : ' ', names[i]);
+    int valid = 0;
+    if (git_reference_name_is_valid(&valid, names[i]) != 0 || !valid) {
+      git_error_clear();
+      warning("ignoring ref with broken name %s", names[i]);
+      names[i][0] = '\0';
+    }
+  }
+  if (detached) {  // git lists the detached HEAD first
+    char from[1024];
+    bool at = false;
+    if (detached_from(repo, from, sizeof from, &at)) printf("* (HEAD detached %s %s)\n", at ? "at" : "from", from);
+    else puts("* (no branch)");
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(names[i], "refs/heads/", 11) == 0)
+      printf("%c %s\n", strcmp(names[i] + 11, cur) == 0 ? '*' : ' ', names[i] + 11);
     free(names[i]);
   }
   free(names);
@@ -84,6 +94,21 @@ void create_branch(git_repository *repo, const char *name) {
   git_object_free(head);
 }
 
+// FULL is a reference of the repository, whatever its name (libgit2 looks up valid names only).
+static bool ref_exists(git_repository *repo, const char *full) {
+  git_reference_iterator *it = NULL;
+  git_reference *ref = NULL;
+  bool found = false;
+  check(git_reference_iterator_new(&it, repo), "references");
+  while (!found && git_reference_next(&ref, it) == 0) {
+    found = strcmp(git_reference_name(ref), full) == 0;
+    git_reference_free(ref);
+  }
+  git_reference_iterator_free(it);
+  git_error_clear();
+  return found;
+}
+
 static int delete_branches(git_repository *repo, char **names, int n, bool force) {
   int rc = 0;
   char cur[1024] = "";
@@ -92,12 +117,17 @@ static int delete_branches(git_repository *repo, char **names, int n, bool force
     git_reference *ref = NULL;
     if (git_branch_lookup(&ref, repo, names[i], GIT_BRANCH_LOCAL) != 0) {
       git_error_clear();
-      fprintf(stderr, "error: branch '%s' not found.\n", names[i]);
+      char full[1100];
+      snprintf(full, sizeof full, "refs/heads/%s", names[i]);
+      int valid = 0;
+      if (git_reference_name_is_valid(&valid, full) == 0 && !valid && ref_exists(repo, full))
+        refuse("branch -d of a branch whose name git's check-ref-format refuses");
+      error("branch '%s' not found.", names[i]);
       rc = 1;
       continue;
     }
     if (attached && strcmp(cur, names[i]) == 0) {
-      fprintf(stderr, "error: Cannot delete branch '%s' checked out at '%.*s'\n", names[i],
+      error("Cannot delete branch '%s' checked out at '%.*s'", names[i],
               (int)strlen(git_repository_workdir(repo)) - 1, git_repository_workdir(repo));
       git_reference_free(ref);
       rc = 1;
@@ -117,8 +147,8 @@ static int delete_branches(git_repository *repo, char **names, int n, bool force
                     (git_oid_equal(&head, tip) || git_graph_descendant_of(repo, &head, tip) == 1);
       git_error_clear();
       if (!merged) {
-        fprintf(stderr, "error: The branch '%s' is not fully merged.\n"
-                        "If you are sure you want to delete it, run 'git branch -D %s'.\n",
+        error("The branch '%s' is not fully merged.\n"
+              "If you are sure you want to delete it, run 'git branch -D %s'.",
                 names[i], names[i]);
         git_reference_free(ref);
         rc = 1;
@@ -225,7 +255,7 @@ int cmd_restore(int argc, char **argv) {
     git_pathspec_free(ps);
     git_error_clear();
     if (found == 0) {
-      fprintf(stderr, "error: pathspec '%s' did not match any file(s) known to git\n", given[i]);
+      error("pathspec '%s' did not match any file(s) known to git", given[i]);
       return 1;
     }
   }

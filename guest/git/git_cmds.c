@@ -203,8 +203,7 @@ int cmd_add(int argc, char **argv) {
       struct stat tst;
       snprintf(top, sizeof top, "%s%.*s", git_repository_workdir(repo), (int)strcspn(specs[0], "/"), specs[0]);
       if (stat(top, &tst) == 0 && S_ISDIR(tst.st_mode) && stat(dir, &st) != 0)
-        fprintf(stderr, "warning: could not open directory '%.*s': %s\n", (int)common, specs[0],
-                strerror(errno));
+        warning("could not open directory '%.*s': %s", (int)common, specs[0], strerror(errno));
     }
   }
   for (size_t i = 0; i < nspecs && !whole; i++) {

@@ -406,10 +406,7 @@ int cmd_show(int argc, char **argv) {
   } else if (git_revparse_single(&obj, repo, rev) != 0) {
     if (!have_rev && git_repository_head_unborn(repo) == 1)
       die("your current branch '%s' does not have any commits yet", "master");
-    fprintf(stderr, "fatal: ambiguous argument '%s': unknown revision or path not in the working tree.\n"
-                    "Use '--' to separate paths from revisions, like this:\n"
-                    "'git <command> [<revision>...] -- [<file>...]'\n", rev);
-    return EXIT_FATAL;
+    die_ambiguous(rev);
   }
   if (git_object_type(obj) != GIT_OBJECT_COMMIT) refuse("show of an object that is not a commit");
   git_commit *c = (git_commit *)obj;

@@ -129,10 +129,7 @@ int cmd_grep(int argc, char **argv) {
       struct stat st;
       snprintf(full, sizeof full, "%s%s", git_repository_workdir(repo), s);
       if (!dashdash && lstat(full, &st) != 0) {
-        fprintf(stderr, "fatal: ambiguous argument '%s': unknown revision or path not in the working tree.\n"
-                        "Use '--' to separate paths from revisions, like this:\n"
-                        "'git <command> [<revision>...] -- [<file>...]'\n", a);
-        return EXIT_FATAL;
+        die_ambiguous(a);
       }
       specs[nspecs++] = s;
     } else if (strcmp(a, "--") == 0) {

@@ -21,11 +21,9 @@ void refuse_rev_syntax(const char *arg) {
 }
 
 _Noreturn void die_ambiguous(const char *arg) {
-  fflush(stdout);
-  fprintf(stderr, "fatal: ambiguous argument '%s': unknown revision or path not in the working tree.\n"
-                  "Use '--' to separate paths from revisions, like this:\n"
-                  "'git <command> [<revision>...] -- [<file>...]'\n", arg);
-  exit(EXIT_FATAL);
+  die("ambiguous argument '%s': unknown revision or path not in the working tree.\n"
+      "Use '--' to separate paths from revisions, like this:\n"
+      "'git <command> [<revision>...] -- [<file>...]'", arg);
 }
 
 // ARG names a file in the working directory (git's verify_filename/verify_non_filename).
@@ -67,11 +65,9 @@ bool parse_revision(git_repository *repo, const char *arg, bool dashdash, git_re
     die_ambiguous(arg);
   }
   if (!dashdash && is_file(arg)) {
-    fflush(stdout);
-    fprintf(stderr, "fatal: ambiguous argument '%s': both revision and filename\n"
-                    "Use '--' to separate paths from revisions, like this:\n"
-                    "'git <command> [<revision>...] -- [<file>...]'\n", arg);
-    exit(EXIT_FATAL);
+    die("ambiguous argument '%s': both revision and filename\n"
+        "Use '--' to separate paths from revisions, like this:\n"
+        "'git <command> [<revision>...] -- [<file>...]'", arg);
   }
   // Every end must be a commit (peeled through tags).
   git_object **ends[2] = {&spec->from, &spec->to};

@@ -50,27 +50,30 @@ static int on_conflict(git_checkout_notify_t why, const char *path, const git_di
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-// git's unpack-trees errors for a checkout that would lose something, then "Aborting".
+// git's unpack-trees errors for a checkout that would lose something, then "Aborting". Each
+// list is one error() as git's display_error_msgs: the paths as they are (not quoted), so cut
+// at 4096 bytes and with their control characters shown as '?' (git's vreportf).
 static void print_blocked(struct blocked *b) {
   static const char *const head[3] = {
-      "error: Your local changes to the following files would be overwritten by checkout:\n",
-      "error: Your local changes to the following files would be overwritten by checkout:\n",
-      "error: The following untracked working tree files would be overwritten by checkout:\n"};
+      "Your local changes to the following files would be overwritten by checkout:\n",
+      "Your local changes to the following files would be overwritten by checkout:\n",
+      "The following untracked working tree files would be overwritten by checkout:\n"};
   static const char *const tail[3] = {
-      "Please commit your changes or stash them before you switch branches.\n",
-      "Please commit your changes or stash them before you switch branches.\n",
-      "Please move or remove them before you switch branches.\n"};
+      "Please commit your changes or stash them before you switch branches.",
+      "Please commit your changes or stash them before you switch branches.",
+      "Please move or remove them before you switch branches."};
   fflush(stdout);
   for (int k = 0; k < 3; k++) {
     if (b->n[k] == 0) continue;
     qsort(b->paths[k], b->n[k], sizeof *b->paths[k], by_name);
-    fputs(head[k], stderr);
-    for (size_t i = 0; i < b->n[k]; i++) {
-      fputc('\t', stderr);
-      put_path(stderr, b->paths[k][i], NULL, false);
-      fputc('\n', stderr);
-    }
-    fputs(tail[k], stderr);
+    char *list = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&list, &len);
+    if (m == NULL) die("out of memory");
+    for (size_t i = 0; i < b->n[k]; i++) fprintf(m, "\t%s\n", b->paths[k][i]);
+    fclose(m);
+    error("%s%s%s", head[k], list, tail[k]);
+    free(list);
   }
   fputs("Aborting\n", stderr);
 }
@@ -338,6 +341,16 @@ static char *previous_checkout(git_repository *repo) {
     if (to == NULL) continue;
     out = strndup(msg + 22, (size_t)(to - (msg + 22)));
     if (out == NULL) die("out of memory");
+    // a name check-ref-format refuses (a reflog written by hand) resolves to nothing in git
+    char full[1100];
+    int valid = 0;
+    snprintf(full, sizeof full, "refs/heads/%s", out);
+    if (git_reference_name_is_valid(&valid, full) != 0 || !valid) {
+      git_error_clear();
+      free(out);
+      out = NULL;
+      break;
+    }
   }
   git_reflog_free(log);
   return out;
@@ -444,7 +457,7 @@ static int checkout_paths(git_repository *repo, char **args, int n, bool count) 
       continue;
     }
     if (!pathspec_matches(specs[i], index, NULL)) {
-      fprintf(stderr, "error: pathspec '%s' did not match any file(s) known to git\n", args[i]);
+      error("pathspec '%s' did not match any file(s) known to git", args[i]);
       missing = true;
     }
   }
@@ -516,10 +529,8 @@ static int switch_back(git_repository *repo, const char *cmd) {
     git_reference_free(ref);
   } else if (commit_of(repo, prev, &id)) {
     if (strcmp(cmd, "switch") == 0) {
-      fflush(stdout);
-      fprintf(stderr, "fatal: a branch is expected, got commit '%s'\n"
-                      "hint: If you want to detach HEAD at the commit, try again with the --detach option.\n",
-              prev);
+      die_message("a branch is expected, got commit '%s'", prev);
+      fputs("hint: If you want to detach HEAD at the commit, try again with the --detach option.\n", stderr);
       exit(EXIT_FATAL);
     }
     rc = switch_to(repo, prev, &id, false, false, cmd);
@@ -614,10 +625,8 @@ int cmd_switch(int argc, char **argv) {
         git_reference_free(r);
         git_error_clear();
         if (strcmp(argv[1], "HEAD") == 0 || strncmp(argv[1], "refs/", 5) == 0) refuse("switch of a reference that is not a branch");
-        fflush(stdout);
-        fprintf(stderr, "fatal: a branch is expected, got %s'%s'\n"
-                        "hint: If you want to detach HEAD at the commit, try again with the --detach option.\n",
-                kind, argv[1]);
+        die_message("a branch is expected, got %s'%s'", kind, argv[1]);
+        fputs("hint: If you want to detach HEAD at the commit, try again with the --detach option.\n", stderr);
         exit(EXIT_FATAL);
       }
       die("invalid reference: %s", argv[1]);

@@ -6,7 +6,7 @@ sequence of commands and file edits runs in two fresh workspaces,
 and every command's stdout, stderr and exit status must be the same (the native side's
 workspace path is written /work, as the guest sees it). Identity and dates come from
 GIT_AUTHOR_* / GIT_COMMITTER_* on both sides, so commit ids match too. Scenarios: fixed ones
-(quoting, subdirectories, renames, ignored files, errors) and seeded random walks (--seed N
+(quoting, subdirectories, renames, ignored files, errors, a hostile repository) and seeded random walks (--seed N
 explores others). Then the refusals and the bounds (memory, output).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/git/git.wasm
@@ -53,7 +53,7 @@ class Side:
 
 
 def apply_edit(root, step):
-    kind, path = step[0], os.path.join(root, step[1])
+    kind, path = step[0], os.path.join(os.fsencode(root), os.fsencode(step[1]))
     if kind == "write":
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
@@ -84,7 +84,11 @@ def run_scenario(c, a, tmp, name, steps):
                 native.root, native.guest, native.a, native.home = side.root, False, a, home
                 r = native.git(step[1], "", env)
                 if r[0] != 0:
-                    c.check("%s[%d] host git %s" % (name, i, " ".join(step[1])), False, repr(r))
+                    c.check(label_of(name, i, step[1], "") + " (host)", False, repr(r))
+            continue
+        if step[0] in ("ref", "packed", "reflog"):  # written into .git by hand (git refuses the names)
+            for side in (g, n):
+                write_refs(side.root, step)
             continue
         if step[0] != "git":
             apply_edit(g.root, step)
@@ -100,7 +104,7 @@ def run_scenario(c, a, tmp, name, steps):
             label = label_of(name, i, args, cwd)
             rg = not_committed_now(c, label + " (guest)", rg, calendar.timegm(time.strptime(GUEST_NOW, "%Y-%m-%dT%H:%M:%SZ")))
             rn = not_committed_now(c, label + " (native)", rn, time.time())
-        label = "%s[%d] git %s%s" % (name, i, " ".join(args), " (in %s)" % cwd if cwd else "")
+        label = label_of(name, i, args, cwd)
         at = next((k for k in range(min(len(rg[1]), len(rn[1]))) if rg[1][k] != rn[1][k]),
                   min(len(rg[1]), len(rn[1])))
         at = max(0, at - 200)
@@ -111,6 +115,30 @@ def run_scenario(c, a, tmp, name, steps):
             c.check(label + ": same work tree", tg == tn, "guest %r\n  native %r" % (tg, tn))
 
 
+def write_refs(root, step):
+    """What a hostile repository can hold and git refuses to write: ("ref", NAME, REV) a loose
+    ref .git/NAME at REV; ("packed", [(NAME, REV)...]) .git/packed-refs; ("reflog", FROM, TO,
+    MESSAGE) a line of HEAD's reflog. REV: resolved by the host's git in ROOT."""
+    def rev(r):
+        p = subprocess.run(["git", "rev-parse", "--verify", "-q", r], executable="/usr/bin/git",
+                           cwd=root, capture_output=True, env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1"})
+        return p.stdout.strip()
+    dot = os.path.join(os.fsencode(root), b".git")
+    if step[0] == "ref":
+        path = os.path.join(dot, step[1])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(rev(step[2]) + b"\n")
+    elif step[0] == "packed":
+        with open(os.path.join(dot, b"packed-refs"), "wb") as f:
+            f.write(b"# pack-refs with: peeled fully-peeled sorted \n")
+            for name, r in sorted(step[1]):
+                f.write(rev(r) + b" " + name + b"\n")
+    else:
+        with open(os.path.join(dot, b"logs", b"HEAD"), "ab") as f:
+            f.write(b"%s %s A U Thor <author@example.com> 1700000000 +0000\t%s\n" % (rev(step[1]), rev(step[2]), step[3]))
+
+
 # the guest's clock, pinned by bundle_test.RUN_FLAGS
 GUEST_NOW = next(f[6:] for f in bundle_test.RUN_FLAGS if f.startswith("fixed="))
 NOW_DATE = re.compile(rb"(Not Committed Yet +|<not\.committed\.yet> +)(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000")
@@ -118,7 +146,8 @@ NOW_TIME = re.compile(rb"^((?:author|committer)-time )(\d+)$", re.M)
 
 
 def label_of(name, i, args, cwd):
-    return "%s[%d] git %s%s" % (name, i, " ".join(args), " (in %s)" % cwd if cwd else "")
+    shown = " ".join(repr(x)[1:-1] if isinstance(x, str) else repr(x)[2:-1] for x in args)
+    return "%s[%d] git %s%s" % (name, i, shown, " (in %s)" % cwd if cwd else "")
 
 
 def not_committed_now(c, label, r, now):
@@ -439,6 +468,53 @@ BLAME = [
     G("blame", "-s", "-L", "1,3", "sub/h"),
 ]
 
+# A hostile repository: file names, commit messages, author names, branch and tag names, HEAD's
+# reflog carrying terminal controls (ESC sequences, CR, BS, BEL, C1 as UTF-8 and as a raw byte),
+# newlines, quotes, backslashes, bidirectional controls and bytes that are not UTF-8. The names
+# git refuses to create (check-ref-format) are written into .git by hand, as such a repository
+# would hold them. A file name that is not UTF-8 exists only in the index and the trees (WASI's
+# paths are UTF-8: the guest cannot open such a file, the sandbox's host refuses the name).
+ESC, OSC = "\x1b[31m", "\x1b]0;title\x07"
+HOSTILE_FILES = ["e" + ESC + "red", "cr\rx", "bel\x07", "nl\nx", "q\"b\\s", "c1\u009b", "bidi\u202e.txt",
+                 "d" + ESC + "/f", "tab\tx"]
+HOSTILE_MSG = "sub" + OSC + "ject\rCR\bBS \u009b[2J\n\nbody " + ESC + "x\x1b[0m\n"
+HOSTILE = [
+    G("init", "-q", "-b", "main"),
+] + [("write", f, b"x\n") for f in HOSTILE_FILES] + [
+    G("status"), G("status", "-s"), G("status", "--porcelain"), G("add", "-A"), G("status"), G("status", "-s"),
+    G("ls-files"), G("ls-files", "-s"), G("diff", "--cached", "--stat"),
+    G("commit", "-m", HOSTILE_MSG, env={"GIT_AUTHOR_NAME": "Ev" + ESC + "il\u202e", "GIT_AUTHOR_EMAIL": "e\x1b[1m@x"}),
+    G("log"), G("log", "--oneline"), G("log", "--stat"), G("show"), G("show", "--stat"),
+    ("write", HOSTILE_FILES[0], b"x\ny\n"), ("write", HOSTILE_FILES[2], b"z\n"), ("rm", HOSTILE_FILES[1]),
+    ("write", "cr\rmoved", b"x\n"), G("status"), G("status", "-s"), G("diff"), G("diff", "--stat"), G("add", "-A"),
+    G("status"), G("diff", "--cached"), G("commit", "-m", "two\x1b[2K"), G("log", "-p"), G("log", "--stat", "-n", "1"),
+    G("log", "--oneline", "--", HOSTILE_FILES[0]), G("diff", "HEAD~1", "HEAD", "--stat"),
+    G("show", "HEAD:" + HOSTILE_FILES[0]), G("show", "HEAD:d" + ESC), G("show", "HEAD:nope\x1bx"),
+    G("grep", "-n", "x"), G("grep", "-l", "y"), G("grep", "-c", "x"), G("grep", "x", cwd="d" + ESC),
+    G("blame", HOSTILE_FILES[0]), G("blame", "-f", HOSTILE_FILES[0]), G("blame", "-p", HOSTILE_FILES[0]),
+    G("blame", "-e", HOSTILE_FILES[2]),
+    ("write", HOSTILE_FILES[0], b"dirty\n"), ("write", HOSTILE_FILES[2], b"dirty\n"), G("branch", "other"),
+    G("switch", "--detach", "HEAD~1"), G("switch", "main"),
+    G("checkout", "nope" + ESC), G("log", "nope" + ESC), G("diff", "nope" + ESC, "--"),
+    # refs whose names git refuses (ignored with a warning by git), one valid name with a C1 byte
+    ("ref", b"refs/heads/bad\x1b[2Jname", "HEAD"), ("ref", b"refs/heads/ok\xc2\x9bc1", "HEAD~1"),
+    ("ref", b"refs/heads/cr\rname", "HEAD"), ("ref", b"refs/tags/t\x07bell", "HEAD"),
+    ("packed", [(b"refs/heads/pk\x1b[1mX", "HEAD~1"), (b"refs/tags/v1", "HEAD~1"), (b"refs/tags/t\x1bg", "HEAD")]),
+    G("branch"), G("log", "--oneline", "-n", "1"), G("status", "-s", "-b"), G("checkout", "bad\x1b[2Jname"),
+    G("switch", "bad\x1b[2Jname"), G("log", "--oneline", "bad\x1b[2Jname"),
+    G("switch", "ok\u009bc1"), G("status"), G("branch"), G("switch", "main"), G("checkout", "v1"), G("status"),
+    G("switch", "main"),
+    # HEAD's reflog names where a detached HEAD came from
+    G("checkout", "HEAD~1"),
+    ("reflog", "main", "HEAD~0", b"checkout: moving from main to \x1b[31mevil"), G("status"), G("branch"),
+    G("switch", "main"), ("reflog", "HEAD~1", "HEAD~1", b"checkout: moving from \x1b]0;t\x07x to main"), G("checkout", "-"),
+    G("switch", "-"),
+    # a name only the index and the trees have (not UTF-8; the host's git stages it)
+    ("host", ["update-index", "--add", "--cacheinfo", b"100644,587be6b4c3f93f93c489c0111bba5596147a26cb,raw\xffname"]),
+    G("ls-files"), G("diff", "--cached", "--stat"), G("commit", "-q", "-m", "raw name"), G("log", "--stat", "-n", "1"),
+    G("show", "--stat"), G("ls-files", "-s"),
+]
+
 NAMES = ["a", "b", "c.txt", "d/e", "d/f g", "d/h/i", "j.log"]
 
 
@@ -495,6 +571,22 @@ def refusals(c, a, tmp):
         r = s.git(args, "", env)
         c.check("refuses git %s" % " ".join(args), r == (1, b"", b"git: '%s' is not supported in the sandbox\n" % what.encode()),
                 "got %r" % (r,))
+    # names git's check-ref-format refuses, written by hand: git deletes such a branch (and prints
+    # its name raw), its commands fail each their own way on a HEAD naming one
+    with open(os.path.join(s.root, "f"), "w") as f:
+        f.write("f\n")
+    s.git(["add", "f"], "", env)
+    s.git(["commit", "-q", "-m", "c"], "", env)
+    write_refs(s.root, ("ref", b"refs/heads/bad\x1b[2Jname", "HEAD"))
+    r = s.git(["branch", "-d", "bad\x1b[2Jname"], "", env)
+    c.check("refuses git branch -d of a broken name", r == (1, b"", b"git: 'branch -d of a branch whose name git's check-ref-format refuses' is not supported in the sandbox\n"), "got %r" % (r,))
+    r = s.git(["log", "x\x1b]0;t\x07@{1}"], "", env)
+    c.check("a refusal shows control characters as '?'", r == (1, b"", b"git: 'the revision syntax @{ (in 'x?]0;t?@{1}')' is not supported in the sandbox\n"), "got %r" % (r,))
+    with open(os.path.join(s.root, ".git", "HEAD"), "wb") as f:
+        f.write(b"ref: refs/heads/bad\x1b[2Jname\n")
+    for args in (["status"], ["branch"], ["log"]):
+        r = s.git(args, "", env)
+        c.check("refuses git %s with HEAD naming a broken name" % args[0], r == (1, b"", b"git: 'a HEAD that names a branch whose name git's check-ref-format refuses' is not supported in the sandbox\n"), "got %r" % (r,))
 
 
 def bounds(c, a, tmp):
@@ -556,6 +648,8 @@ def main():
             run_scenario(c, a, tmp, "logpaths", LOGPATHS)
         if a.only in (None, "detached"):
             run_scenario(c, a, tmp, "detached", DETACHED)
+        if a.only in (None, "hostile"):
+            run_scenario(c, a, tmp, "hostile", HOSTILE)
         if a.only in (None, "walks"):
             rng = random.Random(a.seed)
             for w in range(a.walks):
@@ -573,8 +667,9 @@ def main():
                         st = ("rm", st[1])
                     fixed.append(st)
                 run_scenario(c, a, tmp, "walk%d" % w, fixed)
-        if a.only is None:
+        if a.only in (None, "refusals"):
             refusals(c, a, tmp)
+        if a.only is None:
             bounds(c, a, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
