@@ -17,7 +17,8 @@
 
 // git's vreportf (usage.c): PREFIX and the message formatted into 4096 bytes (the rest cut),
 // every control character but tab and newline shown as '?', so a name from the repository or
-// the command line cannot drive the terminal through an error.
+// the command line cannot drive the terminal through an error; on a terminal the C1 and
+// bidirectional controls and bytes that are not UTF-8 left are escaped too (put_text).
 static void vreport(const char *prefix, const char *fmt, va_list ap) {
   char msg[4096];
   size_t n = strlen(prefix);
@@ -26,7 +27,8 @@ static void vreport(const char *prefix, const char *fmt, va_list ap) {
   for (unsigned char *p = (unsigned char *)msg + n; *p != '\0'; p++)
     if ((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n') *p = '?';
   fflush(stdout);
-  fprintf(stderr, "%s\n", msg);
+  put_text(stderr, msg, strlen(msg));
+  fputc('\n', stderr);
 }
 
 void die(const char *fmt, ...) {
@@ -65,10 +67,12 @@ void die_git(const char *what) {
 
 void refuse(const char *what) {
   fflush(stdout);
-  fputs("git: '", stderr);
-  for (const unsigned char *p = (const unsigned char *)what; *p != '\0'; p++)  // as vreport's
-    fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
-  fputs("' is not supported in the sandbox\n", stderr);
+  char *shown = strdup(what);
+  if (shown == NULL) die("out of memory");
+  for (unsigned char *p = (unsigned char *)shown; *p != '\0'; p++)  // as vreport's
+    if (*p < 0x20 || *p == 0x7f) *p = '?';
+  fprintf(stderr, "git: '%s' is not supported in the sandbox\n", term_str(stderr, shown));
+  free(shown);
   exit(EXIT_REFUSED);
 }
 
@@ -198,6 +202,82 @@ char *path_str(const char *path, const char *prefix, bool quote_sp) {
   *o = '\0';
   free(rel);
   return out;
+}
+
+bool on_terminal(FILE *f) {
+  static int tty[3] = {-1, -1, -1};
+  int fd = fileno(f);
+  if (fd < 0 || fd > 2) return false;
+  if (tty[fd] < 0) tty[fd] = isatty(fd) == 1;
+  return tty[fd] == 1;
+}
+
+// The length of the strict UTF-8 sequence at S[I] (shortest form, no surrogates, <= U+10FFFF)
+// and its code point into CP; 0 when it is none.
+static size_t utf8_sequence(const unsigned char *s, size_t n, size_t i, unsigned *cp) {
+  unsigned char c = s[i];
+  size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (len == 0) return 0;
+  unsigned v = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < len; k++) {
+    if (i + k >= n || (s[i + k] & 0xc0) != 0x80) return 0;
+    v = (v << 6) | (s[i + k] & 0x3f);
+  }
+  if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (len == 4 && (v < 0x10000 || v > 0x10ffff)))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+// The host's escape_for_terminal with ControlStyle::kCaret (src/common/escape.cc), in C.
+static void put_escaped(FILE *out, const char *text, size_t n) {
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if ((c < 0x20 || c == 0x7f) && c != '\t' && c != '\n') {
+        fputc('^', out);
+        fputc(c == 0x7f ? '?' : c + 0x40, out);
+      } else {
+        fputc(c, out);
+      }
+      i++;
+      continue;
+    }
+    unsigned cp = 0;
+    size_t len = utf8_sequence(s, n, i, &cp);
+    if (len == 0) {
+      fprintf(out, "\\x%02x", c);
+      i++;
+    } else {
+      bool bidi = cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+                  (cp >= 0x2066 && cp <= 0x2069);
+      if ((cp >= 0x80 && cp <= 0x9f) || bidi) fprintf(out, "<U+%04X>", cp);
+      else fwrite(s + i, 1, len, out);
+      i += len;
+    }
+  }
+}
+
+void put_text(FILE *out, const char *s, size_t n) {
+  if (on_terminal(out)) put_escaped(out, s, n);
+  else fwrite(s, 1, n, out);
+}
+
+const char *term_str(FILE *out, const char *s) {
+  static char *ring[8];
+  static size_t next;
+  if (s == NULL || !on_terminal(out)) return s;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&buf, &len);
+  if (m == NULL) die("out of memory");
+  put_escaped(m, s, strlen(s));
+  fclose(m);
+  free(ring[next]);
+  ring[next] = buf;
+  next = (next + 1) % 8;
+  return buf;
 }
 
 void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp) {

@@ -34,6 +34,15 @@ const char *cwd_prefix(git_repository *repo);
 // when it has control characters, '"', '\\' or bytes >= 0x80 (core.quotePath), and also when it
 // has a space if QUOTE_SP (short status). Into OUT (static storage reused per call slot).
 void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp);
+// Text from the repository (messages, names, file content) as git prints it, unless OUT is a
+// terminal: then escaped as the host escapes text for one (escape_for_terminal, cat -v style):
+// C0 controls but tab and newline and DEL as ^X, C1 and bidirectional controls as <U+XXXX>,
+// bytes that are not UTF-8 as \xNN (README.md, "A hostile repository").
+bool on_terminal(FILE *out);
+void put_text(FILE *out, const char *s, size_t n);
+// S as put_text would print it to OUT (S itself when OUT is not a terminal; else a copy that
+// lives for the next 7 calls).
+const char *term_str(FILE *out, const char *s);
 // As put_path into a malloc'd string.
 char *path_str(const char *path, const char *prefix, bool quote_sp);
 

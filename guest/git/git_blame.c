@@ -295,13 +295,13 @@ static struct cinfo *info_for(git_repository *repo, git_mailmap *mm, const git_o
 static void porcelain_details(const struct cinfo *ci, const char *path, bool full) {
   char tz[16];
   if (full) {
-    printf("author %s\nauthor-mail %s\n", ci->author, ci->author_mail);
+    printf("author %s\nauthor-mail %s\n", term_str(stdout, ci->author), term_str(stdout, ci->author_mail));
     tz_str(tz, sizeof tz, &ci->author_time);
     printf("author-time %lld\nauthor-tz %s\n", (long long)ci->author_time.time, tz);
-    printf("committer %s\ncommitter-mail %s\n", ci->committer, ci->committer_mail);
+    printf("committer %s\ncommitter-mail %s\n", term_str(stdout, ci->committer), term_str(stdout, ci->committer_mail));
     tz_str(tz, sizeof tz, &ci->committer_time);
     printf("committer-time %lld\ncommitter-tz %s\n", (long long)ci->committer_time.time, tz);
-    printf("summary %s\n", ci->summary);
+    printf("summary %s\n", term_str(stdout, ci->summary));
     if (ci->boundary) puts("boundary");
   }
   if (full || ci->many_paths) {
@@ -330,7 +330,7 @@ static void iso_date(char *out, size_t cap, const git_time *t) {
 }
 
 static void put_line(const char *buf, const size_t *starts, size_t i) {
-  fwrite(buf + starts[i], 1, starts[i + 1] - starts[i], stdout);
+  put_text(stdout, buf + starts[i], starts[i + 1] - starts[i]);
   if (starts[i + 1] == starts[i] || buf[starts[i + 1] - 1] != '\n') putchar('\n');
 }
 
@@ -549,13 +549,16 @@ int cmd_blame(int argc, char **argv) {
         }
       }
       printf("%.*s", (int)length, hex);
-      if (show_name) printf(" %-*.*s", (int)longest_file, (int)longest_file, fl[k].path);
+      if (show_name) {  // git pads by bytes; escaped on a terminal, then padded
+        const char *shown = term_str(stdout, fl[k].path);
+        printf(" %-*.*s", (int)longest_file, shown == fl[k].path ? (int)longest_file : (int)strlen(shown), shown);
+      }
       if (o.number) printf(" %*zu", orig_digits, fl[k].orig);
       if (!o.suppress) {
         const char *name = o.email ? c->author_mail : c->author;
         char date[64];
         iso_date(date, sizeof date, &c->author_time);
-        printf(" (%s%*s %10s", name, (int)(longest_author - (size_t)str_width(name)), "", date);
+        printf(" (%s%*s %10s", term_str(stdout, name), (int)(longest_author - (size_t)str_width(name)), "", date);
       }
       printf(" %*ld) ", final_digits, k + 1);
       put_line(fbuf, fstarts, (size_t)k);

@@ -59,12 +59,12 @@ static int list_branches(git_repository *repo) {
   if (detached) {  // git lists the detached HEAD first
     char from[1024];
     bool at = false;
-    if (detached_from(repo, from, sizeof from, &at)) printf("* (HEAD detached %s %s)\n", at ? "at" : "from", from);
+    if (detached_from(repo, from, sizeof from, &at)) printf("* (HEAD detached %s %s)\n", at ? "at" : "from", term_str(stdout, from));
     else puts("* (no branch)");
   }
   for (size_t i = 0; i < n; i++) {
     if (strncmp(names[i], "refs/heads/", 11) == 0)
-      printf("%c %s\n", strcmp(names[i] + 11, cur) == 0 ? '*' : ' ', names[i] + 11);
+      printf("%c %s\n", strcmp(names[i] + 11, cur) == 0 ? '*' : ' ', term_str(stdout, names[i] + 11));
     free(names[i]);
   }
   free(names);
@@ -158,7 +158,7 @@ static int delete_branches(git_repository *repo, char **names, int n, bool force
     char hex[GIT_OID_HEXSZ + 1];
     snprintf(hex, sizeof hex, "%s", short_id(repo, tip));
     check(git_branch_delete(ref), "cannot delete the branch");
-    printf("Deleted branch %s (was %s).\n", names[i], hex);
+    printf("Deleted branch %s (was %s).\n", term_str(stdout, names[i]), hex);
     git_reference_free(ref);
   }
   return rc;
@@ -189,7 +189,7 @@ int cmd_branch(int argc, char **argv) {
   if (show_current) {
     char cur[1024];
     if (first < argc || del) refuse("branch --show-current with other arguments");
-    if (current_branch(repo, cur, sizeof cur)) printf("%s\n", cur);
+    if (current_branch(repo, cur, sizeof cur)) printf("%s\n", term_str(stdout, cur));
   } else if (del) {
     if (first >= argc) die("branch name required");
     rc = delete_branches(repo, argv + first, argc - first, force);

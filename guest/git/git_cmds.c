@@ -335,7 +335,7 @@ void print_commit_header(git_repository *repo, git_commit *c) {
   }
   const git_signature *a = git_commit_author(c);
   format_date(date, sizeof date, &a->when);
-  printf("Author: %s <%s>\nDate:   %s\n\n", a->name, a->email, date);
+  printf("Author: %s <%s>\nDate:   %s\n\n", term_str(stdout, a->name), term_str(stdout, a->email), date);
   const char *msg = git_commit_message(c);
   size_t len = strlen(msg);
   while (len > 0 && msg[len - 1] == '\n') len--;
@@ -343,7 +343,9 @@ void print_commit_header(git_repository *repo, git_commit *c) {
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-    printf("    %.*s\n", (int)l, p);
+    fputs("    ", stdout);
+    put_text(stdout, p, l);
+    putchar('\n');
     p += l + 1;
   }
 }
@@ -452,7 +454,7 @@ int cmd_log(int argc, char **argv) {
     check(git_commit_lookup(&c, repo, &id), "cannot read a commit");
     if (oneline) {
       const char *summary = git_commit_summary(c);
-      printf("%s %s\n", short_id(repo, &id), summary != NULL ? summary : "");
+      printf("%s %s\n", short_id(repo, &id), summary != NULL ? term_str(stdout, summary) : "");
     } else {
       if (shown > 0) putchar('\n');
       print_commit_header(repo, c);

@@ -255,10 +255,10 @@ int cmd_commit(int argc, char **argv) {
     }
     git_commit *c = NULL;
     check(git_commit_lookup(&c, repo, &id), "cannot read the new commit");
-    printf("[%s%s %s] %s\n", branch, unborn ? " (root-commit)" : "", short_id(repo, &id),
-           git_commit_summary(c));
+    printf("[%s%s %s] %s\n", term_str(stdout, branch), unborn ? " (root-commit)" : "", short_id(repo, &id),
+           term_str(stdout, git_commit_summary(c)));
     if (strcmp(author->name, committer->name) != 0 || strcmp(author->email, committer->email) != 0)
-      printf(" Author: %s <%s>\n", author->name, author->email);
+      printf(" Author: %s <%s>\n", term_str(stdout, author->name), term_str(stdout, author->email));
     print_summary(repo, parent_tree, tree);
     git_commit_free(c);
     git_reference_free(sym);

@@ -19,7 +19,7 @@ static void print_file_header(const char *s, size_t len, bool names) {
       s += l + (nl != NULL);
       continue;
     }
-    fwrite(s, 1, l, stdout);
+    put_text(stdout, s, l);
     if (name_line &&
         !(l == 13 && memcmp(s + 4, "/dev/null", 9) == 0) && memchr(s + 4, ' ', l - 4) != NULL)
       putchar('\t');
@@ -54,7 +54,7 @@ static int print_line(const git_diff_delta *d, const git_diff_hunk *h, const git
   if (l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION ||
       l->origin == GIT_DIFF_LINE_DELETION)
     putchar(l->origin);
-  fwrite(l->content, 1, l->content_len, stdout);
+  put_text(stdout, l->content, l->content_len);
   return 0;
 }
 
@@ -377,10 +377,10 @@ int cmd_show(int argc, char **argv) {
     obj = resolve_rev_path(repo, rev);
     if (stat) refuse("show --stat of a file");
     if (git_object_type(obj) == GIT_OBJECT_BLOB) {
-      fwrite(git_blob_rawcontent((git_blob *)obj), 1, (size_t)git_blob_rawsize((git_blob *)obj), stdout);
+      put_text(stdout, git_blob_rawcontent((git_blob *)obj), (size_t)git_blob_rawsize((git_blob *)obj));
     } else if (git_object_type(obj) == GIT_OBJECT_TREE) {
       git_tree *t = (git_tree *)obj;
-      printf("tree %s\n\n", rev);
+      printf("tree %s\n\n", term_str(stdout, rev));
       for (size_t k = 0; k < git_tree_entrycount(t); k++) {
         const git_tree_entry *e = git_tree_entry_byindex(t, k);
         put_path(stdout, git_tree_entry_name(e), NULL, false);

@@ -94,7 +94,7 @@ static bool grep_buffer(const struct grep *g, const char *name, const char *pref
           putchar(':');
         }
         if (g->line_numbers) printf("%zu:", lineno);
-        fwrite(p, 1, len, stdout);
+        put_text(stdout, p, len);
         putchar('\n');
       }
     }

@@ -79,19 +79,19 @@ bool print_tracking(git_repository *repo, const char *branch, bool unborn) {
   if (!t.has) return false;
   if (t.gone) {
     printf("Your branch is based on '%s', but the upstream is gone.\n"
-           "  (use \"git branch --unset-upstream\" to fixup)\n", t.name);
+           "  (use \"git branch --unset-upstream\" to fixup)\n", term_str(stdout, t.name));
   } else if (t.ahead == 0 && t.behind == 0) {
-    printf("Your branch is up to date with '%s'.\n", t.name);
+    printf("Your branch is up to date with '%s'.\n", term_str(stdout, t.name));
   } else if (t.behind == 0) {
     printf("Your branch is ahead of '%s' by %zu commit%s.\n"
-           "  (use \"git push\" to publish your local commits)\n", t.name, t.ahead, plural(t.ahead));
+           "  (use \"git push\" to publish your local commits)\n", term_str(stdout, t.name), t.ahead, plural(t.ahead));
   } else if (t.ahead == 0) {
     printf("Your branch is behind '%s' by %zu commit%s, and can be fast-forwarded.\n"
-           "  (use \"git pull\" to update your local branch)\n", t.name, t.behind, plural(t.behind));
+           "  (use \"git pull\" to update your local branch)\n", term_str(stdout, t.name), t.behind, plural(t.behind));
   } else {
     printf("Your branch and '%s' have diverged,\n"
            "and have %zu and %zu different commits each, respectively.\n"
-           "  (use \"git pull\" to merge the remote branch into yours)\n", t.name, t.ahead, t.behind);
+           "  (use \"git pull\" to merge the remote branch into yours)\n", term_str(stdout, t.name), t.ahead, t.behind);
   }
   return true;
 }
@@ -105,12 +105,12 @@ bool print_long_status(git_repository *repo, bool commit_mode) {
   size_t n = git_status_list_entrycount(list);
 
   if (branch != NULL) {
-    printf("On branch %s\n", branch);
+    printf("On branch %s\n", term_str(stdout, branch));
     if (print_tracking(repo, branch, unborn)) putchar('\n');
   } else {
     char from[1024];
     bool at = false;
-    if (detached_from(repo, from, sizeof from, &at)) printf("HEAD detached %s %s\n", at ? "at" : "from", from);
+    if (detached_from(repo, from, sizeof from, &at)) printf("HEAD detached %s %s\n", at ? "at" : "from", term_str(stdout, from));
     else puts("Not currently on any branch.");
   }
   if (unborn) printf("\n%s\n\n", commit_mode ? "Initial commit" : "No commits yet");
@@ -212,10 +212,10 @@ static void print_short_status(git_repository *repo, bool porcelain, bool branch
     struct tracking t = {0};
     if (branch != NULL) upstream_of(repo, branch, unborn, &t);
     if (branch == NULL) fputs("## HEAD (no branch)", stdout);
-    else if (unborn) printf("## No commits yet on %s", branch);
-    else printf("## %s", branch);
+    else if (unborn) printf("## No commits yet on %s", term_str(stdout, branch));
+    else printf("## %s", term_str(stdout, branch));
     if (t.has) {
-      printf("...%s", t.name);
+      printf("...%s", term_str(stdout, t.name));
       if (t.gone) fputs(" [gone]", stdout);
       else if (t.ahead && t.behind) printf(" [ahead %zu, behind %zu]", t.ahead, t.behind);
       else if (t.ahead) printf(" [ahead %zu]", t.ahead);

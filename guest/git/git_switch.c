@@ -166,7 +166,7 @@ static void describe_commit(git_repository *repo, const char *what, const git_oi
   git_commit *c = NULL;
   check(git_commit_lookup(&c, repo, id), "cannot read a commit");
   const char *summary = git_commit_summary(c);
-  fprintf(stderr, "%s %s %s\n", what, short_id(repo, id), summary != NULL ? summary : "");
+  fprintf(stderr, "%s %s %s\n", what, short_id(repo, id), summary != NULL ? term_str(stderr, summary) : "");
   git_commit_free(c);
 }
 
@@ -219,7 +219,7 @@ static void orphaned_commit_warning(git_repository *repo, const git_oid *old, co
     describe_commit(repo, "Previous HEAD position was", old);
   } else {
     fprintf(stderr, "Warning: you are leaving %zu commit%s behind, not connected to\n"
-                    "any of your branches:\n\n%s\n", lost, lost == 1 ? "" : "s", list);
+                    "any of your branches:\n\n%s\n", lost, lost == 1 ? "" : "s", term_str(stderr, list));
     fprintf(stderr, "If you want to keep %s by creating a new branch, this may be a good time\n"
                     "to do so with:\n\n git branch <new-branch-name> %s\n\n",
             lost == 1 ? "it" : "them", short_id(repo, old));
@@ -301,8 +301,8 @@ static int switch_to(git_repository *repo, const char *name, const git_oid *targ
     free(msg);
   }
   if (branch) {
-    if (same_branch) fprintf(stderr, "Already on '%s'\n", name);
-    else fprintf(stderr, "Switched to branch '%s'\n", name);
+    if (same_branch) fprintf(stderr, "Already on '%s'\n", term_str(stderr, name));
+    else fprintf(stderr, "Switched to branch '%s'\n", term_str(stderr, name));
     print_tracking(repo, name, false);
   } else if (!nothing) {
     if (attached && !force_detach)
@@ -317,7 +317,7 @@ static int switch_to(git_repository *repo, const char *name, const git_oid *targ
               "Or undo this operation with:\n\n"
               "  git switch -\n\n"
               "Turn off this advice by setting config variable advice.detachedHead to false\n\n",
-              name);
+              term_str(stderr, name));
     describe_commit(repo, "HEAD is now at", target_id);
   }
   git_tree_free(tree);
@@ -428,7 +428,7 @@ static int new_branch(git_repository *repo, const char *name) {
     create_branch(repo, name);
   }
   check(git_repository_set_head(repo, ref), "cannot switch to the branch");
-  fprintf(stderr, "Switched to a new branch '%s'\n", name);
+  fprintf(stderr, "Switched to a new branch '%s'\n", term_str(stderr, name));
   return 0;
 }
 

@@ -7,7 +7,8 @@ and every command's stdout, stderr and exit status must be the same (the native 
 workspace path is written /work, as the guest sees it). Identity and dates come from
 GIT_AUTHOR_* / GIT_COMMITTER_* on both sides, so commit ids match too. Scenarios: fixed ones
 (quoting, subdirectories, renames, ignored files, errors, a hostile repository) and seeded random walks (--seed N
-explores others). Then the refusals and the bounds (memory, output).
+explores others). Then the refusals, the module on a terminal (a pty: its output must be git's
+escaped for a terminal) and the bounds (memory, output).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/git/git.wasm
                        [--engine interp|aot] [--seed N] [--walks N]
@@ -515,6 +516,101 @@ HOSTILE = [
     G("show", "--stat"), G("ls-files", "-s"),
 ]
 
+def term_escape(b):
+    """The host's escape_for_terminal(kCaret) (src/common/escape.cc), in Python: C0 controls but
+    tab and newline and DEL as ^X, C1 and bidirectional controls as <U+XXXX>, bytes that are not
+    strict UTF-8 as \\xNN."""
+    out, i = bytearray(), 0
+    while i < len(b):
+        c = b[i]
+        if c < 0x80:
+            out += (b"^" + bytes([0x3f if c == 0x7f else c + 0x40])) if (c < 0x20 or c == 0x7f) and c not in (9, 10) else bytes([c])
+            i += 1
+            continue
+        n = 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
+        try:
+            ch = b[i:i + n].decode("utf-8") if n and i + n <= len(b) else None
+        except UnicodeDecodeError:
+            ch = None
+        if ch is None or len(ch) != 1:
+            out += b"\\x%02x" % c
+            i += 1
+            continue
+        cp = ord(ch)
+        bidi = cp in (0x061C, 0x200E, 0x200F) or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069
+        out += b"<U+%04X>" % cp if 0x80 <= cp <= 0x9F or bidi else b[i:i + n]
+        i += n
+    return bytes(out)
+
+
+def run_on_tty(cmd, stream):
+    """CMD with STREAM ("stdout" or "stderr") a terminal (a pty in raw mode: no CR added), the
+    other a pipe: (status, stdout, stderr)."""
+    import pty
+    import tty
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    kw = {stream: slave, ("stderr" if stream == "stdout" else "stdout"): subprocess.PIPE}
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, **kw)
+    os.close(slave)
+    got = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed
+            break
+        if not chunk:
+            break
+        got += chunk
+    os.close(master)
+    piped = (p.stderr if stream == "stdout" else p.stdout).read()
+    p.wait(timeout=300)
+    return (p.returncode, bytes(got), piped) if stream == "stdout" else (p.returncode, piped, bytes(got))
+
+
+def terminal(c, a, tmp):
+    """On a terminal, what the module prints of the repository is escaped as the host escapes
+    text for one (README: "A hostile repository"): the same commands, Debian's git into a pipe
+    on the other workspace; the module's output on a pty must be git's bytes escaped."""
+    home = os.path.join(tmp, "home")
+    os.makedirs(home, exist_ok=True)
+    g, n = Side(os.path.join(tmp, "tty", "g"), True, a, home), Side(os.path.join(tmp, "tty", "n"), False, a, home)
+    env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
+    content = b"l\x1b[2Jine\r\n\xff\xc2\x9b\xe2\x80\xae\x7f\n"
+    setup = [("write", HOSTILE_FILES[0], b"x\n"), ("write", "f", b"one\n")]
+    for side in (g, n):
+        for st in setup:
+            apply_edit(side.root, st)
+        for args, extra in [(["init", "-q", "-b", "main"], {}), (["add", "-A"], {}),
+                            (["commit", "-q", "-m", HOSTILE_MSG], {"GIT_AUTHOR_NAME": "Ev" + ESC + "il\u202e"})]:
+            side.git(args, "", dict(env, **extra))
+        apply_edit(side.root, ("write", "f", content))
+        for args in (["commit", "-q", "-a", "-m", "two\x1b]8;;http://x\x07"], ["branch", "ok\u009bc1"],
+                     ["config", "remote.origin.url", "/nowhere"],
+                     ["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"], ["config", "branch.main.remote", "origin"], ["config", "branch.main.merge", "refs/heads/x\x1b[31my"]):
+            native = Side.__new__(Side)
+            native.root, native.guest, native.a, native.home = side.root, False, a, home
+            native.git(args, "", env)
+    for i, (args, stream) in enumerate([(["log"], "stdout"), (["log", "--oneline"], "stdout"), (["show"], "stdout"),
+                         (["show", "HEAD:f"], "stdout"), (["diff", "HEAD~1", "HEAD"], "stdout"),
+                         (["grep", "-n", "ine"], "stdout"), (["blame", "-p", "f"], "stdout"),
+                         (["branch"], "stdout"), (["status"], "stdout"), (["status", "-sb"], "stdout"),
+                         (["checkout", "HEAD~1"], "stderr"), (["status"], "stdout"), (["switch", "ok\u009bc1"], "stderr"),
+                                         (["checkout", "nope\u202e\u009b\x1b"], "stderr")]):
+        rn = n.git(args, "", env)
+        genv = [("PWD", "/work")] + list(env.items())
+        rg = run_on_tty(bundle_test.run_command(a, g.root, "git", args, genv), stream)
+        want = (rn[0], term_escape(rn[1]), rn[2]) if stream == "stdout" else (rn[0], rn[1], term_escape(rn[2]))
+        c.check("%s (%s a terminal)" % (label_of("tty", i, args, ""), stream), rg == want,
+                "guest  %r\n  wanted %r" % (rg, want))
+        if args == ["log"]:  # the test has teeth: git's bytes differ from the terminal's
+            c.check("tty: git log's output carries controls", rn[1] != want[1], repr(rn[1][:200]))
+    # the sandbox's refusals too ('?' for C0 controls as in git's messages, then as above)
+    cmd = bundle_test.run_command(a, g.root, "git", ["log", "x\u202e\x1b@{1}"], [("PWD", "/work")])
+    r = run_on_tty(cmd, "stderr")
+    c.check("tty: a refusal is escaped", r == (1, b"", b"git: 'the revision syntax @{ (in 'x<U+202E>?@{1}')' is not supported in the sandbox\n"), repr(r))
+
+
 NAMES = ["a", "b", "c.txt", "d/e", "d/f g", "d/h/i", "j.log"]
 
 
@@ -669,6 +765,8 @@ def main():
                 run_scenario(c, a, tmp, "walk%d" % w, fixed)
         if a.only in (None, "refusals"):
             refusals(c, a, tmp)
+        if a.only in (None, "terminal"):
+            terminal(c, a, tmp)
         if a.only is None:
             bounds(c, a, tmp)
     finally:
