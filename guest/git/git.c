@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <git2/sys/config.h>
 
@@ -97,6 +98,9 @@ static void override_config(git_repository *repo) {
   git_config_free(cfg);
 }
 
+// core.quotePath (open_repo reads it; true by default): bytes >= 0x80 quoted as octal.
+static bool quote_path_fully = true;
+
 git_repository *open_repo(void) {
   git_repository *repo = NULL;
   int err = git_repository_open_ext(&repo, ".", 0, NULL);
@@ -118,6 +122,12 @@ git_repository *open_repo(void) {
   git_reference_free(head);
   git_error_clear();
   override_config(repo);
+  git_config *cfg = NULL;
+  int fully = 1;
+  if (git_repository_config_snapshot(&cfg, repo) == 0 && git_config_get_bool(&fully, cfg, "core.quotepath") == 0)
+    quote_path_fully = fully != 0;
+  git_config_free(cfg);
+  git_error_clear();
   return repo;
 }
 
@@ -160,10 +170,12 @@ static char *relative(const char *path, const char *prefix) {
 }
 
 static bool needs_quote(unsigned char c, bool quote_sp) {
-  return c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || (quote_sp && c == ' ');
+  if (c >= 0x80) return quote_path_fully;
+  return c < 0x20 || c == '"' || c == '\\' || c == 0x7f || (quote_sp && c == ' ');
 }
 
-char *path_str(const char *path, const char *prefix, bool quote_sp) {
+// PATH as git's quote_c_style writes it (git.h, put_path), whatever the output.
+static char *quote_path(const char *path, const char *prefix, bool quote_sp) {
   char *rel = relative(path, prefix);
   bool quote = false;
   for (const unsigned char *p = (const unsigned char *)rel; *p != '\0'; p++)
@@ -192,7 +204,7 @@ char *path_str(const char *path, const char *prefix, bool quote_sp) {
     if (esc != NULL) {
       memcpy(o, esc, 2);
       o += 2;
-    } else if (c < 0x20 || c >= 0x7f) {
+    } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && quote_path_fully)) {
       o += sprintf(o, "\\%03o", c);
     } else {
       *o++ = (char)c;
@@ -202,6 +214,83 @@ char *path_str(const char *path, const char *prefix, bool quote_sp) {
   *o = '\0';
   free(rel);
   return out;
+}
+
+char *requote_header_line(const char *line, size_t len) {
+  char *out = NULL;
+  size_t olen = 0;
+  FILE *m = open_memstream(&out, &olen);
+  if (m == NULL) die("out of memory");
+  for (size_t i = 0; i < len;) {
+    if (line[i] != '"' || quote_path_fully) {
+      fputc(line[i++], m);
+      continue;
+    }
+    // a C-quoted name: unquote it, then quote it again by this repository's rule
+    char *raw = malloc(len + 1);
+    if (raw == NULL) die("out of memory");
+    size_t r = 0, j = i + 1;
+    while (j < len && line[j] != '"') {
+      if (line[j] != '\\' || j + 1 >= len) {
+        raw[r++] = line[j++];
+        continue;
+      }
+      char c = line[j + 1];
+      const char *from = "abtnvfr\"\\", *to = "\a\b\t\n\v\f\r\"\\";
+      const char *k = strchr(from, c);
+      if (c >= '0' && c <= '7' && j + 3 < len) {
+        raw[r++] = (char)(((line[j + 1] - '0') << 6) | ((line[j + 2] - '0') << 3) | (line[j + 3] - '0'));
+        j += 4;
+      } else if (k != NULL && c != '\0') {
+        raw[r++] = to[k - from];
+        j += 2;
+      } else {
+        raw[r++] = line[j++];
+      }
+    }
+    raw[r] = '\0';
+    if (j >= len || memchr(raw, '\0', r) != NULL) {  // not a quoted name after all: as it is
+      fputc(line[i++], m);
+      free(raw);
+      continue;
+    }
+    char *q = quote_path(raw, NULL, false);
+    fputs(q, m);
+    free(q);
+    free(raw);
+    i = j + 1;
+  }
+  fclose(m);
+  return out;
+}
+
+char *path_str(const char *path, const char *prefix, bool quote_sp) {
+  char *s = quote_path(path, prefix, quote_sp);
+  if (!on_terminal(stdout)) return s;
+  char *shown = strdup(term_str(stdout, s));  // quoted names are ASCII; not with core.quotePath off
+  if (shown == NULL) die("out of memory");
+  free(s);
+  return shown;
+}
+
+int display_width(const char *s) {
+  int width = 0;
+  size_t len = strlen(s);
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  while (p < end) {
+    unsigned c = *p;
+    int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || p + n > end) return (int)len;
+    wchar_t wc = n == 1 ? c : (wchar_t)(c & (0x7f >> n));
+    for (int k = 1; k < n; k++) {
+      if ((p[k] & 0xc0) != 0x80) return (int)len;
+      wc = (wc << 6) | (p[k] & 0x3f);
+    }
+    int w = wcwidth(wc);
+    if (w > 0) width += w;
+    p += n;
+  }
+  return width;
 }
 
 bool on_terminal(FILE *f) {
@@ -281,8 +370,8 @@ const char *term_str(FILE *out, const char *s) {
 }
 
 void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp) {
-  char *s = path_str(path, prefix, quote_sp);
-  fputs(s, out);
+  char *s = quote_path(path, prefix, quote_sp);
+  put_text(out, s, strlen(s));
   free(s);
 }
 

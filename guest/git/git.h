@@ -31,8 +31,9 @@ git_repository *open_repo(void);
 const char *cwd_prefix(git_repository *repo);
 
 // PATH (relative to the work tree) as git prints it: relative to PREFIX (NULL: as is), C-quoted
-// when it has control characters, '"', '\\' or bytes >= 0x80 (core.quotePath), and also when it
-// has a space if QUOTE_SP (short status). Into OUT (static storage reused per call slot).
+// when it has control characters, '"', '\\' or bytes >= 0x80 (the latter unless the repository
+// sets core.quotePath false), and also when it has a space if QUOTE_SP (short status). Into
+// OUT, through put_text (escaped on a terminal).
 void put_path(FILE *out, const char *path, const char *prefix, bool quote_sp);
 // Text from the repository (messages, names, file content) as git prints it, unless OUT is a
 // terminal: then escaped as the host escapes text for one (escape_for_terminal, cat -v style):
@@ -43,8 +44,16 @@ void put_text(FILE *out, const char *s, size_t n);
 // S as put_text would print it to OUT (S itself when OUT is not a terminal; else a copy that
 // lives for the next 7 calls).
 const char *term_str(FILE *out, const char *s);
-// As put_path into a malloc'd string.
+// As put_path to stdout, into a malloc'd string.
 char *path_str(const char *path, const char *prefix, bool quote_sp);
+
+// The columns S takes on a terminal (wcwidth of its UTF-8 characters; its length in bytes when
+// it is not UTF-8), as git's utf8_strwidth.
+int display_width(const char *s);
+
+// When the repository sets core.quotePath false: a line of libgit2's diff header (its names
+// always quoted as by default) with each quoted name written as git then writes it.
+char *requote_header_line(const char *line, size_t len);
 
 // Pathspecs (git_cmds.c): git's are relative to the working directory, libgit2's to the top.
 // PREFIX + ARG with "." and ".." resolved ("" for the whole tree; NULL when ARG leaves it); a

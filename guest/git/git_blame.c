@@ -34,26 +34,6 @@ static int decimal_width(size_t n) {
 }
 
 // git's utf8_strwidth: columns of a UTF-8 string (bytes when it is not UTF-8).
-static int str_width(const char *s) {
-  int width = 0;
-  size_t len = strlen(s);
-  const unsigned char *p = (const unsigned char *)s, *end = p + len;
-  while (p < end) {
-    unsigned c = *p;
-    int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || p + n > end) return (int)len;
-    wchar_t wc = n == 1 ? c : (wchar_t)(c & (0x7f >> n));
-    for (int k = 1; k < n; k++) {
-      if ((p[k] & 0xc0) != 0x80) return (int)len;
-      wc = (wc << 6) | (p[k] & 0x3f);
-    }
-    int w = wcwidth(wc);
-    if (w > 0) width += w;
-    p += n;
-  }
-  return width;
-}
-
 // The line starts of BUF (N lines; an unterminated last line counts).
 static size_t *line_starts(const char *buf, size_t len, size_t *n) {
   size_t count = 0;
@@ -504,7 +484,7 @@ int cmd_blame(int argc, char **argv) {
     bool same = i > from - 1 && git_oid_equal(&fl[i].commit, &fl[i - 1].commit) && fl[i].path == fl[i - 1].path;
     ci[i] = same ? ci[i - 1] : info_for(repo, mm, &fl[i].commit, fl[i].path, path, o.root, head_id);
     if (strcmp(fl[i].path, path) != 0) show_name = true;
-    size_t w = (size_t)str_width(o.email ? ci[i]->author_mail : ci[i]->author);
+    size_t w = (size_t)display_width(o.email ? ci[i]->author_mail : ci[i]->author);
     if (w > longest_author) longest_author = w;
     if (strlen(fl[i].path) > longest_file) longest_file = strlen(fl[i].path);
     if (fl[i].orig > max_orig) max_orig = fl[i].orig;
@@ -558,7 +538,7 @@ int cmd_blame(int argc, char **argv) {
         const char *name = o.email ? c->author_mail : c->author;
         char date[64];
         iso_date(date, sizeof date, &c->author_time);
-        printf(" (%s%*s %10s", term_str(stdout, name), (int)(longest_author - (size_t)str_width(name)), "", date);
+        printf(" (%s%*s %10s", term_str(stdout, name), (int)(longest_author - (size_t)display_width(name)), "", date);
       }
       printf(" %*ld) ", final_digits, k + 1);
       put_line(fbuf, fstarts, (size_t)k);

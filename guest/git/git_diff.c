@@ -19,7 +19,9 @@ static void print_file_header(const char *s, size_t len, bool names) {
       s += l + (nl != NULL);
       continue;
     }
-    put_text(stdout, s, l);
+    char *shown = requote_header_line(s, l);
+    put_text(stdout, shown, strlen(shown));
+    free(shown);
     if (name_line &&
         !(l == 13 && memcmp(s + 4, "/dev/null", 9) == 0) && memchr(s + 4, ' ', l - 4) != NULL)
       putchar('\t');
@@ -101,7 +103,7 @@ void print_stat(git_diff *diff) {
     names[i] = d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED
                    ? rename_display(d->old_file.path, d->new_file.path)
                    : path_str(d->new_file.path, NULL, false);
-    size_t len = strlen(names[i]);
+    size_t len = (size_t)display_width(names[i]);
     if (len > max_len) max_len = len;
     if (adds[i] + dels[i] > max_change) max_change = adds[i] + dels[i];
     total_add += adds[i];
@@ -141,16 +143,24 @@ void print_stat(git_diff *diff) {
   }
   for (size_t i = 0; i < n; i++) {
     const char *name = names[i];
-    size_t len = strlen(name);
+    size_t len = (size_t)display_width(name);
     const char *prefix = "";
     if ((int)len > name_width) {
-      // "..." then the tail, cut at a '/' when one is there (git's rule).
+      // "..." then the tail, cut at a '/' when one is there (git's rule; by columns).
       size_t keep = name_width > 3 ? (size_t)name_width - 3 : 0;
-      name += len - keep;
+      while (len > keep && *name != '\0') {
+        size_t step = 1;  // one UTF-8 character
+        while (step < 4 && (name[step] & 0xc0) == 0x80) step++;
+        char one[8] = {0};
+        memcpy(one, name, step);
+        size_t w = (size_t)display_width(one);
+        len -= w < len ? w : len;
+        name += step;
+      }
       const char *slash = strchr(name, '/');
       if (slash != NULL) name = slash;
       prefix = "...";
-      len = strlen(name) + 3;
+      len = (size_t)display_width(name) + 3;
     }
     printf(" %s%s%*s |", prefix, name, name_width - (int)len, "");
     if (binary[i]) {

@@ -510,6 +510,10 @@ HOSTILE = [
     ("reflog", "main", "HEAD~0", b"checkout: moving from main to \x1b[31mevil"), G("status"), G("branch"),
     G("switch", "main"), ("reflog", "HEAD~1", "HEAD~1", b"checkout: moving from \x1b]0;t\x07x to main"), G("checkout", "-"),
     G("switch", "-"),
+    # core.quotePath false (the repository's own setting): bytes >= 0x80 unquoted, controls quoted
+    ("host", ["config", "core.quotePath", "false"]), ("write", "caf\u00e9 \u202e", b"new\n"), G("status"), G("status", "-s"),
+    G("add", "-A"), G("ls-files"), G("diff", "--cached"), G("diff", "--cached", "--stat"), G("commit", "-m", "quotepath"),
+    G("log", "--stat", "-n", "1"), G("grep", "-l", "x"), G("show", "HEAD:c1\u009b"), ("host", ["config", "--unset", "core.quotePath"]),
     # a name only the index and the trees have (not UTF-8; the host's git stages it)
     ("host", ["update-index", "--add", "--cacheinfo", b"100644,587be6b4c3f93f93c489c0111bba5596147a26cb,raw\xffname"]),
     G("ls-files"), G("diff", "--cached", "--stat"), G("commit", "-q", "-m", "raw name"), G("log", "--stat", "-n", "1"),
@@ -577,7 +581,7 @@ def terminal(c, a, tmp):
     g, n = Side(os.path.join(tmp, "tty", "g"), True, a, home), Side(os.path.join(tmp, "tty", "n"), False, a, home)
     env = dict(ENV, GIT_AUTHOR_DATE="@1700000000 +0000", GIT_COMMITTER_DATE="@1700000000 +0000")
     content = b"l\x1b[2Jine\r\n\xff\xc2\x9b\xe2\x80\xae\x7f\n"
-    setup = [("write", HOSTILE_FILES[0], b"x\n"), ("write", "f", b"one\n")]
+    setup = [("write", HOSTILE_FILES[0], b"x\n"), ("write", "f", b"one\n"), ("write", "c1\u009b\u202e", b"x\n")]
     for side in (g, n):
         for st in setup:
             apply_edit(side.root, st)
@@ -596,11 +600,22 @@ def terminal(c, a, tmp):
                          (["grep", "-n", "ine"], "stdout"), (["blame", "-p", "f"], "stdout"),
                          (["branch"], "stdout"), (["status"], "stdout"), (["status", "-sb"], "stdout"),
                          (["checkout", "HEAD~1"], "stderr"), (["status"], "stdout"), (["switch", "ok\u009bc1"], "stderr"),
-                                         (["checkout", "nope\u202e\u009b\x1b"], "stderr")]):
+                                         (["checkout", "nope\u202e\u009b\x1b"], "stderr"), (["ls-files"], "stdout"),
+                                         (["config", "core.quotePath", "false"], None), (["ls-files"], "stdout"),
+                                         (["show", "--stat", "HEAD~1"], "stdout"), (["status", "-s"], "stdout"),
+                                         (["log", "-p", "-n", "1", "HEAD~1"], "stdout")]):
+        if stream is None:  # the host's git on both workspaces
+            for side in (g, n):
+                native = Side.__new__(Side)
+                native.root, native.guest, native.a, native.home = side.root, False, a, home
+                native.git(args, "", env)
+            continue
         rn = n.git(args, "", env)
         genv = [("PWD", "/work")] + list(env.items())
         rg = run_on_tty(bundle_test.run_command(a, g.root, "git", args, genv), stream)
         want = (rn[0], term_escape(rn[1]), rn[2]) if stream == "stdout" else (rn[0], rn[1], term_escape(rn[2]))
+        if "--stat" in args:  # the columns follow the names as shown: escaped names pad differently
+            rg, want = ((r[0], re.sub(rb" +\|", b" |", r[1]), r[2]) for r in (rg, want))
         c.check("%s (%s a terminal)" % (label_of("tty", i, args, ""), stream), rg == want,
                 "guest  %r\n  wanted %r" % (rg, want))
         if args == ["log"]:  # the test has teeth: git's bytes differ from the terminal's
