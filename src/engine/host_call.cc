@@ -85,6 +85,37 @@ std::string toolchain_hint(const std::string& module) {
 
 }  // namespace
 
+Result<void> check_memory_import(std::string_view name, const MemoryLimits& import,
+                                 uint64_t pages, bool has_max, uint64_t declared_max) {
+  const std::string quoted = quote_untrusted(name);
+  if (pages < import.min_pages) {
+    return make_error(ErrorCode::kLinkError,
+                      "import " + quoted + " needs a memory of at least " +
+                          std::to_string(import.min_pages) + " pages; the one linked has " +
+                          std::to_string(pages));
+  }
+  if (import.has_max && (!has_max || declared_max > import.max_pages)) {
+    return make_error(ErrorCode::kLinkError,
+                      "import " + quoted + " needs a memory of at most " +
+                          std::to_string(import.max_pages) + " pages; the one linked " +
+                          (has_max ? "may grow to " + std::to_string(declared_max)
+                                   : std::string("has no maximum")));
+  }
+  return {};
+}
+
+Result<void> check_global_import(std::string_view name, ValType import_type, bool import_mut,
+                                 ValType linked_type, bool linked_mut) {
+  if (import_type != linked_type || import_mut != linked_mut) {
+    return make_error(ErrorCode::kLinkError,
+                      "import " + quote_untrusted(name) + " is a " +
+                          (import_mut ? "mutable " : "") + "global of another type than the " +
+                          (linked_mut ? "mutable " : "") + std::string(val_type_name(linked_type)) +
+                          " global linked");
+  }
+  return {};
+}
+
 Result<std::vector<const HostFunc*>> link_host_functions(
     const ModuleInfo& info, const HostFuncTable& host,
     std::vector<std::shared_ptr<SharedExtern>>* shared, std::string_view engine) {

@@ -96,6 +96,16 @@ Result<std::vector<const HostFunc*>> link_host_functions(
     const ModuleInfo& info, const HostFuncTable& host,
     std::vector<std::shared_ptr<SharedExtern>>* shared = nullptr, std::string_view engine = {});
 
+// The type checks of a shared memory or global import, as the spec links them (every engine
+// that shares them uses these, so the rules and messages are one): link_error naming the import
+// (`name`: "MODULE.NAME", untrusted) unless the memory linked has at least the import's minimum
+// pages now and, when the import declares a maximum, a declared maximum within it; unless the
+// global linked has the import's value type and mutability.
+Result<void> check_memory_import(std::string_view name, const MemoryLimits& import,
+                                 uint64_t pages, bool has_max, uint64_t declared_max);
+Result<void> check_global_import(std::string_view name, ValType import_type, bool import_mut,
+                                 ValType linked_type, bool linked_mut);
+
 // What an engine hands invoke_host about the running instance, and what it learns back.
 struct HostCall {
   // --- in ---

@@ -435,17 +435,9 @@ TEST_P(ComponentHost, HostFunctionsTakeAndReturnValues) {
 }
 
 // A core instance importing another's memory and global gets the exporter's own (interp:
-// docs/fast-interp.md, "Shared memories and globals"): strings cross in the one memory, and the
-// bump pointer the exporter's realloc moved is what the importer reads. aot shares none yet.
+// docs/fast-interp.md, aot: docs/aot.md, "Shared memories and globals"): strings cross in the
+// one memory, and the bump pointer the exporter's realloc moved is what the importer reads.
 TEST_P(ComponentHost, CoreInstancesShareAMemoryAndAGlobal) {
-  if (GetParam() != "interp") {
-    auto r = try_instantiate("sharing");
-    ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().code, ErrorCode::kModuleUnsupported) << r.error().to_string();
-    EXPECT_NE(r.error().message.find("cannot share exported memories"), std::string::npos)
-        << r.error().to_string();
-    return;
-  }
   auto c = instantiate("sharing");
   ASSERT_TRUE(c);
   EXPECT_EQ(call1(*c, "call-greet", {Val::string("bob")}),

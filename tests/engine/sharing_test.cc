@@ -4,6 +4,9 @@
 // bounded — a shared memory's bounds hold in every instance after a grow by any of them, its
 // cap is the memory's (set once), calls nested through host functions are bounded.
 //
+// On interp and aot (docs/aot.md, "Shared memories and globals"); what aot does not share (tables,
+// funcref globals) and handles of another engine are refused.
+//
 // C++17: the modules are written as .wat and compiled with wabt's library.
 #include <gtest/gtest.h>
 
@@ -20,8 +23,18 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 class Sharing : public ::testing::TestWithParam<std::string> {
+ public:
+  // interp, or aot compiling into the tests' shared cache (each module once per build tree).
+  static std::unique_ptr<Engine> make(const std::string& name) {
+    if (name != "aot") return make_fast_engine();
+    AotOptions o;
+    o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+    o.opt_level = 1;
+    return make_aot_engine(o);
+  }
+
  protected:
-  void SetUp() override { engine_ = make_fast_engine(); }
+  void SetUp() override { engine_ = make(GetParam()); }
 
   Result<std::unique_ptr<Instance>> try_instantiate(const std::string& wat,
                                                     const ExecLimits& limits = {}) {
@@ -51,7 +64,7 @@ class Sharing : public ::testing::TestWithParam<std::string> {
   HostFuncTable host_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Engines, Sharing, ::testing::Values("interp"),
+INSTANTIATE_TEST_SUITE_P(Engines, Sharing, ::testing::Values("interp", "aot"),
                          [](const auto& info) { return info.param; });
 
 const char* kExporter =
@@ -273,6 +286,168 @@ TEST_P(Sharing, TheImporterOutlivesTheExporter) {
   ASSERT_TRUE(b->call("set", {Value::I32(3)}));
   EXPECT_EQ(call_i32(*b, "get"), 3u);
   EXPECT_EQ(call_i32(*b, "grow", {Value::I32(1)}), 1u);
+}
+
+// A host function whose inner call into the instance exits (proc_exit-like) and which then fails
+// itself: the outer call ends with the host function's error, not with the inner call's exit
+// (each nested call's outcome is its own).
+TEST_P(Sharing, EachNestedCallHasItsOwnOutcome) {
+  Instance* self = nullptr;
+  host_.add(HostFunc{"h", "quit", FuncSig{{}, {}},
+                     [](HostContext&, const Value*, Value*) { return HostCallResult::exit(3); }});
+  host_.add(HostFunc{"h", "cb", FuncSig{{}, {}}, [&](HostContext&, const Value*, Value*) {
+                       auto r = self->call("inner", {});
+                       EXPECT_TRUE(r.has_value() && r->exited && r->exit_code == 3);
+                       return HostCallResult::fail(Error(ErrorCode::kTrapHost, "cb gives up"));
+                     }});
+  auto inst = instantiate(
+      "(module (import \"h\" \"quit\" (func $quit)) (import \"h\" \"cb\" (func $cb))"
+      "  (func (export \"inner\") (call $quit))"
+      "  (func (export \"outer\") (result i32) (call $cb) (i32.const 1)))");
+  ASSERT_TRUE(inst);
+  self = inst.get();
+  auto r = inst->call("outer", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTrapHost);
+  EXPECT_NE(r.error().message.find("cb gives up"), std::string::npos) << r.error().to_string();
+  // And the instance runs on.
+  ASSERT_TRUE(inst->call("inner", {}).has_value());
+}
+
+// A module that re-exports an imported memory and global hands out the storage it imported: a
+// third instance importing them from it shares the first instance's.
+TEST_P(Sharing, AReexportedImportIsTheOriginal) {
+  auto a = instantiate(kExporter);
+  ASSERT_TRUE(a);
+  share(*a, "mem");
+  share(*a, "g");
+  auto b = instantiate(
+      "(module (import \"a\" \"mem\" (memory 1)) (import \"a\" \"g\" (global (mut i32)))"
+      "  (export \"mem2\" (memory 0)) (export \"g2\" (global 0)))");
+  ASSERT_TRUE(b);
+  share(*b, "mem2");
+  share(*b, "g2");
+  auto c = instantiate(
+      "(module (import \"a\" \"mem2\" (memory 1)) (import \"a\" \"g2\" (global (mut i32)))"
+      "  (func (export \"poke\") (i32.store (i32.const 12) (i32.const 5)) (global.set 0 (i32.const 6))))");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->call("poke", {}));
+  EXPECT_EQ(call_i32(*a, "load", {Value::I32(12)}), 5u);
+  EXPECT_EQ(call_i32(*a, "get"), 6u);
+  auto g2 = b->get_global("g2");
+  ASSERT_TRUE(g2.has_value()) << g2.error().to_string();
+  EXPECT_EQ(g2->i32, 6u);
+}
+
+// What aot does not share is refused at link time, naming the import: tables (a funcref in a
+// shared table would run another instance's code on this one's context) and globals that are
+// not i32/i64/f32/f64.
+TEST(SharingAot, TablesAndReferenceGlobalsAreRefused) {
+  auto engine = Sharing::make("aot");
+  HostFuncTable host;
+  auto refused = [&](const std::string& wat, const std::string& words) {
+    Bytes b = wat::wat_to_wasm(wat);
+    auto m = engine->load(b.data(), b.size());
+    ASSERT_TRUE(m.has_value()) << m.error().to_string();
+    auto i = engine->instantiate(*m, host, {});
+    ASSERT_FALSE(i.has_value()) << wat;
+    EXPECT_EQ(i.error().code, ErrorCode::kLinkError) << i.error().to_string();
+    EXPECT_NE(i.error().message.find(words), std::string::npos) << i.error().to_string();
+  };
+  refused("(module (import \"a\" \"t\" (table 1 funcref)))", "tables are not shared");
+  refused("(module (import \"a\" \"r\" (global funcref)))", "funcref are not shared");
+  // And an exported table or funcref global is not handed out.
+  Bytes b = wat::wat_to_wasm(
+      "(module (table (export \"t\") 1 funcref) (global (export \"r\") funcref (ref.null func))"
+      "  (global (export \"x\") i64 (i64.const 9)))");
+  auto m = engine->load(b.data(), b.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  auto inst = engine->instantiate(*m, host, {});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  for (const char* name : {"t", "r"}) {
+    auto e = (*inst)->export_extern(name);
+    ASSERT_FALSE(e.has_value()) << name;
+    EXPECT_EQ(e.error().code, ErrorCode::kModuleUnsupported) << e.error().to_string();
+  }
+  auto x = (*inst)->get_global("x");
+  ASSERT_TRUE(x.has_value()) << x.error().to_string();
+  EXPECT_EQ(x->i64, 9u);
+}
+
+// A module that imports a memory and a global is translated in one piece even when it has more
+// functions than a unit (the chunked writes see function imports only): it compiles and uses
+// the exporter's storage.
+TEST(SharingAot, AnImporterWithManyFunctionsIsNotSplit) {
+  auto exporter = Sharing::make("aot");
+  AotOptions o;
+  o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+  o.opt_level = 1;
+  o.unit_functions = 2;
+  auto engine = make_aot_engine(o);
+  Bytes eb = wat::wat_to_wasm(kExporter);
+  auto em = exporter->load(eb.data(), eb.size());
+  ASSERT_TRUE(em.has_value()) << em.error().to_string();
+  auto a = exporter->instantiate(*em, HostFuncTable(), {});
+  ASSERT_TRUE(a.has_value()) << a.error().to_string();
+  HostFuncTable host;
+  host.add(HostFunc{"h", "one", FuncSig{{}, {ValType::kI32}}, [](HostContext&, const Value*, Value* r) {
+                      r[0] = Value::I32(1);
+                      return HostCallResult::ok();
+                    }});
+  host.add_extern("a", "mem", *(*a)->export_extern("mem"));
+  host.add_extern("a", "g", *(*a)->export_extern("g"));
+  Bytes ib = wat::wat_to_wasm(
+      "(module (import \"h\" \"one\" (func $one (result i32)))"
+      "  (import \"a\" \"mem\" (memory 1)) (import \"a\" \"g\" (global $g (mut i32)))"
+      "  (func $f1 (result i32) (i32.add (call $one) (global.get $g)))"
+      "  (func $f2 (result i32) (i32.add (call $f1) (i32.load (i32.const 16))))"
+      "  (func $f3 (result i32) (global.set $g (call $f2)) (global.get $g))"
+      "  (func $f4 (result i32) (i32.store (i32.const 16) (i32.const 100)) (call $f3))"
+      "  (func (export \"run\") (result i32) (call $f4)))");
+  auto im = engine->load(ib.data(), ib.size());
+  ASSERT_TRUE(im.has_value()) << im.error().to_string();
+  auto b = engine->instantiate(*im, host, {});
+  ASSERT_TRUE(b.has_value()) << b.error().to_string();
+  auto r = (*b)->call("run", {});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->results[0].i32, 1u + 7u + 100u);
+  auto g = (*a)->get_global("g");
+  ASSERT_TRUE(g.has_value()) << g.error().to_string();
+  EXPECT_EQ(g->i32, 108u);
+}
+
+// A memory or global is shared only between instances of one engine: an interp memory imported
+// by aot code (whose bounds are page protections of its own reservation, and which would not
+// see the interpreter's size change) or the reverse is refused, naming both engines.
+TEST(SharingAot, AMemoryOrGlobalOfTheOtherEngineIsRefused) {
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"interp", "aot"},
+                                 std::pair<std::string, std::string>{"aot", "interp"}}) {
+    auto exporter = Sharing::make(from);
+    auto importer = Sharing::make(to);
+    Bytes eb = wat::wat_to_wasm(kExporter);
+    auto em = exporter->load(eb.data(), eb.size());
+    ASSERT_TRUE(em.has_value()) << em.error().to_string();
+    auto a = exporter->instantiate(*em, HostFuncTable(), {});
+    ASSERT_TRUE(a.has_value()) << a.error().to_string();
+    for (const char* what : {"mem", "g"}) {
+      HostFuncTable host;
+      auto ext = (*a)->export_extern(what);
+      ASSERT_TRUE(ext.has_value()) << ext.error().to_string();
+      host.add_extern("a", what, *ext);
+      std::string wat = std::string(what) == "mem"
+                            ? "(module (import \"a\" \"mem\" (memory 1)))"
+                            : "(module (import \"a\" \"g\" (global (mut i32))))";
+      Bytes ib = wat::wat_to_wasm(wat);
+      auto im = importer->load(ib.data(), ib.size());
+      ASSERT_TRUE(im.has_value()) << im.error().to_string();
+      auto b = importer->instantiate(*im, host, {});
+      ASSERT_FALSE(b.has_value()) << from << " -> " << to << " " << what;
+      EXPECT_EQ(b.error().code, ErrorCode::kLinkError) << b.error().to_string();
+      EXPECT_NE(b.error().message.find("comes from an instance of engine " + from),
+                std::string::npos)
+          << b.error().to_string();
+    }
+  }
 }
 
 }  // namespace

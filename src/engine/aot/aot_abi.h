@@ -17,8 +17,9 @@
 
 #include "wasm-rt.h"
 
-/* 2: bulk_done (asynchronous preemption of guests spinning in memory.fill/copy/init). */
-#define WASMCAP_AOT_ABI_VERSION 2u
+/* 2: bulk_done (asynchronous preemption of guests spinning in memory.fill/copy/init).
+ * 3: imported and exported memories and globals (import_descs, externs). */
+#define WASMCAP_AOT_ABI_VERSION 3u
 
 /* Trap codes beyond wasm_rt_trap_t, raised by the glue or the host runtime. */
 #define WASMCAP_TRAP_TABLE_OOB 100        /* table.get/set/fill/copy/init out of bounds */
@@ -69,6 +70,24 @@ typedef struct wasmcap_export_desc {
   wasmcap_thunk_t call; /* (instance, const wasmcap_val_t* args, wasmcap_val_t* results) */
 } wasmcap_export_desc;
 
+/* A memory or global the module imports or exports (shared between instances, docs/aot.md
+ * "Shared memories and globals"). The kinds and value types are wasmcap's ExternKind and
+ * ValType numbers. */
+#define WASMCAP_EXTERN_FUNC 0u
+#define WASMCAP_EXTERN_TABLE 1u
+#define WASMCAP_EXTERN_MEMORY 2u
+#define WASMCAP_EXTERN_GLOBAL 3u
+#define WASMCAP_VAL_OTHER 255u /* a global of a type not shared (funcref, externref) */
+typedef struct wasmcap_extern_desc {
+  const char* name; /* exports: "e<N>", the N-th export; imports: NULL */
+  uint32_t kind;    /* WASMCAP_EXTERN_* */
+  uint32_t type;    /* globals: 0 i32, 1 i64, 2 f32, 3 f64, else WASMCAP_VAL_OTHER */
+  uint32_t mut;     /* globals: 1 when mutable */
+  int32_t import;   /* exports: the import (index among all imports) it re-exports, or -1 */
+  /* exports: the storage in `instance` (wasm_rt_memory_t*, or the global's cell) */
+  void* (*get)(void* instance);
+} wasmcap_extern_desc;
+
 /* What a compiled module exports to the host: one symbol, wasmcap_aot_module_v1. */
 typedef struct wasmcap_module_desc {
   uint32_t abi_version;
@@ -82,10 +101,17 @@ typedef struct wasmcap_module_desc {
   size_t instance_size;
   void (*bind)(const wasmcap_rt_vtable* rt);
   void (*init_module)(void);
-  wasmcap_thunk_t instantiate; /* (instance, host_ctx, unused) */
+  wasmcap_thunk_t instantiate; /* (instance, host_ctx, void* const* import storage) */
   void (*free_instance)(void* instance);
   wasm_rt_memory_t* (*memory)(void* instance);   /* NULL when the module has no memory */
   uint32_t* (*interrupt_flag)(void* instance);   /* the instrumented interrupt flag */
+  /* Every import, in order (a function's kind only; a memory's or global's type). The
+   * instantiate thunk's third argument is an array of one pointer per import: the storage of
+   * each imported memory (wasm_rt_memory_t*) and global (its cell), NULL for functions. */
+  uint32_t num_imports;
+  const wasmcap_extern_desc* import_descs;
+  uint32_t num_externs; /* exported memories and globals */
+  const wasmcap_extern_desc* externs;
 } wasmcap_module_desc;
 
 #endif /* WASMCAP_AOT_ABI_H_ */

@@ -250,6 +250,43 @@ ErrorCode trap_code(int trap, std::string* msg) {
   }
 }
 
+// wasm2c's instance struct (its memory, tables and globals) and the storage it imports. Held
+// by its AotInstance and by every handle to one of its exports (AotShared), so an importer may
+// outlive the exporter: the struct is freed with the last of them.
+struct AotStorage {
+  std::shared_ptr<const AotModule> module;
+  void* inst = nullptr;
+  std::vector<std::shared_ptr<SharedExtern>> imports;  // what `inst` points into
+  AotStorage() = default;
+  AotStorage(const AotStorage&) = delete;
+  AotStorage& operator=(const AotStorage&) = delete;
+  ~AotStorage() {
+    if (inst != nullptr) {
+      module->desc()->free_instance(inst);
+      std::free(inst);
+    }
+  }
+};
+
+// A memory or global of an aot instance, as another aot instance imports it (docs/aot.md,
+// "Shared memories and globals"): a pointer into the exporter's storage, which it keeps alive.
+// A memory is the exporter's wasm_rt_memory_t: reserved once (8 GiB) and grown in place, so its
+// base never moves and every instance's bounds are the same page protections; its cap
+// (max_pages) was set once by the instance that allocated it.
+class AotShared final : public SharedExtern {
+ public:
+  ExternKind kind() const override { return kind_; }
+  std::string_view engine() const override { return "aot"; }
+
+  ExternKind kind_ = ExternKind::kMemory;
+  std::shared_ptr<AotStorage> owner;
+  void* ptr = nullptr;      // wasm_rt_memory_t*, or the global's cell
+  ValType type = ValType::kI32;  // a global's
+  bool mut = false;
+  bool has_max = false;     // a memory's declared maximum (its definer's)
+  uint64_t declared_max = 0;
+};
+
 class AotInstance final : public Instance {
  public:
   AotInstance(std::shared_ptr<const AotModule> module, const ExecLimits& limits,
@@ -261,12 +298,6 @@ class AotInstance final : public Instance {
     ctx_.stack_size = static_cast<size_t>(std::clamp<uint64_t>(s, 1ull << 20, 1ull << 30));
   }
 
-  ~AotInstance() override {
-    if (inst_ != nullptr) {
-      module_->desc()->free_instance(inst_);
-      std::free(inst_);
-    }
-  }
 
   Result<void> init(const HostFuncTable& host) {
     const ModuleInfo& info = module_->info();
@@ -281,11 +312,15 @@ class AotInstance final : public Instance {
     }
     // Link: the same checks and messages as every engine (engine/host_call.h).
     if (module_->link_error()) return tl::unexpected(*module_->link_error());
-    WASMCAP_TRY_ASSIGN(imports_, engine::link_host_functions(info, host));
+    std::vector<std::shared_ptr<SharedExtern>> shared;
+    WASMCAP_TRY_ASSIGN(imports_, engine::link_host_functions(info, host, &shared, "aot"));
     const wasmcap_module_desc* d = module_->desc();
-    if (d->num_func_imports != imports_.size()) {
+    if (d->num_func_imports != imports_.size() || d->num_imports != info.imports.size()) {
       return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
     }
+    storage_ = std::make_shared<AotStorage>();
+    storage_->module = module_;
+    WASMCAP_TRY(link_shared(info, shared));
     // Table budget, shared out as the interpreter does: initial sizes must fit, the rest is
     // growth room split equally between the tables.
     uint64_t initial = 0;
@@ -303,23 +338,86 @@ class AotInstance final : public Instance {
     inst_ = std::aligned_alloc(64, size == 0 ? 64 : size);
     if (inst_ == nullptr) return make_error(ErrorCode::kMemoryLimit, "out of host memory");
     std::memset(inst_, 0, size == 0 ? 64 : size);
+    storage_->inst = inst_;
     ctx_.flag = d->interrupt_flag(inst_);
     ctx_.code_lo = module_->code_lo();
     ctx_.code_hi = module_->code_hi();
 
     // wasm2c's instantiation runs data/element initialisation and the start function: guest
     // code, so it runs inside the trap boundary and under the deadline.
-    int rc = run_guarded(d->instantiate, &ctx_, nullptr);
-    if (rc != 0) {
-      auto r = outcome_error(rc);
-      if (!r) {
-        Error e = r.error();
-        engine::note_memory_at_cap(&e, memory(), limits_);
-        return tl::unexpected(std::move(e));
-      }
-      set_start_exit(exit_code_);  // proc_exit in the start function ends the run
+    // Its third argument: the storage of each imported memory and global, by import index.
+    auto end = run_guarded(d->instantiate, &ctx_, import_storage_.data());
+    if (!end) {
+      Error e = end.error();
+      engine::note_memory_at_cap(&e, memory(), limits_);
+      return tl::unexpected(std::move(e));
     }
+    if (end->exited) set_start_exit(end->exit_code);  // proc_exit in the start function
     return {};
+  }
+
+  Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view name) override {
+    const std::vector<ExportDesc>& exports = module_->info().exports;
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name != name) continue;
+      if (exports[i].kind == ExternKind::kTable) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "exported table " + quote_untrusted(name) +
+                              ": tables are not shared between instances yet");
+      }
+      if (exports[i].kind != ExternKind::kMemory && exports[i].kind != ExternKind::kGlobal) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "export " + quote_untrusted(name) + " is not a memory, table or global");
+      }
+      const wasmcap_extern_desc* x = extern_desc(i);
+      if (x == nullptr || (x->kind == WASMCAP_EXTERN_GLOBAL && x->type > 3)) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "exported global " + quote_untrusted(name) +
+                              " is of a type not shared between instances yet");
+      }
+      // A re-exported import is the storage it imported (its own handle).
+      if (x->import >= 0) {
+        if (static_cast<size_t>(x->import) >= linked_.size() || !linked_[x->import]) {
+          return make_error(ErrorCode::kInternal, "compiled module does not match its exports");
+        }
+        return linked_[x->import];
+      }
+      auto out = std::make_shared<AotShared>();
+      out->kind_ = exports[i].kind;
+      out->owner = storage_;
+      out->ptr = x->get(inst_);
+      if (x->kind == WASMCAP_EXTERN_GLOBAL) {
+        out->type = static_cast<ValType>(x->type);
+        out->mut = x->mut != 0;
+      } else if (!module_->info().memories.empty()) {
+        out->has_max = module_->info().memories[0].has_max;
+        out->declared_max = module_->info().memories[0].max_pages;
+      }
+      return std::shared_ptr<SharedExtern>(std::move(out));
+    }
+    return make_error(ErrorCode::kNotFound, "module has no export " + quote_untrusted(name));
+  }
+
+  Result<Value> get_global(std::string_view name) override {
+    const std::vector<ExportDesc>& exports = module_->info().exports;
+    for (size_t i = 0; i < exports.size(); ++i) {
+      if (exports[i].name != name || exports[i].kind != ExternKind::kGlobal) continue;
+      const wasmcap_extern_desc* x = extern_desc(i);
+      if (x == nullptr || x->type > 3) {
+        return make_error(ErrorCode::kModuleUnsupported,
+                          "exported global " + quote_untrusted(name) +
+                              " holds a reference, which cannot be read from the host");
+      }
+      const void* cell = x->get(inst_);
+      switch (static_cast<ValType>(x->type)) {
+        case ValType::kI32: return Value::I32(*static_cast<const uint32_t*>(cell));
+        case ValType::kI64: return Value::I64(*static_cast<const uint64_t*>(cell));
+        case ValType::kF32: return Value::F32(*static_cast<const float*>(cell));
+        default: return Value::F64(*static_cast<const double*>(cell));
+      }
+    }
+    return make_error(ErrorCode::kNotFound,
+                      "module has no exported global " + quote_untrusted(name));
   }
 
   GuestMemory memory() override {
@@ -337,8 +435,10 @@ class AotInstance final : public Instance {
   // `results` (wasmcap_val_t arrays, 8 bytes a value). invoke_host never throws; a non-zero
   // return makes the runtime unwind the guest (exit_requested_ or host_error_ says why).
   int dispatch(uint32_t index, const wasmcap_val_t* args, wasmcap_val_t* results) noexcept {
-    // One HostCall for the instance, reused (no Error to build and destroy on every call; an
-    // instance runs one call at a time: Instance::call refuses re-entry).
+    // One HostCall for the instance, reused (no Error to build and destroy on every call). A
+    // host call nested in another (its host function called back into this instance) reuses it
+    // too, safely: invoke_host reads its inputs before the host function runs and writes its
+    // outputs after it returned, and the outer call's outputs are read only after those.
     engine::HostCall& call = host_call_;
     call.memory = memory();
     call.limits = &limits_;
@@ -375,22 +475,75 @@ class AotInstance final : public Instance {
     }
     // The thunk reads and writes wasmcap_val_t arrays, whose layout is a raw slot's (8 bytes a
     // value, an i32/f32 in the low half: static_assert below).
-    int rc = run_guarded(thunk, const_cast<uint64_t*>(args), results);
-    if (rc != 0) {
-      WASMCAP_TRY(outcome_error(rc));
-      return RunEnd{true, exit_code_};
-    }
-    return RunEnd{};
+    return run_guarded(thunk, const_cast<uint64_t*>(args), results);
   }
 
+  // Calls nested through host functions back into this instance run on top of the live call:
+  // the runtime's trap boundary nests (invoke_here saves and restores the unwind target), each
+  // call's outcome is its own (run_guarded), and so is each host call's (dispatch).
+  bool reentrant() const override { return true; }
+
  private:
-  // Runs a thunk with the deadline/interrupt armed. Returns the runtime's trap code (0 = ok).
-  int run_guarded(wasmcap_thunk_t fn, void* a, void* b) {
+  // The descriptor of export `index` (a memory or a global) in the compiled object, or null.
+  const wasmcap_extern_desc* extern_desc(size_t index) const {
+    const wasmcap_module_desc* d = module_->desc();
+    char generated[32];
+    std::snprintf(generated, sizeof generated, "e%zu", index);
+    for (uint32_t k = 0; k < d->num_externs; ++k) {
+      if (std::strcmp(generated, d->externs[k].name) == 0) return &d->externs[k];
+    }
+    return nullptr;
+  }
+
+  // Links the memories and globals the module imports (`shared`: link_host_functions' result,
+  // of this engine and of each import's kind, in import order): each is checked as the spec
+  // links it (engine::check_memory_import / check_global_import, the rules every engine uses)
+  // and its storage goes at its import index in import_storage_, which instantiation hands to
+  // the compiled module. An imported memory is the memory the fault handler claims faults in
+  // for this instance (ctx_.mem_base).
+  Result<void> link_shared(const ModuleInfo& info,
+                           const std::vector<std::shared_ptr<SharedExtern>>& shared) {
+    const wasmcap_module_desc* d = module_->desc();
+    import_storage_.assign(info.imports.size() + 1, nullptr);
+    linked_.assign(info.imports.size(), nullptr);
+    size_t next = 0;
+    for (size_t i = 0; i < info.imports.size(); ++i) {
+      const ImportDesc& imp = info.imports[i];
+      if (imp.kind == ExternKind::kFunc) continue;
+      const wasmcap_extern_desc& want = d->import_descs[i];
+      if (next >= shared.size() || want.kind != static_cast<uint32_t>(imp.kind)) {
+        return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
+      }
+      auto ext = std::static_pointer_cast<AotShared>(shared[next++]);
+      const std::string name = imp.module + "." + imp.name;
+      if (imp.kind == ExternKind::kMemory) {
+        auto* mem = static_cast<wasm_rt_memory_t*>(ext->ptr);
+        WASMCAP_TRY(engine::check_memory_import(name, imp.memory, mem->pages, ext->has_max,
+                                                ext->declared_max));
+        ctx_.mem_base = mem->data;
+      } else if (imp.kind == ExternKind::kGlobal && want.type <= 3) {
+        WASMCAP_TRY(engine::check_global_import(name, static_cast<ValType>(want.type),
+                                                want.mut != 0, ext->type, ext->mut));
+      } else {
+        // Tables and other globals: load() compiled no module importing them.
+        return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
+      }
+      import_storage_[i] = ext->ptr;
+      linked_[i] = ext;
+      storage_->imports.push_back(ext);
+    }
+    return {};
+  }
+
+  // Runs a thunk with the deadline/interrupt armed, and maps how it ended. Nested calls (a host
+  // function calling back into this instance) each see only their own outcome: the fields the
+  // dispatcher sets for the unwinding call are cleared when it has been read.
+  Result<RunEnd> run_guarded(wasmcap_thunk_t fn, void* a, void* b) {
     exit_requested_ = false;
     host_error_.reset();
     // Already interrupted or past the deadline: do not start (the interpreter checks before its
     // first slice too), even if the call would be too short for the watchdog to catch it.
-    if (deadline_reached(limits_)) return WASMCAP_TRAP_INTERRUPTED;
+    if (deadline_reached(limits_)) return tl::unexpected(deadline_error(limits_));
     if (ctx_.flag != nullptr) *ctx_.flag = 0;
     uint64_t watch = 0;
     const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
@@ -399,7 +552,17 @@ class AotInstance final : public Instance {
     }
     int rc = wasmcap_aot_invoke(&ctx_, fn, inst_, a, b);
     if (watch != 0) Watchdog::get().remove(watch);
-    return rc;
+    Result<RunEnd> end = RunEnd{};
+    if (rc != 0) {
+      if (auto r = outcome_error(rc); !r) {
+        end = tl::unexpected(std::move(r.error()));
+      } else {
+        end = RunEnd{true, exit_code_};
+      }
+    }
+    exit_requested_ = false;
+    host_error_.reset();
+    return end;
   }
 
   // Maps a non-zero trap code to an error, or Ok for a guest exit (exit_code_ set).
@@ -418,7 +581,10 @@ class AotInstance final : public Instance {
   std::shared_ptr<const AotModule> module_;
   ExecLimits limits_;
   wasmcap_aot_ctx ctx_{};
+  std::shared_ptr<AotStorage> storage_;  // owns inst_
   void* inst_ = nullptr;
+  std::vector<void*> import_storage_;                    // by import index (+1: never empty)
+  std::vector<std::shared_ptr<AotShared>> linked_;       // by import index
   std::vector<const HostFunc*> imports_;
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
@@ -534,13 +700,14 @@ class AotEngine final : public Engine {
             std::make_shared<AotModule>(std::move(*info), nullptr, std::move(linked.error())));
       }
     }
-    // Only host functions can be imported: a module importing anything else cannot link
-    // whatever the host table, so it is not compiled; instantiate() links it against the real
-    // table and fails there with the same error, at the same import, as the other engines.
-    for (const auto& imp : info->imports) {
-      if (imp.kind != ExternKind::kFunc) {
+    // Memories and i32/i64/f32/f64 globals are imported from other aot instances (docs/aot.md,
+    // "Shared memories and globals"); a module importing anything else (a table, a funcref
+    // global) could never link, so it is not compiled: instantiate() reports why.
+    if (std::any_of(info->imports.begin(), info->imports.end(),
+                    [](const ImportDesc& imp) { return imp.kind != ExternKind::kFunc; })) {
+      if (auto linkable = aot::check_extern_imports(bytes, size); !linkable) {
         return std::shared_ptr<const Module>(
-            std::make_shared<AotModule>(std::move(*info), nullptr, std::nullopt));
+            std::make_shared<AotModule>(std::move(*info), nullptr, std::move(linkable.error())));
       }
     }
     Entry entry;

@@ -442,7 +442,8 @@ int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance,
  * table_copy and table_init crashed the host in the dispatcher, reading "ctx->host" out of a
  * table's size fields). The thread's context is always right: guest code on this thread belongs
  * to the instance that invoke_here published (nested calls save and restore it), and no
- * function reference crosses instances (wasmcap links only host functions into a module).
+ * function reference crosses instances (wasmcap links host functions, memories and scalar
+ * globals into a module, never a table or a funcref).
  * Test: AotIndirectImport.CallIndirectOfAnImportedFunctionReachesTheHost. */
 static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* args,
                          wasmcap_val_t* results) {

@@ -31,7 +31,8 @@ typedef struct wasmcap_aot_ctx {
   int trap;                   /* why the last call unwound (wasm_rt_trap_t or WASMCAP_TRAP_*) */
   uint32_t max_pages;         /* memory cap: maxima are lowered to it at allocation */
   uint64_t table_room;        /* growth room per table (the table budget shared out) */
-  uint8_t* mem_base;          /* the instance's memory reservation, for the fault handler */
+  uint8_t* mem_base;          /* the reservation of the memory the instance uses (its own, or
+                               * the one it imports), for the fault handler */
   volatile uint32_t* flag;    /* the instrumented interrupt flag, once instantiated */
   void* host;                 /* the C++ instance, handed to wasmcap_aot_dispatch */
   size_t stack_size;          /* bytes of the guest stack its calls run on (0: the default) */

@@ -637,6 +637,101 @@ std::optional<Decl> declaration(const std::string& h, const std::string& marker)
   }
 }
 
+// wasm2c declares the accessor of an imported memory or global as
+// "extern RET NAME(struct Z_x_instance_t*);" (no comment before it), or nullopt.
+std::optional<Decl> extern_declaration(const std::string& h, const std::string& name) {
+  const std::string marker = " " + name + "(";
+  size_t pos = h.find(marker);
+  if (pos == std::string::npos || h.find(marker, pos + 1) != std::string::npos) return {};
+  size_t bol = h.rfind('\n', pos);
+  bol = bol == std::string::npos ? 0 : bol + 1;
+  if (h.compare(bol, 7, "extern ") != 0) return {};
+  size_t close = h.find(");", pos);
+  if (close == std::string::npos || h.find('\n', pos) < close) return {};
+  Decl d;
+  d.name = name;
+  d.ret = h.substr(bol + 7, pos - bol - 7);
+  d.first = h.substr(pos + marker.size(), close - pos - marker.size());
+  return d;
+}
+
+// Why a non-function import cannot be translated, or "": memories (32-bit, not shared) and
+// i32/i64/f32/f64 globals are imported from another aot instance; tables and reference-typed
+// globals are not shared (a funcref would have to call into its own instance). `type`: a
+// global's; `limits`: a memory's.
+std::string extern_import_refusal(wabt::ExternalKind kind, std::string_view module,
+                                  std::string_view field, wabt::Type type,
+                                  const wabt::Limits* limits) {
+  const std::string name = quote_name(std::string(module) + "." + std::string(field));
+  switch (kind) {
+    case wabt::ExternalKind::Memory:
+      if (limits != nullptr && (limits->is_64 || limits->is_shared)) {
+        return "import " + name + " (memory): 64-bit and shared memories are not shared "
+               "between instances on aot; run with --engine interp";
+      }
+      return "";
+    case wabt::ExternalKind::Global:
+      if (type == wabt::Type::I32 || type == wabt::Type::I64 || type == wabt::Type::F32 ||
+          type == wabt::Type::F64) {
+        return "";
+      }
+      return "import " + name + " (global): globals of type " + type.GetName() +
+             " are not shared between instances on aot; run with --engine interp";
+    case wabt::ExternalKind::Table:
+      return "import " + name + " (table): tables are not shared between instances yet";
+    default:
+      return "unsupported import " + name + " (" + std::string(wabt::GetKindName(kind)) +
+             "): wasmcap provides only host functions";
+  }
+}
+
+std::string extern_import_refusal(const wabt::Import& imp) {
+  switch (imp.kind()) {
+    case wabt::ExternalKind::Memory:
+      return extern_import_refusal(imp.kind(), imp.module_name, imp.field_name, wabt::Type::Void,
+                                   &wabt::cast<wabt::MemoryImport>(&imp)->memory.page_limits);
+    case wabt::ExternalKind::Global:
+      return extern_import_refusal(imp.kind(), imp.module_name, imp.field_name,
+                                   wabt::cast<wabt::GlobalImport>(&imp)->global.type, nullptr);
+    default:
+      return extern_import_refusal(imp.kind(), imp.module_name, imp.field_name, wabt::Type::Void,
+                                   nullptr);
+  }
+}
+
+// The first import check_extern_imports refuses (the decoding pass of load()).
+class ExternImports : public QuietReader {
+ public:
+  std::string refusal;
+  wabt::Result OnImportTable(wabt::Index, std::string_view mod, std::string_view field,
+                             wabt::Index, wabt::Type, const wabt::Limits*) override {
+    return note(extern_import_refusal(wabt::ExternalKind::Table, mod, field, wabt::Type::Void,
+                                      nullptr));
+  }
+  wabt::Result OnImportMemory(wabt::Index, std::string_view mod, std::string_view field,
+                              wabt::Index, const wabt::Limits* limits) override {
+    return note(extern_import_refusal(wabt::ExternalKind::Memory, mod, field, wabt::Type::Void,
+                                      limits));
+  }
+  wabt::Result OnImportGlobal(wabt::Index, std::string_view mod, std::string_view field,
+                              wabt::Index, wabt::Type type, bool) override {
+    return note(extern_import_refusal(wabt::ExternalKind::Global, mod, field, type, nullptr));
+  }
+  wabt::Result OnImportTag(wabt::Index, std::string_view mod, std::string_view field,
+                           wabt::Index, wabt::Index) override {
+    return note(extern_import_refusal(wabt::ExternalKind::Tag, mod, field, wabt::Type::Void,
+                                      nullptr));
+  }
+  // Nothing after the import section matters.
+  wabt::Result EndImportSection() override { return wabt::Result::Error; }
+
+ private:
+  wabt::Result note(std::string why) {
+    if (refusal.empty() && !why.empty()) refusal = std::move(why);
+    return wabt::Result::Ok;
+  }
+};
+
 const char* c_type(wabt::Type t) {
   switch (t) {
     case wabt::Type::I32: return "u32";
@@ -1233,11 +1328,17 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
                       "invalid module" + (errors.empty() ? std::string()
                                                          : ": " + quote_name(errors.front().message)));
   }
+  bool extern_imports = false;  // memories or globals from another instance
   for (const wabt::Import* imp : m.imports) {
     if (imp->kind() != wabt::ExternalKind::Func) {
-      return make_error(ErrorCode::kLinkError,
-                        "unsupported import " + quote_name(imp->module_name + "." + imp->field_name) +
-                            ": wasmcap provides only host functions");
+      // Memories and i32/i64/f32/f64 globals are shared between aot instances (the exporter's
+      // storage, through a pointer in the instance); anything else is refused before it gets
+      // here (extern_import_refusal: load() compiles no such module).
+      if (auto why = extern_import_refusal(*imp); !why.empty()) {
+        return make_error(ErrorCode::kLinkError, why);
+      }
+      extern_imports = true;
+      continue;
     }
     auto* fi = wabt::cast<wabt::FuncImport>(imp);
     if (!scalar_sig(fi->func.decl.sig)) {
@@ -1307,7 +1408,9 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   if (!(interruptible && poll)) versioned = plan_versioned_loops(m);
   TranslatedModule out;
   out.functions = static_cast<uint32_t>(m.funcs.size() - m.num_func_imports);
-  bool split = unit_functions > 0 && out.functions > unit_functions;
+  // Not split when memories or globals are imported: the chunk writes see function imports
+  // only (an imported memory or global would be written as one of the chunk's own).
+  bool split = unit_functions > 0 && out.functions > unit_functions && !extern_imports;
   if (split) {
     FuncRefs r;
     for (size_t i = m.num_func_imports; i < m.funcs.size() && !r.segment_ops; ++i) {
@@ -1460,8 +1563,11 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   std::vector<Decl> imports;
   for (size_t i = 0; i < m.imports.size(); ++i) {
     const wabt::Import* imp = m.imports[i];
-    auto d = declaration(out.module_h, "/* import: '" + imp->module_name + "' '" +
-                                            imp->field_name + "' */");
+    auto d = imp->kind() == wabt::ExternalKind::Func
+                 ? declaration(out.module_h, "/* import: '" + imp->module_name + "' '" +
+                                                 imp->field_name + "' */")
+                 : extern_declaration(out.module_h, "Z_" + imp->module_name + "Z_" +
+                                                        imp->field_name);
     if (!d) return unexpected_output("import " + std::to_string(i));
     imports.push_back(std::move(*d));
   }
@@ -1512,12 +1618,21 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   //    puts at the start of every function body) and its loads and stores use the copy, which
   //    no store can alias. Only `data` of the copy is used (bounds are guard pages: MEMCHECK is
   //    empty, checked by the #error below); memory.size/grow/fill/copy keep the real descriptor.
+  //    An imported memory (the exporter's wasm_rt_memory_t, which never moves either) is a
+  //    pointer in the instance: the copy is of `*instance->F`, the helpers take `instance->F`.
   if (has_memory) {
     const Decl& mem_accessor = exports[num_user_exports + 1];
+    const std::string imported_body =
+        "(Z_" + std::string(kModuleName) + "_instance_t* instance) {\n  return instance->";
     size_t ma = c.find(mem_accessor.name + body);
+    const bool imported_memory = ma == std::string::npos;
+    if (imported_memory) ma = c.find(mem_accessor.name + imported_body);
     if (ma == std::string::npos) return unexpected_output("memory accessor");
-    size_t ms = ma + mem_accessor.name.size() + body.size();
-    const std::string mfield = c.substr(ms, c.find(';', ms) - ms);
+    size_t ms = ma + mem_accessor.name.size() + (imported_memory ? imported_body : body).size();
+    const std::string field = c.substr(ms, c.find(';', ms) - ms);
+    // The descriptor as an lvalue after `instance->`, and as wasm2c passes it to the helpers.
+    const std::string mfield = imported_memory ? field + "[0]" : field;
+    const std::string mptr = imported_memory ? "instance->" + field : "&instance->" + field;
     const std::string prologue = "#else\n#define FUNC_PROLOGUE\n";
     size_t pp = c.find(prologue);
     if (pp == std::string::npos || c.find(prologue, pp + 1) != std::string::npos) {
@@ -1528,7 +1643,7 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
               "#error \"wasmcap: the per-function memory copy needs guard-page bounds checks\"\n"
               "#endif\n#define FUNC_PROLOGUE wasm_rt_memory_t wasmcap_m __attribute__((unused)) = "
               "instance->" + mfield + "\n");
-    const std::string from = "(&instance->" + mfield + ", ";
+    const std::string from = "(" + mptr + ", ";
     auto is_access = [](std::string_view name) {
       // [if](32|64)_(load|store)[0-9]*(_[su])?
       if (name.size() < 8 || (name[0] != 'i' && name[0] != 'f')) return false;
@@ -1632,9 +1747,18 @@ void* wasm_rt_exception(void) { return NULL; }
   // Import trampolines: every import calls the host's one dispatcher with its index (the host
   // links the real names to host functions in the same order). Each import has a name of its
   // own (h.i<N>), so wasm2c declares each one, duplicates included.
+  // An imported memory or global is the exporter's storage: its accessor returns the pointer
+  // the host put at the import's index in the array it passes to instantiation (wasm2c calls
+  // the accessors once, from instantiation, and keeps the pointers in the instance).
+  size_t func_index = 0;
   for (size_t i = 0; i < imports.size(); ++i) {
-    const auto& sig = wabt::cast<wabt::FuncImport>(m.imports[i])->func.decl.sig;
     const Decl& d = imports[i];
+    if (m.imports[i]->kind() != wabt::ExternalKind::Func) {
+      g += d.ret + " " + d.name + "(" + d.first + " ctx) {\n  return (" + d.ret +
+           ")((void* const*)ctx)[" + std::to_string(i) + "];\n}\n";
+      continue;
+    }
+    const auto& sig = wabt::cast<wabt::FuncImport>(m.imports[i])->func.decl.sig;
     g += d.ret + " " + d.name + "(" + d.first + " ctx";
     for (size_t p = 0; p < sig.param_types.size(); ++p) {
       g += std::string(", ") + c_type(sig.param_types[p]) + " p" + std::to_string(p);
@@ -1646,7 +1770,7 @@ void* wasm_rt_exception(void) { return NULL; }
       g += "  a[" + std::to_string(p) + "]." + val_field(sig.param_types[p]) + " = p" +
            std::to_string(p) + ";\n";
     }
-    g += "  wasmcap_rt->host_call((void*)ctx, " + std::to_string(i) + "u, a, r);\n";
+    g += "  wasmcap_rt->host_call((void*)ctx, " + std::to_string(func_index++) + "u, a, r);\n";
     if (sig.result_types.size() == 1) {
       g += std::string("  return r[0].") + val_field(sig.result_types[0]) + ";\n";
     } else if (sig.result_types.size() > 1) {
@@ -1704,7 +1828,7 @@ void* wasm_rt_exception(void) { return NULL; }
   size_t ip = out.module_h.find("void " + inst_fn);
   if (ip == std::string::npos) return unexpected_output("instantiate");
   size_t ie = out.module_h.find(')', ip);
-  g += "static void wasmcap_instantiate(void* inst, void* host, void* unused) {\n  (void)host;\n  (void)unused;\n  " +
+  g += "static void wasmcap_instantiate(void* inst, void* host, void* storage) {\n  (void)host;\n  (void)storage;\n  " +
        inst_fn + "(" + inst_t + "*)inst";
   {
     // One argument per imported module: the host context for the host's module "h", the
@@ -1715,7 +1839,8 @@ void* wasm_rt_exception(void) { return NULL; }
       size_t next = params.find(',', comma + 1);
       std::string p = params.substr(comma + 1, (next == std::string::npos ? params.size() : next) - comma - 1);
       if (p == " struct Z_h_instance_t*") {
-        g += ", host";
+        // The import accessors read the storage array; host calls ignore their context.
+        g += extern_imports ? ", (struct Z_h_instance_t*)storage" : ", host";
       } else if (p == " struct Z_" + std::string(kModuleName) + "_instance_t*" && !out.units.empty()) {
         g += ", (" + inst_t + "*)inst";
       } else {
@@ -1736,14 +1861,81 @@ void* wasm_rt_exception(void) { return NULL; }
   g += "static const uint32_t wasmcap_table_initial[] = {";
   for (const wabt::Table* t : m.tables) g += std::to_string(t->elem_limits.initial) + "u, ";
   g += "0u};\n";
+  // Imports (kinds, globals' types) and exported memories and globals, for the host's link
+  // checks and export_extern.
+  auto val_code = [](wabt::Type t) -> std::string {
+    switch (t) {
+      case wabt::Type::I32: return "0u";
+      case wabt::Type::I64: return "1u";
+      case wabt::Type::F32: return "2u";
+      case wabt::Type::F64: return "3u";
+      default: return "WASMCAP_VAL_OTHER";
+    }
+  };
+  g += "static const wasmcap_extern_desc wasmcap_import_descs[] = {\n";
+  for (const wabt::Import* imp : m.imports) {
+    switch (imp->kind()) {
+      case wabt::ExternalKind::Memory: g += "  {0, WASMCAP_EXTERN_MEMORY, 0u, 0u, -1, 0},\n"; break;
+      case wabt::ExternalKind::Global: {
+        const wabt::Global& gl = wabt::cast<wabt::GlobalImport>(imp)->global;
+        g += "  {0, WASMCAP_EXTERN_GLOBAL, " + val_code(gl.type) + ", " +
+             (gl.mutable_ ? "1u" : "0u") + ", -1, 0},\n";
+        break;
+      }
+      default: g += "  {0, WASMCAP_EXTERN_FUNC, 0u, 0u, -1, 0},\n"; break;
+    }
+  }
+  g += "  {0, 0u, 0u, 0u, -1, 0}\n};\n";
+  std::string ext_table = "static const wasmcap_extern_desc wasmcap_externs[] = {\n";
+  size_t num_externs = 0;
+  for (size_t i = 0; i < num_user_exports; ++i) {
+    const wabt::Export* e = m.exports[i];
+    if (e->kind != wabt::ExternalKind::Memory && e->kind != wabt::ExternalKind::Global) continue;
+    std::string kind, type = "0u", mut = "0u";
+    wabt::Index index = 0;
+    int import = -1;
+    if (e->kind == wabt::ExternalKind::Memory) {
+      kind = "WASMCAP_EXTERN_MEMORY";
+      index = m.GetMemoryIndex(e->var);
+      if (index < m.num_memory_imports) import = static_cast<int>(index);  // memory 0
+    } else {
+      kind = "WASMCAP_EXTERN_GLOBAL";
+      index = m.GetGlobalIndex(e->var);
+      if (index >= m.globals.size()) return unexpected_output("exported global");
+      type = val_code(m.globals[index]->type);
+      mut = m.globals[index]->mutable_ ? "1u" : "0u";
+      if (index < m.num_global_imports) import = static_cast<int>(index);
+    }
+    if (import >= 0) {
+      // The position of the index-th import of this kind among all imports.
+      const wabt::ExternalKind want = e->kind;
+      int seen = -1;
+      for (size_t k = 0; k < m.imports.size(); ++k) {
+        if (m.imports[k]->kind() == want && ++seen == import) {
+          import = static_cast<int>(k);
+          break;
+        }
+      }
+    }
+    const std::string t = "wasmcap_extern_" + std::to_string(i);
+    g += "static void* " + t + "(void* inst) { return (void*)" + exports[i].name + "((" + inst_t +
+         "*)inst); }\n";
+    ext_table += "  {\"" + e->name + "\", " + kind + ", " + type + ", " + mut + ", " +
+                 std::to_string(import) + ", " + t + "},\n";
+    ++num_externs;
+  }
+  ext_table += "  {0, 0u, 0u, 0u, -1, 0}\n};\n";
+  g += ext_table;
   g += "WASMCAP_PUBLIC const wasmcap_module_desc wasmcap_aot_module_v1 = {\n";
   g += "  WASMCAP_AOT_ABI_VERSION, sizeof(wasmcap_rt_vtable), sizeof(wasmcap_module_desc),\n";
-  g += "  " + std::to_string(imports.size()) + "u, " + std::to_string(num_thunks) +
+  g += "  " + std::to_string(func_index) + "u, " + std::to_string(num_thunks) +
        "u, wasmcap_exports,\n";
   g += "  " + std::to_string(m.tables.size()) + "u, wasmcap_table_initial,\n";
   g += "  sizeof(" + inst_t + "), wasmcap_bind, Z_" + std::string(kModuleName) +
        "_init_module, wasmcap_instantiate, wasmcap_free,\n";
-  g += std::string("  ") + (has_memory ? "wasmcap_memory" : "0") + ", wasmcap_flag,\n};\n";
+  g += std::string("  ") + (has_memory ? "wasmcap_memory" : "0") + ", wasmcap_flag,\n";
+  g += "  " + std::to_string(m.imports.size()) + "u, wasmcap_import_descs, " +
+       std::to_string(num_externs) + "u, wasmcap_externs,\n};\n";
   out.glue_c = std::move(g);
   if (!out.units.empty()) {
     // Split: the units share wasm2c's helpers (the patched prelude of module.c) and its table
@@ -1816,6 +2008,15 @@ void* run_job(void* p) {
 
 namespace {
 std::atomic<uint64_t> g_bounds_passes{0};  // engine_test_hooks::aot_bounds_passes()
+}
+
+Result<void> check_extern_imports(const uint8_t* bytes, size_t size) {
+  wabt::Features features = all_features();
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  ExternImports imports;
+  (void)wabt::ReadBinary(bytes, size, &imports, options);  // stops after the import section
+  if (!imports.refusal.empty()) return make_error(ErrorCode::kLinkError, imports.refusal);
+  return {};
 }
 
 Result<void> check_bounds(const uint8_t* bytes, size_t size) {

@@ -38,7 +38,9 @@ namespace wasmcap::aot {
 // layout of the function follow the original loop); objects are compiled with kLoopAlignFlag.
 // Version 12: memory.fill/copy run in chunks of 1 MiB with the interrupt flag checked between
 // two, and the bulk helpers' bounds checks use the page count (memories grow to 65,536 pages).
-constexpr int kInstrumentationVersion = 12;
+// Version 13: memories and globals imported from and exported to other instances (the glue's
+// import accessors and extern descriptors, ABI 3).
+constexpr int kInstrumentationVersion = 13;
 
 // Passed to the C compiler on every compile (part of the cache key through the flags).
 // wasm2c's loads compute their address in three steps (the u32 sum, the widening to u64, the
@@ -141,6 +143,12 @@ std::string_view wabt_version();
 // The bounds above, checked on the bytes alone (a decode-only pass, nothing built): Ok, or
 // module_unsupported naming the bound. Malformed bytes pass (translate() reports them).
 Result<void> check_bounds(const uint8_t* bytes, size_t size);
+
+// link_error naming the first memory, table or global import the AOT engine cannot take from
+// another aot instance (tables; 64-bit or shared memories; globals of a type other than
+// i32/i64/f32/f64), else ok. A decoding pass over the module's header sections, before any
+// compile: load() compiles no module that could never link.
+Result<void> check_extern_imports(const uint8_t* bytes, size_t size);
 
 // Translates a module (checking the bounds first) on a thread of its own. No byte of a name in
 // the module reaches the C (imports become h.i<N>, exports e<N>: the host links and calls by

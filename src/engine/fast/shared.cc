@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "engine/host_call.h"
 #include "engine/wabt_shared.h"
 #include "wabt/cast.h"
 #include "wabt/ir.h"
@@ -43,33 +44,23 @@ Result<void> link_shared(Runtime& rt, const wabt::Module& m,
     if (kind == wabt::ExternalKind::Memory) {
       const wabt::Limits& l = wabt::cast<wabt::MemoryImport>(imp)->memory.page_limits;
       const Memory& mem = *ext->memory;
-      const uint64_t pages = mem.size / kWasmPageSize;
-      if (pages < l.initial) {
-        return make_error(ErrorCode::kLinkError,
-                          "import " + import_name(*imp) + " needs a memory of at least " +
-                              std::to_string(l.initial) + " pages; the one linked has " +
-                              std::to_string(pages));
-      }
-      if (l.has_max && (!mem.has_max || mem.declared_max > l.max)) {
-        return make_error(ErrorCode::kLinkError,
-                          "import " + import_name(*imp) + " needs a memory of at most " +
-                              std::to_string(l.max) + " pages; the one linked " +
-                              (mem.has_max ? "may grow to " + std::to_string(mem.declared_max)
-                                           : std::string("has no maximum")));
-      }
+      MemoryLimits want;
+      want.min_pages = l.initial;
+      want.has_max = l.has_max;
+      want.max_pages = l.max;
+      WASMCAP_TRY(engine::check_memory_import(imp->module_name + "." + imp->field_name, want,
+                                              mem.size / kWasmPageSize, mem.has_max,
+                                              mem.declared_max));
       rt.memory = ext->memory;
       continue;
     }
     // A global.
     const wabt::Global& g = wabt::cast<wabt::GlobalImport>(imp)->global;
-    if (!scalar_or_v128(g.type) || engine_wabt::from_wabt(g.type) != ext->type ||
-        g.mutable_ != ext->mut) {
-      return make_error(ErrorCode::kLinkError,
-                        "import " + import_name(*imp) + " is a " +
-                            (g.mutable_ ? "mutable " : "") + "global of another type than the " +
-                            (ext->mut ? "mutable " : "") + std::string(val_type_name(ext->type)) +
-                            " global linked");
-    }
+    // (A reference-typed import never matches: no such global is shared.)
+    WASMCAP_TRY(engine::check_global_import(
+        imp->module_name + "." + imp->field_name,
+        scalar_or_v128(g.type) ? engine_wabt::from_wabt(g.type) : ValType::kFuncRef, g.mutable_,
+        ext->type, ext->mut));
     if (ext->type == ValType::kV128 && rt.stride < 2) {
       return make_error(ErrorCode::kLinkError, "import " + import_name(*imp) +
                                                    " (a v128 global) needs a module that uses v128");

@@ -1,7 +1,6 @@
 ;; Host functions and host resources (component_run_test.cc): imports of an interface the test
 ;; registers, lowered into core code. Memory and realloc live in a "libc" core instance of their
-;; own, so lowering a result into memory never re-enters the instance that called the import
-;; (aot takes no re-entrant calls yet; docs/components.md).
+;; own, so lowering a result into memory never re-enters the instance that called the import.
 (component
   (import "test:host/api@0.1.0" (instance $api
     (export "counter" (type (sub resource)))
