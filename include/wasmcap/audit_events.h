@@ -43,20 +43,24 @@ struct RunInfo {
   std::vector<std::string> env;  // names only: values are the operator's
   bool args = false;             // the guest may be given arguments
   std::optional<uint64_t> max_memory_mb, timeout_ms, fuel;
+  uint64_t max_write_mb = 0;  // the write budget's bytes (WasiConfig::max_write_bytes), MiB
 };
 
 // {"event":"run_start", time, plugin, version, invocation_id, module, module_sha256, engine,
 //  grants: {fs: [{guest, access, denied}], env: [names], args, https: ["GET host /prefix"],
-//  secrets: [names]}, limits: {max_memory_mb, timeout_ms, fuel}, clocks: {wall, monotonic,
+//  secrets: [names]}, limits: {max_memory_mb, timeout_ms, fuel, max_write_mb}, clocks: {wall, monotonic,
 //  source}, random}. Host paths and env values are
 // not recorded (they are the operator's; the guest path and name identify the grant).
 std::string run_start_line(const RunInfo& run, const policy::Plan* plan);
 
 // {"event":"run_end", time, plugin, version, invocation_id, engine, outcome ("exit" | "error"),
 //  exit_code (null on error), error (code or null), message, limit_hit (fuel_exhausted,
-//  deadline_exceeded, memory_limit, output_limit, or null), wall_ms, fuel_consumed}.
+//  deadline_exceeded, memory_limit, output_limit, or null), wall_ms, fuel_consumed,
+//  write_budget_refused (the write budget answered ENOSPC at least once: one field per run, not
+//  a record per write)}.
 std::string run_end_line(const RunInfo& run, const std::string& engine, std::optional<int> exit_code,
-                         const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed);
+                         const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed,
+                         bool write_budget_refused = false);
 
 // The host config's audit file (audit.file) as a sink that follows its audit.on_failure choice;
 // nullptr when the config names no file. io_error when the file cannot be opened.

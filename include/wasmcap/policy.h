@@ -32,6 +32,8 @@ constexpr size_t kMaxDocumentBytes = size_t{1} << 20;
 constexpr size_t kMaxNestingDepth = 16;
 // wasm32 linear memory cannot exceed 4 GiB.
 constexpr uint64_t kMaxMemoryMb = 4096;
+// The largest write budget a manifest or host config may name (limits.max_write_mb): 16 TiB.
+constexpr uint64_t kMaxWriteMb = 16ull << 20;
 
 // Filesystem access, deliberately two-valued (see wasmtime's DirPerms/FilePerms advisories).
 enum class Access : uint8_t { kReadOnly, kReadWrite };
@@ -53,6 +55,8 @@ struct Limits {
   std::optional<uint64_t> max_memory_mb;
   std::optional<uint64_t> timeout_ms;
   std::optional<uint64_t> fuel;
+  // The write budget's bytes (wasi.h WriteBudget), in MiB; absent: WasiConfig's default.
+  std::optional<uint64_t> max_write_mb;
 };
 
 // --- The plugin's side ------------------------------------------------------------------------

@@ -109,6 +109,9 @@ struct RunReport {
   // The run happened, but its run_end record was not written (RunOptions::record_run): the front
   // end fails the run and says so (`wasmcap run` exits 74 with a warning).
   std::optional<Error> audit_error;
+  // The write budget (WasiConfig::max_write_bytes) refused at least one of this run's requests
+  // (ENOSPC): run_end says so once, however many writes were refused.
+  bool write_budget_refused = false;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).
@@ -311,6 +314,10 @@ struct RunBounds {
   std::optional<uint64_t> max_memory_bytes;
   std::optional<uint64_t> timeout_ms;
   std::optional<uint64_t> fuel;
+  // The write budget's bytes (WasiConfig::max_write_bytes). Unlike the others it may exceed the
+  // default: an operator's bound replaces WasiConfig's default, narrowed only by the plan's
+  // limits.max_write_mb (resolve_run).
+  std::optional<uint64_t> max_write_bytes;
 };
 
 // The one narrowing rule, limit by limit: the smaller wins; absent takes the other

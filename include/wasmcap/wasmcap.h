@@ -242,6 +242,10 @@ WASMCAP_API void wasmcap_config_set_fuel(wasmcap_config_t* config, uint64_t fuel
 WASMCAP_API void wasmcap_config_set_timeout_ms(wasmcap_config_t* config, uint64_t timeout_ms);
 WASMCAP_API void wasmcap_config_set_max_memory_bytes(wasmcap_config_t* config, uint64_t bytes);
 WASMCAP_API void wasmcap_config_set_max_output_bytes(wasmcap_config_t* config, uint64_t bytes);
+// The write budget (docs/security-model.md, "Write budget"): bytes the guest's file writes may
+// add to the host's disk (each new file, directory or link costs 4 KiB of it); beyond it writes
+// fail with ENOSPC. 0 (the default): the plan's limits.max_write_mb, else 4 GiB.
+WASMCAP_API void wasmcap_config_set_max_write_bytes(wasmcap_config_t* config, uint64_t bytes);
 /* The export to call instead of _start (a reactor's function; no arguments). NULL: _start. */
 WASMCAP_API wasmcap_error_t* wasmcap_config_set_entry(wasmcap_config_t* config,
                                                       const char* export_name);

@@ -31,7 +31,8 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan) {
   grants["args"] = run.args;
   nlohmann::json limits = {{"max_memory_mb", opt(run.max_memory_mb)},
                            {"timeout_ms", opt(run.timeout_ms)},
-                           {"fuel", opt(run.fuel)}};
+                           {"fuel", opt(run.fuel)},
+                           {"max_write_mb", run.max_write_mb}};
   if (plan != nullptr) {
     if (plan->https) {
       for (const auto& r : plan->https->allow) {
@@ -54,14 +55,16 @@ std::string run_start_line(const RunInfo& run, const policy::Plan* plan) {
 }
 
 std::string run_end_line(const RunInfo& run, const std::string& engine, std::optional<int> exit_code,
-                         const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed) {
+                         const std::optional<Error>& error, double wall_ms, uint64_t fuel_consumed,
+                         bool write_budget_refused) {
   nlohmann::json j = {{"event", "run_end"},   {"time", now_rfc3339()},
                       {"plugin", run.plugin}, {"version", run.version},
                       {"invocation_id", run.invocation_id}, {"engine", engine},
                       {"outcome", error ? "error" : "exit"},
                       {"exit_code", exit_code ? nlohmann::json(*exit_code) : nlohmann::json(nullptr)},
                       {"error", nullptr}, {"message", ""}, {"limit_hit", nullptr},
-                      {"wall_ms", wall_ms}, {"fuel_consumed", fuel_consumed}};
+                      {"wall_ms", wall_ms}, {"fuel_consumed", fuel_consumed},
+                      {"write_budget_refused", write_budget_refused}};
   if (error) {
     j["error"] = std::string(error_code_name(error->code));
     j["message"] = error->message;

@@ -100,6 +100,7 @@ struct wasmcap_config {
   std::shared_ptr<const wasmcap::policy::Plan> plan;
   bool degrade = false;
   uint64_t fuel = 0, timeout_ms = 0, max_memory_bytes = 0, max_output_bytes = 0;
+  uint64_t max_write_bytes = 0;  // 0: the plan's limit, else WasiConfig's default
   std::string entry = "_start";
   wasmcap_interrupt_t* interrupt = nullptr;
   wasmcap_output_callback_t output_cb = nullptr;
@@ -575,6 +576,9 @@ void wasmcap_config_set_timeout_ms(wasmcap_config_t* config, uint64_t timeout_ms
 void wasmcap_config_set_max_memory_bytes(wasmcap_config_t* config, uint64_t bytes) {
   if (config != nullptr) config->max_memory_bytes = bytes;
 }
+void wasmcap_config_set_max_write_bytes(wasmcap_config_t* config, uint64_t bytes) {
+  if (config != nullptr) config->max_write_bytes = bytes;
+}
 void wasmcap_config_set_max_output_bytes(wasmcap_config_t* config, uint64_t bytes) {
   if (config != nullptr) config->max_output_bytes = bytes;
 }
@@ -655,6 +659,7 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
       opts.timeout_ms = config->timeout_ms;
       if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
     }
+    if (config->max_write_bytes != 0) request.bounds.max_write_bytes = config->max_write_bytes;
     request.clock_pin = config->clock_pin;
     request.random_pin = config->random_pin;
     opts.wasi.stdin_fd = config->wasi.stdin_fd;

@@ -537,6 +537,7 @@ struct RunCommand {
   std::string module_path, engine = "interp", invoke, argv0, workspace;
   std::vector<std::string> dirs, envs;
   uint64_t fuel = 0, timeout_ms = 0, max_memory_mb = 4096, max_output_bytes = 0, aot_stack_mb = 0;
+  uint64_t max_write_mb = 0;
   AotOptions aot;
   RunExtras extras;
   PlanFlags flags;
@@ -585,6 +586,12 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
       ->check(non_negative());
   cmd->add_option("--max-memory-mb", r->max_memory_mb, "Linear memory cap in MiB (default 4096)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}));
+  cmd->add_option("--max-write-mb", r->max_write_mb,
+                  "Write budget in MiB: what the guest's file writes may add to the host's disk "
+                  "(growth past files' ends; each new file, directory or link costs 4 KiB); "
+                  "beyond it writes fail with ENOSPC. 0 = the host config's limits.max_write_mb, "
+                  "else 4096")
+      ->check(CLI::Range(uint64_t{0}, policy::kMaxWriteMb));
   cmd->add_option("--max-output-bytes", r->max_output_bytes,
                   "Cap on bytes written to stdout+stderr (0 = unlimited)")
       ->check(non_negative());
@@ -677,6 +684,7 @@ std::optional<int> execute_run(RunCommand& run) {
   if (r->cmd->count("--fuel") != 0 && r->fuel != 0) r->flags.bounds.fuel = r->fuel;
   if (r->cmd->count("--timeout-ms") != 0 && r->timeout_ms != 0) r->flags.bounds.timeout_ms = r->timeout_ms;
   if (r->cmd->count("--max-memory-mb") != 0) r->flags.bounds.max_memory_bytes = r->max_memory_mb << 20;
+  if (r->max_write_mb != 0) r->flags.bounds.max_write_bytes = r->max_write_mb << 20;
   // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
   // an option wasmcap does not know. Refuse it rather than drop it.
   if (!r->cmd->remaining().empty()) {

@@ -71,13 +71,16 @@ Result<std::vector<HttpsRule>> read_https_rules(const Doc& d, const Json& v,
 }
 
 Result<Limits> read_limits(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"max_memory_mb", "timeout_ms", "fuel"}));
+  WASMCAP_TRY(d.object(v, path, {"max_memory_mb", "timeout_ms", "fuel", "max_write_mb"}));
   Limits l;
   if (const Json* m = member(v, "max_memory_mb")) {
     WASMCAP_TRY_ASSIGN(l.max_memory_mb, d.uint(*m, member_path(path, "max_memory_mb"), 1, kMaxMemoryMb));
   }
   if (const Json* m = member(v, "timeout_ms")) {
     WASMCAP_TRY_ASSIGN(l.timeout_ms, d.uint(*m, member_path(path, "timeout_ms"), 1, kMaxTimeoutMs));
+  }
+  if (const Json* m = member(v, "max_write_mb")) {
+    WASMCAP_TRY_ASSIGN(l.max_write_mb, d.uint(*m, member_path(path, "max_write_mb"), 1, kMaxWriteMb));
   }
   if (const Json* m = member(v, "fuel")) {
     WASMCAP_TRY_ASSIGN(l.fuel, d.uint(*m, member_path(path, "fuel"), 1,

@@ -22,7 +22,7 @@ Result<HttpsRule> read_https_rule(const Doc& d, const Json& v, const std::string
 Result<std::vector<HttpsRule>> read_https_rules(const Doc& d, const Json& v,
                                                 const std::string& path, bool allow_empty);
 
-// {"max_memory_mb"?, "timeout_ms"?, "fuel"?}
+// {"max_memory_mb"?, "timeout_ms"?, "fuel"?, "max_write_mb"?}
 Result<Limits> read_limits(const Doc& d, const Json& v, const std::string& path);
 
 // "ro" | "rw"

@@ -241,6 +241,7 @@ void bound_limits(Plan& plan, const Limits& bounds) {
   plan.limits.max_memory_mb = smaller_limit(plan.limits.max_memory_mb, bounds.max_memory_mb);
   plan.limits.timeout_ms = smaller_limit(plan.limits.timeout_ms, bounds.timeout_ms);
   plan.limits.fuel = smaller_limit(plan.limits.fuel, bounds.fuel);
+  plan.limits.max_write_mb = smaller_limit(plan.limits.max_write_mb, bounds.max_write_mb);
 }
 
 Result<void> require_fully_granted(const Plan& plan) {

@@ -98,7 +98,8 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
   o += "  random  " + random_text(plan) + "\n";
   o += "  limits  max_memory_mb=" + limit_text(plan.limits.max_memory_mb, "4096(default)") +
        " timeout_ms=" + limit_text(plan.limits.timeout_ms, "unlimited") +
-       " fuel=" + limit_text(plan.limits.fuel, "unlimited") + "\n";
+       " fuel=" + limit_text(plan.limits.fuel, "unlimited") +
+       " max_write_mb=" + limit_text(plan.limits.max_write_mb, "4096(default)") + "\n";
   if (!plan.network.resolve.empty() || !plan.network.allow_private.empty() || plan.network.ca_file) {
     o += "\nnetwork:\n";
     for (const auto& [h, ip] : plan.network.resolve) o += "  resolve " + h + " -> " + ip.to_string() + "\n";
@@ -209,7 +210,8 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   j["grants"] = grants;
   j["limits"] = {{"max_memory_mb", opt(plan.limits.max_memory_mb)},
                  {"timeout_ms", opt(plan.limits.timeout_ms)},
-                 {"fuel", opt(plan.limits.fuel)}};
+                 {"fuel", opt(plan.limits.fuel)},
+                 {"max_write_mb", opt(plan.limits.max_write_mb)}};
   OJson caps = OJson::array();
   for (Capability c : required_capabilities(plan).list()) caps.push_back(std::string(capability_name(c)));
   j["capabilities"] = caps;

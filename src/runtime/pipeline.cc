@@ -28,6 +28,7 @@ RunBounds narrow_bounds(const RunBounds& a, const RunBounds& b) {
   n.max_memory_bytes = policy::smaller_limit(a.max_memory_bytes, b.max_memory_bytes);
   n.timeout_ms = policy::smaller_limit(a.timeout_ms, b.timeout_ms);
   n.fuel = policy::smaller_limit(a.fuel, b.fuel);
+  n.max_write_bytes = policy::smaller_limit(a.max_write_bytes, b.max_write_bytes);
   return n;
 }
 
@@ -39,6 +40,9 @@ RunBounds bounds_of(const policy::Limits& limits) {
   }
   b.timeout_ms = limits.timeout_ms;
   b.fuel = limits.fuel;
+  if (limits.max_write_mb) {
+    b.max_write_bytes = *limits.max_write_mb > (UINT64_MAX >> 20) ? UINT64_MAX : *limits.max_write_mb << 20;
+  }
   return b;
 }
 
@@ -66,6 +70,7 @@ Result<RunOptions> resolve_run(RunRequest request) {
     o.max_memory_bytes = granted.max_memory_bytes;
     o.timeout_ms = granted.timeout_ms;
     o.fuel = granted.fuel;
+    o.wasi.max_write_bytes = granted.wasi.max_write_bytes;
   } else {
     o.wasi.args = std::move(request.argv);
   }
@@ -74,6 +79,11 @@ Result<RunOptions> resolve_run(RunRequest request) {
   o.max_memory_bytes = limits.max_memory_bytes.value_or(o.max_memory_bytes);
   o.timeout_ms = limits.timeout_ms.value_or(0);
   o.fuel = limits.fuel.value_or(0);
+  // The write budget: the operator's bound, narrowed by the plan's limit (the host config's and
+  // the manifest's, already the smaller of the two), replaces the default; it may exceed it.
+  std::optional<uint64_t> write = request.bounds.max_write_bytes;
+  if (o.plan) write = policy::smaller_limit(write, bounds_of(o.plan->limits).max_write_bytes);
+  if (write) o.wasi.max_write_bytes = *write;
   pin_clock(o.wasi, request.clock_pin);
   pin_random(o.wasi, request.random_pin);
   // One id ties the run's records and its https events together: the caller's, or a new one.

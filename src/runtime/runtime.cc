@@ -350,6 +350,7 @@ Result<RunOptions> run_options_from_plan(std::shared_ptr<const policy::Plan> pla
   if (plan->limits.max_memory_mb) o.max_memory_bytes = *plan->limits.max_memory_mb << 20;
   if (plan->limits.fuel) o.fuel = *plan->limits.fuel;
   if (plan->limits.timeout_ms) o.timeout_ms = *plan->limits.timeout_ms;
+  if (plan->limits.max_write_mb) o.wasi.max_write_bytes = *bounds_of(plan->limits).max_write_bytes;
   o.host_apis = policy::requested_host_apis(*plan);
   o.plan = std::move(plan);
   return o;
@@ -500,6 +501,7 @@ Result<RunRecords> open_run_records(RunOptions& options, const Sha256& sha256_of
   if (options.max_memory_bytes / kWasmPageSize < 65536) info.max_memory_mb = options.max_memory_bytes >> 20;
   if (options.timeout_ms != 0) info.timeout_ms = options.timeout_ms;
   if (options.fuel != 0) info.fuel = options.fuel;
+  info.max_write_mb = w.write_budget ? w.write_budget->max_bytes() >> 20 : w.max_write_bytes >> 20;
   const bool clocks_on = w.clock.kind != ClockSource::Kind::kDeny;
   info.clock_wall = clocks_on && w.clock_wall;
   info.clock_monotonic = clocks_on && w.clock_monotonic;
@@ -521,8 +523,18 @@ Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_modul
     return make_error(ErrorCode::kIo, e->message + "; the run was not started");
   }
   const std::string invocation_id = options.invocation_id, requested_engine = options.engine;
+  // The run's write budget, made here (unless the caller shares one) so that its refusals are
+  // known whatever way the run ends: run_end records them once.
+  if (options.wasi.write_budget == nullptr) {
+    options.wasi.write_budget = std::make_shared<WriteBudget>(options.wasi.max_write_bytes,
+                                                              options.wasi.max_write_entries);
+  }
+  const std::shared_ptr<WriteBudget> budget = options.wasi.write_budget;
+  const uint64_t refusals_before = budget->refusals();
   const auto start = std::chrono::steady_clock::now();
   auto report = run(std::move(options));
+  const bool write_refused = budget->refusals() != refusals_before;
+  if (report) report->write_budget_refused = write_refused;
   const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (report) report->invocation_id = invocation_id;
   if (records.sinks.empty()) return report;
@@ -531,7 +543,7 @@ Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_modul
   auto failed = records.write(audit::run_end_line(
       records.info, report ? report->engine : requested_engine,
       report ? std::optional<int>(report->exit_code) : std::nullopt, error, wall,
-      report ? report->fuel_consumed : 0));
+      report ? report->fuel_consumed : 0, write_refused));
   if (!failed) return report;
   // The run happened and its run_start says so, but its end is not recorded.
   if (report) {

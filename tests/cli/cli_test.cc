@@ -128,6 +128,40 @@ TEST(CliDirSpec, MalformedGrantStopsTheRun) {
   EXPECT_EQ(r.out, "") << "the guest ran";
 }
 
+// --- --max-write-mb -----------------------------------------------------------------------------
+
+// The write budget through the CLI (docs/security-model.md, "Write budget"): cp of a 3 MiB file
+// under --max-write-mb 1 writes what fits (1 MiB less the new file's 4 KiB) and fails with
+// ENOSPC, as on a full disk; the default budget (4 GiB) lets it through, and --max-write-mb
+// may raise it.
+TEST(CliWriteBudget, MaxWriteMbBoundsWhatAGuestAddsToTheDisk) {
+  testing::TempDir dir;
+  fs::create_directories(dir.path() / "src");
+  fs::create_directories(dir.path() / "out");
+  dir.write("src/big", std::string(3u << 20, 'b'));
+  auto cp = [&](const std::vector<std::string>& flags, const std::string& to) {
+    std::vector<std::string> argv = {"run", "--dir", dir / "src" + "::/src:ro", "--dir",
+                                     dir / "out" + "::/out"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    for (std::string a : {guest_path("coreutils"), std::string("cp"), std::string("/src/big"),
+                          "/out/" + to}) {
+      argv.push_back(a);
+    }
+    return run_cli(argv);
+  };
+  auto cut = cp({"--max-write-mb", "1"}, "cut");
+  EXPECT_NE(cut.exit_code, 0) << describe(cut);
+  EXPECT_NE(cut.err.find("No space left on device"), std::string::npos) << describe(cut);
+  EXPECT_EQ(fs::file_size(dir.path() / "out" / "cut"), (1u << 20) - 4096u);
+  auto fits = cp({}, "whole");
+  EXPECT_EQ(fits.exit_code, 0) << describe(fits);
+  EXPECT_EQ(fs::file_size(dir.path() / "out" / "whole"), 3u << 20);
+  auto raised = cp({"--max-write-mb", "5000"}, "raised");
+  EXPECT_EQ(raised.exit_code, 0) << describe(raised);
+  auto bad = run_cli({"run", "--max-write-mb", "-1", guest_path("hello")});
+  EXPECT_EQ(bad.exit_code, 64) << describe(bad);
+}
+
 // --- --env ------------------------------------------------------------------------------------
 
 TEST(CliEnvSpec, ValidSpecs) {

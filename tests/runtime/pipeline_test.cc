@@ -137,6 +137,39 @@ TEST(RunPipelineNarrowing, BoundsNarrowAFlagRun) {
   EXPECT_EQ(o->max_memory_bytes, uint64_t{16} << 20);
 }
 
+// The write budget: the operator's bound replaces the default (it may raise it, unlike the
+// other limits), the plan's limits.max_write_mb (host config and manifest, the smaller) narrows
+// it, and absent everything the default stays.
+TEST(RunPipelineNarrowing, WriteBudgetBoundsReplaceTheDefaultAndThePlanNarrows) {
+  RunRequest flag;
+  flag.argv = {"m.wasm"};
+  auto o = resolve_run(flag);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->wasi.max_write_bytes, kDefaultMaxWriteBytes);
+  flag.bounds.max_write_bytes = uint64_t{8} << 30;
+  o = resolve_run(flag);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->wasi.max_write_bytes, uint64_t{8} << 30);
+
+  RunRequest r;
+  r.plan = make_test_plan(R"({"max_write_mb":64})", R"({"max_write_mb":32})");
+  r.argv = {"p"};
+  o = resolve_run(r);
+  ASSERT_TRUE(o) << o.error().to_string();
+  EXPECT_EQ(o->wasi.max_write_bytes, uint64_t{32} << 20);
+  r.bounds.max_write_bytes = uint64_t{1} << 40;  // above the plan's: the plan's
+  o = resolve_run(r);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->wasi.max_write_bytes, uint64_t{32} << 20);
+  r.bounds.max_write_bytes = uint64_t{5} << 20;
+  o = resolve_run(r);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->wasi.max_write_bytes, uint64_t{5} << 20);
+  // A host config's limit out of range is refused when the config is read.
+  auto h = policy::parse_host_config(R"({"plugins":{"p":{"limits":{"max_write_mb":0}}}})", "c.json");
+  EXPECT_FALSE(h.has_value());
+}
+
 // --- Each grant source, as the front ends resolved it before the pipeline --------------------
 
 // `wasmcap run --manifest`/`run NAME` and the MCP server narrowed the plan (policy::bound_limits,

@@ -3,6 +3,7 @@
 // invocation id shared with the run's https records; record or refuse when a sink fails.
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,6 +69,35 @@ TEST(RunRecords, RunStartAndRunEndReachTheEmbeddersSinkUnderOneId) {
   EXPECT_EQ(start["invocation_id"], c.report->invocation_id);
   EXPECT_EQ(end["invocation_id"], c.report->invocation_id);
   EXPECT_FALSE(c.report->audit_error);
+}
+
+// A write budget refusal is in run_end once, however many writes it refused (bounded audit
+// bytes): a cp that fails on ENOSPC, a run record each, no record per write.
+TEST(RunRecords, RunEndSaysTheWriteBudgetRefusedOnce) {
+  testing::TempDir dir;
+  dir.write("big", std::string(256u << 10, 'b'));
+  auto run = [&](uint64_t budget) {
+    auto sink = std::make_shared<Recorder>();
+    RunOptions o;
+    o.wasi.args = {"coreutils", "cp", "/d/big", "/d/copy"};
+    o.wasi.preopens.push_back({dir.str(), "/d", false});
+    o.wasi.max_write_bytes = budget;
+    o.audit_sink = sink;
+    testing::Captured c = testing::run_guest("coreutils", std::move(o));
+    EXPECT_TRUE(c.report) << c.report.error().to_string();
+    EXPECT_EQ(sink->lines.size(), 2u);
+    std::remove((dir / "copy").c_str());
+    return std::make_pair(c.report ? c.report->write_budget_refused : false,
+                          sink->lines.empty() ? json() : sink->lines.back());
+  };
+  auto [refused, end] = run(64u << 10);
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(end["write_budget_refused"], true) << end.dump();
+  EXPECT_NE(end["exit_code"], 0) << end.dump();
+  auto [fine, end2] = run(1u << 20);
+  EXPECT_FALSE(fine);
+  EXPECT_EQ(end2["write_budget_refused"], false) << end2.dump();
+  EXPECT_EQ(end2["exit_code"], 0) << end2.dump();
 }
 
 // The record says what the run gets as it runs: a run without a plan names its directories,
