@@ -61,6 +61,9 @@ struct ServerOptions {
   uint64_t call_timeout_ms = kDefaultCallTimeoutMs;
   std::optional<uint64_t> call_max_memory_mb;
   std::optional<uint64_t> call_fuel;
+  // The write budget (MiB; wasi.h WriteBudget) of each plugin call, and of each bash session
+  // (shared by its calls: docs/mcp.md "The bash tool"). Absent: the plan's, else the default.
+  std::optional<uint64_t> call_max_write_mb;
   uint64_t max_output_bytes = kDefaultMaxOutputBytes;
   // Pins of every call's clocks and random (`--clock` / `--random`): they narrow each plan's
   // grant as `wasmcap run --clock/--random` do (runtime.h pin_clock; kHost: no pin).

@@ -128,6 +128,15 @@ struct Options {
   // max_memory_bytes of linear memory (0 = none). Threat: `true | true | ...` 3000 stages deep.
   uint64_t max_pipeline_stages = 64;
   uint64_t max_live_commands = 128;
+  // The session's write budget (wasi.h WriteBudget; docs/shell.md "Limits"): what all its tools
+  // and its own redirections (files they create, bytes written into files) may add to the
+  // host's disk, together, for the whole session: running more tools or scripts does not reset
+  // it. Beyond it a tool's write fails with ENOSPC and a redirection with "No space left on
+  // device". write_budget, when set, is used instead (an embedder's budget shared beyond one
+  // session: the MCP server's per workspace copy); else Session::create makes one.
+  uint64_t max_write_bytes = kDefaultMaxWriteBytes;
+  uint64_t max_write_entries = kDefaultMaxWriteEntries;
+  std::shared_ptr<WriteBudget> write_budget;
   // One `shell_command` JSON record per command (docs/shell.md "Audit"). Null: none.
   std::shared_ptr<audit::Sink> audit;
   std::string invocation_id;  // joins the records; generated when empty

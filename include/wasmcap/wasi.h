@@ -56,7 +56,8 @@ struct RandomSource {
 
 // Receives guest output. Returns false to signal the sink refuses more (the guest sees EIO). A
 // sink that fails because its reader is gone sets errno to EPIPE before returning false (see
-// WasiConfig::exit_on_broken_pipe); errno is cleared before every call.
+// WasiConfig::exit_on_broken_pipe), one whose file is full (a write budget) ENOSPC, which the
+// guest sees; errno is cleared before every call.
 using OutputSink = std::function<bool(const uint8_t* data, size_t len)>;
 
 // The write budget (docs/security-model.md, "Write budget"): how much a guest's writes may add

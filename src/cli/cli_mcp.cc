@@ -22,7 +22,7 @@ struct McpCommands {
   CLI::App* tool_list = nullptr;
   CLI::App* tool_call = nullptr;
   std::string config, engine = "interp", workspace_root, listen;
-  uint64_t timeout_ms = mcp::kDefaultCallTimeoutMs, max_memory_mb = 0, fuel = 0;
+  uint64_t timeout_ms = mcp::kDefaultCallTimeoutMs, max_memory_mb = 0, fuel = 0, max_write_mb = 0;
   uint64_t max_output_bytes = mcp::kDefaultMaxOutputBytes;
   size_t max_concurrency = mcp::kDefaultMaxConcurrency, max_queue = mcp::kDefaultMaxQueue;
   bool audit_stderr = false, list_json = false, registry_read_only = false;
@@ -52,6 +52,10 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
   c->add_option("--max-memory-mb", m.max_memory_mb, "Memory cap of each call in MiB (0 = grants')")
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
   c->add_option("--fuel", m.fuel, "Instruction budget of each call (0 = grants')");
+  c->add_option("--max-write-mb", m.max_write_mb,
+                "Write budget in MiB of each call, and of each bash session over all its calls "
+                "(0 = the grants', else 4096)")
+      ->check(CLI::Range(uint64_t{0}, policy::kMaxWriteMb));
   c->add_option("--max-output-bytes", m.max_output_bytes,
                 "Cap on a call's stdout+stderr (default 1 MiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
@@ -96,6 +100,7 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   o.call_timeout_ms = m.timeout_ms;
   if (m.max_memory_mb != 0) o.call_max_memory_mb = m.max_memory_mb;
   if (m.fuel != 0) o.call_fuel = m.fuel;
+  if (m.max_write_mb != 0) o.call_max_write_mb = m.max_write_mb;
   o.max_output_bytes = m.max_output_bytes;
   o.call_workspace_root = m.workspace_root;
   o.max_session_workspaces = m.max_session_workspaces;

@@ -147,6 +147,7 @@ struct ShOpts {
            max_words = shell::Options{}.max_words,
            max_pipeline_stages = shell::Options{}.max_pipeline_stages,
            max_live_commands = shell::Options{}.max_live_commands;
+  uint64_t max_write_mb = 0;  // 0: shell::Options' default (kDefaultMaxWriteBytes)
 };
 
 }  // namespace
@@ -188,6 +189,11 @@ Dispatch add_sh_command(CLI::App& app) {
   sh->add_option("--max-output-bytes", o->max_output_bytes,
                  "Cap on all commands' stdout+stderr together (0 = none)");
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
+  sh->add_option("--max-write-mb", o->max_write_mb,
+                 "Write budget of the session in MiB: what all its tools and redirections may "
+                 "add to the disk together (growth past files' ends; 4 KiB per file, directory or "
+                 "link created); beyond it ENOSPC (0 = the default, 4096)")
+      ->check(CLI::Range(uint64_t{0}, policy::kMaxWriteMb));
   sh->add_option("--max-substitution-bytes", o->max_substitution_bytes,
                  "Cap on what one $(...) captures (0 = none)");
   sh->add_option("--max-shell-memory", o->max_shell_memory,
@@ -329,6 +335,7 @@ Dispatch add_sh_command(CLI::App& app) {
     so.deadline_ms = o->timeout_ms;
     so.max_output_bytes = o->max_output_bytes;
     so.max_commands = o->max_commands;
+    if (o->max_write_mb != 0) so.max_write_bytes = o->max_write_mb << 20;
     so.max_substitution_bytes = o->max_substitution_bytes;
     so.max_shell_memory_bytes = o->max_shell_memory;
     so.max_words = o->max_words;

@@ -93,6 +93,9 @@ struct BashTools::Shell {
   std::mutex mu;
   std::string copy;  // the workspace copy the shell's /work is
   std::unique_ptr<shell::Session> session;
+  // The write budget of the session's copy (wasi.h WriteBudget): every call's tools and
+  // redirections share it, and a new shell after `exit` keeps it (it goes with the copy).
+  std::shared_ptr<WriteBudget> budget;
 };
 
 BashTools::BashTools(Options options) : o_(std::move(options)) {}
@@ -250,6 +253,10 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
     so.stdin_fd = -1;
     so.max_output_bytes = o_.max_output_bytes;
     so.max_shell_memory_bytes = kBashShellMemoryBytes;
+    if (!sh->budget || sh->copy != copy) {
+      sh->budget = std::make_shared<WriteBudget>(so.max_write_bytes, so.max_write_entries);
+    }
+    so.write_budget = sh->budget;
     auto made = shell::Session::create(std::move(so));
     if (!made) return tool_error(made.error());
     if (sh->session) a.texts.push_back("(the shell had exited: this is a new one, in " +

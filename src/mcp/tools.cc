@@ -215,6 +215,7 @@ struct ToolHost::Impl {
     l.timeout_ms = options.call_timeout_ms != 0 ? std::optional<uint64_t>(options.call_timeout_ms) : std::nullopt;
     l.max_memory_mb = options.call_max_memory_mb;
     l.fuel = options.call_fuel;
+    l.max_write_mb = options.call_max_write_mb;
     return bounds_of(l);
   }
 
@@ -395,6 +396,7 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       bo.shell.random = o.call_random;
       bo.shell.audit = impl->audit;
       if (o.call_max_memory_mb) bo.shell.max_memory_bytes = *o.call_max_memory_mb << 20;
+      if (o.call_max_write_mb) bo.shell.max_write_bytes = *o.call_max_write_mb << 20;
       bo.call_timeout_ms = o.call_timeout_ms;
       bo.max_output_bytes = o.max_output_bytes;
       impl->bash = std::make_unique<BashTools>(std::move(bo));

@@ -185,9 +185,24 @@ Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_vie
   if (f.rp.name == "." || f.rp.trailing_slash) {
     return make_error(ErrorCode::kInvalidArgument, shown(path) + ": Is a directory");
   }
+  // The session's write budget: a file the redirection creates is one entry (as a WASI
+  // create is; an existing file is free). Threat: `for ...; do : > f$i; done` filling inodes.
+  bool charged = false;
+  if ((flags & O_CREAT) != 0 && ctx.o.write_budget != nullptr) {
+    struct stat before {};
+    if (::fstatat(f.rp.dir.get(), f.rp.name.c_str(), &before, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno == ENOENT) {
+      if (!ctx.o.write_budget->take_entry()) {
+        return make_error(ErrorCode::kIo, shown(path) + ": " + errno_text(ENOSPC) +
+                                              " (the session's write budget, --max-write-mb)");
+      }
+      charged = true;
+    }
+  }
   Fd fd;
   struct stat st {};
   if (int e = platform::open_file_or_dir(f.rp, flags, 0644, false, &fd, &st)) {
+    if (charged) ctx.o.write_budget->release_entry();
     return make_error(ErrorCode::kIo, shown(path) + ": " + errno_text(e));
   }
   if (S_ISDIR(st.st_mode)) {

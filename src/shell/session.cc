@@ -1,7 +1,11 @@
 // A shell session (include/wasmcap/shell.h): its state across scripts, one script's run under
 // its limits, and what every part of the executor writes through (emit).
-#include <csignal>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <chrono>
 #include <condition_variable>
@@ -50,6 +54,21 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count) {
     return false;
   }
   if (count != nullptr) *count += s.size();
+  // The session's write budget (wasi.h WriteBudget): what a write adds to a regular file (a
+  // redirection's, a tool's output into one) is charged as a WASI write's is; what fits is
+  // written, then ENOSPC, as on a full disk. The session's own stdout and stderr are the
+  // operator's, not charged (an MCP call's capture, `wasmcap sh > log`).
+  struct stat st {};
+  if (ctx.o.write_budget != nullptr && !s.empty() && fd != ctx.o.stdout_fd &&
+      fd != ctx.o.stderr_fd && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    const int fl = ::fcntl(fd, F_GETFL);
+    auto w = ctx.o.write_budget->reserve_write(fd, -1, fl >= 0 && (fl & O_APPEND) != 0, s.size());
+    const bool ok = w.may > 0 && write_all(fd, s.data(), w.may);
+    ctx.o.write_budget->settle_write(w, static_cast<int64_t>(w.may));  // charged as written
+    if (ok && w.may < s.size()) errno = ENOSPC;
+    if (w.may == 0) errno = w.err;
+    return ok && w.may == s.size();
+  }
   return write_all(fd, s.data(), s.size());
 }
 
@@ -181,6 +200,10 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
     WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
   }
   impl->st.command_string = impl->o.command_string;
+  if (impl->o.write_budget == nullptr) {  // one per session: every run() and tool shares it
+    impl->o.write_budget =
+        std::make_shared<WriteBudget>(impl->o.max_write_bytes, impl->o.max_write_entries);
+  }
   impl->st.cwd = !impl->o.cwd.empty()         ? impl->o.cwd
                  : impl->o.preopens.empty() ? "/"
                                             : impl->o.preopens[0].guest_path;

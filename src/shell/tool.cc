@@ -132,6 +132,7 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   exported_lease.emplace(ctx.budget, copied);
   for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
   ro.wasi.preopens = ctx.o.preopens;
+  ro.wasi.write_budget = ctx.o.write_budget;  // the session's, shared by all its tools
   if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
   if (tool->second.https) {
     // Linked so that the module loads; a plan granting no rule refuses every request.

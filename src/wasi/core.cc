@@ -408,9 +408,10 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
       if (sink) {
         errno = 0;  // a sink says EPIPE through errno (wasi.h OutputSink)
         if (!sink(s.data + off, chunk)) {
-          if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
+          const int e = errno;
+          if (e == EPIPE && broken_pipe()) return fail(Errc::kPipe);
           if (written > 0) return written;
-          return fail(Errc::kIo);
+          return fail(e == ENOSPC ? Errc::kInsufficientSpace : Errc::kIo);
         }
       } else if (host_fd >= 0) {
         uint64_t done = 0;

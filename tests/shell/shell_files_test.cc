@@ -152,3 +152,43 @@ TEST_F(ShellFiles, FailglobFailsTheCommand) {
 }
 
 }  // namespace
+
+// --- the session's write budget (docs/shell.md "Limits") -------------------------------------
+
+namespace {
+
+// Redirections are charged as WASI writes are: each file created is one entry (and 4 KiB), the
+// bytes written past a file's end are growth, overwriting is free; beyond the budget a
+// redirection fails ("No space left on device", status 1) after writing what fits.
+TEST_F(ShellFixture, RedirectionsSpendTheSessionsWriteBudget) {
+  auto o = opts();
+  o.max_write_entries = 3;
+  auto r = run("for i in 1 2 3 4; do echo x > f$i || echo refused $i; done; echo x > f1; echo $?",
+               o);
+  EXPECT_EQ(r.out, "refused 4\n0\n");
+  EXPECT_NE(r.err.find("f4: No space left on device"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(work() / "f4"));
+
+  o = opts();
+  o.max_write_bytes = WriteBudget::kEntryBytes + 6;
+  r = run("echo 0123456789 > g; echo $?; echo 012 1<> g; echo $?; echo more >> g; echo $?", o);
+  EXPECT_EQ(r.out, "1\n0\n1\n");  // what fits, then overwriting (free), then nothing fits
+  EXPECT_EQ(wasmcap::testing::read_text(work() / "g"), "012\n45");
+}
+
+// One budget for the whole session: a second script (run()) of the same session does not get a
+// fresh one.
+TEST_F(ShellFixture, TheWriteBudgetLastsTheSession) {
+  auto o = opts();
+  o.max_write_entries = 2;
+  o.stdout_fd = -1;
+  o.stderr_fd = -1;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE((*s)->run("echo a > a; echo b > b"));
+  ASSERT_TRUE((*s)->run("echo c > c"));
+  EXPECT_TRUE(fs::exists(work() / "b"));
+  EXPECT_FALSE(fs::exists(work() / "c"));
+}
+
+}  // namespace

@@ -692,6 +692,27 @@ TEST_F(ToolFixture, PipelinesStreamThroughTools) {
   EXPECT_EQ(r.out, "2\n4\na.TXT\nn.TXT\n");
 }
 
+// The session's write budget is shared by its tools and its redirections (docs/shell.md
+// "Limits"): three `cat big > cN` of 400 KiB each under --max-write-mb 1 fill it (the third cut
+// where it ends), and a later tool writing a file (cp, through the WASI host) and a builtin
+// redirection both find it spent, in the same script.
+TEST_F(ToolFixture, ToolsAndRedirectionsShareTheSessionsWriteBudget) {
+  write_text(work() / "big", std::string(400u << 10, 'b'));
+  auto r = sh({"sh", "--max-write-mb", "1", "--dir", work().string() + "::/work", "-c",
+               "for i in 1 2 3; do cat big > c$i; echo $i=$?; done; cp big d; echo cp=$?; "
+               ": > e; echo e=$?"});
+  EXPECT_EQ(r.out, "1=0
+2=0
+3=1
+cp=1
+e=1
+") << wasmcap::testing::describe(r);
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::file_size(work() / "c2"), 400u << 10);
+  EXPECT_EQ(fs::file_size(work() / "c3"), (1u << 20) - 3 * 4096 - 2 * (400u << 10));
+  EXPECT_FALSE(fs::exists(work() / "d"));
+}
+
 // kill interrupts the job's tool (its engine's interrupt flag, not the session's): the job ends
 // with 128 + the signal at once, and the script and its later tools go on.
 TEST_F(ToolFixture, KillInterruptsAJobsTool) {
