@@ -66,8 +66,8 @@ std::shared_ptr<policy::Plan> make_test_plan(const std::string& manifest_limits,
 // --- The one narrowing rule ----------------------------------------------------------------
 
 TEST(RunPipelineNarrowing, SmallerWinsAndAbsentTakesTheOther) {
-  RunBounds a{100u << 20, std::nullopt, 50};
-  RunBounds b{200u << 20, 300, std::nullopt};
+  RunBounds a{100u << 20, std::nullopt, 50, std::nullopt};
+  RunBounds b{200u << 20, 300, std::nullopt, std::nullopt};
   RunBounds n = narrow_bounds(a, b);
   EXPECT_EQ(n.max_memory_bytes, uint64_t{100} << 20);  // smaller wins
   EXPECT_EQ(n.timeout_ms, 300u);                      // absent takes the other
@@ -111,7 +111,7 @@ TEST(RunPipelineNarrowing, BoundsNarrowAPlanRunNeverWiden) {
   RunRequest r;
   r.plan = make_test_plan(R"({"max_memory_mb":64,"fuel":1000})", R"({"timeout_ms":9000})");
   r.argv = {"p"};
-  r.bounds = RunBounds{uint64_t{4096} << 20, 500, 5000};
+  r.bounds = RunBounds{uint64_t{4096} << 20, 500, 5000, std::nullopt};
   auto o = resolve_run(r);
   ASSERT_TRUE(o) << o.error().to_string();
   EXPECT_EQ(o->max_memory_bytes, uint64_t{64} << 20);
@@ -129,7 +129,7 @@ TEST(RunPipelineNarrowing, BoundsNarrowAFlagRun) {
   r.argv = {"m.wasm"};
   r.options.fuel = 100;  // the flag grants' own limits
   r.options.max_memory_bytes = uint64_t{32} << 20;
-  r.bounds = RunBounds{uint64_t{16} << 20, 250, 1000};
+  r.bounds = RunBounds{uint64_t{16} << 20, 250, 1000, std::nullopt};
   auto o = resolve_run(r);
   ASSERT_TRUE(o) << o.error().to_string();
   EXPECT_EQ(o->fuel, 100u);
