@@ -404,6 +404,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   o.fuel = fuel;
   o.timeout_ms = timeout_ms;
   o.max_memory_bytes = max_memory_mb * (1ull << 20);
+  request.bounds.max_write_bytes = flags.bounds.max_write_bytes;  // --max-write-mb
   o.wasi.max_output_bytes = max_output_bytes;
   o.wasi.stdin_fd = STDIN_FILENO;
   request.argv.push_back(argv0.empty() ? module_path : argv0);

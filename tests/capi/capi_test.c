@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +227,7 @@ static void test_config_errors(void) {
   wasmcap_config_set_timeout_ms(NULL, 1);
   wasmcap_config_set_max_memory_bytes(NULL, 1);
   wasmcap_config_set_max_output_bytes(NULL, 1);
+  wasmcap_config_set_max_write_bytes(NULL, 1);
   wasmcap_config_set_interrupt(NULL, NULL);
   wasmcap_config_delete(c);
   wasmcap_config_delete(NULL);
@@ -370,6 +372,47 @@ static void test_runs(const char* engine_name) {
   CHECK(cap.out_len <= 4096);
   wasmcap_config_delete(c);
   wasmcap_module_delete(flood);
+
+  /* The write budget: coreutils' cp of 3 MiB under a 1 MiB budget writes 1 MiB less the
+     file's 4 KiB entry and fails with ENOSPC; with no budget set, the default lets it all
+     through. (interp only: the AOT compile of coreutils is not this test's.) */
+  if (strcmp(engine_name, "interp") == 0) {
+    const char* src = path_of(tmp_dir, "wb-src");
+    const char* out = path_of(tmp_dir, "wb-out");
+    const char* big_file = path_of(tmp_dir, "wb-src/big");
+    CHECK(mkdir(src, 0700) == 0 && mkdir(out, 0700) == 0);
+    FILE* f = fopen(big_file, "wb");
+    CHECK(f != NULL);
+    for (int i = 0; f != NULL && i < 3 * 1024; ++i) {
+      char kib[1024];
+      memset(kib, 'b', sizeof kib);
+      fwrite(kib, 1, sizeof kib, f);
+    }
+    if (f != NULL) fclose(f);
+    wasmcap_module_t* cu = load(e, "coreutils.wasm");
+    for (int bounded = 1; bounded >= 0; --bounded) {
+      c = wasmcap_config_new();
+      CHECK_OK(wasmcap_config_push_preopen(c, src, "/src", 1));
+      CHECK_OK(wasmcap_config_push_preopen(c, out, "/out", 0));
+      CHECK_OK(wasmcap_config_push_arg(c, "coreutils"));
+      CHECK_OK(wasmcap_config_push_arg(c, "cp"));
+      CHECK_OK(wasmcap_config_push_arg(c, "/src/big"));
+      CHECK_OK(wasmcap_config_push_arg(c, bounded ? "/out/cut" : "/out/whole"));
+      if (bounded) wasmcap_config_set_max_write_bytes(c, 1u << 20);
+      CHECK_OK(run_capture(e, cu, c, &cap, &r));
+      struct stat st;
+      CHECK(stat(path_of(tmp_dir, bounded ? "wb-out/cut" : "wb-out/whole"), &st) == 0);
+      if (bounded) {
+        CHECK(r.exit_code != 0);
+        CHECK(st.st_size == (1 << 20) - 4096);
+      } else {
+        CHECK(r.exit_code == 0);
+        CHECK(st.st_size == 3 << 20);
+      }
+      wasmcap_config_delete(c);
+    }
+    wasmcap_module_delete(cu);
+  }
 
   wasmcap_module_t* big = load(e, "big_memory.wasm");
   c = wasmcap_config_new();

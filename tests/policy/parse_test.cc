@@ -301,7 +301,7 @@ const BadCase kBad[] = {
     {"ZeroTimeout", Kind::kConfig, R"({"plugins":{"gh-issues":{"limits":{"timeout_ms":0}}}})",
      kCP + "$.plugins.gh-issues.limits.timeout_ms: must be an integer from 1 to 31536000000, got 0"},
     {"UnknownLimit", Kind::kConfig, R"({"plugins":{"gh-issues":{"limits":{"cpu":1}}}})",
-     kCP + "$.plugins.gh-issues.limits.cpu: unknown key (allowed: max_memory_mb, timeout_ms, fuel)"},
+     kCP + "$.plugins.gh-issues.limits.cpu: unknown key (allowed: max_memory_mb, timeout_ms, fuel, max_write_mb)"},
     // host config: grants
     {"RelativeHostPath", Kind::kConfig, C(R"({"fs":[{"guest":"/work","host":"srv/ws/42","access":"rw"}]})"),
      kCP + "$.plugins.gh-issues.grants.fs[0].host: must be an absolute path"},
