@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 
@@ -30,7 +31,17 @@ struct B {  // what every builtin gets
   const Io& io;
   std::atomic<uint64_t>* out_b;
   std::atomic<uint64_t>* err_b;
-  bool out(std::string_view s) { return emit(ctx, io.out(), s, out_b); }
+  std::string_view name;  // the builtin's
+  // A write that fails on a full disk (or the session's write budget) says so as bash's does
+  // ("echo: write error: No space left on device"); the status is the builtin's to give.
+  bool out(std::string_view s) {
+    if (emit(ctx, io.out(), s, out_b)) return true;
+    if (errno == ENOSPC) {
+      emit(ctx, io.err(), "wasmcap sh: " + std::string(name) + ": write error: " +
+                              std::strerror(ENOSPC) + "\n", err_b);
+    }
+    return false;
+  }
   int say(const std::string& m, int status = 1) {
     emit(ctx, io.err(), m, err_b);
     return status;
@@ -728,8 +739,8 @@ namespace {
 
 int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                      std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b) {
-  B b{ctx, st, io, out_b, err_b};
   std::string_view n = view(argv[0]);
+  B b{ctx, st, io, out_b, err_b, n};
   Args a;
   for (size_t k = 1; k < argv.size(); ++k) a.push_back(view(argv[k]));
   if (is_ctl_builtin(n)) return run_ctl_builtin(ctx, st, argv, io, out_b, err_b);

@@ -149,6 +149,25 @@ TEST_F(BashToolTest, ShellStatePersistsPerSession) {
   EXPECT_NE(text(r).find("/work\none hello\n"), std::string::npos) << r.dump();
 }
 
+// The write budget (--max-write-mb) is the session's copy's, across its calls and a shell
+// that exited: no call, and no new shell, renews it. Another session has its own.
+TEST_F(BashToolTest, TheWriteBudgetSpansTheSessionsCalls) {
+  ServerOptions o;
+  o.call_max_write_mb = 1;
+  auto h = host(o);
+  auto a = connect(h);
+  // 728,895 bytes by a tool (seq), then 600,000 by a redirection: the second does not fit.
+  Json r = a->bash("seq 1 120000 > /work/one; wc -c < /work/one");
+  EXPECT_EQ(text(r), "728895\nexit status 0") << r.dump();
+  r = a->bash("exit 0");
+  r = a->bash("printf '%0600000d' 0 > /work/two; echo st=$?; wc -c < /work/two");
+  EXPECT_NE(text(r).find("No space left on device"), std::string::npos) << r.dump();
+  EXPECT_NE(text(r).find("st=1\n"), std::string::npos) << r.dump();
+  auto b = connect(h);
+  r = b->bash("printf '%0600000d' 0 > /work/two; wc -c < /work/two");
+  EXPECT_EQ(text(r), "600000\nexit status 0") << r.dump();
+}
+
 // A non-zero status is isError with the status; a syntax error runs nothing (status 2).
 TEST_F(BashToolTest, StatusAndSyntaxErrors) {
   auto h = host();

@@ -174,6 +174,9 @@ TEST_F(ShellFixture, RedirectionsSpendTheSessionsWriteBudget) {
   r = run("echo 0123456789 > g; echo $?; echo 012 1<> g; echo $?; echo more >> g; echo $?", o);
   EXPECT_EQ(r.out, "1\n0\n1\n");  // what fits, then overwriting (free), then nothing fits
   EXPECT_EQ(wasmcap::testing::read_text(work() / "g"), "012\n45");
+  // As bash's builtins on a full disk: each failed write says so.
+  EXPECT_EQ(r.err, "wasmcap sh: echo: write error: No space left on device\n"
+                   "wasmcap sh: echo: write error: No space left on device\n");
 }
 
 // One budget for the whole session: a second script (run()) of the same session does not get a
