@@ -52,114 +52,74 @@ HostFunc bind(const std::shared_ptr<WasiHost>& host, const char* module,
   return f;
 }
 
-// One list, many uses: registration and the names table.
-#define WASMCAP_WASI_FUNCTIONS(X) \
-  X(args_get)                     \
-  X(args_sizes_get)               \
-  X(environ_get)                  \
-  X(environ_sizes_get)            \
-  X(clock_res_get)                \
-  X(clock_time_get)               \
-  X(fd_advise)                    \
-  X(fd_allocate)                  \
-  X(fd_close)                     \
-  X(fd_datasync)                  \
-  X(fd_fdstat_get)                \
-  X(fd_fdstat_set_flags)          \
-  X(fd_fdstat_set_rights)         \
-  X(fd_filestat_get)              \
-  X(fd_filestat_set_size)         \
-  X(fd_filestat_set_times)        \
-  X(fd_pread)                     \
-  X(fd_prestat_get)               \
-  X(fd_prestat_dir_name)          \
-  X(fd_pwrite)                    \
-  X(fd_read)                      \
-  X(fd_readdir)                   \
-  X(fd_renumber)                  \
-  X(fd_seek)                      \
-  X(fd_sync)                      \
-  X(fd_tell)                      \
-  X(fd_write)                     \
-  X(path_create_directory)        \
-  X(path_filestat_get)            \
-  X(path_filestat_set_times)      \
-  X(path_link)                    \
-  X(path_open)                    \
-  X(path_readlink)                \
-  X(path_remove_directory)        \
-  X(path_rename)                  \
-  X(path_symlink)                 \
-  X(path_unlink_file)             \
-  X(poll_oneoff)                  \
-  X(proc_raise)                   \
-  X(sched_yield)                  \
-  X(random_get)                   \
-  X(sock_accept)                  \
-  X(sock_recv)                    \
-  X(sock_send)                    \
-  X(sock_shutdown)
+// One list, many uses: both modules' registration and the names table. Every import is served
+// under wasi_snapshot_preview1 by the member of its name, and under wasi_unstable (WASI snapshot
+// 0) as the entry's kind says: BOTH by that same member, OWN by its own member (the four whose
+// whence or layout differ in snapshot 0, abi.h), P1_ONLY not at all (snapshot 0 has no
+// sock_accept).
+#define WASMCAP_WASI_FUNCTIONS(BOTH, OWN, P1_ONLY)   \
+  BOTH(args_get)                                     \
+  BOTH(args_sizes_get)                               \
+  BOTH(environ_get)                                  \
+  BOTH(environ_sizes_get)                            \
+  BOTH(clock_res_get)                                \
+  BOTH(clock_time_get)                               \
+  BOTH(fd_advise)                                    \
+  BOTH(fd_allocate)                                  \
+  BOTH(fd_close)                                     \
+  BOTH(fd_datasync)                                  \
+  BOTH(fd_fdstat_get)                                \
+  BOTH(fd_fdstat_set_flags)                          \
+  BOTH(fd_fdstat_set_rights)                         \
+  OWN(fd_filestat_get, unstable_fd_filestat_get)     \
+  BOTH(fd_filestat_set_size)                         \
+  BOTH(fd_filestat_set_times)                        \
+  BOTH(fd_pread)                                     \
+  BOTH(fd_prestat_get)                               \
+  BOTH(fd_prestat_dir_name)                          \
+  BOTH(fd_pwrite)                                    \
+  BOTH(fd_read)                                      \
+  BOTH(fd_readdir)                                   \
+  BOTH(fd_renumber)                                  \
+  OWN(fd_seek, unstable_fd_seek)                     \
+  BOTH(fd_sync)                                      \
+  BOTH(fd_tell)                                      \
+  BOTH(fd_write)                                     \
+  BOTH(path_create_directory)                        \
+  OWN(path_filestat_get, unstable_path_filestat_get) \
+  BOTH(path_filestat_set_times)                      \
+  BOTH(path_link)                                    \
+  BOTH(path_open)                                    \
+  BOTH(path_readlink)                                \
+  BOTH(path_remove_directory)                        \
+  BOTH(path_rename)                                  \
+  BOTH(path_symlink)                                 \
+  BOTH(path_unlink_file)                             \
+  OWN(poll_oneoff, unstable_poll_oneoff)             \
+  BOTH(proc_raise)                                   \
+  BOTH(sched_yield)                                  \
+  BOTH(random_get)                                   \
+  P1_ONLY(sock_accept)                               \
+  BOTH(sock_recv)                                    \
+  BOTH(sock_send)                                    \
+  BOTH(sock_shutdown)
 
-// Every WASI import but proc_exit, as constant data.
-constexpr WasiImport kImports[] = {
-#define WASMCAP_IMPORT(name) WASMCAP_BIND_IMPORT(WasiHost, name),
-    WASMCAP_WASI_FUNCTIONS(WASMCAP_IMPORT)
-#undef WASMCAP_IMPORT
-};
+// Every Preview 1 import but proc_exit, as constant data.
+#define WASMCAP_P1(name) WASMCAP_BIND_IMPORT(WasiHost, name),
+#define WASMCAP_P1_OWN(name, unstable_member) WASMCAP_BIND_IMPORT(WasiHost, name),
+constexpr WasiImport kImports[] = {WASMCAP_WASI_FUNCTIONS(WASMCAP_P1, WASMCAP_P1_OWN, WASMCAP_P1)};
+#undef WASMCAP_P1_OWN
+#undef WASMCAP_P1
 
-// wasi_unstable: the Preview 1 list but sock_accept (snapshot 0 has none), with the four imports
-// whose whence or layout differ served by their own members.
-#define WASMCAP_UNSTABLE_SAME(X) \
-  X(args_get)                    \
-  X(args_sizes_get)              \
-  X(environ_get)                 \
-  X(environ_sizes_get)           \
-  X(clock_res_get)               \
-  X(clock_time_get)              \
-  X(fd_advise)                   \
-  X(fd_allocate)                 \
-  X(fd_close)                    \
-  X(fd_datasync)                 \
-  X(fd_fdstat_get)               \
-  X(fd_fdstat_set_flags)         \
-  X(fd_fdstat_set_rights)        \
-  X(fd_filestat_set_size)        \
-  X(fd_filestat_set_times)       \
-  X(fd_pread)                    \
-  X(fd_prestat_get)              \
-  X(fd_prestat_dir_name)         \
-  X(fd_pwrite)                   \
-  X(fd_read)                     \
-  X(fd_readdir)                  \
-  X(fd_renumber)                 \
-  X(fd_sync)                     \
-  X(fd_tell)                     \
-  X(fd_write)                    \
-  X(path_create_directory)       \
-  X(path_filestat_set_times)     \
-  X(path_link)                   \
-  X(path_open)                   \
-  X(path_readlink)               \
-  X(path_remove_directory)       \
-  X(path_rename)                 \
-  X(path_symlink)                \
-  X(path_unlink_file)            \
-  X(proc_raise)                  \
-  X(sched_yield)                 \
-  X(random_get)                  \
-  X(sock_recv)                   \
-  X(sock_send)                   \
-  X(sock_shutdown)
-
+// Every wasi_unstable import but proc_exit, from the same list.
+#define WASMCAP_UNSTABLE(name) WASMCAP_BIND_IMPORT(WasiHost, name),
+#define WASMCAP_UNSTABLE_OWN(name, member) WASMCAP_BIND_IMPORT_AS(WasiHost, name, member),
+#define WASMCAP_UNSTABLE_NONE(name)
 constexpr WasiImport kUnstableImports[] = {
-#define WASMCAP_IMPORT(name) WASMCAP_BIND_IMPORT(WasiHost, name),
-    WASMCAP_UNSTABLE_SAME(WASMCAP_IMPORT)
-#undef WASMCAP_IMPORT
-    WASMCAP_BIND_IMPORT_AS(WasiHost, fd_seek, unstable_fd_seek),
-    WASMCAP_BIND_IMPORT_AS(WasiHost, fd_filestat_get, unstable_fd_filestat_get),
-    WASMCAP_BIND_IMPORT_AS(WasiHost, path_filestat_get, unstable_path_filestat_get),
-    WASMCAP_BIND_IMPORT_AS(WasiHost, poll_oneoff, unstable_poll_oneoff),
-};
+    WASMCAP_WASI_FUNCTIONS(WASMCAP_UNSTABLE, WASMCAP_UNSTABLE_OWN, WASMCAP_UNSTABLE_NONE)};
+#undef WASMCAP_UNSTABLE_NONE
+#undef WASMCAP_UNSTABLE_OWN
+#undef WASMCAP_UNSTABLE
 
 // proc_exit does not return to the guest: the engine unwinds it.
 HostFunc exit_function(const char* module) {
@@ -188,7 +148,9 @@ const std::vector<std::string>& wasi_function_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
 #define WASMCAP_NAME(name) v.push_back(#name);
-    WASMCAP_WASI_FUNCTIONS(WASMCAP_NAME)
+#define WASMCAP_NAME_OWN(name, unstable_member) v.push_back(#name);
+    WASMCAP_WASI_FUNCTIONS(WASMCAP_NAME, WASMCAP_NAME_OWN, WASMCAP_NAME)
+#undef WASMCAP_NAME_OWN
 #undef WASMCAP_NAME
     v.push_back("proc_exit");
     return v;
