@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "component/runtime.h"
 
@@ -245,6 +246,52 @@ double canon_f64(double f) {
   return f;
 }
 
+// An integer of width T read from memory as the Val of primitive p (int_val narrows and extends).
+template <class T>
+Result<Val> load_int_val(Cx& cx, Prim p, uint64_t ptr) {
+  T x{};
+  WASMCAP_TRY_ASSIGN(x, load_int<T>(cx, ptr));
+  return int_val(p, x);
+}
+
+// A float (F: float or double) read from memory as the bits of the integer of its width, its NaNs
+// made the canonical NaN.
+template <class F>
+Result<Val> load_float(Cx& cx, uint64_t ptr) {
+  using Bits = std::conditional_t<sizeof(F) == 4, uint32_t, uint64_t>;
+  Bits x{};
+  WASMCAP_TRY_ASSIGN(x, load_int<Bits>(cx, ptr));
+  F f;
+  std::memcpy(&f, &x, sizeof f);
+  if constexpr (sizeof(F) == 4) {
+    return Val::f32(canon_f32(f));
+  } else {
+    return Val::f64(canon_f64(f));
+  }
+}
+
+// A float stored as the bits of the integer of its width, its NaNs made the canonical NaN.
+template <class F>
+Result<void> store_float(Cx& cx, uint64_t ptr, double v) {
+  using Bits = std::conditional_t<sizeof(F) == 4, uint32_t, uint64_t>;
+  F f;
+  if constexpr (sizeof(F) == 4) {
+    f = canon_f32(static_cast<float>(v));
+  } else {
+    f = canon_f64(v);
+  }
+  Bits x;
+  std::memcpy(&x, &f, sizeof x);
+  return store_int<Bits>(cx, ptr, x);
+}
+
+// A flags value's or a discriminant's bits, stored in `size` bytes (1, 2 or 4).
+Result<uint32_t> load_uint_of_size(Cx& cx, uint64_t ptr, uint32_t size) {
+  if (size == 1) return load_int<uint8_t>(cx, ptr).map([](uint8_t x) { return uint32_t{x}; });
+  if (size == 2) return load_int<uint16_t>(cx, ptr).map([](uint16_t x) { return uint32_t{x}; });
+  return load_int<uint32_t>(cx, ptr);
+}
+
 Result<Val> char_val(uint32_t i) {
   if (i >= 0x110000 || (i >= 0xd800 && i <= 0xdfff)) {
     return tl::unexpected(abi_trap("char " + hexnum(i) + " is not a Unicode scalar value"));
@@ -322,40 +369,12 @@ Result<Val> load(Cx& cx, const CValType& v, uint64_t ptr) {
   Ty t = resolve(d, v);
   if (t.prim) {
     switch (t.p) {
-      case Prim::kBool: case Prim::kU8: case Prim::kS8: {
-        uint8_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint8_t>(cx, ptr));
-        return int_val(t.p, t.p == Prim::kS8 ? static_cast<uint64_t>(static_cast<int8_t>(x)) : x);
-      }
-      case Prim::kU16: case Prim::kS16: {
-        uint16_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint16_t>(cx, ptr));
-        return int_val(t.p, x);
-      }
-      case Prim::kU32: case Prim::kS32: {
-        uint32_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint32_t>(cx, ptr));
-        return int_val(t.p, x);
-      }
-      case Prim::kU64: case Prim::kS64: {
-        uint64_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint64_t>(cx, ptr));
-        return int_val(t.p, x);
-      }
-      case Prim::kF32: {
-        uint32_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint32_t>(cx, ptr));
-        float f;
-        std::memcpy(&f, &x, 4);
-        return Val::f32(canon_f32(f));
-      }
-      case Prim::kF64: {
-        uint64_t x{};
-        WASMCAP_TRY_ASSIGN(x, load_int<uint64_t>(cx, ptr));
-        double f;
-        std::memcpy(&f, &x, 8);
-        return Val::f64(canon_f64(f));
-      }
+      case Prim::kBool: case Prim::kU8: case Prim::kS8: return load_int_val<uint8_t>(cx, t.p, ptr);
+      case Prim::kU16: case Prim::kS16: return load_int_val<uint16_t>(cx, t.p, ptr);
+      case Prim::kU32: case Prim::kS32: return load_int_val<uint32_t>(cx, t.p, ptr);
+      case Prim::kU64: case Prim::kS64: return load_int_val<uint64_t>(cx, t.p, ptr);
+      case Prim::kF32: return load_float<float>(cx, ptr);
+      case Prim::kF64: return load_float<double>(cx, ptr);
       case Prim::kChar: {
         uint32_t x{};
         WASMCAP_TRY_ASSIGN(x, load_int<uint32_t>(cx, ptr));
@@ -394,10 +413,7 @@ Result<Val> load(Cx& cx, const CValType& v, uint64_t ptr) {
     }
     case TypeKind::kFlags: {
       uint32_t bits = 0;
-      uint32_t n = flags_size(def.fields.size());
-      if (n == 1) { uint8_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint8_t>(cx, ptr)); bits = x; }
-      else if (n == 2) { uint16_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint16_t>(cx, ptr)); bits = x; }
-      else { uint32_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint32_t>(cx, ptr)); bits = x; }
+      WASMCAP_TRY_ASSIGN(bits, load_uint_of_size(cx, ptr, flags_size(def.fields.size())));
       const size_t labels = def.fields.size();
       return Val::flags(labels >= 32 ? bits : bits & ((1u << labels) - 1));
     }
@@ -411,10 +427,8 @@ Result<Val> load(Cx& cx, const CValType& v, uint64_t ptr) {
   if (!is_variant_like(def.kind)) return tl::unexpected(abi_trap("a value of an unsupported type"));
   Cases c = cases_of(def);
   const uint32_t ds = disc_size(c.payload.size());
-  uint32_t index;
-  if (ds == 1) { uint8_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint8_t>(cx, ptr)); index = x; }
-  else if (ds == 2) { uint16_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint16_t>(cx, ptr)); index = x; }
-  else { uint32_t x = 0; WASMCAP_TRY_ASSIGN(x, load_int<uint32_t>(cx, ptr)); index = x; }
+  uint32_t index = 0;
+  WASMCAP_TRY_ASSIGN(index, load_uint_of_size(cx, ptr, ds));
   if (index >= c.payload.size()) {
     return tl::unexpected(abi_trap("case " + std::to_string(index) + " of a " + val_kind_name(kind_of_def(def.kind)) +
                                    " with " + std::to_string(c.payload.size()) + " cases"));
@@ -441,18 +455,8 @@ Result<void> store(Cx& cx, const Val& val, const CValType& v, uint64_t ptr) {
       case Prim::kU32: case Prim::kS32: case Prim::kChar:
         return store_int<uint32_t>(cx, ptr, static_cast<uint32_t>(val.bits));
       case Prim::kU64: case Prim::kS64: return store_int<uint64_t>(cx, ptr, val.bits);
-      case Prim::kF32: {
-        float f = canon_f32(static_cast<float>(val.f));
-        uint32_t x;
-        std::memcpy(&x, &f, 4);
-        return store_int<uint32_t>(cx, ptr, x);
-      }
-      case Prim::kF64: {
-        double f = canon_f64(val.f);
-        uint64_t x;
-        std::memcpy(&x, &f, 8);
-        return store_int<uint64_t>(cx, ptr, x);
-      }
+      case Prim::kF32: return store_float<float>(cx, ptr, val.f);
+      case Prim::kF64: return store_float<double>(cx, ptr, val.f);
       case Prim::kString: {
         std::pair<uint32_t, uint32_t> pl;
         WASMCAP_TRY_ASSIGN(pl, store_string_range(cx, val.str));
