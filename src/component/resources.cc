@@ -102,12 +102,25 @@ Result<uint32_t> lower_borrow(Cx& cx, const Val& v, uint32_t resource_type) {
   return h;
 }
 
-Result<Val> lift_own(Cx& cx, uint32_t handle, uint32_t resource_type) {
+namespace {
+
+// The live handle `handle` of this instance, of the resource type the function's type names (what:
+// "own" or "borrow", for the trap's message).
+Result<Handle*> typed_handle(Cx& cx, uint32_t handle, uint32_t resource_type, const char* what) {
   const ResourceType* rt{};
   WASMCAP_TRY_ASSIGN(rt, runtime_resource(*cx.inst, resource_type));
   Handle* h{};
-  WASMCAP_TRY_ASSIGN(h, cx.inst->handles.get(handle, "own"));
-  WASMCAP_TRY(same_type(h->rt, rt, "own"));
+  WASMCAP_TRY_ASSIGN(h, cx.inst->handles.get(handle, what));
+  WASMCAP_TRY(same_type(h->rt, rt, what));
+  return h;
+}
+
+}  // namespace
+
+Result<Val> lift_own(Cx& cx, uint32_t handle, uint32_t resource_type) {
+  Handle* h{};
+  WASMCAP_TRY_ASSIGN(h, typed_handle(cx, handle, resource_type, "own"));
+  const ResourceType* rt = h->rt;
   if (!h->own) return tl::unexpected(abi_trap("own: handle " + std::to_string(handle) + " is a borrow"));
   if (h->lends != 0) {
     return tl::unexpected(abi_trap("own: handle " + std::to_string(handle) + " is lent to a call in progress"));
@@ -118,15 +131,12 @@ Result<Val> lift_own(Cx& cx, uint32_t handle, uint32_t resource_type) {
 }
 
 Result<Val> lift_borrow(Cx& cx, uint32_t handle, uint32_t resource_type) {
-  const ResourceType* rt{};
-  WASMCAP_TRY_ASSIGN(rt, runtime_resource(*cx.inst, resource_type));
   Handle* h{};
-  WASMCAP_TRY_ASSIGN(h, cx.inst->handles.get(handle, "borrow"));
-  WASMCAP_TRY(same_type(h->rt, rt, "borrow"));
+  WASMCAP_TRY_ASSIGN(h, typed_handle(cx, handle, resource_type, "borrow"));
   if (cx.scope == nullptr) return tl::unexpected(abi_trap("a borrow outside a call"));
   ++h->lends;
   cx.scope->lenders.emplace_back(cx.inst, handle);
-  return Val::borrow(rt, h->rep);
+  return Val::borrow(h->rt, h->rep);
 }
 
 Result<void> end_scope(CallScope& scope, bool callee_side) {
