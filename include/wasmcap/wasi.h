@@ -193,6 +193,12 @@ struct WasiConfig {
   std::shared_ptr<WriteBudget> write_budget;
 
   uint32_t max_fds = 1024;  // open descriptors per instance (incl. stdio and preopens)
+  // A virtual, read-only /dev preopen after the others (docs/wasi-support.md "/dev"): null,
+  // zero, urandom and random (the run's random source: a seeded run's stream, refused when
+  // random is denied), and stdin, stdout, stderr (the run's own streams). No host object is
+  // behind it; nothing can be created, removed or listed in it. `wasmcap sh` turns it on for
+  // its tools; off by default, so a run's descriptor table is what its preopens make it.
+  bool dev_files = false;
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.
   uint32_t max_io_bytes = 16u << 20;
 

@@ -763,6 +763,7 @@ int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     for (const auto& [name, path] : st.hashed) r.hashed.emplace_back(view(name), view(path));
     r.forget_hashed = [&] { st.hashed.clear(); };
     r.is_function = [&](std::string_view name) { return st.funcs.find(name) != st.funcs.end(); };
+    r.program_path = [&](std::string_view name) { return program_on_path(ctx, st, name); };
     int code = resolution_builtin(r, words, &o, &e);
     if (!e.empty()) b.say(e);
     return b.out(o) ? code : 1;

@@ -79,6 +79,10 @@ int command_v(const Resolver& r, const std::vector<std::string_view>& names, boo
       *out += describe(r, name, k);
     } else if (k == NameKind::kPathFile) {
       *out += shown(path_shown(*r.find_on_path(name))) + "\n";  // a script on PATH: its path
+    } else if (auto at = (k == NameKind::kTool || k == NameKind::kNestedShell) && r.program_path
+                             ? r.program_path(name)
+                             : std::nullopt) {
+      *out += shown(*at) + "\n";  // /usr/bin/ls, as bash on Debian prints it
     } else {
       *out += shown(name) + "\n";  // no paths: a command is its name (there is no PATH)
     }

@@ -76,6 +76,9 @@ struct Resolver {
   std::function<void()> forget_hashed = {};
   // True if NAME is a function the script defined (found before builtins, as in bash).
   std::function<bool(std::string_view)> is_function = {};
+  // Where PATH finds a tool or sh/bash: DIR/NAME for its first command directory (files.cc
+  // program_on_path); none: the name is printed.
+  std::function<std::optional<std::string>(std::string_view)> program_path = {};
 };
 
 // The names `sh` and `bash`: a nested `wasmcap sh` in the same sandbox (src/shell/nested.cc).

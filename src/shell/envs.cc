@@ -88,6 +88,12 @@ class ShellTest : public TestEnv {
 
   std::optional<FileInfo> stat(std::string_view path, bool follow) override {
     if (path.empty()) return std::nullopt;
+    if (is_guest_device(ctx_, st_.cwd, path)) {  // the tools' /dev (paths.cc): a character device
+      FileInfo i;
+      i.type = FileInfo::Type::kChar;
+      i.mode = 0666;
+      return i;
+    }
     auto f = resolve_guest(ctx_, st_.cwd, path, follow);
     if (!f) return std::nullopt;
     struct stat s {};
@@ -116,6 +122,7 @@ class ShellTest : public TestEnv {
 
   // A read-only preopen is never writable, whatever the file's mode says.
   bool access(std::string_view path, char mode) override {
+    if (is_guest_device(ctx_, st_.cwd, path)) return mode != 'x';
     auto f = resolve_guest(ctx_, st_.cwd, path, true);
     if (!f) return false;
     if (mode == 'w' && f->preopen->read_only) return false;

@@ -389,6 +389,10 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     skip_functions = true;
     if (argv.empty()) return finish("builtin", 0);
   }
+  if (auto prog = installed_command(ctx, st.cwd, view(argv[0]))) {  // /usr/bin/ls: ls
+    argv[0] = ctx.str(*prog);
+    skip_functions = true;  // a path never names a function (nor a builtin that is no program)
+  }
   if (view(argv[0]).find('/') != std::string_view::npos) {  // a script by path: ./tool.py
     int code = prepare_script(ctx, st, argv, rio.err(), &err_b);
     if (code >= 0) return finish(code == 127 ? "not_found" : "script", code);
@@ -690,6 +694,7 @@ WordsRun run_words(Ctx& ctx, State& st, Vec<Str> argv, const Io& io) {
     audit_command(ctx, argv, kind, code, ms, out_b, err_b);
     return WordsRun{code, ran};
   };
+  if (auto prog = installed_command(ctx, st.cwd, view(argv[0]))) argv[0] = ctx.str(*prog);
   if (view(argv[0]).find('/') != std::string_view::npos) {
     int code = prepare_script(ctx, st, argv, io.err(), &err_b);
     if (code >= 0) return finish(code == 127 ? "not_found" : "script", code, false);

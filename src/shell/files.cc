@@ -183,12 +183,13 @@ int b_which(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const I
     bool found = false;
     if (name.find('/') != std::string_view::npos) {
       auto s = stat_guest(ctx, st.cwd, name);
-      found = s && S_ISREG(s->st_mode) && (s->st_mode & 0111) != 0;
+      found = (s && S_ISREG(s->st_mode) && (s->st_mode & 0111) != 0) ||
+              installed_command(ctx, st.cwd, name);
       if (found) out += shown(name) + "\n";
     } else {
-      if (!name.empty() && (is_program_builtin(name) || is_nested_shell_name(name) ||
-                            ctx.o.commands.count(std::string(name)) != 0)) {
-        out += shown(name) + "\n";
+      if (!name.empty() && is_program(ctx, name)) {  // DIR/NAME when PATH has a command dir
+        auto at = program_on_path(ctx, st, name);
+        out += shown(at ? *at : std::string(name)) + "\n";
         found = true;
       }
       if (!found || all) {
@@ -230,6 +231,29 @@ std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_vi
     if (j == p.size()) break;
   }
   if (all != nullptr && !all->empty()) return all->front();
+  return std::nullopt;
+}
+
+std::optional<std::string> program_on_path(Ctx& ctx, const State& st, std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos || !is_program(ctx, name)) {
+    return std::nullopt;
+  }
+  std::string tmp;
+  auto path = param_value(st, "PATH", &tmp);
+  if (!path) return std::nullopt;
+  std::string_view p = *path;
+  for (size_t i = 0; i <= p.size();) {
+    ctx.budget->check();  // a PATH of a million ':' still ends at the deadline
+    size_t j = p.find(':', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view dir = p.substr(i, j - i);
+    if (!dir.empty() && is_command_dir(ctx, st.cwd, dir)) {
+      std::string found(dir);
+      if (found.back() != '/') found.push_back('/');
+      return found.append(name);
+    }
+    i = j + 1;
+  }
   return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "shell/state.h"
+#include "wasi/description.h"
 
 namespace wasmcap::shell {
 
@@ -211,9 +212,48 @@ Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_vie
   return fd;
 }
 
+// The virtual /dev every tool of the session has (tool.cc: WasiConfig::dev_files; its devices
+// are the WASI host's, wasi::device_named): `/dev/NAME`, however written (`/dev//null`,
+// `/tmp/../dev/zero`), when NAME is one of its devices or streams.
+bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view path) {
+  auto loc = locate(ctx, cwd, path);
+  if (!loc || loc->guest.size() <= wasi::kDevPath.size() + 1 ||
+      loc->guest.compare(0, wasi::kDevPath.size() + 1, std::string(wasi::kDevPath) + "/") != 0 ||
+      platform::has_trailing_slash(path)) {
+    return false;
+  }
+  std::string_view name = std::string_view(loc->guest).substr(wasi::kDevPath.size() + 1);
+  return wasi::device_named(name) != wasi::Device::kNone || name == "stdin" ||
+         name == "stdout" || name == "stderr";
+}
+
+bool is_command_dir(const Ctx& ctx, const std::string& cwd, std::string_view dir) {
+  auto loc = locate(ctx, cwd, dir);
+  return loc && (loc->guest == "/usr/bin" || loc->guest == "/bin" || loc->guest == "/usr/local/bin");
+}
+
+std::optional<std::string> installed_command(const Ctx& ctx, const std::string& cwd,
+                                             std::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
+  std::string_view name = path.substr(slash + 1);
+  if (name == "." || name == ".." || !is_program(ctx, name)) return std::nullopt;
+  std::string dir(path.substr(0, slash == 0 ? 1 : slash));
+  if (!is_command_dir(ctx, cwd, dir)) return std::nullopt;
+  if (stat_guest(ctx, cwd, path)) return std::nullopt;  // a file a preopen holds there runs
+  return std::string(name);
+}
+
 // stat of a guest path beneath its preopen (for test -e/-f/-d, cd, globbing), through the
-// resolver: a final symlink is followed while it stays inside.
+// resolver: a final symlink is followed while it stays inside. A /dev device is a character
+// device (read and write for all, as Linux's), nothing more of it is shown.
 std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, std::string_view p) {
+  if (is_guest_device(ctx, cwd, p)) {
+    struct stat st {};
+    st.st_mode = S_IFCHR | 0666;
+    st.st_nlink = 1;
+    return st;
+  }
   auto f = resolve_guest(ctx, cwd, p);
   if (!f) return std::nullopt;
   struct stat st {};

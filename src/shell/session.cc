@@ -280,6 +280,10 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   // The sandbox's name, as the coreutils bundle's `hostname` prints it, never the host's
   // (the environment's if given; not exported, as bash's).
   if (!param_value(st, "HOSTNAME", &tmp)) set_var(ctx, st, "HOSTNAME", ctx.str("localhost"));
+  // PATH, when the environment gives none (--env, a nested shell's exports): the command
+  // directories (docs/shell.md "Command paths"), a shell variable, not exported, as bash sets
+  // its default PATH. `command -v ls` prints /usr/bin/ls from it, as on Debian.
+  if (!param_value(st, "PATH", &tmp)) set_var(ctx, st, "PATH", ctx.str("/usr/bin:/bin"));
   // getopts starts at the first word: OPTIND is 1, whatever the environment said (exported
   // only if it came from there; a readonly one inherited stays as it is).
   try {

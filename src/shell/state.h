@@ -430,6 +430,17 @@ Result<std::string> guest_directory(const Ctx& ctx, const std::string& cwd, std:
                                     bool physical);
 Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags);
 std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, std::string_view p);
+// True for a device of the tools' virtual /dev (paths.cc): /dev/null, zero, urandom, random,
+// stdin, stdout, stderr.
+bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view path);
+// The command directories (paths.cc, docs/shell.md "Command paths"): /usr/bin, /bin and
+// /usr/local/bin, however written, hold every program the shell runs by name (a bundle's
+// command, sh/bash, a builtin that is also a program), as a Debian system's do.
+bool is_command_dir(const Ctx& ctx, const std::string& cwd, std::string_view dir);
+// NAME when `path` is DIR/NAME for a command directory DIR and a program NAME, and no file a
+// preopen holds is there: the command `path` runs is NAME's, as a bare NAME's is.
+std::optional<std::string> installed_command(const Ctx& ctx, const std::string& cwd,
+                                             std::string_view path);
 
 // --- variables (expand.cc) ----------------------------------------------------------------
 
@@ -654,6 +665,9 @@ int run_file_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
 // With `all`, every such file is appended to it (the first is still returned).
 std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
                                        bool executable, std::vector<std::string>* all = nullptr);
+// Where PATH finds the program NAME (a bundle's command, sh/bash, a program builtin): DIR/NAME
+// for the first command directory DIR on PATH (as written); none when PATH names none of them.
+std::optional<std::string> program_on_path(Ctx& ctx, const State& st, std::string_view name);
 // search_path for a command, through State::hashed.
 std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,

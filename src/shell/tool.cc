@@ -133,6 +133,9 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   for (auto& [k, v] : assigns) ro.wasi.env.emplace_back(std::string(k), std::string(view(v)));
   ro.wasi.preopens = ctx.o.preopens;
   ro.wasi.write_budget = ctx.o.write_budget;  // the session's, shared by all its tools
+  // /dev/null, /dev/zero, /dev/urandom, /dev/stdin ... as a tool on Linux finds them (a virtual
+  // /dev of the WASI host: no host device is reachable; urandom is the session's --random).
+  ro.wasi.dev_files = true;
   if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
   if (tool->second.https) {
     // Linked so that the module loads; a plan granting no rule refuses every request.

@@ -102,6 +102,18 @@ Result<void> Core::init() {
     d->guest_path = p.guest_path;
     preopens_.push_back(std::move(d));
   }
+  if (config_.dev_files) {
+    // The virtual /dev (WasiConfig::dev_files): no host directory; open_at serves its devices.
+    if (kStdio + preopens_.size() >= config_.max_fds) {
+      return make_error(ErrorCode::kInvalidArgument, "more preopens than max_fds allows");
+    }
+    auto d = std::make_shared<OpenDescription>(Kind::kDir, platform::UniqueFd(),
+                                               FileType::kDirectory);
+    d->dev_dir = true;
+    d->preopen_name = std::string(kDevPath);
+    d->guest_path = std::string(kDevPath);
+    preopens_.push_back(std::move(d));
+  }
   // Descriptors the embedder passes (wasi.h WasiConfig::inherited_fds): each regular file
   // duplicated (one open file, one offset, as a child shares its parent's), -1 the null device.
   for (const auto& in : config_.inherited_fds) {
@@ -445,13 +457,42 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
   return written;
 }
 
+Outcome<uint64_t> Core::device_io(OpenDescription& d, bool write,
+                                   const std::vector<IoSlice>& slices) {
+  uint64_t total = 0;
+  for (const auto& s : slices) total += s.len;
+  if (write) return total;  // discarded: no file grows, no budget is charged
+  if (d.device == Device::kNull) return uint64_t{0};
+  // Threat: `cat /dev/zero` reads for ever. One read gives at most kIoChunkBytes (a read may be
+  // short), charged as a file's bytes are, so the fuel, the deadline and the output cap (where
+  // the bytes go) end it as they end any other endless stream.
+  uint64_t want = std::min<uint64_t>({total, kIoChunkBytes, config_.max_io_bytes});
+  uint64_t done = 0;
+  for (const auto& s : slices) {
+    if (done == want) break;
+    uint32_t take = static_cast<uint32_t>(std::min<uint64_t>(s.len, want - done));
+    if (d.device == Device::kZero) {
+      if (!may_continue()) return fail(Errc::kInterrupted);
+      std::memset(s.data, 0, take);
+      charge_bytes(take);
+    } else if (Errc r = random_fill(s.data, take); r != Errc::kOk) {  // metered there
+      return fail(r);
+    }
+    done += take;
+  }
+  if (termination_) return fail(Errc::kInterrupted);
+  return done;
+}
+
 Outcome<uint64_t> Core::write(OpenDescription& d, const std::vector<IoSlice>& slices) {
+  if (d.device != Device::kNone) return device_io(d, true, slices);
   if (d.kind == Kind::kStdout || d.kind == Kind::kStderr) return write_output(d.kind, slices);
   if (d.kind == Kind::kFile) return file_transfer(d, true, slices, -1, d.flags.append);
   return fail(Errc::kIsDirectory);
 }
 
 Outcome<uint64_t> Core::read(OpenDescription& d, const std::vector<IoSlice>& slices) {
+  if (d.device != Device::kNone) return device_io(d, false, slices);
   if (d.kind == Kind::kFile) {
     // Files (only regular files can be opened, see open_at) are read in chunks.
     return file_transfer(d, false, slices, -1, false);

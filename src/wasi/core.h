@@ -84,6 +84,9 @@ struct PathAt {
   ResolvedPath where;
   bool read_only = false;  // the directory's (OpenDescription::read_only)
   std::string path;        // as the guest wrote it (diagnostics, a new description's name)
+  // A name in the /dev preopen: no host entry (where is empty); only stat_at reads it, every
+  // other operation on it is kNotCapable.
+  Device device = Device::kNone;
 };
 
 // open_at's request. read/write are the access the new description needs.
@@ -302,6 +305,10 @@ class Core {
   // directory holding one); see path.h.
   Errc check_movable(int dir, const std::string& name, bool whole_tree);
   void seeded_random(uint8_t* p, size_t n);
+  // read/write of a /dev device (description.h Device).
+  Outcome<uint64_t> device_io(OpenDescription& d, bool write, const std::vector<IoSlice>& slices);
+  // open_at beneath the /dev preopen.
+  Outcome<DescriptionRef> open_device(std::string_view path, const OpenRequest& req);
 
   WasiConfig config_;
   DescriptionRef stdio_[3];

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "platform/fd.h"
 
@@ -32,6 +33,21 @@ enum class FileType : uint8_t {
 };
 FileType file_type_from_mode(mode_t mode);
 FileType file_type_from_dirent(unsigned char d_type);
+
+// The virtual devices of the /dev preopen (WasiConfig::dev_files, core.h Core::open_at): no host
+// object behind them, so the host's own /dev is never reachable and a seeded run's
+// /dev/urandom is its --random stream.
+enum class Device : uint8_t {
+  kNone,
+  kNull,    // reads see end of file, writes are discarded (charged to no budget)
+  kZero,    // reads give zero bytes, writes are discarded
+  kRandom,  // reads give the run's random source (urandom, random), writes are discarded
+};
+// The device /dev/NAME is (kNone for a name that is not one). stdin, stdout and stderr are the
+// run's own streams (Core::open_at), not devices.
+Device device_named(std::string_view name);
+// The /dev preopen's guest path.
+inline constexpr std::string_view kDevPath = "/dev";
 
 // The open description's flags (P1 fdflags, 0.2 descriptor-flags' sync bits).
 struct DescFlags {
@@ -71,6 +87,10 @@ struct OpenDescription {
   // Beneath a read-only preopen (or a denied one): nothing may modify the tree or the file,
   // whatever the handle's own rights say.
   bool read_only = false;
+  // A /dev device (Kind::kFile with no host descriptor; read and write in core.cc), or the
+  // /dev preopen itself (Kind::kDir with no host descriptor: only its devices open beneath it).
+  Device device = Device::kNone;
+  bool dev_dir = false;
   std::string preopen_name;  // set for preopened directories (P1 fd_prestat_*)
   std::string guest_path;    // for diagnostics: the guest-visible path it was opened with
   // Directory iteration (core.h, dir_*): a stream over a duplicate of fd, opened on first use.

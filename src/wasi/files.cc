@@ -30,6 +30,13 @@ namespace wasmcap::wasi {
 
 using Kind = OpenDescription::Kind;
 
+Device device_named(std::string_view name) {
+  if (name == "null") return Device::kNull;
+  if (name == "zero") return Device::kZero;
+  if (name == "urandom" || name == "random") return Device::kRandom;
+  return Device::kNone;
+}
+
 FileType file_type_from_mode(mode_t mode) {
   if (S_ISREG(mode)) return FileType::kRegularFile;
   if (S_ISDIR(mode)) return FileType::kDirectory;
@@ -108,6 +115,7 @@ Errc host_errno() { return errc_from_host(errno); }
 
 Outcome<uint64_t> Core::seek(OpenDescription& d, int64_t offset, SeekFrom whence) {
   if (d.kind == Kind::kDir) return fail(Errc::kIsDirectory);
+  if (d.device != Device::kNone) return uint64_t{0};  // Linux: a seek on these devices is 0
   if (!d.is_host_file()) return fail(Errc::kInvalidSeek);
   int w = whence == SeekFrom::kSet ? SEEK_SET : whence == SeekFrom::kCur ? SEEK_CUR : SEEK_END;
   off_t r = ::lseek(d.fd.get(), static_cast<off_t>(offset), w);
@@ -311,11 +319,25 @@ void Core::dir_unread(OpenDescription& d) {
 
 Errc Core::check_dir(const OpenDescription& d) {
   if (d.kind != Kind::kDir) return Errc::kNotDirectory;
-  if (!d.fd.valid()) return Errc::kNotCapable;
+  if (!d.fd.valid() && !d.dev_dir) return Errc::kNotCapable;  // (/dev: resolve_at, open_at)
   return Errc::kOk;
 }
 
 Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path, Final final) {
+  if (d.dev_dir) {
+    // /dev: its devices can be looked at (stat), nothing in it changed (kEntry: created,
+    // removed, renamed, linked to) and nothing else named.
+    Device dev = device_named(path);
+    if (dev == Device::kNone && path != "stdin" && path != "stdout" && path != "stderr") {
+      bool itself = path.empty() || path == "." || path == "./";  // /dev is not looked into
+      return fail(final == Final::kEntry || itself ? Errc::kNotCapable : Errc::kNoEntry);
+    }
+    if (final == Final::kEntry) return fail(Errc::kNotCapable);
+    PathAt p;
+    p.device = dev == Device::kNone ? Device::kNull : dev;  // the streams: character devices
+    p.path = std::string(path);
+    return p;
+  }
   if (Errc r = check_dir(d); r != Errc::kOk) return fail(r);
   bool follow = final == Final::kFollow;
   // POSIX: a trailing slash makes the final symlink be followed (the path names a directory).
@@ -330,8 +352,28 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
   return p;
 }
 
+Outcome<DescriptionRef> Core::open_device(std::string_view path, const OpenRequest& req) {
+  Device dev = device_named(path);
+  int stream = path == "stdin" ? 0 : path == "stdout" ? 1 : path == "stderr" ? 2 : -1;
+  if (dev == Device::kNone && stream < 0) {
+    // Only the devices: /dev itself cannot be opened (nothing lists it), nor a new name made.
+    if (path.empty() || path == "." || path == "./") return fail(Errc::kNotCapable);
+    return fail(req.create ? Errc::kNotCapable : Errc::kNoEntry);
+  }
+  if (req.directory || has_trailing_slash(path)) return fail(Errc::kNotDirectory);
+  if (req.create && req.exclusive) return fail(Errc::kExist);
+  // The run's own streams, as Linux's /dev/stdin is the process's descriptor 0: the same
+  // description (its writes go through the output cap, its reads wait as stdin's do).
+  if (stream >= 0) return stdio_[stream];
+  auto d = std::make_shared<OpenDescription>(Kind::kFile, UniqueFd(), FileType::kCharacterDevice);
+  d->device = dev;
+  d->guest_path = std::string(kDevPath) + "/" + std::string(path);
+  return d;
+}
+
 Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_view path,
                                       const OpenRequest& req) {
+  if (dir.dev_dir) return open_device(path, req);
   if (Errc r = check_dir(dir); r != Errc::kOk) return fail(r);
   // Threat: creating or truncating in a read-only tree.
   if (req.create || req.truncate) {
@@ -407,6 +449,12 @@ Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_vi
 }
 
 Outcome<Stat> Core::stat_at(const PathAt& p) const {
+  if (p.device != Device::kNone) {  // a /dev name: only its type, no host object's metadata
+    Stat s;
+    s.type = FileType::kCharacterDevice;
+    s.nlink = 1;
+    return s;
+  }
   struct stat st {};
   // NOFOLLOW: any following already happened in the resolver, beneath the directory.
   if (::fstatat(p.where.dir.get(), p.where.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -417,6 +465,7 @@ Outcome<Stat> Core::stat_at(const PathAt& p) const {
 }
 
 Errc Core::set_times_at(const PathAt& p, Timestamp atime, Timestamp mtime) {
+  if (p.device != Device::kNone) return Errc::kNotCapable;
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
   timespec ts[2];
   if (Errc r = host_times(atime, mtime, ts); r != Errc::kOk) return r;
@@ -504,6 +553,7 @@ Errc Core::rename(const PathAt& from, const PathAt& to) {
 }
 
 Errc Core::link(const PathAt& from, const PathAt& to) {
+  if (from.device != Device::kNone || to.device != Device::kNone) return Errc::kNotCapable;
   if (Errc r = deny_read_only(to.read_only); r != Errc::kOk) return r;
   if (Errc r = require_dir_if_slash(from.where); r != Errc::kOk) return r;
   if (Errc r = check_movable(from.where.dir.get(), from.where.name, false); r != Errc::kOk) {
@@ -552,6 +602,7 @@ Errc Core::symlink(std::string_view target, const PathAt& at) {
 }
 
 Outcome<std::string> Core::readlink(const PathAt& p) const {
+  if (p.device != Device::kNone) return fail(Errc::kInvalid);  // not a symlink
   char tmp[4096];  // link targets are at most PATH_MAX
   ssize_t n = ::readlinkat(p.where.dir.get(), p.where.name.c_str(), tmp, sizeof tmp);
   if (n < 0) return fail(host_errno());

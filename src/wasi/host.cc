@@ -61,7 +61,7 @@ Result<void> WasiHost::init() {
     }
     auto e = std::make_unique<FdEntry>();
     e->desc = core_.preopens()[i];
-    if (!config().preopens[i].denied) {
+    if (i >= config().preopens.size() || !config().preopens[i].denied) {  // (then /dev)
       // A denied preopen keeps zero rights: every operation is refused by get_fd's rights
       // check (ENOTCAPABLE).
       e->base = kDirectoryRights;

@@ -195,7 +195,7 @@ TEST_F(Installed, CommandsComeFromEveryInstalledBundle) {
             "ls is ls from bundle coreutils@0.1.0\n"
             "argv.py is argv.py from bundle oils-helpers@0.1.0\n"
             "echo is a shell builtin\n"
-            "wc\n");
+            "/usr/bin/wc\n");  // PATH's first command directory (docs/shell.md "Command paths")
   EXPECT_NE(r.out.find("argv.py\toils-helpers@0.1.0\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("wc\tcoreutils@0.1.0\n"), std::string::npos) << r.out;
   // `command NAME` runs it.
@@ -346,11 +346,12 @@ TEST_F(Installed, ToolsGetTheScriptsDescriptorsAtTheirNumbers) {
   EXPECT_NE(r.err.find("Error reading from fd 7: [Errno 8]"), std::string::npos) << r.err;
   // The table the tool sees: only what the script opened, each with its access (< and a
   // here-document read only, > and >> write only, <> both), then the preopens (the grant and
-  // the session's private /tmp).
+  // the session's private /tmp, then the virtual /dev: docs/wasi-support.md "/dev").
   auto t = script("show_fd_table.py 3<f 4>g 5>>g 6<>f 8<<EOF\nx\nEOF\n"
                   "read_from_fd.py 8 4 8<<EOF\nx\nEOF\n");
   EXPECT_EQ(t.out,
-            "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n10 /tmp\n8: x\n")
+            "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n10 /tmp\n11 /dev\n"
+            "8: x\n")
       << wasmcap::testing::describe(t);
   EXPECT_NE(t.err.find("Error reading from fd 4: [Errno 8] Bad file descriptor"),
             std::string::npos) << t.err;

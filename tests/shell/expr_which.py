@@ -157,10 +157,10 @@ def fixed(a, env, tmp):
     p = sh("echo 3 | xargs expr 1 +; env expr 2 + 2; find . -maxdepth 0 -exec expr 5 + 5 \\;")
     check("expr is a program for xargs, env and find -exec", p.stdout == b"4\n4\n10\n", p)
     p = sh("which ls sh python3 echo; echo $?; command -v ls")
-    check("which names a bundle's command as command -v does",
-          p.stdout == b"ls\nsh\necho\n1\nls\n", p)  # python3: no python bundle installed here
+    check("which names a bundle's command as command -v does (PATH's first command directory)",
+          p.stdout == b"/usr/bin/ls\n/usr/bin/sh\n/usr/bin/echo\n1\n/usr/bin/ls\n", p)  # python3: none here
     p = sh("which ls && $(which ls) -d bin")
-    check("$(which NAME) runs NAME", p.stdout == b"ls\nbin\n", p)
+    check("$(which NAME) runs NAME", p.stdout == b"/usr/bin/ls\nbin\n", p)
     p = sh("PATH=bin which -a cat tool; echo $?")
     check("which -a: the bundle's command, then the PATH matches", p.stdout == b"cat\nbin/tool\n0\n", p)
     p = sh("which -x ls; echo $?")

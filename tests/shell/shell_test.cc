@@ -161,7 +161,7 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
   // A name is looked up in the table (none here); a path is a script beneath the preopens.
   const std::pair<const char*, const char*> cases[] = {
       {"ls", "command not found"}, {"env", "command not found"},
-      {"/bin/ls", "outside the granted directories"}, {"/bin/sh", "outside the granted directories"},
+      {"/bin/ls", "outside the granted directories"}, {"/bin/cd", "outside the granted directories"},
       {"./x", "./x: No such file or directory"}};
   for (const auto& [c, why] : cases) {
     auto r = run(std::string(c) + " -c 'echo pwned'");
@@ -171,8 +171,9 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
     EXPECT_NE(r.err.find(why), std::string::npos) << c << ": " << r.err;
   }
   // sh and bash are the shell itself, nested in the same sandbox (docs/shell.md): what they run
-  // is looked up the same way, never on the host.
-  for (const char* c : {"sh", "bash"}) {
+  // is looked up the same way, never on the host; /bin/sh is that shell too ("Command paths":
+  // a command directory holds what a name runs), /bin/ls without an ls installed is nothing.
+  for (const char* c : {"sh", "bash", "/bin/sh", "/usr/bin/bash"}) {
     auto r = run(std::string(c) + " -c 'ls; /bin/ls; env'");
     ASSERT_TRUE(r.result);
     EXPECT_EQ(r.code, 127) << c;
@@ -735,6 +736,49 @@ TEST_F(ToolFixture, YesIntoMapfileStopsAtTheBound) {
   ASSERT_EQ(m.exit_code, 0) << wasmcap::testing::describe(m);
   EXPECT_EQ(m.out, "st=1\nafter\n");
   EXPECT_NE(m.err.find("out of shell memory"), std::string::npos) << m.err;
+}
+
+// The tools' virtual /dev (docs/shell.md "/dev"): /dev/null reads nothing and discards, /dev/zero
+// and /dev/urandom stream (the session's --random: one seed, the same bytes), the shell's `test`
+// sees character devices, /dev is not listed; reading /dev/zero for ever ends at the session's
+// output cap (a pipe's bytes count) or deadline.
+TEST_F(ToolFixture, DevFilesForTools) {
+  auto dev = [&](const std::string& s, std::vector<std::string> flags = {}) {
+    std::vector<std::string> a = {"sh", "--random", "seed=5", "--dir", work().string() + "::/work"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"-c", s});
+    return sh(a);
+  };
+  auto r = dev("cat /dev/null; echo st=$?; echo hidden | tee /dev/null | wc -c; head -c 1000 /dev/zero | "
+               "wc -c; head -c 16 /dev/urandom | wc -c; test -c /dev/zero && [ -w /dev//null ] && "
+               "echo chars; ls /dev/null; echo err | cat > /dev/stderr; ls /dev || echo nolist; "
+               "cat /dev/urandom | head -c 3 | wc -c; head -c 12 /dev/urandom | base64");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  auto again = dev("head -c 12 /dev/urandom | base64");
+  ASSERT_EQ(again.exit_code, 0) << wasmcap::testing::describe(again);
+  EXPECT_EQ(r.out, "st=0\n7\n1000\n16\nchars\n/dev/null\nnolist\n3\n" + again.out);
+  EXPECT_EQ(r.err.find("err\n") != std::string::npos, true) << r.err;
+  auto flood = dev("cat /dev/zero; echo after", {"--max-output-bytes", "100000"});
+  EXPECT_NE(flood.exit_code, 0);
+  EXPECT_NE(flood.err.find("output"), std::string::npos) << flood.err;
+  auto t0 = std::chrono::steady_clock::now();
+  auto endless = dev("cat /dev/zero > /dev/null", {"--timeout-ms", "1500"});
+  EXPECT_NE(endless.exit_code, 0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+}
+
+// The command directories (docs/shell.md "Command paths"): /usr/bin/NAME, /bin/NAME and
+// /usr/local/bin/NAME run the program NAME (never a function, never a builtin that is no
+// program), PATH starts as /usr/bin:/bin (not exported), and command -v / which print the
+// first command directory on PATH, or the bare name when PATH names none.
+TEST_F(ToolFixture, CommandPathsAreTheInstalledCommands) {
+  auto r = script("echo $PATH; command -v ls sh echo; which ls /bin/cat; /bin/echo hi; "
+                  "/usr/local/bin/true && echo t; /usr/bin/env echo e; ls() { echo fn; }; "
+                  "/usr/bin/ls -d /work; /bin/cd / 2>/dev/null; echo cd=$?; env | grep -c ^PATH=; "
+                  "PATH=/bin; command -v cat; PATH=/nowhere; command -v cat");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "/usr/bin:/bin\n/usr/bin/ls\n/usr/bin/sh\necho\n/usr/bin/ls\n/bin/cat\nhi\nt\n"
+                   "e\n/work\ncd=127\n0\n/bin/cat\ncat\n");
 }
 
 // Substitutions run tools on the engine under test: pipelines inside, output larger than a

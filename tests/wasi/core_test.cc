@@ -225,5 +225,65 @@ TEST_F(WasiCoreTest, ClocksAndRandomAreGrants) {
   EXPECT_EQ(s.random_fill(buf, sizeof buf), Errc::kInvalid);
 }
 
+// The virtual /dev (WasiConfig::dev_files): after the preopens, only its devices open, nothing in
+// it changes, no host object is behind it; writes are discarded without touching the write
+// budget; /dev/urandom is the run's random stream (seeded: the same bytes) and is refused when
+// random is; one read of /dev/zero or /dev/urandom gives at most one chunk.
+TEST_F(WasiCoreTest, DevFilesAreVirtualDevices) {
+  Core& off = make(false);
+  EXPECT_EQ(off.preopens().size(), 1u);
+  WasiConfig cfg;
+  cfg.dev_files = true;
+  cfg.max_write_bytes = 1;
+  cfg.random.kind = RandomSource::Kind::kSeed;
+  cfg.random.seed = 9;
+  Core& c = make(false, cfg);
+  ASSERT_EQ(c.preopens().size(), 2u);
+  OpenDescription& dev = *c.preopens()[1];
+  EXPECT_EQ(dev.preopen_name, "/dev");
+  OpenRequest rd;
+  rd.read = true;
+  OpenRequest wr;
+  wr.write = wr.create = wr.truncate = true;  // `> /dev/null` from a C program
+  auto null = c.open_at(dev, "null", wr);
+  ASSERT_TRUE(null) << errc_name(null.error());
+  std::string text(100, 'x');
+  EXPECT_EQ(c.write(**null, slices(text)).value(), 100u);
+  EXPECT_EQ(c.write_budget().bytes_used(), 0u);
+  EXPECT_EQ(c.read(**null, slices(text)).value(), 0u);
+  EXPECT_EQ(c.stat(**null).value().type, FileType::kCharacterDevice);
+  auto zero = c.open_at(dev, "zero", rd);
+  ASSERT_TRUE(zero);
+  std::string big(Core::kIoChunkBytes + 4096, 'x');
+  EXPECT_EQ(c.read(**zero, slices(big)).value(), Core::kIoChunkBytes);
+  EXPECT_EQ(big.find_first_not_of('\0'), Core::kIoChunkBytes);
+  auto urandom = c.open_at(dev, "urandom", rd);
+  ASSERT_TRUE(urandom);
+  std::string got(40, '\0');
+  EXPECT_EQ(c.read(**urandom, slices(got)).value(), 40u);
+  Core same(cfg);
+  uint8_t want[40];
+  ASSERT_EQ(same.random_fill(want, sizeof want), Errc::kOk);
+  EXPECT_EQ(std::memcmp(got.data(), want, sizeof want), 0);
+  EXPECT_EQ(c.open_at(dev, "stdout", wr).value(), c.stdio(1));
+  // Nothing else is there, nothing is made, /dev itself is not listed.
+  EXPECT_EQ(c.open_at(dev, "sda", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(dev, "new", wr).error(), Errc::kNotCapable);
+  EXPECT_EQ(c.open_at(dev, ".", rd).error(), Errc::kNotCapable);
+  EXPECT_EQ(c.open_at(dev, "../etc/passwd", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(Core::check_listable(dev), Errc::kNotDirectory);
+  EXPECT_EQ(c.resolve_at(dev, "null", Final::kEntry).error(), Errc::kNotCapable);
+  auto p = c.resolve_at(dev, "zero", Final::kFollow);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(c.stat_at(*p).value().type, FileType::kCharacterDevice);
+  EXPECT_EQ(c.set_times_at(*p, {}, {}), Errc::kNotCapable);
+  // Random denied: /dev/urandom opens (as on Linux) but gives nothing.
+  cfg.random.kind = RandomSource::Kind::kDeny;
+  Core& denied = make(false, cfg);
+  auto u = denied.open_at(*denied.preopens()[1], "random", rd);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(denied.read(**u, slices(got)).error(), Errc::kNotCapable);
+}
+
 }  // namespace
 }  // namespace wasmcap::wasi
