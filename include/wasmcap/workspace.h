@@ -241,7 +241,8 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
 // HOME is a wasmcap state directory (state_dirs.h), so no workspace ever copies it in or applies
 // into it, and it is on disk rather than in the host's RAM-backed /tmp. It is held (flock) while
 // the object lives and removed with everything in it when it is destroyed; on SIGINT, SIGTERM
-// or SIGHUP too, once remove_scratch_on_signals() ran; one a SIGKILL left behind is removed by
+// or SIGHUP too, once the front end made the process clean up on signals (the CLI's `sh` and
+// `mcp` do: src/platform/signal_cleanup.h); one a SIGKILL left behind is removed by
 // the next create() (every sh-* nobody holds).
 class Scratch {
  public:
@@ -255,13 +256,10 @@ class Scratch {
   Scratch() = default;
   std::string name_, path_;
   int fd_ = -1;
+  uint64_t cleanup_id_ = 0;  // its registration with the signal cleanup
 };
 // HOME/tmp, where scratch directories live.
 std::string scratch_parent(const std::string& home);
-// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before starting threads)
-// and takes them in a thread of its own, which removes the live scratch directories and then
-// dies of the signal as the process would have. Once per process.
-void remove_scratch_on_signals();
 
 // Rendering for the CLI. The text form escapes file content for a terminal (escape_for_terminal)
 // unless `raw`; paths are always shown through display_path. The last line is the digest.

@@ -17,11 +17,16 @@
 #include "cli/commands.h"
 #include "cli/ecosystem.h"
 #include "cli/ws_cli.h"
+#include "platform/signal_cleanup.h"
 #include "wasmcap/version.h"
 
 namespace wasmcap::cli {
 
 int main(int argc, char** argv) {
+  // What a signal must not leave behind (a session's /tmp, an AOT compile's temporary
+  // directory) is removed before SIGINT, SIGTERM or SIGHUP ends the process: three sigactions,
+  // no thread until something registers (src/platform/signal_cleanup.h).
+  platform::run_cleanups_on_signals();
   CLI::App app{"wasmcap: a capability-secure WebAssembly (WASI Preview 1) runtime"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "wasmcap " WASMCAP_VERSION);

@@ -168,9 +168,8 @@ std::shared_ptr<McpCommands> add_mcp_commands(CLI::App& app) {
 
 std::optional<int> run_mcp_commands(const McpCommands& m) {
   if (*m.mcp) {
-    // The bash tool's sessions have private /tmp directories: removed on SIGINT, SIGTERM and
-    // SIGHUP too (before any thread starts, so the signal thread takes them).
-    workspace::remove_scratch_on_signals();
+    // The bash tool's sessions' private /tmp directories are removed on SIGINT, SIGTERM and
+    // SIGHUP too (cli.cc main: platform/signal_cleanup.h).
     auto host = make_host(m);
     if (!host) return fail(host.error());
     // A server with no tools answers every client, so a mistake in its configuration would go

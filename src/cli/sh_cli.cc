@@ -314,11 +314,8 @@ Dispatch add_sh_command(CLI::App& app) {
       so.commands = std::move(*table);
     }
     // The session's private /tmp (docs/shell.md "/tmp"), removed on exit and on SIGINT,
-    // SIGTERM and SIGHUP (before any thread starts, so the signal thread takes them).
-    if (home) {
-      so.private_tmp_home = *home;
-      workspace::remove_scratch_on_signals();
-    }
+    // SIGTERM and SIGHUP (cli.cc main: platform/signal_cleanup.h).
+    if (home) so.private_tmp_home = *home;
     so.engine = o->engine;
     if (!o->clock.empty()) {
       auto c = parse_clock_source(o->clock);

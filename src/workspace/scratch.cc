@@ -4,20 +4,15 @@
 // Each is HOME/tmp/sh-<16 hex digits>, mode 0700 (HOME/tmp too), held by its owner with a flock
 // on the directory itself for as long as the session lives, exactly as a create's hidden copy in
 // HOME/workspaces is (create.cc, sweep). The owner removes it when the session ends; a process
-// stopped by SIGINT, SIGTERM or SIGHUP removes it from its signal thread (remove_scratch_on_
-// signals) before dying; what a SIGKILL leaves is swept by the next Scratch::create, which
-// removes every sh-* nobody holds.
+// stopped by SIGINT, SIGTERM or SIGHUP removes it from its signal thread (platform/
+// signal_cleanup.h, once a front end ran run_cleanups_on_signals) before dying; what a SIGKILL
+// leaves is swept by the next Scratch::create, which removes every sh-* nobody holds.
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <mutex>
-#include <set>
-#include <thread>
-
+#include "platform/signal_cleanup.h"
 #include "workspace/internal.h"
 #include "wasmcap/workspace.h"
 
@@ -28,13 +23,6 @@ using namespace detail;
 namespace {
 
 constexpr const char* kScratchPrefix = "sh-";
-
-// The live scratch directories of this process, for the signal thread.
-std::mutex g_live_mu;
-std::set<std::string>& live() {
-  static std::set<std::string>* s = new std::set<std::string>;  // never destroyed: signals
-  return *s;
-}
 
 // Removes HOME/tmp/NAME (a directory of ours) and everything beneath it, never following a
 // symlink a tool made there.
@@ -102,44 +90,14 @@ Result<std::unique_ptr<Scratch>> Scratch::create(const std::string& home) {
     return tl::unexpected(e);
   }
   s->fd_ = d.release();
-  std::lock_guard<std::mutex> l(g_live_mu);
-  live().insert(s->path_);
+  s->cleanup_id_ = platform::add_signal_cleanup([path = s->path_] { remove_path(path); });
   return s;
 }
 
 Scratch::~Scratch() {
-  {
-    std::lock_guard<std::mutex> l(g_live_mu);
-    live().erase(path_);
-  }
+  platform::remove_signal_cleanup(cleanup_id_);
   remove_path(path_);
   if (fd_ >= 0) ::close(fd_);
-}
-
-void remove_scratch_on_signals() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
-    // Blocked here, so in every thread started from now on: the signal thread takes them.
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set] {
-      int sig = 0;
-      while (sigwait(&set, &sig) != 0) {
-      }
-      {
-        std::lock_guard<std::mutex> l(g_live_mu);
-        for (const std::string& p : live()) remove_path(p);
-      }
-      // Then die of the signal, as without this thread (exit status 128+sig for a shell).
-      std::signal(sig, SIG_DFL);
-      pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-      ::kill(::getpid(), sig);
-      ::raise(sig);
-      ::_exit(128 + sig);
-    }).detach();
-  });
 }
 
 }  // namespace wasmcap::workspace

@@ -167,33 +167,39 @@ TEST(AotCompileBounds, RealCompilerOnASlowModuleIsKilledAtTheTimeLimit) {
   EXPECT_EQ(tmp_dirs(cache.path()), std::vector<fs::path>{});
 }
 
-// SIGKILL of wasmcap in the middle of a compile leaves no compiler process behind (gcc's
-// driver and cc1 alike), and the temporary directory it left is removed by the next compile.
-TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
-  TempDir cache;
-  fs::path module = cache.path() / "slow.wasm";
+// `wasmcap compile` of the slow module in `cache`, started and waited for until the compiler
+// proper (cc1) is at work on it. Every process of the compile names the cache directory:
+// wasmcap and its supervisor (the module lives there), gcc's driver and cc1 (the temporary
+// directory does).
+pid_t start_slow_compile(const fs::path& cache) {
+  fs::path module = cache / "slow.wasm";
   auto bytes = slow_to_compile_module();
   testing::write_text(module, std::string(bytes.begin(), bytes.end()));
-  // Every process of the compile names the cache directory: wasmcap and its supervisor (the
-  // module lives there), gcc's driver and cc1 (the temporary directory does).
-  const std::string needle = cache.path().string();
   pid_t pid = fork();
-  ASSERT_GE(pid, 0);
   if (pid == 0) {
-    setenv("WASMCAP_CACHE_DIR", cache.path().c_str(), 1);
+    setenv("WASMCAP_CACHE_DIR", cache.c_str(), 1);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
     execl(testing::cli_path().c_str(), "wasmcap", "compile", module.c_str(), nullptr);
     _exit(127);
   }
-  // Wait for the compiler proper (cc1) to be at work on the module.
   bool running = false;
-  for (int i = 0; i < 500 && !running; ++i) {
-    for (const auto& p : processes_with(needle)) running |= p.find("cc1") != std::string::npos;
+  for (int i = 0; i < 500 && !running && pid > 0; ++i) {
+    for (const auto& p : processes_with(cache.string())) running |= p.find("cc1") != std::string::npos;
     if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(running) << "cc1 never started";
+  return pid;
+}
+
+// SIGKILL of wasmcap in the middle of a compile leaves no compiler process behind (gcc's
+// driver and cc1 alike), and the temporary directory it left is removed by the next compile.
+TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
+  TempDir cache;
+  const std::string needle = cache.path().string();
+  pid_t pid = start_slow_compile(cache.path());
+  ASSERT_GT(pid, 0);
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -209,6 +215,25 @@ TEST(AotCompileBounds, KillingWasmcapKillsTheWholeCompiler) {
   auto m = engine->load(traps.data(), traps.size());
   ASSERT_TRUE(m.has_value()) << m.error().to_string();
   EXPECT_EQ(tmp_dirs(cache.path()), std::vector<fs::path>{});
+}
+
+// SIGINT, SIGTERM or SIGHUP of wasmcap in the middle of a compile: it removes the compile's
+// temporary directory itself before it dies of the signal (src/platform/signal_cleanup.h), and
+// leaves no compiler process behind.
+TEST(AotCompileBounds, StoppingWasmcapBySignalRemovesTheTemporaryDirectory) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    TempDir cache;
+    pid_t pid = start_slow_compile(cache.path());
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(tmp_dirs(cache.path()).size(), 1u) << "signal " << sig << ": no compile to stop";
+    kill(pid, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "signal " << sig << ", status " << status;
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_EQ(tmp_dirs(cache.path()), std::vector<fs::path>{}) << "signal " << sig;
+    EXPECT_EQ(wait_gone(cache.path().string(), 3000), std::vector<std::string>{});
+  }
 }
 
 // The compiler inherits none of wasmcap's descriptors: not the cache entry's lock (a compiler

@@ -26,6 +26,7 @@
 #include "engine/aot/aot_abi.h"
 #include "engine/cache_files.h"
 #include "engine/aot/translate.h"
+#include "platform/signal_cleanup.h"
 
 extern char** environ;
 
@@ -149,7 +150,16 @@ struct RunResult {
 struct Started {
   pid_t pid = -1;  // the supervisor (leader of the compiler's process group)
   int status_fd = -1;
+  // Kills the group if a signal stops wasmcap meanwhile: before the temporary directory is
+  // removed (cleanups run newest first), so no compiler writes into it while it goes.
+  uint64_t on_signal = 0;
 };
+
+// The supervisor is done with (its status read or its group killed): no signal cleanup for it.
+void forget(const Started& s) {
+  platform::remove_signal_cleanup(s.on_signal);
+  close(s.status_fd);
+}
 
 // Forks the supervisor of one compiler process (argv, stdout+stderr to `log`) under `limits`.
 Started start_process(const std::vector<std::string>& argv, const std::string& log,
@@ -188,6 +198,7 @@ Started start_process(const std::vector<std::string>& argv, const std::string& l
   setpgid(pid, pid);  // also done by the child: whichever runs first, G exists before kill(-G)
   s.pid = pid;
   s.status_fd = pipefd[0];
+  s.on_signal = platform::add_signal_cleanup([pid] { kill(-pid, SIGKILL); });
   return s;
 }
 
@@ -199,7 +210,7 @@ RunResult finish_process(const Started& s) {
   do {
     n = read(s.status_fd, &status, sizeof status);
   } while (n < 0 && errno == EINTR);
-  close(s.status_fd);
+  forget(s);
   if (n != static_cast<ssize_t>(sizeof status)) return result;  // the supervisor was killed
   if (WIFEXITED(status)) {
     result.end = RunEnd::kExited;
@@ -220,7 +231,6 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
   Started started = start_process(argv, log, limits);
   if (started.pid < 0) return result;
   const pid_t pid = started.pid;
-  int pipefd[1] = {started.status_fd};
   const bool tty = progress && isatty(STDERR_FILENO) == 1;
   bool shown = false;
   int sup_status = 0;
@@ -243,7 +253,7 @@ RunResult run_process(const std::vector<std::string>& argv, const std::string& l
       kill(-pid, SIGKILL);  // the supervisor, the compiler and everything it started
       while (waitpid(pid, &sup_status, 0) < 0 && errno == EINTR) {
       }
-      close(pipefd[0]);
+      forget(started);
       if (shown) std::fprintf(stderr, "\r\033[K");
       result.end = stop;
       return result;
@@ -322,7 +332,7 @@ ParallelResult run_parallel(const std::vector<CompileJob>& jobs, unsigned max_jo
       int ignored;
       while (waitpid(st.pid, &ignored, 0) < 0 && errno == EINTR) {
       }
-      close(st.status_fd);
+      forget(st);
     }
     running.clear();
   };
@@ -832,14 +842,28 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
                                           "': " + std::strerror(e != 0 ? e : errno));
   }
   std::string tmp(buf.data());
+  // Removed when the compile ends, however it ends, and when SIGINT, SIGTERM or SIGHUP stops
+  // the process meanwhile (once the front end asked for that: platform/signal_cleanup.h); what
+  // SIGKILL leaves is swept above by the next compile.
   struct Cleanup {
     std::string dir;
+    uint64_t on_signal = 0;
     ~Cleanup() {
+      platform::remove_signal_cleanup(on_signal);
       if (std::getenv("WASMCAP_AOT_KEEP_SOURCES") != nullptr) return;  // debugging aid
       std::error_code ec;
       fs::remove_all(dir, ec);
     }
-  } cleanup{tmp};
+  } cleanup{tmp, platform::add_signal_cleanup([tmp] {
+              // The compile's groups were killed just before; a file a dying compiler was
+              // still making can appear once, so the removal is tried again once.
+              for (int attempt = 0; attempt < 2; ++attempt) {
+                std::error_code ec;
+                fs::remove_all(tmp, ec);  // symlinks are removed, never followed
+                if (!ec) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+              }
+            })};
   if (int e = failpoint::hit("cache.aot.write_source");
       e != 0 || !write_file(tmp + "/module.c", req.module_c) ||
       !write_file(tmp + "/module.h", req.module_h) || !write_file(tmp + "/glue.c", req.glue_c)) {
