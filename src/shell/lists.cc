@@ -230,6 +230,17 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
     k.erase(std::remove_if(k.begin(), k.end(), [](const auto& w) { return w.expired(); }), k.end());
     k.push_back(kill);
     if (ctx.fatal) kill->interrupt = true;
+    // A job started by a job that was killed before this one was registered (the kill ran
+    // between the outer job's start and this line: raise_jobs_locked did not see it) is killed
+    // with it now, as its parent's kill would have; under mu, so no kill falls in between.
+    // Without this the inner job outlived the outer one's kill (`{ loop & wait; } & kill %+`).
+    for (const JobKill* p = kill->parent.get(); p != nullptr; p = p->parent.get()) {
+      if (int s = p->signal.load()) {
+        kill->signal = s;
+        kill->interrupt = true;
+        break;
+      }
+    }
   }
   Job* j = job.get();
   auto running = std::make_shared<Budget::Commands>(std::move(*slot));
