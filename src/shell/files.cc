@@ -206,55 +206,58 @@ int b_which(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const I
   return emit(ctx, io.out(), out, out_b) ? status : 1;
 }
 
-}  // namespace
-
-std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
-                                       bool executable, std::vector<std::string>* all) {
-  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+// Calls `visit` with each directory PATH names, in order (an empty entry as ""), until it
+// returns true. No PATH: no directory.
+template <typename F>
+void each_path_dir(Ctx& ctx, const State& st, F visit) {
   std::string tmp;
   auto path = param_value(st, "PATH", &tmp);
-  if (!path) return std::nullopt;
+  if (!path) return;
   std::string_view p = *path;
   for (size_t i = 0; i <= p.size();) {
     ctx.budget->check();  // a PATH of a million ':' still ends at the deadline
     size_t j = p.find(':', i);
     if (j == std::string_view::npos) j = p.size();
-    std::string dir(p.substr(i, j - i));
+    if (visit(p.substr(i, j - i))) return;
     i = j + 1;
-    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + std::string(name);
-    auto s = stat_guest(ctx, st.cwd, cand);
-    if (s && S_ISREG(s->st_mode) && (!executable || (s->st_mode & 0111) != 0)) {
-      if (all == nullptr) return cand;
-      ctx.budget->check_words(all->size() + 1);
-      all->push_back(std::move(cand));
-    }
-    if (j == p.size()) break;
   }
+}
+
+}  // namespace
+
+std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_view name,
+                                       bool executable, std::vector<std::string>* all) {
+  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+  std::optional<std::string> first;
+  each_path_dir(ctx, st, [&](std::string_view dir) {
+    std::string cand = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + std::string(name);
+    auto s = stat_guest(ctx, st.cwd, cand);
+    if (!s || !S_ISREG(s->st_mode) || (executable && (s->st_mode & 0111) == 0)) return false;
+    if (all == nullptr) {
+      first = std::move(cand);
+      return true;
+    }
+    ctx.budget->check_words(all->size() + 1);
+    all->push_back(std::move(cand));
+    return false;
+  });
   if (all != nullptr && !all->empty()) return all->front();
-  return std::nullopt;
+  return first;
 }
 
 std::optional<std::string> program_on_path(Ctx& ctx, const State& st, std::string_view name) {
   if (name.empty() || name.find('/') != std::string_view::npos || !is_program(ctx, name)) {
     return std::nullopt;
   }
-  std::string tmp;
-  auto path = param_value(st, "PATH", &tmp);
-  if (!path) return std::nullopt;
-  std::string_view p = *path;
-  for (size_t i = 0; i <= p.size();) {
-    ctx.budget->check();  // a PATH of a million ':' still ends at the deadline
-    size_t j = p.find(':', i);
-    if (j == std::string_view::npos) j = p.size();
-    std::string_view dir = p.substr(i, j - i);
-    if (!dir.empty() && is_command_dir(ctx, st.cwd, dir)) {
-      std::string found(dir);
-      if (found.back() != '/') found.push_back('/');
-      return found.append(name);
-    }
-    i = j + 1;
-  }
-  return std::nullopt;
+  std::optional<std::string> found;
+  each_path_dir(ctx, st, [&](std::string_view dir) {
+    if (dir.empty() || !is_command_dir(ctx, st.cwd, dir)) return false;
+    found = std::string(dir);
+    if (found->back() != '/') found->push_back('/');
+    found->append(name);
+    return true;
+  });
+  return found;
 }
 
 std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name) {
