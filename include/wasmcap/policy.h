@@ -308,6 +308,15 @@ struct McpConfig {
   std::optional<McpBashConfig> bash;
 };
 
+// What a command gets when its command line and the plugin's plan leave a bound unset
+// (docs/host-config.md#defaults).
+struct DefaultsConfig {
+  // defaults.timeout_ms: the deadline of a `wasmcap run`, a `wasmcap sh` script or an MCP tool
+  // call given no --timeout-ms (and, for a plugin, no limits.timeout_ms); 0 = none. Absent: the
+  // built-in 60 s.
+  std::optional<uint64_t> timeout_ms;
+};
+
 struct HostConfig {
   std::vector<std::pair<std::string, PluginConfig>> plugins;  // distinct names
   NetworkConfig network;
@@ -317,6 +326,7 @@ struct HostConfig {
   ShellConfig shell;
   McpConfig mcp;
   AotConfig aot;
+  DefaultsConfig defaults;
 
   // The plugin's entry, or nullptr.
   const PluginConfig* find(std::string_view plugin) const;

@@ -23,6 +23,7 @@ struct McpCommands {
   CLI::App* tool_call = nullptr;
   std::string config, engine = "interp", workspace_root, listen;
   uint64_t timeout_ms = mcp::kDefaultCallTimeoutMs, max_memory_mb = 0, fuel = 0, max_write_mb = 0;
+  bool timeout_given = false;  // --timeout-ms given: the host config's defaults.timeout_ms does not apply
   uint64_t max_output_bytes = mcp::kDefaultMaxOutputBytes;
   size_t max_concurrency = mcp::kDefaultMaxConcurrency, max_queue = mcp::kDefaultMaxQueue;
   bool audit_stderr = false, list_json = false, registry_read_only = false;
@@ -47,8 +48,9 @@ void add_server_flags(CLI::App* c, McpCommands& m) {
                 "wasmcap run")
       ->check(CLI::IsMember(engine_names()));
   c->add_option("--timeout-ms", m.timeout_ms,
-                "Deadline of each call in ms (default 60000; the grants' timeout wins when lower; "
-                "0 = only the grants')");
+                "Deadline of each call in ms (default: the host config's defaults.timeout_ms, else "
+                "60000; the grants' timeout wins when lower; 0 = only the grants')")
+      ->each([&m](const std::string&) { m.timeout_given = true; });
   c->add_option("--max-memory-mb", m.max_memory_mb, "Memory cap of each call in MiB (0 = grants')")
       ->check(CLI::Range(uint64_t{0}, uint64_t{4096}));
   c->add_option("--fuel", m.fuel, "Instruction budget of each call (0 = grants')");
@@ -98,6 +100,7 @@ Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
   o.engine = m.engine;
   o.registry_read_only = m.registry_read_only;
   o.call_timeout_ms = m.timeout_ms;
+  if (!m.timeout_given && o.config.defaults.timeout_ms) o.call_timeout_ms = *o.config.defaults.timeout_ms;
   if (m.max_memory_mb != 0) o.call_max_memory_mb = m.max_memory_mb;
   if (m.fuel != 0) o.call_fuel = m.fuel;
   if (m.max_write_mb != 0) o.call_max_write_mb = m.max_write_mb;

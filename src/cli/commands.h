@@ -75,10 +75,11 @@ Result<void> bind_workspaces(policy::Plan& plan);
 
 // Parses both documents and intersects them. `module_override` (the MODULE argument) replaces
 // the manifest's module path.
-// `aot`, when given, takes the config's aot section (apply_aot_config).
+// `config`, when given, receives the host config read (for its host-wide sections: aot,
+// defaults).
 Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
                                                  const std::string& module_override,
-                                                 AotOptions* aot = nullptr);
+                                                 policy::HostConfig* config = nullptr);
 
 // --- Installed bundles (docs/bundles.md#the-local-registry) ---------------------------------------
 

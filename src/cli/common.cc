@@ -91,7 +91,7 @@ Result<void> bind_workspaces(policy::Plan& plan) {
 // the manifest's module path.
 Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
                                                  const std::string& module_override,
-                                                 AotOptions* aot) {
+                                                 policy::HostConfig* config_out) {
   if (flags.config.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--manifest needs --config (the host config holding the operator's grants)");
@@ -100,11 +100,11 @@ Result<std::shared_ptr<policy::Plan>> build_plan(const PlanFlags& flags,
   WASMCAP_TRY_ASSIGN(manifest, policy::load_manifest(flags.manifest));
   policy::HostConfig config;
   WASMCAP_TRY_ASSIGN(config, policy::load_host_config(flags.config));
-  if (aot != nullptr) apply_aot_config(config, *aot);
   std::string dir = std::filesystem::path(flags.manifest).parent_path().string();
   auto plan = std::make_shared<policy::Plan>(policy::make_plan(manifest, config, dir));
   if (!module_override.empty()) plan->module_path = module_override;
   WASMCAP_TRY(bind_workspaces(*plan));
+  if (config_out != nullptr) *config_out = std::move(config);
   return plan;
 }
 

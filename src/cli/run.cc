@@ -42,13 +42,27 @@ struct RunExtras {
   bool wait_for_compile = false;  // --engine auto: compile in the foreground when not cached
   std::string clock;                     // --clock host|deny|fixed=INSTANT[,step=D]
   std::string random;                    // --random host|deny|seed=N
-  bool default_deadline = false;  // no --timeout-ms: a run no plan bounds gets kRunDefaultTimeoutMs
+  bool default_deadline = false;  // no --timeout-ms: a run no plan bounds gets the default deadline
+  // The host config's defaults.timeout_ms (0 = no default deadline); absent: kRunDefaultTimeoutMs.
+  std::optional<uint64_t> configured_timeout_ms;
 };
 
 // `wasmcap run`'s deadline when neither --timeout-ms nor the plan's limits (manifest, host
-// config) set one: the `wasmcap sh` and `wasmcap mcp` default, so no run is unbounded unless
-// asked (docs/cli.md, --timeout-ms).
+// config) set one, unless the host config's defaults.timeout_ms says otherwise: the `wasmcap sh`
+// and `wasmcap mcp` default, so no run is unbounded unless asked (docs/cli.md, --timeout-ms).
 constexpr uint64_t kRunDefaultTimeoutMs = 60000;
+
+// "60 s", or "1500 ms" when not whole seconds.
+std::string duration_text(uint64_t ms) {
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+// A run's extras with what the host config sets for commands that leave a bound unset.
+RunExtras with_config_defaults(const RunExtras& extras, const policy::HostConfig& config) {
+  RunExtras x = extras;
+  if (config.defaults.timeout_ms) x.configured_timeout_ms = config.defaults.timeout_ms;
+  return x;
+}
 
 // A flag-based run with --allow-https/--secret: the flags are both the request and the grant of
 // an implicit plugin "cli" (nothing else is granted or intersected in), and its https events are
@@ -220,8 +234,9 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     };
   }
   opts.wait_for_compile = x.wait_for_compile;
-  const bool default_deadline = x.default_deadline && opts.timeout_ms == 0;
-  if (default_deadline) opts.timeout_ms = kRunDefaultTimeoutMs;
+  const uint64_t fallback_ms = x.configured_timeout_ms.value_or(kRunDefaultTimeoutMs);
+  const bool default_deadline = x.default_deadline && opts.timeout_ms == 0 && fallback_ms != 0;
+  if (default_deadline) opts.timeout_ms = fallback_ms;
   // --audit-stderr: the run's records (and its https events) also on stderr.
   if (x.audit_stderr && !opts.audit_sink) opts.audit_sink = audit::stderr_sink();
   std::string requested_engine = opts.engine;
@@ -259,9 +274,10 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     error = report.error();
     if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
     if (error->code == ErrorCode::kDeadlineExceeded && default_deadline) {
-      error->message += " (wasmcap run's default deadline of " +
-                        std::to_string(kRunDefaultTimeoutMs / 1000) +
-                        " s; --timeout-ms MS sets another, --timeout-ms 0 none)";
+      error->message += (x.configured_timeout_ms ? " (the host config's defaults.timeout_ms of "
+                                                 : " (wasmcap run's default deadline of ") +
+                        duration_text(fallback_ms) +
+                        "; --timeout-ms MS sets another, --timeout-ms 0 none)";
     }
   }
   int status = error ? error_exit_code(error->code) : (report->exit_code & 0xff);
@@ -329,9 +345,12 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
                                     " cannot be combined with --manifest: grants come from the "
                                     "host config (--config) only"));
     }
-    AotOptions configured = aot;
-    auto plan = build_plan(flags, module_path, &configured);
+    policy::HostConfig config;
+    auto plan = build_plan(flags, module_path, &config);
     if (!plan) return report_error(plan.error());
+    AotOptions configured = aot;
+    apply_aot_config(config, configured);
+    const RunExtras x = with_config_defaults(extras, config);
     RunRequest request;
     request.plan = *plan;
     request.degrade = flags.degrade;
@@ -345,7 +364,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     o.wasi.max_output_bytes = max_output_bytes;
     o.wasi.stdin_fd = STDIN_FILENO;
     if (!invoke.empty()) o.entry = invoke;
-    auto opts = resolve(std::move(request), extras);
+    auto opts = resolve(std::move(request), x);
     if (!opts) return report_error(opts.error());
     if (flags.degrade && !(*plan)->denied.empty()) {
       // Degraded runs are loud: each missing grant is named, then fails at call time.
@@ -356,7 +375,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     auto file = read_module_file((*plan)->module_path);
     if (!file) return report_error(file.error());
     opts->module_file = std::move(file->file);
-    return finish_run(file->bytes, std::move(*opts), extras);
+    return finish_run(file->bytes, std::move(*opts), x);
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
@@ -384,13 +403,15 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     o.plan = std::move(*plan);
     o.audit_sink = audit::stderr_sink();
   }
+  RunExtras x = extras;
   if (!flags.config.empty()) {
     // A flag run's grants are its flags alone; of a host config it takes the operator's audit
     // log (audit.file, audit.on_failure: docs/host-config.md#audit), so trials are recorded
-    // where every other run is.
+    // where every other run is, and the host-wide sections (aot, defaults).
     auto config = policy::load_host_config(flags.config);
     if (!config) return report_error(config.error());
     apply_aot_config(*config, o.aot);
+    x = with_config_defaults(extras, *config);
     if (config->audit.file) {
       auto file = audit::open_configured_sink(config->audit);
       if (!file) return report_error(file.error());
@@ -423,9 +444,9 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   auto file = read_module_file(module_path);
   if (!file) return report_error(file.error());
   o.module_file = std::move(file->file);
-  auto opts = resolve(std::move(request), extras);
+  auto opts = resolve(std::move(request), x);
   if (!opts) return report_error(opts.error());
-  return finish_run(file->bytes, std::move(*opts), extras);
+  return finish_run(file->bytes, std::move(*opts), x);
 }
 
 Result<void> add_flag_grants(policy::HostConfig& config, const std::string& plugin,
@@ -517,18 +538,19 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
   o.module_sha256 = resolved->module_sha256;
   o.aot = aot;
   apply_aot_config(ctx->config, o.aot);
+  const RunExtras x = with_config_defaults(extras, ctx->config);
   if (flags.audit_stderr) o.audit_sink = audit::stderr_sink();
   o.wasi.max_output_bytes = max_output_bytes;
   o.wasi.stdin_fd = STDIN_FILENO;
   if (!invoke.empty()) o.entry = invoke;
-  auto opts = resolve(std::move(request), extras);
+  auto opts = resolve(std::move(request), x);
   if (!opts) return report_error(opts.error());
   if (flags.degrade) {
     for (const auto& d : plan->denied) {
       std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
     }
   }
-  return finish_run(resolved->module_bytes, std::move(*opts), extras);
+  return finish_run(resolved->module_bytes, std::move(*opts), x);
 }
 
 }  // namespace

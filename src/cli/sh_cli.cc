@@ -142,6 +142,7 @@ struct ShOpts {
   std::string workspace, script, file, engine = "interp", audit_file, clock, random, cwd, config;
   uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
+  bool timeout_given = false;  // --timeout-ms given: the host config's defaults.timeout_ms does not apply
   // Defaults: shell::Options (include/wasmcap/shell.h), where each bound's threat is given.
   uint64_t max_shell_memory = shell::Options{}.max_shell_memory_bytes,
            max_words = shell::Options{}.max_words,
@@ -185,7 +186,10 @@ Dispatch add_sh_command(CLI::App& app) {
                  "`wasmcap run --clock`; only narrows what each command's manifest requests)");
   sh->add_option("--random", o->random,
                  "Pin every command's random_get: seed=N or deny (as `wasmcap run --random`)");
-  sh->add_option("--timeout-ms", o->timeout_ms, "Deadline for the whole script, aot compiles included (default 60000; 0 = none)");
+  sh->add_option("--timeout-ms", o->timeout_ms,
+                 "Deadline for the whole script, aot compiles included (default: the host config's "
+                 "defaults.timeout_ms, else 60000; 0 = none)")
+      ->each([o](const std::string&) { o->timeout_given = true; });
   sh->add_option("--max-output-bytes", o->max_output_bytes,
                  "Cap on all commands' stdout+stderr together (0 = none)");
   sh->add_option("--max-commands", o->max_commands, "Cap on commands started (0 = none)");
@@ -329,7 +333,8 @@ Dispatch add_sh_command(CLI::App& app) {
     }
     // A script read from stdin used it up: its commands see EOF.
     so.stdin_fd = from_stdin && !is_interactive ? -1 : STDIN_FILENO;
-    so.deadline_ms = o->timeout_ms;
+    so.deadline_ms = !o->timeout_given && config.defaults.timeout_ms ? *config.defaults.timeout_ms
+                                                                      : o->timeout_ms;
     so.max_output_bytes = o->max_output_bytes;
     so.max_commands = o->max_commands;
     if (o->max_write_mb != 0) so.max_write_bytes = o->max_write_mb << 20;

@@ -353,7 +353,7 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
   Json doc;
   WASMCAP_TRY_ASSIGN(doc, d.parse(json_text));
   WASMCAP_TRY(d.object(doc, "$", {"plugins", "network", "audit", "trust", "registry", "shell", "mcp",
-                                   "aot"}));
+                                   "aot", "defaults"}));
   HostConfig c;
   if (const Json* plugins = member(doc, "plugins")) {
     WASMCAP_TRY(d.map(*plugins, "$.plugins"));
@@ -411,6 +411,13 @@ Result<HostConfig> parse_host_config(std::string_view json_text, std::string_vie
       uint64_t j = 0;
       WASMCAP_TRY_ASSIGN(j, d.uint(*jobs, "$.aot.background_jobs", 1, 64));
       c.aot.background_jobs = static_cast<unsigned>(j);
+    }
+  }
+  if (const Json* defaults = member(doc, "defaults")) {
+    WASMCAP_TRY(d.object(*defaults, "$.defaults", {"timeout_ms"}));
+    if (const Json* t = member(*defaults, "timeout_ms")) {
+      // 0 is an operator's explicit "no default deadline"; otherwise the limits' range.
+      WASMCAP_TRY_ASSIGN(c.defaults.timeout_ms, d.uint(*t, "$.defaults.timeout_ms", 0, kMaxTimeoutMs));
     }
   }
   if (const Json* reg = member(doc, "registry")) {

@@ -281,6 +281,81 @@ TEST(FirstContact, RunHasADefaultDeadline) {
   EXPECT_EQ(timeout_of(plain), 60000);
 }
 
+// The host config's defaults.timeout_ms replaces the built-in 60 s in every command that has a
+// default deadline: run (flag, manifest and bundle runs), sh and the MCP server's calls (here
+// `tool call`, the server's code path); a flag or the plan's limit still wins, and 0 is none.
+TEST(FirstContact, TheHostConfigSetsTheDefaultDeadline) {
+  Home h;
+  fs::copy_file(testing::guest_path("hello"), h.path("hello.wasm"));
+  fs::copy_file(testing::guest_path("spin"), h.path("spin.wasm"));
+  auto timeout_of = [](const ProcResult& r) -> nlohmann::json {
+    for (const std::string& line : testing::lines_of(r.err)) {
+      if (has(line, "\"event\":\"run_start\"")) return nlohmann::json::parse(line)["limits"]["timeout_ms"];
+    }
+    ADD_FAILURE() << "no run_start record:\n" << r.err;
+    return nullptr;
+  };
+  testing::write_text(h.path("c.json"),
+                      R"({"defaults":{"timeout_ms":300},"plugins":{"hello":{},"spin":{},)"
+                      R"("limited":{"limits":{"timeout_ms":120000}}}})");
+  testing::write_text(h.path("none.json"), R"({"defaults":{"timeout_ms":0}})");
+  const std::string message = "(the host config's defaults.timeout_ms of 300 ms; --timeout-ms MS";
+  // A flag run given the config.
+  ProcResult spun = h.cli({"run", "--config", h.path("c.json"), h.path("spin.wasm")});
+  EXPECT_EQ(spun.exit_code, 82) << describe(spun);
+  EXPECT_TRUE(has(spun.err, message)) << spun.err;
+  auto flag_run = [&](const std::string& config, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run", "--config", h.path(config), "--allow-https", "example.test"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(h.path("hello.wasm"));
+    return h.cli(args);
+  };
+  EXPECT_EQ(timeout_of(flag_run("c.json", {})), 300);
+  EXPECT_EQ(timeout_of(flag_run("c.json", {"--timeout-ms", "90000"})), 90000);
+  EXPECT_TRUE(timeout_of(flag_run("none.json", {})).is_null()) << "0: no default deadline";
+  // Manifest runs: the plan's limit wins; a plan without one gets the config's default.
+  testing::write_text(h.path("plain.json"), R"({"name":"hello","version":"1.0.0","module":"hello.wasm"})");
+  testing::write_text(h.path("limited.json"),
+                      R"({"name":"limited","version":"1.0.0","module":"hello.wasm"})");
+  EXPECT_EQ(timeout_of(h.cli({"run", "--audit-stderr", "--manifest", h.path("plain.json"), "--config",
+                              h.path("c.json")})),
+            300);
+  EXPECT_EQ(timeout_of(h.cli({"run", "--audit-stderr", "--manifest", h.path("limited.json"), "--config",
+                              h.path("c.json")})),
+            120000);
+  // An installed bundle, run and called as a tool.
+  h.keygen("acme");
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  testing::write_text(h.path("spin-manifest.json"),
+                      R"({"name":"spin","version":"1.0.0","module":"spin.wasm","tools":[{"name":"spin",)"
+                      R"("input_schema":{"type":"object"},"invoke":{}}]})");
+  ASSERT_EQ(h.cli({"bundle", "pack", "--manifest", h.path("spin-manifest.json"), "--key",
+                   h.path("keys/acme.key"), "--out", h.path("spin.wcb")})
+                .exit_code,
+            0);
+  ASSERT_EQ(h.cli({"bundle", "install", h.path("spin.wcb")}).exit_code, 0);
+  ProcResult bundle = h.cli({"run", "--config", h.path("c.json"), "spin"});
+  EXPECT_EQ(bundle.exit_code, 82) << describe(bundle);
+  EXPECT_TRUE(has(bundle.err, message)) << bundle.err;
+  // (Each spinning command here would take the built-in 60 s without the config's default: the
+  // harness's 20 s watchdog kills it, and its status is not the one expected.)
+  ProcResult call = h.cli({"tool", "call", "spin", "--config", h.path("c.json")});
+  EXPECT_EQ(call.exit_code, 1) << describe(call);
+  EXPECT_TRUE(has(call.out, "deadline")) << call.out;
+  // sh: the whole script's deadline.
+  ProcResult sh = h.cli({"sh", "--config", h.path("c.json"), "--max-commands", "0", "-c",
+                         "while :; do :; done"});
+  EXPECT_EQ(sh.exit_code, 82) << describe(sh);
+  ProcResult sh_given = h.cli({"sh", "--config", h.path("c.json"), "--timeout-ms", "60000", "-c",
+                               "echo ok"});
+  EXPECT_EQ(sh_given.out, "ok\n") << describe(sh_given);
+  // A bad value is a config error naming the field.
+  testing::write_text(h.path("bad.json"), R"({"defaults":{"timeout_ms":-1}})");
+  ProcResult bad = h.cli({"run", "--config", h.path("bad.json"), h.path("hello.wasm")});
+  EXPECT_EQ(bad.exit_code, 78) << describe(bad);
+  EXPECT_TRUE(has(bad.err, "$.defaults.timeout_ms")) << bad.err;
+}
+
 // `plan` warns when the module calls clocks or random_get the plan does not serve (every call
 // would be ENOTCAPABLE); a manifest that requests them gets no warning.
 TEST(FirstContact, PlanWarnsOfUnrequestedClocksAndRandom) {
