@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 #endif
 
@@ -20,11 +22,12 @@ namespace wasmcap::failpoint {
 #if WASMCAP_FAILPOINTS
 namespace {
 
-enum class Action { kKill, kEnospc, kEio };
+enum class Action { kKill, kEnospc, kEio, kDelay };
 
 struct Armed {
   std::string name;
   Action action;
+  unsigned long delay_ms;  // kDelay
   unsigned long nth;   // fire on this hit (1-based)
   unsigned long seen;  // hits so far
 };
@@ -62,16 +65,23 @@ State& state() {
         act = act.substr(0, at);
       }
       Action a;
+      unsigned long delay_ms = 0;
       if (act == "kill") {
         a = Action::kKill;
       } else if (act == "enospc") {
         a = Action::kEnospc;
       } else if (act == "eio") {
         a = Action::kEio;
+      } else if (act.substr(0, 5) == "delay") {
+        std::string n(act.substr(5));
+        char* end = nullptr;
+        delay_ms = std::strtoul(n.c_str(), &end, 10);
+        if (n.empty() || *end != '\0' || delay_ms == 0 || delay_ms > 60000) ::abort();
+        a = Action::kDelay;
       } else {
         ::abort();
       }
-      st->armed.push_back(Armed{std::string(item.substr(0, eq)), a, nth, 0});
+      st->armed.push_back(Armed{std::string(item.substr(0, eq)), a, delay_ms, nth, 0});
     }
     return st;
   }();
@@ -83,24 +93,32 @@ State& state() {
 int hit(std::string_view name) noexcept {
   State& s = state();
   if (s.armed.empty() && s.trace_fd < 0) return 0;
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (s.trace_fd >= 0) {
-    std::string line(name);
-    line += '\n';
-    (void)!::write(s.trace_fd, line.data(), line.size());
-  }
-  for (Armed& a : s.armed) {
-    if (a.name != name || ++a.seen != a.nth) continue;
-    switch (a.action) {
-      case Action::kKill:
-        ::kill(::getpid(), SIGKILL);
-        ::_exit(137);  // not reached
-      case Action::kEnospc:
-        return ENOSPC;
-      case Action::kEio:
-        return EIO;
+  unsigned long sleep_ms = 0;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.trace_fd >= 0) {
+      std::string line(name);
+      line += '\n';
+      (void)!::write(s.trace_fd, line.data(), line.size());
+    }
+    for (Armed& a : s.armed) {
+      if (a.name != name || ++a.seen != a.nth) continue;
+      switch (a.action) {
+        case Action::kKill:
+          ::kill(::getpid(), SIGKILL);
+          ::_exit(137);  // not reached
+        case Action::kEnospc:
+          return ENOSPC;
+        case Action::kEio:
+          return EIO;
+        case Action::kDelay:
+          sleep_ms = a.delay_ms;
+          break;
+      }
     }
   }
+  // Outside the lock: the other threads' hits go on while this one waits.
+  if (sleep_ms != 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
   return 0;
 }
 

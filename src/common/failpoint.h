@@ -14,7 +14,9 @@
 //   WASMCAP_FAILPOINTS="NAME=ACTION[@N][,NAME=ACTION[@N]...]"
 //     ACTION: kill (SIGKILL this process: no destructor, no atexit, like a power cut for the
 //     process's own state), enospc or eio (hit() returns ENOSPC / EIO for the caller to fail
-//     with); @N arms the N-th time NAME is reached (1-based, default 1); later hits go on.
+//     with), delayMS (hit() sleeps MS milliseconds, 1..60000, then returns 0: widens a race
+//     window between threads so a test of the race is deterministic, as a debugger's breakpoint
+//     would); @N arms the N-th time NAME is reached (1-based, default 1); later hits go on.
 //   WASMCAP_FAILPOINT_TRACE=FILE
 //     appends one line per hit, "NAME\n", so a test can first list every failpoint a command
 //     reaches and then arm each in turn.
@@ -25,7 +27,8 @@
 namespace wasmcap::failpoint {
 
 // Returns 0 to go on, or an errno value (ENOSPC, EIO) the caller fails its step with as if the
-// system call it stands for had returned it. An armed "kill" does not return.
+// system call it stands for had returned it. An armed "kill" does not return; an armed "delay"
+// returns 0 after its sleep.
 int hit(std::string_view name) noexcept;
 
 // Whether this build has failpoints (tests that need them skip, saying why, when it has not).

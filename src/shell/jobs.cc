@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/failpoint.h"
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -270,6 +271,7 @@ int b_kill(Out& o, State& st, const Args& a) {
     // Signals whose default action is to do nothing (CHLD, CONT, URG, WINCH) and 0 (is it
     // there?) leave a job running.
     if (done || sig == 0 || sig == 17 || sig == 18 || sig == 23 || sig == 28) continue;
+    (void)failpoint::hit("shell.job.kill");  // (a test's delay: lists.cc shell.job.register)
     std::lock_guard<std::mutex> lock(o.ctx.mu);
     o.ctx.raise_jobs_locked(j->kill.get(), sig);
   }

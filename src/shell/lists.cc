@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/failpoint.h"
 #include "shell/state.h"
 
 namespace wasmcap::shell {
@@ -224,6 +225,9 @@ int run_background(Ctx& ctx, State& st, const AndOr& ao, const Io& io) {
   kill->parent = st.job_kill;
   sub->job_kill = kill;
   job->kill = kill;
+  // (A test's delay here opens the window the ancestors' check below closes:
+  // tests/shell/shell_process_test.cc ShellJobs.AJobStartedByAKilledJobIsKilledToo.)
+  (void)failpoint::hit("shell.job.register");
   {
     std::lock_guard<std::mutex> lock(ctx.mu);
     auto& k = ctx.job_kills;  // (the ended jobs' entries go; live ones are bounded by jobs)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -77,8 +78,24 @@ TEST_F(Failpoints, TraceListsEveryHit) {
   std::remove(trace.c_str());
 }
 
+TEST_F(Failpoints, DelaySleepsOnTheNthHitAndGoesOn) {
+  int status = in_child("t.d=delay300@2", nullptr, [] {
+    auto took = [] {
+      auto t0 = std::chrono::steady_clock::now();
+      if (failpoint::hit("t.d") != 0) return -1.0;
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    if (took() >= 300) return 1;  // the first hit does not wait
+    if (took() < 300) return 2;   // the second sleeps at least its 300 ms
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST_F(Failpoints, MalformedSpecAborts) {
-  for (const char* bad : {"t.a", "t.a=explode", "t.a=kill@0", "t.a=kill@x", "=kill"}) {
+  for (const char* bad : {"t.a", "t.a=explode", "t.a=kill@0", "t.a=kill@x", "=kill", "t.a=delay",
+                          "t.a=delay0", "t.a=delay60001", "t.a=delayx", "t.a=delay5ms"}) {
     int status = in_child(bad, nullptr, [] {
       (void)failpoint::hit("t.a");
       return 0;

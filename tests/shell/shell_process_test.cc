@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "common/failpoint.h"
 #include "shell/parse.h"
 #include "shell_fixture.h"
 #include "test_support.h"
@@ -226,6 +227,27 @@ TEST_F(ShellFixture, KillEndsAJobAsBash) {
   EXPECT_NE(r.err.find("Hangup"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Killed"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("stopping a job is not supported"), std::string::npos) << r.err;
+}
+
+// The race c23e371 closed, made deterministic: the outer job's kill falls while the inner job
+// it starts is between its start and its registration. Two delays place it there: the inner
+// job waits 600 ms before registering (the failpoint shell.job.register's second hit: the first
+// is the outer job's own), the kill waits 300 ms before it signals (shell.job.kill), so the
+// outer job has reached the inner one's start when the kill lands, and the inner job registers
+// after it. The inner job must end with the outer one, as bash's would; before the fix it spun
+// until the deadline (exit 82).
+TEST(ShellJobs, AJobStartedByAKilledJobIsKilledToo) {
+  if (!failpoint::compiled_in()) {
+    GTEST_SKIP() << "built without WASMCAP_FAILPOINTS=ON (scripts/test.sh turns it on)";
+  }
+  wasmcap::testing::ProcOptions o;
+  o.extra_env = {{"WASMCAP_FAILPOINTS", "shell.job.register=delay600@2,shell.job.kill=delay300"}};
+  auto r = wasmcap::testing::run_cli({"sh", "--timeout-ms", "8000", "--max-commands", "0", "-c",
+                             "{ while :; do :; done & wait; } & kill -s HUP %+; wait $!; "
+                             "echo nested=$?; wait; echo all=$?"},
+                            o);
+  EXPECT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "nested=129\nall=0\n") << r.err;
 }
 
 // Nothing of the host is ever signalled: a number that is no job of this shell is "No such
