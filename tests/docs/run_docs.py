@@ -17,6 +17,19 @@ run, so that no command in the docs silently rots:
 An unmarked shell block, or one marked without a reason, fails the test. The lab notebook
 (bench/notes/*.md) is checked for the marks too, but never run.
 
+A runnable block may show what it prints: an `output` block right after it (only blank lines
+between) holds its expected stdout, compared line by line; a line that is exactly `...` stands
+for any number of lines (none included), so a page can show the lines that matter:
+
+    ```sh runnable
+    wasmcap run "$WASMCAP_GUESTS/hello.wasm" arg1
+    ```
+
+    ```output
+    hello from wasm
+    arg[1]=arg1
+    ```
+
 Each block runs in bash with `set -euo pipefail`, in a fresh temporary directory that is also
 $HOME and holds $WASMCAP_HOME, with the built `wasmcap` first on PATH and $WASMCAP_GUESTS set to
 the built guests. The docs are written for a shell at the top of a checkout that has built into
@@ -62,18 +75,53 @@ def unmarked(path):
 
 
 def blocks(path):
-    """(line, text) of each runnable block in the file."""
-    out, cur, start = [], None, 0
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        m = FENCE.match(line)
-        if cur is None and m and m.group(1).split() == ["sh", "runnable"]:
-            cur, start = [], n
-        elif cur is not None and line.startswith("```"):
-            out.append((start, "\n".join(cur) + "\n"))
-            cur = None
-        elif cur is not None:
-            cur.append(line)
+    """(line, text, expected) of each runnable block in the file: `expected` is the lines of the
+    `output` block that follows it, or None."""
+    lines = path.read_text().splitlines()
+    out, n = [], 0
+    while n < len(lines):
+        m = FENCE.match(lines[n])
+        if not (m and m.group(1).split() == ["sh", "runnable"]):
+            n += 1
+            continue
+        start, end = n, n + 1
+        while end < len(lines) and not lines[end].startswith("```"):
+            end += 1
+        text = "\n".join(lines[start + 1:end]) + "\n"
+        nxt = end + 1
+        while nxt < len(lines) and not lines[nxt].strip():
+            nxt += 1
+        expected = None
+        if nxt < len(lines) and lines[nxt].strip() == "```output":
+            close = nxt + 1
+            while close < len(lines) and not lines[close].startswith("```"):
+                close += 1
+            expected = lines[nxt + 1:close]
+        out.append((start + 1, text, expected))
+        n = end + 1
     return out
+
+
+def matches(expected, actual):
+    """Whether `actual` (lines) is `expected` (lines, where a line `...` is any lines)."""
+    if not expected:
+        return not actual
+    if expected[0] == "...":
+        return any(matches(expected[1:], actual[i:]) for i in range(len(actual) + 1))
+    return bool(actual) and actual[0] == expected[0] and matches(expected[1:], actual[1:])
+
+
+def orphan_outputs(path):
+    """Line numbers of `output` blocks that follow no runnable block (they would never be checked)."""
+    lines = path.read_text().splitlines()
+    checked = set()
+    for start, text, expected in blocks(path):
+        if expected is not None:
+            n = start + text.count("\n")
+            while not lines[n].strip().startswith("```output"):
+                n += 1
+            checked.add(n + 1)
+    return [n for n, line in enumerate(lines, 1) if line.strip() == "```output" and n not in checked]
 
 
 def main():
@@ -81,16 +129,21 @@ def main():
     build = pathlib.Path(sys.argv[4]).resolve() if len(sys.argv) > 4 else bindir.parent
     files = ([src / "README.md"] + sorted((src / "docs").glob("*.md")) +
              sorted((src / "examples").glob("*/README.md")))
-    found = [(f, n, text) for f in files for n, text in blocks(f)]
+    found = [(f, n, text, expected) for f in files for n, text, expected in blocks(f)]
     bad = [(f, n) for f in files + sorted((src / "bench" / "notes").glob("*.md")) for n in unmarked(f)]
     for f, n in bad:
         print(f"run_docs: FAIL {f.relative_to(src)}:{n}: a shell block must be `sh runnable` or "
               f"`sh not-runnable: REASON`", file=sys.stderr)
+    orphans = [(f, n) for f in files for n in orphan_outputs(f)]
+    for f, n in orphans:
+        print(f"run_docs: FAIL {f.relative_to(src)}:{n}: an `output` block must follow a "
+              f"`sh runnable` block (only blank lines between)", file=sys.stderr)
+    bad += orphans
     if not found:
         print("run_docs: no runnable blocks found", file=sys.stderr)
         return 1
     failed = 0
-    for f, n, text in found:
+    for f, n, text, expected in found:
         with tempfile.TemporaryDirectory() as tmp:
             os.symlink(build, os.path.join(tmp, "build"))
             for top in sorted(src.iterdir()):
@@ -110,6 +163,13 @@ def main():
             if r.returncode != 0:
                 failed += 1
                 print(f"run_docs: FAIL {where} (exit {r.returncode})\n--- block ---\n{text}"
+                      f"--- stdout ---\n{r.stdout[-2000:]}--- stderr ---\n{r.stderr[-2000:]}",
+                      file=sys.stderr)
+            elif expected is not None and not matches(expected, r.stdout.splitlines()):
+                failed += 1
+                shown = "\n".join(expected)
+                print(f"run_docs: FAIL {where}: its output is not what the page shows\n"
+                      f"--- block ---\n{text}--- the page shows ---\n{shown}\n"
                       f"--- stdout ---\n{r.stdout[-2000:]}--- stderr ---\n{r.stderr[-2000:]}",
                       file=sys.stderr)
             else:
