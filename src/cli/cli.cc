@@ -42,10 +42,15 @@ int main(int argc, char** argv) {
       // --help / --version: CLI11 prints them. Anything else is a usage error, reported in the
       // documented form "wasmcap: error: invalid_argument: ...".
       if (e.get_exit_code() == 0) return app.exit(e);
-      std::fprintf(stderr, "wasmcap: error: %s: %s (see wasmcap help%s)\n",
-                   std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(), e.what(),
-                   argc > 1 && argv[1][0] != '-' ? (std::string(" ") + printable(argv[1])).c_str() : "");
-      return error_exit_code(ErrorCode::kInvalidArgument);
+      // `run --json` promises one JSON object on stdout whatever the outcome, a bad flag
+      // included (docs/cli.md "run --json"): --json among wasmcap's own arguments turns it on.
+      if (argc > 1 && std::string_view(argv[1]) == "run" &&
+          std::any_of(cli_args.begin(), cli_args.end(), [](const char* a) { return std::string_view(a) == "--json"; })) {
+        set_json_errors(true);
+      }
+      return report_error(Error(ErrorCode::kInvalidArgument,
+                                std::string(e.what()) + " (see wasmcap help" +
+                                    (argc > 1 && argv[1][0] != '-' ? " " + printable(argv[1]) : "") + ")"));
     }
     return execute_run(*run);
   };

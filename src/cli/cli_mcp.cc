@@ -91,8 +91,15 @@ int fail(const Error& e) {
   return error_exit_code(e.code);
 }
 
-Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m) {
+// `prefix` starts each line the host logs on stderr (plugins it offers no tools from, ...): the
+// command's own name, "wasmcap mcp: " or "wasmcap tool: ".
+Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m, std::string prefix) {
   mcp::ServerOptions o;
+  o.log = [prefix = std::move(prefix)](const std::string& line) {
+    std::string l = prefix + line + "\n";
+    std::fwrite(l.data(), 1, l.size(), stderr);
+    std::fflush(stderr);
+  };
   if (!m.config.empty()) {
     WASMCAP_TRY_ASSIGN(o.config, policy::load_host_config(m.config));
     apply_aot_config(o.config, o.aot);
@@ -173,7 +180,7 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
   if (*m.mcp) {
     // The bash tool's sessions' private /tmp directories are removed on SIGINT, SIGTERM and
     // SIGHUP too (cli.cc main: platform/signal_cleanup.h).
-    auto host = make_host(m);
+    auto host = make_host(m, "wasmcap mcp: ");
     if (!host) return fail(host.error());
     // A server with no tools answers every client, so a mistake in its configuration would go
     // unseen from the client's side: say why on stderr (the server's log) and keep serving.
@@ -218,7 +225,7 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     return 0;
   }
   if (*m.tool_list) {
-    auto host = make_host(m);
+    auto host = make_host(m, "wasmcap tool: ");
     if (!host) return fail(host.error());
     std::string cursor;
     nlohmann::json all = nlohmann::json::array();
@@ -247,12 +254,19 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     return 0;
   }
   if (*m.tool_call) {
-    auto host = make_host(m);
+    auto host = make_host(m, "wasmcap tool: ");
     if (!host) return fail(host.error());
     mcp::CallContext ctx;
     auto out = (*host)->call(m.tool_name, m.tool_json, ctx);
     if (out.protocol_error) {
-      return fail(Error(ErrorCode::kInvalidArgument, out.error_message));
+      // The server's advice names the MCP method; on the command line it is `wasmcap tool list`.
+      std::string message = out.error_message;
+      constexpr std::string_view kMcpHint = " (see tools/list)";
+      if (message.size() >= kMcpHint.size() &&
+          message.compare(message.size() - kMcpHint.size(), kMcpHint.size(), kMcpHint) == 0) {
+        message.replace(message.size() - kMcpHint.size(), kMcpHint.size(), " (see wasmcap tool list)");
+      }
+      return fail(Error(ErrorCode::kInvalidArgument, message));
     }
     std::printf("%s\n", out.result_json.c_str());
     return out.is_error ? 1 : 0;

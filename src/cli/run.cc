@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -700,6 +701,27 @@ std::vector<char*> split_run_arguments(RunCommand& r, int argc, char** argv) {
   return cli_args;
 }
 
+// `wasmcap run MODULE --timeout-ms 5`: everything after MODULE is the guest's, so the option
+// never reached wasmcap. Said once, on stderr, for the first argument that is one of run's own
+// long options (--NAME or --NAME=VALUE); `run -- MODULE ARGS...` says the arguments are meant
+// for the guest, and is silent.
+static void warn_of_run_options_after_module(const CLI::App& cmd, const std::vector<std::string>& guest_args) {
+  for (const std::string& a : guest_args) {
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
+    std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    for (const CLI::Option* o : cmd.get_options()) {
+      const auto& names = o->get_lnames();
+      if (std::find(names.begin(), names.end(), name) == names.end()) continue;
+      std::fprintf(stderr,
+                   "wasmcap: warning: '--%s' comes after MODULE, so it is the guest's argument, not "
+                   "wasmcap's: put wasmcap's options before MODULE (`wasmcap run -- MODULE ARGS...` "
+                   "passes guest arguments without this warning)\n",
+                   printable(name).c_str());
+      return;
+    }
+  }
+}
+
 std::optional<int> execute_run(RunCommand& run) {
   RunCommand* r = &run;
   if (!*r->cmd) return std::nullopt;
@@ -710,11 +732,11 @@ std::optional<int> execute_run(RunCommand& run) {
   if (r->max_write_mb != 0) r->flags.bounds.max_write_bytes = r->max_write_mb << 20;
   // Arguments after MODULE were split off above, so anything CLI11 left over came before it:
   // an option wasmcap does not know. Refuse it rather than drop it.
+  set_json_errors(r->extras.json);
   if (!r->cmd->remaining().empty()) {
-    std::fprintf(stderr, "wasmcap: error: %s: unknown option '%s' (see wasmcap run --help)\n",
-                 std::string(error_code_name(ErrorCode::kInvalidArgument)).c_str(),
-                 r->cmd->remaining().front().c_str());
-    return error_exit_code(ErrorCode::kInvalidArgument);
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "unknown option '" + printable(r->cmd->remaining().front()) +
+                                  "' (see wasmcap run --help)"));
   }
   if (r->aot_stack_mb != 0) r->aot.stack_bytes = r->aot_stack_mb << 20;
   std::vector<std::string> guest_args = r->guest_tail;
@@ -731,7 +753,7 @@ std::optional<int> execute_run(RunCommand& run) {
     r->module_path.clear();
   }
   r->extras.default_deadline = r->cmd->count("--timeout-ms") == 0;
-  set_json_errors(r->extras.json);
+  if (!r->dashdash) warn_of_run_options_after_module(*r->cmd, guest_args);
   r->extras.audit_stderr = r->flags.audit_stderr;
   if ((!r->extras.allow_https.empty() || !r->extras.secrets.empty()) &&
       (!r->flags.manifest.empty() || bundle_reference(r->module_path))) {

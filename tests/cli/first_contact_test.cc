@@ -356,6 +356,76 @@ TEST(FirstContact, TheHostConfigSetsTheDefaultDeadline) {
   EXPECT_TRUE(has(bad.err, "$.defaults.timeout_ms")) << bad.err;
 }
 
+// `run --json` answers a bad flag with its JSON object too (docs/cli.md "run --json"): an
+// unknown option and a value CLI11 cannot convert, each one object on stdout, exit 64.
+TEST(FirstContact, RunJsonReportsFlagErrorsAsJson) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", "--json", "--bogus", "x.wasm"},
+        std::vector<std::string>{"run", "--json", "--fuel", "abc", "x.wasm"}}) {
+    ProcResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 64) << describe(r);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j["error"]["code"], "invalid_argument") << r.out;
+    EXPECT_EQ(j["status"], 64) << r.out;
+    EXPECT_TRUE(has(r.err, "wasmcap: error: invalid_argument: ")) << r.err;
+  }
+  ProcResult plain = run_cli({"run", "--fuel", "abc", "x.wasm"});
+  EXPECT_EQ(plain.exit_code, 64);
+  EXPECT_TRUE(plain.out.empty()) << plain.out;
+}
+
+// wasmcap's own options after MODULE are the guest's arguments (passed as given) and a warning
+// says so, once; `run -- MODULE ARGS` is the way to mean them for the guest, without it.
+TEST(FirstContact, RunWarnsOfItsOwnOptionsAfterTheModule) {
+  const std::string hello = testing::guest_path("hello");
+  ProcResult r = run_cli({"run", hello, "--timeout-ms", "5", "--dir=x", "--not-ours"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "arg[1]=--timeout-ms\narg[2]=5\narg[3]=--dir=x\narg[4]=--not-ours\n")) << r.out;
+  const std::string warning = "wasmcap: warning: '--timeout-ms' comes after MODULE, so it is the guest's";
+  EXPECT_TRUE(has(r.err, warning)) << r.err;
+  EXPECT_EQ(r.err.find("wasmcap: warning:"), r.err.rfind("wasmcap: warning:")) << "once:\n" << r.err;
+  ProcResult eq = run_cli({"run", hello, "--dir=x"});
+  EXPECT_TRUE(has(eq.err, "'--dir' comes after MODULE")) << eq.err;
+  ProcResult quiet = run_cli({"run", "--", hello, "--timeout-ms", "5"});
+  EXPECT_EQ(quiet.exit_code, 0) << describe(quiet);
+  EXPECT_FALSE(has(quiet.err, "warning")) << quiet.err;
+  ProcResult guests_own = run_cli({"run", hello, "--verbose", "-x"});
+  EXPECT_FALSE(has(guests_own.err, "warning")) << guests_own.err;
+}
+
+// `wasmcap tool list/call` log as `wasmcap tool:` (not as the server), each reason once, and an
+// unknown tool points to `wasmcap tool list`, not to the MCP method.
+TEST(FirstContact, ToolCommandsLogUnderTheirOwnNameOnce) {
+  Home h;
+  h.keygen("acme");
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  fs::copy_file(testing::guest_path("spin"), h.path("spin.wasm"));
+  testing::write_text(h.path("m.json"),
+                      R"({"name":"spin","version":"1.0.0","module":"spin.wasm","permissions":{"env":["X"]},)"
+                      R"("tools":[{"name":"spin","input_schema":{"type":"object"},"invoke":{}}]})");
+  ASSERT_EQ(h.cli({"bundle", "pack", "--manifest", h.path("m.json"), "--key", h.path("keys/acme.key"),
+                   "--out", h.path("s.wcb")})
+                .exit_code,
+            0);
+  ASSERT_EQ(h.cli({"bundle", "install", h.path("s.wcb")}).exit_code, 0);
+  testing::write_text(h.path("c.json"), "{}");
+  const std::string reason = "wasmcap tool: no tools from spin: not fully granted by the host config";
+  for (const char* command : {"list", "call"}) {
+    std::vector<std::string> args = {"tool", command};
+    if (std::string(command) == "call") args.push_back("nope");
+    args.insert(args.end(), {"--config", h.path("c.json")});
+    ProcResult r = h.cli(args);
+    EXPECT_EQ(r.exit_code, std::string(command) == "list" ? 0 : 64) << describe(r);
+    EXPECT_TRUE(has(r.err, reason)) << r.err;
+    EXPECT_EQ(r.err.find(reason), r.err.rfind(reason)) << "once:\n" << r.err;
+    EXPECT_FALSE(has(r.err, "wasmcap mcp:")) << r.err;
+    if (std::string(command) == "call") {
+      EXPECT_TRUE(has(r.err, "unknown tool 'nope' (see wasmcap tool list)")) << r.err;
+    }
+  }
+}
+
 // `plan` warns when the module calls clocks or random_get the plan does not serve (every call
 // would be ENOTCAPABLE); a manifest that requests them gets no warning.
 TEST(FirstContact, PlanWarnsOfUnrequestedClocksAndRandom) {
