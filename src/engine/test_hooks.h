@@ -12,7 +12,7 @@ uint64_t module_validations();
 
 // Decoding passes of aot::check_bounds (the AOT translator's bounds on the bytes) in this
 // process: the AOT engine takes a never-seen module's verdict from the validating pass instead
-// (docs/aot.md, "Cold start"); translate() still makes its own. Defined in translate.cc.
+// (docs/aot.md, "Cold start"); translate() still makes its own. Defined in aot/translate_check.cc.
 uint64_t aot_bounds_passes();
 
 // sha256s of a module's bytes computed in this process for the AOT cache key, a module file's

@@ -32,8 +32,8 @@
 #define PAGE_SIZE_WASM 65536u
 /* wasm32's limit: 65,536 pages (4 GiB), as on the interpreters. wasm2c 1.0.32 keeps a memory's
  * size in a uint32_t byte count, which cannot hold 4 GiB: it is kept saturated (mem_bytes32),
- * and the translator makes the generated bounds checks use the page count (translate.cc, patch
- * 3d), so no generated code reads it. */
+ * and the translator makes the generated bounds checks use the page count (translate_patch.cc,
+ * patch 3d), so no generated code reads it. */
 #define MAX_PAGES 65536u
 static uint32_t mem_bytes32(uint64_t pages) {
   uint64_t bytes = pages * PAGE_SIZE_WASM;

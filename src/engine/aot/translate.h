@@ -1,7 +1,7 @@
 // Module -> C translation for the AOT tier: wabt's wasm2c C writer, run in-process on wabt IR that
 // wasmcap instruments first, plus a generated glue file binding the module to wasmcap's runtime.
 //
-// Kept C++17-compatible: translate.cc includes wabt headers and is built as C++17.
+// Kept C++17-compatible: translate*.cc include wabt headers and are built as C++17.
 #pragma once
 
 #include <cstddef>
