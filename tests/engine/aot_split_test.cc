@@ -102,6 +102,39 @@ TEST(AotSplit, ExportsWithParametersAndResultsAcrossUnits) {
   EXPECT_EQ(swap->results[3].i32, 7u);
 }
 
+// A global initialised with ref.func, read by a function of another unit: the unit's view of the
+// module has the global but not the function its initialiser names, which crashed wabt's C
+// writer (and the host: a module of 1,001 functions and one such global is split by default).
+// The unit gets a stand-in of the global; the main write keeps the real initialiser, so the
+// function reached through the global is the right one.
+//   (table 1 funcref) (global $g funcref (ref.func $seven))
+//   (func $one (result i32) i32.const 1) (func $seven (result i32) i32.const 7)
+//   (func (export "run") (result i32)
+//     (table.set 0 (i32.const 0) (global.get $g)) (call_indirect (result i32) (i32.const 0)))
+TEST(AotSplit, AGlobalInitialisedWithRefFuncOfAnotherUnit) {
+  const std::vector<uint8_t> bytes = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+      0x03, 0x04, 0x03, 0x00, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70, 0x00, 0x01, 0x06, 0x06, 0x01,
+      0x70, 0x00, 0xd2, 0x01, 0x0b, 0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x02, 0x0a,
+      0x19, 0x03, 0x04, 0x00, 0x41, 0x01, 0x0b, 0x04, 0x00, 0x41, 0x07, 0x0b, 0x0d, 0x00, 0x41,
+      0x00, 0x23, 0x00, 0x26, 0x00, 0x41, 0x00, 0x11, 0x00, 0x00, 0x0b};
+  auto t = aot::translate(bytes.data(), bytes.size(), true, /*unit_functions=*/1);
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  EXPECT_EQ(t->units.size(), 3u);
+  AotOptions o = shared_options();
+  o.unit_functions = 1;
+  auto engine = make_aot_engine(o);
+  auto m = engine->load(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.has_value()) << m.error().to_string();
+  HostFuncTable host;
+  auto inst = engine->instantiate(*m, host, ExecLimits{});
+  ASSERT_TRUE(inst.has_value()) << inst.error().to_string();
+  auto r = (*inst)->call("run", {});
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->results.size(), 1u);
+  EXPECT_EQ(r->results[0].i32, 7u);
+}
+
 // Parallel compiler jobs are bounded like one: at the compile time limit every job's process
 // group goes (grandchildren too), the error is compile_limit, no temporary directory is left.
 TEST(AotSplit, ParallelJobsAreKilledAtTheTimeLimit) {

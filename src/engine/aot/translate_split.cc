@@ -281,9 +281,25 @@ Result<void> write_split(wabt::Module& m, uint32_t unit_functions, TranslatedMod
       bind(v.func_bindings, m.funcs[f]->name, v.funcs.size());
       v.funcs.push_back(m.funcs[f]);
     }
+    // A global whose initialiser is ref.func names a function the chunk's view may not have
+    // (wabt's writer then dereferences a null function: a module of 1,001 functions and one
+    // such global crashed the host). Only the chunk's function bodies are kept, which never
+    // read an initialiser, so the view gets a stand-in of the same name and type, initialised
+    // to null.
+    std::vector<std::unique_ptr<wabt::Global>> stand_ins;
     for (wabt::Index g : globs) {
       bind(v.global_bindings, m.globals[g]->name, v.globals.size());
-      v.globals.push_back(m.globals[g]);
+      wabt::Global* gl = m.globals[g];
+      bool ref_func = false;
+      for (const wabt::Expr& e : gl->init_expr) ref_func = ref_func || e.type() == wabt::ExprType::RefFunc;
+      if (ref_func) {
+        stand_ins.push_back(std::make_unique<wabt::Global>(gl->name));
+        stand_ins.back()->type = gl->type;
+        stand_ins.back()->mutable_ = gl->mutable_;
+        stand_ins.back()->init_expr.push_back(std::make_unique<wabt::RefNullExpr>(gl->type));
+        gl = stand_ins.back().get();
+      }
+      v.globals.push_back(gl);
     }
     swap_view(m, v);
     auto w = write_c(m);
