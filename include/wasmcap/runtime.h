@@ -189,6 +189,23 @@ uint64_t load_budget_bytes(uint64_t max_memory_bytes);
 // load_budget_bytes(max_memory_bytes).
 Result<void> check_load_budget(const uint8_t* bytes, size_t size, uint64_t max_memory_bytes);
 
+// WASI 0.2 command components (docs/components.md, "Running a component"). run_module runs one
+// (its wasi:cli/run#run export) on the same grants, limits and records as a core module; these
+// let a front end say what a component needs before it runs.
+bool is_component_binary(const uint8_t* bytes, size_t size);
+struct ComponentImports {
+  // The WASI 0.2 interfaces it imports, as named ("wasi:cli/environment@0.2.0"), quoted.
+  std::vector<std::string> interfaces;
+  // Each import the run's WASI 0.2 host does not serve: "interface#function" (or the resource,
+  // or the import, for what is not an instance), quoted.
+  std::vector<std::string> unserved;
+  // A core module inside imports a table (wit-component's preview1 adapter, which `jco new` and
+  // `cargo component` embed, does): no engine of wasmcap shares a table between instances yet.
+  bool imports_table = false;
+};
+// The decoder's error for a malformed component.
+Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);
+
 // Engines by name: make_engine(), engine_names() and fast_options() in wasmcap/engine.h.
 
 // Loads, links against WASI (and, when options.host_apis has host_api.https, the wasmcap_https

@@ -46,6 +46,55 @@ std::vector<std::string> unserved_import_warnings(const ModuleInfo& info, const 
   return out;
 }
 
+// A WASI 0.2 component: every import the WASI 0.2 host does not serve (a run refuses it before
+// anything runs), and the grants its imports use that the plan does not give.
+void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan,
+                     policy::PlanReport& report, std::vector<std::string>& warnings) {
+  auto imports = component_imports(bytes.data(), bytes.size());
+  if (!imports) {
+    report.imports_note = imports.error().to_string();
+    return;
+  }
+  report.imports_checked = true;
+  if (!imports->unserved.empty()) {
+    std::string list;
+    for (const std::string& u : imports->unserved) list += (list.empty() ? "" : ", ") + u;
+    report.imports_problem = "the component imports what wasmcap's WASI 0.2 host does not provide: " + list;
+  }
+  if (imports->imports_table) {
+    report.imports_problem += std::string(report.imports_problem.empty() ? "" : "; ") +
+                              "a core module inside imports a table (as wit-component's preview1 "
+                              "adapter, embedded by `jco new` and `cargo component`, does): no "
+                              "engine of wasmcap shares a table between instances yet";
+  }
+  if (plan.https) {
+    report.imports_problem += std::string(report.imports_problem.empty() ? "" : "; ") +
+                              "the manifest requests host_api.https, which components are not served";
+  }
+  // Interface name prefixes and the grant each reads; an interface imported without its grant
+  // fails each call (not-capable, or a trap where 0.2 has no error result).
+  struct Need {
+    const char* prefix;
+    bool granted;
+    const char* grant;
+  };
+  const Need needs[] = {
+      {"\"wasi:filesystem/", !plan.fs.empty(), "directory (\"permissions\": {\"fs\": ...})"},
+      {"\"wasi:clocks/", plan.clock_wall || plan.clock_monotonic, "clock (\"permissions\": {\"clocks\": ...})"},
+      {"\"wasi:random/", plan.random.kind != RandomSource::Kind::kDeny, "random (\"permissions\": {\"random\": true})"},
+  };
+  for (const Need& n : needs) {
+    if (n.granted) continue;
+    for (const std::string& i : imports->interfaces) {
+      if (i.rfind(n.prefix, 0) == 0) {
+        warnings.push_back("the component imports " + i + " but the plan grants no " + n.grant +
+                           ": its calls will be refused");
+        break;
+      }
+    }
+  }
+}
+
 int cmd_plan(const PlanFlags& flags, const std::string& module_override, const std::string& engine_name,
              const AotOptions& aot, bool json) {
   auto plan = build_plan(flags, module_override);
@@ -59,6 +108,8 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
                                                         **engine, host_build_capabilities());
   if (auto bytes = read_file_bytes((*plan)->module_path); !bytes) {
     report.imports_note = bytes.error().message;
+  } else if (is_component_binary(bytes->data(), bytes->size())) {
+    check_component(*bytes, **plan, report, warnings);
   } else if (auto module = (*engine)->load(bytes->data(), bytes->size()); !module) {
     report.imports_note = module.error().to_string();
   } else {

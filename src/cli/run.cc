@@ -217,8 +217,9 @@ Result<RunOptions> resolve(RunRequest request, const RunExtras& x) {
 // (resolve()).
 int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
   const std::string invocation_id = opts.invocation_id;
-  if (opts.entry != "_start") {
-    // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv.
+  if (opts.entry != "_start" && !is_component_binary(bytes.data(), bytes.size())) {
+    // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv (a component's run
+    // refuses --invoke).
     std::vector<std::string> args(opts.wasi.args.size() > 1 ? opts.wasi.args.begin() + 1 : opts.wasi.args.end(),
                                   opts.wasi.args.end());
     auto values = parse_invoke_args(bytes, opts.entry, args);

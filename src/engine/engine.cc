@@ -142,7 +142,9 @@ Result<void> check_module_preamble(const uint8_t* bytes, size_t size) {
   uint32_t layer = bytes[6] | bytes[7] << 8;
   if (layer == 1) {
     // A component: decoded and validated (src/component), so that a malformed one gets the
-    // decoder's error and a valid one the imports a host would need. Running it is the next layer.
+    // decoder's error and a valid one the imports a host would need. The run pipeline runs
+    // components before any engine load sees them (src/runtime/component_run.cc); every other
+    // front end stops here.
     char v[8];
     std::snprintf(v, sizeof v, "%02x", version);
     auto decoded = component::decode(bytes, size);
@@ -150,8 +152,9 @@ Result<void> check_module_preamble(const uint8_t* bytes, size_t size) {
     return make_error(ErrorCode::kModuleUnsupported,
                       std::string("this is a WebAssembly component (WASI Preview 2, component binary "
                                   "version 0x") +
-                          v + "): components are decoded but not yet run; wasmcap runs WASI "
-                          "Preview 1 core modules. It needs " +
+                          v + "): components are run by `wasmcap run` and `wasmcap plan` only "
+                          "(docs/components.md); this command takes WASI Preview 1 core modules. "
+                          "It needs " +
                           component::describe_imports(*decoded, 20) +
                           ". Build the plugin for wasm32-wasip1 (wasm32-wasi) meanwhile");
   }

@@ -27,12 +27,15 @@ uint64_t sat_mul(uint64_t a, uint64_t b) {
   return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
-}  // namespace
+// Components nest at most this deep (the decoder's bound, component.h): deeper ones are refused
+// by the decoder, so their estimate stops here.
+constexpr int kMaxComponentNesting = 32;
 
-LoadCost estimate_load_cost(const uint8_t* bytes, size_t size) {
-  LoadCost c;
-  c.module_bytes = size;
-  if (size < 8) return c;
+// The shapes of a module's sections, or of every core module a component holds (its section 1;
+// nested components, section 4, likewise), summed: each is loaded as a module of its own.
+void add_shapes(const uint8_t* bytes, size_t size, int depth, LoadCost& c) {
+  if (size < 8) return;
+  const bool component = bytes[6] == 1 && bytes[7] == 0;  // the preamble's layer
   const uint8_t* p = bytes + 8;
   const uint8_t* end = bytes + size;
   while (p < end) {
@@ -42,6 +45,10 @@ LoadCost estimate_load_cost(const uint8_t* bytes, size_t size) {
     const uint8_t* payload = p;
     const uint8_t* pend = p + n;
     p = pend;
+    if (component) {
+      if ((id == 1 || id == 4) && depth < kMaxComponentNesting) add_shapes(payload, n, depth + 1, c);
+      continue;
+    }
     uint64_t count = 0;
     // Vectors: the count is the payload's first number; each entry takes at least one byte, so
     // a count beyond the payload's size is malformed (the loader refuses it): capped there.
@@ -68,6 +75,14 @@ LoadCost estimate_load_cost(const uint8_t* bytes, size_t size) {
       default: break;
     }
   }
+}
+
+}  // namespace
+
+LoadCost estimate_load_cost(const uint8_t* bytes, size_t size) {
+  LoadCost c;
+  c.module_bytes = size;
+  add_shapes(bytes, size, 0, c);
   uint64_t total = sat_mul(c.module_bytes, kLoadBytesPerModuleByte);
   total = sat_add(total, sat_mul(c.functions, kLoadBytesPerFunction));
   total = sat_add(total, sat_mul(c.types, kLoadBytesPerType));

@@ -17,6 +17,8 @@
 #include <fstream>
 
 #include "engine/wat_text.h"
+#include "runtime/component_run.h"
+#include "wasi/host.h"
 #include "runtime/run_id.h"
 #include "runtime/test_hooks.h"
 #include "wasmcap/audit.h"
@@ -409,6 +411,7 @@ static std::shared_ptr<const HostFuncTable> link_signatures(bool https) {
 namespace {
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                          const ModuleBytes& module, RunOptions options);
+Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options);
 }  // namespace
 
 // run_module(Engine&) without its records.
@@ -432,16 +435,22 @@ static Result<RunReport> run_unrecorded(const ModuleBytes& module, RunOptions op
   int background_pid = 0;
   EngineConfig config;
   config.aot = options.aot;
-  config.link_check = [https = options.host_apis.has(Capability::kHostApiHttps)] {
-    return link_signatures(https);
-  };
+  // A component's core modules import its own instances and interfaces, not the P1 table: they
+  // are linked (and checked) as the component is instantiated.
+  const bool component = is_component_binary(module.data(), module.size());
+  if (!component) {
+    config.link_check = [https = options.host_apis.has(Capability::kHostApiHttps)] {
+      return link_signatures(https);
+    };
+  }
   config.metered = required_capabilities(options).has(Capability::kLimitFuel);
   config.wait_for_compile = options.wait_for_compile;
   config.notice = options.notice;
   config.on_background_compile = [&background_pid](int pid) { background_pid = pid; };
   std::unique_ptr<Engine> engine;
   WASMCAP_TRY_ASSIGN(engine, make_engine(options.engine, std::move(config)));
-  auto report = run_on(*engine, nullptr, module, std::move(options));
+  auto report = component ? run_component_on(*engine, module, std::move(options))
+                          : run_on(*engine, nullptr, module, std::move(options));
   if (report) report->background_compile_pid = background_pid;
   return report;
 }
@@ -634,6 +643,43 @@ Result<RunReport> run_module(Engine& engine, const std::vector<uint8_t>& module_
 }
 
 namespace {
+// The run's bounds on the guest's code (a core module's or a component's core instances).
+ExecLimits exec_limits(const RunOptions& options, std::chrono::steady_clock::time_point deadline) {
+  ExecLimits limits;
+  limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
+  limits.fuel = options.fuel;
+  limits.interrupt = options.interrupt;
+  if (options.timeout_ms != 0) limits.deadline = deadline;
+  return limits;
+}
+
+// A WASI 0.2 command component, on the run's grants (the same WasiHost a core module gets: its
+// Core serves the 0.2 interfaces), limits and deadline (docs/components.md, "Running a component").
+Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = run_deadline(start, options.timeout_ms);
+  WASMCAP_TRY(policy::check_capabilities(required_capabilities(options), engine,
+                                         host_build_capabilities()));
+  // No silent ignore: what a component cannot be given is refused before it runs.
+  if (options.host_apis.has(Capability::kHostApiHttps)) {
+    return make_error(ErrorCode::kModuleUnsupported,
+                      "the manifest requests host_api.https, which wasmcap serves to WASI Preview 1 "
+                      "core modules only, not to components");
+  }
+  if (options.entry != "_start") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--invoke calls an export of a core module; a component runs its "
+                      "wasi:cli/run export (run it without --invoke)");
+  }
+  std::shared_ptr<WasiHost> host;
+  WASMCAP_TRY_ASSIGN(host, make_wasi_host(std::move(options.wasi)));
+  RunReport report;
+  WASMCAP_TRY_ASSIGN(report, runtime_detail::run_component(engine, component, host->core(),
+                                                           exec_limits(options, deadline)));
+  report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                          const ModuleBytes& module_bytes, RunOptions options) {
   auto start = std::chrono::steady_clock::now();
@@ -669,11 +715,7 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
   }
   WASMCAP_TRY(policy::check_imports(module->info(), options.host_apis, no_plan_grant));
 
-  ExecLimits limits;
-  limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
-  limits.fuel = options.fuel;
-  limits.interrupt = options.interrupt;
-  if (options.timeout_ms != 0) limits.deadline = deadline;
+  const ExecLimits limits = exec_limits(options, deadline);
 
   std::shared_ptr<WasiHost> host;
   WASMCAP_TRY_ASSIGN(host, make_wasi_host(std::move(options.wasi)));

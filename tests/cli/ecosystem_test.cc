@@ -161,30 +161,40 @@ TEST(CliRun, ComponentIsExplained) {
   TempDir d;
   std::string p = (d.path() / "component.wasm").string();
   testing::write_text(p, std::string("\0asm\x0d\0\x01\0", 8));
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"run", p}, std::vector<std::string>{"inspect", p}}) {
-    ProcResult r = run_cli(args);
-    EXPECT_EQ(r.exit_code, 65) << describe(r);
-    EXPECT_NE(r.err.find("module_unsupported: this is a WebAssembly component (WASI Preview 2"),
-              std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("wasmcap runs WASI Preview 1 core modules"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("components are decoded but not yet run"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("It needs no imports"), std::string::npos) << r.err;
-  }
-  // A component is decoded: what it imports is named (docs/components.md)...
+  // `run` runs WASI 0.2 commands (docs/components.md): one exporting no wasi:cli/run is not one.
+  ProcResult empty = run_cli({"run", p});
+  EXPECT_EQ(empty.exit_code, 67) << describe(empty);
+  EXPECT_NE(empty.err.find("no_entry_point: the component exports no wasi:cli/run@0.2.x#run"),
+            std::string::npos) << empty.err;
+  // Other commands decode it and say what it is.
+  ProcResult r = run_cli({"inspect", p});
+  EXPECT_EQ(r.exit_code, 65) << describe(r);
+  EXPECT_NE(r.err.find("module_unsupported: this is a WebAssembly component (WASI Preview 2"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("this command takes WASI Preview 1 core modules"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("It needs no imports"), std::string::npos) << r.err;
+  // A component is decoded: what it imports is named (docs/components.md), and `run` names what
+  // the host does not serve (here a type import, not an interface) before anything runs...
   std::string imports("\0asm\x0d\0\x01\0", 8);
   imports += std::string("\x0a\x1a\x01\x00\x15" "wasi:cli/stdout@0.2.0" "\x03\x01", 28);
   testing::write_text(p, imports);
-  ProcResult named = run_cli({"run", p});
+  ProcResult named = run_cli({"inspect", p});
   EXPECT_EQ(named.exit_code, 65) << describe(named);
   EXPECT_NE(named.err.find("It needs 1 import: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)
       << named.err;
+  ProcResult unserved = run_cli({"run", p});
+  EXPECT_EQ(unserved.exit_code, 67) << describe(unserved);
+  EXPECT_NE(unserved.err.find("does not provide: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)
+      << unserved.err;
   // ... and a malformed one gets the decoder's error, with its offset.
   testing::write_text(p, std::string("\0asm\x0d\0\x01\0\x07\x03\x01\x70\x05", 13));
   ProcResult bad = run_cli({"inspect", p});
   EXPECT_EQ(bad.exit_code, 65) << describe(bad);
   EXPECT_NE(bad.err.find("module_malformed: component: at byte 12: type index 5 is out of range"),
             std::string::npos) << bad.err;
+  ProcResult bad_run = run_cli({"run", p});
+  EXPECT_EQ(bad_run.exit_code, 65) << describe(bad_run);
+  EXPECT_NE(bad_run.err.find("module_malformed: component: at byte 12"), std::string::npos) << bad_run.err;
   // Other versions are malformed, not components.
   testing::write_text(p, std::string("\0asm\x02\0\0\0", 8));
   ProcResult v2 = run_cli({"inspect", p});

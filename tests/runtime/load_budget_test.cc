@@ -243,5 +243,36 @@ TEST(LoadBudget, EstimateCountsItemsFromTheHeaders) {
   EXPECT_LE(estimate_load_cost(lying.data(), lying.size()).functions, 5u);
 }
 
+// A component's core modules (its section 1) cost what each would loaded alone, nested
+// components' too (section 4): a component wrapping the module is refused as the module
+// is, before the component is decoded or any engine sees it.
+TEST(LoadBudget, AComponentCostsWhatItsCoreModulesCost) {
+  Bytes core = empty_functions(500000);
+  Bytes component = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+  section(component, 1, core);
+  Bytes outer = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+  section(outer, 4, component);
+  for (const Bytes* c : {&component, &outer}) {
+    LoadCost cost = estimate_load_cost(c->data(), c->size());
+    EXPECT_EQ(cost.functions, 500000u);
+    EXPECT_GE(cost.host_bytes, estimate_load_cost(core.data(), core.size()).host_bytes);
+    RunOptions o;
+    o.max_memory_bytes = 16ull << 20;
+    auto r = run_module(*c, o);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kMemoryLimit) << r.error().to_string();
+  }
+  // Nesting deeper than the decoder allows is not followed (and not a stack overflow).
+  Bytes deep = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+  section(deep, 1, empty_functions(10));
+  EXPECT_EQ(estimate_load_cost(deep.data(), deep.size()).functions, 10u);
+  for (int i = 0; i < 3000; ++i) {
+    Bytes up = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+    section(up, 4, deep);
+    deep = std::move(up);
+  }
+  EXPECT_EQ(estimate_load_cost(deep.data(), deep.size()).functions, 0u);
+}
+
 }  // namespace
 }  // namespace wasmcap

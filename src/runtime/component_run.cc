@@ -1,0 +1,148 @@
+// WASI 0.2 command components in the run pipeline (docs/components.md, "Running a component"):
+// the WASI 0.2 host interfaces (src/wasip2) over the run's own wasi::Core, the component
+// instantiated on the run's engine (src/component/instance.h), its wasi:cli/run#run called.
+// runtime.cc decides everything else of the run (grants, limits, records) as for a core module.
+#include "runtime/component_run.h"
+
+#include <algorithm>
+
+#include "component/component.h"
+#include "component/instance.h"
+#include "wasip2/host.h"
+
+namespace wasmcap {
+namespace {
+
+// The listings of ComponentImports hold at most this many names, then "... (N more)".
+constexpr size_t kMaxListed = 32;
+
+void add_listed(std::vector<std::string>& out, size_t& more, std::string name) {
+  if (out.size() < kMaxListed) out.push_back(std::move(name));
+  else ++more;
+}
+
+void collect(const component::Component& c, std::vector<const component::CoreModule*>& out) {
+  for (const component::CoreModule& m : c.modules) out.push_back(&m);
+  for (const component::Component& k : c.components) collect(k, out);
+}
+
+// What `host` does not serve of the component's imports, and the interfaces it imports.
+ComponentImports imports_against(const component::Decoded& d, const component::HostRegistry& host) {
+  using component::Sort;
+  ComponentImports out;
+  std::vector<const component::CoreModule*> modules;
+  collect(d.root, modules);
+  size_t more_unserved = 0, more_interfaces = 0;
+  for (const component::Import& im : d.root.imports) {
+    const std::string name = quote_untrusted(im.name, 128);
+    if (im.desc.sort == Sort::kFunc) {
+      if (host.find_function("", im.name) == nullptr) add_listed(out.unserved, more_unserved, name);
+      continue;
+    }
+    if (im.desc.sort != Sort::kInstance || im.desc.type >= d.types.size()) {
+      add_listed(out.unserved, more_unserved, name + " (" + component::sort_name(im.desc.sort) + ")");
+      continue;
+    }
+    add_listed(out.interfaces, more_interfaces, name);
+    for (const component::Decl& e : d.types[im.desc.type].exports) {
+      const bool missing =
+          (e.desc.sort == Sort::kFunc && host.find_function(im.name, e.name) == nullptr) ||
+          (e.desc.sort == Sort::kType && e.desc.sub_resource &&
+           host.find_resource(im.name, e.name) == nullptr);
+      if (missing) add_listed(out.unserved, more_unserved, quote_untrusted(im.name + "#" + e.name, 256));
+    }
+  }
+  for (const component::CoreModule* m : modules) {
+    if (m->type >= d.types.size()) continue;
+    for (const component::CoreExtern& i : d.types[m->type].core_imports) {
+      if (i.sort == Sort::kCoreTable) out.imports_table = true;
+    }
+  }
+  if (more_unserved) out.unserved.push_back("... (" + std::to_string(more_unserved) + " more)");
+  if (more_interfaces) out.interfaces.push_back("... (" + std::to_string(more_interfaces) + " more)");
+  return out;
+}
+
+// wasi:cli/run@0.2.x#run among the component's exports; empty when none.
+std::string run_export(const component::ComponentInstance& instance) {
+  for (const std::string& f : instance.exported_functions()) {
+    if (f.rfind("wasi:cli/run@0.2.", 0) == 0 && f.size() > 4 && f.compare(f.size() - 4, 4, "#run") == 0) {
+      return f;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void runtime_detail::add_wasip2_host(component::HostRegistry& host, wasi::Core& core) {
+  wasip2::add_cli_clocks_random(host, core);
+  wasip2::add_filesystem(host, core, wasip2::add_io(host, core));
+}
+
+bool is_component_binary(const uint8_t* bytes, size_t size) {
+  return component::is_component(bytes, size);
+}
+
+Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, component::decode(bytes, size));
+  // The functions a run registers; none of them is called here, so the Core has no grants.
+  WasiConfig none;
+  none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
+  wasi::Core core(std::move(none));
+  component::HostRegistry host;
+  runtime_detail::add_wasip2_host(host, core);
+  return imports_against(d, host);
+}
+
+Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
+                                                const ExecLimits& limits) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, component::decode(bytes.data(), bytes.size()));
+  component::HostRegistry host;
+  add_wasip2_host(host, core);
+  // Every import the host cannot serve, named before anything is instantiated (as `plan` does).
+  ComponentImports needs = imports_against(d, host);
+  if (!needs.unserved.empty()) {
+    std::string list;
+    for (const std::string& u : needs.unserved) list += (list.empty() ? "" : ", ") + u;
+    return make_error(ErrorCode::kLinkError,
+                      "the component imports what wasmcap's WASI 0.2 host does not provide: " + list +
+                          " (docs/components.md lists the interfaces served)");
+  }
+  std::unique_ptr<component::ComponentInstance> instance;
+  auto made = component::ComponentInstance::instantiate(engine, bytes.data(), bytes.size(), host, limits);
+  if (!made) {
+    Error e = made.error();
+    if (e.message.find("tables are not shared between instances yet") != std::string::npos) {
+      e.message += ". This component's core instances share a table (wit-component's preview1 "
+                   "adapter, which `jco new` and `cargo component` embed, does): no engine of "
+                   "wasmcap runs that yet; build the plugin for wasm32-wasip1 and run the core "
+                   "module (docs/components.md, \"Not yet supported\")";
+    }
+    return tl::unexpected(std::move(e));
+  }
+  instance = std::move(*made);
+  const std::string run = run_export(*instance);
+  if (run.empty()) {
+    return make_error(ErrorCode::kNoEntryPoint,
+                      "the component exports no wasi:cli/run@0.2.x#run: it is not a WASI 0.2 command "
+                      "(wasmcap runs commands)");
+  }
+  RunReport report;
+  report.engine = std::string(engine.name());
+  component::CallResult r;
+  WASMCAP_TRY_ASSIGN(r, instance->call(run, {}));
+  if (r.exited) {
+    report.exit_code = r.exit_code;
+  } else {
+    // run: func() -> result: ok is status 0, err 1 (as wasi:cli/exit's exit(err)).
+    const bool err = !r.results.empty() && r.results[0].kind == component::ValKind::kResult &&
+                     r.results[0].bits != 0;
+    report.exit_code = err ? 1 : 0;
+  }
+  return report;
+}
+
+}  // namespace wasmcap

@@ -1,0 +1,20 @@
+// Internal: WASI 0.2 command components in the run pipeline (component_run.cc).
+#pragma once
+
+#include "component/host.h"
+#include "wasi/core.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::runtime_detail {
+
+// Every WASI 0.2 interface wasmcap serves (src/wasip2/host.h), over `core`.
+void add_wasip2_host(component::HostRegistry& host, wasi::Core& core);
+
+// Decodes the component, refuses it (link_error) naming every import the WASI 0.2 host over
+// `core` does not serve, instantiates it on `engine` under `limits` and calls its
+// wasi:cli/run@0.2.x#run: its exit status (wasi:cli/exit), else 0 for ok and 1 for err. A trap or
+// an ended run (deadline, output cap) is an error as a core module's.
+Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
+                                const ExecLimits& limits);
+
+}  // namespace wasmcap::runtime_detail

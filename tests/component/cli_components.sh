@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `wasmcap run COMPONENT` and `wasmcap plan` end to end (docs/components.md, "Running a
+# component"): the WASI 0.2 command wat/command.wat (made a binary by run_components.sh, which
+# runs this with WASMCAP_TEST_COMPONENT_WAT_DIR) on interp and aot, under the grants, limits and
+# records of a core module's run; stdout and exit status compared with jco's reference host
+# (`jco run`: the component transpiled, on node's WASI 0.2 shim) where the two agree to compare.
+#   cli_components.sh BUILD_DIR WASMCAP
+set -uo pipefail
+BUILD=$1
+WASMCAP=$2
+. "$(dirname "$0")/jco_install.sh"
+C=$WASMCAP_TEST_COMPONENT_WAT_DIR/command.wasm
+U=$WASMCAP_TEST_COMPONENT_WAT_DIR/unserved.wasm
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# run NAME EXPECTED_STATUS ARGS...: wasmcap's stdout in $T/out, stderr in $T/err.
+run() {
+  local name=$1 want=$2
+  shift 2
+  timeout 60 "$WASMCAP" run -q "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  [ "$got" = "$want" ] || fail "$name: exit $got, expected $want; stderr: $(head -c 400 "$T/err")"
+}
+has() { grep -q -- "$2" "$T/$1" || fail "$3: no '$2' in $1: $(head -c 400 "$T/$1")"; }
+
+for e in interp aot; do
+  run "$e hello" 0 --engine $e "$C" hello
+  [ "$(cat "$T/out")" = "hello from a component" ] || fail "$e hello: stdout '$(cat "$T/out")'"
+  run "$e args" 0 --engine $e "$C" args 'a b' c
+  [ "$(tail -n +2 "$T/out")" = "$(printf 'args\na b\nc')" ] || fail "$e args: stdout '$(cat "$T/out")'"
+  # The fixed clock and the seeded random stream make a run deterministic; another seed differs.
+  run "$e random" 0 --engine $e --clock fixed=2026-01-01T00:00:00Z --random seed=3 "$C" random
+  cp "$T/out" "$T/random.$e"
+  # 2026-01-01T00:00:00Z is 0x6955b900 seconds.
+  has out " 000000006955b900.0000000000000000" "$e fixed clock"
+  run "$e random again" 0 --engine $e --clock fixed=2026-01-01T00:00:00Z --random seed=3 "$C" random
+  cmp -s "$T/out" "$T/random.$e" || fail "$e: seed=3 twice differs"
+  run "$e random seed 4" 0 --engine $e --clock fixed=2026-01-01T00:00:00Z --random seed=4 "$C" random
+  cmp -s "$T/out" "$T/random.$e" && fail "$e: seed=4 gives seed=3's output"
+  # No clock or random granted: the call traps naming the grant.
+  run "$e random denied" 80 --engine $e --clock deny "$C" random
+  has err "not granted" "$e random denied"
+  run "$e exit-with-code" 7 --engine $e "$C" code
+  run "$e run returns err" 1 --engine $e "$C" err
+  run "$e trap" 80 --engine $e "$C" trap
+  has err "trap_unreachable" "$e trap"
+  run "$e deadline" 82 --engine $e --timeout-ms 300 "$C" spin
+  has err "deadline_exceeded" "$e deadline"
+  run "$e output cap" 84 --engine $e --max-output-bytes 100000 "$C" flood
+  [ "$(wc -c <"$T/out")" -le 100000 ] || fail "$e output cap: $(wc -c <"$T/out") bytes written"
+  has err "output_limit" "$e output cap"
+done
+# Fuel, on the engine that meters it (aot refuses --fuel, as for a core module).
+run "fuel" 81 --engine interp --fuel 100000 "$C" spin
+has err "fuel_exhausted" "fuel"
+[ "$(cat "$T/random.interp")" = "$(cat "$T/random.aot")" ] || fail "interp and aot random differ"
+
+# Every import the host does not serve is named before anything runs, by run and by plan.
+run "unserved" 67 "$U"
+has err '"wasi:sockets/tcp@0.2.0#connect", "wasi:sockets/tcp@0.2.0#listen"' "unserved"
+# --invoke is a core module's; a component runs wasi:cli/run.
+run "invoke" 64 --invoke run "$C"
+has err "wasi:cli/run" "invoke"
+
+# A manifest run: run_start and run_end records in the host config's audit file; plan names the
+# unserved imports and the grants the imports need.
+cp "$C" "$T/cmd.wasm"
+cp "$U" "$T/uns.wasm"
+cat >"$T/m.json" <<'EOF'
+{"name": "cmd", "version": "1.0.0", "module": "cmd.wasm", "permissions": {"args": true}}
+EOF
+printf '{"audit": {"file": "%s/audit.jsonl"}, "plugins": {"cmd": {"grants": {}}}}\n' "$T" >"$T/c.json"
+pushd "$T" >/dev/null
+run "manifest run" 0 --manifest m.json --config c.json cmd.wasm hello
+popd >/dev/null
+has out "hello from a component" "manifest run"
+grep -q '"event":"run_start"' "$T/audit.jsonl" || fail "no run_start record"
+grep -q '"event":"run_end".*"exit_code":0' "$T/audit.jsonl" || fail "no run_end record with exit 0: $(cat "$T/audit.jsonl")"
+(cd "$T" && timeout 60 "$WASMCAP" plan --manifest m.json --config c.json cmd.wasm >"$T/out" 2>"$T/err")
+[ $? = 0 ] || fail "plan: $(cat "$T/err")"
+has out 'imports "wasi:random/random@0.2.0" but the plan grants no random' "plan grants"
+(cd "$T" && timeout 60 "$WASMCAP" plan --manifest m.json --config c.json uns.wasm >"$T/out" 2>"$T/err")
+st=$?
+[ $st = 77 ] || fail "plan unserved: exit $st"
+has out '"wasi:sockets/tcp@0.2.0#listen"' "plan unserved"
+
+# A component made by `jco new` (wit-component's preview1 adapter) shares a table between its
+# core instances: refused on every engine, and by plan, naming why.
+"$JCO" new "$BUILD/guest/hello.wasm" --wasi-command -o "$T/hello.component.wasm" || fail "jco new"
+for e in interp aot auto; do
+  run "$e shared table" 65 --engine $e "$T/hello.component.wasm"
+  has err "share a table" "$e shared table"
+done
+cp "$T/hello.component.wasm" "$T/cmd.wasm"
+(cd "$T" && timeout 60 "$WASMCAP" plan --manifest m.json --config c.json cmd.wasm >"$T/out" 2>"$T/err")
+st=$?
+[ $st = 77 ] || fail "plan shared table: exit $st"
+has out "imports a table" "plan shared table"
+
+# jco's reference host: the same stdout and exit status (argv[0] differs: jco passes its own).
+for args in "hello" "args x y" "code" "err"; do
+  # shellcheck disable=SC2086
+  (cd "$T" && timeout 120 "$JCO" run "$C" $args >"$T/jco.out" 2>"$T/jco.err")
+  jst=$?
+  # shellcheck disable=SC2086
+  run "compare $args" $jst "$C" $args
+  if [ "${args%% *}" = args ]; then
+    diff <(tail -n +2 "$T/out") <(tail -n +2 "$T/jco.out") >/dev/null || fail "compare $args: stdout differs"
+  else
+    cmp -s "$T/out" "$T/jco.out" || fail "compare $args: stdout differs: '$(cat "$T/out")' vs '$(cat "$T/jco.out")'"
+  fi
+done
+
+if [ "$fails" != 0 ]; then
+  echo "$fails failure(s)"
+  exit 1
+fi
+echo "cli_components: all passed"
