@@ -64,6 +64,10 @@ has err '"wasi:sockets/tcp@0.2.0#connect", "wasi:sockets/tcp@0.2.0#listen"' "uns
 run "invoke" 64 --invoke run "$C"
 has err "wasi:cli/run" "invoke"
 
+# The https host API is a core module's: a run granting it to a component is refused.
+run "https" 65 --allow-https example.com "$C" hello
+has err "host_api.https" "https"
+
 # A manifest run: run_start and run_end records in the host config's audit file; plan names the
 # unserved imports and the grants the imports need.
 cp "$C" "$T/cmd.wasm"
