@@ -760,8 +760,11 @@ int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     std::string o, e;
     Resolver r{is_builtin, &ctx.o.commands, {}, {}, {}};
     r.find_on_path = [&](std::string_view name) { return find_path_command(ctx, st, name); };
-    for (const auto& [name, path] : st.hashed) r.hashed.emplace_back(view(name), view(path));
+    for (const auto& [name, h] : st.hashed) {
+      r.hashed.push_back({std::string(view(name)), std::string(view(h.path)), h.hits});
+    }
     r.forget_hashed = [&] { st.hashed.clear(); };
+    r.hash_program = [&](std::string_view name) { hash_program(ctx, st, name); };
     r.is_function = [&](std::string_view name) { return st.funcs.find(name) != st.funcs.end(); };
     r.program_path = [&](std::string_view name) { return program_on_path(ctx, st, name); };
     int code = resolution_builtin(r, words, &o, &e);

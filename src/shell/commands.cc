@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "common/escape.h"
 
@@ -57,7 +58,7 @@ std::string describe(const Resolver& r, std::string_view name, NameKind k) {
     }
     case NameKind::kPathFile: {  // bash: "hashed" once a command found it
       bool hashed = std::any_of(r.hashed.begin(), r.hashed.end(),
-                                [&](const auto& h) { return h.first == name; });
+                                [&](const auto& h) { return h.name == name; });
       std::string p = shown(*r.find_on_path(name));
       return n + (hashed ? " is hashed (" + shown(path_shown(p)) + ")\n" : " is " + p + "\n");
     }
@@ -135,9 +136,10 @@ int type_builtin(const Resolver& r, std::vector<std::string_view> names, std::st
   return status;
 }
 
-// `hash`: the command table is built when the shell starts; what is cached is the scripts found
-// on PATH (State::hashed). Without names: every command and its bundle, then each name found on
-// PATH and its path; with names, whether each is a command; -r (alone) forgets the PATH finds.
+// `hash`, as bash's: without names, the table of commands run by a PATH search (a tool counts
+// with PATH's first command directory as its path), `hits<TAB>command` then each hit count and
+// path (by name); -r (alone) empties it; with names, whether each is a command, a tool's path
+// entering the table with no hits.
 int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::string* out,
                  std::string* err) {
   if (!names.empty() && names[0] == "-r") {  // forget what PATH searches found
@@ -148,10 +150,16 @@ int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::st
     names.erase(names.begin());
     if (r.forget_hashed) r.forget_hashed();
   } else if (names.empty()) {
-    for (const auto& [name, t] : *r.commands) {
-      *out += shown(name) + "\t" + source_of(t) + "\n";
+    if (r.hashed.empty()) {
+      *out += "hash: hash table empty\n";  // bash's words, on stdout
+      return 0;
     }
-    for (const auto& [name, path] : r.hashed) *out += shown(name) + "\t" + shown(path) + "\n";
+    *out += "hits\tcommand\n";
+    char hits[32];
+    for (const auto& h : r.hashed) {
+      std::snprintf(hits, sizeof hits, "%4llu\t", static_cast<unsigned long long>(h.hits));
+      *out += hits + shown(h.path) + "\n";
+    }
     return 0;
   }
   int status = 0;
@@ -164,6 +172,8 @@ int hash_builtin(const Resolver& r, std::vector<std::string_view> names, std::st
     if (k == NameKind::kNotFound) {
       *err += "wasmcap sh: hash: " + shown(name) + ": not found\n";
       status = 1;
+    } else if ((k == NameKind::kTool || k == NameKind::kNestedShell) && r.hash_program) {
+      r.hash_program(name);
     }
   }
   return status;

@@ -71,9 +71,15 @@ struct Resolver {
   const std::map<std::string, Tool>* commands = nullptr;
   // The path of an executable file PATH names for NAME (after the command table), if any.
   std::function<std::optional<std::string>(std::string_view)> find_on_path = {};
-  // The names found on PATH so far and their paths (`hash` lists them), and forgetting them.
-  std::vector<std::pair<std::string, std::string>> hashed = {};
+  // bash's hash table: the names run by a PATH search so far, their paths and hits (`hash`
+  // lists them), forgetting them, and entering a tool's or the nested shell's path (`hash NAME`).
+  struct Hashed {
+    std::string name, path;
+    uint64_t hits;
+  };
+  std::vector<Hashed> hashed = {};
   std::function<void()> forget_hashed = {};
+  std::function<void(std::string_view)> hash_program = {};
   // True if NAME is a function the script defined (found before builtins, as in bash).
   std::function<bool(std::string_view)> is_function = {};
   // Where PATH finds a tool or sh/bash: DIR/NAME for its first command directory (files.cc

@@ -430,15 +430,22 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
     return finish(fn != st.funcs.end() ? "function" : "builtin", code);
   }
+  bool script_found = false;  // its interpreter is not a hit of its own (bash: the kernel runs it)
   if (!is_nested_shell_name(name) && ctx.o.commands.count(std::string(name)) == 0) {
     // Not a bundle's command: a script on PATH beneath the preopens (files.cc)? argv then
     // starts with its interpreter, a nested shell or a command.
     if (auto path = find_path_command(ctx, st, name)) {
+      hash_hit(ctx, st, name);
+      script_found = true;
       argv[0] = ctx.str(*path);
       int code = prepare_script(ctx, st, argv, rio.err(), &err_b);
       if (code >= 0) return finish(code == 127 ? "not_found" : "script", code);
       name = view(argv[0]);
     }
+  }
+  if (!script_found &&
+      (is_nested_shell_name(name) || ctx.o.commands.count(std::string(name)) != 0)) {
+    hash_hit(ctx, st, name);  // bash's table: sh, ls, ... found in PATH's command directory
   }
   if (is_nested_shell_name(name)) {
     return finish("shell", run_nested_shell(ctx, st, argv, rio, &err_b));

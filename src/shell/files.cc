@@ -262,10 +262,28 @@ std::optional<std::string> program_on_path(Ctx& ctx, const State& st, std::strin
 
 std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name) {
   auto it = st.hashed.find(name);
-  if (it != st.hashed.end()) return std::string(view(it->second));
+  if (it != st.hashed.end()) return std::string(view(it->second.path));
   auto found = search_path(ctx, st, name, true);
-  if (found) st.hashed.insert_or_assign(ctx.str(name), ctx.str(*found));
+  if (found) st.hashed.insert_or_assign(ctx.str(name), State::Hashed{ctx.str(*found), 0});
   return found;
+}
+
+void hash_hit(Ctx& ctx, State& st, std::string_view name) {
+  if (name.find('/') != std::string_view::npos) return;  // run by path: no search, no entry
+  auto it = st.hashed.find(name);
+  if (it == st.hashed.end()) {
+    auto at = program_on_path(ctx, st, name);
+    if (!at) return;
+    it = st.hashed.insert_or_assign(ctx.str(name), State::Hashed{ctx.str(*at), 0}).first;
+  }
+  ++it->second.hits;
+}
+
+void hash_program(Ctx& ctx, State& st, std::string_view name) {
+  if (st.hashed.find(name) != st.hashed.end()) return;
+  if (auto at = program_on_path(ctx, st, name)) {
+    st.hashed.insert_or_assign(ctx.str(name), State::Hashed{ctx.str(*at), 0});
+  }
 }
 
 bool is_file_builtin(std::string_view n) { return n == "chmod" || n == "which"; }

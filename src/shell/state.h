@@ -280,9 +280,15 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   int64_t bashpid = kShellPid;  // $BASHPID: this shell's or subshell's
   std::shared_ptr<std::atomic<int64_t>> pids = std::make_shared<std::atomic<int64_t>>(kShellPid);
   std::shared_ptr<ShellRandom> random = std::make_shared<ShellRandom>();
-  // Commands found on PATH (files.cc): name -> the path found, kept until `hash -r` or a new
-  // PATH, as bash's hash table (a file removed since is "No such file", not searched again).
-  std::map<Str, Str, std::less<>, BudgetAlloc<std::pair<const Str, Str>>> hashed;
+  // bash's hash table (files.cc): name -> the path a command was found at (a script on PATH, or
+  // PATH's first command directory for a tool) and how many times it ran from there, kept until
+  // `hash -r` or a new PATH (a file removed since is "No such file", not searched again).
+  struct Hashed {
+    Hashed(Str p, uint64_t h) : path(std::move(p)), hits(h) {}
+    Str path;
+    uint64_t hits;
+  };
+  std::map<Str, Hashed, std::less<>, BudgetAlloc<std::pair<const Str, Hashed>>> hashed;
   Clock::time_point started = Clock::now();  // $SECONDS counts from here
   size_t nesting = 0;  // nested shells (sh -c) this state runs in; bounded by kMaxNestedShells
   int last = 0;
@@ -670,6 +676,11 @@ std::optional<std::string> search_path(Ctx& ctx, const State& st, std::string_vi
 std::optional<std::string> program_on_path(Ctx& ctx, const State& st, std::string_view name);
 // search_path for a command, through State::hashed.
 std::optional<std::string> find_path_command(Ctx& ctx, State& st, std::string_view name);
+// A command NAME runs by a PATH search (a script found there, a tool or the nested shell): bash's
+// hash table counts the hit, a tool's path being PATH's first command directory (none: no entry).
+void hash_hit(Ctx& ctx, State& st, std::string_view name);
+// `hash NAME` for a tool or the nested shell: its path enters the table with no hits.
+void hash_program(Ctx& ctx, State& st, std::string_view name);
 int run_ctl_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
                     std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // jobs.cc: wait, jobs; the table's upkeep (joins ended jobs' threads before a job starts) and a
