@@ -308,6 +308,11 @@ struct McpConfig {
   std::optional<McpBashConfig> bash;
 };
 
+// The deadline of a `wasmcap run`, a `wasmcap sh` script or an MCP call that neither its
+// command line, its plan nor the host config's defaults.timeout_ms bounds: nothing runs
+// unbounded unless asked (docs/cli.md, --timeout-ms).
+inline constexpr uint64_t kDefaultTimeoutMs = 60000;
+
 // What a command gets when its command line and the plugin's plan leave a bound unset
 // (docs/host-config.md#defaults).
 struct DefaultsConfig {
@@ -449,6 +454,9 @@ struct Plan {
 
   NetworkConfig network;
   AuditConfig audit;
+  // The host config's defaults.timeout_ms: the deadline `wasmcap run` gives this plan's run when
+  // limits.timeout_ms is unset (0: none); absent: kDefaultTimeoutMs. What `plan` shows.
+  std::optional<uint64_t> default_timeout_ms;
 
   bool fully_granted() const { return denied.empty(); }
 };

@@ -49,9 +49,8 @@ struct RunExtras {
 };
 
 // `wasmcap run`'s deadline when neither --timeout-ms nor the plan's limits (manifest, host
-// config) set one, unless the host config's defaults.timeout_ms says otherwise: the `wasmcap sh`
-// and `wasmcap mcp` default, so no run is unbounded unless asked (docs/cli.md, --timeout-ms).
-constexpr uint64_t kRunDefaultTimeoutMs = 60000;
+// config) set one, unless the host config's defaults.timeout_ms says otherwise.
+constexpr uint64_t kRunDefaultTimeoutMs = policy::kDefaultTimeoutMs;
 
 // "60 s", or "1500 ms" when not whole seconds.
 std::string duration_text(uint64_t ms) {

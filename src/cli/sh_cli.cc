@@ -357,17 +357,21 @@ Dispatch add_sh_command(CLI::App& app) {
     }
     std::fflush(stdout);
     const bool no_commands = so.commands.empty();
+    const bool no_directory = so.preopens.empty();
     if (is_interactive) {
       // A person at a terminal: say what this shell cannot do before the first prompt.
-      if (so.preopens.empty()) say(kNoDirectoryNote);
+      if (no_directory) say(kNoDirectoryNote);
       if (no_commands) say(kNoCommandsNote);
       return interactive(std::move(so));
     }
     auto session = shell::Session::create(std::move(so));
     if (!session) return fail(session.error());
     auto r = (*session)->run(text);
-    // A command not found (127) in a shell that has no commands at all: say why.
+    // A command not found (127) in a shell that has no commands at all: say why. A script that
+    // failed in a shell with commands but no directory (its tools reached no file: `ls` says
+    // "Capabilities insufficient"): say that, once, at the end.
     if (r && r->exit_code == 127 && no_commands) say(kNoCommandsNote);
+    if (r && r->exit_code != 0 && no_directory && !no_commands) say(kNoDirectoryNote);
     if (!r) {
       // A syntax error in the script (the only invalid_argument a first run() returns) exits 2
       // with the message, as bash and dash do; wasmcap's own codes are for its own failures

@@ -136,6 +136,7 @@ Plan make_plan(const Manifest& manifest, const HostConfig& config, std::string_v
   plan.module_path = join_path(manifest_dir, manifest.module);
   plan.network = config.network;
   plan.audit = config.audit;
+  plan.default_timeout_ms = config.defaults.timeout_ms;
 
   const PluginConfig* pc = config.find(manifest.name);
   if (pc == nullptr) {

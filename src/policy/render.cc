@@ -10,8 +10,20 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-std::string limit_text(const std::optional<uint64_t>& v, const char* dflt) {
-  return v ? std::to_string(*v) : std::string(dflt);
+std::string limit_text(const std::optional<uint64_t>& v, const std::string& dflt) {
+  return v ? std::to_string(*v) : dflt;
+}
+
+// The deadline a run of the plan gets when its limits set none: the host config's
+// defaults.timeout_ms, else kDefaultTimeoutMs; 0 is none.
+std::string default_timeout_text(const Plan& plan) {
+  if (!plan.default_timeout_ms) return std::to_string(kDefaultTimeoutMs) + "(default)";
+  if (*plan.default_timeout_ms == 0) return "unlimited(defaults.timeout_ms=0)";
+  return std::to_string(*plan.default_timeout_ms) + "(defaults.timeout_ms)";
+}
+OJson default_timeout_json(const Plan& plan) {
+  uint64_t ms = plan.default_timeout_ms.value_or(kDefaultTimeoutMs);
+  return ms == 0 ? OJson(nullptr) : OJson(ms);
 }
 
 std::string secret_source(const SecretRef& s) {
@@ -97,7 +109,7 @@ std::string plan_to_text(const Plan& plan, const PlanReport& report) {
   o += "  clocks  " + clocks_text(plan) + "\n";
   o += "  random  " + random_text(plan) + "\n";
   o += "  limits  max_memory_mb=" + limit_text(plan.limits.max_memory_mb, "4096(default)") +
-       " timeout_ms=" + limit_text(plan.limits.timeout_ms, "unlimited") +
+       " timeout_ms=" + limit_text(plan.limits.timeout_ms, default_timeout_text(plan)) +
        " fuel=" + limit_text(plan.limits.fuel, "unlimited") +
        " max_write_mb=" + limit_text(plan.limits.max_write_mb, "4096(default)") + "\n";
   if (!plan.network.resolve.empty() || !plan.network.allow_private.empty() || plan.network.ca_file) {
@@ -210,6 +222,7 @@ std::string plan_to_json(const Plan& plan, const PlanReport& report) {
   j["grants"] = grants;
   j["limits"] = {{"max_memory_mb", opt(plan.limits.max_memory_mb)},
                  {"timeout_ms", opt(plan.limits.timeout_ms)},
+                 {"default_timeout_ms", plan.limits.timeout_ms ? OJson(nullptr) : default_timeout_json(plan)},
                  {"fuel", opt(plan.limits.fuel)},
                  {"max_write_mb", opt(plan.limits.max_write_mb)}};
   OJson caps = OJson::array();

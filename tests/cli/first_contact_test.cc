@@ -131,6 +131,28 @@ TEST(FirstContact, ShWithNoCommandsSaysHowToInstallThem) {
   EXPECT_TRUE(ok.err.empty()) << ok.err;
 }
 
+// A script whose tools reach no file because no directory was granted says why at the end
+// (the interactive mode says it before the first prompt: tests/shell/interactive.py); a script
+// that succeeds, or one given a directory, does not.
+TEST(FirstContact, ShWithNoDirectorySaysSoWhenAScriptFails) {
+  Home h;
+  const std::string shipped =
+      fs::path(testing::guest_path("hello")).parent_path().parent_path().string() + "/bundles";
+  ASSERT_EQ(h.cli({"setup", "--from", shipped}).exit_code, 0);
+  const std::string note = "wasmcap sh: no directory granted: commands reach no files; give --workspace NAME";
+  ProcResult failed = h.cli({"sh", "-c", "cat notes.txt"});
+  EXPECT_NE(failed.exit_code, 0) << describe(failed);
+  EXPECT_TRUE(has(failed.err, note)) << failed.err;
+  EXPECT_EQ(failed.err.find(note), failed.err.rfind(note)) << "once:\n" << failed.err;
+  ProcResult ok = h.cli({"sh", "-c", "echo hi | wc -c"});
+  EXPECT_EQ(ok.out, "3\n") << describe(ok);
+  EXPECT_FALSE(has(ok.err, "no directory granted")) << ok.err;
+  fs::create_directories(h.path("ws"));
+  ProcResult granted = h.cli({"sh", "--dir", h.path("ws") + "::/work", "-c", "cat notes.txt"});
+  EXPECT_NE(granted.exit_code, 0);
+  EXPECT_FALSE(has(granted.err, "no directory granted")) << granted.err;
+}
+
 TEST(FirstContact, TrustRevokeCanBeUndoneAndIsRecorded) {
   Home h;
   ASSERT_EQ(h.cli({"bundle", "keygen", "--out", h.path("keys"), "--name", "acme"}).exit_code, 0);
@@ -323,6 +345,24 @@ TEST(FirstContact, TheHostConfigSetsTheDefaultDeadline) {
   EXPECT_EQ(timeout_of(h.cli({"run", "--audit-stderr", "--manifest", h.path("limited.json"), "--config",
                               h.path("c.json")})),
             120000);
+  // `plan` shows the deadline the run will get, not "unlimited".
+  testing::write_text(h.path("bare.json"), R"({"plugins":{"hello":{}}})");
+  testing::write_text(h.path("zero.json"), R"({"defaults":{"timeout_ms":0},"plugins":{"hello":{}}})");
+  auto plan_of = [&](const std::string& manifest, const std::string& config) {
+    return h.cli({"plan", "--manifest", h.path(manifest), "--config", h.path(config)}).out;
+  };
+  EXPECT_TRUE(has(plan_of("plain.json", "c.json"), " timeout_ms=300(defaults.timeout_ms) "));
+  EXPECT_TRUE(has(plan_of("plain.json", "bare.json"), " timeout_ms=60000(default) "));
+  EXPECT_TRUE(has(plan_of("plain.json", "zero.json"), " timeout_ms=unlimited(defaults.timeout_ms=0) "));
+  EXPECT_TRUE(has(plan_of("limited.json", "c.json"), " timeout_ms=120000 "));
+  auto plan_json = [&](const std::string& manifest, const std::string& config) {
+    ProcResult r = h.cli({"plan", "--json", "--manifest", h.path(manifest), "--config", h.path(config)});
+    return nlohmann::json::parse(r.out, nullptr, false)["limits"];
+  };
+  EXPECT_EQ(plan_json("plain.json", "c.json")["default_timeout_ms"], 300);
+  EXPECT_EQ(plan_json("plain.json", "bare.json")["default_timeout_ms"], 60000);
+  EXPECT_TRUE(plan_json("plain.json", "zero.json")["default_timeout_ms"].is_null());
+  EXPECT_TRUE(plan_json("limited.json", "c.json")["default_timeout_ms"].is_null());
   // An installed bundle, run and called as a tool.
   h.keygen("acme");
   ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
