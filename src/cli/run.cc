@@ -44,13 +44,9 @@ struct RunExtras {
   std::string clock;                     // --clock host|deny|fixed=INSTANT[,step=D]
   std::string random;                    // --random host|deny|seed=N
   bool default_deadline = false;  // no --timeout-ms: a run no plan bounds gets the default deadline
-  // The host config's defaults.timeout_ms (0 = no default deadline); absent: kRunDefaultTimeoutMs.
+  // The host config's defaults.timeout_ms (0 = no default deadline); absent: policy::kDefaultTimeoutMs.
   std::optional<uint64_t> configured_timeout_ms;
 };
-
-// `wasmcap run`'s deadline when neither --timeout-ms nor the plan's limits (manifest, host
-// config) set one, unless the host config's defaults.timeout_ms says otherwise.
-constexpr uint64_t kRunDefaultTimeoutMs = policy::kDefaultTimeoutMs;
 
 // "60 s", or "1500 ms" when not whole seconds.
 std::string duration_text(uint64_t ms) {
@@ -235,7 +231,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
     };
   }
   opts.wait_for_compile = x.wait_for_compile;
-  const uint64_t fallback_ms = x.configured_timeout_ms.value_or(kRunDefaultTimeoutMs);
+  const uint64_t fallback_ms = x.configured_timeout_ms.value_or(policy::kDefaultTimeoutMs);
   const bool default_deadline = x.default_deadline && opts.timeout_ms == 0 && fallback_ms != 0;
   if (default_deadline) opts.timeout_ms = fallback_ms;
   // --audit-stderr: the run's records (and its https events) also on stderr.
@@ -708,7 +704,8 @@ std::vector<char*> split_run_arguments(RunCommand& r, int argc, char** argv) {
 static void warn_of_run_options_after_module(const CLI::App& cmd, const std::vector<std::string>& guest_args) {
   for (const std::string& a : guest_args) {
     if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
-    std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    const size_t eq = a.find('=');
+    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     for (const CLI::Option* o : cmd.get_options()) {
       const auto& names = o->get_lnames();
       if (std::find(names.begin(), names.end(), name) == names.end()) continue;
