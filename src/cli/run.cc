@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "policy/syntax.h"
 #include "wasmcap/audit.h"
@@ -700,12 +702,16 @@ std::vector<char*> split_run_arguments(RunCommand& r, int argc, char** argv) {
 // `wasmcap run MODULE --timeout-ms 5`: everything after MODULE is the guest's, so the option
 // never reached wasmcap. Said once, on stderr, for the first argument that is one of run's own
 // long options (--NAME or --NAME=VALUE); `run -- MODULE ARGS...` says the arguments are meant
-// for the guest, and is silent.
+// for the guest, and is silent. Not for the names tools use for options of their own
+// (`md5sum -c --quiet`, `tool --json`, `--config FILE`, `--help`): there the guest's reading is
+// the likely one, and a warning would be noise in its stderr.
 static void warn_of_run_options_after_module(const CLI::App& cmd, const std::vector<std::string>& guest_args) {
+  static constexpr std::string_view kToolsOwn[] = {"help", "quiet", "json", "config"};
   for (const std::string& a : guest_args) {
     if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
     const size_t eq = a.find('=');
     std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (std::find(std::begin(kToolsOwn), std::end(kToolsOwn), name) != std::end(kToolsOwn)) continue;
     for (const CLI::Option* o : cmd.get_options()) {
       const auto& names = o->get_lnames();
       if (std::find(names.begin(), names.end(), name) == names.end()) continue;
