@@ -162,14 +162,33 @@ int cmd_bundle_pack(const std::string& manifest, const std::string& key_path,
   return 0;
 }
 
-int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& trust, bool json) {
-  std::vector<bundle::PublicKey> keys;
+// Trusted: the --trust keys, the trust store ($WASMCAP_HOME/trust) and the host config's trust
+// section; revoked: the store's and the config's revocations, which win over --trust too. The
+// same answer install gives, so `verify` never calls a bundle good that install would refuse.
+int cmd_bundle_verify(const std::string& path, const std::vector<std::string>& trust,
+                      const std::string& config_path, bool json) {
+  bundle::VerifyOptions o;
+  {
+    std::string home;
+    policy::HostConfig config;
+    auto h = registry::default_home();
+    if (!h) return report_error(h.error());
+    home = *h;
+    if (!config_path.empty()) {
+      auto c = policy::load_host_config(config_path);
+      if (!c) return report_error(c.error());
+      config = std::move(*c);
+    }
+    auto store = registry::load_trust_store(home, &config.trust);
+    if (!store) return report_error(store.error());
+    o.trust = std::move(*store);
+  }
   for (const auto& t : trust) {
     auto k = bundle::load_public_key(t);
     if (!k) return report_error(k.error());
-    keys.push_back(*k);
+    o.trust.trusted.push_back(*k);
   }
-  auto b = bundle::verify_file(path, keys);
+  auto b = bundle::verify_file(path, o);
   if (!b) return report_error(b.error());
   if (json) {
     nlohmann::json modules = nlohmann::json::array();
@@ -204,6 +223,7 @@ Dispatch add_bundle_commands(CLI::App& app, CLI::App** bundle) {
     std::string pack_manifest, pack_key, pack_out;
     std::string verify_path;
     std::vector<std::string> verify_trust;
+    std::string verify_config;
     bool verify_json = false;
     std::string install_path, install_config, list_config, remove_what;
     bool install_untrusted = false, install_force = false, list_json = false;
@@ -223,6 +243,8 @@ Dispatch add_bundle_commands(CLI::App& app, CLI::App** bundle) {
   verify->add_option("bundle", f->verify_path, "The bundle file")->required();
   verify->add_option("--trust", f->verify_trust, "Trusted public key file (*.pub). Repeatable.")
       ->allow_extra_args(false);
+  verify->add_option("--config", f->verify_config,
+                     "Host config whose trust section applies (with the trust store and --trust)");
   verify->add_flag("--json", f->verify_json, "Print the result as one JSON object");
   CLI::App* install = bundle_cmd->add_subcommand(
       "install", "Verify a bundle and install it into the local registry ($WASMCAP_HOME)");
@@ -244,7 +266,7 @@ Dispatch add_bundle_commands(CLI::App& app, CLI::App** bundle) {
     if (*pack) return cmd_bundle_pack(f->pack_manifest, f->pack_key, f->pack_out);
     if (*verify) {
       set_json_errors(f->verify_json);
-      return cmd_bundle_verify(f->verify_path, f->verify_trust, f->verify_json);
+      return cmd_bundle_verify(f->verify_path, f->verify_trust, f->verify_config, f->verify_json);
     }
     if (*install) return cmd_bundle_install(f->install_path, f->install_untrusted, f->install_force, f->install_config);
     if (*list) return cmd_bundle_list(f->list_json, f->list_config);

@@ -306,6 +306,35 @@ TEST(CliTrust, AddListRemoveRevoke) {
   for (const auto& k : after) EXPECT_EQ(k["status"], "revoked") << after.dump();
 }
 
+// verify answers as install would: the trust store's keys are trusted without --trust, and a
+// revoked key (store or host config) is refused even when --trust names it.
+TEST(CliBundle, VerifyUsesTheTrustStoreAndItsRevocations) {
+  Home h;
+  h.keygen("acme");
+  std::string wcb = h.pack_hello("acme");
+  ProcResult none = h.cli({"bundle", "verify", wcb});
+  EXPECT_EQ(none.exit_code, 77) << describe(none);
+  EXPECT_NE(none.err.find("bundle_untrusted"), std::string::npos) << none.err;
+  ASSERT_EQ(h.cli({"trust", "add", h.path("keys/acme.pub")}).exit_code, 0);
+  ProcResult stored = h.cli({"bundle", "verify", "--json", wcb});
+  ASSERT_EQ(stored.exit_code, 0) << describe(stored);
+  EXPECT_EQ(json::parse(stored.out)["trusted"], true);
+  std::string id = json::parse(stored.out)["signer_key_id"];
+
+  // Revoked in the host config: refused, --trust or not.
+  testing::write_text(h.path("revoke.json"), R"({"trust":{"revoked":[")" + id + R"("]}})");
+  ProcResult by_config = h.cli({"bundle", "verify", wcb, "--config", h.path("revoke.json"),
+                                "--trust", h.path("keys/acme.pub")});
+  EXPECT_EQ(by_config.exit_code, 77) << describe(by_config);
+  EXPECT_NE(by_config.err.find("bundle_revoked"), std::string::npos) << by_config.err;
+
+  // Revoked in the store: the same.
+  ASSERT_EQ(h.cli({"trust", "revoke", id}).exit_code, 0);
+  ProcResult by_store = h.cli({"bundle", "verify", wcb, "--trust", h.path("keys/acme.pub")});
+  EXPECT_EQ(by_store.exit_code, 77) << describe(by_store);
+  EXPECT_NE(by_store.err.find("bundle_revoked"), std::string::npos) << by_store.err;
+}
+
 TEST(CliBundle, InstallForceRepairsATamperedInstalledCopy) {
   Home h;
   h.keygen("acme");
