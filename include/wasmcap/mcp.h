@@ -36,7 +36,7 @@ std::vector<std::string> supported_versions();
 
 // Bounds of the server, each with the threat it stops (docs/mcp.md#limits).
 inline constexpr size_t kDefaultMaxMessageBytes = 4u << 20;     // one JSON-RPC message
-inline constexpr uint64_t kDefaultCallTimeoutMs = 60000;        // per call, unless lower in grants
+inline constexpr uint64_t kDefaultCallTimeoutMs = policy::kDefaultTimeoutMs;  // per call, unless lower in grants
 inline constexpr uint64_t kDefaultMaxOutputBytes = 1u << 20;    // guest stdout+stderr per call
 inline constexpr size_t kDefaultMaxConcurrency = 4;             // calls running at once
 inline constexpr size_t kDefaultMaxQueue = 16;                  // calls waiting for a slot
@@ -87,6 +87,9 @@ struct ServerOptions {
   std::shared_ptr<audit::Sink> audit_sink;
   // Diagnostics (never protocol output): one line each. Null: stderr.
   std::function<void(const std::string&)> log;
+  // How an unknown tool's error says to find the tools: the MCP method for MCP clients;
+  // `wasmcap tool call` says "wasmcap tool list".
+  std::string list_tools_hint = "tools/list";
 };
 
 // What one call is about, for the audit record and cancellation.

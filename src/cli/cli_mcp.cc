@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "common/json.h"
 #include "wasmcap/audit.h"
@@ -91,10 +93,13 @@ int fail(const Error& e) {
   return error_exit_code(e.code);
 }
 
-// `prefix` starts each line the host logs on stderr (plugins it offers no tools from, ...): the
-// command's own name, "wasmcap mcp: " or "wasmcap tool: ".
-Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m, std::string prefix) {
+// The command's own name ("mcp" or "tool") starts each line the host logs on stderr (plugins it
+// offers no tools from, ...), and `wasmcap tool` points an unknown tool to `wasmcap tool list`
+// rather than the MCP method.
+Result<std::shared_ptr<mcp::ToolHost>> make_host(const McpCommands& m, std::string_view command) {
   mcp::ServerOptions o;
+  std::string prefix = "wasmcap " + std::string(command) + ": ";
+  if (command == "tool") o.list_tools_hint = "wasmcap tool list";
   o.log = [prefix = std::move(prefix)](const std::string& line) {
     std::string l = prefix + line + "\n";
     std::fwrite(l.data(), 1, l.size(), stderr);
@@ -180,7 +185,7 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
   if (*m.mcp) {
     // The bash tool's sessions' private /tmp directories are removed on SIGINT, SIGTERM and
     // SIGHUP too (cli.cc main: platform/signal_cleanup.h).
-    auto host = make_host(m, "wasmcap mcp: ");
+    auto host = make_host(m, "mcp");
     if (!host) return fail(host.error());
     // A server with no tools answers every client, so a mistake in its configuration would go
     // unseen from the client's side: say why on stderr (the server's log) and keep serving.
@@ -225,7 +230,7 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     return 0;
   }
   if (*m.tool_list) {
-    auto host = make_host(m, "wasmcap tool: ");
+    auto host = make_host(m, "tool");
     if (!host) return fail(host.error());
     std::string cursor;
     nlohmann::json all = nlohmann::json::array();
@@ -254,19 +259,12 @@ std::optional<int> run_mcp_commands(const McpCommands& m) {
     return 0;
   }
   if (*m.tool_call) {
-    auto host = make_host(m, "wasmcap tool: ");
+    auto host = make_host(m, "tool");
     if (!host) return fail(host.error());
     mcp::CallContext ctx;
     auto out = (*host)->call(m.tool_name, m.tool_json, ctx);
     if (out.protocol_error) {
-      // The server's advice names the MCP method; on the command line it is `wasmcap tool list`.
-      std::string message = out.error_message;
-      constexpr std::string_view kMcpHint = " (see tools/list)";
-      if (message.size() >= kMcpHint.size() &&
-          message.compare(message.size() - kMcpHint.size(), kMcpHint.size(), kMcpHint) == 0) {
-        message.replace(message.size() - kMcpHint.size(), kMcpHint.size(), " (see wasmcap tool list)");
-      }
-      return fail(Error(ErrorCode::kInvalidArgument, message));
+      return fail(Error(ErrorCode::kInvalidArgument, out.error_message));
     }
     std::printf("%s\n", out.result_json.c_str());
     return out.is_error ? 1 : 0;

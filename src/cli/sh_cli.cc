@@ -140,7 +140,7 @@ struct ShOpts {
   std::vector<std::string> env;
   std::vector<std::string> operands;  // FILE ARGS... or, after -c SCRIPT, NAME ARGS...
   std::string workspace, script, file, engine = "interp", audit_file, clock, random, cwd, config;
-  uint64_t timeout_ms = 60000, max_output_bytes = 64u << 20, max_commands = 10000,
+  uint64_t timeout_ms = policy::kDefaultTimeoutMs, max_output_bytes = 64u << 20, max_commands = 10000,
            max_substitution_bytes = 1u << 20;
   bool timeout_given = false;  // --timeout-ms given: the host config's defaults.timeout_ms does not apply
   // Defaults: shell::Options (include/wasmcap/shell.h), where each bound's threat is given.

@@ -519,7 +519,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     (void)im.write_audit(e, name, ctx, invocation_id, elapsed(), outcome, std::nullopt, bytes_in, 0, msg);
     return out;
   };
-  if (e == nullptr) return protocol_error("unknown tool " + q(name) + " (see tools/list)", "unknown_tool");
+  if (e == nullptr) return protocol_error("unknown tool " + q(name) + " (see " + im.options.list_tools_hint + ")",
+                                        "unknown_tool");
   // Cancelled while it waited for a concurrency slot: it never runs, but it is recorded.
   if (ctx.cancel != nullptr && ctx.cancel->load()) {
     out.cancelled = true;
