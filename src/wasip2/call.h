@@ -61,8 +61,12 @@ inline HostCallResult ended_or_refused(wasi::Core& core, const component::HostCa
   return refused(info, e, grant);
 }
 
-inline constexpr const char* kClockGrant = "a clock (--clock host or --clock fixed=...)";
-inline constexpr const char* kRandomGrant = "random (--random host or --random seed=N)";
+// Named for both ways a run is granted them: flags, and a manifest's request granted by the host
+// config (docs/manifest.md "Clocks and random").
+inline constexpr const char* kClockGrant =
+    "a clock (--clock host|fixed=..., or the manifest's \"clocks\" granted by the host config)";
+inline constexpr const char* kRandomGrant =
+    "random (--random host|seed=N, or the manifest's \"random\" granted by the host config)";
 
 inline std::string iface(const char* name) { return std::string(name) + kSeries; }
 
