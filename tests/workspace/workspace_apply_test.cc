@@ -1,6 +1,10 @@
 // Shadow workspaces (docs/workspace.md), continued from workspace_test.cc: apply acting on
 // descriptors (issue 28), wasmcap's own state dirs, SOURCE's identity, sparse files and the
 // size bound, what the reviewer sees and what lands, the line diff, plans and the CLI.
+#include <sys/stat.h>
+
+#include <cstdio>
+
 #include "workspace_fixture.h"
 
 using namespace wasmcap;
@@ -801,6 +805,34 @@ TEST(WorkspaceNames, HostConfigRuleAgreesWithValidateName) {
     EXPECT_EQ(static_cast<bool>(validate_name(n)), !policy::check_workspace_name(n).has_value())
         << n;
   }
+}
+
+// ws create's report on stderr: every regular file counted once as reflinked or copied (which one
+// depends on the filesystem), what .gitignore left out, and each entry it skipped, its name
+// escaped (a FIFO named with an escape sequence cannot reach the terminal raw).
+TEST_F(Fixture, CliCreateReportsCopiesSkipsAndIgnores) {
+  write_text(src() / ".gitignore", "*.log\n");
+  write_text(src() / "x.log", "ignored\n");
+  const fs::path fifo = src() / "pipe\x1b[2J";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  wasmcap::testing::ProcOptions o;
+  o.extra_env.emplace_back("WASMCAP_HOME", home());
+  auto c = wasmcap::testing::run_cli({"ws", "create", "--from", src().string(), "--name", "rep"}, o);
+  ASSERT_EQ(c.exit_code, 0) << wasmcap::testing::describe(c);
+  EXPECT_EQ(c.out, "rep\n");
+  // a.txt, sub/b.txt, bin.dat and .gitignore: 4 regular files.
+  size_t reflinked = 0, copied = 0;
+  auto at = c.err.find("  files: ");
+  ASSERT_NE(at, std::string::npos) << c.err;
+  ASSERT_EQ(std::sscanf(c.err.c_str() + at, "  files: %zu reflinked, %zu copied", &reflinked, &copied), 2)
+      << c.err;
+  EXPECT_EQ(reflinked + copied, 4u) << c.err;
+  EXPECT_NE(c.err.find("left out by .gitignore and --exclude: 1 file(s), 0 director(ies)"),
+            std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("skipped (not a file, directory or symlink): "), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("pipe\\x1b[2J"), std::string::npos) << c.err;
+  EXPECT_EQ(c.err.find('\x1b'), std::string::npos) << "a name reached the terminal raw";
+  EXPECT_FALSE(fs::exists(fs::path(home()) / "workspaces/rep/tree/x.log"));
 }
 
 // The CLI maps refusals to documented exit codes.
