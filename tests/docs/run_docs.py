@@ -14,6 +14,11 @@ run, so that no command in the docs silently rots:
     wasmcap run --manifest M --config /etc/wasmcap/config.json
     ```
 
+A block that needs an optional part of the build says so, `sh runnable needs:PATH` (PATH as the
+block sees it, e.g. `build/bundles/python.wcb`): it runs when PATH exists and is reported as
+skipped when it does not, unless the build was configured with that part, which the test says by
+listing PATH in $WASMCAP_DOCS_REQUIRE (colon-separated): then a missing PATH fails.
+
 An unmarked shell block, or one marked without a reason, fails the test. The lab notebook
 (bench/notes/*.md) is checked for the marks too, but never run.
 
@@ -53,6 +58,18 @@ import tempfile
 FENCE = re.compile(r"^```(.*)$")
 SHELLS = {"sh", "bash", "shell", "console"}
 NOT_RUNNABLE = re.compile(r"^not-runnable:\s*\S.*\S")
+NEEDS = re.compile(r"^needs:(\S+)$")
+
+
+def runnable_info(info):
+    """For a fence's info string: None when it is not `sh runnable [needs:PATH]`, else PATH or ""."""
+    words = info.split()
+    if words[:2] != ["sh", "runnable"] or len(words) > 3:
+        return None
+    if len(words) == 2:
+        return ""
+    m = NEEDS.match(words[2])
+    return m.group(1) if m and not m.group(1).startswith("/") and ".." not in m.group(1).split("/") else None
 
 
 def unmarked(path):
@@ -69,19 +86,20 @@ def unmarked(path):
         words = m.group(1).split(None, 1)
         if words and words[0] in SHELLS:
             rest = words[1].strip() if len(words) > 1 else ""
-            if rest != "runnable" and not NOT_RUNNABLE.match(rest):
+            if runnable_info(m.group(1)) is None and not NOT_RUNNABLE.match(rest):
                 out.append(n)
     return out
 
 
 def blocks(path):
-    """(line, text, expected) of each runnable block in the file: `expected` is the lines of the
-    `output` block that follows it, or None."""
+    """(line, text, expected, needs) of each runnable block in the file: `expected` is the lines
+    of the `output` block that follows it, or None; `needs` the path it needs:, or ""."""
     lines = path.read_text().splitlines()
     out, n = [], 0
     while n < len(lines):
         m = FENCE.match(lines[n])
-        if not (m and m.group(1).split() == ["sh", "runnable"]):
+        needs = runnable_info(m.group(1)) if m else None
+        if needs is None:
             n += 1
             continue
         start, end = n, n + 1
@@ -97,7 +115,7 @@ def blocks(path):
             while close < len(lines) and not lines[close].startswith("```"):
                 close += 1
             expected = lines[nxt + 1:close]
-        out.append((start + 1, text, expected))
+        out.append((start + 1, text, expected, needs))
         n = end + 1
     return out
 
@@ -115,7 +133,7 @@ def orphan_outputs(path):
     """Line numbers of `output` blocks that follow no runnable block (they would never be checked)."""
     lines = path.read_text().splitlines()
     checked = set()
-    for start, text, expected in blocks(path):
+    for start, text, expected, _ in blocks(path):
         if expected is not None:
             n = start + text.count("\n")
             while not lines[n].strip().startswith("```output"):
@@ -129,7 +147,8 @@ def main():
     build = pathlib.Path(sys.argv[4]).resolve() if len(sys.argv) > 4 else bindir.parent
     files = ([src / "README.md"] + sorted((src / "docs").glob("*.md")) +
              sorted((src / "examples").glob("*/README.md")))
-    found = [(f, n, text, expected) for f in files for n, text, expected in blocks(f)]
+    found = [(f, n, text, expected, needs) for f in files for n, text, expected, needs in blocks(f)]
+    required = set(p for p in os.environ.get("WASMCAP_DOCS_REQUIRE", "").split(":") if p)
     bad = [(f, n) for f in files + sorted((src / "bench" / "notes").glob("*.md")) for n in unmarked(f)]
     for f, n in bad:
         print(f"run_docs: FAIL {f.relative_to(src)}:{n}: a shell block must be `sh runnable` or "
@@ -142,13 +161,23 @@ def main():
     if not found:
         print("run_docs: no runnable blocks found", file=sys.stderr)
         return 1
-    failed = 0
-    for f, n, text, expected in found:
+    failed = skipped = 0
+    for f, n, text, expected, needs in found:
         with tempfile.TemporaryDirectory() as tmp:
             os.symlink(build, os.path.join(tmp, "build"))
             for top in sorted(src.iterdir()):
                 if top.is_dir() and not top.name.startswith(".") and top.name != "build":
                     os.symlink(top, os.path.join(tmp, top.name))
+            where = f"{f.relative_to(src)}:{n}"
+            if needs and not os.path.exists(os.path.join(tmp, needs)):
+                if needs in required:
+                    failed += 1
+                    print(f"run_docs: FAIL {where}: it needs {needs}, which this build was "
+                          f"configured to make, and it is missing", file=sys.stderr)
+                else:
+                    skipped += 1
+                    print(f"run_docs: skipped {where} (needs {needs}, not in this build)")
+                continue
             env = {
                 "PATH": f"{bindir}:/usr/bin:/bin",
                 "HOME": tmp,
@@ -159,7 +188,6 @@ def main():
             }
             r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + text], cwd=tmp, env=env,
                                capture_output=True, text=True, timeout=120)
-            where = f"{f.relative_to(src)}:{n}"
             if r.returncode != 0:
                 failed += 1
                 print(f"run_docs: FAIL {where} (exit {r.returncode})\n--- block ---\n{text}"
@@ -174,7 +202,8 @@ def main():
                       file=sys.stderr)
             else:
                 print(f"run_docs: ok {where}")
-    print(f"run_docs: {len(found) - failed}/{len(found)} blocks ok; {len(bad)} shell blocks unmarked")
+    print(f"run_docs: {len(found) - failed - skipped}/{len(found)} blocks ok, {skipped} skipped; "
+          f"{len(bad)} shell blocks unmarked")
     return 1 if failed or bad else 0
 
 

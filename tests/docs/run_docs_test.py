@@ -3,6 +3,7 @@
 what it prints (`...` for any lines), a mismatch or an `output` block that follows no runnable
 block fails, and a block that prints what the page shows passes. Each case is a small source tree
 of its own, run through run_docs.py as CI runs the real one."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -11,15 +12,18 @@ import tempfile
 RUNNER = pathlib.Path(__file__).with_name("run_docs.py")
 
 
-def run(readme):
+def run(readme, require="", built=()):
     with tempfile.TemporaryDirectory() as tmp:
         src = pathlib.Path(tmp) / "src"
         (src / "docs").mkdir(parents=True)
         (src / "README.md").write_text(readme)
         build = pathlib.Path(tmp) / "build"
         (build / "bin").mkdir(parents=True)
+        for name in built:
+            (build / name).write_text("")
         r = subprocess.run([sys.executable, str(RUNNER), str(src), str(build / "bin"), tmp, str(build)],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, WASMCAP_DOCS_REQUIRE=require))
         return r.returncode, r.stdout + r.stderr
 
 
@@ -29,6 +33,8 @@ def block(script, output=None, gap="\n"):
         text += gap + "```output\n" + output + "\n```\n"
     return text
 
+
+NEEDS_BLOCK = "```sh runnable needs:build/x.wcb\nexit 3\n```\n"
 
 CASES = [
     # (name, README text, expected exit status, text the report must hold)
@@ -44,13 +50,20 @@ CASES = [
     ("text between: not its output", block("echo a") + "\nSome text.\n\n```output\nb\n```\n", 1,
      "an `output` block must follow"),
     ("stderr is not compared", block("echo a; echo b >&2", "a"), 0, "1/1 blocks ok"),
+    # needs:PATH — run when PATH exists, skipped when not, failed when the build must have it
+    ("needs: missing, optional", NEEDS_BLOCK, 0, "skipped README.md:1 (needs build/x.wcb"),
+    ("needs: missing, required", NEEDS_BLOCK, 1, "which this build was configured to make",
+     {"require": "build/x.wcb"}),
+    ("needs: present, runs", NEEDS_BLOCK, 1, "README.md:1 (exit 3)", {"built": ["x.wcb"]}),
+    ("needs: an absolute path is no mark", "```sh runnable needs:/etc/passwd\ntrue\n```\n", 1,
+     "must be `sh runnable`"),
 ]
 
 
 def main():
     failed = 0
-    for name, readme, status, needle in CASES:
-        code, report = run(readme)
+    for name, readme, status, needle, *opts in CASES:
+        code, report = run(readme, **(opts[0] if opts else {}))
         if code != status or needle not in report:
             failed += 1
             print(f"FAIL {name}: exit {code} (want {status}), report lacks {needle!r}:\n{report}")
