@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wasmcap/error.h"
@@ -253,6 +254,22 @@ bool is_component(const uint8_t* bytes, size_t size);
 
 // Decodes and validates a component. The input must outlive nothing: spans are offsets.
 Result<Decoded> decode(const uint8_t* bytes, size_t size);
+
+// An exported function's path as ComponentInstance::call names it: "name" for a function the
+// component exports, "iface#name" for a function of an instance it exports. `instance` is empty
+// for the first form (in_instance false).
+struct ExportPath {
+  bool in_instance = false;
+  std::string_view instance;
+  std::string_view func;
+};
+ExportPath split_export_path(std::string_view name);
+
+// The function type (the id of a kFunc TypeDef in d.types) of the exported function `name`
+// (ExportPath's forms), from the component's own type: no instantiation needed, so a caller can
+// derive a function's JSON Schema (json_val.h) before anything runs. kNone when the component
+// exports no such function.
+uint32_t exported_func_type(const Decoded& d, std::string_view name);
 
 // A host-facing summary for `plan`/`run`: "imports: wasi:cli/environment@0.2.0 (instance), ...".
 // Names go through quote_untrusted/display_untrusted.

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "component/component.h"
 #include "component/host.h"
 #include "component/val.h"
 #include "wasmcap/engine.h"
@@ -57,6 +58,9 @@ class ComponentInstance {
   // function of an instance it exports ("wasi:cli/run@0.2.0#run"). Arguments must match the
   // function's parameter types (invalid_argument otherwise); traps are errors.
   Result<CallResult> call(std::string_view name, std::vector<Val> args);
+  // The component's definitions and types: the types of an export (exported_func_type,
+  // component.h) for converting its arguments and results (json_val.h).
+  const Decoded& decoded() const;
   // The names call() accepts, sorted.
   std::vector<std::string> exported_functions() const;
   // The run-time type of a resource the component exports ("r" or "iface#r"); null when none.

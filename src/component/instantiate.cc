@@ -677,15 +677,15 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
 
 namespace {
 const Item* find_export(const InstanceState& root, std::string_view name, Sort sort) {
-  size_t hash = name.find('#');
+  const ExportPath p = split_export_path(name);
   const auto& top = root.exports->exports;
-  if (hash == std::string_view::npos) {
-    auto it = top.find(name);
+  if (!p.in_instance) {
+    auto it = top.find(p.func);
     return it != top.end() && it->second.sort == sort ? &it->second : nullptr;
   }
-  auto it = top.find(name.substr(0, hash));
+  auto it = top.find(p.instance);
   if (it == top.end() || it->second.sort != Sort::kInstance || !it->second.instance) return nullptr;
-  auto jt = it->second.instance->exports.find(name.substr(hash + 1));
+  auto jt = it->second.instance->exports.find(p.func);
   return jt != it->second.instance->exports.end() && jt->second.sort == sort ? &jt->second : nullptr;
 }
 }  // namespace
@@ -735,6 +735,8 @@ const ResourceType* ComponentInstance::exported_resource(std::string_view name) 
   const Item* item = find_export(*root_, name, Sort::kType);
   return item == nullptr ? nullptr : item->resource;
 }
+
+const Decoded& ComponentInstance::decoded() const { return shared_->decoded; }
 
 size_t ComponentInstance::live_handles() const { return root_->handles.live(); }
 

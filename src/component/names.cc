@@ -160,6 +160,33 @@ const char* sort_name(Sort s) {
   return names[static_cast<size_t>(s)];
 }
 
+ExportPath split_export_path(std::string_view name) {
+  size_t hash = name.find('#');
+  if (hash == std::string_view::npos) return ExportPath{false, {}, name};
+  return ExportPath{true, name.substr(0, hash), name.substr(hash + 1)};
+}
+
+uint32_t exported_func_type(const Decoded& d, std::string_view name) {
+  // Exports are looked up by exact name, as the run-time instance's export map is (instantiate.cc).
+  auto find = [&](uint32_t type, std::string_view n, Sort sort) -> const Decl* {
+    if (type >= d.types.size()) return nullptr;
+    for (const Decl& e : d.types[type].exports) {
+      if (e.name == n && e.desc.sort == sort) return &e;
+    }
+    return nullptr;
+  };
+  ExportPath p = split_export_path(name);
+  uint32_t scope = d.root.type;
+  if (p.in_instance) {
+    const Decl* inst = find(scope, p.instance, Sort::kInstance);
+    if (inst == nullptr) return kNone;
+    scope = inst->desc.type;
+  }
+  const Decl* f = find(scope, p.func, Sort::kFunc);
+  if (f == nullptr || f->desc.type >= d.types.size() || d.types[f->desc.type].kind != TypeKind::kFunc) return kNone;
+  return f->desc.type;
+}
+
 std::string describe_imports(const Decoded& d, size_t max_listed) {
   const std::vector<Import>& imports = d.root.imports;
   if (imports.empty()) return "no imports";
