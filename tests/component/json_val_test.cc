@@ -8,6 +8,8 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <regex>
 #include <set>
@@ -202,6 +204,24 @@ bool valid(const Json& s, const Json& v) {
   return true;
 }
 
+// Every (schema, sample, accepted by json_to_val) checked here, written as a JSON array to the file
+// WASMCAP_JSON_VAL_SAMPLES names when set: json_schema_ajv.sh has a real 2020-12 validator (npm's
+// ajv) check the same agreement.
+Json& samples_seen() {
+  static Json all = Json::array();
+  return all;
+}
+class SamplesDump : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    const char* path = std::getenv("WASMCAP_JSON_VAL_SAMPLES");
+    if (path == nullptr) return;
+    std::ofstream f(path);
+    f << samples_seen().dump();
+  }
+};
+const auto* const kSamplesDump = ::testing::AddGlobalTestEnvironment(new SamplesDump);
+
 // For each sample: the schema accepts it exactly when json_to_val does; an accepted one converts
 // back to JSON and again to the same value.
 void check_samples(const Decoded& d, ValType t, const std::vector<Json>& samples, size_t expect_accepted) {
@@ -209,6 +229,7 @@ void check_samples(const Decoded& d, ValType t, const std::vector<Json>& samples
   size_t accepted = 0;
   for (const Json& j : samples) {
     auto v = json_to_val(d, t, j);
+    samples_seen().push_back(Json{{"schema", schema}, {"value", j}, {"accepted", v.has_value()}});
     EXPECT_EQ(valid(schema, j), v.has_value())
         << "sample " << j.dump() << ": schema " << schema.dump() << "; json_to_val: "
         << (v ? v->to_string() : v.error().message);
@@ -481,7 +502,9 @@ TEST(JsonVal, FunctionArgumentsAndResults) {
   EXPECT_EQ(ps["additionalProperties"], false);
   for (const char* sample : {R"({"count":3,"label":"x"})", R"({"count":3})", R"({"label":"x"})", R"({"count":1,"x":1})",
                              R"({"count":1,"label":null})", "[]"}) {
-    EXPECT_EQ(valid(ps, parse(sample)), json_to_args(d, f, parse(sample)).has_value()) << sample;
+    const bool accepted = json_to_args(d, f, parse(sample)).has_value();
+    EXPECT_EQ(valid(ps, parse(sample)), accepted) << sample;
+    samples_seen().push_back(Json{{"schema", ps}, {"value", parse(sample)}, {"accepted", accepted}});
   }
 
   auto out = results_to_json(d, f, {Val::list({Val::u32(1), Val::u32(2)})});
