@@ -76,9 +76,12 @@ HostCallResult run_guarded(const HostFunc& f, HostContext& ctx, const Value* arg
 // the module was built for it, so the fix is in the build.
 std::string toolchain_hint(const std::string& module) {
   if (module.rfind("wasi:", 0) == 0) {
-    return " (a WASI 0.2 interface of the component model, from a wasm32-wasip2 build; wasmcap "
-           "hosts WASI Preview 1 core modules: build for wasm32-wasip1, e.g. rustc --target "
-           "wasm32-wasip1 or clang --target=wasm32-wasip1)";
+    return " (a WASI 0.2 interface of the component model: this is a wasm32-wasip2 core module "
+           "that was never made a component. wasmcap runs WASI 0.2 components and WASI Preview 1 "
+           "core modules: make it a component with `wasm-tools component new MODULE.wasm -o "
+           "COMPONENT.wasm` (wasm-component-ld, the linker of wasm32-wasip2 builds, does this "
+           "step), or build for wasm32-wasip1, e.g. rustc --target wasm32-wasip1 or clang "
+           "--target=wasm32-wasip1)";
   }
   return "";
 }
