@@ -11,8 +11,9 @@ PACKAGES=(
   wabt
   # guest toolchain (C -> wasm32-wasi)
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
-  # C++ guests (libc++ for wasm32-wasi) and Rust guests (Debian's rustc + wasm32-wasi std)
-  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 rustc libstd-rust-dev-wasm32
+  # C++ guests (libc++ for wasm32-wasi) and Rust guests (Debian's rustc + wasm32-wasi std, and
+  # Debian's cargo, which docs/guests.md's Cargo route uses)
+  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 rustc libstd-rust-dev-wasm32 cargo
   # fuzzing: libFuzzer + ASan runtimes for clang-19 (scripts/fuzz.sh)
   libclang-rt-19-dev
   # libraries
