@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "shell/state.h"
@@ -140,9 +142,27 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
                : path == "/dev/stdout" ? io.fd[1]
                : path == "/dev/stderr" ? io.fd[2]
                                        : -3;
+    // /dev/fd/N: the shell's own descriptor N, as Linux's /dev/fd is the process's (bash on Linux
+    // says "No such file or directory" for one that is not open).
+    if (path.size() > 8 && path.substr(0, 8) == "/dev/fd/" && path.size() <= 10 &&
+        path.find_first_not_of("0123456789", 8) == std::string_view::npos) {
+      const int n = std::atoi(std::string(path.substr(8)).c_str());
+      if (n >= kMaxFds || io.fd[n] == kClosed) return fail(shown(path) + ": No such file or directory");
+      virt = io.fd[n];
+    }
     if (virt != -3) {
       io.fd[r.fd] = virt;
       if (both) io.fd[2] = virt;
+      continue;
+    }
+    // /dev/zero: reads give zero bytes, writes are discarded. The host's device, opened by this
+    // fixed name only (a guest's path never reaches the host's /dev).
+    if (path == "/dev/zero") {
+      Fd z(::open("/dev/zero", (open_flags(r.op) & O_ACCMODE) | O_CLOEXEC));
+      if (!z.valid()) return fail(shown(path) + ": " + std::strerror(errno));
+      io.fd[r.fd] = z.get();
+      if (both) io.fd[2] = z.get();
+      opened.fds.push_back(std::move(z));
       continue;
     }
     // set -C: `>` and `&>` create the file, never truncate one (`>|` does).

@@ -105,6 +105,15 @@ TEST_F(ShellFiles, SourceLooksOnPathFirst) {
                });
 }
 
+// /dev/fd/N is the shell's descriptor N (not open: "No such file or directory", as bash on
+// Linux), and /dev/zero discards writes (its reads: ToolFixture.DevFilesForTools).
+TEST_F(ShellFiles, DevFdAndDevZeroInRedirections) {
+  same_as_bash("echo data > f; exec 3< f; read -r l < /dev/fd/3; echo $l; echo x 2>/dev/fd/1 >&2;"
+               "{ read l < /dev/fd/7; } 2>/dev/null; echo rc=$?; echo gone > /dev/zero; echo w=$?;"
+               "exec 4>g; echo into4 > /dev/fd/4; read -r m < g; echo $m",
+               "data\nx\nrc=1\nw=0\ninto4\n");
+}
+
 TEST_F(ShellFiles, ReadGroupedOptions) {
   same_as_bash("echo hi | { read -rn1 v; echo v=$v; }; printf 'a:b' | { read -rd: w; echo w=$w; };"
                "echo abc | { read -n 0; echo \"[$REPLY] $?\"; };"

@@ -761,6 +761,10 @@ TEST_F(ToolFixture, DevFilesForTools) {
   auto flood = dev("cat /dev/zero; echo after", {"--max-output-bytes", "100000"});
   EXPECT_NE(flood.exit_code, 0);
   EXPECT_NE(flood.err.find("output"), std::string::npos) << flood.err;
+  // The shell's own redirection from /dev/zero feeds a tool zeros, as the tools' /dev does.
+  auto redirected = dev("head -c 4 < /dev/zero | od -An -tx1; od -An -tx1 -N2 0</dev/zero");
+  ASSERT_EQ(redirected.exit_code, 0) << wasmcap::testing::describe(redirected);
+  EXPECT_EQ(redirected.out, " 00 00 00 00\n 00 00\n");
   auto t0 = std::chrono::steady_clock::now();
   auto endless = dev("cat /dev/zero > /dev/null", {"--timeout-ms", "1500"});
   EXPECT_NE(endless.exit_code, 0);
