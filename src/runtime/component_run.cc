@@ -117,9 +117,13 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
     Error e = made.error();
     if (e.message.find("tables are not shared between instances yet") != std::string::npos) {
       e.message += ". This component's core instances share a table (wit-component's preview1 "
-                   "adapter, which `jco new` and `cargo component` embed, does): no engine of "
-                   "wasmcap runs that yet; build the plugin for wasm32-wasip1 and run the core "
-                   "module (docs/components.md, \"Not yet supported\")";
+                   "adapter, which `jco new` and `cargo component` embed, does): only the interp "
+                   "engine shares tables between instances yet; run it with --engine interp "
+                   "(docs/components.md, \"Not yet supported\")";
+    }
+    if (e.message.find("is shared only between instances of one engine") != std::string::npos) {
+      e.message += ". Under --engine auto the core instances of a component may be given different "
+                   "engines; run it with --engine interp (docs/components.md, \"Not yet supported\")";
     }
     return tl::unexpected(std::move(e));
   }

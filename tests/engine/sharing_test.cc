@@ -5,7 +5,8 @@
 // cap is the memory's (set once), calls nested through host functions are bounded.
 //
 // On interp and aot (docs/aot.md, "Shared memories and globals"); what aot does not share (tables,
-// funcref globals) and handles of another engine are refused.
+// funcref globals) and handles of another engine are refused. Tables shared between interp
+// instances: SharedTables below (docs/fast-interp.md, "Shared tables").
 //
 // C++17: the modules are written as .wat and compiled with wabt's library.
 #include <gtest/gtest.h>
@@ -448,6 +449,244 @@ TEST(SharingAot, AMemoryOrGlobalOfTheOtherEngineIsRefused) {
           << b.error().to_string();
     }
   }
+}
+
+}  // namespace
+}  // namespace wasmcap
+
+namespace wasmcap {
+namespace {
+
+// Tables shared between interp instances (docs/fast-interp.md, "Shared tables"): the pattern of
+// wit-component's preview1 adapter (`jco new`): a shim exports a funcref table and calls through
+// it; other instances import it and fill it (elem, table.set). A call lands in the instance that
+// defines the function, and runs on that instance's memory, globals and host functions.
+class SharedTables : public ::testing::Test {
+ protected:
+  Result<std::unique_ptr<Instance>> try_instantiate(const std::string& wat,
+                                                    const ExecLimits& limits = {}) {
+    Bytes b = wat::wat_to_wasm(wat);
+    auto m = engine_->load(b.data(), b.size());
+    if (!m) return tl::unexpected(m.error());
+    return engine_->instantiate(*m, host_, limits);
+  }
+  std::unique_ptr<Instance> instantiate(const std::string& wat, const ExecLimits& limits = {}) {
+    auto inst = try_instantiate(wat, limits);
+    EXPECT_TRUE(inst.has_value()) << inst.error().to_string();
+    return inst ? std::move(*inst) : nullptr;
+  }
+  void share(Instance& from, const std::string& name) {
+    auto ext = from.export_extern(name);
+    ASSERT_TRUE(ext.has_value()) << ext.error().to_string();
+    host_.add_extern("a", name, *ext);
+  }
+  static uint32_t call_i32(Instance& inst, const std::string& f, std::vector<Value> args = {}) {
+    auto r = inst.call(f, args);
+    EXPECT_TRUE(r.has_value()) << f << ": " << r.error().to_string();
+    return r && !r->results.empty() ? r->results[0].i32 : 0xdeadbeef;
+  }
+  static Error call_error(Instance& inst, const std::string& f, std::vector<Value> args = {}) {
+    auto r = inst.call(f, args);
+    EXPECT_FALSE(r.has_value()) << f;
+    return r ? Error{} : r.error();
+  }
+
+  std::unique_ptr<Engine> engine_ = make_fast_engine();
+  HostFuncTable host_;
+};
+
+// The shim: a table of 4 whose slot 3 holds its own function, calls through any slot, and a
+// host function it calls (counted).
+const char* kShim =
+    "(module (import \"h\" \"ping\" (func $ping (result i32)))"
+    "  (type $ii (func (param i32) (result i32)))"
+    "  (table $t (export \"t\") 4 8 funcref)"
+    "  (memory 1) (data (i32.const 0) \"\\05\")"
+    "  (func $own (type $ii) (i32.add (local.get 0) (i32.load8_u (i32.const 0))))"
+    "  (elem (i32.const 3) $own)"
+    "  (func (export \"call\") (param i32 i32) (result i32)"
+    "    (call_indirect (type $ii) (local.get 1) (local.get 0)))"
+    "  (func (export \"call_void\") (param i32) (call_indirect (local.get 0)))"
+    "  (func (export \"ping\") (result i32) (call $ping))"
+    "  (func (export \"size\") (result i32) (table.size $t)))";
+
+// The main module: fills slots 0 and 1 (elem, and table.set from its start function) with
+// functions reading its own memory and global; its type section differs from the shim's.
+const char* kMain =
+    "(module (type $unused (func (param i64)))"
+    "  (type $ii (func (param i32) (result i32)))"
+    "  (import \"a\" \"t\" (table $t 2 funcref))"
+    "  (memory 1) (data (i32.const 0) \"\\64\")"
+    "  (global $g (mut i32) (i32.const 1000))"
+    "  (func $mem (type $ii) (i32.add (local.get 0) (i32.load8_u (i32.const 0))))"
+    "  (func $glob (type $ii) (global.set $g (i32.add (global.get $g) (local.get 0)))"
+    "    (global.get $g))"
+    "  (func $trap (unreachable))"
+    "  (func $other (param i64) (result i32) (i32.const 0))"
+    "  (elem (i32.const 0) $mem) (elem declare func $glob $trap $other)"
+    "  (func $start (table.set $t (i32.const 1) (ref.func $glob))"
+    "    (table.set $t (i32.const 2) (ref.func $trap)))"
+    "  (start $start)"
+    "  (func (export \"call\") (param i32 i32) (result i32)"
+    "    (call_indirect (type $ii) (local.get 1) (local.get 0)))"
+    "  (func (export \"grow\") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))"
+    "  (func (export \"set_other\") (table.set $t (i32.const 0) (ref.func $other))))";
+
+TEST_F(SharedTables, ACallThroughASharedTableRunsInTheFunctionsInstance) {
+  int pings = 0;
+  host_.add(HostFunc{"h", "ping", FuncSig{{}, {ValType::kI32}},
+                     [&](HostContext&, const Value*, Value* r) {
+                       r[0] = Value::I32(static_cast<uint32_t>(++pings));
+                       return HostCallResult::ok();
+                     }});
+  auto shim = instantiate(kShim);
+  ASSERT_TRUE(shim);
+  share(*shim, "t");
+  auto main = instantiate(kMain);
+  ASSERT_TRUE(main);
+  // Slot 0: main's function on main's memory (100), not the shim's (5).
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(0), Value::I32(1)}), 101u);
+  // Slot 1 (set by main's start function): main's global, kept between calls.
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(1), Value::I32(2)}), 1002u);
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(1), Value::I32(3)}), 1005u);
+  // Slot 3 (the shim's own, made shared when the table was exported), from either instance.
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(3), Value::I32(1)}), 6u);
+  EXPECT_EQ(call_i32(*main, "call", {Value::I32(3), Value::I32(1)}), 6u);
+  EXPECT_EQ(call_i32(*main, "call", {Value::I32(0), Value::I32(1)}), 101u);
+  // A grow by the importer is the exporter's table.
+  EXPECT_EQ(call_i32(*main, "grow", {Value::I32(2)}), 4u);
+  EXPECT_EQ(call_i32(*shim, "size"), 6u);
+  EXPECT_EQ(call_i32(*main, "grow", {Value::I32(3)}), 0xffffffffu);  // past the maximum, 8
+  EXPECT_EQ(call_i32(*shim, "ping"), 1u);
+}
+
+TEST_F(SharedTables, CallsAreCheckedAndTrapAcrossInstances) {
+  int pings = 0;
+  host_.add(HostFunc{"h", "ping", FuncSig{{}, {ValType::kI32}},
+                     [&](HostContext&, const Value*, Value* r) {
+                       r[0] = Value::I32(static_cast<uint32_t>(++pings));
+                       return HostCallResult::ok();
+                     }});
+  auto shim = instantiate(kShim);
+  ASSERT_TRUE(shim);
+  share(*shim, "t");
+  auto main = instantiate(kMain);
+  ASSERT_TRUE(main);
+  // The callee traps: the trap is the caller's, and the caller goes on working (its memory, its
+  // host functions), as does the callee.
+  Error e = call_error(*shim, "call_void", {Value::I32(2)});
+  EXPECT_EQ(e.code, ErrorCode::kTrapUnreachable) << e.to_string();
+  EXPECT_EQ(call_i32(*shim, "ping"), 1u);
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(3), Value::I32(1)}), 6u);
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(0), Value::I32(1)}), 101u);
+  // Signatures are compared as types, not as each module's type indices: (i32)->(i32) is
+  // index 1 in main and 0 in the shim (the calls above); a function of another type traps.
+  e = call_error(*shim, "call_void", {Value::I32(0)});
+  EXPECT_EQ(e.code, ErrorCode::kTrapIndirectCallMismatch) << e.to_string();
+  ASSERT_TRUE(main->call("set_other", {}));
+  e = call_error(*shim, "call", {Value::I32(0), Value::I32(1)});
+  EXPECT_EQ(e.code, ErrorCode::kTrapIndirectCallMismatch) << e.to_string();
+  // A null element and one past the end.
+  ASSERT_EQ(call_i32(*main, "grow", {Value::I32(1)}), 4u);
+  e = call_error(*shim, "call", {Value::I32(4), Value::I32(1)});
+  EXPECT_EQ(e.code, ErrorCode::kTrapIndirectCallNull) << e.to_string();
+  e = call_error(*shim, "call", {Value::I32(5), Value::I32(1)});
+  EXPECT_EQ(e.code, ErrorCode::kTrapTableOutOfBounds) << e.to_string();
+  EXPECT_EQ(call_i32(*shim, "ping"), 2u);
+}
+
+TEST_F(SharedTables, FuelAndTheDeadlineCountAcrossTheBoundary) {
+  host_.add(HostFunc{"h", "ping", FuncSig{{}, {ValType::kI32}},
+                     [&](HostContext&, const Value*, Value* r) {
+                       r[0] = Value::I32(0);
+                       return HostCallResult::ok();
+                     }});
+  ExecLimits fueled;
+  fueled.fuel = 100000;
+  auto shim = instantiate(kShim, fueled);
+  ASSERT_TRUE(shim);
+  share(*shim, "t");
+  // The callee has no limit of its own: a call from the shim spends the shim's fuel.
+  auto burner = instantiate(
+      "(module (import \"a\" \"t\" (table 4 funcref))"
+      "  (func $burn (param i32) (result i32)"
+      "    (loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1)))"
+      "      (br_if $l (local.get 0))) (i32.const 7))"
+      "  (func $forever (loop $l (br $l)))"
+      "  (elem (i32.const 0) $burn $forever))");
+  ASSERT_TRUE(burner);
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(0), Value::I32(10)}), 7u);
+  const uint64_t small = shim->fuel_consumed();
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(0), Value::I32(1000)}), 7u);
+  EXPECT_GT(shim->fuel_consumed(), small + 1000);  // the callee's loop, charged to the caller
+  Error e = call_error(*shim, "call", {Value::I32(0), Value::I32(1000000)});
+  EXPECT_EQ(e.code, ErrorCode::kFuelExhausted) << e.to_string();
+
+  ExecLimits timed;
+  timed.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  auto shim2 = instantiate(kShim, timed);
+  ASSERT_TRUE(shim2);
+  share(*shim2, "t");
+  auto looper = instantiate(
+      "(module (import \"a\" \"t\" (table 4 funcref))"
+      "  (func $forever (loop $l (br $l))) (elem (i32.const 0) $forever))");
+  ASSERT_TRUE(looper);
+  e = call_error(*shim2, "call_void", {Value::I32(0)});
+  EXPECT_EQ(e.code, ErrorCode::kDeadlineExceeded) << e.to_string();
+}
+
+TEST_F(SharedTables, TableImportsAreCheckedAgainstWhatIsLinked) {
+  host_.add(HostFunc{"h", "ping", FuncSig{{}, {ValType::kI32}},
+                     [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }});
+  auto shim = instantiate(kShim);  // a table of 4, at most 8
+  ASSERT_TRUE(shim);
+  share(*shim, "t");
+  auto ext = instantiate("(module (table (export \"x\") 1 externref))");
+  ASSERT_TRUE(ext);
+  share(*ext, "x");
+  auto expect_link_error = [&](const std::string& wat, const std::string& words) {
+    auto r = try_instantiate(wat);
+    ASSERT_FALSE(r.has_value()) << wat;
+    EXPECT_EQ(r.error().code, ErrorCode::kLinkError) << r.error().to_string();
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().to_string();
+  };
+  expect_link_error("(module (import \"a\" \"t\" (table 5 funcref)))", "the import needs 5");
+  expect_link_error("(module (import \"a\" \"t\" (table 1 7 funcref)))", "at most 7");
+  expect_link_error("(module (import \"a\" \"t\" (table 1 externref)))", "is a table of funcref");
+  expect_link_error("(module (import \"a\" \"x\" (table 1 funcref)))", "is a table of externref");
+  expect_link_error("(module (import \"a\" \"x\" (table 1 1 externref)))", "has no maximum");
+  EXPECT_TRUE(try_instantiate("(module (import \"a\" \"t\" (table 4 8 funcref)))").has_value());
+  EXPECT_TRUE(try_instantiate("(module (import \"a\" \"x\" (table 1 externref)))").has_value());
+}
+
+// A function stays callable while a table holds it: the instances that share a table are owned
+// together, so dropping one's handle (or failing its instantiation after its elements were
+// stored) leaves its functions, memory and globals to the calls that reach them.
+TEST_F(SharedTables, AFunctionStaysCallableWhileATableHoldsIt) {
+  host_.add(HostFunc{"h", "ping", FuncSig{{}, {ValType::kI32}},
+                     [](HostContext&, const Value*, Value*) { return HostCallResult::ok(); }});
+  auto shim = instantiate(kShim);
+  ASSERT_TRUE(shim);
+  share(*shim, "t");
+  auto main = instantiate(kMain);
+  ASSERT_TRUE(main);
+  main.reset();
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(0), Value::I32(1)}), 101u);
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(1), Value::I32(1)}), 1001u);
+  // An instantiation that fails after storing an element: the element stays, and runs.
+  auto failed = try_instantiate(
+      "(module (import \"a\" \"t\" (table 4 funcref))"
+      "  (func $f (param i32) (result i32) (i32.const 77))"
+      "  (elem (i32.const 2) $f) (elem (i32.const 3) $f $f))");
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kTrapTableOutOfBounds) << failed.error().to_string();
+  EXPECT_EQ(call_i32(*shim, "call", {Value::I32(2), Value::I32(1)}), 77u);
+  // The exporter's handle can go first too: the importer's calls still reach its functions.
+  auto main2 = instantiate(kMain);
+  ASSERT_TRUE(main2);
+  shim.reset();
+  host_ = HostFuncTable();
+  EXPECT_EQ(call_i32(*main2, "call", {Value::I32(3), Value::I32(1)}), 6u);
 }
 
 }  // namespace

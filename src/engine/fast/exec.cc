@@ -477,13 +477,25 @@ do_call : {
 }
 L_call_indirect : {
   uint64_t i = U32(S(0));
-  const Table& t = rt.tables[pc[1]];
+  const Table& t = *rt.tables[pc[1]];
   uint32_t type = static_cast<uint32_t>(pc[2]);
   nfp = fp + pc[3];
   pc += 4;
   if (UNLIKELY(i >= t.elems.size())) TRAP(ErrorCode::kTrapTableOutOfBounds, "undefined element");
   uint64_t ref = t.elems[i];
   if (UNLIKELY(ref == 0)) TRAP(ErrorCode::kTrapIndirectCallNull, "uninitialized element");
+  if (UNLIKELY(ref & kSharedRef)) {
+    const FuncHandle& h = *reinterpret_cast<const FuncHandle*>(ref & ~kSharedRef);
+    if (h.owner->rt != &rt) {
+      SYNC_FUEL();
+      Stop s = call_shared(rt, h, type, nfp, depth);
+      if (s != Stop::kReturn) return s;
+      RELOAD_MEMORY();
+      granted = budget = 0;  // as after a host call: re-read what fuel is left
+      NEXT();
+    }
+    ref = h.func + 1;  // one of this instance's
+  }
   callee = static_cast<uint32_t>(ref - 1);
   if (UNLIKELY(funcs[callee].type_id != type)) {
     TRAP(ErrorCode::kTrapIndirectCallMismatch, "indirect call type mismatch");
@@ -703,7 +715,7 @@ L_data_drop:
 
   // --- tables and references ----------------------------------------------------------------
 L_table_get : {
-  const Table& t = rt.tables[pc[1]];
+  const Table& t = *rt.tables[pc[1]];
   uint64_t i = U32(S(2));
   if (UNLIKELY(i >= t.elems.size())) goto trap_table;
   S(0) = t.elems[i];
@@ -711,25 +723,25 @@ L_table_get : {
   NEXT();
 }
 L_table_set : {
-  Table& t = rt.tables[pc[0]];
+  Table& t = *rt.tables[pc[0]];
   uint64_t i = U32(S(1));
   if (UNLIKELY(i >= t.elems.size())) goto trap_table;
-  t.elems[i] = S(2);
+  t.elems[i] = table_value(rt, t, S(2));
   pc += 3;
   NEXT();
 }
 L_table_size:
-  S(0) = W32(static_cast<uint32_t>(rt.tables[pc[1]].elems.size()));
+  S(0) = W32(static_cast<uint32_t>(rt.tables[pc[1]]->elems.size()));
   pc += 2;
   NEXT();
 L_table_grow : {
-  Table& t = rt.tables[pc[1]];
+  Table& t = *rt.tables[pc[1]];
   uint64_t n = U32(S(3));
   uint64_t old = t.elems.size();
   if (old + n > t.max) {
     S(0) = W32(0xffffffffu);
   } else {
-    t.elems.resize(old + n, S(2));
+    t.elems.resize(old + n, table_value(rt, t, S(2)));
     S(0) = W32(static_cast<uint32_t>(old));
     pc += 4;
     BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
@@ -739,32 +751,38 @@ L_table_grow : {
   NEXT();
 }
 L_table_fill : {
-  Table& t = rt.tables[pc[0]];
+  Table& t = *rt.tables[pc[0]];
   uint64_t i = U32(S(1)), n = U32(S(3));
   if (UNLIKELY(i + n > t.elems.size())) goto trap_table;
   BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   std::fill(t.elems.begin() + static_cast<ptrdiff_t>(i),
-            t.elems.begin() + static_cast<ptrdiff_t>(i + n), S(2));
+            t.elems.begin() + static_cast<ptrdiff_t>(i + n), table_value(rt, t, S(2)));
   pc += 4;
   NEXT();
 }
 L_table_copy : {
-  Table& dt = rt.tables[pc[0]];
-  const Table& st = rt.tables[pc[1]];
+  Table& dt = *rt.tables[pc[0]];
+  const Table& st = *rt.tables[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > dt.elems.size() || s + n > st.elems.size())) goto trap_table;
   BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   if (n != 0) std::memmove(dt.elems.data() + d, st.elems.data() + s, n * sizeof(uint64_t));
+  if (dt.funcref && (dt.shared || st.shared) && &dt != &st) {  // shared refs, kept by dt
+    for (uint64_t k = d; k < d + n; ++k) dt.elems[k] = shared_ref(rt, dt, dt.elems[k]);
+  }
   pc += 5;
   NEXT();
 }
 L_table_init : {
-  Table& t = rt.tables[pc[0]];
+  Table& t = *rt.tables[pc[0]];
   const std::vector<uint64_t>& seg = rt.elems[pc[1]];
   uint64_t d = U32(S(2)), s = U32(S(3)), n = U32(S(4));
   if (UNLIKELY(d + n > t.elems.size() || s + n > seg.size())) goto trap_table;
   BULK_CHARGE(fuel_for_bytes(n * kFuelBytesPerTableElement));
   if (n != 0) std::memcpy(t.elems.data() + d, seg.data() + s, n * sizeof(uint64_t));
+  if (t.shared && t.funcref) {
+    for (uint64_t k = d; k < d + n; ++k) t.elems[k] = shared_ref(rt, t, t.elems[k]);
+  }
   pc += 5;
   NEXT();
 }

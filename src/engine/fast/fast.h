@@ -232,9 +232,58 @@ struct FuncEntry {
   std::unique_ptr<FuncCode> code;  // null until the first call translates it
 };
 
+// A function reference that means the same function in every instance (docs/fast-interp.md,
+// "Shared tables"): kSharedRef | the address of a FuncHandle. A reference to a function of the
+// running instance is its index + 1 (never has this bit); 0 is null.
+constexpr uint64_t kSharedRef = uint64_t{1} << 63;
+
+// Why the loop stopped.
+enum class Stop : uint8_t { kReturn, kTrap, kExit };
+
+struct Runtime;
+struct FuncHandles;
+
+// The instance side of a call through a shared table: runs function `func` of this instance
+// with its arguments at `sp` in the caller's stack (`caller.stride` slots apart) and writes its
+// results there. Fuel the callee spends is charged to the caller; a trap, a limit or an exit of
+// the callee is the caller's (rt.error / rt.exit_code), the caller's own state untouched.
+class SharedCallee {
+ public:
+  virtual Stop call_from(Runtime& caller, uint32_t func, const FuncSig& sig, Slot* sp) = 0;
+
+ protected:
+  ~SharedCallee() = default;
+};
+
+// One function of an instance as a shared reference.
+struct FuncHandle {
+  FuncHandles* owner;
+  uint32_t func;
+  FuncSig sig;  // compared structurally by call_indirect in another instance
+};
+
+// The shared references to an instance's functions, made on first use. Tables holding one keep
+// the whole set (Table::keep): a handle stays valid while any table holds it; the instance
+// clears `rt` and `callee` when it goes, and a call through a handle of a dropped instance traps.
+struct FuncHandles {
+  Runtime* rt = nullptr;
+  SharedCallee* callee = nullptr;
+  std::vector<std::unique_ptr<FuncHandle>> by_func;  // by function index, null until made
+  std::weak_ptr<FuncHandles> self;
+};
+
 struct Table {
-  std::vector<uint64_t> elems;  // funcref: 0 = null, else function index + 1
+  // funcref: 0 = null, a function of this instance: index + 1, else a shared ref (kSharedRef);
+  // externref: the host's value.
+  std::vector<uint64_t> elems;
   uint64_t max = 0;             // growth cap (declared maximum and the table budget)
+  bool funcref = true;
+  bool has_max = false;         // declared maximum (import matching)
+  uint64_t declared_max = 0;
+  // Exported to or imported from another instance: a funcref table then holds shared refs only
+  // (every write goes through shared_ref), and keeps the handle sets of the functions it holds.
+  bool shared = false;
+  std::vector<std::shared_ptr<FuncHandles>> keep;
 };
 
 // A call frame on the interpreter's own call stack (no C recursion per wasm call).
@@ -244,8 +293,6 @@ struct Frame {
   uint32_t func;
 };
 
-// Why the loop stopped.
-enum class Stop : uint8_t { kReturn, kTrap, kExit };
 
 class Translator {
  public:
@@ -278,7 +325,13 @@ struct Runtime {
   std::shared_ptr<Memory> memory;
 
   std::vector<FuncEntry> funcs;
-  std::vector<Table> tables;
+  // Tables, imported ones first; shared with the instances that import them.
+  std::vector<std::shared_ptr<Table>> tables;
+  // The function signature of each type index (canonical ids are type indices): what a call
+  // through a shared ref of another instance is checked against.
+  std::vector<FuncSig> type_sigs;
+  // This instance's functions as shared refs (made when one is written into a shared table).
+  std::shared_ptr<FuncHandles> handles = std::make_shared<FuncHandles>();
   // Globals, `stride` slots each (an imported global's slots hold its value at instantiation,
   // for constant expressions; its code reads and writes the exporter's through global_imports).
   // Shared so that an exported global outlives the instance (SharedExtern).
@@ -356,6 +409,18 @@ struct ExecState {
 bool eh_unwind(Runtime& rt, ExecState& st);
 // rethrow: makes the exception held for (st.depth, region) the one in flight.
 bool eh_rethrow(Runtime& rt, const ExecState& st, int32_t region);
+
+// The value to store in table `t` for reference `v` of the running instance: `v` itself, or, in a
+// shared funcref table, its shared ref (a handle made on first use). A table that receives a
+// shared ref keeps its owner's handle set.
+uint64_t shared_ref(Runtime& rt, Table& t, uint64_t v);
+inline uint64_t table_value(Runtime& rt, Table& t, uint64_t v) {
+  return (t.shared && t.funcref) || (v & kSharedRef) != 0 ? shared_ref(rt, t, v) : v;
+}
+// call_indirect through a shared ref of another instance, the caller's arguments at `sp`,
+// `depth` frames live (a call back into the caller starts above them, as in call_host_from).
+// Checks `type` (the caller's canonical id) structurally against the callee's signature.
+Stop call_shared(Runtime& rt, const FuncHandle& h, uint32_t type, Slot* sp, size_t depth);
 
 // Deadline / interrupt check; fills rt.error and returns false when the run must stop.
 bool check_deadline(Runtime& rt);

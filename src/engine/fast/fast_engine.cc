@@ -410,10 +410,40 @@ class FastModule final : public Module {
   bool within_aot_bounds_ = false;
 };
 
-class FastInstance final : public Instance, public Translator {
+// The instances that share tables, owned together (docs/fast-interp.md, "Shared tables"): a
+// table may hold a function of any instance that links it, and a call through it must find that
+// instance alive, so no instance of a group is destroyed before the group. Each instance's
+// Instance handle (FastInstanceHandle) holds its group; the group holds the instances (tables
+// hold only raw pointers back: no cycle). Groups merge when an instance imports a table of
+// another group; a merged group forwards to the one it joined (`into`), keeping it alive.
+class FastInstance;
+struct FastGroup {
+  std::vector<std::shared_ptr<FastInstance>> members;
+  std::shared_ptr<FastGroup> into;
+  std::weak_ptr<FastGroup> self;
+  FastGroup* root() {
+    FastGroup* g = this;
+    while (g->into) g = g->into.get();
+    return g;
+  }
+};
+
+class FastInstance final : public Instance, public Translator, public SharedCallee {
+  friend class FastInstanceHandle;
+
  public:
-  explicit FastInstance(const ExecLimits& limits) : limits_(limits) { rt_.limits = &limits_; }
+  explicit FastInstance(const ExecLimits& limits) : limits_(limits) {
+    rt_.limits = &limits_;
+    rt_.handles->rt = &rt_;
+    rt_.handles->callee = this;
+    rt_.handles->self = rt_.handles;
+  }
+  void set_group(FastGroup* g) { group_ = g; }
   ~FastInstance() override {
+    // Shared refs to our functions may live on in other instances' tables: calls through them
+    // now trap (call_shared).
+    rt_.handles->rt = nullptr;
+    rt_.handles->callee = nullptr;
     if (stats_enabled()) print_stats();
     if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
   }
@@ -485,9 +515,12 @@ class FastInstance final : public Instance, public Translator {
                               " pages; raise --max-memory-mb");
       }
     }
-    // Table cap: one element budget for all tables, growth room shared out equally.
+    // Table cap: one element budget for all defined tables, growth room shared out equally
+    // (an imported table grows within its exporter's).
     uint64_t initial_elements = 0;
-    for (const wabt::Table* t : m.tables) initial_elements += t->elem_limits.initial;
+    for (size_t i = m.num_table_imports; i < m.tables.size(); ++i) {
+      initial_elements += m.tables[i]->elem_limits.initial;
+    }
     if (initial_elements > limits_.max_table_elements) {
       return make_error(ErrorCode::kMemoryLimit,
                         "module's tables need " + std::to_string(initial_elements) +
@@ -501,7 +534,18 @@ class FastInstance final : public Instance, public Translator {
     WASMCAP_TRY_ASSIGN(rt_.hosts,
                        engine::link_host_functions(module_->info(), host, &shared, "interp"));
     rt_.global_store->assign(m.globals.size() * rt_.stride, 0);
+    for (const wabt::TypeEntry* t : m.types) {
+      const auto* ft = wabt::dyn_cast<wabt::FuncType>(t);
+      rt_.type_sigs.push_back(ft != nullptr ? sig_from(ft->sig) : FuncSig{});
+    }
     WASMCAP_TRY(link_shared(rt_, m, shared, &imported_globals_));
+    // An imported table joins this instance to its exporter's group (before any element of
+    // ours is stored in it: those stay callable even if this instantiation fails later).
+    for (const auto& ext : shared) {
+      if (ext->kind() == ExternKind::kTable) {
+        join(static_cast<FastGroup*>(static_cast<const FastShared&>(*ext).group.get()));
+      }
+    }
 
     // Functions.
     rt_.funcs.resize(m.funcs.size());
@@ -556,14 +600,19 @@ class FastInstance final : public Instance, public Translator {
     }
 
     // Tables.
-    if (!m.tables.empty()) {
-      uint64_t room = (limits_.max_table_elements - initial_elements) / m.tables.size();
-      for (const wabt::Table* t : m.tables) {
-        Table tab;
-        tab.elems.assign(t->elem_limits.initial, 0);
+    if (m.tables.size() > m.num_table_imports) {
+      uint64_t room = (limits_.max_table_elements - initial_elements) /
+                      (m.tables.size() - m.num_table_imports);
+      for (size_t i = m.num_table_imports; i < m.tables.size(); ++i) {
+        const wabt::Table* t = m.tables[i];
+        auto tab = std::make_shared<Table>();
+        tab->elems.assign(t->elem_limits.initial, 0);
         uint64_t cap = t->elem_limits.initial + room;
         uint64_t declared = t->elem_limits.has_max ? t->elem_limits.max : 0xffffffffull;
-        tab.max = std::min(cap, declared);
+        tab->max = std::min(cap, declared);
+        tab->funcref = t->elem_type != wabt::Type::ExternRef;
+        tab->has_max = t->elem_limits.has_max;
+        tab->declared_max = t->elem_limits.max;
         rt_.tables.push_back(std::move(tab));
       }
     }
@@ -577,13 +626,13 @@ class FastInstance final : public Instance, public Translator {
       for (const wabt::ExprList& e : s->elem_exprs) refs.push_back(eval_const(e));
       if (s->kind == wabt::SegmentKind::Active) {
         uint64_t off = static_cast<uint32_t>(eval_const(s->offset));
-        Table& t = rt_.tables[m.GetTableIndex(s->table_var)];
+        Table& t = *rt_.tables[m.GetTableIndex(s->table_var)];
         if (off + refs.size() > t.elems.size()) {
           return make_error(ErrorCode::kTrapTableOutOfBounds,
                             "out of bounds table access: element segment " + std::to_string(i) +
                                 " does not fit its table");
         }
-        std::copy(refs.begin(), refs.end(), t.elems.begin() + static_cast<ptrdiff_t>(off));
+        for (size_t k = 0; k < refs.size(); ++k) t.elems[off + k] = table_value(rt_, t, refs[k]);
       } else if (s->kind == wabt::SegmentKind::Passive) {
         rt_.elems[i] = std::move(refs);
       }
@@ -621,7 +670,7 @@ class FastInstance final : public Instance, public Translator {
         engine::note_memory_at_cap(&e, memory(), limits_);
         return tl::unexpected(std::move(e));
       }
-      if (*r == Stop::kExit) set_start_exit(rt_.exit_code);
+      if (*r == Stop::kExit) start_exit_code_ = rt_.exit_code;
     }
     return {};
   }
@@ -632,10 +681,55 @@ class FastInstance final : public Instance, public Translator {
   }
 
   Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view export_name) override {
-    return export_shared(rt_, module_->ir(), export_name, imported_globals_);
+    auto ext = export_shared(rt_, module_->ir(), export_name, imported_globals_);
+    if (ext && (*ext)->kind() == ExternKind::kTable) {
+      auto* fs = static_cast<FastShared*>(ext->get());
+      if (!fs->group) fs->group = group_->root()->self.lock();
+    }
+    return ext;
   }
 
   uint64_t fuel_consumed() const override { return rt_.consumed; }
+
+  Stop call_from(Runtime& caller, uint32_t func, const FuncSig& sig, Slot* sp) override {
+    // The callee runs on its own stacks, memory and host table; within what the caller has
+    // left of its fuel and its deadline, as well as within its own.
+    ExecLimits during = limits_;
+    const ExecLimits& cl = *caller.limits;
+    if (cl.fuel != 0) {
+      const uint64_t cap = rt_.consumed + (cl.fuel - std::min(cl.fuel, caller.consumed));
+      if (during.fuel == 0 || cap < during.fuel) during.fuel = cap;
+    }
+    during.deadline = std::min(during.deadline, cl.deadline);
+    Slot* base = rt_.entry_fp != nullptr ? rt_.entry_fp : rt_.stack;
+    const size_t np = sig.params.size(), nr = sig.results.size();
+    if (std::max(np, nr) * rt_.stride > rt_.stack_slots - static_cast<size_t>(base - rt_.stack)) {
+      caller.error = Error(ErrorCode::kTrapStackExhausted, "call stack exhausted");
+      return Stop::kTrap;
+    }
+    // Values are `stride` slots apart on each side (1, or 2 in a module that uses v128).
+    auto move_values = [](const Slot* from, uint32_t fs, Slot* to, uint32_t ts, size_t n) {
+      for (size_t i = 0; i < n; ++i) {
+        for (uint32_t k = 0; k < ts; ++k) to[i * ts + k] = k < fs ? from[i * fs + k] : 0;
+      }
+    };
+    move_values(sp, caller.stride, base, rt_.stride, np);
+    const uint64_t before = rt_.consumed;
+    rt_.limits = &during;
+    Result<Stop> r = run_func(func);
+    rt_.limits = &limits_;
+    caller.consumed += rt_.consumed - before;
+    if (!r) {
+      caller.error = r.error();
+      return Stop::kTrap;
+    }
+    if (*r == Stop::kExit) {
+      caller.exit_code = rt_.exit_code;
+      return Stop::kExit;
+    }
+    move_values(base, rt_.stride, sp, caller.stride, nr);
+    return Stop::kReturn;
+  }
 
   Result<Value> get_global(std::string_view export_name) override {
     const wabt::Module& m = module_->ir();
@@ -749,6 +843,23 @@ class FastInstance final : public Instance, public Translator {
     }
   }
 
+  // This instance's group (its root after merges; the group owns this instance).
+  FastGroup* group_ = nullptr;
+  std::optional<int32_t> start_exit_code_;
+
+  // Makes this instance's group and `other`'s one group.
+  void join(FastGroup* other) {
+    FastGroup* a = group_->root();
+    FastGroup* b = other->root();
+    if (a == b) return;
+    for (auto& m : b->members) {
+      m->group_ = a;
+      a->members.push_back(std::move(m));
+    }
+    b->members.clear();
+    b->into = a->self.lock();
+  }
+
   ExecLimits limits_;
   struct Stats {
     uint64_t funcs = 0, wasm_bytes = 0, code_bytes = 0;
@@ -808,6 +919,34 @@ std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_
 }  // namespace translate_test_hooks
 
 namespace {
+
+// The Instance an embedder holds: the instance, through its group.
+class FastInstanceHandle final : public Instance {
+ public:
+  FastInstanceHandle(std::shared_ptr<FastGroup> group, FastInstance* inst)
+      : group_(std::move(group)), inst_(inst) {
+    if (inst_->start_exit_code_) set_start_exit(*inst_->start_exit_code_);
+  }
+  Result<Value> get_global(std::string_view name) override { return inst_->get_global(name); }
+  Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view name) override {
+    return inst_->export_extern(name);
+  }
+  GuestMemory memory() override { return inst_->memory(); }
+  uint64_t fuel_consumed() const override { return inst_->fuel_consumed(); }
+
+ protected:
+  const ModuleInfo& module_info() const override { return inst_->module_info(); }
+  const ExecLimits& exec_limits() const override { return inst_->exec_limits(); }
+  uint32_t raw_stride() const override { return inst_->raw_stride(); }
+  bool reentrant() const override { return inst_->reentrant(); }
+  Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
+    return inst_->run_export(index, args, results);
+  }
+
+ private:
+  std::shared_ptr<FastGroup> group_;
+  FastInstance* inst_;
+};
 
 class FastEngine final : public Engine {
  public:
@@ -966,9 +1105,16 @@ class FastEngine final : public Engine {
       return make_error(ErrorCode::kInvalidArgument,
                         "module was loaded by a different engine than \"interp\"");
     }
-    auto inst = std::make_unique<FastInstance>(limits);
-    WASMCAP_TRY(inst->init(std::move(fm), host));
-    return std::unique_ptr<Instance>(std::move(inst));
+    auto group = std::make_shared<FastGroup>();
+    group->self = group;
+    auto inst = std::make_shared<FastInstance>(limits);
+    inst->set_group(group.get());
+    FastInstance* raw = inst.get();
+    group->members.push_back(std::move(inst));
+    // On failure the group (or the one it joined) keeps the instance while a shared table
+    // holds one of its functions (the core spec: elements stored before a failing step stay).
+    WASMCAP_TRY(raw->init(std::move(fm), host));
+    return std::unique_ptr<Instance>(new FastInstanceHandle(std::move(group), raw));
   }
 
  private:

@@ -1,4 +1,4 @@
-// Shared memories and globals of the fast interpreter (shared.h). C++17: sees wabt's IR.
+// Shared memories, tables and globals of the fast interpreter (shared.h). C++17: sees wabt's IR.
 #include "engine/fast/shared.h"
 
 #include <string>
@@ -37,9 +37,32 @@ Result<void> link_shared(Runtime& rt, const wabt::Module& m,
     // link_host_functions checked the kind and the engine.
     auto* ext = static_cast<FastShared*>(shared[next++].get());
     if (kind == wabt::ExternalKind::Table) {
-      return make_error(ErrorCode::kLinkError,
-                        "import " + import_name(*imp) +
-                            " (table): tables are not shared between instances yet");
+      // The core spec's import matching for tables: the same element type, the current size at
+      // least the import's minimum, a declared maximum within the import's.
+      const wabt::Table& want = wabt::cast<wabt::TableImport>(imp)->table;
+      const Table& have = *ext->table;
+      const bool want_funcref = want.elem_type != wabt::Type::ExternRef;
+      std::string problem;
+      if (want_funcref != have.funcref) {
+        problem = std::string("is a table of ") + (have.funcref ? "funcref" : "externref") +
+                  ", the import wants " + (want_funcref ? "funcref" : "externref");
+      } else if (have.elems.size() < want.elem_limits.initial) {
+        problem = "has " + std::to_string(have.elems.size()) + " elements, the import needs " +
+                  std::to_string(want.elem_limits.initial);
+      } else if (want.elem_limits.has_max && !have.has_max) {
+        problem = "has no maximum, the import wants one of at most " +
+                  std::to_string(want.elem_limits.max);
+      } else if (want.elem_limits.has_max && have.declared_max > want.elem_limits.max) {
+        problem = "may grow to " + std::to_string(have.declared_max) +
+                  " elements, the import allows at most " + std::to_string(want.elem_limits.max);
+      }
+      if (!problem.empty()) {
+        return make_error(ErrorCode::kLinkError,
+                          "incompatible import type: the table linked to import " +
+                              import_name(*imp) + " " + problem);
+      }
+      rt.tables.push_back(ext->table);
+      continue;
     }
     if (kind == wabt::ExternalKind::Memory) {
       const wabt::Limits& l = wabt::cast<wabt::MemoryImport>(imp)->memory.page_limits;
@@ -80,7 +103,7 @@ Result<void> link_shared(Runtime& rt, const wabt::Module& m,
 }
 
 Result<std::shared_ptr<SharedExtern>> export_shared(
-    const Runtime& rt, const wabt::Module& m, std::string_view name,
+    Runtime& rt, const wabt::Module& m, std::string_view name,
     const std::vector<std::shared_ptr<FastShared>>& imported_globals) {
   for (const wabt::Export* e : m.exports) {
     if (e->name != name) continue;
@@ -108,10 +131,20 @@ Result<std::shared_ptr<SharedExtern>> export_shared(
         out->mut = gl.mutable_;
         return std::shared_ptr<SharedExtern>(out);
       }
-      case wabt::ExternalKind::Table:
-        return make_error(ErrorCode::kModuleUnsupported,
-                          "exported table " + quote_untrusted(name) +
-                              ": tables are not shared between instances yet");
+      case wabt::ExternalKind::Table: {
+        const std::shared_ptr<Table>& t = rt.tables.at(m.GetTableIndex(e->var));
+        if (!t->shared) {
+          // From now on the table holds shared refs only (fast.h, kSharedRef): the ones this
+          // instance has stored so far become shared refs too.
+          t->shared = true;
+          if (t->funcref) {
+            for (uint64_t& v : t->elems) v = shared_ref(rt, *t, v);
+          }
+        }
+        out->kind_ = ExternKind::kTable;
+        out->table = t;
+        return std::shared_ptr<SharedExtern>(out);
+      }
       default:
         return make_error(ErrorCode::kInvalidArgument,
                           "export " + quote_untrusted(name) + " is not a memory, table or global");

@@ -16,9 +16,9 @@ struct Module;
 
 namespace wasmcap::fast {
 
-// A memory or a global of an interp instance, as another interp instance imports it. It holds
-// the storage (the memory, the store of the global's slots), so an importer outlives the
-// exporter safely.
+// A memory, table or global of an interp instance, as another interp instance imports it. It
+// holds the storage (the memory, the table, the store of the global's slots), so an importer
+// outlives the exporter safely.
 class FastShared final : public SharedExtern {
  public:
   ExternKind kind() const override { return kind_; }
@@ -26,6 +26,8 @@ class FastShared final : public SharedExtern {
 
   ExternKind kind_ = ExternKind::kMemory;
   std::shared_ptr<Memory> memory;              // kMemory
+  std::shared_ptr<Table> table;                // kTable
+  std::shared_ptr<void> group;                 // kTable: the exporter's FastGroup (fast_engine.cc)
   std::shared_ptr<std::vector<Slot>> store;    // kGlobal: the exporter's globals
   size_t slot = 0;                             // the global's first slot in `store`
   ValType type = ValType::kI32;                // kGlobal
@@ -36,16 +38,18 @@ class FastShared final : public SharedExtern {
 // order) into `rt`: the memory becomes rt.memory, each global's storage an entry of
 // rt.global_imports, its value copied into its slot of rt.global_store (constant expressions
 // read it). Checks the import's type against what is linked (link_error naming the import):
-// a memory's current size at least the import's minimum, a declared maximum within the
-// import's; a global's value type and mutability equal. Table imports are link_error (not
-// shared yet). `globals` receives the handle of each imported global (re-exports).
+// a memory's or table's current size at least the import's minimum, a declared maximum within
+// the import's, a table's element type equal; a global's value type and mutability equal. An
+// imported table becomes an entry of rt.tables (the exporter's, shared). `globals` receives the
+// handle of each imported global (re-exports).
 Result<void> link_shared(Runtime& rt, const wabt::Module& m,
                          const std::vector<std::shared_ptr<SharedExtern>>& shared,
                          std::vector<std::shared_ptr<FastShared>>* globals);
 
-// The handle of export `name` (a memory or a global) of an instance running `rt`.
+// The handle of export `name` (a memory, table or global) of an instance running `rt`. An
+// exported funcref table holds shared refs from then on (fast.h, Table::shared).
 Result<std::shared_ptr<SharedExtern>> export_shared(
-    const Runtime& rt, const wabt::Module& m, std::string_view name,
+    Runtime& rt, const wabt::Module& m, std::string_view name,
     const std::vector<std::shared_ptr<FastShared>>& imported_globals);
 
 }  // namespace wasmcap::fast
