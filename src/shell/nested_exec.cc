@@ -166,13 +166,64 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err, std::atom
   return -1;
 }
 
-// `env [--] [NAME=VALUE]... COMMAND [ARG]...`: the env tool cannot start a program, so the
-// shell runs COMMAND as env would (a program, run_words: never a function), in a copy of the
-// state with the assignments exported. nullopt: no COMMAND, or an option (-i, -u, ...): the
-// env tool's (it prints the environment, or says what it cannot do).
+// `env [-i] [-u NAME]... [--] [NAME=VALUE]... COMMAND [ARG]...`: the env tool cannot start a
+// program, so the shell runs COMMAND as env would (a program, run_words: never a function), in a
+// copy of the state with the environment changed and the assignments exported. nullopt: no
+// COMMAND, or an option below does not handle: the env tool's (it prints the environment, or
+// says what it cannot do).
 std::optional<int> run_env(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& io) {
+  // GNU env's options that change the command's environment: -i / --ignore-environment / a
+  // lone "-" (start from an empty one), -u NAME / -uNAME / --unset[=]NAME (remove NAME); short
+  // options may be grouped (-iu NAME). Anything else (-0, -v, -S, -C, a bad option) is left to
+  // the env tool, which prints the environment or the error, as GNU's does.
   size_t k = 1;
-  if (k < argv.size() && view(argv[k]) == "--") ++k;
+  bool ignore = false;
+  std::vector<std::string> unset;
+  while (k < argv.size()) {
+    std::string_view a = view(argv[k]);
+    if (a == "--") {
+      ++k;
+      break;
+    }
+    if (a == "-" || a == "--ignore-environment") {
+      ignore = true;
+      ++k;
+      continue;
+    }
+    if (a == "--unset") {
+      if (k + 1 >= argv.size()) return std::nullopt;
+      unset.emplace_back(view(argv[k + 1]));
+      k += 2;
+      continue;
+    }
+    if (a.substr(0, 8) == "--unset=") {
+      unset.emplace_back(a.substr(8));
+      ++k;
+      continue;
+    }
+    if (a.size() < 2 || a[0] != '-' || a[1] == '-') break;
+    ++k;
+    for (size_t c = 1; c < a.size(); ++c) {
+      if (a[c] == 'i') {
+        ignore = true;
+      } else if (a[c] == 'u') {
+        if (c + 1 < a.size()) {
+          unset.emplace_back(a.substr(c + 1));
+        } else if (k < argv.size()) {
+          unset.emplace_back(view(argv[k++]));
+        } else {
+          return std::nullopt;
+        }
+        break;
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  for (const std::string& n : unset) {
+    // GNU refuses a name with '=' or an empty one ("cannot unset"): its tool says so.
+    if (n.empty() || n.find('=') != std::string::npos) return std::nullopt;
+  }
   size_t first = k;
   auto assignment = [](std::string_view w) {
     size_t eq = w.find('=');
@@ -185,6 +236,16 @@ std::optional<int> run_env(Ctx& ctx, const State& st, const Vec<Str>& argv, cons
   while (k < argv.size() && assignment(view(argv[k]))) ++k;
   if (k == argv.size() || view(argv[k]).empty() || view(argv[k])[0] == '-') return std::nullopt;
   State sub = st.subshell();
+  if (ignore) {
+    // The command starts with no environment: every exported variable is gone (the shell's own,
+    // unexported ones, PATH among them, are not an environment).
+    std::vector<std::string> names;
+    for (const auto& e : sub.exported) names.emplace_back(view(e.first));
+    for (const std::string& n : names) unset_var(sub, n);
+  }
+  for (const std::string& n : unset) {
+    if (sub.exported.find(std::string_view(n)) != sub.exported.end()) unset_var(sub, n);
+  }
   for (size_t j = first; j < k; ++j) {
     std::string_view w = view(argv[j]);
     size_t eq = w.find('=');

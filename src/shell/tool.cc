@@ -118,7 +118,10 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   }
   for (const auto& a : argv) request.argv.emplace_back(view(a));
   request.argv[0] = tool->second.tool;
-  ro.wasi.env.emplace_back("PWD", st.cwd);
+  // PWD, exported from the start (as bash does) and kept by cd; `unset PWD` and `env -i` drop it.
+  if (st.exported.find(std::string_view("PWD")) != st.exported.end()) {
+    ro.wasi.env.emplace_back("PWD", st.cwd);
+  }
   // The environment: the exported variables, then the command's NAME=value prefixes.
   for (const auto& [k, unused] : st.exported) {
     bool prefixed = false;

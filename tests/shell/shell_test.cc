@@ -829,6 +829,25 @@ TEST_F(ToolFixture, WriterWhoseReaderLeftEndsAsSigpipe) {
   EXPECT_EQ(*b, want);
 }
 
+// env's options that change the command's environment, run by the shell as GNU env runs them:
+// -i / - (empty: not even PWD), -u NAME, -uNAME, --unset=NAME, grouped, with --; `unset PWD`
+// takes PWD from the tools' environment, as from bash's children.
+TEST_F(ToolFixture, EnvRunsCommandsWithAChangedEnvironment) {
+  const std::string s =
+      "export A=1 B=2; env -i C=3 printenv; env -u A printenv A; echo st=$?; env -uB -- printenv B;"
+      "echo st=$?; env --unset=A printenv B; env - D=4 printenv; env -iu A E=5 printenv;"
+      "env -i sh -c 'echo [$A]'; unset PWD; printenv PWD; echo st=$?\n";
+  const std::string want = "C=3\nst=1\nst=1\n2\nD=4\nE=5\n[]\nst=1\n";
+  auto r = script(s);
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, want);
+  EXPECT_EQ(r.err, "");
+  if (!shell::testing::have_bash()) return;
+  auto b = shell::testing::run_bash(s);
+  ASSERT_TRUE(b) << "bash failed on: " << s;
+  EXPECT_EQ(*b, want);
+}
+
 TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
   write_text(work() / "sub/f.txt", "in sub\n");
   auto r = script("cd sub && cat f.txt && cat /etc/passwd; echo $?; ls ../..; echo $?");
