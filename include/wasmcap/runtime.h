@@ -25,6 +25,15 @@ namespace https {
 class Client;
 }
 
+// A call of one function a component exports (`wasmcap call`; docs/components.md, "Calling an
+// export"), instead of its wasi:cli/run: the function by its export name ("name", or
+// "iface#name" for a function of an exported instance) and its arguments as one JSON object of
+// its named parameters (docs/components.md, "Values as JSON").
+struct ComponentCall {
+  std::string function;
+  std::string args_json = "{}";
+};
+
 struct RunOptions {
   // "interp" (wasmcap's interpreter), "aot", or "auto": aot when a compiled object for the module
   // is in the cache; otherwise the interpreter at once while a bounded background process
@@ -94,6 +103,11 @@ struct RunOptions {
   // noted in its error's message). Front ends that record the same work in records of their own
   // (an MCP tool call, a shell command) turn this off.
   bool record_run = true;
+  // A component run calls this export instead of wasi:cli/run (RunReport::result_json). Its
+  // arguments are converted (check_component_call) before the component is instantiated: bad
+  // ones are invalid_argument naming their JSON path, and nothing of the component runs. A core
+  // module is refused (invalid_argument).
+  std::optional<ComponentCall> component_call;
 };
 
 struct RunReport {
@@ -112,6 +126,10 @@ struct RunReport {
   // The write budget (WasiConfig::max_write_bytes) refused at least one of this run's requests
   // (ENOSPC): run_end says so once, however many writes were refused.
   bool write_budget_refused = false;
+  // RunOptions::component_call: the function's result as JSON (one line; "null" for a function
+  // without one). exit_code is 1 when the result is a result<T, E>'s err case, else 0 (or the
+  // status the component exited with, wasi:cli/exit, result_json then empty).
+  std::string result_json;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).
@@ -205,6 +223,27 @@ struct ComponentImports {
 };
 // The decoder's error for a malformed component.
 Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);
+
+// What a component run with RunOptions::component_call checks before it instantiates anything,
+// done on its own (`wasmcap call` does it before the run starts, so a refused call leaves no run
+// records): the component decodes, exports `call.function` (else no_entry_point, naming
+// `wasmcap call COMPONENT --list`), and `call.args_json` is a JSON object its parameters accept
+// (invalid_argument, "$.PARAM...: expected ..., got ..."; the bounds of docs/components.md
+// "Values as JSON"). Not a component: invalid_argument.
+Result<void> check_component_call(const uint8_t* bytes, size_t size, const ComponentCall& call);
+
+// A function a component exports, for listings (`wasmcap call --list`): its export name and
+// parameter names (untrusted bytes: quote them for a terminal), and the JSON Schemas
+// (2020-12) of its arguments object and of its result as `wasmcap call` prints it.
+struct ComponentFunction {
+  std::string name;
+  std::vector<std::string> params;
+  std::string params_schema;  // JSON text
+  std::string result_schema;  // JSON text
+};
+// Every function the component exports, sorted by name. The decoder's error for a malformed
+// component; invalid_argument for a core module.
+Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes, size_t size);
 
 // Engines by name: make_engine(), engine_names() and fast_options() in wasmcap/engine.h.
 

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   // each command's --help built alone with `wasmcap help COMMAND` built in full.
   static constexpr std::string_view kBuiltAlone[] = {"plan", "compile", "inspect", "bundle", "mcp",
                                                      "tool", "ws",      "sh",      "trust",  "audit",
-                                                     "cache", "setup"};
+                                                     "cache", "setup", "call"};
   const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   // `wasmcap --version` alone names no command, so none is built (CLI11 prints the version
   // before it would ask for one).
@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
 
   // The commands in the order help lists them; each returns its dispatcher.
   std::vector<Dispatch> commands;
+  if (wanted({"call"})) commands.push_back(add_call_command(app));
   if (wanted({"plan"})) commands.push_back(add_plan_command(app));
   if (wanted({"compile"})) commands.push_back(add_compile_command(app));
   if (wanted({"inspect"})) commands.push_back(add_inspect_command(app));

@@ -113,6 +113,13 @@ std::vector<char*> split_run_arguments(RunCommand& run, int argc, char** argv);
 // Runs `run` when it is the command parsed; nullopt otherwise.
 std::optional<int> execute_run(RunCommand& run);
 
+// `wasmcap call` (call.cc): run's flags but those of run alone (--invoke, --argv0, --json,
+// --allow-https, --secret) registered on `cmd`; then the component and its call, and
+// execute_run runs it as `wasmcap run` would, with RunOptions::component_call.
+std::shared_ptr<RunCommand> add_call_run_flags(CLI::App* cmd);
+void set_component_call(RunCommand& run, std::string component, ComponentCall call);
+Dispatch add_call_command(CLI::App& app);
+
 // `wasmcap plan` (plan.cc), `wasmcap compile` (compile.cc), `wasmcap inspect` (inspect.cc).
 Dispatch add_plan_command(CLI::App& app);
 Dispatch add_compile_command(CLI::App& app);

@@ -48,6 +48,8 @@ struct RunExtras {
   bool default_deadline = false;  // no --timeout-ms: a run no plan bounds gets the default deadline
   // The host config's defaults.timeout_ms (0 = no default deadline); absent: policy::kDefaultTimeoutMs.
   std::optional<uint64_t> configured_timeout_ms;
+  // `wasmcap call`: the component's export to call instead of its wasi:cli/run (call.cc).
+  std::optional<ComponentCall> call;
 };
 
 // "60 s", or "1500 ms" when not whole seconds.
@@ -214,6 +216,13 @@ Result<RunOptions> resolve(RunRequest request, const RunExtras& x) {
 // (resolve()).
 int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
   const std::string invocation_id = opts.invocation_id;
+  if (x.call) {
+    // `wasmcap call`: the function and its arguments are checked before the run starts, so a
+    // refused call runs nothing and leaves no run records; the run checks them again (the same
+    // check, runtime.h check_component_call) before it instantiates the component.
+    if (auto c = check_component_call(bytes.data(), bytes.size(), *x.call); !c) return report_error(c.error());
+    opts.component_call = x.call;
+  }
   if (opts.entry != "_start" && !is_component_binary(bytes.data(), bytes.size())) {
     // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv (a component's run
     // refuses --invoke).
@@ -291,6 +300,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   if (!x.json) {
     if (report) {
       for (const auto& v : report->results) std::printf("%s\n", value_text(v).c_str());
+      if (x.call && !report->result_json.empty()) std::printf("%s\n", report->result_json.c_str());
       std::fflush(stdout);
     }
     if (audit_error) return status;
@@ -568,10 +578,9 @@ struct RunCommand {
   bool dashdash = false;
 };
 
-std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
-  auto r = std::make_shared<RunCommand>();
-  r->aot.progress = true;
-  CLI::App* cmd = r->cmd = app.add_subcommand("run", "Run a WASI command module in a sandbox");
+// run's flags on `cmd` (run, or `call` without run's own: --invoke, --argv0, --allow-https,
+// --secret, --json; call.cc).
+static void add_run_flags(CLI::App* cmd, RunCommand* r, bool call) {
   cmd->add_option("--dir", r->dirs,
                   "Preopen a host directory: HOST[::GUEST][:ro|:rw] (GUEST defaults to HOST; "
                   ":ro makes it read-only). Repeatable.")
@@ -617,8 +626,12 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_option("--max-output-bytes", r->max_output_bytes,
                   "Cap on bytes written to stdout+stderr (0 = unlimited)")
       ->check(non_negative());
-  cmd->add_option("--invoke", r->invoke, "Call this export instead of _start (reactor modules)");
-  cmd->add_option("--argv0", r->argv0, "argv[0] the guest sees (default: the module path)");
+  if (!call) {
+    cmd->add_option("--invoke", r->invoke, "Call this export instead of _start (reactor modules)");
+  }
+  if (!call) {
+    cmd->add_option("--argv0", r->argv0, "argv[0] the guest sees (default: the module path)");
+  }
   cmd->add_option("--manifest", r->flags.manifest,
                   "Plugin manifest (JSON): what the plugin requests. Needs --config; excludes "
                   "--dir/--env. MODULE defaults to the manifest's module.");
@@ -629,14 +642,18 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_flag("--degrade", r->flags.degrade,
                 "Run even if some requests are not granted; each use of a missing grant fails at "
                 "call time (denied directories: ENOTCAPABLE)");
-  cmd->add_option("--allow-https", r->extras.allow_https,
-                  "Quick trials without a manifest: allow https requests to HOST[/PREFIX][:METHOD,...] "
-                  "(default GET /). Audited to stderr. Repeatable.")
-      ->allow_extra_args(false);
-  cmd->add_option("--secret", r->extras.secrets,
-                  "With --allow-https: secret NAME read from FILE, sent only to HOST "
-                  "(NAME=FILE@HOST[,HOST...]; header value secret:NAME). Repeatable.")
-      ->allow_extra_args(false);
+  if (!call) {
+    cmd->add_option("--allow-https", r->extras.allow_https,
+                    "Quick trials without a manifest: allow https requests to HOST[/PREFIX][:METHOD,...] "
+                    "(default GET /). Audited to stderr. Repeatable.")
+        ->allow_extra_args(false);
+  }
+  if (!call) {
+    cmd->add_option("--secret", r->extras.secrets,
+                    "With --allow-https: secret NAME read from FILE, sent only to HOST "
+                    "(NAME=FILE@HOST[,HOST...]; header value secret:NAME). Repeatable.")
+        ->allow_extra_args(false);
+  }
   cmd->add_option("--clock", r->extras.clock,
                   "Pin the guest's clocks: fixed=YYYY-MM-DDTHH:MM:SSZ[,step=1us] (wall clock "
                   "starts there, monotonic at 0; both advance by STEP per read and by each "
@@ -647,9 +664,11 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_flag("--audit-stderr", r->flags.audit_stderr,
                 "Also write the run's audit records (run_start, https requests, run_end; JSON "
                 "Lines) to stderr, besides the host config's audit.file");
-  cmd->add_flag("--json", r->extras.json,
-                "Print one JSON result object on stdout (exit code, error, engine, wall and CPU "
-                "ms, fuel, the guest's output and its size, invocation id)");
+  if (!call) {
+    cmd->add_flag("--json", r->extras.json,
+                  "Print one JSON result object on stdout (exit code, error, engine, wall and CPU "
+                  "ms, fuel, the guest's output and its size, invocation id)");
+  }
   cmd->add_option("--invocation-id", r->extras.invocation_id,
                   "Id for this run's audit events (e.g. the agent's tool-call id; "
                   "[A-Za-z0-9._:-], at most 128 bytes). Default: random")
@@ -659,6 +678,13 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                                              : std::string("1-128 characters of [A-Za-z0-9._:-]");
           },
           "ID", "invocation id"));
+}
+
+std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
+  auto r = std::make_shared<RunCommand>();
+  r->aot.progress = true;
+  CLI::App* cmd = r->cmd = app.add_subcommand("run", "Run a WASI command module in a sandbox");
+  add_run_flags(cmd, r.get(), false);
   cmd->add_option("module", r->module_path,
                   "The .wasm module (required without --manifest; with it, a path ending in .wasm "
                   "overrides the manifest's module, anything else is the guest's first argument), "
@@ -668,6 +694,19 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                   "options");
   cmd->prefix_command();
   return r;
+}
+
+std::shared_ptr<RunCommand> add_call_run_flags(CLI::App* cmd) {
+  auto r = std::make_shared<RunCommand>();
+  r->aot.progress = true;
+  r->cmd = cmd;
+  add_run_flags(cmd, r.get(), true);
+  return r;
+}
+
+void set_component_call(RunCommand& r, std::string component, ComponentCall call) {
+  r.module_path = std::move(component);
+  r.extras.call = std::move(call);
 }
 
 std::vector<char*> split_run_arguments(RunCommand& r, int argc, char** argv) {

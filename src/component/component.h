@@ -271,6 +271,10 @@ ExportPath split_export_path(std::string_view name);
 // exports no such function.
 uint32_t exported_func_type(const Decoded& d, std::string_view name);
 
+// Every function the component exports, by the names exported_func_type takes ("name", and
+// "iface#name" for the functions of an instance it exports), sorted; raw (untrusted) bytes.
+std::vector<std::string> exported_function_names(const Decoded& d);
+
 // A host-facing summary for `plan`/`run`: "imports: wasi:cli/environment@0.2.0 (instance), ...".
 // Names go through quote_untrusted/display_untrusted.
 std::string describe_imports(const Decoded& d, size_t max_listed = 32);

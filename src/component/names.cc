@@ -1,6 +1,7 @@
 // Import and export names (Explainer.md, "Import and Export Definitions"): plain names (labels,
 // [constructor]/[method]/[static] annotated) and interface names (ns:pkg/iface@semver), their
 // strong uniqueness, and the host-facing summary of a component's imports.
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -185,6 +186,20 @@ uint32_t exported_func_type(const Decoded& d, std::string_view name) {
   const Decl* f = find(scope, p.func, Sort::kFunc);
   if (f == nullptr || f->desc.type >= d.types.size() || d.types[f->desc.type].kind != TypeKind::kFunc) return kNone;
   return f->desc.type;
+}
+
+std::vector<std::string> exported_function_names(const Decoded& d) {
+  std::vector<std::string> out;
+  if (d.root.type >= d.types.size()) return out;
+  for (const Decl& e : d.types[d.root.type].exports) {
+    if (e.desc.sort == Sort::kFunc) out.push_back(e.name);
+    if (e.desc.sort != Sort::kInstance || e.desc.type >= d.types.size()) continue;
+    for (const Decl& f : d.types[e.desc.type].exports) {
+      if (f.desc.sort == Sort::kFunc) out.push_back(e.name + "#" + f.name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string describe_imports(const Decoded& d, size_t max_listed) {

@@ -8,6 +8,7 @@
 
 #include "component/component.h"
 #include "component/instance.h"
+#include "component/json_val.h"
 #include "wasip2/host.h"
 
 namespace wasmcap {
@@ -73,7 +74,69 @@ std::string run_export(const component::ComponentInstance& instance) {
   return "";
 }
 
+// A call's function and arguments, from the decoded component alone: the one check of a call
+// (check_component_call, and run_component before it instantiates anything).
+struct PreparedCall {
+  uint32_t func_type = component::kNone;
+  std::vector<component::Val> args;
+};
+
+Result<PreparedCall> prepare_call(const component::Decoded& d, const ComponentCall& call) {
+  PreparedCall out;
+  out.func_type = component::exported_func_type(d, call.function);
+  if (out.func_type == component::kNone) {
+    const size_t n = component::exported_function_names(d).size();
+    return make_error(ErrorCode::kNoEntryPoint,
+                      "the component exports no function " + quote_untrusted(call.function, 256) +
+                          (n == 0 ? std::string(" (it exports no functions at all)")
+                                  : " (it exports " + std::to_string(n) +
+                                        "; `wasmcap call COMPONENT --list` lists them with their "
+                                        "parameters)"));
+  }
+  component::JsonValOptions o;
+  nlohmann::json args;
+  WASMCAP_TRY_ASSIGN(args, component::parse_json_value(call.args_json, o));
+  WASMCAP_TRY_ASSIGN(out.args, component::json_to_args(d, d.types[out.func_type], args, o));
+  return out;
+}
+
+Result<component::Decoded> decode_component(const uint8_t* bytes, size_t size) {
+  if (!component::is_component(bytes, size)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "not a component: `wasmcap call` calls the exports of a WebAssembly component "
+                      "(a core module's exports: wasmcap run --invoke FUNC MODULE ARGS...)");
+  }
+  return component::decode(bytes, size);
+}
+
 }  // namespace
+
+Result<void> check_component_call(const uint8_t* bytes, size_t size, const ComponentCall& call) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, decode_component(bytes, size));
+  WASMCAP_TRY(prepare_call(d, call));
+  return {};
+}
+
+Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes, size_t size) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, decode_component(bytes, size));
+  std::vector<ComponentFunction> out;
+  for (const std::string& name : component::exported_function_names(d)) {
+    const uint32_t t = component::exported_func_type(d, name);
+    if (t == component::kNone) continue;
+    const component::TypeDef& f = d.types[t];
+    ComponentFunction fn;
+    fn.name = name;
+    for (const component::Field& p : f.fields) fn.params.push_back(p.name);
+    // Names a decoder accepted are valid UTF-8 (Explainer.md's name grammar); replace anyway.
+    constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+    fn.params_schema = component::params_schema(d, f).dump(-1, ' ', false, kReplace);
+    fn.result_schema = component::result_schema(d, f).dump(-1, ' ', false, kReplace);
+    out.push_back(std::move(fn));
+  }
+  return out;
+}
 
 void runtime_detail::add_wasip2_host(component::HostRegistry& host, wasi::Core& core) {
   wasip2::add_cli_clocks_random(host, core);
@@ -97,9 +160,13 @@ Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
 }
 
 Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
-                                                const ExecLimits& limits) {
+                                                const ExecLimits& limits,
+                                                const std::optional<ComponentCall>& call) {
   component::Decoded d;
   WASMCAP_TRY_ASSIGN(d, component::decode(bytes.data(), bytes.size()));
+  // A call's arguments are converted before anything is instantiated: bad input runs nothing.
+  PreparedCall prepared;
+  if (call) WASMCAP_TRY_ASSIGN(prepared, prepare_call(d, *call));
   component::HostRegistry host;
   add_wasip2_host(host, core);
   // Every import the host cannot serve, named before anything is instantiated (as `plan` does).
@@ -128,6 +195,24 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
     return tl::unexpected(std::move(e));
   }
   instance = std::move(*made);
+  if (call) {
+    RunReport report;
+    report.engine = std::string(engine.name());
+    component::CallResult r;
+    WASMCAP_TRY_ASSIGN(r, instance->call(call->function, std::move(prepared.args)));
+    if (r.exited) {
+      report.exit_code = r.exit_code;
+      return report;
+    }
+    nlohmann::json j;
+    WASMCAP_TRY_ASSIGN(j, component::results_to_json(d, d.types[prepared.func_type], r.results));
+    // One line; bytes a string holds are UTF-8 (results_to_json refuses anything else).
+    report.result_json = j.dump();
+    const bool err = !r.results.empty() && r.results[0].kind == component::ValKind::kResult &&
+                     r.results[0].bits != 0;
+    report.exit_code = err ? 1 : 0;
+    return report;
+  }
   const std::string run = run_export(*instance);
   if (run.empty()) {
     return make_error(ErrorCode::kNoEntryPoint,

@@ -12,9 +12,11 @@ void add_wasip2_host(component::HostRegistry& host, wasi::Core& core);
 
 // Decodes the component, refuses it (link_error) naming every import the WASI 0.2 host over
 // `core` does not serve, instantiates it on `engine` under `limits` and calls its
-// wasi:cli/run@0.2.x#run: its exit status (wasi:cli/exit), else 0 for ok and 1 for err. A trap or
-// an ended run (deadline, output cap) is an error as a core module's.
+// wasi:cli/run@0.2.x#run: its exit status (wasi:cli/exit), else 0 for ok and 1 for err. With
+// `call`, the export it names instead, its arguments converted before anything is instantiated
+// (check_component_call's rules) and its result in RunReport::result_json. A trap or an ended
+// run (deadline, output cap) is an error as a core module's.
 Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
-                                const ExecLimits& limits);
+                                const ExecLimits& limits, const std::optional<ComponentCall>& call);
 
 }  // namespace wasmcap::runtime_detail

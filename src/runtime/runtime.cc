@@ -669,19 +669,27 @@ Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component,
   if (options.entry != "_start") {
     return make_error(ErrorCode::kInvalidArgument,
                       "--invoke calls an export of a core module; a component runs its "
-                      "wasi:cli/run export (run it without --invoke)");
+                      "wasi:cli/run export (run it without --invoke), or the export "
+                      "`wasmcap call COMPONENT FUNC` names");
   }
   std::shared_ptr<WasiHost> host;
   WASMCAP_TRY_ASSIGN(host, make_wasi_host(std::move(options.wasi)));
   RunReport report;
   WASMCAP_TRY_ASSIGN(report, runtime_detail::run_component(engine, component, host->core(),
-                                                           exec_limits(options, deadline)));
+                                                           exec_limits(options, deadline),
+                                                           options.component_call));
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                          const ModuleBytes& module_bytes, RunOptions options) {
+  // No silent ignore: a call of a component's export given for a core module is refused.
+  if (options.component_call) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "not a component: `wasmcap call` calls the exports of a WebAssembly component "
+                      "(a core module's exports: wasmcap run --invoke FUNC MODULE ARGS...)");
+  }
   auto start = std::chrono::steady_clock::now();
   // One deadline for the whole run, counted from here: loading (an AOT compile on a cold cache)
   // and guest execution share it.

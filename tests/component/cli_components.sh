@@ -4,6 +4,7 @@
 # runs this with WASMCAP_TEST_COMPONENT_WAT_DIR) on interp and aot, under the grants, limits and
 # records of a core module's run; stdout and exit status compared with jco's reference host
 # (`jco run`: the component transpiled, on node's WASI 0.2 shim) where the two agree to compare.
+# `wasmcap call` on wat/call.wat's typed exports, its results compared with `jco transpile`'s.
 #   cli_components.sh BUILD_DIR WASMCAP
 set -uo pipefail
 BUILD=$1
@@ -11,6 +12,7 @@ WASMCAP=$2
 . "$(dirname "$0")/jco_install.sh"
 C=$WASMCAP_TEST_COMPONENT_WAT_DIR/command.wasm
 U=$WASMCAP_TEST_COMPONENT_WAT_DIR/unserved.wasm
+K=$WASMCAP_TEST_COMPONENT_WAT_DIR/call.wasm
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
@@ -126,6 +128,94 @@ for args in "hello" "args x y" "code" "err"; do
     cmp -s "$T/out" "$T/jco.out" || fail "compare $args: stdout differs: '$(cat "$T/out")' vs '$(cat "$T/jco.out")'"
   fi
 done
+
+# `wasmcap call` (docs/components.md, "Calling an export") on wat/call.wat's typed exports: the
+# result as one line of JSON on stdout; a result's err case exits 1; bad arguments (their JSON
+# path named), an unknown function and a core module are refused before the run starts (no
+# audit record, the host config's audit file untouched); traps and limits exit as a run's.
+call() {
+  local name=$1 want=$2
+  shift 2
+  timeout 60 "$WASMCAP" call -q "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  [ "$got" = "$want" ] || fail "$name: exit $got, expected $want; stderr: $(head -c 400 "$T/err")"
+}
+out_is() { [ "$(cat "$T/out")" = "$2" ] || fail "$1: stdout '$(cat "$T/out")', expected '$2'"; }
+printf '{"audit": {"file": "%s/call-audit.jsonl"}}\n' "$T" >"$T/call.json"
+records() { if [ -f "$T/call-audit.jsonl" ]; then wc -l <"$T/call-audit.jsonl"; else echo 0; fi; }
+for e in interp aot; do
+  call "$e call add" 0 --engine $e "$K" add --json '{"a": 40, "b": 2}'
+  out_is "$e call add" 42
+  call "$e call div ok" 0 --engine $e "$K" div --json '{"a": -7, "b": 2}'
+  out_is "$e call div ok" '{"ok":-3}'
+  call "$e call div err" 1 --engine $e "$K" div --json '{"a": 7, "b": 0}'
+  out_is "$e call div err" '{"err":"division by zero"}'
+  call "$e call tuple" 0 --engine $e "$K" norm2 --json '{"p": [-2147483648, -2147483648]}'
+  out_is "$e call tuple" '"9223372036854775808"'
+  before=$(records)
+  call "$e call audited" 0 --engine $e --config "$T/call.json" "$K" add --json '{"a": 1, "b": 2}'
+  [ "$(records)" = $((before + 2)) ] || fail "$e call audited: $(records) records, expected $((before + 2))"
+  grep -q '"event":"run_end".*"exit_code":0' "$T/call-audit.jsonl" || fail "$e call audited: no run_end"
+  before=$(records)
+  call "$e call bad json" 64 --engine $e --config "$T/call.json" "$K" norm2 --json '{"p": [3, "x"]}'
+  has err 'invalid_argument: \$\.p\[1\]: expected s32' "$e call bad json"
+  [ -s "$T/out" ] && fail "$e call bad json: stdout '$(cat "$T/out")'"
+  call "$e call out of range" 64 --engine $e --config "$T/call.json" "$K" add --json '{"a": 4294967296, "b": 0}'
+  has err '\$\.a: expected u32' "$e call out of range"
+  call "$e call missing" 64 --engine $e --config "$T/call.json" "$K" add --json '{"a": 1}'
+  has err 'missing parameter b' "$e call missing"
+  call "$e call not json" 64 --engine $e --config "$T/call.json" "$K" add --json '{"a": 1,'
+  call "$e call unknown" 67 --engine $e --config "$T/call.json" "$K" nope
+  has err 'no function "nope"' "$e call unknown"
+  has err 'wasmcap call COMPONENT --list' "$e call unknown"
+  [ "$(records)" = "$before" ] || fail "$e call: a refused call left $(($(records) - before)) audit record(s)"
+  call "$e call trap" 80 --engine $e "$K" trap
+  has err trap_unreachable "$e call trap"
+  call "$e call overflow trap" 80 --engine $e "$K" div --json '{"a": -2147483648, "b": -1}'
+  has err trap_integer_overflow "$e call overflow trap"
+  call "$e call deadline" 82 --engine $e --timeout-ms 300 "$K" spin
+  has err deadline_exceeded "$e call deadline"
+done
+call "call fuel" 81 --engine interp --fuel 100000 "$K" spin
+has err fuel_exhausted "call fuel"
+call "call json-file stdin" 0 "$K" add --json-file - <<<'{"a": 5, "b": 6}'
+out_is "call json-file stdin" 11
+# The arguments' text is bounded: an endless file is refused after 64 MiB, not read to its end.
+call "call endless json-file" 64 "$K" add --json-file /dev/zero
+has err "more than 64 MiB of arguments" "call endless json-file"
+call "call no function" 64 "$K"
+has err "--list" "call no function"
+call "call core module" 64 "$BUILD/guest/hello.wasm" main
+has err "not a component" "call core module"
+call "call list" 0 "$K" --list
+has out '^div(a, b)$' "call list"
+has out '"required":\["a","b"\]' "call list"
+call "call list-json" 0 "$K" --list-json
+node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const f = j.functions.map((x) => x.name + "(" + x.params.join(",") + ")").join(" ");
+  if (f !== "add(a,b) div(a,b) norm2(p) spin() trap()") throw new Error(f);
+  if (j.functions[1].output_schema.oneOf.length !== 2) throw new Error("div output schema");' "$T/out" ||
+  fail "call list-json: $(head -c 400 "$T/out")"
+# jco's reference host: wat/call.wat transpiled by `jco transpile`, the same calls on node
+# (call_compare.mjs), the same results as wasmcap call prints them.
+"$JCO" transpile "$K" -o "$T/transpiled" --name call >/dev/null || fail "jco transpile call.wasm"
+node "$(dirname "$0")/call_compare.mjs" "$T/transpiled/call.js" >"$T/jco.calls" || fail "call_compare.mjs"
+: >"$T/ours.calls"
+while read -r name fn args; do
+  timeout 60 "$WASMCAP" call -q "$K" "$fn" --json "$args" >"$T/out" 2>/dev/null
+  st=$?
+  if [ $st -ge 80 ]; then echo "$name: trap"; else echo "$name: $(cat "$T/out")"; fi >>"$T/ours.calls"
+done <<'EOF'
+add add {"a": 40, "b": 2}
+add-wraps add {"a": 4294967295, "b": 2}
+div div {"a": -7, "b": 2}
+div-by-zero div {"a": 7, "b": 0}
+norm2 norm2 {"p": [3, -4]}
+norm2-big norm2 {"p": [-2147483648, -2147483648]}
+trap trap {}
+EOF
+[ "$(wc -l <"$T/jco.calls")" = 7 ] || fail "jco calls: $(cat "$T/jco.calls")"
+diff "$T/jco.calls" "$T/ours.calls" || fail "wasmcap call differs from jco transpile"
 
 if [ "$fails" != 0 ]; then
   echo "$fails failure(s)"

@@ -17,6 +17,7 @@
 #include "component/instance.h"
 #include "component/json_val.h"
 #include "wasmcap/engine.h"
+#include "wasmcap/runtime.h"
 
 namespace wasmcap::component {
 namespace {
@@ -718,6 +719,50 @@ TEST_P(ComponentHost, NestedComponentsStartFunctionsAndComponentToComponentCalls
   EXPECT_EQ(call1(*c, "a#twice", {Val::u32(5)}), Val::u32(10));
   // Core code of the outer component calling the inner component's lifted export twice.
   EXPECT_EQ(call1(*c, "quad", {Val::u32(3)}), Val::u32(12));
+}
+
+// The run pipeline's call of an export (RunOptions::component_call, what `wasmcap call` runs):
+// the result as JSON, a result's err case as exit 1, and bad arguments refused with their JSON
+// path before the component is instantiated (a memory limit too small for its memory, which
+// instantiation would hit, is not reached).
+TEST_P(ComponentRun, RunModuleCallsAnExport) {
+  std::vector<uint8_t> bytes = read_component("call");
+  ASSERT_FALSE(bytes.empty());
+  auto run = [&](const std::string& fn, const std::string& args, uint64_t max_memory = 1u << 20) {
+    RunOptions o;
+    o.engine = GetParam();
+    o.aot.cache_dir = WASMCAP_AOT_TEST_CACHE;
+    o.aot.opt_level = 1;
+    o.wait_for_compile = true;
+    o.max_memory_bytes = max_memory;
+    o.wasi.stdin_fd = o.wasi.stdout_fd = o.wasi.stderr_fd = -1;
+    o.component_call = ComponentCall{fn, args};
+    return run_module(bytes, std::move(o));
+  };
+  auto ok = run("add", R"({"a": 40, "b": 2})");
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->result_json, "42");
+  EXPECT_EQ(ok->exit_code, 0);
+  auto err = run("div", R"({"a": 7, "b": 0})");
+  ASSERT_TRUE(err.has_value()) << err.error().to_string();
+  EXPECT_EQ(err->result_json, R"({"err":"division by zero"})");
+  EXPECT_EQ(err->exit_code, 1);
+  // No memory for the component's one page: instantiating it fails ...
+  auto no_memory = run("add", R"({"a": 1, "b": 2})", 0);
+  ASSERT_FALSE(no_memory.has_value());
+  EXPECT_EQ(no_memory.error().code, ErrorCode::kMemoryLimit) << no_memory.error().to_string();
+  // ... but bad arguments are refused first.
+  auto bad = run("norm2", R"({"p": [3, "x"]})", 0);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("$.p[1]: expected s32"), std::string::npos) << bad.error().message;
+  auto unknown = run("nope", "{}", 0);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNoEntryPoint) << unknown.error().to_string();
+  EXPECT_TRUE(check_component_call(bytes.data(), bytes.size(), ComponentCall{"add", R"({"a": 1, "b": 2})"}));
+  auto core = check_component_call(reinterpret_cast<const uint8_t*>("\0asm\1\0\0\0"), 8, ComponentCall{"f", "{}"});
+  ASSERT_FALSE(core.has_value());
+  EXPECT_EQ(core.error().code, ErrorCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ComponentHost, ::testing::Values("interp", "aot", "auto"),

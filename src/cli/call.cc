@@ -1,0 +1,127 @@
+// `wasmcap call COMPONENT FUNC --json ARGS`: one exported function of a component called with
+// its arguments as JSON, the result printed as JSON (docs/components.md, "Calling an export").
+// A thin front end of `wasmcap run`: the same flags, grant sources and run pipeline
+// (RunOptions::component_call), so grants, limits and records are exactly a run's.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "wasmcap/runtime.h"
+
+namespace wasmcap::cli {
+
+namespace {
+
+// The arguments' text is bounded as the conversion bounds its string bytes (docs/components.md,
+// "Values as JSON": 64 MiB): a larger file, or an endless stdin, is refused after reading that
+// much plus one byte, not read to its end.
+constexpr size_t kMaxArgsBytes = size_t{64} << 20;
+
+Result<std::string> read_args_file(const std::string& path) {
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return make_error(ErrorCode::kIo, "--json-file " + path + ": cannot open it");
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxArgsBytes) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  if (f != stdin) std::fclose(f);
+  if (failed) return make_error(ErrorCode::kIo, "--json-file " + path + ": read error");
+  if (text.size() > kMaxArgsBytes) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "--json-file " + path + ": more than " + std::to_string(kMaxArgsBytes >> 20) + " MiB of arguments");
+  }
+  return text;
+}
+
+// `--list` / `--list-json`: the exported functions, their parameters and JSON Schemas.
+int list_functions(const std::string& path, bool json) {
+  auto file = read_module_file(path);
+  if (!file) return report_error(file.error());
+  auto fns = component_functions(file->bytes.data(), file->bytes.size());
+  if (!fns) return report_error(fns.error());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const ComponentFunction& f : *fns) {
+      out.push_back({{"name", f.name},
+                     {"params", f.params},
+                     {"input_schema", nlohmann::json::parse(f.params_schema)},
+                     {"output_schema", nlohmann::json::parse(f.result_schema)}});
+    }
+    std::printf("%s\n", nlohmann::json{{"functions", out}}
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
+    return 0;
+  }
+  if (fns->empty()) std::printf("(the component exports no functions)\n");
+  for (const ComponentFunction& f : *fns) {
+    std::string params;
+    for (const std::string& p : f.params) params += (params.empty() ? "" : ", ") + display_untrusted(p, 128);
+    std::printf("%s(%s)\n  arguments: %s\n  result: %s\n", display_untrusted(f.name, 256).c_str(),
+                params.c_str(), f.params_schema.c_str(), f.result_schema.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Dispatch add_call_command(CLI::App& app) {
+  CLI::App* cmd =
+      app.add_subcommand("call", "Call a function a component exports, its arguments and result as JSON");
+  struct State {
+    std::string component, function, json, json_file;
+    bool list = false, list_json = false;
+  };
+  auto s = std::make_shared<State>();
+  auto run = add_call_run_flags(cmd);
+  cmd->add_option("--json", s->json,
+                  "The arguments: one JSON object of the function's parameters by name "
+                  "(docs/components.md, \"Values as JSON\"). Default {}");
+  cmd->add_option("--json-file", s->json_file,
+                  "The arguments' JSON object from a file (- for stdin; at most 64 MiB)");
+  cmd->add_flag("--list", s->list, "List the exported functions, their parameters and JSON Schemas");
+  cmd->add_flag("--list-json", s->list_json, "--list as one JSON object");
+  cmd->add_option("component", s->component, "The component (.wasm), or an installed bundle NAME[@VERSION]")
+      ->required();
+  cmd->add_option("function", s->function,
+                  "The export to call: NAME, or INTERFACE#NAME for a function "
+                  "of an exported "
+                  "interface (--list names them)");
+  return [cmd, s, run]() -> std::optional<int> {
+    if (!*cmd) return std::nullopt;
+    if (s->list || s->list_json) {
+      if (!s->function.empty() || !s->json.empty() || !s->json_file.empty()) {
+        return report_error(Error(ErrorCode::kInvalidArgument, "--list takes the component alone"));
+      }
+      return list_functions(s->component, s->list_json);
+    }
+    if (s->function.empty()) {
+      return report_error(
+          Error(ErrorCode::kInvalidArgument, "call: name the function to call (wasmcap call " +
+                                                 printable(s->component) + " --list lists them)"));
+    }
+    if (cmd->count("--json") != 0 && !s->json_file.empty()) {
+      return report_error(
+          Error(ErrorCode::kInvalidArgument, "give the arguments once: --json or --json-file"));
+    }
+    ComponentCall call;
+    call.function = s->function;
+    if (cmd->count("--json") != 0) call.args_json = s->json;
+    if (!s->json_file.empty()) {
+      auto text = read_args_file(s->json_file);
+      if (!text) return report_error(text.error());
+      call.args_json = std::move(*text);
+    }
+    set_component_call(*run, s->component, std::move(call));
+    return execute_run(*run);
+  };
+}
+
+}  // namespace wasmcap::cli
