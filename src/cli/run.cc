@@ -778,7 +778,7 @@ std::optional<int> execute_run(RunCommand& run) {
   if (!r->cmd->remaining().empty()) {
     return report_error(Error(ErrorCode::kInvalidArgument,
                               "unknown option '" + printable(r->cmd->remaining().front()) +
-                                  "' (see wasmcap run --help)"));
+                                  "' (see wasmcap " + r->cmd->get_name() + " --help)"));
   }
   if (r->aot_stack_mb != 0) r->aot.stack_bytes = r->aot_stack_mb << 20;
   std::vector<std::string> guest_args = r->guest_tail;

@@ -836,7 +836,9 @@ Result<std::vector<Val>> json_to_args(const Decoded& d, const TypeDef& func, con
   for (auto it = args.begin(); it != args.end(); ++it) {
     if (find_field(func.fields, it.key()) < 0) {
       return tl::unexpected(bad(json::member_path(path, it.key()),
-                                "unknown parameter (the function's parameters: " + names_of(func.fields) + ")"));
+                                func.fields.empty() ? std::string("unknown parameter (the function takes none: {})")
+                                                    : "unknown parameter (the function's parameters: " +
+                                                          names_of(func.fields) + ")"));
     }
   }
   std::vector<Val> out;

@@ -176,6 +176,8 @@ for e in interp aot; do
   call "$e call deadline" 82 --engine $e --timeout-ms 300 "$K" spin
   has err deadline_exceeded "$e call deadline"
 done
+call "call no parameters" 64 "$K" spin --json '{"n": 1}'
+has err '$.n: unknown parameter (the function takes none: {})' "call no parameters"
 call "call fuel" 81 --engine interp --fuel 100000 "$K" spin
 has err fuel_exhausted "call fuel"
 call "call json-file stdin" 0 "$K" add --json-file - <<<'{"a": 5, "b": 6}'
