@@ -63,8 +63,8 @@ int list_functions(const std::string& path, bool json) {
   if (fns->empty()) std::printf("(the component exports no functions)\n");
   for (const ComponentFunction& f : *fns) {
     std::string params;
-    for (const std::string& p : f.params) params += (params.empty() ? "" : ", ") + display_untrusted(p, 128);
-    std::printf("%s(%s)\n  arguments: %s\n  result: %s\n", display_untrusted(f.name, 256).c_str(),
+    for (const std::string& p : f.params) params += (params.empty() ? "" : ", ") + printable(p);
+    std::printf("%s(%s)\n  arguments: %s\n  result: %s\n", printable(f.name).c_str(),
                 params.c_str(), f.params_schema.c_str(), f.result_schema.c_str());
   }
   return 0;

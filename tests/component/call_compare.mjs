@@ -14,6 +14,8 @@ const calls = [
   ['div-by-zero', () => ({ok: m.div(7, 0)})],
   ['norm2', () => m.norm2([3, -4])],
   ['norm2-big', () => m.norm2([-2147483648, -2147483648])],
+  ['ops-add', () => m.ops.add(1, 2)],
+  // Last: after a trap the instance may not be entered again (the spec's rule, which jco keeps).
   ['trap', () => m.trap()],
 ];
 for (const [name, f] of calls) {

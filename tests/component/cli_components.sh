@@ -180,6 +180,8 @@ call "call no parameters" 64 "$K" spin --json '{"n": 1}'
 has err '$.n: unknown parameter (the function takes none: {})' "call no parameters"
 call "call fuel" 81 --engine interp --fuel 100000 "$K" spin
 has err fuel_exhausted "call fuel"
+call "call interface" 0 "$K" 'example:call/ops#add' --json '{"a": 3, "b": 4}'
+out_is "call interface" 7
 call "call json-file stdin" 0 "$K" add --json-file - <<<'{"a": 5, "b": 6}'
 out_is "call json-file stdin" 11
 # The arguments' text is bounded: an endless file is refused after 64 MiB, not read to its end.
@@ -191,11 +193,12 @@ call "call core module" 64 "$BUILD/guest/hello.wasm" main
 has err "not a component" "call core module"
 call "call list" 0 "$K" --list
 has out '^div(a, b)$' "call list"
+has out '^example:call/ops#add(a, b)$' "call list"
 has out '"required":\["a","b"\]' "call list"
 call "call list-json" 0 "$K" --list-json
 node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const f = j.functions.map((x) => x.name + "(" + x.params.join(",") + ")").join(" ");
-  if (f !== "add(a,b) div(a,b) norm2(p) spin() trap()") throw new Error(f);
+  if (f !== "add(a,b) div(a,b) example:call/ops#add(a,b) norm2(p) spin() trap()") throw new Error(f);
   if (j.functions[1].output_schema.oneOf.length !== 2) throw new Error("div output schema");' "$T/out" ||
   fail "call list-json: $(head -c 400 "$T/out")"
 # jco's reference host: wat/call.wat transpiled by `jco transpile`, the same calls on node
@@ -214,9 +217,10 @@ div div {"a": -7, "b": 2}
 div-by-zero div {"a": 7, "b": 0}
 norm2 norm2 {"p": [3, -4]}
 norm2-big norm2 {"p": [-2147483648, -2147483648]}
+ops-add example:call/ops#add {"a": 1, "b": 2}
 trap trap {}
 EOF
-[ "$(wc -l <"$T/jco.calls")" = 7 ] || fail "jco calls: $(cat "$T/jco.calls")"
+[ "$(wc -l <"$T/jco.calls")" = 8 ] || fail "jco calls: $(cat "$T/jco.calls")"
 diff "$T/jco.calls" "$T/ours.calls" || fail "wasmcap call differs from jco transpile"
 
 if [ "$fails" != 0 ]; then

@@ -1,6 +1,7 @@
 ;; A component with typed exports for `wasmcap call` (cli_components.sh; docs/components.md,
 ;; "Calling an export"): a plain function, one returning result<s32, string> (err for a zero
-;; divisor), a tuple argument, one that traps and one that never returns. No imports.
+;; divisor), a tuple argument, one that traps and one that never returns, and an exported
+;; interface. No imports.
 (component
   (core module $m
     (memory (export "mem") 1)
@@ -34,7 +35,10 @@
   (core instance $i (instantiate $m))
   (alias core export $i "mem" (core memory $mem))
   (alias core export $i "realloc" (core func $realloc))
-  (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (func $add (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  ;; The same function in an exported interface: called as "example:call/ops#add".
+  (instance $ops (export "add" (func $add)))
+  (export "example:call/ops" (instance $ops))
   (func (export "div") (param "a" s32) (param "b" s32) (result (result s32 (error string)))
     (canon lift (core func $i "div") (memory $mem) (realloc $realloc)))
   (func (export "norm2") (param "p" (tuple s32 s32)) (result u64) (canon lift (core func $i "norm2")))
