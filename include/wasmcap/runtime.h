@@ -238,6 +238,7 @@ Result<void> check_component_call(const uint8_t* bytes, size_t size, const Compo
 struct ComponentFunction {
   std::string name;
   std::vector<std::string> params;
+  std::string signature;      // as WIT writes it: "(a: u32, b: u32) -> u32"
   std::string params_schema;  // JSON text
   std::string result_schema;  // JSON text
 };

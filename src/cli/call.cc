@@ -52,6 +52,7 @@ int list_functions(const std::string& path, bool json) {
     for (const ComponentFunction& f : *fns) {
       out.push_back({{"name", f.name},
                      {"params", f.params},
+                     {"signature", f.signature},
                      {"input_schema", nlohmann::json::parse(f.params_schema)},
                      {"output_schema", nlohmann::json::parse(f.result_schema)}});
     }
@@ -62,10 +63,8 @@ int list_functions(const std::string& path, bool json) {
   }
   if (fns->empty()) std::printf("(the component exports no functions)\n");
   for (const ComponentFunction& f : *fns) {
-    std::string params;
-    for (const std::string& p : f.params) params += (params.empty() ? "" : ", ") + printable(p);
-    std::printf("%s(%s)\n  arguments: %s\n  result: %s\n", printable(f.name).c_str(),
-                params.c_str(), f.params_schema.c_str(), f.result_schema.c_str());
+    std::printf("%s%s\n  arguments: %s\n  result: %s\n", printable(f.name).c_str(),
+                printable(f.signature).c_str(), f.params_schema.c_str(), f.result_schema.c_str());
   }
   return 0;
 }

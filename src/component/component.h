@@ -275,6 +275,15 @@ uint32_t exported_func_type(const Decoded& d, std::string_view name);
 // "iface#name" for the functions of an instance it exports), sorted; raw (untrusted) bytes.
 std::vector<std::string> exported_function_names(const Decoded& d);
 
+// A value type as WIT writes it, structurally ("list<u32>", "result<s32, string>",
+// "record { x: s32, y: s32 }": the decoder does not keep a type's exported name). Text is cut
+// at about `max_chars` (then "..."): a type of bounded depth can still expand exponentially
+// (a tuple of two of the previous tuple, 30 deep, is 2^30 leaves).
+std::string wit_type_text(const Decoded& d, ValType t, size_t max_chars = 512);
+// A function type as WIT writes it: "(a: u32, b: u32) -> u32", each type through wit_type_text,
+// the whole cut at about `max_chars`.
+std::string wit_func_text(const Decoded& d, const TypeDef& func, size_t max_chars = 2048);
+
 // A host-facing summary for `plan`/`run`: "imports: wasi:cli/environment@0.2.0 (instance), ...".
 // Names go through quote_untrusted/display_untrusted.
 std::string describe_imports(const Decoded& d, size_t max_listed = 32);

@@ -202,6 +202,89 @@ std::vector<std::string> exported_function_names(const Decoded& d) {
   return out;
 }
 
+namespace {
+
+// Appends `t`'s WIT text to `out` until it is longer than `max`: every call appends before it
+// recurses, so the work is bounded by `max` whatever the type's expansion.
+void append_wit(const Decoded& d, ValType t, std::string& out, size_t max) {
+  if (out.size() > max) return;
+  if (t.is_prim) {
+    out += prim_name(t.prim);
+    return;
+  }
+  if (t.type >= d.types.size()) {
+    out += "?";
+    return;
+  }
+  const TypeDef& def = d.types[t.type];
+  auto list = [&](const char* open, bool named, bool typed, const char* sep_type, const char* close) {
+    out += open;
+    for (size_t i = 0; i < def.fields.size() && out.size() <= max; ++i) {
+      if (i > 0) out += ", ";
+      if (named) out += def.fields[i].name;
+      if (typed && def.fields[i].has_type) {
+        out += sep_type;
+        append_wit(d, def.fields[i].type, out, max);
+        if (std::string_view(sep_type) == "(") out += ")";
+      }
+    }
+    out += close;
+  };
+  switch (def.kind) {
+    case TypeKind::kPrimAlias: out += prim_name(def.prim); return;
+    case TypeKind::kList:
+    case TypeKind::kOption:
+      out += def.kind == TypeKind::kList ? "list<" : "option<";
+      append_wit(d, def.a, out, max);
+      out += ">";
+      return;
+    case TypeKind::kResult:
+      out += "result";
+      if (!def.has_a && !def.has_b) return;
+      out += "<";
+      if (def.has_a) append_wit(d, def.a, out, max);
+      else out += "_";
+      if (def.has_b) {
+        out += ", ";
+        append_wit(d, def.b, out, max);
+      }
+      out += ">";
+      return;
+    case TypeKind::kTuple: list("tuple<", false, true, "", ">"); return;
+    case TypeKind::kRecord: list("record { ", true, true, ": ", " }"); return;
+    case TypeKind::kVariant: list("variant { ", true, true, "(", " }"); return;
+    case TypeKind::kEnum: list("enum { ", true, false, "", " }"); return;
+    case TypeKind::kFlags: list("flags { ", true, false, "", " }"); return;
+    case TypeKind::kOwn: out += "own<resource>"; return;
+    case TypeKind::kBorrow: out += "borrow<resource>"; return;
+    default: out += "?"; return;
+  }
+}
+
+std::string cut(std::string s, size_t max) {
+  if (s.size() > max) s = s.substr(0, max) + "...";
+  return s;
+}
+
+}  // namespace
+
+std::string wit_type_text(const Decoded& d, ValType t, size_t max_chars) {
+  std::string out;
+  append_wit(d, t, out, max_chars);
+  return cut(std::move(out), max_chars);
+}
+
+std::string wit_func_text(const Decoded& d, const TypeDef& func, size_t max_chars) {
+  std::string out = "(";
+  for (size_t i = 0; i < func.fields.size() && out.size() <= max_chars; ++i) {
+    if (i > 0) out += ", ";
+    out += func.fields[i].name + ": " + wit_type_text(d, func.fields[i].type);
+  }
+  out += ")";
+  if (func.has_a) out += " -> " + wit_type_text(d, func.a);
+  return cut(std::move(out), max_chars);
+}
+
 std::string describe_imports(const Decoded& d, size_t max_listed) {
   const std::vector<Import>& imports = d.root.imports;
   if (imports.empty()) return "no imports";

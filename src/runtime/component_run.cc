@@ -129,6 +129,7 @@ Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes,
     ComponentFunction fn;
     fn.name = name;
     for (const component::Field& p : f.fields) fn.params.push_back(p.name);
+    fn.signature = component::wit_func_text(d, f);
     // Names a decoder accepted are valid UTF-8 (Explainer.md's name grammar); replace anyway.
     constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
     fn.params_schema = component::params_schema(d, f).dump(-1, ' ', false, kReplace);

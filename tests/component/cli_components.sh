@@ -192,14 +192,16 @@ has err "--list" "call no function"
 call "call core module" 64 "$BUILD/guest/hello.wasm" main
 has err "not a component" "call core module"
 call "call list" 0 "$K" --list
-has out '^div(a, b)$' "call list"
-has out '^example:call/ops#add(a, b)$' "call list"
+has out '^div(a: s32, b: s32) -> result<s32, string>$' "call list"
+has out '^norm2(p: tuple<s32, s32>) -> u64$' "call list"
+has out '^example:call/ops#add(a: u32, b: u32) -> u32$' "call list"
 has out '"required":\["a","b"\]' "call list"
 call "call list-json" 0 "$K" --list-json
 node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const f = j.functions.map((x) => x.name + "(" + x.params.join(",") + ")").join(" ");
   if (f !== "add(a,b) div(a,b) example:call/ops#add(a,b) norm2(p) spin() trap()") throw new Error(f);
-  if (j.functions[1].output_schema.oneOf.length !== 2) throw new Error("div output schema");' "$T/out" ||
+  if (j.functions[1].output_schema.oneOf.length !== 2) throw new Error("div output schema");
+  if (j.functions[1].signature !== "(a: s32, b: s32) -> result<s32, string>") throw new Error("div signature");' "$T/out" ||
   fail "call list-json: $(head -c 400 "$T/out")"
 # jco's reference host: wat/call.wat transpiled by `jco transpile`, the same calls on node
 # (call_compare.mjs), the same results as wasmcap call prints them.

@@ -684,5 +684,29 @@ TEST(JsonVal, ExportedFunctionTypes) {
   EXPECT_EQ(p.func, "d");
 }
 
+// WIT text of types and functions (`wasmcap call --list`), and its bound: a type of bounded depth
+// whose expansion is exponential is cut, not expanded.
+TEST(JsonVal, WitTypeText) {
+  Types t;
+  ValType rec = t.record({{"x", prim(Prim::kS32)}, {"y", t.list(prim(Prim::kU8))}});
+  EXPECT_EQ(wit_type_text(t.d, rec), "record { x: s32, y: list<u8> }");
+  EXPECT_EQ(wit_type_text(t.d, t.result(true, prim(Prim::kS32), true, prim(Prim::kString))), "result<s32, string>");
+  EXPECT_EQ(wit_type_text(t.d, t.result(false, {}, true, prim(Prim::kString))), "result<_, string>");
+  EXPECT_EQ(wit_type_text(t.d, t.result(false, {}, false, {})), "result");
+  EXPECT_EQ(wit_type_text(t.d, t.variant({{"a", true, prim(Prim::kU32)}, {"b", false, {}}})), "variant { a(u32), b }");
+  EXPECT_EQ(wit_type_text(t.d, t.labels(TypeKind::kFlags, {"r", "w"})), "flags { r, w }");
+  EXPECT_EQ(wit_type_text(t.d, t.option(t.tuple({prim(Prim::kChar), t.alias(Prim::kF64)}))), "option<tuple<char, f64>>");
+  TypeDef f;
+  f.kind = TypeKind::kFunc;
+  f.fields = {Field{"p", true, rec}, Field{"n", true, prim(Prim::kU64)}};
+  f.has_a = true, f.a = prim(Prim::kBool);
+  EXPECT_EQ(wit_func_text(t.d, f), "(p: record { x: s32, y: list<u8> }, n: u64) -> bool");
+  ValType big = prim(Prim::kU8);
+  for (int i = 0; i < 40; ++i) big = t.tuple({big, big});  // 2^40 leaves
+  const std::string text = wit_type_text(t.d, big, 512);
+  EXPECT_LE(text.size(), 515u);
+  EXPECT_EQ(text.substr(text.size() - 3), "...");
+}
+
 }  // namespace
 }  // namespace wasmcap::component
