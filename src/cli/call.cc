@@ -48,17 +48,18 @@ int list_functions(const std::string& path, bool json) {
   auto fns = component_functions(file->bytes.data(), file->bytes.size());
   if (!fns) return report_error(fns.error());
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
+    // The schemas are JSON text the library wrote: spliced in as they are, never parsed again
+    // (only src/common/json.cc parses, and a deep WIT type's schema may nest beyond its bound).
+    std::string out = "{\"functions\":[";
     for (const ComponentFunction& f : *fns) {
-      out.push_back({{"name", f.name},
-                     {"params", f.params},
-                     {"signature", f.signature},
-                     {"input_schema", nlohmann::json::parse(f.params_schema)},
-                     {"output_schema", nlohmann::json::parse(f.result_schema)}});
+      std::string head = nlohmann::json{{"name", f.name}, {"params", f.params}, {"signature", f.signature}}
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      head.pop_back();  // the closing brace
+      if (out.back() != '[') out += ",";
+      out += head + ",\"input_schema\":" + f.params_schema + ",\"output_schema\":" + f.result_schema + "}";
     }
-    std::printf("%s\n", nlohmann::json{{"functions", out}}
-                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    out += "]}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
   if (fns->empty()) std::printf("(the component exports no functions)\n");

@@ -302,9 +302,11 @@ struct In {
     const char* end = nullptr;
     // libsodium's decoder refuses a wrong alphabet, missing padding and non-zero bits after the
     // last byte (so each byte string has one spelling); `end` catches text after the padding.
-    if (sodium_base642bin(raw.data(), raw.size(), s->data(), s->size(), nullptr, &n, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        end != s->data() + s->size()) {
+    // (An empty string is the empty list: libsodium is not handed a null buffer for it.)
+    if (!s->empty() &&
+        (sodium_base642bin(raw.data(), raw.size(), s->data(), s->size(), nullptr, &n, &end,
+                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
+         end != s->data() + s->size())) {
       return tl::unexpected(bad(path, "expected " + what + ", got " + describe(j) + ": not canonical base64"));
     }
     std::vector<Val> items;
