@@ -297,7 +297,7 @@ struct In {
     WASMCAP_TRY_ASSIGN(s, string_of(j, path, what));
     const size_t cap = s->size() / 4 * 3;
     WASMCAP_TRY(b.node(path, cap));
-    std::vector<unsigned char> raw(cap);
+    std::vector<unsigned char> raw(cap + 1);  // never empty: libsodium is not handed a null buffer
     size_t n = 0;
     const char* end = nullptr;
     // libsodium's decoder refuses a wrong alphabet, missing padding and non-zero bits after the
@@ -581,7 +581,7 @@ Result<Json> Out::conv(ValType vt, const Val& v, const std::string& path, size_t
     case TypeKind::kList: {
       if (is_byte_list(d, def)) {
         std::vector<unsigned char> raw;
-        raw.reserve(v.items.size());
+        raw.reserve(v.items.size() + 1);  // data() never null, even for an empty list
         for (const Val& e : v.items) {
           if (e.kind != ValKind::kU8 || e.bits > 0xff) return mismatch(path, "a list<u8> element is not a u8");
           raw.push_back(static_cast<unsigned char>(e.bits));
