@@ -382,7 +382,7 @@ static int ln_one(const char *src, const char *dst, int sym, int force, int verb
     if (sym && src[0] == '\0') fputs(" -> ''", stderr);
     const char *note = "";
     if (sym && e == EPERM && (src[0] == '/' || strstr(src, "..") != NULL)) {
-      note = " (the sandbox allows only link targets below the link: no '..', not absolute)";
+      note = " (the sandbox allows only link targets in the link's directory or below it, with no '..')";
     }
     fprintf(stderr, ": %s%s\n", cu_strerror(e), note);
     return 1;

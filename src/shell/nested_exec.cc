@@ -47,6 +47,36 @@ void inherit_exported(const State& from, State& to) {
   }
 }
 
+// bash's start-up directory: an exported PWD that names the working directory is kept (the
+// logical path, through whatever links the caller cd'd); otherwise the shell starts in the
+// physical path (`unset PWD; sh -c pwd` prints where the links lead). Either way PWD is set and
+// exported, as bash does.
+void start_in_directory(Ctx& ctx, const std::string& cwd, State& child) {
+  std::string tmp;
+  std::string pwd;
+  bool keep = false;
+  if (auto v = param_value(child, "PWD", &tmp); v && !v->empty() && v->front() == '/' &&
+      child.exported.find(std::string_view("PWD")) != child.exported.end()) {
+    pwd = std::string(*v);
+    auto a = stat_guest(ctx, "/", pwd);
+    auto b = stat_guest(ctx, "/", cwd);
+    keep = a && b && S_ISDIR(a->st_mode) && a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+  }
+  if (keep) {
+    child.cwd = pwd;
+  } else {
+    auto physical = guest_directory(ctx, "/", cwd, true);
+    if (physical) child.cwd = *physical;
+  }
+  try {
+    set_var(ctx, child, "PWD", ctx.str(child.cwd));
+  } catch (const AssignError&) {  // (attributes are not inherited: not readonly here)
+  }
+  if (child.exported.find(std::string_view("PWD")) == child.exported.end()) {
+    child.exported.emplace(ctx.str("PWD"), VarValue());
+  }
+}
+
 }  // namespace
 
 // `sh ARGS` / `bash ARGS`: a nested shell in the same sandbox and on the same session counters
@@ -113,6 +143,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.interactive = inv->interactive;
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));
   inherit_exported(st, child);
+  start_in_directory(ctx, st.cwd, child);
   child.pids = st.pids;
   child.pid = child.bashpid = ++*st.pids;
   child.random = st.random;

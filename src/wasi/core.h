@@ -267,7 +267,8 @@ class Core {
   Errc unlink_file(const PathAt& p);
   Errc rename(const PathAt& from, const PathAt& to);
   Errc link(const PathAt& from, const PathAt& to);
-  Errc symlink(std::string_view target, const PathAt& at);
+  // `at` was resolved beneath `dir` (an absolute target is read against dir's preopen name).
+  Errc symlink(std::string_view target, const OpenDescription& dir, const PathAt& at);
   Outcome<std::string> readlink(const PathAt& p) const;
 
  private:

@@ -572,15 +572,24 @@ Errc Core::link(const PathAt& from, const PathAt& to) {
   return Errc::kOk;
 }
 
-Errc Core::symlink(std::string_view target, const PathAt& at) {
+Errc Core::symlink(std::string_view target, const OpenDescription& dir, const PathAt& at) {
   if (Errc r = deny_read_only(at.read_only); r != Errc::kOk) return r;
   // Threat: planting a link that points outside the sandbox. Our resolver would never follow
   // it, but host software sharing the directory might. A target that climbs (`..`) or is
   // absolute can be made to point outside later, by moving the link or a directory above it,
   // or by chaining links (`s/x -> ..`, `y -> s/x/../F`); so only targets that descend are
-  // accepted (kEscape). See path.h.
+  // stored (kEscape otherwise). An absolute target beneath the link's own directory, as
+  // `ln -s "$PWD/f" "$PWD/l"` writes, is stored in its descending form (`f`): the same entry for
+  // the guest, and no host path at all for host software. See path.h.
   if (target.empty()) return Errc::kNoEntry;
-  if (!symlink_target_descends(target)) return Errc::kEscape;
+  std::string t(target);
+  if (target.front() == '/') {
+    std::optional<std::string> rel = symlink_descending_form(target, dir.preopen_name, at.path);
+    if (!rel) return Errc::kEscape;
+    t = std::move(*rel);
+  } else if (!symlink_target_descends(target)) {
+    return Errc::kEscape;
+  }
   const ResolvedPath& rp = at.where;
   if (rp.trailing_slash && rp.name != ".") {
     // "link/" names a directory: an existing non-directory is kNotDirectory (Linux would say
@@ -591,7 +600,6 @@ Errc Core::symlink(std::string_view target, const PathAt& at) {
       return Errc::kNotDirectory;
     }
   }
-  std::string t(target);
   if (Errc r = reserve_entry(); r != Errc::kOk) return r;
   if (::symlinkat(t.c_str(), rp.dir.get(), parent_op_name(rp).c_str()) != 0) {
     Errc r = host_errno();

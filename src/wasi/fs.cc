@@ -453,7 +453,9 @@ Errno WasiHost::path_symlink(const GuestMemory& m, uint32_t old_path, uint32_t o
   if (Errno r = resolve_at(*this, m, fd, kRightPathSymlink, new_path, new_len, Final::kEntry, &p)) {
     return r;
   }
-  return to_p1(core_.symlink(target, p));
+  FdEntry* e = nullptr;
+  if (Errno r = get_dir_fd(*this, fd, kRightPathSymlink, &e)) return r;
+  return to_p1(core_.symlink(target, *e->desc, p));
 }
 
 Errno WasiHost::path_unlink_file(const GuestMemory& m, uint32_t fd, uint32_t path,

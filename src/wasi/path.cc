@@ -43,6 +43,50 @@ bool symlink_target_descends(std::string_view target) {
   return true;
 }
 
+namespace {
+
+// The components of `path` without empty and `.` ones; false if one is `..`.
+bool plain_components(std::string_view path, std::vector<std::string_view>* out) {
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view c = path.substr(i, j - i);
+    if (c == "..") return false;
+    if (!c.empty() && c != ".") out->push_back(c);
+    i = j + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> symlink_descending_form(std::string_view target,
+                                                   std::string_view preopen,
+                                                   std::string_view link_path) {
+  if (target.empty() || target.front() != '/' || preopen.empty() || preopen.front() != '/') {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> dir;  // the link's directory, from the guest's root
+  if (!plain_components(preopen, &dir)) return std::nullopt;
+  std::vector<std::string_view> link;
+  if (!plain_components(link_path, &link) || link.empty()) return std::nullopt;
+  dir.insert(dir.end(), link.begin(), link.end() - 1);
+  std::vector<std::string_view> t;
+  if (!plain_components(target, &t) || t.size() < dir.size()) return std::nullopt;
+  for (size_t i = 0; i < dir.size(); ++i) {
+    if (t[i] != dir[i]) return std::nullopt;
+  }
+  std::string rel;
+  for (size_t i = dir.size(); i < t.size(); ++i) {
+    if (!rel.empty()) rel += '/';
+    rel += t[i];
+  }
+  if (rel.empty()) return std::string(".");
+  if (target.back() == '/') rel += '/';
+  return rel;
+}
+
 ScanResult scan_for_climbing_links(int dir, bool (*keep_going)(void*), void* arg, int* err) {
   *err = 0;
   struct Level {

@@ -19,6 +19,7 @@
 
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,13 +64,27 @@ Errc open_file_or_dir(const ResolvedPath& rp, int flags, unsigned mode, bool kee
 // or is absolute changes meaning when it, or a directory above it, moves; a target that only
 // descends (relative, no `..` component) stays beneath the directory holding the link wherever
 // that directory goes. So:
-//   - path_symlink accepts only descending targets;
+//   - path_symlink accepts only descending targets, and stores an absolute target that names an
+//     entry beneath the link's own directory in its descending form (symlink_descending_form);
 //   - path_rename and path_link refuse to move or link a symlink whose target does not descend
 //     (such links can only come from the operator's tree), and path_rename refuses to move a
 //     directory holding one anywhere beneath it.
 
 // True if `target` is a non-empty relative path with no `..` component.
 bool symlink_target_descends(std::string_view target);
+
+// The descending form of an absolute symlink target, or nullopt when it has none. `preopen` is
+// the guest's absolute name of the preopen the link is made in, `link_path` the link's path
+// beneath it (as the guest wrote it). A target naming the link's directory or an entry beneath
+// it (`ln -s /tmp/d/f /tmp/d/l`) is the same entry as the relative remainder read from that
+// directory (`f`): the directory is the one the link's path resolved to, and the remainder is
+// resolved from there. Refused (nullopt): a `..` in the target or in the link's directory (a
+// lexical `..` and the resolver's disagree across links), a relative or non-absolute preopen
+// name, a target in another directory, another preopen or above. `.` and empty components are
+// dropped; a trailing slash is kept (`f/`), the directory itself is `.`.
+std::optional<std::string> symlink_descending_form(std::string_view target,
+                                                   std::string_view preopen,
+                                                   std::string_view link_path);
 
 // Outcome of scan_for_climbing_links.
 enum class ScanResult : uint8_t {

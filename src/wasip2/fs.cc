@@ -276,7 +276,7 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
   method("symlink-at", [](Fs& fs, Object& d, Args& a, Args& out) {
     auto at = fs.core->resolve_at(*d.desc, a.at(2).str, wasi::Final::kEntry);
     if (!at) return fs_error(*fs.core, at.error(), out);
-    return unit_result(*fs.core, fs.core->symlink(a.at(1).str, *at), out);
+    return unit_result(*fs.core, fs.core->symlink(a.at(1).str, *d.desc, *at), out);
   });
   method("readlink-at", [](Fs& fs, Object& d, Args& a, Args& out) {
     auto at = fs.core->resolve_at(*d.desc, a.at(1).str, wasi::Final::kEntry);

@@ -151,6 +151,22 @@ TEST_F(ShellControl, CdKeepsPwdAndOldpwd) {
   EXPECT_NE(r.err.find("cd: HOME not set"), std::string::npos) << r.err;
 }
 
+// A nested shell starts where bash's would: in the exported PWD when it names the working
+// directory (the logical path through a link), else in the physical path; PWD is exported.
+TEST_F(ShellControl, NestedShellStartsInPwdOrThePhysicalPath) {
+  fs::create_directories(work() / "target" / "sub");
+  fs::create_directory_symlink("target", work() / "link");
+  auto r = run(
+      "cd /work/link/sub; sh -c 'echo $PWD'\n"
+      "unset PWD; sh -c 'echo $PWD; pwd'\n"
+      "cd /work; export PWD=/work/link; sh -c pwd\n"
+      "cd /work/link; PWD=/work/target/sub; export PWD; sh -c pwd\n"
+      "cd /work/link; sh -c 'export -p' | while read -r l; do case $l in *' PWD='*) echo 1;; esac; done");
+  EXPECT_EQ(r.out,
+            "/work/link/sub\n/work/target/sub\n/work/target/sub\n/work\n/work/target\n1\n")
+      << r.err;
+}
+
 // type and command -v see the script's functions (bash: `type -t f` is "function").
 TEST_F(ShellControl, TypeSeesFunctions) {
   auto r = run("f() { :; }; type f; type -t f cd; command -v f; unset -f f; type -t f; echo st=$?");

@@ -70,10 +70,10 @@ class FsHostTest : public ::testing::TestWithParam<ResolverImpl> {
     if (!top_.empty()) fs::remove_all(top_, ec);
   }
 
-  void make_host(bool read_only, uint32_t max_fds = 1024) {
+  void make_host(bool read_only, uint32_t max_fds = 1024, const std::string& guest = "root") {
     WasiConfig c;
     c.args = {"test"};
-    c.preopens.push_back({root_.string(), "root", read_only});
+    c.preopens.push_back({root_.string(), guest, read_only});
     c.max_fds = max_fds;
     c.stdout_fd = -1;
     c.stderr_fd = -1;
@@ -586,6 +586,43 @@ TEST_P(FsHostTest, DescendingSymlinksStayUsable) {
   EXPECT_EQ(rename("dir", "dir2"), kSuccess);
   EXPECT_EQ(fs::read_symlink(root_ / "dir2" / "ok2"), "file");
   EXPECT_EQ(fs::read_symlink(root_ / "ok3"), "file");
+}
+
+// An absolute target naming the link's own directory or an entry beneath it (`ln -s "$PWD/f"
+// "$PWD/l"`, as scripts write) is stored in its descending form: the same entry for the guest,
+// a target that cannot lead out for the host. Anything else absolute stays refused.
+TEST_P(FsHostTest, AbsoluteTargetsBeneathTheLinkAreStoredDescending) {
+  make_host(false, 1024, "/ws/top");
+  EXPECT_EQ(symlink("/ws/top/file", "l1"), kSuccess);
+  EXPECT_EQ(fs::read_symlink(root_ / "l1"), "file");
+  EXPECT_EQ(symlink("/ws/top/dir/x", "dir/l2"), kSuccess);  // dangling is fine, as ln -s
+  EXPECT_EQ(fs::read_symlink(root_ / "dir" / "l2"), "x");
+  EXPECT_EQ(symlink("//ws/./top//dir/sub/", "./dir//l3"), kSuccess);
+  EXPECT_EQ(fs::read_symlink(root_ / "dir" / "l3"), "sub/");
+  EXPECT_EQ(symlink("/ws/top/dir", "dir/self"), kSuccess);
+  EXPECT_EQ(fs::read_symlink(root_ / "dir" / "self"), ".");
+  // The guest reads the link as stored, and follows it to the same entry.
+  uint32_t n = put(kPath1, "l1");
+  ASSERT_EQ(host_->path_readlink(mem(), kPreopen, kPath1, n, kBuf, 100, kOut), kSuccess);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(mem_.data() + kBuf), load<uint32_t>(kOut)),
+            "file");
+  uint32_t fd = 0;
+  ASSERT_EQ(open(kPreopen, "l1", 0, kRightFdRead, &fd, kLookupSymlinkFollow), kSuccess);
+
+  EXPECT_EQ(symlink("/ws/top/file", "dir/up"), kEperm);         // above the link's directory
+  EXPECT_EQ(symlink("/ws/top/dir/../file", "dir/l4"), kEperm);  // `..`, wherever it leads
+  EXPECT_EQ(symlink("/ws/top/dir/x", "dir/../dir/l5"), kEperm);  // `..` in the link's path
+  EXPECT_EQ(symlink("/ws/other/file", "l6"), kEperm);           // another preopen's name
+  EXPECT_EQ(symlink("/ws/topfile", "l7"), kEperm);              // a prefix, not a directory
+  EXPECT_EQ(symlink("/ws", "l8"), kEperm);
+  EXPECT_EQ(symlink("/etc/passwd", "l9"), kEperm);
+  for (const char* l : {"dir/up", "dir/l4", "dir/l5", "l6", "l7", "l8", "l9"}) {
+    EXPECT_FALSE(fs::is_symlink(root_ / l)) << l;
+  }
+  host_.reset();
+  make_host(false);  // a preopen with a relative name: absolute targets name nothing in it
+  EXPECT_EQ(symlink("/root/file", "l10"), kEperm);
+  EXPECT_EQ(symlink("root/file", "l11"), kSuccess);  // (relative: descending, as written)
 }
 
 // Threat: a FIFO (or socket) in the tree blocking the host in open() or read(). Only regular

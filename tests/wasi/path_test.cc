@@ -90,6 +90,24 @@ TEST(SymlinkTargetDescends, OnlyRelativeTargetsWithoutDotDot) {
   EXPECT_TRUE(symlink_target_descends("a/..b/c.."));  // names, not `..`
 }
 
+TEST(SymlinkDescendingForm, AbsoluteTargetsBeneathTheLinksDirectoryOnly) {
+  using O = std::optional<std::string>;
+  EXPECT_EQ(symlink_descending_form("/w/d/f", "/w", "d/l"), O("f"));
+  EXPECT_EQ(symlink_descending_form("/w/d/e/f/", "/w", "d/l"), O("e/f/"));
+  EXPECT_EQ(symlink_descending_form("/w/d", "/w", "d/l"), O("."));
+  EXPECT_EQ(symlink_descending_form("/w/f", "/", "w/l"), O("f"));      // the root preopen
+  EXPECT_EQ(symlink_descending_form("/a/./b//f", "/a/", "./b/l"), O("f"));
+  EXPECT_EQ(symlink_descending_form("/w/f", "/w", "d/l"), std::nullopt);  // above the link
+  EXPECT_EQ(symlink_descending_form("/w/d/../d/f", "/w", "d/l"), std::nullopt);
+  EXPECT_EQ(symlink_descending_form("/w/d/f", "/w", "x/../d/l"), std::nullopt);
+  EXPECT_EQ(symlink_descending_form("/w/d/f", "/w/..", "d/l"), std::nullopt);
+  EXPECT_EQ(symlink_descending_form("/wd/f", "/w", "l"), std::nullopt);  // a name's prefix
+  EXPECT_EQ(symlink_descending_form("/w/f", "w", "l"), std::nullopt);     // relative preopen
+  EXPECT_EQ(symlink_descending_form("w/f", "/w", "l"), std::nullopt);     // not absolute
+  EXPECT_EQ(symlink_descending_form("/w/f", "/w", ""), std::nullopt);     // no link name
+  EXPECT_EQ(symlink_descending_form("/w/f", "/w", "."), std::nullopt);
+}
+
 TEST(ScanForClimbingLinks, FindsThemAtAnyDepthAndBoundsTheWork) {
   ScratchTree tree;
   auto keep = [](void*) { return true; };

@@ -157,7 +157,7 @@ TEST_F(WriteBudgetTest, NewEntriesAreCountedAndCostBytes) {
   EXPECT_TRUE(open("a", true));     // exists: free
   EXPECT_TRUE(open("file", true));  // the operator's: free
   EXPECT_EQ(c.create_directory(at("d")), Errc::kOk);
-  EXPECT_EQ(c.symlink("a", at("s")), Errc::kOk);
+  EXPECT_EQ(c.symlink("a", root(), at("s")), Errc::kOk);
   EXPECT_EQ(c.link(at("a"), at("h")), Errc::kOk);
   EXPECT_EQ(c.write_budget().entries_used(), 4u);
   EXPECT_EQ(c.write_budget().bytes_used(), 4 * WriteBudget::kEntryBytes);
@@ -167,7 +167,7 @@ TEST_F(WriteBudgetTest, NewEntriesAreCountedAndCostBytes) {
   create.write = true;
   EXPECT_EQ(c.open_at(root(), "b", create).error(), Errc::kInsufficientSpace);
   EXPECT_EQ(c.create_directory(at("d2")), Errc::kInsufficientSpace);
-  EXPECT_EQ(c.symlink("a", at("s2")), Errc::kInsufficientSpace);
+  EXPECT_EQ(c.symlink("a", root(), at("s2")), Errc::kInsufficientSpace);
   EXPECT_EQ(c.link(at("a"), at("h2")), Errc::kInsufficientSpace);
   for (const char* n : {"b", "d2", "s2", "h2"}) EXPECT_FALSE(fs::exists(root_ / n)) << n;
   EXPECT_GT(c.write_budget().refusals(), 0u);
@@ -177,7 +177,7 @@ TEST_F(WriteBudgetTest, NewEntriesAreCountedAndCostBytes) {
   // A create that fails for another reason returns its reservation.
   Core& d = make(UINT64_MAX, 1);
   EXPECT_EQ(d.create_directory(at("file")), Errc::kExist);
-  EXPECT_EQ(d.symlink("x", at("file")), Errc::kExist);
+  EXPECT_EQ(d.symlink("x", root(), at("file")), Errc::kExist);
   EXPECT_EQ(d.write_budget().entries_used(), 0u);
   EXPECT_EQ(d.create_directory(at("fits")), Errc::kOk);
 }
