@@ -727,7 +727,8 @@ bool is_builtin(std::string_view n) {
                                  "local", "export", "unset", "shift", "set",      "eval",
                                  ".",     "source", "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
-                                 "declare", "typeset", "readonly", "xargs", "builtin", "expr"};
+                                 "declare", "typeset", "readonly", "xargs", "builtin", "expr",
+                                 "timeout"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -787,6 +788,7 @@ int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "." || n == "source") return b_source(b, a, n == "." ? "." : "source");
   if (is_job_builtin(n)) return run_job_builtin(ctx, st, argv, io, out_b, err_b);
   if (n == "xargs") return run_xargs(ctx, st, argv, io, out_b, err_b);
+  if (n == "timeout") return run_timeout(ctx, st, argv, io, out_b, err_b);
   if (n == "expr") {  // src/shell/expr.h
     ExprResult r = eval_expr(a);
     if (!r.err.empty()) b.say(r.err);

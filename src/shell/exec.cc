@@ -728,7 +728,8 @@ bool is_program(const Ctx& ctx, std::string_view name) {
 
 bool is_program_builtin(std::string_view n) {
   return n == "echo" || n == "printf" || n == "true" || n == "false" || n == "test" ||
-         n == "[" || n == "pwd" || n == "expr" || n == "which";
+         n == "[" || n == "pwd" || n == "expr" || n == "which" || n == "timeout" ||
+         n == "xargs";
 }
 
 }  // namespace wasmcap::shell

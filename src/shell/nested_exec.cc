@@ -134,6 +134,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
     return 2;
   }
   child.cwd = st.cwd;
+  child.job_kill = st.job_kill;  // inside a job (or a timeout): its kill ends this shell too
   child.nesting = st.nesting + 1;
   child.depth = st.depth;  // the executor's recursion bound spans nested shells
   child.max_depth = st.max_depth;  // (on this thread's stack)

@@ -653,6 +653,9 @@ int run_find_exec(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
 // xargs.cc: the xargs builtin.
 int run_xargs(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
               std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
+// timeout.cc: `timeout [OPTION] DURATION COMMAND [ARG]...`, GNU's, run by the shell.
+int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
+                std::atomic<uint64_t>* out_b, std::atomic<uint64_t>* err_b);
 // builtins_ctl.cc: the EXIT trap when a shell (the script, a nested shell, a ( ) subshell)
 // ends, and the ERR trap after a failure errexit would see (`code`: that status, kept as $?).
 void run_exit_trap(Ctx& ctx, State& st, const Io& io);

@@ -2,6 +2,8 @@
 // manifests, the order that settles conflicts, and what command -v / type / hash report.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "shell/commands.h"
 #include "test_support.h"
 
@@ -204,6 +206,42 @@ TEST_F(Installed, CommandsComeFromEveryInstalledBundle) {
   // `command NAME` runs it.
   auto c = script("command argv.py x");
   EXPECT_EQ(c.out, "['x']\n") << wasmcap::testing::describe(c);
+}
+
+// timeout: GNU's statuses and messages (C locale). The watchdog raises the command's own kill
+// flag: the tool stops, a nested shell unwinds, jobs the command started stop with it, and the
+// script goes on (a timeout is no script limit). Each `sleep 30` would hold the test 30 s.
+TEST_F(Installed, TimeoutAsGnu) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = script(
+      "timeout 0.2 sleep 30; echo plain=$?\n"
+      "timeout -s KILL 0.2 sleep 30; echo kill=$?\n"
+      "timeout --preserve-status -s INT 0.2 sleep 30; echo preserve=$?\n"
+      "timeout -v 0.2 sh -c 'sleep 30; echo after'; echo nested=$?\n"
+      "timeout 0.2 sh -c 'sleep 30 & wait; echo after'; echo job=$?\n"
+      "sh -c 'timeout 0.2 sleep 30; echo inner=$?' & wait; echo outer=$?\n"
+      "timeout 30 sh -c 'exit 3'; echo status=$?\n"
+      "timeout 0 echo zero; echo a b | timeout 30 xargs echo\n"
+      "f() { :; }; timeout 1 f; echo function=$?\n"
+      "timeout 1x true; echo interval=$?; timeout -s FOO 1 true; echo signal=$?\n"
+      "timeout 5; echo usage=$?; timeout --bogus 1 true; echo option=$?\n");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out,
+            "plain=124\nkill=137\npreserve=130\nnested=124\njob=124\ninner=124\nouter=0\n"
+            "status=3\nzero\na b\nfunction=127\ninterval=125\nsignal=125\nusage=125\n"
+            "option=125\n")
+      << r.err;
+  EXPECT_EQ(r.err,
+            "timeout: sending signal TERM to command 'sh'\n"
+            "timeout: failed to run command 'f': No such file or directory\n"
+            "timeout: invalid time interval '1x'\n"
+            "Try 'timeout --help' for more information.\n"
+            "timeout: 'FOO': invalid signal\n"
+            "Try 'timeout --help' for more information.\n"
+            "Try 'timeout --help' for more information.\n"
+            "timeout: unrecognized option '--bogus'\n"
+            "Try 'timeout --help' for more information.\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
 }
 
 // Two bundles declare `cat`: the bundle names decide by default, the host config's

@@ -83,6 +83,10 @@ HOME=/home/bar; x=~:${undef-~:~}; y=${undef:-a:~/b}; z="${u-~:~}"; export w=${u-
 
 CORPUS = [
     "echo hello world",
+    "timeout 0.2 sleep 5; echo $?; timeout --preserve-status 0.2 sleep 5; echo $?",
+    "timeout 5 sh -c 'exit 3'; echo $?; echo a b | timeout 5 xargs echo; timeout 0 echo zero",
+    "timeout 0.2 sh -c 'sleep 5; echo after'; echo $?",
+    "timeout 1x true; echo $?",
     "echo a; echo b; false; echo $?",
     "true && echo yes || echo no",
     "false && echo yes || echo no",
