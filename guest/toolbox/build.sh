@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils gzip patch tar)
+CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -278,7 +278,18 @@ build_tar() {
 USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
 USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h"
 USES_build_patch="$USES_build_gzip build_gzip compat/patch.h"
+# GNU grep 3.8: its configure (cross) with gnulib (lib/libgreputils.a), no PCRE (-P says so) and
+# no libsigsegv; compat/grep.h when compiling. patches/grep: gnulib's opendirat renamed (as tar's),
+# and fts reopens a directory where it would duplicate its descriptor (WASI has no dup).
+build_grep() {
+  gnu_configure grep wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
+    --disable-perl-regexp --without-libsigsegv
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/grep.h"
+  gnu_programs grep src libgreputils.a grep
+}
+
 USES_build_tar="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar"
+USES_build_grep="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
   local fn=$1 pkg=$2 uses key o u i dsc ok=1
   shift 2
@@ -305,13 +316,14 @@ program build_diffutils diffutils diff cmp
 program build_gzip gzip gzip
 program build_patch patch patch
 program build_tar tar tar
+program build_grep grep grep
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
 # instead of wasm-ld's 64 KiB: awk functions and jq filters recurse in C (a deep recursion is
 # then a trap at the bound, not memory corruption).
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
-  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" \
+  "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" "$WORK/grep.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

@@ -21,13 +21,15 @@ int cmp_main(int argc, char **argv);
 int gzip_main(int argc, char **argv);
 int patch_main(int argc, char **argv);
 int tar_main(int argc, char **argv);
+int grep_main(int argc, char **argv);
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
 extern char *program_invocation_short_name;
 
 // as_argv0 and option: Debian's gunzip and zcat are scripts running `gzip -d` and `gzip -cd`,
-// so the program sees those arguments and names itself gzip in its messages.
+// and its egrep and fgrep run `grep -E` and `grep -F` (with no obsolescence warning), so the
+// program sees those arguments and names itself gzip or grep in its messages.
 static const struct {
   const char *name;
   int (*main)(int, char **);
@@ -40,6 +42,8 @@ static const struct {
     {"gunzip", gzip_main, "gzip", "-d"}, {"zcat", gzip_main, "gzip", "-cd"},
     {"patch", patch_main, NULL, NULL},
     {"tar", tar_main, NULL, NULL},
+    {"grep", grep_main, NULL, NULL},
+    {"egrep", grep_main, "grep", "-E"}, {"fgrep", grep_main, "grep", "-F"},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

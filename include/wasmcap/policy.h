@@ -147,6 +147,10 @@ struct DataTree {
 struct ShellCommand {
   std::string name;   // policy::check_command_name: a word, none the shell keeps for itself
   std::string argv0;  // default: name
+  // "fallback": true: the name resolves here only when no other installed bundle declares it
+  // (a basic tool yielding to a fuller one), unless the host config's shell.bundle_order
+  // names this bundle.
+  bool fallback = false;
 };
 
 struct Manifest {

@@ -15,13 +15,16 @@ namespace {
 
 Result<ShellCommand> read_command(const Doc& d, const std::string& name, const Json& v,
                                   const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"argv0"}));
+  WASMCAP_TRY(d.object(v, path, {"argv0", "fallback"}));
   ShellCommand c;
   c.name = name;
   c.argv0 = name;
   if (const Json* a = member(v, "argv0")) {
     WASMCAP_TRY_ASSIGN(c.argv0, checked_string(d, *a, member_path(path, "argv0"),
                                                check_command_word));
+  }
+  if (const Json* f = member(v, "fallback")) {
+    WASMCAP_TRY_ASSIGN(c.fallback, d.boolean(*f, member_path(path, "fallback")));
   }
   return c;
 }

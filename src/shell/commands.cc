@@ -188,16 +188,25 @@ CommandTable build_command_table(std::vector<BundleOffer> offers,
     return ra != rb ? ra < rb : a.tool.bundle < b.tool.bundle;
   });
   CommandTable t;
-  for (const auto& o : offers) {
-    for (const auto& c : o.commands) {
-      auto it = t.commands.find(c.name);
-      if (it != t.commands.end()) {
-        t.shadowed.push_back({c.name, o.tool.bundle, it->second.bundle});
-        continue;
+  // Three passes: every command of the bundles shell.bundle_order names (in its order), then the
+  // others' commands by bundle name, then the others' fallbacks: a fallback yields to any other
+  // bundle's declaration unless the operator named its bundle.
+  enum class Pass { kNamed, kPlain, kFallback };
+  for (Pass pass : {Pass::kNamed, Pass::kPlain, Pass::kFallback}) {
+    for (const auto& o : offers) {
+      bool named = rank(order, o.tool.bundle) < order.size();
+      if ((pass == Pass::kNamed) != named) continue;
+      for (const auto& c : o.commands) {
+        if (pass != Pass::kNamed && c.fallback != (pass == Pass::kFallback)) continue;
+        auto it = t.commands.find(c.name);
+        if (it != t.commands.end()) {
+          t.shadowed.push_back({c.name, o.tool.bundle, it->second.bundle});
+          continue;
+        }
+        Tool tool = o.tool;
+        tool.tool = c.argv0;
+        t.commands.emplace(c.name, std::move(tool));
       }
-      Tool tool = o.tool;
-      tool.tool = c.argv0;
-      t.commands.emplace(c.name, std::move(tool));
     }
   }
   return t;

@@ -26,6 +26,12 @@ TEST(ManifestCommands, ParseSortedWithArgv0DefaultingToTheName) {
   EXPECT_EQ(m->commands[3].name, "python");
   EXPECT_EQ(m->commands[3].argv0, "python3");
   EXPECT_EQ(m->commands[4].name, "python3");
+  for (const auto& c : m->commands) EXPECT_FALSE(c.fallback) << c.name;
+  auto fb = parse_manifest(with_commands(R"({"grep":{"fallback":true},"ls":{"fallback":false}})"),
+                           "m.json");
+  ASSERT_TRUE(fb) << fb.error().message;
+  EXPECT_TRUE(fb->commands[0].fallback);
+  EXPECT_FALSE(fb->commands[1].fallback);
   auto none = parse_manifest(R"({"name":"x","version":"1.0.0","module":"x.wasm"})", "m.json");
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->commands.empty());
@@ -93,11 +99,12 @@ TEST(ManifestCommands, ShapeAndArgv0AreChecked) {
   } cases[] = {
       {R"(["ls"])", "m.json: $.commands: must be an object, got array"},
       {R"({"ls":"ls"})", "m.json: $.commands.ls: must be an object, got string"},
-      {R"({"ls":{"tool":"ls"}})", "m.json: $.commands.ls.tool: unknown key (allowed: argv0)"},
+      {R"({"ls":{"tool":"ls"}})", "m.json: $.commands.ls.tool: unknown key (allowed: argv0, fallback)"},
       {R"({"ls":{"argv0":"/bin/ls"}})",
        "m.json: $.commands.ls.argv0: must be 1-64 characters of [A-Za-z0-9._+-], starting with a "
        "letter, digit or '_'"},
       {R"({"ls":{"argv0":7}})", "m.json: $.commands.ls.argv0: must be a string, got integer"},
+      {R"({"ls":{"fallback":"yes"}})", "m.json: $.commands.ls.fallback: must be a boolean, got string"},
   };
   for (const auto& c : cases) {
     auto m = parse_manifest(with_commands(c.commands), "m.json");

@@ -259,6 +259,29 @@ TEST_F(Installed, ConflictsFollowTheHostConfigOrder) {
       << wasmcap::testing::describe(ordered);
 }
 
+// A command declared "fallback" (coreutils' grep, egrep, fgrep) yields to any other bundle's
+// declaration of the name, whatever the bundles' names; a fallback never beats a plain one; the
+// host config's bundle_order still decides when it names the bundle.
+TEST_F(Installed, FallbackCommandsYieldToOtherBundles) {
+  install(pack("z-greps", R"({"grep":{"argv0":"argv.py"}})"));
+  install(pack("a-fallbacks", R"({"cat":{"argv0":"argv.py","fallback":true},)"
+                              R"("egrep":{"argv0":"argv.py","fallback":true}})"));
+  wasmcap::testing::write_text(work() / "x", "x\n");
+  auto r = script("type grep cat egrep; grep -c x x; cat x");
+  EXPECT_EQ(r.out,
+            "grep is argv.py from bundle z-greps@2.0.0\n"       // z- after coreutils by name
+            "cat is cat from bundle coreutils@0.1.0\n"          // a- first by name, but a fallback
+            "egrep is argv.py from bundle a-fallbacks@2.0.0\n"  // two fallbacks: by name
+            "['-c', 'x', 'x']\nx\n")
+      << wasmcap::testing::describe(r);
+  fs::path config = tmp.path() / "host.json";
+  wasmcap::testing::write_text(config, R"({"shell":{"bundle_order":["coreutils"]}})");
+  auto ordered = script("type grep egrep; grep -c x x", {"--config", config.string()});
+  EXPECT_EQ(ordered.out,
+            "grep is grep from bundle coreutils@0.1.0\negrep is egrep from bundle coreutils@0.1.0\n1\n")
+      << wasmcap::testing::describe(ordered);
+}
+
 // A bundle's data tree (the python bundle's standard library) is mounted read-only for its own
 // commands only, as `wasmcap run NAME` mounts it.
 TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {

@@ -3,7 +3,8 @@
 source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, diff and cmp =
 /usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
 Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6), tar =
-/usr/bin/tar (GNU tar 1.34).
+/usr/bin/tar (GNU tar 1.34), grep, egrep and fgrep = /usr/bin/grep (GNU grep 3.8) and Debian's
+egrep and fgrep scripts around it.
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -16,7 +17,7 @@ hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended 
 (symlinks pointing out of the workspace refused).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep] [--seed N]
 """
 import os
 import random
@@ -34,10 +35,12 @@ import gen  # noqa: E402
 NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp",
           "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat",
-          "patch": "/usr/bin/patch", "tar": "/usr/bin/tar"}
+          "patch": "/usr/bin/patch", "tar": "/usr/bin/tar", "grep": "/usr/bin/grep",
+          "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
-         "zcat": "zcat", "patch": "patch", "tar": "tar"}
+         "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
+         "fgrep": "fgrep"}
 
 class Runner:
     def __init__(self, a):
@@ -277,9 +280,16 @@ def tar_absolute(c, r):
         [os.path.join(r.tmp, "sym-escape.txt"), "/tmp/sym-abs.txt"])
 
 
+def grep_perl(c, r):
+    """The one intended difference: no PCRE in the sandbox's grep (built without it), so -P says
+    so with grep's own message and status 2, as Debian's grep built that way would."""
+    expect(c, r, "grep", "grep -P refused", ["-P", "x", "f"], 2,
+           b"grep: Perl matching not supported in a --disable-perl-regexp build", files={"f": b"x\n"})
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -294,11 +304,11 @@ def main():
     try:
         rng = random.Random(a.seed)
         for t in tools:
-            if t in ("cmp", "gunzip", "zcat"):
-                continue  # with diff's, gzip's cases
+            if t in ("cmp", "gunzip", "zcat", "egrep", "fgrep"):
+                continue  # with diff's, gzip's, grep's cases
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
                      "gzip": gen.gzip_cases, "patch": gen.patch_cases,
-                     "tar": gen.tar_cases}[t](rng)
+                     "tar": gen.tar_cases, "grep": gen.grep_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -311,6 +321,8 @@ def main():
             tar_absolute(c, r)
         if "patch" in tools:
             patch_limits(c, r)
+        if "grep" in tools:
+            grep_perl(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -733,3 +733,68 @@ def tar_symout():
     return _tar([("up", ("sym", "..")), ("up/sym-escape.txt", b"x\n"), ("abs", ("sym", "/tmp")),
                  ("abs/sym-abs.txt", b"x\n"), ("etc", ("sym", "/etc")), ("h", ("hard", "etc/passwd")),
                  ("in", ("sym", "ok.txt")), ("ok.txt", b"ok\n")])
+
+
+def grep_cases(rng):
+    """GNU grep 3.8 (and egrep, fgrep: Debian's scripts running `grep -E` and `grep -F`): the
+    options agents use (recursion with --include/--exclude/--exclude-dir, context, counts, -o,
+    -m, -w, -x, -i, -v, -l/-L, -z, --color), binary files, a NUL in a line, a missing file and a
+    bad pattern, on a generated tree of code-like text. One file a directory level, so `-r`'s
+    order (the directory's) is the same on both sides."""
+    lines = []
+    for i in range(300):
+        w = [rng.choice(WORDS) for _ in range(rng.randint(1, 8))]
+        if rng.random() < 0.15:
+            w.insert(0, "def")
+        if rng.random() < 0.1:
+            w.append("TODO:")
+        lines.append(" ".join(w))
+    text = ("\n".join(lines) + "\n").encode()
+    files = {
+        "main.py": text,
+        "notes.md": text[: len(text) // 3] + "caf\u00e9 na\u00efve\n".encode(),
+        "src/lib.py": text[len(text) // 2:],
+        "src/pkg/mod.c": b"int main(void) { return 0; }\n/* TODO: more */\n",
+        "node_modules/dep/index.py": b"def hidden():\n    TODO: nothing\n",
+        "build/out.txt": b"def built\n",
+        "bin.dat": b"def\x00binary\x01data\n" + bytes(rng.randrange(256) for _ in range(200)),
+        "noeol.txt": b"last def line without newline",
+        "nul.txt": b"zero\x00def\nsecond def\n",
+        "pats": b"def\nTODO\n",
+        "empty": b"",
+    }
+    w0, w1 = rng.choice(WORDS), rng.choice(WORDS)
+    cases = [
+        ["-rn", "--include=*.py", "def", "."],
+        ["-rn", "--exclude-dir=node_modules", "--exclude-dir=build", "TODO", "."],
+        ["-rl", "--exclude=*.md", "def"],
+        ["-rL", "def", "src", "build"],
+        ["-rc", "TODO", "src"],
+        ["-n", "-A2", "-B1", "TODO", "main.py"],
+        ["-C3", "-m2", "def", "main.py"],
+        ["-c", "-v", w0, "main.py", "notes.md"],
+        ["-o", "-n", "-w", w0, "main.py"],
+        ["-i", "-x", "-E", "(%s|%s)( [a-z]+)*" % (w0.upper(), w1), "main.py"],
+        ["-e", w0, "-e", w1, "--color=always", "main.py"],
+        ["-f", "pats", "-h", "main.py", "src/lib.py"],
+        ["-F", "-q", "(", "src/pkg/mod.c"],
+        ["-b", "-o", "def", "notes.md"],
+        ["def", "bin.dat"],
+        ["-a", "-c", "def", "bin.dat"],
+        ["def", "nul.txt"],
+        ["-z", "def", "nul.txt"],
+        ["def", "noeol.txt"],
+        ["-H", "-s", "def", "missing", "main.py"],
+        ["def", "missing"],
+        ["-E", "a{1", "main.py"],
+        ["-E", "(", "main.py"],
+        ["caf\u00e9", "notes.md"],
+        ["--bogus", "x"],
+        ["-m", "1", "-c", "def", "empty", "main.py"],
+        ["-n", "def"],
+    ]
+    out = [{"tool": "grep", "args": a, "files": files} for a in cases]
+    out[-1]["stdin"] = text
+    out.append({"tool": "egrep", "args": ["-c", "def|TODO", "main.py"], "files": files})
+    out.append({"tool": "fgrep", "args": ["-n", "TODO:", "main.py"], "files": files})
+    return out
