@@ -108,6 +108,20 @@ def awk_cases(rng):
     cases.append({"args": ["{ s += $NF } END { printf \"%.4f\\n\", s }"], "stdin": t1})
     cases.append({"args": ["-F\\t", "{ print NF }"], "stdin": b"a\tb\tc\n\n\t\n"})
     cases.append({"args": ["{ print }"], "stdin": b"no trailing newline"})
+    # String to number: mawk's plain-decimal conversion (patches/mawk/03) and what it leaves to
+    # strtod (exponents, hex, inf, 16 digits and more, trailing garbage), as values (%.17g), as
+    # strnums ($1 == $1 + 0 only when the whole field is a number) and in comparisons.
+    nums = ["0", "-0", "+0", "42", "-42", "+7", "3.25", "-3.25", ".5", "-.5", "5.", " 12 ",
+            "\t7\t", "\v8\f", "1e3", "1E-2", "12.3e", "0x1A", "0X1a", "-0x10", "inf", "-inf",
+            "infinity", "123456789012345", "999999999999999", "1234567890123456",
+            "9007199254740993", "0.1", "0.30000000000000004", "00000000000000000012",
+            "000000000000012", "99999999999999.9", "1.23456789012345", "0.000000000000001",
+            "1.5.3", "12abc", "1.", ".", "-", "+", "", "- 5", "1_000", "12 ",
+            "%d" % rng.randint(-10 ** 15 + 1, 10 ** 15 - 1),
+            "%.*f" % (rng.randint(1, 8), rng.uniform(-1e6, 1e6))]
+    cases.append({"args": ["-F,", "{ printf \"%s|%.17g|%d|%s\\n\", $1, $1 + 0, $1 == $1 + 0, "
+                           "$1 < 10 ? \"lt\" : \"ge\" } END { print NR }"],
+                  "stdin": ("\n".join(nums) + "\n").encode()})
     cases.append({"args": ["{ print length }"], "stdin": b"nul\x00inside\n\xff\xfe bytes\n"})
     big = b"".join(b"%d %s\n" % (i, rng.choice(WORDS).encode()) for i in range(20000))
     cases.append({"args": ["{ n[$2]++; s += $1 } END { print s, length(n) }"], "stdin": big})
