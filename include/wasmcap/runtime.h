@@ -217,9 +217,6 @@ struct ComponentImports {
   // Each import the run's WASI 0.2 host does not serve: "interface#function" (or the resource,
   // or the import, for what is not an instance), quoted.
   std::vector<std::string> unserved;
-  // A core module inside imports a table (wit-component's preview1 adapter, which `jco new` and
-  // `cargo component` embed, does): no engine of wasmcap shares a table between instances yet.
-  bool imports_table = false;
 };
 // The decoder's error for a malformed component.
 Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);

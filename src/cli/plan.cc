@@ -49,8 +49,7 @@ std::vector<std::string> unserved_import_warnings(const ModuleInfo& info, const 
 // A WASI 0.2 component: every import the WASI 0.2 host does not serve (a run refuses it before
 // anything runs), and the grants its imports use that the plan does not give.
 void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan,
-                     std::string_view engine, policy::PlanReport& report,
-                     std::vector<std::string>& warnings) {
+                     policy::PlanReport& report, std::vector<std::string>& warnings) {
   auto imports = component_imports(bytes.data(), bytes.size());
   if (!imports) {
     report.imports_note = imports.error().to_string();
@@ -61,13 +60,6 @@ void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan
     std::string list;
     for (const std::string& u : imports->unserved) list += (list.empty() ? "" : ", ") + u;
     report.imports_problem = "the component imports what wasmcap's WASI 0.2 host does not provide: " + list;
-  }
-  if (imports->imports_table && engine != "interp") {
-    report.imports_problem += std::string(report.imports_problem.empty() ? "" : "; ") +
-                              "a core module inside imports a table (as wit-component's preview1 "
-                              "adapter, embedded by `jco new` and `cargo component`, does): only "
-                              "the interp engine shares a table between instances yet; run with "
-                              "--engine interp";
   }
   if (plan.https) {
     report.imports_problem += std::string(report.imports_problem.empty() ? "" : "; ") +
@@ -111,7 +103,7 @@ int cmd_plan(const PlanFlags& flags, const std::string& module_override, const s
   if (auto bytes = read_file_bytes((*plan)->module_path); !bytes) {
     report.imports_note = bytes.error().message;
   } else if (is_component_binary(bytes->data(), bytes->size())) {
-    check_component(*bytes, **plan, report.engine, report, warnings);
+    check_component(*bytes, **plan, report, warnings);
   } else if (auto module = (*engine)->load(bytes->data(), bytes->size()); !module) {
     report.imports_note = module.error().to_string();
   } else {

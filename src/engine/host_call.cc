@@ -107,6 +107,28 @@ Result<void> check_memory_import(std::string_view name, const MemoryLimits& impo
   return {};
 }
 
+Result<void> check_table_import(std::string_view name, bool import_funcref, uint64_t import_min,
+                                bool import_has_max, uint64_t import_max, bool linked_funcref,
+                                uint64_t linked_size, bool linked_has_max,
+                                uint64_t linked_declared_max) {
+  std::string problem;
+  if (import_funcref != linked_funcref) {
+    problem = std::string("is a table of ") + (linked_funcref ? "funcref" : "externref") +
+              ", the import wants " + (import_funcref ? "funcref" : "externref");
+  } else if (linked_size < import_min) {
+    problem = "has " + std::to_string(linked_size) + " elements, the import needs " +
+              std::to_string(import_min);
+  } else if (import_has_max && !linked_has_max) {
+    problem = "has no maximum, the import wants one of at most " + std::to_string(import_max);
+  } else if (import_has_max && linked_declared_max > import_max) {
+    problem = "may grow to " + std::to_string(linked_declared_max) +
+              " elements, the import allows at most " + std::to_string(import_max);
+  }
+  if (problem.empty()) return {};
+  return make_error(ErrorCode::kLinkError, "incompatible import type: the table linked to import " +
+                                               quote_untrusted(name) + " " + problem);
+}
+
 Result<void> check_global_import(std::string_view name, ValType import_type, bool import_mut,
                                  ValType linked_type, bool linked_mut) {
   if (import_type != linked_type || import_mut != linked_mut) {

@@ -105,6 +105,13 @@ Result<void> check_memory_import(std::string_view name, const MemoryLimits& impo
                                  uint64_t pages, bool has_max, uint64_t declared_max);
 Result<void> check_global_import(std::string_view name, ValType import_type, bool import_mut,
                                  ValType linked_type, bool linked_mut);
+// The same for a table (`name` as above): the element type equal (funcref or externref), the
+// linked table's current size at least the import's minimum, a declared maximum within the
+// import's when it declares one.
+Result<void> check_table_import(std::string_view name, bool import_funcref, uint64_t import_min,
+                                bool import_has_max, uint64_t import_max, bool linked_funcref,
+                                uint64_t linked_size, bool linked_has_max,
+                                uint64_t linked_declared_max);
 
 // What an engine hands invoke_host about the running instance, and what it learns back.
 struct HostCall {

@@ -22,17 +22,10 @@ void add_listed(std::vector<std::string>& out, size_t& more, std::string name) {
   else ++more;
 }
 
-void collect(const component::Component& c, std::vector<const component::CoreModule*>& out) {
-  for (const component::CoreModule& m : c.modules) out.push_back(&m);
-  for (const component::Component& k : c.components) collect(k, out);
-}
-
 // What `host` does not serve of the component's imports, and the interfaces it imports.
 ComponentImports imports_against(const component::Decoded& d, const component::HostRegistry& host) {
   using component::Sort;
   ComponentImports out;
-  std::vector<const component::CoreModule*> modules;
-  collect(d.root, modules);
   size_t more_unserved = 0, more_interfaces = 0;
   for (const component::Import& im : d.root.imports) {
     const std::string name = quote_untrusted(im.name, 128);
@@ -51,12 +44,6 @@ ComponentImports imports_against(const component::Decoded& d, const component::H
           (e.desc.sort == Sort::kType && e.desc.sub_resource &&
            host.find_resource(im.name, e.name) == nullptr);
       if (missing) add_listed(out.unserved, more_unserved, quote_untrusted(im.name + "#" + e.name, 256));
-    }
-  }
-  for (const component::CoreModule* m : modules) {
-    if (m->type >= d.types.size()) continue;
-    for (const component::CoreExtern& i : d.types[m->type].core_imports) {
-      if (i.sort == Sort::kCoreTable) out.imports_table = true;
     }
   }
   if (more_unserved) out.unserved.push_back("... (" + std::to_string(more_unserved) + " more)");
@@ -183,12 +170,6 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
   auto made = component::ComponentInstance::instantiate(engine, bytes.data(), bytes.size(), host, limits);
   if (!made) {
     Error e = made.error();
-    if (e.message.find("tables are not shared between instances yet") != std::string::npos) {
-      e.message += ". This component's core instances share a table (wit-component's preview1 "
-                   "adapter, which `jco new` and `cargo component` embed, does): only the interp "
-                   "engine shares tables between instances yet; run it with --engine interp "
-                   "(docs/components.md, \"Not yet supported\")";
-    }
     if (e.message.find("is shared only between instances of one engine") != std::string::npos) {
       e.message += ". Under --engine auto the core instances of a component may be given different "
                    "engines; run it with --engine interp (docs/components.md, \"Not yet supported\")";

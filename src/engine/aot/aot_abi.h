@@ -18,8 +18,10 @@
 #include "wasm-rt.h"
 
 /* 2: bulk_done (asynchronous preemption of guests spinning in memory.fill/copy/init).
- * 3: imported and exported memories and globals (import_descs, externs). */
-#define WASMCAP_AOT_ABI_VERSION 3u
+ * 3: imported and exported memories and globals (import_descs, externs).
+ * 4: tables shared between instances (cross_enter/cross_leave, tables in import_descs and
+ *    externs, their limits; the host puts the instance's context just before its struct). */
+#define WASMCAP_AOT_ABI_VERSION 4u
 
 /* Trap codes beyond wasm_rt_trap_t, raised by the glue or the host runtime. */
 #define WASMCAP_TRAP_TABLE_OOB 100        /* table.get/set/fill/copy/init out of bounds */
@@ -60,6 +62,13 @@ typedef struct wasmcap_rt_vtable {
   /* Called after a bulk memory operation of 64 KiB or more (memory.fill/copy/init run in libc,
    * where a preemption signal does nothing): unwinds when the call's interrupt flag is up. */
   void (*bulk_done)(void);
+  /* A call_indirect whose element belongs to another instance (a shared table, docs/aot.md
+   * "Shared tables"): cross_enter(callee's struct) makes the callee's context the thread's
+   * (its host functions, memory, interrupt flag) and returns the caller's, which cross_leave
+   * restores when the call returns. A trap in the callee unwinds to the caller's trap
+   * boundary, which restores the caller's context itself. */
+  void* (*cross_enter)(void* callee_instance);
+  void (*cross_leave)(void* caller_ctx);
 } wasmcap_rt_vtable;
 
 /* A thunk the host runtime calls inside its trap boundary: (instance, a, b). */
@@ -70,9 +79,9 @@ typedef struct wasmcap_export_desc {
   wasmcap_thunk_t call; /* (instance, const wasmcap_val_t* args, wasmcap_val_t* results) */
 } wasmcap_export_desc;
 
-/* A memory or global the module imports or exports (shared between instances, docs/aot.md
- * "Shared memories and globals"). The kinds and value types are wasmcap's ExternKind and
- * ValType numbers. */
+/* A memory, table or global the module imports or exports (shared between instances,
+ * docs/aot.md "Shared memories and globals", "Shared tables"). The kinds and value types are
+ * wasmcap's ExternKind and ValType numbers; a table's element type is 0 funcref, 1 externref. */
 #define WASMCAP_EXTERN_FUNC 0u
 #define WASMCAP_EXTERN_TABLE 1u
 #define WASMCAP_EXTERN_MEMORY 2u
@@ -84,8 +93,11 @@ typedef struct wasmcap_extern_desc {
   uint32_t type;    /* globals: 0 i32, 1 i64, 2 f32, 3 f64, else WASMCAP_VAL_OTHER */
   uint32_t mut;     /* globals: 1 when mutable */
   int32_t import;   /* exports: the import (index among all imports) it re-exports, or -1 */
-  /* exports: the storage in `instance` (wasm_rt_memory_t*, or the global's cell) */
+  /* exports: the storage in `instance` (wasm_rt_memory_t*, wasm_rt_*_table_t*, or the
+   * global's cell) */
   void* (*get)(void* instance);
+  /* tables: the declared limits (has_max: 1 when a maximum is declared) */
+  uint32_t table_min, table_max, has_max;
 } wasmcap_extern_desc;
 
 /* What a compiled module exports to the host: one symbol, wasmcap_aot_module_v1. */
@@ -105,12 +117,13 @@ typedef struct wasmcap_module_desc {
   void (*free_instance)(void* instance);
   wasm_rt_memory_t* (*memory)(void* instance);   /* NULL when the module has no memory */
   uint32_t* (*interrupt_flag)(void* instance);   /* the instrumented interrupt flag */
-  /* Every import, in order (a function's kind only; a memory's or global's type). The
+  /* Every import, in order (a function's kind only; a memory's, table's or global's type). The
    * instantiate thunk's third argument is an array of one pointer per import: the storage of
-   * each imported memory (wasm_rt_memory_t*) and global (its cell), NULL for functions. */
+   * each imported memory (wasm_rt_memory_t*), table (wasm_rt_*_table_t*) and global (its
+   * cell), NULL for functions. */
   uint32_t num_imports;
   const wasmcap_extern_desc* import_descs;
-  uint32_t num_externs; /* exported memories and globals */
+  uint32_t num_externs; /* exported memories, tables and globals */
   const wasmcap_extern_desc* externs;
 } wasmcap_module_desc;
 

@@ -47,15 +47,18 @@ class Watchdog {
     return *w;
   }
 
-  uint64_t add(volatile uint32_t* flag, Clock::time_point deadline,
-               const std::atomic<bool>* interrupt, pthread_t thread) {
+  // `current`: the thread's current-flag slot (wasmcap_aot_current_flag_slot), whose flag is
+  // raised too: an instance the call entered through a shared table (docs/aot.md, "Shared
+  // tables") stops at the caller's deadline.
+  uint64_t add(volatile uint32_t* flag, volatile uint32_t* volatile* current,
+               Clock::time_point deadline, const std::atomic<bool>* interrupt, pthread_t thread) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_) {
       std::thread([this] { loop(); }).detach();
       started_ = true;
     }
     uint64_t id = ++next_id_;
-    entries_.push_back({id, flag, deadline, interrupt, thread, false});
+    entries_.push_back({id, flag, current, deadline, interrupt, thread, false});
     cv_.notify_one();
     return id;
   }
@@ -73,6 +76,7 @@ class Watchdog {
   struct Entry {
     uint64_t id;
     volatile uint32_t* flag;
+    volatile uint32_t* volatile* current;
     Clock::time_point deadline;
     const std::atomic<bool>* interrupt;
     pthread_t thread;  // runs the call (remove() is called by it, so it exists meanwhile)
@@ -97,6 +101,11 @@ class Watchdog {
           e.fired = true;
         }
         if (e.fired) {
+          // The instance the thread runs now (its callee through a shared table, if any), each
+          // time: the thread may have entered one since the last signal.
+          if (volatile uint32_t* cur = __atomic_load_n(e.current, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(cur, 1u, __ATOMIC_RELEASE);
+          }
           // Asynchronous preemption (docs/aot.md, "Deadlines"): guest code does not poll.
           wasmcap_aot_preempt(e.thread);
           wake = std::min(wake, now + kResignal);
@@ -256,6 +265,7 @@ ErrorCode trap_code(int trap, std::string* msg) {
 struct AotStorage {
   std::shared_ptr<const AotModule> module;
   void* inst = nullptr;
+  void* block = nullptr;  // the allocation: kInstanceHeader bytes, then `inst`
   std::vector<std::shared_ptr<SharedExtern>> imports;  // what `inst` points into
   AotStorage() = default;
   AotStorage(const AotStorage&) = delete;
@@ -263,8 +273,33 @@ struct AotStorage {
   ~AotStorage() {
     if (inst != nullptr) {
       module->desc()->free_instance(inst);
-      std::free(inst);
+      std::free(block);
     }
+  }
+};
+
+// Bytes before each wasm2c instance struct; its last pointer is the instance's runtime context,
+// which the runtime finds from a table element's module_instance when call_indirect lands on
+// another instance's function (aot_abi.h, cross_enter; docs/aot.md "Shared tables").
+constexpr size_t kInstanceHeader = 64;
+
+class AotInstance;
+
+// The instances that share tables, owned together (docs/aot.md, "Shared tables"), as on interp
+// (FastGroup): a table may hold a function of any instance that links it, and a call through it
+// must find that instance, its context and its host functions alive, so no instance of a group
+// is destroyed before the group. Each embedder handle (AotInstanceHandle) holds its group, and
+// so does each handle to an exported table; the group holds the instances (the instances hold
+// tables only through their storage: no cycle). Groups merge when an instance imports a table
+// of another group; a merged group forwards to the one it joined (`into`), keeping it alive.
+struct AotGroup {
+  std::vector<std::shared_ptr<AotInstance>> members;
+  std::shared_ptr<AotGroup> into;
+  std::weak_ptr<AotGroup> self;
+  AotGroup* root() {
+    AotGroup* g = this;
+    while (g->into) g = g->into.get();
+    return g;
   }
 };
 
@@ -280,14 +315,18 @@ class AotShared final : public SharedExtern {
 
   ExternKind kind_ = ExternKind::kMemory;
   std::shared_ptr<AotStorage> owner;
-  void* ptr = nullptr;      // wasm_rt_memory_t*, or the global's cell
+  void* ptr = nullptr;      // wasm_rt_memory_t*, wasm_rt_*_table_t*, or the global's cell
   ValType type = ValType::kI32;  // a global's
   bool mut = false;
-  bool has_max = false;     // a memory's declared maximum (its definer's)
+  bool has_max = false;     // a memory's or table's declared maximum (its definer's)
   uint64_t declared_max = 0;
+  bool funcref = true;      // a table's element type
+  std::shared_ptr<AotGroup> group;  // a table's: its exporter's group (importers join it)
 };
 
 class AotInstance final : public Instance {
+  friend class AotInstanceHandle;
+
  public:
   AotInstance(std::shared_ptr<const AotModule> module, const ExecLimits& limits,
               uint64_t stack_bytes)
@@ -298,6 +337,8 @@ class AotInstance final : public Instance {
     ctx_.stack_size = static_cast<size_t>(std::clamp<uint64_t>(s, 1ull << 20, 1ull << 30));
   }
 
+
+  void set_group(AotGroup* g) { group_ = g; }
 
   Result<void> init(const HostFuncTable& host) {
     const ModuleInfo& info = module_->info();
@@ -334,10 +375,13 @@ class AotInstance final : public Instance {
     ctx_.table_room = d->num_tables ? (limits_.max_table_elements - initial) / d->num_tables : 0;
     ctx_.max_pages = static_cast<uint32_t>(std::min<uint64_t>(limits_.max_memory_pages, 65536));
 
-    size_t size = (d->instance_size + 63) / 64 * 64;
-    inst_ = std::aligned_alloc(64, size == 0 ? 64 : size);
-    if (inst_ == nullptr) return make_error(ErrorCode::kMemoryLimit, "out of host memory");
-    std::memset(inst_, 0, size == 0 ? 64 : size);
+    size_t size = kInstanceHeader + (d->instance_size + 63) / 64 * 64;
+    void* block = std::aligned_alloc(64, size);
+    if (block == nullptr) return make_error(ErrorCode::kMemoryLimit, "out of host memory");
+    std::memset(block, 0, size);
+    inst_ = static_cast<char*>(block) + kInstanceHeader;
+    reinterpret_cast<wasmcap_aot_ctx**>(inst_)[-1] = &ctx_;
+    storage_->block = block;
     storage_->inst = inst_;
     ctx_.flag = d->interrupt_flag(inst_);
     ctx_.code_lo = module_->code_lo();
@@ -352,7 +396,7 @@ class AotInstance final : public Instance {
       engine::note_memory_at_cap(&e, memory(), limits_);
       return tl::unexpected(std::move(e));
     }
-    if (end->exited) set_start_exit(end->exit_code);  // proc_exit in the start function
+    if (end->exited) start_exit_ = end->exit_code;  // proc_exit in the start function
     return {};
   }
 
@@ -360,12 +404,8 @@ class AotInstance final : public Instance {
     const std::vector<ExportDesc>& exports = module_->info().exports;
     for (size_t i = 0; i < exports.size(); ++i) {
       if (exports[i].name != name) continue;
-      if (exports[i].kind == ExternKind::kTable) {
-        return make_error(ErrorCode::kModuleUnsupported,
-                          "exported table " + quote_untrusted(name) +
-                              ": tables are not shared between instances yet");
-      }
-      if (exports[i].kind != ExternKind::kMemory && exports[i].kind != ExternKind::kGlobal) {
+      if (exports[i].kind != ExternKind::kMemory && exports[i].kind != ExternKind::kGlobal &&
+          exports[i].kind != ExternKind::kTable) {
         return make_error(ErrorCode::kInvalidArgument,
                           "export " + quote_untrusted(name) + " is not a memory, table or global");
       }
@@ -380,13 +420,24 @@ class AotInstance final : public Instance {
         if (static_cast<size_t>(x->import) >= linked_.size() || !linked_[x->import]) {
           return make_error(ErrorCode::kInternal, "compiled module does not match its exports");
         }
+        if (x->kind == WASMCAP_EXTERN_TABLE) {  // the handle holds the group (linked_ does not)
+          auto out = std::make_shared<AotShared>(*linked_[x->import]);
+          out->group = group_->root()->self.lock();
+          return std::shared_ptr<SharedExtern>(std::move(out));
+        }
         return linked_[x->import];
       }
       auto out = std::make_shared<AotShared>();
       out->kind_ = exports[i].kind;
       out->owner = storage_;
       out->ptr = x->get(inst_);
-      if (x->kind == WASMCAP_EXTERN_GLOBAL) {
+      if (x->kind == WASMCAP_EXTERN_TABLE) {
+        // Elements name their instance (module_instance): nothing to convert, unlike interp.
+        out->funcref = x->type == 0;
+        out->has_max = x->has_max != 0;
+        out->declared_max = x->table_max;
+        out->group = group_->root()->self.lock();
+      } else if (x->kind == WASMCAP_EXTERN_GLOBAL) {
         out->type = static_cast<ValType>(x->type);
         out->mut = x->mut != 0;
       } else if (!module_->info().memories.empty()) {
@@ -524,8 +575,24 @@ class AotInstance final : public Instance {
       } else if (imp.kind == ExternKind::kGlobal && want.type <= 3) {
         WASMCAP_TRY(engine::check_global_import(name, static_cast<ValType>(want.type),
                                                 want.mut != 0, ext->type, ext->mut));
+      } else if (imp.kind == ExternKind::kTable) {
+        // Funcref and externref tables have the same size field's place (wasm-rt.h).
+        const uint32_t size = ext->funcref
+                                  ? static_cast<wasm_rt_funcref_table_t*>(ext->ptr)->size
+                                  : static_cast<wasm_rt_externref_table_t*>(ext->ptr)->size;
+        WASMCAP_TRY(engine::check_table_import(name, want.type == 0, want.table_min,
+                                               want.has_max != 0, want.table_max, ext->funcref,
+                                               size, ext->has_max, ext->declared_max));
+        if (!ext->group) {
+          return make_error(ErrorCode::kInternal, "a shared table without its instances");
+        }
+        join(ext->group.get());
+        // Kept without the group: the group owns this instance, which owns what it links.
+        auto kept = std::make_shared<AotShared>(*ext);
+        kept->group.reset();
+        ext = std::move(kept);
       } else {
-        // Tables and other globals: load() compiled no module importing them.
+        // Reference-typed globals: load() compiled no module importing them.
         return make_error(ErrorCode::kInternal, "compiled module does not match its imports");
       }
       import_storage_[i] = ext->ptr;
@@ -548,7 +615,8 @@ class AotInstance final : public Instance {
     uint64_t watch = 0;
     const bool timed = limits_.deadline != Clock::time_point::max() || limits_.interrupt != nullptr;
     if (timed && ctx_.flag != nullptr) {
-      watch = Watchdog::get().add(ctx_.flag, limits_.deadline, limits_.interrupt, pthread_self());
+      watch = Watchdog::get().add(ctx_.flag, wasmcap_aot_current_flag_slot(), limits_.deadline,
+                                  limits_.interrupt, pthread_self());
     }
     int rc = wasmcap_aot_invoke(&ctx_, fn, inst_, a, b);
     if (watch != 0) Watchdog::get().remove(watch);
@@ -568,6 +636,16 @@ class AotInstance final : public Instance {
   // Maps a non-zero trap code to an error, or Ok for a guest exit (exit_code_ set).
   Result<void> outcome_error(int rc) {
     if (rc == WASMCAP_TRAP_HOST) {
+      // A host call of an instance this call entered through a shared table ended it: its
+      // outcome (an exit, a host error) is this call's, and that instance goes on as before.
+      auto* who = static_cast<AotInstance*>(wasmcap_aot_host_end());
+      if (who != nullptr && who != this) {
+        exit_requested_ = who->exit_requested_;
+        exit_code_ = who->exit_code_;
+        host_error_ = std::move(who->host_error_);
+        who->exit_requested_ = false;
+        who->host_error_.reset();
+      }
       if (exit_requested_) return {};
       if (host_error_) return tl::unexpected(*host_error_);
       return make_error(ErrorCode::kTrapHost, "host function failed");
@@ -576,6 +654,22 @@ class AotInstance final : public Instance {
     std::string msg;
     ErrorCode code = trap_code(rc, &msg);
     return tl::unexpected(Error(code, msg));
+  }
+
+  // This instance's group (its root after merges; the group owns this instance).
+  AotGroup* group_ = nullptr;
+
+  // Makes this instance's group and `other`'s one group.
+  void join(AotGroup* other) {
+    AotGroup* a = group_->root();
+    AotGroup* b = other->root();
+    if (a == b) return;
+    for (auto& m : b->members) {
+      m->group_ = a;
+      a->members.push_back(std::move(m));
+    }
+    b->members.clear();
+    b->into = a->self.lock();
   }
 
   std::shared_ptr<const AotModule> module_;
@@ -588,6 +682,7 @@ class AotInstance final : public Instance {
   std::vector<const HostFunc*> imports_;
   bool exit_requested_ = false;
   int32_t exit_code_ = 0;
+  std::optional<int32_t> start_exit_;  // the handle's (set_start_exit)
   std::optional<Error> host_error_;
   engine::HostCall host_call_;  // dispatch()'s, reused
 };
@@ -634,6 +729,33 @@ Result<int> compile_into_cache(const std::string& dir, const std::string& key,
   }
   return r;
 }
+
+// The Instance an embedder holds: the instance, through its group.
+class AotInstanceHandle final : public Instance {
+ public:
+  AotInstanceHandle(std::shared_ptr<AotGroup> group, AotInstance* inst)
+      : group_(std::move(group)), inst_(inst) {
+    if (inst_->start_exit_) set_start_exit(*inst_->start_exit_);
+  }
+  Result<Value> get_global(std::string_view name) override { return inst_->get_global(name); }
+  Result<std::shared_ptr<SharedExtern>> export_extern(std::string_view name) override {
+    return inst_->export_extern(name);
+  }
+  GuestMemory memory() override { return inst_->memory(); }
+  uint64_t fuel_consumed() const override { return inst_->fuel_consumed(); }
+
+ protected:
+  const ModuleInfo& module_info() const override { return inst_->module_info(); }
+  const ExecLimits& exec_limits() const override { return inst_->exec_limits(); }
+  bool reentrant() const override { return inst_->reentrant(); }
+  Result<RunEnd> run_export(size_t index, const uint64_t* args, uint64_t* results) override {
+    return inst_->run_export(index, args, results);
+  }
+
+ private:
+  std::shared_ptr<AotGroup> group_;
+  AotInstance* inst_;
+};
 
 class AotEngine final : public Engine {
  public:
@@ -700,9 +822,10 @@ class AotEngine final : public Engine {
             std::make_shared<AotModule>(std::move(*info), nullptr, std::move(linked.error())));
       }
     }
-    // Memories and i32/i64/f32/f64 globals are imported from other aot instances (docs/aot.md,
-    // "Shared memories and globals"); a module importing anything else (a table, a funcref
-    // global) could never link, so it is not compiled: instantiate() reports why.
+    // Memories, tables and i32/i64/f32/f64 globals are imported from other aot instances
+    // (docs/aot.md, "Shared memories and globals", "Shared tables"); a module importing
+    // anything else (a funcref global) could never link, so it is not compiled: instantiate()
+    // reports why.
     if (std::any_of(info->imports.begin(), info->imports.end(),
                     [](const ImportDesc& imp) { return imp.kind != ExternKind::kFunc; })) {
       if (auto linkable = aot::check_extern_imports(bytes, size); !linkable) {
@@ -733,9 +856,16 @@ class AotEngine final : public Engine {
                         "this aot engine was built without interrupt checks and cannot enforce a "
                         "deadline or an interrupt");
     }
-    auto inst = std::make_unique<AotInstance>(std::move(am), limits, options_.stack_bytes);
-    WASMCAP_TRY(inst->init(host));
-    return std::unique_ptr<Instance>(std::move(inst));
+    auto group = std::make_shared<AotGroup>();
+    group->self = group;
+    auto inst = std::make_shared<AotInstance>(std::move(am), limits, options_.stack_bytes);
+    inst->set_group(group.get());
+    AotInstance* raw = inst.get();
+    group->members.push_back(std::move(inst));
+    // On failure the group (or the one it joined) keeps the instance while a shared table may
+    // hold one of its functions (the core spec: elements stored before a failing step stay).
+    WASMCAP_TRY(raw->init(host));
+    return std::unique_ptr<Instance>(new AotInstanceHandle(std::move(group), raw));
   }
 
  private:

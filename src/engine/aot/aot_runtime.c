@@ -54,6 +54,14 @@ static uint32_t mem_bytes32(uint64_t pages) {
 
 typedef struct thread_state {
   wasmcap_aot_ctx* ctx;  /* the instance whose code this thread runs, or NULL */
+  /* The unwind target of the running call (the innermost trap boundary), NULL when idle, and
+   * why the last call unwound (wasm_rt_trap_t or WASMCAP_TRAP_*). Per thread, not per
+   * instance: a trap in an instance called through a shared table unwinds to its caller's
+   * boundary (docs/aot.md, "Shared tables"). */
+  sigjmp_buf* jmp;
+  int trap;
+  volatile uint32_t* cur_flag; /* ctx's interrupt flag (the watchdog reads it: atomics) */
+  wasmcap_aot_ctx* host_end;   /* whose host call ended the last call (wasmcap_aot_host_end) */
   int in_guest;          /* 1 while guest code (not host code) runs on this thread */
   bool ready;
   uintptr_t stack_lo;    /* lowest usable address of this thread's guest stack */
@@ -76,13 +84,14 @@ static pthread_key_t alt_key;
 /* --- Unwinding --------------------------------------------------------------------------- */
 
 static _Noreturn void unwind(wasmcap_aot_ctx* ctx, int code) {
-  ctx->trap = code;
-  siglongjmp(*ctx->jmp, 1);
+  (void)ctx;
+  tls.trap = code;
+  siglongjmp(*tls.jmp, 1);
 }
 
 static _Noreturn void rt_trap(int code) {
   wasmcap_aot_ctx* ctx = tls.ctx;
-  if (ctx == NULL || ctx->jmp == NULL) abort(); /* guest code outside a trap boundary: a bug */
+  if (ctx == NULL || tls.jmp == NULL) abort(); /* guest code outside a trap boundary: a bug */
   /* The instrumented interrupt check traps with `unreachable`; when the flag is up, that is
    * the deadline or the interrupt, not the guest's own unreachable. */
   if (code == WASM_RT_TRAP_UNREACHABLE && ctx->flag != NULL && *ctx->flag != 0) {
@@ -112,7 +121,7 @@ static void on_fault(int sig, siginfo_t* info, void* uc) {
   thread_state* t = &tls;
   /* Only faults of guest code are ours: a fault in host code (in_guest == 0, e.g. inside a WASI
    * function) or on a thread not running a guest goes to the previous handler untouched. */
-  if (t->in_guest && t->ctx != NULL && t->ctx->jmp != NULL) {
+  if (t->in_guest && t->ctx != NULL && t->jmp != NULL) {
     uintptr_t addr = (uintptr_t)info->si_addr;
     uintptr_t base = (uintptr_t)t->ctx->mem_base;
     if (base != 0 && addr >= base && addr - base < WASMCAP_AOT_MEMORY_RESERVE) {
@@ -155,7 +164,7 @@ static void on_preempt(int sig, siginfo_t* info, void* uc) {
   (void)info;
   thread_state* t = &tls;
   wasmcap_aot_ctx* ctx = t->ctx;
-  if (!t->in_guest || ctx == NULL || ctx->jmp == NULL || ctx->flag == NULL || *ctx->flag == 0) {
+  if (!t->in_guest || ctx == NULL || t->jmp == NULL || ctx->flag == NULL || *ctx->flag == 0) {
     return;
   }
   uintptr_t pc = interrupted_pc(uc);
@@ -276,25 +285,31 @@ static uintptr_t stack_headroom(const thread_state* t) {
 static int invoke_here(thread_state* t, wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn,
                        void* instance, void* a, void* b) {
   if (stack_headroom(t) < ENTRY_STACK_HEADROOM) return WASM_RT_TRAP_EXHAUSTION;
+  /* Everything a call may change on this thread, restored however it ends: a trap in an
+   * instance called through a shared table unwinds here with that instance's context current
+   * (docs/aot.md, "Shared tables"); restoring the caller's is this boundary's job. */
   wasmcap_aot_ctx* saved_ctx = t->ctx;
   int saved_in_guest = t->in_guest;
-  sigjmp_buf* saved_jmp = ctx->jmp;
+  sigjmp_buf* saved_jmp = t->jmp;
+  volatile uint32_t* saved_flag = t->cur_flag;
   sigjmp_buf jb;
   volatile int rc = 0;
-  ctx->jmp = &jb;
-  ctx->trap = 0;
+  t->jmp = &jb;
+  t->trap = 0;
   t->ctx = ctx;
+  __atomic_store_n(&t->cur_flag, ctx->flag, __ATOMIC_RELEASE);
   /* savemask = 1: a trap raised from the fault handler leaves SIGSEGV blocked unless the mask
    * is restored by siglongjmp. */
   if (sigsetjmp(jb, 1) == 0) {
     t->in_guest = 1;
     fn(instance, a, b);
   } else {
-    rc = ctx->trap != 0 ? ctx->trap : WASM_RT_TRAP_UNREACHABLE;
+    rc = t->trap != 0 ? t->trap : WASM_RT_TRAP_UNREACHABLE;
   }
   t->in_guest = saved_in_guest;
   t->ctx = saved_ctx;
-  ctx->jmp = saved_jmp;
+  t->jmp = saved_jmp;
+  __atomic_store_n(&t->cur_flag, saved_flag, __ATOMIC_RELEASE);
   return rc;
 }
 
@@ -441,9 +456,9 @@ int wasmcap_aot_invoke(wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn, void* instance,
  * function handed the host a pointer into the guest instance's own struct (the spec suite's
  * table_copy and table_init crashed the host in the dispatcher, reading "ctx->host" out of a
  * table's size fields). The thread's context is always right: guest code on this thread belongs
- * to the instance that invoke_here published (nested calls save and restore it), and no
- * function reference crosses instances (wasmcap links host functions, memories and scalar
- * globals into a module, never a table or a funcref).
+ * to the instance that invoke_here published (nested calls save and restore it), or that a call
+ * through a shared table switched to (rt_cross_enter; elements of imported functions name the
+ * importer, translate_patch.cc patch 1c).
  * Test: AotIndirectImport.CallIndirectOfAnImportedFunctionReachesTheHost. */
 static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* args,
                          wasmcap_val_t* results) {
@@ -455,8 +470,12 @@ static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* ar
   t->in_guest = 0;
   int status = wasmcap_aot_dispatch(ctx->host, index, args, results);
   t->in_guest = 1;
-  /* The C++ dispatcher has fully returned: unwinding from here skips only C frames. */
-  if (status != 0) unwind(ctx, WASMCAP_TRAP_HOST);
+  /* The C++ dispatcher has fully returned: unwinding from here skips only C frames. Which
+   * instance's host call it was tells the outermost caller whose outcome this is. */
+  if (status != 0) {
+    t->host_end = ctx;
+    unwind(ctx, WASMCAP_TRAP_HOST);
+  }
   /* The deadline passed or the interrupt came during the host call: the preemption signal found
    * host code and did nothing, so stop here rather than wait for the next one. */
   if (ctx->flag != NULL && *ctx->flag != 0) unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
@@ -468,9 +487,64 @@ static void rt_host_call(void* host_ctx, uint32_t index, const wasmcap_val_t* ar
  * here is safe: the frames above are guest code and this C function. */
 static void rt_bulk_done(void) {
   wasmcap_aot_ctx* ctx = tls.ctx;
-  if (ctx != NULL && ctx->jmp != NULL && ctx->flag != NULL && *ctx->flag != 0) {
+  if (ctx != NULL && tls.jmp != NULL && ctx->flag != NULL && *ctx->flag != 0) {
     unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
   }
+}
+
+/* --- Calls through shared tables (docs/aot.md, "Shared tables") ------------------------------
+ * The host puts each instance's context in the pointer just before its wasm2c struct, so the
+ * element's module_instance names its context. Only call_indirect's slow path (an element of
+ * another instance) comes here: a same-instance call is one compare in the generated code. */
+static wasmcap_aot_ctx* ctx_of(void* instance) { return ((wasmcap_aot_ctx* const*)instance)[-1]; }
+
+static void set_current(thread_state* t, wasmcap_aot_ctx* ctx) {
+  t->ctx = ctx;
+  __atomic_store_n(&t->cur_flag, ctx->flag, __ATOMIC_RELEASE);
+}
+
+static int flag_up(const wasmcap_aot_ctx* ctx) {
+  return ctx->flag != NULL && __atomic_load_n(ctx->flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The callee runs within the caller's deadline: the watchdog raises the thread's current flag
+ * (the callee's from here on) as well as the call's own. Its flag is cleared first (a deadline
+ * of an earlier call may have left it up), and the caller's checked after the switch, so a
+ * deadline that passes during the switch is never lost. */
+static void* rt_cross_enter(void* callee_instance) {
+  thread_state* t = &tls;
+  wasmcap_aot_ctx* caller = t->ctx;
+  wasmcap_aot_ctx* callee = ctx_of(callee_instance);
+  if (caller == NULL || t->jmp == NULL) abort(); /* guest code outside a trap boundary */
+  if (callee == NULL) unwind(caller, WASMCAP_TRAP_INDIRECT_NULL); /* not instantiated */
+  if (flag_up(caller)) unwind(caller, WASMCAP_TRAP_INTERRUPTED);
+  if (callee == caller) return caller;
+  if (callee->flag != NULL) __atomic_store_n(callee->flag, 0u, __ATOMIC_RELEASE);
+  set_current(t, callee);
+  if (flag_up(caller)) {
+    set_current(t, caller);
+    unwind(caller, WASMCAP_TRAP_INTERRUPTED);
+  }
+  return caller;
+}
+
+/* The callee returned: the caller's context again, and its deadline checked (raised in the
+ * callee's flag while the callee ran, it stops the caller too). */
+static void rt_cross_leave(void* caller_ctx) {
+  thread_state* t = &tls;
+  wasmcap_aot_ctx* callee = t->ctx;
+  wasmcap_aot_ctx* caller = (wasmcap_aot_ctx*)caller_ctx;
+  set_current(t, caller);
+  if (callee != caller && flag_up(callee)) unwind(caller, WASMCAP_TRAP_INTERRUPTED);
+  if (flag_up(caller)) unwind(caller, WASMCAP_TRAP_INTERRUPTED);
+}
+
+volatile uint32_t* volatile* wasmcap_aot_current_flag_slot(void) { return &tls.cur_flag; }
+
+void* wasmcap_aot_host_end(void) {
+  wasmcap_aot_ctx* ctx = tls.host_end;
+  tls.host_end = NULL;
+  return ctx != NULL ? ctx->host : NULL;
 }
 
 /* --- Function types ------------------------------------------------------------------------- */
@@ -619,6 +693,8 @@ static const wasmcap_rt_vtable vtable = {
     rt_free_externref_table,
     rt_host_call,
     rt_bulk_done,
+    rt_cross_enter,
+    rt_cross_leave,
 };
 
 const wasmcap_rt_vtable* wasmcap_aot_vtable(void) { return &vtable; }

@@ -27,8 +27,6 @@ extern "C" {
 
 /* Per-instance runtime state. Owned (and zero-initialised) by the C++ instance. */
 typedef struct wasmcap_aot_ctx {
-  sigjmp_buf* jmp;            /* unwind target of the running call, NULL when idle */
-  int trap;                   /* why the last call unwound (wasm_rt_trap_t or WASMCAP_TRAP_*) */
   uint32_t max_pages;         /* memory cap: maxima are lowered to it at allocation */
   uint64_t table_room;        /* growth room per table (the table budget shared out) */
   uint8_t* mem_base;          /* the reservation of the memory the instance uses (its own, or
@@ -49,6 +47,17 @@ typedef struct wasmcap_aot_ctx {
  * guest code of the instance whose flag is up and the interrupted PC lies in its object's
  * code; otherwise it returns and the caller sends again a few ms later. */
 int wasmcap_aot_preempt(pthread_t thread);
+
+/* The calling thread's current interrupt flag: the flag of the instance whose code the thread
+ * runs now (a call through a shared table switches it to the callee's, docs/aot.md "Shared
+ * tables"). The watchdog raises the flag this slot names as well as the call's own, so a
+ * deadline stops the callee too. Valid while the thread lives; read with __atomic loads. */
+volatile uint32_t* volatile* wasmcap_aot_current_flag_slot(void);
+
+/* The context (its `host`) whose host call ended the last call this thread unwound with
+ * WASMCAP_TRAP_HOST: the caller's own, or that of an instance it called through a shared
+ * table, whose outcome (exit, host error) becomes the caller's. NULL when none. */
+void* wasmcap_aot_host_end(void);
 
 /* The services table handed to every compiled module. */
 const wasmcap_rt_vtable* wasmcap_aot_vtable(void);

@@ -200,7 +200,14 @@ Result<TranslatedModule> translate_checked(const uint8_t* bytes, size_t size,
   t.poll = poll;
   t.versioned = std::move(versioned);
   // --- Patches of the C output (each must match, or we refuse) -------------------------------
-  WASMCAP_TRY(patch_prelude(out.module_c));
+  // Only a module that imports or exports a table can ever hold another instance's function in
+  // one of its tables (a host function passes no references): the others keep wasm2c's
+  // call_indirect as it was (translate_patch.cc, patch 1b).
+  bool shared_tables = m.num_table_imports > 0;
+  for (const wabt::Export* e : m.exports) {
+    shared_tables = shared_tables || e->kind == wabt::ExternalKind::Table;
+  }
+  WASMCAP_TRY(patch_prelude(out.module_c, shared_tables));
   // Accessors of the reserved exports, from the header, in export order.
   WASMCAP_TRY(read_declarations(out.module_h, t));
   WASMCAP_TRY(patch_guest_code(t, out));

@@ -40,7 +40,10 @@ namespace wasmcap::aot {
 // two, and the bulk helpers' bounds checks use the page count (memories grow to 65,536 pages).
 // Version 13: memories and globals imported from and exported to other instances (the glue's
 // import accessors and extern descriptors, ABI 3).
-constexpr int kInstrumentationVersion = 13;
+// Version 14: tables imported from and exported to other instances: call_indirect switches to
+// the callee's context when the element belongs to another instance, and an element or ref.func
+// of an imported function names the importer (ABI 4).
+constexpr int kInstrumentationVersion = 14;
 
 // Passed to the C compiler on every compile (part of the cache key through the flags).
 // wasm2c's loads compute their address in three steps (the u32 sum, the widening to u64, the

@@ -150,10 +150,10 @@ bool uses_exceptions(const uint8_t* bytes, size_t size, const wabt::ReadBinaryOp
   return eh.found;
 }
 
-// Why a non-function import cannot be translated, or "": memories (32-bit, not shared) and
-// i32/i64/f32/f64 globals are imported from another aot instance; tables and reference-typed
-// globals are not shared (a funcref would have to call into its own instance). `type`: a
-// global's; `limits`: a memory's.
+// Why a non-function import cannot be translated, or "": memories (32-bit, not shared), tables
+// (docs/aot.md, "Shared tables": an element names its instance, and call_indirect switches to
+// it) and i32/i64/f32/f64 globals are imported from another aot instance; reference-typed
+// globals are not shared. `type`: a global's; `limits`: a memory's.
 namespace {
 
 std::string extern_import_refusal(wabt::ExternalKind kind, std::string_view module,
@@ -175,7 +175,7 @@ std::string extern_import_refusal(wabt::ExternalKind kind, std::string_view modu
       return "import " + name + " (global): globals of type " + type.GetName() +
              " are not shared between instances on aot; run with --engine interp";
     case wabt::ExternalKind::Table:
-      return "import " + name + " (table): tables are not shared between instances yet";
+      return "";
     default:
       return "unsupported import " + name + " (" + std::string(wabt::GetKindName(kind)) +
              "): wasmcap provides only host functions";

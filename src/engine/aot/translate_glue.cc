@@ -77,6 +77,8 @@ static const wasmcap_rt_vtable* wasmcap_rt;
 static void wasmcap_bind(const wasmcap_rt_vtable* rt) { wasmcap_rt = rt; }
 void wasm_rt_trap(wasm_rt_trap_t code) { wasmcap_rt->trap((int)code); __builtin_unreachable(); }
 void wasmcap_bulk_done(void) { wasmcap_rt->bulk_done(); }
+void* wasmcap_cross_enter(void* callee) { return wasmcap_rt->cross_enter(callee); }
+void wasmcap_cross_leave(void** caller) { wasmcap_rt->cross_leave(*caller); }
 int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
   int code = x >= t->size ? WASMCAP_TRAP_INDIRECT_OOB
            : t->data[x].func == NULL ? WASMCAP_TRAP_INDIRECT_NULL
@@ -233,9 +235,18 @@ void* wasm_rt_exception(void) { return NULL; }
   }
   g += "static uint32_t* wasmcap_flag(void* inst) { return " + flag_accessor.name + "((" +
        inst_t + "*)inst); }\n";
+  // The tables it defines (an imported table is its exporter's: allocated and budgeted there).
   g += "static const uint32_t wasmcap_table_initial[] = {";
-  for (const wabt::Table* t : m.tables) g += std::to_string(t->elem_limits.initial) + "u, ";
+  for (size_t k = m.num_table_imports; k < m.tables.size(); ++k) {
+    g += std::to_string(m.tables[k]->elem_limits.initial) + "u, ";
+  }
   g += "0u};\n";
+  auto table_desc = [](const wabt::Table& t) {
+    return std::string(t.elem_type == wabt::Type::ExternRef ? "1u" : "0u") + ", 0u, -1, 0, " +
+           std::to_string(t.elem_limits.initial) + "u, " +
+           std::to_string(t.elem_limits.has_max ? t.elem_limits.max : 0) + "u, " +
+           (t.elem_limits.has_max ? "1u" : "0u");
+  };
   // Imports (kinds, globals' types) and exported memories and globals, for the host's link
   // checks and export_extern.
   auto val_code = [](wabt::Type t) -> std::string {
@@ -251,6 +262,10 @@ void* wasm_rt_exception(void) { return NULL; }
   for (const wabt::Import* imp : m.imports) {
     switch (imp->kind()) {
       case wabt::ExternalKind::Memory: g += "  {0, WASMCAP_EXTERN_MEMORY, 0u, 0u, -1, 0},\n"; break;
+      case wabt::ExternalKind::Table:
+        g += "  {0, WASMCAP_EXTERN_TABLE, " +
+             table_desc(wabt::cast<wabt::TableImport>(imp)->table) + "},\n";
+        break;
       case wabt::ExternalKind::Global: {
         const wabt::Global& gl = wabt::cast<wabt::GlobalImport>(imp)->global;
         g += "  {0, WASMCAP_EXTERN_GLOBAL, " + val_code(gl.type) + ", " +
@@ -265,11 +280,24 @@ void* wasm_rt_exception(void) { return NULL; }
   size_t num_externs = 0;
   for (size_t i = 0; i < num_user_exports; ++i) {
     const wabt::Export* e = m.exports[i];
-    if (e->kind != wabt::ExternalKind::Memory && e->kind != wabt::ExternalKind::Global) continue;
-    std::string kind, type = "0u", mut = "0u";
+    if (e->kind != wabt::ExternalKind::Memory && e->kind != wabt::ExternalKind::Global &&
+        e->kind != wabt::ExternalKind::Table) {
+      continue;
+    }
+    std::string kind, type = "0u", mut = "0u", limits = "0u, 0u, 0u";
     wabt::Index index = 0;
     int import = -1;
-    if (e->kind == wabt::ExternalKind::Memory) {
+    if (e->kind == wabt::ExternalKind::Table) {
+      kind = "WASMCAP_EXTERN_TABLE";
+      index = m.GetTableIndex(e->var);
+      if (index >= m.tables.size()) return unexpected_output("exported table");
+      const wabt::Table& tab = *m.tables[index];
+      type = tab.elem_type == wabt::Type::ExternRef ? "1u" : "0u";
+      limits = std::to_string(tab.elem_limits.initial) + "u, " +
+               std::to_string(tab.elem_limits.has_max ? tab.elem_limits.max : 0) + "u, " +
+               (tab.elem_limits.has_max ? "1u" : "0u");
+      if (index < m.num_table_imports) import = static_cast<int>(index);
+    } else if (e->kind == wabt::ExternalKind::Memory) {
       kind = "WASMCAP_EXTERN_MEMORY";
       index = m.GetMemoryIndex(e->var);
       if (index < m.num_memory_imports) import = static_cast<int>(index);  // memory 0
@@ -296,7 +324,7 @@ void* wasm_rt_exception(void) { return NULL; }
     g += "static void* " + t + "(void* inst) { return (void*)" + exports[i].name + "((" + inst_t +
          "*)inst); }\n";
     ext_table += "  {\"" + e->name + "\", " + kind + ", " + type + ", " + mut + ", " +
-                 std::to_string(import) + ", " + t + "},\n";
+                 std::to_string(import) + ", " + t + ", " + limits + "},\n";
     ++num_externs;
   }
   ext_table += "  {0, 0u, 0u, 0u, -1, 0}\n};\n";
@@ -305,7 +333,8 @@ void* wasm_rt_exception(void) { return NULL; }
   g += "  WASMCAP_AOT_ABI_VERSION, sizeof(wasmcap_rt_vtable), sizeof(wasmcap_module_desc),\n";
   g += "  " + std::to_string(func_index) + "u, " + std::to_string(num_thunks) +
        "u, wasmcap_exports,\n";
-  g += "  " + std::to_string(m.tables.size()) + "u, wasmcap_table_initial,\n";
+  g += "  " + std::to_string(m.tables.size() - m.num_table_imports) +
+       "u, wasmcap_table_initial,\n";
   g += "  sizeof(" + inst_t + "), wasmcap_bind, Z_" + std::string(kModuleName) +
        "_init_module, wasmcap_instantiate, wasmcap_free,\n";
   g += std::string("  ") + (has_memory ? "wasmcap_memory" : "0") + ", wasmcap_flag,\n";

@@ -105,7 +105,9 @@ tl::unexpected<Error> unexpected_output(const std::string& what);
 // Replaces every occurrence of `from` in s, in one pass (linear in s); returns how many.
 size_t replace_all(std::string& s, const std::string& from, const std::string& to);
 // Patches 1-3d: wasm2c's helpers in the prelude of module.c.
-Result<void> patch_prelude(std::string& c);
+// `shared_tables`: the module imports or exports a table, so a table of it may hold another
+// instance's functions (patch 1b).
+Result<void> patch_prelude(std::string& c, bool shared_tables);
 // t.exports and t.imports from module.h.
 Result<void> read_declarations(const std::string& h, Translation& t);
 // Patches 4-6: the guest code (the interrupt flag's reads, the memory base, versioned loops).

@@ -296,7 +296,7 @@ tl::unexpected<Error> unexpected_output(const std::string& what) {
                         "'s C output (" + what + "); run with --engine interp");
 }
 
-Result<void> patch_prelude(std::string& c) {
+Result<void> patch_prelude(std::string& c, bool shared_tables) {
   // --- Patches of the C output (each must match, or we refuse) -------------------------------
   // 1. call_indirect: wasm2c raises one trap for three causes; the interpreter reports index
   //    beyond the table, null element and signature mismatch separately, so we classify.
@@ -307,9 +307,45 @@ Result<void> patch_prelude(std::string& c) {
                  "       wasmcap_call_indirect_trap(&(table), (x), func_types[ft]),") != 1) {
     return unexpected_output("CALL_INDIRECT");
   }
+  // 1b. An element of another instance (a table shared between instances, docs/aot.md
+  //     "Shared tables") is called with that instance's context current: the runtime switches
+  //     it (cross_enter) and switches back when the call returns (cross_leave, the cleanup of
+  //     the statement expression's variable; a trap restores the caller's at its boundary).
+  //     Same-instance calls pay one compare of the element's module_instance, which the call
+  //     passes anyway, with `instance`, the calling function's own. A module that neither
+  //     imports nor exports a table never sees another instance's element: no compare there.
+  if (shared_tables) {
+    const std::string call = "   ((t)table.data[x].func)(__VA_ARGS__))";
+    size_t at = c.find(call, ci);
+    if (at == std::string::npos || at > c.find("\n\n", ci)) return unexpected_output("CALL_INDIRECT call");
+    c.replace(at, call.size(),
+              "   LIKELY(table.data[x].module_instance == (void*)instance)                \\\n"
+              "       ? ((t)table.data[x].func)(__VA_ARGS__)                             \\\n"
+              "       : ({                                                               \\\n"
+              "           __attribute__((cleanup(wasmcap_cross_leave), unused))          \\\n"
+              "           void* wasmcap_caller =                                         \\\n"
+              "               wasmcap_cross_enter(table.data[x].module_instance);        \\\n"
+              "           ((t)table.data[x].func)(__VA_ARGS__);                          \\\n"
+              "         }))");
+  }
   c.insert(ci,
            "int wasmcap_call_indirect_trap(const wasm_rt_funcref_table_t*, u32, u32);\n"
+           "void* wasmcap_cross_enter(void*);\n"
+           "void wasmcap_cross_leave(void**);\n"
            "#define WASM_RT_TRAP_TABLE_OOB ((wasm_rt_trap_t)100)\n");
+  // 1c. An element names the instance whose function it is. wasm2c makes an imported function's
+  //     element point into the importer's struct (module_offset: the field holding the import's
+  //     "instance"), which is no instance; wasmcap's imports are host functions of the importer,
+  //     whose trampolines take their instance from the thread: the importer is the instance to
+  //     name, so that a call from another instance switches to the importer's host functions.
+  {
+    const std::string from = "        (char*)module_instance + src_expr->module_offset};";
+    size_t at = c.find(from);
+    if (at == std::string::npos || c.find(from, at + 1) != std::string::npos) {
+      return unexpected_output("funcref_table_init");
+    }
+    c.replace(at, from.size(), "        module_instance};");
+  }
   // 2. Table helpers trap OOB like memory helpers; give them the table code.
   size_t tb = c.find("static inline void funcref_table_init(");
   size_t te = c.find("static bool s_module_initialized");
@@ -454,6 +490,30 @@ Result<void> patch_guest_code(const Translation& t, TranslatedModule& out) {
   const std::vector<VersionedLoop>& versioned = t.versioned;
   std::string& c = out.module_c;
   const Decl& flag_accessor = exports[num_user_exports];
+  // 3e. ref.func of an imported function names the importer, as its elements do (patch 1c):
+  //     wasm2c names the import's "instance" (the host's storage array, no instance at all).
+  {
+    const std::string open = "(wasm_rt_funcref_t){func_types[";
+    const std::string from = ", instance->Z_h_instance}";
+    auto name_importer = [&](std::string& text) {
+      std::string o;
+      size_t pos = 0;
+      for (size_t at; (at = text.find(open, pos)) != std::string::npos;) {
+        size_t close = text.find('}', at);
+        if (close == std::string::npos) break;
+        o.append(text, pos, close + 1 - pos);
+        if (close + 1 >= from.size() && text.compare(close + 1 - from.size(), from.size(), from) == 0) {
+          o.resize(o.size() - from.size());
+          o.append(", instance}");
+        }
+        pos = close + 1;
+      }
+      o.append(text, pos, std::string::npos);
+      text = std::move(o);
+    };
+    name_importer(c);
+    for (CodeUnit& u : out.units) name_importer(u.c);
+  }
   // 4. The interrupt flag is written by the watchdog thread while the guest runs: every read
   //    must really load it, or the compiler could hoist it out of a loop with no stores.
   std::string body = "(Z_" + std::string(kModuleName) + "_instance_t* instance) {\n  return &instance->";

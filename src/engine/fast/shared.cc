@@ -37,30 +37,13 @@ Result<void> link_shared(Runtime& rt, const wabt::Module& m,
     // link_host_functions checked the kind and the engine.
     auto* ext = static_cast<FastShared*>(shared[next++].get());
     if (kind == wabt::ExternalKind::Table) {
-      // The core spec's import matching for tables: the same element type, the current size at
-      // least the import's minimum, a declared maximum within the import's.
+      // The core spec's import matching for tables (the rules every engine uses).
       const wabt::Table& want = wabt::cast<wabt::TableImport>(imp)->table;
       const Table& have = *ext->table;
-      const bool want_funcref = want.elem_type != wabt::Type::ExternRef;
-      std::string problem;
-      if (want_funcref != have.funcref) {
-        problem = std::string("is a table of ") + (have.funcref ? "funcref" : "externref") +
-                  ", the import wants " + (want_funcref ? "funcref" : "externref");
-      } else if (have.elems.size() < want.elem_limits.initial) {
-        problem = "has " + std::to_string(have.elems.size()) + " elements, the import needs " +
-                  std::to_string(want.elem_limits.initial);
-      } else if (want.elem_limits.has_max && !have.has_max) {
-        problem = "has no maximum, the import wants one of at most " +
-                  std::to_string(want.elem_limits.max);
-      } else if (want.elem_limits.has_max && have.declared_max > want.elem_limits.max) {
-        problem = "may grow to " + std::to_string(have.declared_max) +
-                  " elements, the import allows at most " + std::to_string(want.elem_limits.max);
-      }
-      if (!problem.empty()) {
-        return make_error(ErrorCode::kLinkError,
-                          "incompatible import type: the table linked to import " +
-                              import_name(*imp) + " " + problem);
-      }
+      WASMCAP_TRY(engine::check_table_import(
+          imp->module_name + "." + imp->field_name, want.elem_type != wabt::Type::ExternRef,
+          want.elem_limits.initial, want.elem_limits.has_max, want.elem_limits.max, have.funcref,
+          have.elems.size(), have.has_max, have.declared_max));
       rt.tables.push_back(ext->table);
       continue;
     }
