@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/aot/translate.h"
 #include "wasmcap/engine.h"
 #include "wat_to_wasm.h"
 
@@ -755,6 +756,24 @@ TEST_P(SharedTables, AFunctionStaysCallableWhileATableHoldsIt) {
   shim.reset();
   host_ = HostFuncTable();
   EXPECT_EQ(call_i32(*main2, "call", {Value::I32(3), Value::I32(1)}), 6u);
+}
+
+// Only a module that imports or exports a table can hold another instance's function in a table,
+// so only its call_indirect compares the element's instance with its own (docs/aot.md, "Shared
+// tables", cost): a module with a private table keeps wasm2c's call as it was.
+TEST(SharingAot, CallIndirectComparesInstancesOnlyWhereATableIsShared) {
+  auto translated = [](const std::string& table) {
+    Bytes b = wat::wat_to_wasm(
+        "(module " + table + " (type $v (func)) (func $f) (elem (i32.const 0) $f)"
+        "  (func (export \"c\") (call_indirect (type $v) (i32.const 0))))");
+    auto t = aot::translate(b.data(), b.size(), true);
+    EXPECT_TRUE(t.has_value()) << t.error().to_string();
+    return t ? t->module_c : std::string();
+  };
+  const std::string cross = "wasmcap_cross_enter(table.data[x].module_instance)";
+  EXPECT_EQ(translated("(table 1 funcref)").find(cross), std::string::npos);
+  EXPECT_NE(translated("(table (export \"t\") 1 funcref)").find(cross), std::string::npos);
+  EXPECT_NE(translated("(import \"a\" \"t\" (table 1 funcref))").find(cross), std::string::npos);
 }
 
 }  // namespace
