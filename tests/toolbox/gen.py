@@ -807,8 +807,13 @@ def grep_cases(rng):
         ["-m", "1", "-c", "def", "empty", "main.py"],
         ["-n", "def"],
     ]
-    out = [{"tool": "grep", "args": a, "files": files} for a in cases]
+    # LC_ALL on both sides: without it Debian's grep runs in the runner's locale and the guest's
+    # in wasi-libc's default (C.UTF-8, as musl's), so -i and . would fold or match non-ASCII
+    # letters on one side only.
+    out = [{"tool": "grep", "args": a, "files": files, "env": (("LC_ALL", "C"),)} for a in cases]
     out[-1]["stdin"] = text
+    for a in (["-i", "CAF\u00c9", "notes.md"], ["-o", "-i", "na.ve", "notes.md"]):
+        out.append({"tool": "grep", "args": a, "files": files, "env": (("LC_ALL", "C.UTF-8"),)})
     out.append({"tool": "egrep", "args": ["-c", "def|TODO", "main.py"], "files": files})
     out.append({"tool": "fgrep", "args": ["-n", "TODO:", "main.py"], "files": files})
     return out
