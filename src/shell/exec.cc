@@ -284,6 +284,7 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     return 1;
   }
   auto start = Clock::now();
+  ProcSubScope procsubs(st);  // its `<(list)`s: joined when it is done (after rio below)
   Vec<Str> argv(ctx.alloc());
   int subst_status = 0;  // a command of assignments only exits with its last substitution's
   expand_words(ctx, st, cmd, io, &subst_status, argv);
@@ -334,6 +335,7 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   if (st.opt_xtrace && !argv.empty()) trace(ctx, argv, assigns, io.err());
   if ((!argv.empty() || !cmd.redirects.empty()) && !audit_command_start(ctx, argv)) return 1;
   Io rio = io;
+  procsubs.attach(rio);
   Opened opened;
   if (!apply_redirects(ctx, st, cmd.redirects, rio, opened, &subst_status)) return 1;
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
@@ -352,6 +354,12 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   // status (there is no process to replace).
   bool exec_then_exit = false;
   if (view(argv[0]) == "exec") {
+    if (argv.size() == 1 && procsubs.any()) {
+      // Its list would have to outlive the command: refused rather than cut short.
+      emit(ctx, rio.err(), "wasmcap sh: exec: a process substitution cannot stay open after the "
+                           "command (use `CMD < <(LIST)` or a pipeline)\n", &err_b);
+      return finish("builtin", 1);
+    }
     if (argv.size() == 1) {
       persist_redirects(st, io, rio, opened);
       return finish("builtin", 0);
@@ -426,7 +434,16 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
       restore.saved.clear();
       code = call_function(ctx, st, *body, argv, rio);
     } else {
+      t_broken_pipe = false;
       code = run_builtin(ctx, st, argv, rio, &out_b, &err_b);
+      // Its reader is gone (`while :; do echo y; done | head -1`, `head -1 <(yes-like loop)`):
+      // bash is ended by SIGPIPE, status 141, unless the signal is ignored.
+      auto pipe_trap = st.traps.find("PIPE");
+      if (t_broken_pipe && (pipe_trap == st.traps.end() || !pipe_trap->second.empty())) {
+        st.exit_requested = true;
+        code = 128 + 13;
+      }
+      t_broken_pipe = false;
     }
     return finish(fn != st.funcs.end() ? "function" : "builtin", code);
   }
@@ -598,9 +615,14 @@ int run_if(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
   return cmd.has_else ? run_list(ctx, st, cmd.body, io) : 0;
 }
 
-int run_compound(Ctx& ctx, State& st, const Command& cmd, const Io& outer) {
+// Not inlined into run_command: its locals (a descriptor table, the redirections' files, its
+// process substitutions) would then be on the stack of every level of recursion, simple
+// commands' too (`.` recursing in a pipeline stage overran kExecLevelBytes: state.h).
+[[gnu::noinline]] int run_compound(Ctx& ctx, State& st, const Command& cmd, const Io& outer) {
   if (ctx.stopped()) return 1;
   Io io = outer;
+  ProcSubScope procsubs(st);  // `done < <(list)`, `for f in <(list)`: the compound's own
+  procsubs.attach(io);
   Opened opened;
   if (!cmd.redirects.empty()) {
     if (!audit_command_start(ctx, Vec<Str>(ctx.alloc()))) return 1;

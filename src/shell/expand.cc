@@ -202,6 +202,12 @@ class Expander {
         append_value(view(v), quoted);
         return;
       }
+      case WordPart::Kind::kProcSub: {  // a name of its own: never split nor globbed
+        std::string path = start_process_substitution(ctx_, st_, p.script, io_);
+        cur().any = true;
+        for (char c : path) add(c, false);
+        return;
+      }
       case WordPart::Kind::kVar:
         param(p, quoted);
         return;

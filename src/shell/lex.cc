@@ -88,6 +88,13 @@ Result<Token> Lexer::next() {
     pos_ = d;
     return redirect(std::move(t));
   }
+  // `<(list)` starts a word (a process substitution), not a redirection: `cat <(a) <(b)`.
+  if (c == '<' && peek(1) == '(') {
+    t.kind = Token::Kind::kWord;
+    WASMCAP_TRY_ASSIGN(t.word, word(Mode::kNormal));
+    t.end = pos_;
+    return t;
+  }
   if (c == '>' || c == '<') return redirect(std::move(t));
   if (is_meta(c)) return op_token(std::move(t));
   t.kind = Token::Kind::kWord;
@@ -270,9 +277,12 @@ Result<Word> Lexer::word(Mode mode) {
       line_ += lines;
     }
   }
-  while (pos_ < s_.size() && !stops(s_[pos_], mode)) {
+  while (pos_ < s_.size() && (!stops(s_[pos_], mode) || proc_subst_at(mode))) {
     char c = s_[pos_];
-    if (c == '\'') {
+    if (proc_subst_at(mode)) {  // `<(list)`, anywhere in a word as in bash (`a<(b)`)
+      ++pos_;
+      WASMCAP_TRY(substitution(w, false, WordPart::Kind::kProcSub));
+    } else if (c == '\'') {
       size_t end = s_.find('\'', pos_ + 1);
       if (end == std::string::npos) {
         mark_incomplete();
@@ -566,7 +576,12 @@ Result<void> Lexer::dollar(Word& w, bool quoted) {
   return {};
 }
 
-Result<void> Lexer::substitution(Word& w, bool quoted) {
+bool Lexer::proc_subst_at(Mode mode) const {
+  return mode == Mode::kNormal && group_parens_ == 0 && pos_ + 1 < s_.size() && s_[pos_] == '<' &&
+         s_[pos_ + 1] == '(';
+}
+
+Result<void> Lexer::substitution(Word& w, bool quoted, WordPart::Kind kind) {
   if (subst_depth_ + 1 > kMaxSubstitutionDepth) {
     return fail("command substitution nested deeper than " +
                 std::to_string(kMaxSubstitutionDepth) + " levels is not supported");
@@ -580,7 +595,7 @@ Result<void> Lexer::substitution(Word& w, bool quoted) {
   WASMCAP_TRY_ASSIGN(sub, parse_substitution(s_, end, line, subst_depth_ + 1, pc_));
   account().take(sizeof(WordPart) + sizeof(Script) + 64 + (end - start));
   WordPart part;
-  part.kind = WordPart::Kind::kSubst;
+  part.kind = kind;
   part.text = s_.substr(start, end - 1 - start);
   part.quoted = quoted;
   part.script = std::make_shared<const Script>(std::move(sub));

@@ -195,7 +195,10 @@ class Lexer {
   Result<void> dollar(Word& w, bool quoted);
   Result<void> brace_param(Word& w, bool quoted);
   Result<void> dq_operand(Word& w);
-  Result<void> substitution(Word& w, bool quoted);
+  // $(...) (pos_ at its '('), or with kProcSub `<(...)` (pos_ at its '(').
+  Result<void> substitution(Word& w, bool quoted, WordPart::Kind kind = WordPart::Kind::kSubst);
+  // At `<(` in an unquoted word: a process substitution starts.
+  bool proc_subst_at(Mode mode) const;
   Result<void> backticks(Word& w, bool quoted);
   Result<void> ansi_c(Word& w);
   bool stops(char c, Mode mode) const;

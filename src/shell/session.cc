@@ -26,6 +26,8 @@ namespace wasmcap::shell {
 
 using Fd = platform::UniqueFd;
 
+thread_local bool t_broken_pipe = false;
+
 bool write_all(int fd, const char* p, size_t n) {
   if (fd == kClosed) return false;  // `N>&-`: EBADF, as write(2) on a closed descriptor
   if (fd < 0) return true;  // discarded (/dev/null)
@@ -33,6 +35,7 @@ bool write_all(int fd, const char* p, size_t n) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
+      if (errno == EPIPE) t_broken_pipe = true;
       return false;
     }
     p += w;

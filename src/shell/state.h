@@ -258,6 +258,40 @@ inline constexpr int64_t kShellPid = 1;
 // $UID and $EUID (readonly): the sandbox has no users; a fixed, unprivileged id.
 inline constexpr const char* kShellUid = "1000";
 
+// The process substitutions `<(list)` of the command being run (procsub.cc): each list runs
+// on a thread of its own with its stdout into a pipe, whose read end the command sees as
+// descriptor N (63 down, as bash) and its word as /dev/fd/N. When the command is done the read
+// ends are closed (a list still writing sees EPIPE, as SIGPIPE would end it) and the lists are
+// joined: none outlives the command that named it.
+struct ProcSubs {
+  struct One {
+    int num = -1;
+    Fd read;
+    std::unique_ptr<ExecThread> thread;
+  };
+  ProcSubs() = default;
+  ProcSubs(const ProcSubs&) = delete;
+  ProcSubs& operator=(const ProcSubs&) = delete;
+  ~ProcSubs() {
+    for (auto& o : list) o.read.reset();
+    for (auto& o : list) o.thread->join();
+  }
+  // The command's descriptor table, once it exists: read ends added before it are put in then.
+  void attach(Io& table) {
+    io = &table;
+    for (const auto& o : list) table.fd[o.num] = o.read.get();
+  }
+  bool taken(int num) const {
+    if (io != nullptr && io->fd[num] != kClosed) return true;
+    for (const auto& o : list) {
+      if (o.num == num) return true;
+    }
+    return false;
+  }
+  std::vector<One> list;
+  Io* io = nullptr;
+};
+
 struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
       : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
@@ -361,6 +395,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   std::shared_ptr<Jobs> jobs;  // a copy for a subshell gets its own (empty) table
   int last_job = 0;            // $!
   std::shared_ptr<JobKill> job_kill;  // inside a background job: its kill flags (jobs.cc)
+  // Where a `<(list)` expanding now registers (the innermost command running on this thread;
+  // null in a copy for another thread or a subshell, whose commands set their own).
+  ProcSubs* procsubs = nullptr;
 
   // The copy a subshell runs on: same variables and functions, no jobs, no pending flow.
   State subshell() const {
@@ -375,6 +412,7 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
       s.jobs->inherited_sync = jobs->inherited_sync;
     }
     s.exit_requested = false;
+    s.procsubs = nullptr;
     s.interactive = false;  // a subshell of an interactive shell is not (bash)
     s.command_string = false;  // its expansion error exits 1: 127 is only the -c shell's own
     s.abort_line = false;
@@ -409,6 +447,9 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid);
 // --- output and messages (exec.cc) ---------------------------------------------------------
 
 bool write_all(int fd, const char* p, size_t n);
+// Set by write_all when a write met a pipe with no reader (EPIPE): a builtin that did so ends
+// its shell as SIGPIPE ends bash (status 141; exec.cc), unless `trap '' PIPE` ignores it.
+extern thread_local bool t_broken_pipe;
 bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count = nullptr);
 std::string shown(std::string_view s);
 int limit_status(Ctx& ctx, const LimitHit& h, int err);
@@ -583,6 +624,26 @@ struct NoErrexit {
 };
 // lists.cc: a list of and-or lists (pipelines, background jobs).
 int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io);
+// `<(inner)` (procsub.cc): starts `inner` with its output into a pipe registered in
+// st.procsubs, and returns the word it expands to ("/dev/fd/63"). Throws LimitHit (the command
+// fails) when the commands running at once, a descriptor (10-63), a pipe or a thread run out.
+std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<const Script> inner,
+                                       const Io& io);
+// Makes st.procsubs this command's own for its life (run_simple, run_compound).
+class ProcSubScope {
+ public:
+  explicit ProcSubScope(State& st) : st_(st), saved_(st.procsubs) { st.procsubs = &subs_; }
+  ~ProcSubScope() { st_.procsubs = saved_; }  // then subs_ closes its read ends and joins
+  ProcSubScope(const ProcSubScope&) = delete;
+  ProcSubScope& operator=(const ProcSubScope&) = delete;
+  void attach(Io& io) { subs_.attach(io); }
+  bool any() const { return !subs_.list.empty(); }
+
+ private:
+  State& st_;
+  ProcSubs* saved_;
+  ProcSubs subs_;
+};
 // A shell's input, as run_list; an interactive shell's (State::interactive) line by line: an
 // expansion error abandons the rest of its line and the next line runs (bash -i).
 // `text` is what `items` were parsed from (AndOr::line_begin): when aliases are on (shopt -s

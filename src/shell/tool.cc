@@ -153,7 +153,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   // Descriptors 3-63 the script has open (`tool 3<<EOF`, `tool 4>out`, `exec 5<f`, `{v}>f`)
   // at the same numbers, as a child of bash inherits them (docs/shell.md "Redirections"):
   // regular files and /dev/null, with the access they were opened with (a here-document's
-  // sealed text: read only); a pipe at 3-63 is not passed (the tool finds that number closed).
+  // sealed text: read only) and pipes to read (a `<(list)`); a pipe to write at 3-63 is not
+  // passed (the tool finds that number closed).
   for (int k = 3; k < kMaxFds; ++k) {
     int h = io.fd[k];
     if (h == kClosed) continue;
@@ -164,7 +165,15 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
     } else {
       struct stat sb {};
       int fl = ::fcntl(h, F_GETFL);
-      if (fl < 0 || ::fstat(h, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+      if (fl < 0 || ::fstat(h, &sb) != 0) continue;
+      // A pipe only to read from (a `<(list)`'s, or `3< <(list)`): the tool reads it as stdin.
+      if (S_ISFIFO(sb.st_mode) && (fl & O_ACCMODE) == O_RDONLY) {
+        in.host_fd = h;
+        in.read = true;
+        ro.wasi.inherited_fds.push_back(in);
+        continue;
+      }
+      if (!S_ISREG(sb.st_mode)) continue;
       int seals = ::fcntl(h, F_GET_SEALS);  // -1 (EINVAL) for a file that is not a memfd
       in.host_fd = h;
       in.read = (fl & O_ACCMODE) != O_WRONLY;

@@ -124,13 +124,18 @@ Result<void> Core::init() {
       return make_error(ErrorCode::kIo, "cannot pass " + name + ": " + strerror(errno));
     }
     struct stat st {};
-    if (in.host_fd >= 0 && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))) {
-      return make_error(ErrorCode::kInvalidArgument, name + " is not a regular file");
+    if (in.host_fd >= 0 &&
+        (::fstat(fd.get(), &st) != 0 ||
+         !(S_ISREG(st.st_mode) || (S_ISFIFO(st.st_mode) && in.read && !in.write)))) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        name + " is not a regular file (nor a pipe passed for reading)");
     }
     int fl = in.host_fd >= 0 ? ::fcntl(fd.get(), F_GETFL) : 0;
     auto d = std::make_shared<OpenDescription>(
         Kind::kFile, std::move(fd),
-        in.host_fd < 0 ? FileType::kCharacterDevice : FileType::kRegularFile);
+        in.host_fd < 0           ? FileType::kCharacterDevice
+        : S_ISFIFO(st.st_mode) ? FileType::kFifo
+                               : FileType::kRegularFile);
     d->flags.append = fl >= 0 && (fl & O_APPEND) != 0;
     d->read_only = !in.write;
     d->guest_path = "<" + name + ">";
@@ -493,13 +498,20 @@ Outcome<uint64_t> Core::write(OpenDescription& d, const std::vector<IoSlice>& sl
 
 Outcome<uint64_t> Core::read(OpenDescription& d, const std::vector<IoSlice>& slices) {
   if (d.device != Device::kNone) return device_io(d, false, slices);
+  // An inherited pipe (WasiConfig::inherited_fds: a shell's `<(list)`) is read as stdin is.
+  if (d.kind == Kind::kFile && d.type == FileType::kFifo && d.fd.valid()) {
+    return stream_read(d.fd.get(), slices);
+  }
   if (d.kind == Kind::kFile) {
     // Files (only regular files can be opened, see open_at) are read in chunks.
     return file_transfer(d, false, slices, -1, false);
   }
   if (d.kind != Kind::kStdin) return fail(Errc::kIsDirectory);
-  int host_fd = config_.stdin_fd;
-  if (host_fd < 0) return uint64_t{0};  // no stdin granted: always EOF
+  if (config_.stdin_fd < 0) return uint64_t{0};  // no stdin granted: always EOF
+  return stream_read(config_.stdin_fd, slices);
+}
+
+Outcome<uint64_t> Core::stream_read(int host_fd, const std::vector<IoSlice>& slices) {
   std::vector<iovec> v;
   v.reserve(slices.size());
   for (const auto& s : slices) v.push_back({s.data, s.len});

@@ -87,6 +87,8 @@ struct PathAt {
   // A name in the /dev preopen: no host entry (where is empty); only stat_at reads it, every
   // other operation on it is kNotCapable.
   Device device = Device::kNone;
+  // /dev/fd/N: the description it names (stat_at reports that description's object).
+  DescriptionRef fd_target;
 };
 
 // open_at's request. read/write are the access the new description needs.
@@ -310,6 +312,11 @@ class Core {
   Outcome<uint64_t> device_io(OpenDescription& d, bool write, const std::vector<IoSlice>& slices);
   // open_at beneath the /dev preopen.
   Outcome<DescriptionRef> open_device(std::string_view path, const OpenRequest& req);
+  // /dev/fd/N (N in decimal): the description the run started with at N (stdio, or an
+  // inherited descriptor), shared as a dup shares it (BSD's and macOS's /dev/fd); null if none.
+  DescriptionRef dev_fd(std::string_view path) const;
+  // A pipe or stdin: waits in bounded steps (the deadline and interrupt still end the run).
+  Outcome<uint64_t> stream_read(int host_fd, const std::vector<IoSlice>& slices);
 
   WasiConfig config_;
   DescriptionRef stdio_[3];

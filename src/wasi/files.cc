@@ -328,7 +328,9 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
     // /dev: its devices can be looked at (stat), nothing in it changed (kEntry: created,
     // removed, renamed, linked to) and nothing else named.
     Device dev = device_named(path);
-    if (dev == Device::kNone && path != "stdin" && path != "stdout" && path != "stderr") {
+    DescriptionRef target = dev_fd(path);
+    if (dev == Device::kNone && path != "stdin" && path != "stdout" && path != "stderr" &&
+        target == nullptr) {
       bool itself = path.empty() || path == "." || path == "./";  // /dev is not looked into
       return fail(final == Final::kEntry || itself ? Errc::kNotCapable : Errc::kNoEntry);
     }
@@ -336,6 +338,7 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
     PathAt p;
     p.device = dev == Device::kNone ? Device::kNull : dev;  // the streams: character devices
     p.path = std::string(path);
+    p.fd_target = std::move(target);
     return p;
   }
   if (Errc r = check_dir(d); r != Errc::kOk) return fail(r);
@@ -352,9 +355,31 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
   return p;
 }
 
+DescriptionRef Core::dev_fd(std::string_view path) const {
+  if (path.size() < 4 || path.size() > 6 || path.substr(0, 3) != "fd/") return nullptr;
+  uint32_t n = 0;
+  for (char c : path.substr(3)) {
+    if (c < '0' || c > '9') return nullptr;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (n < 3) return stdio_[n];
+  for (size_t i = 0; i < inherited_.size(); ++i) {
+    if (config_.inherited_fds[i].guest_fd == n) return inherited_[i];
+  }
+  return nullptr;
+}
+
 Outcome<DescriptionRef> Core::open_device(std::string_view path, const OpenRequest& req) {
   Device dev = device_named(path);
   int stream = path == "stdin" ? 0 : path == "stdout" ? 1 : path == "stderr" ? 2 : -1;
+  if (DescriptionRef d = dev_fd(path)) {
+    // /dev/fd/N: the run's own descriptor N as it started (as /dev/stdin is 0), for the access
+    // it was passed with: a shell's `<(list)` pipe, `3<file`.
+    if (req.directory || has_trailing_slash(path)) return fail(Errc::kNotDirectory);
+    if (req.create && req.exclusive) return fail(Errc::kExist);
+    if ((req.write || req.truncate) && d->read_only) return fail(Errc::kNotCapable);
+    return d;
+  }
   if (dev == Device::kNone && stream < 0) {
     // Only the devices: /dev itself cannot be opened (nothing lists it), nor a new name made.
     if (path.empty() || path == "." || path == "./") return fail(Errc::kNotCapable);
@@ -449,6 +474,13 @@ Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_vi
 }
 
 Outcome<Stat> Core::stat_at(const PathAt& p) const {
+  if (p.fd_target != nullptr && p.fd_target->is_host_file()) {
+    // /dev/fd/N of a pipe or file: its own metadata (a pipe's inode tells two apart: GNU diff
+    // takes two names with one device and inode for the same file).
+    struct stat st {};
+    if (::fstat(p.fd_target->fd.get(), &st) != 0) return fail(host_errno());
+    return stat_from(st);
+  }
   if (p.device != Device::kNone) {  // a /dev name: only its type, no host object's metadata
     Stat s;
     s.type = FileType::kCharacterDevice;

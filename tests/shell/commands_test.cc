@@ -246,6 +246,28 @@ TEST_F(Installed, TimeoutAsGnu) {
 
 // Two bundles declare `cat`: the bundle names decide by default, the host config's
 // shell.bundle_order overrides, and the winner's argv0 picks the helper program.
+// `<(list)` read by tools (GNU's semantics): each is a pipe at /dev/fd/N, streamed (more than a
+// pipe's buffer), ended early when the tool stops reading (head), two in one tool.
+TEST_F(Installed, ProcessSubstitutionFeedsTools) {
+  auto r = script(
+      "comm -3 <(printf 'a\\nb\\n') <(printf 'a\\nc\\n')\n"
+      "wc -l < <(seq 200000); wc -l <(seq 100000) | cut -d' ' -f1\n"
+      "head -n 1 <(seq 100000000); paste -d: <(seq 2) <(echo x; echo y)\n"
+      "cat <(echo a) - <<< b; sort -r <(printf '1\\n3\\n2\\n') | head -n 1\n");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "b\n\tc\n200000\n100000\n1\n1:x\n2:y\na\nb\n3\n") << r.err;
+}
+
+// A tool blocked reading a `<(list)` that never writes ends at the deadline (its read waits as a
+// read of stdin does), and so does the list.
+TEST_F(Installed, ProcessSubstitutionEndsAtTheDeadline) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = script("cat <(while :; do :; done); echo after", {"--timeout-ms", "1500", "--max-commands", "0"});
+  EXPECT_EQ(r.exit_code, 82) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
 TEST_F(Installed, ConflictsFollowTheHostConfigOrder) {
   install(pack("a-cats", R"({"cat":{"argv0":"argv.py"}})"));
   auto by_name = script("type cat; cat x");

@@ -449,6 +449,13 @@ class Printer {
           cat(out, {p.quoted ? "\"$(" : "$(", text, p.quoted ? ")\"" : ")"});
           break;
         }
+        case WordPart::Kind::kProcSub: {
+          Printer inner;
+          std::string text = p.script ? inner.script(p.script->items) : "";
+          if (!text.empty() && text.front() == '(') text.insert(text.begin(), ' ');
+          cat(out, {"<(", text, ")"});
+          break;
+        }
       }
     }
     return out;

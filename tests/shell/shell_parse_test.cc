@@ -50,7 +50,8 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("echo ${x;}", "bad substitution: unknown operator ';'");
   refused("echo ${}", "bad substitution: '${' needs a parameter name");
   refused("echo $[1+2]", "'$[...]'");
-  refused("diff <(ls) <(ls)", "process substitution");
+  refused("tee >(ls)", "process substitution ('>(...)') is not supported");
+  refused("cat 3<(ls)", "process substitution ('<(...)') is not supported");
   refused("select x in a; do :; done", "'select' is not supported");
   refused("coproc ls", "'coproc' is not supported");
   refused("echo x | time ls", "'time' is not supported");
@@ -122,6 +123,29 @@ TEST(ShellParse, RandomInputNeverCrashes) {
       EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << s;
     }
   }
+}
+
+// `<(list)`: a word part wherever it stands in an unquoted word (bash), not a redirection; after
+// `<` it is the redirection's file (`< <(list)`); quoted, it is text.
+TEST(ShellParse, ProcessSubstitution) {
+  auto r = shell::parse("diff <(sort a | uniq) x<(b)y < <(c) \"<(d)\" '<(e)'");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& c = r->items[0].pipelines[0].commands[0];
+  ASSERT_EQ(c.words.size(), 5u);
+  ASSERT_EQ(c.words[1].parts.size(), 1u);
+  EXPECT_EQ(c.words[1].parts[0].kind, shell::WordPart::Kind::kProcSub);
+  EXPECT_EQ(c.words[1].parts[0].text, "sort a | uniq");
+  EXPECT_EQ(c.words[1].parts[0].script->items[0].pipelines[0].commands.size(), 2u);
+  ASSERT_EQ(c.words[2].parts.size(), 3u);
+  EXPECT_EQ(c.words[2].parts[1].kind, shell::WordPart::Kind::kProcSub);
+  EXPECT_EQ(c.words[2].parts[2].text, "y");
+  for (size_t k : {3u, 4u}) {
+    for (const auto& p : c.words[k].parts) EXPECT_NE(p.kind, shell::WordPart::Kind::kProcSub);
+  }
+  ASSERT_EQ(c.redirects.size(), 1u);
+  EXPECT_EQ(c.redirects[0].op, shell::Redirect::Op::kIn);
+  EXPECT_EQ(c.redirects[0].target.parts[0].kind, shell::WordPart::Kind::kProcSub);
+  EXPECT_FALSE(shell::parse("cat <(echo"));
 }
 
 TEST(ShellParse, CommandSubstitution) {

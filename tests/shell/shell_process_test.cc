@@ -23,6 +23,51 @@ namespace {
 using namespace wasmcap;
 using shell::testing::ShellFixture;
 
+// Process substitution `<(list)` (src/shell/procsub.cc) with builtins: the shell's redirections
+// read it, several in one command get 63, 62, ...; each list counts among the commands running
+// at once, a command runs out of descriptors (10-63) with a message, `exec` refuses to keep one
+// open, and recursion through it ends at the live-command cap, never a crash.
+TEST_F(ShellFixture, ProcessSubstitutionIsBounded) {
+  auto r = run(
+      "read v < <(echo val); echo $v\n"
+      "while read -r l; do echo \"<$l>\"; done < <(printf 'a\\nb\\n')\n"
+      "echo <(:) x<(:)y; echo '<(q)'\n"
+      "mapfile -t m < <(echo 1; echo 2); echo ${#m[@]}\n",
+      opts());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "val\n<a>\n<b>\n/dev/fd/63 x/dev/fd/62y\n<(q)\n2\n");
+  shell::Options o = opts();
+  o.max_live_commands = 4;
+  // (Lists that keep writing, so that each holds its slot until the command is done.)
+  std::string loop = " <(while :; do echo y; done)";
+  r = run(":" + loop + loop + loop + loop + loop + "; echo live=$?", o);
+  EXPECT_EQ(r.out, "live=1\n");
+  EXPECT_NE(r.err.find("more than 4 commands would run at once"), std::string::npos) << r.err;
+  std::string many = ":";
+  for (int i = 0; i < 55; ++i) many += " <(:)";
+  r = run(many + "; echo fds=$?", opts());
+  EXPECT_EQ(r.out, "fds=1\n");
+  EXPECT_NE(r.err.find("descriptors 10-63 are all in use"), std::string::npos) << r.err;
+  r = run("exec 3< <(echo x); echo exec=$?", opts());
+  EXPECT_EQ(r.out, "exec=1\n");
+  EXPECT_NE(r.err.find("cannot stay open"), std::string::npos) << r.err;
+  r = run("f() { read x < <(f); }; f; echo recursion=$?", opts());
+  EXPECT_NE(r.out.find("recursion="), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("would run at once"), std::string::npos) << r.err;
+}
+
+// A builtin that writes to a pipe nobody reads ends its shell as SIGPIPE ends bash's: status
+// 141 (before, `while :; do echo y; done | head -1` ran to --max-commands).
+TEST_F(ShellFixture, ABuiltinWritingToAClosedPipeEndsItsShell) {
+  auto r = run("while :; do echo y; done | { read l; echo $l; }; echo ${PIPESTATUS[@]}\n"
+               "(trap '' PIPE; i=0; while [ $i -lt 3000 ]; do echo y; i=$((i+1)); done; "
+               "echo ignored >&2) | { read l; }\n",
+               opts());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "y\n141 0\n");
+  EXPECT_NE(r.err.find("ignored"), std::string::npos) << r.err;  // trap '' PIPE: it goes on
+}
+
 // wait -n is the job that ends first (not the oldest); %+ / %- are the last and the one before;
 // an ID that names no job is 127 with bash's message, a word that is no job spec 2.
 TEST_F(ShellFixture, WaitAsBash) {

@@ -42,6 +42,10 @@ CASES = [
      "mkdir -p t/d; cd t; printf 'hi\\n' > d/a; ln d/a d/b; tar czf ../t.tgz --sort=name d; cd ..; "
      "tar tzf t.tgz; mkdir tx; cd tx; tar xzf ../t.tgz; cat d/b; echo hi >> d/a; cat d/b; type tar",
      0, b"d/\nd/a\nd/b\nhi\nhi\nhi\ntar is tar from bundle toolbox@0.1.0\n", b""),
+    ("diff of two process substitutions: two pipes, told apart by their inodes",
+     "diff <(printf 'a\\nb\\n') <(printf 'a\\nc\\n'); echo $?; diff <(echo same) <(echo same); echo $?; "
+     "awk '{ print NR \": \" $0 }' <(printf 'p\\nq\\n')",
+     0, b"2c2\n< b\n---\n> c\n1\n0\n1: p\n2: q\n", b""),
     ("awk's exit status reaches $?", "awk 'BEGIN { exit 7 }'; echo $?", 0, b"7\n", b""),
     ("jq -e's status reaches $?", "echo null | jq -e .; echo $?", 0, b"null\n1\n", b""),
     ("system() fails with a message, runs nothing",

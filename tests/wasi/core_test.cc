@@ -3,6 +3,7 @@
 // the host hold here on their own (a binding's rights are a second check, not the only one).
 #include "wasi/core.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -283,6 +284,57 @@ TEST_F(WasiCoreTest, DevFilesAreVirtualDevices) {
   auto u = denied.open_at(*denied.preopens()[1], "random", rd);
   ASSERT_TRUE(u);
   EXPECT_EQ(denied.read(**u, slices(got)).error(), Errc::kNotCapable);
+}
+
+// /dev/fd/N (a shell's `<(list)`: `diff /dev/fd/63 /dev/fd/62`): the descriptor the run was
+// given at N, the same description (a pipe passed for reading is read as stdin is), stat'ed as
+// itself (two pipes have two inodes: GNU diff takes equal ones for one file and compares
+// nothing), for the access it was passed with; a number the run was not given is no entry.
+TEST_F(WasiCoreTest, DevFdNamesTheDescriptorsTheRunWasGiven) {
+  int a[2], b[2];
+  ASSERT_EQ(::pipe2(a, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(b, O_CLOEXEC), 0);
+  WasiConfig cfg;
+  cfg.dev_files = true;
+  WasiConfig::InheritedFd in;
+  in.guest_fd = 63;
+  in.host_fd = a[0];
+  in.read = true;
+  cfg.inherited_fds.push_back(in);
+  in.guest_fd = 62;
+  in.host_fd = b[0];
+  cfg.inherited_fds.push_back(in);
+  Core& c = make(false, cfg);
+  ::close(a[0]);
+  ::close(b[0]);
+  OpenDescription& dev = *c.preopens()[1];
+  OpenRequest rd;
+  rd.read = true;
+  auto f = c.open_at(dev, "fd/63", rd);
+  ASSERT_TRUE(f) << errc_name(f.error());
+  EXPECT_EQ(*f, c.inherited()[0]);
+  ASSERT_EQ(::write(a[1], "from a", 6), 6);
+  ::close(a[1]);
+  std::string got(16, '\0');
+  EXPECT_EQ(c.read(**f, slices(got)).value(), 6u);
+  EXPECT_EQ(got.substr(0, 6), "from a");
+  EXPECT_EQ(c.read(**f, slices(got)).value(), 0u);  // the writer closed: end of file
+  auto p63 = c.resolve_at(dev, "fd/63", Final::kFollow);
+  auto p62 = c.resolve_at(dev, "fd/62", Final::kFollow);
+  ASSERT_TRUE(p63 && p62);
+  Stat s63 = c.stat_at(*p63).value(), s62 = c.stat_at(*p62).value();
+  EXPECT_EQ(s63.type, FileType::kFifo);
+  EXPECT_EQ(s62.type, FileType::kFifo);
+  EXPECT_NE(s63.ino, s62.ino);
+  EXPECT_EQ(c.open_at(dev, "fd/1", rd).value(), c.stdio(1));
+  OpenRequest wr;
+  wr.write = true;
+  EXPECT_EQ(c.open_at(dev, "fd/62", wr).error(), Errc::kNotCapable);  // passed for reading
+  EXPECT_EQ(c.open_at(dev, "fd/5", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(dev, "fd/", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(dev, "fd/63/x", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.resolve_at(dev, "fd/5", Final::kFollow).error(), Errc::kNoEntry);
+  ::close(b[1]);
 }
 
 }  // namespace
