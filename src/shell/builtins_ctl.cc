@@ -20,10 +20,14 @@ struct ShoptOption {
 constexpr ShoptOption kShoptOptions[] = {
     {"expand_aliases", &State::opt_expand_aliases},
     {"extglob", &State::opt_extglob},
+    {"dotglob", &State::opt_dotglob},
     {"failglob", &State::opt_failglob},
     {"globskipdots", &State::opt_globskipdots},
+    {"globstar", &State::opt_globstar},
     {"lastpipe", &State::opt_lastpipe},
+    {"nocaseglob", &State::opt_nocaseglob},
     {"nocasematch", &State::opt_nocasematch},
+    {"nullglob", &State::opt_nullglob},
 };
 
 // bash's other shopt options: accepted by name, refused when set (never silently ignored), and
@@ -31,12 +35,12 @@ constexpr ShoptOption kShoptOptions[] = {
 constexpr const char* kShoptOthers[] = {
     "autocd", "assoc_expand_once", "cdable_vars", "cdspell", "checkhash", "checkjobs",
     "checkwinsize", "cmdhist", "compat31", "compat32", "compat40", "compat41", "compat42",
-    "compat43", "compat44", "complete_fullquote", "direxpand", "dirspell", "dotglob", "execfail",
+    "compat43", "compat44", "complete_fullquote", "direxpand", "dirspell", "execfail",
     "extdebug", "extquote", "force_fignore",
-    "globasciiranges", "globstar", "gnu_errfmt", "histappend", "histreedit",
+    "globasciiranges", "gnu_errfmt", "histappend", "histreedit",
     "histverify", "hostcomplete", "huponexit", "inherit_errexit", "interactive_comments",
     "lithist", "localvar_inherit", "localvar_unset", "login_shell", "mailwarn",
-    "no_empty_cmd_completion", "nocaseglob", "noexpand_translation", "nullglob",
+    "no_empty_cmd_completion", "noexpand_translation",
     "patsub_replacement", "progcomp", "progcomp_alias", "promptvars", "restricted_shell",
     "shift_verbose", "sourcepath", "varredir_close", "xpg_echo"};
 

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -14,39 +15,116 @@ namespace wasmcap::shell {
 
 namespace {
 
-// The names in guest directory `dir` that match `pattern`, sorted. Every name read is a
-// deadline check; the matches are charged and count toward the word cap.
-Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
-                        bool utf8, bool extglob, bool skip_dots, MatchWork& work) {
-  Vec<Str> names(ctx.alloc());
-  PatternOptions po;
-  po.pathname = true;  // a leading '.' only by an explicit '.'
-  po.utf8 = utf8;
-  po.extglob = extglob;
-  Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
+// The shopt options a glob reads.
+struct GlobOptions {
+  bool utf8 = false, extglob = false, skip_dots = true, dotglob = false, nocase = false;
+};
+
+// Calls `each(name, is_dir)` for the entries of guest directory `dir` (none when it cannot be
+// read). is_dir: a directory itself, not a symlink to one (`**` does not follow them, as bash
+// 4.3+). Every name read is a deadline check.
+template <typename F>
+void read_dir(Ctx& ctx, const std::string& cwd, const Str& dir, F each) {
   auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
-  if (!f) return names;
+  if (!f) return;
   Fd fd;
-  if (platform::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd) != 0) return names;
+  if (platform::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd) != 0) return;
   DIR* d = ::fdopendir(fd.get());
-  if (d == nullptr) return names;
+  if (d == nullptr) return;
   fd.release();  // the DIR owns it now
   try {
     while (dirent* e = ::readdir(d)) {
       ctx.budget->check();
-      std::string_view n = e->d_name;
-      if (skip_dots && (n == "." || n == "..")) continue;
-      if (!pattern_result(pat.match(n, work))) continue;
-      names.push_back(ctx.str(n));
-      ctx.budget->check_words(names.size());
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {
+        struct stat sb {};
+        is_dir = ::fstatat(::dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                 S_ISDIR(sb.st_mode);
+      }
+      each(std::string_view(e->d_name), is_dir);
     }
   } catch (...) {
     ::closedir(d);
     throw;
   }
   ::closedir(d);
+}
+
+// The names in guest directory `dir` that match `pattern`, sorted. The matches are charged and
+// count toward the word cap.
+Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const Str& pattern,
+                        const GlobOptions& go, MatchWork& work) {
+  Vec<Str> names(ctx.alloc());
+  PatternOptions po;
+  // A leading '.' only by an explicit '.' (pathname), or by a wildcard too with dotglob (a
+  // component has no '/' for pathname's other rule to see).
+  po.pathname = !go.dotglob;
+  po.utf8 = go.utf8;
+  po.extglob = go.extglob;
+  po.ignore_case = go.nocase;
+  Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
+  read_dir(ctx, cwd, dir, [&](std::string_view n, bool) {
+    // . and ..: never by dotglob's wildcards (bash), nor at all with globskipdots.
+    if ((go.skip_dots || go.dotglob) && (n == "." || n == "..")) {
+      if (go.skip_dots || pattern[0] != '.') return;
+    }
+    if (!pattern_result(pat.match(n, work))) return;
+    names.push_back(ctx.str(n));
+    ctx.budget->check_words(names.size());
+  });
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// globstar's `**` (a whole component), as bash 5.2 expands it under `base`:
+//   kDirs (`**/x`): `base` itself, then every directory at any depth (x is then looked for in
+//     each: at the top too);
+//   kDirsLast (`**/`): `base/`, then every directory at any depth, symlinks to directories
+//     included (the `/` joined after; an empty base gives "", which the caller drops);
+//   kAll (`**` last): `base/` (unless base is empty), then every entry at any depth.
+// Hidden names only with dotglob. A symlink to a directory is never entered (bash 4.3+).
+// Iterative (a deep tree costs no host stack); every entry is a deadline check and counts toward
+// the word cap.
+enum class Star2 { kDirs, kDirsLast, kAll };
+void descend(Ctx& ctx, const std::string& cwd, const Str& base, Star2 mode, const GlobOptions& go,
+             Vec<Str>& next) {
+  const bool files = mode == Star2::kAll;
+  auto join = [&](const Str& b, std::string_view name) {
+    Str s = b;
+    if (!b.empty() && b.back() != '/') s.push_back('/');
+    s.append(name.data(), name.size());
+    return s;
+  };
+  if (mode != Star2::kAll || !base.empty()) {
+    next.push_back(files ? join(base, "") : base);
+    ctx.budget->check_words(next.size());
+  }
+  Vec<Str> todo(ctx.alloc());
+  todo.push_back(base);
+  while (!todo.empty()) {
+    Str dir = std::move(todo.back());
+    todo.pop_back();
+    Vec<std::pair<Str, bool>> entries(ctx.alloc());
+    read_dir(ctx, cwd, dir, [&](std::string_view n, bool is_dir) {
+      if (n == "." || n == ".." || (!go.dotglob && n[0] == '.')) return;
+      entries.emplace_back(ctx.str(n), is_dir);
+      ctx.budget->check_words(next.size() + todo.size() + entries.size());
+    });
+    std::sort(entries.begin(), entries.end());
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      if (it->second) todo.push_back(join(dir, view(it->first)));
+    }
+    for (const auto& [n, is_dir] : entries) {
+      Str path = join(dir, view(n));
+      if (!files && !is_dir) {
+        if (mode != Star2::kDirsLast) continue;
+        auto sb = stat_guest(ctx, cwd, view(path));  // a symlink, followed beneath the preopens
+        if (!sb || !S_ISDIR(sb->st_mode)) continue;
+      }
+      next.push_back(std::move(path));
+      ctx.budget->check_words(next.size() + todo.size());
+    }
+  }
 }
 
 }  // namespace
@@ -54,7 +132,12 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
 void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
   const std::string& cwd = st.cwd;
   const bool extglob = st.opt_extglob;
-  const bool skip_dots = st.opt_globskipdots;
+  GlobOptions go;
+  go.utf8 = utf8;
+  go.extglob = extglob;
+  go.skip_dots = st.opt_globskipdots;
+  go.dotglob = st.opt_dotglob;
+  go.nocase = st.opt_nocaseglob;
   // Only * ? [ (and with extglob a group) make a pattern; a '\' from an unquoted expansion
   // (glob-flagged) escapes the character after it in one (bash: `v='*\*'; echo $v` matches
   // names ending in '*').
@@ -89,6 +172,13 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
     if (!f.glob[i] && special) pat.push_back('\\');
     pat.push_back(c);
   }
+  if (st.opt_globstar) {  // `**/**/x` is `**/x` (bash)
+    for (size_t k = comps.size(); k-- > 1;) {
+      if (view(comps[k].second) == "**" && view(comps[k - 1].second) == "**") {
+        comps.erase(comps.begin() + static_cast<long>(k));
+      }
+    }
+  }
   MatchWork work(kPatternWork);
   Vec<Str> cur(ctx.alloc());
   cur.push_back(ctx.str(absolute ? "/" : ""));
@@ -117,12 +207,21 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
         unescaped.push_back(p[i] == '\\' && i + 1 < p.size() ? p[++i] : p[i]);
       }
     }
+    // globstar: `**` unquoted as a whole component is any depth of directories.
+    const bool star2 = st.opt_globstar && view(p) == "**";
     for (const auto& base : cur) {
       if (!is_pat) {
         join(base, view(unescaped));
         continue;
       }
-      for (const auto& n : matching_names(ctx, cwd, base, p, utf8, extglob, skip_dots, work)) {
+      if (star2) {
+        Star2 mode = k + 1 == comps.size() ? Star2::kAll
+                     : k + 2 == comps.size() && comps[k + 1].first.empty() ? Star2::kDirsLast
+                                                                            : Star2::kDirs;
+        descend(ctx, cwd, base, mode, go, next);
+        continue;
+      }
+      for (const auto& n : matching_names(ctx, cwd, base, p, go, work)) {
         join(base, view(n));
       }
     }
@@ -133,7 +232,7 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
   size_t before = out.size();
   for (auto& c : cur) {
     ctx.budget->check();
-    if (!stat_guest(ctx, cwd, view(c))) continue;
+    if (c.empty() || !stat_guest(ctx, cwd, view(c))) continue;  // ("" from `**/` at the top)
     out.push_back(std::move(c));
     ctx.budget->check_words(out.size());
   }
@@ -141,6 +240,7 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
     if (st.opt_failglob) {
       throw LimitHit(Error(ErrorCode::kNotFound, "no match: " + shown(view(f.text))), false);
     }
+    if (st.opt_nullglob) return;  // no word at all
     out.push_back(std::move(f.text));
     ctx.budget->check_words(out.size());
     return;

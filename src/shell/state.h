@@ -346,6 +346,10 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   bool opt_globskipdots = true;  // shopt globskipdots (bash 5.2's default): globs never yield . ..
   bool opt_extglob = false;   // extglob groups in patterns (pattern.h)
   bool opt_failglob = false;  // a glob that matches nothing fails the command (status 1)
+  bool opt_nullglob = false;  // a glob that matches nothing is removed (no word)
+  bool opt_dotglob = false;   // wildcards match a leading '.' (never . or ..)
+  bool opt_globstar = false;  // `**` as a whole component: any depth of directories (glob.cc)
+  bool opt_nocaseglob = false;  // globs match ASCII letters in either case
   // shopt -s expand_aliases (off in a script, as bash's) and the aliases (alias.cc), shared
   // with subshells' copies until one changes them (then it copies).
   bool opt_expand_aliases = false;

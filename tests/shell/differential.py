@@ -95,6 +95,10 @@ CORPUS = [
     "head -n 2 <(yes); head -n 1 <(while :; do echo loop; done); echo $?; sort -r <(cat sub/*.txt)",
     "echo '<(quoted)' \"<(q)\"; cat < <(grep -c foo a.txt) > n.txt; cat n.txt",
     "while :; do echo y; done | head -n 1; echo ${PIPESTATUS[@]}; { echo a; echo b; } | true; echo $?",
+    # shopt globstar, dotglob, nullglob, nocaseglob
+    "shopt -s globstar; echo **; echo **/*.txt; echo sub/**/; echo **/; echo sub/** **/e.txt; ln -s sub l; echo **/d.txt; echo l/**",
+    "touch .h sub/.g; shopt -s globstar dotglob; echo **/.*; echo * sub/*; shopt -u dotglob; echo * **/.g; shopt -p globstar dotglob",
+    "shopt -s nullglob; for f in *.nope; do echo $f; done; echo x[z]* y; a=(*.nope sub/*.txt); echo ${#a[@]}; shopt -s nocaseglob; echo A*.TXT SUB/*",
     "echo a; echo b; false; echo $?",
     "true && echo yes || echo no",
     "false && echo yes || echo no",

@@ -550,6 +550,33 @@ TEST_F(ShellFixture, GlobProductsAreBounded) {
   EXPECT_EQ(d.out, "ok\nst=0\n") << d.err;
 }
 
+// globstar's `**` walks a whole tree: its candidates count toward the word cap (a wide tree
+// fails the command with the cap's message, status 1), it never enters a symlink to a
+// directory (a link to its own ancestor would make it endless), and it walks with no host
+// recursion (a tree 300 deep).
+TEST_F(ShellFixture, GlobstarIsBoundedAndDoesNotFollowSymlinks) {
+  for (int i = 0; i < 40; ++i) {
+    for (int j = 0; j < 30; ++j) {
+      fs::create_directories(work() / "w" / std::to_string(i) / std::to_string(j));
+    }
+  }
+  fs::path deep = work() / "deep";
+  for (int i = 0; i < 300; ++i) deep /= "d";
+  fs::create_directories(deep);
+  wasmcap::testing::write_text(deep / "leaf.txt", "x");
+  fs::create_directory_symlink("..", work() / "deep" / "d" / "up");
+  auto o = opts();
+  o.max_words = 1000;
+  auto r = run("shopt -s globstar; echo w/** > /dev/null; echo wide=$?; a=(deep/**/leaf.txt); "
+               "echo ${#a[@]} ${#a[0]}; b=(deep/**/up/d); echo ${b[@]}; c=(deep/**); echo ${#c[@]}",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  // deep/ + 300 x d/ + leaf.txt; deep/, its 300 directories, leaf.txt and the link itself.
+  EXPECT_EQ(r.out, "wide=1\n1 " + std::to_string(5 + 2 * 300 + 8) + "\ndeep/d/up/d\n303\n")
+      << r.err;
+  EXPECT_NE(r.err.find("an expansion produced more than 1000 words"), std::string::npos) << r.err;
+}
+
 TEST_F(ShellFixture, GlobProductsSeeTheDeadline) {
   for (int i = 0; i < 20; ++i) fs::create_directories(work() / "d" += std::to_string(i));
   auto o = opts();
