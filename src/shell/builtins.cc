@@ -531,11 +531,17 @@ int b_source(B& b, const Args& args, const char* name) {
   Args a = args;
   if (!a.empty() && a[0] == "--") a.erase(a.begin());  // bash: `--` ends the options
   if (a.empty()) return b.say(std::string(name) + ": a file name is needed\n", 2);
-  // /dev/stdin is the builtin's own stdin (a here-document, a pipe); anything else is a file
-  // beneath a preopen.
+  // /dev/stdin is the builtin's own stdin (a here-document, a pipe), /dev/fd/N its descriptor N;
+  // anything else is a file beneath a preopen.
   int fd = b.io.in();
   Result<Fd> f = Fd();
-  if (a[0] != "/dev/stdin") {
+  auto dev_fd = shell_dev_fd(b.io, a[0]);  // /dev/fd/N: `source <(list)`
+  if (dev_fd) {
+    if (*dev_fd == kClosed) {
+      return b.say(std::string(name) + ": " + shown(a[0]) + ": No such file or directory\n");
+    }
+    fd = *dev_fd;
+  } else if (a[0] != "/dev/stdin") {
     // A name without '/' is looked for on PATH first (a readable file), then here (bash).
     auto on_path = search_path(b.ctx, b.st, a[0], false);
     f = open_redirect(b.ctx, b.st.cwd, on_path ? std::string_view(*on_path) : a[0], O_RDONLY);

@@ -88,6 +88,22 @@ class ShellTest : public TestEnv {
 
   std::optional<FileInfo> stat(std::string_view path, bool follow) override {
     if (path.empty()) return std::nullopt;
+    if (auto d = shell_dev_fd(io_, path)) {  // a `<(list)`'s pipe, `3<f`
+      int fd = *d;
+      struct stat s {};
+      if (fd == kClosed || (fd >= 0 && ::fstat(fd, &s) != 0)) return std::nullopt;
+      FileInfo i;
+      i.type = fd == kNull ? FileInfo::Type::kChar
+               : S_ISFIFO(s.st_mode) ? FileInfo::Type::kFifo
+               : S_ISREG(s.st_mode)  ? FileInfo::Type::kRegular
+                                     : FileInfo::Type::kChar;
+      i.mode = fd == kNull ? 0666 : s.st_mode & 0777;
+      i.size = fd == kNull || !S_ISREG(s.st_mode) ? 0 : static_cast<uint64_t>(s.st_size);
+      i.dev = fd == kNull ? 0 : s.st_dev;
+      i.ino = fd == kNull ? 0 : s.st_ino;
+      i.owned_by_euid = i.group_is_egid = true;
+      return i;
+    }
     if (is_guest_device(ctx_, st_.cwd, path)) {  // the tools' /dev (paths.cc): a character device
       FileInfo i;
       i.type = FileInfo::Type::kChar;
@@ -122,6 +138,15 @@ class ShellTest : public TestEnv {
 
   // A read-only preopen is never writable, whatever the file's mode says.
   bool access(std::string_view path, char mode) override {
+    if (auto d = shell_dev_fd(io_, path)) {  // a `<(list)`'s pipe, `3<f`
+      int fd = *d;
+      if (fd == kClosed || mode == 'x') return false;
+      if (fd == kNull) return true;
+      // As access(2) on Linux's /dev/fd/N answers: the object's permission bits, not the
+      // descriptor's access (a pipe is 0600: `[ -w <(:) ]` is true in bash).
+      struct stat sb {};
+      return ::fstat(fd, &sb) == 0 && (sb.st_mode & (mode == 'r' ? S_IRUSR : S_IWUSR)) != 0;
+    }
     if (is_guest_device(ctx_, st_.cwd, path)) return mode != 'x';
     auto f = resolve_guest(ctx_, st_.cwd, path, true);
     if (!f) return false;

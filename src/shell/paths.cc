@@ -215,6 +215,16 @@ Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_vie
 // The virtual /dev every tool of the session has (tool.cc: WasiConfig::dev_files; its devices
 // are the WASI host's, wasi::device_named): `/dev/NAME`, however written (`/dev//null`,
 // `/tmp/../dev/zero`), when NAME is one of its devices or streams.
+std::optional<int> shell_dev_fd(const Io& io, std::string_view path) {
+  if (path.size() < 8 || path.substr(0, 8) != "/dev/fd/") return std::nullopt;
+  if (path.size() == 8 || path.size() > 10 ||
+      path.find_first_not_of("0123456789", 8) != std::string_view::npos) {
+    return kClosed;
+  }
+  int n = (path[8] - '0') * (path.size() == 10 ? 10 : 1) + (path.size() == 10 ? path[9] - '0' : 0);
+  return n < kMaxFds ? io.fd[n] : kClosed;
+}
+
 bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view path) {
   auto loc = locate(ctx, cwd, path);
   if (!loc || loc->guest.size() <= wasi::kDevPath.size() + 1 ||

@@ -144,11 +144,9 @@ bool apply_redirects(Ctx& ctx, State& st, const std::vector<Redirect>& redirects
                                        : -3;
     // /dev/fd/N: the shell's own descriptor N, as Linux's /dev/fd is the process's (bash on Linux
     // says "No such file or directory" for one that is not open).
-    if (path.size() > 8 && path.substr(0, 8) == "/dev/fd/" && path.size() <= 10 &&
-        path.find_first_not_of("0123456789", 8) == std::string_view::npos) {
-      const int n = std::atoi(std::string(path.substr(8)).c_str());
-      if (n >= kMaxFds || io.fd[n] == kClosed) return fail(shown(path) + ": No such file or directory");
-      virt = io.fd[n];
+    if (auto d = shell_dev_fd(io, path)) {
+      if (*d == kClosed) return fail(shown(path) + ": No such file or directory");
+      virt = *d;
     }
     if (virt != -3) {
       io.fd[r.fd] = virt;

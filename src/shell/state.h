@@ -484,6 +484,10 @@ std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, st
 // True for a device of the tools' virtual /dev (paths.cc): /dev/null, zero, urandom, random,
 // stdin, stdout, stderr.
 bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view path);
+// /dev/fd/N as the shell names it (redirections, `.`, test): the command's descriptor N in `io`
+// (kNull, or kClosed when N is not open or the name is no number 0-63); nullopt for a path that
+// does not start with /dev/fd/.
+std::optional<int> shell_dev_fd(const Io& io, std::string_view path);
 // The command directories (paths.cc, docs/shell.md "Command paths"): /usr/bin, /bin and
 // /usr/local/bin, however written, hold every program the shell runs by name (a bundle's
 // command, sh/bash, a builtin that is also a program), as a Debian system's do.

@@ -95,6 +95,8 @@ CORPUS = [
     "head -n 2 <(yes); head -n 1 <(while :; do echo loop; done); echo $?; sort -r <(cat sub/*.txt)",
     "echo '<(quoted)' \"<(q)\"; cat < <(grep -c foo a.txt) > n.txt; cat n.txt",
     "while :; do echo y; done | head -n 1; echo ${PIPESTATUS[@]}; { echo a; echo b; } | true; echo $?",
+    "[[ -e <(true) ]] && echo e; [ -p <(true) ] && echo p; test -r <(:) && [ -w <(:) ] && echo rw; [ -e /dev/fd/9 ] || echo closed; [ -e /dev/fd/x ] || echo bad; exec 3<a.txt; [ -f /dev/fd/3 ] && [ -s /dev/fd/3 ] && echo f3",
+    "source <(echo 'echo hi; v=1'); echo v=$v; . <(echo 'echo dot $1') arg; cat < /dev/fd/x; echo st=$?; . /dev/fd/9; echo st=$?",
     # shopt globstar, dotglob, nullglob, nocaseglob
     "shopt -s globstar; echo **; echo **/*.txt; echo sub/**/; echo **/; echo sub/** **/e.txt; ln -s sub l; echo **/d.txt; echo l/**",
     "touch .h sub/.g; shopt -s globstar dotglob; echo **/.*; echo * sub/*; shopt -u dotglob; echo * **/.g; shopt -p globstar dotglob",
