@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep)
+CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -291,6 +291,44 @@ build_grep() {
   gnu_programs grep src libgreputils.a grep
 }
 
+# GNU find (findutils 4.9.0): its configure (cross) with gnulib (gl/lib/libgnulib.a), findutils'
+# lib/libfind.a and find/'s libfindtools.a; compat/tar/ for what find shares with tar (no user or
+# group database, fork/exec fail) and compat/find/ (find.h forced in; mntent.h: no mount table).
+# patches/findutils: gnulib's opendirat renamed and fts reopening a directory (as grep's); -exec,
+# -execdir, -ok and -okdir refused when the expression is parsed (no processes: in wasmcap sh the
+# shell runs them, src/shell/find_exec.cc); endgrent's fallback macro fixed; the starting
+# directory recorded by name (no fchdir).
+build_findutils() {
+  local b=$WORK/findutils-build d o objs libobjs=()
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h"
+  local CONF_CPPFLAGS="-I$HERE/compat/tar -I$HERE/compat/find" CONF_LIBS=-lwasmcaptar
+  gnu_configure findutils wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
+    ac_cv_type_getgroups=gid_t ac_cv_func_getmntent=yes --without-selinux
+  # compat/find/find.h when compiling only: its <dirent.h> would clash with configure's probes.
+  GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/find/find.h"
+  for d in gl/lib lib; do
+    (cd "$b" && $NICE make -j"$JOBS" -C "$d" CFLAGS="$GNU_FLAGS -flto" GL_CFLAG_GNULIB_WARNINGS= \
+       >"$b/make-${d//\//-}.log" 2>&1) || { tail -30 "$b/make-${d//\//-}.log"; die "findutils $d failed"; }
+  done
+  printf 'wasmcap-list:\n\t@echo $(find_OBJECTS) $(libfindtools_a_OBJECTS)\n' >"$b/find/wasmcap.mk"
+  read -r -a objs < <(cd "$b/find" && make -s -f Makefile -f wasmcap.mk wasmcap-list)
+  (cd "$b/find" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
+     CFLAGS="$GNU_FLAGS -flto -Dmain=find_main" >"$b/make-find.log" 2>&1) ||
+    { tail -30 "$b/make-find.log"; die "findutils find failed ($b/make-find.log)"; }
+  rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gl" "$b/libobjs/lib"
+  (cd "$b/libobjs/gl" && /usr/bin/llvm-ar-19 x "$b/gl/lib/libgnulib.a")
+  (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libfind.a")
+  # As build_tar: not a library object defining a global find's own objects define.
+  /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/find/}" 2>/dev/null |
+    awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/find.defined"
+  for o in "$b"/libobjs/gl/*.o "$b"/libobjs/lib/*.o; do
+    /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
+      grep -qxF -f "$b/find.defined" || libobjs+=("$o")
+  done
+  unit find "${objs[@]/#/$b/find/}" "${libobjs[@]}"
+}
+USES_build_findutils="gnu_configure build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/find"
+
 USES_build_tar="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar"
 USES_build_grep="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
@@ -320,6 +358,7 @@ program build_gzip gzip gzip
 program build_patch patch patch
 program build_tar tar tar
 program build_grep grep grep
+program build_findutils findutils find
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -327,6 +366,7 @@ program build_grep grep grep
 # then a trap at the bound, not memory corruption).
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
   "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" "$WORK/grep.o" \
+  "$WORK/find.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

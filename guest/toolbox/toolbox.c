@@ -22,6 +22,7 @@ int gzip_main(int argc, char **argv);
 int patch_main(int argc, char **argv);
 int tar_main(int argc, char **argv);
 int grep_main(int argc, char **argv);
+int find_main(int argc, char **argv);  // GNU find (findutils)
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -44,6 +45,7 @@ static const struct {
     {"tar", tar_main, NULL, NULL},
     {"grep", grep_main, NULL, NULL},
     {"egrep", grep_main, "grep", "-E"}, {"fgrep", grep_main, "grep", "-F"},
+    {"find", find_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

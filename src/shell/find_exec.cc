@@ -1,11 +1,12 @@
 // `find ... -exec CMD {} ;` / `-exec CMD {} +` / `-execdir` (docs/shell.md "find -exec"): the
-// find guest cannot start a process, so the shell runs the walk and the commands. The
-// expression must be PREDICATES ACTIONS: predicates the guest evaluates (no action among them,
-// no top-level -o), then a chain of actions (-exec, -execdir, -print, -print0) the shell
-// evaluates for each path in order, as GNU's find would: an -exec ... ; that fails is false and
-// ends the chain for that path; -exec ... + is true and runs its batches as GNU's do. The guest
-// runs first with PREDICATES -print0 and its whole output is read (charged to the shell's memory),
-// then the commands run. Anything else with -exec is refused with a message, never approximated.
+// find guest (GNU find from the toolbox, or coreutils' own) cannot start a process, so the shell
+// runs the walk and the commands. The expression must be PREDICATES ACTIONS: predicates the
+// guest evaluates (no action among them but -prune and -quit, no top-level `,`), then a chain of
+// actions (-exec, -execdir, -print, -print0) the shell evaluates for each path in order, as GNU's
+// find would: an -exec ... ; that fails is false and ends the chain for that path; -exec ... +
+// is true and runs its batches as GNU's do. The guest runs first with PREDICATES -print0 and its
+// whole output is read (charged to the shell's memory), then the commands run. Anything else
+// with -exec is refused with a message, never approximated.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -37,6 +38,12 @@ struct Action {
 
 bool is_exec(std::string_view w) {
   return w == "-exec" || w == "-execdir" || w == "-ok" || w == "-okdir";
+}
+
+// GNU find's actions other than -exec*, -print, -print0, -prune and -quit.
+bool is_guest_action(std::string_view w) {
+  return w == "-delete" || w == "-printf" || w == "-fprintf" || w == "-fprint" ||
+         w == "-fprint0" || w == "-ls" || w == "-fls";
 }
 
 struct Refusal {
@@ -107,15 +114,23 @@ void plan(const Vec<Str>& argv, std::vector<std::string>& guest, std::vector<Act
       in_chain = true;  // always true: the chain starts here
       continue;
     }
+    if (!in_chain && is_guest_action(w)) {
+      // GNU find's own output or deletion among the tests: what it prints would mix with the
+      // paths read back, and it would delete before the commands run.
+      throw Refusal{std::string(w) + " with -exec: refused (the actions the shell runs are "
+                    "-exec, -execdir, -print and -print0; -prune and -quit may be among the tests)"};
+    }
     if (in_chain) {
       if (w == "-a" || w == "-and") continue;
       throw Refusal{"'" + said(w) +
                     "' after -exec: refused (only -exec, -execdir, -print and -print0 may follow "
                     "it; put the tests before)"};
     }
-    if (depth == 0 && (w == "-o" || w == "-or" || w == ",")) {
-      throw Refusal{"a top-level " + std::string(w) +
-                    " with -exec: refused (group the alternatives: \\( A -o B \\) -exec ...)"};
+    // A top-level -o is fine: A -o B ACTIONS is A -o (B -a ACTIONS) (-a binds tighter), so the
+    // guest's A -o B -print0 lists exactly the paths the actions see (A: tests, -prune or
+    // -quit only, as `find . -name vendor -prune -o -name '*.go' -exec ...`). Not `,`.
+    if (depth == 0 && w == ",") {
+      throw Refusal{"a top-level , with -exec: refused (group the list: \\( A , B \\) -exec ...)"};
     }
     if (w == "(") ++depth;
     if (w == ")") --depth;

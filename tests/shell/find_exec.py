@@ -1,22 +1,33 @@
 #!/usr/bin/env python3
 """`find ... -exec` in `wasmcap sh` (docs/shell.md "find -exec") against GNU find.
 
-Differential: each script runs under `wasmcap sh` (the coreutils find guest walks, the shell runs
-the commands) and under bash with Debian's GNU find, on copies of the same tree; stdout, the exit
-status, stderr (byte for byte, or only empty-or-not for `class` cases: the guest's own messages
-quote names differently) and the resulting tree must agree. The guest walks in bytewise order
-and GNU in directory order, so scripts whose output lists several paths sort it. Then fixed
-expectations: what is refused (never approximated) and the bounds.
+Differential: each script runs under `wasmcap sh` (the find guest walks, the shell runs the
+commands) and under bash with Debian's GNU find, on copies of the same tree; stdout, the exit
+status, stderr (byte for byte, or only empty-or-not for `class` cases: the guest's messages
+quote names as in its C.UTF-8 locale, or as coreutils' find does) and the resulting tree must
+agree. Then fixed expectations: what is refused (never approximated) and the bounds.
+
+Two setups: coreutils alone (its own find, which walks in bytewise order where GNU walks in
+directory order: scripts listing several paths sort them), and --toolbox (coreutils and the
+toolbox, whose GNU find is then the command table's `find`): the same scripts, plus
+TOOLBOX_CASES with the tests only GNU's find has (-newer, -size, -mtime, -prune, -empty, -regex)
+compared unsorted: GNU's find in the sandbox reads directories in the host's order, as Debian's
+does on the other copy, made by the same code in the same order.
 
 Usage: find_exec.py --wasmcap build/bin/wasmcap --bundles build/bundles [--engine interp|aot]
+                    [--toolbox]
 """
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
-import shell_env
-from differential import snapshot
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import shell_env  # noqa: E402
+from differential import snapshot  # noqa: E402
 
 GNU_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 
@@ -32,6 +43,9 @@ CASES = [
     ("find . sub -name 'c*' -exec echo {} \\; | sort", "exact"),
     ("find . -type f -name 'sp*' -exec cat {} \\;", "exact"),
     ("find . \\( -name a.txt -o -name b.txt \\) -exec echo {} \\; | sort", "exact"),
+    ("find . -name a.txt -o -name '*.txt' -exec echo {} \\; | sort", "exact"),
+    ("find . -name sub -o -type f -exec echo {} + -print | tr ' ' '\\n' | sort", "exact"),
+    ("find . -type d -o -name 'b*' -o -name '*.txt' -exec echo {} \\; | sort", "exact"),
     ("find . ! -type d -exec echo {} \\; | sort", "exact"),
     ("find . -name '*.txt' -exec test -s {} \\; -print | sort", "exact"),
     ("find . -type f -exec grep -q foo {} \\; -exec echo has {} \\; | sort", "exact"),
@@ -60,6 +74,28 @@ CASES = [
 ]
 
 
+# GNU find as the table's `find` (--toolbox): its tests before the actions, output in directory
+# order (not sorted).
+TOOLBOX_CASES = [
+    ("find . -name '*.txt' -exec echo {} \\;", "exact"),
+    ("find . -newer a.txt -exec echo new {} \\;", "exact"),
+    ("find . -type f -mmin -60 -exec cat {} +", "exact"),
+    ("find . -type f -mtime +30 -exec echo old {} +", "exact"),
+    ("find . -size +6c -type f -exec wc -c {} \\;", "exact"),
+    ("find . -name sub -prune -o -type f -exec echo {} \\;", "exact"),
+    ("find . -path ./sub/deep -prune -o -exec echo {} +", "exact"),
+    ("find . -empty -exec echo empty {} \\;", "exact"),
+    ("find . -regex '.*/[a-z]\\.txt' -execdir echo {} \\;", "exact"),
+    ("find sub -mindepth 1 -maxdepth 1 -exec echo {} \\; -print", "exact"),
+    ("find . -name '*.txt' -quit -exec echo {} \\;", "exact"),
+    ("find . -type f -exec test -s {} \\; -print0 | tr '\\0' '\\n'", "exact"),
+    ("find . -size -1k -name 'e*' -exec sh -c 'echo \"$1\"; rm \"$1\"' _ {} \\; ; find . -type f",
+     "exact"),
+    ("find missing . -maxdepth 0 -exec echo {} \\; ; echo $?", "class"),
+    ("type find", None),
+]
+
+
 def build_tree(root):
     def w(rel, data):
         p = os.path.join(root, rel)
@@ -71,21 +107,45 @@ def build_tree(root):
     w("sp ace.txt", "spaced\n")
     w("sub/c.txt", "foo sub\n")
     w("sub/deep/e.txt", "deep\n")
+    os.makedirs(os.path.join(root, "sub", "none"))
+    # Fixed times (months old), b.txt ten minutes old: -newer, -mmin and -mtime answer the same
+    # on both copies whenever the test runs.
+    for dp, dns, fns in os.walk(root):
+        for n in dns + fns:
+            os.utime(os.path.join(dp, n), (1767225600, 1767225600))
+    os.utime(root, (1767225600, 1767225600))
+    now = time.time() - 600
+    os.utime(os.path.join(root, "b.txt"), (now, now))
 
 
 def main():
-    a = shell_env.parse_args(__doc__)
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--wasmcap", required=True)
+    ap.add_argument("--bundles", required=True)
+    ap.add_argument("--engine", default=os.environ.get("WASMCAP_TEST_ENGINE", "interp"))
+    ap.add_argument("--toolbox", action="store_true")
+    a = ap.parse_args()
     failures = []
     with tempfile.TemporaryDirectory(prefix="wasmcap-find-exec-") as tmp:
-        env = shell_env.install_coreutils(a, tmp)
+        bundles = ["coreutils.wcb"] + (["toolbox.wcb"] if a.toolbox else [])
+        extra = {}
+        if a.toolbox and a.engine == "aot" and not os.environ.get("WASMCAP_CACHE_DIR"):
+            # the toolbox module's object, compiled by toolbox/differential-aot
+            sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+            import bundle_test
+            extra["WASMCAP_CACHE_DIR"] = bundle_test.aot_cache_dir()
+        env = shell_env.install_bundles(a, tmp, bundles, **extra)
         if env is None:
             return 1
+        cases = CASES + (TOOLBOX_CASES if a.toolbox else [])
 
         def ours(script, ws, *flags):
             return subprocess.run([a.wasmcap, "sh", "--engine", a.engine, "--dir", ws + "::/work"]
                                   + list(flags) + ["-c", script], env=env, capture_output=True,
                                   timeout=300, stdin=subprocess.DEVNULL)
-        for i, (script, mode) in enumerate(CASES):
+        for i, (script, mode) in enumerate(cases):
+            if mode is None:
+                continue  # a fixed expectation below
             w_dir, g_dir = os.path.join(tmp, "w%d" % i), os.path.join(tmp, "g%d" % i)
             build_tree(w_dir)
             build_tree(g_dir)
@@ -104,7 +164,8 @@ def main():
             if problems:
                 failures.append(script)
                 print("FAIL %r:\n  %s" % (script, "\n  ".join(problems)))
-        print("differential: %d/%d agree with GNU find" % (len(CASES) - len(failures), len(CASES)))
+        n = sum(1 for _, m in cases if m)
+        print("differential: %d/%d agree with GNU find" % (n - len(failures), n))
 
         ws = os.path.join(tmp, "fixed")
         build_tree(ws)
@@ -120,15 +181,22 @@ def main():
         refused = [
             ("-ok", "find . -ok echo {} \\;"),
             ("-okdir", "find . -okdir echo {} \\;"),
-            ("a top-level -o", "find . -name a.txt -o -name b.txt -exec echo {} \\;"),
+            ("a top-level ,", "find . -name a.txt , -name b.txt -exec echo {} \\;"),
             ("-exec inside ( )", "find . \\( -exec true \\; \\)"),
             ("a test after -exec", "find . -exec true \\; -name a.txt"),
             ("! -exec", "find . ! -exec false \\;"),
             ("-print inside ( )", "find . \\( -name a.txt -print \\) -exec true \\;"),
+            ("-printf among the tests", "find . -printf '%p\\n' -exec true \\;"),
+            ("-delete among the tests", "find . -name a.txt -delete -exec true \\;"),
+            ("-ls among the tests", "find . -ls -exec true \\;"),
         ]
         for label, script in refused:
             p = ours(script + "; echo $?", ws)
             check("refused: " + label, p.stdout == b"1\n" and b"refused" in p.stderr, p)
+        check("refused, nothing deleted", os.path.exists(os.path.join(ws, "a.txt")), p)
+        p = ours("type find", ws)
+        table = b"toolbox" if a.toolbox else b"coreutils"
+        check("the table's find is %s's" % table.decode(), table in p.stdout, p)
         p = ours("find . -type f -exec true \\; ; echo after", ws, "--max-commands", "3")
         check("--max-commands counts the walk and each command", p.returncode == 81, p)
         p = ours("find many -exec true {} + ; echo $?", ws, "--max-shell-memory", "262144")

@@ -4,7 +4,7 @@ source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, dif
 /usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
 Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6), tar =
 /usr/bin/tar (GNU tar 1.34), grep, egrep and fgrep = /usr/bin/grep (GNU grep 3.8) and Debian's
-egrep and fgrep scripts around it.
+egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -17,7 +17,7 @@ hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended 
 (symlinks pointing out of the workspace refused).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find] [--seed N]
 """
 import os
 import random
@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -36,11 +37,12 @@ NATIVE_ENV = {"LC_ALL": "C", "TZ": "UTC", "PATH": "/usr/bin:/bin"}
 NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", "cmp": "/usr/bin/cmp",
           "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat",
           "patch": "/usr/bin/patch", "tar": "/usr/bin/tar", "grep": "/usr/bin/grep",
-          "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep"}
+          "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep",
+          "find": "/usr/bin/find"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
          "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
-         "fgrep": "fgrep"}
+         "fgrep": "fgrep", "find": "find"}
 
 class Runner:
     def __init__(self, a):
@@ -48,7 +50,9 @@ class Runner:
         self.tmp = tempfile.mkdtemp(prefix="wasmcap-toolbox-")
         self.n = 0
 
-    def workspace(self, files):
+    def workspace(self, files, dirs=(), ages=None):
+        """DIRS: empty directories to make; AGES: {path: seconds before now}, mtimes set after
+        the fixed one (find's -mtime, -mmin, -newer: gen.find_cases)."""
         self.n += 1
         d = os.path.join(self.tmp, "ws%d" % self.n)
         os.makedirs(d)
@@ -57,22 +61,32 @@ class Runner:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             with open(p, "wb") as f:
                 f.write(data)
+        for name in dirs:
+            os.makedirs(os.path.join(d, name), exist_ok=True)
         # One mtime for every input on both sides (diff's headers print it); the modes a umask of
         # 022 gives, which tar records where WASI has none (patches/tar/03), whatever the runner's.
         for root, dirs, names in os.walk(d):
             for n in names + dirs:
                 os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
                 os.utime(os.path.join(root, n), (1767225600, 1767225600))
+        now = time.time()
+        for name, age in (ages or {}).items():
+            os.utime(os.path.join(d, name), (now - age, now - age))
         return d
 
-    def guest(self, tool, args, files, stdin, env=()):
-        ws = self.workspace(files)
-        p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args, env), input=stdin or b"",
+    def guest(self, tool, args, files, stdin, env=(), dirs=(), ages=None, host_clock=False):
+        ws = self.workspace(files, dirs, ages)
+        flags = bundle_test.RUN_FLAGS
+        if host_clock:  # the host's wall clock, not the pinned one: find's -mtime counts from now
+            i = flags.index("--clock")
+            flags = flags[:i] + flags[i + 2:]
+        p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args, env, flags),
+                           input=stdin or b"",
                            capture_output=True, timeout=300)
         return p.returncode, p.stdout, p.stderr, ws
 
-    def native(self, tool, args, files, stdin, env=()):
-        ws = self.workspace(files)
+    def native(self, tool, args, files, stdin, env=(), dirs=(), ages=None):
+        ws = self.workspace(files, dirs, ages)
         p = subprocess.run([ARGV0[tool]] + list(args), executable=NATIVE[tool], input=stdin or b"",
                            capture_output=True, cwd=ws, env=dict(NATIVE_ENV, **dict(env)), timeout=120)
         return p.returncode, p.stdout, p.stderr, ws
@@ -112,8 +126,9 @@ def differential(c, r, tool, case):
     pairs for both sides."""
     args, files, stdin, outs = case["args"], case.get("files", {}), case.get("stdin"), case.get("outs", [])
     env = case.get("env", ())
-    g = r.guest(tool, args, files, stdin, env)
-    n = r.native(tool, args, files, stdin, env)
+    dirs, ages = case.get("dirs", ()), case.get("ages")
+    g = r.guest(tool, args, files, stdin, env, dirs, ages, case.get("host_clock", False))
+    n = r.native(tool, args, files, stdin, env, dirs, ages)
     label = "%s %s" % (tool, " ".join(repr(x) if " " in x or not x else x for x in args))[:200]
     if env:
         label += " (%s)" % " ".join("%s=%s" % kv for kv in env)
@@ -287,9 +302,25 @@ def grep_perl(c, r):
            b"grep: Perl matching not supported in a --disable-perl-regexp build", files={"f": b"x\n"})
 
 
+def find_exec_refused(c, r):
+    """A WASI guest cannot start a process: GNU find in the sandbox refuses -exec, -execdir, -ok
+    and -okdir when it parses the expression (status 1, nothing walked or printed), never a
+    partial answer; in wasmcap sh the shell runs them (tests/shell/find_exec.py). A missing
+    command keeps GNU's usage message."""
+    files = {"a.c": b"x\n", "b.c": b"y\n"}
+    for act in ("-exec", "-execdir", "-ok", "-okdir"):
+        expect(c, r, "find", act + " refused", [".", "-print", act, "rm", "{}", ";"], 1,
+               b"find: " + act.encode() + b": cannot run commands: there are no processes in the "
+               b"WASI sandbox", files=files)
+    expect(c, r, "find", "-exec ... + refused", [".", "-name", "*.c", "-exec", "cat", "{}", "+"], 1,
+           b"cannot run commands", files=files)
+    expect(c, r, "find", "-exec without a command", [".", "-exec"], 1,
+           b"find: missing argument to `-exec'", files=files)
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -308,7 +339,8 @@ def main():
                 continue  # with diff's, gzip's, grep's cases
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
                      "gzip": gen.gzip_cases, "patch": gen.patch_cases,
-                     "tar": gen.tar_cases, "grep": gen.grep_cases}[t](rng)
+                     "tar": gen.tar_cases, "grep": gen.grep_cases,
+                     "find": gen.find_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -323,6 +355,8 @@ def main():
             patch_limits(c, r)
         if "grep" in tools:
             grep_perl(c, r)
+        if "find" in tools:
+            find_exec_refused(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -817,3 +817,103 @@ def grep_cases(rng):
     out.append({"tool": "egrep", "args": ["-c", "def|TODO", "main.py"], "files": files})
     out.append({"tool": "fgrep", "args": ["-n", "TODO:", "main.py"], "files": files})
     return out
+
+
+def find_cases(rng):
+    """GNU find 4.9.0 on a generated tree: -name/-iname/-path/-regex, -type, -maxdepth/-mindepth
+    (and GNU's warning when they follow a test), -newer, -size (c, k, M; +, -, exact), -mtime and
+    -mmin, -prune, -empty, -depth, -quit, -print0, -printf, !, -not, -o, ( ), -delete in the
+    workspace (the whole tree compared after), several starting points, a missing one and usage
+    errors, in LC_ALL=C on both sides (quotes in messages).
+
+    The outputs are compared as they come, not sorted: GNU find walks each directory in the order
+    readdir gives, the sandbox's fd_readdir passes the host's order through, and both workspaces
+    are made by the same code in the same order on the same file system, so the orders are the
+    same; sorting would hide a walk that differs from GNU's (it would also hide -depth's and
+    -prune's effect on the order).
+
+    "dirs": empty directories to make; "ages": {path: seconds before now} set as the mtime after
+    the workspace's fixed mtime (2026-01-01), relative to the time the workspace is made, so -mtime
+    and -mmin answer the same on both sides whatever day the test runs (no age is near a
+    boundary: 10 min, 1 h, 2.5 days, 10 days; the rest is months old); "host_clock": the guest
+    reads the host's wall clock, not the differential's pinned one (find counts ages from now)."""
+    def blob(n):
+        return bytes(rng.randrange(32, 127) for _ in range(n))
+    files = {
+        "README.md": blob(rng.randint(100, 900)),
+        "notes.txt": blob(10),
+        "size1500.dat": blob(1500),
+        "size2048.dat": blob(2048),
+        "big.bin": blob(1536 * 1024),
+        "zero": b"",
+        "src/main.c": blob(rng.randint(200, 2000)),
+        "src/util.h": blob(300),
+        "src/lib/x.c": blob(50),
+        "src/lib/new.c": blob(60),
+        "src/lib/empty.c": b"",
+        "docs/Guide.MD": blob(700),
+        "docs/readme.txt": blob(120),
+        ".hidden/secret": blob(33),
+        "build/out.o": blob(4000),
+        "build/sub/more.o": blob(10),
+        "node_modules/dep/index.js": blob(90),
+        "node_modules/dep/x.c": blob(20),
+    }
+    dirs = ["emptydir", "build/emptied", "src/lib/deeper/deepest"]
+    ages = {"src/lib/new.c": 600, "src/main.c": 3600, "docs/readme.txt": 216000,
+            "notes.txt": 864000}
+    cases = [
+        ["."],
+        [".", "-name", "*.c"],
+        [".", "-iname", "readme*"],
+        [".", "-path", "./src/*", "-name", "*.h"],
+        [".", "-regex", ".*/[a-z]+\\.[ch]"],
+        [".", "-type", "d"],
+        [".", "-type", "f", "-maxdepth", "1"],
+        [".", "-maxdepth", "2", "-mindepth", "2"],
+        [".", "-mindepth", "3"],
+        [".", "-newer", "src/main.c"],
+        [".", "-type", "f", "-newer", "docs/readme.txt"],
+        [".", "-size", "+1k"],
+        [".", "-type", "f", "-size", "-2k"],
+        [".", "-size", "+1M"],
+        [".", "-size", "2M"],
+        [".", "-size", "1500c"],
+        [".", "-size", "2k", "-type", "f"],
+        [".", "-size", "0"],
+        [".", "-mtime", "-1"],
+        [".", "-mtime", "2"],
+        [".", "-type", "f", "-mtime", "-30"],
+        [".", "-mtime", "+5", "-mtime", "-60"],
+        [".", "-mmin", "-30"],
+        [".", "-mmin", "-90", "-mmin", "+20"],
+        [".", "-name", "node_modules", "-prune", "-o", "-type", "f", "-print"],
+        [".", "-path", "./build", "-prune", "-o", "-name", "*.o", "-print"],
+        [".", "-empty"],
+        [".", "-type", "d", "-empty"],
+        [".", "-depth", "-path", "./src*"],
+        [".", "-type", "f", "-print0"],
+        [".", "-name", "*.c", "-print", "-quit"],
+        [".", "-printf", "%p %f %s %y %d\\n"],
+        ["src", "docs", "-printf", "[%P] [%h] %y\\n"],
+        [".", "-type", "f", "-printf", "%-14f|%6s|%d\\n"],
+        [".", "!", "-name", "*.c", "-type", "f"],
+        [".", "-not", "-type", "d", "-not", "-size", "+1k"],
+        [".", "(", "-name", "*.c", "-o", "-name", "*.h", ")", "-print"],
+        [".", "-type", "f", "(", "-size", "+3k", "-o", "-empty", ")", "-printf", "%f\\n"],
+        ["docs", "src/lib", "-name", "*"],
+        ["nosuch", "."],
+        [".", "-bogus"],
+        [".", "-size", "12x"],
+        [".", "-mtime"],
+        [".", "-type", "q"],
+        [".", "(", "-name", "a"],
+    ]
+    env = (("LC_ALL", "C"),)
+    out = [{"tool": "find", "args": a, "files": files, "dirs": dirs, "ages": ages, "env": env,
+            "host_clock": True} for a in cases]
+    for a in ([".", "-name", "*.o", "-delete"], [".", "-type", "d", "-empty", "-delete"],
+              ["build", "-delete"], [".", "-path", "./src/lib*", "-delete", "-print"]):
+        out.append({"tool": "find", "args": a, "files": files, "dirs": dirs, "ages": ages,
+                    "env": env, "host_clock": True, "tree": True})
+    return out
