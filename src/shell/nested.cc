@@ -26,8 +26,8 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
   bool dash_c = false;
   auto unsupported = [&](std::string_view a) {
     return refuse(shown(name) + ": " + shown(a) +
-                  (settable ? ": option not supported (only -c, -s, -i and the options of set)"
-                            : ": option not supported (only -c, -s and -i)"));
+                  (settable ? ": option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile, --rcfile and the options of set)"
+                            : ": option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile and --rcfile)"));
   };
   for (; i < argv.size(); ++i) {
     std::string_view a = argv[i];
@@ -36,6 +36,15 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
       break;
     }
     if (a.size() < 2 || (a[0] != '-' && a[0] != '+')) break;
+    // bash's startup-file options (`bash -lc CMD`, `bash --noprofile --norc -c CMD`, as agent
+    // harnesses start it): accepted, and nothing changes: a nested shell reads no startup file
+    // (no profile, no rc file; docs/shell.md "Nested shells").
+    if (a == "--login" || a == "--norc" || a == "--noprofile") continue;
+    if (a == "--rcfile" || a == "--init-file") {
+      if (i + 1 >= argv.size()) return refuse(shown(name) + ": " + shown(a) + ": option requires an argument");
+      ++i;
+      continue;
+    }
     bool on = a[0] == '-';
     if (a.substr(1) == "o") {  // -o NAME / +o NAME
       if (i + 1 >= argv.size()) return refuse(shown(name) + ": " + shown(a) + ": option requires an argument");
@@ -51,6 +60,8 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
         inv.interactive = true;
       } else if (on && a[k] == 's') {
         // read the script from stdin: the default without operands
+      } else if (on && a[k] == 'l') {
+        // a login shell (--login): no profile is read here either
       } else if (settable && a[k] != 'o' && settable(a.substr(k, 1))) {
         inv.options.emplace_back(std::string(1, a[k]), on);
       } else {

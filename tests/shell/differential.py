@@ -97,6 +97,8 @@ CORPUS = [
     "while :; do echo y; done | head -n 1; echo ${PIPESTATUS[@]}; { echo a; echo b; } | true; echo $?",
     "[[ -e <(true) ]] && echo e; [ -p <(true) ] && echo p; test -r <(:) && [ -w <(:) ] && echo rw; [ -e /dev/fd/9 ] || echo closed; [ -e /dev/fd/x ] || echo bad; exec 3<a.txt; [ -f /dev/fd/3 ] && [ -s /dev/fd/3 ] && echo f3",
     "source <(echo 'echo hi; v=1'); echo v=$v; . <(echo 'echo dot $1') arg; cat < /dev/fd/x; echo st=$?; . /dev/fd/9; echo st=$?",
+    # (-l/--login: bash would read the reference machine's profile; NestedArgv tests them)
+    "bash --noprofile --norc -c 'echo norc $0'; bash --norc -c 'echo $1' x y; bash --rcfile /dev/null -c 'exit 3'; echo $?",
     # shopt globstar, dotglob, nullglob, nocaseglob
     "shopt -s globstar; echo **; echo **/*.txt; echo sub/**/; echo **/; echo sub/** **/e.txt; ln -s sub l; echo **/d.txt; echo l/**",
     "touch .h sub/.g; shopt -s globstar dotglob; echo **/.*; echo * sub/*; shopt -u dotglob; echo * **/.g; shopt -p globstar dotglob",

@@ -35,6 +35,28 @@ TEST(NestedArgv, DashCTakesTheScriptThenNameAndArgs) {
   EXPECT_EQ(dd->text, "-file");
 }
 
+// bash's startup-file options, as agent harnesses start it (`bash -lc CMD`, `bash --noprofile
+// --norc -c CMD`): taken, and a nested shell reads no startup file either way.
+TEST(NestedArgv, StartupFileOptionsAreTaken) {
+  for (const auto& argv : std::vector<std::vector<std::string_view>>{
+           {"bash", "-lc", "echo hi"},
+           {"bash", "--login", "-c", "echo hi"},
+           {"bash", "--noprofile", "--norc", "-c", "echo hi"},
+           {"bash", "--rcfile", "/dev/null", "-l", "-c", "echo hi"},
+           {"sh", "--init-file", "x", "-c", "echo hi"}}) {
+    auto r = parse_nested_argv(argv);
+    ASSERT_TRUE(r) << argv[1] << ": " << r.error().message;
+    EXPECT_EQ(r->source, NestedInvocation::Source::kString);
+    EXPECT_EQ(r->text, "echo hi");
+    EXPECT_TRUE(r->options.empty());
+  }
+  auto missing = parse_nested_argv({"bash", "--rcfile"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "bash: --rcfile: option requires an argument");
+  EXPECT_FALSE(parse_nested_argv({"bash", "--posix", "-c", "true"}));
+  EXPECT_FALSE(parse_nested_argv({"bash", "+l", "-c", "true"}));
+}
+
 // The options of set are taken (`-eu`, `+x`, `-o pipefail`) when the caller says they can be
 // set; any other option is refused, naming it: ignored, -e would let the script run on past
 // the failures it meant to stop at.
@@ -48,18 +70,18 @@ TEST(NestedArgv, SetOptionsAreTakenOthersRefused) {
   auto k = parse_nested_argv({"sh", "-k", "-c", "true"}, settable);
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().message,
-            "sh: -k: option not supported (only -c, -s, -i and the options of set)");
+            "sh: -k: option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile, --rcfile and the options of set)");
   auto o = parse_nested_argv({"sh", "-o", "vi"}, settable);
   ASSERT_FALSE(o);
   EXPECT_EQ(o.error().message,
-            "sh: -o vi: option not supported (only -c, -s, -i and the options of set)");
+            "sh: -o vi: option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile, --rcfile and the options of set)");
   auto e = parse_nested_argv({"sh", "-e", "-c", "false; echo no"});
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().message, "sh: -e: option not supported (only -c, -s and -i)");
+  EXPECT_EQ(e.error().message, "sh: -e: option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile and --rcfile)");
   auto esc = parse_nested_argv({"bash", "-\x1b[2J"}, settable);
   ASSERT_FALSE(esc);
   EXPECT_EQ(esc.error().message,
-            "bash: -\\x1b[2J: option not supported (only -c, -s, -i and the options of set)");
+            "bash: -\\x1b[2J: option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile, --rcfile and the options of set)");
   auto c = parse_nested_argv({"sh", "-c"});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message, "sh: -c: option requires an argument");
@@ -160,9 +182,9 @@ TEST_F(NestedCli, ShDashCRunsInTheSameSandbox) {
   EXPECT_EQ(e.out, "changed .\n") << wasmcap::testing::describe(e);
   // set's options are taken (-e: the nested shell stops at the failure); a refused option is
   // status 2 with a message naming it.
-  auto o = script("sh -e -c 'false; echo no'; echo st=$?; sh --norc -c 'echo no'; echo st=$?");
+  auto o = script("sh -e -c 'false; echo no'; echo st=$?; sh --posix -c 'echo no'; echo st=$?");
   EXPECT_EQ(o.out, "st=1\nst=2\n");
-  EXPECT_NE(o.err.find("sh: --norc: option not supported"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("sh: --posix: option not supported"), std::string::npos) << o.err;
 }
 
 TEST_F(NestedCli, ShFileAndStdin) {
