@@ -20,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
-CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils)
+CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils coreutils)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
@@ -328,6 +328,55 @@ build_findutils() {
   unit find "${objs[@]/#/$b/find/}" "${libobjs[@]}"
 }
 USES_build_findutils="gnu_configure build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/find"
+# GNU coreutils 9.1: ls (and dir, vdir: toolbox.c runs them as `ls -C -b` and `ls -l -b`, the
+# defaults Debian's dir and vdir are built with) and cat only, not the whole package: its
+# configure (cross) with gnulib (lib/libcoreutils.a), then those programs' objects. No ACLs,
+# xattrs, SELinux, SMACK, capabilities or GMP. compat/coreutils/: <pwd.h>/<grp.h> and
+# coreutils.c, compiled into each program's unit (its getpwuid is not tar's): the sandbox's user
+# as owner, modes from the grant, estimated blocks (patches/coreutils/01 calls it after ls's stats).
+build_coreutils() {
+  local b=$WORK/coreutils-build prog objs libobjs o CONF_CPPFLAGS="-I$HERE/compat/coreutils"
+  # getmntent: configure stops when it finds no way to list mounted file systems (for df); only
+  # gnulib's mountlist.c reads them, which is left out below.
+  gnu_configure coreutils wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
+    ac_cv_func_getmntent=yes fu_cv_sys_mounted_getmntent1=yes --without-selinux --disable-libcap \
+    --disable-libsmack --without-libgmp --disable-acl --disable-xattr --without-openssl --disable-threads
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/coreutils/coreutils.h"
+  # One Makefile for the package (non-recursive): lib/'s generated headers and src/version.h,
+  # gnulib's objects, then each program's objects and src/libver.a's. Not gnulib's objects that
+  # only other coreutils programs use and that do not compile for WASI (no mount table, groups,
+  # threads, fchdir, networking; fts and opendirat: wasi-libc has another opendirat): a program
+  # needing one would fail to link.
+  local libobjs_all skip="mountlist fts opendirat savewd backupfile dirchownmod unlinkdir
+    write-any-file getgroups getugroups getaddrinfo pthread-cond pthread-mutex pthread-thread"
+  printf '%s\n' 'wasmcap-built: $(filter lib/%,$(BUILT_SOURCES)) src/version.h' \
+    'wasmcap-libobjs:' '	@echo $(filter-out $(SKIP:%=lib/libcoreutils_a-%.o),$(lib_libcoreutils_a_OBJECTS) $(lib_libcoreutils_a_LIBADD))' \
+    'wasmcap-list-%:' '	@echo $(src_$*_OBJECTS) $(src_libver_a_OBJECTS)' >"$b/wasmcap.mk"
+  read -r -a libobjs_all < <(cd "$b" && make -s -f Makefile -f wasmcap.mk wasmcap-libobjs SKIP="$(echo $skip)")
+  (cd "$b" && $NICE make -j"$JOBS" -f Makefile -f wasmcap.mk wasmcap-built >"$b/make-lib.log" 2>&1 &&
+     $NICE make -j"$JOBS" "${libobjs_all[@]}" CFLAGS="$GNU_FLAGS -flto" GL_CFLAG_GNULIB_WARNINGS= \
+       >>"$b/make-lib.log" 2>&1) ||
+    { tail -30 "$b/make-lib.log"; die "coreutils lib failed ($b/make-lib.log)"; }
+  for prog in ls cat; do
+    read -r -a objs < <(cd "$b" && make -s -f Makefile -f wasmcap.mk "wasmcap-list-$prog")
+    (cd "$b" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
+       CFLAGS="$GNU_FLAGS -flto -Dmain=${prog}_main" GL_CFLAG_GNULIB_WARNINGS= >>"$b/make-src.log" 2>&1) ||
+      { tail -30 "$b/make-src.log"; die "coreutils: $prog failed ($b/make-src.log)"; }
+    $NICE "$CC" -O2 -flto -I"$HERE/compat/coreutils" -c "$HERE/compat/coreutils/coreutils.c" \
+      -o "$b/$prog-compat.o"
+    objs=("${objs[@]/#/$b/}" "$b/$prog-compat.o")
+    # As gnu_programs: not a gnulib object defining a global the program defines.
+    /usr/bin/llvm-nm-19 --defined-only "${objs[@]}" 2>/dev/null |
+      awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/$prog.defined"
+    libobjs=()
+    for o in "${libobjs_all[@]/#/$b/}"; do
+      /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
+        grep -qxF -f "$b/$prog.defined" || libobjs+=("$o")
+    done
+    unit "$prog" "${objs[@]}" "${libobjs[@]}"
+  done
+}
+USES_build_coreutils="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/coreutils"
 
 USES_build_tar="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar"
 USES_build_grep="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
@@ -359,6 +408,7 @@ program build_patch patch patch
 program build_tar tar tar
 program build_grep grep grep
 program build_findutils findutils find
+program build_coreutils coreutils ls cat
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -367,6 +417,7 @@ program build_findutils findutils find
 $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmcap_workdir.c" \
   "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" "$WORK/grep.o" \
   "$WORK/find.o" \
+  "$WORK/ls.o" "$WORK/cat.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

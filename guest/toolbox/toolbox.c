@@ -23,6 +23,8 @@ int patch_main(int argc, char **argv);
 int tar_main(int argc, char **argv);
 int grep_main(int argc, char **argv);
 int find_main(int argc, char **argv);  // GNU find (findutils)
+int ls_main(int argc, char **argv);
+int cat_main(int argc, char **argv);
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -30,7 +32,9 @@ extern char *program_invocation_short_name;
 
 // as_argv0 and option: Debian's gunzip and zcat are scripts running `gzip -d` and `gzip -cd`,
 // and its egrep and fgrep run `grep -E` and `grep -F` (with no obsolescence warning), so the
-// program sees those arguments and names itself gzip or grep in its messages.
+// program sees those arguments and names itself gzip or grep in its messages. Debian's dir and
+// vdir are ls.c built with columns and with the long format, both with -b's escapes, as their
+// defaults: here `ls -C -b` and `ls -l -b`, named dir and vdir.
 static const struct {
   const char *name;
   int (*main)(int, char **);
@@ -46,6 +50,9 @@ static const struct {
     {"grep", grep_main, NULL, NULL},
     {"egrep", grep_main, "grep", "-E"}, {"fgrep", grep_main, "grep", "-F"},
     {"find", find_main, NULL, NULL},
+    {"ls", ls_main, NULL, NULL},
+    {"dir", ls_main, "dir", "-Cb"}, {"vdir", ls_main, "vdir", "-lb"},
+    {"cat", cat_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

@@ -281,18 +281,18 @@ TEST_F(Installed, ConflictsFollowTheHostConfigOrder) {
       << wasmcap::testing::describe(ordered);
 }
 
-// A command declared "fallback" (coreutils' grep, egrep, fgrep) yields to any other bundle's
-// declaration of the name, whatever the bundles' names; a fallback never beats a plain one; the
-// host config's bundle_order still decides when it names the bundle.
+// A command declared "fallback" (coreutils' grep, egrep, fgrep, ls, cat) yields to any other
+// bundle's declaration of the name, whatever the bundles' names; a fallback never beats a plain
+// one; the host config's bundle_order still decides when it names the bundle.
 TEST_F(Installed, FallbackCommandsYieldToOtherBundles) {
   install(pack("z-greps", R"({"grep":{"argv0":"argv.py"}})"));
-  install(pack("a-fallbacks", R"({"cat":{"argv0":"argv.py","fallback":true},)"
+  install(pack("a-fallbacks", R"({"head":{"argv0":"argv.py","fallback":true},)"
                               R"("egrep":{"argv0":"argv.py","fallback":true}})"));
   wasmcap::testing::write_text(work() / "x", "x\n");
-  auto r = script("type grep cat egrep; grep -c x x; cat x");
+  auto r = script("type grep head egrep; grep -c x x; head x");
   EXPECT_EQ(r.out,
             "grep is argv.py from bundle z-greps@2.0.0\n"       // z- after coreutils by name
-            "cat is cat from bundle coreutils@0.1.0\n"          // a- first by name, but a fallback
+            "head is head from bundle coreutils@0.1.0\n"        // a- first by name, but a fallback
             "egrep is argv.py from bundle a-fallbacks@2.0.0\n"  // two fallbacks: by name
             "['-c', 'x', 'x']\nx\n")
       << wasmcap::testing::describe(r);

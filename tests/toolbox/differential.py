@@ -4,7 +4,8 @@ source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, dif
 /usr/bin/diff and /usr/bin/cmp (diffutils), gzip, gunzip and zcat = /usr/bin/gzip (1.12) and
 Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6), tar =
 /usr/bin/tar (GNU tar 1.34), grep, egrep and fgrep = /usr/bin/grep (GNU grep 3.8) and Debian's
-egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0).
+egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0), ls, dir, vdir and
+cat = /bin/ls, /usr/bin/dir, /usr/bin/vdir and /bin/cat (GNU coreutils 9.1).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -17,7 +18,7 @@ hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended 
 (symlinks pointing out of the workspace refused).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat] [--seed N]
 """
 import os
 import random
@@ -38,11 +39,12 @@ NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", 
           "gzip": "/usr/bin/gzip", "gunzip": "/usr/bin/gunzip", "zcat": "/usr/bin/zcat",
           "patch": "/usr/bin/patch", "tar": "/usr/bin/tar", "grep": "/usr/bin/grep",
           "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep",
-          "find": "/usr/bin/find"}
+          "find": "/usr/bin/find",
+          "ls": "/bin/ls", "dir": "/usr/bin/dir", "vdir": "/usr/bin/vdir", "cat": "/bin/cat"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
          "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
-         "fgrep": "fgrep", "find": "find"}
+         "fgrep": "fgrep", "find": "find", "ls": "ls", "dir": "dir", "vdir": "vdir", "cat": "cat"}
 
 class Runner:
     def __init__(self, a):
@@ -50,9 +52,11 @@ class Runner:
         self.tmp = tempfile.mkdtemp(prefix="wasmcap-toolbox-")
         self.n = 0
 
-    def workspace(self, files, dirs=(), ages=None):
-        """DIRS: empty directories to make; AGES: {path: seconds before now}, mtimes set after
-        the fixed one (find's -mtime, -mmin, -newer: gen.find_cases)."""
+    def workspace(self, files, layout=None):
+        """FILES ({name: bytes}) in a new folder; LAYOUT (a case's keys): "dirs", empty
+        directories; "links", symlinks ({name: target}); "utimes", (atime, mtime) in ns for any
+        name (the folder itself: "."); "ages", {path: seconds before now} (find's -mtime, -mmin,
+        -newer: gen.find_cases); times set last."""
         self.n += 1
         d = os.path.join(self.tmp, "ws%d" % self.n)
         os.makedirs(d)
@@ -61,32 +65,40 @@ class Runner:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             with open(p, "wb") as f:
                 f.write(data)
-        for name in dirs:
-            os.makedirs(os.path.join(d, name), exist_ok=True)
+        layout = layout or {}
+        for name in layout.get("dirs", ()):
+            os.makedirs(os.path.join(d, name), 0o755, exist_ok=True)
         # One mtime for every input on both sides (diff's headers print it); the modes a umask of
         # 022 gives, which tar records where WASI has none (patches/tar/03), whatever the runner's.
         for root, dirs, names in os.walk(d):
             for n in names + dirs:
                 os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
                 os.utime(os.path.join(root, n), (1767225600, 1767225600))
+        for name, target in layout.get("links", {}).items():
+            os.symlink(target, os.path.join(d, name))
+        for name, ns in sorted(layout.get("utimes", {}).items(), key=lambda kv: -kv[0].count("/")):
+            os.utime(os.path.join(d, name), ns=ns, follow_symlinks=False)
         now = time.time()
-        for name, age in (ages or {}).items():
+        for name, age in layout.get("ages", {}).items():
             os.utime(os.path.join(d, name), (now - age, now - age))
         return d
 
-    def guest(self, tool, args, files, stdin, env=(), dirs=(), ages=None, host_clock=False):
-        ws = self.workspace(files, dirs, ages)
-        flags = bundle_test.RUN_FLAGS
-        if host_clock:  # the host's wall clock, not the pinned one: find's -mtime counts from now
+    def guest(self, tool, args, files, stdin, env=(), layout=None):
+        ws = self.workspace(files, layout)
+        flags = list(bundle_test.RUN_FLAGS)
+        layout = layout or {}
+        if layout.get("host_clock"):  # the host's wall clock, not the pinned one: find's -mtime
             i = flags.index("--clock")
             flags = flags[:i] + flags[i + 2:]
+        elif layout.get("clock"):  # the guest's clock pinned to this time (s)
+            flags[flags.index("--clock") + 1] = time.strftime("fixed=%Y-%m-%dT%H:%M:%SZ",
+                                                              time.gmtime(layout["clock"]))
         p = subprocess.run(bundle_test.run_command(self.a, ws, ARGV0[tool], args, env, flags),
-                           input=stdin or b"",
-                           capture_output=True, timeout=300)
+                           input=stdin or b"", capture_output=True, timeout=300)
         return p.returncode, p.stdout, p.stderr, ws
 
-    def native(self, tool, args, files, stdin, env=(), dirs=(), ages=None):
-        ws = self.workspace(files, dirs, ages)
+    def native(self, tool, args, files, stdin, env=(), layout=None):
+        ws = self.workspace(files, layout)
         p = subprocess.run([ARGV0[tool]] + list(args), executable=NATIVE[tool], input=stdin or b"",
                            capture_output=True, cwd=ws, env=dict(NATIVE_ENV, **dict(env)), timeout=120)
         return p.returncode, p.stdout, p.stderr, ws
@@ -126,9 +138,8 @@ def differential(c, r, tool, case):
     pairs for both sides."""
     args, files, stdin, outs = case["args"], case.get("files", {}), case.get("stdin"), case.get("outs", [])
     env = case.get("env", ())
-    dirs, ages = case.get("dirs", ()), case.get("ages")
-    g = r.guest(tool, args, files, stdin, env, dirs, ages, case.get("host_clock", False))
-    n = r.native(tool, args, files, stdin, env, dirs, ages)
+    g = r.guest(tool, args, files, stdin, env, case)
+    n = r.native(tool, args, files, stdin, env, case)
     label = "%s %s" % (tool, " ".join(repr(x) if " " in x or not x else x for x in args))[:200]
     if env:
         label += " (%s)" % " ".join("%s=%s" % kv for kv in env)
@@ -316,11 +327,38 @@ def find_exec_refused(c, r):
            b"cannot run commands", files=files)
     expect(c, r, "find", "-exec without a command", [".", "-exec"], 1,
            b"find: missing argument to `-exec'", files=files)
+def ls_sandbox(c, r):
+    """What ls shows that Debian's cannot be compared on (docs/toolbox.md, "ls and cat"): the
+    sandbox's user as owner and group (uid/gid 1000, named by $USER), modes from the grant (a
+    read-only grant: r--r--r--), and the grant's parent, listed as unknowable, not an error."""
+    files = {"a.txt": b"abc\n", "sub/b": b"b\n"}
+
+    def run(args, env=(), ro=False):
+        ws = r.workspace(files)
+        cmd = bundle_test.run_command(r.a, ws, "ls", args, env)
+        if ro:
+            cmd[cmd.index(ws + "::/work")] = ws + "::/work:ro"
+        p = subprocess.run(cmd, capture_output=True, timeout=300)
+        return p.returncode, p.stdout, p.stderr
+
+    def check(label, got, ok):
+        c.check("ls: " + label, got[0] == 0 and got[2] == b"" and ok(got[1]),
+                "got %d %r %r" % (got[0], got[1][:400], got[2][:400]))
+    check("owner and group are the sandbox's user, 1000", run(["-n", "a.txt"]),
+          lambda o: o.startswith(b"-rw-r--r-- 1 1000 1000 4 "))
+    check("named by $USER", run(["-l", "a.txt"], (("USER", "agent"),)),
+          lambda o: o.startswith(b"-rw-r--r-- 1 agent agent 4 "))
+    check("no name without a plain $USER", run(["-l", "a.txt"], (("USER", "Bad Name"),)),
+          lambda o: o.startswith(b"-rw-r--r-- 1 1000 1000 4 "))
+    check("a read-only grant shows r--", run(["-ld", "a.txt", "sub"], ro=True),
+          lambda o: o.startswith(b"-r--r--r-- 1 1000 1000    4 ") and b"\ndr-xr-xr-x 2 1000 1000 4096 " in o)
+    check("the grant's parent is listed as unknowable, not an error", run(["-la"]),
+          lambda o: b"\nd????????? ? ?    ?       ?            ? ..\n" in o and b" a.txt\n" in o)
 
 
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -335,12 +373,12 @@ def main():
     try:
         rng = random.Random(a.seed)
         for t in tools:
-            if t in ("cmp", "gunzip", "zcat", "egrep", "fgrep"):
+            if t in ("cmp", "gunzip", "zcat", "egrep", "fgrep", "dir", "vdir"):
                 continue  # with diff's, gzip's, grep's cases
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
                      "gzip": gen.gzip_cases, "patch": gen.patch_cases,
                      "tar": gen.tar_cases, "grep": gen.grep_cases,
-                     "find": gen.find_cases}[t](rng)
+                     "find": gen.find_cases, "ls": gen.ls_cases, "cat": gen.cat_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -357,6 +395,8 @@ def main():
             grep_perl(c, r)
         if "find" in tools:
             find_exec_refused(c, r)
+        if "ls" in tools:
+            ls_sandbox(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

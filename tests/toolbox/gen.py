@@ -917,3 +917,136 @@ def find_cases(rng):
         out.append({"tool": "find", "args": a, "files": files, "dirs": dirs, "ages": ages,
                     "env": env, "host_clock": True, "tree": True})
     return out
+# ls's tree: every name's mtime (and atime, for -u) fixed and distinct, so -t and -u order
+# alike on both sides; sizes distinct but two (-S's tie is broken by name on both). Times are
+# in 2023-2024 and 2031: "old" (the year shown) both for the guest's pinned clock (2026-01-01,
+# bundle_test.RUN_FLAGS) and for the runner's real one; ls_recent_case pins the guest's clock to
+# the runner's for the clock-time form.
+LS_BASE = 1700000000  # 2023-11-14T22:13:20Z
+
+
+def ls_tree(rng):
+    """Files (with names needing quoting: space, quote, newline, tab, non-ASCII, a leading dash),
+    a hidden file, nested and empty directories, symlinks to a file, a directory and nowhere."""
+    files = {
+        "a.txt": b"abc\n",
+        "B.md": bytes(rng.randrange(32, 127) for _ in range(5000)),
+        "c file.txt": b"space\n",
+        "d'q.txt": b"quote\n",
+        "e\nline": b"newline in the name\n",
+        "tab\there": b"t\n",
+        "caf\u00e9.txt": b"utf-8 name\n",
+        "-dash": b"dash\n",
+        "zz.log": b"log line\n" * 2500,
+        "empty": b"",
+        "same1": b"12345678\n",
+        "same2": b"87654321\n",
+        ".hidden": b"h\n",
+        "sub/x.py": b"print(1)\n",
+        "sub/.dot": b"dot\n",
+        "sub/deeper/y.c": b"int y;\n" * 900,
+    }
+    dirs = ["emptydir"]
+    links = {"link": "a.txt", "dirlink": "sub", "dangling": "nowhere",
+             "longlink": "./" * 30 + "a.txt"}  # 65 bytes: a block on ext4
+    names = sorted(list(files) + dirs + list(links) + ["sub", "sub/deeper", "."])
+    rng.shuffle(names)
+    # (atime, mtime) in ns: distinct seconds, and fractions for --time-style=full-iso.
+    times = {}
+    for i, n in enumerate(names):
+        m = LS_BASE + i * 86400 * 7 + rng.randrange(0, 86400)
+        if i % 5 == 0:
+            m += 8 * 365 * 86400  # 2031+: in the future for both clocks
+        times[n] = ((m - 3600 * (i + 1)) * 10 ** 9 + rng.randrange(10 ** 9),
+                    m * 10 ** 9 + rng.randrange(10 ** 9))
+    return files, dirs, links, times
+
+
+def ls_cases(rng):
+    """GNU ls 9.1 (and dir, vdir) against Debian's /bin/ls on the same tree, run from its top with
+    the same relative names, LC_ALL=C (bytewise order, C quoting) and TZ=UTC on both sides.
+    Long listings use -o -g (no owner, no group: WASI has none, the guest shows the sandbox's
+    user; ls_owner checks that); -i is not compared (inode numbers are the host's on one side
+    only). Neither side's output is a terminal. The tree's modes are 0644/0755, what the guest
+    reports for a read-write grant."""
+    files, dirs, links, times = ls_tree(rng)
+    base = {"files": files, "dirs": dirs, "links": links, "utimes": times}
+    c_env = (("LC_ALL", "C"),)
+    colors = ("LS_COLORS", "di=01;34:ln=01;36:or=40;31;01:mi=05:ex=01;32:*.txt=00;33:*.md=4;35:fi=0")
+    cases = [
+        [], ["-1"], ["-a"], ["-A"], ["-log"], ["-logA"], ["-loga", "sub"], ["-logh"], ["-logS"],
+        ["-logt"], ["-logtr"], ["-logu"], ["-lgotu"], ["-r"], ["-R"], ["-Ra", "sub"], ["-logR"],
+        ["-d", "sub", "a.txt", "emptydir"], ["-logd", "sub", "dirlink"], ["-F"], ["-p"], ["-logF"],
+        ["--color=always"], ["--color=always", "-logA"], ["--color=always", "-R", "sub"],
+        ["--color=auto"], ["-log", "--time-style=long-iso"], ["-log", "--time-style=full-iso"],
+        ["-log", "--time-style=iso"], ["-log", "--time-style=+%Y/%m/%d %T"], ["--full-time", "-og"],
+        ["-C"], ["-x"], ["-m"], ["-C", "-w", "40"], ["-Cs"], ["-s"], ["-sh"], ["-logs"], ["-S"],
+        ["-t"], ["-X"], ["-v"], ["-Q"], ["-b"], ["-N"], ["-q"], ["--quoting-style=shell"],
+        ["--quoting-style=shell-escape"], ["--quoting-style=c"], ["-logL"], ["-L", "dirlink"],
+        ["-log", "dirlink"], ["-log", "dirlink/"], ["-logH", "dirlink"], ["-H", "dirlink"],
+        ["--group-directories-first"], ["-log", "--si", "zz.log", "B.md"], ["-k", "-s"],
+        ["--block-size=K", "-log"], ["-1", "sub/deeper", "sub"], ["-log", "link", "dangling"],
+        ["missing"], ["-log", "a.txt", "missing", "sub"], ["--bogus"], ["-w", "x"],
+        ["--sort=size", "-r"], ["--sort=time"], ["--sort=extension"], ["-U", "-d", "sub", "a.txt"],
+        ["--indicator-style=classify"], ["--format=commas"], ["--hide=*.txt"], ["-I", "*.log"],
+        ["-B"], ["-logn"],
+    ]
+    out = [dict(base, tool="ls", args=a, env=c_env) for a in cases]
+    for a in (["--color=always"], ["--color=always", "-logF"], ["--color=always", "-1", "sub"]):
+        out.append(dict(base, tool="ls", args=a, env=c_env + (colors,)))
+    out.append(dict(base, tool="ls", args=["-C"], env=c_env + (("COLUMNS", "50"),)))
+    out.append(dict(base, tool="ls", args=["-x"], env=c_env + (("COLUMNS", "abc"),)))
+    out.append(dict(base, tool="ls", args=["-log", "--time-style=locale"], env=c_env))
+    out.append(dict(base, tool="ls", args=["-log"], env=c_env + (("TIME_STYLE", "long-iso"),)))
+    out.append(dict(base, tool="ls", args=["-1"], env=c_env + (("QUOTING_STYLE", "c"),)))
+    # UTF-8: non-ASCII names as they are (C: octal escapes under -b, ? under -q).
+    for a in (["-1"], ["-b"], ["-q"]):
+        out.append(dict(base, tool="ls", args=a, env=(("LC_ALL", "C.UTF-8"),)))
+    out.append(dict(base, tool="dir", args=[], env=c_env))
+    out.append(dict(base, tool="dir", args=["-1", "sub"], env=c_env))
+    out.append(dict(base, tool="vdir", args=["-og"], env=c_env))
+    # The clock-time form ("Nov 20 13:45") for times within six months of now: the guest's
+    # clock pinned to the runner's.
+    import time
+    now = int(time.time())
+    recent = {n: ((now - 86400 * (i + 2)) * 10 ** 9, (now - 3600 * (i + 1)) * 10 ** 9)
+              for i, n in enumerate(sorted(times))}
+    recent["a.txt"] = ((now - 60) * 10 ** 9, (now - 200 * 86400) * 10 ** 9)  # older than six months
+    for a in (["-log"], ["-logt"], ["-logu"]):
+        out.append(dict(base, tool="ls", args=a, env=c_env, utimes=recent, clock=now))
+    return out
+
+
+def cat_cases(rng):
+    """GNU cat 9.1 against Debian's /bin/cat: every option on text with tabs, control and high
+    bytes, CRLF, runs of blank lines, no final newline, an empty file and standard input."""
+    ctl = bytes(range(0, 32)) + b"\x7f" + bytes(range(0x80, 0x100))
+    lines = []
+    for i in range(200):
+        k = rng.random()
+        if k < 0.2:
+            lines.append(b"")
+        elif k < 0.3:
+            lines.append(b"\t".join(rng.choice(WORDS).encode() for _ in range(3)))
+        elif k < 0.4:
+            lines.append(bytes(rng.choice(ctl) for _ in range(rng.randint(1, 12))).replace(b"\n", b""))
+        elif k < 0.45:
+            lines.append(b"crlf line\r")
+        else:
+            lines.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6))).encode())
+    text = b"\n".join(lines) + b"\n"
+    files = {"text": text, "ctl": ctl + b"\n" + ctl, "noeol": b"first\n\n\n\nlast without newline",
+             "blanks": b"\n\n\na\n\n\n\nb\n\n", "empty": b"", "big": text * 300,
+             "sub/f": b"in sub\n"}
+    cases = [
+        ["text"], ["-n", "text"], ["-b", "text"], ["-s", "blanks"], ["-s", "text"], ["-A", "text"],
+        ["-E", "text"], ["-T", "text"], ["-v", "ctl"], ["-A", "ctl"], ["-e", "ctl"], ["-t", "ctl"],
+        ["-vET", "ctl"], ["-n", "noeol", "text"], ["-b", "blanks", "noeol"], ["-sn", "blanks"],
+        ["-sb", "noeol", "blanks"], ["-ns", "text", "noeol", "empty", "blanks"],
+        ["text", "noeol", "empty", "blanks"], ["empty"], ["-n", "empty"], ["-A", "noeol"],
+        ["-u", "text"], ["-n", "big"], ["big"], ["-A", "big"], ["sub"], ["missing"],
+        ["text", "missing", "noeol"], ["--bogus"], ["-n", "-"], ["-"], [], ["blanks", "-", "noeol"],
+        ["-A", "-"], ["--number", "--squeeze-blank", "--show-all", "blanks"],
+    ]
+    return [{"tool": "cat", "args": a, "files": files, "stdin": text[:3000] + b"no newline",
+             "env": (("LC_ALL", "C"),)} for a in cases]

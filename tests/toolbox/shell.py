@@ -48,6 +48,10 @@ CASES = [
      0, b"2c2\n< b\n---\n> c\n1\n0\n1: p\n2: q\n", b""),
     ("awk's exit status reaches $?", "awk 'BEGIN { exit 7 }'; echo $?", 0, b"7\n", b""),
     ("jq -e's status reaches $?", "echo null | jq -e .; echo $?", 0, b"null\n1\n", b""),
+    ("ls and cat are GNU coreutils' (the core-utils bundle's own, without -F or -A, are fallbacks)",
+     "mkdir -p l/d; printf 'a\\tb\\n' > l/f; cd l; cat -A f; cat -n f | cat -A; ls -F; ls -m; type ls cat dir",
+     0, b"a^Ib$\n     1^Ia^Ib$\nd/\nf\nd, f\nls is ls from bundle toolbox@0.1.0\n"
+        b"cat is cat from bundle toolbox@0.1.0\ndir is dir from bundle toolbox@0.1.0\n", b""),
     ("system() fails with a message, runs nothing",
      "awk 'BEGIN { system(\"touch /work/made\") }'; echo $?; test -e /work/made; echo $?",
      0, b"2\n1\n", b"cannot run commands: there are no processes in the WASI sandbox"),
