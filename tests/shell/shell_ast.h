@@ -72,6 +72,8 @@ inline std::string dump_word(const Word& w) {
         for (const Word& e : *p.elems) out += dump_word(e);
       }
       out += ")";
+    } else if (p.kind == WordPart::Kind::kProcSub) {
+      cat(out, {"P(", p.script ? dump(*p.script) : "null", ")"});
     } else {
       cat(out, {p.quoted ? "qS(" : "S(", p.script ? dump(*p.script) : "null", ")"});
     }
@@ -366,22 +368,29 @@ class Printer {
     return false;
   }
 
+  // A redirection's word, set off by a blank: `< <(x)` must not print as `<<(x)`.
+  std::string target(const Word& w) {
+    std::string t(1, ' ');  // (appended: GCC 12 -O3 reports a bogus -Wrestrict for " " + ...)
+    t += word(w);
+    return t;
+  }
+
   void redirect(std::string& out, const Redirect& r) {
     using O = Redirect::Op;
     std::string fd = r.fd_var.empty() ? std::to_string(r.fd) : "{" + r.fd_var + "}";
     switch (r.op) {
-      case O::kOut: cat(out, {" ", fd, ">", word(r.target)}); break;
-      case O::kAppend: cat(out, {" ", fd, ">>", word(r.target)}); break;
-      case O::kIn: cat(out, {" ", fd, "<", word(r.target)}); break;
+      case O::kOut: cat(out, {" ", fd, ">", target(r.target)}); break;
+      case O::kAppend: cat(out, {" ", fd, ">>", target(r.target)}); break;
+      case O::kIn: cat(out, {" ", fd, "<", target(r.target)}); break;
       case O::kDup: cat(out, {" ", fd, ">&", std::to_string(r.dup_to)}); break;
       case O::kClose: cat(out, {" ", fd, ">&-"}); break;
       case O::kMove: cat(out, {" ", fd, ">&", std::to_string(r.dup_to), "-"}); break;
-      case O::kDupWord: cat(out, {" ", r.out_err ? "" : fd, ">&", word(r.target)}); break;
-      case O::kReadWrite: cat(out, {" ", fd, "<>", word(r.target)}); break;
-      case O::kClobber: cat(out, {" ", fd, ">|", word(r.target)}); break;
-      case O::kHereString: cat(out, {" ", fd, "<<<", word(r.target)}); break;
-      case O::kOutErr: cat(out, {" &>", word(r.target)}); break;
-      case O::kAppendErr: cat(out, {" &>>", word(r.target)}); break;
+      case O::kDupWord: cat(out, {" ", r.out_err ? "" : fd, ">&", target(r.target)}); break;
+      case O::kReadWrite: cat(out, {" ", fd, "<>", target(r.target)}); break;
+      case O::kClobber: cat(out, {" ", fd, ">|", target(r.target)}); break;
+      case O::kHereString: cat(out, {" ", fd, "<<<", target(r.target)}); break;
+      case O::kOutErr: cat(out, {" &>", target(r.target)}); break;
+      case O::kAppendErr: cat(out, {" &>>", target(r.target)}); break;
       case O::kHereDoc: {
         const HereDoc& h = *r.heredoc;
         std::string body;

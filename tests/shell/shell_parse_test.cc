@@ -227,7 +227,9 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         // extglob groups: one word, blanks, operators and expansions inside
         "echo @(a b|c;d) x*(y|$(z))'q' !(a) | a !(b)\ncase x in ?(a|b)) ;; +(c)) esac",
         "!(false) && ! (true); [[ $x == @(a|b) ]]",
-        "echo ${#v:1:3} \"${#v-x}\" ${#a[0]/b/c} ${#v@Q}"}) {  // (runtime "bad substitution")
+        "echo ${#v:1:3} \"${#v-x}\" ${#a[0]/b/c} ${#v@Q}",  // (runtime "bad substitution")
+        // process substitution: in a word, after `<`, with a subshell body, nested
+        "diff <(sort a | uniq) x<(b)y <((c)) < <(d <(e)) \"<(q)\" $(<(f))"}) {
     auto r = shell::parse(s);
     ASSERT_TRUE(r) << s << ": " << r.error().to_string();
     std::string printed = shell::testing::print(*r);
