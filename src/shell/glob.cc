@@ -20,11 +20,19 @@ struct GlobOptions {
   bool utf8 = false, extglob = false, skip_dots = true, dotglob = false, nocase = false;
 };
 
+// `base` + '/' + `name` (no second '/').
+Str joined(const Str& base, std::string_view name) {
+  Str s = base;
+  if (!base.empty() && base.back() != '/') s.push_back('/');
+  s.append(name.data(), name.size());
+  return s;
+}
+
 // Calls `each(name, is_dir)` for the entries of guest directory `dir` (none when it cannot be
-// read). is_dir: a directory itself, not a symlink to one (`**` does not follow them, as bash
-// 4.3+). Every name read is a deadline check.
+// read). is_dir (only with `types`; else false): a directory itself, not a symlink to one (`**`
+// does not follow them, as bash 4.3+). Every name read is a deadline check.
 template <typename F>
-void read_dir(Ctx& ctx, const std::string& cwd, const Str& dir, F each) {
+void read_dir(Ctx& ctx, const std::string& cwd, const Str& dir, bool types, F each) {
   auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
   if (!f) return;
   Fd fd;
@@ -35,8 +43,8 @@ void read_dir(Ctx& ctx, const std::string& cwd, const Str& dir, F each) {
   try {
     while (dirent* e = ::readdir(d)) {
       ctx.budget->check();
-      bool is_dir = e->d_type == DT_DIR;
-      if (e->d_type == DT_UNKNOWN) {
+      bool is_dir = types && e->d_type == DT_DIR;
+      if (types && e->d_type == DT_UNKNOWN) {  // (a file system without d_type: stat it)
         struct stat sb {};
         is_dir = ::fstatat(::dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
                  S_ISDIR(sb.st_mode);
@@ -63,11 +71,9 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
   po.extglob = go.extglob;
   po.ignore_case = go.nocase;
   Pattern pat = pattern_result(Pattern::compile(view(pattern), po));
-  read_dir(ctx, cwd, dir, [&](std::string_view n, bool) {
-    // . and ..: never by dotglob's wildcards (bash), nor at all with globskipdots.
-    if ((go.skip_dots || go.dotglob) && (n == "." || n == "..")) {
-      if (go.skip_dots || pattern[0] != '.') return;
-    }
+  read_dir(ctx, cwd, dir, false, [&](std::string_view n, bool) {
+    // . and ..: never with globskipdots, nor by dotglob's wildcards (bash: only by a leading '.').
+    if ((n == "." || n == "..") && (go.skip_dots || (go.dotglob && pattern[0] != '.'))) return;
     if (!pattern_result(pat.match(n, work))) return;
     names.push_back(ctx.str(n));
     ctx.budget->check_words(names.size());
@@ -89,14 +95,8 @@ enum class Star2 { kDirs, kDirsLast, kAll };
 void descend(Ctx& ctx, const std::string& cwd, const Str& base, Star2 mode, const GlobOptions& go,
              Vec<Str>& next) {
   const bool files = mode == Star2::kAll;
-  auto join = [&](const Str& b, std::string_view name) {
-    Str s = b;
-    if (!b.empty() && b.back() != '/') s.push_back('/');
-    s.append(name.data(), name.size());
-    return s;
-  };
   if (mode != Star2::kAll || !base.empty()) {
-    next.push_back(files ? join(base, "") : base);
+    next.push_back(files ? joined(base, "") : base);
     ctx.budget->check_words(next.size());
   }
   Vec<Str> todo(ctx.alloc());
@@ -105,17 +105,17 @@ void descend(Ctx& ctx, const std::string& cwd, const Str& base, Star2 mode, cons
     Str dir = std::move(todo.back());
     todo.pop_back();
     Vec<std::pair<Str, bool>> entries(ctx.alloc());
-    read_dir(ctx, cwd, dir, [&](std::string_view n, bool is_dir) {
+    read_dir(ctx, cwd, dir, true, [&](std::string_view n, bool is_dir) {
       if (n == "." || n == ".." || (!go.dotglob && n[0] == '.')) return;
       entries.emplace_back(ctx.str(n), is_dir);
       ctx.budget->check_words(next.size() + todo.size() + entries.size());
     });
     std::sort(entries.begin(), entries.end());
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-      if (it->second) todo.push_back(join(dir, view(it->first)));
+      if (it->second) todo.push_back(joined(dir, view(it->first)));
     }
     for (const auto& [n, is_dir] : entries) {
-      Str path = join(dir, view(n));
+      Str path = joined(dir, view(n));
       if (!files && !is_dir) {
         if (mode != Star2::kDirsLast) continue;
         auto sb = stat_guest(ctx, cwd, view(path));  // a symlink, followed beneath the preopens
@@ -195,10 +195,7 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
     is_pat = is_pat || (extglob && has_glob_chars(view(p), true));
     Vec<Str> next(ctx.alloc());
     auto join = [&](const Str& base, std::string_view name) {
-      Str s = base;
-      if (!base.empty() && base.back() != '/') s.push_back('/');
-      s.append(name.data(), name.size());
-      next.push_back(std::move(s));
+      next.push_back(joined(base, name));
       ctx.budget->check_words(next.size());
     };
     Str unescaped = ctx.str();  // a component without * ? [: its name, escapes removed

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "shell/state.h"
@@ -217,12 +218,11 @@ Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_vie
 // `/tmp/../dev/zero`), when NAME is one of its devices or streams.
 std::optional<int> shell_dev_fd(const Io& io, std::string_view path) {
   if (path.size() < 8 || path.substr(0, 8) != "/dev/fd/") return std::nullopt;
-  if (path.size() == 8 || path.size() > 10 ||
-      path.find_first_not_of("0123456789", 8) != std::string_view::npos) {
-    return kClosed;
-  }
-  int n = (path[8] - '0') * (path.size() == 10 ? 10 : 1) + (path.size() == 10 ? path[9] - '0' : 0);
-  return n < kMaxFds ? io.fd[n] : kClosed;
+  int n = 0;
+  const char* end = path.data() + path.size();
+  auto [at, ec] = std::from_chars(path.data() + 8, end, n);
+  if (path.size() > 10 || ec != std::errc() || at != end || n < 0 || n >= kMaxFds) return kClosed;
+  return io.fd[n];
 }
 
 bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view path) {
