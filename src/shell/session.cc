@@ -28,6 +28,23 @@ using Fd = platform::UniqueFd;
 
 thread_local bool t_broken_pipe = false;
 
+namespace {
+// What a builtin of this thread (a pipeline stage, a subshell: each its own thread) has written
+// into pipes whose reader had already left, taken as written. Why: under bash the writer of
+// `{ echo hi; exit 55; } | false` is a process that usually writes before its reader exits, so
+// the bytes land in the kernel's pipe buffer and the script goes on (status 55); here the stages
+// are threads and the reader often leaves first, so the same script was 141 or 55 by chance
+// (the Oils case "Wait for job and PIPESTATUS"). Taking up to one pipe buffer's worth of bytes
+// as written is an outcome bash can give (reader leaves after the writes, unread), so every
+// result stays one bash can print, and the common one becomes the only one. Past it, or past 64
+// such writes (a loop of `echo y` would otherwise run 32,768 commands before it stops), the
+// writer is ended as SIGPIPE ends bash's (t_broken_pipe).
+constexpr size_t kPipeBufferBytes = 64 * 1024;  // Linux's default pipe capacity
+constexpr size_t kUnreadWrites = 64;
+thread_local size_t t_unread_pipe_bytes = 0;
+thread_local size_t t_unread_pipe_writes = 0;
+}  // namespace
+
 bool write_all(int fd, const char* p, size_t n) {
   if (fd == kClosed) return false;  // `N>&-`: EBADF, as write(2) on a closed descriptor
   if (fd < 0) return true;  // discarded (/dev/null)
@@ -35,7 +52,14 @@ bool write_all(int fd, const char* p, size_t n) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      if (errno == EPIPE) t_broken_pipe = true;
+      if (errno == EPIPE) {
+        if (n <= kPipeBufferBytes - t_unread_pipe_bytes && t_unread_pipe_writes < kUnreadWrites) {
+          t_unread_pipe_bytes += n;
+          ++t_unread_pipe_writes;
+          return true;
+        }
+        t_broken_pipe = true;
+      }
       return false;
     }
     p += w;

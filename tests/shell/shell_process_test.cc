@@ -68,6 +68,26 @@ TEST_F(ShellFixture, ABuiltinWritingToAClosedPipeEndsItsShell) {
   EXPECT_NE(r.err.find("ignored"), std::string::npos) << r.err;  // trap '' PIPE: it goes on
 }
 
+// Whether the reader has already left when a builtin's first bytes arrive is a race between two
+// stages (threads here, processes under bash, where the writer nearly always wins): up to a pipe
+// buffer's worth is taken as written, as bash's kernel would have buffered it, so the script goes
+// on the same way each time; past that the writer ends with 141 (Oils' "Wait for job and
+// PIPESTATUS" was 55 or 141 by chance before).
+TEST_F(ShellFixture, ABuiltinsFirstBytesToALeavingReaderAreBufferedAsAPipesWouldBe) {
+  auto r = run("n=0; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do\n"
+               "  { echo hi; echo there; exit 55; } | false\n"
+               "  [ \"${PIPESTATUS[*]}\" = '55 1' ] && n=$((n+1))\n"
+               "done; echo $n\n"
+               "s=$(printf %04000d 0)\n"
+               "{ for i in {1..40}; do echo $s; done; exit 55; } | false; echo ${PIPESTATUS[@]}\n",
+               opts());
+  EXPECT_EQ(r.code, 0) << r.err;
+  // 40 x 4,001 bytes: more than the pipe's buffer (if false is slow to leave) and the bytes
+  // taken as written after it left hold together. (The bound on such writes' count: the loop
+  // of ABuiltinWritingToAClosedPipeEndsItsShell, which would otherwise reach --max-commands.)
+  EXPECT_EQ(r.out, "20\n141 1\n");
+}
+
 // wait -n is the job that ends first (not the oldest); %+ / %- are the last and the one before;
 // an ID that names no job is 127 with bash's message, a word that is no job spec 2.
 TEST_F(ShellFixture, WaitAsBash) {
