@@ -35,7 +35,7 @@ bool assignment_tildes(Word& value) {
       bool boundary = i == 0 ? k == 0 : t[i - 1] == ':';
       if (boundary && t[i] == '~') {
         size_t e = i + 1;
-        while (e < t.size() && (is_name_char(t[e]) || t[e] == '.' || t[e] == '-')) ++e;
+        while (e < t.size() && is_tilde_char(t[e])) ++e;
         bool ends = e < t.size() ? t[e] == '/' || t[e] == ':' : k + 1 == value.parts.size();
         if (ends) {
           if (!lit.empty()) out.push_back({WordPart::Kind::kLiteral, std::move(lit), false});

@@ -151,7 +151,7 @@ void leading_tilde(Word& x) {
   const std::string& t = x.parts[0].text;
   if (t.empty() || t[0] != '~') return;
   size_t e = 1;
-  while (e < t.size() && (detail::is_name_char(t[e]) || t[e] == '.' || t[e] == '-')) ++e;
+  while (e < t.size() && detail::is_tilde_char(t[e])) ++e;
   if (e < t.size() ? t[e] != '/' : x.parts.size() != 1) return;
   WordPart tilde{WordPart::Kind::kTilde, t.substr(1, e - 1), false};
   std::string rest = t.substr(e);

@@ -215,11 +215,11 @@ int b_cd(B& b, const Args& a) {
   bool print = false;
   if (i == a.size()) {
     auto home = param_value(b.st, "HOME", &tmp);
-    if (!home) return b.say("cd: HOME not set\n");
+    if (!home) return b.say(std::string(b.name) + ": HOME not set\n");
     target = std::string(*home);
   } else if (a[i] == "-") {
     auto old = param_value(b.st, "OLDPWD", &tmp);
-    if (!old) return b.say("cd: OLDPWD not set\n");
+    if (!old) return b.say(std::string(b.name) + ": OLDPWD not set\n");
     target = std::string(*old);
     print = true;
   } else {
@@ -238,7 +238,7 @@ int b_cd(B& b, const Args& a) {
                      (p + 2 == target.size() || target[p + 2] == '/');
     if (!component || p == 0) continue;
     if (!is_dir(target.substr(0, p))) {
-      return b.say("cd: " + shown(target) + ": No such file or directory\n");
+      return b.say(std::string(b.name) + ": " + shown(target) + ": No such file or directory\n");
     }
   }
   auto dir = is_dir(target);
@@ -263,7 +263,7 @@ int b_cd(B& b, const Args& a) {
       }
     }
   }
-  if (!dir) return b.say("cd: " + dir.error().message + "\n");
+  if (!dir) return b.say(std::string(b.name) + ": " + dir.error().message + "\n");
   std::string old = b.st.cwd;
   b.st.cwd = *dir;
   for (const char* name : {"OLDPWD", "PWD"}) {
@@ -274,6 +274,209 @@ int b_cd(B& b, const Args& a) {
   }
   if (print) return b.out(b.st.cwd + "\n") ? 0 : 1;
   return 0;
+}
+
+// pushd, popd, dirs (bash's): a stack of directories whose top is the working directory. What
+// dirs shows: the working directory, then st.dirstack; $HOME's prefix as ~ unless -l.
+std::string dir_shown(const State& st, std::string_view d, bool full) {
+  std::string tmp;
+  auto home = param_value(st, "HOME", &tmp);
+  if (full || !home || home->size() < 2 || d.substr(0, home->size()) != *home ||
+      (d.size() > home->size() && d[home->size()] != '/')) {
+    return std::string(d);
+  }
+  return "~" + std::string(d.substr(home->size()));
+}
+
+std::vector<std::string_view> dir_list(const State& st) {
+  std::vector<std::string_view> l{st.cwd};
+  for (const Str& d : st.dirstack) l.push_back(view(d));
+  return l;
+}
+
+// +N (from the left, 0 is the working directory) or -N (from the right) of a list of `size`:
+// its index, or nullopt when the word is not such a number (`-`, `-n`, a directory) or -1 when
+// it is out of range.
+std::optional<long long> stack_index(std::string_view w, size_t size, bool* is_number) {
+  *is_number = w.size() > 1 && (w[0] == '+' || w[0] == '-');
+  if (!*is_number) return std::nullopt;
+  long long n = 0;
+  if (w.find_first_not_of("0123456789", 1) != std::string_view::npos || !parse_int(w.substr(1), &n)) {
+    return std::nullopt;
+  }
+  if (n >= static_cast<long long>(size)) return -1;
+  return w[0] == '+' ? n : static_cast<long long>(size) - 1 - n;
+}
+
+int print_dirs(B& b) {
+  Str line = b.ctx.str("");  // charged: as large as the stack
+  for (std::string_view d : dir_list(b.st)) {
+    if (!line.empty()) line.push_back(' ');
+    line.append(dir_shown(b.st, d, false));
+  }
+  line.push_back('\n');
+  return b.out(view(line)) ? 0 : 1;
+}
+
+// The working directory becomes `dir` as cd makes it (its messages under the builtin's name).
+bool change_to(B& b, std::string_view dir) { return b_cd(b, {"--", dir}) == 0; }
+
+// dirs [-clpv] [+N | -N]: each option its own word, as bash (`-lv` is not two).
+int b_dirs(B& b, const Args& a) {
+  bool full = false, lines = false, numbered = false;
+  std::optional<std::string_view> which;
+  for (std::string_view w : a) {
+    if (w == "-c") {
+      b.st.dirstack.clear();
+    } else if (w == "-l") {
+      full = true;
+    } else if (w == "-p") {
+      lines = true;
+    } else if (w == "-v") {
+      lines = numbered = true;
+    } else if (w.size() > 1 && (w[0] == '+' || w[0] == '-')) {
+      which = w;
+    } else {
+      return b.say("dirs: " + shown(w) + ": invalid option\n"
+                   "dirs: usage: dirs [-clpv] [+N] [-N]\n", 2);
+    }
+  }
+  bool cleared = std::find(a.begin(), a.end(), "-c") != a.end();
+  auto l = dir_list(b.st);
+  if (which) {
+    bool number = false;
+    auto k = stack_index(*which, l.size(), &number);
+    if (!k) {
+      return b.say("dirs: " + shown(*which) + ": invalid number\n"
+                   "dirs: usage: dirs [-clpv] [+N] [-N]\n", 2);
+    }
+    if (*k < 0 && b.st.dirstack.empty()) return b.say("dirs: directory stack empty\n");
+    if (*k < 0) {
+      return b.say("dirs: " + shown(which->substr(1)) + ": directory stack index out of range\n");
+    }
+    std::string out = numbered ? (*k < 10 ? " " : "") + std::to_string(*k) + "  " : "";
+    out += dir_shown(b.st, l[static_cast<size_t>(*k)], full);
+    return b.out(out + "\n") ? 0 : 1;
+  }
+  if (cleared) return 0;
+  Str out = b.ctx.str("");
+  for (size_t k = 0; k < l.size(); ++k) {
+    if (numbered) {
+      out += (k < 10 ? " " : "") + std::to_string(k) + "  ";
+    } else if (k > 0) {
+      out += lines ? "\n" : " ";
+    }
+    out += dir_shown(b.st, l[k], full);
+    if (numbered) out += "\n";
+  }
+  if (!numbered) out += "\n";
+  return b.out(view(out)) ? 0 : 1;
+}
+
+// pushd [-n] [+N | -N | DIR]: DIR: the working directory is remembered and DIR becomes it (as
+// cd makes it: `-`, CDPATH); +N / -N: the stack rotated so that entry becomes the top, the
+// working directory; no word: the top two exchanged. -n: the stack changes, the working
+// directory does not. The stack is printed after, as bash does.
+int b_pushd(B& b, const Args& a) {
+  bool no_cd = false;
+  std::optional<std::string_view> dir, number;
+  size_t i = 0;
+  for (; i < a.size(); ++i) {
+    bool is_number = false;
+    if (a[i] == "-n") {
+      no_cd = true;
+    } else if (a[i] == "--") {
+      ++i;
+      break;
+    } else if (stack_index(a[i], SIZE_MAX, &is_number), is_number) {
+      if (a[i].find_first_not_of("0123456789", 1) != std::string_view::npos) {
+        return b.say("pushd: " + shown(a[i]) + ": invalid number\n"
+                     "pushd: usage: pushd [-n] [+N | -N | dir]\n", 2);
+      }
+      number = a[i];
+    } else {
+      break;
+    }
+  }
+  if (i < a.size()) dir = a[i++];
+  if (i < a.size()) return b.say("pushd: too many arguments\n");
+  Vec<Str>& s = b.st.dirstack;
+  if (dir) {
+    if (no_cd) {
+      s.insert(s.begin(), b.ctx.str(*dir));
+      return print_dirs(b);
+    }
+    std::string old = b.st.cwd;
+    if (!change_to(b, *dir)) return 1;
+    s.insert(s.begin(), b.ctx.str(old));
+    return print_dirs(b);
+  }
+  if (!number) {
+    if (s.empty()) return b.say("pushd: no other directory\n");
+    if (no_cd) return 0;  // (bash: nothing changes, nothing printed)
+    std::string old = b.st.cwd;
+    std::string top(view(s.front()));
+    if (!change_to(b, top)) return 1;
+    s.front() = b.ctx.str(old);
+    return print_dirs(b);
+  }
+  auto l = dir_list(b.st);
+  bool is_number = false;
+  auto k = stack_index(*number, l.size(), &is_number);
+  if (!k || *k < 0) {
+    if (s.empty()) return b.say("pushd: directory stack empty\n");
+    return b.say("pushd: " + shown(*number) + ": directory stack index out of range\n");
+  }
+  std::vector<std::string> rotated;
+  for (size_t j = 0; j < l.size(); ++j) rotated.emplace_back(l[(j + static_cast<size_t>(*k)) % l.size()]);
+  if (!no_cd && *k != 0 && !change_to(b, rotated[0])) return 1;
+  // (-n: bash keeps the working directory and drops the rotated list's top.)
+  Vec<Str> next(b.ctx.alloc());
+  for (size_t j = 1; j < rotated.size(); ++j) next.push_back(b.ctx.str(rotated[j]));
+  s = std::move(next);
+  return no_cd ? 0 : print_dirs(b);  // (bash prints a rotation only when it changed directory)
+}
+
+// popd [-n] [+N | -N]: the top removed and the working directory becomes the next; +N / -N:
+// that entry removed (+0: the top, as popd). -n: the entry after the top removed (the working
+// directory stays). The stack is printed after.
+int b_popd(B& b, const Args& a) {
+  bool no_cd = false;
+  std::optional<std::string_view> number;
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool is_number = false;
+    if (a[i] == "-n") {
+      no_cd = true;
+    } else if (a[i] == "--") {
+      continue;
+    } else if (stack_index(a[i], SIZE_MAX, &is_number), is_number &&
+               a[i].find_first_not_of("0123456789", 1) == std::string_view::npos) {
+      number = a[i];
+    } else {
+      return b.say("popd: " + shown(a[i]) + ": invalid argument\n"
+                   "popd: usage: popd [-n] [+N | -N]\n", 2);
+    }
+  }
+  Vec<Str>& s = b.st.dirstack;
+  if (s.empty()) return b.say("popd: directory stack empty\n");
+  auto l = dir_list(b.st);
+  long long k = 0;
+  if (number) {
+    bool is_number = false;
+    auto n = stack_index(*number, l.size(), &is_number);
+    if (!n || *n < 0) {
+      return b.say("popd: " + shown(*number) + ": directory stack index out of range\n");
+    }
+    k = *n;
+  }
+  if (no_cd && k == 0) k = 1;
+  if (k == 0) {
+    if (!change_to(b, std::string(view(s.front())))) return 1;
+    s.erase(s.begin());
+  } else {
+    s.erase(s.begin() + (k - 1));
+  }
+  return print_dirs(b);
 }
 
 // pwd [-L | -P]: the working directory, logical (as cd made it) or physical (symlinks resolved
@@ -734,7 +937,7 @@ bool is_builtin(std::string_view n) {
                                  ".",     "source", "exec",     "printf",
                                  "let",   "read",   "command", "type",    "hash",
                                  "declare", "typeset", "readonly", "xargs", "builtin", "expr",
-                                 "timeout"};
+                                 "timeout", "pushd", "popd", "dirs"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -781,6 +984,9 @@ int dispatch_builtin(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   if (n == "exit") return b_exit(b, a);
   if (n == "test" || n == "[") return b_test(b, a, n == "[");
   if (n == "cd") return b_cd(b, a);
+  if (n == "pushd") return b_pushd(b, a);
+  if (n == "popd") return b_popd(b, a);
+  if (n == "dirs") return b_dirs(b, a);
   if (n == "break") return b_loop_control(b, a, State::Flow::kBreak, "break");
   if (n == "continue") return b_loop_control(b, a, State::Flow::kContinue, "continue");
   if (n == "return") return b_return(b, a);

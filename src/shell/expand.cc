@@ -171,6 +171,25 @@ class Expander {
            c == '(' || c == ')' || c == '|' || c == '+' || c == '@';  // (extglob's groups)
   }
 
+
+  // ~ ($HOME), ~+ ($PWD), ~- ($OLDPWD), ~N ~+N ~-N (the directory stack's entries as `dirs -l`
+  // numbers them: 0 is the working directory). No user database in the sandbox: ~NAME, and an
+  // unset variable or an entry out of range, stay as written (nullopt).
+  std::optional<std::string_view> tilde_dir(std::string_view t, std::string* tmp) {
+    if (t.empty()) return param_value(st_, "HOME", tmp);
+    if (t == "+") return param_value(st_, "PWD", tmp);
+    if (t == "-") return param_value(st_, "OLDPWD", tmp);
+    size_t d = t[0] == '+' || t[0] == '-' ? 1 : 0;
+    if (d == t.size() || t.size() - d > 18 ||
+        t.find_first_not_of("0123456789", d) != std::string_view::npos) {
+      return std::nullopt;
+    }
+    size_t n = std::stoull(std::string(t.substr(d))), size = st_.dirstack.size() + 1;
+    if (n >= size) return std::nullopt;
+    size_t k = t[0] == '-' ? size - 1 - n : n;
+    if (k == 0) return *tmp = st_.cwd;
+    return view(st_.dirstack[k - 1]);
+  }
   void part(const WordPart& p, bool force_quoted) {
     ctx_.budget->check();
     bool quoted = p.quoted || force_quoted;
@@ -186,7 +205,7 @@ class Expander {
           return;
         }
         std::string tmp;
-        auto home = p.text.empty() ? param_value(st_, "HOME", &tmp) : std::nullopt;
+        auto home = tilde_dir(p.text, &tmp);
         if (home) {
           append_value(*home, true);
         } else {  // no such user database in the sandbox: the word stays as written

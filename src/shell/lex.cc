@@ -263,7 +263,7 @@ Result<Word> Lexer::word(Mode mode) {
         ++lines;
         continue;
       }
-      if (e < s_.size() && (is_name_char(s_[e]) || s_[e] == '.' || s_[e] == '-')) {
+      if (e < s_.size() && is_tilde_char(s_[e])) {
         user.push_back(s_[e++]);
         continue;
       }

@@ -226,6 +226,8 @@ Result<Script> parse_one_unit(const std::string& s, int line, ParseCtx* pc, size
 
 bool is_name_start(char c);
 bool is_name_char(char c);
+// A character of a tilde-prefix after `~`: a login name's, or the + and - of ~+ ~- ~+N ~-N.
+inline bool is_tilde_char(char c) { return is_name_char(c) || c == '.' || c == '-' || c == '+'; }
 
 // assign_words.cc. An assignment's value: a ~ at its start and after each unquoted ':' is a
 // tilde expansion (true when it made one); a declaration builtin's NAME=value word likewise.

@@ -295,7 +295,8 @@ struct ProcSubs {
 struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   explicit State(Budget* b)
       : vars(BudgetAlloc<char>(b)), exported(BudgetAlloc<char>(b)), arrays(BudgetAlloc<char>(b)),
-        assocs(BudgetAlloc<char>(b)), attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
+        assocs(BudgetAlloc<char>(b)), attrs(BudgetAlloc<char>(b)), positional(BudgetAlloc<Str>(b)),
+        dirstack(BudgetAlloc<Str>(b)), funcs(BudgetAlloc<char>(b)),
         last_arg(BudgetAlloc<char>(b)), hashed(BudgetAlloc<char>(b)) {}
   std::string cwd;  // a normalized guest path of an existing directory
   VarMap vars;      // names and values charged to the session's budget (scalars)
@@ -304,6 +305,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   AssocMap assocs;  // associative arrays
   AttrMap attrs;    // names with attributes
   Vec<Str> positional;  // $1 ... $N
+  // pushd's remembered directories, the latest first; `dirs` shows the working directory before
+  // them (builtins.cc). Charged to the budget as the variables are.
+  Vec<Str> dirstack;
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
   int lineno = 0;            // $LINENO: the line of the command running

@@ -124,6 +124,12 @@ CORPUS = [
     "mkdir -p new/dir && echo x > new/dir/f && ls new/dir",
     "cd sub && pwd | sed 's|.*/||' && cat c.txt",
     "cd sub; cd ..; ls | head -n 1",
+    # pushd/popd/dirs ($HOME: the tree, so that dirs shows ~ and no absolute path)
+    "HOME=$PWD; mkdir -p d/e d/f; pushd d; pushd e; dirs; dirs -v; dirs -p; dirs +1; dirs -0; "
+    "pushd; pwd | sed 's|.*/||'; pushd +2; pushd -1; pushd -n ../f; popd; popd -n; dirs; "
+    "popd +1; popd; popd; echo $?; pushd; echo $?; pushd nope; echo $?; pushd -x; echo $?; "
+    "dirs +9; echo $?; popd z; echo $?; dirs -c; dirs; pushd d >/dev/null; pushd e; popd +0; "
+    "echo ~+ ~- ~0 ~1 ~-1 ~+1 ~3 ~+ | sed \"s|$HOME|H|g\"; (pushd ~1); dirs; x=$(popd); dirs",
     "test -f a.txt && echo file; test -d sub && echo dir; [ -e missing ] || echo missing",
     "[ 3 -gt 2 ] && [ a != b ] && echo ok",
     "nosuchcommand; echo $?",

@@ -350,6 +350,20 @@ TEST_F(ShellFixture, ArraysAreBoundedByTheMemoryBudget) {
 
 // An associative array's keys and values are charged the same way: one grown without end, by
 // key, by a list of pairs, or by copying, stops at --max-shell-memory with status 1.
+// pushd's stack is held in the shell's memory budget like the variables (and each printing of
+// it: as large as the stack): a loop that pushes forever ends there, and the script goes on.
+TEST_F(ShellFixture, TheDirectoryStackIsBoundedByTheMemoryBudget) {
+  auto o = opts();
+  o.max_shell_memory_bytes = 256 << 10;
+  o.max_commands = 10'000'000;
+  auto r = run("d=/work/$(printf %01000d 0); ( while pushd -n $d > /dev/null; do :; done ); "
+               "echo stopped; pushd -n /work/x; popd -n; dirs\n",
+               o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out, "stopped\n/work /work/x\n/work\n/work\n");
+  EXPECT_NE(r.err.find("out of shell memory"), std::string::npos) << r.err.substr(0, 400);
+}
+
 TEST_F(ShellFixture, AssociativeArraysAreBoundedByTheMemoryBudget) {
   auto o = opts();
   o.max_shell_memory_bytes = 1 << 20;
