@@ -157,8 +157,8 @@ struct WasiConfig {
   // Total bytes the guest may write to stdout+stderr; beyond it writes fail with EIO and the
   // run ends with output_limit. 0 = unlimited.
   uint64_t max_output_bytes = 0;
-  // A write to fd 1 or 2 whose reader is gone (the host fd's write, or the sink, fails with
-  // EPIPE) ends the run as SIGPIPE would end a POSIX process: exit status 141 (128 + 13), the
+  // A write to fd 1 or 2 or an inherited pipe whose reader is gone (the host fd's write, or
+  // the sink, fails with EPIPE) ends the run as SIGPIPE would end a POSIX process: exit status 141 (128 + 13), the
   // guest gets no error to print. Off: the guest sees EPIPE (EIO from a sink) and carries on,
   // which is what `wasmcap run` does. `wasmcap sh` sets it for the tools it runs, so
   // `yes | head -1` ends quietly with 141, as in bash.
@@ -168,8 +168,10 @@ struct WasiConfig {
   // `tool 3<file`, `tool 4>out`): each regular file's host fd is duplicated when the host
   // starts (the caller keeps and closes its own; the two share the file offset, as a child
   // process shares its parent's); host_fd -1 is the null device (reads see EOF, writes are
-  // discarded). The guest's rights are the access given (read, write); write rights include
-  // truncating and setting times, so a read-only one cannot change the file.
+  // discarded); a pipe is passed for reading or for writing, not both (a shell's `<(list)` and
+  // `>(list)`: read and written as stdin and stdout are, waiting in steps the deadline ends).
+  // The guest's rights are the access given (read, write); write rights include truncating and
+  // setting times, so a read-only one cannot change the file.
   // Numbering (docs/wasi-support.md "Inherited descriptors"): each goes at its guest_fd, every
   // other number up to the highest stays closed (EBADF), and the preopens follow the highest,
   // in order (3, 4, ... when none is inherited). A guest's libc finds its preopens by scanning

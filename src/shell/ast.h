@@ -69,11 +69,12 @@ struct WordPart {
     kTilde,  // ~ or ~user at the start of a word (unquoted): text = the user name
     kArith,  // $((expr)): arith = the expression as a word (its $x and $(...) expand first)
     kArray,  // NAME=(w1 w2 ...) as the value of an assignment: elems (a word [k]=v sets index k)
-    kProcSub,  // <(...) (unquoted): text = its source, script = the list (procsub.cc)
+    kProcSub,  // <(...) >(...) (unquoted): text = its source, script = the list (procsub.cc)
   };
   Kind kind = Kind::kLiteral;
   std::string text;
   bool quoted = false;
+  bool to_list = false;  // kProcSub: >(list), the command writes what the list reads
   std::shared_ptr<const Script> script{};  // kSubst, kProcSub
   std::shared_ptr<const ParamOp> op{};     // kVar with an operator (null: the plain value)
   std::shared_ptr<const Word> arith{};     // kArith

@@ -4,6 +4,7 @@
 // Every container allocates through the session's Budget; every loop that may run long checks
 // the deadline.
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,56 @@ namespace wasmcap::shell {
 using detail::is_name_start;
 
 namespace {
+
+// `$(< FILE)` (bash): one simple command of nothing but one redirection of stdin from a file;
+// its value is the file's contents, as `$(cat FILE)`'s without a command. Null for any other
+// script.
+const Redirect* file_read_form(const Script& inner) {
+  if (inner.items.size() != 1 || inner.items[0].background ||
+      inner.items[0].pipelines.size() != 1) {
+    return nullptr;
+  }
+  const Pipeline& p = inner.items[0].pipelines[0];
+  if (p.negate || p.timed || p.commands.size() != 1) return nullptr;
+  const Command& c = p.commands[0];
+  if (c.kind != Command::Kind::kSimple || !c.words.empty() || !c.assigns.empty() ||
+      c.redirects.size() != 1) {
+    return nullptr;
+  }
+  const Redirect& r = c.redirects[0];
+  return r.op == Redirect::Op::kIn && r.fd == 0 && r.fd_var.empty() ? &r : nullptr;
+}
+
+// The file `$(< FILE)` names, opened as the redirection opens it (the same resolver, the
+// virtual /dev files and /dev/fd/N), copied into the substitution's pipe: read in steps that see
+// the deadline (a `<(list)` may be slow), what the reader takes bounded as any output is.
+// The status: 0, or 1 when the file does not open (the redirection's message) or a read fails.
+int read_file_into(Ctx& ctx, State& sub, const Redirect& r, const Io& io, int out) {
+  Io fio = io;
+  ProcSubScope procsubs(sub);  // `$(< <(list))`
+  procsubs.attach(fio);
+  Opened opened;
+  int subst_status = 0;
+  if (!apply_redirects(ctx, sub, {r}, fio, opened, &subst_status)) return 1;
+  const int in = fio.fd[0];
+  if (in < 0) return in == kClosed ? 1 : 0;  // a closed stdin; /dev/null: nothing
+  char buf[16384];
+  for (;;) {
+    ctx.budget->check();  // the deadline: throws
+    pollfd p{in, POLLIN, 0};
+    int ready = ::poll(&p, 1, 50);
+    if (ready < 0 && errno != EINTR) return 1;
+    if (ready <= 0) continue;
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) {
+      emit(ctx, io.err(), std::string("wasmcap sh: read error: ") + std::strerror(errno) + "\n");
+      return 1;
+    }
+    if (n == 0) return 0;
+    if (!write_all(out, buf, static_cast<size_t>(n))) return 1;
+  }
+}
 
 // $(...): runs the inner script in this executor (no process, no fork) on a copy of the state,
 // so cd, assignments and exit stay inside, as in a subshell. Its stdout goes into a pipe that a
@@ -75,7 +126,17 @@ Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int
   }
   Io inner_io = io;
   inner_io.fd[1] = wr.get();
-  run_list(ctx, sub, inner.items, inner_io);  // never throws (run_pipeline)
+  if (const Redirect* file = file_read_form(inner)) {
+    try {
+      sub.last = read_file_into(ctx, sub, *file, inner_io, wr.get());
+    } catch (const LimitHit&) {  // (the deadline): the reader ends before its buffer does
+      wr.reset();
+      reader.join();
+      throw;
+    }
+  } else {
+    run_list(ctx, sub, inner.items, inner_io);  // never throws (run_pipeline)
+  }
   run_exit_trap(ctx, sub, inner_io);  // a trap set inside it runs when it ends (bash)
   sub.jobs.reset();  // its background jobs end before the capture does (joined by Jobs' owner)
   wr.reset();  // every writer is done (pipeline stages are joined): the reader sees EOF
@@ -218,11 +279,12 @@ class Expander {
         int status = 0;
         Str v = substitute(ctx_, st_, *p.script, io_, &status);
         if (subst_status_ != nullptr) *subst_status_ = status;
+        st_.last = status;  // bash: `echo "$(false)" $?` prints 1 (dash: 0)
         append_value(view(v), quoted);
         return;
       }
       case WordPart::Kind::kProcSub: {  // a name of its own: never split nor globbed
-        std::string path = start_process_substitution(ctx_, st_, p.script, io_);
+        std::string path = start_process_substitution(ctx_, st_, p.script, p.to_list, io_);
         cur().any = true;
         for (char c : path) add(c, false);
         return;

@@ -72,7 +72,7 @@ Result<Token> Lexer::next() {
     size_t e = pos_ + 1;
     while (e < s_.size() && is_name_char(s_[e])) ++e;
     if (e + 1 < s_.size() && s_[e] == '}' && (s_[e + 1] == '>' || s_[e + 1] == '<') &&
-        e - pos_ <= 256) {
+        !(e + 2 < s_.size() && s_[e + 2] == '(') && e - pos_ <= 256) {
       t.fd_var = s_.substr(pos_ + 1, e - pos_ - 1);
       pos_ = e + 1;
       return redirect(std::move(t));
@@ -81,15 +81,18 @@ Result<Token> Lexer::next() {
   // A descriptor number directly before a redirection operator: "2>", "2>&1", "10<x".
   size_t d = pos_;
   while (d < s_.size() && is_digit(s_[d])) ++d;
-  if (d > pos_ && d < s_.size() && (s_[d] == '>' || s_[d] == '<')) {
+  // (Not before `<(` or `>(`: `2>(list)` is the word 2 and a process substitution, as bash's.)
+  if (d > pos_ && d < s_.size() && (s_[d] == '>' || s_[d] == '<') &&
+      !(d + 1 < s_.size() && s_[d + 1] == '(')) {
     if (d - pos_ > 2) return fail("redirection of descriptor " + s_.substr(pos_, d - pos_) +
                                   " is not supported (0-9)");
     t.fd = std::stoi(s_.substr(pos_, d - pos_));
     pos_ = d;
     return redirect(std::move(t));
   }
-  // `<(list)` starts a word (a process substitution), not a redirection: `cat <(a) <(b)`.
-  if (c == '<' && peek(1) == '(') {
+  // `<(list)` and `>(list)` start a word (a process substitution), not a redirection:
+  // `cat <(a) <(b)`, `tee >(a) >(b)`.
+  if ((c == '<' || c == '>') && peek(1) == '(') {
     t.kind = Token::Kind::kWord;
     WASMCAP_TRY_ASSIGN(t.word, word(Mode::kNormal));
     t.end = pos_;
@@ -279,9 +282,11 @@ Result<Word> Lexer::word(Mode mode) {
   }
   while (pos_ < s_.size() && (!stops(s_[pos_], mode) || proc_subst_at(mode))) {
     char c = s_[pos_];
-    if (proc_subst_at(mode)) {  // `<(list)`, anywhere in a word as in bash (`a<(b)`)
+    if (proc_subst_at(mode)) {  // `<(list)`, `>(list)`, anywhere in a word as bash's (`a<(b)`)
+      bool to_list = c == '>';
       ++pos_;
       WASMCAP_TRY(substitution(w, false, WordPart::Kind::kProcSub));
+      w.parts.back().to_list = to_list;
     } else if (c == '\'') {
       size_t end = s_.find('\'', pos_ + 1);
       if (end == std::string::npos) {
@@ -577,8 +582,8 @@ Result<void> Lexer::dollar(Word& w, bool quoted) {
 }
 
 bool Lexer::proc_subst_at(Mode mode) const {
-  return mode == Mode::kNormal && group_parens_ == 0 && pos_ + 1 < s_.size() && s_[pos_] == '<' &&
-         s_[pos_ + 1] == '(';
+  return mode == Mode::kNormal && group_parens_ == 0 && pos_ + 1 < s_.size() &&
+         (s_[pos_] == '<' || s_[pos_] == '>') && s_[pos_ + 1] == '(';
 }
 
 Result<void> Lexer::substitution(Word& w, bool quoted, WordPart::Kind kind) {

@@ -1,11 +1,12 @@
-// Process substitution `<(list)` (docs/shell.md "Process substitution"): the list runs as a
-// pipeline stage does, on a thread of its own with a copy of the state (a subshell), its stdout
-// into a pipe; the command that named it sees the pipe's read end as descriptor N (63 down, as
-// bash picks them) and the word as /dev/fd/N: the shell's redirections (`< <(list)`) and builtins
-// find N in the command's table, a tool finds it passed at N and opens /dev/fd/N in the WASI
-// host's /dev. The command's ProcSubs (state.h) closes the read ends when it is done and joins
-// the lists, so none outlives it and none runs unbounded: each counts among the commands running
-// at once (--max-live-commands), and its commands among the script's.
+// Process substitution `<(list)` and `>(list)` (docs/shell.md "Process substitution"): the list
+// runs as a pipeline stage does, on a thread of its own with a copy of the state (a subshell),
+// its stdout into a pipe (`>(list)`: its stdin from one); the command that named it sees the
+// pipe's other end as descriptor N (63 down, as bash picks them) and the word as /dev/fd/N: the
+// shell's redirections (`< <(list)`, `> >(list)`) and builtins find N in the command's table, a
+// tool finds it passed at N and opens /dev/fd/N in the WASI host's /dev. The command's ProcSubs
+// (state.h) closes its ends when it is done and joins the lists, so none outlives it and none
+// runs unbounded: each counts among the commands running at once (--max-live-commands), and its
+// commands among the script's.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,7 +17,7 @@
 namespace wasmcap::shell {
 
 std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<const Script> inner,
-                                       const Io& io) {
+                                       bool to_list, const Io& io) {
   ProcSubs* subs = st.procsubs;
   if (subs == nullptr) {  // (every command sets one: run_simple, run_compound)
     throw LimitHit(Error(ErrorCode::kInternal, "process substitution outside a command"), false);
@@ -40,13 +41,17 @@ std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<cons
                          std::string("process substitution: pipe: ") + std::strerror(errno)),
                    false);
   }
-  Fd rd(p[0]);
-  auto wr = std::make_shared<Fd>(p[1]);
-  Io pio = io;  // stdin and stderr are the command's (before its redirections), as bash's
-  pio.fd[1] = wr->get();
-  for (const auto& o : subs->list) pio.fd[o.num] = kClosed;  // not the other lists' read ends
+  // The command's end, and the list's (held by its thread: closed when the list is done, so a
+  // command still writing to a `>(list)` that ended sees EPIPE).
+  Fd mine(to_list ? p[1] : p[0]);
+  auto theirs = std::make_shared<Fd>(to_list ? p[0] : p[1]);
+  // The other streams are the command's before its redirections, as bash's: `tee >(wc) > f`
+  // prints wc's count, not into f.
+  Io pio = io;
+  pio.fd[to_list ? 0 : 1] = theirs->get();
+  for (const auto& o : subs->list) pio.fd[o.num] = kClosed;  // not the other lists' ends
   auto thread = std::make_unique<ExecThread>(
-      [&ctx, sub, inner, pio, wr, running]() {
+      [&ctx, sub, inner, pio, theirs, running]() {
         try {
           run_list(ctx, *sub, inner->items, pio);
           run_exit_trap(ctx, *sub, pio);
@@ -54,7 +59,7 @@ std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<cons
           limit_status(ctx, h, pio.err());
         }
         sub->jobs.reset();  // its background jobs end before its output does
-        wr->reset();        // the reader sees end of file
+        theirs->reset();    // the reader sees end of file (the writer EPIPE)
       },
       kStageStackBytes);
   if (!thread->started()) {  // nothing ran: this command fails
@@ -62,9 +67,9 @@ std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<cons
   }
   ProcSubs::One one;
   one.num = num;
-  one.read = std::move(rd);
+  one.end = std::move(mine);
   one.thread = std::move(thread);
-  if (subs->io != nullptr) subs->io->fd[num] = one.read.get();
+  if (subs->io != nullptr) subs->io->fd[num] = one.end.get();
   subs->list.push_back(std::move(one));
   return "/dev/fd/" + std::to_string(num);
 }

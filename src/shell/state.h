@@ -258,28 +258,29 @@ inline constexpr int64_t kShellPid = 1;
 // $UID and $EUID (readonly): the sandbox has no users; a fixed, unprivileged id.
 inline constexpr const char* kShellUid = "1000";
 
-// The process substitutions `<(list)` of the command being run (procsub.cc): each list runs
-// on a thread of its own with its stdout into a pipe, whose read end the command sees as
-// descriptor N (63 down, as bash) and its word as /dev/fd/N. When the command is done the read
-// ends are closed (a list still writing sees EPIPE, as SIGPIPE would end it) and the lists are
-// joined: none outlives the command that named it.
+// The process substitutions `<(list)` and `>(list)` of the command being run (procsub.cc): each
+// list runs on a thread of its own with its stdout (its stdin) into (from) a pipe, whose read
+// (write) end the command sees as descriptor N (63 down, as bash) and its word as /dev/fd/N.
+// When the command is done its ends are closed (a `<(list)` still writing sees EPIPE, as
+// SIGPIPE would end it; a `>(list)` reads to the end) and the lists are joined: none outlives
+// the command that named it.
 struct ProcSubs {
   struct One {
     int num = -1;
-    Fd read;
+    Fd end;  // the command's end of the pipe
     std::unique_ptr<ExecThread> thread;
   };
   ProcSubs() = default;
   ProcSubs(const ProcSubs&) = delete;
   ProcSubs& operator=(const ProcSubs&) = delete;
   ~ProcSubs() {
-    for (auto& o : list) o.read.reset();
+    for (auto& o : list) o.end.reset();
     for (auto& o : list) o.thread->join();
   }
-  // The command's descriptor table, once it exists: read ends added before it are put in then.
+  // The command's descriptor table, once it exists: ends added before it are put in then.
   void attach(Io& table) {
     io = &table;
-    for (const auto& o : list) table.fd[o.num] = o.read.get();
+    for (const auto& o : list) table.fd[o.num] = o.end.get();
   }
   bool taken(int num) const {
     if (io != nullptr && io->fd[num] != kClosed) return true;
@@ -637,15 +638,16 @@ struct NoErrexit {
 // lists.cc: a list of and-or lists (pipelines, background jobs).
 int run_list(Ctx& ctx, State& st, std::span<const AndOr> items, const Io& io);
 // `<(inner)` (procsub.cc): starts `inner` with its output into a pipe registered in
-// st.procsubs, and returns the word it expands to ("/dev/fd/63"). Throws LimitHit (the command
-// fails) when the commands running at once, a descriptor (10-63), a pipe or a thread run out.
+// st.procsubs (`>(inner)`, to_list: its input from one), and returns the word it expands to
+// ("/dev/fd/63"). Throws LimitHit (the command fails) when the commands running at once, a
+// descriptor (10-63), a pipe or a thread run out.
 std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<const Script> inner,
-                                       const Io& io);
+                                       bool to_list, const Io& io);
 // Makes st.procsubs this command's own for its life (run_simple, run_compound).
 class ProcSubScope {
  public:
   explicit ProcSubScope(State& st) : st_(st), saved_(st.procsubs) { st.procsubs = &subs_; }
-  ~ProcSubScope() { st_.procsubs = saved_; }  // then subs_ closes its read ends and joins
+  ~ProcSubScope() { st_.procsubs = saved_; }  // then subs_ closes its ends and joins
   ProcSubScope(const ProcSubScope&) = delete;
   ProcSubScope& operator=(const ProcSubScope&) = delete;
   void attach(Io& io) { subs_.attach(io); }

@@ -153,8 +153,8 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   // Descriptors 3-63 the script has open (`tool 3<<EOF`, `tool 4>out`, `exec 5<f`, `{v}>f`)
   // at the same numbers, as a child of bash inherits them (docs/shell.md "Redirections"):
   // regular files and /dev/null, with the access they were opened with (a here-document's
-  // sealed text: read only) and pipes to read (a `<(list)`); a pipe to write at 3-63 is not
-  // passed (the tool finds that number closed).
+  // sealed text: read only), pipes to read (a `<(list)`) and pipes to write (a `>(list)`); a
+  // pipe opened both ways is not passed (the tool finds that number closed).
   for (int k = 3; k < kMaxFds; ++k) {
     int h = io.fd[k];
     if (h == kClosed) continue;
@@ -166,10 +166,12 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
       struct stat sb {};
       int fl = ::fcntl(h, F_GETFL);
       if (fl < 0 || ::fstat(h, &sb) != 0) continue;
-      // A pipe only to read from (a `<(list)`'s, or `3< <(list)`): the tool reads it as stdin.
-      if (S_ISFIFO(sb.st_mode) && (fl & O_ACCMODE) == O_RDONLY) {
+      // A pipe only to read from (a `<(list)`'s, or `3< <(list)`): the tool reads it as stdin;
+      // only to write to (a `>(list)`'s): as its stdout, waiting while the list is slow.
+      if (S_ISFIFO(sb.st_mode) && (fl & O_ACCMODE) != O_RDWR) {
         in.host_fd = h;
-        in.read = true;
+        in.read = (fl & O_ACCMODE) == O_RDONLY;
+        in.write = !in.read;
         ro.wasi.inherited_fds.push_back(in);
         continue;
       }

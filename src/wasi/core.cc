@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -126,9 +128,10 @@ Result<void> Core::init() {
     struct stat st {};
     if (in.host_fd >= 0 &&
         (::fstat(fd.get(), &st) != 0 ||
-         !(S_ISREG(st.st_mode) || (S_ISFIFO(st.st_mode) && in.read && !in.write)))) {
+         !(S_ISREG(st.st_mode) || (S_ISFIFO(st.st_mode) && in.read != in.write)))) {
       return make_error(ErrorCode::kInvalidArgument,
-                        name + " is not a regular file (nor a pipe passed for reading)");
+                        name + " is not a regular file (nor a pipe passed for reading or for "
+                               "writing)");
     }
     int fl = in.host_fd >= 0 ? ::fcntl(fd.get(), F_GETFL) : 0;
     auto d = std::make_shared<OpenDescription>(
@@ -189,6 +192,26 @@ bool Core::may_continue() {
 
 namespace {
 
+// write(2) to a pipe without SIGPIPE: a guest writing after its reader left must not kill an
+// embedder that has not ignored the signal (the library cannot assume it did; the CLI does).
+// The signal is blocked in this thread around the write and, on EPIPE, the one it raised
+// (thread-directed, so pending here) is taken; the error stays in errno.
+ssize_t write_quietly(int fd, const void* p, size_t n) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, p, n);
+  int err = errno;
+  if (w < 0 && err == EPIPE && !sigismember(&old, SIGPIPE)) {
+    const timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return w;
+}
+
 // now + ns without overflow: a guest may ask for INT64_MAX ns (a poll), and steady_clock's
 // time_point is int64 ns since boot, so a plain sum would wrap to the past and the wait would
 // end at once. Saturates at time_point::max() ("never").
@@ -203,6 +226,10 @@ std::chrono::steady_clock::time_point after_ns(int64_t ns) {
 }  // namespace
 
 bool Core::wait_readable(int host_fd, int64_t timeout_ns) {
+  return wait_ready(host_fd, POLLIN, timeout_ns);
+}
+
+bool Core::wait_ready(int host_fd, short events, int64_t timeout_ns) {
   auto end = timeout_ns < 0 ? std::chrono::steady_clock::time_point::max() : after_ns(timeout_ns);
   for (;;) {
     if (must_stop()) return false;
@@ -213,10 +240,10 @@ bool Core::wait_readable(int host_fd, int64_t timeout_ns) {
       step = std::min<int64_t>(
           step, std::chrono::duration_cast<std::chrono::nanoseconds>(end - now).count());
     }
-    pollfd pfd{host_fd, POLLIN, 0};
+    pollfd pfd{host_fd, events, 0};
     timespec ts{static_cast<time_t>(step / 1000000000), static_cast<long>(step % 1000000000)};
     int n = ppoll(&pfd, 1, &ts, nullptr);
-    if (n > 0) return true;  // readable, EOF or error: read() will tell
+    if (n > 0) return true;  // ready, EOF or error: read() or write() will tell
     if (n < 0 && errno != EINTR) return true;
   }
 }
@@ -377,7 +404,7 @@ void Core::seeded_random(uint8_t* p, size_t n) {
 
 // --- reading and writing -------------------------------------------------------------------
 
-// The reader of stdout or stderr is gone. Under exit_on_broken_pipe the run ends here, as
+// The reader of stdout, stderr or an inherited pipe is gone. Under exit_on_broken_pipe the run ends here, as
 // SIGPIPE ends a POSIX writer at the write that failed (even after part of the data went out);
 // the error returned is never seen by the guest (the binding ends the run first).
 bool Core::broken_pipe() {
@@ -433,7 +460,7 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
       } else if (host_fd >= 0) {
         uint64_t done = 0;
         while (done < chunk) {
-          ssize_t n = ::write(host_fd, s.data + off + done, chunk - done);
+          ssize_t n = write_quietly(host_fd, s.data + off + done, chunk - done);
           if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
@@ -492,8 +519,42 @@ Outcome<uint64_t> Core::device_io(OpenDescription& d, bool write,
 Outcome<uint64_t> Core::write(OpenDescription& d, const std::vector<IoSlice>& slices) {
   if (d.device != Device::kNone) return device_io(d, true, slices);
   if (d.kind == Kind::kStdout || d.kind == Kind::kStderr) return write_output(d.kind, slices);
+  // An inherited pipe (WasiConfig::inherited_fds: a shell's `>(list)`), written as it drains.
+  if (d.kind == Kind::kFile && d.type == FileType::kFifo && d.fd.valid()) {
+    if (d.read_only) return fail(Errc::kBadDescriptor);
+    return stream_write(d.fd.get(), slices);
+  }
   if (d.kind == Kind::kFile) return file_transfer(d, true, slices, -1, d.flags.append);
   return fail(Errc::kIsDirectory);
+}
+
+Outcome<uint64_t> Core::stream_write(int host_fd, const std::vector<IoSlice>& slices) {
+  // A reader that never drains the pipe must not hold the run past its deadline: wait until
+  // the pipe has room in bounded steps, then write at most PIPE_BUF bytes, which a pipe with
+  // room takes without blocking (Linux: a free page).
+  uint64_t written = 0;
+  for (const auto& s : slices) {
+    for (uint64_t off = 0; off < s.len;) {
+      if (!wait_ready(host_fd, POLLOUT, -1)) {
+        if (written > 0) return written;
+        return fail(Errc::kInterrupted);
+      }
+      ssize_t n = write_quietly(host_fd, s.data + off, std::min<uint64_t>(s.len - off, PIPE_BUF));
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        // EPIPE: the list has ended; SIGPIPE's end under exit_on_broken_pipe (bash: `seq 100000
+        // | tee >(head -n 1)` is 141, silent), else an error the guest sees.
+        if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
+        if (written > 0) return written;  // report what was written
+        return fail(errc_from_host(errno));
+      }
+      off += static_cast<uint64_t>(n);
+      written += static_cast<uint64_t>(n);
+      charge_bytes(static_cast<uint64_t>(n));
+      if (termination_) return written;
+    }
+  }
+  return written;
 }
 
 Outcome<uint64_t> Core::read(OpenDescription& d, const std::vector<IoSlice>& slices) {

@@ -175,6 +175,8 @@ class Core {
   // Waits until host_fd is readable, the timeout (ns, <0 = none) passes, or the run must end
   // (deadline/interrupt: sets the termination). Returns true if readable.
   bool wait_readable(int host_fd, int64_t timeout_ns);
+  // The same for any poll(2) events (POLLOUT: a pipe with room).
+  bool wait_ready(int host_fd, short events, int64_t timeout_ns);
   // Sleeps ns, waking early for deadline/interrupt (sets the termination).
   void sleep_bounded(int64_t ns);
 
@@ -317,6 +319,8 @@ class Core {
   DescriptionRef dev_fd(std::string_view path) const;
   // A pipe or stdin: waits in bounded steps (the deadline and interrupt still end the run).
   Outcome<uint64_t> stream_read(int host_fd, const std::vector<IoSlice>& slices);
+  // A pipe to write (an inherited one): waits for room in bounded steps, as stream_read.
+  Outcome<uint64_t> stream_write(int host_fd, const std::vector<IoSlice>& slices);
 
   WasiConfig config_;
   DescriptionRef stdio_[3];

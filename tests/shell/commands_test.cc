@@ -259,6 +259,30 @@ TEST_F(Installed, ProcessSubstitutionFeedsTools) {
   EXPECT_EQ(r.out, "b\n\tc\n30000\n20000\n1\n1:x\n2:y\na\nb\n3\n") << r.err;
 }
 
+// `>(list)` written by tools: tee writes each copy into a pipe at /dev/fd/N that the list
+// reads as it drains (more than a pipe's buffer), two at once; a list that stops reading early
+// (head) ends the writer as SIGPIPE ends it in bash: 141, no message.
+TEST_F(Installed, OutputProcessSubstitutionTakesToolsOutput) {
+  auto r = script(
+      "seq 30000 | tee >(wc -l > n1) >(tail -n 1 > n2) | sed -n '$p'; cat n1 n2\n"
+      "echo abc | tee >(tr a-z A-Z) > /dev/null\n"
+      "seq 100000 | tee >(head -n 1) > /dev/null; echo ended $?\n");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "30000\n30000\n30000\nABC\n1\nended 141\n") << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+// A tool blocked writing to a `>(list)` that never reads ends at the deadline (its write waits
+// in steps as a read of stdin does), and so does the list.
+TEST_F(Installed, OutputProcessSubstitutionEndsAtTheDeadline) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = script("seq 10000000 | tee >(while :; do :; done) > /dev/null; echo after",
+                  {"--timeout-ms", "1500", "--max-commands", "0"});
+  EXPECT_EQ(r.exit_code, 82) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
 // A tool blocked reading a `<(list)` that never writes ends at the deadline (its read waits as a
 // read of stdin does), and so does the list.
 TEST_F(Installed, ProcessSubstitutionEndsAtTheDeadline) {

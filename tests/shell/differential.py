@@ -124,6 +124,14 @@ CORPUS = [
     "mkdir -p new/dir && echo x > new/dir/f && ls new/dir",
     "cd sub && pwd | sed 's|.*/||' && cat c.txt",
     "cd sub; cd ..; ls | head -n 1",
+    # $(< FILE): the file's contents (trailing newlines removed), a missing one is status 1;
+    # $? after a substitution in the same command is its status (bash, not dash)
+    "x=$(< a.txt); echo \"[$x]\"; echo \"$(< missing)\" $?; echo \"$(false)\" $?; "
+    "echo \"$(< <(printf 'p\\n\\n'))|$( < sub/c.txt )\"; n=$(< a.txt wc -l); echo $n",
+    # >(LIST): tee into two lists whose output is tee's stdout before its redirection (the
+    # pipe to sort, which ends when they have: no race in either shell)
+    "seq 3 | tee >(sed 's/^/a/') >(wc -l) > /dev/null | sort; "
+    "echo x >(:) 2>(:) | sed 's/[0-9]//g'",
     # pushd/popd/dirs ($HOME: the tree, so that dirs shows ~ and no absolute path)
     "HOME=$PWD; mkdir -p d/e d/f; pushd d; pushd e; dirs; dirs -v; dirs -p; dirs +1; dirs -0; "
     "pushd; pwd | sed 's|.*/||'; pushd +2; pushd -1; pushd -n ../f; popd; popd -n; dirs; "

@@ -73,7 +73,7 @@ inline std::string dump_word(const Word& w) {
       }
       out += ")";
     } else if (p.kind == WordPart::Kind::kProcSub) {
-      cat(out, {"P(", p.script ? dump(*p.script) : "null", ")"});
+      cat(out, {p.to_list ? "P>(" : "P(", p.script ? dump(*p.script) : "null", ")"});
     } else {
       cat(out, {p.quoted ? "qS(" : "S(", p.script ? dump(*p.script) : "null", ")"});
     }
@@ -462,7 +462,7 @@ class Printer {
           Printer inner;
           std::string text = p.script ? inner.script(p.script->items) : "";
           if (!text.empty() && text.front() == '(') text.insert(text.begin(), ' ');
-          cat(out, {"<(", text, ")"});
+          cat(out, {p.to_list ? ">(" : "<(", text, ")"});
           break;
         }
       }

@@ -50,8 +50,6 @@ TEST(ShellParse, UnsupportedConstructsAreNamed) {
   refused("echo ${x;}", "bad substitution: unknown operator ';'");
   refused("echo ${}", "bad substitution: '${' needs a parameter name");
   refused("echo $[1+2]", "'$[...]'");
-  refused("tee >(ls)", "process substitution ('>(...)') is not supported");
-  refused("cat 3<(ls)", "process substitution ('<(...)') is not supported");
   refused("select x in a; do :; done", "'select' is not supported");
   refused("coproc ls", "'coproc' is not supported");
   refused("echo x | time ls", "'time' is not supported");
@@ -146,6 +144,23 @@ TEST(ShellParse, ProcessSubstitution) {
   EXPECT_EQ(c.redirects[0].op, shell::Redirect::Op::kIn);
   EXPECT_EQ(c.redirects[0].target.parts[0].kind, shell::WordPart::Kind::kProcSub);
   EXPECT_FALSE(shell::parse("cat <(echo"));
+  // `>(list)` likewise; a descriptor number before it is a word of its own (`2>(c)`: "2" then
+  // the substitution, as bash's), `> >(d)` a redirection to one.
+  auto w = shell::parse("tee >(a | b) x>(c)y 2>(c) > >(d)");
+  ASSERT_TRUE(w) << w.error().to_string();
+  const auto& t = w->items[0].pipelines[0].commands[0];
+  ASSERT_EQ(t.words.size(), 4u);
+  EXPECT_EQ(t.words[1].parts[0].kind, shell::WordPart::Kind::kProcSub);
+  EXPECT_TRUE(t.words[1].parts[0].to_list);
+  EXPECT_EQ(t.words[1].parts[0].text, "a | b");
+  EXPECT_TRUE(t.words[2].parts[1].to_list);
+  ASSERT_EQ(t.words[3].parts.size(), 2u);
+  EXPECT_EQ(t.words[3].parts[0].text, "2");
+  EXPECT_TRUE(t.words[3].parts[1].to_list);
+  ASSERT_EQ(t.redirects.size(), 1u);
+  EXPECT_EQ(t.redirects[0].op, shell::Redirect::Op::kOut);
+  EXPECT_TRUE(t.redirects[0].target.parts[0].to_list);
+  EXPECT_FALSE(c.words[1].parts[0].to_list);
 }
 
 TEST(ShellParse, CommandSubstitution) {

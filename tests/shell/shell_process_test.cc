@@ -88,6 +88,23 @@ TEST_F(ShellFixture, ABuiltinsFirstBytesToALeavingReaderAreBufferedAsAPipesWould
   EXPECT_EQ(r.out, "20\n141 1\n");
 }
 
+// `>(list)` with builtins: the list reads what the command writes (a redirection to it, or the
+// word), to the end: the command closes its end when done and waits for the list; the list's
+// stdout is the command's before its redirections (bash: `cmd >(list) > f` prints the list's
+// output, not into f); `exec` refuses to keep one open.
+TEST_F(ShellFixture, OutputProcessSubstitutionReadsWhatTheCommandWrites) {
+  auto r = run(
+      "echo hi > >(while read l; do echo \"got $l\"; done)\n"
+      "{ echo a; echo b; } > >(read x; read y; echo \"$y$x\")\n"
+      "f() { echo \"$1\"; echo one > \"$1\"; echo two >> \"$1\"; }\n"
+      "f >(while read -r l; do echo \"$l\"; done) > out; echo \"[$(< out)]\"\n"
+      "echo x >(:) y; exec 4> >(cat); echo exec=$?\n",
+      opts());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "got hi\nba\none\ntwo\n[/dev/fd/63]\nx /dev/fd/63 y\nexec=1\n");
+  EXPECT_NE(r.err.find("cannot stay open"), std::string::npos) << r.err;
+}
+
 // wait -n is the job that ends first (not the oldest); %+ / %- are the last and the one before;
 // an ID that names no job is 127 with bash's message, a word that is no job spec 2.
 TEST_F(ShellFixture, WaitAsBash) {

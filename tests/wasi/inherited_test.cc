@@ -187,6 +187,34 @@ TEST_F(InheritedFdTest, TheNullDeviceReadsEofAndDiscardsWrites) {
   EXPECT_EQ(load32(kOut), 4u);
 }
 
+// A pipe passed for writing (a shell's `>(list)`): the guest's writes reach the reader, in
+// PIPE_BUF pieces when large (all of it arrives); it has no read right; once the reader has
+// left a write is EPIPE, an error the guest sees (not the end of the run).
+TEST_F(InheritedFdTest, APipeToWriteTakesTheGuestsWritesUntilItsReaderLeaves) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  make(config({inherit(3, p[1], false, true)}));
+  ::close(p[1]);
+  EXPECT_EQ(write(3, "to the list"), kSuccess);
+  EXPECT_EQ(load32(kOut), 11u);
+  std::string big(10000, 'x');
+  EXPECT_EQ(write(3, big), kSuccess);
+  EXPECT_EQ(load32(kOut), 10000u);
+  std::string got(20000, '\0');
+  size_t n = 0;
+  while (n < 10011) {
+    ssize_t k = ::read(p[0], got.data() + n, got.size() - n);
+    ASSERT_GT(k, 0);
+    n += static_cast<size_t>(k);
+  }
+  EXPECT_EQ(got.substr(0, 11), "to the list");
+  EXPECT_EQ(got.substr(11, 10000), big);
+  std::string ignored;
+  EXPECT_EQ(read(3, &ignored), kEnotcapable);  // no read right
+  ::close(p[0]);
+  EXPECT_EQ(write(3, "gone"), kEpipe);
+}
+
 TEST_F(InheritedFdTest, RefusesBadNumbersDuplicatesAndNonFiles) {
   int f = host_open("in.txt", O_RDONLY);
   for (uint32_t n : {0u, 2u, 64u}) {
@@ -205,14 +233,15 @@ TEST_F(InheritedFdTest, RefusesBadNumbersDuplicatesAndNonFiles) {
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   host_fds_.push_back(p[0]);
   host_fds_.push_back(p[1]);
-  // A pipe is passed for reading only (a shell's `<(list)`): never one to write, whose writes
-  // would block outside the run's bounds.
+  // A pipe is passed one way (a shell's `<(list)` to read, `>(list)` to write), never both.
   EXPECT_TRUE(WasiHost(config({inherit(3, p[0], true, false)})).init());
-  for (auto [fd, r, w] : {std::tuple{p[1], false, true}, std::tuple{p[0], true, true}}) {
+  EXPECT_TRUE(WasiHost(config({inherit(3, p[1], false, true)})).init());
+  for (auto [fd, r, w] : {std::tuple{p[0], true, true}, std::tuple{p[1], true, true}}) {
     WasiHost h(config({inherit(3, fd, r, w)}));
     auto res = h.init();
     ASSERT_FALSE(res);
-    EXPECT_NE(res.error().message.find("not a regular file (nor a pipe passed for reading)"),
+    EXPECT_NE(res.error().message.find("not a regular file (nor a pipe passed for reading or "
+                                       "for writing)"),
               std::string::npos);
   }
   // The preopens after the highest inherited number still count against max_fds.
