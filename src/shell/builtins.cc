@@ -726,6 +726,11 @@ int b_eval(B& b, const Args& a) {
     text.append(a[k]);
   }
   Budget::Lease lease(b.ctx.budget, text.size());
+  ++b.st.trace_depth;
+  struct Out {
+    State& st;
+    ~Out() { --st.trace_depth; }
+  } out{b.st};
   return run_script_text(b.ctx, b.st, text, b.io, "eval");
 }
 
@@ -766,6 +771,11 @@ int b_source(B& b, const Args& args, const char* name) {
     b.st.positional = std::move(args);
   }
   ++b.st.source_depth;
+  ++b.st.trace_depth;
+  struct Out {
+    State& st;
+    ~Out() { --st.trace_depth; }
+  } out{b.st};
   int status = run_script_text(b.ctx, b.st, std::string(view(text)), b.io, name);
   --b.st.source_depth;
   if (b.st.flow == State::Flow::kReturn) b.st.flow = State::Flow::kNone;

@@ -70,9 +70,13 @@ void expand_words(Ctx& ctx, State& st, const Command& cmd, const Io& io, int* su
 
 // set -x: the command on stderr, words quoted where needed so the line reads back. (Built with
 // append: GCC 12 -O3 reports a bogus -Wrestrict on `a + b` temporaries here.)
-void trace(Ctx& ctx, const Vec<Str>& argv,
+std::string trace_prefix(const State& st) {
+  return std::string(1 + static_cast<size_t>(std::clamp(st.trace_depth, 0, 1000)), '+');
+}
+
+void trace(Ctx& ctx, const State& st, const Vec<Str>& argv,
            const Vec<std::pair<std::string_view, Str>>& assigns, int err) {
-  std::string line = "+";
+  std::string line = trace_prefix(st);
   auto add = [&line](std::string_view w, std::string_view prefix) {
     line.push_back(' ');
     line.append(prefix.data(), prefix.size());
@@ -213,7 +217,10 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
     std::vector<std::optional<Str>> keys;
     expand_array(ctx, st, *w.parts[0].elems, io, subst_status, values, keys);
     if (st.opt_xtrace) {
-      std::string line = "+ " + name + (append ? "+=(" : "=(");
+      std::string line = trace_prefix(st);
+      line += ' ';
+      line += name;
+      line += append ? "+=(" : "=(";
       for (size_t i = 0; i < values.size(); ++i) {
         if (i > 0) line += ' ';
         line += quote_single(view(values[i]));
@@ -228,8 +235,10 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
   if (t != nullptr && t->index && find_assoc(st, name) != nullptr) {  // NAME[key]=value
     Str key = expand_string(ctx, st, *t->index, io, subst_status);
     if (st.opt_xtrace) {
-      std::string line = "+ " + name + "[" + std::string(view(key)) + "]" +
-                         (append ? "+=" : "=") + std::string(view(v));
+      std::string line = trace_prefix(st);
+      line += ' ';
+      line += name + "[" + std::string(view(key)) + "]" + (append ? "+=" : "=") +
+              std::string(view(v));
       emit(ctx, io.err(), shown(line) + "\n");
     }
     if (append) {
@@ -249,8 +258,10 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
     index = *i;
   }
   if (st.opt_xtrace) {
-    std::string line = "+ " + name + (index ? "[" + std::to_string(*index) + "]" : "") +
-                       (append ? "+=" : "=") + std::string(view(v));
+    std::string line = trace_prefix(st);
+    line += ' ';
+    line += name + (index ? "[" + std::to_string(*index) + "]" : "") + (append ? "+=" : "=") +
+            std::string(view(v));
     emit(ctx, io.err(), shown(line) + "\n");
   }
   if (append) {
@@ -332,7 +343,7 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
   }
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
-  if (st.opt_xtrace && !argv.empty()) trace(ctx, argv, assigns, io.err());
+  if (st.opt_xtrace && !argv.empty()) trace(ctx, st, argv, assigns, io.err());
   if ((!argv.empty() || !cmd.redirects.empty()) && !audit_command_start(ctx, argv)) return 1;
   Io rio = io;
   procsubs.attach(rio);

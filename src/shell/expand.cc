@@ -88,6 +88,7 @@ Str substitute(Ctx& ctx, const State& st, const Script& inner, const Io& io, int
   Budget::Commands running = ctx.budget->start_commands(1);
   State sub = st.subshell();  // charged; before any thread exists, so a LimitHit leaks nothing
   sub.opt_errexit = false;      // bash (without inherit_errexit): not inside $(...)
+  ++sub.trace_depth;
   Str captured = ctx.str();
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {

@@ -35,6 +35,7 @@ std::string start_process_substitution(Ctx& ctx, State& st, std::shared_ptr<cons
   }
   auto running = std::make_shared<Budget::Commands>(ctx.budget->start_commands(1));
   auto sub = std::make_shared<State>(st.on_new_thread());  // charged; before any thread exists
+  ++sub->trace_depth;
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
     throw LimitHit(Error(ErrorCode::kInternal,

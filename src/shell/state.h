@@ -312,6 +312,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
   int lineno = 0;            // $LINENO: the line of the command running
+  // set -x's nesting (bash): eval, `.`/source, $(...) and <(...)/>(...) each add one `+` to the
+  // trace's prefix (`++ cmd`); functions and subshells do not.
+  int trace_depth = 0;
   size_t getopts_char = 0;   // getopts: the next letter in the word at $OPTIND (0: a new word)
   bool command_string = false;  // a -c script: expansion errors exit 127 (else 1), as bash
   Str last_arg;              // $_: the last word of the previous simple command (charged)

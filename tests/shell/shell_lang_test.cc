@@ -444,6 +444,13 @@ TEST_F(ShellFixture, ErrexitAsBash) {
   EXPECT_EQ(x.out, "a b c\nquiet\n");
   EXPECT_NE(x.err.find("+ echo 'a b' c\n"), std::string::npos) << x.err;
   EXPECT_NE(x.err.find("+ set +x\n"), std::string::npos) << x.err;
+  // Nesting as bash 5.2 prints it: eval, source and $(...) each add a `+`; functions and
+  // subshells do not.
+  auto n = run("set -x; eval \"true in\"; x=$(true a); f() { true f; }; z=$(f); (true s); "
+               "a[1]=$(true i); eval \"eval \\\"true 3\\\"\"");
+  EXPECT_EQ(n.err,
+            "+ eval 'true in'\n++ true in\n++ true a\n+ x=\n++ f\n++ true f\n+ z=\n+ true s\n"
+            "++ true i\n+ a[1]=\n+ eval 'eval \"true 3\"'\n++ eval 'true 3'\n+++ true 3\n");
 }
 
 TEST_F(ShellFixture, BackgroundJobsAreWaitedForAndBounded) {
