@@ -158,8 +158,8 @@ struct WasiConfig {
   // run ends with output_limit. 0 = unlimited.
   uint64_t max_output_bytes = 0;
   // A write to fd 1 or 2 or an inherited pipe whose reader is gone (the host fd's write, or
-  // the sink, fails with EPIPE) ends the run as SIGPIPE would end a POSIX process: exit status 141 (128 + 13), the
-  // guest gets no error to print. Off: the guest sees EPIPE (EIO from a sink) and carries on,
+  // the sink, fails with EPIPE) ends the run as SIGPIPE would end a POSIX process: exit status
+  // 141 (128 + 13), the guest gets no error to print. Off: the guest sees EPIPE (EIO from a sink) and carries on,
   // which is what `wasmcap run` does. `wasmcap sh` sets it for the tools it runs, so
   // `yes | head -1` ends quietly with 141, as in bash.
   bool exit_on_broken_pipe = false;

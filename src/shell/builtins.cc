@@ -294,58 +294,59 @@ std::vector<std::string_view> dir_list(const State& st) {
   return l;
 }
 
-// +N (from the left, 0 is the working directory) or -N (from the right) of a list of `size`:
-// its index, or nullopt when the word is not such a number (`-`, `-n`, a directory) or -1 when
-// it is out of range.
-std::optional<long long> stack_index(std::string_view w, size_t size, bool* is_number) {
-  *is_number = w.size() > 1 && (w[0] == '+' || w[0] == '-');
-  if (!*is_number) return std::nullopt;
-  long long n = 0;
-  if (w.find_first_not_of("0123456789", 1) != std::string_view::npos || !parse_int(w.substr(1), &n)) {
-    return std::nullopt;
-  }
-  if (n >= static_cast<long long>(size)) return -1;
-  return w[0] == '+' ? n : static_cast<long long>(size) - 1 - n;
+// A word with a sign: +N or -N, or something else that starts like one (`-n`, `-x`).
+bool signed_word(std::string_view w) { return w.size() > 1 && (w[0] == '+' || w[0] == '-'); }
+bool is_stack_number(std::string_view w) {
+  return signed_word(w) && w.find_first_not_of("0123456789", 1) == std::string_view::npos;
 }
 
-int print_dirs(B& b) {
-  Str line = b.ctx.str("");  // charged: as large as the stack
-  for (std::string_view d : dir_list(b.st)) {
-    if (!line.empty()) line.push_back(' ');
-    line.append(dir_shown(b.st, d, false));
+// dirs with its options, of the entries [from, to) of dir_list (-v: numbered as dirs -v numbers
+// them, a line each; -p: a line each; else on one line), charged: as large as the stack.
+int show_dirs(B& b, size_t from, size_t to, bool full, bool lines, bool numbered) {
+  auto l = dir_list(b.st);
+  Str out = b.ctx.str("");
+  for (size_t k = from; k < to; ++k) {
+    if (numbered) {
+      out += (k < 10 ? " " : "") + std::to_string(k) + "  ";
+    } else if (k > from) {
+      out += lines ? "\n" : " ";
+    }
+    out += dir_shown(b.st, l[k], full);
+    if (numbered) out += "\n";
   }
-  line.push_back('\n');
-  return b.out(view(line)) ? 0 : 1;
+  if (!numbered) out += "\n";
+  return b.out(view(out)) ? 0 : 1;
 }
+
+// What pushd and popd print after a change: the whole stack on one line.
+int print_dirs(B& b) { return show_dirs(b, 0, b.st.dirstack.size() + 1, false, false, false); }
 
 // The working directory becomes `dir` as cd makes it (its messages under the builtin's name).
 bool change_to(B& b, std::string_view dir) { return b_cd(b, {"--", dir}) == 0; }
 
 // dirs [-clpv] [+N | -N]: each option its own word, as bash (`-lv` is not two).
 int b_dirs(B& b, const Args& a) {
-  bool full = false, lines = false, numbered = false;
+  bool full = false, lines = false, numbered = false, cleared = false;
   std::optional<std::string_view> which;
   for (std::string_view w : a) {
     if (w == "-c") {
       b.st.dirstack.clear();
+      cleared = true;
     } else if (w == "-l") {
       full = true;
     } else if (w == "-p") {
       lines = true;
     } else if (w == "-v") {
       lines = numbered = true;
-    } else if (w.size() > 1 && (w[0] == '+' || w[0] == '-')) {
+    } else if (signed_word(w)) {
       which = w;
     } else {
       return b.say("dirs: " + shown(w) + ": invalid option\n"
                    "dirs: usage: dirs [-clpv] [+N] [-N]\n", 2);
     }
   }
-  bool cleared = std::find(a.begin(), a.end(), "-c") != a.end();
-  auto l = dir_list(b.st);
   if (which) {
-    bool number = false;
-    auto k = stack_index(*which, l.size(), &number);
+    auto k = dir_stack_index(b.st, *which);
     if (!k) {
       return b.say("dirs: " + shown(*which) + ": invalid number\n"
                    "dirs: usage: dirs [-clpv] [+N] [-N]\n", 2);
@@ -354,23 +355,11 @@ int b_dirs(B& b, const Args& a) {
     if (*k < 0) {
       return b.say("dirs: " + shown(which->substr(1)) + ": directory stack index out of range\n");
     }
-    std::string out = numbered ? (*k < 10 ? " " : "") + std::to_string(*k) + "  " : "";
-    out += dir_shown(b.st, l[static_cast<size_t>(*k)], full);
-    return b.out(out + "\n") ? 0 : 1;
+    auto at = static_cast<size_t>(*k);
+    return show_dirs(b, at, at + 1, full, lines, numbered);
   }
   if (cleared) return 0;
-  Str out = b.ctx.str("");
-  for (size_t k = 0; k < l.size(); ++k) {
-    if (numbered) {
-      out += (k < 10 ? " " : "") + std::to_string(k) + "  ";
-    } else if (k > 0) {
-      out += lines ? "\n" : " ";
-    }
-    out += dir_shown(b.st, l[k], full);
-    if (numbered) out += "\n";
-  }
-  if (!numbered) out += "\n";
-  return b.out(view(out)) ? 0 : 1;
+  return show_dirs(b, 0, b.st.dirstack.size() + 1, full, lines, numbered);
 }
 
 // pushd [-n] [+N | -N | DIR]: DIR: the working directory is remembered and DIR becomes it (as
@@ -382,14 +371,13 @@ int b_pushd(B& b, const Args& a) {
   std::optional<std::string_view> dir, number;
   size_t i = 0;
   for (; i < a.size(); ++i) {
-    bool is_number = false;
     if (a[i] == "-n") {
       no_cd = true;
     } else if (a[i] == "--") {
       ++i;
       break;
-    } else if (stack_index(a[i], SIZE_MAX, &is_number), is_number) {
-      if (a[i].find_first_not_of("0123456789", 1) != std::string_view::npos) {
+    } else if (signed_word(a[i])) {
+      if (!is_stack_number(a[i])) {
         return b.say("pushd: " + shown(a[i]) + ": invalid number\n"
                      "pushd: usage: pushd [-n] [+N | -N | dir]\n", 2);
       }
@@ -421,14 +409,15 @@ int b_pushd(B& b, const Args& a) {
     return print_dirs(b);
   }
   auto l = dir_list(b.st);
-  bool is_number = false;
-  auto k = stack_index(*number, l.size(), &is_number);
+  auto k = dir_stack_index(b.st, *number);
   if (!k || *k < 0) {
     if (s.empty()) return b.say("pushd: directory stack empty\n");
     return b.say("pushd: " + shown(*number) + ": directory stack index out of range\n");
   }
   std::vector<std::string> rotated;
-  for (size_t j = 0; j < l.size(); ++j) rotated.emplace_back(l[(j + static_cast<size_t>(*k)) % l.size()]);
+  for (size_t j = 0; j < l.size(); ++j) {
+    rotated.emplace_back(l[(j + static_cast<size_t>(*k)) % l.size()]);
+  }
   if (!no_cd && *k != 0 && !change_to(b, rotated[0])) return 1;
   // (-n: bash keeps the working directory and drops the rotated list's top.)
   Vec<Str> next(b.ctx.alloc());
@@ -444,13 +433,11 @@ int b_popd(B& b, const Args& a) {
   bool no_cd = false;
   std::optional<std::string_view> number;
   for (size_t i = 0; i < a.size(); ++i) {
-    bool is_number = false;
     if (a[i] == "-n") {
       no_cd = true;
     } else if (a[i] == "--") {
       continue;
-    } else if (stack_index(a[i], SIZE_MAX, &is_number), is_number &&
-               a[i].find_first_not_of("0123456789", 1) == std::string_view::npos) {
+    } else if (is_stack_number(a[i])) {
       number = a[i];
     } else {
       return b.say("popd: " + shown(a[i]) + ": invalid argument\n"
@@ -459,11 +446,9 @@ int b_popd(B& b, const Args& a) {
   }
   Vec<Str>& s = b.st.dirstack;
   if (s.empty()) return b.say("popd: directory stack empty\n");
-  auto l = dir_list(b.st);
   long long k = 0;
   if (number) {
-    bool is_number = false;
-    auto n = stack_index(*number, l.size(), &is_number);
+    auto n = dir_stack_index(b.st, *number);
     if (!n || *n < 0) {
       return b.say("popd: " + shown(*number) + ": directory stack index out of range\n");
     }
@@ -710,6 +695,15 @@ int b_set(B& b, const Args& a) {
   return 0;
 }
 
+// eval's and source's text is traced one level deeper (set -x: `++ cmd`), for as long as it runs.
+struct TraceLevel {
+  explicit TraceLevel(State& s) : st(s) { ++st.trace_depth; }
+  ~TraceLevel() { --st.trace_depth; }
+  TraceLevel(const TraceLevel&) = delete;
+  TraceLevel& operator=(const TraceLevel&) = delete;
+  State& st;
+};
+
 int b_eval(B& b, const Args& a) {
   // Options as bash's: a leading `--` ends them; any other -X is an invalid option (status 2).
   // A lone `-` is an argument.
@@ -726,11 +720,7 @@ int b_eval(B& b, const Args& a) {
     text.append(a[k]);
   }
   Budget::Lease lease(b.ctx.budget, text.size());
-  ++b.st.trace_depth;
-  struct Out {
-    State& st;
-    ~Out() { --st.trace_depth; }
-  } out{b.st};
+  TraceLevel nested(b.st);
   return run_script_text(b.ctx, b.st, text, b.io, "eval");
 }
 
@@ -771,11 +761,7 @@ int b_source(B& b, const Args& args, const char* name) {
     b.st.positional = std::move(args);
   }
   ++b.st.source_depth;
-  ++b.st.trace_depth;
-  struct Out {
-    State& st;
-    ~Out() { --st.trace_depth; }
-  } out{b.st};
+  TraceLevel nested(b.st);
   int status = run_script_text(b.ctx, b.st, std::string(view(text)), b.io, name);
   --b.st.source_depth;
   if (b.st.flow == State::Flow::kReturn) b.st.flow = State::Flow::kNone;
@@ -939,6 +925,14 @@ int b_read(B& b, const Args& a) {
 }
 
 }  // namespace
+
+std::optional<long long> dir_stack_index(const State& st, std::string_view w) {
+  long long n = 0;
+  if (!is_stack_number(w) || !parse_int(w.substr(1), &n)) return std::nullopt;
+  const auto size = static_cast<long long>(st.dirstack.size()) + 1;
+  if (n >= size) return -1;
+  return w[0] == '+' ? n : size - 1 - n;
+}
 
 bool is_builtin(std::string_view n) {
   static const char* kNames[] = {"cd",    "pwd",    "echo",  "true",  "false",    "test",

@@ -4,7 +4,6 @@
 // Every container allocates through the session's Budget; every loop that may run long checks
 // the deadline.
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,13 +58,7 @@ int read_file_into(Ctx& ctx, State& sub, const Redirect& r, const Io& io, int ou
   if (in < 0) return in == kClosed ? 1 : 0;  // a closed stdin; /dev/null: nothing
   char buf[16384];
   for (;;) {
-    ctx.budget->check();  // the deadline: throws
-    pollfd p{in, POLLIN, 0};
-    int ready = ::poll(&p, 1, 50);
-    if (ready < 0 && errno != EINTR) return 1;
-    if (ready <= 0) continue;
-    ssize_t n = ::read(in, buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    ssize_t n = read_waiting(ctx, in, buf, sizeof buf);  // the deadline: throws
     if (n < 0) {
       emit(ctx, io.err(), std::string("wasmcap sh: read error: ") + std::strerror(errno) + "\n");
       return 1;
@@ -233,7 +226,6 @@ class Expander {
            c == '(' || c == ')' || c == '|' || c == '+' || c == '@';  // (extglob's groups)
   }
 
-
   // ~ ($HOME), ~+ ($PWD), ~- ($OLDPWD), ~N ~+N ~-N (the directory stack's entries as `dirs -l`
   // numbers them: 0 is the working directory). No user database in the sandbox: ~NAME, and an
   // unset variable or an entry out of range, stay as written (nullopt).
@@ -241,16 +233,12 @@ class Expander {
     if (t.empty()) return param_value(st_, "HOME", tmp);
     if (t == "+") return param_value(st_, "PWD", tmp);
     if (t == "-") return param_value(st_, "OLDPWD", tmp);
-    size_t d = t[0] == '+' || t[0] == '-' ? 1 : 0;
-    if (d == t.size() || t.size() - d > 18 ||
-        t.find_first_not_of("0123456789", d) != std::string_view::npos) {
-      return std::nullopt;
-    }
-    size_t n = std::stoull(std::string(t.substr(d))), size = st_.dirstack.size() + 1;
-    if (n >= size) return std::nullopt;
-    size_t k = t[0] == '-' ? size - 1 - n : n;
-    if (k == 0) return *tmp = st_.cwd;
-    return view(st_.dirstack[k - 1]);
+    std::string w(t);
+    if (w[0] != '+' && w[0] != '-') w.insert(w.begin(), '+');  // ~N is ~+N
+    auto k = dir_stack_index(st_, w);
+    if (!k || *k < 0) return std::nullopt;
+    if (*k == 0) return *tmp = st_.cwd;
+    return view(st_.dirstack[static_cast<size_t>(*k - 1)]);
   }
   void part(const WordPart& p, bool force_quoted) {
     ctx_.budget->check();

@@ -17,17 +17,24 @@ namespace wasmcap::shell {
 // Reads at most `limit` bytes of `fd` into a charged string; false on a read error. Waits in
 // slices so that the deadline (budget check, throws LimitHit) also ends a wait on a terminal or
 // a pipe whose writer never finishes (`sh` reading its script from stdin).
-bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
-  char buf[16384];
-  while (out->size() < limit) {
+ssize_t read_waiting(Ctx& ctx, int fd, char* buf, size_t n) {
+  for (;;) {
     ctx.budget->check();
     struct pollfd p = {fd, POLLIN, 0};
     int ready = ::poll(&p, 1, 50);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return false;
+    if (ready < 0) return -1;
     if (ready == 0) continue;
-    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - out->size()));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    ssize_t r = ::read(fd, buf, n);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    return r;
+  }
+}
+
+bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out) {
+  char buf[16384];
+  while (out->size() < limit) {
+    ssize_t n = read_waiting(ctx, fd, buf, std::min(sizeof buf, limit - out->size()));
     if (n < 0) return false;
     if (n == 0) break;
     out->append(buf, static_cast<size_t>(n));

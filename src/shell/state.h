@@ -702,11 +702,17 @@ int prepare_script(Ctx& ctx, const State& st, Vec<Str>& argv, int err,
                    std::atomic<uint64_t>* err_b);
 int run_script_text(Ctx& ctx, State& st, const std::string& text, const Io& io,
                     const char* what);
-// nested_exec.cc: at most `limit` bytes of `fd` into `out`, waiting in slices that see the
-// deadline (throws LimitHit); false on a read error. (Its buffer is in its own frame, not in
-// the frame of a recursion such as `.`.)
+// nested_exec.cc: one read(2) of at most `n` bytes of `fd`, waiting for it in slices that see
+// the deadline (throws LimitHit): what read returned (0 at the end, -1 on an error).
+ssize_t read_waiting(Ctx& ctx, int fd, char* buf, size_t n);
+// At most `limit` bytes of `fd` into `out`, read as read_waiting reads; false on a read error.
+// (Its buffer is in its own frame, not in the frame of a recursion such as `.`.)
 bool read_bounded(Ctx& ctx, int fd, size_t limit, Str* out);
 bool is_builtin(std::string_view n);
+// builtins.cc: the entry of the directory stack (0: the working directory, then pushd's) that a
+// +N (from the left) or -N (from the right) word names, as dirs, pushd, popd and ~N read it;
+// -1 when out of range, nullopt when the word is no such number (or too large to read).
+std::optional<long long> dir_stack_index(const State& st, std::string_view w);
 // Builtins that are also programs (echo printf true false test [ pwd expr which): what xargs and find
 // -exec may run, as GNU's would find /usr/bin/echo.
 bool is_program_builtin(std::string_view n);

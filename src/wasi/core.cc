@@ -404,9 +404,9 @@ void Core::seeded_random(uint8_t* p, size_t n) {
 
 // --- reading and writing -------------------------------------------------------------------
 
-// The reader of stdout, stderr or an inherited pipe is gone. Under exit_on_broken_pipe the run ends here, as
-// SIGPIPE ends a POSIX writer at the write that failed (even after part of the data went out);
-// the error returned is never seen by the guest (the binding ends the run first).
+// The reader of stdout, stderr or an inherited pipe is gone. Under exit_on_broken_pipe the run
+// ends here, as SIGPIPE ends a POSIX writer at the write that failed (even after part of the
+// data went out); the error returned is never seen by the guest (the binding ends the run first).
 bool Core::broken_pipe() {
   if (!config_.exit_on_broken_pipe) return false;
   exit_status_ = kBrokenPipeExitStatus;
