@@ -8,7 +8,10 @@ namespace wasmcap::shell {
 
 namespace {
 
+// A word of the command line is shown up to 64 bytes; the shell's own name (argv[0]) up to 32,
+// so that a refusal naming both stays under 600 bytes (tests/shell/fuzz/fuzz_shell_nested.cc).
 std::string shown(std::string_view s) { return text::escape_ascii(s, 64, "\\"); }
+std::string shown_name(std::string_view s) { return text::escape_ascii(s, 32, "\\"); }
 
 tl::unexpected<Error> refuse(const std::string& m) {
   return tl::unexpected(Error(ErrorCode::kInvalidArgument, m));
@@ -25,7 +28,7 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
   size_t i = 1;
   bool dash_c = false;
   auto unsupported = [&](std::string_view a) {
-    return refuse(shown(name) + ": " + shown(a) +
+    return refuse(shown_name(name) + ": " + shown(a) +
                   (settable ? ": option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile, --rcfile and the options of set)"
                             : ": option not supported (only -c, -s, -i, -l, --login, --norc, --noprofile and --rcfile)"));
   };
@@ -41,13 +44,13 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
     // (no profile, no rc file; docs/shell.md "Nested shells").
     if (a == "--login" || a == "--norc" || a == "--noprofile") continue;
     if (a == "--rcfile" || a == "--init-file") {
-      if (i + 1 >= argv.size()) return refuse(shown(name) + ": " + shown(a) + ": option requires an argument");
+      if (i + 1 >= argv.size()) return refuse(shown_name(name) + ": " + shown(a) + ": option requires an argument");
       ++i;
       continue;
     }
     bool on = a[0] == '-';
     if (a.substr(1) == "o") {  // -o NAME / +o NAME
-      if (i + 1 >= argv.size()) return refuse(shown(name) + ": " + shown(a) + ": option requires an argument");
+      if (i + 1 >= argv.size()) return refuse(shown_name(name) + ": " + shown(a) + ": option requires an argument");
       std::string_view opt = argv[++i];
       if (!settable || !settable(opt)) return unsupported(std::string(a) + " " + std::string(opt));
       inv.options.emplace_back(std::string(opt), on);
@@ -70,7 +73,7 @@ Result<NestedInvocation> parse_nested_argv(const std::vector<std::string_view>& 
     }
   }
   if (dash_c) {
-    if (i >= argv.size()) return refuse(shown(name) + ": -c: option requires an argument");
+    if (i >= argv.size()) return refuse(shown_name(name) + ": -c: option requires an argument");
     inv.source = NestedInvocation::Source::kString;
     inv.text = std::string(argv[i++]);
     inv.arg0 = i < argv.size() ? std::string(argv[i++]) : std::string(name);

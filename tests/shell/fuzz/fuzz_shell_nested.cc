@@ -2,7 +2,8 @@
 // (src/shell/nested.cc). Both are script-controlled text. Beyond "no crash, no sanitizer report":
 // - a #! line is refused or names a non-empty interpreter with no '/' and no blank, and never
 //   one from past the first kMaxShebangBytes bytes;
-// - an error message is bounded (its words are shown escaped, at most 64 input bytes each);
+// - an error message is bounded (its words are shown escaped, at most 64 input bytes each, the
+//   shell's name at most 32);
 // - a nested command line's source and operands come from the words given.
 // Input: the first byte picks the parser; the rest is the #! head, or NUL-separated words.
 #include <cstdint>
