@@ -1,5 +1,6 @@
 // The parser's rewrites of assignment words (parse.cc): tilde expansion in an assignment's
-// value and in a declaration builtin's NAME=value argument, as bash does (`PATH=~/bin:~/sbin`).
+// value and in an argument that looks like one, as bash does (`PATH=~/bin:~/sbin`,
+// `make PREFIX=~/x`).
 #include "shell/lex.h"
 
 namespace wasmcap::shell::detail {
@@ -56,14 +57,20 @@ bool assignment_tildes(Word& value) {
 }
 
 
-// A declaration builtin's NAME=value word: its value's tildes as an assignment's.
-void declaration_tildes(Word& w) {
+// An argument NAME=value, NAME+=value or NAME[SUBSCRIPT]=value (a literal subscript without
+// ']'): its value's tildes as an assignment's.
+void assignment_like_tildes(Word& w) {
   if (w.parts.empty() || w.parts[0].kind != WordPart::Kind::kLiteral || w.parts[0].quoted) {
     return;
   }
   const std::string& t = w.parts[0].text;
   size_t n = 0;
   while (n < t.size() && (n == 0 ? is_name_start(t[n]) : is_name_char(t[n]))) ++n;
+  if (n > 0 && n < t.size() && t[n] == '[') {
+    size_t close = t.find(']', n + 1);
+    if (close == std::string::npos) return;
+    n = close + 1;
+  }
   size_t eq = n < t.size() && t[n] == '=' ? n : t.compare(n, 2, "+=") == 0 ? n + 1 : 0;
   if (n == 0 || eq == 0) return;
   Word value = w;

@@ -233,6 +233,10 @@ class Expander {
     if (t.empty()) return param_value(st_, "HOME", tmp);
     if (t == "+") return param_value(st_, "PWD", tmp);
     if (t == "-") return param_value(st_, "OLDPWD", tmp);
+    // ~NAME: a user's home, from the sandbox's user database (State::user): no other name is a
+    // user, so ~nobody stays as written, as bash leaves an unknown user's.
+    if (t == "root") return std::string_view("/root");
+    if (t == st_.user) return param_value(st_, "HOME", tmp);
     std::string w(t);
     if (w[0] != '+' && w[0] != '-') w.insert(w.begin(), '+');  // ~N is ~+N
     auto k = dir_stack_index(st_, w);

@@ -230,8 +230,9 @@ bool is_name_char(char c);
 inline bool is_tilde_char(char c) { return is_name_char(c) || c == '.' || c == '-' || c == '+'; }
 
 // assign_words.cc. An assignment's value: a ~ at its start and after each unquoted ':' is a
-// tilde expansion (true when it made one); a declaration builtin's NAME=value word likewise.
+// tilde expansion (true when it made one); an argument NAME=value (also += and NAME[i]=)
+// likewise.
 bool assignment_tildes(Word& value);
-void declaration_tildes(Word& w);
+void assignment_like_tildes(Word& w);
 
 }  // namespace wasmcap::shell::detail

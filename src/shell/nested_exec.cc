@@ -147,6 +147,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.max_depth = st.max_depth;  // (on this thread's stack)
   child.jobs = std::make_shared<Jobs>();
   child.arg0 = inv->arg0;
+  child.user = st.user;
   child.command_string = inv->source == NestedInvocation::Source::kString;
   child.interactive = inv->interactive;
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));

@@ -159,9 +159,9 @@ Result<Command> Parser::simple(Command c) {
       lex_.account().take(sizeof(Word));
       c.words.push_back(std::move(tok_.word));
       prev_end_ = tok_.end;
-      if (c.words.size() > 1 && is_declaration_name(plain(c.words[0]))) {
-        declaration_tildes(c.words.back());
-      }
+      // An argument that looks like an assignment (NAME=v, NAME+=v, NAME[i]=v) has its value's
+      // tildes expanded, as bash does outside posix mode (`make PREFIX=~/x`, `export P=~/bin`).
+      if (c.words.size() > 1) assignment_like_tildes(c.words.back());
       WASMCAP_TRY(advance());
       // declare/local/readonly/export/typeset NAME=(...): the word takes the array.
       if (is_op("(") && tok_.begin == prev_end_ && c.words.size() > 1 &&

@@ -227,6 +227,7 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
     WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
   }
   impl->st.command_string = impl->o.command_string;
+  impl->st.user = impl->o.user;
   if (impl->o.write_budget == nullptr) {  // one per session: every run() and tool shares it
     impl->o.write_budget =
         std::make_shared<WriteBudget>(impl->o.max_write_bytes, impl->o.max_write_entries);

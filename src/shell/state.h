@@ -311,6 +311,9 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
   Vec<Str> dirstack;
   FuncMap funcs;
   std::string arg0 = "sh";  // $0: a nested shell's name or script
+  // The sandbox user's name (host config shell.user; empty: nameless), for ~NAME: the sandbox's
+  // user database is root (home /root) and this user (home: $HOME), as the tools' (uid 1000).
+  std::string user;
   int lineno = 0;            // $LINENO: the line of the command running
   // set -x's nesting (bash): eval, `.`/source, $(...) and <(...)/>(...) each add one `+` to the
   // trace's prefix (`++ cmd`); functions and subshells do not.

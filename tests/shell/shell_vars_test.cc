@@ -100,6 +100,29 @@ TEST_F(ShellFixture, TildesAfterBracesAndInPatterns) {
       << r.err;
 }
 
+// ~NAME looks the name up in the sandbox's user database: root (home /root) and the sandbox's
+// user (shell.user: home $HOME), in a nested shell too; any other name stays as written, as
+// bash leaves an unknown user's. An argument that looks like an assignment has its value's
+// tildes expanded (bash outside posix mode: `make PREFIX=~/x`). Outputs as bash 5.2's.
+TEST_F(ShellFixture, TildeUserNames) {
+  auto o = opts();
+  o.user = "agent";
+  auto r = run(
+      "export HOME=/home/agent; echo ~root ~root/x ~agent/y ~nobody x=~root:~agent\n"
+      "p=/root/a; echo ${p/#~root/R} \"${p#~root}\"; sh -c 'echo ~agent ~root'\n",
+      o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "/root /root/x /home/agent/y ~nobody x=/root:/home/agent\n/root/a /a\n/home/agent /root\n")
+      << r.err;
+  auto nameless = run("HOME=/h; echo ~root ~agent\n");  // no shell.user: only root
+  EXPECT_EQ(nameless.out, "/root ~agent\n") << nameless.err;
+  auto args = run(
+      "HOME=/h; echo a=~ a+=~/x a[1]=~ b=x:~:~root 1a=~ --p=~ \"a\"=~ a=\"~\" a=\\~ a=~x a[=~\n");
+  EXPECT_EQ(args.out, "a=/h a+=/h/x a[1]=/h b=x:/h:/root 1a=~ --p=~ a=~ a=~ a=~ a=~x a[=~\n")
+      << args.err;
+}
+
 // set: its variables quoted to read back, -a (allexport), -o / +o listings, -v in $-, `set -`
 // and `set +`; an option bash has but this shell does not is refused, never ignored.
 TEST_F(ShellFixture, SetBuiltin) {
