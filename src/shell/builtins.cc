@@ -1034,4 +1034,14 @@ bool set_option_settable(std::string_view name) {
 }
 int apply_set_option(State& st, std::string_view name, bool on) { return set_option(st, name, on); }
 
+std::string shell_opts(const State& st) {
+  std::string s;
+  for (const auto& o : kSetOptions) {
+    if (!option_on(st, o)) continue;
+    if (!s.empty()) s.push_back(':');
+    s += o.name;
+  }
+  return s;
+}
+
 }  // namespace wasmcap::shell

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "shell/commands.h"
+#include "shell/lex.h"
 #include "shell/pattern.h"
 #include "shell/state.h"
 
@@ -70,35 +71,69 @@ void expand_words(Ctx& ctx, State& st, const Command& cmd, const Io& io, int* su
 
 // set -x: the command on stderr, words quoted where needed so the line reads back. (Built with
 // append: GCC 12 -O3 reports a bogus -Wrestrict on `a + b` temporaries here.)
-std::string trace_prefix(const State& st) {
-  return std::string(1 + static_cast<size_t>(std::clamp(st.trace_depth, 0, 1000)), '+');
-}
-
-void trace(Ctx& ctx, const State& st, const Vec<Str>& argv,
-           const Vec<std::pair<std::string_view, Str>>& assigns, int err) {
-  std::string line = trace_prefix(st);
-  auto add = [&line](std::string_view w, std::string_view prefix) {
-    line.push_back(' ');
-    line.append(prefix.data(), prefix.size());
-    bool plain = !w.empty();
-    for (char c : w) {
-      plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
-                        std::strchr("_-./=:,+@%", c) != nullptr);
-    }
-    if (plain) {
-      line.append(shown(w));
-      return;
-    }
-    std::string q(1, '\'');
-    for (char c : w) {
-      if (c == '\'') {
-        q.append("'\\''");
-      } else {
-        q.push_back(c);
+// The prefix is PS4 expanded as a here-document's body is (parameters, $(...), arithmetic), its
+// first character repeated once per nesting level (bash: `++ cmd` inside eval); nothing when
+// PS4 is unset or empty. As bash: an expansion error is reported and PS4 is used as written,
+// the expansion itself is not traced, and $? stays the command's.
+std::string trace_prefix(Ctx& ctx, State& st, const Io& io) {
+  std::string tmp;
+  auto ps4 = param_value(st, "PS4", &tmp);
+  if (!ps4 || ps4->empty()) return {};
+  std::string text(*ps4);
+  if (text.find_first_of("$`\\") != std::string::npos) {
+    detail::ParseCtx pc(ctx.budget, nullptr);
+    detail::Lexer lx(text, 0, st.lineno, 0, &pc);
+    auto w = lx.heredoc_body();
+    if (w) {
+      struct Quiet {  // no trace of the expansion's own commands; $? kept
+        State& st;
+        bool xtrace = st.opt_xtrace;
+        int last = st.last;
+        ~Quiet() {
+          st.opt_xtrace = xtrace;
+          st.last = last;
+        }
+      } quiet{st};
+      st.opt_xtrace = false;
+      try {
+        text = std::string(view(expand_string(ctx, st, *w, io, nullptr)));
+      } catch (const ExpansionError&) {  // reported by the expansion: PS4 as written
       }
     }
-    q.push_back('\'');
-    line.append(shown(q));
+  }
+  if (text.empty()) return {};
+  return std::string(static_cast<size_t>(std::clamp(st.trace_depth, 0, 1000)), text[0]) + text;
+}
+
+// A word of a trace line: as it is when it reads back as itself, else in '...' (bash's).
+std::string trace_word(std::string_view w) {
+  bool plain = !w.empty();
+  for (char c : w) {
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                      std::strchr("_-./=:,+@%", c) != nullptr);
+  }
+  if (plain) return shown(w);
+  std::string q(1, '\'');
+  for (char c : w) {
+    if (c == '\'') {
+      q.append("'\\''");
+    } else {
+      q.push_back(c);
+    }
+  }
+  q.push_back('\'');
+  return shown(q);
+}
+
+void trace(Ctx& ctx, State& st, const Vec<Str>& argv,
+           const Vec<std::pair<std::string_view, Str>>& assigns, const Io& io) {
+  std::string line = shown(trace_prefix(ctx, st, io));
+  bool first = true;
+  auto add = [&line, &first](std::string_view w, std::string_view prefix) {
+    if (!first) line.push_back(' ');
+    first = false;
+    line.append(prefix.data(), prefix.size());
+    if (prefix.empty() || !w.empty()) line.append(trace_word(w));  // `x= cmd`: x= (bash)
   };
   for (const auto& [k, v] : assigns) {
     std::string prefix(k);
@@ -107,7 +142,7 @@ void trace(Ctx& ctx, const State& st, const Vec<Str>& argv,
   }
   for (const auto& a : argv) add(view(a), {});
   line.push_back('\n');
-  emit(ctx, err, line);
+  emit(ctx, io.err(), line);
 }
 
 // A function call: its arguments are the positional parameters, `local` saves into its frame,
@@ -217,15 +252,14 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
     std::vector<std::optional<Str>> keys;
     expand_array(ctx, st, *w.parts[0].elems, io, subst_status, values, keys);
     if (st.opt_xtrace) {
-      std::string line = trace_prefix(st);
-      line += ' ';
+      std::string line = shown(trace_prefix(ctx, st, io));
       line += name;
       line += append ? "+=(" : "=(";
       for (size_t i = 0; i < values.size(); ++i) {
         if (i > 0) line += ' ';
-        line += quote_single(view(values[i]));
+        line += trace_word(view(values[i]));
       }
-      emit(ctx, io.err(), shown(line + ")") + "\n");
+      emit(ctx, io.err(), line + ")\n");
     }
     assign_array(ctx, st, name, values, keys, append);
     return;
@@ -235,11 +269,9 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
   if (t != nullptr && t->index && find_assoc(st, name) != nullptr) {  // NAME[key]=value
     Str key = expand_string(ctx, st, *t->index, io, subst_status);
     if (st.opt_xtrace) {
-      std::string line = trace_prefix(st);
-      line += ' ';
-      line += name + "[" + std::string(view(key)) + "]" + (append ? "+=" : "=") +
-              std::string(view(v));
-      emit(ctx, io.err(), shown(line) + "\n");
+      std::string line = shown(trace_prefix(ctx, st, io));
+      line += name + "[" + shown(view(key)) + "]" + (append ? "+=" : "=") + trace_word(view(v));
+      emit(ctx, io.err(), line + "\n");
     }
     if (append) {
       const Assoc* as = find_assoc(st, name);
@@ -258,11 +290,10 @@ void assign(Ctx& ctx, State& st, const Command& cmd, size_t k, const Io& io, int
     index = *i;
   }
   if (st.opt_xtrace) {
-    std::string line = trace_prefix(st);
-    line += ' ';
-    line += name + (index ? "[" + std::to_string(*index) + "]" : "") + (append ? "+=" : "=") +
-            std::string(view(v));
-    emit(ctx, io.err(), shown(line) + "\n");
+    std::string line = shown(trace_prefix(ctx, st, io));
+    line += name + (index ? "[" + std::to_string(*index) + "]" : "") + (append ? "+=" : "=");
+    if (!v.empty()) line += trace_word(view(v));  // `x=`: x= (bash)
+    emit(ctx, io.err(), line + "\n");
   }
   if (append) {
     std::string tmp;
@@ -343,7 +374,7 @@ int run_simple(Ctx& ctx, State& st, const Command& cmd, const Io& io) {
     }
   }
   if (ctx.stopped()) return 1;  // a substitution hit a script limit
-  if (st.opt_xtrace && !argv.empty()) trace(ctx, st, argv, assigns, io.err());
+  if (st.opt_xtrace && !argv.empty()) trace(ctx, st, argv, assigns, io);
   if ((!argv.empty() || !cmd.redirects.empty()) && !audit_command_start(ctx, argv)) return 1;
   Io rio = io;
   procsubs.attach(rio);

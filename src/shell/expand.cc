@@ -810,6 +810,33 @@ bool utf8_locale(const State& st) {
   return true;
 }
 
+// Dynamic variables (bash's), unless the script set its own (param_value looks here only for a
+// name with no value of its own).
+std::optional<std::string_view> dynamic_value(const State& st, std::string_view name,
+                                              std::string* tmp, const char** flags) {
+  const char* f = "i";
+  std::optional<std::string_view> v;
+  if (name == "LINENO") {
+    f = "";
+    v = *tmp = std::to_string(st.lineno);
+  } else if (name == "_") {
+    f = "";
+    v = view(st.last_arg);
+  } else if (name == "SECONDS") {
+    auto s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - st.started);
+    v = *tmp = std::to_string(s.count());
+  } else if (name == "RANDOM") {
+    v = *tmp = std::to_string(st.random->next());
+  } else if (name == "BASHPID") {
+    v = *tmp = std::to_string(st.bashpid);
+  } else if (name == "SHELLOPTS") {
+    f = "";  // (its readonly attribute is a real one: init_shell_vars)
+    v = *tmp = shell_opts(st);
+  }
+  if (v && flags != nullptr) *flags = f;
+  return v;
+}
+
 std::optional<std::string_view> param_value(const State& st, std::string_view name,
                                             std::string* tmp) {
   if (name.size() == 1) {
@@ -859,18 +886,7 @@ std::optional<std::string_view> param_value(const State& st, std::string_view na
       if (e == as->elems.end()) return std::nullopt;
       return view(e->second.value);
     }
-    if (arr == nullptr) {
-      // Dynamic variables (bash's), unless the script set its own.
-      if (name == "LINENO") return *tmp = std::to_string(st.lineno);
-      if (name == "_") return view(st.last_arg);
-      if (name == "SECONDS") {
-        auto s = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - st.started);
-        return *tmp = std::to_string(s.count());
-      }
-      if (name == "RANDOM") return *tmp = std::to_string(st.random->next());
-      if (name == "BASHPID") return *tmp = std::to_string(st.bashpid);
-      return std::nullopt;
-    }
+    if (arr == nullptr) return dynamic_value(st, name, tmp);
     auto e = arr->find(0);
     if (e == arr->end()) return std::nullopt;
     return view(e->second);

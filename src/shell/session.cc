@@ -312,6 +312,12 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   // directories (docs/shell.md "Command paths"), a shell variable, not exported, as bash sets
   // its default PATH. `command -v ls` prints /usr/bin/ls from it, as on Debian.
   if (!param_value(st, "PATH", &tmp)) set_var(ctx, st, "PATH", ctx.str("/usr/bin:/bin"));
+  // bash's: PS4 (set -x's prefix) unless the environment gave one; IFS always space, tab,
+  // newline (an inherited IFS is ignored, as bash ignores it); SHELLOPTS readonly, its value
+  // the options (dynamic_value).
+  if (!param_value(st, "PS4", &tmp)) set_var(ctx, st, "PS4", ctx.str("+ "));
+  if (!(attrs_of(st, "IFS") & kAttrReadonly)) set_var(ctx, st, "IFS", ctx.str(" \t\n"));
+  st.attrs.insert_or_assign(ctx.str("SHELLOPTS"), unsigned{kAttrReadonly});
   // getopts starts at the first word: OPTIND is 1, whatever the environment said (exported
   // only if it came from there; a readonly one inherited stays as it is).
   try {

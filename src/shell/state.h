@@ -453,6 +453,14 @@ struct State {  // what a subshell (a pipeline stage, a $(...), ( )) copies
 // (0; 1: unknown; 2: known but not supported in that state).
 bool set_option_settable(std::string_view name);
 int apply_set_option(State& st, std::string_view name, bool on);
+// $SHELLOPTS (bash's, readonly and always current): the set -o options that are on, by name,
+// ':'-separated in alphabetical order.
+std::string shell_opts(const State& st);
+// The value of a dynamic variable (LINENO, SECONDS, RANDOM, BASHPID, SHELLOPTS, _) the script
+// has not set itself, with the attribute flags `declare -p` shows for it ("i" or ""); nullopt
+// for any other name (expand.cc).
+std::optional<std::string_view> dynamic_value(const State& st, std::string_view name,
+                                              std::string* tmp, const char** flags = nullptr);
 
 // The variables every shell starts with (session.cc, and each nested shell): UID and EUID
 // (kShellUid), PPID (`ppid`), all three readonly; OSTYPE ("wasi", unless the environment

@@ -485,11 +485,19 @@ std::string declare_line(const State& st, std::string_view name) {
   const Assoc* as = find_assoc(st, name);
   auto v = st.vars.find(name);
   bool exported = st.exported.find(name) != st.exported.end();
-  if (arr == nullptr && as == nullptr && v == st.vars.end() && a == 0 && !exported) return "";
+  std::string tmp;
+  const char* dyn_flags = "";
+  std::optional<std::string_view> dyn;
+  if (arr == nullptr && as == nullptr && v == st.vars.end()) {
+    dyn = dynamic_value(st, name, &tmp, &dyn_flags);
+  }
+  if (arr == nullptr && as == nullptr && v == st.vars.end() && !dyn && a == 0 && !exported) {
+    return "";
+  }
   std::string flags;
   if (arr != nullptr) flags += 'a';
   if (as != nullptr) flags += 'A';
-  if (a & kAttrInteger) flags += 'i';
+  if ((a & kAttrInteger) || *dyn_flags == 'i') flags += 'i';
   if (a & kAttrLower) flags += 'l';
   if (a & kAttrReadonly) flags += 'r';
   if (a & kAttrUpper) flags += 'u';
@@ -523,9 +531,9 @@ std::string declare_line(const State& st, std::string_view name) {
       }
       line += ")";
     }
-  } else if (v != st.vars.end()) {
+  } else if (v != st.vars.end() || dyn) {
     line.push_back('=');
-    line.append(quote_value(view(*v->second)));
+    line.append(quote_value(dyn ? *dyn : view(*v->second)));
   }
   line.push_back('\n');
   return line;

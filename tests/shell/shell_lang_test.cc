@@ -453,6 +453,46 @@ TEST_F(ShellFixture, ErrexitAsBash) {
             "++ true i\n+ a[1]=\n+ eval 'eval \"true 3\"'\n++ eval 'true 3'\n+++ true 3\n");
 }
 
+// PS4 is set -x's prefix, expanded before each trace line as bash does (parameters, $LINENO,
+// $(...) untraced, the command's $? kept), its first character repeated per nesting level; unset or empty:
+// no prefix; an expansion error is reported and PS4 used as written. Assignment traces quote
+// values as words are (empty: nothing). Outputs as bash 5.2's.
+TEST_F(ShellFixture, Ps4IsTheTracePrefix) {
+  auto r = run(
+      "set -x\nPS4='+$LINENO: '\ntrue a\nPS4='[$(echo s)$?] '\nfalse; true b\n"
+      "PS4='abc'; eval 'true c'\nPS4='${u?gone} '\ntrue d\nPS4=; true e\nunset PS4\n"
+      "true f\nPS4='+ '; v='x y' w= a=(1 'p q'); set +x\n");
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.err,
+            "+ PS4='+$LINENO: '\n+3: true a\n+4: PS4='[$(echo s)$?] '\n[s0] false\n[s0] true b\n"
+            "[s0] PS4=abc\nabceval 'true c'\naabctrue c\n"
+            "abcPS4='${u?gone} '\nwasmcap sh: u: gone\n${u?gone} true d\n"
+            "wasmcap sh: u: gone\n${u?gone} PS4=\ntrue e\nunset PS4\ntrue f\nPS4='+ '\n"
+            "+ v='x y'\n+ w=\n+ a=(1 'p q')\n+ set +x\n");
+}
+
+// The variables bash sets in every shell: PS4 ('+ '), IFS (space, tab, newline; one from the
+// environment is ignored), SHELLOPTS (readonly, the set -o options that are on, kept current);
+// declare -p shows them and the dynamic ones.
+TEST_F(ShellFixture, ShellSetsPs4IfsAndShellopts) {
+  auto o = opts();
+  o.variables.emplace_back("IFS", ":");
+  auto r = run(
+      "declare -p PS4 IFS SHELLOPTS; set -e -o pipefail; echo $SHELLOPTS; set +e +o pipefail\n"
+      "echo $SHELLOPTS; declare -p LINENO; unset SHELLOPTS || echo kept\n"
+      "sh -c 'echo $SHELLOPTS; declare -p IFS'\n",
+      o);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "declare -- PS4=\"+ \"\ndeclare -x IFS=$' \\t\\n'\n"
+            "declare -r SHELLOPTS=\"braceexpand:hashall:interactive-comments\"\n"
+            "braceexpand:errexit:hashall:interactive-comments:pipefail\n"
+            "braceexpand:hashall:interactive-comments\ndeclare -- LINENO=\"2\"\nkept\n"
+            "braceexpand:hashall:interactive-comments\ndeclare -x IFS=$' \\t\\n'\n")
+      << r.err;
+  EXPECT_EQ(r.err, "wasmcap sh: unset: SHELLOPTS: cannot unset: readonly variable\n");
+}
+
 TEST_F(ShellFixture, BackgroundJobsAreWaitedForAndBounded) {
   auto r = run("{ echo bg > f; } & wait $!; echo st=$? $(cat_missing f 2>/dev/null); "
                "(exit 7) & wait $!; echo job=$?; j() { echo $1 >> g; }; j 1 & j 2 & wait; "
