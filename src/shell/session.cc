@@ -17,6 +17,7 @@
 
 #include "common/escape.h"
 #include "common/failpoint.h"
+#include "policy/syntax.h"
 #include "shell/parse.h"
 #include "shell/state.h"
 #include "wasmcap/runtime.h"
@@ -192,7 +193,7 @@ struct Session::Impl {
     st.jobs = std::make_shared<Jobs>();
   }
   // First: removed last, after every tool of the session has ended.
-  std::unique_ptr<workspace::Scratch> tmp;
+  std::unique_ptr<workspace::Scratch> tmp, home;
   Options o;
   Budget budget;  // before st: the state's memory is returned to it when st is destroyed
   State st;
@@ -221,7 +222,41 @@ static Result<void> add_private_tmp(Options& o, std::unique_ptr<workspace::Scrat
   return {};
 }
 
+// The session's private home (docs/shell.md "Login environment"): as its /tmp, a scratch
+// directory preopened read-write, at /home/NAME (shell.user; /home/user when the user is
+// nameless), HOME set to it. None when there is no private /tmp, when the variables give HOME,
+// or when a preopen is already there (the caller's wins).
+static Result<void> add_private_home(Options& o, std::unique_ptr<workspace::Scratch>& home,
+                                     std::vector<std::pair<std::string, std::string>>& variables) {
+  if (o.private_tmp_home.empty()) return {};
+  for (const auto& v : variables) {
+    if (v.first == "HOME") return {};
+  }
+  std::string path = "/home/" + (o.user.empty() ? std::string("user") : o.user);
+  for (const Preopen& p : o.preopens) {
+    if (p.guest_path == path) return {};
+  }
+  auto made = workspace::Scratch::create(o.private_tmp_home);
+  if (!made) {
+    return make_error(made.error().code, "the session's private home: " + made.error().message);
+  }
+  home = std::move(*made);
+  Preopen p;
+  p.host_path = home->path();
+  p.guest_path = path;
+  o.preopens.push_back(p);
+  variables.emplace_back("HOME", path);
+  return {};
+}
+
 Result<std::unique_ptr<Session>> Session::create(Options options) {
+  // The user's name becomes a path (/home/NAME) and variables: one that is not a portable user
+  // name is refused here too, whatever the caller checked.
+  if (!options.user.empty()) {
+    if (auto p = policy::check_user_name(options.user)) {
+      return make_error(ErrorCode::kInvalidArgument, "the shell's user name " + *p);
+    }
+  }
   auto impl = std::make_unique<Impl>(std::move(options));
   if (impl->o.invocation_id.empty()) {
     WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
@@ -248,14 +283,21 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
       return tl::unexpected(h.error());
     }
   }
+  // The login environment (docs/shell.md "Login environment"), exported, before the caller's
+  // variables (which may change any of it): USER and LOGNAME when the user is named, PATH the
+  // command directories, SHELL this shell (/bin/bash is it: "Command paths"), HOME the private
+  // home.
   std::vector<std::pair<std::string, std::string>> variables;
   if (!impl->o.user.empty()) {
     variables.emplace_back("USER", impl->o.user);
     variables.emplace_back("LOGNAME", impl->o.user);
   }
+  variables.emplace_back("PATH", "/usr/bin:/bin");
+  variables.emplace_back("SHELL", "/bin/bash");
   variables.insert(variables.end(), impl->o.variables.begin(), impl->o.variables.end());
   variables.emplace_back("PWD", impl->st.cwd);
   WASMCAP_TRY(add_private_tmp(impl->o, impl->tmp, variables));
+  WASMCAP_TRY(add_private_home(impl->o, impl->home, variables));
   for (const auto& [name, value] : variables) {
     Ctx ctx;
     ctx.budget = &impl->budget;

@@ -434,10 +434,11 @@ TEST_F(ShellFixture, ShellMemoryBudgetBoundsTheParsedScript) {
   o.max_shell_memory_bytes = 1u << 20;
   auto s = shell::Session::create(o);
   ASSERT_TRUE(s);
-  // The session's own variables: PWD, UID, EUID, PPID, OSTYPE, HOSTNAME (about 200 bytes each
-  // with the table's node; 1,240 bytes in all), nothing of a script yet.
+  // The session's own variables: PWD, PATH, SHELL, UID, EUID, PPID, OSTYPE, HOSTNAME, PS4, IFS,
+  // OPTIND and SHELLOPTS's attribute (about 200 bytes each with the table's node; 2,256 bytes
+  // in all), nothing of a script yet.
   const uint64_t at_start = (*s)->memory_in_use();
-  EXPECT_LT(at_start, 2048u);
+  EXPECT_LT(at_start, 3072u);
   std::string big = "echo ran > f; true";
   for (int i = 0; i < 100000; ++i) big += " a";  // 200 KB of text, about 10 MB of AST
   auto r = (*s)->run(big);
@@ -800,7 +801,8 @@ TEST_F(ToolFixture, DevFilesForTools) {
 
 // The command directories (docs/shell.md "Command paths"): /usr/bin/NAME, /bin/NAME and
 // /usr/local/bin/NAME run the program NAME (never a function, never a builtin that is no
-// program), PATH starts as /usr/bin:/bin (not exported), and command -v / which print the
+// program), PATH starts as /usr/bin:/bin (exported: the login environment), and command -v /
+// which print the
 // first command directory on PATH, or the bare name when PATH names none.
 TEST_F(ToolFixture, CommandPathsAreTheInstalledCommands) {
   auto r = script("echo $PATH; command -v ls sh echo; which ls /bin/cat; /bin/echo hi; "
@@ -809,7 +811,7 @@ TEST_F(ToolFixture, CommandPathsAreTheInstalledCommands) {
                   "PATH=/bin; command -v cat; PATH=/nowhere; command -v cat");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out, "/usr/bin:/bin\n/usr/bin/ls\n/usr/bin/sh\necho\n/usr/bin/ls\n/bin/cat\nhi\nt\n"
-                   "e\n/work\ncd=127\n0\n/bin/cat\ncat\n");
+                   "e\n/work\ncd=127\n1\n/bin/cat\ncat\n");
 }
 
 // Substitutions run tools on the engine under test: pipelines inside, output larger than a

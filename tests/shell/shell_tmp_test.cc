@@ -1,6 +1,7 @@
-// The session's private /tmp (Options::private_tmp_home, workspace::Scratch; docs/shell.md
-// "/tmp"): made per session in HOME/tmp, reached through the preopen resolver like any grant,
-// removed when the session ends, on SIGTERM, and (what a SIGKILL left) at the next start.
+// The session's private /tmp and home (Options::private_tmp_home, workspace::Scratch;
+// docs/shell.md "/tmp" and "Login environment"): made per session in HOME/tmp, reached through
+// the preopen resolver like any grant, removed when the session ends, on SIGTERM, and (what a
+// SIGKILL left) at the next start.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -42,10 +43,12 @@ TEST_F(ShellTmp, DirectoryIsPrivateWhileTheSessionLives) {
   auto s = shell::Session::create(tmp_opts());
   ASSERT_TRUE(s) << s.error().to_string();
   auto v = scratches();
-  ASSERT_EQ(v.size(), 1u);
-  struct stat st;
-  ASSERT_EQ(::stat(v[0].c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(v.size(), 2u);  // its /tmp and its home
+  for (const auto& d : v) {
+    struct stat st;
+    ASSERT_EQ(::stat(d.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+  }
   s->reset();
   EXPECT_TRUE(scratches().empty());
 }
@@ -60,7 +63,45 @@ TEST_F(ShellTmp, SessionsAreIsolated) {
   auto rb = (*b)->run("test -e /tmp/mine\n");
   ASSERT_TRUE(rb);
   EXPECT_EQ(rb->exit_code, 1) << "session b sees session a's /tmp";
-  EXPECT_EQ(scratches().size(), 2u);
+  ASSERT_TRUE((*a)->run("echo from-a > ~/mine\n"));
+  auto hb = (*b)->run("test -e ~/mine\n");
+  ASSERT_TRUE(hb);
+  EXPECT_EQ(hb->exit_code, 1) << "session b sees session a's home";
+  EXPECT_EQ(scratches().size(), 4u);
+}
+
+// The login environment: HOME (the private home at /home/NAME, writable, the working directory
+// of `cd`), PATH, SHELL, exported; USER/LOGNAME with a named user. A HOME the caller gives, or a
+// preopen of its own at that path, wins (no home made); a user name that is not a portable one
+// is refused, as it would become a path.
+TEST_F(ShellTmp, LoginEnvironmentAndPrivateHome) {
+  auto r = run(
+      "echo $HOME $PATH $SHELL ${USER-none}; echo x > ~/.f && read -r l < ~/.f && echo $l; cd; pwd; "
+      "export -p | while read -r l; do "
+      "case $l in *HOME=*|*PATH=*|*SHELL=*) echo \"$l\";; esac; done\n",
+      tmp_opts());
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  EXPECT_EQ(r.out,
+            "/home/user /usr/bin:/bin /bin/bash none\nx\n/home/user\n"
+            "declare -x HOME=\"/home/user\"\ndeclare -x PATH=\"/usr/bin:/bin\"\n"
+            "declare -x SHELL=\"/bin/bash\"\n")
+      << r.err;
+  auto named = tmp_opts();
+  named.user = "agent";
+  auto n = run("echo $HOME $USER ~agent; : > ~/t && echo made\n", named);
+  EXPECT_EQ(n.out, "/home/agent agent /home/agent\nmade\n") << n.err;
+  auto given = tmp_opts();
+  given.variables.emplace_back("HOME", "/work");
+  auto g = run("echo $HOME; test -d /home/user || echo no-home\n", given);
+  EXPECT_EQ(g.out, "/work\nno-home\n") << g.err;
+  auto bad = tmp_opts();
+  bad.user = "../x";
+  auto b = shell::Session::create(bad);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find("user name"), std::string::npos) << b.error().message;
+  auto none = opts();  // no private /tmp: no home either, HOME unset
+  auto u = run("echo ${HOME-unset}\n", none);
+  EXPECT_EQ(u.out, "unset\n") << u.err;
 }
 
 // The caller's own /tmp (--dir HOST::/tmp) and TMPDIR win: no scratch directory is made.
@@ -90,7 +131,7 @@ TEST_F(ShellTmp, LeftoverOfAKilledRunIsSweptAtStart) {
   EXPECT_FALSE(fs::exists(home() / "tmp" / "sh-0123456789abcdef"));
   auto second = shell::Session::create(tmp_opts());
   ASSERT_TRUE(second);
-  EXPECT_EQ(scratches().size(), 2u) << "a live session's /tmp was swept";
+  EXPECT_EQ(scratches().size(), 4u) << "a live session's /tmp or home was swept";
 }
 
 // `wasmcap sh` itself: SIGTERM removes the session's /tmp before the process dies of it, and
@@ -129,7 +170,7 @@ TEST_F(ShellTmp, CliRemovesTmpOnSigtermAndSweepsAfterSigkill) {
     ASSERT_TRUE(WIFSIGNALED(status)) << status;
     EXPECT_EQ(WTERMSIG(status), sig);
     if (sig == SIGKILL) {
-      ASSERT_EQ(scratches().size(), 1u) << "nothing left to sweep: the test shows nothing";
+      ASSERT_EQ(scratches().size(), 2u) << "nothing left to sweep: the test shows nothing";
       pid_t next = spawn_sh(home(), "true");
       ASSERT_EQ(::waitpid(next, &status, 0), next);
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
