@@ -292,12 +292,14 @@ build_grep() {
 }
 
 # GNU find (findutils 4.9.0): its configure (cross) with gnulib (gl/lib/libgnulib.a), findutils'
-# lib/libfind.a and find/'s libfindtools.a; compat/tar/ for what find shares with tar (no user or
-# group database, fork/exec fail) and compat/find/ (find.h forced in; mntent.h: no mount table).
+# lib/libfind.a and find/'s libfindtools.a; compat/tar/ for what find shares with tar (fork/exec
+# fail), compat/find/ (find.h forced in; mntent.h: no mount table) and compat/coreutils/
+# coreutils.c, compiled into find's unit as into ls's: the sandbox's user and the status WASI
+# lacks (owner, modes, blocks), so find -printf %m %u, -perm, -user, -ls show what ls -l shows.
 # patches/findutils: gnulib's opendirat renamed and fts reopening a directory (as grep's); -exec,
 # -execdir, -ok and -okdir refused when the expression is parsed (no processes: in wasmcap sh the
 # shell runs them, src/shell/find_exec.cc); endgrent's fallback macro fixed; the starting
-# directory recorded by name (no fchdir).
+# directory recorded by name (no fchdir); every stat filled (06: fts's and find's own).
 build_findutils() {
   local b=$WORK/findutils-build d o objs libobjs=()
   local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h"
@@ -305,7 +307,7 @@ build_findutils() {
   gnu_configure findutils wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
     ac_cv_type_getgroups=gid_t ac_cv_func_getmntent=yes --without-selinux
   # compat/find/find.h when compiling only: its <dirent.h> would clash with configure's probes.
-  GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/find/find.h"
+  GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/find/find.h -include $HERE/compat/coreutils/coreutils.h"
   for d in gl/lib lib; do
     (cd "$b" && $NICE make -j"$JOBS" -C "$d" CFLAGS="$GNU_FLAGS -flto" GL_CFLAG_GNULIB_WARNINGS= \
        >"$b/make-${d//\//-}.log" 2>&1) || { tail -30 "$b/make-${d//\//-}.log"; die "findutils $d failed"; }
@@ -318,22 +320,25 @@ build_findutils() {
   rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gl" "$b/libobjs/lib"
   (cd "$b/libobjs/gl" && /usr/bin/llvm-ar-19 x "$b/gl/lib/libgnulib.a")
   (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libfind.a")
+  $NICE "$CC" -O2 -flto -I"$HERE/compat/coreutils" -c "$HERE/compat/coreutils/coreutils.c" -o "$b/find-compat.o"
+  objs=("${objs[@]/#/$b/find/}" "$b/find-compat.o")
   # As build_tar: not a library object defining a global find's own objects define.
-  /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/find/}" 2>/dev/null |
+  /usr/bin/llvm-nm-19 --defined-only "${objs[@]}" 2>/dev/null |
     awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/find.defined"
   for o in "$b"/libobjs/gl/*.o "$b"/libobjs/lib/*.o; do
     /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
       grep -qxF -f "$b/find.defined" || libobjs+=("$o")
   done
-  unit find "${objs[@]/#/$b/find/}" "${libobjs[@]}"
+  unit find "${objs[@]}" "${libobjs[@]}"
 }
-USES_build_findutils="gnu_configure build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/find"
+USES_build_findutils="gnu_configure build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/find compat/coreutils"
 # GNU coreutils 9.1: ls (and dir, vdir: toolbox.c runs them as `ls -C -b` and `ls -l -b`, the
 # defaults Debian's dir and vdir are built with) and cat only, not the whole package: its
 # configure (cross) with gnulib (lib/libcoreutils.a), then those programs' objects. No ACLs,
 # xattrs, SELinux, SMACK, capabilities or GMP. compat/coreutils/: <pwd.h>/<grp.h> and
 # coreutils.c, compiled into each program's unit (its getpwuid is not tar's): the sandbox's user
-# as owner, modes from the grant, estimated blocks (patches/coreutils/01 calls it after ls's stats).
+# as owner, modes from the grant, estimated blocks (patches/coreutils/01 calls it after ls's
+# stats; find's unit has it too).
 build_coreutils() {
   local b=$WORK/coreutils-build prog objs libobjs o CONF_CPPFLAGS="-I$HERE/compat/coreutils"
   # getmntent: configure stops when it finds no way to list mounted file systems (for df); only

@@ -22,6 +22,7 @@ Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/
 """
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,8 @@ class Runner:
         """FILES ({name: bytes}) in a new folder; LAYOUT (a case's keys): "dirs", empty
         directories; "links", symlinks ({name: target}); "utimes", (atime, mtime) in ns for any
         name (the folder itself: "."); "ages", {path: seconds before now} (find's -mtime, -mmin,
-        -newer: gen.find_cases); times set last."""
+        -newer: gen.find_cases); times set last; "owner", a uid given to everything as owner and
+        group (find's stat cases: the sandbox's user, 1000)."""
         self.n += 1
         d = os.path.join(self.tmp, "ws%d" % self.n)
         os.makedirs(d)
@@ -81,6 +83,10 @@ class Runner:
         now = time.time()
         for name, age in layout.get("ages", {}).items():
             os.utime(os.path.join(d, name), (now - age, now - age))
+        if "owner" in layout:
+            for root, dirs, names in os.walk(d):
+                for n in [""] + names + dirs:
+                    os.lchown(os.path.join(root, n), layout["owner"], layout["owner"])
         return d
 
     def guest(self, tool, args, files, stdin, env=(), layout=None):
@@ -105,6 +111,24 @@ class Runner:
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def owner_name(uid):
+    """The host's name of UID as user and group (the guest's $USER names both), None when it has
+    neither, False when the two differ or the workspace cannot be given to UID (not root)."""
+    import grp
+    import pwd
+    if os.getuid() not in (0, uid):
+        return False
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = None
+    try:
+        group = grp.getgrgid(uid).gr_name
+    except KeyError:
+        group = None
+    return user if user == group else False
 
 
 def read(ws, name):
@@ -138,8 +162,19 @@ def differential(c, r, tool, case):
     pairs for both sides."""
     args, files, stdin, outs = case["args"], case.get("files", {}), case.get("stdin"), case.get("outs", [])
     env = case.get("env", ())
+    if "owner" in case:
+        name = owner_name(case["owner"])
+        if name is False:
+            c.check("%s %s" % (tool, " ".join(args)), False,
+                    "uid %d and gid %d are named differently on this host, or this runner cannot "
+                    "chown (run as root)" % (case["owner"], case["owner"]))
+            return
+        if name:  # the guest's $USER names the sandbox's user as the host names the uid
+            env = tuple(env) + (("USER", name),)
     g = r.guest(tool, args, files, stdin, env, case)
     n = r.native(tool, args, files, stdin, env, case)
+    if case.get("inodes"):  # -ls: the inode (first field) is each copy's own
+        g, n = [(x[0], re.sub(rb"(?m)^ *[0-9]+ ", b"INODE ", x[1])) + x[2:] for x in (g, n)]
     label = "%s %s" % (tool, " ".join(repr(x) if " " in x or not x else x for x in args))[:200]
     if env:
         label += " (%s)" % " ".join("%s=%s" % kv for kv in env)

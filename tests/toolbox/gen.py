@@ -916,6 +916,42 @@ def find_cases(rng):
               ["build", "-delete"], [".", "-path", "./src/lib*", "-delete", "-print"]):
         out.append({"tool": "find", "args": a, "files": files, "dirs": dirs, "ages": ages,
                     "env": env, "host_clock": True, "tree": True})
+    # What find reads from a file's status that WASI's filestat lacks (owner, permission bits,
+    # blocks): the guest fills them in as the toolbox's ls does (compat/coreutils/coreutils.c),
+    # so on a tree owned by the sandbox's user (uid/gid 1000: "owner", the native copy chowned;
+    # the guest's $USER names it as the host names uid 1000) with a read-write grant's modes
+    # (0644, directories 0755) both sides agree. Symlinks too (lrwxrwxrwx, no block below 60
+    # bytes of target). -ls's first field (the inode) is the host's, different on each copy:
+    # "inodes" compares the rest of each line.
+    links = {"link.c": "src/main.c", "srclink": "src", "dangling": "nowhere"}
+    stat_cases = [
+        [".", "-printf", "%m %M %u %U %g %G %k %b %s %y %p\\n"],
+        ["-L", ".", "-printf", "%m %M %k %Y %p\\n"],
+        [".", "-perm", "644", "-type", "f"],
+        [".", "-perm", "-u=rw", "-name", "*.c"],
+        [".", "-perm", "/111"],
+        [".", "-type", "d", "-perm", "-755"],
+        [".", "!", "-perm", "-444"],
+        [".", "-perm", "-o=w"],
+        [".", "-uid", "1000", "-type", "f"],
+        [".", "-uid", "0"],
+        [".", "-gid", "1000", "-name", "*.o"],
+        [".", "-user", "1000", "-maxdepth", "1"],
+        [".", "-group", "1000", "-type", "d"],
+        [".", "-nouser", "-o", "-nogroup"],
+        [".", "-readable", "-name", "*.h", "-printf", "%M %p\\n"],
+        [".", "-writable", "-type", "d", "-printf", "%m %p\\n"],
+        [".", "-executable"],
+        [".", "-type", "f", "-executable"],
+        [".", "-empty", "-printf", "%M %u %g %k %p\\n"],
+        [".", "-size", "-3k", "-printf", "%k %b %p\\n"],
+        [".", "-ls"],
+        ["src", "-type", "f", "-ls"],
+    ]
+    for a in stat_cases:
+        out.append({"tool": "find", "args": a, "files": files, "dirs": dirs, "links": links,
+                    "ages": ages, "env": env, "host_clock": True, "owner": 1000,
+                    "inodes": "-ls" in a})
     return out
 # ls's tree: every name's mtime (and atime, for -u) fixed and distinct, so -t and -u order
 # alike on both sides; sizes distinct but two (-S's tie is broken by name on both). Times are

@@ -1,6 +1,8 @@
-/* compat/coreutils/coreutils.c — what GNU coreutils' ls and cat need that WASI does not report
-   or have. */
+/* compat/coreutils/coreutils.c — what GNU coreutils' ls and cat, and GNU find, need that WASI
+   does not report or have: the sandbox's user and what a file's status lacks. Compiled into each
+   of those programs' units (build.sh), so ls and find show the same owner, modes and blocks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stddef.h>
@@ -61,8 +63,9 @@ struct group *getgrnam(const char *n) {
      rwxrwxrwx as on Linux. An executable file's x bits are not known (WASI has none);
    - blocks (ls -s, ls -l's total): the size rounded up to 4 KiB, in 512-byte units, what ext4
      allocates for a regular file or directory that is not sparse; a symlink's target of fewer
-     than 60 bytes is kept in its inode (no block), a longer one takes a block. */
-int wasmcap_stat_fill(const char *name, struct stat *st, int rc) {
+     than 60 bytes is kept in its inode (no block), a longer one takes a block.
+   NAME is relative to DIRFD (AT_FDCWD: the working directory), as for fstatat. */
+int wasmcap_stat_fill_at(int dirfd, const char *name, struct stat *st, int rc) {
   if (rc != 0) return rc;
   const int saved = errno;
   st->st_uid = SANDBOX_ID;
@@ -72,7 +75,7 @@ int wasmcap_stat_fill(const char *name, struct stat *st, int rc) {
     perm = 0777;
     st->st_blocks = st->st_size < 60 ? 0 : 8;
   } else {
-    const int r = access(name, R_OK) == 0, w = access(name, W_OK) == 0;
+    const int r = faccessat(dirfd, name, R_OK, 0) == 0, w = faccessat(dirfd, name, W_OK, 0) == 0;
     const int dir = S_ISDIR(st->st_mode);
     perm = (r ? 0444 : 0) | (w ? 0200 : 0) | (dir ? 0111 : 0);
     st->st_blocks = S_ISREG(st->st_mode) || dir ? (st->st_size + 4095) / 4096 * 8 : 0;
@@ -80,4 +83,24 @@ int wasmcap_stat_fill(const char *name, struct stat *st, int rc) {
   st->st_mode = (st->st_mode & S_IFMT) | perm;
   errno = saved;
   return rc;
+}
+
+int wasmcap_stat_fill(const char *name, struct stat *st, int rc) {
+  return wasmcap_stat_fill_at(AT_FDCWD, name, st, rc);
+}
+
+/* faccessat as the filled modes above answer it: wasi-libc checks read and write against the
+   grant's rights but grants X_OK to every file (WASI has no execute permission), where the
+   modes give x to directories only (find -executable). */
+int wasmcap_faccessat(int dirfd, const char *name, int mode, int flags) {
+  if (faccessat(dirfd, name, mode, flags) != 0) return -1;
+  if (mode & X_OK) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, 0) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+      errno = EACCES;
+      return -1;
+    }
+  }
+  return 0;
 }
