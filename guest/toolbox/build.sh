@@ -48,6 +48,24 @@ unit() {
   $NICE "$CLANG" --target=wasm32-wasi -O2 -c "$WORK/$name.int.bc" -o "$WORK/$name.o"
 }
 
+# archive_unit NAME OBJECTS... -- LIBRARY_OBJECTS...: unit NAME of a program's objects and the
+# library objects an archive would give it: not one defining a global symbol the program defines
+# itself (gzip and tar have their own xalloc_die), which llvm-link would refuse as defined twice.
+# Only global symbols count (argp-help's static print_header is not tar's).
+archive_unit() {
+  local name=$1 o objs=() libobjs=()
+  shift
+  while [ "$1" != -- ]; do objs+=("$1"); shift; done
+  shift
+  /usr/bin/llvm-nm-19 --defined-only "${objs[@]}" 2>/dev/null |
+    awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$WORK/$name.defined"
+  for o in "$@"; do
+    /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
+      grep -qxF -f "$WORK/$name.defined" || libobjs+=("$o")
+  done
+  unit "$name" "${objs[@]}" "${libobjs[@]}"
+}
+
 # --- mawk: its own configure (cross), objects as bitcode ------------------------------------------
 build_mawk() {
   local b=$WORK/mawk-build
@@ -174,7 +192,7 @@ gnu_configure() {
 # PROGRAM's objects (made in DIR, its Makefile's PROGRAM_OBJECTS and libver_a_OBJECTS) with main
 # renamed PROGRAM_main, one unit each.
 gnu_programs() {
-  local p=$1 dir=$2 lib=$3 b=$WORK/$1-build prog objs libobjs o
+  local p=$1 dir=$2 lib=$3 b=$WORK/$1-build prog objs
   shift 3
   # GL_CFLAG_GNULIB_WARNINGS: gzip's configure derives it from the preprocessor's output, which
   # the forced compat.h adds to (its declarations would end up on the command line).
@@ -189,16 +207,7 @@ gnu_programs() {
     (cd "$b/$dir" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
        CFLAGS="$GNU_FLAGS -flto -Dmain=${prog}_main" GL_CFLAG_GNULIB_WARNINGS= >>"$b/make-$dir.log" 2>&1) ||
       { tail -30 "$b/make-$dir.log"; die "$p: $prog failed ($b/make-$dir.log)"; }
-    # gnulib's objects as an archive would give them: not one whose symbol the program defines
-    # itself (gzip has its own xalloc_die), which llvm-link would refuse as defined twice.
-    /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/$dir/}" 2>/dev/null |
-      awk 'NF == 3 && $2 != "t" && $2 != "d" && $2 != "b" && $2 != "r" {print $3}' | sort -u >"$b/$prog.defined"
-    libobjs=()
-    for o in "$b"/libobjs/*.o; do
-      /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 {print $3}' |
-        grep -qxF -f "$b/$prog.defined" || libobjs+=("$o")
-    done
-    unit "$prog" "${objs[@]/#/$b/$dir/}" "${libobjs[@]}"
+    archive_unit "$prog" "${objs[@]/#/$b/$dir/}" -- "$b"/libobjs/*.o
   done
 }
 
@@ -233,11 +242,11 @@ build_patch() {
 # remote-tape library is replaced by compat/tar/tar-wasi.c, which also runs -z's gzip in this
 # process (patches/tar/01-gzip-in-process.patch hands the compression child to it).
 build_tar() {
-  local b=$WORK/tar-build s=$SRC/tar o objs libobjs=()
-  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h" CONF_CPPFLAGS="-I$HERE/compat/tar"
+  local b=$WORK/tar-build s=$SRC/tar objs
+  local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h" CONF_CPPFLAGS="-I$HERE/compat/tar -I$HERE/compat/users"
   local CONF_LIBS=-lwasmcaptar
   rm -rf "$WORK/compat-tar"; mkdir -p "$WORK/compat-tar"
-  $NICE "$CC" -O2 -I"$HERE/compat/tar" -c "$HERE/compat/tar/tar.c" -o "$WORK/compat-tar/tar.o"
+  $NICE "$CC" -O2 -I"$HERE/compat/tar" -I"$HERE/compat/users" -c "$HERE/compat/tar/tar.c" -o "$WORK/compat-tar/tar.o"
   /usr/bin/llvm-ar-19 rcs "$WORK/compat-tar/libwasmcaptar.a" "$WORK/compat-tar/tar.o"
   # Debian's tree has the parser bison made; keep it newer than its grammar (no bison here).
   touch "$s/gnu/parse-datetime.c"
@@ -254,7 +263,7 @@ build_tar() {
   (cd "$b/src" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
      CFLAGS="$GNU_FLAGS -flto -Dmain=tar_main" >"$b/make-src.log" 2>&1) ||
     { tail -30 "$b/make-src.log"; die "tar src failed ($b/make-src.log)"; }
-  $NICE "$CC" $GNU_FLAGS -flto -I"$HERE/compat/tar" -I"$HERE/compat" -I"$b" -I"$b/gnu" -I"$s/gnu" \
+  $NICE "$CC" $GNU_FLAGS -flto -I"$HERE/compat/tar" -I"$HERE/compat/users" -I"$HERE/compat" -I"$b" -I"$b/gnu" -I"$s/gnu" \
     -I"$b/lib" -I"$s/lib" -I"$s/src" -c "$HERE/compat/tar/tar-wasi.c" -o "$b/tar-wasi.o"
   # wasi-libc's linkat with AT_FDCWD on both sides links the new name to itself (linkat.c):
   # tar's own, local to its unit; no gnulib header.
@@ -262,16 +271,7 @@ build_tar() {
   rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gnu" "$b/libobjs/lib"
   (cd "$b/libobjs/gnu" && /usr/bin/llvm-ar-19 x "$b/gnu/libgnu.a")
   (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libtar.a" && rm -f rtapelib.o)
-  # As gnu_programs: not a library object defining a global the program defines (tar has its
-  # own xalloc_die); only their global symbols count (argp-help's static print_header is not
-  # tar's).
-  /usr/bin/llvm-nm-19 --defined-only "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" 2>/dev/null |
-    awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/tar.defined"
-  for o in "$b"/libobjs/gnu/*.o "$b"/libobjs/lib/*.o; do
-    /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
-      grep -qxF -f "$b/tar.defined" || libobjs+=("$o")
-  done
-  unit tar "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" "${libobjs[@]}"
+  archive_unit tar "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" -- "$b"/libobjs/gnu/*.o "$b"/libobjs/lib/*.o
 }
 
 # Each program's object stays in WORK under its own key: the function that builds it and what it
@@ -279,7 +279,7 @@ build_tar() {
 # the toolchain. A build after a change to one program rebuilds that one only.
 # program FUNCTION PACKAGE OBJECTS...
 USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
-USES_build_gzip="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h"
+USES_build_gzip="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h"
 USES_build_patch="$USES_build_gzip build_gzip compat/patch.h"
 # GNU grep 3.8: its configure (cross) with gnulib (lib/libgreputils.a), no PCRE (-P says so) and
 # no libsigsegv; compat/grep.h when compiling. patches/grep: gnulib's opendirat renamed (as tar's),
@@ -301,9 +301,9 @@ build_grep() {
 # shell runs them, src/shell/find_exec.cc); endgrent's fallback macro fixed; the starting
 # directory recorded by name (no fchdir); every stat filled (06: fts's and find's own).
 build_findutils() {
-  local b=$WORK/findutils-build d o objs libobjs=()
+  local b=$WORK/findutils-build d objs
   local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h"
-  local CONF_CPPFLAGS="-I$HERE/compat/tar -I$HERE/compat/find" CONF_LIBS=-lwasmcaptar
+  local CONF_CPPFLAGS="-I$HERE/compat/tar -I$HERE/compat/users -I$HERE/compat/find" CONF_LIBS=-lwasmcaptar
   gnu_configure findutils wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
     ac_cv_type_getgroups=gid_t ac_cv_func_getmntent=yes --without-selinux
   # compat/find/find.h when compiling only: its <dirent.h> would clash with configure's probes.
@@ -320,27 +320,19 @@ build_findutils() {
   rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gl" "$b/libobjs/lib"
   (cd "$b/libobjs/gl" && /usr/bin/llvm-ar-19 x "$b/gl/lib/libgnulib.a")
   (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libfind.a")
-  $NICE "$CC" -O2 -flto -I"$HERE/compat/coreutils" -c "$HERE/compat/coreutils/coreutils.c" -o "$b/find-compat.o"
-  objs=("${objs[@]/#/$b/find/}" "$b/find-compat.o")
-  # As build_tar: not a library object defining a global find's own objects define.
-  /usr/bin/llvm-nm-19 --defined-only "${objs[@]}" 2>/dev/null |
-    awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/find.defined"
-  for o in "$b"/libobjs/gl/*.o "$b"/libobjs/lib/*.o; do
-    /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
-      grep -qxF -f "$b/find.defined" || libobjs+=("$o")
-  done
-  unit find "${objs[@]}" "${libobjs[@]}"
+  $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -c "$HERE/compat/coreutils/coreutils.c" -o "$b/find-compat.o"
+  archive_unit find "${objs[@]/#/$b/find/}" "$b/find-compat.o" -- "$b"/libobjs/gl/*.o "$b"/libobjs/lib/*.o
 }
-USES_build_findutils="gnu_configure build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/find compat/coreutils"
+USES_build_findutils="gnu_configure archive_unit build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users compat/find compat/grep.h compat/coreutils"
 # GNU coreutils 9.1: ls (and dir, vdir: toolbox.c runs them as `ls -C -b` and `ls -l -b`, the
 # defaults Debian's dir and vdir are built with) and cat only, not the whole package: its
 # configure (cross) with gnulib (lib/libcoreutils.a), then those programs' objects. No ACLs,
-# xattrs, SELinux, SMACK, capabilities or GMP. compat/coreutils/: <pwd.h>/<grp.h> and
-# coreutils.c, compiled into each program's unit (its getpwuid is not tar's): the sandbox's user
-# as owner, modes from the grant, estimated blocks (patches/coreutils/01 calls it after ls's
-# stats; find's unit has it too).
+# xattrs, SELinux, SMACK, capabilities or GMP. compat/users/ (<pwd.h>, <grp.h>) and
+# compat/coreutils/coreutils.c, compiled into each program's unit (its getpwuid is not tar's): the
+# sandbox's user as owner, modes from the grant, estimated blocks (patches/coreutils/01 calls it
+# after ls's stats; find's unit has it too).
 build_coreutils() {
-  local b=$WORK/coreutils-build prog objs libobjs o CONF_CPPFLAGS="-I$HERE/compat/coreutils"
+  local b=$WORK/coreutils-build prog objs CONF_CPPFLAGS="-I$HERE/compat/users"
   # getmntent: configure stops when it finds no way to list mounted file systems (for df); only
   # gnulib's mountlist.c reads them, which is left out below.
   gnu_configure coreutils wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes \
@@ -367,24 +359,15 @@ build_coreutils() {
     (cd "$b" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
        CFLAGS="$GNU_FLAGS -flto -Dmain=${prog}_main" GL_CFLAG_GNULIB_WARNINGS= >>"$b/make-src.log" 2>&1) ||
       { tail -30 "$b/make-src.log"; die "coreutils: $prog failed ($b/make-src.log)"; }
-    $NICE "$CC" -O2 -flto -I"$HERE/compat/coreutils" -c "$HERE/compat/coreutils/coreutils.c" \
+    $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -c "$HERE/compat/coreutils/coreutils.c" \
       -o "$b/$prog-compat.o"
-    objs=("${objs[@]/#/$b/}" "$b/$prog-compat.o")
-    # As gnu_programs: not a gnulib object defining a global the program defines.
-    /usr/bin/llvm-nm-19 --defined-only "${objs[@]}" 2>/dev/null |
-      awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' | sort -u >"$b/$prog.defined"
-    libobjs=()
-    for o in "${libobjs_all[@]/#/$b/}"; do
-      /usr/bin/llvm-nm-19 --defined-only "$o" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-Z]$/ {print $3}' |
-        grep -qxF -f "$b/$prog.defined" || libobjs+=("$o")
-    done
-    unit "$prog" "${objs[@]}" "${libobjs[@]}"
+    archive_unit "$prog" "${objs[@]/#/$b/}" "$b/$prog-compat.o" -- "${libobjs_all[@]/#/$b/}"
   done
 }
-USES_build_coreutils="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/coreutils"
+USES_build_coreutils="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/users compat/coreutils"
 
-USES_build_tar="gnu_configure compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar"
-USES_build_grep="gnu_configure gnu_programs compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
+USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
+USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
   local fn=$1 pkg=$2 uses key o u i dsc ok=1
   shift 2

@@ -1,5 +1,6 @@
-/* wasmcap: GNU grep 3.8 for WASI, included before every source file when compiling (not at
-   configure time: <dirent.h>'s declarations would clash with configure's own probes).  */
+/* wasmcap: GNU grep 3.8 (and GNU find: find/find.h includes it) for WASI, included before every
+   source file when compiling (not at configure time: <dirent.h>'s declarations would clash with
+   configure's own probes).  */
 #ifndef WASMCAP_TOOLBOX_GREP_H
 #define WASMCAP_TOOLBOX_GREP_H
 #include <dirent.h>
@@ -10,7 +11,7 @@
 #ifndef DT_SOCK
 #define DT_SOCK __WASI_FILETYPE_SOCKET_DGRAM
 #endif
-/* C23's width macros, which gnulib's rawmemchr uses and wasi-libc's headers lack. */
+/* C23's width macros, which gnulib uses (rawmemchr) and wasi-libc's headers lack. */
 #ifndef UINTPTR_WIDTH
 #define UINTPTR_WIDTH __UINTPTR_WIDTH__
 #endif

@@ -4,8 +4,8 @@
 #include <sys/types.h>
 
 #include "tar.h"
-#include "pwd.h"
-#include "grp.h"
+#include <pwd.h>
+#include <grp.h>
 
 #define NOBODY 65534
 

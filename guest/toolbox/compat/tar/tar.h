@@ -3,8 +3,8 @@
  *
  * - users and groups: the sandbox's process is not root (uid/gid 65534, "nobody" by number;
  *   getuid() 0 would make tar restore owners with chown, which WASI has not); no user or group
- *   database (pwd.h, grp.h: every lookup finds nothing, so archives carry numbers unless
- *   --owner/--group name them); umask 022.
+ *   database (compat/users' pwd.h, grp.h: every lookup finds nothing, so archives carry numbers
+ *   unless --owner/--group name them); umask 022.
  * - processes: fork/exec/waitpid fail with ENOSYS ("Function not implemented"), so
  *   --to-command, --info-script, --checkpoint-action=exec, --rsh-command and `tar -I PROG`
  *   are refused by tar's own messages; -z runs gzip in this process (tar-wasi.c).

@@ -1,5 +1,6 @@
-/* compat/coreutils/grp.h — no group database in the WASI sandbox: every lookup finds nothing
- * (coreutils.c), so ls -l prints groups as numbers. */
+/* compat/users/grp.h — wasi-libc has no <grp.h>: the declarations. What a lookup finds is the
+ * program's: nothing for tar (tar/tar.c), the sandbox's user's group for ls, cat and find
+ * (coreutils/coreutils.c). */
 #ifndef WASMCAP_COMPAT_GRP_H
 #define WASMCAP_COMPAT_GRP_H
 #include <sys/types.h>

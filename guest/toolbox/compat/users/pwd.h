@@ -1,4 +1,6 @@
-/* compat/tar/pwd.h — no user database in the WASI sandbox: every lookup finds nothing (tar.h). */
+/* compat/users/pwd.h — wasi-libc has no <pwd.h>: the declarations. What a lookup finds is the
+ * program's: nothing for tar (tar/tar.c), the sandbox's one user for ls, cat and find
+ * (coreutils/coreutils.c). */
 #ifndef WASMCAP_COMPAT_PWD_H
 #define WASMCAP_COMPAT_PWD_H
 #include <sys/types.h>
