@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cu.h"
+#include "wasmcap_user.h"
 
 extern char **environ;
 
@@ -246,20 +247,9 @@ int cu_hostname(int argc, char **argv) {
   return 0;
 }
 
-// The sandbox's user: uid and gid 1000 (as the shell's $UID says), named only when the operator
-// named it (the host config's shell.user, which `wasmcap sh` gives the commands as USER):
-// a name of [a-z_][a-z0-9_-]{0,31} (POSIX's portable user names), used for the group too (a
-// user private group, as Debian's adduser makes). Anything else in USER names nobody.
-const char *cu_user_name(void) {
-  const char *u = getenv("USER");
-  if (u == NULL || u[0] == '\0' || strlen(u) > 32) return NULL;
-  if (!((u[0] >= 'a' && u[0] <= 'z') || u[0] == '_')) return NULL;
-  for (const char *p = u; *p; ++p) {
-    const char c = *p;
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return NULL;
-  }
-  return u;
-}
+// The sandbox's user: uid and gid 1000, named only when the operator named it (the guest SDK's
+// wasmcap_user.h: the rule the toolbox's GNU ls and find follow too).
+const char *cu_user_name(void) { return wasmcap_user_name(); }
 
 int cu_whoami(int argc, char **argv) {
   if (argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0' && strcmp(argv[1], "--") != 0) {

@@ -23,7 +23,7 @@ CROSS_NAME=toolbox
 CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils coreutils)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
-CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c")
+CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c" "$HERE/../sdk/wasmcap_user.h")
 while IFS= read -r f; do CROSS_RECIPE+=("$f"); done < <(find "$HERE/patches" "$HERE/compat" -type f | sort)
 # shellcheck source=../cross.sh
 source "$HERE/../cross.sh"
@@ -320,10 +320,11 @@ build_findutils() {
   rm -rf "$b/libobjs"; mkdir -p "$b/libobjs/gl" "$b/libobjs/lib"
   (cd "$b/libobjs/gl" && /usr/bin/llvm-ar-19 x "$b/gl/lib/libgnulib.a")
   (cd "$b/libobjs/lib" && /usr/bin/llvm-ar-19 x "$b/lib/libfind.a")
-  $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -c "$HERE/compat/coreutils/coreutils.c" -o "$b/find-compat.o"
+  $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -I"$GUEST_SDK" -c "$HERE/compat/coreutils/coreutils.c" \
+    -o "$b/find-compat.o"
   archive_unit find "${objs[@]/#/$b/find/}" "$b/find-compat.o" -- "$b"/libobjs/gl/*.o "$b"/libobjs/lib/*.o
 }
-USES_build_findutils="gnu_configure archive_unit build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users compat/find compat/grep.h compat/coreutils"
+USES_build_findutils="gnu_configure archive_unit build_tar compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users compat/find compat/grep.h compat/coreutils ../sdk/wasmcap_user.h"
 # GNU coreutils 9.1: ls (and dir, vdir: toolbox.c runs them as `ls -C -b` and `ls -l -b`, the
 # defaults Debian's dir and vdir are built with) and cat only, not the whole package: its
 # configure (cross) with gnulib (lib/libcoreutils.a), then those programs' objects. No ACLs,
@@ -359,12 +360,12 @@ build_coreutils() {
     (cd "$b" && rm -f "${objs[@]}" && $NICE make -j"$JOBS" "${objs[@]}" \
        CFLAGS="$GNU_FLAGS -flto -Dmain=${prog}_main" GL_CFLAG_GNULIB_WARNINGS= >>"$b/make-src.log" 2>&1) ||
       { tail -30 "$b/make-src.log"; die "coreutils: $prog failed ($b/make-src.log)"; }
-    $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -c "$HERE/compat/coreutils/coreutils.c" \
+    $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -I"$GUEST_SDK" -c "$HERE/compat/coreutils/coreutils.c" \
       -o "$b/$prog-compat.o"
     archive_unit "$prog" "${objs[@]/#/$b/}" "$b/$prog-compat.o" -- "${libobjs_all[@]/#/$b/}"
   done
 }
-USES_build_coreutils="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/users compat/coreutils"
+USES_build_coreutils="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/users compat/coreutils ../sdk/wasmcap_user.h"
 
 USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
 USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"

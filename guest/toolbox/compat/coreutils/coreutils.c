@@ -11,47 +11,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The sandbox's one user, as the core-utils bundle's ls, id and whoami show it
-   (guest/coreutils/sysinfo.c): uid and gid 1000, named by $USER when the operator set it to a
-   plain login name, else nameless (ls -l then prints the number, as GNU's for an unknown id). */
-enum { SANDBOX_ID = 1000 };
+#include "wasmcap_user.h"
 
-static const char *user_name(void) {
-  const char *u = getenv("USER");
-  if (u == NULL || u[0] == '\0' || strlen(u) > 32) return NULL;
-  if (!((u[0] >= 'a' && u[0] <= 'z') || u[0] == '_')) return NULL;
-  for (const char *p = u; *p; ++p) {
-    const char c = *p;
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return NULL;
-  }
-  return u;
-}
-
+/* The sandbox's one user, as the core-utils bundle's ls, id and whoami show it (the guest SDK's
+   wasmcap_user.h): uid and gid 1000, named by $USER when the operator set it to a plain login
+   name, else nameless (ls -l then prints the number, as GNU's for an unknown id). */
 struct passwd *getpwuid(uid_t u) {
   static struct passwd pw;
-  const char *name = user_name();
-  if (u != SANDBOX_ID || name == NULL) return NULL;
-  pw = (struct passwd){.pw_name = (char *)name, .pw_uid = SANDBOX_ID, .pw_gid = SANDBOX_ID};
+  const char *name = wasmcap_user_name();
+  if (u != WASMCAP_SANDBOX_ID || name == NULL) return NULL;
+  pw = (struct passwd){
+      .pw_name = (char *)name, .pw_uid = WASMCAP_SANDBOX_ID, .pw_gid = WASMCAP_SANDBOX_ID};
   return &pw;
 }
 
 struct passwd *getpwnam(const char *n) {
-  const char *name = user_name();
-  return name != NULL && strcmp(n, name) == 0 ? getpwuid(SANDBOX_ID) : NULL;
+  const char *name = wasmcap_user_name();
+  return name != NULL && strcmp(n, name) == 0 ? getpwuid(WASMCAP_SANDBOX_ID) : NULL;
 }
 
 struct group *getgrgid(gid_t g) {
   static struct group gr;
   static char *no_members[] = {NULL};
-  const char *name = user_name();
-  if (g != SANDBOX_ID || name == NULL) return NULL;
-  gr = (struct group){.gr_name = (char *)name, .gr_gid = SANDBOX_ID, .gr_mem = no_members};
+  const char *name = wasmcap_user_name();
+  if (g != WASMCAP_SANDBOX_ID || name == NULL) return NULL;
+  gr = (struct group){
+      .gr_name = (char *)name, .gr_gid = WASMCAP_SANDBOX_ID, .gr_mem = no_members};
   return &gr;
 }
 
 struct group *getgrnam(const char *n) {
-  const char *name = user_name();
-  return name != NULL && strcmp(n, name) == 0 ? getgrgid(SANDBOX_ID) : NULL;
+  const char *name = wasmcap_user_name();
+  return name != NULL && strcmp(n, name) == 0 ? getgrgid(WASMCAP_SANDBOX_ID) : NULL;
 }
 
 /* WASI's filestat has a type, size, links and times, but no owner, mode or block count
@@ -68,8 +59,8 @@ struct group *getgrnam(const char *n) {
 int wasmcap_stat_fill_at(int dirfd, const char *name, struct stat *st, int rc) {
   if (rc != 0) return rc;
   const int saved = errno;
-  st->st_uid = SANDBOX_ID;
-  st->st_gid = SANDBOX_ID;
+  st->st_uid = WASMCAP_SANDBOX_ID;
+  st->st_gid = WASMCAP_SANDBOX_ID;
   mode_t perm;
   if (S_ISLNK(st->st_mode)) {
     perm = 0777;
