@@ -31,6 +31,9 @@ PACKAGES=(
   # the toolbox bundle (guest/toolbox/build.sh: Debian's source packages, through the deb-src entry
   # below); tests/toolbox compares it with Debian's binaries of the same packages
   mawk jq diffutils patch
+  # the toolbox's xxd and column are compared with Debian's /usr/bin/xxd (package xxd, from vim's
+  # source) and /usr/bin/column (bsdextrautils, from util-linux's)
+  xxd bsdextrautils
 )
 
 # Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that

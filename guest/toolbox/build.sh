@@ -21,6 +21,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
 CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils coreutils)
+CROSS_PACKAGES+=(vim util-linux)  # xxd (vim's src/xxd), column (util-linux's text-utils)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c" "$HERE/../sdk/wasmcap_user.h")
@@ -367,6 +368,53 @@ build_coreutils() {
 }
 USES_build_coreutils="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/users compat/coreutils ../sdk/wasmcap_user.h"
 
+# xxd (Debian's package xxd is built from vim's source package): one C file, src/xxd/xxd.c,
+# compiled as vim's src/Makefile makes it (-DUNIX), unchanged.
+build_xxd() {
+  local b=$WORK/xxd-build
+  rm -rf "$b"; mkdir -p "$b"
+  $NICE "$CC" -O2 -flto -DUNIX -Dmain=xxd_main -c "$SRC/vim/src/xxd/xxd.c" -o "$b/xxd.o" \
+    2>"$b/make.log" || { tail -30 "$b/make.log"; die "xxd failed ($b/make.log)"; }
+  unit xxd "$b/xxd.o"
+}
+USES_build_xxd=""
+
+# column (util-linux 2.38.1, Debian's bsdextrautils): text-utils/column.c over libsmartcols and the
+# lib/ files they call, nothing else of the package. util-linux's configure (cross, everything but
+# libsmartcols and column disabled) writes config.h; the files are compiled here (its Makefile is
+# one automake tree whose libtool libraries this needs none of). compat/column/: column.h forced
+# in (uid functions, ttyname), empty <grp.h>/<pwd.h>/<termios.h> (wasi-libc has none; nothing in
+# them is used), err.c (BSD's err/warn, which wasi-libc declares but does not build).
+# patches/util-linux: closestream without dup, ttyutils.h's console reset left out (termios).
+build_column() {
+  local b=$WORK/column-build s=$SRC/util-linux c=$HERE/compat/column f objs=()
+  local emul="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS"
+  rm -rf "$b"; mkdir -p "$b/o"
+  (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="-O2 $emul" \
+    LIBS="-lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    $NICE "$s/configure" --host=wasm32-unknown-wasi --build="$(gcc -dumpmachine)" \
+      --disable-all-programs --enable-libsmartcols --enable-column --disable-shared --disable-nls \
+      --without-ncursesw --without-tinfo --without-systemd --without-udev --without-python \
+      --disable-asciidoc --disable-poman --without-readline --without-libz --without-libmagic \
+      --without-cap-ng --without-btrfs --without-selinux --without-audit --without-user \
+      --without-econf >"$b/configure.log" 2>&1) ||
+    { tail -30 "$b/configure.log"; die "util-linux configure failed ($b/configure.log)"; }
+  # libsmartcols_la_SOURCES (libsmartcols/src/Makemodule.am) and the lib/ files of libcommon
+  # that column and libsmartcols call (the rest of libcommon is for other programs).
+  for f in text-utils/column libsmartcols/src/{iter,symbols,cell,column,line,table,print,print-api} \
+           libsmartcols/src/{version,calculate,grouping,walk,init} \
+           lib/{buffer,color-names,jsonwrt,mbsalign,strutils,strv,ttyutils}; do
+    $NICE "$CC" -O2 -flto $emul -DHAVE_CONFIG_H -include "$b/config.h" -include "$c/column.h" \
+      -I"$c" -I"$s/include" -I"$b/libsmartcols/src" -Dmain=column_main \
+      -c "$s/$f.c" -o "$b/o/${f//\//_}.o" 2>>"$b/make.log" ||
+      { tail -30 "$b/make.log"; die "column: $f.c failed ($b/make.log)"; }
+    objs+=("$b/o/${f//\//_}.o")
+  done
+  $NICE "$CC" -O2 -flto -c "$c/err.c" -o "$b/o/err.o"
+  unit column "${objs[@]}" "$b/o/err.o"
+}
+USES_build_column="compat/column"
+
 USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
 USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
@@ -398,6 +446,8 @@ program build_tar tar tar
 program build_grep grep grep
 program build_findutils findutils find
 program build_coreutils coreutils ls cat
+program build_xxd vim xxd
+program build_column util-linux column
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -407,6 +457,7 @@ $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmc
   "$WORK/mawk.o" "$WORK/jq.o" "$WORK/diff.o" "$WORK/cmp.o" "$WORK/gzip.o" "$WORK/patch.o" "$WORK/tar.o" "$WORK/grep.o" \
   "$WORK/find.o" \
   "$WORK/ls.o" "$WORK/cat.o" \
+  "$WORK/xxd.o" "$WORK/column.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

@@ -25,6 +25,8 @@ int grep_main(int argc, char **argv);
 int find_main(int argc, char **argv);  // GNU find (findutils)
 int ls_main(int argc, char **argv);
 int cat_main(int argc, char **argv);
+int xxd_main(int argc, char **argv);     // xxd (vim's src/xxd)
+int column_main(int argc, char **argv);  // column (util-linux)
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -53,6 +55,8 @@ static const struct {
     {"ls", ls_main, NULL, NULL},
     {"dir", ls_main, "dir", "-Cb"}, {"vdir", ls_main, "vdir", "-lb"},
     {"cat", cat_main, NULL, NULL},
+    {"xxd", xxd_main, NULL, NULL},
+    {"column", column_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

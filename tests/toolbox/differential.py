@@ -5,7 +5,8 @@ source packages, on generated inputs: awk = /usr/bin/mawk, jq = /usr/bin/jq, dif
 Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.7.6), tar =
 /usr/bin/tar (GNU tar 1.34), grep, egrep and fgrep = /usr/bin/grep (GNU grep 3.8) and Debian's
 egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0), ls, dir, vdir and
-cat = /bin/ls, /usr/bin/dir, /usr/bin/vdir and /bin/cat (GNU coreutils 9.1).
+cat = /bin/ls, /usr/bin/dir, /usr/bin/vdir and /bin/cat (GNU coreutils 9.1), xxd = /usr/bin/xxd
+(package xxd, from vim's source), column = /usr/bin/column (bsdextrautils, from util-linux's).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -15,10 +16,12 @@ tree cases: every file and directory of the workspace). Then the
 cases that cannot be differential: what WASI cannot do must fail with a message, never run a
 host program (awk's system(), pipes; jq's regular expressions without oniguruma), and tar's
 hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended difference
-(symlinks pointing out of the workspace refused).
+(symlinks pointing out of the workspace refused); xxd's and column's bounds (`xxd -r`'s zero
+fill at --max-output-bytes, a table of a million columns at --max-memory-mb with column's
+message).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column] [--seed N]
 """
 import os
 import random
@@ -41,11 +44,13 @@ NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", 
           "patch": "/usr/bin/patch", "tar": "/usr/bin/tar", "grep": "/usr/bin/grep",
           "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep",
           "find": "/usr/bin/find",
-          "ls": "/bin/ls", "dir": "/usr/bin/dir", "vdir": "/usr/bin/vdir", "cat": "/bin/cat"}
+          "ls": "/bin/ls", "dir": "/usr/bin/dir", "vdir": "/usr/bin/vdir", "cat": "/bin/cat",
+          "xxd": "/usr/bin/xxd", "column": "/usr/bin/column"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
          "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
-         "fgrep": "fgrep", "find": "find", "ls": "ls", "dir": "dir", "vdir": "vdir", "cat": "cat"}
+         "fgrep": "fgrep", "find": "find", "ls": "ls", "dir": "dir", "vdir": "vdir", "cat": "cat",
+         "xxd": "xxd", "column": "column"}
 
 class Runner:
     def __init__(self, a):
@@ -391,9 +396,46 @@ def ls_sandbox(c, r):
           lambda o: b"\nd????????? ? ?    ?       ?            ? ..\n" in o and b" a.txt\n" in o)
 
 
+def column_usage(c, r):
+    """An unknown option or a missing argument: column's usage status (1) and its hint, the
+    message before it getopt_long's, which is wasi-libc's (musl's) wording, not glibc's
+    (`unrecognized option: bogus` for `unrecognized option '--bogus'`)."""
+    expect(c, r, "column", "an unknown option", ["--bogus"], 1,
+           b"column: unrecognized option: bogus\nTry 'column --help' for more information.\n")
+    expect(c, r, "column", "a missing argument", ["-c"], 1,
+           b"\nTry 'column --help' for more information.\n")
+
+
+def column_bound(c, r):
+    """Hostile input: one line of a million cells (2 MB). column -t holds a column object per cell,
+    so under --max-memory-mb 32 its allocation fails (wasi-libc's malloc returns NULL when the
+    memory cannot grow) and column says so and exits 1, as natively when malloc fails: an error
+    of the program, not a trap or the host's."""
+    ws = r.workspace({"wide": b" ".join([b"x"] * 1000000) + b"\n"})
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "column", ["-t", "wide"],
+                                               flags=bundle_test.RUN_FLAGS + ["--max-memory-mb", "32"]),
+                       capture_output=True, timeout=300)
+    c.check("column: a million columns end at --max-memory-mb with column's message",
+            p.returncode == 1 and p.stderr.startswith(b"column: ") and p.stdout == b"",
+            "%d %r %r" % (p.returncode, p.stdout[:200], p.stderr[-400:]))
+
+
+def xxd_bound(c, r):
+    """Hostile input: `xxd -r` fills the gap up to a line's address with zeros on a stream (its
+    standard output cannot seek), so a 13-byte dump line at 0x7ffffff0 asks for 2 GiB of zeros.
+    The run's output bound stops it (output_limit) at the bound, nothing past it written."""
+    ws = r.workspace({})
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "xxd", ["-r"],
+                                               flags=["--max-output-bytes", "1000000"]),
+                       input=b"7ffffff0: 4142\n", capture_output=True, timeout=300)
+    c.check("xxd: -r's zero fill stops at --max-output-bytes",
+            p.returncode != 0 and len(p.stdout) <= 1000000 and b"output_limit" in p.stderr,
+            "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -413,7 +455,8 @@ def main():
             cases = {"awk": gen.awk_cases, "jq": gen.jq_cases, "diff": gen.diff_cases,
                      "gzip": gen.gzip_cases, "patch": gen.patch_cases,
                      "tar": gen.tar_cases, "grep": gen.grep_cases,
-                     "find": gen.find_cases, "ls": gen.ls_cases, "cat": gen.cat_cases}[t](rng)
+                     "find": gen.find_cases, "ls": gen.ls_cases, "cat": gen.cat_cases,
+                     "xxd": gen.xxd_cases, "column": gen.column_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -432,6 +475,11 @@ def main():
             find_exec_refused(c, r)
         if "ls" in tools:
             ls_sandbox(c, r)
+        if "xxd" in tools:
+            xxd_bound(c, r)
+        if "column" in tools:
+            column_usage(c, r)
+            column_bound(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -1086,3 +1086,125 @@ def cat_cases(rng):
     ]
     return [{"tool": "cat", "args": a, "files": files, "stdin": text[:3000] + b"no newline",
              "env": (("LC_ALL", "C"),)} for a in cases]
+
+
+def _xxd_dump(data, cols=16, upper=False):
+    """DATA as xxd prints it by default (offset, 2-byte groups, the printable bytes): the input
+    of `xxd -r`, made here so that the round trip does not start from the tool under test."""
+    out = []
+    hexfmt = "%02X" if upper else "%02x"
+    for off in range(0, len(data), cols):
+        chunk = data[off:off + cols]
+        h = ""
+        for i in range(cols):
+            h += (hexfmt % chunk[i]) if i < len(chunk) else "  "
+            if i % 2 == 1:
+                h += " "
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        out.append("%08x: %s %s\n" % (off, h, text))
+    return "".join(out).encode()
+
+
+def xxd_cases(rng):
+    """xxd (vim 9.0.1378's src/xxd, Debian's package xxd) against /usr/bin/xxd: plain dumps of
+    binary input (NULs, high bytes), text without a final newline, an empty file and standard
+    input, a file over 64 KiB; -p, -i (the variable's name from the file's name, -n, -C), -c,
+    -g, -l, -s (absolute, relative, from the end; on a pipe), -o, -d, -u, -e, -b, -a, -E; -r and
+    -r -p round trips to standard output and to a file (compared), -r -s, -r of damaged dumps;
+    usage errors."""
+    binary = bytes(rng.randrange(256) for _ in range(1000)) + bytes(40) + b"\xff\xfe\x00\x80tail"
+    big = bytes(rng.randrange(256) for _ in range(70 * 1024 + 13))
+    text = b"".join(("%s %d\n" % (rng.choice(WORDS), i)).encode() for i in range(60)) + b"no newline"
+    zeros = b"head" + bytes(200) + b"tail\n"
+    plain = binary.hex()
+    plain = "\n".join(plain[i:i + 60] for i in range(0, len(plain), 60)) + "\n"
+    files = {"bin": binary, "big.dat": big, "text.txt": text, "empty": b"", "zeros": zeros,
+             "my-file.name.c": b"\x01\x02abc\n", "9lives": b"cat\n",
+             "bin.xxd": _xxd_dump(binary), "bin.XXD": _xxd_dump(binary, upper=True),
+             "big.xxd": _xxd_dump(big), "bin.hex": plain.encode(),
+             "bin8.xxd": _xxd_dump(binary[:300], cols=8),
+             "damaged.xxd": b"00000000: 4142 4344  ABCD\nnot a dump line\n0000002x: 45\n"
+                            b"00000010: 4g46 zz\n00000020 4748\n00000030: 4a4\n",
+             "ragged.hex": b"4142\n43 44\t45\n4\n6\nzz47\n\n4849"}
+    cases = [
+        ["bin"], ["big.dat"], ["text.txt"], ["empty"], ["zeros"], ["-a", "zeros"], ["-a", "bin"],
+        ["-p", "bin"], ["-ps", "text.txt"], ["-p", "-c", "16", "bin"], ["-p", "-c", "0", "text.txt"],
+        ["-i", "bin"], ["-i", "my-file.name.c"], ["-i", "9lives"], ["-i", "-C", "my-file.name.c"],
+        ["-i", "-n", "blob", "text.txt"], ["-i", "-c", "8", "-u", "bin"], ["-i", "empty"],
+        ["-c", "8", "bin"], ["-c", "32", "-g", "4", "bin"], ["-c", "256", "text.txt"],
+        ["-c", "257", "bin"], ["-g", "0", "bin"], ["-g", "3", "text.txt"], ["-g", "16", "bin"],
+        ["-l", "100", "bin"], ["-l", "0", "bin"], ["-s", "100", "-l", "64", "bin"],
+        ["-s", "0x40", "bin"], ["-s", "-64", "bin"], ["-s", "+10", "text.txt"],
+        ["-s", "5000", "bin"], ["-o", "0x1000", "-l", "48", "bin"], ["-d", "-l", "80", "bin"],
+        ["-u", "-l", "64", "bin"], ["-e", "-l", "96", "bin"], ["-e", "-g", "8", "-l", "64", "bin"],
+        ["-e", "-g", "3", "bin"], ["-b", "-l", "40", "bin"], ["-b", "-c", "4", "text.txt"],
+        ["-E", "-l", "64", "text.txt"], ["-v"], ["-h"], ["-Z", "bin"], ["-c"], ["-c", "0", "bin"],
+        ["missing"], ["bin", "out.txt"],
+        # reverse: plain, normal (lower and upper case), other widths, damaged input, -s
+        ["-r", "bin.xxd"], ["-r", "bin.XXD"], ["-r", "big.xxd"], ["-r", "-p", "bin.hex"],
+        ["-r", "-c", "8", "bin8.xxd"], ["-r", "damaged.xxd"], ["-r", "-p", "ragged.hex"],
+        ["-r", "-s", "16", "bin8.xxd"], ["-r", "-s", "-4", "damaged.xxd"], ["-r", "empty"],
+        ["-r", "-p", "empty"],
+    ]
+    out = [{"tool": "xxd", "args": a, "files": files, "outs": ["out.txt"]} for a in cases]
+    # into a file: the round trip's bytes compared, and -r patching an existing file in place
+    for a in (["-r", "bin.xxd", "out.bin"], ["-r", "-p", "bin.hex", "out.bin"],
+              ["-r", "big.xxd", "out.bin"], ["-r", "-s", "100", "bin8.xxd", "out.bin"],
+              ["-r", "damaged.xxd", "zeros"]):
+        out.append({"tool": "xxd", "args": a, "files": files, "outs": ["out.bin", "zeros"]})
+    # standard input: a dump of it, -s on a pipe, -i's form without a name, the round trip
+    for a, stdin in ((["-"], binary), ([], text), (["-i"], binary[:100]), (["-p"], big),
+                     (["-s", "10"], text), (["-s", "-10"], text), (["-r"], _xxd_dump(binary)),
+                     (["-r", "-p"], plain.encode()), ([], b""), (["-r"], b"")):
+        out.append({"tool": "xxd", "args": a, "files": files, "stdin": stdin})
+    return out
+
+
+def column_cases(rng):
+    """column (util-linux 2.38.1, Debian's bsdextrautils) against /usr/bin/column: lists filled
+    by columns and by rows (-x) at widths from -c and $COLUMNS (no terminal on either side:
+    80 otherwise); tables (-t) with -s, -o, -N, -R, -H, -O, -E, -T, -W, -d, -l, -L, -n and -J;
+    ragged rows, empty lines, UTF-8 cells and invalid UTF-8, tabs, no final newline, an empty
+    file and standard input; usage errors (not an unknown option: getopt's message is the C
+    library's, differential.column_usage). LC_ALL=C.UTF-8 on both sides: wasi-libc's C locale
+    is not byte-for-byte glibc's (docs/toolbox.md, "xxd and column")."""
+    words = [w for w in WORDS if w and " " not in w and "\t" not in w]
+    lst = "".join("%s%d\n" % (rng.choice(words), i) for i in range(90)).encode()
+    rows = []
+    for i in range(40):
+        n = rng.randint(1, 5)  # ragged: 1 to 5 cells
+        rows.append(" ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(n)))
+        if rng.random() < 0.1:
+            rows.append("")
+    table = ("\n".join(rows) + "\n").encode()
+    csv = ("\n".join(",".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(30))
+           + "\n").encode()
+    utf8 = "n\u00e4me caf\u00e9 \u2603\n\u00fcber x \u65e5\u672c\u8a9e\nplain longer-cell z\n".encode()
+    files = {"list": lst, "table": table, "csv": csv, "utf8": utf8, "empty": b"",
+             "noeol": b"a b c\nlast row no newline", "tabs": b"a\tb c\n\td\te\n",
+             "long": (("x" * 100) + " short\nmid " + ("y" * 50) + "\n").encode(),
+             "invalid": b"n\xff\xfeme caf\xc3\n\xe2\x98 ok\n"}
+    cases = [
+        ["list"], ["-x", "list"], ["-c", "40", "list"], ["-c", "40", "-x", "list"],
+        ["-c", "200", "list"], ["-c", "1", "list"], ["-t", "table"], ["-t", "-s", ",", "csv"],
+        ["-t", "-s", ",", "-o", " | ", "csv"], ["-t", "-o", "|", "table"],
+        ["-t", "-N", "A,B,C,D,E", "table"], ["-t", "-N", "A,B,C,D,E", "-R", "2,E", "table"],
+        ["-t", "-N", "A,B,C,D,E", "-H", "B,D", "table"], ["-t", "-N", "A,B,C,D,E", "-O", "E,A,C", "table"],
+        ["-t", "-N", "A,B,C,D,E", "-d", "table"], ["-t", "-l", "2", "table"], ["-t", "-L", "table"],
+        ["-J", "-N", "a,b,c,d,e", "table"], ["-J", "-n", "rows", "-N", "a,b,c,d,e", "table"],
+        ["-J", "-s", ",", "-N", "x,y,z,w", "csv"], ["-J", "-N", "p,q,r", "utf8"],
+        ["-t", "utf8"], ["-t", "-R", "1", "utf8"], ["utf8"], ["-t", "noeol"], ["noeol"],
+        ["-t", "tabs"], ["tabs"], ["-t", "empty"], ["empty"], ["-J", "-N", "a", "empty"],
+        ["-t", "-c", "30", "-N", "A,B", "-T", "A", "long"], ["-t", "-c", "30", "-N", "A,B", "-W", "A", "long"],
+        ["-t", "-N", "A,B", "-E", "A", "long"], ["-t", "list", "table"], ["-t", "missing"],
+        ["list", "missing", "table"], ["-J", "table"], ["-t", "-R", "Z", "-N", "A,B", "table"],
+        ["-c", "x", "list"], ["-t", "-s", "", "table"], ["-V"], ["-t", "invalid"],
+        ["-J", "-N", "a,b", "invalid"], ["-t", "-W", "1", "-c", "12", "utf8"],
+    ]
+    utf8_env = (("LC_ALL", "C.UTF-8"),)
+    out = [{"tool": "column", "args": a, "files": files, "env": utf8_env} for a in cases]
+    for env in ((("COLUMNS", "50"),), (("COLUMNS", "0"),), (("COLUMNS", "abc"),)):
+        out.append({"tool": "column", "args": ["list"], "files": files, "env": utf8_env + env})
+    for a, stdin in ((["-t"], table), ([], lst), (["-t"], b""), (["-t", "-s", ","], csv), (["-t"], b"no newline")):
+        out.append({"tool": "column", "args": a, "files": files, "stdin": stdin, "env": utf8_env})
+    return out

@@ -52,6 +52,12 @@ CASES = [
      "mkdir -p l/d; printf 'a\\tb\\n' > l/f; cd l; cat -A f; cat -n f | cat -A; ls -F; ls -m; type ls cat dir",
      0, b"a^Ib$\n     1^Ia^Ib$\nd/\nf\nd, f\nls is ls from bundle toolbox@0.1.0\n"
         b"cat is cat from bundle toolbox@0.1.0\ndir is dir from bundle toolbox@0.1.0\n", b""),
+    ("xxd and column in pipelines",
+     "printf 'ab\\0\\377' | xxd; printf 'hi' | xxd -p | xxd -r -p; echo; "
+     "printf 'name size\\nalpha 10\\nb 2000\\n' | column -t -R 2; type xxd column",
+     0, b"00000000: 6162 00ff                                ab..\nhi\n"
+        b"name   size\nalpha    10\nb      2000\n"
+        b"xxd is xxd from bundle toolbox@0.1.0\ncolumn is column from bundle toolbox@0.1.0\n", b""),
     ("system() fails with a message, runs nothing",
      "awk 'BEGIN { system(\"touch /work/made\") }'; echo $?; test -e /work/made; echo $?",
      0, b"2\n1\n", b"cannot run commands: there are no processes in the WASI sandbox"),
