@@ -15,7 +15,9 @@
 # Sources, sysroot, content key and cache: guest/cross.sh (shared with guest/git/build.sh). KEY
 # covers this script, toolbox.c, patches/, compat/, cross.sh and the guest SDK's sources; the
 # cache is ${WASMCAP_TOOLBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmcap/toolbox}/KEY/. A
-# cache hit copies the cached result into OUT and builds nothing.
+# cache hit copies the cached result into OUT and builds nothing. On a miss, each program whose
+# own key (program, below) is unchanged is restored from the cache's programs/ folder, and only
+# the others are built.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -125,16 +127,13 @@ build_diffutils() {
   local b=$WORK/diffutils-build s=$SRC/diffutils c=$WORK/compat
   local emul="-D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS"
   local flags="-O2 $emul -include $HERE/compat/compat.h"
-  rm -rf "$b" "$c"
-  mkdir -p "$b" "$c"
+  rm -rf "$b"
+  mkdir -p "$b"
   # Debian's patch touches m4/ (loongarch): keep automake's outputs newer than their inputs, or
   # make would run aclocal/automake (not installed, and not needed).
   touch "$s/aclocal.m4"; sleep 1
   touch "$s/configure" "$s/lib/config.hin"
   find "$s" -name Makefile.in -exec touch {} +
-  $NICE "$CC" -O2 -D_GNU_SOURCE -D_WASI_EMULATED_SIGNAL -I"$HERE/compat" -c "$HERE/compat/compat.c" \
-    -o "$c/compat.o"
-  /usr/bin/llvm-ar-19 rcs "$c/libwasmcapcompat.a" "$c/compat.o"
   # ac_cv_func_sig*: compat/ supplies no-op signal blocking, so gnulib does not replace it (its
   # replacement supports only 32 signals; wasi-libc's emulation has 65).
   (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="$flags" \
@@ -219,9 +218,6 @@ build_gzip() {
   # open/openat/close, and its openat then goes through /proc/self/fd, outside every preopen
   # ("Capabilities insufficient" for every file). pipe: compat.c's fails (gzip never calls it;
   # gnulib has no replacement and would not compile).
-  rm -rf "$WORK/compat-gzip"; mkdir -p "$WORK/compat-gzip"
-  $NICE "$CC" -O2 -I"$HERE/compat" -c "$HERE/compat/gzip.c" -o "$WORK/compat-gzip/gzip.o"
-  /usr/bin/llvm-ar-19 rcs "$WORK/compat-gzip/libwasmcapgzip.a" "$WORK/compat-gzip/gzip.o"
   gnu_configure gzip wasm32-unknown-wasi ac_cv_func_fchdir=yes ac_cv_func_pipe=yes
   (cd "$b" && $NICE make version.c version.h >"$b/make-version.log" 2>&1) || die "gzip version.c failed"
   gnu_programs gzip . libgzip.a gzip
@@ -246,9 +242,6 @@ build_tar() {
   local b=$WORK/tar-build s=$SRC/tar objs
   local GNU_FLAGS="$GNU_FLAGS -include $HERE/compat/tar/tar.h" CONF_CPPFLAGS="-I$HERE/compat/tar -I$HERE/compat/users"
   local CONF_LIBS=-lwasmcaptar
-  rm -rf "$WORK/compat-tar"; mkdir -p "$WORK/compat-tar"
-  $NICE "$CC" -O2 -I"$HERE/compat/tar" -I"$HERE/compat/users" -c "$HERE/compat/tar/tar.c" -o "$WORK/compat-tar/tar.o"
-  /usr/bin/llvm-ar-19 rcs "$WORK/compat-tar/libwasmcaptar.a" "$WORK/compat-tar/tar.o"
   # Debian's tree has the parser bison made; keep it newer than its grammar (no bison here).
   touch "$s/gnu/parse-datetime.c"
   # getgroups: wasi-libc has none; gnulib's replacement is declared with gid_t.
@@ -275,9 +268,28 @@ build_tar() {
   archive_unit tar "${objs[@]/#/$b/src/}" "$b/tar-wasi.o" "$b/linkat.o" -- "$b"/libobjs/gnu/*.o "$b"/libobjs/lib/*.o
 }
 
-# Each program's object stays in WORK under its own key: the function that builds it and what it
-# USES_ (the functions and compat/ files), its source package and our patches of it, cross.sh,
-# the toolchain. A build after a change to one program rebuilds that one only.
+# compat/'s libraries, which configure's link tests and the module's link use (libwasmcapcompat,
+# libwasmcapgzip, libwasmcaptar): a few small compiles, made in every build before the programs,
+# whether each program is then built or restored.
+build_compat_libs() {
+  rm -rf "$WORK/compat" "$WORK/compat-gzip" "$WORK/compat-tar"
+  mkdir -p "$WORK/compat" "$WORK/compat-gzip" "$WORK/compat-tar"
+  $NICE "$CC" -O2 -D_GNU_SOURCE -D_WASI_EMULATED_SIGNAL -I"$HERE/compat" -c "$HERE/compat/compat.c" \
+    -o "$WORK/compat/compat.o"
+  /usr/bin/llvm-ar-19 rcs "$WORK/compat/libwasmcapcompat.a" "$WORK/compat/compat.o"
+  $NICE "$CC" -O2 -I"$HERE/compat" -c "$HERE/compat/gzip.c" -o "$WORK/compat-gzip/gzip.o"
+  /usr/bin/llvm-ar-19 rcs "$WORK/compat-gzip/libwasmcapgzip.a" "$WORK/compat-gzip/gzip.o"
+  $NICE "$CC" -O2 -I"$HERE/compat/tar" -I"$HERE/compat/users" -c "$HERE/compat/tar/tar.c" \
+    -o "$WORK/compat-tar/tar.o"
+  /usr/bin/llvm-ar-19 rcs "$WORK/compat-tar/libwasmcaptar.a" "$WORK/compat-tar/tar.o"
+}
+
+# Each program's objects have their own key: the function that builds it and what it USES_ (the
+# functions and compat/ files), its source package and our patches of it, cross.sh, the
+# toolchain (paths of this checkout written as @HERE@, so the key is the same in every
+# checkout). They stay in WORK under that key, and are published to the cache beside the
+# module's, in CACHE_ROOT/programs/KEY/: a build after a change to one program rebuilds that one
+# only, in this WORK or in a fresh one (CI's clean build folder restores the others).
 # program FUNCTION PACKAGE OBJECTS...
 USES_build_diffutils="compat/compat.h compat/compat.c compat/sys"
 USES_build_gzip="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h"
@@ -418,11 +430,12 @@ USES_build_column="compat/column"
 USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
 USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
-  local fn=$1 pkg=$2 uses key o u i dsc ok=1
+  local fn=$1 pkg=$2 uses key o u i dsc pc tmp ok=1
   shift 2
   uses=USES_$fn
   for i in "${!CROSS_PACKAGES[@]}"; do [ "${CROSS_PACKAGES[$i]}" = "$pkg" ] && dsc=${DSCS[$i]}; done
-  key=$( { declare -f "$fn" unit; echo "$dsc $GNU_FLAGS"; toolchain_id; cat "$CROSS_SH"
+  key=$( { declare -f "$fn" unit build_compat_libs; echo "$dsc ${GNU_FLAGS//"$HERE"/@HERE@}"
+           toolchain_id; cat "$CROSS_SH"
            cat "$HERE"/patches/"$pkg"/* 2>/dev/null || true
            for u in ${!uses:-}; do
              if declare -F "$u" >/dev/null; then declare -f "$u"; else find "$HERE/$u" -type f | sort | xargs cat; fi
@@ -433,10 +446,24 @@ program() {
     return 0
   fi
   rm -f "$WORK/$fn.key"
+  pc=$CACHE_ROOT/programs/$key
+  if [ -f "$pc/COMPLETE" ]; then
+    for o in "$@"; do cp "$pc/$o.o" "$WORK/$o.o.tmp" && mv "$WORK/$o.o.tmp" "$WORK/$o.o"; done
+    echo "$key" >"$WORK/$fn.key"
+    echo "toolbox build: $* restored from $pc"
+    return 0
+  fi
   "$fn"
+  mkdir -p "$CACHE_ROOT/programs"
+  tmp=$(mktemp -d "$CACHE_ROOT/programs/.tmp.XXXXXX")
+  for o in "$@"; do cp "$WORK/$o.o" "$tmp/"; done
+  touch "$tmp/COMPLETE"
+  # Another checkout may have published the same key meanwhile: keep the first (same sources).
+  mv -T "$tmp" "$pc" 2>/dev/null || rm -rf "$tmp"
   echo "$key" >"$WORK/$fn.key"
 }
 
+build_compat_libs
 program build_mawk mawk mawk
 program build_jq jq jq
 program build_diffutils diffutils diff cmp
