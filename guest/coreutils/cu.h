@@ -76,11 +76,15 @@ int cu_false(int argc, char **argv);
 int cu_egrep(int argc, char **argv);
 int cu_fgrep(int argc, char **argv);
 int cu_hostname(int argc, char **argv);
+int cu_uname(int argc, char **argv);
+int cu_arch(int argc, char **argv);
 int cu_whoami(int argc, char **argv);
 int cu_id(int argc, char **argv);
 
 // The sandbox's user and group ids (the shell's $UID), never the host's.
 #define CU_SANDBOX_UID 1000
+// The sandbox's host name: `hostname` and `uname -n` (sysinfo.c).
+#define CU_SANDBOX_HOSTNAME "localhost"
 #define CU_SANDBOX_GID 1000
 #define CU_STR_UID "1000"
 // The sandbox user's name when the operator gave one (USER: see sysinfo.c), else NULL.

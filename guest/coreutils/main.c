@@ -33,7 +33,7 @@ struct tool {
 static const struct tool kTools[] = {{CU_STR(CU_ONLY_TOOL), CU_FN(CU_ONLY_TOOL)}};
 #else
 static const struct tool kTools[] = {
-    {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"cksum", cu_cksum}, {"comm", cu_comm},
+    {"arch", cu_arch}, {"base64", cu_base64}, {"basename", cu_basename}, {"cat", cu_cat}, {"cksum", cu_cksum}, {"comm", cu_comm},
     {"cp", cu_cp}, {"cut", cu_cut}, {"date", cu_date}, {"dirname", cu_dirname}, {"du", cu_du}, {"egrep", cu_egrep}, {"env", cu_env},
     {"expand", cu_expand}, {"false", cu_false}, {"fgrep", cu_fgrep}, {"find", cu_find}, {"fold", cu_fold}, {"grep", cu_grep},
     {"head", cu_head}, {"hostname", cu_hostname}, {"id", cu_id}, {"join", cu_join_tool}, {"ln", cu_ln}, {"ls", cu_ls}, {"md5sum", cu_md5sum}, {"mkdir", cu_mkdir},
@@ -41,7 +41,7 @@ static const struct tool kTools[] = {
     {"readlink", cu_readlink}, {"realpath", cu_realpath}, {"rev", cu_rev}, {"rm", cu_rm}, {"rmdir", cu_rmdir},
     {"sed", cu_sed}, {"seq", cu_seq}, {"sha1sum", cu_sha1sum}, {"sha256sum", cu_sha256sum},
     {"sleep", cu_sleep}, {"sort", cu_sort}, {"split", cu_split}, {"stat", cu_stat}, {"tac", cu_tac}, {"tail", cu_tail}, {"tee", cu_tee},
-    {"touch", cu_touch}, {"tr", cu_tr}, {"true", cu_true}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
+    {"touch", cu_touch}, {"tr", cu_tr}, {"true", cu_true}, {"uname", cu_uname}, {"unexpand", cu_unexpand}, {"uniq", cu_uniq},
     {"wc", cu_wc}, {"whoami", cu_whoami}, {"yes", cu_yes},
 };
 #endif

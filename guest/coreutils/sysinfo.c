@@ -1,4 +1,5 @@
-// rmdir, printenv, nproc, true, false, egrep, fgrep, hostname, whoami and id (README.md).
+// rmdir, printenv, nproc, true, false, egrep, fgrep, hostname, uname, arch, whoami and id
+// (README.md).
 //
 // hostname, whoami and id would name the host: the sandbox answers with what leaks nothing.
 // `hostname` prints "localhost" (the sandbox has no network and no name of its own; RFC 6761's
@@ -10,6 +11,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cu.h"
@@ -243,8 +245,86 @@ int cu_hostname(int argc, char **argv) {
     cu_errx("the host name cannot be set from the sandbox");
     return 1;
   }
-  puts("localhost");
+  puts(CU_SANDBOX_HOSTNAME);
   return 0;
+}
+
+// --- uname, arch -------------------------------------------------------------------------------
+// What uname(2) tells a WASI program (wasi-libc's: kernel "wasi", release and version "0.0.0",
+// machine "wasm32"; Python's os.uname() says the same), never the host's kernel; the node name is
+// the sandbox's, as `hostname` prints it; processor and hardware platform "unknown" (left out
+// of -a, as GNU leaves them); the operating system "WASI". GNU coreutils 9.1's options, order
+// and messages.
+enum { U_S = 1, U_N = 2, U_R = 4, U_V = 8, U_M = 16, U_P = 32, U_I = 64, U_O = 128 };
+
+static int print_uname(unsigned want, int all) {
+  struct utsname u;
+  if (uname(&u) != 0) {
+    cu_errx("cannot get system name");
+    return 1;
+  }
+  const char *fields[] = {u.sysname, CU_SANDBOX_HOSTNAME, u.release, u.version, u.machine,
+                          "unknown", "unknown", "WASI"};
+  int first = 1;
+  for (int k = 0; k < 8; ++k) {
+    if (!(want & (1u << k))) continue;
+    if (all && (k == 5 || k == 6) && strcmp(fields[k], "unknown") == 0) continue;
+    if (!first) putchar(' ');
+    fputs(fields[k], stdout);
+    first = 0;
+  }
+  putchar('\n');
+  return 0;
+}
+
+int cu_uname(int argc, char **argv) {
+  static const struct option longopts[] = {{"all", no_argument, 0, 'a'},
+                                           {"kernel-name", no_argument, 0, 's'},
+                                           {"sysname", no_argument, 0, 's'},
+                                           {"nodename", no_argument, 0, 'n'},
+                                           {"kernel-release", no_argument, 0, 'r'},
+                                           {"release", no_argument, 0, 'r'},
+                                           {"kernel-version", no_argument, 0, 'v'},
+                                           {"machine", no_argument, 0, 'm'},
+                                           {"processor", no_argument, 0, 'p'},
+                                           {"hardware-platform", no_argument, 0, 'i'},
+                                           {"operating-system", no_argument, 0, 'o'},
+                                           {0, 0, 0, 0}};
+  unsigned want = 0;
+  int all = 0, c;
+  while ((c = getopt_long(argc, argv, "asnrvmpio", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'a': all = 1; want = ~0u; break;
+      case 's': want |= U_S; break;
+      case 'n': want |= U_N; break;
+      case 'r': want |= U_R; break;
+      case 'v': want |= U_V; break;
+      case 'm': want |= U_M; break;
+      case 'p': want |= U_P; break;
+      case 'i': want |= U_I; break;
+      case 'o': want |= U_O; break;
+      default: return cu_try_help(1);
+    }
+  }
+  if (optind < argc) {
+    fputs("uname: extra operand ", stderr);
+    cu_quote_always(stderr, argv[optind]);
+    fputc('\n', stderr);
+    return cu_try_help(1);
+  }
+  return print_uname(want == 0 ? U_S : want, all);
+}
+
+int cu_arch(int argc, char **argv) {
+  int c;
+  while ((c = getopt_long(argc, argv, "", NULL, NULL)) != -1) return cu_try_help(1);
+  if (optind < argc) {
+    fputs("arch: extra operand ", stderr);
+    cu_quote_always(stderr, argv[optind]);
+    fputc('\n', stderr);
+    return cu_try_help(1);
+  }
+  return print_uname(U_M, 0);
 }
 
 // The sandbox's user: uid and gid 1000, named only when the operator named it (the guest SDK's

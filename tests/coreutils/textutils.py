@@ -520,6 +520,13 @@ for env in ({"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3,2"}, {"OMP_NUM_THRE
 case("nproc", "--ignore=x", env={"OMP_NUM_THREADS": "3"})
 case("nproc", "extra", env={"OMP_NUM_THREADS": "3"})
 case("nproc", "--all", "--ignore=99")
+# uname and arch: GNU's messages and statuses (what they print is the sandbox's: EXPECT below)
+case("uname", "extra")
+case("uname", "-a", "x", "y")
+case("uname", "-z", err="any")
+case("uname", "--bogus", err="any")
+case("arch", "extra")
+case("arch", "-m", err="any")
 case("true")
 case("true", "a", "-x")
 case("false")
@@ -570,6 +577,18 @@ EXPECT = [
     ([], ["hostname", "-s"], b"", 0, b"localhost\n", b""),
     ([], ["hostname", "evil"], b"", 1, b"", b"hostname: the host name cannot be set from the sandbox"),
     ([], ["hostname", "-I"], b"", 1, b"", b"only -s and -f"),
+    # uname prints what uname(2) tells a WASI program (wasi-libc's), the sandbox's node name,
+    # never the host's kernel; -p and -i are unknown and left out of -a, as GNU does
+    ([], ["uname"], b"", 0, b"wasi\n", b""),
+    ([], ["uname", "-a"], b"", 0, b"wasi localhost 0.0.0 0.0.0 wasm32 WASI\n", b""),
+    ([], ["uname", "--all"], b"", 0, b"wasi localhost 0.0.0 0.0.0 wasm32 WASI\n", b""),
+    ([], ["uname", "-o", "-m", "-s"], b"", 0, b"wasi wasm32 WASI\n", b""),
+    ([], ["uname", "-snrvmpio"], b"", 0, b"wasi localhost 0.0.0 0.0.0 wasm32 unknown unknown WASI\n", b""),
+    ([], ["uname", "--kernel-name", "--nodename", "--kernel-release", "--kernel-version", "--machine",
+          "--processor", "--hardware-platform", "--operating-system"], b"", 0,
+     b"wasi localhost 0.0.0 0.0.0 wasm32 unknown unknown WASI\n", b""),
+    ([], ["uname", "-n"], b"", 0, b"localhost\n", b""),
+    ([], ["arch"], b"", 0, b"wasm32\n", b""),
     ([], ["whoami"], b"", 1, b"", b"whoami: cannot find name for user ID 1000"),
     ([], ["whoami", "x"], b"", 1, b"", b"whoami: extra operand 'x'"),
     # the sandbox's user: uid/gid 1000, named only by the operator (USER; `wasmcap sh` gives the
