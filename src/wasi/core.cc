@@ -75,6 +75,12 @@ Result<void> Core::init() {
                                                 stdio_type(out_fd));
   stdio_[2] = std::make_shared<OpenDescription>(Kind::kStderr, platform::UniqueFd(),
                                                 stdio_type(err_fd));
+  auto is_pipe = [](int fd) {
+    struct stat st {};
+    return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+  };
+  stdout_pipe_ = !config_.stdout_sink && is_pipe(config_.stdout_fd);
+  stderr_pipe_ = !config_.stderr_sink && is_pipe(config_.stderr_fd);
   // Descriptors in use: stdio, then the preopens (WasiConfig::max_fds counts them all).
   const size_t kStdio = 3;
   for (const auto& p : config_.preopens) {
@@ -416,6 +422,7 @@ bool Core::broken_pipe() {
 Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slices) {
   const OutputSink& sink = kind == Kind::kStdout ? config_.stdout_sink : config_.stderr_sink;
   int host_fd = kind == Kind::kStdout ? config_.stdout_fd : config_.stderr_fd;
+  const bool pipe = kind == Kind::kStdout ? stdout_pipe_ : stderr_pipe_;
   uint64_t written = 0;
   // Several slices of at most PIPE_BUF bytes in all go out as one write, as one writev to a
   // pipe does: musl's stdio flushes its buffer and a line as two slices, and a reader at the
@@ -460,9 +467,23 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
       } else if (host_fd >= 0) {
         uint64_t done = 0;
         while (done < chunk) {
-          ssize_t n = write_quietly(host_fd, s.data + off + done, chunk - done);
+          uint64_t want = chunk - done;
+          if (pipe) {
+            // A reader that stops reading must not hold the run past its deadline (a blocked
+            // write(2) sees no deadline): wait for room in the deadline's steps, then write at
+            // most PIPE_BUF bytes, which a pipe with room takes without blocking (stream_write).
+            if (!wait_ready(host_fd, POLLOUT, -1)) {
+              output_bytes_ += done;
+              written += done;
+              charge_bytes(done);
+              if (written > 0) return written;
+              return fail(Errc::kInterrupted);
+            }
+            want = std::min<uint64_t>(want, PIPE_BUF);
+          }
+          ssize_t n = write_quietly(host_fd, s.data + off + done, want);
           if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR || (pipe && errno == EAGAIN)) continue;
             if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
             if (written > 0) return written;  // report what was written
             return fail(errc_from_host(errno));

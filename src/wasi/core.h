@@ -328,6 +328,9 @@ class Core {
   std::vector<DescriptionRef> inherited_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t output_bytes_ = 0;
+  // Whether the host descriptors behind stdout and stderr are pipes (init()): written as
+  // stream_write writes, so a reader that stops reading cannot hold the run past its deadline.
+  bool stdout_pipe_ = false, stderr_pipe_ = false;
   const std::atomic<bool>* interrupt_ = nullptr;
   HostContext* ctx_ = nullptr;  // the running call's context (fuel), null between calls
   std::optional<Error> termination_;

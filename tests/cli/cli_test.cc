@@ -344,6 +344,19 @@ TEST(CliRun, FlagsAfterTheModuleBelongToTheGuest) {
   EXPECT_EQ(r.out, "hello from wasm\narg[1]=--env\narg[2]=WHO=x\narg[3]=--help\n");
 }
 
+// A reader that stops reading stdout cannot hold the run past its deadline: the guest's writes
+// wait for room in the deadline's steps (a blocked write(2) would see no deadline: before, this
+// run hung until the watchdog's 20 s; stderr is written by the same code).
+TEST(CliRun, AStalledStdoutPipeEndsAtTheDeadline) {
+  testing::ProcOptions po;
+  po.stall_stdout = true;
+  auto r = run_cli({"run", "--timeout-ms", "1000", "--argv0", "yes", guest_path("coreutils")}, po);
+  ASSERT_TRUE(r.exited) << describe(r);
+  EXPECT_EQ(r.exit_code, 82) << describe(r);
+  EXPECT_LT(r.wall_ms, 15000) << describe(r);
+  EXPECT_NE(r.err.find("deadline_exceeded"), std::string::npos) << describe(r);
+}
+
 TEST(CliRun, StdinIsPassedThrough) {
   testing::ProcOptions po;
   po.stdin_data = "abc";

@@ -264,6 +264,7 @@ struct ProcOptions {
   double timeout_ms = 20000;    // watchdog: SIGKILL after this long
   std::string stdin_data;       // written to the child's stdin, then closed
   bool keep_stdin_open = false; // stdin is a pipe that stays open (and empty) until exit
+  bool stall_stdout = false;    // stdout is a pipe nobody reads, open until the child exits
   size_t max_capture = 64 << 20;
   std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
   // RLIMIT_AS for the child (0 = inherit): keeps a runaway allocation from hurting the machine.
@@ -318,6 +319,11 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
   }
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
+  const int stalled = opt.stall_stdout ? out_pipe[0] : -1;  // closed after the child exits
+  if (opt.stall_stdout) {
+    fds[0].fd = -1;
+    open_fds = 1;
+  }
   char buf[65536];
   bool killed = false;
   while (open_fds > 0) {
@@ -359,6 +365,7 @@ inline ProcResult run_process(const std::vector<std::string>& argv, const ProcOp
     usleep(2000);
   }
   if (stdin_w >= 0) close(stdin_w);
+  if (stalled >= 0) close(stalled);
   r.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (WIFEXITED(status)) {
