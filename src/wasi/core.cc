@@ -75,12 +75,15 @@ Result<void> Core::init() {
                                                 stdio_type(out_fd));
   stdio_[2] = std::make_shared<OpenDescription>(Kind::kStderr, platform::UniqueFd(),
                                                 stdio_type(err_fd));
-  auto is_pipe = [](int fd) {
+  const int out_fds[2] = {config_.stdout_sink ? -1 : config_.stdout_fd,
+                          config_.stderr_sink ? -1 : config_.stderr_fd};
+  for (int k = 0; k < 2; ++k) {
     struct stat st {};
-    return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
-  };
-  stdout_pipe_ = !config_.stdout_sink && is_pipe(config_.stdout_fd);
-  stderr_pipe_ = !config_.stderr_sink && is_pipe(config_.stderr_fd);
+    if (out_fds[k] < 0 || ::fstat(out_fds[k], &st) != 0 || !S_ISFIFO(st.st_mode)) continue;
+    out_pipe_[k].pipe = true;
+    const std::string self = "/proc/self/fd/" + std::to_string(out_fds[k]);
+    out_pipe_[k].nonblocking.reset(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  }
   // Descriptors in use: stdio, then the preopens (WasiConfig::max_fds counts them all).
   const size_t kStdio = 3;
   for (const auto& p : config_.preopens) {
@@ -422,7 +425,10 @@ bool Core::broken_pipe() {
 Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slices) {
   const OutputSink& sink = kind == Kind::kStdout ? config_.stdout_sink : config_.stderr_sink;
   int host_fd = kind == Kind::kStdout ? config_.stdout_fd : config_.stderr_fd;
-  const bool pipe = kind == Kind::kStdout ? stdout_pipe_ : stderr_pipe_;
+  const OutPipe& out = out_pipe_[kind == Kind::kStdout ? 0 : 1];
+  const bool nonblocking = out.nonblocking.valid();
+  if (nonblocking) host_fd = out.nonblocking.get();
+  const bool pipe = out.pipe && !nonblocking;
   uint64_t written = 0;
   // Several slices of at most PIPE_BUF bytes in all go out as one write, as one writev to a
   // pipe does: musl's stdio flushes its buffer and a line as two slices, and a reader at the
@@ -466,22 +472,28 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
         }
       } else if (host_fd >= 0) {
         uint64_t done = 0;
+        // A pipe's reader that stops reading must not hold the run past its deadline (a blocked
+        // write(2) sees no deadline): the wait for room is in the deadline's steps, and ends
+        // the write with what was written when the run must stop.
+        auto stopped = [&]() -> Outcome<uint64_t> {
+          output_bytes_ += done;
+          written += done;
+          charge_bytes(done);
+          if (written > 0) return written;
+          return fail(Errc::kInterrupted);
+        };
         while (done < chunk) {
           uint64_t want = chunk - done;
-          if (pipe) {
-            // A reader that stops reading must not hold the run past its deadline (a blocked
-            // write(2) sees no deadline): wait for room in the deadline's steps, then write at
-            // most PIPE_BUF bytes, which a pipe with room takes without blocking (stream_write).
-            if (!wait_ready(host_fd, POLLOUT, -1)) {
-              output_bytes_ += done;
-              written += done;
-              charge_bytes(done);
-              if (written > 0) return written;
-              return fail(Errc::kInterrupted);
-            }
+          if (pipe) {  // no non-blocking description: wait for room, then at most PIPE_BUF,
+                       // which a pipe with room takes without blocking (as stream_write)
+            if (!wait_ready(host_fd, POLLOUT, -1)) return stopped();
             want = std::min<uint64_t>(want, PIPE_BUF);
           }
           ssize_t n = write_quietly(host_fd, s.data + off + done, want);
+          if (n < 0 && nonblocking && errno == EAGAIN) {  // full: wait for room, then again
+            if (!wait_ready(host_fd, POLLOUT, -1)) return stopped();
+            continue;
+          }
           if (n < 0) {
             if (errno == EINTR || (pipe && errno == EAGAIN)) continue;
             if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);

@@ -328,9 +328,16 @@ class Core {
   std::vector<DescriptionRef> inherited_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t output_bytes_ = 0;
-  // Whether the host descriptors behind stdout and stderr are pipes (init()): written as
-  // stream_write writes, so a reader that stops reading cannot hold the run past its deadline.
-  bool stdout_pipe_ = false, stderr_pipe_ = false;
+  // Stdout and stderr when the host descriptor behind them is a pipe (init()), so that a reader
+  // that stops reading cannot hold the run past its deadline: a non-blocking open file
+  // description of the same pipe of our own (reopened through /proc/self/fd: the embedder's
+  // description keeps its flags), written until EAGAIN, then waited on in the deadline's steps;
+  // without /proc, `pipe` alone: each write waits for room first and writes at most PIPE_BUF.
+  struct OutPipe {
+    bool pipe = false;
+    platform::UniqueFd nonblocking;
+  };
+  OutPipe out_pipe_[2];  // stdout, stderr
   const std::atomic<bool>* interrupt_ = nullptr;
   HostContext* ctx_ = nullptr;  // the running call's context (fuel), null between calls
   std::optional<Error> termination_;
