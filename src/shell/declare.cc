@@ -118,8 +118,8 @@ int unset_builtin(Ctx& ctx, State& st, Out& o, const std::vector<std::string_vie
       // The key is expanded as a subscript is ('a["$k"]' names the key $k holds, bash).
       std::string_view sub = arg.substr(br + 1, arg.size() - br - 2);
       std::string text = std::string(sub) + "]";
-      detail::ParseCtx pc(ctx.budget, nullptr);
-      detail::Lexer lx(text, 0, 1, 0, &pc);
+      detail::ScopedParse parse(ctx.budget);
+      detail::Lexer lx(text, 0, 1, 0, &parse.pc);
       auto w = lx.word(detail::Lexer::Mode::kBraceIndex);
       Str key = w && lx.pos() + 1 == text.size() ? expand_string(ctx, st, *w, o.io, nullptr)
                                                   : ctx.str(sub);

@@ -81,8 +81,8 @@ std::string trace_prefix(Ctx& ctx, State& st, const Io& io) {
   if (!ps4 || ps4->empty()) return {};
   std::string text(*ps4);
   if (text.find_first_of("$`\\") != std::string::npos) {
-    detail::ParseCtx pc(ctx.budget, nullptr);
-    detail::Lexer lx(text, 0, st.lineno, 0, &pc);
+    detail::ScopedParse parse(ctx.budget);  // every trace line parses PS4 again
+    detail::Lexer lx(text, 0, st.lineno, 0, &parse.pc);
     auto w = lx.heredoc_body();
     if (w) {
       struct Quiet {  // no trace of the expansion's own commands; $? kept

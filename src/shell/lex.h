@@ -114,6 +114,17 @@ struct ParseCtx {
   }
 };
 
+// A parse whose words live only in the caller's scope (PS4 for one trace line, a subscript read
+// back by unset): what it charged to the budget is returned when the scope ends. Declared before
+// the words it makes.
+struct ScopedParse {
+  explicit ScopedParse(Budget* b) : pc(b, nullptr) {}
+  ~ScopedParse() { pc.acct.release_all(); }
+  ScopedParse(const ScopedParse&) = delete;
+  ScopedParse& operator=(const ScopedParse&) = delete;
+  ParseCtx pc;
+};
+
 // One level of nesting for the life of the object; ok() is false past kMaxNestingDepth.
 class Nest {
  public:

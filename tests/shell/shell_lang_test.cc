@@ -469,6 +469,16 @@ TEST_F(ShellFixture, Ps4IsTheTracePrefix) {
             "abcPS4='${u?gone} '\nwasmcap sh: u: gone\n${u?gone} true d\n"
             "wasmcap sh: u: gone\n${u?gone} PS4=\ntrue e\nunset PS4\ntrue f\nPS4='+ '\n"
             "+ v='x y'\n+ w=\n+ a=(1 'p q')\n+ set +x\n");
+  // PS4 is parsed again for every line, and what that parse charges to the shell's memory is
+  // returned: a long PS4 traced 300 times stays within a 256 KiB budget.
+  auto o = opts();
+  o.max_shell_memory_bytes = 256 << 10;
+  std::string big(6000, 'p');
+  auto b = run("PS4='" + big + "$x '; set -x; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done "
+               "2>/dev/null; echo $i\n",
+               o);
+  ASSERT_TRUE(b.result) << b.result.error().to_string();
+  EXPECT_EQ(b.out, "300\n") << b.err.substr(0, 300);
 }
 
 // The variables bash sets in every shell: PS4 ('+ '), IFS (space, tab, newline; one from the
