@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "wasi/host.h"
@@ -213,6 +215,44 @@ TEST_F(InheritedFdTest, APipeToWriteTakesTheGuestsWritesUntilItsReaderLeaves) {
   EXPECT_EQ(read(3, &ignored), kEnotcapable);  // no read right
   ::close(p[0]);
   EXPECT_EQ(write(3, "gone"), kEpipe);
+}
+
+// Stdout on a pipe is written through a non-blocking description of the host's own (so a
+// stalled reader cannot hold the run past its deadline: CliRun.AStalledStdoutPipeEndsAtTheDeadline):
+// the embedder's description keeps its flags (no O_NONBLOCK appears on it), and a write larger
+// than the pipe's buffer arrives whole and in order while the reader drains it.
+TEST_F(InheritedFdTest, StdoutOnAPipeKeepsTheEmbeddersFlagsAndArrivesWhole) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  host_fds_.push_back(p[0]);
+  host_fds_.push_back(p[1]);
+  const int before = ::fcntl(p[1], F_GETFL);
+  auto c = config({});
+  c.stdout_fd = p[1];
+  make(c);
+  std::string got;
+  std::thread reader([&] {
+    char buf[4096];
+    while (got.size() < 200000) {
+      ssize_t k = ::read(p[0], buf, sizeof buf);
+      if (k <= 0) break;
+      got.append(buf, static_cast<size_t>(k));
+    }
+  });
+  std::string big;
+  for (int i = 0; big.size() < 200000; ++i) big += std::to_string(i) + "\n";
+  big.resize(200000);
+  uint32_t at = 0;
+  while (at < big.size()) {  // the test's memory holds one 64 KiB write at a time
+    uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(big.size()) - at, 60000);
+    std::string part = big.substr(at, n);
+    ASSERT_EQ(write(1, part), kSuccess);
+    at += load32(kOut);
+  }
+  reader.join();
+  EXPECT_EQ(got, big);
+  EXPECT_EQ(::fcntl(p[1], F_GETFL), before);
+  EXPECT_EQ(before & O_NONBLOCK, 0);
 }
 
 TEST_F(InheritedFdTest, RefusesBadNumbersDuplicatesAndNonFiles) {
