@@ -30,6 +30,10 @@ using Fd = platform::UniqueFd;
 thread_local bool t_broken_pipe = false;
 
 namespace {
+// PATH when nothing gives one: the command directories (docs/shell.md "Command paths"),
+// exported in a session's login environment, a shell variable in a nested shell.
+constexpr const char* kDefaultPath = "/usr/bin:/bin";
+
 // What a builtin of this thread (a pipeline stage, a subshell: each its own thread) has written
 // into pipes whose reader had already left, taken as written. Why: under bash the writer of
 // `{ echo hi; exit 55; } | false` is a process that usually writes before its reader exits, so
@@ -199,53 +203,57 @@ struct Session::Impl {
   State st;
 };
 
-// The session's private /tmp (Options::private_tmp_home; docs/shell.md "/tmp"): an ordinary
-// read-write preopen, so tools and redirections reach it through the one path resolver.
-static Result<void> add_private_tmp(Options& o, std::unique_ptr<workspace::Scratch>& tmp,
-                             std::vector<std::pair<std::string, std::string>>& variables) {
-  if (o.private_tmp_home.empty()) return {};
+// One of the session's scratch directories (Options::private_tmp_home, workspace::Scratch), an
+// ordinary read-write preopen at `guest_path`, so tools and redirections reach it through the
+// one path resolver; `held` keeps it (removed with the session). False, and nothing made, when
+// there is no wasmcap home or a preopen is already there (the caller's own wins).
+static Result<bool> preopen_scratch(Options& o, std::unique_ptr<workspace::Scratch>& held,
+                                    const std::string& guest_path, const char* what) {
+  if (o.private_tmp_home.empty()) return false;
   for (const Preopen& p : o.preopens) {
-    if (p.guest_path == "/tmp") return {};  // the caller's own /tmp (--dir HOST::/tmp) wins
+    if (p.guest_path == guest_path) return false;
   }
   auto made = workspace::Scratch::create(o.private_tmp_home);
   if (!made) {
-    return make_error(made.error().code, "the session's private /tmp: " + made.error().message);
+    return make_error(made.error().code,
+                      std::string("the session's private ") + what + ": " + made.error().message);
   }
-  tmp = std::move(*made);
+  held = std::move(*made);
   Preopen p;
-  p.host_path = tmp->path();
-  p.guest_path = "/tmp";
+  p.host_path = held->path();
+  p.guest_path = guest_path;
   o.preopens.push_back(p);
-  bool has_tmpdir = false;
-  for (const auto& v : variables) has_tmpdir = has_tmpdir || v.first == "TMPDIR";
-  if (!has_tmpdir) variables.emplace_back("TMPDIR", "/tmp");
+  return true;
+}
+
+static bool has_variable(const std::vector<std::pair<std::string, std::string>>& variables,
+                         std::string_view name) {
+  for (const auto& v : variables) {
+    if (v.first == name) return true;
+  }
+  return false;
+}
+
+// The session's private /tmp (docs/shell.md "/tmp"), TMPDIR=/tmp unless the variables set one
+// (--dir HOST::/tmp: the caller's own /tmp, none made).
+static Result<void> add_private_tmp(Options& o, std::unique_ptr<workspace::Scratch>& tmp,
+                                    std::vector<std::pair<std::string, std::string>>& variables) {
+  auto made = preopen_scratch(o, tmp, "/tmp", "/tmp");
+  if (!made) return tl::unexpected(made.error());
+  if (*made && !has_variable(variables, "TMPDIR")) variables.emplace_back("TMPDIR", "/tmp");
   return {};
 }
 
-// The session's private home (docs/shell.md "Login environment"): as its /tmp, a scratch
-// directory preopened read-write, at /home/NAME (shell.user; /home/user when the user is
-// nameless), HOME set to it. None when there is no private /tmp, when the variables give HOME,
-// or when a preopen is already there (the caller's wins).
+// The session's private home (docs/shell.md "Login environment"): as its /tmp, at /home/NAME
+// (shell.user; /home/user when the user is nameless), HOME set to it. None when the variables
+// give HOME.
 static Result<void> add_private_home(Options& o, std::unique_ptr<workspace::Scratch>& home,
                                      std::vector<std::pair<std::string, std::string>>& variables) {
-  if (o.private_tmp_home.empty()) return {};
-  for (const auto& v : variables) {
-    if (v.first == "HOME") return {};
-  }
+  if (has_variable(variables, "HOME")) return {};
   std::string path = "/home/" + (o.user.empty() ? std::string("user") : o.user);
-  for (const Preopen& p : o.preopens) {
-    if (p.guest_path == path) return {};
-  }
-  auto made = workspace::Scratch::create(o.private_tmp_home);
-  if (!made) {
-    return make_error(made.error().code, "the session's private home: " + made.error().message);
-  }
-  home = std::move(*made);
-  Preopen p;
-  p.host_path = home->path();
-  p.guest_path = path;
-  o.preopens.push_back(p);
-  variables.emplace_back("HOME", path);
+  auto made = preopen_scratch(o, home, path, "home");
+  if (!made) return tl::unexpected(made.error());
+  if (*made) variables.emplace_back("HOME", path);
   return {};
 }
 
@@ -292,7 +300,7 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
     variables.emplace_back("USER", impl->o.user);
     variables.emplace_back("LOGNAME", impl->o.user);
   }
-  variables.emplace_back("PATH", "/usr/bin:/bin");
+  variables.emplace_back("PATH", kDefaultPath);
   variables.emplace_back("SHELL", "/bin/bash");
   variables.insert(variables.end(), impl->o.variables.begin(), impl->o.variables.end());
   variables.emplace_back("PWD", impl->st.cwd);
@@ -353,7 +361,7 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   // PATH, when the environment gives none (--env, a nested shell's exports): the command
   // directories (docs/shell.md "Command paths"), a shell variable, not exported, as bash sets
   // its default PATH. `command -v ls` prints /usr/bin/ls from it, as on Debian.
-  if (!param_value(st, "PATH", &tmp)) set_var(ctx, st, "PATH", ctx.str("/usr/bin:/bin"));
+  if (!param_value(st, "PATH", &tmp)) set_var(ctx, st, "PATH", ctx.str(kDefaultPath));
   // bash's: PS4 (set -x's prefix) unless the environment gave one; IFS always space, tab,
   // newline (an inherited IFS is ignored, as bash ignores it); SHELLOPTS readonly, its value
   // the options (dynamic_value).
