@@ -175,6 +175,9 @@ int cu_reader_next(struct cu_reader *r, int delim, char **p, size_t *n, int *had
 // "Try 'PROG --help' for more information." on stderr (GNU's line after a usage error);
 // returns STATUS.
 int cu_try_help(int status);
+// GNU's "PROG: extra operand 'ARG'" (ARG quoted as cu_quote_always quotes it), then the --help
+// hint; returns 1.
+int cu_extra_operand(const char *arg);
 // A non-negative decimal count (digits only); SIZE_MAX when larger. Returns 0 or -1.
 int cu_parse_count(const char *s, size_t *out);
 // Runs FN on a reader for each operand from optind on (none: stdin); an operand that cannot be

@@ -91,6 +91,13 @@ int cu_try_help(int status) {
   return status;
 }
 
+int cu_extra_operand(const char *arg) {
+  fprintf(stderr, "%s: extra operand ", cu_prog);
+  cu_quote_always(stderr, arg);
+  fputc('\n', stderr);
+  return cu_try_help(1);
+}
+
 int cu_parse_count(const char *s, size_t *out) {
   if (*s < '0' || *s > '9') return -1;
   unsigned long long v = 0;

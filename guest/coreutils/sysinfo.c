@@ -179,10 +179,7 @@ int cu_nproc(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fputs("nproc: extra operand ", stderr);
-    cu_quote_always(stderr, argv[optind]);
-    fputc('\n', stderr);
-    return cu_try_help(1);
+    return cu_extra_operand(argv[optind]);
   }
   unsigned long long n = 1;
   if (!all) {
@@ -268,7 +265,7 @@ static int print_uname(unsigned want, int all) {
   int first = 1;
   for (int k = 0; k < 8; ++k) {
     if (!(want & (1u << k))) continue;
-    if (all && (k == 5 || k == 6) && strcmp(fields[k], "unknown") == 0) continue;
+    if (all && ((1u << k) & (U_P | U_I)) && strcmp(fields[k], "unknown") == 0) continue;
     if (!first) putchar(' ');
     fputs(fields[k], stdout);
     first = 0;
@@ -307,10 +304,7 @@ int cu_uname(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fputs("uname: extra operand ", stderr);
-    cu_quote_always(stderr, argv[optind]);
-    fputc('\n', stderr);
-    return cu_try_help(1);
+    return cu_extra_operand(argv[optind]);
   }
   return print_uname(want == 0 ? U_S : want, all);
 }
@@ -319,10 +313,7 @@ int cu_arch(int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "", NULL, NULL)) != -1) return cu_try_help(1);
   if (optind < argc) {
-    fputs("arch: extra operand ", stderr);
-    cu_quote_always(stderr, argv[optind]);
-    fputc('\n', stderr);
-    return cu_try_help(1);
+    return cu_extra_operand(argv[optind]);
   }
   return print_uname(U_M, 0);
 }
@@ -340,10 +331,7 @@ int cu_whoami(int argc, char **argv) {
   }
   int first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
   if (first < argc) {
-    fputs("whoami: extra operand ", stderr);
-    cu_quote_always(stderr, argv[first]);
-    fputc('\n', stderr);
-    return cu_try_help(1);
+    return cu_extra_operand(argv[first]);
   }
   const char *name = cu_user_name();
   if (name == NULL) {
@@ -380,10 +368,7 @@ int cu_id(int argc, char **argv) {
   if (optind < argc) {
     // Only the sandbox's own user exists.
     if (optind + 1 < argc) {
-      fputs("id: extra operand ", stderr);
-      cu_quote_always(stderr, argv[optind + 1]);
-      fputc('\n', stderr);
-      return cu_try_help(1);
+      return cu_extra_operand(argv[optind + 1]);
     }
     const char *u = argv[optind];
     if (!(name != NULL && strcmp(u, name) == 0) && strcmp(u, CU_STR_UID) != 0) {
