@@ -227,8 +227,8 @@ class Expander {
   }
 
   // ~ ($HOME), ~+ ($PWD), ~- ($OLDPWD), ~N ~+N ~-N (the directory stack's entries as `dirs -l`
-  // numbers them: 0 is the working directory). No user database in the sandbox: ~NAME, and an
-  // unset variable or an entry out of range, stay as written (nullopt).
+  // numbers them: 0 is the working directory), ~NAME from the sandbox's user database (below);
+  // an unknown name, an unset variable or an entry out of range stay as written (nullopt).
   std::optional<std::string_view> tilde_dir(std::string_view t, std::string* tmp) {
     if (t.empty()) return param_value(st_, "HOME", tmp);
     if (t == "+") return param_value(st_, "PWD", tmp);
@@ -262,7 +262,7 @@ class Expander {
         auto home = tilde_dir(p.text, &tmp);
         if (home) {
           append_value(*home, true);
-        } else {  // no such user database in the sandbox: the word stays as written
+        } else {  // no such user, variable or entry: the word stays as written
           add('~', false);
           for (char c : p.text) add(c, false);
         }
