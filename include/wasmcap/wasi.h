@@ -201,6 +201,15 @@ struct WasiConfig {
   // behind it; nothing can be created, removed or listed in it. `wasmcap sh` turns it on for
   // its tools; off by default, so a run's descriptor table is what its preopens make it.
   bool dev_files = false;
+  // A virtual root (docs/wasi-support.md "The virtual root"): one more preopen, "/", after the
+  // others and /dev, unless a preopen is "/" already. Its directories are the preopens' paths
+  // and the directories leading to them, and /bin, /usr/bin, /usr/local/bin, which list
+  // `commands` (sorted, unique; null: none) as files that cannot be opened. Nothing in it can
+  // be changed, and no host object is behind it. With it, a `..` at the top of a preopen leads
+  // to its parent there (`ls ..` in /work lists "/", `/tmp/../work/f` is /work's f).
+  // `wasmcap sh` turns it on for its tools; off by default.
+  bool virtual_root = false;
+  std::shared_ptr<const std::vector<std::string>> commands;
   // Upper bound for one fd_read/fd_write/readdir transfer, to bound host memory use.
   uint32_t max_io_bytes = 16u << 20;
 

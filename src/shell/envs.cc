@@ -110,6 +110,15 @@ class ShellTest : public TestEnv {
       i.mode = 0666;
       return i;
     }
+    if (auto v = virtual_entry(ctx_, st_.cwd, path)) {  // above the preopens: root's
+      auto s = stat_guest(ctx_, st_.cwd, path);
+      if (!s) return std::nullopt;
+      FileInfo i;
+      i.type = S_ISDIR(s->st_mode) ? FileInfo::Type::kDirectory : FileInfo::Type::kRegular;
+      i.mode = s->st_mode & 07777;
+      i.ino = s->st_ino;
+      return i;
+    }
     auto f = resolve_guest(ctx_, st_.cwd, path, follow);
     if (!f) return std::nullopt;
     struct stat s {};
@@ -148,6 +157,11 @@ class ShellTest : public TestEnv {
       return ::fstat(fd, &sb) == 0 && (sb.st_mode & (mode == 'r' ? S_IRUSR : S_IWUSR)) != 0;
     }
     if (is_guest_device(ctx_, st_.cwd, path)) return mode != 'x';
+    if (auto v = virtual_entry(ctx_, st_.cwd, path)) {
+      // Root's: a directory is read and searched, a command only run (stat_guest's modes).
+      using K = wasi::VirtualTree::Found::Kind;
+      return (v->kind == K::kDir && mode != 'w') || (v->kind == K::kCommand && mode == 'x');
+    }
     auto f = resolve_guest(ctx_, st_.cwd, path, true);
     if (!f) return false;
     if (mode == 'w' && f->preopen->read_only) return false;

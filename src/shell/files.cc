@@ -187,19 +187,27 @@ int b_which(Ctx& ctx, State& st, const std::vector<std::string_view>& a, const I
               installed_command(ctx, st.cwd, name);
       if (found) out += shown(name) + "\n";
     } else {
-      if (!name.empty() && is_program(ctx, name)) {  // DIR/NAME when PATH has a command dir
+      // A program first (what runs: DIR/NAME for PATH's first command directory, else its bare
+      // name), then PATH's executables; a program is in every command directory (the virtual
+      // root's), so `which -a ls` prints /usr/bin/ls and /bin/ls, as on Debian.
+      std::vector<std::string> paths;
+      if (!name.empty() && is_program(ctx, name)) {
         auto at = program_on_path(ctx, st, name);
-        out += shown(at ? *at : std::string(name)) + "\n";
-        found = true;
+        paths.push_back(at ? *at : std::string(name));
       }
-      if (!found || all) {
-        std::vector<std::string> paths;
-        if (search_path(ctx, st, name, true, all ? &paths : nullptr)) {
-          if (!all) paths.push_back(*search_path(ctx, st, name, true));
-          for (const auto& p : paths) out += shown(p) + "\n";
-          found = true;
+      if (paths.empty() || all) {
+        std::vector<std::string> more;
+        if (all) {
+          search_path(ctx, st, name, true, &more);
+        } else if (auto p = search_path(ctx, st, name, true)) {
+          more.push_back(std::move(*p));
+        }
+        for (auto& p : more) {
+          if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
         }
       }
+      for (const auto& p : paths) out += shown(p) + "\n";
+      found = !paths.empty();
     }
     if (!found) status = 1;
   }

@@ -33,7 +33,18 @@ Str joined(const Str& base, std::string_view name) {
 // does not follow them, as bash 4.3+). Every name read is a deadline check.
 template <typename F>
 void read_dir(Ctx& ctx, const std::string& cwd, const Str& dir, bool types, F each) {
-  auto f = resolve_guest(ctx, cwd, dir.empty() ? std::string_view(".") : view(dir));
+  std::string_view path = dir.empty() ? std::string_view(".") : view(dir);
+  if (auto v = virtual_entry(ctx, cwd, path)) {
+    // A directory above the preopens (the virtual root: `echo /*`, `ls /usr/*`): its names.
+    if (v->kind != wasi::VirtualTree::Found::Kind::kDir) return;
+    for (size_t i = 0, n = ctx.tree->entry_count(*v->node); i < n; ++i) {
+      ctx.budget->check();
+      auto e = ctx.tree->entry(*v->node, i);
+      if (!e.name.empty()) each(e.name, types && e.dir);
+    }
+    return;
+  }
+  auto f = resolve_guest(ctx, cwd, path);
   if (!f) return;
   Fd fd;
   if (platform::open_file_or_dir(f->rp, O_RDONLY | O_DIRECTORY, 0, false, &fd) != 0) return;

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "shell/commands.h"
 #include "shell/state.h"
 #include "wasi/description.h"
 
@@ -22,6 +23,8 @@ struct Located {
   const Preopen* preopen = nullptr;
   std::vector<std::string> rel;  // components beneath the preopen
   std::string guest;             // normalized guest path
+  // Above the preopens: the virtual root's name (virtual_root.h), when the session has one.
+  std::optional<wasi::VirtualTree::Found> virt;
 };
 
 std::vector<std::string> components(std::string_view p) {
@@ -36,9 +39,11 @@ std::vector<std::string> components(std::string_view p) {
   return out;
 }
 
-// Lexical part: the guest path made absolute and normalized, and the preopen with the longest
-// guest prefix (none: `preopen` is null). The physical part (symlinks, types) is the platform resolver's, with the WASI
-// host's rules (resolve_guest). `..` at the guest root stays there (POSIX: `/..` is `/`).
+// Lexical part: the guest path made absolute and normalized, and where the session's virtual
+// root puts it (virtual_root.h: the preopen with the longest guest prefix, or a name above the
+// preopens; none at all: `preopen` is null and `virt` empty). The physical part (symlinks,
+// types) is the platform resolver's, with the WASI host's rules (resolve_guest). `..` at the
+// guest root stays there (POSIX: `/..` is `/`).
 // With `physical`, a `..` is not applied to the path as written: it stays in `rel` for the
 // resolver, which takes it after the symlinks before it (cd -P); the preopen is then matched
 // on the components before the first `..`, and `guest` is the path as written up to it.
@@ -63,24 +68,51 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view 
   }
   if (lead == std::string::npos) lead = norm.size();
   Located best;
-  size_t best_len = 0;
-  for (const Preopen& p : ctx.o.preopens) {
-    if (p.denied) continue;
-    auto pc = components(p.guest_path);
-    if (pc.size() > lead || (best.preopen != nullptr && pc.size() < best_len)) continue;
-    if (!std::equal(pc.begin(), pc.end(), norm.begin())) continue;
-    best.preopen = &p;
-    best_len = pc.size();
-  }
   std::string guest(1, '/');  // (not `= "/"`: GCC 12 -O3 reports a bogus -Wrestrict there)
   for (size_t k = 0; k < lead; ++k) {
     if (k != 0) guest.push_back('/');
     guest.append(norm[k]);
   }
+  size_t best_len = 0;
+  if (ctx.tree != nullptr) {
+    // The one tree the tools' WASI hosts walk too: a mount is preopen `mount` (or, past the
+    // preopens, the tools' /dev: neither a preopen nor a virtual name here).
+    auto v = ctx.tree->lookup(ctx.tree->root(), guest);
+    if (v.kind != wasi::VirtualTree::Found::Kind::kMount) {
+      best.virt = std::move(v);
+    } else if (static_cast<size_t>(v.node->mount) < ctx.o.preopens.size()) {
+      best.preopen = &ctx.o.preopens[static_cast<size_t>(v.node->mount)];
+      best_len = lead - (v.rest == "." ? 0 : components(v.rest).size());
+    } else if (v.rest == "." || v.rest == "./") {
+      // The tools' /dev itself: a directory to stat, as theirs (its devices: is_guest_device).
+      best.virt = wasi::VirtualTree::Found{wasi::VirtualTree::Found::Kind::kDir, v.node, 0, {},
+                                           false};
+    }
+  } else {
+    for (const Preopen& p : ctx.o.preopens) {
+      if (p.denied) continue;
+      auto pc = components(p.guest_path);
+      if (pc.size() > lead || (best.preopen != nullptr && pc.size() < best_len)) continue;
+      if (!std::equal(pc.begin(), pc.end(), norm.begin())) continue;
+      best.preopen = &p;
+      best_len = pc.size();
+    }
+  }
   best.guest = std::move(guest);
   if (best.preopen == nullptr) return best;  // outside the preopens (the caller says so)
   best.rel.assign(norm.begin() + static_cast<long>(best_len), norm.end());
   return best;
+}
+
+// The message for a name above the preopens that is not what the caller needs (a file or a
+// directory it may open or change): as a user's in a directory of root's.
+Error virtual_error(std::string_view path, const wasi::VirtualTree::Found& v) {
+  using K = wasi::VirtualTree::Found::Kind;
+  if (v.kind == K::kMissing) {
+    return Error(ErrorCode::kNotFound, shown(path) + ": No such file or directory");
+  }
+  if (v.kind == K::kNotDir) return Error(ErrorCode::kNotFound, shown(path) + ": Not a directory");
+  return Error(ErrorCode::kGrantDenied, shown(path) + ": Permission denied");
 }
 
 // What a platform-layer errno (src/platform/beneath.h) means, for the shell's messages.
@@ -105,6 +137,7 @@ Result<Found> resolve_guest(const Ctx& ctx, const std::string& cwd, std::string_
                             bool follow_final, bool physical) {
   Located loc;
   WASMCAP_TRY_ASSIGN(loc, locate(ctx, cwd, path, physical));
+  if (loc.virt) return tl::unexpected(virtual_error(path, *loc.virt));
   if (loc.preopen == nullptr) {
     return make_error(ErrorCode::kGrantDenied, shown(path) + ": outside the granted directories");
   }
@@ -149,7 +182,17 @@ Result<std::string> guest_directory(const Ctx& ctx, const std::string& cwd, std:
   }
   Located loc;
   WASMCAP_TRY_ASSIGN(loc, locate(ctx, base, path));
-  if (loc.preopen == nullptr && loc.guest == "/") return loc.guest;
+  // A directory above the preopens (the virtual root's, which has no symlinks: logical and
+  // physical are one path); "/" even without a tree.
+  if (loc.virt && loc.virt->kind == wasi::VirtualTree::Found::Kind::kDir) {
+    // (not the tools' /dev: no tool could start there)
+    if (loc.virt->node->mount < 0) return loc.guest;
+    return make_error(ErrorCode::kGrantDenied, shown(path) + ": Permission denied");
+  }
+  if (!loc.virt && loc.preopen == nullptr && loc.guest == "/") return loc.guest;
+  if (loc.virt && loc.virt->kind == wasi::VirtualTree::Found::Kind::kCommand) {
+    return make_error(ErrorCode::kNotFound, shown(path) + ": Not a directory");
+  }
   Found f;
   WASMCAP_TRY_ASSIGN(f, resolve_guest(ctx, base, path, true, physical));
   Fd dir(::openat(f.rp.dir.get(), f.rp.name.c_str(),
@@ -178,6 +221,14 @@ Result<std::string> guest_directory(const Ctx& ctx, const std::string& cwd, std:
 // non-blocking open as WASI path_open (platform::open_file_or_dir). Threat: a FIFO, socket or
 // device in the tree (`echo x > fifo` blocked past the deadline; a device was written).
 Result<Fd> open_redirect(const Ctx& ctx, const std::string& cwd, std::string_view path, int flags) {
+  if (auto v = virtual_entry(ctx, cwd, path)) {  // (`> /x`, `< /bin`: bash's words as a user)
+    if (v->kind == wasi::VirtualTree::Found::Kind::kDir) {
+      return make_error(ErrorCode::kInvalidArgument, shown(path) + ": Is a directory");
+    }
+    if (v->kind == wasi::VirtualTree::Found::Kind::kMissing && v->last && (flags & O_CREAT)) {
+      return make_error(ErrorCode::kGrantDenied, shown(path) + ": Permission denied");
+    }
+  }
   Found f;
   WASMCAP_TRY_ASSIGN(f, resolve_guest(ctx, cwd, path));
   bool writes = (flags & (O_WRONLY | O_RDWR)) != 0;
@@ -237,21 +288,65 @@ bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view pa
          name == "stdout" || name == "stderr";
 }
 
+std::shared_ptr<const wasi::VirtualTree> make_virtual_root(const Options& o) {
+  // Every program the shell runs by name (is_program): the bundles' commands, the builtins
+  // that are programs, the shell itself.
+  std::vector<std::string> names;
+  for (const auto& [name, tool] : o.commands) names.push_back(name);
+  for (const char* n : {"echo", "printf", "true", "false", "test", "[", "pwd", "expr", "which",
+                        "timeout", "xargs", "sh", "bash"}) {
+    if (is_program_builtin(n) || is_nested_shell_name(n)) names.emplace_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  // Mount i is preopen i (a denied one has no place: its index keeps an empty name); the
+  // tools' /dev after them, so that nothing virtual is made there.
+  std::vector<std::string_view> mounts;
+  for (const Preopen& p : o.preopens) {
+    mounts.emplace_back(p.denied ? std::string_view() : std::string_view(p.guest_path));
+  }
+  mounts.push_back(wasi::kDevPath);
+  return std::make_shared<const wasi::VirtualTree>(
+      mounts, std::make_shared<const std::vector<std::string>>(std::move(names)));
+}
+
+std::optional<wasi::VirtualTree::Found> virtual_entry(const Ctx& ctx, const std::string& cwd,
+                                                      std::string_view path) {
+  auto loc = locate(ctx, cwd, path);
+  if (!loc) return std::nullopt;
+  return std::move(loc->virt);
+}
+
 bool is_command_dir(const Ctx& ctx, const std::string& cwd, std::string_view dir) {
-  auto loc = locate(ctx, cwd, dir);
-  return loc && (loc->guest == "/usr/bin" || loc->guest == "/bin" || loc->guest == "/usr/local/bin");
+  auto v = virtual_entry(ctx, cwd, dir);
+  return v && v->kind == wasi::VirtualTree::Found::Kind::kDir && v->node->commands;
 }
 
 std::optional<std::string> installed_command(const Ctx& ctx, const std::string& cwd,
                                              std::string_view path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
-  std::string_view name = path.substr(slash + 1);
-  if (name == "." || name == ".." || !is_program(ctx, name)) return std::nullopt;
-  std::string dir(path.substr(0, slash == 0 ? 1 : slash));
-  if (!is_command_dir(ctx, cwd, dir)) return std::nullopt;
-  if (stat_guest(ctx, cwd, path)) return std::nullopt;  // a file a preopen holds there runs
-  return std::string(name);
+  if (path.find('/') == std::string_view::npos) return std::nullopt;
+  auto v = virtual_entry(ctx, cwd, path);
+  if (!v || v->kind != wasi::VirtualTree::Found::Kind::kCommand) return std::nullopt;
+  return ctx.tree->commands()[v->command];
+}
+
+// What the shell's stat shows of a virtual name (virtual_root.h): directories root's 0755,
+// commands root's 0711 (they run, nobody reads them: a tool's open is EACCES), dates 0.
+std::optional<struct stat> stat_virtual(const Ctx& ctx, const wasi::VirtualTree::Found& v) {
+  using K = wasi::VirtualTree::Found::Kind;
+  struct stat st {};
+  if (v.kind == K::kDir) {
+    st.st_mode = S_IFDIR | 0755;
+    st.st_nlink = 2 + v.node->children.size();
+    st.st_ino = v.node->ino;
+  } else if (v.kind == K::kCommand) {
+    st.st_mode = S_IFREG | 0711;
+    st.st_nlink = 1;
+    st.st_ino = ctx.tree->command_ino(v.command);
+  } else {
+    return std::nullopt;
+  }
+  return st;
 }
 
 // stat of a guest path beneath its preopen (for test -e/-f/-d, cd, globbing), through the
@@ -265,7 +360,10 @@ std::optional<struct stat> stat_guest(const Ctx& ctx, const std::string& cwd, st
     return st;
   }
   auto f = resolve_guest(ctx, cwd, p);
-  if (!f) return std::nullopt;
+  if (!f) {
+    auto v = virtual_entry(ctx, cwd, p);
+    return v ? stat_virtual(ctx, *v) : std::nullopt;
+  }
   struct stat st {};
   if (::fstatat(f->rp.dir.get(), f->rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return std::nullopt;

@@ -199,6 +199,7 @@ struct Session::Impl {
   // First: removed last, after every tool of the session has ended.
   std::unique_ptr<workspace::Scratch> tmp, home;
   Options o;
+  std::shared_ptr<const wasi::VirtualTree> tree;  // over o.preopens (Ctx::tree)
   Budget budget;  // before st: the state's memory is returned to it when st is destroyed
   State st;
 };
@@ -327,6 +328,7 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
       return tl::unexpected(h.error());
     }
   }
+  impl->tree = make_virtual_root(impl->o);  // after the private /tmp and home
   const RandomSource& rs = impl->o.random;
   if (rs.kind == RandomSource::Kind::kHost) {
     std::random_device dev;
@@ -391,6 +393,7 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
   }
   Ctx ctx;  // limits, counters and the deadline are per script
   ctx.o = impl_->o;
+  ctx.tree = impl_->tree;
   if (controls.deadline_ms) ctx.o.deadline_ms = *controls.deadline_ms;
   if (controls.stdout_fd) ctx.o.stdout_fd = *controls.stdout_fd;
   if (controls.stderr_fd) ctx.o.stderr_fd = *controls.stderr_fd;

@@ -23,6 +23,7 @@
 #include "platform/fd.h"
 #include "shell/ast.h"
 #include "shell/budget.h"
+#include "wasi/virtual_root.h"
 #include "wasmcap/shell.h"
 
 namespace wasmcap::shell {
@@ -141,6 +142,10 @@ struct JobKill {
 
 struct Ctx {
   Options o;
+  // The session's virtual root over o.preopens (paths.cc make_virtual_root; src/wasi/
+  // virtual_root.h): the names above the preopens the shell and its tools share. Null: none
+  // (a Ctx that runs nothing).
+  std::shared_ptr<const wasi::VirtualTree> tree;
   Budget* budget = nullptr;  // the session's
   Clock::time_point deadline = Clock::time_point::max();
   std::atomic<uint64_t> out_bytes{0};
@@ -507,12 +512,20 @@ bool is_guest_device(const Ctx& ctx, const std::string& cwd, std::string_view pa
 // (kNull, or kClosed when N is not open or the name is no number 0-63); nullopt for a path that
 // does not start with /dev/fd/.
 std::optional<int> shell_dev_fd(const Io& io, std::string_view path);
-// The command directories (paths.cc, docs/shell.md "Command paths"): /usr/bin, /bin and
-// /usr/local/bin, however written, hold every program the shell runs by name (a bundle's
-// command, sh/bash, a builtin that is also a program), as a Debian system's do.
+// The session's virtual root (paths.cc; docs/shell.md "The file system"): a tree over
+// o.preopens (and the tools' /dev) whose command directories list every program the shell runs
+// by name (a bundle's command, sh/bash, a builtin that is also a program). Made once per
+// session; its tools' WASI hosts make theirs with the same names (tool.cc).
+std::shared_ptr<const wasi::VirtualTree> make_virtual_root(const Options& o);
+// A name of the virtual root, above the preopens (not in one): nullopt for a path in a
+// preopen, in the tools' /dev, or when there is no tree.
+std::optional<wasi::VirtualTree::Found> virtual_entry(const Ctx& ctx, const std::string& cwd,
+                                                      std::string_view path);
+// The command directories (docs/shell.md "Command paths"): /usr/bin, /bin and /usr/local/bin,
+// however written, hold every program the shell runs by name, as a Debian system's do.
 bool is_command_dir(const Ctx& ctx, const std::string& cwd, std::string_view dir);
-// NAME when `path` is DIR/NAME for a command directory DIR and a program NAME, and no file a
-// preopen holds is there: the command `path` runs is NAME's, as a bare NAME's is.
+// NAME when `path` is DIR/NAME for a command directory DIR and a program NAME (and no preopen
+// holds that path): the command `path` runs is NAME's, as a bare NAME's is.
 std::optional<std::string> installed_command(const Ctx& ctx, const std::string& cwd,
                                              std::string_view path);
 

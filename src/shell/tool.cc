@@ -139,6 +139,13 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   // /dev/null, /dev/zero, /dev/urandom, /dev/stdin ... as a tool on Linux finds them (a virtual
   // /dev of the WASI host: no host device is reachable; urandom is the session's --random).
   ro.wasi.dev_files = true;
+  // The names above the preopens (docs/shell.md "The file system"): `ls /`, `ls -la ~`'s `..`,
+  // `test -x /bin/ls` in a tool as in the shell, with the session's command names.
+  ro.wasi.virtual_root = true;
+  if (ctx.tree != nullptr) {
+    ro.wasi.commands = std::shared_ptr<const std::vector<std::string>>(ctx.tree,
+                                                                       &ctx.tree->commands());
+  }
   if (tool->second.data) ro.wasi.preopens.push_back(*tool->second.data);
   if (tool->second.https) {
     // Linked so that the module loads; a plan granting no rule refuses every request.

@@ -125,6 +125,25 @@ Result<void> Core::init() {
     d->guest_path = std::string(kDevPath);
     preopens_.push_back(std::move(d));
   }
+  if (config_.virtual_root) {
+    // The virtual root (WasiConfig::virtual_root, virtual_root.h) over the preopens so far:
+    // a "/" preopen after them, unless one of them is "/" already (then only its `..` rule).
+    std::vector<std::string_view> mounts;
+    mounts.reserve(preopens_.size());
+    for (const auto& p : preopens_) mounts.emplace_back(p->preopen_name);
+    tree_ = std::make_shared<const VirtualTree>(mounts, config_.commands);
+    if (!tree_->root_is_mount()) {
+      if (kStdio + preopens_.size() >= config_.max_fds) {
+        return make_error(ErrorCode::kInvalidArgument, "more preopens than max_fds allows");
+      }
+      auto d = std::make_shared<OpenDescription>(Kind::kDir, platform::UniqueFd(),
+                                                 FileType::kDirectory);
+      d->vnode = std::shared_ptr<const VirtualNode>(tree_, &tree_->root());  // (open_virtual)
+      d->preopen_name = "/";
+      d->guest_path = "/";
+      preopens_.push_back(std::move(d));
+    }
+  }
   // Descriptors the embedder passes (wasi.h WasiConfig::inherited_fds): each regular file
   // duplicated (one open file, one offset, as a child shares its parent's), -1 the null device.
   for (const auto& in : config_.inherited_fds) {

@@ -89,6 +89,13 @@ struct PathAt {
   Device device = Device::kNone;
   // /dev/fd/N: the description it names (stat_at reports that description's object).
   DescriptionRef fd_target;
+  // A name of the virtual root (virtual_root.h): no host entry (where is empty). stat_at and
+  // readlink read it; every change is refused as a user's change in a directory of root's
+  // (Core::virtual_refusal).
+  std::optional<VirtualTree::Found> virt;
+  // The directory description it was resolved beneath (a preopen the path led to through the
+  // virtual root, or the one it was resolved from); null for a virtual name.
+  const OpenDescription* beneath = nullptr;
 };
 
 // open_at's request. read/write are the access the new description needs.
@@ -121,7 +128,8 @@ class Core {
   // an error naming it).
   Result<void> init();
   const WasiConfig& config() const { return config_; }
-  // From init: stdin, stdout, stderr, then one per WasiConfig::preopens entry, in order.
+  // From init: stdin, stdout, stderr, then one per WasiConfig::preopens entry, in order, then
+  // /dev (WasiConfig::dev_files) and "/" (WasiConfig::virtual_root).
   const DescriptionRef& stdio(int i) const { return stdio_[i]; }
   const std::vector<DescriptionRef>& preopens() const { return preopens_; }
   // From init: one per WasiConfig::inherited_fds entry, in order (a duplicate of the
@@ -261,7 +269,8 @@ class Core {
   // kFollow a trailing slash makes the final symlink be followed (POSIX: the path names a
   // directory), by the resolver, not by the kernel.
   Outcome<PathAt> resolve_at(const OpenDescription& d, std::string_view path, Final final);
-  // Opens a regular file or directory beneath dir: a new description, read_only as dir.
+  // Opens a regular file or directory beneath dir: a new description, read_only as dir (a
+  // virtual directory: a description of its node, read only).
   Outcome<DescriptionRef> open_at(const OpenDescription& dir, std::string_view path,
                                   const OpenRequest& req);
   Outcome<Stat> stat_at(const PathAt& p) const;
@@ -312,6 +321,25 @@ class Core {
   void seeded_random(uint8_t* p, size_t n);
   // read/write of a /dev device (description.h Device).
   Outcome<uint64_t> device_io(OpenDescription& d, bool write, const std::vector<IoSlice>& slices);
+  // The virtual root's view of `path` from `d` (virtual_root.h): when d is a virtual directory,
+  // or a preopen and the path's first component (after `.`) is `..`; nullopt otherwise (and
+  // without a virtual root): the path is resolved beneath d.
+  std::optional<VirtualTree::Found> virtual_lookup(const OpenDescription& d,
+                                                   std::string_view path) const;
+  // Where `path` from `d` leads, through the virtual root as often as it passes there: a
+  // virtual name (`virt`), or `path` beneath the directory description `dir`.
+  struct Route {
+    const OpenDescription* dir;
+    std::string path;
+    std::optional<VirtualTree::Found> virt;
+  };
+  Route route(const OpenDescription& d, std::string_view path) const;
+  // What a change to a virtual name gets (kOk when p is not one): kExist for creating a name
+  // that exists, kNoEntry under a missing directory, kNotDirectory beneath a command, kAccess
+  // otherwise (the EACCES a user gets in /bin or /).
+  static Errc virtual_refusal(const PathAt& p, bool creates);
+  Outcome<DescriptionRef> open_virtual(const VirtualTree::Found& v, const OpenRequest& req);
+  Stat virtual_stat(const VirtualNode& node) const;
   // open_at beneath the /dev preopen.
   Outcome<DescriptionRef> open_device(std::string_view path, const OpenRequest& req);
   // /dev/fd/N (N in decimal): the description the run started with at N (stdio, or an
@@ -325,6 +353,8 @@ class Core {
   WasiConfig config_;
   DescriptionRef stdio_[3];
   std::vector<DescriptionRef> preopens_;
+  // WasiConfig::virtual_root: the tree over preopens_ (mount i is preopens_[i]); null without.
+  std::shared_ptr<const VirtualTree> tree_;
   std::vector<DescriptionRef> inherited_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t output_bytes_ = 0;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "platform/fd.h"
+#include "wasi/virtual_root.h"
 
 namespace wasmcap::wasi {
 
@@ -66,7 +67,8 @@ struct OpenDescription {
   OpenDescription(const OpenDescription&) = delete;
   OpenDescription& operator=(const OpenDescription&) = delete;
 
-  // A file or directory backed by a host descriptor (not stdio, not a denied preopen).
+  // A file or directory backed by a host descriptor (not stdio, not a denied preopen, not a
+  // virtual directory).
   bool is_host_file() const {
     return (kind == Kind::kFile || kind == Kind::kDir) && fd.valid();
   }
@@ -91,6 +93,10 @@ struct OpenDescription {
   // /dev preopen itself (Kind::kDir with no host descriptor: only its devices open beneath it).
   Device device = Device::kNone;
   bool dev_dir = false;
+  // A directory of the virtual root (virtual_root.h; Kind::kDir with no host descriptor): its
+  // node, sharing the ownership of the tree it belongs to. It can be listed and looked into;
+  // nothing in it can be changed.
+  std::shared_ptr<const VirtualNode> vnode;
   std::string preopen_name;  // set for preopened directories (P1 fd_prestat_*)
   std::string guest_path;    // for diagnostics: the guest-visible path it was opened with
   // Directory iteration (core.h, dir_*): a stream over a duplicate of fd, opened on first use.

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -124,6 +125,7 @@ Outcome<uint64_t> Core::seek(OpenDescription& d, int64_t offset, SeekFrom whence
 }
 
 Outcome<Stat> Core::stat(const OpenDescription& d) const {
+  if (d.vnode != nullptr) return virtual_stat(*d.vnode);
   if (!d.is_host_file()) {
     // stdio: only the type (core.cc, stdio_type), without exposing the host's stdio objects
     // (their device/inode numbers, sizes, times).
@@ -175,6 +177,7 @@ Errc Core::host_times(Timestamp atime, Timestamp mtime, timespec ts[2]) {
 }
 
 Errc Core::set_times(OpenDescription& d, Timestamp atime, Timestamp mtime) {
+  if (d.vnode != nullptr) return Errc::kAccess;  // nothing virtual changes
   if (Errc r = deny_read_only(d.read_only); r != Errc::kOk) return r;
   timespec ts[2];
   if (Errc r = host_times(atime, mtime, ts); r != Errc::kOk) return r;
@@ -244,11 +247,16 @@ Errc Core::set_flags(OpenDescription& d, DescFlags flags) {
 // --- directory entries ---------------------------------------------------------------------
 
 Errc Core::check_listable(const OpenDescription& d) {
-  return d.kind == Kind::kDir && d.fd.valid() ? Errc::kOk : Errc::kNotDirectory;
+  return d.kind == Kind::kDir && (d.fd.valid() || d.vnode != nullptr) ? Errc::kOk
+                                                                       : Errc::kNotDirectory;
 }
 
 Errc Core::dir_seek(OpenDescription& d, uint64_t cookie) {
   if (Errc r = check_listable(d); r != Errc::kOk) return r;
+  if (d.vnode != nullptr) {  // a virtual directory: the cookie is the entry's index
+    d.dir_cookie = std::min<uint64_t>(cookie, tree_->entry_count(*d.vnode));
+    return Errc::kOk;
+  }
   if (d.dir_stream == nullptr) {
     // The stream owns a duplicate, so closing the description (closedir + close) frees both.
     int dup = ::fcntl(d.fd.get(), F_DUPFD_CLOEXEC, 0);
@@ -284,6 +292,18 @@ Errc Core::dir_seek(OpenDescription& d, uint64_t cookie) {
 }
 
 Outcome<bool> Core::dir_next(OpenDescription& d, DirEntry* out) {
+  if (d.vnode != nullptr) {
+    for (;;) {
+      if (d.dir_cookie >= tree_->entry_count(*d.vnode)) return false;
+      VirtualTree::Entry e = tree_->entry(*d.vnode, d.dir_cookie++);
+      if (e.name.empty()) continue;  // listed elsewhere (VirtualTree::entry)
+      out->name = e.name;
+      out->ino = e.ino;
+      out->type = e.dir ? FileType::kDirectory : FileType::kRegularFile;
+      out->next_cookie = d.dir_cookie;
+      return true;
+    }
+  }
   long pos = ::telldir(d.dir_stream);
   errno = 0;
   struct dirent* ent = ::readdir(d.dir_stream);
@@ -310,6 +330,10 @@ Outcome<bool> Core::dir_next(OpenDescription& d, DirEntry* out) {
 }
 
 void Core::dir_unread(OpenDescription& d) {
+  if (d.vnode != nullptr) {
+    --d.dir_cookie;  // back on the entry just read (skipped ones are before it)
+    return;
+  }
   // Leave the stream on this entry so resuming from its cookie is cheap.
   ::seekdir(d.dir_stream, d.dir_last_pos);
   --d.dir_cookie;
@@ -319,11 +343,37 @@ void Core::dir_unread(OpenDescription& d) {
 
 Errc Core::check_dir(const OpenDescription& d) {
   if (d.kind != Kind::kDir) return Errc::kNotDirectory;
-  if (!d.fd.valid() && !d.dev_dir) return Errc::kNotCapable;  // (/dev: resolve_at, open_at)
+  // (/dev and virtual directories: resolve_at, open_at)
+  if (!d.fd.valid() && !d.dev_dir && d.vnode == nullptr) return Errc::kNotCapable;
   return Errc::kOk;
 }
 
-Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path, Final final) {
+Core::Route Core::route(const OpenDescription& d, std::string_view path) const {
+  Route r{&d, std::string(path), std::nullopt};
+  // Each step takes at least one component of the path: as many steps as it has, no recursion.
+  while (auto v = virtual_lookup(*r.dir, r.path)) {
+    if (v->kind != VirtualTree::Found::Kind::kMount) {
+      r.virt = std::move(v);
+      break;
+    }
+    r.dir = preopens_[static_cast<size_t>(v->node->mount)].get();
+    r.path = std::move(v->rest);
+  }
+  return r;
+}
+
+Outcome<PathAt> Core::resolve_at(const OpenDescription& start, std::string_view start_path,
+                                 Final final) {
+  Route route = this->route(start, start_path);
+  if (route.virt) {
+    PathAt p;
+    p.virt = std::move(route.virt);
+    p.read_only = true;
+    p.path = std::string(start_path);
+    return p;
+  }
+  const OpenDescription& d = *route.dir;
+  std::string_view path = route.path;
   if (d.dev_dir) {
     // /dev: its devices can be looked at (stat), nothing in it changed (kEntry: created,
     // removed, renamed, linked to) and nothing else named.
@@ -332,6 +382,17 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
     if (dev == Device::kNone && path != "stdin" && path != "stdout" && path != "stderr" &&
         target == nullptr) {
       bool itself = path.empty() || path == "." || path == "./";  // /dev is not looked into
+      if (itself && final != Final::kEntry && tree_ != nullptr) {
+        // Under a virtual root, /dev is one of its directories to stat (`ls -l /`).
+        auto top = tree_->lookup(tree_->root(), d.preopen_name);
+        if (top.kind == VirtualTree::Found::Kind::kMount) {
+          PathAt p;
+          p.virt = VirtualTree::Found{VirtualTree::Found::Kind::kDir, top.node, 0, {}, false};
+          p.read_only = true;
+          p.path = std::string(path);
+          return p;
+        }
+      }
       return fail(final == Final::kEntry || itself ? Errc::kNotCapable : Errc::kNoEntry);
     }
     if (final == Final::kEntry) return fail(Errc::kNotCapable);
@@ -350,6 +411,7 @@ Outcome<PathAt> Core::resolve_at(const OpenDescription& d, std::string_view path
   if (final != Final::kEntry && has_trailing_slash(path)) follow = true;
   PathAt p;
   if (Errc r = resolve_path(d.fd.get(), path, follow, &p.where); r != Errc::kOk) return fail(r);
+  p.beneath = &d;
   p.read_only = d.read_only;
   p.path = std::string(path);
   return p;
@@ -396,8 +458,12 @@ Outcome<DescriptionRef> Core::open_device(std::string_view path, const OpenReque
   return d;
 }
 
-Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_view path,
+Outcome<DescriptionRef> Core::open_at(const OpenDescription& start, std::string_view start_path,
                                       const OpenRequest& req) {
+  Route route = this->route(start, start_path);
+  if (route.virt) return open_virtual(*route.virt, req);
+  const OpenDescription& dir = *route.dir;
+  std::string_view path = route.path;
   if (dir.dev_dir) return open_device(path, req);
   if (Errc r = check_dir(dir); r != Errc::kOk) return fail(r);
   // Threat: creating or truncating in a read-only tree.
@@ -474,6 +540,23 @@ Outcome<DescriptionRef> Core::open_at(const OpenDescription& dir, std::string_vi
 }
 
 Outcome<Stat> Core::stat_at(const PathAt& p) const {
+  if (p.virt) {
+    using K = VirtualTree::Found::Kind;
+    switch (p.virt->kind) {
+      case K::kDir: return virtual_stat(*p.virt->node);
+      case K::kCommand: {
+        // A command: a file of the command table, executable for all (0755 on Linux); wasi
+        // shows only its type. Its size and times are nobody's.
+        Stat s;
+        s.type = FileType::kRegularFile;
+        s.ino = tree_->command_ino(p.virt->command);
+        s.nlink = 1;
+        return s;
+      }
+      case K::kNotDir: return fail(Errc::kNotDirectory);
+      default: return fail(Errc::kNoEntry);
+    }
+  }
   if (p.fd_target != nullptr && p.fd_target->is_host_file()) {
     // /dev/fd/N of a pipe or file: its own metadata (a pipe's inode tells two apart: GNU diff
     // takes two names with one device and inode for the same file).
@@ -497,6 +580,7 @@ Outcome<Stat> Core::stat_at(const PathAt& p) const {
 }
 
 Errc Core::set_times_at(const PathAt& p, Timestamp atime, Timestamp mtime) {
+  if (Errc r = virtual_refusal(p, false); r != Errc::kOk) return r;
   if (p.device != Device::kNone) return Errc::kNotCapable;
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
   timespec ts[2];
@@ -509,6 +593,7 @@ Errc Core::set_times_at(const PathAt& p, Timestamp atime, Timestamp mtime) {
 }
 
 Errc Core::create_directory(const PathAt& p) {
+  if (Errc r = virtual_refusal(p, true); r != Errc::kOk) return r;
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
   if (Errc r = reserve_entry(); r != Errc::kOk) return r;
   if (::mkdirat(p.where.dir.get(), parent_op_name(p.where).c_str(), 0777) != 0) {
@@ -520,6 +605,7 @@ Errc Core::create_directory(const PathAt& p) {
 }
 
 Errc Core::remove_directory(const PathAt& p) {
+  if (Errc r = virtual_refusal(p, false); r != Errc::kOk) return r;
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
   if (::unlinkat(p.where.dir.get(), parent_op_name(p.where).c_str(), AT_REMOVEDIR) != 0) {
     return host_errno();
@@ -528,6 +614,7 @@ Errc Core::remove_directory(const PathAt& p) {
 }
 
 Errc Core::unlink_file(const PathAt& p) {
+  if (Errc r = virtual_refusal(p, false); r != Errc::kOk) return r;
   if (Errc r = deny_read_only(p.read_only); r != Errc::kOk) return r;
   if (::unlinkat(p.where.dir.get(), parent_op_name(p.where).c_str(), 0) != 0) {
     return host_errno();
@@ -570,6 +657,11 @@ Errc Core::check_movable(int dir, const std::string& name, bool whole_tree) {
 }
 
 Errc Core::rename(const PathAt& from, const PathAt& to) {
+  if (Errc r = virtual_refusal(from, false); r != Errc::kOk) return r;
+  // (a new name there is refused as one made; an existing one as one replaced)
+  if (Errc r = virtual_refusal(to, true); r != Errc::kOk) {
+    return r == Errc::kExist ? Errc::kAccess : r;
+  }
   if (Errc r = deny_read_only(from.read_only); r != Errc::kOk) return r;
   if (Errc r = deny_read_only(to.read_only); r != Errc::kOk) return r;
   if (Errc r = check_movable(from.where.dir.get(), from.where.name, true); r != Errc::kOk) {
@@ -585,6 +677,8 @@ Errc Core::rename(const PathAt& from, const PathAt& to) {
 }
 
 Errc Core::link(const PathAt& from, const PathAt& to) {
+  if (Errc r = virtual_refusal(from, false); r != Errc::kOk) return r;
+  if (Errc r = virtual_refusal(to, true); r != Errc::kOk) return r;
   if (from.device != Device::kNone || to.device != Device::kNone) return Errc::kNotCapable;
   if (Errc r = deny_read_only(to.read_only); r != Errc::kOk) return r;
   if (Errc r = require_dir_if_slash(from.where); r != Errc::kOk) return r;
@@ -605,6 +699,7 @@ Errc Core::link(const PathAt& from, const PathAt& to) {
 }
 
 Errc Core::symlink(std::string_view target, const OpenDescription& dir, const PathAt& at) {
+  if (Errc r = virtual_refusal(at, true); r != Errc::kOk) return r;
   if (Errc r = deny_read_only(at.read_only); r != Errc::kOk) return r;
   // Threat: planting a link that points outside the sandbox. Our resolver would never follow
   // it, but host software sharing the directory might. A target that climbs (`..`) or is
@@ -616,7 +711,10 @@ Errc Core::symlink(std::string_view target, const OpenDescription& dir, const Pa
   if (target.empty()) return Errc::kNoEntry;
   std::string t(target);
   if (target.front() == '/') {
-    std::optional<std::string> rel = symlink_descending_form(target, dir.preopen_name, at.path);
+    // The preopen the link's path was resolved beneath (another than dir's when the path led
+    // there through the virtual root).
+    const OpenDescription& base = at.beneath != nullptr ? *at.beneath : dir;
+    std::optional<std::string> rel = symlink_descending_form(target, base.preopen_name, at.path);
     if (!rel) return Errc::kEscape;
     t = std::move(*rel);
   } else if (!symlink_target_descends(target)) {
@@ -642,11 +740,116 @@ Errc Core::symlink(std::string_view target, const OpenDescription& dir, const Pa
 }
 
 Outcome<std::string> Core::readlink(const PathAt& p) const {
+  if (p.virt) {  // nothing virtual is a symlink
+    using K = VirtualTree::Found::Kind;
+    K k = p.virt->kind;
+    return fail(k == K::kMissing ? Errc::kNoEntry
+                : k == K::kNotDir ? Errc::kNotDirectory
+                                  : Errc::kInvalid);
+  }
   if (p.device != Device::kNone) return fail(Errc::kInvalid);  // not a symlink
   char tmp[4096];  // link targets are at most PATH_MAX
   ssize_t n = ::readlinkat(p.where.dir.get(), p.where.name.c_str(), tmp, sizeof tmp);
   if (n < 0) return fail(host_errno());
   return std::string(tmp, static_cast<size_t>(n));
+}
+
+// --- the virtual root (virtual_root.h) ------------------------------------------------------
+
+std::optional<VirtualTree::Found> Core::virtual_lookup(const OpenDescription& d,
+                                                       std::string_view path) const {
+  if (tree_ == nullptr) return std::nullopt;
+  if (d.vnode != nullptr) return tree_->lookup(*d.vnode, path);
+  if (d.preopen_name.empty()) return std::nullopt;  // not a preopen: its `..` is the resolver's
+  if (path.find("..") == std::string_view::npos) return std::nullopt;  // (the usual path)
+  // A preopen: only a path that climbs above its top (a `..` where the names before it have
+  // come back to the top: `..`, `sub/../..`) goes through the tree, from the preopen's node.
+  std::vector<std::string_view> comps;
+  for (size_t i = 0; i < path.size();) {
+    size_t j = std::min(path.find('/', i), path.size());
+    if (j > i) comps.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  size_t depth = 0, climb = comps.size();
+  for (size_t i = 0; i < comps.size() && climb == comps.size(); ++i) {
+    if (comps[i] == "..") {
+      if (depth == 0) climb = i;
+      else --depth;
+    } else if (comps[i] != ".") {
+      ++depth;
+    }
+  }
+  if (climb == comps.size()) return std::nullopt;
+  // The names before it must be directories, not symlinks (then the lexical `..` is the
+  // physical one: `sub/../..` is the top's `..`). One walk beneath d, at most kMaxClimbDepth
+  // deep at once (each level one descriptor); any doubt leaves the path to the resolver, which
+  // refuses the climb as ever.
+  constexpr size_t kMaxClimbDepth = 32;
+  std::vector<UniqueFd> walk;
+  for (size_t i = 0; i < climb; ++i) {
+    if (comps[i] == ".") continue;
+    if (comps[i] == "..") {
+      walk.pop_back();
+      continue;
+    }
+    if (walk.size() == kMaxClimbDepth || comps[i].size() > NAME_MAX) return std::nullopt;
+    std::string name(comps[i]);
+    int at = walk.empty() ? d.fd.get() : walk.back().get();
+    UniqueFd next(::openat(at, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) return std::nullopt;
+    walk.push_back(std::move(next));
+  }
+  VirtualTree::Found top = tree_->lookup(tree_->root(), d.preopen_name);
+  if (top.kind != VirtualTree::Found::Kind::kMount || top.rest != "." ||
+      preopens_[static_cast<size_t>(top.node->mount)].get() != &d) {
+    return std::nullopt;  // a preopen the tree does not hold (a relative name, or one shadowed)
+  }
+  std::string rest;
+  for (size_t i = climb; i < comps.size(); ++i) {
+    if (!rest.empty()) rest.push_back('/');
+    rest.append(comps[i]);
+  }
+  if (has_trailing_slash(path)) rest.push_back('/');
+  return tree_->lookup(*top.node, rest);
+}
+
+Errc Core::virtual_refusal(const PathAt& p, bool creates) {
+  if (!p.virt) return Errc::kOk;
+  using K = VirtualTree::Found::Kind;
+  switch (p.virt->kind) {
+    case K::kNotDir: return Errc::kNotDirectory;
+    case K::kMissing: return creates && p.virt->last ? Errc::kAccess : Errc::kNoEntry;
+    default: return creates ? Errc::kExist : Errc::kAccess;
+  }
+}
+
+Outcome<DescriptionRef> Core::open_virtual(const VirtualTree::Found& v, const OpenRequest& req) {
+  using K = VirtualTree::Found::Kind;
+  switch (v.kind) {
+    case K::kNotDir: return fail(Errc::kNotDirectory);
+    case K::kMissing: return fail(req.create && v.last ? Errc::kAccess : Errc::kNoEntry);
+    case K::kCommand:
+      // Listed and stat-able, never opened: the command table has no bytes to show.
+      if (req.directory) return fail(Errc::kNotDirectory);
+      return fail(req.create && req.exclusive ? Errc::kExist : Errc::kAccess);
+    default: break;
+  }
+  if (req.create && req.exclusive) return fail(Errc::kExist);
+  if (req.write || req.truncate) return fail(Errc::kIsDirectory);
+  auto d = std::make_shared<OpenDescription>(Kind::kDir, UniqueFd(), FileType::kDirectory);
+  d->vnode = std::shared_ptr<const VirtualNode>(tree_, v.node);
+  // Not read_only (a binding gives it a directory's rights): a path through it into a
+  // preopen has that preopen's rules, and nothing virtual changes (virtual_refusal).
+  d->guest_path = VirtualTree::path_of(*v.node);
+  return d;
+}
+
+Stat Core::virtual_stat(const VirtualNode& node) const {
+  Stat s;
+  s.type = FileType::kDirectory;
+  s.ino = node.ino;
+  s.nlink = 2 + node.children.size();  // its own ".", its entry in the parent, each child's ".."
+  return s;
 }
 
 }  // namespace wasmcap::wasi

@@ -457,12 +457,13 @@ TEST_F(Installed, ToolsGetTheScriptsDescriptorsAtTheirNumbers) {
   EXPECT_NE(r.err.find("Error reading from fd 7: [Errno 8]"), std::string::npos) << r.err;
   // The table the tool sees: only what the script opened, each with its access (< and a
   // here-document read only, > and >> write only, <> both), then the preopens (the grant and
-  // the session's private /tmp and home, then the virtual /dev: docs/wasi-support.md "/dev").
+  // the session's private /tmp and home, then the virtual /dev and the virtual root:
+  // docs/wasi-support.md "/dev" and "The virtual root").
   auto t = script("show_fd_table.py 3<f 4>g 5>>g 6<>f 8<<EOF\nx\nEOF\n"
                   "read_from_fd.py 8 4 8<<EOF\nx\nEOF\n");
   EXPECT_EQ(t.out,
             "0 stdin\n1 stdout\n2 stderr\n3 r\n4 w\n5 w\n6 rw\n8 r\n9 /work\n10 /tmp\n11 /home/user\n"
-            "12 /dev\n8: x\n")
+            "12 /dev\n13 /\n8: x\n")
       << wasmcap::testing::describe(t);
   EXPECT_NE(t.err.find("Error reading from fd 4: [Errno 8] Bad file descriptor"),
             std::string::npos) << t.err;

@@ -161,7 +161,8 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
   // A name is looked up in the table (none here); a path is a script beneath the preopens.
   const std::pair<const char*, const char*> cases[] = {
       {"ls", "command not found"}, {"env", "command not found"},
-      {"/bin/ls", "outside the granted directories"}, {"/bin/cd", "outside the granted directories"},
+      {"/bin/ls", "/bin/ls: No such file or directory"},  // (no ls in the table: none in /bin)
+      {"/bin/cd", "/bin/cd: No such file or directory"},
       {"./x", "./x: No such file or directory"}};
   for (const auto& [c, why] : cases) {
     auto r = run(std::string(c) + " -c 'echo pwned'");
@@ -179,7 +180,7 @@ TEST_F(ShellFixture, NeverAHostExecutable) {
     EXPECT_EQ(r.code, 127) << c;
     EXPECT_EQ(r.out, "") << c;
     EXPECT_NE(r.err.find("ls: command not found"), std::string::npos) << c;
-    EXPECT_NE(r.err.find("/bin/ls: outside the granted directories"), std::string::npos) << c;
+    EXPECT_NE(r.err.find("/bin/ls: No such file or directory"), std::string::npos) << c;
     EXPECT_NE(r.err.find("env: command not found"), std::string::npos) << c;
   }
 }
@@ -225,12 +226,15 @@ TEST_F(ShellFixture, CdStaysInside) {
 }
 
 // `cd /` stands at the guest root even when no preopen is "/" (bash: `cd /; echo $PWD`): the
-// shell and its tools start from there, and relative names lead to the preopens.
+// shell and its tools start from there, and relative names lead to the preopens. The root is
+// the virtual root's directory (docs/shell.md "The file system"): a directory, root's, where
+// nothing is written.
 TEST_F(ShellFixture, CdToTheGuestRoot) {
   auto r = run("cd /; echo $PWD; pwd; pwd -P; cd -- /; cd ..; echo $PWD $OLDPWD; cd work; pwd\n"
                "cd /; cd -; cd /work/..; pwd; test -d /; echo d=$?; echo x > /f; echo w=$?");
   ASSERT_TRUE(r.result);
-  EXPECT_EQ(r.out, "/\n/\n/\n/ /\n/work\n/work\n/\nd=1\nw=1\n");
+  EXPECT_EQ(r.out, "/\n/\n/\n/ /\n/work\n/work\n/\nd=0\nw=1\n");
+  EXPECT_NE(r.err.find("/f: Permission denied"), std::string::npos) << r.err;
 }
 
 // cd -P and pwd -P: symlinks resolved by the resolver (beneath the preopen; one leading out is
@@ -886,11 +890,50 @@ TEST_F(ToolFixture, ToolsSeeOnlyTheGrantAndCwd) {
 }
 
 // After `cd /` (no preopen there) a tool starts in the guest root, as wasi-libc does: relative
-// names lead to the preopens, absolute paths work, and the root itself lists nothing.
+// names lead to the preopens, absolute paths work, and the root lists the virtual root's
+// directories (docs/shell.md "The file system").
 TEST_F(ToolFixture, ToolsStartAtTheGuestRoot) {
   write_text(work() / "f", "hi\n");
   auto r = script("cd /; cat work/f; ls /work; ls; echo st=$?");
-  EXPECT_EQ(r.out, "hi\nf\nst=2\n") << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "hi\nf\nbin\ndev\nhome\ntmp\nusr\nwork\nst=0\n")
+      << wasmcap::testing::describe(r);
+}
+
+// The virtual root (docs/shell.md "The file system", src/wasi/virtual_root.h): the shell and its
+// tools see one tree above the preopens. `/` lists the preopens' top directories, /dev, /usr and
+// the command directories; a `..` at a preopen's top (or after names that came back to it) leads
+// there and on into another preopen; commands are root's files that run and are not read;
+// nothing is made or changed there; nothing of the host is reachable through it, and a symlink
+// still never leads out.
+TEST_F(ToolFixture, TheVirtualRootIsOneTreeForTheShellAndItsTools) {
+  write_text(work() / "f", "hi\n");
+  fs::create_directories(work() / "sub");
+  fs::create_directory_symlink("../..", work() / "up");
+  auto r = script(
+      "echo /*; ls /; ls -d ~/.. /usr/*; cd /work/sub; ls ../..; cat ../../work/f ../f; cd ../..; "
+      "pwd; test -d / && test -x /bin/ls && test ! -r /bin/ls && echo cmd; ls /bin | grep -cx ls; "
+      "which -a cat; /usr/bin/cat /work/f; cd /usr/bin && ls -d cat; cd /work; ls -ld /dev | cut -c1");
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  const std::string top = "bin\ndev\nhome\ntmp\nusr\nwork\n";
+  EXPECT_EQ(r.out, "/bin /dev /home /tmp /usr /work\n" + top + "/home/user/..\n/usr/bin\n"
+                   "/usr/local\n" + top + "hi\nhi\n/\ncmd\n1\n/usr/bin/cat\n/bin/cat\nhi\ncat\nd\n");
+  auto denied = script(
+      "mkdir /x; echo mk=$?; touch /bin/new; echo t=$?; rm /bin/ls; echo rm=$?; cat /bin/ls; "
+      "echo cat=$?; echo > /y; echo y=$?; ls /etc; cat /work/../../etc/passwd; cat up/etc/passwd; "
+      "echo up=$?; cd /dev; echo cd=$?");
+  EXPECT_EQ(denied.out, "mk=1\nt=1\nrm=1\ncat=1\ny=1\nup=1\ncd=1\n")
+      << wasmcap::testing::describe(denied);
+  for (const char* e :
+       {"mkdir: cannot create directory '/x': Permission denied\n",
+        "touch: cannot touch '/bin/new': Permission denied\n",
+        "rm: cannot remove '/bin/ls': Permission denied\n", "cat: /bin/ls: Permission denied\n",
+        "/y: Permission denied\n", "ls: cannot access '/etc': No such file or directory\n",
+        "cat: /work/../../etc/passwd: No such file or directory\n",
+        "cat: up/etc/passwd: Operation not permitted\n", "cd: /dev: Permission denied\n"}) {
+    EXPECT_NE(denied.err.find(e), std::string::npos) << e << denied.err;
+  }
+  EXPECT_EQ(denied.err.find("root:"), std::string::npos);
+  EXPECT_FALSE(fs::exists(tmp.path() / "x"));
 }
 
 // Commands get the clocks their manifest requests (coreutils: the wall clock, for touch) and

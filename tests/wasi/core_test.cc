@@ -286,6 +286,138 @@ TEST_F(WasiCoreTest, DevFilesAreVirtualDevices) {
   EXPECT_EQ(denied.read(**u, slices(got)).error(), Errc::kNotCapable);
 }
 
+// The virtual root (WasiConfig::virtual_root, src/wasi/virtual_root.h): a "/" preopen after the
+// others whose directories are the preopens' paths and the command directories; a `..` at a
+// preopen's top leads there (lexically, while above the preopens) and from there into another
+// preopen, beneath which its own resolver and rules hold. Nothing virtual opens as a file or
+// changes; nothing outside the preopens becomes reachable.
+TEST_F(WasiCoreTest, VirtualRootJoinsThePreopens) {
+  fs::create_directories(top_ / "home");
+  fs::create_directories(top_ / "ro");
+  std::ofstream(top_ / "ro" / "kept") << "kept";
+  WasiConfig cfg;
+  cfg.preopens.push_back({root_.string(), "/work", false});
+  cfg.preopens.push_back({(top_ / "home").string(), "/home/user", false});
+  cfg.preopens.push_back({(top_ / "ro").string(), "/usr/share/doc", true});
+  cfg.stdout_fd = cfg.stderr_fd = -1;
+  cfg.dev_files = true;
+  cfg.virtual_root = true;
+  cfg.commands = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"cat", "ls"});
+  Core c(cfg);
+  ASSERT_TRUE(c.init());
+  ASSERT_EQ(c.preopens().size(), 5u);
+  OpenDescription& work = *c.preopens()[0];
+  OpenDescription& top = *c.preopens()[4];
+  EXPECT_EQ(top.preopen_name, "/");
+  OpenRequest rd;
+  rd.read = true;
+  OpenRequest dir = rd;
+  dir.directory = true;
+  auto names = [&](OpenDescription& d) {
+    std::vector<std::string> out;
+    EXPECT_EQ(c.dir_seek(d, 0), Errc::kOk);
+    DirEntry e;
+    while (c.dir_next(d, &e).value_or(false)) {
+      out.push_back(std::string(e.name) + (e.type == FileType::kDirectory ? "/" : ""));
+    }
+    return out;
+  };
+  EXPECT_EQ(names(top), (std::vector<std::string>{"./", "../", "bin/", "dev/", "home/", "usr/",
+                                                  "work/"}));
+  auto bin = c.open_at(top, "usr/./bin", dir);
+  ASSERT_TRUE(bin) << errc_name(bin.error());
+  EXPECT_EQ(names(**bin), (std::vector<std::string>{"./", "../", "cat", "ls"}));
+  EXPECT_EQ((*bin)->guest_path, "/usr/bin");
+  // A listing resumed from a cookie, and an entry put back, as fd_readdir does.
+  DirEntry e;
+  ASSERT_EQ(c.dir_seek(**bin, 3), Errc::kOk);
+  ASSERT_TRUE(c.dir_next(**bin, &e).value_or(false));
+  EXPECT_EQ(e.name, "ls");
+  c.dir_unread(**bin);
+  ASSERT_TRUE(c.dir_next(**bin, &e).value_or(false));
+  EXPECT_EQ(e.name, "ls");
+  EXPECT_FALSE(c.dir_next(**bin, &e).value_or(true));
+  // Commands: files, never opened; nothing beneath them.
+  auto ls = c.resolve_at(top, "bin/ls", Final::kFollow);
+  ASSERT_TRUE(ls);
+  EXPECT_EQ(c.stat_at(*ls).value().type, FileType::kRegularFile);
+  EXPECT_EQ(c.open_at(top, "bin/ls", rd).error(), Errc::kAccess);
+  EXPECT_EQ(c.stat_at(c.resolve_at(top, "bin/ls/", Final::kFollow).value()).error(),
+            Errc::kNotDirectory);
+  EXPECT_EQ(c.stat_at(c.resolve_at(top, "bin/nope", Final::kFollow).value()).error(),
+            Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(top, "etc/passwd", rd).error(), Errc::kNoEntry);
+  // `..` at a preopen's top: its virtual parent, and on into another preopen.
+  auto home = c.open_at(*c.preopens()[1], "../", dir);
+  ASSERT_TRUE(home) << errc_name(home.error());
+  EXPECT_EQ((*home)->guest_path, "/home");
+  EXPECT_EQ(names(**home), (std::vector<std::string>{"./", "../", "user/"}));
+  auto f = c.open_at(*c.preopens()[1], "./../../work/file", rd);
+  ASSERT_TRUE(f) << errc_name(f.error());
+  std::string got(16, '\0');
+  EXPECT_EQ(c.read(**f, slices(got)).value(), 8u);
+  EXPECT_EQ(got.substr(0, 8), "original");
+  EXPECT_EQ(c.stat(top).value().type, FileType::kDirectory);
+  EXPECT_EQ(c.stat_at(c.resolve_at(work, "..", Final::kFollow).value()).value().ino,
+            c.stat(top).value().ino);
+  // A `..` that climbs above the top after names that came back to it (`dir/../..`) is the
+  // top's, when those names are directories; through a symlink it is the resolver's (here an
+  // escape: the link's `..` is physical). The root's `..` is itself; a symlink out of a
+  // preopen is refused as ever.
+  fs::create_directory_symlink("dir", root_ / "dl");
+  auto up = c.open_at(work, "dir/./../../home/", dir);
+  ASSERT_TRUE(up) << errc_name(up.error());
+  EXPECT_EQ((*up)->guest_path, "/home");
+  EXPECT_EQ(c.open_at(work, "dl/../../home", dir).error(), Errc::kEscape);
+  EXPECT_EQ(c.open_at(work, "nope/../../home", dir).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(work, "file/../../home", dir).error(), Errc::kNotDirectory);
+  // The walk that checks those names holds one descriptor per level, at most 32 at once:
+  // deeper, the climb is left to the resolver (an escape).
+  auto deep = [](int n) {
+    std::string p;
+    for (int i = 0; i < n; ++i) p += "d/";
+    for (int i = 0; i <= n; ++i) p += "../";
+    return p + "home";
+  };
+  fs::create_directories(root_ / deep(33).substr(0, 66));
+  EXPECT_TRUE(c.open_at(work, deep(32), dir).has_value());
+  EXPECT_EQ(c.open_at(work, deep(33), dir).error(), Errc::kEscape);
+  EXPECT_EQ(c.open_at(top, "work/../../../outside/secret", rd).error(), Errc::kNoEntry);
+  EXPECT_EQ(c.open_at(top, "../work/link_out/secret", rd).error(), Errc::kEscape);
+  // Nothing virtual changes (EACCES, EEXIST as a user gets in /); a mount reached through the
+  // root keeps its own rules: /work is writable, /usr/share/doc read only.
+  auto here = [&](const OpenDescription& d, const char* p) {
+    return c.resolve_at(d, p, Final::kEntry).value();
+  };
+  EXPECT_EQ(c.create_directory(here(top, "new")), Errc::kAccess);
+  EXPECT_EQ(c.create_directory(here(top, "bin")), Errc::kExist);
+  EXPECT_EQ(c.create_directory(here(top, "nope/new")), Errc::kNoEntry);
+  EXPECT_EQ(c.remove_directory(here(top, "home")), Errc::kAccess);
+  EXPECT_EQ(c.unlink_file(here(top, "bin/ls")), Errc::kAccess);
+  EXPECT_EQ(c.rename(here(work, "file"), here(work, "../file")), Errc::kAccess);
+  EXPECT_EQ(c.symlink("work", top, here(top, "w")), Errc::kAccess);
+  EXPECT_EQ(c.set_times(top, {}, {}), Errc::kAccess);
+  OpenRequest wr;
+  wr.write = wr.create = true;
+  EXPECT_EQ(c.open_at(top, "new", wr).error(), Errc::kAccess);
+  EXPECT_EQ(c.open_at(top, "home", wr).error(), Errc::kIsDirectory);
+  EXPECT_EQ(c.create_directory(here(top, "work/made")), Errc::kOk);
+  EXPECT_TRUE(fs::is_directory(root_ / "made"));
+  EXPECT_EQ(c.open_at(top, "usr/share/doc/kept", wr).error(), Errc::kNotCapable);
+  EXPECT_EQ(c.unlink_file(here(work, "../usr/share/doc/kept")), Errc::kNotCapable);
+  EXPECT_TRUE(fs::exists(top_ / "ro" / "kept"));
+  // A symlink made through the root is written in the form of the preopen it lands in.
+  EXPECT_EQ(c.symlink("/home/user/f", work, here(work, "../home/user/l")), Errc::kOk);
+  EXPECT_EQ(fs::read_symlink(top_ / "home" / "l").string(), "f");
+  // Without the virtual root, `..` at a preopen's top is the escape it always was.
+  cfg.virtual_root = false;
+  Core plain(cfg);
+  ASSERT_TRUE(plain.init());
+  EXPECT_EQ(plain.preopens().size(), 4u);
+  EXPECT_EQ(plain.open_at(*plain.preopens()[0], "../home/user", dir).error(), Errc::kEscape);
+}
+
 // /dev/fd/N (a shell's `<(list)`: `diff /dev/fd/63 /dev/fd/62`): the descriptor the run was
 // given at N, the same description (a pipe passed for reading is read as stdin is), stat'ed as
 // itself (two pipes have two inodes: GNU diff takes equal ones for one file and compares
