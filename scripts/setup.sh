@@ -34,6 +34,8 @@ PACKAGES=(
   # the toolbox's xxd and column are compared with Debian's /usr/bin/xxd (package xxd, from vim's
   # source) and /usr/bin/column (bsdextrautils, from util-linux's)
   xxd bsdextrautils
+  # the toolbox's tree is compared with Debian's /usr/bin/tree
+  tree
 )
 
 # Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that

@@ -24,6 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
 CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils coreutils)
 CROSS_PACKAGES+=(vim util-linux)  # xxd (vim's src/xxd), column (util-linux's text-utils)
+CROSS_PACKAGES+=(tree)
 CROSS_ARTIFACTS=(toolbox.wasm)
 CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c" "$HERE/../sdk/wasmcap_user.h")
@@ -427,6 +428,28 @@ build_column() {
 }
 USES_build_column="compat/column"
 
+# tree 2.1.0 (Debian's tree): its twelve C files, compiled with the flags of Debian's build
+# (debian/rules: -std=c11 -D_LARGEFILE64_SOURCE -D_FILE_OFFSET_BITS=64 -DLINUX; tree's Makefile
+# has no configure). compat/tree/tree.h forced in (FIFOs' S_IF value, as find's), compat/users/
+# (<pwd.h>, <grp.h>: tree -u -g) and compat/coreutils/coreutils.c in its unit as in ls's: the
+# sandbox's user, and the status WASI lacks (patches/tree/01: getinfo's stats filled), so
+# tree -p -u -g -F show what ls -l shows.
+build_tree() {
+  local b=$WORK/tree-build f objs=()
+  rm -rf "$b"; mkdir -p "$b"
+  for f in tree list hash color file filter info unix xml json html strverscmp; do
+    $NICE "$CC" -O2 -flto -std=c11 -D_LARGEFILE64_SOURCE -D_FILE_OFFSET_BITS=64 -DLINUX \
+      -include "$HERE/compat/tree/tree.h" -I"$HERE/compat/users" -Wno-deprecated-non-prototype \
+      -Dmain=tree_main -c "$SRC/tree/$f.c" -o "$b/$f.o" 2>>"$b/make.log" ||
+      { tail -30 "$b/make.log"; die "tree: $f.c failed ($b/make.log)"; }
+    objs+=("$b/$f.o")
+  done
+  $NICE "$CC" -O2 -flto -I"$HERE/compat/users" -I"$GUEST_SDK" -c "$HERE/compat/coreutils/coreutils.c" \
+    -o "$b/tree-compat.o"
+  unit tree "${objs[@]}" "$b/tree-compat.o"
+}
+USES_build_tree="compat/tree compat/find compat/grep.h compat/users compat/coreutils ../sdk/wasmcap_user.h"
+
 USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
 USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
@@ -475,6 +498,7 @@ program build_findutils findutils find
 program build_coreutils coreutils ls cat
 program build_xxd vim xxd
 program build_column util-linux column
+program build_tree tree tree
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -485,6 +509,7 @@ $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmc
   "$WORK/find.o" \
   "$WORK/ls.o" "$WORK/cat.o" \
   "$WORK/xxd.o" "$WORK/column.o" \
+  "$WORK/tree.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

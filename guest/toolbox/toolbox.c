@@ -27,6 +27,7 @@ int ls_main(int argc, char **argv);
 int cat_main(int argc, char **argv);
 int xxd_main(int argc, char **argv);     // xxd (vim's src/xxd)
 int column_main(int argc, char **argv);  // column (util-linux)
+int tree_main(int argc, char **argv);
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -57,6 +58,7 @@ static const struct {
     {"cat", cat_main, NULL, NULL},
     {"xxd", xxd_main, NULL, NULL},
     {"column", column_main, NULL, NULL},
+    {"tree", tree_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

@@ -6,7 +6,8 @@ Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.
 /usr/bin/tar (GNU tar 1.34), grep, egrep and fgrep = /usr/bin/grep (GNU grep 3.8) and Debian's
 egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0), ls, dir, vdir and
 cat = /bin/ls, /usr/bin/dir, /usr/bin/vdir and /bin/cat (GNU coreutils 9.1), xxd = /usr/bin/xxd
-(package xxd, from vim's source), column = /usr/bin/column (bsdextrautils, from util-linux's).
+(package xxd, from vim's source), column = /usr/bin/column (bsdextrautils, from util-linux's),
+tree = /usr/bin/tree (tree 2.1.0).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -18,10 +19,10 @@ host program (awk's system(), pipes; jq's regular expressions without oniguruma)
 hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended difference
 (symlinks pointing out of the workspace refused); xxd's and column's bounds (`xxd -r`'s zero
 fill at --max-output-bytes, a table of a million columns at --max-memory-mb with column's
-message).
+message); tree's (a directory 10,000 deep).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree] [--seed N]
 """
 import os
 import random
@@ -45,12 +46,12 @@ NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", 
           "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep",
           "find": "/usr/bin/find",
           "ls": "/bin/ls", "dir": "/usr/bin/dir", "vdir": "/usr/bin/vdir", "cat": "/bin/cat",
-          "xxd": "/usr/bin/xxd", "column": "/usr/bin/column"}
+          "xxd": "/usr/bin/xxd", "column": "/usr/bin/column", "tree": "/usr/bin/tree"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
          "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
          "fgrep": "fgrep", "find": "find", "ls": "ls", "dir": "dir", "vdir": "vdir", "cat": "cat",
-         "xxd": "xxd", "column": "column"}
+         "xxd": "xxd", "column": "column", "tree": "tree"}
 
 class Runner:
     def __init__(self, a):
@@ -433,9 +434,56 @@ def xxd_bound(c, r):
             "%d %d %r" % (p.returncode, len(p.stdout), p.stderr[-300:]))
 
 
+def tree_locale(c, r):
+    """The one locale difference: with no locale variable wasi-libc's setlocale(LC_CTYPE, "") is
+    C.UTF-8 (musl's default), where glibc's is C: the toolbox's tree draws box-drawing lines and
+    prints UTF-8 names as they are, Debian's ASCII lines and \\ooo escapes. Under LC_ALL=C (or
+    LANG=C) and C.UTF-8 the two agree (tree_cases)."""
+    files = {"sub/caf\u00e9": b"x"}
+    expect(c, r, "tree", "no locale variable: C.UTF-8's lines and names", ["--noreport"], 0, b"",
+           stdout=".\n\u2514\u2500\u2500 sub\n    \u2514\u2500\u2500 caf\u00e9\n".encode(), files=files)
+    g = r.guest("tree", ["--noreport"], files, None, (("LANG", "C"),))
+    c.check("tree: LANG=C: ASCII lines and escapes, as Debian's",
+            g[0] == 0 and g[1] == b".\n`-- sub\n    `-- caf\\303\\251\n", "%d %r %r" % g[:3])
+
+
+def tree_bound(c, r):
+    """Hostile input: a directory 10,000 deep. tree recurses once per level and names each entry
+    by its path from the start; a path longer than the host's bound of 4,096 bytes does not
+    resolve (platform::kMaxPathBytes: ENAMETOOLONG, which tree skips silently, as Debian's does
+    at Linux's PATH_MAX), so the walk ends in bounded memory and time: the deepest entry listed is
+    2,048 levels down (Debian's tree: 2,047, PATH_MAX counting its "./" and NUL). -i -f keeps the
+    output to the paths (4 MB); --max-memory-mb 32 bounds the run."""
+    ws = r.workspace({})
+    fd = os.open(ws, os.O_RDONLY)
+    for _ in range(10000):  # by descriptor: the deep paths are too long for one mkdir
+        os.mkdir("d", dir_fd=fd)
+        nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    os.close(fd)
+    t0 = time.monotonic()
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "tree", ["-i", "-f", "--noreport"],
+                                               flags=bundle_test.RUN_FLAGS + ["--max-memory-mb", "32"]),
+                       capture_output=True, timeout=300)
+    # Python's rmtree recurses once per level: take the chain apart from the top instead.
+    top, spare = os.path.join(ws, "d"), os.path.join(ws, "spare")
+    while os.path.isdir(top):
+        os.rename(top, spare)
+        if os.path.isdir(os.path.join(spare, "d")):
+            os.rename(os.path.join(spare, "d"), top)
+        os.rmdir(spare)
+    lines = p.stdout.split(b"\n")
+    c.check("tree: a directory 10,000 deep ends at the 4,096-byte path bound, in 32 MiB",
+            p.returncode == 0 and p.stderr == b"" and len(lines) == 2050
+            and lines[-2] == b"./" + b"/".join([b"d"] * 2048),
+            "%d lines, status %d, %.1f s, %r %r" % (len(lines), p.returncode, time.monotonic() - t0,
+                                                    p.stdout[-100:], p.stderr[-300:]))
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -456,7 +504,8 @@ def main():
                      "gzip": gen.gzip_cases, "patch": gen.patch_cases,
                      "tar": gen.tar_cases, "grep": gen.grep_cases,
                      "find": gen.find_cases, "ls": gen.ls_cases, "cat": gen.cat_cases,
-                     "xxd": gen.xxd_cases, "column": gen.column_cases}[t](rng)
+                     "xxd": gen.xxd_cases, "column": gen.column_cases,
+                     "tree": gen.tree_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -480,6 +529,9 @@ def main():
         if "column" in tools:
             column_usage(c, r)
             column_bound(c, r)
+        if "tree" in tools:
+            tree_locale(c, r)
+            tree_bound(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -1208,3 +1208,54 @@ def column_cases(rng):
     for a, stdin in ((["-t"], table), ([], lst), (["-t"], b""), (["-t", "-s", ","], csv), (["-t"], b"no newline")):
         out.append({"tool": "column", "args": a, "files": files, "stdin": stdin, "env": utf8_env})
     return out
+
+
+def tree_cases(rng):
+    """tree 2.1.0 (Debian's tree) against /usr/bin/tree on a fixture: hidden files and a hidden
+    directory, symlinks inside (to a file, to a directory, to "." (a loop -l must not follow) and
+    dangling), empty directories, names with spaces, UTF-8, a newline, a tab and a control byte
+    (tree escapes them), a .gitignore; plain, -a, -d, -L N, -I and -P (with | and several -I),
+    --ignore-case, --matchdirs, --prune, --noreport, -f, -i, -s, -h, --si, --du, -D (the guest
+    reads the host's clock: tree shows a year for times over six months old), --timefmt, -p -u -g
+    (the tree owned by the sandbox's user, as find's stat cases), --dirsfirst, -F, -l, -t, -r, -v,
+    -U, --sort, --filelimit, -J, -X, -H, -C and -n, --charset, -N, -q, --gitignore, -o, missing
+    and file arguments, usage errors. No terminal on either side: colour only with -C. LC_ALL=C
+    (tree's ASCII lines and \\ooo escapes) and C.UTF-8 (its box-drawing lines, names as they
+    are). Not a name with invalid UTF-8: WASI's paths are UTF-8 (docs/toolbox.md, "tree")."""
+    def blob(n):
+        return bytes(rng.randrange(32, 127) for _ in range(n))
+    files = {
+        "README.md": blob(rng.randint(100, 900)), "notes.txt": blob(10), "big.bin": blob(150000),
+        "zero": b"", ".hidden": b"h\n", ".hid/inside.txt": blob(20), ".gitignore": b"build\n*.o\n",
+        "src/main.c": blob(300), "src/util.h": blob(40), "src/lib/x.c": blob(50),
+        "src/lib/X2.C": blob(5), "build/out.o": blob(4000), "build/sub/more.o": blob(10),
+        "name with spaces.txt": b"s\n", "caf\u00e9 \u65e5\u672c.md": b"u\n", "new\nline": b"n\n",
+        "tab\there": b"t\n", "ctl\x01x": b"c\n", "file10": b"1", "file9": b"22", "file100": b"333",
+    }
+    dirs = ["emptydir", "src/lib/deeper/deepest", "dir with space"]
+    links = {"link.c": "src/main.c", "srclink": "src", "loop": ".", "dangling": "nowhere"}
+    cases = [
+        [], ["-a"], ["-d"], ["-L", "1"], ["-L", "2", "-a"], ["-d", "-L", "2"], ["-L", "0"], ["-L"],
+        ["-I", "*.o|*.c"], ["-I", "build|src", "-a"], ["-I", "build", "-I", "emptydir"],
+        ["-P", "*.c"], ["-P", "*.c|*.h", "--prune"], ["-P", "X*", "--ignore-case"],
+        ["-P", "src*", "--matchdirs"], ["-a", "-I", ".hid"], ["--noreport"], ["-f"], ["-i", "-f"],
+        ["-i", "--noreport", "-a"], ["-s"], ["-h"], ["--si"], ["-h", "--du"], ["--du", "-s", "-a"],
+        ["-D"], ["-D", "--timefmt", "%Y-%m-%d %H:%M"], ["--dirsfirst"], ["-F"], ["-F", "-a"],
+        ["-l"], ["-l", "-a", "-F"], ["-t"], ["-r"], ["-v"], ["-U"], ["--sort=size"],
+        ["--sort=name", "-r"], ["--sort=bogus"], ["--filelimit", "3"], ["-J"], ["-J", "-a", "-s"],
+        ["-X"], ["-X", "-a", "-d"], ["-H", "."], ["-C"], ["-n"], ["--charset=ascii"],
+        ["--charset=UTF-8"], ["--charset=IBM437"], ["-N"], ["-q"], ["-Q"], ["--gitignore"],
+        ["--gitignore", "-a"], ["-o", "out.txt"], ["src", "emptydir"], ["nosuch"],
+        ["src", "nosuch", "README.md"], ["--bogus"], ["--version"], ["-x", "-S"], ["--info"],
+    ]
+    c_env = (("LC_ALL", "C"),)
+    utf8_env = (("LC_ALL", "C.UTF-8"),)
+    out = [{"tool": "tree", "args": a, "files": files, "dirs": dirs, "links": links,
+            "env": c_env, "host_clock": True, "outs": ["out.txt"]} for a in cases]
+    for a in ([], ["-a", "-l"], ["-N"], ["-J"], ["-X"], ["--charset=ascii"], ["-q"], ["-L", "2", "-f"]):
+        out.append({"tool": "tree", "args": a, "files": files, "dirs": dirs, "links": links,
+                    "env": utf8_env})
+    for a in (["-p"], ["-p", "-u", "-g"], ["-pugsD"], ["-J", "-p", "-u", "-g"], ["-a", "-C", "-p"]):
+        out.append({"tool": "tree", "args": a, "files": files, "dirs": dirs, "links": links,
+                    "env": c_env, "host_clock": True, "owner": 1000})
+    return out

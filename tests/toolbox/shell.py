@@ -58,6 +58,12 @@ CASES = [
      0, b"00000000: 6162 00ff                                ab..\nhi\n"
         b"name   size\nalpha    10\nb      2000\n"
         b"xxd is xxd from bundle toolbox@0.1.0\ncolumn is column from bundle toolbox@0.1.0\n", b""),
+    ("tree of a made tree (the session's UTF-8 locale: box-drawing lines), and in a pipeline",
+     "mkdir -p tt/a/b tt/c; touch tt/a/f tt/.h; ln -s a tt/l; tree tt; tree -a -i -f --noreport tt | wc -l; "
+     "tree -J -L 1 tt | jq -r '.[0].contents[].name'; type tree",
+     0, "tt\n\u251c\u2500\u2500 a\n\u2502\u00a0\u00a0 \u251c\u2500\u2500 b\n\u2502\u00a0\u00a0 "
+        "\u2514\u2500\u2500 f\n\u251c\u2500\u2500 c\n\u2514\u2500\u2500 l -> a\n\n"
+        "5 directories, 1 file\n7\na\nc\nl\ntree is tree from bundle toolbox@0.1.0\n".encode(), b""),
     ("system() fails with a message, runs nothing",
      "awk 'BEGIN { system(\"touch /work/made\") }'; echo $?; test -e /work/made; echo $?",
      0, b"2\n1\n", b"cannot run commands: there are no processes in the WASI sandbox"),
