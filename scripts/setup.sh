@@ -34,8 +34,9 @@ PACKAGES=(
   # the toolbox's xxd and column are compared with Debian's /usr/bin/xxd (package xxd, from vim's
   # source) and /usr/bin/column (bsdextrautils, from util-linux's)
   xxd bsdextrautils
-  # the toolbox's tree is compared with Debian's /usr/bin/tree
-  tree
+  # the toolbox's tree and bc are compared with Debian's /usr/bin/tree and /usr/bin/bc; bc's
+  # build runs its fix-libmath_h, an ed script
+  tree bc ed
 )
 
 # Debian's source archive (deb-src) for the same mirror and suites as the binary one, so that

@@ -24,9 +24,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CROSS_NAME=toolbox
 CROSS_PACKAGES=(mawk jq diffutils gzip patch tar grep findutils coreutils)
 CROSS_PACKAGES+=(vim util-linux)  # xxd (vim's src/xxd), column (util-linux's text-utils)
-CROSS_PACKAGES+=(tree)
+CROSS_PACKAGES+=(tree bc)  # tree, GNU bc
 CROSS_ARTIFACTS=(toolbox.wasm)
-CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc)
+CROSS_TOOLS=(/usr/bin/llvm-link-19 /usr/bin/opt-19 /usr/bin/llvm-nm-19 gcc ed)
 CROSS_RECIPE=("$HERE/build.sh" "$HERE/toolbox.c" "$HERE/../sdk/wasmcap_user.h")
 while IFS= read -r f; do CROSS_RECIPE+=("$f"); done < <(find "$HERE/patches" "$HERE/compat" -type f | sort)
 # shellcheck source=../cross.sh
@@ -450,6 +450,43 @@ build_tree() {
 }
 USES_build_tree="compat/tree compat/find compat/grep.h compat/users compat/coreutils ../sdk/wasmcap_user.h"
 
+# bc (GNU bc 1.07.1, Debian's bc): bc/'s files and lib/'s (number.c, and GNU getopt in glibc's
+# wording, patches/bc/01: Debian's binary prints glibc's getopt messages) compiled directly, with the flags of Debian's build (debian/rules:
+# -D_POSIX_SOURCE -DDOT_IS_LAST -DDONTEXIT) and no readline (no terminal in WASI). config.h from
+# bc's configure (cross). The parser and scanner are the tarball's bison and flex outputs (bc.c,
+# scan.c, which Debian's patches update with bc.y and scan.l): no bison or flex here. -l's library
+# is libmath.h, which bc's Makefile makes by running a bc built for the build machine (`fbc -c
+# libmath.b`, then fix-libmath_h's ed script): the same here, with gcc. bc's SIGINT handler is
+# installed through wasi-libc's signal emulation (no signal is ever delivered).
+build_bc() {
+  local b=$WORK/bc-build s=$SRC/bc f objs=()
+  local defs="-D_POSIX_SOURCE -DDOT_IS_LAST -DDONTEXIT -DHAVE_CONFIG_H"
+  rm -rf "$b"; mkdir -p "$b/fbc" "$b/o"
+  (cd "$b" && CC=$CC AR=/usr/bin/llvm-ar-19 RANLIB=/usr/bin/llvm-ranlib-19 CFLAGS="-O2" \
+    $NICE "$s/configure" --host=wasm32-unknown-wasi --build="$(gcc -dumpmachine)" --without-readline \
+      --without-libedit >"$b/configure.log" 2>&1) ||
+    { tail -30 "$b/configure.log"; die "bc configure failed ($b/configure.log)"; }
+  # fbc: bc for this machine with an empty library, only to compile libmath.b.
+  echo '{0}' >"$b/fbc/libmath.h"
+  for f in bc/main bc/bc bc/scan bc/execute bc/load bc/storage bc/util bc/warranty bc/global \
+           lib/number lib/getopt lib/getopt1; do
+    $NICE gcc -O2 $defs -I"$b/fbc" -I"$b" -I"$s/bc" -I"$s/h" -c "$s/$f.c" -o "$b/fbc/${f##*/}.o" \
+      2>>"$b/make.log" || { tail -30 "$b/make.log"; die "bc: fbc's $f.c failed ($b/make.log)"; }
+  done
+  gcc -o "$b/fbc/fbc" "$b"/fbc/*.o
+  "$b/fbc/fbc" -c "$s/bc/libmath.b" </dev/null >"$b/libmath.h" || die "bc: fbc -c libmath.b failed"
+  (cd "$b" && sh "$s/bc/fix-libmath_h" >/dev/null 2>&1) || die "bc: fix-libmath_h failed (ed)"
+  for f in bc/main bc/bc bc/scan bc/execute bc/load bc/storage bc/util bc/warranty bc/global \
+           lib/number lib/getopt lib/getopt1; do
+    $NICE "$CC" -O2 -flto $defs -D_WASI_EMULATED_SIGNAL -I"$b" -I"$s/bc" -I"$s/h" -Dmain=bc_main \
+      -c "$s/$f.c" -o "$b/o/${f##*/}.o" 2>>"$b/make.log" ||
+      { tail -30 "$b/make.log"; die "bc: $f.c failed ($b/make.log)"; }
+    objs+=("$b/o/${f##*/}.o")
+  done
+  unit bc "${objs[@]}"
+}
+USES_build_bc=""
+
 USES_build_tar="gnu_configure archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/tar compat/users"
 USES_build_grep="gnu_configure gnu_programs archive_unit compat/compat.h compat/compat.c compat/sys compat/gzip.h compat/gzip.c compat/gzip-inproc.h compat/grep.h"
 program() {
@@ -499,6 +536,7 @@ program build_coreutils coreutils ls cat
 program build_xxd vim xxd
 program build_column util-linux column
 program build_tree tree tree
+program build_bc bc bc
 
 # --- the module ----------------------------------------------------------------------------------
 # --strip-debug: no DWARF (the name section stays, so traps name functions). 4 MiB of stack
@@ -509,7 +547,7 @@ $NICE "$CC" -O2 -Wall -Wextra -I"$GUEST_SDK" "$HERE/toolbox.c" "$GUEST_SDK/wasmc
   "$WORK/find.o" \
   "$WORK/ls.o" "$WORK/cat.o" \
   "$WORK/xxd.o" "$WORK/column.o" \
-  "$WORK/tree.o" \
+  "$WORK/tree.o" "$WORK/bc.o" \
   -L"$WORK/compat" -L"$WORK/compat-gzip" -L"$WORK/compat-tar" -lwasmcaptar -lwasmcapgzip -lwasmcapcompat \
   -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
   -Wl,--strip-debug -Wl,-z,stack-size=4194304 -o "$STAGE/toolbox.wasm"

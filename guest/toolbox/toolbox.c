@@ -28,6 +28,7 @@ int cat_main(int argc, char **argv);
 int xxd_main(int argc, char **argv);     // xxd (vim's src/xxd)
 int column_main(int argc, char **argv);  // column (util-linux)
 int tree_main(int argc, char **argv);
+int bc_main(int argc, char **argv);  // GNU bc
 // wasi-libc declares these (glibc's names) but never sets them; gnulib's error() prints the
 // short one as the program name.
 extern char *program_invocation_name;
@@ -59,6 +60,7 @@ static const struct {
     {"xxd", xxd_main, NULL, NULL},
     {"column", column_main, NULL, NULL},
     {"tree", tree_main, NULL, NULL},
+    {"bc", bc_main, NULL, NULL},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 

@@ -7,7 +7,7 @@ Debian's gunzip and zcat scripts around it, patch = /usr/bin/patch (GNU patch 2.
 egrep and fgrep scripts around it, find = /usr/bin/find (GNU findutils 4.9.0), ls, dir, vdir and
 cat = /bin/ls, /usr/bin/dir, /usr/bin/vdir and /bin/cat (GNU coreutils 9.1), xxd = /usr/bin/xxd
 (package xxd, from vim's source), column = /usr/bin/column (bsdextrautils, from util-linux's),
-tree = /usr/bin/tree (tree 2.1.0).
+tree = /usr/bin/tree (tree 2.1.0), bc = /usr/bin/bc (GNU bc 1.07.1).
 
 Each case runs twice on identical copies of a workspace:
   wasmcap run --engine E --dir WS::/work --argv0 TOOL toolbox.wasm ARGS...  (cwd = /work)
@@ -19,10 +19,11 @@ host program (awk's system(), pipes; jq's regular expressions without oniguruma)
 hostile archives (a bomb at --max-memory-mb, -P's escapes) and its one intended difference
 (symlinks pointing out of the workspace refused); xxd's and column's bounds (`xxd -r`'s zero
 fill at --max-output-bytes, a table of a million columns at --max-memory-mb with column's
-message); tree's (a directory 10,000 deep).
+message); tree's (a directory 10,000 deep); bc's (an endless loop and 2^10000000 at the
+deadline, a 100-million-digit scale at --max-memory-mb).
 
 Usage: differential.py --wasmcap build/bin/wasmcap --module build/guest/toolbox/toolbox.wasm
-                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree] [--seed N]
+                       [--engine interp|aot] [--tools awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree,bc] [--seed N]
 """
 import os
 import random
@@ -46,12 +47,13 @@ NATIVE = {"awk": "/usr/bin/mawk", "jq": "/usr/bin/jq", "diff": "/usr/bin/diff", 
           "egrep": "/usr/bin/egrep", "fgrep": "/usr/bin/fgrep",
           "find": "/usr/bin/find",
           "ls": "/bin/ls", "dir": "/usr/bin/dir", "vdir": "/usr/bin/vdir", "cat": "/bin/cat",
-          "xxd": "/usr/bin/xxd", "column": "/usr/bin/column", "tree": "/usr/bin/tree"}
+          "xxd": "/usr/bin/xxd", "column": "/usr/bin/column", "tree": "/usr/bin/tree",
+          "bc": "/usr/bin/bc"}
 # The guest runs as `mawk` so that messages name the same program as Debian's binary does.
 ARGV0 = {"awk": "mawk", "jq": "jq", "diff": "diff", "cmp": "cmp", "gzip": "gzip", "gunzip": "gunzip",
          "zcat": "zcat", "patch": "patch", "tar": "tar", "grep": "grep", "egrep": "egrep",
          "fgrep": "fgrep", "find": "find", "ls": "ls", "dir": "dir", "vdir": "vdir", "cat": "cat",
-         "xxd": "xxd", "column": "column", "tree": "tree"}
+         "xxd": "xxd", "column": "column", "tree": "tree", "bc": "bc"}
 
 class Runner:
     def __init__(self, a):
@@ -481,9 +483,46 @@ def tree_bound(c, r):
                                                     p.stdout[-100:], p.stderr[-300:]))
 
 
+def bc_limits(c, r):
+    """bc's one arithmetic difference: an exponent is a C long, 32 bits in wasm32 (64 on Debian's
+    amd64), so `limits` shows MAX Exponent 2147483647 and a larger exponent is bc's own
+    `exponent too large in raise` error (Debian's would compute it)."""
+    g = r.guest("bc", [], {}, b"limits\n2 ^ 2147483648\n7\n", (("LC_ALL", "C"),))
+    c.check("bc: limits and exponents are 32-bit",
+            g[0] == 0 and b"MAX Exponent    = 2147483647\n" in g[1] and g[1].endswith(b"\n7\n")
+            and g[2] == b"Runtime error (func=(main), adr=16): exponent too large in raise\n",
+            "%d %r %r" % g[:3])
+
+
+def bc_bounds(c, r):
+    """Hostile programs end at the run's limits, as the run's errors, not the host's: an endless
+    loop and 2^10000000 (3 million digits: minutes of CPU natively) at the wall-clock deadline
+    (--timeout-ms: deadline_exceeded, status 82); a division to 100 million digits of scale (200
+    MB natively) at --max-memory-mb 32, where wasi-libc's malloc returns NULL and bc says so
+    (`Fatal error: Out of memory for malloc.`, status 1)."""
+    for label, prog in (("an endless while (1) loop", b"while (1) { }\n"),
+                        ("2^10000000", b"2 ^ 10000000\n")):
+        ws = r.workspace({})
+        t0 = time.monotonic()
+        p = subprocess.run(bundle_test.run_command(r.a, ws, "bc", [],
+                                                   flags=bundle_test.RUN_FLAGS + ["--timeout-ms", "1500"]),
+                           input=prog, capture_output=True, timeout=120)
+        took = time.monotonic() - t0
+        c.check("bc: %s ends at the deadline" % label,
+                p.returncode == 82 and b"deadline_exceeded" in p.stderr and took < 30,
+                "%d %.1f s %r %r" % (p.returncode, took, p.stdout[-100:], p.stderr[-300:]))
+    ws = r.workspace({})
+    p = subprocess.run(bundle_test.run_command(r.a, ws, "bc", [],
+                                               flags=bundle_test.RUN_FLAGS + ["--max-memory-mb", "32"]),
+                       input=b"scale = 100000000; x = 1 / 3; 5\n", capture_output=True, timeout=120)
+    c.check("bc: 100 million digits of scale end at --max-memory-mb with bc's message",
+            p.returncode == 1 and p.stdout == b"" and p.stderr == b"Fatal error: Out of memory for malloc.\n",
+            "%d %r %r" % (p.returncode, p.stdout[-100:], p.stderr[-300:]))
+
+
 def main():
     ap = bundle_test.arg_parser(__doc__)
-    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree")
+    ap.add_argument("--tools", default="awk,jq,diff,cmp,gzip,patch,tar,grep,find,ls,cat,xxd,column,tree,bc")
     ap.add_argument("--seed", type=int, default=20261125)
     a = ap.parse_args()
     tools = a.tools.split(",")
@@ -505,7 +544,7 @@ def main():
                      "tar": gen.tar_cases, "grep": gen.grep_cases,
                      "find": gen.find_cases, "ls": gen.ls_cases, "cat": gen.cat_cases,
                      "xxd": gen.xxd_cases, "column": gen.column_cases,
-                     "tree": gen.tree_cases}[t](rng)
+                     "tree": gen.tree_cases, "bc": gen.bc_cases}[t](rng)
             for case in cases:
                 differential(c, r, case.get("tool", t), case)
         if "awk" in tools and "jq" in tools:
@@ -532,6 +571,9 @@ def main():
         if "tree" in tools:
             tree_locale(c, r)
             tree_bound(c, r)
+        if "bc" in tools:
+            bc_limits(c, r)
+            bc_bounds(c, r)
     finally:
         r.close()
     return c.finish("engine %s, tools %s" % (a.engine, ",".join(tools)))

@@ -1259,3 +1259,74 @@ def tree_cases(rng):
         out.append({"tool": "tree", "args": a, "files": files, "dirs": dirs, "links": links,
                     "env": c_env, "host_clock": True, "owner": 1000})
     return out
+
+
+def bc_cases(rng):
+    """GNU bc 1.07.1 (Debian's bc) against /usr/bin/bc: programs on standard input and in files
+    (one, several, then standard input; `-` is no name for it: `File - is unavailable.` on both
+    sides), -l's library (s c a l e j, at several scales,
+    out of their domains), -q, -s, -w, --mathlib; 100-digit operands (+ - * / % ^, sqrt, length,
+    scale), ibase/obase (2, 16, 100, out of range), functions (recursion, auto, arrays, void),
+    loops, if/else, print, strings, `.` and last, quit and halt; division by zero, syntax errors
+    and the other runtime errors with bc's messages and line numbers; usage errors (patches/bc/01:
+    glibc's getopt wording); $BC_LINE_LENGTH. LC_ALL=C on both sides. Not `limits` (32-bit
+    exponents: differential.bc_limits) nor read() (Debian's loops at the end of its input)."""
+    def big(n):
+        return str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(n - 1))
+    a, b, c = big(100), big(100), big(60)
+    fact = "define f(n) {\n  if (n < 2) return (1)\n  return (n * f(n - 1))\n}\n"
+    fib = ("define fib(n) {\n  auto a, b, t, i\n  a = 0; b = 1\n  for (i = 0; i < n; i++) {\n"
+           "    t = a + b; a = b; b = t\n  }\n  return (a)\n}\n")
+    files = {
+        "fact.bc": (fact + "f(30)\nf(100)\n").encode(),
+        "fib.bc": (fib + "fib(300)\nquit\n").encode(),
+        "lib.bc": b"define sq(x) { return x * x }\ndefine void hi() { print \"hi\\n\" }\n",
+        "err.bc": b"1 + 2\n3 / 0\n4 +\n5 * 6\n",
+        "noeol.bc": b"7 * 6",
+        "halt.bc": b"1\nhalt\n2\n",
+    }
+    stdin_cases = [
+        "1+2\n", "%s + %s\n" % (a, b), "%s - %s\n" % (a, b), "%s * %s\n" % (a, b),
+        "%s / %s\n" % (a, c), "scale=30; %s / %s\n" % (a, c), "%s %% %s\n" % (a, c),
+        "%s ^ 3\n" % c, "2 ^ 1000\n", "sqrt(%s)\n" % a, "scale=50; sqrt(2)\n",
+        "length(%s); scale(1.2345)\n" % a, "obase=16; %s\n" % a, "obase=16; 255; -255; 0.5\n",
+        "obase=2; 1024; 5.25\n", "obase=100; %s\n" % a, "obase=8; ibase=16; FFFF\n",
+        "ibase=2; 101010\n", "ibase=16; ABCDEF0123456789\n", "obase=1\n", "ibase=40\n",
+        "1/0\n", "x = 5 % 0\nx\n", "3 / 0; 4\n", "1 +\n2\n", "(1 + 2\n", "}\n", "$\n",
+        "sqrt(-4)\n", "2 ^ 0.5\n", "2 ^ -3\n", "scale=10; 2 ^ -3\n", "scale = -1\n",
+        "break\n", "return\n", "f(1)\n", "a[3] = 4; a[3]; a[1]\n", "scale=100; 1/3\n",
+        "x = 3; x++; x; --x; x ^= 2; x\n", "!0; 1 && 0 || 1; 3 > 2; 2 == 2\n",
+        "-0; 0.1 + 0.2; -5 % 3; scale=3; -7 / 2\n", "1; .; . + 1; last * 2\n",
+        "for (i = 0; i < 5; i++) { i * i }\n", "i = 0; while (i < 3) { i += 1; print i, \"\\n\" }\n",
+        "while (1) { break }; 5\n", "if (1 > 0) print \"yes\\n\" else print \"no\\n\"\n",
+        "print 1, 2, \"x\\ty\\n\"\n", "\"a string\n\"\n", "\"unterminated\n",
+        fact + "f(50)\n", fib + "fib(200)\n", "define void v() { print \"void\\n\" }\nv()\nx = v()\n",
+        "define g(a[]) { return a[0] * 2 }\nb[0] = 21; g(b[])\n",
+        "quit\n5\n", "5\nhalt\n6\n", "abc_def = 7; abc_def\n", "ABC\n",
+        "1 + + 2\n3\n", "a = 1 /* comment */ + 2; a\n", "3 # comment\n",
+    ]
+    lib_cases = [
+        "s(1); c(1); a(1); l(2); e(1); j(2, 3)\n", "scale=50; 4 * a(1)\n", "scale=40; e(1)\n",
+        "scale=30; l(10); l(0.5)\n", "s(%s)\n" % c, "c(-1.5); a(-100)\n", "e(100); e(-100)\n",
+        "l(0)\n", "l(-1)\n", "j(-1, 2); j(0, 0); j(1.5, 2)\n", "scale\n", "scale=5; s(3.14159)\n",
+        "scale=0; e(1)\n", "a(1) * 4 == 4 * a(1)\n",
+    ]
+    out = [{"tool": "bc", "args": [], "files": files, "stdin": s.encode()} for s in stdin_cases]
+    out += [{"tool": "bc", "args": ["-l"], "files": files, "stdin": s.encode()} for s in lib_cases]
+    for args, stdin in ((["fact.bc"], None), (["fib.bc"], None), (["lib.bc", "-"], b"sq(12)\nhi()\n"),
+                        (["-q", "lib.bc", "fact.bc"], b"sq(f(5))\n"), (["err.bc"], None),
+                        (["noeol.bc"], None), (["halt.bc"], None), (["missing.bc"], None),
+                        (["fact.bc", "missing.bc"], None), (["-l", "lib.bc"], b"sq(s(1))\n"),
+                        (["-q"], b"1+1\n"), (["-s"], b"1 == 1\nx[1]\n"), (["-w"], b"1 == 1; x\n"),
+                        (["-s"], b"a = 3; a\n"), (["--mathlib"], b"s(0.5)\n"), (["-v"], None),
+                        (["--version"], None), (["-h"], None), (["--help"], None), (["-z"], None),
+                        (["--bogus"], None), (["--help=x"], None), (["-lq", "-"], b"scale\n")):
+        out.append({"tool": "bc", "args": args, "files": files, "stdin": stdin})
+    env = (("LC_ALL", "C"),)
+    for case in out:
+        case["env"] = env
+    # bc breaks long numbers at $BC_LINE_LENGTH (70 by default; 0: never)
+    for n in ("0", "20", "1"):
+        out.append({"tool": "bc", "args": [], "files": files, "stdin": b"2 ^ 500\n",
+                    "env": env + (("BC_LINE_LENGTH", n),)})
+    return out

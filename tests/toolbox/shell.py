@@ -64,6 +64,11 @@ CASES = [
      0, "tt\n\u251c\u2500\u2500 a\n\u2502\u00a0\u00a0 \u251c\u2500\u2500 b\n\u2502\u00a0\u00a0 "
         "\u2514\u2500\u2500 f\n\u251c\u2500\u2500 c\n\u2514\u2500\u2500 l -> a\n\n"
         "5 directories, 1 file\n7\na\nc\nl\ntree is tree from bundle toolbox@0.1.0\n".encode(), b""),
+    ("bc on a pipe, with -l, and its errors on stderr",
+     "echo 'scale=20; 4*a(1)' | bc -l; echo '2^100; obase=16; 255' | bc; echo '1/0' | bc; "
+     "printf 'define sq(x) { return x*x }\\n' > sq.bc; echo 'sq(12)' | bc -q sq.bc; type bc",
+     0, b"3.14159265358979323844\n1267650600228229401496703205376\nFF\n144\n"
+        b"bc is bc from bundle toolbox@0.1.0\n", b"Runtime error (func=(main), adr=3): Divide by zero\n"),
     ("system() fails with a message, runs nothing",
      "awk 'BEGIN { system(\"touch /work/made\") }'; echo $?; test -e /work/made; echo $?",
      0, b"2\n1\n", b"cannot run commands: there are no processes in the WASI sandbox"),
