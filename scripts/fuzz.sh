@@ -43,6 +43,8 @@ run_target() {
   fi
   # The resolver: paths up to just past kMaxPathBytes (PATH_MAX - 1), so the length bound is hit.
   [ "$component" = platform ] && dict=tests/platform/fuzz/resolver.dict
+  # The virtual root (WASI paths through "/", `..` and the preopens): the resolver's words.
+  [ "$component" = wasi ] && dict=tests/platform/fuzz/resolver.dict
   # The component decoder: -malloc_limit_mb bounds what one input may make it allocate.
   if [ "$component" = component ]; then
     dict=tests/component/fuzz/component.dict
@@ -70,7 +72,7 @@ SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 j
        shell_parser:shell:16384 shell_pattern:shell:4096 shell_arith:shell:4096
        shell_printf:shell:4096 shell_test_expr:shell:4096 shell_read_split:shell:4096
        shell_nested:shell:1024
-       resolver:platform:4200
+       resolver:platform:4200 virtual_root:wasi:4200
        fast_diff:engine:4096
        component:component:65536 canon:component:65536 json_val:component:16384)
 # $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:
