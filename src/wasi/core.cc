@@ -3,6 +3,8 @@
 // and paths are in files.cc.
 #include "wasi/core.h"
 
+#include "common/failpoint.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -81,8 +83,7 @@ Result<void> Core::init() {
     struct stat st {};
     if (out_fds[k] < 0 || ::fstat(out_fds[k], &st) != 0 || !S_ISFIFO(st.st_mode)) continue;
     out_pipe_[k].pipe = true;
-    const std::string self = "/proc/self/fd/" + std::to_string(out_fds[k]);
-    out_pipe_[k].nonblocking.reset(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    out_pipe_[k].nonblocking = nonblocking_writer(out_fds[k]);
   }
   // Descriptors in use: stdio, then the preopens (WasiConfig::max_fds counts them all).
   const size_t kStdio = 3;
@@ -169,6 +170,7 @@ Result<void> Core::init() {
                                : FileType::kRegularFile);
     d->flags.append = fl >= 0 && (fl & O_APPEND) != 0;
     d->read_only = !in.write;
+    if (S_ISFIFO(st.st_mode) && in.write) d->pipe_writer = nonblocking_writer(d->fd.get());
     d->guest_path = "<" + name + ">";
     inherited_.push_back(std::move(d));
   }
@@ -447,7 +449,6 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
   const OutPipe& out = out_pipe_[kind == Kind::kStdout ? 0 : 1];
   const bool nonblocking = out.nonblocking.valid();
   if (nonblocking) host_fd = out.nonblocking.get();
-  const bool pipe = out.pipe && !nonblocking;
   uint64_t written = 0;
   // Several slices of at most PIPE_BUF bytes in all go out as one write, as one writev to a
   // pipe does: musl's stdio flushes its buffer and a line as two slices, and a reader at the
@@ -501,25 +502,25 @@ Outcome<uint64_t> Core::write_output(Kind kind, const std::vector<IoSlice>& slic
           if (written > 0) return written;
           return fail(Errc::kInterrupted);
         };
-        while (done < chunk) {
-          uint64_t want = chunk - done;
-          if (pipe) {  // no non-blocking description: wait for room, then at most PIPE_BUF,
-                       // which a pipe with room takes without blocking (as stream_write)
-            if (!wait_ready(host_fd, POLLOUT, -1)) return stopped();
-            want = std::min<uint64_t>(want, PIPE_BUF);
+        int e = 0;
+        if (out.pipe) {
+          e = write_pipe(host_fd, nonblocking, s.data + off, chunk, &done);
+          if (e == kPipeStopped) return stopped();
+        } else {
+          while (done < chunk) {  // a file or a terminal
+            ssize_t n = write_quietly(host_fd, s.data + off + done, chunk - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+              e = errno;
+              break;
+            }
+            done += static_cast<uint64_t>(n);
           }
-          ssize_t n = write_quietly(host_fd, s.data + off + done, want);
-          if (n < 0 && nonblocking && errno == EAGAIN) {  // full: wait for room, then again
-            if (!wait_ready(host_fd, POLLOUT, -1)) return stopped();
-            continue;
-          }
-          if (n < 0) {
-            if (errno == EINTR || (pipe && errno == EAGAIN)) continue;
-            if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
-            if (written > 0) return written;  // report what was written
-            return fail(errc_from_host(errno));
-          }
-          done += static_cast<uint64_t>(n);
+        }
+        if (e != 0) {
+          if (e == EPIPE && broken_pipe()) return fail(Errc::kPipe);
+          if (written + done > 0) return stopped();  // report what was written
+          return fail(errc_from_host(e));
         }
       }
       off += chunk;
@@ -574,39 +575,70 @@ Outcome<uint64_t> Core::write(OpenDescription& d, const std::vector<IoSlice>& sl
   // An inherited pipe (WasiConfig::inherited_fds: a shell's `>(list)`), written as it drains.
   if (d.kind == Kind::kFile && d.type == FileType::kFifo && d.fd.valid()) {
     if (d.read_only) return fail(Errc::kBadDescriptor);
-    return stream_write(d.fd.get(), slices);
+    if (d.pipe_writer.valid()) return stream_write(d.pipe_writer.get(), true, slices);
+    return stream_write(d.fd.get(), false, slices);
   }
   if (d.kind == Kind::kFile) return file_transfer(d, true, slices, -1, d.flags.append);
   return fail(Errc::kIsDirectory);
 }
 
-Outcome<uint64_t> Core::stream_write(int host_fd, const std::vector<IoSlice>& slices) {
-  // A reader that never drains the pipe must not hold the run past its deadline: wait until
-  // the pipe has room in bounded steps, then write at most PIPE_BUF bytes, which a pipe with
-  // room takes without blocking (Linux: a free page).
+Outcome<uint64_t> Core::stream_write(int host_fd, bool nonblocking,
+                                     const std::vector<IoSlice>& slices) {
   uint64_t written = 0;
   for (const auto& s : slices) {
+    // In chunks, as stdout's: the deadline, interrupt and fuel are checked between two.
     for (uint64_t off = 0; off < s.len;) {
-      if (!wait_ready(host_fd, POLLOUT, -1)) {
-        if (written > 0) return written;
-        return fail(Errc::kInterrupted);
-      }
-      ssize_t n = write_quietly(host_fd, s.data + off, std::min<uint64_t>(s.len - off, PIPE_BUF));
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
+      if (!may_continue()) break;
+      uint64_t chunk = std::min<uint64_t>(s.len - off, kIoChunkBytes), done = 0;
+      int e = write_pipe(host_fd, nonblocking, s.data + off, chunk, &done);
+      off += done;
+      written += done;
+      charge_bytes(done);
+      if (e == kPipeStopped) break;
+      if (e != 0) {
         // EPIPE: the list has ended; SIGPIPE's end under exit_on_broken_pipe (bash: `seq 100000
         // | tee >(head -n 1)` is 141, silent), else an error the guest sees.
-        if (errno == EPIPE && broken_pipe()) return fail(Errc::kPipe);
+        if (e == EPIPE && broken_pipe()) return fail(Errc::kPipe);
         if (written > 0) return written;  // report what was written
-        return fail(errc_from_host(errno));
+        return fail(errc_from_host(e));
       }
-      off += static_cast<uint64_t>(n);
-      written += static_cast<uint64_t>(n);
-      charge_bytes(static_cast<uint64_t>(n));
-      if (termination_) return written;
     }
+    if (termination_) break;
   }
+  if (written > 0) return written;
+  if (termination_) return fail(Errc::kInterrupted);
   return written;
+}
+
+platform::UniqueFd Core::nonblocking_writer(int host_fd) {
+  // Failpoint wasi.pipe.reopen (test builds): as on a system without /proc, none.
+  if (failpoint::hit("wasi.pipe.reopen") != 0) return platform::UniqueFd();
+  const std::string self = "/proc/self/fd/" + std::to_string(host_fd);
+  return platform::UniqueFd(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+}
+
+int Core::write_pipe(int host_fd, bool nonblocking, const uint8_t* p, uint64_t n,
+                     uint64_t* done) {
+  *done = 0;
+  while (*done < n) {
+    uint64_t want = n - *done;
+    if (!nonblocking) {
+      // Wait for room, then at most PIPE_BUF, which a pipe with room takes without blocking
+      // (Linux: a free page).
+      if (!wait_ready(host_fd, POLLOUT, -1)) return kPipeStopped;
+      want = std::min<uint64_t>(want, PIPE_BUF);
+    }
+    ssize_t w = write_quietly(host_fd, p + *done, want);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return errno;
+      // Full: wait for room in the deadline's steps, then again.
+      if (nonblocking && !wait_ready(host_fd, POLLOUT, -1)) return kPipeStopped;
+      continue;
+    }
+    *done += static_cast<uint64_t>(w);
+  }
+  return 0;
 }
 
 Outcome<uint64_t> Core::read(OpenDescription& d, const std::vector<IoSlice>& slices) {

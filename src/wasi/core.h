@@ -347,8 +347,21 @@ class Core {
   DescriptionRef dev_fd(std::string_view path) const;
   // A pipe or stdin: waits in bounded steps (the deadline and interrupt still end the run).
   Outcome<uint64_t> stream_read(int host_fd, const std::vector<IoSlice>& slices);
-  // A pipe to write (an inherited one): waits for room in bounded steps, as stream_read.
-  Outcome<uint64_t> stream_write(int host_fd, const std::vector<IoSlice>& slices);
+  // A pipe to write (an inherited one, `nonblocking` when host_fd is our own non-blocking
+  // description of it): write_pipe in chunks, as stdout's.
+  Outcome<uint64_t> stream_write(int host_fd, bool nonblocking, const std::vector<IoSlice>& slices);
+  // The one way a pipe is written (stdout, stderr, an inherited pipe), so that a reader that
+  // stops reading cannot hold the run past its deadline (a blocked write(2) sees none):
+  // [p, p + n) into host_fd, which, `nonblocking`, is our own non-blocking description of the
+  // pipe (nonblocking_writer): written until EAGAIN, then waited on in the deadline's steps;
+  // otherwise each write waits for room first and writes at most PIPE_BUF, which a pipe with
+  // room takes without blocking. Returns 0 when all is written, the errno of a failed write,
+  // or kPipeStopped when the run must end; *done is what was written either way.
+  static constexpr int kPipeStopped = -1;
+  int write_pipe(int host_fd, bool nonblocking, const uint8_t* p, uint64_t n, uint64_t* done);
+  // A non-blocking open description of our own of the pipe host_fd, reopened through
+  // /proc/self/fd (the embedder's description keeps its flags); none without /proc.
+  static platform::UniqueFd nonblocking_writer(int host_fd);
 
   WasiConfig config_;
   DescriptionRef stdio_[3];
@@ -358,11 +371,8 @@ class Core {
   std::vector<DescriptionRef> inherited_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   uint64_t output_bytes_ = 0;
-  // Stdout and stderr when the host descriptor behind them is a pipe (init()), so that a reader
-  // that stops reading cannot hold the run past its deadline: a non-blocking open file
-  // description of the same pipe of our own (reopened through /proc/self/fd: the embedder's
-  // description keeps its flags), written until EAGAIN, then waited on in the deadline's steps;
-  // without /proc, `pipe` alone: each write waits for room first and writes at most PIPE_BUF.
+  // Stdout and stderr when the host descriptor behind them is a pipe (init()): written by
+  // write_pipe, through our own non-blocking description of it when there is one.
   struct OutPipe {
     bool pipe = false;
     platform::UniqueFd nonblocking;

@@ -97,6 +97,9 @@ struct OpenDescription {
   // node, sharing the ownership of the tree it belongs to. It can be listed and looked into;
   // nothing in it can be changed.
   std::shared_ptr<const VirtualNode> vnode;
+  // An inherited pipe passed for writing: our own non-blocking description of it (core.h
+  // Core::write_pipe; none without /proc).
+  platform::UniqueFd pipe_writer;
   std::string preopen_name;  // set for preopened directories (P1 fd_prestat_*)
   std::string guest_path;    // for diagnostics: the guest-visible path it was opened with
   // Directory iteration (core.h, dir_*): a stream over a duplicate of fd, opened on first use.

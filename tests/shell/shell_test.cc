@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "bash_oracle.h"
+#include "common/failpoint.h"
 #include "shell_fixture.h"
 #include "test_support.h"
 
@@ -934,6 +935,26 @@ TEST_F(ToolFixture, TheVirtualRootIsOneTreeForTheShellAndItsTools) {
   }
   EXPECT_EQ(denied.err.find("root:"), std::string::npos);
   EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+}
+
+// A tool writing into a `>(list)` whose list never reads ends at the script's deadline
+// (src/wasi/core.h Core::write_pipe), with or without our own non-blocking description of the
+// pipe (failpoint wasi.pipe.reopen: as on a system without /proc, each write waits for room).
+TEST_F(ToolFixture, AToolWritingIntoAListThatNeverReadsEndsAtTheDeadline) {
+  for (const char* fp : {"", "wasi.pipe.reopen=eio"}) {
+    if (*fp != '\0' && !failpoint::compiled_in()) continue;
+    wasmcap::testing::ProcOptions o;
+    if (*fp != '\0') o.extra_env.emplace_back("WASMCAP_FAILPOINTS", fp);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = sh({"sh", "--timeout-ms", "1500", "--dir", work().string() + "::/work", "-c",
+                 "yes > >(sleep 30); echo after"},
+                o);
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_NE(r.exit_code, 0) << fp << wasmcap::testing::describe(r);
+    EXPECT_EQ(r.out, "") << fp;
+    EXPECT_NE(r.err.find("deadline"), std::string::npos) << fp << r.err;
+    EXPECT_LT(secs, 15.0) << fp;
+  }
 }
 
 // Commands get the clocks their manifest requests (coreutils: the wall clock, for touch) and
