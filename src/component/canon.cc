@@ -11,24 +11,18 @@
 #include "component/runtime.h"
 
 namespace wasmcap::component {
-namespace {
 
-using CoreType = wasmcap::ValType;
-using CValType = component::ValType;
-
-// A value type with its specialization removed: a primitive, or a defined type.
-struct Ty {
-  bool prim = true;
-  Prim p = Prim::kBool;
-  const TypeDef* def = nullptr;
-};
-
-Ty resolve(const Decoded& d, const CValType& v) {
+Ty resolve(const Decoded& d, const component::ValType& v) {
   if (v.is_prim) return Ty{true, v.prim, nullptr};
   const TypeDef* t = &d.types[v.type];
   if (t->kind == TypeKind::kPrimAlias) return Ty{true, t->prim, nullptr};
   return Ty{false, Prim::kBool, t};
 }
+
+namespace {
+
+using CoreType = wasmcap::ValType;
+using CValType = component::ValType;
 
 uint32_t prim_size(Prim p) {
   switch (p) {
@@ -320,6 +314,12 @@ ValKind kind_of_def(TypeKind k) {
     default: return ValKind::kBorrow;
   }
 }
+
+}  // namespace
+
+ValKind kind_of(const Ty& t) { return t.prim ? kind_of_prim(t.p) : kind_of_def(t.def->kind); }
+
+namespace {
 
 std::string type_name(const Decoded& d, const CValType& v) {
   Ty t = resolve(d, v);
@@ -802,7 +802,7 @@ Result<std::vector<Value>> lower_values(Cx& cx, const std::vector<CValType>& typ
 
 Result<void> check_val(const Decoded& d, const Val& v, const CValType& ty, const std::string& where) {
   Ty t = resolve(d, ty);
-  const ValKind want = t.prim ? kind_of_prim(t.p) : kind_of_def(t.def->kind);
+  const ValKind want = kind_of(t);
   auto bad = [&](const std::string& why) -> Result<void> {
     return make_error(ErrorCode::kInvalidArgument, where + ": " + why);
   };

@@ -23,18 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A value type with aliases of primitives resolved.
-struct Ty {
-  bool prim = true;
-  Prim p = Prim::kBool;
-  const TypeDef* def = nullptr;
-};
-Ty resolve(const Decoded& d, ValType v) {
-  if (v.is_prim) return Ty{true, v.prim, nullptr};
-  const TypeDef* t = &d.types[v.type];
-  if (t->kind == TypeKind::kPrimAlias) return Ty{true, t->prim, nullptr};
-  return Ty{false, Prim::kBool, t};
-}
 bool is_byte_list(const Decoded& d, const TypeDef& t) {
   if (t.kind != TypeKind::kList) return false;
   Ty e = resolve(d, t.a);
@@ -43,25 +31,6 @@ bool is_byte_list(const Decoded& d, const TypeDef& t) {
 bool is_option(const Decoded& d, ValType v) {
   Ty t = resolve(d, v);
   return !t.prim && t.def->kind == TypeKind::kOption;
-}
-
-ValKind kind_of(const Ty& t) {
-  static const ValKind prims[] = {ValKind::kBool, ValKind::kS8, ValKind::kU8, ValKind::kS16, ValKind::kU16,
-                                  ValKind::kS32, ValKind::kU32, ValKind::kS64, ValKind::kU64, ValKind::kF32,
-                                  ValKind::kF64, ValKind::kChar, ValKind::kString};
-  if (t.prim) return prims[static_cast<size_t>(t.p)];
-  switch (t.def->kind) {
-    case TypeKind::kList: return ValKind::kList;
-    case TypeKind::kRecord: return ValKind::kRecord;
-    case TypeKind::kTuple: return ValKind::kTuple;
-    case TypeKind::kVariant: return ValKind::kVariant;
-    case TypeKind::kEnum: return ValKind::kEnum;
-    case TypeKind::kOption: return ValKind::kOption;
-    case TypeKind::kResult: return ValKind::kResult;
-    case TypeKind::kFlags: return ValKind::kFlags;
-    case TypeKind::kOwn: return ValKind::kOwn;
-    default: return ValKind::kBorrow;
-  }
 }
 
 // The least magnitude an f32 rounds to infinity from: FLT_MAX plus half its ulp, 2^128 - 2^103

@@ -187,6 +187,17 @@ Result<Val> load_string_range(Cx& cx, uint32_t ptr, uint32_t tagged);
 Result<std::pair<uint32_t, uint32_t>> store_string_range(Cx& cx, const std::string& s);
 // Type-checks a host-supplied value against a type (kind, arity, ranges), without lowering it.
 Result<void> check_val(const Decoded& d, const Val& v, const component::ValType& t, const std::string& where);
+// A value type with its specialization removed (an alias of a primitive is that primitive): a
+// primitive, or a defined type; what lifting, lowering (canon.cc) and the JSON mapping
+// (json_val.cc) read types through.
+struct Ty {
+  bool prim = true;
+  Prim p = Prim::kBool;
+  const TypeDef* def = nullptr;
+};
+Ty resolve(const Decoded& d, const component::ValType& v);
+// The value kind a value of the type has (val.h).
+ValKind kind_of(const Ty& t);
 
 // A trap of the Canonical ABI: trap_memory_out_of_bounds for a guest range outside memory,
 // trap_host for every other rule, the message naming the rule.

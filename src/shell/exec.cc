@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/escape.h"
 #include "shell/commands.h"
 #include "shell/lex.h"
 #include "shell/pattern.h"
@@ -105,8 +106,11 @@ std::string trace_prefix(Ctx& ctx, State& st, const Io& io) {
   return std::string(static_cast<size_t>(std::clamp(st.trace_depth, 0, 1000)), text[0]) + text;
 }
 
-// A word of a trace line: as it is when it reads back as itself, else in '...' (bash's).
+// A word of a trace line: as it is when it reads back as itself, else in '...' (bash's). Bytes
+// other than printable ASCII are \xNN (a trace goes to a terminal: no control byte reaches
+// it), a backslash stays one (`+ echo 'a\b'`, as bash's), at most 256 bytes then "...".
 std::string trace_word(std::string_view w) {
+  auto shown = [](std::string_view s) { return text::escape_ascii(s, 256, ""); };
   bool plain = !w.empty();
   for (char c : w) {
     plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||

@@ -103,11 +103,12 @@ Vec<Str> matching_names(Ctx& ctx, const std::string& cwd, const Str& dir, const 
 // Iterative (a deep tree costs no host stack); every entry is a deadline check and counts toward
 // the word cap.
 enum class Star2 { kDirs, kDirsLast, kAll };
+// `bare`: kAll from `X/**/**` (two or more), whose first word is `X` itself, not `X/` (bash).
 void descend(Ctx& ctx, const std::string& cwd, const Str& base, Star2 mode, const GlobOptions& go,
-             Vec<Str>& next) {
+             Vec<Str>& next, bool bare = false) {
   const bool files = mode == Star2::kAll;
   if (mode != Star2::kAll || !base.empty()) {
-    next.push_back(files ? joined(base, "") : base);
+    next.push_back(files && !bare ? joined(base, "") : base);
     ctx.budget->check_words(next.size());
   }
   Vec<Str> todo(ctx.alloc());
@@ -183,9 +184,11 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
     if (!f.glob[i] && special) pat.push_back('\\');
     pat.push_back(c);
   }
+  bool bare_last = false;  // a last `**` that stood for `**/**` (descend's `bare`)
   if (st.opt_globstar) {  // `**/**/x` is `**/x` (bash)
     for (size_t k = comps.size(); k-- > 1;) {
       if (view(comps[k].second) == "**" && view(comps[k - 1].second) == "**") {
+        bare_last = bare_last || k + 1 == comps.size();
         comps.erase(comps.begin() + static_cast<long>(k));
       }
     }
@@ -226,7 +229,7 @@ void glob(Ctx& ctx, const State& st, bool utf8, Field& f, Vec<Str>& out) {
         Star2 mode = k + 1 == comps.size() ? Star2::kAll
                      : k + 2 == comps.size() && comps[k + 1].first.empty() ? Star2::kDirsLast
                                                                             : Star2::kDirs;
-        descend(ctx, cwd, base, mode, go, next);
+        descend(ctx, cwd, base, mode, go, next, bare_last && mode == Star2::kAll);
         continue;
       }
       for (const auto& n : matching_names(ctx, cwd, base, p, go, work)) {

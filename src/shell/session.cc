@@ -370,6 +370,18 @@ void init_shell_vars(Ctx& ctx, State& st, int64_t ppid) {
   if (!param_value(st, "PS4", &tmp)) set_var(ctx, st, "PS4", ctx.str("+ "));
   if (!(attrs_of(st, "IFS") & kAttrReadonly)) set_var(ctx, st, "IFS", ctx.str(" \t\n"));
   st.attrs.insert_or_assign(ctx.str("SHELLOPTS"), unsigned{kAttrReadonly});
+  // An interactive shell's history variables, as bash sets them (`sh -i`): HISTFILE in the
+  // home, HISTSIZE and HISTFILESIZE 500. Nothing reads or writes the file (there is no history
+  // list: docs/shell.md "Differences from bash").
+  if (st.interactive) {
+    std::string home;
+    if (!param_value(st, "HISTFILE", &tmp) && param_value(st, "HOME", &home)) {
+      set_var(ctx, st, "HISTFILE", ctx.str(home + "/.bash_history"));
+    }
+    for (const char* n : {"HISTSIZE", "HISTFILESIZE"}) {
+      if (!param_value(st, n, &tmp)) set_var(ctx, st, n, ctx.str("500"));
+    }
+  }
   // getopts starts at the first word: OPTIND is 1, whatever the environment said (exported
   // only if it came from there; a readonly one inherited stays as it is).
   try {

@@ -7,10 +7,12 @@
 // it. The script goes on, with GNU's status: 124, or 128+SIG with --preserve-status (137 for
 // KILL, which GNU cannot survive either).
 //
-// There is no process that could catch the signal, so every signal ends the command at once and
-// `-k DURATION` (GNU's second signal, KILL, for a command that ignored the first) is checked and
-// accepted but never needed; `--foreground` (a terminal's process group) changes nothing. The
-// command's run stays inside the script's own limits (its deadline, output, commands).
+// There is no process that could catch the signal, so every signal ends the command at once;
+// `-k DURATION` (GNU's second signal, KILL, for a command that ignored the first) is needed only
+// after signal 0 (`-s 0`), which GNU sends without effect: the command runs on past DURATION
+// (status 124 when it ends) until KILL ends it DURATION later (137). `--foreground` (a
+// terminal's process group) changes nothing. The command's run stays inside the script's own
+// limits (its deadline, output, commands).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -118,6 +120,7 @@ int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     return kFailed;
   };
   int sig = kSigTerm;
+  std::optional<double> kill_after;  // -k: KILL this long after signal 0 (see above)
   bool preserve = false;
   bool verbose = false;
   size_t k = 1;
@@ -192,7 +195,7 @@ int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
         return emit(ctx, io.out(), "timeout (wasmcap sh) 9.1\n", out_b) ? 0 : 1;
       } else if (match == "signal") {
         if (!set_signal(v)) return fail(said(v) + ": invalid signal", true);
-      } else if (!parse_duration(v)) {  // kill-after
+      } else if (!(kill_after = parse_duration(v))) {  // kill-after
         return fail("invalid time interval " + said(v), true);
       }
       continue;
@@ -213,7 +216,9 @@ int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
           return fail(std::string("option requires an argument -- '") + o + "'", true);
         }
         if (o == 's' && !set_signal(v)) return fail(said(v) + ": invalid signal", true);
-        if (o == 'k' && !parse_duration(v)) return fail("invalid time interval " + said(v), true);
+        if (o == 'k' && !(kill_after = parse_duration(v))) {
+          return fail("invalid time interval " + said(v), true);
+        }
         break;
       }
       return fail(std::string("invalid option -- '") + text::escape_ascii(std::string_view(&a[c], 1), 8, "") + "'", true);
@@ -258,18 +263,30 @@ int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
   std::condition_variable cv;
   bool done = false;
   bool timed_out = false;
+  bool killed = false;  // signal 0's KILL (-k) was sent
   std::optional<ExecThread> watchdog;
   if (*seconds > 0) {
-    double capped = std::min(*seconds, 1e9);  // (~31 years: the clock's range, not a limit)
-    auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(capped));
+    // (capped at ~31 years: the clock's range, not a limit)
+    auto after = [](double secs) {
+      return std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(std::min(secs, 1e9)));
+    };
+    auto until = Clock::now() + after(*seconds);
     watchdog.emplace([&, until]() {
       std::unique_lock<std::mutex> lock(mu);
       if (cv.wait_until(lock, until, [&] { return done; })) return;
       timed_out = true;
+      int send = sig;
+      if (sig == 0) {  // nothing happens to the command; KILL after -k's duration, if given
+        if (!kill_after || cv.wait_until(lock, until + after(*kill_after), [&] { return done; })) {
+          return;
+        }
+        killed = true;
+        send = kSigKill;
+      }
       lock.unlock();
       std::lock_guard<std::mutex> g(ctx.mu);
-      ctx.raise_jobs_locked(kill.get(), sig == 0 ? kSigTerm : sig);
+      ctx.raise_jobs_locked(kill.get(), send);
     }, kHelperStackBytes);
     if (!watchdog->started()) {
       return fail(watchdog->failure("the command's timeout"), false);
@@ -286,15 +303,18 @@ int run_timeout(Ctx& ctx, State& st, const Vec<Str>& argv, const Io& io,
     watchdog->join();
   }
   if (!timed_out || ctx.stopped()) return code;  // (the script's own end: its status stands)
-  int sent = sig == 0 ? kSigTerm : sig;
   if (verbose) {
-    emit(ctx, io.err(),
-         "timeout: sending signal " + std::string(signal_name(sent)) + " to command " +
-             said(name) + "\n",
-         err_b);
+    for (int sent : {sig, killed ? kSigKill : -1}) {
+      if (sent < 0) continue;
+      emit(ctx, io.err(),
+           "timeout: sending signal " + std::string(sent == 0 ? "EXIT" : signal_name(sent)) +
+               " to command " + said(name) + "\n",
+           err_b);
+    }
   }
-  if (preserve) return 128 + sent;
-  return sent == kSigKill ? 128 + kSigKill : kTimedOut;
+  if (killed || sig == kSigKill) return 128 + kSigKill;  // (GNU's own KILL ends it too)
+  if (sig == 0) return preserve ? code : kTimedOut;     // the command ended on its own
+  return preserve ? 128 + sig : kTimedOut;
 }
 
 }  // namespace wasmcap::shell

@@ -211,6 +211,8 @@ TEST_F(Installed, CommandsComeFromEveryInstalledBundle) {
 // timeout: GNU's statuses and messages (C locale). The watchdog raises the command's own kill
 // flag: the tool stops, a nested shell unwinds, jobs the command started stop with it, and the
 // script goes on (a timeout is no script limit). Each `sleep 30` would hold the test 30 s.
+// Signal 0 does nothing (the command runs on: 124, or its own status with --preserve-status)
+// until -k's KILL (137).
 TEST_F(Installed, TimeoutAsGnu) {
   auto start = std::chrono::steady_clock::now();
   auto r = script(
@@ -224,12 +226,15 @@ TEST_F(Installed, TimeoutAsGnu) {
       "timeout 0 echo zero; echo a b | timeout 30 xargs echo\n"
       "f() { :; }; timeout 1 f; echo function=$?\n"
       "timeout 1x true; echo interval=$?; timeout -s FOO 1 true; echo signal=$?\n"
-      "timeout 5; echo usage=$?; timeout --bogus 1 true; echo option=$?\n");
+      "timeout 5; echo usage=$?; timeout --bogus 1 true; echo option=$?\n"
+      "timeout -s 0 0.2 sleep 0.6; echo zero=$?\n"
+      "timeout --preserve-status -s 0 0.2 sh -c 'sleep 0.6; exit 3'; echo zpreserve=$?\n"
+      "timeout -v -s 0 -k 0.2 0.2 sleep 30; echo zkill=$?\n");
   ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
   EXPECT_EQ(r.out,
             "plain=124\nkill=137\npreserve=130\nnested=124\njob=124\ninner=124\nouter=0\n"
             "status=3\nzero\na b\nfunction=127\ninterval=125\nsignal=125\nusage=125\n"
-            "option=125\n")
+            "option=125\nzero=124\nzpreserve=3\nzkill=137\n")
       << r.err;
   EXPECT_EQ(r.err,
             "timeout: sending signal TERM to command 'sh'\n"
@@ -240,7 +245,9 @@ TEST_F(Installed, TimeoutAsGnu) {
             "Try 'timeout --help' for more information.\n"
             "Try 'timeout --help' for more information.\n"
             "timeout: unrecognized option '--bogus'\n"
-            "Try 'timeout --help' for more information.\n");
+            "Try 'timeout --help' for more information.\n"
+            "timeout: sending signal EXIT to command 'sleep'\n"
+            "timeout: sending signal KILL to command 'sleep'\n");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
 }
 

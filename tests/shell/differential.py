@@ -101,6 +101,8 @@ CORPUS = [
     "bash --noprofile --norc -c 'echo norc $0'; bash --norc -c 'echo $1' x y; bash --rcfile /dev/null -c 'exit 3'; echo $?",
     # shopt globstar, dotglob, nullglob, nocaseglob
     "shopt -s globstar; echo **; echo **/*.txt; echo sub/**/; echo **/; echo sub/** **/e.txt; ln -s sub l; echo **/d.txt; echo l/**",
+    # `**/**` is one `**`, but `DIR/**/**` starts with DIR itself where `DIR/**` starts with DIR/
+    "shopt -s globstar; echo sub/**/**; echo sub/**/**/**; echo sub/**/**/; echo **/**; echo sub/**/**/*.txt",
     "touch .h sub/.g; shopt -s globstar dotglob; echo **/.*; echo * sub/*; shopt -u dotglob; echo * **/.g; shopt -p globstar dotglob",
     "shopt -s nullglob; for f in *.nope; do echo $f; done; echo x[z]* y; a=(*.nope sub/*.txt); echo ${#a[@]}; shopt -s nocaseglob; echo A*.TXT SUB/*",
     "echo a; echo b; false; echo $?",

@@ -55,6 +55,18 @@ TEST_F(ShellFiles, ChmodOctalAndSymbolic) {
   EXPECT_EQ(mode_of(work() / "d"), 0711u);
 }
 
+// test -r/-w/-x answer by the owner's bits (the sandbox's user owns every file, as the tools
+// show it): as bash run by a user who is not root, whoever runs wasmcap; -O and -G are true.
+TEST_F(ShellFiles, AccessTestsAreTheSandboxUsersOwnerBits) {
+  fs::create_directories(work() / "d");
+  auto r = run("cd /work; echo 1 > a; chmod -r a; test -r a || echo unreadable; chmod -w a; "
+               "test -w a || echo unwritable; test -x a || echo noexec; chmod u+rx a; "
+               "test -r a && test -x a && echo rx; test -O a && test -G a && echo own; "
+               "chmod 000 d; test -x d || echo nosearch; chmod 755 d");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "unreadable\nunwritable\nnoexec\nrx\nown\nnosearch\n") << r.err;
+}
+
 TEST_F(ShellFiles, ChmodRefusesSpecialBitsReadOnlyHardLinksAndEscapes) {
   fs::path outside = tmp.path() / "outside";
   { std::ofstream(outside) << "x"; }

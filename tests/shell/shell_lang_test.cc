@@ -445,6 +445,9 @@ TEST_F(ShellFixture, ErrexitAsBash) {
   EXPECT_EQ(x.out, "a b c\nquiet\n");
   EXPECT_NE(x.err.find("+ echo 'a b' c\n"), std::string::npos) << x.err;
   EXPECT_NE(x.err.find("+ set +x\n"), std::string::npos) << x.err;
+  // A backslash in a traced word is one (bash's `+ echo 'a\b'`); a control byte is \xNN.
+  auto bs = run("set -x; echo 'a\\b' c\\\\d $'\\e' >/dev/null");
+  EXPECT_EQ(bs.err, "+ echo 'a\\b' 'c\\d' '\\x1b'\n");
   // Nesting as bash 5.2 prints it: eval, source and $(...) each add a `+`; functions and
   // subshells do not.
   auto n = run("set -x; eval \"true in\"; x=$(true a); f() { true f; }; z=$(f); (true s); "
