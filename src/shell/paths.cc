@@ -56,9 +56,18 @@ Result<Located> locate(const Ctx& ctx, const std::string& cwd, std::string_view 
                                                     : cwd + "/" + std::string(path);
   std::vector<std::string> norm;
   size_t lead = std::string::npos;  // with `physical`: components before the first `..`
+  // Above the preopens and at a preopen's top, `..` is the virtual root's, which is lexical
+  // (no symlinks there): only one inside a preopen is left to the resolver.
+  auto inside_preopen = [&ctx](const std::vector<std::string>& prefix) {
+    if (ctx.tree == nullptr) return true;
+    std::string p(1, '/');
+    for (const auto& c : prefix) (p.size() > 1 ? p.append("/") : p).append(c);
+    auto v = ctx.tree->lookup(ctx.tree->root(), p);
+    return v.kind == wasi::VirtualTree::Found::Kind::kMount && v.rest != ".";
+  };
   for (auto& c : components(abs)) {
     if (c == ".") continue;
-    if (c == ".." && physical) {
+    if (c == ".." && physical && (lead != std::string::npos || inside_preopen(norm))) {
       if (lead == std::string::npos) lead = norm.size();
     } else if (c == "..") {
       if (!norm.empty()) norm.pop_back();

@@ -246,12 +246,14 @@ TEST_F(ShellFixture, CdAndPwdPhysical) {
   auto r = run("cd lnk; pwd; pwd -P; pwd -L; cd ..; pwd; cd lnk; cd -P ..; pwd\n"
                "cd -P /work/lnk; echo $PWD; cd -L /work/lnk; pwd; cd -LP /work/lnk; pwd; cd -PL /work/lnk; pwd\n"
                "cd -P /work/lnk/..; pwd; cd /work/lnk/..; pwd; cd /work/lnk; cd -P .; pwd\n"
+               "cd -P /work/../work/lnk/..; pwd; cd -P /usr/../work; pwd\n"
                "cd /; pwd -P; cd -P nope; echo st=$?; pwd -Q; echo st=$?");
   ASSERT_TRUE(r.result);
+  // (a `..` above the preopens or at a preopen's top is the virtual root's: lexical)
   EXPECT_EQ(r.out,
             "/work/lnk\n/work/a/b/c\n/work/lnk\n/work\n/work/a/b\n"
             "/work/a/b/c\n/work/lnk\n/work/a/b/c\n/work/lnk\n"
-            "/work/a/b\n/work\n/work/a/b/c\n"
+            "/work/a/b\n/work\n/work/a/b/c\n/work/a/b\n/work\n"
             "/\nst=1\nst=2\n") << r.err;
   EXPECT_NE(r.err.find("pwd: -Q: invalid option\npwd: usage: pwd [-LP]"), std::string::npos) << r.err;
 }
