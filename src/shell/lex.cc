@@ -253,10 +253,12 @@ Result<Word> Lexer::word(Mode mode) {
   if (!nest.ok()) return fail(kNestingError);
   Word w;
   // A leading unquoted ~ or ~user (then '/' or the word's end) is a tilde part.
-  // (Line continuations inside are removed first, as everywhere outside quotes.)
-  if ((mode == Mode::kNormal || mode == Mode::kRegex || mode == Mode::kBrace ||
-       mode == Mode::kBracePattern) &&
-      peek(0) == '~') {
+  // (Line continuations inside are removed first, as everywhere outside quotes: before the ~
+  // too, `${x:0:\<newline>~}` is `${x:0:~}`.)
+  const bool tilde_mode = mode == Mode::kNormal || mode == Mode::kRegex ||
+                          mode == Mode::kBrace || mode == Mode::kBracePattern;
+  if (tilde_mode) skip_continuations();
+  if (tilde_mode && peek(0) == '~') {
     size_t e = pos_ + 1;
     int lines = 0;
     std::string user;
@@ -835,10 +837,21 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
   if (op->kind == ParamOp::Kind::kLength) {
   } else if (c == '}') {
     op->kind = ParamOp::Kind::kNone;
-  } else if (c == ':' && (peek(1) == '-' || peek(1) == '=' || peek(1) == '?' || peek(1) == '+')) {
-    op->colon = true;
+  } else if (c == ':') {
+    // ${x:-y} ${x:=y} ${x:?y} ${x:+y}, a line continuation after the ':' removed first
+    // (${x:\<newline>?r} is ${x:?r}); otherwise ${x:offset}, from the ':' again.
+    const size_t at = pos_;
+    const int line = line_;
     ++pos_;
+    skip_continuations();
     c = peek(0);
+    if (c == '-' || c == '=' || c == '?' || c == '+') {
+      op->colon = true;
+    } else {
+      pos_ = at;
+      line_ = line;
+      c = ':';
+    }
   }
   if (op->kind == ParamOp::Kind::kNone && c != '}') {
     if (c == '-' || c == '=' || c == '?' || c == '+') {
@@ -857,6 +870,7 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
     } else if (c == '#' || c == '%') {
       op->kind = c == '#' ? ParamOp::Kind::kTrimPrefix : ParamOp::Kind::kTrimSuffix;
       ++pos_;
+      skip_continuations();  // ${x#\<newline>#p} is ${x##p}
       if (peek(0) == c) {
         op->longest = true;
         ++pos_;
@@ -865,6 +879,7 @@ Result<void> Lexer::brace_param(Word& w, bool quoted) {
     } else if (c == '/') {
       op->kind = ParamOp::Kind::kReplace;
       ++pos_;
+      skip_continuations();  // ${x/\<newline>/p} is ${x//p}
       if (peek(0) == '/') op->anchor = ParamOp::Anchor::kAll;
       if (peek(0) == '#') op->anchor = ParamOp::Anchor::kStart;
       if (peek(0) == '%') op->anchor = ParamOp::Anchor::kEnd;

@@ -504,7 +504,16 @@ class Printer {
   std::string param(const WordPart& p) {
     const ParamOp& op = *p.op;
     using K = ParamOp::Kind;
-    auto arg = [&](const std::shared_ptr<const Word>& w) { return w ? word(*w) : std::string(); };
+    // The words the lexer reads as unquoted text wherever the expansion stands (patterns,
+    // replacements, offsets, indexes: lex.cc word_arg), even inside "..." or a here-document.
+    auto arg = [&](const std::shared_ptr<const Word>& w) {
+      if (!w) return std::string();
+      bool was = dq_context_;
+      dq_context_ = false;
+      std::string t = word(*w);
+      dq_context_ = was;
+      return t;
+    };
     // The word of - = ? + in a quoted expansion (or one in $(( ))) reads as double-quoted text
     // (bash).
     auto dq_arg = [&](const std::shared_ptr<const Word>& w) {

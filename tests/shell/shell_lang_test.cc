@@ -181,6 +181,11 @@ TEST_F(ShellFixture, ParameterExpansion) {
             "b.c .b. .c a.b.c a b\n<a>\n<b>\n<>\n<c>\n{a}\n{b}\n(1)\n(2 3)\n(1 2 3)\n(1)\n(2)\n"
             "(3)\n2 1 2 3\nback in q a\tbAend ~ ~nosuchuser_x\n")
       << r.err;
+  // A line continuation after ${x: ${x# ${x/ is removed first (bash), so the operator is the
+  // one the text makes without it.
+  auto lc = run("x=abc; HOME=/h; echo ${x:\\\n-d} ${u:\\\n-d} ${x:\\\n1} ${x#\\\n#a} "
+                "${x/\\\n/b/B} ${u-\\\n~} ${u:-\\\n~}/x");
+  EXPECT_EQ(lc.out, "abc d bc bc aBc /h /h/x\n") << lc.err;
   // Hostile patterns meet pattern.h's bounds (no backtracking), not the host's patience.
   auto o = opts();
   o.deadline_ms = 20000;

@@ -232,6 +232,8 @@ TEST(ShellParse, RoundTripsThroughThePrinter) {
         "c <<e\n${e=\"'\"} \"${f-\"'\"}\"",  // (a quoted ' there: fuzz finding)
         "a ~\\\nb ~\\\n/x",  // (a line continuation inside a tilde prefix: fuzz finding)
         "${b,\\\n} ${c^\\\n^} ${d,\\\n,x}",  // (continuations in a case operator: fuzz finding)
+        "${x:\\\n?r} ${y:\\\n1} ${z#\\\n#a} ${w/\\\n/b/c} \"${x:0:\\\n~}\" ${u-\\\n~}",  // (fuzz findings)
+        "\"${x=${x/${x=''?}}}\"",  // (a quoted operand's pattern reads its quotes: fuzz finding)
         "echo t?$`echo x` $\"$(b)\" x$ $",  // (a lone $ before a substitution: fuzz finding)
         ">o ! x; 2>&1 if; <i { y",  // (reserved words after a redirection: fuzz finding)
         "a <<E | (b; c)\nbody\nE\nd <<F | while x; do :; done\nf\nF\n",  // (bodies after a compound)
