@@ -19,6 +19,18 @@
 
 namespace wasmcap::platform {
 
+std::vector<std::string_view> path_components(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 namespace {
 
 constexpr int kUnset = -1;
@@ -141,15 +153,8 @@ int resolve_openat2(int root, std::string path, const BeneathOptions& o, Resolve
 // --- the walk -----------------------------------------------------------------------------------
 
 void push_components_front(std::deque<std::string>* q, std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) q->push_front(std::move(*it));
+  std::vector<std::string_view> parts = path_components(path);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) q->emplace_front(*it);
 }
 
 // `path` is relative, non-empty, without trailing slashes, at most kMaxPathBytes.

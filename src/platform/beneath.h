@@ -39,6 +39,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/fd.h"
 
@@ -133,6 +134,10 @@ struct Resolved {
 // resolver opened. EXDEV when `dir` is not beneath `root` (moved out since it was resolved);
 // otherwise the errno of reading either link (ENOENT without /proc).
 [[nodiscard]] int path_beneath(int root, int dir, std::string* out);
+
+// The '/'-separated components of `path`, empty ones skipped, as views into it: the one
+// splitter the resolver, the WASI host's virtual root and the shell's paths share.
+std::vector<std::string_view> path_components(std::string_view path);
 
 // True if `path` ends in '/' (and is not "/" itself): it names a directory.
 inline bool has_trailing_slash(std::string_view path) {

@@ -28,15 +28,8 @@ struct Located {
 };
 
 std::vector<std::string> components(std::string_view p) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) out.emplace_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  auto views = platform::path_components(p);
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 // Lexical part: the guest path made absolute and normalized, and where the session's virtual

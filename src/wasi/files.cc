@@ -764,12 +764,7 @@ std::optional<VirtualTree::Found> Core::virtual_lookup(const OpenDescription& d,
   if (path.find("..") == std::string_view::npos) return std::nullopt;  // (the usual path)
   // A preopen: only a path that climbs above its top (a `..` where the names before it have
   // come back to the top: `..`, `sub/../..`) goes through the tree, from the preopen's node.
-  std::vector<std::string_view> comps;
-  for (size_t i = 0; i < path.size();) {
-    size_t j = std::min(path.find('/', i), path.size());
-    if (j > i) comps.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
+  const std::vector<std::string_view> comps = platform::path_components(path);
   size_t depth = 0, climb = comps.size();
   for (size_t i = 0; i < comps.size() && climb == comps.size(); ++i) {
     if (comps[i] == "..") {

@@ -3,21 +3,11 @@
 
 #include <algorithm>
 
+#include "platform/beneath.h"
+
 namespace wasmcap::wasi {
 
 namespace {
-
-std::vector<std::string_view> split(std::string_view p) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 const std::vector<std::string>& no_commands() {
   static const std::vector<std::string> none;
@@ -43,7 +33,7 @@ VirtualTree::VirtualTree(const std::vector<std::string_view>& mounts,
     std::string_view m = mounts[i];
     if (m.empty() || m[0] != '/') continue;
     bool plain = true;
-    for (std::string_view c : split(m)) plain = plain && c != "." && c != "..";
+    for (std::string_view c : platform::path_components(m)) plain = plain && c != "." && c != "..";
     if (plain) make_path(m)->mount = static_cast<int>(i);
   }
   // Numbered in tree order, from 1 (0 is no inode); the commands after the nodes.
@@ -60,7 +50,7 @@ VirtualTree::VirtualTree(const std::vector<std::string_view>& mounts,
 
 VirtualNode* VirtualTree::make_path(std::string_view path) {
   VirtualNode* node = root_.get();
-  for (std::string_view c : split(path)) {
+  for (std::string_view c : platform::path_components(path)) {
     auto it = std::lower_bound(node->children.begin(), node->children.end(), c,
                                [](const auto& n, std::string_view v) { return n->name < v; });
     if (it == node->children.end() || (*it)->name != c) {
@@ -87,7 +77,7 @@ VirtualTree::Found VirtualTree::lookup(const VirtualNode& from, std::string_view
     return f;
   }
   const bool slash = path.back() == '/';
-  const std::vector<std::string_view> comps = split(path);
+  const std::vector<std::string_view> comps = platform::path_components(path);
   size_t i = 0;
   for (;;) {
     while (i < comps.size() && comps[i] == ".") ++i;
