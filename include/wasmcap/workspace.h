@@ -243,10 +243,12 @@ Result<Info> session_workspace(const std::string& home, const std::string& base,
 // the object lives and removed with everything in it when it is destroyed; on SIGINT, SIGTERM
 // or SIGHUP too, once the front end made the process clean up on signals (the CLI's `sh` and
 // `mcp` do: src/platform/signal_cleanup.h); one a SIGKILL left behind is removed by
-// the next create() (every sh-* nobody holds).
+// the next create() (every sh-* nobody holds). `sticky`: mode 01700, a system /tmp's sticky bit
+// (`test -k /tmp`; the bit only restricts removal in a directory others may write, and no one
+// else may enter this one).
 class Scratch {
  public:
-  static Result<std::unique_ptr<Scratch>> create(const std::string& home);
+  static Result<std::unique_ptr<Scratch>> create(const std::string& home, bool sticky = false);
   ~Scratch();
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;

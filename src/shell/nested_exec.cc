@@ -150,6 +150,7 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   child.user = st.user;
   child.command_string = inv->source == NestedInvocation::Source::kString;
   child.interactive = inv->interactive;
+  child.opt_expand_aliases = inv->interactive;  // bash -i expands aliases
   for (const auto& a : inv->args) child.positional.push_back(ctx.str(a));
   inherit_exported(st, child);
   start_in_directory(ctx, st.cwd, child);

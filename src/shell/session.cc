@@ -209,12 +209,13 @@ struct Session::Impl {
 // one path resolver; `held` keeps it (removed with the session). False, and nothing made, when
 // there is no wasmcap home or a preopen is already there (the caller's own wins).
 static Result<bool> preopen_scratch(Options& o, std::unique_ptr<workspace::Scratch>& held,
-                                    const std::string& guest_path, const char* what) {
+                                    const std::string& guest_path, const char* what,
+                                    bool sticky) {
   if (o.private_tmp_home.empty()) return false;
   for (const Preopen& p : o.preopens) {
     if (p.guest_path == guest_path) return false;
   }
-  auto made = workspace::Scratch::create(o.private_tmp_home);
+  auto made = workspace::Scratch::create(o.private_tmp_home, sticky);
   if (!made) {
     return make_error(made.error().code,
                       std::string("the session's private ") + what + ": " + made.error().message);
@@ -239,7 +240,7 @@ static bool has_variable(const std::vector<std::pair<std::string, std::string>>&
 // (--dir HOST::/tmp: the caller's own /tmp, none made).
 static Result<void> add_private_tmp(Options& o, std::unique_ptr<workspace::Scratch>& tmp,
                                     std::vector<std::pair<std::string, std::string>>& variables) {
-  auto made = preopen_scratch(o, tmp, "/tmp", "/tmp");
+  auto made = preopen_scratch(o, tmp, "/tmp", "/tmp", /*sticky=*/true);  // as a system /tmp
   if (!made) return tl::unexpected(made.error());
   if (*made && !has_variable(variables, "TMPDIR")) variables.emplace_back("TMPDIR", "/tmp");
   return {};
@@ -252,7 +253,7 @@ static Result<void> add_private_home(Options& o, std::unique_ptr<workspace::Scra
                                      std::vector<std::pair<std::string, std::string>>& variables) {
   if (has_variable(variables, "HOME")) return {};
   std::string path = "/home/" + (o.user.empty() ? std::string("user") : o.user);
-  auto made = preopen_scratch(o, home, path, "home");
+  auto made = preopen_scratch(o, home, path, "home", /*sticky=*/false);
   if (!made) return tl::unexpected(made.error());
   if (*made) variables.emplace_back("HOME", path);
   return {};
@@ -271,6 +272,11 @@ Result<std::unique_ptr<Session>> Session::create(Options options) {
     WASMCAP_TRY_ASSIGN(impl->o.invocation_id, make_invocation_id());
   }
   impl->st.command_string = impl->o.command_string;
+  // The interactive session (`wasmcap sh` at a terminal, the MCP bash tool's) is bash -i's
+  // shell: `$-` has i, an expansion error (`set -u`, ${x:?}) abandons its line and the shell
+  // reads the next one, and aliases are expanded.
+  impl->st.interactive = impl->o.interactive;
+  impl->st.opt_expand_aliases = impl->o.interactive;
   impl->st.user = impl->o.user;
   if (impl->o.write_budget == nullptr) {  // one per session: every run() and tool shares it
     impl->o.write_budget =

@@ -55,7 +55,7 @@ void sweep_scratch(int tmpfd) {
 
 std::string scratch_parent(const std::string& home) { return home + "/tmp"; }
 
-Result<std::unique_ptr<Scratch>> Scratch::create(const std::string& home) {
+Result<std::unique_ptr<Scratch>> Scratch::create(const std::string& home, bool sticky) {
   const std::string parent = scratch_parent(home);
   if (::mkdir(home.c_str(), 0700) != 0 && errno != EEXIST) {
     return tl::unexpected(io_error("mkdir " + home));
@@ -86,6 +86,11 @@ Result<std::unique_ptr<Scratch>> Scratch::create(const std::string& home) {
   Fd d(::openat(pfd.get(), s->name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!d.valid() || ::flock(d.get(), LOCK_EX | LOCK_NB) != 0) {
     Error e = io_error("lock " + s->path_);
+    ::unlinkat(pfd.get(), s->name_.c_str(), AT_REMOVEDIR);
+    return tl::unexpected(e);
+  }
+  if (sticky && ::fchmod(d.get(), 01700) != 0) {
+    Error e = io_error("chmod " + s->path_);
     ::unlinkat(pfd.get(), s->name_.c_str(), AT_REMOVEDIR);
     return tl::unexpected(e);
   }

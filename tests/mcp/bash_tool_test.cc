@@ -141,6 +141,14 @@ TEST_F(BashToolTest, ShellStatePersistsPerSession) {
   auto b = connect(h);
   r = b->bash("pwd; echo \"[$GREETING]\"; ls /work");
   EXPECT_EQ(text(r), "/work\n[]\nnotes.txt\nsrc\nexit status 0") << r.dump();
+  // An expansion error abandons the rest of its line, as in a terminal (bash -i): the shell
+  // and its state stay (no new one), and `$-` says interactive.
+  r = a->bash("set -u; echo $nope; echo same line\necho next line");
+  EXPECT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_NE(text(r).find("nope: unbound variable"), std::string::npos) << r.dump();
+  EXPECT_EQ(text(r).find("same line"), std::string::npos) << r.dump();
+  r = a->bash("set +u; echo $GREETING; pwd; case $- in *i*) echo interactive;; esac");
+  EXPECT_EQ(text(r), "hello\n/work/src\ninteractive\nexit status 0") << r.dump();
   // `exit` ends the shell; the next call gets a new one (the copy stays).
   r = a->bash("exit 3");
   EXPECT_EQ(r["result"]["isError"], true);

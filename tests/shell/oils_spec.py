@@ -21,7 +21,8 @@ Each case runs once per shell in a fresh temporary directory R, with the code on
 upstream does), a timeout, and at most --jobs cases at once:
   bash/dash  cwd R/case, TMP=HOME=R/tmp, SH=bash or dash, REPO_ROOT=the oils-spec dir, PATH = a
              directory of python3 helpers (argv.py, ...) then /usr/bin:/bin, LC_ALL=C.UTF-8.
-  wasmcap    `wasmcap sh --dir R::/tmp --dir OILS::/oils:ro --cwd /tmp/case`, with TMP=HOME=/tmp/tmp,
+  wasmcap    `wasmcap sh --dir R::/tmp --dir OILS::/oils:ro --cwd /tmp/case` (R made 01700: the
+             sticky bit of the machine's /tmp that bash's cases see), with TMP=HOME=/tmp/tmp,
              SH=sh (the nested shell inside the sandbox), REPO_ROOT=/oils; the helpers are WASI
              tools of the oils-helpers test bundle, installed with coreutils and the toolbox
              (awk, diff, jq: what a user has; when built) in a test home.
@@ -254,6 +255,8 @@ class Runner:
             os.makedirs(os.path.join(root, "tmp"))
             if header.get("legacy_tmp_dir") == "yes":
                 os.makedirs(os.path.join(root, "case", "_tmp"))
+            if shell == "wasmcap":  # R is its /tmp: sticky, as the /tmp bash and dash see
+                os.chmod(root, 0o1700)
             return self._run(shell, root, case["code"])
         finally:
             shutil.rmtree(root, ignore_errors=True)

@@ -686,6 +686,35 @@ TEST_F(ShellFixture, SessionKeepsStateAcrossRuns) {
   EXPECT_FALSE(shell::needs_more_input("echo a\n"));
 }
 
+// An interactive session (Options::interactive: `wasmcap sh` at a terminal, the MCP bash
+// tool) is bash -i's shell: `$-` has i, an expansion error abandons what is left of its line and
+// the next line runs (the shell and its state stay), aliases are expanded; a script is not.
+TEST_F(ShellFixture, InteractiveSessionIsBashI) {
+  fs::path out = tmp.path() / "interactive.out";
+  int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  auto o = opts();
+  o.stdout_fd = ofd;
+  o.stderr_fd = -1;
+  o.interactive = true;
+  auto s = shell::Session::create(o);
+  ASSERT_TRUE(s);
+  auto& sh = **s;
+  EXPECT_TRUE(sh.run("set -u; X=kept; alias ll='echo LL'; case $- in *i*) echo i;; esac"));
+  EXPECT_TRUE(sh.run("echo $nope; echo same line\necho next $? $X"));
+  EXPECT_FALSE(sh.exited());
+  EXPECT_TRUE(sh.run("echo ${y:?gone} no; echo no\nll $X"));
+  EXPECT_FALSE(sh.exited());
+  EXPECT_TRUE(sh.run("sh -i -c 'alias s=\"echo S\"\ns; echo ${z:?e} no\necho on'; echo $?"));
+  ::close(ofd);
+  EXPECT_EQ(read_text(out), "i\nnext 1 kept\nLL kept\nS\non\n0\n");
+  // A script (not interactive): the first expansion error ends the shell, no alias expands.
+  auto r = run("set -u; alias ll='echo LL'\nll 2>/dev/null; case $- in *i*) echo i;; esac\n"
+               "echo $nope; echo same line\necho next");
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.code, 1);
+}
+
 TEST_F(ShellFixture, ParseErrorRunsNothing) {
   auto r = run("echo ran > f; ls ;;");
   ASSERT_FALSE(r.result);

@@ -49,6 +49,10 @@ TEST_F(ShellTmp, DirectoryIsPrivateWhileTheSessionLives) {
     ASSERT_EQ(::stat(d.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700u);
   }
+  // The /tmp has a system /tmp's sticky bit (no one else may enter it); the home has not.
+  auto k = (*s)->run("test -k /tmp && ! test -k ~ && ! test -k /");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->exit_code, 0);
   s->reset();
   EXPECT_TRUE(scratches().empty());
 }
