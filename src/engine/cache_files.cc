@@ -52,29 +52,59 @@ std::string hex(const unsigned char* p, size_t n) {
 }
 
 namespace {
-// libcrypto's one-shot SHA256(), loaded on first use (common/system_lib.h: by soname, never a
-// path), for inputs of kLibcryptoSha256MinBytes or more. Why: libsodium's SHA-256 is portable C
-// (~0.45 GB/s here: 47 ms for a 20 MB module, what a never-seen module's first run pays), while
-// OpenSSL's uses the CPU's SHA extensions where it has them (~2 GB/s: ~10 ms). Loading it costs
-// ~1 ms, so small inputs (and every cached hello) keep libsodium and never map it. Without
-// libcrypto (or without the symbol): libsodium, as before. Both compute SHA-256, so every hash
-// is the same (CacheFiles.Sha256OfBigInputsIsLibsodiums).
-using Sha256Fn = unsigned char* (*)(const unsigned char*, size_t, unsigned char*);
-Sha256Fn libcrypto_sha256() {
-  static const Sha256Fn fn = [] {
+// libcrypto's SHA-256, loaded on first use (common/system_lib.h: by soname, never a path), for
+// inputs of kLibcryptoSha256MinBytes or more. Why: libsodium's SHA-256 is portable C (~0.3 GB/s
+// here: 10 ms for the 2.9 MB toolbox module, hashed at every run of one of its commands), while
+// OpenSSL's uses the CPU's SHA extensions where it has them (~1.6 GB/s). Loading the library
+// costs ~1-2 ms (measured with the calls below, load included: 3 MB 3.8 ms against libsodium's
+// 10-15 ms; 1 MiB 2.7 / 3.6-5.0 ms; 256 KiB 2.0 / 0.9-1.3 ms), so inputs under a MiB (and every
+// cached hello) keep libsodium and never map it. Both compute SHA-256, so every hash is the
+// same (CacheFiles.Sha256OfBigInputsIsLibsodiums).
+//
+// The calls: OpenSSL's low-level SHA256_Init/_Update/_Final (deprecated in 3.0, still exported)
+// run the SHA extension code directly, where the one-shot SHA256() goes through EVP and first
+// fetches the algorithm from a provider (~1.5 ms on its first call). The context is opaque here
+// (OpenSSL's SHA256_CTX is 112 bytes; kCtxBytes leaves room). Without them, the one-shot;
+// without that (or without libcrypto), libsodium.
+struct Libcrypto {
+  static constexpr size_t kCtxBytes = 512;
+  using Init = int (*)(void*);
+  using Update = int (*)(void*, const void*, size_t);
+  using Final = int (*)(unsigned char*, void*);
+  using OneShot = unsigned char* (*)(const unsigned char*, size_t, unsigned char*);
+  Init init = nullptr;
+  Update update = nullptr;
+  Final final = nullptr;
+  OneShot one_shot = nullptr;
+
+  bool hash(const void* data, size_t n, unsigned char* out) const {
+    if (init != nullptr) {
+      alignas(16) unsigned char ctx[kCtxBytes];
+      return init(ctx) == 1 && update(ctx, data, n) == 1 && final(out, ctx) == 1;
+    }
+    return one_shot != nullptr && one_shot(static_cast<const unsigned char*>(data), n, out) == out;
+  }
+};
+const Libcrypto& libcrypto() {
+  static const Libcrypto lc = [] {
+    Libcrypto l;
     syslib::Library lib(WASMCAP_LIBCRYPTO_SONAME);
-    Sha256Fn f = nullptr;
-    return lib.get(&f, "SHA256") ? f : nullptr;
+    syslib::Library low(WASMCAP_LIBCRYPTO_SONAME);
+    if (!low.get(&l.init, "SHA256_Init") || !low.get(&l.update, "SHA256_Update") ||
+        !low.get(&l.final, "SHA256_Final")) {
+      l.init = nullptr;
+    }
+    if (!lib.get(&l.one_shot, "SHA256")) l.one_shot = nullptr;
+    return l;
   }();
-  return fn;
+  return lc;
 }
 }  // namespace
 
 std::string sha256_hex(const void* data, size_t n) {
   unsigned char out[crypto_hash_sha256_BYTES];
   static_assert(crypto_hash_sha256_BYTES == 32, "SHA-256 digests are 32 bytes");
-  Sha256Fn fast = n >= kLibcryptoSha256MinBytes ? libcrypto_sha256() : nullptr;
-  if (fast == nullptr || fast(static_cast<const unsigned char*>(data), n, out) != out) {
+  if (n < kLibcryptoSha256MinBytes || !libcrypto().hash(data, n, out)) {
     crypto_hash_sha256(out, static_cast<const unsigned char*>(data), n);
   }
   return hex(out, sizeof out);

@@ -26,7 +26,7 @@ namespace wasmcap::cache {
 // kLibcryptoSha256MinBytes on libcrypto's (loaded on first use; several times faster where the
 // CPU has SHA extensions), the same digest either way. sha256_hex_libsodium: always libsodium's
 // (tests compare the two).
-inline constexpr size_t kLibcryptoSha256MinBytes = 4u << 20;
+inline constexpr size_t kLibcryptoSha256MinBytes = 1u << 20;
 std::string hex(const unsigned char* p, size_t n);
 std::string sha256_hex(const void* data, size_t n);
 std::string sha256_hex_libsodium(const void* data, size_t n);
