@@ -74,13 +74,13 @@ struct Libcrypto {
   using OneShot = unsigned char* (*)(const unsigned char*, size_t, unsigned char*);
   Init init = nullptr;
   Update update = nullptr;
-  Final final = nullptr;
+  Final finish = nullptr;
   OneShot one_shot = nullptr;
 
   bool hash(const void* data, size_t n, unsigned char* out) const {
     if (init != nullptr) {
       alignas(16) unsigned char ctx[kCtxBytes];
-      return init(ctx) == 1 && update(ctx, data, n) == 1 && final(out, ctx) == 1;
+      return init(ctx) == 1 && update(ctx, data, n) == 1 && finish(out, ctx) == 1;
     }
     return one_shot != nullptr && one_shot(static_cast<const unsigned char*>(data), n, out) == out;
   }
@@ -91,7 +91,7 @@ const Libcrypto& libcrypto() {
     syslib::Library lib(WASMCAP_LIBCRYPTO_SONAME);
     syslib::Library low(WASMCAP_LIBCRYPTO_SONAME);
     if (!low.get(&l.init, "SHA256_Init") || !low.get(&l.update, "SHA256_Update") ||
-        !low.get(&l.final, "SHA256_Final")) {
+        !low.get(&l.finish, "SHA256_Final")) {
       l.init = nullptr;
     }
     if (!lib.get(&l.one_shot, "SHA256")) l.one_shot = nullptr;
