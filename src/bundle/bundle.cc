@@ -84,9 +84,10 @@ Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t
     ::close(fd);
     return make_error(too_large, path + ": larger than " + std::to_string(limit) + " bytes");
   }
-  // Read straight into the vector (the size stat gave, then in steps of 64 KiB: the file may
-  // grow or shrink while being read; the limit holds for the bytes actually read too).
-  std::vector<uint8_t> data(static_cast<size_t>(st.st_size));
+  // Read straight into the vector: the size stat gave and one byte more, so that a file read
+  // whole meets its end without growing the vector (which would copy it); one that grew while
+  // being read grows it in steps of 64 KiB. The limit holds for the bytes actually read too.
+  std::vector<uint8_t> data(static_cast<size_t>(st.st_size) + 1);
   size_t got = 0;
   while (true) {
     if (got == data.size()) {
@@ -225,7 +226,7 @@ Result<PublicKey> keygen(const std::string& dir, const std::string& name) {
 
 // The engine's hash (engine/cache_files.h): libcrypto's, with the CPU's SHA extensions, for a
 // module of a MiB or more (a 2.9 MB toolbox module is hashed at every run of one of its
-// commands: 10 ms with libsodium's portable C, 3 ms so), libsodium's below.
+// commands: 10 ms with libsodium's portable C, ~3 ms with libcrypto's), libsodium's below.
 std::string sha256_hex(const std::vector<uint8_t>& data) {
   return cache::sha256_hex(data.data(), data.size());
 }

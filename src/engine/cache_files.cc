@@ -87,14 +87,13 @@ struct Libcrypto {
 };
 const Libcrypto& libcrypto() {
   static const Libcrypto lc = [] {
-    Libcrypto l;
+    Libcrypto l;  // a symbol the library lacks (or no library) stays nullptr
     syslib::Library lib(WASMCAP_LIBCRYPTO_SONAME);
-    syslib::Library low(WASMCAP_LIBCRYPTO_SONAME);
-    if (!low.get(&l.init, "SHA256_Init") || !low.get(&l.update, "SHA256_Update") ||
-        !low.get(&l.finish, "SHA256_Final")) {
-      l.init = nullptr;
-    }
-    if (!lib.get(&l.one_shot, "SHA256")) l.one_shot = nullptr;
+    lib.get(&l.init, "SHA256_Init");
+    lib.get(&l.update, "SHA256_Update");
+    lib.get(&l.finish, "SHA256_Final");
+    lib.get(&l.one_shot, "SHA256");
+    if (l.update == nullptr || l.finish == nullptr) l.init = nullptr;  // all three, or the one-shot
     return l;
   }();
   return lc;
