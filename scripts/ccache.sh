@@ -4,9 +4,9 @@
 # a compile: CI's fresh clone and a developer's tree share entries, because paths under the
 # checkout's parent are hashed relative to the build directory (CCACHE_BASEDIR) and the build
 # directory itself is not hashed (CCACHE_NOHASHDIR; the Debug build's -g would otherwise add it).
-# Defines that hold absolute paths (the tests' WASMCAP_CLI_PATH) are still hashed, so objects
-# that embed a checkout's location are never shared across checkouts. WASMCAP_NO_CCACHE=1 skips
-# the cache.
+# Defines that hold absolute paths would still be hashed, so none of ours do (the tests read
+# theirs from one generated source: tests/support/test_paths.h). WASMCAP_NO_CCACHE=1 skips the
+# cache.
 CCACHE_LAUNCHER=()
 if [ "${WASMCAP_NO_CCACHE:-0}" != "1" ] && command -v ccache >/dev/null; then
   CCACHE_BASEDIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "test_paths.h"
+
 namespace wasmcap {
 namespace {
 
@@ -44,7 +46,7 @@ TEST(ErrorTest, ExitCodesStayOutOfTheShellAndSignalRange) {
 // docs/cli.md "Exit status" lists every code with the number the code uses: a table row
 // "| N | ... `name` ..." (trap codes are listed once as `trap_*`).
 TEST(ErrorTest, CliDocListsEveryExitCode) {
-  std::ifstream in(std::string(WASMCAP_SOURCE_DIR) + "/docs/cli.md");
+  std::ifstream in(std::string(test_paths::source_dir()) + "/docs/cli.md");
   ASSERT_TRUE(in) << "docs/cli.md";
   std::stringstream ss;
   ss << in.rdbuf();

@@ -11,6 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include "test_paths.h"
+
 namespace wasmcap::json {
 namespace {
 
@@ -111,7 +113,7 @@ TEST(Json, NoRawParseOutsideTheDecoder) {
       R"(|nlohmann\s*::\s*\w+\s*::\s*)" + entry +   // nlohmann::json::parse
       R"(|>\s*::\s*)" + entry +                         // basic_json<...>::parse
       R"(|"_json\b|using\s+json\s*=|namespace\s+json\s*=)");
-  fs::path src = fs::path(WASMCAP_SOURCE_DIR) / "src";
+  fs::path src = fs::path(test_paths::source_dir()) / "src";
   size_t files = 0;
   std::vector<std::string> found;
   for (const auto& e : fs::recursive_directory_iterator(src)) {

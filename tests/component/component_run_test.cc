@@ -18,6 +18,7 @@
 #include "component/json_val.h"
 #include "wasmcap/engine.h"
 #include "wasmcap/runtime.h"
+#include "test_paths.h"
 
 namespace wasmcap::component {
 namespace {
@@ -37,7 +38,7 @@ class ComponentRun : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "aot" || GetParam() == "auto") {
       if (!aot_available()) GTEST_SKIP() << "no C compiler for aot";
       EngineConfig config;
-      config.aot.cache_dir = WASMCAP_AOT_TEST_CACHE;
+      config.aot.cache_dir = test_paths::aot_test_cache();
       config.aot.opt_level = 1;
       config.wait_for_compile = true;  // auto: compile in the foreground, no background process
       auto e = make_engine(GetParam(), std::move(config));
@@ -576,7 +577,7 @@ class AlternatingEngine : public Engine {
 TEST_P(ComponentHost, CoreInstancesOnDifferentEnginesLink) {
   if (!aot_available()) GTEST_SKIP() << "no C compiler for aot";
   AotOptions o;
-  o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+  o.cache_dir = test_paths::aot_test_cache();
   o.opt_level = 1;
   AlternatingEngine mixed(make_fast_engine(), make_aot_engine(o));
   std::vector<uint8_t> bytes = read_component("host");
@@ -731,7 +732,7 @@ TEST_P(ComponentRun, RunModuleCallsAnExport) {
   auto run = [&](const std::string& fn, const std::string& args, uint64_t max_memory = 1u << 20) {
     RunOptions o;
     o.engine = GetParam();
-    o.aot.cache_dir = WASMCAP_AOT_TEST_CACHE;
+    o.aot.cache_dir = test_paths::aot_test_cache();
     o.aot.opt_level = 1;
     o.wait_for_compile = true;
     o.max_memory_bytes = max_memory;

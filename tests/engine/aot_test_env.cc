@@ -3,11 +3,13 @@
 // the environment, set here once before any test runs.
 #include <cstdlib>
 
+#include "test_paths.h"
+
 namespace {
 
 const bool kAotTestEnv = [] {
   setenv("WASMCAP_AOT_OPT", "1", 1);
-  setenv("WASMCAP_CACHE_DIR", WASMCAP_AOT_TEST_CACHE, 1);
+  setenv("WASMCAP_CACHE_DIR", test_paths::aot_test_cache(), 1);
   return true;
 }();
 

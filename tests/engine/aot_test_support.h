@@ -19,7 +19,7 @@ namespace wasmcap::testing {
 
 // The shared test cache (each guest compiles once per build; aot_test_env.cc points the
 // wasmcap CLIs these tests start at it too).
-inline std::string shared_cache() { return WASMCAP_AOT_TEST_CACHE; }
+inline std::string shared_cache() { return test_paths::aot_test_cache(); }
 
 inline AotOptions shared_options() {
   AotOptions o;

@@ -26,6 +26,7 @@
 #include "wabt_engine.h"
 #include "wasmcap/runtime.h"
 #include "wat_to_wasm.h"
+#include "test_paths.h"
 
 namespace wasmcap {
 namespace {
@@ -36,7 +37,7 @@ Bytes wat_to_wasm(const std::string& text, const std::string& name) {
   return wat::wat_to_wasm(text, /*exceptions=*/true, name);
 }
 
-const fs::path kDir = fs::path(WASMCAP_SOURCE_DIR) / "tests/engine/eh";
+const fs::path kDir = fs::path(test_paths::source_dir()) / "tests/engine/eh";
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);

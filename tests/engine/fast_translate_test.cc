@@ -17,6 +17,7 @@
 #include "engine/fast/translate.h"
 #include "wasmcap/engine.h"
 #include "wat_to_wasm.h"
+#include "test_paths.h"
 
 namespace wasmcap {
 namespace {
@@ -61,9 +62,9 @@ Compared compare(const Bytes& wasm, bool gate = true) {
 }
 
 TEST(FastTranslate, SameCodeOnEveryGuestAndCorpusModule) {
-  std::vector<std::string> paths = files_in(WASMCAP_GUEST_DIR, ".wasm");
+  std::vector<std::string> paths = files_in(test_paths::guest_dir(), ".wasm");
   for (const std::string& p :
-       files_in(std::string(WASMCAP_SOURCE_DIR) + "/tests/engine/corpus/fast_diff", "")) {
+       files_in(std::string(test_paths::source_dir()) + "/tests/engine/corpus/fast_diff", "")) {
     paths.push_back(p);
   }
   ASSERT_GT(paths.size(), 40u);

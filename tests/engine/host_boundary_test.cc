@@ -22,6 +22,7 @@
 #include "wasmcap/https.h"
 #include "wasmcap/https_abi.h"
 #include "wat_to_wasm.h"
+#include "test_paths.h"
 
 namespace wasmcap {
 namespace {
@@ -32,7 +33,7 @@ std::unique_ptr<Engine> engine_named(const std::string& name) {
   if (name == "interp") return make_fast_engine();
   if (name == "wabt") return testing::make_wabt_reference_engine();
   AotOptions o;
-  o.cache_dir = WASMCAP_AOT_TEST_CACHE;  // shared by the aot tests: one compile per module
+  o.cache_dir = test_paths::aot_test_cache();  // shared by the aot tests: one compile per module
   o.opt_level = 1;
   return make_aot_engine(o);
 }

@@ -18,6 +18,7 @@
 #include "engine/aot/translate.h"
 #include "wasmcap/engine.h"
 #include "wat_to_wasm.h"
+#include "test_paths.h"
 
 namespace wasmcap {
 namespace {
@@ -30,7 +31,7 @@ class Sharing : public ::testing::TestWithParam<std::string> {
   static std::unique_ptr<Engine> make(const std::string& name) {
     if (name != "aot") return make_fast_engine();
     AotOptions o;
-    o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+    o.cache_dir = test_paths::aot_test_cache();
     o.opt_level = 1;
     return make_aot_engine(o);
   }
@@ -381,7 +382,7 @@ TEST(SharingAot, ReferenceGlobalsAreRefused) {
 TEST(SharingAot, AnImporterWithManyFunctionsIsNotSplit) {
   auto exporter = Sharing::make("aot");
   AotOptions o;
-  o.cache_dir = WASMCAP_AOT_TEST_CACHE;
+  o.cache_dir = test_paths::aot_test_cache();
   o.opt_level = 1;
   o.unit_functions = 2;
   auto engine = make_aot_engine(o);

@@ -34,7 +34,7 @@ using wasmcap::testing::TempDir;
 using wasmcap::testing::write_text;
 
 inline Json coreutils_manifest() {
-  return Json::parse(testing::read_text(fs::path(WASMCAP_SOURCE_DIR) / "guest/coreutils/manifest.json"));
+  return Json::parse(testing::read_text(fs::path(test_paths::source_dir()) / "guest/coreutils/manifest.json"));
 }
 
 // What the MCP fixtures share: a home (dir_/home) trusting a new signing key, bundles installed
@@ -166,7 +166,7 @@ class ServerTest : public McpFixture {
                                         {"input_schema", {{"type", "object"}}},
                                         {"invoke", {{"stdin", "json"}}}}})}};
     install(reader, "stdin_read");
-    Json fetch = Json::parse(testing::read_text(fs::path(WASMCAP_SOURCE_DIR) / "examples/fetch/manifest.json"));
+    Json fetch = Json::parse(testing::read_text(fs::path(test_paths::source_dir()) / "examples/fetch/manifest.json"));
     fetch["permissions"]["host_api"]["https"].erase("secrets");
     install(fetch, "fetch");
   }

@@ -52,7 +52,7 @@ TEST(ManifestTools, CoreutilsManifestDeclaresItsTools) {
   for (const auto& t : m->tools) names.push_back(t.name);
   EXPECT_EQ(names, (std::vector<std::string>{"ls", "cat", "grep", "head", "tail", "wc", "sort",
                                              "find", "mkdir", "rm", "cp", "mv"}));
-  auto fetch = policy::load_manifest(std::string(WASMCAP_SOURCE_DIR) + "/examples/fetch/manifest.json");
+  auto fetch = policy::load_manifest(std::string(test_paths::source_dir()) + "/examples/fetch/manifest.json");
   ASSERT_TRUE(fetch) << fetch.error().to_string();
   ASSERT_EQ(fetch->tools.size(), 1u);
   EXPECT_EQ(fetch->tools[0].name, "fetch");

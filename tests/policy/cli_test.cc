@@ -19,13 +19,7 @@ Args operator+(Args a, const Args& b) {
   return a;
 }
 
-std::string probe_path() {
-#ifdef WASMCAP_POLICY_PROBE
-  return WASMCAP_POLICY_PROBE;
-#else
-  return "";
-#endif
-}
+std::string probe_path() { return test_paths::policy_probe(); }
 
 int code(ErrorCode c) { return error_exit_code(c); }
 

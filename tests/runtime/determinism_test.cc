@@ -41,10 +41,8 @@ RandomSource seeded(uint64_t seed) {
 RunOptions options_for(const std::string& engine) {
   RunOptions o;
   o.engine = engine;
-#ifdef WASMCAP_AOT_TEST_CACHE
-  o.aot.cache_dir = WASMCAP_AOT_TEST_CACHE;
+  o.aot.cache_dir = test_paths::aot_test_cache();
   setenv("WASMCAP_AOT_OPT", "1", 0);  // behaviour tests: -O1 compiles about twice as fast
-#endif
   return o;
 }
 

@@ -107,7 +107,7 @@ TEST_F(EscapeTest, EveryAttemptIsRefusedAndEveryControlWorks) {
 
   // What the guest says: one line per attempt and control named in its source.
   const std::string src =
-      read_text(fs::path(WASMCAP_SOURCE_DIR) / "guest" / "tests" / "escape.c");
+      read_text(fs::path(test_paths::source_dir()) / "guest" / "tests" / "escape.c");
   const auto attempts = names_in_source(src, "attempt");
   auto controls = names_in_source(src, "control");
   for (const auto& n : names_in_source(src, "control_errno")) controls.insert(n);

@@ -142,7 +142,7 @@ using wasmcap::testing::ProcResult;
 
 struct Installed : ::testing::Test {
   wasmcap::testing::TempDir tmp;
-  std::string bundles = WASMCAP_BUNDLE_DIR;
+  std::string bundles = test_paths::bundle_dir();
   std::string home() { return (tmp.path() / "home").string(); }
   fs::path work() { return tmp.path() / "work"; }
   void SetUp() override {
@@ -177,7 +177,7 @@ struct Installed : ::testing::Test {
   std::string pack(const std::string& name, const std::string& commands) {
     fs::path dir = tmp.path() / ("pack-" + name);
     fs::create_directories(dir);
-    fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/oils_helpers.wasm", dir / "m.wasm");
+    fs::copy_file(std::string(test_paths::guest_dir()) + "/oils_helpers.wasm", dir / "m.wasm");
     wasmcap::testing::write_text(dir / "manifest.json",
         R"({"name":")" + name + R"(","version":"2.0.0","module":"m.wasm",)"
         R"("permissions":{"args":true},"commands":)" + commands + "}");
@@ -341,7 +341,7 @@ TEST_F(Installed, FallbackCommandsYieldToOtherBundles) {
 TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {
   fs::path dir = tmp.path() / "pack-data";
   fs::create_directories(dir / "root");
-  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/coreutils.wasm", dir / "m.wasm");
+  fs::copy_file(std::string(test_paths::guest_dir()) + "/coreutils.wasm", dir / "m.wasm");
   wasmcap::testing::write_text(dir / "root/hello.txt", "from the data tree\n");
   wasmcap::testing::write_text(dir / "manifest.json",
       R"({"name":"datacat","version":"1.0.0","module":"m.wasm","data":{"path":"root","guest":"/data"},)"
@@ -364,7 +364,7 @@ TEST_F(Installed, DataTreeIsMountedForTheBundlesCommandsOnly) {
 TEST_F(Installed, BundleModifiedAfterInstallIsRefusedOnFirstUse) {
   fs::path dir = tmp.path() / "pack-data";
   fs::create_directories(dir / "root");
-  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/oils_helpers.wasm", dir / "m.wasm");
+  fs::copy_file(std::string(test_paths::guest_dir()) + "/oils_helpers.wasm", dir / "m.wasm");
   wasmcap::testing::write_text(dir / "root/hello.txt", "from the data tree\n");
   wasmcap::testing::write_text(dir / "manifest.json",
       R"({"name":"datahelp","version":"1.0.0","module":"m.wasm","data":{"path":"root","guest":"/data"},)"
@@ -412,7 +412,7 @@ TEST_F(Installed, BundleModifiedAfterInstallIsRefusedOnFirstUse) {
 TEST_F(Installed, HttpsIsLinkedButNothingIsGranted) {
   fs::path dir = tmp.path() / "pack-fetch";
   fs::create_directories(dir);
-  fs::copy_file(std::string(WASMCAP_GUEST_DIR) + "/fetch.wasm", dir / "m.wasm");
+  fs::copy_file(std::string(test_paths::guest_dir()) + "/fetch.wasm", dir / "m.wasm");
   wasmcap::testing::write_text(dir / "manifest.json",
       R"({"name":"fetcher","version":"1.0.0","module":"m.wasm","permissions":{"args":true,)"
       R"("host_api":{"https":{"allow":[{"host":"*","methods":["GET"]}],"optional":true}}},)"

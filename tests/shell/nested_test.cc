@@ -140,7 +140,7 @@ TEST(Shebang, BadLinesAreRefused) {
 
 struct NestedCli : ::testing::Test {
   wasmcap::testing::TempDir tmp;
-  std::string bundles = WASMCAP_BUNDLE_DIR;
+  std::string bundles = test_paths::bundle_dir();
   std::string home() { return (tmp.path() / "home").string(); }
   fs::path work() { return tmp.path() / "work"; }
   void SetUp() override {

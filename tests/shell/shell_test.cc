@@ -728,7 +728,7 @@ struct ToolFixture : ::testing::Test {
   std::string home() { return (tmp.path() / "home").string(); }
   fs::path work() { return tmp.path() / "work"; }
   void SetUp() override {
-    std::string bundles = std::string(WASMCAP_BUNDLE_DIR);
+    std::string bundles = std::string(test_paths::bundle_dir());
     if (!fs::exists(bundles + "/coreutils.wcb")) GTEST_SKIP() << "no coreutils bundle built";
     fs::create_directories(fs::path(home()) / "trust");
     fs::copy_file(bundles + "/wasmcap-test.pub", fs::path(home()) / "trust/wasmcap-test.pub");

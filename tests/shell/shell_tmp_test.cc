@@ -144,7 +144,7 @@ pid_t spawn_sh(const fs::path& home, const std::string& script) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setenv("WASMCAP_HOME", home.c_str(), 1);
-    ::execl(WASMCAP_CLI_PATH, WASMCAP_CLI_PATH, "sh", "--timeout-ms", "0", "--max-commands", "0",
+    ::execl(test_paths::cli(), test_paths::cli(), "sh", "--timeout-ms", "0", "--max-commands", "0",
             "-c", script.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);

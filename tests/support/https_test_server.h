@@ -41,9 +41,7 @@
 #include <string>
 #include <vector>
 
-#ifndef WASMCAP_SOURCE_DIR
-#error "define WASMCAP_SOURCE_DIR (wasmcap_unit_test does) to locate tests/https/support"
-#endif
+#include "test_paths.h"
 
 namespace wasmcap::testing {
 
@@ -115,7 +113,7 @@ class HttpsTestServer {
     int out[2], in[2];
     if (pipe2(out, O_CLOEXEC) != 0) return fail("pipe failed");
     if (pipe2(in, O_CLOEXEC) != 0) return fail("pipe failed");
-    std::string script = std::string(WASMCAP_SOURCE_DIR) + "/tests/https/support/https_server.py";
+    std::string script = std::string(test_paths::source_dir()) + "/tests/https/support/https_server.py";
     pid_ = fork();
     if (pid_ < 0) return fail("fork failed");
     if (pid_ == 0) {

@@ -31,6 +31,8 @@
 #include "wasmcap/runtime.h"
 #include "wasmcap/wasi.h"
 
+#include "test_paths.h"
+
 namespace wasmcap {
 // Readable ErrorCode values in GoogleTest failure messages ("trap_unreachable").
 inline void PrintTo(ErrorCode c, std::ostream* os) { *os << error_code_name(c); }
@@ -39,10 +41,10 @@ inline void PrintTo(ErrorCode c, std::ostream* os) { *os << error_code_name(c); 
 namespace wasmcap::testing {
 
 inline std::string guest_path(const std::string& name) {
-  return std::string(WASMCAP_GUEST_DIR) + "/" + name + ".wasm";
+  return std::string(test_paths::guest_dir()) + "/" + name + ".wasm";
 }
 
-inline std::string cli_path() { return WASMCAP_CLI_PATH; }
+inline std::string cli_path() { return test_paths::cli(); }
 
 // The engine under test: $WASMCAP_TEST_ENGINE, default "interp". ctest runs the engine and
 // runtime suites once per product engine, interp and aot (tests/CMakeLists.txt:
@@ -50,13 +52,11 @@ inline std::string cli_path() { return WASMCAP_CLI_PATH; }
 // guest compiles once per build.
 inline std::string test_engine_name() {
   const char* e = std::getenv("WASMCAP_TEST_ENGINE");
-#ifdef WASMCAP_AOT_TEST_CACHE
   // The shared test cache, for this process and the wasmcap CLIs it starts.
   if (e != nullptr && std::string(e) == "aot") {
-    setenv("WASMCAP_CACHE_DIR", WASMCAP_AOT_TEST_CACHE, 0);
+    setenv("WASMCAP_CACHE_DIR", test_paths::aot_test_cache(), 0);
     setenv("WASMCAP_AOT_OPT", "1", 0);  // tests check behaviour; -O1 compiles ~2x faster
   }
-#endif
   return e != nullptr && *e != '\0' ? std::string(e) : std::string("interp");
 }
 
