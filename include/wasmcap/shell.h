@@ -171,6 +171,14 @@ class Session {
   Session& operator=(const Session&) = delete;
   Result<Outcome> run(const std::string& text);
   Result<Outcome> run(const std::string& text, const RunControls& controls);
+  // Runs the script read from `fd` as bash reads one from a pipe or a file: a complete command
+  // at a time, each run before the next is read and never read past (a pipe a byte at a time;
+  // a regular file in blocks, its offset put back before a command runs), so the commands that
+  // read `fd` (Options::stdin_fd, the same descriptor) get the rest of the input, and a writer
+  // that keeps the pipe open drives a live shell. One script for the limits (deadline, output,
+  // commands), as run(); a syntax error ends it with status 2 after the commands before it ran;
+  // one command's text is at most 16 MiB (a longer one is refused: invalid_argument).
+  Result<Outcome> run_input(int fd, const RunControls& controls = {});
   bool exited() const;  // `exit` ran: run() refuses from now on
   int last_status() const;
   std::string cwd() const;
@@ -180,6 +188,9 @@ class Session {
  private:
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);
+  // run() and run_input(): `text` parsed before anything runs, or (null) the input `fd` read as
+  // it runs.
+  Result<Outcome> run_impl(const std::string* text, int fd, const RunControls& controls);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -26,7 +26,7 @@ namespace wasmcap::cli {
 
 namespace {
 
-// A script (a FILE or stdin) is at most this long: it is held whole, then parsed.
+// A script FILE is at most this long: it is held whole, then parsed.
 constexpr size_t kMaxScriptBytes = 16u << 20;
 
 // What a shell with nothing to work on says (docs/shell.md, "Starting").
@@ -283,8 +283,8 @@ Dispatch add_sh_command(CLI::App& app) {
     if (!o->file.empty()) {
       std::ifstream f(o->file, std::ios::binary);
       if (!f) return fail(Error(ErrorCode::kNotFound, "cannot read script " + o->file));
-      // The same bound as a script on stdin: the file is read, then parsed within the shell's
-      // memory budget, never read whole whatever its size.
+      // At most 16 MiB (as one command of a script on stdin): the file is read, then parsed
+      // within the shell's memory budget, never read whole whatever its size.
       text.resize(kMaxScriptBytes + 1);
       f.read(text.data(), static_cast<std::streamsize>(text.size()));
       text.resize(static_cast<size_t>(f.gcount()));
@@ -292,24 +292,10 @@ Dispatch add_sh_command(CLI::App& app) {
         return fail(Error(ErrorCode::kInvalidArgument, "the script " + o->file + " exceeds 16 MiB"));
       }
     }
-    // Neither -c nor FILE: a terminal gets the interactive mode, anything else is the script.
+    // Neither -c nor FILE: a terminal gets the interactive mode, anything else is the script,
+    // read as it runs (Session::run_input).
     const bool from_stdin = o->file.empty() && sh->count("-c") == 0;
     const bool is_interactive = from_stdin && ::isatty(STDIN_FILENO) == 1;
-    if (from_stdin && !is_interactive) {
-      std::string all;
-      char buf[65536];
-      for (;;) {
-        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(Error(ErrorCode::kIo, "cannot read the script from stdin"));
-        if (n == 0) break;
-        all.append(buf, static_cast<size_t>(n));
-        if (all.size() > kMaxScriptBytes) {
-          return fail(Error(ErrorCode::kInvalidArgument, "the script on stdin exceeds 16 MiB"));
-        }
-      }
-      text = std::move(all);
-    }
     // The command table: every installed bundle resolved (signature, trust, revocation, module
     // hash) once, its manifest's commands in the host config's order (shell.bundle_order).
     if (home) {
@@ -331,8 +317,9 @@ Dispatch add_sh_command(CLI::App& app) {
       if (!r) return fail(r.error());
       so.random = *r;
     }
-    // A script read from stdin used it up: its commands see EOF.
-    so.stdin_fd = from_stdin && !is_interactive ? -1 : STDIN_FILENO;
+    // A script on stdin shares it with its commands: they read what follows the command
+    // running (as bash's).
+    so.stdin_fd = STDIN_FILENO;
     so.deadline_ms = !o->timeout_given && config.defaults.timeout_ms ? *config.defaults.timeout_ms
                                                                       : o->timeout_ms;
     so.max_output_bytes = o->max_output_bytes;
@@ -366,7 +353,7 @@ Dispatch add_sh_command(CLI::App& app) {
     }
     auto session = shell::Session::create(std::move(so));
     if (!session) return fail(session.error());
-    auto r = (*session)->run(text);
+    auto r = from_stdin ? (*session)->run_input(STDIN_FILENO) : (*session)->run(text);
     // A command not found (127) in a shell that has no commands at all: say why. A script that
     // failed in a shell with commands but no directory (its tools reached no file: `ls` says
     // "Capabilities insufficient"): say that, once, at the end.

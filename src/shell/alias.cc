@@ -204,7 +204,7 @@ int run_lines(Ctx& ctx, State& st, const std::string& text, const std::vector<An
 }
 
 int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line, const Io& io,
-              const char* what) {
+              const char* what, bool* syntax_error) {
   UnitReader reader(text, pos, line, ctx.budget);
   while (!reader.done() && !stopping(ctx, st)) {
     uint64_t charged = 0;
@@ -216,6 +216,7 @@ int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line
       }
       emit(ctx, io.err(),
            std::string("wasmcap sh: ") + what + ": " + shown(script.error().message) + "\n");
+      if (syntax_error != nullptr) *syntax_error = true;
       return st.last = 2;
     }
     Budget::Lease ast(ctx.budget, charged, Budget::Lease::kAdopt);  // held by the AST

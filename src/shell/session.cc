@@ -406,6 +406,17 @@ uint64_t Session::memory_in_use() const { return impl_->budget.used(); }
 Result<Outcome> Session::run(const std::string& text) { return run(text, RunControls{}); }
 
 Result<Outcome> Session::run(const std::string& text, const RunControls& controls) {
+  return run_impl(&text, -1, controls);
+}
+
+Result<Outcome> Session::run_input(int fd, const RunControls& controls) {
+  return run_impl(nullptr, fd, controls);
+}
+
+Result<Outcome> Session::run_impl(const std::string* text_in, int fd,
+                                  const RunControls& controls) {
+  static const std::string kNoText;
+  const std::string& text = text_in != nullptr ? *text_in : kNoText;
   if (impl_->st.exit_requested) {
     return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
   }
@@ -429,7 +440,9 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
   } disarm{impl_->budget};
   impl_->budget.arm(ctx.deadline, &ctx.interrupt);
   uint64_t ast_bytes = 0;
-  auto script = parse(text, nullptr, &impl_->budget, &ast_bytes);
+  // The input read as it runs has nothing to parse first.
+  auto script = text_in != nullptr ? parse(text, nullptr, &impl_->budget, &ast_bytes)
+                                   : Result<Script>(Script{});
   // A syntax error: nothing runs, unless aliases may make it parse (read_as_bash).
   bool by_units = !script && script.error().code == ErrorCode::kInvalidArgument &&
                   read_as_bash(ctx, impl_->st, text);
@@ -481,7 +494,9 @@ Result<Outcome> Session::run(const std::string& text, const RunControls& control
   // The script runs on a thread whose stack holds kMaxExecDepth levels of recursion. Its
   // background jobs end with it (they are joined: no thread outlives the script).
   ExecThread script_thread([&]() {
-    if (by_units) {
+    if (text_in == nullptr) {
+      shell::run_input(ctx, st, fd, io);
+    } else if (by_units) {
       run_units(ctx, st, text, 0, 1, io, "script");
     } else {
       run_lines(ctx, st, text, script->items, io, "script");

@@ -695,9 +695,12 @@ int run_lines(Ctx& ctx, State& st, const std::string& text, const std::vector<An
               const Io& io, const char* what);
 // The shell's input from `pos` (on line `line`) read one complete command at a time, each parsed
 // with the aliases of that moment (parse.h UnitReader), as bash reads a script. A syntax error
-// is reported on `io`'s stderr and ends it with status 2.
+// is reported on `io`'s stderr and ends it with status 2 (and sets *syntax_error when given).
 int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line, const Io& io,
-              const char* what);
+              const char* what, bool* syntax_error = nullptr);
+// input.cc: the script read from `fd` as it runs, a complete command at a time, never read past
+// (Session::run_input, include/wasmcap/shell.h).
+int run_input(Ctx& ctx, State& st, int fd, const Io& io);
 // A script that failed to parse whole is read as bash reads it (run_units from its start) when
 // aliases are on, or when a command before the failing one runs `alias`: an alias may make the
 // failing command parse (`alias LEFT='{'` ... `LEFT echo; }`). Otherwise nothing runs.
