@@ -13,13 +13,22 @@ bash's (a `true`, an `echo`, a one-stage tool, a 5-stage pipeline), and the CPU 
 system) of each shell's processes, which a loaded machine disturbs less than the wall time. Every command's stdout and
 exit status must agree with bash's (its tree's path read as /work), or the run stops: a fast wrong answer is not measured.
 
-  python3 bench/shell_transcript.py [--build-dir build] [--rounds 5] [--json out.json]
+With --mode session (or both, the default), the same transcript through one long-lived shell per
+shell and round, as an agent harness holding a shell (or the MCP `bash` tool's session) runs
+it: `wasmcap sh --dir TREE::/work` and `bash`, each reading the commands from a pipe it is fed
+one command at a time; after each command a marker line (`printf` of a fixed word and `$?`)
+ends its output; the time is from writing the command to reading its marker (wall only: the
+processes live on).
+
+  python3 bench/shell_transcript.py [--build-dir build] [--rounds 5] [--mode process|session|both]
+                                    [--json out.json]
 """
 
 import argparse
 import json
 import os
 import resource
+import select
 import shutil
 import statistics
 import subprocess
@@ -93,11 +102,187 @@ def timed(argv, cwd, env):
     return ms, p
 
 
+MARKER = b"__transcript_marker__"
+
+
+class LiveShell:
+    """A shell reading commands from a pipe: run(cmd) writes the command and a marker line, and
+    returns (wall ms, stdout before the marker, the command's status)."""
+
+    def __init__(self, argv, cwd, env):
+        self.err = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=self.err)
+        self.buf = b""
+
+    def run(self, cmd):
+        line = cmd.encode() + b"\nprintf '\\n%s %s\\n' " + MARKER + b" \"$?\"\n"
+        t0 = time.perf_counter()
+        self.p.stdin.write(line)
+        self.p.stdin.flush()
+        fd = self.p.stdout.fileno()
+        while True:
+            k = self.buf.find(b"\n" + MARKER + b" ")
+            if k >= 0:
+                e = self.buf.find(b"\n", k + 1)
+                if e >= 0:
+                    break
+            if not select.select([fd], [], [], 120)[0]:
+                raise SystemExit("no marker after %r" % cmd)
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.err.seek(0)
+                raise SystemExit("the shell ended at %r: %r" % (cmd, self.err.read()[-500:]))
+            self.buf += chunk
+        ms = (time.perf_counter() - t0) * 1000.0
+        out = self.buf[:k]
+        status = int(self.buf[k + 1 + len(MARKER) + 1:e])
+        self.buf = self.buf[e + 1:]
+        return ms, out, status
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=60)
+        self.err.close()
+
+
+def session_rounds(a, wasmcap, shells, scratch, wenv, benv):
+    """--mode session: per command, the median wall ms of each shell over the rounds."""
+    samples = {s: [[] for _ in TRANSCRIPT] for s in shells}
+    for rnd in range(a.rounds + 1):  # round 0 untimed: the aot engine's cache warm
+        live = {}
+        trees = {}
+        for s in shells:
+            trees[s] = os.path.join(scratch, "s%d-%s" % (rnd, s))
+            make_tree(trees[s])
+            if s == "bash":
+                live[s] = LiveShell(["bash"], trees[s], benv)
+            else:
+                live[s] = LiveShell([wasmcap, "sh", "--engine", s.split("-", 1)[1],
+                                     "--timeout-ms", "0", "--dir", trees[s] + "::/work",
+                                     "--cwd", "/work"], scratch, wenv)
+            live[s].run("true")  # started, its command table built
+        for i, (_, cmd) in enumerate(TRANSCRIPT):
+            results = {}
+            for s in shells:
+                ms, out, status = live[s].run(cmd)
+                results[s] = (out, status)
+                if rnd > 0:
+                    samples[s][i].append(ms)
+            ref_out = results["bash"][0].replace(trees["bash"].encode(), b"/work")
+            for s in shells[1:]:
+                if results[s][0] != ref_out or results[s][1] != results["bash"][1]:
+                    raise SystemExit("session: command %d differs from bash on %s: %r\nbash (%d): %r\n"
+                                     "%s (%d): %r" % (i + 1, s, cmd, results["bash"][1],
+                                                      ref_out[:300], s, results[s][1],
+                                                      results[s][0][:300]))
+        for s in shells:
+            live[s].close()
+    return {s: [statistics.median(x) for x in samples[s]] for s in shells}
+
+
+def print_session(report, med, shells):
+    totals = {s: sum(med[s]) for s in shells}
+    report["session"] = {"total_ms": totals, "per_command_ms": med, "overhead_ms": {}}
+    print("\nthe same transcript in one live shell per round (--mode session), median wall ms")
+    print("%-16s %10s %8s" % ("shell", "total ms", "x bash"))
+    for s in shells:
+        print("%-16s %10.2f %8.2f" % (s, totals[s], totals[s] / totals["bash"]))
+    print("\nper kind of command: median ms, and the overhead over bash")
+    print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
+    for i, (kind, cmd) in enumerate(TRANSCRIPT):
+        if not kind:
+            continue
+        line = "%-10s %8.2f" % (kind, med["bash"][i])
+        for s in shells[1:]:
+            over = med[s][i] - med["bash"][i]
+            report["session"]["overhead_ms"].setdefault(s, {})[kind] = over
+            line += " %14.2f %+9.2f" % (med[s][i], over)
+        print(line)
+    print("\nper command (median ms):")
+    for i, (_, cmd) in enumerate(TRANSCRIPT):
+        short = cmd.replace("\n", "\\n")
+        short = short if len(short) <= 48 else short[:45] + "..."
+        print("%2d %-48s" % (i + 1, short) + "".join(" %8.2f" % med[s][i] for s in shells))
+
+
+def process_rounds(a, wasmcap, shells, scratch, wenv, benv):
+    """--mode process: each command its own process; prints and returns the report."""
+    samples = {s: [[] for _ in TRANSCRIPT] for s in shells}
+    totals = {s: [] for s in shells}
+    cpu_totals = {s: [] for s in shells}
+    # One untimed round first: the aot engine compiles each tool once into its cache.
+    for rnd in range(a.rounds + 1):
+        trees = {}
+        for s in shells:
+            trees[s] = os.path.join(scratch, "r%d-%s" % (rnd, s))
+            make_tree(trees[s])
+        total = {s: 0.0 for s in shells}
+        cpu = {s: 0.0 for s in shells}
+        for i, (_, cmd) in enumerate(TRANSCRIPT):
+            results = {}
+            for s in shells:
+                if s == "bash":
+                    ms, p = timed(["bash", "-c", cmd], trees[s], benv)
+                else:
+                    argv = [wasmcap, "sh", "--engine", s.split("-", 1)[1], "--timeout-ms", "0",
+                            "--dir", trees[s] + "::/work", "-c", cmd]
+                    ms, p = timed(argv, scratch, wenv)
+                results[s] = p
+                if rnd > 0:
+                    samples[s][i].append(ms)
+                    total[s] += ms
+                    cpu[s] += timed.cpu
+            ref = results["bash"]
+            ref_out = ref.stdout.replace(trees["bash"].encode(), b"/work")
+            for s in shells[1:]:
+                got = results[s]
+                if got.stdout != ref_out or got.returncode != ref.returncode:
+                    raise SystemExit("command %d differs from bash on %s: %r\nbash (%d): %r\n%s (%d): %r\n%s"
+                                     % (i + 1, s, cmd, ref.returncode, ref_out[:300], s,
+                                        got.returncode, got.stdout[:300], got.stderr[:300]))
+        if rnd > 0:
+            for s in shells:
+                totals[s].append(total[s])
+                cpu_totals[s].append(cpu[s])
+    med = {s: [statistics.median(x) for x in samples[s]] for s in shells}
+    report = {"commands": len(TRANSCRIPT), "rounds": a.rounds,
+              "total_ms": {s: statistics.median(totals[s]) for s in shells},
+              "total_cpu_ms": {s: statistics.median(cpu_totals[s]) for s in shells},
+              "per_command_ms": {s: med[s] for s in shells}, "overhead_ms": {}}
+    print("%d-command agent transcript, median of %d rounds (each command its own process)"
+          % (len(TRANSCRIPT), a.rounds))
+    print("%-16s %10s %8s %10s %8s" % ("shell", "wall ms", "x bash", "CPU ms", "x bash"))
+    for s in shells:
+        t = report["total_ms"][s]
+        c = report["total_cpu_ms"][s]
+        print("%-16s %10.1f %8.2f %10.1f %8.2f" % (s, t, t / report["total_ms"]["bash"], c,
+                                                   c / report["total_cpu_ms"]["bash"]))
+    print("\nper kind of command: median ms, and the overhead over bash")
+    print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
+    for i, (kind, cmd) in enumerate(TRANSCRIPT):
+        if not kind:
+            continue
+        line = "%-10s %8.1f" % (kind, med["bash"][i])
+        for s in shells[1:]:
+            over = med[s][i] - med["bash"][i]
+            report["overhead_ms"].setdefault(s, {})[kind] = over
+            line += " %14.1f %+9.1f" % (med[s][i], over)
+        print(line)
+    print("\nper command (median ms):")
+    for i, (_, cmd) in enumerate(TRANSCRIPT):
+        short = cmd.replace("\n", "\\n")
+        short = short if len(short) <= 48 else short[:45] + "..."
+        print("%2d %-48s" % (i + 1, short) + "".join(" %8.1f" % med[s][i] for s in shells))
+    return report
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--engines", default="interp,aot")
+    ap.add_argument("--mode", choices=("process", "session", "both"), default="both")
     ap.add_argument("--json")
     a = ap.parse_args()
     wasmcap = os.path.join(a.build_dir, "bin", "wasmcap")
@@ -124,72 +309,11 @@ def main():
                 subprocess.run([wasmcap, "compile", "--compile-timeout-ms", "1800000",
                                 os.path.join(a.build_dir, m)], env=wenv, check=True,
                                stdout=subprocess.DEVNULL)
-        samples = {s: [[] for _ in TRANSCRIPT] for s in shells}
-        totals = {s: [] for s in shells}
-        cpu_totals = {s: [] for s in shells}
-        # One untimed round first: the aot engine compiles each tool once into its cache.
-        for rnd in range(a.rounds + 1):
-            trees = {}
-            for s in shells:
-                trees[s] = os.path.join(scratch, "r%d-%s" % (rnd, s))
-                make_tree(trees[s])
-            total = {s: 0.0 for s in shells}
-            cpu = {s: 0.0 for s in shells}
-            for i, (_, cmd) in enumerate(TRANSCRIPT):
-                results = {}
-                for s in shells:
-                    if s == "bash":
-                        ms, p = timed(["bash", "-c", cmd], trees[s], benv)
-                    else:
-                        argv = [wasmcap, "sh", "--engine", s.split("-", 1)[1], "--timeout-ms", "0",
-                                "--dir", trees[s] + "::/work", "-c", cmd]
-                        ms, p = timed(argv, scratch, wenv)
-                    results[s] = p
-                    if rnd > 0:
-                        samples[s][i].append(ms)
-                        total[s] += ms
-                        cpu[s] += timed.cpu
-                ref = results["bash"]
-                ref_out = ref.stdout.replace(trees["bash"].encode(), b"/work")
-                for s in shells[1:]:
-                    got = results[s]
-                    if got.stdout != ref_out or got.returncode != ref.returncode:
-                        raise SystemExit("command %d differs from bash on %s: %r\nbash (%d): %r\n%s (%d): %r\n%s"
-                                         % (i + 1, s, cmd, ref.returncode, ref_out[:300], s,
-                                            got.returncode, got.stdout[:300], got.stderr[:300]))
-            if rnd > 0:
-                for s in shells:
-                    totals[s].append(total[s])
-                    cpu_totals[s].append(cpu[s])
-        med = {s: [statistics.median(x) for x in samples[s]] for s in shells}
-        report = {"commands": len(TRANSCRIPT), "rounds": a.rounds,
-                  "total_ms": {s: statistics.median(totals[s]) for s in shells},
-                  "total_cpu_ms": {s: statistics.median(cpu_totals[s]) for s in shells},
-                  "per_command_ms": {s: med[s] for s in shells}, "overhead_ms": {}}
-        print("%d-command agent transcript, median of %d rounds (each command its own process)"
-              % (len(TRANSCRIPT), a.rounds))
-        print("%-16s %10s %8s %10s %8s" % ("shell", "wall ms", "x bash", "CPU ms", "x bash"))
-        for s in shells:
-            t = report["total_ms"][s]
-            c = report["total_cpu_ms"][s]
-            print("%-16s %10.1f %8.2f %10.1f %8.2f" % (s, t, t / report["total_ms"]["bash"], c,
-                                                       c / report["total_cpu_ms"]["bash"]))
-        print("\nper kind of command: median ms, and the overhead over bash")
-        print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
-        for i, (kind, cmd) in enumerate(TRANSCRIPT):
-            if not kind:
-                continue
-            line = "%-10s %8.1f" % (kind, med["bash"][i])
-            for s in shells[1:]:
-                over = med[s][i] - med["bash"][i]
-                report["overhead_ms"].setdefault(s, {})[kind] = over
-                line += " %14.1f %+9.1f" % (med[s][i], over)
-            print(line)
-        print("\nper command (median ms):")
-        for i, (_, cmd) in enumerate(TRANSCRIPT):
-            short = cmd.replace("\n", "\\n")
-            short = short if len(short) <= 48 else short[:45] + "..."
-            print("%2d %-48s" % (i + 1, short) + "".join(" %8.1f" % med[s][i] for s in shells))
+        report = {"commands": len(TRANSCRIPT), "rounds": a.rounds}
+        if a.mode != "session":
+            report.update(process_rounds(a, wasmcap, shells, scratch, wenv, benv))
+        if a.mode != "process":
+            print_session(report, session_rounds(a, wasmcap, shells, scratch, wenv, benv), shells)
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(report, f, indent=1)
