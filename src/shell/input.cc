@@ -98,7 +98,7 @@ class ScriptInput {
 
 }  // namespace
 
-int run_input(Ctx& ctx, State& st, int fd, const Io& io) {
+int run_input(Ctx& ctx, State& st, int fd, const Io& io, const char* what) {
   ScriptInput in(fd);
   int line = 1;  // $LINENO of the next command's first line
   std::string text;
@@ -117,7 +117,8 @@ int run_input(Ctx& ctx, State& st, int fd, const Io& io) {
         ++lines;
         if (text.size() > kMaxCommandBytes) {
           in.give_back();
-          emit(ctx, io.err(), "wasmcap sh: line " + std::to_string(line) +
+          emit(ctx, io.err(), std::string("wasmcap sh: ") + what + ": line " +
+                                  std::to_string(line) +
                                   ": a command longer than 16 MiB: the script ends here\n");
           return st.last = 2;
         }
@@ -134,7 +135,7 @@ int run_input(Ctx& ctx, State& st, int fd, const Io& io) {
         // its moment, as a script is read. As bash, a syntax error ends a script that is not
         // interactive, with status 2.
         bool syntax_error = false;
-        run_units(ctx, st, text, 0, line, io, "script", &syntax_error);
+        run_units(ctx, st, text, 0, line, io, what, &syntax_error);
         if (syntax_error) return st.last;
       }
       if (end) break;

@@ -106,23 +106,21 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
     say(inv.error().message);
     return 2;
   }
-  constexpr size_t kMaxScript = 16u << 20;  // as a script FILE or stdin of `wasmcap sh`
+  constexpr size_t kMaxScript = 16u << 20;  // as a script FILE of `wasmcap sh`
+  // A script on stdin (`... | sh`, `sh -s`) is read as it runs, as the session's own
+  // (input.cc): its commands read the rest of that stdin, as bash's do.
+  const bool from_stdin = inv->source == NestedInvocation::Source::kStdin;
   Str text = ctx.str();
   if (inv->source == NestedInvocation::Source::kString) {
     text.assign(inv->text.data(), inv->text.size());
-  } else {
-    Fd owned;
-    int fd = fds[0];
-    if (inv->source == NestedInvocation::Source::kFile) {
-      auto f = open_redirect(ctx, st.cwd, inv->text, O_RDONLY);
-      if (!f) {
-        say(f.error().message);  // (names the path)
-        return 127;
-      }
-      owned = std::move(*f);
-      fd = owned.get();
+  } else if (inv->source == NestedInvocation::Source::kFile) {
+    auto f = open_redirect(ctx, st.cwd, inv->text, O_RDONLY);
+    if (!f) {
+      say(f.error().message);  // (names the path)
+      return 127;
     }
-    if (fd >= 0 && (!read_bounded(ctx, fd, kMaxScript + 1, &text) || text.size() > kMaxScript)) {
+    Fd owned = std::move(*f);
+    if (!read_bounded(ctx, owned.get(), kMaxScript + 1, &text) || text.size() > kMaxScript) {
       say(shown(view(argv[0])) + ": cannot read the script (at most 16 MiB)");
       return 2;
     }
@@ -130,7 +128,8 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   uint64_t ast_bytes = 0;
   Budget::Lease copy(ctx.budget, text.size());  // the parser's copy of the text
   std::string source(view(text));
-  auto script = parse(source, nullptr, ctx.budget, &ast_bytes);
+  auto script = from_stdin ? Result<Script>(Script{})
+                           : parse(source, nullptr, ctx.budget, &ast_bytes);
   Budget::Lease ast(ctx.budget, ast_bytes, Budget::Lease::kAdopt);
   State child(ctx.budget);
   // A syntax error: nothing runs, unless aliases may make it parse (read_as_bash).
@@ -161,7 +160,9 @@ int run_nested_shell(Ctx& ctx, const State& st, const Vec<Str>& argv, const Io& 
   for (const auto& [opt, on] : inv->options) apply_set_option(child, opt, on);  // (settable)
   Io cio;
   for (int k = 0; k < 3; ++k) cio.fd[k] = fds[k];
-  if (by_units) {
+  if (from_stdin) {
+    run_input(ctx, child, fds[0], cio, shown(inv->arg0).c_str());
+  } else if (by_units) {
     run_units(ctx, child, source, 0, 1, cio, shown(inv->arg0).c_str());
   } else {
     run_lines(ctx, child, source, script->items, cio, shown(inv->arg0).c_str());

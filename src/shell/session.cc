@@ -495,7 +495,7 @@ Result<Outcome> Session::run_impl(const std::string* text_in, int fd,
   // background jobs end with it (they are joined: no thread outlives the script).
   ExecThread script_thread([&]() {
     if (text_in == nullptr) {
-      shell::run_input(ctx, st, fd, io);
+      shell::run_input(ctx, st, fd, io, "script");
     } else if (by_units) {
       run_units(ctx, st, text, 0, 1, io, "script");
     } else {

@@ -699,8 +699,9 @@ int run_lines(Ctx& ctx, State& st, const std::string& text, const std::vector<An
 int run_units(Ctx& ctx, State& st, const std::string& text, size_t pos, int line, const Io& io,
               const char* what, bool* syntax_error = nullptr);
 // input.cc: the script read from `fd` as it runs, a complete command at a time, never read past
-// (Session::run_input, include/wasmcap/shell.h).
-int run_input(Ctx& ctx, State& st, int fd, const Io& io);
+// (Session::run_input, include/wasmcap/shell.h; a nested `sh` reading its stdin). `what` names
+// the input in a syntax error's message.
+int run_input(Ctx& ctx, State& st, int fd, const Io& io, const char* what);
 // A script that failed to parse whole is read as bash reads it (run_units from its start) when
 // aliases are on, or when a command before the failing one runs `alias`: an alias may make the
 // failing command parse (`alias LEFT='{'` ... `LEFT echo; }`). Otherwise nothing runs.

@@ -6,7 +6,8 @@ Checked against bash (same stdin, stdout and exit status compared): the commands
 of the script (`read`, a `while read` loop, `cat`), from a pipe and from a regular file (read in
 blocks, its offset put back); a syntax error ends the script with status 2 after the commands
 before it ran; $LINENO counts on across commands; here-documents, functions longer than the
-256 lines checked one at a time, aliases, `exit`, `set -e`, background jobs. Then what only a
+256 lines checked one at a time, aliases, `exit`, `set -e`, background jobs, a nested `bash`
+reading its own stdin. Then what only a
 live pipe shows: a command runs as soon as its line arrives, with the writer still holding the
 pipe open (an agent harness driving a shell), and the deadline ends a wait for input that never
 comes.
@@ -40,6 +41,9 @@ CASES = [
     ("background job", "sleep 0.1 &\np=$!\nwait $p\necho st=$?\n(exit 4) &\nwait $!\necho st=$?\n"),
     ("exit trap", "trap 'echo bye' EXIT\necho hi\n"),
     ("no newline at the end", "echo a\necho b"),
+    # (bash, not sh: Debian's sh is dash, which reads its stdin in blocks.)
+    ("a nested bash reads its stdin as it runs",
+     "printf 'read x\\nhello\\necho \"nested $x\"\\n' | bash\necho after\n"),
 ]
 
 
