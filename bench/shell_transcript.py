@@ -181,6 +181,28 @@ def session_rounds(a, wasmcap, shells, scratch, wenv, benv):
     return {s: [statistics.median(x) for x in samples[s]] for s in shells}
 
 
+def print_medians(med, shells, overhead, digits):
+    """The per-kind table (each kind's overhead over bash also put in `overhead`: shell -> kind
+    -> ms) and the per-command table of medians `med`, with `digits` decimals."""
+    f = "%%.%df" % digits
+    print("\nper kind of command: median ms, and the overhead over bash")
+    print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
+    for i, (kind, cmd) in enumerate(TRANSCRIPT):
+        if not kind:
+            continue
+        line = "%-10s " % kind + ("%8s" % (f % med["bash"][i]))
+        for s in shells[1:]:
+            over = med[s][i] - med["bash"][i]
+            overhead.setdefault(s, {})[kind] = over
+            line += " %14s %9s" % (f % med[s][i], ("%+." + str(digits) + "f") % over)
+        print(line)
+    print("\nper command (median ms):")
+    for i, (_, cmd) in enumerate(TRANSCRIPT):
+        short = cmd.replace("\n", "\\n")
+        short = short if len(short) <= 48 else short[:45] + "..."
+        print("%2d %-48s" % (i + 1, short) + "".join(" %8s" % (f % med[s][i]) for s in shells))
+
+
 def print_session(report, med, shells):
     totals = {s: sum(med[s]) for s in shells}
     report["session"] = {"total_ms": totals, "per_command_ms": med, "overhead_ms": {}}
@@ -188,22 +210,7 @@ def print_session(report, med, shells):
     print("%-16s %10s %8s" % ("shell", "total ms", "x bash"))
     for s in shells:
         print("%-16s %10.2f %8.2f" % (s, totals[s], totals[s] / totals["bash"]))
-    print("\nper kind of command: median ms, and the overhead over bash")
-    print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
-    for i, (kind, cmd) in enumerate(TRANSCRIPT):
-        if not kind:
-            continue
-        line = "%-10s %8.2f" % (kind, med["bash"][i])
-        for s in shells[1:]:
-            over = med[s][i] - med["bash"][i]
-            report["session"]["overhead_ms"].setdefault(s, {})[kind] = over
-            line += " %14.2f %+9.2f" % (med[s][i], over)
-        print(line)
-    print("\nper command (median ms):")
-    for i, (_, cmd) in enumerate(TRANSCRIPT):
-        short = cmd.replace("\n", "\\n")
-        short = short if len(short) <= 48 else short[:45] + "..."
-        print("%2d %-48s" % (i + 1, short) + "".join(" %8.2f" % med[s][i] for s in shells))
+    print_medians(med, shells, report["session"]["overhead_ms"], 2)
 
 
 def process_rounds(a, wasmcap, shells, scratch, wenv, benv):
@@ -258,22 +265,7 @@ def process_rounds(a, wasmcap, shells, scratch, wenv, benv):
         c = report["total_cpu_ms"][s]
         print("%-16s %10.1f %8.2f %10.1f %8.2f" % (s, t, t / report["total_ms"]["bash"], c,
                                                    c / report["total_cpu_ms"]["bash"]))
-    print("\nper kind of command: median ms, and the overhead over bash")
-    print("%-10s %8s" % ("kind", "bash") + "".join(" %14s %9s" % (s, "over") for s in shells[1:]))
-    for i, (kind, cmd) in enumerate(TRANSCRIPT):
-        if not kind:
-            continue
-        line = "%-10s %8.1f" % (kind, med["bash"][i])
-        for s in shells[1:]:
-            over = med[s][i] - med["bash"][i]
-            report["overhead_ms"].setdefault(s, {})[kind] = over
-            line += " %14.1f %+9.1f" % (med[s][i], over)
-        print(line)
-    print("\nper command (median ms):")
-    for i, (_, cmd) in enumerate(TRANSCRIPT):
-        short = cmd.replace("\n", "\\n")
-        short = short if len(short) <= 48 else short[:45] + "..."
-        print("%2d %-48s" % (i + 1, short) + "".join(" %8.1f" % med[s][i] for s in shells))
+    print_medians(med, shells, report["overhead_ms"], 1)
     return report
 
 
