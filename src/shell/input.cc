@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <string>
 
 #include "shell/parse.h"
@@ -62,6 +63,9 @@ class ScriptInput {
     }
   }
 
+  // The errno of a failed read that ended the input (0: it ended at EOF).
+  int read_error() const { return error_; }
+
   // Before commands run: a regular file's offset back to the end of what was taken.
   void give_back() {
     if (seekable_ && pos_ < buf_.size()) {
@@ -85,12 +89,14 @@ class ScriptInput {
     } else {
       n = read_waiting(ctx, fd_, block, 1);
     }
-    if (n <= 0) return false;  // the end, or a read error: the input ends there
+    if (n < 0) error_ = errno;  // the input ends there, reported (read_error)
+    if (n <= 0) return false;
     buf_.assign(block, static_cast<size_t>(n));
     return true;
   }
 
   int fd_;
+  int error_ = 0;
   bool seekable_ = false;
   std::string buf_;  // read, not yet taken from pos_ on
   size_t pos_ = 0;
@@ -138,7 +144,15 @@ int run_input(Ctx& ctx, State& st, int fd, const Io& io, const char* what) {
         run_units(ctx, st, text, 0, line, io, what, &syntax_error);
         if (syntax_error) return st.last;
       }
-      if (end) break;
+      if (end) {
+        if (int e = in.read_error()) {
+          // (Reached only at the end of what could be read: the commands before it ran.)
+          emit(ctx, io.err(), std::string("wasmcap sh: ") + what + ": cannot read the script: " +
+                                  std::strerror(e) + "\n");
+          st.last = error_exit_code(ErrorCode::kIo);
+        }
+        break;
+      }
       // (An endless input's count stops at INT_MAX rather than overflow.)
       line = static_cast<int>(std::min<size_t>(static_cast<size_t>(line) + lines, INT_MAX));
     }

@@ -7,7 +7,8 @@ of the script (`read`, a `while read` loop, `cat`), from a pipe and from a regul
 blocks, its offset put back); a syntax error ends the script with status 2 after the commands
 before it ran; $LINENO counts on across commands; here-documents, functions longer than the
 256 lines checked one at a time, aliases, `exit`, `set -e`, background jobs, a nested `bash`
-reading its own stdin. Then what only a
+reading its own stdin. Then wasmcap's own: a command over 16 MiB ends the script, a read error
+is reported (io_error). Then what only a
 live pipe shows: a command runs as soon as its line arrives, with the writer still holding the
 pipe open (an agent harness driving a shell), and the deadline ends a wait for input that never
 comes.
@@ -95,6 +96,37 @@ def main():
                              w.stderr[:300]))
                 else:
                     print("ok   %s (%s)" % (name, source))
+
+        # One command's text is at most 16 MiB: a longer line ends the script (status 2) after
+        # the commands before it, without holding more than that (a file: read in blocks).
+        work = os.path.join(tmp, "big")
+        os.makedirs(work)
+        big = os.path.join(tmp, "big.sh")
+        with open(big, "w") as f:
+            f.write("echo before\necho " + "x" * (17 << 20) + "\necho never\n")
+        with open(big, "rb") as f:
+            w = subprocess.run(base + ["--dir", work + "::/work"], stdin=f, env=env,
+                               capture_output=True, timeout=120)
+        if w.returncode == 2 and w.stdout == b"before\n" and b"longer than 16 MiB" in w.stderr:
+            print("ok   a command over 16 MiB")
+        else:
+            failures += 1
+            print("FAIL a command over 16 MiB: status %d, out %r, err %r"
+                  % (w.returncode, w.stdout[:100], w.stderr[:300]))
+
+        # A read error ends the input with io_error's status (74) and says so, as the CLI did
+        # when it read stdin whole: a directory as stdin (read(2) is EISDIR).
+        dfd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            w = subprocess.run(base + ["--dir", work + "::/work"], stdin=dfd, env=env,
+                               capture_output=True, timeout=120)
+        finally:
+            os.close(dfd)
+        if w.returncode == 74 and b"cannot read the script" in w.stderr:
+            print("ok   a read error")
+        else:
+            failures += 1
+            print("FAIL a read error: status %d, err %r" % (w.returncode, w.stderr[:300]))
 
         # A live pipe: each command runs when its line arrives, the writer holding the pipe.
         work = os.path.join(tmp, "live")
