@@ -5,7 +5,15 @@
 # target: the policy parsers and the bundle reader (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The wall time of each phase, printed at the end: what a slow CI run spent its time on.
+PHASES=()
+phase_start=$SECONDS
+phase() {
+  PHASES+=("$1 $((SECONDS - phase_start)) s")
+  phase_start=$SECONDS
+}
 bash scripts/setup.sh
+phase setup
 JOBS=$(nproc)
 source scripts/ccache.sh
 
@@ -32,23 +40,29 @@ run_ctest() {
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWASMCAP_WERROR=ON -DWASMCAP_BUILD_PYTHON=ON -DWASMCAP_FAILPOINTS=ON \
   "${CCACHE_LAUNCHER[@]}" >/dev/null
 cmake --build build -j "$JOBS"
+phase "release build"
 run_ctest build --timeout 300
+phase "release tests"
 
 if [ "${WASMCAP_SKIP_ASAN:-0}" != "1" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWASMCAP_WERROR=ON \
     -DWASMCAP_SANITIZE=ON -DWASMCAP_FAILPOINTS=ON "${CCACHE_LAUNCHER[@]}" >/dev/null
   cmake --build build-asan -j "$JOBS"
+  phase "sanitized build"
   # Not `slow` (minutes each) nor `timing` (tests that sleep or poll: under the sanitizers'
   # slowdown their waits stop meaning what they assert; tests/CMakeLists.txt).
   ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan --timeout 600 -LE 'slow|timing'
+  phase "sanitized tests"
 fi
 
 # --- Fuzzing: the manifest and host-config parsers and the bundle reader, 30 s each (FUZZ_SECONDS to change,
 # WASMCAP_SKIP_FUZZ=1 to skip). Separate clang-19 build in build-fuzz/; see scripts/fuzz.sh.
 if [ "${WASMCAP_SKIP_FUZZ:-0}" != "1" ]; then
   bash scripts/fuzz.sh
+  phase "fuzz build and runs"
 fi
 
 echo
 echo "wasmcap tests (Release + ASan ctest runs):"
 echo "${PASSED} passed, 0 failed"
+echo "time per phase: $(IFS=,; echo "${PHASES[*]}" | sed 's/,/, /g') (total $SECONDS s)"
