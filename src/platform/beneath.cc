@@ -75,11 +75,15 @@ void strip_target(std::string* target, Resolved* out) {
 }
 
 // An O_PATH descriptor of root itself (never a dup: the result is the same kind of descriptor
-// whichever implementation made it).
-int open_self(int root, UniqueFd* out) {
+// whichever implementation made it), or root borrowed (BeneathOptions::borrow_root).
+int open_self(int root, const BeneathOptions& o, ResolvedDir* out) {
+  if (o.borrow_root) {
+    out->borrow(root);
+    return 0;
+  }
   int fd = ::openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
-  out->reset(fd);
+  out->own(UniqueFd(fd));
   return 0;
 }
 
@@ -96,11 +100,11 @@ uint64_t resolve_flags(Symlinks s) {
 }
 
 // Opens directory `dir` (relative, possibly with `..` and symlinks) beneath root.
-int openat2_dir(int root, const std::string& dir, uint64_t resolve, UniqueFd* out) {
+int openat2_dir(int root, const std::string& dir, uint64_t resolve, ResolvedDir* out) {
   for (int attempt = 0; attempt < kMaxOpenat2Retries; ++attempt) {
     long fd = sys_openat2(root, dir.c_str(), O_PATH | O_DIRECTORY, resolve);
     if (fd >= 0) {
-      out->reset(static_cast<int>(fd));
+      out->own(UniqueFd(static_cast<int>(fd)));
       return 0;
     }
     if (errno == EAGAIN || errno == EINTR) continue;
@@ -120,8 +124,12 @@ int resolve_openat2(int root, std::string path, const BeneathOptions& o, Resolve
       out->name.assign(1, '.');  // (not = ".": works around a GCC 12 -Wrestrict false positive)
       return openat2_dir(root, path, how, &out->dir);
     }
-    std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash);
-    if (int e = openat2_dir(root, dir, how, &out->dir)) return e;
+    if (slash == std::string::npos) {
+      // The entry is directly in root: no resolution of a directory part.
+      if (int e = open_self(root, o, &out->dir)) return e;
+    } else if (int e = openat2_dir(root, path.substr(0, slash), how, &out->dir)) {
+      return e;
+    }
     out->name = last;
     if (!o.follow_final) return 0;
     struct stat st {};
@@ -129,7 +137,11 @@ int resolve_openat2(int root, std::string path, const BeneathOptions& o, Resolve
       if (errno == ENOENT) return 0;  // the final entry may be created by the caller
       return errno;
     }
-    if (!S_ISLNK(st.st_mode)) return 0;
+    if (!S_ISLNK(st.st_mode)) {
+      out->final_stat = st;
+      out->final_stat_valid = true;
+      return 0;
+    }
     if (o.symlinks == Symlinks::kRefuse) return ELOOP;
     // Expand the final symlink ourselves and resolve again from root, so the target is subject
     // to the same RESOLVE_BENEATH check (a relative target full of `..` included).
@@ -169,8 +181,8 @@ int resolve_walk(int root, std::string_view path, const BeneathOptions& o, Resol
   auto cur = [&] { return stack.empty() ? root : stack.back().get(); };
   auto finish = [&](std::string name) -> int {
     out->name = std::move(name);
-    if (stack.empty()) return open_self(root, &out->dir);
-    out->dir = std::move(stack.back());
+    if (stack.empty()) return open_self(root, o, &out->dir);
+    out->dir.own(std::move(stack.back()));
     return 0;
   };
   // Counted as openat2 counts them (kMaxSymlinkHops): links in non-final positions add up over
@@ -236,7 +248,11 @@ int resolve_walk(int root, std::string_view path, const BeneathOptions& o, Resol
       push_components_front(&comps, target);
       continue;
     }
-    if (last) return finish(std::move(c));
+    if (last) {
+      out->final_stat = st;
+      out->final_stat_valid = true;
+      return finish(std::move(c));
+    }
     if (!S_ISDIR(st.st_mode)) return ENOTDIR;
     stack.push_back(std::move(entry));
   }
@@ -281,6 +297,7 @@ int resolve_beneath(int root, std::string_view path, const BeneathOptions& o, Re
   out->dir.reset();
   out->name.clear();
   out->trailing_slash = false;
+  out->final_stat_valid = false;
   if (path.empty()) return ENOENT;
   // Threat: a NUL would end the path the kernel sees, so the kernel would resolve a shorter
   // path than the one the caller checked and shows ("a\0/../../x" is "a").
@@ -315,10 +332,21 @@ int resolve_beneath(int root, std::string_view path, const BeneathOptions& o, Re
     out->dir.reset();
     out->name.clear();
     out->trailing_slash = slash;
+    out->final_stat_valid = false;
     e = resolve_walk(root, path, o, out);
   }
-  if (e != 0) out->dir.reset();
+  if (e != 0) {
+    out->dir.reset();
+    out->final_stat_valid = false;
+  }
   return e;
+}
+
+UniqueFd ResolvedDir::take() {
+  if (owned_.valid() || borrowed_ < 0) return std::move(owned_);
+  UniqueFd fd(::openat(borrowed_, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  borrowed_ = -1;
+  return fd;
 }
 
 int open_beneath(int root, std::string_view path, const BeneathOptions& o, int flags, mode_t mode,
@@ -342,8 +370,13 @@ int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonbl
   flags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   {
     struct stat pre {};
-    if (::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISREG(pre.st_mode) && !S_ISDIR(pre.st_mode) && !S_ISLNK(pre.st_mode)) {
+    bool seen = rp.final_stat_valid;
+    if (seen) {
+      pre = rp.final_stat;
+    } else {
+      seen = ::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0;
+    }
+    if (seen && !S_ISREG(pre.st_mode) && !S_ISDIR(pre.st_mode) && !S_ISLNK(pre.st_mode)) {
       return ENOTSUP;
     }
   }
@@ -353,10 +386,9 @@ int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonbl
   struct stat opened {};
   if (::fstat(host.get(), &opened) != 0) return errno;
   if (!S_ISREG(opened.st_mode) && !S_ISDIR(opened.st_mode)) return ENOTSUP;
-  if (!keep_nonblock) {
-    int fl = ::fcntl(host.get(), F_GETFL);
-    if (fl >= 0) ::fcntl(host.get(), F_SETFL, fl & ~O_NONBLOCK);
-  }
+  // The status flags are the ones it was opened with (F_SETFL changes only O_APPEND, O_ASYNC,
+  // O_DIRECT, O_NOATIME and O_NONBLOCK): no F_GETFL needed to clear one.
+  if (!keep_nonblock && ::fcntl(host.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return errno;
   if (st != nullptr) *st = opened;
   *out = std::move(host);
   return 0;

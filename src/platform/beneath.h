@@ -39,6 +39,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "platform/fd.h"
@@ -84,12 +85,50 @@ struct BeneathOptions {
   // `next` counts the path's components ('/'-separated, empty ones skipped) walked so far.
   // For checks of directory identity (device/inode) made as each directory is opened.
   DirCheck on_dir;
+  // When the final entry is directly in root (a one-component path, as a guest walking a tree
+  // with openat(dirfd, name) gives for every entry: fts, GNU grep -r, find), Resolved::dir
+  // borrows root instead of opening root's own "." and closing it again. The caller must then
+  // keep root open for as long as it uses the result.
+  bool borrow_root = false;
+};
+
+// The directory holding a resolved entry: a descriptor the result owns, or root itself,
+// borrowed (BeneathOptions::borrow_root). Either way a directory beneath root (or root).
+class ResolvedDir {
+ public:
+  int get() const { return owned_.valid() ? owned_.get() : borrowed_; }
+  bool valid() const { return get() >= 0; }
+  bool borrowed() const { return !owned_.valid() && borrowed_ >= 0; }
+  void reset() {
+    owned_.reset();
+    borrowed_ = -1;
+  }
+  void own(UniqueFd fd) {
+    borrowed_ = -1;
+    owned_ = std::move(fd);
+  }
+  void borrow(int fd) {
+    owned_.reset();
+    borrowed_ = fd;
+  }
+  // A descriptor the caller owns: the one held (moved out), or for a borrowed root a new O_PATH
+  // descriptor of it. Invalid (errno set) when that open fails.
+  UniqueFd take();
+
+ private:
+  UniqueFd owned_;
+  int borrowed_ = -1;
 };
 
 struct Resolved {
-  UniqueFd dir;                 // O_PATH descriptor of the directory holding the final entry
+  ResolvedDir dir;              // the directory holding the final entry (O_PATH, or borrowed root)
   std::string name;             // the final entry: a plain name, or "." for `dir` itself
   bool trailing_slash = false;  // the path (or a final symlink's target) ended in '/'
+  // What lstat of the final entry said when the resolution looked at it (follow_final, to see
+  // whether it is a symlink) and found it, not a link: open_file_or_dir's look before the open
+  // then costs no second call. Invalid when the resolution did not look or found nothing.
+  bool final_stat_valid = false;
+  struct stat final_stat {};
 };
 
 // Resolves `path` beneath the directory `root` (which it does not take ownership of).
@@ -121,8 +160,9 @@ struct Resolved {
 // anyone who can write it through another channel can mkfifo: opening or reading a FIFO (or a
 // socket, a terminal, a device) blocks in the kernel where no deadline reaches, and opening a
 // device can have side effects. So the entry is looked at before the open (no device is ever
-// opened) and checked again on the opened descriptor (an entry swapped in between: O_NONBLOCK
-// keeps that open from blocking); anything but a regular file or directory is ENOTSUP.
+// opened; the look the resolution made, Resolved::final_stat, when it made one) and checked
+// again on the opened descriptor (an entry swapped in between: O_NONBLOCK keeps that open from
+// blocking); anything but a regular file or directory is ENOTSUP.
 // O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and O_CLOEXEC are always added to `flags`; the descriptor is
 // put back in blocking mode unless `keep_nonblock`. `st` (optional) receives its fstat.
 [[nodiscard]] int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonblock,

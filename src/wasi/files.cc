@@ -571,8 +571,11 @@ Outcome<Stat> Core::stat_at(const PathAt& p) const {
     return s;
   }
   struct stat st {};
-  // NOFOLLOW: any following already happened in the resolver, beneath the directory.
-  if (::fstatat(p.where.dir.get(), p.where.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  // NOFOLLOW: any following already happened in the resolver, beneath the directory. When the
+  // resolver looked at the entry itself (following), that look is the stat: one host call.
+  if (p.where.final_stat_valid) {
+    st = p.where.final_stat;
+  } else if (::fstatat(p.where.dir.get(), p.where.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return fail(host_errno());
   }
   if (p.where.trailing_slash && !S_ISDIR(st.st_mode)) return fail(Errc::kNotDirectory);

@@ -22,6 +22,9 @@ Errc resolve_path(int root, std::string_view path, bool follow_final, ResolvedPa
   platform::BeneathOptions o;
   o.symlinks = platform::Symlinks::kFollowBeneath;
   o.follow_final = follow_final;
+  // A name directly in the directory (a guest's openat(dirfd, name)) borrows it: the
+  // description that holds `root` outlives the operation (PathAt::beneath points at it).
+  o.borrow_root = true;
   return errc_from_platform(platform::resolve_beneath(root, path, o, out));
 }
 

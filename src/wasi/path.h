@@ -46,7 +46,9 @@ Errc errc_from_platform(int err);
 // returned as named. A final `..` or `.` is always resolved: the result is then (that
 // directory, ".").
 //
-// The final entry need not exist (creation): only the directories leading to it must.
+// The final entry need not exist (creation): only the directories leading to it must. An entry
+// directly in `root` borrows it (out->dir is `root`, not a new descriptor): `root` must stay
+// open while `out` is used.
 // Returns kEscape for escapes (absolute path, `..` above root, absolute or climbing symlink),
 // kLoop after kMaxSymlinkHops, kNoEntry for an empty path, kNameTooLong past
 // platform::kMaxPathBytes, kNotDirectory / kNoEntry / kAccess from the walk.

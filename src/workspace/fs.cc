@@ -301,7 +301,7 @@ Result<Fd> open_parent(int root, const std::string& rel, bool create, std::strin
     return tl::unexpected(std::move(err));
   }
   *leaf = std::move(r.name);
-  return std::move(r.dir);
+  return r.dir.take();
 }
 
 Probe probe(int root, const std::string& rel) {

@@ -511,6 +511,113 @@ TEST_P(BeneathTest, OpenFileOrDirOpensOnlyFilesAndDirectories) {
   EXPECT_EQ(open_file_or_dir(rp, O_RDONLY, 0, false, &fd), ELOOP);
 }
 
+// borrow_root: an entry directly in root is resolved with root itself as its directory (no
+// descriptor opened for it); anything deeper, and every caller that does not ask, gets a
+// descriptor of its own (root stays open when the result goes).
+TEST_P(BeneathTest, BorrowRootOnlyForEntriesDirectlyInRoot) {
+  BeneathOptions o = follow(true);
+  o.borrow_root = true;
+  for (std::string_view name : {"file"sv, "missing"sv, "link_ok_top"sv, "dir/"sv}) {
+    Resolved rp;
+    if (name == "link_ok_top") {
+      ASSERT_EQ(::symlink("file", (tree_.root() / "link_ok_top").c_str()), 0);
+    }
+    ASSERT_EQ(resolve(name, o, &rp), 0) << name;
+    EXPECT_TRUE(rp.dir.borrowed()) << name;
+    EXPECT_EQ(rp.dir.get(), tree_.root_fd()) << name;
+  }
+  Resolved deep;
+  ASSERT_EQ(resolve("dir/sub/file2", o, &deep), 0);
+  EXPECT_FALSE(deep.dir.borrowed());
+  EXPECT_NE(deep.dir.get(), tree_.root_fd());
+  EXPECT_TRUE(same_file(deep.dir.get(), tree_.root() / "dir" / "sub"));
+  // A final link in root leading into a subdirectory: that directory, owned.
+  ASSERT_EQ(::symlink("dir/sub/file2", (tree_.root() / "link_deep").c_str()), 0);
+  Resolved via;
+  ASSERT_EQ(resolve("link_deep", o, &via), 0);
+  EXPECT_FALSE(via.dir.borrowed());
+  EXPECT_TRUE(same_file(via.dir.get(), tree_.root() / "dir" / "sub"));
+  EXPECT_EQ(via.name, "file2");
+  {
+    Resolved own;
+    ASSERT_EQ(resolve("file", follow(true), &own), 0);
+    EXPECT_FALSE(own.dir.borrowed());
+    EXPECT_NE(own.dir.get(), tree_.root_fd());
+    EXPECT_TRUE(same_file(own.dir.get(), tree_.root()));
+    // take(): a borrowed root becomes a new descriptor of it; root itself stays the caller's.
+    Resolved b;
+    ASSERT_EQ(resolve("file", o, &b), 0);
+    UniqueFd taken = b.dir.take();
+    ASSERT_TRUE(taken.valid());
+    EXPECT_NE(taken.get(), tree_.root_fd());
+    EXPECT_TRUE(same_file(taken.get(), tree_.root()));
+    EXPECT_FALSE(b.dir.valid());
+  }
+  struct stat st {};
+  EXPECT_EQ(::fstat(tree_.root_fd(), &st), 0);  // never closed by a result that borrowed it
+}
+
+// final_stat: what the resolution saw of the final entry when it looked (follow_final), the
+// entry a final link leads to, never the link; nothing when it did not look or found nothing.
+TEST_P(BeneathTest, FinalStatIsTheEntryTheResolutionLookedAt) {
+  struct stat want {};
+  ASSERT_EQ(::stat((tree_.root() / "file").c_str(), &want), 0);
+  for (std::string_view path : {"file"sv, "dir/link_ok"sv}) {
+    Resolved rp;
+    ASSERT_EQ(resolve(path, follow(true), &rp), 0) << path;
+    ASSERT_TRUE(rp.final_stat_valid) << path;
+    EXPECT_EQ(rp.final_stat.st_ino, want.st_ino) << path;
+    EXPECT_TRUE(S_ISREG(rp.final_stat.st_mode)) << path;
+  }
+  Resolved rp;
+  ASSERT_EQ(resolve("missing", follow(true), &rp), 0);
+  EXPECT_FALSE(rp.final_stat_valid);
+  ASSERT_EQ(resolve("dir/link_ok", follow(false), &rp), 0);
+  EXPECT_FALSE(rp.final_stat_valid);
+  EXPECT_EQ(resolve("link_out", follow(true), &rp), EXDEV);
+  EXPECT_FALSE(rp.final_stat_valid);
+}
+
+// open_file_or_dir takes the resolution's look as its look before the open: an entry the
+// resolution saw as a special file is refused unopened (here a regular file made to look like a
+// character device: the open would have succeeded), and one swapped for a FIFO after the look
+// is still refused by the check on the opened descriptor, without blocking.
+TEST_P(BeneathTest, OpenFileOrDirUsesTheResolutionsLook) {
+  BeneathOptions o = follow(true);
+  o.borrow_root = true;
+  Resolved rp;
+  ASSERT_EQ(resolve("file", o, &rp), 0);
+  ASSERT_TRUE(rp.final_stat_valid);
+  rp.final_stat.st_mode = S_IFCHR | 0666;
+  UniqueFd fd;
+  EXPECT_EQ(open_file_or_dir(rp, O_RDONLY, 0, false, &fd), ENOTSUP);
+  EXPECT_FALSE(fd.valid());
+  ASSERT_EQ(resolve("file", o, &rp), 0);
+  ASSERT_EQ(::unlink((tree_.root() / "file").c_str()), 0);
+  ASSERT_EQ(::mkfifo((tree_.root() / "file").c_str(), 0600), 0);
+  EXPECT_EQ(open_file_or_dir(rp, O_RDONLY, 0, false, &fd), ENOTSUP);
+  EXPECT_FALSE(fd.valid());
+}
+
+// The descriptor is put back in blocking mode with the other status flags it was opened with
+// (O_APPEND) kept.
+TEST_P(BeneathTest, OpenFileOrDirKeepsTheStatusFlagsItWasOpenedWith) {
+  BeneathOptions o = follow(true);
+  o.borrow_root = true;
+  Resolved rp;
+  ASSERT_EQ(resolve("file", o, &rp), 0);
+  UniqueFd fd;
+  ASSERT_EQ(open_file_or_dir(rp, O_WRONLY | O_APPEND, 0, false, &fd), 0);
+  int fl = ::fcntl(fd.get(), F_GETFL);
+  EXPECT_EQ(fl & O_NONBLOCK, 0);
+  EXPECT_NE(fl & O_APPEND, 0);
+  EXPECT_EQ(fl & O_ACCMODE, O_WRONLY);
+  ASSERT_EQ(open_file_or_dir(rp, O_RDWR, 0, true, &fd), 0);
+  fl = ::fcntl(fd.get(), F_GETFL);
+  EXPECT_NE(fl & O_NONBLOCK, 0);
+  EXPECT_EQ(fl & O_APPEND, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Impl, BeneathTest,
                          ::testing::Values(Resolver::kOpenat2, Resolver::kFallback),
                          [](const ::testing::TestParamInfo<Resolver>& i) {

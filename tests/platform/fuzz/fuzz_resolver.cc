@@ -2,11 +2,13 @@
 // against a fixed scratch tree full of hostile links (tests/platform/scratch_tree.h, plus
 // chains, loops and long names made here). Paths come from guests, scripts and records, so
 // the resolver sees hostile bytes. The first input byte picks the options (bit 0 follow_final,
-// bit 1 Symlinks::kRefuse, bit 2 an on_dir check); the rest is the path (NUL bytes included).
+// bit 1 Symlinks::kRefuse, bit 2 an on_dir check, bit 3 borrow_root); the rest is the path
+// (NUL bytes included).
 // Beyond "no crash, no sanitizer report, no hang":
 // - on success, the directory returned is one of root's own directories (never one outside,
 //   never reached through a link under kRefuse), the name is "." or one plain component, and
-//   a followed final entry is not a symlink;
+//   a followed final entry is not a symlink (and the resolution's look at it, final_stat, is
+//   of that entry); a borrowed directory is root, and only under borrow_root;
 // - on failure no descriptor is returned;
 // - every directory an on_dir check is shown is one of root's own, and the check changes
 //   nothing in the result;
@@ -113,11 +115,19 @@ Outcome run(Resolver which, std::string_view path, const BeneathOptions& o) {
   check(w.inside(rp.dir.get()));
   check(!rp.name.empty() && rp.name != ".." && rp.name.find('/') == std::string::npos);
   check(rp.name.find('\0') == std::string::npos);
+  // A borrowed directory is root itself, and only when asked for.
+  if (rp.dir.borrowed()) check(o.borrow_root && rp.dir.get() == w.tree.root_fd());
   if (o.follow_final) {
     struct stat st {};
     if (::fstatat(rp.dir.get(), rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       check(!S_ISLNK(st.st_mode));
+      // The resolution's look at the final entry, when it made one, is this entry's.
+      if (rp.final_stat_valid) {
+        check(rp.final_stat.st_ino == st.st_ino && rp.final_stat.st_dev == st.st_dev);
+      }
     }
+  } else {
+    check(!rp.final_stat_valid);
   }
   struct stat st {};
   check(::fstat(rp.dir.get(), &st) == 0);
@@ -142,6 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BeneathOptions o;
   o.follow_final = (flags & 1) != 0;
   o.symlinks = (flags & 2) != 0 ? Symlinks::kRefuse : Symlinks::kFollowBeneath;
+  o.borrow_root = (flags & 8) != 0;
   Outcome walk = run(Resolver::kFallback, path, o);
   if (w.has_openat2) {
     Outcome kernel = run(Resolver::kOpenat2, path, o);
