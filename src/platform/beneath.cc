@@ -139,7 +139,6 @@ int resolve_openat2(int root, std::string path, const BeneathOptions& o, Resolve
     }
     if (!S_ISLNK(st.st_mode)) {
       out->final_stat = st;
-      out->final_stat_valid = true;
       return 0;
     }
     if (o.symlinks == Symlinks::kRefuse) return ELOOP;
@@ -250,7 +249,6 @@ int resolve_walk(int root, std::string_view path, const BeneathOptions& o, Resol
     }
     if (last) {
       out->final_stat = st;
-      out->final_stat_valid = true;
       return finish(std::move(c));
     }
     if (!S_ISDIR(st.st_mode)) return ENOTDIR;
@@ -297,7 +295,7 @@ int resolve_beneath(int root, std::string_view path, const BeneathOptions& o, Re
   out->dir.reset();
   out->name.clear();
   out->trailing_slash = false;
-  out->final_stat_valid = false;
+  out->final_stat.reset();
   if (path.empty()) return ENOENT;
   // Threat: a NUL would end the path the kernel sees, so the kernel would resolve a shorter
   // path than the one the caller checked and shows ("a\0/../../x" is "a").
@@ -332,12 +330,12 @@ int resolve_beneath(int root, std::string_view path, const BeneathOptions& o, Re
     out->dir.reset();
     out->name.clear();
     out->trailing_slash = slash;
-    out->final_stat_valid = false;
+    out->final_stat.reset();
     e = resolve_walk(root, path, o, out);
   }
   if (e != 0) {
     out->dir.reset();
-    out->final_stat_valid = false;
+    out->final_stat.reset();
   }
   return e;
 }
@@ -370,9 +368,9 @@ int open_file_or_dir(const Resolved& rp, int flags, mode_t mode, bool keep_nonbl
   flags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   {
     struct stat pre {};
-    bool seen = rp.final_stat_valid;
+    bool seen = rp.final_stat.has_value();
     if (seen) {
-      pre = rp.final_stat;
+      pre = *rp.final_stat;
     } else {
       seen = ::fstatat(rp.dir.get(), rp.name.c_str(), &pre, AT_SYMLINK_NOFOLLOW) == 0;
     }

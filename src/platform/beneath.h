@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -126,9 +127,8 @@ struct Resolved {
   bool trailing_slash = false;  // the path (or a final symlink's target) ended in '/'
   // What lstat of the final entry said when the resolution looked at it (follow_final, to see
   // whether it is a symlink) and found it, not a link: open_file_or_dir's look before the open
-  // then costs no second call. Invalid when the resolution did not look or found nothing.
-  bool final_stat_valid = false;
-  struct stat final_stat {};
+  // then costs no second call. Empty when the resolution did not look or found nothing.
+  std::optional<struct stat> final_stat;
 };
 
 // Resolves `path` beneath the directory `root` (which it does not take ownership of).

@@ -573,8 +573,8 @@ Outcome<Stat> Core::stat_at(const PathAt& p) const {
   struct stat st {};
   // NOFOLLOW: any following already happened in the resolver, beneath the directory. When the
   // resolver looked at the entry itself (following), that look is the stat: one host call.
-  if (p.where.final_stat_valid) {
-    st = p.where.final_stat;
+  if (p.where.final_stat) {
+    st = *p.where.final_stat;
   } else if (::fstatat(p.where.dir.get(), p.where.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return fail(host_errno());
   }

@@ -565,17 +565,17 @@ TEST_P(BeneathTest, FinalStatIsTheEntryTheResolutionLookedAt) {
   for (std::string_view path : {"file"sv, "dir/link_ok"sv}) {
     Resolved rp;
     ASSERT_EQ(resolve(path, follow(true), &rp), 0) << path;
-    ASSERT_TRUE(rp.final_stat_valid) << path;
-    EXPECT_EQ(rp.final_stat.st_ino, want.st_ino) << path;
-    EXPECT_TRUE(S_ISREG(rp.final_stat.st_mode)) << path;
+    ASSERT_TRUE(rp.final_stat.has_value()) << path;
+    EXPECT_EQ(rp.final_stat->st_ino, want.st_ino) << path;
+    EXPECT_TRUE(S_ISREG(rp.final_stat->st_mode)) << path;
   }
   Resolved rp;
   ASSERT_EQ(resolve("missing", follow(true), &rp), 0);
-  EXPECT_FALSE(rp.final_stat_valid);
+  EXPECT_FALSE(rp.final_stat.has_value());
   ASSERT_EQ(resolve("dir/link_ok", follow(false), &rp), 0);
-  EXPECT_FALSE(rp.final_stat_valid);
+  EXPECT_FALSE(rp.final_stat.has_value());
   EXPECT_EQ(resolve("link_out", follow(true), &rp), EXDEV);
-  EXPECT_FALSE(rp.final_stat_valid);
+  EXPECT_FALSE(rp.final_stat.has_value());
 }
 
 // open_file_or_dir takes the resolution's look as its look before the open: an entry the
@@ -587,8 +587,8 @@ TEST_P(BeneathTest, OpenFileOrDirUsesTheResolutionsLook) {
   o.borrow_root = true;
   Resolved rp;
   ASSERT_EQ(resolve("file", o, &rp), 0);
-  ASSERT_TRUE(rp.final_stat_valid);
-  rp.final_stat.st_mode = S_IFCHR | 0666;
+  ASSERT_TRUE(rp.final_stat.has_value());
+  rp.final_stat->st_mode = S_IFCHR | 0666;
   UniqueFd fd;
   EXPECT_EQ(open_file_or_dir(rp, O_RDONLY, 0, false, &fd), ENOTSUP);
   EXPECT_FALSE(fd.valid());

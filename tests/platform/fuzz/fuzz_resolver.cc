@@ -122,12 +122,12 @@ Outcome run(Resolver which, std::string_view path, const BeneathOptions& o) {
     if (::fstatat(rp.dir.get(), rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       check(!S_ISLNK(st.st_mode));
       // The resolution's look at the final entry, when it made one, is this entry's.
-      if (rp.final_stat_valid) {
-        check(rp.final_stat.st_ino == st.st_ino && rp.final_stat.st_dev == st.st_dev);
+      if (rp.final_stat) {
+        check(rp.final_stat->st_ino == st.st_ino && rp.final_stat->st_dev == st.st_dev);
       }
     }
   } else {
-    check(!rp.final_stat_valid);
+    check(!rp.final_stat);
   }
   struct stat st {};
   check(::fstat(rp.dir.get(), &st) == 0);
