@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,6 +102,11 @@ struct CallContext {
   // a copy. "": the call gets copies of its own, removed when it ends.
   std::string workspace_session;
   const std::atomic<bool>* cancel = nullptr;  // set to stop the running instance
+  // Who asked (docs/mcp.md "Tenants": a principal's name); "" from the CLI. In the audit record.
+  std::string principal;
+  // When the server admitted the call: its deadline runs from here, time spent waiting for a
+  // slot included. Unset (the epoch): from the start of the run.
+  std::chrono::steady_clock::time_point admitted{};
 };
 
 // The outcome of tools/call: either an MCP CallToolResult (result_json, isError inside) or a
@@ -143,6 +149,9 @@ class ToolHost {
                    const CallContext& context);
 
   const ServerOptions& options() const;
+  // The plugin whose tool `name` is (a built-in tool's name for the built-in ones); "" for an
+  // unknown name. The scheduler's per-plugin limits key on it.
+  std::string plugin_of(const std::string& name) const;
 
   // Sessions (initialize over HTTP, the connection on stdio): mints and remembers an id that
   // may own per_session workspace copies; close_session ends it (unchanged copies deleted,

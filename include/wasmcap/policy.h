@@ -308,8 +308,13 @@ struct McpBashConfig {
   bool apply = false;
 };
 
+struct TenancyConfig;  // wasmcap/tenancy.h
+
 struct McpConfig {
   std::optional<McpBashConfig> bash;
+  // "mcp": {"tenancy": ...}: principals, per-principal and per-plugin limits, the queue's
+  // timeout, CPU demotion (wasmcap/tenancy.h). Null when absent: the server's defaults.
+  std::shared_ptr<const TenancyConfig> tenancy;
 };
 
 // The deadline of a `wasmcap run`, a `wasmcap sh` script or an MCP call that neither its

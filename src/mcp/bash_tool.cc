@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "mcp/protocol.h"
+#include "mcp/scheduler.h"
 #include "mcp/sessions.h"
 #include "wasmcap/workspace.h"
 
@@ -221,6 +222,8 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
     uint64_t asked = args.at("timeout_ms").get<uint64_t>();
     deadline = deadline == 0 ? asked : std::min(deadline, asked);
   }
+  // Counted from admission: the time the call waited for a slot is gone.
+  deadline = deadline_after_wait(deadline, ctx);
   // The session's copy (made on its first call; a session-less call gets one of its own that
   // goes when the call ends), held for tools while the commands run.
   policy::Plan plan = workspace_plan(o_.config.workspace);

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "mcp/tools.h"
@@ -57,7 +58,7 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
   bool initialized = false;
   std::string version;     // negotiated (session mode)
   int log_level = -1;      // -1: no log notifications until logging/setLevel
-  std::shared_ptr<CallGate> gate;
+  std::shared_ptr<Scheduler> scheduler;
   std::atomic<bool> stopping{false};
   // In-flight tools/call requests by id (JSON text) → their cancel flag.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> inflight;
@@ -190,8 +191,7 @@ void Protocol::Impl::notification(const std::string& method, const Json& params)
     auto it = inflight.find(dump(*rid));
     if (it != inflight.end()) it->second->store(true);
     cv.notify_all();
-    std::lock_guard<std::mutex> g(gate->mu);
-    gate->cv.notify_all();
+    scheduler->wake();
   }
   // Other notifications need nothing from this server.
 }
@@ -345,7 +345,8 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
   }
   std::string key = dump(id);
   auto cancel = std::make_shared<std::atomic<bool>>(false);
-  const ServerOptions& o = host->options();
+  std::string tool = name->get<std::string>();
+  std::shared_ptr<Scheduler::Ticket> ticket;
   {
     std::lock_guard<std::mutex> l(mu);
     if (stopping) return;
@@ -353,33 +354,24 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       emit(error_message(kInvalidRequest, "Invalid Request: request id already in use", id));
       return;
     }
-    std::lock_guard<std::mutex> g(gate->mu);
-    // Everything admitted and not finished counts, whether or not its thread has started yet.
-    if (gate->running + gate->queued >= o.max_concurrency + o.max_queue) {
-      emit(error_message(kServerBusy,
-                         "server busy: " + std::to_string(gate->running) + " calls running and " +
-                             std::to_string(gate->queued) + " queued (limits: --max-concurrency, "
-                             "--max-queue); retry later",
-                         id));
+    // Admitted (running at once, or waiting its principal's turn) or refused now: the
+    // scheduler's rules (scheduler.h). Everything admitted counts until it is released.
+    Scheduler::Refusal refusal;
+    ticket = scheduler->admit(settings.principal, host->plugin_of(tool), &refusal);
+    if (!ticket) {
+      emit(error_message(kServerBusy, refusal.message, id));
       return;
     }
     inflight[key] = cancel;
-    ++gate->queued;
   }
   auto self = shared_from_this();
-  std::string tool = name->get<std::string>();
-  std::thread([self, id, key, cancel, tool, args, progress_token, stateless, log_level] {
+  auto body = [self, id, key, cancel, ticket, tool, args, progress_token, stateless, log_level] {
     Impl& im = *self;
     const ServerOptions& o = im.host->options();
-    bool run = false;
-    CallGate& gate = *im.gate;
-    {
-      std::unique_lock<std::mutex> l(gate.mu);
-      gate.cv.wait(l, [&] { return gate.running < o.max_concurrency || cancel->load() || im.stopping; });
-      --gate.queued;
-      run = !cancel->load() && !im.stopping;
-      if (run) ++gate.running;
-    }
+    std::string refused;
+    Scheduler::Wait w = im.scheduler->wait(*ticket, cancel.get(), &im.stopping, &refused);
+    const bool run = w == Scheduler::Wait::kRun;
+    const bool busy = w == Scheduler::Wait::kTimedOut || w == Scheduler::Wait::kEvicted;
     bool done = false;
     std::thread ticker;
     if (run && !progress_token.is_null()) {
@@ -406,12 +398,14 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     CallOutcome outcome;
     // A call cancelled while queued goes through call() too: it returns at once with a
     // tool_call record (outcome "cancelled"), so no call is missing from the audit trail.
-    if (run || (cancel->load() && !im.stopping)) {
+    if (run || (w == Scheduler::Wait::kCancelled && !im.stopping)) {
       CallContext ctx;
       ctx.request_id = dump(id);
       ctx.session_id = im.settings.session_id;
       ctx.workspace_session = im.settings.workspace_session;
       ctx.cancel = cancel.get();
+      ctx.principal = im.settings.principal;
+      ctx.admitted = im.scheduler->admitted(*ticket);
       outcome = im.host->call(tool, args, ctx);
     }
     {
@@ -420,9 +414,13 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       im.cv.notify_all();
     }
     if (ticker.joinable()) ticker.join();
+    if (run) im.scheduler->release(*ticket);
     // A cancelled request gets no response (the client has stopped waiting for it).
-    bool cancelled = cancel->load() || outcome.cancelled || !run;
-    if (!cancelled) {
+    bool cancelled = cancel->load() || outcome.cancelled || (!run && !busy);
+    if (busy && !cancelled) {
+      // It waited past the queue's timeout, or gave way to another principal's call.
+      im.emit(error_message(kServerBusy, refused, id));
+    } else if (!cancelled) {
       im.log_notify(outcome.is_error || outcome.protocol_error ? "warning" : "info",
                     Json{{"tool", tool}, {"isError", outcome.is_error || outcome.protocol_error}},
                     log_level);
@@ -441,15 +439,22 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
         }
       }
     }
-    if (run) {
-      std::lock_guard<std::mutex> g(gate.mu);
-      --gate.running;
-      gate.cv.notify_all();
-    }
     std::lock_guard<std::mutex> l(im.mu);
     im.inflight.erase(key);
     im.cv.notify_all();
-  }).detach();
+  };
+  try {
+    std::thread(std::move(body)).detach();
+  } catch (const std::system_error&) {
+    // No thread for it (the process is at its thread limit): the call gives its place back.
+    scheduler->release(*ticket);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      inflight.erase(key);
+      cv.notify_all();
+    }
+    emit(error_message(kServerBusy, "server busy: no thread to run the call; retry later", id));
+  }
 }
 
 Protocol::Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit)
@@ -457,7 +462,8 @@ Protocol::Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit)
   impl_->host = std::move(host);
   impl_->settings = std::move(settings);
   impl_->emit = std::move(emit);
-  impl_->gate = impl_->settings.gate ? impl_->settings.gate : std::make_shared<CallGate>();
+  impl_->scheduler = impl_->settings.scheduler ? impl_->settings.scheduler
+                                               : std::make_shared<Scheduler>(scheduler_limits(impl_->host->options(), false));
 }
 
 Protocol::~Protocol() { cancel_all_and_wait(); }
@@ -469,10 +475,7 @@ void Protocol::cancel_all_and_wait() {
   impl_->stopping = true;
   for (auto& [k, flag] : impl_->inflight) flag->store(true);
   impl_->cv.notify_all();
-  {
-    std::lock_guard<std::mutex> g(impl_->gate->mu);
-    impl_->gate->cv.notify_all();
-  }
+  impl_->scheduler->wake();
   impl_->cv.wait(l, [&] { return impl_->inflight.empty(); });
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/json.h"
+#include "mcp/scheduler.h"
 #include "wasmcap/mcp.h"
 
 namespace wasmcap::mcp {
@@ -44,14 +45,6 @@ inline constexpr size_t kMaxJsonDepth = json::kMaxDepth;
 // the bound each later re-read of it (and a client like this server) applies.
 inline constexpr size_t kMaxToolOutputDepth = kMaxJsonDepth - 2;
 
-// The concurrency limit, shared by every Protocol of one server (stateless HTTP creates one
-// Protocol per request; the limit must hold across them).
-struct CallGate {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t running = 0, queued = 0;
-};
-
 class Protocol {
  public:
   // Receives every outgoing message (one JSON object, no newline). Called from several threads;
@@ -65,7 +58,12 @@ class Protocol {
     std::string session_id;  // MCP session / correlation id for audit records ("" = none)
     // The session owning per_session workspace copies (CallContext::workspace_session).
     std::string workspace_session;
-    std::shared_ptr<CallGate> gate;  // null: this Protocol's own
+    // Who the peer is (docs/mcp.md "Tenants"): its calls are admitted, queued and audited as
+    // this principal's.
+    std::string principal = "stdio";
+    // Admission and slots, shared by every Protocol of one server (stateless HTTP creates one
+    // Protocol per request; the limits must hold across them). Null: this Protocol's own.
+    std::shared_ptr<Scheduler> scheduler;
   };
 
   Protocol(std::shared_ptr<ToolHost> host, Settings settings, Emit emit);

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "mcp/bash_tool.h"
 #include "mcp/protocol.h"
+#include "mcp/scheduler.h"
 #include "mcp/sessions.h"
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
@@ -253,6 +254,7 @@ struct ToolHost::Impl {
     j["invocation_id"] = invocation_id;
     j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
     j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
+    j["principal"] = ctx.principal.empty() ? Json(nullptr) : Json(cut(ctx.principal));
     return audit->append(dump(j));
   }
 
@@ -273,6 +275,7 @@ struct ToolHost::Impl {
     j["invocation_id"] = invocation_id;
     j["request_id"] = ctx.request_id.empty() ? Json(nullptr) : Json(cut(ctx.request_id));
     j["session_id"] = ctx.session_id.empty() ? Json(nullptr) : Json(cut(ctx.session_id));
+    j["principal"] = ctx.principal.empty() ? Json(nullptr) : Json(cut(ctx.principal));
     j["duration_ms"] = ms;
     j["outcome"] = outcome;
     j["exit_code"] = exit_code ? Json(*exit_code) : Json(nullptr);
@@ -286,6 +289,11 @@ struct ToolHost::Impl {
 ToolHost::ToolHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ToolHost::~ToolHost() = default;
 const ServerOptions& ToolHost::options() const { return impl_->options; }
+std::string ToolHost::plugin_of(const std::string& name) const {
+  const Entry* e = impl_->find(name);
+  if (e == nullptr) return "";
+  return e->builtin ? e->name : e->plugin;
+}
 Result<std::string> ToolHost::open_session() { return impl_->sessions->open(); }
 void ToolHost::close_session(const std::string& id) {
   if (impl_->bash) impl_->bash->close_session(id);
@@ -670,6 +678,9 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   auto opts = resolve_run(std::move(request));
   if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
   const uint64_t timeout_ms = opts->timeout_ms;
+  // The deadline runs from admission (docs/mcp.md "Tenants"): what the call waited for a slot
+  // is taken from its run, so a caller never waits longer than the deadline it was given.
+  opts->timeout_ms = deadline_after_wait(timeout_ms, ctx);
   auto cap = std::make_shared<Captured>();
   opts->wasi.stdout_sink = [cap](const uint8_t* d, size_t n) {
     std::lock_guard<std::mutex> l(cap->mu);

@@ -27,6 +27,7 @@
 #include "mcp/protocol.h"
 #include "mcp/tools.h"
 #include "wasmcap/mcp.h"
+#include "wasmcap/tenancy.h"
 
 namespace wasmcap::mcp {
 
@@ -302,10 +303,45 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   const wasmcap_httpd_api* api = nullptr;
   WASMCAP_TRY_ASSIGN(api, load_http_module());
   const ServerOptions& so = host->options();
-  auto gate = std::make_shared<CallGate>();
+
+  // The callers the server tells apart (docs/mcp.md "Tenants"): each bearer token names a
+  // principal, the --token-file one "token" and each of mcp.tenancy's principals its own. A
+  // server with no token has one principal, "anonymous".
+  std::vector<std::pair<std::string, std::string>> tokens;  // principal, token
+  if (!options.bearer_token.empty()) tokens.emplace_back(policy::kPrincipalToken, options.bearer_token);
+  const policy::TenancyConfig* tenancy = so.config.mcp.tenancy.get();
+  if (tenancy != nullptr) {
+    for (const auto& p : tenancy->principals) {
+      auto t = read_token_file(p.token_file);
+      if (!t) {
+        return make_error(t.error().code, "principal '" + p.name + "' (host config mcp.tenancy): " + t.error().message);
+      }
+      for (const auto& [other, token] : tokens) {
+        if (token == *t) {
+          return make_error(ErrorCode::kConfigInvalid, "principals '" + other + "' and '" + p.name +
+                                                           "' have the same token; give each its own");
+        }
+      }
+      tokens.emplace_back(p.name, *t);
+    }
+  }
+  // The principal whose token the request presents; "" when it presents none that is known.
+  // Every token is compared, in full, whichever matches: timing says nothing of which.
+  auto principal_of = [&tokens](const HttpReq& req) -> std::string {
+    if (tokens.empty()) return policy::kPrincipalAnonymous;
+    std::string auth = req.get_header_value("Authorization");
+    if (auth.size() <= 7 || !ieq(auth.substr(0, 7), "Bearer ")) return "";
+    std::string_view presented = std::string_view(auth).substr(7);
+    const std::string* found = nullptr;
+    for (const auto& [name, token] : tokens) {
+      if (constant_time_equal(presented, token) && found == nullptr) found = &name;
+    }
+    return found != nullptr ? *found : std::string();
+  };
+  auto scheduler = std::make_shared<Scheduler>(scheduler_limits(so, tokens.size() > 1));
 
   // Checks shared by every method: DNS rebinding (Host, Origin) and the bearer token.
-  auto admit = [&options](const HttpReq& req, HttpRes& res) {
+  auto admit = [&options, &principal_of](const HttpReq& req, HttpRes& res) {
     bool host_ok = (options.allow_remote && options.allowed_hosts.empty()) ||
                    host_allowed(req.get_header_value("Host"), options.allowed_hosts);
     if (!host_ok || (req.has_header("Origin") &&
@@ -315,16 +351,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
                       "application/json");
       return false;
     }
-    if (!options.bearer_token.empty()) {
-      std::string auth = req.get_header_value("Authorization");
-      bool ok = auth.size() > 7 && ieq(auth.substr(0, 7), "Bearer ") &&
-                constant_time_equal(auth.substr(7), options.bearer_token);
-      if (!ok) {
-        res.set_status(401);
-        res.set_header("WWW-Authenticate", "Bearer");
-        res.set_content(jsonrpc_error(kInvalidRequest, "Unauthorized"), "application/json");
-        return false;
-      }
+    if (principal_of(req).empty()) {
+      res.set_status(401);
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(jsonrpc_error(kInvalidRequest, "Unauthorized"), "application/json");
+      return false;
     }
     return true;
   };
@@ -337,7 +368,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
 
   // Handlers see admitted requests only: the module calls admit (below) before reading a body.
-  auto post = [&, host, gate](const HttpReq& req, HttpRes& res) {
+  auto post = [&, host, scheduler](const HttpReq& req, HttpRes& res) {
     std::string ct = req.get_header_value("Content-Type");
     if (!ct.empty() && ct.find("application/json") == std::string::npos) {
       res.set_status(415);
@@ -440,7 +471,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     if (is_request) ex->id = msg["id"];
     Protocol::Settings settings;
     settings.session = false;
-    settings.gate = gate;
+    settings.scheduler = scheduler;
+    settings.principal = principal_of(req);
     bool initialize = is_request && msg["method"] == "initialize";
     if (initialize && session.empty()) {
       // A correlation id for this client's later requests (audit records, cancellation), and
@@ -565,7 +597,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     for (const auto& m : ex->messages) {
       Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
       if (j.is_object() && j.contains("id") && !j.contains("method")) {
-        if (modern && j.contains("error") && j["error"].is_object()) {
+        if (j.contains("error") && j["error"].is_object() && j["error"].value("code", 0) == kServerBusy) {
+          // Over the server's or the principal's share: 429, as HTTP says, with when to retry.
+          res.set_status(429);
+          res.set_header("Retry-After", "1");
+        } else if (modern && j.contains("error") && j["error"].is_object()) {
           // 2026-07-28 status codes: a method this server lacks is 404 (so a client can tell it
           // from a legacy server's), a request it cannot serve as sent is 400.
           int code = j["error"].value("code", 0);
@@ -597,7 +633,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   } routes{api, admit, post, not_allowed};
   wasmcap_httpd_config config{};
   // Enough workers for every admitted call plus a few for quick requests; beyond that, complete
-  // requests wait in the module's queue and the CallGate answers "server busy" for calls over the
+  // requests wait in the module's queue and the Scheduler answers "server busy" for calls over the
   // limit. Reading requests takes no worker (the module's event loop does it).
   config.workers = so.max_concurrency + so.max_queue + 4;
   config.max_payload = so.max_message_bytes;

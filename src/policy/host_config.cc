@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "policy/fields.h"
+#include "wasmcap/tenancy.h"
 
 namespace wasmcap::policy {
 
@@ -318,11 +319,91 @@ Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& p
   return c;
 }
 
+// Calls running / waiting at once for one principal or plugin: 1 to 4096 each (the server's
+// own totals, --max-concurrency and --max-queue, bound them further).
+// A principal's entry also has its token_file and weight.
+Result<TenantLimits> read_tenant_limits(const Doc& d, const Json& v, const std::string& path,
+                                        bool principal = false) {
+  if (principal) {
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "token_file", "weight"}));
+  } else {
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued"}));
+  }
+  TenantLimits l;
+  if (const Json* n = member(v, "max_running")) {
+    WASMCAP_TRY_ASSIGN(l.max_running, d.uint(*n, member_path(path, "max_running"), 1, 4096));
+  }
+  if (const Json* n = member(v, "max_queued")) {
+    WASMCAP_TRY_ASSIGN(l.max_queued, d.uint(*n, member_path(path, "max_queued"), 1, 4096));
+  }
+  return l;
+}
+
+// "mcp": {"tenancy": {...}} (wasmcap/tenancy.h, docs/host-config.md#mcp).
+Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::string& path) {
+  WASMCAP_TRY(d.object(v, path, {"principals", "per_principal", "per_plugin", "plugins",
+                                 "queue_timeout_ms", "demote_after_cpu_ms"}));
+  TenancyConfig c;
+  if (const Json* ps = member(v, "principals")) {
+    std::string ppath = member_path(path, "principals");
+    WASMCAP_TRY(d.map(*ps, ppath));
+    for (const auto& [name, entry] : ps->items()) {
+      std::string epath = member_path(ppath, name);
+      if (Problem p = check_plugin_name(name)) return d.fail(epath, "invalid principal name: " + *p);
+      if (name == kPrincipalStdio || name == kPrincipalAnonymous || name == kPrincipalToken) {
+        return d.fail(epath, "the principal name '" + name + "' is built in (the stdio peer, a "
+                             "client without a token, the --token-file token); choose another");
+      }
+      PrincipalConfig pc;
+      pc.name = name;
+      WASMCAP_TRY_ASSIGN(pc.limits, read_tenant_limits(d, entry, epath, true));
+      const Json* tf = nullptr;
+      WASMCAP_TRY_ASSIGN(tf, d.required(entry, epath, "token_file"));
+      WASMCAP_TRY_ASSIGN(pc.token_file, checked_string(d, *tf, member_path(epath, "token_file"), check_host_path));
+      if (const Json* w = member(entry, "weight")) {
+        uint64_t weight = 1;
+        WASMCAP_TRY_ASSIGN(weight, d.uint(*w, member_path(epath, "weight"), 1, kMaxPrincipalWeight));
+        pc.weight = static_cast<unsigned>(weight);
+      }
+      c.principals.push_back(std::move(pc));
+    }
+  }
+  if (const Json* l = member(v, "per_principal")) {
+    WASMCAP_TRY_ASSIGN(c.per_principal, read_tenant_limits(d, *l, member_path(path, "per_principal")));
+  }
+  if (const Json* l = member(v, "per_plugin")) {
+    WASMCAP_TRY_ASSIGN(c.per_plugin, read_tenant_limits(d, *l, member_path(path, "per_plugin")));
+  }
+  if (const Json* ps = member(v, "plugins")) {
+    std::string ppath = member_path(path, "plugins");
+    WASMCAP_TRY(d.map(*ps, ppath));
+    for (const auto& [name, entry] : ps->items()) {
+      std::string epath = member_path(ppath, name);
+      if (Problem p = check_plugin_name(name)) return d.fail(epath, "invalid plugin name: " + *p);
+      TenantLimits l;
+      WASMCAP_TRY_ASSIGN(l, read_tenant_limits(d, entry, epath));
+      c.plugins.emplace_back(name, l);
+    }
+  }
+  if (const Json* t = member(v, "queue_timeout_ms")) {
+    WASMCAP_TRY_ASSIGN(c.queue_timeout_ms, d.uint(*t, member_path(path, "queue_timeout_ms"), 1, kMaxTimeoutMs));
+  }
+  if (const Json* t = member(v, "demote_after_cpu_ms")) {
+    WASMCAP_TRY_ASSIGN(c.demote_after_cpu_ms, d.uint(*t, member_path(path, "demote_after_cpu_ms"), 0, kMaxTimeoutMs));
+  }
+  return c;
+}
+
 // "mcp": {"bash": {"workspace": NAME, "apply": BOOL}}: the `bash` tool is offered only when
 // this names a workspace, and `workspace_apply` only with "apply": true.
 Result<McpConfig> read_mcp(const Doc& d, const Json& v, const std::string& path) {
-  WASMCAP_TRY(d.object(v, path, {"bash"}));
+  WASMCAP_TRY(d.object(v, path, {"bash", "tenancy"}));
   McpConfig c;
+  if (const Json* t = member(v, "tenancy")) {
+    TenancyConfig tc;
+    WASMCAP_TRY_ASSIGN(tc, read_tenancy(d, *t, member_path(path, "tenancy")));
+    c.tenancy = std::make_shared<const TenancyConfig>(std::move(tc));
+  }
   if (const Json* bash = member(v, "bash")) {
     std::string bpath = member_path(path, "bash");
     WASMCAP_TRY(d.object(*bash, bpath, {"workspace", "apply"}));

@@ -134,6 +134,85 @@ int post_raw(uint16_t port, const std::string& body, bool sse, const std::string
   return fd;
 }
 
+// Tenants (docs/mcp.md "Tenants"): each token of mcp.tenancy names a principal. One principal's
+// spinning calls hold at most its share of the slots and of the queue, and past its share it is
+// refused with 429 and Retry-After, while another principal's call runs at once; the audit
+// record names the principal; a request with no known token is 401.
+TEST_F(ServerTest, PrincipalsShareTheServer) {
+  write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
+  write_text(dir_ / "bob.token", "bob-0123456789abcdef\n");
+  Json cfg = Json::parse(config_text());
+  cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}},
+                                         {"bob", {{"token_file", (dir_ / "bob.token").string()}}}};
+  ServerOptions o;
+  o.max_concurrency = 2;  // a principal's share: 1 running, 1 waiting (half of 2 each)
+  o.max_queue = 2;
+  o.call_timeout_ms = 30000;
+  HttpServer srv(make_host(o, cfg.dump()));
+  ASSERT_NE(srv.port.load(), 0);
+  const std::string alice = "Authorization: Bearer alice-0123456789abcdef\r\n";
+  Json spin{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+            {"params", {{"name", "spin"}, {"_meta", modern_meta()}}}};
+  int fd1 = post_raw(srv.port, spin.dump(), false, alice);
+  int fd2 = post_raw(srv.port, spin.dump(), false, alice);
+  ASSERT_GE(fd1, 0);
+  ASSERT_GE(fd2, 0);
+  httplib::Client c("127.0.0.1", srv.port);
+  Json quick{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/call"},
+             {"params", {{"name", "cat"}, {"arguments", {{"paths", {"notes.txt"}}}}, {"_meta", modern_meta()}}}};
+  auto as = [](const std::string& token) {
+    httplib::Headers h = modern_headers("tools/call", "cat");
+    h.emplace("Authorization", "Bearer " + token);
+    return h;
+  };
+  // Alice's third call is over her share once both spins are in (one running, one waiting).
+  int status = 0;
+  std::string body, retry_after;
+  for (int i = 0; i < 500 && status != 429; ++i) {
+    auto a = c.Post("/mcp", as("alice-0123456789abcdef"), quick.dump(), "application/json");
+    ASSERT_TRUE(a);
+    status = a->status;
+    body = a->body;
+    retry_after = a->get_header_value("Retry-After");
+    if (status != 429) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(status, 429) << "alice was never refused: " << body;
+  EXPECT_EQ(retry_after, "1");
+  Json busy = Json::parse(body);
+  EXPECT_EQ(busy["error"]["code"], kServerBusy);
+  EXPECT_NE(busy["error"]["message"].get<std::string>().find("principal 'alice'"), std::string::npos) << busy.dump();
+  // Bob is within his share: his call runs now, on the slot alice may not take.
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Post("/mcp", as("bob-0123456789abcdef"), quick.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["result"]["isError"], false) << r->body;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10)) << "bob waited for alice's spin";
+  Json record;
+  for (const auto& a : audits()) {
+    if (a.value("tool", "") == "cat" && a.value("outcome", "") == "ok") record = a;
+  }
+  EXPECT_EQ(record["principal"], "bob") << record.dump();
+  // No token, or one no principal has: 401 before anything runs.
+  r = c.Post("/mcp", modern_headers("tools/call", "cat"), quick.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Post("/mcp", as("carol-0123456789abcdef"), quick.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  ::close(fd1);
+  ::close(fd2);
+}
+
+TEST_F(ServerTest, TheStdioPeerIsItsOwnPrincipal) {
+  start();
+  initialize();
+  Json r = call(1, "cat", {{"paths", {"notes.txt"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  ASSERT_FALSE(audits().empty());
+  EXPECT_EQ(audits().back()["principal"], "stdio") << audits().back().dump();
+}
+
 // The 2026-07-28 revision cancels a request on HTTP only by closing its stream: whichever
 // replica runs the call sees the disconnect, stops the instance (audit outcome "cancelled") and
 // frees its concurrency slot, for JSON and for SSE responses.

@@ -1,0 +1,55 @@
+// How `wasmcap mcp` shares itself among its clients (host config "mcp": {"tenancy": ...};
+// docs/mcp.md "Tenants"): who a caller is (a principal), how many calls each principal and each
+// plugin may run and keep waiting, in what order waiting calls get a slot, how long they may
+// wait, and when a long call yields the CPU to short ones.
+//
+// Its own header, held by policy::McpConfig through a pointer: only the host config's parser
+// and the MCP server include it, so growing it does not recompile everything that reads a plan.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wasmcap::policy {
+
+// Calls running and waiting at once for one principal or one plugin. Absent: the server's
+// default for the kind (docs/mcp.md "Tenants").
+struct TenantLimits {
+  std::optional<size_t> max_running;
+  std::optional<size_t> max_queued;
+};
+
+// The principals every server knows without configuration: the peer on stdio, and an HTTP
+// client that presents no token (a server without tokens) or the --token-file token.
+inline constexpr const char* kPrincipalStdio = "stdio";
+inline constexpr const char* kPrincipalAnonymous = "anonymous";
+inline constexpr const char* kPrincipalToken = "token";
+
+// The largest weight a principal may have: turns in a row before the next principal's.
+inline constexpr unsigned kMaxPrincipalWeight = 100;
+
+// A caller known by its bearer token ("mcp": {"tenancy": {"principals": {NAME: {...}}}}).
+struct PrincipalConfig {
+  std::string name;        // [a-z0-9._-], 1-64 bytes; not one of the built-in names above
+  std::string token_file;  // its token: the file's first line (mcp::read_token_file's rules)
+  unsigned weight = 1;     // 1..kMaxPrincipalWeight: calls started per turn while others wait
+  TenantLimits limits;     // over per_principal's
+};
+
+struct TenancyConfig {
+  std::vector<PrincipalConfig> principals;
+  TenantLimits per_principal;  // every principal's, the built-in ones included
+  TenantLimits per_plugin;     // every plugin's
+  std::vector<std::pair<std::string, TenantLimits>> plugins;  // over per_plugin's, by plugin name
+  // How long an admitted call may wait for a slot before it is answered "server busy".
+  std::optional<uint64_t> queue_timeout_ms;
+  // A running call whose thread has used this much CPU is lowered to the lowest CPU priority
+  // (nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
+  std::optional<uint64_t> demote_after_cpu_ms;
+};
+
+}  // namespace wasmcap::policy

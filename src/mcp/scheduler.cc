@@ -1,0 +1,419 @@
+#include "mcp/scheduler.h"
+
+#include "wasmcap/mcp.h"
+#include "wasmcap/tenancy.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+namespace wasmcap::mcp {
+
+namespace {
+
+// How often the demoter looks at the running calls' CPU time (demotion lags by at most this).
+constexpr auto kDemoteInterval = std::chrono::milliseconds(10);
+// The priority a demoted call's thread gets: the lowest.
+constexpr int kDemotedNice = 19;
+
+std::string plural(size_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+uint64_t deadline_after_wait(uint64_t deadline_ms, const CallContext& ctx) {
+  if (deadline_ms == 0 || ctx.admitted == Scheduler::Clock::time_point{}) return deadline_ms;
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Scheduler::Clock::now() - ctx.admitted).count();
+  uint64_t w = waited > 0 ? static_cast<uint64_t>(waited) : 0;
+  return w >= deadline_ms ? 1 : deadline_ms - w;
+}
+
+SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) {
+  SchedulerLimits l;
+  l.max_running = std::max<size_t>(1, o.max_concurrency);
+  l.max_queued = o.max_queue;
+  if (named_principals) {
+    l.principal_running = std::max<size_t>(1, l.max_running / 2);
+    l.principal_queued = std::max<size_t>(1, l.max_queued / 2);
+  }
+  // A call that waited its whole deadline has nothing left to run with.
+  l.queue_timeout_ms = o.call_timeout_ms;
+  l.demote_after_cpu_ms = kDefaultDemoteAfterCpuMs;
+  const policy::TenancyConfig* t = o.config.mcp.tenancy.get();
+  if (t == nullptr) return l;
+  if (t->per_principal.max_running) l.principal_running = *t->per_principal.max_running;
+  if (t->per_principal.max_queued) l.principal_queued = *t->per_principal.max_queued;
+  if (t->per_plugin.max_running) l.plugin_running = *t->per_plugin.max_running;
+  if (t->per_plugin.max_queued) l.plugin_queued = *t->per_plugin.max_queued;
+  for (const auto& p : t->principals) {
+    l.principal_overrides[p.name] = {p.limits.max_running.value_or(0), p.limits.max_queued.value_or(0)};
+    l.weights[p.name] = p.weight;
+  }
+  for (const auto& [name, lim] : t->plugins) {
+    l.plugin_overrides[name] = {lim.max_running.value_or(0), lim.max_queued.value_or(0)};
+  }
+  if (t->queue_timeout_ms) l.queue_timeout_ms = *t->queue_timeout_ms;
+  if (t->demote_after_cpu_ms) l.demote_after_cpu_ms = *t->demote_after_cpu_ms;
+  return l;
+}
+
+struct Scheduler::Ticket {
+  enum State { kQueued, kRunning, kEvicted, kDone };
+  std::string principal, plugin;
+  State state = kQueued;
+  Clock::time_point admitted;
+  std::string why;  // kEvicted: the message
+  // Running, after wait() returned kRun: the thread the call runs on and its CPU clock.
+  bool has_thread = false;
+  pid_t tid = 0;
+  clockid_t cpu_clock{};
+  bool demoted = false;
+};
+
+struct Scheduler::Principal {
+  std::string name;
+  std::deque<Ticket*> queue;  // oldest first
+  size_t running = 0;
+  unsigned weight = 1;
+  unsigned credit = 0;  // starts left in this turn
+  bool in_ring = false;
+};
+
+struct Scheduler::Plugin {
+  size_t running = 0, queued = 0;
+};
+
+Scheduler::Scheduler(SchedulerLimits limits) : limits_(std::move(limits)) {
+  if (limits_.max_running == 0) limits_.max_running = 1;
+  if (limits_.demote_after_cpu_ms > 0) demote_thread_ = std::thread([this] { demoter(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  demote_cv_.notify_all();
+  if (demote_thread_.joinable()) demote_thread_.join();
+}
+
+Scheduler::Principal& Scheduler::principal(const std::string& name) {
+  auto it = principals_.find(name);
+  if (it == principals_.end()) {
+    auto p = std::make_unique<Principal>();
+    p->name = name;
+    auto w = limits_.weights.find(name);
+    p->weight = w != limits_.weights.end() && w->second > 0 ? w->second : 1;
+    it = principals_.emplace(name, std::move(p)).first;
+  }
+  return *it->second;
+}
+
+Scheduler::Plugin& Scheduler::plugin(const std::string& name) {
+  auto it = plugins_.find(name);
+  if (it == plugins_.end()) it = plugins_.emplace(name, std::make_unique<Plugin>()).first;
+  return *it->second;
+}
+
+size_t Scheduler::principal_limit_running(const std::string& name) const {
+  auto it = limits_.principal_overrides.find(name);
+  size_t n = it != limits_.principal_overrides.end() && it->second.first != 0 ? it->second.first
+                                                                              : limits_.principal_running;
+  return n == 0 ? limits_.max_running : n;
+}
+size_t Scheduler::principal_limit_queued(const std::string& name) const {
+  auto it = limits_.principal_overrides.find(name);
+  if (it != limits_.principal_overrides.end() && it->second.second != 0) return it->second.second;
+  return limits_.principal_queued == 0 ? limits_.max_queued : limits_.principal_queued;
+}
+size_t Scheduler::plugin_limit_running(const std::string& name) const {
+  auto it = limits_.plugin_overrides.find(name);
+  size_t n = it != limits_.plugin_overrides.end() && it->second.first != 0 ? it->second.first
+                                                                           : limits_.plugin_running;
+  return n == 0 ? limits_.max_running : n;
+}
+size_t Scheduler::plugin_limit_queued(const std::string& name) const {
+  auto it = limits_.plugin_overrides.find(name);
+  if (it != limits_.plugin_overrides.end() && it->second.second != 0) return it->second.second;
+  // Unset: no share of its own (the server's queue and the principals' shares bound it).
+  return limits_.plugin_queued == 0 ? SIZE_MAX : limits_.plugin_queued;
+}
+
+bool Scheduler::can_run(const Ticket& t) const {
+  if (running_ >= limits_.max_running) return false;
+  auto p = principals_.find(t.principal);
+  auto g = plugins_.find(t.plugin);
+  return (p == principals_.end() || p->second->running < principal_limit_running(t.principal)) &&
+         (g == plugins_.end() || g->second->running < plugin_limit_running(t.plugin));
+}
+
+void Scheduler::start(Ticket& t) {
+  t.state = Ticket::kRunning;
+  ++running_;
+  ++principal(t.principal).running;
+  ++plugin(t.plugin).running;
+}
+
+// Removes a queued ticket from its principal's queue and the counts.
+void Scheduler::unqueue(Ticket& t) {
+  Principal& p = principal(t.principal);
+  auto it = std::find(p.queue.begin(), p.queue.end(), &t);
+  if (it != p.queue.end()) p.queue.erase(it);
+  --queued_;
+  --plugin(t.plugin).queued;
+  if (p.queue.empty() && p.in_ring) {
+    ring_.erase(std::find(ring_.begin(), ring_.end(), &p));
+    p.in_ring = false;
+    p.credit = 0;
+  }
+}
+
+// Gives free slots to waiting calls, the principals in turn: the one at the front of the ring
+// starts up to `weight` calls, then goes to the back. A principal none of whose waiting calls
+// may run now (its own or its plugins' running limit) passes its turn.
+void Scheduler::dispatch() {
+  bool changed = false;
+  while (running_ < limits_.max_running && !ring_.empty()) {
+    bool started = false;
+    for (size_t n = 0, size = ring_.size(); n < size && !started; ++n) {
+      Principal* p = ring_.front();
+      auto it = std::find_if(p->queue.begin(), p->queue.end(), [&](Ticket* t) { return can_run(*t); });
+      if (it == p->queue.end()) {
+        ring_.pop_front();
+        ring_.push_back(p);
+        p->credit = 0;
+        continue;
+      }
+      Ticket* t = *it;
+      p->queue.erase(it);
+      --queued_;
+      --plugin(t->plugin).queued;
+      start(*t);
+      started = changed = true;
+      if (p->credit == 0) p->credit = p->weight;
+      --p->credit;
+      if (p->queue.empty()) {
+        ring_.pop_front();
+        p->in_ring = false;
+        p->credit = 0;
+      } else if (p->credit == 0) {
+        ring_.pop_front();
+        ring_.push_back(p);
+      }
+    }
+    if (!started) break;
+  }
+  if (changed) cv_.notify_all();
+}
+
+std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal_name,
+                                                    const std::string& plugin_name, Refusal* refused) {
+  auto t = std::make_shared<Ticket>();
+  t->principal = principal_name;
+  t->plugin = plugin_name;
+  t->admitted = Clock::now();
+  std::lock_guard<std::mutex> l(mu_);
+  if (stopping_) {
+    refused->message = "server busy: the server is stopping";
+    return nullptr;
+  }
+  Principal& p = principal(principal_name);
+  Plugin& g = plugin(plugin_name);
+  // A refused call leaves nothing behind (the entries made for it above included).
+  auto refuse = [&](std::string message) -> std::shared_ptr<Ticket> {
+    refused->message = std::move(message);
+    forget_if_idle(principal_name, plugin_name);
+    return nullptr;
+  };
+  if (can_run(*t)) {
+    start(*t);
+    return t;
+  }
+  const size_t p_queued_limit = principal_limit_queued(principal_name);
+  const size_t g_queued_limit = plugin_limit_queued(plugin_name);
+  // A share smaller than the server's queue is the principal's own; otherwise the full queue's
+  // rule below decides (one principal alone is refused only when the queue is full).
+  if (p_queued_limit < limits_.max_queued && p.queue.size() >= p_queued_limit) {
+    return refuse("server busy: principal '" + principal_name + "' has " + plural(p.running, "call") +
+                  " running and " + plural(p.queue.size(), "call") +
+                  " waiting, its share (mcp.tenancy per_principal in the host config); "
+                  "retry when one has finished");
+  }
+  if (g.queued >= g_queued_limit) {
+    return refuse("server busy: plugin '" + plugin_name + "' has " + plural(g.running, "call") +
+                  " running and " + plural(g.queued, "call") +
+                  " waiting, its share (mcp.tenancy per_plugin in the host config); retry later");
+  }
+  if (queued_ >= limits_.max_queued) {
+    // The queue is full: the principal with the most calls waiting gives way.
+    Principal* longest = nullptr;
+    for (Principal* r : ring_) {
+      if (longest == nullptr || r->queue.size() > longest->queue.size()) longest = r;
+    }
+    if (longest == nullptr || p.queue.size() >= longest->queue.size()) {
+      return refuse("server busy: " + plural(running_, "call") + " running and " + plural(queued_, "call") +
+                    " waiting, principal '" + principal_name +
+                    "' among those with the most (limits: --max-concurrency, --max-queue); retry later");
+    }
+    Ticket* victim = longest->queue.back();
+    victim->state = Ticket::kEvicted;
+    victim->why = "server busy: the queue was full and principal '" + longest->name + "' had the most " +
+                  "calls waiting (" + std::to_string(longest->queue.size()) +
+                  "); its newest gave way to another principal's; retry later";
+    unqueue(*victim);
+    cv_.notify_all();
+  }
+  p.queue.push_back(t.get());
+  ++queued_;
+  ++g.queued;
+  if (!p.in_ring) {
+    ring_.push_back(&p);
+    p.in_ring = true;
+    p.credit = 0;
+  }
+  return t;
+}
+
+Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, const std::atomic<bool>* stopped,
+                                std::string* why) {
+  std::unique_lock<std::mutex> l(mu_);
+  const bool timed = limits_.queue_timeout_ms > 0;
+  const Clock::time_point until = t.admitted + std::chrono::milliseconds(limits_.queue_timeout_ms);
+  for (;;) {
+    if (t.state == Ticket::kEvicted) {
+      if (why != nullptr) *why = t.why;
+      t.state = Ticket::kDone;
+      forget_if_idle(t.principal, t.plugin);
+      return Wait::kEvicted;
+    }
+    bool is_cancelled = cancel != nullptr && cancel->load();
+    bool is_stopped = stopping_ || (stopped != nullptr && stopped->load());
+    if (is_cancelled || is_stopped) {
+      l.unlock();
+      release(t);
+      return is_cancelled ? Wait::kCancelled : Wait::kStopped;
+    }
+    if (t.state == Ticket::kRunning) {
+      t.has_thread = true;
+      t.tid = static_cast<pid_t>(::gettid());
+      if (pthread_getcpuclockid(pthread_self(), &t.cpu_clock) != 0) t.has_thread = false;
+      if (t.has_thread && demote_thread_.joinable()) {
+        threads_.insert(&t);
+        demote_cv_.notify_all();
+      }
+      return Wait::kRun;
+    }
+    if (timed && Clock::now() >= until) {
+      if (why != nullptr) {
+        *why = "server busy: the call waited " + std::to_string(limits_.queue_timeout_ms) +
+               " ms for a slot (mcp.tenancy queue_timeout_ms) behind " + plural(running_, "call") +
+               " running; retry later";
+      }
+      unqueue(t);
+      t.state = Ticket::kDone;
+      forget_if_idle(t.principal, t.plugin);
+      return Wait::kTimedOut;
+    }
+    if (timed) {
+      cv_.wait_until(l, until);
+    } else {
+      cv_.wait(l);
+    }
+  }
+}
+
+void Scheduler::release(Ticket& t) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (t.state == Ticket::kQueued) {
+    unqueue(t);
+  } else if (t.state == Ticket::kRunning) {
+    --running_;
+    --principal(t.principal).running;
+    --plugin(t.plugin).running;
+    if (t.demoted) --demoted_;
+    dispatch();
+  }
+  t.state = Ticket::kDone;
+  t.has_thread = false;
+  threads_.erase(&t);
+  forget_if_idle(t.principal, t.plugin);
+}
+
+// Principals and plugins with nothing admitted are forgotten (their turn state with them), so
+// the maps hold only names with calls.
+void Scheduler::forget_if_idle(const std::string& principal_name, const std::string& plugin_name) {
+  auto p = principals_.find(principal_name);
+  if (p != principals_.end() && p->second->running == 0 && p->second->queue.empty() && !p->second->in_ring) {
+    principals_.erase(p);
+  }
+  auto g = plugins_.find(plugin_name);
+  if (g != plugins_.end() && g->second->running == 0 && g->second->queued == 0) plugins_.erase(g);
+}
+
+void Scheduler::wake() {
+  std::lock_guard<std::mutex> l(mu_);
+  cv_.notify_all();
+}
+
+Scheduler::Clock::time_point Scheduler::admitted(const Ticket& t) const { return t.admitted; }
+
+bool Scheduler::running(const Ticket& t) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return t.state == Ticket::kRunning;
+}
+
+Scheduler::Counts Scheduler::counts() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return Counts{running_, queued_, demoted_};
+}
+
+Scheduler::Counts Scheduler::counts_of_principal(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = principals_.find(name);
+  if (it == principals_.end()) return {};
+  return Counts{it->second->running, it->second->queue.size(), 0};
+}
+
+Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = plugins_.find(name);
+  if (it == plugins_.end()) return {};
+  return Counts{it->second->running, it->second->queued, 0};
+}
+
+// Every kDemoteInterval while calls run: a call's thread past demote_after_cpu_ms of CPU gets
+// nice 19. Its thread is alive while its ticket is in threads_ (release() takes it out, under
+// mu_, before the thread can end), so its CPU clock and id are valid here. The thread is the
+// call's own (a new one per call), so the priority ends with it.
+void Scheduler::demoter() {
+  std::unique_lock<std::mutex> l(mu_);
+  const int64_t threshold_ns = static_cast<int64_t>(limits_.demote_after_cpu_ms) * 1000000;
+  while (!stopping_) {
+    if (threads_.empty()) {
+      demote_cv_.wait(l, [&] { return stopping_ || !threads_.empty(); });
+      continue;
+    }
+    demote_cv_.wait_for(l, kDemoteInterval);
+    for (Ticket* t : threads_) {
+      if (t->demoted) continue;
+      struct timespec ts{};
+      if (clock_gettime(t->cpu_clock, &ts) != 0) continue;
+      if (int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec < threshold_ns) continue;
+      // Raising a thread's nice value needs no privilege; when refused (a seccomp filter),
+      // the call keeps its priority and its deadline still bounds it.
+      if (::setpriority(PRIO_PROCESS, static_cast<id_t>(t->tid), kDemotedNice) == 0) {
+        t->demoted = true;
+        ++demoted_;
+      }
+    }
+  }
+}
+
+}  // namespace wasmcap::mcp

@@ -1,0 +1,139 @@
+// Internal: admission and fair scheduling of the MCP server's tool calls among its principals
+// (docs/mcp.md "Tenants"). One Scheduler per server (stateless HTTP creates a Protocol per
+// request; the limits hold across them), or per stdio connection.
+//
+// The rules, each tested in tests/mcp/scheduler_test.cc:
+//   - slots: at most max_running calls run at once in the server, at most a principal's own
+//     max_running for one principal and a plugin's for one plugin;
+//   - order: waiting calls are kept per principal, first come first served within one; a free
+//     slot goes to the principals in turn (round-robin, `weight` calls per turn), so another
+//     principal's backlog delays a call by at most one turn;
+//   - admission: a principal with its own max_queued calls waiting is refused ("over its
+//     share"), as is a call for a plugin with its max_queued waiting. When the server's queue is
+//     full, the principal with the most calls waiting gives way: the newcomer is refused when it
+//     has at least as many waiting, otherwise that principal's newest waiting call is refused
+//     (evicted) to make room, so a principal within its share is never refused;
+//   - time: a call waits at most queue_timeout_ms for a slot; its deadline (the caller's view)
+//     runs from admission, queueing included (tools.cc subtracts the wait);
+//   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to nice 19
+//     (a Linux thread's own priority), so the calls still short win the CPU from the long ones
+//     (a two-level feedback queue); nothing is demoted when that fails (the deadline still holds).
+#pragma once
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace wasmcap::mcp {
+
+struct CallContext;
+
+// A running call's CPU time before it yields to shorter ones (mcp.tenancy demote_after_cpu_ms).
+inline constexpr uint64_t kDefaultDemoteAfterCpuMs = 50;
+
+// A call's deadline as its run sees it: `deadline_ms` (0 = none) less what the call waited since
+// `ctx.admitted` (unset: nothing), at least 1 ms. The caller's deadline runs from admission.
+uint64_t deadline_after_wait(uint64_t deadline_ms, const CallContext& ctx);
+
+struct SchedulerLimits {
+  size_t max_running = 4;  // the server's slots (--max-concurrency)
+  size_t max_queued = 16;  // calls waiting in the server (--max-queue)
+  // Each principal's and each plugin's (0 = the server's own figure).
+  size_t principal_running = 0, principal_queued = 0;
+  size_t plugin_running = 0, plugin_queued = 0;
+  // Per name, over the above: {max_running, max_queued}, 0 = the default. Principals' weights.
+  std::map<std::string, std::pair<size_t, size_t>, std::less<>> principal_overrides, plugin_overrides;
+  std::map<std::string, unsigned, std::less<>> weights;
+  uint64_t queue_timeout_ms = 0;       // 0: a call waits as long as it is not cancelled
+  uint64_t demote_after_cpu_ms = 0;    // 0: never
+};
+
+struct ServerOptions;
+
+// The limits of a server with `o`'s totals (--max-concurrency, --max-queue, --timeout-ms) and
+// host config mcp.tenancy. `named_principals`: callers may be told apart (the HTTP transport
+// with principals configured); then each principal's default share is half the server's slots
+// and queue (at least 1), otherwise the one principal may use them all.
+SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals);
+
+class Scheduler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit Scheduler(SchedulerLimits limits);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  struct Ticket;
+  // A refused admission: what to tell the caller.
+  struct Refusal {
+    std::string message;
+  };
+  // Admits a call of `principal` for `plugin` (never blocks): a ticket, running already when a
+  // slot was free for it, or queued; a refusal otherwise.
+  std::shared_ptr<Ticket> admit(const std::string& principal, const std::string& plugin, Refusal* refused);
+
+  enum class Wait { kRun, kCancelled, kTimedOut, kEvicted, kStopped };
+  // On the thread that will run the call: until the ticket may run (kRun: the slot is taken
+  // and this thread is the one demoted when it uses too much CPU), `cancel` or `stopped`
+  // turns true (after wake()), the queue timeout passes, or it is evicted. Anything but kRun
+  // leaves no trace of the ticket. `why` gets the message for kTimedOut and kEvicted.
+  Wait wait(Ticket& t, const std::atomic<bool>* cancel, const std::atomic<bool>* stopped, std::string* why);
+  // A running ticket's slot is free again (call exactly once after kRun).
+  void release(Ticket& t);
+  // Wakes every waiter to look at its cancel/stopped flags.
+  void wake();
+
+  Clock::time_point admitted(const Ticket& t) const;
+  // Whether the ticket holds a slot now (admitted running, or started by a release since).
+  bool running(const Ticket& t) const;
+
+  struct Counts {
+    size_t running = 0, queued = 0, demoted = 0;
+  };
+  Counts counts() const;
+  Counts counts_of_principal(const std::string& principal) const;
+  Counts counts_of_plugin(const std::string& plugin) const;
+
+ private:
+  struct Principal;
+  struct Plugin;
+  Principal& principal(const std::string& name);
+  Plugin& plugin(const std::string& name);
+  size_t principal_limit_running(const std::string& name) const;
+  size_t principal_limit_queued(const std::string& name) const;
+  size_t plugin_limit_running(const std::string& name) const;
+  size_t plugin_limit_queued(const std::string& name) const;
+  bool can_run(const Ticket& t) const;
+  void start(Ticket& t);
+  void unqueue(Ticket& t);
+  void dispatch();
+  void demoter();
+  void forget_if_idle(const std::string& principal, const std::string& plugin);
+
+  SchedulerLimits limits_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable demote_cv_;
+  std::map<std::string, std::unique_ptr<Principal>, std::less<>> principals_;
+  std::map<std::string, std::unique_ptr<Plugin>, std::less<>> plugins_;
+  std::deque<Principal*> ring_;  // principals with calls waiting, in turn order
+  std::set<Ticket*> threads_;    // running, on a known thread (wait() returned kRun): the demoter's
+  size_t running_ = 0, queued_ = 0, demoted_ = 0;
+  uint64_t seq_ = 0;
+  bool stopping_ = false;
+  std::thread demote_thread_;
+};
+
+}  // namespace wasmcap::mcp

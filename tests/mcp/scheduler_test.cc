@@ -1,0 +1,353 @@
+// The MCP server's admission and fair scheduling (src/mcp/scheduler.h), rule by rule, and the
+// host config's mcp.tenancy that sets it. Each test fails when its rule is removed.
+#include "mcp/scheduler.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+#include "wasmcap/mcp.h"
+#include "wasmcap/policy.h"
+#include "wasmcap/tenancy.h"
+
+namespace wasmcap::mcp {
+namespace {
+
+using Ticket = std::shared_ptr<Scheduler::Ticket>;
+using namespace std::chrono_literals;
+
+SchedulerLimits limits(size_t running, size_t queued) {
+  SchedulerLimits l;
+  l.max_running = running;
+  l.max_queued = queued;
+  return l;
+}
+
+Ticket admit(Scheduler& s, const std::string& who, const std::string& plugin = "p",
+             std::string* refused = nullptr) {
+  Scheduler::Refusal r;
+  Ticket t = s.admit(who, plugin, &r);
+  if (refused != nullptr) *refused = r.message;
+  return t;
+}
+
+// wait() on a ticket the test knows is running (or gone): returns at once.
+Scheduler::Wait settle(Scheduler& s, Scheduler::Ticket& t, std::string* why = nullptr) {
+  return s.wait(t, nullptr, nullptr, why);
+}
+
+TEST(Scheduler, RunsAtOnceWhileASlotIsFree) {
+  Scheduler s(limits(2, 4));
+  Ticket a = admit(s, "alice"), b = admit(s, "bob");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(s.counts().running, 2u);
+  EXPECT_EQ(s.counts().queued, 0u);
+  EXPECT_EQ(settle(s, *a), Scheduler::Wait::kRun);
+  Ticket c = admit(s, "carol");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(s.counts().queued, 1u);  // no slot: it waits
+  s.release(*a);
+  EXPECT_EQ(s.counts_of_principal("carol").running, 1u);  // the freed slot is carol's at once
+  s.release(*b);
+  s.release(*c);
+  EXPECT_EQ(s.counts().running, 0u);
+}
+
+// A principal runs at most its own share of the slots; another principal takes the rest.
+TEST(Scheduler, APrincipalRunsAtMostItsShare) {
+  SchedulerLimits l = limits(4, 8);
+  l.principal_running = 2;
+  Scheduler s(l);
+  std::vector<Ticket> mine;
+  for (int i = 0; i < 3; ++i) mine.push_back(admit(s, "hog"));
+  EXPECT_EQ(s.counts_of_principal("hog").running, 2u);
+  EXPECT_EQ(s.counts_of_principal("hog").queued, 1u);
+  Ticket other = admit(s, "quiet");
+  EXPECT_EQ(s.counts_of_principal("quiet").running, 1u) << "a free slot beyond hog's share is quiet's";
+  for (auto& t : mine) s.release(*t);
+  s.release(*other);
+}
+
+// Releases `running` and returns the ticket of `waiting` that got the slot (null: none did).
+Ticket next_after(Scheduler& s, const Ticket& running, std::vector<Ticket>& waiting) {
+  s.release(*running);
+  for (auto it = waiting.begin(); it != waiting.end(); ++it) {
+    if (s.running(**it)) {
+      Ticket t = *it;
+      waiting.erase(it);
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+// Waiting calls get a freed slot principal by principal, first come first served within one:
+// another principal's backlog delays a call by one turn, not by all of its calls.
+TEST(Scheduler, FreedSlotsGoToThePrincipalsInTurn) {
+  Scheduler s(limits(1, 16));
+  Ticket running = admit(s, "a");  // holds the only slot
+  std::vector<Ticket> waiting;
+  std::map<Scheduler::Ticket*, std::string> name;
+  for (const char* who : {"a", "a", "a", "b", "c", "b"}) {
+    waiting.push_back(admit(s, who));
+    name[waiting.back().get()] = who + std::to_string(std::count_if(name.begin(), name.end(), [&](auto& e) {
+                                    return e.second[0] == who[0];
+                                  }) + 1);
+  }
+  std::string order;
+  while (!waiting.empty()) {
+    running = next_after(s, running, waiting);
+    ASSERT_TRUE(running) << "a slot was freed and no waiting call got it";
+    order += name[running.get()] + " ";
+  }
+  EXPECT_EQ(order, "a1 b1 c1 a2 b2 a3 ");
+  s.release(*running);
+  EXPECT_EQ(s.counts().running, 0u);
+}
+
+// A principal's weight is how many of its calls start in a row while others wait.
+TEST(Scheduler, WeightIsCallsPerTurn) {
+  SchedulerLimits l = limits(1, 16);
+  l.weights["heavy"] = 2;
+  Scheduler s(l);
+  Ticket running = admit(s, "light");
+  std::vector<Ticket> waiting;
+  std::map<Scheduler::Ticket*, char> name;
+  for (const char* who : {"heavy", "heavy", "heavy", "light", "light"}) {
+    waiting.push_back(admit(s, who));
+    name[waiting.back().get()] = who[0];
+  }
+  std::string order;
+  while (!waiting.empty()) {
+    running = next_after(s, running, waiting);
+    ASSERT_TRUE(running);
+    order += name[running.get()];
+  }
+  EXPECT_EQ(order, "hhlhl");
+  s.release(*running);
+}
+
+// Over its own share of the queue, a principal is refused; another principal is not.
+TEST(Scheduler, APrincipalOverItsQueueShareIsRefusedAndOnlyIt) {
+  SchedulerLimits l = limits(1, 16);
+  l.principal_queued = 2;
+  Scheduler s(l);
+  Ticket running = admit(s, "hog");
+  Ticket q1 = admit(s, "hog"), q2 = admit(s, "hog");
+  ASSERT_TRUE(q1 && q2);
+  std::string why;
+  EXPECT_FALSE(admit(s, "hog", "p", &why));
+  EXPECT_NE(why.find("principal 'hog'"), std::string::npos) << why;
+  EXPECT_NE(why.find("its share"), std::string::npos) << why;
+  EXPECT_TRUE(admit(s, "quiet")) << "a principal within its share is admitted";
+  EXPECT_EQ(s.counts().queued, 3u);
+}
+
+// When the server's queue is full, the principal with the most calls waiting gives way: a
+// newcomer with fewer waiting is admitted and that principal's newest waiting call is refused.
+TEST(Scheduler, AFullQueueRefusesThePrincipalWithTheMostWaiting) {
+  Scheduler s(limits(1, 4));
+  Ticket running = admit(s, "hog");
+  std::vector<Ticket> hog;
+  for (int i = 0; i < 4; ++i) hog.push_back(admit(s, "hog"));
+  ASSERT_TRUE(hog.back());
+  std::string why;
+  EXPECT_FALSE(admit(s, "hog", "p", &why)) << "the longest queue's owner is refused when it asks for more";
+  Ticket quiet = admit(s, "quiet", "p", &why);
+  ASSERT_TRUE(quiet) << "a principal with nothing waiting must not be refused: " << why;
+  EXPECT_EQ(s.counts().queued, 4u);
+  EXPECT_EQ(s.counts_of_principal("hog").queued, 3u);
+  // hog's newest call was the one evicted: its waiter learns it at once, with the reason.
+  EXPECT_EQ(settle(s, *hog.back(), &why), Scheduler::Wait::kEvicted);
+  EXPECT_NE(why.find("gave way"), std::string::npos) << why;
+  // Equal shares: a third principal still gets in (hog, with 3 waiting, gives way again).
+  EXPECT_TRUE(admit(s, "third"));
+  EXPECT_EQ(s.counts_of_principal("hog").queued, 2u);
+  // quiet (1 waiting) against hog (2) and third (1): quiet is admitted, hog gives way.
+  EXPECT_TRUE(admit(s, "quiet"));
+  EXPECT_EQ(s.counts_of_principal("hog").queued, 1u);
+  // Now everyone has at most 2 waiting and quiet has the most: quiet is refused, not hog.
+  EXPECT_FALSE(admit(s, "quiet"));
+  EXPECT_TRUE(admit(s, "hog"));
+}
+
+// No queue at all: every call without a free slot is refused.
+TEST(Scheduler, ZeroQueueRefusesWhenNoSlotIsFree) {
+  Scheduler s(limits(1, 0));
+  Ticket running = admit(s, "a");
+  std::string why;
+  EXPECT_FALSE(admit(s, "b", "p", &why));
+  EXPECT_NE(why.find("server busy"), std::string::npos) << why;
+  s.release(*running);
+  EXPECT_TRUE(admit(s, "b"));
+}
+
+// A plugin runs at most its own share of the slots whoever calls it.
+TEST(Scheduler, APluginRunsAtMostItsShare) {
+  SchedulerLimits l = limits(4, 8);
+  l.plugin_overrides["slow"] = {1, 1};
+  Scheduler s(l);
+  Ticket a = admit(s, "a", "slow"), b = admit(s, "b", "slow"), c = admit(s, "c", "fast");
+  EXPECT_TRUE(s.running(*a));
+  EXPECT_FALSE(s.running(*b)) << "slow's share is one call at a time";
+  EXPECT_TRUE(s.running(*c)) << "another plugin's call is not held behind slow's";
+  std::string why;
+  EXPECT_FALSE(admit(s, "d", "slow", &why)) << "slow's share of the queue is one call";
+  EXPECT_NE(why.find("plugin 'slow'"), std::string::npos) << why;
+  s.release(*a);
+  EXPECT_TRUE(s.running(*b));
+  s.release(*b);
+  s.release(*c);
+}
+
+TEST(Scheduler, AWaitingCallTimesOutAndLeavesNoTrace) {
+  SchedulerLimits l = limits(1, 4);
+  l.queue_timeout_ms = 80;
+  Scheduler s(l);
+  Ticket running = admit(s, "a");
+  Ticket waiting = admit(s, "b");
+  auto t0 = std::chrono::steady_clock::now();
+  std::string why;
+  EXPECT_EQ(settle(s, *waiting, &why), Scheduler::Wait::kTimedOut);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 80ms);
+  EXPECT_NE(why.find("queue_timeout_ms"), std::string::npos) << why;
+  EXPECT_EQ(s.counts().queued, 0u);
+  s.release(*running);
+  EXPECT_EQ(s.counts().running, 0u) << "the timed-out call took no slot";
+}
+
+TEST(Scheduler, CancellingAWaitingCallFreesItsPlace) {
+  Scheduler s(limits(1, 4));
+  Ticket running = admit(s, "a");
+  Ticket waiting = admit(s, "b");
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(30ms);
+    cancel = true;
+    s.wake();
+  });
+  EXPECT_EQ(s.wait(*waiting, &cancel, nullptr, nullptr), Scheduler::Wait::kCancelled);
+  canceller.join();
+  EXPECT_EQ(s.counts().queued, 0u);
+  s.release(*running);
+  EXPECT_EQ(s.counts().running, 0u);
+}
+
+// A call that has used its CPU allowance yields to the short ones: its thread gets nice 19.
+// One that sleeps as long is not demoted.
+TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
+  SchedulerLimits l = limits(2, 0);
+  l.demote_after_cpu_ms = 20;
+  Scheduler s(l);
+  std::atomic<int> spin_nice{-100}, sleep_nice{-100};
+  auto body = [&](bool spin, std::atomic<int>& nice_after) {
+    Ticket t = admit(s, spin ? "spinner" : "sleeper");
+    ASSERT_TRUE(t);
+    ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+    // The spinner spins until it sees itself demoted (or 10 s pass); the sleeper sleeps 300 ms.
+    auto until = std::chrono::steady_clock::now() + (spin ? 10000ms : 300ms);
+    volatile uint64_t x = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      if (spin) {
+        for (int i = 0; i < 100000; ++i) x = x + i;
+        if (::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())) == 19) break;
+      } else {
+        std::this_thread::sleep_for(5ms);
+      }
+    }
+    errno = 0;
+    nice_after = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    s.release(*t);
+  };
+  int before = ::getpriority(PRIO_PROCESS, 0);
+  std::thread a(body, true, std::ref(spin_nice)), b(body, false, std::ref(sleep_nice));
+  a.join();
+  b.join();
+  EXPECT_EQ(spin_nice.load(), 19) << "the spinning call was not demoted";
+  EXPECT_EQ(sleep_nice.load(), before) << "a call that used no CPU was demoted";
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), before) << "demotion reached a thread outside the call";
+  EXPECT_EQ(s.counts().demoted, 0u) << "released calls are no longer counted";
+}
+
+TEST(Scheduler, TheDeadlineRunsFromAdmission) {
+  CallContext ctx;
+  EXPECT_EQ(deadline_after_wait(1000, ctx), 1000u) << "no admission time: the whole deadline";
+  ctx.admitted = std::chrono::steady_clock::now() - 300ms;
+  uint64_t left = deadline_after_wait(1000, ctx);
+  EXPECT_LE(left, 700u);
+  EXPECT_GE(left, 600u);
+  EXPECT_EQ(deadline_after_wait(0, ctx), 0u) << "no deadline stays none";
+  EXPECT_EQ(deadline_after_wait(200, ctx), 1u) << "waited past it: the run ends at once";
+}
+
+// The host config's mcp.tenancy, as the server reads it into its limits.
+TEST(Scheduler, HostConfigTenancySetsTheLimits) {
+  testing::TempDir dir;
+  auto cfg = policy::parse_host_config(R"({"mcp": {"tenancy": {
+      "principals": {"alice": {"token_file": "/etc/wasmcap/alice.token", "weight": 3, "max_running": 1},
+                     "bob": {"token_file": "/etc/wasmcap/bob.token", "max_queued": 2}},
+      "per_principal": {"max_running": 2, "max_queued": 5},
+      "per_plugin": {"max_running": 3},
+      "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
+      "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0}}})",
+                                       "config.json");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  ServerOptions o;
+  o.config = *cfg;
+  o.max_concurrency = 8;
+  o.max_queue = 32;
+  SchedulerLimits l = scheduler_limits(o, true);
+  EXPECT_EQ(l.max_running, 8u);
+  EXPECT_EQ(l.max_queued, 32u);
+  EXPECT_EQ(l.principal_running, 2u);
+  EXPECT_EQ(l.principal_queued, 5u);
+  EXPECT_EQ(l.plugin_running, 3u);
+  EXPECT_EQ(l.principal_overrides["alice"], (std::pair<size_t, size_t>{1, 0}));
+  EXPECT_EQ(l.principal_overrides["bob"], (std::pair<size_t, size_t>{0, 2}));
+  EXPECT_EQ(l.weights["alice"], 3u);
+  EXPECT_EQ(l.plugin_overrides["spinner"], (std::pair<size_t, size_t>{1, 1}));
+  EXPECT_EQ(l.queue_timeout_ms, 1500u);
+  EXPECT_EQ(l.demote_after_cpu_ms, 0u);
+
+  // Without tenancy: one principal may use every slot; with principals told apart, half.
+  ServerOptions d;
+  d.max_concurrency = 4;
+  d.max_queue = 16;
+  d.call_timeout_ms = 9000;
+  EXPECT_EQ(scheduler_limits(d, false).principal_running, 0u);  // 0: the server's figure
+  EXPECT_EQ(scheduler_limits(d, true).principal_running, 2u);
+  EXPECT_EQ(scheduler_limits(d, true).principal_queued, 8u);
+  EXPECT_EQ(scheduler_limits(d, false).queue_timeout_ms, 9000u) << "by default a call waits at most its deadline";
+  EXPECT_EQ(scheduler_limits(d, false).demote_after_cpu_ms, kDefaultDemoteAfterCpuMs);
+
+  for (const char* bad : {
+           R"({"mcp": {"tenancy": {"principals": {"stdio": {"token_file": "/t"}}}}})",
+           R"({"mcp": {"tenancy": {"principals": {"Alice": {"token_file": "/t"}}}}})",
+           R"({"mcp": {"tenancy": {"principals": {"alice": {}}}}})",
+           R"({"mcp": {"tenancy": {"principals": {"alice": {"token_file": "/t", "weight": 0}}}}})",
+           R"({"mcp": {"tenancy": {"principals": {"alice": {"token_file": "/t", "weight": 101}}}}})",
+           R"({"mcp": {"tenancy": {"per_principal": {"max_running": 0}}}})",
+           R"({"mcp": {"tenancy": {"per_plugin": {"max_queued": 0}}}})",
+           R"({"mcp": {"tenancy": {"queue_timeout_ms": 0}}})",
+           R"({"mcp": {"tenancy": {"cpu": 1}}})",
+       }) {
+    auto r = policy::parse_host_config(bad, "config.json");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kConfigInvalid) << r.error().to_string();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wasmcap::mcp
