@@ -41,6 +41,9 @@ inline constexpr uint64_t kDefaultCallTimeoutMs = policy::kDefaultTimeoutMs;  //
 inline constexpr uint64_t kDefaultMaxOutputBytes = 1u << 20;    // guest stdout+stderr per call
 inline constexpr size_t kDefaultMaxConcurrency = 4;             // calls running at once
 inline constexpr size_t kDefaultMaxQueue = 16;                  // calls waiting for a slot
+// A call's linear memory when neither its grants (limits.max_memory_mb) nor --max-memory-mb
+// bound it: what it reserves from the server's guest-memory budget (docs/mcp.md "Tenants").
+inline constexpr uint64_t kDefaultCallMaxMemoryMb = 64;
 inline constexpr size_t kToolsPageSize = 50;                    // tools/list page
 // Workspace copies made for per_session grants (docs/mcp.md#sessions-and-per-session-workspaces):
 // each is a full copy of a project, so their number and total apparent size are capped (a
@@ -152,6 +155,10 @@ class ToolHost {
   // The plugin whose tool `name` is (a built-in tool's name for the built-in ones); "" for an
   // unknown name. The scheduler's per-plugin limits key on it.
   std::string plugin_of(const std::string& name) const;
+  // The linear memory a call of tool `name` may use (MiB): its plan's limit narrowed by
+  // --max-memory-mb, kDefaultCallMaxMemoryMb when neither sets one; 0 for an unknown or built-in
+  // tool. Every call runs with this cap, and the scheduler reserves it.
+  uint64_t memory_cap_mb(const std::string& name) const;
 
   // Sessions (initialize over HTTP, the connection on stdio): mints and remembers an id that
   // may own per_session workspace copies; close_session ends it (unchanged copies deleted,

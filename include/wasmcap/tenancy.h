@@ -47,6 +47,10 @@ struct TenancyConfig {
   std::vector<std::pair<std::string, TenantLimits>> plugins;  // over per_plugin's, by plugin name
   // How long an admitted call may wait for a slot before it is answered "server busy".
   std::optional<uint64_t> queue_timeout_ms;
+  // The guest memory the server's running calls may hold together (MiB): each call reserves
+  // its memory cap when it starts and gives it back when it ends; a call that does not fit
+  // waits. Absent: half of the machine's physical memory.
+  std::optional<uint64_t> memory_budget_mb;
   // A running call whose thread has used this much CPU is lowered to the lowest CPU priority
   // (nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
   std::optional<uint64_t> demote_after_cpu_ms;

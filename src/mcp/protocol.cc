@@ -357,7 +357,7 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     // Admitted (running at once, or waiting its principal's turn) or refused now: the
     // scheduler's rules (scheduler.h). Everything admitted counts until it is released.
     Scheduler::Refusal refusal;
-    ticket = scheduler->admit(settings.principal, host->plugin_of(tool), &refusal);
+    ticket = scheduler->admit(settings.principal, host->plugin_of(tool), &refusal, host->memory_cap_mb(tool));
     if (!ticket) {
       emit(error_message(kServerBusy, refusal.message, id));
       return;

@@ -45,6 +45,8 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   // A call that waited its whole deadline has nothing left to run with.
   l.queue_timeout_ms = o.call_timeout_ms;
   l.demote_after_cpu_ms = kDefaultDemoteAfterCpuMs;
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) l.memory_budget_mb = static_cast<uint64_t>(pages) / 2 * static_cast<uint64_t>(page) >> 20;
   const policy::TenancyConfig* t = o.config.mcp.tenancy.get();
   if (t == nullptr) return l;
   if (t->per_principal.max_running) l.principal_running = *t->per_principal.max_running;
@@ -60,6 +62,7 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   }
   if (t->queue_timeout_ms) l.queue_timeout_ms = *t->queue_timeout_ms;
   if (t->demote_after_cpu_ms) l.demote_after_cpu_ms = *t->demote_after_cpu_ms;
+  if (t->memory_budget_mb) l.memory_budget_mb = *t->memory_budget_mb;
   return l;
 }
 
@@ -68,6 +71,7 @@ struct Scheduler::Ticket {
   std::string principal, plugin;
   State state = kQueued;
   Clock::time_point admitted;
+  uint64_t memory_mb = 0;
   std::string why;  // kEvicted: the message
   // Running, after wait() returned kRun: the thread the call runs on and its CPU clock.
   bool has_thread = false;
@@ -148,6 +152,7 @@ size_t Scheduler::plugin_limit_queued(const std::string& name) const {
 
 bool Scheduler::can_run(const Ticket& t) const {
   if (running_ >= limits_.max_running) return false;
+  if (limits_.memory_budget_mb != 0 && reserved_mb_ + t.memory_mb > limits_.memory_budget_mb) return false;
   auto p = principals_.find(t.principal);
   auto g = plugins_.find(t.plugin);
   return (p == principals_.end() || p->second->running < principal_limit_running(t.principal)) &&
@@ -157,6 +162,7 @@ bool Scheduler::can_run(const Ticket& t) const {
 void Scheduler::start(Ticket& t) {
   t.state = Ticket::kRunning;
   ++running_;
+  reserved_mb_ += t.memory_mb;
   ++principal(t.principal).running;
   ++plugin(t.plugin).running;
 }
@@ -214,10 +220,12 @@ void Scheduler::dispatch() {
 }
 
 std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal_name,
-                                                    const std::string& plugin_name, Refusal* refused) {
+                                                    const std::string& plugin_name, Refusal* refused,
+                                                    uint64_t memory_mb) {
   auto t = std::make_shared<Ticket>();
   t->principal = principal_name;
   t->plugin = plugin_name;
+  t->memory_mb = memory_mb;
   t->admitted = Clock::now();
   std::lock_guard<std::mutex> l(mu_);
   if (stopping_) {
@@ -232,6 +240,12 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
     forget_if_idle(principal_name, plugin_name);
     return nullptr;
   };
+  if (limits_.memory_budget_mb != 0 && memory_mb > limits_.memory_budget_mb) {
+    return refuse("server busy: the call may use " + std::to_string(memory_mb) + " MiB of memory, more than " +
+                  "the server's budget for all running calls (" + std::to_string(limits_.memory_budget_mb) +
+                  " MiB, mcp.tenancy memory_budget_mb); lower the plugin's limits.max_memory_mb or "
+                  "--max-memory-mb");
+  }
   if (can_run(*t)) {
     start(*t);
     return t;
@@ -335,6 +349,7 @@ void Scheduler::release(Ticket& t) {
     unqueue(t);
   } else if (t.state == Ticket::kRunning) {
     --running_;
+    reserved_mb_ -= t.memory_mb;
     --principal(t.principal).running;
     --plugin(t.plugin).running;
     if (t.demoted) --demoted_;
@@ -371,7 +386,7 @@ bool Scheduler::running(const Ticket& t) const {
 
 Scheduler::Counts Scheduler::counts() const {
   std::lock_guard<std::mutex> l(mu_);
-  return Counts{running_, queued_, demoted_};
+  return Counts{running_, queued_, demoted_, reserved_mb_};
 }
 
 Scheduler::Counts Scheduler::counts_of_principal(const std::string& name) const {

@@ -15,6 +15,9 @@
 //     (evicted) to make room, so a principal within its share is never refused;
 //   - time: a call waits at most queue_timeout_ms for a slot; its deadline (the caller's view)
 //     runs from admission, queueing included (tools.cc subtracts the wait);
+//   - memory: a call starts only when its memory cap fits in what the running calls have not
+//     reserved of the server's budget (it waits otherwise: a principal whose next call does not
+//     fit passes its turn); a call larger than the whole budget is refused at admission;
 //   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to nice 19
 //     (a Linux thread's own priority), so the calls still short win the CPU from the long ones
 //     (a two-level feedback queue); nothing is demoted when that fails (the deadline still holds).
@@ -56,6 +59,8 @@ struct SchedulerLimits {
   std::map<std::string, std::pair<size_t, size_t>, std::less<>> principal_overrides, plugin_overrides;
   std::map<std::string, unsigned, std::less<>> weights;
   uint64_t queue_timeout_ms = 0;       // 0: a call waits as long as it is not cancelled
+  // MiB of guest memory the running calls may reserve together (0: no budget).
+  uint64_t memory_budget_mb = 0;
   uint64_t demote_after_cpu_ms = 0;    // 0: never
 };
 
@@ -64,7 +69,8 @@ struct ServerOptions;
 // The limits of a server with `o`'s totals (--max-concurrency, --max-queue, --timeout-ms) and
 // host config mcp.tenancy. `named_principals`: callers may be told apart (the HTTP transport
 // with principals configured); then each principal's default share is half the server's slots
-// and queue (at least 1), otherwise the one principal may use them all.
+// and queue (at least 1), otherwise the one principal may use them all. The memory budget
+// defaults to half the machine's physical memory.
 SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals);
 
 class Scheduler {
@@ -80,9 +86,11 @@ class Scheduler {
   struct Refusal {
     std::string message;
   };
-  // Admits a call of `principal` for `plugin` (never blocks): a ticket, running already when a
-  // slot was free for it, or queued; a refusal otherwise.
-  std::shared_ptr<Ticket> admit(const std::string& principal, const std::string& plugin, Refusal* refused);
+  // Admits a call of `principal` for `plugin` (never blocks) that will hold up to `memory_mb`
+  // of guest memory: a ticket, running already when a slot and the memory were free for it, or
+  // queued; a refusal otherwise (also for a call larger than the whole memory budget).
+  std::shared_ptr<Ticket> admit(const std::string& principal, const std::string& plugin, Refusal* refused,
+                                uint64_t memory_mb = 0);
 
   enum class Wait { kRun, kCancelled, kTimedOut, kEvicted, kStopped };
   // On the thread that will run the call: until the ticket may run (kRun: the slot is taken
@@ -101,6 +109,7 @@ class Scheduler {
 
   struct Counts {
     size_t running = 0, queued = 0, demoted = 0;
+    uint64_t reserved_mb = 0;  // guest memory reserved by the running calls
   };
   Counts counts() const;
   Counts counts_of_principal(const std::string& principal) const;
@@ -131,6 +140,7 @@ class Scheduler {
   std::deque<Principal*> ring_;  // principals with calls waiting, in turn order
   std::set<Ticket*> threads_;    // running, on a known thread (wait() returned kRun): the demoter's
   size_t running_ = 0, queued_ = 0, demoted_ = 0;
+  uint64_t reserved_mb_ = 0;
   uint64_t seq_ = 0;
   bool stopping_ = false;
   std::thread demote_thread_;

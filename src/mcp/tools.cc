@@ -220,6 +220,14 @@ struct ToolHost::Impl {
     return bounds_of(l);
   }
 
+  // A call's memory cap (ToolHost::memory_cap_mb): the plan's, narrowed by the server's, the
+  // default when neither has one.
+  uint64_t memory_cap_mb(const policy::Plan& plan) const {
+    std::optional<uint64_t> cap = plan.limits.max_memory_mb;
+    if (options.call_max_memory_mb && (!cap || *options.call_max_memory_mb < *cap)) cap = options.call_max_memory_mb;
+    return cap ? *cap : kDefaultCallMaxMemoryMb;
+  }
+
   void log(const std::string& line) const {
     if (options.log) {
       options.log(line);
@@ -289,6 +297,11 @@ struct ToolHost::Impl {
 ToolHost::ToolHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ToolHost::~ToolHost() = default;
 const ServerOptions& ToolHost::options() const { return impl_->options; }
+uint64_t ToolHost::memory_cap_mb(const std::string& name) const {
+  const Entry* e = impl_->find(name);
+  if (e == nullptr || e->builtin || !e->plan) return 0;
+  return impl_->memory_cap_mb(*e->plan);
+}
 std::string ToolHost::plugin_of(const std::string& name) const {
   const Entry* e = impl_->find(name);
   if (e == nullptr) return "";
@@ -667,6 +680,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   request.argv = {e->plugin};  // argv[0]: the plugin name, as `wasmcap run NAME`
   request.argv.insert(request.argv.end(), argv_tail->begin(), argv_tail->end());
   request.bounds = im.call_bounds();
+  // Always bounded: the cap the scheduler reserved for it (the default when nothing sets one).
+  request.bounds.max_memory_bytes = im.memory_cap_mb(*plan) << 20;
   request.clock_pin = im.options.call_clock;
   request.random_pin = im.options.call_random;
   request.options.engine = im.options.engine;

@@ -288,6 +288,35 @@ TEST_F(ServerTest, DisconnectStopsRunningCalls) {
   EXPECT_EQ(audits().back()["outcome"], "cancelled");
 }
 
+// A call whose grants and flags set no memory limit runs with kDefaultCallMaxMemoryMb (64 MiB),
+// what the scheduler reserved for it: growing to 128 MiB fails; --max-memory-mb 256 lets it.
+TEST_F(ServerTest, ACallWithoutAMemoryLimitGetsTheDefaultCap) {
+  Json grower{{"name", "grower"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
+              {"tools", Json::array({{{"name", "grow"}, {"input_schema", {{"type", "object"}}}, {"invoke", Json::object()}}})}};
+  install(grower, "grow_to_cap");
+  Json cfg = Json::parse(config_text());
+  cfg["plugins"]["grower"] = Json::object();
+  for (uint64_t flag : {uint64_t{0}, uint64_t{256}}) {
+    SCOPED_TRACE("--max-memory-mb " + std::to_string(flag));
+    ServerOptions o;
+    if (flag != 0) o.call_max_memory_mb = flag;
+    auto h = make_host(o, cfg.dump());
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->memory_cap_mb("grow"), flag != 0 ? flag : kDefaultCallMaxMemoryMb);
+    EXPECT_EQ(h->memory_cap_mb("no-such-tool"), 0u);
+    CallContext ctx;
+    CallOutcome out = h->call("grow", "", ctx);
+    ASSERT_FALSE(out.protocol_error) << out.error_message;
+    Json r = Json::parse(out.result_json);
+    EXPECT_EQ(r["isError"], flag == 0) << r.dump();
+  }
+  // The plan's own limit wins over the default (coreutils' manifest sets none; a narrower
+  // --max-memory-mb wins over a plan's).
+  ServerOptions narrow;
+  narrow.call_max_memory_mb = 16;
+  EXPECT_EQ(make_host(narrow, cfg.dump())->memory_cap_mb("grow"), 16u);
+}
+
 TEST_F(ServerTest, ConcurrencyLimitQueuesThenRefuses) {
   ServerOptions o;
   o.max_concurrency = 1;

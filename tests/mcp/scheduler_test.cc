@@ -210,6 +210,34 @@ TEST(Scheduler, APluginRunsAtMostItsShare) {
   s.release(*c);
 }
 
+// Running calls reserve their memory caps from the server's budget: a call that does not fit
+// waits (and another principal's smaller call that fits goes first); one larger than the whole
+// budget is refused at admission.
+TEST(Scheduler, CallsReserveTheirMemoryFromTheBudget) {
+  SchedulerLimits l = limits(4, 8);
+  l.memory_budget_mb = 1024;
+  Scheduler s(l);
+  Scheduler::Refusal r;
+  Ticket big = s.admit("a", "p", &r, 768);
+  ASSERT_TRUE(big);
+  EXPECT_TRUE(s.running(*big));
+  EXPECT_EQ(s.counts().reserved_mb, 768u);
+  Ticket second = s.admit("b", "p", &r, 512);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(s.running(*second)) << "768 + 512 MiB is over the 1024 MiB budget: it must wait";
+  Ticket small = s.admit("c", "p", &r, 128);
+  ASSERT_TRUE(small);
+  EXPECT_TRUE(s.running(*small)) << "a call that fits runs while a bigger one waits";
+  EXPECT_FALSE(s.admit("d", "p", &r, 2048));
+  EXPECT_NE(r.message.find("memory_budget_mb"), std::string::npos) << r.message;
+  s.release(*big);
+  EXPECT_TRUE(s.running(*second)) << "the freed memory goes to the waiting call";
+  EXPECT_EQ(s.counts().reserved_mb, 640u);
+  s.release(*second);
+  s.release(*small);
+  EXPECT_EQ(s.counts().reserved_mb, 0u);
+}
+
 TEST(Scheduler, AWaitingCallTimesOutAndLeavesNoTrace) {
   SchedulerLimits l = limits(1, 4);
   l.queue_timeout_ms = 80;
@@ -299,7 +327,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
       "per_principal": {"max_running": 2, "max_queued": 5},
       "per_plugin": {"max_running": 3},
       "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
-      "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0}}})",
+      "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000}}})",
                                        "config.json");
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   ServerOptions o;
@@ -318,6 +346,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(l.plugin_overrides["spinner"], (std::pair<size_t, size_t>{1, 1}));
   EXPECT_EQ(l.queue_timeout_ms, 1500u);
   EXPECT_EQ(l.demote_after_cpu_ms, 0u);
+  EXPECT_EQ(l.memory_budget_mb, 3000u);
 
   // Without tenancy: one principal may use every slot; with principals told apart, half.
   ServerOptions d;
@@ -329,6 +358,9 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(scheduler_limits(d, true).principal_queued, 8u);
   EXPECT_EQ(scheduler_limits(d, false).queue_timeout_ms, 9000u) << "by default a call waits at most its deadline";
   EXPECT_EQ(scheduler_limits(d, false).demote_after_cpu_ms, kDefaultDemoteAfterCpuMs);
+  uint64_t half_ram_mb = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
+                         static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
+  EXPECT_EQ(scheduler_limits(d, false).memory_budget_mb, half_ram_mb) << "the default budget: half the RAM";
 
   for (const char* bad : {
            R"({"mcp": {"tenancy": {"principals": {"stdio": {"token_file": "/t"}}}}})",
@@ -340,6 +372,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
            R"({"mcp": {"tenancy": {"per_plugin": {"max_queued": 0}}}})",
            R"({"mcp": {"tenancy": {"queue_timeout_ms": 0}}})",
            R"({"mcp": {"tenancy": {"cpu": 1}}})",
+           R"({"mcp": {"tenancy": {"memory_budget_mb": 0}}})",
        }) {
     auto r = policy::parse_host_config(bad, "config.json");
     EXPECT_FALSE(r) << bad;
