@@ -222,8 +222,9 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
     uint64_t asked = args.at("timeout_ms").get<uint64_t>();
     deadline = deadline == 0 ? asked : std::min(deadline, asked);
   }
-  // Counted from admission: the time the call waited for a slot is gone.
-  deadline = deadline_after_wait(deadline, ctx);
+  // Counted from admission: the time the call waited for a slot is gone from its run (the
+  // messages name the deadline the caller asked for).
+  const uint64_t run_deadline = deadline_after_wait(deadline, ctx);
   // The session's copy (made on its first call; a session-less call gets one of its own that
   // goes when the call ends), held for tools while the commands run.
   policy::Plan plan = workspace_plan(o_.config.workspace);
@@ -274,7 +275,7 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
   if (!err) return tool_error(err.error());
   FdCloser err_closer{*err};
   shell::RunControls rc;
-  rc.deadline_ms = deadline;
+  rc.deadline_ms = run_deadline;
   rc.stdout_fd = *out;
   rc.stderr_fd = *err;
   rc.cancel = ctx.cancel;

@@ -243,6 +243,23 @@ TEST_F(BashToolTest, DeadlineStopsTheCommandAndKeepsTheShell) {
             2);
 }
 
+// The deadline runs from admission (docs/mcp.md "Tenants"): a call admitted 5 s ago with a 6 s
+// deadline has 1 s left to run, and its message names the 6 s the caller asked for.
+TEST_F(BashToolTest, TheDeadlineRunsFromAdmission) {
+  // timing: the script's `sleep` runs until the second its deadline has left.
+  auto h = host();
+  CallContext ctx;
+  ctx.admitted = std::chrono::steady_clock::now() - std::chrono::seconds(5);
+  auto t0 = std::chrono::steady_clock::now();
+  CallOutcome out = h->call("bash", R"({"command": "sleep 30", "timeout_ms": 6000})", ctx);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(out.protocol_error) << out.error_message;
+  Json r = Json::parse(out.result_json);
+  EXPECT_EQ(r["isError"], true);
+  EXPECT_NE(r.dump().find("did not finish within its deadline (6000 ms)"), std::string::npos) << r.dump();
+  EXPECT_LT(s, 4.0) << "the time waited before the run was not taken from its deadline";
+}
+
 // Nothing outside the session's copy is reachable: not the host's files, not the project's
 // real tree (changes land in the copy), not other sessions' copies.
 TEST_F(BashToolTest, NoHostPathOutsideTheCopy) {
