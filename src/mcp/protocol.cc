@@ -365,7 +365,7 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
     inflight[key] = cancel;
   }
   auto self = shared_from_this();
-  auto body = [self, id, key, cancel, ticket, tool, args, progress_token, stateless, log_level] {
+  auto body = [self, id, key, cancel, ticket, tool, args, progress_token, stateless, log_level]() mutable {
     Impl& im = *self;
     const ServerOptions& o = im.host->options();
     std::string refused;
@@ -439,6 +439,9 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
         }
       }
     }
+    // The ticket goes before `self` can: the scheduler (which `self` may be the last to hold)
+    // must outlive it.
+    ticket.reset();
     std::lock_guard<std::mutex> l(im.mu);
     im.inflight.erase(key);
     im.cv.notify_all();

@@ -67,9 +67,9 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
 }
 
 struct Scheduler::Ticket {
-  enum State { kQueued, kRunning, kEvicted, kDone };
+  enum State { kNew, kQueued, kRunning, kEvicted, kDone };  // kNew: refused, or not yet placed
   std::string principal, plugin;
-  State state = kQueued;
+  State state = kNew;
   Clock::time_point admitted;
   uint64_t memory_mb = 0;
   std::string why;  // kEvicted: the message
@@ -171,7 +171,8 @@ void Scheduler::start(Ticket& t) {
 void Scheduler::unqueue(Ticket& t) {
   Principal& p = principal(t.principal);
   auto it = std::find(p.queue.begin(), p.queue.end(), &t);
-  if (it != p.queue.end()) p.queue.erase(it);
+  if (it == p.queue.end()) return;  // not waiting (never placed, or already taken out)
+  p.queue.erase(it);
   --queued_;
   --plugin(t.plugin).queued;
   if (p.queue.empty() && p.in_ring) {
@@ -222,7 +223,14 @@ void Scheduler::dispatch() {
 std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal_name,
                                                     const std::string& plugin_name, Refusal* refused,
                                                     uint64_t memory_mb) {
-  auto t = std::make_shared<Ticket>();
+  // The ticket gives its place back when its last owner drops it, whatever its state: a
+  // caller that loses it (an exception, an early return) cannot leave the scheduler pointing
+  // at freed memory or hold a slot forever. Made before the lock below, so that a refused
+  // ticket is dropped after the lock is released.
+  std::shared_ptr<Ticket> t(new Ticket(), [this](Ticket* p) {
+    release(*p);
+    delete p;
+  });
   t->principal = principal_name;
   t->plugin = plugin_name;
   t->memory_mb = memory_mb;
@@ -284,6 +292,7 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
     unqueue(*victim);
     cv_.notify_all();
   }
+  t->state = Ticket::kQueued;
   p.queue.push_back(t.get());
   ++queued_;
   ++g.queued;

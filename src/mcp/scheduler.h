@@ -86,6 +86,8 @@ class Scheduler {
   struct Refusal {
     std::string message;
   };
+  // The scheduler must outlive its tickets: dropping the last reference to a ticket releases
+  // it (release() below, a no-op once released).
   // Admits a call of `principal` for `plugin` (never blocks) that will hold up to `memory_mb`
   // of guest memory: a ticket, running already when a slot and the memory were free for it, or
   // queued; a refusal otherwise (also for a call larger than the whole memory budget).
@@ -98,7 +100,8 @@ class Scheduler {
   // turns true (after wake()), the queue timeout passes, or it is evicted. Anything but kRun
   // leaves no trace of the ticket. `why` gets the message for kTimedOut and kEvicted.
   Wait wait(Ticket& t, const std::atomic<bool>* cancel, const std::atomic<bool>* stopped, std::string* why);
-  // A running ticket's slot is free again (call exactly once after kRun).
+  // The ticket's place is given back: a queued one leaves its queue, a running one frees its
+  // slot and memory. Idempotent (dropping the ticket calls it too).
   void release(Ticket& t);
   // Wakes every waiter to look at its cancel/stopped flags.
   void wake();

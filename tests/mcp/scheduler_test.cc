@@ -149,7 +149,8 @@ TEST(Scheduler, APrincipalOverItsQueueShareIsRefusedAndOnlyIt) {
   EXPECT_FALSE(admit(s, "hog", "p", &why));
   EXPECT_NE(why.find("principal 'hog'"), std::string::npos) << why;
   EXPECT_NE(why.find("its share"), std::string::npos) << why;
-  EXPECT_TRUE(admit(s, "quiet")) << "a principal within its share is admitted";
+  Ticket quiet = admit(s, "quiet");
+  EXPECT_TRUE(quiet) << "a principal within its share is admitted";
   EXPECT_EQ(s.counts().queued, 3u);
 }
 
@@ -171,14 +172,17 @@ TEST(Scheduler, AFullQueueRefusesThePrincipalWithTheMostWaiting) {
   EXPECT_EQ(settle(s, *hog.back(), &why), Scheduler::Wait::kEvicted);
   EXPECT_NE(why.find("gave way"), std::string::npos) << why;
   // Equal shares: a third principal still gets in (hog, with 3 waiting, gives way again).
-  EXPECT_TRUE(admit(s, "third"));
+  Ticket third = admit(s, "third");
+  EXPECT_TRUE(third);
   EXPECT_EQ(s.counts_of_principal("hog").queued, 2u);
   // quiet (1 waiting) against hog (2) and third (1): quiet is admitted, hog gives way.
-  EXPECT_TRUE(admit(s, "quiet"));
+  Ticket quiet2 = admit(s, "quiet");
+  EXPECT_TRUE(quiet2);
   EXPECT_EQ(s.counts_of_principal("hog").queued, 1u);
   // Now everyone has at most 2 waiting and quiet has the most: quiet is refused, not hog.
   EXPECT_FALSE(admit(s, "quiet"));
-  EXPECT_TRUE(admit(s, "hog"));
+  Ticket hog_again = admit(s, "hog");
+  EXPECT_TRUE(hog_again);
 }
 
 // No queue at all: every call without a free slot is refused.
@@ -236,6 +240,24 @@ TEST(Scheduler, CallsReserveTheirMemoryFromTheBudget) {
   s.release(*second);
   s.release(*small);
   EXPECT_EQ(s.counts().reserved_mb, 0u);
+}
+
+// A ticket its owner drops gives its place back, whatever its state: the scheduler never keeps
+// a pointer to a freed ticket, and a lost ticket holds no slot.
+TEST(Scheduler, DroppingATicketGivesItsPlaceBack) {
+  Scheduler s(limits(1, 4));
+  Ticket running = admit(s, "a");
+  Ticket waiting = admit(s, "b");
+  Ticket next = admit(s, "c");
+  EXPECT_EQ(s.counts().queued, 2u);
+  waiting.reset();
+  EXPECT_EQ(s.counts().queued, 1u);
+  running.reset();
+  EXPECT_TRUE(s.running(*next)) << "the dropped running call's slot went to the next one";
+  next.reset();
+  EXPECT_EQ(s.counts().running, 0u);
+  EXPECT_EQ(s.counts().queued, 0u);
+  EXPECT_TRUE(admit(s, "d")) << "every place is free again";
 }
 
 TEST(Scheduler, AWaitingCallTimesOutAndLeavesNoTrace) {
