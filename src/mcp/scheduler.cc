@@ -126,28 +126,35 @@ Scheduler::Plugin& Scheduler::plugin(const std::string& name) {
   return *it->second;
 }
 
+namespace {
+
+// One share of a principal or a plugin: its own override (0 there: none), else its kind's
+// default (0: none), else `unset`.
+size_t share_of(const SchedulerLimits::Overrides& overrides, const std::string& name,
+                size_t std::pair<size_t, size_t>::*which, size_t kind_default, size_t unset) {
+  auto it = overrides.find(name);
+  if (it != overrides.end() && it->second.*which != 0) return it->second.*which;
+  return kind_default != 0 ? kind_default : unset;
+}
+
+}  // namespace
+
 size_t Scheduler::principal_limit_running(const std::string& name) const {
-  auto it = limits_.principal_overrides.find(name);
-  size_t n = it != limits_.principal_overrides.end() && it->second.first != 0 ? it->second.first
-                                                                              : limits_.principal_running;
-  return n == 0 ? limits_.max_running : n;
+  return share_of(limits_.principal_overrides, name, &std::pair<size_t, size_t>::first, limits_.principal_running,
+                  limits_.max_running);
 }
 size_t Scheduler::principal_limit_queued(const std::string& name) const {
-  auto it = limits_.principal_overrides.find(name);
-  if (it != limits_.principal_overrides.end() && it->second.second != 0) return it->second.second;
-  return limits_.principal_queued == 0 ? limits_.max_queued : limits_.principal_queued;
+  return share_of(limits_.principal_overrides, name, &std::pair<size_t, size_t>::second, limits_.principal_queued,
+                  limits_.max_queued);
 }
 size_t Scheduler::plugin_limit_running(const std::string& name) const {
-  auto it = limits_.plugin_overrides.find(name);
-  size_t n = it != limits_.plugin_overrides.end() && it->second.first != 0 ? it->second.first
-                                                                           : limits_.plugin_running;
-  return n == 0 ? limits_.max_running : n;
+  return share_of(limits_.plugin_overrides, name, &std::pair<size_t, size_t>::first, limits_.plugin_running,
+                  limits_.max_running);
 }
+// Unset: no queue share of its own (the server's queue and the principals' shares bound it).
 size_t Scheduler::plugin_limit_queued(const std::string& name) const {
-  auto it = limits_.plugin_overrides.find(name);
-  if (it != limits_.plugin_overrides.end() && it->second.second != 0) return it->second.second;
-  // Unset: no share of its own (the server's queue and the principals' shares bound it).
-  return limits_.plugin_queued == 0 ? SIZE_MAX : limits_.plugin_queued;
+  return share_of(limits_.plugin_overrides, name, &std::pair<size_t, size_t>::second, limits_.plugin_queued,
+                  SIZE_MAX);
 }
 
 bool Scheduler::can_run(const Ticket& t) const {
@@ -199,18 +206,12 @@ void Scheduler::dispatch() {
         continue;
       }
       Ticket* t = *it;
-      p->queue.erase(it);
-      --queued_;
-      --plugin(t->plugin).queued;
-      start(*t);
-      started = changed = true;
       if (p->credit == 0) p->credit = p->weight;
       --p->credit;
-      if (p->queue.empty()) {
-        ring_.pop_front();
-        p->in_ring = false;
-        p->credit = 0;
-      } else if (p->credit == 0) {
+      unqueue(*t);  // with its last waiting call, the principal leaves the ring
+      start(*t);
+      started = changed = true;
+      if (p->in_ring && p->credit == 0) {
         ring_.pop_front();
         ring_.push_back(p);
       }

@@ -56,7 +56,8 @@ struct SchedulerLimits {
   size_t principal_running = 0, principal_queued = 0;
   size_t plugin_running = 0, plugin_queued = 0;
   // Per name, over the above: {max_running, max_queued}, 0 = the default. Principals' weights.
-  std::map<std::string, std::pair<size_t, size_t>, std::less<>> principal_overrides, plugin_overrides;
+  using Overrides = std::map<std::string, std::pair<size_t, size_t>, std::less<>>;
+  Overrides principal_overrides, plugin_overrides;
   std::map<std::string, unsigned, std::less<>> weights;
   uint64_t queue_timeout_ms = 0;       // 0: a call waits as long as it is not cancelled
   // MiB of guest memory the running calls may reserve together (0: no budget).

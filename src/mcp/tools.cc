@@ -223,9 +223,7 @@ struct ToolHost::Impl {
   // A call's memory cap (ToolHost::memory_cap_mb): the plan's, narrowed by the server's, the
   // default when neither has one.
   uint64_t memory_cap_mb(const policy::Plan& plan) const {
-    std::optional<uint64_t> cap = plan.limits.max_memory_mb;
-    if (options.call_max_memory_mb && (!cap || *options.call_max_memory_mb < *cap)) cap = options.call_max_memory_mb;
-    return cap ? *cap : kDefaultCallMaxMemoryMb;
+    return policy::smaller_limit(plan.limits.max_memory_mb, options.call_max_memory_mb).value_or(kDefaultCallMaxMemoryMb);
   }
 
   void log(const std::string& line) const {
