@@ -5,7 +5,9 @@ Eight benign principals call core-utils `cat` of a 1 KB file in a loop over kept
 connections, while one hostile principal keeps K calls outstanding that spin until their
 deadline, grow memory to their cap, or flood output past its bound. Per scenario (a fresh server
 each): benign calls/s, p50/p99 latency, benign calls refused, hostile calls answered, the
-server's peak RSS. `--without-tenancy` runs every scenario a second time with the server as it
+server's peak RSS and CPU (cores), the hostile client's CPU. Each client connects from a loopback
+address of its own (127.0.0.2 the hostile one, 127.0.1.N the benign ones), so the server's
+per-peer connection cap applies to each as it would to remote clients. `--without-tenancy` runs every scenario a second time with the server as it
 was before tenancy: one shared token (one principal), no CPU demotion.
 
     bench/mcp/noisy.py BUILD_DIR [--k 2,8,32] [--modes spin,grow,flood] [--seconds 5]
@@ -89,6 +91,19 @@ def peak_rss_mb(pid):
     return 0.0
 
 
+def cpu_seconds(pid):
+    # utime + stime of a process (its threads included), from /proc.
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def benign_address(n):
+    # Each client from an address of its own (any 127.x.y.z reaches the server on loopback), as
+    # clients on other machines would be: the server's per-peer connection cap applies to each.
+    return ("127.0.1.%d" % (n + 1), 0)
+
+
 def call_body(i, tool, args):
     return json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/call",
                        "params": {"name": tool, "arguments": args}})
@@ -105,7 +120,7 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
         return tokens[name] if tenancy else shared
 
     def benign(n):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=benign_address(n))
         h = {"Content-Type": "application/json", "Accept": "application/json",
              "Authorization": "Bearer " + token("benign%d" % n)}
         i = 0
@@ -117,7 +132,7 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
                 r = c.getresponse()
                 data = r.read()
             except OSError:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=benign_address(n))
                 continue
             dt = time.perf_counter() - t0
             ok = r.status == 200 and b'"isError":false' in data
@@ -136,7 +151,8 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
         while not nonlocal_stop[0].is_set():
             i += 1
             try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds + 30)
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds + 30,
+                                               source_address=("127.0.0.2", 0))
                 c.request("POST", "/mcp", call_body(i, mode, {}), h)
                 r = c.getresponse()
                 r.read()
@@ -150,7 +166,7 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
 
     # The hostile client in a process of its own, so its threads do not take the benign
     # clients' interpreter lock (what is measured is the server, not this script).
-    def hostile_process(done_counter, stop_flag):
+    def hostile_process(done_counter, cpu, stop_flag):
         local = threading.Event()
         def watch():
             while not stop_flag.is_set():
@@ -163,15 +179,18 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
             th.start()
         local.wait()
         done_counter.value = hostile_done[0]
+        cpu.value = cpu_seconds(os.getpid())
 
     nonlocal_stop = [stop]
     proc_stop = multiprocessing.Event()
     counter = multiprocessing.Value("i", 0)
+    hostile_cpu = multiprocessing.Value("d", 0.0)
     proc = None
     if k:
-        proc = multiprocessing.Process(target=hostile_process, args=(counter, proc_stop), daemon=True)
+        proc = multiprocessing.Process(target=hostile_process, args=(counter, hostile_cpu, proc_stop), daemon=True)
         proc.start()
     time.sleep(0.5 if k else 0)  # the hostile calls first: they hold what they can
+    server_cpu0 = cpu_seconds(srv.pid)
     start = time.perf_counter()
     bt = [threading.Thread(target=benign, args=(n,), daemon=True) for n in range(8)]
     for th in bt:
@@ -181,6 +200,7 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
     proc_stop.set()
     end = time.perf_counter()
     rss = peak_rss_mb(srv.pid)
+    server_cpu = cpu_seconds(srv.pid) - server_cpu0
     srv.terminate()
     srv.wait()
     if proc is not None:
@@ -193,7 +213,7 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
     rate = len(done) / (end - start)
     p50 = statistics.median(done) * 1e3 if done else float("nan")
     p99 = sorted(done)[int(len(done) * 0.99) - 1] * 1e3 if len(done) >= 100 else (max(done) * 1e3 if done else float("nan"))
-    return rate, p50, p99, refused[0], hostile_done[0], rss
+    return rate, p50, p99, refused[0], hostile_done[0], rss, server_cpu / (end - start), hostile_cpu.value / (end - start + 0.5)
 
 
 def main():
@@ -207,16 +227,16 @@ def main():
     t = tempfile.mkdtemp()
     try:
         wasmcap, env, tokens = setup(a.build, t)
-        print("| server | hostile | K | benign calls/s | benign p50 / p99 ms | benign refused | hostile answered | server peak RSS MB |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| server | hostile | K | benign calls/s | benign p50 / p99 ms | benign refused | hostile answered | server peak RSS MB | server CPU | hostile client CPU |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for tenancy in ([True, False] if a.without_tenancy else [True]):
             label = "tenancy" if tenancy else "one principal, no demotion"
             rows = [("none", 0)] + [(m, int(k)) for m in a.modes.split(",") for k in a.k.split(",")]
             for mode, k in rows:
-                rate, p50, p99, refused, hostile, rss = scenario(wasmcap, env, t, tokens, tenancy,
+                rate, p50, p99, refused, hostile, rss, scpu, hcpu = scenario(wasmcap, env, t, tokens, tenancy,
                                                                   mode if k else "spin", k, a.seconds)
-                print("| %s | %s | %d | %.0f | %.1f / %.1f | %d | %d | %.0f |" %
-                      (label, mode, k, rate, p50, p99, refused, hostile, rss), flush=True)
+                print("| %s | %s | %d | %.0f | %.1f / %.1f | %d | %d | %.0f | %.2f | %.2f |" %
+                      (label, mode, k, rate, p50, p99, refused, hostile, rss, scpu, hcpu), flush=True)
     finally:
         shutil.rmtree(t, ignore_errors=True)
 

@@ -52,7 +52,7 @@ struct TenancyConfig {
   // waits. Absent: half of the machine's physical memory.
   std::optional<uint64_t> memory_budget_mb;
   // A running call whose thread has used this much CPU is lowered to the lowest CPU priority
-  // (nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
+  // (SCHED_IDLE, or nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
   std::optional<uint64_t> demote_after_cpu_ms;
 };
 

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-/* 2: admit after the headers, the read limits and deadlines, connection_fd. */
-#define WASMCAP_HTTPD_ABI_VERSION 2u
+/* 2: admit after the headers, the read limits and deadlines, connection_fd. 3: set_delay. */
+#define WASMCAP_HTTPD_ABI_VERSION 3u
 /* The one symbol the module exports: returns its table for `abi_version`, or NULL. */
 #define WASMCAP_HTTPD_ENTRY "wasmcap_httpd_entry"
 
@@ -106,6 +106,11 @@ typedef struct {
   /* The request's connection socket, for poll(2) only (never read, written or closed): valid
    * during the handler call; -1 in admit. */
   int (*connection_fd)(const wasmcap_httpd_req* req);
+
+  /* A handler's whole (not streamed) response is sent `ms` milliseconds after the handler
+   * returns (at most 60000): the connection is held meanwhile, taking no worker. The server
+   * stopping sends it at once. */
+  void (*set_delay)(wasmcap_httpd_res* res, unsigned ms);
 } wasmcap_httpd_api;
 
 typedef const wasmcap_httpd_api* (*wasmcap_httpd_entry_fn)(uint32_t abi_version);

@@ -20,7 +20,8 @@
 //   - only a complete, admitted request takes a worker: the connection is suspended (the event
 //     loop stops watching it) while the handler runs on the worker pool, and resumed with the
 //     response. A streamed (SSE) response is produced on that worker into a bounded buffer which
-//     the event loop drains.
+//     the event loop drains. A response the handler asked to delay (set_delay: the caller's
+//     refusals) stays suspended until its time, on the sweeper's timer, holding no worker.
 // Connections are capped in total and per client address (more are closed on accept), and a
 // connection without progress for idle_timeout_s is closed by libmicrohttpd.
 #include <microhttpd.h>
@@ -37,6 +38,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +61,9 @@ constexpr size_t kStreamBufferBytes = 64 * 1024;
 // How often the deadline sweeper looks at the connections reading a request. Deadlines are met
 // within this much.
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+
+// How long a stopping server waits for the answers in progress to be sent.
+constexpr auto kStopGrace = std::chrono::seconds(2);
 
 bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -130,6 +135,7 @@ struct wasmcap_httpd_res {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content;
   std::string content_type;
+  unsigned delay_ms = 0;  // set_delay: held this long after the handler (whole responses only)
   // A streamed body (set_chunked); owned until handed to a worker.
   wasmcap_httpd_provider provider = nullptr;
   wasmcap_httpd_releaser releaser = nullptr;
@@ -163,11 +169,19 @@ struct wasmcap_httpd_server {
   std::thread sweeper;
   bool sweeper_stop = false;
   std::condition_variable sweeper_cv;
+  // Answered connections whose response is delayed (set_delay), by when to resume them; under
+  // conns_mu. Once `stopping`, nothing is held: resumed at once (the daemon must not stop with a
+  // suspended connection).
+  std::multimap<Clock::time_point, MHD_Connection*> held;
 
   // listen() runs until stop().
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stop_requested = false;
+  // Requests begun and not yet completed (answered, failed or abandoned), under stop_mu: a
+  // stopping server waits for them (at most kStopGrace) so that the answers of calls that ran
+  // to the end, and held refusals, are sent rather than cut off.
+  size_t active = 0;
   std::atomic<bool> stopping{false};  // streams end (sink_write returns 0)
 
   ~wasmcap_httpd_server() {
@@ -233,13 +247,47 @@ void worker_loop(wasmcap_httpd_server* s) {
   }
 }
 
+// Takes the held connections due by `until` out of the list (under conns_mu); the caller resumes
+// them once the lock is released (libmicrohttpd takes its own locks, and calls
+// notify_connection, which takes conns_mu, with them held).
+std::vector<MHD_Connection*> take_held(wasmcap_httpd_server* s, Clock::time_point until) {
+  std::vector<MHD_Connection*> due;
+  auto end = s->held.upper_bound(until);
+  for (auto it = s->held.begin(); it != end; ++it) due.push_back(it->second);
+  s->held.erase(s->held.begin(), end);
+  return due;
+}
+
+// A delayed response (set_delay) is held until its time; called on the worker that ran the
+// handler, instead of resuming the connection at once.
+void hold(wasmcap_httpd_server* s, MHD_Connection* c, unsigned ms) {
+  {
+    std::lock_guard<std::mutex> l(s->conns_mu);
+    if (!s->stopping.load()) {
+      s->held.emplace(Clock::now() + std::chrono::milliseconds(ms), c);
+      s->sweeper_cv.notify_all();
+      return;
+    }
+  }
+  MHD_resume_connection(c);
+}
+
 void sweeper_loop(wasmcap_httpd_server* s) {
   const auto header_limit = std::chrono::milliseconds(s->cfg.header_timeout_ms);
   const auto body_limit = std::chrono::milliseconds(s->cfg.body_timeout_ms);
   std::unique_lock<std::mutex> l(s->conns_mu);
   while (!s->sweeper_stop) {
-    s->sweeper_cv.wait_for(l, kSweepInterval);
+    auto wake = Clock::now() + kSweepInterval;
+    if (!s->held.empty()) wake = std::min(wake, s->held.begin()->first);
+    s->sweeper_cv.wait_until(l, wake);
     auto now = Clock::now();
+    if (!s->held.empty() && s->held.begin()->first <= now) {
+      std::vector<MHD_Connection*> due = take_held(s, now);
+      l.unlock();
+      for (MHD_Connection* c : due) MHD_resume_connection(c);
+      l.lock();
+      now = Clock::now();
+    }
     for (Conn* c : s->conns) {
       int phase = c->phase.load();
       if (c->shut || phase == Conn::kBusy) continue;
@@ -428,7 +476,11 @@ MHD_Result dispatch(wasmcap_httpd_server* s, MHD_Connection* c, Request* rq) {
       [s, c, rq] {
         s->cfg.handler(s->cfg.user, rq->req.method.c_str(), &rq->req, &rq->res);
         rq->phase = Request::kReady;
-        MHD_resume_connection(c);  // the event loop queues the response
+        if (rq->res.delay_ms != 0 && rq->res.provider == nullptr) {
+          hold(s, c, rq->res.delay_ms);  // resumed by the sweeper at its time
+        } else {
+          MHD_resume_connection(c);  // the event loop queues the response
+        }
       },
       [c] { MHD_suspend_connection(c); });
   if (!queued) return refuse(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
@@ -448,6 +500,10 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
     }
     rq = new Request;
     *con_cls = rq;
+    {
+      std::lock_guard<std::mutex> l(s->stop_mu);
+      ++s->active;
+    }
     rq->req.method = method;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &rq->req.headers);
     const MHD_ConnectionInfo* hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -551,7 +607,13 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
 }
 
 // The end of a request (answered, failed, timed out or the server stopping).
-void completed(void*, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode) {
+void completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode) {
+  if (*con_cls != nullptr) {
+    auto* s = static_cast<wasmcap_httpd_server*>(cls);
+    std::lock_guard<std::mutex> l(s->stop_mu);
+    --s->active;
+    s->stop_cv.notify_all();
+  }
   delete static_cast<Request*>(*con_cls);
   *con_cls = nullptr;
   if (Conn* conn = conn_of(c)) conn->enter(Conn::kHeaders);  // the next request's deadline
@@ -637,10 +699,13 @@ int listen_after_bind(wasmcap_httpd_server* s) {
       std::unique_lock<std::mutex> l(s->stop_mu);
       s->stop_cv.wait(l, [s] { return s->stop_requested; });
     }
-    // Stop: streams end (their writes fail), the workers finish what was admitted and resume
-    // its connections (the daemon must not stop with a suspended one), then the daemon closes
-    // every connection.
+    // Stop: no new connections; streams end (their writes fail), the workers finish what was
+    // admitted and resume its connections (the daemon must not stop with a suspended one),
+    // held answers are resumed now; then, once every answer begun is sent (or kStopGrace has
+    // passed), the daemon closes every connection.
     s->stopping = true;
+    MHD_socket quiesced = MHD_quiesce_daemon(s->daemon);
+    if (quiesced != MHD_INVALID_SOCKET) ::close(quiesced);
     {
       std::lock_guard<std::mutex> l(s->mu);
       s->workers_stop = true;
@@ -648,6 +713,16 @@ int listen_after_bind(wasmcap_httpd_server* s) {
     }
     for (auto& w : s->workers) w.join();
     s->workers.clear();
+    std::vector<MHD_Connection*> held;
+    {
+      std::lock_guard<std::mutex> l(s->conns_mu);
+      held = take_held(s, Clock::time_point::max());
+    }
+    for (MHD_Connection* c : held) MHD_resume_connection(c);
+    {
+      std::unique_lock<std::mutex> l(s->stop_mu);
+      s->stop_cv.wait_for(l, kStopGrace, [s] { return s->active == 0; });
+    }
     MHD_stop_daemon(s->daemon);
     s->daemon = nullptr;
     {
@@ -707,6 +782,8 @@ void set_content(wasmcap_httpd_res* s, const char* d, size_t n, const char* ct) 
   s->content_type = ct;
 }
 
+void set_delay(wasmcap_httpd_res* s, unsigned ms) { s->delay_ms = std::min(ms, 60000u); }
+
 void set_chunked(wasmcap_httpd_res* s, const char* ct, wasmcap_httpd_provider provider,
                  wasmcap_httpd_releaser releaser, void* user) {
   if (s->releaser != nullptr) s->releaser(s->user, 0);
@@ -744,7 +821,7 @@ const wasmcap_httpd_api kApi = {
     WASMCAP_HTTPD_ABI_VERSION, sizeof(wasmcap_httpd_api), create, destroy, bind_port,
     listen_after_bind, stop, has_header, header, body, local_addr, remote_addr, local_port,
     remote_port, set_status, set_header, set_content, set_chunked, sink_write, sink_done,
-    connection_fd,
+    connection_fd, set_delay,
 };
 
 }  // namespace

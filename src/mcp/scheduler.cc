@@ -4,6 +4,7 @@
 #include "wasmcap/tenancy.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -18,7 +19,10 @@ namespace {
 
 // How often the demoter looks at the running calls' CPU time (demotion lags by at most this).
 constexpr auto kDemoteInterval = std::chrono::milliseconds(10);
-// The priority a demoted call's thread gets: the lowest.
+// The priority a demoted call's thread gets: the lowest. SCHED_IDLE first: a woken thread of
+// normal policy preempts a SCHED_IDLE one at once, where against nice 19 it may wait for the
+// scheduler's wake-up granularity (bench/notes/2026-11-28-noisy-neighbours.md); nice 19 where
+// the policy change is refused.
 constexpr int kDemotedNice = 19;
 
 std::string plural(size_t n, const char* what) {
@@ -414,7 +418,7 @@ Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
 }
 
 // Every kDemoteInterval while calls run: a call's thread past demote_after_cpu_ms of CPU gets
-// nice 19. Its thread is alive while its ticket is in threads_ (release() takes it out, under
+// SCHED_IDLE (or nice 19). Its thread is alive while its ticket is in threads_ (release() takes it out, under
 // mu_, before the thread can end), so its CPU clock and id are valid here. The thread is the
 // call's own (a new one per call), so the priority ends with it.
 void Scheduler::demoter() {
@@ -431,9 +435,11 @@ void Scheduler::demoter() {
       struct timespec ts{};
       if (clock_gettime(t->cpu_clock, &ts) != 0) continue;
       if (int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec < threshold_ns) continue;
-      // Raising a thread's nice value needs no privilege; when refused (a seccomp filter),
+      // Lowering a thread's priority needs no privilege; when refused (a seccomp filter),
       // the call keeps its priority and its deadline still bounds it.
-      if (::setpriority(PRIO_PROCESS, static_cast<id_t>(t->tid), kDemotedNice) == 0) {
+      struct sched_param idle{};
+      if (::sched_setscheduler(static_cast<pid_t>(t->tid), SCHED_IDLE, &idle) == 0 ||
+          ::setpriority(PRIO_PROCESS, static_cast<id_t>(t->tid), kDemotedNice) == 0) {
         t->demoted = true;
         ++demoted_;
       }

@@ -18,8 +18,9 @@
 //   - memory: a call starts only when its memory cap fits in what the running calls have not
 //     reserved of the server's budget (it waits otherwise: a principal whose next call does not
 //     fit passes its turn); a call larger than the whole budget is refused at admission;
-//   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to nice 19
-//     (a Linux thread's own priority), so the calls still short win the CPU from the long ones
+//   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to SCHED_IDLE
+//     (nice 19 where refused; a Linux thread's own policy), so the calls still short win the CPU
+//     from the long ones
 //     (a two-level feedback queue); nothing is demoted when that fails (the deadline still holds).
 #pragma once
 

@@ -63,6 +63,8 @@ struct HttpRes {
   void set_content(const std::string& body, const char* type) {
     api->set_content(r, body.data(), body.size(), type);
   }
+  // The response goes out `ms` after the handler returns; the connection waits, no worker does.
+  void set_delay(unsigned ms) { api->set_delay(r, ms); }
   // A chunked body: `provider` until it calls sink.done() or returns false; `release(success)`
   // once at the end, whatever happened.
   void set_chunked_content_provider(const char* type, std::function<bool(size_t, HttpSink&)> provider,
@@ -169,6 +171,17 @@ std::string clean_id(const std::string& s) {
     if (c > 0x20 && c < 0x7f) out += c;
   }
   return out;
+}
+
+// Server busy (over the server's or a principal's share) is HTTP 429 with this Retry-After, and
+// is sent once that time has passed (below).
+constexpr unsigned kBusyRetryAfterS = 1;
+
+// A JSON-RPC response (our own message) that refuses its request as server busy.
+bool is_busy_answer(const std::string& m) {
+  Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
+  return j.is_object() && j.contains("id") && !j.contains("method") && j.contains("error") &&
+         j["error"].is_object() && j["error"].value("code", 0) == kServerBusy;
 }
 
 // The socket of the connection a request arrived on (for poll only), or -1: disconnects of JSON
@@ -521,8 +534,14 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
                       "application/json");
       return;
     }
+    // A call refused at admission is answered 429 whatever the client accepts: nothing streams.
+    bool refused_now = false;
+    {
+      std::lock_guard<std::mutex> l(ex->mu);
+      for (const auto& m : ex->messages) refused_now = refused_now || is_busy_answer(m);
+    }
     bool sse = req.get_header_value("Accept").find("text/event-stream") != std::string::npos &&
-               msg["method"] == "tools/call";
+               msg["method"] == "tools/call" && !refused_now;
     // The connection, watched while the call runs: a client that goes away cancels its call
     // (the 2026-07-28 revision's only cancellation on HTTP; any revision's disconnect).
     int conn = msg["method"] == "tools/call" ? connection_fd(req) : -1;
@@ -598,9 +617,16 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
       if (j.is_object() && j.contains("id") && !j.contains("method")) {
         if (j.contains("error") && j["error"].is_object() && j["error"].value("code", 0) == kServerBusy) {
-          // Over the server's or the principal's share: 429, as HTTP says, with when to retry.
+          // Over the server's or the principal's share: 429, as HTTP says, with when to retry;
+          // sent when that second has passed. A client that retries the moment it is answered
+          // (ignoring Retry-After) then sends at most one refused request a second on each of
+          // its connections, instead of as many as the server can answer: refusals flood
+          // neither the server's event loop and workers nor the cores the other principals'
+          // calls run on. The connection is held without a worker (counted against the
+          // connection caps, as any open connection is).
           res.set_status(429);
-          res.set_header("Retry-After", "1");
+          res.set_header("Retry-After", std::to_string(kBusyRetryAfterS));
+          res.set_delay(kBusyRetryAfterS * 1000);
         } else if (modern && j.contains("error") && j["error"].is_object()) {
           // 2026-07-28 status codes: a method this server lacks is 404 (so a client can tell it
           // from a legacy server's), a request it cannot serve as sent is 400.

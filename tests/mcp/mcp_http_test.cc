@@ -168,9 +168,12 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
   // Alice's third call is over her share once both spins are in (one running, one waiting).
   int status = 0;
   std::string body, retry_after;
+  auto answered_after = std::chrono::steady_clock::duration::zero();
   for (int i = 0; i < 500 && status != 429; ++i) {
+    auto sent = std::chrono::steady_clock::now();
     auto a = c.Post("/mcp", as("alice-0123456789abcdef"), quick.dump(), "application/json");
     ASSERT_TRUE(a);
+    answered_after = std::chrono::steady_clock::now() - sent;
     status = a->status;
     body = a->body;
     retry_after = a->get_header_value("Retry-After");
@@ -178,6 +181,16 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
   }
   ASSERT_EQ(status, 429) << "alice was never refused: " << body;
   EXPECT_EQ(retry_after, "1");
+  // The refusal is sent when its Retry-After has passed: a client that retries the moment it is
+  // answered cannot turn refusals into a flood.
+  EXPECT_GE(answered_after, std::chrono::milliseconds(950)) << "the 429 was not held for its Retry-After";
+  // Refused at admission, a client that accepts an event stream gets the same 429 (no stream).
+  httplib::Headers sse = as("alice-0123456789abcdef");
+  sse.emplace("Accept", "application/json, text/event-stream");
+  auto refused_sse = c.Post("/mcp", sse, quick.dump(), "application/json");
+  ASSERT_TRUE(refused_sse);
+  EXPECT_EQ(refused_sse->status, 429) << refused_sse->body;
+  EXPECT_EQ(refused_sse->get_header_value("Retry-After"), "1");
   Json busy = Json::parse(body);
   EXPECT_EQ(busy["error"]["code"], kServerBusy);
   EXPECT_NE(busy["error"]["message"].get<std::string>().find("principal 'alice'"), std::string::npos) << busy.dump();
@@ -202,6 +215,43 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
   EXPECT_EQ(r->status, 401);
   ::close(fd1);
   ::close(fd2);
+}
+
+// A server that stops while a refusal is held for its Retry-After sends it at once and stops
+// (libmicrohttpd must not stop with a connection suspended).
+TEST_F(ServerTest, AHeldRefusalIsSentWhenTheServerStops) {
+  ServerOptions o;
+  o.max_concurrency = 1;
+  o.max_queue = 0;
+  // The server stops once the spin has (its workers finish their calls): before the refusal's
+  // second is over, so the stop (not the timer) sends it.
+  o.call_timeout_ms = 700;
+  int refused = -1, running = -1;
+  {
+    HttpServer srv(host(o));
+    ASSERT_NE(srv.port.load(), 0);
+    Json spin{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+              {"params", {{"name", "spin"}, {"_meta", modern_meta()}}}};
+    running = post_raw(srv.port, spin.dump(), false);
+    ASSERT_GE(running, 0);
+    // not-timing: the spin takes the one slot (its tool_call_start record) before the second
+    // call arrives
+    for (int i = 0; i < 500 && audits_all().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    refused = post_raw(srv.port, spin.dump(), false);
+    ASSERT_GE(refused, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it be refused
+  }  // the server stops here, the 429 still held
+  std::string got;
+  char buf[4096];
+  pollfd p{refused, POLLIN, 0};
+  while (::poll(&p, 1, 5000) == 1) {
+    ssize_t n = ::recv(refused, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(got.find("HTTP/1.1 429"), std::string::npos) << got;
+  ::close(refused);
+  ::close(running);
 }
 
 TEST_F(ServerTest, TheStdioPeerIsItsOwnPrincipal) {

@@ -3,6 +3,7 @@
 #include "mcp/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -293,13 +294,18 @@ TEST(Scheduler, CancellingAWaitingCallFreesItsPlace) {
   EXPECT_EQ(s.counts().running, 0u);
 }
 
-// A call that has used its CPU allowance yields to the short ones: its thread gets nice 19.
-// One that sleeps as long is not demoted.
+// A call that has used its CPU allowance yields to the short ones: its thread gets SCHED_IDLE
+// (or nice 19). One that sleeps as long is not demoted.
 TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
   SchedulerLimits l = limits(2, 0);
   l.demote_after_cpu_ms = 20;
   Scheduler s(l);
   std::atomic<int> spin_nice{-100}, sleep_nice{-100};
+  // The calling thread's priority as a nice value, SCHED_IDLE counted as the lowest (19).
+  auto priority = [] {
+    if (::sched_getscheduler(0) == SCHED_IDLE) return 19;
+    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  };
   auto body = [&](bool spin, std::atomic<int>& nice_after) {
     Ticket t = admit(s, spin ? "spinner" : "sleeper");
     ASSERT_TRUE(t);
@@ -310,22 +316,22 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
     while (std::chrono::steady_clock::now() < until) {
       if (spin) {
         for (int i = 0; i < 100000; ++i) x = x + i;
-        if (::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())) == 19) break;
+        if (priority() == 19) break;
       } else {
         std::this_thread::sleep_for(5ms);
       }
     }
     errno = 0;
-    nice_after = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    nice_after = priority();
     s.release(*t);
   };
-  int before = ::getpriority(PRIO_PROCESS, 0);
+  int before = priority();
   std::thread a(body, true, std::ref(spin_nice)), b(body, false, std::ref(sleep_nice));
   a.join();
   b.join();
   EXPECT_EQ(spin_nice.load(), 19) << "the spinning call was not demoted";
   EXPECT_EQ(sleep_nice.load(), before) << "a call that used no CPU was demoted";
-  EXPECT_EQ(::getpriority(PRIO_PROCESS, 0), before) << "demotion reached a thread outside the call";
+  EXPECT_EQ(priority(), before) << "demotion reached a thread outside the call";
   EXPECT_EQ(s.counts().demoted, 0u) << "released calls are no longer counted";
 }
 
