@@ -30,16 +30,40 @@ constexpr std::array<std::string_view, 8> kLogLevels = {
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-std::string error_message(int code, const std::string& message, const Json& id,
-                          const Json* data = nullptr) {
+Outgoing error_message(int code, const std::string& message, const Json& id,
+                       const Json* data = nullptr) {
   Json e{{"code", code}, {"message", message}};
   if (data != nullptr) e["data"] = *data;
-  return dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", e}});
+  return Outgoing{dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", e}}), true, code};
 }
 
-std::string result_message(const Json& id, Json result) {
-  return dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+Outgoing result_message(const Json& id, Json result) {
+  return Outgoing{dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}), true, 0};
 }
+
+// A response around a result that is already JSON text (a tool call's, built and bounded by the
+// tool layer), spliced rather than parsed and written again: a result can be megabytes. `stamp`
+// (a JSON object's members, without braces, or empty) goes first among the result's members;
+// the caller makes sure the result has none of the same names.
+Outgoing result_message_text(const Json& id, const std::string& result, const std::string& stamp) {
+  Outgoing o;
+  o.response = true;
+  std::string head = "{\"id\":" + dump(id) + ",\"jsonrpc\":\"2.0\",\"result\":";
+  o.json.reserve(head.size() + result.size() + stamp.size() + 2);
+  o.json = head;
+  if (stamp.empty()) {
+    o.json += result;
+  } else {
+    o.json += '{';
+    o.json += stamp;
+    if (result.size() > 2) o.json += ',';
+    o.json.append(result, 1, std::string::npos);
+  }
+  o.json += '}';
+  return o;
+}
+
+Outgoing notification_message(const Json& n) { return Outgoing{dump(n), false, 0}; }
 
 int level_rank(std::string_view l) {
   auto it = std::find(kLogLevels.begin(), kLogLevels.end(), l);
@@ -72,7 +96,7 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
       int threshold = request_level ? *request_level : log_level;
       if (threshold < 0 || rank < threshold) return;
     }
-    emit(dump(Json{{"jsonrpc", "2.0"},
+    emit(notification_message(Json{{"jsonrpc", "2.0"},
                    {"method", "notifications/message"},
                    {"params", {{"level", level}, {"logger", "wasmcap"}, {"data", data}}}}));
   }
@@ -92,6 +116,13 @@ struct Protocol::Impl : std::enable_shared_from_this<Protocol::Impl> {
     Json meta = result.contains("_meta") && result["_meta"].is_object() ? result["_meta"] : Json::object();
     meta[kMetaServerInfo] = server_info();
     result["_meta"] = std::move(meta);
+  }
+  // stamp()'s members for a result without _meta, as JSON text without the braces.
+  std::string stamp_members() const {
+    Json s = Json::object();
+    stamp(s);
+    std::string t = dump(s);
+    return t.substr(1, t.size() - 2);
   }
 };
 
@@ -385,7 +416,7 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
           ++n;
           double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           l.unlock();
-          im.emit(dump(Json{{"jsonrpc", "2.0"},
+          im.emit(notification_message(Json{{"jsonrpc", "2.0"},
                             {"method", "notifications/progress"},
                             {"params",
                              {{"progressToken", progress_token},
@@ -426,12 +457,20 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
                     log_level);
       if (outcome.protocol_error) {
         im.emit(error_message(outcome.error_code, outcome.error_message, id));
+      } else if (const std::string& text = outcome.result_json;
+                 text.size() >= 2 && text.front() == '{' && text.back() == '}' &&
+                 (!stateless || (text.find("\"_meta\"") == std::string::npos &&
+                                 text.find("\"resultType\"") == std::string::npos))) {
+        // The tool layer's result (a JSON object it wrote; its structuredContent bounded by
+        // kMaxToolOutputDepth, so the response fits kMaxJsonDepth) goes out as it is, stamped
+        // by splicing when it has no member of the stamp's names (no name of the stamp appears
+        // anywhere in it unescaped).
+        im.emit(result_message_text(id, text, stateless ? im.stamp_members() : std::string()));
       } else {
-        // The tool layer's result, re-read to stamp it: its structuredContent is bounded by
-        // kMaxToolOutputDepth, so the result fits kMaxJsonDepth.
+        // Re-read to merge the stamp into a _meta of its own (or to refuse what is not a result).
         auto r = json::parse(outcome.result_json,
                              json::Limits{outcome.result_json.size(), kMaxJsonDepth});
-        if (!r) {
+        if (!r || !r->is_object()) {
           im.emit(error_message(kInternalError, "Internal error: the call's result is unreadable", id));
         } else {
           if (stateless) im.stamp(*r);

@@ -45,11 +45,18 @@ inline constexpr size_t kMaxJsonDepth = json::kMaxDepth;
 // the bound each later re-read of it (and a client like this server) applies.
 inline constexpr size_t kMaxToolOutputDepth = kMaxJsonDepth - 2;
 
+// An outgoing message and what it is, so that no transport has to read it again to find out
+// (a tool's result can be megabytes of JSON).
+struct Outgoing {
+  std::string json;     // one JSON object, no newline
+  bool response = false;  // answers a request (an "id", no "method")
+  int error = 0;          // a response's JSON-RPC error code; 0: a result
+};
+
 class Protocol {
  public:
-  // Receives every outgoing message (one JSON object, no newline). Called from several threads;
-  // must serialize itself.
-  using Emit = std::function<void(const std::string& message)>;
+  // Receives every outgoing message. Called from several threads; must serialize itself.
+  using Emit = std::function<void(const Outgoing& message)>;
 
   struct Settings {
     // The connection keeps state (stdio): requests other than ping need initialize first, and

@@ -177,12 +177,8 @@ std::string clean_id(const std::string& s) {
 // is sent once that time has passed (below).
 constexpr unsigned kBusyRetryAfterS = 1;
 
-// A JSON-RPC response (our own message) that refuses its request as server busy.
-bool is_busy_answer(const std::string& m) {
-  Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
-  return j.is_object() && j.contains("id") && !j.contains("method") && j.contains("error") &&
-         j["error"].is_object() && j["error"].value("code", 0) == kServerBusy;
-}
+// A response that refuses its request as server busy.
+bool is_busy_answer(const Outgoing& m) { return m.response && m.error == kServerBusy; }
 
 // The socket of the connection a request arrived on (for poll only), or -1: disconnects of JSON
 // responses then go unnoticed until the call ends; SSE streams still notice by a failed write.
@@ -255,7 +251,7 @@ bool header_value_ok(const std::string& v) {
 struct Exchange {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> messages;
+  std::deque<Outgoing> messages;
   bool answered = false;  // the response to the request is among `messages`
   Json id;
 };
@@ -502,12 +498,10 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     // A client-chosen id the host did not issue owns no copies (its calls that need one are
     // refused); no id at all (2026-07-28, or legacy without the header): per-call copies.
     settings.workspace_session = session;
-    auto proto = std::make_shared<Protocol>(host, settings, [ex](const std::string& m) {
+    auto proto = std::make_shared<Protocol>(host, settings, [ex](const Outgoing& m) {
       std::lock_guard<std::mutex> l(ex->mu);
       ex->messages.push_back(m);
-      // Our own message (within kMaxJsonDepth by construction), re-read to see if it answers.
-      Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
-      if (j.is_object() && j.contains("id") && !j.contains("method")) ex->answered = true;
+      if (m.response) ex->answered = true;
       ex->cv.notify_all();
     });
     bool is_call = is_request && msg["method"] == "tools/call" && !session.empty();
@@ -530,7 +524,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       }
       res.set_status(400);
       res.set_content(ex->messages.empty() ? jsonrpc_error(kInvalidRequest, "Invalid Request")
-                                           : ex->messages.front(),
+                                           : ex->messages.front().json,
                       "application/json");
       return;
     }
@@ -573,7 +567,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
               }
               return true;
             }
-            std::string m = std::move(ex->messages.front());
+            std::string m = std::move(ex->messages.front().json);
             ex->messages.pop_front();
             bool last = ex->answered && ex->messages.empty();
             l.unlock();
@@ -614,9 +608,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     }
     // Only the response: notifications (progress, log) need a stream.
     for (const auto& m : ex->messages) {
-      Json j = json::parse(m, json::Limits{m.size(), kMaxJsonDepth}).value_or(nullptr);
-      if (j.is_object() && j.contains("id") && !j.contains("method")) {
-        if (j.contains("error") && j["error"].is_object() && j["error"].value("code", 0) == kServerBusy) {
+      if (m.response) {
+        if (is_busy_answer(m)) {
           // Over the server's or the principal's share: 429, as HTTP says, with when to retry;
           // sent when that second has passed. A client that retries the moment it is answered
           // (ignoring Retry-After) then sends at most one refused request a second on each of
@@ -627,11 +620,14 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
           res.set_status(429);
           res.set_header("Retry-After", std::to_string(kBusyRetryAfterS));
           res.set_delay(kBusyRetryAfterS * 1000);
-        } else if (modern && j.contains("error") && j["error"].is_object()) {
+        } else if (modern && m.error != 0) {
           // 2026-07-28 status codes: a method this server lacks is 404 (so a client can tell it
-          // from a legacy server's), a request it cannot serve as sent is 400.
-          int code = j["error"].value("code", 0);
-          std::string text = j["error"].value("message", std::string());
+          // from a legacy server's), a request it cannot serve as sent is 400. (An error is a
+          // small message of our own: read again for its text.)
+          Json j = json::parse(m.json, json::Limits{m.json.size(), kMaxJsonDepth}).value_or(nullptr);
+          int code = m.error;
+          std::string text = j.is_object() && j["error"].is_object() ? j["error"].value("message", std::string())
+                                                                     : std::string();
           if (code == kMethodNotFound) {
             res.set_status(404);
           } else if (code == kUnsupportedProtocolVersion || code == kMissingRequiredClientCapability ||
@@ -640,7 +636,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
             res.set_status(400);
           }
         }
-        res.set_content(m, "application/json");
+        res.set_content(m.json, "application/json");
         break;
       }
     }

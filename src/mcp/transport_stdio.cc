@@ -57,8 +57,8 @@ int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd) {
   // The connection is one session: its per_session workspace copies live as long as it does
   // (closed at EOF below: unchanged copies deleted, changed ones kept for review).
   settings.workspace_session = host->open_session().value_or("");
-  Protocol proto(host, settings, [out_fd, out_mu, broken](const std::string& msg) {
-    std::string line = msg + "\n";
+  Protocol proto(host, settings, [out_fd, out_mu, broken](const Outgoing& msg) {
+    std::string line = msg.json + "\n";
     std::lock_guard<std::mutex> l(*out_mu);
     size_t off = 0;
     while (off < line.size() && !broken->load()) {

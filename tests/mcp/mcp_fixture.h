@@ -100,10 +100,14 @@ class McpFixture : public ::testing::Test {
   }
 
   // A Protocol's output callback: keeps each message in out_ (`check` sees it first, under mu_).
-  std::function<void(const std::string&)> collector(std::function<void(const Json&)> check = {}) {
-    return [this, check](const std::string& m) {
+  Protocol::Emit collector(std::function<void(const Json&)> check = {}) {
+    return [this, check](const Outgoing& m) {
       std::lock_guard<std::mutex> g(mu_);
-      out_.push_back(Json::parse(m));
+      out_.push_back(Json::parse(m.json));
+      // What the message says it is (the transports route on it without reading the JSON).
+      const Json& j = out_.back();
+      EXPECT_EQ(m.response, j.contains("id") && !j.contains("method")) << m.json.substr(0, 200);
+      EXPECT_EQ(m.error, j.contains("error") ? j["error"].value("code", 0) : 0) << m.json.substr(0, 200);
       if (check) check(out_.back());
       cv_.notify_all();
     };

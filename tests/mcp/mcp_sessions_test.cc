@@ -64,11 +64,7 @@ TEST_F(ServerTest, PerSessionWorkspaces) {
   s.session = true;
   s.session_id = "sess-2";
   s.workspace_session = host_->open_session().value_or("");
-  auto other = std::make_unique<Protocol>(host_, s, [this](const std::string& m) {
-    std::lock_guard<std::mutex> g(mu_);
-    out_.push_back(Json::parse(m));
-    cv_.notify_all();
-  });
+  auto other = std::make_unique<Protocol>(host_, s, collector());
   other->handle(Json({{"jsonrpc", "2.0"}, {"id", "i2"}, {"method", "initialize"},
                       {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()},
                                   {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}}).dump());
@@ -132,15 +128,49 @@ TEST_F(ServerTest, CallsHoldTheirSessionCopyAgainstApply) {
 // within kMaxJsonDepth, which the HTTP transport re-reads it with); one level more is a tool
 // error; 400,000 levels (800 KB, under the output cap) used to kill the server with SIGSEGV
 // when the value was copied into the result.
+// jcat PATH: cat as a "stdout": "json" tool (its output is structuredContent).
+Json jsoncat_manifest() {
+  return Json{{"name", "jsoncat"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
+              {"permissions", {{"args", true}, {"fs", Json::array({{{"guest", "/work"}, {"access", "ro"}}})}}},
+              {"tools", Json::array({{{"name", "jcat"},
+                                      {"input_schema", {{"type", "object"},
+                                                        {"properties", {{"path", {{"type", "string"}}}}}}},
+                                      {"invoke", {{"argv", Json::array({"cat", "--", {{"arg", "path"}}})},
+                                                  {"stdout", "json"}}}}})}};
+}
+
+// A tool's result goes out as the tool layer wrote it, stamped for the stateless revision
+// (resultType, _meta serverInfo: spliced in, or merged when the result's text holds those names
+// as members), whatever it holds: the names quoted in its text, or as members of its
+// structuredContent, which keeps its own.
+TEST_F(ServerTest, StatelessResultsAreStampedWhateverTheyHold) {
+  install(jsoncat_manifest(), "coreutils");
+  write_text(dir_ / "ws/meta.json", R"({"_meta": {"mine": 1}, "resultType": "mine", "x": "\"_meta\""})");
+  write_text(dir_ / "ws/quoted.txt", "\"_meta\" \"resultType\" {}\n");
+  start();
+  initialize();
+  Json meta{{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+            {"io.modelcontextprotocol/clientCapabilities", Json::object()}};
+  Json plain = call(1, "cat", {{"paths", {"quoted.txt"}}}, meta);
+  ASSERT_EQ(plain["result"]["isError"], false) << plain.dump();
+  EXPECT_EQ(plain["result"]["content"][0]["text"], "\"_meta\" \"resultType\" {}\n");
+  EXPECT_EQ(plain["result"]["resultType"], "complete");
+  EXPECT_EQ(plain["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "wasmcap") << plain.dump();
+  Json own = call(2, "jcat", {{"path", "meta.json"}}, meta);
+  ASSERT_EQ(own["result"]["isError"], false) << own.dump();
+  EXPECT_EQ(own["result"]["resultType"], "complete");
+  EXPECT_EQ(own["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "wasmcap") << own.dump();
+  EXPECT_EQ(own["result"]["structuredContent"]["_meta"]["mine"], 1);
+  EXPECT_EQ(own["result"]["structuredContent"]["resultType"], "mine");
+  // The session revision's results are not stamped.
+  Json session = call(3, "cat", {{"paths", {"quoted.txt"}}});
+  ASSERT_EQ(session["result"]["isError"], false) << session.dump();
+  EXPECT_FALSE(session["result"].contains("resultType")) << session.dump();
+  EXPECT_FALSE(session["result"].contains("_meta")) << session.dump();
+}
+
 TEST_F(ServerTest, DeepToolOutputIsAToolErrorNotACrash) {
-  Json jc{{"name", "jsoncat"}, {"version", "1.0.0"}, {"module", "plugin.wasm"},
-          {"permissions", {{"args", true}, {"fs", Json::array({{{"guest", "/work"}, {"access", "ro"}}})}}},
-          {"tools", Json::array({{{"name", "jcat"},
-                                  {"input_schema", {{"type", "object"},
-                                                    {"properties", {{"path", {{"type", "string"}}}}}}},
-                                  {"invoke", {{"argv", Json::array({"cat", "--", {{"arg", "path"}}})},
-                                              {"stdout", "json"}}}}})}};
-  install(jc, "coreutils");
+  install(jsoncat_manifest(), "coreutils");
   // {"a": [[...]]}: `levels` levels of nesting in all.
   auto nested = [](size_t levels) {
     return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
