@@ -21,7 +21,14 @@ namespace wasmcap::policy {
 struct TenantLimits {
   std::optional<size_t> max_running;
   std::optional<size_t> max_queued;
+  // Principals only: result bytes (as sent, JSON) per second, averaged; a principal past a
+  // second's worth has its next call wait until it is back within it. 0: no budget.
+  std::optional<uint64_t> output_bytes_per_s;
 };
+
+// Each principal's output budget when principals are named and the host config sets none:
+// eight results at the default output bound (1 MiB) a second.
+inline constexpr uint64_t kDefaultPrincipalOutputBytesPerS = 8ull << 20;
 
 // The principals every server knows without configuration: the peer on stdio, and an HTTP
 // client that presents no token (a server without tokens) or the --token-file token.

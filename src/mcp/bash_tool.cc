@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mcp/output_budget.h"
 #include "mcp/protocol.h"
 #include "mcp/scheduler.h"
 #include "mcp/sessions.h"
@@ -52,14 +53,8 @@ struct FdCloser {
   }
 };
 
-// Cuts `s` to at most `max` bytes (0: no bound) without splitting a UTF-8 sequence.
-bool cut(std::string& s, uint64_t max) {
-  if (max == 0 || s.size() <= max) return false;
-  size_t n = static_cast<size_t>(max);
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return true;
-}
+// The output bound (0: none) as a budget of JSON text (output_budget.h).
+uint64_t json_budget(uint64_t max) { return max != 0 ? max : UINT64_MAX; }
 
 BuiltinAnswer tool_error(const Error& e) {
   BuiltinAnswer a;
@@ -283,8 +278,11 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
   auto r = sh->session->run(command, rc);
   std::string stdout_text = read_all(*out), stderr_text = read_all(*err);
   a.bytes_out = stdout_text.size() + stderr_text.size();
-  // The shell stops at --max-output-bytes; these cuts only hold when that bound is off.
-  bool truncated = cut(stdout_text, o_.max_output_bytes) | cut(stderr_text, o_.max_output_bytes);
+  // The shell stops at --max-output-bytes of raw output; the bound also holds for what the
+  // output takes as JSON text (stdout first, stderr the rest).
+  uint64_t budget = json_budget(o_.max_output_bytes);
+  bool truncated = cut_to_json_budget(stdout_text, budget);
+  truncated = cut_to_json_budget(stderr_text, budget) || truncated;
   if (!stdout_text.empty()) a.texts.push_back(stdout_text);
   if (!stderr_text.empty()) a.texts.push_back(stderr_text);
   a.exit_code = sh->session->last_status();
@@ -317,7 +315,8 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
   a.exit_code = r->exit_code;
   a.is_error = r->exit_code != 0;
   if (truncated) {
-    a.texts.push_back("[output truncated at " + std::to_string(o_.max_output_bytes) + " bytes]");
+    a.texts.push_back("[output truncated: more than " + std::to_string(o_.max_output_bytes) +
+                      " bytes as JSON text]");
   }
   a.message = "exit status " + std::to_string(r->exit_code);
   a.outcome = a.is_error ? "tool_error" : "ok";
@@ -344,7 +343,7 @@ BuiltinAnswer BashTools::diff(const CallContext& ctx, const std::string& invocat
   // Paths and content escaped as for a terminal (ws diff): the text is what a reviewer reads.
   std::string text = d->changes.empty() ? "no changes\n" : workspace::render_diff_text(*d);
   a.bytes_out = text.size();
-  if (cut(text, o_.max_output_bytes)) {
+  if (uint64_t budget = json_budget(o_.max_output_bytes); cut_to_json_budget(text, budget)) {
     text += "\n[diff truncated at " + std::to_string(o_.max_output_bytes) + " bytes; digest " +
             d->digest + "]\n";
   }

@@ -445,7 +445,11 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       im.cv.notify_all();
     }
     if (ticker.joinable()) ticker.join();
-    if (run) im.scheduler->release(*ticket);
+    if (run) {
+      // The result counts against its principal's output budget before the slot is given back.
+      im.scheduler->charge_output(*ticket, outcome.result_json.size());
+      im.scheduler->release(*ticket);
+    }
     // A cancelled request gets no response (the client has stopped waiting for it).
     bool cancelled = cancel->load() || outcome.cancelled || (!run && !busy);
     if (busy && !cancelled) {

@@ -45,6 +45,7 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   if (named_principals) {
     l.principal_running = std::max<size_t>(1, l.max_running / 2);
     l.principal_queued = std::max<size_t>(1, l.max_queued / 2);
+    l.principal_output_bytes_per_s = policy::kDefaultPrincipalOutputBytesPerS;
   }
   // A call that waited its whole deadline has nothing left to run with.
   l.queue_timeout_ms = o.call_timeout_ms;
@@ -55,11 +56,13 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   if (t == nullptr) return l;
   if (t->per_principal.max_running) l.principal_running = *t->per_principal.max_running;
   if (t->per_principal.max_queued) l.principal_queued = *t->per_principal.max_queued;
+  if (t->per_principal.output_bytes_per_s) l.principal_output_bytes_per_s = *t->per_principal.output_bytes_per_s;
   if (t->per_plugin.max_running) l.plugin_running = *t->per_plugin.max_running;
   if (t->per_plugin.max_queued) l.plugin_queued = *t->per_plugin.max_queued;
   for (const auto& p : t->principals) {
     l.principal_overrides[p.name] = {p.limits.max_running.value_or(0), p.limits.max_queued.value_or(0)};
     l.weights[p.name] = p.weight;
+    if (p.limits.output_bytes_per_s) l.output_overrides[p.name] = *p.limits.output_bytes_per_s;
   }
   for (const auto& [name, lim] : t->plugins) {
     l.plugin_overrides[name] = {lim.max_running.value_or(0), lim.max_queued.value_or(0)};
@@ -161,9 +164,47 @@ size_t Scheduler::plugin_limit_queued(const std::string& name) const {
                   SIZE_MAX);
 }
 
+uint64_t Scheduler::output_rate(const std::string& name) const {
+  auto it = limits_.output_overrides.find(name);
+  return it != limits_.output_overrides.end() ? it->second : limits_.principal_output_bytes_per_s;
+}
+
+bool Scheduler::output_blocked(const std::string& name, Clock::time_point now, Clock::time_point* clear) const {
+  auto d = debts_.find(name);
+  if (d == debts_.end()) return false;
+  const double rate = static_cast<double>(output_rate(name));
+  if (rate <= 0) return false;
+  // Owed now: what was owed, less what the budget has paid since; up to a second's worth may
+  // be owed (the bucket's depth, a burst).
+  double owed = d->second.bytes - rate * std::chrono::duration<double>(now - d->second.at).count();
+  if (owed <= rate) return false;
+  if (clear != nullptr) {
+    *clear = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>((owed - rate) / rate));
+  }
+  return true;
+}
+
+void Scheduler::charge_output(const Ticket& t, uint64_t bytes) {
+  std::lock_guard<std::mutex> l(mu_);
+  const double rate = static_cast<double>(output_rate(t.principal));
+  if (rate <= 0 || bytes == 0) return;
+  const Clock::time_point now = Clock::now();
+  // Debts paid off are forgotten (the map holds only principals that owe).
+  for (auto it = debts_.begin(); it != debts_.end();) {
+    double r = static_cast<double>(output_rate(it->first));
+    bool paid = r <= 0 || it->second.bytes <= r * std::chrono::duration<double>(now - it->second.at).count();
+    it = paid ? debts_.erase(it) : std::next(it);
+  }
+  Debt& d = debts_[t.principal];
+  double owed = d.at == Clock::time_point{} ? 0 : d.bytes - rate * std::chrono::duration<double>(now - d.at).count();
+  d.bytes = std::max(0.0, owed) + static_cast<double>(bytes);
+  d.at = now;
+}
+
 bool Scheduler::can_run(const Ticket& t) const {
   if (running_ >= limits_.max_running) return false;
   if (limits_.memory_budget_mb != 0 && reserved_mb_ + t.memory_mb > limits_.memory_budget_mb) return false;
+  if (output_blocked(t.principal, Clock::now(), nullptr)) return false;
   auto p = principals_.find(t.principal);
   auto g = plugins_.find(t.plugin);
   return (p == principals_.end() || p->second->running < principal_limit_running(t.principal)) &&
@@ -349,7 +390,14 @@ Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, cons
       forget_if_idle(t.principal, t.plugin);
       return Wait::kTimedOut;
     }
-    if (timed) {
+    // A principal past its output budget is started by no release: its waiting calls look
+    // again when it is back within it.
+    Clock::time_point clear{};
+    bool owing = t.state == Ticket::kQueued && output_blocked(t.principal, Clock::now(), &clear);
+    if (owing && (!timed || clear < until)) {
+      cv_.wait_until(l, clear);
+      dispatch();
+    } else if (timed) {
       cv_.wait_until(l, until);
     } else {
       cv_.wait(l);

@@ -18,10 +18,12 @@
 //   - memory: a call starts only when its memory cap fits in what the running calls have not
 //     reserved of the server's budget (it waits otherwise: a principal whose next call does not
 //     fit passes its turn); a call larger than the whole budget is refused at admission;
+//   - output: a principal's results count against its bytes per second (a token bucket a
+//     second deep); a principal past it passes its turns until it is within it again;
 //   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to SCHED_IDLE
 //     (nice 19 where refused; a Linux thread's own policy), so the calls still short win the CPU
-//     from the long ones
-//     (a two-level feedback queue); nothing is demoted when that fails (the deadline still holds).
+//     from the long ones (a two-level feedback queue); nothing is demoted when that fails (the
+//     deadline still holds).
 #pragma once
 
 #include <sys/types.h>
@@ -64,6 +66,10 @@ struct SchedulerLimits {
   // MiB of guest memory the running calls may reserve together (0: no budget).
   uint64_t memory_budget_mb = 0;
   uint64_t demote_after_cpu_ms = 0;    // 0: never
+  // Result bytes each principal may receive per second, averaged (0: no budget); by name, over
+  // it. A principal more than a second's worth behind has its calls wait (it passes its turns).
+  uint64_t principal_output_bytes_per_s = 0;
+  std::map<std::string, uint64_t, std::less<>> output_overrides;
 };
 
 struct ServerOptions;
@@ -105,6 +111,9 @@ class Scheduler {
   // The ticket's place is given back: a queued one leaves its queue, a running one frees its
   // slot and memory. Idempotent (dropping the ticket calls it too).
   void release(Ticket& t);
+  // Counts a call's result (`bytes` as sent) against its principal's output budget; before
+  // release(), so that the calls the release starts see it.
+  void charge_output(const Ticket& t, uint64_t bytes);
   // Wakes every waiter to look at its cancel/stopped flags.
   void wake();
 
@@ -130,6 +139,10 @@ class Scheduler {
   size_t plugin_limit_running(const std::string& name) const;
   size_t plugin_limit_queued(const std::string& name) const;
   bool can_run(const Ticket& t) const;
+  uint64_t output_rate(const std::string& principal) const;
+  // Whether the principal is more than a second's worth past its output budget now; if so,
+  // `clear` gets when it will not be.
+  bool output_blocked(const std::string& principal, Clock::time_point now, Clock::time_point* clear) const;
   void start(Ticket& t);
   void unqueue(Ticket& t);
   void dispatch();
@@ -144,6 +157,12 @@ class Scheduler {
   std::map<std::string, std::unique_ptr<Plugin>, std::less<>> plugins_;
   std::deque<Principal*> ring_;  // principals with calls waiting, in turn order
   std::set<Ticket*> threads_;    // running, on a known thread (wait() returned kRun): the demoter's
+  // Output owed per principal (bytes, at a time): kept while the principal has none admitted.
+  struct Debt {
+    double bytes = 0;
+    Clock::time_point at;
+  };
+  std::map<std::string, Debt, std::less<>> debts_;
   size_t running_ = 0, queued_ = 0, demoted_ = 0;
   uint64_t reserved_mb_ = 0;
   uint64_t seq_ = 0;

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "mcp/bash_tool.h"
 #include "mcp/protocol.h"
+#include "mcp/output_budget.h"
 #include "mcp/scheduler.h"
 #include "mcp/sessions.h"
 #include "policy/json_doc.h"
@@ -741,6 +742,17 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     stderr_text = std::move(cap->err);
   }
   uint64_t bytes_out = stdout_text.size() + stderr_text.size();
+  // The output bound holds for what the texts take as JSON (output_budget.h): the guest's raw
+  // bytes are within it (the runtime stops it past it), their escaped form may not be. Stdout
+  // first; stderr, when it is sent, gets what is left.
+  uint64_t json_budget = im.options.max_output_bytes != 0 ? im.options.max_output_bytes : UINT64_MAX;
+  const bool stdout_cut = cut_to_json_budget(stdout_text, json_budget);
+  bool stderr_cut = false;
+  auto json_limit = [&] {
+    return "the tool's output takes more than " + std::to_string(im.options.max_output_bytes) +
+           " bytes as JSON text (a control character takes 6 bytes there; a quote, backslash or "
+           "line break 2; a byte that is not UTF-8 3) and was cut; raise --max-output-bytes";
+  };
   std::optional<int32_t> exit_code;
   std::string outcome = "ok";
   std::string message;
@@ -762,13 +774,19 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       outcome = std::string(error_code_name(err.code));
       message = err.to_string();
     }
+    stderr_cut = cut_to_json_budget(stderr_text, json_budget);
     if (!stdout_text.empty()) texts.push_back(stdout_text);
     if (!stderr_text.empty()) texts.push_back(stderr_text);
+    if (stdout_cut || stderr_cut) message += "; " + json_limit();
     texts.push_back(message);
   } else {
     exit_code = report->exit_code;
     out.is_error = report->exit_code != 0;
-    if (e->tool.stdout_json) {
+    if (stdout_cut) {
+      out.is_error = true;
+      outcome = "output_limit";
+      message = json_limit();
+    } else if (e->tool.stdout_json) {
       // Bounded while parsing (src/common/json.h): an output nested deeper than
       // kMaxToolOutputDepth is a tool error here, never a value whose copy or serialisation
       // could exhaust the server's stack. Its size is the output bound (--max-output-bytes;
@@ -794,6 +812,10 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       }
     }
     if (!stdout_text.empty()) texts.push_back(stdout_text);
+    if (out.is_error && (stderr_cut = cut_to_json_budget(stderr_text, json_budget)) && outcome == "ok") {
+      outcome = "output_limit";
+      message = json_limit();
+    }
     if (out.is_error && !stderr_text.empty()) texts.push_back(stderr_text);
     if (outcome == "ok" && out.is_error) {
       outcome = "tool_error";

@@ -322,14 +322,21 @@ Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& p
 // Calls running / waiting at once for one principal or plugin: 1 to 4096 each (the server's
 // own totals, --max-concurrency and --max-queue, bound them further).
 // A principal's entry also has its token_file and weight.
+// `principal`: a principal's entry (its token and weight too); `output`: a principal's limits
+// (per_principal, or an entry), which may set an output budget.
 Result<TenantLimits> read_tenant_limits(const Doc& d, const Json& v, const std::string& path,
-                                        bool principal = false) {
+                                        bool principal = false, bool output = false) {
   if (principal) {
-    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "token_file", "weight"}));
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s", "token_file", "weight"}));
+  } else if (output) {
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s"}));
   } else {
     WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued"}));
   }
   TenantLimits l;
+  if (const Json* n = member(v, "output_bytes_per_s")) {
+    WASMCAP_TRY_ASSIGN(l.output_bytes_per_s, d.uint(*n, member_path(path, "output_bytes_per_s"), 0, uint64_t{1} << 40));
+  }
   if (const Json* n = member(v, "max_running")) {
     WASMCAP_TRY_ASSIGN(l.max_running, d.uint(*n, member_path(path, "max_running"), 1, 4096));
   }
@@ -356,7 +363,7 @@ Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::strin
       }
       PrincipalConfig pc;
       pc.name = name;
-      WASMCAP_TRY_ASSIGN(pc.limits, read_tenant_limits(d, entry, epath, true));
+      WASMCAP_TRY_ASSIGN(pc.limits, read_tenant_limits(d, entry, epath, true, true));
       const Json* tf = nullptr;
       WASMCAP_TRY_ASSIGN(tf, d.required(entry, epath, "token_file"));
       WASMCAP_TRY_ASSIGN(pc.token_file, checked_string(d, *tf, member_path(epath, "token_file"), check_host_path));
@@ -369,7 +376,7 @@ Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::strin
     }
   }
   if (const Json* l = member(v, "per_principal")) {
-    WASMCAP_TRY_ASSIGN(c.per_principal, read_tenant_limits(d, *l, member_path(path, "per_principal")));
+    WASMCAP_TRY_ASSIGN(c.per_principal, read_tenant_limits(d, *l, member_path(path, "per_principal"), false, true));
   }
   if (const Json* l = member(v, "per_plugin")) {
     WASMCAP_TRY_ASSIGN(c.per_plugin, read_tenant_limits(d, *l, member_path(path, "per_plugin")));

@@ -218,6 +218,13 @@ TEST_F(BashToolTest, OutputIsBoundedAndTruncationMarked) {
                            "stopped]"),
               std::string::npos) << r.dump();
   }
+  // 400 control bytes are within the bound, their 2,400 bytes as JSON text are not: cut to
+  // what fits (6 bytes each) and marked.
+  Json r = c->bash("printf '\\001%.0s' {1..400}");
+  std::string out = r["result"]["content"][0]["text"];
+  EXPECT_EQ(out, std::string(166, '\x01')) << r.dump().substr(0, 300);
+  EXPECT_NE(text(r).find("[output truncated: more than 1000 bytes as JSON text]"), std::string::npos)
+      << r.dump().substr(0, 300);
 }
 
 // The deadline: the server's --timeout-ms, or the call's timeout_ms when lower (never higher).

@@ -169,6 +169,32 @@ TEST_F(ServerTest, StatelessResultsAreStampedWhateverTheyHold) {
   EXPECT_FALSE(session["result"].contains("_meta")) << session.dump();
 }
 
+// The output bound holds for the output as JSON text: 400 control bytes (2,400 bytes escaped)
+// against a 1,000-byte bound are cut to what fits and the call is an output_limit error; 900
+// plain bytes pass whole.
+TEST_F(ServerTest, TheOutputBoundCountsTheOutputAsJson) {
+  write_text(dir_ / "ws/ctl.bin", std::string(400, '\x01'));
+  write_text(dir_ / "ws/plain.txt", std::string(900, 'a'));
+  ServerOptions o;
+  o.max_output_bytes = 1000;
+  start(o);
+  initialize();
+  Json r = call(1, "cat", {{"paths", {"ctl.bin"}}});
+  ASSERT_TRUE(r.contains("result")) << r.dump().substr(0, 300);
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_EQ(r["result"]["content"][0]["text"], std::string(166, '\x01'));
+  std::string last = r["result"]["content"].back()["text"];
+  EXPECT_NE(last.find("takes more than 1000 bytes as JSON text"), std::string::npos) << last;
+  Json ok = call(2, "cat", {{"paths", {"plain.txt"}}});
+  EXPECT_EQ(ok["result"]["isError"], false);
+  EXPECT_EQ(ok["result"]["content"][0]["text"], std::string(900, 'a'));
+  auto a = audits();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0]["outcome"], "output_limit");
+  EXPECT_EQ(a[0]["bytes_out"], 400) << "the guest's bytes, as written";
+  EXPECT_EQ(a[1]["outcome"], "ok");
+}
+
 TEST_F(ServerTest, DeepToolOutputIsAToolErrorNotACrash) {
   install(jsoncat_manifest(), "coreutils");
   // {"a": [[...]]}: `levels` levels of nesting in all.

@@ -335,6 +335,44 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
   EXPECT_EQ(s.counts().demoted, 0u) << "released calls are no longer counted";
 }
 
+// A principal past its output budget (a second's worth owed) waits for its next call until it
+// is within it again, while another principal runs at once; the debt outlives the principal's
+// calls. Without a budget nothing waits.
+TEST(Scheduler, APrincipalPastItsOutputBudgetWaits) {
+  // timing: the scheduler holds the call ~300 ms until the budget is paid, and the test checks it
+  SchedulerLimits l = limits(4, 8);
+  l.principal_output_bytes_per_s = 10000;
+  l.output_overrides["free"] = 0;
+  Scheduler s(l);
+  Ticket a = admit(s, "flood");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(settle(s, *a), Scheduler::Wait::kRun);
+  s.charge_output(*a, 13000);  // 3,000 bytes past the second's worth: 300 ms to pay
+  s.release(*a);
+  a.reset();
+  EXPECT_EQ(s.counts_of_principal("flood").running, 0u);
+  auto admitted = std::chrono::steady_clock::now();
+  Ticket b = admit(s, "flood");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(s.counts().queued, 1u) << "slots are free, but flood owes output";
+  Ticket other = admit(s, "other");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(s.counts_of_principal("other").running, 1u) << "another principal runs at once";
+  // Within its budget again after ~300 ms: its call starts without any release.
+  EXPECT_EQ(s.wait(*b, nullptr, nullptr, nullptr), Scheduler::Wait::kRun);
+  EXPECT_GE(std::chrono::steady_clock::now() - admitted, 250ms);
+  s.release(*b);
+  s.release(*other);
+  // A principal whose budget is 0 (none) never waits, whatever it was sent.
+  Ticket f = admit(s, "free");
+  ASSERT_TRUE(f);
+  s.charge_output(*f, 1000000);
+  s.release(*f);
+  Ticket g = admit(s, "free");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(s.counts_of_principal("free").running, 1u);
+}
+
 TEST(Scheduler, TheDeadlineRunsFromAdmission) {
   CallContext ctx;
   EXPECT_EQ(deadline_after_wait(1000, ctx), 1000u) << "no admission time: the whole deadline";
@@ -350,9 +388,10 @@ TEST(Scheduler, TheDeadlineRunsFromAdmission) {
 TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   testing::TempDir dir;
   auto cfg = policy::parse_host_config(R"({"mcp": {"tenancy": {
-      "principals": {"alice": {"token_file": "/etc/wasmcap/alice.token", "weight": 3, "max_running": 1},
+      "principals": {"alice": {"token_file": "/etc/wasmcap/alice.token", "weight": 3, "max_running": 1,
+                               "output_bytes_per_s": 0},
                      "bob": {"token_file": "/etc/wasmcap/bob.token", "max_queued": 2}},
-      "per_principal": {"max_running": 2, "max_queued": 5},
+      "per_principal": {"max_running": 2, "max_queued": 5, "output_bytes_per_s": 65536},
       "per_plugin": {"max_running": 3},
       "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
       "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000}}})",
@@ -375,6 +414,9 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(l.queue_timeout_ms, 1500u);
   EXPECT_EQ(l.demote_after_cpu_ms, 0u);
   EXPECT_EQ(l.memory_budget_mb, 3000u);
+  EXPECT_EQ(l.principal_output_bytes_per_s, 65536u);
+  EXPECT_EQ(l.output_overrides["alice"], 0u) << "alice: no output budget";
+  EXPECT_EQ(l.output_overrides.count("bob"), 0u);
 
   // Without tenancy: one principal may use every slot; with principals told apart, half.
   ServerOptions d;
@@ -384,6 +426,8 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(scheduler_limits(d, false).principal_running, 0u);  // 0: the server's figure
   EXPECT_EQ(scheduler_limits(d, true).principal_running, 2u);
   EXPECT_EQ(scheduler_limits(d, true).principal_queued, 8u);
+  EXPECT_EQ(scheduler_limits(d, false).principal_output_bytes_per_s, 0u) << "one principal: no output budget";
+  EXPECT_EQ(scheduler_limits(d, true).principal_output_bytes_per_s, policy::kDefaultPrincipalOutputBytesPerS);
   EXPECT_EQ(scheduler_limits(d, false).queue_timeout_ms, 9000u) << "by default a call waits at most its deadline";
   EXPECT_EQ(scheduler_limits(d, false).demote_after_cpu_ms, kDefaultDemoteAfterCpuMs);
   uint64_t half_ram_mb = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
@@ -401,6 +445,9 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
            R"({"mcp": {"tenancy": {"queue_timeout_ms": 0}}})",
            R"({"mcp": {"tenancy": {"cpu": 1}}})",
            R"({"mcp": {"tenancy": {"memory_budget_mb": 0}}})",
+           R"({"mcp": {"tenancy": {"per_plugin": {"output_bytes_per_s": 1024}}}})",
+           R"({"mcp": {"tenancy": {"per_principal": {"output_bytes_per_s": -1}}}})",
+           R"({"mcp": {"tenancy": {"per_principal": {"output_bytes_per_s": 2199023255553}}}})",
        }) {
     auto r = policy::parse_host_config(bad, "config.json");
     EXPECT_FALSE(r) << bad;
