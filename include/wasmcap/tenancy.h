@@ -61,6 +61,10 @@ struct TenancyConfig {
   // A running call whose thread has used this much CPU is lowered to the lowest CPU priority
   // (SCHED_IDLE, or nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
   std::optional<uint64_t> demote_after_cpu_ms;
+  // GET /metrics over HTTP (docs/mcp.md "Metrics"), answered only to this file's token (its
+  // first line, as a principal's): what every principal and plugin runs, waits and has used.
+  // Absent: no /metrics (404).
+  std::optional<std::string> metrics_token_file;
 };
 
 }  // namespace wasmcap::policy

@@ -18,8 +18,9 @@
 extern "C" {
 #endif
 
-/* 2: admit after the headers, the read limits and deadlines, connection_fd. 3: set_delay. */
-#define WASMCAP_HTTPD_ABI_VERSION 3u
+/* 2: admit after the headers, the read limits and deadlines, connection_fd. 3: set_delay.
+ * 4: a second path (path2), path(). */
+#define WASMCAP_HTTPD_ABI_VERSION 4u
 /* The one symbol the module exports: returns its table for `abi_version`, or NULL. */
 #define WASMCAP_HTTPD_ENTRY "wasmcap_httpd_entry"
 
@@ -66,7 +67,8 @@ typedef struct {
   unsigned body_timeout_ms;        /* the headers' end to the body's end */
   unsigned idle_timeout_s;         /* no progress at all, reading or writing: closed */
   int keep_alive_max;              /* requests per connection */
-  const char* path;                /* the one path served ("/mcp"); others are 404 */
+  const char* path;                /* the path served ("/mcp"); others are 404 */
+  const char* path2;               /* and this one (NULL: none) */
   wasmcap_httpd_admit admit;
   wasmcap_httpd_handler handler;
   void* user;
@@ -111,6 +113,8 @@ typedef struct {
    * returns (at most 60000): the connection is held meanwhile, taking no worker. The server
    * stopping sends it at once. */
   void (*set_delay)(wasmcap_httpd_res* res, unsigned ms);
+  /* The request's path (config.path or config.path2). */
+  wasmcap_httpd_str (*path)(const wasmcap_httpd_req* req);
 } wasmcap_httpd_api;
 
 typedef const wasmcap_httpd_api* (*wasmcap_httpd_entry_fn)(uint32_t abi_version);

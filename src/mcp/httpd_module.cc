@@ -122,7 +122,7 @@ struct wasmcap_httpd_sink {
 };
 
 struct wasmcap_httpd_req {
-  std::string method;
+  std::string method, path;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string local_addr, remote_addr;
@@ -152,7 +152,7 @@ struct wasmcap_httpd_res {
 
 struct wasmcap_httpd_server {
   wasmcap_httpd_config cfg{};
-  std::string path;
+  std::string path, path2;
   int listen_fd = -1;
   MHD_Daemon* daemon = nullptr;
 
@@ -534,7 +534,10 @@ MHD_Result access(void* cls, MHD_Connection* c, const char* url, const char* met
                     "the request's body is framed ambiguously (Content-Length with Transfer-Encoding, "
                     "two of either, or a transfer coding other than chunked)");
     }
-    if (s->path != url) return refuse(c, rq, MHD_HTTP_NOT_FOUND, "not found");
+    if (s->path != url && (s->path2.empty() || s->path2 != url)) {
+      return refuse(c, rq, MHD_HTTP_NOT_FOUND, "not found");
+    }
+    rq->req.path = url;
     std::string_view m = method;
     if (m != "POST" && m != "GET" && m != "DELETE") {
       rq->res.headers.emplace_back("Allow", "GET, POST, DELETE");
@@ -625,6 +628,8 @@ wasmcap_httpd_server* create(const wasmcap_httpd_config* c) {
     s->cfg = *c;
     s->path = c->path;
     s->cfg.path = s->path.c_str();
+    if (c->path2 != nullptr) s->path2 = c->path2;
+    s->cfg.path2 = nullptr;
     if (s->cfg.workers == 0) s->cfg.workers = 1;
     return s.release();
   } catch (...) {
@@ -766,6 +771,7 @@ wasmcap_httpd_str remote_addr(const wasmcap_httpd_req* q) { return str(q->remote
 int local_port(const wasmcap_httpd_req* q) { return q->local_port; }
 int remote_port(const wasmcap_httpd_req* q) { return q->remote_port; }
 int connection_fd(const wasmcap_httpd_req* q) { return q->fd; }
+wasmcap_httpd_str request_path(const wasmcap_httpd_req* q) { return str(q->path); }
 
 void set_status(wasmcap_httpd_res* s, int status) { s->status = status; }
 void set_header(wasmcap_httpd_res* s, const char* n, const char* v) {
@@ -821,7 +827,7 @@ const wasmcap_httpd_api kApi = {
     WASMCAP_HTTPD_ABI_VERSION, sizeof(wasmcap_httpd_api), create, destroy, bind_port,
     listen_after_bind, stop, has_header, header, body, local_addr, remote_addr, local_port,
     remote_port, set_status, set_header, set_content, set_chunked, sink_write, sink_done,
-    connection_fd, set_delay,
+    connection_fd, set_delay, request_path,
 };
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <set>
+#include <string_view>
 #include <vector>
 
 namespace wasmcap::mcp {
@@ -91,6 +93,7 @@ struct Scheduler::Principal {
   std::string name;
   std::deque<Ticket*> queue;  // oldest first
   size_t running = 0;
+  uint64_t reserved_mb = 0;
   unsigned weight = 1;
   unsigned credit = 0;  // starts left in this turn
   bool in_ring = false;
@@ -186,6 +189,8 @@ bool Scheduler::output_blocked(const std::string& name, Clock::time_point now, C
 
 void Scheduler::charge_output(const Ticket& t, uint64_t bytes) {
   std::lock_guard<std::mutex> l(mu_);
+  principal_usage_[t.principal].output_bytes += bytes;
+  plugin_usage_[t.plugin].output_bytes += bytes;
   const double rate = static_cast<double>(output_rate(t.principal));
   if (rate <= 0 || bytes == 0) return;
   const Clock::time_point now = Clock::now();
@@ -215,7 +220,9 @@ void Scheduler::start(Ticket& t) {
   t.state = Ticket::kRunning;
   ++running_;
   reserved_mb_ += t.memory_mb;
-  ++principal(t.principal).running;
+  Principal& p = principal(t.principal);
+  ++p.running;
+  p.reserved_mb += t.memory_mb;
   ++plugin(t.plugin).running;
 }
 
@@ -291,6 +298,8 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
   // A refused call leaves nothing behind (the entries made for it above included).
   auto refuse = [&](std::string message) -> std::shared_ptr<Ticket> {
     refused->message = std::move(message);
+    ++principal_usage_[principal_name].refused;
+    ++plugin_usage_[plugin_name].refused;
     forget_if_idle(principal_name, plugin_name);
     return nullptr;
   };
@@ -302,6 +311,8 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
   }
   if (can_run(*t)) {
     start(*t);
+    ++principal_usage_[principal_name].admitted;
+    ++plugin_usage_[plugin_name].admitted;
     return t;
   }
   const size_t p_queued_limit = principal_limit_queued(principal_name);
@@ -332,6 +343,8 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
     }
     Ticket* victim = longest->queue.back();
     victim->state = Ticket::kEvicted;
+    ++principal_usage_[victim->principal].refused;
+    ++plugin_usage_[victim->plugin].refused;
     victim->why = "server busy: the queue was full and principal '" + longest->name + "' had the most " +
                   "calls waiting (" + std::to_string(longest->queue.size()) +
                   "); its newest gave way to another principal's; retry later";
@@ -339,6 +352,8 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
     cv_.notify_all();
   }
   t->state = Ticket::kQueued;
+  ++principal_usage_[principal_name].admitted;
+  ++plugin_usage_[plugin_name].admitted;
   p.queue.push_back(t.get());
   ++queued_;
   ++g.queued;
@@ -387,6 +402,8 @@ Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, cons
       }
       unqueue(t);
       t.state = Ticket::kDone;
+      ++principal_usage_[t.principal].refused;
+      ++plugin_usage_[t.plugin].refused;
       forget_if_idle(t.principal, t.plugin);
       return Wait::kTimedOut;
     }
@@ -412,8 +429,17 @@ void Scheduler::release(Ticket& t) {
   } else if (t.state == Ticket::kRunning) {
     --running_;
     reserved_mb_ -= t.memory_mb;
-    --principal(t.principal).running;
+    Principal& p = principal(t.principal);
+    --p.running;
+    p.reserved_mb -= t.memory_mb;
     --plugin(t.plugin).running;
+    // The call's CPU, while its thread (the caller's: release runs on it) is alive.
+    struct timespec ts{};
+    if (t.has_thread && clock_gettime(t.cpu_clock, &ts) == 0) {
+      double s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+      principal_usage_[t.principal].cpu_seconds += s;
+      plugin_usage_[t.plugin].cpu_seconds += s;
+    }
     if (t.demoted) --demoted_;
     dispatch();
   }
@@ -458,6 +484,25 @@ Scheduler::Counts Scheduler::counts_of_principal(const std::string& name) const 
   return Counts{it->second->running, it->second->queue.size(), 0};
 }
 
+Scheduler::Snapshot Scheduler::snapshot() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Snapshot s;
+  s.totals = Counts{running_, queued_, demoted_, reserved_mb_};
+  for (const auto& [name, usage] : principal_usage_) {
+    Row r{name, {}, usage};
+    if (auto it = principals_.find(name); it != principals_.end()) {
+      r.now = Counts{it->second->running, it->second->queue.size(), 0, it->second->reserved_mb};
+    }
+    s.principals.push_back(std::move(r));
+  }
+  for (const auto& [name, usage] : plugin_usage_) {
+    Row r{name, {}, usage};
+    if (auto it = plugins_.find(name); it != plugins_.end()) r.now = Counts{it->second->running, it->second->queued, 0, 0};
+    s.plugins.push_back(std::move(r));
+  }
+  return s;
+}
+
 Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = plugins_.find(name);
@@ -493,6 +538,70 @@ void Scheduler::demoter() {
       }
     }
   }
+}
+
+namespace {
+
+// A label value: backslash, double quote and line feed escaped, as the format requires.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string prometheus_text(const Scheduler::Snapshot& s) {
+  std::string out;
+  char num[64];
+  auto value = [&](double v) {
+    std::snprintf(num, sizeof num, "%.9g", v);
+    return std::string(num);
+  };
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  family("wasmcap_mcp_calls_running", "gauge", "Calls running in the server now.");
+  out += "wasmcap_mcp_calls_running " + std::to_string(s.totals.running) + "\n";
+  family("wasmcap_mcp_calls_queued", "gauge", "Calls waiting for a slot now.");
+  out += "wasmcap_mcp_calls_queued " + std::to_string(s.totals.queued) + "\n";
+  family("wasmcap_mcp_calls_demoted", "gauge", "Running calls demoted to the lowest CPU priority now.");
+  out += "wasmcap_mcp_calls_demoted " + std::to_string(s.totals.demoted) + "\n";
+  family("wasmcap_mcp_memory_reserved_bytes", "gauge", "Guest memory reserved by the running calls.");
+  out += "wasmcap_mcp_memory_reserved_bytes " + std::to_string(s.totals.reserved_mb << 20) + "\n";
+  struct Kind {
+    const char* key;
+    const std::vector<Scheduler::Row>* rows;
+  };
+  for (const Kind& k : {Kind{"principal", &s.principals}, Kind{"plugin", &s.plugins}}) {
+    const std::string p = std::string("wasmcap_mcp_") + k.key + "_";
+    auto each = [&](const std::string& metric, const char* type, const char* help, auto get) {
+      family(metric.c_str(), type, help);
+      for (const auto& r : *k.rows) out += metric + "{" + k.key + "=\"" + label(r.name) + "\"} " + get(r) + "\n";
+    };
+    each(p + "calls_running", "gauge", "Calls running now.", [](const auto& r) { return std::to_string(r.now.running); });
+    each(p + "calls_queued", "gauge", "Calls waiting for a slot now.", [](const auto& r) { return std::to_string(r.now.queued); });
+    each(p + "calls_admitted_total", "counter", "Calls admitted (run at once or queued).",
+         [](const auto& r) { return std::to_string(r.usage.admitted); });
+    each(p + "calls_refused_total", "counter", "Calls answered server busy (at admission, evicted, timed out).",
+         [](const auto& r) { return std::to_string(r.usage.refused); });
+    each(p + "cpu_seconds_total", "counter", "CPU time of finished calls' threads.",
+         [&](const auto& r) { return value(r.usage.cpu_seconds); });
+    each(p + "output_bytes_total", "counter", "Result bytes sent.",
+         [](const auto& r) { return std::to_string(r.usage.output_bytes); });
+    if (std::string_view(k.key) == "principal") {
+      each(p + "memory_reserved_bytes", "gauge", "Guest memory reserved by its running calls.",
+           [](const auto& r) { return std::to_string(r.now.reserved_mb << 20); });
+    }
+  }
+  return out;
 }
 
 }  // namespace wasmcap::mcp

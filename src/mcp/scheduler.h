@@ -40,6 +40,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace wasmcap::mcp {
 
@@ -51,6 +52,8 @@ inline constexpr uint64_t kDefaultDemoteAfterCpuMs = 50;
 // A call's deadline as its run sees it: `deadline_ms` (0 = none) less what the call waited since
 // `ctx.admitted` (unset: nothing), at least 1 ms. The caller's deadline runs from admission.
 uint64_t deadline_after_wait(uint64_t deadline_ms, const CallContext& ctx);
+
+class Scheduler;
 
 struct SchedulerLimits {
   size_t max_running = 4;  // the server's slots (--max-concurrency)
@@ -129,6 +132,24 @@ class Scheduler {
   Counts counts_of_principal(const std::string& principal) const;
   Counts counts_of_plugin(const std::string& plugin) const;
 
+  // What one principal or plugin has used since the server started (docs/mcp.md "Metrics").
+  struct Usage {
+    uint64_t admitted = 0;      // calls admitted (run at once or queued)
+    uint64_t refused = 0;       // answered server busy: at admission, evicted or timed out
+    uint64_t output_bytes = 0;  // results charged (charge_output)
+    double cpu_seconds = 0;     // CPU of the calls' threads, counted when they end
+  };
+  struct Row {
+    std::string name;
+    Counts now;  // running, queued, reserved_mb (demoted: server-wide only)
+    Usage usage;
+  };
+  struct Snapshot {
+    Counts totals;
+    std::vector<Row> principals, plugins;  // every name that has had a call, by name
+  };
+  Snapshot snapshot() const;
+
  private:
   struct Principal;
   struct Plugin;
@@ -163,11 +184,19 @@ class Scheduler {
     Clock::time_point at;
   };
   std::map<std::string, Debt, std::less<>> debts_;
+  // Kept for every principal and plugin that ever had a call: names come from the host config
+  // (principals, the built-in three) and the registry (plugins), so the maps stay small.
+  std::map<std::string, Usage, std::less<>> principal_usage_, plugin_usage_;
   size_t running_ = 0, queued_ = 0, demoted_ = 0;
   uint64_t reserved_mb_ = 0;
   uint64_t seq_ = 0;
   bool stopping_ = false;
   std::thread demote_thread_;
 };
+
+// The snapshot in Prometheus' text exposition format (version 0.0.4): per principal and per
+// plugin, gauges of what runs and waits now and counters of what was admitted, refused, sent and
+// used (docs/mcp.md "Metrics").
+std::string prometheus_text(const Scheduler::Snapshot& s);
 
 }  // namespace wasmcap::mcp

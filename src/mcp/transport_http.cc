@@ -36,6 +36,9 @@ namespace {
 // A request, response and body sink of the HTTP module, with the members the handlers use.
 std::string to_string(wasmcap_httpd_str s) { return std::string(s.data, s.size); }
 
+// The scheduler's metrics (docs/mcp.md "Metrics"), served when mcp.tenancy has a metrics token.
+constexpr char kMetricsPath[] = "/metrics";
+
 struct HttpReq {
   HttpReq(const wasmcap_httpd_api* a, const wasmcap_httpd_req* r)
       : api(a), q(r), body(to_string(a->body(r))), local_addr(to_string(a->local_addr(r))),
@@ -43,11 +46,14 @@ struct HttpReq {
         remote_port(a->remote_port(r)) {}
   std::string get_header_value(const char* name) const { return to_string(api->header(q, name)); }
   bool has_header(const char* name) const { return api->has_header(q, name) != 0; }
+  bool is_metrics() const { return to_string(api->path(q)) == kMetricsPath; }
+  const std::string& method() const { return verb; }
 
   const wasmcap_httpd_api* api;
   const wasmcap_httpd_req* q;
   std::string body, local_addr, remote_addr;
   int local_port, remote_port;
+  std::string verb;  // GET, POST or DELETE
 };
 
 struct HttpSink {
@@ -334,6 +340,20 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       tokens.emplace_back(p.name, *t);
     }
   }
+  // GET /metrics: its own token, which no principal may share (a principal would read every
+  // other's usage with it).
+  std::string metrics_token;
+  if (tenancy != nullptr && tenancy->metrics_token_file) {
+    auto t = read_token_file(*tenancy->metrics_token_file);
+    if (!t) return make_error(t.error().code, "metrics_token_file (host config mcp.tenancy): " + t.error().message);
+    for (const auto& [other, token] : tokens) {
+      if (token == *t) {
+        return make_error(ErrorCode::kConfigInvalid, "mcp.tenancy metrics_token_file holds principal '" + other +
+                                                         "''s token; give /metrics a token of its own");
+      }
+    }
+    metrics_token = *t;
+  }
   // The principal whose token the request presents; "" when it presents none that is known.
   // Every token is compared, in full, whichever matches: timing says nothing of which.
   auto principal_of = [&tokens](const HttpReq& req) -> std::string {
@@ -349,8 +369,9 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   };
   auto scheduler = std::make_shared<Scheduler>(scheduler_limits(so, tokens.size() > 1));
 
-  // Checks shared by every method: DNS rebinding (Host, Origin) and the bearer token.
-  auto admit = [&options, &principal_of](const HttpReq& req, HttpRes& res) {
+  // Checks shared by every method: DNS rebinding (Host, Origin) and the bearer token (for
+  // /metrics, its own token, and GET only).
+  auto admit = [&options, &principal_of, &metrics_token](const HttpReq& req, HttpRes& res) {
     bool host_ok = (options.allow_remote && options.allowed_hosts.empty()) ||
                    host_allowed(req.get_header_value("Host"), options.allowed_hosts);
     if (!host_ok || (req.has_header("Origin") &&
@@ -359,6 +380,23 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       res.set_content(jsonrpc_error(kInvalidRequest, "Forbidden: Host or Origin not allowed"),
                       "application/json");
       return false;
+    }
+    if (req.is_metrics()) {
+      std::string auth = req.get_header_value("Authorization");
+      bool ok = auth.size() > 7 && ieq(auth.substr(0, 7), "Bearer ") &&
+                constant_time_equal(std::string_view(auth).substr(7), metrics_token);
+      if (!ok) {
+        res.set_status(401);
+        res.set_header("WWW-Authenticate", "Bearer");
+        res.set_content("unauthorized\n", "text/plain; charset=utf-8");
+        return false;
+      }
+      if (req.method() != "GET") {
+        res.set_status(405);
+        res.set_header("Allow", "GET");
+        return false;
+      }
+      return true;
     }
     if (principal_of(req).empty()) {
       res.set_status(401);
@@ -641,7 +679,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       }
     }
   };
-  auto not_allowed = [&](const HttpReq&, HttpRes& res) {
+  auto not_allowed = [&, scheduler](const HttpReq& req, HttpRes& res) {
+    if (req.is_metrics()) {  // admitted: GET with the metrics token
+      res.set_content(prometheus_text(scheduler->snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+      return;
+    }
     // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
     res.set_status(405);
     res.set_header("Allow", "POST");
@@ -671,13 +713,15 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   config.idle_timeout_s = options.idle_timeout_s;
   config.keep_alive_max = 100;
   config.path = "/mcp";
+  config.path2 = metrics_token.empty() ? nullptr : kMetricsPath;
   config.user = &routes;
   // On the module's event loop, headers in, body unread: quick checks only (no I/O, no locks).
-  config.admit = [](void* user, const char*, const wasmcap_httpd_req* q, wasmcap_httpd_res* r) -> int {
+  config.admit = [](void* user, const char* method, const wasmcap_httpd_req* q, wasmcap_httpd_res* r) -> int {
     auto* rt = static_cast<Routes*>(user);
     HttpRes res{rt->api, r};
     try {
       HttpReq req(rt->api, q);
+      req.verb = method;
       return rt->admit(req, res) ? 1 : 0;
     } catch (...) {
       res.set_status(500);
@@ -690,6 +734,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     HttpRes res{rt->api, r};
     try {
       HttpReq req(rt->api, q);
+      req.verb = method;
       (std::string_view(method) == "POST" ? rt->post : rt->other)(req, res);
     } catch (...) {
       res.set_status(500);

@@ -349,7 +349,8 @@ Result<TenantLimits> read_tenant_limits(const Doc& d, const Json& v, const std::
 // "mcp": {"tenancy": {...}} (wasmcap/tenancy.h, docs/host-config.md#mcp).
 Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::string& path) {
   WASMCAP_TRY(d.object(v, path, {"principals", "per_principal", "per_plugin", "plugins",
-                                 "queue_timeout_ms", "demote_after_cpu_ms", "memory_budget_mb"}));
+                                 "queue_timeout_ms", "demote_after_cpu_ms", "memory_budget_mb",
+                                 "metrics_token_file"}));
   TenancyConfig c;
   if (const Json* ps = member(v, "principals")) {
     std::string ppath = member_path(path, "principals");
@@ -400,6 +401,10 @@ Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::strin
   }
   if (const Json* t = member(v, "demote_after_cpu_ms")) {
     WASMCAP_TRY_ASSIGN(c.demote_after_cpu_ms, d.uint(*t, member_path(path, "demote_after_cpu_ms"), 0, kMaxTimeoutMs));
+  }
+  if (const Json* t = member(v, "metrics_token_file")) {
+    WASMCAP_TRY_ASSIGN(c.metrics_token_file,
+                       checked_string(d, *t, member_path(path, "metrics_token_file"), check_host_path));
   }
   return c;
 }

@@ -141,9 +141,11 @@ int post_raw(uint16_t port, const std::string& body, bool sse, const std::string
 TEST_F(ServerTest, PrincipalsShareTheServer) {
   write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
   write_text(dir_ / "bob.token", "bob-0123456789abcdef\n");
+  write_text(dir_ / "metrics.token", "metrics-0123456789abcdef\n");
   Json cfg = Json::parse(config_text());
   cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}},
                                          {"bob", {{"token_file", (dir_ / "bob.token").string()}}}};
+  cfg["mcp"]["tenancy"]["metrics_token_file"] = (dir_ / "metrics.token").string();
   ServerOptions o;
   o.max_concurrency = 2;  // a principal's share: 1 running, 1 waiting (half of 2 each)
   o.max_queue = 2;
@@ -213,8 +215,59 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
   r = c.Post("/mcp", as("carol-0123456789abcdef"), quick.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+  // GET /metrics, for its own token only: what each principal and plugin runs and has used.
+  for (const char* token : {"", "alice-0123456789abcdef", "metrics-0123456789abcde"}) {
+    httplib::Headers h;
+    if (*token != '\0') h.emplace("Authorization", std::string("Bearer ") + token);
+    auto m = c.Get("/metrics", h);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 401) << token;
+  }
+  httplib::Headers mh{{"Authorization", "Bearer metrics-0123456789abcdef"}};
+  auto posted = c.Post("/metrics", mh, "{}", "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 405);
+  auto m = c.Get("/metrics", mh);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200) << m->body;
+  EXPECT_NE(m->get_header_value("Content-Type").find("text/plain; version=0.0.4"), std::string::npos);
+  // The value of one sample line ("NAME{LABEL} VALUE"), or -1.
+  auto sample = [&](const std::string& series) {
+    size_t at = m->body.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(m->body.substr(at + series.size() + 2));
+  };
+  EXPECT_EQ(sample("wasmcap_mcp_principal_calls_running{principal=\"alice\"}"), 1) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_principal_calls_queued{principal=\"alice\"}"), 1) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_principal_calls_refused_total{principal=\"alice\"}"), 2) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_principal_calls_admitted_total{principal=\"bob\"}"), 1) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_principal_calls_refused_total{principal=\"bob\"}"), 0) << m->body;
+  EXPECT_GT(sample("wasmcap_mcp_principal_cpu_seconds_total{principal=\"bob\"}"), 0) << m->body;
+  EXPECT_GT(sample("wasmcap_mcp_principal_output_bytes_total{principal=\"bob\"}"), 0) << m->body;
+  EXPECT_GT(sample("wasmcap_mcp_principal_memory_reserved_bytes{principal=\"alice\"}"), 0) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_plugin_calls_running{plugin=\"spinner\"}"), 1) << m->body;
+  EXPECT_EQ(sample("wasmcap_mcp_calls_running"), 1) << m->body;
   ::close(fd1);
   ::close(fd2);
+}
+
+// /metrics exists only with a metrics token, and that token is no principal's.
+TEST_F(ServerTest, MetricsNeedTheirOwnToken) {
+  {
+    HttpServer srv(host());
+    ASSERT_NE(srv.port.load(), 0);
+    httplib::Client c("127.0.0.1", srv.port);
+    auto m = c.Get("/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 404);
+  }
+  write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
+  Json cfg = Json::parse(config_text());
+  cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}}};
+  cfg["mcp"]["tenancy"]["metrics_token_file"] = (dir_ / "alice.token").string();
+  auto r = serve_http(make_host({}, cfg.dump()), HttpOptions{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConfigInvalid);
+  EXPECT_NE(r.error().message.find("a token of its own"), std::string::npos) << r.error().message;
 }
 
 // A server that stops while a refusal is held for its Retry-After sends it at once and stops

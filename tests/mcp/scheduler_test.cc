@@ -373,6 +373,25 @@ TEST(Scheduler, APrincipalPastItsOutputBudgetWaits) {
   EXPECT_EQ(s.counts_of_principal("free").running, 1u);
 }
 
+// The metrics text: one family per metric, a sample per principal and plugin; label values
+// escaped as the format requires (names are checked at configuration, this holds anyway).
+TEST(Scheduler, MetricsAreWrittenInPrometheusText) {
+  Scheduler s(limits(2, 2));
+  Ticket a = admit(s, "alice", "spinner");
+  ASSERT_TRUE(a);
+  s.charge_output(*a, 1234);
+  Scheduler::Snapshot snap = s.snapshot();
+  snap.plugins.push_back(Scheduler::Row{"odd\"name\\with\nbreaks", {}, {}});
+  std::string text = prometheus_text(snap);
+  EXPECT_NE(text.find("# TYPE wasmcap_mcp_principal_calls_admitted_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nwasmcap_mcp_principal_calls_admitted_total{principal=\"alice\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nwasmcap_mcp_principal_output_bytes_total{principal=\"alice\"} 1234\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nwasmcap_mcp_plugin_calls_running{plugin=\"spinner\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("{plugin=\"odd\\\"name\\\\with\\nbreaks\"}"), std::string::npos) << text;
+  EXPECT_EQ(text.find("with\nbreaks"), std::string::npos) << "a raw line break in a label";
+  s.release(*a);
+}
+
 TEST(Scheduler, TheDeadlineRunsFromAdmission) {
   CallContext ctx;
   EXPECT_EQ(deadline_after_wait(1000, ctx), 1000u) << "no admission time: the whole deadline";
