@@ -149,9 +149,11 @@ size_t share_of(const SchedulerLimits::Overrides& overrides, const std::string& 
 
 }  // namespace
 
+// Unset running shares: none of its own (the server's slots bound it; a share equal to the
+// slots would keep the slots that demoted calls give back from the same principal or plugin).
 size_t Scheduler::principal_limit_running(const std::string& name) const {
   return share_of(limits_.principal_overrides, name, &std::pair<size_t, size_t>::first, limits_.principal_running,
-                  limits_.max_running);
+                  SIZE_MAX);
 }
 size_t Scheduler::principal_limit_queued(const std::string& name) const {
   return share_of(limits_.principal_overrides, name, &std::pair<size_t, size_t>::second, limits_.principal_queued,
@@ -159,7 +161,7 @@ size_t Scheduler::principal_limit_queued(const std::string& name) const {
 }
 size_t Scheduler::plugin_limit_running(const std::string& name) const {
   return share_of(limits_.plugin_overrides, name, &std::pair<size_t, size_t>::first, limits_.plugin_running,
-                  limits_.max_running);
+                  SIZE_MAX);
 }
 // Unset: no queue share of its own (the server's queue and the principals' shares bound it).
 size_t Scheduler::plugin_limit_queued(const std::string& name) const {
@@ -206,8 +208,14 @@ void Scheduler::charge_output(const Ticket& t, uint64_t bytes) {
   d.at = now;
 }
 
+// Slots held: the running calls, less the demoted ones (up to max_running of them). A demoted
+// call runs only on CPU no other call wants, so it gives its slot to a short call; it still holds
+// its principal's and plugin's share and its memory, and at most max_running demoted calls run
+// beyond the slots.
+size_t Scheduler::busy_slots() const { return running_ - std::min(demoted_, limits_.max_running); }
+
 bool Scheduler::can_run(const Ticket& t) const {
-  if (running_ >= limits_.max_running) return false;
+  if (busy_slots() >= limits_.max_running) return false;
   if (limits_.memory_budget_mb != 0 && reserved_mb_ + t.memory_mb > limits_.memory_budget_mb) return false;
   if (output_blocked(t.principal, Clock::now(), nullptr)) return false;
   auto p = principals_.find(t.principal);
@@ -246,7 +254,7 @@ void Scheduler::unqueue(Ticket& t) {
 // may run now (its own or its plugins' running limit) passes its turn.
 void Scheduler::dispatch() {
   bool changed = false;
-  while (running_ < limits_.max_running && !ring_.empty()) {
+  while (busy_slots() < limits_.max_running && !ring_.empty()) {
     bool started = false;
     for (size_t n = 0, size = ring_.size(); n < size && !started; ++n) {
       Principal* p = ring_.front();
@@ -535,6 +543,7 @@ void Scheduler::demoter() {
           ::setpriority(PRIO_PROCESS, static_cast<id_t>(t->tid), kDemotedNice) == 0) {
         t->demoted = true;
         ++demoted_;
+        dispatch();  // its slot may go to a short call now
       }
     }
   }

@@ -23,7 +23,8 @@
 //   - CPU: a running call whose thread has used demote_after_cpu_ms of CPU is set to SCHED_IDLE
 //     (nice 19 where refused; a Linux thread's own policy), so the calls still short win the CPU
 //     from the long ones (a two-level feedback queue); nothing is demoted when that fails (the
-//     deadline still holds).
+//     deadline still holds). A demoted call gives its slot back (it still holds its principal's
+//     and plugin's share and its memory): at most max_running demoted calls run beyond the slots.
 #pragma once
 
 #include <sys/types.h>
@@ -160,6 +161,7 @@ class Scheduler {
   size_t plugin_limit_running(const std::string& name) const;
   size_t plugin_limit_queued(const std::string& name) const;
   bool can_run(const Ticket& t) const;
+  size_t busy_slots() const;
   uint64_t output_rate(const std::string& principal) const;
   // Whether the principal is more than a second's worth past its output budget now; if so,
   // `clear` gets when it will not be.

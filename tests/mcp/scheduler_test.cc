@@ -392,6 +392,43 @@ TEST(Scheduler, MetricsAreWrittenInPrometheusText) {
   s.release(*a);
 }
 
+// A demoted call gives its slot to a short one: with one slot, a call queued behind a spinning
+// call starts once the spinner is demoted, while the spinner still runs (and still holds its
+// principal's share). At most max_running demoted calls run beyond the slots.
+TEST(Scheduler, ADemotedCallGivesItsSlotToAShortOne) {
+  // timing: the spinner is demoted after 20 ms of CPU, which the test waits for
+  SchedulerLimits l = limits(1, 4);
+  l.demote_after_cpu_ms = 20;
+  l.principal_running = 1;
+  l.queue_timeout_ms = 10000;  // without the rule, the short call times out waiting
+  Scheduler s(l);
+  std::atomic<bool> stop{false}, started{false};
+  std::thread spinner([&] {
+    Ticket t = admit(s, "hostile");
+    ASSERT_TRUE(t);
+    ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+    started = true;
+    volatile uint64_t x = 0;
+    auto until = std::chrono::steady_clock::now() + 20s;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 100000; ++i) x = x + i;
+    }
+    s.release(*t);
+  });
+  while (!started) std::this_thread::sleep_for(1ms);
+  Ticket again = admit(s, "hostile");  // the spinner's principal: its share is taken
+  Ticket quick = admit(s, "benign");
+  ASSERT_TRUE(quick && again);
+  EXPECT_EQ(s.wait(*quick, nullptr, nullptr, nullptr), Scheduler::Wait::kRun) << "never got the slot";
+  EXPECT_EQ(s.counts().demoted, 1u);
+  EXPECT_EQ(s.counts().running, 2u) << "the demoted spinner runs on beside it";
+  EXPECT_EQ(s.counts_of_principal("hostile").queued, 1u) << "its principal's share is still held";
+  stop = true;
+  spinner.join();
+  s.release(*quick);
+  s.release(*again);
+}
+
 TEST(Scheduler, TheDeadlineRunsFromAdmission) {
   CallContext ctx;
   EXPECT_EQ(deadline_after_wait(1000, ctx), 1000u) << "no admission time: the whole deadline";
