@@ -139,6 +139,7 @@ int post_raw(uint16_t port, const std::string& body, bool sse, const std::string
 // refused with 429 and Retry-After, while another principal's call runs at once; the audit
 // record names the principal; a request with no known token is 401.
 TEST_F(ServerTest, PrincipalsShareTheServer) {
+  // timing: the 429 is held its Retry-After second, which the test measures
   write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
   write_text(dir_ / "bob.token", "bob-0123456789abcdef\n");
   write_text(dir_ / "metrics.token", "metrics-0123456789abcdef\n");
@@ -167,20 +168,25 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
     h.emplace("Authorization", "Bearer " + token);
     return h;
   };
-  // Alice's third call is over her share once both spins are in (one running, one waiting).
+  // Alice's third call is over her share once both spins are in (one running, one waiting):
+  // the metrics say when (a call sent before the second spin would wait in her queue instead).
+  httplib::Headers mh{{"Authorization", "Bearer metrics-0123456789abcdef"}};
+  auto both_spins_in = [&] {
+    auto m = c.Get("/metrics", mh);
+    return m && m->body.find("\nwasmcap_mcp_principal_calls_queued{principal=\"alice\"} 1\n") != std::string::npos;
+  };
+  for (int i = 0; i < 500 && !both_spins_in(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // not-timing: a bounded wait for the spins
+  }
   int status = 0;
   std::string body, retry_after;
-  auto answered_after = std::chrono::steady_clock::duration::zero();
-  for (int i = 0; i < 500 && status != 429; ++i) {
-    auto sent = std::chrono::steady_clock::now();
-    auto a = c.Post("/mcp", as("alice-0123456789abcdef"), quick.dump(), "application/json");
-    ASSERT_TRUE(a);
-    answered_after = std::chrono::steady_clock::now() - sent;
-    status = a->status;
-    body = a->body;
-    retry_after = a->get_header_value("Retry-After");
-    if (status != 429) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  auto sent = std::chrono::steady_clock::now();
+  auto a = c.Post("/mcp", as("alice-0123456789abcdef"), quick.dump(), "application/json");
+  ASSERT_TRUE(a);
+  auto answered_after = std::chrono::steady_clock::now() - sent;
+  status = a->status;
+  body = a->body;
+  retry_after = a->get_header_value("Retry-After");
   ASSERT_EQ(status, 429) << "alice was never refused: " << body;
   EXPECT_EQ(retry_after, "1");
   // The refusal is sent when its Retry-After has passed: a client that retries the moment it is
@@ -223,7 +229,6 @@ TEST_F(ServerTest, PrincipalsShareTheServer) {
     ASSERT_TRUE(m);
     EXPECT_EQ(m->status, 401) << token;
   }
-  httplib::Headers mh{{"Authorization", "Bearer metrics-0123456789abcdef"}};
   auto posted = c.Post("/metrics", mh, "{}", "application/json");
   ASSERT_TRUE(posted);
   EXPECT_EQ(posted->status, 405);
