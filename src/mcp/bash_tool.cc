@@ -53,9 +53,6 @@ struct FdCloser {
   }
 };
 
-// The output bound (0: none) as a budget of JSON text (output_budget.h).
-uint64_t json_budget(uint64_t max) { return max != 0 ? max : UINT64_MAX; }
-
 BuiltinAnswer tool_error(const Error& e) {
   BuiltinAnswer a;
   a.is_error = true;

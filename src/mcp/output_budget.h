@@ -14,6 +14,11 @@
 
 namespace wasmcap::mcp {
 
+// An output bound (--max-output-bytes; 0: none) as a budget for cut_to_json_budget.
+inline uint64_t json_budget(uint64_t max_output_bytes) {
+  return max_output_bytes != 0 ? max_output_bytes : UINT64_MAX;
+}
+
 // The bytes `s` takes between the quotes of a JSON string.
 uint64_t json_text_size(std::string_view s);
 

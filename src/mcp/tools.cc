@@ -745,8 +745,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   // The output bound holds for what the texts take as JSON (output_budget.h): the guest's raw
   // bytes are within it (the runtime stops it past it), their escaped form may not be. Stdout
   // first; stderr, when it is sent, gets what is left.
-  uint64_t json_budget = im.options.max_output_bytes != 0 ? im.options.max_output_bytes : UINT64_MAX;
-  const bool stdout_cut = cut_to_json_budget(stdout_text, json_budget);
+  uint64_t budget = json_budget(im.options.max_output_bytes);
+  const bool stdout_cut = cut_to_json_budget(stdout_text, budget);
   bool stderr_cut = false;
   auto json_limit = [&] {
     return "the tool's output takes more than " + std::to_string(im.options.max_output_bytes) +
@@ -774,7 +774,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       outcome = std::string(error_code_name(err.code));
       message = err.to_string();
     }
-    stderr_cut = cut_to_json_budget(stderr_text, json_budget);
+    stderr_cut = cut_to_json_budget(stderr_text, budget);
     if (!stdout_text.empty()) texts.push_back(stdout_text);
     if (!stderr_text.empty()) texts.push_back(stderr_text);
     if (stdout_cut || stderr_cut) message += "; " + json_limit();
@@ -812,7 +812,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       }
     }
     if (!stdout_text.empty()) texts.push_back(stdout_text);
-    if (out.is_error && (stderr_cut = cut_to_json_budget(stderr_text, json_budget)) && outcome == "ok") {
+    if (out.is_error && (stderr_cut = cut_to_json_budget(stderr_text, budget)) && outcome == "ok") {
       outcome = "output_limit";
       message = json_limit();
     }

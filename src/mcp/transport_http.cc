@@ -170,6 +170,14 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+// The token a request presents ("Authorization: Bearer TOKEN", the scheme in any case); empty
+// when it presents none. The one reading of the header: principals' tokens and /metrics'.
+std::string bearer_of(const HttpReq& req) {
+  std::string auth = req.get_header_value("Authorization");
+  if (auth.size() <= 7 || !ieq(std::string_view(auth).substr(0, 7), "Bearer ")) return {};
+  return auth.substr(7);
+}
+
 // Printable ASCII, at most 128 bytes: the only form a client-chosen id reaches the audit log in.
 std::string clean_id(const std::string& s) {
   std::string out;
@@ -358,9 +366,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   // Every token is compared, in full, whichever matches: timing says nothing of which.
   auto principal_of = [&tokens](const HttpReq& req) -> std::string {
     if (tokens.empty()) return policy::kPrincipalAnonymous;
-    std::string auth = req.get_header_value("Authorization");
-    if (auth.size() <= 7 || !ieq(auth.substr(0, 7), "Bearer ")) return "";
-    std::string_view presented = std::string_view(auth).substr(7);
+    const std::string presented = bearer_of(req);
+    if (presented.empty()) return "";
     const std::string* found = nullptr;
     for (const auto& [name, token] : tokens) {
       if (constant_time_equal(presented, token) && found == nullptr) found = &name;
@@ -382,10 +389,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       return false;
     }
     if (req.is_metrics()) {
-      std::string auth = req.get_header_value("Authorization");
-      bool ok = auth.size() > 7 && ieq(auth.substr(0, 7), "Bearer ") &&
-                constant_time_equal(std::string_view(auth).substr(7), metrics_token);
-      if (!ok) {
+      const std::string presented = bearer_of(req);
+      if (presented.empty() || !constant_time_equal(presented, metrics_token)) {
         res.set_status(401);
         res.set_header("WWW-Authenticate", "Bearer");
         res.set_content("unauthorized\n", "text/plain; charset=utf-8");
