@@ -161,10 +161,11 @@ class ToolHost {
   uint64_t memory_cap_mb(const std::string& name) const;
 
   // Sessions (initialize over HTTP, the connection on stdio): mints and remembers an id that
-  // may own per_session workspace copies; close_session ends it (unchanged copies deleted,
-  // changed ones kept for review).
-  Result<std::string> open_session();
-  void close_session(const std::string& id);
+  // may own per_session workspace copies, for `principal` alone (docs/mcp.md "Tenants": stdio's
+  // is "stdio"); close_session ends it (unchanged copies deleted, changed ones kept for review)
+  // when `principal` opened it, and says whether it did.
+  Result<std::string> open_session(const std::string& principal);
+  bool close_session(const std::string& id, const std::string& principal);
 
  private:
   struct Impl;

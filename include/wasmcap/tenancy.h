@@ -24,11 +24,20 @@ struct TenantLimits {
   // Principals only: result bytes (as sent, JSON) per second, averaged; a principal past a
   // second's worth has its next call wait until it is back within it. 0: no budget.
   std::optional<uint64_t> output_bytes_per_s;
+  // Principals only: MCP sessions it may hold (each an `initialize` over HTTP), and per-session
+  // workspace copies it may hold (its sessions' and its session-less calls' together).
+  std::optional<size_t> max_sessions;
+  std::optional<size_t> max_workspaces;
 };
 
 // Each principal's output budget when principals are named and the host config sets none:
 // eight results at the default output bound (1 MiB) a second.
 inline constexpr uint64_t kDefaultPrincipalOutputBytesPerS = 8ull << 20;
+
+// Each principal's sessions when principals are named and the host config sets none: a quarter
+// of the sessions the server remembers (mcp::kMaxSessions). Its workspace copies then default
+// to half of --max-session-workspaces (at least one).
+inline constexpr size_t kDefaultPrincipalMaxSessions = 1024;
 
 // The principals every server knows without configuration: the peer on stdio, and an HTTP
 // client that presents no token (a server without tokens) or the --token-file token.

@@ -220,7 +220,7 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
   // The session's copy (made on its first call; a session-less call gets one of its own that
   // goes when the call ends), held for tools while the commands run.
   policy::Plan plan = workspace_plan(o_.config.workspace);
-  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id);
+  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id, ctx.principal);
   if (!lease) return refused(lease.error());
   if ((*lease)->names().size() != 1) {
     return tool_error(Error(ErrorCode::kInternal, "the session's workspace copy was not made"));
@@ -329,7 +329,7 @@ BuiltinAnswer BashTools::diff(const CallContext& ctx, const std::string& invocat
                             "send initialize over HTTP)"));
   }
   policy::Plan plan = workspace_plan(o_.config.workspace);
-  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id);
+  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id, ctx.principal);
   if (!lease) return refused(lease.error());
   const std::string copy = (*lease)->names().at(0);
   std::shared_ptr<Shell> sh = shell_for(ctx.workspace_session);
@@ -358,7 +358,7 @@ BuiltinAnswer BashTools::apply(const Json& args, const CallContext& ctx,
                             "initialize over HTTP)"));
   }
   policy::Plan plan = workspace_plan(o_.config.workspace);
-  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id);
+  auto lease = o_.sessions->bind(plan, ctx.workspace_session, invocation_id, ctx.principal);
   if (!lease) return refused(lease.error());
   const std::string copy = (*lease)->names().at(0);
   std::shared_ptr<Shell> sh = shell_for(ctx.workspace_session);

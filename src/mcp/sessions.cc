@@ -6,7 +6,9 @@
 
 #include "mcp/protocol.h"
 #include "wasmcap/policy.h"
+#include "wasmcap/mcp.h"
 #include "wasmcap/runtime.h"
+#include "wasmcap/tenancy.h"
 #include "wasmcap/workspace.h"
 
 namespace wasmcap::mcp {
@@ -23,6 +25,31 @@ std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1)
 
 }  // namespace
 
+std::function<Sessions::Options::PrincipalCaps(const std::string&)> principal_session_caps(
+    const ServerOptions& o) {
+  const policy::TenancyConfig* t = o.config.mcp.tenancy.get();
+  if (t == nullptr) return nullptr;
+  // Set per principal, else per_principal's, else the defaults when the host config names
+  // principals (with one principal, all of them).
+  Sessions::Options::PrincipalCaps base;
+  if (!t->principals.empty()) {
+    base.max_sessions = policy::kDefaultPrincipalMaxSessions;
+    base.max_copies = std::max<size_t>(1, o.max_session_workspaces / 2);
+  }
+  if (t->per_principal.max_sessions) base.max_sessions = *t->per_principal.max_sessions;
+  if (t->per_principal.max_workspaces) base.max_copies = *t->per_principal.max_workspaces;
+  std::map<std::string, Sessions::Options::PrincipalCaps> caps;
+  for (const auto& p : t->principals) {
+    auto& c = caps[p.name] = base;
+    if (p.limits.max_sessions) c.max_sessions = *p.limits.max_sessions;
+    if (p.limits.max_workspaces) c.max_copies = *p.limits.max_workspaces;
+  }
+  return [base, caps = std::move(caps)](const std::string& principal) {
+    auto it = caps.find(principal);
+    return it == caps.end() ? base : it->second;
+  };
+}
+
 Sessions::Lease::~Lease() {
   if (owner_ != nullptr) owner_->release(*this);
 }
@@ -32,32 +59,66 @@ Sessions::Sessions(Options options) : o_(std::move(options)) {}
 // Nothing is deleted when the server stops: a session's copy may hold changes for review.
 Sessions::~Sessions() = default;
 
-Result<std::string> Sessions::open() {
+Sessions::Options::PrincipalCaps Sessions::caps_of(const std::string& principal) const {
+  return o_.caps ? o_.caps(principal) : Options::PrincipalCaps{};
+}
+
+bool Sessions::forget_idle_locked(const std::string* principal) {
+  std::map<std::string, size_t> held;  // sessions per principal
+  if (principal == nullptr) {
+    for (const auto& [id, s] : sessions_) ++held[s.principal];
+  }
+  auto victim = sessions_.end();
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    const Session& s = it->second;
+    if (s.active != 0 || !s.copies.empty()) continue;
+    if (principal != nullptr && s.principal != *principal) continue;
+    if (victim == sessions_.end()) {
+      victim = it;
+      continue;
+    }
+    const Session& v = victim->second;
+    if (principal == nullptr && held[s.principal] != held[v.principal]) {
+      if (held[s.principal] > held[v.principal]) victim = it;
+    } else if (s.last_used < v.last_used) {
+      victim = it;
+    }
+  }
+  if (victim == sessions_.end()) return false;
+  sessions_.erase(victim);
+  return true;
+}
+
+Result<std::string> Sessions::open(const std::string& principal) {
   std::string id;
   WASMCAP_TRY_ASSIGN(id, make_invocation_id());  // 128 random bits: never one issued before
+  const Options::PrincipalCaps caps = caps_of(principal);
   std::vector<std::string> to_finish;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto now = o_.now();
     to_finish = sweep_locked(now);
-    if (sessions_.size() >= o_.max_sessions) {
-      // Forget the least recently used session that owns nothing and runs nothing. There is
-      // always one: copies are capped far below kMaxSessions.
-      auto victim = sessions_.end();
-      for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-        if (it->second.active == 0 && it->second.copies.empty() &&
-            (victim == sessions_.end() || it->second.last_used < victim->second.last_used)) {
-          victim = it;
-        }
-      }
-      if (victim == sessions_.end()) {
-        return make_error(ErrorCode::kCapabilityUnavailable,
-                          "server busy: " + std::to_string(sessions_.size()) +
-                              " sessions are open and each owns a workspace; retry later");
-      }
-      sessions_.erase(victim);
+    size_t mine = 0;
+    for (const auto& [sid, s] : sessions_) mine += s.principal == principal ? 1 : 0;
+    // At its share, a principal's own least recently used idle session goes; another
+    // principal's never does.
+    if (mine >= caps.max_sessions && !forget_idle_locked(&principal)) {
+      return make_error(ErrorCode::kCapabilityUnavailable,
+                        "server busy: principal '" + principal + "' has " + std::to_string(mine) +
+                            " sessions open, its share (mcp.tenancy max_sessions), and each owns a "
+                            "workspace or runs a call; retry when one expires (idle for "
+                            "--session-idle-timeout-ms)");
     }
-    sessions_[id].last_used = now;
+    // The table is full: the principal holding the most sessions loses its least recently used
+    // idle one without copies. There is always one: copies are capped far below kMaxSessions.
+    if (sessions_.size() >= o_.max_sessions && !forget_idle_locked(nullptr)) {
+      return make_error(ErrorCode::kCapabilityUnavailable,
+                        "server busy: " + std::to_string(sessions_.size()) +
+                            " sessions are open and each owns a workspace; retry later");
+    }
+    Session& s = sessions_[id];
+    s.principal = principal;
+    s.last_used = now;
   }
   finish(to_finish);
   return id;
@@ -68,13 +129,16 @@ bool Sessions::known(const std::string& id) {
   return sessions_.count(id) != 0;
 }
 
-void Sessions::close(const std::string& id) {
+bool Sessions::close(const std::string& id, const std::string& principal) {
   std::vector<std::string> to_finish;
   {
     std::lock_guard<std::mutex> l(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second.principal != principal) return false;
     end_locked(id, to_finish);
   }
   finish(to_finish);
+  return true;
 }
 
 void Sessions::end_locked(const std::string& id, std::vector<std::string>& to_finish) {
@@ -152,7 +216,8 @@ uint64_t Sessions::live_bytes() {
 }
 
 tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind(
-    policy::Plan& plan, const std::string& session, const std::string& call_id) {
+    policy::Plan& plan, const std::string& session, const std::string& call_id,
+    const std::string& principal) {
   auto lease = std::unique_ptr<Lease>(new Lease(this));
   auto refuse = [](int code, ErrorCode ec, std::string message) {
     return tl::unexpected(Refusal{code, Error(ec, std::move(message))});
@@ -190,10 +255,12 @@ tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind
   };
   if (!session.empty()) {
     auto it = sessions_.find(session);
-    if (it == sessions_.end()) {
+    // Another principal's session is answered as one never issued: the reply does not tell
+    // whether the id exists.
+    if (it == sessions_.end() || it->second.principal != principal) {
       finish_later();
       // Only a session this server issued owns workspace copies: an id the client made up (or
-      // one that expired, or another replica's) owns none.
+      // one that expired, or another replica's, or another principal's) owns none.
       return refuse(kSessionNotFound, ErrorCode::kNotFound,
                     "Session not found: this server did not issue that Mcp-Session-Id, or it "
                     "expired after " + std::to_string(o_.idle_timeout_ms / 1000) +
@@ -227,6 +294,16 @@ tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind
     // Copy it: reserve its slot and estimated bytes first, so concurrent first calls of other
     // sessions see the reservation; the copy itself runs outside the lock.
     uint64_t used = bytes_locked();
+    size_t mine = 0;
+    for (const auto& [n, c] : copies_) mine += c.principal == principal ? 1 : 0;
+    if (const size_t share = caps_of(principal).max_copies; mine >= share) {
+      finish_later();
+      return refuse(kServerBusy, ErrorCode::kCapabilityUnavailable,
+                    "server busy: principal '" + principal + "' holds " + std::to_string(mine) +
+                        " session workspace copies, its share (mcp.tenancy max_workspaces); "
+                        "retry when its sessions end or expire, or ask the operator to discard "
+                        "kept ones (wasmcap ws list)");
+    }
     if (copies_.size() >= o_.max_copies || used + base.bytes > o_.max_bytes) {
       size_t live = copies_.size();
       finish_later();
@@ -240,6 +317,7 @@ tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind
     }
     Copy& slot = copies_[name];
     slot.session = session;
+    slot.principal = principal;
     slot.bytes = base.bytes;
     l.unlock();
     if (o_.before_copy) o_.before_copy(name);

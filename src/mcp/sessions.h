@@ -16,6 +16,12 @@
 // - a session idle for session_idle_timeout_ms expires: its copies are deleted when unchanged,
 //   and kept for the operator's review (still counted) when a tool changed them, until the
 //   operator applies or discards them (`wasmcap ws`);
+// - a session belongs to the principal that opened it (docs/mcp.md "Tenants"): another
+//   principal presenting its id is answered as for an id never issued (kSessionNotFound), so a
+//   leaked id gives no other tenant its copies or its shell; each principal holds at most its
+//   share of sessions and of copies (Options::principal_caps), and when the table is full the
+//   principal holding the most sessions loses its least recently used idle one, so one
+//   principal's `initialize` flood forgets only its own sessions;
 // - copying happens outside the table's lock: sessions copy in parallel, and a second call of a
 //   session waits only for that session's own copy.
 #pragma once
@@ -38,6 +44,8 @@ struct Plan;
 
 namespace wasmcap::mcp {
 
+struct ServerOptions;
+
 // Issued session ids remembered at once. An id costs ~100 bytes; past the bound the least
 // recently used session without copies is forgotten (a flood of `initialize` cannot grow the
 // table, and never takes a session's copies away).
@@ -51,6 +59,14 @@ class Sessions {
     uint64_t max_bytes = 0;           // their total apparent size
     uint64_t idle_timeout_ms = 0;     // a session unused this long expires (0: never)
     size_t max_sessions = kMaxSessions;
+    // One principal's share: sessions it may hold, copies it may hold (its sessions' and its
+    // session-less calls' together). `caps` is asked for each principal (empty: no share
+    // beyond the totals above).
+    struct PrincipalCaps {
+      size_t max_sessions = kMaxSessions;
+      size_t max_copies = SIZE_MAX;
+    };
+    std::function<PrincipalCaps(const std::string& principal)> caps;
     std::function<void(const std::string&)> log;
     // The clock idle times are measured on (tests substitute their own).
     std::function<std::chrono::steady_clock::time_point()> now = [] {
@@ -88,10 +104,13 @@ class Sessions {
   explicit Sessions(Options options);
   ~Sessions();
 
-  // Mints a session id (128 random bits, 32 hex digits) and remembers it.
-  Result<std::string> open();
-  // Ends a session now (stdio EOF): as an expiry.
-  void close(const std::string& id);
+  // Mints a session id (128 random bits, 32 hex digits) for `principal` and remembers it. At
+  // the principal's share of sessions its own least recently used idle session without copies
+  // is forgotten first; refused (kCapabilityUnavailable) when all of them own copies.
+  Result<std::string> open(const std::string& principal);
+  // Ends a session now (stdio EOF, HTTP DELETE) when `principal` opened it: as an expiry.
+  // False when there is no such session of that principal.
+  bool close(const std::string& id, const std::string& principal);
   // Whether `id` is a live session this server issued.
   bool known(const std::string& id);
 
@@ -99,8 +118,10 @@ class Sessions {
   // (made on its first use) when `session` is non-empty, else a copy for this call alone named
   // after `call_id`. Mounts that are not per_session are left for workspace::bind_plan. A plan
   // with no per_session mount needs no session and gets an empty lease.
+  // `principal` is the caller's: a session another principal opened is refused as unknown.
   tl::expected<std::unique_ptr<Lease>, Refusal> bind(policy::Plan& plan, const std::string& session,
-                                                     const std::string& call_id);
+                                                     const std::string& call_id,
+                                                     const std::string& principal);
 
   // Copies counted against the caps now, and their bytes (tests, diagnostics).
   size_t live_copies();
@@ -111,10 +132,12 @@ class Sessions {
     enum class State { kCreating, kReady, kClosing, kRetained };
     State state = State::kCreating;
     std::string session;  // "" for a per-call copy
+    std::string principal;  // whose session or call made it
     uint64_t bytes = 0;
     size_t users = 0;
   };
   struct Session {
+    std::string principal;  // who opened it: the only one who may use it
     std::chrono::steady_clock::time_point last_used;
     size_t active = 0;                      // calls in flight
     std::map<std::string, std::string> copies;  // base workspace -> copy name
@@ -129,6 +152,10 @@ class Sessions {
   void finish(const std::vector<std::string>& names);
   void release(Lease& lease);
   uint64_t bytes_locked() const;
+  Options::PrincipalCaps caps_of(const std::string& principal) const;
+  // Forgets an idle session without copies: the least recently used one of `*principal`, or
+  // (null) of the principal holding the most sessions. False when there is none.
+  bool forget_idle_locked(const std::string* principal);
 
   Options o_;
   std::mutex mu_;
@@ -136,5 +163,11 @@ class Sessions {
   std::map<std::string, Session> sessions_;
   std::map<std::string, Copy> copies_;  // by workspace name
 };
+
+// Each principal's share of sessions and copies from the host config's mcp.tenancy (tenancy.h:
+// max_sessions, max_workspaces; by default, when principals are named, kDefaultPrincipalMaxSessions
+// and half of o.max_session_workspaces). Null without tenancy: no share beyond the totals.
+std::function<Sessions::Options::PrincipalCaps(const std::string&)> principal_session_caps(
+    const ServerOptions& o);
 
 }  // namespace wasmcap::mcp

@@ -306,10 +306,13 @@ std::string ToolHost::plugin_of(const std::string& name) const {
   if (e == nullptr) return "";
   return e->builtin ? e->name : e->plugin;
 }
-Result<std::string> ToolHost::open_session() { return impl_->sessions->open(); }
-void ToolHost::close_session(const std::string& id) {
+Result<std::string> ToolHost::open_session(const std::string& principal) {
+  return impl_->sessions->open(principal);
+}
+bool ToolHost::close_session(const std::string& id, const std::string& principal) {
+  if (!impl_->sessions->close(id, principal)) return false;
   if (impl_->bash) impl_->bash->close_session(id);
-  impl_->sessions->close(id);
+  return true;
 }
 
 Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
@@ -326,6 +329,7 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   so.max_bytes = o.max_session_workspace_bytes;
   so.idle_timeout_ms = o.session_idle_timeout_ms;
   so.log = [im = impl.get()](const std::string& line) { im->log(line); };
+  so.caps = principal_session_caps(o);
   impl->sessions = std::make_unique<Sessions>(std::move(so));
   bundle::TrustStore trust;
   WASMCAP_TRY_ASSIGN(trust, registry::load_trust_store(o.home, &o.config.trust));
@@ -652,7 +656,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   // (stdio: the connection), or, for a call without a session, a copy of its own that goes
   // when the call ends (sessions.h: who may own a copy, caps, expiry). The holds keep `ws apply`
   // out of every tree the call uses until it has finished.
-  auto lease = im.sessions->bind(*plan, ctx.workspace_session, invocation_id);
+  auto lease = im.sessions->bind(*plan, ctx.workspace_session, invocation_id, ctx.principal);
   if (!lease) {
     const Sessions::Refusal& r = lease.error();
     if (r.rpc_code != 0) {

@@ -412,12 +412,15 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     return true;
   };
 
-  // Calls in flight by (session id, request id): a notifications/cancelled POST of the same
-  // session is routed to the Protocol running the call. Without a session id there is no
-  // routing (request ids are only unique per client); such clients cancel by closing the stream.
+  // Calls in flight by (principal, session id, request id): a notifications/cancelled POST of
+  // the same principal and session is routed to the Protocol running the call (another
+  // principal holding the id cancels nothing). Without a session id there is no routing
+  // (request ids are only unique per client); such clients cancel by closing the stream.
   std::mutex calls_mu;
   std::map<std::string, std::weak_ptr<Protocol>> calls;
-  auto call_key = [](const std::string& session, const Json& id) { return session + "\n" + id.dump(); };
+  auto call_key = [](const std::string& principal, const std::string& session, const Json& id) {
+    return principal + "\n" + session + "\n" + id.dump();
+  };
 
   // Handlers see admitted requests only: the module calls admit (below) before reading a body.
   auto post = [&, host, scheduler](const HttpReq& req, HttpRes& res) {
@@ -512,7 +515,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       std::shared_ptr<Protocol> owner;
       {
         std::lock_guard<std::mutex> l(calls_mu);
-        auto it = calls.find(call_key(session, msg["params"]["requestId"]));
+        auto it = calls.find(call_key(principal_of(req), session, msg["params"]["requestId"]));
         if (it != calls.end()) owner = it->second.lock();
       }
       if (owner) owner->handle(req.body);
@@ -532,7 +535,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       // ids it issued (sessions.h). Requests need no state under it otherwise: any replica
       // serves any session id for everything else.
       // (When none can be opened, the client goes on without a session: per-call copies.)
-      if (auto opened = host->open_session()) {
+      if (auto opened = host->open_session(settings.principal)) {
         session = *opened;
         res.set_header("Mcp-Session-Id", session);
       }
@@ -548,7 +551,7 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       ex->cv.notify_all();
     });
     bool is_call = is_request && msg["method"] == "tools/call" && !session.empty();
-    std::string key = is_call ? call_key(session, msg["id"]) : std::string();
+    std::string key = is_call ? call_key(settings.principal, session, msg["id"]) : std::string();
     if (is_call) {
       std::lock_guard<std::mutex> l(calls_mu);
       calls[key] = proto;
@@ -689,7 +692,8 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       res.set_content(prometheus_text(scheduler->snapshot()), "text/plain; version=0.0.4; charset=utf-8");
       return;
     }
-    // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
+    // Stateless: no server-initiated stream (GET) and no session to end (DELETE: sessions
+    // expire when idle).
     res.set_status(405);
     res.set_header("Allow", "POST");
   };

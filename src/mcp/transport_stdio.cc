@@ -56,7 +56,7 @@ int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd) {
   settings.session = true;
   // The connection is one session: its per_session workspace copies live as long as it does
   // (closed at EOF below: unchanged copies deleted, changed ones kept for review).
-  settings.workspace_session = host->open_session().value_or("");
+  settings.workspace_session = host->open_session(settings.principal).value_or("");
   Protocol proto(host, settings, [out_fd, out_mu, broken](const Outgoing& msg) {
     std::string line = msg.json + "\n";
     std::lock_guard<std::mutex> l(*out_mu);
@@ -95,7 +95,7 @@ int serve_stdio(std::shared_ptr<ToolHost> host, int in_fd, int out_fd) {
   bounded.finish();
   // EOF: the client is gone (or done). Stop whatever still runs; nothing may outlive it.
   proto.cancel_all_and_wait();
-  if (!settings.workspace_session.empty()) host->close_session(settings.workspace_session);
+  if (!settings.workspace_session.empty()) (void)host->close_session(settings.workspace_session, settings.principal);
   return 0;
 }
 

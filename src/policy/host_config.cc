@@ -323,19 +323,27 @@ Result<ShellConfig> read_shell(const Doc& d, const Json& v, const std::string& p
 // own totals, --max-concurrency and --max-queue, bound them further).
 // A principal's entry also has its token_file and weight.
 // `principal`: a principal's entry (its token and weight too); `output`: a principal's limits
-// (per_principal, or an entry), which may set an output budget.
+// (per_principal, or an entry), which may set an output budget, sessions and workspace copies.
 Result<TenantLimits> read_tenant_limits(const Doc& d, const Json& v, const std::string& path,
                                         bool principal = false, bool output = false) {
   if (principal) {
-    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s", "token_file", "weight"}));
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s", "max_sessions",
+                                   "max_workspaces", "token_file", "weight"}));
   } else if (output) {
-    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s"}));
+    WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued", "output_bytes_per_s", "max_sessions",
+                                   "max_workspaces"}));
   } else {
     WASMCAP_TRY(d.object(v, path, {"max_running", "max_queued"}));
   }
   TenantLimits l;
   if (const Json* n = member(v, "output_bytes_per_s")) {
     WASMCAP_TRY_ASSIGN(l.output_bytes_per_s, d.uint(*n, member_path(path, "output_bytes_per_s"), 0, uint64_t{1} << 40));
+  }
+  if (const Json* n = member(v, "max_sessions")) {
+    WASMCAP_TRY_ASSIGN(l.max_sessions, d.uint(*n, member_path(path, "max_sessions"), 1, 4096));
+  }
+  if (const Json* n = member(v, "max_workspaces")) {
+    WASMCAP_TRY_ASSIGN(l.max_workspaces, d.uint(*n, member_path(path, "max_workspaces"), 1, 4096));
   }
   if (const Json* n = member(v, "max_running")) {
     WASMCAP_TRY_ASSIGN(l.max_running, d.uint(*n, member_path(path, "max_running"), 1, 4096));

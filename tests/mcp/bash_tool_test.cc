@@ -52,7 +52,7 @@ class BashToolTest : public McpFixture {
     c->t = this;
     Protocol::Settings s;
     s.session = true;
-    c->session = h->open_session().value_or("");
+    c->session = h->open_session("stdio").value_or("");
     s.session_id = c->session;
     s.workspace_session = c->session;
     c->proto = std::make_unique<Protocol>(h, s, collector());
@@ -352,7 +352,7 @@ TEST_F(BashToolTest, SessionsAreCappedByTheWorkspaceCopies) {
   EXPECT_NE(r["error"]["message"].get<std::string>().find("--max-session-workspaces"),
             std::string::npos) << r.dump();
   // The first session ends: its unchanged copy goes, and the other session can start.
-  h->close_session(a->session);
+  EXPECT_TRUE(h->close_session(a->session, "stdio"));
   EXPECT_EQ(b->bash("true")["result"]["isError"], false);
 }
 

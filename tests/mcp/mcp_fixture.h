@@ -196,7 +196,7 @@ class ServerTest : public McpFixture {
     s.session = session;
     s.session_id = "sess-1";
     // The connection's session, as on stdio: the one that owns per_session workspace copies.
-    session_ = host_->open_session().value_or("");
+    session_ = host_->open_session("stdio").value_or("");
     s.workspace_session = session_;
     proto_ = std::make_unique<Protocol>(host_, s, collector([this](const Json& j) {
       // Every answered tool call is recorded before its answer is sent (#37).

@@ -454,5 +454,52 @@ TEST_F(ServerTest, CancelNotificationForAnotherReplicasRequestIsHarmless) {
   EXPECT_TRUE(a[1]["session_id"].is_null()) << a[1].dump();
 }
 
+// notifications/cancelled reaches a call only from the principal that made it: another
+// principal naming the same session and request id cancels nothing.
+TEST_F(ServerTest, AnotherPrincipalsCancelCancelsNothing) {
+  write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
+  write_text(dir_ / "bob.token", "bob-0123456789abcdef\n");
+  Json cfg = Json::parse(config_text());
+  cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}},
+                                         {"bob", {{"token_file", (dir_ / "bob.token").string()}}}};
+  ServerOptions o;
+  o.call_timeout_ms = 30000;
+  HttpServer srv(make_host(o, cfg.dump()));
+  ASSERT_NE(srv.port.load(), 0);
+  httplib::Client c("127.0.0.1", srv.port), legacy("127.0.0.1", srv.port);
+  legacy.set_read_timeout(60, 0);
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    legacy.Post("/mcp", {{"Mcp-Session-Id", "sess-a"}, {"Authorization", "Bearer alice-0123456789abcdef"}},
+                R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"spin"}})",
+                "application/json");
+    done = true;
+  });
+  // not-timing: the spin has started (its tool_call_start record) before the cancels are sent
+  for (int i = 0; i < 500 && audits_all().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string cancel1 = R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})";
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/mcp", {{"Mcp-Session-Id", "sess-a"}, {"Authorization", "Bearer bob-0123456789abcdef"}},
+                    cancel1, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // room for a wrong cancel to land
+  EXPECT_FALSE(done);
+  EXPECT_TRUE(audits().empty()) << audits().front().dump();
+  // Alice's own cancel stops it.
+  for (int i = 0; i < 100 && !done; ++i) {
+    c.Post("/mcp", {{"Mcp-Session-Id", "sess-a"}, {"Authorization", "Bearer alice-0123456789abcdef"}}, cancel1,
+           "application/json");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // not-timing: retried until the call ends
+  }
+  t.join();
+  for (int i = 0; i < 100 && audits().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // not-timing
+  auto a = audits();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0]["outcome"], "cancelled");
+  EXPECT_EQ(a[0]["principal"], "alice");
+}
+
 }  // namespace
 }  // namespace wasmcap::mcp::test

@@ -63,7 +63,7 @@ TEST_F(ServerTest, PerSessionWorkspaces) {
   Protocol::Settings s;
   s.session = true;
   s.session_id = "sess-2";
-  s.workspace_session = host_->open_session().value_or("");
+  s.workspace_session = host_->open_session("stdio").value_or("");
   auto other = std::make_unique<Protocol>(host_, s, collector());
   other->handle(Json({{"jsonrpc", "2.0"}, {"id", "i2"}, {"method", "initialize"},
                       {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()},
@@ -78,8 +78,8 @@ TEST_F(ServerTest, PerSessionWorkspaces) {
   EXPECT_NE(s2->name, s1->name);
   // The session ends (stdio EOF): its changed copy stays for review, the other's unchanged one
   // is deleted.
-  host_->close_session(session_);
-  host_->close_session(s.workspace_session);
+  EXPECT_TRUE(host_->close_session(session_, "stdio"));
+  EXPECT_TRUE(host_->close_session(s.workspace_session, "stdio"));
   EXPECT_TRUE(workspace::open(home_, s1->name));
   EXPECT_FALSE(workspace::open(home_, s2->name));
 }
@@ -250,15 +250,19 @@ struct SessionServer {
     (void)t;
   }
   // initialize: the session id the server issued.
-  std::string initialize() {
-    auto r = c.Post("/mcp",
+  // `token`: the principal's bearer token ("" = none).
+  std::string initialize(const std::string& token = "") {
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    auto r = c.Post("/mcp", h,
                     R"({"jsonrpc":"2.0","id":"i","method":"initialize","params":{"protocolVersion":"2025-11-25"}})",
                     "application/json");
     return r ? r->get_header_value("Mcp-Session-Id") : "";
   }
   // tools/call of coreutils `tool` with `args`, under Mcp-Session-Id `session` ("" = none;
   // `modern`: a 2026-07-28 request). The JSON-RPC response.
-  Json call(const std::string& session, const std::string& tool, const Json& args, bool modern = false) {
+  Json call(const std::string& session, const std::string& tool, const Json& args, bool modern = false,
+            const std::string& token = "") {
     Json params{{"name", tool}, {"arguments", args}};
     httplib::Headers h;
     if (modern) {
@@ -267,6 +271,7 @@ struct SessionServer {
       h = {{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", tool}};
     }
     if (!session.empty()) h.emplace("Mcp-Session-Id", session);
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
     Json req{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"}, {"params", params}};
     auto r = c.Post("/mcp", h, req.dump(), "application/json");
     return r ? Json::parse(r->body, nullptr, false) : Json();
@@ -373,6 +378,53 @@ TEST_F(ServerTest, SessionWorkspaceCopiesAreCapped) {
 }
 
 
+// A session is its principal's: another principal presenting its id is answered as for an id
+// never issued (nothing copied, nothing of the owner's reached), and each principal holds at
+// most its share of the copies (half of --max-session-workspaces by default), so one principal
+// opening sessions cannot take every copy from another.
+TEST_F(ServerTest, ASessionBelongsToItsPrincipal) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  write_text(dir_ / "alice.token", "alice-0123456789abcdef\n");
+  write_text(dir_ / "bob.token", "bob-0123456789abcdef\n");
+  Json cfg = Json::parse(config_text());
+  cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}},
+                                         {"bob", {{"token_file", (dir_ / "bob.token").string()}}}};
+  ServerOptions o;
+  o.max_session_workspaces = 4;  // each principal's share: 2
+  SessionServer s(this, make_host(o, cfg.dump()));
+  const std::string alice = "alice-0123456789abcdef", bob = "bob-0123456789abcdef";
+  std::string a1 = s.initialize(alice), a2 = s.initialize(alice), a3 = s.initialize(alice);
+  std::string b1 = s.initialize(bob);
+  ASSERT_EQ(a1.size(), 32u);
+  ASSERT_EQ(b1.size(), 32u);
+  // Bob holding alice's id gets nothing: no copy is made for him, and the answer is the one an
+  // invented id gets (it does not say the id exists).
+  Json r = s.call(a1, "ls", Json::object(), false, bob);
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kSessionNotFound);
+  Json invented = s.call("0123456789abcdef0123456789abcdef", "ls", Json::object(), false, bob);
+  EXPECT_EQ(r["error"]["message"], invented["error"]["message"]);
+  EXPECT_TRUE(copies_in(home_).empty());
+  // Alice's session works for her; once it has a copy bob still cannot reach it.
+  r = s.call(a1, "mkdir", {{"paths", {"alices"}}}, false, alice);
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  r = s.call(a1, "ls", Json::object(), false, bob);
+  EXPECT_EQ(r["error"]["code"], kSessionNotFound) << r.dump();
+  EXPECT_EQ(s.call(a1, "ls", Json::object(), false, alice)["result"]["content"][0]["text"], "alices\nnotes.txt\n");
+  // Her second copy fits her share, a third does not (sessions' and session-less calls' alike).
+  EXPECT_EQ(s.call(a2, "ls", Json::object(), false, alice)["result"]["isError"], false);
+  r = s.call(a3, "ls", Json::object(), false, alice);
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["error"]["code"], kServerBusy);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("principal 'alice'"), std::string::npos) << r.dump();
+  EXPECT_EQ(s.call("", "ls", Json::object(), true, alice)["error"]["code"], kServerBusy);
+  // Bob is within his: his session and his session-less calls get copies although alice holds two.
+  EXPECT_EQ(s.call(b1, "ls", Json::object(), false, bob)["result"]["isError"], false);
+  r = s.call("", "ls", Json::object(), true, bob);
+  EXPECT_EQ(r["result"]["isError"], false) << r.dump();
+  EXPECT_EQ(copies_in(home_).size(), 3u);
+}
 
 // stdio: the connection is one session. Its calls share its copy; at EOF a changed copy is kept
 // for review and an unchanged one deleted; the next connection is a new session with a fresh
@@ -459,22 +511,22 @@ class SessionTable : public ::testing::Test {
 // session with a call in flight never expires.
 TEST_F(SessionTable, IdleSessionsExpire) {
   Sessions s(options());
-  std::string a = *s.open(), b = *s.open(), busy = *s.open();
+  std::string a = *s.open("p"), b = *s.open("p"), busy = *s.open("p");
   policy::Plan pa = plan(), pb = plan(), pbusy = plan();
-  ASSERT_TRUE(s.bind(pa, a, ""));  // the lease ends at once: the call is over
+  ASSERT_TRUE(s.bind(pa, a, "", "p"));  // the lease ends at once: the call is over
   {
-    auto lb = s.bind(pb, b, "");
+    auto lb = s.bind(pb, b, "", "p");
     ASSERT_TRUE(lb);
     write_text(fs::path(pb.fs[0].host) / "new.txt", "b\n");
   }
-  auto running = s.bind(pbusy, busy, "");
+  auto running = s.bind(pbusy, busy, "", "p");
   ASSERT_TRUE(running);
   EXPECT_EQ(s.live_copies(), 3u);
   now_ += std::chrono::seconds(59);
-  std::string c = *s.open();  // sweeps: nothing idle long enough yet
+  std::string c = *s.open("p");  // sweeps: nothing idle long enough yet
   EXPECT_TRUE(s.known(a));
   now_ += std::chrono::seconds(2);
-  (void)s.open();  // sweeps: a and b expire; c (2 s idle) and the busy one stay
+  (void)s.open("p");  // sweeps: a and b expire; c (2 s idle) and the busy one stay
   EXPECT_FALSE(s.known(a));
   EXPECT_FALSE(s.known(b));
   EXPECT_TRUE(s.known(c));
@@ -483,13 +535,13 @@ TEST_F(SessionTable, IdleSessionsExpire) {
   EXPECT_TRUE(fs::exists(fs::path(pb.fs[0].host) / "new.txt"));
   EXPECT_EQ(s.live_copies(), 2u);  // b's kept copy + the busy one
   policy::Plan again = plan();
-  auto r = s.bind(again, a, "");
+  auto r = s.bind(again, a, "", "p");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rpc_code, kSessionNotFound);
   EXPECT_TRUE(again.fs[0].host.empty());
   // The operator discards the kept copy: it stops counting.
   ASSERT_TRUE(workspace::discard(home_, fs::path(pb.fs[0].host).parent_path().filename().string()));
-  (void)s.open();
+  (void)s.open("p");
   EXPECT_EQ(s.live_copies(), 1u);
 }
 
@@ -511,16 +563,16 @@ TEST_F(SessionTable, CopiesRunOutsideTheLock) {
     cv.wait_for(l, std::chrono::seconds(30), [&] { return b_done; });
   };
   Sessions s(o);
-  std::string a = *s.open(), b = *s.open(), c = *s.open();
+  std::string a = *s.open("p"), b = *s.open("p"), c = *s.open("p");
   policy::Plan pa = plan(), pb = plan(), pc = plan();
-  std::thread ta([&] { EXPECT_TRUE(s.bind(pa, a, "")); });
+  std::thread ta([&] { EXPECT_TRUE(s.bind(pa, a, "", "p")); });
   {
     std::unique_lock<std::mutex> l(mu);
     ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return a_copying; }));
   }
   std::atomic<bool> b_bound{false};
   std::thread tb([&] {
-    b_bound = static_cast<bool>(s.bind(pb, b, ""));
+    b_bound = static_cast<bool>(s.bind(pb, b, "", "p"));
     std::lock_guard<std::mutex> l(mu);
     b_done = true;
     cv.notify_all();
@@ -537,9 +589,94 @@ TEST_F(SessionTable, CopiesRunOutsideTheLock) {
   EXPECT_TRUE(b_bound);
   EXPECT_FALSE(pb.fs[0].host.empty());
   // Both slots are taken: a third session is refused.
-  auto r = s.bind(pc, c, "");
+  auto r = s.bind(pc, c, "", "p");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rpc_code, kServerBusy);
+}
+
+// A session is used only by the principal that opened it, and closed only by it.
+TEST_F(SessionTable, ASessionIsItsPrincipals) {
+  Sessions s(options());
+  std::string a = *s.open("alice");
+  policy::Plan p = plan();
+  auto r = s.bind(p, a, "", "bob");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rpc_code, kSessionNotFound);
+  EXPECT_TRUE(p.fs[0].host.empty());
+  EXPECT_EQ(s.live_copies(), 0u);
+  EXPECT_TRUE(s.bind(p, a, "", "alice"));
+  EXPECT_EQ(s.live_copies(), 1u);
+  EXPECT_FALSE(s.close(a, "bob"));
+  EXPECT_TRUE(s.known(a));
+  EXPECT_TRUE(s.close(a, "alice"));
+  EXPECT_FALSE(s.known(a));
+}
+
+// Each principal holds at most its share of copies (per-call copies included); another's share
+// is untouched by it.
+TEST_F(SessionTable, APrincipalHoldsItsShareOfCopies) {
+  Sessions::Options o = options();
+  o.caps = [](const std::string& principal) {
+    Sessions::Options::PrincipalCaps c;
+    if (principal == "bob") c.max_copies = 2;
+    return c;
+  };
+  Sessions s(o);
+  std::string b1 = *s.open("bob"), b2 = *s.open("bob"), b3 = *s.open("bob"), a = *s.open("alice");
+  policy::Plan p1 = plan(), p2 = plan(), p3 = plan(), pc = plan(), pa = plan();
+  ASSERT_TRUE(s.bind(p1, b1, "", "bob"));
+  ASSERT_TRUE(s.bind(p2, b2, "", "bob"));
+  auto r = s.bind(p3, b3, "", "bob");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rpc_code, kServerBusy);
+  EXPECT_NE(r.error().error.message.find("principal 'bob'"), std::string::npos) << r.error().error.message;
+  EXPECT_FALSE(s.bind(pc, "", "0123456789abcdef-call", "bob"));
+  EXPECT_TRUE(s.bind(pa, a, "", "alice"));
+  EXPECT_EQ(s.live_copies(), 3u);
+}
+
+// One principal's flood of sessions forgets its own, never another's: at its share its least
+// recently used idle session goes, and when the whole table is full the principal holding the
+// most sessions loses one. A principal whose sessions all own copies is refused a new one.
+TEST_F(SessionTable, AFloodOfSessionsForgetsOnlyTheFloodersOwn) {
+  Sessions::Options o = options();
+  o.max_sessions = 8;
+  o.caps = [](const std::string& principal) {
+    Sessions::Options::PrincipalCaps c;
+    if (principal == "bob") c.max_sessions = 3;
+    return c;
+  };
+  {
+    Sessions s(o);
+    std::string idle = *s.open("alice");
+    std::vector<std::string> bobs;
+    for (int i = 0; i < 20; ++i) {
+      now_ += std::chrono::milliseconds(1);
+      bobs.push_back(*s.open("bob"));
+    }
+    EXPECT_TRUE(s.known(idle));
+    for (size_t i = 0; i < bobs.size(); ++i) EXPECT_EQ(s.known(bobs[i]), i >= 17) << i;
+    // Bob's three own copies: a fourth session is refused, none of his is forgotten.
+    std::vector<policy::Plan> plans(3, plan());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.bind(plans[i], bobs[17 + i], "", "bob"));
+    auto refused = s.open("bob");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("principal 'bob'"), std::string::npos) << refused.error().message;
+    EXPECT_TRUE(s.known(bobs[17]));
+  }
+  // No share (carol's): the table's bound, and the one holding most pays.
+  o.caps = nullptr;
+  Sessions s(o);
+  std::string alices = *s.open("alice");
+  now_ += std::chrono::milliseconds(1);
+  std::vector<std::string> carols;
+  for (int i = 0; i < 20; ++i) {
+    now_ += std::chrono::milliseconds(1);
+    carols.push_back(*s.open("carol"));
+  }
+  EXPECT_TRUE(s.known(alices)) << "the oldest session, but not of the principal holding most";
+  EXPECT_TRUE(s.known(carols.back()));
+  EXPECT_FALSE(s.known(carols.front()));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The MCP server's admission and fair scheduling (src/mcp/scheduler.h), rule by rule, and the
 // host config's mcp.tenancy that sets it. Each test fails when its rule is removed.
 #include "mcp/scheduler.h"
+#include "mcp/sessions.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -446,8 +447,9 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   auto cfg = policy::parse_host_config(R"({"mcp": {"tenancy": {
       "principals": {"alice": {"token_file": "/etc/wasmcap/alice.token", "weight": 3, "max_running": 1,
                                "output_bytes_per_s": 0},
-                     "bob": {"token_file": "/etc/wasmcap/bob.token", "max_queued": 2}},
-      "per_principal": {"max_running": 2, "max_queued": 5, "output_bytes_per_s": 65536},
+                     "bob": {"token_file": "/etc/wasmcap/bob.token", "max_queued": 2, "max_sessions": 7,
+                             "max_workspaces": 1}},
+      "per_principal": {"max_running": 2, "max_queued": 5, "output_bytes_per_s": 65536, "max_workspaces": 3},
       "per_plugin": {"max_running": 3},
       "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
       "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000}}})",
@@ -473,6 +475,14 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(l.principal_output_bytes_per_s, 65536u);
   EXPECT_EQ(l.output_overrides["alice"], 0u) << "alice: no output budget";
   EXPECT_EQ(l.output_overrides.count("bob"), 0u);
+  // Sessions and workspace copies: bob's own, per_principal's for the others.
+  auto caps = principal_session_caps(o);
+  ASSERT_TRUE(caps);
+  EXPECT_EQ(caps("bob").max_sessions, 7u);
+  EXPECT_EQ(caps("bob").max_copies, 1u);
+  EXPECT_EQ(caps("alice").max_sessions, policy::kDefaultPrincipalMaxSessions);
+  EXPECT_EQ(caps("alice").max_copies, 3u);
+  EXPECT_EQ(caps("token").max_copies, 3u);
 
   // Without tenancy: one principal may use every slot; with principals told apart, half.
   ServerOptions d;
@@ -489,6 +499,13 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   uint64_t half_ram_mb = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
                          static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
   EXPECT_EQ(scheduler_limits(d, false).memory_budget_mb, half_ram_mb) << "the default budget: half the RAM";
+  EXPECT_FALSE(principal_session_caps(d)) << "no tenancy: no share of sessions beyond the totals";
+  auto named = policy::parse_host_config(R"({"mcp": {"tenancy": {"principals": {"a": {"token_file": "/t"}}}}})", "c.json");
+  ASSERT_TRUE(named);
+  d.config = *named;
+  d.max_session_workspaces = 16;
+  EXPECT_EQ(principal_session_caps(d)("a").max_copies, 8u) << "named principals: half the copies each";
+  EXPECT_EQ(principal_session_caps(d)("a").max_sessions, policy::kDefaultPrincipalMaxSessions);
 
   for (const char* bad : {
            R"({"mcp": {"tenancy": {"principals": {"stdio": {"token_file": "/t"}}}}})",
@@ -502,6 +519,9 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
            R"({"mcp": {"tenancy": {"cpu": 1}}})",
            R"({"mcp": {"tenancy": {"memory_budget_mb": 0}}})",
            R"({"mcp": {"tenancy": {"per_plugin": {"output_bytes_per_s": 1024}}}})",
+           R"({"mcp": {"tenancy": {"per_plugin": {"max_sessions": 4}}}})",
+           R"({"mcp": {"tenancy": {"per_principal": {"max_sessions": 0}}}})",
+           R"({"mcp": {"tenancy": {"per_principal": {"max_workspaces": 4097}}}})",
            R"({"mcp": {"tenancy": {"per_principal": {"output_bytes_per_s": -1}}}})",
            R"({"mcp": {"tenancy": {"per_principal": {"output_bytes_per_s": 2199023255553}}}})",
        }) {
