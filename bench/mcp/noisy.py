@@ -3,14 +3,17 @@
 
 Eight benign principals call core-utils `cat` of a 1 KB file in a loop over kept-alive
 connections, while one hostile principal keeps K calls outstanding that spin until their
-deadline, grow memory to their cap, or flood output past its bound. Per scenario (a fresh server
+deadline, grow memory to their cap, flood output past its bound, or burst (spin for 40 ms each). Per scenario (a fresh server
 each): benign calls/s, p50/p99 latency, benign calls refused, hostile calls answered, the
 server's peak RSS and CPU (cores), the hostile client's CPU. Each client connects from a loopback
 address of its own (127.0.0.2 the hostile one, 127.0.1.N the benign ones), so the server's
-per-peer connection cap applies to each as it would to remote clients. `--without-tenancy` runs every scenario a second time with the server as it
-was before tenancy: one shared token (one principal), no CPU demotion.
+per-peer connection cap applies to each as it would to remote clients. `--without-tenancy` runs
+every scenario a second time with the server as it was before tenancy: one shared token (one
+principal), no CPU demotion. `--also KEY=VALUE` runs every scenario a second time, right after
+the first, with that mcp.tenancy setting (e.g. `--also fair_cpu_window_ms=0`: same-run ratios of
+one rule's effect).
 
-    bench/mcp/noisy.py BUILD_DIR [--k 2,8,32] [--modes spin,grow,flood] [--seconds 5]
+    bench/mcp/noisy.py BUILD_DIR [--k 2,8,32] [--modes spin,grow,flood] [--seconds 5] [--also K=V]
 """
 import argparse, http.client, json, multiprocessing, os, shutil, statistics, subprocess, sys, tempfile, threading, time
 
@@ -20,7 +23,12 @@ HOSTILE = {
     "spin": "spin.wasm",
     "grow": "grow_to_cap.wasm",
     "flood": "flood.wasm",
+    # burst: the spinning module with a 40 ms deadline (its host config limits): calls each too
+    # short to be demoted on their own, together as much CPU as the hostile client can start.
+    "burst": "spin.wasm",
 }
+# Host config entries of the hostile plugins, by mode.
+PLUGIN_CONFIG = {"burst": {"limits": {"timeout_ms": 40}}}
 
 
 def run(cmd, env):
@@ -57,18 +65,23 @@ def setup(build, t):
             f.write(tokens[name] + "\n")
     with open(os.path.join(t, "shared.token"), "w") as f:
         f.write("shared-" + os.urandom(8).hex() + "\n")
+    tokens["metrics"] = "metrics-" + os.urandom(8).hex()
+    with open(os.path.join(t, "metrics.token"), "w") as f:
+        f.write(tokens["metrics"] + "\n")
     return wasmcap, env, tokens
 
 
-def serve(wasmcap, env, t, tenancy, extra):
+def serve(wasmcap, env, t, tenancy, extra, settings=None):
     plugins = {"coreutils": {"grants": {"fs": [{"guest": "/work", "host": os.path.join(t, "ws"), "access": "ro"}]}}}
     for mode in HOSTILE:
-        plugins["hostile-" + mode] = {}
+        plugins["hostile-" + mode] = PLUGIN_CONFIG.get(mode, {})
     cfg = {"plugins": plugins}
     args = []
     if tenancy:
         cfg["mcp"] = {"tenancy": {"principals": {n: {"token_file": os.path.join(t, n + ".token")}
                                                  for n in ["benign%d" % i for i in range(8)] + ["hostile"]}}}
+        cfg["mcp"]["tenancy"]["metrics_token_file"] = os.path.join(t, "metrics.token")
+        cfg["mcp"]["tenancy"].update(settings or {})
     else:
         # Before tenancy: everyone presents the one token, and nothing is demoted.
         cfg["mcp"] = {"tenancy": {"demote_after_cpu_ms": 0}}
@@ -109,8 +122,8 @@ def call_body(i, tool, args):
                        "params": {"name": tool, "arguments": args}})
 
 
-def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
-    srv, port = serve(wasmcap, env, t, tenancy, [])
+def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds, settings=None):
+    srv, port = serve(wasmcap, env, t, tenancy, [], settings)
     shared = open(os.path.join(t, "shared.token")).read().strip()
     stop = threading.Event()
     lock = threading.Lock()
@@ -201,6 +214,17 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
     end = time.perf_counter()
     rss = peak_rss_mb(srv.pid)
     server_cpu = cpu_seconds(srv.pid) - server_cpu0
+    # The hostile principal's part of the calls' CPU (the server's metrics), when it has a name.
+    hostile_share = float("nan")
+    if tenancy:
+        m = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        m.request("GET", "/metrics", headers={"Authorization": "Bearer " + tokens["metrics"]})
+        cpu = {}
+        for line in m.getresponse().read().decode().splitlines():
+            if line.startswith("wasmcap_mcp_principal_cpu_seconds_total{"):
+                cpu[line.split('"')[1]] = float(line.rsplit(" ", 1)[1])
+        if sum(cpu.values()) > 0:
+            hostile_share = cpu.get("hostile", 0.0) / sum(cpu.values())
     srv.terminate()
     srv.wait()
     if proc is not None:
@@ -213,7 +237,8 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds):
     rate = len(done) / (end - start)
     p50 = statistics.median(done) * 1e3 if done else float("nan")
     p99 = sorted(done)[int(len(done) * 0.99) - 1] * 1e3 if len(done) >= 100 else (max(done) * 1e3 if done else float("nan"))
-    return rate, p50, p99, refused[0], hostile_done[0], rss, server_cpu / (end - start), hostile_cpu.value / (end - start + 0.5)
+    return (rate, p50, p99, refused[0], hostile_done[0], rss, server_cpu / (end - start),
+            hostile_cpu.value / (end - start + 0.5), hostile_share)
 
 
 def main():
@@ -223,20 +248,25 @@ def main():
     ap.add_argument("--modes", default="spin,grow,flood")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--without-tenancy", action="store_true", help="also run each scenario as before tenancy")
+    ap.add_argument("--also", default="", help="KEY=VALUE: also run each scenario with this mcp.tenancy setting")
     a = ap.parse_args()
+    variants = [("tenancy", None)]
+    if a.also:
+        key, value = a.also.split("=", 1)
+        variants.append(("tenancy, " + a.also, {key: json.loads(value)}))
     t = tempfile.mkdtemp()
     try:
         wasmcap, env, tokens = setup(a.build, t)
-        print("| server | hostile | K | benign calls/s | benign p50 / p99 ms | benign refused | hostile answered | server peak RSS MB | server CPU | hostile client CPU |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| server | hostile | K | benign calls/s | benign p50 / p99 ms | benign refused | hostile answered | server peak RSS MB | server CPU | hostile client CPU | hostile share of call CPU |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for tenancy in ([True, False] if a.without_tenancy else [True]):
-            label = "tenancy" if tenancy else "one principal, no demotion"
             rows = [("none", 0)] + [(m, int(k)) for m in a.modes.split(",") for k in a.k.split(",")]
             for mode, k in rows:
-                rate, p50, p99, refused, hostile, rss, scpu, hcpu = scenario(wasmcap, env, t, tokens, tenancy,
-                                                                  mode if k else "spin", k, a.seconds)
-                print("| %s | %s | %d | %.0f | %.1f / %.1f | %d | %d | %.0f | %.2f | %.2f |" %
-                      (label, mode, k, rate, p50, p99, refused, hostile, rss, scpu, hcpu), flush=True)
+                for label, settings in (variants if tenancy else [("one principal, no demotion", None)]):
+                    rate, p50, p99, refused, hostile, rss, scpu, hcpu, share = scenario(
+                        wasmcap, env, t, tokens, tenancy, mode if k else "spin", k, a.seconds, settings)
+                    print("| %s | %s | %d | %.0f | %.1f / %.1f | %d | %d | %.0f | %.2f | %.2f | %.0f%% |" %
+                          (label, mode, k, rate, p50, p99, refused, hostile, rss, scpu, hcpu, share * 100), flush=True)
     finally:
         shutil.rmtree(t, ignore_errors=True)
 

@@ -70,6 +70,10 @@ struct TenancyConfig {
   // A running call whose thread has used this much CPU is lowered to the lowest CPU priority
   // (SCHED_IDLE, or nice 19) for the rest of its run, so calls that are still short are served first. 0: never.
   std::optional<uint64_t> demote_after_cpu_ms;
+  // A principal whose calls used more than 1.5 times its weighted share of the guest CPU over
+  // about this window (an exponentially decayed sum) has its next calls start at that lowest
+  // priority, however short each is. 0: no CPU share by principal.
+  std::optional<uint64_t> fair_cpu_window_ms;
   // GET /metrics over HTTP (docs/mcp.md "Metrics"), answered only to this file's token (its
   // first line, as a principal's): what every principal and plugin runs, waits and has used.
   // Absent: no /metrics (404).

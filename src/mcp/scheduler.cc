@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <set>
@@ -52,6 +53,7 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   // A call that waited its whole deadline has nothing left to run with.
   l.queue_timeout_ms = o.call_timeout_ms;
   l.demote_after_cpu_ms = kDefaultDemoteAfterCpuMs;
+  l.fair_cpu_window_ms = kDefaultFairCpuWindowMs;
   long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) l.memory_budget_mb = static_cast<uint64_t>(pages) / 2 * static_cast<uint64_t>(page) >> 20;
   const policy::TenancyConfig* t = o.config.mcp.tenancy.get();
@@ -71,6 +73,7 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   }
   if (t->queue_timeout_ms) l.queue_timeout_ms = *t->queue_timeout_ms;
   if (t->demote_after_cpu_ms) l.demote_after_cpu_ms = *t->demote_after_cpu_ms;
+  if (t->fair_cpu_window_ms) l.fair_cpu_window_ms = *t->fair_cpu_window_ms;
   if (t->memory_budget_mb) l.memory_budget_mb = *t->memory_budget_mb;
   return l;
 }
@@ -396,6 +399,11 @@ Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, cons
       t.has_thread = true;
       t.tid = static_cast<pid_t>(::gettid());
       if (pthread_getcpuclockid(pthread_self(), &t.cpu_clock) != 0) t.has_thread = false;
+      // A principal past its share of the CPU starts its call at the lowest priority.
+      if (t.has_thread && limits_.fair_cpu_window_ms != 0 && over_cpu_share(t.principal, Clock::now()) &&
+          demote(t)) {
+        dispatch();  // its slot may go to another principal's call
+      }
       if (t.has_thread && demote_thread_.joinable()) {
         threads_.insert(&t);
         demote_cv_.notify_all();
@@ -447,6 +455,12 @@ void Scheduler::release(Ticket& t) {
       double s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
       principal_usage_[t.principal].cpu_seconds += s;
       plugin_usage_[t.plugin].cpu_seconds += s;
+      if (limits_.fair_cpu_window_ms != 0) {
+        const Clock::time_point now = Clock::now();
+        RecentCpu& r = recent_cpu_[t.principal];
+        r.seconds = recent_cpu(t.principal, now) + s;
+        r.at = now;
+      }
     }
     if (t.demoted) --demoted_;
     dispatch();
@@ -518,6 +532,59 @@ Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
   return Counts{it->second->running, it->second->queued, 0};
 }
 
+bool Scheduler::demote(Ticket& t) {
+  // Lowering a thread's priority needs no privilege; when refused (a seccomp filter), the call
+  // keeps its priority and its deadline still bounds it.
+  struct sched_param idle{};
+  if (::sched_setscheduler(static_cast<pid_t>(t.tid), SCHED_IDLE, &idle) != 0 &&
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(t.tid), kDemotedNice) != 0) {
+    return false;
+  }
+  t.demoted = true;
+  ++demoted_;
+  return true;
+}
+
+double Scheduler::recent_cpu(const std::string& name, Clock::time_point now) const {
+  auto it = recent_cpu_.find(name);
+  if (it == recent_cpu_.end() || limits_.fair_cpu_window_ms == 0) return 0;
+  const double age = std::chrono::duration<double>(now - it->second.at).count();
+  return it->second.seconds * std::exp(-std::max(0.0, age) * 1000.0 / static_cast<double>(limits_.fair_cpu_window_ms));
+}
+
+// Shares are by weight among the active principals: those with calls admitted now, or with a
+// call ended within the window (a principal that stopped calling leaves the comparison; one
+// whose calls use little CPU stays in it: its share is what the heavy one takes from it).
+bool Scheduler::over_cpu_share(const std::string& name, Clock::time_point now) const {
+  double total = 0;
+  for (const auto& [n, r] : recent_cpu_) total += recent_cpu(n, now);
+  const double mine = recent_cpu(name, now);
+  if (mine <= 0 || total <= 0) return false;
+  auto weight = [&](const std::string& n) {
+    auto w = limits_.weights.find(n);
+    return w != limits_.weights.end() && w->second > 0 ? double(w->second) : 1.0;
+  };
+  double weights = 0;
+  size_t active = 0;
+  std::set<std::string_view> counted;
+  auto count = [&](const std::string& n) {
+    if (counted.insert(n).second) {
+      weights += weight(n);
+      ++active;
+    }
+  };
+  for (const auto& [n, p] : principals_) {
+    if (p->running > 0 || !p->queue.empty()) count(n);
+  }
+  const auto window = std::chrono::milliseconds(limits_.fair_cpu_window_ms);
+  for (const auto& [n, r] : recent_cpu_) {
+    if (now - r.at < window) count(n);
+  }
+  count(name);
+  if (active < 2) return false;
+  return mine > kCpuShareSlack * total * weight(name) / weights;
+}
+
 // Every kDemoteInterval while calls run: a call's thread past demote_after_cpu_ms of CPU gets
 // SCHED_IDLE (or nice 19). Its thread is alive while its ticket is in threads_ (release() takes it out, under
 // mu_, before the thread can end), so its CPU clock and id are valid here. The thread is the
@@ -536,15 +603,7 @@ void Scheduler::demoter() {
       struct timespec ts{};
       if (clock_gettime(t->cpu_clock, &ts) != 0) continue;
       if (int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec < threshold_ns) continue;
-      // Lowering a thread's priority needs no privilege; when refused (a seccomp filter),
-      // the call keeps its priority and its deadline still bounds it.
-      struct sched_param idle{};
-      if (::sched_setscheduler(static_cast<pid_t>(t->tid), SCHED_IDLE, &idle) == 0 ||
-          ::setpriority(PRIO_PROCESS, static_cast<id_t>(t->tid), kDemotedNice) == 0) {
-        t->demoted = true;
-        ++demoted_;
-        dispatch();  // its slot may go to a short call now
-      }
+      if (demote(*t)) dispatch();  // its slot may go to a short call now
     }
   }
 }

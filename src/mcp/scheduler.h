@@ -25,6 +25,10 @@
 //     from the long ones (a two-level feedback queue); nothing is demoted when that fails (the
 //     deadline still holds). A demoted call gives its slot back (it still holds its principal's
 //     and plugin's share and its memory): at most max_running demoted calls run beyond the slots.
+//     A principal whose calls have used more than kCpuShareSlack times its weighted share of the
+//     guest CPU over the last fair_cpu_window_ms (decayed exponentially) has its next calls
+//     start demoted, however short each is: CPU is shared by principal, not only by slot, while
+//     what no other principal wants stays usable (SCHED_IDLE takes nothing from them).
 #pragma once
 
 #include <sys/types.h>
@@ -49,6 +53,11 @@ struct CallContext;
 
 // A running call's CPU time before it yields to shorter ones (mcp.tenancy demote_after_cpu_ms).
 inline constexpr uint64_t kDefaultDemoteAfterCpuMs = 50;
+// The window over which each principal's CPU is compared with its share (mcp.tenancy
+// fair_cpu_window_ms), and how far past its share a principal may go before its calls start
+// demoted.
+inline constexpr uint64_t kDefaultFairCpuWindowMs = 1000;
+inline constexpr double kCpuShareSlack = 1.5;
 
 // A call's deadline as its run sees it: `deadline_ms` (0 = none) less what the call waited since
 // `ctx.admitted` (unset: nothing), at least 1 ms. The caller's deadline runs from admission.
@@ -70,6 +79,7 @@ struct SchedulerLimits {
   // MiB of guest memory the running calls may reserve together (0: no budget).
   uint64_t memory_budget_mb = 0;
   uint64_t demote_after_cpu_ms = 0;    // 0: never
+  uint64_t fair_cpu_window_ms = 0;     // 0: no CPU share by principal
   // Result bytes each principal may receive per second, averaged (0: no budget); by name, over
   // it. A principal more than a second's worth behind has its calls wait (it passes its turns).
   uint64_t principal_output_bytes_per_s = 0;
@@ -166,6 +176,14 @@ class Scheduler {
   // Whether the principal is more than a second's worth past its output budget now; if so,
   // `clear` gets when it will not be.
   bool output_blocked(const std::string& principal, Clock::time_point now, Clock::time_point* clear) const;
+  // Lowers the running call's thread to SCHED_IDLE (nice 19 where refused); false when both
+  // are refused.
+  bool demote(Ticket& t);
+  // The principal's calls' CPU seconds, decayed over the fair-CPU window, at `now`.
+  double recent_cpu(const std::string& principal, Clock::time_point now) const;
+  // Whether the principal has used more than kCpuShareSlack times its weighted share of what
+  // every active principal used over the window (never while it is the only one active).
+  bool over_cpu_share(const std::string& principal, Clock::time_point now) const;
   void start(Ticket& t);
   void unqueue(Ticket& t);
   void dispatch();
@@ -189,6 +207,13 @@ class Scheduler {
   // Kept for every principal and plugin that ever had a call: names come from the host config
   // (principals, the built-in three) and the registry (plugins), so the maps stay small.
   std::map<std::string, Usage, std::less<>> principal_usage_, plugin_usage_;
+  // Each principal's calls' CPU seconds, decayed exponentially over fair_cpu_window_ms, as of
+  // `at` (names from the host config: the map stays small).
+  struct RecentCpu {
+    double seconds = 0;
+    Clock::time_point at;
+  };
+  std::map<std::string, RecentCpu, std::less<>> recent_cpu_;
   size_t running_ = 0, queued_ = 0, demoted_ = 0;
   uint64_t reserved_mb_ = 0;
   uint64_t seq_ = 0;

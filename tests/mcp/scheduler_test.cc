@@ -336,6 +336,51 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
   EXPECT_EQ(s.counts().demoted, 0u) << "released calls are no longer counted";
 }
 
+// CPU is shared by principal: one whose short calls together used far more than its share of
+// the window starts its next calls at the lowest priority, while another principal's calls (and
+// its own when it is the only one calling) keep theirs. Without the window nothing changes.
+TEST(Scheduler, APrincipalPastItsCpuShareStartsItsCallsDemoted) {
+  for (uint64_t window : {uint64_t{600000}, uint64_t{0}}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    SchedulerLimits l = limits(4, 0);
+    l.fair_cpu_window_ms = window;  // long: no decay to speak of while the test runs
+    Scheduler s(l);
+    auto priority = [] {
+      if (::sched_getscheduler(0) == SCHED_IDLE) return 19;
+      return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    };
+    const int before = priority();
+    // One call of `who` on a thread of its own that burns `cpu` of CPU; its priority at start.
+    auto call = [&](const std::string& who, std::chrono::milliseconds cpu) {
+      int seen = -100;
+      std::thread th([&] {
+        Ticket t = admit(s, who);
+        ASSERT_TRUE(t);
+        ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+        seen = priority();
+        struct timespec ts{};
+        volatile uint64_t x = 0;
+        for (;;) {
+          clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+          if (std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec) >= cpu) break;
+          for (int i = 0; i < 10000; ++i) x = x + i;
+        }
+        s.release(*t);
+      });
+      th.join();
+      return seen;
+    };
+    // Alice alone: however much she uses, she is the only principal using the CPU.
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(call("alice", 30ms), before) << "alone, call " << i;
+    // Bob's calls are light: alice has used ~100 times his CPU, far past her half.
+    EXPECT_EQ(call("bob", 1ms), before);
+    EXPECT_EQ(call("alice", 1ms), window != 0 ? 19 : before) << "alice past her share";
+    EXPECT_EQ(call("bob", 1ms), before) << "bob within his";
+    EXPECT_EQ(s.counts().demoted, 0u);
+    EXPECT_EQ(s.counts().running, 0u);
+  }
+}
+
 // A principal past its output budget (a second's worth owed) waits for its next call until it
 // is within it again, while another principal runs at once; the debt outlives the principal's
 // calls. Without a budget nothing waits.
@@ -452,7 +497,8 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
       "per_principal": {"max_running": 2, "max_queued": 5, "output_bytes_per_s": 65536, "max_workspaces": 3},
       "per_plugin": {"max_running": 3},
       "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
-      "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000}}})",
+      "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000,
+      "fair_cpu_window_ms": 0}}})",
                                        "config.json");
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   ServerOptions o;
@@ -471,6 +517,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(l.plugin_overrides["spinner"], (std::pair<size_t, size_t>{1, 1}));
   EXPECT_EQ(l.queue_timeout_ms, 1500u);
   EXPECT_EQ(l.demote_after_cpu_ms, 0u);
+  EXPECT_EQ(l.fair_cpu_window_ms, 0u) << "no CPU share by principal";
   EXPECT_EQ(l.memory_budget_mb, 3000u);
   EXPECT_EQ(l.principal_output_bytes_per_s, 65536u);
   EXPECT_EQ(l.output_overrides["alice"], 0u) << "alice: no output budget";
@@ -496,6 +543,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(scheduler_limits(d, true).principal_output_bytes_per_s, policy::kDefaultPrincipalOutputBytesPerS);
   EXPECT_EQ(scheduler_limits(d, false).queue_timeout_ms, 9000u) << "by default a call waits at most its deadline";
   EXPECT_EQ(scheduler_limits(d, false).demote_after_cpu_ms, kDefaultDemoteAfterCpuMs);
+  EXPECT_EQ(scheduler_limits(d, false).fair_cpu_window_ms, kDefaultFairCpuWindowMs);
   uint64_t half_ram_mb = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
                          static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
   EXPECT_EQ(scheduler_limits(d, false).memory_budget_mb, half_ram_mb) << "the default budget: half the RAM";
@@ -518,6 +566,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
            R"({"mcp": {"tenancy": {"queue_timeout_ms": 0}}})",
            R"({"mcp": {"tenancy": {"cpu": 1}}})",
            R"({"mcp": {"tenancy": {"memory_budget_mb": 0}}})",
+           R"({"mcp": {"tenancy": {"fair_cpu_window_ms": 3600001}}})",
            R"({"mcp": {"tenancy": {"per_plugin": {"output_bytes_per_s": 1024}}}})",
            R"({"mcp": {"tenancy": {"per_plugin": {"max_sessions": 4}}}})",
            R"({"mcp": {"tenancy": {"per_principal": {"max_sessions": 0}}}})",
