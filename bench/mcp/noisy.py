@@ -11,7 +11,8 @@ per-peer connection cap applies to each as it would to remote clients. `--withou
 every scenario a second time with the server as it was before tenancy: one shared token (one
 principal), no CPU demotion. `--also KEY=VALUE` runs every scenario a second time, right after
 the first, with that mcp.tenancy setting (e.g. `--also fair_cpu_window_ms=0`: same-run ratios of
-one rule's effect).
+one rule's effect). The benign clients keep their connections alive; `--hostile-keep-alive` makes
+the hostile one do so too (by default it opens a connection per call).
 
     bench/mcp/noisy.py BUILD_DIR [--k 2,8,32] [--modes spin,grow,flood] [--seconds 5] [--also K=V]
 """
@@ -122,7 +123,7 @@ def call_body(i, tool, args):
                        "params": {"name": tool, "arguments": args}})
 
 
-def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds, settings=None):
+def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds, settings=None, keep_alive=False):
     srv, port = serve(wasmcap, env, t, tenancy, [], settings)
     shared = open(os.path.join(t, "shared.token")).read().strip()
     stop = threading.Event()
@@ -161,20 +162,27 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds, settings=None):
         h = {"Content-Type": "application/json", "Accept": "application/json",
              "Authorization": "Bearer " + token("hostile")}
         i = 0
+        c = None
         while not nonlocal_stop[0].is_set():
             i += 1
             try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds + 30,
-                                               source_address=("127.0.0.2", 0))
+                if c is None:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds + 30,
+                                                   source_address=("127.0.0.2", 0))
                 c.request("POST", "/mcp", call_body(i, mode, {}), h)
                 r = c.getresponse()
                 r.read()
-                c.close()
+                if not keep_alive or r.getheader("Connection", "").lower() == "close":
+                    c.close()
+                    c = None
                 with lock:
                     hostile_done[0] += 1
                 if r.status == 429:
                     time.sleep(0.01)
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                if c is not None:
+                    c.close()
+                c = None
                 time.sleep(0.01)
 
     # The hostile client in a process of its own, so its threads do not take the benign
@@ -248,6 +256,8 @@ def main():
     ap.add_argument("--modes", default="spin,grow,flood")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--without-tenancy", action="store_true", help="also run each scenario as before tenancy")
+    ap.add_argument("--hostile-keep-alive", action="store_true",
+                    help="the hostile client keeps its connections alive (as the benign ones do)")
     ap.add_argument("--also", default="", help="KEY=VALUE: also run each scenario with this mcp.tenancy setting")
     a = ap.parse_args()
     variants = [("tenancy", None)]
@@ -264,7 +274,8 @@ def main():
             for mode, k in rows:
                 for label, settings in (variants if tenancy else [("one principal, no demotion", None)]):
                     rate, p50, p99, refused, hostile, rss, scpu, hcpu, share = scenario(
-                        wasmcap, env, t, tokens, tenancy, mode if k else "spin", k, a.seconds, settings)
+                        wasmcap, env, t, tokens, tenancy, mode if k else "spin", k, a.seconds, settings,
+                        a.hostile_keep_alive)
                     print("| %s | %s | %d | %.0f | %.1f / %.1f | %d | %d | %.0f | %.2f | %.2f | %.0f%% |" %
                           (label, mode, k, rate, p50, p99, refused, hostile, rss, scpu, hcpu, share * 100), flush=True)
     finally:
