@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "mcp/protocol.h"
 #include "wasmcap/policy.h"
@@ -94,33 +95,37 @@ Result<std::string> Sessions::open(const std::string& principal) {
   WASMCAP_TRY_ASSIGN(id, make_invocation_id());  // 128 random bits: never one issued before
   const Options::PrincipalCaps caps = caps_of(principal);
   std::vector<std::string> to_finish;
+  std::optional<Error> refused;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto now = o_.now();
     to_finish = sweep_locked(now);
     size_t mine = 0;
     for (const auto& [sid, s] : sessions_) mine += s.principal == principal ? 1 : 0;
-    // At its share, a principal's own least recently used idle session goes; another
-    // principal's never does.
     if (mine >= caps.max_sessions && !forget_idle_locked(&principal)) {
-      return make_error(ErrorCode::kCapabilityUnavailable,
-                        "server busy: principal '" + principal + "' has " + std::to_string(mine) +
-                            " sessions open, its share (mcp.tenancy max_sessions), and each owns a "
-                            "workspace or runs a call; retry when one expires (idle for "
-                            "--session-idle-timeout-ms)");
+      // At its share, a principal's own least recently used idle session goes; another
+      // principal's never does.
+      refused = Error(ErrorCode::kCapabilityUnavailable,
+                      "server busy: principal '" + principal + "' has " + std::to_string(mine) +
+                          " sessions open, its share (mcp.tenancy max_sessions), and each owns a "
+                          "workspace or runs a call; retry when one expires (idle for "
+                          "--session-idle-timeout-ms)");
+    } else if (sessions_.size() >= o_.max_sessions && !forget_idle_locked(nullptr)) {
+      // The table is full: the principal holding the most sessions loses its least recently
+      // used idle one without copies. There is always one: copies are capped far below
+      // kMaxSessions.
+      refused = Error(ErrorCode::kCapabilityUnavailable,
+                      "server busy: " + std::to_string(sessions_.size()) +
+                          " sessions are open and each owns a workspace; retry later");
+    } else {
+      Session& s = sessions_[id];
+      s.principal = principal;
+      s.last_used = now;
     }
-    // The table is full: the principal holding the most sessions loses its least recently used
-    // idle one without copies. There is always one: copies are capped far below kMaxSessions.
-    if (sessions_.size() >= o_.max_sessions && !forget_idle_locked(nullptr)) {
-      return make_error(ErrorCode::kCapabilityUnavailable,
-                        "server busy: " + std::to_string(sessions_.size()) +
-                            " sessions are open and each owns a workspace; retry later");
-    }
-    Session& s = sessions_[id];
-    s.principal = principal;
-    s.last_used = now;
   }
+  // What the sweep ended is finished whether or not this session was opened.
   finish(to_finish);
+  if (refused) return tl::unexpected(std::move(*refused));
   return id;
 }
 

@@ -679,5 +679,28 @@ TEST_F(SessionTable, AFloodOfSessionsForgetsOnlyTheFloodersOwn) {
   EXPECT_FALSE(s.known(carols.front()));
 }
 
+// A refused open still finishes what its sweep ended: an expired session's unchanged copy is
+// deleted and stops counting (it stayed "closing", counted, on disk).
+TEST_F(SessionTable, ARefusedOpenStillEndsExpiredSessions) {
+  Sessions::Options o = options();
+  o.caps = [](const std::string& principal) {
+    Sessions::Options::PrincipalCaps c;
+    if (principal == "bob") c.max_sessions = 1;
+    return c;
+  };
+  Sessions s(o);
+  std::string a = *s.open("alice"), b = *s.open("bob");
+  policy::Plan pa = plan(), pb = plan();
+  ASSERT_TRUE(s.bind(pa, a, "", "alice"));
+  auto running = s.bind(pb, b, "", "bob");  // bob's call runs on: his session never expires
+  ASSERT_TRUE(running);
+  EXPECT_EQ(s.live_copies(), 2u);
+  now_ += std::chrono::seconds(61);
+  EXPECT_FALSE(s.open("bob")) << "bob's one session runs a call: no room for another";
+  EXPECT_FALSE(s.known(a));
+  EXPECT_FALSE(fs::exists(pa.fs[0].host));
+  EXPECT_EQ(s.live_copies(), 1u);
+}
+
 }  // namespace
 }  // namespace wasmcap::mcp::test
