@@ -166,6 +166,10 @@ class ToolHost {
   // when `principal` opened it, and says whether it did.
   Result<std::string> open_session(const std::string& principal);
   bool close_session(const std::string& id, const std::string& principal);
+  // A session its client ends (HTTP DELETE): closed as above when `principal` opened it, and
+  // its id remembered as ended (session_terminated), so that requests under it get 404.
+  bool terminate_session(const std::string& id, const std::string& principal);
+  bool session_terminated(const std::string& id) const;
 
  private:
   struct Impl;

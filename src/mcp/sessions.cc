@@ -108,8 +108,8 @@ Result<std::string> Sessions::open(const std::string& principal) {
       refused = Error(ErrorCode::kCapabilityUnavailable,
                       "server busy: principal '" + principal + "' has " + std::to_string(mine) +
                           " sessions open, its share (mcp.tenancy max_sessions), and each owns a "
-                          "workspace or runs a call; retry when one expires (idle for "
-                          "--session-idle-timeout-ms)");
+                          "workspace or runs a call; end one (DELETE /mcp with its Mcp-Session-Id) "
+                          "or retry when one expires (idle for --session-idle-timeout-ms)");
     } else if (sessions_.size() >= o_.max_sessions && !forget_idle_locked(nullptr)) {
       // The table is full: the principal holding the most sessions loses its least recently
       // used idle one without copies. There is always one: copies are capped far below
@@ -127,6 +127,36 @@ Result<std::string> Sessions::open(const std::string& principal) {
   finish(to_finish);
   if (refused) return tl::unexpected(std::move(*refused));
   return id;
+}
+
+bool Sessions::terminate(const std::string& id, const std::string& principal) {
+  std::vector<std::string> to_finish;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second.principal != principal) return false;
+    if (terminated_.insert(id).second) {
+      terminated_order_.push_back(id);
+      if (terminated_order_.size() > o_.max_sessions) {
+        terminated_.erase(terminated_order_.front());
+        terminated_order_.pop_front();
+      }
+    }
+    // Its copies are not taken from a call still using them: the session ends when its last
+    // call does (release), and takes no new call meanwhile (bind).
+    if (it->second.active > 0) {
+      it->second.ending = true;
+    } else {
+      end_locked(id, to_finish);
+    }
+  }
+  finish(to_finish);
+  return true;
+}
+
+bool Sessions::terminated(const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return terminated_.count(id) != 0;
 }
 
 bool Sessions::known(const std::string& id) {
@@ -262,7 +292,7 @@ tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind
     auto it = sessions_.find(session);
     // Another principal's session is answered as one never issued: the reply does not tell
     // whether the id exists.
-    if (it == sessions_.end() || it->second.principal != principal) {
+    if (it == sessions_.end() || it->second.principal != principal || it->second.ending) {
       finish_later();
       // Only a session this server issued owns workspace copies: an id the client made up (or
       // one that expired, or another replica's, or another principal's) owns none.
@@ -363,7 +393,7 @@ tl::expected<std::unique_ptr<Sessions::Lease>, Sessions::Refusal> Sessions::bind
 }
 
 void Sessions::release(Lease& lease) {
-  std::vector<std::string> remove;
+  std::vector<std::string> remove, to_finish;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& name : lease.copies) {
@@ -380,14 +410,19 @@ void Sessions::release(Lease& lease) {
       if (s != sessions_.end()) {
         if (s->second.active > 0) --s->second.active;
         s->second.last_used = o_.now();
+        // Its client ended it while this call ran: it ends now.
+        if (s->second.active == 0 && s->second.ending) end_locked(lease.session, to_finish);
       }
     }
   }
   // Removed first, uncounted after: the caps hold on what is on disk.
   for (const auto& name : remove) (void)workspace::discard(o_.home, name);
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& name : remove) copies_.erase(name);
-  cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& name : remove) copies_.erase(name);
+    cv_.notify_all();
+  }
+  finish(to_finish);
 }
 
 }  // namespace wasmcap::mcp

@@ -13,6 +13,8 @@
 // - live copies are capped in number and in total apparent bytes (ServerOptions
 //   max_session_workspaces / max_session_workspace_bytes); past the cap a call is refused with
 //   kServerBusy before anything is copied;
+// - a client may end its session (HTTP DELETE: terminate()): as an expiry, once its running
+//   calls are over, and its id is remembered as ended (requests under it get 404);
 // - a session idle for session_idle_timeout_ms expires: its copies are deleted when unchanged,
 //   and kept for the operator's review (still counted) when a tool changed them, until the
 //   operator applies or discards them (`wasmcap ws`);
@@ -29,10 +31,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,6 +115,13 @@ class Sessions {
   // Ends a session now (stdio EOF, HTTP DELETE) when `principal` opened it: as an expiry.
   // False when there is no such session of that principal.
   bool close(const std::string& id, const std::string& principal);
+  // Ends a session at its client's request (HTTP DELETE, transports/streamable-http "Session
+  // Management") when `principal` opened it, as close(), and remembers its id as ended: the
+  // spec has a server answer 404 to requests under it from then on. False otherwise (nothing
+  // changes). The last kMaxSessions ended ids are remembered.
+  bool terminate(const std::string& id, const std::string& principal);
+  // Whether `id` was ended by terminate() (and is still remembered).
+  bool terminated(const std::string& id);
   // Whether `id` is a live session this server issued.
   bool known(const std::string& id);
 
@@ -140,6 +151,7 @@ class Sessions {
     std::string principal;  // who opened it: the only one who may use it
     std::chrono::steady_clock::time_point last_used;
     size_t active = 0;                      // calls in flight
+    bool ending = false;                    // terminated while calls ran: ends with the last
     std::map<std::string, std::string> copies;  // base workspace -> copy name
   };
 
@@ -162,6 +174,8 @@ class Sessions {
   std::condition_variable cv_;
   std::map<std::string, Session> sessions_;
   std::map<std::string, Copy> copies_;  // by workspace name
+  std::set<std::string> terminated_;     // ids ended by terminate(), the last kMaxSessions
+  std::deque<std::string> terminated_order_;  // oldest first
 };
 
 // Each principal's share of sessions and copies from the host config's mcp.tenancy (tenancy.h:

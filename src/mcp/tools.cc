@@ -314,6 +314,12 @@ bool ToolHost::close_session(const std::string& id, const std::string& principal
   if (impl_->bash) impl_->bash->close_session(id);
   return true;
 }
+bool ToolHost::terminate_session(const std::string& id, const std::string& principal) {
+  if (!impl_->sessions->terminate(id, principal)) return false;
+  if (impl_->bash) impl_->bash->close_session(id);
+  return true;
+}
+bool ToolHost::session_terminated(const std::string& id) const { return impl_->sessions->terminated(id); }
 
 Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   auto impl = std::make_unique<Impl>();

@@ -510,6 +510,18 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     // The 2026-07-28 revision has no sessions: a modern request's Mcp-Session-Id is ignored (no
     // audit correlation, no cancellation routing, none minted).
     std::string session = modern ? std::string() : clean_id(req.get_header_value("Mcp-Session-Id"));
+    // A session its client ended (DELETE) is gone: 404, as the spec has it, so the client starts
+    // a new one. (Ids another replica ended are not known here: any replica serves any id.)
+    if (!session.empty() && host->session_terminated(session)) {
+      res.set_status(404);
+      res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg.is_object() && msg.contains("id") ? msg["id"] : Json()},
+                           {"error", {{"code", kSessionNotFound},
+                                      {"message", "Session not found: the session was ended (DELETE); send "
+                                                  "initialize (without Mcp-Session-Id) to start a new session"}}}}
+                          .dump(),
+                      "application/json");
+      return;
+    }
     if (!is_request && msg.is_object() && msg.value("method", Json()) == "notifications/cancelled" &&
         !session.empty() && msg["params"].is_object() && msg["params"].contains("requestId")) {
       std::shared_ptr<Protocol> owner;
@@ -687,15 +699,34 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       }
     }
   };
-  auto not_allowed = [&, scheduler](const HttpReq& req, HttpRes& res) {
+  auto not_allowed = [&, host, scheduler](const HttpReq& req, HttpRes& res) {
     if (req.is_metrics()) {  // admitted: GET with the metrics token
       res.set_content(prometheus_text(scheduler->snapshot()), "text/plain; version=0.0.4; charset=utf-8");
       return;
     }
-    // Stateless: no server-initiated stream (GET) and no session to end (DELETE: sessions
-    // expire when idle).
+    // DELETE ends a session its principal opened here (transports/streamable-http, "Session
+    // Management"): its unchanged workspace copies are deleted at once, changed ones kept for
+    // review, its share of sessions freed, and requests under its id get 404 from then on. An
+    // id this replica did not issue to that principal (another's, invented, expired, another
+    // replica's): 404, as for any unknown session.
+    // (The 2026-07-28 revision has no sessions: its DELETE is 405, as its GET.)
+    if (req.method() == "DELETE" && req.get_header_value("MCP-Protocol-Version") != kStatelessVersion) {
+      std::string id = clean_id(req.get_header_value("Mcp-Session-Id"));
+      if (id.empty()) {
+        res.set_status(400);
+        res.set_content(jsonrpc_error(kInvalidRequest, "Bad Request: DELETE needs the Mcp-Session-Id to end"),
+                        "application/json");
+      } else if (host->terminate_session(id, principal_of(req))) {
+        res.set_status(204);
+      } else {
+        res.set_status(404);
+        res.set_content(jsonrpc_error(kSessionNotFound, "Session not found"), "application/json");
+      }
+      return;
+    }
+    // No server-initiated stream (GET).
     res.set_status(405);
-    res.set_header("Allow", "POST");
+    res.set_header("Allow", "POST, DELETE");
   };
 
   // Every request to /mcp, on one of the module's workers. Nothing may unwind into the module.

@@ -92,7 +92,8 @@ run() {  # SPEC_VERSION SCENARIO
   echo "$1 $2: $verdict"
   case $verdict in PASS*) ;; *) sed 's/\x1b\[[0-9;]*m//g' "$out/$2.log" | head -40 >&2; failed=1 ;; esac
 }
-for s in server-initialize ping tools-list tools-call-error logging-set-level dns-rebinding-protection; do
+for s in server-initialize ping tools-list tools-call-error logging-set-level dns-rebinding-protection \
+         server-session-lifecycle; do
   run 2025-11-25 "$s"
 done
 for s in server-stateless tools-list tools-call-error dns-rebinding-protection http-header-validation caching; do

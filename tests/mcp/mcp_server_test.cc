@@ -479,6 +479,12 @@ TEST_F(ServerTest, HttpTransportChecks) {
   EXPECT_EQ(r->status, 403);
   r = c.Get("/mcp", auth);
   EXPECT_EQ(r->status, 405);
+  r = c.Delete("/mcp", {{"Authorization", "Bearer s3cret-token"}, {"Mcp-Session-Id", "never-issued"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.Delete("/mcp", {{"Mcp-Session-Id", "never-issued"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << "a DELETE needs the token as any request";
   r = c.Post("/mcp", auth, std::string(5000, ' '), "application/json");
   EXPECT_EQ(r->status, 413);
   r = c.Post("/mcp", auth, ping, "text/plain");

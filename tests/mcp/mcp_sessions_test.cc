@@ -276,6 +276,14 @@ struct SessionServer {
     auto r = c.Post("/mcp", h, req.dump(), "application/json");
     return r ? Json::parse(r->body, nullptr, false) : Json();
   }
+  // DELETE /mcp under Mcp-Session-Id `session` ("" = none) as `token`'s principal: the status.
+  int end(const std::string& session, const std::string& token = "") {
+    httplib::Headers h;
+    if (!session.empty()) h.emplace("Mcp-Session-Id", session);
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    auto r = c.Delete("/mcp", h);
+    return r ? r->status : -1;
+  }
   HttpServer srv;
   httplib::Client c;
 };
@@ -412,6 +420,9 @@ TEST_F(ServerTest, ASessionBelongsToItsPrincipal) {
   r = s.call(a1, "ls", Json::object(), false, bob);
   EXPECT_EQ(r["error"]["code"], kSessionNotFound) << r.dump();
   EXPECT_EQ(s.call(a1, "ls", Json::object(), false, alice)["result"]["content"][0]["text"], "alices\nnotes.txt\n");
+  // Nor end it: his DELETE is answered as for an unknown session, and hers lives on.
+  EXPECT_EQ(s.end(a1, bob), 404);
+  EXPECT_EQ(s.call(a1, "ls", Json::object(), false, alice)["result"]["isError"], false);
   // Her second copy fits her share, a third does not (sessions' and session-less calls' alike).
   EXPECT_EQ(s.call(a2, "ls", Json::object(), false, alice)["result"]["isError"], false);
   r = s.call(a3, "ls", Json::object(), false, alice);
@@ -424,6 +435,43 @@ TEST_F(ServerTest, ASessionBelongsToItsPrincipal) {
   r = s.call("", "ls", Json::object(), true, bob);
   EXPECT_EQ(r["result"]["isError"], false) << r.dump();
   EXPECT_EQ(copies_in(home_).size(), 3u);
+}
+
+// DELETE ends a session (transports/streamable-http, "Session Management"): its unchanged copy
+// goes at once, and requests under its id get 404 from then on; ids never issued get 404.
+TEST_F(ServerTest, DeleteEndsASession) {
+  ASSERT_TRUE(workspace::create(home_, (dir_ / "ws").string(), "proj"));
+  coreutils_fs_ = R"({"guest": "/work", "workspace": "proj", "per_session": true, "access": "rw"})";
+  SessionServer s(this, host());
+  std::string id = s.initialize();
+  ASSERT_EQ(id.size(), 32u);
+  EXPECT_EQ(s.call(id, "ls", Json::object())["result"]["isError"], false);
+  EXPECT_EQ(copies_in(home_).size(), 1u);
+  EXPECT_EQ(s.end(""), 400);
+  EXPECT_EQ(s.end("0123456789abcdef0123456789abcdef"), 404);
+  EXPECT_EQ(s.end(id), 204);
+  EXPECT_TRUE(copies_in(home_).empty()) << "the unchanged copy outlived its session";
+  auto r = s.c.Post("/mcp", {{"Mcp-Session-Id", id}}, R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})",
+                    "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  Json j = Json::parse(r->body);
+  EXPECT_EQ(j["error"]["code"], kSessionNotFound) << r->body;
+  EXPECT_EQ(j["id"], 7);
+  EXPECT_EQ(s.end(id), 404) << "ended once";
+  // A new session starts as before; GET is still not served.
+  std::string again = s.initialize();
+  EXPECT_EQ(again.size(), 32u);
+  EXPECT_NE(again, id);
+  auto g = s.c.Get("/mcp");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->status, 405);
+  EXPECT_EQ(g->get_header_value("Allow"), "POST, DELETE");
+  // The 2026-07-28 revision has no sessions to end.
+  auto d = s.c.Delete("/mcp", {{"Mcp-Session-Id", again}, {"MCP-Protocol-Version", "2026-07-28"}});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->status, 405);
+  EXPECT_EQ(s.call(again, "ls", Json::object())["result"]["isError"], false) << "the session lives on";
 }
 
 // stdio: the connection is one session. Its calls share its copy; at EOF a changed copy is kept
@@ -700,6 +748,31 @@ TEST_F(SessionTable, ARefusedOpenStillEndsExpiredSessions) {
   EXPECT_FALSE(s.known(a));
   EXPECT_FALSE(fs::exists(pa.fs[0].host));
   EXPECT_EQ(s.live_copies(), 1u);
+}
+
+// A session its client ends while a call uses its copy keeps the copy until that call is over,
+// and takes no new call meanwhile; only its principal can end it.
+TEST_F(SessionTable, TerminateEndsASessionAfterItsLastCall) {
+  Sessions s(options());
+  std::string a = *s.open("alice");
+  policy::Plan pa = plan();
+  auto running = s.bind(pa, a, "", "alice");
+  ASSERT_TRUE(running);
+  EXPECT_FALSE(s.terminate(a, "bob"));
+  EXPECT_FALSE(s.terminated(a));
+  EXPECT_TRUE(s.terminate(a, "alice"));
+  EXPECT_TRUE(s.terminated(a));
+  policy::Plan again = plan();
+  auto r = s.bind(again, a, "", "alice");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rpc_code, kSessionNotFound);
+  EXPECT_TRUE(fs::exists(pa.fs[0].host)) << "the copy went while its call ran";
+  running->reset();
+  EXPECT_FALSE(fs::exists(pa.fs[0].host));
+  EXPECT_FALSE(s.known(a));
+  EXPECT_EQ(s.live_copies(), 0u);
+  EXPECT_TRUE(s.terminated(a));
+  EXPECT_FALSE(s.terminate(a, "alice"));
 }
 
 }  // namespace
