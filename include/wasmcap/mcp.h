@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -170,6 +171,9 @@ class ToolHost {
   // its id remembered as ended (session_terminated), so that requests under it get 404.
   bool terminate_session(const std::string& id, const std::string& principal);
   bool session_terminated(const std::string& id) const;
+  // What each principal holds in the session table now: {sessions, workspace copies}, by
+  // principal (GET /metrics).
+  std::map<std::string, std::pair<size_t, size_t>> sessions_by_principal() const;
 
  private:
   struct Impl;

@@ -667,9 +667,21 @@ std::string prometheus_text(const Scheduler::Snapshot& s) {
     if (std::string_view(k.key) == "principal") {
       each(p + "memory_reserved_bytes", "gauge", "Guest memory reserved by its running calls.",
            [](const auto& r) { return std::to_string(r.now.reserved_mb << 20); });
+      each(p + "sessions", "gauge", "MCP sessions it holds.",
+           [](const auto& r) { return std::to_string(r.sessions); });
+      each(p + "workspace_copies", "gauge", "Per-session workspace copies counted against its share.",
+           [](const auto& r) { return std::to_string(r.workspace_copies); });
     }
   }
   return out;
+}
+
+void add_sessions(Scheduler::Snapshot& s, const std::string& principal, size_t sessions, size_t workspace_copies) {
+  auto it = std::lower_bound(s.principals.begin(), s.principals.end(), principal,
+                             [](const Scheduler::Row& r, const std::string& n) { return r.name < n; });
+  if (it == s.principals.end() || it->name != principal) it = s.principals.insert(it, Scheduler::Row{principal, {}, {}});
+  it->sessions = sessions;
+  it->workspace_copies = workspace_copies;
 }
 
 }  // namespace wasmcap::mcp

@@ -154,6 +154,9 @@ class Scheduler {
     std::string name;
     Counts now;  // running, queued, reserved_mb (demoted: server-wide only)
     Usage usage;
+    // Principals only, from the session table (add_sessions): sessions it holds, and the
+    // per-session workspace copies counted against its share.
+    size_t sessions = 0, workspace_copies = 0;
   };
   struct Snapshot {
     Counts totals;
@@ -225,5 +228,9 @@ class Scheduler {
 // plugin, gauges of what runs and waits now and counters of what was admitted, refused, sent and
 // used (docs/mcp.md "Metrics").
 std::string prometheus_text(const Scheduler::Snapshot& s);
+
+// Adds what a principal holds in the session table to the snapshot's row of that principal (a
+// row is made for a principal that has had no call yet), keeping the rows in name order.
+void add_sessions(Scheduler::Snapshot& s, const std::string& principal, size_t sessions, size_t workspace_copies);
 
 }  // namespace wasmcap::mcp

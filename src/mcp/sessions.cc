@@ -240,6 +240,14 @@ uint64_t Sessions::bytes_locked() const {
   return n;
 }
 
+std::map<std::string, std::pair<size_t, size_t>> Sessions::held_by_principal() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::map<std::string, std::pair<size_t, size_t>> out;
+  for (const auto& [id, sess] : sessions_) ++out[sess.principal].first;
+  for (const auto& [name, c] : copies_) ++out[c.principal].second;
+  return out;
+}
+
 size_t Sessions::live_copies() {
   std::lock_guard<std::mutex> l(mu_);
   return copies_.size();

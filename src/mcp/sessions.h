@@ -134,6 +134,8 @@ class Sessions {
                                                      const std::string& call_id,
                                                      const std::string& principal);
 
+  // What each principal holds now: {sessions, copies} by principal (metrics).
+  std::map<std::string, std::pair<size_t, size_t>> held_by_principal();
   // Copies counted against the caps now, and their bytes (tests, diagnostics).
   size_t live_copies();
   uint64_t live_bytes();

@@ -320,6 +320,9 @@ bool ToolHost::terminate_session(const std::string& id, const std::string& princ
   return true;
 }
 bool ToolHost::session_terminated(const std::string& id) const { return impl_->sessions->terminated(id); }
+std::map<std::string, std::pair<size_t, size_t>> ToolHost::sessions_by_principal() const {
+  return impl_->sessions->held_by_principal();
+}
 
 Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   auto impl = std::make_unique<Impl>();

@@ -701,7 +701,11 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
   };
   auto not_allowed = [&, host, scheduler](const HttpReq& req, HttpRes& res) {
     if (req.is_metrics()) {  // admitted: GET with the metrics token
-      res.set_content(prometheus_text(scheduler->snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+      Scheduler::Snapshot snap = scheduler->snapshot();
+      for (const auto& [principal, held] : host->sessions_by_principal()) {
+        if (!principal.empty()) add_sessions(snap, principal, held.first, held.second);
+      }
+      res.set_content(prometheus_text(snap), "text/plain; version=0.0.4; charset=utf-8");
       return;
     }
     // DELETE ends a session its principal opened here (transports/streamable-http, "Session

@@ -398,6 +398,8 @@ TEST_F(ServerTest, ASessionBelongsToItsPrincipal) {
   Json cfg = Json::parse(config_text());
   cfg["mcp"]["tenancy"]["principals"] = {{"alice", {{"token_file", (dir_ / "alice.token").string()}}},
                                          {"bob", {{"token_file", (dir_ / "bob.token").string()}}}};
+  write_text(dir_ / "metrics.token", "metrics-0123456789abcdef\n");
+  cfg["mcp"]["tenancy"]["metrics_token_file"] = (dir_ / "metrics.token").string();
   ServerOptions o;
   o.max_session_workspaces = 4;  // each principal's share: 2
   SessionServer s(this, make_host(o, cfg.dump()));
@@ -435,6 +437,14 @@ TEST_F(ServerTest, ASessionBelongsToItsPrincipal) {
   r = s.call("", "ls", Json::object(), true, bob);
   EXPECT_EQ(r["result"]["isError"], false) << r.dump();
   EXPECT_EQ(copies_in(home_).size(), 3u);
+  // What each holds, in /metrics (the session-less copies went with their calls).
+  auto m = s.c.Get("/metrics", {{"Authorization", "Bearer metrics-0123456789abcdef"}});
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("\nwasmcap_mcp_principal_sessions{principal=\"alice\"} 3\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("\nwasmcap_mcp_principal_workspace_copies{principal=\"alice\"} 2\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("\nwasmcap_mcp_principal_sessions{principal=\"bob\"} 1\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("\nwasmcap_mcp_principal_workspace_copies{principal=\"bob\"} 1\n"), std::string::npos) << m->body;
 }
 
 // DELETE ends a session (transports/streamable-http, "Session Management"): its unchanged copy
