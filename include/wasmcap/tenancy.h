@@ -74,6 +74,9 @@ struct TenancyConfig {
   // about this window (an exponentially decayed sum) has its next calls start at that lowest
   // priority, however short each is. 0: no CPU share by principal.
   std::optional<uint64_t> fair_cpu_window_ms;
+  // The guests' CPU weight beside the host's other work: every call's thread starts at this
+  // nice value (0-19; Linux CFS gives nice N about 1/1.25^N of nice 0's weight). Absent: 0.
+  std::optional<int> guest_nice;
   // GET /metrics over HTTP (docs/mcp.md "Metrics"), answered only to this file's token (its
   // first line, as a principal's): what every principal and plugin runs, waits and has used.
   // Absent: no /metrics (404).

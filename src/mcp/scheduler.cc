@@ -74,6 +74,7 @@ SchedulerLimits scheduler_limits(const ServerOptions& o, bool named_principals) 
   if (t->queue_timeout_ms) l.queue_timeout_ms = *t->queue_timeout_ms;
   if (t->demote_after_cpu_ms) l.demote_after_cpu_ms = *t->demote_after_cpu_ms;
   if (t->fair_cpu_window_ms) l.fair_cpu_window_ms = *t->fair_cpu_window_ms;
+  if (t->guest_nice) l.guest_nice = *t->guest_nice;
   if (t->memory_budget_mb) l.memory_budget_mb = *t->memory_budget_mb;
   return l;
 }
@@ -399,6 +400,9 @@ Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, cons
       t.has_thread = true;
       t.tid = static_cast<pid_t>(::gettid());
       if (pthread_getcpuclockid(pthread_self(), &t.cpu_clock) != 0) t.has_thread = false;
+      // The guests' weight beside the host's other work (raising one's own nice value needs
+      // no privilege; refused, the call runs at the server's).
+      if (limits_.guest_nice > 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(t.tid), limits_.guest_nice);
       // A principal past its share of the CPU starts its call at the lowest priority.
       if (t.has_thread && limits_.fair_cpu_window_ms != 0 && over_cpu_share(t.principal, Clock::now()) &&
           demote(t)) {

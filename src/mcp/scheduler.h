@@ -25,7 +25,8 @@
 //     from the long ones (a two-level feedback queue); nothing is demoted when that fails (the
 //     deadline still holds). A demoted call gives its slot back (it still holds its principal's
 //     and plugin's share and its memory): at most max_running demoted calls run beyond the slots.
-//     A principal whose calls have used more than kCpuShareSlack times its weighted share of the
+//     Every call's thread starts at guest_nice (the guests' weight beside the host's other
+//     work). A principal whose calls have used more than kCpuShareSlack times its weighted share of the
 //     guest CPU over the last fair_cpu_window_ms (decayed exponentially) has its next calls
 //     start demoted, however short each is: CPU is shared by principal, not only by slot, while
 //     what no other principal wants stays usable (SCHED_IDLE takes nothing from them).
@@ -80,6 +81,7 @@ struct SchedulerLimits {
   uint64_t memory_budget_mb = 0;
   uint64_t demote_after_cpu_ms = 0;    // 0: never
   uint64_t fair_cpu_window_ms = 0;     // 0: no CPU share by principal
+  int guest_nice = 0;                  // every call's thread starts at this nice value (0-19)
   // Result bytes each principal may receive per second, averaged (0: no budget); by name, over
   // it. A principal more than a second's worth behind has its calls wait (it passes its turns).
   uint64_t principal_output_bytes_per_s = 0;

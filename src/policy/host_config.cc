@@ -357,7 +357,8 @@ Result<TenantLimits> read_tenant_limits(const Doc& d, const Json& v, const std::
 // "mcp": {"tenancy": {...}} (wasmcap/tenancy.h, docs/host-config.md#mcp).
 Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::string& path) {
   WASMCAP_TRY(d.object(v, path, {"principals", "per_principal", "per_plugin", "plugins",
-                                 "queue_timeout_ms", "demote_after_cpu_ms", "fair_cpu_window_ms", "memory_budget_mb",
+                                 "queue_timeout_ms", "demote_after_cpu_ms", "fair_cpu_window_ms", "guest_nice",
+                                 "memory_budget_mb",
                                  "metrics_token_file"}));
   TenancyConfig c;
   if (const Json* ps = member(v, "principals")) {
@@ -406,6 +407,11 @@ Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::strin
   }
   if (const Json* t = member(v, "memory_budget_mb")) {
     WASMCAP_TRY_ASSIGN(c.memory_budget_mb, d.uint(*t, member_path(path, "memory_budget_mb"), 1, uint64_t{1} << 30));
+  }
+  if (const Json* t = member(v, "guest_nice")) {
+    uint64_t nice = 0;
+    WASMCAP_TRY_ASSIGN(nice, d.uint(*t, member_path(path, "guest_nice"), 0, 19));
+    c.guest_nice = static_cast<int>(nice);
   }
   if (const Json* t = member(v, "fair_cpu_window_ms")) {
     WASMCAP_TRY_ASSIGN(c.fair_cpu_window_ms, d.uint(*t, member_path(path, "fair_cpu_window_ms"), 0, 3600 * 1000));

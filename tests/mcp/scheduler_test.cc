@@ -381,6 +381,27 @@ TEST(Scheduler, APrincipalPastItsCpuShareStartsItsCallsDemoted) {
   }
 }
 
+// The guests' weight beside the host's other work: every call's thread starts at guest_nice;
+// a thread outside the calls keeps its own.
+TEST(Scheduler, CallsStartAtTheGuestNiceValue) {
+  SchedulerLimits l = limits(2, 0);
+  l.guest_nice = 7;
+  Scheduler s(l);
+  const int before = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  int seen = -100;
+  std::thread call([&] {
+    Ticket t = admit(s, "alice");
+    ASSERT_TRUE(t);
+    ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+    errno = 0;
+    seen = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    s.release(*t);
+  });
+  call.join();
+  EXPECT_EQ(seen, std::max(before, 7));
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), before);
+}
+
 // A principal past its output budget (a second's worth owed) waits for its next call until it
 // is within it again, while another principal runs at once; the debt outlives the principal's
 // calls. Without a budget nothing waits.
@@ -516,7 +537,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
       "per_plugin": {"max_running": 3},
       "plugins": {"spinner": {"max_running": 1, "max_queued": 1}},
       "queue_timeout_ms": 1500, "demote_after_cpu_ms": 0, "memory_budget_mb": 3000,
-      "fair_cpu_window_ms": 0}}})",
+      "fair_cpu_window_ms": 0, "guest_nice": 5}}})",
                                        "config.json");
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   ServerOptions o;
@@ -536,6 +557,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(l.queue_timeout_ms, 1500u);
   EXPECT_EQ(l.demote_after_cpu_ms, 0u);
   EXPECT_EQ(l.fair_cpu_window_ms, 0u) << "no CPU share by principal";
+  EXPECT_EQ(l.guest_nice, 5);
   EXPECT_EQ(l.memory_budget_mb, 3000u);
   EXPECT_EQ(l.principal_output_bytes_per_s, 65536u);
   EXPECT_EQ(l.output_overrides["alice"], 0u) << "alice: no output budget";
@@ -562,6 +584,7 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
   EXPECT_EQ(scheduler_limits(d, false).queue_timeout_ms, 9000u) << "by default a call waits at most its deadline";
   EXPECT_EQ(scheduler_limits(d, false).demote_after_cpu_ms, kDefaultDemoteAfterCpuMs);
   EXPECT_EQ(scheduler_limits(d, false).fair_cpu_window_ms, kDefaultFairCpuWindowMs);
+  EXPECT_EQ(scheduler_limits(d, false).guest_nice, 0);
   uint64_t half_ram_mb = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
                          static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
   EXPECT_EQ(scheduler_limits(d, false).memory_budget_mb, half_ram_mb) << "the default budget: half the RAM";
@@ -585,6 +608,8 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
            R"({"mcp": {"tenancy": {"cpu": 1}}})",
            R"({"mcp": {"tenancy": {"memory_budget_mb": 0}}})",
            R"({"mcp": {"tenancy": {"fair_cpu_window_ms": 3600001}}})",
+           R"({"mcp": {"tenancy": {"guest_nice": 20}}})",
+           R"({"mcp": {"tenancy": {"guest_nice": -1}}})",
            R"({"mcp": {"tenancy": {"per_plugin": {"output_bytes_per_s": 1024}}}})",
            R"({"mcp": {"tenancy": {"per_plugin": {"max_sessions": 4}}}})",
            R"({"mcp": {"tenancy": {"per_principal": {"max_sessions": 0}}}})",
