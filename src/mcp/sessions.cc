@@ -130,28 +130,7 @@ Result<std::string> Sessions::open(const std::string& principal) {
 }
 
 bool Sessions::terminate(const std::string& id, const std::string& principal) {
-  std::vector<std::string> to_finish;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = sessions_.find(id);
-    if (it == sessions_.end() || it->second.principal != principal) return false;
-    if (terminated_.insert(id).second) {
-      terminated_order_.push_back(id);
-      if (terminated_order_.size() > o_.max_sessions) {
-        terminated_.erase(terminated_order_.front());
-        terminated_order_.pop_front();
-      }
-    }
-    // Its copies are not taken from a call still using them: the session ends when its last
-    // call does (release), and takes no new call meanwhile (bind).
-    if (it->second.active > 0) {
-      it->second.ending = true;
-    } else {
-      end_locked(id, to_finish);
-    }
-  }
-  finish(to_finish);
-  return true;
+  return end_session(id, principal, true);
 }
 
 bool Sessions::terminated(const std::string& id) {
@@ -165,12 +144,29 @@ bool Sessions::known(const std::string& id) {
 }
 
 bool Sessions::close(const std::string& id, const std::string& principal) {
+  return end_session(id, principal, false);
+}
+
+bool Sessions::end_session(const std::string& id, const std::string& principal, bool remember) {
   std::vector<std::string> to_finish;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end() || it->second.principal != principal) return false;
-    end_locked(id, to_finish);
+    if (remember && terminated_.insert(id).second) {
+      terminated_order_.push_back(id);
+      if (terminated_order_.size() > o_.max_sessions) {
+        terminated_.erase(terminated_order_.front());
+        terminated_order_.pop_front();
+      }
+    }
+    // Its copies are not taken from a call still using them: the session ends when its last
+    // call does (release), and takes no new call meanwhile (bind).
+    if (it->second.active > 0) {
+      it->second.ending = true;
+    } else {
+      end_locked(id, to_finish);
+    }
   }
   finish(to_finish);
   return true;

@@ -21,7 +21,7 @@
 // - a session belongs to the principal that opened it (docs/mcp.md "Tenants"): another
 //   principal presenting its id is answered as for an id never issued (kSessionNotFound), so a
 //   leaked id gives no other tenant its copies or its shell; each principal holds at most its
-//   share of sessions and of copies (Options::principal_caps), and when the table is full the
+//   share of sessions and of copies (Options::caps), and when the table is full the
 //   principal holding the most sessions loses its least recently used idle one, so one
 //   principal's `initialize` flood forgets only its own sessions;
 // - copying happens outside the table's lock: sessions copy in parallel, and a second call of a
@@ -51,8 +51,9 @@ namespace wasmcap::mcp {
 struct ServerOptions;
 
 // Issued session ids remembered at once. An id costs ~100 bytes; past the bound the least
-// recently used session without copies is forgotten (a flood of `initialize` cannot grow the
-// table, and never takes a session's copies away).
+// recently used idle session without copies, of the principal holding the most, is forgotten (a
+// flood of `initialize` cannot grow the table, never takes a session's copies away, and never
+// another principal's session).
 inline constexpr size_t kMaxSessions = 4096;
 
 class Sessions {
@@ -112,13 +113,13 @@ class Sessions {
   // the principal's share of sessions its own least recently used idle session without copies
   // is forgotten first; refused (kCapabilityUnavailable) when all of them own copies.
   Result<std::string> open(const std::string& principal);
-  // Ends a session now (stdio EOF, HTTP DELETE) when `principal` opened it: as an expiry.
-  // False when there is no such session of that principal.
+  // Ends a session (stdio EOF) when `principal` opened it: as an expiry, at once, or when its
+  // last running call ends (it takes no new call meanwhile). False when there is no such
+  // session of that principal.
   bool close(const std::string& id, const std::string& principal);
   // Ends a session at its client's request (HTTP DELETE, transports/streamable-http "Session
-  // Management") when `principal` opened it, as close(), and remembers its id as ended: the
-  // spec has a server answer 404 to requests under it from then on. False otherwise (nothing
-  // changes). The last kMaxSessions ended ids are remembered.
+  // Management") as close() does, and remembers its id as ended: the spec has a server answer
+  // 404 to requests under it from then on. The last kMaxSessions ended ids are remembered.
   bool terminate(const std::string& id, const std::string& principal);
   // Whether `id` was ended by terminate() (and is still remembered).
   bool terminated(const std::string& id);
@@ -160,6 +161,8 @@ class Sessions {
   // Forgets expired sessions and retained copies the operator removed; returns the copies to
   // finish (outside the lock).
   std::vector<std::string> sweep_locked(std::chrono::steady_clock::time_point now);
+  // close() and terminate(): `remember` the id as ended.
+  bool end_session(const std::string& id, const std::string& principal, bool remember);
   // Ends the session `id` (locked): its copies become kClosing; appended to `finish`.
   void end_locked(const std::string& id, std::vector<std::string>& finish);
   // Deletes an unchanged copy, keeps a changed one for review (outside the lock).

@@ -448,11 +448,14 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
       if (it != meta.end()) meta_version = &*it;
     }
     bool modern = is_request && (meta_version != nullptr || hv == kStatelessVersion);
+    // An error answer with the request's id (null when the message has none, or is no object).
     auto reject = [&](int status, int code, const std::string& message, const Json* data = nullptr) {
       Json e{{"code", code}, {"message", message}};
       if (data != nullptr) e["data"] = *data;
       res.set_status(status);
-      res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg["id"]}, {"error", e}}.dump(), "application/json");
+      res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg.is_object() ? msg.value("id", Json()) : Json()},
+                           {"error", e}}.dump(),
+                      "application/json");
     };
     if (modern) {
       // Server validation (transports/streamable-http#server-validation): the headers a load
@@ -513,13 +516,9 @@ Result<void> serve_http(std::shared_ptr<ToolHost> host, const HttpOptions& optio
     // A session its client ended (DELETE) is gone: 404, as the spec has it, so the client starts
     // a new one. (Ids another replica ended are not known here: any replica serves any id.)
     if (!session.empty() && host->session_terminated(session)) {
-      res.set_status(404);
-      res.set_content(Json{{"jsonrpc", "2.0"}, {"id", msg.is_object() && msg.contains("id") ? msg["id"] : Json()},
-                           {"error", {{"code", kSessionNotFound},
-                                      {"message", "Session not found: the session was ended (DELETE); send "
-                                                  "initialize (without Mcp-Session-Id) to start a new session"}}}}
-                          .dump(),
-                      "application/json");
+      reject(404, kSessionNotFound,
+             "Session not found: the session was ended (DELETE); send initialize (without "
+             "Mcp-Session-Id) to start a new session");
       return;
     }
     if (!is_request && msg.is_object() && msg.value("method", Json()) == "notifications/cancelled" &&

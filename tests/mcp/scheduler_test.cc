@@ -48,6 +48,12 @@ Scheduler::Wait settle(Scheduler& s, Scheduler::Ticket& t, std::string* why = nu
   return s.wait(t, nullptr, nullptr, why);
 }
 
+// The calling thread's priority as a nice value, SCHED_IDLE counted as the lowest (19).
+int priority() {
+  if (::sched_getscheduler(0) == SCHED_IDLE) return 19;
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+}
+
 TEST(Scheduler, RunsAtOnceWhileASlotIsFree) {
   Scheduler s(limits(2, 4));
   Ticket a = admit(s, "alice"), b = admit(s, "bob");
@@ -302,11 +308,6 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
   l.demote_after_cpu_ms = 20;
   Scheduler s(l);
   std::atomic<int> spin_nice{-100}, sleep_nice{-100};
-  // The calling thread's priority as a nice value, SCHED_IDLE counted as the lowest (19).
-  auto priority = [] {
-    if (::sched_getscheduler(0) == SCHED_IDLE) return 19;
-    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-  };
   auto body = [&](bool spin, std::atomic<int>& nice_after) {
     Ticket t = admit(s, spin ? "spinner" : "sleeper");
     ASSERT_TRUE(t);
@@ -345,10 +346,6 @@ TEST(Scheduler, APrincipalPastItsCpuShareStartsItsCallsDemoted) {
     SchedulerLimits l = limits(4, 0);
     l.fair_cpu_window_ms = window;  // long: no decay to speak of while the test runs
     Scheduler s(l);
-    auto priority = [] {
-      if (::sched_getscheduler(0) == SCHED_IDLE) return 19;
-      return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-    };
     const int before = priority();
     // One call of `who` on a thread of its own that burns `cpu` of CPU; its priority at start.
     auto call = [&](const std::string& who, std::chrono::milliseconds cpu) {
