@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "wasmcap/error.h"
+#include "wasmcap/memory_pool.h"
 
 namespace wasmcap {
 
@@ -257,7 +258,14 @@ struct ExecLimits {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Optional cooperative cancellation from another thread; checked like the deadline.
   const std::atomic<bool>* interrupt = nullptr;
+  // Optional: a pool the memory this instance defines takes its committed pages from, shared
+  // with other instances (memory_pool.h). When the pool is short, memory.grow returns -1 as at
+  // max_memory_pages, and an initial size that does not fit fails instantiation (memory_limit).
+  std::shared_ptr<wasmcap_memory_pool> memory_pool;
 };
+
+// A pool of `max_bytes` (rounded down to whole 64 KiB pages) for ExecLimits::memory_pool.
+std::shared_ptr<wasmcap_memory_pool> make_memory_pool(uint64_t max_bytes);
 
 // True when the run under `limits` must stop: its interrupt flag is raised or its deadline has
 // passed. Reads the clock only when there is a deadline. Every engine checks it before a call

@@ -157,8 +157,9 @@ class ToolHost {
   // unknown name. The scheduler's per-plugin limits key on it.
   std::string plugin_of(const std::string& name) const;
   // The linear memory a call of tool `name` may use (MiB): its plan's limit narrowed by
-  // --max-memory-mb, kDefaultCallMaxMemoryMb when neither sets one; 0 for an unknown or built-in
-  // tool. Every call runs with this cap, and the scheduler reserves it.
+  // --max-memory-mb, kDefaultCallMaxMemoryMb when neither sets one; for the `bash` tool the
+  // memory its commands share (mcp.bash.memory_mb); 0 for an unknown tool and the other
+  // built-ins. Every call runs with this cap, and the scheduler reserves it.
   uint64_t memory_cap_mb(const std::string& name) const;
 
   // Sessions (initialize over HTTP, the connection on stdio): mints and remembers an id that

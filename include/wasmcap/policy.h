@@ -306,6 +306,10 @@ struct McpBashConfig {
   // Offer `workspace_apply`: write a session's reviewed changes into the workspace's source
   // (the real tree). Off unless set.
   bool apply = false;
+  // MiB of linear memory the commands of one `bash` call may hold together (pipeline stages,
+  // $(...)), reserved from the server's memory budget when the call is admitted. Unset: four
+  // times the call memory cap (256 MiB with the defaults). Each command also keeps its own cap.
+  std::optional<uint64_t> memory_mb;
 };
 
 struct TenancyConfig;  // wasmcap/tenancy.h

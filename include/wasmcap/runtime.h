@@ -50,6 +50,9 @@ struct RunOptions {
   AotOptions aot;
   WasiConfig wasi;
   uint64_t max_memory_bytes = 4ull << 30;  // rounded down to whole 64 KiB pages
+  // Optional: linear memory shared with other runs (ExecLimits::memory_pool): the run's memory
+  // takes its pages from it, within max_memory_bytes. Null: only max_memory_bytes bounds it.
+  std::shared_ptr<wasmcap_memory_pool> memory_pool;
   uint64_t fuel = 0;                       // 0 = unlimited
   uint64_t timeout_ms = 0;  // wall clock of the whole run, AOT compile included; 0 = unlimited
   // Cooperative cancellation: set it (from any thread) to stop the run with deadline_exceeded.

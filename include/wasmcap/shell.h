@@ -111,6 +111,10 @@ struct Options {
   uint64_t max_output_bytes = 64u << 20;  // all commands' stdout+stderr together (0 = none)
   uint64_t max_commands = 10000;      // commands started (builtins included)
   uint64_t max_memory_bytes = 1ull << 30;  // per tool instance
+  // Optional: the linear memory all the session's running tools may hold together
+  // (ExecLimits::memory_pool; make_memory_pool): a tool's memory.grow past what the others left
+  // fails as at its own cap. The MCP `bash` tool sets one per shell (docs/mcp.md). Null: none.
+  std::shared_ptr<wasmcap_memory_pool> memory_pool;
   // What one command substitution `$(...)` may capture (0 = none); past it: output_limit.
   uint64_t max_substitution_bytes = 1u << 20;
   // Limits of the shell's own host-side work, for the whole session (docs/shell.md "Limits";

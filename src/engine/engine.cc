@@ -73,6 +73,12 @@ Result<void> check_call_args(std::string_view export_name, const FuncSig& sig,
   return {};
 }
 
+std::shared_ptr<wasmcap_memory_pool> make_memory_pool(uint64_t max_bytes) {
+  auto pool = std::make_shared<wasmcap_memory_pool>();
+  pool->max_pages = max_bytes / kWasmPageSize;
+  return pool;
+}
+
 Error deadline_error(const ExecLimits& limits, std::string_view during) {
   const std::string where = during.empty() ? std::string() : " during " + std::string(during);
   if (limits.interrupt != nullptr && limits.interrupt->load(std::memory_order_relaxed)) {

@@ -289,8 +289,25 @@ HostCallEnd invoke_host(const HostFunc& f, HostCall& call, const void* args, voi
   return HostCallEnd::kStop;
 }
 
+namespace {
+std::string mib(uint64_t pages) { return std::to_string(pages * kWasmPageSize >> 20) + " MiB"; }
+}  // namespace
+
+std::string memory_pool_short(const wasmcap_memory_pool& pool, uint64_t pages) {
+  const uint64_t used = std::min(wasmcap_memory_pool_used(&pool), pool.max_pages);
+  return "the module needs " + std::to_string(pages) + " pages (" + mib(pages) +
+         ") of memory initially, but the memory this run shares with the others of its group (" +
+         mib(pool.max_pages) + ") has " + mib(pool.max_pages - used) + " left";
+}
+
 void note_memory_at_cap(Error* error, const GuestMemory& memory, const ExecLimits& limits) {
   if (!is_trap(error->code) || error->code == ErrorCode::kTrapHost) return;
+  if (limits.memory_pool && wasmcap_memory_pool_refusals(limits.memory_pool.get()) != 0) {
+    error->message += " (note: linear memory could not grow: the memory this run shares with "
+                      "the others of its group (" + mib(limits.memory_pool->max_pages) +
+                      ") was in use)";
+    return;
+  }
   if (limits.max_memory_pages >= 65536 || !memory.valid()) return;
   if (memory.size() / kWasmPageSize < limits.max_memory_pages) return;
   error->message += " (note: linear memory is at the limit of " +

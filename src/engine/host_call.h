@@ -155,6 +155,11 @@ HostCallEnd invoke_host(const HostFunc& f, HostCall& call, const void* args, voi
 // is the usual cause of a later trap (allocators abort on failure). Only for traps raised by the
 // guest's own code: a host trap (trap_host) has its own reason. Every engine's call() and start
 // function use it.
+// Also when the run's memory pool (ExecLimits::memory_pool) refused a growth during the run.
 void note_memory_at_cap(Error* error, const GuestMemory& memory, const ExecLimits& limits);
+
+// The message of an instantiation refused because the memory pool has fewer than `pages` left
+// for the memory's initial size (memory_limit; both engines).
+std::string memory_pool_short(const wasmcap_memory_pool& pool, uint64_t pages);
 
 }  // namespace wasmcap::engine

@@ -176,6 +176,8 @@ void BashTools::close_session(const std::string& id) {
   shells_.erase(id);
 }
 
+uint64_t BashTools::memory_mb() const { return o_.memory_mb; }
+
 size_t BashTools::live_shells() {
   std::lock_guard<std::mutex> l(mu_);
   return shells_.size();
@@ -249,6 +251,7 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
     so.stdin_fd = -1;
     so.max_output_bytes = o_.max_output_bytes;
     so.max_shell_memory_bytes = kBashShellMemoryBytes;
+    if (o_.memory_mb != 0) so.memory_pool = make_memory_pool(o_.memory_mb << 20);
     if (!sh->budget || sh->copy != copy) {
       sh->budget = std::make_shared<WriteBudget>(so.max_write_bytes, so.max_write_entries);
     }

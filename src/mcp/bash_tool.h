@@ -61,6 +61,10 @@ class BashTools {
     shell::Options shell;
     uint64_t call_timeout_ms = 0;   // the server's --timeout-ms (0: none)
     uint64_t max_output_bytes = 0;  // the server's --max-output-bytes (0: none)
+    // The linear memory one call's commands hold together (a pool per shell; calls of a
+    // session take turns, so it is the running call's), reserved by the scheduler at
+    // admission (ToolHost::memory_cap_mb). 0: none.
+    uint64_t memory_mb = 0;
   };
   explicit BashTools(Options options);
   ~BashTools();
@@ -74,6 +78,9 @@ class BashTools {
 
   // A session ended (stdio EOF): its shell goes (its copy is Sessions').
   void close_session(const std::string& id);
+
+  // Options::memory_mb: what the scheduler reserves for a `bash` call.
+  uint64_t memory_mb() const;
 
   // Shells kept for sessions now (tests).
   size_t live_shells();

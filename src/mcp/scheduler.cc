@@ -319,7 +319,7 @@ std::shared_ptr<Scheduler::Ticket> Scheduler::admit(const std::string& principal
     return refuse("server busy: the call may use " + std::to_string(memory_mb) + " MiB of memory, more than " +
                   "the server's budget for all running calls (" + std::to_string(limits_.memory_budget_mb) +
                   " MiB, mcp.tenancy memory_budget_mb); lower the plugin's limits.max_memory_mb or "
-                  "--max-memory-mb");
+                  "--max-memory-mb (the bash tool's: mcp.bash.memory_mb)");
   }
   if (can_run(*t)) {
     start(*t);

@@ -298,6 +298,9 @@ ToolHost::~ToolHost() = default;
 const ServerOptions& ToolHost::options() const { return impl_->options; }
 uint64_t ToolHost::memory_cap_mb(const std::string& name) const {
   const Entry* e = impl_->find(name);
+  if (e != nullptr && e->builtin && e->name == kBashTool && impl_->bash) {
+    return impl_->bash->memory_mb();  // the pool its commands share
+  }
   if (e == nullptr || e->builtin || !e->plan) return 0;
   return impl_->memory_cap_mb(*e->plan);
 }
@@ -428,7 +431,12 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       bo.shell.clock = o.call_clock;
       bo.shell.random = o.call_random;
       bo.shell.audit = impl->audit;
+      // One call's commands share bc.memory_mb (default 4 x the call cap; docs/mcp.md "The
+      // bash tool"); each command keeps --max-memory-mb, else the shell's cap, within it.
+      bo.memory_mb = bc.memory_mb.value_or(
+          4 * o.call_max_memory_mb.value_or(kDefaultCallMaxMemoryMb));
       if (o.call_max_memory_mb) bo.shell.max_memory_bytes = *o.call_max_memory_mb << 20;
+      bo.shell.max_memory_bytes = std::min<uint64_t>(bo.shell.max_memory_bytes, bo.memory_mb << 20);
       if (o.call_max_write_mb) bo.shell.max_write_bytes = *o.call_max_write_mb << 20;
       bo.call_timeout_ms = o.call_timeout_ms;
       bo.max_output_bytes = o.max_output_bytes;

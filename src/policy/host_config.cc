@@ -426,8 +426,9 @@ Result<TenancyConfig> read_tenancy(const Doc& d, const Json& v, const std::strin
   return c;
 }
 
-// "mcp": {"bash": {"workspace": NAME, "apply": BOOL}}: the `bash` tool is offered only when
-// this names a workspace, and `workspace_apply` only with "apply": true.
+// "mcp": {"bash": {"workspace": NAME, "apply": BOOL, "memory_mb": N}}: the `bash` tool is
+// offered only when this names a workspace, and `workspace_apply` only with "apply": true.
+// memory_mb: what one call's commands may hold together, 1 MiB .. 64 GiB.
 Result<McpConfig> read_mcp(const Doc& d, const Json& v, const std::string& path) {
   WASMCAP_TRY(d.object(v, path, {"bash", "tenancy"}));
   McpConfig c;
@@ -438,7 +439,7 @@ Result<McpConfig> read_mcp(const Doc& d, const Json& v, const std::string& path)
   }
   if (const Json* bash = member(v, "bash")) {
     std::string bpath = member_path(path, "bash");
-    WASMCAP_TRY(d.object(*bash, bpath, {"workspace", "apply"}));
+    WASMCAP_TRY(d.object(*bash, bpath, {"workspace", "apply", "memory_mb"}));
     McpBashConfig b;
     const Json* ws = nullptr;
     WASMCAP_TRY_ASSIGN(ws, d.required(*bash, bpath, "workspace"));
@@ -446,6 +447,9 @@ Result<McpConfig> read_mcp(const Doc& d, const Json& v, const std::string& path)
                                                    check_workspace_name));
     if (const Json* apply = member(*bash, "apply")) {
       WASMCAP_TRY_ASSIGN(b.apply, d.boolean(*apply, member_path(bpath, "apply")));
+    }
+    if (const Json* mem = member(*bash, "memory_mb")) {
+      WASMCAP_TRY_ASSIGN(b.memory_mb, d.uint(*mem, member_path(bpath, "memory_mb"), 1, uint64_t{1} << 16));
     }
     c.bash = std::move(b);
   }

@@ -647,6 +647,7 @@ namespace {
 ExecLimits exec_limits(const RunOptions& options, std::chrono::steady_clock::time_point deadline) {
   ExecLimits limits;
   limits.max_memory_pages = std::min<uint64_t>(options.max_memory_bytes / kWasmPageSize, 65536);
+  limits.memory_pool = options.memory_pool;
   limits.fuel = options.fuel;
   limits.interrupt = options.interrupt;
   if (options.timeout_ms != 0) limits.deadline = deadline;

@@ -108,6 +108,7 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   ro.aot = ctx.o.aot;
   ro.aot.progress = false;
   ro.max_memory_bytes = ctx.o.max_memory_bytes;
+  ro.memory_pool = ctx.o.memory_pool;  // shared with the session's other running tools
   // A background job's tool stops at its job's `kill` too (set_fatal raises that flag as well).
   ro.interrupt = st.job_kill ? &st.job_kill->interrupt : &ctx.interrupt;
   ro.record_run = false;  // the command's own records (shell_command_start, shell_command) stand for it

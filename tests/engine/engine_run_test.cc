@@ -484,6 +484,70 @@ TEST(EngineLimits, InitialMemoryAboveTheCapIsRefused) {
   ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
 }
 
+// A memory pool (ExecLimits::memory_pool) bounds the instances that share it together: what one
+// holds, another cannot grow into; given back when an instance goes. Each keeps its own cap.
+TEST(EngineLimits, InstancesOnOnePoolShareItsPages) {
+  ExecLimits limits;
+  limits.max_memory_pages = 100;
+  limits.memory_pool = make_memory_pool(12 * kWasmPageSize);
+  const wasmcap_memory_pool* pool = limits.memory_pool.get();
+  auto a = instantiate("grow_bomb", exit_only_table(), limits);
+  ASSERT_TRUE(a->instance);
+  EXPECT_EQ(wasmcap_memory_pool_used(pool), 1u);  // its initial page
+  auto ra = a->instance->call("_start", {});
+  ASSERT_TRUE(ra.has_value()) << ra.error().to_string();
+  EXPECT_EQ(ra->exit_code, 12);  // grew to the pool's 12 pages, not to its own cap of 100
+  EXPECT_EQ(wasmcap_memory_pool_used(pool), 12u);
+  EXPECT_GE(wasmcap_memory_pool_refusals(pool), 1u);
+
+  // The pool is spent: a second instance cannot even have its initial page.
+  Loaded b;
+  b.host = exit_only_table();
+  auto refused = try_instantiate(b, "grow_bomb", limits);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kMemoryLimit) << refused.error().to_string();
+  EXPECT_NE(refused.error().message.find("0 MiB left"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(wasmcap_memory_pool_used(pool), 12u);
+
+  // The first gone, its pages are back and the second grows into them.
+  a.reset();
+  EXPECT_EQ(wasmcap_memory_pool_used(pool), 0u);
+  auto c = instantiate("grow_bomb", exit_only_table(), limits);
+  ASSERT_TRUE(c->instance);
+  auto rc = c->instance->call("_start", {});
+  ASSERT_TRUE(rc.has_value()) << rc.error().to_string();
+  EXPECT_EQ(rc->exit_code, 12);
+  c.reset();
+  EXPECT_EQ(wasmcap_memory_pool_used(pool), 0u);
+
+  // A pool larger than an instance's cap leaves the cap in force.
+  limits.max_memory_pages = 5;
+  limits.memory_pool = make_memory_pool(100 * kWasmPageSize);
+  auto d = instantiate("grow_bomb", exit_only_table(), limits);
+  ASSERT_TRUE(d->instance);
+  auto rd = d->instance->call("_start", {});
+  ASSERT_TRUE(rd.has_value()) << rd.error().to_string();
+  EXPECT_EQ(rd->exit_code, 5);
+  EXPECT_EQ(wasmcap_memory_pool_used(limits.memory_pool.get()), 5u);
+}
+
+TEST(EngineLimits, InitialMemoryBeyondWhatThePoolHasLeftIsRefused) {
+  Loaded l;
+  ExecLimits limits;
+  limits.memory_pool = make_memory_pool(99 * kWasmPageSize);  // big_memory needs 100 pages
+  auto inst = try_instantiate(l, "big_memory", limits);
+  ASSERT_FALSE(inst.has_value());
+  EXPECT_EQ(inst.error().code, ErrorCode::kMemoryLimit) << inst.error().to_string();
+  EXPECT_NE(inst.error().message.find("has 6 MiB left"), std::string::npos) << inst.error().message;
+  EXPECT_EQ(wasmcap_memory_pool_used(limits.memory_pool.get()), 0u);  // nothing kept by the refusal
+  limits.memory_pool = make_memory_pool(100 * kWasmPageSize);
+  auto ok = try_instantiate(l, "big_memory", limits);
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(wasmcap_memory_pool_used(limits.memory_pool.get()), 100u);
+  ok->reset();
+  EXPECT_EQ(wasmcap_memory_pool_used(limits.memory_pool.get()), 0u);
+}
+
 TEST(EngineLimits, StackExhaustionIsATrapAndTheEngineLivesOn) {
   auto l = instantiate("traps");
   ASSERT_TRUE(l->instance);

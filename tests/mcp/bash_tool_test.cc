@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "mcp_fixture.h"
 
@@ -265,6 +266,58 @@ TEST_F(BashToolTest, TheDeadlineRunsFromAdmission) {
   EXPECT_EQ(r["isError"], true);
   EXPECT_NE(r.dump().find("did not finish within its deadline (6000 ms)"), std::string::npos) << r.dump();
   EXPECT_LT(s, 4.0) << "the time waited before the run was not taken from its deadline";
+}
+
+// The commands of one call share mcp.bash.memory_mb (a pool per shell): a stage holding 10 MiB
+// of a 16 MiB pool leaves the next one what remains, not its own cap; the scheduler reserves the
+// pool for the call, so a budget smaller than it refuses the call; the pages come back when the
+// commands end (the next call gets the same).
+TEST_F(BashToolTest, TheCommandsOfACallShareItsMemory) {
+  Json holder{{"name", "holder"}, {"version", "1.0.0"}, {"permissions", {{"args", true}}},
+              {"commands", {{"mem_hold", Json::object()}}}};
+  install(holder, "mem_hold");
+  Json bomb{{"name", "bomb"}, {"version", "1.0.0"}, {"commands", {{"malloc_bomb", Json::object()}}}};
+  install(bomb, "malloc_bomb");
+  mcp_ = R"({"bash": {"workspace": "proj", "memory_mb": 16}})";
+  auto h = host();
+  EXPECT_EQ(h->memory_cap_mb("bash"), 16u);
+  EXPECT_EQ(h->memory_cap_mb("workspace_diff"), 0u);
+  auto c = connect(h);
+  // Alone, a command has the whole pool (its own cap narrowed to it).
+  std::string alone = text(c->bash("malloc_bomb"));
+  unsigned long kib = 0;
+  ASSERT_EQ(std::sscanf(alone.c_str(), "malloc failed cleanly after %lu KiB", &kib), 1) << alone;
+  EXPECT_GT(kib, 14ul << 10) << alone;
+  EXPECT_LE(kib, 16ul << 10) << alone;
+  for (int round = 0; round < 2; ++round) {
+    // mem_hold has its 10 MiB (and keeps writing) before the group's `read` returns, and
+    // holds them until the group ends.
+    std::string both = text(c->bash("mem_hold 10 | { read line; echo \"$line\"; malloc_bomb; }"));
+    EXPECT_NE(both.find("holding 10 MiB"), std::string::npos) << both;
+    const size_t at = both.find("malloc failed cleanly after ");
+    ASSERT_NE(at, std::string::npos) << both;
+    kib = std::stoul(both.substr(at + 28));
+    EXPECT_LT(kib, 6ul << 10) << "the second stage had more than the pool left it: " << both;
+    EXPECT_GT(kib, 4ul << 10) << both;
+  }
+
+  // The scheduler reserves the pool: a server budget below it refuses the call at admission.
+  mcp_ = R"({"bash": {"workspace": "proj", "memory_mb": 16}, "tenancy": {"memory_budget_mb": 8}})";
+  auto small = host();
+  auto c2 = connect(small);
+  Json r = c2->bash("echo never");
+  ASSERT_TRUE(r.contains("error")) << r.dump();
+  EXPECT_NE(r.dump().find("may use 16 MiB of memory, more than the server's budget for all "
+                          "running calls (8 MiB"), std::string::npos) << r.dump();
+  EXPECT_NE(r.dump().find("mcp.bash.memory_mb"), std::string::npos) << r.dump();
+
+  // The default: four times the call cap.
+  mcp_ = R"({"bash": {"workspace": "proj"}})";
+  EXPECT_EQ(host()->memory_cap_mb("bash"), 4 * kDefaultCallMaxMemoryMb);
+  ServerOptions o;
+  o.call_max_memory_mb = 10;
+  EXPECT_EQ(host(o)->memory_cap_mb("bash"), 40u);
+  EXPECT_FALSE(policy::parse_host_config(R"({"mcp": {"bash": {"workspace": "p", "memory_mb": 0}}})", "c"));
 }
 
 // Nothing outside the session's copy is reachable: not the host's files, not the project's

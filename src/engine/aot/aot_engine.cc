@@ -267,6 +267,10 @@ struct AotStorage {
   void* inst = nullptr;
   void* block = nullptr;  // the allocation: kInstanceHeader bytes, then `inst`
   std::vector<std::shared_ptr<SharedExtern>> imports;  // what `inst` points into
+  // Pages its instance took from a memory pool (ExecLimits::memory_pool), given back with the
+  // memory (the instance hands its count over when it goes; the storage may outlive it).
+  std::shared_ptr<wasmcap_memory_pool> pool;
+  uint64_t pool_pages = 0;
   AotStorage() = default;
   AotStorage(const AotStorage&) = delete;
   AotStorage& operator=(const AotStorage&) = delete;
@@ -275,6 +279,7 @@ struct AotStorage {
       module->desc()->free_instance(inst);
       std::free(block);
     }
+    wasmcap_memory_pool_give(pool.get(), pool_pages);
   }
 };
 
@@ -336,7 +341,13 @@ class AotInstance final : public Instance {
     uint64_t s = stack_bytes == 0 ? kDefaultAotStackBytes : stack_bytes;
     ctx_.stack_size = static_cast<size_t>(std::clamp<uint64_t>(s, 1ull << 20, 1ull << 30));
   }
-
+  ~AotInstance() override {
+    // The pool pages its memories took go back with the storage (ctx_.pool is set only once
+    // storage_ exists).
+    if (storage_) storage_->pool_pages += ctx_.pool_pages;
+  }
+  AotInstance(const AotInstance&) = delete;
+  AotInstance& operator=(const AotInstance&) = delete;
 
   void set_group(AotGroup* g) { group_ = g; }
 
@@ -351,6 +362,16 @@ class AotInstance final : public Instance {
                               " pages; raise --max-memory-mb");
       }
     }
+    // A pool already short of a defined memory's initial size: refused with the reason before
+    // any guest code runs (allocation takes the pages for good, in the runtime).
+    if (const wasmcap_memory_pool* pool = limits_.memory_pool.get()) {
+      for (const auto& m : info.memories) {  // the memories it defines
+        const uint64_t need = m.min_pages;
+        if (wasmcap_memory_pool_used(pool) + need > pool->max_pages) {
+          return make_error(ErrorCode::kMemoryLimit, engine::memory_pool_short(*pool, need));
+        }
+      }
+    }
     // Link: the same checks and messages as every engine (engine/host_call.h).
     if (module_->link_error()) return tl::unexpected(*module_->link_error());
     std::vector<std::shared_ptr<SharedExtern>> shared;
@@ -361,6 +382,7 @@ class AotInstance final : public Instance {
     }
     storage_ = std::make_shared<AotStorage>();
     storage_->module = module_;
+    storage_->pool = limits_.memory_pool;
     WASMCAP_TRY(link_shared(info, shared));
     // Table budget, shared out as the interpreter does: initial sizes must fit, the rest is
     // growth room split equally between the tables.
@@ -374,6 +396,7 @@ class AotInstance final : public Instance {
     }
     ctx_.table_room = d->num_tables ? (limits_.max_table_elements - initial) / d->num_tables : 0;
     ctx_.max_pages = static_cast<uint32_t>(std::min<uint64_t>(limits_.max_memory_pages, 65536));
+    ctx_.pool = limits_.memory_pool.get();
 
     size_t size = kInstanceHeader + (d->instance_size + 63) / 64 * 64;
     void* block = std::aligned_alloc(64, size);

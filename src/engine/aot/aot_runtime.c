@@ -597,6 +597,8 @@ static void rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t m
   uint32_t cap = ctx->max_pages < MAX_PAGES ? ctx->max_pages : MAX_PAGES;
   if (max > cap) max = cap;
   if (initial > max) unwind(ctx, WASMCAP_TRAP_RESOURCE);
+  if (!wasmcap_memory_pool_take(ctx->pool, initial)) unwind(ctx, WASMCAP_TRAP_RESOURCE);
+  ctx->pool_pages += initial;
   /* Reserve the whole addressable range inaccessible; only [0, size) is ever read/write, so
    * every out-of-bounds access faults and becomes a trap (on_fault). */
   void* p = mmap(NULL, WASMCAP_AOT_MEMORY_RESERVE, PROT_NONE,
@@ -621,10 +623,16 @@ static uint32_t rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) {
   /* Beyond the (capped) maximum: memory.grow returns -1 inside the guest, as in the
    * interpreter, and the guest decides (allocators report out of memory). */
   if (pages > m->max_pages) return UINT32_MAX;
+  /* The pool is the growing instance's (one run group shares one). */
+  wasmcap_aot_ctx* ctx = tls.ctx;
+  wasmcap_memory_pool* pool = ctx != NULL ? ctx->pool : NULL;
+  if (!wasmcap_memory_pool_take(pool, delta)) return UINT32_MAX;
   if (mprotect(m->data + (size_t)old * PAGE_SIZE_WASM, (size_t)delta * PAGE_SIZE_WASM,
                PROT_READ | PROT_WRITE) != 0) {
+    wasmcap_memory_pool_give(pool, delta);
     return UINT32_MAX;
   }
+  if (pool != NULL) ctx->pool_pages += delta;
   m->pages = (uint32_t)pages;
   m->size = mem_bytes32(pages);
   return old;

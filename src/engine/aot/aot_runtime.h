@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/aot/aot_abi.h"
+#include "wasmcap/memory_pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,10 @@ typedef struct wasmcap_aot_ctx {
   void* host;                 /* the C++ instance, handed to wasmcap_aot_dispatch */
   size_t stack_size;          /* bytes of the guest stack its calls run on (0: the default) */
   uintptr_t code_lo, code_hi; /* the loaded object's executable segment: [code_lo, code_hi) */
+  wasmcap_memory_pool* pool;  /* memory pages are taken from it (ExecLimits::memory_pool), or NULL */
+  uint64_t pool_pages;        /* pages taken from `pool` by memories allocated or grown under
+                               * this context; the C++ instance gives them back when its
+                               * storage goes. Host-side only: not part of the objects' ABI. */
 } wasmcap_aot_ctx;
 
 /* The signal the watchdog sends a thread running guest code at a deadline or interrupt

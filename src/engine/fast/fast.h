@@ -312,6 +312,8 @@ struct Memory {
   uint64_t reserved = 0;
   bool has_max = false;    // declared maximum (import matching)
   uint64_t declared_max = 0;
+  // The pool its committed pages are taken from (the defining instance's), or null.
+  std::shared_ptr<wasmcap_memory_pool> pool;
   Memory() = default;
   Memory(const Memory&) = delete;
   Memory& operator=(const Memory&) = delete;
@@ -431,7 +433,8 @@ bool check_deadline(Runtime& rt);
 bool charge_bulk(Runtime& rt, uint64_t units);
 
 // Linear memory (memory.cc): reserve the cap's range, commit `pages`.
-Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages);
+Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages,
+                                              std::shared_ptr<wasmcap_memory_pool> pool = nullptr);
 // memory.grow: returns the old size in pages, or -1.
 int64_t memory_grow(Memory& m, uint64_t delta_pages);
 

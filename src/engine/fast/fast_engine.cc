@@ -594,7 +594,7 @@ class FastInstance final : public Instance, public Translator, public SharedCall
       const wabt::Limits& l = m.memories[m.num_memory_imports]->page_limits;
       uint64_t max = l.has_max ? std::min<uint64_t>(l.max, 65536) : 65536;
       max = std::min<uint64_t>(max, limits_.max_memory_pages);
-      WASMCAP_TRY_ASSIGN(rt_.memory, memory_create(l.initial, max));
+      WASMCAP_TRY_ASSIGN(rt_.memory, memory_create(l.initial, max, limits_.memory_pool));
       rt_.memory->has_max = l.has_max;
       rt_.memory->declared_max = l.max;
     }

@@ -3,18 +3,23 @@
 // accessible as the memory grows. Growth never moves or copies the memory, and the host's
 // resident memory stays within what the guest has grown to. Accesses are bounds-checked
 // explicitly by the loop (exec.cc), so no guard region or signal handler is needed.
+// With a pool (ExecLimits::memory_pool) every committed page is taken from it first and given
+// back when the memory goes.
 #include <sys/mman.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "engine/fast/fast.h"
+#include "engine/host_call.h"
 
 namespace wasmcap::fast {
 
-Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages) {
+Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages,
+                                              std::shared_ptr<wasmcap_memory_pool> pool) {
   auto m = std::make_shared<Memory>();
   m->max_pages = max_pages;
+  m->pool = std::move(pool);
   // Reserve at least one byte so that a zero-page memory still has a valid base.
   uint64_t reserve = max_pages * kWasmPageSize;
   if (reserve == 0) reserve = 4096;
@@ -28,6 +33,9 @@ Result<std::shared_ptr<Memory>> memory_create(uint64_t pages, uint64_t max_pages
   m->reserved = reserve;
   m->size = 0;
   if (pages != 0 && memory_grow(*m, pages) < 0) {
+    if (m->pool && wasmcap_memory_pool_used(m->pool.get()) + pages > m->pool->max_pages) {
+      return make_error(ErrorCode::kMemoryLimit, engine::memory_pool_short(*m->pool, pages));
+    }
     return make_error(ErrorCode::kMemoryLimit,
                       "cannot commit " + std::to_string(pages) + " pages of linear memory");
   }
@@ -39,13 +47,18 @@ int64_t memory_grow(Memory& m, uint64_t delta) {
   if (delta > m.max_pages || old_pages + delta > m.max_pages) return -1;
   if (delta == 0) return static_cast<int64_t>(old_pages);
   uint64_t new_size = (old_pages + delta) * kWasmPageSize;
-  if (mprotect(m.base + m.size, new_size - m.size, PROT_READ | PROT_WRITE) != 0) return -1;
+  if (!wasmcap_memory_pool_take(m.pool.get(), delta)) return -1;
+  if (mprotect(m.base + m.size, new_size - m.size, PROT_READ | PROT_WRITE) != 0) {
+    wasmcap_memory_pool_give(m.pool.get(), delta);
+    return -1;
+  }
   m.size = new_size;
   return static_cast<int64_t>(old_pages);
 }
 
 Memory::~Memory() {
   if (base != nullptr) munmap(base, reserved);
+  wasmcap_memory_pool_give(pool.get(), size / kWasmPageSize);
 }
 
 }  // namespace wasmcap::fast
