@@ -25,6 +25,9 @@
 #include "wasmcap/policy.h"
 
 namespace wasmcap {
+namespace shell {
+class ThreadObserver;  // wasmcap/shell.h
+}
 namespace audit {
 class Sink;
 }
@@ -111,6 +114,9 @@ struct CallContext {
   // When the server admitted the call: its deadline runs from here, time spent waiting for a
   // slot included. Unset (the epoch): from the start of the run.
   std::chrono::steady_clock::time_point admitted{};
+  // Told of the threads the call starts beside its own (the `bash` tool's pipeline stages):
+  // the server's scheduler counts their CPU as the call's and demotes them with it. Null: none.
+  shell::ThreadObserver* threads = nullptr;
 };
 
 // The outcome of tools/call: either an MCP CallToolResult (result_json, isError inside) or a

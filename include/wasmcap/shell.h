@@ -154,12 +154,26 @@ struct Outcome {
 // What one run() of a session sets for itself (the MCP server's `bash` tool: every call has its
 // own deadline, output, cancellation and audit join key; docs/mcp.md "The bash tool"). Unset
 // fields keep the session's Options.
+// Told of every thread a run starts (pipeline stages, `$(...)`, background jobs, nested `sh`, at
+// any depth), on that thread: thread_started() before it runs anything, thread_ended() as its
+// last act. What an embedder needs to account or prioritise a run's CPU as a whole: the MCP
+// server's scheduler counts a `bash` call's threads' CPU as the call's and demotes them with it
+// (docs/mcp.md "Tenants"). Thread-safe; must outlive the run (every thread has ended when run()
+// returns: background jobs end with the input that started them).
+class ThreadObserver {
+ public:
+  virtual ~ThreadObserver() = default;
+  virtual void thread_started() = 0;
+  virtual void thread_ended() = 0;
+};
+
 struct RunControls {
   std::optional<uint64_t> deadline_ms;  // wall clock of this run (0 = none)
   std::optional<int> stdout_fd, stderr_fd;
   // Set by another thread: the script stops as at its deadline (deadline_exceeded, "cancelled").
   const std::atomic<bool>* cancel = nullptr;
   std::string invocation_id;  // non-empty: this run's audit records carry it
+  ThreadObserver* thread_observer = nullptr;  // null: none
 };
 
 // A shell whose state ($?, variables, working directory) lasts from one script to the next: the

@@ -275,6 +275,7 @@ BuiltinAnswer BashTools::bash(const Json& args, const CallContext& ctx,
   rc.stderr_fd = *err;
   rc.cancel = ctx.cancel;
   rc.invocation_id = invocation_id;
+  rc.thread_observer = ctx.threads;
   auto r = sh->session->run(command, rc);
   std::string stdout_text = read_all(*out), stderr_text = read_all(*err);
   a.bytes_out = stdout_text.size() + stderr_text.size();

@@ -14,12 +14,26 @@
 #include <thread>
 
 #include "mcp/tools.h"
+#include "wasmcap/shell.h"
 #include "policy/json_doc.h"
 #include "wasmcap/version.h"
 
 namespace wasmcap::mcp {
 
 namespace {
+
+// The threads a running call starts beside its own (CallContext::threads), attached to its
+// ticket: their CPU is the call's, and they are demoted with it.
+class TicketThreads final : public shell::ThreadObserver {
+ public:
+  TicketThreads(Scheduler& s, Scheduler::Ticket& t) : s_(s), t_(t) {}
+  void thread_started() override { s_.attach_thread(t_); }
+  void thread_ended() override { s_.detach_thread(t_); }
+
+ private:
+  Scheduler& s_;
+  Scheduler::Ticket& t_;
+};
 
 constexpr const char* kMetaVersion = "io.modelcontextprotocol/protocolVersion";
 constexpr const char* kMetaCapabilities = "io.modelcontextprotocol/clientCapabilities";
@@ -437,6 +451,8 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
       ctx.cancel = cancel.get();
       ctx.principal = im.settings.principal;
       ctx.admitted = im.scheduler->admitted(*ticket);
+      TicketThreads threads(*im.scheduler, *ticket);
+      if (run) ctx.threads = &threads;
       outcome = im.host->call(tool, args, ctx);
     }
     {

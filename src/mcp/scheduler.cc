@@ -91,7 +91,24 @@ struct Scheduler::Ticket {
   pid_t tid = 0;
   clockid_t cpu_clock{};
   bool demoted = false;
+  // Its other threads now (attach_thread), and the CPU of those that have ended.
+  struct Thread {
+    pid_t tid = 0;
+    clockid_t cpu_clock{};
+  };
+  std::vector<Thread> others;
+  double others_ended_s = 0;
 };
+
+namespace {
+
+double cpu_seconds_of(clockid_t clock) {
+  struct timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
 
 struct Scheduler::Principal {
   std::string name;
@@ -453,10 +470,10 @@ void Scheduler::release(Ticket& t) {
     --p.running;
     p.reserved_mb -= t.memory_mb;
     --plugin(t.plugin).running;
-    // The call's CPU, while its thread (the caller's: release runs on it) is alive.
-    struct timespec ts{};
-    if (t.has_thread && clock_gettime(t.cpu_clock, &ts) == 0) {
-      double s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    // The call's CPU, while its thread (the caller's: release runs on it) is alive, and its
+    // other threads' (all ended by now).
+    if (t.has_thread) {
+      const double s = call_cpu_seconds(t);
       principal_usage_[t.principal].cpu_seconds += s;
       plugin_usage_[t.plugin].cpu_seconds += s;
       if (limits_.fair_cpu_window_ms != 0) {
@@ -536,17 +553,54 @@ Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
   return Counts{it->second->running, it->second->queued, 0};
 }
 
-bool Scheduler::demote(Ticket& t) {
-  // Lowering a thread's priority needs no privilege; when refused (a seccomp filter), the call
-  // keeps its priority and its deadline still bounds it.
+namespace {
+
+// Lowering a thread's priority needs no privilege; when refused (a seccomp filter), the thread
+// keeps its priority and the call's deadline still bounds it.
+bool demote_thread(pid_t tid) {
   struct sched_param idle{};
-  if (::sched_setscheduler(static_cast<pid_t>(t.tid), SCHED_IDLE, &idle) != 0 &&
-      ::setpriority(PRIO_PROCESS, static_cast<id_t>(t.tid), kDemotedNice) != 0) {
-    return false;
-  }
+  return ::sched_setscheduler(tid, SCHED_IDLE, &idle) == 0 ||
+         ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), kDemotedNice) == 0;
+}
+
+}  // namespace
+
+bool Scheduler::demote(Ticket& t) {
+  if (!demote_thread(t.tid)) return false;
+  for (const Ticket::Thread& o : t.others) (void)demote_thread(o.tid);
   t.demoted = true;
   ++demoted_;
   return true;
+}
+
+double Scheduler::call_cpu_seconds(const Ticket& t) const {
+  double s = cpu_seconds_of(t.cpu_clock) + t.others_ended_s;
+  for (const Ticket::Thread& o : t.others) s += cpu_seconds_of(o.cpu_clock);
+  return s;
+}
+
+void Scheduler::attach_thread(Ticket& t) {
+  Ticket::Thread th;
+  th.tid = static_cast<pid_t>(::gettid());
+  if (pthread_getcpuclockid(pthread_self(), &th.cpu_clock) != 0) return;
+  std::lock_guard<std::mutex> l(mu_);
+  if (t.state != Ticket::kRunning || !t.has_thread) return;
+  // The guests' weight, as the call's own thread has it; a demoted call's new thread starts
+  // demoted (a thread inherits its creator's priority, but it may come from one not demoted).
+  if (limits_.guest_nice > 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(th.tid), limits_.guest_nice);
+  if (t.demoted) (void)demote_thread(th.tid);
+  t.others.push_back(th);
+}
+
+void Scheduler::detach_thread(Ticket& t) {
+  const pid_t tid = static_cast<pid_t>(::gettid());
+  std::lock_guard<std::mutex> l(mu_);
+  for (size_t i = 0; i < t.others.size(); ++i) {
+    if (t.others[i].tid != tid) continue;
+    t.others_ended_s += cpu_seconds_of(t.others[i].cpu_clock);
+    t.others.erase(t.others.begin() + static_cast<std::ptrdiff_t>(i));
+    return;
+  }
 }
 
 double Scheduler::recent_cpu(const std::string& name, Clock::time_point now) const {
@@ -589,10 +643,12 @@ bool Scheduler::over_cpu_share(const std::string& name, Clock::time_point now) c
   return mine > kCpuShareSlack * total * weight(name) / weights;
 }
 
-// Every kDemoteInterval while calls run: a call's thread past demote_after_cpu_ms of CPU gets
-// SCHED_IDLE (or nice 19). Its thread is alive while its ticket is in threads_ (release() takes it out, under
-// mu_, before the thread can end), so its CPU clock and id are valid here. The thread is the
-// call's own (a new one per call), so the priority ends with it.
+// Every kDemoteInterval while calls run: a call whose threads together are past
+// demote_after_cpu_ms of CPU gets SCHED_IDLE (or nice 19) on each of them. Its thread is alive
+// while its ticket is in threads_ (release() takes it out, under mu_, before the thread can end),
+// and its other threads while attached (detach_thread, under mu_, before they end), so their CPU
+// clocks and ids are valid here. The threads are the call's own (new ones per call), so the
+// priority ends with them.
 void Scheduler::demoter() {
   std::unique_lock<std::mutex> l(mu_);
   const int64_t threshold_ns = static_cast<int64_t>(limits_.demote_after_cpu_ms) * 1000000;
@@ -602,12 +658,21 @@ void Scheduler::demoter() {
       continue;
     }
     demote_cv_.wait_for(l, kDemoteInterval);
+    // Only while another call would have the CPU: one waiting, or running at normal priority.
+    // A call alone keeps its priority: nothing of the server's gains by its yielding, and a
+    // demoted thread cannot get its priority back without privilege, so it would crawl for
+    // the rest of its run beside whatever else the machine runs (a build, another service).
+    size_t normal = 0;
+    for (const Ticket* t : threads_) normal += t->demoted ? 0 : 1;
     for (Ticket* t : threads_) {
       if (t->demoted) continue;
-      struct timespec ts{};
-      if (clock_gettime(t->cpu_clock, &ts) != 0) continue;
-      if (int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec < threshold_ns) continue;
-      if (demote(*t)) dispatch();  // its slot may go to a short call now
+      if (queued_ == 0 && normal < 2) continue;
+      // All of the call's threads together (a bash call's pipeline stages run on their own).
+      if (call_cpu_seconds(*t) * 1e9 < static_cast<double>(threshold_ns)) continue;
+      if (demote(*t)) {
+        --normal;
+        dispatch();  // its slot may go to a short call now
+      }
     }
   }
 }

@@ -124,6 +124,13 @@ class Scheduler {
   // turns true (after wake()), the queue timeout passes, or it is evicted. Anything but kRun
   // leaves no trace of the ticket. `why` gets the message for kTimedOut and kEvicted.
   Wait wait(Ticket& t, const std::atomic<bool>* cancel, const std::atomic<bool>* stopped, std::string* why);
+  // A thread that runs part of a running call besides the one wait() returned on (the bash
+  // tool's pipeline stages, `$(...)`, background jobs; shell::ThreadObserver): its CPU counts as
+  // the call's, for demotion, the CPU share and the metrics, and it is demoted with the call (at
+  // once when the call already is). On that thread; detach_thread() on it too, before it ends
+  // and before the call's release(). Nothing for a ticket not running.
+  void attach_thread(Ticket& t);
+  void detach_thread(Ticket& t);
   // The ticket's place is given back: a queued one leaves its queue, a running one frees its
   // slot and memory. Idempotent (dropping the ticket calls it too).
   void release(Ticket& t);
@@ -184,6 +191,8 @@ class Scheduler {
   // Lowers the running call's thread to SCHED_IDLE (nice 19 where refused); false when both
   // are refused.
   bool demote(Ticket& t);
+  // The CPU of the call's thread and its other threads (attached and ended), in seconds.
+  double call_cpu_seconds(const Ticket& t) const;
   // The principal's calls' CPU seconds, decayed over the fair-CPU window, at `now`.
   double recent_cpu(const std::string& principal, Clock::time_point now) const;
   // Whether the principal has used more than kCpuShareSlack times its weighted share of what

@@ -127,6 +127,11 @@ int limit_status(Ctx& ctx, const LimitHit& h, int err) {
 }
 
 
+// The observer of the run this thread works for (RunControls::thread_observer): set by run()
+// on its caller's thread for the run, and by ExecThread on each thread it starts, so threads
+// started by threads are the run's too.
+thread_local ThreadObserver* t_observer = nullptr;
+
 ExecThread::ExecThread(std::function<void()> fn, size_t stack_bytes) {
   if (int e = failpoint::hit("shell.thread")) {  // tests: as if pthread_create had failed
     error_ = e;
@@ -135,7 +140,13 @@ ExecThread::ExecThread(std::function<void()> fn, size_t stack_bytes) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, stack_bytes);
-  auto* heap = new std::function<void()>(std::move(fn));
+  auto* heap = new std::function<void()>(
+      [observer = t_observer, fn = std::move(fn)] {
+        t_observer = observer;
+        if (observer != nullptr) observer->thread_started();
+        fn();
+        if (observer != nullptr) observer->thread_ended();
+      });
   auto entry = [](void* p) -> void* {
     std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(p));
     // A stage whose reader has exited (`echo a | true`) must see EPIPE, never kill the host
@@ -420,6 +431,12 @@ Result<Outcome> Session::run_impl(const std::string* text_in, int fd,
   if (impl_->st.exit_requested) {
     return make_error(ErrorCode::kInvalidArgument, "the shell session has exited");
   }
+  // This run's threads report to its observer (and none to an earlier run's).
+  struct ObserverScope {
+    ThreadObserver* prev = t_observer;
+    explicit ObserverScope(ThreadObserver* o) { t_observer = o; }
+    ~ObserverScope() { t_observer = prev; }
+  } observer_scope(controls.thread_observer);
   Ctx ctx;  // limits, counters and the deadline are per script
   ctx.o = impl_->o;
   ctx.tree = impl_->tree;

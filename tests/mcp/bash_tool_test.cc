@@ -48,11 +48,13 @@ class BashToolTest : public McpFixture {
     }
     Json bash(const std::string& command) { return call("bash", {{"command", command}}); }
   };
-  std::unique_ptr<Conn> connect(const std::shared_ptr<ToolHost>& h) {
+  std::unique_ptr<Conn> connect(const std::shared_ptr<ToolHost>& h,
+                                std::shared_ptr<Scheduler> scheduler = nullptr) {
     auto c = std::make_unique<Conn>();
     c->t = this;
     Protocol::Settings s;
     s.session = true;
+    s.scheduler = std::move(scheduler);
     c->session = h->open_session("stdio").value_or("");
     s.session_id = c->session;
     s.workspace_session = c->session;
@@ -318,6 +320,22 @@ TEST_F(BashToolTest, TheCommandsOfACallShareItsMemory) {
   o.call_max_memory_mb = 10;
   EXPECT_EQ(host(o)->memory_cap_mb("bash"), 40u);
   EXPECT_FALSE(policy::parse_host_config(R"({"mcp": {"bash": {"workspace": "p", "memory_mb": 0}}})", "c"));
+}
+
+// A bash call's pipeline stages run on threads of their own: their CPU is the call's (the
+// scheduler's principal metrics, its demotion and CPU share), not only the call thread's, which
+// waits for them.
+TEST_F(BashToolTest, APipelinesCpuIsTheCalls) {
+  ServerOptions o;
+  o.max_output_bytes = 64u << 20;  // the bytes between the stages count too
+  auto h = host(o);
+  auto sched = std::make_shared<Scheduler>(SchedulerLimits{});
+  auto c = connect(h, sched);
+  std::string out = text(c->bash("seq 1 40000 | sort -r | sort | wc -l"));
+  EXPECT_NE(out.find("40000"), std::string::npos) << out;
+  Scheduler::Snapshot snap = sched->snapshot();
+  ASSERT_EQ(snap.principals.size(), 1u);
+  EXPECT_GE(snap.principals[0].usage.cpu_seconds, 0.2) << "the stages' CPU was not counted";
 }
 
 // Nothing outside the session's copy is reachable: not the host's files, not the project's

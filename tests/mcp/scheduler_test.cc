@@ -337,6 +337,91 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
   EXPECT_EQ(s.counts().demoted, 0u) << "released calls are no longer counted";
 }
 
+// Demotion is for sharing: a call alone on the server (nothing waiting, nothing else running)
+// keeps its priority however much CPU it uses, since a demoted thread never gets it back and
+// would crawl beside the machine's other work.
+TEST(Scheduler, ACallAloneKeepsItsPriority) {
+  // timing: spins 300 ms of CPU while the demoter looks every few ms
+  SchedulerLimits l = limits(2, 2);
+  l.demote_after_cpu_ms = 20;
+  Scheduler s(l);
+  std::atomic<int> nice_after{-100};
+  int before = priority();
+  std::thread call([&] {
+    Ticket t = admit(s, "solo");
+    ASSERT_TRUE(t);
+    ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+    struct timespec ts{};
+    volatile uint64_t x = 0;
+    do {
+      for (int i = 0; i < 100000; ++i) x = x + i;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    } while (ts.tv_sec == 0 && ts.tv_nsec < 300000000);
+    nice_after = priority();
+    s.release(*t);
+  });
+  call.join();
+  EXPECT_EQ(nice_after.load(), before) << "a call alone was demoted";
+  EXPECT_EQ(s.counts().demoted, 0u);
+}
+
+// A call's other threads (a bash call's pipeline stages: attach_thread) are the call's: their
+// CPU makes it past its allowance though its own thread only waits, they are demoted with it, a
+// thread attached after that starts demoted, and their CPU is in the principal's metrics.
+TEST(Scheduler, ACallsOtherThreadsCountAsItsOwnAndAreDemotedWithIt) {
+  // timing: the worker spins until the demoter (every few ms) demotes it
+  SchedulerLimits l = limits(1, 1);
+  l.demote_after_cpu_ms = 20;
+  Scheduler s(l);
+  std::atomic<bool> running{false};
+  std::atomic<int> worker_nice{-100}, call_nice{-100}, late_nice{-100};
+  std::atomic<double> worker_cpu{0};
+  std::thread call([&] {  // a fresh thread: its CPU clock starts at 0
+    Ticket t = admit(s, "piper");
+    ASSERT_TRUE(t);
+    ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+    running = true;
+    std::thread worker([&] {
+      s.attach_thread(*t);
+      auto until = std::chrono::steady_clock::now() + 10000ms;
+      volatile uint64_t x = 0;
+      while (std::chrono::steady_clock::now() < until && priority() != 19) {
+        for (int i = 0; i < 100000; ++i) x = x + i;
+      }
+      worker_nice = priority();
+      struct timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      worker_cpu = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+      s.detach_thread(*t);
+    });
+    worker.join();
+    call_nice = priority();
+    std::thread late([&] {
+      s.attach_thread(*t);
+      late_nice = priority();
+      s.detach_thread(*t);
+    });
+    late.join();
+    s.release(*t);
+  });
+  int before = priority();
+  // Another principal's call waits for the slot: the piper's CPU is taken from it.
+  for (int i = 0; i < 10000 && !running.load(); ++i) std::this_thread::sleep_for(1ms);
+  Ticket waiting = admit(s, "other");
+  ASSERT_TRUE(waiting);
+  call.join();
+  EXPECT_EQ(worker_nice.load(), 19) << "the call's spinning thread was not demoted";
+  EXPECT_EQ(call_nice.load(), 19) << "the call's own thread was not demoted with it";
+  EXPECT_EQ(late_nice.load(), 19) << "a thread attached to a demoted call started at normal priority";
+  EXPECT_EQ(priority(), before);
+  double piper_cpu = -1;
+  for (const auto& r : s.snapshot().principals) {
+    if (r.name == "piper") piper_cpu = r.usage.cpu_seconds;
+  }
+  EXPECT_GE(piper_cpu, worker_cpu.load() * 0.99) << "the worker's CPU is not the call's";
+  EXPECT_GE(worker_cpu.load(), 0.02);
+}
+
 // CPU is shared by principal: one whose short calls together used far more than its share of
 // the window starts its next calls at the lowest priority, while another principal's calls (and
 // its own when it is the only one calling) keep theirs. Without the window nothing changes.
