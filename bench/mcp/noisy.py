@@ -3,7 +3,8 @@
 
 Eight benign principals call core-utils `cat` of a 1 KB file in a loop over kept-alive
 connections, while one hostile principal keeps K calls outstanding that spin until their
-deadline, grow memory to their cap, flood output past its bound, or burst (spin for 40 ms each). Per scenario (a fresh server
+deadline, grow memory to their cap, flood output past its bound, burst (spin for 40 ms each), or
+run a `bash` loop of three-stage pipelines (the server's bash tool). Per scenario (a fresh server
 each): benign calls/s, p50/p99 latency, benign calls refused, hostile calls answered, the
 server's peak RSS and CPU (cores), the hostile client's CPU. Each client connects from a loopback
 address of its own (127.0.0.2 the hostile one, 127.0.1.N the benign ones), so the server's
@@ -30,6 +31,11 @@ HOSTILE = {
 }
 # Host config entries of the hostile plugins, by mode.
 PLUGIN_CONFIG = {"burst": {"limits": {"timeout_ms": 40}}}
+# Modes served by the server's own `bash` tool (mcp.bash, a workspace of the benign file), not a
+# plugin: the command line each hostile call runs. "bash": a loop starting three-stage
+# pipelines until its deadline or the shell's command limit (every stage a tool instance on a
+# thread of its own: CPU off the call's own thread).
+BASH_MODES = {"bash": "while :; do echo x | sort | wc -l; done > /dev/null"}
 
 
 def run(cmd, env):
@@ -47,6 +53,7 @@ def setup(build, t):
     run([wasmcap, "bundle", "install", os.path.join(build, "bundles", "coreutils.wcb")], env)
     run([wasmcap, "bundle", "keygen", "--out", os.path.join(t, "keys"), "--name", "bench"], env)
     shutil.copy(os.path.join(t, "keys", "bench.pub"), os.path.join(t, "home", "trust"))
+    run([wasmcap, "ws", "create", "--from", os.path.join(t, "ws"), "--name", "proj"], env)
     for mode, module in HOSTILE.items():
         d = os.path.join(t, "src-" + mode)
         os.makedirs(d)
@@ -78,14 +85,15 @@ def serve(wasmcap, env, t, tenancy, extra, settings=None):
         plugins["hostile-" + mode] = PLUGIN_CONFIG.get(mode, {})
     cfg = {"plugins": plugins}
     args = []
+    bash = {"workspace": "proj"}
     if tenancy:
-        cfg["mcp"] = {"tenancy": {"principals": {n: {"token_file": os.path.join(t, n + ".token")}
+        cfg["mcp"] = {"bash": bash, "tenancy": {"principals": {n: {"token_file": os.path.join(t, n + ".token")}
                                                  for n in ["benign%d" % i for i in range(8)] + ["hostile"]}}}
         cfg["mcp"]["tenancy"]["metrics_token_file"] = os.path.join(t, "metrics.token")
         cfg["mcp"]["tenancy"].update(settings or {})
     else:
         # Before tenancy: everyone presents the one token, and nothing is demoted.
-        cfg["mcp"] = {"tenancy": {"demote_after_cpu_ms": 0}}
+        cfg["mcp"] = {"bash": bash, "tenancy": {"demote_after_cpu_ms": 0}}
         args = ["--token-file", os.path.join(t, "shared.token")]
     with open(os.path.join(t, "config.json"), "w") as f:
         json.dump(cfg, f)
@@ -169,7 +177,11 @@ def scenario(wasmcap, env, t, tokens, tenancy, mode, k, seconds, settings=None, 
                 if c is None:
                     c = http.client.HTTPConnection("127.0.0.1", port, timeout=seconds + 30,
                                                    source_address=("127.0.0.2", 0))
-                c.request("POST", "/mcp", call_body(i, mode, {}), h)
+                if mode in BASH_MODES:
+                    body = call_body(i, "bash", {"command": BASH_MODES[mode]})
+                else:
+                    body = call_body(i, mode, {})
+                c.request("POST", "/mcp", body, h)
                 r = c.getresponse()
                 r.read()
                 if not keep_alive or r.getheader("Connection", "").lower() == "close":

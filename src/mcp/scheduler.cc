@@ -122,6 +122,7 @@ struct Scheduler::Principal {
 
 struct Scheduler::Plugin {
   size_t running = 0, queued = 0;
+  uint64_t reserved_mb = 0;
 };
 
 Scheduler::Scheduler(SchedulerLimits limits) : limits_(std::move(limits)) {
@@ -252,7 +253,9 @@ void Scheduler::start(Ticket& t) {
   Principal& p = principal(t.principal);
   ++p.running;
   p.reserved_mb += t.memory_mb;
-  ++plugin(t.plugin).running;
+  Plugin& g = plugin(t.plugin);
+  ++g.running;
+  g.reserved_mb += t.memory_mb;
 }
 
 // Removes a queued ticket from its principal's queue and the counts.
@@ -469,7 +472,9 @@ void Scheduler::release(Ticket& t) {
     Principal& p = principal(t.principal);
     --p.running;
     p.reserved_mb -= t.memory_mb;
-    --plugin(t.plugin).running;
+    Plugin& g = plugin(t.plugin);
+    --g.running;
+    g.reserved_mb -= t.memory_mb;
     // The call's CPU, while its thread (the caller's: release runs on it) is alive, and its
     // other threads' (all ended by now).
     if (t.has_thread) {
@@ -524,7 +529,7 @@ Scheduler::Counts Scheduler::counts_of_principal(const std::string& name) const 
   std::lock_guard<std::mutex> l(mu_);
   auto it = principals_.find(name);
   if (it == principals_.end()) return {};
-  return Counts{it->second->running, it->second->queue.size(), 0};
+  return Counts{it->second->running, it->second->queue.size(), 0, it->second->reserved_mb};
 }
 
 Scheduler::Snapshot Scheduler::snapshot() const {
@@ -540,7 +545,7 @@ Scheduler::Snapshot Scheduler::snapshot() const {
   }
   for (const auto& [name, usage] : plugin_usage_) {
     Row r{name, {}, usage};
-    if (auto it = plugins_.find(name); it != plugins_.end()) r.now = Counts{it->second->running, it->second->queued, 0, 0};
+    if (auto it = plugins_.find(name); it != plugins_.end()) r.now = Counts{it->second->running, it->second->queued, 0, it->second->reserved_mb};
     s.plugins.push_back(std::move(r));
   }
   return s;
@@ -550,7 +555,7 @@ Scheduler::Counts Scheduler::counts_of_plugin(const std::string& name) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = plugins_.find(name);
   if (it == plugins_.end()) return {};
-  return Counts{it->second->running, it->second->queued, 0};
+  return Counts{it->second->running, it->second->queued, 0, it->second->reserved_mb};
 }
 
 namespace {
@@ -733,9 +738,9 @@ std::string prometheus_text(const Scheduler::Snapshot& s) {
          [&](const auto& r) { return value(r.usage.cpu_seconds); });
     each(p + "output_bytes_total", "counter", "Result bytes sent.",
          [](const auto& r) { return std::to_string(r.usage.output_bytes); });
+    each(p + "memory_reserved_bytes", "gauge", "Guest memory reserved by its running calls.",
+         [](const auto& r) { return std::to_string(r.now.reserved_mb << 20); });
     if (std::string_view(k.key) == "principal") {
-      each(p + "memory_reserved_bytes", "gauge", "Guest memory reserved by its running calls.",
-           [](const auto& r) { return std::to_string(r.now.reserved_mb << 20); });
       each(p + "sessions", "gauge", "MCP sessions it holds.",
            [](const auto& r) { return std::to_string(r.sessions); });
       each(p + "workspace_copies", "gauge", "Per-session workspace copies counted against its share.",

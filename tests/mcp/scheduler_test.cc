@@ -240,6 +240,11 @@ TEST(Scheduler, CallsReserveTheirMemoryFromTheBudget) {
   Ticket small = s.admit("c", "p", &r, 128);
   ASSERT_TRUE(small);
   EXPECT_TRUE(s.running(*small)) << "a call that fits runs while a bigger one waits";
+  EXPECT_EQ(s.counts_of_principal("c").reserved_mb, 128u);
+  EXPECT_EQ(s.counts_of_plugin("p").reserved_mb, 896u) << "the plugin's running calls' reservations";
+  const std::string text = prometheus_text(s.snapshot());
+  EXPECT_NE(text.find("\nwasmcap_mcp_plugin_memory_reserved_bytes{plugin=\"p\"} 939524096\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nwasmcap_mcp_principal_memory_reserved_bytes{principal=\"a\"} 805306368\n"), std::string::npos) << text;
   EXPECT_FALSE(s.admit("d", "p", &r, 2048));
   EXPECT_NE(r.message.find("memory_budget_mb"), std::string::npos) << r.message;
   s.release(*big);
