@@ -75,24 +75,44 @@ bool write_all(int fd, const char* p, size_t n) {
 
 // Every byte the script writes goes through here: tools' stdout/stderr, builtins' output and
 // the shell's own messages, wherever they go (a terminal, a file, a pipe, a $(...) capture,
-// /dev/null). Threat: output that escapes --max-output-bytes because a builtin wrote it. Past
-// the cap nothing of the chunk is written and the script stops with output_limit.
+// /dev/null). Each destination has its bound:
+// - the run's stdout and stderr (the operator's: a terminal, `wasmcap sh > log`, an MCP call's
+//   capture), also as `exec 3>&1`, `>&2` or /dev/stdout reach them: --max-output-bytes. Threat:
+//   output that escapes it because a builtin wrote it. Past the cap nothing of the chunk is
+//   written and the script stops with output_limit.
+// - a regular file: the session's write budget (below), as a tool's WASI writes are;
+// - a pipe between two commands: nothing but the deadline and the reader. The kernel's pipe
+//   buffer holds at most 64 KiB, so the bytes cost the host no memory, and the reader's own
+//   output is bounded where it goes: `seq 1 1000000 | sort | tail -1` writes one line, as in
+//   bash. (Before, every byte between stages counted: a one-line result failed at 1 MiB.)
+//   A $(...) capture is such a pipe; its reader bounds it (--max-substitution-bytes).
+// - /dev/null (fd < 0): discarded; a closed descriptor: EBADF.
 bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count) {
-  uint64_t total = ctx.out_bytes.fetch_add(s.size()) + s.size();
-  if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
-    ctx.set_fatal(Error(ErrorCode::kOutputLimit,
-                        "the script wrote more than " + std::to_string(ctx.o.max_output_bytes) +
-                            " bytes (--max-output-bytes)"));
-    return false;
+  if (fd < 0) {  // discarded (/dev/null), or closed (`N>&-`: write_all's EBADF)
+    if (count != nullptr) *count += s.size();
+    return write_all(fd, s.data(), s.size());
+  }
+  // The shell's descriptor table maps `exec 3>&1`, `2>&1` and /dev/stdout to the host
+  // descriptor itself, so the operator's output is recognised by its number.
+  const bool operators = fd == ctx.o.stdout_fd || fd == ctx.o.stderr_fd;
+  struct stat st {};
+  const bool have_st = !operators && ::fstat(fd, &st) == 0;
+  if (operators || !have_st) {  // not knowing where it goes, count it
+    uint64_t total = ctx.out_bytes.fetch_add(s.size()) + s.size();
+    if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
+      ctx.set_fatal(Error(ErrorCode::kOutputLimit,
+                          "the script wrote more than " + std::to_string(ctx.o.max_output_bytes) +
+                              " bytes (--max-output-bytes)"));
+      return false;
+    }
   }
   if (count != nullptr) *count += s.size();
   // The session's write budget (wasi.h WriteBudget): what a write adds to a regular file (a
   // redirection's, a tool's output into one) is charged as a WASI write's is; what fits is
   // written, then ENOSPC, as on a full disk. The session's own stdout and stderr are the
   // operator's, not charged (an MCP call's capture, `wasmcap sh > log`).
-  struct stat st {};
-  if (ctx.o.write_budget != nullptr && !s.empty() && fd != ctx.o.stdout_fd &&
-      fd != ctx.o.stderr_fd && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+  if (!operators && have_st && ctx.o.write_budget != nullptr && !s.empty() &&
+      S_ISREG(st.st_mode)) {
     const int fl = ::fcntl(fd, F_GETFL);
     auto w = ctx.o.write_budget->reserve_write(fd, -1, fl >= 0 && (fl & O_APPEND) != 0, s.size());
     const bool ok = w.may > 0 && write_all(fd, s.data(), w.may);

@@ -327,7 +327,6 @@ TEST_F(BashToolTest, TheCommandsOfACallShareItsMemory) {
 // waits for them.
 TEST_F(BashToolTest, APipelinesCpuIsTheCalls) {
   ServerOptions o;
-  o.max_output_bytes = 64u << 20;  // the bytes between the stages count too
   auto h = host(o);
   auto sched = std::make_shared<Scheduler>(SchedulerLimits{});
   auto c = connect(h, sched);

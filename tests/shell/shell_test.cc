@@ -757,6 +757,29 @@ TEST_F(ToolFixture, PipelinesStreamThroughTools) {
   EXPECT_EQ(r.out, "2\n4\na.TXT\nn.TXT\n");
 }
 
+// --max-output-bytes bounds what reaches the operator (the session's stdout and stderr, and
+// descriptors duplicated from them), not the bytes between the stages of a pipeline, into a
+// file (the write budget's) or into /dev/null. Before, `seq 1 20000 | tail -n 1` failed with
+// output_limit under a 1000-byte cap though it writes 7 bytes, as bash does.
+TEST_F(ToolFixture, OnlyWhatReachesTheOperatorCountsTowardTheOutputCap) {
+  auto r = sh({"sh", "--dir", work().string() + "::/work", "--max-output-bytes", "1000", "-c",
+               "seq 1 20000 | sort -n | tail -n 1; seq 1 20000 > f; wc -l < f; "
+               "A=$(seq 1 20000 | wc -c); echo $A; seq 1 20000 > /dev/null; echo done"});
+  ASSERT_EQ(r.exit_code, 0) << wasmcap::testing::describe(r);
+  EXPECT_EQ(r.out, "20000\n20000\n108894\ndone\n");
+  for (const char* to_operator : {"seq 1 100000", "exec 3>&1; seq 1 100000 >&3",
+                                  "seq 1 100000 | cat", "seq 1 100000 2>&1 >&2 | cat",
+                                  "{ seq 1 100000 >&2; } 2>&1", "seq 1 100000 > /dev/stdout",
+                                  "seq 1 100000 > /dev/fd/2"}) {
+    SCOPED_TRACE(to_operator);
+    auto big = sh({"sh", "--dir", work().string() + "::/work", "--max-output-bytes", "1000",
+                   "-c", std::string(to_operator) + "; echo never"});
+    EXPECT_EQ(big.exit_code, 84) << wasmcap::testing::describe(big);
+    EXPECT_LE(big.out.size() + big.err.size(), 1200u);
+    EXPECT_EQ(big.out.find("never"), std::string::npos);
+  }
+}
+
 // The session's write budget is shared by its tools and its redirections (docs/shell.md
 // "Limits"): three `cat big > cN` of 400 KiB each under --max-write-mb 1 fill it (the third cut
 // where it ends), and a later tool writing a file (cp, through the WASI host) and a builtin
