@@ -99,6 +99,59 @@ TEST(AotCompileBounds, RunDeadlineStopsTheCompile) {
   EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
 }
 
+// A run that finds another compile of its module under way waits for it (then reuses the
+// object), but only until its own deadline or interrupt: the wait is part of the run. Before, the
+// lock was taken with a blocking flock: a 60 s run waited 143 s for a background compile.
+TEST(AotCompileBounds, WaitingForAnotherCompileEndsAtTheRunsDeadline) {
+  TempDir cache;
+  TempDir bin;
+  const std::string marker = unique_marker();
+  RunOptions first;
+  first.engine = "aot";
+  first.aot.cache_dir = cache.path().string();
+  first.aot.compiler = slow_compiler(bin.path(), marker);
+  std::atomic<bool> stop_first{false};
+  first.interrupt = &stop_first;
+  std::thread compiling([&] { testing::run_guest(guest_bytes("hello"), first); });
+  // The first run holds the entry's lock once its compiler runs.
+  for (int i = 0; i < 1000 && processes_with(marker).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(processes_with(marker).empty()) << "the first compile did not start";
+
+  RunOptions second = first;
+  second.interrupt = nullptr;
+  second.timeout_ms = 400;
+  auto start = std::chrono::steady_clock::now();
+  auto c = testing::run_guest(guest_bytes("hello"), second);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(c.report.has_value());
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_NE(c.report.error().message.find("waiting for another compile"), std::string::npos)
+      << c.report.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+
+  // The interrupt ends the wait too.
+  std::atomic<bool> stop_third{false};
+  RunOptions third = first;
+  third.interrupt = &stop_third;
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop_third = true;
+  });
+  start = std::chrono::steady_clock::now();
+  c = testing::run_guest(guest_bytes("hello"), third);
+  elapsed = std::chrono::steady_clock::now() - start;
+  raiser.join();
+  ASSERT_FALSE(c.report.has_value());
+  EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+
+  stop_first = true;
+  compiling.join();
+  EXPECT_EQ(wait_gone(marker, 2000), std::vector<std::string>{});
+}
+
 // --engine auto runs on the interpreter when the compile (in the foreground: --wait-for-compile;
 // the background compile is tests/engine/aot_start_test.cc's) hits its limit.
 TEST(AotCompileBounds, AutoFallsBackToTheInterpreterAtTheCompileLimit) {

@@ -829,8 +829,32 @@ Result<int> compile_and_store(const std::string& dir, const std::string& key, co
     int fd;
     ~Unlock() { close(fd); }  // closing drops the flock
   } unlock{lock};
-  while (flock(lock, LOCK_EX) != 0) {
-    if (errno != EINTR) return make_error(ErrorCode::kIo, "cannot lock '" + lock_path + "'");
+  // Another process (or run) compiling the same module holds the lock for as long as its
+  // compile takes (minutes for a big module, in the background of --engine auto): the wait is
+  // part of this run, so it ends at the run's deadline or interrupt like the compile would.
+  // flock has no timeout; a non-blocking try every few milliseconds costs nothing beside a
+  // compile. (Before: a blocking flock held a 60 s run 143 s, until the other compile ended.)
+  for (auto pause = std::chrono::milliseconds(1);;
+       pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+    if (flock(lock, LOCK_EX | LOCK_NB) == 0) break;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return make_error(ErrorCode::kIo, "cannot lock '" + lock_path + "'");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (tc.limits.interrupt != nullptr && tc.limits.interrupt->load(std::memory_order_relaxed)) {
+      return make_error(ErrorCode::kDeadlineExceeded,
+                        "interrupted by the host while waiting for another compile of the module "
+                        "for the aot engine to finish");
+    }
+    if (now >= tc.limits.deadline) {
+      return make_error(ErrorCode::kDeadlineExceeded,
+                        "the run's deadline passed while waiting for another compile of the "
+                        "module for the aot engine (another wasmcap process or run, or --engine "
+                        "auto's background compile) to finish; raise --timeout-ms, or compile "
+                        "ahead of the run with `wasmcap compile`");
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        pause, tc.limits.deadline - now));
   }
   // Another process may have finished the same compile while we waited.
   if (int fd = lookup(dir, key); fd >= 0) return fd;

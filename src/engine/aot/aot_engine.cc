@@ -911,10 +911,18 @@ class AotEngine final : public Engine {
     const std::string& key = entry.key;
     const std::string* dir = &entry.dir;
     const aot::Toolchain* tc = &entry.tc;
-    std::lock_guard<std::mutex> lock(g_objects_mu);
-    if (auto it = g_objects.find(key); it != g_objects.end()) {
-      if (auto obj = it->second.lock()) return obj;
+    auto loaded = [&key]() -> std::shared_ptr<LoadedObject> {  // under g_objects_mu
+      auto it = g_objects.find(key);
+      return it != g_objects.end() ? it->second.lock() : nullptr;
+    };
+    {
+      std::lock_guard<std::mutex> lock(g_objects_mu);
+      if (auto obj = loaded()) return obj;
     }
+    // The lookup and the compile run without the process-wide lock: a compile takes minutes,
+    // and every other load in the process (another module's, in another session or MCP call)
+    // would wait for it, past its own deadline. Two loads of one module meet at the entry's
+    // file lock, which the second waits for within its run's deadline (compile_and_store).
     int fd = aot::lookup(*dir, key);
     if (fd < 0 && options_.cache_only) {
       return make_error(ErrorCode::kNotFound,
@@ -922,6 +930,11 @@ class AotEngine final : public Engine {
                         "`wasmcap compile`");
     }
     if (fd < 0) WASMCAP_TRY_ASSIGN(fd, compile_into_cache(*dir, key, *tc, bytes, size, options_));
+    std::lock_guard<std::mutex> lock(g_objects_mu);
+    if (auto obj = loaded()) {  // another thread loaded it meanwhile: one copy per process
+      close(fd);
+      return obj;
+    }
     std::shared_ptr<LoadedObject> obj;
     WASMCAP_TRY_ASSIGN(obj, load_object(fd, *dir + "/" + key + ".so"));
     g_objects[key] = obj;
