@@ -31,6 +31,23 @@ Result<ToolModule::Bytes> ToolModule::get() {
   return *done_;
 }
 
+std::shared_ptr<const PreparedModule> ToolModule::interp(uint64_t max_memory_bytes,
+                                                         const std::string& module_sha256) {
+  std::lock_guard<std::mutex> lock(prepare_mu_);  // stages of one bundle wait for one load
+  if (!prepare_tried_) {
+    prepare_tried_ = true;
+    auto bytes = get();
+    if (!bytes) return nullptr;
+    PrepareOptions po;
+    po.engine = "interp";
+    po.max_memory_bytes = max_memory_bytes;
+    po.module_sha256 = module_sha256;
+    auto p = PreparedModule::prepare(**bytes, po);
+    if (p) interp_ = std::move(*p);
+  }
+  return interp_;
+}
+
 // The shell_command_start record, written before the command does anything (opens its
 // redirections, runs): record or refuse (docs/audit.md). When it fails the command does not run
 // and the script stops with the error (exit 74).
@@ -208,7 +225,14 @@ std::optional<int> run_tool(Ctx& ctx, State& st, const Vec<Str>& argv,
   // A tool whose reader left (`yes | head -1`) ends as SIGPIPE ends it in bash: status 141, no
   // "write error" message (emit leaves write(2)'s EPIPE in errno).
   ro.wasi.exit_on_broken_pipe = true;
-  auto report = run_request(std::move(request), **module);
+  // On the interpreter the session's loaded module (ToolModule::interp); aot maps its cached
+  // object once per process already, and auto chooses per run.
+  std::shared_ptr<const PreparedModule> prepared;
+  if (ro.engine == "interp") {
+    prepared = tool->second.module->interp(ro.max_memory_bytes, ro.module_sha256);
+  }
+  auto report = prepared ? run_request(std::move(request), *prepared)
+                         : run_request(std::move(request), **module);
   int code;
   if (report) {
     code = report->exit_code;
