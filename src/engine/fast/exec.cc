@@ -333,7 +333,7 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
     FuncEntry& fe = funcs[entry];
     if (fe.host >= 0) return call_host_from(rt, fe, fp, depth);
     if (!fe.code) fe.code = rt.translator->translate(entry);
-    FuncCode* c = fe.code.get();
+    const FuncCode* c = fe.code.get();
     if (depth >= max_frames || fp + c->frame_slots > stack_end) {
       TRAP(ErrorCode::kTrapStackExhausted, "call stack exhausted");
     }
@@ -458,7 +458,7 @@ do_call : {
     NEXT();
   }
   if (UNLIKELY(!fe.code)) fe.code = rt.translator->translate(callee);
-  FuncCode* c = fe.code.get();
+  const FuncCode* c = fe.code.get();
   if (UNLIKELY(depth >= max_frames || nfp + c->frame_slots > stack_end)) {
     TRAP(ErrorCode::kTrapStackExhausted, "call stack exhausted");
   }

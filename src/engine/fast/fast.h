@@ -229,7 +229,9 @@ struct FuncEntry {
   uint32_t nresults = 0;
   int32_t host = -1;              // index into Runtime::hosts for imports, else -1
   uint32_t defined = 0;           // index among defined functions (when host < 0)
-  std::unique_ptr<FuncCode> code;  // null until the first call translates it
+  // Null until the first call translates it; immutable once made, and shared by every instance
+  // of the module (FastModule's cache: translated once per module, not per instance).
+  std::shared_ptr<const FuncCode> code;
 };
 
 // A function reference that means the same function in every instance (docs/fast-interp.md,
@@ -297,8 +299,9 @@ struct Frame {
 class Translator {
  public:
   virtual ~Translator() = default;
-  // Translates defined function `func` (module index). Never fails on a validated module.
-  virtual std::unique_ptr<FuncCode> translate(uint32_t func) = 0;
+  // The translated code of defined function `func` (module index). Never fails on a validated
+  // module.
+  virtual std::shared_ptr<const FuncCode> translate(uint32_t func) = 0;
 };
 
 // A linear memory (memory.cc): reserved up to its cap, committed up to `size`. Owned by the

@@ -17,7 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "engine/cache_files.h"
 #include "engine/describe.h"
@@ -385,6 +388,37 @@ class FastModule final : public Module {
     std::abort();  // the trap body always reads
   }
 
+  // Translated code shared by every instance of the module: a function is translated by the
+  // first instance that calls it, and every later call of it in any instance (a shell session's
+  // next command, an MCP server's next call of a prepared module) finds it here. Before, each
+  // instance translated what it ran: half the CPU of a `cat` on the toolbox's module. The code
+  // is immutable once made (the dispatch loop reads it through const pointers) and depends only
+  // on the module and the value stack's size (a function whose locals do not fit it becomes a
+  // stub that traps), so it is shared among instances with the same stack size, which is every
+  // instance (kMaxValueSlots); another size translates for itself. It holds at most one
+  // translation per defined function, so its memory is bounded by the module's code (as one
+  // instance that ran every function held before).
+  std::shared_ptr<const FuncCode> shared_code(uint32_t func, uint64_t stack_slots) const {
+    std::lock_guard<std::mutex> lock(code_mu_);
+    if (code_.empty() || stack_slots != code_stack_slots_) return nullptr;
+    return code_[func - ir_->num_func_imports];
+  }
+  // Shares `code` (func's translation for `stack_slots`) unless another instance shared one
+  // first; returns the one to run.
+  std::shared_ptr<const FuncCode> share_code(uint32_t func, uint64_t stack_slots,
+                                             std::unique_ptr<FuncCode> code) const {
+    std::shared_ptr<const FuncCode> mine(std::move(code));
+    std::lock_guard<std::mutex> lock(code_mu_);
+    if (code_.empty()) {
+      code_.resize(ir_->funcs.size() - ir_->num_func_imports);
+      code_stack_slots_ = stack_slots;
+    }
+    if (stack_slots != code_stack_slots_) return mine;
+    auto& slot = code_[func - ir_->num_func_imports];
+    if (!slot) slot = std::move(mine);
+    return slot;
+  }
+
   // Translates defined function `func` without wabt's IR (translate_function_stream), or null
   // where that front end does not apply (a v128 or exception-handling module, a body it does not
   // take, more locals than `max_local_slots`): the caller then uses read_body. Same code.
@@ -408,6 +442,9 @@ class FastModule final : public Module {
   bool wide_ = false;
   bool exceptions_ = false;
   bool within_aot_bounds_ = false;
+  mutable std::mutex code_mu_;
+  mutable std::vector<std::shared_ptr<const FuncCode>> code_;  // by defined function (shared_code)
+  mutable uint64_t code_stack_slots_ = 0;
 };
 
 // The instances that share tables, owned together (docs/fast-interp.md, "Shared tables"): a
@@ -448,7 +485,13 @@ class FastInstance final : public Instance, public Translator, public SharedCall
     if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
   }
 
-  std::unique_ptr<FuncCode> translate(uint32_t func) override {
+  std::shared_ptr<const FuncCode> translate(uint32_t func) override {
+    if (auto shared = module_->shared_code(func, rt_.stack_slots)) return shared;
+    return module_->share_code(func, rt_.stack_slots, translate_here(func));
+  }
+
+  std::unique_ptr<FuncCode> translate_here(uint32_t func) {
+    translate_test_hooks::translations.fetch_add(1, std::memory_order_relaxed);
     // Straight from the body's bytes where the streaming front end applies (no v128, no
     // exception handling): the same code, without building and freeing wabt's IR.
     if (auto code = module_->translate_streaming(func, rt_.stack_slots / rt_.stride)) {
@@ -884,6 +927,8 @@ std::atomic<uint64_t> validations{0};
 }
 
 namespace translate_test_hooks {
+std::atomic<uint64_t> translations{0};
+
 // Every defined function of `module` (loaded by this engine) translated both ways: from wabt's
 // IR (read_body, translate_function) and by the streaming front end (translate_streaming).
 std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_t* funcs,

@@ -1,6 +1,7 @@
 // wasm -> fast-interpreter code (translate.cc). C++17 (wabt headers), see fast.h.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +89,8 @@ struct FeatureScan {
 namespace translate_test_hooks {
 std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_t* funcs,
                                bool gate = true);
+// Functions translated for a call, in this process (FastModule::shared_code: once per module).
+extern std::atomic<uint64_t> translations;
 }
 
 }  // namespace wasmcap::fast
