@@ -210,6 +210,36 @@ struct ToolHost::Impl {
   std::shared_ptr<audit::Sink> audit;
   std::unique_ptr<Sessions> sessions;  // per_session workspace copies
   std::unique_ptr<BashTools> bash;     // host config mcp.bash: the built-in shell tools
+
+  // Loaded modules, by their verified sha256 (docs/mcp.md "Per-call cost"): on the interpreter
+  // a call runs a fresh instance of the module loaded by the first call of it (PreparedModule;
+  // the functions an earlier call translated are not translated again), instead of decoding it
+  // per call. Every call still re-verifies the stored bundle first (resolve: signature, trust,
+  // revocation, the module's hash): only bytes that hash to the key run from it. At most one
+  // per catalog entry (a module whose hash is not the catalog's is refused before), so the
+  // memory it holds is bounded by the installed modules; a module that does not prepare (a
+  // component) is remembered as such and runs as before.
+  std::mutex prepared_mu;
+  std::map<std::string, std::shared_ptr<const PreparedModule>> prepared;  // null: not preparable
+  std::shared_ptr<const PreparedModule> prepared_module(const registry::Resolved& r,
+                                                        const RunOptions& o) {
+    if (o.engine != "interp") return nullptr;  // aot maps its object once per process already
+    {
+      std::lock_guard<std::mutex> lock(prepared_mu);
+      if (auto it = prepared.find(r.module_sha256); it != prepared.end()) return it->second;
+    }
+    // Loaded outside the lock (another module's calls do not wait for it); two first calls of
+    // one module may both load it, and the first stored is kept.
+    PrepareOptions po;
+    po.engine = "interp";
+    po.max_memory_bytes = o.max_memory_bytes;  // the load budget, checked again per run
+    po.module_sha256 = r.module_sha256;
+    auto p = PreparedModule::prepare(r.module_bytes, po);
+    std::shared_ptr<const PreparedModule> made = p ? std::move(*p) : nullptr;
+    if (!p && p.error().code == ErrorCode::kMemoryLimit) return nullptr;  // this call's limit
+    std::lock_guard<std::mutex> lock(prepared_mu);
+    return prepared.emplace(r.module_sha256, std::move(made)).first->second;
+  }
   // The operator's per-call limits (--timeout-ms, --max-memory-mb, --fuel): each call's run
   // is narrowed by them (runtime.h RunRequest::bounds).
   RunBounds call_bounds() const {
@@ -755,7 +785,9 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     opts->https_client = std::shared_ptr<https::Client>(std::move(*client));
   }
 
-  auto report = run_module(resolved->module_bytes, std::move(*opts));
+  auto prepared = im.prepared_module(*resolved, *opts);
+  auto report = prepared ? prepared->run(std::move(*opts))
+                         : run_module(resolved->module_bytes, std::move(*opts));
   std::string stdout_text, stderr_text;
   {
     std::lock_guard<std::mutex> l(cap->mu);

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include "engine/fast/translate.h"
 #include "mcp_fixture.h"
 
 namespace wasmcap::mcp::test {
@@ -351,6 +352,34 @@ TEST_F(ServerTest, ProgressNotificationsForLongCalls) {
     }
   }
   EXPECT_GE(n, 2);
+}
+
+// On the interpreter a tool's calls run fresh instances of the module the first call loaded
+// (docs/mcp.md "Per-call cost"): a later call translates nothing the first one ran. The stored
+// bundle is still verified on every call: a module tampered with after the first call is refused,
+// never run from what was loaded.
+TEST_F(ServerTest, CallsOfAToolRunTheModuleTheFirstCallLoaded) {
+  start();
+  initialize();
+  Json r = call(1, "cat", {{"paths", {"notes.txt"}}});
+  ASSERT_EQ(r["result"]["isError"], false) << r.dump();
+  const uint64_t after_first = fast::translate_test_hooks::translations.load();
+  r = call(2, "cat", {{"paths", {"notes.txt"}}});
+  EXPECT_EQ(r["result"]["content"][0]["text"], "alpha\nbeta\n");
+  EXPECT_EQ(fast::translate_test_hooks::translations.load(), after_first) << "loaded again";
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(home_) / "registry/store")) {
+    if (e.path().filename() == "plugin.wasm") {
+      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+      std::string bytes = testing::read_text(e.path());
+      bytes.back() ^= 1;
+      write_text(e.path(), bytes);
+    }
+  }
+  r = call(3, "cat", {{"paths", {"notes.txt"}}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
+            std::string::npos)
+      << r.dump();
 }
 
 TEST_F(ServerTest, RefusesBundleThatNoLongerVerifies) {
