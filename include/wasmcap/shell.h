@@ -45,8 +45,9 @@ class ToolModule {
   // shared by every later command of the bundle: each run instantiates it afresh (nothing of one
   // run is seen by the next), and none decodes the module again (the toolbox's 2.9 MB took
   // 3.5 ms a command). The load is checked against `max_memory_bytes` (the load budget; each
-  // run checks it again against its own limit). Null when the check failed or the module does
-  // not load: the caller then runs the bytes, which reports the error as before.
+  // run checks it again against its own limit; a load over one caller's budget is tried again
+  // by the next). Null when the check failed or the module does not load: the caller then runs
+  // the bytes, which reports the error as before.
   std::shared_ptr<const PreparedModule> interp(uint64_t max_memory_bytes,
                                                const std::string& module_sha256);
 

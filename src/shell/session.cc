@@ -77,9 +77,11 @@ bool write_all(int fd, const char* p, size_t n) {
 // the shell's own messages, wherever they go (a terminal, a file, a pipe, a $(...) capture,
 // /dev/null). Each destination has its bound:
 // - the run's stdout and stderr (the operator's: a terminal, `wasmcap sh > log`, an MCP call's
-//   capture), also as `exec 3>&1`, `>&2` or /dev/stdout reach them: --max-output-bytes. Threat:
-//   output that escapes it because a builtin wrote it. Past the cap nothing of the chunk is
-//   written and the script stops with output_limit.
+//   capture), however the script reaches them (`>&2`, `exec 3>&1`, /dev/stdout, a background
+//   job's or `{v}>&1`'s copy of the descriptor: the same open file, Ctx::out_ids), and any
+//   destination not named below: --max-output-bytes. Threat: output that escapes it because a
+//   builtin wrote it, or a copy of the descriptor. Past the cap nothing of the chunk is written
+//   and the script stops with output_limit.
 // - a regular file: the session's write budget (below), as a tool's WASI writes are;
 // - a pipe between two commands: nothing but the deadline and the reader. The kernel's pipe
 //   buffer holds at most 64 KiB, so the bytes cost the host no memory, and the reader's own
@@ -92,12 +94,16 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count) {
     if (count != nullptr) *count += s.size();
     return write_all(fd, s.data(), s.size());
   }
-  // The shell's descriptor table maps `exec 3>&1`, `2>&1` and /dev/stdout to the host
-  // descriptor itself, so the operator's output is recognised by its number.
-  const bool operators = fd == ctx.o.stdout_fd || fd == ctx.o.stderr_fd;
+  bool operators = fd == ctx.o.stdout_fd || fd == ctx.o.stderr_fd;
   struct stat st {};
   const bool have_st = !operators && ::fstat(fd, &st) == 0;
-  if (operators || !have_st) {  // not knowing where it goes, count it
+  for (const auto& id : ctx.out_ids) {
+    operators = operators || (have_st && id.set && id.dev == st.st_dev && id.ino == st.st_ino);
+  }
+  const bool budgeted_file =
+      !operators && have_st && S_ISREG(st.st_mode) && ctx.o.write_budget != nullptr;
+  const bool pipe = !operators && have_st && S_ISFIFO(st.st_mode);
+  if (!budgeted_file && !pipe) {
     uint64_t total = ctx.out_bytes.fetch_add(s.size()) + s.size();
     if (ctx.o.max_output_bytes != 0 && total > ctx.o.max_output_bytes) {
       ctx.set_fatal(Error(ErrorCode::kOutputLimit,
@@ -111,8 +117,7 @@ bool emit(Ctx& ctx, int fd, std::string_view s, std::atomic<uint64_t>* count) {
   // redirection's, a tool's output into one) is charged as a WASI write's is; what fits is
   // written, then ENOSPC, as on a full disk. The session's own stdout and stderr are the
   // operator's, not charged (an MCP call's capture, `wasmcap sh > log`).
-  if (!operators && have_st && ctx.o.write_budget != nullptr && !s.empty() &&
-      S_ISREG(st.st_mode)) {
+  if (budgeted_file && !s.empty()) {
     const int fl = ::fcntl(fd, F_GETFL);
     auto w = ctx.o.write_budget->reserve_write(fd, -1, fl >= 0 && (fl & O_APPEND) != 0, s.size());
     const bool ok = w.may > 0 && write_all(fd, s.data(), w.may);
@@ -463,6 +468,11 @@ Result<Outcome> Session::run_impl(const std::string* text_in, int fd,
   if (controls.deadline_ms) ctx.o.deadline_ms = *controls.deadline_ms;
   if (controls.stdout_fd) ctx.o.stdout_fd = *controls.stdout_fd;
   if (controls.stderr_fd) ctx.o.stderr_fd = *controls.stderr_fd;
+  for (int i = 0; i < 2; ++i) {
+    const int out = i == 0 ? ctx.o.stdout_fd : ctx.o.stderr_fd;
+    struct stat st {};
+    if (out >= 0 && ::fstat(out, &st) == 0) ctx.out_ids[i] = {true, st.st_dev, st.st_ino};
+  }
   if (!controls.invocation_id.empty()) ctx.o.invocation_id = controls.invocation_id;
   const std::atomic<bool>* cancel = controls.cancel;
   ctx.budget = &impl_->budget;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -149,6 +150,14 @@ struct Ctx {
   Budget* budget = nullptr;  // the session's
   Clock::time_point deadline = Clock::time_point::max();
   std::atomic<uint64_t> out_bytes{0};
+  // The open files behind this run's stdout and stderr, by device and inode (set by run_impl):
+  // a descriptor the shell duplicated from them (a background job's copies, `{v}>&1`) has
+  // another number and is still the operator's output (emit).
+  struct FileId {
+    bool set = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+  } out_ids[2];
   std::atomic<uint64_t> commands{0};
   std::atomic<bool> interrupt{false};
   std::mutex mu;

@@ -43,7 +43,11 @@ std::shared_ptr<const PreparedModule> ToolModule::interp(uint64_t max_memory_byt
     po.max_memory_bytes = max_memory_bytes;
     po.module_sha256 = module_sha256;
     auto p = PreparedModule::prepare(**bytes, po);
-    if (p) interp_ = std::move(*p);
+    if (p) {
+      interp_ = std::move(*p);
+    } else if (p.error().code == ErrorCode::kMemoryLimit) {
+      prepare_tried_ = false;  // this caller's load budget: one with a larger limit may load it
+    }
   }
   return interp_;
 }

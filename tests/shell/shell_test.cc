@@ -758,8 +758,8 @@ TEST_F(ToolFixture, PipelinesStreamThroughTools) {
 }
 
 // --max-output-bytes bounds what reaches the operator (the session's stdout and stderr, and
-// descriptors duplicated from them), not the bytes between the stages of a pipeline, into a
-// file (the write budget's) or into /dev/null. Before, `seq 1 20000 | tail -n 1` failed with
+// descriptors duplicated from them: a background job's copies have other numbers), not the
+// bytes between the stages of a pipeline, into a file (the write budget's) or into /dev/null. Before, `seq 1 20000 | tail -n 1` failed with
 // output_limit under a 1000-byte cap though it writes 7 bytes, as bash does.
 TEST_F(ToolFixture, OnlyWhatReachesTheOperatorCountsTowardTheOutputCap) {
   auto r = sh({"sh", "--dir", work().string() + "::/work", "--max-output-bytes", "1000", "-c",
@@ -770,7 +770,9 @@ TEST_F(ToolFixture, OnlyWhatReachesTheOperatorCountsTowardTheOutputCap) {
   for (const char* to_operator : {"seq 1 100000", "exec 3>&1; seq 1 100000 >&3",
                                   "seq 1 100000 | cat", "seq 1 100000 2>&1 >&2 | cat",
                                   "{ seq 1 100000 >&2; } 2>&1", "seq 1 100000 > /dev/stdout",
-                                  "seq 1 100000 > /dev/fd/2"}) {
+                                  "seq 1 100000 > /dev/fd/2", "seq 1 100000 & wait",
+                                  "{ seq 1 100000 2>&1 >&2; } & wait",
+                                  "exec {v}>&1; seq 1 100000 >&$v"}) {
     SCOPED_TRACE(to_operator);
     auto big = sh({"sh", "--dir", work().string() + "::/work", "--max-output-bytes", "1000",
                    "-c", std::string(to_operator) + "; echo never"});
