@@ -354,6 +354,18 @@ TEST_F(ServerTest, ProgressNotificationsForLongCalls) {
   EXPECT_GE(n, 2);
 }
 
+// Flips the last byte of every stored plugin module (after the catalog was built).
+void tamper_with_stored_modules(const std::string& home) {
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(home) / "registry/store")) {
+    if (e.path().filename() == "plugin.wasm") {
+      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+      std::string bytes = testing::read_text(e.path());
+      bytes.back() ^= 1;
+      write_text(e.path(), bytes);
+    }
+  }
+}
+
 // On the interpreter a tool's calls run fresh instances of the module the first call loaded
 // (docs/mcp.md "Per-call cost"): a later call translates nothing the first one ran. The stored
 // bundle is still verified on every call: a module tampered with after the first call is refused,
@@ -367,14 +379,7 @@ TEST_F(ServerTest, CallsOfAToolRunTheModuleTheFirstCallLoaded) {
   r = call(2, "cat", {{"paths", {"notes.txt"}}});
   EXPECT_EQ(r["result"]["content"][0]["text"], "alpha\nbeta\n");
   EXPECT_EQ(fast::translate_test_hooks::translations.load(), after_first) << "loaded again";
-  for (const auto& e : fs::recursive_directory_iterator(fs::path(home_) / "registry/store")) {
-    if (e.path().filename() == "plugin.wasm") {
-      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
-      std::string bytes = testing::read_text(e.path());
-      bytes.back() ^= 1;
-      write_text(e.path(), bytes);
-    }
-  }
+  tamper_with_stored_modules(home_);
   r = call(3, "cat", {{"paths", {"notes.txt"}}});
   EXPECT_EQ(r["result"]["isError"], true);
   EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
@@ -386,14 +391,7 @@ TEST_F(ServerTest, RefusesBundleThatNoLongerVerifies) {
   start();
   initialize();
   // Tamper with the stored module after the catalog was built.
-  for (const auto& e : fs::recursive_directory_iterator(fs::path(home_) / "registry/store")) {
-    if (e.path().filename() == "plugin.wasm") {
-      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
-      std::string bytes = testing::read_text(e.path());
-      bytes.back() ^= 1;
-      write_text(e.path(), bytes);
-    }
-  }
+  tamper_with_stored_modules(home_);
   Json r = call(1, "cat", {{"paths", {"notes.txt"}}});
   EXPECT_EQ(r["result"]["isError"], true);
   EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
