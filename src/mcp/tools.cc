@@ -23,6 +23,7 @@
 #include "mcp/sessions.h"
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
+#include "runtime/prepare_reuse.h"
 #include "shell/commands.h"
 #include "wasmcap/audit.h"
 #include "wasmcap/audit_events.h"
@@ -211,7 +212,7 @@ struct ToolHost::Impl {
   std::unique_ptr<Sessions> sessions;  // per_session workspace copies
   std::unique_ptr<BashTools> bash;     // host config mcp.bash: the built-in shell tools
 
-  // Loaded modules, by their verified sha256 (docs/mcp.md "Per-call cost"): on the interpreter
+  // Loaded modules, by their verified sha256 (docs/mcp.md "Calls"): on the interpreter
   // a call runs a fresh instance of the module loaded by the first call of it (PreparedModule;
   // the functions an earlier call translated are not translated again), instead of decoding it
   // per call. Every call still re-verifies the stored bundle first (resolve: signature, trust,
@@ -230,15 +231,10 @@ struct ToolHost::Impl {
     }
     // Loaded outside the lock (another module's calls do not wait for it); two first calls of
     // one module may both load it, and the first stored is kept.
-    PrepareOptions po;
-    po.engine = "interp";
-    po.max_memory_bytes = o.max_memory_bytes;  // the load budget, checked again per run
-    po.module_sha256 = r.module_sha256;
-    auto p = PreparedModule::prepare(r.module_bytes, po);
-    std::shared_ptr<const PreparedModule> made = p ? std::move(*p) : nullptr;
-    if (!p && p.error().code == ErrorCode::kMemoryLimit) return nullptr;  // this call's limit
+    Reusable made = prepare_for_reuse(r.module_bytes, o.max_memory_bytes, r.module_sha256);
+    if (made.retry) return nullptr;  // refused by this call's limit: nothing kept
     std::lock_guard<std::mutex> lock(prepared_mu);
-    return prepared.emplace(r.module_sha256, std::move(made)).first->second;
+    return prepared.emplace(r.module_sha256, std::move(made.module)).first->second;
   }
   // The operator's per-call limits (--timeout-ms, --max-memory-mb, --fuel): each call's run
   // is narrowed by them (runtime.h RunRequest::bounds).

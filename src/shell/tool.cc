@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/prepare_reuse.h"
 #include "shell/state.h"
 #include "wasmcap/runtime.h"
 
@@ -38,16 +39,9 @@ std::shared_ptr<const PreparedModule> ToolModule::interp(uint64_t max_memory_byt
     prepare_tried_ = true;
     auto bytes = get();
     if (!bytes) return nullptr;
-    PrepareOptions po;
-    po.engine = "interp";
-    po.max_memory_bytes = max_memory_bytes;
-    po.module_sha256 = module_sha256;
-    auto p = PreparedModule::prepare(**bytes, po);
-    if (p) {
-      interp_ = std::move(*p);
-    } else if (p.error().code == ErrorCode::kMemoryLimit) {
-      prepare_tried_ = false;  // this caller's load budget: one with a larger limit may load it
-    }
+    Reusable r = prepare_for_reuse(**bytes, max_memory_bytes, module_sha256);
+    interp_ = std::move(r.module);
+    prepare_tried_ = !r.retry;
   }
   return interp_;
 }

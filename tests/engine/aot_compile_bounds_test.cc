@@ -39,6 +39,23 @@ using testing::wait_gone;
 
 // --- compile bounds (docs/aot.md, "Compile bounds") -------------------------------------------
 
+// Runs the hello guest with `o`, its interrupt flag raised 300 ms in; `elapsed` is the run's
+// wall time.
+testing::Captured run_interrupted_after_300ms(RunOptions o,
+                                             std::chrono::steady_clock::duration* elapsed) {
+  std::atomic<bool> stop{false};
+  o.interrupt = &stop;
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  testing::Captured c = testing::run_guest(guest_bytes("hello"), o);
+  *elapsed = std::chrono::steady_clock::now() - start;
+  raiser.join();
+  return c;
+}
+
 // A compiler that does not finish is killed at the compile time limit, with its whole process
 // group (the grandchild too), and the failure is compile_limit; no temporary directory is left.
 TEST(AotCompileBounds, SlowCompilerIsKilledAtTheTimeLimit) {
@@ -82,17 +99,8 @@ TEST(AotCompileBounds, RunDeadlineStopsTheCompile) {
   EXPECT_EQ(tmp_dirs(cache.path()), std::vector<fs::path>{});
 
   // The run's interrupt flag stops it too.
-  std::atomic<bool> stop{false};
   o.timeout_ms = 0;
-  o.interrupt = &stop;
-  std::thread raiser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    stop = true;
-  });
-  start = std::chrono::steady_clock::now();
-  c = testing::run_guest(guest_bytes("hello"), o);
-  elapsed = std::chrono::steady_clock::now() - start;
-  raiser.join();
+  c = run_interrupted_after_300ms(o, &elapsed);
   ASSERT_FALSE(c.report.has_value());
   EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
   EXPECT_LT(elapsed, std::chrono::seconds(10));
@@ -132,17 +140,7 @@ TEST(AotCompileBounds, WaitingForAnotherCompileEndsAtTheRunsDeadline) {
   EXPECT_LT(elapsed, std::chrono::seconds(5));
 
   // The interrupt ends the wait too.
-  std::atomic<bool> stop_third{false};
-  RunOptions third = first;
-  third.interrupt = &stop_third;
-  std::thread raiser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    stop_third = true;
-  });
-  start = std::chrono::steady_clock::now();
-  c = testing::run_guest(guest_bytes("hello"), third);
-  elapsed = std::chrono::steady_clock::now() - start;
-  raiser.join();
+  c = run_interrupted_after_300ms(first, &elapsed);
   ASSERT_FALSE(c.report.has_value());
   EXPECT_EQ(c.report.error().code, ErrorCode::kDeadlineExceeded) << c.report.error().to_string();
   EXPECT_LT(elapsed, std::chrono::seconds(5));
