@@ -190,5 +190,27 @@ Result<VerifiedBundle> verify_file(const std::string& path, const std::vector<Pu
 Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
                                                ErrorCode too_large, bool no_follow = false);
 
+// A file's identity and times as the kernel reports them: what changes whenever its bytes, its
+// name's target or its metadata change. Any write moves the mtime and the ctime; replacing the
+// file changes the inode (a reused inode number comes with a new ctime); no unprivileged call
+// sets a ctime (utimensat can restore an mtime and sets the ctime to now).
+struct FileStamp {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  uint32_t mode = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+// read_file_bounded, also giving the stamp of the file it read, taken from the opened
+// descriptor before its first byte was read (a change during or after the read moves it).
+Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
+                                               ErrorCode too_large, bool no_follow,
+                                               FileStamp* stamp);
+// The stamp of `path` itself (a symbolic link's own, never its target's); nullopt when it cannot
+// be had (missing, no permission).
+std::optional<FileStamp> stamp_of(const std::string& path);
+
 }  // namespace bundle
 }  // namespace wasmcap

@@ -143,8 +143,10 @@ struct Resolved {
   Installed installed;
   policy::Manifest manifest;
   std::string module_path;  // the stored file of the manifest's `module`
-  std::vector<uint8_t> module_bytes;
-  std::string module_sha256;  // verified: equals SHA-256(module_bytes) and the signed manifest
+  // The module's bytes as verified (shared, never changed: resolves of an unchanged bundle in
+  // one Registry return the same bytes); null only from resolve_manifest().
+  std::shared_ptr<const std::vector<uint8_t>> module_bytes;
+  std::string module_sha256;  // verified: equals SHA-256(*module_bytes) and the signed manifest
   bool signer_trusted = false;  // trusted now (false: allowed only by its --allow-untrusted install)
 };
 
@@ -205,12 +207,18 @@ class Registry {
   // stored manifest by the recorded signer, revocation and trust as `trust` says now, the
   // manifest's name and version, the module's SHA-256). not_found when not installed;
   // bundle_invalid when the store was modified; bundle_revoked / bundle_untrusted.
+  // Within one Registry object, a bundle verified against the same trust store is not read and
+  // hashed again while nothing it was verified from changed: every file and directory read (the
+  // index, the manifest and signature, the module, the data tree) still has the identity and
+  // times it had before it was read, all unchanged for over 2 s then (docs/bundles.md,
+  // "Verification of installed bundles"). Anything else, and any other trust store, verifies in
+  // full.
   Result<Resolved> resolve(std::string_view name, const std::optional<std::string>& version,
                            const bundle::TrustStore& trust);
 
   // resolve() without reading the module or the data tree: the stored manifest and signature
   // checked as resolve() checks them (index, signer, trust and revocation now, name and
-  // version); module_bytes is empty and module_sha256 is the signed hash the module must have.
+  // version); module_bytes is null and module_sha256 is the signed hash the module must have.
   // For a command table (docs/shell.md "Commands"): nothing of the bundle may run before its
   // contents_check() has passed.
   Result<Resolved> resolve_manifest(std::string_view name,

@@ -65,8 +65,35 @@ std::string_view key_line(std::string_view text, std::string_view prefix, bool* 
 
 }  // namespace
 
+namespace {
+
+FileStamp stamp_from(const struct stat& st) {
+  FileStamp s;
+  s.device = static_cast<uint64_t>(st.st_dev);
+  s.inode = static_cast<uint64_t>(st.st_ino);
+  s.size = static_cast<uint64_t>(st.st_size);
+  s.mode = static_cast<uint32_t>(st.st_mode);
+  s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  return s;
+}
+
+}  // namespace
+
+std::optional<FileStamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return stamp_from(st);
+}
+
 Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
                                                ErrorCode too_large, bool no_follow) {
+  return read_file_bounded(path, limit, too_large, no_follow, nullptr);
+}
+
+Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
+                                               ErrorCode too_large, bool no_follow,
+                                               FileStamp* stamp) {
   // O_NONBLOCK: opening a FIFO must not hang; it is refused as not a regular file below.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0));
   if (fd < 0) {
@@ -80,6 +107,7 @@ Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t
     ::close(fd);
     return make_error(ErrorCode::kIo, path + ": not a regular file");
   }
+  if (stamp != nullptr) *stamp = stamp_from(st);
   if (static_cast<uint64_t>(st.st_size) > limit) {
     ::close(fd);
     return make_error(too_large, path + ": larger than " + std::to_string(limit) + " bytes");

@@ -9,6 +9,7 @@
 // - resolve: under the shared lock (no install or remove changes the store while its files are
 //   read), a bundle modified in the registry (manifest, signature or module hashes) is refused.
 #include "bundle/registry_internal.h"
+#include "bundle/registry_test_hooks.h"
 #include "common/failpoint.h"
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -541,12 +543,32 @@ tl::unexpected<Error> tampered(const Installed& in, const std::string& what) {
 // controls the file's times: root, a changed clock, or the server of a network or FUSE
 // filesystem holding the registry (a read-only replica's volume), which could show the recorded
 // identity over other bytes; the hash on every use has no such residual.
+//
+// `stamps` (may be null): each file and directory it reads, with its stamp from before the read
+// (resolve()'s verified state).
+using Stamps = std::vector<std::pair<std::string, bundle::FileStamp>>;
+
+void add_stamp(Stamps* stamps, const std::string& path, const bundle::FileStamp& st) {
+  if (stamps != nullptr) stamps->emplace_back(path, st);
+}
+// A path's stamp now, an absent path's the empty stamp (one that no existing file has).
+bundle::FileStamp stamp_now(const std::string& path) {
+  return bundle::stamp_of(path).value_or(bundle::FileStamp{});
+}
+
 Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::Manifest& m,
                                             const std::string& module_path,
-                                            const std::string& want) {
+                                            const std::string& want, Stamps* stamps = nullptr) {
+  if (stamps != nullptr) {
+    // The directories the module and the data tree are named in: an entry replaced or added
+    // there moves their times.
+    add_stamp(stamps, in.dir + "/" + std::string(kModulesDir), stamp_now(in.dir + "/" + std::string(kModulesDir)));
+  }
+  bundle::FileStamp read_stamp;
   auto bytes = bundle::read_file_bounded(module_path, bundle::kMaxModuleBytes,
-                                         ErrorCode::kBundleInvalid, true);
+                                         ErrorCode::kBundleInvalid, true, &read_stamp);
   if (!bytes) return tampered(in, bytes.error().message);
+  add_stamp(stamps, module_path, read_stamp);
   if (bundle::sha256_hex(*bytes) != want) {
     return tampered(in, "module " + m.module + ": sha256 mismatch");
   }
@@ -561,23 +583,29 @@ Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::M
     for (const auto& [n, h] : m.module_sha256) {
       if (n.compare(0, prefix.size(), prefix) != 0) continue;
       ++listed;
-      auto data = bundle::read_file_bounded(in.dir + "/" + std::string(kModulesDir) + "/" + n,
-                                            bundle::kMaxModuleBytes, ErrorCode::kBundleInvalid,
-                                            true);
+      const std::string path = in.dir + "/" + std::string(kModulesDir) + "/" + n;
+      auto data = bundle::read_file_bounded(path, bundle::kMaxModuleBytes,
+                                            ErrorCode::kBundleInvalid, true, &read_stamp);
       if (!data) return tampered(in, data.error().message);
+      add_stamp(stamps, path, read_stamp);
       if (bundle::sha256_hex(*data) != h) {
         return tampered(in, "data file " + n + ": sha256 mismatch");
       }
     }
     std::error_code ec;
     size_t found = 0;
+    // Each directory's stamp before it is listed (an entry added or removed moves it).
+    if (stamps != nullptr) add_stamp(stamps, root, stamp_now(root));
     auto st = fs::symlink_status(root, ec);
     if (ec || !fs::is_directory(st)) return tampered(in, "data tree " + tree + " is not a directory");
     fs::recursive_directory_iterator it(root, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       auto s = it->symlink_status(ec);
       if (ec) break;
-      if (fs::is_directory(s)) continue;
+      if (fs::is_directory(s)) {
+        if (stamps != nullptr) add_stamp(stamps, it->path().string(), stamp_now(it->path().string()));
+        continue;
+      }
       if (!fs::is_regular_file(s)) {
         return tampered(in, "data tree " + tree + " holds a link or special file");
       }
@@ -598,7 +626,8 @@ Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::M
 // version. Nothing of the module or the data tree is read (check_contents).
 Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
                                                 const std::optional<std::string>& version,
-                                                const bundle::TrustStore& trust) {
+                                                const bundle::TrustStore& trust,
+                                                Stamps* stamps) {
   std::vector<Installed> rows;
   WASMCAP_TRY_ASSIGN(rows, rows_for(name));
   const Installed* pick = nullptr;
@@ -631,12 +660,15 @@ Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
   Resolved out;
   out.installed = *pick;
   const Installed& in = out.installed;
+  bundle::FileStamp read_stamp;
   auto manifest = bundle::read_file_bounded(in.dir + "/manifest.json", bundle::kMaxManifestBytes,
-                                            ErrorCode::kBundleInvalid, true);
+                                            ErrorCode::kBundleInvalid, true, &read_stamp);
   if (!manifest) return tampered(in, manifest.error().message);
+  add_stamp(stamps, in.dir + "/manifest.json", read_stamp);
   auto sig = bundle::read_file_bounded(in.dir + "/manifest.sig", bundle::kSignatureEntryBytes,
-                                       ErrorCode::kBundleInvalid, true);
+                                       ErrorCode::kBundleInvalid, true, &read_stamp);
   if (!sig) return tampered(in, sig.error().message);
+  add_stamp(stamps, in.dir + "/manifest.sig", read_stamp);
   std::string_view text(reinterpret_cast<const char*>(manifest->data()), manifest->size());
   if (sha256_of(text) != in.manifest_sha256) return tampered(in, "manifest.json changed");
   if (sig->size() != bundle::kSignatureEntryBytes ||
@@ -675,18 +707,106 @@ Result<Resolved> Registry::Impl::resolve_signed(std::string_view name,
   return out;
 }
 
+// --- Verified state ------------------------------------------------------------------------
+//
+// A full verification reads the index, the manifest and its signature, the module and the data
+// tree, and checks the signature (Ed25519) and every hash (SHA-256 of megabytes). Its
+// conclusion holds for as long as nothing it read has changed and the trust store is the same.
+// Each file and directory it read was stamped before the read (bundle::FileStamp: device, inode,
+// size, mode, mtime and ctime in ns); if a later resolve finds every one of them with the same
+// stamp, the bytes there are the bytes verified: a write moves the mtime and ctime, a replaced
+// file has another inode (a reused number has a new ctime), an added or removed entry moves its
+// directory's times, and no unprivileged call sets a ctime. Times move by clock ticks: a write
+// within the tick of the stamp would not show, so a conclusion is kept only when every stamp was
+// over 2 s old when taken. What remains is what controls file times: root, a changed clock, or
+// the server of a network or FUSE filesystem holding the registry; the registry's own threat, a
+// writer of its files, cannot hide a change. The record lives in this process only (the
+// Registry object): no file on disk vouches for anything.
+
+namespace {
+
+std::atomic<int64_t> g_settled_ns{2000000000};
+std::atomic<uint64_t> g_full_verifications{0};
+
+int64_t now_ns() {
+  struct timespec t {};
+  clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Every key the store holds, in its order (any change, a revocation above all, is another text).
+std::string trust_fingerprint(const bundle::TrustStore& t) {
+  std::string f = "trusted";
+  auto add = [&f](const std::string& item) {
+    f.push_back(' ');
+    f.append(item);
+  };
+  for (const auto& k : t.trusted) add(hex(k.bytes.data(), k.bytes.size()));
+  f.append("\nrevoked");
+  for (const auto& k : t.revoked) add(hex(k.bytes.data(), k.bytes.size()));
+  f.append("\nrevoked-ids");
+  for (const auto& id : t.revoked_ids) add(id);
+  return f;
+}
+
+bool settled(const Stamps& stamps, int64_t taken_ns) {
+  const int64_t need = g_settled_ns.load(std::memory_order_relaxed);
+  for (const auto& entry : stamps) {
+    const bundle::FileStamp& st = entry.second;
+    // An empty regular file's content is its size: any write that leaves bytes in it shows in
+    // the size, whatever the clock tick (the index's write-ahead log, emptied and reopened by
+    // every connection).
+    if (S_ISREG(st.mode) && st.size == 0) continue;
+    if (taken_ns - st.mtime_ns <= need || taken_ns - st.ctime_ns <= need) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace test_hooks {
+void set_settled_ns(int64_t ns) { g_settled_ns.store(ns, std::memory_order_relaxed); }
+uint64_t full_verifications() { return g_full_verifications.load(std::memory_order_relaxed); }
+}  // namespace test_hooks
+
 Result<Resolved> Registry::resolve(std::string_view name, const std::optional<std::string>& version,
                                    const bundle::TrustStore& trust) {
   Impl& r = *impl_;
   // Shared: no install or remove changes the store while its files are read.
   auto lock = r.lock(false);
   WASMCAP_TRY(lock);
+  const std::string key = std::string(name) + "@" + version.value_or("");
+  std::string fingerprint = trust_fingerprint(trust);
+  {
+    std::lock_guard<std::mutex> g(r.verified_mu);
+    auto it = r.verified.find(key);
+    if (it != r.verified.end()) {
+      bool same = it->second.trust == fingerprint;
+      for (size_t i = 0; same && i < it->second.stamps.size(); ++i) {
+        same = stamp_now(it->second.stamps[i].first) == it->second.stamps[i].second;
+      }
+      if (same) return it->second.resolved;
+      r.verified.erase(it);  // changed: verified in full below, and recorded again if it holds
+    }
+  }
+  g_full_verifications.fetch_add(1, std::memory_order_relaxed);
+  const int64_t taken = now_ns();
+  Stamps stamps;
+  // The index first: which version is picked and where it is stored (its write-ahead log holds
+  // committed changes not yet copied into the file).
+  for (const std::string& p : {r.db_path(), r.db_path() + "-wal"}) stamps.emplace_back(p, stamp_now(p));
   Impl::ReadSession session(r);
   WASMCAP_TRY(session.status);
   Resolved out;
-  WASMCAP_TRY_ASSIGN(out, r.resolve_signed(name, version, trust));
-  WASMCAP_TRY_ASSIGN(out.module_bytes,
-                     check_contents(out.installed, out.manifest, out.module_path, out.module_sha256));
+  WASMCAP_TRY_ASSIGN(out, r.resolve_signed(name, version, trust, &stamps));
+  std::vector<uint8_t> bytes;
+  WASMCAP_TRY_ASSIGN(bytes, check_contents(out.installed, out.manifest, out.module_path,
+                                           out.module_sha256, &stamps));
+  out.module_bytes = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  if (settled(stamps, taken)) {
+    std::lock_guard<std::mutex> g(r.verified_mu);
+    r.verified[key] = Impl::Verified{std::move(fingerprint), std::move(stamps), out};
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -193,8 +195,10 @@ struct Registry::Impl {
   // neighbours counting one, and fewer than half of `name`'s length), or none (registry_db.cc).
   std::optional<std::string> nearest_name(std::string_view name);
   // The signed half of resolve() (registry.cc), under the caller's shared lock and read session.
+  // `stamps` (may be null): the files it read, each with its stamp from before the read.
   Result<Resolved> resolve_signed(std::string_view name, const std::optional<std::string>& version,
-                                  const bundle::TrustStore& trust);
+                                  const bundle::TrustStore& trust,
+                                  std::vector<std::pair<std::string, bundle::FileStamp>>* stamps = nullptr);
 
   // A read operation's connection: read-only registries open one per operation (under the shared
   // lock the caller holds) and close it at the end; read-write ones keep theirs.
@@ -219,6 +223,20 @@ struct Registry::Impl {
 
   // Deletes staging leftovers and unreferenced store directories (registry_store.cc).
   void collect_garbage();
+
+  // Verified state (registry.cc, "Verified state"; docs/bundles.md "Verification of installed
+  // bundles"): what a full verification of a bundle read, each file and directory with its
+  // stamp taken before it was read, and what it concluded. While every stamp still matches and
+  // the trust store is the same, the stored bundle is the one verified, and resolve() returns
+  // the conclusion without reading and hashing it again. One per (name, version asked, trust
+  // store), for as long as this Registry lives: bounded by the installed bundles.
+  struct Verified {
+    std::string trust;  // trust_fingerprint() of the store it was verified against
+    std::vector<std::pair<std::string, bundle::FileStamp>> stamps;
+    Resolved resolved;
+  };
+  std::mutex verified_mu;
+  std::map<std::string, Verified> verified;
 };
 
 }  // namespace wasmcap::registry

@@ -437,7 +437,7 @@ wasmcap_error_t* wasmcap_installed_open(wasmcap_engine_t* engine, const char* ho
     p->plan = std::make_shared<wasmcap::policy::Plan>(registry::plan_for_installed(*resolved, config));
     p->json = wasmcap::policy::plan_to_json(*p->plan, wasmcap::policy::PlanReport{});
     auto m = std::make_unique<wasmcap_module>();
-    m->bytes = std::move(resolved->module_bytes);
+    m->bytes = *resolved->module_bytes;  // the module keeps its own copy
     wasmcap_module_t* module = nullptr;
     if (wasmcap_error_t* e = new_module(engine, std::move(m), &module)) return e;
     *module_out = module;

@@ -559,7 +559,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
       std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
     }
   }
-  return finish_run(resolved->module_bytes, std::move(*opts), x);
+  return finish_run(*resolved->module_bytes, std::move(*opts), x);
 }
 
 }  // namespace

@@ -231,7 +231,7 @@ struct ToolHost::Impl {
     }
     // Loaded outside the lock (another module's calls do not wait for it); two first calls of
     // one module may both load it, and the first stored is kept.
-    Reusable made = prepare_for_reuse(r.module_bytes, o.max_memory_bytes, r.module_sha256);
+    Reusable made = prepare_for_reuse(*r.module_bytes, o.max_memory_bytes, r.module_sha256);
     if (made.retry) return nullptr;  // refused by this call's limit: nothing kept
     std::lock_guard<std::mutex> lock(prepared_mu);
     return prepared.emplace(r.module_sha256, std::move(made.module)).first->second;
@@ -783,7 +783,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
 
   auto prepared = im.prepared_module(*resolved, *opts);
   auto report = prepared ? prepared->run(std::move(*opts))
-                         : run_module(resolved->module_bytes, std::move(*opts));
+                         : run_module(*resolved->module_bytes, std::move(*opts));
   std::string stdout_text, stderr_text;
   {
     std::lock_guard<std::mutex> l(cap->mu);

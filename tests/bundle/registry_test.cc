@@ -3,15 +3,19 @@
 // `wasmcap run NAME[@VERSION]` with operator grants from flags and the host config. Each rule's
 // test asserts the exact error, so removing the rule fails it.
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bundle/registry_test_hooks.h"
 #include "signing_home.h"
 #include "test_support.h"
 #include "wasmcap/bundle.h"
@@ -127,7 +131,7 @@ TEST_F(RegistryTest, InstallStoresVerifiedContentAndResolveReverifies) {
             std::string(module.begin(), module.end()));
   auto res = reg().resolve("echo", std::nullopt, trust());
   ASSERT_TRUE(res.has_value()) << res.error().to_string();
-  EXPECT_EQ(res->module_bytes, module);
+  EXPECT_EQ(*res->module_bytes, module);
   EXPECT_EQ(res->module_sha256, bundle::sha256_hex(module));
   EXPECT_TRUE(res->signer_trusted);
   EXPECT_EQ(res->manifest.version, "1.0.0");
@@ -430,7 +434,7 @@ TEST_F(RegistryTest, ReadOnlyOpenReadsAndVerifiesButWritesNothing) {
     auto r = ro->resolve("echo", std::nullopt, trust());
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(r->installed.version, "1.1.0");
-    EXPECT_FALSE(r->module_bytes.empty());
+    EXPECT_FALSE(r->module_bytes->empty());
     auto ins = ro->install(echo("1.2.0", official_), trust(), {});
     ASSERT_FALSE(ins);
     expect_error(ins.error(), ErrorCode::kIo, "is opened read-only");
@@ -884,6 +888,194 @@ TEST_F(RegistryDataTest, PackRefusesLinksAndEmptyTrees) {
   auto link = bundle::pack((p / "manifest.json").string(), official_);
   ASSERT_FALSE(link.has_value());
   expect_error(link.error(), ErrorCode::kBundleInvalid, "not a regular file");
+}
+
+
+// --- Verified state: an unchanged bundle is not read and hashed again -------------------------
+//
+// One Registry keeps what a full verification concluded while every file and directory it read
+// keeps its stamp (registry.cc, "Verified state"). The files must have been unchanged for a
+// while when stamped: 2 s in the product, 30 ms here (test hook), with the installs 80 ms old.
+
+class RegistryVerifiedStateTest : public RegistryDataTest {
+ protected:
+  void SetUp() override {
+    RegistryDataTest::SetUp();
+    test_hooks::set_settled_ns(30 * 1000 * 1000);
+  }
+  void TearDown() override { test_hooks::set_settled_ns(2000000000); }
+  static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(80)); }
+  // Overwrites one byte in place (same size) and puts the old mtime back: only the ctime tells.
+  static void flip_byte_keep_mtime(const std::string& path) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    ::chmod(path.c_str(), 0644);
+    std::string data = read_text(path);
+    ASSERT_FALSE(data.empty());
+    char c = static_cast<char>(data[data.size() / 2] ^ 1);
+    int fd = ::open(path.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, &c, 1, static_cast<off_t>(data.size() / 2)), 1);
+    ::close(fd);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    struct stat after {};
+    ASSERT_EQ(::stat(path.c_str(), &after), 0);
+    ASSERT_EQ(after.st_size, st.st_size);
+    ASSERT_EQ(after.st_mtim.tv_sec, st.st_mtim.tv_sec);
+    ASSERT_EQ(after.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+  }
+};
+
+TEST_F(RegistryVerifiedStateTest, AnUnchangedBundleIsVerifiedOnceAndItsBytesShared) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  settle();
+  Registry r = reg();
+  uint64_t before = test_hooks::full_verifications();
+  auto a = r.resolve("echo", std::nullopt, trust());
+  ASSERT_TRUE(a.has_value()) << a.error().to_string();
+  for (int i = 0; i < 3; ++i) {
+    auto b = r.resolve("echo", std::nullopt, trust());
+    ASSERT_TRUE(b.has_value()) << b.error().to_string();
+    EXPECT_EQ(b->module_bytes.get(), a->module_bytes.get());  // the same verified bytes
+    EXPECT_EQ(b->module_sha256, a->module_sha256);
+    EXPECT_EQ(b->installed.dir, a->installed.dir);
+  }
+  EXPECT_EQ(test_hooks::full_verifications() - before, 1u);
+  // Another Registry object (another process) verifies for itself; asking by version is
+  // another question, verified once too.
+  ASSERT_TRUE(reg().resolve("echo", std::nullopt, trust()));
+  ASSERT_TRUE(r.resolve("echo", std::string("1.0.0"), trust()));
+  ASSERT_TRUE(r.resolve("echo", std::string("1.0.0"), trust()));
+  EXPECT_EQ(test_hooks::full_verifications() - before, 3u);
+}
+
+TEST_F(RegistryVerifiedStateTest, FilesChangedLessThanTheSettlingTimeAgoAreVerifiedEveryTime) {
+  test_hooks::set_settled_ns(60LL * 1000 * 1000 * 1000);  // a minute: nothing is settled
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  settle();
+  Registry r = reg();
+  uint64_t before = test_hooks::full_verifications();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));
+  EXPECT_EQ(test_hooks::full_verifications() - before, 3u);
+}
+
+TEST_F(RegistryVerifiedStateTest, EveryChangeAfterTheRecordIsVerifiedAndRefused) {
+  // Each case: a fresh install, verified once by a live Registry, then one change by a writer of
+  // the store; the next resolve of that same Registry must verify again and refuse.
+  struct Case {
+    const char* what;
+    std::function<void(const std::string& dir)> change;
+    std::string needle;
+  };
+  std::vector<Case> cases = {
+      {"module byte, same size, mtime put back",
+       [](const std::string& d) { flip_byte_keep_mtime(d + "/modules/cu.wasm"); }, "sha256 mismatch"},
+      {"data file byte, same size, mtime put back",
+       [](const std::string& d) { flip_byte_keep_mtime(d + "/modules/root/sub/nested.txt"); },
+       "data file root/sub/nested.txt: sha256 mismatch"},
+      {"manifest byte, same size, mtime put back",
+       [](const std::string& d) { flip_byte_keep_mtime(d + "/manifest.json"); }, "manifest.json changed"},
+      {"signature byte", [](const std::string& d) { flip_byte_keep_mtime(d + "/manifest.sig"); },
+       "signature does not match"},
+      {"file planted in the data tree",
+       [](const std::string& d) {
+         ::chmod((d + "/modules/root/sub").c_str(), 0755);
+         write_text(d + "/modules/root/sub/planted.py", "import os\n");
+       },
+       "holds files the bundle did not sign"},
+      {"module replaced by a link to the same bytes",
+       [this](const std::string& d) {
+         std::string p = d + "/modules/cu.wasm";
+         fs::copy_file(p, dir_ / "copy.wasm", fs::copy_options::overwrite_existing);
+         ::chmod((d + "/modules").c_str(), 0755);
+         fs::remove(p);
+         fs::create_symlink(dir_ / "copy.wasm", p);
+       },
+       "symbolic link"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    // Each case installs its own copy (another version: a fresh store directory).
+    static int n = 0;
+    std::string version = "1.0." + std::to_string(++n);
+    auto in = install(pack_data({{"hello.txt", "hello from the bundle\n"}, {"sub/nested.txt", "nested\n"}},
+                                "/srv", version));
+    ASSERT_TRUE(in.has_value()) << in.error().to_string();
+    settle();
+    Registry r = reg();
+    ASSERT_TRUE(r.resolve("cu", version, trust()));
+    uint64_t before = test_hooks::full_verifications();
+    ASSERT_TRUE(r.resolve("cu", version, trust()));
+    ASSERT_EQ(test_hooks::full_verifications(), before) << "not from the record";
+    c.change(in->installed.dir);
+    auto after = r.resolve("cu", version, trust());
+    EXPECT_EQ(test_hooks::full_verifications() - before, 1u);
+    ASSERT_FALSE(after.has_value()) << "a changed bundle was accepted from the record";
+    expect_error(after.error(), ErrorCode::kBundleInvalid, "was modified in the registry");
+    EXPECT_NE(after.error().message.find(c.needle), std::string::npos) << after.error().message;
+  }
+}
+
+TEST_F(RegistryVerifiedStateTest, AnIndexChangedAfterTheRecordIsReadAgain) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  settle();
+  Registry r = reg();
+  ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((home_ + "/registry/index.sqlite3").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE bundles SET store_id = '../../../../etc'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto after = r.resolve("echo", std::nullopt, trust());
+  ASSERT_FALSE(after.has_value());
+  expect_error(after.error(), ErrorCode::kBundleInvalid, "malformed row");
+}
+
+TEST_F(RegistryVerifiedStateTest, ASignerRevokedOrDistrustedWhileRunningIsRefusedNext) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  settle();
+  Registry r = reg();
+  ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));
+  ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));
+  // Revoked through the host config (no file of the store or the registry changes).
+  policy::TrustConfig config;
+  config.revoked = {official_.public_key().id()};
+  auto revoked = r.resolve("echo", std::nullopt, trust(&config));
+  ASSERT_FALSE(revoked.has_value());
+  expect_error(revoked.error(), ErrorCode::kBundleRevoked, "wasmcap bundle remove echo@1.0.0");
+  ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));  // the store as it was: trusted again
+  // The key removed from the store: installed as trusted, it no longer runs.
+  fs::remove(fs::path(home_) / "trust/official.pub");
+  auto untrusted = r.resolve("echo", std::nullopt, trust());
+  ASSERT_FALSE(untrusted.has_value());
+  expect_error(untrusted.error(), ErrorCode::kBundleUntrusted, "no longer in the trust store");
+  // Revoked through the store's revoked/ directory.
+  fs::create_directories(fs::path(home_) / "trust/revoked");
+  fs::copy_file(dir_ / "keys/official.pub", fs::path(home_) / "trust/revoked/official.pub");
+  auto revoked_file = r.resolve("echo", std::nullopt, trust());
+  ASSERT_FALSE(revoked_file.has_value());
+  expect_error(revoked_file.error(), ErrorCode::kBundleRevoked, "revoked");
+}
+
+TEST_F(RegistryVerifiedStateTest, ARemovedAndReinstalledBundleIsVerifiedAgain) {
+  ASSERT_TRUE(install(echo("1.0.0", official_)));
+  settle();
+  Registry r = reg();
+  auto first = r.resolve("echo", std::nullopt, trust());
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(reg().remove("echo", std::nullopt));
+  auto gone = r.resolve("echo", std::nullopt, trust());
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound) << gone.error().to_string();
+  // The same name and version, other content.
+  ASSERT_TRUE(install(pack_bundle("echo", "1.0.0", "hello", R"({"args":true})", official_)));
+  settle();
+  auto again = r.resolve("echo", std::nullopt, trust());
+  ASSERT_TRUE(again.has_value()) << again.error().to_string();
+  EXPECT_NE(again->module_sha256, first->module_sha256);
+  EXPECT_EQ(*again->module_bytes, testing::guest_bytes("hello"));
 }
 
 }  // namespace

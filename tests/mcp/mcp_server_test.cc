@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include "bundle/registry_test_hooks.h"
 #include "engine/fast/translate.h"
 #include "mcp_fixture.h"
 
@@ -367,7 +368,7 @@ void tamper_with_stored_modules(const std::string& home) {
 }
 
 // On the interpreter a tool's calls run fresh instances of the module the first call loaded
-// (docs/mcp.md "Per-call cost"): a later call translates nothing the first one ran. The stored
+// (docs/mcp.md "Calls"): a later call translates nothing the first one ran. The stored
 // bundle is still verified on every call: a module tampered with after the first call is refused,
 // never run from what was loaded.
 TEST_F(ServerTest, CallsOfAToolRunTheModuleTheFirstCallLoaded) {
@@ -381,6 +382,43 @@ TEST_F(ServerTest, CallsOfAToolRunTheModuleTheFirstCallLoaded) {
   EXPECT_EQ(fast::translate_test_hooks::translations.load(), after_first) << "loaded again";
   tamper_with_stored_modules(home_);
   r = call(3, "cat", {{"paths", {"notes.txt"}}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
+            std::string::npos)
+      << r.dump();
+}
+
+// A tool's calls verify its bundle in full (read, signature, hashes) only when a file of it
+// changed since the last full check (docs/bundles.md "Verification of installed bundles"): the
+// stamps of a settled bundle vouch for it. A module changed in place, or its signer revoked
+// while the server runs, is refused at the very next call.
+TEST_F(ServerTest, CallsVerifyTheBundleInFullOnlyWhenItChanged) {
+  registry::test_hooks::set_settled_ns(30 * 1000 * 1000);  // 2 s in the product
+  struct Restore {
+    ~Restore() { registry::test_hooks::set_settled_ns(2000000000); }
+  } restore;
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));  // the installs settle
+  start();
+  initialize();
+  const uint64_t before = registry::test_hooks::full_verifications();
+  for (int i = 1; i <= 4; ++i) {
+    Json r = call(i, "cat", {{"paths", {"notes.txt"}}});
+    ASSERT_EQ(r["result"]["content"][0]["text"], "alpha\nbeta\n") << r.dump();
+  }
+  EXPECT_EQ(registry::test_hooks::full_verifications() - before, 1u);
+  // Revoked while the server runs (a file of the trust store, nothing of the registry).
+  fs::create_directories(fs::path(home_) / "trust/revoked");
+  fs::rename(fs::path(home_) / "trust/k.pub", fs::path(home_) / "trust/revoked/k.pub");
+  Json r = call(5, "cat", {{"paths", {"notes.txt"}}});
+  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("revoked"), std::string::npos)
+      << r.dump();
+  fs::rename(fs::path(home_) / "trust/revoked/k.pub", fs::path(home_) / "trust/k.pub");
+  r = call(6, "cat", {{"paths", {"notes.txt"}}});
+  ASSERT_EQ(r["result"]["content"][0]["text"], "alpha\nbeta\n") << r.dump();
+  // The module changed in place, same size.
+  tamper_with_stored_modules(home_);
+  r = call(7, "cat", {{"paths", {"notes.txt"}}});
   EXPECT_EQ(r["result"]["isError"], true);
   EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
             std::string::npos)
