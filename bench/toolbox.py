@@ -12,14 +12,18 @@ Workloads (generated, deterministic; --scale multiplies the sizes):
   git      git status on a 5,000-file repository (1 change)      git bundle (libgit2)
 
 Each workload runs `wasmcap sh --engine E --dir TREE::/work -c CMD` and `bash -c CMD` (cwd TREE,
-LC_ALL=C) --reps times, the runtimes interleaved (rep 1 of each, then rep 2, ...). The AOT engine
+LC_ALL=C) --reps times, the runtimes interleaved (rep 1 of each, then rep 2, ...): a new process
+per command. With --mode session (or both), also `(CMD)` in one live shell per runtime (`wasmcap
+sh` and `bash` reading commands from a pipe, as an agent harness or the MCP `bash` tool holds a
+shell; bench/shell_transcript.py's driver), where the shell's start and its command table are
+paid once; CPU there is the shell process's own and its children's (/proc, in clock ticks). The AOT engine
 is warmed first (one untimed run per bundle module fills the cache). Reported: median wall
 seconds and median CPU seconds (user + system of the process tree, steadier than the wall time
 on a loaded machine) per runtime, their ratios to GNU, and whether stdout and the status agreed
 with GNU's (a wrong answer is flagged, not hidden). A bundle that is not built is "n/a".
 
   python3 bench/toolbox.py [--build-dir build] [--reps 3] [--only sort,grep] [--scale 1.0]
-                           [--json out.json]
+                           [--mode process|session|both] [--json out.json]
 """
 
 import argparse
@@ -126,6 +130,56 @@ def timed(cmd, **kw):
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), p
 
 
+def shell_cpu_ms(pid):
+    """CPU ms of process `pid` and its waited-for children (utime, stime, cutime, cstime)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def session_row(w, cmd, tree, wasmcap, env, engines, reps):
+    """--mode session: CMD in one live shell per runtime, --reps times interleaved."""
+    sys.path.insert(0, HERE)
+    from shell_transcript import LiveShell  # the transcript benchmark's live-shell driver
+    runtimes = ["gnu"] + engines
+    shells = {"gnu": LiveShell(["bash"], tree, GNU_ENV)}
+    for e in engines:
+        shells[e] = LiveShell([wasmcap, "sh", "--engine", e, "--timeout-ms", "0", "--dir", tree + "::/work",
+                               "--cwd", "/work"], tree, env)
+    times = {r: [] for r in runtimes}
+    cpus = {r: [] for r in runtimes}
+    outs = {}
+    try:
+        for r in runtimes:
+            shells[r].run("true")
+            shells[r].run("(" + cmd + ") >/dev/null 2>&1")  # untimed: caches warm
+        for _ in range(reps):
+            for r in runtimes:
+                c0 = shell_cpu_ms(shells[r].p.pid)
+                ms, out, status = shells[r].run("(" + cmd + ")")
+                cpus[r].append(shell_cpu_ms(shells[r].p.pid) - c0)
+                times[r].append(ms / 1000.0)
+                outs[r] = (status, out)
+    finally:
+        for sh in shells.values():
+            sh.close()
+    row = {}
+    for r in runtimes:
+        med = statistics.median(times[r])
+        cpu = statistics.median(cpus[r]) / 1000.0
+        row[r] = {"median_s": round(med, 4), "ratio": round(med / statistics.median(times["gnu"]), 2),
+                  "cpu_s": round(cpu, 3),
+                  "cpu_ratio": round(cpu / max(statistics.median(cpus["gnu"]) / 1000.0, 1e-3), 2),
+                  "agrees": outs[r] == outs["gnu"]}
+        if not row[r]["agrees"]:
+            row[r]["output"] = repr(outs[r])[:400]
+    print("%-5s session " % w + "  ".join(
+        "%s %.3f s (x%.2f; cpu %.2f s x%.2f)%s" % (
+            r, row[r]["median_s"], row[r]["ratio"], row[r]["cpu_s"], row[r]["cpu_ratio"],
+            "" if row[r]["agrees"] else " DIFFERS") for r in runtimes))
+    return row
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
@@ -133,6 +187,7 @@ def main():
     ap.add_argument("--only", default=",".join(WORKLOADS))
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--engines", default="interp,aot")
+    ap.add_argument("--mode", choices=("process", "session", "both"), default="process")
     ap.add_argument("--json")
     a = ap.parse_args()
     only = [w for w in a.only.split(",") if w]
@@ -170,6 +225,11 @@ def main():
             if "aot" in engines:  # compile the bundle's module into the cache, untimed
                 t, _, p = run("aot")
                 print("%-5s aot warm-up (compile + run) %.1f s" % (w, t))
+            if a.mode != "process":
+                session = session_row(w, cmd, tree, wasmcap, env, engines, a.reps)
+                if a.mode == "session":
+                    results[w] = {"session": session}
+                    continue
             for _ in range(a.reps):
                 for r in runtimes:
                     t, c, p = run(r)
@@ -187,6 +247,8 @@ def main():
                           "agrees": outs[r][:2] == outs["gnu"][:2]}
                 if not row[r]["agrees"]:
                     row[r]["output"] = repr(outs[r])[:400]
+            if a.mode == "both":
+                row["session"] = session
             results[w] = row
             print("%-5s " % w + "  ".join(
                 "%s %.2f s (x%.2f; cpu %.2f s x%.2f)%s" % (
@@ -202,8 +264,10 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(out, f, indent=1)
-        return 1 if any(isinstance(r, dict) and any(isinstance(v, dict) and not v.get("agrees", True)
-                                                        for v in r.values()) for r in results.values()) else 0
+        def disagrees(row):
+            return any(isinstance(v, dict) and (not v.get("agrees", True) or (k == "session" and disagrees(v)))
+                       for k, v in row.items())
+        return 1 if any(isinstance(r, dict) and disagrees(r) for r in results.values()) else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
