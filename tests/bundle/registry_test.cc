@@ -101,6 +101,23 @@ class RegistryTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // Rewrites the index's rows to name a store directory outside the store (a writer of the
+  // index, not of the store).
+  void point_index_outside_the_store() {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((home_ + "/registry/index.sqlite3").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE bundles SET store_id = '../../../../etc'", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // `r` resolves echo (the highest version) against `t` and refuses with `code` naming `needle`.
+  static void expect_echo_refused(Registry& r, const bundle::TrustStore& t, ErrorCode code,
+                                  const std::string& needle) {
+    auto res = r.resolve("echo", std::nullopt, t);
+    ASSERT_FALSE(res.has_value()) << "resolved; expected " << needle;
+    expect_error(res.error(), code, needle);
+  }
   std::string revoke_official_config() {
     bundle::PublicKey pk = official_.public_key();
     std::string path = (dir_ / "revoke.json").string();
@@ -620,15 +637,9 @@ TEST_F(RegistryTamperTest, ManifestAndIndexChangedTogetherStillFailTheSignature)
 }
 
 TEST_F(RegistryTamperTest, IndexRowPointingOutsideTheStoreIsRefused) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((home_ + "/registry/index.sqlite3").c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, "UPDATE bundles SET store_id = '../../../../etc'", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto r = reg().resolve("echo", std::nullopt, trust());
-  ASSERT_FALSE(r.has_value());
-  expect_error(r.error(), ErrorCode::kBundleInvalid, "malformed row");
+  point_index_outside_the_store();
+  Registry r = reg();
+  expect_echo_refused(r, trust(), ErrorCode::kBundleInvalid, "malformed row");
 }
 
 TEST_F(RegistryTamperTest, SignatureChangedRefusesRun) {
@@ -1022,15 +1033,8 @@ TEST_F(RegistryVerifiedStateTest, AnIndexChangedAfterTheRecordIsReadAgain) {
   settle();
   Registry r = reg();
   ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((home_ + "/registry/index.sqlite3").c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, "UPDATE bundles SET store_id = '../../../../etc'", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto after = r.resolve("echo", std::nullopt, trust());
-  ASSERT_FALSE(after.has_value());
-  expect_error(after.error(), ErrorCode::kBundleInvalid, "malformed row");
+  point_index_outside_the_store();
+  expect_echo_refused(r, trust(), ErrorCode::kBundleInvalid, "malformed row");
 }
 
 TEST_F(RegistryVerifiedStateTest, ASignerRevokedOrDistrustedWhileRunningIsRefusedNext) {
@@ -1042,21 +1046,15 @@ TEST_F(RegistryVerifiedStateTest, ASignerRevokedOrDistrustedWhileRunningIsRefuse
   // Revoked through the host config (no file of the store or the registry changes).
   policy::TrustConfig config;
   config.revoked = {official_.public_key().id()};
-  auto revoked = r.resolve("echo", std::nullopt, trust(&config));
-  ASSERT_FALSE(revoked.has_value());
-  expect_error(revoked.error(), ErrorCode::kBundleRevoked, "wasmcap bundle remove echo@1.0.0");
+  expect_echo_refused(r, trust(&config), ErrorCode::kBundleRevoked, "wasmcap bundle remove echo@1.0.0");
   ASSERT_TRUE(r.resolve("echo", std::nullopt, trust()));  // the store as it was: trusted again
   // The key removed from the store: installed as trusted, it no longer runs.
   fs::remove(fs::path(home_) / "trust/official.pub");
-  auto untrusted = r.resolve("echo", std::nullopt, trust());
-  ASSERT_FALSE(untrusted.has_value());
-  expect_error(untrusted.error(), ErrorCode::kBundleUntrusted, "no longer in the trust store");
+  expect_echo_refused(r, trust(), ErrorCode::kBundleUntrusted, "no longer in the trust store");
   // Revoked through the store's revoked/ directory.
   fs::create_directories(fs::path(home_) / "trust/revoked");
   fs::copy_file(dir_ / "keys/official.pub", fs::path(home_) / "trust/revoked/official.pub");
-  auto revoked_file = r.resolve("echo", std::nullopt, trust());
-  ASSERT_FALSE(revoked_file.has_value());
-  expect_error(revoked_file.error(), ErrorCode::kBundleRevoked, "revoked");
+  expect_echo_refused(r, trust(), ErrorCode::kBundleRevoked, "revoked");
 }
 
 TEST_F(RegistryVerifiedStateTest, ARemovedAndReinstalledBundleIsVerifiedAgain) {
@@ -1066,9 +1064,7 @@ TEST_F(RegistryVerifiedStateTest, ARemovedAndReinstalledBundleIsVerifiedAgain) {
   auto first = r.resolve("echo", std::nullopt, trust());
   ASSERT_TRUE(first.has_value());
   ASSERT_TRUE(reg().remove("echo", std::nullopt));
-  auto gone = r.resolve("echo", std::nullopt, trust());
-  ASSERT_FALSE(gone.has_value());
-  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound) << gone.error().to_string();
+  expect_echo_refused(r, trust(), ErrorCode::kNotFound, "no installed bundle echo");
   // The same name and version, other content.
   ASSERT_TRUE(install(pack_bundle("echo", "1.0.0", "hello", R"({"args":true})", official_)));
   settle();
