@@ -531,18 +531,15 @@ tl::unexpected<Error> tampered(const Installed& in, const std::string& what) {
 
 // The other half, under the caller's shared lock: the module file against its signed SHA-256
 // (the bytes returned are the bytes hashed: what runs is what was checked), then the data tree.
-// Every file is hashed on every call; a `wasmcap sh` pays it once per bundle it uses
-// (shell::ToolModule). Not done (yet): skipping the hash of an unchanged file through a record of
-// its identity (device, inode, size, mtime and ctime in ns), as the AOT cache's `file-H` records
-// do for module files (docs/security-model.md, "AOT cache"). It would be sound on the same
-// argument only with the record kept where the store's writers cannot write — the user's cache
-// directory with its ownership checks (engine/cache_files.h), never the registry, whose threat is
-// exactly a writer of the store (a record beside it would be theirs to forge) — and only for a
-// record written and trusted more than 2 s after the file's last change (file times move by
-// clock ticks: a write within the tick of the hashed read would not show). What remains is who
-// controls the file's times: root, a changed clock, or the server of a network or FUSE
-// filesystem holding the registry (a read-only replica's volume), which could show the recorded
-// identity over other bytes; the hash on every use has no such residual.
+// Every file is hashed whenever this runs: at each first use of a bundle in a `wasmcap sh`
+// process (shell::ToolModule), and by resolve() unless its in-process verified state vouches
+// for the unchanged bundle ("Verified state" below). Not done (yet): a record of a file's
+// identity kept across processes, as the AOT cache's `file-H` records do for module files
+// (docs/security-model.md, "AOT cache"). It would be sound on the same argument only with the
+// record kept where the store's writers cannot write — the user's cache directory with its
+// ownership checks (engine/cache_files.h), never the registry, whose threat is exactly a writer
+// of the store (a record beside it would be theirs to forge) — and only for a record written and
+// trusted more than 2 s after the file's last change.
 //
 // `stamps` (may be null): each file and directory it reads, with its stamp from before the read
 // (resolve()'s verified state).
@@ -555,15 +552,17 @@ void add_stamp(Stamps* stamps, const std::string& path, const bundle::FileStamp&
 bundle::FileStamp stamp_now(const std::string& path) {
   return bundle::stamp_of(path).value_or(bundle::FileStamp{});
 }
+// Adds `path` with its stamp now (a directory before it is listed, a file not read here).
+void stamp_path(Stamps* stamps, const std::string& path) {
+  if (stamps != nullptr) stamps->emplace_back(path, stamp_now(path));
+}
 
 Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::Manifest& m,
                                             const std::string& module_path,
                                             const std::string& want, Stamps* stamps = nullptr) {
-  if (stamps != nullptr) {
-    // The directories the module and the data tree are named in: an entry replaced or added
-    // there moves their times.
-    add_stamp(stamps, in.dir + "/" + std::string(kModulesDir), stamp_now(in.dir + "/" + std::string(kModulesDir)));
-  }
+  // The directory the module and the data tree are named in: an entry replaced or added there
+  // moves its times.
+  stamp_path(stamps, in.dir + "/" + std::string(kModulesDir));
   bundle::FileStamp read_stamp;
   auto bytes = bundle::read_file_bounded(module_path, bundle::kMaxModuleBytes,
                                          ErrorCode::kBundleInvalid, true, &read_stamp);
@@ -595,7 +594,7 @@ Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::M
     std::error_code ec;
     size_t found = 0;
     // Each directory's stamp before it is listed (an entry added or removed moves it).
-    if (stamps != nullptr) add_stamp(stamps, root, stamp_now(root));
+    stamp_path(stamps, root);
     auto st = fs::symlink_status(root, ec);
     if (ec || !fs::is_directory(st)) return tampered(in, "data tree " + tree + " is not a directory");
     fs::recursive_directory_iterator it(root, ec), end;
@@ -603,7 +602,7 @@ Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::M
       auto s = it->symlink_status(ec);
       if (ec) break;
       if (fs::is_directory(s)) {
-        if (stamps != nullptr) add_stamp(stamps, it->path().string(), stamp_now(it->path().string()));
+        stamp_path(stamps, it->path().string());
         continue;
       }
       if (!fs::is_regular_file(s)) {
@@ -794,7 +793,7 @@ Result<Resolved> Registry::resolve(std::string_view name, const std::optional<st
   Stamps stamps;
   // The index first: which version is picked and where it is stored (its write-ahead log holds
   // committed changes not yet copied into the file).
-  for (const std::string& p : {r.db_path(), r.db_path() + "-wal"}) stamps.emplace_back(p, stamp_now(p));
+  for (const std::string& p : {r.db_path(), r.db_path() + "-wal"}) stamp_path(&stamps, p);
   Impl::ReadSession session(r);
   WASMCAP_TRY(session.status);
   Resolved out;

@@ -367,6 +367,13 @@ void tamper_with_stored_modules(const std::string& home) {
   }
 }
 
+// A call's result is a tool error whose text names `needle`.
+void expect_tool_error(const Json& r, const std::string& needle) {
+  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find(needle), std::string::npos)
+      << r.dump();
+}
+
 // On the interpreter a tool's calls run fresh instances of the module the first call loaded
 // (docs/mcp.md "Calls"): a later call translates nothing the first one ran. The stored
 // bundle is still verified on every call: a module tampered with after the first call is refused,
@@ -382,10 +389,7 @@ TEST_F(ServerTest, CallsOfAToolRunTheModuleTheFirstCallLoaded) {
   EXPECT_EQ(fast::translate_test_hooks::translations.load(), after_first) << "loaded again";
   tamper_with_stored_modules(home_);
   r = call(3, "cat", {{"paths", {"notes.txt"}}});
-  EXPECT_EQ(r["result"]["isError"], true);
-  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
-            std::string::npos)
-      << r.dump();
+  expect_tool_error(r, "no longer verifies");
 }
 
 // A tool's calls verify its bundle in full (read, signature, hashes) only when a file of it
@@ -410,19 +414,14 @@ TEST_F(ServerTest, CallsVerifyTheBundleInFullOnlyWhenItChanged) {
   fs::create_directories(fs::path(home_) / "trust/revoked");
   fs::rename(fs::path(home_) / "trust/k.pub", fs::path(home_) / "trust/revoked/k.pub");
   Json r = call(5, "cat", {{"paths", {"notes.txt"}}});
-  EXPECT_EQ(r["result"]["isError"], true) << r.dump();
-  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("revoked"), std::string::npos)
-      << r.dump();
+  expect_tool_error(r, "revoked");
   fs::rename(fs::path(home_) / "trust/revoked/k.pub", fs::path(home_) / "trust/k.pub");
   r = call(6, "cat", {{"paths", {"notes.txt"}}});
   ASSERT_EQ(r["result"]["content"][0]["text"], "alpha\nbeta\n") << r.dump();
   // The module changed in place, same size.
   tamper_with_stored_modules(home_);
   r = call(7, "cat", {{"paths", {"notes.txt"}}});
-  EXPECT_EQ(r["result"]["isError"], true);
-  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
-            std::string::npos)
-      << r.dump();
+  expect_tool_error(r, "no longer verifies");
 }
 
 TEST_F(ServerTest, RefusesBundleThatNoLongerVerifies) {
@@ -431,10 +430,7 @@ TEST_F(ServerTest, RefusesBundleThatNoLongerVerifies) {
   // Tamper with the stored module after the catalog was built.
   tamper_with_stored_modules(home_);
   Json r = call(1, "cat", {{"paths", {"notes.txt"}}});
-  EXPECT_EQ(r["result"]["isError"], true);
-  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no longer verifies"),
-            std::string::npos)
-      << r.dump();
+  expect_tool_error(r, "no longer verifies");
   EXPECT_EQ(audits().back()["outcome"], "bundle_invalid");
 }
 
