@@ -204,10 +204,12 @@ struct FileStamp {
   bool operator==(const FileStamp&) const = default;
 };
 // read_file_bounded, also giving the stamp of the file it read, taken from the opened
-// descriptor before its first byte was read (a change during or after the read moves it).
+// descriptor before its first byte was read (a change during or after the read moves it), and
+// in `steady` (when given) whether the descriptor's stamp after the read was the same: then the
+// bytes are the stamped file's (a change while they were read would have moved it).
 Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
                                                ErrorCode too_large, bool no_follow,
-                                               FileStamp* stamp);
+                                               FileStamp* stamp, bool* steady = nullptr);
 // The stamp of `path` itself (a symbolic link's own, never its target's); nullopt when it cannot
 // be had (missing, no permission).
 std::optional<FileStamp> stamp_of(const std::string& path);

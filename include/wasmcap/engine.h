@@ -479,7 +479,9 @@ struct ModuleFileIdentity {
 // verified it (a signed manifest's), learnt by an engine from a trusted record of the unchanged
 // file, or hashed once, by whichever engine or record needs it first. Every engine's load()
 // takes one, so the hash is computed at most once per run and never passed around by hand.
-// A view: the bytes must outlive it and every load() of it. sha256() is thread-safe.
+// A view: the bytes must outlive it and every load() of it, unless a keeper holds them (then an
+// engine may keep the keeper, and views of the bytes, instead of copying them: copying a module
+// of megabytes into fresh pages costs milliseconds). sha256() is thread-safe.
 class ModuleBytes {
  public:
   ModuleBytes(const uint8_t* data, size_t size) : data_(data), size_(size) {}
@@ -493,8 +495,15 @@ class ModuleBytes {
   // The bytes' sha256 (64 lowercase hex digits) as the caller verified it: hashed from exactly
   // these bytes, or checked against a signed manifest. Anything else is ignored (hashed later).
   ModuleBytes& with_sha256(const std::string& verified_sha256);
+  // What owns the bytes and keeps them unchanged for as long as it lives (shared, never written).
+  ModuleBytes& with_keeper(std::shared_ptr<const void> keeper) {
+    keeper_ = std::move(keeper);
+    return *this;
+  }
 
   const uint8_t* data() const { return data_; }
+  // The bytes' keeper, or null: the bytes live only as long as the caller says.
+  const std::shared_ptr<const void>& keeper() const { return keeper_; }
   size_t size() const { return size_; }
   const ModuleFileIdentity* file() const { return file_ ? &*file_ : nullptr; }
   // The sha256 when it is known without hashing: given, or learnt; "" otherwise.
@@ -509,6 +518,7 @@ class ModuleBytes {
   const uint8_t* data_;
   size_t size_;
   std::optional<ModuleFileIdentity> file_;
+  std::shared_ptr<const void> keeper_;
   mutable std::mutex mu_;
   mutable std::string sha256_;  // set once, then never changed
 };

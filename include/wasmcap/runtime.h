@@ -297,6 +297,10 @@ class PreparedModule {
   // an engine that does not prepare.
   static Result<std::shared_ptr<const PreparedModule>> prepare(std::vector<uint8_t> bytes,
                                                                const PrepareOptions& options = {});
+  // The same on bytes the caller shares (never changed while anyone holds them): the prepared
+  // module, and the engine's loaded module, keep them rather than copies.
+  static Result<std::shared_ptr<const PreparedModule>> prepare(
+      std::shared_ptr<const std::vector<uint8_t>> bytes, const PrepareOptions& options = {});
   // One run in a fresh instance, with everything run_module does but loading: the run's records,
   // the capability and import checks, limits, deadline (counted from this call) and host APIs.
   // options.engine, module_file and module_sha256 are the prepared module's. Runs may be made
@@ -305,7 +309,7 @@ class PreparedModule {
   const ModuleInfo& info() const;
   const std::string& engine() const { return engine_name_; }  // "interp" or "aot"
   const std::string& module_sha256() const;  // hex; computed once, when first needed
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  const std::vector<uint8_t>& bytes() const { return *bytes_; }
 
   PreparedModule(const PreparedModule&) = delete;
   PreparedModule& operator=(const PreparedModule&) = delete;
@@ -313,7 +317,7 @@ class PreparedModule {
 
  private:
   PreparedModule() = default;
-  std::vector<uint8_t> bytes_;
+  std::shared_ptr<const std::vector<uint8_t>> bytes_;
   std::string engine_name_;
   std::unique_ptr<ModuleBytes> source_;  // bytes_, with their file and hash (computed once)
   std::unique_ptr<Engine> engine_;

@@ -93,7 +93,8 @@ Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t
 
 Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t limit,
                                                ErrorCode too_large, bool no_follow,
-                                               FileStamp* stamp) {
+                                               FileStamp* stamp, bool* steady) {
+  if (steady != nullptr) *steady = false;
   // O_NONBLOCK: opening a FIFO must not hang; it is refused as not a regular file below.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0));
   if (fd < 0) {
@@ -135,6 +136,8 @@ Result<std::vector<uint8_t>> read_file_bounded(const std::string& path, uint64_t
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
+  struct stat after {};
+  if (steady != nullptr && ::fstat(fd, &after) == 0) *steady = stamp_from(after) == stamp_from(st);
   ::close(fd);
   data.resize(got);
   if (got > limit) return make_error(too_large, path + ": larger than " + std::to_string(limit) + " bytes");

@@ -71,7 +71,8 @@ struct wasmcap_engine {
 };
 
 struct wasmcap_module {
-  std::vector<uint8_t> bytes;
+  // Never changed once set (shared with the prepared module, which keeps them, not a copy).
+  std::shared_ptr<const std::vector<uint8_t>> bytes;
   // The file `bytes` were read from, as read_module_file() saw it (wasmcap_module_new_from_file):
   // lets the AOT engine take the module's sha256 from the cache's record of the unchanged file
   // instead of hashing it at every load and run (docs/aot.md, "Cold start").
@@ -232,7 +233,8 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
   if (engine->name != "interp" && engine->name != "aot") {
     // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
     // bytes.
-    auto l = engine->loader->load(wasmcap::ModuleBytes(m->bytes).with_file(m->file));
+    auto l = engine->loader->load(
+        wasmcap::ModuleBytes(*m->bytes).with_file(m->file).with_keeper(m->bytes));
     if (!l) return make(l.error());
     loaded = std::move(*l);
     described = &loaded->info();
@@ -264,7 +266,7 @@ wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* byt
   if (bytes == nullptr && len != 0) return null_arg("wasmcap_module_new", "bytes");
   try {
     auto m = std::make_unique<wasmcap_module>();
-    m->bytes.assign(bytes, bytes + len);
+    m->bytes = std::make_shared<const std::vector<uint8_t>>(bytes, bytes + len);
     return new_module(engine, std::move(m), out);
   } catch (...) {
     return from_exception();
@@ -281,7 +283,7 @@ wasmcap_error_t* wasmcap_module_new_from_file(wasmcap_engine_t* engine, const ch
     auto f = wasmcap::read_module_file(path);
     if (!f) return make(f.error());
     auto m = std::make_unique<wasmcap_module>();
-    m->bytes = std::move(f->bytes);
+    m->bytes = std::make_shared<const std::vector<uint8_t>>(std::move(f->bytes));
     m->file = std::move(f->file);
     return new_module(engine, std::move(m), out);
   } catch (...) {
@@ -437,7 +439,7 @@ wasmcap_error_t* wasmcap_installed_open(wasmcap_engine_t* engine, const char* ho
     p->plan = std::make_shared<wasmcap::policy::Plan>(registry::plan_for_installed(*resolved, config));
     p->json = wasmcap::policy::plan_to_json(*p->plan, wasmcap::policy::PlanReport{});
     auto m = std::make_unique<wasmcap_module>();
-    m->bytes = *resolved->module_bytes;  // the module keeps its own copy
+    m->bytes = resolved->module_bytes;  // the verified bytes, shared (never changed)
     wasmcap_module_t* module = nullptr;
     if (wasmcap_error_t* e = new_module(engine, std::move(m), &module)) return e;
     *module_out = module;
@@ -686,7 +688,7 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
     const bool prepared = module->prepared && module->prepared_engine == engine->name &&
                           module->prepared_cache_dir == engine->aot.cache_dir;
     auto report = prepared ? wasmcap::run_request(std::move(request), *module->prepared)
-                           : wasmcap::run_request(std::move(request), module->bytes);
+                           : wasmcap::run_request(std::move(request), *module->bytes);
     if (!report) return make(report.error());
     if (result != nullptr) {
       result->exit_code = report->exit_code;

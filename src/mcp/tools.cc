@@ -231,7 +231,7 @@ struct ToolHost::Impl {
     }
     // Loaded outside the lock (another module's calls do not wait for it); two first calls of
     // one module may both load it, and the first stored is kept.
-    Reusable made = prepare_for_reuse(*r.module_bytes, o.max_memory_bytes, r.module_sha256);
+    Reusable made = prepare_for_reuse(r.module_bytes, o.max_memory_bytes, r.module_sha256);
     if (made.retry) return nullptr;  // refused by this call's limit: nothing kept
     std::lock_guard<std::mutex> lock(prepared_mu);
     return prepared.emplace(r.module_sha256, std::move(made.module)).first->second;

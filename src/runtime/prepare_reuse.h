@@ -21,15 +21,17 @@ struct Reusable {
   bool retry = false;
 };
 
-// Loads `bytes` (verified, hashing to `module_sha256`) on the interpreter, checked against the
-// load budget of `max_memory_bytes` (each run checks it again against its own limit).
-inline Reusable prepare_for_reuse(const std::vector<uint8_t>& bytes, uint64_t max_memory_bytes,
+// Loads `bytes` (verified, hashing to `module_sha256`; shared with the loaded module, not
+// copied) on the interpreter, checked against the load budget of `max_memory_bytes` (each run
+// checks it again against its own limit).
+inline Reusable prepare_for_reuse(std::shared_ptr<const std::vector<uint8_t>> bytes,
+                                  uint64_t max_memory_bytes,
                                   const std::string& module_sha256) {
   PrepareOptions po;
   po.engine = "interp";
   po.max_memory_bytes = max_memory_bytes;
   po.module_sha256 = module_sha256;
-  auto p = PreparedModule::prepare(bytes, po);
+  auto p = PreparedModule::prepare(std::move(bytes), po);
   Reusable r;
   if (p) {
     r.module = std::move(*p);

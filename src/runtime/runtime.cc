@@ -586,19 +586,25 @@ PreparedModule::~PreparedModule() = default;
 
 Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(std::vector<uint8_t> bytes,
                                                                       const PrepareOptions& options) {
+  return prepare(std::make_shared<const std::vector<uint8_t>>(std::move(bytes)), options);
+}
+
+Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
+    std::shared_ptr<const std::vector<uint8_t>> bytes, const PrepareOptions& options) {
+  if (!bytes) return make_error(ErrorCode::kInvalidArgument, "no module bytes to prepare");
   if (options.engine != "interp" && options.engine != "aot") {
     return make_error(ErrorCode::kInvalidArgument,
                       "engine '" + options.engine + "' does not prepare modules (interp and aot do; auto "
                       "chooses per run)");
   }
-  WASMCAP_TRY(check_load_budget(bytes.data(), bytes.size(), options.max_memory_bytes));
+  WASMCAP_TRY(check_load_budget(bytes->data(), bytes->size(), options.max_memory_bytes));
   std::shared_ptr<PreparedModule> p(new PreparedModule());
   p->engine_name_ = options.engine;
   p->bytes_ = std::move(bytes);
   // The verified hash when the caller has it; the AOT load's (hashed, or from the record of the
   // unchanged file); else computed when a run's record first needs it (module_sha256()).
-  p->source_ = std::make_unique<ModuleBytes>(p->bytes_);
-  p->source_->with_file(options.module_file).with_sha256(options.module_sha256);
+  p->source_ = std::make_unique<ModuleBytes>(*p->bytes_);
+  p->source_->with_file(options.module_file).with_sha256(options.module_sha256).with_keeper(p->bytes_);
   EngineConfig config;
   config.aot = options.aot;
   // Linked against the widest table a run can have (WASI and https): a run that did not
@@ -622,7 +628,7 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
   return run_recorded(std::move(options), hash, [&](RunOptions o) -> Result<RunReport> {
     // The same load budget as run_module's, against this run's memory limit: a run under a
     // small limit refuses a module whose load and instance cost more than its budget.
-    WASMCAP_TRY(check_load_budget(bytes_.data(), bytes_.size(), o.max_memory_bytes));
+    WASMCAP_TRY(check_load_budget(bytes_->data(), bytes_->size(), o.max_memory_bytes));
     return run_on(*engine_, module_, *source_, std::move(o));
   });
 }

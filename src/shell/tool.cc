@@ -39,7 +39,7 @@ std::shared_ptr<const PreparedModule> ToolModule::interp(uint64_t max_memory_byt
     prepare_tried_ = true;
     auto bytes = get();
     if (!bytes) return nullptr;
-    Reusable r = prepare_for_reuse(**bytes, max_memory_bytes, module_sha256);
+    Reusable r = prepare_for_reuse(*bytes, max_memory_bytes, module_sha256);
     interp_ = std::move(r.module);
     prepare_tried_ = !r.retry;
   }

@@ -9,13 +9,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "bundle/registry_test_hooks.h"
+#include "engine/test_hooks.h"
 #include "signing_home.h"
 #include "test_support.h"
 #include "wasmcap/bundle.h"
@@ -1026,6 +1029,49 @@ TEST_F(RegistryVerifiedStateTest, EveryChangeAfterTheRecordIsVerifiedAndRefused)
     expect_error(after.error(), ErrorCode::kBundleInvalid, "was modified in the registry");
     EXPECT_NE(after.error().message.find(c.needle), std::string::npos) << after.error().message;
   }
+}
+
+// Another process (another Registry) need not hash the module again: its hash is taken from the
+// cache's record of the unchanged file (the engines' module file records, written only in a
+// private cache directory, for a file unchanged for 2 s). A module changed in place with its
+// mtime put back no longer matches the record (its ctime moved): hashed, and refused. A cache
+// directory others can write holds no record that is believed.
+TEST_F(RegistryVerifiedStateTest, AnotherProcessTakesTheModulesHashFromTheCachesRecord) {
+  // timing: the record is written only for a module file unchanged for 2 s
+  TempDir cache;
+  const std::string cache_dir = (cache.path() / "aot").string();
+  const char* old = std::getenv("WASMCAP_CACHE_DIR");
+  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+  ::setenv("WASMCAP_CACHE_DIR", cache_dir.c_str(), 1);
+  struct Restore {
+    std::optional<std::string> v;
+    ~Restore() { v ? (void)::setenv("WASMCAP_CACHE_DIR", v->c_str(), 1) : (void)::unsetenv("WASMCAP_CACHE_DIR"); }
+  } restore{saved};
+  auto in = install(echo("1.0.0", official_));
+  ASSERT_TRUE(in.has_value()) << in.error().to_string();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const uint64_t h0 = engine_test_hooks::module_hashes();
+  ASSERT_TRUE(reg().resolve("echo", std::nullopt, trust()));
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 1u);
+  size_t records = 0;
+  for (const auto& e : fs::directory_iterator(cache_dir)) {
+    records += e.path().filename().string().rfind("file-", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(records, 1u) << "no module file record written";
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(reg().resolve("echo", std::nullopt, trust()));
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 1u) << "hashed again despite the record";
+  // A cache directory writable by others: nothing in it is believed.
+  ASSERT_EQ(::chmod(cache_dir.c_str(), 0777), 0);
+  ASSERT_TRUE(reg().resolve("echo", std::nullopt, trust()));
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 2u) << "a record in a shared directory was believed";
+  ASSERT_EQ(::chmod(cache_dir.c_str(), 0700), 0);
+  ASSERT_TRUE(reg().resolve("echo", std::nullopt, trust()));
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 2u);
+  // Changed in place, same size, mtime put back: the record no longer describes the file.
+  flip_byte_keep_mtime(in->installed.dir + "/modules/plugin.wasm");
+  Registry r = reg();
+  expect_echo_refused(r, trust(), ErrorCode::kBundleInvalid, "sha256 mismatch");
+  EXPECT_EQ(engine_test_hooks::module_hashes() - h0, 3u);
 }
 
 TEST_F(RegistryVerifiedStateTest, AnIndexChangedAfterTheRecordIsReadAgain) {

@@ -63,6 +63,27 @@ TEST(PreparedModule, LoadsOnceAndRunsManyTimes) {
   }
 }
 
+// Bytes the caller shares are kept, not copied: by the prepared module, and on the interpreter
+// by its loaded module too (views of their code and data sections: copying megabytes into fresh
+// pages cost a `wasmcap sh` start milliseconds); the caller may drop its reference.
+TEST(PreparedModule, KeepsBytesTheCallerSharesInsteadOfCopyingThem) {
+  auto bytes = std::make_shared<const std::vector<uint8_t>>(guest_bytes("hello"));
+  const uint8_t* data = bytes->data();
+  PrepareOptions po;
+  po.engine = prepared_engine();
+  auto p = PreparedModule::prepare(bytes, po);
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ((*p)->bytes().data(), data);
+  // The caller's, the prepared module's and its ModuleBytes' keeper; the interpreter's module.
+  EXPECT_GE(bytes.use_count(), prepared_engine() == "interp" ? 4 : 3);
+  bytes.reset();
+  RunOptions o;
+  o.wasi.args = {"hello", "kept"};
+  testing::Captured c = run_prepared(**p, o);
+  ASSERT_TRUE(c.report) << c.report.error().to_string();
+  EXPECT_EQ(c.out, "hello from wasm\narg[1]=kept\n");
+}
+
 // No run sees another's globals or memory.
 TEST(PreparedModule, EveryRunIsAFreshInstance) {
   auto p = prepare("counter");

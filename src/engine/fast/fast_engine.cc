@@ -154,9 +154,14 @@ struct SplitModule {
   std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`),
                                    // data and data count sections
   std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
-  std::vector<uint8_t> code;       // the code section's payload
+  // The code and data sections' payloads: views of the module's bytes while their keeper
+  // (ModuleBytes::keeper) keeps them; without one, of copies kept here (`owned`).
+  std::shared_ptr<const void> keeper;
+  const uint8_t* code = nullptr;   // the code section's payload
+  size_t code_size = 0;
   std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
-  std::vector<uint8_t> data;       // the data section's payload
+  const uint8_t* data = nullptr;   // the data section's payload
+  size_t data_size = 0;
   std::vector<DataSeg> segments;
 };
 
@@ -183,8 +188,9 @@ bool read_s32(const uint8_t*& p, const uint8_t* end, int32_t* out) {
 // `i32.const N` or `global.get G`). False on anything else: the load then fails rather than
 // guess. Linear in the section's size.
 bool split_data(const uint8_t* payload, size_t n, SplitModule* out) {
-  out->data.assign(payload, payload + n);
-  const uint8_t* base = out->data.data();
+  out->data = payload;
+  out->data_size = n;
+  const uint8_t* base = payload;
   const uint8_t* p = base;
   const uint8_t* end = base + n;
   uint32_t count = 0;
@@ -221,9 +227,28 @@ bool split_data(const uint8_t* payload, size_t n, SplitModule* out) {
 }
 
 // Splits a module wabt has validated. Custom sections are dropped (no reader of ours needs
-// them). Linear in the module's size.
-bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
+// them). Linear in the module's size. The code and data sections stay where they are when
+// `keeper` keeps the bytes; without one they are copied (only they: custom sections, names and
+// debug information among them, are not kept).
+bool split_module(const uint8_t* bytes, size_t size, std::shared_ptr<const void> keeper,
+                  SplitModule* out) {
   if (size < 8) return false;
+  struct Owned {
+    std::vector<uint8_t> code, data;
+  };
+  std::shared_ptr<Owned> owned;
+  if (keeper) {
+    out->keeper = std::move(keeper);
+  } else {
+    owned = std::make_shared<Owned>();
+    out->keeper = owned;
+  }
+  // The section's payload where it stays: in the kept bytes, or in a copy of its own.
+  auto kept = [&](std::vector<uint8_t> Owned::*copy, const uint8_t* payload, size_t n) {
+    if (!owned) return payload;
+    ((*owned).*copy).assign(payload, payload + n);
+    return static_cast<const uint8_t*>(((*owned).*copy).data());
+  };
   const uint8_t* p = bytes + 8;
   const uint8_t* end = bytes + size;
   out->decls.assign(kWasmHeader, kWasmHeader + 8);
@@ -236,22 +261,23 @@ bool split_module(const uint8_t* bytes, size_t size, SplitModule* out) {
     switch (id) {
       case 0: break;  // custom
       case 11:
-        if (!split_data(payload, n, out)) return false;
+        if (!split_data(kept(&Owned::data, payload, n), n, out)) return false;
         break;
       case 12: out->datacount.assign(payload, payload + n); break;
       case 10: {
-        out->code.assign(payload, payload + n);
-        const uint8_t* q = out->code.data();
-        const uint8_t* qend = q + out->code.size();
+        out->code = kept(&Owned::code, payload, n);
+        out->code_size = n;
+        const uint8_t* q = out->code;
+        const uint8_t* qend = q + n;
         uint32_t count = 0;
-        if (!read_u32(q, qend, &count) || count > out->code.size()) return false;
+        if (!read_u32(q, qend, &count) || count > n) return false;
         out->bodies.reserve(count);
         std::vector<uint8_t> stub;
         put_u32(stub, count);
         for (uint32_t i = 0; i < count; ++i) {
           uint32_t len = 0;
           if (!read_u32(q, qend, &len) || static_cast<size_t>(qend - q) < len) return false;
-          out->bodies.emplace_back(static_cast<uint32_t>(q - out->code.data()), len);
+          out->bodies.emplace_back(static_cast<uint32_t>(q - out->code), len);
           q += len;
           stub.insert(stub.end(), {0x02, 0x00, 0x0b});  // size 2: no locals, end
         }
@@ -372,7 +398,7 @@ class FastModule final : public Module {
         std::abort();
       }
 #endif
-      const uint8_t* body = attempt == 0 ? split_.code.data() + offset : kTrapBody;
+      const uint8_t* body = attempt == 0 ? split_.code + offset : kTrapBody;
       size_t body_len = attempt == 0 ? len : sizeof kTrapBody;
       std::vector<uint8_t> mini = mini_module(func, body, body_len);
       IrPtr out(new wabt::Module());
@@ -429,7 +455,7 @@ class FastModule final : public Module {
     if (gate && (wide_ || exceptions_)) return nullptr;
     const wabt::Module& m = *ir_;
     const auto& [offset, len] = split_.bodies[func - m.num_func_imports];
-    std::vector<uint8_t> mini = mini_module(func, split_.code.data() + offset, len);
+    std::vector<uint8_t> mini = mini_module(func, split_.code + offset, len);
     return translate_function_stream(m, m.funcs[func]->decl, mini.data(), mini.size(),
                                      features(), canon_, max_local_slots);
   }
@@ -684,7 +710,7 @@ class FastInstance final : public Instance, public Translator, public SharedCall
     rt_.data.resize(split.segments.size());
     for (size_t i = 0; i < split.segments.size(); ++i) {
       const DataSeg& s = split.segments[i];
-      const uint8_t* bytes = split.data.data() + s.start;
+      const uint8_t* bytes = split.data + s.start;
       if (s.active) {
         if (s.offset_global && uint64_t{s.offset} * rt_.stride >= globals.size()) {
           return make_error(ErrorCode::kModuleMalformed,
@@ -1083,7 +1109,7 @@ class FastEngine final : public Engine {
     double c1 = cpu_ms();
     SplitModule split;
     IrPtr ir(new wabt::Module());
-    if (!split_module(bytes, size, &split) ||
+    if (!split_module(bytes, size, module.keeper(), &split) ||
         wabt::Failed(wabt::ReadBinaryIr("module.wasm", split.decls.data(), split.decls.size(),
                                         options, &errors, ir.get())) ||
         split.bodies.size() != ir->funcs.size() - ir->num_func_imports) {
