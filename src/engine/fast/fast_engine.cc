@@ -154,8 +154,8 @@ struct SplitModule {
   std::vector<uint8_t> decls;      // the module without bodies (each body is `0 locals, end`),
                                    // data and data count sections
   std::vector<uint8_t> datacount;  // the data count section's payload (empty: none)
-  // The code and data sections' payloads: views of the module's bytes while their keeper
-  // (ModuleBytes::keeper) keeps them; without one, of copies kept here (`owned`).
+  // The code and data sections' payloads: views of the module's bytes, which `keeper` keeps
+  // (the caller's ModuleBytes::keeper; without one, copies of just these two sections).
   std::shared_ptr<const void> keeper;
   const uint8_t* code = nullptr;   // the code section's payload
   size_t code_size = 0;
