@@ -17,13 +17,19 @@ per command. With --mode session (or both), also `(CMD)` in one live shell per r
 sh` and `bash` reading commands from a pipe, as an agent harness or the MCP `bash` tool holds a
 shell; bench/shell_transcript.py's driver), where the shell's start and its command table are
 paid once; CPU there is the shell process's own and its children's (/proc, in clock ticks). The AOT engine
-is warmed first (one untimed run per bundle module fills the cache). Reported: median wall
+is warmed first (one untimed run per bundle module fills the cache), at the product's default
+optimisation level (--aot-opt, `WASMCAP_AOT_OPT`, 2; the toolbox module takes minutes of CPU to
+compile at it), into a cache directory of the run's own unless --cache-dir names one to reuse;
+the bundles are installed --settle-s (2.5) seconds before the first run, as bundles installed
+long before are (a module changed within 2 s is hashed by every process that checks it:
+docs/bundles.md, "Verification of installed bundles"). Reported: median wall
 seconds and median CPU seconds (user + system of the process tree, steadier than the wall time
 on a loaded machine) per runtime, their ratios to GNU, and whether stdout and the status agreed
 with GNU's (a wrong answer is flagged, not hidden). A bundle that is not built is "n/a".
 
   python3 bench/toolbox.py [--build-dir build] [--reps 3] [--only sort,grep] [--scale 1.0]
                            [--mode process|session|both] [--json out.json]
+                           [--aot-opt 2] [--cache-dir DIR] [--settle-s 2.5]
 """
 
 import argparse
@@ -189,6 +195,11 @@ def main():
     ap.add_argument("--engines", default="interp,aot")
     ap.add_argument("--mode", choices=("process", "session", "both"), default="process")
     ap.add_argument("--json")
+    ap.add_argument("--aot-opt", type=int, choices=range(4), default=2,
+                    help="WASMCAP_AOT_OPT of the aot runs (default 2, the product's default)")
+    ap.add_argument("--cache-dir", help="AOT cache directory to use and keep (default: a new one)")
+    ap.add_argument("--settle-s", type=float, default=2.5,
+                    help="seconds between installing the bundles and the first run")
     a = ap.parse_args()
     only = [w for w in a.only.split(",") if w]
     engines = [e for e in a.engines.split(",") if e]
@@ -203,8 +214,9 @@ def main():
         print("inputs generated in %.1f s" % (time.monotonic() - t0))
         env, have = install(wasmcap, bundles, os.path.join(tmp, "home"),
                             sorted({WORKLOADS[w][0] for w in only} | {"coreutils.wcb"}))  # wc, sort, md5sum
-        env["WASMCAP_CACHE_DIR"] = os.path.join(tmp, "aot-cache")
-        env["WASMCAP_AOT_OPT"] = "1"
+        env["WASMCAP_CACHE_DIR"] = a.cache_dir or os.path.join(tmp, "aot-cache")
+        env["WASMCAP_AOT_OPT"] = str(a.aot_opt)
+        time.sleep(a.settle_s)
         results = {}
         for w in only:
             bundle, cmd = WORKLOADS[w]
@@ -259,7 +271,7 @@ def main():
                     print("      %s output: %s\n      gnu output: %s" % (r, row[r]["output"], repr(outs["gnu"])[:400]))
         load = os.getloadavg()
         out = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "reps": a.reps,
-               "scale": a.scale, "loadavg": load, "results": results}
+               "scale": a.scale, "aot_opt": a.aot_opt, "loadavg": load, "results": results}
         print("load average at the end: %.1f %.1f %.1f" % load)
         if a.json:
             with open(a.json, "w") as f:
