@@ -532,15 +532,14 @@ tl::unexpected<Error> tampered(const Installed& in, const std::string& what) {
 
 // The other half, under the caller's shared lock: the module file against its signed SHA-256
 // (the bytes returned are the bytes hashed: what runs is what was checked), then the data tree.
-// Every file is hashed whenever this runs: at each first use of a bundle in a `wasmcap sh`
-// process (shell::ToolModule), and by resolve() unless its in-process verified state vouches
-// for the unchanged bundle ("Verified state" below). Not done (yet): a record of a file's
-// identity kept across processes, as the AOT cache's `file-H` records do for module files
-// (docs/security-model.md, "AOT cache"). It would be sound on the same argument only with the
-// record kept where the store's writers cannot write — the user's cache directory with its
+// It runs at each first use of a bundle in a `wasmcap sh` process (shell::ToolModule), and in
+// resolve() unless its in-process verified state vouches for the unchanged bundle ("Verified
+// state" below). Every data file is hashed each time; the module's hash may come from the AOT
+// cache's `file-H` record of the unchanged file (docs/security-model.md, "Skipping the module's
+// hash"): kept where the store's writers cannot write — the user's cache directory with its
 // ownership checks (engine/cache_files.h), never the registry, whose threat is exactly a writer
-// of the store (a record beside it would be theirs to forge) — and only for a record written and
-// trusted more than 2 s after the file's last change.
+// of the store (a record beside it would be theirs to forge) — and written and trusted only more
+// than 2 s after the file's last change.
 //
 // `stamps` (may be null): each file and directory it reads, with its stamp from before the read
 // (resolve()'s verified state).
@@ -570,23 +569,18 @@ Result<std::vector<uint8_t>> check_contents(const Installed& in, const policy::M
                                          ErrorCode::kBundleInvalid, true, &read_stamp, &steady);
   if (!bytes) return tampered(in, bytes.error().message);
   add_stamp(stamps, module_path, read_stamp);
-  // The module's hash: from the cache's record of the unchanged file when there is one (a new
-  // process need not hash megabytes the last one hashed: the engines' module file records,
-  // docs/bundles.md "Verification of installed bundles"), else computed, and recorded.
-  std::optional<ModuleFileIdentity> file;
+  // The module's hash as the engines take it (cache::module_sha256_for_load): from the cache's
+  // record of the unchanged file when there is one (a new process need not hash megabytes the
+  // last one hashed; docs/bundles.md "Verification of installed bundles"), else computed, and
+  // recorded. Only a file whose stamp held through the read is described by its identity.
+  ModuleBytes module(*bytes);
   std::optional<std::string> record_dir;
   if (steady) {
-    file = ModuleFileIdentity{module_path,        read_stamp.device,   read_stamp.inode,
-                              read_stamp.size,    read_stamp.mtime_ns, read_stamp.ctime_ns};
+    module.with_file(ModuleFileIdentity{module_path, read_stamp.device, read_stamp.inode,
+                                        read_stamp.size, read_stamp.mtime_ns, read_stamp.ctime_ns});
     if (auto d = cache::open_cache_dir("")) record_dir = std::move(*d);
   }
-  std::string have;
-  if (record_dir) have = cache::recorded_module_sha256(*record_dir, *file);
-  if (have != want) {
-    have = cache::module_bytes_sha256(bytes->data(), bytes->size());
-    if (have == want && record_dir) cache::record_module_sha256(*record_dir, *file, have);
-  }
-  if (have != want) {
+  if (cache::module_sha256_for_load(record_dir ? &*record_dir : nullptr, module) != want) {
     return tampered(in, "module " + m.module + ": sha256 mismatch");
   }
   if (m.data) {

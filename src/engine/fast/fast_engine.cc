@@ -158,10 +158,8 @@ struct SplitModule {
   // (the caller's ModuleBytes::keeper; without one, copies of just these two sections).
   std::shared_ptr<const void> keeper;
   const uint8_t* code = nullptr;   // the code section's payload
-  size_t code_size = 0;
   std::vector<std::pair<uint32_t, uint32_t>> bodies;  // (offset in `code`, size) per function
   const uint8_t* data = nullptr;   // the data section's payload
-  size_t data_size = 0;
   std::vector<DataSeg> segments;
 };
 
@@ -189,7 +187,6 @@ bool read_s32(const uint8_t*& p, const uint8_t* end, int32_t* out) {
 // guess. Linear in the section's size.
 bool split_data(const uint8_t* payload, size_t n, SplitModule* out) {
   out->data = payload;
-  out->data_size = n;
   const uint8_t* base = payload;
   const uint8_t* p = base;
   const uint8_t* end = base + n;
@@ -266,7 +263,6 @@ bool split_module(const uint8_t* bytes, size_t size, std::shared_ptr<const void>
       case 12: out->datacount.assign(payload, payload + n); break;
       case 10: {
         out->code = kept(&Owned::code, payload, n);
-        out->code_size = n;
         const uint8_t* q = out->code;
         const uint8_t* qend = q + n;
         uint32_t count = 0;
