@@ -1,6 +1,7 @@
 // wasi:filesystem/{types,preopens} over wasi::Core (host.h): descriptors are Core's open
 // descriptions behind resource handles, paths go through Core's one resolver with the same
 // rules as P1's path_* calls, and Core's neutral errors become 0.2's error-code.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -213,6 +214,58 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
       return HostCallResult::ok();
     });
   }
+  // read(length, offset) -> result<tuple<list<u8>, bool>, error-code>: at most kMaxReadBytes a
+  // call (0.2 lets a read return less), the bool true when a read of at least one byte found
+  // the end of the file (as wasmtime and jco's shim answer). write(buffer, offset) ->
+  // result<filesize, error-code>: every byte, in Core's chunks, or as many as were written
+  // before an error (the error itself when none were). Both at an offset, the description's
+  // position untouched; P1's rules (Core::check_positional, pread, pwrite): a file only, a
+  // read-only preopen refuses a write, the write budget is charged past the end; and the access
+  // open-at asked (bad-descriptor).
+  method("read", [](Fs& fs, Object& d, Args& a, Args& out) {
+    if (!d.readable) return fs_error(*fs.core, Errc::kBadDescriptor, out);
+    const uint64_t offset = a.at(2).bits;
+    if (Errc e = fs.core->check_positional(*d.desc, offset); e != Errc::kOk) return fs_error(*fs.core, e, out);
+    std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxReadBytes)));
+    uint64_t n = 0;
+    if (!buf.empty()) {
+      std::vector<wasi::IoSlice> slices{wasi::IoSlice{buf.data(), static_cast<uint32_t>(buf.size())}};
+      auto r = fs.core->pread(*d.desc, slices, offset);
+      if (!r) return fs_error(*fs.core, r.error(), out);
+      n = *r;
+    }
+    if (auto ended = run_ended(*fs.core)) return std::move(*ended);
+    Args bytes;
+    bytes.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) bytes.push_back(Val::u8(buf[i]));
+    out.push_back(Val::ok(Val::tuple({Val::list(std::move(bytes)), Val::boolean(n == 0 && !buf.empty())})));
+    return HostCallResult::ok();
+  });
+  method("write", [](Fs& fs, Object& d, Args& a, Args& out) {
+    if (d.desc->read_only) return fs_error(*fs.core, Errc::kNotCapable, out);  // before the access
+    if (!d.writable) return fs_error(*fs.core, Errc::kBadDescriptor, out);
+    const uint64_t offset = a.at(2).bits;
+    if (Errc e = fs.core->check_positional(*d.desc, offset); e != Errc::kOk) return fs_error(*fs.core, e, out);
+    std::vector<uint8_t> bytes;
+    bytes.reserve(a.at(1).items.size());
+    for (const Val& b : a.at(1).items) bytes.push_back(static_cast<uint8_t>(b.bits));
+    uint64_t done = 0;
+    while (done < bytes.size()) {
+      const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(bytes.size() - done, wasi::Core::kIoChunkBytes));
+      std::vector<wasi::IoSlice> slices{wasi::IoSlice{bytes.data() + done, len}};
+      auto r = fs.core->pwrite(*d.desc, slices, offset + done);
+      if (!r) {
+        if (done == 0) return fs_error(*fs.core, r.error(), out);
+        break;
+      }
+      if (*r == 0) break;
+      done += *r;
+      if (run_ended(*fs.core)) break;
+    }
+    if (auto ended = run_ended(*fs.core)) return std::move(*ended);
+    out.push_back(Val::ok(Val::u64(done)));
+    return HostCallResult::ok();
+  });
   // (path): one Core call on the entry the path names.
   using EntryCall = Errc (wasi::Core::*)(const wasi::PathAt&);
   for (auto [f, call] : {std::pair<const char*, EntryCall>{"create-directory-at", &wasi::Core::create_directory},

@@ -13,9 +13,6 @@
 namespace wasmcap::wasip2 {
 namespace {
 
-
-// Bytes one read returns at most (a read may return fewer than asked).
-constexpr uint64_t kMaxRead = 64 * 1024;
 // What check-write permits (writes are not buffered: each reaches Core at once).
 constexpr uint64_t kWritePermit = 64 * 1024;
 
@@ -174,7 +171,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     Object* s = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kInputStream);
     if (s == nullptr) return io->missing(info);
     CallScope scope(*io->core, info);
-    std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxRead)));
+    std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxReadBytes)));
     uint64_t n = 0;
     if (!buf.empty()) {
       std::vector<wasi::IoSlice> slices{wasi::IoSlice{buf.data(), static_cast<uint32_t>(buf.size())}};

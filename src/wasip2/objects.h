@@ -13,6 +13,10 @@
 
 namespace wasmcap::wasip2 {
 
+// The most bytes one read returns (input-stream.read, descriptor.read): 0.2 lets a read return
+// less than asked, and a list<u8> is a host value a byte until it is lowered.
+constexpr uint64_t kMaxReadBytes = 64 * 1024;
+
 struct Object {
   enum class Kind : uint8_t { kInputStream, kOutputStream, kError, kPollable, kDescriptor, kDirEntries };
   enum class Poll : uint8_t { kReady, kStdin, kInstant };

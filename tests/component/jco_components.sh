@@ -3,7 +3,8 @@
 # into the build tree (once), wraps clang-built WASI Preview 1 guests (build/guest/*.wasm) with
 # `jco new --wasi-command` (the preview1 adapter jco ships) into components, cached by the
 # content hash of the guest and the jco version, and runs the decoder's tests on them
-# (component_jco_test.cc). jco 1.35's `new` runs on the system's node (>= 20); no node 22 needed.
+# (component_jco_test.cc) or the escape suite (component_escape_test.cc). jco 1.35's `new` runs
+# on the system's node (>= 20); no node 22 needed.
 #   jco_components.sh BUILD_DIR TEST_BINARY
 set -euo pipefail
 BUILD=$1
@@ -12,7 +13,7 @@ TEST_BIN=$2
 CACHE=$BUILD/component-cache
 OUT=$CACHE/current
 mkdir -p "$CACHE" "$OUT"
-for guest in hello args_env; do
+for guest in hello args_env escape; do
   module=$BUILD/guest/$guest.wasm
   key=$( (sha256sum <"$module"; echo "jco $JCO_VERSION new --wasi-command") | sha256sum | cut -c1-32)
   if [ ! -s "$CACHE/$key.wasm" ]; then

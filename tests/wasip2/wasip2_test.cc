@@ -375,6 +375,93 @@ TEST_F(Wasip2Fs, ReadWriteAndList) {
             Val::err(Val::enumeration(kNoEntry)));
 }
 
+// descriptor.read / write at an offset: the position untouched, a read bounded whatever the
+// length asked, end of file only when a read of at least a byte found nothing, and P1's rules
+// (the access open-at asked, a read-only preopen, a directory, an offset past INT64_MAX).
+TEST_F(Wasip2Fs, ReadAndWriteAtAnOffset) {
+  auto rd = [&](const Val& f, uint64_t len, uint64_t off) {
+    return call1(kTypes, "[method]descriptor.read", {f, Val::u64(len), Val::u64(off)});
+  };
+  auto wr = [&](const Val& f, const std::string& data, uint64_t off) {
+    return call1(kTypes, "[method]descriptor.write", {f, bytes_of(data), Val::u64(off)});
+  };
+  auto got = [&](const Val& r) {
+    EXPECT_EQ(r.bits, 0u) << r.to_string();
+    if (r.bits != 0 || r.items.empty()) return std::make_pair(std::string("<error>"), false);
+    std::vector<uint8_t> b = bytes(r.items[0].items[0]);
+    return std::make_pair(std::string(b.begin(), b.end()), r.items[0].items[1].bits != 0);
+  };
+  Val f = open(rw_, "f.txt", 0, 1 | 2);
+  ASSERT_EQ(f.bits, 0u) << f.to_string();
+  const Val h = borrow(f.items[0]);
+  EXPECT_EQ(got(rd(h, 2, 1)), std::make_pair(std::string("at"), false));
+  EXPECT_EQ(got(rd(h, 100, 0)), std::make_pair(std::string("data"), false));
+  EXPECT_EQ(got(rd(h, 10, 4)), std::make_pair(std::string(), true));
+  EXPECT_EQ(got(rd(h, 10, 1000)), std::make_pair(std::string(), true));
+  EXPECT_EQ(got(rd(h, 0, 0)), std::make_pair(std::string(), false));
+  // The position is not moved: a stream from 0 still reads everything.
+  EXPECT_EQ(read_all(h), "data");
+
+  EXPECT_EQ(wr(h, "XY", 2), Val::ok(Val::u64(2)));
+  EXPECT_EQ(wr(h, "!", 6), Val::ok(Val::u64(1)));  // past the end: a hole of zeros
+  std::ifstream in(dir_ / "rw" / "f.txt", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), std::string("daXY\0\0!", 7));
+  EXPECT_EQ(wr(h, "", 0), Val::ok(Val::u64(0)));
+
+  // Bounded: a 1 GiB length asked of a 100 KiB file reads kMaxReadBytes.
+  std::ofstream(dir_ / "rw" / "big") << std::string(100 * 1024, 'b');
+  Val big = open(rw_, "big", 0, 1);
+  ASSERT_EQ(big.bits, 0u);
+  EXPECT_EQ(got(rd(borrow(big.items[0]), uint64_t{1} << 30, 0)).first.size(), kMaxReadBytes);
+
+  constexpr uint32_t kBadDescriptor = 3, kInvalid = 12, kIsDirectory = 14;
+  EXPECT_EQ(rd(h, 1, uint64_t{1} << 63), Val::err(Val::enumeration(kInvalid)));
+  EXPECT_EQ(wr(h, "x", uint64_t{1} << 63), Val::err(Val::enumeration(kInvalid)));
+  EXPECT_EQ(wr(borrow(big.items[0]), "x", 0), Val::err(Val::enumeration(kBadDescriptor)));
+  Val w = open(rw_, "sub/w.txt", 1, 2);
+  ASSERT_EQ(w.bits, 0u);
+  EXPECT_EQ(rd(borrow(w.items[0]), 1, 0), Val::err(Val::enumeration(kBadDescriptor)));
+  EXPECT_EQ(rd(rw_, 1, 0), Val::err(Val::enumeration(kIsDirectory)));
+  EXPECT_EQ(wr(rw_, "x", 0), Val::err(Val::enumeration(kIsDirectory)));
+  Val g = open(ro_, "g.txt", 0, 1);
+  ASSERT_EQ(g.bits, 0u);
+  EXPECT_EQ(got(rd(borrow(g.items[0]), 10, 0)), std::make_pair(std::string("ro"), false));
+  EXPECT_EQ(wr(borrow(g.items[0]), "x", 0), Val::err(Val::enumeration(kAccess)));
+  std::ifstream ro(dir_ / "ro" / "g.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(ro), {}), "ro");
+}
+
+// The write budget holds through descriptor.write: past it, nothing more is written and the
+// call says so (insufficient-space when nothing was).
+TEST_F(Wasip2, DescriptorWriteIsChargedToTheWriteBudget) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasip2-budget-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  WasiConfig c = fixed_config();
+  c.preopens = {Preopen{dir.string(), "/w", false, false}};
+  c.max_write_bytes = 10000;
+  start(c);
+  Val list = call1("wasi:filesystem/preopens@0.2.6", "get-directories");
+  ASSERT_EQ(list.items.size(), 1u);
+  const Val d = Val::borrow(list.items[0].items[0].resource, static_cast<uint32_t>(list.items[0].items[0].bits));
+  Val f = call1(kTypes, "[method]descriptor.open-at",
+                {d, Val::flags(0), Val::string("f"), Val::flags(1), Val::flags(2)});
+  ASSERT_EQ(f.bits, 0u) << f.to_string();
+  const Val h = Val::borrow(f.items[0].resource, static_cast<uint32_t>(f.items[0].bits));
+  Val r = call1(kTypes, "[method]descriptor.write", {h, bytes_of(std::string(20000, 'x')), Val::u64(0)});
+  const uint64_t written = std::filesystem::file_size(dir / "f");
+  EXPECT_LT(written, 10000u);
+  if (r.bits == 0) {
+    EXPECT_EQ(r, Val::ok(Val::u64(written)));
+  } else {
+    EXPECT_EQ(written, 0u);
+    EXPECT_EQ(r, Val::err(Val::enumeration(23)));  // insufficient-space
+  }
+  EXPECT_EQ(call1(kTypes, "[method]descriptor.write", {h, bytes_of("more"), Val::u64(1u << 20)}),
+            Val::err(Val::enumeration(23)));
+  std::filesystem::remove_all(dir);
+}
+
 // P1's sandbox rules, through 0.2: no path leaves its preopen (.., absolute, a climbing
 // symlink), and a read-only preopen refuses every change.
 TEST_F(Wasip2Fs, EscapesAndReadOnlyRefused) {
