@@ -126,9 +126,11 @@ Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes,
   return out;
 }
 
-void runtime_detail::add_wasip2_host(component::HostRegistry& host, wasi::Core& core) {
+void runtime_detail::add_wasip2_host(component::HostRegistry& host, wasi::Core& core, wasip2::HttpOptions http) {
   wasip2::add_cli_clocks_random(host, core);
-  wasip2::add_filesystem(host, core, wasip2::add_io(host, core));
+  std::shared_ptr<wasip2::Objects> objects = wasip2::add_io(host, core);
+  wasip2::add_filesystem(host, core, objects);
+  wasip2::add_http(host, core, objects, std::move(http));
 }
 
 bool is_component_binary(const uint8_t* bytes, size_t size) {
@@ -149,14 +151,15 @@ Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
 
 Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
                                                 const ExecLimits& limits,
-                                                const std::optional<ComponentCall>& call) {
+                                                const std::optional<ComponentCall>& call,
+                                                wasip2::HttpOptions http) {
   component::Decoded d;
   WASMCAP_TRY_ASSIGN(d, component::decode(bytes.data(), bytes.size()));
   // A call's arguments are converted before anything is instantiated: bad input runs nothing.
   PreparedCall prepared;
   if (call) WASMCAP_TRY_ASSIGN(prepared, prepare_call(d, *call));
   component::HostRegistry host;
-  add_wasip2_host(host, core);
+  add_wasip2_host(host, core, std::move(http));
   // Every import the host cannot serve, named before anything is instantiated (as `plan` does).
   ComponentImports needs = imports_against(d, host);
   if (!needs.unserved.empty()) {

@@ -3,20 +3,24 @@
 
 #include "component/host.h"
 #include "wasi/core.h"
+#include "wasip2/host.h"
 #include "wasmcap/runtime.h"
 
 namespace wasmcap::runtime_detail {
 
-// Every WASI 0.2 interface wasmcap serves (src/wasip2/host.h), over `core`.
-void add_wasip2_host(component::HostRegistry& host, wasi::Core& core);
+// Every WASI 0.2 interface wasmcap serves (src/wasip2/host.h), over `core`; wasi:http's
+// outgoing requests over `http.client` (none: every request refused).
+void add_wasip2_host(component::HostRegistry& host, wasi::Core& core, wasip2::HttpOptions http = {});
 
 // Decodes the component, refuses it (link_error) naming every import the WASI 0.2 host over
 // `core` does not serve, instantiates it on `engine` under `limits` and calls its
 // wasi:cli/run@0.2.x#run: its exit status (wasi:cli/exit), else 0 for ok and 1 for err. With
 // `call`, the export it names instead, its arguments converted before anything is instantiated
 // (check_component_call's rules) and its result in RunReport::result_json. A trap or an ended
-// run (deadline, output cap) is an error as a core module's.
+// run (deadline, output cap) is an error as a core module's. wasi:http requests go through
+// `http.client`.
 Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
-                                const ExecLimits& limits, const std::optional<ComponentCall>& call);
+                                const ExecLimits& limits, const std::optional<ComponentCall>& call,
+                                wasip2::HttpOptions http = {});
 
 }  // namespace wasmcap::runtime_detail

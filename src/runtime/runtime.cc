@@ -667,11 +667,14 @@ Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component,
   const auto deadline = run_deadline(start, options.timeout_ms);
   WASMCAP_TRY(policy::check_capabilities(required_capabilities(options), engine,
                                          host_build_capabilities()));
-  // No silent ignore: what a component cannot be given is refused before it runs.
+  // host_api.https granted: the component's wasi:http requests go through the same client (one
+  // https policy, its bounds and audit) a core module's wasmcap_https calls would.
+  wasip2::HttpOptions http;
   if (options.host_apis.has(Capability::kHostApiHttps)) {
-    return make_error(ErrorCode::kModuleUnsupported,
-                      "the manifest requests host_api.https, which wasmcap serves to WASI Preview 1 "
-                      "core modules only, not to components");
+    WASMCAP_TRY_ASSIGN(http.client, https_client_for(options));
+    if (options.plan && options.plan->https && options.plan->https->bounds.max_request_bytes) {
+      http.max_request_bytes = *options.plan->https->bounds.max_request_bytes;
+    }
   }
   if (options.entry != "_start") {
     return make_error(ErrorCode::kInvalidArgument,
@@ -684,7 +687,7 @@ Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component,
   RunReport report;
   WASMCAP_TRY_ASSIGN(report, runtime_detail::run_component(engine, component, host->core(),
                                                            exec_limits(options, deadline),
-                                                           options.component_call));
+                                                           options.component_call, std::move(http)));
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -8,10 +8,12 @@
 // 0.2.6, ...) is served, and a 0.3 or an unversioned one is not (HostRegistry's version rule).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "component/host.h"
 #include "wasi/core.h"
+#include "wasmcap/https.h"
 
 namespace wasmcap::wasip2 {
 
@@ -43,5 +45,23 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
 // filesystem-error-code). Paths go through Core's resolver (the rules of P1's path_* calls);
 // errors are error-code values, the sandbox's refusals (not-capable, escape) `access`.
 void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<Objects> objects);
+
+// What wasi:http is served over: the run's https client (the https host API's policy, bounds,
+// secrets by reference and audit), or none when the run is not granted https (every request is
+// then refused with HTTP-request-denied before anything leaves).
+struct HttpOptions {
+  std::shared_ptr<https::Client> client;
+  // An outgoing body's bound: the plan's max_request_bytes (bodies are buffered until finished).
+  uint64_t max_request_bytes = https::kDefaultMaxRequestBytes;
+  // Headers and buffered request bodies the component makes, together (a trap beyond).
+  uint64_t max_state_bytes = uint64_t{64} << 20;
+};
+
+// wasi:http/types (fields, outgoing-request/-response, request-options, outgoing-body,
+// future-incoming-response, incoming-response/-body, future-trailers, http-error-code) and
+// wasi:http/outgoing-handler (handle), over `options.client`: docs/components.md, "wasi:http".
+// Headers and buffered bodies the component makes are bounded together (max_state_bytes, a trap
+// beyond). Needs add_io's objects (bodies are its streams, futures its pollables).
+void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<Objects> objects, HttpOptions options);
 
 }  // namespace wasmcap::wasip2

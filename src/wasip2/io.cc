@@ -36,6 +36,15 @@ struct Io {
     return Val::err(Val::variant(0, own(error, std::move(o))));
   }
 
+  // last-operation-failed carrying a wasi:http error-code (a body stream's end or bound).
+  Val http_stream_error(const BodyBuffer& b) {
+    Object o;
+    o.kind = Kind::kError;
+    o.message = b.error_message;
+    o.http_error = b.error;
+    return Val::err(Val::variant(0, own(error, std::move(o))));
+  }
+
   HostCallResult missing(const HostCallInfo& info) {
     return HostCallResult::trap(where(info) + ": the handle names no object of this type");
   }
@@ -52,6 +61,7 @@ struct Io {
         auto now = core->clock_now(wasi::Clock::kMonotonic, /*advance=*/false);
         return !now || *now >= p.instant_ns;
       }
+      case Object::Poll::kCheck: return !p.check || p.check();
     }
     return true;
   }
@@ -173,7 +183,16 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     CallScope scope(*io->core, info);
     std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxReadBytes)));
     uint64_t n = 0;
-    if (!buf.empty()) {
+    if (s->body) {  // a response body in host memory: its end is `closed`, or its error
+      BodyBuffer& b = *s->body;
+      n = std::min<uint64_t>(buf.size(), b.bytes.size() - b.read);
+      if (n == 0 && !buf.empty()) {
+        out.push_back(b.error ? io->http_stream_error(b) : Val::err(Val::variant(1)));
+        return HostCallResult::ok();
+      }
+      std::copy_n(b.bytes.data() + b.read, n, buf.data());
+      b.read += n;
+    } else if (!buf.empty()) {
       std::vector<wasi::IoSlice> slices{wasi::IoSlice{buf.data(), static_cast<uint32_t>(buf.size())}};
       const bool file = s->desc->kind == wasi::OpenDescription::Kind::kFile;
       auto r = file ? io->core->pread(*s->desc, slices, s->offset) : io->core->read(*s->desc, slices);
@@ -216,7 +235,8 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     if (s == nullptr) return io->missing(info);
     Object p;
     p.kind = Kind::kPollable;
-    p.poll = s->desc->kind == wasi::OpenDescription::Kind::kStdin ? Object::Poll::kStdin : Object::Poll::kReady;
+    p.poll = s->desc && s->desc->kind == wasi::OpenDescription::Kind::kStdin ? Object::Poll::kStdin
+                                                                               : Object::Poll::kReady;
     out.push_back(io->own(io->pollable, std::move(p)));
     return HostCallResult::ok();
   });
@@ -224,6 +244,18 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
   // ---- wasi:io/streams: output ----
   auto write = [io](const HostCallInfo& info, Object& s, std::vector<uint8_t>& bytes, Args& out) {
     CallScope scope(*io->core, info);
+    if (s.body) {  // an outgoing wasi:http body: buffered until it is finished, up to its bound
+      BodyBuffer& b = *s.body;
+      if (b.finished) {
+        out.push_back(Val::err(Val::variant(1)));
+      } else if (bytes.size() > b.limit - std::min<uint64_t>(b.limit, b.bytes.size())) {
+        out.push_back(b.error ? io->http_stream_error(b) : Val::err(Val::variant(1)));
+      } else {
+        b.bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        out.push_back(Val::ok());
+      }
+      return HostCallResult::ok();
+    }
     size_t done = 0;
     while (done < bytes.size()) {
       uint32_t len = static_cast<uint32_t>(std::min<size_t>(bytes.size() - done, wasi::Core::kIoChunkBytes));

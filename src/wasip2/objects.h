@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -17,15 +19,42 @@ namespace wasmcap::wasip2 {
 // less than asked, and a list<u8> is a host value a byte until it is lowered.
 constexpr uint64_t kMaxReadBytes = 64 * 1024;
 
+// A wasi:http body in host memory (http.cc), behind the streams of io.cc: an outgoing body the
+// guest writes (up to `limit` bytes; the request leaves when the body is finished), or a
+// response body it reads.
+struct BodyBuffer {
+  std::string bytes;
+  uint64_t limit = 0;     // outgoing: most bytes the writes may bring it to
+  uint64_t read = 0;      // incoming: bytes read so far
+  bool finished = false;  // outgoing: outgoing-body.finish was called (no more writes)
+  bool abandoned = false; // outgoing: the outgoing-body was dropped without finish
+  // The error the stream reports instead of `closed` at its end (a response body cut at the
+  // response bound), or, for an outgoing body, on a write past `limit`: a wasi:http error-code.
+  std::shared_ptr<const component::Val> error;
+  std::string error_message;  // its to-debug-string
+};
+
+struct HttpState;  // http.cc
+
 struct Object {
-  enum class Kind : uint8_t { kInputStream, kOutputStream, kError, kPollable, kDescriptor, kDirEntries };
-  enum class Poll : uint8_t { kReady, kStdin, kInstant };
+  enum class Kind : uint8_t {
+    kInputStream, kOutputStream, kError, kPollable, kDescriptor, kDirEntries,
+    kHttp,  // every wasi:http resource (http.cc): `http` says which
+  };
+  enum class Poll : uint8_t { kReady, kStdin, kInstant, kCheck };
   Kind kind = Kind::kError;
   wasi::DescriptionRef desc;  // a stream's description (stdio now, files later)
   std::string message;        // an error's debug string
   wasi::Errc errc = wasi::Errc::kOk;  // and its code (filesystem-error-code)
-  Poll poll = Poll::kReady;   // a pollable's: always ready, stdin readable, a monotonic instant
-  uint64_t instant_ns = 0;
+  Poll poll = Poll::kReady;   // a pollable's: always ready, stdin readable, a monotonic instant,
+  uint64_t instant_ns = 0;    // or what `check` answers (a wasi:http future: it may do the request)
+  std::function<bool()> check;
+  // A stream over host memory (a wasi:http body) instead of a description.
+  std::shared_ptr<BodyBuffer> body;
+  // An error's wasi:http error-code (http-error-code), when it has one.
+  std::shared_ptr<const component::Val> http_error;
+  // A wasi:http resource's state (http.cc).
+  std::shared_ptr<HttpState> http;
   // A file stream's position (read-via-stream, write-via-stream) or a directory-entry-stream's
   // next cookie; append: every write at the end (append-via-stream).
   uint64_t offset = 0;
