@@ -59,6 +59,11 @@ enum class HttpsError : uint8_t {
 // "grant_denied", ...
 std::string_view https_error_name(HttpsError e);
 
+// Headers the host controls, whatever a plugin asks (Host, the framing and hop-by-hop headers,
+// Proxy-*): Client::fetch denies a request that names one; wasi:http's fields refuse them as
+// `forbidden` (Content-Length excepted there: wasi:http checks it against the body).
+bool is_host_controlled_header(std::string_view name);
+
 struct Header {
   std::string name;
   std::string value;  // in a Request, "secret:NAME" is a reference to the operator's secret NAME

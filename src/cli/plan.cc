@@ -61,10 +61,6 @@ void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan
     for (const std::string& u : imports->unserved) list += (list.empty() ? "" : ", ") + u;
     report.imports_problem = "the component imports what wasmcap's WASI 0.2 host does not provide: " + list;
   }
-  if (plan.https) {
-    report.imports_problem += std::string(report.imports_problem.empty() ? "" : "; ") +
-                              "the manifest requests host_api.https, which components are not served";
-  }
   // Interface name prefixes and the grant each reads; an interface imported without its grant
   // fails each call (not-capable, or a trap where 0.2 has no error result).
   struct Need {
@@ -76,6 +72,8 @@ void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan
       {"\"wasi:filesystem/", !plan.fs.empty(), "directory (\"permissions\": {\"fs\": ...})"},
       {"\"wasi:clocks/", plan.clock_wall || plan.clock_monotonic, "clock (\"permissions\": {\"clocks\": ...})"},
       {"\"wasi:random/", plan.random.kind != RandomSource::Kind::kDeny, "random (\"permissions\": {\"random\": true})"},
+      // wasi:http is served over the https grant: without it every request is refused.
+      {"\"wasi:http/outgoing-handler", plan.https.has_value(), "https (\"permissions\": {\"host_api\": {\"https\": ...}})"},
   };
   for (const Need& n : needs) {
     if (n.granted) continue;

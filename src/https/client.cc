@@ -97,21 +97,6 @@ bool is_header_value(std::string_view s) {
   return true;
 }
 
-// Headers the host controls. Host would let a plugin reach another virtual host than the one the
-// grant matched; the framing headers would let it smuggle a second request; Proxy-* target
-// proxies (none is used).
-bool is_forbidden_header(std::string_view name) {
-  static const char* const kForbidden[] = {
-      "host",    "content-length", "transfer-encoding", "connection", "keep-alive",
-      "upgrade", "te",             "trailer",           "expect",     "proxy-connection",
-      "http2-settings"};
-  std::string n = lower(name);
-  for (const char* f : kForbidden) {
-    if (n == f) return true;
-  }
-  return n.rfind("proxy-", 0) == 0;
-}
-
 // Header names a redirect to another origin must not carry when they hold literal credentials.
 bool is_credential_header(std::string_view name) {
   std::string n = lower(name);
@@ -717,7 +702,7 @@ Outcome ClientImpl::fetch(const Request& request) {
       return deny(ctx, HttpsError::kGrantDenied,
                   "invalid header name \"" + audit::scrub(h.name, secret_values_) + "\"", "headers");
     }
-    if (is_forbidden_header(h.name)) {
+    if (is_host_controlled_header(h.name)) {
       return deny(ctx, HttpsError::kGrantDenied,
                   "the header " + h.name + " is set by the host, not by plugins", "headers");
     }
@@ -923,6 +908,21 @@ std::once_flag g_curl_once;
 CURLcode g_curl_init = CURLE_OK;
 
 }  // namespace
+
+// Headers the host controls. Host would let a plugin reach another virtual host than the one the
+// grant matched; the framing headers would let it smuggle a second request; Proxy-* target
+// proxies (none is used).
+bool is_host_controlled_header(std::string_view name) {
+  static const char* const kForbidden[] = {
+      "host",    "content-length", "transfer-encoding", "connection", "keep-alive",
+      "upgrade", "te",             "trailer",           "expect",     "proxy-connection",
+      "http2-settings"};
+  std::string n = lower(name);
+  for (const char* f : kForbidden) {
+    if (n == f) return true;
+  }
+  return n.rfind("proxy-", 0) == 0;
+}
 
 Result<std::unique_ptr<Client>> Client::create(const policy::HttpsPlan& plan,
                                                const policy::NetworkConfig& network,

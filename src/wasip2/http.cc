@@ -129,15 +129,12 @@ bool is_field_value(std::string_view v) {
   return true;
 }
 
-// Names a component may not set: the connection's own (hop-by-hop) and Host, which the
-// authority decides (the grant is checked against the authority; a Host header naming another
-// site must not ride along).
-bool is_forbidden(std::string_view lower) {
-  for (std::string_view f : {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-                             "te", "trailer", "http2-settings", "content-length"}) {
-    if (lower == f) return true;
-  }
-  return false;
+// Names a component may not set: the https policy's host-controlled headers (Host, framing,
+// hop-by-hop; https::is_host_controlled_header, the one list), but Content-Length, which
+// wasi:http lets a request declare: it is checked against the finished body when the request
+// is sent, and the host frames the body itself.
+bool is_forbidden(std::string_view lower_name) {
+  return lower_name != "content-length" && https::is_host_controlled_header(lower_name);
 }
 
 std::string lower(std::string s) {
@@ -244,6 +241,19 @@ struct Http : std::enable_shared_from_this<Http> {
     if (p.body && !p.body->finished) return false;
     p.sent = true;
     if (p.body) p.request.body = std::move(p.body->bytes);
+    // A declared Content-Length must be the body's; the header itself is the host's to send.
+    auto& hs = p.request.headers;
+    for (auto it = hs.begin(); it != hs.end();) {
+      if (it->name != "content-length") {
+        ++it;
+        continue;
+      }
+      if (it->value != std::to_string(p.request.body.size())) {
+        p.error = Val::variant(kHttpRequestBodySize, Val::some(Val::u64(p.request.body.size())));
+        return true;
+      }
+      it = hs.erase(it);
+    }
     if (limits != nullptr) {
       p.request.deadline = limits->deadline;
       p.request.interrupt = limits->interrupt;
