@@ -294,7 +294,9 @@ class PreparedModule {
  public:
   // Loads `bytes` on `options.engine`. Errors: the engine's load errors (malformed,
   // module_unsupported, an aot compile's), memory_limit (the load budget), invalid_argument for
-  // an engine that does not prepare.
+  // an engine that does not prepare. A WASI 0.2 component is decoded and validated here (its
+  // errors too); each run instantiates it as run_module does (docs/components.md), its core
+  // modules loaded on the engine per run.
   static Result<std::shared_ptr<const PreparedModule>> prepare(std::vector<uint8_t> bytes,
                                                                const PrepareOptions& options = {});
   // The same on bytes the caller shares (never changed while anyone holds them): the prepared
@@ -306,7 +308,10 @@ class PreparedModule {
   // options.engine, module_file and module_sha256 are the prepared module's. Runs may be made
   // from several threads at once.
   Result<RunReport> run(RunOptions options) const;
+  // A core module's imports and exports; a component's are its own (component_functions,
+  // component_imports): empty here.
   const ModuleInfo& info() const;
+  bool is_component() const { return component_; }
   const std::string& engine() const { return engine_name_; }  // "interp" or "aot"
   const std::string& module_sha256() const;  // hex; computed once, when first needed
   const std::vector<uint8_t>& bytes() const { return *bytes_; }
@@ -321,7 +326,9 @@ class PreparedModule {
   std::string engine_name_;
   std::unique_ptr<ModuleBytes> source_;  // bytes_, with their file and hash (computed once)
   std::unique_ptr<Engine> engine_;
-  std::shared_ptr<const Module> module_;
+  std::shared_ptr<const Module> module_;  // a core module's; null for a component
+  bool component_ = false;
+  AotOptions aot_;  // a component's runs make their engine with these
 };
 
 // What a run of `plan` checks before the module starts, done now without running anything

@@ -116,8 +116,10 @@ WASMCAP_API const char* wasmcap_engine_name(const wasmcap_engine_t* engine);
 
 typedef struct wasmcap_module wasmcap_module_t;
 
-/* Validates and loads a WebAssembly core module (WASI Preview 1). The bytes are copied.
- * Errors: module_malformed, module_unsupported (e.g. a WASI Preview 2 component). */
+/* Validates and loads a WebAssembly core module (WASI Preview 1), or decodes and validates a
+ * WASI 0.2 component (its runs instantiate it: docs/components.md). The bytes are copied.
+ * Errors: module_malformed, module_unsupported (a feature the engine or the component decoder
+ * does not support). */
 WASMCAP_API wasmcap_error_t* wasmcap_module_new(wasmcap_engine_t* engine, const uint8_t* bytes,
                                                 size_t len, wasmcap_module_t** out);
 /* The same from a file. The module remembers the file's identity as read (device, inode, size,
@@ -132,7 +134,8 @@ WASMCAP_API size_t wasmcap_module_import_count(const wasmcap_module_t* module);
 WASMCAP_API size_t wasmcap_module_export_count(const wasmcap_module_t* module);
 /* Import i as "module.name" / export i's name; NULL when i is out of range. Names are the
  * module's own (untrusted) bytes: escape them before showing them anywhere. Valid until the
- * module is deleted. */
+ * module is deleted. A component lists its exported functions (as `wasmcap call` names them)
+ * and no imports (its imports are interfaces: `wasmcap plan` names them). */
 WASMCAP_API const char* wasmcap_module_import_name(const wasmcap_module_t* module, size_t i);
 WASMCAP_API const char* wasmcap_module_export_name(const wasmcap_module_t* module, size_t i);
 

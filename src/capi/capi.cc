@@ -230,7 +230,12 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
                             wasmcap_module_t** out) {
   std::shared_ptr<const wasmcap::Module> loaded;
   const wasmcap::ModuleInfo* described = nullptr;
-  if (engine->name != "interp" && engine->name != "aot") {
+  const bool component = wasmcap::is_component_binary(m->bytes->data(), m->bytes->size());
+  if (component && engine->name != "interp" && engine->name != "aot") {
+    // A WASI 0.2 component under auto: decoded and validated now, run as run_module runs it.
+    auto imports = wasmcap::component_imports(m->bytes->data(), m->bytes->size());
+    if (!imports) return make(imports.error());
+  } else if (engine->name != "interp" && engine->name != "aot") {
     // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
     // bytes.
     auto l = engine->loader->load(
@@ -250,9 +255,17 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
     m->prepared_cache_dir = engine->aot.cache_dir;
     described = &m->prepared->info();
   }
-  const wasmcap::ModuleInfo& info = *described;
-  for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
-  for (const auto& x : info.exports) m->exports.push_back(x.name);
+  if (component) {
+    // A component's exports are its functions, named as `wasmcap call` names them; its imports
+    // are interfaces, not "module.name" pairs: none listed (wasmcap plan names them).
+    auto fns = wasmcap::component_functions(m->bytes->data(), m->bytes->size());
+    if (!fns) return make(fns.error());
+    for (const auto& f : *fns) m->exports.push_back(f.name);
+  } else {
+    const wasmcap::ModuleInfo& info = *described;
+    for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
+    for (const auto& x : info.exports) m->exports.push_back(x.name);
+  }
   *out = m.release();
   return nullptr;
 }

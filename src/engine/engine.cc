@@ -158,11 +158,10 @@ Result<void> check_module_preamble(const uint8_t* bytes, size_t size) {
     return make_error(ErrorCode::kModuleUnsupported,
                       std::string("this is a WebAssembly component (WASI Preview 2, component binary "
                                   "version 0x") +
-                          v + "): components are run by `wasmcap run` and `wasmcap plan` only "
-                          "(docs/components.md); this command takes WASI Preview 1 core modules. "
-                          "It needs " +
-                          component::describe_imports(*decoded, 20) +
-                          ". Build the plugin for wasm32-wasip1 (wasm32-wasi) meanwhile");
+                          v + "): components run under `wasmcap run`, `call`, `plan`, `sh`, `mcp` "
+                          "and the C API (docs/components.md); this command takes WASI Preview 1 core "
+                          "modules. It needs " +
+                          component::describe_imports(*decoded, 20));
   }
   if (version != 1 || layer != 0) {
     char b[16];

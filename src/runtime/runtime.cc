@@ -605,6 +605,14 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
   // unchanged file); else computed when a run's record first needs it (module_sha256()).
   p->source_ = std::make_unique<ModuleBytes>(*p->bytes_);
   p->source_->with_file(options.module_file).with_sha256(options.module_sha256).with_keeper(p->bytes_);
+  if (is_component_binary(p->bytes_->data(), p->bytes_->size())) {
+    // Decoded and validated now, so a malformed component fails here as a module would; its core
+    // modules are loaded as each run instantiates it (run_component_on), on an engine of its own.
+    WASMCAP_TRY(component_imports(p->bytes_->data(), p->bytes_->size()));
+    p->component_ = true;
+    p->aot_ = options.aot;
+    return std::shared_ptr<const PreparedModule>(std::move(p));
+  }
   EngineConfig config;
   config.aot = options.aot;
   // Linked against the widest table a run can have (WASI and https): a run that did not
@@ -615,7 +623,10 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
   return std::shared_ptr<const PreparedModule>(std::move(p));
 }
 
-const ModuleInfo& PreparedModule::info() const { return module_->info(); }
+const ModuleInfo& PreparedModule::info() const {
+  static const ModuleInfo kNone;
+  return module_ ? module_->info() : kNone;
+}
 
 const std::string& PreparedModule::module_sha256() const { return source_->sha256(); }
 
@@ -629,6 +640,15 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
     // The same load budget as run_module's, against this run's memory limit: a run under a
     // small limit refuses a module whose load and instance cost more than its budget.
     WASMCAP_TRY(check_load_budget(bytes_->data(), bytes_->size(), o.max_memory_bytes));
+    if (component_) {
+      // An engine per run: runs may be made from several threads at once.
+      EngineConfig config;
+      config.aot = aot_;
+      config.metered = required_capabilities(o).has(Capability::kLimitFuel);
+      std::unique_ptr<Engine> engine;
+      WASMCAP_TRY_ASSIGN(engine, make_engine(engine_name_, std::move(config)));
+      return run_component_on(*engine, *source_, std::move(o));
+    }
     return run_on(*engine_, module_, *source_, std::move(o));
   });
 }

@@ -111,6 +111,38 @@ for e in interp aot; do
   [ $st = 0 ] || fail "plan shared table on $e: exit $st: $(cat "$T/out" "$T/err")"
 done
 
+# A component as a shell command and an MCP tool: a signed bundle whose module is the jco-made
+# component, installed; `wasmcap sh` runs it by name in a pipeline on interp and aot, and
+# `wasmcap tool call` calls its tool (PreparedModule prepares components and runs them).
+"$WASMCAP" run -q "$T/hello.component.wasm" >"$T/hello.expected" 2>/dev/null || fail "hello component run"
+H=$T/home
+mkdir -p "$H/trust" "$T/cb"
+cp "$BUILD/bundles/wasmcap-test.pub" "$H/trust/"
+cp "$T/hello.component.wasm" "$T/cb/hello.wasm"
+cat >"$T/cb/manifest.json" <<'EOF'
+{"name": "chello", "version": "0.1.0", "module": "hello.wasm", "description": "hello, as a component",
+ "permissions": {"args": true}, "commands": {"chello": {}},
+ "tools": [{"name": "chello", "description": "Says hello.",
+            "input_schema": {"type": "object", "additionalProperties": false, "properties": {}},
+            "invoke": {"argv": ["chello"]}}]}
+EOF
+"$WASMCAP" bundle pack --manifest "$T/cb/manifest.json" --key "$BUILD/bundles/wasmcap-test.key" \
+  --out "$T/cb/chello.wcb" >/dev/null || fail "bundle pack of a component"
+WASMCAP_HOME=$H "$WASMCAP" bundle install "$T/cb/chello.wcb" >/dev/null || fail "bundle install of a component"
+for e in interp aot; do
+  WASMCAP_HOME=$H timeout 120 "$WASMCAP" sh --engine $e -c 'chello | chello >/dev/null; chello; echo "status $?"' \
+    >"$T/out" 2>"$T/err" || fail "$e sh component: $(head -c 400 "$T/err")"
+  cmp -s "$T/out" <(cat "$T/hello.expected"; echo "status 0") ||
+    fail "$e sh component: '$(head -c 400 "$T/out")' $(head -c 400 "$T/err")"
+done
+printf '{"plugins": {"chello": {"grants": {}}}}\n' >"$T/cb/config.json"
+WASMCAP_HOME=$H timeout 120 "$WASMCAP" tool call chello --config "$T/cb/config.json" --json '{}' >"$T/out" 2>"$T/err" ||
+  fail "tool call of a component: $(head -c 400 "$T/err")"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const want = require("fs").readFileSync(process.argv[2], "utf8") + "arg[1]=chello\n";  // the argv template
+  if (r.isError || r.content[0].text !== want) throw new Error(JSON.stringify(r));' "$T/out" "$T/hello.expected" ||
+  fail "tool call of a component: $(head -c 400 "$T/out")"
+
 # jco's reference host: the same stdout and exit status (argv[0] differs: jco passes its own).
 for args in "hello" "args x y" "code" "err"; do
   # shellcheck disable=SC2086
