@@ -52,6 +52,14 @@ class ComponentInstance {
                                                                 size_t size, const HostRegistry& host,
                                                                 const ExecLimits& limits,
                                                                 InstantiateOptions options = {});
+  // The same on a component the caller decoded from `bytes`: with a keeper, the bytes are kept
+  // (not copied) and the core modules' loads keep views of them; without one, copied and decoded
+  // again as above.
+  static Result<std::unique_ptr<ComponentInstance>> instantiate(Engine& engine, const ModuleBytes& bytes,
+                                                                std::shared_ptr<const Decoded> decoded,
+                                                                const HostRegistry& host,
+                                                                const ExecLimits& limits,
+                                                                InstantiateOptions options = {});
   ~ComponentInstance();
 
   // Calls an exported function: "name" for a function the component exports, "iface#name" for a
@@ -71,6 +79,8 @@ class ComponentInstance {
   size_t live_handles() const;
 
  private:
+  // Instantiates the root component of shared_ (its bytes and decoding set): `self` back, or the error.
+  Result<std::unique_ptr<ComponentInstance>> build(std::unique_ptr<ComponentInstance> self);
   ComponentInstance() = default;
   bool trapped_ = false;  // a call trapped: the instance's state is unknown, no more calls
   bool calling_ = false;  // inside call(): a host function calling back in is refused

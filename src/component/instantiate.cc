@@ -44,7 +44,7 @@ struct Builder {
   const Component& c;
   const std::map<std::string, Item, std::less<>>* args;  // a nested instantiation's arguments
 
-  const Decoded& d() const { return sh.decoded; }
+  const Decoded& d() const { return *sh.decoded; }
 
   // The item at index i of a space. The decoder checked i against the static space, which the
   // walk fills in step; an index past the run-time space (never expected) is an empty item, so
@@ -124,7 +124,9 @@ struct Builder {
   Result<std::shared_ptr<const Module>> load(const CoreModule* m) {
     auto it = sh.modules.find(m);
     if (it != sh.modules.end()) return it->second;
-    ModuleBytes bytes(sh.bytes.data() + m->bytes.offset, m->bytes.size);
+    // A view of the component's bytes, kept alive by its keeper: engines keep views, not copies.
+    ModuleBytes bytes(sh.bytes + m->bytes.offset, m->bytes.size);
+    bytes.with_keeper(sh.keeper);
     auto loaded = sh.engine->load(bytes);
     if (!loaded) {
       Error e = loaded.error();
@@ -251,7 +253,7 @@ struct Builder {
     InstanceState* inst = &st;
     const CanonOptions* opts = &canon.options;
     f->call = [inst, opts, memory, realloc, post, core, &ft](std::vector<Val>& args, HostContext*) -> Result<CallResult> {
-      const Decoded& d = inst->shared->decoded;
+      const Decoded& d = *inst->shared->decoded;
       const auto params = param_types(ft), results = result_types(ft);
       WASMCAP_TRY(check_vals(d, args, params, "arguments"));
       CallScope scope;
@@ -318,7 +320,7 @@ struct Builder {
     const size_t nflat = f->sig.params.size() - (spilled_results ? 1 : 0);
     f->call = [inst, opts, memory, realloc, callee, &ft, spilled_results, nflat](HostContext& ctx, const Value* a,
                                                                                  Value* results) {
-      const Decoded& d = inst->shared->decoded;
+      const Decoded& d = *inst->shared->decoded;
       CallScope scope;
       Cx cx{inst, opts, memory, realloc, &scope};
       auto fail = [&](const Error& e) {
@@ -665,14 +667,44 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
   sh.host = &host;
   sh.limits = limits;
   sh.options = options;
-  sh.bytes.assign(bytes, bytes + size);
-  WASMCAP_TRY_ASSIGN(sh.decoded, decode(sh.bytes.data(), sh.bytes.size()));
-  out->root_ = std::make_unique<InstanceState>(options.max_handles);
-  out->root_->shared = &sh;
-  out->root_->def = &sh.decoded.root;
-  Builder b{sh, *out->root_, sh.decoded.root, nullptr};
+  auto copy = std::make_shared<const std::vector<uint8_t>>(bytes, bytes + size);
+  sh.bytes = copy->data();
+  sh.keeper = copy;
+  Decoded d;
+  WASMCAP_TRY_ASSIGN(d, decode(copy->data(), copy->size()));
+  sh.decoded = std::make_shared<const Decoded>(std::move(d));
+  ComponentInstance* self = out.get();
+  return self->build(std::move(out));
+}
+
+Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine& engine, const ModuleBytes& bytes,
+                                                                          std::shared_ptr<const Decoded> decoded,
+                                                                          const HostRegistry& host,
+                                                                          const ExecLimits& limits,
+                                                                          InstantiateOptions options) {
+  if (!bytes.keeper()) return instantiate(engine, bytes.data(), bytes.size(), host, limits, options);
+  std::unique_ptr<ComponentInstance> out(new ComponentInstance());
+  out->shared_ = std::make_unique<Shared>();
+  Shared& sh = *out->shared_;
+  sh.engine = &engine;
+  sh.host = &host;
+  sh.limits = limits;
+  sh.options = options;
+  sh.bytes = bytes.data();
+  sh.keeper = bytes.keeper();
+  sh.decoded = std::move(decoded);
+  ComponentInstance* self = out.get();
+  return self->build(std::move(out));
+}
+
+Result<std::unique_ptr<ComponentInstance>> ComponentInstance::build(std::unique_ptr<ComponentInstance> self) {
+  Shared& sh = *shared_;
+  root_ = std::make_unique<InstanceState>(sh.options.max_handles);
+  root_->shared = &sh;
+  root_->def = &sh.decoded->root;
+  Builder b{sh, *root_, sh.decoded->root, nullptr};
   WASMCAP_TRY(b.run());
-  return out;
+  return self;
 }
 
 namespace {
@@ -699,9 +731,9 @@ Result<CallResult> ComponentInstance::call(std::string_view name, std::vector<Va
   if (item == nullptr || !item->func) {
     return make_error(ErrorCode::kNoEntryPoint, "component: no exported function " + quote_untrusted(name));
   }
-  const TypeDef& ft = shared_->decoded.types[item->func->type];
+  const TypeDef& ft = shared_->decoded->types[item->func->type];
   // Arguments are checked before any code runs: a refused call is not a trap.
-  WASMCAP_TRY(check_vals(shared_->decoded, args, param_types(ft), "arguments"));
+  WASMCAP_TRY(check_vals(*shared_->decoded, args, param_types(ft), "arguments"));
   // A host function calling back into the instance whose call it serves would re-enter it: the
   // spec's component instances may not be re-entered (CanonicalABI.md, may_enter). (Its core
   // instances may: a lowered import's realloc called back into the instance calling it.)
@@ -736,7 +768,7 @@ const ResourceType* ComponentInstance::exported_resource(std::string_view name) 
   return item == nullptr ? nullptr : item->resource;
 }
 
-const Decoded& ComponentInstance::decoded() const { return shared_->decoded; }
+const Decoded& ComponentInstance::decoded() const { return *shared_->decoded; }
 
 size_t ComponentInstance::live_handles() const { return root_->handles.live(); }
 

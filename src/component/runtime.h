@@ -125,8 +125,10 @@ struct Shared {
   const HostRegistry* host = nullptr;
   ExecLimits limits;
   InstantiateOptions options;
-  std::vector<uint8_t> bytes;
-  Decoded decoded;
+  // The component's bytes (kept alive by `keeper`, never changed) and their decoding.
+  const uint8_t* bytes = nullptr;
+  std::shared_ptr<const void> keeper;
+  std::shared_ptr<const Decoded> decoded;
   std::map<const CoreModule*, std::shared_ptr<const Module>> modules;
   std::vector<std::unique_ptr<ResourceType>> resources;  // the guests' resource types
   uint64_t core_instances = 0;
@@ -156,7 +158,7 @@ struct Cx {
   std::shared_ptr<CoreFunc> realloc;
   CallScope* scope = nullptr;
   uint64_t host_bytes = 0;                  // host memory the values lifted so far take
-  const Decoded& d() const { return inst->shared->decoded; }
+  const Decoded& d() const { return *inst->shared->decoded; }
 };
 
 // The core value types a component value type flattens to, at most `cap` + 1 of them (enough to

@@ -5,6 +5,8 @@
 #include "runtime/component_run.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "component/component.h"
 #include "component/instance.h"
@@ -153,8 +155,13 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
                                                 const ExecLimits& limits,
                                                 const std::optional<ComponentCall>& call,
                                                 wasip2::HttpOptions http) {
-  component::Decoded d;
-  WASMCAP_TRY_ASSIGN(d, component::decode(bytes.data(), bytes.size()));
+  std::shared_ptr<const component::Decoded> decoded;
+  {
+    component::Decoded once;
+    WASMCAP_TRY_ASSIGN(once, component::decode(bytes.data(), bytes.size()));
+    decoded = std::make_shared<const component::Decoded>(std::move(once));
+  }
+  const component::Decoded& d = *decoded;
   // A call's arguments are converted before anything is instantiated: bad input runs nothing.
   PreparedCall prepared;
   if (call) WASMCAP_TRY_ASSIGN(prepared, prepare_call(d, *call));
@@ -170,7 +177,16 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
                           " (docs/components.md lists the interfaces served)");
   }
   std::unique_ptr<component::ComponentInstance> instance;
-  auto made = component::ComponentInstance::instantiate(engine, bytes.data(), bytes.size(), host, limits);
+  // Decoded once: the instance keeps this decoding (and, when the caller keeps the bytes, views
+  // of them rather than a copy).
+  std::shared_ptr<const std::vector<uint8_t>> copy;
+  std::optional<ModuleBytes> kept;
+  if (!bytes.keeper()) {  // bytes only the caller keeps: one copy the instance holds
+    copy = std::make_shared<const std::vector<uint8_t>>(bytes.data(), bytes.data() + bytes.size());
+    kept.emplace(copy->data(), copy->size());
+    kept->with_keeper(copy);
+  }
+  auto made = component::ComponentInstance::instantiate(engine, kept ? *kept : bytes, decoded, host, limits);
   if (!made) {
     Error e = made.error();
     if (e.message.find("is shared only between instances of one engine") != std::string::npos) {
