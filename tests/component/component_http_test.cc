@@ -132,6 +132,54 @@ TEST_F(ComponentHttp, AHostTheGrantDoesNotNameIsRefusedBeforeAnythingLeaves) {
   EXPECT_EQ(server_requests(), 0u);
 }
 
+// The rest of the policy holds as for a core module, through the same client: a path outside the
+// grant's prefix, a redirect to a host the grant does not name (followed only as far as allowed:
+// here redirects are not granted at all), an address the operator did not allow.
+TEST_F(ComponentHttp, PathRedirectAndAddressRulesHold) {
+  write_policy(true);
+  // Narrow the grant to /echo: /status is outside it.
+  std::string m = testing::read_text(manifest_), c = testing::read_text(config_);
+  for (std::string* t : {&m, &c}) {
+    const std::string from = "\"path_prefix\":\"/\"", to = "\"path_prefix\":\"/echo\"";
+    ASSERT_NE(t->find(from), std::string::npos);
+    t->replace(t->find(from), from.size(), to);
+  }
+  testing::write_text(manifest_, m);
+  testing::write_text(config_, c);
+  EXPECT_EQ(get(server_.url("api.test", "/status/200")).rfind("error ", 0), 0u);
+  EXPECT_EQ(server_requests(), 0u);
+  EXPECT_EQ(get(server_.url("api.test", "/echo")).rfind("200 ", 0), 0u);
+  EXPECT_EQ(server_requests(), 1u);
+  // /echo/../redirect is not under /echo once normalized; a redirect to other.test is denied.
+  write_policy(true);
+  const std::string to = server_.url("other.test", "/echo");
+  // Redirects are not granted (max_redirects 0): the client hands the 302 back rather than
+  // follow it; StarlingMonkey's fetch then follows it itself, with a new request to other.test,
+  // which the grant refuses. Either way no request for other.test reaches the server.
+  const std::string redirected = get(server_.url("api.test", "/redirect?to=" + to));
+  EXPECT_TRUE(redirected.rfind("error ", 0) == 0 || redirected.rfind("302 ", 0) == 0) << redirected;
+  const size_t seen = server_requests();
+  EXPECT_EQ(seen, 2u);  // the redirect itself was asked for; the hop to other.test never left
+  for (const std::string& l : testing::lines_of(server_.requests())) {
+    EXPECT_NE(json::parse(l, nullptr, false).value("host", "").rfind("other.test", 0), 0u) << l;
+  }
+  const auto hops = records("https_request");
+  ASSERT_FALSE(hops.empty());
+  EXPECT_EQ(hops.back().value("decision", ""), redirected.rfind("302 ", 0) == 0 ? "allowed" : "denied")
+      << redirected;
+  // 127.0.0.1 is reachable only because the operator allowed it: without allow_private, refused.
+  std::string nc = testing::read_text(config_);
+  const std::string allow = "\"allow_private\":[\"127.0.0.1/32\"],";
+  ASSERT_NE(nc.find(allow), std::string::npos) << nc;
+  nc.erase(nc.find(allow), allow.size());
+  testing::write_text(config_, nc);
+  EXPECT_EQ(get(server_.url("api.test", "/echo")).rfind("error ", 0), 0u);
+  EXPECT_EQ(server_requests(), seen);
+  const auto done = records("https_request");
+  ASSERT_FALSE(done.empty());
+  EXPECT_EQ(done.back().value("decision", ""), "denied");
+}
+
 TEST_F(ComponentHttp, WithoutAnHttpsRequestInTheManifestNothingLeaves) {
   write_policy(false);
   EXPECT_EQ(get(server_.url("api.test", "/echo")).rfind("error ", 0), 0u);
