@@ -127,6 +127,16 @@ struct Builder {
     // A view of the component's bytes, kept alive by its keeper: engines keep views, not copies.
     ModuleBytes bytes(sh.bytes + m->bytes.offset, m->bytes.size);
     bytes.with_keeper(sh.keeper);
+    if (sh.file) {
+      // The range's own key for the records (never a path to open): the component file's
+      // identity (device, inode, times; its size in the name) with the range in its name, so a
+      // changed file matches no record.
+      ModuleFileIdentity range = *sh.file;
+      range.path += "#core-module@" + std::to_string(m->bytes.offset) + "+" + std::to_string(m->bytes.size) +
+                    "-of-" + std::to_string(sh.file->size);
+      range.size = m->bytes.size;
+      bytes.with_file(range);
+    }
     auto loaded = sh.engine->load(bytes);
     if (!loaded) {
       Error e = loaded.error();
@@ -692,6 +702,7 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
   sh.options = options;
   sh.bytes = bytes.data();
   sh.keeper = bytes.keeper();
+  if (bytes.file() != nullptr) sh.file = *bytes.file();
   sh.decoded = std::move(decoded);
   ComponentInstance* self = out.get();
   return self->build(std::move(out));

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -128,6 +129,10 @@ struct Shared {
   // The component's bytes (kept alive by `keeper`, never changed) and their decoding.
   const uint8_t* bytes = nullptr;
   std::shared_ptr<const void> keeper;
+  // The file they were read from, when the caller knows it steady (ModuleBytes::file()): each
+  // core module's bytes are then a byte range of that unchanged file, named for the cache's
+  // records of module hashes (so a run hashes them once, not at every run).
+  std::optional<ModuleFileIdentity> file;
   std::shared_ptr<const Decoded> decoded;
   std::map<const CoreModule*, std::shared_ptr<const Module>> modules;
   std::vector<std::unique_ptr<ResourceType>> resources;  // the guests' resource types

@@ -184,7 +184,7 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
   if (!bytes.keeper()) {  // bytes only the caller keeps: one copy the instance holds
     copy = std::make_shared<const std::vector<uint8_t>>(bytes.data(), bytes.data() + bytes.size());
     kept.emplace(copy->data(), copy->size());
-    kept->with_keeper(copy);
+    kept->with_keeper(copy).with_file(bytes.file() ? std::optional<ModuleFileIdentity>(*bytes.file()) : std::nullopt);
   }
   auto made = component::ComponentInstance::instantiate(engine, kept ? *kept : bytes, decoded, host, limits);
   if (!made) {

@@ -433,6 +433,40 @@ TEST(AotPreempt, ManyThreadsWithDifferentDeadlines) {
 // guest, and sent again and again to a thread running guest code whose flag is down (a late
 // signal of an earlier call, or one for another instance); the guest finishes with the right
 // result.
+// A trap boundary saves no signal mask (no system call per guest entry): a trap raised in a
+// signal handler (a fault, a stack overflow, a preemption) restores the mask the guest ran with,
+// so the handler's blocked signals (the preemption signal, for a fault) do not stay blocked on
+// the thread, and the next deadline on it still preempts.
+TEST(AotPreempt, TrapsLeaveTheSignalMaskAsTheyFoundIt) {
+  auto engine = make_aot_engine(shared_options());
+  auto traps = instantiate(*engine, "traps", HostFuncTable());
+  ASSERT_TRUE(traps.has_value()) << traps.error().to_string();
+  auto mask_now = [] {
+    sigset_t m;
+    sigemptyset(&m);
+    pthread_sigmask(SIG_BLOCK, nullptr, &m);
+    std::string bits;
+    for (int sig = 1; sig < 65; ++sig) bits.push_back(sigismember(&m, sig) == 1 ? '1' : '0');
+    return bits;
+  };
+  const std::string before = mask_now();
+  for (const char* f : {"mem_oob_load", "recurse_forever", "div_zero_s"}) {
+    auto r = (*traps)->call(f, {});
+    ASSERT_FALSE(r.has_value()) << f;
+    EXPECT_EQ(mask_now(), before) << f << ": the signal mask changed";
+  }
+  for (int round = 0; round < 2; ++round) {
+    ExecLimits limits;
+    limits.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+    auto spin = instantiate(*engine, "spin", HostFuncTable(), limits);
+    ASSERT_TRUE(spin.has_value()) << spin.error().to_string();
+    auto r = (*spin)->call("spin", {});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kDeadlineExceeded) << r.error().to_string();
+    EXPECT_EQ(mask_now(), before) << "after a preemption, round " << round;
+  }
+}
+
 TEST(AotPreempt, StraySignalsAreHarmless) {
   auto engine = make_aot_engine(shared_options());
   ASSERT_EQ(pthread_kill(pthread_self(), SIGURG), 0);  // no guest on this thread

@@ -89,6 +89,16 @@ static _Noreturn void unwind(wasmcap_aot_ctx* ctx, int code) {
   siglongjmp(*tls.jmp, 1);
 }
 
+/* From a signal handler: the signal's delivery blocked the handler's sa_mask (the preemption
+ * signal, for a fault) and, without SA_NODEFER, the signal itself. The trap boundary saved no
+ * mask (sigsetjmp(jb, 0): a signal-mask system call per guest entry otherwise, which made each of
+ * a component's realloc calls cost microseconds), so restore here the mask the interrupted guest
+ * code ran with, as the kernel recorded it: what siglongjmp would have restored. */
+static _Noreturn void unwind_from_signal(wasmcap_aot_ctx* ctx, int code, void* uc) {
+  pthread_sigmask(SIG_SETMASK, &((ucontext_t*)uc)->uc_sigmask, NULL);
+  unwind(ctx, code);
+}
+
 static _Noreturn void rt_trap(int code) {
   wasmcap_aot_ctx* ctx = tls.ctx;
   if (ctx == NULL || tls.jmp == NULL) abort(); /* guest code outside a trap boundary: a bug */
@@ -125,10 +135,10 @@ static void on_fault(int sig, siginfo_t* info, void* uc) {
     uintptr_t addr = (uintptr_t)info->si_addr;
     uintptr_t base = (uintptr_t)t->ctx->mem_base;
     if (base != 0 && addr >= base && addr - base < WASMCAP_AOT_MEMORY_RESERVE) {
-      unwind(t->ctx, WASM_RT_TRAP_OOB);
+      unwind_from_signal(t->ctx, WASM_RT_TRAP_OOB, uc);
     }
     if (t->stack_lo != 0 && addr < t->stack_lo + 4096 && addr + STACK_GUARD_SPAN >= t->stack_lo) {
-      unwind(t->ctx, WASM_RT_TRAP_EXHAUSTION);
+      unwind_from_signal(t->ctx, WASM_RT_TRAP_EXHAUSTION, uc);
     }
   }
   chain(sig, info, uc);
@@ -169,7 +179,7 @@ static void on_preempt(int sig, siginfo_t* info, void* uc) {
   }
   uintptr_t pc = interrupted_pc(uc);
   if (pc == 0 || pc < ctx->code_lo || pc >= ctx->code_hi) return;
-  unwind(ctx, WASMCAP_TRAP_INTERRUPTED);
+  unwind_from_signal(ctx, WASMCAP_TRAP_INTERRUPTED, uc);
 }
 
 int wasmcap_aot_preempt(pthread_t thread) { return pthread_kill(thread, WASMCAP_AOT_PREEMPT_SIGNAL); }
@@ -298,9 +308,9 @@ static int invoke_here(thread_state* t, wasmcap_aot_ctx* ctx, wasmcap_thunk_t fn
   t->trap = 0;
   t->ctx = ctx;
   __atomic_store_n(&t->cur_flag, ctx->flag, __ATOMIC_RELEASE);
-  /* savemask = 1: a trap raised from the fault handler leaves SIGSEGV blocked unless the mask
-   * is restored by siglongjmp. */
-  if (sigsetjmp(jb, 1) == 0) {
+  /* savemask = 0: no system call per entry. A trap from guest code leaves the mask as it was; one
+   * from a signal handler restores it there (unwind_from_signal). */
+  if (sigsetjmp(jb, 0) == 0) {
     t->in_guest = 1;
     fn(instance, a, b);
   } else {
