@@ -81,7 +81,7 @@ struct Fixture {
     std::vector<uint8_t> bytes = types_component();
     auto d = decode(bytes.data(), bytes.size());
     check(d.has_value());
-    sh.decoded = std::move(*d);
+    sh.decoded = std::make_shared<const wasmcap::component::Decoded>(std::move(*d));
     sh.options.max_lift_bytes = 1 << 20;
     st = std::make_unique<InstanceState>(100);
     st->shared = &sh;
@@ -105,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool small_pointers = (data[1] & 0x80) != 0;
   data += 2, size -= 2;
 
-  std::vector<wasmcap::ValType> flat = flatten(fx.sh.decoded, types, kMaxFlatParams);
+  std::vector<wasmcap::ValType> flat = flatten(*fx.sh.decoded, types, kMaxFlatParams);
   if (flat.size() > kMaxFlatParams) flat = {wasmcap::ValType::kI32};
   std::vector<Value> values;
   for (wasmcap::ValType t : flat) {
@@ -135,6 +135,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   check(r->size() == types.size());
-  for (size_t i = 0; i < types.size(); ++i) check(check_val(fx.sh.decoded, (*r)[i], types[i], "lifted").has_value());
+  for (size_t i = 0; i < types.size(); ++i) check(check_val(*fx.sh.decoded, (*r)[i], types[i], "lifted").has_value());
   return 0;
 }
