@@ -53,8 +53,9 @@ class ComponentInstance {
                                                                 const ExecLimits& limits,
                                                                 InstantiateOptions options = {});
   // The same on a component the caller decoded from `bytes`: with a keeper, the bytes are kept
-  // (not copied) and the core modules' loads keep views of them; without one, copied and decoded
-  // again as above.
+  // (not copied), else copied once; the core modules' loads keep views of them. With the file
+  // they were read from (bytes.file()), each core module is a byte range of that unchanged file
+  // for the cache's records of module hashes.
   static Result<std::unique_ptr<ComponentInstance>> instantiate(Engine& engine, const ModuleBytes& bytes,
                                                                 std::shared_ptr<const Decoded> decoded,
                                                                 const HostRegistry& host,

@@ -670,21 +670,12 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
                                                                           size_t size, const HostRegistry& host,
                                                                           const ExecLimits& limits,
                                                                           InstantiateOptions options) {
-  std::unique_ptr<ComponentInstance> out(new ComponentInstance());
-  out->shared_ = std::make_unique<Shared>();
-  Shared& sh = *out->shared_;
-  sh.engine = &engine;
-  sh.host = &host;
-  sh.limits = limits;
-  sh.options = options;
   auto copy = std::make_shared<const std::vector<uint8_t>>(bytes, bytes + size);
-  sh.bytes = copy->data();
-  sh.keeper = copy;
   Decoded d;
   WASMCAP_TRY_ASSIGN(d, decode(copy->data(), copy->size()));
-  sh.decoded = std::make_shared<const Decoded>(std::move(d));
-  ComponentInstance* self = out.get();
-  return self->build(std::move(out));
+  ModuleBytes kept(copy->data(), copy->size());
+  kept.with_keeper(copy);
+  return instantiate(engine, kept, std::make_shared<const Decoded>(std::move(d)), host, limits, options);
 }
 
 Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine& engine, const ModuleBytes& bytes,
@@ -692,7 +683,6 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
                                                                           const HostRegistry& host,
                                                                           const ExecLimits& limits,
                                                                           InstantiateOptions options) {
-  if (!bytes.keeper()) return instantiate(engine, bytes.data(), bytes.size(), host, limits, options);
   std::unique_ptr<ComponentInstance> out(new ComponentInstance());
   out->shared_ = std::make_unique<Shared>();
   Shared& sh = *out->shared_;
@@ -700,8 +690,14 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::instantiate(Engine
   sh.host = &host;
   sh.limits = limits;
   sh.options = options;
-  sh.bytes = bytes.data();
-  sh.keeper = bytes.keeper();
+  if (bytes.keeper()) {
+    sh.bytes = bytes.data();
+    sh.keeper = bytes.keeper();
+  } else {  // bytes only the caller keeps: one copy the instance holds
+    auto copy = std::make_shared<const std::vector<uint8_t>>(bytes.data(), bytes.data() + bytes.size());
+    sh.bytes = copy->data();
+    sh.keeper = std::move(copy);
+  }
   if (bytes.file() != nullptr) sh.file = *bytes.file();
   sh.decoded = std::move(decoded);
   ComponentInstance* self = out.get();

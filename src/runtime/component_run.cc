@@ -179,14 +179,7 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
   std::unique_ptr<component::ComponentInstance> instance;
   // Decoded once: the instance keeps this decoding (and, when the caller keeps the bytes, views
   // of them rather than a copy).
-  std::shared_ptr<const std::vector<uint8_t>> copy;
-  std::optional<ModuleBytes> kept;
-  if (!bytes.keeper()) {  // bytes only the caller keeps: one copy the instance holds
-    copy = std::make_shared<const std::vector<uint8_t>>(bytes.data(), bytes.data() + bytes.size());
-    kept.emplace(copy->data(), copy->size());
-    kept->with_keeper(copy).with_file(bytes.file() ? std::optional<ModuleFileIdentity>(*bytes.file()) : std::nullopt);
-  }
-  auto made = component::ComponentInstance::instantiate(engine, kept ? *kept : bytes, decoded, host, limits);
+  auto made = component::ComponentInstance::instantiate(engine, bytes, decoded, host, limits);
   if (!made) {
     Error e = made.error();
     if (e.message.find("is shared only between instances of one engine") != std::string::npos) {
