@@ -191,14 +191,17 @@ struct Http : std::enable_shared_from_this<Http> {
     o.http = std::move(s);
     return Val::own(rt, objects->add(std::move(o)));
   }
-  // The state a handle names when it is a `w`; null otherwise.
+  // The state a handle names when it is a `w`; null otherwise (and for a value that is no
+  // handle: an import declared with another type than wasi:http's).
   HttpState* get(const Val& handle, What w) {
+    if (handle.kind != component::ValKind::kBorrow && handle.kind != component::ValKind::kOwn) return nullptr;
     Object* o = objects->get(static_cast<uint32_t>(handle.bits), Kind::kHttp);
     return o != nullptr && o->http && o->http->what == w ? o->http.get() : nullptr;
   }
   // An own handle given to the host: its state, taken out of the table (the guest no longer
   // holds it, so no destructor will run for it).
   std::shared_ptr<HttpState> take(const Val& handle, What w) {
+    if (handle.kind != component::ValKind::kOwn) return nullptr;
     Object* o = objects->get(static_cast<uint32_t>(handle.bits), Kind::kHttp);
     if (o == nullptr || !o->http || o->http->what != w) return nullptr;
     std::shared_ptr<HttpState> s = std::move(o->http);

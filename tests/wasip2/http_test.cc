@@ -180,6 +180,12 @@ TEST_F(Wasip2Http, RefusalsAreErrorCodesAndNothingLeaves) {
   }
   EXPECT_EQ(call1(kHttp, "[method]outgoing-request.set-path-with-query", {borrow(r), Val::some(Val::string("x"))}),
             Val::err());
+  // A component importing a method with another type (a number where the handle goes) names no
+  // object, whatever the number: a trap, not another object of its own.
+  Call forged = call(kHttp, "[method]fields.get", {Val::u32(static_cast<uint32_t>(f.bits)), Val::string("host")});
+  EXPECT_EQ(forged.status.status, HostStatus::kTrap) << forged.status.message;
+  Call forged_own = call(kHandler, "handle", {Val::borrow(r.resource, static_cast<uint32_t>(r.bits)), Val::none()});
+  EXPECT_EQ(forged_own.status.status, HostStatus::kTrap) << "a borrow given where the request is owned";
   // The request's headers are a view: immutable.
   Val hs = call1(kHttp, "[method]outgoing-request.headers", {borrow(r)});
   EXPECT_EQ(call1(kHttp, "[method]fields.append", {borrow(hs), Val::string("a"), bytes_of("b")}), Val::err(Val::variant(2)));
