@@ -88,7 +88,7 @@ struct Fs {
   const ResourceType* input = nullptr;
   const ResourceType* output = nullptr;
 
-  Object* desc(const Val& v) { return objects->get(static_cast<uint32_t>(v.bits), Kind::kDescriptor); }
+  Object* desc(const Val& v) { return objects->get(v, Kind::kDescriptor); }
   Val own_desc(wasi::DescriptionRef d, bool readable = true, bool writable = true) {
     Object o;
     o.kind = Kind::kDescriptor;
@@ -288,7 +288,7 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
   // One entry per call, "." and ".." left out (0.2 lists neither).
   host.add_function(types, "[method]directory-entry-stream.read-directory-entry",
                     [fs](const HostCallInfo& info, Args& a, Args& out) {
-                      Object* s = fs->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kDirEntries);
+                      Object* s = fs->objects->get(a.at(0), Kind::kDirEntries);
                       if (s == nullptr) return missing(info);
                       CallScope scope(*fs->core, info);
                       for (;;) {
@@ -427,7 +427,7 @@ void add_filesystem(component::HostRegistry& host, wasi::Core& core, std::shared
 
   // filesystem-error-code(borrow<error>): the code an error from a file stream carries.
   host.add_function(types, "filesystem-error-code", [fs](const HostCallInfo&, Args& a, Args& out) {
-    Object* e = fs->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kError);
+    Object* e = fs->objects->get(a.at(0), Kind::kError);
     if (e == nullptr || e->errc == Errc::kOk) {
       out.push_back(Val::none());
     } else {

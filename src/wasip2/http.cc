@@ -192,17 +192,16 @@ struct Http : std::enable_shared_from_this<Http> {
     return Val::own(rt, objects->add(std::move(o)));
   }
   // The state a handle names when it is a `w`; null otherwise (and for a value that is no
-  // handle: an import declared with another type than wasi:http's).
+  // handle: Objects::get).
   HttpState* get(const Val& handle, What w) {
-    if (handle.kind != component::ValKind::kBorrow && handle.kind != component::ValKind::kOwn) return nullptr;
-    Object* o = objects->get(static_cast<uint32_t>(handle.bits), Kind::kHttp);
+    Object* o = objects->get(handle, Kind::kHttp);
     return o != nullptr && o->http && o->http->what == w ? o->http.get() : nullptr;
   }
   // An own handle given to the host: its state, taken out of the table (the guest no longer
   // holds it, so no destructor will run for it).
   std::shared_ptr<HttpState> take(const Val& handle, What w) {
     if (handle.kind != component::ValKind::kOwn) return nullptr;
-    Object* o = objects->get(static_cast<uint32_t>(handle.bits), Kind::kHttp);
+    Object* o = objects->get(handle, Kind::kHttp);
     if (o == nullptr || !o->http || o->http->what != w) return nullptr;
     std::shared_ptr<HttpState> s = std::move(o->http);
     objects->erase(static_cast<uint32_t>(handle.bits));
@@ -713,7 +712,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
 
   // http-error-code(err: borrow<io-error>) -> option<error-code>
   host.add_function(types, "http-error-code", [h](const HostCallInfo&, Args& a, Args& out) {
-    Object* e = h->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kError);
+    Object* e = h->objects->get(a.at(0), Kind::kError);
     out.push_back(e != nullptr && e->http_error ? Val::some(*e->http_error) : Val::none());
     return HostCallResult::ok();
   });

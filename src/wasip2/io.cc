@@ -117,7 +117,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
 
   // ---- wasi:io/error ----
   host.add_function(error, "[method]error.to-debug-string", [io](const HostCallInfo& info, Args& a, Args& out) {
-    Object* e = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kError);
+    Object* e = io->objects->get(a.at(0), Kind::kError);
     if (e == nullptr) return io->missing(info);
     out.push_back(Val::string(e->message));
     return HostCallResult::ok();
@@ -125,14 +125,14 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
 
   // ---- wasi:io/poll ----
   host.add_function(poll, "[method]pollable.ready", [io](const HostCallInfo& info, Args& a, Args& out) {
-    Object* p = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kPollable);
+    Object* p = io->objects->get(a.at(0), Kind::kPollable);
     if (p == nullptr) return io->missing(info);
     CallScope scope(*io->core, info);
     out.push_back(Val::boolean(io->ready(*p)));
     return HostCallResult::ok();
   });
   host.add_function(poll, "[method]pollable.block", [io](const HostCallInfo& info, Args& a, Args&) {
-    Object* p = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kPollable);
+    Object* p = io->objects->get(a.at(0), Kind::kPollable);
     if (p == nullptr) return io->missing(info);
     CallScope scope(*io->core, info);
     io->wait_any({p});
@@ -144,7 +144,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     if (list.empty()) return HostCallResult::trap(where(info) + ": an empty list of pollables");
     std::vector<const Object*> ps;
     for (const Val& v : list) {
-      Object* p = io->objects->get(static_cast<uint32_t>(v.bits), Kind::kPollable);
+      Object* p = io->objects->get(v, Kind::kPollable);
       if (p == nullptr) return io->missing(info);
       ps.push_back(p);
     }
@@ -178,7 +178,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
 
   // ---- wasi:io/streams: input ----
   auto read = [io](const HostCallInfo& info, Args& a, Args& out, bool skip) {
-    Object* s = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kInputStream);
+    Object* s = io->objects->get(a.at(0), Kind::kInputStream);
     if (s == nullptr) return io->missing(info);
     CallScope scope(*io->core, info);
     std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(a.at(1).bits, kMaxReadBytes)));
@@ -231,7 +231,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     });
   }
   host.add_function(streams, "[method]input-stream.subscribe", [io](const HostCallInfo& info, Args& a, Args& out) {
-    Object* s = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kInputStream);
+    Object* s = io->objects->get(a.at(0), Kind::kInputStream);
     if (s == nullptr) return io->missing(info);
     Object p;
     p.kind = Kind::kPollable;
@@ -282,7 +282,7 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
     return HostCallResult::ok();
   };
   auto output = [io](const HostCallInfo& info, Args& a, Object** s) -> std::optional<HostCallResult> {
-    *s = io->objects->get(static_cast<uint32_t>(a.at(0).bits), Kind::kOutputStream);
+    *s = io->objects->get(a.at(0), Kind::kOutputStream);
     if (*s == nullptr) return io->missing(info);
     return std::nullopt;
   };

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "component/host.h"
+#include "component/val.h"
 #include "wasi/core.h"
 
 namespace wasmcap::wasip2 {
@@ -79,6 +80,12 @@ class Objects {
   Object* get(uint32_t rep, Object::Kind kind) {
     auto it = objects_.find(rep);
     return it == objects_.end() || it->second.kind != kind ? nullptr : &it->second;
+  }
+  // The object a handle argument names: null for a value that is no handle at all (a component
+  // importing a WASI function with another type than WASI's, a number where the handle goes).
+  Object* get(const component::Val& handle, Object::Kind kind) {
+    if (handle.kind != component::ValKind::kBorrow && handle.kind != component::ValKind::kOwn) return nullptr;
+    return get(static_cast<uint32_t>(handle.bits), kind);
   }
   void erase(uint32_t rep) { objects_.erase(rep); }
   size_t size() const { return objects_.size(); }

@@ -195,6 +195,18 @@ TEST_F(Wasip2, StdinReadsToTheEndThenClosed) {
 }
 
 // Under --clock fixed= a wait moves the virtual clock instead of sleeping.
+// A component importing a WASI function with another type than WASI's (a number where the handle
+// goes) names no object with it, whatever the number: the call traps.
+TEST_F(Wasip2, ANumberWhereAHandleGoesNamesNoObject) {
+  start(fixed_config());
+  Val p = call1("wasi:clocks/monotonic-clock@0.2.0", "subscribe-duration", {Val::u64(5)});
+  ASSERT_EQ(p.kind, component::ValKind::kOwn);
+  Call c = call("wasi:io/poll@0.2.0", "[method]pollable.ready", {Val::u32(static_cast<uint32_t>(p.bits))});
+  EXPECT_EQ(c.status.status, HostStatus::kTrap) << c.status.message;
+  Call l = call("wasi:io/poll@0.2.0", "poll", {Val::list({Val::u32(static_cast<uint32_t>(p.bits))})});
+  EXPECT_EQ(l.status.status, HostStatus::kTrap) << l.status.message;
+}
+
 TEST_F(Wasip2, PollOnAFixedClockMovesIt) {
   start(fixed_config());
   const char* mono = "wasi:clocks/monotonic-clock@0.2.0";
