@@ -220,6 +220,8 @@ struct ComponentImports {
   // Each import the run's WASI 0.2 host does not serve: "interface#function" (or the resource,
   // or the import, for what is not an instance), quoted.
   std::vector<std::string> unserved;
+  // Every import's name as the component spells it (untrusted bytes: escape before showing).
+  std::vector<std::string> names;
 };
 // The decoder's error for a malformed component.
 Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);

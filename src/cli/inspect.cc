@@ -28,9 +28,64 @@ nlohmann::json limits_json(const MemoryLimits& m) {
   return j;
 }
 
+// A WASI 0.2 component: the interfaces it imports (and what wasmcap's host does not serve of
+// them), the functions it exports with their WIT signatures, and the grants its imports read.
+int inspect_component(const std::string& path, const std::vector<uint8_t>& bytes, bool json) {
+  auto imports = component_imports(bytes.data(), bytes.size());
+  if (!imports) return report_error(imports.error());
+  auto functions = component_functions(bytes.data(), bytes.size());
+  if (!functions) return report_error(functions.error());
+  // The grants the imports read (as `wasmcap plan` warns of them).
+  std::vector<std::string> grants;
+  auto imports_any = [&](std::string_view prefix) {
+    for (const std::string& n : imports->names) {
+      if (n.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  };
+  if (imports_any("wasi:filesystem/")) grants.push_back("fs (a directory)");
+  if (imports_any("wasi:clocks/")) grants.push_back("clocks");
+  if (imports_any("wasi:random/")) grants.push_back("random");
+  if (imports_any("wasi:cli/environment")) grants.push_back("args, env (if it reads them)");
+  if (imports_any("wasi:http/outgoing-handler")) grants.push_back("host_api.https (its requests)");
+  if (json) {
+    nlohmann::json fns = nlohmann::json::array();
+    for (const ComponentFunction& f : *functions) {
+      fns.push_back({{"name", f.name},
+                     {"signature", f.signature},
+                     {"params", nlohmann::json::parse(f.params_schema, nullptr, false)},
+                     {"result", nlohmann::json::parse(f.result_schema, nullptr, false)}});
+    }
+    nlohmann::json j = {{"component", path},        {"size_bytes", bytes.size()},
+                        {"sha256", bundle::sha256_hex(bytes)}, {"imports", imports->names},
+                        {"unserved", imports->unserved}, {"exports", fns},
+                        {"grants_read", grants}};
+    std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::printf("component: %s (%zu bytes)\n", path.c_str(), bytes.size());
+  std::printf("imports (%zu):\n", imports->names.size());
+  for (const std::string& n : imports->names) std::printf("  %s\n", printable(n).c_str());
+  if (!imports->unserved.empty()) {
+    std::printf("not served by wasmcap's WASI 0.2 host (a run is refused):\n");
+    for (const std::string& u : imports->unserved) std::printf("  %s\n", u.c_str());
+  }
+  std::printf("exports (%zu functions):\n", functions->size());
+  for (const ComponentFunction& f : *functions) {
+    std::printf("  %s%s\n", printable(f.name).c_str(), printable(f.signature).c_str());
+  }
+  std::printf("grants its imports read:");
+  if (grants.empty()) std::printf(" none");
+  for (size_t i = 0; i < grants.size(); ++i) std::printf("%s %s", i ? "," : "", grants[i].c_str());
+  std::printf("\n");
+  return 0;
+}
+
 int cmd_inspect(const std::string& module_path, bool json) {
   auto bytes = read_file_bytes(module_path);
   if (!bytes) return report_error(bytes.error());
+  if (is_component_binary(bytes->data(), bytes->size())) return inspect_component(module_path, *bytes, json);
   auto engine = make_fast_engine();
   auto module = engine->load(bytes->data(), bytes->size());
   if (!module) return report_error(module.error());

@@ -30,6 +30,7 @@ ComponentImports imports_against(const component::Decoded& d, const component::H
   ComponentImports out;
   size_t more_unserved = 0, more_interfaces = 0;
   for (const component::Import& im : d.root.imports) {
+    out.names.push_back(im.name);
     const std::string name = quote_untrusted(im.name, 128);
     if (im.desc.sort == Sort::kFunc) {
       if (host.find_function("", im.name) == nullptr) add_listed(out.unserved, more_unserved, name);

@@ -166,8 +166,12 @@ TEST(CliRun, ComponentIsExplained) {
   EXPECT_EQ(empty.exit_code, 67) << describe(empty);
   EXPECT_NE(empty.err.find("no_entry_point: the component exports no wasi:cli/run@0.2.x#run"),
             std::string::npos) << empty.err;
-  // Other commands decode it and say what it is.
-  ProcResult r = run_cli({"inspect", p});
+  // `inspect` describes it; `compile` (core modules only) decodes it and says what it is.
+  ProcResult shown = run_cli({"inspect", p});
+  EXPECT_EQ(shown.exit_code, 0) << describe(shown);
+  EXPECT_NE(shown.out.find("imports (0):\nexports (0 functions):\ngrants its imports read: none"), std::string::npos)
+      << shown.out;
+  ProcResult r = run_cli({"compile", p});
   EXPECT_EQ(r.exit_code, 65) << describe(r);
   EXPECT_NE(r.err.find("module_unsupported: this is a WebAssembly component (WASI Preview 2"),
             std::string::npos) << r.err;
@@ -178,10 +182,16 @@ TEST(CliRun, ComponentIsExplained) {
   std::string imports("\0asm\x0d\0\x01\0", 8);
   imports += std::string("\x0a\x1a\x01\x00\x15" "wasi:cli/stdout@0.2.0" "\x03\x01", 28);
   testing::write_text(p, imports);
-  ProcResult named = run_cli({"inspect", p});
+  ProcResult named = run_cli({"compile", p});
   EXPECT_EQ(named.exit_code, 65) << describe(named);
   EXPECT_NE(named.err.find("It needs 1 import: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)
       << named.err;
+  ProcResult listed = run_cli({"inspect", p});
+  EXPECT_EQ(listed.exit_code, 0) << describe(listed);
+  EXPECT_NE(listed.out.find("imports (1):\n  wasi:cli/stdout@0.2.0\nnot served by wasmcap's WASI 0.2 host (a run "
+                            "is refused):\n  \"wasi:cli/stdout@0.2.0\" (type)"),
+            std::string::npos)
+      << listed.out;
   ProcResult unserved = run_cli({"run", p});
   EXPECT_EQ(unserved.exit_code, 67) << describe(unserved);
   EXPECT_NE(unserved.err.find("does not provide: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)

@@ -111,6 +111,21 @@ for e in interp aot; do
   [ $st = 0 ] || fail "plan shared table on $e: exit $st: $(cat "$T/out" "$T/err")"
 done
 
+# `wasmcap inspect` describes a component: its imports, what the host does not serve, its exports
+# with their WIT signatures and the grants its imports read.
+timeout 60 "$WASMCAP" inspect "$K" >"$T/out" 2>"$T/err" || fail "inspect call.wasm: $(head -c 400 "$T/err")"
+has out '^  div(a: s32, b: s32) -> result<s32, string>$' "inspect exports"
+has out '^grants its imports read: none$' "inspect grants"
+timeout 60 "$WASMCAP" inspect "$C" >"$T/out" 2>"$T/err" || fail "inspect command.wasm: $(head -c 400 "$T/err")"
+has out '^  wasi:cli/run@0.2.0#run() -> result$' "inspect command export"
+has out '^grants its imports read: .*clocks, random' "inspect command grants"
+timeout 60 "$WASMCAP" inspect "$U" >"$T/out" 2>"$T/err" || fail "inspect unserved.wasm: $(head -c 400 "$T/err")"
+has out "not served by wasmcap's WASI 0.2 host" "inspect unserved"
+timeout 60 "$WASMCAP" inspect --json "$K" >"$T/out" 2>"$T/err" || fail "inspect --json"
+node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (!j.exports.some((f) => f.name === "add" && f.signature === "(a: u32, b: u32) -> u32")) throw new Error("add");' \
+  "$T/out" || fail "inspect --json: $(head -c 400 "$T/out")"
+
 # A component as a shell command and an MCP tool: a signed bundle whose module is the jco-made
 # component, installed; `wasmcap sh` runs it by name in a pipeline on interp and aot, and
 # `wasmcap tool call` calls its tool (PreparedModule prepares components and runs them).
