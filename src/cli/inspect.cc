@@ -49,18 +49,23 @@ int inspect_component(const std::string& path, const std::vector<uint8_t>& bytes
   if (imports_any("wasi:cli/environment")) grants.push_back("args, env (if it reads them)");
   if (imports_any("wasi:http/outgoing-handler")) grants.push_back("host_api.https (its requests)");
   if (json) {
-    nlohmann::json fns = nlohmann::json::array();
-    for (const ComponentFunction& f : *functions) {
-      fns.push_back({{"name", f.name},
-                     {"signature", f.signature},
-                     {"params", nlohmann::json::parse(f.params_schema, nullptr, false)},
-                     {"result", nlohmann::json::parse(f.result_schema, nullptr, false)}});
-    }
-    nlohmann::json j = {{"component", path},        {"size_bytes", bytes.size()},
+    constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+    nlohmann::json j = {{"component", path},          {"size_bytes", bytes.size()},
                         {"sha256", bundle::sha256_hex(bytes)}, {"imports", imports->names},
-                        {"unserved", imports->unserved}, {"exports", fns},
-                        {"grants_read", grants}};
-    std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+                        {"unserved", imports->unserved}, {"grants_read", grants}};
+    std::string text = j.dump(2, ' ', false, kReplace);
+    text.resize(text.size() - 2);  // "\n}": the exports follow
+    // The schemas are JSON text the library wrote: spliced in as they are, never parsed again
+    // (as `wasmcap call --list-json`: only src/common/json.cc parses).
+    text += ",\n  \"exports\": [";
+    for (size_t i = 0; i < functions->size(); ++i) {
+      const ComponentFunction& f = (*functions)[i];
+      std::string head = nlohmann::json{{"name", f.name}, {"signature", f.signature}}.dump(-1, ' ', false, kReplace);
+      head.pop_back();  // the closing brace
+      text += std::string(i ? "," : "") + "\n    " + head + ",\"params\":" + f.params_schema +
+              ",\"result\":" + f.result_schema + "}";
+    }
+    text += "\n  ]\n}\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }
