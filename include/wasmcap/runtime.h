@@ -222,6 +222,13 @@ struct ComponentImports {
   std::vector<std::string> unserved;
   // Every import's name as the component spells it (untrusted bytes: escape before showing).
   std::vector<std::string> names;
+  // The grants its imported interfaces read, each once, with the first interface (quoted) that
+  // reads it: wasi:filesystem/* a directory, wasi:clocks/* a clock, wasi:random/* random,
+  // wasi:cli/environment args and env, wasi:http/outgoing-handler https. Without the grant a call
+  // is refused (not-capable, a trap where 0.2 has no error result, HTTP-request-denied), or for
+  // args and env sees none.
+  enum class Grant : uint8_t { kFs, kClocks, kRandom, kArgsEnv, kHttps };
+  std::vector<std::pair<Grant, std::string>> reads;
 };
 // The decoder's error for a malformed component.
 Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);

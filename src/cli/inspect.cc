@@ -35,19 +35,17 @@ int inspect_component(const std::string& path, const std::vector<uint8_t>& bytes
   if (!imports) return report_error(imports.error());
   auto functions = component_functions(bytes.data(), bytes.size());
   if (!functions) return report_error(functions.error());
-  // The grants the imports read (as `wasmcap plan` warns of them).
+  // The grants the imports read (component_imports: those `wasmcap plan` warns of).
   std::vector<std::string> grants;
-  auto imports_any = [&](std::string_view prefix) {
-    for (const std::string& n : imports->names) {
-      if (n.rfind(prefix, 0) == 0) return true;
+  for (const auto& read : imports->reads) {
+    switch (read.first) {
+      case ComponentImports::Grant::kFs: grants.push_back("fs (a directory)"); break;
+      case ComponentImports::Grant::kClocks: grants.push_back("clocks"); break;
+      case ComponentImports::Grant::kRandom: grants.push_back("random"); break;
+      case ComponentImports::Grant::kArgsEnv: grants.push_back("args, env (if it reads them)"); break;
+      case ComponentImports::Grant::kHttps: grants.push_back("host_api.https (its requests)"); break;
     }
-    return false;
-  };
-  if (imports_any("wasi:filesystem/")) grants.push_back("fs (a directory)");
-  if (imports_any("wasi:clocks/")) grants.push_back("clocks");
-  if (imports_any("wasi:random/")) grants.push_back("random");
-  if (imports_any("wasi:cli/environment")) grants.push_back("args, env (if it reads them)");
-  if (imports_any("wasi:http/outgoing-handler")) grants.push_back("host_api.https (its requests)");
+  }
   if (json) {
     constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
     nlohmann::json j = {{"component", path},          {"size_bytes", bytes.size()},

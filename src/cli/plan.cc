@@ -61,28 +61,30 @@ void check_component(const std::vector<uint8_t>& bytes, const policy::Plan& plan
     for (const std::string& u : imports->unserved) list += (list.empty() ? "" : ", ") + u;
     report.imports_problem = "the component imports what wasmcap's WASI 0.2 host does not provide: " + list;
   }
-  // Interface name prefixes and the grant each reads; an interface imported without its grant
-  // fails each call (not-capable, or a trap where 0.2 has no error result).
-  struct Need {
-    const char* prefix;
-    bool granted;
-    const char* grant;
-  };
-  const Need needs[] = {
-      {"\"wasi:filesystem/", !plan.fs.empty(), "directory (\"permissions\": {\"fs\": ...})"},
-      {"\"wasi:clocks/", plan.clock_wall || plan.clock_monotonic, "clock (\"permissions\": {\"clocks\": ...})"},
-      {"\"wasi:random/", plan.random.kind != RandomSource::Kind::kDeny, "random (\"permissions\": {\"random\": true})"},
-      // wasi:http is served over the https grant: without it every request is refused.
-      {"\"wasi:http/outgoing-handler", plan.https.has_value(), "https (\"permissions\": {\"host_api\": {\"https\": ...}})"},
-  };
-  for (const Need& n : needs) {
-    if (n.granted) continue;
-    for (const std::string& i : imports->interfaces) {
-      if (i.rfind(n.prefix, 0) == 0) {
-        warnings.push_back("the component imports " + i + " but the plan grants no " + n.grant +
-                           ": its calls will be refused");
+  // An interface imported without the grant it reads fails each call (not-capable, a trap where
+  // 0.2 has no error result, HTTP-request-denied); args and env are only empty.
+  using Grant = ComponentImports::Grant;
+  for (const auto& [grant, interface] : imports->reads) {
+    const char* missing = nullptr;
+    switch (grant) {
+      case Grant::kFs:
+        if (plan.fs.empty()) missing = "directory (\"permissions\": {\"fs\": ...})";
         break;
-      }
+      case Grant::kClocks:
+        if (!plan.clock_wall && !plan.clock_monotonic) missing = "clock (\"permissions\": {\"clocks\": ...})";
+        break;
+      case Grant::kRandom:
+        if (plan.random.kind == RandomSource::Kind::kDeny) missing = "random (\"permissions\": {\"random\": true})";
+        break;
+      case Grant::kHttps:
+        if (!plan.https) missing = "https (\"permissions\": {\"host_api\": {\"https\": ...}})";
+        break;
+      case Grant::kArgsEnv:
+        break;
+    }
+    if (missing != nullptr) {
+      warnings.push_back("the component imports " + interface + " but the plan grants no " + missing +
+                         ": its calls will be refused");
     }
   }
 }

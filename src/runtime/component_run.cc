@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "component/component.h"
@@ -41,6 +43,15 @@ ComponentImports imports_against(const component::Decoded& d, const component::H
       continue;
     }
     add_listed(out.interfaces, more_interfaces, name);
+    using Grant = ComponentImports::Grant;
+    static constexpr std::pair<std::string_view, Grant> kReads[] = {
+        {"wasi:filesystem/", Grant::kFs},  {"wasi:clocks/", Grant::kClocks},
+        {"wasi:random/", Grant::kRandom},  {"wasi:cli/environment", Grant::kArgsEnv},
+        {"wasi:http/outgoing-handler", Grant::kHttps}};
+    for (const auto& [prefix, grant] : kReads) {
+      const bool seen = std::any_of(out.reads.begin(), out.reads.end(), [g = grant](const auto& r) { return r.first == g; });
+      if (!seen && im.name.rfind(prefix, 0) == 0) out.reads.emplace_back(grant, name);
+    }
     for (const component::Decl& e : d.types[im.desc.type].exports) {
       const bool missing =
           (e.desc.sort == Sort::kFunc && host.find_function(im.name, e.name) == nullptr) ||
@@ -49,6 +60,8 @@ ComponentImports imports_against(const component::Decoded& d, const component::H
       if (missing) add_listed(out.unserved, more_unserved, quote_untrusted(im.name + "#" + e.name, 256));
     }
   }
+  // In the grants' order, not the imports': what plan and inspect print does not depend on it.
+  std::sort(out.reads.begin(), out.reads.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (more_unserved) out.unserved.push_back("... (" + std::to_string(more_unserved) + " more)");
   if (more_interfaces) out.interfaces.push_back("... (" + std::to_string(more_interfaces) + " more)");
   return out;
