@@ -65,12 +65,9 @@ struct HttpState {
   // incoming-response
   bool consumed = false;
 
-  // Host memory this state holds of the guest's making (fields, buffered bodies), charged to
-  // the run's budget and given back when the state goes.
-  std::shared_ptr<uint64_t> budget;
-  uint64_t charged = 0;
+  // Host memory this state holds of the guest's making (a fields' entries, a message's headers).
+  StateCharge charge;
   ~HttpState() {
-    if (budget) *budget += charged;
     // An outgoing body dropped instead of finished: its request fails (0.2: "corrupted").
     if (what == What::kOutgoingBody && body && !body->finished) body->abandoned = true;
   }
@@ -137,6 +134,15 @@ bool is_forbidden(std::string_view lower_name) {
   return lower_name != "content-length" && https::is_host_controlled_header(lower_name);
 }
 
+// What one header entry costs of the run's budget: its bytes and a fixed overhead.
+uint64_t entry_cost(const std::string& name, const std::string& value) { return name.size() + value.size() + 32; }
+
+uint64_t entries_cost(const std::vector<std::pair<std::string, std::string>>& entries) {
+  uint64_t n = 0;
+  for (const auto& [name, value] : entries) n += entry_cost(name, value);
+  return n;
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -165,7 +171,7 @@ struct Http : std::enable_shared_from_this<Http> {
   wasi::Core* core = nullptr;
   std::shared_ptr<Objects> objects;
   HttpOptions options;
-  std::shared_ptr<uint64_t> budget;  // bytes left for state of the guest's making
+  std::shared_ptr<StateBudget> budget;  // host memory of the guest's making, for the run
   const ResourceType* fields = nullptr;
   const ResourceType* outgoing_request = nullptr;
   const ResourceType* outgoing_response = nullptr;
@@ -182,7 +188,8 @@ struct Http : std::enable_shared_from_this<Http> {
   std::shared_ptr<HttpState> state(What w) {
     auto s = std::make_shared<HttpState>();
     s->what = w;
-    s->budget = budget;
+    StateCharge charge(budget);
+    s->charge.swap(charge);
     return s;
   }
   Val own(const ResourceType* rt, std::shared_ptr<HttpState> s) {
@@ -207,28 +214,23 @@ struct Http : std::enable_shared_from_this<Http> {
     objects->erase(static_cast<uint32_t>(handle.bits));
     return s;
   }
-  // Charges `n` bytes of guest-made state to the run's budget: false (nothing charged) past it.
-  bool charge(HttpState& s, uint64_t n) {
-    if (n > *budget) return false;
-    *budget -= n;
-    s.charged += n;
-    return true;
-  }
-  HostCallResult over_budget(const HostCallInfo& info) const {
-    return HostCallResult::trap(where(info) + ": the run's wasi:http state (headers and buffered request bodies "
-                                "the component made) would pass its bound of " +
-                                std::to_string(options.max_state_bytes) + " bytes");
+  static HostCallResult over_budget(const HostCallInfo& info, const StateCharge& charge) {
+    return HostCallResult::trap(where(info) + ": " + charge.refusal());
   }
   static HostCallResult missing(const HostCallInfo& info) {
     return HostCallResult::trap(where(info) + ": the handle names no object of this type");
   }
 
-  // A fields handle over a copy of `entries`, immutable (a request's or response's view).
-  Val view(const std::vector<std::pair<std::string, std::string>>& entries) {
+  // A fields handle over a copy of `entries`, immutable (a request's or response's view); the
+  // copy is charged like the original (a trap past the bound: each call makes another).
+  HostCallResult view(const HostCallInfo& info, const std::vector<std::pair<std::string, std::string>>& entries,
+                      Args& out) {
     auto f = state(What::kFields);
+    if (!f->charge.take(entries_cost(entries))) return over_budget(info, f->charge);
     f->entries = entries;
     f->immutable = true;
-    return own(fields, std::move(f));
+    out.push_back(own(fields, std::move(f)));
+    return HostCallResult::ok();
   }
 
   // Sends the request when it can be: its body (if it has one) finished. True when the answer
@@ -278,7 +280,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
   h->core = &core;
   h->objects = objects;
   h->options = std::move(options);
-  h->budget = std::make_shared<uint64_t>(h->options.max_state_bytes);
+  h->budget = std::make_shared<StateBudget>(h->options.max_state_bytes);
   std::weak_ptr<Objects> weak = objects;
   auto dtor = [weak](uint32_t rep) {
     if (auto o = weak.lock()) o->erase(rep);
@@ -312,12 +314,11 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
 
   // ---- fields ----
   // Checks and charges one entry; the header-error when it is refused, nullopt when taken.
-  auto entry = [](Http& http, HttpState& f, const std::string& name, const std::string& value,
-                  bool* over) -> std::optional<Val> {
+  auto entry = [](HttpState& f, const std::string& name, const std::string& value, bool* over) -> std::optional<Val> {
     if (f.immutable) return Val::variant(kImmutable);
     if (!is_token(name) || !is_field_value(value)) return Val::variant(kInvalidSyntax);
     if (is_forbidden(lower(name))) return Val::variant(kForbidden);
-    if (!http.charge(f, name.size() + value.size() + 32)) {
+    if (!f.charge.take(entry_cost(name, value))) {
       *over = true;
       return Val::variant(kInvalidSyntax);
     }
@@ -332,8 +333,8 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
     for (const Val& t : a.at(0).items) {
       std::string name = t.items.at(0).str, value = bytes_of(t.items.at(1));
       bool over = false;
-      if (auto e = entry(*h, *f, name, value, &over)) {
-        if (over) return h->over_budget(info);
+      if (auto e = entry(*f, name, value, &over)) {
+        if (over) return Http::over_budget(info, f->charge);
         out.push_back(Val::err(std::move(*e)));
         return HostCallResult::ok();
       }
@@ -359,7 +360,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
   // set(name, list<value>) / append(name, value) / delete(name) -> result<_, header-error>
   for (const char* op : {"set", "append", "delete"}) {
     const char kind = op[0];
-    method("fields", op, What::kFields, [kind, entry](Http& http, HttpState& f, const HostCallInfo& info, Args& a, Args& out) {
+    method("fields", op, What::kFields, [kind, entry](Http&, HttpState& f, const HostCallInfo& info, Args& a, Args& out) {
       if (f.immutable) {
         out.push_back(Val::err(Val::variant(kImmutable)));
         return HostCallResult::ok();
@@ -377,8 +378,8 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
       }
       for (const std::string& v : values) {
         bool over = false;
-        if (auto e = entry(http, f, name, v, &over)) {
-          if (over) return http.over_budget(info);
+        if (auto e = entry(f, name, v, &over)) {
+          if (over) return Http::over_budget(info, f.charge);
           out.push_back(Val::err(std::move(*e)));
           return HostCallResult::ok();
         }
@@ -401,7 +402,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
   });
   method("fields", "clone", What::kFields, [](Http& http, HttpState& f, const HostCallInfo& info, Args&, Args& out) {
     auto c = http.state(What::kFields);
-    if (!http.charge(*c, f.charged)) return http.over_budget(info);
+    if (!c->charge.take(f.charge.taken())) return Http::over_budget(info, c->charge);
     c->entries = f.entries;
     out.push_back(http.own(http.fields, std::move(c)));
     return HostCallResult::ok();
@@ -416,14 +417,13 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
       if (!f) return Http::missing(info);
       auto m = h->state(request ? What::kOutgoingRequest : What::kOutgoingResponse);
       m->headers = std::move(f->entries);
-      std::swap(m->charged, f->charged);  // the bytes move with the entries
+      m->charge.swap(f->charge);  // the bytes move with the entries
       out.push_back(h->own(request ? h->outgoing_request : h->outgoing_response, std::move(m)));
       return HostCallResult::ok();
     });
     const What w = request ? What::kOutgoingRequest : What::kOutgoingResponse;
-    method(res, "headers", w, [](Http& http, HttpState& m, const HostCallInfo&, Args&, Args& out) {
-      out.push_back(http.view(m.headers));
-      return HostCallResult::ok();
+    method(res, "headers", w, [](Http& http, HttpState& m, const HostCallInfo& info, Args&, Args& out) {
+      return http.view(info, m.headers, out);
     });
     // body() -> result<own<outgoing-body>>: once.
     method(res, "body", w, [](Http& http, HttpState& m, const HostCallInfo&, Args&, Args& out) {
@@ -434,6 +434,8 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
       m.body_taken = true;
       m.body = std::make_shared<BodyBuffer>();
       m.body->limit = http.options.max_request_bytes;
+      StateCharge charge(http.budget);  // its writes are charged with the headers (io.cc)
+      m.body->charge.swap(charge);
       m.body->error = std::make_shared<const Val>(Val::variant(kHttpRequestBodySize, Val::some(Val::u64(m.body->limit))));
       m.body->error_message = "HTTP-request-body-size: the body passes the grant's max_request_bytes (" +
                               std::to_string(m.body->limit) + ")";
@@ -664,10 +666,8 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
     out.push_back(Val::u16(r.status));
     return HostCallResult::ok();
   });
-  method("incoming-response", "headers", What::kIncomingResponse, [](Http& http, HttpState& r, const HostCallInfo&, Args&, Args& out) {
-    out.push_back(http.view(r.headers));
-    return HostCallResult::ok();
-  });
+  method("incoming-response", "headers", What::kIncomingResponse,
+         [](Http& http, HttpState& r, const HostCallInfo& info, Args&, Args& out) { return http.view(info, r.headers, out); });
   method("incoming-response", "consume", What::kIncomingResponse, [](Http& http, HttpState& r, const HostCallInfo&, Args&, Args& out) {
     if (r.consumed) {
       out.push_back(Val::err());

@@ -250,6 +250,8 @@ std::shared_ptr<Objects> add_io(component::HostRegistry& host, wasi::Core& core)
         out.push_back(Val::err(Val::variant(1)));
       } else if (bytes.size() > b.limit - std::min<uint64_t>(b.limit, b.bytes.size())) {
         out.push_back(b.error ? io->http_stream_error(b) : Val::err(Val::variant(1)));
+      } else if (!b.charge.take(bytes.size())) {
+        return HostCallResult::trap(where(info) + ": " + b.charge.refusal());
       } else {
         b.bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         out.push_back(Val::ok());

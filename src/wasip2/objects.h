@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "component/host.h"
 #include "component/val.h"
@@ -19,6 +20,49 @@ namespace wasmcap::wasip2 {
 // The most bytes one read returns (input-stream.read, descriptor.read): 0.2 lets a read return
 // less than asked, and a list<u8> is a host value a byte until it is lowered.
 constexpr uint64_t kMaxReadBytes = 64 * 1024;
+
+// Host memory of the guest's making in wasi:http (headers and their copies, buffered request
+// bodies), bounded together per run (HttpOptions::max_state_bytes): every holder takes its bytes
+// from the one budget and gives them back when it goes.
+struct StateBudget {
+  explicit StateBudget(uint64_t b) : bound(b), left(b) {}
+  const uint64_t bound;
+  uint64_t left;
+};
+
+class StateCharge {
+ public:
+  StateCharge() = default;
+  explicit StateCharge(std::shared_ptr<StateBudget> budget) : budget_(std::move(budget)) {}
+  StateCharge(const StateCharge&) = delete;
+  StateCharge& operator=(const StateCharge&) = delete;
+  ~StateCharge() {
+    if (budget_) budget_->left += taken_;
+  }
+  // Takes `n` bytes more: false, and nothing taken, past the bound.
+  bool take(uint64_t n) {
+    if (!budget_) return true;
+    if (n > budget_->left) return false;
+    budget_->left -= n;
+    taken_ += n;
+    return true;
+  }
+  uint64_t taken() const { return taken_; }
+  // The bytes move with what they paid for (a fields' entries into a request).
+  void swap(StateCharge& other) {
+    std::swap(budget_, other.budget_);
+    std::swap(taken_, other.taken_);
+  }
+  // What a call that would pass the bound is told (a trap: 0.2 has no error for it).
+  std::string refusal() const {
+    return "the run's wasi:http state (headers and buffered request bodies the component made) would pass "
+           "its bound of " + std::to_string(budget_ ? budget_->bound : 0) + " bytes";
+  }
+
+ private:
+  std::shared_ptr<StateBudget> budget_;
+  uint64_t taken_ = 0;
+};
 
 // A wasi:http body in host memory (http.cc), behind the streams of io.cc: an outgoing body the
 // guest writes (up to `limit` bytes; the request leaves when the body is finished), or a
@@ -33,6 +77,7 @@ struct BodyBuffer {
   // response bound), or, for an outgoing body, on a write past `limit`: a wasi:http error-code.
   std::shared_ptr<const component::Val> error;
   std::string error_message;  // its to-debug-string
+  StateCharge charge;  // outgoing: what its writes took of the run's budget
 };
 
 struct HttpState;  // http.cc

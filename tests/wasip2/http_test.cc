@@ -311,5 +311,33 @@ TEST_F(Wasip2Http, HeadersTheComponentMakesAreBounded) {
   EXPECT_EQ(call1(kHttp, "[method]fields.append", {borrow(g), Val::string("x"), bytes_of(value)}), Val::ok());
 }
 
+// Buffered request bodies and every copy of a message's headers (each headers() call makes one)
+// take from the same bound as the headers themselves: many bodies under max_request_bytes each,
+// or many copies, cannot hold more host memory than max_state_bytes (1 MiB here).
+TEST_F(Wasip2Http, BodiesAndHeaderCopiesAreChargedToTheSameBound) {
+  const std::string chunk(600 * 1024, 'b');
+  Val a = request("a.example", "/", Val::variant(2));
+  Val sa = ok_of(call1(kHttp, "[method]outgoing-body.write",
+                       {borrow(ok_of(call1(kHttp, "[method]outgoing-request.body", {borrow(a)})))}));
+  EXPECT_EQ(call1(kStreams, "[method]output-stream.blocking-write-and-flush", {borrow(sa), bytes_of(chunk)}), Val::ok());
+  Val b = request("b.example", "/", Val::variant(2));
+  Val sb = ok_of(call1(kHttp, "[method]outgoing-body.write",
+                       {borrow(ok_of(call1(kHttp, "[method]outgoing-request.body", {borrow(b)})))}));
+  Call over = call(kStreams, "[method]output-stream.blocking-write-and-flush", {borrow(sb), bytes_of(chunk)});
+  EXPECT_EQ(over.status.status, HostStatus::kTrap);
+  EXPECT_NE(over.status.message.find("would pass its bound"), std::string::npos) << over.status.message;
+
+  Val c = request("c.example", "/", Val::variant(0), {{"x-big", std::string(90 * 1024, 'h')}});
+  Call copy;
+  int copies = 0;
+  for (; copies < 100; ++copies) {
+    copy = call(kHttp, "[method]outgoing-request.headers", {borrow(c)});
+    if (copy.status.status != HostStatus::kOk) break;
+  }
+  EXPECT_EQ(copy.status.status, HostStatus::kTrap) << "100 copies of 90 KiB of headers under a 1 MiB bound";
+  EXPECT_NE(copy.status.message.find("would pass its bound"), std::string::npos) << copy.status.message;
+  EXPECT_LT(copies, 10);
+}
+
 }  // namespace
 }  // namespace wasmcap::wasip2
