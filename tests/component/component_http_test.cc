@@ -19,14 +19,9 @@ namespace wasmcap {
 namespace {
 
 using nlohmann::json;
+using testing::count_of;
 
 const std::string kSecret = "js-s3cr3t-5d0c8e1f";
-
-size_t count_of(const std::string& hay, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
-  return n;
-}
 
 class ComponentHttp : public ::testing::Test {
  protected:

@@ -120,6 +120,14 @@ inline std::vector<std::string> lines_of(const std::string& s) {
   return v;
 }
 
+// How many times `needle` occurs in `hay` (overlapping ones too): where a secret must show up
+// exactly once, or never.
+inline size_t count_of(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
 // Parses "key=value" lines.
 inline std::map<std::string, std::string> key_values(const std::string& s) {
   std::map<std::string, std::string> m;

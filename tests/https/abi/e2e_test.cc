@@ -23,14 +23,9 @@ using testing::HttpsTestServer;
 using testing::ProcResult;
 using testing::TempDir;
 using testing::TestPki;
+using testing::count_of;
 
 const std::string kSecret = "s3cr3t-VALUE-7c1e9a0b42";
-
-size_t count_of(const std::string& hay, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // One test's world: PKI, server, secret file, manifest and host config in a temp dir.
 struct World {
