@@ -233,6 +233,20 @@ struct Http : std::enable_shared_from_this<Http> {
     return HostCallResult::ok();
   }
 
+  // result<own<input-stream|output-stream>> over a body's buffer (io.cc's streams): once.
+  HostCallResult body_stream(HttpState& b, Kind kind, Args& out) {
+    if (b.consumed) {
+      out.push_back(Val::err());
+      return HostCallResult::ok();
+    }
+    b.consumed = true;
+    Object s;
+    s.kind = kind;
+    s.body = b.body;
+    out.push_back(Val::ok(Val::own(kind == Kind::kInputStream ? input : output, objects->add(std::move(s)))));
+    return HostCallResult::ok();
+  }
+
   // Sends the request when it can be: its body (if it has one) finished. True when the answer
   // is there (response or error).
   bool resolve(HttpState::Pending& p, const ExecLimits* limits) {
@@ -543,16 +557,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
 
   // ---- outgoing-body ----
   method("outgoing-body", "write", What::kOutgoingBody, [](Http& http, HttpState& b, const HostCallInfo&, Args&, Args& out) {
-    if (b.consumed) {
-      out.push_back(Val::err());
-      return HostCallResult::ok();
-    }
-    b.consumed = true;
-    Object s;
-    s.kind = Kind::kOutputStream;
-    s.body = b.body;
-    out.push_back(Val::ok(Val::own(http.output, http.objects->add(std::move(s)))));
-    return HostCallResult::ok();
+    return http.body_stream(b, Kind::kOutputStream, out);
   });
   // [static] finish(this: own<outgoing-body>, trailers: option<own<trailers>>) -> result<_, error-code>
   host.add_function(types, "[static]outgoing-body.finish", [h](const HostCallInfo& info, Args& a, Args& out) {
@@ -680,16 +685,7 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
     return HostCallResult::ok();
   });
   method("incoming-body", "stream", What::kIncomingBody, [](Http& http, HttpState& b, const HostCallInfo&, Args&, Args& out) {
-    if (b.consumed) {
-      out.push_back(Val::err());
-      return HostCallResult::ok();
-    }
-    b.consumed = true;
-    Object s;
-    s.kind = Kind::kInputStream;
-    s.body = b.body;
-    out.push_back(Val::ok(Val::own(http.input, http.objects->add(std::move(s)))));
-    return HostCallResult::ok();
+    return http.body_stream(b, Kind::kInputStream, out);
   });
   // [static] finish(this: own<incoming-body>) -> own<future-trailers>: a response has none.
   host.add_function(types, "[static]incoming-body.finish", [h](const HostCallInfo& info, Args& a, Args& out) {
