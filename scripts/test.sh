@@ -18,6 +18,31 @@ JOBS=$(nproc)
 source scripts/ccache.sh
 
 PASSED=0
+# What each failed test of the last ctest run in build dir $1 printed, again at the very end of
+# the log (a CI report may keep only the tail): its failure lines (with the line after each) and its last lines.
+failure_digest() {
+  local dir=$1 t
+  [ -f "$dir/Testing/Temporary/LastTestsFailed.log" ] || return 0
+  echo
+  echo "=== failed tests, what they printed (from $dir/Testing/Temporary/LastTest.log) ==="
+  while IFS= read -r t; do
+    t=${t#*:}
+    echo "--- $t"
+    awk -v name="$t" '
+      $0 ~ /^[0-9]+\/[0-9]+ Test: / { sub(/^[0-9]+\/[0-9]+ Test: /, ""); on = ($0 == name); n = 0; next }
+      on && /^<end of output>/ { on = 0 }
+      on { lines[n++] = $0 }
+      END {
+        shown = 0
+        for (i = 0; i < n && shown < 40; i++) if (lines[i] ~ /FAIL|Failure|error|Error|Traceback/) {
+          print "  " substr(lines[i], 1, 400); if (i + 1 < n) print "  " substr(lines[i + 1], 1, 400); shown++
+        }
+        print "  [last lines]"
+        for (i = (n > 30 ? n - 30 : 0); i < n; i++) print "  " substr(lines[i], 1, 400)
+      }' "$dir/Testing/Temporary/LastTest.log"
+  done < "$dir/Testing/Temporary/LastTestsFailed.log"
+}
+
 # Runs ctest in build dir $1 with extra args; adds its test count to PASSED (set -e stops the
 # script on any failure, so a counted run is a passing run).
 run_ctest() {
@@ -25,7 +50,13 @@ run_ctest() {
   shift
   local log
   log=$(mktemp)
-  (cd "$dir" && ctest --output-on-failure -j "$JOBS" "$@") | tee "$log"
+  local rc=0
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" "$@") | tee "$log" || rc=$?
+  if [ "$rc" != 0 ]; then
+    rm -f "$log"
+    failure_digest "$dir"
+    exit "$rc"
+  fi
   local n
   n=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
   rm -f "$log"
