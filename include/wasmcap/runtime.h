@@ -233,6 +233,24 @@ struct ComponentImports {
 // The decoder's error for a malformed component.
 Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size);
 
+// `wasmcap compile`: a module, or every core module a component embeds (nested components'
+// too), compiled for the aot engine into options' cache, as the aot engine's load would on a
+// first run; a module already in the cache costs its hash. One entry per core module in the
+// order of the binary (for a module: one, offset 0), each with the sha256 naming its object.
+// The first failing load's error (a component's names the module's offset); a malformed
+// component: the decoder's error.
+struct CompiledModule {
+  size_t offset = 0;
+  size_t size = 0;
+  std::string sha256;
+  double seconds = 0;
+};
+struct CompileReport {
+  bool component = false;
+  std::vector<CompiledModule> modules;
+};
+Result<CompileReport> compile_for_aot(const uint8_t* bytes, size_t size, const AotOptions& options);
+
 // What a component run with RunOptions::component_call checks before it instantiates anything,
 // done on its own (`wasmcap call` does it before the run starts, so a refused call leaves no run
 // records): the component decodes, exports `call.function` (else no_entry_point, naming

@@ -2,6 +2,7 @@
 // the WASI 0.2 host interfaces (src/wasip2) over the run's own wasi::Core, the component
 // instantiated on the run's engine (src/component/instance.h), its wasi:cli/run#run called.
 // runtime.cc decides everything else of the run (grants, limits, records) as for a core module.
+#include <chrono>
 #include "runtime/component_run.h"
 
 #include <algorithm>
@@ -163,6 +164,55 @@ Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
   component::HostRegistry host;
   runtime_detail::add_wasip2_host(host, core);
   return imports_against(d, host);
+}
+
+namespace {
+void collect_modules(const component::Component& c, std::vector<component::ByteSpan>& out) {
+  // Binary order: a nested component's modules where the component stands. The decoder bounds
+  // the nesting depth, so the recursion is bounded too.
+  size_t m = 0, k = 0;
+  while (m < c.modules.size() || k < c.components.size()) {
+    bool module_first = k >= c.components.size() ||
+                        (m < c.modules.size() && c.modules[m].bytes.offset < c.components[k].offset);
+    if (module_first) {
+      out.push_back(c.modules[m++].bytes);
+    } else {
+      collect_modules(c.components[k++], out);
+    }
+  }
+}
+}  // namespace
+
+Result<CompileReport> compile_for_aot(const uint8_t* bytes, size_t size, const AotOptions& options) {
+  CompileReport report;
+  std::vector<component::ByteSpan> ranges;
+  if (component::is_component(bytes, size)) {
+    component::Decoded d;
+    WASMCAP_TRY_ASSIGN(d, component::decode(bytes, size));
+    report.component = true;
+    collect_modules(d.root, ranges);
+  } else {
+    ranges.push_back(component::ByteSpan{0, size});
+  }
+  auto engine = make_aot_engine(options);
+  for (const component::ByteSpan& r : ranges) {
+    ModuleBytes source(bytes + r.offset, r.size);
+    auto start = std::chrono::steady_clock::now();
+    auto loaded = engine->load(source);
+    if (!loaded) {
+      if (!report.component) return tl::unexpected(loaded.error());
+      Error e = loaded.error();
+      e.message = "component: core module at byte " + std::to_string(r.offset) + ": " + e.message;
+      return tl::unexpected(std::move(e));
+    }
+    CompiledModule c;
+    c.offset = r.offset;
+    c.size = r.size;
+    c.sha256 = source.sha256();  // the load's hash (the cache's key), not a second one
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.modules.push_back(std::move(c));
+  }
+  return report;
 }
 
 Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,

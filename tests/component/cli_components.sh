@@ -111,6 +111,30 @@ for e in interp aot; do
   [ $st = 0 ] || fail "plan shared table on $e: exit $st: $(cat "$T/out" "$T/err")"
 done
 
+# `wasmcap compile COMPONENT` compiles each of its core modules into the aot cache, so a run
+# compiles nothing: with a 1 ms compile bound the run fails before and succeeds after.
+CD=$T/aot-cache
+timeout 120 "$WASMCAP" run -q --engine aot --cache-dir "$CD" --compile-timeout-ms 1 "$T/hello.component.wasm" \
+  >"$T/out" 2>"$T/err" && fail "aot run with a 1 ms compile bound before compile succeeded"
+timeout 600 "$WASMCAP" compile --json --cache-dir "$CD" "$T/hello.component.wasm" >"$T/out" 2>"$T/err" ||
+  fail "compile component: $(head -c 400 "$T/err")"
+node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const m = j.core_modules;
+  if (j.component !== true || !Array.isArray(m) || m.length < 2) throw new Error("core_modules");
+  if (!m.every((x) => /^[0-9a-f]{64}$/.test(x.sha256) && x.size > 8)) throw new Error("sha256/size");
+  if (new Set(m.map((x) => x.offset)).size !== m.length) throw new Error("offsets");' \
+  "$T/out" || fail "compile --json: $(head -c 600 "$T/out")"
+run "aot after compile" $jst --engine aot --cache-dir "$CD" --compile-timeout-ms 1 "$T/hello.component.wasm"
+cmp -s "$T/out" "$T/jco.out" || fail "aot after compile: stdout '$(cat "$T/out")'"
+timeout 120 "$WASMCAP" compile --cache-dir "$CD" "$T/hello.component.wasm" >"$T/out" 2>"$T/err" ||
+  fail "compile component again: $(head -c 400 "$T/err")"
+has out '^compiled the [0-9]* core modules of component .* for the aot engine' "compile text"
+printf 'not wasm' >"$T/bad.wasm"
+timeout 60 "$WASMCAP" compile --cache-dir "$CD" "$T/bad.wasm" >"$T/out" 2>"$T/err" && fail "compile of a non-module succeeded"
+printf '\0asm\x0d\0\x01\0\x01\x05' >"$T/bad.wasm"
+timeout 60 "$WASMCAP" compile --cache-dir "$CD" "$T/bad.wasm" >"$T/out" 2>"$T/err" && fail "compile of a malformed component succeeded"
+has err "component" "compile of a malformed component names it"
+
 # `wasmcap inspect` describes a component: its imports, what the host does not serve, its exports
 # with their WIT signatures and the grants its imports read.
 timeout 60 "$WASMCAP" inspect "$K" >"$T/out" 2>"$T/err" || fail "inspect call.wasm: $(head -c 400 "$T/err")"

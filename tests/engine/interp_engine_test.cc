@@ -83,6 +83,30 @@ TEST(EngineMalformed, GarbageSections) {
   expect_malformed(with_header({0x00, 0x03, 0x01, 0x61, 0x00, 0xff}), "trailing bytes");
 }
 
+// An engine loads core modules only: a component (which the run pipeline and `wasmcap compile`
+// split into its core modules first) is module_unsupported, naming what it imports; a malformed
+// one gets the component decoder's error.
+TEST(EngineMalformed, AComponentIsNamedNotLoaded) {
+  auto engine = testing::make_test_engine();
+  std::vector<uint8_t> c = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+  const std::string import = "wasi:cli/stdout@0.2.0";
+  c.insert(c.end(), {0x0a, static_cast<uint8_t>(import.size() + 5), 0x01, 0x00, static_cast<uint8_t>(import.size())});
+  c.insert(c.end(), import.begin(), import.end());
+  c.insert(c.end(), {0x03, 0x01});
+  auto m = engine->load(c.data(), c.size());
+  ASSERT_FALSE(m.has_value());
+  EXPECT_EQ(m.error().code, ErrorCode::kModuleUnsupported) << m.error().to_string();
+  EXPECT_NE(m.error().message.find("this is a WebAssembly component (WASI Preview 2, component binary version 0x0d)"),
+            std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("It needs 1 import: \"wasi:cli/stdout@0.2.0\" (type)"), std::string::npos)
+      << m.error().message;
+  std::vector<uint8_t> bad = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x03, 0x01, 0x70, 0x05};
+  auto b = engine->load(bad.data(), bad.size());
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(b.error().code, ErrorCode::kModuleMalformed) << b.error().to_string();
+  EXPECT_NE(b.error().message.find("type index 5 is out of range"), std::string::npos) << b.error().message;
+}
+
 TEST(EngineMalformed, EveryTruncationFailsCleanly) {
   auto bytes = guest_bytes("traps");
   ASSERT_GT(bytes.size(), 100u);
