@@ -198,8 +198,10 @@ Result<void> charge(Cx& cx, uint64_t bytes) {
 Result<uint32_t> allocate(Cx& cx, uint32_t align, uint64_t size, const char* what) {
   if (!cx.realloc) return tl::unexpected(abi_trap("the function's canon options name no realloc"));
   if (size > 0xffffffffu) return tl::unexpected(abi_trap(std::string(what) + " is too large for a 32-bit memory"));
-  HostContext ctx;
-  ctx.limits = &cx.inst->shared->limits;
+  // Charged to the call that needs the allocation (Cx::charge): realloc is guest code of the run.
+  HostContext own;
+  own.limits = &cx.inst->shared->limits;
+  HostContext& ctx = cx.charge != nullptr ? *cx.charge : own;
   Value args[4] = {Value::I32(0), Value::I32(0), Value::I32(align), Value::I32(static_cast<uint32_t>(size))};
   Value result;
   HostCallResult r = cx.realloc->call(ctx, args, &result);

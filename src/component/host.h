@@ -33,7 +33,7 @@ struct ResourceType {
   // The host's destructor, called with the representation when an own handle is dropped.
   std::function<void(uint32_t rep)> host_dtor;
   // A guest resource's destructor (its `dtor` core function), set by the instance defining it.
-  std::function<HostCallResult(uint32_t rep)> guest_dtor;
+  std::function<HostCallResult(uint32_t rep, HostContext* caller)> guest_dtor;
 };
 
 // What a host function is given besides its arguments.

@@ -76,6 +76,12 @@ class ComponentInstance {
   const ResourceType* exported_resource(std::string_view name) const;
   // Drops an own handle of a guest resource the host was given: runs its destructor.
   Result<void> drop(const Val& own);
+  // Fuel the component's guest code has used so far (interp; aot meters none: 0), summed over
+  // the calls the host made into it (instantiation's start functions, call(), drop()). With
+  // ExecLimits::fuel set, a call after which the sum is over it fails with fuel_exhausted, and
+  // the instance takes no more calls (each engine stops a core instance's code at the budget;
+  // the sum over the component's core instances is checked when the host's call returns).
+  uint64_t fuel_consumed() const;
   // Live handles of the root instance's handle table (for tests).
   size_t live_handles() const;
 

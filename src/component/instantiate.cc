@@ -262,19 +262,34 @@ struct Builder {
     f->what = "lifted " + core->what;
     InstanceState* inst = &st;
     const CanonOptions* opts = &canon.options;
-    f->call = [inst, opts, memory, realloc, post, core, &ft](std::vector<Val>& args, HostContext*) -> Result<CallResult> {
+    f->call = [inst, opts, memory, realloc, post, core, &ft](std::vector<Val>& args,
+                                                             HostContext* caller) -> Result<CallResult> {
       const Decoded& d = *inst->shared->decoded;
       const auto params = param_types(ft), results = result_types(ft);
       WASMCAP_TRY(check_vals(d, args, params, "arguments"));
+      // Fuel: called through another core instance's lowered import, this call's guest code
+      // (realloc, the function, post-return) is charged to that import's call, so the engine adds
+      // it to the calling instance; called by the host, it is an entry, added to the run's total
+      // (Shared::fuel_used) however it ends.
+      HostContext own;
+      own.limits = &inst->shared->limits;
+      HostContext& ctx = caller != nullptr ? *caller : own;
+      struct Entry {
+        Shared* sh;
+        const HostContext* own;
+        bool top;
+        ~Entry() {
+          if (top) sh->fuel_used = own->fuel_charged > UINT64_MAX - sh->fuel_used ? UINT64_MAX : sh->fuel_used + own->fuel_charged;
+        }
+      } entry{inst->shared, &own, caller == nullptr};
       CallScope scope;
       Cx cx{inst, opts, memory, realloc, &scope};
+      cx.charge = &ctx;
       auto flat = lower_values(cx, params, args, kMaxFlatParams, nullptr);
       if (!flat) {
         (void)end_scope(scope, false);
         return tl::unexpected(flat.error());
       }
-      HostContext ctx;
-      ctx.limits = &inst->shared->limits;
       Value out[1];
       HostCallResult r = core->call(ctx, flat->data(), out);
       CallResult result;
@@ -333,6 +348,7 @@ struct Builder {
       const Decoded& d = *inst->shared->decoded;
       CallScope scope;
       Cx cx{inst, opts, memory, realloc, &scope};
+      cx.charge = &ctx;
       auto fail = [&](const Error& e) {
         (void)end_scope(scope, false);
         return HostCallResult::fail(e);
@@ -536,11 +552,18 @@ struct Builder {
         if (!dtor || dtor->sig != FuncSig{{wasmcap::ValType::kI32}, {}}) {
           return tl::unexpected(link_error("a resource destructor is not a core function (param i32)"));
         }
-        rt->guest_dtor = [dtor, limits = &sh.limits](uint32_t rep) {
-          HostContext ctx;
-          ctx.limits = limits;
+        // From resource.drop, the dropping call's context (its fuel then counts where the
+        // engine counts that call's); from the host (ComponentInstance::drop), an entry.
+        rt->guest_dtor = [dtor, shared = &sh](uint32_t rep, HostContext* caller) {
+          HostContext own;
+          own.limits = &shared->limits;
           Value a = Value::I32(rep);
-          return dtor->call(ctx, &a, nullptr);
+          HostCallResult r = dtor->call(caller != nullptr ? *caller : own, &a, nullptr);
+          if (caller == nullptr) {
+            shared->fuel_used = own.fuel_charged > UINT64_MAX - shared->fuel_used ? UINT64_MAX
+                                                                                : shared->fuel_used + own.fuel_charged;
+          }
+          return r;
         };
       }
       item.resource = rt.get();
@@ -751,10 +774,16 @@ Result<CallResult> ComponentInstance::call(std::string_view name, std::vector<Va
   calling_ = true;
   auto r = item->func->call(args, nullptr);
   calling_ = false;
+  if (r && shared_->limits.fuel != 0 && shared_->fuel_used > shared_->limits.fuel) {
+    r = make_error(ErrorCode::kFuelExhausted, "fuel exhausted after " + std::to_string(shared_->fuel_used) +
+                                                  " units across the component's core instances; raise --fuel");
+  }
   // Anything else that fails happened while guest code ran: the instance's state is unknown.
   if (!r) trapped_ = true;
   return r;
 }
+
+uint64_t ComponentInstance::fuel_consumed() const { return shared_->fuel_used; }
 
 std::vector<std::string> ComponentInstance::exported_functions() const {
   std::vector<std::string> out;

@@ -72,8 +72,9 @@ Result<void> same_type(const ResourceType* have, const ResourceType* want, const
 }
 
 // Runs the destructor of an own handle's resource.
-HostCallResult destroy(const ResourceType* rt, uint32_t rep) {
-  if (rt->guest_dtor) return rt->guest_dtor(rep);
+// CALLER: the context of the guest call dropping it (resource.drop), or null from the host.
+HostCallResult destroy(const ResourceType* rt, uint32_t rep, HostContext* caller) {
+  if (rt->guest_dtor) return rt->guest_dtor(rep, caller);
   if (rt->host_dtor) rt->host_dtor(rep);
   return HostCallResult::ok();
 }
@@ -182,7 +183,7 @@ std::shared_ptr<CoreFunc> resource_builtin(InstanceState& inst, CanonKind kind, 
     default:
       f->sig = FuncSig{{wasmcap::ValType::kI32}, {}};
       f->what = "resource.drop " + rt_name(rt);
-      f->call = [in, rt](HostContext&, const Value* args, Value*) {
+      f->call = [in, rt](HostContext& ctx, const Value* args, Value*) {
         const uint32_t i = args[0].i32;
         auto h = in->handles.get(i, "resource.drop");
         if (!h) return HostCallResult::fail(h.error());
@@ -197,7 +198,7 @@ std::shared_ptr<CoreFunc> resource_builtin(InstanceState& inst, CanonKind kind, 
           if (gone.scope != nullptr && gone.scope->borrows > 0) --gone.scope->borrows;
           return HostCallResult::ok();
         }
-        return destroy(gone.rt, gone.rep);
+        return destroy(gone.rt, gone.rep, &ctx);
       };
       break;
   }
@@ -208,7 +209,7 @@ Result<void> ComponentInstance::drop(const Val& own) {
   if (own.kind != ValKind::kOwn || own.resource == nullptr) {
     return make_error(ErrorCode::kInvalidArgument, "drop takes an own handle");
   }
-  HostCallResult r = destroy(own.resource, static_cast<uint32_t>(own.bits));
+  HostCallResult r = destroy(own.resource, static_cast<uint32_t>(own.bits), nullptr);
   if (r.status == HostStatus::kOk || r.status == HostStatus::kExit) return {};
   return tl::unexpected(host_result_error(r));
 }

@@ -137,6 +137,10 @@ struct Shared {
   std::map<const CoreModule*, std::shared_ptr<const Module>> modules;
   std::vector<std::unique_ptr<ResourceType>> resources;  // the guests' resource types
   uint64_t core_instances = 0;
+  // Fuel the component's guest code used, summed over the calls the host made into it (a lifted
+  // export called from outside, a start function): each counts the core calls nested in it
+  // once, as engines charge a callee's fuel to its caller (ComponentInstance::fuel_consumed).
+  uint64_t fuel_used = 0;
 };
 
 // One component instance.
@@ -163,6 +167,9 @@ struct Cx {
   std::shared_ptr<CoreFunc> realloc;
   CallScope* scope = nullptr;
   uint64_t host_bytes = 0;                  // host memory the values lifted so far take
+  // The call whose fuel the core calls canon makes (realloc) are charged to: a lowered import's
+  // (the engine adds it to the calling instance's use) or a lifted export's. Never null in use.
+  HostContext* charge = nullptr;
   const Decoded& d() const { return *inst->shared->decoded; }
 };
 

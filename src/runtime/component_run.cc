@@ -258,6 +258,7 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
     report.engine = std::string(engine.name());
     component::CallResult r;
     WASMCAP_TRY_ASSIGN(r, instance->call(call->function, std::move(prepared.args)));
+    report.fuel_consumed = instance->fuel_consumed();
     if (r.exited) {
       report.exit_code = r.exit_code;
       return report;
@@ -281,6 +282,7 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
   report.engine = std::string(engine.name());
   component::CallResult r;
   WASMCAP_TRY_ASSIGN(r, instance->call(run, {}));
+  report.fuel_consumed = instance->fuel_consumed();
   if (r.exited) {
     report.exit_code = r.exit_code;
   } else {

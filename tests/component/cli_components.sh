@@ -58,6 +58,11 @@ done
 run "fuel" 81 --engine interp --fuel 100000 "$C" spin
 has err "fuel_exhausted" "fuel"
 [ "$(cat "$T/random.interp")" = "$(cat "$T/random.aot")" ] || fail "interp and aot random differ"
+# A component's fuel is reported as a module's (--json, run_end): on interp, what its guest code used.
+timeout 60 "$WASMCAP" run --engine interp --json "$C" hello >"$T/out" 2>"$T/err" || fail "json run: $(head -c 400 "$T/err")"
+node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (!(j.fuel_consumed > 0) || j.exit_code !== 0) throw new Error("fuel_consumed");' "$T/out" ||
+  fail "interp --json fuel_consumed: $(head -c 400 "$T/out")"
 
 # Every import the host does not serve is named before anything runs, by run and by plan.
 run "unserved" 67 "$U"

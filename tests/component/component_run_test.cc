@@ -524,6 +524,42 @@ TEST_P(ComponentHost, LiftingForTheHostIsMeteredAsFuel) {
   EXPECT_EQ(call1(*c2, "call-sum", {Val::list(l)}), Val::u64(10000));
 }
 
+// A component's fuel is the sum over the host's calls into it, each counting the core calls
+// nested in it (the export, the realloc calls lowering its arguments and results, post-return)
+// once: the same call costs the same again, a call moving more values costs more. A budget holds
+// for the sum: in "sharing" the host's call runs two core instances (realloc in $libc lowers the
+// argument, $main runs call-greet), so with a budget of two calls' sum less one, neither core
+// instance reaches it alone (each engine's cap is per instance) but the second call's sum does.
+TEST_P(ComponentHost, FuelIsTheSumOfTheHostsCalls) {
+  if (GetParam() != "interp") GTEST_SKIP() << "fuel is metered by the interpreter only";
+  auto c = instantiate("sharing");
+  ASSERT_TRUE(c);
+  const Val hello = Val::string("hello, bob (test:host/api@0.1.0)");
+  const uint64_t f0 = c->fuel_consumed();
+  EXPECT_EQ(call1(*c, "call-greet", {Val::string("bob")}), hello);
+  const uint64_t f1 = c->fuel_consumed();
+  EXPECT_EQ(call1(*c, "call-greet", {Val::string("bob")}), hello);
+  const uint64_t f2 = c->fuel_consumed();
+  EXPECT_GT(f1, f0);
+  EXPECT_EQ(f2 - f1, f1 - f0) << "the same call, the same fuel";
+  auto h = instantiate("host");
+  ASSERT_TRUE(h);
+  const uint64_t h0 = h->fuel_consumed();
+  EXPECT_EQ(call1(*h, "call-sum", {Val::list(std::vector<Val>(1000, Val::u32(1)))}), Val::u64(1000));
+  const uint64_t h1 = h->fuel_consumed();
+  EXPECT_EQ(call1(*h, "call-sum", {Val::list(std::vector<Val>(10, Val::u32(1)))}), Val::u64(10));
+  EXPECT_GT(h1 - h0, h->fuel_consumed() - h1) << "1,000 values lifted cost more than 10";
+  limits_.fuel = 2 * (f1 - f0) - 1;
+  auto b = instantiate("sharing");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(call1(*b, "call-greet", {Val::string("bob")}), hello);
+  auto r = b->call("call-greet", {Val::string("bob")});
+  ASSERT_FALSE(r) << "the sum passed the budget";
+  EXPECT_EQ(r.error().code, ErrorCode::kFuelExhausted) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("across the component's core instances"), std::string::npos) << r.error().message;
+  EXPECT_GT(b->fuel_consumed(), limits_.fuel);
+}
+
 TEST_P(ComponentHost, HostFunctionsCannotReenterTheInstance) {
   ComponentInstance* self = nullptr;
   std::string inner;
