@@ -289,6 +289,10 @@ Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes,
 // runs. After loading, the module's imports are checked against options.host_apis
 // (policy::check_imports; grant_denied).
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options);
+// The same on shared bytes: whatever of the run keeps a view of them (a component's core
+// modules, an engine's loaded module) keeps them alive through the pointer instead of a copy.
+// Null: invalid_argument.
+Result<RunReport> run_module(std::shared_ptr<const std::vector<uint8_t>> module_bytes, RunOptions options);
 
 // The same on a given engine (options.engine is ignored): embedders and tests with their own
 // Engine implementation.

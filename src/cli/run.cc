@@ -214,21 +214,22 @@ Result<RunOptions> resolve(RunRequest request, const RunExtras& x) {
 // Runs the module and reports: the guest's exit status, or the error; with --json one result
 // object on stdout (docs/cli.md "run --json") holding the guest's output. `opts` are resolved
 // (resolve()).
-int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtras& x) {
+// BYTES shared: a component run keeps views of them rather than a copy (run_module).
+int finish_run(std::shared_ptr<const std::vector<uint8_t>> bytes, RunOptions opts, const RunExtras& x) {
   const std::string invocation_id = opts.invocation_id;
   if (x.call) {
     // `wasmcap call`: the function and its arguments are checked before the run starts, so a
     // refused call runs nothing and leaves no run records; the run checks them again (the same
     // check, runtime.h check_component_call) before it instantiates the component.
-    if (auto c = check_component_call(bytes.data(), bytes.size(), *x.call); !c) return report_error(c.error());
+    if (auto c = check_component_call(bytes->data(), bytes->size(), *x.call); !c) return report_error(c.error());
     opts.component_call = x.call;
   }
-  if (opts.entry != "_start" && !is_component_binary(bytes.data(), bytes.size())) {
+  if (opts.entry != "_start" && !is_component_binary(bytes->data(), bytes->size())) {
     // --invoke FUNC ARGS...: the arguments are FUNC's, not the guest's argv (a component's run
     // refuses --invoke).
     std::vector<std::string> args(opts.wasi.args.size() > 1 ? opts.wasi.args.begin() + 1 : opts.wasi.args.end(),
                                   opts.wasi.args.end());
-    auto values = parse_invoke_args(bytes, opts.entry, args);
+    auto values = parse_invoke_args(*bytes, opts.entry, args);
     if (!values) return report_error(values.error());
     opts.entry_args = std::move(*values);
     if (!opts.entry_args.empty() || !args.empty()) opts.wasi.args.resize(1);
@@ -280,7 +281,7 @@ int finish_run(const std::vector<uint8_t>& bytes, RunOptions opts, const RunExtr
   std::optional<Error> error;
   if (!report) {
     error = report.error();
-    if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(bytes);
+    if (error->code == ErrorCode::kNoEntryPoint && entry == "_start") error->message += reactor_hint(*bytes);
     if (error->code == ErrorCode::kDeadlineExceeded && default_deadline) {
       error->message += (x.configured_timeout_ms ? " (the host config's defaults.timeout_ms of "
                                                  : " (wasmcap run's default deadline of ") +
@@ -384,7 +385,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
     auto file = read_module_file((*plan)->module_path);
     if (!file) return report_error(file.error());
     opts->module_file = std::move(file->file);
-    return finish_run(file->bytes, std::move(*opts), x);
+    return finish_run(std::make_shared<const std::vector<uint8_t>>(std::move(file->bytes)), std::move(*opts), x);
   }
   if (auto ref = bundle_reference(module_path)) {
     return cmd_run_installed(*ref, guest_args, dirs, envs, engine, max_output_bytes, invoke, argv0,
@@ -455,7 +456,7 @@ int cmd_run(const std::string& module_path, const std::vector<std::string>& gues
   o.module_file = std::move(file->file);
   auto opts = resolve(std::move(request), x);
   if (!opts) return report_error(opts.error());
-  return finish_run(file->bytes, std::move(*opts), x);
+  return finish_run(std::make_shared<const std::vector<uint8_t>>(std::move(file->bytes)), std::move(*opts), x);
 }
 
 Result<void> add_flag_grants(policy::HostConfig& config, const std::string& plugin,
@@ -559,7 +560,7 @@ int cmd_run_installed(const registry::Reference& ref, const std::vector<std::str
       std::fprintf(stderr, "wasmcap: warning: --degrade: %s\n", d.c_str());
     }
   }
-  return finish_run(*resolved->module_bytes, std::move(*opts), x);
+  return finish_run(resolved->module_bytes, std::move(*opts), x);
 }
 
 }  // namespace

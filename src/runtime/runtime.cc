@@ -567,12 +567,25 @@ Result<RunReport> run_recorded(RunOptions options, const Sha256& sha256_of_modul
 
 // The module's bytes as every engine of the run sees them: with their file and their verified
 // hash, when the caller has them.
+static Result<RunReport> run_module_bytes(ModuleBytes& module, RunOptions options);
+
 static ModuleBytes& described(ModuleBytes& module, const RunOptions& options) {
   return module.with_file(options.module_file).with_sha256(options.module_sha256);
 }
 
 Result<RunReport> run_module(const std::vector<uint8_t>& module_bytes, RunOptions options) {
   ModuleBytes module(module_bytes);
+  return run_module_bytes(module, std::move(options));
+}
+
+Result<RunReport> run_module(std::shared_ptr<const std::vector<uint8_t>> module_bytes, RunOptions options) {
+  if (!module_bytes) return make_error(ErrorCode::kInvalidArgument, "run_module: no module bytes");
+  ModuleBytes module(*module_bytes);
+  module.with_keeper(module_bytes);
+  return run_module_bytes(module, std::move(options));
+}
+
+static Result<RunReport> run_module_bytes(ModuleBytes& module, RunOptions options) {
   described(module, options);
   auto hash = [&] { return module.sha256(); };
   return run_recorded(std::move(options), hash, [&](RunOptions o) {

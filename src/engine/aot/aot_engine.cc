@@ -59,7 +59,15 @@ class Watchdog {
     }
     uint64_t id = ++next_id_;
     entries_.push_back({id, flag, current, deadline, interrupt, thread, false});
-    cv_.notify_one();
+    // Woken only when this entry needs it earlier than the loop will wake anyway: a component's
+    // call makes a guarded call per realloc, and a notify each (a futex wake and a context
+    // switch of this thread) cost more than the calls. The loop then re-plans with this entry.
+    auto wake = deadline;
+    if (interrupt != nullptr) wake = std::min(wake, Clock::now() + kInterruptPoll);
+    if (wake < planned_) {
+      planned_ = wake;
+      cv_.notify_one();
+    }
     return id;
   }
 
@@ -87,6 +95,8 @@ class Watchdog {
   // nothing while the thread is outside guest code (libc memcpy for memory.copy, a runtime
   // helper), so it is sent again until it lands in guest code or the call returns.
   static constexpr auto kResignal = std::chrono::milliseconds(2);
+  // Interrupts are polled this often: the embedder's atomic cannot notify us.
+  static constexpr auto kInterruptPoll = std::chrono::milliseconds(1);
 
   void loop() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -112,14 +122,15 @@ class Watchdog {
           continue;
         }
         wake = std::min(wake, e.deadline);
-        // Interrupts are polled: the embedder's atomic cannot notify us.
-        if (e.interrupt != nullptr) wake = std::min(wake, now + std::chrono::milliseconds(1));
+        if (e.interrupt != nullptr) wake = std::min(wake, now + kInterruptPoll);
       }
+      planned_ = wake;  // add() notifies only for an entry due before it
       if (wake == Clock::time_point::max()) {
         cv_.wait(lock);
       } else {
         cv_.wait_until(lock, wake);
       }
+      planned_ = Clock::time_point::min();  // awake: the next pass sees every entry
     }
   }
 
@@ -128,6 +139,8 @@ class Watchdog {
   std::vector<Entry> entries_;
   uint64_t next_id_ = 0;
   bool started_ = false;
+  // When the loop will next look at the entries (min while it runs or before it first waits).
+  Clock::time_point planned_ = Clock::time_point::min();
 };
 
 // --- Loaded objects ---------------------------------------------------------------------------
@@ -901,9 +914,30 @@ class AotEngine final : public Engine {
   Result<Entry> cache_entry(const Result<std::string>& dir, const std::string& module_sha) {
     WASMCAP_TRY(dir);
     aot::Toolchain tc;
-    WASMCAP_TRY_ASSIGN(tc, aot::make_toolchain(options_, *dir));
+    WASMCAP_TRY_ASSIGN(tc, toolchain(*dir));
     std::string key = aot::cache_key_for_module_hash(module_sha, tc);
     return Entry{*dir, std::move(tc), std::move(key)};
+  }
+
+  // The toolchain (the compiler found on PATH, its identity), resolved once per engine and cache
+  // directory and reused for kToolchainReuse: a component's core modules, or a session's runs,
+  // load several modules in a row, each of which would search PATH, resolve the compiler's
+  // symlinks and read its identity record again. A compiler changed meanwhile is seen on the
+  // first load after that.
+  static constexpr auto kToolchainReuse = std::chrono::seconds(10);
+  Result<aot::Toolchain> toolchain(const std::string& dir) {
+    const auto now = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(tc_mu_);
+      if (tc_memo_ && tc_memo_dir_ == dir && now < tc_memo_until_) return *tc_memo_;
+    }
+    aot::Toolchain tc;
+    WASMCAP_TRY_ASSIGN(tc, aot::make_toolchain(options_, dir));
+    std::lock_guard<std::mutex> lock(tc_mu_);
+    tc_memo_ = tc;
+    tc_memo_dir_ = dir;
+    tc_memo_until_ = now + kToolchainReuse;
+    return tc;
   }
 
   Result<std::shared_ptr<LoadedObject>> compiled(const Entry& entry, const uint8_t* bytes,
@@ -944,6 +978,10 @@ class AotEngine final : public Engine {
   AotOptions options_;
   std::shared_ptr<const HostFuncTable> link_check_;
   AotDescribe describe_;
+  std::mutex tc_mu_;
+  std::optional<aot::Toolchain> tc_memo_;
+  std::string tc_memo_dir_;
+  Clock::time_point tc_memo_until_{};
 };
 
 }  // namespace
