@@ -81,6 +81,15 @@ struct Request {
   // soon as *interrupt is set (failure: timeout). Defaults: no run deadline, no interrupt.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* interrupt = nullptr;
+  // Shorter bounds the plugin asked for (wasi:http request-options), each per hop; zero: none.
+  // They only shorten the operator's: the connection within min(connect_timeout, the grant's
+  // connect_timeout_ms); the response's first byte within first_byte_timeout of the hop's start;
+  // no pause between response bytes longer than between_bytes_timeout. The last two are checked
+  // as libcurl reports progress (at least once a second while the transfer waits), so a transfer
+  // ends within about a second after either passes. Failure: timeout, naming which.
+  std::chrono::milliseconds connect_timeout{0};
+  std::chrono::milliseconds first_byte_timeout{0};
+  std::chrono::milliseconds between_bytes_timeout{0};
 };
 
 // A request's sizes as the guest declared them, read from the call's arguments before any of
@@ -106,6 +115,8 @@ struct Response {
 struct Failure {
   HttpsError code = HttpsError::kNetworkError;
   std::string message;
+  // For kTimeout: which bound ended the request (the plugin's own bounds: Request).
+  enum class Timeout : uint8_t { kTransfer, kConnect, kFirstByte, kBetweenBytes } timeout = Timeout::kTransfer;
 };
 
 using Outcome = tl::expected<Response, Failure>;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -64,6 +65,18 @@ tl::unexpected<Failure> failure(HttpsError code, std::string message) {
 
 // The methods a grant can name (policy::HttpsRule), in canonical order.
 constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+
+tl::unexpected<Failure> timeout_failure(Failure::Timeout which, std::string message) {
+  Failure f{HttpsError::kTimeout, std::move(message)};
+  f.timeout = which;
+  return tl::unexpected<Failure>(std::move(f));
+}
+
+// Whether the transfer's TCP connection was made (libcurl records its time once it is).
+bool connected(CURL* c) {
+  curl_off_t t = 0;
+  return curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK && t > 0;
+}
 
 bool known_method(std::string_view m) {
   return std::find(std::begin(kMethods), std::end(kMethods), m) != std::end(kMethods);
@@ -291,9 +304,9 @@ class ClientImpl final : public Client {
   };
   tl::expected<HopResult, Failure> transfer(const ParsedUrl& url, const policy::IpAddress& address,
                                             const std::string& method, const std::string& body,
-                                            const std::vector<OutHeader>& headers, bool strict,
+                                            const std::vector<OutHeader>& headers, const Request& request,
                                             Clock::time_point deadline, bool run_deadline,
-                                            const std::atomic<bool>* interrupt, Context& ctx) const;
+                                            Context& ctx) const;
 
   policy::HttpsPlan plan_;
   policy::NetworkConfig network_;
@@ -405,9 +418,10 @@ tl::expected<policy::IpAddress, Failure> ClientImpl::destination(
 
 tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
     const ParsedUrl& url, const policy::IpAddress& address, const std::string& method,
-    const std::string& body, const std::vector<OutHeader>& headers, bool strict,
-    Clock::time_point deadline, bool run_deadline, const std::atomic<bool>* interrupt,
-    Context& ctx) const {
+    const std::string& body, const std::vector<OutHeader>& headers, const Request& request,
+    Clock::time_point deadline, bool run_deadline, Context& ctx) const {
+  const bool strict = request.strict;
+  const std::atomic<bool>* interrupt = request.interrupt;
   auto timed_out = [&]() {
     if (interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) {
       return failure(HttpsError::kTimeout, "the run was interrupted during the request");
@@ -436,6 +450,8 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
            (max_secret_len_ > 0 ? max_secret_len_ - 1 : 0);
   t.run_deadline = deadline;
   t.interrupt = interrupt;
+  if (request.first_byte_timeout.count() > 0) t.first_byte_by = Clock::now() + request.first_byte_timeout;
+  t.between_bytes = request.between_bytes_timeout;
 
   std::string target = url.url();
   Slist resolve;
@@ -456,8 +472,11 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   if (!ok) return failure(HttpsError::kNetworkError, "internal: out of memory");
 
   char errbuf[CURL_ERROR_SIZE] = {0};
-  long connect_ms = static_cast<long>(std::min<uint64_t>(bounds_.connect_timeout_ms,
-                                                         static_cast<uint64_t>(remaining.count())));
+  uint64_t connect_bound = std::min<uint64_t>(bounds_.connect_timeout_ms, static_cast<uint64_t>(remaining.count()));
+  const bool plugin_connect = request.connect_timeout.count() > 0 &&
+                              static_cast<uint64_t>(request.connect_timeout.count()) < connect_bound;
+  if (plugin_connect) connect_bound = static_cast<uint64_t>(request.connect_timeout.count());
+  long connect_ms = static_cast<long>(std::min<uint64_t>(connect_bound, LONG_MAX));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_URL, target.c_str());
   // Defence in depth: even if a URL slipped past parse_url, libcurl speaks only https.
@@ -525,12 +544,26 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
                        " bytes or " + std::to_string(kMaxResponseHeaders) +
                        " lines (max_response_header_bytes in the host config)");
   }
+  if (t.late != Transfer::Late::kNone) {
+    const bool first = t.late == Transfer::Late::kFirstByte;
+    const auto ms = first ? request.first_byte_timeout : request.between_bytes_timeout;
+    return timeout_failure(first ? Failure::Timeout::kFirstByte : Failure::Timeout::kBetweenBytes, std::string(first ? "no response from " : "the response from ") +
+                                             url.authority_host() +
+                                             (first ? " within the plugin's first-byte timeout of "
+                                                    : " paused longer than the plugin's between-bytes timeout of ") +
+                                             std::to_string(ms.count()) + " ms");
+  }
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.over)) {
     std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
     if (rc == CURLE_ABORTED_BY_CALLBACK ||
         (rc == CURLE_OPERATION_TIMEDOUT && run_deadline &&
          Clock::now() + std::chrono::milliseconds(50) >= deadline)) {
       return timed_out();
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT && plugin_connect && !connected(c)) {
+      return timeout_failure(Failure::Timeout::kConnect, "no connection to " + url.authority_host() +
+                                               " within the plugin's connect timeout of " +
+                                               std::to_string(connect_bound) + " ms");
     }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return failure(HttpsError::kTimeout, "https://" + url.authority_host() + " did not answer in time (" +
@@ -796,8 +829,7 @@ Outcome ClientImpl::fetch(const Request& request) {
     if (auto rec = audit_attempt(ctx, hop, url, *address, method, out, body.size()); !rec) {
       return finish(ctx, failure(HttpsError::kNetworkError, "not sent: " + rec.error().message));
     }
-    auto r = transfer(url, *address, method, body, out, request.strict, deadline, run_deadline,
-                      request.interrupt, ctx);
+    auto r = transfer(url, *address, method, body, out, request, deadline, run_deadline, ctx);
     if (!r) return finish(ctx, tl::unexpected<Failure>(r.error()));
 
     bool redirect = r->status == 301 || r->status == 302 || r->status == 303 ||

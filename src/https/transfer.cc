@@ -119,8 +119,26 @@ tl::expected<Result<std::vector<policy::IpAddress>>, Stop> bounded_resolve(
 int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(clientp);
   t->stopped = run_stop(t->run_deadline, t->interrupt);
-  return t->stopped == Stop::kNone ? 0 : 1;  // non-zero aborts the transfer
+  if (t->stopped != Stop::kNone) return 1;  // non-zero aborts the transfer
+  const auto now = Clock::now();
+  if (!t->got_byte && now >= t->first_byte_by) {
+    t->late = Transfer::Late::kFirstByte;
+    return 1;
+  }
+  if (t->got_byte && t->between_bytes.count() > 0 && now - t->last_byte > t->between_bytes) {
+    t->late = Transfer::Late::kBetweenBytes;
+    return 1;
+  }
+  return 0;
 }
+
+namespace {
+void arrived(Transfer* t) {
+  if (t->first_byte_by == Clock::time_point::max() && t->between_bytes.count() == 0) return;
+  t->got_byte = true;
+  t->last_byte = Clock::now();
+}
+}  // namespace
 
 curl_socket_t open_socket(void* clientp, curlsocktype purpose, struct curl_sockaddr* addr) {
   auto* t = static_cast<Transfer*>(clientp);
@@ -140,6 +158,7 @@ curl_socket_t open_socket(void* clientp, curlsocktype purpose, struct curl_socka
 
 size_t on_header(char* data, size_t size, size_t n, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
+  arrived(t);
   size_t len = size * n;
   t->header_bytes += len;
   if (t->header_bytes > t->max_header_bytes) {
@@ -176,6 +195,7 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
 
 size_t on_body(char* data, size_t size, size_t n, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
+  arrived(t);
   size_t len = size * n;
   size_t room = t->keep - std::min(t->keep, t->body.size());
   if (len <= room) {

@@ -65,6 +65,15 @@ struct Transfer {
   Clock::time_point run_deadline = Clock::time_point::max();
   const std::atomic<bool>* interrupt = nullptr;
   Stop stopped = Stop::kNone;
+
+  // The plugin's own bounds (Request::first_byte_timeout, between_bytes_timeout; zero: none),
+  // checked by on_progress: the first response byte (a header line) by first_byte_by, and
+  // between response bytes no pause over between_bytes. `last_byte` is when the last arrived.
+  Clock::time_point first_byte_by = Clock::time_point::max();
+  Clock::duration between_bytes{0};
+  bool got_byte = false;
+  Clock::time_point last_byte{};
+  enum class Late { kNone, kFirstByte, kBetweenBytes } late = Late::kNone;
 };
 
 // libcurl's callbacks, each given the Transfer: CURLOPT_XFERINFOFUNCTION (stops on the deadline

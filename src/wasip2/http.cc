@@ -79,7 +79,7 @@ using What = HttpState::What;
 
 // error-code's cases (wasi:http/types, 0.2.x: the order is the ABI).
 enum ErrorCase : uint32_t {
-  kDestinationUnavailable = 3, kDestinationIpProhibited = 4, kConnectionTimeout = 8,
+  kDestinationUnavailable = 3, kDestinationIpProhibited = 4, kConnectionTimeout = 8, kConnectionReadTimeout = 9,
   kConnectionLimitReached = 11, kTlsProtocolError = 12, kHttpRequestDenied = 15,
   kHttpRequestBodySize = 17, kHttpRequestUriInvalid = 19, kHttpResponseBodySize = 28,
   kHttpResponseTimeout = 33, kLoopDetected = 36, kInternalError = 38,
@@ -99,7 +99,10 @@ Val error_code(const https::Failure& f) {
     case HttpsError::kPrivateAddress: return Val::variant(kDestinationIpProhibited);
     case HttpsError::kRequestTooLarge: return Val::variant(kHttpRequestBodySize, Val::none());
     case HttpsError::kTooManyRedirects: return Val::variant(kLoopDetected);
-    case HttpsError::kTimeout: return Val::variant(kHttpResponseTimeout);
+    case HttpsError::kTimeout:
+      if (f.timeout == https::Failure::Timeout::kConnect) return Val::variant(kConnectionTimeout);
+      if (f.timeout == https::Failure::Timeout::kBetweenBytes) return Val::variant(kConnectionReadTimeout);
+      return Val::variant(kHttpResponseTimeout);
     case HttpsError::kResponseTooLarge: return Val::variant(kHttpResponseBodySize, Val::none());
     case HttpsError::kTlsError: return Val::variant(kTlsProtocolError);
     case HttpsError::kRateLimited: return Val::variant(kConnectionLimitReached);
@@ -579,7 +582,8 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
   host.add_function(iface("wasi:http/outgoing-handler"), "handle", [h](const HostCallInfo& info, Args& a, Args& out) {
     std::shared_ptr<HttpState> r = h->take(a.at(0), What::kOutgoingRequest);
     if (!r) return Http::missing(info);
-    if (a.at(1).bits == 1) h->take(a.at(1).items.at(0), What::kRequestOptions);
+    std::shared_ptr<HttpState> options;
+    if (a.at(1).bits == 1) options = h->take(a.at(1).items.at(0), What::kRequestOptions);
     auto refuse = [&out](Val code) {
       out.push_back(Val::err(std::move(code)));
       return HostCallResult::ok();
@@ -602,6 +606,18 @@ void add_http(component::HostRegistry& host, wasi::Core& core, std::shared_ptr<O
     p->request.url = "https://" + *r->authority + (r->path ? *r->path : std::string("/"));
     for (auto& [n, v] : r->headers) p->request.headers.push_back(https::Header{n, v});
     p->request.strict = false;  // a longer body is cut at the bound: the stream says so at its end
+    // request-options: the component's own timeouts, each only shortening the grant's (nanoseconds,
+    // rounded up to whole milliseconds; https::Request says how each is applied).
+    if (options) {
+      auto ms = [](const std::optional<uint64_t>& ns) {
+        if (!ns) return std::chrono::milliseconds(0);
+        const uint64_t m = *ns / 1000000 + (*ns % 1000000 != 0 ? 1 : 0);
+        return std::chrono::milliseconds(static_cast<int64_t>(std::min<uint64_t>(std::max<uint64_t>(m, 1), INT32_MAX)));
+      };
+      p->request.connect_timeout = ms(options->connect_ns);
+      p->request.first_byte_timeout = ms(options->first_byte_ns);
+      p->request.between_bytes_timeout = ms(options->between_bytes_ns);
+    }
     p->body = r->body;
     auto f = h->state(What::kFutureResponse);
     f->pending = std::move(p);

@@ -817,6 +817,45 @@ TEST_F(HttpsClient, RunDeadlineEndsAStalledTransfer) {
   EXPECT_LT(took, std::chrono::milliseconds(2000));
 }
 
+// The plugin's own bounds (wasi:http request-options): no first byte within first_byte_timeout,
+// or a pause between bytes over between_bytes_timeout, ends the hop with a timeout naming which
+// (checked as libcurl reports progress: within about a second); under them the same request
+// passes. Each only shortens the grant's timeout_ms.
+TEST_F(HttpsClient, ThePluginsFirstByteAndBetweenBytesTimeoutsEndAStalledResponse) {
+  plan_.bounds.timeout_ms = 20000;
+  auto c = client();
+  Request r{"GET", url("api.test", "/stall?ms=15000"), {}, "", false};
+  r.first_byte_timeout = std::chrono::milliseconds(200);
+  auto t0 = std::chrono::steady_clock::now();
+  auto o = fetch(*c, r);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FAILS_WITH(o, HttpsError::kTimeout);
+  EXPECT_EQ(o.error().timeout, Failure::Timeout::kFirstByte);
+  EXPECT_NE(o.error().message.find("first-byte timeout of 200 ms"), std::string::npos) << o.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+  EXPECT_EQ(last_audit()["error"], "timeout");
+
+  Request d{"GET", url("api.test", "/drip?ms=15000"), {}, "", false};
+  d.first_byte_timeout = std::chrono::milliseconds(5000);  // the headers come at once
+  d.between_bytes_timeout = std::chrono::milliseconds(300);
+  t0 = std::chrono::steady_clock::now();
+  o = fetch(*c, d);
+  took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FAILS_WITH(o, HttpsError::kTimeout);
+  EXPECT_EQ(o.error().timeout, Failure::Timeout::kBetweenBytes);
+  EXPECT_NE(o.error().message.find("between-bytes timeout of 300 ms"), std::string::npos) << o.error().message;
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+
+  // Under the bounds: a short pause passes, the body whole.
+  Request ok{"GET", url("api.test", "/drip?ms=100"), {}, "", false};
+  ok.first_byte_timeout = std::chrono::milliseconds(5000);
+  ok.between_bytes_timeout = std::chrono::milliseconds(5000);
+  ok.connect_timeout = std::chrono::milliseconds(5000);
+  auto fine = fetch(*c, ok);
+  ASSERT_TRUE(fine.has_value()) << fine.error().message;
+  EXPECT_EQ(fine->body, "abcd");
+}
+
 // Item 9: the run's interrupt flag ends a transfer in progress.
 TEST_F(HttpsClient, RunInterruptEndsAStalledTransfer) {
   plan_.bounds.timeout_ms = 20000;

@@ -150,6 +150,55 @@ TEST_F(Wasip2Http, TheRequestIsTheHttpsPolicysAndLeavesWhenTheResponseIsAskedFor
 // or forbidden header names and values (a Host header would name another site than the one the
 // grant was checked for), a method or authority that is not one; and the policy's own refusals
 // as error-code values.
+// request-options: the component's timeouts reach the https request (nanoseconds rounded up to
+// whole milliseconds; unset ones stay zero, the grant's alone); which bound ended a request is
+// the error-code's case: connection-timeout, HTTP-response-timeout, connection-read-timeout.
+TEST_F(Wasip2Http, RequestOptionsTimeoutsReachTheRequestAndNameTheTimeout) {
+  auto send_with = [&](std::optional<uint64_t> connect, std::optional<uint64_t> first, std::optional<uint64_t> between) {
+    Val o = call1(kHttp, "[constructor]request-options");
+    const std::pair<const char*, std::optional<uint64_t>> sets[] = {
+        {"[method]request-options.set-connect-timeout", connect},
+        {"[method]request-options.set-first-byte-timeout", first},
+        {"[method]request-options.set-between-bytes-timeout", between}};
+    for (const auto& [f, v] : sets) {
+      if (v) {
+        EXPECT_EQ(call1(kHttp, f, {borrow(o), Val::some(Val::u64(*v))}), Val::ok()) << f;
+      }
+    }
+    if (first) {
+      EXPECT_EQ(call1(kHttp, "[method]request-options.first-byte-timeout", {borrow(o)}), Val::some(Val::u64(*first)));
+    }
+    Val req = request("api.example.com", "/", Val::variant(0));
+    Val fut = ok_of(call1(kHandler, "handle", {req, Val::some(o)}));
+    return get(fut);
+  };
+  send_with(uint64_t{1}, uint64_t{250000000}, std::nullopt);
+  ASSERT_EQ(client_->seen.size(), 1u);
+  EXPECT_EQ(client_->seen[0].connect_timeout.count(), 1);  // 1 ns: 1 ms, never 0 (none)
+  EXPECT_EQ(client_->seen[0].first_byte_timeout.count(), 250);
+  EXPECT_EQ(client_->seen[0].between_bytes_timeout.count(), 0);
+  send_with(std::nullopt, std::nullopt, uint64_t{1500000001});
+  EXPECT_EQ(client_->seen[1].connect_timeout.count(), 0);
+  EXPECT_EQ(client_->seen[1].between_bytes_timeout.count(), 1501);
+  ok_of(ok_of(get(ok_of(handle(request("api.example.com", "/")))).items.at(0)));
+  EXPECT_EQ(client_->seen.back().first_byte_timeout.count(), 0) << "no options: the grant's bounds alone";
+
+  const std::pair<https::Failure::Timeout, uint32_t> cases[] = {{https::Failure::Timeout::kConnect, 8},
+                                                                {https::Failure::Timeout::kFirstByte, 33},
+                                                                {https::Failure::Timeout::kBetweenBytes, 9},
+                                                                {https::Failure::Timeout::kTransfer, 33}};
+  for (const auto& [which, code] : cases) {
+    client_->answer = [which = which](const https::Request&) -> https::Outcome {
+      https::Failure f{https::HttpsError::kTimeout, "late"};
+      f.timeout = which;
+      return tl::unexpected<https::Failure>(f);
+    };
+    Val got = send_with(uint64_t{1000000}, uint64_t{1000000}, uint64_t{1000000});
+    ASSERT_EQ(got.bits, 1u) << got.to_string();
+    EXPECT_EQ(got.items.at(0), Val::ok(Val::err(Val::variant(code)))) << static_cast<int>(which);
+  }
+}
+
 TEST_F(Wasip2Http, RefusalsAreErrorCodesAndNothingLeaves) {
   Val http_req = request("a.example", "/", Val::variant(0));
   EXPECT_EQ(call1(kHttp, "[method]outgoing-request.set-scheme", {borrow(http_req), Val::some(Val::variant(0))}),

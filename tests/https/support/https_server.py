@@ -12,6 +12,8 @@ Behaviours, selected by path:
   /redirect?to=URL&code=N N (default 302) with Location: URL
   /loop                   302 with Location: /loop (a redirect loop)
   /stall?ms=N             sleeps N ms (default 10000) before answering 200
+  /drip?ms=N              200 with a 4-byte body: its headers and "ab" at once, then "cd" after
+                          N ms (default 10000)
   /big?n=N                200 with N bytes of 'x'
   /gzip                   200, Content-Encoding: gzip, a gzip body (never decoded by wasmcap)
   /huge-headers?n=N       200 with N response headers of ~100 bytes each
@@ -86,6 +88,14 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/stall":
             time.sleep(int(q.get("ms", "10000")) / 1000.0)
             self._send(200, b"late")
+        elif p == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"ab")
+            self.wfile.flush()
+            time.sleep(int(q.get("ms", "10000")) / 1000.0)
+            self.wfile.write(b"cd")
         elif p == "/big":
             self._send(200, b"x" * int(q.get("n", "0")))
         elif p == "/gzip":
