@@ -83,7 +83,8 @@ struct Request {
   const std::atomic<bool>* interrupt = nullptr;
   // Shorter bounds the plugin asked for (wasi:http request-options), each per hop; zero: none.
   // They only shorten the operator's: the connection within min(connect_timeout, the grant's
-  // connect_timeout_ms); the response's first byte within first_byte_timeout of the hop's start;
+  // connect_timeout_ms); the response's first byte within first_byte_timeout of the request
+  // being sent (the connection and TLS made);
   // no pause between response bytes longer than between_bytes_timeout. The last two are checked
   // as libcurl reports progress (at least once a second while the transfer waits), so a transfer
   // ends within about a second after either passes. Failure: timeout, naming which.

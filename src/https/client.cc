@@ -450,7 +450,7 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
            (max_secret_len_ > 0 ? max_secret_len_ - 1 : 0);
   t.run_deadline = deadline;
   t.interrupt = interrupt;
-  if (request.first_byte_timeout.count() > 0) t.first_byte_by = Clock::now() + request.first_byte_timeout;
+  t.first_byte = request.first_byte_timeout;
   t.between_bytes = request.between_bytes_timeout;
 
   std::string target = url.url();
@@ -512,6 +512,10 @@ tl::expected<ClientImpl::HopResult, Failure> ClientImpl::transfer(
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  if (request.first_byte_timeout.count() > 0) {
+    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(c, CURLOPT_PREREQDATA, &t);
+  }
   if (method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (method == "GET" && body.empty()) {

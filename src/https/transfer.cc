@@ -132,9 +132,15 @@ int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
+int on_prereq(void* clientp, char*, char*, int, int) {
+  auto* t = static_cast<Transfer*>(clientp);
+  if (t->first_byte.count() > 0) t->first_byte_by = Clock::now() + t->first_byte;
+  return CURL_PREREQFUNC_OK;
+}
+
 namespace {
 void arrived(Transfer* t) {
-  if (t->first_byte_by == Clock::time_point::max() && t->between_bytes.count() == 0) return;
+  if (t->first_byte.count() == 0 && t->between_bytes.count() == 0) return;
   t->got_byte = true;
   t->last_byte = Clock::now();
 }

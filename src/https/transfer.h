@@ -67,8 +67,11 @@ struct Transfer {
   Stop stopped = Stop::kNone;
 
   // The plugin's own bounds (Request::first_byte_timeout, between_bytes_timeout; zero: none),
-  // checked by on_progress: the first response byte (a header line) by first_byte_by, and
-  // between response bytes no pause over between_bytes. `last_byte` is when the last arrived.
+  // checked by on_progress: the first response byte (a header line) within first_byte of the
+  // request being sent (on_prereq sets first_byte_by: after the connection and TLS, as the
+  // connect timeout covers those), and between response bytes no pause over between_bytes.
+  // `last_byte` is when the last arrived.
+  Clock::duration first_byte{0};
   Clock::time_point first_byte_by = Clock::time_point::max();
   Clock::duration between_bytes{0};
   bool got_byte = false;
@@ -81,6 +84,8 @@ struct Transfer {
 // CURLOPT_HEADERFUNCTION (the final response's headers, bounded in bytes and count),
 // CURLOPT_WRITEFUNCTION (the body, bounded by `keep`).
 int on_progress(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
+// CURLOPT_PREREQFUNCTION: the connection is made and the request is about to be sent.
+int on_prereq(void* clientp, char*, char*, int, int);
 curl_socket_t open_socket(void* clientp, curlsocktype purpose, struct curl_sockaddr* addr);
 size_t on_header(char* data, size_t size, size_t n, void* userp);
 size_t on_body(char* data, size_t size, size_t n, void* userp);
