@@ -272,6 +272,12 @@ struct ComponentFunction {
 // Every function the component exports, sorted by name. The decoder's error for a malformed
 // component; invalid_argument for a core module.
 Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes, size_t size);
+// Both of a component (decoded once): `wasmcap inspect`. Errors as component_functions'.
+struct ComponentDescription {
+  ComponentImports imports;
+  std::vector<ComponentFunction> functions;
+};
+Result<ComponentDescription> describe_component(const uint8_t* bytes, size_t size);
 
 // Engines by name: make_engine(), engine_names() and fast_options() in wasmcap/engine.h.
 
@@ -321,6 +327,10 @@ struct PrepareOptions {
   std::string module_sha256;
 };
 
+namespace component {
+struct Decoded;  // src/component/component.h: a decoded, validated component
+}  // namespace component
+
 class PreparedModule {
  public:
   // Loads `bytes` on `options.engine`. Errors: the engine's load errors (malformed,
@@ -343,6 +353,9 @@ class PreparedModule {
   // component_imports): empty here.
   const ModuleInfo& info() const;
   bool is_component() const { return component_; }
+  // A component's functions (component_functions' list, from the decoding prepare() made: the
+  // component is not decoded again); empty for a core module.
+  std::vector<ComponentFunction> component_functions() const;
   const std::string& engine() const { return engine_name_; }  // "interp" or "aot"
   const std::string& module_sha256() const;  // hex; computed once, when first needed
   const std::vector<uint8_t>& bytes() const { return *bytes_; }
@@ -359,6 +372,8 @@ class PreparedModule {
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<const Module> module_;  // a core module's; null for a component
   bool component_ = false;
+  // A component's decoding, made once by prepare() and shared by every run (opaque here).
+  std::shared_ptr<const component::Decoded> decoded_;
   AotOptions aot_;  // a component's runs make their engine with these
 };
 

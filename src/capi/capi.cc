@@ -231,10 +231,13 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
   std::shared_ptr<const wasmcap::Module> loaded;
   const wasmcap::ModuleInfo* described = nullptr;
   const bool component = wasmcap::is_component_binary(m->bytes->data(), m->bytes->size());
+  std::vector<wasmcap::ComponentFunction> functions;
   if (component && engine->name != "interp" && engine->name != "aot") {
-    // A WASI 0.2 component under auto: decoded and validated now, run as run_module runs it.
-    auto imports = wasmcap::component_imports(m->bytes->data(), m->bytes->size());
-    if (!imports) return make(imports.error());
+    // A WASI 0.2 component under auto: decoded and validated now (once: its functions are read
+    // from the same decoding), run as run_module runs it.
+    auto fns = wasmcap::component_functions(m->bytes->data(), m->bytes->size());
+    if (!fns) return make(fns.error());
+    functions = std::move(*fns);
   } else if (engine->name != "interp" && engine->name != "aot") {
     // auto chooses an engine per run: the module is validated (by the interpreter) and kept as
     // bytes.
@@ -254,13 +257,12 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
     m->prepared_engine = engine->name;
     m->prepared_cache_dir = engine->aot.cache_dir;
     described = &m->prepared->info();
+    if (component) functions = m->prepared->component_functions();
   }
   if (component) {
     // A component's exports are its functions, named as `wasmcap call` names them; its imports
     // are interfaces, not "module.name" pairs: none listed (wasmcap plan names them).
-    auto fns = wasmcap::component_functions(m->bytes->data(), m->bytes->size());
-    if (!fns) return make(fns.error());
-    for (const auto& f : *fns) m->exports.push_back(f.name);
+    for (const auto& f : functions) m->exports.push_back(f.name);
   } else {
     const wasmcap::ModuleInfo& info = *described;
     for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);

@@ -31,10 +31,10 @@ nlohmann::json limits_json(const MemoryLimits& m) {
 // A WASI 0.2 component: the interfaces it imports (and what wasmcap's host does not serve of
 // them), the functions it exports with their WIT signatures, and the grants its imports read.
 int inspect_component(const std::string& path, const std::vector<uint8_t>& bytes, bool json) {
-  auto imports = component_imports(bytes.data(), bytes.size());
-  if (!imports) return report_error(imports.error());
-  auto functions = component_functions(bytes.data(), bytes.size());
-  if (!functions) return report_error(functions.error());
+  auto described = describe_component(bytes.data(), bytes.size());
+  if (!described) return report_error(described.error());
+  const ComponentImports* imports = &described->imports;
+  const std::vector<ComponentFunction>* functions = &described->functions;
   // The grants the imports read (component_imports: those `wasmcap plan` warns of).
   std::vector<std::string> grants;
   for (const auto& read : imports->reads) {

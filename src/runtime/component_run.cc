@@ -125,6 +125,17 @@ Result<void> check_component_call(const uint8_t* bytes, size_t size, const Compo
 Result<std::vector<ComponentFunction>> component_functions(const uint8_t* bytes, size_t size) {
   component::Decoded d;
   WASMCAP_TRY_ASSIGN(d, decode_component(bytes, size));
+  return runtime_detail::functions_of(d);
+}
+
+Result<std::shared_ptr<const component::Decoded>> runtime_detail::decode_component_shared(const uint8_t* bytes,
+                                                                                          size_t size) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, component::decode(bytes, size));
+  return std::make_shared<const component::Decoded>(std::move(d));
+}
+
+std::vector<ComponentFunction> runtime_detail::functions_of(const component::Decoded& d) {
   std::vector<ComponentFunction> out;
   for (const std::string& name : component::exported_function_names(d)) {
     const uint32_t t = component::exported_func_type(d, name);
@@ -154,9 +165,8 @@ bool is_component_binary(const uint8_t* bytes, size_t size) {
   return component::is_component(bytes, size);
 }
 
-Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
-  component::Decoded d;
-  WASMCAP_TRY_ASSIGN(d, component::decode(bytes, size));
+namespace {
+ComponentImports imports_of(const component::Decoded& d) {
   // The functions a run registers; none of them is called here, so the Core has no grants.
   WasiConfig none;
   none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
@@ -164,6 +174,19 @@ Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
   component::HostRegistry host;
   runtime_detail::add_wasip2_host(host, core);
   return imports_against(d, host);
+}
+}  // namespace
+
+Result<ComponentImports> component_imports(const uint8_t* bytes, size_t size) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, component::decode(bytes, size));
+  return imports_of(d);
+}
+
+Result<ComponentDescription> describe_component(const uint8_t* bytes, size_t size) {
+  component::Decoded d;
+  WASMCAP_TRY_ASSIGN(d, decode_component(bytes, size));
+  return ComponentDescription{imports_of(d), runtime_detail::functions_of(d)};
 }
 
 namespace {
@@ -218,13 +241,9 @@ Result<CompileReport> compile_for_aot(const uint8_t* bytes, size_t size, const A
 Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
                                                 const ExecLimits& limits,
                                                 const std::optional<ComponentCall>& call,
-                                                wasip2::HttpOptions http) {
-  std::shared_ptr<const component::Decoded> decoded;
-  {
-    component::Decoded once;
-    WASMCAP_TRY_ASSIGN(once, component::decode(bytes.data(), bytes.size()));
-    decoded = std::make_shared<const component::Decoded>(std::move(once));
-  }
+                                                wasip2::HttpOptions http,
+                                                std::shared_ptr<const component::Decoded> decoded) {
+  if (!decoded) WASMCAP_TRY_ASSIGN(decoded, decode_component_shared(bytes.data(), bytes.size()));
   const component::Decoded& d = *decoded;
   // A call's arguments are converted before anything is instantiated: bad input runs nothing.
   PreparedCall prepared;

@@ -19,8 +19,17 @@ void add_wasip2_host(component::HostRegistry& host, wasi::Core& core, wasip2::Ht
 // (check_component_call's rules) and its result in RunReport::result_json. A trap or an ended
 // run (deadline, output cap) is an error as a core module's. wasi:http requests go through
 // `http.client`.
+// `decoded`: the bytes' decoding when the caller has it (a prepared component's, decoded once);
+// null: decoded here.
 Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
                                 const ExecLimits& limits, const std::optional<ComponentCall>& call,
-                                wasip2::HttpOptions http = {});
+                                wasip2::HttpOptions http = {},
+                                std::shared_ptr<const component::Decoded> decoded = nullptr);
+
+// Decodes and validates a component (the decoder's error otherwise), for a caller that keeps the
+// decoding (PreparedModule): what run_component takes as `decoded`.
+Result<std::shared_ptr<const component::Decoded>> decode_component_shared(const uint8_t* bytes, size_t size);
+// component_functions of a decoding.
+std::vector<ComponentFunction> functions_of(const component::Decoded& d);
 
 }  // namespace wasmcap::runtime_detail

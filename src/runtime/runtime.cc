@@ -411,7 +411,9 @@ static std::shared_ptr<const HostFuncTable> link_signatures(bool https) {
 namespace {
 Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                          const ModuleBytes& module, RunOptions options);
-Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options);
+// `decoded`: the component's decoding when the caller keeps one (PreparedModule), else null.
+Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options,
+                                   std::shared_ptr<const component::Decoded> decoded = nullptr);
 }  // namespace
 
 // run_module(Engine&) without its records.
@@ -621,7 +623,7 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
   if (is_component_binary(p->bytes_->data(), p->bytes_->size())) {
     // Decoded and validated now, so a malformed component fails here as a module would; its core
     // modules are loaded as each run instantiates it (run_component_on), on an engine of its own.
-    WASMCAP_TRY(component_imports(p->bytes_->data(), p->bytes_->size()));
+    WASMCAP_TRY_ASSIGN(p->decoded_, runtime_detail::decode_component_shared(p->bytes_->data(), p->bytes_->size()));
     p->component_ = true;
     p->aot_ = options.aot;
     return std::shared_ptr<const PreparedModule>(std::move(p));
@@ -634,6 +636,11 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
   WASMCAP_TRY_ASSIGN(p->engine_, make_engine(options.engine, std::move(config)));
   WASMCAP_TRY_ASSIGN(p->module_, p->engine_->load(*p->source_));
   return std::shared_ptr<const PreparedModule>(std::move(p));
+}
+
+std::vector<ComponentFunction> PreparedModule::component_functions() const {
+  if (!decoded_) return {};
+  return runtime_detail::functions_of(*decoded_);
 }
 
 const ModuleInfo& PreparedModule::info() const {
@@ -660,7 +667,7 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
       config.metered = required_capabilities(o).has(Capability::kLimitFuel);
       std::unique_ptr<Engine> engine;
       WASMCAP_TRY_ASSIGN(engine, make_engine(engine_name_, std::move(config)));
-      return run_component_on(*engine, *source_, std::move(o));
+      return run_component_on(*engine, *source_, std::move(o), decoded_);
     }
     return run_on(*engine_, module_, *source_, std::move(o));
   });
@@ -695,7 +702,8 @@ ExecLimits exec_limits(const RunOptions& options, std::chrono::steady_clock::tim
 
 // A WASI 0.2 command component, on the run's grants (the same WasiHost a core module gets: its
 // Core serves the 0.2 interfaces), limits and deadline (docs/components.md, "Running a component").
-Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options) {
+Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options,
+                                   std::shared_ptr<const component::Decoded> decoded) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = run_deadline(start, options.timeout_ms);
   WASMCAP_TRY(policy::check_capabilities(required_capabilities(options), engine,
@@ -720,7 +728,8 @@ Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component,
   RunReport report;
   WASMCAP_TRY_ASSIGN(report, runtime_detail::run_component(engine, component, host->core(),
                                                            exec_limits(options, deadline),
-                                                           options.component_call, std::move(http)));
+                                                           options.component_call, std::move(http),
+                                                           std::move(decoded)));
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
