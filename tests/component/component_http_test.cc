@@ -4,7 +4,8 @@
 // --config`: the request goes out only as the https grant allows, reaches the server with the
 // secret the header referenced, comes back scrubbed of it, and leaves its audit records; a
 // denied host, a component whose manifest asks for no https and a response over the bound are
-// refused or flagged.
+// refused or flagged. WASMCAP_TEST_ENGINE=aot (component_http-aot) runs the same cases on the aot
+// engine, from the object js_components.sh compiled into WASMCAP_TEST_AOT_CACHE.
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -62,9 +63,18 @@ class ComponentHttp : public ::testing::Test {
   std::string get(const std::string& url, const std::string& method = "GET", const std::string& body = "") {
     testing::ProcOptions po;
     po.timeout_ms = 120000;
-    last_ = testing::run_cli({"call", "--engine", "interp", "--manifest", manifest_, "--config", config_, component_, "get",
-                              "--json", json{{"url", url}, {"method", method}, {"body", body}}.dump()},
-                             po);
+    const char* e = std::getenv("WASMCAP_TEST_ENGINE");
+    const std::string engine = e != nullptr && std::string(e) == "aot" ? "aot" : "interp";
+    std::vector<std::string> argv = {"call", "--engine", engine};
+    if (engine == "aot") {
+      const char* cache = std::getenv("WASMCAP_TEST_AOT_CACHE");
+      EXPECT_NE(cache, nullptr) << "WASMCAP_TEST_AOT_CACHE is not set: run through js_components.sh";
+      // Compiled before by js_components.sh: a run that had to compile would fail here.
+      if (cache != nullptr) argv.insert(argv.end(), {"--cache-dir", cache, "--compile-timeout-ms", "1"});
+    }
+    argv.insert(argv.end(), {"--manifest", manifest_, "--config", config_, component_, "get", "--json",
+                             json{{"url", url}, {"method", method}, {"body", body}}.dump()});
+    last_ = testing::run_cli(argv, po);
     EXPECT_EQ(last_.exit_code, 0) << testing::describe(last_);
     json j = json::parse(last_.out, nullptr, false);
     return j.is_string() ? j.get<std::string>() : "<" + last_.out + ">";
