@@ -279,7 +279,7 @@ struct Builder {
         const HostContext* own;
         bool top;
         ~Entry() {
-          if (top) sh->fuel_used = own->fuel_charged > UINT64_MAX - sh->fuel_used ? UINT64_MAX : sh->fuel_used + own->fuel_charged;
+          if (top) sh->add_fuel(own->fuel_charged);
         }
       } entry{inst->shared, &own, caller == nullptr};
       CallScope scope;
@@ -559,10 +559,7 @@ struct Builder {
           own.limits = &shared->limits;
           Value a = Value::I32(rep);
           HostCallResult r = dtor->call(caller != nullptr ? *caller : own, &a, nullptr);
-          if (caller == nullptr) {
-            shared->fuel_used = own.fuel_charged > UINT64_MAX - shared->fuel_used ? UINT64_MAX
-                                                                                : shared->fuel_used + own.fuel_charged;
-          }
+          if (caller == nullptr) shared->add_fuel(own.fuel_charged);
           return r;
         };
       }

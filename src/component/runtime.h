@@ -141,6 +141,8 @@ struct Shared {
   // export called from outside, a start function): each counts the core calls nested in it
   // once, as engines charge a callee's fuel to its caller (ComponentInstance::fuel_consumed).
   uint64_t fuel_used = 0;
+  // Adds an entry's fuel to fuel_used, saturating (HostContext::charge_fuel's rule).
+  void add_fuel(uint64_t units) { fuel_used = units > UINT64_MAX - fuel_used ? UINT64_MAX : fuel_used + units; }
 };
 
 // One component instance.
