@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fast/translate.h"
 #include "wabt_engine.h"
 #include "wasmcap/engine.h"
 #include "wat_to_wasm.h"
@@ -195,6 +196,118 @@ TEST(FastFuel, BrTableAndCallsChargeTheirTargetBlockBeforeItRuns) {
     EXPECT_EQ(out.error().code, ErrorCode::kFuelExhausted) << out.error().to_string();
     EXPECT_EQ(r.instance->fuel_consumed(), x.fuel) << x.func;
   }
+}
+
+// Pairs (fast.h, WASMCAP_FAST_PAIRS): a pair's handler does its first instruction's work and
+// jumps into the second's. Written like the code pairs come from (a byte-class scan as mawk
+// splits fields, cell copies, size rounding, a stack-pointer prologue): with and without pairs,
+// every call must give the same result, trap included, and consume the same fuel, and a fuel
+// limit must stop both at the same block, whatever the limit.
+const char* const kPairs = R"((module
+  (memory 1)
+  (global $sp (mut i32) (i32.const 4096))
+  (data (i32.const 0) "  ab c\tdef   ghi\n")
+  (data (i32.const 265) "\01\01")  ;; class table at 256: tab, newline
+  (data (i32.const 288) "\01")     ;; space
+  (data (i32.const 512) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+  (func (export "scan") (param $s i32) (param $end i32) (result i32) (local $cnt i32) (local $q i32)
+    (block $done
+      (loop $fields
+        (block $x (loop $sp
+          (br_if $x (i32.ne (i32.load8_u offset=256 (i32.load8_u (local.get $s))) (i32.const 1)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br $sp)))
+        (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
+        (local.set $q (local.get $s))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (block $y (loop $f
+          (br_if $y (i32.ge_u (local.get $s) (local.get $end)))
+          (br_if $y (i32.eq (i32.load8_u offset=256 (i32.load8_u (local.get $s))) (i32.const 1)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br $f)))
+        (local.set $cnt (i32.add (i32.mul (local.get $cnt) (i32.const 16))
+                                 (i32.sub (local.get $s) (local.get $q))))
+        (br $fields)))
+    (local.get $cnt))
+  (func (export "copy_cells") (param $dst i32) (param $src i32) (param $n i32) (result i32)
+    (loop $l
+      (i32.store (local.get $dst) (i32.load (local.get $src)))
+      (i32.store offset=4 (local.get $dst) (i32.load offset=4 (local.get $src)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
+      (local.set $src (i32.add (local.get $src) (i32.const 8)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32.load (i32.sub (local.get $dst) (i32.const 4))))
+  (func $round (param i32) (result i32)
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+    (i32.store (global.get $sp) (local.get 0))
+    (local.set 0 (i32.and (i32.add (i32.load (global.get $sp)) (i32.const 7)) (i32.const -8)))
+    (global.set $sp (i32.add (global.get $sp) (i32.const 16)))
+    (local.get 0))
+  (func (export "round_sum") (param $n i32) (result i32) (local $s i32)
+    (block $b (loop $l
+      (br_if $b (i32.eqz (local.get $n)))
+      (local.set $s (i32.add (local.get $s) (call $round (local.get $n))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (i32.add (local.get $s) (global.get $sp)))
+))";
+
+TEST(FastCode, PairsChangeNothingButDispatches) {
+  const std::vector<Case> cases = {
+      {"scan", {Value::I32(0), Value::I32(17)}, "i32:" + std::to_string(((2 * 16 + 1) * 16 + 3) * 16 + 3)},
+      {"scan", {Value::I32(3), Value::I32(9)}, "i32:" + std::to_string((1 * 16 + 1) * 16 + 2)},
+      {"scan", {Value::I32(65530), Value::I32(70000)}, "trap_memory_out_of_bounds"},
+      {"copy_cells", {Value::I32(1024), Value::I32(512), Value::I32(2)}, "i32:4"},
+      {"copy_cells", {Value::I32(65528), Value::I32(512), Value::I32(2)}, "trap_memory_out_of_bounds"},
+      {"round_sum", {Value::I32(9)}, "i32:" + std::to_string(16 + 8 * 8 + 4096)},
+  };
+  auto used = [] {
+    uint64_t n = 0;
+    for (uint64_t u : fast::translate_test_hooks::pair_uses()) n += u;
+    return n;
+  };
+  for (const Case& c : cases) {
+    std::string results[2];
+    uint64_t fuel[2] = {0, 0};
+    for (int with = 1; with >= 0; --with) {
+      fast::translate_test_hooks::set_pairs_enabled(with == 1);
+      uint64_t before = used();
+      Inst r = instantiate(make_fast_engine(), kPairs);
+      ASSERT_TRUE(r.instance);
+      results[with] = outcome(r.instance->call(c.func, c.args));
+      fuel[with] = r.instance->fuel_consumed();
+      if (with == 1) {
+        EXPECT_GT(used(), before) << c.func << ": no pair was used";
+      } else {
+        EXPECT_EQ(used(), before) << c.func;
+      }
+    }
+    fast::translate_test_hooks::set_pairs_enabled(true);
+    EXPECT_EQ(results[1], c.expect) << c.func;
+    EXPECT_EQ(results[0], c.expect) << c.func << " without pairs";
+    EXPECT_EQ(fuel[1], fuel[0]) << c.func;
+    // Every fuel limit up to the whole run stops both at the same point.
+    for (uint64_t limit = 1; limit <= fuel[0] + 1; ++limit) {
+      std::string out[2];
+      uint64_t consumed[2] = {0, 0};
+      for (int with = 1; with >= 0; --with) {
+        fast::translate_test_hooks::set_pairs_enabled(with == 1);
+        ExecLimits limits;
+        limits.fuel = limit;
+        Inst r = instantiate(make_fast_engine(), kPairs, limits);
+        ASSERT_TRUE(r.instance);
+        out[with] = outcome(r.instance->call(c.func, c.args));
+        consumed[with] = r.instance->fuel_consumed();
+      }
+      fast::translate_test_hooks::set_pairs_enabled(true);
+      ASSERT_EQ(out[1], out[0]) << c.func << " fuel " << limit;
+      ASSERT_EQ(consumed[1], consumed[0]) << c.func << " fuel " << limit;
+    }
+  }
+  // The reference interpreter agrees.
+  Inst w = instantiate(testing::make_wabt_reference_engine(), kPairs);
+  ASSERT_TRUE(w.instance);
+  for (const Case& c : cases) EXPECT_EQ(outcome(w.instance->call(c.func, c.args)), c.expect) << c.func;
 }
 
 }  // namespace

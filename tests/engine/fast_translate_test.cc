@@ -83,6 +83,23 @@ TEST(FastTranslate, SameCodeOnEveryGuestAndCorpusModule) {
   EXPECT_GT(streamed * 10, funcs * 9) << streamed << " of " << funcs;
 }
 
+// Pairs (fast.h, WASMCAP_FAST_PAIRS) were chosen from the guests' most frequent consecutive
+// instructions: each must be taken somewhere in the guests of the build (the test guests and
+// the toolbox, whose awk they were measured on). One never taken is dead, or its length in the
+// list is not its instruction's (then it can never match).
+TEST(FastTranslate, EveryPairIsTakenInTheGuests) {
+  std::vector<uint64_t> before = fast::translate_test_hooks::pair_uses();
+  std::vector<std::string> paths = files_in(test_paths::guest_dir(), ".wasm");
+  std::string toolbox = std::string(test_paths::guest_dir()) + "/toolbox/toolbox.wasm";
+  if (read_file(toolbox).empty()) GTEST_SKIP() << "a build without the toolbox (WASMCAP_BUILD_TOOLBOX)";
+  paths.push_back(toolbox);
+  for (const std::string& p : paths) compare(read_file(p));
+  std::vector<uint64_t> after = fast::translate_test_hooks::pair_uses();
+  ASSERT_EQ(before.size(), after.size());
+  ASSERT_GT(after.size(), 20u);
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_GT(after[i], before[i]) << "pair " << i;
+}
+
 // The walk's corner cases: unreachable code (nested blocks inside it, in then and else arms),
 // else arms present but empty, ifs without else, block types by index (parameters, several
 // results), br_table, typed select, bulk memory and table instructions, call_indirect.

@@ -148,6 +148,7 @@ namespace {
 constexpr const char* kOpNames[] = {
 #define WASMCAP_FAST_X(name) #name,
     WASMCAP_FAST_OPS(WASMCAP_FAST_X) WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+    WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_OP)
 #undef WASMCAP_FAST_X
 };
 constexpr size_t kNOps = static_cast<size_t>(Op::kCount);
@@ -224,6 +225,7 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
 #define WASMCAP_FAST_X(name) &&L_##name,
         WASMCAP_FAST_OPS(WASMCAP_FAST_X)
         WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+        WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_OP)
 #undef WASMCAP_FAST_X
     };
     static int32_t offsets[static_cast<size_t>(Op::kCount)];
@@ -343,9 +345,13 @@ WASMCAP_FAST_LOOP_ATTR static Stop run_impl(Runtime* rtp, uint32_t entry,
     NEXT();
   }
 
-L_fuel:
-  pc += 1;
+// The bodies of handlers that start pairs (exec_pairs.inc) are macros, shared by both: each
+// leaves pc at the next instruction's handler word.
+#define BODY_fuel \
+  pc += 1;        \
   CHARGE();
+L_fuel:
+  BODY_fuel
   NEXT();
 fuel_slow : {
   // The block about to run (at pc) costs pc[-1] units and they are not all granted: check the
@@ -507,19 +513,25 @@ L_copy:
   S(0) = S(1);
   pc += 2;
   NEXT();
-L_copy_p:
-  fp[LO(0)] = fp[HI(0)];
+#define BODY_copy_p      \
+  fp[LO(0)] = fp[HI(0)]; \
   pc += 1;
+L_copy_p:
+  BODY_copy_p
   NEXT();
-L_copy2_p:
-  fp[LO(0)] = fp[HI(0)];
-  fp[LO(1)] = fp[HI(1)];
+#define BODY_copy2_p     \
+  fp[LO(0)] = fp[HI(0)]; \
+  fp[LO(1)] = fp[HI(1)]; \
   pc += 2;
+L_copy2_p:
+  BODY_copy2_p
   NEXT();
-L_i32_add_k_p2:
-  fp[LO(0)] = W32(U32(fp[HI(0)]) + pc[1]);
-  fp[LO(2)] = W32(U32(fp[HI(2)]) + pc[3]);
+#define BODY_i32_add_k_p2                      \
+  fp[LO(0)] = W32(U32(fp[HI(0)]) + pc[1]);     \
+  fp[LO(2)] = W32(U32(fp[HI(2)]) + pc[3]);     \
   pc += 4;
+L_i32_add_k_p2:
+  BODY_i32_add_k_p2
   NEXT();
 L_copy2:
   S(0) = S(1);
@@ -534,9 +546,11 @@ L_const_:
   S(0) = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(pc[1])));
   pc += 2;
   NEXT();
-L_const_p:
-  fp[LO(0)] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(HI(0))));
+#define BODY_const_p                                                                 \
+  fp[LO(0)] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(HI(0)))); \
   pc += 1;
+L_const_p:
+  BODY_const_p
   NEXT();
 L_const64:
   S(0) = K64(1);
@@ -546,9 +560,11 @@ L_select:
   S(0) = U32(S(3)) != 0 ? S(1) : S(2);
   pc += 4;
   NEXT();
-L_global_get:
-  S(0) = globals[pc[1]];
+#define BODY_global_get  \
+  S(0) = globals[pc[1]]; \
   pc += 2;
+L_global_get:
+  BODY_global_get
   NEXT();
 L_global_get_i:
   S(0) = *global_imports[pc[1]];
@@ -564,6 +580,24 @@ L_global_set:
   NEXT();
 
   // --- memory -------------------------------------------------------------------------------
+#define LOAD_P_BODY(T, conv)                                       \
+  {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)])) + pc[1];   \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;         \
+    T v;                                                           \
+    std::memcpy(&v, mem + ea, sizeof(T));                          \
+    fp[LO(0)] = conv;                                              \
+    pc += 2;                                                       \
+  }
+#define LOAD_AK_BODY(T, conv)                                              \
+  {                                                                        \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)]) + pc[1]) + pc[2];   \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                 \
+    T v;                                                                   \
+    std::memcpy(&v, mem + ea, sizeof(T));                                  \
+    fp[LO(0)] = conv;                                                      \
+    pc += 3;                                                               \
+  }
 #define LOAD(name, T, conv)                                                       \
   L_##name : {                                                                    \
     uint64_t ea = static_cast<uint64_t>(U32(S(1))) + pc[2];                       \
@@ -575,21 +609,11 @@ L_global_set:
     NEXT();                                                                       \
   }                                                                               \
   L_##name##_p : {                                                                \
-    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)])) + pc[1];                  \
-    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
-    T v;                                                                          \
-    std::memcpy(&v, mem + ea, sizeof(T));                                         \
-    fp[LO(0)] = conv;                                                             \
-    pc += 2;                                                                      \
+    LOAD_P_BODY(T, conv)                                                          \
     NEXT();                                                                       \
   }                                                                               \
   L_##name##_ak : {                                                               \
-    uint64_t ea = static_cast<uint64_t>(U32(fp[HI(0)]) + pc[1]) + pc[2];          \
-    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
-    T v;                                                                          \
-    std::memcpy(&v, mem + ea, sizeof(T));                                         \
-    fp[LO(0)] = conv;                                                             \
-    pc += 3;                                                                      \
+    LOAD_AK_BODY(T, conv)                                                         \
     NEXT();                                                                       \
   }                                                                               \
   L_##name##_c : {                                                                \
@@ -616,6 +640,14 @@ L_global_set:
   LOAD(i64_load32_s, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
   LOAD(i64_load32_u, uint32_t, static_cast<uint64_t>(v))
 #undef LOAD
+#define STORE_P_BODY(T)                                            \
+  {                                                                \
+    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)])) + pc[1];   \
+    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;         \
+    T v = static_cast<T>(fp[HI(0)]);                               \
+    std::memcpy(mem + ea, &v, sizeof(T));                          \
+    pc += 2;                                                       \
+  }
 #define STORE(name, T)                                                            \
   L_##name : {                                                                    \
     uint64_t ea = static_cast<uint64_t>(U32(S(0))) + pc[2];                       \
@@ -626,11 +658,7 @@ L_global_set:
     NEXT();                                                                       \
   }                                                                               \
   L_##name##_p : {                                                                \
-    uint64_t ea = static_cast<uint64_t>(U32(fp[LO(0)])) + pc[1];                  \
-    if (UNLIKELY(ea + sizeof(T) > memsize)) goto trap_oob;                        \
-    T v = static_cast<T>(fp[HI(0)]);                                              \
-    std::memcpy(mem + ea, &v, sizeof(T));                                         \
-    pc += 2;                                                                      \
+    STORE_P_BODY(T)                                                               \
     NEXT();                                                                       \
   }                                                                               \
   L_##name##_ak : {                                                               \
@@ -803,6 +831,7 @@ L_ref_is_null:
 #include "engine/fast/exec_numeric.inc"
 #include "engine/fast/exec_simd.inc"
 #include "engine/fast/exec_eh.inc"
+#include "engine/fast/exec_pairs.inc"
 
 trap_oob:
   TRAP(ErrorCode::kTrapMemoryOutOfBounds, "out of bounds memory access");

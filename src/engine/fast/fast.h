@@ -178,10 +178,33 @@ using Slot = uint64_t;
   X(i64_store8_c) X(i64_store16_c) X(i64_store32_c)                                             \
   WASMCAP_FAST_EH_OPS(X)
 
+// Pairs (superinstructions for dispatch, docs/fast-interp.md "Pairs"): P(a, n, b) is the
+// instruction a (n words, its handler included) followed directly by the instruction b that its
+// code falls through to. After translation, a's handler word becomes `a_then_b`, which does a's
+// work and then jumps straight into b's handler: one dispatch instead of two. b's words stay in
+// place, so a branch to b, a trap in a or a fuel refill between them sees the code unchanged.
+// Chosen from the most frequent consecutive pairs of real guests (bench/notes/2026-11-29-*).
+#define WASMCAP_FAST_PAIRS(P)                                                                   \
+  P(i32_add_k_p, 3, i32_and_k_p) P(i32_add_k_p, 3, i32_load_p) P(i32_add_k_p, 3, i32_store_p)   \
+  P(i32_add_k_p, 3, global_set) P(i32_add_k_p, 3, br_table) P(i32_sub_k_p, 3, global_set)       \
+  P(i32_add_k_p2, 5, i32_load8_u_p) P(i32_load8_u_p, 3, i32_load8_u_ak)                         \
+  P(i32_load8_u_p, 3, i32_add_k_p) P(i32_load_p, 3, i32_store_p) P(i32_load_p, 3, i32_add_k_p)  \
+  P(i32_load_p, 3, i32_load_p) P(i32_load_p, 3, br_i32_eqz_f) P(i32_store_p, 3, i32_add_k_p)    \
+  P(i32_store_p, 3, i32_store_p) P(i32_store_p, 3, fuel) P(i32_load8_u_ak, 4, br_i32_ne_k_f)   \
+  P(i32_load8_u_ak, 4, br_i32_eq_k_f) P(copy2_p, 3, br_i32_ge_u_f) P(copy2_p, 3, copy_p)        \
+  P(copy_p, 2, i32_add_k_p2) P(copy_p, 2, i32_add_k_p) P(copy_p, 2, const_p)                    \
+  P(const_p, 2, fuel) P(const_p, 2, i32_store8_p) P(const_p, 2, i32_store_p)                    \
+  P(global_get, 3, i32_sub_k_p) P(fuel, 2, i32_add_k_p) P(fuel, 2, const_p)                     \
+  P(br_i32_ge_u_f, 5, i32_add_k_p2) P(br_i32_ne_k_f, 5, copy2_p)                                \
+  P(br_i32_gt_u_k_f, 5, i32_load_p) P(br_i32_lt_u_k_f, 5, i32_shr_u_k_p)                        \
+  P(i32_and_k_p, 3, br_i32_gt_u_k_f) P(i32_shl_k_p, 3, i32_add)
+#define WASMCAP_FAST_PAIR_OP(a, n, b) WASMCAP_FAST_X(a##_then_##b)
+
 enum class Op : uint16_t {
 #define WASMCAP_FAST_X(name) name,
   WASMCAP_FAST_OPS(WASMCAP_FAST_X)
   WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+  WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_OP)
 #undef WASMCAP_FAST_X
       kCount
 };

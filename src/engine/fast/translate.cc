@@ -22,7 +22,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <map>
@@ -33,10 +35,20 @@ namespace {
 
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
+// Pairs: uses per pair and the tests' switch (translate_test_hooks).
+constexpr size_t kNumPairs = 0
+#define WASMCAP_FAST_PAIR_COUNT(a, n, b) +1
+    WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_COUNT)
+#undef WASMCAP_FAST_PAIR_COUNT
+    ;
+std::atomic<uint64_t> g_pair_uses[kNumPairs];
+std::atomic<bool> g_pairs_enabled{true};
+
 constexpr const char* kOpNames[] = {
 #define WASMCAP_FAST_X(name) #name,
     WASMCAP_FAST_OPS(WASMCAP_FAST_X)
     WASMCAP_FAST_SIMD_OPS(WASMCAP_FAST_X)
+    WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_OP)
 #undef WASMCAP_FAST_X
 };
 
@@ -377,6 +389,7 @@ class FuncTranslator {
       code_[w] = static_cast<Word>(static_cast<int32_t>(static_cast<int64_t>(code_[w]) -
                                                         static_cast<int64_t>(w)));
     }
+    fuse_pairs();
     code_.shrink_to_fit();
     out->frame_slots = static_cast<uint32_t>(frame_slots);
 #ifdef WASMCAP_FAST_DUMP  // debugging aid: -DWASMCAP_FAST_DUMP prints translated code
@@ -444,11 +457,60 @@ class FuncTranslator {
   size_t pc() const { return code_.size(); }
   void emit(Op op) {
     if (wide_) op = wide_op(op);
+    if (prev_start_ != kNone && prev_start_ < code_.size()) {
+      adjacent_.push_back({static_cast<uint32_t>(prev_start_), static_cast<uint32_t>(code_.size())});
+    }
+    prev_start_ = code_.size();
     last_op_pc_ = code_.size();
     last_op_ = op;
     last_dst_ = kNone;
     last_dst_packed_ = false;
     code_.push_back(static_cast<Word>(h_[static_cast<size_t>(op)]));
+  }
+  // Drops the code from word n on (an instruction start, or inside the last instruction), and
+  // the pairs (fuse_pairs) whose second instruction it removes.
+  void cut_code(size_t n) {
+    code_.resize(n);
+    bool prev_known = prev_start_ != kNone && prev_start_ < n;
+    while (!adjacent_.empty() && adjacent_.back().second >= n) {
+      if (adjacent_.back().second == n) {  // the instruction before the one removed ends here
+        prev_start_ = adjacent_.back().first;
+        prev_known = true;
+      }
+      adjacent_.pop_back();
+    }
+    if (!prev_known) prev_start_ = kNone;
+  }
+  // Pairs (fast.h, WASMCAP_FAST_PAIRS): once the code is final, each instruction a directly
+  // followed by an instruction b of a pair gets the pair's handler (a's words and b's are
+  // otherwise unchanged: b may still be a branch target). Both handler words are read from the
+  // final code, so an instruction rewritten after it was emitted (a _f branch, a merged copy)
+  // pairs as what it became, and a's length is checked against the pair's.
+  void fuse_pairs() {
+    struct Rule {
+      Op a;
+      uint32_t words;
+      Op b;
+      Op ab;
+    };
+    static constexpr Rule kRules[] = {
+#define WASMCAP_FAST_PAIR_RULE(a, n, b) {Op::a, n, Op::b, Op::a##_then_##b},
+        WASMCAP_FAST_PAIRS(WASMCAP_FAST_PAIR_RULE)
+#undef WASMCAP_FAST_PAIR_RULE
+    };
+    if (!g_pairs_enabled.load(std::memory_order_relaxed)) return;
+    auto word = [this](Op op) { return static_cast<Word>(h_[static_cast<size_t>(op)]); };
+    for (auto [a, b] : adjacent_) {
+      if (b >= code_.size()) continue;
+      for (size_t i = 0; i < std::size(kRules); ++i) {
+        const Rule& r = kRules[i];
+        if (code_[a] == word(r.a) && b == a + r.words && code_[b] == word(r.b)) {
+          code_[a] = word(r.ab);
+          g_pair_uses[i].fetch_add(1, std::memory_order_relaxed);
+          break;
+        }
+      }
+    }
   }
   // A one-word operand. Values that do not fit make the function too large (checked in run()).
   void k(uint64_t v) {
@@ -714,7 +776,7 @@ class FuncTranslator {
     }
     *a = code_[at] >> 16;
     *kk = code_[at + 1];
-    code_.resize(cut);
+    cut_code(cut);
     last_op_pc_ = kNone;
     last_dst_ = kNone;
     return true;
@@ -830,7 +892,7 @@ class FuncTranslator {
           Word a = code_[last_op_pc_ + 2];
           Word b = last_op_ == Op::i32_eqz ? Word{} : code_[last_op_pc_ + 3];
           Op br_op = last_op_ == Op::i32_eqz ? Op::br_i32_eqz : fused;
-          code_.resize(last_op_pc_);
+          cut_code(last_op_pc_);
           pop();
           emit(br_op);
           k(a);
@@ -874,7 +936,7 @@ class FuncTranslator {
       if (fused != Op::kCount || last_op_ == Op::i32_eqz) {
         Word a = code_[last_op_pc_ + 2];
         Word b = last_op_ == Op::i32_eqz ? Word{} : code_[last_op_pc_ + 3];
-        code_.resize(last_op_pc_);
+        cut_code(last_op_pc_);
         pop();
         if (last_op_ == Op::i32_eqz) {
           emit(Op::br_if);  // if (x == 0) ... : skip the arm when x != 0
@@ -1080,7 +1142,7 @@ class FuncTranslator {
 #ifndef WASMCAP_BENCH_FAST_NO_FUEL
           // br_table charges its target's segment like every taken branch (run()): a stub
           // (values moved, then `br`, which charges the label) starts with `fuel 0`.
-          code_.push_back(fuel_handler());
+          emit(Op::fuel);
           code_.push_back(0);
 #endif
           last_op_pc_ = kNone;  // a jump target: nothing before it fuses with what follows
@@ -1465,6 +1527,10 @@ class FuncTranslator {
   size_t fuel_word_ = kNone;
   uint64_t fuel_count_ = 0;
   bool fuel_fused_ = false;  // fuel_word_ is a conditional branch's (its _f form), not a label
+  // Instruction starts for fuse_pairs: the last one emitted, and every (a, b) where b was
+  // emitted right after a (b's start is where a's words end).
+  size_t prev_start_ = kNone;
+  std::vector<std::pair<uint32_t, uint32_t>> adjacent_;
   size_t last_op_pc_ = kNone;
   Op last_op_ = Op::kCount;
   size_t last_dst_ = kNone;
@@ -1871,5 +1937,14 @@ void IrDeleter::operator()(wabt::Module* m) const {
   }
   delete m;
 }
+
+namespace translate_test_hooks {
+std::vector<uint64_t> pair_uses() {
+  std::vector<uint64_t> out;
+  for (const auto& n : g_pair_uses) out.push_back(n.load(std::memory_order_relaxed));
+  return out;
+}
+void set_pairs_enabled(bool on) { g_pairs_enabled.store(on, std::memory_order_relaxed); }
+}  // namespace translate_test_hooks
 
 }  // namespace wasmcap::fast

@@ -91,6 +91,11 @@ std::string compare_front_ends(const Module& module, uint32_t* streamed, uint32_
                                bool gate = true);
 // Functions translated for a call, in this process (FastModule::shared_code: once per module).
 extern std::atomic<uint64_t> translations;
+// Pairs (fast.h, WASMCAP_FAST_PAIRS): how many instructions each pair took, in the list's order,
+// over every function translated in this process; and translation without pairs (the code
+// is then what it was before pairs existed), to compare the two.
+std::vector<uint64_t> pair_uses();
+void set_pairs_enabled(bool on);
 }
 
 }  // namespace wasmcap::fast
