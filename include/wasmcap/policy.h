@@ -166,6 +166,11 @@ struct Manifest {
   Limits limits;
   std::vector<Tool> tools;  // "tools": what the plugin offers as MCP tools (may be empty)
   std::vector<ShellCommand> commands;  // "commands": sorted by name (may be empty)
+  // "component_tools" (docs/manifest.md#component_tools): the functions a component module
+  // exports that are offered as MCP tools: every one (`true`), or those of the listed exported
+  // interfaces and top-level functions (export names, e.g. "example:calc/ops@1.0.0", "add").
+  bool component_tools_all = false;
+  std::vector<std::string> component_tools;
 };
 
 // --- The operator's side ----------------------------------------------------------------------

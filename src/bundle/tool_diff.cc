@@ -43,6 +43,26 @@ void diff_shell_commands(const Json& a, const Json& b, std::vector<SurfaceChange
   }
 }
 
+// Tools derived from a component's exports (manifest "component_tools"): their names, schemas
+// and descriptions come from the module, so with such tools offered before or after, a change of
+// the list or of any module's hash blocks (the derived surface may have changed: fail closed).
+bool offers_component_tools(const Json& manifest) {
+  Json c = manifest.value("component_tools", Json(false));
+  return c == Json(true) || (c.is_array() && !c.empty());
+}
+
+void diff_component_tools(const Json& a, const Json& b, std::vector<SurfaceChange>& out) {
+  if (!offers_component_tools(a) && !offers_component_tools(b)) return;
+  Json ca = a.value("component_tools", Json(false)), cb = b.value("component_tools", Json(false));
+  if (ca != cb) out.push_back({"component_tools: " + show(ca) + " -> " + show(cb), true});
+  Json ma = a.value("modules", Json::object()), mb = b.value("modules", Json::object());
+  if (ma != mb) {
+    out.push_back({"component tools: the module changed (" + show(ma) + " -> " + show(mb) +
+                       "): the tools derived from its exports may differ",
+                   true});
+  }
+}
+
 }  // namespace
 
 std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
@@ -60,7 +80,8 @@ std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
   Json ta = a.value("tools", Json::array()), tb = b.value("tools", Json::array());
   // Permissions pin what agents were shown only for plugins that offer tools; for others a change
   // is reported, and the operator's grants stay the limit as always.
-  bool offers_tools = (ta.is_array() && !ta.empty()) || (tb.is_array() && !tb.empty());
+  bool offers_tools = (ta.is_array() && !ta.empty()) || (tb.is_array() && !tb.empty()) ||
+                      offers_component_tools(a) || offers_component_tools(b);
   Json pa = a.value("permissions", Json::object()), pb = b.value("permissions", Json::object());
   if (pa != pb) {
     out.push_back({"requested permissions: " + show(pa) + " -> " + show(pb), offers_tools});
@@ -89,6 +110,7 @@ std::vector<SurfaceChange> diff_tool_surface(std::string_view old_manifest,
     std::string name = t["name"].is_string() ? t["name"].get<std::string>() : "";
     if (tool_named(ta, name) == nullptr) out.push_back({"tool " + policy::quote(name) + ": added", false});
   }
+  diff_component_tools(a, b, out);
   diff_shell_commands(a, b, out);
   return out;
 }

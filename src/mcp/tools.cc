@@ -191,7 +191,41 @@ struct Entry {
   Json input_schema, output_schema;  // output_schema null when absent
   std::shared_ptr<const policy::Plan> plan;  // narrowed (read-only tools); bounded per call
   Json listed;                               // the MCP Tool object
+  // A tool derived from a component's export (manifest "component_tools"): the export called
+  // (`name` or `iface#name`); its arguments are the function's parameters by name.
+  std::string component_export;
 };
+
+// The MCP name of a component tool: the function's name, after its interface's own name for a
+// function of an exported interface ("example:calc/ops@1.0.0#add" -> "ops_add"; WIT names have
+// no '_', so the two parts stay apart). "" when that is no valid tool name.
+std::string component_tool_name(const std::string& export_name) {
+  std::string n = export_name;
+  if (size_t hash = n.find('#'); hash != std::string::npos) {
+    std::string iface = n.substr(0, hash), fn = n.substr(hash + 1);
+    if (size_t at = iface.find('@'); at != std::string::npos) iface.resize(at);
+    if (size_t slash = iface.rfind('/'); slash != std::string::npos) iface = iface.substr(slash + 1);
+    n = iface + "_" + fn;
+  }
+  bool ok = !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+  return ok ? n : "";
+}
+
+// A component function's result as an MCP outputSchema, which must describe an object: the
+// result is its "result" member. Null for a function without a result.
+Json component_output_schema(const Json& result_schema) {
+  Json r = result_schema;
+  if (r.is_object()) r.erase("$schema");
+  if (r == Json{{"type", "null"}}) return nullptr;
+  return Json{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+              {"type", "object"},
+              {"properties", {{"result", r}}},
+              {"required", {"result"}},
+              {"additionalProperties", false}};
+}
 
 // Guest output of one call, capped by WasiConfig::max_output_bytes (the runtime stops the guest
 // with output_limit beyond it), so the strings never outgrow that bound.
@@ -252,6 +286,9 @@ struct ToolHost::Impl {
   uint64_t memory_cap_mb(const policy::Plan& plan) const {
     return policy::smaller_limit(plan.limits.max_memory_mb, options.call_max_memory_mb).value_or(kDefaultCallMaxMemoryMb);
   }
+
+  void add_component_tools(const registry::Resolved& r, const policy::Plan& base,
+                           const std::string& bundle, std::vector<Entry>& entries);
 
   void log(const std::string& line) const {
     if (options.log) {
@@ -389,7 +426,8 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       impl->unavailable.push_back(name + ": " + r.error().to_string());
       continue;
     }
-    if (r->manifest.tools.empty()) continue;
+    const bool component_tools = r->manifest.component_tools_all || !r->manifest.component_tools.empty();
+    if (r->manifest.tools.empty() && !component_tools) continue;
     policy::Plan base = registry::plan_for_installed(*r, o.config);
     if (!base.fully_granted()) {
       // Tools run with exactly their grants or not at all (no --degrade for agents).
@@ -430,6 +468,7 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
       l["_meta"] = {{"io.wasmcap/plugin", e.plugin}, {"io.wasmcap/version", e.version}};
       entries.push_back(std::move(e));
     }
+    if (component_tools) impl->add_component_tools(*r, base, name, entries);
   }
   // The built-in shell tools (host config mcp.bash; bash_tool.h), offered only when the
   // configured workspace exists: a thin caller of the shell library, with the command table
@@ -496,6 +535,74 @@ Result<std::shared_ptr<ToolHost>> ToolHost::create(ServerOptions options) {
   impl->entries = std::move(entries);
   for (const auto& u : impl->unavailable) impl->log("no tools from " + u);
   return std::shared_ptr<ToolHost>(new ToolHost(std::move(impl)));
+}
+
+// The tools of a component's exports (manifest "component_tools", docs/mcp.md "Component
+// tools"): one per exported function selected, its schemas derived from the function's type
+// (the same mapping as `wasmcap call --json`). They come from the verified module whose hash the
+// signed manifest pins, and a call refuses a module that no longer has that hash.
+void ToolHost::Impl::add_component_tools(const registry::Resolved& r, const policy::Plan& base,
+                                         const std::string& bundle, std::vector<Entry>& entries) {
+  const policy::Manifest& m = r.manifest;
+  auto fns = component_functions(r.module_bytes->data(), r.module_bytes->size());
+  if (!fns) {
+    unavailable.push_back(bundle + ": component_tools: " + fns.error().to_string());
+    return;
+  }
+  std::vector<std::string> matched;
+  auto plan = std::make_shared<const policy::Plan>(base);
+  const json::Limits schema{policy::kMaxDocumentBytes, kMaxJsonDepth};
+  for (const ComponentFunction& f : *fns) {
+    size_t hash = f.name.find('#');
+    std::string iface = hash == std::string::npos ? "" : f.name.substr(0, hash);
+    auto listed = [&](const std::string& n) {
+      return !n.empty() && std::find(m.component_tools.begin(), m.component_tools.end(), n) !=
+                               m.component_tools.end();
+    };
+    if (!m.component_tools_all && !listed(f.name) && !listed(iface)) continue;
+    matched.push_back(listed(f.name) ? f.name : iface);
+    Entry e;
+    e.name = component_tool_name(f.name);
+    auto in = json::parse(f.params_schema, schema);
+    auto out = json::parse(f.result_schema, schema);
+    bool taken = std::any_of(entries.begin(), entries.end(), [&](const Entry& x) {
+      return x.plugin == m.name && x.tool.name == e.name;
+    });
+    if (e.name.empty() || taken || !in || !out) {
+      unavailable.push_back(bundle + ": component_tools: " + q(f.name) + ": " +
+                            (e.name.empty() ? "its name makes no MCP tool name ([A-Za-z0-9_-]{1,64})"
+                             : taken        ? "its tool name " + q(e.name) + " is taken"
+                                            : "a schema too large to list"));
+      continue;
+    }
+    e.plugin = m.name;
+    e.version = m.version;
+    e.manifest_sha256 = r.installed.manifest_sha256;
+    e.module_sha256 = r.module_sha256;
+    e.tool.name = e.name;
+    e.tool.description = "Calls " + f.name + f.signature + ", exported by the component of " +
+                         m.name + "@" + m.version + ".";
+    e.component_export = f.name;
+    e.input_schema = std::move(*in);
+    e.output_schema = component_output_schema(*out);
+    e.plan = plan;
+    Json& l = e.listed;
+    l["name"] = e.name;
+    l["description"] = e.tool.description;
+    l["inputSchema"] = e.input_schema;
+    if (!e.output_schema.is_null()) l["outputSchema"] = e.output_schema;
+    l["annotations"] = effective_annotations(e.tool, *plan);
+    l["_meta"] = {{"io.wasmcap/plugin", e.plugin},
+                  {"io.wasmcap/version", e.version},
+                  {"io.wasmcap/export", f.name}};
+    entries.push_back(std::move(e));
+  }
+  for (const std::string& n : m.component_tools) {
+    if (std::find(matched.begin(), matched.end(), n) == matched.end()) {
+      unavailable.push_back(bundle + ": component_tools: the component exports no function or "
+                            "interface " + q(n) + " (`wasmcap call MODULE --list` lists them)");
+    }
+  }
 }
 
 Result<ToolHost::Page> ToolHost::list(const std::string& cursor, size_t limit) const {
@@ -608,8 +715,12 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     args = std::move(*parsed);
   }
   // Schema violations are tool errors (isError), so a model can read them and correct itself.
-  if (auto problem = policy::validate_against_schema(e->input_schema, args)) {
-    return tool_error("invalid arguments: " + *problem, "invalid_arguments");
+  // A component tool's arguments are checked by their conversion to the function's parameters
+  // (check_component_call below: the derived schema is JSON Schema beyond the manifest subset).
+  if (e->component_export.empty()) {
+    if (auto problem = policy::validate_against_schema(e->input_schema, args)) {
+      return tool_error("invalid arguments: " + *problem, "invalid_arguments");
+    }
   }
   if (e->builtin) {
     // Record or refuse, as for a plugin's tool; then the shell library does the work.
@@ -637,6 +748,8 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   }
   auto argv_tail = render_argv(e->tool.argv, args);
   if (!argv_tail) return tool_error("invalid arguments: " + argv_tail.error().message, "invalid_arguments");
+  std::optional<ComponentCall> component_call;
+  if (!e->component_export.empty()) component_call = ComponentCall{e->component_export, dump(args)};
 
   // Re-verify what is stored now (signature, trust and revocation as they are now, module hash)
   // and insist it is the very manifest the catalog was built from.
@@ -657,6 +770,15 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
     return tool_error("plugin " + e->plugin + "@" + e->version +
                           " changed since the server started; restart the server to use it",
                       "bundle_changed");
+  }
+  if (component_call) {
+    // The arguments converted before anything is recorded or instantiated: a refusal names the
+    // JSON path ("$.a: expected u32 ..."), and costs no run.
+    if (auto c = check_component_call(resolved->module_bytes->data(), resolved->module_bytes->size(),
+                                      *component_call);
+        !c) {
+      return tool_error("invalid arguments: " + c.error().message, "invalid_arguments");
+    }
   }
 
   // Record or refuse: nothing of the call happens (no workspace, no run) before this record.
@@ -736,6 +858,7 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   request.options.interrupt = ctx.cancel;
   request.options.invocation_id = invocation_id;
   request.options.record_run = false;  // the call's own records (tool_call_start, tool_call) stand for it
+  request.options.component_call = component_call;
   auto opts = resolve_run(std::move(request));
   if (!opts) return tool_error(opts.error().to_string(), std::string(error_code_name(opts.error().code)));
   const uint64_t timeout_ms = opts->timeout_ms;
@@ -835,6 +958,36 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
       out.is_error = true;
       outcome = "output_limit";
       message = json_limit();
+    } else if (component_call && !report->result_json.empty()) {
+      // The function's result (RunReport::result_json, one line of JSON the mapping wrote within
+      // its bounds): as text, and as structuredContent {"result": ...} (outputSchema), both
+      // within the output bound. An err case of a result<T, E> exits 1: isError, the error value
+      // in both.
+      const std::string& result = report->result_json;
+      uint64_t cost = json_text_size(result) + result.size();
+      if (cost > budget) {
+        out.is_error = true;
+        outcome = "output_limit";
+        message = "the function's result takes " + std::to_string(cost) +
+                  " bytes as JSON (text and structuredContent), more than the output bound " +
+                  std::to_string(im.options.max_output_bytes) + "; raise --max-output-bytes";
+      } else {
+        budget -= cost;
+        auto decoded = json::parse(result, json::Limits{result.size(), kMaxToolOutputDepth});
+        if (!decoded) {
+          out.is_error = true;
+          outcome = "bad_output";
+          message = "the function's result is refused: " + decoded.error().to_string();
+        } else {
+          parsed = Json{{"result", std::move(*decoded)}};
+          if (!e->output_schema.is_null()) structured = &parsed;
+          texts.push_back(result);
+          if (out.is_error) {
+            outcome = "tool_error";
+            message = "the function returned its error case";
+          }
+        }
+      }
     } else if (e->tool.stdout_json) {
       // Bounded while parsing (src/common/json.h): an output nested deeper than
       // kMaxToolOutputDepth is a tool error here, never a value whose copy or serialisation

@@ -186,7 +186,7 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   const std::string root = "$";
   WASMCAP_TRY(d.object(doc, root,
                        {"name", "version", "module", "modules", "data", "description",
-                        "permissions", "limits", "tools", "commands"}));
+                        "permissions", "limits", "tools", "component_tools", "commands"}));
   Manifest m;
   const Json* v = nullptr;
   WASMCAP_TRY_ASSIGN(v, d.required(doc, root, "name"));
@@ -209,6 +209,9 @@ Result<Manifest> parse_manifest(std::string_view json_text, std::string_view fil
   }
   if (const Json* tools = member(doc, "tools")) {
     WASMCAP_TRY_ASSIGN(m.tools, read_tools(d, *tools, "$.tools", m.permissions));
+  }
+  if (const Json* ct = member(doc, "component_tools")) {
+    WASMCAP_TRY(read_component_tools(d, *ct, "$.component_tools", &m));
   }
   if (const Json* commands = member(doc, "commands")) {
     WASMCAP_TRY_ASSIGN(m.commands, read_commands(d, *commands, "$.commands"));

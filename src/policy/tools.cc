@@ -219,4 +219,35 @@ Result<std::vector<Tool>> read_tools(const Doc& d, const Json& v, const std::str
   return tools;
 }
 
+Result<void> read_component_tools(const Doc& d, const Json& v, const std::string& path,
+                                  Manifest* m) {
+  if (v.is_boolean()) {
+    m->component_tools_all = v.get<bool>();
+    return {};
+  }
+  WASMCAP_TRY(d.array(v, path));
+  if (v.size() > kMaxTools) return d.fail(path, "more than " + std::to_string(kMaxTools) + " names");
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    std::string name;
+    WASMCAP_TRY_ASSIGN(name, d.string(v[i], p));
+    bool ok = !name.empty() && name.size() <= 256 &&
+              std::all_of(name.begin(), name.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == ':' || c == '/' || c == '@' || c == '.' || c == '+' || c == '_' ||
+                       c == '-';
+              });
+    if (!ok) {
+      return d.fail(p, "an export name: 1-256 characters of A-Z a-z 0-9 : / @ . + _ - "
+                       "(an exported interface, e.g. \"example:calc/ops@1.0.0\", or a function)");
+    }
+    if (std::find(m->component_tools.begin(), m->component_tools.end(), name) !=
+        m->component_tools.end()) {
+      return d.fail(p, "listed twice");
+    }
+    m->component_tools.push_back(std::move(name));
+  }
+  return {};
+}
+
 }  // namespace wasmcap::policy

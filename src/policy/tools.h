@@ -19,4 +19,9 @@ constexpr size_t kMaxArgvParts = 256;
 Result<std::vector<Tool>> read_tools(const Doc& d, const Json& v, const std::string& path,
                                      const Permissions& perms);
 
+// Reads "component_tools": true / false, or an array of at most kMaxTools distinct export names
+// (1-256 characters of [A-Za-z0-9:/@.+_-], as WIT spells interface and function names).
+Result<void> read_component_tools(const Doc& d, const Json& v, const std::string& path,
+                                  Manifest* m);
+
 }  // namespace wasmcap::policy

@@ -265,6 +265,40 @@ TEST(ToolSurfaceDiff, FlagsChangedToolsAndPermissions) {
   EXPECT_EQ(d[0].line, "tool 't2': added");
 }
 
+// Component tools (manifest "component_tools") are derived from the module: with them offered in
+// either version, a change of the list or of a module's hash blocks, and so does a permission
+// change; without them neither matters to agents.
+TEST(ToolSurfaceDiff, ComponentToolsArePinnedByTheModule) {
+  Json a = {{"name", "calc"}, {"version", "1.0.0"}, {"module", "c.wasm"},
+            {"modules", {{"c.wasm", {{"sha256", std::string(64, 'a')}}}}},
+            {"component_tools", true}};
+  Json b = a;
+  b["version"] = "1.0.1";
+  EXPECT_TRUE(registry::diff_tool_surface(a.dump(), b.dump()).empty());
+  b["modules"]["c.wasm"]["sha256"] = std::string(64, 'b');
+  auto d = registry::diff_tool_surface(a.dump(), b.dump());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d[0].blocking);
+  EXPECT_EQ(d[0].line.rfind("component tools: the module changed (", 0), 0u) << d[0].line;
+  b = a;
+  b["component_tools"] = Json::array({"add"});
+  d = registry::diff_tool_surface(a.dump(), b.dump());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d[0].blocking);
+  EXPECT_EQ(d[0].line, "component_tools: 'true' -> '[\"add\"]'");
+  b = a;
+  b["permissions"] = {{"args", true}};
+  d = registry::diff_tool_surface(a.dump(), b.dump());
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d[0].blocking) << "a plugin offering component tools pins its permissions";
+  // Offered in neither version: a new module is no change of tools.
+  Json na = a, nb = a;
+  na["component_tools"] = false;
+  nb.erase("component_tools");
+  nb["modules"]["c.wasm"]["sha256"] = std::string(64, 'b');
+  EXPECT_TRUE(registry::diff_tool_surface(na.dump(), nb.dump()).empty());
+}
+
 // The shell's commands of a bundle (manifest "commands") are reported when an update changes
 // them: an added name can take over a command another bundle provided.
 TEST(ToolSurfaceDiff, ReportsShellCommands) {

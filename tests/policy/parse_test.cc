@@ -93,6 +93,31 @@ TEST(ManifestParse, MinimalManifestRequestsNothing) {
   EXPECT_FALSE(m->limits.fuel);
 }
 
+// "component_tools" (docs/manifest.md#component_tools): all, none, or export names in order.
+TEST(ManifestParse, ComponentToolsAreAllNoneOrExportNames) {
+  const std::string base = R"({"name":"x","version":"1.0.0","module":"x.wasm","component_tools":)";
+  auto all = parse_manifest(base + "true}", "m");
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_TRUE(all->component_tools_all);
+  EXPECT_TRUE(all->component_tools.empty());
+  auto none = parse_manifest(base + "false}", "m");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->component_tools_all);
+  EXPECT_TRUE(none->component_tools.empty());
+  auto listed = parse_manifest(base + R"(["example:calc/ops@1.0.0-rc.1+b", "add", "to-upper"]})", "m");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_FALSE(listed->component_tools_all);
+  EXPECT_EQ(listed->component_tools,
+            (std::vector<std::string>{"example:calc/ops@1.0.0-rc.1+b", "add", "to-upper"}));
+  std::string many = base + "[";
+  for (int i = 0; i <= 256; ++i) many += (i ? ",\"f" : "\"f") + std::to_string(i) + "\"";
+  auto too_many = parse_manifest(many + "]}", "m");
+  ASSERT_FALSE(too_many);
+  EXPECT_NE(too_many.error().message.find("more than 256 names"), std::string::npos);
+  auto too_long = parse_manifest(base + "[\"" + std::string(257, 'a') + "\"]}", "m");
+  ASSERT_FALSE(too_long);
+}
+
 TEST(ManifestParse, MethodsAreNormalizedToUppercaseCanonicalOrder) {
   auto m = parse_manifest(R"({"name":"x","version":"1.0.0","module":"x.wasm","permissions":{"host_api":
       {"https":{"allow":[{"host":"A.Test.","methods":["delete","get","Post"]}]}}}})", "m");
@@ -208,7 +233,17 @@ const BadCase kBad[] = {
     {"MissingName", Kind::kManifest, R"({"version":"1.0.0","module":"m.wasm"})",
      kMP + "$.name: missing required key"},
     {"UnknownTopLevelKey", Kind::kManifest, M("{}", R"(,"permission":{})"),
-     kMP + "$.permission: unknown key (allowed: name, version, module, modules, data, description, permissions, limits, tools, commands)"},
+     kMP + "$.permission: unknown key (allowed: name, version, module, modules, data, description, permissions, limits, tools, component_tools, commands)"},
+    {"ComponentToolsNotAList", Kind::kManifest, M("{}", R"(,"component_tools":"add")"),
+     kMP + "$.component_tools: must be an array, got string"},
+    {"ComponentToolsBadName", Kind::kManifest, M("{}", R"(,"component_tools":["add; rm"])"),
+     kMP + "$.component_tools[0]: an export name: 1-256 characters of A-Z a-z 0-9 : / @ . + _ - "
+           "(an exported interface, e.g. \"example:calc/ops@1.0.0\", or a function)"},
+    {"ComponentToolsEmptyName", Kind::kManifest, M("{}", R"(,"component_tools":[""])"),
+     kMP + "$.component_tools[0]: an export name: 1-256 characters of A-Z a-z 0-9 : / @ . + _ - "
+           "(an exported interface, e.g. \"example:calc/ops@1.0.0\", or a function)"},
+    {"ComponentToolsTwice", Kind::kManifest, M("{}", R"(,"component_tools":["add","add"])"),
+     kMP + "$.component_tools[1]: listed twice"},
     {"DuplicateKey", Kind::kManifest, R"({"name":"a","version":"1.0.0","module":"m.wasm","name":"b"})",
      kMP + "$.name: duplicate key"},
     {"NestedDuplicateKey", Kind::kManifest, M(R"({"fs":[{"guest":"/a","access":"ro","guest":"/b"}]})"),
