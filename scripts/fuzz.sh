@@ -6,7 +6,7 @@
 # shell_read_split; nested shells' command lines and #! lines: shell_nested; the path
 # resolver, openat2 against the portable walk: resolver; the fast interpreter against
 # wabt's, the tests' oracle: fast_diff; the component decoder: component; the Canonical ABI's
-# lifting of guest memory: canon; component values from JSON: json_val) with
+# lifting of guest memory: canon; component values from JSON: json_val; from WAVE text: wave) with
 # clang-19, libFuzzer and AddressSanitizer in build-fuzz/, then runs each for FUZZ_SECONDS seconds
 # (default 30), as many at a time as there are cores, from the seed corpus in tests/<component>/corpus/<target>/. New inputs go to build-fuzz/corpus/ (the seed
 # corpus in the source tree is never written). A crash, leak or failed invariant fails the script;
@@ -51,6 +51,8 @@ run_target() {
     extra=(-malloc_limit_mb=256)
     # Component values from JSON: JSON text after a type byte.
     [ "$target" = json_val ] && dict=tests/policy/fuzz/json.dict
+    # Component values from WAVE text: WAVE text after a type byte.
+    [ "$target" = wave ] && dict=tests/component/fuzz/wave.dict
   fi
   if [ "$component" = https ]; then
     dict=tests/https/fuzz/https_abi.dict
@@ -74,7 +76,8 @@ SPECS=(manifest:policy:16384 host_config:policy:16384 tool_schema:policy:16384 j
        shell_nested:shell:1024
        resolver:platform:4200 virtual_root:wasi:4200
        fast_diff:engine:4096
-       component:component:65536 canon:component:65536 json_val:component:16384)
+       component:component:65536 canon:component:65536 json_val:component:16384
+       wave:component:16384)
 # $JOBS targets at a time (each libFuzzer process uses one core), each still for FUZZ_SECONDS:
 # the same fuzzing per target in 1/JOBS of the wall time.
 mkdir -p build-fuzz/logs

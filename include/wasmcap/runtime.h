@@ -32,7 +32,15 @@ class Client;
 struct ComponentCall {
   std::string function;
   std::string args_json = "{}";
+  // Set: the arguments are this WAVE text instead (the values between a call's parentheses,
+  // `1, "a"`, in order; docs/components.md, "WAVE"), and the result is also given as WAVE
+  // (RunReport::result_wave).
+  std::optional<std::string> args_wave;
 };
+// A call written in WAVE, `name(arg, ...)` (`wasmcap call COMPONENT 'add(1, 2)'`): the function
+// and args_wave. invalid_argument when the text is not of that form; the arguments themselves
+// are checked against the function's parameters by the call (check_component_call).
+Result<ComponentCall> wave_call(std::string_view text);
 
 struct RunOptions {
   // "interp" (wasmcap's interpreter), "aot", or "auto": aot when a compiled object for the module
@@ -133,6 +141,8 @@ struct RunReport {
   // without one). exit_code is 1 when the result is a result<T, E>'s err case, else 0 (or the
   // status the component exited with, wasi:cli/exit, result_json then empty).
   std::string result_json;
+  // ComponentCall::args_wave set: the result as WAVE ("" for a function without one).
+  std::string result_wave;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).

@@ -1,5 +1,6 @@
 // `wasmcap call COMPONENT FUNC --json ARGS`: one exported function of a component called with
-// its arguments as JSON, the result printed as JSON (docs/components.md, "Calling an export").
+// its arguments as JSON, the result printed as JSON (docs/components.md, "Calling an export");
+// or `wasmcap call COMPONENT 'FUNC(ARG, ...)'`, arguments and result in WAVE.
 // A thin front end of `wasmcap run`: the same flags, grant sources and run pipeline
 // (RunOptions::component_call), so grants, limits and records are exactly a run's.
 #include <unistd.h>
@@ -91,9 +92,9 @@ Dispatch add_call_command(CLI::App& app) {
   cmd->add_option("component", s->component, "The component (.wasm), or an installed bundle NAME[@VERSION]")
       ->required();
   cmd->add_option("function", s->function,
-                  "The export to call: NAME, or INTERFACE#NAME for a function "
-                  "of an exported "
-                  "interface (--list names them)");
+                  "The export to call: NAME, or INTERFACE#NAME for a function of an exported "
+                  "interface (--list names them); or the call written in WAVE, 'NAME(ARG, ...)', "
+                  "whose result is then printed in WAVE");
   return [cmd, s, run]() -> std::optional<int> {
     if (!*cmd) return std::nullopt;
     if (s->list || s->list_json) {
@@ -113,6 +114,16 @@ Dispatch add_call_command(CLI::App& app) {
     }
     ComponentCall call;
     call.function = s->function;
+    if (s->function.find('(') != std::string::npos) {
+      // WAVE: 'add(1, 2)' (docs/components.md, "WAVE"); the result is printed as WAVE too.
+      if (cmd->count("--json") != 0 || !s->json_file.empty()) {
+        return report_error(Error(ErrorCode::kInvalidArgument,
+                                  "give the arguments once: in the call ('add(1, 2)') or --json"));
+      }
+      auto c = wave_call(s->function);
+      if (!c) return report_error(c.error());
+      call = std::move(*c);
+    }
     if (cmd->count("--json") != 0) call.args_json = s->json;
     if (!s->json_file.empty()) {
       auto text = read_args_file(s->json_file);

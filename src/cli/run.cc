@@ -301,7 +301,13 @@ int finish_run(std::shared_ptr<const std::vector<uint8_t>> bytes, RunOptions opt
   if (!x.json) {
     if (report) {
       for (const auto& v : report->results) std::printf("%s\n", value_text(v).c_str());
-      if (x.call && !report->result_json.empty()) std::printf("%s\n", report->result_json.c_str());
+      if (x.call && x.call->args_wave) {
+        // WAVE: the result as WAVE (nothing for a function without one; a wasi:cli/exit status
+        // leaves both empty).
+        if (!report->result_wave.empty()) std::printf("%s\n", report->result_wave.c_str());  // escaped by val_to_wave
+      } else if (x.call && !report->result_json.empty()) {
+        std::printf("%s\n", report->result_json.c_str());
+      }
       std::fflush(stdout);
     }
     if (audit_error) return status;

@@ -749,7 +749,11 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   auto argv_tail = render_argv(e->tool.argv, args);
   if (!argv_tail) return tool_error("invalid arguments: " + argv_tail.error().message, "invalid_arguments");
   std::optional<ComponentCall> component_call;
-  if (!e->component_export.empty()) component_call = ComponentCall{e->component_export, dump(args)};
+  if (!e->component_export.empty()) {
+    component_call.emplace();
+    component_call->function = e->component_export;
+    component_call->args_json = dump(args);
+  }
 
   // Re-verify what is stored now (signature, trust and revocation as they are now, module hash)
   // and insist it is the very manifest the catalog was built from.

@@ -14,6 +14,7 @@
 #include "component/component.h"
 #include "component/instance.h"
 #include "component/json_val.h"
+#include "component/wave.h"
 #include "wasip2/host.h"
 
 namespace wasmcap {
@@ -98,6 +99,10 @@ Result<PreparedCall> prepare_call(const component::Decoded& d, const ComponentCa
                                         "parameters)"));
   }
   component::JsonValOptions o;
+  if (call.args_wave) {
+    WASMCAP_TRY_ASSIGN(out.args, component::wave_to_args(d, d.types[out.func_type], *call.args_wave, o));
+    return out;
+  }
   nlohmann::json args;
   WASMCAP_TRY_ASSIGN(args, component::parse_json_value(call.args_json, o));
   WASMCAP_TRY_ASSIGN(out.args, component::json_to_args(d, d.types[out.func_type], args, o));
@@ -114,6 +119,15 @@ Result<component::Decoded> decode_component(const uint8_t* bytes, size_t size) {
 }
 
 }  // namespace
+
+Result<ComponentCall> wave_call(std::string_view text) {
+  component::WaveCall w;
+  WASMCAP_TRY_ASSIGN(w, component::split_wave_call(text));
+  ComponentCall c;
+  c.function = std::move(w.function);
+  c.args_wave = std::move(w.args);
+  return c;
+}
 
 Result<void> check_component_call(const uint8_t* bytes, size_t size, const ComponentCall& call) {
   component::Decoded d;
@@ -286,6 +300,10 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
     WASMCAP_TRY_ASSIGN(j, component::results_to_json(d, d.types[prepared.func_type], r.results));
     // One line; bytes a string holds are UTF-8 (results_to_json refuses anything else).
     report.result_json = j.dump();
+    const component::TypeDef& fn = d.types[prepared.func_type];
+    if (call->args_wave && fn.has_a && !r.results.empty()) {
+      WASMCAP_TRY_ASSIGN(report.result_wave, component::val_to_wave(d, fn.a, r.results[0]));
+    }
     const bool err = !r.results.empty() && r.results[0].kind == component::ValKind::kResult &&
                      r.results[0].bits != 0;
     report.exit_code = err ? 1 : 0;

@@ -237,6 +237,24 @@ for e in interp aot; do
   call "$e call missing" 64 --engine $e --config "$T/call.json" "$K" add --json '{"a": 1}'
   has err 'missing parameter b' "$e call missing"
   call "$e call not json" 64 --engine $e --config "$T/call.json" "$K" add --json '{"a": 1,'
+  # The call in WAVE (docs/components.md, "WAVE"): the result printed in WAVE; a refusal names
+  # the byte and leaves no record.
+  call "$e call wave" 0 --engine $e "$K" 'add(40, 2)'
+  out_is "$e call wave" 42
+  call "$e call wave err" 1 --engine $e "$K" 'div(7, 0)'
+  out_is "$e call wave err" 'err("division by zero")'
+  call "$e call wave ok" 0 --engine $e "$K" ' div( -7 , 2, ) '
+  out_is "$e call wave ok" 'ok(-3)'
+  call "$e call wave tuple" 0 --engine $e "$K" 'norm2((-2147483648, -2147483648))'
+  out_is "$e call wave tuple" '9223372036854775808'
+  call "$e call wave iface" 0 --engine $e "$K" 'example:call/ops#add(4294967295, 1)'
+  out_is "$e call wave iface" 0
+  before=$(records)
+  call "$e call wave bad" 64 --engine $e --config "$T/call.json" "$K" 'norm2((3, "x"))'
+  has err 'the arguments (WAVE) at byte 4: expected s32' "$e call wave bad"
+  call "$e call wave and json" 64 --engine $e --config "$T/call.json" "$K" 'add(1, 2)' --json '{}'
+  call "$e call wave unclosed" 64 --engine $e --config "$T/call.json" "$K" 'add(1, 2'
+  [ "$(records)" = "$before" ] || fail "$e call wave refusals wrote audit records"
   call "$e call unknown" 67 --engine $e --config "$T/call.json" "$K" nope
   has err 'no function "nope"' "$e call unknown"
   has err 'wasmcap call COMPONENT --list' "$e call unknown"
