@@ -211,10 +211,9 @@ Result<uint32_t> allocate(Cx& cx, uint32_t align, uint64_t size, const char* wha
   return result.i32;
 }
 
-namespace {
-
 // ---- scalars ----
 
+// runtime.h
 Val int_val(Prim p, uint64_t raw) {
   switch (p) {
     case Prim::kBool: return Val::boolean(raw != 0);
@@ -228,6 +227,8 @@ Val int_val(Prim p, uint64_t raw) {
     default: return Val::u64(raw);
   }
 }
+
+namespace {
 
 float canon_f32(float f) {
   if (!std::isnan(f)) return f;

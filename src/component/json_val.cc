@@ -214,17 +214,7 @@ struct In {
                                           describe(j) + ": beyond " + std::to_string(kJsonMaxSafeInteger) +
                                           " a JSON number may have been rounded; give it as a decimal string"));
     }
-    const uint64_t bits = neg ? uint64_t{0} - mag : mag;
-    switch (p) {
-      case Prim::kS8: return Val::s8(static_cast<int8_t>(bits));
-      case Prim::kU8: return Val::u8(static_cast<uint8_t>(bits));
-      case Prim::kS16: return Val::s16(static_cast<int16_t>(bits));
-      case Prim::kU16: return Val::u16(static_cast<uint16_t>(bits));
-      case Prim::kS32: return Val::s32(static_cast<int32_t>(bits));
-      case Prim::kU32: return Val::u32(static_cast<uint32_t>(bits));
-      case Prim::kS64: return Val::s64(static_cast<int64_t>(bits));
-      default: return Val::u64(bits);
-    }
+    return int_val(p, neg ? uint64_t{0} - mag : mag);
   }
 
   // f32/f64: a finite JSON number (f32: rounded to nearest, refused when that is infinite), or

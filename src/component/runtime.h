@@ -201,6 +201,9 @@ Result<uint32_t> allocate(Cx& cx, uint32_t align, uint64_t size, const char* wha
 bool valid_utf8(const uint8_t* s, size_t n);
 Result<Val> load_string_range(Cx& cx, uint32_t ptr, uint32_t tagged);
 Result<std::pair<uint32_t, uint32_t>> store_string_range(Cx& cx, const std::string& s);
+// The Val of an integer (or bool) primitive from its bits, narrowed to the type's width
+// (canon.cc; the JSON and WAVE readers build theirs with it too).
+Val int_val(Prim p, uint64_t raw);
 // Type-checks a host-supplied value against a type (kind, arity, ranges), without lowering it.
 Result<void> check_val(const Decoded& d, const Val& v, const component::ValType& t, const std::string& where);
 // A value type with its specialization removed (an alias of a primitive is that primitive): a

@@ -220,17 +220,7 @@ struct Parser {
       pos = b;
       return expected(std::string(r.name) + " (a decimal integer in its range)");
     }
-    const uint64_t bits = neg ? ~mag + 1 : mag;
-    switch (p) {
-      case Prim::kS8: return Val::s8(static_cast<int8_t>(bits));
-      case Prim::kU8: return Val::u8(static_cast<uint8_t>(bits));
-      case Prim::kS16: return Val::s16(static_cast<int16_t>(bits));
-      case Prim::kU16: return Val::u16(static_cast<uint16_t>(bits));
-      case Prim::kS32: return Val::s32(static_cast<int32_t>(bits));
-      case Prim::kU32: return Val::u32(static_cast<uint32_t>(bits));
-      case Prim::kS64: return Val::s64(static_cast<int64_t>(bits));
-      default: return Val::u64(bits);
-    }
+    return int_val(p, neg ? uint64_t{0} - mag : mag);
   }
 
   Result<Val> floating(Prim p) {
