@@ -22,6 +22,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <iterator>
@@ -500,11 +501,21 @@ class FuncTranslator {
     };
     if (!g_pairs_enabled.load(std::memory_order_relaxed)) return;
     auto word = [this](Op op) { return static_cast<Word>(h_[static_cast<size_t>(op)]); };
+    // The rules by their first instruction's handler word, sorted: one binary search per
+    // instruction, not a pass over every rule.
+    static const std::vector<std::pair<Word, size_t>> kByFirst = [&] {
+      std::vector<std::pair<Word, size_t>> v;
+      for (size_t i = 0; i < std::size(kRules); ++i) v.push_back({word(kRules[i].a), i});
+      std::sort(v.begin(), v.end());
+      return v;
+    }();
     for (auto [a, b] : adjacent_) {
       if (b >= code_.size()) continue;
-      for (size_t i = 0; i < std::size(kRules); ++i) {
+      for (auto it = std::lower_bound(kByFirst.begin(), kByFirst.end(), std::make_pair(code_[a], size_t{0}));
+           it != kByFirst.end() && it->first == code_[a]; ++it) {
+        const size_t i = it->second;
         const Rule& r = kRules[i];
-        if (code_[a] == word(r.a) && b == a + r.words && code_[b] == word(r.b)) {
+        if (b == a + r.words && code_[b] == word(r.b)) {
           code_[a] = word(r.ab);
           g_pair_uses[i].fetch_add(1, std::memory_order_relaxed);
           break;
