@@ -23,6 +23,7 @@
 #include "mcp/sessions.h"
 #include "policy/json_doc.h"
 #include "policy/json_schema.h"
+#include "policy/tools.h"
 #include "runtime/prepare_reuse.h"
 #include "shell/commands.h"
 #include "wasmcap/audit.h"
@@ -207,11 +208,7 @@ std::string component_tool_name(const std::string& export_name) {
     if (size_t slash = iface.rfind('/'); slash != std::string::npos) iface = iface.substr(slash + 1);
     n = iface + "_" + fn;
   }
-  bool ok = !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
-  return ok ? n : "";
+  return policy::valid_tool_name(n) ? n : "";
 }
 
 // A component function's result as an MCP outputSchema, which must describe an object: the

@@ -9,8 +9,6 @@
 
 namespace wasmcap::policy {
 
-namespace {
-
 bool valid_tool_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -18,6 +16,8 @@ bool valid_tool_name(std::string_view s) {
            c == '_' || c == '-';
   });
 }
+
+namespace {
 
 // A word of argv: C strings cannot hold NUL.
 Result<std::string> word(const Doc& d, const Json& v, const std::string& path) {

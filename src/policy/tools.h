@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/json_doc.h"
@@ -13,6 +14,10 @@ namespace wasmcap::policy {
 // plugins, and a bound on what listing and rendering cost.
 constexpr size_t kMaxTools = 256;
 constexpr size_t kMaxArgvParts = 256;
+
+// An MCP tool name as wasmcap gives them: [A-Za-z0-9_-]{1,64} (a manifest's tools, and the
+// tools derived from a component's exports).
+bool valid_tool_name(std::string_view s);
 
 // Reads "tools": an array of tool declarations, checked against `perms` (an argv template
 // needs "args": true).
