@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 
+#include "common/utf8.h"
 #include "component/runtime.h"
 
 namespace wasmcap::component {
@@ -20,38 +21,11 @@ constexpr size_t kMaxQuoted = 40;  // bytes of the text quoted in an error
 // surrogate, beyond U+10FFFF, truncated).
 bool utf8_next(std::string_view s, size_t& i, uint32_t* cp) {
   if (i >= s.size()) return false;
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  const int n = b0 < 0x80 ? 0 : (b0 >> 5) == 6 ? 1 : (b0 >> 4) == 14 ? 2 : (b0 >> 3) == 30 ? 3 : -1;
-  if (n < 0 || static_cast<size_t>(n) >= s.size() - i) return false;
-  uint32_t c = n == 0 ? b0 : b0 & (0x3fu >> n);
-  for (int k = 1; k <= n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-    if ((b & 0xc0) != 0x80) return false;
-    c = (c << 6) | (b & 0x3f);
-  }
-  static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  if (c < kMin[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
-  i += static_cast<size_t>(n) + 1;
-  *cp = c;
+  const utf8::Char c = utf8::decode(s, i);
+  if (!c.valid) return false;
+  i += c.len;
+  *cp = c.value;
   return true;
-}
-
-void utf8_append(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xc0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xe0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  }
 }
 
 bool is_label_char(char c) {
@@ -167,7 +141,7 @@ struct Parser {
             if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
               return tl::unexpected(fail(start, "\\u{...} is not a Unicode scalar value"));
             }
-            utf8_append(out, cp);
+            utf8::append(out, cp);
             pos = e2 + 1;
             break;
           }
@@ -512,7 +486,7 @@ Result<void> print(const Decoded& d, ValType vt, const Val& v, std::string& out)
       case Prim::kF64: out += float_text(v.f, false); return {};
       case Prim::kChar: {
         std::string c;
-        utf8_append(c, static_cast<uint32_t>(v.bits));
+        utf8::append(c, static_cast<uint32_t>(v.bits));
         quote_into(out, c, '\'');
         return {};
       }

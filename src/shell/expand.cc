@@ -16,7 +16,7 @@
 #include "shell/param_ops.h"
 #include "shell/pattern.h"
 #include "shell/state.h"
-#include "shell/utf8.h"
+#include "common/utf8.h"
 
 namespace wasmcap::shell {
 

@@ -5,7 +5,7 @@
 #include <cctype>
 
 #include "shell/parse.h"
-#include "shell/utf8.h"
+#include "common/utf8.h"
 
 namespace wasmcap::shell::detail {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "shell/utf8.h"
+#include "common/utf8.h"
 
 namespace wasmcap::shell {
 

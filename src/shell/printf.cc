@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "common/escape.h"
-#include "shell/utf8.h"
+#include "common/utf8.h"
 
 namespace wasmcap::shell {
 

@@ -1,5 +1,6 @@
-// UTF-8 for the shell's evaluation modules (patterns, printf, read): strict decoding, in which
-// every byte that does not begin a valid sequence stands for itself, and encoding.
+// UTF-8: strict decoding, in which every byte that does not begin a valid sequence stands for
+// itself, and encoding. For the shell's evaluation modules (patterns, printf, read) and the
+// component values' WAVE text (src/component/wave.cc).
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace wasmcap::shell::utf8 {
+namespace wasmcap::utf8 {
 
 struct Char {
   uint32_t value;  // the code point, or the byte when !valid
@@ -55,4 +56,4 @@ inline void append(std::string& out, uint32_t cp) {
   }
 }
 
-}  // namespace wasmcap::shell::utf8
+}  // namespace wasmcap::utf8
