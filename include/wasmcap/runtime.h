@@ -29,6 +29,29 @@ class Client;
 // export"), instead of its wasi:cli/run: the function by its export name ("name", or
 // "iface#name" for a function of an exported instance) and its arguments as one JSON object of
 // its named parameters (docs/components.md, "Values as JSON").
+// A component value as a typed tree, for embedders (the C API's wasmcap_val_t is one;
+// docs/components.md, "Values as trees"): WIT's kinds, named where WIT names things. Nothing is
+// implied by position but the order of list and tuple elements and record fields.
+struct ComponentValue {
+  // WIT's value kinds, in the order of the C API's wasmcap_val_kind_t.
+  enum class Kind : uint8_t {
+    kBool, kS8, kU8, kS16, kU16, kS32, kU32, kS64, kU64, kF32, kF64, kChar, kString,
+    kList, kRecord, kTuple, kVariant, kEnum, kOption, kResult, kFlags,
+  };
+  Kind kind = Kind::kBool;
+  // bool: 0 or 1; an integer: its value (the signed kinds' two's complement, sign-extended to
+  // 64 bits); char: the Unicode scalar value; result: 0 for ok, 1 for err.
+  uint64_t bits = 0;
+  double f = 0;  // f32, f64
+  // string: its UTF-8 bytes; variant, enum: the case's name.
+  std::string text;
+  // list, tuple: the elements; record: the fields' values (their names in `names`, in the same
+  // order); option: none (empty) or some (the one value); result, variant: the payload, if any.
+  std::vector<ComponentValue> items;
+  // record: the name of each item's field; flags: the labels that are set.
+  std::vector<std::string> names;
+};
+
 struct ComponentCall {
   std::string function;
   std::string args_json = "{}";
@@ -36,6 +59,9 @@ struct ComponentCall {
   // `1, "a"`, in order; docs/components.md, "WAVE"), and the result is also given as WAVE
   // (RunReport::result_wave).
   std::optional<std::string> args_wave;
+  // Set: the arguments are these values instead, one per parameter in order, each of exactly the
+  // parameter's kind; the result is also given as a tree (RunReport::result_value).
+  std::optional<std::vector<ComponentValue>> args_values;
 };
 // A call written in WAVE, `name(arg, ...)` (`wasmcap call COMPONENT 'add(1, 2)'`): the function
 // and args_wave. invalid_argument when the text is not of that form; the arguments themselves
@@ -143,6 +169,8 @@ struct RunReport {
   std::string result_json;
   // ComponentCall::args_wave set: the result as WAVE ("" for a function without one).
   std::string result_wave;
+  // ComponentCall::args_values set: the result as a tree (none for a function without one).
+  std::optional<ComponentValue> result_value;
 };
 
 // 128 random bits as 32 lowercase hex digits (an unguessable invocation id).

@@ -281,6 +281,114 @@ WASMCAP_API wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap
                                          const wasmcap_config_t* config,
                                          wasmcap_run_result_t* result);
 
+/* --- Component calls: typed values (docs/components.md, "Calling from C") ------------------- */
+
+/* A component value: a tree of WIT values, made by the wasmcap_val_new_* functions and released
+ * with wasmcap_val_delete (which releases everything below it). Named where WIT names things
+ * (record fields, variant and enum cases, flags labels); an argument must be exactly of its
+ * parameter's kind (a u32 parameter takes WASMCAP_VAL_U32 only). */
+typedef struct wasmcap_val wasmcap_val_t;
+
+/* The kinds of WIT values. Values never change; new kinds are only appended. */
+typedef enum wasmcap_val_kind {
+  WASMCAP_VAL_BOOL = 0,
+  WASMCAP_VAL_S8 = 1,
+  WASMCAP_VAL_U8 = 2,
+  WASMCAP_VAL_S16 = 3,
+  WASMCAP_VAL_U16 = 4,
+  WASMCAP_VAL_S32 = 5,
+  WASMCAP_VAL_U32 = 6,
+  WASMCAP_VAL_S64 = 7,
+  WASMCAP_VAL_U64 = 8,
+  WASMCAP_VAL_F32 = 9,
+  WASMCAP_VAL_F64 = 10,
+  WASMCAP_VAL_CHAR = 11,
+  WASMCAP_VAL_STRING = 12,
+  WASMCAP_VAL_LIST = 13,
+  WASMCAP_VAL_RECORD = 14,
+  WASMCAP_VAL_TUPLE = 15,
+  WASMCAP_VAL_VARIANT = 16,
+  WASMCAP_VAL_ENUM = 17,
+  WASMCAP_VAL_OPTION = 18,
+  WASMCAP_VAL_RESULT = 19,
+  WASMCAP_VAL_FLAGS = 20
+} wasmcap_val_kind_t;
+
+/* Scalars. Each returns a new value the caller owns (NULL only when memory runs out). A char is
+ * a Unicode scalar value; a string is `len` bytes of UTF-8 (copied; checked when it is used). */
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_bool(int value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_s8(int8_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_u8(uint8_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_s16(int16_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_u16(uint16_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_s32(int32_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_u32(uint32_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_s64(int64_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_u64(uint64_t value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_f32(float value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_f64(double value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_char(uint32_t scalar_value);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_string(const char* utf8, size_t len);
+/* Compound values, empty: add to them with wasmcap_val_push (list, tuple elements),
+ * wasmcap_val_push_field (record fields) and wasmcap_val_push_label (flags labels). */
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_list(void);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_tuple(void);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_record(void);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_flags(void);
+/* A variant's case by name, with its payload or NULL for a case without one; an enum's case; an
+ * option: some(value), or none for NULL; a result: ok (is_err 0) or err, with its payload or
+ * NULL. A payload given is owned by the new value from here on (also when NULL is returned). */
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_variant(const char* case_name, wasmcap_val_t* payload);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_enum(const char* case_name);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_option(wasmcap_val_t* some);
+WASMCAP_API wasmcap_val_t* wasmcap_val_new_result(int is_err, wasmcap_val_t* payload);
+/* Appends `item` to a list or tuple; `value` as the record field `name`; the label `name` to
+ * flags. The item or value is owned by the container from here on (also on an error).
+ * Errors: invalid_argument (NULL, or a container of another kind). */
+WASMCAP_API wasmcap_error_t* wasmcap_val_push(wasmcap_val_t* container, wasmcap_val_t* item);
+WASMCAP_API wasmcap_error_t* wasmcap_val_push_field(wasmcap_val_t* record, const char* name,
+                                                    wasmcap_val_t* value);
+WASMCAP_API wasmcap_error_t* wasmcap_val_push_label(wasmcap_val_t* flags, const char* name);
+WASMCAP_API void wasmcap_val_delete(wasmcap_val_t* value);
+
+/* Reading a value (the result of a call is one). Strings and names are the component's own
+ * (untrusted) bytes, valid UTF-8: escape them before showing them anywhere. Everything returned
+ * is valid until the value it came from is deleted. */
+WASMCAP_API wasmcap_val_kind_t wasmcap_val_kind(const wasmcap_val_t* value);
+/* bool: 0 or 1; s8..s64: the value; u8..u64 and char: the value; f32, f64: the value; result:
+ * 1 for err, 0 for ok. 0 for other kinds. */
+WASMCAP_API int64_t wasmcap_val_s64(const wasmcap_val_t* value);
+WASMCAP_API uint64_t wasmcap_val_u64(const wasmcap_val_t* value);
+WASMCAP_API double wasmcap_val_f64(const wasmcap_val_t* value);
+/* string: its bytes (NUL-terminated; *len, when len is not NULL, the length, which counts any NUL
+ * inside); variant, enum: the case's name. NULL for other kinds. */
+WASMCAP_API const char* wasmcap_val_string(const wasmcap_val_t* value, size_t* len);
+/* How many values wasmcap_val_item gives: a list's or tuple's elements, a record's fields, an
+ * option's value (0 or 1), a variant's or result's payload (0 or 1). flags: how many labels are
+ * set (wasmcap_val_name). 0 for other kinds. */
+WASMCAP_API size_t wasmcap_val_count(const wasmcap_val_t* value);
+WASMCAP_API const wasmcap_val_t* wasmcap_val_item(const wasmcap_val_t* value, size_t i);
+/* A record field's name; a set flags label. NULL when i is out of range or for other kinds. */
+WASMCAP_API const char* wasmcap_val_name(const wasmcap_val_t* value, size_t i);
+
+/* Calls the function `function` a component exports ("name", or "iface#name" for a function of an
+ * exported instance, as wasmcap_module_export_name lists them), in a fresh instance under the
+ * config, with nargs arguments (one per parameter, in order; not taken over). On success
+ * *result_out is the function's result (the caller deletes it), or NULL for a function without
+ * one; a result<T, E>'s err is a successful call whose result says err. When the component exits
+ * (wasi:cli/exit) instead of returning, *result_out is NULL and run_result->exit_code its status.
+ * run_result may be NULL. Errors: invalid_argument (not a component; an argument that is not of
+ * its parameter's kind, the message naming its path: "$.b.x[2]: expected u32, got s64"),
+ * no_entry_point (no such export), the traps and limits of wasmcap_run. */
+WASMCAP_API wasmcap_error_t* wasmcap_call(wasmcap_engine_t* engine, const wasmcap_module_t* module,
+                                          const wasmcap_config_t* config, const char* function,
+                                          const wasmcap_val_t* const* args, size_t nargs,
+                                          wasmcap_val_t** result_out,
+                                          wasmcap_run_result_t* run_result);
+/* A component's exported function i (as wasmcap_module_export_name) as WIT writes its type:
+ * "(a: u32, b: u32) -> u32". NULL for a core module or when i is out of range. */
+WASMCAP_API const char* wasmcap_module_export_signature(const wasmcap_module_t* module, size_t i);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

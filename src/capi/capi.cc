@@ -79,6 +79,8 @@ struct wasmcap_module {
   std::optional<wasmcap::ModuleFileIdentity> file;
   std::vector<std::string> imports;  // "module.name"
   std::vector<std::string> exports;
+  // A component's: each exported function's type as WIT writes it (parallel to exports).
+  std::vector<std::string> signatures;
   // Loaded once, for the engine handle it was made with (interp, aot): runs on that engine
   // instantiate it afresh instead of loading the bytes again (runtime.h PreparedModule). Null for
   // auto, which chooses per run (the module is loaded by each run).
@@ -262,7 +264,10 @@ wasmcap_error_t* new_module(wasmcap_engine_t* engine, std::unique_ptr<wasmcap_mo
   if (component) {
     // A component's exports are its functions, named as `wasmcap call` names them; its imports
     // are interfaces, not "module.name" pairs: none listed (wasmcap plan names them).
-    for (const auto& f : functions) m->exports.push_back(f.name);
+    for (const auto& f : functions) {
+      m->exports.push_back(f.name);
+      m->signatures.push_back(f.signature);
+    }
   } else {
     const wasmcap::ModuleInfo& info = *described;
     for (const auto& i : info.imports) m->imports.push_back(i.module + "." + i.name);
@@ -321,6 +326,10 @@ const char* wasmcap_module_import_name(const wasmcap_module_t* module, size_t i)
 const char* wasmcap_module_export_name(const wasmcap_module_t* module, size_t i) {
   if (module == nullptr || i >= module->exports.size()) return nullptr;
   return module->exports[i].c_str();
+}
+const char* wasmcap_module_export_signature(const wasmcap_module_t* module, size_t i) {
+  if (module == nullptr || i >= module->signatures.size()) return nullptr;
+  return module->signatures[i].c_str();
 }
 
 // --- Plan -----------------------------------------------------------------------------------------
@@ -645,6 +654,81 @@ void wasmcap_config_set_interrupt(wasmcap_config_t* config, wasmcap_interrupt_t*
 
 // --- Run ------------------------------------------------------------------------------------------
 
+namespace {
+// One run of `module` under `config` (wasmcap_run), or the call `call` of a component's export
+// (wasmcap_call): its report in *report_out when not null.
+wasmcap_error_t* run_with(wasmcap_engine_t* engine, const wasmcap_module_t* module,
+                          const wasmcap_config_t* config, std::optional<wasmcap::ComponentCall>* call,
+                          wasmcap_run_result_t* result, wasmcap::RunReport* report_out) {
+  // The library's run pipeline (runtime.h RunRequest): the config's plan, or its own grants,
+  // narrowed by its limits and pins.
+  wasmcap::RunRequest request;
+  request.argv = config->wasi.args;
+  wasmcap::RunOptions& opts = request.options;
+  if (config->plan) {
+    request.plan = config->plan;
+    request.degrade = config->degrade;
+    // Refused by the pipeline (one source of grants) when the config has any.
+    opts.wasi.preopens = config->wasi.preopens;
+    opts.wasi.env = config->wasi.env;
+    auto limit = [](uint64_t v) { return v == 0 ? std::nullopt : std::optional<uint64_t>(v); };
+    request.bounds.fuel = limit(config->fuel);
+    request.bounds.timeout_ms = limit(config->timeout_ms);
+    request.bounds.max_memory_bytes = limit(config->max_memory_bytes);
+  } else {
+    opts.no_plan_grant =
+        "a config grants host APIs only through a plan: wasmcap_config_set_plan with a "
+        "manifest requesting it under permissions.host_api";
+    opts.wasi = config->wasi;
+    opts.fuel = config->fuel;
+    opts.timeout_ms = config->timeout_ms;
+    if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
+  }
+  if (config->max_write_bytes != 0) request.bounds.max_write_bytes = config->max_write_bytes;
+  request.clock_pin = config->clock_pin;
+  request.random_pin = config->random_pin;
+  opts.wasi.stdin_fd = config->wasi.stdin_fd;
+  opts.wasi.stdout_fd = config->wasi.stdout_fd;
+  opts.wasi.stderr_fd = config->wasi.stderr_fd;
+  opts.wasi.max_output_bytes = config->max_output_bytes;
+  if (config->output_cb != nullptr) {
+    auto cb = config->output_cb;
+    void* user = config->output_user;
+    opts.wasi.stdout_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 1, d, n) == 0; };
+    opts.wasi.stderr_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 2, d, n) == 0; };
+  }
+  if (config->audit_cb != nullptr) {
+    auto cb = config->audit_cb;
+    void* user = config->audit_user;
+    opts.audit_sink = wasmcap::audit::callback_sink(
+        [cb, user](std::string_view line) { cb(user, line.data(), line.size()); });
+  }
+  opts.entry = config->entry;
+  opts.engine = engine->name;
+  opts.aot = engine->aot;
+  if (config->interrupt != nullptr) opts.interrupt = &config->interrupt->flag;
+  opts.module_file = module->file;
+  const bool prepared = module->prepared && module->prepared_engine == engine->name &&
+                        module->prepared_cache_dir == engine->aot.cache_dir;
+  if (call != nullptr) opts.component_call = std::move(*call);
+  auto report = prepared ? wasmcap::run_request(std::move(request), *module->prepared)
+                         : wasmcap::run_request(std::move(request), *module->bytes);
+  if (!report) return make(report.error());
+  if (result != nullptr) {
+    result->exit_code = report->exit_code;
+    result->fuel_consumed = report->fuel_consumed;
+    result->wall_ms = report->wall_ms;
+  }
+  if (report->audit_error) {
+    // Record or refuse (docs/audit.md): the run happened (result says how it ended), but its
+    // run_end record was not written, so the call fails.
+    return make(ErrorCode::kIo, wasmcap::run_end_not_written(*report));
+  }
+  if (report_out != nullptr) *report_out = std::move(*report);
+  return nullptr;
+}
+}  // namespace
+
 wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* module,
                              const wasmcap_config_t* config, wasmcap_run_result_t* result) {
   if (engine == nullptr) return null_arg("wasmcap_run", "engine");
@@ -652,69 +736,235 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
   if (config == nullptr) return null_arg("wasmcap_run", "config");
   if (result != nullptr) *result = wasmcap_run_result_t{};
   try {
-    // The library's run pipeline (runtime.h RunRequest): the config's plan, or its own grants,
-    // narrowed by its limits and pins.
-    wasmcap::RunRequest request;
-    request.argv = config->wasi.args;
-    wasmcap::RunOptions& opts = request.options;
-    if (config->plan) {
-      request.plan = config->plan;
-      request.degrade = config->degrade;
-      // Refused by the pipeline (one source of grants) when the config has any.
-      opts.wasi.preopens = config->wasi.preopens;
-      opts.wasi.env = config->wasi.env;
-      auto limit = [](uint64_t v) { return v == 0 ? std::nullopt : std::optional<uint64_t>(v); };
-      request.bounds.fuel = limit(config->fuel);
-      request.bounds.timeout_ms = limit(config->timeout_ms);
-      request.bounds.max_memory_bytes = limit(config->max_memory_bytes);
-    } else {
-      opts.no_plan_grant =
-          "a config grants host APIs only through a plan: wasmcap_config_set_plan with a "
-          "manifest requesting it under permissions.host_api";
-      opts.wasi = config->wasi;
-      opts.fuel = config->fuel;
-      opts.timeout_ms = config->timeout_ms;
-      if (config->max_memory_bytes != 0) opts.max_memory_bytes = config->max_memory_bytes;
+    return run_with(engine, module, config, nullptr, result, nullptr);
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+// --- Component calls: typed values -----------------------------------------------------------------
+
+// wasmcap_val_t is never defined: a handle is a wasmcap::ComponentValue (runtime.h), the same
+// object whether it was made by wasmcap_val_new_* or is an element of another value
+// (wasmcap_val_item), so a result's children need no wrappers of their own.
+namespace {
+using Val = wasmcap::ComponentValue;
+using VKind = wasmcap::ComponentValue::Kind;
+static_assert(static_cast<int>(VKind::kFlags) == WASMCAP_VAL_FLAGS, "C value kinds moved");
+static_assert(static_cast<int>(VKind::kString) == WASMCAP_VAL_STRING, "C value kinds moved");
+
+Val* mut(wasmcap_val_t* v) { return reinterpret_cast<Val*>(v); }
+const Val* of(const wasmcap_val_t* v) { return reinterpret_cast<const Val*>(v); }
+wasmcap_val_t* handle(Val* v) { return reinterpret_cast<wasmcap_val_t*>(v); }
+
+wasmcap_val_t* new_val(VKind kind, uint64_t bits = 0, double f = 0) {
+  Val* v = new (std::nothrow) Val();
+  if (v == nullptr) return nullptr;
+  v->kind = kind;
+  v->bits = bits;
+  v->f = f;
+  return handle(v);
+}
+// Takes `payload` (may be null) into a new value of `kind`; null (and the payload released) when
+// memory runs out.
+wasmcap_val_t* with_payload(VKind kind, uint64_t bits, const char* text, wasmcap_val_t* payload) {
+  std::unique_ptr<Val> p(payload ? mut(payload) : nullptr);
+  try {
+    auto v = std::make_unique<Val>();
+    v->kind = kind;
+    v->bits = bits;
+    if (text != nullptr) v->text = text;
+    if (p) v->items.push_back(std::move(*p));
+    return handle(v.release());
+  } catch (...) {
+    return nullptr;
+  }
+}
+}  // namespace
+
+wasmcap_val_t* wasmcap_val_new_bool(int value) { return new_val(VKind::kBool, value != 0 ? 1 : 0); }
+wasmcap_val_t* wasmcap_val_new_s8(int8_t value) { return new_val(VKind::kS8, static_cast<uint64_t>(int64_t{value})); }
+wasmcap_val_t* wasmcap_val_new_u8(uint8_t value) { return new_val(VKind::kU8, value); }
+wasmcap_val_t* wasmcap_val_new_s16(int16_t value) { return new_val(VKind::kS16, static_cast<uint64_t>(int64_t{value})); }
+wasmcap_val_t* wasmcap_val_new_u16(uint16_t value) { return new_val(VKind::kU16, value); }
+wasmcap_val_t* wasmcap_val_new_s32(int32_t value) { return new_val(VKind::kS32, static_cast<uint64_t>(int64_t{value})); }
+wasmcap_val_t* wasmcap_val_new_u32(uint32_t value) { return new_val(VKind::kU32, value); }
+wasmcap_val_t* wasmcap_val_new_s64(int64_t value) { return new_val(VKind::kS64, static_cast<uint64_t>(value)); }
+wasmcap_val_t* wasmcap_val_new_u64(uint64_t value) { return new_val(VKind::kU64, value); }
+wasmcap_val_t* wasmcap_val_new_f32(float value) { return new_val(VKind::kF32, 0, value); }
+wasmcap_val_t* wasmcap_val_new_f64(double value) { return new_val(VKind::kF64, 0, value); }
+wasmcap_val_t* wasmcap_val_new_char(uint32_t scalar_value) { return new_val(VKind::kChar, scalar_value); }
+wasmcap_val_t* wasmcap_val_new_string(const char* utf8, size_t len) {
+  if (utf8 == nullptr && len != 0) return nullptr;
+  try {
+    auto v = std::make_unique<Val>();
+    v->kind = VKind::kString;
+    if (len != 0) v->text.assign(utf8, len);
+    return handle(v.release());
+  } catch (...) {
+    return nullptr;
+  }
+}
+wasmcap_val_t* wasmcap_val_new_list(void) { return new_val(VKind::kList); }
+wasmcap_val_t* wasmcap_val_new_tuple(void) { return new_val(VKind::kTuple); }
+wasmcap_val_t* wasmcap_val_new_record(void) { return new_val(VKind::kRecord); }
+wasmcap_val_t* wasmcap_val_new_flags(void) { return new_val(VKind::kFlags); }
+wasmcap_val_t* wasmcap_val_new_variant(const char* case_name, wasmcap_val_t* payload) {
+  if (case_name == nullptr) {
+    wasmcap_val_delete(payload);
+    return nullptr;
+  }
+  return with_payload(VKind::kVariant, 0, case_name, payload);
+}
+wasmcap_val_t* wasmcap_val_new_enum(const char* case_name) {
+  if (case_name == nullptr) return nullptr;
+  return with_payload(VKind::kEnum, 0, case_name, nullptr);
+}
+wasmcap_val_t* wasmcap_val_new_option(wasmcap_val_t* some) {
+  return with_payload(VKind::kOption, 0, nullptr, some);
+}
+wasmcap_val_t* wasmcap_val_new_result(int is_err, wasmcap_val_t* payload) {
+  return with_payload(VKind::kResult, is_err != 0 ? 1 : 0, nullptr, payload);
+}
+
+wasmcap_error_t* wasmcap_val_push(wasmcap_val_t* container, wasmcap_val_t* item) {
+  std::unique_ptr<Val> it(item ? mut(item) : nullptr);
+  if (container == nullptr) return null_arg("wasmcap_val_push", "container");
+  if (!it) return null_arg("wasmcap_val_push", "item");
+  Val* c = mut(container);
+  if (c->kind != VKind::kList && c->kind != VKind::kTuple) {
+    return make(ErrorCode::kInvalidArgument, "wasmcap_val_push: the container is not a list or tuple");
+  }
+  try {
+    c->items.push_back(std::move(*it));
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_val_push_field(wasmcap_val_t* record, const char* name, wasmcap_val_t* value) {
+  std::unique_ptr<Val> v(value ? mut(value) : nullptr);
+  if (record == nullptr) return null_arg("wasmcap_val_push_field", "record");
+  if (name == nullptr) return null_arg("wasmcap_val_push_field", "name");
+  if (!v) return null_arg("wasmcap_val_push_field", "value");
+  Val* r = mut(record);
+  if (r->kind != VKind::kRecord) {
+    return make(ErrorCode::kInvalidArgument, "wasmcap_val_push_field: the value is not a record");
+  }
+  try {
+    r->names.emplace_back(name);
+    r->items.push_back(std::move(*v));
+    return nullptr;
+  } catch (...) {
+    if (r->names.size() > r->items.size()) r->names.pop_back();
+    return from_exception();
+  }
+}
+
+wasmcap_error_t* wasmcap_val_push_label(wasmcap_val_t* flags, const char* name) {
+  if (flags == nullptr) return null_arg("wasmcap_val_push_label", "flags");
+  if (name == nullptr) return null_arg("wasmcap_val_push_label", "name");
+  Val* f = mut(flags);
+  if (f->kind != VKind::kFlags) {
+    return make(ErrorCode::kInvalidArgument, "wasmcap_val_push_label: the value is not flags");
+  }
+  try {
+    f->names.emplace_back(name);
+    return nullptr;
+  } catch (...) {
+    return from_exception();
+  }
+}
+
+void wasmcap_val_delete(wasmcap_val_t* value) { delete mut(value); }
+
+wasmcap_val_kind_t wasmcap_val_kind(const wasmcap_val_t* value) {
+  return value == nullptr ? WASMCAP_VAL_BOOL : static_cast<wasmcap_val_kind_t>(of(value)->kind);
+}
+
+int64_t wasmcap_val_s64(const wasmcap_val_t* value) {
+  if (value == nullptr) return 0;
+  const Val& v = *of(value);
+  switch (v.kind) {
+    case VKind::kF32: case VKind::kF64: return static_cast<int64_t>(v.f);
+    default: return v.kind <= VKind::kChar || v.kind == VKind::kResult ? static_cast<int64_t>(v.bits) : 0;
+  }
+}
+uint64_t wasmcap_val_u64(const wasmcap_val_t* value) {
+  if (value == nullptr) return 0;
+  const Val& v = *of(value);
+  switch (v.kind) {
+    case VKind::kF32: case VKind::kF64: return static_cast<uint64_t>(v.f);
+    default: return v.kind <= VKind::kChar || v.kind == VKind::kResult ? v.bits : 0;
+  }
+}
+double wasmcap_val_f64(const wasmcap_val_t* value) {
+  if (value == nullptr) return 0;
+  const Val& v = *of(value);
+  switch (v.kind) {
+    case VKind::kF32: case VKind::kF64: return v.f;
+    case VKind::kS8: case VKind::kS16: case VKind::kS32: case VKind::kS64:
+      return static_cast<double>(static_cast<int64_t>(v.bits));
+    default: return v.kind <= VKind::kChar || v.kind == VKind::kResult ? static_cast<double>(v.bits) : 0;
+  }
+}
+
+const char* wasmcap_val_string(const wasmcap_val_t* value, size_t* len) {
+  if (len != nullptr) *len = 0;
+  if (value == nullptr) return nullptr;
+  const Val& v = *of(value);
+  if (v.kind != VKind::kString && v.kind != VKind::kVariant && v.kind != VKind::kEnum) return nullptr;
+  if (len != nullptr) *len = v.text.size();
+  return v.text.c_str();
+}
+
+size_t wasmcap_val_count(const wasmcap_val_t* value) {
+  if (value == nullptr) return 0;
+  const Val& v = *of(value);
+  return v.kind == VKind::kFlags ? v.names.size() : v.items.size();
+}
+
+const wasmcap_val_t* wasmcap_val_item(const wasmcap_val_t* value, size_t i) {
+  if (value == nullptr) return nullptr;
+  const Val& v = *of(value);
+  if (i >= v.items.size()) return nullptr;
+  return reinterpret_cast<const wasmcap_val_t*>(&v.items[i]);
+}
+
+const char* wasmcap_val_name(const wasmcap_val_t* value, size_t i) {
+  if (value == nullptr) return nullptr;
+  const Val& v = *of(value);
+  if ((v.kind != VKind::kRecord && v.kind != VKind::kFlags) || i >= v.names.size()) return nullptr;
+  return v.names[i].c_str();
+}
+
+wasmcap_error_t* wasmcap_call(wasmcap_engine_t* engine, const wasmcap_module_t* module,
+                              const wasmcap_config_t* config, const char* function,
+                              const wasmcap_val_t* const* args, size_t nargs,
+                              wasmcap_val_t** result_out, wasmcap_run_result_t* run_result) {
+  if (result_out == nullptr) return null_arg("wasmcap_call", "result_out");
+  *result_out = nullptr;
+  if (run_result != nullptr) *run_result = wasmcap_run_result_t{};
+  if (engine == nullptr) return null_arg("wasmcap_call", "engine");
+  if (module == nullptr) return null_arg("wasmcap_call", "module");
+  if (config == nullptr) return null_arg("wasmcap_call", "config");
+  if (function == nullptr) return null_arg("wasmcap_call", "function");
+  if (args == nullptr && nargs != 0) return null_arg("wasmcap_call", "args");
+  try {
+    std::optional<wasmcap::ComponentCall> call(std::in_place);
+    call->function = function;
+    call->args_values.emplace();
+    call->args_values->reserve(nargs);
+    for (size_t i = 0; i < nargs; ++i) {
+      if (args[i] == nullptr) {
+        return make(ErrorCode::kInvalidArgument, "wasmcap_call: argument " + std::to_string(i) + " is NULL");
+      }
+      call->args_values->push_back(*of(args[i]));
     }
-    if (config->max_write_bytes != 0) request.bounds.max_write_bytes = config->max_write_bytes;
-    request.clock_pin = config->clock_pin;
-    request.random_pin = config->random_pin;
-    opts.wasi.stdin_fd = config->wasi.stdin_fd;
-    opts.wasi.stdout_fd = config->wasi.stdout_fd;
-    opts.wasi.stderr_fd = config->wasi.stderr_fd;
-    opts.wasi.max_output_bytes = config->max_output_bytes;
-    if (config->output_cb != nullptr) {
-      auto cb = config->output_cb;
-      void* user = config->output_user;
-      opts.wasi.stdout_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 1, d, n) == 0; };
-      opts.wasi.stderr_sink = [cb, user](const uint8_t* d, size_t n) { return cb(user, 2, d, n) == 0; };
-    }
-    if (config->audit_cb != nullptr) {
-      auto cb = config->audit_cb;
-      void* user = config->audit_user;
-      opts.audit_sink = wasmcap::audit::callback_sink(
-          [cb, user](std::string_view line) { cb(user, line.data(), line.size()); });
-    }
-    opts.entry = config->entry;
-    opts.engine = engine->name;
-    opts.aot = engine->aot;
-    if (config->interrupt != nullptr) opts.interrupt = &config->interrupt->flag;
-    opts.module_file = module->file;
-    const bool prepared = module->prepared && module->prepared_engine == engine->name &&
-                          module->prepared_cache_dir == engine->aot.cache_dir;
-    auto report = prepared ? wasmcap::run_request(std::move(request), *module->prepared)
-                           : wasmcap::run_request(std::move(request), *module->bytes);
-    if (!report) return make(report.error());
-    if (result != nullptr) {
-      result->exit_code = report->exit_code;
-      result->fuel_consumed = report->fuel_consumed;
-      result->wall_ms = report->wall_ms;
-    }
-    if (report->audit_error) {
-      // Record or refuse (docs/audit.md): the run happened (result says how it ended), but its
-      // run_end record was not written, so the call fails.
-      return make(ErrorCode::kIo, wasmcap::run_end_not_written(*report));
-    }
+    wasmcap::RunReport report;
+    if (wasmcap_error_t* e = run_with(engine, module, config, &call, run_result, &report)) return e;
+    if (report.result_value) *result_out = handle(new Val(std::move(*report.result_value)));
     return nullptr;
   } catch (...) {
     return from_exception();

@@ -14,6 +14,7 @@
 #include "component/component.h"
 #include "component/instance.h"
 #include "component/json_val.h"
+#include "component/tree_val.h"
 #include "component/wave.h"
 #include "wasip2/host.h"
 
@@ -99,6 +100,10 @@ Result<PreparedCall> prepare_call(const component::Decoded& d, const ComponentCa
                                         "parameters)"));
   }
   component::JsonValOptions o;
+  if (call.args_values) {
+    WASMCAP_TRY_ASSIGN(out.args, component::tree_to_args(d, d.types[out.func_type], *call.args_values, o));
+    return out;
+  }
   if (call.args_wave) {
     WASMCAP_TRY_ASSIGN(out.args, component::wave_to_args(d, d.types[out.func_type], *call.args_wave, o));
     return out;
@@ -303,6 +308,9 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
     const component::TypeDef& fn = d.types[prepared.func_type];
     if (call->args_wave && fn.has_a && !r.results.empty()) {
       WASMCAP_TRY_ASSIGN(report.result_wave, component::val_to_wave(d, fn.a, r.results[0]));
+    }
+    if (call->args_values && fn.has_a && !r.results.empty()) {
+      WASMCAP_TRY_ASSIGN(report.result_value, component::val_to_tree(d, fn.a, r.results[0]));
     }
     const bool err = !r.results.empty() && r.results[0].kind == component::ValKind::kResult &&
                      r.results[0].bits != 0;

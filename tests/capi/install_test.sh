@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix, then builds examples/embed-c OUT OF TREE against
-# the installed package only -- with find_package (shared and static) and with pkg-config (shared
+# Installs the build into a temporary prefix, then builds examples/embed-c (and examples/call-c)
+# OUT OF TREE against the installed package only -- with find_package (shared and static) and with pkg-config (shared
 # and static) -- and runs each build on a guest. A missing install rule, header, dependency in
 # the link interface or exported symbol fails here.
 #
@@ -129,4 +129,28 @@ cc $(pkg-config --cflags wasmcap) "$src/examples/embed-c/main.c" "$libdir/libwas
   $(pkg-config --static --libs wasmcap | sed 's/-lwasmcap\b//') -o "$work/pc-static" \
   || fail "pkg-config (static): build"
 check_run "pkg-config(static)" "$work/pc-static"
+# examples/call-c: a component's typed exports called from C, built with find_package against
+# the installed package, on tests/component/wat/call.wat (made a binary by run_components.sh,
+# which runs this script with WASMCAP_TEST_COMPONENT_WAT_DIR set).
+comp=${WASMCAP_TEST_COMPONENT_WAT_DIR:?install_test.sh is run by tests/component/run_components.sh}/call.wasm
+cmake -S "$src/examples/call-c" -B "$work/call-c" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
+  >"$work/cfg-call.log" 2>&1 || { cat "$work/cfg-call.log"; fail "call-c: configure"; }
+cmake --build "$work/call-c" >"$work/build-call.log" 2>&1 || { cat "$work/build-call.log"; fail "call-c: build"; }
+callc=$work/call-c/call-c
+grep -qx 'div(a: s32, b: s32) -> result<s32, string>' <<<"$("$callc" "$comp")" || fail "call-c: listing: $("$callc" "$comp")"
+out=$("$callc" "$comp" div s32:7 s32:2) || fail "call-c div 7 2: exit $?"
+[ "$out" = "ok(3)" ] || fail "call-c div 7 2 printed '$out'"
+set +e
+out=$("$callc" "$comp" div s32:7 s32:0)
+rc=$?
+set -e
+[ $rc -eq 1 ] && [ "$out" = 'err("division by zero")' ] || fail "call-c div 7 0: exit $rc, '$out'"
+set +e
+"$callc" "$comp" div u32:7 s32:0 >/dev/null 2>"$work/err"
+rc=$?
+set -e
+[ $rc -eq 64 ] && grep -q 'invalid_argument: \$.a: expected s32, got u32' "$work/err" \
+  || fail "call-c with a u32 for an s32: exit $rc, $(cat "$work/err")"
+out=$("$callc" "$comp" norm2 2>&1) && fail "call-c norm2 without its argument succeeded: $out"
+echo "install_test: call-c ok"
 echo "install_test: all ok"

@@ -773,7 +773,7 @@ TEST_P(ComponentRun, RunModuleCallsAnExport) {
     o.wait_for_compile = true;
     o.max_memory_bytes = max_memory;
     o.wasi.stdin_fd = o.wasi.stdout_fd = o.wasi.stderr_fd = -1;
-    o.component_call = ComponentCall{fn, args, std::nullopt};
+    o.component_call = ComponentCall{fn, args, std::nullopt, std::nullopt};
     return run_module(bytes, std::move(o));
   };
   auto ok = run("add", R"({"a": 40, "b": 2})");
@@ -796,8 +796,8 @@ TEST_P(ComponentRun, RunModuleCallsAnExport) {
   auto unknown = run("nope", "{}", 0);
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNoEntryPoint) << unknown.error().to_string();
-  EXPECT_TRUE(check_component_call(bytes.data(), bytes.size(), ComponentCall{"add", R"({"a": 1, "b": 2})", std::nullopt}));
-  auto core = check_component_call(reinterpret_cast<const uint8_t*>("\0asm\1\0\0\0"), 8, ComponentCall{"f", "{}", std::nullopt});
+  EXPECT_TRUE(check_component_call(bytes.data(), bytes.size(), ComponentCall{"add", R"({"a": 1, "b": 2})", std::nullopt, std::nullopt}));
+  auto core = check_component_call(reinterpret_cast<const uint8_t*>("\0asm\1\0\0\0"), 8, ComponentCall{"f", "{}", std::nullopt, std::nullopt});
   ASSERT_FALSE(core.has_value());
   EXPECT_EQ(core.error().code, ErrorCode::kInvalidArgument);
 }
