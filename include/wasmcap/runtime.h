@@ -368,6 +368,9 @@ struct PrepareOptions {
 namespace component {
 struct Decoded;  // src/component/component.h: a decoded, validated component
 }  // namespace component
+namespace runtime_detail {
+struct PreparedComponentEngines;  // src/runtime/component_run.h
+}  // namespace runtime_detail
 
 class PreparedModule {
  public:
@@ -413,6 +416,9 @@ class PreparedModule {
   // A component's decoding, made once by prepare() and shared by every run (opaque here).
   std::shared_ptr<const component::Decoded> decoded_;
   AotOptions aot_;  // a component's runs make their engine with these
+  // A component's engines and the core modules its runs loaded on them: loaded by the first run
+  // that needs each, instantiated by every later one (opaque here).
+  std::shared_ptr<runtime_detail::PreparedComponentEngines> component_engines_;
 };
 
 // What a run of `plan` checks before the module starts, done now without running anything

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,16 @@
 namespace wasmcap::component {
 
 // Bounds of one instantiation (docs/components.md, "Bounds of running a component").
+// Core modules loaded once and shared by every instantiation of one decoded component on one
+// engine (a prepared component's runs, PreparedModule): each instantiation takes a loaded core
+// module from here instead of loading (validating, translating or mapping) it again. Loaded
+// modules are immutable and shared across threads, as a prepared core module is; the map is
+// keyed by the core module's definition in the one decoding the instantiations share.
+struct LoadedCoreModules {
+  std::mutex mu;
+  std::map<const CoreModule*, std::shared_ptr<const Module>> modules;
+};
+
 struct InstantiateOptions {
   // Live handles in one component instance's handle table (the spec allows 2^28 - 1).
   uint32_t max_handles = 100000;
@@ -30,6 +42,9 @@ struct InstantiateOptions {
   uint32_t max_core_instances = 1000;
   // Component instances (nested instantiations) one instantiation may create.
   uint32_t max_component_instances = 1000;
+  // Core modules already loaded on this instantiation's engine for this decoding (and where to
+  // keep the ones it loads); null: each instantiation loads its own.
+  std::shared_ptr<LoadedCoreModules> loaded;
 };
 
 // How a call ended: values returned, or the guest exited.
@@ -94,5 +109,9 @@ class ComponentInstance {
   std::unique_ptr<Shared> shared_;
   std::unique_ptr<InstanceState> root_;
 };
+
+// Core modules loaded (engine load() calls) by component instantiations in this process: a
+// prepared component's runs load each once (LoadedCoreModules). Process-wide, relaxed; for tests.
+uint64_t core_module_loads_for_tests();
 
 }  // namespace wasmcap::component

@@ -6,10 +6,17 @@
 // link them identically. Component-level functions are lifted core functions or the host's
 // (HostRegistry); nested components are instantiated with their arguments as imports.
 #include <algorithm>
+#include <atomic>
 
 #include "component/runtime.h"
 
 namespace wasmcap::component {
+
+namespace {
+std::atomic<uint64_t> g_core_module_loads{0};
+}  // namespace
+
+uint64_t core_module_loads_for_tests() { return g_core_module_loads.load(std::memory_order_relaxed); }
 namespace {
 
 Error link_error(std::string msg) { return Error{ErrorCode::kLinkError, "component: " + std::move(msg)}; }
@@ -124,6 +131,14 @@ struct Builder {
   Result<std::shared_ptr<const Module>> load(const CoreModule* m) {
     auto it = sh.modules.find(m);
     if (it != sh.modules.end()) return it->second;
+    if (sh.options.loaded) {
+      std::lock_guard<std::mutex> lock(sh.options.loaded->mu);
+      auto c = sh.options.loaded->modules.find(m);
+      if (c != sh.options.loaded->modules.end()) {
+        sh.modules.emplace(m, c->second);
+        return c->second;
+      }
+    }
     // A view of the component's bytes, kept alive by its keeper: engines keep views, not copies.
     ModuleBytes bytes(sh.bytes + m->bytes.offset, m->bytes.size);
     bytes.with_keeper(sh.keeper);
@@ -137,6 +152,7 @@ struct Builder {
       range.size = m->bytes.size;
       bytes.with_file(range);
     }
+    g_core_module_loads.fetch_add(1, std::memory_order_relaxed);
     auto loaded = sh.engine->load(bytes);
     if (!loaded) {
       Error e = loaded.error();
@@ -144,6 +160,11 @@ struct Builder {
       return tl::unexpected(std::move(e));
     }
     sh.modules.emplace(m, *loaded);
+    if (sh.options.loaded) {
+      // Loaded outside the lock: two first runs may both load it; the first kept wins.
+      std::lock_guard<std::mutex> lock(sh.options.loaded->mu);
+      sh.options.loaded->modules.emplace(m, *loaded);
+    }
     return *loaded;
   }
 

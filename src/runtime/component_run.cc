@@ -125,6 +125,20 @@ Result<component::Decoded> decode_component(const uint8_t* bytes, size_t size) {
 
 }  // namespace
 
+Result<runtime_detail::PreparedComponentEngines::Slot*> runtime_detail::PreparedComponentEngines::get(
+    const std::string& engine_name, const AotOptions& aot, bool metered) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot& s = slots_[metered ? 1 : 0];
+  if (!s.engine) {
+    EngineConfig config;
+    config.aot = aot;
+    config.metered = metered;
+    WASMCAP_TRY_ASSIGN(s.engine, make_engine(engine_name, std::move(config)));
+    s.loaded = std::make_shared<component::LoadedCoreModules>();
+  }
+  return &s;
+}
+
 Result<ComponentCall> wave_call(std::string_view text) {
   component::WaveCall w;
   WASMCAP_TRY_ASSIGN(w, component::split_wave_call(text));
@@ -261,7 +275,8 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
                                                 const ExecLimits& limits,
                                                 const std::optional<ComponentCall>& call,
                                                 wasip2::HttpOptions http,
-                                                std::shared_ptr<const component::Decoded> decoded) {
+                                                std::shared_ptr<const component::Decoded> decoded,
+                                                std::shared_ptr<component::LoadedCoreModules> loaded) {
   if (!decoded) WASMCAP_TRY_ASSIGN(decoded, decode_component_shared(bytes.data(), bytes.size()));
   const component::Decoded& d = *decoded;
   // A call's arguments are converted before anything is instantiated: bad input runs nothing.
@@ -281,7 +296,9 @@ Result<RunReport> runtime_detail::run_component(Engine& engine, const ModuleByte
   std::unique_ptr<component::ComponentInstance> instance;
   // Decoded once: the instance keeps this decoding (and, when the caller keeps the bytes, views
   // of them rather than a copy).
-  auto made = component::ComponentInstance::instantiate(engine, bytes, decoded, host, limits);
+  component::InstantiateOptions io;
+  io.loaded = std::move(loaded);
+  auto made = component::ComponentInstance::instantiate(engine, bytes, decoded, host, limits, std::move(io));
   if (!made) {
     Error e = made.error();
     if (e.message.find("is shared only between instances of one engine") != std::string::npos) {

@@ -1,7 +1,12 @@
 // Internal: WASI 0.2 command components in the run pipeline (component_run.cc).
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "component/host.h"
+#include "component/instance.h"
 #include "wasi/core.h"
 #include "wasip2/host.h"
 #include "wasmcap/runtime.h"
@@ -21,10 +26,30 @@ void add_wasip2_host(component::HostRegistry& host, wasi::Core& core, wasip2::Ht
 // `http.client`.
 // `decoded`: the bytes' decoding when the caller has it (a prepared component's, decoded once);
 // null: decoded here.
+// `loaded`: core modules already loaded on `engine` for `decoded` (a prepared component's), and
+// where to keep those this run loads; null: the run loads its own.
 Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::Core& core,
                                 const ExecLimits& limits, const std::optional<ComponentCall>& call,
                                 wasip2::HttpOptions http = {},
-                                std::shared_ptr<const component::Decoded> decoded = nullptr);
+                                std::shared_ptr<const component::Decoded> decoded = nullptr,
+                                std::shared_ptr<component::LoadedCoreModules> loaded = nullptr);
+
+// A prepared component's engines (PreparedModule::run): one per fuel metering (a metered run's
+// engine loads code that counts fuel), each with the core modules its runs loaded, made on the
+// first run that needs it and shared by every later one, from any thread: a run instantiates the
+// loaded core modules instead of loading them again (tests/runtime/prepared_module_test.cc).
+struct PreparedComponentEngines {
+  struct Slot {
+    std::unique_ptr<Engine> engine;
+    std::shared_ptr<component::LoadedCoreModules> loaded;
+  };
+  // The slot for `metered`, its engine made with `aot` on first use.
+  Result<Slot*> get(const std::string& engine_name, const AotOptions& aot, bool metered);
+
+ private:
+  std::mutex mu_;
+  Slot slots_[2];
+};
 
 // Decodes and validates a component (the decoder's error otherwise), for a caller that keeps the
 // decoding (PreparedModule): what run_component takes as `decoded`.

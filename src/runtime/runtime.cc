@@ -413,7 +413,8 @@ Result<RunReport> run_on(Engine& engine, std::shared_ptr<const Module> loaded,
                          const ModuleBytes& module, RunOptions options);
 // `decoded`: the component's decoding when the caller keeps one (PreparedModule), else null.
 Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options,
-                                   std::shared_ptr<const component::Decoded> decoded = nullptr);
+                                   std::shared_ptr<const component::Decoded> decoded = nullptr,
+                                   std::shared_ptr<component::LoadedCoreModules> loaded = nullptr);
 }  // namespace
 
 // run_module(Engine&) without its records.
@@ -626,6 +627,7 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
     WASMCAP_TRY_ASSIGN(p->decoded_, runtime_detail::decode_component_shared(p->bytes_->data(), p->bytes_->size()));
     p->component_ = true;
     p->aot_ = options.aot;
+    p->component_engines_ = std::make_shared<runtime_detail::PreparedComponentEngines>();
     return std::shared_ptr<const PreparedModule>(std::move(p));
   }
   EngineConfig config;
@@ -661,13 +663,12 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
     // small limit refuses a module whose load and instance cost more than its budget.
     WASMCAP_TRY(check_load_budget(bytes_->data(), bytes_->size(), o.max_memory_bytes));
     if (component_) {
-      // An engine per run: runs may be made from several threads at once.
-      EngineConfig config;
-      config.aot = aot_;
-      config.metered = required_capabilities(o).has(Capability::kLimitFuel);
-      std::unique_ptr<Engine> engine;
-      WASMCAP_TRY_ASSIGN(engine, make_engine(engine_name_, std::move(config)));
-      return run_component_on(*engine, *source_, std::move(o), decoded_);
+      // The prepared engine for this run's metering, shared by concurrent runs as a core
+      // module's is, with the core modules earlier runs loaded on it.
+      runtime_detail::PreparedComponentEngines::Slot* slot = nullptr;
+      WASMCAP_TRY_ASSIGN(slot, component_engines_->get(engine_name_, aot_,
+                                                       required_capabilities(o).has(Capability::kLimitFuel)));
+      return run_component_on(*slot->engine, *source_, std::move(o), decoded_, slot->loaded);
     }
     return run_on(*engine_, module_, *source_, std::move(o));
   });
@@ -703,7 +704,8 @@ ExecLimits exec_limits(const RunOptions& options, std::chrono::steady_clock::tim
 // A WASI 0.2 command component, on the run's grants (the same WasiHost a core module gets: its
 // Core serves the 0.2 interfaces), limits and deadline (docs/components.md, "Running a component").
 Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component, RunOptions options,
-                                   std::shared_ptr<const component::Decoded> decoded) {
+                                   std::shared_ptr<const component::Decoded> decoded,
+                                   std::shared_ptr<component::LoadedCoreModules> loaded) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = run_deadline(start, options.timeout_ms);
   WASMCAP_TRY(policy::check_capabilities(required_capabilities(options), engine,
@@ -729,7 +731,7 @@ Result<RunReport> run_component_on(Engine& engine, const ModuleBytes& component,
   WASMCAP_TRY_ASSIGN(report, runtime_detail::run_component(engine, component, host->core(),
                                                            exec_limits(options, deadline),
                                                            options.component_call, std::move(http),
-                                                           std::move(decoded)));
+                                                           std::move(decoded), std::move(loaded)));
   report.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

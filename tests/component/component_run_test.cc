@@ -762,6 +762,45 @@ TEST_P(ComponentHost, NestedComponentsStartFunctionsAndComponentToComponentCalls
 // the result as JSON, a result's err case as exit 1, and bad arguments refused with their JSON
 // path before the component is instantiated (a memory limit too small for its memory, which
 // instantiation would hit, is not reached).
+// A prepared component (PreparedModule: the C API's modules, `wasmcap sh`, `wasmcap mcp`) loads
+// its core modules on its engine once, by its first run, and every later run instantiates them
+// afresh: nothing of one run's instance is seen by the next (abi.wat's posts() counts the
+// post-return calls its instance made). A run metering fuel loads them once more, on the
+// metering engine, and then no more.
+TEST_P(ComponentRun, PreparedComponentLoadsItsCoreModulesOnce) {
+  if (GetParam() == std::string("auto")) GTEST_SKIP() << "auto chooses an engine per run: nothing is prepared";
+  std::vector<uint8_t> bytes = read_component("abi");
+  ASSERT_FALSE(bytes.empty());
+  PrepareOptions po;
+  po.engine = GetParam();
+  po.aot.cache_dir = test_paths::aot_test_cache();
+  po.aot.opt_level = 1;
+  auto p = PreparedModule::prepare(bytes, po);
+  ASSERT_TRUE(p) << p.error().to_string();
+  auto call = [&](const std::string& fn, const std::string& args, uint64_t fuel = 0) {
+    RunOptions o;
+    o.wasi.stdin_fd = o.wasi.stdout_fd = o.wasi.stderr_fd = -1;
+    o.fuel = fuel;
+    o.component_call = ComponentCall{fn, args, std::nullopt, std::nullopt};
+    auto r = (*p)->run(std::move(o));
+    EXPECT_TRUE(r) << fn << ": " << r.error().to_string();
+    return r ? r->result_json : std::string();
+  };
+  const uint64_t before = component::core_module_loads_for_tests();
+  EXPECT_EQ(call("posts", "{}"), "0");
+  const uint64_t first = component::core_module_loads_for_tests() - before;
+  EXPECT_GE(first, 1u);
+  EXPECT_EQ(call("echo-string", R"({"s": "a string with a post-return"})"), R"("a string with a post-return")");
+  EXPECT_EQ(call("posts", "{}"), "0") << "a run saw the previous run's instance";
+  EXPECT_EQ(call("add", R"({"a": 1, "b": 2})"), "3");
+  EXPECT_EQ(component::core_module_loads_for_tests() - before, first) << "a later run loaded its core modules again";
+  if (GetParam() == std::string("interp")) {
+    EXPECT_EQ(call("add", R"({"a": 1, "b": 2})", 1000000), "3");
+    EXPECT_EQ(call("posts", "{}", 1000000), "0");
+    EXPECT_EQ(component::core_module_loads_for_tests() - before, 2 * first) << "the metered engine's loads";
+  }
+}
+
 TEST_P(ComponentRun, RunModuleCallsAnExport) {
   std::vector<uint8_t> bytes = read_component("call");
   ASSERT_FALSE(bytes.empty());
