@@ -17,26 +17,24 @@
 
 #include "common/json.h"
 #include "component/runtime.h"
+#include "component/val_rules.h"
 
 namespace wasmcap::component {
 namespace {
 
 using Json = nlohmann::json;
+using val_rules::bad;
+using val_rules::Budget;
+using val_rules::find_field;
+using val_rules::is_option;
+using val_rules::kF32Overflow;
+using val_rules::names_of;
 
 bool is_byte_list(const Decoded& d, const TypeDef& t) {
   if (t.kind != TypeKind::kList) return false;
   Ty e = resolve(d, t.a);
   return e.prim && e.p == Prim::kU8;
 }
-bool is_option(const Decoded& d, ValType v) {
-  Ty t = resolve(d, v);
-  return !t.prim && t.def->kind == TypeKind::kOption;
-}
-
-// The least magnitude an f32 rounds to infinity from: FLT_MAX plus half its ulp, 2^128 - 2^103
-// (a tie there rounds to even, which is infinity). Below it, rounding to nearest is finite.
-constexpr double kF32Overflow = 0x1.ffffffp+127;
-
 // Integer ranges: [lo, hi] as (negative, magnitude) bounds.
 struct IntRange {
   uint64_t neg_max;  // the largest magnitude of a negative value (0: unsigned)
@@ -103,59 +101,6 @@ std::string describe(const Json& j) {
     default: return "a value that is not JSON";
   }
 }
-
-// Up to 8 names of a type's fields/cases/labels, for messages ("x, y").
-std::string names_of(const std::vector<Field>& fs) {
-  std::string s;
-  for (size_t i = 0; i < fs.size() && i < 8; ++i) {
-    if (i > 0) s += ", ";
-    s += fs[i].name;
-  }
-  if (fs.size() > 8) s += ", ... (" + std::to_string(fs.size()) + " in all)";
-  return s;
-}
-
-int find_field(const std::vector<Field>& fs, std::string_view name) {
-  for (size_t i = 0; i < fs.size(); ++i) {
-    if (fs[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-Error bad(const std::string& path, const std::string& msg) {
-  return Error{ErrorCode::kInvalidArgument, path + ": " + msg};
-}
-
-// The bounds of one conversion, shared by every value it converts.
-struct Budget {
-  const JsonValOptions& o;
-  uint64_t nodes = 0, bytes = 0;
-
-  Result<void> node(const std::string& path, uint64_t n = 1) {
-    if (n > o.max_nodes || nodes > o.max_nodes - n) {
-      return tl::unexpected(bad(path, "more than " + std::to_string(o.max_nodes) +
-                                          " JSON values in one conversion (JsonValOptions::max_nodes)"));
-    }
-    nodes += n;
-    return {};
-  }
-  Result<void> take(const std::string& path, uint64_t n) {
-    if (n > o.max_bytes || bytes > o.max_bytes - n) {
-      return tl::unexpected(bad(path, "more than " + std::to_string(o.max_bytes) +
-                                          " bytes of strings in one conversion (JsonValOptions::max_bytes)"));
-    }
-    bytes += n;
-    return {};
-  }
-  // `depth`: the containers around the container about to be entered.
-  Result<void> enter(const std::string& path, size_t depth) {
-    if (depth + 1 > o.max_depth) {
-      return tl::unexpected(bad(path, "nested deeper than " + std::to_string(o.max_depth) +
-                                          " levels (JsonValOptions::max_depth)"));
-    }
-    return {};
-  }
-};
 
 // ---- JSON -> Val ----
 
@@ -318,7 +263,7 @@ Result<Val> In::conv(ValType vt, const Json& j, const std::string& path, size_t 
       if (!j.is_array()) return expected(path, "list (an array)", j);
       WASMCAP_TRY(b.enter(path, depth));
       // Every element is at least one value: a list longer than the bound left is refused here.
-      if (j.size() > b.o.max_nodes - b.nodes) WASMCAP_TRY(b.node(path, j.size()));
+      WASMCAP_TRY(b.fits(path, j.size()));
       std::vector<Val> items;
       items.reserve(j.size());
       for (size_t i = 0; i < j.size(); ++i) {
@@ -553,7 +498,7 @@ Result<Json> Out::conv(ValType vt, const Val& v, const std::string& path, size_t
         return Json(std::move(out));
       }
       WASMCAP_TRY(b.enter(path, depth));
-      if (v.items.size() > b.o.max_nodes - b.nodes) WASMCAP_TRY(b.node(path, v.items.size()));
+      WASMCAP_TRY(b.fits(path, v.items.size()));
       Json a = Json::array();
       for (size_t i = 0; i < v.items.size(); ++i) {
         Json e;
@@ -775,18 +720,18 @@ Json schema_of(const Decoded& d, ValType vt) {
 }  // namespace
 
 Result<Val> json_to_val(const Decoded& d, ValType t, const Json& j, const JsonValOptions& o) {
-  In in{d, Budget{o}};
+  In in{d, Budget{o, "JSON values"}};
   return in.conv(t, j, o.path, 0);
 }
 
 Result<Json> val_to_json(const Decoded& d, ValType t, const Val& v, const JsonValOptions& o) {
-  Out out{d, Budget{o}};
+  Out out{d, Budget{o, "JSON values"}};
   return out.conv(t, v, o.path, 0);
 }
 
 Result<std::vector<Val>> json_to_args(const Decoded& d, const TypeDef& func, const Json& args,
                                       const JsonValOptions& o) {
-  In in{d, Budget{o}};
+  In in{d, Budget{o, "JSON values"}};
   const std::string& path = o.path;
   if (!args.is_object()) {
     return tl::unexpected(bad(path, "expected an object of the function's parameters (" + names_of(func.fields) +

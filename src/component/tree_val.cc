@@ -6,18 +6,18 @@
 
 #include "common/json.h"
 #include "component/runtime.h"
+#include "component/val_rules.h"
 
 namespace wasmcap::component {
 namespace {
 
 using Kind = ComponentValue::Kind;
-
-// The least magnitude an f32 rounds to infinity from (as json_val.cc's kF32Overflow).
-constexpr double kF32Overflow = 0x1.ffffffp+127;
-
-Error bad(const std::string& path, const std::string& msg) {
-  return Error{ErrorCode::kInvalidArgument, path + ": " + msg};
-}
+using val_rules::bad;
+using val_rules::Budget;
+using val_rules::find_field;
+using val_rules::is_option;
+using val_rules::kF32Overflow;
+using val_rules::names_of;
 
 // The tree kind of a WIT type (never called for own/borrow: resources are refused first).
 Kind kind_for(const Ty& t) {
@@ -28,49 +28,6 @@ std::string type_text(const Ty& t) {
   if (t.prim) return prim_name(t.p);
   return tree_kind_name(kind_for(t));
 }
-
-int find_field(const std::vector<Field>& fs, const std::string& name) {
-  for (size_t i = 0; i < fs.size(); ++i) {
-    if (fs[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-// Up to 8 names of a type's fields/cases/labels, for messages ("x, y").
-std::string names_of(const std::vector<Field>& fs) {
-  std::string s;
-  for (size_t i = 0; i < fs.size() && i < 8; ++i) s += (i ? ", " : "") + fs[i].name;
-  if (fs.size() > 8) s += ", ... (" + std::to_string(fs.size()) + " in all)";
-  return s;
-}
-
-bool is_option(const Decoded& d, ValType v) {
-  Ty t = resolve(d, v);
-  return !t.prim && t.def->kind == TypeKind::kOption;
-}
-
-// The bounds of one conversion, shared by every value it converts.
-struct Budget {
-  const JsonValOptions& o;
-  uint64_t nodes = 0, bytes = 0;
-
-  Result<void> node(const std::string& path, uint64_t n = 1) {
-    if (n > o.max_nodes || nodes > o.max_nodes - n) {
-      return tl::unexpected(bad(path, "more than " + std::to_string(o.max_nodes) +
-                                          " values in one conversion (JsonValOptions::max_nodes)"));
-    }
-    nodes += n;
-    return {};
-  }
-  Result<void> take(const std::string& path, uint64_t n) {
-    if (n > o.max_bytes || bytes > o.max_bytes - n) {
-      return tl::unexpected(bad(path, "more than " + std::to_string(o.max_bytes) +
-                                          " bytes of strings in one conversion (JsonValOptions::max_bytes)"));
-    }
-    bytes += n;
-    return {};
-  }
-};
 
 bool scalar_ok(uint32_t c) { return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff); }
 
@@ -147,8 +104,7 @@ Result<Val> In::conv(ValType vt, const ComponentValue& v, const std::string& pat
   if (v.kind != kind_for(t)) return wrong(path, t, v);
   switch (def.kind) {
     case TypeKind::kList: {
-      // Every element is at least one value: a list longer than the bound left is refused here.
-      if (v.items.size() > b.o.max_nodes - b.nodes) WASMCAP_TRY(b.node(path, v.items.size()));
+      WASMCAP_TRY(b.fits(path, v.items.size()));
       std::vector<Val> items;
       items.reserve(v.items.size());
       for (size_t i = 0; i < v.items.size(); ++i) {
@@ -306,8 +262,7 @@ Result<ComponentValue> Out::conv(ValType vt, const Val& v, const std::string& pa
   };
   switch (def.kind) {
     case TypeKind::kList:
-      // Every element is at least one value: a list longer than the bound left is refused here.
-      if (v.items.size() > b.o.max_nodes - b.nodes) WASMCAP_TRY(b.node(path, v.items.size()));
+      WASMCAP_TRY(b.fits(path, v.items.size()));
       out.items.reserve(v.items.size());
       for (size_t i = 0; i < v.items.size(); ++i) {
         ComponentValue e;
@@ -386,7 +341,7 @@ Result<std::vector<Val>> tree_to_args(const Decoded& d, const TypeDef& func, con
     return tl::unexpected(bad(o.path, "the function takes " + std::to_string(func.fields.size()) + " arguments (" +
                                           names_of(func.fields) + "), got " + std::to_string(args.size())));
   }
-  In in{d, Budget{o}};
+  In in{d, Budget{o, "values"}};
   std::vector<Val> out;
   for (size_t i = 0; i < args.size(); ++i) {
     Val v{};
@@ -397,12 +352,12 @@ Result<std::vector<Val>> tree_to_args(const Decoded& d, const TypeDef& func, con
 }
 
 Result<Val> tree_to_val(const Decoded& d, ValType t, const ComponentValue& v, const JsonValOptions& o) {
-  In in{d, Budget{o}};
+  In in{d, Budget{o, "values"}};
   return in.conv(t, v, o.path);
 }
 
 Result<ComponentValue> val_to_tree(const Decoded& d, ValType t, const Val& v, const JsonValOptions& o) {
-  Out out{d, Budget{o}};
+  Out out{d, Budget{o, "values"}};
   return out.conv(t, v, o.path);
 }
 
