@@ -7,7 +7,9 @@
 // - a refusal is invalid_argument and names a JSON path ("$...: ...");
 // - an accepted value is well-formed for its type (check_val: kinds, ranges, UTF-8, cases);
 // - it converts back to JSON, and that JSON converts to the same value (the mapping is a bijection
-//   on what it accepts, up to number spelling).
+//   on what it accepts, up to number spelling);
+// - it converts to a typed tree (tree_val.h, the C API's values) and that tree back to the same
+//   value, under the same bounds.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -15,6 +17,7 @@
 
 #include "component/json_val.h"
 #include "component/runtime.h"
+#include "component/tree_val.h"
 #include "value_fixture.h"
 
 using namespace wasmcap::component;
@@ -62,5 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(back.has_value());
   auto again = json_to_val(fx.d, t, *back, wide);
   check(again.has_value() && *again == *v);
+  auto tree = val_to_tree(fx.d, t, *v, wide);
+  check(tree.has_value());
+  auto from_tree = tree_to_val(fx.d, t, *tree, wide);
+  check(from_tree.has_value() && *from_tree == *v);
   return 0;
 }
