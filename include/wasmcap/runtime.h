@@ -394,6 +394,9 @@ class PreparedModule {
   // component_imports): empty here.
   const ModuleInfo& info() const;
   bool is_component() const { return component_; }
+  // check_component_call on this prepared component's decoding (made once, by prepare()): the
+  // same refusals, without decoding the component again. invalid_argument for a core module.
+  Result<void> check_call(const ComponentCall& call) const;
   // A component's functions (component_functions' list, from the decoding prepare() made: the
   // component is not decoded again); empty for a core module.
   std::vector<ComponentFunction> component_functions() const;

@@ -249,10 +249,17 @@ struct ToolHost::Impl {
   // per call. Every call still re-verifies the stored bundle first (resolve: signature, trust,
   // revocation, the module's hash): only bytes that hash to the key run from it. At most one
   // per catalog entry (a module whose hash is not the catalog's is refused before), so the
-  // memory it holds is bounded by the installed modules; a module that does not prepare (a
-  // component) is remembered as such and runs as before.
+  // memory it holds is bounded by the installed modules; a module that does not prepare is
+  // remembered as such and runs as before. A component is prepared too: decoded once, its core
+  // modules loaded by its first call, and its calls' arguments checked against that decoding.
   std::mutex prepared_mu;
   std::map<std::string, std::shared_ptr<const PreparedModule>> prepared;  // null: not preparable
+  // The module loaded for `sha256` by an earlier call, or null (nothing is loaded here).
+  std::shared_ptr<const PreparedModule> loaded_module(const std::string& sha256) {
+    std::lock_guard<std::mutex> lock(prepared_mu);
+    auto it = prepared.find(sha256);
+    return it == prepared.end() ? nullptr : it->second;
+  }
   std::shared_ptr<const PreparedModule> prepared_module(const registry::Resolved& r,
                                                         const RunOptions& o) {
     if (o.engine != "interp") return nullptr;  // aot maps its object once per process already
@@ -774,9 +781,13 @@ CallOutcome ToolHost::call(const std::string& name, const std::string& arguments
   }
   if (component_call) {
     // The arguments converted before anything is recorded or instantiated: a refusal names the
-    // JSON path ("$.a: expected u32 ..."), and costs no run.
-    if (auto c = check_component_call(resolved->module_bytes->data(), resolved->module_bytes->size(),
-                                      *component_call);
+    // JSON path ("$.a: expected u32 ..."), and costs no run. Against the decoding an earlier call
+    // prepared when there is one (the same bytes: the key is their verified hash), else decoded.
+    auto loaded = im.loaded_module(resolved->module_sha256);
+    if (auto c = loaded && loaded->is_component()
+                     ? loaded->check_call(*component_call)
+                     : check_component_call(resolved->module_bytes->data(), resolved->module_bytes->size(),
+                                            *component_call);
         !c) {
       return tool_error("invalid arguments: " + c.error().message, "invalid_arguments");
     }

@@ -148,6 +148,11 @@ Result<ComponentCall> wave_call(std::string_view text) {
   return c;
 }
 
+Result<void> runtime_detail::check_call(const component::Decoded& d, const ComponentCall& call) {
+  WASMCAP_TRY(prepare_call(d, call));
+  return {};
+}
+
 Result<void> check_component_call(const uint8_t* bytes, size_t size, const ComponentCall& call) {
   component::Decoded d;
   WASMCAP_TRY_ASSIGN(d, decode_component(bytes, size));

@@ -34,6 +34,9 @@ Result<RunReport> run_component(Engine& engine, const ModuleBytes& bytes, wasi::
                                 std::shared_ptr<const component::Decoded> decoded = nullptr,
                                 std::shared_ptr<component::LoadedCoreModules> loaded = nullptr);
 
+// check_component_call on a decoding the caller has (PreparedModule::check_call).
+Result<void> check_call(const component::Decoded& d, const ComponentCall& call);
+
 // A prepared component's engines (PreparedModule::run): one per fuel metering (a metered run's
 // engine loads code that counts fuel), each with the core modules its runs loaded, made on the
 // first run that needs it and shared by every later one, from any thread: a run instantiates the

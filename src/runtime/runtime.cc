@@ -640,6 +640,14 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
   return std::shared_ptr<const PreparedModule>(std::move(p));
 }
 
+Result<void> PreparedModule::check_call(const ComponentCall& call) const {
+  if (!decoded_) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "not a component: `wasmcap call` calls the exports of a WebAssembly component");
+  }
+  return runtime_detail::check_call(*decoded_, call);
+}
+
 std::vector<ComponentFunction> PreparedModule::component_functions() const {
   if (!decoded_) return {};
   return runtime_detail::functions_of(*decoded_);

@@ -801,6 +801,33 @@ TEST_P(ComponentRun, PreparedComponentLoadsItsCoreModulesOnce) {
   }
 }
 
+// PreparedModule::check_call refuses what check_component_call refuses, with the same message,
+// from the decoding prepare() made.
+TEST(PreparedComponent, ChecksACallAsCheckComponentCallDoes) {
+  std::vector<uint8_t> bytes = read_component("call");
+  ASSERT_FALSE(bytes.empty());
+  PrepareOptions po;
+  auto p = PreparedModule::prepare(bytes, po);
+  ASSERT_TRUE(p) << p.error().to_string();
+  for (const auto& [fn, args] : std::vector<std::pair<std::string, std::string>>{
+           {"add", R"({"a": 1, "b": 2})"}, {"add", R"({"a": -1, "b": 2})"}, {"norm2", R"({"p": [3, "x"]})"},
+           {"nope", "{}"}, {"add", R"({"a": 1})"}, {"example:call/ops#add", R"({"a": 1, "b": 2, "c": 3})"}}) {
+    ComponentCall c{fn, args, std::nullopt, std::nullopt};
+    auto direct = check_component_call(bytes.data(), bytes.size(), c);
+    auto prepared = (*p)->check_call(c);
+    ASSERT_EQ(direct.has_value(), prepared.has_value()) << fn << " " << args;
+    if (!direct) {
+      EXPECT_EQ(direct.error().code, prepared.error().code);
+      EXPECT_EQ(direct.error().message, prepared.error().message);
+    }
+  }
+  auto core = PreparedModule::prepare(std::vector<uint8_t>{0, 'a', 's', 'm', 1, 0, 0, 0}, po);
+  ASSERT_TRUE(core);
+  auto refused = (*core)->check_call(ComponentCall{"f", "{}", std::nullopt, std::nullopt});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_P(ComponentRun, RunModuleCallsAnExport) {
   std::vector<uint8_t> bytes = read_component("call");
   ASSERT_FALSE(bytes.empty());
