@@ -5,53 +5,25 @@
 // host's max_lift_bytes before anything is read or allocated.
 #include <cstring>
 
+#include "common/utf8.h"
 #include "component/runtime.h"
 
 namespace wasmcap::component {
 
 // Decodes UTF-8 strictly (no overlong forms, surrogates or code points past U+10FFFF).
 bool valid_utf8(const uint8_t* s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) { ++i; continue; }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
-    else return false;
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
+  const std::string_view text(reinterpret_cast<const char*>(s), n);
+  for (size_t i = 0; i < n;) {
+    const utf8::Char c = utf8::decode(text, i);
+    if (!c.valid) return false;
+    i += c.len;
   }
   return true;
 }
 
 namespace {
 
-void put_utf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | cp >> 6));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | cp >> 12));
-    out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | cp >> 18));
-    out.push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
+void put_utf8(uint32_t cp, std::string& out) { utf8::append(out, cp); }
 
 // The code points of valid UTF-8 (checked by the caller).
 template <class F>
