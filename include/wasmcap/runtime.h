@@ -418,7 +418,6 @@ class PreparedModule {
   bool component_ = false;
   // A component's decoding, made once by prepare() and shared by every run (opaque here).
   std::shared_ptr<const component::Decoded> decoded_;
-  AotOptions aot_;  // a component's runs make their engine with these
   // A component's engines and the core modules its runs loaded on them: loaded by the first run
   // that needs each, instantiated by every later one (opaque here).
   std::shared_ptr<runtime_detail::PreparedComponentEngines> component_engines_;

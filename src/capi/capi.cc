@@ -658,7 +658,7 @@ namespace {
 // One run of `module` under `config` (wasmcap_run), or the call `call` of a component's export
 // (wasmcap_call): its report in *report_out when not null.
 wasmcap_error_t* run_with(wasmcap_engine_t* engine, const wasmcap_module_t* module,
-                          const wasmcap_config_t* config, std::optional<wasmcap::ComponentCall>* call,
+                          const wasmcap_config_t* config, std::optional<wasmcap::ComponentCall> call,
                           wasmcap_run_result_t* result, wasmcap::RunReport* report_out) {
   // The library's run pipeline (runtime.h RunRequest): the config's plan, or its own grants,
   // narrowed by its limits and pins.
@@ -710,7 +710,7 @@ wasmcap_error_t* run_with(wasmcap_engine_t* engine, const wasmcap_module_t* modu
   opts.module_file = module->file;
   const bool prepared = module->prepared && module->prepared_engine == engine->name &&
                         module->prepared_cache_dir == engine->aot.cache_dir;
-  if (call != nullptr) opts.component_call = std::move(*call);
+  opts.component_call = std::move(call);
   auto report = prepared ? wasmcap::run_request(std::move(request), *module->prepared)
                          : wasmcap::run_request(std::move(request), *module->bytes);
   if (!report) return make(report.error());
@@ -736,7 +736,7 @@ wasmcap_error_t* wasmcap_run(wasmcap_engine_t* engine, const wasmcap_module_t* m
   if (config == nullptr) return null_arg("wasmcap_run", "config");
   if (result != nullptr) *result = wasmcap_run_result_t{};
   try {
-    return run_with(engine, module, config, nullptr, result, nullptr);
+    return run_with(engine, module, config, std::nullopt, result, nullptr);
   } catch (...) {
     return from_exception();
   }
@@ -952,18 +952,18 @@ wasmcap_error_t* wasmcap_call(wasmcap_engine_t* engine, const wasmcap_module_t* 
   if (function == nullptr) return null_arg("wasmcap_call", "function");
   if (args == nullptr && nargs != 0) return null_arg("wasmcap_call", "args");
   try {
-    std::optional<wasmcap::ComponentCall> call(std::in_place);
-    call->function = function;
-    call->args_values.emplace();
-    call->args_values->reserve(nargs);
+    wasmcap::ComponentCall call;
+    call.function = function;
+    call.args_values.emplace();
+    call.args_values->reserve(nargs);
     for (size_t i = 0; i < nargs; ++i) {
       if (args[i] == nullptr) {
         return make(ErrorCode::kInvalidArgument, "wasmcap_call: argument " + std::to_string(i) + " is NULL");
       }
-      call->args_values->push_back(*of(args[i]));
+      call.args_values->push_back(*of(args[i]));
     }
     wasmcap::RunReport report;
-    if (wasmcap_error_t* e = run_with(engine, module, config, &call, run_result, &report)) return e;
+    if (wasmcap_error_t* e = run_with(engine, module, config, std::move(call), run_result, &report)) return e;
     if (report.result_value) *result_out = handle(new Val(std::move(*report.result_value)));
     return nullptr;
   } catch (...) {

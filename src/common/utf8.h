@@ -1,6 +1,6 @@
 // UTF-8: strict decoding, in which every byte that does not begin a valid sequence stands for
 // itself, and encoding. For the shell's evaluation modules (patterns, printf, read) and the
-// component values' WAVE text (src/component/wave.cc).
+// component values (the Canonical ABI's strings and chars, JSON, WAVE and trees).
 #pragma once
 
 #include <cstddef>
@@ -36,6 +36,10 @@ inline Char decode(std::string_view s, size_t i, bool allow_above_max = false) {
   }
   return {v, len, true};
 }
+
+// A Unicode scalar value: a code point up to U+10FFFF that is not a surrogate (what a WIT char
+// and every UTF-8 sequence decode() accepts hold).
+inline bool is_scalar_value(uint64_t cp) { return cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF); }
 
 // Appends code point `cp` (at most U+10FFFF) as UTF-8.
 inline void append(std::string& out, uint32_t cp) {

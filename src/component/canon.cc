@@ -8,6 +8,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "common/utf8.h"
 #include "component/runtime.h"
 
 namespace wasmcap::component {
@@ -290,7 +291,7 @@ Result<uint32_t> load_uint_of_size(Cx& cx, uint64_t ptr, uint32_t size) {
 }
 
 Result<Val> char_val(uint32_t i) {
-  if (i >= 0x110000 || (i >= 0xd800 && i <= 0xdfff)) {
+  if (!utf8::is_scalar_value(i)) {
     return tl::unexpected(abi_trap("char " + hexnum(i) + " is not a Unicode scalar value"));
   }
   return Val::character(i);
@@ -824,8 +825,7 @@ Result<void> check_val(const Decoded& d, const Val& v, const CValType& ty, const
       case Prim::kS32:
         return v.as_signed() >= INT32_MIN && v.as_signed() <= INT32_MAX ? Result<void>{} : bad("s32 out of range");
       case Prim::kChar:
-        return v.bits < 0x110000 && !(v.bits >= 0xd800 && v.bits <= 0xdfff) ? Result<void>{}
-                                                                            : bad("char is not a Unicode scalar value");
+        return utf8::is_scalar_value(v.bits) ? Result<void>{} : bad("char is not a Unicode scalar value");
       case Prim::kString:
         return valid_utf8(reinterpret_cast<const uint8_t*>(v.str.data()), v.str.size()) ? Result<void>{}
                                                                                           : bad("string is not UTF-8");

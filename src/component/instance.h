@@ -21,7 +21,6 @@
 
 namespace wasmcap::component {
 
-// Bounds of one instantiation (docs/components.md, "Bounds of running a component").
 // Core modules loaded once and shared by every instantiation of one decoded component on one
 // engine (a prepared component's runs, PreparedModule): each instantiation takes a loaded core
 // module from here instead of loading (validating, translating or mapping) it again. Loaded
@@ -32,6 +31,7 @@ struct LoadedCoreModules {
   std::map<const CoreModule*, std::shared_ptr<const Module>> modules;
 };
 
+// Bounds of one instantiation (docs/components.md, "Bounds of running a component").
 struct InstantiateOptions {
   // Live handles in one component instance's handle table (the spec allows 2^28 - 1).
   uint32_t max_handles = 100000;

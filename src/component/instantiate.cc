@@ -11,13 +11,9 @@
 #include "component/runtime.h"
 
 namespace wasmcap::component {
-
 namespace {
-std::atomic<uint64_t> g_core_module_loads{0};
-}  // namespace
 
-uint64_t core_module_loads_for_tests() { return g_core_module_loads.load(std::memory_order_relaxed); }
-namespace {
+std::atomic<uint64_t> g_core_module_loads{0};  // core_module_loads_for_tests()
 
 Error link_error(std::string msg) { return Error{ErrorCode::kLinkError, "component: " + std::move(msg)}; }
 
@@ -825,5 +821,7 @@ const ResourceType* ComponentInstance::exported_resource(std::string_view name) 
 const Decoded& ComponentInstance::decoded() const { return *shared_->decoded; }
 
 size_t ComponentInstance::live_handles() const { return root_->handles.live(); }
+
+uint64_t core_module_loads_for_tests() { return g_core_module_loads.load(std::memory_order_relaxed); }
 
 }  // namespace wasmcap::component

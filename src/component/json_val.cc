@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "component/runtime.h"
 #include "component/val_rules.h"
 
@@ -444,7 +445,7 @@ Result<Json> Out::conv(ValType vt, const Val& v, const std::string& path, size_t
         return t.p == Prim::kF32 ? f32_json(static_cast<float>(v.f)) : Json(v.f);
       }
       case Prim::kChar: {
-        if (v.bits >= 0x110000 || (v.bits >= 0xd800 && v.bits <= 0xdfff)) {
+        if (!utf8::is_scalar_value(v.bits)) {
           return mismatch(path, "char " + std::to_string(v.bits) + " is not a Unicode scalar value");
         }
         std::string s;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "component/runtime.h"
 #include "component/val_rules.h"
 
@@ -19,6 +20,16 @@ using val_rules::is_option;
 using val_rules::kF32Overflow;
 using val_rules::names_of;
 
+// ComponentValue's kinds are val.h's ValKind in the same order (without own and borrow): a
+// kind converts by its number.
+static_assert(static_cast<int>(Kind::kString) == static_cast<int>(ValKind::kString) &&
+                  static_cast<int>(Kind::kList) == static_cast<int>(ValKind::kList) &&
+                  static_cast<int>(Kind::kFlags) == static_cast<int>(ValKind::kFlags),
+              "ComponentValue::Kind and ValKind moved apart");
+static_assert(static_cast<int>(Kind::kString) == static_cast<int>(Prim::kString) &&
+                  static_cast<int>(Kind::kChar) == static_cast<int>(Prim::kChar),
+              "ComponentValue::Kind and Prim moved apart");
+
 // The tree kind of a WIT type (never called for own/borrow: resources are refused first).
 Kind kind_for(const Ty& t) {
   return static_cast<Kind>(static_cast<uint8_t>(kind_of(t)));
@@ -28,8 +39,6 @@ std::string type_text(const Ty& t) {
   if (t.prim) return prim_name(t.p);
   return tree_kind_name(kind_for(t));
 }
-
-bool scalar_ok(uint32_t c) { return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff); }
 
 // ---- tree -> Val ----
 
@@ -84,7 +93,7 @@ Result<Val> In::conv(ValType vt, const ComponentValue& v, const std::string& pat
         return Val::f32(static_cast<float>(v.f));
       case Prim::kF64: return Val::f64(v.f);
       case Prim::kChar:
-        if (v.bits > UINT32_MAX || !scalar_ok(static_cast<uint32_t>(v.bits))) {
+        if (!utf8::is_scalar_value(v.bits)) {
           return tl::unexpected(bad(path, "a char is a Unicode scalar value, got " + std::to_string(v.bits)));
         }
         return Val::character(static_cast<uint32_t>(v.bits));
@@ -244,7 +253,7 @@ Result<ComponentValue> Out::conv(ValType vt, const Val& v, const std::string& pa
         out.text = v.str;
         break;
       case Prim::kChar:
-        if (v.bits > UINT32_MAX || !scalar_ok(static_cast<uint32_t>(v.bits))) {
+        if (!utf8::is_scalar_value(v.bits)) {
           return tl::unexpected(bad(path, "a char that is not a Unicode scalar value"));
         }
         out.bits = v.bits;

@@ -138,7 +138,7 @@ struct Parser {
               if (v < 0) return tl::unexpected(fail(start, "expected \\u{HEX} with 1-6 hex digits"));
               cp = cp * 16 + static_cast<uint32_t>(v);
             }
-            if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            if (!utf8::is_scalar_value(cp)) {
               return tl::unexpected(fail(start, "\\u{...} is not a Unicode scalar value"));
             }
             utf8::append(out, cp);

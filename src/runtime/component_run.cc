@@ -125,15 +125,14 @@ Result<component::Decoded> decode_component(const uint8_t* bytes, size_t size) {
 
 }  // namespace
 
-Result<runtime_detail::PreparedComponentEngines::Slot*> runtime_detail::PreparedComponentEngines::get(
-    const std::string& engine_name, const AotOptions& aot, bool metered) {
+Result<runtime_detail::PreparedComponentEngines::Slot*> runtime_detail::PreparedComponentEngines::get(bool metered) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot& s = slots_[metered ? 1 : 0];
   if (!s.engine) {
     EngineConfig config;
-    config.aot = aot;
+    config.aot = aot_;
     config.metered = metered;
-    WASMCAP_TRY_ASSIGN(s.engine, make_engine(engine_name, std::move(config)));
+    WASMCAP_TRY_ASSIGN(s.engine, make_engine(engine_name_, std::move(config)));
     s.loaded = std::make_shared<component::LoadedCoreModules>();
   }
   return &s;

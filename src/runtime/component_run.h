@@ -40,16 +40,22 @@ Result<void> check_call(const component::Decoded& d, const ComponentCall& call);
 // A prepared component's engines (PreparedModule::run): one per fuel metering (a metered run's
 // engine loads code that counts fuel), each with the core modules its runs loaded, made on the
 // first run that needs it and shared by every later one, from any thread: a run instantiates the
-// loaded core modules instead of loading them again (tests/runtime/prepared_module_test.cc).
+// loaded core modules instead of loading them again
+// (ComponentRun.PreparedComponentLoadsItsCoreModulesOnce, tests/component/component_run_test.cc).
 struct PreparedComponentEngines {
+  // Engines of `engine_name` ("interp" or "aot") with `aot`'s options.
+  PreparedComponentEngines(std::string engine_name, AotOptions aot)
+      : engine_name_(std::move(engine_name)), aot_(std::move(aot)) {}
   struct Slot {
     std::unique_ptr<Engine> engine;
     std::shared_ptr<component::LoadedCoreModules> loaded;
   };
-  // The slot for `metered`, its engine made with `aot` on first use.
-  Result<Slot*> get(const std::string& engine_name, const AotOptions& aot, bool metered);
+  // The slot for `metered`, its engine made on first use.
+  Result<Slot*> get(bool metered);
 
  private:
+  const std::string engine_name_;
+  const AotOptions aot_;
   std::mutex mu_;
   Slot slots_[2];
 };

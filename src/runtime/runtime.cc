@@ -626,8 +626,7 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
     // modules are loaded as each run instantiates it (run_component_on), on an engine of its own.
     WASMCAP_TRY_ASSIGN(p->decoded_, runtime_detail::decode_component_shared(p->bytes_->data(), p->bytes_->size()));
     p->component_ = true;
-    p->aot_ = options.aot;
-    p->component_engines_ = std::make_shared<runtime_detail::PreparedComponentEngines>();
+    p->component_engines_ = std::make_shared<runtime_detail::PreparedComponentEngines>(options.engine, options.aot);
     return std::shared_ptr<const PreparedModule>(std::move(p));
   }
   EngineConfig config;
@@ -641,10 +640,8 @@ Result<std::shared_ptr<const PreparedModule>> PreparedModule::prepare(
 }
 
 Result<void> PreparedModule::check_call(const ComponentCall& call) const {
-  if (!decoded_) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "not a component: `wasmcap call` calls the exports of a WebAssembly component");
-  }
+  // A core module: check_component_call's own refusal (nothing is decoded for it).
+  if (!decoded_) return check_component_call(bytes_->data(), bytes_->size(), call);
   return runtime_detail::check_call(*decoded_, call);
 }
 
@@ -674,8 +671,7 @@ Result<RunReport> PreparedModule::run(RunOptions options) const {
       // The prepared engine for this run's metering, shared by concurrent runs as a core
       // module's is, with the core modules earlier runs loaded on it.
       runtime_detail::PreparedComponentEngines::Slot* slot = nullptr;
-      WASMCAP_TRY_ASSIGN(slot, component_engines_->get(engine_name_, aot_,
-                                                       required_capabilities(o).has(Capability::kLimitFuel)));
+      WASMCAP_TRY_ASSIGN(slot, component_engines_->get(required_capabilities(o).has(Capability::kLimitFuel)));
       return run_component_on(*slot->engine, *source_, std::move(o), decoded_, slot->loaded);
     }
     return run_on(*engine_, module_, *source_, std::move(o));
