@@ -6,6 +6,7 @@
  * code gets its own alternate signal stack, and the type registry is locked. */
 #define _GNU_SOURCE
 #include "engine/aot/aot_runtime.h"
+#include "engine/memory_slots.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -610,16 +611,11 @@ static void rt_allocate_memory(wasm_rt_memory_t* m, uint32_t initial, uint32_t m
   if (!wasmcap_memory_pool_take(ctx->pool, initial)) unwind(ctx, WASMCAP_TRAP_RESOURCE);
   ctx->pool_pages += initial;
   /* Reserve the whole addressable range inaccessible; only [0, size) is ever read/write, so
-   * every out-of-bounds access faults and becomes a trap (on_fault). */
-  void* p = mmap(NULL, WASMCAP_AOT_MEMORY_RESERVE, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) unwind(ctx, WASMCAP_TRAP_RESOURCE);
-  if (initial != 0 &&
-      mprotect(p, (size_t)initial * PAGE_SIZE_WASM, PROT_READ | PROT_WRITE) != 0) {
-    munmap(p, WASMCAP_AOT_MEMORY_RESERVE);
-    unwind(ctx, WASMCAP_TRAP_RESOURCE);
-  }
-  m->data = (uint8_t*)p;
+   * every out-of-bounds access faults and becomes a trap (on_fault). A recycled range
+   * (engine/memory_slots.h) comes zeroed. */
+  uint8_t* p = wasmcap_slot_acquire(WASMCAP_AOT_MEMORY_RESERVE, (size_t)initial * PAGE_SIZE_WASM);
+  if (p == NULL) unwind(ctx, WASMCAP_TRAP_RESOURCE);
+  m->data = p;
   m->pages = initial;
   m->max_pages = max;
   m->size = mem_bytes32(initial);
@@ -649,7 +645,9 @@ static uint32_t rt_grow_memory(wasm_rt_memory_t* m, uint32_t delta) {
 }
 
 static void rt_free_memory(wasm_rt_memory_t* m) {
-  if (m->data != NULL) munmap(m->data, WASMCAP_AOT_MEMORY_RESERVE);
+  if (m->data != NULL) {
+    wasmcap_slot_release(m->data, WASMCAP_AOT_MEMORY_RESERVE, (size_t)m->pages * PAGE_SIZE_WASM);
+  }
   m->data = NULL;
   m->pages = 0;
   m->size = 0;

@@ -30,6 +30,7 @@
 #include "engine/fast/validate.h"
 #include "engine/fast/validation_records.h"
 #include "engine/host_call.h"
+#include "engine/memory_slots.h"
 #include "engine/wabt_shared.h"
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
@@ -504,7 +505,10 @@ class FastInstance final : public Instance, public Translator, public SharedCall
     rt_.handles->rt = nullptr;
     rt_.handles->callee = nullptr;
     if (stats_enabled()) print_stats();
-    if (rt_.stack != nullptr) munmap(rt_.stack, rt_.stack_slots * sizeof(Slot));
+    if (rt_.stack != nullptr) {
+      wasmcap_slot_release(reinterpret_cast<uint8_t*>(rt_.stack), rt_.stack_slots * sizeof(Slot),
+                           rt_.stack_slots * sizeof(Slot));
+    }
   }
 
   std::shared_ptr<const FuncCode> translate(uint32_t func) override {
@@ -631,15 +635,15 @@ class FastInstance final : public Instance, public Translator, public SharedCall
                               (module_->wide() ? 2u : 1u));
     }
 
-    // Stacks: reserved, touched only as deep as the guest goes.
+    // Stacks: reserved, touched only as deep as the guest goes. A recycled range comes zeroed
+    // with its first pages still resident (engine/memory_slots.h): no faults on them.
     rt_.stack_slots = kMaxValueSlots;
-    void* p = mmap(nullptr, kMaxValueSlots * sizeof(Slot), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
+    uint8_t* p = wasmcap_slot_acquire(kMaxValueSlots * sizeof(Slot), kMaxValueSlots * sizeof(Slot));
+    if (p == nullptr) {
       rt_.stack_slots = 0;
       return make_error(ErrorCode::kMemoryLimit, "cannot reserve the interpreter's value stack");
     }
-    rt_.stack = static_cast<Slot*>(p);
+    rt_.stack = reinterpret_cast<Slot*>(p);
     rt_.frames.reset(new Frame[kMaxCallFrames]);
     rt_.max_frames = kMaxCallFrames;
 
