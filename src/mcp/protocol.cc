@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "mcp/tools.h"
+#include "mcp/workers.h"
 #include "wasmcap/shell.h"
 #include "policy/json_doc.h"
 #include "wasmcap/version.h"
@@ -498,16 +499,19 @@ void Protocol::Impl::tools_call(const Json& id, const Json& params, bool statele
         }
       }
     }
+    // This thread runs the next call unless its priority was lowered (workers.h).
+    const bool keep_thread = !im.scheduler->demoted(*ticket);
     // The ticket goes before `self` can: the scheduler (which `self` may be the last to hold)
     // must outlive it.
     ticket.reset();
-    std::lock_guard<std::mutex> l(im.mu);
-    im.inflight.erase(key);
-    im.cv.notify_all();
+    {
+      std::lock_guard<std::mutex> l(im.mu);
+      im.inflight.erase(key);
+      im.cv.notify_all();
+    }
+    return keep_thread;
   };
-  try {
-    std::thread(std::move(body)).detach();
-  } catch (const std::system_error&) {
+  if (!Workers::process().run(std::move(body))) {
     // No thread for it (the process is at its thread limit): the call gives its place back.
     scheduler->release(*ticket);
     {

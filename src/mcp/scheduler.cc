@@ -90,6 +90,7 @@ struct Scheduler::Ticket {
   bool has_thread = false;
   pid_t tid = 0;
   clockid_t cpu_clock{};
+  double cpu_at_start_s = 0;  // the thread's CPU before this call (threads are kept: workers.h)
   bool demoted = false;
   // Its other threads now (attach_thread), and the CPU of those that have ended.
   struct Thread {
@@ -420,6 +421,7 @@ Scheduler::Wait Scheduler::wait(Ticket& t, const std::atomic<bool>* cancel, cons
       t.has_thread = true;
       t.tid = static_cast<pid_t>(::gettid());
       if (pthread_getcpuclockid(pthread_self(), &t.cpu_clock) != 0) t.has_thread = false;
+      if (t.has_thread) t.cpu_at_start_s = cpu_seconds_of(t.cpu_clock);
       // The guests' weight beside the host's other work (raising one's own nice value needs
       // no privilege; refused, the call runs at the server's).
       if (limits_.guest_nice > 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(t.tid), limits_.guest_nice);
@@ -578,8 +580,13 @@ bool Scheduler::demote(Ticket& t) {
   return true;
 }
 
+bool Scheduler::demoted(const Ticket& t) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return t.demoted;
+}
+
 double Scheduler::call_cpu_seconds(const Ticket& t) const {
-  double s = cpu_seconds_of(t.cpu_clock) + t.others_ended_s;
+  double s = cpu_seconds_of(t.cpu_clock) - t.cpu_at_start_s + t.others_ended_s;
   for (const Ticket::Thread& o : t.others) s += cpu_seconds_of(o.cpu_clock);
   return s;
 }

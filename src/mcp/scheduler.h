@@ -140,6 +140,11 @@ class Scheduler {
   // Wakes every waiter to look at its cancel/stopped flags.
   void wake();
 
+  // Whether the call's threads were given the lowest priority (demoted, at its start or while it
+  // ran): such a thread cannot get its priority back without privilege, so it is not kept for
+  // another call (workers.h).
+  bool demoted(const Ticket& t) const;
+
   Clock::time_point admitted(const Ticket& t) const;
   // Whether the ticket holds a slot now (admitted running, or started by a release since).
   bool running(const Ticket& t) const;

@@ -462,6 +462,11 @@ Result<Outcome> Session::run_impl(const std::string* text_in, int fd,
     explicit ObserverScope(ThreadObserver* o) { t_observer = o; }
     ~ObserverScope() { t_observer = prev; }
   } observer_scope(controls.thread_observer);
+  // The calling thread's pipe-write counts are per run: it may have run an earlier script (a
+  // live session) or an earlier call of another client (the MCP server keeps its threads).
+  t_broken_pipe = false;
+  t_unread_pipe_bytes = 0;
+  t_unread_pipe_writes = 0;
   Ctx ctx;  // limits, counters and the deadline are per script
   ctx.o = impl_->o;
   ctx.tree = impl_->tree;

@@ -330,7 +330,10 @@ TEST(Scheduler, ACallPastItsCpuAllowanceIsDemoted) {
     }
     errno = 0;
     nice_after = priority();
+    // The server keeps a call's thread for the next call only when this is false (workers.h).
+    EXPECT_EQ(s.demoted(*t), spin);
     s.release(*t);
+    EXPECT_EQ(s.demoted(*t), spin) << "still known after the release";
   };
   int before = priority();
   std::thread a(body, true, std::ref(spin_nice)), b(body, false, std::ref(sleep_nice));
@@ -718,6 +721,31 @@ TEST(Scheduler, HostConfigTenancySetsTheLimits) {
       EXPECT_EQ(r.error().code, ErrorCode::kConfigInvalid) << r.error().to_string();
     }
   }
+}
+
+// The server keeps its call threads (workers.h): a call's CPU is what its thread used from the
+// call's start, not what the thread's earlier calls used.
+TEST(Scheduler, ACallsCpuCountsFromItsStartOnAThreadThatRanOthers) {
+  Scheduler s(limits(1, 0));
+  // What an earlier call on this thread used.
+  auto until = std::chrono::steady_clock::now() + 150ms;
+  volatile uint64_t x = 0;
+  timespec cpu{};
+  do {
+    for (int i = 0; i < 100000; ++i) x = x + i;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  } while (cpu.tv_sec == 0 && cpu.tv_nsec < 100000000 && std::chrono::steady_clock::now() < until + 10s);
+  ASSERT_GE(cpu.tv_sec * 1e9 + cpu.tv_nsec, 1e8) << "the thread did not use the CPU the test needs";
+  Ticket t = admit(s, "short");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(settle(s, *t), Scheduler::Wait::kRun);
+  s.release(*t);
+  double used = -1;
+  for (const auto& r : s.snapshot().principals) {
+    if (r.name == "short") used = r.usage.cpu_seconds;
+  }
+  EXPECT_GE(used, 0.0);
+  EXPECT_LT(used, 0.05) << "the thread's earlier CPU was counted as the call's";
 }
 
 }  // namespace
