@@ -659,8 +659,8 @@ bool Scheduler::over_cpu_share(const std::string& name, Clock::time_point now) c
 // demote_after_cpu_ms of CPU gets SCHED_IDLE (or nice 19) on each of them. Its thread is alive
 // while its ticket is in threads_ (release() takes it out, under mu_, before the thread can end),
 // and its other threads while attached (detach_thread, under mu_, before they end), so their CPU
-// clocks and ids are valid here. The threads are the call's own (new ones per call), so the
-// priority ends with them.
+// clocks and ids are valid here. A demoted call's thread is never kept for another call
+// (workers.h), so the priority ends with it.
 void Scheduler::demoter() {
   std::unique_lock<std::mutex> l(mu_);
   const int64_t threshold_ns = static_cast<int64_t>(limits_.demote_after_cpu_ms) * 1000000;
