@@ -88,6 +88,11 @@ extern "C" uint8_t* wasmcap_slot_acquire(size_t reserve, size_t accessible) {
     munmap(slot.base, slot.reserve);
   }
   void* p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED && errno == ENOMEM) {
+    // Out of address space (RLIMIT_AS, vm.max_map_count): the kept ranges go first.
+    wasmcap::engine::slot_cache_clear();
+    p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
   if (p == MAP_FAILED) return nullptr;
   auto* base = static_cast<uint8_t*>(p);
   if (!protect(base, 0, accessible, PROT_READ | PROT_WRITE)) {

@@ -5,7 +5,11 @@
 //
 // C++17: the modules are written as .wat and compiled with wabt's library.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -134,6 +138,41 @@ TEST_P(MemorySlots, TheCacheKeepsAtMostItsBound) {
   EXPECT_EQ(engine::slot_stats().kept, static_cast<size_t>(WASMCAP_SLOT_CACHE_MAX));
   engine::slot_cache_clear();
   EXPECT_EQ(engine::slot_stats().kept, 0u);
+}
+
+// Kept ranges hold address space: when a new one cannot be had (RLIMIT_AS here), the kept ones
+// are unmapped and the reservation is tried again, so keeping never refuses a memory that
+// would have fit without it. In a child process: the limit is the process's.
+TEST(MemorySlotsLimits, KeptRangesGiveWayWhenAddressSpaceRunsOut) {
+  constexpr size_t kGiB = size_t{1} << 30;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    engine::slot_cache_clear();
+    std::vector<uint8_t*> held;
+    for (int i = 0; i < 4; ++i) held.push_back(wasmcap_slot_acquire(4 * kGiB, 65536));
+    for (uint8_t* p : held) {
+      if (p == nullptr) _exit(10);
+      wasmcap_slot_release(p, 4 * kGiB, 65536);
+    }
+    if (engine::slot_stats().kept != 4) _exit(11);
+    std::ifstream statm("/proc/self/statm");
+    size_t pages = 0;
+    statm >> pages;
+    // Less than the process maps now (16 GiB of it kept), enough for one more range without them.
+    rlim_t now = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
+    struct rlimit r{now - 11 * kGiB, now - 11 * kGiB};
+    if (setrlimit(RLIMIT_AS, &r) != 0) _exit(12);
+    // Another size: no kept range fits it, and the address space for it is taken by them.
+    uint8_t* p = wasmcap_slot_acquire(4 * kGiB + 65536, 65536);
+    if (p == nullptr) _exit(13);
+    p[0] = 1;
+    _exit(engine::slot_stats().kept == 0 ? 0 : 14);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: no range, 11: not kept, 12: setrlimit, 13: refused, 14: still kept";
 }
 
 }  // namespace
