@@ -1,6 +1,8 @@
 // The MCP server's call threads, kept between calls: workers.h says what and why.
 #include "mcp/workers.h"
 
+#include "wasi/core.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -21,6 +23,7 @@ struct Workers::State {
   // the next job handed over within kIdleSeconds.
   void loop(std::function<bool()> job) {
     for (;;) {
+      wasi::restart_thread_cpu_clock();  // a guest of this call sees this call's CPU only
       bool keep = job();
       job = nullptr;  // what it captured goes now, not when the next job comes
       std::unique_lock<std::mutex> l(mu);

@@ -10,7 +10,8 @@
 //
 // What a kept thread carries from one call to the next is only what is meant to be reused: the
 // AOT runtime's stacks (reset by every call into guest code). Its CPU time is counted from each
-// call's start (Scheduler), the shell's per-thread pipe counts are reset by each run
+// call's start (Scheduler, and the thread CPU-time clock guests read: wasi/core.h
+// restart_thread_cpu_clock), the shell's per-thread pipe counts are reset by each run
 // (shell/session.cc), and a thread whose call was demoted (its priority lowered: raising it back
 // needs privilege) is never kept.
 #pragma once

@@ -318,7 +318,15 @@ uint64_t to_ns(const timespec& ts) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// This thread's CPU time when restart_thread_cpu_clock() last ran on it (0: never).
+thread_local uint64_t t_thread_cpu_start_ns = 0;
+
 }  // namespace
+
+void restart_thread_cpu_clock() {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) t_thread_cpu_start_ns = to_ns(ts);
+}
 
 Errc Core::check_clock(Clock c) const {
   if (config_.clock.kind == ClockSource::Kind::kDeny) return Errc::kNotCapable;
@@ -349,7 +357,9 @@ Outcome<uint64_t> Core::clock_now(Clock c, bool advance) {
   }
   timespec ts{};
   if (clock_gettime(host_clock(c), &ts) != 0) return fail(errc_from_host(errno));
-  return to_ns(ts);
+  uint64_t ns = to_ns(ts);
+  if (c == Clock::kThreadCputime) ns = ns > t_thread_cpu_start_ns ? ns - t_thread_cpu_start_ns : 0;
+  return ns;
 }
 
 bool Core::fixed_wait_never_ends(int64_t timeout_ns) const {

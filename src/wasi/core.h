@@ -118,6 +118,11 @@ struct DirEntry {
   uint64_t next_cookie = 0;  // resumes after this entry (dir_seek)
 };
 
+// The thread CPU-time clock guests read on this thread counts from now: the thread goes on to
+// serve another caller (the MCP server keeps its call threads, mcp/workers.h), who must not see
+// the CPU its earlier callers used. A thread never restarted counts from its creation.
+void restart_thread_cpu_clock();
+
 class Core {
  public:
   explicit Core(WasiConfig config);

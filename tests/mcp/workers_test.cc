@@ -2,6 +2,7 @@
 // its call allows it and fewer than kMaxIdle wait, and only then. Workers is one per process:
 // each test counts from what it finds.
 #include "mcp/workers.h"
+#include "wasi/core.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <ctime>
 
 namespace wasmcap::mcp {
 namespace {
@@ -94,6 +96,40 @@ TEST(Workers, AtMostKMaxIdleThreadsWait) {
   ASSERT_TRUE(eventually([&] { return w.idle() == Workers::kMaxIdle; }));
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(w.idle(), Workers::kMaxIdle);
+}
+
+// A kept thread's next call does not see the CPU the earlier calls used, in the thread CPU-time
+// clock its guests read (wasi/core.h).
+TEST(Workers, ACallOnAKeptThreadSeesOnlyItsOwnCpuTime) {
+  Workers& w = Workers::process();
+  // No thread idle: the second call below can only get the first one's.
+  while (w.idle() > 0) run_one(false);
+  std::atomic<uint64_t> seen{UINT64_MAX};
+  std::atomic<bool> done{false};
+  // The first call burns 100 ms and keeps its thread; the second reads the clock on it.
+  ASSERT_TRUE(w.run([] {
+    timespec start{}, now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    volatile uint64_t x = 0;
+    do {
+      for (int i = 0; i < 100000; ++i) x = x + i;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 100);
+    return true;
+  }));
+  ASSERT_TRUE(eventually([&] { return w.idle() == 1; }));
+  size_t started = w.started();
+  ASSERT_TRUE(w.run([&] {
+    WasiConfig cfg;
+    wasi::Core c(cfg);
+    auto ns = c.clock_now(wasi::Clock::kThreadCputime, false);
+    seen = ns ? *ns : UINT64_MAX - 1;
+    done = true;
+    return true;
+  }));
+  ASSERT_TRUE(eventually([&] { return done.load(); }));
+  ASSERT_EQ(w.started(), started) << "the second call did not run on a kept thread";
+  EXPECT_LT(seen.load(), 50000000u) << "a kept thread's earlier CPU is visible to the next call";
 }
 
 }  // namespace

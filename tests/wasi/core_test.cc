@@ -193,6 +193,36 @@ TEST_F(WasiCoreTest, DirectoryEntriesResumeAtCookies) {
   EXPECT_EQ(c.dir_seek(**f, 0), Errc::kNotDirectory);
 }
 
+// Burns about `ms` of this thread's CPU.
+void burn_cpu_ms(int ms) {
+  timespec start{}, now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+  volatile uint64_t x = 0;
+  do {
+    for (int i = 0; i < 100000; ++i) x = x + i;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+}
+
+// A thread that goes on to serve another caller (the MCP server's kept threads) restarts the
+// thread CPU-time clock guests read: the next guest does not see what the earlier ones used.
+TEST_F(WasiCoreTest, TheThreadCpuClockCountsFromItsRestart) {
+  WasiConfig cfg;
+  Core c(cfg);
+  burn_cpu_ms(100);
+  auto before = c.clock_now(Clock::kThreadCputime, false);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_GE(*before, 100000000u);
+  restart_thread_cpu_clock();
+  auto after = c.clock_now(Clock::kThreadCputime, false);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_LT(*after, 50000000u) << "the thread's earlier CPU is visible";
+  burn_cpu_ms(20);
+  auto later = c.clock_now(Clock::kThreadCputime, false);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_GE(*later, *after + 20000000u) << "the clock no longer advances";
+}
+
 TEST_F(WasiCoreTest, ClocksAndRandomAreGrants) {
   WasiConfig cfg;
   cfg.random.kind = RandomSource::Kind::kDeny;
