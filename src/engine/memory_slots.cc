@@ -13,7 +13,11 @@
 
 namespace {
 
-constexpr size_t kPage = 4096;
+// The system's page: mincore() reports one byte per page of this size.
+size_t page_size() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
 
 struct Kept {
   uint8_t* base;
@@ -38,17 +42,20 @@ bool protect(uint8_t* base, size_t lo, size_t hi, int prot) {
 // WASMCAP_SLOT_KEEP_RESIDENT), every other page dropped. False when the kernel refused
 // (the caller then unmaps the range instead of keeping it).
 bool zero(uint8_t* base, size_t accessible) {
+  const size_t page = page_size();
   size_t keep = std::min(accessible, WASMCAP_SLOT_KEEP_RESIDENT);
-  unsigned char present[WASMCAP_SLOT_KEEP_RESIDENT / kPage];
+  unsigned char present[WASMCAP_SLOT_KEEP_RESIDENT / 4096];  // pages are 4 KiB or larger
   if (keep != 0 && mincore(base, keep, present) != 0) return false;
-  size_t pages = keep / kPage;
+  // `keep` is a whole number of pages: sizes are multiples of 64 KiB (a wasm page) or of the
+  // value stack's, and Linux's page sizes (4, 16, 64 KiB) divide them.
+  size_t pages = keep / page;
   for (size_t i = 0; i < pages;) {
     size_t j = i;
     bool in = (present[i] & 1) != 0;
     while (j < pages && ((present[j] & 1) != 0) == in) ++j;
     if (in) {
-      std::memset(base + i * kPage, 0, (j - i) * kPage);
-    } else if (madvise(base + i * kPage, (j - i) * kPage, MADV_DONTNEED) != 0) {
+      std::memset(base + i * page, 0, (j - i) * page);
+    } else if (madvise(base + i * page, (j - i) * page, MADV_DONTNEED) != 0) {
       // A page not in memory may be swapped out with the guest's bytes: dropping it is what
       // makes it zero.
       return false;

@@ -2,6 +2,7 @@
 // its call allows it and fewer than kMaxIdle wait, and only then. Workers is one per process:
 // each test counts from what it finds.
 #include "mcp/workers.h"
+#include "thread_cpu.h"
 #include "wasi/core.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,6 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-#include <ctime>
 
 namespace wasmcap::mcp {
 namespace {
@@ -108,13 +108,7 @@ TEST(Workers, ACallOnAKeptThreadSeesOnlyItsOwnCpuTime) {
   std::atomic<bool> done{false};
   // The first call burns 100 ms and keeps its thread; the second reads the clock on it.
   ASSERT_TRUE(w.run([] {
-    timespec start{}, now{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
-    volatile uint64_t x = 0;
-    do {
-      for (int i = 0; i < 100000; ++i) x = x + i;
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 100);
+    testing::burn_thread_cpu_ms(100);
     return true;
   }));
   ASSERT_TRUE(eventually([&] { return w.idle() == 1; }));

@@ -2,6 +2,7 @@
 // guest memory, fd numbers or rights: what a WASI 0.2 binding will call. The rules that protect
 // the host hold here on their own (a binding's rights are a second check, not the only one).
 #include "wasi/core.h"
+#include "thread_cpu.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -193,23 +194,12 @@ TEST_F(WasiCoreTest, DirectoryEntriesResumeAtCookies) {
   EXPECT_EQ(c.dir_seek(**f, 0), Errc::kNotDirectory);
 }
 
-// Burns about `ms` of this thread's CPU.
-void burn_cpu_ms(int ms) {
-  timespec start{}, now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
-  volatile uint64_t x = 0;
-  do {
-    for (int i = 0; i < 100000; ++i) x = x + i;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
-}
-
 // A thread that goes on to serve another caller (the MCP server's kept threads) restarts the
 // thread CPU-time clock guests read: the next guest does not see what the earlier ones used.
 TEST_F(WasiCoreTest, TheThreadCpuClockCountsFromItsRestart) {
   WasiConfig cfg;
   Core c(cfg);
-  burn_cpu_ms(100);
+  testing::burn_thread_cpu_ms(100);
   auto before = c.clock_now(Clock::kThreadCputime, false);
   ASSERT_TRUE(before.has_value());
   EXPECT_GE(*before, 100000000u);
@@ -217,7 +207,7 @@ TEST_F(WasiCoreTest, TheThreadCpuClockCountsFromItsRestart) {
   auto after = c.clock_now(Clock::kThreadCputime, false);
   ASSERT_TRUE(after.has_value());
   EXPECT_LT(*after, 50000000u) << "the thread's earlier CPU is visible";
-  burn_cpu_ms(20);
+  testing::burn_thread_cpu_ms(20);
   auto later = c.clock_now(Clock::kThreadCputime, false);
   ASSERT_TRUE(later.has_value());
   EXPECT_GE(*later, *after + 20000000u) << "the clock no longer advances";
